@@ -1,0 +1,367 @@
+// Package blob stores files by the SHA-256 of their content.
+//
+// A Store is a directory: blobs live at sha256/<first two hex digits>/<hex>,
+// read-only, and new content is streamed into tmp/ while it is hashed,
+// synced, and renamed into place, so a blob is either complete or absent,
+// even after a crash. Writing the same content twice stores it once.
+// Digests are written "sha256:<64 lowercase hex digits>".
+package blob
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/reehub/reehub/fault"
+)
+
+const (
+	// algo is the digest algorithm and the name of the blob directory.
+	algo = "sha256"
+	// blobMode is the permission of stored blobs: nobody edits a blob in
+	// place.
+	blobMode = 0o444
+	// copyChunk is the size of one read while storing; ctx is checked
+	// between reads.
+	copyChunk = 256 << 10
+)
+
+// Ref names a stored blob.
+type Ref struct {
+	// Digest is the blob's content digest, "sha256:<hex>".
+	Digest string
+	// Size is the blob's length in bytes.
+	Size int64
+}
+
+// Store is a content-addressed blob directory. It is safe for concurrent use
+// by several goroutines and several processes sharing the directory.
+type Store struct {
+	blobDir string
+	tmpDir  string
+}
+
+// Open opens the store in dir, creating dir/sha256 and dir/tmp if needed.
+func Open(dir string) (*Store, error) {
+	s := &Store{
+		blobDir: filepath.Join(dir, algo),
+		tmpDir:  filepath.Join(dir, "tmp"),
+	}
+	for _, d := range []string{s.blobDir, s.tmpDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("open blob store: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// Put stores everything r yields and returns its Ref. The content is
+// streamed to a temporary file while it is hashed, synced to disk and
+// renamed into place; memory use does not grow with the size. Content that
+// is already stored is not stored again. On error, including cancellation
+// of ctx, nothing is left behind.
+func (s *Store) Put(ctx context.Context, r io.Reader) (Ref, error) {
+	tmp, err := s.TempFile("put-*")
+	if err != nil {
+		return Ref{}, err
+	}
+	tmpName := tmp.Name()
+	committed := false
+	defer func() {
+		if !committed {
+			os.Remove(tmpName)
+		}
+	}()
+
+	h := sha256.New()
+	n, err := copyCtx(ctx, io.MultiWriter(tmp, h), r)
+	if err != nil {
+		tmp.Close()
+		return Ref{}, fmt.Errorf("store blob: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return Ref{}, fmt.Errorf("store blob: sync: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return Ref{}, fmt.Errorf("store blob: %w", err)
+	}
+	ref := Ref{Digest: digestOf(h), Size: n}
+	if err := s.commit(tmpName, ref); err != nil {
+		return Ref{}, err
+	}
+	committed = true
+	return ref, nil
+}
+
+// PutFile stores the regular file at path. With move set, the file is
+// renamed into the store when it is on the same file system (create it with
+// TempFile to make sure) and copied then removed otherwise; the caller must
+// not change or use it afterwards. Without move, the file is copied and left
+// alone.
+func (s *Store) PutFile(ctx context.Context, path string, move bool) (Ref, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Ref{}, fmt.Errorf("store file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return Ref{}, fmt.Errorf("store file: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return Ref{}, fmt.Errorf("store file %s: not a regular file", path)
+	}
+	if !move {
+		return s.Put(ctx, f)
+	}
+
+	h := sha256.New()
+	n, err := copyCtx(ctx, h, f)
+	if err != nil {
+		return Ref{}, fmt.Errorf("store file %s: %w", path, err)
+	}
+	if n != fi.Size() {
+		return Ref{}, fmt.Errorf("store file %s: changed while being stored", path)
+	}
+	// The writer may not have synced; fsync works on a read-only descriptor.
+	if err := f.Sync(); err != nil {
+		return Ref{}, fmt.Errorf("store file %s: sync: %w", path, err)
+	}
+	ref := Ref{Digest: digestOf(h), Size: n}
+	err = s.commit(path, ref)
+	if errors.Is(err, syscall.EXDEV) {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return Ref{}, fmt.Errorf("store file %s: %w", path, err)
+		}
+		copied, err := s.Put(ctx, f)
+		if err != nil {
+			return Ref{}, err
+		}
+		if copied != ref {
+			return Ref{}, fmt.Errorf("store file %s: changed while being stored", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return Ref{}, fmt.Errorf("store file: remove moved file: %w", err)
+		}
+		return ref, nil
+	}
+	if err != nil {
+		return Ref{}, err
+	}
+	return ref, nil
+}
+
+// commit moves the finished file src into place as ref, or removes it if
+// the blob is already stored.
+func (s *Store) commit(src string, ref Ref) error {
+	dst, err := s.Path(ref.Digest)
+	if err != nil {
+		return err
+	}
+	if fi, err := os.Lstat(dst); err == nil && fi.Mode().IsRegular() && fi.Size() == ref.Size {
+		if err := os.Remove(src); err != nil {
+			return fmt.Errorf("store blob: remove duplicate: %w", err)
+		}
+		return nil
+	}
+	if err := os.Chmod(src, blobMode); err != nil {
+		return fmt.Errorf("store blob: %w", err)
+	}
+	shard := filepath.Dir(dst)
+	if err := os.MkdirAll(shard, 0o755); err != nil {
+		return fmt.Errorf("store blob: %w", err)
+	}
+	// Rename replaces atomically: a concurrent Put of the same content
+	// renames identical bytes, and readers see one complete file or the
+	// other.
+	if err := os.Rename(src, dst); err != nil {
+		return fmt.Errorf("store blob %s: %w", ref.Digest, err)
+	}
+	if err := syncDir(shard); err != nil {
+		return fmt.Errorf("store blob %s: %w", ref.Digest, err)
+	}
+	return nil
+}
+
+// Open opens the blob with the given digest for reading. A malformed digest
+// is fault.ErrInvalid; a blob that is not stored is fault.ErrNotFound.
+func (s *Store) Open(ctx context.Context, digest string) (*os.File, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p, err := s.Path(digest)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fault.NotFoundf("blob %s not found", digest)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open blob %s: %w", digest, err)
+	}
+	return f, nil
+}
+
+// Stat returns the Ref of a stored blob. A malformed digest is
+// fault.ErrInvalid; a blob that is not stored is fault.ErrNotFound.
+func (s *Store) Stat(ctx context.Context, digest string) (Ref, error) {
+	if err := ctx.Err(); err != nil {
+		return Ref{}, err
+	}
+	p, err := s.Path(digest)
+	if err != nil {
+		return Ref{}, err
+	}
+	fi, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Ref{}, fault.NotFoundf("blob %s not found", digest)
+	}
+	if err != nil {
+		return Ref{}, fmt.Errorf("stat blob %s: %w", digest, err)
+	}
+	return Ref{Digest: digest, Size: fi.Size()}, nil
+}
+
+// Path returns where the blob with the given digest is or would be stored,
+// without checking that it exists. A malformed digest is fault.ErrInvalid.
+func (s *Store) Path(digest string) (string, error) {
+	hexPart, err := parseDigest(digest)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(s.blobDir, hexPart[:2], hexPart), nil
+}
+
+// Delete removes the blob with the given digest. A malformed digest is
+// fault.ErrInvalid; a blob that is not stored is fault.ErrNotFound. Readers
+// that already opened the blob keep reading it.
+func (s *Store) Delete(ctx context.Context, digest string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p, err := s.Path(digest)
+	if err != nil {
+		return err
+	}
+	err = os.Remove(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fault.NotFoundf("blob %s not found", digest)
+	}
+	if err != nil {
+		return fmt.Errorf("delete blob %s: %w", digest, err)
+	}
+	return nil
+}
+
+// CleanTemp removes files in the store's tmp directory last modified more
+// than olderThan ago: what a crash left behind in the middle of a Put. Pick
+// olderThan longer than any upload takes, since a running Put's file is
+// there too.
+func (s *Store) CleanTemp(olderThan time.Duration) error {
+	entries, err := os.ReadDir(s.tmpDir)
+	if err != nil {
+		return fmt.Errorf("clean blob temp files: %w", err)
+	}
+	cutoff := time.Now().Add(-olderThan)
+	var errs []error
+	for _, e := range entries {
+		fi, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // finished meanwhile
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !fi.ModTime().Before(cutoff) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(s.tmpDir, e.Name())); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("clean blob temp files: %w", err)
+	}
+	return nil
+}
+
+// TempDir is the store's tmp directory: files staged there are on the same
+// file system as the blobs, so PutFile with move renames them.
+func (s *Store) TempDir() string { return s.tmpDir }
+
+// TempFile creates a new file in the store's tmp directory, named by
+// pattern as os.CreateTemp does. It is on the same file system as the
+// blobs, so PutFile with move renames it; CleanTemp removes it if it is
+// abandoned.
+func (s *Store) TempFile(pattern string) (*os.File, error) {
+	f, err := os.CreateTemp(s.tmpDir, pattern)
+	if err != nil {
+		return nil, fmt.Errorf("create blob temp file: %w", err)
+	}
+	return f, nil
+}
+
+// parseDigest checks that digest is "sha256:" followed by 64 lowercase hex
+// digits and returns the hex digits.
+func parseDigest(digest string) (string, error) {
+	hexPart, ok := strings.CutPrefix(digest, algo+":")
+	if !ok || len(hexPart) != sha256.Size*2 || strings.ToLower(hexPart) != hexPart {
+		return "", fault.Invalidf("malformed digest %q: want sha256: and 64 lowercase hex digits", digest)
+	}
+	if _, err := hex.DecodeString(hexPart); err != nil {
+		return "", fault.Invalidf("malformed digest %q: want sha256: and 64 lowercase hex digits", digest)
+	}
+	return hexPart, nil
+}
+
+func digestOf(h hash.Hash) string {
+	return algo + ":" + hex.EncodeToString(h.Sum(nil))
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	serr := d.Sync()
+	cerr := d.Close()
+	return errors.Join(serr, cerr)
+}
+
+// copyCtx copies src to dst, checking ctx between chunks.
+func copyCtx(ctx context.Context, dst io.Writer, src io.Reader) (int64, error) {
+	buf := make([]byte, copyChunk)
+	var n int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		m, rerr := src.Read(buf)
+		if m > 0 {
+			if _, err := dst.Write(buf[:m]); err != nil {
+				return n, err
+			}
+			n += int64(m)
+		}
+		if rerr == io.EOF {
+			return n, nil
+		}
+		if rerr != nil {
+			return n, rerr
+		}
+	}
+}
