@@ -1,0 +1,60 @@
+# reehub: make run starts the server on localhost:5000; make test runs every test.
+SHELL := /bin/bash
+export CGO_ENABLED := 0
+GOTAGS := remote,containers_image_openpgp,exclude_graphdriver_btrfs,exclude_graphdriver_devicemapper
+export GOFLAGS := -tags=$(GOTAGS)
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+DATA_DIR ?= ./data
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run build gen gen-check setup base-images test test-sqlite test-postgres test-unit lint bench bench-analysis clean
+
+## build: compile bin/reehub
+build:
+	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/reehub ./cmd/reehub
+
+## gen: regenerate gen/ from openapi.yaml
+gen:
+	go generate ./gen/...
+
+## gen-check: fail if gen/ is not what openapi.yaml generates
+gen-check: gen
+	git diff --exit-code -- gen/
+
+## setup: install and start Podman (runc, containers.conf, API service)
+setup:
+	$(SUDO) bash scripts/setup-host.sh
+
+## base-images: build the catalogue's base images if absent
+base-images: setup build
+	./bin/reehub base-images --data-dir $(DATA_DIR)
+
+## run: install what is missing, build the base images once, serve on localhost:5000
+run: setup build
+	@bash scripts/dev-credentials.sh $(DATA_DIR)
+	REEHUB_ADMIN_PASSWORD="$${REEHUB_ADMIN_PASSWORD:-$$(cat $(DATA_DIR)/admin-password)}" ./bin/reehub serve --data-dir $(DATA_DIR)
+
+## test: every test, on SQLite and on Postgres, with real Podman
+test: setup
+	bash scripts/setup-postgres.sh
+	go build ./... && go vet ./...
+	go test -count=1 -timeout 30m -p 2 ./... 2>&1 | tee /tmp/reehub-test-sqlite.log
+	REEHUB_TEST_DATABASE_URL="$$(cat /tmp/reehub-postgres-url)" go test -count=1 -timeout 30m -p 1 ./tests/... ./store/... ./service/... 2>&1 | tee /tmp/reehub-test-postgres.log
+
+## lint: gofmt, vet, staticcheck and the import-direction check
+lint:
+	test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/'))"
+	go vet ./...
+	go test -count=1 -run TestImportDirection ./tests/arch/
+
+## bench: recording vs plain podman build, replay vs recording, upload RSS, status throughput
+bench: setup build
+	bash bench/run.sh
+
+## bench-analysis: license/copyright accuracy and speed vs licensecheck, SBOM vs syft
+bench-analysis:
+	bash bench/analysis/run.sh $(PACKAGES)
+
+clean:
+	rm -rf bin

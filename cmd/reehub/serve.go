@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/reehub/reehub/runtime/baseimage"
+	"github.com/reehub/reehub/runtime/podman"
+	"github.com/reehub/reehub/server"
+	"github.com/reehub/reehub/service/auth"
+	"github.com/reehub/reehub/service/process"
+	"github.com/reehub/reehub/service/ree"
+	"github.com/reehub/reehub/store"
+	"github.com/reehub/reehub/store/blob"
+)
+
+func newLogger(level string, w io.Writer) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// serve wires configuration, store, runtime, services and HTTP server, and
+// runs until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg, err := parseConfig(args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel, stderr)
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	rt, err := podman.Connect(ctx, cfg.PodmanSocket)
+	if err != nil {
+		return err
+	}
+	if cfg.BuildBases {
+		if err := ensureBases(ctx, rt, cfg.DataDir, stderr); err != nil {
+			return err
+		}
+	}
+	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(cfg.DataDir, "reehub.db"), PostgresURL: cfg.DatabaseURL})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	blobs, err := blob.Open(filepath.Join(cfg.DataDir, "blobs"))
+	if err != nil {
+		return err
+	}
+	if err := blobs.CleanTemp(time.Hour); err != nil {
+		log.Warn("clean abandoned blob temp files", "err", err)
+	}
+	authSvc := auth.New(st, log, auth.Config{OIDCIssuer: cfg.OIDCIssuer, OIDCAudience: cfg.OIDCAudience})
+	generated, created, err := authSvc.EnsureAdmin(ctx, cfg.AdminPassword)
+	if err != nil {
+		return err
+	}
+	if created && generated != "" {
+		fmt.Fprintf(stderr, "reehub: created user admin with password %s (shown once; set REEHUB_ADMIN_PASSWORD to choose it)\n", generated)
+	}
+	procs, err := process.New(st, blobs, log, process.Config{DataDir: cfg.DataDir, PostgresURL: cfg.DatabaseURL, MaxWorkers: cfg.Workers})
+	if err != nil {
+		return err
+	}
+	catalog := ree.NewCatalog(rt, baseimage.Catalogue())
+	reeSvc, err := ree.New(rt, blobs, procs, catalog, log, ree.Config{
+		Version: version, Archive: cfg.Archive, BaseImageCacheDir: filepath.Join(cfg.DataDir, "base-images"),
+	})
+	if err != nil {
+		return err
+	}
+	if err := procs.Start(ctx); err != nil {
+		return err
+	}
+	handler, err := server.New(server.Deps{
+		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog, PodmanVersion: rt.Version, Log: log,
+	}, server.Config{
+		Version: version, Database: string(st.Dialect()), MaxUploadBytes: cfg.MaxUploadBytes, UploadDir: blobs.TempDir(),
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("reehub listening", "addr", "http://"+ln.Addr().String(), "docs", "http://"+ln.Addr().String()+"/docs", "database", st.Dialect(), "podman", rt.URI())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("http shutdown", "err", err)
+	}
+	return procs.Stop(shutdownCtx)
+}
+
+func ensureBases(ctx context.Context, rt *podman.Runtime, dataDir string, log io.Writer) error {
+	opts := baseimage.EnsureOpts{WorkDir: filepath.Join(dataDir, "tmp"), Log: log}
+	if err := baseimage.EnsureAll(ctx, rt, opts); err != nil {
+		return fmt.Errorf("base images: %w", err)
+	}
+	return nil
+}
+
+// buildBaseImages is `reehub base-images`: it builds the missing base images.
+func buildBaseImages(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg, err := parseConfig(args)
+	if err != nil {
+		return err
+	}
+	rt, err := podman.Connect(ctx, cfg.PodmanSocket)
+	if err != nil {
+		return err
+	}
+	if err := ensureBases(ctx, rt, cfg.DataDir, stderr); err != nil {
+		return err
+	}
+	var names []string
+	for _, d := range baseimage.Catalogue() {
+		names = append(names, d.Name)
+	}
+	fmt.Fprintf(stderr, "reehub: base images ready: %s\n", strings.Join(names, ", "))
+	return nil
+}

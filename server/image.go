@@ -1,0 +1,42 @@
+package server
+
+import (
+	"context"
+	"io"
+
+	"github.com/reehub/reehub/gen/api"
+)
+
+// ImageList lists the base-image catalogue.
+func (s *Server) ImageList(ctx context.Context, _ api.ImageListRequestObject) (api.ImageListResponseObject, error) {
+	imgs, err := s.images.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(api.ImageList200JSONResponse, 0, len(imgs))
+	for _, im := range imgs {
+		b := api.BaseImage{Name: im.Name, DownloadEndpoint: "/api/image/download/" + im.Name, Available: ptr(im.Available)}
+		if im.Description != "" {
+			b.Description = ptr(im.Description)
+		}
+		if im.ID != "" {
+			b.Digest = ptr("sha256:" + im.ID)
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// ImageDownload streams a base image as a docker-archive TAR.
+func (s *Server) ImageDownload(ctx context.Context, req api.ImageDownloadRequestObject) (api.ImageDownloadResponseObject, error) {
+	if err := s.images.Head(ctx, req.Name); err != nil {
+		return nil, err
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		pw.CloseWithError(s.images.Export(ctx, req.Name, pw))
+	}()
+	return api.ImageDownload200ApplicationxTarResponse{Body: pr}, nil
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,185 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/gin-gonic/gin"
+
+	"github.com/reehub/reehub/fault"
+	"github.com/reehub/reehub/service/auth"
+)
+
+type principalKey struct{}
+
+// principalFrom returns the authenticated principal of a request context.
+func principalFrom(ctx context.Context) (auth.Principal, error) {
+	p, ok := ctx.Value(principalKey{}).(auth.Principal)
+	if !ok {
+		return auth.Principal{}, fault.New(fault.ErrUnauthenticated, "authentication required")
+	}
+	return p, nil
+}
+
+// recovery turns a panic into a 500 in the error model.
+func (s *Server) recovery() gin.HandlerFunc {
+	return gin.CustomRecovery(func(c *gin.Context, rec any) {
+		s.writeStatus(c, http.StatusInternalServerError, fmt.Errorf("panic: %v", rec))
+	})
+}
+
+// gate finds the operation of a request, authenticates it when the operation
+// requires it, checks the credential's scope, then validates the request
+// against openapi.yaml. Multipart bodies are never read here: the validator
+// sees an empty body and the handler checks the parts while streaming them.
+func (s *Server) gate(router routers.Router) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		req := c.Request
+		route, params, err := router.FindRoute(req)
+		if err != nil {
+			c.Next() // unknown path or method: the router answers 404 or 405
+			return
+		}
+		op := route.Operation
+		if needsAuth(route.Spec, op) {
+			p, err := s.authenticate(req)
+			if err != nil {
+				s.writeError(c, err)
+				return
+			}
+			if err := checkScope(p, req.Method, op.OperationID); err != nil {
+				s.writeError(c, err)
+				return
+			}
+			c.Request = req.WithContext(context.WithValue(req.Context(), principalKey{}, p))
+			req = c.Request
+		}
+		multipart := false
+		if op.RequestBody != nil {
+			if mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type")); err == nil && strings.HasPrefix(mt, "multipart/") {
+				multipart = true
+			} else if op.RequestBody.Value.Content.Get("multipart/form-data") != nil {
+				s.writeError(c, fault.Invalidf("request body must be multipart/form-data"))
+				return
+			}
+		}
+		if multipart {
+			if req.ContentLength > s.cfg.MaxUploadBytes {
+				s.writeError(c, fault.TooLargef("upload is larger than the limit of %d bytes", s.cfg.MaxUploadBytes))
+				return
+			}
+			req.Body = http.MaxBytesReader(c.Writer, req.Body, s.cfg.MaxUploadBytes+1<<20)
+		} else if req.Body != nil && req.Body != http.NoBody {
+			req.Body = http.MaxBytesReader(c.Writer, req.Body, maxJSONBytes)
+		}
+		input := &openapi3filter.RequestValidationInput{
+			Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{
+				AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+				ExcludeRequestBody: multipart,
+			},
+		}
+		body := req.Body
+		if multipart {
+			req.Body = http.NoBody
+		}
+		err = openapi3filter.ValidateRequest(req.Context(), input)
+		req.Body = body
+		if err != nil {
+			s.writeError(c, validationError(err))
+			return
+		}
+		c.Next()
+	}
+}
+
+// maxJSONBytes bounds JSON request bodies.
+const maxJSONBytes = 1 << 20
+
+func needsAuth(doc *openapi3.T, op *openapi3.Operation) bool {
+	sec := doc.Security
+	if op.Security != nil {
+		sec = *op.Security
+	}
+	return len(sec) > 0
+}
+
+// checkScope maps the HTTP method to the scope a credential needs.
+func checkScope(p auth.Principal, method, operationID string) error {
+	need := auth.ScopeWrite
+	if method == http.MethodGet || method == http.MethodHead {
+		need = auth.ScopeRead
+	}
+	if operationID == "authCreateUser" {
+		need = auth.ScopeAdmin
+	}
+	if !p.Allows(need) {
+		if need == auth.ScopeAdmin && p.User.Role != "admin" {
+			return fault.New(fault.ErrForbidden, "only an admin may do this")
+		}
+		return fault.New(fault.ErrForbidden, fmt.Sprintf("the credential lacks scope %q needed for %s", need, method))
+	}
+	return nil
+}
+
+// authenticate reads Basic or Bearer credentials.
+func (s *Server) authenticate(req *http.Request) (auth.Principal, error) {
+	h := req.Header.Get("Authorization")
+	if h == "" {
+		return auth.Principal{}, fault.New(fault.ErrUnauthenticated, "authentication required: use HTTP Basic or a Bearer token")
+	}
+	scheme, rest, _ := strings.Cut(h, " ")
+	switch strings.ToLower(scheme) {
+	case "basic":
+		user, pass, ok := req.BasicAuth()
+		if !ok {
+			return auth.Principal{}, fault.New(fault.ErrUnauthenticated, "malformed Basic credentials")
+		}
+		return s.auth.Basic(req.Context(), user, pass)
+	case "bearer":
+		tok := strings.TrimSpace(rest)
+		if tok == "" {
+			return auth.Principal{}, fault.New(fault.ErrUnauthenticated, "empty Bearer token")
+		}
+		return s.auth.Bearer(req.Context(), tok)
+	default:
+		return auth.Principal{}, fault.New(fault.ErrUnauthenticated, "unsupported authorization scheme "+scheme)
+	}
+}
+
+// validationError turns a kin-openapi error into a short invalid-input error.
+func validationError(err error) error {
+	var re *openapi3filter.RequestError
+	if errors.As(err, &re) {
+		what := "request"
+		switch {
+		case re.Parameter != nil:
+			what = re.Parameter.In + " parameter " + re.Parameter.Name
+		case re.RequestBody != nil:
+			what = "request body"
+		}
+		reason := re.Reason
+		if re.Err != nil {
+			reason = firstLine(re.Err.Error())
+		}
+		if reason == "" {
+			reason = "is invalid"
+		}
+		return fault.Invalidf("%s: %s", what, reason)
+	}
+	return fault.Invalidf("%s", firstLine(err.Error()))
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

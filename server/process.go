@@ -1,0 +1,156 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/reehub/reehub/gen/api"
+	"github.com/reehub/reehub/store"
+)
+
+// ProcessStatus reports one of the caller's processes.
+func (s *Server) ProcessStatus(ctx context.Context, req api.ProcessStatusRequestObject) (api.ProcessStatusResponseObject, error) {
+	who, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.procs.Get(ctx, who.User.ID, req.Uuid.String())
+	if err != nil {
+		return nil, err
+	}
+	return api.ProcessStatus200JSONResponse(toStatus(p)), nil
+}
+
+// ProcessList lists the caller's processes.
+func (s *Server) ProcessList(ctx context.Context, req api.ProcessListRequestObject) (api.ProcessListResponseObject, error) {
+	who, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f := store.ProcessFilter{OwnerID: who.User.ID, Tag: req.Params.Tag, Limit: 50}
+	if req.Params.Limit != nil {
+		f.Limit = *req.Params.Limit
+	}
+	if req.Params.Offset != nil {
+		f.Offset = *req.Params.Offset
+	}
+	if req.Params.Status != nil {
+		st := store.ProcessState(*req.Params.Status)
+		f.State = &st
+	}
+	if req.Params.Kind != nil {
+		k := store.ProcessKind(*req.Params.Kind)
+		f.Kind = &k
+	}
+	ps, total, err := s.procs.List(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := api.ProcessList200JSONResponse{Items: make([]api.ProcessStatus, 0, len(ps)), Total: int(total), Limit: f.Limit, Offset: f.Offset}
+	for _, p := range ps {
+		out.Items = append(out.Items, toStatus(p))
+	}
+	return out, nil
+}
+
+// ProcessCancel cancels one of the caller's processes.
+func (s *Server) ProcessCancel(ctx context.Context, req api.ProcessCancelRequestObject) (api.ProcessCancelResponseObject, error) {
+	who, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.procs.Cancel(ctx, who.User.ID, req.Uuid.String(), "cancelled by "+who.User.Name)
+	if err != nil {
+		return nil, err
+	}
+	return api.ProcessCancel200JSONResponse(toStatus(p)), nil
+}
+
+// ProcessLog streams the log of one of the caller's processes.
+func (s *Server) ProcessLog(ctx context.Context, req api.ProcessLogRequestObject) (api.ProcessLogResponseObject, error) {
+	return s.openLog(ctx, req.Uuid)
+}
+
+// LogDownload is ProcessLog under the REE document's other spelling.
+func (s *Server) LogDownload(ctx context.Context, req api.LogDownloadRequestObject) (api.LogDownloadResponseObject, error) {
+	return s.openLog(ctx, req.Uuid)
+}
+
+func (s *Server) openLog(ctx context.Context, id uuid.UUID) (logStream, error) {
+	who, err := principalFrom(ctx)
+	if err != nil {
+		return logStream{}, err
+	}
+	rc, err := s.procs.OpenLog(ctx, who.User.ID, id.String())
+	if err != nil {
+		return logStream{}, err
+	}
+	return logStream{rc: rc}, nil
+}
+
+// logStream streams a log as text/plain without reading it into memory (the
+// generated text response type is a string).
+type logStream struct{ rc io.ReadCloser }
+
+func (l logStream) visit(w http.ResponseWriter) error {
+	defer l.rc.Close()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, err := io.Copy(w, l.rc)
+	return err
+}
+
+// VisitProcessLogResponse writes the log.
+func (l logStream) VisitProcessLogResponse(w http.ResponseWriter) error { return l.visit(w) }
+
+// VisitLogDownloadResponse writes the log.
+func (l logStream) VisitLogDownloadResponse(w http.ResponseWriter) error { return l.visit(w) }
+
+// ProcessDownload streams the output zip of a processed process.
+func (s *Server) ProcessDownload(ctx context.Context, req api.ProcessDownloadRequestObject) (api.ProcessDownloadResponseObject, error) {
+	who, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f, p, err := s.procs.OpenOutput(ctx, who.User.ID, req.Uuid.String())
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	name := p.ID
+	if p.Tag != nil && safeFileName(*p.Tag) {
+		name = *p.Tag
+	}
+	disp := `attachment; filename="` + name + `.zip"`
+	return api.ProcessDownload200ApplicationzipResponse{Body: f, ContentLength: fi.Size(), Headers: api.ProcessDownload200ResponseHeaders{ContentDisposition: &disp}}, nil
+}
+
+func safeFileName(s string) bool {
+	for _, r := range s {
+		if !(r == '-' || r == '_' || r == '.' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')) {
+			return false
+		}
+	}
+	return s != "" && s[0] != '.'
+}
+
+func toStatus(p store.Process) api.ProcessStatus {
+	st := api.ProcessStatus{
+		Uuid: uuid.MustParse(p.ID), Tag: p.Tag, Kind: api.ProcessKind(p.Kind), Status: api.ProcessState(p.State),
+		StatusEndpoint:      "/api/process/status/" + p.ID,
+		DownloadEndpoint:    "/api/process/download/" + p.ID,
+		DownloadLogEndpoint: "/api/log/download/" + p.ID,
+		CreatedAt:           p.CreatedAt, StartedAt: p.StartedAt, FinishedAt: p.FinishedAt,
+	}
+	if p.Reason != "" {
+		st.Reason = &p.Reason
+	}
+	return st
+}

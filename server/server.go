@@ -1,0 +1,126 @@
+// Package server is reehub's HTTP layer: it implements the strict server
+// interface generated from openapi.yaml on Gin, authenticates and validates
+// every request against the spec, converts between API and service types,
+// and maps errors to the one error model in one place (errors.go). It holds no
+// business logic and never touches the store or the runtime.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/gin-gonic/gin"
+	"github.com/swaggest/swgui/v5emb"
+	"sigs.k8s.io/yaml"
+
+	"github.com/reehub/reehub/fault"
+	"github.com/reehub/reehub/gen/api"
+	"github.com/reehub/reehub/service/auth"
+	"github.com/reehub/reehub/service/process"
+	"github.com/reehub/reehub/service/ree"
+)
+
+// Config tunes the HTTP layer.
+type Config struct {
+	// Version is reehub's version.
+	Version string
+	// Database names the database kind ("sqlite" or "postgres") for /api/version.
+	Database string
+	// MaxUploadBytes bounds an uploaded file. Defaults to 8 GiB.
+	MaxUploadBytes int64
+	// UploadDir is where uploads are staged (same file system as the blob store).
+	UploadDir string
+}
+
+// Deps are the services the server calls.
+type Deps struct {
+	Auth      *auth.Service
+	Processes *process.Service
+	REE       *ree.Service
+	Catalog   *ree.Catalog
+	// PodmanVersion reports the Podman service's version.
+	PodmanVersion func(ctx context.Context) (string, error)
+	Log           *slog.Logger
+}
+
+// Server implements the generated strict server interface.
+type Server struct {
+	cfg    Config
+	auth   *auth.Service
+	procs  *process.Service
+	ree    *ree.Service
+	images *ree.Catalog
+	podman func(ctx context.Context) (string, error)
+	log    *slog.Logger
+}
+
+var _ api.StrictServerInterface = (*Server)(nil)
+
+// New returns the HTTP handler of reehub.
+func New(d Deps, cfg Config) (http.Handler, error) {
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = 8 << 30
+	}
+	if cfg.UploadDir == "" {
+		return nil, errors.New("server: UploadDir is required")
+	}
+	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, podman: d.PodmanVersion, log: d.Log}
+
+	spec, err := api.GetSwagger()
+	if err != nil {
+		return nil, fmt.Errorf("load embedded spec: %w", err)
+	}
+	specJSON, err := json.MarshalIndent(spec, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode spec: %w", err)
+	}
+	specYAML, err := yaml.JSONToYAML(specJSON)
+	if err != nil {
+		return nil, fmt.Errorf("encode spec: %w", err)
+	}
+	// The router matches paths only; the served spec keeps its relative server URL.
+	routed := *spec
+	routed.Servers = openapi3.Servers{{URL: "/"}}
+	router, err := gorillamux.NewRouter(&routed)
+	if err != nil {
+		return nil, fmt.Errorf("build spec router: %w", err)
+	}
+
+	gin.SetMode(gin.ReleaseMode)
+	engine := gin.New()
+	engine.ContextWithFallback = true
+	engine.HandleMethodNotAllowed = true
+	engine.RemoveExtraSlash = true
+	engine.Use(s.recovery(), s.gate(router))
+	engine.NoRoute(func(c *gin.Context) {
+		s.writeError(c, fault.NotFoundf("no such endpoint: %s %s", c.Request.Method, c.Request.URL.Path))
+	})
+	engine.NoMethod(func(c *gin.Context) {
+		s.writeStatus(c, http.StatusMethodNotAllowed, fmt.Errorf("method %s is not allowed on %s", c.Request.Method, c.Request.URL.Path))
+	})
+
+	strict := api.NewStrictHandlerWithOptions(s, nil, api.StrictGinServerOptions{
+		RequestErrorHandlerFunc:  func(c *gin.Context, err error) { s.writeError(c, requestError(err)) },
+		HandlerErrorFunc:         func(c *gin.Context, err error) { s.writeError(c, err) },
+		ResponseErrorHandlerFunc: func(c *gin.Context, err error) { s.writeStatus(c, http.StatusInternalServerError, err) },
+	})
+	api.RegisterHandlersWithOptions(engine, strict, api.GinServerOptions{
+		ErrorHandler: func(c *gin.Context, err error, status int) {
+			s.writeStatus(c, status, fault.Invalidf("%v", err))
+		},
+	})
+
+	engine.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", specJSON) })
+	engine.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", specYAML) })
+	docs := v5emb.New("reehub API", "/openapi.json", "/docs/")
+	engine.GET("/docs", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/docs/") })
+	engine.GET("/docs/*any", gin.WrapH(docs))
+	engine.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/docs/") })
+	return engine, nil
+}

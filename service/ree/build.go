@@ -1,0 +1,170 @@
+package ree
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/reehub/reehub/fault"
+	"github.com/reehub/reehub/runtime/dockerfile"
+	"github.com/reehub/reehub/runtime/podman"
+	"github.com/reehub/reehub/runtime/proxy"
+)
+
+// proxyHost is the name RUN steps reach the proxy by (an /etc/hosts entry).
+const proxyHost = "reehub-proxy"
+
+// nondeterministicFiles change on every build whatever its inputs (apt's
+// binary caches, logs, ldconfig's cache); the last step of every recorded
+// build removes them so that a replay can reproduce the image digest.
+var nondeterministicFiles = []string{
+	"/var/cache/apt/pkgcache.bin", "/var/cache/apt/srcpkgcache.bin",
+	"/var/log/dpkg.log", "/var/log/alternatives.log", "/var/log/apt/history.log",
+	"/var/log/apt/term.log", "/var/log/apt/eipp.log.xz", "/var/cache/ldconfig/aux-cache",
+	"/var/cache/debconf/config.dat-old", "/var/cache/debconf/templates.dat-old",
+	"/var/lib/dpkg/status-old", "/var/lib/dpkg/diversions-old",
+	"/root/.cache/pip",
+}
+
+// buildText is the Dockerfile reehub builds: bases pinned to image IDs, CA
+// trust injected into every RUN, and a final clean-up step. It depends only on
+// the user's Dockerfile and the base image IDs, never on the CA or proxy address,
+// so that recording and replay build byte-identical text.
+func buildText(df *dockerfile.File, baseIDs map[string]string) (text []byte, digest string) {
+	df.RewriteBases(baseIDs)
+	out := df.InjectTrust()
+	var b strings.Builder
+	b.Write(out)
+	if len(out) > 0 && out[len(out)-1] != '\n' {
+		b.WriteByte('\n')
+	}
+	user := lastUser(string(out))
+	if user != "" {
+		b.WriteString("USER root\n")
+	}
+	b.WriteString("RUN rm -rf " + strings.Join(nondeterministicFiles, " ") + "\n")
+	if user != "" {
+		b.WriteString("USER " + user + "\n")
+	}
+	sum := sha256.Sum256([]byte(b.String()))
+	return []byte(b.String()), hex.EncodeToString(sum[:])
+}
+
+// lastUser returns the argument of the last USER instruction of the final stage.
+func lastUser(text string) string {
+	user := ""
+	for _, line := range strings.Split(text, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		switch strings.ToUpper(f[0]) {
+		case "FROM":
+			user = ""
+		case "USER":
+			if len(f) > 1 {
+				user = strings.Join(f[1:], " ")
+			}
+		}
+	}
+	return user
+}
+
+// buildRun is one Podman build behind the proxy on a private network.
+type buildRun struct {
+	ProcessID    string
+	ContextDir   string
+	Dockerfile   []byte
+	Mode         proxy.Mode
+	RecordingDir string
+	Timestamp    time.Time
+	Log          io.Writer
+}
+
+// buildResult is what a build produced.
+type buildResult struct {
+	ImageID string
+	Stats   proxy.Stats
+}
+
+// runBuild creates the process's internal network, starts the proxy on its
+// gateway, builds, and tears both down. The build can reach only the proxy.
+func (s *Service) runBuild(ctx context.Context, b buildRun) (buildResult, error) {
+	var res buildResult
+	netw, err := s.rt.CreateNetwork(ctx, networkName(b.ProcessID), true, processLabels(b.ProcessID))
+	if err != nil {
+		return res, fmt.Errorf("create build network: %w", err)
+	}
+	defer func() {
+		if err := s.rt.RemoveNetwork(context.WithoutCancel(ctx), netw.Name); err != nil {
+			s.log.Warn("remove build network", "network", netw.Name, "err", err)
+		}
+	}()
+	ca, err := proxy.NewCA()
+	if err != nil {
+		return res, fmt.Errorf("build CA: %w", err)
+	}
+	px, err := proxy.Start(ctx, proxy.Config{
+		Mode: b.Mode, Dir: b.RecordingDir, Addr: net.JoinHostPort(netw.Gateway, "0"), CA: ca, Log: b.Log,
+	})
+	if err != nil {
+		return res, fmt.Errorf("start %s proxy: %w", b.Mode, err)
+	}
+	_, port, _ := net.SplitHostPort(px.Addr())
+	proxyURL := "http://" + proxyHost + ":" + port
+	roots, err := os.ReadFile(s.cfg.HostRootsFile)
+	if err != nil {
+		_ = px.Close()
+		return res, fmt.Errorf("read host CA bundle %s: %w", s.cfg.HostRootsFile, err)
+	}
+	fmt.Fprintf(b.Log, "reehub: building on network %s; all traffic goes through the %s proxy\n", netw.Name, b.Mode)
+	tag := "localhost/reehub/" + b.ProcessID
+	id, buildErr := s.rt.Build(ctx, podman.BuildOpts{
+		ContextDir:        b.ContextDir,
+		DockerfileContent: b.Dockerfile,
+		Tag:               tag,
+		Network:           netw.Name,
+		AddHosts:          []string{proxyHost + ":" + netw.Gateway},
+		BuildArgs: map[string]string{
+			"http_proxy": proxyURL, "https_proxy": proxyURL, "HTTP_PROXY": proxyURL, "HTTPS_PROXY": proxyURL,
+			"no_proxy": "", "NO_PROXY": "",
+		},
+		Secrets:   dockerfile.TrustFiles(ca.CertPEM(), roots),
+		Timestamp: &b.Timestamp,
+		NoCache:   true,
+		Squash:    true,
+		Log:       b.Log,
+	})
+	closeErr := px.Close()
+	res.Stats = px.Stats()
+	fmt.Fprintf(b.Log, "reehub: proxy served %d requests (%d recorded, %d replayed, %d not in the recording)\n",
+		res.Stats.Requests, res.Stats.Recorded, res.Stats.Hits, res.Stats.Misses)
+	if buildErr != nil {
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		if errors.Is(buildErr, fault.ErrUnavailable) {
+			return res, buildErr
+		}
+		msg := fmt.Sprintf("the build failed: %v", buildErr)
+		if len(res.Stats.MissedURLs) > 0 {
+			msg += fmt.Sprintf("; requests not in the recording: %s", strings.Join(res.Stats.MissedURLs, ", "))
+		}
+		return res, fault.New(fault.ErrInvalid, msg)
+	}
+	if closeErr != nil {
+		return res, fmt.Errorf("close proxy: %w", closeErr)
+	}
+	if b.Mode == proxy.Record && res.Stats.Errors > 0 {
+		return res, fault.Invalidf("%d downloads of the build failed or were cut off while recording (see the log); the recording would be incomplete", res.Stats.Errors)
+	}
+	res.ImageID = id
+	return res, nil
+}

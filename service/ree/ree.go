@@ -1,0 +1,102 @@
+// Package ree defines and rebuilds reproducible execution environments (REEs)
+// with the recording strategy: a project's Dockerfile is built with Podman while
+// reehub's proxy records every download, and the defined REE (project,
+// recording, manifest, base images) is rebuilt later with no route out but the
+// proxy in replay mode. It also serves the base-image catalogue.
+package ree
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/reehub/reehub/archive"
+	"github.com/reehub/reehub/runtime/podman"
+	"github.com/reehub/reehub/service/process"
+	"github.com/reehub/reehub/store"
+	"github.com/reehub/reehub/store/blob"
+)
+
+// Version is the reehub version written into manifests; cmd/reehub sets it.
+type Version string
+
+// Config tunes the REE service.
+type Config struct {
+	// Version is reehub's version, written into every manifest.
+	Version string
+	// Archive limits apply to every uploaded zip.
+	Archive archive.Limits
+	// HostRootsFile is the host's CA bundle that builds trust besides the
+	// recording CA. Defaults to /etc/ssl/certs/ca-certificates.crt.
+	HostRootsFile string
+	// BaseImageCacheDir keeps exported base images between recordings. Required.
+	BaseImageCacheDir string
+}
+
+// Service is the REE domain service.
+type Service struct {
+	cfg     Config
+	rt      *podman.Runtime
+	blobs   *blob.Store
+	procs   *process.Service
+	catalog *Catalog
+	log     *slog.Logger
+}
+
+// New returns the REE service and registers its runners with procs.
+func New(rt *podman.Runtime, blobs *blob.Store, procs *process.Service, catalog *Catalog, log *slog.Logger, cfg Config) (*Service, error) {
+	if cfg.HostRootsFile == "" {
+		cfg.HostRootsFile = "/etc/ssl/certs/ca-certificates.crt"
+	}
+	if cfg.BaseImageCacheDir == "" {
+		return nil, errors.New("ree service: BaseImageCacheDir is required")
+	}
+	if err := os.MkdirAll(cfg.BaseImageCacheDir, 0o750); err != nil {
+		return nil, fmt.Errorf("ree service: %w", err)
+	}
+	cfg.Archive = cfg.Archive.WithDefaults()
+	s := &Service{cfg: cfg, rt: rt, blobs: blobs, procs: procs, catalog: catalog, log: log}
+	procs.Register(store.KindRecording, &recorder{s})
+	procs.Register(store.KindReplay, &replayer{s})
+	return s, nil
+}
+
+// Labels name the resources of one process so that they can be found after a crash.
+const labelProcess = "io.reehub.process"
+
+func processLabels(id string) map[string]string { return map[string]string{labelProcess: id} }
+
+// cleanup removes what a process left in Podman.
+func (s *Service) cleanup(ctx context.Context, id string) error {
+	if err := s.rt.RemoveNetwork(ctx, networkName(id)); err != nil {
+		return fmt.Errorf("remove network of %s: %w", id, err)
+	}
+	return s.rt.Cleanup(ctx, labelProcess, id)
+}
+
+func networkName(id string) string { return "reehub-" + id[:13] }
+
+// copyFile copies src to dst (creating parents).
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+		return err
+	}
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		_ = out.Close()
+		return err
+	}
+	return out.Close()
+}

@@ -1,0 +1,167 @@
+package ree
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/reehub/reehub/fault"
+	"github.com/reehub/reehub/runtime/dockerfile"
+	"github.com/reehub/reehub/runtime/podman"
+	"github.com/reehub/reehub/runtime/proxy"
+	"github.com/reehub/reehub/service/process"
+	"github.com/reehub/reehub/store"
+)
+
+// replayer runs replay processes.
+type replayer struct{ s *Service }
+
+// Cleanup removes what a replay left in Podman.
+func (r *replayer) Cleanup(ctx context.Context, id string) error { return r.s.cleanup(ctx, id) }
+
+// Run rebuilds a defined REE offline and verifies the result against the recording.
+func (r *replayer) Run(ctx context.Context, p store.Process, w process.Work) (string, error) {
+	s := r.s
+	tree := filepath.Join(w.Dir, "ree")
+	if _, err := os.Stat(tree); errors.Is(err, os.ErrNotExist) {
+		if err := s.extractInput(ctx, p.InputDigest, tree); err != nil {
+			return "", err
+		}
+	}
+	m, err := verifyTree(tree)
+	if err != nil {
+		return "", err
+	}
+	baseIDs := map[string]string{}
+	for _, b := range m.BaseImages {
+		if err := s.ensureBase(ctx, tree, b, w); err != nil {
+			return "", err
+		}
+		baseIDs[b.Name] = b.ImageID
+	}
+	content, err := os.ReadFile(filepath.Join(tree, "project", filepath.FromSlash(m.Dockerfile)))
+	if err != nil {
+		return "", fmt.Errorf("read dockerfile: %w", err)
+	}
+	df, err := dockerfile.Parse(content)
+	if err != nil {
+		return "", fmt.Errorf("dockerfile %s: %w", m.Dockerfile, err)
+	}
+	text, digest := buildText(df, baseIDs)
+	if digest != m.BuildDockerfileSHA256 {
+		return "", fault.Invalidf("this server would build a different Dockerfile than the recording did (sha256 %s, manifest %s); the defined REE was made by an incompatible reehub", digest, m.BuildDockerfileSHA256)
+	}
+	fmt.Fprintf(w.Log, "reehub: replaying %s offline (recording: %d responses)\n", m.Dockerfile, m.Recording.Entries)
+	res, err := s.runBuild(ctx, buildRun{
+		ProcessID: p.ID, ContextDir: filepath.Join(tree, "project"), Dockerfile: text, Mode: proxy.Replay,
+		RecordingDir: filepath.Join(tree, "recording"), Timestamp: time.Unix(m.SourceDateEpoch, 0).UTC(), Log: w.Log,
+	})
+	if err != nil {
+		return "", err
+	}
+	if res.Stats.Misses > 0 {
+		return "", fault.Invalidf("the replay needed %d downloads that are not in the recording: %s",
+			res.Stats.Misses, strings.Join(res.Stats.MissedURLs, ", "))
+	}
+	report := Report{
+		RecordedImageID: m.ImageID, RebuiltImageID: res.ImageID, Identical: m.ImageID == res.ImageID,
+		ProxyRequests: res.Stats.Requests, ProxyHits: res.Stats.Hits, ProxyMisses: res.Stats.Misses,
+		DifferingFiles: []string{},
+	}
+	if err := s.compareFiles(ctx, tree, &report); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(w.Log, "reehub: %s\n", report.Explanation)
+
+	out := filepath.Join(w.Dir, "out")
+	if err := os.MkdirAll(out, 0o750); err != nil {
+		return "", err
+	}
+	img, err := os.Create(filepath.Join(out, imageOCIName))
+	if err != nil {
+		return "", err
+	}
+	if err := s.rt.ExportImage(ctx, res.ImageID, podman.OCIArchive, img); err != nil {
+		_ = img.Close()
+		return "", fmt.Errorf("export rebuilt image: %w", err)
+	}
+	if err := img.Close(); err != nil {
+		return "", err
+	}
+	if err := copyFile(filepath.Join(tree, manifestName), filepath.Join(out, manifestName)); err != nil {
+		return "", err
+	}
+	if err := writeJSON(filepath.Join(out, reportName), report); err != nil {
+		return "", err
+	}
+	if err := copyFile(w.LogFile, filepath.Join(out, buildLogName)); err != nil {
+		return "", err
+	}
+	return s.packDir(ctx, out)
+}
+
+// compareFiles fills the report's file comparison and explanation.
+func (s *Service) compareFiles(ctx context.Context, tree string, rep *Report) error {
+	var recorded map[string]string
+	b, err := os.ReadFile(filepath.Join(tree, imageFilesName))
+	if err == nil {
+		err = json.Unmarshal(b, &recorded)
+	}
+	if err != nil {
+		rep.Explanation = "the defined REE has no file list of the recorded image; only the image IDs were compared"
+		return nil
+	}
+	rebuilt, err := s.rt.ImageFiles(ctx, rep.RebuiltImageID)
+	if err != nil {
+		return fmt.Errorf("list rebuilt image files: %w", err)
+	}
+	rep.DifferingFiles = podman.DiffFiles(recorded, rebuilt)
+	if rep.DifferingFiles == nil {
+		rep.DifferingFiles = []string{}
+	}
+	rep.SameFiles = len(rep.DifferingFiles) == 0
+	switch {
+	case rep.Identical:
+		rep.Explanation = "the rebuilt image has the recorded image ID: the replay is bit-for-bit identical"
+	case rep.SameFiles:
+		rep.Explanation = "every file of the rebuilt image equals the recorded one, but the image IDs differ: the image metadata (layer tar headers or config) differs"
+	default:
+		rep.Explanation = fmt.Sprintf("%d files differ from the recorded image; see differing_files", len(rep.DifferingFiles))
+	}
+	return nil
+}
+
+// ensureBase makes the pinned base image available: by ID if present, else by
+// loading the archive carried in the defined REE and checking its ID.
+func (s *Service) ensureBase(ctx context.Context, tree string, b BaseImageRef, w process.Work) error {
+	if _, err := s.rt.InspectImage(ctx, b.ImageID); err == nil {
+		return nil
+	} else if !errors.Is(err, fault.ErrNotFound) {
+		return err
+	}
+	fmt.Fprintf(w.Log, "reehub: base image %s (%s) is not here; loading it from the defined REE\n", b.Name, shortID(b.ImageID))
+	f, err := os.Open(filepath.Join(tree, filepath.FromSlash(b.Archive)))
+	if err != nil {
+		return fault.Invalidf("defined REE lacks base image archive %s", b.Archive)
+	}
+	defer f.Close()
+	if _, err := s.rt.LoadImage(ctx, f); err != nil {
+		return fault.Invalidf("base image archive %s cannot be loaded: %v", b.Archive, err)
+	}
+	if _, err := s.rt.InspectImage(ctx, b.ImageID); err != nil {
+		return fault.Invalidf("base image archive %s does not contain image %s that the manifest pins", b.Archive, b.ImageID)
+	}
+	return nil
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

@@ -1,0 +1,157 @@
+package ree
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/reehub/reehub/archive"
+	"github.com/reehub/reehub/fault"
+	"github.com/reehub/reehub/runtime/dockerfile"
+	"github.com/reehub/reehub/service/process"
+	"github.com/reehub/reehub/store"
+)
+
+// maxDockerfileBytes bounds the Dockerfile reehub reads.
+const maxDockerfileBytes = 1 << 20
+
+// DefineOpts describes a recording to start.
+type DefineOpts struct {
+	OwnerID int64
+	// ZipPath is the uploaded project zip, staged on disk; it is moved into the blob store.
+	ZipPath    string
+	Tag        *string
+	Dockerfile string
+}
+
+// Define checks an uploaded project and starts a recording process for it. All
+// checks that can fail because of the upload happen here, so that bad input is
+// answered at once instead of by a failed process.
+func (s *Service) Define(ctx context.Context, o DefineOpts) (store.Process, error) {
+	if o.Dockerfile == "" {
+		o.Dockerfile = "Dockerfile"
+	}
+	clean := path.Clean(o.Dockerfile)
+	if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") || strings.ContainsRune(o.Dockerfile, '\\') || strings.ContainsRune(o.Dockerfile, 0) {
+		return store.Process{}, fault.Invalidf("dockerfile: %q must be a relative path inside the zip", o.Dockerfile)
+	}
+	id := process.NewID()
+	dir := s.procs.WorkDir(id)
+	ok := false
+	defer func() {
+		if !ok {
+			_ = os.RemoveAll(dir)
+		}
+	}()
+	ctxDir := filepath.Join(dir, "context")
+	if _, err := archive.ExtractZip(ctx, o.ZipPath, ctxDir, s.cfg.Archive); err != nil {
+		return store.Process{}, fmt.Errorf("file: %w", err)
+	}
+	if _, err := s.readDockerfile(ctx, ctxDir, clean); err != nil {
+		return store.Process{}, err
+	}
+	ref, err := s.blobs.PutFile(ctx, o.ZipPath, true)
+	if err != nil {
+		return store.Process{}, fmt.Errorf("store upload: %w", err)
+	}
+	p, err := s.procs.Submit(ctx, process.SubmitOpts{ID: id, OwnerID: o.OwnerID, Kind: store.KindRecording, Tag: o.Tag, Dockerfile: clean, InputDigest: ref.Digest})
+	if err != nil {
+		return store.Process{}, err
+	}
+	ok = true
+	return p, nil
+}
+
+// readDockerfile reads and parses the Dockerfile and checks that every base it
+// names is a catalogue image built here.
+func (s *Service) readDockerfile(ctx context.Context, ctxDir, name string) (*dockerfile.File, error) {
+	full := filepath.Join(ctxDir, filepath.FromSlash(name))
+	fi, err := os.Lstat(full)
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil, fault.Invalidf("dockerfile: the zip has no regular file %q", name)
+	}
+	if fi.Size() > maxDockerfileBytes {
+		return nil, fault.Invalidf("dockerfile: %q is larger than %d bytes", name, maxDockerfileBytes)
+	}
+	content, err := os.ReadFile(full)
+	if err != nil {
+		return nil, fmt.Errorf("read dockerfile: %w", err)
+	}
+	df, err := dockerfile.Parse(content)
+	if err != nil {
+		return nil, fmt.Errorf("dockerfile %s: %w", name, err)
+	}
+	bases := df.Bases()
+	if len(bases) == 0 {
+		return nil, fault.Invalidf("dockerfile %s has no FROM naming a base image (one of %v)", name, s.catalog.Names())
+	}
+	for _, b := range bases {
+		if !s.catalog.Has(b) {
+			return nil, fault.Invalidf("dockerfile %s: FROM %s is not a base image of this server; use one of %v", name, b, s.catalog.Names())
+		}
+		if _, err := s.catalog.Resolve(ctx, b); err != nil {
+			if errors.Is(err, fault.ErrConflict) {
+				return nil, fault.Invalidf("dockerfile %s: %v", name, err)
+			}
+			return nil, err
+		}
+	}
+	return df, nil
+}
+
+// ReplayOpts describes a replay to start.
+type ReplayOpts struct {
+	OwnerID int64
+	// ZipPath is the uploaded defined REE, staged on disk; it is moved into the blob store.
+	ZipPath string
+	Tag     *string
+}
+
+// Replay checks an uploaded defined REE (structure, checksums, manifest) and
+// starts a replay process for it.
+func (s *Service) Replay(ctx context.Context, o ReplayOpts) (store.Process, error) {
+	id := process.NewID()
+	dir := s.procs.WorkDir(id)
+	ok := false
+	defer func() {
+		if !ok {
+			_ = os.RemoveAll(dir)
+		}
+	}()
+	treeDir := filepath.Join(dir, "ree")
+	if _, err := archive.ExtractZip(ctx, o.ZipPath, treeDir, s.cfg.Archive); err != nil {
+		return store.Process{}, fmt.Errorf("file: %w", err)
+	}
+	m, err := verifyTree(treeDir)
+	if err != nil {
+		return store.Process{}, fmt.Errorf("file: %w", err)
+	}
+	ref, err := s.blobs.PutFile(ctx, o.ZipPath, true)
+	if err != nil {
+		return store.Process{}, fmt.Errorf("store upload: %w", err)
+	}
+	p, err := s.procs.Submit(ctx, process.SubmitOpts{ID: id, OwnerID: o.OwnerID, Kind: store.KindReplay, Tag: o.Tag, Dockerfile: m.Dockerfile, InputDigest: ref.Digest})
+	if err != nil {
+		return store.Process{}, err
+	}
+	ok = true
+	return p, nil
+}
+
+// CheckUpload validates an uploaded zip without starting anything (the SBOM
+// strategy's endpoint uses it until that strategy exists).
+func (s *Service) CheckUpload(ctx context.Context, zipPath string) error {
+	dir, err := os.MkdirTemp(filepath.Dir(zipPath), "check-")
+	if err != nil {
+		return fmt.Errorf("check upload: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	if _, err := archive.ExtractZip(ctx, zipPath, filepath.Join(dir, "x"), s.cfg.Archive); err != nil {
+		return fmt.Errorf("file: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,209 @@
+// Package store is reehub's persistence: GORM models, the queries on them and the
+// embedded, versioned migrations. It is the only package that imports gorm.
+//
+// The embedded default is SQLite in the data directory (pure Go, WAL, foreign
+// keys on); Postgres is used when a database URL is configured. The same
+// *sql.DB (SQLite) or URL (Postgres) also serves River, the job engine.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	_ "github.com/glebarez/go-sqlite" // registers the pure-Go "sqlite" database/sql driver
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/reehub/reehub/fault"
+)
+
+//go:embed migrations/*/*.sql
+var migrationFS embed.FS
+
+// Dialect names the database behind a Store.
+type Dialect string
+
+const (
+	// SQLite is the embedded default database.
+	SQLite Dialect = "sqlite"
+	// Postgres is the scale-out database.
+	Postgres Dialect = "postgres"
+)
+
+// Config says which database to open.
+type Config struct {
+	// SQLitePath is the SQLite file, used when PostgresURL is empty.
+	SQLitePath string
+	// PostgresURL is a postgres:// URL; when set, Postgres is used.
+	PostgresURL string
+	// NowFunc returns the current time; defaults to time.Now (tests inject a clock).
+	NowFunc func() time.Time
+}
+
+// Store holds the database handle. A Store returned by InTx is bound to a transaction.
+type Store struct {
+	db      *gorm.DB
+	sqlDB   *sql.DB
+	dialect Dialect
+	now     func() time.Time
+}
+
+// Open opens (and creates) the database and applies pending migrations.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.NowFunc == nil {
+		cfg.NowFunc = time.Now
+	}
+	gcfg := &gorm.Config{
+		TranslateError: true,
+		Logger:         logger.Discard,
+		NowFunc:        func() time.Time { return cfg.NowFunc().UTC() },
+	}
+	s := &Store{now: cfg.NowFunc}
+	switch {
+	case cfg.PostgresURL != "":
+		db, err := gorm.Open(postgres.Open(cfg.PostgresURL), gcfg)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		s.db, s.dialect = db, Postgres
+	default:
+		if cfg.SQLitePath == "" {
+			return nil, errors.New("open store: neither a SQLite path nor a Postgres URL is configured")
+		}
+		// WAL lets readers run beside the writer; busy_timeout makes a writer wait
+		// for the lock instead of failing; foreign keys are off by default in SQLite.
+		dsn := "file:" + cfg.SQLitePath + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		sqlDB, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite %s: %w", cfg.SQLitePath, err)
+		}
+		// One writer at a time is SQLite's model; a few connections let reads proceed.
+		sqlDB.SetMaxOpenConns(4)
+		db, err := gorm.Open(&sqlite.Dialector{Conn: sqlDB}, gcfg)
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite %s: %w", cfg.SQLitePath, err)
+		}
+		s.db, s.dialect = db, SQLite
+	}
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s.sqlDB = sqlDB
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("ping %s database: %w", s.dialect, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dialect reports which database the store uses.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// SQLDB returns the underlying pool; River's SQLite driver shares it.
+func (s *Store) SQLDB() *sql.DB { return s.sqlDB }
+
+// Now returns the store's clock reading.
+func (s *Store) Now() time.Time { return s.now().UTC() }
+
+// Close closes the database pool.
+func (s *Store) Close() error { return s.sqlDB.Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.sqlDB.PingContext(ctx) }
+
+// InTx runs fn with a Store bound to one transaction, committed when fn returns nil.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(&Store{db: tx, sqlDB: s.sqlDB, dialect: s.dialect, now: s.now})
+	})
+}
+
+// migrate applies the embedded migrations of the dialect that are not yet recorded
+// in schema_migrations, each in its own transaction, in file-name order.
+func (s *Store) migrate(ctx context.Context) error {
+	db := s.db.WithContext(ctx)
+	if err := db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TIMESTAMP NOT NULL)`).Error; err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	dir := path.Join("migrations", string(s.dialect))
+	entries, err := fs.ReadDir(migrationFS, dir)
+	if err != nil {
+		return fmt.Errorf("read migrations: %w", err)
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	for _, e := range entries {
+		version := strings.TrimSuffix(e.Name(), ".sql")
+		var n int64
+		if err := db.Table("schema_migrations").Where("version = ?", version).Count(&n).Error; err != nil {
+			return fmt.Errorf("check migration %s: %w", version, err)
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := migrationFS.ReadFile(path.Join(dir, e.Name()))
+		if err != nil {
+			return fmt.Errorf("read migration %s: %w", version, err)
+		}
+		err = db.Transaction(func(tx *gorm.DB) error {
+			for _, stmt := range splitStatements(string(body)) {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return fmt.Errorf("%s: %w", firstLine(stmt), err)
+				}
+			}
+			return tx.Exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, s.Now()).Error
+		})
+		if err != nil {
+			return fmt.Errorf("apply migration %s: %w", version, err)
+		}
+	}
+	return nil
+}
+
+// splitStatements splits a migration file on semicolons that end a line.
+func splitStatements(sqlText string) []string {
+	var out []string
+	for _, part := range strings.Split(sqlText, ";\n") {
+		if p := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(part), ";")); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// translate maps GORM errors to fault kinds, naming what was looked up.
+func translate(err error, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return fault.NotFoundf("%s not found", what)
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return fault.Conflictf("%s already exists", what)
+	default:
+		return fmt.Errorf("%s: %w", what, err)
+	}
+}
+
+// conflictf returns a conflict error with a formatted message.
+func conflictf(format string, args ...any) error { return fault.Conflictf(format, args...) }

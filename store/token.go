@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Token is a personal API token; only the SHA-256 of its secret is stored.
+type Token struct {
+	ID         int64
+	UserID     int64
+	Name       string
+	Prefix     string
+	Hash       string
+	Scopes     string // comma-separated
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	LastUsedAt *time.Time
+}
+
+// CreateToken inserts t and sets its ID.
+func (s *Store) CreateToken(ctx context.Context, t *Token) error {
+	t.CreatedAt = s.Now()
+	return translate(s.db.WithContext(ctx).Create(t).Error, "token "+t.Name)
+}
+
+// TokenByHash returns the token whose secret hashes to hash.
+func (s *Store) TokenByHash(ctx context.Context, hash string) (Token, error) {
+	var t Token
+	err := s.db.WithContext(ctx).Where("hash = ?", hash).Take(&t).Error
+	return t, translate(err, "token")
+}
+
+// TouchToken records that a token was used now.
+func (s *Store) TouchToken(ctx context.Context, id int64) error {
+	return translate(s.db.WithContext(ctx).Model(&Token{}).Where("id = ?", id).Update("last_used_at", s.Now()).Error, "token")
+}
+
+// TokensOf lists the tokens of a user, oldest first.
+func (s *Store) TokensOf(ctx context.Context, userID int64) ([]Token, error) {
+	var ts []Token
+	err := s.db.WithContext(ctx).Where("user_id = ?", userID).Order("id").Find(&ts).Error
+	return ts, translate(err, "tokens")
+}
+
+// DeleteToken removes a token of the given user; another user's token is not found.
+func (s *Store) DeleteToken(ctx context.Context, userID, id int64) error {
+	res := s.db.WithContext(ctx).Where("user_id = ? AND id = ?", userID, id).Delete(&Token{})
+	if res.Error != nil {
+		return translate(res.Error, "token")
+	}
+	if res.RowsAffected == 0 {
+		return translate(errNoRows, "token")
+	}
+	return nil
+}
