@@ -86,12 +86,16 @@ func (s *Server) gate(router routers.Router) gin.HandlerFunc {
 				ExcludeRequestBody: multipart,
 			},
 		}
+		// The validator replaces a body it reads with a fresh reader; a multipart
+		// body is hidden from it and put back untouched.
 		body := req.Body
 		if multipart {
 			req.Body = http.NoBody
 		}
 		err = openapi3filter.ValidateRequest(req.Context(), input)
-		req.Body = body
+		if multipart {
+			req.Body = body
+		}
 		if err != nil {
 			s.writeError(c, validationError(err))
 			return

@@ -24,6 +24,7 @@ type config struct {
 	Archive        archive.Limits
 	Workers        int
 	LogLevel       string
+	UpstreamCAFile string
 	BuildBases     bool
 }
 
@@ -55,6 +56,7 @@ func parseConfig(args []string) (config, error) {
 	str(&c.OIDCIssuer, "oidc-issuer", "REEHUB_OIDC_ISSUER", "", "OIDC issuer whose access tokens are accepted as Bearer tokens")
 	str(&c.OIDCAudience, "oidc-audience", "REEHUB_OIDC_AUDIENCE", "", "expected audience of OIDC tokens; empty skips the check")
 	str(&c.PodmanSocket, "podman-socket", "REEHUB_PODMAN_SOCKET", "unix:///run/podman/podman.sock", "Podman service URL")
+	str(&c.UpstreamCAFile, "upstream-ca-file", "REEHUB_UPSTREAM_CA_FILE", "", "PEM file of extra CAs the recording proxy trusts upstream (private mirrors)")
 	str(&c.LogLevel, "log-level", "REEHUB_LOG_LEVEL", "info", "debug, info, warn or error")
 	i64(&c.MaxUploadBytes, "max-upload-bytes", "REEHUB_MAX_UPLOAD_BYTES", 8<<30, "largest accepted upload")
 	var entries, ratio, workers int64

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -75,9 +76,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	roots, err := upstreamRoots(cfg.UpstreamCAFile)
+	if err != nil {
+		return err
+	}
 	catalog := ree.NewCatalog(rt, baseimage.Catalogue())
 	reeSvc, err := ree.New(rt, blobs, procs, catalog, log, ree.Config{
 		Version: version, Archive: cfg.Archive, BaseImageCacheDir: filepath.Join(cfg.DataDir, "base-images"),
+		UpstreamRoots: roots,
 	})
 	if err != nil {
 		return err
@@ -142,4 +148,24 @@ func buildBaseImages(ctx context.Context, args []string, stderr io.Writer) error
 	}
 	fmt.Fprintf(stderr, "reehub: base images ready: %s\n", strings.Join(names, ", "))
 	return nil
+}
+
+// upstreamRoots returns the system roots plus the CAs in file, or nil (system
+// roots only) when file is empty.
+func upstreamRoots(file string) (*x509.CertPool, error) {
+	if file == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("upstream CA file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("upstream CA file %s holds no PEM certificate", file)
+	}
+	return pool, nil
 }

@@ -152,7 +152,7 @@ type BaseImage struct {
 	Digest           *string `json:"digest,omitempty"`
 	DownloadEndpoint string  `json:"download_endpoint"`
 
-	// Name Catalogue name
+	// Name Catalogue name, used in FROM.
 	Name string `json:"name"`
 }
 
@@ -164,7 +164,7 @@ type CreatedToken struct {
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 	Name       string     `json:"name"`
 
-	// Prefix The first characters of the secret
+	// Prefix The first characters of the secret, to recognise it.
 	Prefix string  `json:"prefix"`
 	Scopes []Scope `json:"scopes"`
 
@@ -179,7 +179,7 @@ type Error struct {
 	// Example: 404
 	Code int `json:"code"`
 
-	// Message What went wrong
+	// Message What went wrong, for a human.
 	//
 	// Example: process not found
 	Message string `json:"message"`
@@ -232,7 +232,7 @@ type ProcessStarted struct {
 	// StatusEndpoint Where to poll the status.
 	StatusEndpoint string `json:"status_endpoint"`
 
-	// Tag The tag given at start
+	// Tag The tag given at start, or null.
 	Tag *string `json:"tag"`
 
 	// Uuid UUID of the started process.
@@ -296,7 +296,7 @@ type Token struct {
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 	Name       string     `json:"name"`
 
-	// Prefix The first characters of the secret
+	// Prefix The first characters of the secret, to recognise it.
 	Prefix string  `json:"prefix"`
 	Scopes []Scope `json:"scopes"`
 }
@@ -326,7 +326,7 @@ type Version struct {
 	Database   VersionDatabase `json:"database"`
 	GoVersion  string          `json:"go_version"`
 
-	// PodmanVersion Version of the Podman service
+	// PodmanVersion Version of the Podman service, empty when it cannot be reached.
 	PodmanVersion *string `json:"podman_version,omitempty"`
 	Version       string  `json:"version"`
 }
@@ -3259,99 +3259,99 @@ func (sh *strictHandler) Version(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fx7b9s4tv8qhO4CmwDy20kbF/ePtM3s5G6nCZJ0B3fr3AwtHdncyqSGpOK4Rb77BQ8pibJlx0nT7eyg",
-	"/8w0ssTH4Xn8zotfgkjMM8GBaxWMvgQZlXQOGiT+dS5FBEp9+HD61vwZg4okyzQTPBgF5ikRCdEzIJl9",
-	"sR2EAdzReZZCMAom8fDF4cFk2BokyaQ17PWT1tEhjVtJdDgYTl706WQSB2HAzGAZ1bMgDDidmy/znJlf",
-	"JPyeMwlxMNIyhzBQ0Qzm1KwkEXJOdfWmXmbmO6Ul49Pg/v7efgxKvxYxA9zMBWQpXf4k5Nz8FQmugWvz",
-	"z3meapZRqTtm2FZMNc4BPBKxGc7Mx8yOyq+u7HQ0y1IWUUOPzmeWhcR/ICINuqW0BDqv/3LX+syylqG7",
-	"BKUgDsxyq739RUISjIL/6lQn07G/qs6HLBU0xj2Um6woZJ+oTHBlt/yaxheWDCtb9pfzL2WO80t1cObN",
-	"GILRsNsNgzkoRadmt4YGI/KZZQS4lksyDtrtDuiok1GlFvE4IKAimoFCjqAymrFbqM7m5OLi7CLYeacn",
-	"UgppN1lnu1MeCSkh0sSdcNsM+kbwJGXRE/d55O/T8TLZhX0JU0TmnDM+fUWYVkTkOsu1eUxvKUvpJAUi",
-	"eASE4UM3NsTPT5erGRAJSuTSzKYIF5owTihRmmogekY1oWkqFvZ8fOL9JOSExTHwp1Fv4FNPi0/AiYpE",
-	"BmQcSKCGMWIBdkG4AHJ+dnn1bQgQSYiBa0ZTRVIafbJbFeYQpFuUeSIykLgtwgFihUQ45Rokp6kd/wmE",
-	"OKiLC3PjEQXyFiQBHPcbiEPDNK9wlzFoylLDC4zjA/dKKqa443diurJPDXe6k6WU1XcYXF6dnJNepz8i",
-	"P12c/UKypZ4JfjO46fXGHH/rm98uPrwnNNOtKWiSZ7HhunHe7fYP7X/L3xhXmqYpaS1JlMt0zDMp7pYj",
-	"8reTKzLTOht1OjFM2jFMGOVtIacd+89OzJRWnYkQnxZCzjun/AJSoApIv9slEiIhY4hJ76DXHwxej3ng",
-	"E7fBQqyzD269ZahQEum90D+JnMdPE43hkxWLkZYEJ352lnlfDE32hCRiwSEmkyWhXOgZSJIrkPu4d2f+",
-	"LzWVGh5JAaN1cnUDPM4EM18EHZqxjqNBx/7ciXtH3fjF0bBFYdhtDQcT2qJHA9oaDuP+C3gJtDcYGgLQ",
-	"aTAK5subGBLGGe4jtLZ/FOw0xs5UW9lzA/ku88i8keRpujTK1bxXB0H3YXAlxDsqp/AktunVNGqONt+I",
-	"cWpGlEaVW3lO2ZxpA8GG/aPh0eGL/tEhmSw1qG+jXKuFiFtcBpBI8IRNcwkxUeyzWxES4AOnuZ4JyT7D",
-	"E2Wn5xPBDGYUu/2MlLjn2Tf6C1OK8amxF4zf0pTFvlExAHcGNHb4+Ndff20dVyuDdZBs6EajCDLDJDg5",
-	"4CBbFJMlXoEenmaJagyUiXhOOWp/FgFqFgk0miE4oZrknN2NOp2OzHnHvuv+11Yi+vT8JD4ulyIBZvnE",
-	"GmGyZxjqvLbWfRJRbtY7AbtkiB1zOVl7KoWG/X4NtMyAXL4++4UoLamG6bIAUD6II3rGVGFDl6C/FYRD",
-	"XGYWsIA0bRmXxOjnXHu0iKiUDGKDNo3m9hbW9pwJ5wIoOJ1Tq4kyaZCPdg5RjcfqK/l1BmgLDGGY+dqs",
-	"Z5KzVK8Qol1RYSJECpQHq9taY/EwiNnU+SQrYAanOn1L9tSM9g8O98liBrw6hfa6qxcGsVhwo5g8W9Mw",
-	"pfUsVyd8QzVNxTQHgr+vjh4GuYLYwCeDe9rBiOdpWve7Pgbuy/VlXJfDicm/INLop0igGuIrg5LxDNL0",
-	"LAlGH7dzjH39Plw9QV0Ms85HCiIJ+hVRM7HgRPB0iX5IAwVXtmPHXF/79X0YlNh4fT7BwWJPomY0A2OV",
-	"4BbkkhTkMDPXV29FsWmwn6+uzomFCMS8VYsrIKpyizMgewrSULaU5nVepposgGuykAIPtQK2BSTz0VYi",
-	"JKFklhsFaE+8gensg9WpjtMFXSqC+gDXzPO5oalVENcPkR4JUu3Evd7ERu9hUbFQHCMioum5R96EpgpW",
-	"KQ53GZOgbhi/ielS2Q0kNE91MDoy3gu9Y3Oz5MHhgfmTcftnr4nghUTN6d074FM9C0aHQ/yo+LPXQDh0",
-	"wnBmpmGuHtKVl+Z1PF7GT+0H1ahUSroMNsijm2gD9T4okI8kXrMGeSemjKP2QAan2rhjwSj4v4+09fna",
-	"/KfbOmrftK6/9MLDwf1fmjQYBlCEjNdHP3e/EMOUr6liETFI6BURBvmZhyiuLQNXzk7fvmmhoBsEjyjD",
-	"O5r+wWHtbF42rMM4yg8dyIV5p5HkTZQ+d/GzOiU9UV3nD5T6JmBUn7ISEvdF4/RWvP/OeLxBL3i4HaMU",
-	"vtRaj9LaAYnBwwYRLic5b7SxJZPvxO2V82F2dL/K6GGA+NojjieOIkkUbPhNC03TdQq8z+cTkEZVz6mO",
-	"Zgb2FgEq5RmKcqCVI7BbKkYvFleuZMuBeB5lnVxrXmMDMJFAtCCZSFMb1MBPGpEBuo1N9kXTKZmyWwMt",
-	"tHXhgjAwmt6iIRttFpKYR5ttgPU/t4XFC+/QC48/FLmuk7h4iU5LRt+OLzwOalBWv+eQQxwWIcuwikeS",
-	"vVhwCIv4ZYm49kOSUJaaFxQgCFeC7xt1E1EeQZoaRF6JjJ3AyIudwdr8MuRphwrCoPx4m0RdlqpgBTdY",
-	"DHVDdS0VEFMNLc0aYNzOILF8KxXT7W8mjDM1e+QiPjk9tIMKQJWFzECdD7MqB8ua7nKHJCRZUFU/myYV",
-	"Kx9Lv0ot76i/oPpqOyWdkK5K30Zp+2oBCtxBrC+viU02MUXos2GTJF4U1sNC/iLvVGflWESfQBbZpRKL",
-	"BW+r5+EaJNCzQr9UrxHGFYttdPszy9aM/8GDwKxahD/bP0/PCY5fJfrMBske9SdHjjLmA8PDlEyocn5j",
-	"SCiPMTOCLvqd3q8pwQnjVC636O6tXhFdP2/cReNxOGxTaCoazxm3Dp5sVEIWea4RRAKNizzK306uQrKQ",
-	"TEPxBF0ejZYUUgWEIhYjc7oksQgJTlq8a/8oUxEr0IMaBsWxg9AttmmVV00m7iyzkBbtHILEdVtE9qgm",
-	"c6E06fVfkmhGJY00SLVfz+HOlzfG7Y/r/NTrN8HH0iP5enVdOCqP+WZFPTCuD4dBk+OSUqVvjGP/qOEL",
-	"+L+O3iUk7K4ZaCRMKu1RtwQG6J0jdsLExZQzIzF6M9h4qt+01VVC3Vj3l2p6rXYQ5U6bxMtLTK8xwHbN",
-	"8p30QeEAfj2v7sx3GznoyX6Xf344yINW6R8glYvKrQQDM3ZzW/24Do2opkat+zpU/Z5a/ZQJpaey5m1X",
-	"X07F1oFtqNl/pc4nbsWF5NQDxIZD55le2jgh003x4k0StXlRK1QuXgxrRKptzKPPOtWN9EKUS6aXlzYD",
-	"YOacGG/+ODfqdM2FMDbDHCsazyI6EBp0l9d+oiQDqVDVH5+f2lgA2YvhFlKRzYFba2vTDka6zJQVa860",
-	"zgwhJkAlyOalHHOMK2AOQyk3QyLFnFycnPz84fWN+fXm9PLyw8kFLrBpSfVF4GyrqzBEYjwRTQYXcwSY",
-	"+QMVujwv/gMtkwqJiijHB1OmUMsa2sicKyIhkyLOIzZJgcAdRLkZdcyB3zIpuCGRInsXJydqv02uZkyR",
-	"WES5eUyYrZNQjE8NwrF1FYYJZW4BmAE1GKg8Pj9tj/mYn2rCjNm0o5qPL05OkAp7ZSihzDCE9YRD5Yqp",
-	"0INPan/MF0zPLPaieqZCY9DnJGGAW/+fy7P37g/ctRc0LY2NWUWxLYvHaByrMV/MqMZdYLyIzJlSoxIe",
-	"pEwhojOvO3fCeoz4X8f3lj/XzlshOU5q4V8CdxFkuuF7LFVwy6tl9xSpZ/1GY470tnGwvfxrpGTfkHHM",
-	"PVGxlHmN3En26Ea+X0l7MqVykCusP+b1iUgMWSqWZpo2cXTBWPmMKoycY8x8RH77MsYg8DgYkWF3GJJx",
-	"EecyT8ZBu90eB+apkR37CEPL4+D+tzYWPKQsAm61tKulO86MHmz1212DdmXqRE6NOp3FYtGm+DNWWbhv",
-	"Vefd6ZuT95cn+I0xvUwjFnSSeHx+GnjaM+i2e/Y9kQGnGQtGwaDdbQ9sOHSGyg5z/+Y0O9YETm2kqgS/",
-	"p7FZaa5nv6Ap82vY+t3uIzN8ng0P+t3+YavXa/UHV73+qNsddbv/DKzN7pXlhoUvYO2w+3P3mjwFm1Pm",
-	"qkiUe4VJE0gFnxItMJc57PY2zVDSoVPLpt+HwYElyvaP6hVNaIby+dzgK5eX9jLXMS7VesoK/SNjDq7N",
-	"R9XZWeHeen7vmNJX9rWvO8ePux2k7yiYd160uv1Wv7flsCNWIVnL0zfDpE8rBLzqfl3fX/ussBP8LhJ2",
-	"q/C7kUmcznwyMwy7g4c/qmr8noN9/lfksknxkz1jrUSOgXUmnZ+j9tcZy4LGZiayERNLQ7+Qd/k4RbCW",
-	"7Trq1rlg44HvKvplGq6pGHeN/3vPr8f+HewfFmnm6u2jqBv3oJ8M6HByEB3GL+BlckS7k17UjwcwTA7o",
-	"4eRF9DI+gm6yuyKt5ca3yQpBSGSQi+UvJzo78LRXEP0fJG2WMI045pVHBgNZi3Q/ukYP6/LOFxbfW8yd",
-	"gs0YrIvjW/ytEEe/Q+DjWswDj4dh3Lmhrn/Xqv7Ch96WgDZaeUXAhuvewwXcik+uauiPyyFDu/TtX5SV",
-	"qM/BUpYuiD1FQpYb1PkDPIR+A4YSHlDlHyy2eLImL3Baal3+Kl8euF6A1kxIBa0Jpt+XFZRDUPMYdV6B",
-	"ue+gzY2m7oeru33SVraBUrcURHx/eME4eviLsvfjWXUtQvc9F6Tn6XJ/szCgq94p8kSdL+YA7zfCZCxy",
-	"e+tefkih1gvUCo++ChDUo/VeYX6zAi5ihRtV8EoBS7d1VNSw3LRb11+6G2pYGpTxNrR/19IUo68Nun9T",
-	"CLiZl21xIlWEEptLa7nGI3J1fPFD69uvBjvtpqwGrQtEwam1tJ6l+NXxhe0r+s2VGJv3fnP1zr7xwG/W",
-	"BCZl1mpslhLjTX69H+nVuVp2r7PRW2wuIb2+hZVWhgZh8Y/WLfBbG2JyDzKWBVUNa2BLVUf9qDc5gO5k",
-	"GPeTQzqAl0kfjqJe3KUvJofRQTyEQdKnvUk3OopfwovkkB5MhtEg7kMv6dKjSWP2edSoYOpi7kTbf/gE",
-	"j7WqE97Ra/WYISqU1B/dh/1qYXhdRWa92nAtMPG9heFTMfXsQ5471N3I+e/EdLN1aFp49UrHb9jdpJO3",
-	"7/2dmP7QmvVDP691hRkbTL0sesooRtpr7U3mvO0x+7DB/erxRebqIxsZ4bwoPfyaaGjV5HD296oEZoQD",
-	"7d4UtcUCu4aIqhG2/TVEd3myYPTx2j+Cn4GmekaiGdiGFEdQtVQa5j49Hf1txsKTtMJDadBjOUuxqUlp",
-	"kWUQo6r36jiYLgGz2SPMxS3EbXJcsoDrrJVAY0x34BBqAVKRYffIALSVY7XfvcElfhMJf16vZKNVKohd",
-	"KrYdG/43VNk1aModB7R1dSv1urZurqo0xBZHF+gvpaCqQwx37FjccUllx2Ih82W74k4DPKFdESuGN7S1",
-	"Ok6lyrWh00SD9NJ6fzag/B3cRqQlocRWwBIhC3VIKg7YYgdWRWkNI9RP9SdMN5YMH7p+74RxiMnFyckr",
-	"krg3spQuQ9fxbxu4LGbbO3tzWlzSsG9fmFPOElB6zIu07C1IllQ9l5mQuk1eQyIk1KpP/ZsN7O0PqADN",
-	"82H3yAvX2lptzFQ2KsVvCnw2qMXPLHsWV9SVTrvqS69L9I2dt/WWqUwophvLXKjWNJrNgetXWBZlUP1/",
-	"j4Nx3u0OIk2xIdXwBD6A9meWjYMH+0h/iPRXiPSZPU8f7nnlk+gAf0ZP8GGx3urpOtZ1vu7WaNAZT5dV",
-	"oYiVK7ijkU5dE6im0zL0/ntuQ6HOP3Ql0CW/PFDOeR8+MDkr+kDL/oumWcuS60ebM9hhDRgOY4oYALBp",
-	"BUWt92Pmt9X369OfG82p2GfYNFnRAlPNVtZ0H/j9df3uA+1163NXzTrV/rUg6pPVN02rcY04jcvx5+/u",
-	"lF15JLR0UYePfzqQiY1gHob0G1y+DYYsKrAfhSCvy24xw3lFd1i3bAbrPRZjYoNbYzt/ZsTCZ8w/e0LW",
-	"6GqXNKuq9jgsQGlb8r2bVSiDBBtx3nEZY1rMWFoHXTLn6hWhqRLWB4+NTfrbyRXZFHHa6Iq+E9MfkaY/",
-	"eKQpNKebUOmcuBlVZALAsf1EY2L+YYZz6ueB+GPdpfwRn/gm8Yl/o/X43hEI+4u7jUz9yMmtyLwjjy/r",
-	"W4W55KKOhQUbg5vYZK28WDUGKouqee9qF5zaCx7Ym3hE6f6sTGtlsihM54JIkWuwd9Hk2t3p81eMCNwt",
-	"jZtgIROZixja5Li84QaXU11UaEMUbpIxTwyz2GQ3BmhxMkpcOJtwOmd8ir9/uHjXJp4DzpxnRsrC+Spl",
-	"ycnZm9Mxd3GPetjD1Yo3xjyO61b2/OzyqiCL2ZujSVNgo2wDfe1A3EoRTDPjeFeXdrx7S++fYmdXbzT7",
-	"Q4tfb4cvyrvVvlcW8MLK0IrUiCRJGQfbJcC0Ir6+L+S5etYk0ZaNHivSnkB7PbmuVMRe2mYDF9i5W0qG",
-	"7aQKy+bdMV/r3i0GKRO8tknCteC4C36wJ8M8Nv+4JAUBPdlNQEczUO0x98R0r4SqG4Kf+0ULjkfk0apo",
-	"u12FY17TH6FRFU6uw5WSmbLpxC4uFdOtcmsLgrZWr/0HXSDc1JW+U7nbD0XzPWpvkPMJNb4l6piS79cb",
-	"yh5UMp6h2p4RVZnNCpHi8rPVJrK/KuIw+ivCYttCkhItanaxhlLaDfJl1rNJuH5YxT+bVVwplFjhj/0H",
-	"uFdNxLxjh93Mu+dU6tJiCa4ljbS9CfnRdztaQFleeDrmWHkAMUnZJ2NAlsTelbunBJmYV7gxaVPQyt4C",
-	"vuBkeHdn82rcv28b0Skmx8Bi2jEf9vsOehbgVtFlAW43LrpN3gs//+aud2gyZZcTMbea5ClW7Fkupv8h",
-	"oSsSOuz3d1mXf83pczibmw1KTUT8EpuJ8AtsvKb5xuDRP8qG+K8L/NSuI3Atpv4lBNXdA/71AsFU9Nr9",
-	"w/bLYP1egWDYHrR7zZ2ru/F4sbeGGIf7SX2L2qdibKPaXAuuUReN9yEQpkks2S2oxiqp+iy1Owg+Xt+H",
-	"X2pXAXy0jY+oE23oz3YPdzCu5wZf67c5OVGl/t+CVl4556HA/GVle1GNVV7nbh0OY+whLqxJu8pxVdZi",
-	"PWXWvJgap3sjIaevD/JO8GlrpZYDlNfSjzcPmPWp/cK1YHjJvu3It+6O8iYqYjrrc/nlpejaVf6csg0A",
-	"5VW0VU+VK9ptQnJRLiVwjb0MoWvz39SyX42I3Q3rA7oaPPO9EyGfeJbH7q/v/z8AAP//",
+	"7Fx7c9s4kv8qKN5WrV1FvWUnVur+cBLPjm8zsct2duo28nkgsilhQwEcALSspPzdrxoASVCiZNlxNrNT",
+	"+SexSOLV6MevG934EkRingkOXKtg9CXIqKRz0CDNr3MpIlDqw4fTt/gzBhVJlmkmeDAK8CkRCdEzIJn9",
+	"sB2EAdzReZZCMAom8fDF4cFk2BokyaQ17PWT1tEhjVtJdDgYTl706WQSB2HAsLOM6lkQBpzOsWWeM3wj",
+	"4fecSYiDkZY5hIGKZjCnOJNEyDnV1Zd6mWE7pSXj0+D+/t42BqVfi5iBWcwFZCld/iTkHH9FgmvgGv+c",
+	"56lmGZW6g922YqrNGMAjEWN3OB7DFZWtruxwNMtSFlGkR+czy0LiPxCRBt1SWgKd19/ctT6zrIV0l6AU",
+	"xAFOt1rbXyQkwSj4r061Mx37VnU+ZKmgsVlDuciKQvaJygRXdsmvaXxhybCyZH86/1K4nV+qjcMvYwhG",
+	"w243DOagFJ3iapEGI/KZZQS4lksyDtrtDuiok1GlFvE4IKAimoEyHEFlNGO3UO3NycXF2UWw80pPpBTS",
+	"LrLOdqc8ElJCpInb4TZ2+kbwJGXRE9d55K/T8TLZhX0JU0TmnDM+fUWYVkTkOss1Pqa3lKV0kgIRPALC",
+	"zEPXN8TPT5erGRAJSuQSR1OEC00YJ5QoTTUQPaOa0DQVC7s/PvF+EnLC4hj406g38KmnxSfgREUiAzIO",
+	"JFBkjFiAnZCZADk/u7z6NgSIJMTANaOpIimNPtmlCtwE6SaFT0QG0iyLcIBYGSKccg2S09T2/wRCHNTF",
+	"hbn+iAJ5C5KA6fcbiEPDMK/MKmPQlKXIC4ybB+6TVEzNit+J6co6NdzpTpZSVl9hcHl1ck56nf6I/HRx",
+	"9gvJlnom+M3gptcbc/Ouj+8uPrwnNNOtKWiSZzFy3TjvdvuH9t/yHeNK0zQlrSWJcpmOeSbF3XJE/nZy",
+	"RWZaZ6NOJ4ZJO4YJo7wt5LRj/+zETGnVmQjxaSHkvHPKLyAFqoD0u10iIRIyhpj0Dnr9weD1mAc+cRss",
+	"xDr7mKW3kAolkd4L/ZPIefw00Rg+WbGgtCRm4GdnmfdF12RPSCIWHGIyWRLKhZ6BJLkCuW/W7sz/paZS",
+	"wyMpgFonVzfA40wwbBF0aMY6jgYd+7oT94668YujYYvCsNsaDia0RY8GtDUcxv0X8BJobzBEAtBpMArm",
+	"y5sYEsaZWUdobf8o2KmPnam2suYG8l3mEX6R5Gm6ROWK39VB0H0YXAnxjsopPIltejWNmhubj2KcYo8S",
+	"VbmV55TNmUYINuwfDY8OX/SPDslkqUF9G+VaTUTcmmkAiQRP2DSXEBPFPrsZGQJ84DTXMyHZZ3ii7PR8",
+	"ImBnqNhtM1Linmdf6C9MKcanaC8Yv6Upi32jggB3BjR2+PjXX39tHVczg3WQjHSjUQQZMokZHEwnWxST",
+	"JV6BHp5miWoMlIl4TrnR/iwCo1kk0GhmwAnVJOfsbtTpdGTOO/Zb919biejT85P4uJyKBJjlE2uEyR4y",
+	"1HltrvskohznOwE7ZYgdczlZeyqFhv1+DbTMgFy+PvuFKC2phumyAFA+iCN6xlRhQ5egvxWEM7gMJ7CA",
+	"NG2hS4L6OdceLSIqJYMY0SZqbm9ibc+ZcC6AgtM5tZook4h8tHOIajxWn8mvMzC2AAnDsDXOZ5KzVK8Q",
+	"ol1RYSJECpQHq8taY/EwiNnU+SQrYMYMdfqW7KkZ7R8c7pPFDHi1C+11Vy8MYrHgqJg8W9MwpPUsVwd8",
+	"QzVNxTQHgu9DtH0xoiWEOQ2D1Tyuj7bPpglcly3F5F8QaeOhSKAa4ivEx4b6aXqWBKOP23nFfn4fru6d",
+	"LrpZ5yAFkQT9iqiZWHAieLo0HsjDy7F9rs/9+j4MSlS8Pp7gYFEnUTOaAdojuAW5JAU5cOT67K0QNnX2",
+	"89XVObHggOBXtYiCwVNucgivpyCRsqUcr3Mx1WQBXJOFFHwakkRIQsksR91WC1UU0KwBdVUsZB+sDnKc",
+	"LuhSEaMDTKc8nyM1rVK4fojohhTVGtznTQz0HhYV88SxQUE0PfcIm9BUwSqt4S5jEtQN4zcxXSq7gITm",
+	"qQ5GR+ix0Ds2xykPDg/wJ+P2Z6+J1IUUzendO+BTPQtGh0PTqPjZayCccbzMyEzDXD2kHy/xc7OxjJ/a",
+	"BlWvVEq63CSJbqAN1PugQD6SeM1a452YMm40hmFtqtEFC0bB/32krc/X+E+3ddS+aV1/6YWHg/u/NDGT",
+	"CZoIGa/3fu7eGG59TRWLCKKfV0Qg2sOHRlBbCFHOTt++aRkRR9RukIW3Nf2Dw9revGyYBzrHD23IBX7T",
+	"SPImSp+7mFmdkp6QrvOHkfcmMFQfshIS16JxeCvKf2c83qARPKxuIhO+1FovEgfHobOULhtEuBzkvNGu",
+	"lky+E7dXDgeu6H6V0cPAYGqPOJ44iiRRsOGdFpqm6xR4n88nIFFJz6mOZgh1i6CU8kxE2dHKFtglFb0X",
+	"kytnsmVDPC+yTq41T7EBjEggWpBMpKkNZJgmjWjAuIpNlkXTKZmyW4QT2rptIUoQz9MUO8L/LRaysea1",
+	"jq23uS0IXviCXjD8oTh1nbjFR3Rasvh2TOHxToOa+j2HHOKwCFCGVfSR7MWCQ1hEK0t8tR+ShLIUP1Bg",
+	"ILcSfB/JFFEeQZoi/q6ExQ6AkmJHsHa+DHDaroIwKBtvk6XLUgmsYAWLm26orgX+Y6qhpdkcng4Jy69S",
+	"Md3+ZcI4U7NHTuKT00A7CL9RVoYZqPNYViVgWdNabpOEJAuq6nvTpFzlY+lXKeQdNRdUrbZT0onnztL2",
+	"1QIUuI1Yn14Tm2xiitBnwyZJvCjshoX5xSlTnZVjEX0CWZwllSgseFs9D9fAgJ4V+qX6jDCuWGxj2Z9Z",
+	"tmb2Dx6EZNUk/NH+eXpOTP/VsR4ukOxRf3DDUWg4TDCYkglVzksMCeWxOQcxDvmd3q8pwQnjVC63aO2t",
+	"nhBd32+zisbtcKim0FQ0njMTMkQI2KSELOZcI4gEGhenJn87uQrJQjINxRPj5mhjQyFVQKhBYWROlyQW",
+	"ITGDFt/aH+XBwwrooMigpu8gdJNtmuVVk3E7yyyYNRbOwMN1W0T2qCZzoTTp9V+SaEYljTRItV93g+bL",
+	"G3Ty4zo/9fpNwLH0Rb5eXRcuymParKgHxvXhMGhyWVKq9A369Y/qvgD+67hdQsLumiFGwqTSHnVLYGA8",
+	"8hAhDOLLKWcoMLpZXT/RV9rqHhmtWPeRahqttgXlGpsEyzuAXtv67TrlO2mCwun7ei7dmeM28s6TfS1/",
+	"/0wnD9qjf4BULvq2EvTL2M1t9XIdFFFNUaH72lP9nlrNlAmlp7LmYVctp2Jrxzak7H9S5xM340Jm6oHg",
+	"kMA800sbDmS6KSzcMKPN01mhb/FhWCNPbUkeZdbpjXILUS6ZXl7aGD+OOUHf/ThHFbrmNqCdwA01BrOI",
+	"BRiHJK+9oiQDqYx6Pz4/tZ4/2YvhFlKRzYFbC2sPFlCucMiKFDOtMyTEBKgE2TyVY26iCOaUQik3QiLF",
+	"nFycnPz84fUNvr05vbz8cHJhJtg0pfokzGirs0AiMZ6IJiNrTgHM2R6o0J3kmj+MNVIhURHl5sGUKaNZ",
+	"kTYy54pIyKSI84hNUiBwB1GOvY458FsmBUcSKbJ3cXKi9tvkasbQ5Y9yfEyYzYRQjE8R1djMCWQ/mVvQ",
+	"hUDGBCSPz0/bYz7mp5owNJW2V2x8cXJiqLBXBg7KM4SwfqRQuV8q9CCT2h/zBdMzi7eonikTppyThIFZ",
+	"+v9cnr13P8yqveBoaWBwFsWyLAajcazGfDGj2qzCRIfInCk1KiFBypRBcfi5cyGsl2j+dXxv+XNtv5Uh",
+	"x0ktzEvgLoJMN7Q3yQhuerXzO0Xq53qjMTf0tlGvvfxrpGQfyTjmnqhYyrw23En26Ea+XznYZErlIFdY",
+	"f8zrA5EYslQscZg2cXQxMfEZVSZCbmLjI/Lbl7EJ+Y6DERl2hyEZF1EtfDIO2u32OMCnKDv2kQkkj4P7",
+	"39ompSFlEXCrn1223HGGKrDVb3cR4crUiZwadTqLxaJNzWuTR+Haqs670zcn7y9PTBs0ukwb/Ock8fj8",
+	"NPC0Z9Bt9+x3IgNOMxaMgkG72x7Y4OfMKDtzuo+72bHGb2rjUiXgPY1xprme/WKMmJ+l1u92H3mG51nv",
+	"oN/tH7Z6vVZ/cNXrj7rdUbf7z8Ba616ZUFjgf2uB3c/ds+4UbD4UV8VRuJd6NIFU8CnRwpxWDru9TSOU",
+	"dOjUzsvvw+DAEmV7o3rOkjFD+XyOyMqdPHtn07GZqvWOlfGJ0BxcY6Nq76xwb92/d0zpK/vZ1+3jx902",
+	"0ncO8JsXrW6/1e9t2eyIVRjW8vTNMOnTCvuuulzX99c+K+wEvIuDuVXg3cgkTmc+mRmG3cHDjaosvudg",
+	"n/8VuWxS/GQPrZXITRidSefbqP11xrJwsZmJbJTE0tBP1V0+ThGsnW0ddetcsHHDdxX98tCtKd12jf97",
+	"z6/H/h3sHxbHydXXR1E37kE/GdDh5CA6jF/Ay+SIdie9qB8PYJgc0MPJi+hlfATdZHdFWjsD3yYrxEAi",
+	"RC6Wv5zo7MDTXsrzf5C0WcI04phXHhkQshbH+hHspMs7X1h8bzF3CvaUYF0c35p3hTj6NQAf1+IcZnuY",
+	"cbgaMvd3zdsvvOdtx82olVcEbLjuPVzArfjk8oL+uBwytFPf3qLMNX0OlrJ0MdhTJGS5QZ0/wEPGbzBB",
+	"hAdU+QeLLZ6syQuchgg18E/HA5ft35oJqaA1MYftywrKGVDzGHVegbnvoM1RU/fD1dU+aSnbQKmbikF8",
+	"f3jBOHq4RVnd8ay61kD3PReY5+lyf7MwGFe9U5wNdb7gBt5vhMkmje2t+/ghhVpPQSs8+ipAsJKoVKXe",
+	"NyvgIkq4UQWvpKt0W0dFxspNu3X9pbshY6VBGW9D+3ctTU3ctUH3bwr+NvOyTT+kilBiz89arrSIXB1f",
+	"/ND6ttVgp9WU+Z51gSg4tXaUZyl+dXxhK4d+c0nE+N1vLqPZNx6mzZrApMxajc1Sgt7k1/uRXiarZfc6",
+	"G7015SOk17ew0srQICz+aN0Cv7UhJvcgY1lQZakGNhl11I96kwPoToZxPzmkA3iZ9OEo6sVd+mJyGB3E",
+	"QxgkfdqbdKOj+CW8SA7pwWQYDeI+9JIuPZo0njiPGhVMXcydaPsPn+CxVpnAO3qtHjNEhZL6o/uwXy0M",
+	"r6vIrJf9rYU57N7C8KmYevYhzx3qbuT8d2K62To0Tbz6pOOX5G7SydvX/k5Mf2jN+qaf1+q+0AZT7+Q8",
+	"ZdRE2msFTLjfdpt92ODeenyRuWzIRkY4LxINvyYaWpUxnP29SnsZmY52L3vaYoFdyUNV6tr+GqK7c7Jg",
+	"9PHa34KfgaZ6RqIZ2JITR1C1VBrmPj0d/e2JhSdphYfSoMdylpqyJaVFlkFsVL2Xu8F0CZhxjTAXtxC3",
+	"yXHJAq52VgKNzXGH6UItQCoy7B4hQFvZVtvujZniN5Hw5/VKNlqlgtilYtuxpH9DZl2DptyxQ5tLt5Kd",
+	"a3PlquxCU8ToAv2lFFS5h+GONYk7TqmsSSxkvixI3KmDJxQkmvzgDYWrjlOpcoXmNNEgvWO9PxtQ/g5u",
+	"o6ElocRmvRIhC3VIKg7YYgdWRWkNI9R39Sdz3FgyfOgquhPGISYXJyevXDGLTVIPXU2/LdGymG3v7M1p",
+	"cQ3Dvv1gTjlLQOkxL45lb0GypKqqzITUbfIaEiGhlnHq311g73cwChCfD7tHXrjWZmabk8pGpfhNgc8G",
+	"tfiZZc/iirp0aZdx6dWBvrHjtt4ylQnFdGOCC9WaRrM5cP3KJEQhqv/vcTDOu91BpKkpOUWeMA+g/Zll",
+	"4+DBStEfIv0VIn1m99OHe17KpHGAPxtP8GGx3urpOtZ1vu7WaNAZT5dVooiVK7ijkU5dmaem0zL0/ntu",
+	"Q6HOP3RpzyW/PJDCeR8+MDgrKj3LaoumUcs060ebM9hhDiYcxhRBALBpBkV+92PGtxn368Ofo+ZU7DNs",
+	"GqwoeKlGK/O4D/xqun73gWK69bGr0pxq/VoQ9cnqm6bZuLKbxun443d3Ol15JLR0UYePfzqQacq+PAzp",
+	"F7V8GwxZZF0/CkFel7VhyHlFLVi3LP3qPRZjmnK2xoL9DMXCZ8w/+4Es6mp3aFZl7XFYgNI2zXs3q1AG",
+	"CTbivOMyxrSYsbQOumTO1StCUyWsDx6jTfrbyRXZFHHa6Iq+E9MfkaY/eKQpxN1NqHRO3IwqMgHgpuRE",
+	"m4P5hxnOqZ8H4o91l/JHfOKbxCf+jdbje0cg7Bt335j6cSa3IvOOPL6sbxXmkos6FhZsDG6akmrlxapN",
+	"oLLImvcubzFDe8EDe9eOKN2flWGtTBaJ6VwQKXIN9raZXLtbe/5qIgJ3S3QTLGQicxFDmxyXd9iY6VRX",
+	"EdoQhRtkzBNkFnvYbQK0ZjBKXDibcDpnfGref7h41yaeA86cZ0bKxPnqyJKTszenY+7iHvWwh8sVb4x5",
+	"HNet7PnZ5VVBFlybo0lTYKMs/XztQNxKEkwz43iXk3a8m0nvn2JnV+8s+0OLX2+HFuXtad/rFPDCytCK",
+	"1IgkSRkHWyXAtCK+vi/kuXrWJNGWjR4r0p5Ae3W4LlXEXstmAxemWreUDFtDFZYFu2O+VrFbdFIe8Noi",
+	"CVeC4y7yMTUZ+Bj/uCQFAT3ZTUBHM1DtMffEdK+EqhuCn/tFCY5H5NGqaLtVhWNe0x8hqgon1+FKykxZ",
+	"dGInl4rpVrm1CUFbs9f+g64IbqpE3ynd7Yei+R65N4bzCUXf0uiYku/XC8oeVDKeodp+IqoyeypU3ne2",
+	"WkT2V0UcRn9FWGxLSFKiRc0u1lBKu0G+cD6bhOuHVfyzWcWVRIkV/th/gHvVRMw7ttvNvHtOpS4tluBa",
+	"0kjbu44ffXujBZTllaZjbjIPICYp+4QGZEnsbbh7SpAJfsLRpE1BK3vP94KT4d2dPVfj/o3aBp2awzGw",
+	"mHbMh/2+g54FuFV0WYDbjZNuk/fCP39zVzo0mbLLiZhbTfIUK/YsV8//kNAVCR32+7vMy7/I9Dmczc0G",
+	"pSYiforNRPgJNl7RfGPw6B9lQfzXBX5qFxG4ElP/+oHq1gH/YoFgKnrt/mH7ZbB+o0AwbA/avebK1d14",
+	"vFhbQ4zDvVLfIvep6BtVmyvBRXXReBMCYZrEkt2CasySqo9Su4Pg4/V9+KV2FcBHW/hodKIN/dnq4Y6J",
+	"67nO1+ptTk5Uqf+3oJVXznkoMH+Z2V5kY5UXtluHA409xIU1aVdnXJW1WD8ya55MjdO9ngynr3fyTvBp",
+	"ayWXA5RX0m9uHsD5qf3CtWDmGn1bkW/dHeUNVMR01sfy00uNa1f5c8oWAHi3zxY1VS5ptwnJRbmUwLWp",
+	"ZQhdmf+mkv2qR1PdsN6hy8HD9k6EfOJZHru/vv//AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -145,7 +145,7 @@ type BaseImage struct {
 	Digest           *string `json:"digest,omitempty"`
 	DownloadEndpoint string  `json:"download_endpoint"`
 
-	// Name Catalogue name
+	// Name Catalogue name, used in FROM.
 	Name string `json:"name"`
 }
 
@@ -157,7 +157,7 @@ type CreatedToken struct {
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 	Name       string     `json:"name"`
 
-	// Prefix The first characters of the secret
+	// Prefix The first characters of the secret, to recognise it.
 	Prefix string  `json:"prefix"`
 	Scopes []Scope `json:"scopes"`
 
@@ -172,7 +172,7 @@ type Error struct {
 	// Example: 404
 	Code int `json:"code"`
 
-	// Message What went wrong
+	// Message What went wrong, for a human.
 	//
 	// Example: process not found
 	Message string `json:"message"`
@@ -225,7 +225,7 @@ type ProcessStarted struct {
 	// StatusEndpoint Where to poll the status.
 	StatusEndpoint string `json:"status_endpoint"`
 
-	// Tag The tag given at start
+	// Tag The tag given at start, or null.
 	Tag *string `json:"tag"`
 
 	// Uuid UUID of the started process.
@@ -289,7 +289,7 @@ type Token struct {
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 	Name       string     `json:"name"`
 
-	// Prefix The first characters of the secret
+	// Prefix The first characters of the secret, to recognise it.
 	Prefix string  `json:"prefix"`
 	Scopes []Scope `json:"scopes"`
 }
@@ -319,7 +319,7 @@ type Version struct {
 	Database   VersionDatabase `json:"database"`
 	GoVersion  string          `json:"go_version"`
 
-	// PodmanVersion Version of the Podman service
+	// PodmanVersion Version of the Podman service, empty when it cannot be reached.
 	PodmanVersion *string `json:"podman_version,omitempty"`
 	Version       string  `json:"version"`
 }

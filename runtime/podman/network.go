@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 
 	nettypes "github.com/containers/common/libnetwork/types"
 	"github.com/containers/podman/v5/pkg/bindings/network"
@@ -23,6 +24,23 @@ type Network struct {
 // CreateNetwork creates a bridge network with the given name and labels. An
 // internal network has no route out: its containers reach only the gateway.
 func (r *Runtime) CreateNetwork(ctx context.Context, name string, internal bool, labels map[string]string) (Network, error) {
+	// The service picks a free subnet per create; the re-create below would let
+	// a concurrent create take the same subnet in between, so creates of this
+	// runtime are serialised, and a clash with another client is retried.
+	r.netMu.Lock()
+	defer r.netMu.Unlock()
+	var lastErr error
+	for range 5 {
+		n, err := r.createNetwork(ctx, name, internal, labels)
+		if err == nil || !strings.Contains(err.Error(), "already used") {
+			return n, err
+		}
+		lastErr = err
+	}
+	return Network{}, lastErr
+}
+
+func (r *Runtime) createNetwork(ctx context.Context, name string, internal bool, labels map[string]string) (Network, error) {
 	c, cancel := r.callCtx(ctx)
 	defer cancel()
 	spec := nettypes.Network{Name: name, Driver: "bridge", Internal: internal, Labels: labels}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/containers/podman/v5/pkg/bindings"
 	"github.com/containers/podman/v5/pkg/bindings/system"
@@ -21,8 +22,9 @@ const DefaultURI = "unix:///run/podman/podman.sock"
 // Runtime is a connection to one Podman API service. It is safe for
 // concurrent use.
 type Runtime struct {
-	uri  string
-	conn context.Context // carries the bindings connection; never cancelled
+	netMu sync.Mutex // serialises CreateNetwork (see there)
+	uri   string
+	conn  context.Context // carries the bindings connection; never cancelled
 }
 
 // Connect opens a connection to the Podman service at uri (DefaultURI when

@@ -81,6 +81,10 @@ type Service struct {
 
 	cacheMu sync.Mutex
 	cache   map[[32]byte]cachedLogin // sha256(name:password) -> user, for a minute
+
+	// dummyHash is compared against when a user name is unknown, so that a
+	// failed login takes as long whether or not the name exists.
+	dummyHash []byte
 }
 
 type cachedLogin struct {
@@ -90,7 +94,8 @@ type cachedLogin struct {
 
 // New returns the auth service.
 func New(st *store.Store, log *slog.Logger, cfg Config) *Service {
-	return &Service{store: st, cfg: cfg, log: log, cache: map[[32]byte]cachedLogin{}}
+	dummy, _ := bcrypt.GenerateFromPassword([]byte(randomString(16)), bcrypt.DefaultCost)
+	return &Service{store: st, cfg: cfg, log: log, cache: map[[32]byte]cachedLogin{}, dummyHash: dummy}
 }
 
 var errBadCredentials = fault.New(fault.ErrUnauthenticated, "invalid credentials")
@@ -123,7 +128,7 @@ func (s *Service) Basic(ctx context.Context, name, secret string) (Principal, er
 	u, err := s.store.UserByName(ctx, name)
 	if errors.Is(err, fault.ErrNotFound) {
 		// Spend the same time as a real comparison so that names cannot be probed.
-		_ = bcrypt.CompareHashAndPassword([]byte("$2a$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z3tS3bYbZ9aZ6y1Zq0m3aH2e"), []byte(secret))
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(secret))
 		return Principal{}, errBadCredentials
 	}
 	if err != nil {

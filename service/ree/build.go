@@ -113,6 +113,7 @@ func (s *Service) runBuild(ctx context.Context, b buildRun) (buildResult, error)
 	}
 	px, err := proxy.Start(ctx, proxy.Config{
 		Mode: b.Mode, Dir: b.RecordingDir, Addr: net.JoinHostPort(netw.Gateway, "0"), CA: ca, Log: b.Log,
+		RootCAs: s.cfg.UpstreamRoots,
 	})
 	if err != nil {
 		return res, fmt.Errorf("start %s proxy: %w", b.Mode, err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/reehub/reehub/archive"
+	"github.com/reehub/reehub/runtime/baseimage"
 	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/runtime/proxy"
 	"github.com/reehub/reehub/service/process"
@@ -83,7 +84,7 @@ func (r *recorder) Run(ctx context.Context, p store.Process, w process.Work) (st
 		return "", err
 	}
 	for _, b := range m.BaseImages {
-		if err := s.baseArchive(ctx, b.ImageID, filepath.Join(out, filepath.FromSlash(b.Archive))); err != nil {
+		if err := s.baseArchive(ctx, b.Name, b.ImageID, filepath.Join(out, filepath.FromSlash(b.Archive))); err != nil {
 			return "", err
 		}
 	}
@@ -101,16 +102,23 @@ func (r *recorder) Run(ctx context.Context, p store.Process, w process.Work) (st
 }
 
 // baseArchive places the docker-archive of a base image at dst, exporting it
-// once per image ID into the cache.
-func (s *Service) baseArchive(ctx context.Context, imageID, dst string) error {
-	cached := filepath.Join(s.cfg.BaseImageCacheDir, imageID+".tar")
+// once per image ID into the cache. It is exported by name so that loading it
+// elsewhere restores the name too: buildah records the name of the FROM image
+// in the history, so a nameless base would change the rebuilt image's ID.
+func (s *Service) baseArchive(ctx context.Context, name, imageID, dst string) error {
+	cached := filepath.Join(s.cfg.BaseImageCacheDir, name+"-"+imageID+".tar")
 	if _, err := os.Stat(cached); err != nil {
 		tmp, err := os.CreateTemp(s.cfg.BaseImageCacheDir, "export-*.tmp")
 		if err != nil {
 			return fmt.Errorf("export base image: %w", err)
 		}
 		defer os.Remove(tmp.Name())
-		if err := s.rt.ExportImage(ctx, imageID, podman.DockerArchive, tmp); err != nil {
+		img, err := s.rt.InspectImage(ctx, baseimage.Ref(name))
+		if err != nil || img.ID != imageID {
+			_ = tmp.Close()
+			return fmt.Errorf("base image %s changed while recording (now %s, recorded on %s): %w", name, img.ID, imageID, err)
+		}
+		if err := s.rt.ExportImage(ctx, baseimage.Ref(name), podman.DockerArchive, tmp); err != nil {
 			_ = tmp.Close()
 			return fmt.Errorf("export base image %s: %w", imageID, err)
 		}

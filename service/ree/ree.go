@@ -7,6 +7,7 @@ package ree
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,9 @@ type Config struct {
 	HostRootsFile string
 	// BaseImageCacheDir keeps exported base images between recordings. Required.
 	BaseImageCacheDir string
+	// UpstreamRoots is what the recording proxy trusts upstream; nil means the
+	// system roots. Set it to add a private mirror's CA.
+	UpstreamRoots *x509.CertPool
 }
 
 // Service is the REE domain service.
