@@ -54,7 +54,7 @@ bench: setup build
 
 ## bench-analysis: license/copyright accuracy and speed vs licensecheck, SBOM vs syft
 bench-analysis:
-	bash bench/analysis/run.sh $(PACKAGES)
+	PACKAGES="$(PACKAGES)" bash bench/analysis/run.sh
 
 clean:
 	rm -rf bin

@@ -1,0 +1,137 @@
+package license
+
+// rule is one notice or reference pattern. Patterns run on the cleaned text of
+// a file: lower case, comment markers removed, whitespace collapsed to single
+// spaces. A rule names its licenses either as fixed IDs or through the named
+// groups of its pattern:
+//   - fam: a GNU family word ("", "l", "lesser", "library", "a", "affero") → GPL, LGPL or AGPL;
+//   - ver: a version ("2", "2.1") → "2.0", "2.1";
+//   - later: any text → the or-later form;
+//   - id: an SPDX id, used only when Known.
+type rule struct {
+	// name identifies the rule in results and tests.
+	name string
+	// kind is the match kind the rule reports.
+	kind Kind
+	// keyword is a literal that the cleaned text must contain for the rule to run.
+	keyword string
+	// pattern is the regular expression, in RE2 syntax, over the cleaned text.
+	pattern string
+	// ids are the licenses the rule reports when its pattern has no fam/id group.
+	ids []string
+	// confidence is the confidence of each match, 0 to 1.
+	confidence float64
+	// fallback marks a rule whose matches are dropped when a more specific match
+	// of the same license family exists in the file.
+	fallback bool
+	// all are phrases that must all appear in the cleaned text; a rule with
+	// all and no pattern matches from the first phrase to the end of the last.
+	all []string
+	// none are phrases that must not appear in the cleaned text.
+	none []string
+}
+
+// gnuFamily maps the fam group of a rule to a GNU license family.
+var gnuFamily = map[string]string{
+	"": "GPL", "l": "LGPL", "lesser ": "LGPL", "library ": "LGPL", "lesser": "LGPL", "library": "LGPL",
+	"a": "AGPL", "affero ": "AGPL", "affero": "AGPL",
+}
+
+// gnuVersion maps the ver group of a rule to an SPDX version.
+var gnuVersion = map[string]string{"1": "1.0", "2": "2.0", "3": "3.0", "1.0": "1.0", "2.0": "2.0", "2.1": "2.1", "3.0": "3.0"}
+
+// rules is the table of notice and reference rules. Full license texts and
+// the long GNU and Apache header notices are matched by licensecheck; these
+// rules add the short forms it does not know.
+var rules = []rule{
+	{
+		name: "gnu-short-notice", kind: KindReference, keyword: "gpl", confidence: 0.9,
+		pattern: `\b(?:licen[cs]ed|released|distributed|available|covered|licen[cs]e:?)(?: \w+)? under (?:the )?(?:terms of (?:the )?)?(?:gnu )?` +
+			`(?P<fam>l|a)?gpl[ -]?(?:v|version |ver\.? )?(?P<ver>[123](?:\.[01])?)\b(?P<later>\+| or later| or any later| or \(at your option\) any later| or newer)?`,
+	},
+	{
+		name: "gnu-name-version", kind: KindReference, keyword: "general public licen", confidence: 0.85,
+		pattern: `\bgnu (?P<fam>lesser |library |affero )?general public licen[cs]e,? (?:\(\w+\) )?(?:v|version |ver\.? )(?P<ver>[123](?:\.[01])?)\b` +
+			`(?P<later>(?: of the licen[cs]e)?,? or (?:\(at your option\) )?(?:any )?(?:later|newer)(?: version)?|\+)?`,
+	},
+	{
+		name: "gnu-unversioned", kind: KindHeaderNotice, keyword: "general public licen", confidence: 0.6, fallback: true,
+		// A GNU license that names no version lets the licensee choose any
+		// version ever published (GPL-2.0 section 9, LGPL-2.1 section 13); the
+		// "Lesser" GPL exists only from version 2.1 on.
+		pattern: `\b(?:distributed|redistributed|licen[cs]ed|released|available|covered|modify it|used|copied) under (?:the )?(?:terms of (?:the )?)?` +
+			`gnu (?P<fam>lesser |library |affero )?general public licen[cs]e\b`,
+	},
+	{
+		name: "bsd4-clauses", kind: KindFullText, keyword: "redistribution and use", confidence: 0.75, fallback: true, ids: []string{"BSD-4-Clause"},
+		all: []string{"redistribution and use in source and binary forms", "redistributions of source code must retain",
+			"redistributions in binary form must reproduce", "all advertising materials mentioning"},
+	},
+	{
+		name: "bsd3-clauses", kind: KindFullText, keyword: "redistribution and use", confidence: 0.75, fallback: true, ids: []string{"BSD-3-Clause"},
+		all: []string{"redistribution and use in source and binary forms", "redistributions of source code must retain",
+			"redistributions in binary form must reproduce", "endorse or promote"},
+		none: []string{"all advertising materials mentioning"},
+	},
+	{
+		name: "bsd2-clauses", kind: KindFullText, keyword: "redistribution and use", confidence: 0.7, fallback: true, ids: []string{"BSD-2-Clause"},
+		all: []string{"redistribution and use in source and binary forms", "redistributions of source code must retain",
+			"redistributions in binary form must reproduce"},
+		none: []string{"all advertising materials mentioning", "endorse or promote"},
+	},
+	{
+		name: "fsf-unlimited-retain", kind: KindHeaderNotice, keyword: "unlimited permission", confidence: 0.92, ids: []string{"FSFULLR"},
+		pattern: `\bgives unlimited permission to copy and/or distribute it, with or without modifications, as long as this notice is preserved\b`,
+	},
+	{
+		name: "fsf-unlimited", kind: KindHeaderNotice, keyword: "unlimited permission", confidence: 0.92, ids: []string{"FSFUL"},
+		pattern: `\bgives unlimited permission to copy, distribute and modify it\b`,
+	},
+	{
+		name: "fsf-all-permissive", kind: KindHeaderNotice, keyword: "without royalty", confidence: 0.92, ids: []string{"FSFAP"},
+		pattern: `\bcopying and distribution of this file, with or without modification, are permitted in any medium without royalty provided the copyright notice and this notice are preserved\b`,
+	},
+	{
+		name: "spdx-short-field", kind: KindReference, keyword: "licen", confidence: 0.8,
+		pattern: `\blicen[cs]e ?[:=] ?["']?(?P<id>[a-z0-9][a-z0-9.+-]*[a-z0-9+])["']?(?:$|[ ,;)])`,
+	},
+	{
+		name: "apache-reference", kind: KindReference, keyword: "apache", confidence: 0.9, ids: []string{"Apache-2.0"},
+		pattern: `\blicen[cs]ed under the apache licen[cs]e,? (?:version |v)?2\.0\b`,
+	},
+	{
+		name: "mit-reference", kind: KindReference, keyword: "mit", confidence: 0.85, ids: []string{"MIT"},
+		pattern: `\b(?:(?:licen[cs]ed|released|distributed|available) under (?:the )?(?:terms of (?:the )?)?(?:expat/)?mit(?:/expat)? licen[cs]e|\bmit licen[cs]ed\b)`,
+	},
+	{
+		name: "bsd3-reference", kind: KindReference, keyword: "bsd", confidence: 0.8, ids: []string{"BSD-3-Clause"},
+		pattern: `\b(?:licen[cs]ed|released|distributed|available) under (?:the )?(?:terms of (?:the )?)?(?:new|modified|revised|3-clause|three-clause) bsd licen[cs]e\b`,
+	},
+	{
+		name: "bsd2-reference", kind: KindReference, keyword: "bsd", confidence: 0.8, ids: []string{"BSD-2-Clause"},
+		pattern: `\b(?:licen[cs]ed|released|distributed|available) under (?:the )?(?:terms of (?:the )?)?(?:simplified|2-clause|two-clause|freebsd) bsd licen[cs]e\b`,
+	},
+	{
+		name: "perl-terms", kind: KindReference, keyword: "perl", confidence: 0.9, ids: []string{"Artistic-1.0-Perl", "GPL-1.0-or-later"},
+		pattern: `\bunder the same terms as perl itself\b`,
+	},
+	{
+		name: "zlib-reference", kind: KindReference, keyword: "zlib.h", confidence: 0.85, ids: []string{"Zlib"},
+		// The reference line of zlib and of every zlib-derived source (minizip, contrib code).
+		pattern: `\bfor conditions of distribution and use,? see (?:the )?copyright notice in zlib\.h\b`,
+	},
+	{
+		name: "psf-contributor", kind: KindReference, keyword: "psf", confidence: 0.7, ids: []string{"PSF-2.0"},
+		pattern: `\blicensed to (?:the )?psf under a contributor agreement\b`,
+	},
+	{
+		name: "public-domain", kind: KindPublicDomain, keyword: "public domain", confidence: 0.85, ids: []string{PublicDomain},
+		pattern: `\b(?:(?:placed|released|dedicated|put|given|is|are|be|been|remains?|lies?)(?: (?:hereby|explicitly|entirely|fully|now))? (?:in|into|to) the public domain` +
+			`|(?:is|are) (?:hereby )?public domain\b|\bpublic domain(?:;|,| -)? (?:do|use) (?:with it|it) (?:as|what)` +
+			`|\bthis (?:file|code|software|program|work|source|module|header) (?:is|are) (?:in the )?public domain)`,
+	},
+	{
+		name: "no-copyright-claimed", kind: KindPublicDomain, keyword: "copyright", confidence: 0.75, ids: []string{PublicDomain},
+		pattern: `\bno copyright is claimed\b|\bthe authors? (?:hereby )?disclaims? copyright to this source code\b`,
+	},
+}

@@ -1,0 +1,184 @@
+package scan_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/reehub/reehub/analysis/license"
+	"github.com/reehub/reehub/analysis/scan"
+)
+
+// writeTree writes files (path → content) under dir.
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for p, content := range files {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		require.NoError(t, os.MkdirAll(filepath.Dir(full), 0o755))
+		require.NoError(t, os.WriteFile(full, []byte(content), 0o644))
+	}
+}
+
+// walkAll scans dir and returns the results by path.
+func walkAll(t *testing.T, s *scan.Scanner, dir string) map[string]scan.Result {
+	t.Helper()
+	out := map[string]scan.Result{}
+	require.NoError(t, s.Walk(context.Background(), dir, func(r scan.Result) error {
+		_, dup := out[r.Path]
+		require.False(t, dup, "path %s reported twice", r.Path)
+		out[r.Path] = r
+		return nil
+	}))
+	return out
+}
+
+func TestWalk(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"src/a.c":       "// SPDX-License-Identifier: MIT\n// Copyright (c) 2020 Jane Roe\n",
+		"src/b.py":      "# Licensed under the Apache License 2.0\n",
+		"bin/blob":      "ELF\x00\x01\x02 Copyright 2020 Nobody\n",
+		"big.txt":       strings.Repeat("x", 100) + "\nCopyright 2001 Late Holder\n",
+		"latin1.c":      "/* Copyright (C) 1999 Fran\xe7ois Dupont */\n",
+		".git/config":   "Copyright 2020 Not Scanned\n",
+		"empty":         "",
+		"deep/x/y/z.md": "This file is placed in the public domain.\n",
+	})
+	root := filepath.Join(dir)
+	require.NoError(t, os.Symlink("src/a.c", filepath.Join(root, "link-ok")))
+	require.NoError(t, os.Symlink("missing", filepath.Join(root, "link-dangling")))
+	require.NoError(t, os.Symlink("/src/a.c", filepath.Join(root, "link-absolute")))      // root-relative: inside
+	require.NoError(t, os.Symlink("/no/such/file", filepath.Join(root, "link-abs-gone"))) // root-relative: dangling
+	require.NoError(t, os.Symlink("../../etc/passwd", filepath.Join(root, "link-outside")))
+	require.NoError(t, os.Symlink("loop-b", filepath.Join(root, "loop-a")))
+	require.NoError(t, os.Symlink("loop-a", filepath.Join(root, "loop-b")))
+	require.NoError(t, os.Symlink(".", filepath.Join(root, "deep", "self"))) // directory cycle
+	require.NoError(t, syscall.Mkfifo(filepath.Join(root, "fifo"), 0o644))
+
+	s, err := scan.New(&scan.Options{Workers: 3, MaxBytes: 64})
+	require.NoError(t, err)
+	got := walkAll(t, s, dir)
+
+	require.Equal(t, []string{"MIT"}, license.IDs(got["src/a.c"].Licenses))
+	require.Equal(t, "Jane Roe", got["src/a.c"].Copyrights[0].Holder)
+	require.Equal(t, []string{"Apache-2.0"}, license.IDs(got["src/b.py"].Licenses))
+	require.Equal(t, scan.ReasonBinary, got["bin/blob"].Skipped)
+	require.Empty(t, got["bin/blob"].Copyrights)
+	require.Equal(t, []scan.Reason{scan.ReasonCapped}, got["big.txt"].Notes)
+	require.Empty(t, got["big.txt"].Copyrights, "text past the cap is not read")
+	require.Equal(t, []scan.Reason{scan.ReasonNotUTF8}, got["latin1.c"].Notes)
+	require.Equal(t, "François Dupont", got["latin1.c"].Copyrights[0].Holder)
+	require.NotContains(t, got, ".git/config")
+	require.Empty(t, got["empty"].Skipped)
+	require.Equal(t, []string{license.PublicDomain}, license.IDs(got["deep/x/y/z.md"].Licenses))
+
+	for p, want := range map[string]scan.Reason{
+		"link-ok":       scan.ReasonSymlink,
+		"link-dangling": scan.ReasonDanglingSymlink,
+		"link-absolute": scan.ReasonSymlink,
+		"link-abs-gone": scan.ReasonDanglingSymlink,
+		"link-outside":  scan.ReasonSymlinkOutside,
+		"loop-a":        scan.ReasonSymlinkLoop,
+		"loop-b":        scan.ReasonSymlinkLoop,
+		"deep/self":     scan.ReasonSymlink,
+		"fifo":          scan.ReasonSpecial,
+	} {
+		require.Equal(t, want, got[p].Skipped, p)
+	}
+	require.Equal(t, "src/a.c", got["link-ok"].Target)
+	require.Len(t, got, 16)
+}
+
+func TestWalkSingleFileAndStop(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"one.c": "// SPDX-License-Identifier: ISC\n", "two.c": "x\n", "three.c": "y\n"})
+	s, err := scan.New(nil)
+	require.NoError(t, err)
+	got := walkAll(t, s, filepath.Join(dir, "one.c"))
+	require.Equal(t, []string{"ISC"}, license.IDs(got["one.c"].Licenses))
+
+	stop := io.ErrShortWrite
+	n := 0
+	err = s.Walk(context.Background(), dir, func(scan.Result) error { n++; return stop })
+	require.ErrorIs(t, err, stop)
+	require.Equal(t, 1, n)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.ErrorIs(t, s.Walk(ctx, dir, func(scan.Result) error { return nil }), context.Canceled)
+	require.Error(t, s.Walk(context.Background(), filepath.Join(dir, "missing"), func(scan.Result) error { return nil }))
+}
+
+// permDirEnv carries the fixture directory to the child process of
+// TestPermissionDenied.
+const permDirEnv = "REEHUB_SCAN_PERMISSION_DIR"
+
+func TestPermissionDenied(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, os.Chmod(dir, 0o755))
+	writeTree(t, dir, map[string]string{"open.c": "// SPDX-License-Identifier: MIT\n", "secret.c": "x", "closed/inner.c": "y"})
+	require.NoError(t, os.Chmod(filepath.Join(dir, "secret.c"), 0))
+	require.NoError(t, os.Chmod(filepath.Join(dir, "closed"), 0))
+	if os.Geteuid() != 0 {
+		s, err := scan.New(nil)
+		require.NoError(t, err)
+		checkPermissionResults(t, walkAll(t, s, dir))
+		return
+	}
+	// root reads everything: run the scan in a child process as nobody.
+	bin := filepath.Join(t.TempDir(), "scan.test")
+	self, err := os.ReadFile(os.Args[0])
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(bin, self, 0o755))
+	require.NoError(t, os.Chmod(filepath.Dir(bin), 0o755))
+	require.NoError(t, os.Chmod(filepath.Dir(dir), 0o755)) // t.TempDir's parent is private
+	cmd := exec.Command(bin, "-test.run=^TestPermissionDeniedChild$", "-test.v")
+	cmd.Env = append(os.Environ(), permDirEnv+"="+dir, "GOCACHE=/nonexistent", "HOME=/")
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	require.Contains(t, string(out), "--- PASS: TestPermissionDeniedChild")
+}
+
+// TestPermissionDeniedChild is the unprivileged half of TestPermissionDenied.
+func TestPermissionDeniedChild(t *testing.T) {
+	dir := os.Getenv(permDirEnv)
+	if dir == "" {
+		t.Skip("run by TestPermissionDenied")
+	}
+	s, err := scan.New(nil)
+	require.NoError(t, err)
+	checkPermissionResults(t, walkAll(t, s, dir))
+}
+
+func checkPermissionResults(t *testing.T, got map[string]scan.Result) {
+	t.Helper()
+	require.Equal(t, []string{"MIT"}, license.IDs(got["open.c"].Licenses))
+	require.Equal(t, scan.ReasonPermission, got["secret.c"].Skipped)
+	require.Equal(t, scan.ReasonPermission, got["closed"].Skipped)
+	require.NotContains(t, got, "closed/inner.c")
+}
+
+func TestResultJSON(t *testing.T) {
+	t.Parallel()
+	s, err := scan.New(nil)
+	require.NoError(t, err)
+	var r scan.Result
+	s.Text([]byte("// SPDX-License-Identifier: MIT\n"), &r)
+	b, err := json.Marshal(r)
+	require.NoError(t, err)
+	require.Contains(t, string(b), `"kind":"spdx-tag"`)
+	require.Contains(t, string(b), `"start_line":1`)
+}
