@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 DATA_DIR ?= ./data
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run build gen gen-check setup base-images test test-sqlite test-postgres test-unit lint bench bench-analysis clean
+.PHONY: run build gen gen-check setup base-images test lint tools bench bench-analysis clean
 
 ## build: compile bin/reehub
 build:
@@ -39,14 +39,25 @@ run: setup build
 test: setup
 	bash scripts/setup-postgres.sh
 	go build ./... && go vet ./...
-	go test -count=1 -timeout 30m -p 2 ./... 2>&1 | tee /tmp/reehub-test-sqlite.log
-	REEHUB_TEST_DATABASE_URL="$$(cat /tmp/reehub-postgres-url)" go test -count=1 -timeout 30m -p 1 ./tests/... ./store/... ./service/... 2>&1 | tee /tmp/reehub-test-postgres.log
+	set -o pipefail; go test -count=1 -timeout 30m -p 2 ./... 2>&1 | tee /tmp/reehub-test-sqlite.log
+	set -o pipefail; REEHUB_TEST_DATABASE_URL="$$(cat /tmp/reehub-postgres-url)" go test -count=1 -timeout 30m -p 1 ./store/... ./tests/... 2>&1 | tee /tmp/reehub-test-postgres.log
 
-## lint: gofmt, vet, staticcheck and the import-direction check
-lint:
-	test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/'))"
+## lint: gofmt, vet, the import-direction test, golangci-lint (staticcheck, depguard import rules, unused, ineffassign)
+lint: bin/golangci-lint
+	@bad=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); \
+	  if [ -n "$$bad" ]; then echo "gofmt -w needed on:"; echo "$$bad"; exit 1; fi
 	go vet ./...
-	go test -count=1 -run TestImportDirection ./tests/arch/
+	go test -count=1 -run 'TestImportDirection|TestRules' ./tests/arch/
+	bin/golangci-lint run ./...
+
+## tools: build the lint tools pinned in tools/go.mod into bin/
+tools: bin/golangci-lint bin/staticcheck
+
+bin/golangci-lint: tools/go.mod tools/go.sum
+	cd tools && go build -buildvcs=false -o ../$@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+
+bin/staticcheck: tools/go.mod tools/go.sum
+	cd tools && go build -buildvcs=false -o ../$@ honnef.co/go/tools/cmd/staticcheck
 
 ## bench: recording vs plain podman build, replay vs recording, upload RSS, status throughput
 bench: setup build

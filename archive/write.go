@@ -74,8 +74,10 @@ func writeEntry(ctx context.Context, zw *zip.Writer, e Entry) error {
 	fh := &zip.FileHeader{
 		Name:         e.Name,
 		Method:       zip.Deflate,
-		ModifiedDate: dosEpochDate,
-		ModifiedTime: dosEpochTime,
+		// The deprecated MS-DOS fields are set on purpose: Modified would add an
+		// extended-timestamp extra field, and the output must be byte-stable.
+		ModifiedDate: dosEpochDate, //nolint:staticcheck // see above
+		ModifiedTime: dosEpochTime, //nolint:staticcheck // see above
 	}
 	switch e.Mode.Type() {
 	case 0:

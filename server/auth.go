@@ -6,7 +6,6 @@ import (
 
 	"github.com/reehub/reehub/gen/api"
 	"github.com/reehub/reehub/service/auth"
-	"github.com/reehub/reehub/store"
 )
 
 // AuthMe returns the authenticated user.
@@ -29,7 +28,7 @@ func (s *Server) AuthCreateUser(ctx context.Context, req api.AuthCreateUserReque
 		nu.Password = *req.Body.Password
 	}
 	if req.Body.Role != nil {
-		nu.Role = store.Role(*req.Body.Role)
+		nu.Role = auth.Role(*req.Body.Role)
 	}
 	u, err := s.auth.CreateUser(ctx, who, nu)
 	if err != nil {
@@ -91,11 +90,11 @@ func (s *Server) AuthDeleteToken(ctx context.Context, req api.AuthDeleteTokenReq
 	return api.AuthDeleteToken204Response{}, nil
 }
 
-func toUser(u store.User) api.User {
+func toUser(u auth.User) api.User {
 	return api.User{Id: u.ID, Name: u.Name, Role: api.Role(u.Role), CreatedAt: u.CreatedAt}
 }
 
-func toToken(t store.Token) api.Token {
+func toToken(t auth.Token) api.Token {
 	out := api.Token{Id: t.ID, Name: t.Name, Prefix: t.Prefix, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt}
 	for _, sc := range auth.TokenScopes(t) {
 		out.Scopes = append(out.Scopes, api.Scope(sc))

@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -98,5 +97,3 @@ func requestError(err error) error {
 	}
 	return fault.Invalidf("request: %v", err)
 }
-
-var _ = slog.LevelInfo

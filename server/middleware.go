@@ -125,7 +125,7 @@ func checkScope(p auth.Principal, method, operationID string) error {
 		need = auth.ScopeAdmin
 	}
 	if !p.Allows(need) {
-		if need == auth.ScopeAdmin && p.User.Role != "admin" {
+		if need == auth.ScopeAdmin && p.User.Role != auth.RoleAdmin {
 			return fault.New(fault.ErrForbidden, "only an admin may do this")
 		}
 		return fault.New(fault.ErrForbidden, fmt.Sprintf("the credential lacks scope %q needed for %s", need, method))

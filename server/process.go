@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reehub/reehub/gen/api"
-	"github.com/reehub/reehub/store"
+	"github.com/reehub/reehub/service/process"
 )
 
 // ProcessStatus reports one of the caller's processes.
@@ -30,7 +30,7 @@ func (s *Server) ProcessList(ctx context.Context, req api.ProcessListRequestObje
 	if err != nil {
 		return nil, err
 	}
-	f := store.ProcessFilter{OwnerID: who.User.ID, Tag: req.Params.Tag, Limit: 50}
+	f := process.Filter{OwnerID: who.User.ID, Tag: req.Params.Tag, Limit: 50}
 	if req.Params.Limit != nil {
 		f.Limit = *req.Params.Limit
 	}
@@ -38,11 +38,11 @@ func (s *Server) ProcessList(ctx context.Context, req api.ProcessListRequestObje
 		f.Offset = *req.Params.Offset
 	}
 	if req.Params.Status != nil {
-		st := store.ProcessState(*req.Params.Status)
+		st := process.State(*req.Params.Status)
 		f.State = &st
 	}
 	if req.Params.Kind != nil {
-		k := store.ProcessKind(*req.Params.Kind)
+		k := process.Kind(*req.Params.Kind)
 		f.Kind = &k
 	}
 	ps, total, err := s.procs.List(ctx, f)
@@ -141,7 +141,7 @@ func safeFileName(s string) bool {
 	return s != "" && s[0] != '.'
 }
 
-func toStatus(p store.Process) api.ProcessStatus {
+func toStatus(p process.Process) api.ProcessStatus {
 	st := api.ProcessStatus{
 		Uuid: uuid.MustParse(p.ID), Tag: p.Tag, Kind: api.ProcessKind(p.Kind), Status: api.ProcessState(p.State),
 		StatusEndpoint:      "/api/process/status/" + p.ID,

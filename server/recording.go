@@ -9,8 +9,8 @@ import (
 
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/gen/api"
+	"github.com/reehub/reehub/service/process"
 	"github.com/reehub/reehub/service/ree"
-	"github.com/reehub/reehub/store"
 )
 
 // maxTagRunes is the longest tag (the spec's maxLength).
@@ -25,23 +25,23 @@ func (s *Server) RecordingCreate(ctx context.Context, req api.RecordingCreateReq
 	return api.RecordingCreate200JSONResponse{ProcessStartedJSONResponse: started(p)}, nil
 }
 
-func (s *Server) define(ctx context.Context, body *multipart.Reader) (store.Process, error) {
+func (s *Server) define(ctx context.Context, body *multipart.Reader) (process.Process, error) {
 	who, err := principalFrom(ctx)
 	if err != nil {
-		return store.Process{}, err
+		return process.Process{}, err
 	}
 	up, err := s.readUpload(body, "tag", "dockerfile")
 	if err != nil {
-		return store.Process{}, err
+		return process.Process{}, err
 	}
 	defer up.remove()
 	tag, err := tagField(up)
 	if err != nil {
-		return store.Process{}, err
+		return process.Process{}, err
 	}
 	dockerfile, given := up.Fields["dockerfile"]
 	if given && dockerfile == "" {
-		return store.Process{}, fault.Invalidf("dockerfile: must not be empty")
+		return process.Process{}, fault.Invalidf("dockerfile: must not be empty")
 	}
 	return s.ree.Define(ctx, ree.DefineOpts{OwnerID: who.User.ID, ZipPath: up.Path, Tag: tag, Dockerfile: dockerfile})
 }
@@ -64,19 +64,19 @@ func (s *Server) ReplayCreate(ctx context.Context, req api.ReplayCreateRequestOb
 	return api.ReplayCreate200JSONResponse{ProcessStartedJSONResponse: started(p)}, nil
 }
 
-func (s *Server) replay(ctx context.Context, body *multipart.Reader) (store.Process, error) {
+func (s *Server) replay(ctx context.Context, body *multipart.Reader) (process.Process, error) {
 	who, err := principalFrom(ctx)
 	if err != nil {
-		return store.Process{}, err
+		return process.Process{}, err
 	}
 	up, err := s.readUpload(body, "tag")
 	if err != nil {
-		return store.Process{}, err
+		return process.Process{}, err
 	}
 	defer up.remove()
 	tag, err := tagField(up)
 	if err != nil {
-		return store.Process{}, err
+		return process.Process{}, err
 	}
 	return s.ree.Replay(ctx, ree.ReplayOpts{OwnerID: who.User.ID, ZipPath: up.Path, Tag: tag})
 }
@@ -109,7 +109,7 @@ func tagField(up *upload) (*string, error) {
 	return &tag, nil
 }
 
-func started(p store.Process) api.ProcessStartedJSONResponse {
+func started(p process.Process) api.ProcessStartedJSONResponse {
 	return api.ProcessStartedJSONResponse{
 		Uuid: uuid.MustParse(p.ID), Tag: p.Tag, StatusEndpoint: "/api/process/status/" + p.ID,
 	}

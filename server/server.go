@@ -58,6 +58,8 @@ type Server struct {
 	images *ree.Catalog
 	podman func(ctx context.Context) (string, error)
 	log    *slog.Logger
+	// apiVersion is info.version of openapi.yaml.
+	apiVersion string
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
@@ -70,12 +72,11 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 	if cfg.UploadDir == "" {
 		return nil, errors.New("server: UploadDir is required")
 	}
-	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, podman: d.PodmanVersion, log: d.Log}
-
-	spec, err := api.GetSwagger()
+	spec, err := api.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("load embedded spec: %w", err)
 	}
+	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, podman: d.PodmanVersion, log: d.Log, apiVersion: spec.Info.Version}
 	specJSON, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode spec: %w", err)

@@ -15,7 +15,7 @@ func (s *Server) Ping(_ context.Context, _ api.PingRequestObject) (api.PingRespo
 // Version reports reehub's, Go's and the Podman service's versions.
 func (s *Server) Version(ctx context.Context, _ api.VersionRequestObject) (api.VersionResponseObject, error) {
 	v := api.Version200JSONResponse{
-		Version: s.cfg.Version, ApiVersion: "0.1.0", GoVersion: runtime.Version(),
+		Version: s.cfg.Version, ApiVersion: s.apiVersion, GoVersion: runtime.Version(),
 		Database: api.VersionDatabase(s.cfg.Database),
 	}
 	if pv, err := s.podman(ctx); err == nil {
