@@ -135,13 +135,22 @@ func TestKillDuringBuild(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "the slow step never started")
 	}
 	in.kill()
+	// What exists now includes the killed build's network and working
+	// container (other packages' tests may build at the same time; their
+	// containers end with their builds).
+	orphans := podmanLeftovers(t, id.String())
+	require.NotEmpty(t, orphans, "the killed build left its network and container behind for recovery to find")
 	require.NoError(t, in.start())
 
 	final := waitFinal(t, c, id)
 	require.Equal(t, client.Failed, final.Status)
 	require.Contains(t, deref(final.Reason), "stopped")
-	for deadline := time.Now().Add(60 * time.Second); len(podmanLeftovers(t, id.String())) > 0; time.Sleep(500 * time.Millisecond) {
-		require.True(t, time.Now().Before(deadline), "left behind: %v", podmanLeftovers(t, id.String()))
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		still := intersect(orphans, podmanLeftovers(t, id.String()))
+		if len(still) == 0 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "left behind after recovery: %v", still)
 	}
 	_, err = os.Stat(filepath.Join(in.dataDir, "work", id.String()))
 	require.True(t, os.IsNotExist(err), "the work directory of the killed process is removed")
@@ -180,3 +189,15 @@ func TestFourConcurrentRecordings(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+func intersect(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				out = append(out, x)
+			}
+		}
+	}
+	return out
+}

@@ -39,6 +39,10 @@ type BuildOpts struct {
 	Tag string
 	// Labels are set on the image (and on nothing else).
 	Labels map[string]string
+	// Marks tag the build's RUN steps like Labels do, so that Cleanup(key,
+	// value) finds and stops them after the client died, but without setting
+	// anything on the image (a label would change the image ID).
+	Marks map[string]string
 	// Network is the name of the network RUN steps run on. Empty means the
 	// service's default network.
 	Network string
@@ -97,6 +101,11 @@ func (r *Runtime) Build(ctx context.Context, o BuildOpts) (string, error) {
 	o.AddHosts = append(append([]string(nil), o.AddHosts...), buildMarker(nonce)+":"+markAddr)
 	for _, k := range sortedKeys(o.Labels) {
 		o.AddHosts = append(o.AddHosts, labelMarker(k, o.Labels[k])+":"+markAddr)
+	}
+	for _, k := range sortedKeys(o.Marks) {
+		if _, dup := o.Labels[k]; !dup {
+			o.AddHosts = append(o.AddHosts, labelMarker(k, o.Marks[k])+":"+markAddr)
+		}
 	}
 	extra, err := generatedFiles(&o)
 	if err != nil {

@@ -131,6 +131,7 @@ func (s *Service) runBuild(ctx context.Context, b buildRun) (buildResult, error)
 		ContextDir:        b.ContextDir,
 		DockerfileContent: b.Dockerfile,
 		Tag:               tag,
+		Marks:             processLabels(b.ProcessID),
 		Network:           netw.Name,
 		AddHosts:          []string{proxyHost + ":" + netw.Gateway},
 		BuildArgs: map[string]string{
