@@ -61,7 +61,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := blobs.CleanTemp(time.Hour); err != nil {
+	// Temporary files are uploads or outputs cut off by a crash. With SQLite no
+	// other instance can be writing them; with Postgres instances may share the
+	// data directory, so only old ones go.
+	tempAge := time.Duration(0)
+	if cfg.DatabaseURL != "" {
+		tempAge = time.Hour
+	}
+	if err := blobs.CleanTemp(tempAge); err != nil {
 		log.Warn("clean abandoned blob temp files", "err", err)
 	}
 	authSvc := auth.New(st, log, auth.Config{OIDCIssuer: cfg.OIDCIssuer, OIDCAudience: cfg.OIDCAudience})

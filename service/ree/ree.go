@@ -62,6 +62,12 @@ func New(rt *podman.Runtime, blobs *blob.Store, procs *process.Service, catalog 
 	if err := os.MkdirAll(cfg.BaseImageCacheDir, 0o750); err != nil {
 		return nil, fmt.Errorf("ree service: %w", err)
 	}
+	// Exports cut off by a crash leave *.tmp files in the cache.
+	if stale, err := filepath.Glob(filepath.Join(cfg.BaseImageCacheDir, "*.tmp")); err == nil {
+		for _, f := range stale {
+			_ = os.Remove(f)
+		}
+	}
 	cfg.Archive = cfg.Archive.WithDefaults()
 	s := &Service{cfg: cfg, rt: rt, blobs: blobs, procs: procs, catalog: catalog, log: log}
 	procs.Register(store.KindRecording, &recorder{s})
