@@ -81,6 +81,7 @@ type Service struct {
 
 	cacheMu sync.Mutex
 	cache   map[[32]byte]cachedLogin // sha256(name:password) -> user, for a minute
+	touched map[int64]time.Time      // token id -> when its use was last recorded
 
 	// dummyHash is compared against when a user name is unknown, so that a
 	// failed login takes as long whether or not the name exists.
@@ -88,14 +89,14 @@ type Service struct {
 }
 
 type cachedLogin struct {
-	userID int64
-	until  time.Time
+	user  store.User
+	until time.Time
 }
 
 // New returns the auth service.
 func New(st *store.Store, log *slog.Logger, cfg Config) *Service {
 	dummy, _ := bcrypt.GenerateFromPassword([]byte(randomString(16)), bcrypt.DefaultCost)
-	return &Service{store: st, cfg: cfg, log: log, cache: map[[32]byte]cachedLogin{}, dummyHash: dummy}
+	return &Service{store: st, cfg: cfg, log: log, cache: map[[32]byte]cachedLogin{}, touched: map[int64]time.Time{}, dummyHash: dummy}
 }
 
 var errBadCredentials = fault.New(fault.ErrUnauthenticated, "invalid credentials")
@@ -119,11 +120,10 @@ func (s *Service) Basic(ctx context.Context, name, secret string) (Principal, er
 	s.cacheMu.Lock()
 	c, ok := s.cache[key]
 	s.cacheMu.Unlock()
+	// A verified login is trusted for a minute (bcrypt costs ~50 ms); a changed
+	// password or role takes effect within that minute.
 	if ok && time.Now().Before(c.until) {
-		u, err := s.store.UserByID(ctx, c.userID)
-		if err == nil {
-			return Principal{User: u, Scopes: allScopes, Method: "basic"}, nil
-		}
+		return Principal{User: c.user, Scopes: allScopes, Method: "basic"}, nil
 	}
 	u, err := s.store.UserByName(ctx, name)
 	if errors.Is(err, fault.ErrNotFound) {
@@ -141,7 +141,7 @@ func (s *Service) Basic(ctx context.Context, name, secret string) (Principal, er
 	if len(s.cache) > 10000 {
 		clear(s.cache)
 	}
-	s.cache[key] = cachedLogin{userID: u.ID, until: time.Now().Add(time.Minute)}
+	s.cache[key] = cachedLogin{user: u, until: time.Now().Add(time.Minute)}
 	s.cacheMu.Unlock()
 	return Principal{User: u, Scopes: allScopes, Method: "basic"}, nil
 }
@@ -178,8 +178,21 @@ func (s *Service) token(ctx context.Context, secret string) (Principal, error) {
 	if err != nil {
 		return Principal{}, fmt.Errorf("token owner: %w", err)
 	}
-	if err := s.store.TouchToken(ctx, t.ID); err != nil {
-		s.log.WarnContext(ctx, "record token use", "err", err)
+	// last_used_at is informative: record it at most once a minute per token
+	// instead of writing on every request.
+	s.cacheMu.Lock()
+	due := time.Since(s.touched[t.ID]) > time.Minute
+	if due {
+		if len(s.touched) > 10000 {
+			clear(s.touched)
+		}
+		s.touched[t.ID] = time.Now()
+	}
+	s.cacheMu.Unlock()
+	if due {
+		if err := s.store.TouchToken(ctx, t.ID); err != nil {
+			s.log.WarnContext(ctx, "record token use", "err", err)
+		}
 	}
 	return Principal{User: u, Scopes: parseScopes(t.Scopes), Method: "token"}, nil
 }

@@ -86,8 +86,17 @@ func writeJSON(path string, v any) error {
 }
 
 // writeSums writes SHA256SUMS in dir covering every regular file below it.
-func writeSums(dir string) error {
-	sums, err := hashTree(dir)
+// known gives digests already computed; recording blobs are named by theirs.
+func writeSums(dir string, known map[string]string) error {
+	sums, err := hashTree(dir, func(rel string) (string, bool) {
+		if sum, ok := known[rel]; ok {
+			return sum, true
+		}
+		if hexName, ok := strings.CutPrefix(rel, recordingDir+"blobs/sha256/"); ok && len(hexName) == 64 {
+			return hexName, true
+		}
+		return "", false
+	})
 	if err != nil {
 		return err
 	}
@@ -103,8 +112,9 @@ func writeSums(dir string) error {
 	return os.WriteFile(filepath.Join(dir, sumsName), []byte(b.String()), 0o640)
 }
 
-// hashTree returns sha256 per regular file below dir (slash paths), except SHA256SUMS.
-func hashTree(dir string) (map[string]string, error) {
+// hashTree returns sha256 per regular file below dir (slash paths), except
+// SHA256SUMS; known, when not nil, may supply a digest instead of hashing.
+func hashTree(dir string, known func(rel string) (string, bool)) (map[string]string, error) {
 	out := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -120,6 +130,12 @@ func hashTree(dir string) (map[string]string, error) {
 		rel = filepath.ToSlash(rel)
 		if rel == sumsName {
 			return nil
+		}
+		if known != nil {
+			if sum, ok := known(rel); ok {
+				out[rel] = sum
+				return nil
+			}
 		}
 		sum, err := fileSHA256(p)
 		if err != nil {
@@ -165,7 +181,7 @@ func verifyTree(dir string) (Manifest, error) {
 	if err := sc.Err(); err != nil {
 		return m, fault.Invalidf("%s is unreadable: %v", sumsName, err)
 	}
-	actual, err := hashTree(dir)
+	actual, err := hashTree(dir, nil)
 	if err != nil {
 		return m, fmt.Errorf("hash defined REE: %w", err)
 	}

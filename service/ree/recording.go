@@ -1,11 +1,16 @@
 package ree
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/reehub/reehub/archive"
@@ -69,6 +74,17 @@ func (r *recorder) Run(ctx context.Context, p store.Process, w process.Work) (st
 		return "", err
 	}
 	m.ImageID = res.ImageID
+	// Listing the image's files exports the whole image; it runs while the
+	// rest of the defined REE is assembled.
+	type listing struct {
+		files map[string]string
+		err   error
+	}
+	filesDone := make(chan listing, 1)
+	go func() {
+		files, err := s.rt.ImageFiles(ctx, res.ImageID)
+		filesDone <- listing{files, err}
+	}()
 	sum, err := proxy.Verify(recDir)
 	if err != nil {
 		return "", fmt.Errorf("verify recording: %w", err)
@@ -76,17 +92,13 @@ func (r *recorder) Run(ctx context.Context, p store.Process, w process.Work) (st
 	m.Recording = RecordingSummary{Entries: sum.Entries, Bytes: sum.Bytes, IndexSHA256: sum.IndexSHA256}
 	fmt.Fprintf(w.Log, "reehub: recorded %d responses, %d bytes; image %s\n", sum.Entries, sum.Bytes, res.ImageID)
 
-	files, err := s.rt.ImageFiles(ctx, res.ImageID)
-	if err != nil {
-		return "", fmt.Errorf("list image files: %w", err)
-	}
-	if err := writeJSON(filepath.Join(out, imageFilesName), files); err != nil {
-		return "", err
-	}
+	known := map[string]string{} // entries whose sha256 is already known
 	for _, b := range m.BaseImages {
-		if err := s.baseArchive(ctx, b.Name, b.ImageID, filepath.Join(out, filepath.FromSlash(b.Archive))); err != nil {
+		sum, err := s.baseArchive(ctx, b.Name, b.ImageID, filepath.Join(out, filepath.FromSlash(b.Archive)))
+		if err != nil {
 			return "", err
 		}
+		known[b.Archive] = sum
 	}
 	if err := os.Rename(ctxDir, filepath.Join(out, "project")); err != nil {
 		return "", fmt.Errorf("pack project: %w", err)
@@ -94,58 +106,86 @@ func (r *recorder) Run(ctx context.Context, p store.Process, w process.Work) (st
 	if err := writeJSON(filepath.Join(out, manifestName), m); err != nil {
 		return "", err
 	}
+	listed := <-filesDone
+	if listed.err != nil {
+		return "", fmt.Errorf("list image files: %w", listed.err)
+	}
+	if err := writeJSON(filepath.Join(out, imageFilesName), listed.files); err != nil {
+		return "", err
+	}
 	fmt.Fprintf(w.Log, "reehub: packing the defined REE\n")
 	if err := copyFile(w.LogFile, filepath.Join(out, buildLogName)); err != nil {
 		return "", fmt.Errorf("copy build log: %w", err)
 	}
-	return s.packDir(ctx, out)
+	return s.packDir(ctx, out, known)
 }
 
-// baseArchive places the docker-archive of a base image at dst, exporting it
-// once per image ID into the cache. It is exported by name so that loading it
-// elsewhere restores the name too: buildah records the name of the FROM image
-// in the history, so a nameless base would change the rebuilt image's ID.
-func (s *Service) baseArchive(ctx context.Context, name, imageID, dst string) error {
+// baseArchive places the docker-archive of a base image at dst and returns
+// its sha256. It is exported once per image ID into the cache, by name so that
+// loading it elsewhere restores the name too: buildah records the name of the
+// FROM image in the history, so a nameless base would change the rebuilt ID.
+func (s *Service) baseArchive(ctx context.Context, name, imageID, dst string) (string, error) {
 	cached := filepath.Join(s.cfg.BaseImageCacheDir, name+"-"+imageID+".tar")
 	if _, err := os.Stat(cached); err != nil {
-		tmp, err := os.CreateTemp(s.cfg.BaseImageCacheDir, "export-*.tmp")
-		if err != nil {
-			return fmt.Errorf("export base image: %w", err)
+		if err := s.exportBase(ctx, name, imageID, cached); err != nil {
+			return "", err
 		}
-		defer os.Remove(tmp.Name())
-		img, err := s.rt.InspectImage(ctx, baseimage.Ref(name))
-		if err != nil || img.ID != imageID {
-			_ = tmp.Close()
-			return fmt.Errorf("base image %s changed while recording (now %s, recorded on %s): %w", name, img.ID, imageID, err)
-		}
-		if err := s.rt.ExportImage(ctx, baseimage.Ref(name), podman.DockerArchive, tmp); err != nil {
-			_ = tmp.Close()
-			return fmt.Errorf("export base image %s: %w", imageID, err)
-		}
-		if err := tmp.Close(); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp.Name(), cached); err != nil {
-			return err
-		}
+	}
+	sum, err := os.ReadFile(cached + ".sha256")
+	if err != nil {
+		return "", fmt.Errorf("base image cache: %w", err)
 	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
-		return err
+		return "", err
 	}
-	if err := os.Link(cached, dst); err == nil {
-		return nil
+	if err := os.Link(cached, dst); err != nil {
+		if err := copyFile(cached, dst); err != nil {
+			return "", err
+		}
 	}
-	return copyFile(cached, dst)
+	return string(sum), nil
 }
 
-// packDir writes SHA256SUMS into dir, zips it into the blob store and returns the digest.
-func (s *Service) packDir(ctx context.Context, dir string) (string, error) {
-	if err := writeSums(dir); err != nil {
+// exportBase exports a base image into the cache with its sha256 beside it.
+func (s *Service) exportBase(ctx context.Context, name, imageID, cached string) error {
+	img, err := s.rt.InspectImage(ctx, baseimage.Ref(name))
+	if err != nil || img.ID != imageID {
+		return fmt.Errorf("base image %s changed while recording (now %s, recorded on %s): %w", name, img.ID, imageID, err)
+	}
+	tmp, err := os.CreateTemp(s.cfg.BaseImageCacheDir, "export-*.tmp")
+	if err != nil {
+		return fmt.Errorf("export base image: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	h := sha256.New()
+	if err := s.rt.ExportImage(ctx, baseimage.Ref(name), podman.DockerArchive, io.MultiWriter(tmp, h)); err != nil {
+		_ = tmp.Close()
+		return fmt.Errorf("export base image %s: %w", imageID, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.WriteFile(cached+".sha256", []byte(hex.EncodeToString(h.Sum(nil))), 0o640); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), cached)
+}
+
+// packDir writes SHA256SUMS into dir, zips it into the blob store and returns
+// the digest. known gives digests already computed (by entry name); recording
+// blobs are named by their digest. Already-compressed files are stored as is.
+func (s *Service) packDir(ctx context.Context, dir string, known map[string]string) (string, error) {
+	if err := writeSums(dir, known); err != nil {
 		return "", fmt.Errorf("checksums: %w", err)
 	}
 	entries, err := archive.DirEntries(dir, "")
 	if err != nil {
 		return "", fmt.Errorf("pack: %w", err)
+	}
+	for i := range entries {
+		if strings.HasPrefix(entries[i].Name, recordingDir+"blobs/") {
+			entries[i].Store = compressed(filepath.Join(dir, filepath.FromSlash(entries[i].Name)))
+		}
 	}
 	tmp, err := s.blobs.TempFile("out-*.zip")
 	if err != nil {
@@ -164,6 +204,27 @@ func (s *Service) packDir(ctx context.Context, dir string) (string, error) {
 		return "", fmt.Errorf("store output: %w", err)
 	}
 	return ref.Digest, nil
+}
+
+// compressedMagic are the first bytes of formats that do not deflate further:
+// gzip, xz, zstd, bzip2 and ar (Debian packages, whose members are compressed).
+var compressedMagic = [][]byte{{0x1f, 0x8b}, {0xfd, '7', 'z', 'X', 'Z', 0}, {0x28, 0xb5, 0x2f, 0xfd}, []byte("BZh"), []byte("!<arch>\n")}
+
+// compressed reports whether the file starts like an already-compressed format.
+func compressed(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 8)
+	n, _ := io.ReadFull(f, head)
+	for _, m := range compressedMagic {
+		if bytes.HasPrefix(head[:n], m) {
+			return true
+		}
+	}
+	return false
 }
 
 // extractInput extracts the input zip of a process from the blob store.

@@ -73,10 +73,10 @@ func (r *replayer) Run(ctx context.Context, p store.Process, w process.Work) (st
 		ProxyRequests: res.Stats.Requests, ProxyHits: res.Stats.Hits, ProxyMisses: res.Stats.Misses,
 		DifferingFiles: []string{},
 	}
-	if err := s.compareFiles(ctx, tree, &report); err != nil {
-		return "", err
-	}
-	fmt.Fprintf(w.Log, "reehub: %s\n", report.Explanation)
+	// Comparing files exports the image once more; it runs beside the export
+	// of the OCI archive.
+	compared := make(chan error, 1)
+	go func() { compared <- s.compareFiles(ctx, tree, &report) }()
 
 	out := filepath.Join(w.Dir, "out")
 	if err := os.MkdirAll(out, 0o750); err != nil {
@@ -93,6 +93,10 @@ func (r *replayer) Run(ctx context.Context, p store.Process, w process.Work) (st
 	if err := img.Close(); err != nil {
 		return "", err
 	}
+	if err := <-compared; err != nil {
+		return "", err
+	}
+	fmt.Fprintf(w.Log, "reehub: %s\n", report.Explanation)
 	if err := copyFile(filepath.Join(tree, manifestName), filepath.Join(out, manifestName)); err != nil {
 		return "", err
 	}
@@ -102,7 +106,7 @@ func (r *replayer) Run(ctx context.Context, p store.Process, w process.Work) (st
 	if err := copyFile(w.LogFile, filepath.Join(out, buildLogName)); err != nil {
 		return "", err
 	}
-	return s.packDir(ctx, out)
+	return s.packDir(ctx, out, nil)
 }
 
 // compareFiles fills the report's file comparison and explanation.
