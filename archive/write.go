@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/reehub/reehub/ctxio"
 )
 
 // dosEpoch is 1980-01-01 00:00:00 in MS-DOS date and time format, the
@@ -119,7 +121,7 @@ func writeEntry(ctx context.Context, zw *zip.Writer, e Entry) error {
 		return err
 	}
 	defer rc.Close()
-	n, err := copyCtx(ctx, dst, rc)
+	n, err := ctxio.Copy(ctx, dst, rc)
 	if err != nil {
 		return err
 	}
@@ -127,30 +129,6 @@ func writeEntry(ctx context.Context, zw *zip.Writer, e Entry) error {
 		return fmt.Errorf("read %d bytes, expected %d (changed while archiving?)", n, e.Size)
 	}
 	return nil
-}
-
-// copyCtx copies src to dst, checking ctx between chunks.
-func copyCtx(ctx context.Context, dst io.Writer, src io.Reader) (int64, error) {
-	buf := make([]byte, copyChunk)
-	var n int64
-	for {
-		if err := ctx.Err(); err != nil {
-			return n, err
-		}
-		m, rerr := src.Read(buf)
-		if m > 0 {
-			if _, err := dst.Write(buf[:m]); err != nil {
-				return n, err
-			}
-			n += int64(m)
-		}
-		if rerr == io.EOF {
-			return n, nil
-		}
-		if rerr != nil {
-			return n, rerr
-		}
-	}
 }
 
 // DirEntries lists the regular files and symlinks under root as entries for

@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/reehub/reehub/ctxio"
 	"github.com/reehub/reehub/fault"
 )
 
@@ -31,9 +32,6 @@ const (
 	// blobMode is the permission of stored blobs: nobody edits a blob in
 	// place.
 	blobMode = 0o444
-	// copyChunk is the size of one read while storing; ctx is checked
-	// between reads.
-	copyChunk = 256 << 10
 )
 
 // Ref names a stored blob.
@@ -84,7 +82,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (Ref, error) {
 	}()
 
 	h := sha256.New()
-	n, err := copyCtx(ctx, io.MultiWriter(tmp, h), r)
+	n, err := ctxio.Copy(ctx, io.MultiWriter(tmp, h), r)
 	if err != nil {
 		tmp.Close()
 		return Ref{}, fmt.Errorf("store blob: %w", err)
@@ -127,7 +125,7 @@ func (s *Store) PutFile(ctx context.Context, path string, move bool) (Ref, error
 	}
 
 	h := sha256.New()
-	n, err := copyCtx(ctx, h, f)
+	n, err := ctxio.Copy(ctx, h, f)
 	if err != nil {
 		return Ref{}, fmt.Errorf("store file %s: %w", path, err)
 	}
@@ -340,28 +338,4 @@ func syncDir(dir string) error {
 	serr := d.Sync()
 	cerr := d.Close()
 	return errors.Join(serr, cerr)
-}
-
-// copyCtx copies src to dst, checking ctx between chunks.
-func copyCtx(ctx context.Context, dst io.Writer, src io.Reader) (int64, error) {
-	buf := make([]byte, copyChunk)
-	var n int64
-	for {
-		if err := ctx.Err(); err != nil {
-			return n, err
-		}
-		m, rerr := src.Read(buf)
-		if m > 0 {
-			if _, err := dst.Write(buf[:m]); err != nil {
-				return n, err
-			}
-			n += int64(m)
-		}
-		if rerr == io.EOF {
-			return n, nil
-		}
-		if rerr != nil {
-			return n, rerr
-		}
-	}
 }
