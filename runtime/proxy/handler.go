@@ -60,7 +60,7 @@ func (p *Proxy) serveInner(w http.ResponseWriter, r *http.Request) {
 // and handing the connection to the inner server.
 func (p *Proxy) handleConnect(w http.ResponseWriter, r *http.Request) {
 	if p.cfg.CA == nil {
-		http.Error(w, "reehub proxy: HTTPS interception is not configured", http.StatusNotImplemented)
+		http.Error(w, "reehub proxy: CONNECT is refused: HTTPS interception is not configured", http.StatusMethodNotAllowed)
 		return
 	}
 	host, port, err := net.SplitHostPort(r.Host)

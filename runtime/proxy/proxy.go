@@ -77,7 +77,7 @@ type Config struct {
 	// IP_FREEBIND.
 	Addr string
 	// CA mints the certificates for intercepted HTTPS. Without it, CONNECT
-	// requests are refused with 501.
+	// requests are refused with 405.
 	CA *CA
 	// Log receives one line per request; nil discards them.
 	Log io.Writer

@@ -677,7 +677,7 @@ func TestConnectWithoutCA(t *testing.T) {
 	defer tr.CloseIdleConnections()
 	_, err = (&http.Client{Transport: tr}).Get(up.srv.URL)
 	require.Error(t, err)
-	require.True(t, strings.Contains(err.Error(), "Not Implemented") || errors.Is(err, io.EOF), err.Error())
+	require.True(t, strings.Contains(err.Error(), "Method Not Allowed") || errors.Is(err, io.EOF), err.Error())
 }
 
 func TestIndexJSONShape(t *testing.T) {
