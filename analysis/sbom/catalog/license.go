@@ -2,28 +2,35 @@ package catalog
 
 import (
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/github/go-spdx/v2/spdxexp/spdxlicenses"
+
+	"github.com/reehub/reehub/analysis/dep5"
+	"github.com/reehub/reehub/analysis/license"
 )
 
-// aliases maps license names that are not SPDX ids (Debian's DEP-5 short
-// names, PyPI trove classifier names, common free text), lower-cased, to
-// SPDX expressions.
+// This file holds only what is specific to the free-form license declarations
+// of installed packages (Python METADATA, npm package.json, Debian copyright
+// files): names written as prose, trove classifier names, stray punctuation.
+// Debian short names go through dep5.SPDXID, and the parsing and
+// normalisation of the resulting SPDX expression through
+// license.ParseExpression, so an SBOM and a license scan spell a license the
+// same way.
+
+// aliases maps free-text license names and PyPI trove classifier names,
+// lower-cased, to SPDX expressions. It also overrides two Debian short names:
+// "Artistic" in a Debian package is Perl's Artistic license
+// (/usr/share/common-licenses/Artistic), Artistic-1.0-Perl, and a bare
+// "GPL"/"LGPL" in a declaration names no version, so it stays a reference.
 var aliases = map[string]string{
-	"expat":                                 "MIT",
 	"mit license":                           "MIT",
 	"the mit license":                       "MIT",
 	"mit/expat":                             "MIT",
-	"public-domain":                         "LicenseRef-public-domain",
-	"public domain":                         "LicenseRef-public-domain",
-	"publicdomain":                          "LicenseRef-public-domain",
-	"pd":                                    "LicenseRef-public-domain",
+	"public domain":                         license.PublicDomain,
 	"artistic":                              "Artistic-1.0-Perl",
 	"artistic-1":                            "Artistic-1.0-Perl",
-	"artistic-2":                            "Artistic-2.0",
-	"apache-2":                              "Apache-2.0",
 	"apache 2":                              "Apache-2.0",
 	"apache 2.0":                            "Apache-2.0",
 	"apache-2.0 license":                    "Apache-2.0",
@@ -48,10 +55,7 @@ var aliases = map[string]string{
 	"isc license":                           "ISC",
 	"isc license (iscl)":                    "ISC",
 	"python software foundation license":    "PSF-2.0",
-	"psf":                                   "PSF-2.0",
 	"psf license":                           "PSF-2.0",
-	"psf-2":                                 "PSF-2.0",
-	"python-2.0":                            "Python-2.0",
 	"mozilla public license 2.0 (mpl 2.0)":  "MPL-2.0",
 	"mpl 2.0":                               "MPL-2.0",
 	"gnu general public license v2 (gplv2)": "GPL-2.0-only",
@@ -67,7 +71,6 @@ var aliases = map[string]string{
 	"gnu affero general public license v3 or later (agplv3+)": "AGPL-3.0-or-later",
 	"zlib/libpng license":                                     "Zlib",
 	"zlib/libpng":                                             "Zlib",
-	"cc0":                                                     "CC0-1.0",
 	"cc0 1.0 universal (cc0 1.0) public domain dedication":    "CC0-1.0",
 	"the unlicense (unlicense)":                               "Unlicense",
 	"boost software license 1.0 (bsl-1.0)":                    "BSL-1.0",
@@ -75,7 +78,6 @@ var aliases = map[string]string{
 	"eclipse public license 2.0 (epl-2.0)":                    "EPL-2.0",
 	"european union public licence 1.2 (eupl 1.2)":            "EUPL-1.2",
 	"academic free license (afl)":                             "LicenseRef-AFL",
-	"mit-0":                                                   "MIT-0",
 	"gpl":                                                     "LicenseRef-GPL",
 	"lgpl":                                                    "LicenseRef-LGPL",
 }
@@ -103,10 +105,21 @@ var exceptionAliases = map[string]string{
 	"universal-foss": "Universal-FOSS-exception-1.0",
 }
 
-// gnuVersioned matches Debian's GNU short names: GPL-2, GPL-2+, LGPL-2.1+, GFDL-1.3.
-var gnuVersioned = regexp.MustCompile(`^(?i)(A?GPL|LGPL|GFDL)[-v ]?(\d(?:\.\d)?)(\+|\.0\+| or later|-or-later|-only)?$`)
+// looseGNU matches GNU names written as prose, which dep5.SPDXID does not
+// take: "GPL 2", "GPL v3", "LGPL-2.1 or later", "GPL-2.0-only".
+var looseGNU = regexp.MustCompile(`^(?i)(A?GPL|LGPL|GFDL)[- ]?v?[- ]?(\d(?:\.\d)?)(\+|\.0\+| or later|-or-later|-only)?$`)
 
 var refSanitizer = regexp.MustCompile(`[^A-Za-z0-9.-]+`)
+
+// licenseRef makes a LicenseRef id of free text, or "" when nothing of it is
+// left.
+func licenseRef(text string) string {
+	ref := strings.Trim(refSanitizer.ReplaceAllString(text, "-"), "-")
+	if ref == "" {
+		return ""
+	}
+	return "LicenseRef-" + ref
+}
 
 // NormalizeLicenseID maps one license name (an SPDX id in any case, a Debian
 // short name, a classifier name, "public domain") to an SPDX expression; a
@@ -123,134 +136,38 @@ func NormalizeLicenseID(name string) string {
 	if strings.HasPrefix(key, "licenseref-") {
 		return "LicenseRef-" + refSanitizer.ReplaceAllString(name[len("licenseref-"):], "-")
 	}
-	if m := gnuVersioned.FindStringSubmatch(name); m != nil {
-		fam := strings.ToUpper(m[1])
+	// Debian short names, GNU names ("GPL-2+", "LGPLv2.1") and SPDX ids
+	// reehub's license scanner knows.
+	if id := dep5.SPDXID(name); !strings.HasPrefix(id, "LicenseRef-") || id == license.PublicDomain {
+		return id
+	}
+	if m := looseGNU.FindStringSubmatch(name); m != nil {
 		ver := m[2]
 		if !strings.Contains(ver, ".") {
 			ver += ".0"
 		}
-		switch strings.ToLower(m[3]) {
-		case "+", ".0+", " or later", "-or-later":
-			return fam + "-" + ver + "-or-later"
-		default:
-			return fam + "-" + ver + "-only"
-		}
+		id, _ := license.CanonicalID(strings.ToUpper(m[1])+"-"+ver, m[3] != "" && !strings.EqualFold(m[3], "-only"))
+		return id
 	}
+	// The scanner's id set is smaller than SPDX's license list.
 	if ok, id := spdxlicenses.IsActiveLicense(name); ok {
 		return id
 	}
 	if ok, id := spdxlicenses.IsDeprecatedLicense(name); ok {
 		return id
 	}
-	// Debian spells some ids differently: "BSD-3-clause", "MPL-2", "Zope-2.1".
+	// Debian spells some ids without ".0": "MPL-2", "Zope-2".
 	if !strings.Contains(name, ".") {
 		if ok, id := spdxlicenses.IsActiveLicense(name + ".0"); ok {
 			return id
 		}
 	}
-	ref := strings.Trim(refSanitizer.ReplaceAllString(name, "-"), "-")
-	if ref == "" {
-		return ""
-	}
-	return "LicenseRef-" + ref
+	return licenseRef(name)
 }
 
-// node is a parsed license expression.
-type node struct {
-	op          string // "AND", "OR", or "" for a leaf
-	left, right *node
-	id          string // leaf: license id, possibly "X WITH Y"
-}
-
-func (n *node) String() string { return n.format("") }
-
-func (n *node) format(parent string) string {
-	if n.op == "" {
-		return n.id
-	}
-	s := n.left.format(n.op) + " " + n.op + " " + n.right.format(n.op)
-	if parent != "" && parent != n.op {
-		return "(" + s + ")"
-	}
-	return s
-}
-
-type parser struct {
-	toks []string
-	pos  int
-}
-
-func (p *parser) peek() string {
-	if p.pos < len(p.toks) {
-		return p.toks[p.pos]
-	}
-	return ""
-}
-
-func (p *parser) next() string {
-	t := p.peek()
-	p.pos++
-	return t
-}
-
-func isOp(t, op string) bool { return strings.EqualFold(t, op) }
-
-func (p *parser) parseOr() *node {
-	left := p.parseAnd()
-	for isOp(p.peek(), "or") || p.peek() == "|" || p.peek() == "/" {
-		p.next()
-		right := p.parseAnd()
-		left = combine("OR", left, right)
-	}
-	return left
-}
-
-func (p *parser) parseAnd() *node {
-	left := p.parseWith()
-	for isOp(p.peek(), "and") || p.peek() == "&" {
-		p.next()
-		right := p.parseWith()
-		left = combine("AND", left, right)
-	}
-	return left
-}
-
-func combine(op string, l, r *node) *node {
-	switch {
-	case l == nil:
-		return r
-	case r == nil:
-		return l
-	}
-	return &node{op: op, left: l, right: r}
-}
-
-func (p *parser) parseWith() *node {
-	n := p.parseAtom()
-	if n == nil || !isOp(p.peek(), "with") {
-		return n
-	}
-	p.next()
-	var words []string
-	for t := p.peek(); t != "" && t != ")" && !isOp(t, "and") && !isOp(t, "or"); t = p.peek() {
-		p.next()
-		if strings.EqualFold(t, "exception") {
-			break
-		}
-		words = append(words, t)
-	}
-	exc := exceptionID(strings.Join(words, " "), n.id)
-	if n.op != "" || exc == "" {
-		return n
-	}
-	if strings.HasPrefix(exc, "LicenseRef-") {
-		// SPDX 2.3 has no custom exceptions: keep the pairing in one reference.
-		return &node{id: "LicenseRef-" + strings.TrimPrefix(n.id, "LicenseRef-") + "-with-" + strings.TrimPrefix(exc, "LicenseRef-")}
-	}
-	return &node{id: n.id + " WITH " + exc}
-}
-
-func exceptionID(words, license string) string {
+// exceptionID maps the words of a "with ... exception" clause to an SPDX
+// exception id, or to a LicenseRef when SPDX has none.
+func exceptionID(words, licenseID string) string {
 	if words == "" {
 		return ""
 	}
@@ -258,7 +175,7 @@ func exceptionID(words, license string) string {
 		return id
 	}
 	key := strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(words, "-exception"), " exception"))
-	if key == "autoconf" && strings.HasPrefix(license, "GPL-3") {
+	if key == "autoconf" && strings.HasPrefix(licenseID, "GPL-3") {
 		key = "autoconf-3"
 	}
 	if id, ok := exceptionAliases[key]; ok {
@@ -267,128 +184,213 @@ func exceptionID(words, license string) string {
 	if ok, id := spdxlicenses.IsException(key + "-exception"); ok {
 		return id
 	}
-	return "LicenseRef-" + strings.Trim(refSanitizer.ReplaceAllString(words, "-"), "-") + "-exception"
+	return licenseRef(words) + "-exception"
 }
 
-func (p *parser) parseAtom() *node {
-	t := p.next()
-	switch {
-	case t == "":
-		return nil
-	case t == "(":
-		n := p.parseOr()
-		if p.peek() == ")" {
-			p.next()
-		}
-		return n
-	case t == ")" || isOp(t, "and") || isOp(t, "or") || isOp(t, "with"):
-		return p.parseAtom()
+// operator returns the SPDX operator a lenient declaration token stands for
+// ("and", "&" → AND; "or", "|", "/" → OR; "with" → WITH), or "".
+func operator(t string) string {
+	switch strings.ToLower(t) {
+	case "and", "&":
+		return "AND"
+	case "or", "|", "/":
+		return "OR"
+	case "with":
+		return "WITH"
 	}
-	// A name may span words ("MIT License", "Apache 2.0"): take words until an
-	// operator.
-	words := []string{t}
-	for nt := p.peek(); nt != "" && nt != "(" && nt != ")" && nt != "|" && nt != "/" && nt != "&" &&
-		!isOp(nt, "and") && !isOp(nt, "or") && !isOp(nt, "with"); nt = p.peek() {
-		words = append(words, p.next())
-	}
-	id := NormalizeLicenseID(strings.Join(words, " "))
-	if id == "" {
-		return nil
-	}
-	if strings.ContainsAny(id, " ()") {
-		// An alias that is itself an expression.
-		sub := &parser{toks: tokenize(id)}
-		return sub.parseOr()
-	}
-	return &node{id: id}
+	return ""
 }
 
-func tokenize(s string) []string {
-	var toks []string
-	cur := strings.Builder{}
-	flush := func() {
-		if cur.Len() > 0 {
-			toks = append(toks, cur.String())
-			cur.Reset()
-		}
-	}
-	for _, r := range s {
-		switch r {
-		case ' ', '\t', '\n', '\r':
-			flush()
-		case '(', ')', '|', '&':
-			flush()
-			toks = append(toks, string(r))
+// fields splits a declaration into words, parentheses, "|" and "&".
+func fields(s string) []string {
+	return strings.FieldsFunc(strings.NewReplacer("(", " ( ", ")", " ) ", "|", " | ", "&", " & ").Replace(s),
+		func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' })
+}
+
+// strictSyntax rewrites one lenient declaration ("MIT License / Apache 2.0",
+// "LGPL-2.1+ with GCC exception", "(MIT") as a sequence of strict SPDX
+// tokens: each run of words between operators becomes one mapped id, "with
+// ... exception" becomes WITH and an exception id, and dangling operators,
+// empty or unbalanced parentheses are dropped or closed.
+func strictSyntax(decl string) []string {
+	toks := fields(decl)
+	var out []string
+	for i := 0; i < len(toks); {
+		t := toks[i]
+		switch op := operator(t); {
+		case t == "(" || t == ")":
+			out = append(out, t)
+			i++
+		case op == "AND" || op == "OR":
+			out = append(out, op)
+			i++
+		case op == "WITH":
+			// The exception's words, up to the next operator or "exception".
+			i++
+			var words []string
+			for ; i < len(toks) && toks[i] != "(" && toks[i] != ")" && operator(toks[i]) == ""; i++ {
+				if strings.EqualFold(toks[i], "exception") {
+					i++
+					break
+				}
+				words = append(words, toks[i])
+			}
+			attachException(out, strings.Join(words, " "))
 		default:
-			cur.WriteRune(r)
+			// A name may span words: "MIT License", "Apache 2.0".
+			j := i + 1
+			for j < len(toks) && toks[j] != "(" && toks[j] != ")" && operator(toks[j]) == "" {
+				j++
+			}
+			id := NormalizeLicenseID(strings.Join(toks[i:j], " "))
+			if strings.Contains(id, " ") {
+				out = append(out, "(", id, ")")
+			} else if id != "" {
+				out = append(out, id)
+			}
+			i = j
 		}
 	}
-	flush()
-	return toks
+	return balance(out)
+}
+
+// attachException appends the exception named by words to the id that ends
+// out. SPDX 2.3 has no custom exceptions, so an exception without an SPDX id
+// is kept together with its license in one LicenseRef. A clause after a
+// parenthesised group or an expression alias is dropped.
+func attachException(out []string, words string) {
+	if len(out) == 0 {
+		return
+	}
+	last := out[len(out)-1]
+	if last == "(" || last == ")" || operator(last) != "" || strings.Contains(last, " ") {
+		return
+	}
+	exc := exceptionID(words, last)
+	switch {
+	case exc == "":
+	case strings.HasPrefix(exc, "LicenseRef-"):
+		out[len(out)-1] = "LicenseRef-" + strings.TrimPrefix(last, "LicenseRef-") + "-with-" + strings.TrimPrefix(exc, "LicenseRef-")
+	default:
+		out[len(out)-1] = last + " WITH " + exc
+	}
+}
+
+// balance drops the tokens that would make a strict parse fail: unmatched
+// ")", operators with a missing operand, empty "()"; it closes unclosed "("
+// and joins operands that follow each other with AND.
+func balance(toks []string) []string {
+	var out []string
+	depth := 0
+	operand := func() bool { // whether out ends with a complete operand
+		return len(out) > 0 && out[len(out)-1] != "(" && operator(out[len(out)-1]) == ""
+	}
+	for _, t := range toks {
+		switch {
+		case t == "(":
+			if operand() {
+				out = append(out, "AND")
+			}
+			out = append(out, t)
+			depth++
+		case t == ")":
+			if depth == 0 {
+				continue
+			}
+			depth--
+			if !operand() && len(out) > 0 && out[len(out)-1] != "(" {
+				out = out[:len(out)-1] // a dangling operator
+			}
+			if out[len(out)-1] == "(" {
+				out = out[:len(out)-1]
+				continue
+			}
+			out = append(out, t)
+		case operator(t) != "":
+			if operand() {
+				out = append(out, t)
+			}
+		default:
+			if operand() {
+				out = append(out, "AND")
+			}
+			out = append(out, t)
+		}
+	}
+	for ; depth > 0; depth-- {
+		if !operand() && len(out) > 0 && out[len(out)-1] != "(" {
+			out = out[:len(out)-1]
+		}
+		if out[len(out)-1] == "(" {
+			out = out[:len(out)-1]
+			continue
+		}
+		out = append(out, ")")
+	}
+	if len(out) > 0 && !operand() {
+		out = out[:len(out)-1]
+	}
+	return out
 }
 
 // NormalizeExpression turns a license declaration ("GPL-2+ or Artistic",
-// "LGPL-2.1+ with GCC exception", "MIT OR Apache-2.0", "(MIT)") into an SPDX
-// license expression; it returns "" for an empty declaration. A DEP-5 comma
-// ("GPL-2+ or Artistic, and BSD-3-clause") binds loosest.
+// "LGPL-2.1+ with GCC exception", "MIT OR Apache-2.0", "(MIT)") into a
+// normalised SPDX license expression (see license.ParseExpression: canonical
+// ids, operands deduplicated and sorted); it returns "" for an empty
+// declaration. A DEP-5 comma ("GPL-2+ or Artistic, and BSD-3-clause") binds
+// loosest.
 func NormalizeExpression(decl string) string {
-	decl = strings.TrimSpace(decl)
-	if decl == "" {
-		return ""
-	}
-	var result *node
-	op := ""
+	var expr []string
 	for i, part := range strings.Split(decl, ",") {
-		toks := tokenize(part)
-		if i > 0 && len(toks) > 0 && (isOp(toks[0], "and") || isOp(toks[0], "or")) {
-			op = strings.ToUpper(toks[0])
-			toks = toks[1:]
-		} else if i > 0 {
-			op = "AND"
+		op := "AND"
+		if f := fields(part); i > 0 && len(f) > 0 {
+			if o := operator(f[0]); o == "AND" || o == "OR" {
+				op = o
+				part = strings.TrimSpace(part)[len(f[0]):]
+			}
 		}
-		p := &parser{toks: toks}
-		n := p.parseOr()
-		if n == nil {
+		toks := strictSyntax(part)
+		if len(toks) == 0 {
 			continue
 		}
-		if result == nil {
-			result = n
-			continue
+		if len(expr) > 0 {
+			expr = append(append([]string{"("}, expr...), ")", op)
 		}
-		result = combine(op, wrap(result), n)
+		expr = append(append(append(expr, "("), toks...), ")")
 	}
-	if result == nil {
+	if len(expr) == 0 {
 		return ""
 	}
-	return result.String()
-}
-
-// wrap makes an already combined node keep its grouping when combined again.
-func wrap(n *node) *node {
-	if n.op == "" {
-		return n
+	e, err := license.ParseExpression(strings.Join(expr, " "))
+	if err != nil {
+		// Not reachable with the ids NormalizeLicenseID makes; keep the
+		// declaration rather than lose it.
+		return licenseRef(decl)
 	}
-	return &node{id: "(" + n.String() + ")"}
+	return e.String()
 }
 
-// JoinAnd joins expressions with AND, parenthesising those that contain an
-// operator, after dropping duplicates and empties. One expression is returned
-// unchanged.
+// JoinAnd joins expressions with AND, normalised like NormalizeExpression:
+// duplicates and empties dropped, operands flattened and sorted. One
+// expression is returned unchanged.
 func JoinAnd(exprs []string) string {
-	seen := map[string]bool{}
 	var parts []string
 	for _, e := range exprs {
-		e = strings.TrimSpace(e)
-		if e == "" || seen[e] {
-			continue
+		if e = strings.TrimSpace(e); e != "" && !slices.Contains(parts, e) {
+			parts = append(parts, e)
 		}
-		seen[e] = true
-		parts = append(parts, e)
 	}
-	if len(parts) == 1 {
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
 		return parts[0]
 	}
-	sort.Strings(parts)
+	slices.Sort(parts)
+	if e, err := license.ParseExpression("(" + strings.Join(parts, ") AND (") + ")"); err == nil {
+		return e.String()
+	}
+	// An expression from elsewhere that is not strict SPDX: join as is.
 	for i, e := range parts {
 		if strings.Contains(e, " OR ") || strings.Contains(e, " AND ") {
 			parts[i] = "(" + e + ")"

@@ -51,7 +51,7 @@ func TestCatalogNestedResolution(t *testing.T) {
 	require.Equal(t, []string{got["b@2.0.0"].ID, got["c@3.0.0"].ID}, got["a@1.0.0"].DependsOn)
 	require.Equal(t, []string{got["c@3.0.0"].ID}, got["b@1.0.0"].DependsOn)
 	require.Equal(t, []string{got["c@3.0.0"].ID}, got["d@4.0.0"].DependsOn)
-	require.Equal(t, "MIT OR Apache-2.0", got["b@2.0.0"].License())
+	require.Equal(t, "Apache-2.0 OR MIT", got["b@2.0.0"].License())
 	require.Equal(t, "Jane <j@x.org>", got["c@3.0.0"].Supplier)
 	require.Equal(t, []string{"/app/package-lock.json"}, got["d@4.0.0"].Locations)
 }

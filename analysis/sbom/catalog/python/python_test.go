@@ -16,7 +16,7 @@ import (
 func TestLicenses(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ name, meta, want string }{
-		{name: "expression wins", meta: "License-Expression: MIT OR Apache-2.0\nLicense: BSD\n", want: "MIT OR Apache-2.0"},
+		{name: "expression wins", meta: "License-Expression: MIT OR Apache-2.0\nLicense: BSD\n", want: "Apache-2.0 OR MIT"},
 		{name: "license field", meta: "License: Apache 2.0\n", want: "Apache-2.0"},
 		{name: "unknown falls back to classifier", meta: "License: UNKNOWN\nClassifier: License :: OSI Approved :: MIT License\n", want: "MIT"},
 		{name: "long text falls back", meta: "License: Copyright (c) someone\n        Permission is hereby granted\nClassifier: License :: OSI Approved :: BSD License\n", want: "LicenseRef-BSD"},
