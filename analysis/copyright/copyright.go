@@ -1,13 +1,16 @@
 // Package copyright extracts copyright statements from text: "Copyright (c)
-// 2004-2019 Jane Roe <jane@example.org>", "(C)" and "©" forms, holders that
-// continue on the next lines, and the Copyright: field of a debian/copyright
-// file with its continuation lines. Statements are normalised and
-// deduplicated, each with its line numbers.
+// 2004-2019 Jane Roe <jane@example.org>", "(C)", "©" and
+// "SPDX-FileCopyrightText:" forms, holders that continue on the next lines,
+// blocks of further "YEARS NAME" lines under a statement, and the Copyright:
+// field of a debian/copyright file with its continuation lines. Author lines
+// ("Author:", "Written by") are not statements. Statements are normalised
+// and deduplicated, each with its line numbers.
 package copyright
 
 import (
 	"bytes"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -28,9 +31,12 @@ type Statement struct {
 
 var (
 	// marker finds the start of a statement in a cleaned line.
-	marker = regexp.MustCompile(`(?i)(?:\bcopyright\b|\(c\)|©)`)
+	marker = regexp.MustCompile(`(?i)(?:\bspdx-filecopyrighttext:|\bcopyright\b|\(c\)|©)`)
 	// lead is the run of markers at the start of a statement.
-	lead = regexp.MustCompile(`(?i)^(?:\s*(?:copyright\b:?|copr\.|\(c\)|©|&copy;|by\b))+\s*`)
+	lead = regexp.MustCompile(`(?i)^(?:\s*(?:spdx-filecopyrighttext:|copyright\b:?|copr\.|\(c\)|©|&copy;|by\b))+\s*`)
+	// yearLine is a line that continues a block of statements with another
+	// holder: "              2002-2005 John Doe" under "Copyright (C) 2001 Jane Roe".
+	yearLine = regexp.MustCompile(`^(?:19|20)\d\d(?:\s*(?:[-–]|,)\s*(?:19|20)\d\d)*,?\s+\p{Lu}`)
 	// years is a year list or range at the start of the rest of a statement.
 	years = regexp.MustCompile(`^(?:(?:19|20)\d\d(?:\s*[-–]\s*(?:(?:19|20)?\d\d|present|now))?(?:\s*,\s*|\s+|$)+)+`)
 	// notStatement is what follows "copyright" in prose that is not a statement.
@@ -44,22 +50,21 @@ var (
 	spaces = regexp.MustCompile(`\s+`)
 	// cmark normalises the copyright sign.
 	cmark = regexp.MustCompile(`(?i)\(c\)|©|&copy;`)
-	// dep5Field is the Copyright field of a debian/copyright paragraph.
-	dep5Field = regexp.MustCompile(`^Copyright:`)
 )
 
 // maxContinuation is how many further lines a holder may continue on.
 const maxContinuation = 2
 
 // Extract returns the copyright statements of text, in order of first
-// appearance, deduplicated by their normalised text.
+// appearance, deduplicated by their normalised text. Only the lines that hold
+// a marker ("copyright", "(c)", "©"), and the lines that continue them, are
+// looked at: the rest of a text costs one search per marker.
 func Extract(text []byte) []Statement {
 	if !hasMarker(text) {
 		return nil
 	}
-	lines := bytes.Split(text, []byte("\n"))
 	var out []Statement
-	seen := map[string]bool{}
+	var seen map[string]bool
 	add := func(s Statement, ok bool) {
 		if !ok {
 			return
@@ -68,29 +73,43 @@ func Extract(text []byte) []Statement {
 		if seen[key] {
 			return
 		}
+		if seen == nil {
+			seen = map[string]bool{}
+		}
 		seen[key] = true
 		out = append(out, s)
 	}
+	lines := lineReader{text: text, line: 1}
+	var finder markerFinder
 	inField := false
-	for i := 0; i < len(lines); i++ {
-		raw := string(lines[i])
+	for lines.pos < len(text) {
+		if !inField {
+			// Skip to the line of the next marker.
+			m := finder.find(text, lines.pos)
+			if m < 0 {
+				break
+			}
+			lines.seek(bytes.LastIndexByte(text[:m], '\n') + 1)
+		}
+		i := lines.line
+		rawb := lines.next()
 		// debian/copyright: "Copyright: 2004 Jane" and indented continuation lines.
-		if dep5Field.MatchString(raw) {
+		if bytes.HasPrefix(rawb, []byte("Copyright:")) {
 			inField = true
-			add(build(strings.TrimPrefix(raw, "Copyright:"), i+1, i+1, true))
+			add(build(string(rawb[len("Copyright:"):]), i, i, true))
 			continue
 		}
 		if inField {
-			if len(raw) > 0 && (raw[0] == ' ' || raw[0] == '\t') && strings.TrimSpace(raw) != "." {
-				add(build(raw, i+1, i+1, true))
+			if len(rawb) > 0 && (rawb[0] == ' ' || rawb[0] == '\t') && string(bytes.TrimSpace(rawb)) != "." {
+				add(build(string(rawb), i, i, true))
 				continue
 			}
 			inField = false
 		}
-		if !hasMarker(lines[i]) {
+		if !hasMarker(rawb) {
 			continue
 		}
-		line := stripComment(raw)
+		line := stripComment(string(rawb))
 		loc := marker.FindStringIndex(line)
 		if loc == nil {
 			continue
@@ -99,27 +118,111 @@ func Extract(text []byte) []Statement {
 		end := i
 		// A holder continues on the next lines while the statement so far
 		// has no holder or ends with a comma or "and".
-		for n := 0; n < maxContinuation && end+1 < len(lines) && needsMore(stmt); n++ {
-			next := stripComment(string(lines[end+1]))
+		peek := lines
+		for n := 0; n < maxContinuation && peek.pos < len(text) && needsMore(stmt); n++ {
+			save := peek
+			next := stripComment(string(peek.next()))
 			if next == "" || marker.MatchString(next) {
+				peek = save
 				break
 			}
 			stmt += " " + next
 			end++
 		}
-		s, ok := build(stmt, i+1, end+1, false)
+		s, ok := build(stmt, i, end, false)
 		add(s, ok)
-		if ok {
-			i = end
+		if !ok {
+			continue
+		}
+		lines = peek
+		// A block of statements: further holders, one a line, each with its
+		// own years and no marker.
+		for lines.pos < len(text) {
+			save := lines
+			n := lines.line
+			next := stripComment(string(lines.next()))
+			if !yearLine.MatchString(next) {
+				lines = save
+				break
+			}
+			s, ok := build(next, n, n, true)
+			if !ok {
+				lines = save
+				break
+			}
+			add(s, ok)
 		}
 	}
 	return out
 }
 
+// lineReader walks the lines of a text.
+type lineReader struct {
+	text []byte
+	// pos is the offset of the start of the current line; line is its
+	// 1-based number.
+	pos, line int
+}
+
+// next returns the current line without its newline and moves to the next.
+func (l *lineReader) next() []byte {
+	rest := l.text[l.pos:]
+	i := bytes.IndexByte(rest, '\n')
+	l.line++
+	if i < 0 {
+		l.pos = len(l.text)
+		return rest
+	}
+	l.pos += i + 1
+	return rest[:i]
+}
+
+// seek moves forward to the line starting at off.
+func (l *lineReader) seek(off int) {
+	if off <= l.pos {
+		return
+	}
+	l.line += bytes.Count(l.text[l.pos:off], []byte{'\n'})
+	l.pos = off
+}
+
+// markers are the byte strings whose presence makes a line worth parsing.
+var markers = [][]byte{[]byte("opyright"), []byte("OPYRIGHT"), []byte("(c)"), []byte("(C)"), []byte("©")}
+
+// markerFinder finds the next marker, remembering where each one occurs next
+// so that a text is searched about once per marker.
+type markerFinder struct {
+	at   [5]int
+	done [5]bool
+	init bool
+}
+
+// find returns the offset of the first marker at or after pos, or -1.
+func (f *markerFinder) find(text []byte, pos int) int {
+	best := -1
+	for k, m := range markers {
+		if f.done[k] {
+			continue
+		}
+		if !f.init || f.at[k] < pos {
+			i := bytes.Index(text[pos:], m)
+			if i < 0 {
+				f.done[k] = true
+				continue
+			}
+			f.at[k] = pos + i
+		}
+		if best < 0 || f.at[k] < best {
+			best = f.at[k]
+		}
+	}
+	f.init = true
+	return best
+}
+
 // hasMarker reports whether text may hold a statement at all.
 func hasMarker(text []byte) bool {
-	return bytes.Contains(text, []byte("opyright")) || bytes.Contains(text, []byte("OPYRIGHT")) ||
-		bytes.Contains(text, []byte("(c)")) || bytes.Contains(text, []byte("(C)")) || bytes.Contains(text, []byte("©"))
+	return slices.ContainsFunc(markers, func(m []byte) bool { return bytes.Contains(text, m) })
 }
 
 // needsMore reports whether a statement's holder probably continues on the

@@ -1,6 +1,7 @@
 package copyright_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -57,6 +58,50 @@ func TestExtract(t *testing.T) {
 			name: "deduplicated",
 			text: "Copyright (c) 2020 Jane Roe\nint x;\nCOPYRIGHT (C) 2020 Jane Roe.\n",
 			want: []copyright.Statement{{Text: "Copyright (c) 2020 Jane Roe", Holder: "Jane Roe", Years: "2020", StartLine: 1, EndLine: 1}},
+		},
+		{
+			name: "spdx file copyright text",
+			text: "/* SPDX-FileCopyrightText: 2019 Ryan Roe <ryan@example.net>\n * SPDX-FileCopyrightText: 2023 John Doe <john@example.com>\n */\n",
+			want: []copyright.Statement{
+				{Text: "Copyright 2019 Ryan Roe <ryan@example.net>", Holder: "Ryan Roe <ryan@example.net>", Years: "2019", StartLine: 1, EndLine: 1},
+				{Text: "Copyright 2023 John Doe <john@example.com>", Holder: "John Doe <john@example.com>", Years: "2023", StartLine: 2, EndLine: 2},
+			},
+		},
+		{
+			name: "block of holders under one marker",
+			text: "/*\n * Copyright (C) 2001 Jane Roe\n *               2002-2005, 2007 John Doe <john@example.com>\n *\n * 2010 is not a holder line after a blank line.\n */\n",
+			want: []copyright.Statement{
+				{Text: "Copyright (c) 2001 Jane Roe", Holder: "Jane Roe", Years: "2001", StartLine: 2, EndLine: 2},
+				{Text: "Copyright 2002-2005, 2007 John Doe <john@example.com>", Holder: "John Doe <john@example.com>", Years: "2002-2005, 2007", StartLine: 3, EndLine: 3},
+			},
+		},
+		{
+			name: "changelog dates are not holders",
+			text: "Copyright (C) 2001 Free Software Foundation, Inc.\n2001-02-03  Jane Roe  <jane@example.org>\n",
+			want: []copyright.Statement{{Text: "Copyright (c) 2001 Free Software Foundation, Inc", Holder: "Free Software Foundation, Inc", Years: "2001", StartLine: 1, EndLine: 1}},
+		},
+		{
+			name: "portions and by",
+			text: "Portions Copyright (C) 1998 by Acme Corp.\nCopyright 2004 by the Example Project\n",
+			want: []copyright.Statement{
+				{Text: "Copyright (c) 1998 Acme Corp", Holder: "Acme Corp", Years: "1998", StartLine: 1, EndLine: 1},
+				{Text: "Copyright 2004 the Example Project", Holder: "the Example Project", Years: "2004", StartLine: 2, EndLine: 2},
+			},
+		},
+		{
+			name: "author lines are not statements",
+			text: "/* Author: Jane Roe <jane@example.org>\n * Written by John Doe, 2004.\n * Contributed by Acme (c) division.\n */\n",
+			want: nil,
+		},
+		{
+			name: "marker far into a long text",
+			text: strings.Repeat("int x; /* nothing */\n", 5000) + "# Copyright 2020 Late Holder\n",
+			want: []copyright.Statement{{Text: "Copyright 2020 Late Holder", Holder: "Late Holder", Years: "2020", StartLine: 5001, EndLine: 5001}},
+		},
+		{
+			name: "last line without newline",
+			text: "x\nCopyright 2020 Jane Roe",
+			want: []copyright.Statement{{Text: "Copyright 2020 Jane Roe", Holder: "Jane Roe", Years: "2020", StartLine: 2, EndLine: 2}},
 		},
 		{
 			name: "prose is not a statement",

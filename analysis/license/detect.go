@@ -8,8 +8,11 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
+	"sync"
+	"unicode/utf8"
 
 	"github.com/google/licensecheck"
 )
@@ -71,26 +74,66 @@ const (
 type compiledRule struct {
 	rule
 	re *regexp.Regexp
+	// before and after bound the cleaned text around a keyword occurrence
+	// that the pattern runs on: the pattern's longest match when it has one,
+	// windowBefore and windowAfter otherwise.
+	before, after int
+	keyword       []byte
+	all           [][]byte
+	none          [][]byte
 }
 
 // Detector finds licenses in texts. It is safe for concurrent use.
 type Detector struct {
-	rules []compiledRule
+	rules    []compiledRule
+	fallback map[string]bool
+	hints    *hintMatcher
+	// pool holds *scratch buffers reused across calls.
+	pool sync.Pool
+}
+
+// scratch is the per-call working memory of Detect.
+type scratch struct {
+	hits   []hit
+	lanes  [lanes][]hit
+	regs   []region
+	clean  []byte
+	origin []int32
 }
 
 // NewDetector compiles the rule table and returns a Detector.
 func NewDetector() (*Detector, error) {
-	d := &Detector{}
+	hints, err := newHintMatcher()
+	if err != nil {
+		return nil, err
+	}
+	d := &Detector{fallback: map[string]bool{}, hints: hints}
+	d.pool.New = func() any { return &scratch{} }
 	for _, r := range rules {
-		c := compiledRule{rule: r}
+		c := compiledRule{rule: r, keyword: []byte(r.keyword)}
+		for _, p := range r.all {
+			c.all = append(c.all, []byte(p))
+		}
+		for _, p := range r.none {
+			c.none = append(c.none, []byte(p))
+		}
 		if r.pattern != "" {
 			re, err := regexp.Compile(r.pattern)
 			if err != nil {
 				return nil, fmt.Errorf("compile license rule %s: %w", r.name, err)
 			}
 			c.re = re
+			c.before, c.after = windowBefore, windowAfter
+			if n, ok := maxMatchLen(r.pattern); ok {
+				c.before, c.after = n, n
+			} else if r.span > 0 {
+				c.before, c.after = r.span, r.span
+			}
 		} else if len(r.all) == 0 {
 			return nil, fmt.Errorf("license rule %s has neither pattern nor phrases", r.name)
+		}
+		if r.fallback {
+			d.fallback[r.name] = true
 		}
 		d.rules = append(d.rules, c)
 	}
@@ -107,29 +150,47 @@ const fullTextMin = 600
 const fullTextMax = 64 << 10
 
 // Detect returns the licenses found in text, ordered by position. text should
-// be UTF-8; the caller caps its size. Full license texts are looked for in the
-// first 64 KiB; tags, notices and references in the whole text.
+// be UTF-8; the caller caps its size. SPDX tags are looked for in the whole
+// text; full license texts and notices in the first 64 KiB, and notice and
+// reference rules in the whole text, each only around hint words (see
+// hints.go).
 func (d *Detector) Detect(text []byte) []Match {
-	lines := newLineIndex(text)
-	var out []Match
-	out = append(out, spdxTags(text, lines)...)
-	for _, m := range licensecheck.Scan(text[:min(len(text), fullTextMax)]).Match {
-		id, _ := CanonicalID(m.ID, false)
-		k, conf := KindHeaderNotice, 0.9
-		switch {
-		case m.IsURL:
-			k, conf = KindReference, 0.8
-		case m.End-m.Start >= fullTextMin && !strings.HasSuffix(m.ID, "-only") && !strings.HasSuffix(m.ID, "-or-later"):
-			k, conf = KindFullText, 0.95
+	w := d.pool.Get().(*scratch)
+	defer d.pool.Put(w)
+	out := spdxTags(text)
+	w.hits = d.hints.find(text, w.hits[:0], &w.lanes)
+	if len(w.hits) > 0 {
+		w.regs = regions(text, w.hits, forCheck, checkLead, checkTail, checkGap, fullTextMax, w.regs[:0])
+		for _, r := range w.regs {
+			for _, m := range licensecheck.Scan(text[r.start:r.end]).Match {
+				id, _ := CanonicalID(m.ID, false)
+				k, conf := KindHeaderNotice, 0.9
+				switch {
+				case m.IsURL:
+					k, conf = KindReference, 0.8
+				case m.End-m.Start >= fullTextMin && !strings.HasSuffix(m.ID, "-only") && !strings.HasSuffix(m.ID, "-or-later"):
+					k, conf = KindFullText, 0.95
+				}
+				out = append(out, Match{ID: id, Kind: k, Rule: "licensecheck", Start: r.start + m.Start, End: r.start + m.End, Confidence: conf})
+			}
 		}
-		out = append(out, Match{ID: id, Kind: k, Rule: "licensecheck", Start: m.Start, End: m.End, Confidence: conf})
+		w.regs = regions(text, w.hits, forRules, rulesMargin, rulesMargin, 2*rulesMargin, len(text), w.regs[:0])
+		w.clean, w.origin = w.clean[:0], w.origin[:0]
+		for i, r := range w.regs {
+			if i > 0 {
+				// No pattern or phrase matches a newline: matches never
+				// join two regions.
+				w.clean, w.origin = append(w.clean, '\n'), append(w.origin, int32(r.start))
+			}
+			w.clean, w.origin = cleanText(text[r.start:r.end], r.start, w.clean, w.origin)
+		}
+		out = append(out, d.ruleMatches(w.clean, w.origin)...)
 	}
-	out = append(out, d.ruleMatches(text)...)
-	out = dropFallbacks(out)
-	for i := range out {
-		out[i].StartLine = lines.line(out[i].Start)
-		out[i].EndLine = lines.line(max(out[i].Start, out[i].End-1))
+	if len(out) == 0 {
+		return nil
 	}
+	out = d.dropFallbacks(out)
+	setLines(text, out)
 	slices.SortStableFunc(out, func(a, b Match) int {
 		if a.Start != b.Start {
 			return a.Start - b.Start
@@ -153,7 +214,7 @@ var spdxTag = []byte("SPDX-License-Identifier:")
 
 // spdxTags finds SPDX-License-Identifier tags and parses their expressions.
 // A tag whose expression does not parse is ignored.
-func spdxTags(text []byte, lines lineIndex) []Match {
+func spdxTags(text []byte) []Match {
 	var out []Match
 	for off := 0; ; {
 		i := bytes.Index(text[off:], spdxTag)
@@ -187,12 +248,14 @@ func spdxTags(text []byte, lines lineIndex) []Match {
 	}
 }
 
-// ruleMatches runs the rule table over the cleaned text.
-func (d *Detector) ruleMatches(text []byte) []Match {
-	clean, origin := cleanText(text)
+// ruleMatches runs the rule table over cleaned text; origin maps each byte
+// of clean to the offset of the byte of the original text it came from.
+func (d *Detector) ruleMatches(clean []byte, origin []int32) []Match {
 	var out []Match
-	for _, r := range d.rules {
-		if !bytes.Contains(clean, []byte(r.keyword)) || slices.ContainsFunc(r.none, func(p string) bool { return bytes.Contains(clean, []byte(p)) }) {
+	var seen []int
+	for i := range d.rules {
+		r := &d.rules[i]
+		if !bytes.Contains(clean, r.keyword) || slices.ContainsFunc(r.none, func(p []byte) bool { return bytes.Contains(clean, p) }) {
 			continue
 		}
 		if r.re == nil {
@@ -205,15 +268,15 @@ func (d *Detector) ruleMatches(text []byte) []Match {
 		}
 		// Run the pattern only on windows around the keyword: every pattern
 		// contains its keyword, and this keeps large files fast.
-		kw := []byte(r.keyword)
-		seen := map[int]bool{}
+		kw := r.keyword
+		seen = seen[:0]
 		for off := 0; off < len(clean); {
 			i := bytes.Index(clean[off:], kw)
 			if i < 0 {
 				break
 			}
 			i += off
-			lo, hi := max(0, i-windowBefore), min(len(clean), i+len(kw)+windowAfter)
+			lo, hi := max(0, i-r.before), min(len(clean), i+len(kw)+r.after)
 			// Extend the window over further keyword occurrences inside it.
 			for {
 				j := bytes.Index(clean[min(hi, i+len(kw)):hi], kw)
@@ -221,19 +284,22 @@ func (d *Detector) ruleMatches(text []byte) []Match {
 					break
 				}
 				i = min(hi, i+len(kw)) + j
-				hi = min(len(clean), i+len(kw)+windowAfter)
+				hi = min(len(clean), i+len(kw)+r.after)
 			}
 			off = hi
+			// Start and end the window between words, so that \b at its
+			// edges means what it means in the whole text.
+			lo, hi = wordStart(clean, lo), wordEnd(clean, hi)
 			for _, loc := range r.re.FindAllSubmatchIndex(clean[lo:hi], -1) {
 				for k := range loc {
 					if loc[k] >= 0 {
 						loc[k] += lo
 					}
 				}
-				if seen[loc[0]] {
+				if slices.Contains(seen, loc[0]) {
 					continue
 				}
-				seen[loc[0]] = true
+				seen = append(seen, loc[0])
 				start, end := int(origin[loc[0]]), int(origin[loc[1]-1])+1
 				for _, id := range ruleIDs(r, clean, loc) {
 					out = append(out, Match{ID: id, Kind: r.kind, Rule: r.name, Start: start, End: end, Confidence: r.confidence})
@@ -244,8 +310,75 @@ func (d *Detector) ruleMatches(text []byte) []Match {
 	return out
 }
 
+// wordStart moves off back to the start of the word it is in (at most 64
+// bytes).
+func wordStart(clean []byte, off int) int {
+	for n := 0; off > 0 && n < 64 && clean[off-1] != ' ' && clean[off-1] != '\n'; n++ {
+		off--
+	}
+	return off
+}
+
+// wordEnd moves off on to the end of the word it is in (at most 64 bytes).
+func wordEnd(clean []byte, off int) int {
+	for n := 0; off < len(clean) && n < 64 && clean[off] != ' ' && clean[off] != '\n'; n++ {
+		off++
+	}
+	return off
+}
+
+// maxMatchLen returns the length in bytes of the longest text pattern can
+// match, and false when that is unbounded.
+func maxMatchLen(pattern string) (int, bool) {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return 0, false
+	}
+	return syntaxMaxLen(re.Simplify())
+}
+
+// syntaxMaxLen is maxMatchLen over a parsed expression.
+func syntaxMaxLen(re *syntax.Regexp) (int, bool) {
+	switch re.Op {
+	case syntax.OpNoMatch, syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText,
+		syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return 0, true
+	case syntax.OpLiteral:
+		n := 0
+		for _, r := range re.Rune {
+			n += utf8.RuneLen(r)
+		}
+		return n, true
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return utf8.UTFMax, true
+	case syntax.OpCapture, syntax.OpQuest:
+		return syntaxMaxLen(re.Sub[0])
+	case syntax.OpConcat, syntax.OpAlternate:
+		total := 0
+		for _, sub := range re.Sub {
+			n, ok := syntaxMaxLen(sub)
+			if !ok {
+				return 0, false
+			}
+			if re.Op == syntax.OpConcat {
+				total += n
+			} else {
+				total = max(total, n)
+			}
+		}
+		return total, true
+	case syntax.OpRepeat:
+		n, ok := syntaxMaxLen(re.Sub[0])
+		if !ok || re.Max < 0 {
+			return 0, false
+		}
+		return n * re.Max, true
+	}
+	return 0, false // OpStar, OpPlus
+}
+
 // ruleIDs returns the licenses one match of r names.
-func ruleIDs(r compiledRule, clean []byte, loc []int) []string {
+func ruleIDs(r *compiledRule, clean []byte, loc []int) []string {
 	group := func(name string) (string, bool) {
 		i := r.re.SubexpIndex(name)
 		if i < 0 || loc[2*i] < 0 {
@@ -283,10 +416,10 @@ func ruleIDs(r compiledRule, clean []byte, loc []int) []string {
 
 // allPhrases reports whether every phrase occurs in clean and returns the
 // span from the first occurrence of the first to the end of the last.
-func allPhrases(clean []byte, phrases []string) ([2]int, bool) {
+func allPhrases(clean []byte, phrases [][]byte) ([2]int, bool) {
 	span := [2]int{len(clean), 0}
 	for _, p := range phrases {
-		i := bytes.Index(clean, []byte(p))
+		i := bytes.Index(clean, p)
 		if i < 0 {
 			return span, false
 		}
@@ -305,20 +438,17 @@ func family(id string) string {
 
 // dropFallbacks removes matches of fallback rules when a match of the same
 // family comes from elsewhere.
-func dropFallbacks(ms []Match) []Match {
-	fallback := map[string]bool{}
-	for _, r := range rules {
-		if r.fallback {
-			fallback[r.name] = true
-		}
+func (d *Detector) dropFallbacks(ms []Match) []Match {
+	if !slices.ContainsFunc(ms, func(m Match) bool { return d.fallback[m.Rule] }) {
+		return ms
 	}
 	specific := map[string]bool{}
 	for _, m := range ms {
-		if !fallback[m.Rule] {
+		if !d.fallback[m.Rule] {
 			specific[family(m.ID)] = true
 		}
 	}
-	return slices.DeleteFunc(ms, func(m Match) bool { return fallback[m.Rule] && specific[family(m.ID)] })
+	return slices.DeleteFunc(ms, func(m Match) bool { return d.fallback[m.Rule] && specific[family(m.ID)] })
 }
 
 // dedupe drops a match whose id is already reported by an earlier match that

@@ -29,6 +29,10 @@ type rule struct {
 	all []string
 	// none are phrases that must not appear in the cleaned text.
 	none []string
+	// span bounds the length of a match of a pattern whose longest match is
+	// unbounded (it has * or +): the pattern runs on span bytes of cleaned
+	// text on each side of a keyword. 0 means windowBefore and windowAfter.
+	span int
 }
 
 // gnuFamily maps the fam group of a rule to a GNU license family.
@@ -45,12 +49,12 @@ var gnuVersion = map[string]string{"1": "1.0", "2": "2.0", "3": "3.0", "1.0": "1
 // rules add the short forms it does not know.
 var rules = []rule{
 	{
-		name: "gnu-short-notice", kind: KindReference, keyword: "gpl", confidence: 0.9,
+		name: "gnu-short-notice", kind: KindReference, keyword: "gpl", confidence: 0.9, span: 250,
 		pattern: `\b(?:licen[cs]ed|released|distributed|available|covered|licen[cs]e:?)(?: \w+)? under (?:the )?(?:terms of (?:the )?)?(?:gnu )?` +
 			`(?P<fam>l|a)?gpl[ -]?(?:v|version |ver\.? )?(?P<ver>[123](?:\.[01])?)\b(?P<later>\+| or later| or any later| or \(at your option\) any later| or newer)?`,
 	},
 	{
-		name: "gnu-name-version", kind: KindReference, keyword: "general public licen", confidence: 0.85,
+		name: "gnu-name-version", kind: KindReference, keyword: "general public licen", confidence: 0.85, span: 250,
 		pattern: `\bgnu (?P<fam>lesser |library |affero )?general public licen[cs]e,? (?:\(\w+\) )?(?:v|version |ver\.? )(?P<ver>[123](?:\.[01])?)\b` +
 			`(?P<later>(?: of the licen[cs]e)?,? or (?:\(at your option\) )?(?:any )?(?:later|newer)(?: version)?|\+)?`,
 	},
@@ -92,7 +96,9 @@ var rules = []rule{
 		pattern: `\bcopying and distribution of this file, with or without modification, are permitted in any medium without royalty provided the copyright notice and this notice are preserved\b`,
 	},
 	{
-		name: "spdx-short-field", kind: KindReference, keyword: "licen", confidence: 0.8,
+		// span: "license = '" and an id no longer than the longest Known one
+		// (TestRuleSpans).
+		name: "spdx-short-field", kind: KindReference, keyword: "licen", confidence: 0.8, span: 80,
 		pattern: `\blicen[cs]e ?[:=] ?["']?(?P<id>[a-z0-9][a-z0-9.+-]*[a-z0-9+])["']?(?:$|[ ,;)])`,
 	},
 	{

@@ -2,26 +2,30 @@ package license
 
 import (
 	"bytes"
-	"sort"
+	"slices"
 )
 
-// lineIndex maps byte offsets to 1-based line numbers.
-type lineIndex []int
-
-// newLineIndex records the offset at which each line of text starts.
-func newLineIndex(text []byte) lineIndex {
-	idx := lineIndex{0}
-	for i, c := range text {
-		if c == '\n' {
-			idx = append(idx, i+1)
-		}
+// setLines fills in the 1-based StartLine and EndLine of each match,
+// counting newlines once through text in order of offset.
+func setLines(text []byte, ms []Match) {
+	offs := make([]int, 0, 2*len(ms))
+	for _, m := range ms {
+		offs = append(offs, m.Start, max(m.Start, m.End-1))
 	}
-	return idx
-}
-
-// line returns the 1-based line holding byte offset off.
-func (l lineIndex) line(off int) int {
-	return sort.Search(len(l), func(i int) bool { return l[i] > off })
+	slices.Sort(offs)
+	offs = slices.Compact(offs)
+	lines := make(map[int]int, len(offs))
+	pos, line := 0, 1
+	for _, off := range offs {
+		off = min(off, len(text))
+		line += bytes.Count(text[pos:off], []byte{'\n'})
+		pos = off
+		lines[off] = line
+	}
+	for i := range ms {
+		ms[i].StartLine = lines[min(ms[i].Start, len(text))]
+		ms[i].EndLine = lines[min(max(ms[i].Start, ms[i].End-1), len(text))]
+	}
 }
 
 // commentPrefixes are stripped from the start of each line, longest first.
@@ -31,12 +35,11 @@ var commentPrefixes = [][]byte{
 	[]byte("*"), []byte("#"), []byte(";"), []byte("%"), []byte("!"), []byte(`"`), []byte("'"),
 }
 
-// cleanText returns text lower-cased (ASCII only), with comment markers at
-// the start and end of lines removed and runs of whitespace collapsed to one
-// space, plus for each byte of the result the offset of the byte it came from.
-func cleanText(text []byte) ([]byte, []int32) {
-	clean := make([]byte, 0, len(text))
-	origin := make([]int32, 0, len(text))
+// cleanText appends to clean the text lower-cased (ASCII only), with comment
+// markers at the start and end of lines removed and runs of whitespace
+// collapsed to one space, and to origin, for each byte appended, base plus the
+// offset of the byte it came from.
+func cleanText(text []byte, base0 int, clean []byte, origin []int32) ([]byte, []int32) {
 	space := true
 	for off := 0; off < len(text); {
 		end := bytes.IndexByte(text[off:], '\n')
@@ -45,7 +48,7 @@ func cleanText(text []byte) ([]byte, []int32) {
 		} else {
 			end += off
 		}
-		line, base := text[off:end], off
+		line, base := text[off:end], base0+off
 		off = end + 1
 		for {
 			trimmed := bytes.TrimLeft(line, " \t\r\f\v")

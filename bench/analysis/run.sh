@@ -2,6 +2,7 @@
 # run.sh: the license/copyright accuracy and speed bench (make bench-analysis).
 #
 # Usage: bench/analysis/run.sh [PACKAGE...]   (or PACKAGES="zlib curl" bench/analysis/run.sh)
+# RUNS=N (default 3) sets the timed runs per package and tool; medians are reported.
 #
 # The default set replaces python3.11 by xz-utils and busybox by bzip2: their
 # debian/copyright files are not machine-readable (DEP-5), so they give no
@@ -80,4 +81,4 @@ done
 # 3. The bench itself.
 cd "$root"
 export CGO_ENABLED=0
-go run ./bench/analysis -out "$out" "${dirs[@]}"
+go run ./bench/analysis -out "$out" -runs "${RUNS:-3}" "${dirs[@]}"
