@@ -114,11 +114,12 @@ func (s *Service) Start(ctx context.Context) error {
 	s.queue, s.closeDB = q, closeDB
 	// With SQLite only this instance can run processes, so anything left running
 	// is orphaned now; with Postgres other instances may be alive: wait for staleness.
-	staleAfter := s.cfg.StaleAfter
+	// Staged uploads of a previous run are garbage for the same reason.
+	staleAfter, grace := s.cfg.StaleAfter, stagingGrace
 	if s.store.Dialect() == store.SQLite {
-		staleAfter = 0
+		staleAfter, grace = 0, 0
 	}
-	if err := s.reap(ctx, staleAfter); err != nil {
+	if err := s.reap(ctx, staleAfter, grace); err != nil {
 		return err
 	}
 	if err := s.queue.Start(ctx); err != nil {

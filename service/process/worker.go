@@ -148,16 +148,22 @@ func (s *Service) reapLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.reap(ctx, s.cfg.StaleAfter); err != nil && ctx.Err() == nil {
+			if err := s.reap(ctx, s.cfg.StaleAfter, stagingGrace); err != nil && ctx.Err() == nil {
 				s.log.Warn("reap orphaned processes", "err", err)
 			}
 		}
 	}
 }
 
+// stagingGrace is how long a work directory without a process row is left
+// alone: uploads are extracted there before the process is recorded.
+const stagingGrace = time.Hour
+
 // reap fails running processes not heartbeating for staleAfter, cleans their
-// runtime resources and work directories, and removes work directories of ended processes.
-func (s *Service) reap(ctx context.Context, staleAfter time.Duration) error {
+// runtime resources and work directories, and removes work directories of
+// ended processes, and of unknown ones older than grace (staged uploads that a
+// crash or a refused request left).
+func (s *Service) reap(ctx context.Context, staleAfter, grace time.Duration) error {
 	ps, err := s.store.ProcessesInState(ctx, store.StateRunning)
 	if err != nil {
 		return err
@@ -193,12 +199,15 @@ func (s *Service) reap(ctx context.Context, staleAfter time.Duration) error {
 		return fmt.Errorf("list work dirs: %w", err)
 	}
 	for _, e := range entries {
+		dir := filepath.Join(s.cfg.DataDir, "work", e.Name())
 		p, err := s.store.ProcessByID(ctx, e.Name())
-		if err == nil && !p.State.Final() {
-			continue
-		}
-		if errors.Is(err, fault.ErrNotFound) || (err == nil && p.State.Final()) {
-			_ = os.RemoveAll(filepath.Join(s.cfg.DataDir, "work", e.Name()))
+		switch {
+		case err == nil && p.State.Final():
+			_ = os.RemoveAll(dir)
+		case errors.Is(err, fault.ErrNotFound):
+			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) >= grace {
+				_ = os.RemoveAll(dir)
+			}
 		}
 	}
 	return nil
