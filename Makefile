@@ -64,7 +64,8 @@ bench: setup build
 	bash bench/run.sh
 
 ## bench-analysis: license/copyright accuracy and speed vs licensecheck, SBOM vs syft
-bench-analysis:
+bench-analysis: base-images
+	bash bench/sbom/run.sh
 	PACKAGES="$(PACKAGES)" bash bench/analysis/run.sh
 
 clean:
