@@ -109,8 +109,15 @@ func (r *replayer) Run(ctx context.Context, p store.Process, w process.Work) (st
 	return s.packDir(ctx, out, nil)
 }
 
-// compareFiles fills the report's file comparison and explanation.
+// compareFiles fills the report's file comparison and explanation. Equal
+// image IDs mean equal content (the ID is the digest of the config, which
+// names every layer's digest), so only differing images are exported again.
 func (s *Service) compareFiles(ctx context.Context, tree string, rep *Report) error {
+	if rep.Identical {
+		rep.SameFiles = true
+		rep.Explanation = "the rebuilt image has the recorded image ID: the replay is bit-for-bit identical"
+		return nil
+	}
 	var recorded map[string]string
 	b, err := os.ReadFile(filepath.Join(tree, imageFilesName))
 	if err == nil {
@@ -130,8 +137,6 @@ func (s *Service) compareFiles(ctx context.Context, tree string, rep *Report) er
 	}
 	rep.SameFiles = len(rep.DifferingFiles) == 0
 	switch {
-	case rep.Identical:
-		rep.Explanation = "the rebuilt image has the recorded image ID: the replay is bit-for-bit identical"
 	case rep.SameFiles:
 		rep.Explanation = "every file of the rebuilt image equals the recorded one, but the image IDs differ: the image metadata (layer tar headers or config) differs"
 	default:
