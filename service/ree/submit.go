@@ -39,31 +39,12 @@ func (s *Service) Define(ctx context.Context, o DefineOpts) (store.Process, erro
 	if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") || strings.ContainsRune(o.Dockerfile, '\\') || strings.ContainsRune(o.Dockerfile, 0) {
 		return store.Process{}, fault.Invalidf("dockerfile: %q must be a relative path inside the zip", o.Dockerfile)
 	}
-	id := process.NewID()
-	dir := s.procs.WorkDir(id)
-	ok := false
-	defer func() {
-		if !ok {
-			_ = os.RemoveAll(dir)
-		}
-	}()
-	ctxDir := filepath.Join(dir, "context")
-	if _, err := archive.ExtractZip(ctx, o.ZipPath, ctxDir, s.cfg.Archive); err != nil {
-		return store.Process{}, fmt.Errorf("file: %w", err)
-	}
-	if _, err := s.readDockerfile(ctx, ctxDir, clean); err != nil {
-		return store.Process{}, err
-	}
-	ref, err := s.blobs.PutFile(ctx, o.ZipPath, true)
-	if err != nil {
-		return store.Process{}, fmt.Errorf("store upload: %w", err)
-	}
-	p, err := s.procs.Submit(ctx, process.SubmitOpts{ID: id, OwnerID: o.OwnerID, Kind: store.KindRecording, Tag: o.Tag, Dockerfile: clean, InputDigest: ref.Digest})
-	if err != nil {
-		return store.Process{}, err
-	}
-	ok = true
-	return p, nil
+	return s.stageAndSubmit(ctx, o.ZipPath, "context",
+		process.SubmitOpts{OwnerID: o.OwnerID, Kind: store.KindRecording, Tag: o.Tag},
+		func(staged string) (string, error) {
+			_, err := s.readDockerfile(ctx, staged, clean)
+			return clean, err
+		})
 }
 
 // readDockerfile reads and parses the Dockerfile and checks that every base it
@@ -114,32 +95,45 @@ type ReplayOpts struct {
 // Replay checks an uploaded defined REE (structure, checksums, manifest) and
 // starts a replay process for it.
 func (s *Service) Replay(ctx context.Context, o ReplayOpts) (store.Process, error) {
-	id := process.NewID()
-	dir := s.procs.WorkDir(id)
-	ok := false
-	defer func() {
-		if !ok {
-			_ = os.RemoveAll(dir)
+	return s.stageAndSubmit(ctx, o.ZipPath, "ree",
+		process.SubmitOpts{OwnerID: o.OwnerID, Kind: store.KindReplay, Tag: o.Tag},
+		func(staged string) (string, error) {
+			m, err := verifyTree(staged)
+			if err != nil {
+				return "", fmt.Errorf("file: %w", err)
+			}
+			return m.Dockerfile, nil
+		})
+}
+
+// stageAndSubmit extracts an upload into sub of the work directory of a new
+// process, runs check on it (which returns the Dockerfile's name), moves the
+// upload into the blob store and queues the process. Every check that can fail
+// because of the upload runs before anything is recorded; on any error the
+// staged files are removed.
+func (s *Service) stageAndSubmit(ctx context.Context, zipPath, sub string, o process.SubmitOpts, check func(staged string) (string, error)) (store.Process, error) {
+	o.ID = process.NewID()
+	dir := s.procs.WorkDir(o.ID)
+	p, err := func() (store.Process, error) {
+		staged := filepath.Join(dir, sub)
+		if _, err := archive.ExtractZip(ctx, zipPath, staged, s.cfg.Archive); err != nil {
+			return store.Process{}, fmt.Errorf("file: %w", err)
 		}
+		dockerfile, err := check(staged)
+		if err != nil {
+			return store.Process{}, err
+		}
+		ref, err := s.blobs.PutFile(ctx, zipPath, true)
+		if err != nil {
+			return store.Process{}, fmt.Errorf("store upload: %w", err)
+		}
+		o.Dockerfile, o.InputDigest = dockerfile, ref.Digest
+		return s.procs.Submit(ctx, o)
 	}()
-	treeDir := filepath.Join(dir, "ree")
-	if _, err := archive.ExtractZip(ctx, o.ZipPath, treeDir, s.cfg.Archive); err != nil {
-		return store.Process{}, fmt.Errorf("file: %w", err)
-	}
-	m, err := verifyTree(treeDir)
 	if err != nil {
-		return store.Process{}, fmt.Errorf("file: %w", err)
+		_ = os.RemoveAll(dir)
 	}
-	ref, err := s.blobs.PutFile(ctx, o.ZipPath, true)
-	if err != nil {
-		return store.Process{}, fmt.Errorf("store upload: %w", err)
-	}
-	p, err := s.procs.Submit(ctx, process.SubmitOpts{ID: id, OwnerID: o.OwnerID, Kind: store.KindReplay, Tag: o.Tag, Dockerfile: m.Dockerfile, InputDigest: ref.Digest})
-	if err != nil {
-		return store.Process{}, err
-	}
-	ok = true
-	return p, nil
+	return p, err
 }
 
 // CheckUpload validates an uploaded zip without starting anything (the SBOM
