@@ -1,0 +1,39 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/reehub/reehub/fault"
+)
+
+func TestStatusOf(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err    error
+		status int
+	}{
+		{fault.Invalidf("bad"), 400},
+		{fmt.Errorf("wrapped: %w", fault.NotFoundf("process x not found")), 404},
+		{fault.New(fault.ErrUnauthenticated, "who"), 401},
+		{fault.New(fault.ErrForbidden, "no"), 403},
+		{fault.Conflictf("running"), 409},
+		{fault.TooLargef("big"), 413},
+		{&http.MaxBytesError{Limit: 10}, 413},
+		{fault.New(errUnprocessable, "not here"), 422},
+		{fault.Unavailablef("podman down"), 503},
+		{errors.New("disk on fire"), 500},
+	}
+	for _, tc := range tests {
+		require.Equal(t, tc.status, statusOf(tc.err), tc.err.Error())
+		body := apiError(tc.status, tc.err)
+		require.Equal(t, tc.status, body.Code)
+		if tc.status == 500 {
+			require.Equal(t, "internal server error", body.Message, "5xx details stay in the log")
+		}
+	}
+}
