@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/containers/podman/v5/pkg/bindings/containers"
@@ -24,9 +25,19 @@ type externalContainer struct {
 // externalContainers lists the containers that only exist in storage
 // (podman ps --all --external minus podman's own), keyed by ID.
 func (r *Runtime) externalContainers(ctx context.Context) (map[string]externalContainer, error) {
-	c, cancel := r.callCtx(ctx)
-	defer cancel()
-	list, err := containers.List(c, new(containers.ListOptions).WithAll(true).WithExternal(true))
+	var list []types.ListContainer
+	var err error
+	// The service fails the whole listing when a container disappears while
+	// it lists ("container not known"), which concurrent builds cause: retry.
+	for attempt := 0; attempt < 5; attempt++ {
+		c, cancel := r.callCtx(ctx)
+		list, err = containers.List(c, new(containers.ListOptions).WithAll(true).WithExternal(true))
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "not known") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err != nil {
 		return nil, r.wrap("list external containers", err)
 	}
@@ -93,7 +104,12 @@ func (r *Runtime) stopBuild(ctx context.Context, nonce string, before map[string
 		}
 		now, err := r.externalContainers(ctx)
 		if err != nil {
-			return err
+			select { // try again on the next round
+			case <-ctx.Done():
+				return err
+			case <-time.After(150 * time.Millisecond):
+				continue
+			}
 		}
 		var pendingOurs, pendingOthers []string
 		for id, ct := range now {
@@ -174,7 +190,12 @@ func (r *Runtime) waitGone(ctx context.Context, steps []runcStep) error {
 	for {
 		now, err := r.externalContainers(ctx)
 		if err != nil {
-			return err
+			select { // try again on the next round
+			case <-ctx.Done():
+				return err
+			case <-time.After(150 * time.Millisecond):
+				continue
+			}
 		}
 		var left []string
 		for id := range now {

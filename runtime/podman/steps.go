@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Stopping RUN steps.
@@ -99,15 +101,49 @@ func hasHost(hosts, name string) bool {
 // killSteps kills the RUN steps marked with marker and returns them.
 func (r *Runtime) killSteps(ctx context.Context, marker string) []runcStep {
 	steps := r.findSteps(ctx, marker)
-	if len(steps) == 0 {
-		return nil
+	if runc, err := exec.LookPath("runc"); err == nil {
+		for _, s := range steps {
+			_ = exec.CommandContext(ctx, runc, "kill", s.id, "KILL").Run() // it may have ended already
+		}
 	}
-	runc, err := exec.LookPath("runc")
+	// runc's listing fails or misses containers while others are created and
+	// deleted; the processes themselves are found through their root's
+	// /etc/hosts, which carries the marker.
+	if r.isLocal() {
+		for _, p := range procSteps(marker) {
+			_ = syscall.Kill(p.pid, syscall.SIGKILL)
+			steps = append(steps, runcStep{id: "pid-" + strconv.Itoa(p.pid), container: p.container})
+		}
+	}
+	return steps
+}
+
+// procStep is a process of a RUN step found through /proc.
+type procStep struct {
+	pid       int
+	container string // short ID of the working container (the step's hostname)
+}
+
+// procSteps returns the processes whose root file system's /etc/hosts names
+// marker: the processes of the RUN steps of one build.
+func procSteps(marker string) []procStep {
+	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
 	}
-	for _, s := range steps {
-		_ = exec.CommandContext(ctx, runc, "kill", s.id, "KILL").Run() // it may have ended already
+	var out []procStep
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		root := filepath.Join("/proc", e.Name(), "root")
+		hosts, err := os.ReadFile(filepath.Join(root, "etc", "hosts"))
+		if err != nil || !hasHost(string(hosts), marker) {
+			continue
+		}
+		hostname, _ := os.ReadFile(filepath.Join(root, "etc", "hostname"))
+		out = append(out, procStep{pid: pid, container: strings.TrimSpace(string(hostname))})
 	}
-	return steps
+	return out
 }
