@@ -52,12 +52,12 @@ func (s *Service) run(ctx context.Context, id string) error {
 
 	logFile, err := os.OpenFile(s.logPath(id), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
 	if err != nil {
-		return s.finish(ctx, p, store.StateFailed, "internal error: cannot write the log", "", nil)
+		return s.finish(ctx, p, store.StateFailed, "internal error: cannot write the log", "")
 	}
 	work := Work{Log: logFile, LogFile: s.logPath(id), Dir: s.workDir(id)}
 	if err := os.MkdirAll(work.Dir, 0o750); err != nil {
 		_ = logFile.Close()
-		return s.finish(ctx, p, store.StateFailed, "internal error: cannot create the work directory", "", nil)
+		return s.finish(ctx, p, store.StateFailed, "internal error: cannot create the work directory", "")
 	}
 
 	hbDone := make(chan struct{})
@@ -88,7 +88,7 @@ func (s *Service) run(ctx context.Context, id string) error {
 	}
 	fmt.Fprintf(logFile, "reehub: process %s after %.1fs%s\n", state, time.Since(started).Seconds(), suffix(reason))
 	_ = logFile.Close()
-	return s.finish(context.WithoutCancel(ctx), p, state, reason, output, nil)
+	return s.finish(context.WithoutCancel(ctx), p, state, reason, output)
 }
 
 // heartbeat records liveness and turns a cancel request (from any instance) into cancellation.
@@ -116,7 +116,7 @@ func (s *Service) heartbeat(ctx context.Context, id string, cancel context.Cance
 }
 
 // finish stores the log as a blob, records the end state and removes the work directory.
-func (s *Service) finish(ctx context.Context, p store.Process, state store.ProcessState, reason, output string, _ error) error {
+func (s *Service) finish(ctx context.Context, p store.Process, state store.ProcessState, reason, output string) error {
 	if state == store.StateCancelled {
 		if cur, err := s.store.ProcessByID(ctx, p.ID); err == nil && cur.Reason != "" {
 			reason = cur.Reason
@@ -186,7 +186,7 @@ func (s *Service) reap(ctx context.Context, staleAfter, grace time.Duration) err
 			fmt.Fprintln(f, "reehub: the server stopped while this process ran; its resources were removed")
 			_ = f.Close()
 		}
-		if err := s.finish(ctx, p, store.StateFailed, "reehub stopped while the process was running; start it again", "", nil); err != nil {
+		if err := s.finish(ctx, p, store.StateFailed, "reehub stopped while the process was running; start it again", ""); err != nil {
 			return err
 		}
 		if p.JobID != 0 {

@@ -22,9 +22,6 @@ import (
 	"github.com/reehub/reehub/store/blob"
 )
 
-// Version is the reehub version written into manifests; cmd/reehub sets it.
-type Version string
-
 // Config tunes the REE service.
 type Config struct {
 	// Version is reehub's version, written into every manifest.
