@@ -127,13 +127,7 @@ func (r *Runtime) stopBuild(ctx context.Context, nonce string, before map[string
 		}
 		select {
 		case <-ctx.Done():
-			rmCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			var errs []error
-			for _, id := range pendingOurs {
-				errs = append(errs, r.removeContainer(rmCtx, id))
-			}
-			return errors.Join(errs...)
+			return r.forceRemove(ctx, pendingOurs)
 		case <-time.After(150 * time.Millisecond):
 		}
 	}
@@ -210,16 +204,22 @@ func (r *Runtime) waitGone(ctx context.Context, steps []runcStep) error {
 		}
 		select {
 		case <-ctx.Done():
-			rmCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			var errs []error
-			for _, id := range left {
-				errs = append(errs, r.removeContainer(rmCtx, id))
-			}
-			return errors.Join(errs...)
+			return r.forceRemove(ctx, left)
 		case <-time.After(150 * time.Millisecond):
 		}
 	}
+}
+
+// forceRemove removes containers that did not go away by themselves before
+// ctx ended, with a short deadline of its own.
+func (r *Runtime) forceRemove(ctx context.Context, ids []string) error {
+	rmCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var errs []error
+	for _, id := range ids {
+		errs = append(errs, r.removeContainer(rmCtx, id))
+	}
+	return errors.Join(errs...)
 }
 
 func (r *Runtime) removeImageForce(ctx context.Context, ref string) error {
