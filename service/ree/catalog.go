@@ -77,11 +77,8 @@ func (c *Catalog) Resolve(ctx context.Context, name string) (podman.Image, error
 
 // Export streams a base image as a docker-archive TAR that `podman load` accepts.
 func (c *Catalog) Export(ctx context.Context, name string, w io.Writer) error {
-	img, err := c.Resolve(ctx, name)
+	img, err := c.downloadable(ctx, name)
 	if err != nil {
-		if errors.Is(err, fault.ErrConflict) {
-			return fault.NotFoundf("base image %q is not built on this server", name)
-		}
 		return err
 	}
 	return c.rt.ExportImage(ctx, img.ID, podman.DockerArchive, w)
@@ -90,9 +87,16 @@ func (c *Catalog) Export(ctx context.Context, name string, w io.Writer) error {
 // Head checks that a base image can be exported, so that errors are reported
 // before a download response starts.
 func (c *Catalog) Head(ctx context.Context, name string) error {
-	_, err := c.Resolve(ctx, name)
-	if errors.Is(err, fault.ErrConflict) {
-		return fault.NotFoundf("base image %q is not built on this server", name)
-	}
+	_, err := c.downloadable(ctx, name)
 	return err
+}
+
+// downloadable resolves a base image for download: one that is in the
+// catalogue but not built here is as absent as an unknown one.
+func (c *Catalog) downloadable(ctx context.Context, name string) (podman.Image, error) {
+	img, err := c.Resolve(ctx, name)
+	if errors.Is(err, fault.ErrConflict) {
+		return podman.Image{}, fault.NotFoundf("base image %q is not built on this server", name)
+	}
+	return img, err
 }
