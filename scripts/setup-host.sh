@@ -13,17 +13,19 @@ need=()
 for bin in podman runc conmon debootstrap iptables; do
   command -v "$bin" >/dev/null 2>&1 || need+=("$bin")
 done
+# The runtime/podman tests import /bin/busybox (busybox-static) as their base image.
+[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx wget || need+=(busybox-static)
 [ -x /usr/lib/podman/netavark ] || need+=(netavark)
 [ -x /usr/lib/podman/aardvark-dns ] || need+=(aardvark-dns)
 if [ ${#need[@]} -gt 0 ]; then
-  echo "setup: installing podman runc conmon netavark aardvark-dns iptables debootstrap"
+  echo "setup: installing ${need[*]} and what they need"
   # containers.conf must exist before the first podman call.
   $SUDO mkdir -p /etc/containers
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends \
     podman runc conmon netavark aardvark-dns iptables debootstrap \
-    uidmap slirp4netns catatonit ca-certificates zstd >/dev/null
+    uidmap slirp4netns catatonit ca-certificates zstd busybox-static >/dev/null
 fi
 
 conf=/etc/containers/containers.conf
