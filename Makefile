@@ -14,13 +14,14 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/reehub ./cmd/reehub
 
-## gen: regenerate gen/ from openapi.yaml
+## gen: bundle api/*.yaml into openapi.yaml (with the naming rules of docs/contract.md), then regenerate gen/
 gen:
+	go run ./api/bundle -o openapi.yaml api
 	go generate ./gen/...
 
-## gen-check: fail if gen/ is not what openapi.yaml generates
+## gen-check: fail if bundling api/ or generating gen/ changes anything
 gen-check: gen
-	git diff --exit-code -- gen/
+	git diff --exit-code -- openapi.yaml gen/
 
 ## setup: install and start Podman (runc, containers.conf, API service)
 setup:

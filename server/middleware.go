@@ -54,7 +54,7 @@ func (s *Server) gate(router routers.Router) gin.HandlerFunc {
 				s.writeError(c, err)
 				return
 			}
-			if err := checkScope(p, req.Method, op.OperationID); err != nil {
+			if err := checkScope(p, op); err != nil {
 				s.writeError(c, err)
 				return
 			}
@@ -115,20 +115,31 @@ func needsAuth(doc *openapi3.T, op *openapi3.Operation) bool {
 	return len(sec) > 0
 }
 
-// checkScope maps the HTTP method to the scope a credential needs.
-func checkScope(p auth.Principal, method, operationID string) error {
-	need := auth.ScopeWrite
-	if method == http.MethodGet || method == http.MethodHead {
-		need = auth.ScopeRead
+// scopeExtension is the operation extension of openapi.yaml that names the
+// scope an operation needs (read, write or admin); api/bundle requires it on
+// every operation that requires authentication.
+const scopeExtension = "x-reehub-scope"
+
+// requiredScope reads the scope an operation declares in the spec. An
+// operation without one needs admin, so that a spec mistake fails closed.
+func requiredScope(op *openapi3.Operation) auth.Scope {
+	if v, ok := op.Extensions[scopeExtension].(string); ok {
+		switch sc := auth.Scope(v); sc {
+		case auth.ScopeRead, auth.ScopeWrite, auth.ScopeAdmin:
+			return sc
+		}
 	}
-	if operationID == "authCreateUser" {
-		need = auth.ScopeAdmin
-	}
+	return auth.ScopeAdmin
+}
+
+// checkScope refuses a credential that lacks the scope the operation declares.
+func checkScope(p auth.Principal, op *openapi3.Operation) error {
+	need := requiredScope(op)
 	if !p.Allows(need) {
 		if need == auth.ScopeAdmin && p.User.Role != auth.RoleAdmin {
 			return fault.New(fault.ErrForbidden, "only an admin may do this")
 		}
-		return fault.New(fault.ErrForbidden, fmt.Sprintf("the credential lacks scope %q needed for %s", need, method))
+		return fault.New(fault.ErrForbidden, fmt.Sprintf("the credential lacks the scope %q that %s needs", need, op.OperationID))
 	}
 	return nil
 }

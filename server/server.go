@@ -7,7 +7,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +18,7 @@ import (
 	"github.com/swaggest/swgui/v5emb"
 	"sigs.k8s.io/yaml"
 
+	"github.com/reehub/reehub"
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/gen/api"
 	"github.com/reehub/reehub/service/auth"
@@ -72,19 +72,18 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 	if cfg.UploadDir == "" {
 		return nil, errors.New("server: UploadDir is required")
 	}
-	spec, err := api.GetSpec()
+	// The committed contract is what is served, routed and validated against,
+	// byte for byte (the generator's embedded copy is rewritten by oapi-codegen).
+	specYAML := reehub.OpenAPI()
+	spec, err := openapi3.NewLoader().LoadFromData(specYAML)
 	if err != nil {
-		return nil, fmt.Errorf("load embedded spec: %w", err)
+		return nil, fmt.Errorf("load openapi.yaml: %w", err)
+	}
+	specJSON, err := yaml.YAMLToJSON(specYAML)
+	if err != nil {
+		return nil, fmt.Errorf("encode openapi.yaml as JSON: %w", err)
 	}
 	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, podman: d.PodmanVersion, log: d.Log, apiVersion: spec.Info.Version}
-	specJSON, err := json.MarshalIndent(spec, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encode spec: %w", err)
-	}
-	specYAML, err := yaml.JSONToYAML(specJSON)
-	if err != nil {
-		return nil, fmt.Errorf("encode spec: %w", err)
-	}
 	// The router matches paths only; the served spec keeps its relative server URL.
 	routed := *spec
 	routed.Servers = openapi3.Servers{{URL: "/"}}
@@ -118,7 +117,7 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 	})
 
 	engine.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", specJSON) })
-	engine.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", specYAML) })
+	engine.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml; charset=utf-8", specYAML) })
 	docs := v5emb.New("reehub API", "/openapi.json", "/docs/")
 	engine.GET("/docs", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/docs/") })
 	engine.GET("/docs/*any", gin.WrapH(docs))

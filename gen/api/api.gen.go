@@ -25,139 +25,125 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AccountRole.
+const (
+	AccountRoleAdmin AccountRole = "admin"
+	AccountRoleUser  AccountRole = "user"
+)
+
+// Valid indicates whether the value is a known member of the AccountRole enum.
+func (e AccountRole) Valid() bool {
+	switch e {
+	case AccountRoleAdmin:
+		return true
+	case AccountRoleUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AccountScope.
+const (
+	AccountScopeAdmin AccountScope = "admin"
+	AccountScopeRead  AccountScope = "read"
+	AccountScopeWrite AccountScope = "write"
+)
+
+// Valid indicates whether the value is a known member of the AccountScope enum.
+func (e AccountScope) Valid() bool {
+	switch e {
+	case AccountScopeAdmin:
+		return true
+	case AccountScopeRead:
+		return true
+	case AccountScopeWrite:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ErrorType.
 const (
-	ERROR ErrorType = "ERROR"
+	ErrorTypeERROR ErrorType = "ERROR"
 )
 
 // Valid indicates whether the value is a known member of the ErrorType enum.
 func (e ErrorType) Valid() bool {
 	switch e {
-	case ERROR:
+	case ErrorTypeERROR:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ProcessKind.
+// Defines values for ReeProcessKind.
 const (
-	Recording ProcessKind = "recording"
-	Replay    ProcessKind = "replay"
+	ReeProcessKindRecording ReeProcessKind = "recording"
+	ReeProcessKindReplay    ReeProcessKind = "replay"
 )
 
-// Valid indicates whether the value is a known member of the ProcessKind enum.
-func (e ProcessKind) Valid() bool {
+// Valid indicates whether the value is a known member of the ReeProcessKind enum.
+func (e ReeProcessKind) Valid() bool {
 	switch e {
-	case Recording:
+	case ReeProcessKindRecording:
 		return true
-	case Replay:
+	case ReeProcessKindReplay:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ProcessState.
+// Defines values for ReeProcessState.
 const (
-	Cancelled ProcessState = "cancelled"
-	Failed    ProcessState = "failed"
-	Processed ProcessState = "processed"
-	Queued    ProcessState = "queued"
-	Running   ProcessState = "running"
+	ReeProcessStateCancelled ReeProcessState = "cancelled"
+	ReeProcessStateFailed    ReeProcessState = "failed"
+	ReeProcessStateProcessed ReeProcessState = "processed"
+	ReeProcessStateQueued    ReeProcessState = "queued"
+	ReeProcessStateRunning   ReeProcessState = "running"
 )
 
-// Valid indicates whether the value is a known member of the ProcessState enum.
-func (e ProcessState) Valid() bool {
+// Valid indicates whether the value is a known member of the ReeProcessState enum.
+func (e ReeProcessState) Valid() bool {
 	switch e {
-	case Cancelled:
+	case ReeProcessStateCancelled:
 		return true
-	case Failed:
+	case ReeProcessStateFailed:
 		return true
-	case Processed:
+	case ReeProcessStateProcessed:
 		return true
-	case Queued:
+	case ReeProcessStateQueued:
 		return true
-	case Running:
+	case ReeProcessStateRunning:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for Role.
+// Defines values for SystemVersionDatabase.
 const (
-	RoleAdmin Role = "admin"
-	RoleUser  Role = "user"
+	SystemVersionDatabasePostgres SystemVersionDatabase = "postgres"
+	SystemVersionDatabaseSqlite   SystemVersionDatabase = "sqlite"
 )
 
-// Valid indicates whether the value is a known member of the Role enum.
-func (e Role) Valid() bool {
+// Valid indicates whether the value is a known member of the SystemVersionDatabase enum.
+func (e SystemVersionDatabase) Valid() bool {
 	switch e {
-	case RoleAdmin:
+	case SystemVersionDatabasePostgres:
 		return true
-	case RoleUser:
+	case SystemVersionDatabaseSqlite:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for Scope.
-const (
-	ScopeAdmin Scope = "admin"
-	ScopeRead  Scope = "read"
-	ScopeWrite Scope = "write"
-)
-
-// Valid indicates whether the value is a known member of the Scope enum.
-func (e Scope) Valid() bool {
-	switch e {
-	case ScopeAdmin:
-		return true
-	case ScopeRead:
-		return true
-	case ScopeWrite:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for VersionDatabase.
-const (
-	Postgres VersionDatabase = "postgres"
-	Sqlite   VersionDatabase = "sqlite"
-)
-
-// Valid indicates whether the value is a known member of the VersionDatabase enum.
-func (e VersionDatabase) Valid() bool {
-	switch e {
-	case Postgres:
-		return true
-	case Sqlite:
-		return true
-	default:
-		return false
-	}
-}
-
-// BaseImage defines model for BaseImage.
-type BaseImage struct {
-	// Available Whether the image is built on this server.
-	Available   *bool   `json:"available,omitempty"`
-	Description *string `json:"description,omitempty"`
-
-	// Digest Image ID (sha256) when available.
-	Digest           *string `json:"digest,omitempty"`
-	DownloadEndpoint string  `json:"download_endpoint"`
-
-	// Name Catalogue name, used in FROM.
-	Name string `json:"name"`
-}
-
-// CreatedToken defines model for CreatedToken.
-type CreatedToken struct {
+// AccountCreatedToken defines model for AccountCreatedToken.
+type AccountCreatedToken struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	ExpiresAt  time.Time  `json:"expires_at"`
 	Id         int64      `json:"id"`
@@ -165,11 +151,55 @@ type CreatedToken struct {
 	Name       string     `json:"name"`
 
 	// Prefix The first characters of the secret, to recognise it.
-	Prefix string  `json:"prefix"`
-	Scopes []Scope `json:"scopes"`
+	Prefix string         `json:"prefix"`
+	Scopes []AccountScope `json:"scopes"`
 
 	// Token The secret; shown only once.
 	Token string `json:"token"`
+}
+
+// AccountNewToken defines model for AccountNewToken.
+type AccountNewToken struct {
+	ExpiresInDays *int           `json:"expires_in_days,omitempty"`
+	Name          string         `json:"name"`
+	Scopes        []AccountScope `json:"scopes"`
+}
+
+// AccountNewUser defines model for AccountNewUser.
+type AccountNewUser struct {
+	// Name Login name.
+	Name string `json:"name"`
+
+	// Password Password for Basic auth; omit for token- or OIDC-only users.
+	Password *string      `json:"password,omitempty"`
+	Role     *AccountRole `json:"role,omitempty"`
+}
+
+// AccountRole defines model for AccountRole.
+type AccountRole string
+
+// AccountScope read allows GET, write allows everything else a user may do, admin allows admin operations.
+type AccountScope string
+
+// AccountToken defines model for AccountToken.
+type AccountToken struct {
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	Id         int64      `json:"id"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	Name       string     `json:"name"`
+
+	// Prefix The first characters of the secret, to recognise it.
+	Prefix string         `json:"prefix"`
+	Scopes []AccountScope `json:"scopes"`
+}
+
+// AccountUser defines model for AccountUser.
+type AccountUser struct {
+	CreatedAt time.Time   `json:"created_at"`
+	Id        int64       `json:"id"`
+	Name      string      `json:"name"`
+	Role      AccountRole `json:"role"`
 }
 
 // Error The one error shape of every endpoint.
@@ -191,44 +221,35 @@ type Error struct {
 // ErrorType Always ERROR.
 type ErrorType string
 
-// NewToken defines model for NewToken.
-type NewToken struct {
-	ExpiresInDays *int    `json:"expires_in_days,omitempty"`
-	Name          string  `json:"name"`
-	Scopes        []Scope `json:"scopes"`
-}
+// ReeBaseImage defines model for ReeBaseImage.
+type ReeBaseImage struct {
+	// Available Whether the image is built on this server.
+	Available   *bool   `json:"available,omitempty"`
+	Description *string `json:"description,omitempty"`
 
-// NewUser defines model for NewUser.
-type NewUser struct {
-	// Name Login name.
+	// Digest Image ID (sha256) when available.
+	Digest           *string `json:"digest,omitempty"`
+	DownloadEndpoint string  `json:"download_endpoint"`
+
+	// Name Catalogue name, used in FROM.
 	Name string `json:"name"`
-
-	// Password Password for Basic auth; omit for token- or OIDC-only users.
-	Password *string `json:"password,omitempty"`
-	Role     *Role   `json:"role,omitempty"`
 }
 
-// Ping defines model for Ping.
-type Ping struct {
-	Message string `json:"message"`
-	Status  string `json:"status"`
-}
+// ReeProcessKind What the process does.
+type ReeProcessKind string
 
-// ProcessKind What the process does.
-type ProcessKind string
-
-// ProcessPage defines model for ProcessPage.
-type ProcessPage struct {
-	Items  []ProcessStatus `json:"items"`
-	Limit  int             `json:"limit"`
-	Offset int             `json:"offset"`
+// ReeProcessPage defines model for ReeProcessPage.
+type ReeProcessPage struct {
+	Items  []ReeProcessStatus `json:"items"`
+	Limit  int                `json:"limit"`
+	Offset int                `json:"offset"`
 
 	// Total Number of matching processes.
 	Total int `json:"total"`
 }
 
-// ProcessStarted defines model for ProcessStarted.
-type ProcessStarted struct {
+// ReeProcessStarted defines model for ReeProcessStarted.
+type ReeProcessStarted struct {
 	// StatusEndpoint Where to poll the status.
 	StatusEndpoint string `json:"status_endpoint"`
 
@@ -239,32 +260,32 @@ type ProcessStarted struct {
 	Uuid openapi_types.UUID `json:"uuid"`
 }
 
-// ProcessState queued, running, processed (done, output available), failed (see reason) or cancelled.
-type ProcessState string
+// ReeProcessState queued, running, processed (done, output available), failed (see reason) or cancelled.
+type ReeProcessState string
 
-// ProcessStatus defines model for ProcessStatus.
-type ProcessStatus struct {
+// ReeProcessStatus defines model for ReeProcessStatus.
+type ReeProcessStatus struct {
 	CreatedAt           time.Time  `json:"created_at"`
 	DownloadEndpoint    string     `json:"download_endpoint"`
 	DownloadLogEndpoint string     `json:"download_log_endpoint"`
 	FinishedAt          *time.Time `json:"finished_at,omitempty"`
 
 	// Kind What the process does.
-	Kind ProcessKind `json:"kind"`
+	Kind ReeProcessKind `json:"kind"`
 
 	// Reason Why the process failed or was cancelled.
 	Reason    *string    `json:"reason,omitempty"`
 	StartedAt *time.Time `json:"started_at,omitempty"`
 
 	// Status queued, running, processed (done, output available), failed (see reason) or cancelled.
-	Status         ProcessState       `json:"status"`
+	Status         ReeProcessState    `json:"status"`
 	StatusEndpoint string             `json:"status_endpoint"`
 	Tag            *string            `json:"tag"`
 	Uuid           openapi_types.UUID `json:"uuid"`
 }
 
-// RecordingCreateForm defines model for RecordingCreateForm.
-type RecordingCreateForm struct {
+// ReeRecordingCreateForm defines model for ReeRecordingCreateForm.
+type ReeRecordingCreateForm struct {
 	// Dockerfile Path of the Dockerfile inside the zip.
 	Dockerfile *string `json:"dockerfile,omitempty"`
 
@@ -274,68 +295,47 @@ type RecordingCreateForm struct {
 	// Tag Optional tag for the started process (at most 128 characters).
 	//
 	// Example: my_build
-	Tag *Tag `json:"tag,omitempty"`
+	Tag *ReeTag `json:"tag,omitempty"`
 }
 
-// Role defines model for Role.
-type Role string
-
-// Scope read allows GET, write allows everything else a user may do, admin allows admin operations.
-type Scope string
-
-// Tag Optional tag for the started process (at most 128 characters).
+// ReeTag Optional tag for the started process (at most 128 characters).
 //
 // Example: my_build
-type Tag = string
+type ReeTag = string
 
-// Token defines model for Token.
-type Token struct {
-	CreatedAt  time.Time  `json:"created_at"`
-	ExpiresAt  time.Time  `json:"expires_at"`
-	Id         int64      `json:"id"`
-	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
-	Name       string     `json:"name"`
-
-	// Prefix The first characters of the secret, to recognise it.
-	Prefix string  `json:"prefix"`
-	Scopes []Scope `json:"scopes"`
-}
-
-// UploadForm defines model for UploadForm.
-type UploadForm struct {
+// ReeUploadForm defines model for ReeUploadForm.
+type ReeUploadForm struct {
 	// File ZIP file.
 	File openapi_types.File `json:"file"`
 
 	// Tag Optional tag for the started process (at most 128 characters).
 	//
 	// Example: my_build
-	Tag *Tag `json:"tag,omitempty"`
+	Tag *ReeTag `json:"tag,omitempty"`
 }
 
-// User defines model for User.
-type User struct {
-	CreatedAt time.Time `json:"created_at"`
-	Id        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Role      Role      `json:"role"`
+// SystemPing defines model for SystemPing.
+type SystemPing struct {
+	Message string `json:"message"`
+	Status  string `json:"status"`
 }
 
-// Version defines model for Version.
-type Version struct {
-	ApiVersion string          `json:"api_version"`
-	Database   VersionDatabase `json:"database"`
-	GoVersion  string          `json:"go_version"`
+// SystemVersion defines model for SystemVersion.
+type SystemVersion struct {
+	ApiVersion string                `json:"api_version"`
+	Database   SystemVersionDatabase `json:"database"`
+	GoVersion  string                `json:"go_version"`
 
 	// PodmanVersion Version of the Podman service, empty when it cannot be reached.
 	PodmanVersion *string `json:"podman_version,omitempty"`
 	Version       string  `json:"version"`
 }
 
-// VersionDatabase defines model for Version.Database.
-type VersionDatabase string
+// SystemVersionDatabase defines model for SystemVersion.Database.
+type SystemVersionDatabase string
 
-// ProcessUUID defines model for ProcessUUID.
-type ProcessUUID = openapi_types.UUID
+// ReeProcessUUID defines model for ReeProcessUUID.
+type ReeProcessUUID = openapi_types.UUID
 
 // BadRequest The one error shape of every endpoint.
 type BadRequest = Error
@@ -364,16 +364,16 @@ type Unavailable = Error
 // Unprocessable The one error shape of every endpoint.
 type Unprocessable = Error
 
-// ProcessListParams defines parameters for ProcessList.
-type ProcessListParams struct {
+// ReeProcessListParams defines parameters for ReeProcessList.
+type ReeProcessListParams struct {
 	// Tag Only processes with exactly this tag.
 	Tag *string `form:"tag,omitempty" json:"tag,omitempty"`
 
 	// Status Only processes in this status.
-	Status *ProcessState `form:"status,omitempty" json:"status,omitempty"`
+	Status *ReeProcessState `form:"status,omitempty" json:"status,omitempty"`
 
 	// Kind Only processes of this kind.
-	Kind *ProcessKind `form:"kind,omitempty" json:"kind,omitempty"`
+	Kind *ReeProcessKind `form:"kind,omitempty" json:"kind,omitempty"`
 
 	// Limit Page size.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
@@ -382,83 +382,83 @@ type ProcessListParams struct {
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
-// AuthCreateTokenJSONRequestBody defines body for AuthCreateToken for application/json ContentType.
-type AuthCreateTokenJSONRequestBody = NewToken
+// AccountCreateTokenJSONRequestBody defines body for AccountCreateToken for application/json ContentType.
+type AccountCreateTokenJSONRequestBody = AccountNewToken
 
-// AuthCreateUserJSONRequestBody defines body for AuthCreateUser for application/json ContentType.
-type AuthCreateUserJSONRequestBody = NewUser
+// AccountCreateUserJSONRequestBody defines body for AccountCreateUser for application/json ContentType.
+type AccountCreateUserJSONRequestBody = AccountNewUser
 
-// RecordingBuildMultipartRequestBody defines body for RecordingBuild for multipart/form-data ContentType.
-type RecordingBuildMultipartRequestBody = UploadForm
+// ReeRecordingBuildMultipartRequestBody defines body for ReeRecordingBuild for multipart/form-data ContentType.
+type ReeRecordingBuildMultipartRequestBody = ReeUploadForm
 
-// RecordingCreateMultipartRequestBody defines body for RecordingCreate for multipart/form-data ContentType.
-type RecordingCreateMultipartRequestBody = RecordingCreateForm
+// ReeRecordingCreateMultipartRequestBody defines body for ReeRecordingCreate for multipart/form-data ContentType.
+type ReeRecordingCreateMultipartRequestBody = ReeRecordingCreateForm
 
-// ReplayCreateMultipartRequestBody defines body for ReplayCreate for multipart/form-data ContentType.
-type ReplayCreateMultipartRequestBody = UploadForm
+// ReeReplayCreateMultipartRequestBody defines body for ReeReplayCreate for multipart/form-data ContentType.
+type ReeReplayCreateMultipartRequestBody = ReeUploadForm
 
-// SbomDefineMultipartRequestBody defines body for SbomDefine for multipart/form-data ContentType.
-type SbomDefineMultipartRequestBody = UploadForm
+// ReeSbomDefineMultipartRequestBody defines body for ReeSbomDefine for multipart/form-data ContentType.
+type ReeSbomDefineMultipartRequestBody = ReeUploadForm
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
-	// AuthMe The authenticated user
+	// AccountMe The authenticated user
 	// (GET /api/auth/me)
-	AuthMe(c *gin.Context)
-	// AuthListTokens Your personal API tokens (without their secrets)
+	AccountMe(c *gin.Context)
+	// AccountListTokens Your personal API tokens (without their secrets)
 	// (GET /api/auth/tokens)
-	AuthListTokens(c *gin.Context)
-	// AuthCreateToken Create a personal API token; its secret is shown once
+	AccountListTokens(c *gin.Context)
+	// AccountCreateToken Create a personal API token; its secret is shown once
 	// (POST /api/auth/tokens)
-	AuthCreateToken(c *gin.Context)
-	// AuthDeleteToken Revoke one of your personal API tokens
+	AccountCreateToken(c *gin.Context)
+	// AccountDeleteToken Revoke one of your personal API tokens
 	// (DELETE /api/auth/tokens/{id})
-	AuthDeleteToken(c *gin.Context, id int64)
-	// AuthCreateUser Create a user (admin only)
+	AccountDeleteToken(c *gin.Context, id int64)
+	// AccountCreateUser Create a user (admin only)
 	// (POST /api/auth/users)
-	AuthCreateUser(c *gin.Context)
-	// ImageDownload Download a base image as a TAR that `podman load` accepts
+	AccountCreateUser(c *gin.Context)
+	// ReeImageDownload Download a base image as a TAR that `podman load` accepts
 	// (GET /api/image/download/{name})
-	ImageDownload(c *gin.Context, name string)
-	// ImageList Base images available to FROM
+	ReeImageDownload(c *gin.Context, name string)
+	// ReeImageList Base images available to FROM
 	// (GET /api/image/list)
-	ImageList(c *gin.Context)
-	// LogDownload Plain-text log of a process (alias of /api/process/log/{uuid})
+	ReeImageList(c *gin.Context)
+	// ReeLogDownload Plain-text log of a process (alias of /api/process/log/{uuid})
 	// (GET /api/log/download/{uuid})
-	LogDownload(c *gin.Context, uuid ProcessUUID)
-	// Ping Health check
+	ReeLogDownload(c *gin.Context, uuid ReeProcessUUID)
+	// SystemPing Health check
 	// (GET /api/ping)
-	Ping(c *gin.Context)
-	// ProcessCancel Cancel a queued or running process
+	SystemPing(c *gin.Context)
+	// ReeProcessCancel Cancel a queued or running process
 	// (POST /api/process/cancel/{uuid})
-	ProcessCancel(c *gin.Context, uuid ProcessUUID)
-	// ProcessDownload Output of a processed process as a zip
+	ReeProcessCancel(c *gin.Context, uuid ReeProcessUUID)
+	// ReeProcessDownload Output of a processed process as a zip
 	// (GET /api/process/download/{uuid})
-	ProcessDownload(c *gin.Context, uuid ProcessUUID)
-	// ProcessList List your processes, newest first
+	ReeProcessDownload(c *gin.Context, uuid ReeProcessUUID)
+	// ReeProcessList List your processes, newest first
 	// (GET /api/process/list)
-	ProcessList(c *gin.Context, params ProcessListParams)
-	// ProcessLog Plain-text log of a process, as far as it has been written
+	ReeProcessList(c *gin.Context, params ReeProcessListParams)
+	// ReeProcessLog Plain-text log of a process, as far as it has been written
 	// (GET /api/process/log/{uuid})
-	ProcessLog(c *gin.Context, uuid ProcessUUID)
-	// ProcessStatus Status of a process
+	ReeProcessLog(c *gin.Context, uuid ReeProcessUUID)
+	// ReeProcessStatus Status of a process
 	// (GET /api/process/status/{uuid})
-	ProcessStatus(c *gin.Context, uuid ProcessUUID)
-	// RecordingBuild Rebuild a defined REE offline from its recording
+	ReeProcessStatus(c *gin.Context, uuid ReeProcessUUID)
+	// ReeRecordingBuild Rebuild a defined REE offline from its recording
 	// (POST /api/recording/build)
-	RecordingBuild(c *gin.Context)
-	// RecordingCreate Define a new REE with the recording strategy
+	ReeRecordingBuild(c *gin.Context)
+	// ReeRecordingCreate Define a new REE with the recording strategy
 	// (POST /api/recording/create)
-	RecordingCreate(c *gin.Context)
-	// ReplayCreate Rebuild a defined REE offline (alias of /api/recording/build)
+	ReeRecordingCreate(c *gin.Context)
+	// ReeReplayCreate Rebuild a defined REE offline (alias of /api/recording/build)
 	// (POST /api/replay/create)
-	ReplayCreate(c *gin.Context)
-	// SbomDefine Define a new REE with the SBOM strategy
+	ReeReplayCreate(c *gin.Context)
+	// ReeSbomDefine Define a new REE with the SBOM strategy
 	// (POST /api/sbom/define)
-	SbomDefine(c *gin.Context)
-	// Version Versions of reehub and of the Podman service it drives
+	ReeSbomDefine(c *gin.Context)
+	// SystemVersion Versions of reehub and of the Podman service it drives
 	// (GET /api/version)
-	Version(c *gin.Context)
+	SystemVersion(c *gin.Context)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -470,8 +470,8 @@ type ServerInterfaceWrapper struct {
 
 type MiddlewareFunc func(c *gin.Context)
 
-// AuthMe operation middleware
-func (siw *ServerInterfaceWrapper) AuthMe(c *gin.Context) {
+// AccountMe operation middleware
+func (siw *ServerInterfaceWrapper) AccountMe(c *gin.Context) {
 
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
@@ -480,11 +480,11 @@ func (siw *ServerInterfaceWrapper) AuthMe(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.AuthMe(c)
+	siw.Handler.AccountMe(c)
 }
 
-// AuthListTokens operation middleware
-func (siw *ServerInterfaceWrapper) AuthListTokens(c *gin.Context) {
+// AccountListTokens operation middleware
+func (siw *ServerInterfaceWrapper) AccountListTokens(c *gin.Context) {
 
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
@@ -493,11 +493,11 @@ func (siw *ServerInterfaceWrapper) AuthListTokens(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.AuthListTokens(c)
+	siw.Handler.AccountListTokens(c)
 }
 
-// AuthCreateToken operation middleware
-func (siw *ServerInterfaceWrapper) AuthCreateToken(c *gin.Context) {
+// AccountCreateToken operation middleware
+func (siw *ServerInterfaceWrapper) AccountCreateToken(c *gin.Context) {
 
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
@@ -506,11 +506,11 @@ func (siw *ServerInterfaceWrapper) AuthCreateToken(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.AuthCreateToken(c)
+	siw.Handler.AccountCreateToken(c)
 }
 
-// AuthDeleteToken operation middleware
-func (siw *ServerInterfaceWrapper) AuthDeleteToken(c *gin.Context) {
+// AccountDeleteToken operation middleware
+func (siw *ServerInterfaceWrapper) AccountDeleteToken(c *gin.Context) {
 
 	var err error
 	_ = err
@@ -531,11 +531,11 @@ func (siw *ServerInterfaceWrapper) AuthDeleteToken(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.AuthDeleteToken(c, id)
+	siw.Handler.AccountDeleteToken(c, id)
 }
 
-// AuthCreateUser operation middleware
-func (siw *ServerInterfaceWrapper) AuthCreateUser(c *gin.Context) {
+// AccountCreateUser operation middleware
+func (siw *ServerInterfaceWrapper) AccountCreateUser(c *gin.Context) {
 
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
@@ -544,11 +544,11 @@ func (siw *ServerInterfaceWrapper) AuthCreateUser(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.AuthCreateUser(c)
+	siw.Handler.AccountCreateUser(c)
 }
 
-// ImageDownload operation middleware
-func (siw *ServerInterfaceWrapper) ImageDownload(c *gin.Context) {
+// ReeImageDownload operation middleware
+func (siw *ServerInterfaceWrapper) ReeImageDownload(c *gin.Context) {
 
 	var err error
 	_ = err
@@ -569,11 +569,11 @@ func (siw *ServerInterfaceWrapper) ImageDownload(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.ImageDownload(c, name)
+	siw.Handler.ReeImageDownload(c, name)
 }
 
-// ImageList operation middleware
-func (siw *ServerInterfaceWrapper) ImageList(c *gin.Context) {
+// ReeImageList operation middleware
+func (siw *ServerInterfaceWrapper) ReeImageList(c *gin.Context) {
 
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
@@ -582,17 +582,17 @@ func (siw *ServerInterfaceWrapper) ImageList(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.ImageList(c)
+	siw.Handler.ReeImageList(c)
 }
 
-// LogDownload operation middleware
-func (siw *ServerInterfaceWrapper) LogDownload(c *gin.Context) {
+// ReeLogDownload operation middleware
+func (siw *ServerInterfaceWrapper) ReeLogDownload(c *gin.Context) {
 
 	var err error
 	_ = err
 
 	// ------------- Path parameter "uuid" -------------
-	var uuid ProcessUUID
+	var uuid ReeProcessUUID
 
 	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
 	if err != nil {
@@ -607,11 +607,11 @@ func (siw *ServerInterfaceWrapper) LogDownload(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.LogDownload(c, uuid)
+	siw.Handler.ReeLogDownload(c, uuid)
 }
 
-// Ping operation middleware
-func (siw *ServerInterfaceWrapper) Ping(c *gin.Context) {
+// SystemPing operation middleware
+func (siw *ServerInterfaceWrapper) SystemPing(c *gin.Context) {
 
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
@@ -620,17 +620,17 @@ func (siw *ServerInterfaceWrapper) Ping(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.Ping(c)
+	siw.Handler.SystemPing(c)
 }
 
-// ProcessCancel operation middleware
-func (siw *ServerInterfaceWrapper) ProcessCancel(c *gin.Context) {
+// ReeProcessCancel operation middleware
+func (siw *ServerInterfaceWrapper) ReeProcessCancel(c *gin.Context) {
 
 	var err error
 	_ = err
 
 	// ------------- Path parameter "uuid" -------------
-	var uuid ProcessUUID
+	var uuid ReeProcessUUID
 
 	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
 	if err != nil {
@@ -645,17 +645,17 @@ func (siw *ServerInterfaceWrapper) ProcessCancel(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.ProcessCancel(c, uuid)
+	siw.Handler.ReeProcessCancel(c, uuid)
 }
 
-// ProcessDownload operation middleware
-func (siw *ServerInterfaceWrapper) ProcessDownload(c *gin.Context) {
+// ReeProcessDownload operation middleware
+func (siw *ServerInterfaceWrapper) ReeProcessDownload(c *gin.Context) {
 
 	var err error
 	_ = err
 
 	// ------------- Path parameter "uuid" -------------
-	var uuid ProcessUUID
+	var uuid ReeProcessUUID
 
 	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
 	if err != nil {
@@ -670,17 +670,17 @@ func (siw *ServerInterfaceWrapper) ProcessDownload(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.ProcessDownload(c, uuid)
+	siw.Handler.ReeProcessDownload(c, uuid)
 }
 
-// ProcessList operation middleware
-func (siw *ServerInterfaceWrapper) ProcessList(c *gin.Context) {
+// ReeProcessList operation middleware
+func (siw *ServerInterfaceWrapper) ReeProcessList(c *gin.Context) {
 
 	var err error
 	_ = err
 
 	// Parameter object where we will unmarshal all parameters from the context
-	var params ProcessListParams
+	var params ReeProcessListParams
 
 	// ------------- Optional query parameter "tag" -------------
 
@@ -729,17 +729,17 @@ func (siw *ServerInterfaceWrapper) ProcessList(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.ProcessList(c, params)
+	siw.Handler.ReeProcessList(c, params)
 }
 
-// ProcessLog operation middleware
-func (siw *ServerInterfaceWrapper) ProcessLog(c *gin.Context) {
+// ReeProcessLog operation middleware
+func (siw *ServerInterfaceWrapper) ReeProcessLog(c *gin.Context) {
 
 	var err error
 	_ = err
 
 	// ------------- Path parameter "uuid" -------------
-	var uuid ProcessUUID
+	var uuid ReeProcessUUID
 
 	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
 	if err != nil {
@@ -754,17 +754,17 @@ func (siw *ServerInterfaceWrapper) ProcessLog(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.ProcessLog(c, uuid)
+	siw.Handler.ReeProcessLog(c, uuid)
 }
 
-// ProcessStatus operation middleware
-func (siw *ServerInterfaceWrapper) ProcessStatus(c *gin.Context) {
+// ReeProcessStatus operation middleware
+func (siw *ServerInterfaceWrapper) ReeProcessStatus(c *gin.Context) {
 
 	var err error
 	_ = err
 
 	// ------------- Path parameter "uuid" -------------
-	var uuid ProcessUUID
+	var uuid ReeProcessUUID
 
 	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
 	if err != nil {
@@ -779,11 +779,11 @@ func (siw *ServerInterfaceWrapper) ProcessStatus(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.ProcessStatus(c, uuid)
+	siw.Handler.ReeProcessStatus(c, uuid)
 }
 
-// RecordingBuild operation middleware
-func (siw *ServerInterfaceWrapper) RecordingBuild(c *gin.Context) {
+// ReeRecordingBuild operation middleware
+func (siw *ServerInterfaceWrapper) ReeRecordingBuild(c *gin.Context) {
 
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
@@ -792,11 +792,11 @@ func (siw *ServerInterfaceWrapper) RecordingBuild(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.RecordingBuild(c)
+	siw.Handler.ReeRecordingBuild(c)
 }
 
-// RecordingCreate operation middleware
-func (siw *ServerInterfaceWrapper) RecordingCreate(c *gin.Context) {
+// ReeRecordingCreate operation middleware
+func (siw *ServerInterfaceWrapper) ReeRecordingCreate(c *gin.Context) {
 
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
@@ -805,11 +805,11 @@ func (siw *ServerInterfaceWrapper) RecordingCreate(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.RecordingCreate(c)
+	siw.Handler.ReeRecordingCreate(c)
 }
 
-// ReplayCreate operation middleware
-func (siw *ServerInterfaceWrapper) ReplayCreate(c *gin.Context) {
+// ReeReplayCreate operation middleware
+func (siw *ServerInterfaceWrapper) ReeReplayCreate(c *gin.Context) {
 
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
@@ -818,11 +818,11 @@ func (siw *ServerInterfaceWrapper) ReplayCreate(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.ReplayCreate(c)
+	siw.Handler.ReeReplayCreate(c)
 }
 
-// SbomDefine operation middleware
-func (siw *ServerInterfaceWrapper) SbomDefine(c *gin.Context) {
+// ReeSbomDefine operation middleware
+func (siw *ServerInterfaceWrapper) ReeSbomDefine(c *gin.Context) {
 
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
@@ -831,11 +831,11 @@ func (siw *ServerInterfaceWrapper) SbomDefine(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.SbomDefine(c)
+	siw.Handler.ReeSbomDefine(c)
 }
 
-// Version operation middleware
-func (siw *ServerInterfaceWrapper) Version(c *gin.Context) {
+// SystemVersion operation middleware
+func (siw *ServerInterfaceWrapper) SystemVersion(c *gin.Context) {
 
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
@@ -844,7 +844,7 @@ func (siw *ServerInterfaceWrapper) Version(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.Version(c)
+	siw.Handler.SystemVersion(c)
 }
 
 // GinServerOptions provides options for the Gin server.
@@ -874,25 +874,25 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 		ErrorHandler:       errorHandler,
 	}
 
-	router.POST(options.BaseURL+"/api/recording/create", wrapper.RecordingCreate)
-	router.POST(options.BaseURL+"/api/recording/build", wrapper.RecordingBuild)
-	router.POST(options.BaseURL+"/api/replay/create", wrapper.ReplayCreate)
-	router.POST(options.BaseURL+"/api/sbom/define", wrapper.SbomDefine)
-	router.GET(options.BaseURL+"/api/process/list", wrapper.ProcessList)
-	router.GET(options.BaseURL+"/api/process/status/:uuid", wrapper.ProcessStatus)
-	router.POST(options.BaseURL+"/api/process/cancel/:uuid", wrapper.ProcessCancel)
-	router.GET(options.BaseURL+"/api/process/log/:uuid", wrapper.ProcessLog)
-	router.GET(options.BaseURL+"/api/log/download/:uuid", wrapper.LogDownload)
-	router.GET(options.BaseURL+"/api/process/download/:uuid", wrapper.ProcessDownload)
-	router.GET(options.BaseURL+"/api/image/list", wrapper.ImageList)
-	router.GET(options.BaseURL+"/api/image/download/:name", wrapper.ImageDownload)
-	router.GET(options.BaseURL+"/api/auth/me", wrapper.AuthMe)
-	router.POST(options.BaseURL+"/api/auth/users", wrapper.AuthCreateUser)
-	router.GET(options.BaseURL+"/api/auth/tokens", wrapper.AuthListTokens)
-	router.POST(options.BaseURL+"/api/auth/tokens", wrapper.AuthCreateToken)
-	router.DELETE(options.BaseURL+"/api/auth/tokens/:id", wrapper.AuthDeleteToken)
-	router.GET(options.BaseURL+"/api/ping", wrapper.Ping)
-	router.GET(options.BaseURL+"/api/version", wrapper.Version)
+	router.GET(options.BaseURL+"/api/ping", wrapper.SystemPing)
+	router.GET(options.BaseURL+"/api/version", wrapper.SystemVersion)
+	router.GET(options.BaseURL+"/api/auth/me", wrapper.AccountMe)
+	router.POST(options.BaseURL+"/api/auth/users", wrapper.AccountCreateUser)
+	router.GET(options.BaseURL+"/api/auth/tokens", wrapper.AccountListTokens)
+	router.POST(options.BaseURL+"/api/auth/tokens", wrapper.AccountCreateToken)
+	router.DELETE(options.BaseURL+"/api/auth/tokens/:id", wrapper.AccountDeleteToken)
+	router.POST(options.BaseURL+"/api/recording/create", wrapper.ReeRecordingCreate)
+	router.POST(options.BaseURL+"/api/recording/build", wrapper.ReeRecordingBuild)
+	router.POST(options.BaseURL+"/api/replay/create", wrapper.ReeReplayCreate)
+	router.POST(options.BaseURL+"/api/sbom/define", wrapper.ReeSbomDefine)
+	router.GET(options.BaseURL+"/api/process/list", wrapper.ReeProcessList)
+	router.GET(options.BaseURL+"/api/process/status/:uuid", wrapper.ReeProcessStatus)
+	router.POST(options.BaseURL+"/api/process/cancel/:uuid", wrapper.ReeProcessCancel)
+	router.GET(options.BaseURL+"/api/process/log/:uuid", wrapper.ReeProcessLog)
+	router.GET(options.BaseURL+"/api/log/download/:uuid", wrapper.ReeLogDownload)
+	router.GET(options.BaseURL+"/api/process/download/:uuid", wrapper.ReeProcessDownload)
+	router.GET(options.BaseURL+"/api/image/list", wrapper.ReeImageList)
+	router.GET(options.BaseURL+"/api/image/download/:name", wrapper.ReeImageDownload)
 }
 
 type BadRequestJSONResponse Error
@@ -903,11 +903,11 @@ type ForbiddenJSONResponse Error
 
 type InternalErrorJSONResponse Error
 
-type LogTextResponse string
-
 type NotFoundJSONResponse Error
 
-type ProcessStartedJSONResponse ProcessStarted
+type ReeLogTextResponse string
+
+type ReeProcessStartedJSONResponse ReeProcessStarted
 
 type TooLargeJSONResponse Error
 
@@ -924,16 +924,16 @@ type UnavailableJSONResponse Error
 
 type UnprocessableJSONResponse Error
 
-type AuthMeRequestObject struct {
+type AccountMeRequestObject struct {
 }
 
-type AuthMeResponseObject interface {
-	VisitAuthMeResponse(w http.ResponseWriter) error
+type AccountMeResponseObject interface {
+	VisitAccountMeResponse(w http.ResponseWriter) error
 }
 
-type AuthMe200JSONResponse User
+type AccountMe200JSONResponse AccountUser
 
-func (response AuthMe200JSONResponse) VisitAuthMeResponse(w http.ResponseWriter) error {
+func (response AccountMe200JSONResponse) VisitAccountMeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -945,9 +945,9 @@ func (response AuthMe200JSONResponse) VisitAuthMeResponse(w http.ResponseWriter)
 	return err
 }
 
-type AuthMe401JSONResponse struct{ UnauthorizedJSONResponse }
+type AccountMe401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response AuthMe401JSONResponse) VisitAuthMeResponse(w http.ResponseWriter) error {
+func (response AccountMe401JSONResponse) VisitAccountMeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -962,9 +962,9 @@ func (response AuthMe401JSONResponse) VisitAuthMeResponse(w http.ResponseWriter)
 	return err
 }
 
-type AuthMe500JSONResponse struct{ InternalErrorJSONResponse }
+type AccountMe500JSONResponse struct{ InternalErrorJSONResponse }
 
-func (response AuthMe500JSONResponse) VisitAuthMeResponse(w http.ResponseWriter) error {
+func (response AccountMe500JSONResponse) VisitAccountMeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -976,16 +976,16 @@ func (response AuthMe500JSONResponse) VisitAuthMeResponse(w http.ResponseWriter)
 	return err
 }
 
-type AuthListTokensRequestObject struct {
+type AccountListTokensRequestObject struct {
 }
 
-type AuthListTokensResponseObject interface {
-	VisitAuthListTokensResponse(w http.ResponseWriter) error
+type AccountListTokensResponseObject interface {
+	VisitAccountListTokensResponse(w http.ResponseWriter) error
 }
 
-type AuthListTokens200JSONResponse []Token
+type AccountListTokens200JSONResponse []AccountToken
 
-func (response AuthListTokens200JSONResponse) VisitAuthListTokensResponse(w http.ResponseWriter) error {
+func (response AccountListTokens200JSONResponse) VisitAccountListTokensResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -997,9 +997,9 @@ func (response AuthListTokens200JSONResponse) VisitAuthListTokensResponse(w http
 	return err
 }
 
-type AuthListTokens401JSONResponse struct{ UnauthorizedJSONResponse }
+type AccountListTokens401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response AuthListTokens401JSONResponse) VisitAuthListTokensResponse(w http.ResponseWriter) error {
+func (response AccountListTokens401JSONResponse) VisitAccountListTokensResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1014,9 +1014,9 @@ func (response AuthListTokens401JSONResponse) VisitAuthListTokensResponse(w http
 	return err
 }
 
-type AuthListTokens403JSONResponse struct{ ForbiddenJSONResponse }
+type AccountListTokens403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response AuthListTokens403JSONResponse) VisitAuthListTokensResponse(w http.ResponseWriter) error {
+func (response AccountListTokens403JSONResponse) VisitAccountListTokensResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1028,9 +1028,9 @@ func (response AuthListTokens403JSONResponse) VisitAuthListTokensResponse(w http
 	return err
 }
 
-type AuthListTokens500JSONResponse struct{ InternalErrorJSONResponse }
+type AccountListTokens500JSONResponse struct{ InternalErrorJSONResponse }
 
-func (response AuthListTokens500JSONResponse) VisitAuthListTokensResponse(w http.ResponseWriter) error {
+func (response AccountListTokens500JSONResponse) VisitAccountListTokensResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1042,17 +1042,17 @@ func (response AuthListTokens500JSONResponse) VisitAuthListTokensResponse(w http
 	return err
 }
 
-type AuthCreateTokenRequestObject struct {
-	Body *AuthCreateTokenJSONRequestBody
+type AccountCreateTokenRequestObject struct {
+	Body *AccountCreateTokenJSONRequestBody
 }
 
-type AuthCreateTokenResponseObject interface {
-	VisitAuthCreateTokenResponse(w http.ResponseWriter) error
+type AccountCreateTokenResponseObject interface {
+	VisitAccountCreateTokenResponse(w http.ResponseWriter) error
 }
 
-type AuthCreateToken201JSONResponse CreatedToken
+type AccountCreateToken201JSONResponse AccountCreatedToken
 
-func (response AuthCreateToken201JSONResponse) VisitAuthCreateTokenResponse(w http.ResponseWriter) error {
+func (response AccountCreateToken201JSONResponse) VisitAccountCreateTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1064,9 +1064,9 @@ func (response AuthCreateToken201JSONResponse) VisitAuthCreateTokenResponse(w ht
 	return err
 }
 
-type AuthCreateToken400JSONResponse struct{ BadRequestJSONResponse }
+type AccountCreateToken400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response AuthCreateToken400JSONResponse) VisitAuthCreateTokenResponse(w http.ResponseWriter) error {
+func (response AccountCreateToken400JSONResponse) VisitAccountCreateTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1078,9 +1078,9 @@ func (response AuthCreateToken400JSONResponse) VisitAuthCreateTokenResponse(w ht
 	return err
 }
 
-type AuthCreateToken401JSONResponse struct{ UnauthorizedJSONResponse }
+type AccountCreateToken401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response AuthCreateToken401JSONResponse) VisitAuthCreateTokenResponse(w http.ResponseWriter) error {
+func (response AccountCreateToken401JSONResponse) VisitAccountCreateTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1095,9 +1095,9 @@ func (response AuthCreateToken401JSONResponse) VisitAuthCreateTokenResponse(w ht
 	return err
 }
 
-type AuthCreateToken403JSONResponse struct{ ForbiddenJSONResponse }
+type AccountCreateToken403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response AuthCreateToken403JSONResponse) VisitAuthCreateTokenResponse(w http.ResponseWriter) error {
+func (response AccountCreateToken403JSONResponse) VisitAccountCreateTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1109,9 +1109,9 @@ func (response AuthCreateToken403JSONResponse) VisitAuthCreateTokenResponse(w ht
 	return err
 }
 
-type AuthCreateToken500JSONResponse struct{ InternalErrorJSONResponse }
+type AccountCreateToken500JSONResponse struct{ InternalErrorJSONResponse }
 
-func (response AuthCreateToken500JSONResponse) VisitAuthCreateTokenResponse(w http.ResponseWriter) error {
+func (response AccountCreateToken500JSONResponse) VisitAccountCreateTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1123,25 +1123,25 @@ func (response AuthCreateToken500JSONResponse) VisitAuthCreateTokenResponse(w ht
 	return err
 }
 
-type AuthDeleteTokenRequestObject struct {
+type AccountDeleteTokenRequestObject struct {
 	Id int64 `json:"id"`
 }
 
-type AuthDeleteTokenResponseObject interface {
-	VisitAuthDeleteTokenResponse(w http.ResponseWriter) error
+type AccountDeleteTokenResponseObject interface {
+	VisitAccountDeleteTokenResponse(w http.ResponseWriter) error
 }
 
-type AuthDeleteToken204Response struct {
+type AccountDeleteToken204Response struct {
 }
 
-func (response AuthDeleteToken204Response) VisitAuthDeleteTokenResponse(w http.ResponseWriter) error {
+func (response AccountDeleteToken204Response) VisitAccountDeleteTokenResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
 	return nil
 }
 
-type AuthDeleteToken400JSONResponse struct{ BadRequestJSONResponse }
+type AccountDeleteToken400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response AuthDeleteToken400JSONResponse) VisitAuthDeleteTokenResponse(w http.ResponseWriter) error {
+func (response AccountDeleteToken400JSONResponse) VisitAccountDeleteTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1153,9 +1153,9 @@ func (response AuthDeleteToken400JSONResponse) VisitAuthDeleteTokenResponse(w ht
 	return err
 }
 
-type AuthDeleteToken401JSONResponse struct{ UnauthorizedJSONResponse }
+type AccountDeleteToken401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response AuthDeleteToken401JSONResponse) VisitAuthDeleteTokenResponse(w http.ResponseWriter) error {
+func (response AccountDeleteToken401JSONResponse) VisitAccountDeleteTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1170,9 +1170,9 @@ func (response AuthDeleteToken401JSONResponse) VisitAuthDeleteTokenResponse(w ht
 	return err
 }
 
-type AuthDeleteToken403JSONResponse struct{ ForbiddenJSONResponse }
+type AccountDeleteToken403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response AuthDeleteToken403JSONResponse) VisitAuthDeleteTokenResponse(w http.ResponseWriter) error {
+func (response AccountDeleteToken403JSONResponse) VisitAccountDeleteTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1184,9 +1184,9 @@ func (response AuthDeleteToken403JSONResponse) VisitAuthDeleteTokenResponse(w ht
 	return err
 }
 
-type AuthDeleteToken404JSONResponse struct{ NotFoundJSONResponse }
+type AccountDeleteToken404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response AuthDeleteToken404JSONResponse) VisitAuthDeleteTokenResponse(w http.ResponseWriter) error {
+func (response AccountDeleteToken404JSONResponse) VisitAccountDeleteTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1198,9 +1198,9 @@ func (response AuthDeleteToken404JSONResponse) VisitAuthDeleteTokenResponse(w ht
 	return err
 }
 
-type AuthDeleteToken500JSONResponse struct{ InternalErrorJSONResponse }
+type AccountDeleteToken500JSONResponse struct{ InternalErrorJSONResponse }
 
-func (response AuthDeleteToken500JSONResponse) VisitAuthDeleteTokenResponse(w http.ResponseWriter) error {
+func (response AccountDeleteToken500JSONResponse) VisitAccountDeleteTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1212,17 +1212,17 @@ func (response AuthDeleteToken500JSONResponse) VisitAuthDeleteTokenResponse(w ht
 	return err
 }
 
-type AuthCreateUserRequestObject struct {
-	Body *AuthCreateUserJSONRequestBody
+type AccountCreateUserRequestObject struct {
+	Body *AccountCreateUserJSONRequestBody
 }
 
-type AuthCreateUserResponseObject interface {
-	VisitAuthCreateUserResponse(w http.ResponseWriter) error
+type AccountCreateUserResponseObject interface {
+	VisitAccountCreateUserResponse(w http.ResponseWriter) error
 }
 
-type AuthCreateUser201JSONResponse User
+type AccountCreateUser201JSONResponse AccountUser
 
-func (response AuthCreateUser201JSONResponse) VisitAuthCreateUserResponse(w http.ResponseWriter) error {
+func (response AccountCreateUser201JSONResponse) VisitAccountCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1234,9 +1234,9 @@ func (response AuthCreateUser201JSONResponse) VisitAuthCreateUserResponse(w http
 	return err
 }
 
-type AuthCreateUser400JSONResponse struct{ BadRequestJSONResponse }
+type AccountCreateUser400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response AuthCreateUser400JSONResponse) VisitAuthCreateUserResponse(w http.ResponseWriter) error {
+func (response AccountCreateUser400JSONResponse) VisitAccountCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1248,9 +1248,9 @@ func (response AuthCreateUser400JSONResponse) VisitAuthCreateUserResponse(w http
 	return err
 }
 
-type AuthCreateUser401JSONResponse struct{ UnauthorizedJSONResponse }
+type AccountCreateUser401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response AuthCreateUser401JSONResponse) VisitAuthCreateUserResponse(w http.ResponseWriter) error {
+func (response AccountCreateUser401JSONResponse) VisitAccountCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1265,9 +1265,9 @@ func (response AuthCreateUser401JSONResponse) VisitAuthCreateUserResponse(w http
 	return err
 }
 
-type AuthCreateUser403JSONResponse struct{ ForbiddenJSONResponse }
+type AccountCreateUser403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response AuthCreateUser403JSONResponse) VisitAuthCreateUserResponse(w http.ResponseWriter) error {
+func (response AccountCreateUser403JSONResponse) VisitAccountCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1279,9 +1279,9 @@ func (response AuthCreateUser403JSONResponse) VisitAuthCreateUserResponse(w http
 	return err
 }
 
-type AuthCreateUser409JSONResponse struct{ ConflictJSONResponse }
+type AccountCreateUser409JSONResponse struct{ ConflictJSONResponse }
 
-func (response AuthCreateUser409JSONResponse) VisitAuthCreateUserResponse(w http.ResponseWriter) error {
+func (response AccountCreateUser409JSONResponse) VisitAccountCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1293,9 +1293,9 @@ func (response AuthCreateUser409JSONResponse) VisitAuthCreateUserResponse(w http
 	return err
 }
 
-type AuthCreateUser500JSONResponse struct{ InternalErrorJSONResponse }
+type AccountCreateUser500JSONResponse struct{ InternalErrorJSONResponse }
 
-func (response AuthCreateUser500JSONResponse) VisitAuthCreateUserResponse(w http.ResponseWriter) error {
+func (response AccountCreateUser500JSONResponse) VisitAccountCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1307,20 +1307,20 @@ func (response AuthCreateUser500JSONResponse) VisitAuthCreateUserResponse(w http
 	return err
 }
 
-type ImageDownloadRequestObject struct {
+type ReeImageDownloadRequestObject struct {
 	Name string `json:"name"`
 }
 
-type ImageDownloadResponseObject interface {
-	VisitImageDownloadResponse(w http.ResponseWriter) error
+type ReeImageDownloadResponseObject interface {
+	VisitReeImageDownloadResponse(w http.ResponseWriter) error
 }
 
-type ImageDownload200ApplicationxTarResponse struct {
+type ReeImageDownload200ApplicationxTarResponse struct {
 	Body          io.Reader
 	ContentLength int64
 }
 
-func (response ImageDownload200ApplicationxTarResponse) VisitImageDownloadResponse(w http.ResponseWriter) error {
+func (response ReeImageDownload200ApplicationxTarResponse) VisitReeImageDownloadResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "application/x-tar")
 	if response.ContentLength != 0 {
@@ -1335,9 +1335,9 @@ func (response ImageDownload200ApplicationxTarResponse) VisitImageDownloadRespon
 	return err
 }
 
-type ImageDownload400JSONResponse struct{ BadRequestJSONResponse }
+type ReeImageDownload400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response ImageDownload400JSONResponse) VisitImageDownloadResponse(w http.ResponseWriter) error {
+func (response ReeImageDownload400JSONResponse) VisitReeImageDownloadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1349,9 +1349,9 @@ func (response ImageDownload400JSONResponse) VisitImageDownloadResponse(w http.R
 	return err
 }
 
-type ImageDownload401JSONResponse struct{ UnauthorizedJSONResponse }
+type ReeImageDownload401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response ImageDownload401JSONResponse) VisitImageDownloadResponse(w http.ResponseWriter) error {
+func (response ReeImageDownload401JSONResponse) VisitReeImageDownloadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1366,9 +1366,9 @@ func (response ImageDownload401JSONResponse) VisitImageDownloadResponse(w http.R
 	return err
 }
 
-type ImageDownload403JSONResponse struct{ ForbiddenJSONResponse }
+type ReeImageDownload403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response ImageDownload403JSONResponse) VisitImageDownloadResponse(w http.ResponseWriter) error {
+func (response ReeImageDownload403JSONResponse) VisitReeImageDownloadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1380,9 +1380,9 @@ func (response ImageDownload403JSONResponse) VisitImageDownloadResponse(w http.R
 	return err
 }
 
-type ImageDownload404JSONResponse struct{ NotFoundJSONResponse }
+type ReeImageDownload404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response ImageDownload404JSONResponse) VisitImageDownloadResponse(w http.ResponseWriter) error {
+func (response ReeImageDownload404JSONResponse) VisitReeImageDownloadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1394,9 +1394,9 @@ func (response ImageDownload404JSONResponse) VisitImageDownloadResponse(w http.R
 	return err
 }
 
-type ImageDownload500JSONResponse struct{ InternalErrorJSONResponse }
+type ReeImageDownload500JSONResponse struct{ InternalErrorJSONResponse }
 
-func (response ImageDownload500JSONResponse) VisitImageDownloadResponse(w http.ResponseWriter) error {
+func (response ReeImageDownload500JSONResponse) VisitReeImageDownloadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1408,9 +1408,9 @@ func (response ImageDownload500JSONResponse) VisitImageDownloadResponse(w http.R
 	return err
 }
 
-type ImageDownload503JSONResponse struct{ UnavailableJSONResponse }
+type ReeImageDownload503JSONResponse struct{ UnavailableJSONResponse }
 
-func (response ImageDownload503JSONResponse) VisitImageDownloadResponse(w http.ResponseWriter) error {
+func (response ReeImageDownload503JSONResponse) VisitReeImageDownloadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1422,16 +1422,16 @@ func (response ImageDownload503JSONResponse) VisitImageDownloadResponse(w http.R
 	return err
 }
 
-type ImageListRequestObject struct {
+type ReeImageListRequestObject struct {
 }
 
-type ImageListResponseObject interface {
-	VisitImageListResponse(w http.ResponseWriter) error
+type ReeImageListResponseObject interface {
+	VisitReeImageListResponse(w http.ResponseWriter) error
 }
 
-type ImageList200JSONResponse []BaseImage
+type ReeImageList200JSONResponse []ReeBaseImage
 
-func (response ImageList200JSONResponse) VisitImageListResponse(w http.ResponseWriter) error {
+func (response ReeImageList200JSONResponse) VisitReeImageListResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1443,9 +1443,9 @@ func (response ImageList200JSONResponse) VisitImageListResponse(w http.ResponseW
 	return err
 }
 
-type ImageList401JSONResponse struct{ UnauthorizedJSONResponse }
+type ReeImageList401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response ImageList401JSONResponse) VisitImageListResponse(w http.ResponseWriter) error {
+func (response ReeImageList401JSONResponse) VisitReeImageListResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1460,9 +1460,9 @@ func (response ImageList401JSONResponse) VisitImageListResponse(w http.ResponseW
 	return err
 }
 
-type ImageList403JSONResponse struct{ ForbiddenJSONResponse }
+type ReeImageList403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response ImageList403JSONResponse) VisitImageListResponse(w http.ResponseWriter) error {
+func (response ReeImageList403JSONResponse) VisitReeImageListResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1474,9 +1474,9 @@ func (response ImageList403JSONResponse) VisitImageListResponse(w http.ResponseW
 	return err
 }
 
-type ImageList500JSONResponse struct{ InternalErrorJSONResponse }
+type ReeImageList500JSONResponse struct{ InternalErrorJSONResponse }
 
-func (response ImageList500JSONResponse) VisitImageListResponse(w http.ResponseWriter) error {
+func (response ReeImageList500JSONResponse) VisitReeImageListResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1488,9 +1488,9 @@ func (response ImageList500JSONResponse) VisitImageListResponse(w http.ResponseW
 	return err
 }
 
-type ImageList503JSONResponse struct{ UnavailableJSONResponse }
+type ReeImageList503JSONResponse struct{ UnavailableJSONResponse }
 
-func (response ImageList503JSONResponse) VisitImageListResponse(w http.ResponseWriter) error {
+func (response ReeImageList503JSONResponse) VisitReeImageListResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1502,17 +1502,17 @@ func (response ImageList503JSONResponse) VisitImageListResponse(w http.ResponseW
 	return err
 }
 
-type LogDownloadRequestObject struct {
-	Uuid ProcessUUID `json:"uuid"`
+type ReeLogDownloadRequestObject struct {
+	Uuid ReeProcessUUID `json:"uuid"`
 }
 
-type LogDownloadResponseObject interface {
-	VisitLogDownloadResponse(w http.ResponseWriter) error
+type ReeLogDownloadResponseObject interface {
+	VisitReeLogDownloadResponse(w http.ResponseWriter) error
 }
 
-type LogDownload200TextResponse LogTextResponse
+type ReeLogDownload200TextResponse ReeLogTextResponse
 
-func (response LogDownload200TextResponse) VisitLogDownloadResponse(w http.ResponseWriter) error {
+func (response ReeLogDownload200TextResponse) VisitReeLogDownloadResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/plain")
 	w.WriteHeader(200)
@@ -1521,9 +1521,9 @@ func (response LogDownload200TextResponse) VisitLogDownloadResponse(w http.Respo
 	return err
 }
 
-type LogDownload400JSONResponse struct{ BadRequestJSONResponse }
+type ReeLogDownload400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response LogDownload400JSONResponse) VisitLogDownloadResponse(w http.ResponseWriter) error {
+func (response ReeLogDownload400JSONResponse) VisitReeLogDownloadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1535,9 +1535,9 @@ func (response LogDownload400JSONResponse) VisitLogDownloadResponse(w http.Respo
 	return err
 }
 
-type LogDownload401JSONResponse struct{ UnauthorizedJSONResponse }
+type ReeLogDownload401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response LogDownload401JSONResponse) VisitLogDownloadResponse(w http.ResponseWriter) error {
+func (response ReeLogDownload401JSONResponse) VisitReeLogDownloadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1552,9 +1552,9 @@ func (response LogDownload401JSONResponse) VisitLogDownloadResponse(w http.Respo
 	return err
 }
 
-type LogDownload403JSONResponse struct{ ForbiddenJSONResponse }
+type ReeLogDownload403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response LogDownload403JSONResponse) VisitLogDownloadResponse(w http.ResponseWriter) error {
+func (response ReeLogDownload403JSONResponse) VisitReeLogDownloadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1566,9 +1566,9 @@ func (response LogDownload403JSONResponse) VisitLogDownloadResponse(w http.Respo
 	return err
 }
 
-type LogDownload404JSONResponse struct{ NotFoundJSONResponse }
+type ReeLogDownload404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response LogDownload404JSONResponse) VisitLogDownloadResponse(w http.ResponseWriter) error {
+func (response ReeLogDownload404JSONResponse) VisitReeLogDownloadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1580,44 +1580,9 @@ func (response LogDownload404JSONResponse) VisitLogDownloadResponse(w http.Respo
 	return err
 }
 
-type LogDownload500JSONResponse struct{ InternalErrorJSONResponse }
+type ReeLogDownload500JSONResponse struct{ InternalErrorJSONResponse }
 
-func (response LogDownload500JSONResponse) VisitLogDownloadResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type PingRequestObject struct {
-}
-
-type PingResponseObject interface {
-	VisitPingResponse(w http.ResponseWriter) error
-}
-
-type Ping200JSONResponse Ping
-
-func (response Ping200JSONResponse) VisitPingResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type Ping500JSONResponse struct{ InternalErrorJSONResponse }
-
-func (response Ping500JSONResponse) VisitPingResponse(w http.ResponseWriter) error {
+func (response ReeLogDownload500JSONResponse) VisitReeLogDownloadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1629,17 +1594,16 @@ func (response Ping500JSONResponse) VisitPingResponse(w http.ResponseWriter) err
 	return err
 }
 
-type ProcessCancelRequestObject struct {
-	Uuid ProcessUUID `json:"uuid"`
+type SystemPingRequestObject struct {
 }
 
-type ProcessCancelResponseObject interface {
-	VisitProcessCancelResponse(w http.ResponseWriter) error
+type SystemPingResponseObject interface {
+	VisitSystemPingResponse(w http.ResponseWriter) error
 }
 
-type ProcessCancel200JSONResponse ProcessStatus
+type SystemPing200JSONResponse SystemPing
 
-func (response ProcessCancel200JSONResponse) VisitProcessCancelResponse(w http.ResponseWriter) error {
+func (response SystemPing200JSONResponse) VisitSystemPingResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1651,9 +1615,45 @@ func (response ProcessCancel200JSONResponse) VisitProcessCancelResponse(w http.R
 	return err
 }
 
-type ProcessCancel400JSONResponse struct{ BadRequestJSONResponse }
+type SystemPing500JSONResponse struct{ InternalErrorJSONResponse }
 
-func (response ProcessCancel400JSONResponse) VisitProcessCancelResponse(w http.ResponseWriter) error {
+func (response SystemPing500JSONResponse) VisitSystemPingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessCancelRequestObject struct {
+	Uuid ReeProcessUUID `json:"uuid"`
+}
+
+type ReeProcessCancelResponseObject interface {
+	VisitReeProcessCancelResponse(w http.ResponseWriter) error
+}
+
+type ReeProcessCancel200JSONResponse ReeProcessStatus
+
+func (response ReeProcessCancel200JSONResponse) VisitReeProcessCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessCancel400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReeProcessCancel400JSONResponse) VisitReeProcessCancelResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1665,9 +1665,9 @@ func (response ProcessCancel400JSONResponse) VisitProcessCancelResponse(w http.R
 	return err
 }
 
-type ProcessCancel401JSONResponse struct{ UnauthorizedJSONResponse }
+type ReeProcessCancel401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response ProcessCancel401JSONResponse) VisitProcessCancelResponse(w http.ResponseWriter) error {
+func (response ReeProcessCancel401JSONResponse) VisitReeProcessCancelResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1682,9 +1682,9 @@ func (response ProcessCancel401JSONResponse) VisitProcessCancelResponse(w http.R
 	return err
 }
 
-type ProcessCancel403JSONResponse struct{ ForbiddenJSONResponse }
+type ReeProcessCancel403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response ProcessCancel403JSONResponse) VisitProcessCancelResponse(w http.ResponseWriter) error {
+func (response ReeProcessCancel403JSONResponse) VisitReeProcessCancelResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1696,9 +1696,9 @@ func (response ProcessCancel403JSONResponse) VisitProcessCancelResponse(w http.R
 	return err
 }
 
-type ProcessCancel404JSONResponse struct{ NotFoundJSONResponse }
+type ReeProcessCancel404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response ProcessCancel404JSONResponse) VisitProcessCancelResponse(w http.ResponseWriter) error {
+func (response ReeProcessCancel404JSONResponse) VisitReeProcessCancelResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1710,9 +1710,9 @@ func (response ProcessCancel404JSONResponse) VisitProcessCancelResponse(w http.R
 	return err
 }
 
-type ProcessCancel409JSONResponse struct{ ConflictJSONResponse }
+type ReeProcessCancel409JSONResponse struct{ ConflictJSONResponse }
 
-func (response ProcessCancel409JSONResponse) VisitProcessCancelResponse(w http.ResponseWriter) error {
+func (response ReeProcessCancel409JSONResponse) VisitReeProcessCancelResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1724,9 +1724,9 @@ func (response ProcessCancel409JSONResponse) VisitProcessCancelResponse(w http.R
 	return err
 }
 
-type ProcessCancel500JSONResponse struct{ InternalErrorJSONResponse }
+type ReeProcessCancel500JSONResponse struct{ InternalErrorJSONResponse }
 
-func (response ProcessCancel500JSONResponse) VisitProcessCancelResponse(w http.ResponseWriter) error {
+func (response ReeProcessCancel500JSONResponse) VisitReeProcessCancelResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1738,25 +1738,25 @@ func (response ProcessCancel500JSONResponse) VisitProcessCancelResponse(w http.R
 	return err
 }
 
-type ProcessDownloadRequestObject struct {
-	Uuid ProcessUUID `json:"uuid"`
+type ReeProcessDownloadRequestObject struct {
+	Uuid ReeProcessUUID `json:"uuid"`
 }
 
-type ProcessDownloadResponseObject interface {
-	VisitProcessDownloadResponse(w http.ResponseWriter) error
+type ReeProcessDownloadResponseObject interface {
+	VisitReeProcessDownloadResponse(w http.ResponseWriter) error
 }
 
-type ProcessDownload200ResponseHeaders struct {
+type ReeProcessDownload200ResponseHeaders struct {
 	ContentDisposition *string
 }
 
-type ProcessDownload200ApplicationzipResponse struct {
+type ReeProcessDownload200ApplicationzipResponse struct {
 	Body          io.Reader
-	Headers       ProcessDownload200ResponseHeaders
+	Headers       ReeProcessDownload200ResponseHeaders
 	ContentLength int64
 }
 
-func (response ProcessDownload200ApplicationzipResponse) VisitProcessDownloadResponse(w http.ResponseWriter) error {
+func (response ReeProcessDownload200ApplicationzipResponse) VisitReeProcessDownloadResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "application/zip")
 	if response.ContentLength != 0 {
@@ -1774,9 +1774,9 @@ func (response ProcessDownload200ApplicationzipResponse) VisitProcessDownloadRes
 	return err
 }
 
-type ProcessDownload400JSONResponse struct{ BadRequestJSONResponse }
+type ReeProcessDownload400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response ProcessDownload400JSONResponse) VisitProcessDownloadResponse(w http.ResponseWriter) error {
+func (response ReeProcessDownload400JSONResponse) VisitReeProcessDownloadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1788,9 +1788,9 @@ func (response ProcessDownload400JSONResponse) VisitProcessDownloadResponse(w ht
 	return err
 }
 
-type ProcessDownload401JSONResponse struct{ UnauthorizedJSONResponse }
+type ReeProcessDownload401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response ProcessDownload401JSONResponse) VisitProcessDownloadResponse(w http.ResponseWriter) error {
+func (response ReeProcessDownload401JSONResponse) VisitReeProcessDownloadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1805,9 +1805,9 @@ func (response ProcessDownload401JSONResponse) VisitProcessDownloadResponse(w ht
 	return err
 }
 
-type ProcessDownload403JSONResponse struct{ ForbiddenJSONResponse }
+type ReeProcessDownload403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response ProcessDownload403JSONResponse) VisitProcessDownloadResponse(w http.ResponseWriter) error {
+func (response ReeProcessDownload403JSONResponse) VisitReeProcessDownloadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1819,9 +1819,9 @@ func (response ProcessDownload403JSONResponse) VisitProcessDownloadResponse(w ht
 	return err
 }
 
-type ProcessDownload404JSONResponse struct{ NotFoundJSONResponse }
+type ReeProcessDownload404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response ProcessDownload404JSONResponse) VisitProcessDownloadResponse(w http.ResponseWriter) error {
+func (response ReeProcessDownload404JSONResponse) VisitReeProcessDownloadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1833,9 +1833,9 @@ func (response ProcessDownload404JSONResponse) VisitProcessDownloadResponse(w ht
 	return err
 }
 
-type ProcessDownload409JSONResponse struct{ ConflictJSONResponse }
+type ReeProcessDownload409JSONResponse struct{ ConflictJSONResponse }
 
-func (response ProcessDownload409JSONResponse) VisitProcessDownloadResponse(w http.ResponseWriter) error {
+func (response ReeProcessDownload409JSONResponse) VisitReeProcessDownloadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1847,9 +1847,9 @@ func (response ProcessDownload409JSONResponse) VisitProcessDownloadResponse(w ht
 	return err
 }
 
-type ProcessDownload500JSONResponse struct{ InternalErrorJSONResponse }
+type ReeProcessDownload500JSONResponse struct{ InternalErrorJSONResponse }
 
-func (response ProcessDownload500JSONResponse) VisitProcessDownloadResponse(w http.ResponseWriter) error {
+func (response ReeProcessDownload500JSONResponse) VisitReeProcessDownloadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1861,17 +1861,17 @@ func (response ProcessDownload500JSONResponse) VisitProcessDownloadResponse(w ht
 	return err
 }
 
-type ProcessListRequestObject struct {
-	Params ProcessListParams
+type ReeProcessListRequestObject struct {
+	Params ReeProcessListParams
 }
 
-type ProcessListResponseObject interface {
-	VisitProcessListResponse(w http.ResponseWriter) error
+type ReeProcessListResponseObject interface {
+	VisitReeProcessListResponse(w http.ResponseWriter) error
 }
 
-type ProcessList200JSONResponse ProcessPage
+type ReeProcessList200JSONResponse ReeProcessPage
 
-func (response ProcessList200JSONResponse) VisitProcessListResponse(w http.ResponseWriter) error {
+func (response ReeProcessList200JSONResponse) VisitReeProcessListResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1883,9 +1883,9 @@ func (response ProcessList200JSONResponse) VisitProcessListResponse(w http.Respo
 	return err
 }
 
-type ProcessList400JSONResponse struct{ BadRequestJSONResponse }
+type ReeProcessList400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response ProcessList400JSONResponse) VisitProcessListResponse(w http.ResponseWriter) error {
+func (response ReeProcessList400JSONResponse) VisitReeProcessListResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1897,9 +1897,9 @@ func (response ProcessList400JSONResponse) VisitProcessListResponse(w http.Respo
 	return err
 }
 
-type ProcessList401JSONResponse struct{ UnauthorizedJSONResponse }
+type ReeProcessList401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response ProcessList401JSONResponse) VisitProcessListResponse(w http.ResponseWriter) error {
+func (response ReeProcessList401JSONResponse) VisitReeProcessListResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1914,9 +1914,9 @@ func (response ProcessList401JSONResponse) VisitProcessListResponse(w http.Respo
 	return err
 }
 
-type ProcessList403JSONResponse struct{ ForbiddenJSONResponse }
+type ReeProcessList403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response ProcessList403JSONResponse) VisitProcessListResponse(w http.ResponseWriter) error {
+func (response ReeProcessList403JSONResponse) VisitReeProcessListResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1928,9 +1928,9 @@ func (response ProcessList403JSONResponse) VisitProcessListResponse(w http.Respo
 	return err
 }
 
-type ProcessList500JSONResponse struct{ InternalErrorJSONResponse }
+type ReeProcessList500JSONResponse struct{ InternalErrorJSONResponse }
 
-func (response ProcessList500JSONResponse) VisitProcessListResponse(w http.ResponseWriter) error {
+func (response ReeProcessList500JSONResponse) VisitReeProcessListResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1942,17 +1942,17 @@ func (response ProcessList500JSONResponse) VisitProcessListResponse(w http.Respo
 	return err
 }
 
-type ProcessLogRequestObject struct {
-	Uuid ProcessUUID `json:"uuid"`
+type ReeProcessLogRequestObject struct {
+	Uuid ReeProcessUUID `json:"uuid"`
 }
 
-type ProcessLogResponseObject interface {
-	VisitProcessLogResponse(w http.ResponseWriter) error
+type ReeProcessLogResponseObject interface {
+	VisitReeProcessLogResponse(w http.ResponseWriter) error
 }
 
-type ProcessLog200TextResponse LogTextResponse
+type ReeProcessLog200TextResponse ReeLogTextResponse
 
-func (response ProcessLog200TextResponse) VisitProcessLogResponse(w http.ResponseWriter) error {
+func (response ReeProcessLog200TextResponse) VisitReeProcessLogResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/plain")
 	w.WriteHeader(200)
@@ -1961,9 +1961,9 @@ func (response ProcessLog200TextResponse) VisitProcessLogResponse(w http.Respons
 	return err
 }
 
-type ProcessLog400JSONResponse struct{ BadRequestJSONResponse }
+type ReeProcessLog400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response ProcessLog400JSONResponse) VisitProcessLogResponse(w http.ResponseWriter) error {
+func (response ReeProcessLog400JSONResponse) VisitReeProcessLogResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1975,9 +1975,9 @@ func (response ProcessLog400JSONResponse) VisitProcessLogResponse(w http.Respons
 	return err
 }
 
-type ProcessLog401JSONResponse struct{ UnauthorizedJSONResponse }
+type ReeProcessLog401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response ProcessLog401JSONResponse) VisitProcessLogResponse(w http.ResponseWriter) error {
+func (response ReeProcessLog401JSONResponse) VisitReeProcessLogResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -1992,9 +1992,9 @@ func (response ProcessLog401JSONResponse) VisitProcessLogResponse(w http.Respons
 	return err
 }
 
-type ProcessLog403JSONResponse struct{ ForbiddenJSONResponse }
+type ReeProcessLog403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response ProcessLog403JSONResponse) VisitProcessLogResponse(w http.ResponseWriter) error {
+func (response ReeProcessLog403JSONResponse) VisitReeProcessLogResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2006,9 +2006,9 @@ func (response ProcessLog403JSONResponse) VisitProcessLogResponse(w http.Respons
 	return err
 }
 
-type ProcessLog404JSONResponse struct{ NotFoundJSONResponse }
+type ReeProcessLog404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response ProcessLog404JSONResponse) VisitProcessLogResponse(w http.ResponseWriter) error {
+func (response ReeProcessLog404JSONResponse) VisitReeProcessLogResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2020,9 +2020,9 @@ func (response ProcessLog404JSONResponse) VisitProcessLogResponse(w http.Respons
 	return err
 }
 
-type ProcessLog500JSONResponse struct{ InternalErrorJSONResponse }
+type ReeProcessLog500JSONResponse struct{ InternalErrorJSONResponse }
 
-func (response ProcessLog500JSONResponse) VisitProcessLogResponse(w http.ResponseWriter) error {
+func (response ReeProcessLog500JSONResponse) VisitReeProcessLogResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2034,17 +2034,17 @@ func (response ProcessLog500JSONResponse) VisitProcessLogResponse(w http.Respons
 	return err
 }
 
-type ProcessStatusRequestObject struct {
-	Uuid ProcessUUID `json:"uuid"`
+type ReeProcessStatusRequestObject struct {
+	Uuid ReeProcessUUID `json:"uuid"`
 }
 
-type ProcessStatusResponseObject interface {
-	VisitProcessStatusResponse(w http.ResponseWriter) error
+type ReeProcessStatusResponseObject interface {
+	VisitReeProcessStatusResponse(w http.ResponseWriter) error
 }
 
-type ProcessStatus200JSONResponse ProcessStatus
+type ReeProcessStatus200JSONResponse ReeProcessStatus
 
-func (response ProcessStatus200JSONResponse) VisitProcessStatusResponse(w http.ResponseWriter) error {
+func (response ReeProcessStatus200JSONResponse) VisitReeProcessStatusResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2056,9 +2056,9 @@ func (response ProcessStatus200JSONResponse) VisitProcessStatusResponse(w http.R
 	return err
 }
 
-type ProcessStatus400JSONResponse struct{ BadRequestJSONResponse }
+type ReeProcessStatus400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response ProcessStatus400JSONResponse) VisitProcessStatusResponse(w http.ResponseWriter) error {
+func (response ReeProcessStatus400JSONResponse) VisitReeProcessStatusResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2070,9 +2070,9 @@ func (response ProcessStatus400JSONResponse) VisitProcessStatusResponse(w http.R
 	return err
 }
 
-type ProcessStatus401JSONResponse struct{ UnauthorizedJSONResponse }
+type ReeProcessStatus401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response ProcessStatus401JSONResponse) VisitProcessStatusResponse(w http.ResponseWriter) error {
+func (response ReeProcessStatus401JSONResponse) VisitReeProcessStatusResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -2087,9 +2087,9 @@ func (response ProcessStatus401JSONResponse) VisitProcessStatusResponse(w http.R
 	return err
 }
 
-type ProcessStatus403JSONResponse struct{ ForbiddenJSONResponse }
+type ReeProcessStatus403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response ProcessStatus403JSONResponse) VisitProcessStatusResponse(w http.ResponseWriter) error {
+func (response ReeProcessStatus403JSONResponse) VisitReeProcessStatusResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2101,9 +2101,9 @@ func (response ProcessStatus403JSONResponse) VisitProcessStatusResponse(w http.R
 	return err
 }
 
-type ProcessStatus404JSONResponse struct{ NotFoundJSONResponse }
+type ReeProcessStatus404JSONResponse struct{ NotFoundJSONResponse }
 
-func (response ProcessStatus404JSONResponse) VisitProcessStatusResponse(w http.ResponseWriter) error {
+func (response ReeProcessStatus404JSONResponse) VisitReeProcessStatusResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2115,9 +2115,9 @@ func (response ProcessStatus404JSONResponse) VisitProcessStatusResponse(w http.R
 	return err
 }
 
-type ProcessStatus500JSONResponse struct{ InternalErrorJSONResponse }
+type ReeProcessStatus500JSONResponse struct{ InternalErrorJSONResponse }
 
-func (response ProcessStatus500JSONResponse) VisitProcessStatusResponse(w http.ResponseWriter) error {
+func (response ReeProcessStatus500JSONResponse) VisitReeProcessStatusResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2129,17 +2129,17 @@ func (response ProcessStatus500JSONResponse) VisitProcessStatusResponse(w http.R
 	return err
 }
 
-type RecordingBuildRequestObject struct {
+type ReeRecordingBuildRequestObject struct {
 	Body *multipart.Reader
 }
 
-type RecordingBuildResponseObject interface {
-	VisitRecordingBuildResponse(w http.ResponseWriter) error
+type ReeRecordingBuildResponseObject interface {
+	VisitReeRecordingBuildResponse(w http.ResponseWriter) error
 }
 
-type RecordingBuild200JSONResponse struct{ ProcessStartedJSONResponse }
+type ReeRecordingBuild200JSONResponse struct{ ReeProcessStartedJSONResponse }
 
-func (response RecordingBuild200JSONResponse) VisitRecordingBuildResponse(w http.ResponseWriter) error {
+func (response ReeRecordingBuild200JSONResponse) VisitReeRecordingBuildResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2151,9 +2151,9 @@ func (response RecordingBuild200JSONResponse) VisitRecordingBuildResponse(w http
 	return err
 }
 
-type RecordingBuild400JSONResponse struct{ BadRequestJSONResponse }
+type ReeRecordingBuild400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response RecordingBuild400JSONResponse) VisitRecordingBuildResponse(w http.ResponseWriter) error {
+func (response ReeRecordingBuild400JSONResponse) VisitReeRecordingBuildResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2165,9 +2165,9 @@ func (response RecordingBuild400JSONResponse) VisitRecordingBuildResponse(w http
 	return err
 }
 
-type RecordingBuild401JSONResponse struct{ UnauthorizedJSONResponse }
+type ReeRecordingBuild401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response RecordingBuild401JSONResponse) VisitRecordingBuildResponse(w http.ResponseWriter) error {
+func (response ReeRecordingBuild401JSONResponse) VisitReeRecordingBuildResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -2182,9 +2182,9 @@ func (response RecordingBuild401JSONResponse) VisitRecordingBuildResponse(w http
 	return err
 }
 
-type RecordingBuild403JSONResponse struct{ ForbiddenJSONResponse }
+type ReeRecordingBuild403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response RecordingBuild403JSONResponse) VisitRecordingBuildResponse(w http.ResponseWriter) error {
+func (response ReeRecordingBuild403JSONResponse) VisitReeRecordingBuildResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2196,9 +2196,9 @@ func (response RecordingBuild403JSONResponse) VisitRecordingBuildResponse(w http
 	return err
 }
 
-type RecordingBuild413JSONResponse struct{ TooLargeJSONResponse }
+type ReeRecordingBuild413JSONResponse struct{ TooLargeJSONResponse }
 
-func (response RecordingBuild413JSONResponse) VisitRecordingBuildResponse(w http.ResponseWriter) error {
+func (response ReeRecordingBuild413JSONResponse) VisitReeRecordingBuildResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2210,9 +2210,9 @@ func (response RecordingBuild413JSONResponse) VisitRecordingBuildResponse(w http
 	return err
 }
 
-type RecordingBuild500JSONResponse struct{ InternalErrorJSONResponse }
+type ReeRecordingBuild500JSONResponse struct{ InternalErrorJSONResponse }
 
-func (response RecordingBuild500JSONResponse) VisitRecordingBuildResponse(w http.ResponseWriter) error {
+func (response ReeRecordingBuild500JSONResponse) VisitReeRecordingBuildResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2224,9 +2224,9 @@ func (response RecordingBuild500JSONResponse) VisitRecordingBuildResponse(w http
 	return err
 }
 
-type RecordingBuild503JSONResponse struct{ UnavailableJSONResponse }
+type ReeRecordingBuild503JSONResponse struct{ UnavailableJSONResponse }
 
-func (response RecordingBuild503JSONResponse) VisitRecordingBuildResponse(w http.ResponseWriter) error {
+func (response ReeRecordingBuild503JSONResponse) VisitReeRecordingBuildResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2238,17 +2238,17 @@ func (response RecordingBuild503JSONResponse) VisitRecordingBuildResponse(w http
 	return err
 }
 
-type RecordingCreateRequestObject struct {
+type ReeRecordingCreateRequestObject struct {
 	Body *multipart.Reader
 }
 
-type RecordingCreateResponseObject interface {
-	VisitRecordingCreateResponse(w http.ResponseWriter) error
+type ReeRecordingCreateResponseObject interface {
+	VisitReeRecordingCreateResponse(w http.ResponseWriter) error
 }
 
-type RecordingCreate200JSONResponse struct{ ProcessStartedJSONResponse }
+type ReeRecordingCreate200JSONResponse struct{ ReeProcessStartedJSONResponse }
 
-func (response RecordingCreate200JSONResponse) VisitRecordingCreateResponse(w http.ResponseWriter) error {
+func (response ReeRecordingCreate200JSONResponse) VisitReeRecordingCreateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2260,9 +2260,9 @@ func (response RecordingCreate200JSONResponse) VisitRecordingCreateResponse(w ht
 	return err
 }
 
-type RecordingCreate400JSONResponse struct{ BadRequestJSONResponse }
+type ReeRecordingCreate400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response RecordingCreate400JSONResponse) VisitRecordingCreateResponse(w http.ResponseWriter) error {
+func (response ReeRecordingCreate400JSONResponse) VisitReeRecordingCreateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2274,9 +2274,9 @@ func (response RecordingCreate400JSONResponse) VisitRecordingCreateResponse(w ht
 	return err
 }
 
-type RecordingCreate401JSONResponse struct{ UnauthorizedJSONResponse }
+type ReeRecordingCreate401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response RecordingCreate401JSONResponse) VisitRecordingCreateResponse(w http.ResponseWriter) error {
+func (response ReeRecordingCreate401JSONResponse) VisitReeRecordingCreateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -2291,9 +2291,9 @@ func (response RecordingCreate401JSONResponse) VisitRecordingCreateResponse(w ht
 	return err
 }
 
-type RecordingCreate403JSONResponse struct{ ForbiddenJSONResponse }
+type ReeRecordingCreate403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response RecordingCreate403JSONResponse) VisitRecordingCreateResponse(w http.ResponseWriter) error {
+func (response ReeRecordingCreate403JSONResponse) VisitReeRecordingCreateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2305,9 +2305,9 @@ func (response RecordingCreate403JSONResponse) VisitRecordingCreateResponse(w ht
 	return err
 }
 
-type RecordingCreate413JSONResponse struct{ TooLargeJSONResponse }
+type ReeRecordingCreate413JSONResponse struct{ TooLargeJSONResponse }
 
-func (response RecordingCreate413JSONResponse) VisitRecordingCreateResponse(w http.ResponseWriter) error {
+func (response ReeRecordingCreate413JSONResponse) VisitReeRecordingCreateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2319,9 +2319,9 @@ func (response RecordingCreate413JSONResponse) VisitRecordingCreateResponse(w ht
 	return err
 }
 
-type RecordingCreate500JSONResponse struct{ InternalErrorJSONResponse }
+type ReeRecordingCreate500JSONResponse struct{ InternalErrorJSONResponse }
 
-func (response RecordingCreate500JSONResponse) VisitRecordingCreateResponse(w http.ResponseWriter) error {
+func (response ReeRecordingCreate500JSONResponse) VisitReeRecordingCreateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2333,9 +2333,9 @@ func (response RecordingCreate500JSONResponse) VisitRecordingCreateResponse(w ht
 	return err
 }
 
-type RecordingCreate503JSONResponse struct{ UnavailableJSONResponse }
+type ReeRecordingCreate503JSONResponse struct{ UnavailableJSONResponse }
 
-func (response RecordingCreate503JSONResponse) VisitRecordingCreateResponse(w http.ResponseWriter) error {
+func (response ReeRecordingCreate503JSONResponse) VisitReeRecordingCreateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2347,17 +2347,17 @@ func (response RecordingCreate503JSONResponse) VisitRecordingCreateResponse(w ht
 	return err
 }
 
-type ReplayCreateRequestObject struct {
+type ReeReplayCreateRequestObject struct {
 	Body *multipart.Reader
 }
 
-type ReplayCreateResponseObject interface {
-	VisitReplayCreateResponse(w http.ResponseWriter) error
+type ReeReplayCreateResponseObject interface {
+	VisitReeReplayCreateResponse(w http.ResponseWriter) error
 }
 
-type ReplayCreate200JSONResponse struct{ ProcessStartedJSONResponse }
+type ReeReplayCreate200JSONResponse struct{ ReeProcessStartedJSONResponse }
 
-func (response ReplayCreate200JSONResponse) VisitReplayCreateResponse(w http.ResponseWriter) error {
+func (response ReeReplayCreate200JSONResponse) VisitReeReplayCreateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2369,9 +2369,9 @@ func (response ReplayCreate200JSONResponse) VisitReplayCreateResponse(w http.Res
 	return err
 }
 
-type ReplayCreate400JSONResponse struct{ BadRequestJSONResponse }
+type ReeReplayCreate400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response ReplayCreate400JSONResponse) VisitReplayCreateResponse(w http.ResponseWriter) error {
+func (response ReeReplayCreate400JSONResponse) VisitReeReplayCreateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2383,9 +2383,9 @@ func (response ReplayCreate400JSONResponse) VisitReplayCreateResponse(w http.Res
 	return err
 }
 
-type ReplayCreate401JSONResponse struct{ UnauthorizedJSONResponse }
+type ReeReplayCreate401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response ReplayCreate401JSONResponse) VisitReplayCreateResponse(w http.ResponseWriter) error {
+func (response ReeReplayCreate401JSONResponse) VisitReeReplayCreateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -2400,9 +2400,9 @@ func (response ReplayCreate401JSONResponse) VisitReplayCreateResponse(w http.Res
 	return err
 }
 
-type ReplayCreate403JSONResponse struct{ ForbiddenJSONResponse }
+type ReeReplayCreate403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response ReplayCreate403JSONResponse) VisitReplayCreateResponse(w http.ResponseWriter) error {
+func (response ReeReplayCreate403JSONResponse) VisitReeReplayCreateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2414,9 +2414,9 @@ func (response ReplayCreate403JSONResponse) VisitReplayCreateResponse(w http.Res
 	return err
 }
 
-type ReplayCreate413JSONResponse struct{ TooLargeJSONResponse }
+type ReeReplayCreate413JSONResponse struct{ TooLargeJSONResponse }
 
-func (response ReplayCreate413JSONResponse) VisitReplayCreateResponse(w http.ResponseWriter) error {
+func (response ReeReplayCreate413JSONResponse) VisitReeReplayCreateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2428,9 +2428,9 @@ func (response ReplayCreate413JSONResponse) VisitReplayCreateResponse(w http.Res
 	return err
 }
 
-type ReplayCreate500JSONResponse struct{ InternalErrorJSONResponse }
+type ReeReplayCreate500JSONResponse struct{ InternalErrorJSONResponse }
 
-func (response ReplayCreate500JSONResponse) VisitReplayCreateResponse(w http.ResponseWriter) error {
+func (response ReeReplayCreate500JSONResponse) VisitReeReplayCreateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2442,9 +2442,9 @@ func (response ReplayCreate500JSONResponse) VisitReplayCreateResponse(w http.Res
 	return err
 }
 
-type ReplayCreate503JSONResponse struct{ UnavailableJSONResponse }
+type ReeReplayCreate503JSONResponse struct{ UnavailableJSONResponse }
 
-func (response ReplayCreate503JSONResponse) VisitReplayCreateResponse(w http.ResponseWriter) error {
+func (response ReeReplayCreate503JSONResponse) VisitReeReplayCreateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2456,17 +2456,17 @@ func (response ReplayCreate503JSONResponse) VisitReplayCreateResponse(w http.Res
 	return err
 }
 
-type SbomDefineRequestObject struct {
+type ReeSbomDefineRequestObject struct {
 	Body *multipart.Reader
 }
 
-type SbomDefineResponseObject interface {
-	VisitSbomDefineResponse(w http.ResponseWriter) error
+type ReeSbomDefineResponseObject interface {
+	VisitReeSbomDefineResponse(w http.ResponseWriter) error
 }
 
-type SbomDefine200JSONResponse struct{ ProcessStartedJSONResponse }
+type ReeSbomDefine200JSONResponse struct{ ReeProcessStartedJSONResponse }
 
-func (response SbomDefine200JSONResponse) VisitSbomDefineResponse(w http.ResponseWriter) error {
+func (response ReeSbomDefine200JSONResponse) VisitReeSbomDefineResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2478,9 +2478,9 @@ func (response SbomDefine200JSONResponse) VisitSbomDefineResponse(w http.Respons
 	return err
 }
 
-type SbomDefine400JSONResponse struct{ BadRequestJSONResponse }
+type ReeSbomDefine400JSONResponse struct{ BadRequestJSONResponse }
 
-func (response SbomDefine400JSONResponse) VisitSbomDefineResponse(w http.ResponseWriter) error {
+func (response ReeSbomDefine400JSONResponse) VisitReeSbomDefineResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2492,9 +2492,9 @@ func (response SbomDefine400JSONResponse) VisitSbomDefineResponse(w http.Respons
 	return err
 }
 
-type SbomDefine401JSONResponse struct{ UnauthorizedJSONResponse }
+type ReeSbomDefine401JSONResponse struct{ UnauthorizedJSONResponse }
 
-func (response SbomDefine401JSONResponse) VisitSbomDefineResponse(w http.ResponseWriter) error {
+func (response ReeSbomDefine401JSONResponse) VisitReeSbomDefineResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -2509,9 +2509,9 @@ func (response SbomDefine401JSONResponse) VisitSbomDefineResponse(w http.Respons
 	return err
 }
 
-type SbomDefine403JSONResponse struct{ ForbiddenJSONResponse }
+type ReeSbomDefine403JSONResponse struct{ ForbiddenJSONResponse }
 
-func (response SbomDefine403JSONResponse) VisitSbomDefineResponse(w http.ResponseWriter) error {
+func (response ReeSbomDefine403JSONResponse) VisitReeSbomDefineResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2523,9 +2523,9 @@ func (response SbomDefine403JSONResponse) VisitSbomDefineResponse(w http.Respons
 	return err
 }
 
-type SbomDefine413JSONResponse struct{ TooLargeJSONResponse }
+type ReeSbomDefine413JSONResponse struct{ TooLargeJSONResponse }
 
-func (response SbomDefine413JSONResponse) VisitSbomDefineResponse(w http.ResponseWriter) error {
+func (response ReeSbomDefine413JSONResponse) VisitReeSbomDefineResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2537,9 +2537,9 @@ func (response SbomDefine413JSONResponse) VisitSbomDefineResponse(w http.Respons
 	return err
 }
 
-type SbomDefine422JSONResponse struct{ UnprocessableJSONResponse }
+type ReeSbomDefine422JSONResponse struct{ UnprocessableJSONResponse }
 
-func (response SbomDefine422JSONResponse) VisitSbomDefineResponse(w http.ResponseWriter) error {
+func (response ReeSbomDefine422JSONResponse) VisitReeSbomDefineResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2551,9 +2551,9 @@ func (response SbomDefine422JSONResponse) VisitSbomDefineResponse(w http.Respons
 	return err
 }
 
-type SbomDefine500JSONResponse struct{ InternalErrorJSONResponse }
+type ReeSbomDefine500JSONResponse struct{ InternalErrorJSONResponse }
 
-func (response SbomDefine500JSONResponse) VisitSbomDefineResponse(w http.ResponseWriter) error {
+func (response ReeSbomDefine500JSONResponse) VisitReeSbomDefineResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2565,16 +2565,16 @@ func (response SbomDefine500JSONResponse) VisitSbomDefineResponse(w http.Respons
 	return err
 }
 
-type VersionRequestObject struct {
+type SystemVersionRequestObject struct {
 }
 
-type VersionResponseObject interface {
-	VisitVersionResponse(w http.ResponseWriter) error
+type SystemVersionResponseObject interface {
+	VisitSystemVersionResponse(w http.ResponseWriter) error
 }
 
-type Version200JSONResponse Version
+type SystemVersion200JSONResponse SystemVersion
 
-func (response Version200JSONResponse) VisitVersionResponse(w http.ResponseWriter) error {
+func (response SystemVersion200JSONResponse) VisitSystemVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2586,9 +2586,9 @@ func (response Version200JSONResponse) VisitVersionResponse(w http.ResponseWrite
 	return err
 }
 
-type Version500JSONResponse struct{ InternalErrorJSONResponse }
+type SystemVersion500JSONResponse struct{ InternalErrorJSONResponse }
 
-func (response Version500JSONResponse) VisitVersionResponse(w http.ResponseWriter) error {
+func (response SystemVersion500JSONResponse) VisitSystemVersionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -2602,63 +2602,63 @@ func (response Version500JSONResponse) VisitVersionResponse(w http.ResponseWrite
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
-	// AuthMe The authenticated user
+	// AccountMe The authenticated user
 	// (GET /api/auth/me)
-	AuthMe(ctx context.Context, request AuthMeRequestObject) (AuthMeResponseObject, error)
-	// AuthListTokens Your personal API tokens (without their secrets)
+	AccountMe(ctx context.Context, request AccountMeRequestObject) (AccountMeResponseObject, error)
+	// AccountListTokens Your personal API tokens (without their secrets)
 	// (GET /api/auth/tokens)
-	AuthListTokens(ctx context.Context, request AuthListTokensRequestObject) (AuthListTokensResponseObject, error)
-	// AuthCreateToken Create a personal API token; its secret is shown once
+	AccountListTokens(ctx context.Context, request AccountListTokensRequestObject) (AccountListTokensResponseObject, error)
+	// AccountCreateToken Create a personal API token; its secret is shown once
 	// (POST /api/auth/tokens)
-	AuthCreateToken(ctx context.Context, request AuthCreateTokenRequestObject) (AuthCreateTokenResponseObject, error)
-	// AuthDeleteToken Revoke one of your personal API tokens
+	AccountCreateToken(ctx context.Context, request AccountCreateTokenRequestObject) (AccountCreateTokenResponseObject, error)
+	// AccountDeleteToken Revoke one of your personal API tokens
 	// (DELETE /api/auth/tokens/{id})
-	AuthDeleteToken(ctx context.Context, request AuthDeleteTokenRequestObject) (AuthDeleteTokenResponseObject, error)
-	// AuthCreateUser Create a user (admin only)
+	AccountDeleteToken(ctx context.Context, request AccountDeleteTokenRequestObject) (AccountDeleteTokenResponseObject, error)
+	// AccountCreateUser Create a user (admin only)
 	// (POST /api/auth/users)
-	AuthCreateUser(ctx context.Context, request AuthCreateUserRequestObject) (AuthCreateUserResponseObject, error)
-	// ImageDownload Download a base image as a TAR that `podman load` accepts
+	AccountCreateUser(ctx context.Context, request AccountCreateUserRequestObject) (AccountCreateUserResponseObject, error)
+	// ReeImageDownload Download a base image as a TAR that `podman load` accepts
 	// (GET /api/image/download/{name})
-	ImageDownload(ctx context.Context, request ImageDownloadRequestObject) (ImageDownloadResponseObject, error)
-	// ImageList Base images available to FROM
+	ReeImageDownload(ctx context.Context, request ReeImageDownloadRequestObject) (ReeImageDownloadResponseObject, error)
+	// ReeImageList Base images available to FROM
 	// (GET /api/image/list)
-	ImageList(ctx context.Context, request ImageListRequestObject) (ImageListResponseObject, error)
-	// LogDownload Plain-text log of a process (alias of /api/process/log/{uuid})
+	ReeImageList(ctx context.Context, request ReeImageListRequestObject) (ReeImageListResponseObject, error)
+	// ReeLogDownload Plain-text log of a process (alias of /api/process/log/{uuid})
 	// (GET /api/log/download/{uuid})
-	LogDownload(ctx context.Context, request LogDownloadRequestObject) (LogDownloadResponseObject, error)
-	// Ping Health check
+	ReeLogDownload(ctx context.Context, request ReeLogDownloadRequestObject) (ReeLogDownloadResponseObject, error)
+	// SystemPing Health check
 	// (GET /api/ping)
-	Ping(ctx context.Context, request PingRequestObject) (PingResponseObject, error)
-	// ProcessCancel Cancel a queued or running process
+	SystemPing(ctx context.Context, request SystemPingRequestObject) (SystemPingResponseObject, error)
+	// ReeProcessCancel Cancel a queued or running process
 	// (POST /api/process/cancel/{uuid})
-	ProcessCancel(ctx context.Context, request ProcessCancelRequestObject) (ProcessCancelResponseObject, error)
-	// ProcessDownload Output of a processed process as a zip
+	ReeProcessCancel(ctx context.Context, request ReeProcessCancelRequestObject) (ReeProcessCancelResponseObject, error)
+	// ReeProcessDownload Output of a processed process as a zip
 	// (GET /api/process/download/{uuid})
-	ProcessDownload(ctx context.Context, request ProcessDownloadRequestObject) (ProcessDownloadResponseObject, error)
-	// ProcessList List your processes, newest first
+	ReeProcessDownload(ctx context.Context, request ReeProcessDownloadRequestObject) (ReeProcessDownloadResponseObject, error)
+	// ReeProcessList List your processes, newest first
 	// (GET /api/process/list)
-	ProcessList(ctx context.Context, request ProcessListRequestObject) (ProcessListResponseObject, error)
-	// ProcessLog Plain-text log of a process, as far as it has been written
+	ReeProcessList(ctx context.Context, request ReeProcessListRequestObject) (ReeProcessListResponseObject, error)
+	// ReeProcessLog Plain-text log of a process, as far as it has been written
 	// (GET /api/process/log/{uuid})
-	ProcessLog(ctx context.Context, request ProcessLogRequestObject) (ProcessLogResponseObject, error)
-	// ProcessStatus Status of a process
+	ReeProcessLog(ctx context.Context, request ReeProcessLogRequestObject) (ReeProcessLogResponseObject, error)
+	// ReeProcessStatus Status of a process
 	// (GET /api/process/status/{uuid})
-	ProcessStatus(ctx context.Context, request ProcessStatusRequestObject) (ProcessStatusResponseObject, error)
-	// RecordingBuild Rebuild a defined REE offline from its recording
+	ReeProcessStatus(ctx context.Context, request ReeProcessStatusRequestObject) (ReeProcessStatusResponseObject, error)
+	// ReeRecordingBuild Rebuild a defined REE offline from its recording
 	// (POST /api/recording/build)
-	RecordingBuild(ctx context.Context, request RecordingBuildRequestObject) (RecordingBuildResponseObject, error)
-	// RecordingCreate Define a new REE with the recording strategy
+	ReeRecordingBuild(ctx context.Context, request ReeRecordingBuildRequestObject) (ReeRecordingBuildResponseObject, error)
+	// ReeRecordingCreate Define a new REE with the recording strategy
 	// (POST /api/recording/create)
-	RecordingCreate(ctx context.Context, request RecordingCreateRequestObject) (RecordingCreateResponseObject, error)
-	// ReplayCreate Rebuild a defined REE offline (alias of /api/recording/build)
+	ReeRecordingCreate(ctx context.Context, request ReeRecordingCreateRequestObject) (ReeRecordingCreateResponseObject, error)
+	// ReeReplayCreate Rebuild a defined REE offline (alias of /api/recording/build)
 	// (POST /api/replay/create)
-	ReplayCreate(ctx context.Context, request ReplayCreateRequestObject) (ReplayCreateResponseObject, error)
-	// SbomDefine Define a new REE with the SBOM strategy
+	ReeReplayCreate(ctx context.Context, request ReeReplayCreateRequestObject) (ReeReplayCreateResponseObject, error)
+	// ReeSbomDefine Define a new REE with the SBOM strategy
 	// (POST /api/sbom/define)
-	SbomDefine(ctx context.Context, request SbomDefineRequestObject) (SbomDefineResponseObject, error)
-	// Version Versions of reehub and of the Podman service it drives
+	ReeSbomDefine(ctx context.Context, request ReeSbomDefineRequestObject) (ReeSbomDefineResponseObject, error)
+	// SystemVersion Versions of reehub and of the Podman service it drives
 	// (GET /api/version)
-	Version(ctx context.Context, request VersionRequestObject) (VersionResponseObject, error)
+	SystemVersion(ctx context.Context, request SystemVersionRequestObject) (SystemVersionResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -2718,23 +2718,23 @@ type strictHandler struct {
 	options     StrictGinServerOptions
 }
 
-// AuthMe operation middleware
-func (sh *strictHandler) AuthMe(ctx *gin.Context) {
-	var request AuthMeRequestObject
+// AccountMe operation middleware
+func (sh *strictHandler) AccountMe(ctx *gin.Context) {
+	var request AccountMeRequestObject
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.AuthMe(ctx, request.(AuthMeRequestObject))
+		return sh.ssi.AccountMe(ctx, request.(AccountMeRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "AuthMe")
+		handler = middleware(handler, "AccountMe")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		sh.options.HandlerErrorFunc(ctx, err)
-	} else if validResponse, ok := response.(AuthMeResponseObject); ok {
-		if err := validResponse.VisitAuthMeResponse(ctx.Writer); err != nil {
+	} else if validResponse, ok := response.(AccountMeResponseObject); ok {
+		if err := validResponse.VisitAccountMeResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -2742,23 +2742,23 @@ func (sh *strictHandler) AuthMe(ctx *gin.Context) {
 	}
 }
 
-// AuthListTokens operation middleware
-func (sh *strictHandler) AuthListTokens(ctx *gin.Context) {
-	var request AuthListTokensRequestObject
+// AccountListTokens operation middleware
+func (sh *strictHandler) AccountListTokens(ctx *gin.Context) {
+	var request AccountListTokensRequestObject
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.AuthListTokens(ctx, request.(AuthListTokensRequestObject))
+		return sh.ssi.AccountListTokens(ctx, request.(AccountListTokensRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "AuthListTokens")
+		handler = middleware(handler, "AccountListTokens")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		sh.options.HandlerErrorFunc(ctx, err)
-	} else if validResponse, ok := response.(AuthListTokensResponseObject); ok {
-		if err := validResponse.VisitAuthListTokensResponse(ctx.Writer); err != nil {
+	} else if validResponse, ok := response.(AccountListTokensResponseObject); ok {
+		if err := validResponse.VisitAccountListTokensResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -2766,11 +2766,11 @@ func (sh *strictHandler) AuthListTokens(ctx *gin.Context) {
 	}
 }
 
-// AuthCreateToken operation middleware
-func (sh *strictHandler) AuthCreateToken(ctx *gin.Context) {
-	var request AuthCreateTokenRequestObject
+// AccountCreateToken operation middleware
+func (sh *strictHandler) AccountCreateToken(ctx *gin.Context) {
+	var request AccountCreateTokenRequestObject
 
-	var body AuthCreateTokenJSONRequestBody
+	var body AccountCreateTokenJSONRequestBody
 	var err error
 	// A request validator built on kin-openapi's openapi3filter with
 	// KeepValidatedValue leaves the value it validated on the body. Bind
@@ -2789,18 +2789,18 @@ func (sh *strictHandler) AuthCreateToken(ctx *gin.Context) {
 	request.Body = &body
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.AuthCreateToken(ctx, request.(AuthCreateTokenRequestObject))
+		return sh.ssi.AccountCreateToken(ctx, request.(AccountCreateTokenRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "AuthCreateToken")
+		handler = middleware(handler, "AccountCreateToken")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		sh.options.HandlerErrorFunc(ctx, err)
-	} else if validResponse, ok := response.(AuthCreateTokenResponseObject); ok {
-		if err := validResponse.VisitAuthCreateTokenResponse(ctx.Writer); err != nil {
+	} else if validResponse, ok := response.(AccountCreateTokenResponseObject); ok {
+		if err := validResponse.VisitAccountCreateTokenResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -2808,25 +2808,25 @@ func (sh *strictHandler) AuthCreateToken(ctx *gin.Context) {
 	}
 }
 
-// AuthDeleteToken operation middleware
-func (sh *strictHandler) AuthDeleteToken(ctx *gin.Context, id int64) {
-	var request AuthDeleteTokenRequestObject
+// AccountDeleteToken operation middleware
+func (sh *strictHandler) AccountDeleteToken(ctx *gin.Context, id int64) {
+	var request AccountDeleteTokenRequestObject
 
 	request.Id = id
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.AuthDeleteToken(ctx, request.(AuthDeleteTokenRequestObject))
+		return sh.ssi.AccountDeleteToken(ctx, request.(AccountDeleteTokenRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "AuthDeleteToken")
+		handler = middleware(handler, "AccountDeleteToken")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		sh.options.HandlerErrorFunc(ctx, err)
-	} else if validResponse, ok := response.(AuthDeleteTokenResponseObject); ok {
-		if err := validResponse.VisitAuthDeleteTokenResponse(ctx.Writer); err != nil {
+	} else if validResponse, ok := response.(AccountDeleteTokenResponseObject); ok {
+		if err := validResponse.VisitAccountDeleteTokenResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -2834,11 +2834,11 @@ func (sh *strictHandler) AuthDeleteToken(ctx *gin.Context, id int64) {
 	}
 }
 
-// AuthCreateUser operation middleware
-func (sh *strictHandler) AuthCreateUser(ctx *gin.Context) {
-	var request AuthCreateUserRequestObject
+// AccountCreateUser operation middleware
+func (sh *strictHandler) AccountCreateUser(ctx *gin.Context) {
+	var request AccountCreateUserRequestObject
 
-	var body AuthCreateUserJSONRequestBody
+	var body AccountCreateUserJSONRequestBody
 	var err error
 	// A request validator built on kin-openapi's openapi3filter with
 	// KeepValidatedValue leaves the value it validated on the body. Bind
@@ -2857,18 +2857,18 @@ func (sh *strictHandler) AuthCreateUser(ctx *gin.Context) {
 	request.Body = &body
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.AuthCreateUser(ctx, request.(AuthCreateUserRequestObject))
+		return sh.ssi.AccountCreateUser(ctx, request.(AccountCreateUserRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "AuthCreateUser")
+		handler = middleware(handler, "AccountCreateUser")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		sh.options.HandlerErrorFunc(ctx, err)
-	} else if validResponse, ok := response.(AuthCreateUserResponseObject); ok {
-		if err := validResponse.VisitAuthCreateUserResponse(ctx.Writer); err != nil {
+	} else if validResponse, ok := response.(AccountCreateUserResponseObject); ok {
+		if err := validResponse.VisitAccountCreateUserResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -2876,25 +2876,25 @@ func (sh *strictHandler) AuthCreateUser(ctx *gin.Context) {
 	}
 }
 
-// ImageDownload operation middleware
-func (sh *strictHandler) ImageDownload(ctx *gin.Context, name string) {
-	var request ImageDownloadRequestObject
+// ReeImageDownload operation middleware
+func (sh *strictHandler) ReeImageDownload(ctx *gin.Context, name string) {
+	var request ReeImageDownloadRequestObject
 
 	request.Name = name
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ImageDownload(ctx, request.(ImageDownloadRequestObject))
+		return sh.ssi.ReeImageDownload(ctx, request.(ReeImageDownloadRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ImageDownload")
+		handler = middleware(handler, "ReeImageDownload")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		sh.options.HandlerErrorFunc(ctx, err)
-	} else if validResponse, ok := response.(ImageDownloadResponseObject); ok {
-		if err := validResponse.VisitImageDownloadResponse(ctx.Writer); err != nil {
+	} else if validResponse, ok := response.(ReeImageDownloadResponseObject); ok {
+		if err := validResponse.VisitReeImageDownloadResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -2902,23 +2902,23 @@ func (sh *strictHandler) ImageDownload(ctx *gin.Context, name string) {
 	}
 }
 
-// ImageList operation middleware
-func (sh *strictHandler) ImageList(ctx *gin.Context) {
-	var request ImageListRequestObject
+// ReeImageList operation middleware
+func (sh *strictHandler) ReeImageList(ctx *gin.Context) {
+	var request ReeImageListRequestObject
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ImageList(ctx, request.(ImageListRequestObject))
+		return sh.ssi.ReeImageList(ctx, request.(ReeImageListRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ImageList")
+		handler = middleware(handler, "ReeImageList")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		sh.options.HandlerErrorFunc(ctx, err)
-	} else if validResponse, ok := response.(ImageListResponseObject); ok {
-		if err := validResponse.VisitImageListResponse(ctx.Writer); err != nil {
+	} else if validResponse, ok := response.(ReeImageListResponseObject); ok {
+		if err := validResponse.VisitReeImageListResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -2926,25 +2926,25 @@ func (sh *strictHandler) ImageList(ctx *gin.Context) {
 	}
 }
 
-// LogDownload operation middleware
-func (sh *strictHandler) LogDownload(ctx *gin.Context, uuid ProcessUUID) {
-	var request LogDownloadRequestObject
+// ReeLogDownload operation middleware
+func (sh *strictHandler) ReeLogDownload(ctx *gin.Context, uuid ReeProcessUUID) {
+	var request ReeLogDownloadRequestObject
 
 	request.Uuid = uuid
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.LogDownload(ctx, request.(LogDownloadRequestObject))
+		return sh.ssi.ReeLogDownload(ctx, request.(ReeLogDownloadRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "LogDownload")
+		handler = middleware(handler, "ReeLogDownload")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		sh.options.HandlerErrorFunc(ctx, err)
-	} else if validResponse, ok := response.(LogDownloadResponseObject); ok {
-		if err := validResponse.VisitLogDownloadResponse(ctx.Writer); err != nil {
+	} else if validResponse, ok := response.(ReeLogDownloadResponseObject); ok {
+		if err := validResponse.VisitReeLogDownloadResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -2952,23 +2952,23 @@ func (sh *strictHandler) LogDownload(ctx *gin.Context, uuid ProcessUUID) {
 	}
 }
 
-// Ping operation middleware
-func (sh *strictHandler) Ping(ctx *gin.Context) {
-	var request PingRequestObject
+// SystemPing operation middleware
+func (sh *strictHandler) SystemPing(ctx *gin.Context) {
+	var request SystemPingRequestObject
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.Ping(ctx, request.(PingRequestObject))
+		return sh.ssi.SystemPing(ctx, request.(SystemPingRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "Ping")
+		handler = middleware(handler, "SystemPing")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		sh.options.HandlerErrorFunc(ctx, err)
-	} else if validResponse, ok := response.(PingResponseObject); ok {
-		if err := validResponse.VisitPingResponse(ctx.Writer); err != nil {
+	} else if validResponse, ok := response.(SystemPingResponseObject); ok {
+		if err := validResponse.VisitSystemPingResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -2976,25 +2976,25 @@ func (sh *strictHandler) Ping(ctx *gin.Context) {
 	}
 }
 
-// ProcessCancel operation middleware
-func (sh *strictHandler) ProcessCancel(ctx *gin.Context, uuid ProcessUUID) {
-	var request ProcessCancelRequestObject
+// ReeProcessCancel operation middleware
+func (sh *strictHandler) ReeProcessCancel(ctx *gin.Context, uuid ReeProcessUUID) {
+	var request ReeProcessCancelRequestObject
 
 	request.Uuid = uuid
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ProcessCancel(ctx, request.(ProcessCancelRequestObject))
+		return sh.ssi.ReeProcessCancel(ctx, request.(ReeProcessCancelRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ProcessCancel")
+		handler = middleware(handler, "ReeProcessCancel")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		sh.options.HandlerErrorFunc(ctx, err)
-	} else if validResponse, ok := response.(ProcessCancelResponseObject); ok {
-		if err := validResponse.VisitProcessCancelResponse(ctx.Writer); err != nil {
+	} else if validResponse, ok := response.(ReeProcessCancelResponseObject); ok {
+		if err := validResponse.VisitReeProcessCancelResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -3002,25 +3002,25 @@ func (sh *strictHandler) ProcessCancel(ctx *gin.Context, uuid ProcessUUID) {
 	}
 }
 
-// ProcessDownload operation middleware
-func (sh *strictHandler) ProcessDownload(ctx *gin.Context, uuid ProcessUUID) {
-	var request ProcessDownloadRequestObject
+// ReeProcessDownload operation middleware
+func (sh *strictHandler) ReeProcessDownload(ctx *gin.Context, uuid ReeProcessUUID) {
+	var request ReeProcessDownloadRequestObject
 
 	request.Uuid = uuid
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ProcessDownload(ctx, request.(ProcessDownloadRequestObject))
+		return sh.ssi.ReeProcessDownload(ctx, request.(ReeProcessDownloadRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ProcessDownload")
+		handler = middleware(handler, "ReeProcessDownload")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		sh.options.HandlerErrorFunc(ctx, err)
-	} else if validResponse, ok := response.(ProcessDownloadResponseObject); ok {
-		if err := validResponse.VisitProcessDownloadResponse(ctx.Writer); err != nil {
+	} else if validResponse, ok := response.(ReeProcessDownloadResponseObject); ok {
+		if err := validResponse.VisitReeProcessDownloadResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -3028,25 +3028,25 @@ func (sh *strictHandler) ProcessDownload(ctx *gin.Context, uuid ProcessUUID) {
 	}
 }
 
-// ProcessList operation middleware
-func (sh *strictHandler) ProcessList(ctx *gin.Context, params ProcessListParams) {
-	var request ProcessListRequestObject
+// ReeProcessList operation middleware
+func (sh *strictHandler) ReeProcessList(ctx *gin.Context, params ReeProcessListParams) {
+	var request ReeProcessListRequestObject
 
 	request.Params = params
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ProcessList(ctx, request.(ProcessListRequestObject))
+		return sh.ssi.ReeProcessList(ctx, request.(ReeProcessListRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ProcessList")
+		handler = middleware(handler, "ReeProcessList")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		sh.options.HandlerErrorFunc(ctx, err)
-	} else if validResponse, ok := response.(ProcessListResponseObject); ok {
-		if err := validResponse.VisitProcessListResponse(ctx.Writer); err != nil {
+	} else if validResponse, ok := response.(ReeProcessListResponseObject); ok {
+		if err := validResponse.VisitReeProcessListResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -3054,25 +3054,25 @@ func (sh *strictHandler) ProcessList(ctx *gin.Context, params ProcessListParams)
 	}
 }
 
-// ProcessLog operation middleware
-func (sh *strictHandler) ProcessLog(ctx *gin.Context, uuid ProcessUUID) {
-	var request ProcessLogRequestObject
+// ReeProcessLog operation middleware
+func (sh *strictHandler) ReeProcessLog(ctx *gin.Context, uuid ReeProcessUUID) {
+	var request ReeProcessLogRequestObject
 
 	request.Uuid = uuid
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ProcessLog(ctx, request.(ProcessLogRequestObject))
+		return sh.ssi.ReeProcessLog(ctx, request.(ReeProcessLogRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ProcessLog")
+		handler = middleware(handler, "ReeProcessLog")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		sh.options.HandlerErrorFunc(ctx, err)
-	} else if validResponse, ok := response.(ProcessLogResponseObject); ok {
-		if err := validResponse.VisitProcessLogResponse(ctx.Writer); err != nil {
+	} else if validResponse, ok := response.(ReeProcessLogResponseObject); ok {
+		if err := validResponse.VisitReeProcessLogResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -3080,25 +3080,25 @@ func (sh *strictHandler) ProcessLog(ctx *gin.Context, uuid ProcessUUID) {
 	}
 }
 
-// ProcessStatus operation middleware
-func (sh *strictHandler) ProcessStatus(ctx *gin.Context, uuid ProcessUUID) {
-	var request ProcessStatusRequestObject
+// ReeProcessStatus operation middleware
+func (sh *strictHandler) ReeProcessStatus(ctx *gin.Context, uuid ReeProcessUUID) {
+	var request ReeProcessStatusRequestObject
 
 	request.Uuid = uuid
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ProcessStatus(ctx, request.(ProcessStatusRequestObject))
+		return sh.ssi.ReeProcessStatus(ctx, request.(ReeProcessStatusRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ProcessStatus")
+		handler = middleware(handler, "ReeProcessStatus")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		sh.options.HandlerErrorFunc(ctx, err)
-	} else if validResponse, ok := response.(ProcessStatusResponseObject); ok {
-		if err := validResponse.VisitProcessStatusResponse(ctx.Writer); err != nil {
+	} else if validResponse, ok := response.(ReeProcessStatusResponseObject); ok {
+		if err := validResponse.VisitReeProcessStatusResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -3106,9 +3106,9 @@ func (sh *strictHandler) ProcessStatus(ctx *gin.Context, uuid ProcessUUID) {
 	}
 }
 
-// RecordingBuild operation middleware
-func (sh *strictHandler) RecordingBuild(ctx *gin.Context) {
-	var request RecordingBuildRequestObject
+// ReeRecordingBuild operation middleware
+func (sh *strictHandler) ReeRecordingBuild(ctx *gin.Context) {
+	var request ReeRecordingBuildRequestObject
 
 	if reader, err := ctx.Request.MultipartReader(); err != nil {
 		sh.options.RequestErrorHandlerFunc(ctx, err)
@@ -3118,18 +3118,18 @@ func (sh *strictHandler) RecordingBuild(ctx *gin.Context) {
 	}
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.RecordingBuild(ctx, request.(RecordingBuildRequestObject))
+		return sh.ssi.ReeRecordingBuild(ctx, request.(ReeRecordingBuildRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "RecordingBuild")
+		handler = middleware(handler, "ReeRecordingBuild")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		sh.options.HandlerErrorFunc(ctx, err)
-	} else if validResponse, ok := response.(RecordingBuildResponseObject); ok {
-		if err := validResponse.VisitRecordingBuildResponse(ctx.Writer); err != nil {
+	} else if validResponse, ok := response.(ReeRecordingBuildResponseObject); ok {
+		if err := validResponse.VisitReeRecordingBuildResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -3137,9 +3137,9 @@ func (sh *strictHandler) RecordingBuild(ctx *gin.Context) {
 	}
 }
 
-// RecordingCreate operation middleware
-func (sh *strictHandler) RecordingCreate(ctx *gin.Context) {
-	var request RecordingCreateRequestObject
+// ReeRecordingCreate operation middleware
+func (sh *strictHandler) ReeRecordingCreate(ctx *gin.Context) {
+	var request ReeRecordingCreateRequestObject
 
 	if reader, err := ctx.Request.MultipartReader(); err != nil {
 		sh.options.RequestErrorHandlerFunc(ctx, err)
@@ -3149,18 +3149,18 @@ func (sh *strictHandler) RecordingCreate(ctx *gin.Context) {
 	}
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.RecordingCreate(ctx, request.(RecordingCreateRequestObject))
+		return sh.ssi.ReeRecordingCreate(ctx, request.(ReeRecordingCreateRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "RecordingCreate")
+		handler = middleware(handler, "ReeRecordingCreate")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		sh.options.HandlerErrorFunc(ctx, err)
-	} else if validResponse, ok := response.(RecordingCreateResponseObject); ok {
-		if err := validResponse.VisitRecordingCreateResponse(ctx.Writer); err != nil {
+	} else if validResponse, ok := response.(ReeRecordingCreateResponseObject); ok {
+		if err := validResponse.VisitReeRecordingCreateResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -3168,9 +3168,9 @@ func (sh *strictHandler) RecordingCreate(ctx *gin.Context) {
 	}
 }
 
-// ReplayCreate operation middleware
-func (sh *strictHandler) ReplayCreate(ctx *gin.Context) {
-	var request ReplayCreateRequestObject
+// ReeReplayCreate operation middleware
+func (sh *strictHandler) ReeReplayCreate(ctx *gin.Context) {
+	var request ReeReplayCreateRequestObject
 
 	if reader, err := ctx.Request.MultipartReader(); err != nil {
 		sh.options.RequestErrorHandlerFunc(ctx, err)
@@ -3180,18 +3180,18 @@ func (sh *strictHandler) ReplayCreate(ctx *gin.Context) {
 	}
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ReplayCreate(ctx, request.(ReplayCreateRequestObject))
+		return sh.ssi.ReeReplayCreate(ctx, request.(ReeReplayCreateRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ReplayCreate")
+		handler = middleware(handler, "ReeReplayCreate")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		sh.options.HandlerErrorFunc(ctx, err)
-	} else if validResponse, ok := response.(ReplayCreateResponseObject); ok {
-		if err := validResponse.VisitReplayCreateResponse(ctx.Writer); err != nil {
+	} else if validResponse, ok := response.(ReeReplayCreateResponseObject); ok {
+		if err := validResponse.VisitReeReplayCreateResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -3199,9 +3199,9 @@ func (sh *strictHandler) ReplayCreate(ctx *gin.Context) {
 	}
 }
 
-// SbomDefine operation middleware
-func (sh *strictHandler) SbomDefine(ctx *gin.Context) {
-	var request SbomDefineRequestObject
+// ReeSbomDefine operation middleware
+func (sh *strictHandler) ReeSbomDefine(ctx *gin.Context) {
+	var request ReeSbomDefineRequestObject
 
 	if reader, err := ctx.Request.MultipartReader(); err != nil {
 		sh.options.RequestErrorHandlerFunc(ctx, err)
@@ -3211,18 +3211,18 @@ func (sh *strictHandler) SbomDefine(ctx *gin.Context) {
 	}
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.SbomDefine(ctx, request.(SbomDefineRequestObject))
+		return sh.ssi.ReeSbomDefine(ctx, request.(ReeSbomDefineRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "SbomDefine")
+		handler = middleware(handler, "ReeSbomDefine")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		sh.options.HandlerErrorFunc(ctx, err)
-	} else if validResponse, ok := response.(SbomDefineResponseObject); ok {
-		if err := validResponse.VisitSbomDefineResponse(ctx.Writer); err != nil {
+	} else if validResponse, ok := response.(ReeSbomDefineResponseObject); ok {
+		if err := validResponse.VisitReeSbomDefineResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -3230,23 +3230,23 @@ func (sh *strictHandler) SbomDefine(ctx *gin.Context) {
 	}
 }
 
-// Version operation middleware
-func (sh *strictHandler) Version(ctx *gin.Context) {
-	var request VersionRequestObject
+// SystemVersion operation middleware
+func (sh *strictHandler) SystemVersion(ctx *gin.Context) {
+	var request SystemVersionRequestObject
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.Version(ctx, request.(VersionRequestObject))
+		return sh.ssi.SystemVersion(ctx, request.(SystemVersionRequestObject))
 	}
 	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "Version")
+		handler = middleware(handler, "SystemVersion")
 	}
 
 	response, err := handler(ctx, request)
 
 	if err != nil {
 		sh.options.HandlerErrorFunc(ctx, err)
-	} else if validResponse, ok := response.(VersionResponseObject); ok {
-		if err := validResponse.VisitVersionResponse(ctx.Writer); err != nil {
+	} else if validResponse, ok := response.(SystemVersionResponseObject); ok {
+		if err := validResponse.VisitSystemVersionResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -3259,99 +3259,101 @@ func (sh *strictHandler) Version(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fx7c9s4kv8qKN5WrV1FvWUnVur+cBLPjm8zsct2duo28nkgsilhQwEcALSspPzdrxoASVCiZNlxNrNT",
-	"+SexSOLV6MevG934EkRingkOXKtg9CXIqKRz0CDNr3MpIlDqw4fTt/gzBhVJlmkmeDAK8CkRCdEzIJn9",
-	"sB2EAdzReZZCMAom8fDF4cFk2BokyaQ17PWT1tEhjVtJdDgYTl706WQSB2HAsLOM6lkQBpzOsWWeM3wj",
-	"4fecSYiDkZY5hIGKZjCnOJNEyDnV1Zd6mWE7pSXj0+D+/t42BqVfi5iBWcwFZCld/iTkHH9FgmvgGv+c",
-	"56lmGZW6g922YqrNGMAjEWN3OB7DFZWtruxwNMtSFlGkR+czy0LiPxCRBt1SWgKd19/ctT6zrIV0l6AU",
-	"xAFOt1rbXyQkwSj4r061Mx37VnU+ZKmgsVlDuciKQvaJygRXdsmvaXxhybCyZH86/1K4nV+qjcMvYwhG",
-	"w243DOagFJ3iapEGI/KZZQS4lksyDtrtDuiok1GlFvE4IKAimoEyHEFlNGO3UO3NycXF2UWw80pPpBTS",
-	"LrLOdqc8ElJCpInb4TZ2+kbwJGXRE9d55K/T8TLZhX0JU0TmnDM+fUWYVkTkOss1Pqa3lKV0kgIRPALC",
-	"zEPXN8TPT5erGRAJSuQSR1OEC00YJ5QoTTUQPaOa0DQVC7s/PvF+EnLC4hj406g38KmnxSfgREUiAzIO",
-	"JFBkjFiAnZCZADk/u7z6NgSIJMTANaOpIimNPtmlCtwE6SaFT0QG0iyLcIBYGSKccg2S09T2/wRCHNTF",
-	"hbn+iAJ5C5KA6fcbiEPDMK/MKmPQlKXIC4ybB+6TVEzNit+J6co6NdzpTpZSVl9hcHl1ck56nf6I/HRx",
-	"9gvJlnom+M3gptcbc/Ouj+8uPrwnNNOtKWiSZzFy3TjvdvuH9t/yHeNK0zQlrSWJcpmOeSbF3XJE/nZy",
-	"RWZaZ6NOJ4ZJO4YJo7wt5LRj/+zETGnVmQjxaSHkvHPKLyAFqoD0u10iIRIyhpj0Dnr9weD1mAc+cRss",
-	"xDr7mKW3kAolkd4L/ZPIefw00Rg+WbGgtCRm4GdnmfdF12RPSCIWHGIyWRLKhZ6BJLkCuW/W7sz/paZS",
-	"wyMpgFonVzfA40wwbBF0aMY6jgYd+7oT94668YujYYvCsNsaDia0RY8GtDUcxv0X8BJobzBEAtBpMArm",
-	"y5sYEsaZWUdobf8o2KmPnam2suYG8l3mEX6R5Gm6ROWK39VB0H0YXAnxjsopPIltejWNmhubj2KcYo8S",
-	"VbmV55TNmUYINuwfDY8OX/SPDslkqUF9G+VaTUTcmmkAiQRP2DSXEBPFPrsZGQJ84DTXMyHZZ3ii7PR8",
-	"ImBnqNhtM1Linmdf6C9MKcanaC8Yv6Upi32jggB3BjR2+PjXX39tHVczg3WQjHSjUQQZMokZHEwnWxST",
-	"JV6BHp5miWoMlIl4TrnR/iwCo1kk0GhmwAnVJOfsbtTpdGTOO/Zb919biejT85P4uJyKBJjlE2uEyR4y",
-	"1HltrvskohznOwE7ZYgdczlZeyqFhv1+DbTMgFy+PvuFKC2phumyAFA+iCN6xlRhQ5egvxWEM7gMJ7CA",
-	"NG2hS4L6OdceLSIqJYMY0SZqbm9ibc+ZcC6AgtM5tZook4h8tHOIajxWn8mvMzC2AAnDsDXOZ5KzVK8Q",
-	"ol1RYSJECpQHq8taY/EwiNnU+SQrYMYMdfqW7KkZ7R8c7pPFDHi1C+11Vy8MYrHgqJg8W9MwpPUsVwd8",
-	"QzVNxTQHgu9DtH0xoiWEOQ2D1Tyuj7bPpglcly3F5F8QaeOhSKAa4ivEx4b6aXqWBKOP23nFfn4fru6d",
-	"LrpZ5yAFkQT9iqiZWHAieLo0HsjDy7F9rs/9+j4MSlS8Pp7gYFEnUTOaAdojuAW5JAU5cOT67K0QNnX2",
-	"89XVObHggOBXtYiCwVNucgivpyCRsqUcr3Mx1WQBXJOFFHwakkRIQsksR91WC1UU0KwBdVUsZB+sDnKc",
-	"LuhSEaMDTKc8nyM1rVK4fojohhTVGtznTQz0HhYV88SxQUE0PfcIm9BUwSqt4S5jEtQN4zcxXSq7gITm",
-	"qQ5GR+ix0Ds2xykPDg/wJ+P2Z6+J1IUUzendO+BTPQtGh0PTqPjZayCccbzMyEzDXD2kHy/xc7OxjJ/a",
-	"BlWvVEq63CSJbqAN1PugQD6SeM1a452YMm40hmFtqtEFC0bB/32krc/X+E+3ddS+aV1/6YWHg/u/NDGT",
-	"CZoIGa/3fu7eGG59TRWLCKKfV0Qg2sOHRlBbCFHOTt++aRkRR9RukIW3Nf2Dw9revGyYBzrHD23IBX7T",
-	"SPImSp+7mFmdkp6QrvOHkfcmMFQfshIS16JxeCvKf2c83qARPKxuIhO+1FovEgfHobOULhtEuBzkvNGu",
-	"lky+E7dXDgeu6H6V0cPAYGqPOJ44iiRRsOGdFpqm6xR4n88nIFFJz6mOZgh1i6CU8kxE2dHKFtglFb0X",
-	"kytnsmVDPC+yTq41T7EBjEggWpBMpKkNZJgmjWjAuIpNlkXTKZmyW4QT2rptIUoQz9MUO8L/LRaysea1",
-	"jq23uS0IXviCXjD8oTh1nbjFR3Rasvh2TOHxToOa+j2HHOKwCFCGVfSR7MWCQ1hEK0t8tR+ShLIUP1Bg",
-	"ILcSfB/JFFEeQZoi/q6ExQ6AkmJHsHa+DHDaroIwKBtvk6XLUgmsYAWLm26orgX+Y6qhpdkcng4Jy69S",
-	"Md3+ZcI4U7NHTuKT00A7CL9RVoYZqPNYViVgWdNabpOEJAuq6nvTpFzlY+lXKeQdNRdUrbZT0onnztL2",
-	"1QIUuI1Yn14Tm2xiitBnwyZJvCjshoX5xSlTnZVjEX0CWZwllSgseFs9D9fAgJ4V+qX6jDCuWGxj2Z9Z",
-	"tmb2Dx6EZNUk/NH+eXpOTP/VsR4ukOxRf3DDUWg4TDCYkglVzksMCeWxOQcxDvmd3q8pwQnjVC63aO2t",
-	"nhBd32+zisbtcKim0FQ0njMTMkQI2KSELOZcI4gEGhenJn87uQrJQjINxRPj5mhjQyFVQKhBYWROlyQW",
-	"ITGDFt/aH+XBwwrooMigpu8gdJNtmuVVk3E7yyyYNRbOwMN1W0T2qCZzoTTp9V+SaEYljTRItV93g+bL",
-	"G3Ty4zo/9fpNwLH0Rb5eXRcuymParKgHxvXhMGhyWVKq9A369Y/qvgD+67hdQsLumiFGwqTSHnVLYGA8",
-	"8hAhDOLLKWcoMLpZXT/RV9rqHhmtWPeRahqttgXlGpsEyzuAXtv67TrlO2mCwun7ei7dmeM28s6TfS1/",
-	"/0wnD9qjf4BULvq2EvTL2M1t9XIdFFFNUaH72lP9nlrNlAmlp7LmYVctp2Jrxzak7H9S5xM340Jm6oHg",
-	"kMA800sbDmS6KSzcMKPN01mhb/FhWCNPbUkeZdbpjXILUS6ZXl7aGD+OOUHf/ThHFbrmNqCdwA01BrOI",
-	"BRiHJK+9oiQDqYx6Pz4/tZ4/2YvhFlKRzYFbC2sPFlCucMiKFDOtMyTEBKgE2TyVY26iCOaUQik3QiLF",
-	"nFycnPz84fUNvr05vbz8cHJhJtg0pfokzGirs0AiMZ6IJiNrTgHM2R6o0J3kmj+MNVIhURHl5sGUKaNZ",
-	"kTYy54pIyKSI84hNUiBwB1GOvY458FsmBUcSKbJ3cXKi9tvkasbQ5Y9yfEyYzYRQjE8R1djMCWQ/mVvQ",
-	"hUDGBCSPz0/bYz7mp5owNJW2V2x8cXJiqLBXBg7KM4SwfqRQuV8q9CCT2h/zBdMzi7eonikTppyThIFZ",
-	"+v9cnr13P8yqveBoaWBwFsWyLAajcazGfDGj2qzCRIfInCk1KiFBypRBcfi5cyGsl2j+dXxv+XNtv5Uh",
-	"x0ktzEvgLoJMN7Q3yQhuerXzO0Xq53qjMTf0tlGvvfxrpGQfyTjmnqhYyrw23En26Ea+XznYZErlIFdY",
-	"f8zrA5EYslQscZg2cXQxMfEZVSZCbmLjI/Lbl7EJ+Y6DERl2hyEZF1EtfDIO2u32OMCnKDv2kQkkj4P7",
-	"39ompSFlEXCrn1223HGGKrDVb3cR4crUiZwadTqLxaJNzWuTR+Haqs670zcn7y9PTBs0ukwb/Ock8fj8",
-	"NPC0Z9Bt9+x3IgNOMxaMgkG72x7Y4OfMKDtzuo+72bHGb2rjUiXgPY1xprme/WKMmJ+l1u92H3mG51nv",
-	"oN/tH7Z6vVZ/cNXrj7rdUbf7z8Ba616ZUFjgf2uB3c/ds+4UbD4UV8VRuJd6NIFU8CnRwpxWDru9TSOU",
-	"dOjUzsvvw+DAEmV7o3rOkjFD+XyOyMqdPHtn07GZqvWOlfGJ0BxcY6Nq76xwb92/d0zpK/vZ1+3jx902",
-	"0ncO8JsXrW6/1e9t2eyIVRjW8vTNMOnTCvuuulzX99c+K+wEvIuDuVXg3cgkTmc+mRmG3cHDjaosvudg",
-	"n/8VuWxS/GQPrZXITRidSefbqP11xrJwsZmJbJTE0tBP1V0+ThGsnW0ddetcsHHDdxX98tCtKd12jf97",
-	"z6/H/h3sHxbHydXXR1E37kE/GdDh5CA6jF/Ay+SIdie9qB8PYJgc0MPJi+hlfATdZHdFWjsD3yYrxEAi",
-	"RC6Wv5zo7MDTXsrzf5C0WcI04phXHhkQshbH+hHspMs7X1h8bzF3CvaUYF0c35p3hTj6NQAf1+IcZnuY",
-	"cbgaMvd3zdsvvOdtx82olVcEbLjuPVzArfjk8oL+uBwytFPf3qLMNX0OlrJ0MdhTJGS5QZ0/wEPGbzBB",
-	"hAdU+QeLLZ6syQuchgg18E/HA5ft35oJqaA1MYftywrKGVDzGHVegbnvoM1RU/fD1dU+aSnbQKmbikF8",
-	"f3jBOHq4RVnd8ay61kD3PReY5+lyf7MwGFe9U5wNdb7gBt5vhMkmje2t+/ghhVpPQSs8+ipAsJKoVKXe",
-	"NyvgIkq4UQWvpKt0W0dFxspNu3X9pbshY6VBGW9D+3ctTU3ctUH3bwr+NvOyTT+kilBiz89arrSIXB1f",
-	"/ND6ttVgp9WU+Z51gSg4tXaUZyl+dXxhK4d+c0nE+N1vLqPZNx6mzZrApMxajc1Sgt7k1/uRXiarZfc6",
-	"G7015SOk17ew0srQICz+aN0Cv7UhJvcgY1lQZakGNhl11I96kwPoToZxPzmkA3iZ9OEo6sVd+mJyGB3E",
-	"QxgkfdqbdKOj+CW8SA7pwWQYDeI+9JIuPZo0njiPGhVMXcydaPsPn+CxVpnAO3qtHjNEhZL6o/uwXy0M",
-	"r6vIrJf9rYU57N7C8KmYevYhzx3qbuT8d2K62To0Tbz6pOOX5G7SydvX/k5Mf2jN+qaf1+q+0AZT7+Q8",
-	"ZdRE2msFTLjfdpt92ODeenyRuWzIRkY4LxINvyYaWpUxnP29SnsZmY52L3vaYoFdyUNV6tr+GqK7c7Jg",
-	"9PHa34KfgaZ6RqIZ2JITR1C1VBrmPj0d/e2JhSdphYfSoMdylpqyJaVFlkFsVL2Xu8F0CZhxjTAXtxC3",
-	"yXHJAq52VgKNzXGH6UItQCoy7B4hQFvZVtvujZniN5Hw5/VKNlqlgtilYtuxpH9DZl2DptyxQ5tLt5Kd",
-	"a3PlquxCU8ToAv2lFFS5h+GONYk7TqmsSSxkvixI3KmDJxQkmvzgDYWrjlOpcoXmNNEgvWO9PxtQ/g5u",
-	"o6ElocRmvRIhC3VIKg7YYgdWRWkNI9R39Sdz3FgyfOgquhPGISYXJyevXDGLTVIPXU2/LdGymG3v7M1p",
-	"cQ3Dvv1gTjlLQOkxL45lb0GypKqqzITUbfIaEiGhlnHq311g73cwChCfD7tHXrjWZmabk8pGpfhNgc8G",
-	"tfiZZc/iirp0aZdx6dWBvrHjtt4ylQnFdGOCC9WaRrM5cP3KJEQhqv/vcTDOu91BpKkpOUWeMA+g/Zll",
-	"4+DBStEfIv0VIn1m99OHe17KpHGAPxtP8GGx3urpOtZ1vu7WaNAZT5dVooiVK7ijkU5dmaem0zL0/ntu",
-	"Q6HOP3RpzyW/PJDCeR8+MDgrKj3LaoumUcs060ebM9hhDiYcxhRBALBpBkV+92PGtxn368Ofo+ZU7DNs",
-	"GqwoeKlGK/O4D/xqun73gWK69bGr0pxq/VoQ9cnqm6bZuLKbxun443d3Ol15JLR0UYePfzqQacq+PAzp",
-	"F7V8GwxZZF0/CkFel7VhyHlFLVi3LP3qPRZjmnK2xoL9DMXCZ8w/+4Es6mp3aFZl7XFYgNI2zXs3q1AG",
-	"CTbivOMyxrSYsbQOumTO1StCUyWsDx6jTfrbyRXZFHHa6Iq+E9MfkaY/eKQpxN1NqHRO3IwqMgHgpuRE",
-	"m4P5hxnOqZ8H4o91l/JHfOKbxCf+jdbje0cg7Bt335j6cSa3IvOOPL6sbxXmkos6FhZsDG6akmrlxapN",
-	"oLLImvcubzFDe8EDe9eOKN2flWGtTBaJ6VwQKXIN9raZXLtbe/5qIgJ3S3QTLGQicxFDmxyXd9iY6VRX",
-	"EdoQhRtkzBNkFnvYbQK0ZjBKXDibcDpnfGref7h41yaeA86cZ0bKxPnqyJKTszenY+7iHvWwh8sVb4x5",
-	"HNet7PnZ5VVBFlybo0lTYKMs/XztQNxKEkwz43iXk3a8m0nvn2JnV+8s+0OLX2+HFuXtad/rFPDCytCK",
-	"1IgkSRkHWyXAtCK+vi/kuXrWJNGWjR4r0p5Ae3W4LlXEXstmAxemWreUDFtDFZYFu2O+VrFbdFIe8Noi",
-	"CVeC4y7yMTUZ+Bj/uCQFAT3ZTUBHM1DtMffEdK+EqhuCn/tFCY5H5NGqaLtVhWNe0x8hqgon1+FKykxZ",
-	"dGInl4rpVrm1CUFbs9f+g64IbqpE3ynd7Yei+R65N4bzCUXf0uiYku/XC8oeVDKeodp+IqoyeypU3ne2",
-	"WkT2V0UcRn9FWGxLSFKiRc0u1lBKu0G+cD6bhOuHVfyzWcWVRIkV/th/gHvVRMw7ttvNvHtOpS4tluBa",
-	"0kjbu44ffXujBZTllaZjbjIPICYp+4QGZEnsbbh7SpAJfsLRpE1BK3vP94KT4d2dPVfj/o3aBp2awzGw",
-	"mHbMh/2+g54FuFV0WYDbjZNuk/fCP39zVzo0mbLLiZhbTfIUK/YsV8//kNAVCR32+7vMy7/I9Dmczc0G",
-	"pSYiforNRPgJNl7RfGPw6B9lQfzXBX5qFxG4ElP/+oHq1gH/YoFgKnrt/mH7ZbB+o0AwbA/avebK1d14",
-	"vFhbQ4zDvVLfIvep6BtVmyvBRXXReBMCYZrEkt2CasySqo9Su4Pg4/V9+KV2FcBHW/hodKIN/dnq4Y6J",
-	"67nO1+ptTk5Uqf+3oJVXznkoMH+Z2V5kY5UXtluHA409xIU1aVdnXJW1WD8ya55MjdO9ngynr3fyTvBp",
-	"ayWXA5RX0m9uHsD5qf3CtWDmGn1bkW/dHeUNVMR01sfy00uNa1f5c8oWAHi3zxY1VS5ptwnJRbmUwLWp",
-	"ZQhdmf+mkv2qR1PdsN6hy8HD9k6EfOJZHru/vv//AAAA//8=",
+	"7D1rb9s4tn+F0F1gE0B+O2nj4n5I28xM7naawEl3cLfOzdDSsc2tTGpIKo4b5L9fHJKSKFt2nEd3HuiX",
+	"NpFE8vDwvB/MXRCJeSo4cK2CwV2QUknnoEGa34YA51JEoNSnT6fv8UkMKpIs1UzwYBDgUyImRM+ApPbD",
+	"ZhAGcEvnaQLBIBjH/VeHB+N+ozeZjBv9TnfSODqkcWMSHfb641ddOh7HQRgwnCylehaEAadzHJllDN9I",
+	"+C1jEuJgoGUGYaCiGcwpQjIRck51+aVepjhOacn4NLi/v7eDQem3ImaQ72cIaUKXPwg5xweR4Bq4xh/n",
+	"WaJZSqVu4cyNmGqzDPBIxDgjLslwU8WoS7siTdOERRRR0vrK0pD4D0SkQTeUlkDn1Te3ja8sbSD2JSgF",
+	"cYAQl9v7m4RJMAj+q1WeT8u+Va0hwKc0ETQ22yi2WuLJPlGp4Mpu/C2NhxYZK7v2Ifq3wkO9K48Pv4wh",
+	"GPTb7TCYg1J0ihtGNAzIV5YS4FouyShoNlugo1ZKlVrEo4CAimgKytAFldGM3UB5QifD4dkw2HmzJ1IK",
+	"aTdZJb5THgkpIdLEnXMTJ30n+CRh0RP3eeTv01E02YWICVNEZpwzPn1DmFZEZDrNND6mN5QldJwAETwC",
+	"wsxDNzfEL4+XyxkQCUpkEldThAtNGCeUKE01ED2jmtAkEQt7Pj7yfhByzOIY+NOw1/Oxp8UX4ERFIgUy",
+	"CiRQJIxYgAXIAEDOzy4uvw0CIgkxcM1ookhCoy92qwIPQTqg8IlIQZptEQ4QK4OEU65BcprY+Z+AiIMq",
+	"uzA3H1Egb0ASMPN+A3aoWeaN2WUMmrIEaYFx88B9koip2fFHoX8QGY+fdur9J/MMEsLELPzi2PiYT032",
+	"hCRiwSEm4yWhXOgZSJIpkPtm70OAD2K6snMNt7qVJpRV9xxcXJ6ck06rOyA/DM9+JulSzwS/7l13OiNu",
+	"3nXx3fDTR0JT3ZiCJlkaI9ONsna7e2j/Ld4xrjRNEtJYkiiTyYinUtwuB+THk0sy0zodtFoxjJsxjBnl",
+	"TSGnLftjK2ZKq9ZYiC8LIeetUz6EBKgC0m23iYRIyBhi0jnodHu9tyMe+NisUZPr3GO23kAsFDRSmgIX",
+	"mkoNjyQWlD2ZugYep4LhiKBFU9Zy5NKyr1tx56gdvzrqNyj0241+b0wb9KhHG/1+3H0Fr4F2en2kFToN",
+	"BsF8eR3DhHFmAA+tHTAIdprjMap2Zds1KLvIIvxikiXJEqUsfle1ie7D4FKID1RO4UlM1qmI1swof+Tn",
+	"BGeUKNMtYydszjRaZP3uUf/o8FX36JCMlxrUt5GyJSDixoABJBJ8wqaZhJgo9tVBZBDwidNMz4RkX+GJ",
+	"kqbjIwEnQwlvh5HCAHrxjf7MlGJ8ioqD8RuasNjXLmjvzoDGzmL+5ZdfGsclZLBuMyPeaBRBikRiFgcz",
+	"yRYWtcjLzYinqaQKAaUinlNu1ACLwMhhCTSaGSuFapJxdjtotVoy4y37rfuvqUT05eVRfFyAIgFm2dhq",
+	"Y7KHBHVegXWfRJQjvGOwIEPsiMvx2lMx1O92K9bLDMjF27OfidKSapguc0vKt+aInjGVK9Ml6G9lyxkD",
+	"DQFYQJI00D1BbZZpDxcRlZJBjGYn6jkPsKbnWBgSPY4ikXH9TgLVEF+imWawlCRnk2DweTukbrAddR/e",
+	"ocJPQWrnYOl8tvVtKIgk6DdEzcSCE8GTpbGHmzWum+/OfHZzXhWfifG/IdLB/dV9mO/lIyzKfcSx0Qg0",
+	"OfdAm9BEQbgCLdymTIK6Zvw6pktl4Z7QLNHB4AhtOHrL5tk8GPQOD/BXxu2vnQIWtO2mIPGkrd96h4M+",
+	"AJ/qWTA47JtB+a+dtZ3iuYjUAsM0zNVDhOL2e4GjcPic8VM7rpycSkmXa1g04BXrrWPTx+UnBfKRqMx3",
+	"Xz33D2LKOMF3eMwp1WiiBoPg/z7Txtcr/KfdOGpeN67uOuFh7/5vQQ2GjFMpZLw++7l7QyZCkrdUsYig",
+	"UnhDBCpBfGhIp4GS++z0/buGITo0/YzA9Q6qe3BYOanXNXCg87Dj8Qzx09oD2IL3oZsfOJLY54DGc2bM",
+	"GjyMqxqAKrSwhhx0uHI378eTy5AsJNOQP4EbkEs9Q7UGiQJCDVrInC5JLEJi1s6/tb8UnpKN8DggcZUg",
+	"DMzcQehg3gJswaVV6omsLLqmuhLZQdO5odkc6ugiZ97HjGFx5VvG9WE/qGPmhCp9nalHgpQzwToNS5iw",
+	"23q5OGFSaRLNqKSRBqnyeJqVlyHRwpj0U84UEDSlXl6KbBUcJrhWlR6hf2CVkyi2uoXQc+nyfBLY+Tg3",
+	"HsxzmdpHjpmrgpo6JBRRhXVKEBys107UjKaAhGD4lORekxGiVawZ26Vusp8uL8+JdasIflWJyxqnfR1N",
+	"hfmzOuEvM6rJArgmCyn4NDTClZJZhiZhJeCb+/81rn2JdftgdZHjZEGXihjTyZcx1pa6eshMMKgo9+A+",
+	"rzuCIcBbquB07vZaRWnFzl5FA5joAbInw9Fok40zlugVY9Bj0rEQCVC0laqT1RBjzKYuQLsS2TFLnb4n",
+	"e2pGuweH+2QxA15aorUiIRYLjs6Z53LfbZZY1QXfUU0TMc3AqO4QdUNMGDdBj4ftNccO6wBsOAvnX/+D",
+	"8XgD5XmutIkgVjVQJKQJ0CMUaUKXtfqnXOe89tQLubmTAK1EBXSm1oVoGBjH10O6x2diMlGw4Z0Wmibr",
+	"ePiYzccgUSTMqY6M4s5DyKpZI/NW5ZTZVT57DlwByfaT8QI+VaStBXVqGEYCarBUJInVamZILcWaqE6d",
+	"KNN0SqbsBkle2/BKiCYdz5IEJ8L/Lb/aFNHaxDYwtC13lcdsvBzWQ+mlKn7zjyiS4SpaHsRuXZjgtwwy",
+	"iMM8qRCWGQOyFwsOYZ5hKMTAfkgmlCX4gQLjHSvB9xFTEeURJAm6yiXj2AWQa+wKVrcUSQk7FeqzfPAD",
+	"fOU44UUU+27Cq/gqEdPtX04YZ2r2SCC+OIG0myAw4stQBXUhhlVWWFbkmDsqIcmCquoJrZt3ljwfBb0q",
+	"jmN3QQblwO34dKy6M+c9m5kCdxzr4NURyybSeNA4M/lhp09sfCRPFFdpOhbRF5B5OriIGQTvy+fhmrOq",
+	"Z7m4KT8jjCsW21zUV5auuaUHDwYQSiD81f51ek7M/GVyHvdI9qi/uKErVCUmm0HJmCpn2ISE8tjkMU0c",
+	"7VbvV2TimHEql1uE+AM0d0nXT91sZMOhXNaphrPUxiaMfjDe/rokJ3tUk7lQmnS6rz0na79qtc6X12jG",
+	"xVX0d7qv6yWel3xfI43t5/H7YfFiqTTMz10lQxVmz+7fIke2M21pd7sRm4H4J0jlbOAV0ztl1zfly3WB",
+	"TzVFGvXDJOq3xMYeUqH0VFZiW+XIqdg6sQ1u+59Uj89BnHNTNSQdEpinemmNcqbrAtQ1EG0GZwWx+Ydh",
+	"BT2VLXmYWcc6niFEmWR6eWGzDbjmmCoWHWdI5muGkQJpDH8jA/LwmzG5ssorSlKQyrDg8fmpDbaRvRhu",
+	"IBHpHLgVGjbFgeSOS5aomGmdIiLGQCXIelCOuQncmXyJUm6FiRRzMjw5+enT22t8e316cfHpZGgArAOp",
+	"CoRZbRUKRBLjE1EXRjP5CJNoBBW67Kr5wUgMFRIVUW4eTJkyARzEjcy4IhJSKeIsYuMECNxClOGsIw78",
+	"hknBEUWK7A1PTtR+k1yi+xiLKMPH6Fgaccb4FAW1LeZA8pOZ1SMom42Pf3x+2hzxET/VhKE4s7Pi4OHJ",
+	"icHCXuEjFdmMsJrcKK1LFXpaQO2P+ILpmVUhVM+U8fznZMLAbP1/Ls4+ul/Mrr14QxHHQijybVm1QuNY",
+	"jfgCPTvchQnIkjlTalCI7YQpo5jwc2cbWSPY/Ovo3tLn2nkrg46TSuSEwG0Eqa4Zb+ojHHiVTKIi1Qzj",
+	"YMQNvm2geS97DpfsIxpH3GMVi5m3hjrJHt1I9yspVqZUBnKF9Ee8uhCJIU3EEpdpEocXE2aaUWWCTibc",
+	"NCC/3o1MFGUUDEi/3Q/JKJfq+GQUNJvNUYBPkXfsIxObGQX3vzZNmUHCIuBWPrsyvuMURWCj22wHYZDJ",
+	"xLGcGrRai8WiSc1rU9vgxqrWh9N3Jx8vTswY1IVMGx3tOPH4/DTwpGfQbnbsdyIFTlMWDIJes93s2XzD",
+	"zAg7U2qAp9my0Y6pdb6LkPZpjJDaMN/PJpTn18512+1HJhQ9jyfotruHjU6n0e1ddrqDdnvQbv8rsKHL",
+	"TlHsmMf6bTjS/bpz9tCPq25K1Ks8Pe/VRY0hEXxKtDAZ1H67s2mhAh2tSg7/PgwOLG62D6oWVBmFlM3n",
+	"aPq4bLiXL48NqNb6VyYNYjc3sGIC9dttw5JCQ9nMh01C4LTlOVtB8NBZf2DKZiTUM8/8826H7qcs8JtX",
+	"jXa30e1sIYyIlSF1ywLX/UmXlqH41RzM1f2VTzaPSQfkOd3VdEAtQTlJ+2TC6bd7Dw8qyxFfgtT+V2Sy",
+	"Tl2QPdRxIjNxRiZd4kXt1xGho6vNVGjt0I0UZ51Ki2m/Pnn5OAmzlrg+aldJZiN1PFKmFIn1uiLjNZ7p",
+	"vLyc/E+wTJiXLZRfH0XtuAPdSY/2xwfRYfwKXk+OaHvcibpxD/qTA3o4fhW9jo+gPXm0oK5UXmzjL2KM",
+	"L7SRLE06dtuBD7x67z8Rh1rE1FpMbzw0oHGcV5FE8Eg2tWdepy1adyy+tx5AAjYkW8vD783rnIf9honP",
+	"a9Frc4rMeIA1PQ67djjkic1tBSgo91fYsb/uzgzhRnxxJVN/XELqW9C3jyiKll+C8ixejDEsJmS5QVO8",
+	"AKlZK2Zwt4ua+GQtoSdridy4RMs68AtpAtc40ZgJqaAxNnU5y9L+NCbYE1RFaYH+DpoCtUA3XN30c3a0",
+	"zaB2EBmr9A/PTUcPjyjaZl5Ujhu3Y88VEPFkuf84w975QTkDmZhEKw/tt+7wqO832vhDsBn+9+77h2R1",
+	"NemdRy/KYMhKnUNZ+l8v2/OikI3SfaUart04ygvirpuNq7v2hoK4Gjm/zVW5bWhqyk1q1Mqm+HM9xduC",
+	"B6oIJTb90XCdXeTyePhdodhRvZ12U1SYVNkmp9RKJsZi/PJ4aBu3fnWl2/jdr66O3NdLEmBgB+7gKluG",
+	"SpjVRFu5CF3l5zvJXm2NZYcqmb037S2k07WGr+WxXpj/0LgBfmPDbe5BytKgrJsJbHnMoBt1xgfQHvfj",
+	"7uSQ9uD1pAtHUSdu01fjw+gg7kNv0qWdcTs6il/Dq8khPRj3o17chc6kTY/GtTnFQa0MqooBx/r+wye4",
+	"45XypB3dcY9eolyO/dGd82fzy9syUO2V5Wth0plP5YlETD0Vk2XOJ9jEHB/EdLOCqdtY+Ulrpbt6k2Tf",
+	"jh7Xv/Zd/FZI47zSwIbKnHop4YRRk56otKDhwdvz3l+lHffJDtSTuvxqLbl4KdjnhpjLRpWzf5Qp14GZ",
+	"aGcz14Nng1hxrS1lb3PzOafjspDB4POVf1Y/AU30jEQzsK1FDvPKQDcgM/M6uCpx7A7M5oU8Hs1dqhrx",
+	"mLHEtKkpLdIUYqNEvBp4pguDHvcKc3EDcZMcFzTjmqbxsE1SyUyhFiAV6beP0DRckwyOtd8ZKL+VbHhZ",
+	"F2qj1stRXgjGHe912FChVSNpd5zQ1mStFH3agquyUM00+rqMSsEZZRlbuGMz6o4gFc2ouZQoOlF3muBp",
+	"naim5nRD764jWarcVQN0okF6WdS/mq3+O/i3BpeEEltDSYTM5SMpiWBnDbISJlrjtTUjpHrmP5jcb8ER",
+	"oev4nzAOMRmenLxxxfq2ODp0dz7YqnVrMe6dvTvNr+nYtx/MKWcTUHrE8xz5DUg2KZttUyF1k7yFiZBQ",
+	"qWv077aw938YOYnP++0jL6JtC4FN2niT7PzWltUG6fmVpS/iMbsCXVfX5zUJv7PrNt4zlQrFdG3NEdWa",
+	"RrM5cP3GlI6hc/Hfo2CUtdu9SFPTj4yUYR5A8ytLR8GDbcTf2f4ZbH9mz9M3Jr1KQ+OnfzUO6VONx9wS",
+	"fcAhd6TtXPKtQa0znizL2h7LfXBLI524HmFNp0Vy4rfMRoGdG+vqbwt6eqAy8j58YHGWt8gULQB1qxb1",
+	"vk/RirADGCawxxRBU2ITEHmt8SNBsDXg6xCco5RV7CtsWi9vxygXLGqKD/w+5G77gTbk9bXLxpESBVoQ",
+	"9cVKpTpoXFNILTj++u2dslCPtFNdiOTzX85iNa1JnkHqN1t8G4M0L2l+lDl6VXQuIeXlnUrtojGp8wSD",
+	"1bRc1V77kCJn+LT5V09xo9B2+cWy4pLDApS2ncAvoD6KQMZGm/G4iJYtZiypGnAy4+oNoYkS1v2PUbP9",
+	"eHJJNoXHtnm/H8T0e1jsTxEWC/GYJ1Q6v3FGFRkDcHNtgDaVDs8kSyfEHg6pVr3c74GTbxU4+Q9qoj9A",
+	"aMS+cVfhqe/5yhXJ4NDjS4Sns3xBZS1rgmyMzZrOYuXF5k2cNW+t8PrsDVxeUMNeDSUKh2xlWcuzefcC",
+	"F0SKTIO9HCnT7pKpv5tIxe0SHRNrnpG5iKFJjosrlww45RWaNnTiFhnxCVKSrRIw8WWzGCUuNk84nTM+",
+	"Ne8/DT80iRcSYM5XJEV3RZnr5eTs3emIu3hMNRzjGgpqYzHHVY19fnZxmaMF9+ZwsiHgUnQ9vnU240rR",
+	"UT1hebfrtqpX694/UWev3rX3h2bSzg4jilv/fq8k6dAy0wr7iMkkYRxsTwnTiviKocL15YsdYperHPhY",
+	"zvf43mtTdaU49rJBG3ExzawFA9l+vLDoZx3xtYbWfJIiO24bblw7l7tnxfT34GP84YLk6PVYfAI6moFq",
+	"jrjHzXuFdbwhdruft3N5RzBYlQBuV+GIV8RMiBLFsX+4UpJUNDBZ4BIxfYi9bWXW1qLCP9c92HXt2jtV",
+	"IH6XR79TkZNhAULR6TWiqGCA9S7FZ8oiT+1tTw+r1GbGiotuVvsW/66I8wjeEBbbXqWEaFHRshWbp1nP",
+	"hgjSJh78rmP/mjp2pd5khVD2n0XkaizmLbvoZhI/p1IX+k9wLWmk7cXgj77h1FqxxbW/I26qNiAmCfuC",
+	"6mhJ7P3ae0qQMX7CUUFOQSt7Kf6Ck/7trU0ycv/6eWMSm0whWEN6xPvdrrN3c4ta0WVuUW8Eukk+Cj8Z",
+	"6S6E2KAYL8ZibiXSU3TiS/21hu+MvM7I/W53F7j8W39fwg/erJ4qvLLKtMiHu/Crd+vDlhKxfxb3Ojwv",
+	"dFW5T8N1Svu3aJSXZ/j3YwRT0Wl2D5uvg/WLMYJ+s9fs1DdgP6boLN9hTaDGvVLfotQsnxuloesnRwlT",
+	"e60HYZrEkt2A2lqUVl2tcrHG56v78K5yv8Vn255rxKmNZtqW+JaJU7pFVsW3q49DQB3Wm166tArQev7P",
+	"NKtkUgLXth0j9xnstQt5NrS8tzBvoKm2Z9QkNWsuXqgZ7vqj1scPT05UoS+3GIFvnHOW+1RFZ0Ze01f8",
+	"wQPr0KF9BHGufT2QVrTrrhBV+H51OsP36zN9EHzaWCkJAuVdxGHuC0FI1X5+IMz8PQ57j4Z1LNXqankE",
+	"bn1BvxTaeNKl+6xsP4t3faM/pS2Lvr+6//8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

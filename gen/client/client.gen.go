@@ -18,139 +18,125 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AccountRole.
+const (
+	AccountRoleAdmin AccountRole = "admin"
+	AccountRoleUser  AccountRole = "user"
+)
+
+// Valid indicates whether the value is a known member of the AccountRole enum.
+func (e AccountRole) Valid() bool {
+	switch e {
+	case AccountRoleAdmin:
+		return true
+	case AccountRoleUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AccountScope.
+const (
+	AccountScopeAdmin AccountScope = "admin"
+	AccountScopeRead  AccountScope = "read"
+	AccountScopeWrite AccountScope = "write"
+)
+
+// Valid indicates whether the value is a known member of the AccountScope enum.
+func (e AccountScope) Valid() bool {
+	switch e {
+	case AccountScopeAdmin:
+		return true
+	case AccountScopeRead:
+		return true
+	case AccountScopeWrite:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ErrorType.
 const (
-	ERROR ErrorType = "ERROR"
+	ErrorTypeERROR ErrorType = "ERROR"
 )
 
 // Valid indicates whether the value is a known member of the ErrorType enum.
 func (e ErrorType) Valid() bool {
 	switch e {
-	case ERROR:
+	case ErrorTypeERROR:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ProcessKind.
+// Defines values for ReeProcessKind.
 const (
-	Recording ProcessKind = "recording"
-	Replay    ProcessKind = "replay"
+	ReeProcessKindRecording ReeProcessKind = "recording"
+	ReeProcessKindReplay    ReeProcessKind = "replay"
 )
 
-// Valid indicates whether the value is a known member of the ProcessKind enum.
-func (e ProcessKind) Valid() bool {
+// Valid indicates whether the value is a known member of the ReeProcessKind enum.
+func (e ReeProcessKind) Valid() bool {
 	switch e {
-	case Recording:
+	case ReeProcessKindRecording:
 		return true
-	case Replay:
+	case ReeProcessKindReplay:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ProcessState.
+// Defines values for ReeProcessState.
 const (
-	Cancelled ProcessState = "cancelled"
-	Failed    ProcessState = "failed"
-	Processed ProcessState = "processed"
-	Queued    ProcessState = "queued"
-	Running   ProcessState = "running"
+	ReeProcessStateCancelled ReeProcessState = "cancelled"
+	ReeProcessStateFailed    ReeProcessState = "failed"
+	ReeProcessStateProcessed ReeProcessState = "processed"
+	ReeProcessStateQueued    ReeProcessState = "queued"
+	ReeProcessStateRunning   ReeProcessState = "running"
 )
 
-// Valid indicates whether the value is a known member of the ProcessState enum.
-func (e ProcessState) Valid() bool {
+// Valid indicates whether the value is a known member of the ReeProcessState enum.
+func (e ReeProcessState) Valid() bool {
 	switch e {
-	case Cancelled:
+	case ReeProcessStateCancelled:
 		return true
-	case Failed:
+	case ReeProcessStateFailed:
 		return true
-	case Processed:
+	case ReeProcessStateProcessed:
 		return true
-	case Queued:
+	case ReeProcessStateQueued:
 		return true
-	case Running:
+	case ReeProcessStateRunning:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for Role.
+// Defines values for SystemVersionDatabase.
 const (
-	RoleAdmin Role = "admin"
-	RoleUser  Role = "user"
+	SystemVersionDatabasePostgres SystemVersionDatabase = "postgres"
+	SystemVersionDatabaseSqlite   SystemVersionDatabase = "sqlite"
 )
 
-// Valid indicates whether the value is a known member of the Role enum.
-func (e Role) Valid() bool {
+// Valid indicates whether the value is a known member of the SystemVersionDatabase enum.
+func (e SystemVersionDatabase) Valid() bool {
 	switch e {
-	case RoleAdmin:
+	case SystemVersionDatabasePostgres:
 		return true
-	case RoleUser:
+	case SystemVersionDatabaseSqlite:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for Scope.
-const (
-	ScopeAdmin Scope = "admin"
-	ScopeRead  Scope = "read"
-	ScopeWrite Scope = "write"
-)
-
-// Valid indicates whether the value is a known member of the Scope enum.
-func (e Scope) Valid() bool {
-	switch e {
-	case ScopeAdmin:
-		return true
-	case ScopeRead:
-		return true
-	case ScopeWrite:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for VersionDatabase.
-const (
-	Postgres VersionDatabase = "postgres"
-	Sqlite   VersionDatabase = "sqlite"
-)
-
-// Valid indicates whether the value is a known member of the VersionDatabase enum.
-func (e VersionDatabase) Valid() bool {
-	switch e {
-	case Postgres:
-		return true
-	case Sqlite:
-		return true
-	default:
-		return false
-	}
-}
-
-// BaseImage defines model for BaseImage.
-type BaseImage struct {
-	// Available Whether the image is built on this server.
-	Available   *bool   `json:"available,omitempty"`
-	Description *string `json:"description,omitempty"`
-
-	// Digest Image ID (sha256) when available.
-	Digest           *string `json:"digest,omitempty"`
-	DownloadEndpoint string  `json:"download_endpoint"`
-
-	// Name Catalogue name, used in FROM.
-	Name string `json:"name"`
-}
-
-// CreatedToken defines model for CreatedToken.
-type CreatedToken struct {
+// AccountCreatedToken defines model for AccountCreatedToken.
+type AccountCreatedToken struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	ExpiresAt  time.Time  `json:"expires_at"`
 	Id         int64      `json:"id"`
@@ -158,11 +144,55 @@ type CreatedToken struct {
 	Name       string     `json:"name"`
 
 	// Prefix The first characters of the secret, to recognise it.
-	Prefix string  `json:"prefix"`
-	Scopes []Scope `json:"scopes"`
+	Prefix string         `json:"prefix"`
+	Scopes []AccountScope `json:"scopes"`
 
 	// Token The secret; shown only once.
 	Token string `json:"token"`
+}
+
+// AccountNewToken defines model for AccountNewToken.
+type AccountNewToken struct {
+	ExpiresInDays *int           `json:"expires_in_days,omitempty"`
+	Name          string         `json:"name"`
+	Scopes        []AccountScope `json:"scopes"`
+}
+
+// AccountNewUser defines model for AccountNewUser.
+type AccountNewUser struct {
+	// Name Login name.
+	Name string `json:"name"`
+
+	// Password Password for Basic auth; omit for token- or OIDC-only users.
+	Password *string      `json:"password,omitempty"`
+	Role     *AccountRole `json:"role,omitempty"`
+}
+
+// AccountRole defines model for AccountRole.
+type AccountRole string
+
+// AccountScope read allows GET, write allows everything else a user may do, admin allows admin operations.
+type AccountScope string
+
+// AccountToken defines model for AccountToken.
+type AccountToken struct {
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	Id         int64      `json:"id"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	Name       string     `json:"name"`
+
+	// Prefix The first characters of the secret, to recognise it.
+	Prefix string         `json:"prefix"`
+	Scopes []AccountScope `json:"scopes"`
+}
+
+// AccountUser defines model for AccountUser.
+type AccountUser struct {
+	CreatedAt time.Time   `json:"created_at"`
+	Id        int64       `json:"id"`
+	Name      string      `json:"name"`
+	Role      AccountRole `json:"role"`
 }
 
 // Error The one error shape of every endpoint.
@@ -184,44 +214,35 @@ type Error struct {
 // ErrorType Always ERROR.
 type ErrorType string
 
-// NewToken defines model for NewToken.
-type NewToken struct {
-	ExpiresInDays *int    `json:"expires_in_days,omitempty"`
-	Name          string  `json:"name"`
-	Scopes        []Scope `json:"scopes"`
-}
+// ReeBaseImage defines model for ReeBaseImage.
+type ReeBaseImage struct {
+	// Available Whether the image is built on this server.
+	Available   *bool   `json:"available,omitempty"`
+	Description *string `json:"description,omitempty"`
 
-// NewUser defines model for NewUser.
-type NewUser struct {
-	// Name Login name.
+	// Digest Image ID (sha256) when available.
+	Digest           *string `json:"digest,omitempty"`
+	DownloadEndpoint string  `json:"download_endpoint"`
+
+	// Name Catalogue name, used in FROM.
 	Name string `json:"name"`
-
-	// Password Password for Basic auth; omit for token- or OIDC-only users.
-	Password *string `json:"password,omitempty"`
-	Role     *Role   `json:"role,omitempty"`
 }
 
-// Ping defines model for Ping.
-type Ping struct {
-	Message string `json:"message"`
-	Status  string `json:"status"`
-}
+// ReeProcessKind What the process does.
+type ReeProcessKind string
 
-// ProcessKind What the process does.
-type ProcessKind string
-
-// ProcessPage defines model for ProcessPage.
-type ProcessPage struct {
-	Items  []ProcessStatus `json:"items"`
-	Limit  int             `json:"limit"`
-	Offset int             `json:"offset"`
+// ReeProcessPage defines model for ReeProcessPage.
+type ReeProcessPage struct {
+	Items  []ReeProcessStatus `json:"items"`
+	Limit  int                `json:"limit"`
+	Offset int                `json:"offset"`
 
 	// Total Number of matching processes.
 	Total int `json:"total"`
 }
 
-// ProcessStarted defines model for ProcessStarted.
-type ProcessStarted struct {
+// ReeProcessStarted defines model for ReeProcessStarted.
+type ReeProcessStarted struct {
 	// StatusEndpoint Where to poll the status.
 	StatusEndpoint string `json:"status_endpoint"`
 
@@ -232,32 +253,32 @@ type ProcessStarted struct {
 	Uuid openapi_types.UUID `json:"uuid"`
 }
 
-// ProcessState queued, running, processed (done, output available), failed (see reason) or cancelled.
-type ProcessState string
+// ReeProcessState queued, running, processed (done, output available), failed (see reason) or cancelled.
+type ReeProcessState string
 
-// ProcessStatus defines model for ProcessStatus.
-type ProcessStatus struct {
+// ReeProcessStatus defines model for ReeProcessStatus.
+type ReeProcessStatus struct {
 	CreatedAt           time.Time  `json:"created_at"`
 	DownloadEndpoint    string     `json:"download_endpoint"`
 	DownloadLogEndpoint string     `json:"download_log_endpoint"`
 	FinishedAt          *time.Time `json:"finished_at,omitempty"`
 
 	// Kind What the process does.
-	Kind ProcessKind `json:"kind"`
+	Kind ReeProcessKind `json:"kind"`
 
 	// Reason Why the process failed or was cancelled.
 	Reason    *string    `json:"reason,omitempty"`
 	StartedAt *time.Time `json:"started_at,omitempty"`
 
 	// Status queued, running, processed (done, output available), failed (see reason) or cancelled.
-	Status         ProcessState       `json:"status"`
+	Status         ReeProcessState    `json:"status"`
 	StatusEndpoint string             `json:"status_endpoint"`
 	Tag            *string            `json:"tag"`
 	Uuid           openapi_types.UUID `json:"uuid"`
 }
 
-// RecordingCreateForm defines model for RecordingCreateForm.
-type RecordingCreateForm struct {
+// ReeRecordingCreateForm defines model for ReeRecordingCreateForm.
+type ReeRecordingCreateForm struct {
 	// Dockerfile Path of the Dockerfile inside the zip.
 	Dockerfile *string `json:"dockerfile,omitempty"`
 
@@ -267,68 +288,47 @@ type RecordingCreateForm struct {
 	// Tag Optional tag for the started process (at most 128 characters).
 	//
 	// Example: my_build
-	Tag *Tag `json:"tag,omitempty"`
+	Tag *ReeTag `json:"tag,omitempty"`
 }
 
-// Role defines model for Role.
-type Role string
-
-// Scope read allows GET, write allows everything else a user may do, admin allows admin operations.
-type Scope string
-
-// Tag Optional tag for the started process (at most 128 characters).
+// ReeTag Optional tag for the started process (at most 128 characters).
 //
 // Example: my_build
-type Tag = string
+type ReeTag = string
 
-// Token defines model for Token.
-type Token struct {
-	CreatedAt  time.Time  `json:"created_at"`
-	ExpiresAt  time.Time  `json:"expires_at"`
-	Id         int64      `json:"id"`
-	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
-	Name       string     `json:"name"`
-
-	// Prefix The first characters of the secret, to recognise it.
-	Prefix string  `json:"prefix"`
-	Scopes []Scope `json:"scopes"`
-}
-
-// UploadForm defines model for UploadForm.
-type UploadForm struct {
+// ReeUploadForm defines model for ReeUploadForm.
+type ReeUploadForm struct {
 	// File ZIP file.
 	File openapi_types.File `json:"file"`
 
 	// Tag Optional tag for the started process (at most 128 characters).
 	//
 	// Example: my_build
-	Tag *Tag `json:"tag,omitempty"`
+	Tag *ReeTag `json:"tag,omitempty"`
 }
 
-// User defines model for User.
-type User struct {
-	CreatedAt time.Time `json:"created_at"`
-	Id        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Role      Role      `json:"role"`
+// SystemPing defines model for SystemPing.
+type SystemPing struct {
+	Message string `json:"message"`
+	Status  string `json:"status"`
 }
 
-// Version defines model for Version.
-type Version struct {
-	ApiVersion string          `json:"api_version"`
-	Database   VersionDatabase `json:"database"`
-	GoVersion  string          `json:"go_version"`
+// SystemVersion defines model for SystemVersion.
+type SystemVersion struct {
+	ApiVersion string                `json:"api_version"`
+	Database   SystemVersionDatabase `json:"database"`
+	GoVersion  string                `json:"go_version"`
 
 	// PodmanVersion Version of the Podman service, empty when it cannot be reached.
 	PodmanVersion *string `json:"podman_version,omitempty"`
 	Version       string  `json:"version"`
 }
 
-// VersionDatabase defines model for Version.Database.
-type VersionDatabase string
+// SystemVersionDatabase defines model for SystemVersion.Database.
+type SystemVersionDatabase string
 
-// ProcessUUID defines model for ProcessUUID.
-type ProcessUUID = openapi_types.UUID
+// ReeProcessUUID defines model for ReeProcessUUID.
+type ReeProcessUUID = openapi_types.UUID
 
 // BadRequest The one error shape of every endpoint.
 type BadRequest = Error
@@ -357,16 +357,16 @@ type Unavailable = Error
 // Unprocessable The one error shape of every endpoint.
 type Unprocessable = Error
 
-// ProcessListParams defines parameters for ProcessList.
-type ProcessListParams struct {
+// ReeProcessListParams defines parameters for ReeProcessList.
+type ReeProcessListParams struct {
 	// Tag Only processes with exactly this tag.
 	Tag *string `form:"tag,omitempty" json:"tag,omitempty"`
 
 	// Status Only processes in this status.
-	Status *ProcessState `form:"status,omitempty" json:"status,omitempty"`
+	Status *ReeProcessState `form:"status,omitempty" json:"status,omitempty"`
 
 	// Kind Only processes of this kind.
-	Kind *ProcessKind `form:"kind,omitempty" json:"kind,omitempty"`
+	Kind *ReeProcessKind `form:"kind,omitempty" json:"kind,omitempty"`
 
 	// Limit Page size.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
@@ -375,23 +375,23 @@ type ProcessListParams struct {
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
-// AuthCreateTokenJSONRequestBody defines body for AuthCreateToken for application/json ContentType.
-type AuthCreateTokenJSONRequestBody = NewToken
+// AccountCreateTokenJSONRequestBody defines body for AccountCreateToken for application/json ContentType.
+type AccountCreateTokenJSONRequestBody = AccountNewToken
 
-// AuthCreateUserJSONRequestBody defines body for AuthCreateUser for application/json ContentType.
-type AuthCreateUserJSONRequestBody = NewUser
+// AccountCreateUserJSONRequestBody defines body for AccountCreateUser for application/json ContentType.
+type AccountCreateUserJSONRequestBody = AccountNewUser
 
-// RecordingBuildMultipartRequestBody defines body for RecordingBuild for multipart/form-data ContentType.
-type RecordingBuildMultipartRequestBody = UploadForm
+// ReeRecordingBuildMultipartRequestBody defines body for ReeRecordingBuild for multipart/form-data ContentType.
+type ReeRecordingBuildMultipartRequestBody = ReeUploadForm
 
-// RecordingCreateMultipartRequestBody defines body for RecordingCreate for multipart/form-data ContentType.
-type RecordingCreateMultipartRequestBody = RecordingCreateForm
+// ReeRecordingCreateMultipartRequestBody defines body for ReeRecordingCreate for multipart/form-data ContentType.
+type ReeRecordingCreateMultipartRequestBody = ReeRecordingCreateForm
 
-// ReplayCreateMultipartRequestBody defines body for ReplayCreate for multipart/form-data ContentType.
-type ReplayCreateMultipartRequestBody = UploadForm
+// ReeReplayCreateMultipartRequestBody defines body for ReeReplayCreate for multipart/form-data ContentType.
+type ReeReplayCreateMultipartRequestBody = ReeUploadForm
 
-// SbomDefineMultipartRequestBody defines body for SbomDefine for multipart/form-data ContentType.
-type SbomDefineMultipartRequestBody = UploadForm
+// ReeSbomDefineMultipartRequestBody defines body for ReeSbomDefine for multipart/form-data ContentType.
+type ReeSbomDefineMultipartRequestBody = ReeUploadForm
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -467,102 +467,102 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
-	// AuthMe The authenticated user
+	// AccountMe The authenticated user
 	//
-	// Corresponds with GET /api/auth/me (the `AuthMe` operationId).
-	AuthMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /api/auth/me (the `AccountMe` operationId).
+	AccountMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AuthListTokens Your personal API tokens (without their secrets)
+	// AccountListTokens Your personal API tokens (without their secrets)
 	//
-	// Corresponds with GET /api/auth/tokens (the `AuthListTokens` operationId).
-	AuthListTokens(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /api/auth/tokens (the `AccountListTokens` operationId).
+	AccountListTokens(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AuthCreateTokenWithBody Create a personal API token; its secret is shown once
+	// AccountCreateTokenWithBody Create a personal API token; its secret is shown once
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with POST /api/auth/tokens (the `AuthCreateToken` operationId).
-	AuthCreateTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /api/auth/tokens (the `AccountCreateToken` operationId).
+	AccountCreateTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AuthCreateToken Create a personal API token; its secret is shown once
+	// AccountCreateToken Create a personal API token; its secret is shown once
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with POST /api/auth/tokens (the `AuthCreateToken` operationId).
-	AuthCreateToken(ctx context.Context, body AuthCreateTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /api/auth/tokens (the `AccountCreateToken` operationId).
+	AccountCreateToken(ctx context.Context, body AccountCreateTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AuthDeleteToken Revoke one of your personal API tokens
+	// AccountDeleteToken Revoke one of your personal API tokens
 	//
-	// Corresponds with DELETE /api/auth/tokens/{id} (the `AuthDeleteToken` operationId).
-	AuthDeleteToken(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with DELETE /api/auth/tokens/{id} (the `AccountDeleteToken` operationId).
+	AccountDeleteToken(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AuthCreateUserWithBody Create a user (admin only)
+	// AccountCreateUserWithBody Create a user (admin only)
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with POST /api/auth/users (the `AuthCreateUser` operationId).
-	AuthCreateUserWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /api/auth/users (the `AccountCreateUser` operationId).
+	AccountCreateUserWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AuthCreateUser Create a user (admin only)
+	// AccountCreateUser Create a user (admin only)
 	//
 	// Takes a body of the `application/json` content type.
 	//
-	// Corresponds with POST /api/auth/users (the `AuthCreateUser` operationId).
-	AuthCreateUser(ctx context.Context, body AuthCreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /api/auth/users (the `AccountCreateUser` operationId).
+	AccountCreateUser(ctx context.Context, body AccountCreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ImageDownload Download a base image as a TAR that `podman load` accepts
+	// ReeImageDownload Download a base image as a TAR that `podman load` accepts
 	//
-	// Corresponds with GET /api/image/download/{name} (the `ImageDownload` operationId).
-	ImageDownload(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /api/image/download/{name} (the `ReeImageDownload` operationId).
+	ReeImageDownload(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ImageList Base images available to FROM
+	// ReeImageList Base images available to FROM
 	//
-	// Corresponds with GET /api/image/list (the `ImageList` operationId).
-	ImageList(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /api/image/list (the `ReeImageList` operationId).
+	ReeImageList(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// LogDownload Plain-text log of a process (alias of /api/process/log/{uuid})
+	// ReeLogDownload Plain-text log of a process (alias of /api/process/log/{uuid})
 	//
-	// Corresponds with GET /api/log/download/{uuid} (the `LogDownload` operationId).
-	LogDownload(ctx context.Context, uuid ProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /api/log/download/{uuid} (the `ReeLogDownload` operationId).
+	ReeLogDownload(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// Ping Health check
+	// SystemPing Health check
 	//
-	// Corresponds with GET /api/ping (the `Ping` operationId).
-	Ping(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /api/ping (the `SystemPing` operationId).
+	SystemPing(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ProcessCancel Cancel a queued or running process
+	// ReeProcessCancel Cancel a queued or running process
 	//
 	// The build is stopped and everything it created is removed. A process that already ended answers 409.
 	//
-	// Corresponds with POST /api/process/cancel/{uuid} (the `ProcessCancel` operationId).
-	ProcessCancel(ctx context.Context, uuid ProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /api/process/cancel/{uuid} (the `ReeProcessCancel` operationId).
+	ReeProcessCancel(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ProcessDownload Output of a processed process as a zip
+	// ReeProcessDownload Output of a processed process as a zip
 	//
 	// For a recording, the defined REE; for a replay, the rebuilt image (OCI archive), the manifest
 	// and the verification report. Before the process is processed the answer is 409 with its status.
 	//
-	// Corresponds with GET /api/process/download/{uuid} (the `ProcessDownload` operationId).
-	ProcessDownload(ctx context.Context, uuid ProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /api/process/download/{uuid} (the `ReeProcessDownload` operationId).
+	ReeProcessDownload(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ProcessList List your processes, newest first
+	// ReeProcessList List your processes, newest first
 	//
-	// Corresponds with GET /api/process/list (the `ProcessList` operationId).
-	ProcessList(ctx context.Context, params *ProcessListParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /api/process/list (the `ReeProcessList` operationId).
+	ReeProcessList(ctx context.Context, params *ReeProcessListParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ProcessLog Plain-text log of a process, as far as it has been written
+	// ReeProcessLog Plain-text log of a process, as far as it has been written
 	//
 	// Available while the process runs; also served as GET /api/log/download/{uuid}.
 	//
-	// Corresponds with GET /api/process/log/{uuid} (the `ProcessLog` operationId).
-	ProcessLog(ctx context.Context, uuid ProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /api/process/log/{uuid} (the `ReeProcessLog` operationId).
+	ReeProcessLog(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ProcessStatus Status of a process
+	// ReeProcessStatus Status of a process
 	//
-	// Corresponds with GET /api/process/status/{uuid} (the `ProcessStatus` operationId).
-	ProcessStatus(ctx context.Context, uuid ProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /api/process/status/{uuid} (the `ReeProcessStatus` operationId).
+	ReeProcessStatus(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// RecordingBuildWithBody Rebuild a defined REE offline from its recording
+	// ReeRecordingBuildWithBody Rebuild a defined REE offline from its recording
 	//
 	// Starts a process that rebuilds the image of a defined REE (the output of /api/recording/create)
 	// with no route out but reehub's proxy in replay mode. A request that is not in the recording
@@ -571,10 +571,10 @@ type ClientInterface interface {
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with POST /api/recording/build (the `RecordingBuild` operationId).
-	RecordingBuildWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /api/recording/build (the `ReeRecordingBuild` operationId).
+	ReeRecordingBuildWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// RecordingCreateWithBody Define a new REE with the recording strategy
+	// ReeRecordingCreateWithBody Define a new REE with the recording strategy
 	//
 	// Starts a process that builds the Dockerfile of the uploaded project zip with Podman, starting
 	// FROM a base image of the catalogue, and records every HTTP and HTTPS response the build fetches.
@@ -583,19 +583,19 @@ type ClientInterface interface {
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with POST /api/recording/create (the `RecordingCreate` operationId).
-	RecordingCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /api/recording/create (the `ReeRecordingCreate` operationId).
+	ReeRecordingCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ReplayCreateWithBody Rebuild a defined REE offline (alias of /api/recording/build)
+	// ReeReplayCreateWithBody Rebuild a defined REE offline (alias of /api/recording/build)
 	//
 	// The spelling used in the REE document's example; identical to POST /api/recording/build.
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with POST /api/replay/create (the `ReplayCreate` operationId).
-	ReplayCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /api/replay/create (the `ReeReplayCreate` operationId).
+	ReeReplayCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// SbomDefineWithBody Define a new REE with the SBOM strategy
+	// ReeSbomDefineWithBody Define a new REE with the SBOM strategy
 	//
 	// Part of the contract; the SBOM strategy is not available on this server yet. The upload is
 	// checked like any other (so bad input gets its own 4xx), then the request is answered with
@@ -603,20 +603,20 @@ type ClientInterface interface {
 	//
 	// Takes any type of body and a specified content type.
 	//
-	// Corresponds with POST /api/sbom/define (the `SbomDefine` operationId).
-	SbomDefineWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with POST /api/sbom/define (the `ReeSbomDefine` operationId).
+	ReeSbomDefineWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// Version Versions of reehub and of the Podman service it drives
+	// SystemVersion Versions of reehub and of the Podman service it drives
 	//
-	// Corresponds with GET /api/version (the `Version` operationId).
-	Version(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	// Corresponds with GET /api/version (the `SystemVersion` operationId).
+	SystemVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
-// AuthMe The authenticated user
+// AccountMe The authenticated user
 //
-// Corresponds with GET /api/auth/me (the `AuthMe` operationId).
-func (c *Client) AuthMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAuthMeRequest(c.Server)
+// Corresponds with GET /api/auth/me (the `AccountMe` operationId).
+func (c *Client) AccountMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAccountMeRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -627,11 +627,11 @@ func (c *Client) AuthMe(ctx context.Context, reqEditors ...RequestEditorFn) (*ht
 	return c.Client.Do(req)
 }
 
-// AuthListTokens Your personal API tokens (without their secrets)
+// AccountListTokens Your personal API tokens (without their secrets)
 //
-// Corresponds with GET /api/auth/tokens (the `AuthListTokens` operationId).
-func (c *Client) AuthListTokens(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAuthListTokensRequest(c.Server)
+// Corresponds with GET /api/auth/tokens (the `AccountListTokens` operationId).
+func (c *Client) AccountListTokens(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAccountListTokensRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -642,13 +642,13 @@ func (c *Client) AuthListTokens(ctx context.Context, reqEditors ...RequestEditor
 	return c.Client.Do(req)
 }
 
-// AuthCreateTokenWithBody Create a personal API token; its secret is shown once
+// AccountCreateTokenWithBody Create a personal API token; its secret is shown once
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with POST /api/auth/tokens (the `AuthCreateToken` operationId).
-func (c *Client) AuthCreateTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAuthCreateTokenRequestWithBody(c.Server, contentType, body)
+// Corresponds with POST /api/auth/tokens (the `AccountCreateToken` operationId).
+func (c *Client) AccountCreateTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAccountCreateTokenRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -659,13 +659,13 @@ func (c *Client) AuthCreateTokenWithBody(ctx context.Context, contentType string
 	return c.Client.Do(req)
 }
 
-// AuthCreateToken Create a personal API token; its secret is shown once
+// AccountCreateToken Create a personal API token; its secret is shown once
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with POST /api/auth/tokens (the `AuthCreateToken` operationId).
-func (c *Client) AuthCreateToken(ctx context.Context, body AuthCreateTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAuthCreateTokenRequest(c.Server, body)
+// Corresponds with POST /api/auth/tokens (the `AccountCreateToken` operationId).
+func (c *Client) AccountCreateToken(ctx context.Context, body AccountCreateTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAccountCreateTokenRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -676,11 +676,11 @@ func (c *Client) AuthCreateToken(ctx context.Context, body AuthCreateTokenJSONRe
 	return c.Client.Do(req)
 }
 
-// AuthDeleteToken Revoke one of your personal API tokens
+// AccountDeleteToken Revoke one of your personal API tokens
 //
-// Corresponds with DELETE /api/auth/tokens/{id} (the `AuthDeleteToken` operationId).
-func (c *Client) AuthDeleteToken(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAuthDeleteTokenRequest(c.Server, id)
+// Corresponds with DELETE /api/auth/tokens/{id} (the `AccountDeleteToken` operationId).
+func (c *Client) AccountDeleteToken(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAccountDeleteTokenRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -691,13 +691,13 @@ func (c *Client) AuthDeleteToken(ctx context.Context, id int64, reqEditors ...Re
 	return c.Client.Do(req)
 }
 
-// AuthCreateUserWithBody Create a user (admin only)
+// AccountCreateUserWithBody Create a user (admin only)
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with POST /api/auth/users (the `AuthCreateUser` operationId).
-func (c *Client) AuthCreateUserWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAuthCreateUserRequestWithBody(c.Server, contentType, body)
+// Corresponds with POST /api/auth/users (the `AccountCreateUser` operationId).
+func (c *Client) AccountCreateUserWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAccountCreateUserRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -708,13 +708,13 @@ func (c *Client) AuthCreateUserWithBody(ctx context.Context, contentType string,
 	return c.Client.Do(req)
 }
 
-// AuthCreateUser Create a user (admin only)
+// AccountCreateUser Create a user (admin only)
 //
 // Takes a body of the `application/json` content type.
 //
-// Corresponds with POST /api/auth/users (the `AuthCreateUser` operationId).
-func (c *Client) AuthCreateUser(ctx context.Context, body AuthCreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewAuthCreateUserRequest(c.Server, body)
+// Corresponds with POST /api/auth/users (the `AccountCreateUser` operationId).
+func (c *Client) AccountCreateUser(ctx context.Context, body AccountCreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAccountCreateUserRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -725,11 +725,11 @@ func (c *Client) AuthCreateUser(ctx context.Context, body AuthCreateUserJSONRequ
 	return c.Client.Do(req)
 }
 
-// ImageDownload Download a base image as a TAR that `podman load` accepts
+// ReeImageDownload Download a base image as a TAR that `podman load` accepts
 //
-// Corresponds with GET /api/image/download/{name} (the `ImageDownload` operationId).
-func (c *Client) ImageDownload(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewImageDownloadRequest(c.Server, name)
+// Corresponds with GET /api/image/download/{name} (the `ReeImageDownload` operationId).
+func (c *Client) ReeImageDownload(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReeImageDownloadRequest(c.Server, name)
 	if err != nil {
 		return nil, err
 	}
@@ -740,11 +740,11 @@ func (c *Client) ImageDownload(ctx context.Context, name string, reqEditors ...R
 	return c.Client.Do(req)
 }
 
-// ImageList Base images available to FROM
+// ReeImageList Base images available to FROM
 //
-// Corresponds with GET /api/image/list (the `ImageList` operationId).
-func (c *Client) ImageList(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewImageListRequest(c.Server)
+// Corresponds with GET /api/image/list (the `ReeImageList` operationId).
+func (c *Client) ReeImageList(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReeImageListRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -755,11 +755,11 @@ func (c *Client) ImageList(ctx context.Context, reqEditors ...RequestEditorFn) (
 	return c.Client.Do(req)
 }
 
-// LogDownload Plain-text log of a process (alias of /api/process/log/{uuid})
+// ReeLogDownload Plain-text log of a process (alias of /api/process/log/{uuid})
 //
-// Corresponds with GET /api/log/download/{uuid} (the `LogDownload` operationId).
-func (c *Client) LogDownload(ctx context.Context, uuid ProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewLogDownloadRequest(c.Server, uuid)
+// Corresponds with GET /api/log/download/{uuid} (the `ReeLogDownload` operationId).
+func (c *Client) ReeLogDownload(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReeLogDownloadRequest(c.Server, uuid)
 	if err != nil {
 		return nil, err
 	}
@@ -770,11 +770,11 @@ func (c *Client) LogDownload(ctx context.Context, uuid ProcessUUID, reqEditors .
 	return c.Client.Do(req)
 }
 
-// Ping Health check
+// SystemPing Health check
 //
-// Corresponds with GET /api/ping (the `Ping` operationId).
-func (c *Client) Ping(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPingRequest(c.Server)
+// Corresponds with GET /api/ping (the `SystemPing` operationId).
+func (c *Client) SystemPing(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSystemPingRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -785,13 +785,13 @@ func (c *Client) Ping(ctx context.Context, reqEditors ...RequestEditorFn) (*http
 	return c.Client.Do(req)
 }
 
-// ProcessCancel Cancel a queued or running process
+// ReeProcessCancel Cancel a queued or running process
 //
 // The build is stopped and everything it created is removed. A process that already ended answers 409.
 //
-// Corresponds with POST /api/process/cancel/{uuid} (the `ProcessCancel` operationId).
-func (c *Client) ProcessCancel(ctx context.Context, uuid ProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewProcessCancelRequest(c.Server, uuid)
+// Corresponds with POST /api/process/cancel/{uuid} (the `ReeProcessCancel` operationId).
+func (c *Client) ReeProcessCancel(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReeProcessCancelRequest(c.Server, uuid)
 	if err != nil {
 		return nil, err
 	}
@@ -802,14 +802,14 @@ func (c *Client) ProcessCancel(ctx context.Context, uuid ProcessUUID, reqEditors
 	return c.Client.Do(req)
 }
 
-// ProcessDownload Output of a processed process as a zip
+// ReeProcessDownload Output of a processed process as a zip
 //
 // For a recording, the defined REE; for a replay, the rebuilt image (OCI archive), the manifest
 // and the verification report. Before the process is processed the answer is 409 with its status.
 //
-// Corresponds with GET /api/process/download/{uuid} (the `ProcessDownload` operationId).
-func (c *Client) ProcessDownload(ctx context.Context, uuid ProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewProcessDownloadRequest(c.Server, uuid)
+// Corresponds with GET /api/process/download/{uuid} (the `ReeProcessDownload` operationId).
+func (c *Client) ReeProcessDownload(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReeProcessDownloadRequest(c.Server, uuid)
 	if err != nil {
 		return nil, err
 	}
@@ -820,11 +820,11 @@ func (c *Client) ProcessDownload(ctx context.Context, uuid ProcessUUID, reqEdito
 	return c.Client.Do(req)
 }
 
-// ProcessList List your processes, newest first
+// ReeProcessList List your processes, newest first
 //
-// Corresponds with GET /api/process/list (the `ProcessList` operationId).
-func (c *Client) ProcessList(ctx context.Context, params *ProcessListParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewProcessListRequest(c.Server, params)
+// Corresponds with GET /api/process/list (the `ReeProcessList` operationId).
+func (c *Client) ReeProcessList(ctx context.Context, params *ReeProcessListParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReeProcessListRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -835,13 +835,13 @@ func (c *Client) ProcessList(ctx context.Context, params *ProcessListParams, req
 	return c.Client.Do(req)
 }
 
-// ProcessLog Plain-text log of a process, as far as it has been written
+// ReeProcessLog Plain-text log of a process, as far as it has been written
 //
 // Available while the process runs; also served as GET /api/log/download/{uuid}.
 //
-// Corresponds with GET /api/process/log/{uuid} (the `ProcessLog` operationId).
-func (c *Client) ProcessLog(ctx context.Context, uuid ProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewProcessLogRequest(c.Server, uuid)
+// Corresponds with GET /api/process/log/{uuid} (the `ReeProcessLog` operationId).
+func (c *Client) ReeProcessLog(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReeProcessLogRequest(c.Server, uuid)
 	if err != nil {
 		return nil, err
 	}
@@ -852,11 +852,11 @@ func (c *Client) ProcessLog(ctx context.Context, uuid ProcessUUID, reqEditors ..
 	return c.Client.Do(req)
 }
 
-// ProcessStatus Status of a process
+// ReeProcessStatus Status of a process
 //
-// Corresponds with GET /api/process/status/{uuid} (the `ProcessStatus` operationId).
-func (c *Client) ProcessStatus(ctx context.Context, uuid ProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewProcessStatusRequest(c.Server, uuid)
+// Corresponds with GET /api/process/status/{uuid} (the `ReeProcessStatus` operationId).
+func (c *Client) ReeProcessStatus(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReeProcessStatusRequest(c.Server, uuid)
 	if err != nil {
 		return nil, err
 	}
@@ -867,7 +867,7 @@ func (c *Client) ProcessStatus(ctx context.Context, uuid ProcessUUID, reqEditors
 	return c.Client.Do(req)
 }
 
-// RecordingBuildWithBody Rebuild a defined REE offline from its recording
+// ReeRecordingBuildWithBody Rebuild a defined REE offline from its recording
 //
 // Starts a process that rebuilds the image of a defined REE (the output of /api/recording/create)
 // with no route out but reehub's proxy in replay mode. A request that is not in the recording
@@ -876,9 +876,9 @@ func (c *Client) ProcessStatus(ctx context.Context, uuid ProcessUUID, reqEditors
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with POST /api/recording/build (the `RecordingBuild` operationId).
-func (c *Client) RecordingBuildWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRecordingBuildRequestWithBody(c.Server, contentType, body)
+// Corresponds with POST /api/recording/build (the `ReeRecordingBuild` operationId).
+func (c *Client) ReeRecordingBuildWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReeRecordingBuildRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -889,7 +889,7 @@ func (c *Client) RecordingBuildWithBody(ctx context.Context, contentType string,
 	return c.Client.Do(req)
 }
 
-// RecordingCreateWithBody Define a new REE with the recording strategy
+// ReeRecordingCreateWithBody Define a new REE with the recording strategy
 //
 // Starts a process that builds the Dockerfile of the uploaded project zip with Podman, starting
 // FROM a base image of the catalogue, and records every HTTP and HTTPS response the build fetches.
@@ -898,9 +898,9 @@ func (c *Client) RecordingBuildWithBody(ctx context.Context, contentType string,
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with POST /api/recording/create (the `RecordingCreate` operationId).
-func (c *Client) RecordingCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRecordingCreateRequestWithBody(c.Server, contentType, body)
+// Corresponds with POST /api/recording/create (the `ReeRecordingCreate` operationId).
+func (c *Client) ReeRecordingCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReeRecordingCreateRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -911,15 +911,15 @@ func (c *Client) RecordingCreateWithBody(ctx context.Context, contentType string
 	return c.Client.Do(req)
 }
 
-// ReplayCreateWithBody Rebuild a defined REE offline (alias of /api/recording/build)
+// ReeReplayCreateWithBody Rebuild a defined REE offline (alias of /api/recording/build)
 //
 // The spelling used in the REE document's example; identical to POST /api/recording/build.
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with POST /api/replay/create (the `ReplayCreate` operationId).
-func (c *Client) ReplayCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewReplayCreateRequestWithBody(c.Server, contentType, body)
+// Corresponds with POST /api/replay/create (the `ReeReplayCreate` operationId).
+func (c *Client) ReeReplayCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReeReplayCreateRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -930,7 +930,7 @@ func (c *Client) ReplayCreateWithBody(ctx context.Context, contentType string, b
 	return c.Client.Do(req)
 }
 
-// SbomDefineWithBody Define a new REE with the SBOM strategy
+// ReeSbomDefineWithBody Define a new REE with the SBOM strategy
 //
 // Part of the contract; the SBOM strategy is not available on this server yet. The upload is
 // checked like any other (so bad input gets its own 4xx), then the request is answered with
@@ -938,9 +938,9 @@ func (c *Client) ReplayCreateWithBody(ctx context.Context, contentType string, b
 //
 // Takes any type of body and a specified content type.
 //
-// Corresponds with POST /api/sbom/define (the `SbomDefine` operationId).
-func (c *Client) SbomDefineWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewSbomDefineRequestWithBody(c.Server, contentType, body)
+// Corresponds with POST /api/sbom/define (the `ReeSbomDefine` operationId).
+func (c *Client) ReeSbomDefineWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReeSbomDefineRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -951,11 +951,11 @@ func (c *Client) SbomDefineWithBody(ctx context.Context, contentType string, bod
 	return c.Client.Do(req)
 }
 
-// Version Versions of reehub and of the Podman service it drives
+// SystemVersion Versions of reehub and of the Podman service it drives
 //
-// Corresponds with GET /api/version (the `Version` operationId).
-func (c *Client) Version(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewVersionRequest(c.Server)
+// Corresponds with GET /api/version (the `SystemVersion` operationId).
+func (c *Client) SystemVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSystemVersionRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -966,8 +966,8 @@ func (c *Client) Version(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 	return c.Client.Do(req)
 }
 
-// NewAuthMeRequest constructs an http.Request for the AuthMe method
-func NewAuthMeRequest(server string) (*http.Request, error) {
+// NewAccountMeRequest constructs an http.Request for the AccountMe method
+func NewAccountMeRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -993,8 +993,8 @@ func NewAuthMeRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewAuthListTokensRequest constructs an http.Request for the AuthListTokens method
-func NewAuthListTokensRequest(server string) (*http.Request, error) {
+// NewAccountListTokensRequest constructs an http.Request for the AccountListTokens method
+func NewAccountListTokensRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1020,19 +1020,19 @@ func NewAuthListTokensRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewAuthCreateTokenRequest calls the generic AuthCreateToken builder with application/json body
-func NewAuthCreateTokenRequest(server string, body AuthCreateTokenJSONRequestBody) (*http.Request, error) {
+// NewAccountCreateTokenRequest calls the generic AccountCreateToken builder with application/json body
+func NewAccountCreateTokenRequest(server string, body AccountCreateTokenJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewAuthCreateTokenRequestWithBody(server, "application/json", bodyReader)
+	return NewAccountCreateTokenRequestWithBody(server, "application/json", bodyReader)
 }
 
-// NewAuthCreateTokenRequestWithBody constructs an http.Request for the AuthCreateToken method, with any body, and a specified content type
-func NewAuthCreateTokenRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+// NewAccountCreateTokenRequestWithBody constructs an http.Request for the AccountCreateToken method, with any body, and a specified content type
+func NewAccountCreateTokenRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1060,8 +1060,8 @@ func NewAuthCreateTokenRequestWithBody(server string, contentType string, body i
 	return req, nil
 }
 
-// NewAuthDeleteTokenRequest constructs an http.Request for the AuthDeleteToken method
-func NewAuthDeleteTokenRequest(server string, id int64) (*http.Request, error) {
+// NewAccountDeleteTokenRequest constructs an http.Request for the AccountDeleteToken method
+func NewAccountDeleteTokenRequest(server string, id int64) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1094,19 +1094,19 @@ func NewAuthDeleteTokenRequest(server string, id int64) (*http.Request, error) {
 	return req, nil
 }
 
-// NewAuthCreateUserRequest calls the generic AuthCreateUser builder with application/json body
-func NewAuthCreateUserRequest(server string, body AuthCreateUserJSONRequestBody) (*http.Request, error) {
+// NewAccountCreateUserRequest calls the generic AccountCreateUser builder with application/json body
+func NewAccountCreateUserRequest(server string, body AccountCreateUserJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewAuthCreateUserRequestWithBody(server, "application/json", bodyReader)
+	return NewAccountCreateUserRequestWithBody(server, "application/json", bodyReader)
 }
 
-// NewAuthCreateUserRequestWithBody constructs an http.Request for the AuthCreateUser method, with any body, and a specified content type
-func NewAuthCreateUserRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+// NewAccountCreateUserRequestWithBody constructs an http.Request for the AccountCreateUser method, with any body, and a specified content type
+func NewAccountCreateUserRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1134,8 +1134,8 @@ func NewAuthCreateUserRequestWithBody(server string, contentType string, body io
 	return req, nil
 }
 
-// NewImageDownloadRequest constructs an http.Request for the ImageDownload method
-func NewImageDownloadRequest(server string, name string) (*http.Request, error) {
+// NewReeImageDownloadRequest constructs an http.Request for the ReeImageDownload method
+func NewReeImageDownloadRequest(server string, name string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1168,8 +1168,8 @@ func NewImageDownloadRequest(server string, name string) (*http.Request, error) 
 	return req, nil
 }
 
-// NewImageListRequest constructs an http.Request for the ImageList method
-func NewImageListRequest(server string) (*http.Request, error) {
+// NewReeImageListRequest constructs an http.Request for the ReeImageList method
+func NewReeImageListRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1195,8 +1195,8 @@ func NewImageListRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewLogDownloadRequest constructs an http.Request for the LogDownload method
-func NewLogDownloadRequest(server string, uuid ProcessUUID) (*http.Request, error) {
+// NewReeLogDownloadRequest constructs an http.Request for the ReeLogDownload method
+func NewReeLogDownloadRequest(server string, uuid ReeProcessUUID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1229,8 +1229,8 @@ func NewLogDownloadRequest(server string, uuid ProcessUUID) (*http.Request, erro
 	return req, nil
 }
 
-// NewPingRequest constructs an http.Request for the Ping method
-func NewPingRequest(server string) (*http.Request, error) {
+// NewSystemPingRequest constructs an http.Request for the SystemPing method
+func NewSystemPingRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1256,8 +1256,8 @@ func NewPingRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewProcessCancelRequest constructs an http.Request for the ProcessCancel method
-func NewProcessCancelRequest(server string, uuid ProcessUUID) (*http.Request, error) {
+// NewReeProcessCancelRequest constructs an http.Request for the ReeProcessCancel method
+func NewReeProcessCancelRequest(server string, uuid ReeProcessUUID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1290,8 +1290,8 @@ func NewProcessCancelRequest(server string, uuid ProcessUUID) (*http.Request, er
 	return req, nil
 }
 
-// NewProcessDownloadRequest constructs an http.Request for the ProcessDownload method
-func NewProcessDownloadRequest(server string, uuid ProcessUUID) (*http.Request, error) {
+// NewReeProcessDownloadRequest constructs an http.Request for the ReeProcessDownload method
+func NewReeProcessDownloadRequest(server string, uuid ReeProcessUUID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1324,8 +1324,8 @@ func NewProcessDownloadRequest(server string, uuid ProcessUUID) (*http.Request, 
 	return req, nil
 }
 
-// NewProcessListRequest constructs an http.Request for the ProcessList method
-func NewProcessListRequest(server string, params *ProcessListParams) (*http.Request, error) {
+// NewReeProcessListRequest constructs an http.Request for the ReeProcessList method
+func NewReeProcessListRequest(server string, params *ReeProcessListParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1426,8 +1426,8 @@ func NewProcessListRequest(server string, params *ProcessListParams) (*http.Requ
 	return req, nil
 }
 
-// NewProcessLogRequest constructs an http.Request for the ProcessLog method
-func NewProcessLogRequest(server string, uuid ProcessUUID) (*http.Request, error) {
+// NewReeProcessLogRequest constructs an http.Request for the ReeProcessLog method
+func NewReeProcessLogRequest(server string, uuid ReeProcessUUID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1460,8 +1460,8 @@ func NewProcessLogRequest(server string, uuid ProcessUUID) (*http.Request, error
 	return req, nil
 }
 
-// NewProcessStatusRequest constructs an http.Request for the ProcessStatus method
-func NewProcessStatusRequest(server string, uuid ProcessUUID) (*http.Request, error) {
+// NewReeProcessStatusRequest constructs an http.Request for the ReeProcessStatus method
+func NewReeProcessStatusRequest(server string, uuid ReeProcessUUID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1494,8 +1494,8 @@ func NewProcessStatusRequest(server string, uuid ProcessUUID) (*http.Request, er
 	return req, nil
 }
 
-// NewRecordingBuildRequestWithBody constructs an http.Request for the RecordingBuild method, with any body, and a specified content type
-func NewRecordingBuildRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+// NewReeRecordingBuildRequestWithBody constructs an http.Request for the ReeRecordingBuild method, with any body, and a specified content type
+func NewReeRecordingBuildRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1523,8 +1523,8 @@ func NewRecordingBuildRequestWithBody(server string, contentType string, body io
 	return req, nil
 }
 
-// NewRecordingCreateRequestWithBody constructs an http.Request for the RecordingCreate method, with any body, and a specified content type
-func NewRecordingCreateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+// NewReeRecordingCreateRequestWithBody constructs an http.Request for the ReeRecordingCreate method, with any body, and a specified content type
+func NewReeRecordingCreateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1552,8 +1552,8 @@ func NewRecordingCreateRequestWithBody(server string, contentType string, body i
 	return req, nil
 }
 
-// NewReplayCreateRequestWithBody constructs an http.Request for the ReplayCreate method, with any body, and a specified content type
-func NewReplayCreateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+// NewReeReplayCreateRequestWithBody constructs an http.Request for the ReeReplayCreate method, with any body, and a specified content type
+func NewReeReplayCreateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1581,8 +1581,8 @@ func NewReplayCreateRequestWithBody(server string, contentType string, body io.R
 	return req, nil
 }
 
-// NewSbomDefineRequestWithBody constructs an http.Request for the SbomDefine method, with any body, and a specified content type
-func NewSbomDefineRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+// NewReeSbomDefineRequestWithBody constructs an http.Request for the ReeSbomDefine method, with any body, and a specified content type
+func NewReeSbomDefineRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1610,8 +1610,8 @@ func NewSbomDefineRequestWithBody(server string, contentType string, body io.Rea
 	return req, nil
 }
 
-// NewVersionRequest constructs an http.Request for the Version method
-func NewVersionRequest(server string) (*http.Request, error) {
+// NewSystemVersionRequest constructs an http.Request for the SystemVersion method
+func NewSystemVersionRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1681,126 +1681,126 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
-	// AuthMeWithResponse The authenticated user
+	// AccountMeWithResponse The authenticated user
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /api/auth/me (the `AuthMe` operationId).
-	AuthMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthMeResponse, error)
+	// Corresponds with GET /api/auth/me (the `AccountMe` operationId).
+	AccountMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AccountMeResponse, error)
 
-	// AuthListTokensWithResponse Your personal API tokens (without their secrets)
+	// AccountListTokensWithResponse Your personal API tokens (without their secrets)
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /api/auth/tokens (the `AuthListTokens` operationId).
-	AuthListTokensWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthListTokensResponse, error)
+	// Corresponds with GET /api/auth/tokens (the `AccountListTokens` operationId).
+	AccountListTokensWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AccountListTokensResponse, error)
 
-	// AuthCreateTokenWithBodyWithResponse Create a personal API token; its secret is shown once
+	// AccountCreateTokenWithBodyWithResponse Create a personal API token; its secret is shown once
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /api/auth/tokens (the `AuthCreateToken` operationId).
-	AuthCreateTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthCreateTokenResponse, error)
+	// Corresponds with POST /api/auth/tokens (the `AccountCreateToken` operationId).
+	AccountCreateTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AccountCreateTokenResponse, error)
 
-	// AuthCreateTokenWithResponse Create a personal API token; its secret is shown once
+	// AccountCreateTokenWithResponse Create a personal API token; its secret is shown once
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /api/auth/tokens (the `AuthCreateToken` operationId).
-	AuthCreateTokenWithResponse(ctx context.Context, body AuthCreateTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthCreateTokenResponse, error)
+	// Corresponds with POST /api/auth/tokens (the `AccountCreateToken` operationId).
+	AccountCreateTokenWithResponse(ctx context.Context, body AccountCreateTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*AccountCreateTokenResponse, error)
 
-	// AuthDeleteTokenWithResponse Revoke one of your personal API tokens
+	// AccountDeleteTokenWithResponse Revoke one of your personal API tokens
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with DELETE /api/auth/tokens/{id} (the `AuthDeleteToken` operationId).
-	AuthDeleteTokenWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*AuthDeleteTokenResponse, error)
+	// Corresponds with DELETE /api/auth/tokens/{id} (the `AccountDeleteToken` operationId).
+	AccountDeleteTokenWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*AccountDeleteTokenResponse, error)
 
-	// AuthCreateUserWithBodyWithResponse Create a user (admin only)
+	// AccountCreateUserWithBodyWithResponse Create a user (admin only)
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /api/auth/users (the `AuthCreateUser` operationId).
-	AuthCreateUserWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthCreateUserResponse, error)
+	// Corresponds with POST /api/auth/users (the `AccountCreateUser` operationId).
+	AccountCreateUserWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AccountCreateUserResponse, error)
 
-	// AuthCreateUserWithResponse Create a user (admin only)
+	// AccountCreateUserWithResponse Create a user (admin only)
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /api/auth/users (the `AuthCreateUser` operationId).
-	AuthCreateUserWithResponse(ctx context.Context, body AuthCreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthCreateUserResponse, error)
+	// Corresponds with POST /api/auth/users (the `AccountCreateUser` operationId).
+	AccountCreateUserWithResponse(ctx context.Context, body AccountCreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*AccountCreateUserResponse, error)
 
-	// ImageDownloadWithResponse Download a base image as a TAR that `podman load` accepts
+	// ReeImageDownloadWithResponse Download a base image as a TAR that `podman load` accepts
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /api/image/download/{name} (the `ImageDownload` operationId).
-	ImageDownloadWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*ImageDownloadResponse, error)
+	// Corresponds with GET /api/image/download/{name} (the `ReeImageDownload` operationId).
+	ReeImageDownloadWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*ReeImageDownloadResponse, error)
 
-	// ImageListWithResponse Base images available to FROM
+	// ReeImageListWithResponse Base images available to FROM
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /api/image/list (the `ImageList` operationId).
-	ImageListWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ImageListResponse, error)
+	// Corresponds with GET /api/image/list (the `ReeImageList` operationId).
+	ReeImageListWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReeImageListResponse, error)
 
-	// LogDownloadWithResponse Plain-text log of a process (alias of /api/process/log/{uuid})
+	// ReeLogDownloadWithResponse Plain-text log of a process (alias of /api/process/log/{uuid})
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /api/log/download/{uuid} (the `LogDownload` operationId).
-	LogDownloadWithResponse(ctx context.Context, uuid ProcessUUID, reqEditors ...RequestEditorFn) (*LogDownloadResponse, error)
+	// Corresponds with GET /api/log/download/{uuid} (the `ReeLogDownload` operationId).
+	ReeLogDownloadWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeLogDownloadResponse, error)
 
-	// PingWithResponse Health check
+	// SystemPingWithResponse Health check
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /api/ping (the `Ping` operationId).
-	PingWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PingResponse, error)
+	// Corresponds with GET /api/ping (the `SystemPing` operationId).
+	SystemPingWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SystemPingResponse, error)
 
-	// ProcessCancelWithResponse Cancel a queued or running process
+	// ReeProcessCancelWithResponse Cancel a queued or running process
 	//
 	// The build is stopped and everything it created is removed. A process that already ended answers 409.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /api/process/cancel/{uuid} (the `ProcessCancel` operationId).
-	ProcessCancelWithResponse(ctx context.Context, uuid ProcessUUID, reqEditors ...RequestEditorFn) (*ProcessCancelResponse, error)
+	// Corresponds with POST /api/process/cancel/{uuid} (the `ReeProcessCancel` operationId).
+	ReeProcessCancelWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeProcessCancelResponse, error)
 
-	// ProcessDownloadWithResponse Output of a processed process as a zip
+	// ReeProcessDownloadWithResponse Output of a processed process as a zip
 	//
 	// For a recording, the defined REE; for a replay, the rebuilt image (OCI archive), the manifest
 	// and the verification report. Before the process is processed the answer is 409 with its status.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /api/process/download/{uuid} (the `ProcessDownload` operationId).
-	ProcessDownloadWithResponse(ctx context.Context, uuid ProcessUUID, reqEditors ...RequestEditorFn) (*ProcessDownloadResponse, error)
+	// Corresponds with GET /api/process/download/{uuid} (the `ReeProcessDownload` operationId).
+	ReeProcessDownloadWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeProcessDownloadResponse, error)
 
-	// ProcessListWithResponse List your processes, newest first
+	// ReeProcessListWithResponse List your processes, newest first
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /api/process/list (the `ProcessList` operationId).
-	ProcessListWithResponse(ctx context.Context, params *ProcessListParams, reqEditors ...RequestEditorFn) (*ProcessListResponse, error)
+	// Corresponds with GET /api/process/list (the `ReeProcessList` operationId).
+	ReeProcessListWithResponse(ctx context.Context, params *ReeProcessListParams, reqEditors ...RequestEditorFn) (*ReeProcessListResponse, error)
 
-	// ProcessLogWithResponse Plain-text log of a process, as far as it has been written
+	// ReeProcessLogWithResponse Plain-text log of a process, as far as it has been written
 	//
 	// Available while the process runs; also served as GET /api/log/download/{uuid}.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /api/process/log/{uuid} (the `ProcessLog` operationId).
-	ProcessLogWithResponse(ctx context.Context, uuid ProcessUUID, reqEditors ...RequestEditorFn) (*ProcessLogResponse, error)
+	// Corresponds with GET /api/process/log/{uuid} (the `ReeProcessLog` operationId).
+	ReeProcessLogWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeProcessLogResponse, error)
 
-	// ProcessStatusWithResponse Status of a process
+	// ReeProcessStatusWithResponse Status of a process
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /api/process/status/{uuid} (the `ProcessStatus` operationId).
-	ProcessStatusWithResponse(ctx context.Context, uuid ProcessUUID, reqEditors ...RequestEditorFn) (*ProcessStatusResponse, error)
+	// Corresponds with GET /api/process/status/{uuid} (the `ReeProcessStatus` operationId).
+	ReeProcessStatusWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeProcessStatusResponse, error)
 
-	// RecordingBuildWithBodyWithResponse Rebuild a defined REE offline from its recording
+	// ReeRecordingBuildWithBodyWithResponse Rebuild a defined REE offline from its recording
 	//
 	// Starts a process that rebuilds the image of a defined REE (the output of /api/recording/create)
 	// with no route out but reehub's proxy in replay mode. A request that is not in the recording
@@ -1809,10 +1809,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /api/recording/build (the `RecordingBuild` operationId).
-	RecordingBuildWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordingBuildResponse, error)
+	// Corresponds with POST /api/recording/build (the `ReeRecordingBuild` operationId).
+	ReeRecordingBuildWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReeRecordingBuildResponse, error)
 
-	// RecordingCreateWithBodyWithResponse Define a new REE with the recording strategy
+	// ReeRecordingCreateWithBodyWithResponse Define a new REE with the recording strategy
 	//
 	// Starts a process that builds the Dockerfile of the uploaded project zip with Podman, starting
 	// FROM a base image of the catalogue, and records every HTTP and HTTPS response the build fetches.
@@ -1821,19 +1821,19 @@ type ClientWithResponsesInterface interface {
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /api/recording/create (the `RecordingCreate` operationId).
-	RecordingCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordingCreateResponse, error)
+	// Corresponds with POST /api/recording/create (the `ReeRecordingCreate` operationId).
+	ReeRecordingCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReeRecordingCreateResponse, error)
 
-	// ReplayCreateWithBodyWithResponse Rebuild a defined REE offline (alias of /api/recording/build)
+	// ReeReplayCreateWithBodyWithResponse Rebuild a defined REE offline (alias of /api/recording/build)
 	//
 	// The spelling used in the REE document's example; identical to POST /api/recording/build.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /api/replay/create (the `ReplayCreate` operationId).
-	ReplayCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplayCreateResponse, error)
+	// Corresponds with POST /api/replay/create (the `ReeReplayCreate` operationId).
+	ReeReplayCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReeReplayCreateResponse, error)
 
-	// SbomDefineWithBodyWithResponse Define a new REE with the SBOM strategy
+	// ReeSbomDefineWithBodyWithResponse Define a new REE with the SBOM strategy
 	//
 	// Part of the contract; the SBOM strategy is not available on this server yet. The upload is
 	// checked like any other (so bad input gets its own 4xx), then the request is answered with
@@ -1841,57 +1841,57 @@ type ClientWithResponsesInterface interface {
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with POST /api/sbom/define (the `SbomDefine` operationId).
-	SbomDefineWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SbomDefineResponse, error)
+	// Corresponds with POST /api/sbom/define (the `ReeSbomDefine` operationId).
+	ReeSbomDefineWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReeSbomDefineResponse, error)
 
-	// VersionWithResponse Versions of reehub and of the Podman service it drives
+	// SystemVersionWithResponse Versions of reehub and of the Podman service it drives
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
-	// Corresponds with GET /api/version (the `Version` operationId).
-	VersionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*VersionResponse, error)
+	// Corresponds with GET /api/version (the `SystemVersion` operationId).
+	SystemVersionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SystemVersionResponse, error)
 }
 
-// AuthMeResponse401Headers the declared response headers of an HTTP 401 response for AuthMe
-type AuthMeResponse401Headers struct {
+// AccountMeResponse401Headers the declared response headers of an HTTP 401 response for AccountMe
+type AccountMeResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
-type AuthMeResponse struct {
+type AccountMeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *User
+	JSON200 *AccountUser
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *AuthMeResponse401Headers
+	Headers401 *AccountMeResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r AuthMeResponse) GetJSON200() *User {
+func (r AccountMeResponse) GetJSON200() *AccountUser {
 	return r.JSON200
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r AuthMeResponse) GetJSON401() *Unauthorized {
+func (r AccountMeResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r AuthMeResponse) GetJSON500() *InternalError {
+func (r AccountMeResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r AuthMeResponse) GetBody() []byte {
+func (r AccountMeResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r AuthMeResponse) Status() string {
+func (r AccountMeResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -1899,7 +1899,7 @@ func (r AuthMeResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r AuthMeResponse) StatusCode() int {
+func (r AccountMeResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -1907,23 +1907,23 @@ func (r AuthMeResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r AuthMeResponse) ContentType() string {
+func (r AccountMeResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// AuthListTokensResponse401Headers the declared response headers of an HTTP 401 response for AuthListTokens
-type AuthListTokensResponse401Headers struct {
+// AccountListTokensResponse401Headers the declared response headers of an HTTP 401 response for AccountListTokens
+type AccountListTokensResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
-type AuthListTokensResponse struct {
+type AccountListTokensResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *[]Token
+	JSON200 *[]AccountToken
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -1931,36 +1931,36 @@ type AuthListTokensResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *AuthListTokensResponse401Headers
+	Headers401 *AccountListTokensResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r AuthListTokensResponse) GetJSON200() *[]Token {
+func (r AccountListTokensResponse) GetJSON200() *[]AccountToken {
 	return r.JSON200
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r AuthListTokensResponse) GetJSON401() *Unauthorized {
+func (r AccountListTokensResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r AuthListTokensResponse) GetJSON403() *Forbidden {
+func (r AccountListTokensResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r AuthListTokensResponse) GetJSON500() *InternalError {
+func (r AccountListTokensResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r AuthListTokensResponse) GetBody() []byte {
+func (r AccountListTokensResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r AuthListTokensResponse) Status() string {
+func (r AccountListTokensResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -1968,7 +1968,7 @@ func (r AuthListTokensResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r AuthListTokensResponse) StatusCode() int {
+func (r AccountListTokensResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -1976,23 +1976,23 @@ func (r AuthListTokensResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r AuthListTokensResponse) ContentType() string {
+func (r AccountListTokensResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// AuthCreateTokenResponse401Headers the declared response headers of an HTTP 401 response for AuthCreateToken
-type AuthCreateTokenResponse401Headers struct {
+// AccountCreateTokenResponse401Headers the declared response headers of an HTTP 401 response for AccountCreateToken
+type AccountCreateTokenResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
-type AuthCreateTokenResponse struct {
+type AccountCreateTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
-	JSON201 *CreatedToken
+	JSON201 *AccountCreatedToken
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -2002,41 +2002,41 @@ type AuthCreateTokenResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *AuthCreateTokenResponse401Headers
+	Headers401 *AccountCreateTokenResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
-func (r AuthCreateTokenResponse) GetJSON201() *CreatedToken {
+func (r AccountCreateTokenResponse) GetJSON201() *AccountCreatedToken {
 	return r.JSON201
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r AuthCreateTokenResponse) GetJSON400() *BadRequest {
+func (r AccountCreateTokenResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r AuthCreateTokenResponse) GetJSON401() *Unauthorized {
+func (r AccountCreateTokenResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r AuthCreateTokenResponse) GetJSON403() *Forbidden {
+func (r AccountCreateTokenResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r AuthCreateTokenResponse) GetJSON500() *InternalError {
+func (r AccountCreateTokenResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r AuthCreateTokenResponse) GetBody() []byte {
+func (r AccountCreateTokenResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r AuthCreateTokenResponse) Status() string {
+func (r AccountCreateTokenResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2044,7 +2044,7 @@ func (r AuthCreateTokenResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r AuthCreateTokenResponse) StatusCode() int {
+func (r AccountCreateTokenResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2052,19 +2052,19 @@ func (r AuthCreateTokenResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r AuthCreateTokenResponse) ContentType() string {
+func (r AccountCreateTokenResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// AuthDeleteTokenResponse401Headers the declared response headers of an HTTP 401 response for AuthDeleteToken
-type AuthDeleteTokenResponse401Headers struct {
+// AccountDeleteTokenResponse401Headers the declared response headers of an HTTP 401 response for AccountDeleteToken
+type AccountDeleteTokenResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
-type AuthDeleteTokenResponse struct {
+type AccountDeleteTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -2078,41 +2078,41 @@ type AuthDeleteTokenResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *AuthDeleteTokenResponse401Headers
+	Headers401 *AccountDeleteTokenResponse401Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r AuthDeleteTokenResponse) GetJSON400() *BadRequest {
+func (r AccountDeleteTokenResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r AuthDeleteTokenResponse) GetJSON401() *Unauthorized {
+func (r AccountDeleteTokenResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r AuthDeleteTokenResponse) GetJSON403() *Forbidden {
+func (r AccountDeleteTokenResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r AuthDeleteTokenResponse) GetJSON404() *NotFound {
+func (r AccountDeleteTokenResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r AuthDeleteTokenResponse) GetJSON500() *InternalError {
+func (r AccountDeleteTokenResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r AuthDeleteTokenResponse) GetBody() []byte {
+func (r AccountDeleteTokenResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r AuthDeleteTokenResponse) Status() string {
+func (r AccountDeleteTokenResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2120,7 +2120,7 @@ func (r AuthDeleteTokenResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r AuthDeleteTokenResponse) StatusCode() int {
+func (r AccountDeleteTokenResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2128,23 +2128,23 @@ func (r AuthDeleteTokenResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r AuthDeleteTokenResponse) ContentType() string {
+func (r AccountDeleteTokenResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// AuthCreateUserResponse401Headers the declared response headers of an HTTP 401 response for AuthCreateUser
-type AuthCreateUserResponse401Headers struct {
+// AccountCreateUserResponse401Headers the declared response headers of an HTTP 401 response for AccountCreateUser
+type AccountCreateUserResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
-type AuthCreateUserResponse struct {
+type AccountCreateUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
-	JSON201 *User
+	JSON201 *AccountUser
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -2156,46 +2156,46 @@ type AuthCreateUserResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *AuthCreateUserResponse401Headers
+	Headers401 *AccountCreateUserResponse401Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
-func (r AuthCreateUserResponse) GetJSON201() *User {
+func (r AccountCreateUserResponse) GetJSON201() *AccountUser {
 	return r.JSON201
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r AuthCreateUserResponse) GetJSON400() *BadRequest {
+func (r AccountCreateUserResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r AuthCreateUserResponse) GetJSON401() *Unauthorized {
+func (r AccountCreateUserResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r AuthCreateUserResponse) GetJSON403() *Forbidden {
+func (r AccountCreateUserResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r AuthCreateUserResponse) GetJSON409() *Conflict {
+func (r AccountCreateUserResponse) GetJSON409() *Conflict {
 	return r.JSON409
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r AuthCreateUserResponse) GetJSON500() *InternalError {
+func (r AccountCreateUserResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r AuthCreateUserResponse) GetBody() []byte {
+func (r AccountCreateUserResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r AuthCreateUserResponse) Status() string {
+func (r AccountCreateUserResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2203,7 +2203,7 @@ func (r AuthCreateUserResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r AuthCreateUserResponse) StatusCode() int {
+func (r AccountCreateUserResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2211,19 +2211,19 @@ func (r AuthCreateUserResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r AuthCreateUserResponse) ContentType() string {
+func (r AccountCreateUserResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// ImageDownloadResponse401Headers the declared response headers of an HTTP 401 response for ImageDownload
-type ImageDownloadResponse401Headers struct {
+// ReeImageDownloadResponse401Headers the declared response headers of an HTTP 401 response for ReeImageDownload
+type ReeImageDownloadResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
-type ImageDownloadResponse struct {
+type ReeImageDownloadResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -2239,46 +2239,46 @@ type ImageDownloadResponse struct {
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ImageDownloadResponse401Headers
+	Headers401 *ReeImageDownloadResponse401Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ImageDownloadResponse) GetJSON400() *BadRequest {
+func (r ReeImageDownloadResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ImageDownloadResponse) GetJSON401() *Unauthorized {
+func (r ReeImageDownloadResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ImageDownloadResponse) GetJSON403() *Forbidden {
+func (r ReeImageDownloadResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ImageDownloadResponse) GetJSON404() *NotFound {
+func (r ReeImageDownloadResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ImageDownloadResponse) GetJSON500() *InternalError {
+func (r ReeImageDownloadResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ImageDownloadResponse) GetJSON503() *Unavailable {
+func (r ReeImageDownloadResponse) GetJSON503() *Unavailable {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r ImageDownloadResponse) GetBody() []byte {
+func (r ReeImageDownloadResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ImageDownloadResponse) Status() string {
+func (r ReeImageDownloadResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2286,7 +2286,7 @@ func (r ImageDownloadResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ImageDownloadResponse) StatusCode() int {
+func (r ReeImageDownloadResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2294,23 +2294,23 @@ func (r ImageDownloadResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ImageDownloadResponse) ContentType() string {
+func (r ReeImageDownloadResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// ImageListResponse401Headers the declared response headers of an HTTP 401 response for ImageList
-type ImageListResponse401Headers struct {
+// ReeImageListResponse401Headers the declared response headers of an HTTP 401 response for ReeImageList
+type ReeImageListResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
-type ImageListResponse struct {
+type ReeImageListResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *[]BaseImage
+	JSON200 *[]ReeBaseImage
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -2320,41 +2320,41 @@ type ImageListResponse struct {
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ImageListResponse401Headers
+	Headers401 *ReeImageListResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ImageListResponse) GetJSON200() *[]BaseImage {
+func (r ReeImageListResponse) GetJSON200() *[]ReeBaseImage {
 	return r.JSON200
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ImageListResponse) GetJSON401() *Unauthorized {
+func (r ReeImageListResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ImageListResponse) GetJSON403() *Forbidden {
+func (r ReeImageListResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ImageListResponse) GetJSON500() *InternalError {
+func (r ReeImageListResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ImageListResponse) GetJSON503() *Unavailable {
+func (r ReeImageListResponse) GetJSON503() *Unavailable {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r ImageListResponse) GetBody() []byte {
+func (r ReeImageListResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ImageListResponse) Status() string {
+func (r ReeImageListResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2362,7 +2362,7 @@ func (r ImageListResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ImageListResponse) StatusCode() int {
+func (r ReeImageListResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2370,19 +2370,19 @@ func (r ImageListResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ImageListResponse) ContentType() string {
+func (r ReeImageListResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// LogDownloadResponse401Headers the declared response headers of an HTTP 401 response for LogDownload
-type LogDownloadResponse401Headers struct {
+// ReeLogDownloadResponse401Headers the declared response headers of an HTTP 401 response for ReeLogDownload
+type ReeLogDownloadResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
-type LogDownloadResponse struct {
+type ReeLogDownloadResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -2396,41 +2396,41 @@ type LogDownloadResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *LogDownloadResponse401Headers
+	Headers401 *ReeLogDownloadResponse401Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r LogDownloadResponse) GetJSON400() *BadRequest {
+func (r ReeLogDownloadResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r LogDownloadResponse) GetJSON401() *Unauthorized {
+func (r ReeLogDownloadResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r LogDownloadResponse) GetJSON403() *Forbidden {
+func (r ReeLogDownloadResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r LogDownloadResponse) GetJSON404() *NotFound {
+func (r ReeLogDownloadResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r LogDownloadResponse) GetJSON500() *InternalError {
+func (r ReeLogDownloadResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r LogDownloadResponse) GetBody() []byte {
+func (r ReeLogDownloadResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r LogDownloadResponse) Status() string {
+func (r ReeLogDownloadResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2438,7 +2438,7 @@ func (r LogDownloadResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r LogDownloadResponse) StatusCode() int {
+func (r ReeLogDownloadResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2446,39 +2446,39 @@ func (r LogDownloadResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r LogDownloadResponse) ContentType() string {
+func (r ReeLogDownloadResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type PingResponse struct {
+type SystemPingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *Ping
+	JSON200 *SystemPing
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r PingResponse) GetJSON200() *Ping {
+func (r SystemPingResponse) GetJSON200() *SystemPing {
 	return r.JSON200
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r PingResponse) GetJSON500() *InternalError {
+func (r SystemPingResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r PingResponse) GetBody() []byte {
+func (r SystemPingResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r PingResponse) Status() string {
+func (r SystemPingResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2486,7 +2486,7 @@ func (r PingResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r PingResponse) StatusCode() int {
+func (r SystemPingResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2494,23 +2494,23 @@ func (r PingResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r PingResponse) ContentType() string {
+func (r SystemPingResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// ProcessCancelResponse401Headers the declared response headers of an HTTP 401 response for ProcessCancel
-type ProcessCancelResponse401Headers struct {
+// ReeProcessCancelResponse401Headers the declared response headers of an HTTP 401 response for ReeProcessCancel
+type ReeProcessCancelResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
-type ProcessCancelResponse struct {
+type ReeProcessCancelResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ProcessStatus
+	JSON200 *ReeProcessStatus
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -2524,51 +2524,51 @@ type ProcessCancelResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ProcessCancelResponse401Headers
+	Headers401 *ReeProcessCancelResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ProcessCancelResponse) GetJSON200() *ProcessStatus {
+func (r ReeProcessCancelResponse) GetJSON200() *ReeProcessStatus {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ProcessCancelResponse) GetJSON400() *BadRequest {
+func (r ReeProcessCancelResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ProcessCancelResponse) GetJSON401() *Unauthorized {
+func (r ReeProcessCancelResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ProcessCancelResponse) GetJSON403() *Forbidden {
+func (r ReeProcessCancelResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ProcessCancelResponse) GetJSON404() *NotFound {
+func (r ReeProcessCancelResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r ProcessCancelResponse) GetJSON409() *Conflict {
+func (r ReeProcessCancelResponse) GetJSON409() *Conflict {
 	return r.JSON409
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ProcessCancelResponse) GetJSON500() *InternalError {
+func (r ReeProcessCancelResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r ProcessCancelResponse) GetBody() []byte {
+func (r ReeProcessCancelResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ProcessCancelResponse) Status() string {
+func (r ReeProcessCancelResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2576,7 +2576,7 @@ func (r ProcessCancelResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ProcessCancelResponse) StatusCode() int {
+func (r ReeProcessCancelResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2584,24 +2584,24 @@ func (r ProcessCancelResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ProcessCancelResponse) ContentType() string {
+func (r ReeProcessCancelResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// ProcessDownloadResponse200Headers the declared response headers of an HTTP 200 response for ProcessDownload
-type ProcessDownloadResponse200Headers struct {
+// ReeProcessDownloadResponse200Headers the declared response headers of an HTTP 200 response for ReeProcessDownload
+type ReeProcessDownloadResponse200Headers struct {
 	ContentDisposition *string
 }
 
-// ProcessDownloadResponse401Headers the declared response headers of an HTTP 401 response for ProcessDownload
-type ProcessDownloadResponse401Headers struct {
+// ReeProcessDownloadResponse401Headers the declared response headers of an HTTP 401 response for ReeProcessDownload
+type ReeProcessDownloadResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
-type ProcessDownloadResponse struct {
+type ReeProcessDownloadResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -2617,48 +2617,48 @@ type ProcessDownloadResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *ProcessDownloadResponse200Headers
+	Headers200 *ReeProcessDownloadResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ProcessDownloadResponse401Headers
+	Headers401 *ReeProcessDownloadResponse401Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ProcessDownloadResponse) GetJSON400() *BadRequest {
+func (r ReeProcessDownloadResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ProcessDownloadResponse) GetJSON401() *Unauthorized {
+func (r ReeProcessDownloadResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ProcessDownloadResponse) GetJSON403() *Forbidden {
+func (r ReeProcessDownloadResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ProcessDownloadResponse) GetJSON404() *NotFound {
+func (r ReeProcessDownloadResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r ProcessDownloadResponse) GetJSON409() *Conflict {
+func (r ReeProcessDownloadResponse) GetJSON409() *Conflict {
 	return r.JSON409
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ProcessDownloadResponse) GetJSON500() *InternalError {
+func (r ReeProcessDownloadResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r ProcessDownloadResponse) GetBody() []byte {
+func (r ReeProcessDownloadResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ProcessDownloadResponse) Status() string {
+func (r ReeProcessDownloadResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2666,7 +2666,7 @@ func (r ProcessDownloadResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ProcessDownloadResponse) StatusCode() int {
+func (r ReeProcessDownloadResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2674,23 +2674,23 @@ func (r ProcessDownloadResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ProcessDownloadResponse) ContentType() string {
+func (r ReeProcessDownloadResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// ProcessListResponse401Headers the declared response headers of an HTTP 401 response for ProcessList
-type ProcessListResponse401Headers struct {
+// ReeProcessListResponse401Headers the declared response headers of an HTTP 401 response for ReeProcessList
+type ReeProcessListResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
-type ProcessListResponse struct {
+type ReeProcessListResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ProcessPage
+	JSON200 *ReeProcessPage
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -2700,41 +2700,41 @@ type ProcessListResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ProcessListResponse401Headers
+	Headers401 *ReeProcessListResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ProcessListResponse) GetJSON200() *ProcessPage {
+func (r ReeProcessListResponse) GetJSON200() *ReeProcessPage {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ProcessListResponse) GetJSON400() *BadRequest {
+func (r ReeProcessListResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ProcessListResponse) GetJSON401() *Unauthorized {
+func (r ReeProcessListResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ProcessListResponse) GetJSON403() *Forbidden {
+func (r ReeProcessListResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ProcessListResponse) GetJSON500() *InternalError {
+func (r ReeProcessListResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r ProcessListResponse) GetBody() []byte {
+func (r ReeProcessListResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ProcessListResponse) Status() string {
+func (r ReeProcessListResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2742,7 +2742,7 @@ func (r ProcessListResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ProcessListResponse) StatusCode() int {
+func (r ReeProcessListResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2750,19 +2750,19 @@ func (r ProcessListResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ProcessListResponse) ContentType() string {
+func (r ReeProcessListResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// ProcessLogResponse401Headers the declared response headers of an HTTP 401 response for ProcessLog
-type ProcessLogResponse401Headers struct {
+// ReeProcessLogResponse401Headers the declared response headers of an HTTP 401 response for ReeProcessLog
+type ReeProcessLogResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
-type ProcessLogResponse struct {
+type ReeProcessLogResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -2776,41 +2776,41 @@ type ProcessLogResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ProcessLogResponse401Headers
+	Headers401 *ReeProcessLogResponse401Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ProcessLogResponse) GetJSON400() *BadRequest {
+func (r ReeProcessLogResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ProcessLogResponse) GetJSON401() *Unauthorized {
+func (r ReeProcessLogResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ProcessLogResponse) GetJSON403() *Forbidden {
+func (r ReeProcessLogResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ProcessLogResponse) GetJSON404() *NotFound {
+func (r ReeProcessLogResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ProcessLogResponse) GetJSON500() *InternalError {
+func (r ReeProcessLogResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r ProcessLogResponse) GetBody() []byte {
+func (r ReeProcessLogResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ProcessLogResponse) Status() string {
+func (r ReeProcessLogResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2818,7 +2818,7 @@ func (r ProcessLogResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ProcessLogResponse) StatusCode() int {
+func (r ReeProcessLogResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2826,23 +2826,23 @@ func (r ProcessLogResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ProcessLogResponse) ContentType() string {
+func (r ReeProcessLogResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// ProcessStatusResponse401Headers the declared response headers of an HTTP 401 response for ProcessStatus
-type ProcessStatusResponse401Headers struct {
+// ReeProcessStatusResponse401Headers the declared response headers of an HTTP 401 response for ReeProcessStatus
+type ReeProcessStatusResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
-type ProcessStatusResponse struct {
+type ReeProcessStatusResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ProcessStatus
+	JSON200 *ReeProcessStatus
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -2854,46 +2854,46 @@ type ProcessStatusResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ProcessStatusResponse401Headers
+	Headers401 *ReeProcessStatusResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ProcessStatusResponse) GetJSON200() *ProcessStatus {
+func (r ReeProcessStatusResponse) GetJSON200() *ReeProcessStatus {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ProcessStatusResponse) GetJSON400() *BadRequest {
+func (r ReeProcessStatusResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ProcessStatusResponse) GetJSON401() *Unauthorized {
+func (r ReeProcessStatusResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ProcessStatusResponse) GetJSON403() *Forbidden {
+func (r ReeProcessStatusResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ProcessStatusResponse) GetJSON404() *NotFound {
+func (r ReeProcessStatusResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ProcessStatusResponse) GetJSON500() *InternalError {
+func (r ReeProcessStatusResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r ProcessStatusResponse) GetBody() []byte {
+func (r ReeProcessStatusResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ProcessStatusResponse) Status() string {
+func (r ReeProcessStatusResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2901,7 +2901,7 @@ func (r ProcessStatusResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ProcessStatusResponse) StatusCode() int {
+func (r ReeProcessStatusResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2909,23 +2909,23 @@ func (r ProcessStatusResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ProcessStatusResponse) ContentType() string {
+func (r ReeProcessStatusResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// RecordingBuildResponse401Headers the declared response headers of an HTTP 401 response for RecordingBuild
-type RecordingBuildResponse401Headers struct {
+// ReeRecordingBuildResponse401Headers the declared response headers of an HTTP 401 response for ReeRecordingBuild
+type ReeRecordingBuildResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
-type RecordingBuildResponse struct {
+type ReeRecordingBuildResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ProcessStarted
+	JSON200 *ReeProcessStarted
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -2939,51 +2939,51 @@ type RecordingBuildResponse struct {
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *RecordingBuildResponse401Headers
+	Headers401 *ReeRecordingBuildResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r RecordingBuildResponse) GetJSON200() *ProcessStarted {
+func (r ReeRecordingBuildResponse) GetJSON200() *ReeProcessStarted {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r RecordingBuildResponse) GetJSON400() *BadRequest {
+func (r ReeRecordingBuildResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r RecordingBuildResponse) GetJSON401() *Unauthorized {
+func (r ReeRecordingBuildResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r RecordingBuildResponse) GetJSON403() *Forbidden {
+func (r ReeRecordingBuildResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r RecordingBuildResponse) GetJSON413() *TooLarge {
+func (r ReeRecordingBuildResponse) GetJSON413() *TooLarge {
 	return r.JSON413
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r RecordingBuildResponse) GetJSON500() *InternalError {
+func (r ReeRecordingBuildResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r RecordingBuildResponse) GetJSON503() *Unavailable {
+func (r ReeRecordingBuildResponse) GetJSON503() *Unavailable {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r RecordingBuildResponse) GetBody() []byte {
+func (r ReeRecordingBuildResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r RecordingBuildResponse) Status() string {
+func (r ReeRecordingBuildResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -2991,7 +2991,7 @@ func (r RecordingBuildResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r RecordingBuildResponse) StatusCode() int {
+func (r ReeRecordingBuildResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -2999,23 +2999,23 @@ func (r RecordingBuildResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r RecordingBuildResponse) ContentType() string {
+func (r ReeRecordingBuildResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// RecordingCreateResponse401Headers the declared response headers of an HTTP 401 response for RecordingCreate
-type RecordingCreateResponse401Headers struct {
+// ReeRecordingCreateResponse401Headers the declared response headers of an HTTP 401 response for ReeRecordingCreate
+type ReeRecordingCreateResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
-type RecordingCreateResponse struct {
+type ReeRecordingCreateResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ProcessStarted
+	JSON200 *ReeProcessStarted
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -3029,51 +3029,51 @@ type RecordingCreateResponse struct {
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *RecordingCreateResponse401Headers
+	Headers401 *ReeRecordingCreateResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r RecordingCreateResponse) GetJSON200() *ProcessStarted {
+func (r ReeRecordingCreateResponse) GetJSON200() *ReeProcessStarted {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r RecordingCreateResponse) GetJSON400() *BadRequest {
+func (r ReeRecordingCreateResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r RecordingCreateResponse) GetJSON401() *Unauthorized {
+func (r ReeRecordingCreateResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r RecordingCreateResponse) GetJSON403() *Forbidden {
+func (r ReeRecordingCreateResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r RecordingCreateResponse) GetJSON413() *TooLarge {
+func (r ReeRecordingCreateResponse) GetJSON413() *TooLarge {
 	return r.JSON413
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r RecordingCreateResponse) GetJSON500() *InternalError {
+func (r ReeRecordingCreateResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r RecordingCreateResponse) GetJSON503() *Unavailable {
+func (r ReeRecordingCreateResponse) GetJSON503() *Unavailable {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r RecordingCreateResponse) GetBody() []byte {
+func (r ReeRecordingCreateResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r RecordingCreateResponse) Status() string {
+func (r ReeRecordingCreateResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -3081,7 +3081,7 @@ func (r RecordingCreateResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r RecordingCreateResponse) StatusCode() int {
+func (r ReeRecordingCreateResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -3089,23 +3089,23 @@ func (r RecordingCreateResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r RecordingCreateResponse) ContentType() string {
+func (r ReeRecordingCreateResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// ReplayCreateResponse401Headers the declared response headers of an HTTP 401 response for ReplayCreate
-type ReplayCreateResponse401Headers struct {
+// ReeReplayCreateResponse401Headers the declared response headers of an HTTP 401 response for ReeReplayCreate
+type ReeReplayCreateResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
-type ReplayCreateResponse struct {
+type ReeReplayCreateResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ProcessStarted
+	JSON200 *ReeProcessStarted
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -3119,51 +3119,51 @@ type ReplayCreateResponse struct {
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *ReplayCreateResponse401Headers
+	Headers401 *ReeReplayCreateResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ReplayCreateResponse) GetJSON200() *ProcessStarted {
+func (r ReeReplayCreateResponse) GetJSON200() *ReeProcessStarted {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ReplayCreateResponse) GetJSON400() *BadRequest {
+func (r ReeReplayCreateResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ReplayCreateResponse) GetJSON401() *Unauthorized {
+func (r ReeReplayCreateResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ReplayCreateResponse) GetJSON403() *Forbidden {
+func (r ReeReplayCreateResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r ReplayCreateResponse) GetJSON413() *TooLarge {
+func (r ReeReplayCreateResponse) GetJSON413() *TooLarge {
 	return r.JSON413
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ReplayCreateResponse) GetJSON500() *InternalError {
+func (r ReeReplayCreateResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ReplayCreateResponse) GetJSON503() *Unavailable {
+func (r ReeReplayCreateResponse) GetJSON503() *Unavailable {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r ReplayCreateResponse) GetBody() []byte {
+func (r ReeReplayCreateResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ReplayCreateResponse) Status() string {
+func (r ReeReplayCreateResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -3171,7 +3171,7 @@ func (r ReplayCreateResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ReplayCreateResponse) StatusCode() int {
+func (r ReeReplayCreateResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -3179,23 +3179,23 @@ func (r ReplayCreateResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ReplayCreateResponse) ContentType() string {
+func (r ReeReplayCreateResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// SbomDefineResponse401Headers the declared response headers of an HTTP 401 response for SbomDefine
-type SbomDefineResponse401Headers struct {
+// ReeSbomDefineResponse401Headers the declared response headers of an HTTP 401 response for ReeSbomDefine
+type ReeSbomDefineResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
-type SbomDefineResponse struct {
+type ReeSbomDefineResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ProcessStarted
+	JSON200 *ReeProcessStarted
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -3209,51 +3209,51 @@ type SbomDefineResponse struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *SbomDefineResponse401Headers
+	Headers401 *ReeSbomDefineResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r SbomDefineResponse) GetJSON200() *ProcessStarted {
+func (r ReeSbomDefineResponse) GetJSON200() *ReeProcessStarted {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r SbomDefineResponse) GetJSON400() *BadRequest {
+func (r ReeSbomDefineResponse) GetJSON400() *BadRequest {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r SbomDefineResponse) GetJSON401() *Unauthorized {
+func (r ReeSbomDefineResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r SbomDefineResponse) GetJSON403() *Forbidden {
+func (r ReeSbomDefineResponse) GetJSON403() *Forbidden {
 	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r SbomDefineResponse) GetJSON413() *TooLarge {
+func (r ReeSbomDefineResponse) GetJSON413() *TooLarge {
 	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r SbomDefineResponse) GetJSON422() *Unprocessable {
+func (r ReeSbomDefineResponse) GetJSON422() *Unprocessable {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r SbomDefineResponse) GetJSON500() *InternalError {
+func (r ReeSbomDefineResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r SbomDefineResponse) GetBody() []byte {
+func (r ReeSbomDefineResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r SbomDefineResponse) Status() string {
+func (r ReeSbomDefineResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -3261,7 +3261,7 @@ func (r SbomDefineResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r SbomDefineResponse) StatusCode() int {
+func (r ReeSbomDefineResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -3269,39 +3269,39 @@ func (r SbomDefineResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r SbomDefineResponse) ContentType() string {
+func (r ReeSbomDefineResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type VersionResponse struct {
+type SystemVersionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *Version
+	JSON200 *SystemVersion
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r VersionResponse) GetJSON200() *Version {
+func (r SystemVersionResponse) GetJSON200() *SystemVersion {
 	return r.JSON200
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r VersionResponse) GetJSON500() *InternalError {
+func (r SystemVersionResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r VersionResponse) GetBody() []byte {
+func (r SystemVersionResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r VersionResponse) Status() string {
+func (r SystemVersionResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -3309,7 +3309,7 @@ func (r VersionResponse) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r VersionResponse) StatusCode() int {
+func (r SystemVersionResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -3317,229 +3317,229 @@ func (r VersionResponse) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r VersionResponse) ContentType() string {
+func (r SystemVersionResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// AuthMeWithResponse The authenticated user
+// AccountMeWithResponse The authenticated user
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /api/auth/me (the `AuthMe` operationId).
-func (c *ClientWithResponses) AuthMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthMeResponse, error) {
-	rsp, err := c.AuthMe(ctx, reqEditors...)
+// Corresponds with GET /api/auth/me (the `AccountMe` operationId).
+func (c *ClientWithResponses) AccountMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AccountMeResponse, error) {
+	rsp, err := c.AccountMe(ctx, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseAuthMeResponse(rsp)
+	return ParseAccountMeResponse(rsp)
 }
 
-// AuthListTokensWithResponse Your personal API tokens (without their secrets)
+// AccountListTokensWithResponse Your personal API tokens (without their secrets)
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /api/auth/tokens (the `AuthListTokens` operationId).
-func (c *ClientWithResponses) AuthListTokensWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AuthListTokensResponse, error) {
-	rsp, err := c.AuthListTokens(ctx, reqEditors...)
+// Corresponds with GET /api/auth/tokens (the `AccountListTokens` operationId).
+func (c *ClientWithResponses) AccountListTokensWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AccountListTokensResponse, error) {
+	rsp, err := c.AccountListTokens(ctx, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseAuthListTokensResponse(rsp)
+	return ParseAccountListTokensResponse(rsp)
 }
 
-// AuthCreateTokenWithBodyWithResponse Create a personal API token; its secret is shown once
+// AccountCreateTokenWithBodyWithResponse Create a personal API token; its secret is shown once
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /api/auth/tokens (the `AuthCreateToken` operationId).
-func (c *ClientWithResponses) AuthCreateTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthCreateTokenResponse, error) {
-	rsp, err := c.AuthCreateTokenWithBody(ctx, contentType, body, reqEditors...)
+// Corresponds with POST /api/auth/tokens (the `AccountCreateToken` operationId).
+func (c *ClientWithResponses) AccountCreateTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AccountCreateTokenResponse, error) {
+	rsp, err := c.AccountCreateTokenWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseAuthCreateTokenResponse(rsp)
+	return ParseAccountCreateTokenResponse(rsp)
 }
 
-// AuthCreateTokenWithResponse Create a personal API token; its secret is shown once
+// AccountCreateTokenWithResponse Create a personal API token; its secret is shown once
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /api/auth/tokens (the `AuthCreateToken` operationId).
-func (c *ClientWithResponses) AuthCreateTokenWithResponse(ctx context.Context, body AuthCreateTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthCreateTokenResponse, error) {
-	rsp, err := c.AuthCreateToken(ctx, body, reqEditors...)
+// Corresponds with POST /api/auth/tokens (the `AccountCreateToken` operationId).
+func (c *ClientWithResponses) AccountCreateTokenWithResponse(ctx context.Context, body AccountCreateTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*AccountCreateTokenResponse, error) {
+	rsp, err := c.AccountCreateToken(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseAuthCreateTokenResponse(rsp)
+	return ParseAccountCreateTokenResponse(rsp)
 }
 
-// AuthDeleteTokenWithResponse Revoke one of your personal API tokens
+// AccountDeleteTokenWithResponse Revoke one of your personal API tokens
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with DELETE /api/auth/tokens/{id} (the `AuthDeleteToken` operationId).
-func (c *ClientWithResponses) AuthDeleteTokenWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*AuthDeleteTokenResponse, error) {
-	rsp, err := c.AuthDeleteToken(ctx, id, reqEditors...)
+// Corresponds with DELETE /api/auth/tokens/{id} (the `AccountDeleteToken` operationId).
+func (c *ClientWithResponses) AccountDeleteTokenWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*AccountDeleteTokenResponse, error) {
+	rsp, err := c.AccountDeleteToken(ctx, id, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseAuthDeleteTokenResponse(rsp)
+	return ParseAccountDeleteTokenResponse(rsp)
 }
 
-// AuthCreateUserWithBodyWithResponse Create a user (admin only)
+// AccountCreateUserWithBodyWithResponse Create a user (admin only)
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /api/auth/users (the `AuthCreateUser` operationId).
-func (c *ClientWithResponses) AuthCreateUserWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AuthCreateUserResponse, error) {
-	rsp, err := c.AuthCreateUserWithBody(ctx, contentType, body, reqEditors...)
+// Corresponds with POST /api/auth/users (the `AccountCreateUser` operationId).
+func (c *ClientWithResponses) AccountCreateUserWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AccountCreateUserResponse, error) {
+	rsp, err := c.AccountCreateUserWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseAuthCreateUserResponse(rsp)
+	return ParseAccountCreateUserResponse(rsp)
 }
 
-// AuthCreateUserWithResponse Create a user (admin only)
+// AccountCreateUserWithResponse Create a user (admin only)
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /api/auth/users (the `AuthCreateUser` operationId).
-func (c *ClientWithResponses) AuthCreateUserWithResponse(ctx context.Context, body AuthCreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*AuthCreateUserResponse, error) {
-	rsp, err := c.AuthCreateUser(ctx, body, reqEditors...)
+// Corresponds with POST /api/auth/users (the `AccountCreateUser` operationId).
+func (c *ClientWithResponses) AccountCreateUserWithResponse(ctx context.Context, body AccountCreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*AccountCreateUserResponse, error) {
+	rsp, err := c.AccountCreateUser(ctx, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseAuthCreateUserResponse(rsp)
+	return ParseAccountCreateUserResponse(rsp)
 }
 
-// ImageDownloadWithResponse Download a base image as a TAR that `podman load` accepts
+// ReeImageDownloadWithResponse Download a base image as a TAR that `podman load` accepts
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /api/image/download/{name} (the `ImageDownload` operationId).
-func (c *ClientWithResponses) ImageDownloadWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*ImageDownloadResponse, error) {
-	rsp, err := c.ImageDownload(ctx, name, reqEditors...)
+// Corresponds with GET /api/image/download/{name} (the `ReeImageDownload` operationId).
+func (c *ClientWithResponses) ReeImageDownloadWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*ReeImageDownloadResponse, error) {
+	rsp, err := c.ReeImageDownload(ctx, name, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseImageDownloadResponse(rsp)
+	return ParseReeImageDownloadResponse(rsp)
 }
 
-// ImageListWithResponse Base images available to FROM
+// ReeImageListWithResponse Base images available to FROM
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /api/image/list (the `ImageList` operationId).
-func (c *ClientWithResponses) ImageListWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ImageListResponse, error) {
-	rsp, err := c.ImageList(ctx, reqEditors...)
+// Corresponds with GET /api/image/list (the `ReeImageList` operationId).
+func (c *ClientWithResponses) ReeImageListWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReeImageListResponse, error) {
+	rsp, err := c.ReeImageList(ctx, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseImageListResponse(rsp)
+	return ParseReeImageListResponse(rsp)
 }
 
-// LogDownloadWithResponse Plain-text log of a process (alias of /api/process/log/{uuid})
+// ReeLogDownloadWithResponse Plain-text log of a process (alias of /api/process/log/{uuid})
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /api/log/download/{uuid} (the `LogDownload` operationId).
-func (c *ClientWithResponses) LogDownloadWithResponse(ctx context.Context, uuid ProcessUUID, reqEditors ...RequestEditorFn) (*LogDownloadResponse, error) {
-	rsp, err := c.LogDownload(ctx, uuid, reqEditors...)
+// Corresponds with GET /api/log/download/{uuid} (the `ReeLogDownload` operationId).
+func (c *ClientWithResponses) ReeLogDownloadWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeLogDownloadResponse, error) {
+	rsp, err := c.ReeLogDownload(ctx, uuid, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseLogDownloadResponse(rsp)
+	return ParseReeLogDownloadResponse(rsp)
 }
 
-// PingWithResponse Health check
+// SystemPingWithResponse Health check
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /api/ping (the `Ping` operationId).
-func (c *ClientWithResponses) PingWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PingResponse, error) {
-	rsp, err := c.Ping(ctx, reqEditors...)
+// Corresponds with GET /api/ping (the `SystemPing` operationId).
+func (c *ClientWithResponses) SystemPingWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SystemPingResponse, error) {
+	rsp, err := c.SystemPing(ctx, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParsePingResponse(rsp)
+	return ParseSystemPingResponse(rsp)
 }
 
-// ProcessCancelWithResponse Cancel a queued or running process
+// ReeProcessCancelWithResponse Cancel a queued or running process
 //
 // The build is stopped and everything it created is removed. A process that already ended answers 409.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /api/process/cancel/{uuid} (the `ProcessCancel` operationId).
-func (c *ClientWithResponses) ProcessCancelWithResponse(ctx context.Context, uuid ProcessUUID, reqEditors ...RequestEditorFn) (*ProcessCancelResponse, error) {
-	rsp, err := c.ProcessCancel(ctx, uuid, reqEditors...)
+// Corresponds with POST /api/process/cancel/{uuid} (the `ReeProcessCancel` operationId).
+func (c *ClientWithResponses) ReeProcessCancelWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeProcessCancelResponse, error) {
+	rsp, err := c.ReeProcessCancel(ctx, uuid, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseProcessCancelResponse(rsp)
+	return ParseReeProcessCancelResponse(rsp)
 }
 
-// ProcessDownloadWithResponse Output of a processed process as a zip
+// ReeProcessDownloadWithResponse Output of a processed process as a zip
 //
 // For a recording, the defined REE; for a replay, the rebuilt image (OCI archive), the manifest
 // and the verification report. Before the process is processed the answer is 409 with its status.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /api/process/download/{uuid} (the `ProcessDownload` operationId).
-func (c *ClientWithResponses) ProcessDownloadWithResponse(ctx context.Context, uuid ProcessUUID, reqEditors ...RequestEditorFn) (*ProcessDownloadResponse, error) {
-	rsp, err := c.ProcessDownload(ctx, uuid, reqEditors...)
+// Corresponds with GET /api/process/download/{uuid} (the `ReeProcessDownload` operationId).
+func (c *ClientWithResponses) ReeProcessDownloadWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeProcessDownloadResponse, error) {
+	rsp, err := c.ReeProcessDownload(ctx, uuid, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseProcessDownloadResponse(rsp)
+	return ParseReeProcessDownloadResponse(rsp)
 }
 
-// ProcessListWithResponse List your processes, newest first
+// ReeProcessListWithResponse List your processes, newest first
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /api/process/list (the `ProcessList` operationId).
-func (c *ClientWithResponses) ProcessListWithResponse(ctx context.Context, params *ProcessListParams, reqEditors ...RequestEditorFn) (*ProcessListResponse, error) {
-	rsp, err := c.ProcessList(ctx, params, reqEditors...)
+// Corresponds with GET /api/process/list (the `ReeProcessList` operationId).
+func (c *ClientWithResponses) ReeProcessListWithResponse(ctx context.Context, params *ReeProcessListParams, reqEditors ...RequestEditorFn) (*ReeProcessListResponse, error) {
+	rsp, err := c.ReeProcessList(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseProcessListResponse(rsp)
+	return ParseReeProcessListResponse(rsp)
 }
 
-// ProcessLogWithResponse Plain-text log of a process, as far as it has been written
+// ReeProcessLogWithResponse Plain-text log of a process, as far as it has been written
 //
 // Available while the process runs; also served as GET /api/log/download/{uuid}.
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /api/process/log/{uuid} (the `ProcessLog` operationId).
-func (c *ClientWithResponses) ProcessLogWithResponse(ctx context.Context, uuid ProcessUUID, reqEditors ...RequestEditorFn) (*ProcessLogResponse, error) {
-	rsp, err := c.ProcessLog(ctx, uuid, reqEditors...)
+// Corresponds with GET /api/process/log/{uuid} (the `ReeProcessLog` operationId).
+func (c *ClientWithResponses) ReeProcessLogWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeProcessLogResponse, error) {
+	rsp, err := c.ReeProcessLog(ctx, uuid, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseProcessLogResponse(rsp)
+	return ParseReeProcessLogResponse(rsp)
 }
 
-// ProcessStatusWithResponse Status of a process
+// ReeProcessStatusWithResponse Status of a process
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /api/process/status/{uuid} (the `ProcessStatus` operationId).
-func (c *ClientWithResponses) ProcessStatusWithResponse(ctx context.Context, uuid ProcessUUID, reqEditors ...RequestEditorFn) (*ProcessStatusResponse, error) {
-	rsp, err := c.ProcessStatus(ctx, uuid, reqEditors...)
+// Corresponds with GET /api/process/status/{uuid} (the `ReeProcessStatus` operationId).
+func (c *ClientWithResponses) ReeProcessStatusWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeProcessStatusResponse, error) {
+	rsp, err := c.ReeProcessStatus(ctx, uuid, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseProcessStatusResponse(rsp)
+	return ParseReeProcessStatusResponse(rsp)
 }
 
-// RecordingBuildWithBodyWithResponse Rebuild a defined REE offline from its recording
+// ReeRecordingBuildWithBodyWithResponse Rebuild a defined REE offline from its recording
 //
 // Starts a process that rebuilds the image of a defined REE (the output of /api/recording/create)
 // with no route out but reehub's proxy in replay mode. A request that is not in the recording
@@ -3548,16 +3548,16 @@ func (c *ClientWithResponses) ProcessStatusWithResponse(ctx context.Context, uui
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /api/recording/build (the `RecordingBuild` operationId).
-func (c *ClientWithResponses) RecordingBuildWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordingBuildResponse, error) {
-	rsp, err := c.RecordingBuildWithBody(ctx, contentType, body, reqEditors...)
+// Corresponds with POST /api/recording/build (the `ReeRecordingBuild` operationId).
+func (c *ClientWithResponses) ReeRecordingBuildWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReeRecordingBuildResponse, error) {
+	rsp, err := c.ReeRecordingBuildWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseRecordingBuildResponse(rsp)
+	return ParseReeRecordingBuildResponse(rsp)
 }
 
-// RecordingCreateWithBodyWithResponse Define a new REE with the recording strategy
+// ReeRecordingCreateWithBodyWithResponse Define a new REE with the recording strategy
 //
 // Starts a process that builds the Dockerfile of the uploaded project zip with Podman, starting
 // FROM a base image of the catalogue, and records every HTTP and HTTPS response the build fetches.
@@ -3566,31 +3566,31 @@ func (c *ClientWithResponses) RecordingBuildWithBodyWithResponse(ctx context.Con
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /api/recording/create (the `RecordingCreate` operationId).
-func (c *ClientWithResponses) RecordingCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecordingCreateResponse, error) {
-	rsp, err := c.RecordingCreateWithBody(ctx, contentType, body, reqEditors...)
+// Corresponds with POST /api/recording/create (the `ReeRecordingCreate` operationId).
+func (c *ClientWithResponses) ReeRecordingCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReeRecordingCreateResponse, error) {
+	rsp, err := c.ReeRecordingCreateWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseRecordingCreateResponse(rsp)
+	return ParseReeRecordingCreateResponse(rsp)
 }
 
-// ReplayCreateWithBodyWithResponse Rebuild a defined REE offline (alias of /api/recording/build)
+// ReeReplayCreateWithBodyWithResponse Rebuild a defined REE offline (alias of /api/recording/build)
 //
 // The spelling used in the REE document's example; identical to POST /api/recording/build.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /api/replay/create (the `ReplayCreate` operationId).
-func (c *ClientWithResponses) ReplayCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplayCreateResponse, error) {
-	rsp, err := c.ReplayCreateWithBody(ctx, contentType, body, reqEditors...)
+// Corresponds with POST /api/replay/create (the `ReeReplayCreate` operationId).
+func (c *ClientWithResponses) ReeReplayCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReeReplayCreateResponse, error) {
+	rsp, err := c.ReeReplayCreateWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseReplayCreateResponse(rsp)
+	return ParseReeReplayCreateResponse(rsp)
 }
 
-// SbomDefineWithBodyWithResponse Define a new REE with the SBOM strategy
+// ReeSbomDefineWithBodyWithResponse Define a new REE with the SBOM strategy
 //
 // Part of the contract; the SBOM strategy is not available on this server yet. The upload is
 // checked like any other (so bad input gets its own 4xx), then the request is answered with
@@ -3598,44 +3598,44 @@ func (c *ClientWithResponses) ReplayCreateWithBodyWithResponse(ctx context.Conte
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
-// Corresponds with POST /api/sbom/define (the `SbomDefine` operationId).
-func (c *ClientWithResponses) SbomDefineWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SbomDefineResponse, error) {
-	rsp, err := c.SbomDefineWithBody(ctx, contentType, body, reqEditors...)
+// Corresponds with POST /api/sbom/define (the `ReeSbomDefine` operationId).
+func (c *ClientWithResponses) ReeSbomDefineWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReeSbomDefineResponse, error) {
+	rsp, err := c.ReeSbomDefineWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseSbomDefineResponse(rsp)
+	return ParseReeSbomDefineResponse(rsp)
 }
 
-// VersionWithResponse Versions of reehub and of the Podman service it drives
+// SystemVersionWithResponse Versions of reehub and of the Podman service it drives
 //
 // Returns a wrapper object for the known response body format(s).
 //
-// Corresponds with GET /api/version (the `Version` operationId).
-func (c *ClientWithResponses) VersionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*VersionResponse, error) {
-	rsp, err := c.Version(ctx, reqEditors...)
+// Corresponds with GET /api/version (the `SystemVersion` operationId).
+func (c *ClientWithResponses) SystemVersionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SystemVersionResponse, error) {
+	rsp, err := c.SystemVersion(ctx, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseVersionResponse(rsp)
+	return ParseSystemVersionResponse(rsp)
 }
 
-// ParseAuthMeResponse parses an HTTP response from a AuthMeWithResponse call
-func ParseAuthMeResponse(rsp *http.Response) (*AuthMeResponse, error) {
+// ParseAccountMeResponse parses an HTTP response from a AccountMeWithResponse call
+func ParseAccountMeResponse(rsp *http.Response) (*AccountMeResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &AuthMeResponse{
+	response := &AccountMeResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest User
+		var dest AccountUser
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -3659,7 +3659,7 @@ func ParseAuthMeResponse(rsp *http.Response) (*AuthMeResponse, error) {
 
 	switch {
 	case rsp.StatusCode == 401:
-		var headers AuthMeResponse401Headers
+		var headers AccountMeResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -3673,22 +3673,22 @@ func ParseAuthMeResponse(rsp *http.Response) (*AuthMeResponse, error) {
 	return response, nil
 }
 
-// ParseAuthListTokensResponse parses an HTTP response from a AuthListTokensWithResponse call
-func ParseAuthListTokensResponse(rsp *http.Response) (*AuthListTokensResponse, error) {
+// ParseAccountListTokensResponse parses an HTTP response from a AccountListTokensWithResponse call
+func ParseAccountListTokensResponse(rsp *http.Response) (*AccountListTokensResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &AuthListTokensResponse{
+	response := &AccountListTokensResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest []Token
+		var dest []AccountToken
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -3719,7 +3719,7 @@ func ParseAuthListTokensResponse(rsp *http.Response) (*AuthListTokensResponse, e
 
 	switch {
 	case rsp.StatusCode == 401:
-		var headers AuthListTokensResponse401Headers
+		var headers AccountListTokensResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -3733,22 +3733,22 @@ func ParseAuthListTokensResponse(rsp *http.Response) (*AuthListTokensResponse, e
 	return response, nil
 }
 
-// ParseAuthCreateTokenResponse parses an HTTP response from a AuthCreateTokenWithResponse call
-func ParseAuthCreateTokenResponse(rsp *http.Response) (*AuthCreateTokenResponse, error) {
+// ParseAccountCreateTokenResponse parses an HTTP response from a AccountCreateTokenWithResponse call
+func ParseAccountCreateTokenResponse(rsp *http.Response) (*AccountCreateTokenResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &AuthCreateTokenResponse{
+	response := &AccountCreateTokenResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
-		var dest CreatedToken
+		var dest AccountCreatedToken
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -3786,7 +3786,7 @@ func ParseAuthCreateTokenResponse(rsp *http.Response) (*AuthCreateTokenResponse,
 
 	switch {
 	case rsp.StatusCode == 401:
-		var headers AuthCreateTokenResponse401Headers
+		var headers AccountCreateTokenResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -3800,15 +3800,15 @@ func ParseAuthCreateTokenResponse(rsp *http.Response) (*AuthCreateTokenResponse,
 	return response, nil
 }
 
-// ParseAuthDeleteTokenResponse parses an HTTP response from a AuthDeleteTokenWithResponse call
-func ParseAuthDeleteTokenResponse(rsp *http.Response) (*AuthDeleteTokenResponse, error) {
+// ParseAccountDeleteTokenResponse parses an HTTP response from a AccountDeleteTokenWithResponse call
+func ParseAccountDeleteTokenResponse(rsp *http.Response) (*AccountDeleteTokenResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &AuthDeleteTokenResponse{
+	response := &AccountDeleteTokenResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -3856,7 +3856,7 @@ func ParseAuthDeleteTokenResponse(rsp *http.Response) (*AuthDeleteTokenResponse,
 
 	switch {
 	case rsp.StatusCode == 401:
-		var headers AuthDeleteTokenResponse401Headers
+		var headers AccountDeleteTokenResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -3870,22 +3870,22 @@ func ParseAuthDeleteTokenResponse(rsp *http.Response) (*AuthDeleteTokenResponse,
 	return response, nil
 }
 
-// ParseAuthCreateUserResponse parses an HTTP response from a AuthCreateUserWithResponse call
-func ParseAuthCreateUserResponse(rsp *http.Response) (*AuthCreateUserResponse, error) {
+// ParseAccountCreateUserResponse parses an HTTP response from a AccountCreateUserWithResponse call
+func ParseAccountCreateUserResponse(rsp *http.Response) (*AccountCreateUserResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &AuthCreateUserResponse{
+	response := &AccountCreateUserResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
-		var dest User
+		var dest AccountUser
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -3930,7 +3930,7 @@ func ParseAuthCreateUserResponse(rsp *http.Response) (*AuthCreateUserResponse, e
 
 	switch {
 	case rsp.StatusCode == 401:
-		var headers AuthCreateUserResponse401Headers
+		var headers AccountCreateUserResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -3944,15 +3944,15 @@ func ParseAuthCreateUserResponse(rsp *http.Response) (*AuthCreateUserResponse, e
 	return response, nil
 }
 
-// ParseImageDownloadResponse parses an HTTP response from a ImageDownloadWithResponse call
-func ParseImageDownloadResponse(rsp *http.Response) (*ImageDownloadResponse, error) {
+// ParseReeImageDownloadResponse parses an HTTP response from a ReeImageDownloadWithResponse call
+func ParseReeImageDownloadResponse(rsp *http.Response) (*ReeImageDownloadResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ImageDownloadResponse{
+	response := &ReeImageDownloadResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -4004,7 +4004,7 @@ func ParseImageDownloadResponse(rsp *http.Response) (*ImageDownloadResponse, err
 
 	switch {
 	case rsp.StatusCode == 401:
-		var headers ImageDownloadResponse401Headers
+		var headers ReeImageDownloadResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -4018,22 +4018,22 @@ func ParseImageDownloadResponse(rsp *http.Response) (*ImageDownloadResponse, err
 	return response, nil
 }
 
-// ParseImageListResponse parses an HTTP response from a ImageListWithResponse call
-func ParseImageListResponse(rsp *http.Response) (*ImageListResponse, error) {
+// ParseReeImageListResponse parses an HTTP response from a ReeImageListWithResponse call
+func ParseReeImageListResponse(rsp *http.Response) (*ReeImageListResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ImageListResponse{
+	response := &ReeImageListResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest []BaseImage
+		var dest []ReeBaseImage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4071,7 +4071,7 @@ func ParseImageListResponse(rsp *http.Response) (*ImageListResponse, error) {
 
 	switch {
 	case rsp.StatusCode == 401:
-		var headers ImageListResponse401Headers
+		var headers ReeImageListResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -4085,15 +4085,15 @@ func ParseImageListResponse(rsp *http.Response) (*ImageListResponse, error) {
 	return response, nil
 }
 
-// ParseLogDownloadResponse parses an HTTP response from a LogDownloadWithResponse call
-func ParseLogDownloadResponse(rsp *http.Response) (*LogDownloadResponse, error) {
+// ParseReeLogDownloadResponse parses an HTTP response from a ReeLogDownloadWithResponse call
+func ParseReeLogDownloadResponse(rsp *http.Response) (*ReeLogDownloadResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &LogDownloadResponse{
+	response := &ReeLogDownloadResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -4138,7 +4138,7 @@ func ParseLogDownloadResponse(rsp *http.Response) (*LogDownloadResponse, error) 
 
 	switch {
 	case rsp.StatusCode == 401:
-		var headers LogDownloadResponse401Headers
+		var headers ReeLogDownloadResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -4152,22 +4152,22 @@ func ParseLogDownloadResponse(rsp *http.Response) (*LogDownloadResponse, error) 
 	return response, nil
 }
 
-// ParsePingResponse parses an HTTP response from a PingWithResponse call
-func ParsePingResponse(rsp *http.Response) (*PingResponse, error) {
+// ParseSystemPingResponse parses an HTTP response from a SystemPingWithResponse call
+func ParseSystemPingResponse(rsp *http.Response) (*SystemPingResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &PingResponse{
+	response := &SystemPingResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest Ping
+		var dest SystemPing
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4185,22 +4185,22 @@ func ParsePingResponse(rsp *http.Response) (*PingResponse, error) {
 	return response, nil
 }
 
-// ParseProcessCancelResponse parses an HTTP response from a ProcessCancelWithResponse call
-func ParseProcessCancelResponse(rsp *http.Response) (*ProcessCancelResponse, error) {
+// ParseReeProcessCancelResponse parses an HTTP response from a ReeProcessCancelWithResponse call
+func ParseReeProcessCancelResponse(rsp *http.Response) (*ReeProcessCancelResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ProcessCancelResponse{
+	response := &ReeProcessCancelResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ProcessStatus
+		var dest ReeProcessStatus
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4252,7 +4252,7 @@ func ParseProcessCancelResponse(rsp *http.Response) (*ProcessCancelResponse, err
 
 	switch {
 	case rsp.StatusCode == 401:
-		var headers ProcessCancelResponse401Headers
+		var headers ReeProcessCancelResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -4266,15 +4266,15 @@ func ParseProcessCancelResponse(rsp *http.Response) (*ProcessCancelResponse, err
 	return response, nil
 }
 
-// ParseProcessDownloadResponse parses an HTTP response from a ProcessDownloadWithResponse call
-func ParseProcessDownloadResponse(rsp *http.Response) (*ProcessDownloadResponse, error) {
+// ParseReeProcessDownloadResponse parses an HTTP response from a ReeProcessDownloadWithResponse call
+func ParseReeProcessDownloadResponse(rsp *http.Response) (*ReeProcessDownloadResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ProcessDownloadResponse{
+	response := &ReeProcessDownloadResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -4326,7 +4326,7 @@ func ParseProcessDownloadResponse(rsp *http.Response) (*ProcessDownloadResponse,
 
 	switch {
 	case rsp.StatusCode == 200:
-		var headers ProcessDownloadResponse200Headers
+		var headers ReeProcessDownloadResponse200Headers
 		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -4336,7 +4336,7 @@ func ParseProcessDownloadResponse(rsp *http.Response) (*ProcessDownloadResponse,
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
-		var headers ProcessDownloadResponse401Headers
+		var headers ReeProcessDownloadResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -4350,22 +4350,22 @@ func ParseProcessDownloadResponse(rsp *http.Response) (*ProcessDownloadResponse,
 	return response, nil
 }
 
-// ParseProcessListResponse parses an HTTP response from a ProcessListWithResponse call
-func ParseProcessListResponse(rsp *http.Response) (*ProcessListResponse, error) {
+// ParseReeProcessListResponse parses an HTTP response from a ReeProcessListWithResponse call
+func ParseReeProcessListResponse(rsp *http.Response) (*ReeProcessListResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ProcessListResponse{
+	response := &ReeProcessListResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ProcessPage
+		var dest ReeProcessPage
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4403,7 +4403,7 @@ func ParseProcessListResponse(rsp *http.Response) (*ProcessListResponse, error) 
 
 	switch {
 	case rsp.StatusCode == 401:
-		var headers ProcessListResponse401Headers
+		var headers ReeProcessListResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -4417,15 +4417,15 @@ func ParseProcessListResponse(rsp *http.Response) (*ProcessListResponse, error) 
 	return response, nil
 }
 
-// ParseProcessLogResponse parses an HTTP response from a ProcessLogWithResponse call
-func ParseProcessLogResponse(rsp *http.Response) (*ProcessLogResponse, error) {
+// ParseReeProcessLogResponse parses an HTTP response from a ReeProcessLogWithResponse call
+func ParseReeProcessLogResponse(rsp *http.Response) (*ReeProcessLogResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ProcessLogResponse{
+	response := &ReeProcessLogResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -4470,7 +4470,7 @@ func ParseProcessLogResponse(rsp *http.Response) (*ProcessLogResponse, error) {
 
 	switch {
 	case rsp.StatusCode == 401:
-		var headers ProcessLogResponse401Headers
+		var headers ReeProcessLogResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -4484,22 +4484,22 @@ func ParseProcessLogResponse(rsp *http.Response) (*ProcessLogResponse, error) {
 	return response, nil
 }
 
-// ParseProcessStatusResponse parses an HTTP response from a ProcessStatusWithResponse call
-func ParseProcessStatusResponse(rsp *http.Response) (*ProcessStatusResponse, error) {
+// ParseReeProcessStatusResponse parses an HTTP response from a ReeProcessStatusWithResponse call
+func ParseReeProcessStatusResponse(rsp *http.Response) (*ReeProcessStatusResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ProcessStatusResponse{
+	response := &ReeProcessStatusResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ProcessStatus
+		var dest ReeProcessStatus
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4544,7 +4544,7 @@ func ParseProcessStatusResponse(rsp *http.Response) (*ProcessStatusResponse, err
 
 	switch {
 	case rsp.StatusCode == 401:
-		var headers ProcessStatusResponse401Headers
+		var headers ReeProcessStatusResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -4558,22 +4558,22 @@ func ParseProcessStatusResponse(rsp *http.Response) (*ProcessStatusResponse, err
 	return response, nil
 }
 
-// ParseRecordingBuildResponse parses an HTTP response from a RecordingBuildWithResponse call
-func ParseRecordingBuildResponse(rsp *http.Response) (*RecordingBuildResponse, error) {
+// ParseReeRecordingBuildResponse parses an HTTP response from a ReeRecordingBuildWithResponse call
+func ParseReeRecordingBuildResponse(rsp *http.Response) (*ReeRecordingBuildResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &RecordingBuildResponse{
+	response := &ReeRecordingBuildResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ProcessStarted
+		var dest ReeProcessStarted
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4625,7 +4625,7 @@ func ParseRecordingBuildResponse(rsp *http.Response) (*RecordingBuildResponse, e
 
 	switch {
 	case rsp.StatusCode == 401:
-		var headers RecordingBuildResponse401Headers
+		var headers ReeRecordingBuildResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -4639,22 +4639,22 @@ func ParseRecordingBuildResponse(rsp *http.Response) (*RecordingBuildResponse, e
 	return response, nil
 }
 
-// ParseRecordingCreateResponse parses an HTTP response from a RecordingCreateWithResponse call
-func ParseRecordingCreateResponse(rsp *http.Response) (*RecordingCreateResponse, error) {
+// ParseReeRecordingCreateResponse parses an HTTP response from a ReeRecordingCreateWithResponse call
+func ParseReeRecordingCreateResponse(rsp *http.Response) (*ReeRecordingCreateResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &RecordingCreateResponse{
+	response := &ReeRecordingCreateResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ProcessStarted
+		var dest ReeProcessStarted
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4706,7 +4706,7 @@ func ParseRecordingCreateResponse(rsp *http.Response) (*RecordingCreateResponse,
 
 	switch {
 	case rsp.StatusCode == 401:
-		var headers RecordingCreateResponse401Headers
+		var headers ReeRecordingCreateResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -4720,22 +4720,22 @@ func ParseRecordingCreateResponse(rsp *http.Response) (*RecordingCreateResponse,
 	return response, nil
 }
 
-// ParseReplayCreateResponse parses an HTTP response from a ReplayCreateWithResponse call
-func ParseReplayCreateResponse(rsp *http.Response) (*ReplayCreateResponse, error) {
+// ParseReeReplayCreateResponse parses an HTTP response from a ReeReplayCreateWithResponse call
+func ParseReeReplayCreateResponse(rsp *http.Response) (*ReeReplayCreateResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ReplayCreateResponse{
+	response := &ReeReplayCreateResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ProcessStarted
+		var dest ReeProcessStarted
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4787,7 +4787,7 @@ func ParseReplayCreateResponse(rsp *http.Response) (*ReplayCreateResponse, error
 
 	switch {
 	case rsp.StatusCode == 401:
-		var headers ReplayCreateResponse401Headers
+		var headers ReeReplayCreateResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -4801,22 +4801,22 @@ func ParseReplayCreateResponse(rsp *http.Response) (*ReplayCreateResponse, error
 	return response, nil
 }
 
-// ParseSbomDefineResponse parses an HTTP response from a SbomDefineWithResponse call
-func ParseSbomDefineResponse(rsp *http.Response) (*SbomDefineResponse, error) {
+// ParseReeSbomDefineResponse parses an HTTP response from a ReeSbomDefineWithResponse call
+func ParseReeSbomDefineResponse(rsp *http.Response) (*ReeSbomDefineResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &SbomDefineResponse{
+	response := &ReeSbomDefineResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ProcessStarted
+		var dest ReeProcessStarted
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4868,7 +4868,7 @@ func ParseSbomDefineResponse(rsp *http.Response) (*SbomDefineResponse, error) {
 
 	switch {
 	case rsp.StatusCode == 401:
-		var headers SbomDefineResponse401Headers
+		var headers ReeSbomDefineResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -4882,22 +4882,22 @@ func ParseSbomDefineResponse(rsp *http.Response) (*SbomDefineResponse, error) {
 	return response, nil
 }
 
-// ParseVersionResponse parses an HTTP response from a VersionWithResponse call
-func ParseVersionResponse(rsp *http.Response) (*VersionResponse, error) {
+// ParseSystemVersionResponse parses an HTTP response from a SystemVersionWithResponse call
+func ParseSystemVersionResponse(rsp *http.Response) (*SystemVersionResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &VersionResponse{
+	response := &SystemVersionResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest Version
+		var dest SystemVersion
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
