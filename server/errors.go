@@ -1,8 +1,11 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"regexp"
+	"syscall"
 
 	"github.com/gin-gonic/gin"
 
@@ -26,6 +29,8 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, fault.ErrTooLarge), errors.As(err, &maxBytes):
 		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, errUnsupportedMedia):
+		return http.StatusUnsupportedMediaType
 	case errors.Is(err, errUnprocessable):
 		return http.StatusUnprocessableEntity
 	case errors.Is(err, fault.ErrUnavailable):
@@ -38,6 +43,14 @@ func statusOf(err error) int {
 // errUnprocessable marks a well-formed request this server cannot carry out.
 var errUnprocessable = errors.New("unprocessable")
 
+// errUnsupportedMedia marks a request body of a media type the operation
+// does not declare.
+var errUnsupportedMedia = errors.New("unsupported media type")
+
+// unavailableMessage is what a client is told when a service reehub needs
+// does not answer; which one, where and why goes to the log.
+const unavailableMessage = "the container service is unavailable; try again later"
+
 // apiError builds the body of an error response. 5xx details stay in the log.
 func apiError(status int, err error) api.Error {
 	msg := err.Error()
@@ -45,6 +58,8 @@ func apiError(status int, err error) api.Error {
 	switch {
 	case status == http.StatusInternalServerError:
 		msg = "internal server error"
+	case status == http.StatusServiceUnavailable:
+		msg = unavailableMessage
 	case errors.As(err, &maxBytes):
 		msg = "upload is larger than the limit of " + itoa(maxBytes.Limit) + " bytes"
 	}
@@ -56,12 +71,20 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	s.writeStatus(c, statusOf(err), err)
 }
 
-// writeStatus writes err in the error model with an explicit status.
+// writeStatus writes err in the error model with an explicit status. A
+// request whose client went away is logged as a client abort and answered
+// with nothing: there is nobody to read a 500.
 func (s *Server) writeStatus(c *gin.Context, status int, err error) {
+	ctx := c.Request.Context()
+	if clientGone(ctx, err) {
+		s.log.InfoContext(ctx, "client aborted the request", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+		c.Abort()
+		return
+	}
 	if status >= 500 {
-		s.log.ErrorContext(c.Request.Context(), "request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
+		s.log.ErrorContext(ctx, "request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
 	} else {
-		s.log.DebugContext(c.Request.Context(), "request refused", "path", c.Request.URL.Path, "status", status, "err", err)
+		s.log.DebugContext(ctx, "request refused", "path", c.Request.URL.Path, "status", status, "err", err)
 	}
 	if status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Basic realm="reehub", charset="UTF-8", Bearer realm="reehub"`)
@@ -72,6 +95,15 @@ func (s *Server) writeStatus(c *gin.Context, status int, err error) {
 		return
 	}
 	c.AbortWithStatusJSON(status, apiError(status, err))
+}
+
+// clientGone reports whether err comes from the client closing the
+// connection (its request context ended, or a write found the peer gone).
+func clientGone(ctx context.Context, err error) bool {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return true
+	}
+	return errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
 }
 
 func itoa(n int64) string {
@@ -89,11 +121,20 @@ func itoa(n int64) string {
 	return string(b[i:])
 }
 
-// requestError wraps errors of decoding a request (the strict server's hook) as invalid input.
+// requestError turns a failure of the generated code to decode a request
+// (the strict server's and the parameter binder's hooks) into invalid input
+// with a message for the client; the caller logs the decoder's own text,
+// which names Go types.
 func requestError(err error) error {
 	var maxBytes *http.MaxBytesError
 	if errors.As(err, &maxBytes) {
 		return err
 	}
-	return fault.Invalidf("request: %v", err)
+	if m := paramFormat.FindStringSubmatch(err.Error()); m != nil {
+		return fault.Invalidf("parameter %s: malformed value", m[1])
+	}
+	return fault.Invalidf("request body: malformed")
 }
+
+// paramFormat matches the generated parameter binder's message.
+var paramFormat = regexp.MustCompile(`^Invalid format for parameter ([A-Za-z0-9_.-]+):`)

@@ -1,11 +1,14 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -36,11 +39,16 @@ func (s *Server) recovery() gin.HandlerFunc {
 }
 
 // gate finds the operation of a request, authenticates it when the operation
-// requires it, checks the credential's scope, then validates the request
-// against openapi.yaml. Multipart bodies are never read here: the validator
-// sees an empty body and the handler checks the parts while streaming them.
+// requires it, checks the credential's scope, then checks the request against
+// openapi.yaml: query parameters (an empty or repeated single value is
+// refused), the body's media type (one the operation does not declare is a
+// 415), a JSON body strictly and within maxJSONBytes (readJSONBody), then the
+// spec's validator. Multipart and application/octet-stream bodies are never
+// read here: they are bounded by the upload limit and the handler streams them
+// to disk.
 func (s *Server) gate(router routers.Router) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		c.Request = withRequest(c.Request)
 		req := c.Request
 		route, params, err := router.FindRoute(req)
 		if err != nil {
@@ -61,39 +69,59 @@ func (s *Server) gate(router routers.Router) gin.HandlerFunc {
 			c.Request = req.WithContext(context.WithValue(req.Context(), principalKey{}, p))
 			req = c.Request
 		}
-		multipart := false
-		if op.RequestBody != nil {
-			if mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type")); err == nil && strings.HasPrefix(mt, "multipart/") {
-				multipart = true
-			} else if op.RequestBody.Value.Content.Get("multipart/form-data") != nil {
-				s.writeError(c, fault.Invalidf("request body must be multipart/form-data"))
-				return
-			}
+		if err := checkQuery(req, op); err != nil {
+			s.writeError(c, err)
+			return
 		}
-		if multipart {
-			if req.ContentLength > s.cfg.MaxUploadBytes {
-				s.writeError(c, fault.TooLargef("upload is larger than the limit of %d bytes", s.cfg.MaxUploadBytes))
+		streamed := false
+		if op.RequestBody != nil && op.RequestBody.Value != nil {
+			mt, err := bodyMediaType(req, op.RequestBody.Value)
+			if err != nil {
+				s.writeError(c, err)
 				return
 			}
-			req.Body = http.MaxBytesReader(c.Writer, req.Body, s.cfg.MaxUploadBytes+1<<20)
-		} else if req.Body != nil && req.Body != http.NoBody {
-			req.Body = http.MaxBytesReader(c.Writer, req.Body, maxJSONBytes)
+			switch {
+			case mt == "":
+				// No body: the validator answers whether one is required.
+			case streamedMediaType(mt):
+				streamed = true
+				if req.ContentLength > s.cfg.MaxUploadBytes {
+					s.writeError(c, fault.TooLargef("upload is larger than the limit of %d bytes", s.cfg.MaxUploadBytes))
+					return
+				}
+				req.Body = http.MaxBytesReader(c.Writer, req.Body, s.cfg.MaxUploadBytes+1<<20)
+			default:
+				var schema *openapi3.Schema
+				if m := op.RequestBody.Value.Content.Get(mt); m != nil && m.Schema != nil {
+					schema = m.Schema.Value
+				}
+				b, err := readJSONBody(http.MaxBytesReader(c.Writer, req.Body, maxJSONBytes+1), schema)
+				_ = req.Body.Close()
+				if err != nil {
+					s.writeError(c, err)
+					return
+				}
+				req.Body = io.NopCloser(bytes.NewReader(b))
+				req.ContentLength = int64(len(b))
+			}
 		}
 		input := &openapi3filter.RequestValidationInput{
 			Request: req, PathParams: params, Route: route,
 			Options: &openapi3filter.Options{
-				AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
-				ExcludeRequestBody: multipart,
+				AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
+				ExcludeRequestBody:      streamed,
+				KeepValidatedValue:      true,
+				SchemaValidationOptions: s.formats,
 			},
 		}
-		// The validator replaces a body it reads with a fresh reader; a multipart
+		// The validator replaces a body it reads with a fresh reader; a streamed
 		// body is hidden from it and put back untouched.
 		body := req.Body
-		if multipart {
+		if streamed {
 			req.Body = http.NoBody
 		}
 		err = openapi3filter.ValidateRequest(req.Context(), input)
-		if multipart {
+		if streamed {
 			req.Body = body
 		}
 		if err != nil {
@@ -104,8 +132,64 @@ func (s *Server) gate(router routers.Router) gin.HandlerFunc {
 	}
 }
 
-// maxJSONBytes bounds JSON request bodies.
-const maxJSONBytes = 1 << 20
+// streamedMediaType reports whether bodies of media type mt are streamed to
+// disk with the upload limit instead of read and validated as JSON.
+func streamedMediaType(mt string) bool {
+	return strings.HasPrefix(mt, "multipart/") || mt == "application/octet-stream"
+}
+
+// bodyMediaType returns the media type of a request body, "" when there is no
+// body, or a 415 when the operation does not declare it.
+func bodyMediaType(req *http.Request, rb *openapi3.RequestBody) (string, error) {
+	ct := req.Header.Get("Content-Type")
+	if ct == "" {
+		if req.ContentLength == 0 || req.Body == nil || req.Body == http.NoBody {
+			return "", nil
+		}
+		return "", unsupportedMedia("a request body without Content-Type", rb)
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return "", unsupportedMedia("a malformed Content-Type", rb)
+	}
+	if rb.Content.Get(mt) == nil || (mt != "application/json" && !streamedMediaType(mt)) {
+		return "", unsupportedMedia("Content-Type "+mt, rb)
+	}
+	return mt, nil
+}
+
+func unsupportedMedia(what string, rb *openapi3.RequestBody) error {
+	types := make([]string, 0, len(rb.Content))
+	for mt := range rb.Content {
+		types = append(types, mt)
+	}
+	slices.Sort(types)
+	return fault.New(errUnsupportedMedia, what+" is not accepted here; send "+strings.Join(types, " or "))
+}
+
+// checkQuery refuses an empty value of a declared query parameter and a
+// single-valued one given more than once, in the validator's message style.
+func checkQuery(req *http.Request, op *openapi3.Operation) error {
+	q := req.URL.Query()
+	for _, pr := range op.Parameters {
+		p := pr.Value
+		if p == nil || p.In != openapi3.ParameterInQuery {
+			continue
+		}
+		vals, ok := q[p.Name]
+		if !ok {
+			continue
+		}
+		multi := p.Schema != nil && p.Schema.Value != nil && p.Schema.Value.Type.Is(openapi3.TypeArray)
+		if len(vals) > 1 && !multi {
+			return fault.Invalidf("query parameter %s: given more than once", p.Name)
+		}
+		if slices.Contains(vals, "") {
+			return fault.Invalidf("query parameter %s: must not be empty", p.Name)
+		}
+	}
+	return nil
+}
 
 func needsAuth(doc *openapi3.T, op *openapi3.Operation) bool {
 	sec := doc.Security
@@ -169,7 +253,8 @@ func (s *Server) authenticate(req *http.Request) (auth.Principal, error) {
 	}
 }
 
-// validationError turns a kin-openapi error into a short invalid-input error.
+// validationError turns a kin-openapi error into a short invalid-input error
+// that says which parameter or field is wrong and why, without Go type names.
 func validationError(err error) error {
 	var re *openapi3filter.RequestError
 	if errors.As(err, &re) {
@@ -181,7 +266,17 @@ func validationError(err error) error {
 			what = "request body"
 		}
 		reason := re.Reason
-		if re.Err != nil {
+		var se *openapi3.SchemaError
+		var pe *openapi3filter.ParseError
+		switch {
+		case errors.As(re.Err, &se):
+			if ptr := se.JSONPointer(); len(ptr) > 0 && re.RequestBody != nil {
+				what = "request body field " + strings.Join(ptr, ".")
+			}
+			reason = se.Reason
+		case errors.As(re.Err, &pe):
+			reason = "not a valid " + formatOf(re)
+		case re.Err != nil && reason == "":
 			reason = firstLine(re.Err.Error())
 		}
 		if reason == "" {
@@ -190,6 +285,20 @@ func validationError(err error) error {
 		return fault.Invalidf("%s: %s", what, reason)
 	}
 	return fault.Invalidf("%s", firstLine(err.Error()))
+}
+
+// formatOf names the type a parameter's value must have.
+func formatOf(re *openapi3filter.RequestError) string {
+	if re.Parameter != nil && re.Parameter.Schema != nil && re.Parameter.Schema.Value != nil {
+		sc := re.Parameter.Schema.Value
+		if sc.Format != "" {
+			return sc.Format
+		}
+		if sc.Type != nil && len(*sc.Type) > 0 {
+			return (*sc.Type)[0]
+		}
+	}
+	return "value"
 }
 
 func firstLine(s string) string {

@@ -2,12 +2,15 @@ package server
 
 import (
 	"context"
-	"io"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
 
 	"github.com/reehub/reehub/gen/api"
 )
 
-// ImageList lists the base-image catalogue.
+// ReeImageList lists the base-image catalogue; while Podman does not answer
+// every image is listed as not available.
 func (s *Server) ReeImageList(ctx context.Context, _ api.ReeImageListRequestObject) (api.ReeImageListResponseObject, error) {
 	imgs, err := s.images.List(ctx)
 	if err != nil {
@@ -27,16 +30,29 @@ func (s *Server) ReeImageList(ctx context.Context, _ api.ReeImageListRequestObje
 	return out, nil
 }
 
-// ImageDownload streams a base image as a docker-archive TAR.
+// ReeImageDownload serves a base image as a docker-archive TAR from its staged
+// export, with its length, digest, Range and If-None-Match.
 func (s *Server) ReeImageDownload(ctx context.Context, req api.ReeImageDownloadRequestObject) (api.ReeImageDownloadResponseObject, error) {
-	if err := s.images.Head(ctx, req.Name); err != nil {
+	r, err := requestFrom(ctx)
+	if err != nil {
 		return nil, err
 	}
-	pr, pw := io.Pipe()
-	go func() {
-		pw.CloseWithError(s.images.Export(ctx, req.Name, pw))
-	}()
-	return api.ReeImageDownload200ApplicationxTarResponse{Body: pr}, nil
+	ex, err := s.images.OpenExport(ctx, req.Name)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := hex.DecodeString(ex.SHA256)
+	if err != nil {
+		_ = ex.File.Close()
+		return nil, fmt.Errorf("digest of the export of %s: %w", req.Name, err)
+	}
+	return download{
+		req: r, body: ex.File, contentType: "application/x-tar",
+		etag:        quoteETag("sha256:" + ex.ImageID),
+		disposition: `attachment; filename="` + req.Name + `.tar"`,
+		digest:      "sha-256=" + base64.StdEncoding.EncodeToString(sum),
+		modTime:     ex.ModTime,
+	}, nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -69,49 +69,80 @@ func (s *Server) ReeProcessCancel(ctx context.Context, req api.ReeProcessCancelR
 	return api.ReeProcessCancel200JSONResponse(toStatus(p)), nil
 }
 
-// ProcessLog streams the log of one of the caller's processes.
+// ReeProcessLog serves the log of one of the caller's processes.
 func (s *Server) ReeProcessLog(ctx context.Context, req api.ReeProcessLogRequestObject) (api.ReeProcessLogResponseObject, error) {
 	return s.openLog(ctx, req.Uuid)
 }
 
-// LogDownload is ProcessLog under the REE document's other spelling.
+// ReeLogDownload is ReeProcessLog under the REE document's other spelling.
 func (s *Server) ReeLogDownload(ctx context.Context, req api.ReeLogDownloadRequestObject) (api.ReeLogDownloadResponseObject, error) {
 	return s.openLog(ctx, req.Uuid)
 }
 
-func (s *Server) openLog(ctx context.Context, id uuid.UUID) (logStream, error) {
+// logResponse is a log as either response type: a final log is a download
+// (Range, ETag), a growing one a stream.
+type logResponse interface {
+	api.ReeProcessLogResponseObject
+	api.ReeLogDownloadResponseObject
+}
+
+func (s *Server) openLog(ctx context.Context, id uuid.UUID) (logResponse, error) {
 	who, err := principalFrom(ctx)
 	if err != nil {
-		return logStream{}, err
+		return nil, err
+	}
+	r, err := requestFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.procs.Get(ctx, who.User.ID, id.String())
+	if err != nil {
+		return nil, err
 	}
 	rc, err := s.procs.OpenLog(ctx, who.User.ID, id.String())
 	if err != nil {
-		return logStream{}, err
+		return nil, err
 	}
-	return logStream{rc: rc}, nil
+	// A process that ended has its log in the blob store: final, seekable and
+	// named by its digest.
+	if f, ok := rc.(io.ReadSeekCloser); ok && p.FinishedAt != nil && p.LogDigest != "" {
+		return download{req: r, body: f, contentType: "text/plain; charset=utf-8", etag: quoteETag(p.LogDigest), modTime: *p.FinishedAt}, nil
+	}
+	return logStream{rc: rc, head: headRequest(ctx)}, nil
 }
 
-// logStream streams a log as text/plain without reading it into memory (the
-// generated text response type is a string).
-type logStream struct{ rc io.ReadCloser }
+// logStream streams a growing log as text/plain without reading it into
+// memory (the generated text response type is a string).
+type logStream struct {
+	rc   io.ReadCloser
+	head bool
+}
 
 func (l logStream) visit(w http.ResponseWriter) error {
 	defer l.rc.Close()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
+	if l.head {
+		return nil
+	}
 	_, err := io.Copy(w, l.rc)
 	return err
 }
 
-// VisitProcessLogResponse writes the log.
+// VisitReeProcessLogResponse writes the log.
 func (l logStream) VisitReeProcessLogResponse(w http.ResponseWriter) error { return l.visit(w) }
 
-// VisitLogDownloadResponse writes the log.
+// VisitReeLogDownloadResponse writes the log.
 func (l logStream) VisitReeLogDownloadResponse(w http.ResponseWriter) error { return l.visit(w) }
 
-// ProcessDownload streams the output zip of a processed process.
+// ReeProcessDownload serves the output zip of a processed process, with
+// Range and If-None-Match (its ETag is the output's digest).
 func (s *Server) ReeProcessDownload(ctx context.Context, req api.ReeProcessDownloadRequestObject) (api.ReeProcessDownloadResponseObject, error) {
 	who, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := requestFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -119,17 +150,18 @@ func (s *Server) ReeProcessDownload(ctx context.Context, req api.ReeProcessDownl
 	if err != nil {
 		return nil, err
 	}
-	fi, err := f.Stat()
-	if err != nil {
-		_ = f.Close()
-		return nil, err
-	}
 	name := p.ID
 	if p.Tag != nil && safeFileName(*p.Tag) {
 		name = *p.Tag
 	}
-	disp := `attachment; filename="` + name + `.zip"`
-	return api.ReeProcessDownload200ApplicationzipResponse{Body: f, ContentLength: fi.Size(), Headers: api.ReeProcessDownload200ResponseHeaders{ContentDisposition: &disp}}, nil
+	mod := p.CreatedAt
+	if p.FinishedAt != nil {
+		mod = *p.FinishedAt
+	}
+	return download{
+		req: r, body: f, contentType: "application/zip", etag: quoteETag(p.OutputDigest),
+		disposition: `attachment; filename="` + name + `.zip"`, modTime: mod,
+	}, nil
 }
 
 func safeFileName(s string) bool {

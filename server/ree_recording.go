@@ -81,23 +81,6 @@ func (s *Server) replay(ctx context.Context, body *multipart.Reader) (process.Pr
 	return s.ree.Replay(ctx, ree.ReplayOpts{OwnerID: who.User.ID, ZipPath: up.Path, Tag: tag})
 }
 
-// SbomDefine checks the upload, then says that the SBOM strategy is not available yet.
-func (s *Server) ReeSbomDefine(ctx context.Context, req api.ReeSbomDefineRequestObject) (api.ReeSbomDefineResponseObject, error) {
-	up, err := s.readUpload(req.Body, "tag")
-	if err != nil {
-		return nil, err
-	}
-	defer up.remove()
-	if _, err := tagField(up); err != nil {
-		return nil, err
-	}
-	if err := s.ree.CheckUpload(ctx, up.Path); err != nil {
-		return nil, err
-	}
-	return api.ReeSbomDefine422JSONResponse{UnprocessableJSONResponse: api.UnprocessableJSONResponse(apiError(422,
-		fault.New(errUnprocessable, "the SBOM strategy is not available on this server yet; use /api/recording/create")))}, nil
-}
-
 func tagField(up *upload) (*string, error) {
 	tag, ok := up.Fields["tag"]
 	if !ok || tag == "" {
@@ -105,6 +88,11 @@ func tagField(up *upload) (*string, error) {
 	}
 	if utf8.RuneCountInString(tag) > maxTagRunes {
 		return nil, fault.Invalidf("tag: longer than %d characters", maxTagRunes)
+	}
+	for _, r := range tag {
+		if r < 0x20 || r == 0x7f {
+			return nil, fault.Invalidf("tag: must not contain control characters (found %U)", r)
+		}
 	}
 	return &tag, nil
 }

@@ -44,9 +44,13 @@ type Deps struct {
 	Processes *process.Service
 	REE       *ree.Service
 	Catalog   *ree.Catalog
-	// PodmanVersion reports the Podman service's version.
+	// PodmanVersion reports the Podman service's version; an error means the
+	// service does not answer.
 	PodmanVersion func(ctx context.Context) (string, error)
-	Log           *slog.Logger
+	// PingDatabase checks that the database answers (GET /api/ready).
+	PingDatabase func(ctx context.Context) error
+	// Log receives request failures and their causes.
+	Log *slog.Logger
 }
 
 // Server implements the generated strict server interface.
@@ -57,7 +61,10 @@ type Server struct {
 	ree    *ree.Service
 	images *ree.Catalog
 	podman func(ctx context.Context) (string, error)
+	pingDB func(ctx context.Context) error
 	log    *slog.Logger
+	// formats are the string formats the request validator checks (uuid).
+	formats []openapi3.SchemaValidationOption
 	// apiVersion is info.version of openapi.yaml.
 	apiVersion string
 }
@@ -72,6 +79,9 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 	if cfg.UploadDir == "" {
 		return nil, errors.New("server: UploadDir is required")
 	}
+	if d.PodmanVersion == nil || d.PingDatabase == nil || d.Log == nil {
+		return nil, errors.New("server: PodmanVersion, PingDatabase and Log are required")
+	}
 	// The committed contract is what is served, routed and validated against,
 	// byte for byte (the generator's embedded copy is rewritten by oapi-codegen).
 	specYAML := reehub.OpenAPI()
@@ -83,7 +93,10 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode openapi.yaml as JSON: %w", err)
 	}
-	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, podman: d.PodmanVersion, log: d.Log, apiVersion: spec.Info.Version}
+	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, podman: d.PodmanVersion, pingDB: d.PingDatabase, log: d.Log, apiVersion: spec.Info.Version,
+		formats: []openapi3.SchemaValidationOption{
+			openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
+		}}
 	// The router matches paths only; the served spec keeps its relative server URL.
 	routed := *spec
 	routed.Servers = openapi3.Servers{{URL: "/"}}
@@ -106,13 +119,17 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 	})
 
 	strict := api.NewStrictHandlerWithOptions(s, nil, api.StrictGinServerOptions{
-		RequestErrorHandlerFunc:  func(c *gin.Context, err error) { s.writeError(c, requestError(err)) },
+		RequestErrorHandlerFunc: func(c *gin.Context, err error) {
+			s.log.DebugContext(c.Request.Context(), "decode request", "path", c.Request.URL.Path, "err", err)
+			s.writeError(c, requestError(err))
+		},
 		HandlerErrorFunc:         func(c *gin.Context, err error) { s.writeError(c, err) },
 		ResponseErrorHandlerFunc: func(c *gin.Context, err error) { s.writeStatus(c, http.StatusInternalServerError, err) },
 	})
 	api.RegisterHandlersWithOptions(engine, strict, api.GinServerOptions{
-		ErrorHandler: func(c *gin.Context, err error, status int) {
-			s.writeStatus(c, status, fault.Invalidf("%v", err))
+		ErrorHandler: func(c *gin.Context, err error, _ int) {
+			s.log.DebugContext(c.Request.Context(), "bind parameters", "path", c.Request.URL.Path, "err", err)
+			s.writeError(c, requestError(err))
 		},
 	})
 
@@ -122,5 +139,29 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 	engine.GET("/docs", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/docs/") })
 	engine.GET("/docs/*any", gin.WrapH(docs))
 	engine.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/docs/") })
-	return engine, nil
+	return headAsGet(engine), nil
+}
+
+type headKey struct{}
+
+// headAsGet serves HEAD wherever GET is served: the request is routed,
+// authenticated and validated as a GET, and net/http drops the body of a
+// response to HEAD while keeping its status and headers. Downloads see
+// headRequest and skip reading their blob.
+func headAsGet(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodHead {
+			next.ServeHTTP(w, r)
+			return
+		}
+		get := r.Clone(context.WithValue(r.Context(), headKey{}, true))
+		get.Method = http.MethodGet
+		next.ServeHTTP(w, get)
+	})
+}
+
+// headRequest reports whether the request of ctx came as HEAD.
+func headRequest(ctx context.Context) bool {
+	head, _ := ctx.Value(headKey{}).(bool)
+	return head
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 
@@ -28,9 +29,16 @@ type config struct {
 	BuildBases     bool
 }
 
-func parseConfig(args []string) (config, error) {
+// parseConfig reads the flags in args over the environment; usage and flag
+// errors go to out.
+func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	var c config
-	fs := flag.NewFlagSet("reehub serve", flag.ContinueOnError)
+	fs := flag.NewFlagSet("reehub "+name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "usage: reehub %s [flags]\n\nflags (each also read from the environment variable named in parentheses):\n", name)
+		fs.PrintDefaults()
+	}
 	str := func(p *string, name, env, def, usage string) {
 		if v, ok := os.LookupEnv(env); ok {
 			def = v

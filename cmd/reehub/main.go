@@ -4,7 +4,8 @@
 //	reehub base-images          build the missing base images and exit
 //	reehub sbom PATH|IMAGE      write an SBOM of a directory, archive or image
 //	reehub scan PATH            scan a tree for licenses and copyrights
-//	reehub version              print the version
+//	reehub version              print the version (also --version)
+//	reehub help                 print this usage (also --help)
 package main
 
 import (
@@ -37,8 +38,17 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cmd := "serve"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
+	if len(args) > 0 {
+		switch args[0] {
+		case "-h", "-help", "--help", "help":
+			return usage(stdout, args[1:])
+		case "-v", "-version", "--version", "version":
+			_, err := fmt.Fprintln(stdout, "reehub", version)
+			return err
+		}
+		if len(args[0]) > 0 && args[0][0] != '-' {
+			cmd, args = args[0], args[1:]
+		}
 	}
 	switch cmd {
 	case "serve":
@@ -49,11 +59,47 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return sbomcmd.Run(ctx, args, stdout, stderr, lazyExporter{})
 	case "scan":
 		return scancmd.Run(ctx, args, stdout, stderr)
-	case "version":
-		_, err := fmt.Fprintln(stdout, "reehub", version)
-		return err
 	default:
-		return fmt.Errorf("unknown command %q (serve, base-images, sbom, scan, version)", cmd)
+		return fmt.Errorf("unknown command %q (serve, base-images, sbom, scan, version, help)", cmd)
+	}
+}
+
+const commands = `reehub records and replays reproducible execution environments.
+
+usage: reehub [command] [flags]
+
+commands:
+  serve        run the server (the default when no command is given)
+  base-images  build the missing base images and exit
+  sbom         write an SBOM of a directory, archive or image (reehub sbom -h)
+  scan         scan a tree for licenses and copyrights (reehub scan -h)
+  version      print the version (also --version)
+  help         print this help; "reehub help serve" prints the server's flags
+
+`
+
+// usage prints the commands, then the server's flags (or those of the command named in args).
+func usage(stdout io.Writer, args []string) error {
+	name := "serve"
+	if len(args) > 0 {
+		name = args[0]
+	}
+	switch name {
+	case "serve", "base-images":
+		if len(args) == 0 {
+			if _, err := io.WriteString(stdout, commands); err != nil {
+				return err
+			}
+		}
+		_, err := parseConfig(name, []string{"-h"}, stdout)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	case "sbom", "scan":
+		return run(context.Background(), []string{name, "-h"}, stdout, stdout)
+	default:
+		return fmt.Errorf("unknown command %q (serve, base-images, sbom, scan, version, help)", name)
 	}
 }
 

@@ -35,11 +35,21 @@ func newLogger(level string, w io.Writer) *slog.Logger {
 // serve wires configuration, store, runtime, services and HTTP server, and
 // runs until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
-	cfg, err := parseConfig(args)
+	cfg, err := parseConfig("serve", args, stderr)
 	if err != nil {
 		return err
 	}
 	log := newLogger(cfg.LogLevel, stderr)
+	// Take the address before anything else: a taken port must not leave a
+	// database, a one-time admin password or a started job engine behind.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	if abs, err := filepath.Abs(cfg.DataDir); err == nil {
+		log.Info("data directory", "path", abs)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
@@ -87,7 +97,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	catalog := ree.NewCatalog(rt, baseimage.Catalogue())
+	catalog := ree.NewCatalog(rt, baseimage.Catalogue(), filepath.Join(cfg.DataDir, "image-exports"))
 	reeSvc, err := ree.New(rt, blobs, procs, catalog, log, ree.Config{
 		Version: version, Archive: cfg.Archive, BaseImageCacheDir: filepath.Join(cfg.DataDir, "base-images"),
 		UpstreamRoots: roots,
@@ -99,16 +109,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	handler, err := server.New(server.Deps{
-		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog, PodmanVersion: rt.Version, Log: log,
+		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog, PodmanVersion: rt.Version, PingDatabase: st.Ping, Log: log,
 	}, server.Config{
 		Version: version, Database: string(st.Dialect()), MaxUploadBytes: cfg.MaxUploadBytes, UploadDir: blobs.TempDir(),
 	})
 	if err != nil {
 		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	log.Info("reehub listening", "addr", "http://"+ln.Addr().String(), "docs", "http://"+ln.Addr().String()+"/docs", "database", st.Dialect(), "podman", rt.URI())
@@ -138,7 +144,7 @@ func ensureBases(ctx context.Context, rt *podman.Runtime, dataDir string, log io
 
 // buildBaseImages is `reehub base-images`: it builds the missing base images.
 func buildBaseImages(ctx context.Context, args []string, stderr io.Writer) error {
-	cfg, err := parseConfig(args)
+	cfg, err := parseConfig("base-images", args, stderr)
 	if err != nil {
 		return err
 	}

@@ -124,6 +124,24 @@ func (e ReeProcessState) Valid() bool {
 	}
 }
 
+// Defines values for SystemCheckStatus.
+const (
+	SystemCheckStatusFailing SystemCheckStatus = "failing"
+	SystemCheckStatusOk      SystemCheckStatus = "ok"
+)
+
+// Valid indicates whether the value is a known member of the SystemCheckStatus enum.
+func (e SystemCheckStatus) Valid() bool {
+	switch e {
+	case SystemCheckStatusFailing:
+		return true
+	case SystemCheckStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SystemVersionDatabase.
 const (
 	SystemVersionDatabasePostgres SystemVersionDatabase = "postgres"
@@ -314,10 +332,33 @@ type ReeUploadForm struct {
 	Tag *ReeTag `json:"tag,omitempty"`
 }
 
+// SystemCheck defines model for SystemCheck.
+type SystemCheck struct {
+	// Name The dependency checked.
+	//
+	// Example: podman
+	Name string `json:"name"`
+
+	// Status ok when it answered within the deadline.
+	Status SystemCheckStatus `json:"status"`
+}
+
+// SystemCheckStatus ok when it answered within the deadline.
+type SystemCheckStatus string
+
 // SystemPing defines model for SystemPing.
 type SystemPing struct {
 	Message string `json:"message"`
 	Status  string `json:"status"`
+}
+
+// SystemReady defines model for SystemReady.
+type SystemReady struct {
+	// Checks One entry per dependency, in a fixed order (database, podman).
+	Checks []SystemCheck `json:"checks"`
+
+	// Ready Whether every check passed.
+	Ready bool `json:"ready"`
 }
 
 // SystemVersion defines model for SystemVersion.
@@ -326,7 +367,7 @@ type SystemVersion struct {
 	Database   SystemVersionDatabase `json:"database"`
 	GoVersion  string                `json:"go_version"`
 
-	// PodmanVersion Version of the Podman service, empty when it cannot be reached.
+	// PodmanVersion Version of the Podman service; absent when it cannot be reached (see GET /api/ready).
 	PodmanVersion *string `json:"podman_version,omitempty"`
 	Version       string  `json:"version"`
 }
@@ -363,6 +404,9 @@ type Unavailable = Error
 
 // Unprocessable The one error shape of every endpoint.
 type Unprocessable = Error
+
+// UnsupportedMediaType The one error shape of every endpoint.
+type UnsupportedMediaType = Error
 
 // ReeProcessListParams defines parameters for ReeProcessList.
 type ReeProcessListParams struct {
@@ -444,6 +488,9 @@ type ServerInterface interface {
 	// ReeProcessStatus Status of a process
 	// (GET /api/process/status/{uuid})
 	ReeProcessStatus(c *gin.Context, uuid ReeProcessUUID)
+	// SystemReady Readiness check of the database and the Podman service
+	// (GET /api/ready)
+	SystemReady(c *gin.Context)
 	// ReeRecordingBuild Rebuild a defined REE offline from its recording
 	// (POST /api/recording/build)
 	ReeRecordingBuild(c *gin.Context)
@@ -782,6 +829,19 @@ func (siw *ServerInterfaceWrapper) ReeProcessStatus(c *gin.Context) {
 	siw.Handler.ReeProcessStatus(c, uuid)
 }
 
+// SystemReady operation middleware
+func (siw *ServerInterfaceWrapper) SystemReady(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.SystemReady(c)
+}
+
 // ReeRecordingBuild operation middleware
 func (siw *ServerInterfaceWrapper) ReeRecordingBuild(c *gin.Context) {
 
@@ -875,6 +935,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	}
 
 	router.GET(options.BaseURL+"/api/ping", wrapper.SystemPing)
+	router.GET(options.BaseURL+"/api/ready", wrapper.SystemReady)
 	router.GET(options.BaseURL+"/api/version", wrapper.SystemVersion)
 	router.GET(options.BaseURL+"/api/auth/me", wrapper.AccountMe)
 	router.POST(options.BaseURL+"/api/auth/users", wrapper.AccountCreateUser)
@@ -905,7 +966,28 @@ type InternalErrorJSONResponse Error
 
 type NotFoundJSONResponse Error
 
-type ReeLogTextResponse string
+type NotModifiedResponseHeaders struct {
+	ETag *string
+}
+type NotModifiedResponse struct {
+	Headers NotModifiedResponseHeaders
+}
+
+type RangeNotSatisfiableResponseHeaders struct {
+	ContentRange *string
+}
+type RangeNotSatisfiableResponse struct {
+	Headers RangeNotSatisfiableResponseHeaders
+}
+
+type ReeLogResponseHeaders struct {
+	ETag *string
+}
+type ReeLogTextResponse struct {
+	Body string
+
+	Headers ReeLogResponseHeaders
+}
 
 type ReeProcessStartedJSONResponse ReeProcessStarted
 
@@ -923,6 +1005,8 @@ type UnauthorizedJSONResponse struct {
 type UnavailableJSONResponse Error
 
 type UnprocessableJSONResponse Error
+
+type UnsupportedMediaTypeJSONResponse Error
 
 type AccountMeRequestObject struct {
 }
@@ -1315,8 +1399,17 @@ type ReeImageDownloadResponseObject interface {
 	VisitReeImageDownloadResponse(w http.ResponseWriter) error
 }
 
+type ReeImageDownload200ResponseHeaders struct {
+	AcceptRanges       *string
+	ContentDisposition *string
+	ContentLength      *int
+	Digest             *string
+	ETag               *string
+}
+
 type ReeImageDownload200ApplicationxTarResponse struct {
 	Body          io.Reader
+	Headers       ReeImageDownload200ResponseHeaders
 	ContentLength int64
 }
 
@@ -1326,6 +1419,21 @@ func (response ReeImageDownload200ApplicationxTarResponse) VisitReeImageDownload
 	if response.ContentLength != 0 {
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
 	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.ContentLength != nil {
+		w.Header().Set("Content-Length", fmt.Sprint(*response.Headers.ContentLength))
+	}
+	if response.Headers.Digest != nil {
+		w.Header().Set("Digest", fmt.Sprint(*response.Headers.Digest))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 
 	if closer, ok := response.Body.(io.ReadCloser); ok {
@@ -1333,6 +1441,48 @@ func (response ReeImageDownload200ApplicationxTarResponse) VisitReeImageDownload
 	}
 	_, err := io.Copy(w, response.Body)
 	return err
+}
+
+type ReeImageDownload206ResponseHeaders struct {
+	ContentRange *string
+	ETag         *string
+}
+
+type ReeImageDownload206ApplicationxTarResponse struct {
+	Body          io.Reader
+	Headers       ReeImageDownload206ResponseHeaders
+	ContentLength int64
+}
+
+func (response ReeImageDownload206ApplicationxTarResponse) VisitReeImageDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/x-tar")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ReeImageDownload304Response = NotModifiedResponse
+
+func (response ReeImageDownload304Response) VisitReeImageDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ReeImageDownload400JSONResponse struct{ BadRequestJSONResponse }
@@ -1392,6 +1542,16 @@ func (response ReeImageDownload404JSONResponse) VisitReeImageDownloadResponse(w 
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ReeImageDownload416Response = RangeNotSatisfiableResponse
+
+func (response ReeImageDownload416Response) VisitReeImageDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
 }
 
 type ReeImageDownload500JSONResponse struct{ InternalErrorJSONResponse }
@@ -1488,20 +1648,6 @@ func (response ReeImageList500JSONResponse) VisitReeImageListResponse(w http.Res
 	return err
 }
 
-type ReeImageList503JSONResponse struct{ UnavailableJSONResponse }
-
-func (response ReeImageList503JSONResponse) VisitReeImageListResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(503)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type ReeLogDownloadRequestObject struct {
 	Uuid ReeProcessUUID `json:"uuid"`
 }
@@ -1510,15 +1656,28 @@ type ReeLogDownloadResponseObject interface {
 	VisitReeLogDownloadResponse(w http.ResponseWriter) error
 }
 
-type ReeLogDownload200TextResponse ReeLogTextResponse
+type ReeLogDownload200TextResponse struct{ ReeLogTextResponse }
 
 func (response ReeLogDownload200TextResponse) VisitReeLogDownloadResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/plain")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 
-	_, err := w.Write([]byte(fmt.Sprint(response)))
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
+}
+
+type ReeLogDownload304Response = NotModifiedResponse
+
+func (response ReeLogDownload304Response) VisitReeLogDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ReeLogDownload400JSONResponse struct{ BadRequestJSONResponse }
@@ -1578,6 +1737,16 @@ func (response ReeLogDownload404JSONResponse) VisitReeLogDownloadResponse(w http
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ReeLogDownload416Response = RangeNotSatisfiableResponse
+
+func (response ReeLogDownload416Response) VisitReeLogDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
 }
 
 type ReeLogDownload500JSONResponse struct{ InternalErrorJSONResponse }
@@ -1747,7 +1916,10 @@ type ReeProcessDownloadResponseObject interface {
 }
 
 type ReeProcessDownload200ResponseHeaders struct {
+	AcceptRanges       *string
 	ContentDisposition *string
+	ContentLength      *int
+	ETag               *string
 }
 
 type ReeProcessDownload200ApplicationzipResponse struct {
@@ -1762,8 +1934,17 @@ func (response ReeProcessDownload200ApplicationzipResponse) VisitReeProcessDownl
 	if response.ContentLength != 0 {
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
 	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
 	if response.Headers.ContentDisposition != nil {
 		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.ContentLength != nil {
+		w.Header().Set("Content-Length", fmt.Sprint(*response.Headers.ContentLength))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
 
@@ -1772,6 +1953,48 @@ func (response ReeProcessDownload200ApplicationzipResponse) VisitReeProcessDownl
 	}
 	_, err := io.Copy(w, response.Body)
 	return err
+}
+
+type ReeProcessDownload206ResponseHeaders struct {
+	ContentRange *string
+	ETag         *string
+}
+
+type ReeProcessDownload206ApplicationzipResponse struct {
+	Body          io.Reader
+	Headers       ReeProcessDownload206ResponseHeaders
+	ContentLength int64
+}
+
+func (response ReeProcessDownload206ApplicationzipResponse) VisitReeProcessDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ReeProcessDownload304Response = NotModifiedResponse
+
+func (response ReeProcessDownload304Response) VisitReeProcessDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ReeProcessDownload400JSONResponse struct{ BadRequestJSONResponse }
@@ -1845,6 +2068,16 @@ func (response ReeProcessDownload409JSONResponse) VisitReeProcessDownloadRespons
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ReeProcessDownload416Response = RangeNotSatisfiableResponse
+
+func (response ReeProcessDownload416Response) VisitReeProcessDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
 }
 
 type ReeProcessDownload500JSONResponse struct{ InternalErrorJSONResponse }
@@ -1950,15 +2183,28 @@ type ReeProcessLogResponseObject interface {
 	VisitReeProcessLogResponse(w http.ResponseWriter) error
 }
 
-type ReeProcessLog200TextResponse ReeLogTextResponse
+type ReeProcessLog200TextResponse struct{ ReeLogTextResponse }
 
 func (response ReeProcessLog200TextResponse) VisitReeProcessLogResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", "text/plain")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	w.WriteHeader(200)
 
-	_, err := w.Write([]byte(fmt.Sprint(response)))
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
+}
+
+type ReeProcessLog304Response = NotModifiedResponse
+
+func (response ReeProcessLog304Response) VisitReeProcessLogResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
 }
 
 type ReeProcessLog400JSONResponse struct{ BadRequestJSONResponse }
@@ -2018,6 +2264,16 @@ func (response ReeProcessLog404JSONResponse) VisitReeProcessLogResponse(w http.R
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ReeProcessLog416Response = RangeNotSatisfiableResponse
+
+func (response ReeProcessLog416Response) VisitReeProcessLogResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
 }
 
 type ReeProcessLog500JSONResponse struct{ InternalErrorJSONResponse }
@@ -2129,6 +2385,55 @@ func (response ReeProcessStatus500JSONResponse) VisitReeProcessStatusResponse(w 
 	return err
 }
 
+type SystemReadyRequestObject struct {
+}
+
+type SystemReadyResponseObject interface {
+	VisitSystemReadyResponse(w http.ResponseWriter) error
+}
+
+type SystemReady200JSONResponse SystemReady
+
+func (response SystemReady200JSONResponse) VisitSystemReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SystemReady500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response SystemReady500JSONResponse) VisitSystemReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SystemReady503JSONResponse SystemReady
+
+func (response SystemReady503JSONResponse) VisitSystemReadyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReeRecordingBuildRequestObject struct {
 	Body *multipart.Reader
 }
@@ -2206,6 +2511,22 @@ func (response ReeRecordingBuild413JSONResponse) VisitReeRecordingBuildResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeRecordingBuild415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ReeRecordingBuild415JSONResponse) VisitReeRecordingBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2319,6 +2640,22 @@ func (response ReeRecordingCreate413JSONResponse) VisitReeRecordingCreateRespons
 	return err
 }
 
+type ReeRecordingCreate415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ReeRecordingCreate415JSONResponse) VisitReeRecordingCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReeRecordingCreate500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ReeRecordingCreate500JSONResponse) VisitReeRecordingCreateResponse(w http.ResponseWriter) error {
@@ -2424,6 +2761,22 @@ func (response ReeReplayCreate413JSONResponse) VisitReeReplayCreateResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeReplayCreate415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ReeReplayCreate415JSONResponse) VisitReeReplayCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2537,6 +2890,22 @@ func (response ReeSbomDefine413JSONResponse) VisitReeSbomDefineResponse(w http.R
 	return err
 }
 
+type ReeSbomDefine415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ReeSbomDefine415JSONResponse) VisitReeSbomDefineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReeSbomDefine422JSONResponse struct{ UnprocessableJSONResponse }
 
 func (response ReeSbomDefine422JSONResponse) VisitReeSbomDefineResponse(w http.ResponseWriter) error {
@@ -2644,6 +3013,9 @@ type StrictServerInterface interface {
 	// ReeProcessStatus Status of a process
 	// (GET /api/process/status/{uuid})
 	ReeProcessStatus(ctx context.Context, request ReeProcessStatusRequestObject) (ReeProcessStatusResponseObject, error)
+	// SystemReady Readiness check of the database and the Podman service
+	// (GET /api/ready)
+	SystemReady(ctx context.Context, request SystemReadyRequestObject) (SystemReadyResponseObject, error)
 	// ReeRecordingBuild Rebuild a defined REE offline from its recording
 	// (POST /api/recording/build)
 	ReeRecordingBuild(ctx context.Context, request ReeRecordingBuildRequestObject) (ReeRecordingBuildResponseObject, error)
@@ -3106,6 +3478,30 @@ func (sh *strictHandler) ReeProcessStatus(ctx *gin.Context, uuid ReeProcessUUID)
 	}
 }
 
+// SystemReady operation middleware
+func (sh *strictHandler) SystemReady(ctx *gin.Context) {
+	var request SystemReadyRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SystemReady(ctx, request.(SystemReadyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SystemReady")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(SystemReadyResponseObject); ok {
+		if err := validResponse.VisitSystemReadyResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ReeRecordingBuild operation middleware
 func (sh *strictHandler) ReeRecordingBuild(ctx *gin.Context) {
 	var request ReeRecordingBuildRequestObject
@@ -3259,101 +3655,124 @@ func (sh *strictHandler) SystemVersion(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7D1rb9s4tn+F0F1gE0B+O2nj4n5I28xM7naawEl3cLfOzdDSsc2tTGpIKo4b5L9fHJKSKFt2nEd3HuiX",
-	"NpFE8vDwvB/MXRCJeSo4cK2CwV2QUknnoEGa34YA51JEoNSnT6fv8UkMKpIs1UzwYBDgUyImRM+ApPbD",
-	"ZhAGcEvnaQLBIBjH/VeHB+N+ozeZjBv9TnfSODqkcWMSHfb641ddOh7HQRgwnCylehaEAadzHJllDN9I",
-	"+C1jEuJgoGUGYaCiGcwpQjIRck51+aVepjhOacn4NLi/v7eDQem3ImaQ72cIaUKXPwg5xweR4Bq4xh/n",
-	"WaJZSqVu4cyNmGqzDPBIxDgjLslwU8WoS7siTdOERRRR0vrK0pD4D0SkQTeUlkDn1Te3ja8sbSD2JSgF",
-	"cYAQl9v7m4RJMAj+q1WeT8u+Va0hwKc0ETQ22yi2WuLJPlGp4Mpu/C2NhxYZK7v2Ifq3wkO9K48Pv4wh",
-	"GPTb7TCYg1J0ihtGNAzIV5YS4FouyShoNlugo1ZKlVrEo4CAimgKytAFldGM3UB5QifD4dkw2HmzJ1IK",
-	"aTdZJb5THgkpIdLEnXMTJ30n+CRh0RP3eeTv01E02YWICVNEZpwzPn1DmFZEZDrNND6mN5QldJwAETwC",
-	"wsxDNzfEL4+XyxkQCUpkEldThAtNGCeUKE01ED2jmtAkEQt7Pj7yfhByzOIY+NOw1/Oxp8UX4ERFIgUy",
-	"CiRQJIxYgAXIAEDOzy4uvw0CIgkxcM1ookhCoy92qwIPQTqg8IlIQZptEQ4QK4OEU65BcprY+Z+AiIMq",
-	"uzA3H1Egb0ASMPN+A3aoWeaN2WUMmrIEaYFx88B9koip2fFHoX8QGY+fdur9J/MMEsLELPzi2PiYT032",
-	"hCRiwSEm4yWhXOgZSJIpkPtm70OAD2K6snMNt7qVJpRV9xxcXJ6ck06rOyA/DM9+JulSzwS/7l13OiNu",
-	"3nXx3fDTR0JT3ZiCJlkaI9ONsna7e2j/Ld4xrjRNEtJYkiiTyYinUtwuB+THk0sy0zodtFoxjJsxjBnl",
-	"TSGnLftjK2ZKq9ZYiC8LIeetUz6EBKgC0m23iYRIyBhi0jnodHu9tyMe+NisUZPr3GO23kAsFDRSmgIX",
-	"mkoNjyQWlD2ZugYep4LhiKBFU9Zy5NKyr1tx56gdvzrqNyj0241+b0wb9KhHG/1+3H0Fr4F2en2kFToN",
-	"BsF8eR3DhHFmAA+tHTAIdprjMap2Zds1KLvIIvxikiXJEqUsfle1ie7D4FKID1RO4UlM1qmI1swof+Tn",
-	"BGeUKNMtYydszjRaZP3uUf/o8FX36JCMlxrUt5GyJSDixoABJBJ8wqaZhJgo9tVBZBDwidNMz4RkX+GJ",
-	"kqbjIwEnQwlvh5HCAHrxjf7MlGJ8ioqD8RuasNjXLmjvzoDGzmL+5ZdfGsclZLBuMyPeaBRBikRiFgcz",
-	"yRYWtcjLzYinqaQKAaUinlNu1ACLwMhhCTSaGSuFapJxdjtotVoy4y37rfuvqUT05eVRfFyAIgFm2dhq",
-	"Y7KHBHVegXWfRJQjvGOwIEPsiMvx2lMx1O92K9bLDMjF27OfidKSapguc0vKt+aInjGVK9Ml6G9lyxkD",
-	"DQFYQJI00D1BbZZpDxcRlZJBjGYn6jkPsKbnWBgSPY4ikXH9TgLVEF+imWawlCRnk2DweTukbrAddR/e",
-	"ocJPQWrnYOl8tvVtKIgk6DdEzcSCE8GTpbGHmzWum+/OfHZzXhWfifG/IdLB/dV9mO/lIyzKfcSx0Qg0",
-	"OfdAm9BEQbgCLdymTIK6Zvw6pktl4Z7QLNHB4AhtOHrL5tk8GPQOD/BXxu2vnQIWtO2mIPGkrd96h4M+",
-	"AJ/qWTA47JtB+a+dtZ3iuYjUAsM0zNVDhOL2e4GjcPic8VM7rpycSkmXa1g04BXrrWPTx+UnBfKRqMx3",
-	"Xz33D2LKOMF3eMwp1WiiBoPg/z7Txtcr/KfdOGpeN67uOuFh7/5vQQ2GjFMpZLw++7l7QyZCkrdUsYig",
-	"UnhDBCpBfGhIp4GS++z0/buGITo0/YzA9Q6qe3BYOanXNXCg87Dj8Qzx09oD2IL3oZsfOJLY54DGc2bM",
-	"GjyMqxqAKrSwhhx0uHI378eTy5AsJNOQP4EbkEs9Q7UGiQJCDVrInC5JLEJi1s6/tb8UnpKN8DggcZUg",
-	"DMzcQehg3gJswaVV6omsLLqmuhLZQdO5odkc6ugiZ97HjGFx5VvG9WE/qGPmhCp9nalHgpQzwToNS5iw",
-	"23q5OGFSaRLNqKSRBqnyeJqVlyHRwpj0U84UEDSlXl6KbBUcJrhWlR6hf2CVkyi2uoXQc+nyfBLY+Tg3",
-	"HsxzmdpHjpmrgpo6JBRRhXVKEBys107UjKaAhGD4lORekxGiVawZ26Vusp8uL8+JdasIflWJyxqnfR1N",
-	"hfmzOuEvM6rJArgmCyn4NDTClZJZhiZhJeCb+/81rn2JdftgdZHjZEGXihjTyZcx1pa6eshMMKgo9+A+",
-	"rzuCIcBbquB07vZaRWnFzl5FA5joAbInw9Fok40zlugVY9Bj0rEQCVC0laqT1RBjzKYuQLsS2TFLnb4n",
-	"e2pGuweH+2QxA15aorUiIRYLjs6Z53LfbZZY1QXfUU0TMc3AqO4QdUNMGDdBj4ftNccO6wBsOAvnX/+D",
-	"8XgD5XmutIkgVjVQJKQJ0CMUaUKXtfqnXOe89tQLubmTAK1EBXSm1oVoGBjH10O6x2diMlGw4Z0Wmibr",
-	"ePiYzccgUSTMqY6M4s5DyKpZI/NW5ZTZVT57DlwByfaT8QI+VaStBXVqGEYCarBUJInVamZILcWaqE6d",
-	"KNN0SqbsBkle2/BKiCYdz5IEJ8L/Lb/aFNHaxDYwtC13lcdsvBzWQ+mlKn7zjyiS4SpaHsRuXZjgtwwy",
-	"iMM8qRCWGQOyFwsOYZ5hKMTAfkgmlCX4gQLjHSvB9xFTEeURJAm6yiXj2AWQa+wKVrcUSQk7FeqzfPAD",
-	"fOU44UUU+27Cq/gqEdPtX04YZ2r2SCC+OIG0myAw4stQBXUhhlVWWFbkmDsqIcmCquoJrZt3ljwfBb0q",
-	"jmN3QQblwO34dKy6M+c9m5kCdxzr4NURyybSeNA4M/lhp09sfCRPFFdpOhbRF5B5OriIGQTvy+fhmrOq",
-	"Z7m4KT8jjCsW21zUV5auuaUHDwYQSiD81f51ek7M/GVyHvdI9qi/uKErVCUmm0HJmCpn2ISE8tjkMU0c",
-	"7VbvV2TimHEql1uE+AM0d0nXT91sZMOhXNaphrPUxiaMfjDe/rokJ3tUk7lQmnS6rz0na79qtc6X12jG",
-	"xVX0d7qv6yWel3xfI43t5/H7YfFiqTTMz10lQxVmz+7fIke2M21pd7sRm4H4J0jlbOAV0ztl1zfly3WB",
-	"TzVFGvXDJOq3xMYeUqH0VFZiW+XIqdg6sQ1u+59Uj89BnHNTNSQdEpinemmNcqbrAtQ1EG0GZwWx+Ydh",
-	"BT2VLXmYWcc6niFEmWR6eWGzDbjmmCoWHWdI5muGkQJpDH8jA/LwmzG5ssorSlKQyrDg8fmpDbaRvRhu",
-	"IBHpHLgVGjbFgeSOS5aomGmdIiLGQCXIelCOuQncmXyJUm6FiRRzMjw5+enT22t8e316cfHpZGgArAOp",
-	"CoRZbRUKRBLjE1EXRjP5CJNoBBW67Kr5wUgMFRIVUW4eTJkyARzEjcy4IhJSKeIsYuMECNxClOGsIw78",
-	"hknBEUWK7A1PTtR+k1yi+xiLKMPH6Fgaccb4FAW1LeZA8pOZ1SMom42Pf3x+2hzxET/VhKE4s7Pi4OHJ",
-	"icHCXuEjFdmMsJrcKK1LFXpaQO2P+ILpmVUhVM+U8fznZMLAbP1/Ls4+ul/Mrr14QxHHQijybVm1QuNY",
-	"jfgCPTvchQnIkjlTalCI7YQpo5jwc2cbWSPY/Ovo3tLn2nkrg46TSuSEwG0Eqa4Zb+ojHHiVTKIi1Qzj",
-	"YMQNvm2geS97DpfsIxpH3GMVi5m3hjrJHt1I9yspVqZUBnKF9Ee8uhCJIU3EEpdpEocXE2aaUWWCTibc",
-	"NCC/3o1MFGUUDEi/3Q/JKJfq+GQUNJvNUYBPkXfsIxObGQX3vzZNmUHCIuBWPrsyvuMURWCj22wHYZDJ",
-	"xLGcGrRai8WiSc1rU9vgxqrWh9N3Jx8vTswY1IVMGx3tOPH4/DTwpGfQbnbsdyIFTlMWDIJes93s2XzD",
-	"zAg7U2qAp9my0Y6pdb6LkPZpjJDaMN/PJpTn18512+1HJhQ9jyfotruHjU6n0e1ddrqDdnvQbv8rsKHL",
-	"TlHsmMf6bTjS/bpz9tCPq25K1Ks8Pe/VRY0hEXxKtDAZ1H67s2mhAh2tSg7/PgwOLG62D6oWVBmFlM3n",
-	"aPq4bLiXL48NqNb6VyYNYjc3sGIC9dttw5JCQ9nMh01C4LTlOVtB8NBZf2DKZiTUM8/8826H7qcs8JtX",
-	"jXa30e1sIYyIlSF1ywLX/UmXlqH41RzM1f2VTzaPSQfkOd3VdEAtQTlJ+2TC6bd7Dw8qyxFfgtT+V2Sy",
-	"Tl2QPdRxIjNxRiZd4kXt1xGho6vNVGjt0I0UZ51Ki2m/Pnn5OAmzlrg+aldJZiN1PFKmFIn1uiLjNZ7p",
-	"vLyc/E+wTJiXLZRfH0XtuAPdSY/2xwfRYfwKXk+OaHvcibpxD/qTA3o4fhW9jo+gPXm0oK5UXmzjL2KM",
-	"L7SRLE06dtuBD7x67z8Rh1rE1FpMbzw0oHGcV5FE8Eg2tWdepy1adyy+tx5AAjYkW8vD783rnIf9honP",
-	"a9Frc4rMeIA1PQ67djjkic1tBSgo91fYsb/uzgzhRnxxJVN/XELqW9C3jyiKll+C8ixejDEsJmS5QVO8",
-	"AKlZK2Zwt4ua+GQtoSdridy4RMs68AtpAtc40ZgJqaAxNnU5y9L+NCbYE1RFaYH+DpoCtUA3XN30c3a0",
-	"zaB2EBmr9A/PTUcPjyjaZl5Ujhu3Y88VEPFkuf84w975QTkDmZhEKw/tt+7wqO832vhDsBn+9+77h2R1",
-	"NemdRy/KYMhKnUNZ+l8v2/OikI3SfaUart04ygvirpuNq7v2hoK4Gjm/zVW5bWhqyk1q1Mqm+HM9xduC",
-	"B6oIJTb90XCdXeTyePhdodhRvZ12U1SYVNkmp9RKJsZi/PJ4aBu3fnWl2/jdr66O3NdLEmBgB+7gKluG",
-	"SpjVRFu5CF3l5zvJXm2NZYcqmb037S2k07WGr+WxXpj/0LgBfmPDbe5BytKgrJsJbHnMoBt1xgfQHvfj",
-	"7uSQ9uD1pAtHUSdu01fjw+gg7kNv0qWdcTs6il/Dq8khPRj3o17chc6kTY/GtTnFQa0MqooBx/r+wye4",
-	"45XypB3dcY9eolyO/dGd82fzy9syUO2V5Wth0plP5YlETD0Vk2XOJ9jEHB/EdLOCqdtY+Ulrpbt6k2Tf",
-	"jh7Xv/Zd/FZI47zSwIbKnHop4YRRk56otKDhwdvz3l+lHffJDtSTuvxqLbl4KdjnhpjLRpWzf5Qp14GZ",
-	"aGcz14Nng1hxrS1lb3PzOafjspDB4POVf1Y/AU30jEQzsK1FDvPKQDcgM/M6uCpx7A7M5oU8Hs1dqhrx",
-	"mLHEtKkpLdIUYqNEvBp4pguDHvcKc3EDcZMcFzTjmqbxsE1SyUyhFiAV6beP0DRckwyOtd8ZKL+VbHhZ",
-	"F2qj1stRXgjGHe912FChVSNpd5zQ1mStFH3agquyUM00+rqMSsEZZRlbuGMz6o4gFc2ouZQoOlF3muBp",
-	"naim5nRD764jWarcVQN0okF6WdS/mq3+O/i3BpeEEltDSYTM5SMpiWBnDbISJlrjtTUjpHrmP5jcb8ER",
-	"oev4nzAOMRmenLxxxfq2ODp0dz7YqnVrMe6dvTvNr+nYtx/MKWcTUHrE8xz5DUg2KZttUyF1k7yFiZBQ",
-	"qWv077aw938YOYnP++0jL6JtC4FN2niT7PzWltUG6fmVpS/iMbsCXVfX5zUJv7PrNt4zlQrFdG3NEdWa",
-	"RrM5cP3GlI6hc/Hfo2CUtdu9SFPTj4yUYR5A8ytLR8GDbcTf2f4ZbH9mz9M3Jr1KQ+OnfzUO6VONx9wS",
-	"fcAhd6TtXPKtQa0znizL2h7LfXBLI524HmFNp0Vy4rfMRoGdG+vqbwt6eqAy8j58YHGWt8gULQB1qxb1",
-	"vk/RirADGCawxxRBU2ITEHmt8SNBsDXg6xCco5RV7CtsWi9vxygXLGqKD/w+5G77gTbk9bXLxpESBVoQ",
-	"9cVKpTpoXFNILTj++u2dslCPtFNdiOTzX85iNa1JnkHqN1t8G4M0L2l+lDl6VXQuIeXlnUrtojGp8wSD",
-	"1bRc1V77kCJn+LT5V09xo9B2+cWy4pLDApS2ncAvoD6KQMZGm/G4iJYtZiypGnAy4+oNoYkS1v2PUbP9",
-	"eHJJNoXHtnm/H8T0e1jsTxEWC/GYJ1Q6v3FGFRkDcHNtgDaVDs8kSyfEHg6pVr3c74GTbxU4+Q9qoj9A",
-	"aMS+cVfhqe/5yhXJ4NDjS4Sns3xBZS1rgmyMzZrOYuXF5k2cNW+t8PrsDVxeUMNeDSUKh2xlWcuzefcC",
-	"F0SKTIO9HCnT7pKpv5tIxe0SHRNrnpG5iKFJjosrlww45RWaNnTiFhnxCVKSrRIw8WWzGCUuNk84nTM+",
-	"Ne8/DT80iRcSYM5XJEV3RZnr5eTs3emIu3hMNRzjGgpqYzHHVY19fnZxmaMF9+ZwsiHgUnQ9vnU240rR",
-	"UT1hebfrtqpX694/UWev3rX3h2bSzg4jilv/fq8k6dAy0wr7iMkkYRxsTwnTiviKocL15YsdYperHPhY",
-	"zvf43mtTdaU49rJBG3ExzawFA9l+vLDoZx3xtYbWfJIiO24bblw7l7tnxfT34GP84YLk6PVYfAI6moFq",
-	"jrjHzXuFdbwhdruft3N5RzBYlQBuV+GIV8RMiBLFsX+4UpJUNDBZ4BIxfYi9bWXW1qLCP9c92HXt2jtV",
-	"IH6XR79TkZNhAULR6TWiqGCA9S7FZ8oiT+1tTw+r1GbGiotuVvsW/66I8wjeEBbbXqWEaFHRshWbp1nP",
-	"hgjSJh78rmP/mjp2pd5khVD2n0XkaizmLbvoZhI/p1IX+k9wLWmk7cXgj77h1FqxxbW/I26qNiAmCfuC",
-	"6mhJ7P3ae0qQMX7CUUFOQSt7Kf6Ck/7trU0ycv/6eWMSm0whWEN6xPvdrrN3c4ta0WVuUW8Eukk+Cj8Z",
-	"6S6E2KAYL8ZibiXSU3TiS/21hu+MvM7I/W53F7j8W39fwg/erJ4qvLLKtMiHu/Crd+vDlhKxfxb3Ojwv",
-	"dFW5T8N1Svu3aJSXZ/j3YwRT0Wl2D5uvg/WLMYJ+s9fs1DdgP6boLN9hTaDGvVLfotQsnxuloesnRwlT",
-	"e60HYZrEkt2A2lqUVl2tcrHG56v78K5yv8Vn255rxKmNZtqW+JaJU7pFVsW3q49DQB3Wm166tArQev7P",
-	"NKtkUgLXth0j9xnstQt5NrS8tzBvoKm2Z9QkNWsuXqgZ7vqj1scPT05UoS+3GIFvnHOW+1RFZ0Ze01f8",
-	"wQPr0KF9BHGufT2QVrTrrhBV+H51OsP36zN9EHzaWCkJAuVdxGHuC0FI1X5+IMz8PQ57j4Z1LNXqankE",
-	"bn1BvxTaeNKl+6xsP4t3faM/pS2Lvr+6//8AAAD//w==",
+	"7D1pc9s6kn8FxZ2qZ29Rp2Unlms+OIkzzztJ7JKdebUTeR2IbEmYUAAfANpWUv7vWw2AJChRh4+8q/Il",
+	"sXgAjUaj725+CyIxSwUHrlXQ/xZMgcYgzZ/HUQSpHlA+AfM7BhVJlmomeNAPjpNbOldkGIzmGtQwOCJ6",
+	"CiQWtzwRNCZTwUUmFTGvN4MwUNEUZhTH0fMUgn6gtGR8Etzfh8FrwTVwO9XyTJdTIDgJkXifiDGhJKVS",
+	"M5oQCSoVXG2c4eSSTpZHPuGa6TnRdIKjVuDfwV+RhYvEbAJK7x4RBTwmTJMRjb4QxsnpuPFBcGi8pzqa",
+	"rofhPgxSKukMtEPvAOBcigiU+vjx9M0ycHg1Byu1D+IMcEdnaYJDj+Lei4P9Ua+xNx6PGr1Od9w4PKBx",
+	"Yxwd7PVGL7p0NIqDMGA4WEr1NAgDTmf4ZpYxvCPh14xJiIO+lhn4wI+FnFFdPlmzGHwZlH4lYgb5egaQ",
+	"JnT+VsgZXnDYwz9nWaIZ7lkLR27EVJtpgEcixhFxSpaA99alnZGmacIiiihpfWVpSPwLItKgG0pLoLPq",
+	"nbvGV5Y2kLIlKAWxoYFyeX+TMA76wX+1Stpv2buqNQD4mCIJmGUUSy3xZK9YsjMLf0XjgUXGwqp9iP6j",
+	"cFO/lduHT8YQ9HvtdhjMQCmKtG/Q0CdfWUqAazknw6DZbIGOWilV6jYeBgRURFNQhi6ojKbsBsodOhkM",
+	"zgbB1os9kVJIu8gq8Z3ySEgJkSZun5uBPafjhEWPXOehv05H0WQbIiZMEZlxzvjkiDCtiMh0mmm8TG8o",
+	"S+goASJ4BHg0mcpPC8TPjxfkRRKUyCTOpggXGvkAJUpTDURPqSY0ScSt3R8feW+FHLE4Bv447O352NPi",
+	"C3CiIpECGQYSKBJGLMACZAAg52cXl98HAZGEGDjyX0US5IRmqQI3QTqg8IpIQZplEQ4QK4OEU65BcprY",
+	"8R+BiP3qcWFuPKJA3oAkYMb9DsehZhon8UBTliAtMG4uuEcSMTEr/iD0W5Hx+HG73nv0mUFCGJuJnx0b",
+	"H/KhyY6QRNxyiMloTigXegqSZArkbr729yJmYwZxvViPEgZc/6RIJNI52amI013EaZRJCVwfES7ISMRz",
+	"lICeilIv1nFkWBLtbigiAYUCcG2Qv0Fo34eB0Uo+CH1BNVNjhsymfkp32CG2Sg9JGBhWpVgMjhsszuwt",
+	"xelAjRVKkNGyyH+3hlm7vRclwCd6av6GzQsAeCcmC/Sn4U630oSyKuUFF5cn56TT6vbJ28HZe5LO9VTw",
+	"673rTmfIzb0u3ht8/EBoqhsT0CRLY2R9CEz3wP5b3GNcaZokpDFH9CdDnkpxN++Tf5xckqnWab/VimHU",
+	"jGHEKG8KOWnZP1sxU1q1RkJ8uRVy1jrlA0iAKiDddptIiISMISad/U53b+/VkG/SvJY3yyy9gVgwJ5Wc",
+	"ofjwVC0ypYoAx1nwaiImSI5jxmnSRzGDtynJN+2d3Q9OeUwoJ0iWBP+uaMHmSoXEj8jtlCVGbMmMKye+",
+	"rEIDMaGKjKnE/24l0xp406y0hv7rjrF7rGWeyQnBaZwXmkoND+RJKOIydQ08TgXDN4IWTVnLIaxlb7fi",
+	"zmE7fnHYa1DotRu9vRFt0MM92uj14u4LeAm0s9dDloSAB7P5dQxjxpnZmdCqm/1gqzEeotEtLLuGJi6y",
+	"CJ8YZ0kyR2GOz1VV7/swuBTiHZUTeBQv71QkeGZ0TNzuBEeUqDpY+ZGwGdPItHrdw97hwYvu4YExf9T3",
+	"EeYlIOLGgGHMnjGbZBJiothXB5FBwEdOMz0Vkn2FRwq0jo8EHAwZtX2NFHr2sy/0PVOK8QnqJ4zf0ITF",
+	"vhKzwIl/+eWXxnEJ2QpuT411jCjCyUFtFiQfeaGtPk7zqaqAzj6ljIM0SgezKmlWTnNE0ISgE8o4SaiG",
+	"76AZHRdTS4BpNrK6njWfz0U8ozx/YJdElKNWMsJnaTSFeDsN6iN3Z/CxmOt1u4uYu3h19h4ZLdUwmeeK",
+	"vG9MED1FVmwhmYP+XqaEURkQgFtIkgZax6hMZdpDVkSlZBCjKoFqlgeYQ4/K0lQgw3oPMaPWcn4Mg9r3",
+	"sZSLNhyO1NjvBdLyczAFCc5DsjTfd0Ue6oU/KTLDxROch+z4wO/mkAq+aJdY2JG3FxDlni+Rcf1aAtUQ",
+	"X6KxZdCYJGfjoP9pPczuZfvWffgN1fYUpHZuEp2PtrwgBZEEfUTUVNxyIngyN1Zts8YB4zslPrkxr4rH",
+	"xOg/EOng/uo+zNfyAW7LdcSxEbg0OfdAG9NEQbgALdylTIK6Zvw6pnPnBhzTLNFB/xAtMXrHZtks6O8d",
+	"7ONPxu3PTgELWmgTkLjn1vv0DV+yClPQP+iZl/KfnaWV4r6I1ALDNMzUJpJx673At/D1GeOn9r1ycCol",
+	"nS9h0YBXzLeMTR+XHxXIB6IyX31139+JCeME7+E2p1SjoRn0g//7RBtfr/CfduOwed24+tYJD/bu/xbU",
+	"YMi4hoSssbHO3R0yFpK8oopFBGXuERGoY+BFQzoNFIxnp29eNwzRoQFn5Jm3Ud39g8pOvayBQwrLT7bY",
+	"ngE+WrsBa/A+cOMDRxL7FNB4xozWiJtxVQNQhRaWkCOBxrmz5h8nl6HRsiG/Ajcg53qKWgMkCgg1aCEz",
+	"OiexCImZO3/W/ij4ivXTOiBxliAMzNhB6GBeA2xxSqvUE1ledE11xT+LpldDsxnU0UV+eB/yDosrzzKu",
+	"D3pB3WFOqNLXmXogSPkhWKZhCWN2V88Xx0wqTaIplTTSIFVu0Vt+GRItjEk44UyhLdUMnp+LrGUcxkVe",
+	"5R6hv2GVnSiWuobQc+7ydBLYejtXbsxTD7WPHDNWBTV1SCh8g8uUgCLc+N6ImtLUxILMOSW5UWqYaBVr",
+	"RrmpG+zny8tzYq1Wgk9VoivG9baMpkI/WhzwlynV5Ba4JrdS8ElomCsl02xGeTVskzsYahx0Jdb1vI5j",
+	"uZibUaJ8HmO1qqtNaoJBRbkG93jdFgwAXlEFpzO31ipKK2bMIhrA+ADxeDJ8G5WvUcYSvaBTe4d0JEQC",
+	"FHWl6mA1xGgDccvTGkDJ6Ruyo6a0u3+wS26nwEuFvpYl5LE+z6PxbTXHqk74mmqaiEkGRnSHKBtiNF/e",
+	"Ds7eb9bX3HFYBmDFXjj3xT8Zj1dQnu+5igUsSKBISBNmQyjShM5r5U85z3ntrhd8cysGWnG66EwtM9Ew",
+	"MH4FD+neORPjsYIV97TQNFnGw4dsNgKJLGFGdWQEdx4IUs0anrfIp8yq8tFz4ApI1u+M50+rIm3JZ1Zz",
+	"YCSgBEtFklipZl6ppVi9ytut6YRM2A2SvLbeqxBVOp4lCQ6E/9vzagO9SwNbv9u6CHTuEvMi0ZuCxFX8",
+	"5g9RJMNFtGzEbp0X5tcMMojDPDQYlnE/shMLDmEeJyzYwG5IxpQl+IAC44VQgu8ipiLKI0gSiP2DYyfA",
+	"U2NnsLKlCC3aoVCe5S9vOFfuJDyLYN+OeRVPJWKy/skx40xNHwjEF8eQtmMEhn0ZqqDOB7F4FOYVPua2",
+	"SkhyS1V1h5bVO0ueD4JeFduxPSOD8sX1+HRHdeuT9+TDFLjtWAavjlhWkcZG5cxkeTh5Yv0jebpHlaZj",
+	"EX0BmSd1FD6D4E15PVwyVvU0ZzflY4TxIoD2laVLZun+RgdCCYQ/279Pz4kZv0yxwTWSHepPbugKRYmJ",
+	"hlEyosopNqEJ5zCtbJbQnd6t8MQR41TO1zDxDTRngzbVXTcLWbEptYHQs9T6Jox8MNb+MicnO1STmVCa",
+	"dLovPSNrt6q1zubXqMbFVfR3ui/rOZ6XQrNEGuv34/fD4sVcaZi9nkL0ZRnoejXw0rivU+Ax8GhOInzX",
+	"yZBS3zde8PUMqDqq+GLVV6YJ5eoWJMTklumpc4/HQOOEcfBFlfjiBBIOfbWl/unmX42Lc5ebVUWFZwOt",
+	"WdJ6CEobZCMQA6DxvEZoIq5rkHfGwaVOpSC9zQltns6Y3RmZEoMkOzHVFE90SOwmGZrfSr31aaVGs5U5",
+	"zPXWkbVZzQpISlGdqDOHFlBmxwzzha9G2L9AKmdALdhtKbu+KW8uawsOHb6PTf2aWMdVKpSeyIpjtHxz",
+	"ItYObLHrP1LFi4M4Z8XVuNERoSNlDGt3JpbCSFab+8fJJTEBaYMos5UbBMNqkBdQnz8YVlBYWbaHveWd",
+	"wYMBUSaZnl/YaCHOOaKKRccZQrekeSuQxrI0Qib37xqdPqvcokjlyvD44/NT680lOzHcQCLSGXArlWyI",
+	"EmkLpyxJbap1iogYAZUg60E55sYzbGIlSrkZxlLMyODk5OePr67x7vXpxcXHk4EBsA6kKhBmtkUoEEmM",
+	"j0Wdn9YEFk2iAKjQpX+YP4xIUiFREeXmwoQp4yFE3JiUCgmpFHEWsVECBO4gynDUIQd+w6TgiCJFdgYn",
+	"J2q3SS6nDM3nKMPLhNkcPsX4BDUBm/OHJCozq6ig8DdOpOPz0+aQD/mpJgy5vh0VXx6cnBgs7BRGeBF1",
+	"DKtByNJ8UaGnZqjdIUfeb3UUqqfKuJZmZMzALP1/Ls4+uB9m1Z5Dq3CUIhT5sqzeQuNYDfntlGqzCuPx",
+	"JzOmVL/QCxKmjOaDjzvl21pZ5l9H95Y+l/ZbGXScVFxzBO4iSHXN+zbx2oJXyQRQpJoh0B9yg28bydjJ",
+	"nnJKdhGNQ+4dFYuZV4Y6yQ5dSfcLKRJMqQzkAukPeXUiFESJmOM0TeLwYvyYU6qMV9P4M/vk87ehcdMN",
+	"gz7ptXshGeaiEq8Mg2azOQzwKp4de8k4/4bB/WcP58gLmSI0UcL620wy0c8nx2/6lqYRM45STJ6SzX4I",
+	"8zQ7svM5ymRCGqefd5tDbmjMC7cy3BkJpNAcyXv2ym2CRPsb+WikkznZwbXd0CQDM3ac2cAwEMR9xr9w",
+	"ccvJDGajfHZUpqVIfG8/48TyZYUy3HhviowoXFZ+bfdoyItAtd33Fcni/hqKbCstSMzUF5Kl+KcuU2Ns",
+	"+suQH1vUmPoDL9hcDSkXSbgxRAmOj9vgK3Gk19lvkjfO+lJDvpMfOOutwPPNkFITMVngBDa4Xs05I/Up",
+	"Z0O+IuXMppAlLAJuBb0rCThOUZQ2us12EAaZTBxfVv1W6/b2tknNbZOh595VrXenr08+XJyYd1AHYtro",
+	"u45dH5+fBp6IDdrNjn1OpMBpyoJ+sNdsN/ds1HNqJKIR33jkW1bZnlgXYIHd0xghtcGG9yag4Ofhd9vt",
+	"B+Y9eH6XoNvuHjQ6nUZ377LT7bfb/Xb734ENoHSKwok84miDIu7n1tkMfnRnVTaWynOwvBzrESSCT4gW",
+	"Jt+j1+6smqhAR6uSqHUfBvsWN+tfqiZnG60lm83QAHMpT15SVGxAtT4IZYKxdnF9K0tQCbprWFJoKBt/",
+	"taFQHLbcZystNu31O6ZsXFQ9cc8/bbfpfuAUn3nRaHcb3c4awohYGdizR+C6N+7SMiC4GAm+ur/yyeYh",
+	"Qck8s2QxKFlLUE4cP5pweu29zS+VpQ3PQWr/KzJZp1OQHeSfIjPRDiZd+Fft1hGho6vVVGgNmpUUZ11b",
+	"FtN+rdP8YRxmKX3msF0lmZXU8UCeUqT31BUsLZ2ZzvPzyd/iyIR58lT59GHUjjvQHe/R3mg/OohfwMvx",
+	"IW2POlE33oPeeJ8ejF5EL+NDaI8fzKgr+V/rzpcV7KhIW5p0x22Lc+DVjv2JTqhFTK1afeShwSSzu1y2",
+	"CB54TO2e10mL1jcW31szMQEbGKo9w2/M7fwM+8WXn5b8eGYXmXHD1NRLblstmadXrEuDQ76/cBx7yzbv",
+	"AG6E8ST+oQmpZ0Ff/0ZRAPUclGfxYiwmMSbzFZLiGUjNajH9b9uIiY9WE3q0lMiVS9SsAz+dL3BFmI2p",
+	"kAoaI5MdOC/1T6OCPUJUlBro7yApUAp0w8VFP2VF6xRqB5HRSv/wp+lw8xtFCe6z8nFjduy4NEaezHcf",
+	"ptg7Oyg/QMZcbeUBxtY33Op7T8evqda7S4V0xU90ArGt5k1BuiSi0zc2fSivDQiJsia6Na1rq7FCQoc8",
+	"v/SGqVQok6obFubyTpmldPomJJ+Hgc0e6hsvy+dd5zt6Y5KOyM5nNaWN7v7B3z/nXqshR/P8oEfse7m7",
+	"7fJ4sBtuU//VJMcmyp3JIgxZYGLIKXc+onwzQ8LhBiShJMps2ru15qusaQA2byt3MWySfdVUphyO0u+w",
+	"EM0qCwLrZWWe6rdSWi7kOLcbh3ma83WzcfWtvSLNuUZurjP97hqamiTCGjG9KqpYz0EsgRgCs0Hthqu6",
+	"x31eKB2yLTMaZc+MdYV5lf4aZRcMn1aXTwvVmkbTmamJHbMEEN1/Hwa2LBR/2KLQpqZyGGzXdqORx0gW",
+	"57pgX0t6EPGcMG4r0WprnfzEqjcr8vTyE2TBXXV47BLIzuDta7LX3WvvbtncY7sqyG774Dehm7Ic2Gte",
+	"smO2e3dT7e+6lVSapTx49XtbqmxF3fZfSwHtdQ42v1BX8f1IcYtv7W2FiSKntiqicy5eyT2x3OjyeGAb",
+	"Tny28VWCz33Oi5o8CS4B+vbFLdxyVngnzB7flRL7dioSIFEuO0JCTW5yH4WrhdGA5kqvbAbwFCSYOImN",
+	"f9vHbAW0EabVuO9ynDc05bLMnCljcX8usNYnpubGSmYuXMeedeLxHa7wyd5ELxXayrkqpt6YanbS6Vp4",
+	"rfDcC/M/GjfAb2zcxF1IWRqUac65PtKNOqN9aI96cXd8QPfg5bgLh1EnbtMXo4NoP+7B3rhLO6N2dBi/",
+	"hBfjA7o/6kV7cRc64zY9HNWmgPVrlbWqfHcy3b/4CL9lJZt8S7+lR+wFkf2pvJivysCNV1iqhckke+zh",
+	"TMTE06uzzDlCan3ntu3Dai2wbmnlI62F9lSr1K8NnNS2nvghd35ruVMhxfNKrwvXQK3I/ksYNYkClWYO",
+	"SGiWvnYXadU9sgW1pi59rJY8vQyzp8bxyqLls3+WGWV9M9DWvgQPnhUsyRWDl82omk/ZHZcPFPQ/Xfl7",
+	"9TPQRE9tbpiHeWWg65OpuR1clTh2G2YzNDyekPutalhrxpLY2toiTSE2Asgrd2S68JrgWmEmbiBGUzWn",
+	"GdflyuRZuR4p1g5XpNc+bNaJXMdKXhsovxcvel4/1UqJmaO8YMRbNuJbkYxfw9m3HNCm3y/U99jc+rIm",
+	"wXRmcmHr4mSUFQvhlm1dtgSpaOuSc4mip8tWAzyup4spL1rR5seRLM2b69CxBunlM/3VPOy/gxPR4JJQ",
+	"YstlUL93/JGURLC1BFnwxS+dtSWlp7rnb00WVnEiQpcwPWYcYjI4OTlydZm2Di50bbmseWK1zZ2z16d5",
+	"X8Vd+8CMcjYGpW1/J7xyA5KNy7Y1qZC6SV7BWMhqEym/GaHvr2SGU3phQ1vzNeRIs8Y36ZIPbU7QT8o5",
+	"SY5WeRJNKpP1NkK8wuxxB+Z7a4QruPBXlj6LW8XVdLlSkD+O7810mpMEydO54L6y9Hd0wT2nU+y59u6H",
+	"S+yvIDF+V1vmzB5/34bxapmMX+yr8aE81mbJDaCqA2wVM3VepLUBljOezMvkbsv04Y6a/FhTEa/ppEg8",
+	"+DWzEV7neXEVfsXB21B7dR9umJzlRfhFkXHdrEVF4WOUMdgCDMPRmCKowa4CIq9mfCAItsp0GYJzFO6K",
+	"fYVV8+UF3+WERdXivt/pqNve0Ohoee6yNL1EgRZEfbFCrA4aV3ZeC44/f3urDJMHmkfOq/fpL2comeYH",
+	"nh3kl3N/HzsoL5p8kBV0VfRGQMrLeyG0i9YHnUfYSaapQ20Dv5Tarvpet4S/dvoaMm2XO1SW3HC4BaVt",
+	"r6FnEB+F/2ylqXJcOIWLEEghx2TG1dFi+UZR4FbjBV7ndHknJj+8vz+8vzXe39BrMex6Go8AeF5c8/Rj",
+	"4Jjm5khF1Znzwz/4vfyDv6Hk+wN4AO0d12BW/UimXeAMDj0+R3j8kS9K3muF3VkKHFVeE2YwvXkS9gVc",
+	"LajJ5aPa5C+QEU0oj/IaXiGjKZgSWSFNDxiEaGQ6prtikCH3SqWO8AZq0IoAjaZ+bwYc7dbV3xeNFVSR",
+	"UscJjWNpyvDML5N5NzSNPciOngoFZCLywsCyQfFu03SkN6XpS1X9KiT77T17U3AwqX4qNIAPeVGGafL4",
+	"SuGe2hphOkdTNpoCTUnCboAjaHZsgystMsQM4cIEbepcfn77hCczRNdt4VORrVyUu3tMRXwxDW/zrIG8",
+	"8UXl/lXRHcFlHD8kPGcXU3PSbdlrZbvN/jafnLjzW+Mob+LhIcqktjwXpo59LJWfjDHoOir9jAoJ8HbK",
+	"omlzbbwS52Eecebf0XIrL+q7q7k920Q2C7HVsjbUypimab6mvJi2OSB5cwCvFaFhdF4wwCYAi8KjtDCt",
+	"VQLy+nsuiBSZBtuGO9Ou3/lPxsN/Zxyz1r4kMxFDkxwXBdN+IpRr4VJMMuSGKVi8m7ismYwSF9NGZoYM",
+	"Ae9/HLxrEs8FzpyzixT9AcrkME7OXp8OuYtjVMMYLq25NoZxXDU5zs8uiqYauDaHkxUBhqIx1Ctn9C5U",
+	"RNQfQO8zYq3qN8TuH2l0LH7t4Q8t9TtbvFF8d8K8sL8NXDU94X+vFMaBPYkLZ0+MxwlDoSjFzMTAfDW1",
+	"ooOUN7YIGC4e34eyDY9peG3AHFezDQGsv9k0CytOn2VvYdEvbMiXGoYV3yHyciZ5nHczcdqDaW+Bl/GP",
+	"iyLz3+MPY9Ao+F2s0LGCnVJ9qA+Y7uYBRW8L+ovsw60qtMqJF0SlBe8IF4oDCv5ugUvEZBNvsDUna8ul",
+	"/lxfC6xrh7dVbdUPZvYnZGZvzPkhlHC4NXysOD3LHX6eyMg8gbs+oUulNpel6EK82PPnJ0WcnnpEWGxb",
+	"OCRozPjyvaJtNevPMIK06gD/kO4/pPuSdF9IL12gst0nnRA1ErOWnXT1+TinUheSV3AtaaStmfPgTwBZ",
+	"5bv4XtaQu3aP1pVB+ZzY7x/uKEFG+AhH0TwBrexHS2856d3d2Zwi7n8edKlH0JD3ul2npueGgKLz3BBY",
+	"CXSTfBB+7pFr9blCJF+MxMyys8dI4+f6mu4PLvDMXKDX7W7zsv9NredwJq4WjJWDtnji8RBvc9i9Xo1r",
+	"0sn/VXRjfJq7q9Ip07Wu8vtjlm0x/c6XwUR0mt2D5stgueVl0GvuNTv1HbEe4tfJV1jj2XG31PdIS8/H",
+	"RlbqGnwZ92xdw07CNIkluwG11s1Tna3SDvPT1X34rdKV8pPtl2R4sXWx2R5lLeMnc5Ms8n6XS4+AOqw3",
+	"vRyXKkDLSRuX3jdjTX18burYZol5Ckv5OYu8o0G1Xr4mE6WmXWLN665hxfL7g5MTVQjbNernkbMpi2/a",
+	"53mEef5/8R1Va4eiZgZxLro9kBZE87YQVc794nDm3C+P9E7wSWMhfRiU1z7TdPlESNVuviHMeOJdvMD2",
+	"0FucLQ9jLE/ol2kZB0Bp9StbEO991cMf0pZs3V/d/38AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -117,6 +117,24 @@ func (e ReeProcessState) Valid() bool {
 	}
 }
 
+// Defines values for SystemCheckStatus.
+const (
+	SystemCheckStatusFailing SystemCheckStatus = "failing"
+	SystemCheckStatusOk      SystemCheckStatus = "ok"
+)
+
+// Valid indicates whether the value is a known member of the SystemCheckStatus enum.
+func (e SystemCheckStatus) Valid() bool {
+	switch e {
+	case SystemCheckStatusFailing:
+		return true
+	case SystemCheckStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SystemVersionDatabase.
 const (
 	SystemVersionDatabasePostgres SystemVersionDatabase = "postgres"
@@ -307,10 +325,33 @@ type ReeUploadForm struct {
 	Tag *ReeTag `json:"tag,omitempty"`
 }
 
+// SystemCheck defines model for SystemCheck.
+type SystemCheck struct {
+	// Name The dependency checked.
+	//
+	// Example: podman
+	Name string `json:"name"`
+
+	// Status ok when it answered within the deadline.
+	Status SystemCheckStatus `json:"status"`
+}
+
+// SystemCheckStatus ok when it answered within the deadline.
+type SystemCheckStatus string
+
 // SystemPing defines model for SystemPing.
 type SystemPing struct {
 	Message string `json:"message"`
 	Status  string `json:"status"`
+}
+
+// SystemReady defines model for SystemReady.
+type SystemReady struct {
+	// Checks One entry per dependency, in a fixed order (database, podman).
+	Checks []SystemCheck `json:"checks"`
+
+	// Ready Whether every check passed.
+	Ready bool `json:"ready"`
 }
 
 // SystemVersion defines model for SystemVersion.
@@ -319,7 +360,7 @@ type SystemVersion struct {
 	Database   SystemVersionDatabase `json:"database"`
 	GoVersion  string                `json:"go_version"`
 
-	// PodmanVersion Version of the Podman service, empty when it cannot be reached.
+	// PodmanVersion Version of the Podman service; absent when it cannot be reached (see GET /api/ready).
 	PodmanVersion *string `json:"podman_version,omitempty"`
 	Version       string  `json:"version"`
 }
@@ -356,6 +397,9 @@ type Unavailable = Error
 
 // Unprocessable The one error shape of every endpoint.
 type Unprocessable = Error
+
+// UnsupportedMediaType The one error shape of every endpoint.
+type UnsupportedMediaType = Error
 
 // ReeProcessListParams defines parameters for ReeProcessList.
 type ReeProcessListParams struct {
@@ -512,10 +556,18 @@ type ClientInterface interface {
 
 	// ReeImageDownload Download a base image as a TAR that `podman load` accepts
 	//
+	// The export is staged once per image ID on the server, so the answer has a Content-Length, a
+	// Content-Disposition, an ETag (the image ID, `"sha256:..."`) and a Digest (`sha-256=` and the
+	// base64 sha256 of the TAR), and honours Range and If-None-Match. A failure of the export is
+	// an error response, never a cut body.
+	//
 	// Corresponds with GET /api/image/download/{name} (the `ReeImageDownload` operationId).
 	ReeImageDownload(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReeImageList Base images available to FROM
+	//
+	// The whole catalogue, always: an image that is not built here, or every image while the
+	// Podman service cannot be reached, is listed with `available: false` and no digest.
 	//
 	// Corresponds with GET /api/image/list (the `ReeImageList` operationId).
 	ReeImageList(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -541,6 +593,7 @@ type ClientInterface interface {
 	//
 	// For a recording, the defined REE; for a replay, the rebuilt image (OCI archive), the manifest
 	// and the verification report. Before the process is processed the answer is 409 with its status.
+	// The ETag is the output's sha256; Range and If-None-Match are honoured.
 	//
 	// Corresponds with GET /api/process/download/{uuid} (the `ReeProcessDownload` operationId).
 	ReeProcessDownload(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -561,6 +614,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/process/status/{uuid} (the `ReeProcessStatus` operationId).
 	ReeProcessStatus(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SystemReady Readiness check of the database and the Podman service
+	//
+	// Open to everyone, like ping, so that load balancers and orchestrators can probe it without
+	// credentials; it names each dependency and whether it answers, never an address or an error
+	// text (those go to the server log). 200 when every check passes, 503 when one fails, with
+	// the same body. GET /api/ping stays a cheap liveness check that touches nothing.
+	//
+	// Corresponds with GET /api/ready (the `SystemReady` operationId).
+	SystemReady(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReeRecordingBuildWithBody Rebuild a defined REE offline from its recording
 	//
@@ -727,6 +790,11 @@ func (c *Client) AccountCreateUser(ctx context.Context, body AccountCreateUserJS
 
 // ReeImageDownload Download a base image as a TAR that `podman load` accepts
 //
+// The export is staged once per image ID on the server, so the answer has a Content-Length, a
+// Content-Disposition, an ETag (the image ID, `"sha256:..."`) and a Digest (`sha-256=` and the
+// base64 sha256 of the TAR), and honours Range and If-None-Match. A failure of the export is
+// an error response, never a cut body.
+//
 // Corresponds with GET /api/image/download/{name} (the `ReeImageDownload` operationId).
 func (c *Client) ReeImageDownload(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReeImageDownloadRequest(c.Server, name)
@@ -741,6 +809,9 @@ func (c *Client) ReeImageDownload(ctx context.Context, name string, reqEditors .
 }
 
 // ReeImageList Base images available to FROM
+//
+// The whole catalogue, always: an image that is not built here, or every image while the
+// Podman service cannot be reached, is listed with `available: false` and no digest.
 //
 // Corresponds with GET /api/image/list (the `ReeImageList` operationId).
 func (c *Client) ReeImageList(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -806,6 +877,7 @@ func (c *Client) ReeProcessCancel(ctx context.Context, uuid ReeProcessUUID, reqE
 //
 // For a recording, the defined REE; for a replay, the rebuilt image (OCI archive), the manifest
 // and the verification report. Before the process is processed the answer is 409 with its status.
+// The ETag is the output's sha256; Range and If-None-Match are honoured.
 //
 // Corresponds with GET /api/process/download/{uuid} (the `ReeProcessDownload` operationId).
 func (c *Client) ReeProcessDownload(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -857,6 +929,26 @@ func (c *Client) ReeProcessLog(ctx context.Context, uuid ReeProcessUUID, reqEdit
 // Corresponds with GET /api/process/status/{uuid} (the `ReeProcessStatus` operationId).
 func (c *Client) ReeProcessStatus(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReeProcessStatusRequest(c.Server, uuid)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SystemReady Readiness check of the database and the Podman service
+//
+// Open to everyone, like ping, so that load balancers and orchestrators can probe it without
+// credentials; it names each dependency and whether it answers, never an address or an error
+// text (those go to the server log). 200 when every check passes, 503 when one fails, with
+// the same body. GET /api/ping stays a cheap liveness check that touches nothing.
+//
+// Corresponds with GET /api/ready (the `SystemReady` operationId).
+func (c *Client) SystemReady(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSystemReadyRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -1494,6 +1586,33 @@ func NewReeProcessStatusRequest(server string, uuid ReeProcessUUID) (*http.Reque
 	return req, nil
 }
 
+// NewSystemReadyRequest constructs an http.Request for the SystemReady method
+func NewSystemReadyRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/ready")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewReeRecordingBuildRequestWithBody constructs an http.Request for the ReeRecordingBuild method, with any body, and a specified content type
 func NewReeRecordingBuildRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
@@ -1732,12 +1851,20 @@ type ClientWithResponsesInterface interface {
 
 	// ReeImageDownloadWithResponse Download a base image as a TAR that `podman load` accepts
 	//
+	// The export is staged once per image ID on the server, so the answer has a Content-Length, a
+	// Content-Disposition, an ETag (the image ID, `"sha256:..."`) and a Digest (`sha-256=` and the
+	// base64 sha256 of the TAR), and honours Range and If-None-Match. A failure of the export is
+	// an error response, never a cut body.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/image/download/{name} (the `ReeImageDownload` operationId).
 	ReeImageDownloadWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*ReeImageDownloadResponse, error)
 
 	// ReeImageListWithResponse Base images available to FROM
+	//
+	// The whole catalogue, always: an image that is not built here, or every image while the
+	// Podman service cannot be reached, is listed with `available: false` and no digest.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1771,6 +1898,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// For a recording, the defined REE; for a replay, the rebuilt image (OCI archive), the manifest
 	// and the verification report. Before the process is processed the answer is 409 with its status.
+	// The ETag is the output's sha256; Range and If-None-Match are honoured.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1799,6 +1927,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/process/status/{uuid} (the `ReeProcessStatus` operationId).
 	ReeProcessStatusWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeProcessStatusResponse, error)
+
+	// SystemReadyWithResponse Readiness check of the database and the Podman service
+	//
+	// Open to everyone, like ping, so that load balancers and orchestrators can probe it without
+	// credentials; it names each dependency and whether it answers, never an address or an error
+	// text (those go to the server log). 200 when every check passes, 503 when one fails, with
+	// the same body. GET /api/ping stays a cheap liveness check that touches nothing.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/ready (the `SystemReady` operationId).
+	SystemReadyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SystemReadyResponse, error)
 
 	// ReeRecordingBuildWithBodyWithResponse Rebuild a defined REE offline from its recording
 	//
@@ -2218,9 +2358,34 @@ func (r AccountCreateUserResponse) ContentType() string {
 	return ""
 }
 
+// ReeImageDownloadResponse200Headers the declared response headers of an HTTP 200 response for ReeImageDownload
+type ReeImageDownloadResponse200Headers struct {
+	AcceptRanges       *string
+	ContentDisposition *string
+	ContentLength      *int
+	Digest             *string
+	ETag               *string
+}
+
+// ReeImageDownloadResponse206Headers the declared response headers of an HTTP 206 response for ReeImageDownload
+type ReeImageDownloadResponse206Headers struct {
+	ContentRange *string
+	ETag         *string
+}
+
+// ReeImageDownloadResponse304Headers the declared response headers of an HTTP 304 response for ReeImageDownload
+type ReeImageDownloadResponse304Headers struct {
+	ETag *string
+}
+
 // ReeImageDownloadResponse401Headers the declared response headers of an HTTP 401 response for ReeImageDownload
 type ReeImageDownloadResponse401Headers struct {
 	WWWAuthenticate *string
+}
+
+// ReeImageDownloadResponse416Headers the declared response headers of an HTTP 416 response for ReeImageDownload
+type ReeImageDownloadResponse416Headers struct {
+	ContentRange *string
 }
 
 type ReeImageDownloadResponse struct {
@@ -2238,8 +2403,16 @@ type ReeImageDownloadResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ReeImageDownloadResponse200Headers
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *ReeImageDownloadResponse206Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ReeImageDownloadResponse304Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReeImageDownloadResponse401Headers
+	// Headers416 the parsed response headers for an HTTP 416 response
+	Headers416 *ReeImageDownloadResponse416Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -2317,8 +2490,6 @@ type ReeImageListResponse struct {
 	JSON403 *Forbidden
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReeImageListResponse401Headers
 }
@@ -2341,11 +2512,6 @@ func (r ReeImageListResponse) GetJSON403() *Forbidden {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ReeImageListResponse) GetJSON500() *InternalError {
 	return r.JSON500
-}
-
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ReeImageListResponse) GetJSON503() *Unavailable {
-	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2377,9 +2543,24 @@ func (r ReeImageListResponse) ContentType() string {
 	return ""
 }
 
+// ReeLogDownloadResponse200Headers the declared response headers of an HTTP 200 response for ReeLogDownload
+type ReeLogDownloadResponse200Headers struct {
+	ETag *string
+}
+
+// ReeLogDownloadResponse304Headers the declared response headers of an HTTP 304 response for ReeLogDownload
+type ReeLogDownloadResponse304Headers struct {
+	ETag *string
+}
+
 // ReeLogDownloadResponse401Headers the declared response headers of an HTTP 401 response for ReeLogDownload
 type ReeLogDownloadResponse401Headers struct {
 	WWWAuthenticate *string
+}
+
+// ReeLogDownloadResponse416Headers the declared response headers of an HTTP 416 response for ReeLogDownload
+type ReeLogDownloadResponse416Headers struct {
+	ContentRange *string
 }
 
 type ReeLogDownloadResponse struct {
@@ -2395,8 +2576,14 @@ type ReeLogDownloadResponse struct {
 	JSON404 *NotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ReeLogDownloadResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ReeLogDownloadResponse304Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReeLogDownloadResponse401Headers
+	// Headers416 the parsed response headers for an HTTP 416 response
+	Headers416 *ReeLogDownloadResponse416Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -2593,12 +2780,31 @@ func (r ReeProcessCancelResponse) ContentType() string {
 
 // ReeProcessDownloadResponse200Headers the declared response headers of an HTTP 200 response for ReeProcessDownload
 type ReeProcessDownloadResponse200Headers struct {
+	AcceptRanges       *string
 	ContentDisposition *string
+	ContentLength      *int
+	ETag               *string
+}
+
+// ReeProcessDownloadResponse206Headers the declared response headers of an HTTP 206 response for ReeProcessDownload
+type ReeProcessDownloadResponse206Headers struct {
+	ContentRange *string
+	ETag         *string
+}
+
+// ReeProcessDownloadResponse304Headers the declared response headers of an HTTP 304 response for ReeProcessDownload
+type ReeProcessDownloadResponse304Headers struct {
+	ETag *string
 }
 
 // ReeProcessDownloadResponse401Headers the declared response headers of an HTTP 401 response for ReeProcessDownload
 type ReeProcessDownloadResponse401Headers struct {
 	WWWAuthenticate *string
+}
+
+// ReeProcessDownloadResponse416Headers the declared response headers of an HTTP 416 response for ReeProcessDownload
+type ReeProcessDownloadResponse416Headers struct {
+	ContentRange *string
 }
 
 type ReeProcessDownloadResponse struct {
@@ -2618,8 +2824,14 @@ type ReeProcessDownloadResponse struct {
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ReeProcessDownloadResponse200Headers
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *ReeProcessDownloadResponse206Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ReeProcessDownloadResponse304Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReeProcessDownloadResponse401Headers
+	// Headers416 the parsed response headers for an HTTP 416 response
+	Headers416 *ReeProcessDownloadResponse416Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -2757,9 +2969,24 @@ func (r ReeProcessListResponse) ContentType() string {
 	return ""
 }
 
+// ReeProcessLogResponse200Headers the declared response headers of an HTTP 200 response for ReeProcessLog
+type ReeProcessLogResponse200Headers struct {
+	ETag *string
+}
+
+// ReeProcessLogResponse304Headers the declared response headers of an HTTP 304 response for ReeProcessLog
+type ReeProcessLogResponse304Headers struct {
+	ETag *string
+}
+
 // ReeProcessLogResponse401Headers the declared response headers of an HTTP 401 response for ReeProcessLog
 type ReeProcessLogResponse401Headers struct {
 	WWWAuthenticate *string
+}
+
+// ReeProcessLogResponse416Headers the declared response headers of an HTTP 416 response for ReeProcessLog
+type ReeProcessLogResponse416Headers struct {
+	ContentRange *string
 }
 
 type ReeProcessLogResponse struct {
@@ -2775,8 +3002,14 @@ type ReeProcessLogResponse struct {
 	JSON404 *NotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ReeProcessLogResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ReeProcessLogResponse304Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReeProcessLogResponse401Headers
+	// Headers416 the parsed response headers for an HTTP 416 response
+	Headers416 *ReeProcessLogResponse416Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -2916,6 +3149,61 @@ func (r ReeProcessStatusResponse) ContentType() string {
 	return ""
 }
 
+type SystemReadyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SystemReady
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *SystemReady
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SystemReadyResponse) GetJSON200() *SystemReady {
+	return r.JSON200
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r SystemReadyResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SystemReadyResponse) GetJSON503() *SystemReady {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SystemReadyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SystemReadyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SystemReadyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SystemReadyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ReeRecordingBuildResponse401Headers the declared response headers of an HTTP 401 response for ReeRecordingBuild
 type ReeRecordingBuildResponse401Headers struct {
 	WWWAuthenticate *string
@@ -2934,6 +3222,8 @@ type ReeRecordingBuildResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -2965,6 +3255,11 @@ func (r ReeRecordingBuildResponse) GetJSON403() *Forbidden {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r ReeRecordingBuildResponse) GetJSON413() *TooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReeRecordingBuildResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -3024,6 +3319,8 @@ type ReeRecordingCreateResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -3055,6 +3352,11 @@ func (r ReeRecordingCreateResponse) GetJSON403() *Forbidden {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r ReeRecordingCreateResponse) GetJSON413() *TooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReeRecordingCreateResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -3114,6 +3416,8 @@ type ReeReplayCreateResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -3145,6 +3449,11 @@ func (r ReeReplayCreateResponse) GetJSON403() *Forbidden {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r ReeReplayCreateResponse) GetJSON413() *TooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReeReplayCreateResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -3204,6 +3513,8 @@ type ReeSbomDefineResponse struct {
 	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unprocessable
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -3235,6 +3546,11 @@ func (r ReeSbomDefineResponse) GetJSON403() *Forbidden {
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
 func (r ReeSbomDefineResponse) GetJSON413() *TooLarge {
 	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReeSbomDefineResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -3417,6 +3733,11 @@ func (c *ClientWithResponses) AccountCreateUserWithResponse(ctx context.Context,
 
 // ReeImageDownloadWithResponse Download a base image as a TAR that `podman load` accepts
 //
+// The export is staged once per image ID on the server, so the answer has a Content-Length, a
+// Content-Disposition, an ETag (the image ID, `"sha256:..."`) and a Digest (`sha-256=` and the
+// base64 sha256 of the TAR), and honours Range and If-None-Match. A failure of the export is
+// an error response, never a cut body.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/image/download/{name} (the `ReeImageDownload` operationId).
@@ -3429,6 +3750,9 @@ func (c *ClientWithResponses) ReeImageDownloadWithResponse(ctx context.Context, 
 }
 
 // ReeImageListWithResponse Base images available to FROM
+//
+// The whole catalogue, always: an image that is not built here, or every image while the
+// Podman service cannot be reached, is listed with `available: false` and no digest.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3486,6 +3810,7 @@ func (c *ClientWithResponses) ReeProcessCancelWithResponse(ctx context.Context, 
 //
 // For a recording, the defined REE; for a replay, the rebuilt image (OCI archive), the manifest
 // and the verification report. Before the process is processed the answer is 409 with its status.
+// The ETag is the output's sha256; Range and If-None-Match are honoured.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3537,6 +3862,24 @@ func (c *ClientWithResponses) ReeProcessStatusWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseReeProcessStatusResponse(rsp)
+}
+
+// SystemReadyWithResponse Readiness check of the database and the Podman service
+//
+// Open to everyone, like ping, so that load balancers and orchestrators can probe it without
+// credentials; it names each dependency and whether it answers, never an address or an error
+// text (those go to the server log). 200 when every check passes, 503 when one fails, with
+// the same body. GET /api/ping stays a cheap liveness check that touches nothing.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/ready (the `SystemReady` operationId).
+func (c *ClientWithResponses) SystemReadyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SystemReadyResponse, error) {
+	rsp, err := c.SystemReady(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSystemReadyResponse(rsp)
 }
 
 // ReeRecordingBuildWithBodyWithResponse Rebuild a defined REE offline from its recording
@@ -3958,6 +4301,9 @@ func ParseReeImageDownloadResponse(rsp *http.Response) (*ReeImageDownloadRespons
 	}
 
 	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3986,6 +4332,9 @@ func ParseReeImageDownloadResponse(rsp *http.Response) (*ReeImageDownloadRespons
 		}
 		response.JSON404 = &dest
 
+	case rsp.StatusCode == 416:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4003,6 +4352,71 @@ func ParseReeImageDownloadResponse(rsp *http.Response) (*ReeImageDownloadRespons
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ReeImageDownloadResponse200Headers
+		if values := rsp.Header.Values("Accept-Ranges"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Ranges", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptRanges = &value
+		}
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("Content-Length"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Length", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLength = &value
+		}
+		if values := rsp.Header.Values("Digest"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Digest", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Digest = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 206:
+		var headers ReeImageDownloadResponse206Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers206 = &headers
+	case rsp.StatusCode == 304:
+		var headers ReeImageDownloadResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 401:
 		var headers ReeImageDownloadResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -4013,6 +4427,16 @@ func ParseReeImageDownloadResponse(rsp *http.Response) (*ReeImageDownloadRespons
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 416:
+		var headers ReeImageDownloadResponse416Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		response.Headers416 = &headers
 	}
 
 	return response, nil
@@ -4060,13 +4484,6 @@ func ParseReeImageListResponse(rsp *http.Response) (*ReeImageListResponse, error
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON503 = &dest
-
 	}
 
 	switch {
@@ -4099,6 +4516,9 @@ func ParseReeLogDownloadResponse(rsp *http.Response) (*ReeLogDownloadResponse, e
 	}
 
 	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4127,6 +4547,9 @@ func ParseReeLogDownloadResponse(rsp *http.Response) (*ReeLogDownloadResponse, e
 		}
 		response.JSON404 = &dest
 
+	case rsp.StatusCode == 416:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4137,6 +4560,26 @@ func ParseReeLogDownloadResponse(rsp *http.Response) (*ReeLogDownloadResponse, e
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ReeLogDownloadResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ReeLogDownloadResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 401:
 		var headers ReeLogDownloadResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -4147,6 +4590,16 @@ func ParseReeLogDownloadResponse(rsp *http.Response) (*ReeLogDownloadResponse, e
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 416:
+		var headers ReeLogDownloadResponse416Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		response.Headers416 = &headers
 	}
 
 	return response, nil
@@ -4280,6 +4733,9 @@ func ParseReeProcessDownloadResponse(rsp *http.Response) (*ReeProcessDownloadRes
 	}
 
 	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4315,6 +4771,9 @@ func ParseReeProcessDownloadResponse(rsp *http.Response) (*ReeProcessDownloadRes
 		}
 		response.JSON409 = &dest
 
+	case rsp.StatusCode == 416:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4327,6 +4786,13 @@ func ParseReeProcessDownloadResponse(rsp *http.Response) (*ReeProcessDownloadRes
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ReeProcessDownloadResponse200Headers
+		if values := rsp.Header.Values("Accept-Ranges"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Ranges", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptRanges = &value
+		}
 		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -4334,7 +4800,48 @@ func ParseReeProcessDownloadResponse(rsp *http.Response) (*ReeProcessDownloadRes
 			}
 			headers.ContentDisposition = &value
 		}
+		if values := rsp.Header.Values("Content-Length"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Length", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLength = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 206:
+		var headers ReeProcessDownloadResponse206Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers206 = &headers
+	case rsp.StatusCode == 304:
+		var headers ReeProcessDownloadResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 401:
 		var headers ReeProcessDownloadResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -4345,6 +4852,16 @@ func ParseReeProcessDownloadResponse(rsp *http.Response) (*ReeProcessDownloadRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 416:
+		var headers ReeProcessDownloadResponse416Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		response.Headers416 = &headers
 	}
 
 	return response, nil
@@ -4431,6 +4948,9 @@ func ParseReeProcessLogResponse(rsp *http.Response) (*ReeProcessLogResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4459,6 +4979,9 @@ func ParseReeProcessLogResponse(rsp *http.Response) (*ReeProcessLogResponse, err
 		}
 		response.JSON404 = &dest
 
+	case rsp.StatusCode == 416:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4469,6 +4992,26 @@ func ParseReeProcessLogResponse(rsp *http.Response) (*ReeProcessLogResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ReeProcessLogResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ReeProcessLogResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 401:
 		var headers ReeProcessLogResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -4479,6 +5022,16 @@ func ParseReeProcessLogResponse(rsp *http.Response) (*ReeProcessLogResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 416:
+		var headers ReeProcessLogResponse416Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		response.Headers416 = &headers
 	}
 
 	return response, nil
@@ -4558,6 +5111,46 @@ func ParseReeProcessStatusResponse(rsp *http.Response) (*ReeProcessStatusRespons
 	return response, nil
 }
 
+// ParseSystemReadyResponse parses an HTTP response from a SystemReadyWithResponse call
+func ParseSystemReadyResponse(rsp *http.Response) (*SystemReadyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SystemReadyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SystemReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest SystemReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseReeRecordingBuildResponse parses an HTTP response from a ReeRecordingBuildWithResponse call
 func ParseReeRecordingBuildResponse(rsp *http.Response) (*ReeRecordingBuildResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -4606,6 +5199,13 @@ func ParseReeRecordingBuildResponse(rsp *http.Response) (*ReeRecordingBuildRespo
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -4688,6 +5288,13 @@ func ParseReeRecordingCreateResponse(rsp *http.Response) (*ReeRecordingCreateRes
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4769,6 +5376,13 @@ func ParseReeReplayCreateResponse(rsp *http.Response) (*ReeReplayCreateResponse,
 		}
 		response.JSON413 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4849,6 +5463,13 @@ func ParseReeSbomDefineResponse(rsp *http.Response) (*ReeSbomDefineResponse, err
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Unprocessable

@@ -2,10 +2,16 @@ package ree
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
+	"sync"
+	"time"
 
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/runtime/baseimage"
@@ -14,13 +20,18 @@ import (
 
 // Catalog is the set of base images a Dockerfile may name in FROM.
 type Catalog struct {
-	rt   *podman.Runtime
-	defs []baseimage.Definition
+	rt        *podman.Runtime
+	defs      []baseimage.Definition
+	exportDir string
+
+	mu      sync.Mutex
+	staging map[string]*sync.Mutex // per image ID
 }
 
-// NewCatalog returns the catalogue of the given definitions on rt.
-func NewCatalog(rt *podman.Runtime, defs []baseimage.Definition) *Catalog {
-	return &Catalog{rt: rt, defs: defs}
+// NewCatalog returns the catalogue of the given definitions on rt. Exports
+// for download are staged in exportDir, one docker-archive per image ID.
+func NewCatalog(rt *podman.Runtime, defs []baseimage.Definition, exportDir string) *Catalog {
+	return &Catalog{rt: rt, defs: defs, exportDir: exportDir, staging: map[string]*sync.Mutex{}}
 }
 
 // BaseImage is a catalogue entry and whether it is built here.
@@ -31,16 +42,24 @@ type BaseImage struct {
 	ID          string
 }
 
-// List returns every catalogue entry in catalogue order.
+// List returns every catalogue entry in catalogue order. While the Podman
+// service does not answer, every entry is listed as not available.
 func (c *Catalog) List(ctx context.Context) ([]BaseImage, error) {
 	out := make([]BaseImage, 0, len(c.defs))
+	down := false
 	for _, d := range c.defs {
 		b := BaseImage{Name: d.Name, Description: d.Description}
+		if down {
+			out = append(out, b)
+			continue
+		}
 		img, err := c.rt.InspectImage(ctx, baseimage.Ref(d.Name))
 		switch {
 		case err == nil:
 			b.Available, b.ID = true, img.ID
 		case errors.Is(err, fault.ErrNotFound):
+		case errors.Is(err, fault.ErrUnavailable):
+			down = true
 		default:
 			return nil, fmt.Errorf("inspect base image %s: %w", d.Name, err)
 		}
@@ -99,4 +118,94 @@ func (c *Catalog) downloadable(ctx context.Context, name string) (podman.Image, 
 		return podman.Image{}, fault.NotFoundf("base image %q is not built on this server", name)
 	}
 	return img, err
+}
+
+// ImageExport is a base image staged for download as a docker-archive TAR.
+// The export of one image ID is deterministic, so the staged file stands for
+// the image until its ID changes.
+type ImageExport struct {
+	// File is the open TAR at offset 0; the caller closes it.
+	File *os.File
+	// Size is the length of the TAR in bytes.
+	Size int64
+	// ImageID is the image's ID (hex sha256 of its config).
+	ImageID string
+	// SHA256 is the hex sha256 of the TAR.
+	SHA256 string
+	// ModTime is when the TAR was staged.
+	ModTime time.Time
+}
+
+// OpenExport returns the staged export of a base image, staging it first
+// when this image ID has none yet. A failure of the export is an error here,
+// before any byte is sent.
+func (c *Catalog) OpenExport(ctx context.Context, name string) (ImageExport, error) {
+	img, err := c.downloadable(ctx, name)
+	if err != nil {
+		return ImageExport{}, err
+	}
+	if c.exportDir == "" {
+		return ImageExport{}, errors.New("open export: no export directory configured")
+	}
+	lock := c.stagingLock(img.ID)
+	lock.Lock()
+	defer lock.Unlock()
+	path := filepath.Join(c.exportDir, img.ID+".tar")
+	sum, err := os.ReadFile(path + ".sha256")
+	if errors.Is(err, os.ErrNotExist) {
+		sum, err = c.stage(ctx, img.ID, path)
+	}
+	if err != nil {
+		return ImageExport{}, fmt.Errorf("stage export of %s: %w", name, err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return ImageExport{}, fmt.Errorf("open export of %s: %w", name, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return ImageExport{}, fmt.Errorf("stat export of %s: %w", name, err)
+	}
+	return ImageExport{File: f, Size: fi.Size(), ImageID: img.ID, SHA256: string(sum), ModTime: fi.ModTime()}, nil
+}
+
+func (c *Catalog) stagingLock(id string) *sync.Mutex {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l, ok := c.staging[id]
+	if !ok {
+		l = &sync.Mutex{}
+		c.staging[id] = l
+	}
+	return l
+}
+
+// stage exports image id to path through a temporary file and writes its
+// sha256 beside it (the sidecar is written last: it marks a complete export).
+func (c *Catalog) stage(ctx context.Context, id, path string) ([]byte, error) {
+	if err := os.MkdirAll(c.exportDir, 0o750); err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(c.exportDir, "export-*.tmp")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	h := sha256.New()
+	err = c.rt.ExportImage(ctx, id, podman.DockerArchive, io.MultiWriter(tmp, h))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return nil, err
+	}
+	sum := []byte(hex.EncodeToString(h.Sum(nil)))
+	if err := os.WriteFile(path+".sha256", sum, 0o640); err != nil {
+		return nil, err
+	}
+	return sum, nil
 }
