@@ -274,6 +274,9 @@ func validationError(err error) error {
 				what = "request body field " + strings.Join(ptr, ".")
 			}
 			reason = se.Reason
+			if se.SchemaField == "format" && se.Schema != nil {
+				reason = "not a valid " + se.Schema.Format
+			}
 		case errors.As(re.Err, &pe):
 			reason = "not a valid " + formatOf(re)
 		case re.Err != nil && reason == "":

@@ -1670,6 +1670,31 @@ func (response ReeLogDownload200TextResponse) VisitReeLogDownloadResponse(w http
 	return err
 }
 
+type ReeLogDownload206ResponseHeaders struct {
+	ContentRange *string
+	ETag         *string
+}
+
+type ReeLogDownload206TextResponse struct {
+	Body    string
+	Headers ReeLogDownload206ResponseHeaders
+}
+
+func (response ReeLogDownload206TextResponse) VisitReeLogDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(206)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
 type ReeLogDownload304Response = NotModifiedResponse
 
 func (response ReeLogDownload304Response) VisitReeLogDownloadResponse(w http.ResponseWriter) error {
@@ -2192,6 +2217,31 @@ func (response ReeProcessLog200TextResponse) VisitReeProcessLogResponse(w http.R
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
 	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type ReeProcessLog206ResponseHeaders struct {
+	ContentRange *string
+	ETag         *string
+}
+
+type ReeProcessLog206TextResponse struct {
+	Body    string
+	Headers ReeProcessLog206ResponseHeaders
+}
+
+func (response ReeProcessLog206TextResponse) VisitReeProcessLogResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(206)
 
 	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
 	return err
@@ -3655,124 +3705,124 @@ func (sh *strictHandler) SystemVersion(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7D1pc9s6kn8FxZ2qZ29Rp2Unlms+OIkzzztJ7JKdebUTeR2IbEmYUAAfANpWUv7vWw2AJChRh4+8q/Il",
-	"sXgAjUaj725+CyIxSwUHrlXQ/xZMgcYgzZ/HUQSpHlA+AfM7BhVJlmomeNAPjpNbOldkGIzmGtQwOCJ6",
-	"CiQWtzwRNCZTwUUmFTGvN4MwUNEUZhTH0fMUgn6gtGR8Etzfh8FrwTVwO9XyTJdTIDgJkXifiDGhJKVS",
-	"M5oQCSoVXG2c4eSSTpZHPuGa6TnRdIKjVuDfwV+RhYvEbAJK7x4RBTwmTJMRjb4QxsnpuPFBcGi8pzqa",
-	"rofhPgxSKukMtEPvAOBcigiU+vjx9M0ycHg1Byu1D+IMcEdnaYJDj+Lei4P9Ua+xNx6PGr1Od9w4PKBx",
-	"Yxwd7PVGL7p0NIqDMGA4WEr1NAgDTmf4ZpYxvCPh14xJiIO+lhn4wI+FnFFdPlmzGHwZlH4lYgb5egaQ",
-	"JnT+VsgZXnDYwz9nWaIZ7lkLR27EVJtpgEcixhFxSpaA99alnZGmacIiiihpfWVpSPwLItKgG0pLoLPq",
-	"nbvGV5Y2kLIlKAWxoYFyeX+TMA76wX+1Stpv2buqNQD4mCIJmGUUSy3xZK9YsjMLf0XjgUXGwqp9iP6j",
-	"cFO/lduHT8YQ9HvtdhjMQCmKtG/Q0CdfWUqAazknw6DZbIGOWilV6jYeBgRURFNQhi6ojKbsBsodOhkM",
-	"zgbB1os9kVJIu8gq8Z3ySEgJkSZun5uBPafjhEWPXOehv05H0WQbIiZMEZlxzvjkiDCtiMh0mmm8TG8o",
-	"S+goASJ4BHg0mcpPC8TPjxfkRRKUyCTOpggXGvkAJUpTDURPqSY0ScSt3R8feW+FHLE4Bv447O352NPi",
-	"C3CiIpECGQYSKBJGLMACZAAg52cXl98HAZGEGDjyX0US5IRmqQI3QTqg8IpIQZplEQ4QK4OEU65BcprY",
-	"8R+BiP3qcWFuPKJA3oAkYMb9DsehZhon8UBTliAtMG4uuEcSMTEr/iD0W5Hx+HG73nv0mUFCGJuJnx0b",
-	"H/KhyY6QRNxyiMloTigXegqSZArkbr729yJmYwZxvViPEgZc/6RIJNI52amI013EaZRJCVwfES7ISMRz",
-	"lICeilIv1nFkWBLtbigiAYUCcG2Qv0Fo34eB0Uo+CH1BNVNjhsymfkp32CG2Sg9JGBhWpVgMjhsszuwt",
-	"xelAjRVKkNGyyH+3hlm7vRclwCd6av6GzQsAeCcmC/Sn4U630oSyKuUFF5cn56TT6vbJ28HZe5LO9VTw",
-	"673rTmfIzb0u3ht8/EBoqhsT0CRLY2R9CEz3wP5b3GNcaZokpDFH9CdDnkpxN++Tf5xckqnWab/VimHU",
-	"jGHEKG8KOWnZP1sxU1q1RkJ8uRVy1jrlA0iAKiDddptIiISMISad/U53b+/VkG/SvJY3yyy9gVgwJ5Wc",
-	"ofjwVC0ypYoAx1nwaiImSI5jxmnSRzGDtynJN+2d3Q9OeUwoJ0iWBP+uaMHmSoXEj8jtlCVGbMmMKye+",
-	"rEIDMaGKjKnE/24l0xp406y0hv7rjrF7rGWeyQnBaZwXmkoND+RJKOIydQ08TgXDN4IWTVnLIaxlb7fi",
-	"zmE7fnHYa1DotRu9vRFt0MM92uj14u4LeAm0s9dDloSAB7P5dQxjxpnZmdCqm/1gqzEeotEtLLuGJi6y",
-	"CJ8YZ0kyR2GOz1VV7/swuBTiHZUTeBQv71QkeGZ0TNzuBEeUqDpY+ZGwGdPItHrdw97hwYvu4YExf9T3",
-	"EeYlIOLGgGHMnjGbZBJiothXB5FBwEdOMz0Vkn2FRwq0jo8EHAwZtX2NFHr2sy/0PVOK8QnqJ4zf0ITF",
-	"vhKzwIl/+eWXxnEJ2QpuT411jCjCyUFtFiQfeaGtPk7zqaqAzj6ljIM0SgezKmlWTnNE0ISgE8o4SaiG",
-	"76AZHRdTS4BpNrK6njWfz0U8ozx/YJdElKNWMsJnaTSFeDsN6iN3Z/CxmOt1u4uYu3h19h4ZLdUwmeeK",
-	"vG9MED1FVmwhmYP+XqaEURkQgFtIkgZax6hMZdpDVkSlZBCjKoFqlgeYQ4/K0lQgw3oPMaPWcn4Mg9r3",
-	"sZSLNhyO1NjvBdLyczAFCc5DsjTfd0Ue6oU/KTLDxROch+z4wO/mkAq+aJdY2JG3FxDlni+Rcf1aAtUQ",
-	"X6KxZdCYJGfjoP9pPczuZfvWffgN1fYUpHZuEp2PtrwgBZEEfUTUVNxyIngyN1Zts8YB4zslPrkxr4rH",
-	"xOg/EOng/uo+zNfyAW7LdcSxEbg0OfdAG9NEQbgALdylTIK6Zvw6pnPnBhzTLNFB/xAtMXrHZtks6O8d",
-	"7ONPxu3PTgELWmgTkLjn1vv0DV+yClPQP+iZl/KfnaWV4r6I1ALDNMzUJpJx673At/D1GeOn9r1ycCol",
-	"nS9h0YBXzLeMTR+XHxXIB6IyX31139+JCeME7+E2p1SjoRn0g//7RBtfr/CfduOwed24+tYJD/bu/xbU",
-	"YMi4hoSssbHO3R0yFpK8oopFBGXuERGoY+BFQzoNFIxnp29eNwzRoQFn5Jm3Ud39g8pOvayBQwrLT7bY",
-	"ngE+WrsBa/A+cOMDRxL7FNB4xozWiJtxVQNQhRaWkCOBxrmz5h8nl6HRsiG/Ajcg53qKWgMkCgg1aCEz",
-	"OiexCImZO3/W/ij4ivXTOiBxliAMzNhB6GBeA2xxSqvUE1ledE11xT+LpldDsxnU0UV+eB/yDosrzzKu",
-	"D3pB3WFOqNLXmXogSPkhWKZhCWN2V88Xx0wqTaIplTTSIFVu0Vt+GRItjEk44UyhLdUMnp+LrGUcxkVe",
-	"5R6hv2GVnSiWuobQc+7ydBLYejtXbsxTD7WPHDNWBTV1SCh8g8uUgCLc+N6ImtLUxILMOSW5UWqYaBVr",
-	"RrmpG+zny8tzYq1Wgk9VoivG9baMpkI/WhzwlynV5Ba4JrdS8ElomCsl02xGeTVskzsYahx0Jdb1vI5j",
-	"uZibUaJ8HmO1qqtNaoJBRbkG93jdFgwAXlEFpzO31ipKK2bMIhrA+ADxeDJ8G5WvUcYSvaBTe4d0JEQC",
-	"FHWl6mA1xGgDccvTGkDJ6Ruyo6a0u3+wS26nwEuFvpYl5LE+z6PxbTXHqk74mmqaiEkGRnSHKBtiNF/e",
-	"Ds7eb9bX3HFYBmDFXjj3xT8Zj1dQnu+5igUsSKBISBNmQyjShM5r5U85z3ntrhd8cysGWnG66EwtM9Ew",
-	"MH4FD+neORPjsYIV97TQNFnGw4dsNgKJLGFGdWQEdx4IUs0anrfIp8yq8tFz4ApI1u+M50+rIm3JZ1Zz",
-	"YCSgBEtFklipZl6ppVi9ytut6YRM2A2SvLbeqxBVOp4lCQ6E/9vzagO9SwNbv9u6CHTuEvMi0ZuCxFX8",
-	"5g9RJMNFtGzEbp0X5tcMMojDPDQYlnE/shMLDmEeJyzYwG5IxpQl+IAC44VQgu8ipiLKI0gSiP2DYyfA",
-	"U2NnsLKlCC3aoVCe5S9vOFfuJDyLYN+OeRVPJWKy/skx40xNHwjEF8eQtmMEhn0ZqqDOB7F4FOYVPua2",
-	"SkhyS1V1h5bVO0ueD4JeFduxPSOD8sX1+HRHdeuT9+TDFLjtWAavjlhWkcZG5cxkeTh5Yv0jebpHlaZj",
-	"EX0BmSd1FD6D4E15PVwyVvU0ZzflY4TxIoD2laVLZun+RgdCCYQ/279Pz4kZv0yxwTWSHepPbugKRYmJ",
-	"hlEyosopNqEJ5zCtbJbQnd6t8MQR41TO1zDxDTRngzbVXTcLWbEptYHQs9T6Jox8MNb+MicnO1STmVCa",
-	"dLovPSNrt6q1zubXqMbFVfR3ui/rOZ6XQrNEGuv34/fD4sVcaZi9nkL0ZRnoejXw0rivU+Ax8GhOInzX",
-	"yZBS3zde8PUMqDqq+GLVV6YJ5eoWJMTklumpc4/HQOOEcfBFlfjiBBIOfbWl/unmX42Lc5ebVUWFZwOt",
-	"WdJ6CEobZCMQA6DxvEZoIq5rkHfGwaVOpSC9zQltns6Y3RmZEoMkOzHVFE90SOwmGZrfSr31aaVGs5U5",
-	"zPXWkbVZzQpISlGdqDOHFlBmxwzzha9G2L9AKmdALdhtKbu+KW8uawsOHb6PTf2aWMdVKpSeyIpjtHxz",
-	"ItYObLHrP1LFi4M4Z8XVuNERoSNlDGt3JpbCSFab+8fJJTEBaYMos5UbBMNqkBdQnz8YVlBYWbaHveWd",
-	"wYMBUSaZnl/YaCHOOaKKRccZQrekeSuQxrI0Qib37xqdPqvcokjlyvD44/NT680lOzHcQCLSGXArlWyI",
-	"EmkLpyxJbap1iogYAZUg60E55sYzbGIlSrkZxlLMyODk5OePr67x7vXpxcXHk4EBsA6kKhBmtkUoEEmM",
-	"j0Wdn9YEFk2iAKjQpX+YP4xIUiFREeXmwoQp4yFE3JiUCgmpFHEWsVECBO4gynDUIQd+w6TgiCJFdgYn",
-	"J2q3SS6nDM3nKMPLhNkcPsX4BDUBm/OHJCozq6ig8DdOpOPz0+aQD/mpJgy5vh0VXx6cnBgs7BRGeBF1",
-	"DKtByNJ8UaGnZqjdIUfeb3UUqqfKuJZmZMzALP1/Ls4+uB9m1Z5Dq3CUIhT5sqzeQuNYDfntlGqzCuPx",
-	"JzOmVL/QCxKmjOaDjzvl21pZ5l9H95Y+l/ZbGXScVFxzBO4iSHXN+zbx2oJXyQRQpJoh0B9yg28bydjJ",
-	"nnJKdhGNQ+4dFYuZV4Y6yQ5dSfcLKRJMqQzkAukPeXUiFESJmOM0TeLwYvyYU6qMV9P4M/vk87ehcdMN",
-	"gz7ptXshGeaiEq8Mg2azOQzwKp4de8k4/4bB/WcP58gLmSI0UcL620wy0c8nx2/6lqYRM45STJ6SzX4I",
-	"8zQ7svM5ymRCGqefd5tDbmjMC7cy3BkJpNAcyXv2ym2CRPsb+WikkznZwbXd0CQDM3ac2cAwEMR9xr9w",
-	"ccvJDGajfHZUpqVIfG8/48TyZYUy3HhviowoXFZ+bfdoyItAtd33Fcni/hqKbCstSMzUF5Kl+KcuU2Ns",
-	"+suQH1vUmPoDL9hcDSkXSbgxRAmOj9vgK3Gk19lvkjfO+lJDvpMfOOutwPPNkFITMVngBDa4Xs05I/Up",
-	"Z0O+IuXMppAlLAJuBb0rCThOUZQ2us12EAaZTBxfVv1W6/b2tknNbZOh595VrXenr08+XJyYd1AHYtro",
-	"u45dH5+fBp6IDdrNjn1OpMBpyoJ+sNdsN/ds1HNqJKIR33jkW1bZnlgXYIHd0xghtcGG9yag4Ofhd9vt",
-	"B+Y9eH6XoNvuHjQ6nUZ377LT7bfb/Xb734ENoHSKwok84miDIu7n1tkMfnRnVTaWynOwvBzrESSCT4gW",
-	"Jt+j1+6smqhAR6uSqHUfBvsWN+tfqiZnG60lm83QAHMpT15SVGxAtT4IZYKxdnF9K0tQCbprWFJoKBt/",
-	"taFQHLbcZystNu31O6ZsXFQ9cc8/bbfpfuAUn3nRaHcb3c4awohYGdizR+C6N+7SMiC4GAm+ur/yyeYh",
-	"Qck8s2QxKFlLUE4cP5pweu29zS+VpQ3PQWr/KzJZp1OQHeSfIjPRDiZd+Fft1hGho6vVVGgNmpUUZ11b",
-	"FtN+rdP8YRxmKX3msF0lmZXU8UCeUqT31BUsLZ2ZzvPzyd/iyIR58lT59GHUjjvQHe/R3mg/OohfwMvx",
-	"IW2POlE33oPeeJ8ejF5EL+NDaI8fzKgr+V/rzpcV7KhIW5p0x22Lc+DVjv2JTqhFTK1afeShwSSzu1y2",
-	"CB54TO2e10mL1jcW31szMQEbGKo9w2/M7fwM+8WXn5b8eGYXmXHD1NRLblstmadXrEuDQ76/cBx7yzbv",
-	"AG6E8ST+oQmpZ0Ff/0ZRAPUclGfxYiwmMSbzFZLiGUjNajH9b9uIiY9WE3q0lMiVS9SsAz+dL3BFmI2p",
-	"kAoaI5MdOC/1T6OCPUJUlBro7yApUAp0w8VFP2VF6xRqB5HRSv/wp+lw8xtFCe6z8nFjduy4NEaezHcf",
-	"ptg7Oyg/QMZcbeUBxtY33Op7T8evqda7S4V0xU90ArGt5k1BuiSi0zc2fSivDQiJsia6Na1rq7FCQoc8",
-	"v/SGqVQok6obFubyTpmldPomJJ+Hgc0e6hsvy+dd5zt6Y5KOyM5nNaWN7v7B3z/nXqshR/P8oEfse7m7",
-	"7fJ4sBtuU//VJMcmyp3JIgxZYGLIKXc+onwzQ8LhBiShJMps2ru15qusaQA2byt3MWySfdVUphyO0u+w",
-	"EM0qCwLrZWWe6rdSWi7kOLcbh3ma83WzcfWtvSLNuUZurjP97hqamiTCGjG9KqpYz0EsgRgCs0Hthqu6",
-	"x31eKB2yLTMaZc+MdYV5lf4aZRcMn1aXTwvVmkbTmamJHbMEEN1/Hwa2LBR/2KLQpqZyGGzXdqORx0gW",
-	"57pgX0t6EPGcMG4r0WprnfzEqjcr8vTyE2TBXXV47BLIzuDta7LX3WvvbtncY7sqyG774Dehm7Ic2Gte",
-	"smO2e3dT7e+6lVSapTx49XtbqmxF3fZfSwHtdQ42v1BX8f1IcYtv7W2FiSKntiqicy5eyT2x3OjyeGAb",
-	"Tny28VWCz33Oi5o8CS4B+vbFLdxyVngnzB7flRL7dioSIFEuO0JCTW5yH4WrhdGA5kqvbAbwFCSYOImN",
-	"f9vHbAW0EabVuO9ynDc05bLMnCljcX8usNYnpubGSmYuXMeedeLxHa7wyd5ELxXayrkqpt6YanbS6Vp4",
-	"rfDcC/M/GjfAb2zcxF1IWRqUac65PtKNOqN9aI96cXd8QPfg5bgLh1EnbtMXo4NoP+7B3rhLO6N2dBi/",
-	"hBfjA7o/6kV7cRc64zY9HNWmgPVrlbWqfHcy3b/4CL9lJZt8S7+lR+wFkf2pvJivysCNV1iqhckke+zh",
-	"TMTE06uzzDlCan3ntu3Dai2wbmnlI62F9lSr1K8NnNS2nvghd35ruVMhxfNKrwvXQK3I/ksYNYkClWYO",
-	"SGiWvnYXadU9sgW1pi59rJY8vQyzp8bxyqLls3+WGWV9M9DWvgQPnhUsyRWDl82omk/ZHZcPFPQ/Xfl7",
-	"9TPQRE9tbpiHeWWg65OpuR1clTh2G2YzNDyekPutalhrxpLY2toiTSE2Asgrd2S68JrgWmEmbiBGUzWn",
-	"GdflyuRZuR4p1g5XpNc+bNaJXMdKXhsovxcvel4/1UqJmaO8YMRbNuJbkYxfw9m3HNCm3y/U99jc+rIm",
-	"wXRmcmHr4mSUFQvhlm1dtgSpaOuSc4mip8tWAzyup4spL1rR5seRLM2b69CxBunlM/3VPOy/gxPR4JJQ",
-	"YstlUL93/JGURLC1BFnwxS+dtSWlp7rnb00WVnEiQpcwPWYcYjI4OTlydZm2Di50bbmseWK1zZ2z16d5",
-	"X8Vd+8CMcjYGpW1/J7xyA5KNy7Y1qZC6SV7BWMhqEym/GaHvr2SGU3phQ1vzNeRIs8Y36ZIPbU7QT8o5",
-	"SY5WeRJNKpP1NkK8wuxxB+Z7a4QruPBXlj6LW8XVdLlSkD+O7810mpMEydO54L6y9Hd0wT2nU+y59u6H",
-	"S+yvIDF+V1vmzB5/34bxapmMX+yr8aE81mbJDaCqA2wVM3VepLUBljOezMvkbsv04Y6a/FhTEa/ppEg8",
-	"+DWzEV7neXEVfsXB21B7dR9umJzlRfhFkXHdrEVF4WOUMdgCDMPRmCKowa4CIq9mfCAItsp0GYJzFO6K",
-	"fYVV8+UF3+WERdXivt/pqNve0Ohoee6yNL1EgRZEfbFCrA4aV3ZeC44/f3urDJMHmkfOq/fpL2comeYH",
-	"nh3kl3N/HzsoL5p8kBV0VfRGQMrLeyG0i9YHnUfYSaapQ20Dv5Tarvpet4S/dvoaMm2XO1SW3HC4BaVt",
-	"r6FnEB+F/2ylqXJcOIWLEEghx2TG1dFi+UZR4FbjBV7ndHknJj+8vz+8vzXe39BrMex6Go8AeF5c8/Rj",
-	"4Jjm5khF1Znzwz/4vfyDv6Hk+wN4AO0d12BW/UimXeAMDj0+R3j8kS9K3muF3VkKHFVeE2YwvXkS9gVc",
-	"LajJ5aPa5C+QEU0oj/IaXiGjKZgSWSFNDxiEaGQ6prtikCH3SqWO8AZq0IoAjaZ+bwYc7dbV3xeNFVSR",
-	"UscJjWNpyvDML5N5NzSNPciOngoFZCLywsCyQfFu03SkN6XpS1X9KiT77T17U3AwqX4qNIAPeVGGafL4",
-	"SuGe2hphOkdTNpoCTUnCboAjaHZsgystMsQM4cIEbepcfn77hCczRNdt4VORrVyUu3tMRXwxDW/zrIG8",
-	"8UXl/lXRHcFlHD8kPGcXU3PSbdlrZbvN/jafnLjzW+Mob+LhIcqktjwXpo59LJWfjDHoOir9jAoJ8HbK",
-	"omlzbbwS52Eecebf0XIrL+q7q7k920Q2C7HVsjbUypimab6mvJi2OSB5cwCvFaFhdF4wwCYAi8KjtDCt",
-	"VQLy+nsuiBSZBtuGO9Ou3/lPxsN/Zxyz1r4kMxFDkxwXBdN+IpRr4VJMMuSGKVi8m7ismYwSF9NGZoYM",
-	"Ae9/HLxrEs8FzpyzixT9AcrkME7OXp8OuYtjVMMYLq25NoZxXDU5zs8uiqYauDaHkxUBhqIx1Ctn9C5U",
-	"RNQfQO8zYq3qN8TuH2l0LH7t4Q8t9TtbvFF8d8K8sL8NXDU94X+vFMaBPYkLZ0+MxwlDoSjFzMTAfDW1",
-	"ooOUN7YIGC4e34eyDY9peG3AHFezDQGsv9k0CytOn2VvYdEvbMiXGoYV3yHyciZ5nHczcdqDaW+Bl/GP",
-	"iyLz3+MPY9Ao+F2s0LGCnVJ9qA+Y7uYBRW8L+ovsw60qtMqJF0SlBe8IF4oDCv5ugUvEZBNvsDUna8ul",
-	"/lxfC6xrh7dVbdUPZvYnZGZvzPkhlHC4NXysOD3LHX6eyMg8gbs+oUulNpel6EK82PPnJ0WcnnpEWGxb",
-	"OCRozPjyvaJtNevPMIK06gD/kO4/pPuSdF9IL12gst0nnRA1ErOWnXT1+TinUheSV3AtaaStmfPgTwBZ",
-	"5bv4XtaQu3aP1pVB+ZzY7x/uKEFG+AhH0TwBrexHS2856d3d2Zwi7n8edKlH0JD3ul2npueGgKLz3BBY",
-	"CXSTfBB+7pFr9blCJF+MxMyys8dI4+f6mu4PLvDMXKDX7W7zsv9NredwJq4WjJWDtnji8RBvc9i9Xo1r",
-	"0sn/VXRjfJq7q9Ip07Wu8vtjlm0x/c6XwUR0mt2D5stgueVl0GvuNTv1HbEe4tfJV1jj2XG31PdIS8/H",
-	"RlbqGnwZ92xdw07CNIkluwG11s1Tna3SDvPT1X34rdKV8pPtl2R4sXWx2R5lLeMnc5Ms8n6XS4+AOqw3",
-	"vRyXKkDLSRuX3jdjTX18burYZol5Ckv5OYu8o0G1Xr4mE6WmXWLN665hxfL7g5MTVQjbNernkbMpi2/a",
-	"53mEef5/8R1Va4eiZgZxLro9kBZE87YQVc794nDm3C+P9E7wSWMhfRiU1z7TdPlESNVuviHMeOJdvMD2",
-	"0FucLQ9jLE/ol2kZB0Bp9StbEO991cMf0pZs3V/d/38AAAD//w==",
+	"7H3pcts6lvCroPh11bW/olbLTixX/3ASp6+nk9glO31rOvI4EHkkoUMBvABoW0n53acOAJKgRC1ecrfJ",
+	"n8TiguXg7Bu/BZGYpYID1yrofwumQGOQ5s/jKIJUDyifgPkdg4okSzUTPOgHx8ktnSsyDEZzDWoYHBE9",
+	"BRKLW54IGpOp4CKTipjXm0EYqGgKM4rj6HkKQT9QWjI+Ce7vw+C14Bq4nWp5psspEJyESLxPxJhQklKp",
+	"GU2IBJUKrjbOcHJJJ8sjn3DN9JxoOsFRK+vfwV+RXReJ2QSU3j0iCnhMmCYjGn0hjJPTceOD4NB4T3U0",
+	"Xb+G+zBIqaQz0A68A4BzKSJQ6uPH0zfLi8Or+bJS+yDOAHd0liY49CjuvTjYH/Uae+PxqNHrdMeNwwMa",
+	"N8bRwV5v9KJLR6M4CAOGg6VUT4Mw4HSGb2YZwzsSfs2YhDjoa5mBv/ixkDOqyydrNoMvg9KvRMwg388A",
+	"0oTO3wo5wwsOevjnLEs0wzNr4ciNmGozDfBIxDgiTskS8N66tDPSNE1YRBEkra8sDYl/QUQadENpCXRW",
+	"vXPX+MrSBmK2BKUgNjhQbu9vEsZBP/h/rRL3W/auag0APqaIAmYbxVZLONkrFu3Mxl/ReGCBsbBrf0X/",
+	"UXio38rjwydjCPq9djsMZqAURdw3YOiTrywlwLWck2HQbLZAR62UKnUbDwMCKqIpKIMXVEZTdgPlCZ0M",
+	"BmeDYOvNnkgppN1kFflOeSSkhEgTd87NwNLpOGHRI/d56O/TYTTZBokJU0RmnDM+OSJMKyIynWYaL9Mb",
+	"yhI6SoAIHgGSJlM5tUD8/HBBXiRBiUzibIpwoZEPUKI01UD0lGpCk0Tc2vPxgfdWyBGLY+CPg96eDz0t",
+	"vgAnKhIpkGEggSJixALsgswCyPnZxeX3AUAkIQaO/FeRBDmh2arAQ5BuUXhFpCDNtggHiJUBwinXIDlN",
+	"7PiPAMR+lVyYG48okDcgCZhxvwM51EzjJB5oyhLEBcbNBfdIIiZmxx+EfisyHj/u1HuPphlEhLGZ+Nmh",
+	"8SEfmuwIScQth5iM5oRyoacgSaZA7uZ7fy9iNmYQ14v1KGHA9U+KRCKdk52KON1FmEaZlMD1EeGCjEQ8",
+	"RwnoqSj1Yh1HhiXR7oYiElAoANcG+BuE9n0YGK3kg9AXVDM1Zshs6qd0xA6xVXpIwsCwKsVicNxgcWZv",
+	"K04HaqxQgoyWRf5/a5i123tRAnyip+Zv2LwBgHdisoB/Gu50K00oq2JecHF5ck46rW6fvB2cvSfpXE8F",
+	"v9677nSG3Nzr4r3Bxw+EproxAU2yNEbWh4vpHth/i3uMK02ThDTmCP5kyFMp7uZ98o+TSzLVOu23WjGM",
+	"mjGMGOVNISct+2crZkqr1kiIL7dCzlqnfAAJUAWk224TCZGQMcSks9/p7u29GvJNmtfyYZmtNxAKhlLJ",
+	"GYoPT9UiU6oIcJwFryZigug4ZpwmfRQzeJuS/NDe2fPglMeEcoJoSfDvihZsrlRQ/IjcTllixJbMuHLi",
+	"yyo0EBOqyJhK/O9WMq2BN81Oa/C/jozdYy3zTI4ITuO80FRqeCBPQhGXqWvgcSoYvhG0aMpaDmAte7sV",
+	"dw7b8YvDXoNCr93o7Y1ogx7u0UavF3dfwEugnb0esiRceDCbX8cwZpyZkwmtutkPthrjIRrdwrZrcOIi",
+	"i/CJcZYkcxTm+FxV9b4Pg0sh3lE5gUfx8k5FgmdGx8TjTnBEiaqDlR8JmzGNTKvXPewdHrzoHh4Y80d9",
+	"H2FeLkTcmGUYs2fMJpmEmCj21a3IAOAjp5meCsm+wiMFWscHAg6GjNq+Rgo9+9k3+p4pxfgE9RPGb2jC",
+	"Yl+JWeDEv/zyS+O4XNkKbk+NdYwgwslBbRYkH3mhrT5O86mqgM4+pYyDNEoHsyppVk5zRNCEoBPKOEmo",
+	"hu+gGR0XU0uAaTayup41n89FPKM8f2CXRJSjVjLCZ2k0hXg7DeojdzT4WMj1ut1FyF28OnuPjJZqmMxz",
+	"Rd43JoieIiu2K5mD/l6mhFEZcAG3kCQNtI5Rmcq0B6yISskgRlUC1SxvYQ48KktTgQzrPcSMWsv5MQxq",
+	"34dSLtpwOFJjvxdAy+lgChKch2Rpvu8KPNQLf1JkhpsnOA/Z8Re/m69U8EW7xK4deXuxotzzJTKuX0ug",
+	"GuJLNLYMGJPkbBz0P61fs3vZvnUffkO1PQWpnZtE56Mtb0hBJEEfETUVt5wInsyNVdusccD4TolPbsyr",
+	"4jEx+g9EOri/ug/zvXyA23IfcWwELk3OvaWNaaIgXFgt3KVMgrpm/Dqmc+cGHNMs0UH/EC0xesdm2Szo",
+	"7x3s40/G7c9OsRa00CYg8cyt9+kbvmQVpqB/0DMv5T87SzvFcxGpXQzTMFObUMbt9wLfwtdnjJ/a98rB",
+	"qZR0vgRFs7xivmVo+rD8qEA+EJT57qvn/k5MGCd4D485pRoNzaAf/M8n2vh6hf+0G4fN68bVt054sHf/",
+	"t6AGQsY1JGSNjXXu7pCxkOQVVSwiKHOPiEAdAy8a1GmgYDw7ffO6YZAODTgjz7yD6u4fVE7qZc06pLD8",
+	"ZIvjGeCjtQewBu4DNz5wRLFPAY1nzGiNeBhXNQuq4MIScCTQOHfW/OPkMjRaNuRX4AbkXE9Ra4BEAaEG",
+	"LGRG5yQWITFz58/aHwVfsX5at0icJQgDM3YQujWvWWxBpVXsiSwvuqa64p9F06uh2Qzq8CIn3oe8w+LK",
+	"s4zrg15QR8wJVfo6Uw9cUk4EyzgsYczu6vnimEmlSTSlkkYapMotessvQ6KFMQknnCm0pZrB83ORtYzD",
+	"uMir3CP0D6xyEsVW1yB6zl2ejgJbH+fKg3kqUfvAMWNVQFMHhMI3uIwJKMKN742oKU1NLMjQKcmNUsNE",
+	"q1Azyk3dYD9fXp4Ta7USfKoSXTGut2UwFfrR4oC/TKkmt8A1uZWCT0LDXCmZZjPKq2Gb3MFQ46Aroa7n",
+	"dRzLxdyMEuXzGKtVXW1SEwwoyj24x+uOYADwiio4nbm9VkFaMWMWwQDGB4jkyfBtVL5GGUv0gk7tEelI",
+	"iAQo6krVwWqQ0Qbilqc1CyWnb8iOmtLu/sEuuZ0CLxX6WpaQx/o8j8a31RyrOuFrqmkiJhkY0R2ibIjR",
+	"fHk7OHu/WV9z5LC8gBVn4dwX/2Q8XoF5vucqFrAggSIhTZgNV5EmdF4rf8p5zmtPveCbWzHQitNFZ2qZ",
+	"iYaB8St4QPfoTIzHClbc00LTZBkOH7LZCCSyhBnVkRHceSBINWt43iKfMrvKR88XV6xk/cl4/rQq0JZ8",
+	"ZjUEIwElWCqSxEo180otxupV3m5NJ2TCbhDltfVehajS8SxJcCD839KrDfQuDWz9busi0LlLzItEbwoS",
+	"V+GbP0QRDRfBshG6dV6YXzPIIA7z0GBYxv3ITiw4hHmcsGADuyEZU5bgAwqMF0IJvouQiiiPIEkg9gnH",
+	"ToBUY2ewsqUILdqhUJ7lL2+gK0cJzyLYt2NexVOJmKx/csw4U9MHLuKLY0jbMQLDvgxWUOeDWCSFeYWP",
+	"uaMSktxSVT2hZfXOoueDVq+K49iekUH54np4OlLdmvKeTEyBO47l5dUhyyrU2KicmSwPJ0+sfyRP96ji",
+	"dCyiLyDzpI7CZxC8Ka+HS8aqnubspnyMMF4E0L6ydMks3d/oQCgX4c/279NzYsYvU2xwj2SH+pMbvEJR",
+	"YqJhlIyocopNaMI5TCubJXSndys8ccQ4lfM1THwDztmgTfXUzUZWHEptIPQstb4JIx+Mtb/MyckO1WQm",
+	"lCad7kvPyNqtaq2z+TWqcXEV/J3uy3qO56XQLKHG+vP4/aB4MVcaZq+nEH1ZXnS9Gnhp3Ncp8Bh4NCcR",
+	"vutkSKnvGy/4egZUHVV8seor04RydQsSYnLL9NS5x2OgccI4+KJKfHECCYe+2lL/dPOvhsW5y82qgsKz",
+	"gdZsaf0KShtk4yIGQON5jdBEWNcA74yDS51KQXqHE9o8nTG7MzIlBkl2YqopUnRI7CEZnN9KvfVxpUaz",
+	"lfma660ja7OaHZCUojpRZw4tgMyOGeYbXw2wf4FUzoBasNtSdn1T3lzWFhw4fB+b+jWxjqtUKD2RFcdo",
+	"+eZErB3YQtd/pAoXt+KcFVfjRkeEjpQxrB1NLIWRrDb3j5NLYgLSBlDmKDcIhtVLXgB9/mBYAWFl2x70",
+	"lk8GCQOiTDI9v7DRQpxzRBWLjjNc3ZLmrUAay9IImdy/a3T6rHKLIpYrw+OPz0+tN5fsxHADiUhnwK1U",
+	"siFKxC2cskS1qdYpAmIEVIKsX8oxN55hEytRys0wlmJGBicnP398dY13r08vLj6eDMwC65ZUXYSZbXEV",
+	"CCTGx6LOT2sCiyZRAFTo0j/MH0YkqZCoiHJzYcKU8RAibExKhYRUijiL2CgBAncQZTjqkAO/YVJwBJEi",
+	"O4OTE7XbJJdThuZzlOFlwmwOn2J8gpqAzflDFJWZVVRQ+Bsn0vH5aXPIh/xUE4Zc346KLw9OTgwUdgoj",
+	"vIg6htUgZGm+qNBTM9TukCPvtzoK1VNlXEszMmZgtv5fF2cf3A+za8+hVThKcRX5tqzeQuNYDfntlGqz",
+	"C+PxJzOmVL/QCxKmjOaDjzvl21pZ5l+H9xY/l85bGXCcVFxzBO4iSHXN+zbx2i6vkgmgSDVDoD/kBt42",
+	"krGTPYVKdhGMQ+6RioXMK4OdZIeuxPuFFAmmVAZyAfWHvDoRCqJEzHGaJnFwMX7MKVXGq2n8mX3y+dvQ",
+	"uOmGQZ/02r2QDHNRiVeGQbPZHAZ4FWnHXjLOv2Fw/9mDOfJCpghNlLD+NpNM9PPJ8Zu+xWmEjMMUk6dk",
+	"sx/CPM2O7HyOMpmQxunn3eaQGxzzwq0MT0YCKTRH8p69cocg0f5GPhrpZE52cG83NMnAjB1nNjAMBGGf",
+	"8S9c3HIyg9konx2VaSkS39vPOLF8WaEMN96bIiMKt5Vf2z0a8iJQbc99RbK4v4ci20oLEjP1hWQp/qnL",
+	"1Bib/jLkxxY0pv7ACzZXQ8pFEm4MUYLj4zH4Shzpdfab5I2zvtSQ7+QEZ70VSN8MMTURkwVOYIPr1Zwz",
+	"Up9yNuQrUs5sClnCIuBW0LuSgOMURWmj22wHYZDJxPFl1W+1bm9vm9TcNhl67l3Venf6+uTDxYl5B3Ug",
+	"po2+69j18flp4InYoN3s2OdECpymLOgHe812c89GPadGIhrxjSTfssr2xLoAC+iexrhSG2x4bwIKfh5+",
+	"t91+YN6D53cJuu3uQaPTaXT3Ljvdfrvdb7f/HdgASqconMgjjjYo4n5unc3gR3dWZWOpPAfLy7EeQSL4",
+	"hGhh8j167c6qiQpwtCqJWvdhsG9hs/6lanK20Vqy2QwNMJfy5CVFxWap1gehTDDWbq5vZQkqQXcNiwoN",
+	"ZeOvNhSKw5bnbKXFprN+x5SNi6onnvmn7Q7dD5ziMy8a7W6j21mDGBErA3uWBK574y4tA4KLkeCr+ysf",
+	"bR4SlMwzSxaDkrUI5cTxoxGn197b/FJZ2vAcqPbfIpN1OgXZQf4pMhPtYNKFf9VuHRI6vFqNhdagWYlx",
+	"1rVlIe3XOs0fxmGW0mcO21WUWYkdD+QpRXpPXcHSEs10np9P/hYkE+bJU+XTh1E77kB3vEd7o/3oIH4B",
+	"L8eHtD3qRN14D3rjfXowehG9jA+hPX4wo67kf62jLyvYUZG2OOnIbQs68GrH/kQUagFTq1YfeWAwyewu",
+	"ly2CB5KpPfM6adH6xuJ7ayYmYANDtTT8xtzOadgvvvy05Mczp8iMG6amXnLbask8vWJdGhzy/QVy7C3b",
+	"vAO4EcaT+IdGpJ5d+vo3igKo58A8CxdjMYkxma+QFM+AalaL6X/bRkx8tJrQo6VErlyiZh346XyBK8Js",
+	"TIVU0BiZ7MB5qX8aFewRoqLUQH8HSYFSoBsubvopO1qnULsVGa30D09Nh5vfKEpwn5WPG7Njx6Ux8mS+",
+	"+zDF3tlBOQEZc7WVBxhb3/Co7z0dv6Za7y4V0hU/0QnEtpo3BemSiE7f2PShvDYgJMqa6Na0rq3GCgkd",
+	"8vzSG6ZSoUyqbliYyztlltLpm5B8HgY2e6hvvCyfd53v6I1JOiI7n9WUNrr7B3//nHuthhzN84Mese/l",
+	"7rbL48FuuE39V5Mcmyh3JoswZAGJIafc+YjywwwJhxuQhJIos2nv1pqvsqYB2Lyt3MWwSfZVU5nydZR+",
+	"h4VoVlkQWC8r81S/ldJyIce53TjM05yvm42rb+0Vac41cnOd6XfX0NQkEdaI6VVRxXoOYhHEIJgNajdc",
+	"1T2e80LpkG2Z0Sh7ZqwrzKv01yi7YPi4ukwtVGsaTWemJnbMEkBw/30Y2LJQ/GGLQpuaymGwXduNRh4j",
+	"WZzrgn0t8UHEc8K4rUSrrXXyE6verMjTyynILncV8dgtkJ3B29dkr7vX3t2yucd2VZDd9sFvgjdlObDX",
+	"vGTHHPfuptrfdTupNEt58O73tlTZirrtv5YC2uscbH6hruL7keIW39rbChJFTm1VROdcvJJ7YrnR5fHA",
+	"Npz4bOOrBJ/7nBc1eRJcAvTti1u45azwTpgl35US+3YqEiBRLjtCQk1uch+Fq12jWZorvbIZwFOQYOIk",
+	"Nv5tH7MV0EaYVuO+y3He0JTLMkNTxuL+XECtT0zNjZXMXLiOPevE4zvc4ZO9iV4qtJVzVUi9MdXspNO1",
+	"67XCcy/M/2jcAL+xcRN3IWVpUKY55/pIN+qM9qE96sXd8QHdg5fjLhxGnbhNX4wOov24B3vjLu2M2tFh",
+	"/BJejA/o/qgX7cVd6Izb9HBUmwLWr1XWqvLdyXT/4iP8lpVs8i39lh6yF0j2p/JivioDN15hqRYmk+yx",
+	"xJmIiadXZ5lzhNT6zm3bh9VaYN3WykdaC+2pVqlfGzipbT1RK3U3daB4eE+HWolrwnVFRO2HAP4/JoAr",
+	"NHleafrhOskVaZAJoyZjotLVAinOEtruItG6R7Yg29Tl0dXSqZdq99SAZlm9ffbPMrWubwba2qnirWcF",
+	"nbmq+LIrV/Mpp+MSo4L+pyv/rH4GmuipTZLzIK/M6vpkam4HVyWM3YHZVBWPOeYOvBoZk7Ektk4HkaYQ",
+	"G0ns1X0yXbiPcK8wEzcQo82e44xr92USzlyzGOuQUKTXPmzW6R6Op742q/xeTPl5HXYrVYcc5IVE2rIj",
+	"4YqqhBoRt+WAtg5hodDJFhmUxRmmRZWL3xeUUZZuhFv2t9lySUV/m5xLFM1tthrgcc1tTJ3Vin5HDmVp",
+	"3mWIjjVIL7HrrxZq+B28qQaWhBJbN4SGjuOPpESCrSXIQlBiidaWtL/qmb816WgFRYQuc3zMOMRkcHJy",
+	"5ApUbUFg6PqTWTvNqt07Z69P8waTu/aBGeVsDErbRld45QYkG5f9e1IhdZO8grGQ1W5afldG33HLDKf0",
+	"4qe2+G3IEWeNk9ZlYdrkqJ+U8xYdrXKpmpwu63aFeIX95wjme6vGK7jwV5Y+i3/JFbe5mpg/jhPStNyT",
+	"BNHT+SK/svR39EU+p3fwuc7uh2/wryAxfldb5sySv2/DeEVdxkH41TiTHmuz5AZQ1RO4ipk6d9raSNMZ",
+	"T+Zllrtl+nBHTaKwaQ2g6aTIwPg1s6Fu54JypY4F4W0oQrsPN0zO8m4ERbV13axFaeVjlDHYYhmGozFF",
+	"UINdtYi8rPOBS7DltssrOEfhrthXWDVfXvleTliUb+77LZ+67Q0dn5bnLmv0SxBoQdQXK8TqVuPq72uX",
+	"48/f3irV5oHmkXNvfvrLGUqmC4RnB/l17d/HDsqrRx9kBV0VTSIQ8/KmEO2iB0TnEXaS6W5R28kwpdZf",
+	"6LWN+Gvn8SHTdklUZe0Rh1tQ2jZdegbxUfjPVpoqx4V3vIgFFXJMZlwdLdaxFJV+Ne7wdU6Xd2Lyww3+",
+	"ww3+ww2+2g0eek2nXZfrEQDPy62ezg+c9Ngcu6p6tX44Sr+Xo/Q3VAH+AK5Qe8e1HFY/0qsXOIMDj88R",
+	"Hk/yRROEWql/lgJH3d/EW0y3poR9AVcdbLI7qTYZLWREE8qjvKpbyGgKpmhaSNMVCFc0Mj30XXnQkHvF",
+	"c0d4A00JRYBGU79bB4526zoyFK02VJFkyQmNY2kKM80vk4s5NK1eyI6eCgVkIvJS0bJl9W7TfKPANCtY",
+	"6vOgQrLf3rM3BQeT/KlCs/AhLwpzTWZnqeWktmqcztGmj6ZAU5KwG+C4NDu2gZUWGUKGcGGiV3W+T7+h",
+	"xpMZouu/8anIXy8aIHhMRXwxLZDzPJK8FUrl/lXRL8PloD8kTmk3U0PpthC6ctzmfJtPTuX6rWGUt3Xx",
+	"AGWSnZ4LUsc+lMqPCBlwHZUOV4UIeDtl0bS5NnCL8zAPOfMvq7mdFxX/1WyvbUK8hdhqWWNyZXDXtONT",
+	"XnDfEEjeLsJrTmkYnRcVsSnhonCtLUxrlYC8IwMXRIpMg23MnmnXAf8nE+q4Mx5qa2iTmYihSY6LEno/",
+	"Nc419SkmGXLDFCzcTYDaTEaJC+4jM0OGgPc/Dt41iRcLYM7rR4qOEWW6ICdnr0+H3AV0qvEcl+heG8w5",
+	"rtpe52cXRZsV3JuDyYpIS9Eq7JWz/hdqZOoJ0PuwXKv6Vbn7R1pfi9//+ENL/c4WbxRfIjEv7G+zrpqv",
+	"BPxeSa0DS4kLtCfG44ShUJRiZoKBvppa0UHKG1tEThfJ96Fsw2MaXmM4x9VsiwjreDft4wrqs+wtLDrI",
+	"DflSC7niy1ReFi2P8/42TnswDU/wMv5xUdSCePxhDBoFvwuaOlawU6oP9ZHj3Tyy6h1Bf5F9uF2FVjnx",
+	"osm04B3hQrlIwd/t4hIx2cQbbBXS2gK6P9f3I+saJG5VbfeDmf0JmdkbQz+EEg63ho8V1LPc8+mJjMwT",
+	"uOsz21Rqk3qKvtSLXaB+UsTpqUeExbapR4LGjC/fK9pWs56GcUmrCPiHdP8h3Zek+0Ke7QKW7T6JQtRI",
+	"zFp20tX0cU6lLiSv4FrSSFsz58EfhbLKd/EFtSF3DUCtK4PyObFfxNxRgozwEY6ieQJa2c/Y3nLSu7uz",
+	"yVXc/2DsUteoIe91u05Nzw0BRee5IbBy0U3yQfhJWK756wqRfDESM8vOHiONn+v7yj+4wDNzgV63u83L",
+	"/lfWnsOZuFowVghtkeKRiLchdq9755q8+n8V/Tmf5u6q9E51zcz8jqllo1S/F2owEZ1m96D5Mlhughr0",
+	"mnvNTn2PtIf4dfId1nh23C31PfLz87GRlbqWb8Y9W9fClTBNYsluQK1181RnqzRI/XR1H36r9Cn9ZDto",
+	"GV5sXWy2a13L+MncJIu83xUV4EId1Jtesk91QcvZK5feV4RNx4Tc1LHtM/NcnvIDJ3mPi2oHhZqUnJoG",
+	"mjWvuxYmy+8PTk5UIWzXqJ9HzqbMTcEioTIvhCi+rGvtUNTMIM5Ft7ekBdG87YoqdL84nKH75ZHeCT5p",
+	"LORRg/Iaqpq+r7hStZsfCDOeeBcvsF0VF2fLwxjLE/qFe8YBUFr9yrZI8L7z4g9pi/jur+7/NwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

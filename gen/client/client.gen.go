@@ -2548,6 +2548,12 @@ type ReeLogDownloadResponse200Headers struct {
 	ETag *string
 }
 
+// ReeLogDownloadResponse206Headers the declared response headers of an HTTP 206 response for ReeLogDownload
+type ReeLogDownloadResponse206Headers struct {
+	ContentRange *string
+	ETag         *string
+}
+
 // ReeLogDownloadResponse304Headers the declared response headers of an HTTP 304 response for ReeLogDownload
 type ReeLogDownloadResponse304Headers struct {
 	ETag *string
@@ -2578,6 +2584,8 @@ type ReeLogDownloadResponse struct {
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ReeLogDownloadResponse200Headers
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *ReeLogDownloadResponse206Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *ReeLogDownloadResponse304Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -2974,6 +2982,12 @@ type ReeProcessLogResponse200Headers struct {
 	ETag *string
 }
 
+// ReeProcessLogResponse206Headers the declared response headers of an HTTP 206 response for ReeProcessLog
+type ReeProcessLogResponse206Headers struct {
+	ContentRange *string
+	ETag         *string
+}
+
 // ReeProcessLogResponse304Headers the declared response headers of an HTTP 304 response for ReeProcessLog
 type ReeProcessLogResponse304Headers struct {
 	ETag *string
@@ -3004,6 +3018,8 @@ type ReeProcessLogResponse struct {
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ReeProcessLogResponse200Headers
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *ReeProcessLogResponse206Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *ReeProcessLogResponse304Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -4570,6 +4586,23 @@ func ParseReeLogDownloadResponse(rsp *http.Response) (*ReeLogDownloadResponse, e
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 206:
+		var headers ReeLogDownloadResponse206Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers206 = &headers
 	case rsp.StatusCode == 304:
 		var headers ReeLogDownloadResponse304Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
@@ -5002,6 +5035,23 @@ func ParseReeProcessLogResponse(rsp *http.Response) (*ReeProcessLogResponse, err
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 206:
+		var headers ReeProcessLogResponse206Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers206 = &headers
 	case rsp.StatusCode == 304:
 		var headers ReeProcessLogResponse304Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
