@@ -92,6 +92,8 @@ func TestREEOperationErrors(t *testing.T) {
 			tc{"no file " + p, req{method: "POST", path: p, body: noFile, contentType: noFileCT, auth: h.admin()}, 400},
 			tc{"not a zip " + p, req{method: "POST", path: p, body: notZip, contentType: notZipCT, auth: h.admin()}, 400},
 			tc{"too large " + p, req{method: "POST", path: p, body: big, contentType: bigCT, auth: h.admin()}, 413},
+			tc{"wrong boundary " + p, req{method: "POST", path: p, body: valid, contentType: "multipart/form-data; boundary=nope", auth: h.admin()}, 400},
+			tc{"no boundary " + p, req{method: "POST", path: p, body: valid, contentType: "multipart/form-data", auth: h.admin()}, 400},
 			tc{"control character in tag " + p, req{method: "POST", path: p, body: badTag, contentType: badTagCT, auth: h.admin()}, 400},
 		)
 	}
@@ -133,6 +135,9 @@ func TestREEOperationErrors(t *testing.T) {
 				require.Contains(t, msg, "65536", "a 413 states the limit")
 			case 415:
 				require.Contains(t, msg, "multipart/form-data", "a 415 names what is accepted")
+			}
+			if strings.HasPrefix(c.name, "control character") {
+				require.Equal(t, "tag: must not contain control characters (found U+000A)", msg)
 			}
 			if strings.HasPrefix(c.name, "malformed uuid") {
 				require.Equal(t, "path parameter uuid: not a valid uuid", msg)
@@ -273,9 +278,6 @@ func TestPodmanDown(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	up := h.do(t, req{method: "GET", path: "/api/version"})
 	require.Contains(t, string(up.body), `"podman_version":"4.3.1"`)
-	ready := h.do(t, req{method: "GET", path: "/api/ready"})
-	require.Equal(t, 200, ready.StatusCode)
-	require.JSONEq(t, `{"ready":true,"checks":[{"name":"database","status":"ok"},{"name":"podman","status":"ok"}]}`, string(ready.body))
 
 	h.podman.down()
 	list := h.do(t, req{method: "GET", path: "/api/image/list", auth: h.admin()})
@@ -303,9 +305,14 @@ func TestPodmanDown(t *testing.T) {
 	v := h.do(t, req{method: "GET", path: "/api/version"})
 	require.Equal(t, 200, v.StatusCode)
 	require.NotContains(t, string(v.body), "podman_version", "absent, not empty, when unknown")
-	ready = h.do(t, req{method: "GET", path: "/api/ready"})
+	ready := h.do(t, req{method: "GET", path: "/api/ready"})
 	require.Equal(t, 503, ready.StatusCode)
 	require.JSONEq(t, `{"ready":false,"checks":[{"name":"database","status":"ok"},{"name":"podman","status":"failing"}]}`, string(ready.body))
+
+	h.podman.up(t)
+	ready = h.do(t, req{method: "GET", path: "/api/ready"})
+	require.Equal(t, 200, ready.StatusCode)
+	require.JSONEq(t, `{"ready":true,"checks":[{"name":"database","status":"ok"},{"name":"podman","status":"ok"}]}`, string(ready.body))
 }
 
 // TestFinalLogDownload: the log of an ended process is a download with an

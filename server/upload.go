@@ -116,7 +116,8 @@ func uploadError(err error) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return fault.Invalidf("the upload was cut off before its end")
 	}
-	return fault.Invalidf("malformed multipart body: %v", err)
+	// The multipart reader's own text names Go internals; say what is wrong.
+	return fault.Invalidf("malformed multipart body (check the boundary and the part headers)")
 }
 
 func contains(list []string, s string) bool {
