@@ -8,11 +8,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"sigs.k8s.io/yaml"
 
 	"github.com/reehub/reehub/service/auth"
 )
@@ -353,4 +355,23 @@ func TestClientAbortIsNotAnError(t *testing.T) {
 	require.Eventually(t, func() bool { return strings.Contains(h.log.String(), "client aborted") }, 10*time.Second, 50*time.Millisecond, h.log.String())
 	require.NotContains(t, h.log.String(), "level=ERROR")
 	require.NotContains(t, h.log.String(), "status=500")
+}
+
+// TestServedSpec: /openapi.yaml is the committed file byte for byte and
+// /openapi.json the same document as (indented) JSON.
+func TestServedSpec(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	want, err := os.ReadFile("../openapi.yaml")
+	require.NoError(t, err)
+	y := h.do(t, req{method: "GET", path: "/openapi.yaml"})
+	require.Equal(t, 200, y.StatusCode)
+	require.Equal(t, want, y.body)
+	j := h.do(t, req{method: "GET", path: "/openapi.json"})
+	require.Equal(t, 200, j.StatusCode)
+	require.Contains(t, string(j.body), `"openapi": "3.0.3"`)
+	var fromYAML, fromJSON any
+	require.NoError(t, yaml.Unmarshal(want, &fromYAML))
+	require.NoError(t, json.Unmarshal(j.body, &fromJSON))
+	require.Equal(t, fromYAML, fromJSON)
 }

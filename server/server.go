@@ -6,7 +6,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -89,10 +91,16 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load openapi.yaml: %w", err)
 	}
-	specJSON, err := yaml.YAMLToJSON(specYAML)
+	compact, err := yaml.YAMLToJSON(specYAML)
 	if err != nil {
 		return nil, fmt.Errorf("encode openapi.yaml as JSON: %w", err)
 	}
+	// Indented, so that the JSON form is as readable (and diffable) as the YAML.
+	var indented bytes.Buffer
+	if err := json.Indent(&indented, compact, "", "  "); err != nil {
+		return nil, fmt.Errorf("indent openapi.json: %w", err)
+	}
+	specJSON := indented.Bytes()
 	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, podman: d.PodmanVersion, pingDB: d.PingDatabase, log: d.Log, apiVersion: spec.Info.Version,
 		formats: []openapi3.SchemaValidationOption{
 			openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
