@@ -183,6 +183,11 @@ func TestJSONBodies(t *testing.T) {
 			requireNoLeak(t, msg)
 		})
 	}
+	// The issue's example: an empty user sent under a multipart label was created.
+	u := h.do(t, req{method: "POST", path: "/api/auth/users", body: []byte(`{"name":"","password":""}`), contentType: "multipart/form-data; boundary=x", auth: h.admin(), unchecked: true})
+	require.Equal(t, 415, u.StatusCode, string(u.body))
+	u = h.do(t, req{method: "POST", path: "/api/auth/users", body: []byte(`{"name":"","password":""}`), contentType: "application/json", auth: h.admin()})
+	require.Equal(t, 400, u.StatusCode, string(u.body))
 	// The same body sent as JSON is accepted: the gate is not refusing everything.
 	r := h.do(t, req{method: "POST", path: "/api/auth/tokens", body: []byte(`{"name":"ok","scopes":["read"],"expires_in_days":10}`), contentType: "application/json", auth: h.admin()})
 	require.Equal(t, 201, r.StatusCode, string(r.body))
