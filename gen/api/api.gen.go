@@ -158,6 +158,31 @@ type AccountCreatedToken struct {
 	Token string `json:"token"`
 }
 
+// AccountGroup defines model for AccountGroup.
+type AccountGroup struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Members Members by name.
+	Members []AccountGroupMember `json:"members"`
+	Name    string               `json:"name"`
+
+	// Personal The group is a user's default group.
+	Personal bool               `json:"personal"`
+	Uuid     openapi_types.UUID `json:"uuid"`
+}
+
+// AccountGroupMember defines model for AccountGroupMember.
+type AccountGroupMember struct {
+	Name string             `json:"name"`
+	Uuid openapi_types.UUID `json:"uuid"`
+}
+
+// AccountNewGroup defines model for AccountNewGroup.
+type AccountNewGroup struct {
+	// Name Group name (the value of the groupName header).
+	Name string `json:"name"`
+}
+
 // AccountNewToken defines model for AccountNewToken.
 type AccountNewToken struct {
 	ExpiresInDays *int           `json:"expires_in_days,omitempty"`
@@ -167,10 +192,17 @@ type AccountNewToken struct {
 
 // AccountNewUser defines model for AccountNewUser.
 type AccountNewUser struct {
-	// Name Login name.
+	Email *openapi_types.Email `json:"email,omitempty"`
+
+	// FullName Full name (no control characters).
+	FullName *string `json:"full_name,omitempty"`
+
+	// Name Login name; also the name of the user's default group.
 	Name string `json:"name"`
 
-	// Password Password for Basic auth; omit for token- or OIDC-only users.
+	// Password Password for Basic auth; omit for token- or OIDC-only users. Every character
+	// counts: the password is hashed with SHA-256 before bcrypt, so bcrypt's
+	// 72-byte limit does not apply.
 	Password *string      `json:"password,omitempty"`
 	Role     *AccountRole `json:"role,omitempty"`
 }
@@ -196,10 +228,46 @@ type AccountToken struct {
 
 // AccountUser defines model for AccountUser.
 type AccountUser struct {
-	CreatedAt time.Time   `json:"created_at"`
-	Id        int64       `json:"id"`
-	Name      string      `json:"name"`
-	Role      AccountRole `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// DefaultGroup Name of the user's default group (named after the user).
+	DefaultGroup string `json:"default_group"`
+
+	// Disabled A disabled user cannot authenticate.
+	Disabled bool `json:"disabled"`
+
+	// Email Email address; empty when unknown.
+	Email string `json:"email"`
+
+	// FullName Full name; empty when unknown.
+	FullName string `json:"full_name"`
+
+	// Groups Names of the groups the user is a member of, by name.
+	Groups []string `json:"groups"`
+
+	// Id Numeric id, kept for 0.1 clients; address users by uuid.
+	Id int64 `json:"id"`
+
+	// Name Login name (the user name of HTTP Basic).
+	Name string      `json:"name"`
+	Role AccountRole `json:"role"`
+
+	// Uuid The user's stable identifier.
+	Uuid openapi_types.UUID `json:"uuid"`
+}
+
+// AccountUserUpdate The fields to change; absent fields keep their value.
+type AccountUserUpdate struct {
+	// Disabled true disables the user and revokes their tokens; false enables them.
+	Disabled *bool `json:"disabled,omitempty"`
+
+	// Email New email address; an empty string clears it.
+	Email    *string `json:"email,omitempty"`
+	FullName *string `json:"full_name,omitempty"`
+
+	// Password New password (hashed as for a new user).
+	Password *string      `json:"password,omitempty"`
+	Role     *AccountRole `json:"role,omitempty"`
 }
 
 // Error The one error shape of every endpoint.
@@ -334,6 +402,12 @@ type SystemVersion struct {
 // SystemVersionDatabase defines model for SystemVersion.Database.
 type SystemVersionDatabase string
 
+// AccountGroupUuid defines model for AccountGroupUuid.
+type AccountGroupUuid = openapi_types.UUID
+
+// AccountUserUuid defines model for AccountUserUuid.
+type AccountUserUuid = openapi_types.UUID
+
 // ReeProcessUUID defines model for ReeProcessUUID.
 type ReeProcessUUID = openapi_types.UUID
 
@@ -354,6 +428,9 @@ type NotFound = Error
 
 // TooLarge The one error shape of every endpoint.
 type TooLarge = Error
+
+// TooManyRequests The one error shape of every endpoint.
+type TooManyRequests = Error
 
 // Unauthorized The one error shape of every endpoint.
 type Unauthorized = Error
@@ -382,11 +459,20 @@ type ReeProcessListParams struct {
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
+// AccountCreateGroupJSONRequestBody defines body for AccountCreateGroup for application/json ContentType.
+type AccountCreateGroupJSONRequestBody = AccountNewGroup
+
 // AccountCreateTokenJSONRequestBody defines body for AccountCreateToken for application/json ContentType.
 type AccountCreateTokenJSONRequestBody = AccountNewToken
 
 // AccountCreateUserJSONRequestBody defines body for AccountCreateUser for application/json ContentType.
 type AccountCreateUserJSONRequestBody = AccountNewUser
+
+// AccountUpdateUserJSONRequestBody defines body for AccountUpdateUser for application/json ContentType.
+type AccountUpdateUserJSONRequestBody = AccountUserUpdate
+
+// AccountIssueUserTokenJSONRequestBody defines body for AccountIssueUserToken for application/json ContentType.
+type AccountIssueUserTokenJSONRequestBody = AccountNewToken
 
 // ReeRecordingBuildMultipartRequestBody defines body for ReeRecordingBuild for multipart/form-data ContentType.
 type ReeRecordingBuildMultipartRequestBody = ReeUploadForm
@@ -402,6 +488,21 @@ type ReeSbomDefineMultipartRequestBody = ReeUploadForm
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// AccountListGroups Groups by name; an admin sees every group, a user the groups they are in
+	// (GET /api/auth/groups)
+	AccountListGroups(c *gin.Context)
+	// AccountCreateGroup Create a group without members (admin only)
+	// (POST /api/auth/groups)
+	AccountCreateGroup(c *gin.Context)
+	// AccountGetGroup One group with its members; a group you are not in is a 404 unless you are an admin
+	// (GET /api/auth/groups/{uuid})
+	AccountGetGroup(c *gin.Context, uuid AccountGroupUuid)
+	// AccountRemoveGroupMember Remove a user from a group (admin only); a user always stays in their default group
+	// (DELETE /api/auth/groups/{uuid}/members/{user_uuid})
+	AccountRemoveGroupMember(c *gin.Context, uuid AccountGroupUuid, userUuid openapi_types.UUID)
+	// AccountAddGroupMember Add a user to a group (admin only; adding a member twice is not an error)
+	// (PUT /api/auth/groups/{uuid}/members/{user_uuid})
+	AccountAddGroupMember(c *gin.Context, uuid AccountGroupUuid, userUuid openapi_types.UUID)
 	// AccountMe The authenticated user
 	// (GET /api/auth/me)
 	AccountMe(c *gin.Context)
@@ -414,9 +515,24 @@ type ServerInterface interface {
 	// AccountDeleteToken Revoke one of your personal API tokens
 	// (DELETE /api/auth/tokens/{id})
 	AccountDeleteToken(c *gin.Context, id int64)
-	// AccountCreateUser Create a user (admin only)
+	// AccountListUsers List every user, disabled ones included, by name (admin only)
+	// (GET /api/auth/users)
+	AccountListUsers(c *gin.Context)
+	// AccountCreateUser Create a user and their default group (admin only)
 	// (POST /api/auth/users)
 	AccountCreateUser(c *gin.Context)
+	// AccountDisableUser Disable a user and revoke their tokens (admin only)
+	// (DELETE /api/auth/users/{uuid})
+	AccountDisableUser(c *gin.Context, uuid AccountUserUuid)
+	// AccountGetUser One user (admin only)
+	// (GET /api/auth/users/{uuid})
+	AccountGetUser(c *gin.Context, uuid AccountUserUuid)
+	// AccountUpdateUser Change a user's email, full name, role, password or disabled flag (admin only)
+	// (PATCH /api/auth/users/{uuid})
+	AccountUpdateUser(c *gin.Context, uuid AccountUserUuid)
+	// AccountIssueUserToken Issue a personal token for a user (admin only); its secret is shown once
+	// (POST /api/auth/users/{uuid}/tokens)
+	AccountIssueUserToken(c *gin.Context, uuid AccountUserUuid)
 	// ReeImageDownload Download a base image as a TAR that `podman load` accepts
 	// (GET /api/image/download/{name})
 	ReeImageDownload(c *gin.Context, name string)
@@ -469,6 +585,125 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(c *gin.Context)
+
+// AccountListGroups operation middleware
+func (siw *ServerInterfaceWrapper) AccountListGroups(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AccountListGroups(c)
+}
+
+// AccountCreateGroup operation middleware
+func (siw *ServerInterfaceWrapper) AccountCreateGroup(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AccountCreateGroup(c)
+}
+
+// AccountGetGroup operation middleware
+func (siw *ServerInterfaceWrapper) AccountGetGroup(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "uuid" -------------
+	var uuid AccountGroupUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AccountGetGroup(c, uuid)
+}
+
+// AccountRemoveGroupMember operation middleware
+func (siw *ServerInterfaceWrapper) AccountRemoveGroupMember(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "uuid" -------------
+	var uuid AccountGroupUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "user_uuid" -------------
+	var userUuid openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_uuid", c.Param("user_uuid"), &userUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter user_uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AccountRemoveGroupMember(c, uuid, userUuid)
+}
+
+// AccountAddGroupMember operation middleware
+func (siw *ServerInterfaceWrapper) AccountAddGroupMember(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "uuid" -------------
+	var uuid AccountGroupUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "user_uuid" -------------
+	var userUuid openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_uuid", c.Param("user_uuid"), &userUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter user_uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AccountAddGroupMember(c, uuid, userUuid)
+}
 
 // AccountMe operation middleware
 func (siw *ServerInterfaceWrapper) AccountMe(c *gin.Context) {
@@ -534,6 +769,19 @@ func (siw *ServerInterfaceWrapper) AccountDeleteToken(c *gin.Context) {
 	siw.Handler.AccountDeleteToken(c, id)
 }
 
+// AccountListUsers operation middleware
+func (siw *ServerInterfaceWrapper) AccountListUsers(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AccountListUsers(c)
+}
+
 // AccountCreateUser operation middleware
 func (siw *ServerInterfaceWrapper) AccountCreateUser(c *gin.Context) {
 
@@ -545,6 +793,106 @@ func (siw *ServerInterfaceWrapper) AccountCreateUser(c *gin.Context) {
 	}
 
 	siw.Handler.AccountCreateUser(c)
+}
+
+// AccountDisableUser operation middleware
+func (siw *ServerInterfaceWrapper) AccountDisableUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "uuid" -------------
+	var uuid AccountUserUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AccountDisableUser(c, uuid)
+}
+
+// AccountGetUser operation middleware
+func (siw *ServerInterfaceWrapper) AccountGetUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "uuid" -------------
+	var uuid AccountUserUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AccountGetUser(c, uuid)
+}
+
+// AccountUpdateUser operation middleware
+func (siw *ServerInterfaceWrapper) AccountUpdateUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "uuid" -------------
+	var uuid AccountUserUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AccountUpdateUser(c, uuid)
+}
+
+// AccountIssueUserToken operation middleware
+func (siw *ServerInterfaceWrapper) AccountIssueUserToken(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "uuid" -------------
+	var uuid AccountUserUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AccountIssueUserToken(c, uuid)
 }
 
 // ReeImageDownload operation middleware
@@ -877,7 +1225,17 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/ping", wrapper.SystemPing)
 	router.GET(options.BaseURL+"/api/version", wrapper.SystemVersion)
 	router.GET(options.BaseURL+"/api/auth/me", wrapper.AccountMe)
+	router.GET(options.BaseURL+"/api/auth/users", wrapper.AccountListUsers)
 	router.POST(options.BaseURL+"/api/auth/users", wrapper.AccountCreateUser)
+	router.DELETE(options.BaseURL+"/api/auth/users/:uuid", wrapper.AccountDisableUser)
+	router.GET(options.BaseURL+"/api/auth/users/:uuid", wrapper.AccountGetUser)
+	router.PATCH(options.BaseURL+"/api/auth/users/:uuid", wrapper.AccountUpdateUser)
+	router.POST(options.BaseURL+"/api/auth/users/:uuid/tokens", wrapper.AccountIssueUserToken)
+	router.GET(options.BaseURL+"/api/auth/groups", wrapper.AccountListGroups)
+	router.POST(options.BaseURL+"/api/auth/groups", wrapper.AccountCreateGroup)
+	router.GET(options.BaseURL+"/api/auth/groups/:uuid", wrapper.AccountGetGroup)
+	router.DELETE(options.BaseURL+"/api/auth/groups/:uuid/members/:user_uuid", wrapper.AccountRemoveGroupMember)
+	router.PUT(options.BaseURL+"/api/auth/groups/:uuid/members/:user_uuid", wrapper.AccountAddGroupMember)
 	router.GET(options.BaseURL+"/api/auth/tokens", wrapper.AccountListTokens)
 	router.POST(options.BaseURL+"/api/auth/tokens", wrapper.AccountCreateToken)
 	router.DELETE(options.BaseURL+"/api/auth/tokens/:id", wrapper.AccountDeleteToken)
@@ -911,6 +1269,15 @@ type ReeProcessStartedJSONResponse ReeProcessStarted
 
 type TooLargeJSONResponse Error
 
+type TooManyRequestsResponseHeaders struct {
+	RetryAfter *int
+}
+type TooManyRequestsJSONResponse struct {
+	Body Error
+
+	Headers TooManyRequestsResponseHeaders
+}
+
 type UnauthorizedResponseHeaders struct {
 	WWWAuthenticate *string
 }
@@ -923,6 +1290,541 @@ type UnauthorizedJSONResponse struct {
 type UnavailableJSONResponse Error
 
 type UnprocessableJSONResponse Error
+
+type AccountListGroupsRequestObject struct {
+}
+
+type AccountListGroupsResponseObject interface {
+	VisitAccountListGroupsResponse(w http.ResponseWriter) error
+}
+
+type AccountListGroups200JSONResponse []AccountGroup
+
+func (response AccountListGroups200JSONResponse) VisitAccountListGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountListGroups401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AccountListGroups401JSONResponse) VisitAccountListGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountListGroups403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountListGroups403JSONResponse) VisitAccountListGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountListGroups429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountListGroups429JSONResponse) VisitAccountListGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountListGroups500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AccountListGroups500JSONResponse) VisitAccountListGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateGroupRequestObject struct {
+	Body *AccountCreateGroupJSONRequestBody
+}
+
+type AccountCreateGroupResponseObject interface {
+	VisitAccountCreateGroupResponse(w http.ResponseWriter) error
+}
+
+type AccountCreateGroup201JSONResponse AccountGroup
+
+func (response AccountCreateGroup201JSONResponse) VisitAccountCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateGroup400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AccountCreateGroup400JSONResponse) VisitAccountCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateGroup401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AccountCreateGroup401JSONResponse) VisitAccountCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateGroup403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountCreateGroup403JSONResponse) VisitAccountCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateGroup409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AccountCreateGroup409JSONResponse) VisitAccountCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateGroup429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountCreateGroup429JSONResponse) VisitAccountCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateGroup500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AccountCreateGroup500JSONResponse) VisitAccountCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetGroupRequestObject struct {
+	Uuid AccountGroupUuid `json:"uuid"`
+}
+
+type AccountGetGroupResponseObject interface {
+	VisitAccountGetGroupResponse(w http.ResponseWriter) error
+}
+
+type AccountGetGroup200JSONResponse AccountGroup
+
+func (response AccountGetGroup200JSONResponse) VisitAccountGetGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetGroup400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AccountGetGroup400JSONResponse) VisitAccountGetGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetGroup401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AccountGetGroup401JSONResponse) VisitAccountGetGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetGroup403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountGetGroup403JSONResponse) VisitAccountGetGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetGroup404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AccountGetGroup404JSONResponse) VisitAccountGetGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetGroup429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountGetGroup429JSONResponse) VisitAccountGetGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetGroup500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AccountGetGroup500JSONResponse) VisitAccountGetGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountRemoveGroupMemberRequestObject struct {
+	Uuid     AccountGroupUuid   `json:"uuid"`
+	UserUuid openapi_types.UUID `json:"user_uuid"`
+}
+
+type AccountRemoveGroupMemberResponseObject interface {
+	VisitAccountRemoveGroupMemberResponse(w http.ResponseWriter) error
+}
+
+type AccountRemoveGroupMember204Response struct {
+}
+
+func (response AccountRemoveGroupMember204Response) VisitAccountRemoveGroupMemberResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type AccountRemoveGroupMember400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AccountRemoveGroupMember400JSONResponse) VisitAccountRemoveGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountRemoveGroupMember401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AccountRemoveGroupMember401JSONResponse) VisitAccountRemoveGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountRemoveGroupMember403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountRemoveGroupMember403JSONResponse) VisitAccountRemoveGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountRemoveGroupMember404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AccountRemoveGroupMember404JSONResponse) VisitAccountRemoveGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountRemoveGroupMember409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AccountRemoveGroupMember409JSONResponse) VisitAccountRemoveGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountRemoveGroupMember429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountRemoveGroupMember429JSONResponse) VisitAccountRemoveGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountRemoveGroupMember500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AccountRemoveGroupMember500JSONResponse) VisitAccountRemoveGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountAddGroupMemberRequestObject struct {
+	Uuid     AccountGroupUuid   `json:"uuid"`
+	UserUuid openapi_types.UUID `json:"user_uuid"`
+}
+
+type AccountAddGroupMemberResponseObject interface {
+	VisitAccountAddGroupMemberResponse(w http.ResponseWriter) error
+}
+
+type AccountAddGroupMember204Response struct {
+}
+
+func (response AccountAddGroupMember204Response) VisitAccountAddGroupMemberResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type AccountAddGroupMember400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AccountAddGroupMember400JSONResponse) VisitAccountAddGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountAddGroupMember401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AccountAddGroupMember401JSONResponse) VisitAccountAddGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountAddGroupMember403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountAddGroupMember403JSONResponse) VisitAccountAddGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountAddGroupMember404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AccountAddGroupMember404JSONResponse) VisitAccountAddGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountAddGroupMember429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountAddGroupMember429JSONResponse) VisitAccountAddGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountAddGroupMember500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AccountAddGroupMember500JSONResponse) VisitAccountAddGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type AccountMeRequestObject struct {
 }
@@ -958,6 +1860,37 @@ func (response AccountMe401JSONResponse) VisitAccountMeResponse(w http.ResponseW
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountMe403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountMe403JSONResponse) VisitAccountMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountMe429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountMe429JSONResponse) VisitAccountMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1024,6 +1957,23 @@ func (response AccountListTokens403JSONResponse) VisitAccountListTokensResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountListTokens429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountListTokens429JSONResponse) VisitAccountListTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1105,6 +2055,23 @@ func (response AccountCreateToken403JSONResponse) VisitAccountCreateTokenRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateToken429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountCreateToken429JSONResponse) VisitAccountCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1198,9 +2165,109 @@ func (response AccountDeleteToken404JSONResponse) VisitAccountDeleteTokenRespons
 	return err
 }
 
+type AccountDeleteToken429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountDeleteToken429JSONResponse) VisitAccountDeleteTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AccountDeleteToken500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response AccountDeleteToken500JSONResponse) VisitAccountDeleteTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountListUsersRequestObject struct {
+}
+
+type AccountListUsersResponseObject interface {
+	VisitAccountListUsersResponse(w http.ResponseWriter) error
+}
+
+type AccountListUsers200JSONResponse []AccountUser
+
+func (response AccountListUsers200JSONResponse) VisitAccountListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountListUsers401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AccountListUsers401JSONResponse) VisitAccountListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountListUsers403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountListUsers403JSONResponse) VisitAccountListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountListUsers429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountListUsers429JSONResponse) VisitAccountListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountListUsers500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AccountListUsers500JSONResponse) VisitAccountListUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1293,9 +2360,512 @@ func (response AccountCreateUser409JSONResponse) VisitAccountCreateUserResponse(
 	return err
 }
 
+type AccountCreateUser429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountCreateUser429JSONResponse) VisitAccountCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AccountCreateUser500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response AccountCreateUser500JSONResponse) VisitAccountCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountDisableUserRequestObject struct {
+	Uuid AccountUserUuid `json:"uuid"`
+}
+
+type AccountDisableUserResponseObject interface {
+	VisitAccountDisableUserResponse(w http.ResponseWriter) error
+}
+
+type AccountDisableUser204Response struct {
+}
+
+func (response AccountDisableUser204Response) VisitAccountDisableUserResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type AccountDisableUser400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AccountDisableUser400JSONResponse) VisitAccountDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountDisableUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AccountDisableUser401JSONResponse) VisitAccountDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountDisableUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountDisableUser403JSONResponse) VisitAccountDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountDisableUser404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AccountDisableUser404JSONResponse) VisitAccountDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountDisableUser409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AccountDisableUser409JSONResponse) VisitAccountDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountDisableUser429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountDisableUser429JSONResponse) VisitAccountDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountDisableUser500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AccountDisableUser500JSONResponse) VisitAccountDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetUserRequestObject struct {
+	Uuid AccountUserUuid `json:"uuid"`
+}
+
+type AccountGetUserResponseObject interface {
+	VisitAccountGetUserResponse(w http.ResponseWriter) error
+}
+
+type AccountGetUser200JSONResponse AccountUser
+
+func (response AccountGetUser200JSONResponse) VisitAccountGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetUser400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AccountGetUser400JSONResponse) VisitAccountGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AccountGetUser401JSONResponse) VisitAccountGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountGetUser403JSONResponse) VisitAccountGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetUser404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AccountGetUser404JSONResponse) VisitAccountGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetUser429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountGetUser429JSONResponse) VisitAccountGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetUser500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AccountGetUser500JSONResponse) VisitAccountGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountUpdateUserRequestObject struct {
+	Uuid AccountUserUuid `json:"uuid"`
+	Body *AccountUpdateUserJSONRequestBody
+}
+
+type AccountUpdateUserResponseObject interface {
+	VisitAccountUpdateUserResponse(w http.ResponseWriter) error
+}
+
+type AccountUpdateUser200JSONResponse AccountUser
+
+func (response AccountUpdateUser200JSONResponse) VisitAccountUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountUpdateUser400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AccountUpdateUser400JSONResponse) VisitAccountUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountUpdateUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AccountUpdateUser401JSONResponse) VisitAccountUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountUpdateUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountUpdateUser403JSONResponse) VisitAccountUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountUpdateUser404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AccountUpdateUser404JSONResponse) VisitAccountUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountUpdateUser409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AccountUpdateUser409JSONResponse) VisitAccountUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountUpdateUser429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountUpdateUser429JSONResponse) VisitAccountUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountUpdateUser500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AccountUpdateUser500JSONResponse) VisitAccountUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountIssueUserTokenRequestObject struct {
+	Uuid AccountUserUuid `json:"uuid"`
+	Body *AccountIssueUserTokenJSONRequestBody
+}
+
+type AccountIssueUserTokenResponseObject interface {
+	VisitAccountIssueUserTokenResponse(w http.ResponseWriter) error
+}
+
+type AccountIssueUserToken201JSONResponse AccountCreatedToken
+
+func (response AccountIssueUserToken201JSONResponse) VisitAccountIssueUserTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountIssueUserToken400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AccountIssueUserToken400JSONResponse) VisitAccountIssueUserTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountIssueUserToken401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AccountIssueUserToken401JSONResponse) VisitAccountIssueUserTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountIssueUserToken403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountIssueUserToken403JSONResponse) VisitAccountIssueUserTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountIssueUserToken404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AccountIssueUserToken404JSONResponse) VisitAccountIssueUserTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountIssueUserToken409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AccountIssueUserToken409JSONResponse) VisitAccountIssueUserTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountIssueUserToken429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountIssueUserToken429JSONResponse) VisitAccountIssueUserTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountIssueUserToken500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AccountIssueUserToken500JSONResponse) VisitAccountIssueUserTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1394,6 +2964,23 @@ func (response ReeImageDownload404JSONResponse) VisitReeImageDownloadResponse(w 
 	return err
 }
 
+type ReeImageDownload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeImageDownload429JSONResponse) VisitReeImageDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReeImageDownload500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ReeImageDownload500JSONResponse) VisitReeImageDownloadResponse(w http.ResponseWriter) error {
@@ -1470,6 +3057,23 @@ func (response ReeImageList403JSONResponse) VisitReeImageListResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeImageList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeImageList429JSONResponse) VisitReeImageListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1576,6 +3180,23 @@ func (response ReeLogDownload404JSONResponse) VisitReeLogDownloadResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeLogDownload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeLogDownload429JSONResponse) VisitReeLogDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1724,6 +3345,23 @@ func (response ReeProcessCancel409JSONResponse) VisitReeProcessCancelResponse(w 
 	return err
 }
 
+type ReeProcessCancel429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeProcessCancel429JSONResponse) VisitReeProcessCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReeProcessCancel500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ReeProcessCancel500JSONResponse) VisitReeProcessCancelResponse(w http.ResponseWriter) error {
@@ -1847,6 +3485,23 @@ func (response ReeProcessDownload409JSONResponse) VisitReeProcessDownloadRespons
 	return err
 }
 
+type ReeProcessDownload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeProcessDownload429JSONResponse) VisitReeProcessDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReeProcessDownload500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ReeProcessDownload500JSONResponse) VisitReeProcessDownloadResponse(w http.ResponseWriter) error {
@@ -1924,6 +3579,23 @@ func (response ReeProcessList403JSONResponse) VisitReeProcessListResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeProcessList429JSONResponse) VisitReeProcessListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2016,6 +3688,23 @@ func (response ReeProcessLog404JSONResponse) VisitReeProcessLogResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessLog429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeProcessLog429JSONResponse) VisitReeProcessLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2115,6 +3804,23 @@ func (response ReeProcessStatus404JSONResponse) VisitReeProcessStatusResponse(w 
 	return err
 }
 
+type ReeProcessStatus429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeProcessStatus429JSONResponse) VisitReeProcessStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReeProcessStatus500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ReeProcessStatus500JSONResponse) VisitReeProcessStatusResponse(w http.ResponseWriter) error {
@@ -2206,6 +3912,23 @@ func (response ReeRecordingBuild413JSONResponse) VisitReeRecordingBuildResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeRecordingBuild429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeRecordingBuild429JSONResponse) VisitReeRecordingBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2319,6 +4042,23 @@ func (response ReeRecordingCreate413JSONResponse) VisitReeRecordingCreateRespons
 	return err
 }
 
+type ReeRecordingCreate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeRecordingCreate429JSONResponse) VisitReeRecordingCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReeRecordingCreate500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ReeRecordingCreate500JSONResponse) VisitReeRecordingCreateResponse(w http.ResponseWriter) error {
@@ -2424,6 +4164,23 @@ func (response ReeReplayCreate413JSONResponse) VisitReeReplayCreateResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeReplayCreate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeReplayCreate429JSONResponse) VisitReeReplayCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2551,6 +4308,23 @@ func (response ReeSbomDefine422JSONResponse) VisitReeSbomDefineResponse(w http.R
 	return err
 }
 
+type ReeSbomDefine429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeSbomDefine429JSONResponse) VisitReeSbomDefineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReeSbomDefine500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ReeSbomDefine500JSONResponse) VisitReeSbomDefineResponse(w http.ResponseWriter) error {
@@ -2602,6 +4376,21 @@ func (response SystemVersion500JSONResponse) VisitSystemVersionResponse(w http.R
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// AccountListGroups Groups by name; an admin sees every group, a user the groups they are in
+	// (GET /api/auth/groups)
+	AccountListGroups(ctx context.Context, request AccountListGroupsRequestObject) (AccountListGroupsResponseObject, error)
+	// AccountCreateGroup Create a group without members (admin only)
+	// (POST /api/auth/groups)
+	AccountCreateGroup(ctx context.Context, request AccountCreateGroupRequestObject) (AccountCreateGroupResponseObject, error)
+	// AccountGetGroup One group with its members; a group you are not in is a 404 unless you are an admin
+	// (GET /api/auth/groups/{uuid})
+	AccountGetGroup(ctx context.Context, request AccountGetGroupRequestObject) (AccountGetGroupResponseObject, error)
+	// AccountRemoveGroupMember Remove a user from a group (admin only); a user always stays in their default group
+	// (DELETE /api/auth/groups/{uuid}/members/{user_uuid})
+	AccountRemoveGroupMember(ctx context.Context, request AccountRemoveGroupMemberRequestObject) (AccountRemoveGroupMemberResponseObject, error)
+	// AccountAddGroupMember Add a user to a group (admin only; adding a member twice is not an error)
+	// (PUT /api/auth/groups/{uuid}/members/{user_uuid})
+	AccountAddGroupMember(ctx context.Context, request AccountAddGroupMemberRequestObject) (AccountAddGroupMemberResponseObject, error)
 	// AccountMe The authenticated user
 	// (GET /api/auth/me)
 	AccountMe(ctx context.Context, request AccountMeRequestObject) (AccountMeResponseObject, error)
@@ -2614,9 +4403,24 @@ type StrictServerInterface interface {
 	// AccountDeleteToken Revoke one of your personal API tokens
 	// (DELETE /api/auth/tokens/{id})
 	AccountDeleteToken(ctx context.Context, request AccountDeleteTokenRequestObject) (AccountDeleteTokenResponseObject, error)
-	// AccountCreateUser Create a user (admin only)
+	// AccountListUsers List every user, disabled ones included, by name (admin only)
+	// (GET /api/auth/users)
+	AccountListUsers(ctx context.Context, request AccountListUsersRequestObject) (AccountListUsersResponseObject, error)
+	// AccountCreateUser Create a user and their default group (admin only)
 	// (POST /api/auth/users)
 	AccountCreateUser(ctx context.Context, request AccountCreateUserRequestObject) (AccountCreateUserResponseObject, error)
+	// AccountDisableUser Disable a user and revoke their tokens (admin only)
+	// (DELETE /api/auth/users/{uuid})
+	AccountDisableUser(ctx context.Context, request AccountDisableUserRequestObject) (AccountDisableUserResponseObject, error)
+	// AccountGetUser One user (admin only)
+	// (GET /api/auth/users/{uuid})
+	AccountGetUser(ctx context.Context, request AccountGetUserRequestObject) (AccountGetUserResponseObject, error)
+	// AccountUpdateUser Change a user's email, full name, role, password or disabled flag (admin only)
+	// (PATCH /api/auth/users/{uuid})
+	AccountUpdateUser(ctx context.Context, request AccountUpdateUserRequestObject) (AccountUpdateUserResponseObject, error)
+	// AccountIssueUserToken Issue a personal token for a user (admin only); its secret is shown once
+	// (POST /api/auth/users/{uuid}/tokens)
+	AccountIssueUserToken(ctx context.Context, request AccountIssueUserTokenRequestObject) (AccountIssueUserTokenResponseObject, error)
 	// ReeImageDownload Download a base image as a TAR that `podman load` accepts
 	// (GET /api/image/download/{name})
 	ReeImageDownload(ctx context.Context, request ReeImageDownloadRequestObject) (ReeImageDownloadResponseObject, error)
@@ -2716,6 +4520,152 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictGinServerOptions
+}
+
+// AccountListGroups operation middleware
+func (sh *strictHandler) AccountListGroups(ctx *gin.Context) {
+	var request AccountListGroupsRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AccountListGroups(ctx, request.(AccountListGroupsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AccountListGroups")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AccountListGroupsResponseObject); ok {
+		if err := validResponse.VisitAccountListGroupsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AccountCreateGroup operation middleware
+func (sh *strictHandler) AccountCreateGroup(ctx *gin.Context) {
+	var request AccountCreateGroupRequestObject
+
+	var body AccountCreateGroupJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AccountCreateGroup(ctx, request.(AccountCreateGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AccountCreateGroup")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AccountCreateGroupResponseObject); ok {
+		if err := validResponse.VisitAccountCreateGroupResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AccountGetGroup operation middleware
+func (sh *strictHandler) AccountGetGroup(ctx *gin.Context, uuid AccountGroupUuid) {
+	var request AccountGetGroupRequestObject
+
+	request.Uuid = uuid
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AccountGetGroup(ctx, request.(AccountGetGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AccountGetGroup")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AccountGetGroupResponseObject); ok {
+		if err := validResponse.VisitAccountGetGroupResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AccountRemoveGroupMember operation middleware
+func (sh *strictHandler) AccountRemoveGroupMember(ctx *gin.Context, uuid AccountGroupUuid, userUuid openapi_types.UUID) {
+	var request AccountRemoveGroupMemberRequestObject
+
+	request.Uuid = uuid
+	request.UserUuid = userUuid
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AccountRemoveGroupMember(ctx, request.(AccountRemoveGroupMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AccountRemoveGroupMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AccountRemoveGroupMemberResponseObject); ok {
+		if err := validResponse.VisitAccountRemoveGroupMemberResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AccountAddGroupMember operation middleware
+func (sh *strictHandler) AccountAddGroupMember(ctx *gin.Context, uuid AccountGroupUuid, userUuid openapi_types.UUID) {
+	var request AccountAddGroupMemberRequestObject
+
+	request.Uuid = uuid
+	request.UserUuid = userUuid
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AccountAddGroupMember(ctx, request.(AccountAddGroupMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AccountAddGroupMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AccountAddGroupMemberResponseObject); ok {
+		if err := validResponse.VisitAccountAddGroupMemberResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // AccountMe operation middleware
@@ -2834,6 +4784,30 @@ func (sh *strictHandler) AccountDeleteToken(ctx *gin.Context, id int64) {
 	}
 }
 
+// AccountListUsers operation middleware
+func (sh *strictHandler) AccountListUsers(ctx *gin.Context) {
+	var request AccountListUsersRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AccountListUsers(ctx, request.(AccountListUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AccountListUsers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AccountListUsersResponseObject); ok {
+		if err := validResponse.VisitAccountListUsersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // AccountCreateUser operation middleware
 func (sh *strictHandler) AccountCreateUser(ctx *gin.Context) {
 	var request AccountCreateUserRequestObject
@@ -2869,6 +4843,146 @@ func (sh *strictHandler) AccountCreateUser(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(AccountCreateUserResponseObject); ok {
 		if err := validResponse.VisitAccountCreateUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AccountDisableUser operation middleware
+func (sh *strictHandler) AccountDisableUser(ctx *gin.Context, uuid AccountUserUuid) {
+	var request AccountDisableUserRequestObject
+
+	request.Uuid = uuid
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AccountDisableUser(ctx, request.(AccountDisableUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AccountDisableUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AccountDisableUserResponseObject); ok {
+		if err := validResponse.VisitAccountDisableUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AccountGetUser operation middleware
+func (sh *strictHandler) AccountGetUser(ctx *gin.Context, uuid AccountUserUuid) {
+	var request AccountGetUserRequestObject
+
+	request.Uuid = uuid
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AccountGetUser(ctx, request.(AccountGetUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AccountGetUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AccountGetUserResponseObject); ok {
+		if err := validResponse.VisitAccountGetUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AccountUpdateUser operation middleware
+func (sh *strictHandler) AccountUpdateUser(ctx *gin.Context, uuid AccountUserUuid) {
+	var request AccountUpdateUserRequestObject
+
+	request.Uuid = uuid
+
+	var body AccountUpdateUserJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AccountUpdateUser(ctx, request.(AccountUpdateUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AccountUpdateUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AccountUpdateUserResponseObject); ok {
+		if err := validResponse.VisitAccountUpdateUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AccountIssueUserToken operation middleware
+func (sh *strictHandler) AccountIssueUserToken(ctx *gin.Context, uuid AccountUserUuid) {
+	var request AccountIssueUserTokenRequestObject
+
+	request.Uuid = uuid
+
+	var body AccountIssueUserTokenJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AccountIssueUserToken(ctx, request.(AccountIssueUserTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AccountIssueUserToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AccountIssueUserTokenResponseObject); ok {
+		if err := validResponse.VisitAccountIssueUserTokenResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -3259,101 +5373,144 @@ func (sh *strictHandler) SystemVersion(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7D1rb9s4tn+F0F1gE0B+O2nj4n5I28xM7naawEl3cLfOzdDSsc2tTGpIKo4b5L9fHJKSKFt2nEd3HuiX",
-	"NpFE8vDwvB/MXRCJeSo4cK2CwV2QUknnoEGa34YA51JEoNSnT6fv8UkMKpIs1UzwYBDgUyImRM+ApPbD",
-	"ZhAGcEvnaQLBIBjH/VeHB+N+ozeZjBv9TnfSODqkcWMSHfb641ddOh7HQRgwnCylehaEAadzHJllDN9I",
-	"+C1jEuJgoGUGYaCiGcwpQjIRck51+aVepjhOacn4NLi/v7eDQem3ImaQ72cIaUKXPwg5xweR4Bq4xh/n",
-	"WaJZSqVu4cyNmGqzDPBIxDgjLslwU8WoS7siTdOERRRR0vrK0pD4D0SkQTeUlkDn1Te3ja8sbSD2JSgF",
-	"cYAQl9v7m4RJMAj+q1WeT8u+Va0hwKc0ETQ22yi2WuLJPlGp4Mpu/C2NhxYZK7v2Ifq3wkO9K48Pv4wh",
-	"GPTb7TCYg1J0ihtGNAzIV5YS4FouyShoNlugo1ZKlVrEo4CAimgKytAFldGM3UB5QifD4dkw2HmzJ1IK",
-	"aTdZJb5THgkpIdLEnXMTJ30n+CRh0RP3eeTv01E02YWICVNEZpwzPn1DmFZEZDrNND6mN5QldJwAETwC",
-	"wsxDNzfEL4+XyxkQCUpkEldThAtNGCeUKE01ED2jmtAkEQt7Pj7yfhByzOIY+NOw1/Oxp8UX4ERFIgUy",
-	"CiRQJIxYgAXIAEDOzy4uvw0CIgkxcM1ookhCoy92qwIPQTqg8IlIQZptEQ4QK4OEU65BcprY+Z+AiIMq",
-	"uzA3H1Egb0ASMPN+A3aoWeaN2WUMmrIEaYFx88B9koip2fFHoX8QGY+fdur9J/MMEsLELPzi2PiYT032",
-	"hCRiwSEm4yWhXOgZSJIpkPtm70OAD2K6snMNt7qVJpRV9xxcXJ6ck06rOyA/DM9+JulSzwS/7l13OiNu",
-	"3nXx3fDTR0JT3ZiCJlkaI9ONsna7e2j/Ld4xrjRNEtJYkiiTyYinUtwuB+THk0sy0zodtFoxjJsxjBnl",
-	"TSGnLftjK2ZKq9ZYiC8LIeetUz6EBKgC0m23iYRIyBhi0jnodHu9tyMe+NisUZPr3GO23kAsFDRSmgIX",
-	"mkoNjyQWlD2ZugYep4LhiKBFU9Zy5NKyr1tx56gdvzrqNyj0241+b0wb9KhHG/1+3H0Fr4F2en2kFToN",
-	"BsF8eR3DhHFmAA+tHTAIdprjMap2Zds1KLvIIvxikiXJEqUsfle1ie7D4FKID1RO4UlM1qmI1swof+Tn",
-	"BGeUKNMtYydszjRaZP3uUf/o8FX36JCMlxrUt5GyJSDixoABJBJ8wqaZhJgo9tVBZBDwidNMz4RkX+GJ",
-	"kqbjIwEnQwlvh5HCAHrxjf7MlGJ8ioqD8RuasNjXLmjvzoDGzmL+5ZdfGsclZLBuMyPeaBRBikRiFgcz",
-	"yRYWtcjLzYinqaQKAaUinlNu1ACLwMhhCTSaGSuFapJxdjtotVoy4y37rfuvqUT05eVRfFyAIgFm2dhq",
-	"Y7KHBHVegXWfRJQjvGOwIEPsiMvx2lMx1O92K9bLDMjF27OfidKSapguc0vKt+aInjGVK9Ml6G9lyxkD",
-	"DQFYQJI00D1BbZZpDxcRlZJBjGYn6jkPsKbnWBgSPY4ikXH9TgLVEF+imWawlCRnk2DweTukbrAddR/e",
-	"ocJPQWrnYOl8tvVtKIgk6DdEzcSCE8GTpbGHmzWum+/OfHZzXhWfifG/IdLB/dV9mO/lIyzKfcSx0Qg0",
-	"OfdAm9BEQbgCLdymTIK6Zvw6pktl4Z7QLNHB4AhtOHrL5tk8GPQOD/BXxu2vnQIWtO2mIPGkrd96h4M+",
-	"AJ/qWTA47JtB+a+dtZ3iuYjUAsM0zNVDhOL2e4GjcPic8VM7rpycSkmXa1g04BXrrWPTx+UnBfKRqMx3",
-	"Xz33D2LKOMF3eMwp1WiiBoPg/z7Txtcr/KfdOGpeN67uOuFh7/5vQQ2GjFMpZLw++7l7QyZCkrdUsYig",
-	"UnhDBCpBfGhIp4GS++z0/buGITo0/YzA9Q6qe3BYOanXNXCg87Dj8Qzx09oD2IL3oZsfOJLY54DGc2bM",
-	"GjyMqxqAKrSwhhx0uHI378eTy5AsJNOQP4EbkEs9Q7UGiQJCDVrInC5JLEJi1s6/tb8UnpKN8DggcZUg",
-	"DMzcQehg3gJswaVV6omsLLqmuhLZQdO5odkc6ugiZ97HjGFx5VvG9WE/qGPmhCp9nalHgpQzwToNS5iw",
-	"23q5OGFSaRLNqKSRBqnyeJqVlyHRwpj0U84UEDSlXl6KbBUcJrhWlR6hf2CVkyi2uoXQc+nyfBLY+Tg3",
-	"HsxzmdpHjpmrgpo6JBRRhXVKEBys107UjKaAhGD4lORekxGiVawZ26Vusp8uL8+JdasIflWJyxqnfR1N",
-	"hfmzOuEvM6rJArgmCyn4NDTClZJZhiZhJeCb+/81rn2JdftgdZHjZEGXihjTyZcx1pa6eshMMKgo9+A+",
-	"rzuCIcBbquB07vZaRWnFzl5FA5joAbInw9Fok40zlugVY9Bj0rEQCVC0laqT1RBjzKYuQLsS2TFLnb4n",
-	"e2pGuweH+2QxA15aorUiIRYLjs6Z53LfbZZY1QXfUU0TMc3AqO4QdUNMGDdBj4ftNccO6wBsOAvnX/+D",
-	"8XgD5XmutIkgVjVQJKQJ0CMUaUKXtfqnXOe89tQLubmTAK1EBXSm1oVoGBjH10O6x2diMlGw4Z0Wmibr",
-	"ePiYzccgUSTMqY6M4s5DyKpZI/NW5ZTZVT57DlwByfaT8QI+VaStBXVqGEYCarBUJInVamZILcWaqE6d",
-	"KNN0SqbsBkle2/BKiCYdz5IEJ8L/Lb/aFNHaxDYwtC13lcdsvBzWQ+mlKn7zjyiS4SpaHsRuXZjgtwwy",
-	"iMM8qRCWGQOyFwsOYZ5hKMTAfkgmlCX4gQLjHSvB9xFTEeURJAm6yiXj2AWQa+wKVrcUSQk7FeqzfPAD",
-	"fOU44UUU+27Cq/gqEdPtX04YZ2r2SCC+OIG0myAw4stQBXUhhlVWWFbkmDsqIcmCquoJrZt3ljwfBb0q",
-	"jmN3QQblwO34dKy6M+c9m5kCdxzr4NURyybSeNA4M/lhp09sfCRPFFdpOhbRF5B5OriIGQTvy+fhmrOq",
-	"Z7m4KT8jjCsW21zUV5auuaUHDwYQSiD81f51ek7M/GVyHvdI9qi/uKErVCUmm0HJmCpn2ISE8tjkMU0c",
-	"7VbvV2TimHEql1uE+AM0d0nXT91sZMOhXNaphrPUxiaMfjDe/rokJ3tUk7lQmnS6rz0na79qtc6X12jG",
-	"xVX0d7qv6yWel3xfI43t5/H7YfFiqTTMz10lQxVmz+7fIke2M21pd7sRm4H4J0jlbOAV0ztl1zfly3WB",
-	"TzVFGvXDJOq3xMYeUqH0VFZiW+XIqdg6sQ1u+59Uj89BnHNTNSQdEpinemmNcqbrAtQ1EG0GZwWx+Ydh",
-	"BT2VLXmYWcc6niFEmWR6eWGzDbjmmCoWHWdI5muGkQJpDH8jA/LwmzG5ssorSlKQyrDg8fmpDbaRvRhu",
-	"IBHpHLgVGjbFgeSOS5aomGmdIiLGQCXIelCOuQncmXyJUm6FiRRzMjw5+enT22t8e316cfHpZGgArAOp",
-	"CoRZbRUKRBLjE1EXRjP5CJNoBBW67Kr5wUgMFRIVUW4eTJkyARzEjcy4IhJSKeIsYuMECNxClOGsIw78",
-	"hknBEUWK7A1PTtR+k1yi+xiLKMPH6Fgaccb4FAW1LeZA8pOZ1SMom42Pf3x+2hzxET/VhKE4s7Pi4OHJ",
-	"icHCXuEjFdmMsJrcKK1LFXpaQO2P+ILpmVUhVM+U8fznZMLAbP1/Ls4+ul/Mrr14QxHHQijybVm1QuNY",
-	"jfgCPTvchQnIkjlTalCI7YQpo5jwc2cbWSPY/Ovo3tLn2nkrg46TSuSEwG0Eqa4Zb+ojHHiVTKIi1Qzj",
-	"YMQNvm2geS97DpfsIxpH3GMVi5m3hjrJHt1I9yspVqZUBnKF9Ee8uhCJIU3EEpdpEocXE2aaUWWCTibc",
-	"NCC/3o1MFGUUDEi/3Q/JKJfq+GQUNJvNUYBPkXfsIxObGQX3vzZNmUHCIuBWPrsyvuMURWCj22wHYZDJ",
-	"xLGcGrRai8WiSc1rU9vgxqrWh9N3Jx8vTswY1IVMGx3tOPH4/DTwpGfQbnbsdyIFTlMWDIJes93s2XzD",
-	"zAg7U2qAp9my0Y6pdb6LkPZpjJDaMN/PJpTn18512+1HJhQ9jyfotruHjU6n0e1ddrqDdnvQbv8rsKHL",
-	"TlHsmMf6bTjS/bpz9tCPq25K1Ks8Pe/VRY0hEXxKtDAZ1H67s2mhAh2tSg7/PgwOLG62D6oWVBmFlM3n",
-	"aPq4bLiXL48NqNb6VyYNYjc3sGIC9dttw5JCQ9nMh01C4LTlOVtB8NBZf2DKZiTUM8/8826H7qcs8JtX",
-	"jXa30e1sIYyIlSF1ywLX/UmXlqH41RzM1f2VTzaPSQfkOd3VdEAtQTlJ+2TC6bd7Dw8qyxFfgtT+V2Sy",
-	"Tl2QPdRxIjNxRiZd4kXt1xGho6vNVGjt0I0UZ51Ki2m/Pnn5OAmzlrg+aldJZiN1PFKmFIn1uiLjNZ7p",
-	"vLyc/E+wTJiXLZRfH0XtuAPdSY/2xwfRYfwKXk+OaHvcibpxD/qTA3o4fhW9jo+gPXm0oK5UXmzjL2KM",
-	"L7SRLE06dtuBD7x67z8Rh1rE1FpMbzw0oHGcV5FE8Eg2tWdepy1adyy+tx5AAjYkW8vD783rnIf9honP",
-	"a9Frc4rMeIA1PQ67djjkic1tBSgo91fYsb/uzgzhRnxxJVN/XELqW9C3jyiKll+C8ixejDEsJmS5QVO8",
-	"AKlZK2Zwt4ua+GQtoSdridy4RMs68AtpAtc40ZgJqaAxNnU5y9L+NCbYE1RFaYH+DpoCtUA3XN30c3a0",
-	"zaB2EBmr9A/PTUcPjyjaZl5Ujhu3Y88VEPFkuf84w975QTkDmZhEKw/tt+7wqO832vhDsBn+9+77h2R1",
-	"NemdRy/KYMhKnUNZ+l8v2/OikI3SfaUart04ygvirpuNq7v2hoK4Gjm/zVW5bWhqyk1q1Mqm+HM9xduC",
-	"B6oIJTb90XCdXeTyePhdodhRvZ12U1SYVNkmp9RKJsZi/PJ4aBu3fnWl2/jdr66O3NdLEmBgB+7gKluG",
-	"SpjVRFu5CF3l5zvJXm2NZYcqmb037S2k07WGr+WxXpj/0LgBfmPDbe5BytKgrJsJbHnMoBt1xgfQHvfj",
-	"7uSQ9uD1pAtHUSdu01fjw+gg7kNv0qWdcTs6il/Dq8khPRj3o17chc6kTY/GtTnFQa0MqooBx/r+wye4",
-	"45XypB3dcY9eolyO/dGd82fzy9syUO2V5Wth0plP5YlETD0Vk2XOJ9jEHB/EdLOCqdtY+Ulrpbt6k2Tf",
-	"jh7Xv/Zd/FZI47zSwIbKnHop4YRRk56otKDhwdvz3l+lHffJDtSTuvxqLbl4KdjnhpjLRpWzf5Qp14GZ",
-	"aGcz14Nng1hxrS1lb3PzOafjspDB4POVf1Y/AU30jEQzsK1FDvPKQDcgM/M6uCpx7A7M5oU8Hs1dqhrx",
-	"mLHEtKkpLdIUYqNEvBp4pguDHvcKc3EDcZMcFzTjmqbxsE1SyUyhFiAV6beP0DRckwyOtd8ZKL+VbHhZ",
-	"F2qj1stRXgjGHe912FChVSNpd5zQ1mStFH3agquyUM00+rqMSsEZZRlbuGMz6o4gFc2ouZQoOlF3muBp",
-	"naim5nRD764jWarcVQN0okF6WdS/mq3+O/i3BpeEEltDSYTM5SMpiWBnDbISJlrjtTUjpHrmP5jcb8ER",
-	"oev4nzAOMRmenLxxxfq2ODp0dz7YqnVrMe6dvTvNr+nYtx/MKWcTUHrE8xz5DUg2KZttUyF1k7yFiZBQ",
-	"qWv077aw938YOYnP++0jL6JtC4FN2niT7PzWltUG6fmVpS/iMbsCXVfX5zUJv7PrNt4zlQrFdG3NEdWa",
-	"RrM5cP3GlI6hc/Hfo2CUtdu9SFPTj4yUYR5A8ytLR8GDbcTf2f4ZbH9mz9M3Jr1KQ+OnfzUO6VONx9wS",
-	"fcAhd6TtXPKtQa0znizL2h7LfXBLI524HmFNp0Vy4rfMRoGdG+vqbwt6eqAy8j58YHGWt8gULQB1qxb1",
-	"vk/RirADGCawxxRBU2ITEHmt8SNBsDXg6xCco5RV7CtsWi9vxygXLGqKD/w+5G77gTbk9bXLxpESBVoQ",
-	"9cVKpTpoXFNILTj++u2dslCPtFNdiOTzX85iNa1JnkHqN1t8G4M0L2l+lDl6VXQuIeXlnUrtojGp8wSD",
-	"1bRc1V77kCJn+LT5V09xo9B2+cWy4pLDApS2ncAvoD6KQMZGm/G4iJYtZiypGnAy4+oNoYkS1v2PUbP9",
-	"eHJJNoXHtnm/H8T0e1jsTxEWC/GYJ1Q6v3FGFRkDcHNtgDaVDs8kSyfEHg6pVr3c74GTbxU4+Q9qoj9A",
-	"aMS+cVfhqe/5yhXJ4NDjS4Sns3xBZS1rgmyMzZrOYuXF5k2cNW+t8PrsDVxeUMNeDSUKh2xlWcuzefcC",
-	"F0SKTIO9HCnT7pKpv5tIxe0SHRNrnpG5iKFJjosrlww45RWaNnTiFhnxCVKSrRIw8WWzGCUuNk84nTM+",
-	"Ne8/DT80iRcSYM5XJEV3RZnr5eTs3emIu3hMNRzjGgpqYzHHVY19fnZxmaMF9+ZwsiHgUnQ9vnU240rR",
-	"UT1hebfrtqpX694/UWev3rX3h2bSzg4jilv/fq8k6dAy0wr7iMkkYRxsTwnTiviKocL15YsdYperHPhY",
-	"zvf43mtTdaU49rJBG3ExzawFA9l+vLDoZx3xtYbWfJIiO24bblw7l7tnxfT34GP84YLk6PVYfAI6moFq",
-	"jrjHzXuFdbwhdruft3N5RzBYlQBuV+GIV8RMiBLFsX+4UpJUNDBZ4BIxfYi9bWXW1qLCP9c92HXt2jtV",
-	"IH6XR79TkZNhAULR6TWiqGCA9S7FZ8oiT+1tTw+r1GbGiotuVvsW/66I8wjeEBbbXqWEaFHRshWbp1nP",
-	"hgjSJh78rmP/mjp2pd5khVD2n0XkaizmLbvoZhI/p1IX+k9wLWmk7cXgj77h1FqxxbW/I26qNiAmCfuC",
-	"6mhJ7P3ae0qQMX7CUUFOQSt7Kf6Ck/7trU0ycv/6eWMSm0whWEN6xPvdrrN3c4ta0WVuUW8Eukk+Cj8Z",
-	"6S6E2KAYL8ZibiXSU3TiS/21hu+MvM7I/W53F7j8W39fwg/erJ4qvLLKtMiHu/Crd+vDlhKxfxb3Ojwv",
-	"dFW5T8N1Svu3aJSXZ/j3YwRT0Wl2D5uvg/WLMYJ+s9fs1DdgP6boLN9hTaDGvVLfotQsnxuloesnRwlT",
-	"e60HYZrEkt2A2lqUVl2tcrHG56v78K5yv8Vn255rxKmNZtqW+JaJU7pFVsW3q49DQB3Wm166tArQev7P",
-	"NKtkUgLXth0j9xnstQt5NrS8tzBvoKm2Z9QkNWsuXqgZ7vqj1scPT05UoS+3GIFvnHOW+1RFZ0Ze01f8",
-	"wQPr0KF9BHGufT2QVrTrrhBV+H51OsP36zN9EHzaWCkJAuVdxGHuC0FI1X5+IMz8PQ57j4Z1LNXqankE",
-	"bn1BvxTaeNKl+6xsP4t3faM/pS2Lvr+6//8AAAD//w==",
+	"7H35c9s41uC/guJO1dhb1C3bsVxbtU7i7ngmnXhtZ7r2i/I5EPkoYUIBHACMrKT8v3+FB/AUJctXMt3j",
+	"X7odkcTx8C6887sXiHkiOHCtvNF3L6GSzkGDxH8dB4FIuf5VijT5kLLQ/BaCCiRLNBPcG3kfPpy+JiIi",
+	"egZkal5re74H13SexOCNvEN4ER4E+5PWHh1GrSEMwtaLoD9p9Wg3yp55vsfMUAnVM8/3OJ2bL1Mzne9J",
+	"+FfKJITeSMsUfE8FM5hTs45IyDnVxZt6mZjvlJaMT72bGz9b/QcF8vbFpwpkde3dcB9e0IOg1Y+GvdZw",
+	"MqCtF3AYtg6CvUmP9qMBDMMnW/s5wJkUAShlFrl56Yl9sbr6STg82N+bDFuDKJq0hr1+1Drcp2ErCvYH",
+	"w8lBn04mT7X6G/sxKP1ShAwQk84BziGJ6fIXIefmh0BwDVybP+dprFlCpe6YkVsh1TgN8ECEZkQzJTOb",
+	"yr+6tDPSJIlZQA1IOt9Y4pPyDyLQoFtKS6Dz6pPr1jeWtAzeS1AKQgR4sb2/SIi8kfe/OgVldOxT1TkH",
+	"+JDEgoa4jXyrBZzsLyoRXNmNv6ThuQVGbdflFf1TmUP9XhyfeTMEbzTsdn1vDkrRqdmwAcOIfGMJAa7l",
+	"koy9drsDOugkVKlFOPYIqIAmoBAvqAxm7CsUJ3Ryfv7+3Nt6sydSCmk3WUW+Ux4IKSHQxJ1z2wz6SvAo",
+	"ZsE993lY3qfDaLINEhOmiEw5Z3x6RJhWRKQ6SbX5mX6lLKaTGIjgARCGP7qxIXx8uFzOgEhQIpVmNkW4",
+	"0IRxQonSVAPRM6oJjWOxsOdTBt4vQk5YGAK/H/QGZehp8QU4UYFIgIw9CdQgRijALggXQM7eX1w+DQAC",
+	"CSFwzWisSEyDL3arwhyCdIsyv4gEJG6LcIBQIRBOuQbJaWzHvwcg9qrkwtx4RIH8CpIAjvsE5NAwzRHu",
+	"MgRNWWxwgXH8wb0Siynu+J3Qv4iUh/c79eG9acYgQoQTPzo03mVDkx0hiVhwCMlkSSgXegYS5ewu7v0c",
+	"4K2Y1nau4Vp3kpiy6p69i8uTM9Lr9Efkl/P3v5FkqWeCXw2uer0xx2d98+z8wztCE92agiZpEhqiG6fd",
+	"bn/f/jd/xrjSNI5Ja0mCVMZjnkhxvRyRX08uyUzrZNTphDBphzBhlLeFnHbsn52QKa06EyG+LIScd075",
+	"OcRAFZB+t0skBEKGEJLeXq8/GLwcc68MzQYxuUo9uPWWgUKOI4UqcKGp1HBHZDG8J1VXwMNEMPOF16EJ",
+	"6zh06djHnbB32A0PDoctCsNuaziY0BY9HNDWcBj2D+AF0N5gaHCFTr2RN19ehRAxznDhvtUDRt5WY9xF",
+	"1Na23QCyizQwb0RpHC8NlzXvVXWiG9+7FOItlVO4F5H1Kqw1ReFv6Dk2I0rD0y1hx2zOtNHIhv3D4eH+",
+	"Qf9wn0yWGtTTcNliIeIrLgNIIHjEpqmEkCj2za0oA8BvlC+dHqLuBYf+YVXECDKnfEkiymIIDa4yro6I",
+	"BKOWME4GXaIgEDx8iv03Tk4iKeZEz5giQcyAa0LD0Ch4Ru5EQtpHhv0Qo+gifx5zJ4PJglrpGMwg+AJh",
+	"m5zjTmikHXR5Op+ANAfs9mV2iS+1js1LbaT2GdDQ3Z1Kz1bV9ws3hhZkQZkmE4iEtIKRG9qnWsM80e0K",
+	"A5kzzubp3Bv1cpAaCTcFhNKN733gNNUzIdk3uKdE6ZUP2QxmJLn9jOSK7qMf6G9MKcan5qAY/0pjFpa1",
+	"iHYVrr///nvruFgZrALX0AcNAkgMM8DJQbU3s2ILvExdvJ/qUWEUiQjnlKO4ZwEgakmgwQy1UapJytn1",
+	"qNPpyJR37Lvuf20lgi+PD+LjfCkSYJZOrNZFdgzGnVXWuksCys16J2CXDCEykQ/c8dT7QmjY71dYyAzI",
+	"xcv3vxGlJdUwXWYac1lrt0TrlKYl6KfS2S0TYIosII5b5hpqtJZUl2ARUCkZhOZ6YfSZ0sLapQtk2Wzy",
+	"SgLVEF4adRyhFMfvI2/0cfNK3cf2qxv/u1HsEpDaXaR1NtrqNhQEEvQRUTOx4ETweIn3nnajgaG4tn50",
+	"Y37KXxOTf0KgvZtPhREFTUBoIKqsJrBbvKK6YhgwmldLszmsTm1QwHBStbqH3+wDA13Doc26mYa5uu1s",
+	"y0u0Y5hp3LxUSro0/7bWje+r60lAKsFp3AxUNGrhZRJlx18VCSGiaawLc5cbcSJEDNScmVOItrHzlI/B",
+	"vYQLLS2rgJhfhvfqcVUPy0Fi5cjWwuHhi96wpHewyFGIhiFqjjQ+K60sorECf81iq+eCIyGOWAb2lcYp",
+	"VKyQ78wzKzR2zRElRqBK8+1/f6Stb5/Mf7qtw/ZV69P3nr8/uPnLrRvdYocFpW+/Q7hOmAR1xfhVSJeO",
+	"KhDBvNGhuc3Sayv0B/t75p8bdIACx+f0+i3wqZ55o/0hfpT9s9dAkHgpx5nvQm4X5iukZ8ZP7Xe9OtU1",
+	"gTCfbzMsPyiLvHcB5ZyyuILB9he/DI/+3rABBOYCcdWMbL+kcexwjQujZGspYhLMqKSBBqkQvyoT7Ffx",
+	"7b/H4+tutzUeX/ei8fj6IPr0v//SxBebp39rlFunsdJYCasjmuWUDNdNXOk+KG++UmohZIOx/Mw9QV36",
+	"JVUsIEZBPCLCXHxQwTbo3zJa3PvT169aKIDM6lSbnHwFuSyANuZ4zGpk72rZyEyRGVUzCMmC6Rm5eHPc",
+	"6u/tZ8rxJJDLRPtECffnX9WYH/Rb5pblrl+FkStJ4qVVyetHUyKGFw0AkMLqLFtQwLl59a5s4tyND9xQ",
+	"8UePhnOGd2iD758aFlQht5VTkUDDzKb468mlTxaSach+AQN2PTO6NcQKnAwjc7okofAJzp29a/+Rm+Ws",
+	"O8Et0szi+R6O7fluzRsWmzPCh2sLGX+8yzc1Oca43h96TfwypkpfpeqOS1qvSUiI2HWzHhExqXSJbWTk",
+	"a5U239wEJQRiypkCwnTbe3xGvZE3l1UPN09F3aicRL7VDYieMfCHo4BjbVfTTIGoGRxvYYZkx2wrLN3l",
+	"nQ2yaSqG15sG9ndMsmeWhtzFoHRHhmZdMJdK1fFOzM+ZieKImNv+kixmwEnKv3Cx4I3r20ZObT0YQkc1",
+	"A1RV1CmVg81qwlYhJSLyG5X1lZnquniTM/ZdOgfJAsJCn3yBxIqUbrvnrDnqKLfnoEwxExvd00y8BaXf",
+	"JlytIplbh8zu31xenllB14wrd5YUhYrdYM+ziKs0XnwZ2j4iZl3Sd1PI8ZXqVSJTgwrscasvIXydzHL0",
+	"2PbSgW52tLnfqrY1cUeIrTksmFE+NbrORAHX2YMvAInBQSatso86F+PlsXt1dXA9LWuZQkbOJdSmPCQS",
+	"voov9kfmNBp1RHDdBHj+wfxOtP4OFgSq9E65o1J7iiSIgUrlGP/d1NXH0D3Xq31m7bmCtuPUM6qQOinh",
+	"sCi46Q/QtFaQL3cVruKU4GBdcUTNaIIkjfoQyVwhqCVXpRMaqpoGQ2ZgfSXEvFUJtkBP3CrPyW1d9QF/",
+	"n1FNFga9F1Lwqe+AOUvnlFejODKnXoO/rs5dVwRWvKBLRdBOVtblrOHs021sBEFR7MG93kT/5wAvqYLT",
+	"udtrFaQVo2odDIAuQUOAzHxthMskZbGuWf6aia0y2PcmWT51URc1dy1Odfqa7KgZ7e/t71pJmS+0WTEQ",
+	"Cx4LGpb8aN+3vcK9oprGYprae5tvCCYkjKMns72d3aFpAWvOwjnN/s54uAbzSv4xvDFVNf1ASIy6MatI",
+	"Yrps1POLec4aTz1XBbZSVCuuPp2qJpUBL3gloJfoTESRgjXPtNBNlr13uTdnTnWAF6QsLkS1GxSIuozF",
+	"XWWjZ4vLV7L5ZEpe3CrQVjy1DQQjwQjJRMSxvT3gJ40Yi67aJlam6ZRM2VeD8tr6TH1zZ+dpHJuBzP8t",
+	"vdq4r7V2wvUBaZkjthSYdi+jotmCvwKWW6Hb5BP6VwophH4WKeQXYUBkJxQc/CxsKGcDu37mX9xRgK4Q",
+	"JfiugVRAeQBxDGGZcOwEhmrsDFa25JFGdiijTGUf30JXjhIe5wK1FfPK34rFdPObEePM6AF3WsQXx5C2",
+	"YwTIvhArqPMn1UlhWeFj7qiERE9u5YRWr9EWPe+0epUfx/aMDIoPN8PTkerWlPdgYvLccawurwlZ1qHG",
+	"rTcDDPp08sQ6w7Loz5qmLoIvILMYz9z87b0ufvdXrJF6lrGb4jXCuGKh9aN/Y8mKUrp3qy28WER5tv86",
+	"PSM4fhFxa/ZIdmh5csQrI0owRImSCVVOsfHxbsG0QvsxXOvdCk+cME7lcgMTvwXnLunqqeNG1hzKZZNo",
+	"eJ/Y+xrKBxsvscLJyQ7VZC6UJr3+i7oNvNBa58sro8aFVfD3+i+aOV4ponYFNTafx8+D4sVSaZifufDk",
+	"6ppLev8GPrKZaAu9232xfhH/AKmcDlxTvRN29bV4uMrwqaYGR8vmaPWv2Np4E6H0VFbcNCXLkdg4sI1k",
+	"KL9SPT634oyaqvEHftl8xXRTNELDitYvpwbY7EW/Ap7KlkqQWYW6OUMIUsn08sKGliCoMQztstk3j0r3",
+	"+cnxu+PMlkUU8NA6PxSdg7MzmGv1S6ASpJ+Fi362A1/hC5/Jv1KQyzHPkzTa5LKIKZUwF19BGZi5UCgg",
+	"H87fZu4Typ0nIBZTjIlSWkhrzRjzD+dvj0giIXLXsWMXR2Qjf6wj1ZyIi1HKAqys54Bp62lhTtFCInTJ",
+	"BOX1F+dGE/Z3QLV+QhULzGwNGmVujDPMM7NBoK6aVh5RkvnKyfHZqQUm2QnhK8QimQO33NYGAhk+YaYs",
+	"1jLTOsGVIOSbl3LcMIPh6ejoInaPbl4E/fnJyZsPL6/M06vTi4sPJ+e4bDrmv7y/uBCxmC5bSi9jIG8u",
+	"+nv75G+/XxKmVGpDZcs33yKGFJeOa6yv3eAk45Fo8g5hrA8Ga4LyXYQq/oEMWvlEBZTjD1Om0C+BVrCU",
+	"KyIhkSJMAzaJgcA1BKkZdcyBf2VS8Dki8s75yYnaNXjIzGUySM3P5h6PuM341MhFGxBvqF2mVmwbUYgm",
+	"leOz0/aYj/mpJsxIDzuq+fj85ASBvZNfSfNIIb8aOFQo88ovCV21O+boR7Q+Rj1TaGiZO5uiT/528f5d",
+	"ZmA0uy6Zd3Lzt1lFti0rxWkYqjFfGJo2u7DG6DlTapRLyZgp1APM604VtXcO/K9jMxarV9BKIThOKoYq",
+	"AtcBJLrhe4wxd8urROkpUo3eG415Yc8mO+lDaGvXgHHMSwRmIWN5F9lZTxe1MFVEeemXJhnzEn2hUaxO",
+	"MH/7/RLnJyEksVia2Y9qzHVOl8hgc/465o7BbuCqpMRUf7GXCQsrF11KJRCDbtbTDHh0Y16DI8h67OnO",
+	"sH9ovdmleNDdzCFuzZMzqtBYiWbKEfn8fYzWt7E3IsPu0CfjTBswv4y9drs99syvhgnYn9CmN/ZuPlt+",
+	"EbMAuJXrjg0fJ0Z0tvrtrud7qYwd71CjTmexWLQpPsZAd/et6rw9fXXy7uIEvzE6FNOo2zmWcnx26pWk",
+	"rtdt9+x7IgFOE+aNvEG72x7YQIQZCkmMOzdo2Sk8T1NruMndzqehWa21+r5lyoYyKa+WVNXvdu8Sgfix",
+	"em32+t3+fqvXa/UHl73+qLs36nb/qxRmZd7PxJcBRxHhvlVK4M0nv/55EWJmb3ZuuEFwOOlDj7YOwmHU",
+	"GtL9SesweAGtXtSng8kw2Av3AUMAN6y+132y1cd0Ulm789640bZK7TSjFQGad47ma/BaNwZwWnzCMNVh",
+	"t7duhhyFOpVAafxocPtHRYqW+aJ/ePsX9bj7G9/bs5i7+btqHhSqnOl8bi43LvYtj5FER5KN3FAALuDD",
+	"gsPPoj2qXtwlcjIMOdF0qjAExUJ85N4ySu91y9J5S9mwExsBcmOvBWsJ1t7xf3X+wyIHdHm3cOES+m0d",
+	"31sPM2xKzVxhIr07hjHfiQofl47uCIcSEBoz9Mw+slAxxP8tsLKUyfoD6ay7BZ3lmac/kzAt8hPqgk6M",
+	"zBepdqESiuy4+CoeL3fvSHs23MrMVpegne8GiW5uE6S/gi6I8v5i9I8shx6Tfv4YdDO8/Ys8+/Rn0s17",
+	"DiWSwTuVQ6GjnJiWIkWx5RKqMQZp2B2SlMdGyc4eZ7LwvrKtVPtiTZJG8UpnpTYGpkusodCO21LnuxHJ",
+	"VznVhhCDdVc1Eu45mnTK4fwrFDxcH09kE2pILPgUZB619adD3D+MhLCnmalleCHOELwsHY6yN6iN4FDa",
+	"/NdeXZmsxjbeT5I8HNX9H1ZKJSOXB1Uk+eR7SbpePh6H4UNo7E9LWT+LUI7DML+8iCYawVhQtLBloah6",
+	"wYqaG5Rby8pjKFo2oGeTdvUbPKVe1c30qloUdJ44UIQ5Or3IBSHaF/6vm6Ut5LQSAWqgPGecoREVq2Jk",
+	"RpmPRXy/UbB6hTXDzWgD94rMBauH7U26dBAdQmu/F/Zbw2AfWod0OGh1o4NJP+wFL2Bv7856GAaRr0uB",
+	"zy635YojEzDijmjxH2EMwEznUgS6jU1vwno0U2/Qfio4b62l25jnLu2bT2qeywignAli3jlodfutfq/y",
+	"ThVhA1ZkKljL5dUw6tMiw6Ge2vLp/vaqLF93K3uVs/T/J6Do/xepbHJzkJ3shmzVGpsHoxpZtsPHB9ql",
+	"Lp0P8t52qZVUzcNuFdXWYtXdrVgOnX6sFeuHkpqfpbIXbx8G3bAH/WhAh5O9YD88gBfRIe1OekE/HMAw",
+	"2qP7k4PgRXgI3ejOoqSSjb+JLot7qMXJf3e17qcbvFap+6gEPqOUZRUJ0Ap0F/K2uNIknTrft7tCv8bH",
+	"Ge3X7j31ujLm9G1KUU4wvcZrybb3kSwhaWPplk/bXDjOMTElfL5jPNpl3MAT/a4iIss1UuoR0NVqXlvo",
+	"Uh+UrfHwA1SpO98laleHH3Zb2M5xu7IdZ29efzUyL2y6Gpnn5K1B6ziubtYNHdNJtuX+irvXbdnp4ne1",
+	"et9P/7Q3pe3UT5uU/58gowxdOaeo2bRfJPEKDoowHsRpCGGexnqrm2b9PaqwrYmmrKNjlzbsfG+Z8kuL",
+	"5LryRU5ZJYQ6jSR38mLEjBrznbP3F5ekxmQyW7NlULtESN9GURYhN74d9/3p61dtcmxtIaUoKZeFipBg",
+	"qrJYzHo8MiuiZkXTogSLs8Yf2tiTDQr4B+WMa/fVv+9JvfVgjDzX0XNlbFszIRW0Jpg4uawR8D2U98Jq",
+	"8QN195/GDJ+CDT6imShDYmuVfnZ2P67unydONzgnHs5MVxWpkse7UPzX2AalWFjnCdaM0VnqY1ahuZT5",
+	"LRa8kmMuFhxcBV/zfMwDysuutBKntrVtl2QOlKs2OTu+fPXGMszPGcWNbP7450oCOaFTyvgGnvnafp0z",
+	"zdsuCK8zybaDZYKQ8ecbXFBFaGwu4MtcBO4+ewJ/Fvm4syrTjy08UKk78BjKyC1hIc3Y1f0TSKWnU9Ef",
+	"2YXxfKN/xEASJKfH0OHv4x/PG42gv5nqoCGT5D2PbeKqyztIJGCdE1v2pE0sZ7CuTSvEGgqStMmxuxCg",
+	"ZOJCkxDmQmOJfUdRKGQUxBHZGXYPdwsRSLN8IQ62Er3CnCFFYqp0NqoRakGAZWg2iChb7uWhav0qVZ/F",
+	"QBXlFfqumBHuQ4OuNs1WavkfhwE2gep+rLBmoPnxvBDPJ/xz8sQ/jmKPfKgodovY6JMoKy7mYysPv7Ba",
+	"FBwnJFFMp0+o9Jf80o/AnxutNG/EImO8Gyw1O5RIMRHaJ5S8OiVua7tkCloRWopHaI85uuhtgD72PjE3",
+	"CayMOQFXhQNDXKyWPhPK9UphriDjBu57qlSKzPfxHZuD/xTH5n6r16+/Y9jfwSbH5ougF27v2DRv/7/5",
+	"UP1jcsB//9a//ntyKC/1YPkm2p/+LdyDZ0fmn5+rIqmWPaUuJxIzHFd01kfzntYYKmbFdrJaHp3vBsPX",
+	"5w6cgy3p9dq9f5v3tFrlKosFLdJxa4XNigY+zYGfWZnCtT7WWn3jbuswK3F81W59+t5dV9X70520veuW",
+	"plhfrsG5u67gRDNJ2gpn1AgIW++k5fqzkcvj8+dL4P0pzXw12AoKeSm6mjXGYXilZIs9qcvjc3tr+uwa",
+	"epj3PrvuImXvsAQY2Q+3CLKzhBgzq4FspL635qUH+4RLRfgsGdVMh9jcivT6VmJY2hz42R+tr8C/2gRn",
+	"90PCEq8osOfZOnqjftCb7EF3Mgz70T4dwIuoD4dBL+zSg8l+sBcOYRD1aW/SDQ7DF3AQ7dO9yTAYhH3o",
+	"RV16OGksPjRq5F1V9uFYRvnHezhSK3UMt/SklvAlyPjfn9Wx+mA6e1mUZig1edEC6yXdl5ZiMS2JtM3p",
+	"cLbj3HqBdss1otaTdZ0k2Qwe1/Xumd0/imJ1VmmXZ5QOWqpVFTOKhTwqDe8Mwlg82a3jnHtlC6xLXOGn",
+	"RjQr1YZ6qGWpaJf0/u9FLagRDrT1vaG0njVszFkEi06q7YecjiuPZHOgi7N6AzTWM9thrQR5hasbkRk+",
+	"9j4VMHYHZiuolGi7+eqO7DhlMbaRUFokCYQotEpNEJjOr/Vmr5iPFbbJcY4zrkWrdZQBD3EItQCpMMJh",
+	"5SpesIRXuMqn4imPnEqyTspmIM8Z6pZdpNeUjmzg0FsOaItF1qrR2kqQRQVNdL06q2VOGUV9TX/L1pdb",
+	"LilvfZlxidxUutUA9+t7icVw13QKdShLlWtsbPsbFPWGnq/7P82IimdAKLFFYYmQGV8lBfJsLXlqQaUr",
+	"NLqi9NT6QqCRIack3/UljhiHkJyfnBw5M4St9uy7EAlbhttqtjvvX51mzcR37QtzylkESo95VoXqK0gW",
+	"Fa0iEyF1m7ws2lpm6FruwG27lCN/Nb8Pu4clk5WtbNxg/iwI5Kk1uTVc9xtLHsUi4CoOu0KlpRaXr+y8",
+	"rddMJUIx3VhEkWpNg5mtfxWxGMwl6P+MvXHa7Q4CTbGbpsEM/AHa31gy9m5tgvnMLn6G49riQVl5LZVc",
+	"RTvEN5Y8QFnNNN9bDA6OJJzJYaOxD93YedU9S7VwTQMdu/KFmk7ba0pCukLERVvbzSViV3PNa5OzrFdA",
+	"Xgu9ada88PF9pDBssQw0eDJFjOqybhFZ0eU7LsEWw15dwZnhzop9g3XzZXXpiwnz4sp75d6C/e4trQVX",
+	"5y4q6Bcg0IKoL5abNa3GVcdvXE55/u5WOTJ31IudCejjn05Dxh4NJQW4XHX+aRTgrLbzndTfT3kLB4N5",
+	"WcuGbt6hoXcPBRl7TzQ2O04MZZRx8zmJb0OChM1+KmqocliA0rZl3SOIndzgslZHPc6tgYsZi6sKo0y5",
+	"cq0v0UyB3Yd+PXHZDw3mv0239Ldi+mz2+1Ob/XxsTkWluxfPqCITAI59MTXwh6OzY5q3m5qrt/hnw9BT",
+	"GYZ+oOT7NzD92CckBE1ZrJ79xo/EURxYy5zk/qwix86OVZXW2qyxFZQq+SzQ/pwVZy81RsN1lYw2tl2l",
+	"yC+OtWktrWf1z7kgUqQa3yeT1ExgFv9XtMRcL80FyqqRZC5CaJNj4iLJ7HJcUSVXOzufZMwjg4E2ygPt",
+	"7i5l0fksCKdzxqdZGwLbqsCtmLk7bZ5ZWPK5c/L+1emYO3tT1dzkSpI32pqOqxpCkSBp9+ZgssaglLep",
+	"eel021osXTNiZa8wK+DPcSLsY3JzTx2h1iLs35u4e4OtaPUtldah/odyVp9bIqyRnYiimHGwxfuYVqQs",
+	"iCrconiwhU23Trl35RglflHqR5SV48P2OtaihF2LcsKzjVf8vHHRmK90LsoGyaMbfJethI0kXGo1dhYw",
+	"P5s/LkgG3hJriEAHM1AuHtZxgZ1ci19j097NGkmUjmBU5xxuV/6YV9iTbziRYxt+LRQtb51gFxeL6W1s",
+	"wcZcboyxnaexZgmVuhMJOW+FVFPbWCcQofMWZ82M3FeXWTOUimnZJ+UfRKBBt5SWQOfVJ9etbyxpGayW",
+	"Vum5uYue0dSXa/vUiGc+9scJbkPSca16DQvLCWe1r8oDeVhJzG5206vEeijzTqj1Tit/VcTdXI5cL+wA",
+	"g2YrUr2iY7WbydcsaR3tPsv0Z5lelum1eKEagu0+iDjURMw7dtL1pHFGpc7lreBa0kDbJPRKu6O8ymlu",
+	"NKt2SyZL0FbbtpKfMDXmGHUDIYnZF2wFRgS2Xt5RgkzMK9wIZMxfMVqNWHAyvL62zt5M77dXAqO6o8fW",
+	"pcaM+bDfd3p5pvkrusw0/7WLbpN3ouwUdp0G1wjii4mYW052Hxm8tVQsdSJ8FobbMoD+NutyJ22J8mdm",
+	"3q8VhxUaqxO7od9t6LzUhnBDaOA/8kaDDzPpVRo8uhZM5baORTfHcsNGbyp67f5++4W32qnRG7YH7V5z",
+	"Z6e7BBtmO2wwYLlH6ilCDLOxDRd1jaoMZ2rsM0mYJqFkX0FtDEaszva93LDw46cb/3ulb6D9pdIM8qOt",
+	"KYuc2Rp+bfutDpp03bwraYg2VNKs3R1Eu+TJrq5x1TWLVW9SKYHrvL6Eb6N8wjnjys/rghRea9du0PUl",
+	"w69mVBE65h8+nL42lynsg+ZyQCm3iaFZmzPzvJQiSm0OoxUKlZIwY27eCF2smp7BvE2OiwRSm3hpM9rL",
+	"RVaOXPp7UbpFabq0sqJoNFnOL12FimucJCJX/oyc54OJiMTULCiicxYzwAbSRSnprAL5EaGuvduYK4gh",
+	"QGlZcJDP+NY7OofPWcvMnbx93a5PFjMWzMg8Vdq1jHNlcrADZ72YPBFRm2CJ7qwOV9bEyYB1TrkRtBYq",
+	"rrdEMzhcMnhD8MBqtUPXkbQh8cy3OatGN7h4c9zq7+27KFuJ8bOuwR5ZCPnFRay4ZoBZq0x7j7cd9Yp2",
+	"g9gVuakn35ivNOXLYEFdFbS8OBoiNrf6jM2lM784Nklcqq4D8Pqk3t1m8LnsulXwnZ+cqFyN3HCnOnI2",
+	"ksy0kSfGZaHK9hMXq2wvURBmSmmJ7GtK57Yrqoi1+nAo1lZHeiv4tFWLWARV6sSJDUPNStVuqfgTNpZF",
+	"fov2HVWfLTOgr05YzgxBg1Zhxcqq0XHMEqkPabNEbj7d/E8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
