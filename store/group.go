@@ -109,6 +109,8 @@ type Membership struct {
 	UserID    int64
 	UserUUID  string
 	UserName  string
+	// PersonalUserID is the user whose default group the group is, if any.
+	PersonalUserID *int64
 }
 
 // Memberships lists the memberships of the given groups (nil: of every group),
@@ -116,7 +118,7 @@ type Membership struct {
 func (s *Store) Memberships(ctx context.Context, groupIDs []int64) ([]Membership, error) {
 	var out []Membership
 	q := s.db.WithContext(ctx).Table("group_members m").
-		Select("m.group_id, g.name AS group_name, m.user_id, u.uuid AS user_uuid, u.name AS user_name").
+		Select("m.group_id, g.name AS group_name, m.user_id, u.uuid AS user_uuid, u.name AS user_name, g.personal_user_id").
 		Joins("JOIN user_groups g ON g.id = m.group_id").
 		Joins("JOIN users u ON u.id = m.user_id")
 	if groupIDs != nil {
@@ -130,7 +132,7 @@ func (s *Store) Memberships(ctx context.Context, groupIDs []int64) ([]Membership
 func (s *Store) MembershipsOfUsers(ctx context.Context, userIDs []int64) ([]Membership, error) {
 	var out []Membership
 	err := s.db.WithContext(ctx).Table("group_members m").
-		Select("m.group_id, g.name AS group_name, m.user_id, u.uuid AS user_uuid, u.name AS user_name").
+		Select("m.group_id, g.name AS group_name, m.user_id, u.uuid AS user_uuid, u.name AS user_name, g.personal_user_id").
 		Joins("JOIN user_groups g ON g.id = m.group_id").
 		Joins("JOIN users u ON u.id = m.user_id").
 		Where("m.user_id IN ?", userIDs).Order("g.name").Scan(&out).Error
