@@ -200,7 +200,7 @@ func TestFailedLoginsGet429(t *testing.T) {
 		require.Equal(t, 401, status)
 	}
 	status, h, body := a.do(t, "GET", "/api/auth/me", basicAuth("other", "wrong-password"), "")
-	require.Equal(t, 401, status, "another user name is not limited")
+	require.Equal(t, 401, status, "another user name is not limited: %s", body)
 	require.Empty(t, h.Get("Retry-After"))
 	status, h, body = a.do(t, "GET", "/api/auth/me", basicAuth("admin", "the-right-one?"), "")
 	require.Equal(t, 429, status, body)
