@@ -9,6 +9,7 @@ package fault
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 var (
@@ -26,7 +27,32 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrUnavailable marks a dependency that cannot be reached (the Podman service).
 	ErrUnavailable = errors.New("unavailable")
+	// ErrRateLimited marks a request refused because its client or user made too
+	// many failed attempts; a *LimitedError says when to retry.
+	ErrRateLimited = errors.New("rate limited")
 )
+
+// LimitedError is an ErrRateLimited error that says when the client may retry.
+type LimitedError struct {
+	// Msg is the user-facing message.
+	Msg string
+	// RetryAfter is how long the client should wait before trying again.
+	RetryAfter time.Duration
+}
+
+func (e *LimitedError) Error() string { return e.Msg }
+
+// Unwrap makes a LimitedError an ErrRateLimited.
+func (e *LimitedError) Unwrap() error { return ErrRateLimited }
+
+// RateLimited returns a LimitedError whose message states the wait in seconds.
+func RateLimited(what string, retryAfter time.Duration) error {
+	secs := int64((retryAfter + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	return &LimitedError{Msg: fmt.Sprintf("%s; retry in %d seconds", what, secs), RetryAfter: time.Duration(secs) * time.Second}
+}
 
 // kindError carries a user-facing message and the kind it belongs to.
 type kindError struct {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"regexp"
 	"syscall"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -33,6 +35,8 @@ func statusOf(err error) int {
 		return http.StatusUnsupportedMediaType
 	case errors.Is(err, errUnprocessable):
 		return http.StatusUnprocessableEntity
+	case errors.Is(err, fault.ErrRateLimited):
+		return http.StatusTooManyRequests
 	case errors.Is(err, fault.ErrUnavailable):
 		return http.StatusServiceUnavailable
 	default:
@@ -88,6 +92,10 @@ func (s *Server) writeStatus(c *gin.Context, status int, err error) {
 	}
 	if status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Basic realm="reehub", charset="UTF-8", Bearer realm="reehub"`)
+	}
+	var limited *fault.LimitedError
+	if status == http.StatusTooManyRequests && errors.As(err, &limited) {
+		c.Header("Retry-After", strconv.FormatInt(int64(limited.RetryAfter/time.Second), 10))
 	}
 	if c.Writer.Written() {
 		// A streamed response already started; the client sees a cut body.

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"runtime/debug"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -31,11 +32,23 @@ func principalFrom(ctx context.Context) (auth.Principal, error) {
 	return p, nil
 }
 
-// recovery turns a panic into a 500 in the error model.
+// recovery turns a panic into a 500 in the error model. It logs the panic and
+// its stack through the server's logger, not gin's request dump, which would
+// print the request's headers.
 func (s *Server) recovery() gin.HandlerFunc {
-	return gin.CustomRecovery(func(c *gin.Context, rec any) {
-		s.writeStatus(c, http.StatusInternalServerError, fmt.Errorf("panic: %v", rec))
-	})
+	return func(c *gin.Context) {
+		defer func() {
+			rec := recover()
+			if rec == nil {
+				return
+			}
+			if rec == http.ErrAbortHandler {
+				panic(rec)
+			}
+			s.writeStatus(c, http.StatusInternalServerError, fmt.Errorf("panic: %v\n%s", rec, debug.Stack()))
+		}()
+		c.Next()
+	}
 }
 
 // gate finds the operation of a request, authenticates it when the operation
@@ -226,31 +239,6 @@ func checkScope(p auth.Principal, op *openapi3.Operation) error {
 		return fault.New(fault.ErrForbidden, fmt.Sprintf("the credential lacks the scope %q that %s needs", need, op.OperationID))
 	}
 	return nil
-}
-
-// authenticate reads Basic or Bearer credentials.
-func (s *Server) authenticate(req *http.Request) (auth.Principal, error) {
-	h := req.Header.Get("Authorization")
-	if h == "" {
-		return auth.Principal{}, fault.New(fault.ErrUnauthenticated, "authentication required: use HTTP Basic or a Bearer token")
-	}
-	scheme, rest, _ := strings.Cut(h, " ")
-	switch strings.ToLower(scheme) {
-	case "basic":
-		user, pass, ok := req.BasicAuth()
-		if !ok {
-			return auth.Principal{}, fault.New(fault.ErrUnauthenticated, "malformed Basic credentials")
-		}
-		return s.auth.Basic(req.Context(), user, pass)
-	case "bearer":
-		tok := strings.TrimSpace(rest)
-		if tok == "" {
-			return auth.Principal{}, fault.New(fault.ErrUnauthenticated, "empty Bearer token")
-		}
-		return s.auth.Bearer(req.Context(), tok)
-	default:
-		return auth.Principal{}, fault.New(fault.ErrUnauthenticated, "unsupported authorization scheme "+scheme)
-	}
 }
 
 // validationError turns a kin-openapi error into a short invalid-input error

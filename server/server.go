@@ -118,7 +118,7 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 	engine.ContextWithFallback = true
 	engine.HandleMethodNotAllowed = true
 	engine.RemoveExtraSlash = true
-	engine.Use(s.recovery(), s.gate(router))
+	engine.Use(s.requestLog(), s.recovery(), s.gate(router))
 	engine.NoRoute(func(c *gin.Context) {
 		s.writeError(c, fault.NotFoundf("no such endpoint: %s %s", c.Request.Method, c.Request.URL.Path))
 	})

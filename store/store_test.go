@@ -21,6 +21,16 @@ import (
 // database when REEHUB_TEST_DATABASE_URL is set.
 func open(t *testing.T) *store.Store {
 	t.Helper()
+	st, err := store.Open(context.Background(), freshConfig(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// freshConfig names a database that does not exist yet: a SQLite file, or a
+// new Postgres database when REEHUB_TEST_DATABASE_URL is set.
+func freshConfig(t *testing.T) store.Config {
+	t.Helper()
 	ctx := context.Background()
 	cfg := store.Config{SQLitePath: filepath.Join(t.TempDir(), "reehub.db")}
 	if base := os.Getenv("REEHUB_TEST_DATABASE_URL"); base != "" {
@@ -33,10 +43,7 @@ func open(t *testing.T) *store.Store {
 		_ = conn.Close(ctx)
 		cfg = store.Config{PostgresURL: fmt.Sprintf("postgres://%s:%s@%s:%d/%s?sslmode=disable", c.User, c.Password, c.Host, c.Port, name)}
 	}
-	st, err := store.Open(ctx, cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
-	return st
+	return cfg
 }
 
 func TestMigrationsAreIdempotent(t *testing.T) {

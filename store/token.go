@@ -5,10 +5,21 @@ import (
 	"time"
 )
 
+// TokenKind says how a token is presented.
+type TokenKind string
+
+const (
+	// TokenPersonal is a personal token whose secret (reeh_...) the client sends.
+	TokenPersonal TokenKind = "personal"
+	// TokenJWT is a token the client sends as a signed JWT naming the token's ID.
+	TokenJWT TokenKind = "jwt"
+)
+
 // Token is a personal API token; only the SHA-256 of its secret is stored.
 type Token struct {
 	ID         int64
 	UserID     int64
+	Kind       TokenKind
 	Name       string
 	Prefix     string
 	Hash       string
@@ -21,6 +32,9 @@ type Token struct {
 // CreateToken inserts t and sets its ID.
 func (s *Store) CreateToken(ctx context.Context, t *Token) error {
 	t.CreatedAt = s.Now()
+	if t.Kind == "" {
+		t.Kind = TokenPersonal
+	}
 	return translate(s.db.WithContext(ctx).Create(t).Error, "token "+t.Name)
 }
 
@@ -53,4 +67,16 @@ func (s *Store) DeleteToken(ctx context.Context, userID, id int64) error {
 		return translate(errNoRows, "token")
 	}
 	return nil
+}
+
+// TokenByID returns the token with that ID.
+func (s *Store) TokenByID(ctx context.Context, id int64) (Token, error) {
+	var t Token
+	err := s.db.WithContext(ctx).Take(&t, id).Error
+	return t, translate(err, "token")
+}
+
+// DeleteTokensOf removes every token of a user.
+func (s *Store) DeleteTokensOf(ctx context.Context, userID int64) error {
+	return translate(s.db.WithContext(ctx).Where("user_id = ?", userID).Delete(&Token{}).Error, "tokens")
 }

@@ -81,7 +81,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := blobs.CleanTemp(tempAge); err != nil {
 		log.Warn("clean abandoned blob temp files", "err", err)
 	}
-	authSvc := auth.New(st, log, auth.Config{OIDCIssuer: cfg.OIDCIssuer, OIDCAudience: cfg.OIDCAudience})
+	jwtKey, err := auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, auth.JWTKeyFile))
+	if err != nil {
+		return err
+	}
+	authSvc := auth.New(st, log, auth.Config{OIDCIssuer: cfg.OIDCIssuer, OIDCAudience: cfg.OIDCAudience, JWTKey: jwtKey})
 	generated, created, err := authSvc.EnsureAdmin(ctx, cfg.AdminPassword)
 	if err != nil {
 		return err

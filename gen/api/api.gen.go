@@ -176,6 +176,31 @@ type AccountCreatedToken struct {
 	Token string `json:"token"`
 }
 
+// AccountGroup defines model for AccountGroup.
+type AccountGroup struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Members Members by name.
+	Members []AccountGroupMember `json:"members"`
+	Name    string               `json:"name"`
+
+	// Personal The group is a user's default group.
+	Personal bool               `json:"personal"`
+	Uuid     openapi_types.UUID `json:"uuid"`
+}
+
+// AccountGroupMember defines model for AccountGroupMember.
+type AccountGroupMember struct {
+	Name string             `json:"name"`
+	Uuid openapi_types.UUID `json:"uuid"`
+}
+
+// AccountNewGroup defines model for AccountNewGroup.
+type AccountNewGroup struct {
+	// Name Group name (the value of the groupName header).
+	Name string `json:"name"`
+}
+
 // AccountNewToken defines model for AccountNewToken.
 type AccountNewToken struct {
 	ExpiresInDays *int           `json:"expires_in_days,omitempty"`
@@ -185,10 +210,17 @@ type AccountNewToken struct {
 
 // AccountNewUser defines model for AccountNewUser.
 type AccountNewUser struct {
-	// Name Login name.
+	Email *openapi_types.Email `json:"email,omitempty"`
+
+	// FullName Full name (no control characters).
+	FullName *string `json:"full_name,omitempty"`
+
+	// Name Login name; also the name of the user's default group.
 	Name string `json:"name"`
 
-	// Password Password for Basic auth; omit for token- or OIDC-only users.
+	// Password Password for Basic auth; omit for token- or OIDC-only users. Every character
+	// counts: the password is hashed with SHA-256 before bcrypt, so bcrypt's
+	// 72-byte limit does not apply.
 	Password *string      `json:"password,omitempty"`
 	Role     *AccountRole `json:"role,omitempty"`
 }
@@ -214,10 +246,46 @@ type AccountToken struct {
 
 // AccountUser defines model for AccountUser.
 type AccountUser struct {
-	CreatedAt time.Time   `json:"created_at"`
-	Id        int64       `json:"id"`
-	Name      string      `json:"name"`
-	Role      AccountRole `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// DefaultGroup Name of the user's default group (named after the user).
+	DefaultGroup string `json:"default_group"`
+
+	// Disabled A disabled user cannot authenticate.
+	Disabled bool `json:"disabled"`
+
+	// Email Email address; empty when unknown.
+	Email string `json:"email"`
+
+	// FullName Full name; empty when unknown.
+	FullName string `json:"full_name"`
+
+	// Groups Names of the groups the user is a member of, by name.
+	Groups []string `json:"groups"`
+
+	// Id Numeric id, kept for 0.1 clients; address users by uuid.
+	Id int64 `json:"id"`
+
+	// Name Login name (the user name of HTTP Basic).
+	Name string      `json:"name"`
+	Role AccountRole `json:"role"`
+
+	// Uuid The user's stable identifier.
+	Uuid openapi_types.UUID `json:"uuid"`
+}
+
+// AccountUserUpdate The fields to change; absent fields keep their value.
+type AccountUserUpdate struct {
+	// Disabled true disables the user and revokes their tokens; false enables them.
+	Disabled *bool `json:"disabled,omitempty"`
+
+	// Email New email address; an empty string clears it.
+	Email    *string `json:"email,omitempty"`
+	FullName *string `json:"full_name,omitempty"`
+
+	// Password New password (hashed as for a new user).
+	Password *string      `json:"password,omitempty"`
+	Role     *AccountRole `json:"role,omitempty"`
 }
 
 // Error The one error shape of every endpoint.
@@ -375,6 +443,12 @@ type SystemVersion struct {
 // SystemVersionDatabase defines model for SystemVersion.Database.
 type SystemVersionDatabase string
 
+// AccountGroupUuid defines model for AccountGroupUuid.
+type AccountGroupUuid = openapi_types.UUID
+
+// AccountUserUuid defines model for AccountUserUuid.
+type AccountUserUuid = openapi_types.UUID
+
 // ReeProcessUUID defines model for ReeProcessUUID.
 type ReeProcessUUID = openapi_types.UUID
 
@@ -395,6 +469,9 @@ type NotFound = Error
 
 // TooLarge The one error shape of every endpoint.
 type TooLarge = Error
+
+// TooManyRequests The one error shape of every endpoint.
+type TooManyRequests = Error
 
 // Unauthorized The one error shape of every endpoint.
 type Unauthorized = Error
@@ -426,11 +503,20 @@ type ReeProcessListParams struct {
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
+// AccountCreateGroupJSONRequestBody defines body for AccountCreateGroup for application/json ContentType.
+type AccountCreateGroupJSONRequestBody = AccountNewGroup
+
 // AccountCreateTokenJSONRequestBody defines body for AccountCreateToken for application/json ContentType.
 type AccountCreateTokenJSONRequestBody = AccountNewToken
 
 // AccountCreateUserJSONRequestBody defines body for AccountCreateUser for application/json ContentType.
 type AccountCreateUserJSONRequestBody = AccountNewUser
+
+// AccountUpdateUserJSONRequestBody defines body for AccountUpdateUser for application/json ContentType.
+type AccountUpdateUserJSONRequestBody = AccountUserUpdate
+
+// AccountIssueUserTokenJSONRequestBody defines body for AccountIssueUserToken for application/json ContentType.
+type AccountIssueUserTokenJSONRequestBody = AccountNewToken
 
 // ReeRecordingBuildMultipartRequestBody defines body for ReeRecordingBuild for multipart/form-data ContentType.
 type ReeRecordingBuildMultipartRequestBody = ReeUploadForm
@@ -446,6 +532,21 @@ type ReeSbomDefineMultipartRequestBody = ReeUploadForm
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// AccountListGroups Groups by name; an admin sees every group, a user the groups they are in
+	// (GET /api/auth/groups)
+	AccountListGroups(c *gin.Context)
+	// AccountCreateGroup Create a group without members (admin only)
+	// (POST /api/auth/groups)
+	AccountCreateGroup(c *gin.Context)
+	// AccountGetGroup One group with its members; a group you are not in is a 404 unless you are an admin
+	// (GET /api/auth/groups/{uuid})
+	AccountGetGroup(c *gin.Context, uuid AccountGroupUuid)
+	// AccountRemoveGroupMember Remove a user from a group (admin only); a user always stays in their default group
+	// (DELETE /api/auth/groups/{uuid}/members/{user_uuid})
+	AccountRemoveGroupMember(c *gin.Context, uuid AccountGroupUuid, userUuid openapi_types.UUID)
+	// AccountAddGroupMember Add a user to a group (admin only; adding a member twice is not an error)
+	// (PUT /api/auth/groups/{uuid}/members/{user_uuid})
+	AccountAddGroupMember(c *gin.Context, uuid AccountGroupUuid, userUuid openapi_types.UUID)
 	// AccountMe The authenticated user
 	// (GET /api/auth/me)
 	AccountMe(c *gin.Context)
@@ -458,9 +559,24 @@ type ServerInterface interface {
 	// AccountDeleteToken Revoke one of your personal API tokens
 	// (DELETE /api/auth/tokens/{id})
 	AccountDeleteToken(c *gin.Context, id int64)
-	// AccountCreateUser Create a user (admin only)
+	// AccountListUsers List every user, disabled ones included, by name (admin only)
+	// (GET /api/auth/users)
+	AccountListUsers(c *gin.Context)
+	// AccountCreateUser Create a user and their default group (admin only)
 	// (POST /api/auth/users)
 	AccountCreateUser(c *gin.Context)
+	// AccountDisableUser Disable a user and revoke their tokens (admin only)
+	// (DELETE /api/auth/users/{uuid})
+	AccountDisableUser(c *gin.Context, uuid AccountUserUuid)
+	// AccountGetUser One user (admin only)
+	// (GET /api/auth/users/{uuid})
+	AccountGetUser(c *gin.Context, uuid AccountUserUuid)
+	// AccountUpdateUser Change a user's email, full name, role, password or disabled flag (admin only)
+	// (PATCH /api/auth/users/{uuid})
+	AccountUpdateUser(c *gin.Context, uuid AccountUserUuid)
+	// AccountIssueUserToken Issue a personal token for a user (admin only); its secret is shown once
+	// (POST /api/auth/users/{uuid}/tokens)
+	AccountIssueUserToken(c *gin.Context, uuid AccountUserUuid)
 	// ReeImageDownload Download a base image as a TAR that `podman load` accepts
 	// (GET /api/image/download/{name})
 	ReeImageDownload(c *gin.Context, name string)
@@ -516,6 +632,125 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(c *gin.Context)
+
+// AccountListGroups operation middleware
+func (siw *ServerInterfaceWrapper) AccountListGroups(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AccountListGroups(c)
+}
+
+// AccountCreateGroup operation middleware
+func (siw *ServerInterfaceWrapper) AccountCreateGroup(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AccountCreateGroup(c)
+}
+
+// AccountGetGroup operation middleware
+func (siw *ServerInterfaceWrapper) AccountGetGroup(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "uuid" -------------
+	var uuid AccountGroupUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AccountGetGroup(c, uuid)
+}
+
+// AccountRemoveGroupMember operation middleware
+func (siw *ServerInterfaceWrapper) AccountRemoveGroupMember(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "uuid" -------------
+	var uuid AccountGroupUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "user_uuid" -------------
+	var userUuid openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_uuid", c.Param("user_uuid"), &userUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter user_uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AccountRemoveGroupMember(c, uuid, userUuid)
+}
+
+// AccountAddGroupMember operation middleware
+func (siw *ServerInterfaceWrapper) AccountAddGroupMember(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "uuid" -------------
+	var uuid AccountGroupUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "user_uuid" -------------
+	var userUuid openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "user_uuid", c.Param("user_uuid"), &userUuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter user_uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AccountAddGroupMember(c, uuid, userUuid)
+}
 
 // AccountMe operation middleware
 func (siw *ServerInterfaceWrapper) AccountMe(c *gin.Context) {
@@ -581,6 +816,19 @@ func (siw *ServerInterfaceWrapper) AccountDeleteToken(c *gin.Context) {
 	siw.Handler.AccountDeleteToken(c, id)
 }
 
+// AccountListUsers operation middleware
+func (siw *ServerInterfaceWrapper) AccountListUsers(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AccountListUsers(c)
+}
+
 // AccountCreateUser operation middleware
 func (siw *ServerInterfaceWrapper) AccountCreateUser(c *gin.Context) {
 
@@ -592,6 +840,106 @@ func (siw *ServerInterfaceWrapper) AccountCreateUser(c *gin.Context) {
 	}
 
 	siw.Handler.AccountCreateUser(c)
+}
+
+// AccountDisableUser operation middleware
+func (siw *ServerInterfaceWrapper) AccountDisableUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "uuid" -------------
+	var uuid AccountUserUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AccountDisableUser(c, uuid)
+}
+
+// AccountGetUser operation middleware
+func (siw *ServerInterfaceWrapper) AccountGetUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "uuid" -------------
+	var uuid AccountUserUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AccountGetUser(c, uuid)
+}
+
+// AccountUpdateUser operation middleware
+func (siw *ServerInterfaceWrapper) AccountUpdateUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "uuid" -------------
+	var uuid AccountUserUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AccountUpdateUser(c, uuid)
+}
+
+// AccountIssueUserToken operation middleware
+func (siw *ServerInterfaceWrapper) AccountIssueUserToken(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "uuid" -------------
+	var uuid AccountUserUuid
+
+	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AccountIssueUserToken(c, uuid)
 }
 
 // ReeImageDownload operation middleware
@@ -938,7 +1286,17 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/ready", wrapper.SystemReady)
 	router.GET(options.BaseURL+"/api/version", wrapper.SystemVersion)
 	router.GET(options.BaseURL+"/api/auth/me", wrapper.AccountMe)
+	router.GET(options.BaseURL+"/api/auth/users", wrapper.AccountListUsers)
 	router.POST(options.BaseURL+"/api/auth/users", wrapper.AccountCreateUser)
+	router.DELETE(options.BaseURL+"/api/auth/users/:uuid", wrapper.AccountDisableUser)
+	router.GET(options.BaseURL+"/api/auth/users/:uuid", wrapper.AccountGetUser)
+	router.PATCH(options.BaseURL+"/api/auth/users/:uuid", wrapper.AccountUpdateUser)
+	router.POST(options.BaseURL+"/api/auth/users/:uuid/tokens", wrapper.AccountIssueUserToken)
+	router.GET(options.BaseURL+"/api/auth/groups", wrapper.AccountListGroups)
+	router.POST(options.BaseURL+"/api/auth/groups", wrapper.AccountCreateGroup)
+	router.GET(options.BaseURL+"/api/auth/groups/:uuid", wrapper.AccountGetGroup)
+	router.DELETE(options.BaseURL+"/api/auth/groups/:uuid/members/:user_uuid", wrapper.AccountRemoveGroupMember)
+	router.PUT(options.BaseURL+"/api/auth/groups/:uuid/members/:user_uuid", wrapper.AccountAddGroupMember)
 	router.GET(options.BaseURL+"/api/auth/tokens", wrapper.AccountListTokens)
 	router.POST(options.BaseURL+"/api/auth/tokens", wrapper.AccountCreateToken)
 	router.DELETE(options.BaseURL+"/api/auth/tokens/:id", wrapper.AccountDeleteToken)
@@ -993,6 +1351,15 @@ type ReeProcessStartedJSONResponse ReeProcessStarted
 
 type TooLargeJSONResponse Error
 
+type TooManyRequestsResponseHeaders struct {
+	RetryAfter *int
+}
+type TooManyRequestsJSONResponse struct {
+	Body Error
+
+	Headers TooManyRequestsResponseHeaders
+}
+
 type UnauthorizedResponseHeaders struct {
 	WWWAuthenticate *string
 }
@@ -1007,6 +1374,571 @@ type UnavailableJSONResponse Error
 type UnprocessableJSONResponse Error
 
 type UnsupportedMediaTypeJSONResponse Error
+
+type AccountListGroupsRequestObject struct {
+}
+
+type AccountListGroupsResponseObject interface {
+	VisitAccountListGroupsResponse(w http.ResponseWriter) error
+}
+
+type AccountListGroups200JSONResponse []AccountGroup
+
+func (response AccountListGroups200JSONResponse) VisitAccountListGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountListGroups401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AccountListGroups401JSONResponse) VisitAccountListGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountListGroups403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountListGroups403JSONResponse) VisitAccountListGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountListGroups429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountListGroups429JSONResponse) VisitAccountListGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountListGroups500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AccountListGroups500JSONResponse) VisitAccountListGroupsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateGroupRequestObject struct {
+	Body *AccountCreateGroupJSONRequestBody
+}
+
+type AccountCreateGroupResponseObject interface {
+	VisitAccountCreateGroupResponse(w http.ResponseWriter) error
+}
+
+type AccountCreateGroup201JSONResponse AccountGroup
+
+func (response AccountCreateGroup201JSONResponse) VisitAccountCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateGroup400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AccountCreateGroup400JSONResponse) VisitAccountCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateGroup401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AccountCreateGroup401JSONResponse) VisitAccountCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateGroup403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountCreateGroup403JSONResponse) VisitAccountCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateGroup409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AccountCreateGroup409JSONResponse) VisitAccountCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateGroup413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response AccountCreateGroup413JSONResponse) VisitAccountCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateGroup415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response AccountCreateGroup415JSONResponse) VisitAccountCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateGroup429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountCreateGroup429JSONResponse) VisitAccountCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateGroup500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AccountCreateGroup500JSONResponse) VisitAccountCreateGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetGroupRequestObject struct {
+	Uuid AccountGroupUuid `json:"uuid"`
+}
+
+type AccountGetGroupResponseObject interface {
+	VisitAccountGetGroupResponse(w http.ResponseWriter) error
+}
+
+type AccountGetGroup200JSONResponse AccountGroup
+
+func (response AccountGetGroup200JSONResponse) VisitAccountGetGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetGroup400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AccountGetGroup400JSONResponse) VisitAccountGetGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetGroup401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AccountGetGroup401JSONResponse) VisitAccountGetGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetGroup403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountGetGroup403JSONResponse) VisitAccountGetGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetGroup404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AccountGetGroup404JSONResponse) VisitAccountGetGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetGroup429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountGetGroup429JSONResponse) VisitAccountGetGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetGroup500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AccountGetGroup500JSONResponse) VisitAccountGetGroupResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountRemoveGroupMemberRequestObject struct {
+	Uuid     AccountGroupUuid   `json:"uuid"`
+	UserUuid openapi_types.UUID `json:"user_uuid"`
+}
+
+type AccountRemoveGroupMemberResponseObject interface {
+	VisitAccountRemoveGroupMemberResponse(w http.ResponseWriter) error
+}
+
+type AccountRemoveGroupMember204Response struct {
+}
+
+func (response AccountRemoveGroupMember204Response) VisitAccountRemoveGroupMemberResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type AccountRemoveGroupMember400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AccountRemoveGroupMember400JSONResponse) VisitAccountRemoveGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountRemoveGroupMember401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AccountRemoveGroupMember401JSONResponse) VisitAccountRemoveGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountRemoveGroupMember403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountRemoveGroupMember403JSONResponse) VisitAccountRemoveGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountRemoveGroupMember404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AccountRemoveGroupMember404JSONResponse) VisitAccountRemoveGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountRemoveGroupMember409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AccountRemoveGroupMember409JSONResponse) VisitAccountRemoveGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountRemoveGroupMember429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountRemoveGroupMember429JSONResponse) VisitAccountRemoveGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountRemoveGroupMember500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AccountRemoveGroupMember500JSONResponse) VisitAccountRemoveGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountAddGroupMemberRequestObject struct {
+	Uuid     AccountGroupUuid   `json:"uuid"`
+	UserUuid openapi_types.UUID `json:"user_uuid"`
+}
+
+type AccountAddGroupMemberResponseObject interface {
+	VisitAccountAddGroupMemberResponse(w http.ResponseWriter) error
+}
+
+type AccountAddGroupMember204Response struct {
+}
+
+func (response AccountAddGroupMember204Response) VisitAccountAddGroupMemberResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type AccountAddGroupMember400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AccountAddGroupMember400JSONResponse) VisitAccountAddGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountAddGroupMember401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AccountAddGroupMember401JSONResponse) VisitAccountAddGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountAddGroupMember403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountAddGroupMember403JSONResponse) VisitAccountAddGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountAddGroupMember404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AccountAddGroupMember404JSONResponse) VisitAccountAddGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountAddGroupMember429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountAddGroupMember429JSONResponse) VisitAccountAddGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountAddGroupMember500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AccountAddGroupMember500JSONResponse) VisitAccountAddGroupMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type AccountMeRequestObject struct {
 }
@@ -1042,6 +1974,37 @@ func (response AccountMe401JSONResponse) VisitAccountMeResponse(w http.ResponseW
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountMe403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountMe403JSONResponse) VisitAccountMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountMe429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountMe429JSONResponse) VisitAccountMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1108,6 +2071,23 @@ func (response AccountListTokens403JSONResponse) VisitAccountListTokensResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountListTokens429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountListTokens429JSONResponse) VisitAccountListTokensResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1189,6 +2169,53 @@ func (response AccountCreateToken403JSONResponse) VisitAccountCreateTokenRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateToken413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response AccountCreateToken413JSONResponse) VisitAccountCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateToken415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response AccountCreateToken415JSONResponse) VisitAccountCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateToken429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountCreateToken429JSONResponse) VisitAccountCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1282,9 +2309,109 @@ func (response AccountDeleteToken404JSONResponse) VisitAccountDeleteTokenRespons
 	return err
 }
 
+type AccountDeleteToken429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountDeleteToken429JSONResponse) VisitAccountDeleteTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AccountDeleteToken500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response AccountDeleteToken500JSONResponse) VisitAccountDeleteTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountListUsersRequestObject struct {
+}
+
+type AccountListUsersResponseObject interface {
+	VisitAccountListUsersResponse(w http.ResponseWriter) error
+}
+
+type AccountListUsers200JSONResponse []AccountUser
+
+func (response AccountListUsers200JSONResponse) VisitAccountListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountListUsers401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AccountListUsers401JSONResponse) VisitAccountListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountListUsers403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountListUsers403JSONResponse) VisitAccountListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountListUsers429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountListUsers429JSONResponse) VisitAccountListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountListUsers500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AccountListUsers500JSONResponse) VisitAccountListUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1377,9 +2504,602 @@ func (response AccountCreateUser409JSONResponse) VisitAccountCreateUserResponse(
 	return err
 }
 
+type AccountCreateUser413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response AccountCreateUser413JSONResponse) VisitAccountCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateUser415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response AccountCreateUser415JSONResponse) VisitAccountCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountCreateUser429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountCreateUser429JSONResponse) VisitAccountCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AccountCreateUser500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response AccountCreateUser500JSONResponse) VisitAccountCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountDisableUserRequestObject struct {
+	Uuid AccountUserUuid `json:"uuid"`
+}
+
+type AccountDisableUserResponseObject interface {
+	VisitAccountDisableUserResponse(w http.ResponseWriter) error
+}
+
+type AccountDisableUser204Response struct {
+}
+
+func (response AccountDisableUser204Response) VisitAccountDisableUserResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type AccountDisableUser400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AccountDisableUser400JSONResponse) VisitAccountDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountDisableUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AccountDisableUser401JSONResponse) VisitAccountDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountDisableUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountDisableUser403JSONResponse) VisitAccountDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountDisableUser404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AccountDisableUser404JSONResponse) VisitAccountDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountDisableUser409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AccountDisableUser409JSONResponse) VisitAccountDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountDisableUser429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountDisableUser429JSONResponse) VisitAccountDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountDisableUser500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AccountDisableUser500JSONResponse) VisitAccountDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetUserRequestObject struct {
+	Uuid AccountUserUuid `json:"uuid"`
+}
+
+type AccountGetUserResponseObject interface {
+	VisitAccountGetUserResponse(w http.ResponseWriter) error
+}
+
+type AccountGetUser200JSONResponse AccountUser
+
+func (response AccountGetUser200JSONResponse) VisitAccountGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetUser400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AccountGetUser400JSONResponse) VisitAccountGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AccountGetUser401JSONResponse) VisitAccountGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountGetUser403JSONResponse) VisitAccountGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetUser404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AccountGetUser404JSONResponse) VisitAccountGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetUser429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountGetUser429JSONResponse) VisitAccountGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountGetUser500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AccountGetUser500JSONResponse) VisitAccountGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountUpdateUserRequestObject struct {
+	Uuid AccountUserUuid `json:"uuid"`
+	Body *AccountUpdateUserJSONRequestBody
+}
+
+type AccountUpdateUserResponseObject interface {
+	VisitAccountUpdateUserResponse(w http.ResponseWriter) error
+}
+
+type AccountUpdateUser200JSONResponse AccountUser
+
+func (response AccountUpdateUser200JSONResponse) VisitAccountUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountUpdateUser400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AccountUpdateUser400JSONResponse) VisitAccountUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountUpdateUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AccountUpdateUser401JSONResponse) VisitAccountUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountUpdateUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountUpdateUser403JSONResponse) VisitAccountUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountUpdateUser404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AccountUpdateUser404JSONResponse) VisitAccountUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountUpdateUser409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AccountUpdateUser409JSONResponse) VisitAccountUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountUpdateUser413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response AccountUpdateUser413JSONResponse) VisitAccountUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountUpdateUser415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response AccountUpdateUser415JSONResponse) VisitAccountUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountUpdateUser429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountUpdateUser429JSONResponse) VisitAccountUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountUpdateUser500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AccountUpdateUser500JSONResponse) VisitAccountUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountIssueUserTokenRequestObject struct {
+	Uuid AccountUserUuid `json:"uuid"`
+	Body *AccountIssueUserTokenJSONRequestBody
+}
+
+type AccountIssueUserTokenResponseObject interface {
+	VisitAccountIssueUserTokenResponse(w http.ResponseWriter) error
+}
+
+type AccountIssueUserToken201JSONResponse AccountCreatedToken
+
+func (response AccountIssueUserToken201JSONResponse) VisitAccountIssueUserTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountIssueUserToken400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AccountIssueUserToken400JSONResponse) VisitAccountIssueUserTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountIssueUserToken401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response AccountIssueUserToken401JSONResponse) VisitAccountIssueUserTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountIssueUserToken403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response AccountIssueUserToken403JSONResponse) VisitAccountIssueUserTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountIssueUserToken404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AccountIssueUserToken404JSONResponse) VisitAccountIssueUserTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountIssueUserToken409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AccountIssueUserToken409JSONResponse) VisitAccountIssueUserTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountIssueUserToken413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response AccountIssueUserToken413JSONResponse) VisitAccountIssueUserTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountIssueUserToken415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response AccountIssueUserToken415JSONResponse) VisitAccountIssueUserTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountIssueUserToken429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response AccountIssueUserToken429JSONResponse) VisitAccountIssueUserTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AccountIssueUserToken500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response AccountIssueUserToken500JSONResponse) VisitAccountIssueUserTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1554,6 +3274,23 @@ func (response ReeImageDownload416Response) VisitReeImageDownloadResponse(w http
 	return nil
 }
 
+type ReeImageDownload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeImageDownload429JSONResponse) VisitReeImageDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReeImageDownload500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ReeImageDownload500JSONResponse) VisitReeImageDownloadResponse(w http.ResponseWriter) error {
@@ -1630,6 +3367,23 @@ func (response ReeImageList403JSONResponse) VisitReeImageListResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeImageList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeImageList429JSONResponse) VisitReeImageListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1774,6 +3528,23 @@ func (response ReeLogDownload416Response) VisitReeLogDownloadResponse(w http.Res
 	return nil
 }
 
+type ReeLogDownload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeLogDownload429JSONResponse) VisitReeLogDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReeLogDownload500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ReeLogDownload500JSONResponse) VisitReeLogDownloadResponse(w http.ResponseWriter) error {
@@ -1914,6 +3685,23 @@ func (response ReeProcessCancel409JSONResponse) VisitReeProcessCancelResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessCancel429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeProcessCancel429JSONResponse) VisitReeProcessCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2105,6 +3893,23 @@ func (response ReeProcessDownload416Response) VisitReeProcessDownloadResponse(w 
 	return nil
 }
 
+type ReeProcessDownload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeProcessDownload429JSONResponse) VisitReeProcessDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReeProcessDownload500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ReeProcessDownload500JSONResponse) VisitReeProcessDownloadResponse(w http.ResponseWriter) error {
@@ -2182,6 +3987,23 @@ func (response ReeProcessList403JSONResponse) VisitReeProcessListResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeProcessList429JSONResponse) VisitReeProcessListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2326,6 +4148,23 @@ func (response ReeProcessLog416Response) VisitReeProcessLogResponse(w http.Respo
 	return nil
 }
 
+type ReeProcessLog429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeProcessLog429JSONResponse) VisitReeProcessLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReeProcessLog500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ReeProcessLog500JSONResponse) VisitReeProcessLogResponse(w http.ResponseWriter) error {
@@ -2417,6 +4256,23 @@ func (response ReeProcessStatus404JSONResponse) VisitReeProcessStatusResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessStatus429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeProcessStatus429JSONResponse) VisitReeProcessStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2581,6 +4437,23 @@ func (response ReeRecordingBuild415JSONResponse) VisitReeRecordingBuildResponse(
 	return err
 }
 
+type ReeRecordingBuild429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeRecordingBuild429JSONResponse) VisitReeRecordingBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReeRecordingBuild500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ReeRecordingBuild500JSONResponse) VisitReeRecordingBuildResponse(w http.ResponseWriter) error {
@@ -2706,6 +4579,23 @@ func (response ReeRecordingCreate415JSONResponse) VisitReeRecordingCreateRespons
 	return err
 }
 
+type ReeRecordingCreate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeRecordingCreate429JSONResponse) VisitReeRecordingCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReeRecordingCreate500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ReeRecordingCreate500JSONResponse) VisitReeRecordingCreateResponse(w http.ResponseWriter) error {
@@ -2827,6 +4717,23 @@ func (response ReeReplayCreate415JSONResponse) VisitReeReplayCreateResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeReplayCreate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeReplayCreate429JSONResponse) VisitReeReplayCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2970,6 +4877,23 @@ func (response ReeSbomDefine422JSONResponse) VisitReeSbomDefineResponse(w http.R
 	return err
 }
 
+type ReeSbomDefine429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeSbomDefine429JSONResponse) VisitReeSbomDefineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReeSbomDefine500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ReeSbomDefine500JSONResponse) VisitReeSbomDefineResponse(w http.ResponseWriter) error {
@@ -3021,6 +4945,21 @@ func (response SystemVersion500JSONResponse) VisitSystemVersionResponse(w http.R
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// AccountListGroups Groups by name; an admin sees every group, a user the groups they are in
+	// (GET /api/auth/groups)
+	AccountListGroups(ctx context.Context, request AccountListGroupsRequestObject) (AccountListGroupsResponseObject, error)
+	// AccountCreateGroup Create a group without members (admin only)
+	// (POST /api/auth/groups)
+	AccountCreateGroup(ctx context.Context, request AccountCreateGroupRequestObject) (AccountCreateGroupResponseObject, error)
+	// AccountGetGroup One group with its members; a group you are not in is a 404 unless you are an admin
+	// (GET /api/auth/groups/{uuid})
+	AccountGetGroup(ctx context.Context, request AccountGetGroupRequestObject) (AccountGetGroupResponseObject, error)
+	// AccountRemoveGroupMember Remove a user from a group (admin only); a user always stays in their default group
+	// (DELETE /api/auth/groups/{uuid}/members/{user_uuid})
+	AccountRemoveGroupMember(ctx context.Context, request AccountRemoveGroupMemberRequestObject) (AccountRemoveGroupMemberResponseObject, error)
+	// AccountAddGroupMember Add a user to a group (admin only; adding a member twice is not an error)
+	// (PUT /api/auth/groups/{uuid}/members/{user_uuid})
+	AccountAddGroupMember(ctx context.Context, request AccountAddGroupMemberRequestObject) (AccountAddGroupMemberResponseObject, error)
 	// AccountMe The authenticated user
 	// (GET /api/auth/me)
 	AccountMe(ctx context.Context, request AccountMeRequestObject) (AccountMeResponseObject, error)
@@ -3033,9 +4972,24 @@ type StrictServerInterface interface {
 	// AccountDeleteToken Revoke one of your personal API tokens
 	// (DELETE /api/auth/tokens/{id})
 	AccountDeleteToken(ctx context.Context, request AccountDeleteTokenRequestObject) (AccountDeleteTokenResponseObject, error)
-	// AccountCreateUser Create a user (admin only)
+	// AccountListUsers List every user, disabled ones included, by name (admin only)
+	// (GET /api/auth/users)
+	AccountListUsers(ctx context.Context, request AccountListUsersRequestObject) (AccountListUsersResponseObject, error)
+	// AccountCreateUser Create a user and their default group (admin only)
 	// (POST /api/auth/users)
 	AccountCreateUser(ctx context.Context, request AccountCreateUserRequestObject) (AccountCreateUserResponseObject, error)
+	// AccountDisableUser Disable a user and revoke their tokens (admin only)
+	// (DELETE /api/auth/users/{uuid})
+	AccountDisableUser(ctx context.Context, request AccountDisableUserRequestObject) (AccountDisableUserResponseObject, error)
+	// AccountGetUser One user (admin only)
+	// (GET /api/auth/users/{uuid})
+	AccountGetUser(ctx context.Context, request AccountGetUserRequestObject) (AccountGetUserResponseObject, error)
+	// AccountUpdateUser Change a user's email, full name, role, password or disabled flag (admin only)
+	// (PATCH /api/auth/users/{uuid})
+	AccountUpdateUser(ctx context.Context, request AccountUpdateUserRequestObject) (AccountUpdateUserResponseObject, error)
+	// AccountIssueUserToken Issue a personal token for a user (admin only); its secret is shown once
+	// (POST /api/auth/users/{uuid}/tokens)
+	AccountIssueUserToken(ctx context.Context, request AccountIssueUserTokenRequestObject) (AccountIssueUserTokenResponseObject, error)
 	// ReeImageDownload Download a base image as a TAR that `podman load` accepts
 	// (GET /api/image/download/{name})
 	ReeImageDownload(ctx context.Context, request ReeImageDownloadRequestObject) (ReeImageDownloadResponseObject, error)
@@ -3138,6 +5092,152 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictGinServerOptions
+}
+
+// AccountListGroups operation middleware
+func (sh *strictHandler) AccountListGroups(ctx *gin.Context) {
+	var request AccountListGroupsRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AccountListGroups(ctx, request.(AccountListGroupsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AccountListGroups")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AccountListGroupsResponseObject); ok {
+		if err := validResponse.VisitAccountListGroupsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AccountCreateGroup operation middleware
+func (sh *strictHandler) AccountCreateGroup(ctx *gin.Context) {
+	var request AccountCreateGroupRequestObject
+
+	var body AccountCreateGroupJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AccountCreateGroup(ctx, request.(AccountCreateGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AccountCreateGroup")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AccountCreateGroupResponseObject); ok {
+		if err := validResponse.VisitAccountCreateGroupResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AccountGetGroup operation middleware
+func (sh *strictHandler) AccountGetGroup(ctx *gin.Context, uuid AccountGroupUuid) {
+	var request AccountGetGroupRequestObject
+
+	request.Uuid = uuid
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AccountGetGroup(ctx, request.(AccountGetGroupRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AccountGetGroup")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AccountGetGroupResponseObject); ok {
+		if err := validResponse.VisitAccountGetGroupResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AccountRemoveGroupMember operation middleware
+func (sh *strictHandler) AccountRemoveGroupMember(ctx *gin.Context, uuid AccountGroupUuid, userUuid openapi_types.UUID) {
+	var request AccountRemoveGroupMemberRequestObject
+
+	request.Uuid = uuid
+	request.UserUuid = userUuid
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AccountRemoveGroupMember(ctx, request.(AccountRemoveGroupMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AccountRemoveGroupMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AccountRemoveGroupMemberResponseObject); ok {
+		if err := validResponse.VisitAccountRemoveGroupMemberResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AccountAddGroupMember operation middleware
+func (sh *strictHandler) AccountAddGroupMember(ctx *gin.Context, uuid AccountGroupUuid, userUuid openapi_types.UUID) {
+	var request AccountAddGroupMemberRequestObject
+
+	request.Uuid = uuid
+	request.UserUuid = userUuid
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AccountAddGroupMember(ctx, request.(AccountAddGroupMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AccountAddGroupMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AccountAddGroupMemberResponseObject); ok {
+		if err := validResponse.VisitAccountAddGroupMemberResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // AccountMe operation middleware
@@ -3256,6 +5356,30 @@ func (sh *strictHandler) AccountDeleteToken(ctx *gin.Context, id int64) {
 	}
 }
 
+// AccountListUsers operation middleware
+func (sh *strictHandler) AccountListUsers(ctx *gin.Context) {
+	var request AccountListUsersRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AccountListUsers(ctx, request.(AccountListUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AccountListUsers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AccountListUsersResponseObject); ok {
+		if err := validResponse.VisitAccountListUsersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // AccountCreateUser operation middleware
 func (sh *strictHandler) AccountCreateUser(ctx *gin.Context) {
 	var request AccountCreateUserRequestObject
@@ -3291,6 +5415,146 @@ func (sh *strictHandler) AccountCreateUser(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(AccountCreateUserResponseObject); ok {
 		if err := validResponse.VisitAccountCreateUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AccountDisableUser operation middleware
+func (sh *strictHandler) AccountDisableUser(ctx *gin.Context, uuid AccountUserUuid) {
+	var request AccountDisableUserRequestObject
+
+	request.Uuid = uuid
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AccountDisableUser(ctx, request.(AccountDisableUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AccountDisableUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AccountDisableUserResponseObject); ok {
+		if err := validResponse.VisitAccountDisableUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AccountGetUser operation middleware
+func (sh *strictHandler) AccountGetUser(ctx *gin.Context, uuid AccountUserUuid) {
+	var request AccountGetUserRequestObject
+
+	request.Uuid = uuid
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AccountGetUser(ctx, request.(AccountGetUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AccountGetUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AccountGetUserResponseObject); ok {
+		if err := validResponse.VisitAccountGetUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AccountUpdateUser operation middleware
+func (sh *strictHandler) AccountUpdateUser(ctx *gin.Context, uuid AccountUserUuid) {
+	var request AccountUpdateUserRequestObject
+
+	request.Uuid = uuid
+
+	var body AccountUpdateUserJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AccountUpdateUser(ctx, request.(AccountUpdateUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AccountUpdateUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AccountUpdateUserResponseObject); ok {
+		if err := validResponse.VisitAccountUpdateUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AccountIssueUserToken operation middleware
+func (sh *strictHandler) AccountIssueUserToken(ctx *gin.Context, uuid AccountUserUuid) {
+	var request AccountIssueUserTokenRequestObject
+
+	request.Uuid = uuid
+
+	var body AccountIssueUserTokenJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AccountIssueUserToken(ctx, request.(AccountIssueUserTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AccountIssueUserToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AccountIssueUserTokenResponseObject); ok {
+		if err := validResponse.VisitAccountIssueUserTokenResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -3705,124 +5969,168 @@ func (sh *strictHandler) SystemVersion(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3pcts6lvCroPh11bW/olbLTixX/3ASp6+nk9glO31rOvI4EHkkoUMBvABoW0n53acOAJKgRC1ecrfJ",
-	"n8TiguXg7Bu/BZGYpYID1yrofwumQGOQ5s/jKIJUDyifgPkdg4okSzUTPOgHx8ktnSsyDEZzDWoYHBE9",
-	"BRKLW54IGpOp4CKTipjXm0EYqGgKM4rj6HkKQT9QWjI+Ce7vw+C14Bq4nWp5psspEJyESLxPxJhQklKp",
-	"GU2IBJUKrjbOcHJJJ8sjn3DN9JxoOsFRK+vfwV+RXReJ2QSU3j0iCnhMmCYjGn0hjJPTceOD4NB4T3U0",
-	"Xb+G+zBIqaQz0A68A4BzKSJQ6uPH0zfLi8Or+bJS+yDOAHd0liY49CjuvTjYH/Uae+PxqNHrdMeNwwMa",
-	"N8bRwV5v9KJLR6M4CAOGg6VUT4Mw4HSGb2YZwzsSfs2YhDjoa5mBv/ixkDOqyydrNoMvg9KvRMwg388A",
-	"0oTO3wo5wwsOevjnLEs0wzNr4ciNmGozDfBIxDgiTskS8N66tDPSNE1YRBEkra8sDYl/QUQadENpCXRW",
-	"vXPX+MrSBmK2BKUgNjhQbu9vEsZBP/h/rRL3W/auag0APqaIAmYbxVZLONkrFu3Mxl/ReGCBsbBrf0X/",
-	"UXio38rjwydjCPq9djsMZqAURdw3YOiTrywlwLWck2HQbLZAR62UKnUbDwMCKqIpKIMXVEZTdgPlCZ0M",
-	"BmeDYOvNnkgppN1kFflOeSSkhEgTd87NwNLpOGHRI/d56O/TYTTZBokJU0RmnDM+OSJMKyIynWYaL9Mb",
-	"yhI6SoAIHgGSJlM5tUD8/HBBXiRBiUzibIpwoZEPUKI01UD0lGpCk0Tc2vPxgfdWyBGLY+CPg96eDz0t",
-	"vgAnKhIpkGEggSJixALsgswCyPnZxeX3AUAkIQaO/FeRBDmh2arAQ5BuUXhFpCDNtggHiJUBwinXIDlN",
-	"7PiPAMR+lVyYG48okDcgCZhxvwM51EzjJB5oyhLEBcbNBfdIIiZmxx+EfisyHj/u1HuPphlEhLGZ+Nmh",
-	"8SEfmuwIScQth5iM5oRyoacgSaZA7uZ7fy9iNmYQ14v1KGHA9U+KRCKdk52KON1FmEaZlMD1EeGCjEQ8",
-	"RwnoqSj1Yh1HhiXR7oYiElAoANcG+BuE9n0YGK3kg9AXVDM1Zshs6qd0xA6xVXpIwsCwKsVicNxgcWZv",
-	"K04HaqxQgoyWRf5/a5i123tRAnyip+Zv2LwBgHdisoB/Gu50K00oq2JecHF5ck46rW6fvB2cvSfpXE8F",
-	"v9677nSG3Nzr4r3Bxw+EproxAU2yNEbWh4vpHth/i3uMK02ThDTmCP5kyFMp7uZ98o+TSzLVOu23WjGM",
-	"mjGMGOVNISct+2crZkqr1kiIL7dCzlqnfAAJUAWk224TCZGQMcSks9/p7u29GvJNmtfyYZmtNxAKhlLJ",
-	"GYoPT9UiU6oIcJwFryZigug4ZpwmfRQzeJuS/NDe2fPglMeEcoJoSfDvihZsrlRQ/IjcTllixJbMuHLi",
-	"yyo0EBOqyJhK/O9WMq2BN81Oa/C/jozdYy3zTI4ITuO80FRqeCBPQhGXqWvgcSoYvhG0aMpaDmAte7sV",
-	"dw7b8YvDXoNCr93o7Y1ogx7u0UavF3dfwEugnb0esiRceDCbX8cwZpyZkwmtutkPthrjIRrdwrZrcOIi",
-	"i/CJcZYkcxTm+FxV9b4Pg0sh3lE5gUfx8k5FgmdGx8TjTnBEiaqDlR8JmzGNTKvXPewdHrzoHh4Y80d9",
-	"H2FeLkTcmGUYs2fMJpmEmCj21a3IAOAjp5meCsm+wiMFWscHAg6GjNq+Rgo9+9k3+p4pxfgE9RPGb2jC",
-	"Yl+JWeDEv/zyS+O4XNkKbk+NdYwgwslBbRYkH3mhrT5O86mqgM4+pYyDNEoHsyppVk5zRNCEoBPKOEmo",
-	"hu+gGR0XU0uAaTayup41n89FPKM8f2CXRJSjVjLCZ2k0hXg7DeojdzT4WMj1ut1FyF28OnuPjJZqmMxz",
-	"Rd43JoieIiu2K5mD/l6mhFEZcAG3kCQNtI5Rmcq0B6yISskgRlUC1SxvYQ48KktTgQzrPcSMWsv5MQxq",
-	"34dSLtpwOFJjvxdAy+lgChKch2Rpvu8KPNQLf1JkhpsnOA/Z8Re/m69U8EW7xK4deXuxotzzJTKuX0ug",
-	"GuJLNLYMGJPkbBz0P61fs3vZvnUffkO1PQWpnZtE56Mtb0hBJEEfETUVt5wInsyNVdusccD4TolPbsyr",
-	"4jEx+g9EOri/ug/zvXyA23IfcWwELk3OvaWNaaIgXFgt3KVMgrpm/Dqmc+cGHNMs0UH/EC0xesdm2Szo",
-	"7x3s40/G7c9OsRa00CYg8cyt9+kbvmQVpqB/0DMv5T87SzvFcxGpXQzTMFObUMbt9wLfwtdnjJ/a98rB",
-	"qZR0vgRFs7xivmVo+rD8qEA+EJT57qvn/k5MGCd4D485pRoNzaAf/M8n2vh6hf+0G4fN68bVt054sHf/",
-	"t6AGQsY1JGSNjXXu7pCxkOQVVSwiKHOPiEAdAy8a1GmgYDw7ffO6YZAODTgjz7yD6u4fVE7qZc06pLD8",
-	"ZIvjGeCjtQewBu4DNz5wRLFPAY1nzGiNeBhXNQuq4MIScCTQOHfW/OPkMjRaNuRX4AbkXE9Ra4BEAaEG",
-	"LGRG5yQWITFz58/aHwVfsX5at0icJQgDM3YQujWvWWxBpVXsiSwvuqa64p9F06uh2Qzq8CIn3oe8w+LK",
-	"s4zrg15QR8wJVfo6Uw9cUk4EyzgsYczu6vnimEmlSTSlkkYapMotessvQ6KFMQknnCm0pZrB83ORtYzD",
-	"uMir3CP0D6xyEsVW1yB6zl2ejgJbH+fKg3kqUfvAMWNVQFMHhMI3uIwJKMKN742oKU1NLMjQKcmNUsNE",
-	"q1Azyk3dYD9fXp4Ta7USfKoSXTGut2UwFfrR4oC/TKkmt8A1uZWCT0LDXCmZZjPKq2Gb3MFQ46Aroa7n",
-	"dRzLxdyMEuXzGKtVXW1SEwwoyj24x+uOYADwiio4nbm9VkFaMWMWwQDGB4jkyfBtVL5GGUv0gk7tEelI",
-	"iAQo6krVwWqQ0Qbilqc1CyWnb8iOmtLu/sEuuZ0CLxX6WpaQx/o8j8a31RyrOuFrqmkiJhkY0R2ibIjR",
-	"fHk7OHu/WV9z5LC8gBVn4dwX/2Q8XoF5vucqFrAggSIhTZgNV5EmdF4rf8p5zmtPveCbWzHQitNFZ2qZ",
-	"iYaB8St4QPfoTIzHClbc00LTZBkOH7LZCCSyhBnVkRHceSBINWt43iKfMrvKR88XV6xk/cl4/rQq0JZ8",
-	"ZjUEIwElWCqSxEo180otxupV3m5NJ2TCbhDltfVehajS8SxJcCD839KrDfQuDWz9busi0LlLzItEbwoS",
-	"V+GbP0QRDRfBshG6dV6YXzPIIA7z0GBYxv3ITiw4hHmcsGADuyEZU5bgAwqMF0IJvouQiiiPIEkg9gnH",
-	"ToBUY2ewsqUILdqhUJ7lL2+gK0cJzyLYt2NexVOJmKx/csw4U9MHLuKLY0jbMQLDvgxWUOeDWCSFeYWP",
-	"uaMSktxSVT2hZfXOoueDVq+K49iekUH54np4OlLdmvKeTEyBO47l5dUhyyrU2KicmSwPJ0+sfyRP96ji",
-	"dCyiLyDzpI7CZxC8Ka+HS8aqnubspnyMMF4E0L6ydMks3d/oQCgX4c/279NzYsYvU2xwj2SH+pMbvEJR",
-	"YqJhlIyocopNaMI5TCubJXSndys8ccQ4lfM1THwDztmgTfXUzUZWHEptIPQstb4JIx+Mtb/MyckO1WQm",
-	"lCad7kvPyNqtaq2z+TWqcXEV/J3uy3qO56XQLKHG+vP4/aB4MVcaZq+nEH1ZXnS9Gnhp3Ncp8Bh4NCcR",
-	"vutkSKnvGy/4egZUHVV8seor04RydQsSYnLL9NS5x2OgccI4+KJKfHECCYe+2lL/dPOvhsW5y82qgsKz",
-	"gdZsaf0KShtk4yIGQON5jdBEWNcA74yDS51KQXqHE9o8nTG7MzIlBkl2YqopUnRI7CEZnN9KvfVxpUaz",
-	"lfma660ja7OaHZCUojpRZw4tgMyOGeYbXw2wf4FUzoBasNtSdn1T3lzWFhw4fB+b+jWxjqtUKD2RFcdo",
-	"+eZErB3YQtd/pAoXt+KcFVfjRkeEjpQxrB1NLIWRrDb3j5NLYgLSBlDmKDcIhtVLXgB9/mBYAWFl2x70",
-	"lk8GCQOiTDI9v7DRQpxzRBWLjjNc3ZLmrUAay9IImdy/a3T6rHKLIpYrw+OPz0+tN5fsxHADiUhnwK1U",
-	"siFKxC2cskS1qdYpAmIEVIKsX8oxN55hEytRys0wlmJGBicnP398dY13r08vLj6eDMwC65ZUXYSZbXEV",
-	"CCTGx6LOT2sCiyZRAFTo0j/MH0YkqZCoiHJzYcKU8RAibExKhYRUijiL2CgBAncQZTjqkAO/YVJwBJEi",
-	"O4OTE7XbJJdThuZzlOFlwmwOn2J8gpqAzflDFJWZVVRQ+Bsn0vH5aXPIh/xUE4Zc346KLw9OTgwUdgoj",
-	"vIg6htUgZGm+qNBTM9TukCPvtzoK1VNlXEszMmZgtv5fF2cf3A+za8+hVThKcRX5tqzeQuNYDfntlGqz",
-	"C+PxJzOmVL/QCxKmjOaDjzvl21pZ5l+H9xY/l85bGXCcVFxzBO4iSHXN+zbx2i6vkgmgSDVDoD/kBt42",
-	"krGTPYVKdhGMQ+6RioXMK4OdZIeuxPuFFAmmVAZyAfWHvDoRCqJEzHGaJnFwMX7MKVXGq2n8mX3y+dvQ",
-	"uOmGQZ/02r2QDHNRiVeGQbPZHAZ4FWnHXjLOv2Fw/9mDOfJCpghNlLD+NpNM9PPJ8Zu+xWmEjMMUk6dk",
-	"sx/CPM2O7HyOMpmQxunn3eaQGxzzwq0MT0YCKTRH8p69cocg0f5GPhrpZE52cG83NMnAjB1nNjAMBGGf",
-	"8S9c3HIyg9konx2VaSkS39vPOLF8WaEMN96bIiMKt5Vf2z0a8iJQbc99RbK4v4ci20oLEjP1hWQp/qnL",
-	"1Bib/jLkxxY0pv7ACzZXQ8pFEm4MUYLj4zH4Shzpdfab5I2zvtSQ7+QEZ70VSN8MMTURkwVOYIPr1Zwz",
-	"Up9yNuQrUs5sClnCIuBW0LuSgOMURWmj22wHYZDJxPFl1W+1bm9vm9TcNhl67l3Venf6+uTDxYl5B3Ug",
-	"po2+69j18flp4InYoN3s2OdECpymLOgHe812c89GPadGIhrxjSTfssr2xLoAC+iexrhSG2x4bwIKfh5+",
-	"t91+YN6D53cJuu3uQaPTaXT3Ljvdfrvdb7f/HdgASqconMgjjjYo4n5unc3gR3dWZWOpPAfLy7EeQSL4",
-	"hGhh8j167c6qiQpwtCqJWvdhsG9hs/6lanK20Vqy2QwNMJfy5CVFxWap1gehTDDWbq5vZQkqQXcNiwoN",
-	"ZeOvNhSKw5bnbKXFprN+x5SNi6onnvmn7Q7dD5ziMy8a7W6j21mDGBErA3uWBK574y4tA4KLkeCr+ysf",
-	"bR4SlMwzSxaDkrUI5cTxoxGn197b/FJZ2vAcqPbfIpN1OgXZQf4pMhPtYNKFf9VuHRI6vFqNhdagWYlx",
-	"1rVlIe3XOs0fxmGW0mcO21WUWYkdD+QpRXpPXcHSEs10np9P/hYkE+bJU+XTh1E77kB3vEd7o/3oIH4B",
-	"L8eHtD3qRN14D3rjfXowehG9jA+hPX4wo67kf62jLyvYUZG2OOnIbQs68GrH/kQUagFTq1YfeWAwyewu",
-	"ly2CB5KpPfM6adH6xuJ7ayYmYANDtTT8xtzOadgvvvy05Mczp8iMG6amXnLbask8vWJdGhzy/QVy7C3b",
-	"vAO4EcaT+IdGpJ5d+vo3igKo58A8CxdjMYkxma+QFM+AalaL6X/bRkx8tJrQo6VErlyiZh346XyBK8Js",
-	"TIVU0BiZ7MB5qX8aFewRoqLUQH8HSYFSoBsubvopO1qnULsVGa30D09Nh5vfKEpwn5WPG7Njx6Ux8mS+",
-	"+zDF3tlBOQEZc7WVBxhb3/Co7z0dv6Za7y4V0hU/0QnEtpo3BemSiE7f2PShvDYgJMqa6Na0rq3GCgkd",
-	"8vzSG6ZSoUyqbliYyztlltLpm5B8HgY2e6hvvCyfd53v6I1JOiI7n9WUNrr7B3//nHuthhzN84Mese/l",
-	"7rbL48FuuE39V5Mcmyh3JoswZAGJIafc+YjywwwJhxuQhJIos2nv1pqvsqYB2Lyt3MWwSfZVU5nydZR+",
-	"h4VoVlkQWC8r81S/ldJyIce53TjM05yvm42rb+0Vac41cnOd6XfX0NQkEdaI6VVRxXoOYhHEIJgNajdc",
-	"1T2e80LpkG2Z0Sh7ZqwrzKv01yi7YPi4ukwtVGsaTWemJnbMEkBw/30Y2LJQ/GGLQpuaymGwXduNRh4j",
-	"WZzrgn0t8UHEc8K4rUSrrXXyE6verMjTyynILncV8dgtkJ3B29dkr7vX3t2yucd2VZDd9sFvgjdlObDX",
-	"vGTHHPfuptrfdTupNEt58O73tlTZirrtv5YC2uscbH6hruL7keIW39rbChJFTm1VROdcvJJ7YrnR5fHA",
-	"Npz4bOOrBJ/7nBc1eRJcAvTti1u45azwTpgl35US+3YqEiBRLjtCQk1uch+Fq12jWZorvbIZwFOQYOIk",
-	"Nv5tH7MV0EaYVuO+y3He0JTLMkNTxuL+XECtT0zNjZXMXLiOPevE4zvc4ZO9iV4qtJVzVUi9MdXspNO1",
-	"67XCcy/M/2jcAL+xcRN3IWVpUKY55/pIN+qM9qE96sXd8QHdg5fjLhxGnbhNX4wOov24B3vjLu2M2tFh",
-	"/BJejA/o/qgX7cVd6Izb9HBUmwLWr1XWqvLdyXT/4iP8lpVs8i39lh6yF0j2p/JivioDN15hqRYmk+yx",
-	"xJmIiadXZ5lzhNT6zm3bh9VaYN3WykdaC+2pVqlfGzipbT1RK3U3daB4eE+HWolrwnVFRO2HAP4/JoAr",
-	"NHleafrhOskVaZAJoyZjotLVAinOEtruItG6R7Yg29Tl0dXSqZdq99SAZlm9ffbPMrWubwba2qnirWcF",
-	"nbmq+LIrV/Mpp+MSo4L+pyv/rH4GmuipTZLzIK/M6vpkam4HVyWM3YHZVBWPOeYOvBoZk7Ektk4HkaYQ",
-	"G0ns1X0yXbiPcK8wEzcQo82e44xr92USzlyzGOuQUKTXPmzW6R6Op742q/xeTPl5HXYrVYcc5IVE2rIj",
-	"4YqqhBoRt+WAtg5hodDJFhmUxRmmRZWL3xeUUZZuhFv2t9lySUV/m5xLFM1tthrgcc1tTJ3Vin5HDmVp",
-	"3mWIjjVIL7HrrxZq+B28qQaWhBJbN4SGjuOPpESCrSXIQlBiidaWtL/qmb816WgFRYQuc3zMOMRkcHJy",
-	"5ApUbUFg6PqTWTvNqt07Z69P8waTu/aBGeVsDErbRld45QYkG5f9e1IhdZO8grGQ1W5afldG33HLDKf0",
-	"4qe2+G3IEWeNk9ZlYdrkqJ+U8xYdrXKpmpwu63aFeIX95wjme6vGK7jwV5Y+i3/JFbe5mpg/jhPStNyT",
-	"BNHT+SK/svR39EU+p3fwuc7uh2/wryAxfldb5sySv2/DeEVdxkH41TiTHmuz5AZQ1RO4ipk6d9raSNMZ",
-	"T+Zllrtl+nBHTaKwaQ2g6aTIwPg1s6Fu54JypY4F4W0oQrsPN0zO8m4ERbV13axFaeVjlDHYYhmGozFF",
-	"UINdtYi8rPOBS7DltssrOEfhrthXWDVfXvleTliUb+77LZ+67Q0dn5bnLmv0SxBoQdQXK8TqVuPq72uX",
-	"48/f3irV5oHmkXNvfvrLGUqmC4RnB/l17d/HDsqrRx9kBV0VTSIQ8/KmEO2iB0TnEXaS6W5R28kwpdZf",
-	"6LWN+Gvn8SHTdklUZe0Rh1tQ2jZdegbxUfjPVpoqx4V3vIgFFXJMZlwdLdaxFJV+Ne7wdU6Xd2Lyww3+",
-	"ww3+ww2+2g0eek2nXZfrEQDPy62ezg+c9Ngcu6p6tX44Sr+Xo/Q3VAH+AK5Qe8e1HFY/0qsXOIMDj88R",
-	"Hk/yRROEWql/lgJH3d/EW0y3poR9AVcdbLI7qTYZLWREE8qjvKpbyGgKpmhaSNMVCFc0Mj30XXnQkHvF",
-	"c0d4A00JRYBGU79bB4526zoyFK02VJFkyQmNY2kKM80vk4s5NK1eyI6eCgVkIvJS0bJl9W7TfKPANCtY",
-	"6vOgQrLf3rM3BQeT/KlCs/AhLwpzTWZnqeWktmqcztGmj6ZAU5KwG+C4NDu2gZUWGUKGcGGiV3W+T7+h",
-	"xpMZouu/8anIXy8aIHhMRXwxLZDzPJK8FUrl/lXRL8PloD8kTmk3U0PpthC6ctzmfJtPTuX6rWGUt3Xx",
-	"AGWSnZ4LUsc+lMqPCBlwHZUOV4UIeDtl0bS5NnCL8zAPOfMvq7mdFxX/1WyvbUK8hdhqWWNyZXDXtONT",
-	"XnDfEEjeLsJrTmkYnRcVsSnhonCtLUxrlYC8IwMXRIpMg23MnmnXAf8nE+q4Mx5qa2iTmYihSY6LEno/",
-	"Nc419SkmGXLDFCzcTYDaTEaJC+4jM0OGgPc/Dt41iRcLYM7rR4qOEWW6ICdnr0+H3AV0qvEcl+heG8w5",
-	"rtpe52cXRZsV3JuDyYpIS9Eq7JWz/hdqZOoJ0PuwXKv6Vbn7R1pfi9//+ENL/c4WbxRfIjEv7G+zrpqv",
-	"BPxeSa0DS4kLtCfG44ShUJRiZoKBvppa0UHKG1tEThfJ96Fsw2MaXmM4x9VsiwjreDft4wrqs+wtLDrI",
-	"DflSC7niy1ReFi2P8/42TnswDU/wMv5xUdSCePxhDBoFvwuaOlawU6oP9ZHj3Tyy6h1Bf5F9uF2FVjnx",
-	"osm04B3hQrlIwd/t4hIx2cQbbBXS2gK6P9f3I+saJG5VbfeDmf0JmdkbQz+EEg63ho8V1LPc8+mJjMwT",
-	"uOsz21Rqk3qKvtSLXaB+UsTpqUeExbapR4LGjC/fK9pWs56GcUmrCPiHdP8h3Zek+0Ke7QKW7T6JQtRI",
-	"zFp20tX0cU6lLiSv4FrSSFsz58EfhbLKd/EFtSF3DUCtK4PyObFfxNxRgozwEY6ieQJa2c/Y3nLSu7uz",
-	"yVXc/2DsUteoIe91u05Nzw0BRee5IbBy0U3yQfhJWK756wqRfDESM8vOHiONn+v7yj+4wDNzgV63u83L",
-	"/lfWnsOZuFowVghtkeKRiLchdq9755q8+n8V/Tmf5u6q9E51zcz8jqllo1S/F2owEZ1m96D5Mlhughr0",
-	"mnvNTn2PtIf4dfId1nh23C31PfLz87GRlbqWb8Y9W9fClTBNYsluQK1181RnqzRI/XR1H36r9Cn9ZDto",
-	"GV5sXWy2a13L+MncJIu83xUV4EId1Jtesk91QcvZK5feV4RNx4Tc1LHtM/NcnvIDJ3mPi2oHhZqUnJoG",
-	"mjWvuxYmy+8PTk5UIWzXqJ9HzqbMTcEioTIvhCi+rGvtUNTMIM5Ft7ekBdG87YoqdL84nKH75ZHeCT5p",
-	"LORRg/Iaqpq+r7hStZsfCDOeeBcvsF0VF2fLwxjLE/qFe8YBUFr9yrZI8L7z4g9pi/jur+7/NwAA//8=",
+	"7H1pc9u4luhfQendqranKFmb7diuqXpO4u743iTO83K73rQyDkQeSZhQABsAIyup/PcpnANuEiXLS5Je",
+	"/KXbEUksBzj79qURqmmiJEhrGodfGhPgEWj88zgMIbHnXI4B/x2BCbVIrFCycdg4jmd8btigMZxbMIPG",
+	"EbMTYJGayVjxiE2UVKk2DD9vNYKGCScw5W4cO0+gcdgwVgs5bnz9GjReKGlB0lTLM11OgLlJmHbPmRox",
+	"zhKureAx02ASJc2tM5xc8vHyyCfSCjtnlo/dqJX1b7l/hbQuFokxGLt9xAzIiAnLhjz8yIRkp6PmWyWh",
+	"+YbbcLJ+DV+DRsI1n4ItwKtSaX/RKk2uUhEtL+/q6vRltrCxe83NADd8msRu6AN4Fu2He8PmLu+Pmn3o",
+	"Rc1nYXfY7PD2KHvWCBrCDZVwO2kEDcmn7svUTRc0NPyeCg1R49DqFMqLHyk95bZ4cxmgfvVXBvTti08N",
+	"6Ora29EePOP7YbM76nea/WGPN5/BQdTcD3eHHd4d9aAffbO1nwO80yoEY9wi1y89oRerqx9G/f293WG/",
+	"2RuNhs1+pztqHuzxqDkK93r94X6XD4ffavVf6WMw9rmKBCHmOcA5JDGf/6z01P3g7637c5rGVjhs2XEj",
+	"NyNucRqQoYrciG5KEUPpq0uakSdJLELuQLLzWSQBK/+gQgu2aawGPq0+uWl+FknT0RQNxkCEAC+29w8N",
+	"o8Zh4//sFFRnh56anXOAq8QhH24j32oBJ/qFEB43/pxH5wSMhV2XV/Q/xh3ql+L43JsRNA777XbQmIIx",
+	"3FEdBMMh+ywSBtLqORs0Wq0dsOFOwo2ZRYMGAxPyBAzeC67DifgExQmdnJ+fnTc23uyJ1krTJquX71SG",
+	"SmsILfPn3GoQhRzFIrznPg/K+/Q3mm1yiZkwTKdSCjk+YsIaplKbpNb9zD9xEfNhDEzJEBxRFCbDFoge",
+	"Hy6OC2gwKtVuNsOkso4Cc2Yst8DshFvG41jN6HzKwPtZ6aGIIpD3g16vDD2rPoJkJlQJsEFDA3cXI1JA",
+	"C8IFsHdnF5ffBgChhgik43yGxY4H4VaVOwTtF+V+UQlo3BaTAJFBIJxKC1rymMa/ByB2q+gi/HjMgP4E",
+	"mgGO+w3QoWYaL2uA5SJ2d0FI/MG/Eqsx7vitsj+rVEb3O/X+vXHGXYQRTvzo0HibDc22lGZqJiFiwznj",
+	"UtkJaOSz29ne36hIjARE9QJVGAuQ9ifDQpXM2VZFkNl2MA1TrUHaIyYVG6po7jhgSTisF6jcyLAkVPmh",
+	"mAbHFEBaBP4t4pLj007ee6vsBbfCjIQjNvVTemSHiMRNFgtAUmVEBJ4aLM5c2oqXPpsrxE+Ub9l/7AzS",
+	"drsXxiDHdoJ/w+0bAHitxgv3z8KN3UliLqo3r3FxefKOdXa6h+zn87M3LJnbiZLXvetOZyDxWdc9O796",
+	"y3him2OwLE0iR/rcYrp79N/8mZDG8jhmzbkDfzyQiVY380P2y8klm1ibHO7sRDBsRTAUXLaUHu/QnzuR",
+	"MNbsDJX6OFN6unMqzyEGboB1222mIVQ6goh1djvdXu/5QN4m8y4fFm696aCAmMrOHPsoiVpswg0D6WZx",
+	"v8Zq7K7jSEgeHzo24x5zlh3aazoPyWXEuGTuWjL3d0X/wF8qV/yIzSYiRralU2k8+yKBBiLGDRtx7f43",
+	"08JakC3cac39r0Nj/9oOvvO1KnFeWK4t3JEmORaXmmuQUaKE+6KxwxOx4wG2Q493os5BO9o/6Dc59NvN",
+	"fm/Im/ygx5v9ftTdh2fAO72+I0lu4Y3p/DqCkZACTyYgcfOwsdEYd5HoFrZdcycu0tC9MUrjeO6YuXuv",
+	"Knp/DRqXSr3megz3ouWdCgdPUcZ0xx27EbUTHYh/xGIqrCNa/e5B/2Bvv3uwh4qn+TbMvFiI+oTLQIVz",
+	"JMaphogZ8dmvKAPAGy7nXtw194JD96AqySg25XLORlzEEDlEE9IcMQ1O+hWS9drMQKhk9C32Xzs5G2k1",
+	"ZXbi2A/yJ8ajyOkRTrwZKU2PHJdjTp9CMWAgPfVnM05CWDiB8CNELXaOO+Ej66Er0+kQtDtgvy+3S3yp",
+	"eexeWkLy0rNlvnDhx7CKzbiwbAgjpYmSSUfcuLUwTWyVzU2FFNN02jjs5CB1gtQYtGcZV5KndqK0+Az3",
+	"FFw65UN2gzmGTJ+xXJ969AN9I4wRcuwOSshPPBZRWVhd4Li//vpr87hY2QquztH+5FDBTQ7mdoHhSuZa",
+	"yf0k3Kqo7y1AXEjQKFwKUj3SYpojhldszIVkMXf35NEhe5xPrQEm6ZBkejJQvVPRlMvshW0WcukwYOje",
+	"5eEEos0k5Svpae19Idfvdhchd/H87I1jqNzCeJ4pbGWlkZDZr2QO9lupjEQchGEziOPmSGnH4IepLQEr",
+	"5FoLiJzI6MTp0sI8eEyaJMoxpjcQCU4Wkvswot0ylDIRxg3Hauw0OdAyPJiABm+DXJrvmwLPyf8/GTZ1",
+	"m2duHrZVXvx2tlIlF/VPWrvj4fmKysbPFxq4hejSKdUIxjg+GzUOf1u/Zv8xffU1+OLUswS09eYwm422",
+	"vCEDoQZ7xMxEzSRTMp6j9aJVayYsjE+/+THf56+p4f9AaBtf3xemUDTkummrqwlpi9fcVsx7TnJvWjGF",
+	"5andHXGMqsbo/oYeuEvqGKBbt7AwNbedcnmJNIabxs/LteZz92+yUX5ZXk8C2ijJ43qgomkaTULImn8y",
+	"LIIRT2NbGK39iEOlYuDuzLy8uYm1tnwM/iVcaGlZBcSCMryXj6t6WB4SS0e2Eg4PX/SaJb2FWX6FeBSh",
+	"YM7jd6WVjXhsIFix2Oq54Eh4R4hRfOJxChVfwlv3jHjytjuixMkr2n3737/x5uf37j/t5kHruvn+SyfY",
+	"6339x60b3WCHBaZvvkO4SYQGcy3kdcTnHivwgjUOD9pBY8pvSKbq7e26f64RsYo7PuU3pDo2Dvf6+FH2",
+	"z04NQqJpDWe+C7pduK8Qn4U8pe86i1hXB8J8vvWwvDJ0ee8CyikXceUG0y9BGR7d3X4NCJx+dl1/2X5O",
+	"49jfNalQZNIqZuGEax5a0AbvV2WCvep9++/B4Kbdbg4GN53RYHCzP3r/H/+oo4v10792uoNXCHhsFIng",
+	"bjkl91MdVbrPlXdfGTNTusau9s4/QVXlOTciZE7+PmLK6ZWov7jr33RC8tnpyxdNZEBudabFTj6BnhdA",
+	"G0g8ZnNIqnA2skDzyAQiNhN2wi5eHTe7u3uZ7jEM9TyxATPK//mTGcj9bhO9p6TdFqbqJInnpPEsHk0J",
+	"GZ7VAEArEmo2wIBz9+pdycS5Hx+kw+LfGjyaCjRRuPv+vmZBFXRbOhUNPMo8A7+cXAZo0oHsF3BgtxOn",
+	"ukBswPMwNuVzFqmA4dzZu/SPXLghp6BfpJulETRw7Ebg17xmsTkhfLi0kNHHu3yzwMeEtHv9Rh29jLmx",
+	"16m545JWSxIaRuKmXo4YCW1siWxk6EtCW+AUbQ2hGkthgAnbajw+oV5Lm8uih5+nIm5UTiLf6pqLnhHw",
+	"h18BT9qux5kAseA2uIUYsi1JZs/cVOI9CXVTCdQSa8jfMcueEQ55/apkgoB6WTDnSgvRGe7nzAJ0xGCa",
+	"2DmbTUCyVH6UaiZr17cJn9p4MISOqQeoqYhTJgcbScIkkDI1CmqF9aWZFmXxupCKt+kUtAiZiAL2ERJi",
+	"Ke1WxxvLzFFuLkOe4iZ2sqebeANMv425kiCZG9/c7l9dXr4jRld/V+7MKQoRu8ZcShfXWLQfCDQtjQQF",
+	"ltxNIMdXqqpEJgYVt8evvnThF9Esvx6bKh0YLIM+m1vFtjrqCDFZG8MJl2Mn6wwNSJs9+AiQuDsoNAn7",
+	"KHMJWR67sygOrsZlq1PI0Ll0tbmMmIZP6iP9KLxEY44YrpuBzD+Y3gnX38KMQRXfufRYSqfIwhi4Np7w",
+	"301cfQzZc7XY59aeC2hbXjzjBrGTMwmzgpp+B0lr6fLlDv/lO6UkkEOdmQlPEKVRHmKZpwml5Cp3QktW",
+	"3WBIDMgVxdxblZAp9Kcv05zcGLY44K8TbtnMXe+ZVnIceGBO0imX1ViszGtY43VfpK4rQhjRYlaW5ciE",
+	"9v42MoKgKPbgX6/D/3OA59zA6dTvtQrSis16EQyAjn2HgMJ97ZjLMBWxXTCg1iNbZbAvdbx87GOnFoIu",
+	"cKrTl2zLTHh3d2+bOGW+0HrBwIdOltyUXzZV4V5wy2M1TklvCxzCRExI9IS3NrM71C1gxVl4n+S/hIxW",
+	"3LyyO9ppTFVJP1QaY+fcKpKYz2vl/GKed7WnnosCGwmqFU+qTU2dyIAKXgnoJTxTo5GBFc+ssnWWvbe5",
+	"s2zKbYgKUhbdZVo1AsQij8VdZaNni8tXsv5kSk7yKtCWHOE1CKPBMclExTFpD/hJ7Y21q0JYLB+zsfjk",
+	"rrwll3TgdHaZxrEbyP2f8JWiN1faCVeHlWZ+7lJ46b2Mim4LwRJYboVuncvt9xRSiIIs3i8ogvnYVqQk",
+	"BFnwX04GtoPMfbtlAF1ORsltB6mQyxDiGKIy4tAEDmtoBuItebwgDeWEqezjW/DKY8LjKFAbEa/8rViN",
+	"1785ElI4OeBOi/joCdJmhADJF94K7h1Oi6gwr9Axf1RKo6O8ckLLajRdzzut3uTHsTkhg+LD9fD0qLox",
+	"5j0YmRr+OJaXV3dZVl2NWzUDDN32/IScYVkM94KkrsKPoLNI7dz83XhZ/B4sWSPtJCM3xWtMyDwq7rNI",
+	"loTS3Vtt4cUiyrP91+k7huMXcfNuj2yLlyfHe+VYCYa4cTbkxgs2AeoWwhpKurix2xWaOBSS6/kaIn7L",
+	"naNIrOqp40ZWHEptdONZQvoa8gcKR1mi5GyLWzZVxrJO99miDbyQWqfzayfGRVXwd7rP6ileKS5+6Wqs",
+	"P48fB8WLubEwfTGB8ONqF9sy740gARmBDOd5IE9V3seQh/UEqDqq+kjiq7CMSzMD7a3nPhYiAh7FQkKZ",
+	"VamPniG5od9vKH/6+VfD4p1PuKiCoqQDrdnS+hUUOsitizgHHs1rmKaDdQ3wziT4fIgEdOlwAgq+H4kb",
+	"5CkRaLYVccsdRgeMDml7Y/90+a7USLY6W3O9dgTedQLhR1TEK0wtV4cWQEZjBtnGVwPs36CNV6AW9LZE",
+	"XH8qHi5LCx4cZV+G+T0mB0GijB3rio+vZHZUawcm6JZfqcLFrzgjxdUgodxulOHEUswQSXO/nFwyjDJF",
+	"QG17c9I6xrB6yQugz14MKiCsbLsEveWTcYgBYaqFnV9QaBgeB4aRXtYHf6BWd35y/PY4M5ZiHA151wyf",
+	"gjdkMW7Yc+AadJDFSn2gga/xhQ/s9xT0fCDzXL4WuywCqjRM1SfAcGIfygjs6vx15p/j0ruaYjXGmEZj",
+	"lSZz2UBenb8+YomGkdf3j30cIAXSkKfeHZqPMcwCJMk1JSy58oSX5JHK+5yz8voLvOCJ+Bcgdg25EaGb",
+	"rUZlya29jjtnRi5UhtLKI86yYAx2/O6UgMm2IvgEsUqmIImdUyCfQ0o3ZbGWibUJrgQhX7+U45oZnNCA",
+	"nlRGe/TzIujPT05eXT2/dk+vTy8urk7Ocdl8IH8+u7hQsRrPm8bOY2CvLrq7e+yfv14yYUxKGRVl00oR",
+	"5I5LxzUurt3dSSFHqs79iEF7GGwNJvAh9PgHSgAmYCbkEn8YC4OOLzSzptJg3oKK0lAMY2BwA2HqRh1I",
+	"kJ+EVnKKF3nr/OTEbLt7KAyLVJi6n5kgs60RcuwEL8qbchRBpyQXOlkLbXbH705bAzmQp5YJx2RpVPfx",
+	"+ckJAnsrt3nkEX1BNcCv0BZNUJLqzPZAoqOanNh2YtCSN/VG64D98+LsbWbBdrsu2Q9z/4pbRbYtEhN5",
+	"FJmBnDmcdrsgb8dUGHOYi2GxMChoute9rkNKLf7Xkxm61UvXyiA4TiqWUAY3ISS25ntKG6blVaJsDatG",
+	"3x4OZOEwYVvpQ3Br24FxIEsIRpAh2sW2VuPFQpg5XnkdlCYZyBJ+odV1EWH++eslzu/EgVjNp5gmVCWu",
+	"Uz6nQMWMvg6kJ7BrqCorEdWfSVslWPnocK6BuetGoQyARzeQC3AEvRg7vtXvHlC4RCmeezuLuCD794Qb",
+	"tIajHfyQffgyQPPuoHHI+u1+wAaZiOV+GTRardag4X51RIB+QqPxoPH1Q+nyOB4qDAWlIDFBv8Crk+OX",
+	"JcbjrzwmrVCIdJDlXLGtD2GqY9Y8/bDdGkhEllJMpgCCSa5xsDfiub9N2kCEnpPQxnO25faGbiEcO0op",
+	"ehSYu0TeAepdljT7chCPOzji58axRrT65ekxblvZb9tHA5lHs9IFXpE5XN5DnnpjFYuE+cjSxP1pizwJ",
+	"yoUYyGMCDZYBKEWkVuNO8zCXCMLYje+OoSz8s35nt8Veeq3dDORWRjnIyuUIlXAo51h1laTRxa4mILH6",
+	"/KOBXJF/REwlFiFIEhA9rz5OnAjW7LbajaCR6tgzGHO4szObzVocH2O6lv/W7Lw+fXHy9uIEv3Gys7Co",
+	"J3m+c/zutFESzRrtVofeUwlInojGYaPXard6FA41QUkKxT5Hu3YK//eYzMc5hE8jt1ryPb0WhgIqTWMh",
+	"Qbvbbt8lUPq3qvGu0W1395qdTrPbu+x0D9u7h+32f5WCPd37mYzjwFGkMW1UXuDr+2Dx8yLQlexLfrhe",
+	"eDDsQoc396P+qNnne8PmQfgMmp1Rl/eG/XA32gMMRF6z+k77m60+5sPK2r0P2Y+2UZkIN1oRMH7nmOKa",
+	"2JnagHK6TxhU3293Vs2QX6GdSjYMftS7/aMi3dt90T24/YvF5KqvQWOXbu7676o51aiXpNMp1/MsAjeP",
+	"1EZ3NsWPGQAfdkbgCLKYs2osyRzJIga+WT42GAhHED/0bznN6KZJeN40FPxGcWhfSb9cibBkafzFRzEU",
+	"9STmd8tqKF2/jfMNFoOd68o8LBGRzh2zLe6EhY+LR3eEQwkItdn+bh9ZwCre/w1uZakqxnfEs/YGeJZX",
+	"sXAfdHobISalfeIHu5tspCZV50eSAUI1xn2gnRM9VGozWYtt+ZhSGc+374jpFGLqZlvk1ztf3JX9ehvb",
+	"/gVsQQLuz7T/zFzvMbH1z4Gl/du/yOtm/Ei8OZNQQhlU8/0VOsqRaa5SZJK+FAzGXfbbfZbK2Any2eOM",
+	"896Xk5aqdq1ITCte2Vmq6oUpYiswdMdvaeeLEwCuc6yNIAZy0dci7jlaGcspTEsY3F8dQ0nJeixWcgw6",
+	"j1T9y13cO/OjH3XT6TQzIRBtNNkFL3OHo+wNTlFrxrr/kjVF6Go89/04ycOvevDdisBl6PKgWmrvg0aS",
+	"ruaPx1H0EBz7y2LWj0KU4yjKVSVVhyMY/45G3yz83s5EUS2MSzL2PYagRd7rddLVG/iWclU7k6sWMj/y",
+	"ZKkitNvLRT7wml74v36WltLjStS7g/JUSIF2faznlZmAfitympyA1SlsJ35GClYusrVIDtsdtnlvdADN",
+	"vU7UbfbDPWge8H6v2R7tD7tRJ3wGu7t3lsMwcWZVVZVMlS7XShuCY3fMqr+F6QGLZ5Sybigfp+7Wo+dk",
+	"jfRTufNkwN/EGHhJb35TY2CGAOXsN/fOfrPdbXY7lXeqFzYURXYW2Umv+6MuL7K6FtP53t/fOpbVKNjI",
+	"OuadT3+HK/r/VarrPG9sK9OQSayh3D9TS7L9fXygFezSu8XvbQVbSk8/aFev2spbdXebmb9O39dm9l1R",
+	"LcjKdxRvH4TtqAPdUY/3h7vhXrQPz0YHvD3shN2oB/3RLt8b7ofPogNoj+7MSioVSNbhZaGH0p38o4t1",
+	"fzPz2jItOSodFhb38zVf0OZ0F2JCN7OOF+582Uxhf4mPM0qzoGUtFkZzd01Ugx47tUrQptpPlvK5tvbY",
+	"+03Um3NM/YueNJpHU/0dPDHwQI3YfAVPfITrSnLeBpLblaEqOt9BcLuz5rKgqHw33WQzp/TSdrx1e7Ui",
+	"5l5Yp4i55+y1u9ZxXN2sHzrmw2zL3SVXtt+yl/zvamO/n7RLetlmwi6VPfk7yLoOr7zD1206KMokKAmG",
+	"CRnGaQRRXijgVqfQaq2tsOSpurzOY1+YwfsVM1GbF+nLZbXRkMjDvfyTO7AxZMwM5Na7swsfI1wQmcyy",
+	"TQRqmykdUKRxEXMW0Lhnpy9ftNgxWV5KYYI+zx8hIUxlsZhXfuRWxN2KxkWRK2/7P6C4mjXi/pXxprz7",
+	"Svv3xN7FQJM8m7zhy/03J0obaA4xNX2+gMD3UBUKG8l31BR+GDH8FmTwEY1S2SUmG/iTI//PrGnkhTBq",
+	"HC8PJ93LYlvJm1+oGSvsnlrNyDGENcBslsqe9c0oVfJQM1mpGaJmEnxfBfd8IEMuy27CEl+gjgNzNgUu",
+	"TYu9O7588YrI84cMvw+pHsiHSkEQKpO7hkK/pK9zEn2bOvIy46NbGGGLbCbf4IwbxmNMXskZ7vaTl/NH",
+	"oY8/qzL+UCGZSh2ZxxB9bgl5qb9d7b8AD/x2CsEju2ee7AePGCSD6PQYGsN9fP95+zf0pXMbTuoySGMq",
+	"RODTfHwnFl/GqsWIMpDblphYTYGpFjv26gdyJorsnyrMYMjIOzIZA/GIbfXbB9sFC+RZep4EqnpuMEXP",
+	"sJgbm43qmFoYYlmxNSyKync9VIlYxup3MXDDZQW/K0aL++CgrzW2kRLw5yGAdaC6HylcMAd9f1qI5xP9",
+	"NWnikxpRr0ZMKCEoM3Pg3Q/YKCtNGWA7t6CwyBT0LWKjmI+/oYpR8vA/AjeotUC9UrOMzK+xQm1xptVQ",
+	"2YBx9uKU+a1tszFYw3gpsqM1kBjsQIkV2P/O6S1YV3kIvoYTBguRTjBRxvfLE76c7xpaf2pMiqT+8V3E",
+	"vb+Li3iv2ekuvuOI7f46F/GzsBNt7iJ2b/+/ad/8e7gvf/3cvflXcqAvbW/+arQ3/me0C08u4Sca/rg0",
+	"HAlD2efs06sxWXpJHn80P/QC+cZs1J2s7tTOF4dP5ZyPms6MNw6K1OiOj9H/EAJmTIus4KMq9wfyEjT4",
+	"zNnaznsB4wOZ/fRSmEQZrGob5NmwW0XxytOXAfswaFBRyUNMov6w7XPcX2ItSrb1wUx4s7u7958fMiPb",
+	"QA65gb0+o++yeOLL4/PtYJNefy12jMXPUp1Xp8ohMZBZVGjeSjzwagJnYUqtb+p4xDlQOc8sg/g2v361",
+	"wmW2jiKteKHIUdH8sT4AOitRvNL7v9DboN08yNobXLea77+0V3X0eH8nzeCmaTnWlq0JO1hVbKqeoNIF",
+	"wQtGtc6avsOyO+eF9mHUmL5ZdKZf14Sx0sW+6DVfvqvL2MKt5eGEChuMRAwO3P85aFALUPcPagDaslwP",
+	"Gps1t29mpXOW+siJz8V9UBG23sOug7X9zsr1Nl+uKN+aYRAtdxXy0BbY1vnPL1iv22tvb9hCf7OOl932",
+	"3ne5N0XrV2xyoZEEbOFxb9/W53XdTvzL9O6dd9/bkNXmPXr/YoJDZ+/2D+q6+35nru6+6m0EwbxE84JV",
+	"21P/SilDomKXx+dkffpA5bqYe+9D1hCtxPo1wCF9uEEgNjH9WBDar+T0s4nTccKM5wQ+aejQMWVaIy7N",
+	"J0ZQQekJaMCCLxSqQK9Rl1xkwtUyYstlwwJsqSpM7qz/kEMtdwc53iwVo7rT69jqa7fDB4chlSprE39c",
+	"8B9hx2PW6dJ6ien2guyP5ieQn6iciv8hEUmjqJqdyTHdsDPchfawH3VHe7wHz0ZdOAg7UZvvD/fC3agP",
+	"vVGXd4bt8CB6BvujPb477Ie9qAudUZsfDGsrih7WCnlVucDLAuUf7xG7UylOvmHwTumy55fsbxHL87yo",
+	"A1NqZmkVFjS9L1LHalyS49fnblNL8dVS5y2WmqL87tXV6cvGKnHvFspNbc1rufxt3c3v3i+8lsNj9Z+8",
+	"QM8Tw39i+HfH5XeVRvR0pYoqvrHgWIGu0mndYSoh6PYisvtXNkD3xJeBrcXvUqXYh/poik6zZ/8qKsMe",
+	"4kAb28RK61mBn963JkxWOb71kNPxdT2pLktxVq+Ax3ZCNV5LkDe4ukM2wceN9wWM/YFR6b8SUa03SyNP",
+	"S0UckXFEJQlEyPlL7eGEzU3Wbq+YtR212HF+Z8jX6ENOQEY4hJmBNhiZWCfreFr8Alf5rYj5IyecrhJV",
+	"MpDnnGwY9ff3dof9Zm80Gjb7ne6oebDHo+Yo3Ov1h/tdPhxGKyunH9awxg0HpDL6C306qEZ+0VsAg5i8",
+	"/y/HjKLzQE1V+uou6fGmS8Ly2o3p/DqjErnTcaMBNsbW5TYh9TibXVmOpWqF8Z3fikKZT6bsH+YgxDNg",
+	"nFG7DKeQebrKisuzMedZSAZZwtElaXOhYx6atHNMCnzB9JGQELHzk5Mjb/SmPjiBDzYkfZLUg62zF6fM",
+	"m/K26YUpl2IExg5kVj71E2gx8nTJjaW0bbHnVDO53MJCmFJTkpJhWiCFLbljqOcLOQfRCO2r4VJtx5+M",
+	"t4YdrTIZY90YMitDtEJP9Yj2rUXxFdT7s0gexX7me7r4VhB/HCOr5WOshJuKyNtaP4vkB9paH9P6+Vhn",
+	"92T7/Gs4Tf+EutMZkY2yzlTqgYIG0M8ieYCOlClcVUvnKiLszYVrPXAYh5hXKSdmATcc6yNjuXfLx60V",
+	"JfR9Z6AcYW/p2bJcCGlhcpE178ubk9XNmnciuo/wBxssAymhMMxJzKsWkXVBuuMSqDvV8greOaHAiM+w",
+	"ar6sUVwxYd7taLfc7L/bvqXX//LcRUu7AgRWMfORmF/dany7utrllOdvb5RSfUd1zJtvf/vLKWbYNLGk",
+	"d5XbwH0bvStrtnQnret93lPR3bysh2I7b5nYuYdehs0ga/j5MUs42TVLXRb/2Jzxh+bTUrJ80XNCwgyM",
+	"pR7yj8B2cjvfStXoOLf+5z6ynP/pVJqjxbL/eUOdGnP/OuPQazV+MvM/mfmfzPyPb+YPsE03194ONuGG",
+	"DQFk1tXi4XTEc6vbfXpVq92TIfhbGYK/o8jxBzD10hMWgeUiNk9pd49EUTxYy5Tk/qQi721YK2WcJZTA",
+	"gH4obMIci4/gu1Bl+W0YgTTkMZdh1j1M6XACvognNvt1KxqCo3I+32IgSwUyj9wDp/IYBjyclJtwutFm",
+	"vtFi3kHT5EGyMm+zpHReYXWAHVzZlsV8i7HKOvl4V2Gsxtst1m23KWV7qX2jCdhuu0cPlQQM3jVUNWQg",
+	"875JGJlbSFUJdSfjc8wQmQBPWCw+gXRLo7EpHV6lDjJMKvTq1dl2y30yH0xIfVvNoup93tewRIzURywz",
+	"lMXzZB1OK8/f520wfTLHXfy3tJkaCkF9qirHjefbenBI3feGUdattQQoDDp7LEgdl6GUt5cicB0VBmXj",
+	"LuBsIsJJa61D280jSpfTG6Wzneed5apRd5u4vnN2t0NK70qnN3bZN6WgB0SQrC0hK8L2kdCVvD4U0q9y",
+	"E+DCtCQ8ZJ3/pGJapRbfZ8PUTeCo4U/oyrlBCzwZBNhURdBix3mHs3KIou8al08ykEgUCO7ouPe1inzQ",
+	"gyNmjiD4BpzUpNOvWHjrZF5SqBS2KdnZi9OB9A6rqr/KJyrUOquOq7peURmJ9uZhssKTlHcAf+6tFAuJ",
+	"ZvUImL0iSFU7x4mwRfTXe2p7hTyh7R9ed/nLpho9OCj5nDB4AWfVaBQLx0y1mqKTtCwWV2SX4sEGHuVF",
+	"tL8ruSkRm1Kf+KxlAHb+I8cCdpPPsZbIYpA3lB/IpY7y2SDlKGisOoL9V73UgQ053c/uj4s8B6hEV0Zg",
+	"ncDgncmehGwVYke9R3078ziXjuBwkez4XQUk1JS87DynOcFCmlDOF2hxsRrfRlMom3Ft9mrerXFnpPS0",
+	"6XgQ9awOVeRj1bIm8/6ry6yHcMWpGazs9Fh9ctP8LJKmu9WaVLCvd9F6FnZGFG/jEgdPRPDvQQRfIt4x",
+	"ziTMkP7lWLfcy/iBBLDE4NdHGJqEgqtYaiDKRJpyd+OfDPNy8RHDSiQixOzSijxRke5a9bjvlrQK8Z+k",
+	"iSdEejRpYiFOeuF2bj8Is8xQTXdo0tV49Y5rm3N6Ja3moSV1rNKfPO8Bk3ttlCw3eWdzsKQk+G7Dwgwk",
+	"amYQkcmFyzlTaAXZMooN3SvSiQJYk8LJU2omWf/mhoLcMnWFNJnF5sMD2e92vTqRKSyGzzOFZeWiW+yt",
+	"KgfDGcKtFSLAxVBNiQzeh/tvzI+vEGBPbPj7UY/uJh/7a/LD3S+rGXEFQRcphUP+TYhE3tl6bT7Fv/1b",
+	"DzXn8URcL/bSDgpz1WHD/B4LZLpjVXpxrDqt7l7rWSPwhqvSs36r1+rUt+i+i90q22GN5co/Mt8iLyMb",
+	"25Fg33Eczc+jGuMVE5ZFWnwCs9aMVZ3tS2PIjQiPUztxc38NvjSGwDXo8i88dFedCra4n9wSkayTVZH6",
+	"qO+gadDPu1SXiPJL3Nr9QbRKcVjVNS4HFmGJ31RrkDYvbxlQaHQ0FdIEeVnSIuaKFthiJ3lhcKqvMZBX",
+	"V6cvnQ4Yq7GQvigUl1QpKrO2u+elmlGcihoRR6lUpB1IiW31KcDfTmDaYsdFRSmqxESpvOUar0e++l5R",
+	"OdZY7gthZMXUqgWnlqHiO2Crka/1zs7zwdSIxdwtaMSnIhZALoq8S1fW3O2IcRbGAqQdSAMxhMhqCwry",
+	"Ad96y6fwgZGznm39fHZxoWI1nm8HZIdl09SQcyPvGYf5zIt9+pgatRh2P8uKjmfduB1Yp1xS2rSDim/b",
+	"WQ8OX4uuJvRtubXDoXeLLNeGCaiIlRMsLl4dN7u7ez41SWPS0UD6CkRKf/Txls8RLWhgdGy7oZ875MkL",
+	"a5EFxCseHwhrrvGDDwOJkW8s9yoXsOC+5HteCR4vtiRhiMrduF88mWS+dpcH8OoqX9v14PMFcJbBd35y",
+	"YnIZdI02d+RNO5lFJo/3zvK76BOf4EXqG0SZRFtC+wWJddMVVdja4nDI1pZHeq3kuLmQ5gGGbeWzm8Cv",
+	"1GyXak/HauzdfWiWMouzZV7I5QnLecxohyuMb1npfYk5zYtDUk7z1/df/zcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

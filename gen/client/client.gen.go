@@ -169,6 +169,31 @@ type AccountCreatedToken struct {
 	Token string `json:"token"`
 }
 
+// AccountGroup defines model for AccountGroup.
+type AccountGroup struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Members Members by name.
+	Members []AccountGroupMember `json:"members"`
+	Name    string               `json:"name"`
+
+	// Personal The group is a user's default group.
+	Personal bool               `json:"personal"`
+	Uuid     openapi_types.UUID `json:"uuid"`
+}
+
+// AccountGroupMember defines model for AccountGroupMember.
+type AccountGroupMember struct {
+	Name string             `json:"name"`
+	Uuid openapi_types.UUID `json:"uuid"`
+}
+
+// AccountNewGroup defines model for AccountNewGroup.
+type AccountNewGroup struct {
+	// Name Group name (the value of the groupName header).
+	Name string `json:"name"`
+}
+
 // AccountNewToken defines model for AccountNewToken.
 type AccountNewToken struct {
 	ExpiresInDays *int           `json:"expires_in_days,omitempty"`
@@ -178,10 +203,17 @@ type AccountNewToken struct {
 
 // AccountNewUser defines model for AccountNewUser.
 type AccountNewUser struct {
-	// Name Login name.
+	Email *openapi_types.Email `json:"email,omitempty"`
+
+	// FullName Full name (no control characters).
+	FullName *string `json:"full_name,omitempty"`
+
+	// Name Login name; also the name of the user's default group.
 	Name string `json:"name"`
 
-	// Password Password for Basic auth; omit for token- or OIDC-only users.
+	// Password Password for Basic auth; omit for token- or OIDC-only users. Every character
+	// counts: the password is hashed with SHA-256 before bcrypt, so bcrypt's
+	// 72-byte limit does not apply.
 	Password *string      `json:"password,omitempty"`
 	Role     *AccountRole `json:"role,omitempty"`
 }
@@ -207,10 +239,46 @@ type AccountToken struct {
 
 // AccountUser defines model for AccountUser.
 type AccountUser struct {
-	CreatedAt time.Time   `json:"created_at"`
-	Id        int64       `json:"id"`
-	Name      string      `json:"name"`
-	Role      AccountRole `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// DefaultGroup Name of the user's default group (named after the user).
+	DefaultGroup string `json:"default_group"`
+
+	// Disabled A disabled user cannot authenticate.
+	Disabled bool `json:"disabled"`
+
+	// Email Email address; empty when unknown.
+	Email string `json:"email"`
+
+	// FullName Full name; empty when unknown.
+	FullName string `json:"full_name"`
+
+	// Groups Names of the groups the user is a member of, by name.
+	Groups []string `json:"groups"`
+
+	// Id Numeric id, kept for 0.1 clients; address users by uuid.
+	Id int64 `json:"id"`
+
+	// Name Login name (the user name of HTTP Basic).
+	Name string      `json:"name"`
+	Role AccountRole `json:"role"`
+
+	// Uuid The user's stable identifier.
+	Uuid openapi_types.UUID `json:"uuid"`
+}
+
+// AccountUserUpdate The fields to change; absent fields keep their value.
+type AccountUserUpdate struct {
+	// Disabled true disables the user and revokes their tokens; false enables them.
+	Disabled *bool `json:"disabled,omitempty"`
+
+	// Email New email address; an empty string clears it.
+	Email    *string `json:"email,omitempty"`
+	FullName *string `json:"full_name,omitempty"`
+
+	// Password New password (hashed as for a new user).
+	Password *string      `json:"password,omitempty"`
+	Role     *AccountRole `json:"role,omitempty"`
 }
 
 // Error The one error shape of every endpoint.
@@ -368,6 +436,12 @@ type SystemVersion struct {
 // SystemVersionDatabase defines model for SystemVersion.Database.
 type SystemVersionDatabase string
 
+// AccountGroupUuid defines model for AccountGroupUuid.
+type AccountGroupUuid = openapi_types.UUID
+
+// AccountUserUuid defines model for AccountUserUuid.
+type AccountUserUuid = openapi_types.UUID
+
 // ReeProcessUUID defines model for ReeProcessUUID.
 type ReeProcessUUID = openapi_types.UUID
 
@@ -388,6 +462,9 @@ type NotFound = Error
 
 // TooLarge The one error shape of every endpoint.
 type TooLarge = Error
+
+// TooManyRequests The one error shape of every endpoint.
+type TooManyRequests = Error
 
 // Unauthorized The one error shape of every endpoint.
 type Unauthorized = Error
@@ -419,11 +496,20 @@ type ReeProcessListParams struct {
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
+// AccountCreateGroupJSONRequestBody defines body for AccountCreateGroup for application/json ContentType.
+type AccountCreateGroupJSONRequestBody = AccountNewGroup
+
 // AccountCreateTokenJSONRequestBody defines body for AccountCreateToken for application/json ContentType.
 type AccountCreateTokenJSONRequestBody = AccountNewToken
 
 // AccountCreateUserJSONRequestBody defines body for AccountCreateUser for application/json ContentType.
 type AccountCreateUserJSONRequestBody = AccountNewUser
+
+// AccountUpdateUserJSONRequestBody defines body for AccountUpdateUser for application/json ContentType.
+type AccountUpdateUserJSONRequestBody = AccountUserUpdate
+
+// AccountIssueUserTokenJSONRequestBody defines body for AccountIssueUserToken for application/json ContentType.
+type AccountIssueUserTokenJSONRequestBody = AccountNewToken
 
 // ReeRecordingBuildMultipartRequestBody defines body for ReeRecordingBuild for multipart/form-data ContentType.
 type ReeRecordingBuildMultipartRequestBody = ReeUploadForm
@@ -511,6 +597,40 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// AccountListGroups Groups by name; an admin sees every group, a user the groups they are in
+	//
+	// Corresponds with GET /api/auth/groups (the `AccountListGroups` operationId).
+	AccountListGroups(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AccountCreateGroupWithBody Create a group without members (admin only)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/auth/groups (the `AccountCreateGroup` operationId).
+	AccountCreateGroupWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AccountCreateGroup Create a group without members (admin only)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/auth/groups (the `AccountCreateGroup` operationId).
+	AccountCreateGroup(ctx context.Context, body AccountCreateGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AccountGetGroup One group with its members; a group you are not in is a 404 unless you are an admin
+	//
+	// Corresponds with GET /api/auth/groups/{uuid} (the `AccountGetGroup` operationId).
+	AccountGetGroup(ctx context.Context, uuid AccountGroupUuid, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AccountRemoveGroupMember Remove a user from a group (admin only); a user always stays in their default group
+	//
+	// Corresponds with DELETE /api/auth/groups/{uuid}/members/{user_uuid} (the `AccountRemoveGroupMember` operationId).
+	AccountRemoveGroupMember(ctx context.Context, uuid AccountGroupUuid, userUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AccountAddGroupMember Add a user to a group (admin only; adding a member twice is not an error)
+	//
+	// Corresponds with PUT /api/auth/groups/{uuid}/members/{user_uuid} (the `AccountAddGroupMember` operationId).
+	AccountAddGroupMember(ctx context.Context, uuid AccountGroupUuid, userUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// AccountMe The authenticated user
 	//
 	// Corresponds with GET /api/auth/me (the `AccountMe` operationId).
@@ -540,19 +660,87 @@ type ClientInterface interface {
 	// Corresponds with DELETE /api/auth/tokens/{id} (the `AccountDeleteToken` operationId).
 	AccountDeleteToken(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AccountCreateUserWithBody Create a user (admin only)
+	// AccountListUsers List every user, disabled ones included, by name (admin only)
+	//
+	// Corresponds with GET /api/auth/users (the `AccountListUsers` operationId).
+	AccountListUsers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AccountCreateUserWithBody Create a user and their default group (admin only)
+	//
+	// A user created without a password authenticates with a token an admin issues
+	// (POST /api/auth/users/{uuid}/tokens) or, when configured, with OIDC. A group
+	// with the user's name is created with them; a taken group name is a 409.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/auth/users (the `AccountCreateUser` operationId).
 	AccountCreateUserWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// AccountCreateUser Create a user (admin only)
+	// AccountCreateUser Create a user and their default group (admin only)
+	//
+	// A user created without a password authenticates with a token an admin issues
+	// (POST /api/auth/users/{uuid}/tokens) or, when configured, with OIDC. A group
+	// with the user's name is created with them; a taken group name is a 409.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/auth/users (the `AccountCreateUser` operationId).
 	AccountCreateUser(ctx context.Context, body AccountCreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AccountDisableUser Disable a user and revoke their tokens (admin only)
+	//
+	// The user row stays, so that the resources the user owns keep their owner; the user
+	// can no longer authenticate by any means. PATCH with `disabled: false` enables them again.
+	//
+	// Corresponds with DELETE /api/auth/users/{uuid} (the `AccountDisableUser` operationId).
+	AccountDisableUser(ctx context.Context, uuid AccountUserUuid, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AccountGetUser One user (admin only)
+	//
+	// Corresponds with GET /api/auth/users/{uuid} (the `AccountGetUser` operationId).
+	AccountGetUser(ctx context.Context, uuid AccountUserUuid, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AccountUpdateUserWithBody Change a user's email, full name, role, password or disabled flag (admin only)
+	//
+	// Only the fields present change. Disabling a user revokes their tokens. An admin
+	// cannot demote or disable themself (409), so that a server never loses its last admin
+	// by accident.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/auth/users/{uuid} (the `AccountUpdateUser` operationId).
+	AccountUpdateUserWithBody(ctx context.Context, uuid AccountUserUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AccountUpdateUser Change a user's email, full name, role, password or disabled flag (admin only)
+	//
+	// Only the fields present change. Disabling a user revokes their tokens. An admin
+	// cannot demote or disable themself (409), so that a server never loses its last admin
+	// by accident.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/auth/users/{uuid} (the `AccountUpdateUser` operationId).
+	AccountUpdateUser(ctx context.Context, uuid AccountUserUuid, body AccountUpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AccountIssueUserTokenWithBody Issue a personal token for a user (admin only); its secret is shown once
+	//
+	// How a user created without a password (a robot, a CI account) gets a credential.
+	// The admin scope can only be given to a user whose role is admin.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/auth/users/{uuid}/tokens (the `AccountIssueUserToken` operationId).
+	AccountIssueUserTokenWithBody(ctx context.Context, uuid AccountUserUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AccountIssueUserToken Issue a personal token for a user (admin only); its secret is shown once
+	//
+	// How a user created without a password (a robot, a CI account) gets a credential.
+	// The admin scope can only be given to a user whose role is admin.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/auth/users/{uuid}/tokens (the `AccountIssueUserToken` operationId).
+	AccountIssueUserToken(ctx context.Context, uuid AccountUserUuid, body AccountIssueUserTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReeImageDownload Download a base image as a TAR that `podman load` accepts
 	//
@@ -675,6 +863,100 @@ type ClientInterface interface {
 	SystemVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
+// AccountListGroups Groups by name; an admin sees every group, a user the groups they are in
+//
+// Corresponds with GET /api/auth/groups (the `AccountListGroups` operationId).
+func (c *Client) AccountListGroups(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAccountListGroupsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AccountCreateGroupWithBody Create a group without members (admin only)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/auth/groups (the `AccountCreateGroup` operationId).
+func (c *Client) AccountCreateGroupWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAccountCreateGroupRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AccountCreateGroup Create a group without members (admin only)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/auth/groups (the `AccountCreateGroup` operationId).
+func (c *Client) AccountCreateGroup(ctx context.Context, body AccountCreateGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAccountCreateGroupRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AccountGetGroup One group with its members; a group you are not in is a 404 unless you are an admin
+//
+// Corresponds with GET /api/auth/groups/{uuid} (the `AccountGetGroup` operationId).
+func (c *Client) AccountGetGroup(ctx context.Context, uuid AccountGroupUuid, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAccountGetGroupRequest(c.Server, uuid)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AccountRemoveGroupMember Remove a user from a group (admin only); a user always stays in their default group
+//
+// Corresponds with DELETE /api/auth/groups/{uuid}/members/{user_uuid} (the `AccountRemoveGroupMember` operationId).
+func (c *Client) AccountRemoveGroupMember(ctx context.Context, uuid AccountGroupUuid, userUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAccountRemoveGroupMemberRequest(c.Server, uuid, userUuid)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AccountAddGroupMember Add a user to a group (admin only; adding a member twice is not an error)
+//
+// Corresponds with PUT /api/auth/groups/{uuid}/members/{user_uuid} (the `AccountAddGroupMember` operationId).
+func (c *Client) AccountAddGroupMember(ctx context.Context, uuid AccountGroupUuid, userUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAccountAddGroupMemberRequest(c.Server, uuid, userUuid)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // AccountMe The authenticated user
 //
 // Corresponds with GET /api/auth/me (the `AccountMe` operationId).
@@ -754,7 +1036,26 @@ func (c *Client) AccountDeleteToken(ctx context.Context, id int64, reqEditors ..
 	return c.Client.Do(req)
 }
 
-// AccountCreateUserWithBody Create a user (admin only)
+// AccountListUsers List every user, disabled ones included, by name (admin only)
+//
+// Corresponds with GET /api/auth/users (the `AccountListUsers` operationId).
+func (c *Client) AccountListUsers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAccountListUsersRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AccountCreateUserWithBody Create a user and their default group (admin only)
+//
+// A user created without a password authenticates with a token an admin issues
+// (POST /api/auth/users/{uuid}/tokens) or, when configured, with OIDC. A group
+// with the user's name is created with them; a taken group name is a 409.
 //
 // Takes any type of body and a specified content type.
 //
@@ -771,13 +1072,132 @@ func (c *Client) AccountCreateUserWithBody(ctx context.Context, contentType stri
 	return c.Client.Do(req)
 }
 
-// AccountCreateUser Create a user (admin only)
+// AccountCreateUser Create a user and their default group (admin only)
+//
+// A user created without a password authenticates with a token an admin issues
+// (POST /api/auth/users/{uuid}/tokens) or, when configured, with OIDC. A group
+// with the user's name is created with them; a taken group name is a 409.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/auth/users (the `AccountCreateUser` operationId).
 func (c *Client) AccountCreateUser(ctx context.Context, body AccountCreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAccountCreateUserRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AccountDisableUser Disable a user and revoke their tokens (admin only)
+//
+// The user row stays, so that the resources the user owns keep their owner; the user
+// can no longer authenticate by any means. PATCH with `disabled: false` enables them again.
+//
+// Corresponds with DELETE /api/auth/users/{uuid} (the `AccountDisableUser` operationId).
+func (c *Client) AccountDisableUser(ctx context.Context, uuid AccountUserUuid, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAccountDisableUserRequest(c.Server, uuid)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AccountGetUser One user (admin only)
+//
+// Corresponds with GET /api/auth/users/{uuid} (the `AccountGetUser` operationId).
+func (c *Client) AccountGetUser(ctx context.Context, uuid AccountUserUuid, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAccountGetUserRequest(c.Server, uuid)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AccountUpdateUserWithBody Change a user's email, full name, role, password or disabled flag (admin only)
+//
+// Only the fields present change. Disabling a user revokes their tokens. An admin
+// cannot demote or disable themself (409), so that a server never loses its last admin
+// by accident.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/auth/users/{uuid} (the `AccountUpdateUser` operationId).
+func (c *Client) AccountUpdateUserWithBody(ctx context.Context, uuid AccountUserUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAccountUpdateUserRequestWithBody(c.Server, uuid, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AccountUpdateUser Change a user's email, full name, role, password or disabled flag (admin only)
+//
+// Only the fields present change. Disabling a user revokes their tokens. An admin
+// cannot demote or disable themself (409), so that a server never loses its last admin
+// by accident.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/auth/users/{uuid} (the `AccountUpdateUser` operationId).
+func (c *Client) AccountUpdateUser(ctx context.Context, uuid AccountUserUuid, body AccountUpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAccountUpdateUserRequest(c.Server, uuid, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AccountIssueUserTokenWithBody Issue a personal token for a user (admin only); its secret is shown once
+//
+// How a user created without a password (a robot, a CI account) gets a credential.
+// The admin scope can only be given to a user whose role is admin.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/auth/users/{uuid}/tokens (the `AccountIssueUserToken` operationId).
+func (c *Client) AccountIssueUserTokenWithBody(ctx context.Context, uuid AccountUserUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAccountIssueUserTokenRequestWithBody(c.Server, uuid, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AccountIssueUserToken Issue a personal token for a user (admin only); its secret is shown once
+//
+// How a user created without a password (a robot, a CI account) gets a credential.
+// The admin scope can only be given to a user whose role is admin.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/auth/users/{uuid}/tokens (the `AccountIssueUserToken` operationId).
+func (c *Client) AccountIssueUserToken(ctx context.Context, uuid AccountUserUuid, body AccountIssueUserTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAccountIssueUserTokenRequest(c.Server, uuid, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1058,6 +1478,189 @@ func (c *Client) SystemVersion(ctx context.Context, reqEditors ...RequestEditorF
 	return c.Client.Do(req)
 }
 
+// NewAccountListGroupsRequest constructs an http.Request for the AccountListGroups method
+func NewAccountListGroupsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/auth/groups")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAccountCreateGroupRequest calls the generic AccountCreateGroup builder with application/json body
+func NewAccountCreateGroupRequest(server string, body AccountCreateGroupJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAccountCreateGroupRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAccountCreateGroupRequestWithBody constructs an http.Request for the AccountCreateGroup method, with any body, and a specified content type
+func NewAccountCreateGroupRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/auth/groups")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAccountGetGroupRequest constructs an http.Request for the AccountGetGroup method
+func NewAccountGetGroupRequest(server string, uuid AccountGroupUuid) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "uuid", uuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/auth/groups/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAccountRemoveGroupMemberRequest constructs an http.Request for the AccountRemoveGroupMember method
+func NewAccountRemoveGroupMemberRequest(server string, uuid AccountGroupUuid, userUuid openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "uuid", uuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "user_uuid", userUuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/auth/groups/%s/members/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAccountAddGroupMemberRequest constructs an http.Request for the AccountAddGroupMember method
+func NewAccountAddGroupMemberRequest(server string, uuid AccountGroupUuid, userUuid openapi_types.UUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "uuid", uuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "user_uuid", userUuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/auth/groups/%s/members/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewAccountMeRequest constructs an http.Request for the AccountMe method
 func NewAccountMeRequest(server string) (*http.Request, error) {
 	var err error
@@ -1186,6 +1789,33 @@ func NewAccountDeleteTokenRequest(server string, id int64) (*http.Request, error
 	return req, nil
 }
 
+// NewAccountListUsersRequest constructs an http.Request for the AccountListUsers method
+func NewAccountListUsersRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/auth/users")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewAccountCreateUserRequest calls the generic AccountCreateUser builder with application/json body
 func NewAccountCreateUserRequest(server string, body AccountCreateUserJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -1207,6 +1837,168 @@ func NewAccountCreateUserRequestWithBody(server string, contentType string, body
 	}
 
 	operationPath := fmt.Sprintf("/api/auth/users")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAccountDisableUserRequest constructs an http.Request for the AccountDisableUser method
+func NewAccountDisableUserRequest(server string, uuid AccountUserUuid) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "uuid", uuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/auth/users/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAccountGetUserRequest constructs an http.Request for the AccountGetUser method
+func NewAccountGetUserRequest(server string, uuid AccountUserUuid) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "uuid", uuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/auth/users/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAccountUpdateUserRequest calls the generic AccountUpdateUser builder with application/json body
+func NewAccountUpdateUserRequest(server string, uuid AccountUserUuid, body AccountUpdateUserJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAccountUpdateUserRequestWithBody(server, uuid, "application/json", bodyReader)
+}
+
+// NewAccountUpdateUserRequestWithBody constructs an http.Request for the AccountUpdateUser method, with any body, and a specified content type
+func NewAccountUpdateUserRequestWithBody(server string, uuid AccountUserUuid, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "uuid", uuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/auth/users/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAccountIssueUserTokenRequest calls the generic AccountIssueUserToken builder with application/json body
+func NewAccountIssueUserTokenRequest(server string, uuid AccountUserUuid, body AccountIssueUserTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAccountIssueUserTokenRequestWithBody(server, uuid, "application/json", bodyReader)
+}
+
+// NewAccountIssueUserTokenRequestWithBody constructs an http.Request for the AccountIssueUserToken method, with any body, and a specified content type
+func NewAccountIssueUserTokenRequestWithBody(server string, uuid AccountUserUuid, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "uuid", uuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/auth/users/%s/tokens", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -1800,6 +2592,48 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// AccountListGroupsWithResponse Groups by name; an admin sees every group, a user the groups they are in
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/auth/groups (the `AccountListGroups` operationId).
+	AccountListGroupsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AccountListGroupsResponse, error)
+
+	// AccountCreateGroupWithBodyWithResponse Create a group without members (admin only)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/auth/groups (the `AccountCreateGroup` operationId).
+	AccountCreateGroupWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AccountCreateGroupResponse, error)
+
+	// AccountCreateGroupWithResponse Create a group without members (admin only)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/auth/groups (the `AccountCreateGroup` operationId).
+	AccountCreateGroupWithResponse(ctx context.Context, body AccountCreateGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*AccountCreateGroupResponse, error)
+
+	// AccountGetGroupWithResponse One group with its members; a group you are not in is a 404 unless you are an admin
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/auth/groups/{uuid} (the `AccountGetGroup` operationId).
+	AccountGetGroupWithResponse(ctx context.Context, uuid AccountGroupUuid, reqEditors ...RequestEditorFn) (*AccountGetGroupResponse, error)
+
+	// AccountRemoveGroupMemberWithResponse Remove a user from a group (admin only); a user always stays in their default group
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/auth/groups/{uuid}/members/{user_uuid} (the `AccountRemoveGroupMember` operationId).
+	AccountRemoveGroupMemberWithResponse(ctx context.Context, uuid AccountGroupUuid, userUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*AccountRemoveGroupMemberResponse, error)
+
+	// AccountAddGroupMemberWithResponse Add a user to a group (admin only; adding a member twice is not an error)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/auth/groups/{uuid}/members/{user_uuid} (the `AccountAddGroupMember` operationId).
+	AccountAddGroupMemberWithResponse(ctx context.Context, uuid AccountGroupUuid, userUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*AccountAddGroupMemberResponse, error)
+
 	// AccountMeWithResponse The authenticated user
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -1835,19 +2669,93 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /api/auth/tokens/{id} (the `AccountDeleteToken` operationId).
 	AccountDeleteTokenWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*AccountDeleteTokenResponse, error)
 
-	// AccountCreateUserWithBodyWithResponse Create a user (admin only)
+	// AccountListUsersWithResponse List every user, disabled ones included, by name (admin only)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/auth/users (the `AccountListUsers` operationId).
+	AccountListUsersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AccountListUsersResponse, error)
+
+	// AccountCreateUserWithBodyWithResponse Create a user and their default group (admin only)
+	//
+	// A user created without a password authenticates with a token an admin issues
+	// (POST /api/auth/users/{uuid}/tokens) or, when configured, with OIDC. A group
+	// with the user's name is created with them; a taken group name is a 409.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/auth/users (the `AccountCreateUser` operationId).
 	AccountCreateUserWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AccountCreateUserResponse, error)
 
-	// AccountCreateUserWithResponse Create a user (admin only)
+	// AccountCreateUserWithResponse Create a user and their default group (admin only)
+	//
+	// A user created without a password authenticates with a token an admin issues
+	// (POST /api/auth/users/{uuid}/tokens) or, when configured, with OIDC. A group
+	// with the user's name is created with them; a taken group name is a 409.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/auth/users (the `AccountCreateUser` operationId).
 	AccountCreateUserWithResponse(ctx context.Context, body AccountCreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*AccountCreateUserResponse, error)
+
+	// AccountDisableUserWithResponse Disable a user and revoke their tokens (admin only)
+	//
+	// The user row stays, so that the resources the user owns keep their owner; the user
+	// can no longer authenticate by any means. PATCH with `disabled: false` enables them again.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/auth/users/{uuid} (the `AccountDisableUser` operationId).
+	AccountDisableUserWithResponse(ctx context.Context, uuid AccountUserUuid, reqEditors ...RequestEditorFn) (*AccountDisableUserResponse, error)
+
+	// AccountGetUserWithResponse One user (admin only)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/auth/users/{uuid} (the `AccountGetUser` operationId).
+	AccountGetUserWithResponse(ctx context.Context, uuid AccountUserUuid, reqEditors ...RequestEditorFn) (*AccountGetUserResponse, error)
+
+	// AccountUpdateUserWithBodyWithResponse Change a user's email, full name, role, password or disabled flag (admin only)
+	//
+	// Only the fields present change. Disabling a user revokes their tokens. An admin
+	// cannot demote or disable themself (409), so that a server never loses its last admin
+	// by accident.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/auth/users/{uuid} (the `AccountUpdateUser` operationId).
+	AccountUpdateUserWithBodyWithResponse(ctx context.Context, uuid AccountUserUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AccountUpdateUserResponse, error)
+
+	// AccountUpdateUserWithResponse Change a user's email, full name, role, password or disabled flag (admin only)
+	//
+	// Only the fields present change. Disabling a user revokes their tokens. An admin
+	// cannot demote or disable themself (409), so that a server never loses its last admin
+	// by accident.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/auth/users/{uuid} (the `AccountUpdateUser` operationId).
+	AccountUpdateUserWithResponse(ctx context.Context, uuid AccountUserUuid, body AccountUpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*AccountUpdateUserResponse, error)
+
+	// AccountIssueUserTokenWithBodyWithResponse Issue a personal token for a user (admin only); its secret is shown once
+	//
+	// How a user created without a password (a robot, a CI account) gets a credential.
+	// The admin scope can only be given to a user whose role is admin.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/auth/users/{uuid}/tokens (the `AccountIssueUserToken` operationId).
+	AccountIssueUserTokenWithBodyWithResponse(ctx context.Context, uuid AccountUserUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AccountIssueUserTokenResponse, error)
+
+	// AccountIssueUserTokenWithResponse Issue a personal token for a user (admin only); its secret is shown once
+	//
+	// How a user created without a password (a robot, a CI account) gets a credential.
+	// The admin scope can only be given to a user whose role is admin.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/auth/users/{uuid}/tokens (the `AccountIssueUserToken` operationId).
+	AccountIssueUserTokenWithResponse(ctx context.Context, uuid AccountUserUuid, body AccountIssueUserTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*AccountIssueUserTokenResponse, error)
 
 	// ReeImageDownloadWithResponse Download a base image as a TAR that `podman load` accepts
 	//
@@ -1992,9 +2900,492 @@ type ClientWithResponsesInterface interface {
 	SystemVersionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SystemVersionResponse, error)
 }
 
+// AccountListGroupsResponse401Headers the declared response headers of an HTTP 401 response for AccountListGroups
+type AccountListGroupsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// AccountListGroupsResponse429Headers the declared response headers of an HTTP 429 response for AccountListGroups
+type AccountListGroupsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type AccountListGroupsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]AccountGroup
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AccountListGroupsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AccountListGroupsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AccountListGroupsResponse) GetJSON200() *[]AccountGroup {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AccountListGroupsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AccountListGroupsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AccountListGroupsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r AccountListGroupsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r AccountListGroupsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AccountListGroupsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AccountListGroupsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AccountListGroupsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AccountCreateGroupResponse401Headers the declared response headers of an HTTP 401 response for AccountCreateGroup
+type AccountCreateGroupResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// AccountCreateGroupResponse429Headers the declared response headers of an HTTP 429 response for AccountCreateGroup
+type AccountCreateGroupResponse429Headers struct {
+	RetryAfter *int
+}
+
+type AccountCreateGroupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AccountGroup
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AccountCreateGroupResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AccountCreateGroupResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AccountCreateGroupResponse) GetJSON201() *AccountGroup {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AccountCreateGroupResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AccountCreateGroupResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AccountCreateGroupResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AccountCreateGroupResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AccountCreateGroupResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AccountCreateGroupResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AccountCreateGroupResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r AccountCreateGroupResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r AccountCreateGroupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AccountCreateGroupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AccountCreateGroupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AccountCreateGroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AccountGetGroupResponse401Headers the declared response headers of an HTTP 401 response for AccountGetGroup
+type AccountGetGroupResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// AccountGetGroupResponse429Headers the declared response headers of an HTTP 429 response for AccountGetGroup
+type AccountGetGroupResponse429Headers struct {
+	RetryAfter *int
+}
+
+type AccountGetGroupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AccountGroup
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AccountGetGroupResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AccountGetGroupResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AccountGetGroupResponse) GetJSON200() *AccountGroup {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AccountGetGroupResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AccountGetGroupResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AccountGetGroupResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AccountGetGroupResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AccountGetGroupResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r AccountGetGroupResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r AccountGetGroupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AccountGetGroupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AccountGetGroupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AccountGetGroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AccountRemoveGroupMemberResponse401Headers the declared response headers of an HTTP 401 response for AccountRemoveGroupMember
+type AccountRemoveGroupMemberResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// AccountRemoveGroupMemberResponse429Headers the declared response headers of an HTTP 429 response for AccountRemoveGroupMember
+type AccountRemoveGroupMemberResponse429Headers struct {
+	RetryAfter *int
+}
+
+type AccountRemoveGroupMemberResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AccountRemoveGroupMemberResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AccountRemoveGroupMemberResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AccountRemoveGroupMemberResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AccountRemoveGroupMemberResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AccountRemoveGroupMemberResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AccountRemoveGroupMemberResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AccountRemoveGroupMemberResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AccountRemoveGroupMemberResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r AccountRemoveGroupMemberResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r AccountRemoveGroupMemberResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AccountRemoveGroupMemberResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AccountRemoveGroupMemberResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AccountRemoveGroupMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AccountAddGroupMemberResponse401Headers the declared response headers of an HTTP 401 response for AccountAddGroupMember
+type AccountAddGroupMemberResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// AccountAddGroupMemberResponse429Headers the declared response headers of an HTTP 429 response for AccountAddGroupMember
+type AccountAddGroupMemberResponse429Headers struct {
+	RetryAfter *int
+}
+
+type AccountAddGroupMemberResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AccountAddGroupMemberResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AccountAddGroupMemberResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AccountAddGroupMemberResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AccountAddGroupMemberResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AccountAddGroupMemberResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AccountAddGroupMemberResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AccountAddGroupMemberResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r AccountAddGroupMemberResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r AccountAddGroupMemberResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AccountAddGroupMemberResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AccountAddGroupMemberResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AccountAddGroupMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // AccountMeResponse401Headers the declared response headers of an HTTP 401 response for AccountMe
 type AccountMeResponse401Headers struct {
 	WWWAuthenticate *string
+}
+
+// AccountMeResponse429Headers the declared response headers of an HTTP 429 response for AccountMe
+type AccountMeResponse429Headers struct {
+	RetryAfter *int
 }
 
 type AccountMeResponse struct {
@@ -2004,10 +3395,16 @@ type AccountMeResponse struct {
 	JSON200 *AccountUser
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *AccountMeResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AccountMeResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2018,6 +3415,16 @@ func (r AccountMeResponse) GetJSON200() *AccountUser {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r AccountMeResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AccountMeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AccountMeResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -2059,6 +3466,11 @@ type AccountListTokensResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// AccountListTokensResponse429Headers the declared response headers of an HTTP 429 response for AccountListTokens
+type AccountListTokensResponse429Headers struct {
+	RetryAfter *int
+}
+
 type AccountListTokensResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2068,10 +3480,14 @@ type AccountListTokensResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *AccountListTokensResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AccountListTokensResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2087,6 +3503,11 @@ func (r AccountListTokensResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r AccountListTokensResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AccountListTokensResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -2128,6 +3549,11 @@ type AccountCreateTokenResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// AccountCreateTokenResponse429Headers the declared response headers of an HTTP 429 response for AccountCreateToken
+type AccountCreateTokenResponse429Headers struct {
+	RetryAfter *int
+}
+
 type AccountCreateTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2139,10 +3565,18 @@ type AccountCreateTokenResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *AccountCreateTokenResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AccountCreateTokenResponse429Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -2163,6 +3597,21 @@ func (r AccountCreateTokenResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r AccountCreateTokenResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AccountCreateTokenResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AccountCreateTokenResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AccountCreateTokenResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -2204,6 +3653,11 @@ type AccountDeleteTokenResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// AccountDeleteTokenResponse429Headers the declared response headers of an HTTP 429 response for AccountDeleteToken
+type AccountDeleteTokenResponse429Headers struct {
+	RetryAfter *int
+}
+
 type AccountDeleteTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2215,10 +3669,14 @@ type AccountDeleteTokenResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *AccountDeleteTokenResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AccountDeleteTokenResponse429Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -2239,6 +3697,11 @@ func (r AccountDeleteTokenResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r AccountDeleteTokenResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AccountDeleteTokenResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -2275,9 +3738,97 @@ func (r AccountDeleteTokenResponse) ContentType() string {
 	return ""
 }
 
+// AccountListUsersResponse401Headers the declared response headers of an HTTP 401 response for AccountListUsers
+type AccountListUsersResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// AccountListUsersResponse429Headers the declared response headers of an HTTP 429 response for AccountListUsers
+type AccountListUsersResponse429Headers struct {
+	RetryAfter *int
+}
+
+type AccountListUsersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]AccountUser
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AccountListUsersResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AccountListUsersResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AccountListUsersResponse) GetJSON200() *[]AccountUser {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AccountListUsersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AccountListUsersResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AccountListUsersResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r AccountListUsersResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r AccountListUsersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AccountListUsersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AccountListUsersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AccountListUsersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // AccountCreateUserResponse401Headers the declared response headers of an HTTP 401 response for AccountCreateUser
 type AccountCreateUserResponse401Headers struct {
 	WWWAuthenticate *string
+}
+
+// AccountCreateUserResponse429Headers the declared response headers of an HTTP 429 response for AccountCreateUser
+type AccountCreateUserResponse429Headers struct {
+	RetryAfter *int
 }
 
 type AccountCreateUserResponse struct {
@@ -2293,10 +3844,18 @@ type AccountCreateUserResponse struct {
 	JSON403 *Forbidden
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *AccountCreateUserResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AccountCreateUserResponse429Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -2322,6 +3881,21 @@ func (r AccountCreateUserResponse) GetJSON403() *Forbidden {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r AccountCreateUserResponse) GetJSON409() *Conflict {
 	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AccountCreateUserResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AccountCreateUserResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AccountCreateUserResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -2358,6 +3932,436 @@ func (r AccountCreateUserResponse) ContentType() string {
 	return ""
 }
 
+// AccountDisableUserResponse401Headers the declared response headers of an HTTP 401 response for AccountDisableUser
+type AccountDisableUserResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// AccountDisableUserResponse429Headers the declared response headers of an HTTP 429 response for AccountDisableUser
+type AccountDisableUserResponse429Headers struct {
+	RetryAfter *int
+}
+
+type AccountDisableUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AccountDisableUserResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AccountDisableUserResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AccountDisableUserResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AccountDisableUserResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AccountDisableUserResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AccountDisableUserResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AccountDisableUserResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AccountDisableUserResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r AccountDisableUserResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r AccountDisableUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AccountDisableUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AccountDisableUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AccountDisableUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AccountGetUserResponse401Headers the declared response headers of an HTTP 401 response for AccountGetUser
+type AccountGetUserResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// AccountGetUserResponse429Headers the declared response headers of an HTTP 429 response for AccountGetUser
+type AccountGetUserResponse429Headers struct {
+	RetryAfter *int
+}
+
+type AccountGetUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AccountUser
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AccountGetUserResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AccountGetUserResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AccountGetUserResponse) GetJSON200() *AccountUser {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AccountGetUserResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AccountGetUserResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AccountGetUserResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AccountGetUserResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AccountGetUserResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r AccountGetUserResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r AccountGetUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AccountGetUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AccountGetUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AccountGetUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AccountUpdateUserResponse401Headers the declared response headers of an HTTP 401 response for AccountUpdateUser
+type AccountUpdateUserResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// AccountUpdateUserResponse429Headers the declared response headers of an HTTP 429 response for AccountUpdateUser
+type AccountUpdateUserResponse429Headers struct {
+	RetryAfter *int
+}
+
+type AccountUpdateUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AccountUser
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AccountUpdateUserResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AccountUpdateUserResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AccountUpdateUserResponse) GetJSON200() *AccountUser {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AccountUpdateUserResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AccountUpdateUserResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AccountUpdateUserResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AccountUpdateUserResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AccountUpdateUserResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AccountUpdateUserResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AccountUpdateUserResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AccountUpdateUserResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r AccountUpdateUserResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r AccountUpdateUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AccountUpdateUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AccountUpdateUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AccountUpdateUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AccountIssueUserTokenResponse401Headers the declared response headers of an HTTP 401 response for AccountIssueUserToken
+type AccountIssueUserTokenResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// AccountIssueUserTokenResponse429Headers the declared response headers of an HTTP 429 response for AccountIssueUserToken
+type AccountIssueUserTokenResponse429Headers struct {
+	RetryAfter *int
+}
+
+type AccountIssueUserTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AccountCreatedToken
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AccountIssueUserTokenResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AccountIssueUserTokenResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AccountIssueUserTokenResponse) GetJSON201() *AccountCreatedToken {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AccountIssueUserTokenResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AccountIssueUserTokenResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AccountIssueUserTokenResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AccountIssueUserTokenResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AccountIssueUserTokenResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AccountIssueUserTokenResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AccountIssueUserTokenResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r AccountIssueUserTokenResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r AccountIssueUserTokenResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r AccountIssueUserTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AccountIssueUserTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AccountIssueUserTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AccountIssueUserTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ReeImageDownloadResponse200Headers the declared response headers of an HTTP 200 response for ReeImageDownload
 type ReeImageDownloadResponse200Headers struct {
 	AcceptRanges       *string
@@ -2388,6 +4392,11 @@ type ReeImageDownloadResponse416Headers struct {
 	ContentRange *string
 }
 
+// ReeImageDownloadResponse429Headers the declared response headers of an HTTP 429 response for ReeImageDownload
+type ReeImageDownloadResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ReeImageDownloadResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2399,6 +4408,8 @@ type ReeImageDownloadResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -2413,6 +4424,8 @@ type ReeImageDownloadResponse struct {
 	Headers401 *ReeImageDownloadResponse401Headers
 	// Headers416 the parsed response headers for an HTTP 416 response
 	Headers416 *ReeImageDownloadResponse416Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReeImageDownloadResponse429Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -2433,6 +4446,11 @@ func (r ReeImageDownloadResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r ReeImageDownloadResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReeImageDownloadResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -2479,6 +4497,11 @@ type ReeImageListResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ReeImageListResponse429Headers the declared response headers of an HTTP 429 response for ReeImageList
+type ReeImageListResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ReeImageListResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2488,10 +4511,14 @@ type ReeImageListResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReeImageListResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReeImageListResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2507,6 +4534,11 @@ func (r ReeImageListResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ReeImageListResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReeImageListResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -2569,6 +4601,11 @@ type ReeLogDownloadResponse416Headers struct {
 	ContentRange *string
 }
 
+// ReeLogDownloadResponse429Headers the declared response headers of an HTTP 429 response for ReeLogDownload
+type ReeLogDownloadResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ReeLogDownloadResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2580,6 +4617,8 @@ type ReeLogDownloadResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -2592,6 +4631,8 @@ type ReeLogDownloadResponse struct {
 	Headers401 *ReeLogDownloadResponse401Headers
 	// Headers416 the parsed response headers for an HTTP 416 response
 	Headers416 *ReeLogDownloadResponse416Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReeLogDownloadResponse429Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -2612,6 +4653,11 @@ func (r ReeLogDownloadResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r ReeLogDownloadResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReeLogDownloadResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -2701,6 +4747,11 @@ type ReeProcessCancelResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ReeProcessCancelResponse429Headers the declared response headers of an HTTP 429 response for ReeProcessCancel
+type ReeProcessCancelResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ReeProcessCancelResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2716,10 +4767,14 @@ type ReeProcessCancelResponse struct {
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReeProcessCancelResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReeProcessCancelResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2750,6 +4805,11 @@ func (r ReeProcessCancelResponse) GetJSON404() *NotFound {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r ReeProcessCancelResponse) GetJSON409() *Conflict {
 	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReeProcessCancelResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -2815,6 +4875,11 @@ type ReeProcessDownloadResponse416Headers struct {
 	ContentRange *string
 }
 
+// ReeProcessDownloadResponse429Headers the declared response headers of an HTTP 429 response for ReeProcessDownload
+type ReeProcessDownloadResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ReeProcessDownloadResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2828,6 +4893,8 @@ type ReeProcessDownloadResponse struct {
 	JSON404 *NotFound
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -2840,6 +4907,8 @@ type ReeProcessDownloadResponse struct {
 	Headers401 *ReeProcessDownloadResponse401Headers
 	// Headers416 the parsed response headers for an HTTP 416 response
 	Headers416 *ReeProcessDownloadResponse416Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReeProcessDownloadResponse429Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -2865,6 +4934,11 @@ func (r ReeProcessDownloadResponse) GetJSON404() *NotFound {
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
 func (r ReeProcessDownloadResponse) GetJSON409() *Conflict {
 	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReeProcessDownloadResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -2906,6 +4980,11 @@ type ReeProcessListResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ReeProcessListResponse429Headers the declared response headers of an HTTP 429 response for ReeProcessList
+type ReeProcessListResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ReeProcessListResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2917,10 +4996,14 @@ type ReeProcessListResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReeProcessListResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReeProcessListResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2941,6 +5024,11 @@ func (r ReeProcessListResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ReeProcessListResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReeProcessListResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -3003,6 +5091,11 @@ type ReeProcessLogResponse416Headers struct {
 	ContentRange *string
 }
 
+// ReeProcessLogResponse429Headers the declared response headers of an HTTP 429 response for ReeProcessLog
+type ReeProcessLogResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ReeProcessLogResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3014,6 +5107,8 @@ type ReeProcessLogResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -3026,6 +5121,8 @@ type ReeProcessLogResponse struct {
 	Headers401 *ReeProcessLogResponse401Headers
 	// Headers416 the parsed response headers for an HTTP 416 response
 	Headers416 *ReeProcessLogResponse416Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReeProcessLogResponse429Headers
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -3046,6 +5143,11 @@ func (r ReeProcessLogResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r ReeProcessLogResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReeProcessLogResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -3087,6 +5189,11 @@ type ReeProcessStatusResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ReeProcessStatusResponse429Headers the declared response headers of an HTTP 429 response for ReeProcessStatus
+type ReeProcessStatusResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ReeProcessStatusResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3100,10 +5207,14 @@ type ReeProcessStatusResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReeProcessStatusResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReeProcessStatusResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3129,6 +5240,11 @@ func (r ReeProcessStatusResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r ReeProcessStatusResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReeProcessStatusResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -3225,6 +5341,11 @@ type ReeRecordingBuildResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ReeRecordingBuildResponse429Headers the declared response headers of an HTTP 429 response for ReeRecordingBuild
+type ReeRecordingBuildResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ReeRecordingBuildResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3240,12 +5361,16 @@ type ReeRecordingBuildResponse struct {
 	JSON413 *TooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReeRecordingBuildResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReeRecordingBuildResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3276,6 +5401,11 @@ func (r ReeRecordingBuildResponse) GetJSON413() *TooLarge {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r ReeRecordingBuildResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReeRecordingBuildResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -3322,6 +5452,11 @@ type ReeRecordingCreateResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ReeRecordingCreateResponse429Headers the declared response headers of an HTTP 429 response for ReeRecordingCreate
+type ReeRecordingCreateResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ReeRecordingCreateResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3337,12 +5472,16 @@ type ReeRecordingCreateResponse struct {
 	JSON413 *TooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReeRecordingCreateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReeRecordingCreateResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3373,6 +5512,11 @@ func (r ReeRecordingCreateResponse) GetJSON413() *TooLarge {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r ReeRecordingCreateResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReeRecordingCreateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -3419,6 +5563,11 @@ type ReeReplayCreateResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ReeReplayCreateResponse429Headers the declared response headers of an HTTP 429 response for ReeReplayCreate
+type ReeReplayCreateResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ReeReplayCreateResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3434,12 +5583,16 @@ type ReeReplayCreateResponse struct {
 	JSON413 *TooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReeReplayCreateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReeReplayCreateResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3470,6 +5623,11 @@ func (r ReeReplayCreateResponse) GetJSON413() *TooLarge {
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r ReeReplayCreateResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReeReplayCreateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -3516,6 +5674,11 @@ type ReeSbomDefineResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ReeSbomDefineResponse429Headers the declared response headers of an HTTP 429 response for ReeSbomDefine
+type ReeSbomDefineResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ReeSbomDefineResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3533,10 +5696,14 @@ type ReeSbomDefineResponse struct {
 	JSON415 *UnsupportedMediaType
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReeSbomDefineResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReeSbomDefineResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3572,6 +5739,11 @@ func (r ReeSbomDefineResponse) GetJSON415() *UnsupportedMediaType {
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r ReeSbomDefineResponse) GetJSON422() *Unprocessable {
 	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReeSbomDefineResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -3656,6 +5828,84 @@ func (r SystemVersionResponse) ContentType() string {
 	return ""
 }
 
+// AccountListGroupsWithResponse Groups by name; an admin sees every group, a user the groups they are in
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/auth/groups (the `AccountListGroups` operationId).
+func (c *ClientWithResponses) AccountListGroupsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AccountListGroupsResponse, error) {
+	rsp, err := c.AccountListGroups(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAccountListGroupsResponse(rsp)
+}
+
+// AccountCreateGroupWithBodyWithResponse Create a group without members (admin only)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/auth/groups (the `AccountCreateGroup` operationId).
+func (c *ClientWithResponses) AccountCreateGroupWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AccountCreateGroupResponse, error) {
+	rsp, err := c.AccountCreateGroupWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAccountCreateGroupResponse(rsp)
+}
+
+// AccountCreateGroupWithResponse Create a group without members (admin only)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/auth/groups (the `AccountCreateGroup` operationId).
+func (c *ClientWithResponses) AccountCreateGroupWithResponse(ctx context.Context, body AccountCreateGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*AccountCreateGroupResponse, error) {
+	rsp, err := c.AccountCreateGroup(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAccountCreateGroupResponse(rsp)
+}
+
+// AccountGetGroupWithResponse One group with its members; a group you are not in is a 404 unless you are an admin
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/auth/groups/{uuid} (the `AccountGetGroup` operationId).
+func (c *ClientWithResponses) AccountGetGroupWithResponse(ctx context.Context, uuid AccountGroupUuid, reqEditors ...RequestEditorFn) (*AccountGetGroupResponse, error) {
+	rsp, err := c.AccountGetGroup(ctx, uuid, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAccountGetGroupResponse(rsp)
+}
+
+// AccountRemoveGroupMemberWithResponse Remove a user from a group (admin only); a user always stays in their default group
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/auth/groups/{uuid}/members/{user_uuid} (the `AccountRemoveGroupMember` operationId).
+func (c *ClientWithResponses) AccountRemoveGroupMemberWithResponse(ctx context.Context, uuid AccountGroupUuid, userUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*AccountRemoveGroupMemberResponse, error) {
+	rsp, err := c.AccountRemoveGroupMember(ctx, uuid, userUuid, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAccountRemoveGroupMemberResponse(rsp)
+}
+
+// AccountAddGroupMemberWithResponse Add a user to a group (admin only; adding a member twice is not an error)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/auth/groups/{uuid}/members/{user_uuid} (the `AccountAddGroupMember` operationId).
+func (c *ClientWithResponses) AccountAddGroupMemberWithResponse(ctx context.Context, uuid AccountGroupUuid, userUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*AccountAddGroupMemberResponse, error) {
+	rsp, err := c.AccountAddGroupMember(ctx, uuid, userUuid, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAccountAddGroupMemberResponse(rsp)
+}
+
 // AccountMeWithResponse The authenticated user
 //
 // Returns a wrapper object for the known response body format(s).
@@ -3721,7 +5971,24 @@ func (c *ClientWithResponses) AccountDeleteTokenWithResponse(ctx context.Context
 	return ParseAccountDeleteTokenResponse(rsp)
 }
 
-// AccountCreateUserWithBodyWithResponse Create a user (admin only)
+// AccountListUsersWithResponse List every user, disabled ones included, by name (admin only)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/auth/users (the `AccountListUsers` operationId).
+func (c *ClientWithResponses) AccountListUsersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AccountListUsersResponse, error) {
+	rsp, err := c.AccountListUsers(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAccountListUsersResponse(rsp)
+}
+
+// AccountCreateUserWithBodyWithResponse Create a user and their default group (admin only)
+//
+// A user created without a password authenticates with a token an admin issues
+// (POST /api/auth/users/{uuid}/tokens) or, when configured, with OIDC. A group
+// with the user's name is created with them; a taken group name is a 409.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3734,7 +6001,11 @@ func (c *ClientWithResponses) AccountCreateUserWithBodyWithResponse(ctx context.
 	return ParseAccountCreateUserResponse(rsp)
 }
 
-// AccountCreateUserWithResponse Create a user (admin only)
+// AccountCreateUserWithResponse Create a user and their default group (admin only)
+//
+// A user created without a password authenticates with a token an admin issues
+// (POST /api/auth/users/{uuid}/tokens) or, when configured, with OIDC. A group
+// with the user's name is created with them; a taken group name is a 409.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3745,6 +6016,101 @@ func (c *ClientWithResponses) AccountCreateUserWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseAccountCreateUserResponse(rsp)
+}
+
+// AccountDisableUserWithResponse Disable a user and revoke their tokens (admin only)
+//
+// The user row stays, so that the resources the user owns keep their owner; the user
+// can no longer authenticate by any means. PATCH with `disabled: false` enables them again.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/auth/users/{uuid} (the `AccountDisableUser` operationId).
+func (c *ClientWithResponses) AccountDisableUserWithResponse(ctx context.Context, uuid AccountUserUuid, reqEditors ...RequestEditorFn) (*AccountDisableUserResponse, error) {
+	rsp, err := c.AccountDisableUser(ctx, uuid, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAccountDisableUserResponse(rsp)
+}
+
+// AccountGetUserWithResponse One user (admin only)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/auth/users/{uuid} (the `AccountGetUser` operationId).
+func (c *ClientWithResponses) AccountGetUserWithResponse(ctx context.Context, uuid AccountUserUuid, reqEditors ...RequestEditorFn) (*AccountGetUserResponse, error) {
+	rsp, err := c.AccountGetUser(ctx, uuid, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAccountGetUserResponse(rsp)
+}
+
+// AccountUpdateUserWithBodyWithResponse Change a user's email, full name, role, password or disabled flag (admin only)
+//
+// Only the fields present change. Disabling a user revokes their tokens. An admin
+// cannot demote or disable themself (409), so that a server never loses its last admin
+// by accident.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/auth/users/{uuid} (the `AccountUpdateUser` operationId).
+func (c *ClientWithResponses) AccountUpdateUserWithBodyWithResponse(ctx context.Context, uuid AccountUserUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AccountUpdateUserResponse, error) {
+	rsp, err := c.AccountUpdateUserWithBody(ctx, uuid, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAccountUpdateUserResponse(rsp)
+}
+
+// AccountUpdateUserWithResponse Change a user's email, full name, role, password or disabled flag (admin only)
+//
+// Only the fields present change. Disabling a user revokes their tokens. An admin
+// cannot demote or disable themself (409), so that a server never loses its last admin
+// by accident.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/auth/users/{uuid} (the `AccountUpdateUser` operationId).
+func (c *ClientWithResponses) AccountUpdateUserWithResponse(ctx context.Context, uuid AccountUserUuid, body AccountUpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*AccountUpdateUserResponse, error) {
+	rsp, err := c.AccountUpdateUser(ctx, uuid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAccountUpdateUserResponse(rsp)
+}
+
+// AccountIssueUserTokenWithBodyWithResponse Issue a personal token for a user (admin only); its secret is shown once
+//
+// How a user created without a password (a robot, a CI account) gets a credential.
+// The admin scope can only be given to a user whose role is admin.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/auth/users/{uuid}/tokens (the `AccountIssueUserToken` operationId).
+func (c *ClientWithResponses) AccountIssueUserTokenWithBodyWithResponse(ctx context.Context, uuid AccountUserUuid, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AccountIssueUserTokenResponse, error) {
+	rsp, err := c.AccountIssueUserTokenWithBody(ctx, uuid, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAccountIssueUserTokenResponse(rsp)
+}
+
+// AccountIssueUserTokenWithResponse Issue a personal token for a user (admin only); its secret is shown once
+//
+// How a user created without a password (a robot, a CI account) gets a credential.
+// The admin scope can only be given to a user whose role is admin.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/auth/users/{uuid}/tokens (the `AccountIssueUserToken` operationId).
+func (c *ClientWithResponses) AccountIssueUserTokenWithResponse(ctx context.Context, uuid AccountUserUuid, body AccountIssueUserTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*AccountIssueUserTokenResponse, error) {
+	rsp, err := c.AccountIssueUserToken(ctx, uuid, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAccountIssueUserTokenResponse(rsp)
 }
 
 // ReeImageDownloadWithResponse Download a base image as a TAR that `podman load` accepts
@@ -3979,6 +6345,460 @@ func (c *ClientWithResponses) SystemVersionWithResponse(ctx context.Context, req
 	return ParseSystemVersionResponse(rsp)
 }
 
+// ParseAccountListGroupsResponse parses an HTTP response from a AccountListGroupsWithResponse call
+func ParseAccountListGroupsResponse(rsp *http.Response) (*AccountListGroupsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AccountListGroupsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []AccountGroup
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AccountListGroupsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AccountListGroupsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAccountCreateGroupResponse parses an HTTP response from a AccountCreateGroupWithResponse call
+func ParseAccountCreateGroupResponse(rsp *http.Response) (*AccountCreateGroupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AccountCreateGroupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest AccountGroup
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AccountCreateGroupResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AccountCreateGroupResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAccountGetGroupResponse parses an HTTP response from a AccountGetGroupWithResponse call
+func ParseAccountGetGroupResponse(rsp *http.Response) (*AccountGetGroupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AccountGetGroupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AccountGroup
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AccountGetGroupResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AccountGetGroupResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAccountRemoveGroupMemberResponse parses an HTTP response from a AccountRemoveGroupMemberWithResponse call
+func ParseAccountRemoveGroupMemberResponse(rsp *http.Response) (*AccountRemoveGroupMemberResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AccountRemoveGroupMemberResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AccountRemoveGroupMemberResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AccountRemoveGroupMemberResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAccountAddGroupMemberResponse parses an HTTP response from a AccountAddGroupMemberWithResponse call
+func ParseAccountAddGroupMemberResponse(rsp *http.Response) (*AccountAddGroupMemberResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AccountAddGroupMemberResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AccountAddGroupMemberResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AccountAddGroupMemberResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseAccountMeResponse parses an HTTP response from a AccountMeWithResponse call
 func ParseAccountMeResponse(rsp *http.Response) (*AccountMeResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -4007,6 +6827,20 @@ func ParseAccountMeResponse(rsp *http.Response) (*AccountMeResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4027,6 +6861,16 @@ func ParseAccountMeResponse(rsp *http.Response) (*AccountMeResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AccountMeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -4067,6 +6911,13 @@ func ParseAccountListTokensResponse(rsp *http.Response) (*AccountListTokensRespo
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4087,6 +6938,16 @@ func ParseAccountListTokensResponse(rsp *http.Response) (*AccountListTokensRespo
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AccountListTokensResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -4134,6 +6995,27 @@ func ParseAccountCreateTokenResponse(rsp *http.Response) (*AccountCreateTokenRes
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4154,6 +7036,16 @@ func ParseAccountCreateTokenResponse(rsp *http.Response) (*AccountCreateTokenRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AccountCreateTokenResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -4204,6 +7096,13 @@ func ParseAccountDeleteTokenResponse(rsp *http.Response) (*AccountDeleteTokenRes
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4224,6 +7123,93 @@ func ParseAccountDeleteTokenResponse(rsp *http.Response) (*AccountDeleteTokenRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AccountDeleteTokenResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAccountListUsersResponse parses an HTTP response from a AccountListUsersWithResponse call
+func ParseAccountListUsersResponse(rsp *http.Response) (*AccountListUsersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AccountListUsersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []AccountUser
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AccountListUsersResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AccountListUsersResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -4278,6 +7264,27 @@ func ParseAccountCreateUserResponse(rsp *http.Response) (*AccountCreateUserRespo
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4298,6 +7305,425 @@ func ParseAccountCreateUserResponse(rsp *http.Response) (*AccountCreateUserRespo
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AccountCreateUserResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAccountDisableUserResponse parses an HTTP response from a AccountDisableUserWithResponse call
+func ParseAccountDisableUserResponse(rsp *http.Response) (*AccountDisableUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AccountDisableUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AccountDisableUserResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AccountDisableUserResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAccountGetUserResponse parses an HTTP response from a AccountGetUserWithResponse call
+func ParseAccountGetUserResponse(rsp *http.Response) (*AccountGetUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AccountGetUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AccountUser
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AccountGetUserResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AccountGetUserResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAccountUpdateUserResponse parses an HTTP response from a AccountUpdateUserWithResponse call
+func ParseAccountUpdateUserResponse(rsp *http.Response) (*AccountUpdateUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AccountUpdateUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AccountUser
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AccountUpdateUserResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AccountUpdateUserResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAccountIssueUserTokenResponse parses an HTTP response from a AccountIssueUserTokenWithResponse call
+func ParseAccountIssueUserTokenResponse(rsp *http.Response) (*AccountIssueUserTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AccountIssueUserTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest AccountCreatedToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AccountIssueUserTokenResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AccountIssueUserTokenResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -4350,6 +7776,13 @@ func ParseReeImageDownloadResponse(rsp *http.Response) (*ReeImageDownloadRespons
 
 	case rsp.StatusCode == 416:
 		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -4453,6 +7886,16 @@ func ParseReeImageDownloadResponse(rsp *http.Response) (*ReeImageDownloadRespons
 			headers.ContentRange = &value
 		}
 		response.Headers416 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReeImageDownloadResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -4493,6 +7936,13 @@ func ParseReeImageListResponse(rsp *http.Response) (*ReeImageListResponse, error
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4513,6 +7963,16 @@ func ParseReeImageListResponse(rsp *http.Response) (*ReeImageListResponse, error
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReeImageListResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -4565,6 +8025,13 @@ func ParseReeLogDownloadResponse(rsp *http.Response) (*ReeLogDownloadResponse, e
 
 	case rsp.StatusCode == 416:
 		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -4633,6 +8100,16 @@ func ParseReeLogDownloadResponse(rsp *http.Response) (*ReeLogDownloadResponse, e
 			headers.ContentRange = &value
 		}
 		response.Headers416 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReeLogDownloadResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -4727,6 +8204,13 @@ func ParseReeProcessCancelResponse(rsp *http.Response) (*ReeProcessCancelRespons
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4747,6 +8231,16 @@ func ParseReeProcessCancelResponse(rsp *http.Response) (*ReeProcessCancelRespons
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReeProcessCancelResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -4806,6 +8300,13 @@ func ParseReeProcessDownloadResponse(rsp *http.Response) (*ReeProcessDownloadRes
 
 	case rsp.StatusCode == 416:
 		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -4895,6 +8396,16 @@ func ParseReeProcessDownloadResponse(rsp *http.Response) (*ReeProcessDownloadRes
 			headers.ContentRange = &value
 		}
 		response.Headers416 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReeProcessDownloadResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -4942,6 +8453,13 @@ func ParseReeProcessListResponse(rsp *http.Response) (*ReeProcessListResponse, e
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4962,6 +8480,16 @@ func ParseReeProcessListResponse(rsp *http.Response) (*ReeProcessListResponse, e
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReeProcessListResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -5014,6 +8542,13 @@ func ParseReeProcessLogResponse(rsp *http.Response) (*ReeProcessLogResponse, err
 
 	case rsp.StatusCode == 416:
 		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -5082,6 +8617,16 @@ func ParseReeProcessLogResponse(rsp *http.Response) (*ReeProcessLogResponse, err
 			headers.ContentRange = &value
 		}
 		response.Headers416 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReeProcessLogResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -5136,6 +8681,13 @@ func ParseReeProcessStatusResponse(rsp *http.Response) (*ReeProcessStatusRespons
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5156,6 +8708,16 @@ func ParseReeProcessStatusResponse(rsp *http.Response) (*ReeProcessStatusRespons
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReeProcessStatusResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -5257,6 +8819,13 @@ func ParseReeRecordingBuildResponse(rsp *http.Response) (*ReeRecordingBuildRespo
 		}
 		response.JSON415 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5284,6 +8853,16 @@ func ParseReeRecordingBuildResponse(rsp *http.Response) (*ReeRecordingBuildRespo
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReeRecordingBuildResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -5345,6 +8924,13 @@ func ParseReeRecordingCreateResponse(rsp *http.Response) (*ReeRecordingCreateRes
 		}
 		response.JSON415 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5372,6 +8958,16 @@ func ParseReeRecordingCreateResponse(rsp *http.Response) (*ReeRecordingCreateRes
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReeRecordingCreateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -5433,6 +9029,13 @@ func ParseReeReplayCreateResponse(rsp *http.Response) (*ReeReplayCreateResponse,
 		}
 		response.JSON415 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5460,6 +9063,16 @@ func ParseReeReplayCreateResponse(rsp *http.Response) (*ReeReplayCreateResponse,
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReeReplayCreateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -5528,6 +9141,13 @@ func ParseReeSbomDefineResponse(rsp *http.Response) (*ReeSbomDefineResponse, err
 		}
 		response.JSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5548,6 +9168,16 @@ func ParseReeSbomDefineResponse(rsp *http.Response) (*ReeSbomDefineResponse, err
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReeSbomDefineResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil

@@ -1,9 +1,17 @@
-// Package auth authenticates requests and manages users and personal API tokens.
+// Package auth is the account domain every API family shares: users (with a
+// UUID, email, full name, role and a default group), groups with members,
+// personal tokens, and the verification of every credential a request can
+// carry, each resolving to one Principal.
 //
-// Credentials are HTTP Basic (user name with password or personal token) for
-// development and Bearer (a personal token, or an OIDC access token verified
-// against the configured issuer) for deployment. Passwords are bcrypt hashes;
-// tokens are stored as SHA-256 hashes and shown once.
+// Credentials: HTTP Basic with a password or a personal token; Bearer with a
+// personal token (reeh_...), a FOSSology-style HS256 JWT signed with the
+// server's key, or an OIDC access token verified against the configured
+// issuer. The HTTP layer passes a token from REANA's access_token query
+// parameter to Bearer. Passwords are bcrypt hashes of a SHA-256 pre-hash
+// (password.go); tokens are stored as SHA-256 hashes and shown once. Failed
+// Basic logins are limited per user name and per client address (limit.go).
+//
+// No type of this package exposes a password hash, a token hash or a store row.
 package auth
 
 import (
@@ -21,7 +29,6 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/store"
@@ -47,16 +54,18 @@ func Scopes() []Scope { return []Scope{ScopeRead, ScopeWrite, ScopeAdmin} }
 
 // Principal is an authenticated user and what the credential allows.
 type Principal struct {
-	User   store.User
+	// User is the authenticated user.
+	User User
+	// Scopes are what the credential allows.
 	Scopes []Scope
-	// Method says how the request was authenticated: basic, token or oidc.
+	// Method says how the request was authenticated: basic, token, jwt or oidc.
 	Method string
 }
 
 // Allows reports whether the principal's credential carries the scope. Admin
 // scope also requires the admin role.
 func (p Principal) Allows(s Scope) bool {
-	if s == ScopeAdmin && p.User.Role != store.RoleAdmin {
+	if s == ScopeAdmin && p.User.Role != RoleAdmin {
 		return false
 	}
 	return slices.Contains(p.Scopes, s)
@@ -68,9 +77,15 @@ type Config struct {
 	OIDCIssuer string
 	// OIDCAudience is the expected audience (client ID); empty skips the audience check.
 	OIDCAudience string
+	// JWTKey signs and verifies FOSSology-style JWTs (LoadOrCreateKey); empty disables them.
+	JWTKey []byte
+	// LoginLimits bound failed Basic logins; the zero value has the documented defaults.
+	LoginLimits LoginLimits
+	// NowFunc returns the current time for the login limits. Defaults to time.Now.
+	NowFunc func() time.Time
 }
 
-// Service authenticates and manages users and tokens.
+// Service authenticates and manages users, groups and tokens.
 type Service struct {
 	store *store.Store
 	cfg   Config
@@ -79,33 +94,79 @@ type Service struct {
 	oidcMu   sync.Mutex
 	verifier *oidc.IDTokenVerifier
 
+	limits *loginLimiter
+
 	cacheMu sync.Mutex
 	cache   map[[32]byte]cachedLogin // sha256(name:password) -> user, for a minute
 	touched map[int64]time.Time      // token id -> when its use was last recorded
 
 	// dummyHash is compared against when a user name is unknown, so that a
 	// failed login takes as long whether or not the name exists.
-	dummyHash []byte
+	dummyHash string
 }
 
 type cachedLogin struct {
-	user  store.User
+	user  User
 	until time.Time
 }
 
 // New returns the auth service.
 func New(st *store.Store, log *slog.Logger, cfg Config) *Service {
-	dummy, _ := bcrypt.GenerateFromPassword([]byte(randomString(16)), bcrypt.DefaultCost)
-	return &Service{store: st, cfg: cfg, log: log, cache: map[[32]byte]cachedLogin{}, touched: map[int64]time.Time{}, dummyHash: dummy}
+	if cfg.NowFunc == nil {
+		cfg.NowFunc = time.Now
+	}
+	dummy, _ := hashPassword(randomString(16))
+	return &Service{
+		store: st, cfg: cfg, log: log, limits: newLoginLimiter(cfg.LoginLimits, cfg.NowFunc),
+		cache: map[[32]byte]cachedLogin{}, touched: map[int64]time.Time{}, dummyHash: dummy,
+	}
 }
 
 var errBadCredentials = fault.New(fault.ErrUnauthenticated, "invalid credentials")
 
+var errDisabled = fault.New(fault.ErrUnauthenticated, "the account is disabled")
+
 // allScopes are what a password or OIDC login allows; admin is checked by role.
 var allScopes = []Scope{ScopeRead, ScopeWrite, ScopeAdmin}
 
-// Basic authenticates a user name with a password or a personal token.
+// Basic authenticates a user name with a password or a personal token. Failed
+// attempts count against the user name and the client address of ctx
+// (WithClientAddr); past the limits it fails with fault.ErrRateLimited
+// without checking the secret.
 func (s *Service) Basic(ctx context.Context, name, secret string) (Principal, error) {
+	key := sha256.Sum256([]byte(name + "\x00" + secret))
+	s.cacheMu.Lock()
+	c, ok := s.cache[key]
+	s.cacheMu.Unlock()
+	// A verified login is trusted for a minute (bcrypt costs ~65 ms); a changed
+	// password or role takes effect within that minute on other instances, at
+	// once on this one (forgetLogins).
+	if ok && time.Now().Before(c.until) {
+		return Principal{User: c.user, Scopes: allScopes, Method: "basic"}, nil
+	}
+	if wait := s.limits.wait(ctx, name); wait > 0 {
+		return Principal{}, fault.RateLimited("too many failed logins", wait)
+	}
+	p, err := s.basic(ctx, name, secret)
+	if errors.Is(err, fault.ErrUnauthenticated) {
+		s.limits.fail(ctx, name)
+		return Principal{}, err
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	if p.Method == "basic" {
+		s.cacheMu.Lock()
+		if len(s.cache) > 10000 {
+			clear(s.cache)
+		}
+		s.cache[key] = cachedLogin{user: p.User, until: time.Now().Add(time.Minute)}
+		s.cacheMu.Unlock()
+	}
+	return p, nil
+}
+
+func (s *Service) basic(ctx context.Context, name, secret string) (Principal, error) {
 	if strings.HasPrefix(secret, TokenPrefix) {
 		p, err := s.token(ctx, secret)
 		if err != nil {
@@ -116,42 +177,49 @@ func (s *Service) Basic(ctx context.Context, name, secret string) (Principal, er
 		}
 		return p, nil
 	}
-	key := sha256.Sum256([]byte(name + "\x00" + secret))
-	s.cacheMu.Lock()
-	c, ok := s.cache[key]
-	s.cacheMu.Unlock()
-	// A verified login is trusted for a minute (bcrypt costs ~50 ms); a changed
-	// password or role takes effect within that minute.
-	if ok && time.Now().Before(c.until) {
-		return Principal{User: c.user, Scopes: allScopes, Method: "basic"}, nil
-	}
 	u, err := s.store.UserByName(ctx, name)
 	if errors.Is(err, fault.ErrNotFound) {
 		// Spend the same time as a real comparison so that names cannot be probed.
-		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(secret))
+		_, _ = checkPassword(s.dummyHash, secret)
 		return Principal{}, errBadCredentials
 	}
 	if err != nil {
 		return Principal{}, fmt.Errorf("basic auth: %w", err)
 	}
-	if u.PasswordHash == "" || bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(secret)) != nil {
+	ok, outdated := checkPassword(u.PasswordHash, secret)
+	if !ok {
 		return Principal{}, errBadCredentials
 	}
-	s.cacheMu.Lock()
-	if len(s.cache) > 10000 {
-		clear(s.cache)
+	if u.Disabled {
+		return Principal{}, errDisabled
 	}
-	s.cache[key] = cachedLogin{user: u, until: time.Now().Add(time.Minute)}
-	s.cacheMu.Unlock()
-	return Principal{User: u, Scopes: allScopes, Method: "basic"}, nil
+	if outdated {
+		if h, err := hashPassword(secret); err == nil {
+			if err := s.store.SetPasswordHash(ctx, u.ID, h); err != nil {
+				s.log.WarnContext(ctx, "upgrade password hash", "user", u.Name, "err", err)
+			}
+		}
+	}
+	return Principal{User: toUser(u), Scopes: allScopes, Method: "basic"}, nil
 }
 
-// Bearer authenticates a personal token or an OIDC access token.
+// forgetLogins drops every cached password login, after a user changed.
+func (s *Service) forgetLogins() {
+	s.cacheMu.Lock()
+	clear(s.cache)
+	s.cacheMu.Unlock()
+}
+
+// Bearer authenticates a personal token, a FOSSology-style JWT or an OIDC access token.
 func (s *Service) Bearer(ctx context.Context, raw string) (Principal, error) {
-	if strings.HasPrefix(raw, TokenPrefix) {
+	switch {
+	case strings.HasPrefix(raw, TokenPrefix):
 		return s.token(ctx, raw)
+	case isHS256(raw):
+		return s.jwtToken(ctx, raw)
+	default:
+		return s.oidcToken(ctx, raw)
 	}
-	return s.oidcToken(ctx, raw)
 }
 
 func hashToken(secret string) string {
@@ -168,33 +236,49 @@ func (s *Service) token(ctx context.Context, secret string) (Principal, error) {
 	if err != nil {
 		return Principal{}, fmt.Errorf("token auth: %w", err)
 	}
-	if subtle.ConstantTimeCompare([]byte(t.Hash), []byte(hash)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(t.Hash), []byte(hash)) != 1 || t.Kind != store.TokenPersonal {
 		return Principal{}, errBadCredentials
 	}
 	if !s.store.Now().Before(t.ExpiresAt) {
 		return Principal{}, fault.New(fault.ErrUnauthenticated, "token expired")
 	}
-	u, err := s.store.UserByID(ctx, t.UserID)
+	u, err := s.activeUser(ctx, t.UserID)
 	if err != nil {
-		return Principal{}, fmt.Errorf("token owner: %w", err)
+		return Principal{}, err
 	}
-	// last_used_at is informative: record it at most once a minute per token
-	// instead of writing on every request.
+	s.touch(ctx, t.ID)
+	return Principal{User: u, Scopes: parseScopes(t.Scopes), Method: "token"}, nil
+}
+
+// activeUser returns the owner of a token, refusing a disabled one.
+func (s *Service) activeUser(ctx context.Context, id int64) (User, error) {
+	u, err := s.store.UserByID(ctx, id)
+	if err != nil {
+		return User{}, fmt.Errorf("token owner: %w", err)
+	}
+	if u.Disabled {
+		return User{}, errDisabled
+	}
+	return toUser(u), nil
+}
+
+// touch records a token's use. last_used_at is informative: it is written at
+// most once a minute per token instead of on every request.
+func (s *Service) touch(ctx context.Context, id int64) {
 	s.cacheMu.Lock()
-	due := time.Since(s.touched[t.ID]) > time.Minute
+	due := time.Since(s.touched[id]) > time.Minute
 	if due {
 		if len(s.touched) > 10000 {
 			clear(s.touched)
 		}
-		s.touched[t.ID] = time.Now()
+		s.touched[id] = time.Now()
 	}
 	s.cacheMu.Unlock()
 	if due {
-		if err := s.store.TouchToken(ctx, t.ID); err != nil {
+		if err := s.store.TouchToken(ctx, id); err != nil {
 			s.log.WarnContext(ctx, "record token use", "err", err)
 		}
 	}
-	return Principal{User: u, Scopes: parseScopes(t.Scopes), Method: "token"}, nil
 }
 
 func (s *Service) oidcVerifier(ctx context.Context) (*oidc.IDTokenVerifier, error) {
@@ -206,7 +290,8 @@ func (s *Service) oidcVerifier(ctx context.Context) (*oidc.IDTokenVerifier, erro
 	// Discovery is lazy so that reehub starts even while the issuer is down.
 	provider, err := oidc.NewProvider(context.WithoutCancel(ctx), s.cfg.OIDCIssuer)
 	if err != nil {
-		return nil, fault.Unavailablef("OIDC issuer %s cannot be reached: %v", s.cfg.OIDCIssuer, err)
+		s.log.WarnContext(ctx, "OIDC discovery failed", "issuer", s.cfg.OIDCIssuer, "err", err)
+		return nil, fault.Unavailablef("the OIDC issuer cannot be reached")
 	}
 	s.verifier = provider.Verifier(&oidc.Config{ClientID: s.cfg.OIDCAudience, SkipClientIDCheck: s.cfg.OIDCAudience == ""})
 	return s.verifier, nil
@@ -215,6 +300,7 @@ func (s *Service) oidcVerifier(ctx context.Context) (*oidc.IDTokenVerifier, erro
 type oidcClaims struct {
 	PreferredUsername string `json:"preferred_username"`
 	Email             string `json:"email"`
+	Name              string `json:"name"`
 }
 
 // oidcToken verifies an OIDC access token (a JWT signed by the issuer) and maps
@@ -231,25 +317,46 @@ func (s *Service) oidcToken(ctx context.Context, raw string) (Principal, error) 
 	if err != nil {
 		return Principal{}, fault.New(fault.ErrUnauthenticated, "invalid bearer token")
 	}
-	u, err := s.store.UserByOIDCSubject(ctx, tok.Subject)
-	if errors.Is(err, fault.ErrNotFound) {
+	su, err := s.store.UserByOIDCSubject(ctx, tok.Subject)
+	var u User
+	switch {
+	case err == nil:
+		u = toUser(su)
+	case errors.Is(err, fault.ErrNotFound):
 		var c oidcClaims
 		_ = tok.Claims(&c)
 		u, err = s.provisionOIDCUser(ctx, tok.Subject, c)
-	}
-	if err != nil {
+		if err != nil {
+			return Principal{}, fmt.Errorf("oidc user: %w", err)
+		}
+	default:
 		return Principal{}, fmt.Errorf("oidc user: %w", err)
+	}
+	if u.Disabled {
+		return Principal{}, errDisabled
 	}
 	return Principal{User: u, Scopes: allScopes, Method: "oidc"}, nil
 }
 
-func (s *Service) provisionOIDCUser(ctx context.Context, subject string, c oidcClaims) (store.User, error) {
+func (s *Service) provisionOIDCUser(ctx context.Context, subject string, c oidcClaims) (User, error) {
 	base := c.PreferredUsername
 	if base == "" {
 		base, _, _ = strings.Cut(c.Email, "@")
 	}
-	if base == "" {
-		base = "oidc-" + subject
+	base = strings.ToLower(base)
+	if !namePattern.MatchString(base) {
+		base = "oidc-" + strings.ToLower(subject)
+	}
+	if !namePattern.MatchString(base) {
+		base = "oidc-" + hashToken(subject)[:12]
+	}
+	email := c.Email
+	if checkEmail(email) != nil {
+		email = ""
+	}
+	fullName := c.Name
+	if checkFullName(fullName) != nil {
+		fullName = ""
 	}
 	sub := subject
 	for i := 0; i < 5; i++ {
@@ -257,130 +364,20 @@ func (s *Service) provisionOIDCUser(ctx context.Context, subject string, c oidcC
 		if i > 0 {
 			name = fmt.Sprintf("%s-%d", base, i)
 		}
-		u := store.User{Name: name, Role: store.RoleUser, OIDCSubject: &sub}
-		err := s.store.CreateUser(ctx, &u)
+		u := store.User{Name: name, Role: store.RoleUser, OIDCSubject: &sub, Email: email, FullName: fullName}
+		err := s.createAccount(ctx, &u)
 		if err == nil {
-			return u, nil
+			return toUser(u), nil
 		}
 		if !errors.Is(err, fault.ErrConflict) {
-			return store.User{}, err
+			return User{}, err
 		}
 		if existing, err := s.store.UserByOIDCSubject(ctx, subject); err == nil {
-			return existing, nil // created concurrently
+			return toUser(existing), nil // created concurrently
 		}
 	}
-	return store.User{}, fault.Conflictf("no free user name for OIDC subject %s", subject)
+	return User{}, fault.Conflictf("no free user name for the OIDC subject")
 }
-
-// EnsureAdmin creates the user "admin" on first start. With an empty password
-// one is generated and returned so that it can be shown once.
-func (s *Service) EnsureAdmin(ctx context.Context, password string) (generated string, created bool, err error) {
-	if _, err := s.store.UserByName(ctx, "admin"); err == nil {
-		return "", false, nil
-	} else if !errors.Is(err, fault.ErrNotFound) {
-		return "", false, fmt.Errorf("look up admin: %w", err)
-	}
-	if password == "" {
-		password = randomString(12)
-		generated = password
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
-	if err != nil {
-		return "", false, fmt.Errorf("hash admin password: %w", err)
-	}
-	u := store.User{Name: "admin", PasswordHash: string(hash), Role: store.RoleAdmin}
-	if err := s.store.CreateUser(ctx, &u); err != nil {
-		if errors.Is(err, fault.ErrConflict) {
-			return "", false, nil // another instance created it
-		}
-		return "", false, fmt.Errorf("create admin: %w", err)
-	}
-	return generated, true, nil
-}
-
-// NewUser describes a user to create.
-type NewUser struct {
-	Name     string
-	Password string
-	Role     store.Role
-}
-
-// CreateUser creates a user; only admins may.
-func (s *Service) CreateUser(ctx context.Context, by Principal, nu NewUser) (store.User, error) {
-	if !by.Allows(ScopeAdmin) {
-		return store.User{}, fault.New(fault.ErrForbidden, "only an admin may create users")
-	}
-	if nu.Role == "" {
-		nu.Role = store.RoleUser
-	}
-	if !slices.Contains(store.Roles(), nu.Role) {
-		return store.User{}, fault.Invalidf("unknown role %q", nu.Role)
-	}
-	u := store.User{Name: nu.Name, Role: nu.Role}
-	if nu.Password != "" {
-		hash, err := bcrypt.GenerateFromPassword([]byte(nu.Password), bcrypt.DefaultCost)
-		if err != nil {
-			return store.User{}, fault.Invalidf("password cannot be used: %v", err)
-		}
-		u.PasswordHash = string(hash)
-	}
-	if err := s.store.CreateUser(ctx, &u); err != nil {
-		return store.User{}, err
-	}
-	return u, nil
-}
-
-// NewToken describes a personal token to create.
-type NewToken struct {
-	Name      string
-	Scopes    []Scope
-	ExpiresIn time.Duration
-}
-
-// CreateToken creates a personal token for the principal's user and returns it with its secret.
-// A token cannot carry more than the credential that creates it.
-func (s *Service) CreateToken(ctx context.Context, by Principal, nt NewToken) (store.Token, string, error) {
-	if len(nt.Scopes) == 0 {
-		return store.Token{}, "", fault.Invalidf("a token needs at least one scope")
-	}
-	for _, sc := range nt.Scopes {
-		if !slices.Contains(Scopes(), sc) {
-			return store.Token{}, "", fault.Invalidf("unknown scope %q", sc)
-		}
-		if !by.Allows(sc) {
-			return store.Token{}, "", fault.New(fault.ErrForbidden, fmt.Sprintf("your credentials do not allow scope %q", sc))
-		}
-	}
-	if nt.ExpiresIn <= 0 {
-		nt.ExpiresIn = 90 * 24 * time.Hour
-	}
-	secret := TokenPrefix + randomString(32)
-	t := store.Token{
-		UserID:    by.User.ID,
-		Name:      nt.Name,
-		Prefix:    secret[:len(TokenPrefix)+4],
-		Hash:      hashToken(secret),
-		Scopes:    joinScopes(nt.Scopes),
-		ExpiresAt: s.store.Now().Add(nt.ExpiresIn),
-	}
-	if err := s.store.CreateToken(ctx, &t); err != nil {
-		return store.Token{}, "", err
-	}
-	return t, secret, nil
-}
-
-// Tokens lists the principal's tokens.
-func (s *Service) Tokens(ctx context.Context, by Principal) ([]store.Token, error) {
-	return s.store.TokensOf(ctx, by.User.ID)
-}
-
-// DeleteToken revokes one of the principal's tokens.
-func (s *Service) DeleteToken(ctx context.Context, by Principal, id int64) error {
-	return s.store.DeleteToken(ctx, by.User.ID, id)
-}
-
-// TokenScopes returns the scopes stored with a token.
-func TokenScopes(t store.Token) []Scope { return parseScopes(t.Scopes) }
 
 func parseScopes(s string) []Scope {
 	var out []Scope
