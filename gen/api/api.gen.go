@@ -81,8 +81,10 @@ func (e ErrorType) Valid() bool {
 
 // Defines values for ReeProcessKind.
 const (
-	ReeProcessKindRecording ReeProcessKind = "recording"
-	ReeProcessKindReplay    ReeProcessKind = "replay"
+	ReeProcessKindRecording  ReeProcessKind = "recording"
+	ReeProcessKindReplay     ReeProcessKind = "replay"
+	ReeProcessKindSbomBuild  ReeProcessKind = "sbom_build"
+	ReeProcessKindSbomDefine ReeProcessKind = "sbom_define"
 )
 
 // Valid indicates whether the value is a known member of the ReeProcessKind enum.
@@ -91,6 +93,10 @@ func (e ReeProcessKind) Valid() bool {
 	case ReeProcessKindRecording:
 		return true
 	case ReeProcessKindReplay:
+		return true
+	case ReeProcessKindSbomBuild:
+		return true
+	case ReeProcessKindSbomDefine:
 		return true
 	default:
 		return false
@@ -235,7 +241,7 @@ type ReeBaseImage struct {
 	Name string `json:"name"`
 }
 
-// ReeProcessKind What the process does.
+// ReeProcessKind What the process does: recording, replay (of a recording), sbom_define or sbom_build (the SBOM strategy).
 type ReeProcessKind string
 
 // ReeProcessPage defines model for ReeProcessPage.
@@ -270,10 +276,10 @@ type ReeProcessStatus struct {
 	DownloadLogEndpoint string     `json:"download_log_endpoint"`
 	FinishedAt          *time.Time `json:"finished_at,omitempty"`
 
-	// Kind What the process does.
+	// Kind What the process does: recording, replay (of a recording), sbom_define or sbom_build (the SBOM strategy).
 	Kind ReeProcessKind `json:"kind"`
 
-	// Reason Why the process failed or was cancelled.
+	// Reason Why the process failed or was cancelled; for a processed sbom_build, the drift summary.
 	Reason    *string    `json:"reason,omitempty"`
 	StartedAt *time.Time `json:"started_at,omitempty"`
 
@@ -361,9 +367,6 @@ type Unauthorized = Error
 // Unavailable The one error shape of every endpoint.
 type Unavailable = Error
 
-// Unprocessable The one error shape of every endpoint.
-type Unprocessable = Error
-
 // ReeProcessListParams defines parameters for ReeProcessList.
 type ReeProcessListParams struct {
 	// Tag Only processes with exactly this tag.
@@ -397,8 +400,14 @@ type ReeRecordingCreateMultipartRequestBody = ReeRecordingCreateForm
 // ReeReplayCreateMultipartRequestBody defines body for ReeReplayCreate for multipart/form-data ContentType.
 type ReeReplayCreateMultipartRequestBody = ReeUploadForm
 
+// ReeSbomBuildMultipartRequestBody defines body for ReeSbomBuild for multipart/form-data ContentType.
+type ReeSbomBuildMultipartRequestBody = ReeUploadForm
+
 // ReeSbomDefineMultipartRequestBody defines body for ReeSbomDefine for multipart/form-data ContentType.
-type ReeSbomDefineMultipartRequestBody = ReeUploadForm
+type ReeSbomDefineMultipartRequestBody = ReeRecordingCreateForm
+
+// ReeSbomRebuildMultipartRequestBody defines body for ReeSbomRebuild for multipart/form-data ContentType.
+type ReeSbomRebuildMultipartRequestBody = ReeUploadForm
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -453,9 +462,15 @@ type ServerInterface interface {
 	// ReeReplayCreate Rebuild a defined REE offline (alias of /api/recording/build)
 	// (POST /api/replay/create)
 	ReeReplayCreate(c *gin.Context)
+	// ReeSbomBuild Rebuild an SBOM-defined REE online with its pinned versions
+	// (POST /api/sbom/build)
+	ReeSbomBuild(c *gin.Context)
 	// ReeSbomDefine Define a new REE with the SBOM strategy
 	// (POST /api/sbom/define)
 	ReeSbomDefine(c *gin.Context)
+	// ReeSbomRebuild Rebuild an SBOM-defined REE (alias of /api/sbom/build)
+	// (POST /api/sbom/rebuild)
+	ReeSbomRebuild(c *gin.Context)
 	// SystemVersion Versions of reehub and of the Podman service it drives
 	// (GET /api/version)
 	SystemVersion(c *gin.Context)
@@ -821,6 +836,19 @@ func (siw *ServerInterfaceWrapper) ReeReplayCreate(c *gin.Context) {
 	siw.Handler.ReeReplayCreate(c)
 }
 
+// ReeSbomBuild operation middleware
+func (siw *ServerInterfaceWrapper) ReeSbomBuild(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReeSbomBuild(c)
+}
+
 // ReeSbomDefine operation middleware
 func (siw *ServerInterfaceWrapper) ReeSbomDefine(c *gin.Context) {
 
@@ -832,6 +860,19 @@ func (siw *ServerInterfaceWrapper) ReeSbomDefine(c *gin.Context) {
 	}
 
 	siw.Handler.ReeSbomDefine(c)
+}
+
+// ReeSbomRebuild operation middleware
+func (siw *ServerInterfaceWrapper) ReeSbomRebuild(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReeSbomRebuild(c)
 }
 
 // SystemVersion operation middleware
@@ -885,6 +926,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/api/recording/build", wrapper.ReeRecordingBuild)
 	router.POST(options.BaseURL+"/api/replay/create", wrapper.ReeReplayCreate)
 	router.POST(options.BaseURL+"/api/sbom/define", wrapper.ReeSbomDefine)
+	router.POST(options.BaseURL+"/api/sbom/build", wrapper.ReeSbomBuild)
+	router.POST(options.BaseURL+"/api/sbom/rebuild", wrapper.ReeSbomRebuild)
 	router.GET(options.BaseURL+"/api/process/list", wrapper.ReeProcessList)
 	router.GET(options.BaseURL+"/api/process/status/:uuid", wrapper.ReeProcessStatus)
 	router.POST(options.BaseURL+"/api/process/cancel/:uuid", wrapper.ReeProcessCancel)
@@ -921,8 +964,6 @@ type UnauthorizedJSONResponse struct {
 }
 
 type UnavailableJSONResponse Error
-
-type UnprocessableJSONResponse Error
 
 type AccountMeRequestObject struct {
 }
@@ -2456,6 +2497,115 @@ func (response ReeReplayCreate503JSONResponse) VisitReeReplayCreateResponse(w ht
 	return err
 }
 
+type ReeSbomBuildRequestObject struct {
+	Body *multipart.Reader
+}
+
+type ReeSbomBuildResponseObject interface {
+	VisitReeSbomBuildResponse(w http.ResponseWriter) error
+}
+
+type ReeSbomBuild200JSONResponse struct{ ReeProcessStartedJSONResponse }
+
+func (response ReeSbomBuild200JSONResponse) VisitReeSbomBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomBuild400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReeSbomBuild400JSONResponse) VisitReeSbomBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomBuild401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReeSbomBuild401JSONResponse) VisitReeSbomBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomBuild403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReeSbomBuild403JSONResponse) VisitReeSbomBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomBuild413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ReeSbomBuild413JSONResponse) VisitReeSbomBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomBuild500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReeSbomBuild500JSONResponse) VisitReeSbomBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomBuild503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ReeSbomBuild503JSONResponse) VisitReeSbomBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReeSbomDefineRequestObject struct {
 	Body *multipart.Reader
 }
@@ -2537,20 +2687,6 @@ func (response ReeSbomDefine413JSONResponse) VisitReeSbomDefineResponse(w http.R
 	return err
 }
 
-type ReeSbomDefine422JSONResponse struct{ UnprocessableJSONResponse }
-
-func (response ReeSbomDefine422JSONResponse) VisitReeSbomDefineResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(422)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type ReeSbomDefine500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ReeSbomDefine500JSONResponse) VisitReeSbomDefineResponse(w http.ResponseWriter) error {
@@ -2561,6 +2697,129 @@ func (response ReeSbomDefine500JSONResponse) VisitReeSbomDefineResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomDefine503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ReeSbomDefine503JSONResponse) VisitReeSbomDefineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomRebuildRequestObject struct {
+	Body *multipart.Reader
+}
+
+type ReeSbomRebuildResponseObject interface {
+	VisitReeSbomRebuildResponse(w http.ResponseWriter) error
+}
+
+type ReeSbomRebuild200JSONResponse struct{ ReeProcessStartedJSONResponse }
+
+func (response ReeSbomRebuild200JSONResponse) VisitReeSbomRebuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomRebuild400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReeSbomRebuild400JSONResponse) VisitReeSbomRebuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomRebuild401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReeSbomRebuild401JSONResponse) VisitReeSbomRebuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomRebuild403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReeSbomRebuild403JSONResponse) VisitReeSbomRebuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomRebuild413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ReeSbomRebuild413JSONResponse) VisitReeSbomRebuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomRebuild500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReeSbomRebuild500JSONResponse) VisitReeSbomRebuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomRebuild503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ReeSbomRebuild503JSONResponse) VisitReeSbomRebuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2653,9 +2912,15 @@ type StrictServerInterface interface {
 	// ReeReplayCreate Rebuild a defined REE offline (alias of /api/recording/build)
 	// (POST /api/replay/create)
 	ReeReplayCreate(ctx context.Context, request ReeReplayCreateRequestObject) (ReeReplayCreateResponseObject, error)
+	// ReeSbomBuild Rebuild an SBOM-defined REE online with its pinned versions
+	// (POST /api/sbom/build)
+	ReeSbomBuild(ctx context.Context, request ReeSbomBuildRequestObject) (ReeSbomBuildResponseObject, error)
 	// ReeSbomDefine Define a new REE with the SBOM strategy
 	// (POST /api/sbom/define)
 	ReeSbomDefine(ctx context.Context, request ReeSbomDefineRequestObject) (ReeSbomDefineResponseObject, error)
+	// ReeSbomRebuild Rebuild an SBOM-defined REE (alias of /api/sbom/build)
+	// (POST /api/sbom/rebuild)
+	ReeSbomRebuild(ctx context.Context, request ReeSbomRebuildRequestObject) (ReeSbomRebuildResponseObject, error)
 	// SystemVersion Versions of reehub and of the Podman service it drives
 	// (GET /api/version)
 	SystemVersion(ctx context.Context, request SystemVersionRequestObject) (SystemVersionResponseObject, error)
@@ -3199,6 +3464,37 @@ func (sh *strictHandler) ReeReplayCreate(ctx *gin.Context) {
 	}
 }
 
+// ReeSbomBuild operation middleware
+func (sh *strictHandler) ReeSbomBuild(ctx *gin.Context) {
+	var request ReeSbomBuildRequestObject
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReeSbomBuild(ctx, request.(ReeSbomBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReeSbomBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReeSbomBuildResponseObject); ok {
+		if err := validResponse.VisitReeSbomBuildResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ReeSbomDefine operation middleware
 func (sh *strictHandler) ReeSbomDefine(ctx *gin.Context) {
 	var request ReeSbomDefineRequestObject
@@ -3223,6 +3519,37 @@ func (sh *strictHandler) ReeSbomDefine(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ReeSbomDefineResponseObject); ok {
 		if err := validResponse.VisitReeSbomDefineResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReeSbomRebuild operation middleware
+func (sh *strictHandler) ReeSbomRebuild(ctx *gin.Context) {
+	var request ReeSbomRebuildRequestObject
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReeSbomRebuild(ctx, request.(ReeSbomRebuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReeSbomRebuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReeSbomRebuildResponseObject); ok {
+		if err := validResponse.VisitReeSbomRebuildResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -3259,101 +3586,107 @@ func (sh *strictHandler) SystemVersion(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7D1rb9s4tn+F0F1gE0B+O2nj4n5I28xM7naawEl3cLfOzdDSsc2tTGpIKo4b5L9fHJKSKFt2nEd3HuiX",
-	"NpFE8vDwvB/MXRCJeSo4cK2CwV2QUknnoEGa34YA51JEoNSnT6fv8UkMKpIs1UzwYBDgUyImRM+ApPbD",
-	"ZhAGcEvnaQLBIBjH/VeHB+N+ozeZjBv9TnfSODqkcWMSHfb641ddOh7HQRgwnCylehaEAadzHJllDN9I",
-	"+C1jEuJgoGUGYaCiGcwpQjIRck51+aVepjhOacn4NLi/v7eDQem3ImaQ72cIaUKXPwg5xweR4Bq4xh/n",
-	"WaJZSqVu4cyNmGqzDPBIxDgjLslwU8WoS7siTdOERRRR0vrK0pD4D0SkQTeUlkDn1Te3ja8sbSD2JSgF",
-	"cYAQl9v7m4RJMAj+q1WeT8u+Va0hwKc0ETQ22yi2WuLJPlGp4Mpu/C2NhxYZK7v2Ifq3wkO9K48Pv4wh",
-	"GPTb7TCYg1J0ihtGNAzIV5YS4FouyShoNlugo1ZKlVrEo4CAimgKytAFldGM3UB5QifD4dkw2HmzJ1IK",
-	"aTdZJb5THgkpIdLEnXMTJ30n+CRh0RP3eeTv01E02YWICVNEZpwzPn1DmFZEZDrNND6mN5QldJwAETwC",
-	"wsxDNzfEL4+XyxkQCUpkEldThAtNGCeUKE01ED2jmtAkEQt7Pj7yfhByzOIY+NOw1/Oxp8UX4ERFIgUy",
-	"CiRQJIxYgAXIAEDOzy4uvw0CIgkxcM1ookhCoy92qwIPQTqg8IlIQZptEQ4QK4OEU65BcprY+Z+AiIMq",
-	"uzA3H1Egb0ASMPN+A3aoWeaN2WUMmrIEaYFx88B9koip2fFHoX8QGY+fdur9J/MMEsLELPzi2PiYT032",
-	"hCRiwSEm4yWhXOgZSJIpkPtm70OAD2K6snMNt7qVJpRV9xxcXJ6ck06rOyA/DM9+JulSzwS/7l13OiNu",
-	"3nXx3fDTR0JT3ZiCJlkaI9ONsna7e2j/Ld4xrjRNEtJYkiiTyYinUtwuB+THk0sy0zodtFoxjJsxjBnl",
-	"TSGnLftjK2ZKq9ZYiC8LIeetUz6EBKgC0m23iYRIyBhi0jnodHu9tyMe+NisUZPr3GO23kAsFDRSmgIX",
-	"mkoNjyQWlD2ZugYep4LhiKBFU9Zy5NKyr1tx56gdvzrqNyj0241+b0wb9KhHG/1+3H0Fr4F2en2kFToN",
-	"BsF8eR3DhHFmAA+tHTAIdprjMap2Zds1KLvIIvxikiXJEqUsfle1ie7D4FKID1RO4UlM1qmI1swof+Tn",
-	"BGeUKNMtYydszjRaZP3uUf/o8FX36JCMlxrUt5GyJSDixoABJBJ8wqaZhJgo9tVBZBDwidNMz4RkX+GJ",
-	"kqbjIwEnQwlvh5HCAHrxjf7MlGJ8ioqD8RuasNjXLmjvzoDGzmL+5ZdfGsclZLBuMyPeaBRBikRiFgcz",
-	"yRYWtcjLzYinqaQKAaUinlNu1ACLwMhhCTSaGSuFapJxdjtotVoy4y37rfuvqUT05eVRfFyAIgFm2dhq",
-	"Y7KHBHVegXWfRJQjvGOwIEPsiMvx2lMx1O92K9bLDMjF27OfidKSapguc0vKt+aInjGVK9Ml6G9lyxkD",
-	"DQFYQJI00D1BbZZpDxcRlZJBjGYn6jkPsKbnWBgSPY4ikXH9TgLVEF+imWawlCRnk2DweTukbrAddR/e",
-	"ocJPQWrnYOl8tvVtKIgk6DdEzcSCE8GTpbGHmzWum+/OfHZzXhWfifG/IdLB/dV9mO/lIyzKfcSx0Qg0",
-	"OfdAm9BEQbgCLdymTIK6Zvw6pktl4Z7QLNHB4AhtOHrL5tk8GPQOD/BXxu2vnQIWtO2mIPGkrd96h4M+",
-	"AJ/qWTA47JtB+a+dtZ3iuYjUAsM0zNVDhOL2e4GjcPic8VM7rpycSkmXa1g04BXrrWPTx+UnBfKRqMx3",
-	"Xz33D2LKOMF3eMwp1WiiBoPg/z7Txtcr/KfdOGpeN67uOuFh7/5vQQ2GjFMpZLw++7l7QyZCkrdUsYig",
-	"UnhDBCpBfGhIp4GS++z0/buGITo0/YzA9Q6qe3BYOanXNXCg87Dj8Qzx09oD2IL3oZsfOJLY54DGc2bM",
-	"GjyMqxqAKrSwhhx0uHI378eTy5AsJNOQP4EbkEs9Q7UGiQJCDVrInC5JLEJi1s6/tb8UnpKN8DggcZUg",
-	"DMzcQehg3gJswaVV6omsLLqmuhLZQdO5odkc6ugiZ97HjGFx5VvG9WE/qGPmhCp9nalHgpQzwToNS5iw",
-	"23q5OGFSaRLNqKSRBqnyeJqVlyHRwpj0U84UEDSlXl6KbBUcJrhWlR6hf2CVkyi2uoXQc+nyfBLY+Tg3",
-	"HsxzmdpHjpmrgpo6JBRRhXVKEBys107UjKaAhGD4lORekxGiVawZ26Vusp8uL8+JdasIflWJyxqnfR1N",
-	"hfmzOuEvM6rJArgmCyn4NDTClZJZhiZhJeCb+/81rn2JdftgdZHjZEGXihjTyZcx1pa6eshMMKgo9+A+",
-	"rzuCIcBbquB07vZaRWnFzl5FA5joAbInw9Fok40zlugVY9Bj0rEQCVC0laqT1RBjzKYuQLsS2TFLnb4n",
-	"e2pGuweH+2QxA15aorUiIRYLjs6Z53LfbZZY1QXfUU0TMc3AqO4QdUNMGDdBj4ftNccO6wBsOAvnX/+D",
-	"8XgD5XmutIkgVjVQJKQJ0CMUaUKXtfqnXOe89tQLubmTAK1EBXSm1oVoGBjH10O6x2diMlGw4Z0Wmibr",
-	"ePiYzccgUSTMqY6M4s5DyKpZI/NW5ZTZVT57DlwByfaT8QI+VaStBXVqGEYCarBUJInVamZILcWaqE6d",
-	"KNN0SqbsBkle2/BKiCYdz5IEJ8L/Lb/aFNHaxDYwtC13lcdsvBzWQ+mlKn7zjyiS4SpaHsRuXZjgtwwy",
-	"iMM8qRCWGQOyFwsOYZ5hKMTAfkgmlCX4gQLjHSvB9xFTEeURJAm6yiXj2AWQa+wKVrcUSQk7FeqzfPAD",
-	"fOU44UUU+27Cq/gqEdPtX04YZ2r2SCC+OIG0myAw4stQBXUhhlVWWFbkmDsqIcmCquoJrZt3ljwfBb0q",
-	"jmN3QQblwO34dKy6M+c9m5kCdxzr4NURyybSeNA4M/lhp09sfCRPFFdpOhbRF5B5OriIGQTvy+fhmrOq",
-	"Z7m4KT8jjCsW21zUV5auuaUHDwYQSiD81f51ek7M/GVyHvdI9qi/uKErVCUmm0HJmCpn2ISE8tjkMU0c",
-	"7VbvV2TimHEql1uE+AM0d0nXT91sZMOhXNaphrPUxiaMfjDe/rokJ3tUk7lQmnS6rz0na79qtc6X12jG",
-	"xVX0d7qv6yWel3xfI43t5/H7YfFiqTTMz10lQxVmz+7fIke2M21pd7sRm4H4J0jlbOAV0ztl1zfly3WB",
-	"TzVFGvXDJOq3xMYeUqH0VFZiW+XIqdg6sQ1u+59Uj89BnHNTNSQdEpinemmNcqbrAtQ1EG0GZwWx+Ydh",
-	"BT2VLXmYWcc6niFEmWR6eWGzDbjmmCoWHWdI5muGkQJpDH8jA/LwmzG5ssorSlKQyrDg8fmpDbaRvRhu",
-	"IBHpHLgVGjbFgeSOS5aomGmdIiLGQCXIelCOuQncmXyJUm6FiRRzMjw5+enT22t8e316cfHpZGgArAOp",
-	"CoRZbRUKRBLjE1EXRjP5CJNoBBW67Kr5wUgMFRIVUW4eTJkyARzEjcy4IhJSKeIsYuMECNxClOGsIw78",
-	"hknBEUWK7A1PTtR+k1yi+xiLKMPH6Fgaccb4FAW1LeZA8pOZ1SMom42Pf3x+2hzxET/VhKE4s7Pi4OHJ",
-	"icHCXuEjFdmMsJrcKK1LFXpaQO2P+ILpmVUhVM+U8fznZMLAbP1/Ls4+ul/Mrr14QxHHQijybVm1QuNY",
-	"jfgCPTvchQnIkjlTalCI7YQpo5jwc2cbWSPY/Ovo3tLn2nkrg46TSuSEwG0Eqa4Zb+ojHHiVTKIi1Qzj",
-	"YMQNvm2geS97DpfsIxpH3GMVi5m3hjrJHt1I9yspVqZUBnKF9Ee8uhCJIU3EEpdpEocXE2aaUWWCTibc",
-	"NCC/3o1MFGUUDEi/3Q/JKJfq+GQUNJvNUYBPkXfsIxObGQX3vzZNmUHCIuBWPrsyvuMURWCj22wHYZDJ",
-	"xLGcGrRai8WiSc1rU9vgxqrWh9N3Jx8vTswY1IVMGx3tOPH4/DTwpGfQbnbsdyIFTlMWDIJes93s2XzD",
-	"zAg7U2qAp9my0Y6pdb6LkPZpjJDaMN/PJpTn18512+1HJhQ9jyfotruHjU6n0e1ddrqDdnvQbv8rsKHL",
-	"TlHsmMf6bTjS/bpz9tCPq25K1Ks8Pe/VRY0hEXxKtDAZ1H67s2mhAh2tSg7/PgwOLG62D6oWVBmFlM3n",
-	"aPq4bLiXL48NqNb6VyYNYjc3sGIC9dttw5JCQ9nMh01C4LTlOVtB8NBZf2DKZiTUM8/8826H7qcs8JtX",
-	"jXa30e1sIYyIlSF1ywLX/UmXlqH41RzM1f2VTzaPSQfkOd3VdEAtQTlJ+2TC6bd7Dw8qyxFfgtT+V2Sy",
-	"Tl2QPdRxIjNxRiZd4kXt1xGho6vNVGjt0I0UZ51Ki2m/Pnn5OAmzlrg+aldJZiN1PFKmFIn1uiLjNZ7p",
-	"vLyc/E+wTJiXLZRfH0XtuAPdSY/2xwfRYfwKXk+OaHvcibpxD/qTA3o4fhW9jo+gPXm0oK5UXmzjL2KM",
-	"L7SRLE06dtuBD7x67z8Rh1rE1FpMbzw0oHGcV5FE8Eg2tWdepy1adyy+tx5AAjYkW8vD783rnIf9honP",
-	"a9Frc4rMeIA1PQ67djjkic1tBSgo91fYsb/uzgzhRnxxJVN/XELqW9C3jyiKll+C8ixejDEsJmS5QVO8",
-	"AKlZK2Zwt4ua+GQtoSdridy4RMs68AtpAtc40ZgJqaAxNnU5y9L+NCbYE1RFaYH+DpoCtUA3XN30c3a0",
-	"zaB2EBmr9A/PTUcPjyjaZl5Ujhu3Y88VEPFkuf84w975QTkDmZhEKw/tt+7wqO832vhDsBn+9+77h2R1",
-	"NemdRy/KYMhKnUNZ+l8v2/OikI3SfaUart04ygvirpuNq7v2hoK4Gjm/zVW5bWhqyk1q1Mqm+HM9xduC",
-	"B6oIJTb90XCdXeTyePhdodhRvZ12U1SYVNkmp9RKJsZi/PJ4aBu3fnWl2/jdr66O3NdLEmBgB+7gKluG",
-	"SpjVRFu5CF3l5zvJXm2NZYcqmb037S2k07WGr+WxXpj/0LgBfmPDbe5BytKgrJsJbHnMoBt1xgfQHvfj",
-	"7uSQ9uD1pAtHUSdu01fjw+gg7kNv0qWdcTs6il/Dq8khPRj3o17chc6kTY/GtTnFQa0MqooBx/r+wye4",
-	"45XypB3dcY9eolyO/dGd82fzy9syUO2V5Wth0plP5YlETD0Vk2XOJ9jEHB/EdLOCqdtY+Ulrpbt6k2Tf",
-	"jh7Xv/Zd/FZI47zSwIbKnHop4YRRk56otKDhwdvz3l+lHffJDtSTuvxqLbl4KdjnhpjLRpWzf5Qp14GZ",
-	"aGcz14Nng1hxrS1lb3PzOafjspDB4POVf1Y/AU30jEQzsK1FDvPKQDcgM/M6uCpx7A7M5oU8Hs1dqhrx",
-	"mLHEtKkpLdIUYqNEvBp4pguDHvcKc3EDcZMcFzTjmqbxsE1SyUyhFiAV6beP0DRckwyOtd8ZKL+VbHhZ",
-	"F2qj1stRXgjGHe912FChVSNpd5zQ1mStFH3agquyUM00+rqMSsEZZRlbuGMz6o4gFc2ouZQoOlF3muBp",
-	"naim5nRD764jWarcVQN0okF6WdS/mq3+O/i3BpeEEltDSYTM5SMpiWBnDbISJlrjtTUjpHrmP5jcb8ER",
-	"oev4nzAOMRmenLxxxfq2ODp0dz7YqnVrMe6dvTvNr+nYtx/MKWcTUHrE8xz5DUg2KZttUyF1k7yFiZBQ",
-	"qWv077aw938YOYnP++0jL6JtC4FN2niT7PzWltUG6fmVpS/iMbsCXVfX5zUJv7PrNt4zlQrFdG3NEdWa",
-	"RrM5cP3GlI6hc/Hfo2CUtdu9SFPTj4yUYR5A8ytLR8GDbcTf2f4ZbH9mz9M3Jr1KQ+OnfzUO6VONx9wS",
-	"fcAhd6TtXPKtQa0znizL2h7LfXBLI524HmFNp0Vy4rfMRoGdG+vqbwt6eqAy8j58YHGWt8gULQB1qxb1",
-	"vk/RirADGCawxxRBU2ITEHmt8SNBsDXg6xCco5RV7CtsWi9vxygXLGqKD/w+5G77gTbk9bXLxpESBVoQ",
-	"9cVKpTpoXFNILTj++u2dslCPtFNdiOTzX85iNa1JnkHqN1t8G4M0L2l+lDl6VXQuIeXlnUrtojGp8wSD",
-	"1bRc1V77kCJn+LT5V09xo9B2+cWy4pLDApS2ncAvoD6KQMZGm/G4iJYtZiypGnAy4+oNoYkS1v2PUbP9",
-	"eHJJNoXHtnm/H8T0e1jsTxEWC/GYJ1Q6v3FGFRkDcHNtgDaVDs8kSyfEHg6pVr3c74GTbxU4+Q9qoj9A",
-	"aMS+cVfhqe/5yhXJ4NDjS4Sns3xBZS1rgmyMzZrOYuXF5k2cNW+t8PrsDVxeUMNeDSUKh2xlWcuzefcC",
-	"F0SKTIO9HCnT7pKpv5tIxe0SHRNrnpG5iKFJjosrlww45RWaNnTiFhnxCVKSrRIw8WWzGCUuNk84nTM+",
-	"Ne8/DT80iRcSYM5XJEV3RZnr5eTs3emIu3hMNRzjGgpqYzHHVY19fnZxmaMF9+ZwsiHgUnQ9vnU240rR",
-	"UT1hebfrtqpX694/UWev3rX3h2bSzg4jilv/fq8k6dAy0wr7iMkkYRxsTwnTiviKocL15YsdYperHPhY",
-	"zvf43mtTdaU49rJBG3ExzawFA9l+vLDoZx3xtYbWfJIiO24bblw7l7tnxfT34GP84YLk6PVYfAI6moFq",
-	"jrjHzXuFdbwhdruft3N5RzBYlQBuV+GIV8RMiBLFsX+4UpJUNDBZ4BIxfYi9bWXW1qLCP9c92HXt2jtV",
-	"IH6XR79TkZNhAULR6TWiqGCA9S7FZ8oiT+1tTw+r1GbGiotuVvsW/66I8wjeEBbbXqWEaFHRshWbp1nP",
-	"hgjSJh78rmP/mjp2pd5khVD2n0XkaizmLbvoZhI/p1IX+k9wLWmk7cXgj77h1FqxxbW/I26qNiAmCfuC",
-	"6mhJ7P3ae0qQMX7CUUFOQSt7Kf6Ck/7trU0ycv/6eWMSm0whWEN6xPvdrrN3c4ta0WVuUW8Eukk+Cj8Z",
-	"6S6E2KAYL8ZibiXSU3TiS/21hu+MvM7I/W53F7j8W39fwg/erJ4qvLLKtMiHu/Crd+vDlhKxfxb3Ojwv",
-	"dFW5T8N1Svu3aJSXZ/j3YwRT0Wl2D5uvg/WLMYJ+s9fs1DdgP6boLN9hTaDGvVLfotQsnxuloesnRwlT",
-	"e60HYZrEkt2A2lqUVl2tcrHG56v78K5yv8Vn255rxKmNZtqW+JaJU7pFVsW3q49DQB3Wm166tArQev7P",
-	"NKtkUgLXth0j9xnstQt5NrS8tzBvoKm2Z9QkNWsuXqgZ7vqj1scPT05UoS+3GIFvnHOW+1RFZ0Ze01f8",
-	"wQPr0KF9BHGufT2QVrTrrhBV+H51OsP36zN9EHzaWCkJAuVdxGHuC0FI1X5+IMz8PQ57j4Z1LNXqankE",
-	"bn1BvxTaeNKl+6xsP4t3faM/pS2Lvr+6//8AAAD//w==",
+	"7D1pc9s4ln8FxZ2qsaqoW3ZipeaDHbu7vZOOXbIzPTuR1w2RjxImFMAGQNuKy/99CxcJSpQsH5lO9/pL",
+	"EpEE8PDw7gO5CyI2zxgFKkUwvAsyzPEcJHD9awRwxlkEQnz6dHKknsQgIk4ySRgNhoF6iliC5AxQZj5s",
+	"BWEAt3iepRAMg0k8eLO3Oxk0+0kyaQ66vaS5v4fjZhLt9QeTNz08mcRBGBA1WYblLAgDiudqZJ4T9YbD",
+	"bznhEAdDyXMIAxHNYI4VJAnjcyzLL+UiU+OE5IROg/v7ezMYhDxkMQG3nxFkKV78wPhcPYgYlUCl+uc8",
+	"TyXJMJdtNXMzxlIvAzRisZpRLUnUpopRF2ZFnGUpibBCSfsryULkP2CRBNkUkgOeV9/cNr+SrKmwz0EI",
+	"iAMFcbm9v3BIgmHwX+3yfNrmrWiPAD5lKcOx3kax1RJP5onIGBVm44c4HhlkLO3ah+jfQh3qXXl86ssY",
+	"guGg0wmDOQiBp2rDCg1D9JVkCKjkCzQOWq02yKidYSFu4nGAQEQ4A6HpAvNoRq6hPKHj0eh0FGy92WPO",
+	"GTebrBLfCY0Y5xBJZM+5pSZ9z2iSkuiJ+9z392kpGm1DxIgIxHNKCZ2+Q0QKxHKZ5VI9xteYpHiSAmI0",
+	"AkT0Qzs3xC+Pl4sZIA6C5VytJhBlEhGKMBISS0ByhiXCacpuzPn4yPuB8QmJY6BPw17fx55kX4AiEbEM",
+	"0DjggBVhxAwMQBoAdHZ6fvFtEBBxiIFKglOBUhx9MVtl6hC4BUo9YRlwvS1EAWKhkXBCJXCKUzP/ExCx",
+	"W2UXYudDAvg1cAR63m/ADjXLvNO7jEFikipaIFQ/sJ+kbKp3/JHJH1hO46ed+uDJPKMIIdELvzg2Prqp",
+	"0Q7jiN1QiNFkgTBlcgYc5QJ4Q+99BPCBTZd2LuFWtrMUk+qeg/OL4zPUbfeG6IfR6c8oW8gZo1f9q253",
+	"TPW7nno3+vQR4Uw2pyBRnsWK6cZ5p9PbM38W7wgVEqcpai5QlPN0TDPObhdD9OPxBZpJmQ3b7RgmrRgm",
+	"BNMW49O2+Wc7JkKK9oSxLzeMz9sndAQpYAGo1+kgDhHjMcSou9vt9fuHYxr42KxRk6vco7feVFgoaKQ0",
+	"Bc4l5hIeSSxK9uTiCmicMaJGBG2ckbYll7Z53Y67+534zf6giWHQaQ76E9zE+33cHAzi3ht4C7jbHyha",
+	"wdNgGMwXVzEkhBINeGjsgGGw1RyPUbVL265B2XkeqS+SPE0XSsqq76o20X0YXDD2AfMpPInJuhXRmmvl",
+	"r/g5VTNyJdMNY6dkTqSyyAa9/cH+3pve/h6aLCSIbyNlS0DYtQYDUMRoQqY5hxgJ8tVCpBHwieJczhgn",
+	"X+GJkqbrI0FNpiS8GYYKA+jFN/ozEYLQqVIchF7jlMS+dlH27gxwbC3mX375pXlQQgarNrPCG44iyBSR",
+	"6MVBT7KBRQ3ynBnxNJVUIaCMxXNMtRogEWg5zAFHM22lYIlySm6H7Xab57RtvrV/tQSLvrw8ig8KUDjA",
+	"LJ8YbYx2FEGdVWBtoAhTBe8EDMgQtzzLWZ/BQRSxnMr3HLCE+ELZIRpRaXqaBMPPm2G0g82o+/BOabQM",
+	"uLQehHSzrR6qgIiDfIfEjN1QxGi60AZfq8Y38e31z3bOy+IzNvk3RDK4v7wP3V4+wk25jzjWIg+nZx5o",
+	"CU4FhEvQwm1GOIgrQq9ivBAG7gTnqQyG+8pIwbdkns+DYX9vV/0k1PzsFrAo42UKXJ2xcczu1KAPQKdy",
+	"Fgz3BnqQ+9ld2ak6F5YZYIiEuXiIROx+z9UoNXxO6IkZV06OOceLFSxq8Ir1VrHp4/KTAP5IVLrdV8/9",
+	"A5sSitQ7dcwZlsoGC4bB/37Gza+X6o9Oc7911by864Z7/fu/BDUY0l4T4/Hq7Gf2DUoYR4dYkAgpqfcO",
+	"MSXl1UNNOk0lmk5Pjt43NdEp20ZLFO+gert7lZN6WwOHso63PJ6R+rT2ADbgfWTnB6pI7HOA4znRelsd",
+	"xmUNQBVaWEGO8iicH/Pj8UWIbjiR4J7ANfCFnCm5DakAhDVa0BwvUMxCpNd235ofhStgQhgWSLVKEAZ6",
+	"7iC0MG8AtuDSKvVERhZdYVkJXSjbsCnJHOrowjHvY8aQuPItoXJvENQxc4qFvMrFI0FyTLBKwxwSclsv",
+	"FxPChUTRDHMcSeDCBYyMvAyRZNpmnVIilHfcCl5eimwUHDp6VJUeoX9glZMotrqB0J10eT4JbH2caw/m",
+	"uUztI0fPVUFNHRIKt3mVEhgF45YiMcMZKELQfIqcW6CFaBVr2nypm+yni4szZPwGpL6qBB61V7qKpsIC",
+	"Wp7wlxmW6AaoRDec0WmohStGs1zZPJWIpnNwa3zXEuvmwfIiB+kNXgikjSZfxhgr6vIhM0GjotyD/bzu",
+	"CEYAh1jAydzutYrSiiG5jAbQ7rFiT6JGK9N+kpNUIqYcDCJs6MBj0gljKWBlK1UnqyHGmExtBHIpdKGX",
+	"OjlCO2KGe7t7DXQzA1oGzmpFQsxuqPI+PJ/ybr3Eqi74HkucsmkOWnWHSjfEiFDt1T9sr1l2WAVgzVlY",
+	"B/LvhMZrKM/zFXWIbGi9eKJIkeuINdphCcLl80aIxITNjQtsolrqpzqs2BjO54enPyMhOZYwXTSqSs1O",
+	"ogPsanYl+srZ3C89Wa22K3d1VktjhZTeSlxXnGyZi1WRHQbaj/SO2ONqliQC1ryTTOJ0Fesf8/kEuBJA",
+	"cywjbSa4iKxo1UjYZamod+Vmd8AVkGymAy9+UkXaSoykhj05KH2ZsTQ1OlQPqeUPHSSpE5wST9GUXCsG",
+	"kyZaESryoXmaqonU30Y6mIzLysQmzrIpFeRCIF5K6KFsTRW/7iOsKHQZLQ9it87r/i2HHOLQxejDMgCP",
+	"dmJGIXQB+0LoNEKUYJKqDwRoZ1Mw2lCYijCNIE2V51nylFlAMZRZwWiyIsZvplLa0w1+gK8sJ7yIGbGd",
+	"qCy+Stl085cJoUTMHgnEFyv+thMEWlhqqsA2prHMCouK1LRHxTi6waI8oXdWkZenXQq20MTGOUkkEvl8",
+	"jvmi3vY01PyozYri9LaXe1AO3Ix+y9lbM+qzeS+wp7cKXh1traOkBy1HnZ21mskEb1yatsoCMYu+AHfJ",
+	"2CKgERyVz8MVT1rOnHQqP0OEChKbTNBXkq34zLsPRjdKIPzV/nVyhvT8ZWpc7RHtYH9xTVdK8+hcAkYT",
+	"LKzVFSJMY51F1HG+W9moiNAJoZgvNsj8B2juAq+eut7ImkO5qNMkp5kJnGh1okMRq4If7WCJ5kxI1O29",
+	"9TzARtWkni+spVFBf7f3tl5AeqnvFdLYfB6/HxbPF0LC/MzWEVRh9pySDXJkM9OWToEdsR6IfwAX1kBf",
+	"8gsycnVdvlzVD1hiRaN+DEf8lprASMaEnPJK4K0cOWUbJzahZf+T6vFZiB03VQPCIYJ5JhfGYyCyLjxc",
+	"A9F6cJYQ6z4MK+ipbMnDzCrW1RlClHMiF+cm1q/WnGBBooNckfmKHSWAa69EywAXG9QWWl55hVEGXGgW",
+	"PDg7MZFAtBPDNaQsmwM1QsMkGBS5qyVLVMykzBQiJoA58HpQDqiOKupshRB2hYSzORodH//06fBKvb06",
+	"OT//dDzSANaBVAVCr7YMhUISoQmri/HpbIDxSkRovR/9Dy0xRIhEhKl+MCVCR5cUbnhOhfKbOIvziExS",
+	"QHALUa5mHVOg14QzqlAk0M7o+Fg0WuhC+bYxi3L1WHm9WpwROlWC2pRSKPLjudEjSjbrAMTB2UlrTMf0",
+	"RCKixJmZVQ0eHR9rLOwU3lbhjIVV36w0RkXoaQHRGNMbImdGhWA5EzosMUcJAb31/z4//Wh/6F17wZAi",
+	"yKagcNsyagXHsRjTG+V2ql3oaDGaEyGGhdhOidCKSX1uTSljM+s/Ld0b+lw5b6HRcVwJ6yC4jSCTNeO1",
+	"BWbBq+TxBKrm94ZjqvFtouA7+XO4pKHQOKYeqxjMHGrqRDt4Ld0vJTiJEDnwJdIf0+pCKIYsZQu1TAtZ",
+	"vOgY2AwLHRHTsbAh+vVurEM842CIBp1BiMZOqqsn46DVao0D9VTxjnmkA0fj4P7Xlk7ypyQCauSzLaI7",
+	"yJQIbPZanSAMcp5alhPDdvvm5qaF9WtdWWDHivaHk/fHH8+P9RilC4nUOtpy4sHZSeBJz6DT6prvWAYU",
+	"ZyQYBv1Wp9U3yZCZFnY60a9Os21CMVPjqxfx9pNYQWpikD/rOKNfudbrdB6Z8PQcpKDX6e01u91mr3/R",
+	"7Q07nWGn86/AxFW7RamhS0SYWKn9uXVS0w/6rkuTC5cc96qSJpAyOkWS6eT4oNNdt1CBjnYlg34fBrsG",
+	"N5sHVcuZtEIyzo7LRXvZ6liDaqx/oXM0ZnNDIyaUfrttGlJoCpOWMRkSNW15zkYQPHTWH4gw6RLxzDP/",
+	"vN2h+/kU9c2bZqfX7HU3EEZEyni/YYGrQdLDZZ5gOUF0eX/pk81jchUu4bycq6glKCtpn0w4g07/4UFl",
+	"MeBLkNr/sJzXqQu0o3Qcy3UQlHCbFRKNOiK0dLWeCo0dupbijFNpMO1XBy8eJ2FWsur7nSrJrKWOR8qU",
+	"IutfV+K7wjPdl5eT/wmWCV1NRfn1ftSJu9BL+ngw2Y324jfwNtnHnUk36sV9GCS7eG/yJnob70MnebSg",
+	"rpSFbOIvpI0vZSMZmrTstgUfeNXWfyAONYiptZjeeWhQxrErcYngkWxqzrxOW7TvSHxvPIAUTAS3loeP",
+	"9GvHw367wueVYLc+RaI9wJoOg237C1zWdVN1jJL7S+w4WHVnRnDNvuiCpe+ZkAYG9M0jipLhl6A8gxdt",
+	"DLMELdZoihcgNWPFDO+2UROfjCX0ZC3hjEtlWQd+lU9g2xaaM8YFNCe6aGhR2p/aBHuCqigt0N9BUygt",
+	"0AuXN/2cHW0yqC1E2ir97rlp/+ERRdPKi8px7Xbs2Oommi4ajzPsrR/kGEjHJNoutN++U0d9v9bGH4Ep",
+	"Pziy3z8kq6sZeRe9KIMhS0UYZeF9vWx3FStrpftSqV6nue+q9a5azcu7zppqvRo5v8lVuW1KrGthatTK",
+	"uvhzPcWbagwsEEYm/dG0fVXo4mD0qlDMqP5WuynKX6ps4yi1kokxGL84GJm2qV9t4bT67ldbxe3rJQ4w",
+	"NAO3cJUNQ6XEaKKNXKRc5ec7yV7hj2GHKpkd6eYS1O0Zw9fwWD90/2heA7024Tb7ICNZUBb1BKZ2Z9iL",
+	"upNd6EwGcS/Zw314m/RgP+rGHfxmshftxgPoJz3cnXSi/fgtvEn28O5kEPXjHnSTDt6f1OYUh7UyqCoG",
+	"LOv7D5/gjldqp7Z0xz16iZwc+96d82fzy2EZqPZaHCXT6cyn8kTKpp6KyXPrE6xjjg9sul7B1G2s/KS9",
+	"1Nu8TrJvRo/tHnsVvxXSOKu0jyFduFamhFOCdXqi0gCmDt6cd2OZduwnW1BPZvOrteTipWCfG2IuG2lO",
+	"/16mXId6oq3NXA+eNWLFdmmWncWt55yOzUIGw8+X/ln9BDiVMxTNwDT2WMwLDd0QzfTr4LLEsT0wkxfy",
+	"eNS5VDXiUdckEoGEZFkGsVYiXoE+kYVBr/YKc3YNcQsdFDRjW5bVYeukkp5C3AAXaNDZV6bhimSwrP1e",
+	"Q/mtZMPLulBrtZ5DeSEYt7xVYU1BV42k3XJCU8K1VD5q6rPKujbdZmszKgVnlFVv4ZatoFuCVLSCOilR",
+	"9IFuNcHT+kB1ieqazllLsljYRn+cSOBeFvXPZqv/Dv6txiXCyJRcIsadfEQlEWytQZbCRCu8tmKEVM/8",
+	"B5379aq1Tb99QijEaHR87AoQTZl1aG9cMCX1xmLcOX1/4i7JaJgP5piSBIQcU5cjvwZOkrLVNWNcttAh",
+	"JIxDpQzSv1nC3L6h5aR6PujsexFtUzes08brZOe3tqzWSM+vJHsRj9nW89q6Pq9F971Zt3lERMYEkbU1",
+	"R1hKHM3mQOU7XTqmnIu/jYNx3un0I4l1N7CiDP0AWl9JNg4ebOJ9ZftnsP2pOU/fmPQqDbWf/lU7pE81",
+	"Hp0l+oBDbknbuuQbg1qnNF2UtT2G++AWRzJdmGYaiadFcuK33ESBrRtr628LenqgMvI+fGBx4vp3io6B",
+	"ulWLet+naEXYAgwd2CMCKVNiHRCu1viRIJiS8VUIzpSUFeQrrFvPdW+UCxY1xbt+k3Sv80CP9OraZZ9J",
+	"iQLJkPhipFIdNLaHpBYcf/3OVlmoR9qpNkTy+U9nsbomJ2eQ+r0Z38YgdSXNjzJHL4tGJ0V5rrGpU/Qx",
+	"dZ9gsOoOrdpLFzLFGT5t/tlT3Epo2/xiWXFJ4QaENG3KL6A+ikDGWpvxoIiW3cxIWjXgeE7FO4RTwYz7",
+	"HyvN9uPxBVoXHtvk/X5g09ew2B8iLBaqY04wt37jDAs0AaD6TgOpKx2eSZZWiD0cUq16ua+Bk28VOPkP",
+	"aqLvIDRi3tiL6MRrvnJJMlj0+BLh6SxfUFnbmCBrY7O6EVl4sXkdZ3WtFd4lABouL6hh+stZ4ZAtLWt4",
+	"1nUvUIY4y6X+Hk1yaa94+quOVNwulGNiO9znLIYWOnA3UhpwygssTejELjKmiaIkUyWg48t6MYxsbB5R",
+	"PCd0qt9/Gn1oIS8kQKyviIruijLXS9Hp+5MxtfGYajjGNhTUxmIOqhr77PT8wqFF7c3iZE3Apeh6PLQ2",
+	"41LRUT1heXfbtqsX294/UWcv33T3XTNpd4sRxZ17v1eSdGSYaYl9WJKkhILpKSFSIF8xVLi+fLFF7HKZ",
+	"Ax/L+R7fe22qthTHXPVnIi66mbVgINOPFxb9rGO60tDqJimy46bhxrZz2UtgdH+Peqz+cY4cej0WT0BG",
+	"MxCtMfW4eaewjtfEbhuuncs7guGyBLC7Cse0ImZCJVEs+4dLJUlFA5MBLmXTh9jbVGZtLCr8Y91CXdeu",
+	"vVUF4qs8+p2KnMxtMVg5vVoUFQyw2qX4TFnkqb3N6WGRmcxYcQvPct/iXwWyHsE7RGLTq5QiySpatmLz",
+	"tOrZUIG0jgdfdeyfU8cu1ZssEUrjWUQuJmz+aCN7RzmD3jUkje3N7jmOAU0WY1qubl6HiNFU/12YFBmh",
+	"alipyLc0gcfU2MCoMIHVbOeHpz+bJmN9X0pLeepDVNwyFZMkKTtky1uZFZOWGc94THcyHH0xJWNxrO/j",
+	"MdUeIbqZMQFFbzDjyHakomiG6RTiRgt9ZPa2Fteeba5dRhEW8G5Mi3fGJjeypATX3KlBK9E22zFtihjs",
+	"rRv2fnpqunRb6GBMLS4dcLK4sstsBs2JbuilDKWMToEbR8BcSiMqC1onxSw4pp6T4uZSMNiFNngV+uwt",
+	"VtdYHecTNn/1J/6sso5qxmtWJJ4WAWWOv0q1KwEFRUJbCzl7L9yTpJwZ23iqj8FoBOGYOgG3/tacNU5G",
+	"RqhAN45lbS2auXkf4mFh04+pmWSysLOdHIXWMcGZLNlT6AaFvzlZsFMI0BgyoDHQiNj/+MRd75/laqUx",
+	"JbThZsxItjKjm9JATbO5m0AYyYpRyqIvy5J8TF/W/zE/NOWMqXdCO54iMa8bIXq/iFJG4eifqNva02Cf",
+	"nx39E/VafaswXBtHWe7iO1RleUvpQaFDrI5HO3aUeTSiBuojr4kKVU7coU15cti/D8aCrXWfrooBGzQa",
+	"dDoIS3NZ93pZeuSuRnx13l6F/3fmvFWuk3mWoLc2xXpJf1LvgJWmcGsdA1nd9WqO/P8wR5Ycr5JAGk8l",
+	"UO/Srg0V/v8oruV6Xuaxch2avejGvwStvPvMv94smLJuq7fXehus3msWDFr9Vrf+/pzH9Ay4Hdbk2ewr",
+	"8S06Bdzc6kjtdUBKf9feyoaIVK7XNYiNPQXV1Sr3on2+vA/vKteTfTa3q+imCJOMNjcatXWa2S6yLK5s",
+	"e4PvVXnVblWAVsu3dK9xzjlQabppncFibs1yxWzlndiu/7naXVtTk1Zzb1bNcNvevjp+dHwsCntuQwzv",
+	"nTU4nUnoW2S228L+b1EmHq9kLMQueOKBtBQc2RaiimJank7z/epMHxidNpcqukF496gJdye2sBeplQEH",
+	"e/2bjaU03HkR/X+dmZfGbhbLwLj86io8fqObNilLo9SY7v7N4f6Upunt/vL+/wIAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
