@@ -26,6 +26,11 @@ func (s *Server) ReeRecordingCreate(ctx context.Context, req api.ReeRecordingCre
 }
 
 func (s *Server) define(ctx context.Context, body *multipart.Reader) (process.Process, error) {
+	return s.defineWith(ctx, body, s.ree.Define)
+}
+
+// defineWith reads a project upload (tag, dockerfile) and hands it to start.
+func (s *Server) defineWith(ctx context.Context, body *multipart.Reader, start func(context.Context, ree.DefineOpts) (process.Process, error)) (process.Process, error) {
 	who, err := principalFrom(ctx)
 	if err != nil {
 		return process.Process{}, err
@@ -43,7 +48,7 @@ func (s *Server) define(ctx context.Context, body *multipart.Reader) (process.Pr
 	if given && dockerfile == "" {
 		return process.Process{}, fault.Invalidf("dockerfile: must not be empty")
 	}
-	return s.ree.Define(ctx, ree.DefineOpts{OwnerID: who.User.ID, ZipPath: up.Path, Tag: tag, Dockerfile: dockerfile})
+	return start(ctx, ree.DefineOpts{OwnerID: who.User.ID, ZipPath: up.Path, Tag: tag, Dockerfile: dockerfile})
 }
 
 // RecordingBuild starts an offline rebuild of a defined REE.
@@ -65,6 +70,11 @@ func (s *Server) ReeReplayCreate(ctx context.Context, req api.ReeReplayCreateReq
 }
 
 func (s *Server) replay(ctx context.Context, body *multipart.Reader) (process.Process, error) {
+	return s.rebuildWith(ctx, body, s.ree.Replay)
+}
+
+// rebuildWith reads a defined-REE upload (tag) and hands it to start.
+func (s *Server) rebuildWith(ctx context.Context, body *multipart.Reader, start func(context.Context, ree.ReplayOpts) (process.Process, error)) (process.Process, error) {
 	who, err := principalFrom(ctx)
 	if err != nil {
 		return process.Process{}, err
@@ -78,24 +88,34 @@ func (s *Server) replay(ctx context.Context, body *multipart.Reader) (process.Pr
 	if err != nil {
 		return process.Process{}, err
 	}
-	return s.ree.Replay(ctx, ree.ReplayOpts{OwnerID: who.User.ID, ZipPath: up.Path, Tag: tag})
+	return start(ctx, ree.ReplayOpts{OwnerID: who.User.ID, ZipPath: up.Path, Tag: tag})
 }
 
-// SbomDefine checks the upload, then says that the SBOM strategy is not available yet.
+// ReeSbomDefine starts an SBOM-strategy definition of an uploaded project.
 func (s *Server) ReeSbomDefine(ctx context.Context, req api.ReeSbomDefineRequestObject) (api.ReeSbomDefineResponseObject, error) {
-	up, err := s.readUpload(req.Body, "tag")
+	p, err := s.defineWith(ctx, req.Body, s.ree.SbomDefine)
 	if err != nil {
 		return nil, err
 	}
-	defer up.remove()
-	if _, err := tagField(up); err != nil {
+	return api.ReeSbomDefine200JSONResponse{ReeProcessStartedJSONResponse: started(p)}, nil
+}
+
+// ReeSbomBuild starts an online rebuild of an SBOM-defined REE.
+func (s *Server) ReeSbomBuild(ctx context.Context, req api.ReeSbomBuildRequestObject) (api.ReeSbomBuildResponseObject, error) {
+	p, err := s.rebuildWith(ctx, req.Body, s.ree.SbomBuild)
+	if err != nil {
 		return nil, err
 	}
-	if err := s.ree.CheckUpload(ctx, up.Path); err != nil {
+	return api.ReeSbomBuild200JSONResponse{ReeProcessStartedJSONResponse: started(p)}, nil
+}
+
+// ReeSbomRebuild is ReeSbomBuild under its other spelling.
+func (s *Server) ReeSbomRebuild(ctx context.Context, req api.ReeSbomRebuildRequestObject) (api.ReeSbomRebuildResponseObject, error) {
+	p, err := s.rebuildWith(ctx, req.Body, s.ree.SbomBuild)
+	if err != nil {
 		return nil, err
 	}
-	return api.ReeSbomDefine422JSONResponse{UnprocessableJSONResponse: api.UnprocessableJSONResponse(apiError(422,
-		fault.New(errUnprocessable, "the SBOM strategy is not available on this server yet; use /api/recording/create")))}, nil
+	return api.ReeSbomRebuild200JSONResponse{ReeProcessStartedJSONResponse: started(p)}, nil
 }
 
 func tagField(up *upload) (*string, error) {
