@@ -296,3 +296,41 @@ func TestSbomBadInput(t *testing.T) {
 	require.Equal(t, 400, status, string(body))
 	require.Regexp(t, regexp.MustCompile(`/api/recording/build`), string(body))
 }
+
+// TestSbomDebianMirror: with REEHUB_DEBIAN_MIRROR set, apt in SBOM builds
+// reads its sources from that mirror (and fails naming the package when the
+// mirror serves nothing), while the image keeps its own sources.list.
+func TestSbomDebianMirror(t *testing.T) {
+	t.Parallel()
+	// The same mirror as the base image's sources, spelled with its port so
+	// that apt's log shows which sources list it read.
+	const mirror = "http://deb.debian.org:80/debian"
+	in, err := startInstance(instanceOpts{name: "mirror-" + randomHex(3), database: freshDBOrEmpty(t), extraEnv: []string{"REEHUB_DEBIAN_MIRROR=" + mirror}})
+	require.NoError(t, err)
+	defer in.stop()
+	c := admin(t, in)
+	dockerfile := "FROM python_3_11\nRUN apt-get update && apt-get install -y --no-install-recommends jq && cat /etc/apt/sources.list\n"
+	status, body := c.submit(t, "/api/sbom/define", form{filePath: project(t, dockerfile)})
+	require.Equal(t, 200, status, string(body))
+	id := startedID(t, body)
+	st := waitFinal(t, c, id)
+	logText := logOf(t, c, id)
+	require.Equal(t, client.ReeProcessStateProcessed, st.Status, "reason: %s\n%s", deref(st.Reason), tail(logText, 30))
+	require.Contains(t, logText, mirror+" bookworm", "apt fetched from the configured mirror")
+	require.Contains(t, logText, "deb http://deb.debian.org/debian bookworm main", "the image's own sources.list is unchanged")
+	ree := download(t, c, id)
+	var m struct {
+		DebianMirror string `json:"debian_mirror"`
+	}
+	require.NoError(t, json.Unmarshal(readZipEntry(t, ree, "manifest.json"), &m))
+	require.Equal(t, mirror, m.DebianMirror)
+	require.Regexp(t, `jq=\S+`, string(readZipEntry(t, ree, "Dockerfile.pinned")))
+
+	dead, err := startInstance(instanceOpts{name: "deadmirror-" + randomHex(3), database: freshDBOrEmpty(t), extraEnv: []string{"REEHUB_DEBIAN_MIRROR=http://127.0.0.1:9/debian"}})
+	require.NoError(t, err)
+	defer dead.stop()
+	d := admin(t, dead)
+	id2, st2 := replay(t, d, "/api/sbom/build", ree)
+	require.Equal(t, client.ReeProcessStateFailed, st2.Status, tail(logOf(t, d, id2), 30))
+	require.Contains(t, deref(st2.Reason), "jq")
+}
