@@ -546,11 +546,20 @@ func (s *Service) baseSBOM(ctx context.Context, name, imageID, tmpDir string) (*
 	if err != nil {
 		return nil, err
 	}
-	tmp := cached + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o640); err != nil {
+	// A temporary name per writer: two definitions may scan the same base at once.
+	tmp, err := os.CreateTemp(s.cfg.BaseImageCacheDir, "sbom-*.tmp")
+	if err != nil {
 		return nil, err
 	}
-	return doc, os.Rename(tmp, cached)
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		_ = tmp.Close()
+		return nil, err
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, err
+	}
+	return doc, os.Rename(tmp.Name(), cached)
 }
 
 // scanImage exports an image to a temporary archive in dir and catalogs it.
