@@ -26,6 +26,11 @@ func (s *Server) ReeRecordingCreate(ctx context.Context, req api.ReeRecordingCre
 }
 
 func (s *Server) define(ctx context.Context, body *multipart.Reader) (process.Process, error) {
+	return s.defineWith(ctx, body, s.ree.Define)
+}
+
+// defineWith reads a project upload (tag, dockerfile) and hands it to start.
+func (s *Server) defineWith(ctx context.Context, body *multipart.Reader, start func(context.Context, ree.DefineOpts) (process.Process, error)) (process.Process, error) {
 	who, err := principalFrom(ctx)
 	if err != nil {
 		return process.Process{}, err
@@ -43,7 +48,7 @@ func (s *Server) define(ctx context.Context, body *multipart.Reader) (process.Pr
 	if given && dockerfile == "" {
 		return process.Process{}, fault.Invalidf("dockerfile: must not be empty")
 	}
-	return s.ree.Define(ctx, ree.DefineOpts{OwnerID: who.User.ID, ZipPath: up.Path, Tag: tag, Dockerfile: dockerfile})
+	return start(ctx, ree.DefineOpts{OwnerID: who.User.ID, ZipPath: up.Path, Tag: tag, Dockerfile: dockerfile})
 }
 
 // RecordingBuild starts an offline rebuild of a defined REE.
@@ -65,6 +70,11 @@ func (s *Server) ReeReplayCreate(ctx context.Context, req api.ReeReplayCreateReq
 }
 
 func (s *Server) replay(ctx context.Context, body *multipart.Reader) (process.Process, error) {
+	return s.rebuildWith(ctx, body, s.ree.Replay)
+}
+
+// rebuildWith reads a defined-REE upload (tag) and hands it to start.
+func (s *Server) rebuildWith(ctx context.Context, body *multipart.Reader, start func(context.Context, ree.ReplayOpts) (process.Process, error)) (process.Process, error) {
 	who, err := principalFrom(ctx)
 	if err != nil {
 		return process.Process{}, err
@@ -78,7 +88,7 @@ func (s *Server) replay(ctx context.Context, body *multipart.Reader) (process.Pr
 	if err != nil {
 		return process.Process{}, err
 	}
-	return s.ree.Replay(ctx, ree.ReplayOpts{OwnerID: who.User.ID, ZipPath: up.Path, Tag: tag})
+	return start(ctx, ree.ReplayOpts{OwnerID: who.User.ID, ZipPath: up.Path, Tag: tag})
 }
 
 func tagField(up *upload) (*string, error) {

@@ -3,23 +3,32 @@ package server
 import (
 	"context"
 
-	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/gen/api"
 )
 
-// ReeSbomDefine checks the upload, then says that the SBOM strategy is not available yet.
+// ReeSbomDefine starts an SBOM-strategy definition of an uploaded project.
 func (s *Server) ReeSbomDefine(ctx context.Context, req api.ReeSbomDefineRequestObject) (api.ReeSbomDefineResponseObject, error) {
-	up, err := s.readUpload(req.Body, "tag")
+	p, err := s.defineWith(ctx, req.Body, s.ree.SbomDefine)
 	if err != nil {
 		return nil, err
 	}
-	defer up.remove()
-	if _, err := tagField(up); err != nil {
+	return api.ReeSbomDefine200JSONResponse{ReeProcessStartedJSONResponse: started(p)}, nil
+}
+
+// ReeSbomBuild starts an online rebuild of an SBOM-defined REE.
+func (s *Server) ReeSbomBuild(ctx context.Context, req api.ReeSbomBuildRequestObject) (api.ReeSbomBuildResponseObject, error) {
+	p, err := s.rebuildWith(ctx, req.Body, s.ree.SbomBuild)
+	if err != nil {
 		return nil, err
 	}
-	if err := s.ree.CheckUpload(ctx, up.Path); err != nil {
+	return api.ReeSbomBuild200JSONResponse{ReeProcessStartedJSONResponse: started(p)}, nil
+}
+
+// ReeSbomRebuild is ReeSbomBuild under its other spelling.
+func (s *Server) ReeSbomRebuild(ctx context.Context, req api.ReeSbomRebuildRequestObject) (api.ReeSbomRebuildResponseObject, error) {
+	p, err := s.rebuildWith(ctx, req.Body, s.ree.SbomBuild)
+	if err != nil {
 		return nil, err
 	}
-	return api.ReeSbomDefine422JSONResponse{UnprocessableJSONResponse: api.UnprocessableJSONResponse(apiError(422,
-		fault.New(errUnprocessable, "the SBOM strategy is not available on this server yet; use /api/recording/create")))}, nil
+	return api.ReeSbomRebuild200JSONResponse{ReeProcessStartedJSONResponse: started(p)}, nil
 }

@@ -45,10 +45,16 @@ const (
 	KindRecording ProcessKind = "recording"
 	// KindReplay rebuilds a defined REE offline.
 	KindReplay ProcessKind = "replay"
+	// KindSbomDefine defines an REE with the SBOM strategy (one online build, pinned).
+	KindSbomDefine ProcessKind = "sbom_define"
+	// KindSbomBuild rebuilds an SBOM-defined REE online and reports drift.
+	KindSbomBuild ProcessKind = "sbom_build"
 )
 
 // ProcessKinds lists every kind.
-func ProcessKinds() []ProcessKind { return []ProcessKind{KindRecording, KindReplay} }
+func ProcessKinds() []ProcessKind {
+	return []ProcessKind{KindRecording, KindReplay, KindSbomDefine, KindSbomBuild}
+}
 
 // Process is one long-running job of a user, as the REE API shows it.
 type Process struct {

@@ -36,6 +36,14 @@ func (c *api) submit(t testing.TB, path string, f form) (int, []byte) {
 		r, err := c.ReeSbomDefineWithBodyWithResponse(ctx, ct, body)
 		require.NoError(t, err)
 		status, out = r.StatusCode(), r.Body
+	case "/api/sbom/build":
+		r, err := c.ReeSbomBuildWithBodyWithResponse(ctx, ct, body)
+		require.NoError(t, err)
+		status, out = r.StatusCode(), r.Body
+	case "/api/sbom/rebuild":
+		r, err := c.ReeSbomRebuildWithBodyWithResponse(ctx, ct, body)
+		require.NoError(t, err)
+		status, out = r.StatusCode(), r.Body
 	default:
 		t.Fatalf("unknown upload path %s", path)
 	}
@@ -103,16 +111,6 @@ func TestMultipartMustBeMultipart(t *testing.T) {
 	r, err := c.ReeRecordingCreateWithBodyWithResponse(context.Background(), "application/json", stringsReader(`{"file":"x"}`))
 	require.NoError(t, err)
 	require.Equal(t, 415, r.StatusCode(), "a body of a media type the operation does not declare")
-}
-
-func TestSBOMStrategyIsNotAvailableYet(t *testing.T) {
-	t.Parallel()
-	c := admin(t, suite.main)
-	status, body := c.submit(t, "/api/sbom/define", form{filePath: project(t, "FROM python_3_11\n")})
-	require.Equal(t, 422, status, string(body))
-	require.Contains(t, string(body), "SBOM strategy")
-	status, _ = c.submit(t, "/api/sbom/define", form{filePath: writeTemp(t, []byte("nope"))})
-	require.Equal(t, 400, status)
 }
 
 func TestBadDefinedREEUploads(t *testing.T) {

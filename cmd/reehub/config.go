@@ -5,8 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/reehub/reehub/archive"
 )
@@ -26,6 +28,7 @@ type config struct {
 	Workers        int
 	LogLevel       string
 	UpstreamCAFile string
+	DebianMirror   string
 	BuildBases     bool
 }
 
@@ -65,6 +68,7 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	str(&c.OIDCAudience, "oidc-audience", "REEHUB_OIDC_AUDIENCE", "", "expected audience of OIDC tokens; empty skips the check")
 	str(&c.PodmanSocket, "podman-socket", "REEHUB_PODMAN_SOCKET", "unix:///run/podman/podman.sock", "Podman service URL")
 	str(&c.UpstreamCAFile, "upstream-ca-file", "REEHUB_UPSTREAM_CA_FILE", "", "PEM file of extra CAs the recording proxy trusts upstream (private mirrors)")
+	str(&c.DebianMirror, "debian-mirror", "REEHUB_DEBIAN_MIRROR", "", "Debian mirror URL for apt in SBOM-strategy builds (e.g. a snapshot.debian.org archive); empty keeps the base image's sources")
 	str(&c.LogLevel, "log-level", "REEHUB_LOG_LEVEL", "info", "debug, info, warn or error")
 	i64(&c.MaxUploadBytes, "max-upload-bytes", "REEHUB_MAX_UPLOAD_BYTES", 8<<30, "largest accepted upload")
 	var entries, ratio, workers int64
@@ -83,6 +87,12 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	c.Archive.MaxEntries, c.Archive.MaxRatio, c.Workers = int(entries), int(ratio), int(workers)
 	if c.MaxUploadBytes <= 0 || c.Archive.MaxEntries <= 0 || c.Archive.MaxTotalBytes <= 0 || c.Archive.MaxRatio <= 0 || c.Workers <= 0 {
 		return c, errors.New("limits and workers must be positive")
+	}
+	if c.DebianMirror != "" {
+		u, err := url.Parse(c.DebianMirror)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(c.DebianMirror, " \t\n\"") {
+			return c, fmt.Errorf("debian mirror %q must be an http or https URL", c.DebianMirror)
+		}
 	}
 	return c, nil
 }

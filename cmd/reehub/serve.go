@@ -104,7 +104,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	catalog := ree.NewCatalog(rt, baseimage.Catalogue(), filepath.Join(cfg.DataDir, "image-exports"))
 	reeSvc, err := ree.New(rt, blobs, procs, catalog, log, ree.Config{
 		Version: version, Archive: cfg.Archive, BaseImageCacheDir: filepath.Join(cfg.DataDir, "base-images"),
-		UpstreamRoots: roots,
+		UpstreamRoots: roots, DebianMirror: strings.TrimSuffix(cfg.DebianMirror, "/"),
 	})
 	if err != nil {
 		return err

@@ -81,8 +81,10 @@ func (e ErrorType) Valid() bool {
 
 // Defines values for ReeProcessKind.
 const (
-	ReeProcessKindRecording ReeProcessKind = "recording"
-	ReeProcessKindReplay    ReeProcessKind = "replay"
+	ReeProcessKindRecording  ReeProcessKind = "recording"
+	ReeProcessKindReplay     ReeProcessKind = "replay"
+	ReeProcessKindSbomBuild  ReeProcessKind = "sbom_build"
+	ReeProcessKindSbomDefine ReeProcessKind = "sbom_define"
 )
 
 // Valid indicates whether the value is a known member of the ReeProcessKind enum.
@@ -91,6 +93,10 @@ func (e ReeProcessKind) Valid() bool {
 	case ReeProcessKindRecording:
 		return true
 	case ReeProcessKindReplay:
+		return true
+	case ReeProcessKindSbomBuild:
+		return true
+	case ReeProcessKindSbomDefine:
 		return true
 	default:
 		return false
@@ -321,7 +327,7 @@ type ReeBaseImage struct {
 	Name string `json:"name"`
 }
 
-// ReeProcessKind What the process does.
+// ReeProcessKind What the process does: recording, replay (of a recording), sbom_define or sbom_build (the SBOM strategy).
 type ReeProcessKind string
 
 // ReeProcessPage defines model for ReeProcessPage.
@@ -356,10 +362,10 @@ type ReeProcessStatus struct {
 	DownloadLogEndpoint string     `json:"download_log_endpoint"`
 	FinishedAt          *time.Time `json:"finished_at,omitempty"`
 
-	// Kind What the process does.
+	// Kind What the process does: recording, replay (of a recording), sbom_define or sbom_build (the SBOM strategy).
 	Kind ReeProcessKind `json:"kind"`
 
-	// Reason Why the process failed or was cancelled.
+	// Reason Why the process failed or was cancelled; for a processed sbom_build, the drift summary.
 	Reason    *string    `json:"reason,omitempty"`
 	StartedAt *time.Time `json:"started_at,omitempty"`
 
@@ -479,9 +485,6 @@ type Unauthorized = Error
 // Unavailable The one error shape of every endpoint.
 type Unavailable = Error
 
-// Unprocessable The one error shape of every endpoint.
-type Unprocessable = Error
-
 // UnsupportedMediaType The one error shape of every endpoint.
 type UnsupportedMediaType = Error
 
@@ -527,8 +530,14 @@ type ReeRecordingCreateMultipartRequestBody = ReeRecordingCreateForm
 // ReeReplayCreateMultipartRequestBody defines body for ReeReplayCreate for multipart/form-data ContentType.
 type ReeReplayCreateMultipartRequestBody = ReeUploadForm
 
+// ReeSbomBuildMultipartRequestBody defines body for ReeSbomBuild for multipart/form-data ContentType.
+type ReeSbomBuildMultipartRequestBody = ReeUploadForm
+
 // ReeSbomDefineMultipartRequestBody defines body for ReeSbomDefine for multipart/form-data ContentType.
-type ReeSbomDefineMultipartRequestBody = ReeUploadForm
+type ReeSbomDefineMultipartRequestBody = ReeRecordingCreateForm
+
+// ReeSbomRebuildMultipartRequestBody defines body for ReeSbomRebuild for multipart/form-data ContentType.
+type ReeSbomRebuildMultipartRequestBody = ReeUploadForm
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -616,9 +625,15 @@ type ServerInterface interface {
 	// ReeReplayCreate Rebuild a defined REE offline (alias of /api/recording/build)
 	// (POST /api/replay/create)
 	ReeReplayCreate(c *gin.Context)
+	// ReeSbomBuild Rebuild an SBOM-defined REE online with its pinned versions
+	// (POST /api/sbom/build)
+	ReeSbomBuild(c *gin.Context)
 	// ReeSbomDefine Define a new REE with the SBOM strategy
 	// (POST /api/sbom/define)
 	ReeSbomDefine(c *gin.Context)
+	// ReeSbomRebuild Rebuild an SBOM-defined REE (alias of /api/sbom/build)
+	// (POST /api/sbom/rebuild)
+	ReeSbomRebuild(c *gin.Context)
 	// SystemVersion Versions of reehub and of the Podman service it drives
 	// (GET /api/version)
 	SystemVersion(c *gin.Context)
@@ -1229,6 +1244,19 @@ func (siw *ServerInterfaceWrapper) ReeReplayCreate(c *gin.Context) {
 	siw.Handler.ReeReplayCreate(c)
 }
 
+// ReeSbomBuild operation middleware
+func (siw *ServerInterfaceWrapper) ReeSbomBuild(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReeSbomBuild(c)
+}
+
 // ReeSbomDefine operation middleware
 func (siw *ServerInterfaceWrapper) ReeSbomDefine(c *gin.Context) {
 
@@ -1240,6 +1268,19 @@ func (siw *ServerInterfaceWrapper) ReeSbomDefine(c *gin.Context) {
 	}
 
 	siw.Handler.ReeSbomDefine(c)
+}
+
+// ReeSbomRebuild operation middleware
+func (siw *ServerInterfaceWrapper) ReeSbomRebuild(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReeSbomRebuild(c)
 }
 
 // SystemVersion operation middleware
@@ -1304,6 +1345,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/api/recording/build", wrapper.ReeRecordingBuild)
 	router.POST(options.BaseURL+"/api/replay/create", wrapper.ReeReplayCreate)
 	router.POST(options.BaseURL+"/api/sbom/define", wrapper.ReeSbomDefine)
+	router.POST(options.BaseURL+"/api/sbom/build", wrapper.ReeSbomBuild)
+	router.POST(options.BaseURL+"/api/sbom/rebuild", wrapper.ReeSbomRebuild)
 	router.GET(options.BaseURL+"/api/process/list", wrapper.ReeProcessList)
 	router.GET(options.BaseURL+"/api/process/status/:uuid", wrapper.ReeProcessStatus)
 	router.POST(options.BaseURL+"/api/process/cancel/:uuid", wrapper.ReeProcessCancel)
@@ -1370,8 +1413,6 @@ type UnauthorizedJSONResponse struct {
 }
 
 type UnavailableJSONResponse Error
-
-type UnprocessableJSONResponse Error
 
 type UnsupportedMediaTypeJSONResponse Error
 
@@ -4766,6 +4807,148 @@ func (response ReeReplayCreate503JSONResponse) VisitReeReplayCreateResponse(w ht
 	return err
 }
 
+type ReeSbomBuildRequestObject struct {
+	Body *multipart.Reader
+}
+
+type ReeSbomBuildResponseObject interface {
+	VisitReeSbomBuildResponse(w http.ResponseWriter) error
+}
+
+type ReeSbomBuild200JSONResponse struct{ ReeProcessStartedJSONResponse }
+
+func (response ReeSbomBuild200JSONResponse) VisitReeSbomBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomBuild400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReeSbomBuild400JSONResponse) VisitReeSbomBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomBuild401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReeSbomBuild401JSONResponse) VisitReeSbomBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomBuild403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReeSbomBuild403JSONResponse) VisitReeSbomBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomBuild413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ReeSbomBuild413JSONResponse) VisitReeSbomBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomBuild415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ReeSbomBuild415JSONResponse) VisitReeSbomBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomBuild429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeSbomBuild429JSONResponse) VisitReeSbomBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomBuild500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReeSbomBuild500JSONResponse) VisitReeSbomBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomBuild503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ReeSbomBuild503JSONResponse) VisitReeSbomBuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReeSbomDefineRequestObject struct {
 	Body *multipart.Reader
 }
@@ -4863,20 +5046,6 @@ func (response ReeSbomDefine415JSONResponse) VisitReeSbomDefineResponse(w http.R
 	return err
 }
 
-type ReeSbomDefine422JSONResponse struct{ UnprocessableJSONResponse }
-
-func (response ReeSbomDefine422JSONResponse) VisitReeSbomDefineResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(422)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type ReeSbomDefine429JSONResponse struct{ TooManyRequestsJSONResponse }
 
 func (response ReeSbomDefine429JSONResponse) VisitReeSbomDefineResponse(w http.ResponseWriter) error {
@@ -4904,6 +5073,162 @@ func (response ReeSbomDefine500JSONResponse) VisitReeSbomDefineResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomDefine503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ReeSbomDefine503JSONResponse) VisitReeSbomDefineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomRebuildRequestObject struct {
+	Body *multipart.Reader
+}
+
+type ReeSbomRebuildResponseObject interface {
+	VisitReeSbomRebuildResponse(w http.ResponseWriter) error
+}
+
+type ReeSbomRebuild200JSONResponse struct{ ReeProcessStartedJSONResponse }
+
+func (response ReeSbomRebuild200JSONResponse) VisitReeSbomRebuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomRebuild400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReeSbomRebuild400JSONResponse) VisitReeSbomRebuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomRebuild401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReeSbomRebuild401JSONResponse) VisitReeSbomRebuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomRebuild403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReeSbomRebuild403JSONResponse) VisitReeSbomRebuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomRebuild413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ReeSbomRebuild413JSONResponse) VisitReeSbomRebuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomRebuild415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ReeSbomRebuild415JSONResponse) VisitReeSbomRebuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomRebuild429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeSbomRebuild429JSONResponse) VisitReeSbomRebuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomRebuild500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReeSbomRebuild500JSONResponse) VisitReeSbomRebuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeSbomRebuild503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ReeSbomRebuild503JSONResponse) VisitReeSbomRebuildResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5029,9 +5354,15 @@ type StrictServerInterface interface {
 	// ReeReplayCreate Rebuild a defined REE offline (alias of /api/recording/build)
 	// (POST /api/replay/create)
 	ReeReplayCreate(ctx context.Context, request ReeReplayCreateRequestObject) (ReeReplayCreateResponseObject, error)
+	// ReeSbomBuild Rebuild an SBOM-defined REE online with its pinned versions
+	// (POST /api/sbom/build)
+	ReeSbomBuild(ctx context.Context, request ReeSbomBuildRequestObject) (ReeSbomBuildResponseObject, error)
 	// ReeSbomDefine Define a new REE with the SBOM strategy
 	// (POST /api/sbom/define)
 	ReeSbomDefine(ctx context.Context, request ReeSbomDefineRequestObject) (ReeSbomDefineResponseObject, error)
+	// ReeSbomRebuild Rebuild an SBOM-defined REE (alias of /api/sbom/build)
+	// (POST /api/sbom/rebuild)
+	ReeSbomRebuild(ctx context.Context, request ReeSbomRebuildRequestObject) (ReeSbomRebuildResponseObject, error)
 	// SystemVersion Versions of reehub and of the Podman service it drives
 	// (GET /api/version)
 	SystemVersion(ctx context.Context, request SystemVersionRequestObject) (SystemVersionResponseObject, error)
@@ -5909,6 +6240,37 @@ func (sh *strictHandler) ReeReplayCreate(ctx *gin.Context) {
 	}
 }
 
+// ReeSbomBuild operation middleware
+func (sh *strictHandler) ReeSbomBuild(ctx *gin.Context) {
+	var request ReeSbomBuildRequestObject
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReeSbomBuild(ctx, request.(ReeSbomBuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReeSbomBuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReeSbomBuildResponseObject); ok {
+		if err := validResponse.VisitReeSbomBuildResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ReeSbomDefine operation middleware
 func (sh *strictHandler) ReeSbomDefine(ctx *gin.Context) {
 	var request ReeSbomDefineRequestObject
@@ -5933,6 +6295,37 @@ func (sh *strictHandler) ReeSbomDefine(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ReeSbomDefineResponseObject); ok {
 		if err := validResponse.VisitReeSbomDefineResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReeSbomRebuild operation middleware
+func (sh *strictHandler) ReeSbomRebuild(ctx *gin.Context) {
+	var request ReeSbomRebuildRequestObject
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReeSbomRebuild(ctx, request.(ReeSbomRebuildRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReeSbomRebuild")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReeSbomRebuildResponseObject); ok {
+		if err := validResponse.VisitReeSbomRebuildResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -5969,168 +6362,174 @@ func (sh *strictHandler) SystemVersion(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1pc9u4luhfQendqranKFmb7diuqXpO4u743iTO83K73rQyDkQeSZhQABsAIyup/PcpnANuEiXLS5Je",
-	"/KXbEUksBzj79qURqmmiJEhrGodfGhPgEWj88zgMIbHnXI4B/x2BCbVIrFCycdg4jmd8btigMZxbMIPG",
-	"EbMTYJGayVjxiE2UVKk2DD9vNYKGCScw5W4cO0+gcdgwVgs5bnz9GjReKGlB0lTLM11OgLlJmHbPmRox",
-	"zhKureAx02ASJc2tM5xc8vHyyCfSCjtnlo/dqJX1b7l/hbQuFokxGLt9xAzIiAnLhjz8yIRkp6PmWyWh",
-	"+YbbcLJ+DV+DRsI1n4ItwKtSaX/RKk2uUhEtL+/q6vRltrCxe83NADd8msRu6AN4Fu2He8PmLu+Pmn3o",
-	"Rc1nYXfY7PD2KHvWCBrCDZVwO2kEDcmn7svUTRc0NPyeCg1R49DqFMqLHyk95bZ4cxmgfvVXBvTti08N",
-	"6Ora29EePOP7YbM76nea/WGPN5/BQdTcD3eHHd4d9aAffbO1nwO80yoEY9wi1y89oRerqx9G/f293WG/",
-	"2RuNhs1+pztqHuzxqDkK93r94X6XD4ffavVf6WMw9rmKBCHmOcA5JDGf/6z01P3g7637c5rGVjhs2XEj",
-	"NyNucRqQoYrciG5KEUPpq0uakSdJLELuQLLzWSQBK/+gQgu2aawGPq0+uWl+FknT0RQNxkCEAC+29w8N",
-	"o8Zh4//sFFRnh56anXOAq8QhH24j32oBJ/qFEB43/pxH5wSMhV2XV/Q/xh3ql+L43JsRNA777XbQmIIx",
-	"3FEdBMMh+ywSBtLqORs0Wq0dsOFOwo2ZRYMGAxPyBAzeC67DifgExQmdnJ+fnTc23uyJ1krTJquX71SG",
-	"SmsILfPn3GoQhRzFIrznPg/K+/Q3mm1yiZkwTKdSCjk+YsIaplKbpNb9zD9xEfNhDEzJEBxRFCbDFoge",
-	"Hy6OC2gwKtVuNsOkso4Cc2Yst8DshFvG41jN6HzKwPtZ6aGIIpD3g16vDD2rPoJkJlQJsEFDA3cXI1JA",
-	"C8IFsHdnF5ffBgChhgik43yGxY4H4VaVOwTtF+V+UQlo3BaTAJFBIJxKC1rymMa/ByB2q+gi/HjMgP4E",
-	"mgGO+w3QoWYaL2uA5SJ2d0FI/MG/Eqsx7vitsj+rVEb3O/X+vXHGXYQRTvzo0HibDc22lGZqJiFiwznj",
-	"UtkJaOSz29ne36hIjARE9QJVGAuQ9ifDQpXM2VZFkNl2MA1TrUHaIyYVG6po7jhgSTisF6jcyLAkVPmh",
-	"mAbHFEBaBP4t4pLj007ee6vsBbfCjIQjNvVTemSHiMRNFgtAUmVEBJ4aLM5c2oqXPpsrxE+Ub9l/7AzS",
-	"drsXxiDHdoJ/w+0bAHitxgv3z8KN3UliLqo3r3FxefKOdXa6h+zn87M3LJnbiZLXvetOZyDxWdc9O796",
-	"y3him2OwLE0iR/rcYrp79N/8mZDG8jhmzbkDfzyQiVY380P2y8klm1ibHO7sRDBsRTAUXLaUHu/QnzuR",
-	"MNbsDJX6OFN6unMqzyEGboB1222mIVQ6goh1djvdXu/5QN4m8y4fFm696aCAmMrOHPsoiVpswg0D6WZx",
-	"v8Zq7K7jSEgeHzo24x5zlh3aazoPyWXEuGTuWjL3d0X/wF8qV/yIzSYiRralU2k8+yKBBiLGDRtx7f43",
-	"08JakC3cac39r0Nj/9oOvvO1KnFeWK4t3JEmORaXmmuQUaKE+6KxwxOx4wG2Q493os5BO9o/6Dc59NvN",
-	"fm/Im/ygx5v9ftTdh2fAO72+I0lu4Y3p/DqCkZACTyYgcfOwsdEYd5HoFrZdcycu0tC9MUrjeO6YuXuv",
-	"Knp/DRqXSr3megz3ouWdCgdPUcZ0xx27EbUTHYh/xGIqrCNa/e5B/2Bvv3uwh4qn+TbMvFiI+oTLQIVz",
-	"JMaphogZ8dmvKAPAGy7nXtw194JD96AqySg25XLORlzEEDlEE9IcMQ1O+hWS9drMQKhk9C32Xzs5G2k1",
-	"ZXbi2A/yJ8ajyOkRTrwZKU2PHJdjTp9CMWAgPfVnM05CWDiB8CNELXaOO+Ej66Er0+kQtDtgvy+3S3yp",
-	"eexeWkLy0rNlvnDhx7CKzbiwbAgjpYmSSUfcuLUwTWyVzU2FFNN02jjs5CB1gtQYtGcZV5KndqK0+Az3",
-	"FFw65UN2gzmGTJ+xXJ969AN9I4wRcuwOSshPPBZRWVhd4Li//vpr87hY2QquztH+5FDBTQ7mdoHhSuZa",
-	"yf0k3Kqo7y1AXEjQKFwKUj3SYpojhldszIVkMXf35NEhe5xPrQEm6ZBkejJQvVPRlMvshW0WcukwYOje",
-	"5eEEos0k5Svpae19Idfvdhchd/H87I1jqNzCeJ4pbGWlkZDZr2QO9lupjEQchGEziOPmSGnH4IepLQEr",
-	"5FoLiJzI6MTp0sI8eEyaJMoxpjcQCU4Wkvswot0ylDIRxg3Hauw0OdAyPJiABm+DXJrvmwLPyf8/GTZ1",
-	"m2duHrZVXvx2tlIlF/VPWrvj4fmKysbPFxq4hejSKdUIxjg+GzUOf1u/Zv8xffU1+OLUswS09eYwm422",
-	"vCEDoQZ7xMxEzSRTMp6j9aJVayYsjE+/+THf56+p4f9AaBtf3xemUDTkummrqwlpi9fcVsx7TnJvWjGF",
-	"5andHXGMqsbo/oYeuEvqGKBbt7AwNbedcnmJNIabxs/LteZz92+yUX5ZXk8C2ijJ43qgomkaTULImn8y",
-	"LIIRT2NbGK39iEOlYuDuzLy8uYm1tnwM/iVcaGlZBcSCMryXj6t6WB4SS0e2Eg4PX/SaJb2FWX6FeBSh",
-	"YM7jd6WVjXhsIFix2Oq54Eh4R4hRfOJxChVfwlv3jHjytjuixMkr2n3737/x5uf37j/t5kHruvn+SyfY",
-	"6339x60b3WCHBaZvvkO4SYQGcy3kdcTnHivwgjUOD9pBY8pvSKbq7e26f64RsYo7PuU3pDo2Dvf6+FH2",
-	"z04NQqJpDWe+C7pduK8Qn4U8pe86i1hXB8J8vvWwvDJ0ee8CyikXceUG0y9BGR7d3X4NCJx+dl1/2X5O",
-	"49jfNalQZNIqZuGEax5a0AbvV2WCvep9++/B4Kbdbg4GN53RYHCzP3r/H/+oo4v10792uoNXCHhsFIng",
-	"bjkl91MdVbrPlXdfGTNTusau9s4/QVXlOTciZE7+PmLK6ZWov7jr33RC8tnpyxdNZEBudabFTj6BnhdA",
-	"G0g8ZnNIqnA2skDzyAQiNhN2wi5eHTe7u3uZ7jEM9TyxATPK//mTGcj9bhO9p6TdFqbqJInnpPEsHk0J",
-	"GZ7VAEArEmo2wIBz9+pdycS5Hx+kw+LfGjyaCjRRuPv+vmZBFXRbOhUNPMo8A7+cXAZo0oHsF3BgtxOn",
-	"ukBswPMwNuVzFqmA4dzZu/SPXLghp6BfpJulETRw7Ebg17xmsTkhfLi0kNHHu3yzwMeEtHv9Rh29jLmx",
-	"16m545JWSxIaRuKmXo4YCW1siWxk6EtCW+AUbQ2hGkthgAnbajw+oV5Lm8uih5+nIm5UTiLf6pqLnhHw",
-	"h18BT9qux5kAseA2uIUYsi1JZs/cVOI9CXVTCdQSa8jfMcueEQ55/apkgoB6WTDnSgvRGe7nzAJ0xGCa",
-	"2DmbTUCyVH6UaiZr17cJn9p4MISOqQeoqYhTJgcbScIkkDI1CmqF9aWZFmXxupCKt+kUtAiZiAL2ERJi",
-	"Ke1WxxvLzFFuLkOe4iZ2sqebeANMv425kiCZG9/c7l9dXr4jRld/V+7MKQoRu8ZcShfXWLQfCDQtjQQF",
-	"ltxNIMdXqqpEJgYVt8evvnThF9Esvx6bKh0YLIM+m1vFtjrqCDFZG8MJl2Mn6wwNSJs9+AiQuDsoNAn7",
-	"KHMJWR67sygOrsZlq1PI0Ll0tbmMmIZP6iP9KLxEY44YrpuBzD+Y3gnX38KMQRXfufRYSqfIwhi4Np7w",
-	"301cfQzZc7XY59aeC2hbXjzjBrGTMwmzgpp+B0lr6fLlDv/lO6UkkEOdmQlPEKVRHmKZpwml5Cp3QktW",
-	"3WBIDMgVxdxblZAp9Kcv05zcGLY44K8TbtnMXe+ZVnIceGBO0imX1ViszGtY43VfpK4rQhjRYlaW5ciE",
-	"9v42MoKgKPbgX6/D/3OA59zA6dTvtQrSis16EQyAjn2HgMJ97ZjLMBWxXTCg1iNbZbAvdbx87GOnFoIu",
-	"cKrTl2zLTHh3d2+bOGW+0HrBwIdOltyUXzZV4V5wy2M1TklvCxzCRExI9IS3NrM71C1gxVl4n+S/hIxW",
-	"3LyyO9ppTFVJP1QaY+fcKpKYz2vl/GKed7WnnosCGwmqFU+qTU2dyIAKXgnoJTxTo5GBFc+ssnWWvbe5",
-	"s2zKbYgKUhbdZVo1AsQij8VdZaNni8tXsv5kSk7yKtCWHOE1CKPBMclExTFpD/hJ7Y21q0JYLB+zsfjk",
-	"rrwll3TgdHaZxrEbyP2f8JWiN1faCVeHlWZ+7lJ46b2Mim4LwRJYboVuncvt9xRSiIIs3i8ogvnYVqQk",
-	"BFnwX04GtoPMfbtlAF1ORsltB6mQyxDiGKIy4tAEDmtoBuItebwgDeWEqezjW/DKY8LjKFAbEa/8rViN",
-	"1785ElI4OeBOi/joCdJmhADJF94K7h1Oi6gwr9Axf1RKo6O8ckLLajRdzzut3uTHsTkhg+LD9fD0qLox",
-	"5j0YmRr+OJaXV3dZVl2NWzUDDN32/IScYVkM94KkrsKPoLNI7dz83XhZ/B4sWSPtJCM3xWtMyDwq7rNI",
-	"loTS3Vtt4cUiyrP91+k7huMXcfNuj2yLlyfHe+VYCYa4cTbkxgs2AeoWwhpKurix2xWaOBSS6/kaIn7L",
-	"naNIrOqp40ZWHEptdONZQvoa8gcKR1mi5GyLWzZVxrJO99miDbyQWqfzayfGRVXwd7rP6ileKS5+6Wqs",
-	"P48fB8WLubEwfTGB8ONqF9sy740gARmBDOd5IE9V3seQh/UEqDqq+kjiq7CMSzMD7a3nPhYiAh7FQkKZ",
-	"VamPniG5od9vKH/6+VfD4p1PuKiCoqQDrdnS+hUUOsitizgHHs1rmKaDdQ3wziT4fIgEdOlwAgq+H4kb",
-	"5CkRaLYVccsdRgeMDml7Y/90+a7USLY6W3O9dgTedQLhR1TEK0wtV4cWQEZjBtnGVwPs36CNV6AW9LZE",
-	"XH8qHi5LCx4cZV+G+T0mB0GijB3rio+vZHZUawcm6JZfqcLFrzgjxdUgodxulOHEUswQSXO/nFwyjDJF",
-	"QG17c9I6xrB6yQugz14MKiCsbLsEveWTcYgBYaqFnV9QaBgeB4aRXtYHf6BWd35y/PY4M5ZiHA151wyf",
-	"gjdkMW7Yc+AadJDFSn2gga/xhQ/s9xT0fCDzXL4WuywCqjRM1SfAcGIfygjs6vx15p/j0ruaYjXGmEZj",
-	"lSZz2UBenb8+YomGkdf3j30cIAXSkKfeHZqPMcwCJMk1JSy58oSX5JHK+5yz8voLvOCJ+Bcgdg25EaGb",
-	"rUZlya29jjtnRi5UhtLKI86yYAx2/O6UgMm2IvgEsUqmIImdUyCfQ0o3ZbGWibUJrgQhX7+U45oZnNCA",
-	"nlRGe/TzIujPT05eXT2/dk+vTy8urk7Ocdl8IH8+u7hQsRrPm8bOY2CvLrq7e+yfv14yYUxKGRVl00oR",
-	"5I5LxzUurt3dSSFHqs79iEF7GGwNJvAh9PgHSgAmYCbkEn8YC4OOLzSzptJg3oKK0lAMY2BwA2HqRh1I",
-	"kJ+EVnKKF3nr/OTEbLt7KAyLVJi6n5kgs60RcuwEL8qbchRBpyQXOlkLbXbH705bAzmQp5YJx2RpVPfx",
-	"+ckJAnsrt3nkEX1BNcCv0BZNUJLqzPZAoqOanNh2YtCSN/VG64D98+LsbWbBdrsu2Q9z/4pbRbYtEhN5",
-	"FJmBnDmcdrsgb8dUGHOYi2GxMChoute9rkNKLf7Xkxm61UvXyiA4TiqWUAY3ISS25ntKG6blVaJsDatG",
-	"3x4OZOEwYVvpQ3Br24FxIEsIRpAh2sW2VuPFQpg5XnkdlCYZyBJ+odV1EWH++eslzu/EgVjNp5gmVCWu",
-	"Uz6nQMWMvg6kJ7BrqCorEdWfSVslWPnocK6BuetGoQyARzeQC3AEvRg7vtXvHlC4RCmeezuLuCD794Qb",
-	"tIajHfyQffgyQPPuoHHI+u1+wAaZiOV+GTRardag4X51RIB+QqPxoPH1Q+nyOB4qDAWlIDFBv8Crk+OX",
-	"JcbjrzwmrVCIdJDlXLGtD2GqY9Y8/bDdGkhEllJMpgCCSa5xsDfiub9N2kCEnpPQxnO25faGbiEcO0op",
-	"ehSYu0TeAepdljT7chCPOzji58axRrT65ekxblvZb9tHA5lHs9IFXpE5XN5DnnpjFYuE+cjSxP1pizwJ",
-	"yoUYyGMCDZYBKEWkVuNO8zCXCMLYje+OoSz8s35nt8Veeq3dDORWRjnIyuUIlXAo51h1laTRxa4mILH6",
-	"/KOBXJF/REwlFiFIEhA9rz5OnAjW7LbajaCR6tgzGHO4szObzVocH2O6lv/W7Lw+fXHy9uIEv3Gys7Co",
-	"J3m+c/zutFESzRrtVofeUwlInojGYaPXard6FA41QUkKxT5Hu3YK//eYzMc5hE8jt1ryPb0WhgIqTWMh",
-	"Qbvbbt8lUPq3qvGu0W1395qdTrPbu+x0D9u7h+32f5WCPd37mYzjwFGkMW1UXuDr+2Dx8yLQlexLfrhe",
-	"eDDsQoc396P+qNnne8PmQfgMmp1Rl/eG/XA32gMMRF6z+k77m60+5sPK2r0P2Y+2UZkIN1oRMH7nmOKa",
-	"2JnagHK6TxhU3293Vs2QX6GdSjYMftS7/aMi3dt90T24/YvF5KqvQWOXbu7676o51aiXpNMp1/MsAjeP",
-	"1EZ3NsWPGQAfdkbgCLKYs2osyRzJIga+WT42GAhHED/0bznN6KZJeN40FPxGcWhfSb9cibBkafzFRzEU",
-	"9STmd8tqKF2/jfMNFoOd68o8LBGRzh2zLe6EhY+LR3eEQwkItdn+bh9ZwCre/w1uZakqxnfEs/YGeJZX",
-	"sXAfdHobISalfeIHu5tspCZV50eSAUI1xn2gnRM9VGozWYtt+ZhSGc+374jpFGLqZlvk1ztf3JX9ehvb",
-	"/gVsQQLuz7T/zFzvMbH1z4Gl/du/yOtm/Ei8OZNQQhlU8/0VOsqRaa5SZJK+FAzGXfbbfZbK2Any2eOM",
-	"896Xk5aqdq1ITCte2Vmq6oUpYiswdMdvaeeLEwCuc6yNIAZy0dci7jlaGcspTEsY3F8dQ0nJeixWcgw6",
-	"j1T9y13cO/OjH3XT6TQzIRBtNNkFL3OHo+wNTlFrxrr/kjVF6Go89/04ycOvevDdisBl6PKgWmrvg0aS",
-	"ruaPx1H0EBz7y2LWj0KU4yjKVSVVhyMY/45G3yz83s5EUS2MSzL2PYagRd7rddLVG/iWclU7k6sWMj/y",
-	"ZKkitNvLRT7wml74v36WltLjStS7g/JUSIF2faznlZmAfitympyA1SlsJ35GClYusrVIDtsdtnlvdADN",
-	"vU7UbfbDPWge8H6v2R7tD7tRJ3wGu7t3lsMwcWZVVZVMlS7XShuCY3fMqr+F6QGLZ5Sybigfp+7Wo+dk",
-	"jfRTufNkwN/EGHhJb35TY2CGAOXsN/fOfrPdbXY7lXeqFzYURXYW2Umv+6MuL7K6FtP53t/fOpbVKNjI",
-	"OuadT3+HK/r/VarrPG9sK9OQSayh3D9TS7L9fXygFezSu8XvbQVbSk8/aFev2spbdXebmb9O39dm9l1R",
-	"LcjKdxRvH4TtqAPdUY/3h7vhXrQPz0YHvD3shN2oB/3RLt8b7ofPogNoj+7MSioVSNbhZaGH0p38o4t1",
-	"fzPz2jItOSodFhb38zVf0OZ0F2JCN7OOF+582Uxhf4mPM0qzoGUtFkZzd01Ugx47tUrQptpPlvK5tvbY",
-	"+03Um3NM/YueNJpHU/0dPDHwQI3YfAVPfITrSnLeBpLblaEqOt9BcLuz5rKgqHw33WQzp/TSdrx1e7Ui",
-	"5l5Yp4i55+y1u9ZxXN2sHzrmw2zL3SVXtt+yl/zvamO/n7RLetlmwi6VPfk7yLoOr7zD1206KMokKAmG",
-	"CRnGaQRRXijgVqfQaq2tsOSpurzOY1+YwfsVM1GbF+nLZbXRkMjDvfyTO7AxZMwM5Na7swsfI1wQmcyy",
-	"TQRqmykdUKRxEXMW0Lhnpy9ftNgxWV5KYYI+zx8hIUxlsZhXfuRWxN2KxkWRK2/7P6C4mjXi/pXxprz7",
-	"Svv3xN7FQJM8m7zhy/03J0obaA4xNX2+gMD3UBUKG8l31BR+GDH8FmTwEY1S2SUmG/iTI//PrGnkhTBq",
-	"HC8PJ93LYlvJm1+oGSvsnlrNyDGENcBslsqe9c0oVfJQM1mpGaJmEnxfBfd8IEMuy27CEl+gjgNzNgUu",
-	"TYu9O7588YrI84cMvw+pHsiHSkEQKpO7hkK/pK9zEn2bOvIy46NbGGGLbCbf4IwbxmNMXskZ7vaTl/NH",
-	"oY8/qzL+UCGZSh2ZxxB9bgl5qb9d7b8AD/x2CsEju2ee7AePGCSD6PQYGsN9fP95+zf0pXMbTuoySGMq",
-	"RODTfHwnFl/GqsWIMpDblphYTYGpFjv26gdyJorsnyrMYMjIOzIZA/GIbfXbB9sFC+RZep4EqnpuMEXP",
-	"sJgbm43qmFoYYlmxNSyKync9VIlYxup3MXDDZQW/K0aL++CgrzW2kRLw5yGAdaC6HylcMAd9f1qI5xP9",
-	"NWnikxpRr0ZMKCEoM3Pg3Q/YKCtNGWA7t6CwyBT0LWKjmI+/oYpR8vA/AjeotUC9UrOMzK+xQm1xptVQ",
-	"2YBx9uKU+a1tszFYw3gpsqM1kBjsQIkV2P/O6S1YV3kIvoYTBguRTjBRxvfLE76c7xpaf2pMiqT+8V3E",
-	"vb+Li3iv2ekuvuOI7f46F/GzsBNt7iJ2b/+/ad/8e7gvf/3cvflXcqAvbW/+arQ3/me0C08u4Sca/rg0",
-	"HAlD2efs06sxWXpJHn80P/QC+cZs1J2s7tTOF4dP5ZyPms6MNw6K1OiOj9H/EAJmTIus4KMq9wfyEjT4",
-	"zNnaznsB4wOZ/fRSmEQZrGob5NmwW0XxytOXAfswaFBRyUNMov6w7XPcX2ItSrb1wUx4s7u7958fMiPb",
-	"QA65gb0+o++yeOLL4/PtYJNefy12jMXPUp1Xp8ohMZBZVGjeSjzwagJnYUqtb+p4xDlQOc8sg/g2v361",
-	"wmW2jiKteKHIUdH8sT4AOitRvNL7v9DboN08yNobXLea77+0V3X0eH8nzeCmaTnWlq0JO1hVbKqeoNIF",
-	"wQtGtc6avsOyO+eF9mHUmL5ZdKZf14Sx0sW+6DVfvqvL2MKt5eGEChuMRAwO3P85aFALUPcPagDaslwP",
-	"Gps1t29mpXOW+siJz8V9UBG23sOug7X9zsr1Nl+uKN+aYRAtdxXy0BbY1vnPL1iv22tvb9hCf7OOl932",
-	"3ne5N0XrV2xyoZEEbOFxb9/W53XdTvzL9O6dd9/bkNXmPXr/YoJDZ+/2D+q6+35nru6+6m0EwbxE84JV",
-	"21P/SilDomKXx+dkffpA5bqYe+9D1hCtxPo1wCF9uEEgNjH9WBDar+T0s4nTccKM5wQ+aejQMWVaIy7N",
-	"J0ZQQekJaMCCLxSqQK9Rl1xkwtUyYstlwwJsqSpM7qz/kEMtdwc53iwVo7rT69jqa7fDB4chlSprE39c",
-	"8B9hx2PW6dJ6ien2guyP5ieQn6iciv8hEUmjqJqdyTHdsDPchfawH3VHe7wHz0ZdOAg7UZvvD/fC3agP",
-	"vVGXd4bt8CB6BvujPb477Ie9qAudUZsfDGsrih7WCnlVucDLAuUf7xG7UylOvmHwTumy55fsbxHL87yo",
-	"A1NqZmkVFjS9L1LHalyS49fnblNL8dVS5y2WmqL87tXV6cvGKnHvFspNbc1rufxt3c3v3i+8lsNj9Z+8",
-	"QM8Tw39i+HfH5XeVRvR0pYoqvrHgWIGu0mndYSoh6PYisvtXNkD3xJeBrcXvUqXYh/poik6zZ/8qKsMe",
-	"4kAb28RK61mBn963JkxWOb71kNPxdT2pLktxVq+Ax3ZCNV5LkDe4ukM2wceN9wWM/YFR6b8SUa03SyNP",
-	"S0UckXFEJQlEyPlL7eGEzU3Wbq+YtR212HF+Z8jX6ENOQEY4hJmBNhiZWCfreFr8Alf5rYj5IyecrhJV",
-	"MpDnnGwY9ff3dof9Zm80Gjb7ne6oebDHo+Yo3Ov1h/tdPhxGKyunH9awxg0HpDL6C306qEZ+0VsAg5i8",
-	"/y/HjKLzQE1V+uou6fGmS8Ly2o3p/DqjErnTcaMBNsbW5TYh9TibXVmOpWqF8Z3fikKZT6bsH+YgxDNg",
-	"nFG7DKeQebrKisuzMedZSAZZwtElaXOhYx6atHNMCnzB9JGQELHzk5Mjb/SmPjiBDzYkfZLUg62zF6fM",
-	"m/K26YUpl2IExg5kVj71E2gx8nTJjaW0bbHnVDO53MJCmFJTkpJhWiCFLbljqOcLOQfRCO2r4VJtx5+M",
-	"t4YdrTIZY90YMitDtEJP9Yj2rUXxFdT7s0gexX7me7r4VhB/HCOr5WOshJuKyNtaP4vkB9paH9P6+Vhn",
-	"92T7/Gs4Tf+EutMZkY2yzlTqgYIG0M8ieYCOlClcVUvnKiLszYVrPXAYh5hXKSdmATcc6yNjuXfLx60V",
-	"JfR9Z6AcYW/p2bJcCGlhcpE178ubk9XNmnciuo/wBxssAymhMMxJzKsWkXVBuuMSqDvV8greOaHAiM+w",
-	"ar6sUVwxYd7taLfc7L/bvqXX//LcRUu7AgRWMfORmF/dany7utrllOdvb5RSfUd1zJtvf/vLKWbYNLGk",
-	"d5XbwH0bvStrtnQnret93lPR3bysh2I7b5nYuYdehs0ga/j5MUs42TVLXRb/2Jzxh+bTUrJ80XNCwgyM",
-	"pR7yj8B2cjvfStXoOLf+5z6ynP/pVJqjxbL/eUOdGnP/OuPQazV+MvM/mfmfzPyPb+YPsE03194ONuGG",
-	"DQFk1tXi4XTEc6vbfXpVq92TIfhbGYK/o8jxBzD10hMWgeUiNk9pd49EUTxYy5Tk/qQi721YK2WcJZTA",
-	"gH4obMIci4/gu1Bl+W0YgTTkMZdh1j1M6XACvognNvt1KxqCo3I+32IgSwUyj9wDp/IYBjyclJtwutFm",
-	"vtFi3kHT5EGyMm+zpHReYXWAHVzZlsV8i7HKOvl4V2Gsxtst1m23KWV7qX2jCdhuu0cPlQQM3jVUNWQg",
-	"875JGJlbSFUJdSfjc8wQmQBPWCw+gXRLo7EpHV6lDjJMKvTq1dl2y30yH0xIfVvNoup93tewRIzURywz",
-	"lMXzZB1OK8/f520wfTLHXfy3tJkaCkF9qirHjefbenBI3feGUdattQQoDDp7LEgdl6GUt5cicB0VBmXj",
-	"LuBsIsJJa61D280jSpfTG6Wzneed5apRd5u4vnN2t0NK70qnN3bZN6WgB0SQrC0hK8L2kdCVvD4U0q9y",
-	"E+DCtCQ8ZJ3/pGJapRbfZ8PUTeCo4U/oyrlBCzwZBNhURdBix3mHs3KIou8al08ykEgUCO7ouPe1inzQ",
-	"gyNmjiD4BpzUpNOvWHjrZF5SqBS2KdnZi9OB9A6rqr/KJyrUOquOq7peURmJ9uZhssKTlHcAf+6tFAuJ",
-	"ZvUImL0iSFU7x4mwRfTXe2p7hTyh7R9ed/nLpho9OCj5nDB4AWfVaBQLx0y1mqKTtCwWV2SX4sEGHuVF",
-	"tL8ruSkRm1Kf+KxlAHb+I8cCdpPPsZbIYpA3lB/IpY7y2SDlKGisOoL9V73UgQ053c/uj4s8B6hEV0Zg",
-	"ncDgncmehGwVYke9R3078ziXjuBwkez4XQUk1JS87DynOcFCmlDOF2hxsRrfRlMom3Ft9mrerXFnpPS0",
-	"6XgQ9awOVeRj1bIm8/6ry6yHcMWpGazs9Fh9ctP8LJKmu9WaVLCvd9F6FnZGFG/jEgdPRPDvQQRfIt4x",
-	"ziTMkP7lWLfcy/iBBLDE4NdHGJqEgqtYaiDKRJpyd+OfDPNy8RHDSiQixOzSijxRke5a9bjvlrQK8Z+k",
-	"iSdEejRpYiFOeuF2bj8Is8xQTXdo0tV49Y5rm3N6Ja3moSV1rNKfPO8Bk3ttlCw3eWdzsKQk+G7Dwgwk",
-	"amYQkcmFyzlTaAXZMooN3SvSiQJYk8LJU2omWf/mhoLcMnWFNJnF5sMD2e92vTqRKSyGzzOFZeWiW+yt",
-	"KgfDGcKtFSLAxVBNiQzeh/tvzI+vEGBPbPj7UY/uJh/7a/LD3S+rGXEFQRcphUP+TYhE3tl6bT7Fv/1b",
-	"DzXn8URcL/bSDgpz1WHD/B4LZLpjVXpxrDqt7l7rWSPwhqvSs36r1+rUt+i+i90q22GN5co/Mt8iLyMb",
-	"25Fg33Eczc+jGuMVE5ZFWnwCs9aMVZ3tS2PIjQiPUztxc38NvjSGwDXo8i88dFedCra4n9wSkayTVZH6",
-	"qO+gadDPu1SXiPJL3Nr9QbRKcVjVNS4HFmGJ31RrkDYvbxlQaHQ0FdIEeVnSIuaKFthiJ3lhcKqvMZBX",
-	"V6cvnQ4Yq7GQvigUl1QpKrO2u+elmlGcihoRR6lUpB1IiW31KcDfTmDaYsdFRSmqxESpvOUar0e++l5R",
-	"OdZY7gthZMXUqgWnlqHiO2Crka/1zs7zwdSIxdwtaMSnIhZALoq8S1fW3O2IcRbGAqQdSAMxhMhqCwry",
-	"Ad96y6fwgZGznm39fHZxoWI1nm8HZIdl09SQcyPvGYf5zIt9+pgatRh2P8uKjmfduB1Yp1xS2rSDim/b",
-	"WQ8OX4uuJvRtubXDoXeLLNeGCaiIlRMsLl4dN7u7ez41SWPS0UD6CkRKf/Txls8RLWhgdGy7oZ875MkL",
-	"a5EFxCseHwhrrvGDDwOJkW8s9yoXsOC+5HteCR4vtiRhiMrduF88mWS+dpcH8OoqX9v14PMFcJbBd35y",
-	"YnIZdI02d+RNO5lFJo/3zvK76BOf4EXqG0SZRFtC+wWJddMVVdja4nDI1pZHeq3kuLmQ5gGGbeWzm8Cv",
-	"1GyXak/HauzdfWiWMouzZV7I5QnLecxohyuMb1npfYk5zYtDUk7z1/df/zcAAP//",
+	"7H35c9s4mui/guKbqpa2KFmX7ViuqXpO4u54JonzfEzv21bWgUhQwpoCOAQYW0nlf9/C9wE8JEqWfCR9",
+	"+JfuWCRxfvf51QvkLJGCCa284VdvymjIUvjnURCwRJ9RMWHwd8hUkPJEcym8oXcU39C5IiNvPNdMjbxD",
+	"oqeMhPJGxJKGZCqFzFJF4PO253sqmLIZNePoecK8oad0ysXE+/bN915JoZnAqZZnupgyYiYhqXlOZEQo",
+	"SWiqOY1JylQihbpzhuMLOlke+VhorudE04kZtbL+hvkrwHWRkE+Y0s1DopgICddkTINrwgU5iVrvpWCt",
+	"d1QH0/Vr+OZ7CU3pjOnieGUm9C+pzJLLjIfLy7u8PHntFjYxr5kZ2C2dJbEZ+oC9CPeDvXFrlw6i1oD1",
+	"w9aLoDdudWkncs883+NmqITqqed7gs7Ml5mZzvdS9u+Mpyz0hjrNWHnxkUxnVBdvLh+oXf2lYundi88U",
+	"S6tr74R77AXdD1q9aNBtDcZ92nrBDsLWfrA77tJe1GeD8MnWfsbYh1QGTCmzyPVLT/DF6urH4WB/b3c8",
+	"aPWjaNwadHtR62CPhq0o2OsPxvs9Oh4/1eq/4cdM6Zcy5IiYZ4ydsSSm859lOjM/WLg1/5xlseYGW3bM",
+	"yK2QapiGiUCGZkQzJY9Z6asLnJEmScwDao5k5wtPfFL+QQaa6ZbSKaOz6pPb1heetAxNSZlSLIQDL7b3",
+	"t5RF3tD7PzsF1dnBp2rnjLHLxCAfbCPfanFO+AsiPGz8JQ3P8DAWdl1e0f8oc6lfi+szb4bMGw46Hd+b",
+	"MaWooTpwDEPyhSeECZ3Oychrt3eYDnYSqtRNOPIIUwFNmAK4oGkw5Z9ZcUPHZ2enZ97Gmz1OU5niJqvA",
+	"dyICmaYs0MTec9tDChnFPLjnPg/K+7QQTTYBYsIVSTMhuJgcEq4VkZlOMm1+pp8pj+k4ZkSKgBmiyJXD",
+	"FhY+/rkYLpAyJbPUzKaIkNpQYEqUppoRPaWa0DiWN3g/5cP7WaZjHoZM3O/0+uXT0/KaCaICmTAy8lJG",
+	"DWCEkuGCYAHkw+n5xdMcQJCykAnD+RSJDQ+CrUpzCaldlPlFJiyFbRHBWKjgEE6EZqmgMY5/j4PYraIL",
+	"t+MRxdLPLCUMxn0CdKiZxsoaTFMeG1jgAn6wr8RyAjt+L/XPMhPh/W59cG+cMYAQwcSPfhrv3dCkIVMi",
+	"bwQLyXhOqJB6ylLgs02393cy5BFnYb1AFcScCf2TIoFM5qRREWSa5kyDLE2Z0IdESDKW4dxwwJJwWC9Q",
+	"mZHZklBlhyIpM0yBCQ2Hf4e4ZPi0kffeS31ONVcRN8SmfkqL7CxEcZPEnAGpUjxklhoszlzaipU+WyvE",
+	"T5BvyX/sjLJOpx/ETEz0FP7N7t4AY2/lZAH+NLvVO0lMeRXyvPOL4w+ku9Mbkp/PTt+RZK6nUlz1r7rd",
+	"kYBnPfPs7PI9oYluTZgmWRIa0mcW09vD/+bPuFCaxjFpzc3xxyORpPJ2PiS/HF+QqdbJcGcnZON2yMac",
+	"irZMJzv4z52QK612xlJe38h0tnMizljMqGKk1+mQlAUyDVlIurvdXr//ciTuknmXLwu23jKnAJhKTg37",
+	"KIlaZEoVYcLMYn6N5cSAY8QFjYeGzZjHlLhLe4v3IagICRXEgCUx/67oH/BLBcQPyc2Ux8C20kwoy75Q",
+	"oGEhoYpENDX/u0m51ky0Yac18F+Hxva1HXjnW1XiPNc01WxLmmRYXKaumAgTyc0X3g5N+I49sB18vBN2",
+	"Dzrh/sGgRdmg0xr0x7RFD/q0NRiEvX32gtFuf2BIklm4N5tfhSzigsPN+ChuDr2NxthGolvYdg1MnGeB",
+	"eSPK4nhumLl5ryp6f/O9Cynf0nTC7kXLuxUOnoGMaa47NiOmRnRA/hHzGdeGaA16B4ODvf3ewR4onupp",
+	"mHmxEPkZlgEKZ8QnWcpCovgXuyJ3AO+omFtxV93rHHoHVUlGkhkVcxJRHrPQIBoX6pCkzEi/XJB+hygW",
+	"SBE+xf5rJydRKmdETw37Af5EaBgaPcKIN5FM8ZHhcsToUyAGjISl/uSGohAWTFlwzcI2OYOd0Ejb0xXZ",
+	"bMxSc8F2X2aX8FLryLy0hOSlZ8t84dyOoSW5oVyTMYtkipRMGOJGtWazRFfZ3IwLPstm3rCbH6kRpCYs",
+	"tSzjUtBMT2XKv7B7Ci7d8iWbwQxDxs9Irk89+oW+40pxMTEXxcVnGvOwLKwucNxff/21dVSsbAVXp2B/",
+	"MqhgJmfqboHhUuRayf0k3Kqoby1AlAuWgnDJUfXIimkOCYDYhHJBYmrg5NFP9iifOmVsmo1RpkcD1QcZ",
+	"zqhwLzRJQIXBgLF5lwZTFm4mKV8KlSWJNJT3HQs5RRPAfSjtbvkAHY82w5EaQ4RT4/KLnrKUWSPb0nxP",
+	"pFAi6TAC7k+KzMzmiZmHNMqLb7qVSrGoYOHaDZPKV1S27r1KGdUsvDBaIxxjHJ9G3vC39Wu2H+NX3/yv",
+	"Rv9IWKqtvUe70ZY3pFiQMn1I1FTeCCJFPAf1vF1rByusK7/ZMT/mr8nx/7BAe98+FrY+sFSaaaurCXCL",
+	"V1RX7FdGNG1pPmPLUxsYMZS4xqr8Dh8YpcZQeLNurtlM3XXL5SXiGGYaOy9NUzo3f6MR7uvyehKWKilo",
+	"XH+oYHsFmwfwnp8UCVlEs1gXVlk74ljKmFFzZ1ag2sQcWb4G+xIstLSs4sT88nkvX1f1suxJLF3ZynN4",
+	"+KLXLOk9u8lBiIYhSJ40/lBaWURjxfwVi63eC4wEMIKU8DONM1Yxlr83z5DpNM0VJYYhp+bb//6Ntr58",
+	"NP/ptA7aV62PX7v+Xv/b3+7c6AY7LDB98x2y24SnTF1xcRXSucUKADBveNDxvRm9RaGhv7dr/lwjQxQw",
+	"PqO3qBt5w70BfOT+7NYgJNiOYOZt0O3cfAX4zMUJftddxLq6I8znW3+WlwqBd5ujnFEeVyAYf/HL59Hb",
+	"HdQcgVFAruqB7ecsji2sCQkyQSpjEkxpSgPNUgXwVZlgrwpv/z0a3XY6rdHothuNRrf70cf/+FsdXayf",
+	"/q0Rjq3ES2MlUcY0yyn5V+qo0n1A3nyl1I1MawxHH+wTkMVfUsUDYgTMQyKN4gQCugH/lpECT09ev2oB",
+	"AzKrU21y/Jml8+LQRgKuWQ1R13Mjc9D/pywkN1xPyfmbo1Zvd88J1+MgnSfaJ0raf/6kRmK/1wL3IKpv",
+	"hS02SeI5ivSLV1NChhc1B5BKFGo2wIAz8+q2ZOLMjs+EweLfPBrOOOjgBt4/1iyogm5Lt5IyGjrT9y/H",
+	"Fz7YLJj7hZlj11Mjm7NYMcvDyIzOSSh9AnO7d/GPXLhBr5ddpJnF8z0Y2/PtmtcsNieED5cWHH3c5psF",
+	"PsaF3ht4dfQypkpfZWrLJa2WJFIW8dt6OSLiqdIlsuHQF4U232iSKQvkRHDFCNdt7/EJ9VraXBY97DwV",
+	"caNyE/lW1wC6I+APBwFL2q4mToBYsIvfQQxJQ6BdL7cFWFN53VRcGc2uhvwdEfcMcchqWyUdm9XLgjlX",
+	"Wgg/MD87E8chYbNEz8nNlAmSiWshb0Tt+jbhUxsPBqej6g9UVcQplR8bSsIokBIZ+bXC+tJMi7J4XczA",
+	"+2zGUh4QHvrkmiXIUjrtrrUGqcPcHgQ8xUxsZE8z8QaYfhdzRUEyty6Z3b+5uPiAjK4eVrbmFIWIXWMP",
+	"RMBVGryqHGwnEcfIie0Ecnilqko4MaiAHrv6EsAvolkOHpsqHRANAk6JO8W2OurIYjSnBVMqJkbWGSsm",
+	"tHtwzVhiYJCnKOyDzMVFeezuoji4Gpd1mjGHziXQpiIkKfssr/FHbiUadUhg3YSJ/IPZVrj+nt0QVsV3",
+	"KiyW4i2SIGY0VZbwbyeuPobsuVrsM2vPBbSGFc+oAuykRLCbgpp+B0lrCfhyj/YyTEnB0GNM1JQmgNIg",
+	"DxHnSgEpucqdwJJVNxgQA/S1EPNWJSYIHMbLNCc3hi0O+OuUanJjwPsmlWLi28OcZjMqqsFGzi1W41Ze",
+	"pK4rYvTAYlaW5dCE9vEuMgJHUezBvl6H/2eMvaSKnczsXqtHWjHKLh4DA8+1QUBuvjbMZZzxWBMp0NyP",
+	"tsp6ZKsM9rWOl09scNBCVAFMdfKaNNSU9nb3msgp84XWCwY2NrDkh/u6qQr3imoay0mGeptvECYkXICr",
+	"t72Z3aFuASvuwjrd/slFuALyyv5WozENrWuXG1BMIZiMNCDSMv+96RM1ljN0G2LAifnTXJYNlzx/efrO",
+	"EDOq2WTerCoPdhCIfTOjGxGzGM39BYPVahXFrj7UwlgueGwkFlcckzpTdQIKqJOlKy5htYwixVY801LX",
+	"2RHf576nGdUBqGMuWEq1a8SVRY4Ou3Kju8XlK1kPByWfc/XQlvzKNeiZMsOSExnHqKvAJ7X4oVdFhGg6",
+	"IRP+2SCYRg+vb8BHZHFsBjL/R+qAwZArrZKrozSd27gUrXkvE6bZgr90LHeebp0H698Zy1jou/A5v4iN",
+	"I41QCua7WLqc6DR95w1tKAYeHCVF05xUQEXA4piFZZzCCQxC4QzIyfLwOxzKiG7u4zvwymLC46hrG5HK",
+	"/K1YTta/GXHBjdSx1SKuLfnbjBAAsQSooNa9tYgK8wrVtFclU/A754d8aBl5cdsFYfPRGZfySBOVzWY0",
+	"ndfr+AjNW21W5be3Od1jxYfrj99i9saI+mDc8+ztLS+vDrZWQdKdagsETlvOhJ46F0G9oEbI4JqlLk46",
+	"t817r4vf/SVTqZ466lS8RrjIY9K+8GRJYt6901BfLKI823+dfCAwfhG1bvZIGrQ8OcCV4TwQYEbJmCor",
+	"dfmg+HCtMOXhVjcrJHTMBU3na2j+HTCHcVDVW4eNrLiU2tjC0wSVSWAnGAyyRPhJg2oyk0qTbu/FooG+",
+	"EKlncytpVI6/23tRTyBLUelLoLH+Pn7cKZ7PlWazV1MWXK/2/y2z6pAlTIRMBPM8jKaqjEDAwXoCVB1V",
+	"XqNszTWhQt2w1Jr2bSRCyGgYc8HKnE1eW/5lhv64oXBs5199Fh9sukP1KEoK2potrV9BoSDduYgzRsN5",
+	"DY81Z11zeKeC2WyEhKWly/Ex9D3it8CCQpaSRkg1NRjtE7yk5sbO8zKs1AjCqVtzverGrF+HBddgJUCQ",
+	"WdTVFo4Mx/Tdxlcf2L9Yqqx2t6BUJvzqc/FwWbiwx1F2tKh/x+i9SKTSk7TigCzZROXagfF0y69Uz8Wu",
+	"2JHiaohObtRyOLEUsYPC3y/HFwRiPOGgmtbWtY4xrF7ywtG7F/3KEVa2XTq95ZsxiMGCLOV6fo6BWXAd",
+	"EMR5UR+ZAirn2fHR+yNnyYUgH3T9KTpj1spGqCIvGU1Z6rtIpU848BW88In8O2PpfCTyTLo2uSjCmVI2",
+	"k58ZBPPaQEJGLs/eOuchFdYPFssJRBQqLVO05Y3E5dnbQ5KkLLLGiCMbhYdRPhhGYC7NRvi58ET0m3GN",
+	"fkZuBX+g8jbjq7z+Ai9owv/JALvGVPHAzFaj4eSmaMOdnQUOdKes8ogSFylCjj6c4GGSRsg+s1gmMyaQ",
+	"nWMYnUFKM2WxlqnWCawETr5+KUc1MxihAdy8BPdo54WjPzs+fnP58so8vTo5P788PoNl05H4+fT8XMZy",
+	"Mm8pPY8ZeXPe290j//j1gnClMsxnKNt9ihBzWDqscXHtBia5iGSdbxRC5tDKoHxrzYB/gASgfKICKuCH",
+	"CVfglQMbcCYUZA3IMAv4OGaE3bIgM6OOBBOfeSrFDAC5cXZ8rJoGDrkioQwy8zPhaFNWXEyM4IVZS4Yi",
+	"pBnKhUbWAoPi0YeT9kiMxIkm3DBZHNV8fHZ8DIfdyK0nuXHFr9paCuVS+SWpTjVHArzo6GHXUwVmxpm1",
+	"qPvkH+en75153ey6ZNzMnT9mFW5bKCbSMFQjcWNw2uwCXTEzrtQwF8NirkDQNK9b1Qh1YPivJTMI1Utg",
+	"peA4jitmWsJuA5bomu8xaReXV4lxVaQa+zocicKbQxrZQ3CraY5xJEoIhieDtIs0VuPFQpA3gHzqlyYZ",
+	"iRJ+gSa5iDD/+PUC5jfiQCznM0jSqRLXGZ1jFKWjryNhCewaqkpKRPVnVG7xrGxsNk0ZMeCGcRYMrm4k",
+	"Fs6RpYuR241B7wBjOUrR1E0XDoLG+SlVYKoHI/2QfPo6AtvzyBuSQWfgk5ETscwvI6/dbo8886shAvgT",
+	"WLRH3rdPJeAxPJQrjJgBYgJOizfHR69LjMeCPKSMYICy7zKeSONTkKUxaZ18arZHApClFDDKGZ5JrnGQ",
+	"d/ylhaYUFH+d8kDHc9IwewOfFYwdZhjayogBIuudtf5UnH05wshcHPJzZVgjGAnz5BSzLfdb83Ak8lBb",
+	"BOAVebvlPeSJL1qSkKtrkiXmn7rIUsBMhJE4wqMB03ApXLYaFJvH4IQsiM345hrKwj8ZdHfb5LXV2tVI",
+	"NBzlQKOYIVTcoJxh1VWShoBdTf8h9dk/I7Ei+weZSswDJlBAtLz6KDEiWKvX7ni+l6WxZTBquLNzc3PT",
+	"pvAYkqXst2rn7cmr4/fnx/CNkZ25Bj3J8p2jDydeSTTzOu0uvicTJmjCvaHXb3fafYzVmoIkBWKfoV07",
+	"hXN+gtbm/IRPQrNadIy95QqjPZW3kB7d63S2ieL+rWrr83qd3l6r2231+hfd3rCzO+x0/qsUiWredzKO",
+	"OY4iiWij5P5vH/3Fz4soXLQv2eH6wcG4x7q0tR8OotaA7o1bB8EL1upGPdofD4LdcI9BlPSa1Xc7T7b6",
+	"mI4ra7cObjvaRkUazGhFNPvWAc81gT210e4ITxDxP+h0V82Qg9BOJRcFPurf/VGRbG2+6B3c/cViatM3",
+	"39tFyF3/XTWjGfQSNKq68OA8jBx87RjcphizMXF4HL4LiKsGusyBLEJUnqYTBVF6eOJD+5bRjG5biOct",
+	"hZF5GCT3DfXLlQiLlsZfbIhFUc1hvl3KRQn8Nk6GWIzEriuysEREulumgmyFhY+LR1ueQ+kQanPtzT5c",
+	"NC3A/wZQWapJ8R3xrLMBnuU1JMwH3f5GiIlJl/DB7iYbqckj+pFkAFGNUBsFaEQPmWkna5GGDXgV8by5",
+	"JaZj/KuZbZFf73w1IPvtLrb9C9MFCbg/0/4jc73HxNY/BpYO7v4ir1rxI/HmVLASyoCab0HoMEemucyA",
+	"SdpCLBAUOugMSCZiI8i7x47z3peTlmpmrciaK17ZWaqpBflrKzB0x25p56sRAK5yrA1ZzNCjX4u4Z2Bl",
+	"LOdXLWHwYHWAJ2YSkliKCUvzMNo/HeBuzY9+FKTjbTohEGw0DsDL3OHQvUExpE5p81+0pvC0Gmx+P07y",
+	"cFD3v1sJNocuD6pk9tH3kmw1fzwKw4fg2J8Ws34UohyFYa4qyTocgeB8MPq63AB9w4taXVSgse8xBC30",
+	"Xq+Trt6xp5SrOk6uWkhLyTO5irhzKxfZqHB84f/aWdoynVRC8s0pz7jgYNeHalrOBPRbkXBlBKxuYTux",
+	"M2IkdZFKhnLY7rhD+9EBa+11w15rEOyx1gEd9FudaH/cC7vBC7a7u7UcBlk9q2qaOFW6XKlszAy7I1r+",
+	"JUwPULqilBKEyUJ1UA+ekzXSTwXm0YC/iTHwAt98UmOgQ4Byap55Z7/V6bV63co7VYANeJE6hnbSq0HU",
+	"o0XK2WKu4cf7W8dcAYWNrGPW+fRXANH/L7O0zvNGGk5DRrEGExNVLcm28PhAK9iFdYvf2wq2lDt/0KmC",
+	"2kqo2t5mZsHp+9rMviuq+a62SPH2QdAJu6wX9elgvBvshfvsRXRAO+Nu0Av7bBDt0r3xfvAiPGCdaGtW",
+	"UimPsg4vCz0UYfL3Ltb9xcxry7TksHRZUFrPFqQBm9M2xAQhs44X7nzdTGF/DY8dpVnQshbLkhlY49Wg",
+	"x26tErSp9uPyUddW/vq4iXpzBnmJ4bNG82iqvzlPCDyQEZmv4ImPAK4o520guV0qLPHzHQS3rTWXBUXl",
+	"u+kmmzmll7ZjrdurFTHzwjpFzDwnbw1Yx3F1s3bomI7dlntLrmy7ZSv5b2tjv5+0i3rZZsIu1mT5K8i6",
+	"Bq+sw9ds2i9qOEjBFOEiiLOQhXkVgzudQqu1tsKSJ+uSTo9s1QjrV3SiNi1yq8tqo0KRh1r5J3dgQ8iY",
+	"GonGh9NzGyNcEBln2UYC1SQy9THSuIg583Hc05PXr9rkCC0vpTBBW4QAToKrymIh6f3QrIiaFU2KClzW",
+	"9n+AcTVrxP1LZU1595X274m9i4Emeaq7Z4vtt6YyVaw1hrz5+QIC30NVKGwk31FT+GHE8CnI4CMapRwQ",
+	"ow382ZH/R9Y08iodNY6Xh5PuZbGt5M0v1IwVds9U3qBjCAqUaZdn77pWlMqMyBtRKWgibwSzXQ3M85EI",
+	"qCi7CUt8Aev9z8mMUaHa5MPRxas3SJ4/OfweYrGST5VqJVikdg2Ffo1f5yT6LnXkteOjDYiwBTaTb/CG",
+	"KkJjSF7JGW7z2cv5o9DH3lUZf7DKTaXIzWOIPneEvNRDV+dPwAOfTiF4ZPfMs/3gEYNkAJ0eQ2O4j+8/",
+	"b74GvnSqg2ldBmmMdQtsmo/tg2JrbLUJUgZ02yITq6l+1SZHVv0AzoSR/TMJGQyOvAOTUSyOSGPQOWgW",
+	"LJC69DzBsOa4ghQ9RWKqtBvVMLUggJpna1gU1hZ7qBKxjNUfYkYVFRX8rhgt7oODthDaRkrAH4cA1h3V",
+	"/Ujhgjno+9NCuJ/wz0kTn9WIejViiglBzswBsO+TyNXN9KGZml9YZAr6FpIoppMnVDFKHv5H4Aa1Fqg3",
+	"8saR+TVWqAYlqRxL7RNKXp0Qu7UmmTCtCC1FdrRHAoIdMLECus8ZvQWKPo+ZLfkEwUKoE0ylst3quK01",
+	"vIbWnyiVAal/fBdx/6/iIt5rdXuL7xhiu7/ORfwi6Iabu4jN2/9vNlD/Gu+LX7/0bv+ZHKQXuj9/E+1N",
+	"/hHusmeX8DMNf1waDoSh7HO26dWQLL0kjz+aH3qBfEM26o6rO7Xz1eBTOeejpi/irTlFbDNHJ+B/CBhk",
+	"THNXjVKWu/NYCZrZzNnavnc+oSPhfnrNVSIVlNz182zYRlFZ8+S1Tz6NPKx4OYQk6k9Nm+P+GgplksYn",
+	"NaWt3u7e3z85I9tIjKliewOC37l44oujs6a/Sae9NjmCWmlZmlenyk9iJFxUaN7I27dqAiVBhn156njE",
+	"GcNaoy6D+C6/frX8pltHkVa8UOSoaL1YHwDt6iev9P4vNF7otA5c74Wrduvj186qdiMft9IMbluaQuHb",
+	"mrCDVcWm6gkqAggAGNY6a9n+xuaeF5p3YVv4VtEXfl0LxEoP+aLTexlWl7GFak2DKRY2iHjMzHH/feRh",
+	"A07zB7bfbGuajrzNWsu3XOmcpS5u/EsBDzKExnfQ86+221i5POfrFbVlHQbhclchD26BNM5+fkX6vX6n",
+	"uWED+836TfY6e98FborGq6UG/Q247uZdXVbX7cS+jO9uvfv+hqw275D7JxMcunt3f1DXW/c7c3XzVX+j",
+	"E8zrRy9YtS31r5QyRCp2cXSG1qdPWK6LmPc+uW5tJdafMjbEDzcIxEamH3NE+5Wc/mZqdJzA8RzfJg0N",
+	"DVPGNcLSbGIEVruespRBwRcMVcDXsEctMOFqGbHlsmE+NDTlKnfWf8pPLXcHGd4sJMGi2OvY6luzwweH",
+	"IZXKfiN/XPAfQb9h0u3hepHp9n33j9ZnJj5jORX7Q8ITryjp7eSYXtAd77LOeBD2oj3aZy+iHjsIumGH",
+	"7o/3gt1wwPpRj3bHneAgfMH2oz26Ox4E/bDHulGHHoxrK4oOa4W8qlxgZYHyj/eI3alUTt8weKcE7DmQ",
+	"/SVieV4WdWCKsslESyhoel+kjuWkJMevz93Ght6rpc47LDVF+d3Ly5PX3ipx7w7KjU3Fa7n8Xb3Ft+/W",
+	"XcvhofpPXqDnmeE/M/ztcflDpQ08glRRxTfmFCrQVfqcG0xFBG0uIrt9ZQN0T2wZ2Fr8LlWKfaiPpmiD",
+	"e/rPojLsEAba2CZWWs8K/LS+Na5cofn2Q27H1vXEuizFXb1hNNZTrPFaOnkFqxuSKTz2PhZnbC8MS/+V",
+	"iGq9WRp4GrSRAOOITBIWAucv9a7jOjdZm71C1nbYJkc5zKCv0YacMBHCEOqGpQoiE+tkHUuLX8Eqn4qY",
+	"P3LC6SpRxR15zsnG4WB/b3c8aPWjaNwadHtR62CPhq0o2OsPxvs9Oh6HKyunD2tY44YDYtX9hY4fWFK/",
+	"aEUAQUzW/5djRtGooKYqfXWX+HjTJUF5bW82v3JUInc6bjTAxti63FWkHmcdyFIoVcuVbUtXFMp8NmX/",
+	"MAch3AGhBLtrGIXM0lVSAM/GnGchGWQJR5ekzYV2fmDSLjXmwYLpERcsJGfHx67XBHbU8W2wIeqTqB40",
+	"Tl+dEGvKa+ILMyp4xJQeCVc+9TNLeWTpkhlLprpNXmLN5HLHC65KXS1KhmkOFLbkjsEWMegcBCO0rYaL",
+	"tR1/UtYadrjKZAx1Y9CszMIVeqpFtKcWxVdQ7y88eRT7mW0BY1tB/H6MrJpOoBJuxkNra/3Ckx9oa31M",
+	"6+dj3d2z7fPP4TT9A+pOp0g2yjpTqQcKGEC/8OQBOpJTuKqWzlVE2JoL13rgIA4xr1KOzILdUqiPDOXe",
+	"NZ20V5TQt52BcoS9o2fLciGkhcm56yyY9zKrmzXvRHQf4Y9tsAyghFwRIzGvWoTrgrTlErCZ1fIKPhih",
+	"QPEvbNV8rq9cMWHe7Wi3A91yMIm51+nckdLsr+6AVxyBlkRdI/OrW43tble7nPL8nY1SqrdUx6z59rc/",
+	"nWLm2i86vavcNe5p9C7XbGkrretj3oLRQJ5rudjJOyx276GXQe/IGn5+RBKKds1SU8bfN2f8ofm0mCxf",
+	"9JwQ7IYpjQ3uH4Ht5Ha+larRUW79z31kOf9LM6EOF8v+5w11asz964xDb+Xk2cz/bOZ/NvM/vpnfhx7i",
+	"NLV2sClVZMyYcF0tHk5HLLe626dXtdo9G4KfyhD8HUWO34GpF5+QkGnKY/WcdvdIFMUea5mS3J9U5L0N",
+	"a6WM0wQTGMAPBT2bY37NbBcql98GEUhjGlMRuO5hMg2mzBbxhN7AZkVjZqiczbcYiVKBzEPzwKg8ijAa",
+	"TMtNOM1oN7bRYt5BU+VBsiJvsyTTvMLqCDq4koaGfIuJdJ18rKswlpNmm/Q6HUzZXmrfqHyy2+njQykY",
+	"BO8qrBoyEnnfJIjMLaSqBLuT0TlkiEwZTUjMPzNhloZjYzq8zMzJECHBq1dn2y33yXwwIbVtNYuq93lf",
+	"wxIxktdQZsjF87gOp5XnH/M2mDaZYxv/LW6mhkJgn6rKdcP9th8cUve9z8h1ay0dFASdPdZJHZVPKW8v",
+	"hcd1WBiUlQHAmykPpu21Dm0zDy8BpzVKu53nneWqUXebuL5zdreDSu9Kpzc05VeloAdAENeWkBRh+0Do",
+	"Sl4fDOmXuQlwYVoUHlznPyFJKjMN75NxZiYw1PAncOXcggUeDQJkJkPWJkd5h7NyiKLtGpdPMhJAFPDc",
+	"wXFvaxXZoAdDzAxBsA04sUmnXTG31sm8pFApbFOQ01cnI2EdVlV/lU1UqHVWHVV1vaIyEu7NnskKT1Le",
+	"AfyltVIsJJrVI6B7haOqdgYTQYvob/fU9gp5ItW/e93lT5tq9OCg5DPE4AWclVEUc8NMUzkDJ2lZLK7I",
+	"LsWDDTzKi2i/LbkpEZtSn3jXMgA6/6FjAbrJ51iLZNHPG8qPxFJHeTdIOQoaqo5A/1UrdUBDTvOz+cd5",
+	"ngNUoisR00ZgsM5kS0IahdhR71FvOo9z6QqGi2TH7spHoabkZac5zfEX0oRyvoCLi+XkLpqC2Yxrs1fz",
+	"bo07kUxnLcODsGd1IEMbq+aazNuvLlwP4YpT01/Z6bH65Lb1hSctA9UpqmDfttF6FnaGFG/jEgfPRPCv",
+	"QQRfA94RSgS7AfqXY91yL+MHEsASg18fYagSDK4imWKhE2nK3Y1/UsTKxYcEKpHwALJLK/JERbpr1+O+",
+	"WdIqxH+WJp4R6dGkiYU46QXobD4Is9RYzrbWYRrXXITEfIo+v+bmWs2MhoyM5yNRzI6PfSJFDP/PhaeE",
+	"C/NZIbJsqGFAvnEpJM6H0c5fnr5Du02Y8ki3jZKMHaKhyXrIo6ho3g1rgpAqZ1axmxuJRkKDa8xNCaGi",
+	"rI1S9m3lC9e2XKbEtg+2VZjCZpu8lzh73jk+w97hAVXscCTyZ6jyIAErlgurtyTN3YXtbI3Btyh9LbTi",
+	"aZOjkbBn6RaXVy20myEzDvnZRTFC0LMUKTRAN6HVAXHCkSjpgG4sswY70RqlDe7enuoK+ep8LGfP6toz",
+	"gX1EAisA21sVMgt0pwhsraLKktXZwO3GlBXnuR9pxW+b91XhpAiYPxKOqjoljmyqwyVcKHLj6IRN3BBK",
+	"0xhqjzqVaSRwkPG8VH8C9T6a6IImYLHpvzsC1Mipdm7x47Z0qp2EJJmZaSS4aLoRE54sjeiGxFWLZOYG",
+	"UK7PXyyD60X2MRKPq17iHwA5I1G6oUaJe+Hjpk9ezYNYCvb6P0m3vQfLPv/w+j9Jr923XMpFzxYx3mV9",
+	"tYjpLhRU8pKa6wG9WcgSjJgP4cprLH2VG3fHZhRlqkupx3bZNd39Ox1CNQDaGgKOSsKzbvzMcZ5140Lc",
+	"XKUWb8VdrPS0mr2c1Ou3hdDfXoW1lmE+C17PaPBkgteCXltAZfO+WGFFgTsSf/9l33qo35km/Cqf0eu0",
+	"u+2O5xd+1aGn/h1zsA5NZOnFiey2e3vtF55vPaylZ4N2v931fG9x2C0drG6HNS5W+0g9RQKxG9tcKV4U",
+	"xklENV5WwrXRbD8ztdbfWp3tqzemigdHmZ6aub/5X70xoylLy79QUKmxsqD5ySwRYiLQ/Z2lsTf0dsCH",
+	"beddKqCJidBlPbaUMFBd43IEPPSiyNKUCZ3XYfcxhy+ccaH8vH5+kRyAC2yT47yDDRaCG4nLSyNQGyF2",
+	"woWtXmo0+xnlsQsLMc9LxU0pVt9ET2qldQKo60YRh0xUPWWzNjkqSp9iyVAU/MrNCA5tmeiixYHS1FZs",
+	"c1V/q5VRl08FujzDhrEpETnLB5MRialZUERnPDZqQEBF0U7WdSE+JJQEMWdCj4RiMQu0cqE2cKKf4K33",
+	"dMY+EYwqJY2fT8/PZSwn86aPAQNklimMwsmbG0PhncWG0kRGbQJtel13HNu9GI51RgXW9zGnYvvL1x+H",
+	"LZpck6Ox3INsaON3losY+lhtFcxYb45avd09m0OfQnb8SNhSmTK9tolBLwEtcGCIwDRDvzTIk1eA9cvm",
+	"pE+INVfwwaeRgBQNkoc/FmdBbW+ivGURALaQELuEdRnNL5ZMEltk1h7w6nK0zfrjs5Ual4/v7PhY5YrZ",
+	"GrfDodUcnW5XVq1sjQHzia1EgH4GFjrTawntF0yrm66oIuwtDgdsbXmkt1JMWgv5yEyRRj678u1KlW+N",
+	"l7m5Utl9oL2gWeqhEsuJDVsDBVgtLsZF0y2vp1yPB3TDQrt0LaQE6JiLQ2Jtnm8fv/1vAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -74,8 +74,10 @@ func (e ErrorType) Valid() bool {
 
 // Defines values for ReeProcessKind.
 const (
-	ReeProcessKindRecording ReeProcessKind = "recording"
-	ReeProcessKindReplay    ReeProcessKind = "replay"
+	ReeProcessKindRecording  ReeProcessKind = "recording"
+	ReeProcessKindReplay     ReeProcessKind = "replay"
+	ReeProcessKindSbomBuild  ReeProcessKind = "sbom_build"
+	ReeProcessKindSbomDefine ReeProcessKind = "sbom_define"
 )
 
 // Valid indicates whether the value is a known member of the ReeProcessKind enum.
@@ -84,6 +86,10 @@ func (e ReeProcessKind) Valid() bool {
 	case ReeProcessKindRecording:
 		return true
 	case ReeProcessKindReplay:
+		return true
+	case ReeProcessKindSbomBuild:
+		return true
+	case ReeProcessKindSbomDefine:
 		return true
 	default:
 		return false
@@ -314,7 +320,7 @@ type ReeBaseImage struct {
 	Name string `json:"name"`
 }
 
-// ReeProcessKind What the process does.
+// ReeProcessKind What the process does: recording, replay (of a recording), sbom_define or sbom_build (the SBOM strategy).
 type ReeProcessKind string
 
 // ReeProcessPage defines model for ReeProcessPage.
@@ -349,10 +355,10 @@ type ReeProcessStatus struct {
 	DownloadLogEndpoint string     `json:"download_log_endpoint"`
 	FinishedAt          *time.Time `json:"finished_at,omitempty"`
 
-	// Kind What the process does.
+	// Kind What the process does: recording, replay (of a recording), sbom_define or sbom_build (the SBOM strategy).
 	Kind ReeProcessKind `json:"kind"`
 
-	// Reason Why the process failed or was cancelled.
+	// Reason Why the process failed or was cancelled; for a processed sbom_build, the drift summary.
 	Reason    *string    `json:"reason,omitempty"`
 	StartedAt *time.Time `json:"started_at,omitempty"`
 
@@ -472,9 +478,6 @@ type Unauthorized = Error
 // Unavailable The one error shape of every endpoint.
 type Unavailable = Error
 
-// Unprocessable The one error shape of every endpoint.
-type Unprocessable = Error
-
 // UnsupportedMediaType The one error shape of every endpoint.
 type UnsupportedMediaType = Error
 
@@ -520,8 +523,14 @@ type ReeRecordingCreateMultipartRequestBody = ReeRecordingCreateForm
 // ReeReplayCreateMultipartRequestBody defines body for ReeReplayCreate for multipart/form-data ContentType.
 type ReeReplayCreateMultipartRequestBody = ReeUploadForm
 
+// ReeSbomBuildMultipartRequestBody defines body for ReeSbomBuild for multipart/form-data ContentType.
+type ReeSbomBuildMultipartRequestBody = ReeUploadForm
+
 // ReeSbomDefineMultipartRequestBody defines body for ReeSbomDefine for multipart/form-data ContentType.
-type ReeSbomDefineMultipartRequestBody = ReeUploadForm
+type ReeSbomDefineMultipartRequestBody = ReeRecordingCreateForm
+
+// ReeSbomRebuildMultipartRequestBody defines body for ReeSbomRebuild for multipart/form-data ContentType.
+type ReeSbomRebuildMultipartRequestBody = ReeUploadForm
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -846,16 +855,45 @@ type ClientInterface interface {
 	// Corresponds with POST /api/replay/create (the `ReeReplayCreate` operationId).
 	ReeReplayCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ReeSbomBuildWithBody Rebuild an SBOM-defined REE online with its pinned versions
+	//
+	// Starts a process (kind sbom_build) that rebuilds the image of a defined REE made by
+	// /api/sbom/define, online, from its pinned Dockerfile. The output is a zip with the image as
+	// an OCI archive, its SBOMs and drift.json: the SBOM diff from the definition to the rebuild
+	// (packages added, removed, whose version or license changed). No drift is the success case;
+	// drift is reported in drift.json and in the process status reason, and is not an error. A
+	// pinned version that the package mirror no longer serves fails the process with a reason
+	// naming the package and version. Also served as POST /api/sbom/rebuild.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/sbom/build (the `ReeSbomBuild` operationId).
+	ReeSbomBuildWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ReeSbomDefineWithBody Define a new REE with the SBOM strategy
 	//
-	// Part of the contract; the SBOM strategy is not available on this server yet. The upload is
-	// checked like any other (so bad input gets its own 4xx), then the request is answered with
-	// 422 and a message saying the strategy is not available. No process is started.
+	// Starts a process (kind sbom_define) that builds the Dockerfile of the uploaded project zip once,
+	// online, starting FROM a base image of the catalogue, and pins what the build installed: the base
+	// image by image ID, every apt package as name=version (with the dependencies the install pulled
+	// in), every pip package as name==version, and npm installs from a lockfile. The output
+	// (GET /api/process/download/{uuid}) is the defined REE: a zip with the project, the pinned
+	// Dockerfile (Dockerfile.pinned), CycloneDX 1.6 and SPDX 2.3 SBOMs of the built image, a manifest
+	// and the build log. Bad input (no Dockerfile, a FROM that is not in the catalogue, an install
+	// that cannot be pinned) is answered with 400 at once.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/sbom/define (the `ReeSbomDefine` operationId).
 	ReeSbomDefineWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReeSbomRebuildWithBody Rebuild an SBOM-defined REE (alias of /api/sbom/build)
+	//
+	// Identical to POST /api/sbom/build.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/sbom/rebuild (the `ReeSbomRebuild` operationId).
+	ReeSbomRebuildWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SystemVersion Versions of reehub and of the Podman service it drives
 	//
@@ -1442,17 +1480,66 @@ func (c *Client) ReeReplayCreateWithBody(ctx context.Context, contentType string
 	return c.Client.Do(req)
 }
 
+// ReeSbomBuildWithBody Rebuild an SBOM-defined REE online with its pinned versions
+//
+// Starts a process (kind sbom_build) that rebuilds the image of a defined REE made by
+// /api/sbom/define, online, from its pinned Dockerfile. The output is a zip with the image as
+// an OCI archive, its SBOMs and drift.json: the SBOM diff from the definition to the rebuild
+// (packages added, removed, whose version or license changed). No drift is the success case;
+// drift is reported in drift.json and in the process status reason, and is not an error. A
+// pinned version that the package mirror no longer serves fails the process with a reason
+// naming the package and version. Also served as POST /api/sbom/rebuild.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/sbom/build (the `ReeSbomBuild` operationId).
+func (c *Client) ReeSbomBuildWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReeSbomBuildRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ReeSbomDefineWithBody Define a new REE with the SBOM strategy
 //
-// Part of the contract; the SBOM strategy is not available on this server yet. The upload is
-// checked like any other (so bad input gets its own 4xx), then the request is answered with
-// 422 and a message saying the strategy is not available. No process is started.
+// Starts a process (kind sbom_define) that builds the Dockerfile of the uploaded project zip once,
+// online, starting FROM a base image of the catalogue, and pins what the build installed: the base
+// image by image ID, every apt package as name=version (with the dependencies the install pulled
+// in), every pip package as name==version, and npm installs from a lockfile. The output
+// (GET /api/process/download/{uuid}) is the defined REE: a zip with the project, the pinned
+// Dockerfile (Dockerfile.pinned), CycloneDX 1.6 and SPDX 2.3 SBOMs of the built image, a manifest
+// and the build log. Bad input (no Dockerfile, a FROM that is not in the catalogue, an install
+// that cannot be pinned) is answered with 400 at once.
 //
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/sbom/define (the `ReeSbomDefine` operationId).
 func (c *Client) ReeSbomDefineWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReeSbomDefineRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReeSbomRebuildWithBody Rebuild an SBOM-defined REE (alias of /api/sbom/build)
+//
+// Identical to POST /api/sbom/build.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/sbom/rebuild (the `ReeSbomRebuild` operationId).
+func (c *Client) ReeSbomRebuildWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReeSbomRebuildRequestWithBody(c.Server, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2492,6 +2579,35 @@ func NewReeReplayCreateRequestWithBody(server string, contentType string, body i
 	return req, nil
 }
 
+// NewReeSbomBuildRequestWithBody constructs an http.Request for the ReeSbomBuild method, with any body, and a specified content type
+func NewReeSbomBuildRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/sbom/build")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewReeSbomDefineRequestWithBody constructs an http.Request for the ReeSbomDefine method, with any body, and a specified content type
 func NewReeSbomDefineRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
@@ -2502,6 +2618,35 @@ func NewReeSbomDefineRequestWithBody(server string, contentType string, body io.
 	}
 
 	operationPath := fmt.Sprintf("/api/sbom/define")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewReeSbomRebuildRequestWithBody constructs an http.Request for the ReeSbomRebuild method, with any body, and a specified content type
+func NewReeSbomRebuildRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/sbom/rebuild")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -2881,16 +3026,45 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/replay/create (the `ReeReplayCreate` operationId).
 	ReeReplayCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReeReplayCreateResponse, error)
 
+	// ReeSbomBuildWithBodyWithResponse Rebuild an SBOM-defined REE online with its pinned versions
+	//
+	// Starts a process (kind sbom_build) that rebuilds the image of a defined REE made by
+	// /api/sbom/define, online, from its pinned Dockerfile. The output is a zip with the image as
+	// an OCI archive, its SBOMs and drift.json: the SBOM diff from the definition to the rebuild
+	// (packages added, removed, whose version or license changed). No drift is the success case;
+	// drift is reported in drift.json and in the process status reason, and is not an error. A
+	// pinned version that the package mirror no longer serves fails the process with a reason
+	// naming the package and version. Also served as POST /api/sbom/rebuild.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/sbom/build (the `ReeSbomBuild` operationId).
+	ReeSbomBuildWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReeSbomBuildResponse, error)
+
 	// ReeSbomDefineWithBodyWithResponse Define a new REE with the SBOM strategy
 	//
-	// Part of the contract; the SBOM strategy is not available on this server yet. The upload is
-	// checked like any other (so bad input gets its own 4xx), then the request is answered with
-	// 422 and a message saying the strategy is not available. No process is started.
+	// Starts a process (kind sbom_define) that builds the Dockerfile of the uploaded project zip once,
+	// online, starting FROM a base image of the catalogue, and pins what the build installed: the base
+	// image by image ID, every apt package as name=version (with the dependencies the install pulled
+	// in), every pip package as name==version, and npm installs from a lockfile. The output
+	// (GET /api/process/download/{uuid}) is the defined REE: a zip with the project, the pinned
+	// Dockerfile (Dockerfile.pinned), CycloneDX 1.6 and SPDX 2.3 SBOMs of the built image, a manifest
+	// and the build log. Bad input (no Dockerfile, a FROM that is not in the catalogue, an install
+	// that cannot be pinned) is answered with 400 at once.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/sbom/define (the `ReeSbomDefine` operationId).
 	ReeSbomDefineWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReeSbomDefineResponse, error)
+
+	// ReeSbomRebuildWithBodyWithResponse Rebuild an SBOM-defined REE (alias of /api/sbom/build)
+	//
+	// Identical to POST /api/sbom/build.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/sbom/rebuild (the `ReeSbomRebuild` operationId).
+	ReeSbomRebuildWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReeSbomRebuildResponse, error)
 
 	// SystemVersionWithResponse Versions of reehub and of the Podman service it drives
 	//
@@ -5669,6 +5843,117 @@ func (r ReeReplayCreateResponse) ContentType() string {
 	return ""
 }
 
+// ReeSbomBuildResponse401Headers the declared response headers of an HTTP 401 response for ReeSbomBuild
+type ReeSbomBuildResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReeSbomBuildResponse429Headers the declared response headers of an HTTP 429 response for ReeSbomBuild
+type ReeSbomBuildResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReeSbomBuildResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReeProcessStarted
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReeSbomBuildResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReeSbomBuildResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReeSbomBuildResponse) GetJSON200() *ReeProcessStarted {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReeSbomBuildResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReeSbomBuildResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReeSbomBuildResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ReeSbomBuildResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReeSbomBuildResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReeSbomBuildResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReeSbomBuildResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReeSbomBuildResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReeSbomBuildResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReeSbomBuildResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReeSbomBuildResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReeSbomBuildResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ReeSbomDefineResponse401Headers the declared response headers of an HTTP 401 response for ReeSbomDefine
 type ReeSbomDefineResponse401Headers struct {
 	WWWAuthenticate *string
@@ -5694,12 +5979,12 @@ type ReeSbomDefineResponse struct {
 	JSON413 *TooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *Unprocessable
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ReeSbomDefineResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -5736,11 +6021,6 @@ func (r ReeSbomDefineResponse) GetJSON415() *UnsupportedMediaType {
 	return r.JSON415
 }
 
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r ReeSbomDefineResponse) GetJSON422() *Unprocessable {
-	return r.JSON422
-}
-
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r ReeSbomDefineResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
@@ -5749,6 +6029,11 @@ func (r ReeSbomDefineResponse) GetJSON429() *TooManyRequests {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ReeSbomDefineResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReeSbomDefineResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -5774,6 +6059,117 @@ func (r ReeSbomDefineResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ReeSbomDefineResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReeSbomRebuildResponse401Headers the declared response headers of an HTTP 401 response for ReeSbomRebuild
+type ReeSbomRebuildResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReeSbomRebuildResponse429Headers the declared response headers of an HTTP 429 response for ReeSbomRebuild
+type ReeSbomRebuildResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReeSbomRebuildResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReeProcessStarted
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReeSbomRebuildResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReeSbomRebuildResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReeSbomRebuildResponse) GetJSON200() *ReeProcessStarted {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReeSbomRebuildResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReeSbomRebuildResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReeSbomRebuildResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ReeSbomRebuildResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReeSbomRebuildResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReeSbomRebuildResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReeSbomRebuildResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReeSbomRebuildResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReeSbomRebuildResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReeSbomRebuildResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReeSbomRebuildResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReeSbomRebuildResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6315,11 +6711,37 @@ func (c *ClientWithResponses) ReeReplayCreateWithBodyWithResponse(ctx context.Co
 	return ParseReeReplayCreateResponse(rsp)
 }
 
+// ReeSbomBuildWithBodyWithResponse Rebuild an SBOM-defined REE online with its pinned versions
+//
+// Starts a process (kind sbom_build) that rebuilds the image of a defined REE made by
+// /api/sbom/define, online, from its pinned Dockerfile. The output is a zip with the image as
+// an OCI archive, its SBOMs and drift.json: the SBOM diff from the definition to the rebuild
+// (packages added, removed, whose version or license changed). No drift is the success case;
+// drift is reported in drift.json and in the process status reason, and is not an error. A
+// pinned version that the package mirror no longer serves fails the process with a reason
+// naming the package and version. Also served as POST /api/sbom/rebuild.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/sbom/build (the `ReeSbomBuild` operationId).
+func (c *ClientWithResponses) ReeSbomBuildWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReeSbomBuildResponse, error) {
+	rsp, err := c.ReeSbomBuildWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReeSbomBuildResponse(rsp)
+}
+
 // ReeSbomDefineWithBodyWithResponse Define a new REE with the SBOM strategy
 //
-// Part of the contract; the SBOM strategy is not available on this server yet. The upload is
-// checked like any other (so bad input gets its own 4xx), then the request is answered with
-// 422 and a message saying the strategy is not available. No process is started.
+// Starts a process (kind sbom_define) that builds the Dockerfile of the uploaded project zip once,
+// online, starting FROM a base image of the catalogue, and pins what the build installed: the base
+// image by image ID, every apt package as name=version (with the dependencies the install pulled
+// in), every pip package as name==version, and npm installs from a lockfile. The output
+// (GET /api/process/download/{uuid}) is the defined REE: a zip with the project, the pinned
+// Dockerfile (Dockerfile.pinned), CycloneDX 1.6 and SPDX 2.3 SBOMs of the built image, a manifest
+// and the build log. Bad input (no Dockerfile, a FROM that is not in the catalogue, an install
+// that cannot be pinned) is answered with 400 at once.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6330,6 +6752,21 @@ func (c *ClientWithResponses) ReeSbomDefineWithBodyWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseReeSbomDefineResponse(rsp)
+}
+
+// ReeSbomRebuildWithBodyWithResponse Rebuild an SBOM-defined REE (alias of /api/sbom/build)
+//
+// Identical to POST /api/sbom/build.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/sbom/rebuild (the `ReeSbomRebuild` operationId).
+func (c *ClientWithResponses) ReeSbomRebuildWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReeSbomRebuildResponse, error) {
+	rsp, err := c.ReeSbomRebuildWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReeSbomRebuildResponse(rsp)
 }
 
 // SystemVersionWithResponse Versions of reehub and of the Podman service it drives
@@ -9078,6 +9515,111 @@ func ParseReeReplayCreateResponse(rsp *http.Response) (*ReeReplayCreateResponse,
 	return response, nil
 }
 
+// ParseReeSbomBuildResponse parses an HTTP response from a ReeSbomBuildWithResponse call
+func ParseReeSbomBuildResponse(rsp *http.Response) (*ReeSbomBuildResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReeSbomBuildResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReeProcessStarted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReeSbomBuildResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReeSbomBuildResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseReeSbomDefineResponse parses an HTTP response from a ReeSbomDefineWithResponse call
 func ParseReeSbomDefineResponse(rsp *http.Response) (*ReeSbomDefineResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -9134,13 +9676,6 @@ func ParseReeSbomDefineResponse(rsp *http.Response) (*ReeSbomDefineResponse, err
 		}
 		response.JSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest Unprocessable
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON422 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9154,6 +9689,13 @@ func ParseReeSbomDefineResponse(rsp *http.Response) (*ReeSbomDefineResponse, err
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -9170,6 +9712,111 @@ func ParseReeSbomDefineResponse(rsp *http.Response) (*ReeSbomDefineResponse, err
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers ReeSbomDefineResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReeSbomRebuildResponse parses an HTTP response from a ReeSbomRebuildWithResponse call
+func ParseReeSbomRebuildResponse(rsp *http.Response) (*ReeSbomRebuildResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReeSbomRebuildResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReeProcessStarted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReeSbomRebuildResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReeSbomRebuildResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -372,8 +372,53 @@ func (f *File) InjectTrust() []byte {
 		if it.keyword != "RUN" {
 			return nil
 		}
-		return f.rewriteRun(it)
+		return f.rewriteRun(it, trustMounts, trustEnv)
 	})
+}
+
+// Secret IDs and paths of the apt source override (InjectAptSources).
+const (
+	// SecretAptSourcesConf is the build secret holding the apt configuration
+	// that points apt at the sources list below.
+	SecretAptSourcesConf = "reehub-apt-sources.conf"
+	// SecretSourcesList is the build secret holding the sources list.
+	SecretSourcesList = "reehub-sources.list"
+	// AptSourcesConfPath is where RUN steps see the apt configuration.
+	AptSourcesConfPath = "/run/reehub-apt-sources.conf"
+	// SourcesListPath is where RUN steps see the sources list.
+	SourcesListPath = "/run/reehub-sources.list"
+)
+
+// InjectAptSources returns the Dockerfile (with base rewrites applied) in
+// which every RUN mounts an apt configuration and a sources list (see
+// AptSourcesFiles) under /run and runs with APT_CONFIG pointing at it, so that
+// apt reads its main sources from the configured mirror during the build and
+// the image keeps its own sources.list.
+func (f *File) InjectAptSources() []byte {
+	mounts := []string{
+		"--mount=type=secret,id=" + SecretAptSourcesConf + ",target=" + AptSourcesConfPath + ",mode=0444",
+		"--mount=type=secret,id=" + SecretSourcesList + ",target=" + SourcesListPath + ",mode=0444",
+	}
+	env := []string{"APT_CONFIG=" + AptSourcesConfPath}
+	return f.render(func(it item) []string {
+		if it.keyword != "RUN" {
+			return nil
+		}
+		return f.rewriteRun(it, mounts, env)
+	})
+}
+
+// AptSourcesFiles returns the build secrets InjectAptSources mounts: a
+// sources list with "deb MIRROR SUITE main" and an apt configuration that
+// reads it instead of /etc/apt/sources.list (sources.list.d still counts) and
+// accepts expired Release files, as snapshot archives serve them.
+func AptSourcesFiles(mirror, suite string) map[string][]byte {
+	return map[string][]byte{
+		SecretSourcesList: []byte("deb " + mirror + " " + suite + " main\n"),
+		SecretAptSourcesConf: []byte("// reehub: the Debian mirror of this build.\n" +
+			"Dir::Etc::SourceList \"" + SourcesListPath + "\";\n" +
+			"Acquire::Check-Valid-Until \"false\";\n"),
+	}
 }
 
 func (f *File) render(rewrite func(item) []string) []byte {
@@ -400,18 +445,18 @@ func (f *File) render(rewrite func(item) []string) []byte {
 }
 
 // rewriteRun returns the rewritten lines of a RUN instruction.
-func (f *File) rewriteRun(it item) []string {
+func (f *File) rewriteRun(it item, runMounts, runEnv []string) []string {
 	lines := append([]string(nil), f.lines[it.start:it.end]...)
 	first := lines[0]
 	kwStart := len(first) - len(strings.TrimLeft(first, " \t"))
 	kwEnd := kwStart + len("RUN")
-	mounts := " " + strings.Join(trustMounts, " ")
+	mounts := " " + strings.Join(runMounts, " ")
 
 	flags, cmd := splitRunFlags(it.rest)
 	if strings.HasPrefix(cmd, "[") {
 		var argv []string
 		if err := json.Unmarshal([]byte(cmd), &argv); err == nil {
-			argv = append(append([]string{"/usr/bin/env"}, trustEnv...), argv...)
+			argv = append(append([]string{"/usr/bin/env"}, runEnv...), argv...)
 			var enc bytes.Buffer
 			e := json.NewEncoder(&enc)
 			e.SetEscapeHTML(false)
@@ -431,7 +476,7 @@ func (f *File) rewriteRun(it item) []string {
 	if !ok {
 		return nil
 	}
-	prefix := "export " + strings.Join(trustEnv, " ") + "; "
+	prefix := "export " + strings.Join(runEnv, " ") + "; "
 	lines[ln] = lines[ln][:col] + prefix + lines[ln][col:]
 	tail := lines[0][kwEnd:]
 	if tail != "" && tail[0] != ' ' && tail[0] != '\t' {

@@ -37,6 +37,9 @@ type Work struct {
 	LogFile string
 	// Dir is a scratch directory removed when the process ends.
 	Dir string
+	// Note, when not nil, takes a one-line summary of a successful result
+	// (an SBOM rebuild's drift); it becomes the process's reason.
+	Note *string
 }
 
 // Config tunes the process service.

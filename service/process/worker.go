@@ -54,7 +54,8 @@ func (s *Service) run(ctx context.Context, id string) error {
 	if err != nil {
 		return s.finish(ctx, p, store.StateFailed, "internal error: cannot write the log", "")
 	}
-	work := Work{Log: logFile, LogFile: s.logPath(id), Dir: s.workDir(id)}
+	var note string
+	work := Work{Log: logFile, LogFile: s.logPath(id), Dir: s.workDir(id), Note: &note}
 	if err := os.MkdirAll(work.Dir, 0o750); err != nil {
 		_ = logFile.Close()
 		return s.finish(ctx, p, store.StateFailed, "internal error: cannot create the work directory", "")
@@ -74,6 +75,7 @@ func (s *Service) run(ctx context.Context, id string) error {
 	state, reason := store.StateProcessed, ""
 	switch {
 	case runErr == nil:
+		reason = note
 	case errors.Is(cause, errShutdown):
 		state, reason = store.StateFailed, "reehub was stopped while the process was running; start it again"
 	case cause != nil:

@@ -164,40 +164,9 @@ func fileSHA256(path string) (string, error) {
 // regular files present, with matching digests, and the manifest must parse.
 func verifyTree(dir string) (Manifest, error) {
 	var m Manifest
-	f, err := os.Open(filepath.Join(dir, sumsName))
+	actual, err := verifySums(dir)
 	if err != nil {
-		return m, fault.Invalidf("not a defined REE: %s is missing", sumsName)
-	}
-	defer f.Close()
-	listed := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		sum, name, ok := strings.Cut(sc.Text(), "  ")
-		if !ok || len(sum) != 64 || name == "" {
-			return m, fault.Invalidf("%s is malformed", sumsName)
-		}
-		listed[name] = sum
-	}
-	if err := sc.Err(); err != nil {
-		return m, fault.Invalidf("%s is unreadable: %v", sumsName, err)
-	}
-	actual, err := hashTree(dir, nil)
-	if err != nil {
-		return m, fmt.Errorf("hash defined REE: %w", err)
-	}
-	for name, sum := range listed {
-		got, ok := actual[name]
-		if !ok {
-			return m, fault.Invalidf("defined REE is incomplete: %s is listed in %s but missing", name, sumsName)
-		}
-		if got != sum {
-			return m, fault.Invalidf("defined REE was modified: checksum of %s does not match %s", name, sumsName)
-		}
-	}
-	for name := range actual {
-		if _, ok := listed[name]; !ok {
-			return m, fault.Invalidf("defined REE was modified: %s is not listed in %s", name, sumsName)
-		}
+		return m, err
 	}
 	b, err := os.ReadFile(filepath.Join(dir, manifestName))
 	if err != nil {
@@ -227,4 +196,45 @@ func verifyTree(dir string) (Manifest, error) {
 		return m, fault.Invalidf("defined REE lacks its Dockerfile %s%s", projectDir, m.Dockerfile)
 	}
 	return m, nil
+}
+
+// verifySums checks that SHA256SUMS in dir lists exactly the regular files
+// present, with matching digests, and returns the digests.
+func verifySums(dir string) (map[string]string, error) {
+	f, err := os.Open(filepath.Join(dir, sumsName))
+	if err != nil {
+		return nil, fault.Invalidf("not a defined REE: %s is missing", sumsName)
+	}
+	defer f.Close()
+	listed := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		sum, name, ok := strings.Cut(sc.Text(), "  ")
+		if !ok || len(sum) != 64 || name == "" {
+			return nil, fault.Invalidf("%s is malformed", sumsName)
+		}
+		listed[name] = sum
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fault.Invalidf("%s is unreadable: %v", sumsName, err)
+	}
+	actual, err := hashTree(dir, nil)
+	if err != nil {
+		return nil, fmt.Errorf("hash defined REE: %w", err)
+	}
+	for name, sum := range listed {
+		got, ok := actual[name]
+		if !ok {
+			return nil, fault.Invalidf("defined REE is incomplete: %s is listed in %s but missing", name, sumsName)
+		}
+		if got != sum {
+			return nil, fault.Invalidf("defined REE was modified: checksum of %s does not match %s", name, sumsName)
+		}
+	}
+	for name := range actual {
+		if _, ok := listed[name]; !ok {
+			return nil, fault.Invalidf("defined REE was modified: %s is not listed in %s", name, sumsName)
+		}
+	}
+	return actual, nil
 }

@@ -1,8 +1,11 @@
 // Package ree defines and rebuilds reproducible execution environments (REEs)
-// with the recording strategy: a project's Dockerfile is built with Podman while
-// reehub's proxy records every download, and the defined REE (project,
+// with two strategies. Recording: a project's Dockerfile is built with Podman
+// while reehub's proxy records every download, and the defined REE (project,
 // recording, manifest, base images) is rebuilt later with no route out but the
-// proxy in replay mode. It also serves the base-image catalogue.
+// proxy in replay mode. SBOM: the Dockerfile is built once online, every
+// package version it installed is pinned in a rewritten Dockerfile next to the
+// image's SBOMs, and a rebuild online reports drift as an SBOM diff. It also
+// serves the base-image catalogue.
 package ree
 
 import (
@@ -36,6 +39,10 @@ type Config struct {
 	// UpstreamRoots is what the recording proxy trusts upstream; nil means the
 	// system roots. Set it to add a private mirror's CA.
 	UpstreamRoots *x509.CertPool
+	// DebianMirror is the Debian mirror URL that apt uses in SBOM-strategy
+	// builds (a snapshot archive URL, for instance) instead of the base
+	// image's sources.list. Empty keeps the base image's sources.
+	DebianMirror string
 }
 
 // Service is the REE domain service.
@@ -69,6 +76,8 @@ func New(rt *podman.Runtime, blobs *blob.Store, procs *process.Service, catalog 
 	s := &Service{cfg: cfg, rt: rt, blobs: blobs, procs: procs, catalog: catalog, log: log}
 	procs.Register(store.KindRecording, &recorder{s})
 	procs.Register(store.KindReplay, &replayer{s})
+	procs.Register(store.KindSbomDefine, &sbomDefiner{s})
+	procs.Register(store.KindSbomBuild, &sbomBuilder{s})
 	return s, nil
 }
 

@@ -32,12 +32,9 @@ type DefineOpts struct {
 // checks that can fail because of the upload happen here, so that bad input is
 // answered at once instead of by a failed process.
 func (s *Service) Define(ctx context.Context, o DefineOpts) (store.Process, error) {
-	if o.Dockerfile == "" {
-		o.Dockerfile = "Dockerfile"
-	}
-	clean := path.Clean(o.Dockerfile)
-	if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") || strings.ContainsRune(o.Dockerfile, '\\') || strings.ContainsRune(o.Dockerfile, 0) {
-		return store.Process{}, fault.Invalidf("dockerfile: %q must be a relative path inside the zip", o.Dockerfile)
+	clean, err := cleanDockerfileName(o.Dockerfile)
+	if err != nil {
+		return store.Process{}, err
 	}
 	return s.stageAndSubmit(ctx, o.ZipPath, "context",
 		process.SubmitOpts{OwnerID: o.OwnerID, Kind: store.KindRecording, Tag: o.Tag},
@@ -45,6 +42,19 @@ func (s *Service) Define(ctx context.Context, o DefineOpts) (store.Process, erro
 			_, err := s.readDockerfile(ctx, staged, clean)
 			return clean, err
 		})
+}
+
+// cleanDockerfileName checks the Dockerfile's path inside the zip ("" means
+// "Dockerfile") and returns it cleaned.
+func cleanDockerfileName(name string) (string, error) {
+	if name == "" {
+		name = "Dockerfile"
+	}
+	clean := path.Clean(name)
+	if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") || strings.ContainsRune(name, '\\') || strings.ContainsRune(name, 0) {
+		return "", fault.Invalidf("dockerfile: %q must be a relative path inside the zip", name)
+	}
+	return clean, nil
 }
 
 // readDockerfile reads and parses the Dockerfile and checks that every base it
@@ -134,18 +144,4 @@ func (s *Service) stageAndSubmit(ctx context.Context, zipPath, sub string, o pro
 		_ = os.RemoveAll(dir)
 	}
 	return p, err
-}
-
-// CheckUpload validates an uploaded zip without starting anything (the SBOM
-// strategy's endpoint uses it until that strategy exists).
-func (s *Service) CheckUpload(ctx context.Context, zipPath string) error {
-	dir, err := os.MkdirTemp(filepath.Dir(zipPath), "check-")
-	if err != nil {
-		return fmt.Errorf("check upload: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	if _, err := archive.ExtractZip(ctx, zipPath, filepath.Join(dir, "x"), s.cfg.Archive); err != nil {
-		return fmt.Errorf("file: %w", err)
-	}
-	return nil
 }
