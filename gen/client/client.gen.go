@@ -469,15 +469,21 @@ type ClientInterface interface {
 
 	// AccountMe The authenticated user
 	//
+	// The user that the request's credentials (Basic, a personal token or an OIDC access token) belong to.
+	//
 	// Corresponds with GET /api/auth/me (the `AccountMe` operationId).
 	AccountMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AccountListTokens Your personal API tokens (without their secrets)
 	//
+	// The caller's personal API tokens with their scopes, expiry and last use; a secret is shown only when its token is created.
+	//
 	// Corresponds with GET /api/auth/tokens (the `AccountListTokens` operationId).
 	AccountListTokens(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AccountCreateTokenWithBody Create a personal API token; its secret is shown once
+	//
+	// Creates a personal API token with the given scopes that expires after expires_in_days (default 90). The secret is in this response only.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -486,6 +492,8 @@ type ClientInterface interface {
 
 	// AccountCreateToken Create a personal API token; its secret is shown once
 	//
+	// Creates a personal API token with the given scopes that expires after expires_in_days (default 90). The secret is in this response only.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/auth/tokens (the `AccountCreateToken` operationId).
@@ -493,10 +501,14 @@ type ClientInterface interface {
 
 	// AccountDeleteToken Revoke one of your personal API tokens
 	//
+	// Revokes one of the caller's personal tokens at once; an id that is not one of the caller's tokens answers 404.
+	//
 	// Corresponds with DELETE /api/auth/tokens/{id} (the `AccountDeleteToken` operationId).
 	AccountDeleteToken(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AccountCreateUserWithBody Create a user (admin only)
+	//
+	// Creates a user with a password for Basic auth, or without one for token- or OIDC-only use. A name already taken answers 409.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -505,6 +517,8 @@ type ClientInterface interface {
 
 	// AccountCreateUser Create a user (admin only)
 	//
+	// Creates a user with a password for Basic auth, or without one for token- or OIDC-only use. A name already taken answers 409.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/auth/users (the `AccountCreateUser` operationId).
@@ -512,20 +526,28 @@ type ClientInterface interface {
 
 	// ReeImageDownload Download a base image as a TAR that `podman load` accepts
 	//
+	// The base image as a docker-archive TAR, for `podman load`. A name not in the catalogue answers 404.
+	//
 	// Corresponds with GET /api/image/download/{name} (the `ReeImageDownload` operationId).
 	ReeImageDownload(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReeImageList Base images available to FROM
+	//
+	// The catalogue of base images a Dockerfile may name in FROM, with whether each is built on this server and its image ID.
 	//
 	// Corresponds with GET /api/image/list (the `ReeImageList` operationId).
 	ReeImageList(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReeLogDownload Plain-text log of a process (alias of /api/process/log/{uuid})
 	//
+	// The spelling of the REE document; identical to GET /api/process/log/{uuid}.
+	//
 	// Corresponds with GET /api/log/download/{uuid} (the `ReeLogDownload` operationId).
 	ReeLogDownload(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SystemPing Health check
+	//
+	// Answers 200 while the server serves HTTP. It touches neither the database nor Podman, so it is cheap enough for a liveness probe.
 	//
 	// Corresponds with GET /api/ping (the `SystemPing` operationId).
 	SystemPing(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -547,6 +569,8 @@ type ClientInterface interface {
 
 	// ReeProcessList List your processes, newest first
 	//
+	// The caller's processes, newest first, filtered by tag, status and kind, one page (limit, offset) at a time; total counts every match.
+	//
 	// Corresponds with GET /api/process/list (the `ReeProcessList` operationId).
 	ReeProcessList(ctx context.Context, params *ReeProcessListParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -558,6 +582,8 @@ type ClientInterface interface {
 	ReeProcessLog(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReeProcessStatus Status of a process
+	//
+	// The state of one of the caller's processes, its endpoints and times, and the reason when it failed or was cancelled.
 	//
 	// Corresponds with GET /api/process/status/{uuid} (the `ReeProcessStatus` operationId).
 	ReeProcessStatus(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -608,11 +634,15 @@ type ClientInterface interface {
 
 	// SystemVersion Versions of reehub and of the Podman service it drives
 	//
+	// The version of reehub, of this contract (info.version), of Go and of the Podman service (empty when it cannot be reached), and the database kind.
+	//
 	// Corresponds with GET /api/version (the `SystemVersion` operationId).
 	SystemVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // AccountMe The authenticated user
+//
+// The user that the request's credentials (Basic, a personal token or an OIDC access token) belong to.
 //
 // Corresponds with GET /api/auth/me (the `AccountMe` operationId).
 func (c *Client) AccountMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -629,6 +659,8 @@ func (c *Client) AccountMe(ctx context.Context, reqEditors ...RequestEditorFn) (
 
 // AccountListTokens Your personal API tokens (without their secrets)
 //
+// The caller's personal API tokens with their scopes, expiry and last use; a secret is shown only when its token is created.
+//
 // Corresponds with GET /api/auth/tokens (the `AccountListTokens` operationId).
 func (c *Client) AccountListTokens(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAccountListTokensRequest(c.Server)
@@ -643,6 +675,8 @@ func (c *Client) AccountListTokens(ctx context.Context, reqEditors ...RequestEdi
 }
 
 // AccountCreateTokenWithBody Create a personal API token; its secret is shown once
+//
+// Creates a personal API token with the given scopes that expires after expires_in_days (default 90). The secret is in this response only.
 //
 // Takes any type of body and a specified content type.
 //
@@ -661,6 +695,8 @@ func (c *Client) AccountCreateTokenWithBody(ctx context.Context, contentType str
 
 // AccountCreateToken Create a personal API token; its secret is shown once
 //
+// Creates a personal API token with the given scopes that expires after expires_in_days (default 90). The secret is in this response only.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/auth/tokens (the `AccountCreateToken` operationId).
@@ -678,6 +714,8 @@ func (c *Client) AccountCreateToken(ctx context.Context, body AccountCreateToken
 
 // AccountDeleteToken Revoke one of your personal API tokens
 //
+// Revokes one of the caller's personal tokens at once; an id that is not one of the caller's tokens answers 404.
+//
 // Corresponds with DELETE /api/auth/tokens/{id} (the `AccountDeleteToken` operationId).
 func (c *Client) AccountDeleteToken(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAccountDeleteTokenRequest(c.Server, id)
@@ -692,6 +730,8 @@ func (c *Client) AccountDeleteToken(ctx context.Context, id int64, reqEditors ..
 }
 
 // AccountCreateUserWithBody Create a user (admin only)
+//
+// Creates a user with a password for Basic auth, or without one for token- or OIDC-only use. A name already taken answers 409.
 //
 // Takes any type of body and a specified content type.
 //
@@ -710,6 +750,8 @@ func (c *Client) AccountCreateUserWithBody(ctx context.Context, contentType stri
 
 // AccountCreateUser Create a user (admin only)
 //
+// Creates a user with a password for Basic auth, or without one for token- or OIDC-only use. A name already taken answers 409.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/auth/users (the `AccountCreateUser` operationId).
@@ -727,6 +769,8 @@ func (c *Client) AccountCreateUser(ctx context.Context, body AccountCreateUserJS
 
 // ReeImageDownload Download a base image as a TAR that `podman load` accepts
 //
+// The base image as a docker-archive TAR, for `podman load`. A name not in the catalogue answers 404.
+//
 // Corresponds with GET /api/image/download/{name} (the `ReeImageDownload` operationId).
 func (c *Client) ReeImageDownload(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReeImageDownloadRequest(c.Server, name)
@@ -741,6 +785,8 @@ func (c *Client) ReeImageDownload(ctx context.Context, name string, reqEditors .
 }
 
 // ReeImageList Base images available to FROM
+//
+// The catalogue of base images a Dockerfile may name in FROM, with whether each is built on this server and its image ID.
 //
 // Corresponds with GET /api/image/list (the `ReeImageList` operationId).
 func (c *Client) ReeImageList(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -757,6 +803,8 @@ func (c *Client) ReeImageList(ctx context.Context, reqEditors ...RequestEditorFn
 
 // ReeLogDownload Plain-text log of a process (alias of /api/process/log/{uuid})
 //
+// The spelling of the REE document; identical to GET /api/process/log/{uuid}.
+//
 // Corresponds with GET /api/log/download/{uuid} (the `ReeLogDownload` operationId).
 func (c *Client) ReeLogDownload(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReeLogDownloadRequest(c.Server, uuid)
@@ -771,6 +819,8 @@ func (c *Client) ReeLogDownload(ctx context.Context, uuid ReeProcessUUID, reqEdi
 }
 
 // SystemPing Health check
+//
+// Answers 200 while the server serves HTTP. It touches neither the database nor Podman, so it is cheap enough for a liveness probe.
 //
 // Corresponds with GET /api/ping (the `SystemPing` operationId).
 func (c *Client) SystemPing(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -822,6 +872,8 @@ func (c *Client) ReeProcessDownload(ctx context.Context, uuid ReeProcessUUID, re
 
 // ReeProcessList List your processes, newest first
 //
+// The caller's processes, newest first, filtered by tag, status and kind, one page (limit, offset) at a time; total counts every match.
+//
 // Corresponds with GET /api/process/list (the `ReeProcessList` operationId).
 func (c *Client) ReeProcessList(ctx context.Context, params *ReeProcessListParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReeProcessListRequest(c.Server, params)
@@ -853,6 +905,8 @@ func (c *Client) ReeProcessLog(ctx context.Context, uuid ReeProcessUUID, reqEdit
 }
 
 // ReeProcessStatus Status of a process
+//
+// The state of one of the caller's processes, its endpoints and times, and the reason when it failed or was cancelled.
 //
 // Corresponds with GET /api/process/status/{uuid} (the `ReeProcessStatus` operationId).
 func (c *Client) ReeProcessStatus(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -952,6 +1006,8 @@ func (c *Client) ReeSbomDefineWithBody(ctx context.Context, contentType string, 
 }
 
 // SystemVersion Versions of reehub and of the Podman service it drives
+//
+// The version of reehub, of this contract (info.version), of Go and of the Podman service (empty when it cannot be reached), and the database kind.
 //
 // Corresponds with GET /api/version (the `SystemVersion` operationId).
 func (c *Client) SystemVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1683,12 +1739,16 @@ type ClientWithResponsesInterface interface {
 
 	// AccountMeWithResponse The authenticated user
 	//
+	// The user that the request's credentials (Basic, a personal token or an OIDC access token) belong to.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/auth/me (the `AccountMe` operationId).
 	AccountMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AccountMeResponse, error)
 
 	// AccountListTokensWithResponse Your personal API tokens (without their secrets)
+	//
+	// The caller's personal API tokens with their scopes, expiry and last use; a secret is shown only when its token is created.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1697,12 +1757,16 @@ type ClientWithResponsesInterface interface {
 
 	// AccountCreateTokenWithBodyWithResponse Create a personal API token; its secret is shown once
 	//
+	// Creates a personal API token with the given scopes that expires after expires_in_days (default 90). The secret is in this response only.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/auth/tokens (the `AccountCreateToken` operationId).
 	AccountCreateTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AccountCreateTokenResponse, error)
 
 	// AccountCreateTokenWithResponse Create a personal API token; its secret is shown once
+	//
+	// Creates a personal API token with the given scopes that expires after expires_in_days (default 90). The secret is in this response only.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1711,12 +1775,16 @@ type ClientWithResponsesInterface interface {
 
 	// AccountDeleteTokenWithResponse Revoke one of your personal API tokens
 	//
+	// Revokes one of the caller's personal tokens at once; an id that is not one of the caller's tokens answers 404.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/auth/tokens/{id} (the `AccountDeleteToken` operationId).
 	AccountDeleteTokenWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*AccountDeleteTokenResponse, error)
 
 	// AccountCreateUserWithBodyWithResponse Create a user (admin only)
+	//
+	// Creates a user with a password for Basic auth, or without one for token- or OIDC-only use. A name already taken answers 409.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1725,12 +1793,16 @@ type ClientWithResponsesInterface interface {
 
 	// AccountCreateUserWithResponse Create a user (admin only)
 	//
+	// Creates a user with a password for Basic auth, or without one for token- or OIDC-only use. A name already taken answers 409.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/auth/users (the `AccountCreateUser` operationId).
 	AccountCreateUserWithResponse(ctx context.Context, body AccountCreateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*AccountCreateUserResponse, error)
 
 	// ReeImageDownloadWithResponse Download a base image as a TAR that `podman load` accepts
+	//
+	// The base image as a docker-archive TAR, for `podman load`. A name not in the catalogue answers 404.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1739,6 +1811,8 @@ type ClientWithResponsesInterface interface {
 
 	// ReeImageListWithResponse Base images available to FROM
 	//
+	// The catalogue of base images a Dockerfile may name in FROM, with whether each is built on this server and its image ID.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/image/list (the `ReeImageList` operationId).
@@ -1746,12 +1820,16 @@ type ClientWithResponsesInterface interface {
 
 	// ReeLogDownloadWithResponse Plain-text log of a process (alias of /api/process/log/{uuid})
 	//
+	// The spelling of the REE document; identical to GET /api/process/log/{uuid}.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/log/download/{uuid} (the `ReeLogDownload` operationId).
 	ReeLogDownloadWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeLogDownloadResponse, error)
 
 	// SystemPingWithResponse Health check
+	//
+	// Answers 200 while the server serves HTTP. It touches neither the database nor Podman, so it is cheap enough for a liveness probe.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1779,6 +1857,8 @@ type ClientWithResponsesInterface interface {
 
 	// ReeProcessListWithResponse List your processes, newest first
 	//
+	// The caller's processes, newest first, filtered by tag, status and kind, one page (limit, offset) at a time; total counts every match.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/process/list (the `ReeProcessList` operationId).
@@ -1794,6 +1874,8 @@ type ClientWithResponsesInterface interface {
 	ReeProcessLogWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeProcessLogResponse, error)
 
 	// ReeProcessStatusWithResponse Status of a process
+	//
+	// The state of one of the caller's processes, its endpoints and times, and the reason when it failed or was cancelled.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1846,6 +1928,8 @@ type ClientWithResponsesInterface interface {
 
 	// SystemVersionWithResponse Versions of reehub and of the Podman service it drives
 	//
+	// The version of reehub, of this contract (info.version), of Go and of the Podman service (empty when it cannot be reached), and the database kind.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/version (the `SystemVersion` operationId).
@@ -1864,6 +1948,8 @@ type AccountMeResponse struct {
 	JSON200 *AccountUser
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -1878,6 +1964,11 @@ func (r AccountMeResponse) GetJSON200() *AccountUser {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r AccountMeResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AccountMeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -3326,6 +3417,8 @@ func (r SystemVersionResponse) ContentType() string {
 
 // AccountMeWithResponse The authenticated user
 //
+// The user that the request's credentials (Basic, a personal token or an OIDC access token) belong to.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/auth/me (the `AccountMe` operationId).
@@ -3338,6 +3431,8 @@ func (c *ClientWithResponses) AccountMeWithResponse(ctx context.Context, reqEdit
 }
 
 // AccountListTokensWithResponse Your personal API tokens (without their secrets)
+//
+// The caller's personal API tokens with their scopes, expiry and last use; a secret is shown only when its token is created.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3352,6 +3447,8 @@ func (c *ClientWithResponses) AccountListTokensWithResponse(ctx context.Context,
 
 // AccountCreateTokenWithBodyWithResponse Create a personal API token; its secret is shown once
 //
+// Creates a personal API token with the given scopes that expires after expires_in_days (default 90). The secret is in this response only.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/auth/tokens (the `AccountCreateToken` operationId).
@@ -3364,6 +3461,8 @@ func (c *ClientWithResponses) AccountCreateTokenWithBodyWithResponse(ctx context
 }
 
 // AccountCreateTokenWithResponse Create a personal API token; its secret is shown once
+//
+// Creates a personal API token with the given scopes that expires after expires_in_days (default 90). The secret is in this response only.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3378,6 +3477,8 @@ func (c *ClientWithResponses) AccountCreateTokenWithResponse(ctx context.Context
 
 // AccountDeleteTokenWithResponse Revoke one of your personal API tokens
 //
+// Revokes one of the caller's personal tokens at once; an id that is not one of the caller's tokens answers 404.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/auth/tokens/{id} (the `AccountDeleteToken` operationId).
@@ -3390,6 +3491,8 @@ func (c *ClientWithResponses) AccountDeleteTokenWithResponse(ctx context.Context
 }
 
 // AccountCreateUserWithBodyWithResponse Create a user (admin only)
+//
+// Creates a user with a password for Basic auth, or without one for token- or OIDC-only use. A name already taken answers 409.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3404,6 +3507,8 @@ func (c *ClientWithResponses) AccountCreateUserWithBodyWithResponse(ctx context.
 
 // AccountCreateUserWithResponse Create a user (admin only)
 //
+// Creates a user with a password for Basic auth, or without one for token- or OIDC-only use. A name already taken answers 409.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/auth/users (the `AccountCreateUser` operationId).
@@ -3416,6 +3521,8 @@ func (c *ClientWithResponses) AccountCreateUserWithResponse(ctx context.Context,
 }
 
 // ReeImageDownloadWithResponse Download a base image as a TAR that `podman load` accepts
+//
+// The base image as a docker-archive TAR, for `podman load`. A name not in the catalogue answers 404.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3430,6 +3537,8 @@ func (c *ClientWithResponses) ReeImageDownloadWithResponse(ctx context.Context, 
 
 // ReeImageListWithResponse Base images available to FROM
 //
+// The catalogue of base images a Dockerfile may name in FROM, with whether each is built on this server and its image ID.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/image/list (the `ReeImageList` operationId).
@@ -3443,6 +3552,8 @@ func (c *ClientWithResponses) ReeImageListWithResponse(ctx context.Context, reqE
 
 // ReeLogDownloadWithResponse Plain-text log of a process (alias of /api/process/log/{uuid})
 //
+// The spelling of the REE document; identical to GET /api/process/log/{uuid}.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/log/download/{uuid} (the `ReeLogDownload` operationId).
@@ -3455,6 +3566,8 @@ func (c *ClientWithResponses) ReeLogDownloadWithResponse(ctx context.Context, uu
 }
 
 // SystemPingWithResponse Health check
+//
+// Answers 200 while the server serves HTTP. It touches neither the database nor Podman, so it is cheap enough for a liveness probe.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3500,6 +3613,8 @@ func (c *ClientWithResponses) ReeProcessDownloadWithResponse(ctx context.Context
 
 // ReeProcessListWithResponse List your processes, newest first
 //
+// The caller's processes, newest first, filtered by tag, status and kind, one page (limit, offset) at a time; total counts every match.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/process/list (the `ReeProcessList` operationId).
@@ -3527,6 +3642,8 @@ func (c *ClientWithResponses) ReeProcessLogWithResponse(ctx context.Context, uui
 }
 
 // ReeProcessStatusWithResponse Status of a process
+//
+// The state of one of the caller's processes, its endpoints and times, and the reason when it failed or was cancelled.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3609,6 +3726,8 @@ func (c *ClientWithResponses) ReeSbomDefineWithBodyWithResponse(ctx context.Cont
 
 // SystemVersionWithResponse Versions of reehub and of the Podman service it drives
 //
+// The version of reehub, of this contract (info.version), of Go and of the Podman service (empty when it cannot be reached), and the database kind.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/version (the `SystemVersion` operationId).
@@ -3647,6 +3766,13 @@ func ParseAccountMeResponse(rsp *http.Response) (*AccountMeResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
