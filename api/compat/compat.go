@@ -89,7 +89,7 @@ func required(rel, work version, l level) error {
 		}
 	case breaking:
 		if work[0] == rel[0] {
-			return fmt.Errorf("the contract breaks release %s (listed above), but info.version %s does not raise the major version: announce it with %s, or undo the breaking change", rel, work, version{rel[0] + 1, 0, 0})
+			return fmt.Errorf("the contract breaks release %s (listed above; -v lists every change), but info.version %s does not raise the major version: announce it with %s, or undo the breaking change", rel, work, version{rel[0] + 1, 0, 0})
 		}
 	}
 	return nil

@@ -27,7 +27,10 @@ func main() {
 	r, err := check(context.Background(), *oasdiff, *released, spec)
 	if err != nil || *verbose {
 		for _, c := range r.changes {
-			fmt.Println(c)
+			// A breaking change is listed alone, not among the additions and renames.
+			if *verbose || r.level != breaking || c.Level >= 2 {
+				fmt.Println(c)
+			}
 		}
 	}
 	if err != nil {
