@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 DATA_DIR ?= ./data
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run build gen gen-check setup base-images test lint tools bench bench-analysis clean
+.PHONY: run build gen gen-check setup base-images test lint contract tools bench bench-analysis clean
 
 ## build: compile bin/reehub
 build:
@@ -51,14 +51,31 @@ lint: bin/golangci-lint
 	go test -count=1 -run 'TestImportDirection|TestRules' ./tests/arch/
 	bin/golangci-lint run ./...
 
-## tools: build the lint tools pinned in tools/go.mod into bin/
-tools: bin/golangci-lint bin/staticcheck
+## contract: lint openapi.yaml (Spectral: .spectral.yaml, Redocly: redocly.yaml; any finding fails) and check it against the newest api/released/ contract (oasdiff; docs/contract.md)
+# The npm packages of tools/contract/package-lock.json (and a Node.js that runs them).
+CONTRACT_TOOLS := tools/contract/node_modules/.reehub-installed
+CONTRACT_ENV := PATH="$(CURDIR)/tools/contract/node_modules/.bin:$$PATH" REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
+contract: $(CONTRACT_TOOLS) bin/oasdiff
+	$(CONTRACT_ENV) spectral lint --fail-severity=warn openapi.yaml
+	$(CONTRACT_ENV) redocly lint openapi.yaml
+	go run ./api/compat -oasdiff bin/oasdiff -released api/released openapi.yaml
+	bash tools/contract/selftest.sh
+	REEHUB_OASDIFF="$(CURDIR)/bin/oasdiff" go test -count=1 ./api/compat/
+
+## tools: build the lint tools pinned in tools/go.mod into bin/, install the contract linters of tools/contract
+tools: bin/golangci-lint bin/staticcheck bin/oasdiff $(CONTRACT_TOOLS)
+
+$(CONTRACT_TOOLS): tools/contract/package-lock.json scripts/setup-contract-tools.sh
+	bash scripts/setup-contract-tools.sh
 
 bin/golangci-lint: tools/go.mod tools/go.sum
 	cd tools && go build -buildvcs=false -o ../$@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 
 bin/staticcheck: tools/go.mod tools/go.sum
 	cd tools && go build -buildvcs=false -o ../$@ honnef.co/go/tools/cmd/staticcheck
+
+bin/oasdiff: tools/go.mod tools/go.sum
+	cd tools && go build -buildvcs=false -o ../$@ github.com/oasdiff/oasdiff
 
 ## bench: recording vs plain podman build, replay vs recording, upload RSS, status throughput
 bench: setup build

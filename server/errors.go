@@ -33,8 +33,6 @@ func statusOf(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, errUnsupportedMedia):
 		return http.StatusUnsupportedMediaType
-	case errors.Is(err, errUnprocessable):
-		return http.StatusUnprocessableEntity
 	case errors.Is(err, fault.ErrRateLimited):
 		return http.StatusTooManyRequests
 	case errors.Is(err, fault.ErrUnavailable):
@@ -44,8 +42,6 @@ func statusOf(err error) int {
 	}
 }
 
-// errUnprocessable marks a well-formed request this server cannot carry out.
-var errUnprocessable = errors.New("unprocessable")
 
 // errUnsupportedMedia marks a request body of a media type the operation
 // does not declare.

@@ -24,7 +24,6 @@ func TestStatusOf(t *testing.T) {
 		{fault.Conflictf("running"), 409},
 		{fault.TooLargef("big"), 413},
 		{&http.MaxBytesError{Limit: 10}, 413},
-		{fault.New(errUnprocessable, "not here"), 422},
 		{fault.Unavailablef("podman down"), 503},
 		{errors.New("disk on fire"), 500},
 	}

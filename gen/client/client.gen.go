@@ -608,10 +608,14 @@ type ClientInterface interface {
 
 	// AccountListGroups Groups by name; an admin sees every group, a user the groups they are in
 	//
+	// Admins see every group; other users see the groups they are members of, their default group first.
+	//
 	// Corresponds with GET /api/auth/groups (the `AccountListGroups` operationId).
 	AccountListGroups(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AccountCreateGroupWithBody Create a group without members (admin only)
+	//
+	// Creates an empty group; a name already taken (by a group or a default group) answers 409.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -620,6 +624,8 @@ type ClientInterface interface {
 
 	// AccountCreateGroup Create a group without members (admin only)
 	//
+	// Creates an empty group; a name already taken (by a group or a default group) answers 409.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/auth/groups (the `AccountCreateGroup` operationId).
@@ -627,30 +633,42 @@ type ClientInterface interface {
 
 	// AccountGetGroup One group with its members; a group you are not in is a 404 unless you are an admin
 	//
+	// A group with its members. A group the caller is not a member of answers 404, as an unknown one does.
+	//
 	// Corresponds with GET /api/auth/groups/{uuid} (the `AccountGetGroup` operationId).
 	AccountGetGroup(ctx context.Context, uuid AccountGroupUuid, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AccountRemoveGroupMember Remove a user from a group (admin only); a user always stays in their default group
+	//
+	// Removes the user from the group. A user cannot be removed from their default group (409).
 	//
 	// Corresponds with DELETE /api/auth/groups/{uuid}/members/{user_uuid} (the `AccountRemoveGroupMember` operationId).
 	AccountRemoveGroupMember(ctx context.Context, uuid AccountGroupUuid, userUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AccountAddGroupMember Add a user to a group (admin only; adding a member twice is not an error)
 	//
+	// Adds the user to the group; adding a member twice is not an error.
+	//
 	// Corresponds with PUT /api/auth/groups/{uuid}/members/{user_uuid} (the `AccountAddGroupMember` operationId).
 	AccountAddGroupMember(ctx context.Context, uuid AccountGroupUuid, userUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AccountMe The authenticated user
+	//
+	// The user that the request's credentials (Basic, a personal token or an OIDC access token) belong to.
 	//
 	// Corresponds with GET /api/auth/me (the `AccountMe` operationId).
 	AccountMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AccountListTokens Your personal API tokens (without their secrets)
 	//
+	// The caller's personal API tokens with their scopes, expiry and last use; a secret is shown only when its token is created.
+	//
 	// Corresponds with GET /api/auth/tokens (the `AccountListTokens` operationId).
 	AccountListTokens(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AccountCreateTokenWithBody Create a personal API token; its secret is shown once
+	//
+	// Creates a personal API token with the given scopes that expires after expires_in_days (default 90). The secret is in this response only.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -659,6 +677,8 @@ type ClientInterface interface {
 
 	// AccountCreateToken Create a personal API token; its secret is shown once
 	//
+	// Creates a personal API token with the given scopes that expires after expires_in_days (default 90). The secret is in this response only.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/auth/tokens (the `AccountCreateToken` operationId).
@@ -666,10 +686,14 @@ type ClientInterface interface {
 
 	// AccountDeleteToken Revoke one of your personal API tokens
 	//
+	// Revokes one of the caller's personal tokens at once; an id that is not one of the caller's tokens answers 404.
+	//
 	// Corresponds with DELETE /api/auth/tokens/{id} (the `AccountDeleteToken` operationId).
 	AccountDeleteToken(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AccountListUsers List every user, disabled ones included, by name (admin only)
+	//
+	// Every account of this server with its groups, sorted by name; disabled users are listed with `disabled: true`.
 	//
 	// Corresponds with GET /api/auth/users (the `AccountListUsers` operationId).
 	AccountListUsers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -705,6 +729,8 @@ type ClientInterface interface {
 	AccountDisableUser(ctx context.Context, uuid AccountUserUuid, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AccountGetUser One user (admin only)
+	//
+	// One account by UUID with its default group and groups. An unknown UUID answers 404.
 	//
 	// Corresponds with GET /api/auth/users/{uuid} (the `AccountGetUser` operationId).
 	AccountGetUser(ctx context.Context, uuid AccountUserUuid, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -771,10 +797,14 @@ type ClientInterface interface {
 
 	// ReeLogDownload Plain-text log of a process (alias of /api/process/log/{uuid})
 	//
+	// The spelling of the REE document; identical to GET /api/process/log/{uuid}.
+	//
 	// Corresponds with GET /api/log/download/{uuid} (the `ReeLogDownload` operationId).
 	ReeLogDownload(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SystemPing Health check
+	//
+	// Answers 200 while the server serves HTTP. It touches neither the database nor Podman, so it is cheap enough for a liveness probe.
 	//
 	// Corresponds with GET /api/ping (the `SystemPing` operationId).
 	SystemPing(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -797,6 +827,8 @@ type ClientInterface interface {
 
 	// ReeProcessList List your processes, newest first
 	//
+	// The caller's processes, newest first, filtered by tag, status and kind, one page (limit, offset) at a time; total counts every match.
+	//
 	// Corresponds with GET /api/process/list (the `ReeProcessList` operationId).
 	ReeProcessList(ctx context.Context, params *ReeProcessListParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -808,6 +840,8 @@ type ClientInterface interface {
 	ReeProcessLog(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReeProcessStatus Status of a process
+	//
+	// The state of one of the caller's processes, its endpoints and times, and the reason when it failed or was cancelled.
 	//
 	// Corresponds with GET /api/process/status/{uuid} (the `ReeProcessStatus` operationId).
 	ReeProcessStatus(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -897,11 +931,15 @@ type ClientInterface interface {
 
 	// SystemVersion Versions of reehub and of the Podman service it drives
 	//
+	// The version of reehub, of this contract (info.version), of Go and of the Podman service (empty when it cannot be reached), and the database kind.
+	//
 	// Corresponds with GET /api/version (the `SystemVersion` operationId).
 	SystemVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // AccountListGroups Groups by name; an admin sees every group, a user the groups they are in
+//
+// Admins see every group; other users see the groups they are members of, their default group first.
 //
 // Corresponds with GET /api/auth/groups (the `AccountListGroups` operationId).
 func (c *Client) AccountListGroups(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -917,6 +955,8 @@ func (c *Client) AccountListGroups(ctx context.Context, reqEditors ...RequestEdi
 }
 
 // AccountCreateGroupWithBody Create a group without members (admin only)
+//
+// Creates an empty group; a name already taken (by a group or a default group) answers 409.
 //
 // Takes any type of body and a specified content type.
 //
@@ -935,6 +975,8 @@ func (c *Client) AccountCreateGroupWithBody(ctx context.Context, contentType str
 
 // AccountCreateGroup Create a group without members (admin only)
 //
+// Creates an empty group; a name already taken (by a group or a default group) answers 409.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/auth/groups (the `AccountCreateGroup` operationId).
@@ -952,6 +994,8 @@ func (c *Client) AccountCreateGroup(ctx context.Context, body AccountCreateGroup
 
 // AccountGetGroup One group with its members; a group you are not in is a 404 unless you are an admin
 //
+// A group with its members. A group the caller is not a member of answers 404, as an unknown one does.
+//
 // Corresponds with GET /api/auth/groups/{uuid} (the `AccountGetGroup` operationId).
 func (c *Client) AccountGetGroup(ctx context.Context, uuid AccountGroupUuid, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAccountGetGroupRequest(c.Server, uuid)
@@ -966,6 +1010,8 @@ func (c *Client) AccountGetGroup(ctx context.Context, uuid AccountGroupUuid, req
 }
 
 // AccountRemoveGroupMember Remove a user from a group (admin only); a user always stays in their default group
+//
+// Removes the user from the group. A user cannot be removed from their default group (409).
 //
 // Corresponds with DELETE /api/auth/groups/{uuid}/members/{user_uuid} (the `AccountRemoveGroupMember` operationId).
 func (c *Client) AccountRemoveGroupMember(ctx context.Context, uuid AccountGroupUuid, userUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -982,6 +1028,8 @@ func (c *Client) AccountRemoveGroupMember(ctx context.Context, uuid AccountGroup
 
 // AccountAddGroupMember Add a user to a group (admin only; adding a member twice is not an error)
 //
+// Adds the user to the group; adding a member twice is not an error.
+//
 // Corresponds with PUT /api/auth/groups/{uuid}/members/{user_uuid} (the `AccountAddGroupMember` operationId).
 func (c *Client) AccountAddGroupMember(ctx context.Context, uuid AccountGroupUuid, userUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAccountAddGroupMemberRequest(c.Server, uuid, userUuid)
@@ -996,6 +1044,8 @@ func (c *Client) AccountAddGroupMember(ctx context.Context, uuid AccountGroupUui
 }
 
 // AccountMe The authenticated user
+//
+// The user that the request's credentials (Basic, a personal token or an OIDC access token) belong to.
 //
 // Corresponds with GET /api/auth/me (the `AccountMe` operationId).
 func (c *Client) AccountMe(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1012,6 +1062,8 @@ func (c *Client) AccountMe(ctx context.Context, reqEditors ...RequestEditorFn) (
 
 // AccountListTokens Your personal API tokens (without their secrets)
 //
+// The caller's personal API tokens with their scopes, expiry and last use; a secret is shown only when its token is created.
+//
 // Corresponds with GET /api/auth/tokens (the `AccountListTokens` operationId).
 func (c *Client) AccountListTokens(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAccountListTokensRequest(c.Server)
@@ -1026,6 +1078,8 @@ func (c *Client) AccountListTokens(ctx context.Context, reqEditors ...RequestEdi
 }
 
 // AccountCreateTokenWithBody Create a personal API token; its secret is shown once
+//
+// Creates a personal API token with the given scopes that expires after expires_in_days (default 90). The secret is in this response only.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1044,6 +1098,8 @@ func (c *Client) AccountCreateTokenWithBody(ctx context.Context, contentType str
 
 // AccountCreateToken Create a personal API token; its secret is shown once
 //
+// Creates a personal API token with the given scopes that expires after expires_in_days (default 90). The secret is in this response only.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/auth/tokens (the `AccountCreateToken` operationId).
@@ -1061,6 +1117,8 @@ func (c *Client) AccountCreateToken(ctx context.Context, body AccountCreateToken
 
 // AccountDeleteToken Revoke one of your personal API tokens
 //
+// Revokes one of the caller's personal tokens at once; an id that is not one of the caller's tokens answers 404.
+//
 // Corresponds with DELETE /api/auth/tokens/{id} (the `AccountDeleteToken` operationId).
 func (c *Client) AccountDeleteToken(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAccountDeleteTokenRequest(c.Server, id)
@@ -1075,6 +1133,8 @@ func (c *Client) AccountDeleteToken(ctx context.Context, id int64, reqEditors ..
 }
 
 // AccountListUsers List every user, disabled ones included, by name (admin only)
+//
+// Every account of this server with its groups, sorted by name; disabled users are listed with `disabled: true`.
 //
 // Corresponds with GET /api/auth/users (the `AccountListUsers` operationId).
 func (c *Client) AccountListUsers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1150,6 +1210,8 @@ func (c *Client) AccountDisableUser(ctx context.Context, uuid AccountUserUuid, r
 }
 
 // AccountGetUser One user (admin only)
+//
+// One account by UUID with its default group and groups. An unknown UUID answers 404.
 //
 // Corresponds with GET /api/auth/users/{uuid} (the `AccountGetUser` operationId).
 func (c *Client) AccountGetUser(ctx context.Context, uuid AccountUserUuid, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1286,6 +1348,8 @@ func (c *Client) ReeImageList(ctx context.Context, reqEditors ...RequestEditorFn
 
 // ReeLogDownload Plain-text log of a process (alias of /api/process/log/{uuid})
 //
+// The spelling of the REE document; identical to GET /api/process/log/{uuid}.
+//
 // Corresponds with GET /api/log/download/{uuid} (the `ReeLogDownload` operationId).
 func (c *Client) ReeLogDownload(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReeLogDownloadRequest(c.Server, uuid)
@@ -1300,6 +1364,8 @@ func (c *Client) ReeLogDownload(ctx context.Context, uuid ReeProcessUUID, reqEdi
 }
 
 // SystemPing Health check
+//
+// Answers 200 while the server serves HTTP. It touches neither the database nor Podman, so it is cheap enough for a liveness probe.
 //
 // Corresponds with GET /api/ping (the `SystemPing` operationId).
 func (c *Client) SystemPing(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1352,6 +1418,8 @@ func (c *Client) ReeProcessDownload(ctx context.Context, uuid ReeProcessUUID, re
 
 // ReeProcessList List your processes, newest first
 //
+// The caller's processes, newest first, filtered by tag, status and kind, one page (limit, offset) at a time; total counts every match.
+//
 // Corresponds with GET /api/process/list (the `ReeProcessList` operationId).
 func (c *Client) ReeProcessList(ctx context.Context, params *ReeProcessListParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReeProcessListRequest(c.Server, params)
@@ -1383,6 +1451,8 @@ func (c *Client) ReeProcessLog(ctx context.Context, uuid ReeProcessUUID, reqEdit
 }
 
 // ReeProcessStatus Status of a process
+//
+// The state of one of the caller's processes, its endpoints and times, and the reason when it failed or was cancelled.
 //
 // Corresponds with GET /api/process/status/{uuid} (the `ReeProcessStatus` operationId).
 func (c *Client) ReeProcessStatus(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1551,6 +1621,8 @@ func (c *Client) ReeSbomRebuildWithBody(ctx context.Context, contentType string,
 }
 
 // SystemVersion Versions of reehub and of the Podman service it drives
+//
+// The version of reehub, of this contract (info.version), of Go and of the Podman service (empty when it cannot be reached), and the database kind.
 //
 // Corresponds with GET /api/version (the `SystemVersion` operationId).
 func (c *Client) SystemVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2739,12 +2811,16 @@ type ClientWithResponsesInterface interface {
 
 	// AccountListGroupsWithResponse Groups by name; an admin sees every group, a user the groups they are in
 	//
+	// Admins see every group; other users see the groups they are members of, their default group first.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/auth/groups (the `AccountListGroups` operationId).
 	AccountListGroupsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AccountListGroupsResponse, error)
 
 	// AccountCreateGroupWithBodyWithResponse Create a group without members (admin only)
+	//
+	// Creates an empty group; a name already taken (by a group or a default group) answers 409.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2753,12 +2829,16 @@ type ClientWithResponsesInterface interface {
 
 	// AccountCreateGroupWithResponse Create a group without members (admin only)
 	//
+	// Creates an empty group; a name already taken (by a group or a default group) answers 409.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/auth/groups (the `AccountCreateGroup` operationId).
 	AccountCreateGroupWithResponse(ctx context.Context, body AccountCreateGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*AccountCreateGroupResponse, error)
 
 	// AccountGetGroupWithResponse One group with its members; a group you are not in is a 404 unless you are an admin
+	//
+	// A group with its members. A group the caller is not a member of answers 404, as an unknown one does.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2767,12 +2847,16 @@ type ClientWithResponsesInterface interface {
 
 	// AccountRemoveGroupMemberWithResponse Remove a user from a group (admin only); a user always stays in their default group
 	//
+	// Removes the user from the group. A user cannot be removed from their default group (409).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/auth/groups/{uuid}/members/{user_uuid} (the `AccountRemoveGroupMember` operationId).
 	AccountRemoveGroupMemberWithResponse(ctx context.Context, uuid AccountGroupUuid, userUuid openapi_types.UUID, reqEditors ...RequestEditorFn) (*AccountRemoveGroupMemberResponse, error)
 
 	// AccountAddGroupMemberWithResponse Add a user to a group (admin only; adding a member twice is not an error)
+	//
+	// Adds the user to the group; adding a member twice is not an error.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2781,12 +2865,16 @@ type ClientWithResponsesInterface interface {
 
 	// AccountMeWithResponse The authenticated user
 	//
+	// The user that the request's credentials (Basic, a personal token or an OIDC access token) belong to.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/auth/me (the `AccountMe` operationId).
 	AccountMeWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*AccountMeResponse, error)
 
 	// AccountListTokensWithResponse Your personal API tokens (without their secrets)
+	//
+	// The caller's personal API tokens with their scopes, expiry and last use; a secret is shown only when its token is created.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2795,12 +2883,16 @@ type ClientWithResponsesInterface interface {
 
 	// AccountCreateTokenWithBodyWithResponse Create a personal API token; its secret is shown once
 	//
+	// Creates a personal API token with the given scopes that expires after expires_in_days (default 90). The secret is in this response only.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/auth/tokens (the `AccountCreateToken` operationId).
 	AccountCreateTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AccountCreateTokenResponse, error)
 
 	// AccountCreateTokenWithResponse Create a personal API token; its secret is shown once
+	//
+	// Creates a personal API token with the given scopes that expires after expires_in_days (default 90). The secret is in this response only.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2809,12 +2901,16 @@ type ClientWithResponsesInterface interface {
 
 	// AccountDeleteTokenWithResponse Revoke one of your personal API tokens
 	//
+	// Revokes one of the caller's personal tokens at once; an id that is not one of the caller's tokens answers 404.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/auth/tokens/{id} (the `AccountDeleteToken` operationId).
 	AccountDeleteTokenWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*AccountDeleteTokenResponse, error)
 
 	// AccountListUsersWithResponse List every user, disabled ones included, by name (admin only)
+	//
+	// Every account of this server with its groups, sorted by name; disabled users are listed with `disabled: true`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2854,6 +2950,8 @@ type ClientWithResponsesInterface interface {
 	AccountDisableUserWithResponse(ctx context.Context, uuid AccountUserUuid, reqEditors ...RequestEditorFn) (*AccountDisableUserResponse, error)
 
 	// AccountGetUserWithResponse One user (admin only)
+	//
+	// One account by UUID with its default group and groups. An unknown UUID answers 404.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2926,12 +3024,16 @@ type ClientWithResponsesInterface interface {
 
 	// ReeLogDownloadWithResponse Plain-text log of a process (alias of /api/process/log/{uuid})
 	//
+	// The spelling of the REE document; identical to GET /api/process/log/{uuid}.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/log/download/{uuid} (the `ReeLogDownload` operationId).
 	ReeLogDownloadWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeLogDownloadResponse, error)
 
 	// SystemPingWithResponse Health check
+	//
+	// Answers 200 while the server serves HTTP. It touches neither the database nor Podman, so it is cheap enough for a liveness probe.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2960,6 +3062,8 @@ type ClientWithResponsesInterface interface {
 
 	// ReeProcessListWithResponse List your processes, newest first
 	//
+	// The caller's processes, newest first, filtered by tag, status and kind, one page (limit, offset) at a time; total counts every match.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/process/list (the `ReeProcessList` operationId).
@@ -2975,6 +3079,8 @@ type ClientWithResponsesInterface interface {
 	ReeProcessLogWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeProcessLogResponse, error)
 
 	// ReeProcessStatusWithResponse Status of a process
+	//
+	// The state of one of the caller's processes, its endpoints and times, and the reason when it failed or was cancelled.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3067,6 +3173,8 @@ type ClientWithResponsesInterface interface {
 	ReeSbomRebuildWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReeSbomRebuildResponse, error)
 
 	// SystemVersionWithResponse Versions of reehub and of the Podman service it drives
+	//
+	// The version of reehub, of this contract (info.version), of Go and of the Podman service (empty when it cannot be reached), and the database kind.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6226,6 +6334,8 @@ func (r SystemVersionResponse) ContentType() string {
 
 // AccountListGroupsWithResponse Groups by name; an admin sees every group, a user the groups they are in
 //
+// Admins see every group; other users see the groups they are members of, their default group first.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/auth/groups (the `AccountListGroups` operationId).
@@ -6238,6 +6348,8 @@ func (c *ClientWithResponses) AccountListGroupsWithResponse(ctx context.Context,
 }
 
 // AccountCreateGroupWithBodyWithResponse Create a group without members (admin only)
+//
+// Creates an empty group; a name already taken (by a group or a default group) answers 409.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6252,6 +6364,8 @@ func (c *ClientWithResponses) AccountCreateGroupWithBodyWithResponse(ctx context
 
 // AccountCreateGroupWithResponse Create a group without members (admin only)
 //
+// Creates an empty group; a name already taken (by a group or a default group) answers 409.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/auth/groups (the `AccountCreateGroup` operationId).
@@ -6264,6 +6378,8 @@ func (c *ClientWithResponses) AccountCreateGroupWithResponse(ctx context.Context
 }
 
 // AccountGetGroupWithResponse One group with its members; a group you are not in is a 404 unless you are an admin
+//
+// A group with its members. A group the caller is not a member of answers 404, as an unknown one does.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -6278,6 +6394,8 @@ func (c *ClientWithResponses) AccountGetGroupWithResponse(ctx context.Context, u
 
 // AccountRemoveGroupMemberWithResponse Remove a user from a group (admin only); a user always stays in their default group
 //
+// Removes the user from the group. A user cannot be removed from their default group (409).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/auth/groups/{uuid}/members/{user_uuid} (the `AccountRemoveGroupMember` operationId).
@@ -6290,6 +6408,8 @@ func (c *ClientWithResponses) AccountRemoveGroupMemberWithResponse(ctx context.C
 }
 
 // AccountAddGroupMemberWithResponse Add a user to a group (admin only; adding a member twice is not an error)
+//
+// Adds the user to the group; adding a member twice is not an error.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -6304,6 +6424,8 @@ func (c *ClientWithResponses) AccountAddGroupMemberWithResponse(ctx context.Cont
 
 // AccountMeWithResponse The authenticated user
 //
+// The user that the request's credentials (Basic, a personal token or an OIDC access token) belong to.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/auth/me (the `AccountMe` operationId).
@@ -6316,6 +6438,8 @@ func (c *ClientWithResponses) AccountMeWithResponse(ctx context.Context, reqEdit
 }
 
 // AccountListTokensWithResponse Your personal API tokens (without their secrets)
+//
+// The caller's personal API tokens with their scopes, expiry and last use; a secret is shown only when its token is created.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -6330,6 +6454,8 @@ func (c *ClientWithResponses) AccountListTokensWithResponse(ctx context.Context,
 
 // AccountCreateTokenWithBodyWithResponse Create a personal API token; its secret is shown once
 //
+// Creates a personal API token with the given scopes that expires after expires_in_days (default 90). The secret is in this response only.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/auth/tokens (the `AccountCreateToken` operationId).
@@ -6342,6 +6468,8 @@ func (c *ClientWithResponses) AccountCreateTokenWithBodyWithResponse(ctx context
 }
 
 // AccountCreateTokenWithResponse Create a personal API token; its secret is shown once
+//
+// Creates a personal API token with the given scopes that expires after expires_in_days (default 90). The secret is in this response only.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6356,6 +6484,8 @@ func (c *ClientWithResponses) AccountCreateTokenWithResponse(ctx context.Context
 
 // AccountDeleteTokenWithResponse Revoke one of your personal API tokens
 //
+// Revokes one of the caller's personal tokens at once; an id that is not one of the caller's tokens answers 404.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/auth/tokens/{id} (the `AccountDeleteToken` operationId).
@@ -6368,6 +6498,8 @@ func (c *ClientWithResponses) AccountDeleteTokenWithResponse(ctx context.Context
 }
 
 // AccountListUsersWithResponse List every user, disabled ones included, by name (admin only)
+//
+// Every account of this server with its groups, sorted by name; disabled users are listed with `disabled: true`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -6431,6 +6563,8 @@ func (c *ClientWithResponses) AccountDisableUserWithResponse(ctx context.Context
 }
 
 // AccountGetUserWithResponse One user (admin only)
+//
+// One account by UUID with its default group and groups. An unknown UUID answers 404.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -6545,6 +6679,8 @@ func (c *ClientWithResponses) ReeImageListWithResponse(ctx context.Context, reqE
 
 // ReeLogDownloadWithResponse Plain-text log of a process (alias of /api/process/log/{uuid})
 //
+// The spelling of the REE document; identical to GET /api/process/log/{uuid}.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/log/download/{uuid} (the `ReeLogDownload` operationId).
@@ -6557,6 +6693,8 @@ func (c *ClientWithResponses) ReeLogDownloadWithResponse(ctx context.Context, uu
 }
 
 // SystemPingWithResponse Health check
+//
+// Answers 200 while the server serves HTTP. It touches neither the database nor Podman, so it is cheap enough for a liveness probe.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -6603,6 +6741,8 @@ func (c *ClientWithResponses) ReeProcessDownloadWithResponse(ctx context.Context
 
 // ReeProcessListWithResponse List your processes, newest first
 //
+// The caller's processes, newest first, filtered by tag, status and kind, one page (limit, offset) at a time; total counts every match.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/process/list (the `ReeProcessList` operationId).
@@ -6630,6 +6770,8 @@ func (c *ClientWithResponses) ReeProcessLogWithResponse(ctx context.Context, uui
 }
 
 // ReeProcessStatusWithResponse Status of a process
+//
+// The state of one of the caller's processes, its endpoints and times, and the reason when it failed or was cancelled.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -6770,6 +6912,8 @@ func (c *ClientWithResponses) ReeSbomRebuildWithBodyWithResponse(ctx context.Con
 }
 
 // SystemVersionWithResponse Versions of reehub and of the Podman service it drives
+//
+// The version of reehub, of this contract (info.version), of Go and of the Podman service (empty when it cannot be reached), and the database kind.
 //
 // Returns a wrapper object for the known response body format(s).
 //
