@@ -49,6 +49,16 @@ func (w *Work) AddOutput(ctx context.Context, name, mediaType, digest string) er
 	return w.e.store.PutJobOutput(ctx, store.JobOutput{JobID: w.Job.ID, Name: name, Digest: digest, Size: ref.Size, MediaType: mediaType})
 }
 
+// AddOutputFile stores the file at path (moved into the blob store) as the
+// job's output name.
+func (w *Work) AddOutputFile(ctx context.Context, name, mediaType, path string) error {
+	ref, err := w.e.blobs.PutFile(ctx, path, true)
+	if err != nil {
+		return fmt.Errorf("output %s: %w", name, err)
+	}
+	return w.e.store.PutJobOutput(ctx, store.JobOutput{JobID: w.Job.ID, Name: name, Digest: ref.Digest, Size: ref.Size, MediaType: mediaType})
+}
+
 // run runs one attempt of job id, which River job riverID carries.
 func (e *Engine) run(ctx context.Context, riverID int64, id string, plan func(Job) []StepDef) error {
 	row, err := e.store.JobByID(ctx, id)
@@ -191,12 +201,6 @@ func (e *Engine) runSteps(ctx context.Context, job Job, defs []StepDef, steps []
 		e.saveStep(ctx, job.ID, *st)
 		runErr = e.runStep(ctx, job, d, st, jobLog, dir)
 	}
-	if runErr == nil {
-		done := 100
-		if err := (&Work{Job: job, e: e}).Progress(ctx, done, "done"); err != nil && ctx.Err() == nil {
-			e.log.Warn("record progress", "job", job.ID, "err", err)
-		}
-	}
 	return runErr
 }
 
@@ -211,7 +215,7 @@ func (e *Engine) runStep(ctx context.Context, job Job, d StepDef, st *Step, jobL
 	if stepLog != nil {
 		w.Log = io.MultiWriter(jobLog, stepLog)
 	}
-	err := d.Run(ctx, w)
+	err := runSafely(ctx, d, w)
 	now := e.store.Now()
 	st.FinishedAt = &now
 	switch {
@@ -232,6 +236,17 @@ func (e *Engine) runStep(ctx context.Context, job Job, d StepDef, st *Step, jobL
 	}
 	e.saveStep(context.WithoutCancel(ctx), job.ID, *st)
 	return err
+}
+
+// runSafely runs a step, turning a panic into its error (River would recover
+// it too, but then the job would stay running until recovery).
+func runSafely(ctx context.Context, d StepDef, w *Work) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("step %s panicked: %v", d.Name, r)
+		}
+	}()
+	return d.Run(ctx, w)
 }
 
 func (e *Engine) saveStep(ctx context.Context, id string, st Step) {
@@ -266,25 +281,13 @@ func (e *Engine) heartbeat(ctx context.Context, id string, cancel context.Cancel
 	}
 }
 
-// finish records the end state, stores the log as a blob and removes the
-// job's work directory.
+// finish stores the log as a blob, removes the job's work directory and
+// records the end state, in that order: once a job shows its end state,
+// nothing of it is left on disk.
 func (e *Engine) finish(ctx context.Context, job Job, state State, reason string) error {
 	if state == StateCancelled {
 		if cur, err := e.store.JobByID(ctx, job.ID); err == nil && cur.Reason != "" {
 			reason = cur.Reason
-		}
-	}
-	now, s := e.store.Now(), string(state)
-	upd := store.JobUpdate{State: &s, Reason: &reason, FinishedAt: &now}
-	if err := e.store.UpdateJob(ctx, job.ID, from(state), upd); err != nil && !errors.Is(err, fault.ErrConflict) {
-		return fmt.Errorf("finish job %s: %w", job.ID, err)
-	}
-	if steps, err := e.store.JobSteps(ctx, job.ID); err == nil {
-		for _, st := range steps {
-			if StepState(st.State) == StepPending || StepState(st.State) == StepRunning {
-				st.State = string(StepSkipped)
-				_ = e.store.SaveJobStep(ctx, st)
-			}
 		}
 	}
 	if ref, err := e.blobs.PutFile(ctx, e.logPath(job.ID), true); err == nil {
@@ -295,6 +298,23 @@ func (e *Engine) finish(ctx context.Context, job Job, state State, reason string
 		e.log.Warn("store log", "job", job.ID, "err", err)
 	}
 	e.removeFiles(job.ID)
+	if steps, err := e.store.JobSteps(ctx, job.ID); err == nil {
+		for _, st := range steps {
+			if StepState(st.State) == StepPending || StepState(st.State) == StepRunning {
+				st.State = string(StepSkipped)
+				_ = e.store.SaveJobStep(ctx, st)
+			}
+		}
+	}
+	now, s := e.store.Now(), string(state)
+	upd := store.JobUpdate{State: &s, Reason: &reason, FinishedAt: &now}
+	if state == StateSucceeded {
+		done, msg := 100, "done"
+		upd.ProgressPercent, upd.ProgressMessage = &done, &msg
+	}
+	if err := e.store.UpdateJob(ctx, job.ID, from(state), upd); err != nil && !errors.Is(err, fault.ErrConflict) {
+		return fmt.Errorf("finish job %s: %w", job.ID, err)
+	}
 	return nil
 }
 
