@@ -76,6 +76,10 @@ type JobUpdate struct {
 	FinishedAt      *time.Time
 	// ClearFinished sets finished_at back to NULL (a job queued again).
 	ClearFinished bool
+	// WhereAttempt, when set, is a condition, not a change: the update only
+	// applies while the job is in this attempt (a worker whose attempt was
+	// taken over by another instance changes nothing).
+	WhereAttempt *int
 }
 
 func (u JobUpdate) fields() map[string]any {
@@ -156,6 +160,9 @@ func (s *Store) UpdateJob(ctx context.Context, id string, from []string, u JobUp
 	if len(from) > 0 {
 		q = q.Where("state IN ?", from)
 	}
+	if u.WhereAttempt != nil {
+		q = q.Where("attempt = ?", *u.WhereAttempt)
+	}
 	res := q.Updates(u.fields())
 	if res.Error != nil {
 		return translate(res.Error, "job "+id)
@@ -165,7 +172,7 @@ func (s *Store) UpdateJob(ctx context.Context, id string, from []string, u JobUp
 		if err != nil {
 			return err
 		}
-		return conflictf("job %s is %s, which does not allow this change", id, j.State)
+		return conflictf("job %s is %s in attempt %d, which does not allow this change", id, j.State, j.Attempt)
 	}
 	return nil
 }

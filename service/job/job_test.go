@@ -558,3 +558,40 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestTakenOverAttemptStops: when recovery on another instance took a job
+// over (a new attempt), the old attempt stops at its next heartbeat and
+// leaves the job to the new one.
+func TestTakenOverAttemptStops(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	b := newBundle(t, freshDB(t, "sqlite", dir), dir, testConfig(dir), registerTestKinds(dir, 0))
+	defer b.close(t)
+	ctx := context.Background()
+	j, err := b.engine.Submit(ctx, blockArgs{}, job.SubmitOpts{OwnerID: b.owner})
+	require.NoError(t, err)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		cur, err := b.engine.Get(ctx, b.owner, j.ID)
+		require.NoError(t, err)
+		if cur.State == job.StateRunning {
+			break
+		}
+		require.True(t, time.Now().Before(deadline))
+	}
+	next := 2
+	require.NoError(t, b.store.UpdateJob(ctx, j.ID, nil, store.JobUpdate{Attempt: &next}))
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		rc, err := b.engine.OpenLog(ctx, j.ID)
+		require.NoError(t, err)
+		log, _ := io.ReadAll(rc)
+		_ = rc.Close()
+		if strings.Contains(string(log), "taken over") {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the old attempt did not notice")
+	}
+	cur, err := b.engine.Get(ctx, b.owner, j.ID)
+	require.NoError(t, err)
+	require.Equal(t, job.StateRunning, cur.State, "the old attempt left the job to the new one")
+	require.Equal(t, 2, cur.Attempt)
+}

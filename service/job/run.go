@@ -124,7 +124,7 @@ func (e *Engine) run(ctx context.Context, riverID int64, id string, plan func(Jo
 	hbDone := make(chan struct{})
 	go func() {
 		defer close(hbDone)
-		e.heartbeat(runCtx, id, cancel)
+		e.heartbeat(runCtx, id, attempt, cancel)
 	}()
 	started := time.Now()
 	runErr := e.runSteps(runCtx, job, defs, steps, logFile, dir)
@@ -134,6 +134,10 @@ func (e *Engine) run(ctx context.Context, riverID int64, id string, plan func(Jo
 
 	end, reason := StateSucceeded, ""
 	switch {
+	case errors.Is(cause, errSuperseded):
+		fmt.Fprintf(logFile, "reehub: attempt %d was taken over by another instance\n", attempt)
+		_ = logFile.Close()
+		return nil
 	case runErr == nil:
 	case errors.Is(cause, errShutdown) || (e.stopping.Load() && cause != nil):
 		fmt.Fprintf(logFile, "reehub: attempt %d interrupted after %.1fs: reehub is stopping; the job runs again at the next start\n", attempt, time.Since(started).Seconds())
@@ -153,6 +157,9 @@ func (e *Engine) run(ctx context.Context, riverID int64, id string, plan func(Jo
 	_ = logFile.Close()
 	return e.finish(context.WithoutCancel(ctx), job, end, reason)
 }
+
+// errSuperseded cancels an attempt whose job another instance took over.
+var errSuperseded = errors.New("the attempt was taken over by another instance")
 
 // prepareSteps returns the step records of this attempt: new ones for a new
 // plan; for a retry, the succeeded ones kept when the kind resumes, every
@@ -256,7 +263,7 @@ func (e *Engine) saveStep(ctx context.Context, id string, st Step) {
 }
 
 // heartbeat records liveness and turns a cancel request (from any instance) into cancellation.
-func (e *Engine) heartbeat(ctx context.Context, id string, cancel context.CancelCauseFunc) {
+func (e *Engine) heartbeat(ctx context.Context, id string, attempt int, cancel context.CancelCauseFunc) {
 	t := time.NewTicker(e.cfg.HeartbeatInterval)
 	defer t.Stop()
 	for {
@@ -265,7 +272,13 @@ func (e *Engine) heartbeat(ctx context.Context, id string, cancel context.Cancel
 			return
 		case <-t.C:
 			now := e.store.Now()
-			err := e.store.UpdateJob(ctx, id, []string{string(StateRunning)}, store.JobUpdate{HeartbeatAt: &now})
+			err := e.store.UpdateJob(ctx, id, []string{string(StateRunning)}, store.JobUpdate{HeartbeatAt: &now, WhereAttempt: &attempt})
+			if errors.Is(err, fault.ErrConflict) {
+				// Recovery on another instance found this attempt stale and
+				// took the job over: this attempt must stop without touching it.
+				cancel(errSuperseded)
+				return
+			}
 			if err != nil {
 				if ctx.Err() == nil {
 					e.log.Warn("heartbeat", "job", id, "err", err)
@@ -285,10 +298,15 @@ func (e *Engine) heartbeat(ctx context.Context, id string, cancel context.Cancel
 // records the end state, in that order: once a job shows its end state,
 // nothing of it is left on disk.
 func (e *Engine) finish(ctx context.Context, job Job, state State, reason string) error {
-	if state == StateCancelled {
-		if cur, err := e.store.JobByID(ctx, job.ID); err == nil && cur.Reason != "" {
-			reason = cur.Reason
-		}
+	cur, err := e.store.JobByID(ctx, job.ID)
+	if err != nil {
+		return fmt.Errorf("finish job %s: %w", job.ID, err)
+	}
+	if cur.Attempt != job.Attempt || !State(cur.State).CanBecome(state) {
+		return nil // ended or taken over meanwhile: its files are no longer this attempt's
+	}
+	if state == StateCancelled && cur.Reason != "" {
+		reason = cur.Reason
 	}
 	if ref, err := e.blobs.PutFile(ctx, e.logPath(job.ID), true); err == nil {
 		if err := e.store.UpdateJob(ctx, job.ID, nil, store.JobUpdate{LogDigest: &ref.Digest}); err != nil {
@@ -307,7 +325,7 @@ func (e *Engine) finish(ctx context.Context, job Job, state State, reason string
 		}
 	}
 	now, s := e.store.Now(), string(state)
-	upd := store.JobUpdate{State: &s, Reason: &reason, FinishedAt: &now}
+	upd := store.JobUpdate{State: &s, Reason: &reason, FinishedAt: &now, WhereAttempt: &job.Attempt}
 	if state == StateSucceeded {
 		done, msg := 100, "done"
 		upd.ProgressPercent, upd.ProgressMessage = &done, &msg
@@ -346,7 +364,7 @@ func (e *Engine) interrupted(ctx context.Context, row store.Job, giveBack bool) 
 	}
 	return e.store.InTx(ctx, func(tx *store.Store) error {
 		state, none, no := string(StateQueued), "", false
-		upd := store.JobUpdate{State: &state, Attempt: &attempt, Reason: &none, CancelRequested: &no}
+		upd := store.JobUpdate{State: &state, Attempt: &attempt, Reason: &none, CancelRequested: &no, WhereAttempt: &row.Attempt}
 		if err := tx.UpdateJob(ctx, row.ID, []string{string(StateRunning)}, upd); err != nil {
 			return err
 		}
