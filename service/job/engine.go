@@ -348,28 +348,30 @@ func (e *Engine) Cancel(ctx context.Context, ownerID int64, id, reason string) (
 		if err != nil {
 			return err
 		}
-		switch State(j.State) {
-		case StateQueued:
+		if State(j.State) == StateQueued {
 			now, state := e.store.Now(), string(StateCancelled)
-			if err := tx.UpdateJob(ctx, id, from(StateCancelled), store.JobUpdate{State: &state, Reason: &reason, FinishedAt: &now}); err != nil {
+			err := tx.UpdateJob(ctx, id, []string{string(StateQueued)}, store.JobUpdate{State: &state, Reason: &reason, FinishedAt: &now})
+			switch {
+			case err == nil:
+				if err := e.cancelRiverJob(ctx, tx, j.RiverJobID); err != nil {
+					return fmt.Errorf("cancel job %s: %w", id, err)
+				}
+				out, err = tx.JobByID(ctx, id)
+				return err
+			case !errors.Is(err, fault.ErrConflict):
 				return err
 			}
-			if j.RiverJobID != 0 {
-				sqlTx, err := tx.SQLTx()
-				if err != nil {
-					return err
-				}
-				if _, err := e.client.JobCancelTx(ctx, sqlTx, j.RiverJobID); err != nil && !errors.Is(err, river.ErrNotFound) {
-					return fmt.Errorf("cancel river job of %s: %w", id, err)
-				}
-			}
-		case StateRunning:
-			yes := true
-			if err := tx.UpdateJob(ctx, id, []string{string(StateRunning)}, store.JobUpdate{CancelRequested: &yes, Reason: &reason}); err != nil {
+			// A worker took it meanwhile: cancel it as a running job.
+			if j, err = tx.JobByID(ctx, id); err != nil {
 				return err
 			}
-		default:
+		}
+		if State(j.State) != StateRunning {
 			return fault.Conflictf("job %s already ended: it is %s", id, j.State)
+		}
+		yes := true
+		if err := tx.UpdateJob(ctx, id, []string{string(StateRunning)}, store.JobUpdate{CancelRequested: &yes, Reason: &reason}); err != nil {
+			return err
 		}
 		out, err = tx.JobByID(ctx, id)
 		return err
@@ -387,6 +389,22 @@ func (e *Engine) Cancel(ctx context.Context, ownerID int64, id, reason string) (
 		cancel(errors.New(reason))
 	}
 	return FromRow(out), nil
+}
+
+// cancelRiverJob cancels the River job of a cancelled queued job in tx, so
+// that it never starts; one that is gone already is fine.
+func (e *Engine) cancelRiverJob(ctx context.Context, tx *store.Store, riverJobID int64) error {
+	if riverJobID == 0 {
+		return nil
+	}
+	sqlTx, err := tx.SQLTx()
+	if err != nil {
+		return err
+	}
+	if _, err := e.client.JobCancelTx(ctx, sqlTx, riverJobID); err != nil && !errors.Is(err, river.ErrNotFound) {
+		return fmt.Errorf("cancel river job %d: %w", riverJobID, err)
+	}
+	return nil
 }
 
 // OpenLog returns the log of job id as written so far (the owner check is the caller's).

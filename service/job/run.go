@@ -302,7 +302,7 @@ func (e *Engine) finish(ctx context.Context, job Job, state State, reason string
 	if err != nil {
 		return fmt.Errorf("finish job %s: %w", job.ID, err)
 	}
-	if cur.Attempt != job.Attempt || !State(cur.State).CanBecome(state) {
+	if cur.Attempt != job.Attempt || State(cur.State) != StateRunning || !StateRunning.CanBecome(state) {
 		return nil // ended or taken over meanwhile: its files are no longer this attempt's
 	}
 	if state == StateCancelled && cur.Reason != "" {
@@ -330,7 +330,7 @@ func (e *Engine) finish(ctx context.Context, job Job, state State, reason string
 		done, msg := 100, "done"
 		upd.ProgressPercent, upd.ProgressMessage = &done, &msg
 	}
-	if err := e.store.UpdateJob(ctx, job.ID, from(state), upd); err != nil && !errors.Is(err, fault.ErrConflict) {
+	if err := e.store.UpdateJob(ctx, job.ID, []string{string(StateRunning)}, upd); err != nil && !errors.Is(err, fault.ErrConflict) {
 		return fmt.Errorf("finish job %s: %w", job.ID, err)
 	}
 	return nil
