@@ -96,18 +96,18 @@ func TestCancelRunningProcess(t *testing.T) {
 	status, body := c.submit(t, "/api/recording/create", form{filePath: project(t, slowDockerfile)})
 	require.Equal(t, 200, status, string(body))
 	id := startedID(t, body)
-	waitStatus(t, c, id, client.Running)
+	waitStatus(t, c, id, client.ReeProcessStateRunning)
 	for deadline := time.Now().Add(2 * time.Minute); !strings.Contains(logOf(t, c, id), "started"); time.Sleep(200 * time.Millisecond) {
 		require.True(t, time.Now().Before(deadline), "the slow step never started")
 	}
-	resp, err := c.ProcessCancelWithResponse(ctx, id)
+	resp, err := c.ReeProcessCancelWithResponse(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, 200, resp.StatusCode(), string(resp.Body))
 	final := waitFinal(t, c, id)
-	require.Equal(t, client.Cancelled, final.Status)
+	require.Equal(t, client.ReeProcessStateCancelled, final.Status)
 	require.Contains(t, deref(final.Reason), "cancelled")
 	require.Empty(t, podmanLeftovers(t, id.String()))
-	dl, err := c.ProcessDownloadWithResponse(ctx, id)
+	dl, err := c.ReeProcessDownloadWithResponse(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, 409, dl.StatusCode())
 }
@@ -130,13 +130,13 @@ func TestKillDuringBuild(t *testing.T) {
 
 	// Something stored before the crash: a finished process with its output.
 	doneID, done := record(t, c, project(t, "FROM debian_bookworm\nRUN echo kept > /kept\n"), [2]string{"tag", "before-crash"})
-	require.Equal(t, client.Processed, done.Status, deref(done.Reason))
+	require.Equal(t, client.ReeProcessStateProcessed, done.Status, deref(done.Reason))
 	before := download(t, c, doneID)
 
 	status, body := c.submit(t, "/api/recording/create", form{filePath: project(t, killedDockerfile), fields: [][2]string{{"tag", "killed"}}})
 	require.Equal(t, 200, status, string(body))
 	id := startedID(t, body)
-	waitStatus(t, c, id, client.Running)
+	waitStatus(t, c, id, client.ReeProcessStateRunning)
 	for deadline := time.Now().Add(2 * time.Minute); !strings.Contains(logOf(t, c, id), "started"); time.Sleep(200 * time.Millisecond) {
 		require.True(t, time.Now().Before(deadline), "the slow step never started")
 	}
@@ -155,7 +155,7 @@ func TestKillDuringBuild(t *testing.T) {
 	require.NoError(t, in.start())
 
 	final := waitFinal(t, c, id)
-	require.Equal(t, client.Processed, final.Status, "the build runs again after the restart and finishes by itself: %s", deref(final.Reason))
+	require.Equal(t, client.ReeProcessStateProcessed, final.Status, "the build runs again after the restart and finishes by itself: %s", deref(final.Reason))
 	require.Nil(t, final.Reason)
 	log := logOf(t, c, id)
 	require.Contains(t, log, "the server stopped during attempt 1")
@@ -184,19 +184,19 @@ func TestKillDuringBuild(t *testing.T) {
 	// The retried recording is a complete defined REE: it replays.
 	zipPath := download(t, c, id)
 	rid, replayed := replay(t, c, "/api/recording/build", zipPath)
-	require.Equal(t, client.Processed, replayed.Status, "replay %s: %s", rid, deref(replayed.Reason))
+	require.Equal(t, client.ReeProcessStateProcessed, replayed.Status, "replay %s: %s", rid, deref(replayed.Reason))
 
 	after := download(t, c, doneID)
 	require.Equal(t, fileSHA(t, before), fileSHA(t, after), "the output stored before the crash is intact")
-	st, err := c.ProcessStatusWithResponse(ctx, doneID)
+	st, err := c.ReeProcessStatusWithResponse(ctx, doneID)
 	require.NoError(t, err)
-	require.Equal(t, client.Processed, st.JSON200.Status)
+	require.Equal(t, client.ReeProcessStateProcessed, st.JSON200.Status)
 }
 
 func TestFourConcurrentRecordings(t *testing.T) {
 	c := newUser(t, suite.main)
 	var wg sync.WaitGroup
-	results := make([]client.ProcessStatus, 4)
+	results := make([]client.ReeProcessStatus, 4)
 	for i := range 4 {
 		wg.Add(1)
 		go func() {
@@ -212,9 +212,9 @@ func TestFourConcurrentRecordings(t *testing.T) {
 	}
 	wg.Wait()
 	for i, r := range results {
-		require.Equal(t, client.Processed, r.Status, "recording %d: %s", i, deref(r.Reason))
+		require.Equal(t, client.ReeProcessStateProcessed, r.Status, "recording %d: %s", i, deref(r.Reason))
 	}
-	list, err := c.ProcessListWithResponse(context.Background(), &listParams{Status: ptrTo(client.Processed)})
+	list, err := c.ReeProcessListWithResponse(context.Background(), &listParams{Status: ptrTo(client.ReeProcessStateProcessed)})
 	require.NoError(t, err)
 	require.Equal(t, 4, list.JSON200.Total)
 }
