@@ -33,6 +33,7 @@ import (
 	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/server"
 	"github.com/reehub/reehub/service/auth"
+	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/process"
 	"github.com/reehub/reehub/service/ree"
 	"github.com/reehub/reehub/store"
@@ -195,16 +196,19 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	password := "pw-" + hex.EncodeToString([]byte(t.Name()))[:8]
 	_, _, err = authSvc.EnsureAdmin(ctx, password)
 	require.NoError(t, err)
-	procs, err := process.New(st, blobs, log, process.Config{DataDir: dir, MaxWorkers: 1})
+	engine, err := job.New(st, blobs, log, job.Config{DataDir: dir, Queues: map[string]job.QueueConfig{job.QueueBuilds: {MaxWorkers: 1}}})
 	require.NoError(t, err)
+	procs := process.New(st, engine)
 	catalog := ree.NewCatalog(rt, baseimage.Catalogue(), filepath.Join(dir, "image-exports"))
-	reeSvc, err := ree.New(rt, blobs, procs, catalog, log, ree.Config{Version: "test", BaseImageCacheDir: filepath.Join(dir, "base-images")})
+	reeSvc, err := ree.New(rt, blobs, procs, engine, catalog, log, ree.Config{
+		Version: "test", BaseImageCacheDir: filepath.Join(dir, "base-images"), StagingDir: filepath.Join(dir, "uploads"),
+	})
 	require.NoError(t, err)
-	require.NoError(t, procs.Start(ctx))
+	require.NoError(t, engine.Start(ctx))
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		_ = procs.Stop(sctx)
+		_ = engine.Stop(sctx)
 	})
 	h, err := server.New(server.Deps{
 		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog,

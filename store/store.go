@@ -132,9 +132,41 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	})
 }
 
-// migrate applies the embedded migrations of the dialect that are not yet recorded
-// in schema_migrations, each in its own transaction, in file-name order.
+// migrationLockKey is the Postgres advisory lock that serialises migrations
+// of all instances on one database.
+const migrationLockKey int64 = 0x7265656875620001
+
+// WithMigrationLock runs fn holding the database-wide migration lock. On
+// Postgres it is a session advisory lock (pg_advisory_lock) on a dedicated
+// connection, so that instances starting together apply reehub's and River's
+// migrations one after the other instead of racing on CREATE TABLE; on SQLite
+// (one instance per file, and its writers are serialised anyway) fn just runs.
+func (s *Store) WithMigrationLock(ctx context.Context, fn func() error) error {
+	if s.dialect != Postgres {
+		return fn()
+	}
+	conn, err := s.sqlDB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockKey); err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	defer func() {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLockKey)
+	}()
+	return fn()
+}
+
+// migrate applies the embedded migrations of the dialect that are not yet
+// recorded in schema_migrations, each in its own transaction, in file-name
+// order, under the migration lock.
 func (s *Store) migrate(ctx context.Context) error {
+	return s.WithMigrationLock(ctx, func() error { return s.applyMigrations(ctx) })
+}
+
+func (s *Store) applyMigrations(ctx context.Context) error {
 	db := s.db.WithContext(ctx)
 	if err := db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TIMESTAMP NOT NULL)`).Error; err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -75,66 +74,72 @@ func TestUsersAreUnique(t *testing.T) {
 	require.ErrorIs(t, err, fault.ErrNotFound)
 }
 
-func TestProcessStateMachine(t *testing.T) {
+// mkJob inserts a queued job with its REE row.
+func mkJob(t *testing.T, st *store.Store, ownerID int64, family, kind string, tag *string) store.Job {
+	t.Helper()
+	ctx := context.Background()
+	j := store.Job{ID: uuid.NewString(), Family: family, Kind: kind, OwnerID: ownerID, State: "queued", MaxAttempts: 3, Args: "{}"}
+	require.NoError(t, st.InTx(ctx, func(tx *store.Store) error {
+		if err := tx.CreateJob(ctx, &j); err != nil {
+			return err
+		}
+		if family != "ree" {
+			return nil
+		}
+		return tx.CreateProcess(ctx, &store.Process{ID: j.ID, Tag: tag})
+	}))
+	return j
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestUpdateJobIsCompareAndSet: the store changes a job only while it is in
+// one of the states the caller names; the state machine itself is the engine's.
+func TestUpdateJobIsCompareAndSet(t *testing.T) {
 	t.Parallel()
 	st := open(t)
 	ctx := context.Background()
 	alice, bob := newUser(t, st, "alice"), newUser(t, st, "bob")
-	mk := func() store.Process {
-		p := store.Process{ID: uuid.NewString(), OwnerID: alice.ID, Kind: store.KindRecording}
-		require.NoError(t, st.CreateProcess(ctx, &p))
-		return p
-	}
+	j := mkJob(t, st, alice.ID, "ree", "ree_recording", nil)
 
-	tests := []struct {
-		name string
-		run  func(t *testing.T, p store.Process)
-	}{
-		{"start then finish", func(t *testing.T, p store.Process) {
-			require.NoError(t, st.StartProcess(ctx, p.ID))
-			require.ErrorIs(t, st.StartProcess(ctx, p.ID), fault.ErrConflict, "a running process cannot start again")
-			require.NoError(t, st.FinishProcess(ctx, p.ID, store.StateProcessed, "", "sha256:abc"))
-			got, err := st.ProcessOf(ctx, alice.ID, p.ID)
-			require.NoError(t, err)
-			require.Equal(t, store.StateProcessed, got.State)
-			require.Equal(t, "sha256:abc", got.OutputDigest)
-			require.NotNil(t, got.FinishedAt)
-			require.ErrorIs(t, st.FinishProcess(ctx, p.ID, store.StateFailed, "x", ""), fault.ErrConflict, "an ended process stays ended")
-		}},
-		{"cancel queued ends it", func(t *testing.T, p store.Process) {
-			got, err := st.RequestCancel(ctx, alice.ID, p.ID, "by alice")
-			require.NoError(t, err)
-			require.Equal(t, store.StateCancelled, got.State)
-			require.ErrorIs(t, st.StartProcess(ctx, p.ID), fault.ErrConflict, "a cancelled process never starts")
-		}},
-		{"cancel running flags it", func(t *testing.T, p store.Process) {
-			require.NoError(t, st.StartProcess(ctx, p.ID))
-			got, err := st.RequestCancel(ctx, alice.ID, p.ID, "by alice")
-			require.NoError(t, err)
-			require.Equal(t, store.StateRunning, got.State)
-			requested, err := st.Heartbeat(ctx, p.ID)
-			require.NoError(t, err)
-			require.True(t, requested)
-		}},
-		{"cancel ended conflicts", func(t *testing.T, p store.Process) {
-			require.NoError(t, st.FinishProcess(ctx, p.ID, store.StateFailed, "boom", ""))
-			_, err := st.RequestCancel(ctx, alice.ID, p.ID, "late")
-			require.ErrorIs(t, err, fault.ErrConflict)
-		}},
-		{"another owner sees nothing", func(t *testing.T, p store.Process) {
-			_, err := st.ProcessOf(ctx, bob.ID, p.ID)
-			require.ErrorIs(t, err, fault.ErrNotFound)
-			_, err = st.RequestCancel(ctx, bob.ID, p.ID, "bob")
-			require.ErrorIs(t, err, fault.ErrNotFound)
-		}},
-		{"unknown id", func(t *testing.T, _ store.Process) {
-			err := st.StartProcess(ctx, uuid.NewString())
-			require.True(t, errors.Is(err, fault.ErrNotFound), "got %v", err)
-		}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { tc.run(t, mk()) })
-	}
+	require.NoError(t, st.UpdateJob(ctx, j.ID, []string{"queued"}, store.JobUpdate{State: ptr("running"), Attempt: ptr(1)}))
+	err := st.UpdateJob(ctx, j.ID, []string{"queued"}, store.JobUpdate{State: ptr("running")})
+	require.ErrorIs(t, err, fault.ErrConflict, "a second worker cannot take a running job")
+	now := time.Now()
+	require.NoError(t, st.UpdateJob(ctx, j.ID, []string{"running"}, store.JobUpdate{State: ptr("succeeded"), FinishedAt: &now, ProgressPercent: ptr(100)}))
+	got, err := st.JobOf(ctx, alice.ID, j.ID)
+	require.NoError(t, err)
+	require.Equal(t, "succeeded", got.State)
+	require.Equal(t, 1, got.Attempt)
+	require.Equal(t, 100, got.ProgressPercent)
+	require.NotNil(t, got.FinishedAt)
+	require.ErrorIs(t, st.UpdateJob(ctx, j.ID, []string{"queued", "running"}, store.JobUpdate{State: ptr("failed")}), fault.ErrConflict,
+		"an ended job stays ended")
+	_, err = st.JobOf(ctx, bob.ID, j.ID)
+	require.ErrorIs(t, err, fault.ErrNotFound, "another owner sees nothing")
+	require.ErrorIs(t, st.UpdateJob(ctx, uuid.NewString(), nil, store.JobUpdate{State: ptr("failed")}), fault.ErrNotFound)
+}
+
+func TestStepsAndOutputs(t *testing.T) {
+	t.Parallel()
+	st := open(t)
+	ctx := context.Background()
+	u := newUser(t, st, "dave")
+	j := mkJob(t, st, u.ID, "ree", "ree_replay", nil)
+	require.NoError(t, st.ReplaceJobSteps(ctx, j.ID, []store.JobStep{{JobID: j.ID, Position: 0, Name: "a", State: "pending"}, {JobID: j.ID, Position: 1, Name: "b", State: "pending"}}))
+	code := 2
+	require.NoError(t, st.SaveJobStep(ctx, store.JobStep{JobID: j.ID, Position: 1, Name: "b", State: "failed", ExitCode: &code, Error: "boom"}))
+	steps, err := st.JobSteps(ctx, j.ID)
+	require.NoError(t, err)
+	require.Len(t, steps, 2)
+	require.Equal(t, "a", steps[0].Name)
+	require.Equal(t, "failed", steps[1].State)
+	require.Equal(t, 2, *steps[1].ExitCode)
+	require.NoError(t, st.PutJobOutput(ctx, store.JobOutput{JobID: j.ID, Name: "x.zip", Digest: "sha256:1", Size: 1, MediaType: "application/zip"}))
+	require.NoError(t, st.PutJobOutput(ctx, store.JobOutput{JobID: j.ID, Name: "x.zip", Digest: "sha256:2", Size: 2, MediaType: "application/zip"}))
+	outs, err := st.JobOutputs(ctx, j.ID)
+	require.NoError(t, err)
+	require.Equal(t, []store.JobOutput{{JobID: j.ID, Name: "x.zip", Digest: "sha256:2", Size: 2, MediaType: "application/zip"}}, outs, "a later attempt replaces an output")
 }
 
 func TestListProcessesFiltersAndPages(t *testing.T) {
@@ -144,24 +149,30 @@ func TestListProcessesFiltersAndPages(t *testing.T) {
 	u := newUser(t, st, "carol")
 	tag := "t"
 	for i := range 5 {
-		p := store.Process{ID: uuid.NewString(), OwnerID: u.ID, Kind: store.KindReplay}
+		var tg *string
 		if i%2 == 0 {
-			p.Tag = &tag
+			tg = &tag
 		}
-		require.NoError(t, st.CreateProcess(ctx, &p))
+		mkJob(t, st, u.ID, "ree", "ree_replay", tg)
 		time.Sleep(2 * time.Millisecond)
 	}
+	// Jobs of other families are no processes, whatever their kind.
+	mkJob(t, st, u.ID, "fossology", "fossology_scan", nil)
 	all, total, err := st.ListProcesses(ctx, store.ProcessFilter{OwnerID: u.ID, Limit: 2})
 	require.NoError(t, err)
 	require.EqualValues(t, 5, total)
 	require.Len(t, all, 2)
 	require.True(t, !all[0].CreatedAt.Before(all[1].CreatedAt), "newest first")
+	require.Equal(t, "ree", all[0].Family)
 	tagged, total, err := st.ListProcesses(ctx, store.ProcessFilter{OwnerID: u.ID, Tag: &tag, Limit: 10})
 	require.NoError(t, err)
 	require.EqualValues(t, 3, total)
 	require.Len(t, tagged, 3)
-	queued := store.StateQueued
-	_, total, err = st.ListProcesses(ctx, store.ProcessFilter{OwnerID: u.ID, State: &queued, Limit: 10, Offset: 4})
+	require.Equal(t, "t", *tagged[0].Tag)
+	_, total, err = st.ListProcesses(ctx, store.ProcessFilter{OwnerID: u.ID, States: []string{"queued"}, Limit: 10, Offset: 4})
 	require.NoError(t, err)
 	require.EqualValues(t, 5, total)
+	_, total, err = st.ListProcesses(ctx, store.ProcessFilter{OwnerID: u.ID, Kinds: []string{"ree_recording"}, Limit: 10})
+	require.NoError(t, err)
+	require.EqualValues(t, 0, total)
 }

@@ -112,9 +112,15 @@ func TestCancelRunningProcess(t *testing.T) {
 	require.Equal(t, 409, dl.StatusCode())
 }
 
-// TestKillDuringBuild kills reehub with SIGKILL while a build runs, starts it
-// again, and checks that the process ends in a definite state, nothing is left
-// in Podman or the data directory, and what was stored before is intact.
+// killedDockerfile is slow enough to kill reehub in its RUN step, and short
+// enough to be built again after the restart.
+const killedDockerfile = "FROM debian_bookworm\nRUN echo started && sleep 15 && echo finished > /finished\n"
+
+// TestKillDuringBuild kills reehub with SIGKILL while a build runs and starts
+// it again: a crash is not a failure, so the build runs again by itself and
+// ends processed; what the killed attempt left in Podman (its network and
+// working container) is removed, nothing is left in Podman or the data
+// directory after the end, and what was stored before is intact.
 func TestKillDuringBuild(t *testing.T) {
 	ctx := context.Background()
 	in, err := startInstance(instanceOpts{name: "kill-" + randomHex(3), database: freshDBOrEmpty(t)})
@@ -127,7 +133,7 @@ func TestKillDuringBuild(t *testing.T) {
 	require.Equal(t, client.ReeProcessStateProcessed, done.Status, deref(done.Reason))
 	before := download(t, c, doneID)
 
-	status, body := c.submit(t, "/api/recording/create", form{filePath: project(t, slowDockerfile)})
+	status, body := c.submit(t, "/api/recording/create", form{filePath: project(t, killedDockerfile), fields: [][2]string{{"tag", "killed"}}})
 	require.Equal(t, 200, status, string(body))
 	id := startedID(t, body)
 	waitStatus(t, c, id, client.ReeProcessStateRunning)
@@ -140,20 +146,45 @@ func TestKillDuringBuild(t *testing.T) {
 	// containers end with their builds).
 	orphans := podmanLeftovers(t, id.String())
 	require.NotEmpty(t, orphans, "the killed build left its network and container behind for recovery to find")
+	var orphanContainers []string
+	for _, o := range orphans {
+		if strings.HasPrefix(o, "container ") {
+			orphanContainers = append(orphanContainers, o)
+		}
+	}
 	require.NoError(t, in.start())
 
 	final := waitFinal(t, c, id)
-	require.Equal(t, client.ReeProcessStateFailed, final.Status)
-	require.Contains(t, deref(final.Reason), "stopped")
+	require.Equal(t, client.ReeProcessStateProcessed, final.Status, "the build runs again after the restart and finishes by itself: %s", deref(final.Reason))
+	require.Nil(t, final.Reason)
+	log := logOf(t, c, id)
+	require.Contains(t, log, "the server stopped during attempt 1")
+	require.Contains(t, log, "attempt 2 of 3")
+	require.Equal(t, 2, strings.Count(log, "reehub: recording Dockerfile"), "the recording started over: %s", log)
+	require.Empty(t, intersect(orphanContainers, podmanLeftovers(t, id.String())), "the killed attempt's container is removed")
 	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(500 * time.Millisecond) {
-		still := intersect(orphans, podmanLeftovers(t, id.String()))
-		if len(still) == 0 {
+		still := podmanLeftovers(t, id.String())
+		mine := intersect(orphanContainers, still)
+		for _, l := range still {
+			if strings.HasPrefix(l, "network ") {
+				mine = append(mine, l)
+			}
+		}
+		if len(mine) == 0 {
 			break
 		}
-		require.True(t, time.Now().Before(deadline), "left behind after recovery: %v", still)
+		require.True(t, time.Now().Before(deadline), "left behind after the retried build: %v", mine)
 	}
 	_, err = os.Stat(filepath.Join(in.dataDir, "work", id.String()))
 	require.True(t, os.IsNotExist(err), "the work directory of the killed process is removed")
+	entries, err := os.ReadDir(filepath.Join(in.dataDir, "uploads"))
+	require.NoError(t, err)
+	require.Empty(t, entries, "no staged upload is left")
+
+	// The retried recording is a complete defined REE: it replays.
+	zipPath := download(t, c, id)
+	rid, replayed := replay(t, c, "/api/recording/build", zipPath)
+	require.Equal(t, client.ReeProcessStateProcessed, replayed.Status, "replay %s: %s", rid, deref(replayed.Reason))
 
 	after := download(t, c, doneID)
 	require.Equal(t, fileSHA(t, before), fileSHA(t, after), "the output stored before the crash is intact")

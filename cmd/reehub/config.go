@@ -26,6 +26,7 @@ type config struct {
 	MaxUploadBytes int64
 	Archive        archive.Limits
 	Workers        int
+	JobMaxAttempts int
 	LogLevel       string
 	UpstreamCAFile string
 	DebianMirror   string
@@ -71,11 +72,12 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	str(&c.DebianMirror, "debian-mirror", "REEHUB_DEBIAN_MIRROR", "", "Debian mirror URL for apt in SBOM-strategy builds (e.g. a snapshot.debian.org archive); empty keeps the base image's sources")
 	str(&c.LogLevel, "log-level", "REEHUB_LOG_LEVEL", "info", "debug, info, warn or error")
 	i64(&c.MaxUploadBytes, "max-upload-bytes", "REEHUB_MAX_UPLOAD_BYTES", 8<<30, "largest accepted upload")
-	var entries, ratio, workers int64
+	var entries, ratio, workers, attempts int64
 	i64(&entries, "archive-max-entries", "REEHUB_ARCHIVE_MAX_ENTRIES", 10000, "most entries in an uploaded zip")
 	i64(&c.Archive.MaxTotalBytes, "archive-max-bytes", "REEHUB_ARCHIVE_MAX_BYTES", 16<<30, "largest total uncompressed size of an uploaded zip")
 	i64(&ratio, "archive-max-ratio", "REEHUB_ARCHIVE_MAX_RATIO", 200, "largest uncompressed/compressed ratio of a zip entry")
-	i64(&workers, "workers", "REEHUB_WORKERS", 4, "processes that run at once")
+	i64(&workers, "workers", "REEHUB_WORKERS", 4, "builds (recordings, replays) that run at once")
+	i64(&attempts, "job-max-attempts", "REEHUB_JOB_MAX_ATTEMPTS", 3, "attempts a job gets when reehub is killed while it runs, before it fails")
 	buildBases := os.Getenv("REEHUB_BUILD_BASE_IMAGES") != "false"
 	fs.BoolVar(&c.BuildBases, "build-base-images", buildBases, "build missing base images at start ($REEHUB_BUILD_BASE_IMAGES)")
 	if err := fs.Parse(args); err != nil {
@@ -84,9 +86,9 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	if intErr != nil {
 		return c, intErr
 	}
-	c.Archive.MaxEntries, c.Archive.MaxRatio, c.Workers = int(entries), int(ratio), int(workers)
-	if c.MaxUploadBytes <= 0 || c.Archive.MaxEntries <= 0 || c.Archive.MaxTotalBytes <= 0 || c.Archive.MaxRatio <= 0 || c.Workers <= 0 {
-		return c, errors.New("limits and workers must be positive")
+	c.Archive.MaxEntries, c.Archive.MaxRatio, c.Workers, c.JobMaxAttempts = int(entries), int(ratio), int(workers), int(attempts)
+	if c.MaxUploadBytes <= 0 || c.Archive.MaxEntries <= 0 || c.Archive.MaxTotalBytes <= 0 || c.Archive.MaxRatio <= 0 || c.Workers <= 0 || c.JobMaxAttempts <= 0 {
+		return c, errors.New("limits, workers and job attempts must be positive")
 	}
 	if c.DebianMirror != "" {
 		u, err := url.Parse(c.DebianMirror)

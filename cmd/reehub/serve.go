@@ -18,6 +18,7 @@ import (
 	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/server"
 	"github.com/reehub/reehub/service/auth"
+	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/process"
 	"github.com/reehub/reehub/service/ree"
 	"github.com/reehub/reehub/store"
@@ -93,23 +94,29 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if created && generated != "" {
 		fmt.Fprintf(stderr, "reehub: created user admin with password %s (shown once; set REEHUB_ADMIN_PASSWORD to choose it)\n", generated)
 	}
-	procs, err := process.New(st, blobs, log, process.Config{DataDir: cfg.DataDir, PostgresURL: cfg.DatabaseURL, MaxWorkers: cfg.Workers})
+	engine, err := job.New(st, blobs, log, job.Config{
+		DataDir:     cfg.DataDir,
+		Queues:      map[string]job.QueueConfig{job.QueueBuilds: {MaxWorkers: cfg.Workers}},
+		MaxAttempts: cfg.JobMaxAttempts,
+	})
 	if err != nil {
 		return err
 	}
+	procs := process.New(st, engine)
 	roots, err := upstreamRoots(cfg.UpstreamCAFile)
 	if err != nil {
 		return err
 	}
 	catalog := ree.NewCatalog(rt, baseimage.Catalogue(), filepath.Join(cfg.DataDir, "image-exports"))
-	reeSvc, err := ree.New(rt, blobs, procs, catalog, log, ree.Config{
+	reeSvc, err := ree.New(rt, blobs, procs, engine, catalog, log, ree.Config{
 		Version: version, Archive: cfg.Archive, BaseImageCacheDir: filepath.Join(cfg.DataDir, "base-images"),
-		UpstreamRoots: roots, DebianMirror: strings.TrimSuffix(cfg.DebianMirror, "/"),
+		StagingDir: filepath.Join(cfg.DataDir, "uploads"), StaleStagingAge: tempAge, UpstreamRoots: roots,
+		DebianMirror: strings.TrimSuffix(cfg.DebianMirror, "/"),
 	})
 	if err != nil {
 		return err
 	}
-	if err := procs.Start(ctx); err != nil {
+	if err := engine.Start(ctx); err != nil {
 		return err
 	}
 	handler, err := server.New(server.Deps{
@@ -135,7 +142,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("http shutdown", "err", err)
 	}
-	return procs.Stop(shutdownCtx)
+	return engine.Stop(shutdownCtx)
 }
 
 func ensureBases(ctx context.Context, rt *podman.Runtime, dataDir string, log io.Writer) error {

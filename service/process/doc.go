@@ -1,9 +1,7 @@
-// Package process runs reehub's long-running work as processes: it persists
-// them, queues them as River jobs, streams their logs, keeps their outputs in
-// the blob store, and brings every process to a definite end state, also after
-// reehub was killed (a process whose worker stopped heartbeating is failed and
-// its runtime resources are cleaned up).
-//
-// A domain service registers a Runner per process kind; this package owns the
-// state machine (queued → running → processed | failed | cancelled).
+// Package process is the REE API's view of the job engine (service/job): a
+// process is a job of the REE family together with its REE row (tag,
+// Dockerfile, input). It owns the REE vocabulary (queued, running,
+// processed, failed, cancelled) and converts the engine's jobs to it, so that
+// the HTTP layer sees neither store rows nor job internals. The REE kinds
+// themselves (recording, replay) are registered by service/ree.
 package process

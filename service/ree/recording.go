@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,36 +16,54 @@ import (
 	"github.com/reehub/reehub/runtime/baseimage"
 	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/runtime/proxy"
+	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/process"
-	"github.com/reehub/reehub/store"
 )
 
-// recorder runs recording processes.
+// recorder is the worker of recordings.
 type recorder struct{ s *Service }
 
 // Cleanup removes what a recording left in Podman.
 func (r *recorder) Cleanup(ctx context.Context, id string) error { return r.s.cleanup(ctx, id) }
 
-// Run builds the project while recording, and packs the defined REE.
-func (r *recorder) Run(ctx context.Context, p store.Process, w process.Work) (string, error) {
-	s := r.s
-	ctxDir := filepath.Join(w.Dir, "context")
-	if _, err := os.Stat(ctxDir); errors.Is(err, os.ErrNotExist) {
-		if err := s.extractInput(ctx, p.InputDigest, ctxDir); err != nil {
-			return "", err
-		}
+// Steps are "record" (prepare the project and build it behind the recording
+// proxy) and "package" (verify the recording and pack the defined REE). A
+// recording is not resumable: its build's image and network are removed by
+// Cleanup, so an interrupted recording records again from the start.
+func (r *recorder) Steps(j job.Job, a RecordingArgs) []job.StepDef {
+	run := &recording{s: r.s, id: j.ID, args: a}
+	return []job.StepDef{{Name: "record", Run: run.record}, {Name: "package", Run: run.pack}}
+}
+
+// recording is one attempt of a recording; its steps share it.
+type recording struct {
+	s      *Service
+	id     string
+	args   RecordingArgs
+	ctxDir string
+	out    string
+	m      Manifest
+	res    buildResult
+}
+
+// record builds the project while recording.
+func (r *recording) record(ctx context.Context, w *job.Work) error {
+	s, a := r.s, r.args
+	r.ctxDir = filepath.Join(w.Dir, contextInput)
+	if err := s.ensureInput(ctx, a.InputDigest, r.ctxDir); err != nil {
+		return err
 	}
-	df, err := s.readDockerfile(ctx, ctxDir, p.Dockerfile)
+	df, err := s.readDockerfile(ctx, r.ctxDir, a.Dockerfile)
 	if err != nil {
-		return "", err
+		return err
 	}
-	out := filepath.Join(w.Dir, "out")
-	if err := os.MkdirAll(out, 0o750); err != nil {
-		return "", err
+	r.out = filepath.Join(w.Dir, "out")
+	if err := os.MkdirAll(r.out, 0o750); err != nil {
+		return err
 	}
 	m := Manifest{
 		Format: manifestFormat, ReehubVersion: s.cfg.Version, CreatedAt: time.Now().UTC().Truncate(time.Second),
-		Tag: p.Tag, Dockerfile: p.Dockerfile, BuildArgs: map[string]string{},
+		Tag: a.Tag, Dockerfile: a.Dockerfile, BuildArgs: map[string]string{},
 	}
 	m.SourceDateEpoch = m.CreatedAt.Unix()
 	if v, err := s.rt.Version(ctx); err == nil {
@@ -56,24 +73,31 @@ func (r *recorder) Run(ctx context.Context, p store.Process, w process.Work) (st
 	for _, name := range df.Bases() {
 		img, err := s.catalog.Resolve(ctx, name)
 		if err != nil {
-			return "", err
+			return err
 		}
 		baseIDs[name] = img.ID
 		m.BaseImages = append(m.BaseImages, BaseImageRef{Name: name, ImageID: img.ID, Archive: baseImagesDir + name + ".tar"})
 	}
 	text, digest := buildText(df, baseIDs)
 	m.BuildDockerfileSHA256 = digest
-	fmt.Fprintf(w.Log, "reehub: recording %s (FROM %v)\n", p.Dockerfile, df.Bases())
+	fmt.Fprintf(w.Log, "reehub: recording %s (FROM %v)\n", a.Dockerfile, df.Bases())
 
-	recDir := filepath.Join(out, "recording")
 	res, err := s.runBuild(ctx, buildRun{
-		ProcessID: p.ID, ContextDir: ctxDir, Dockerfile: text, Mode: proxy.Record,
-		RecordingDir: recDir, Timestamp: time.Unix(m.SourceDateEpoch, 0).UTC(), Log: w.Log,
+		ProcessID: r.id, ContextDir: r.ctxDir, Dockerfile: text, Mode: proxy.Record,
+		RecordingDir: filepath.Join(r.out, "recording"), Timestamp: time.Unix(m.SourceDateEpoch, 0).UTC(), Log: w.Log,
 	})
 	if err != nil {
-		return "", err
+		return err
 	}
 	m.ImageID = res.ImageID
+	r.m, r.res = m, res
+	return nil
+}
+
+// pack verifies the recording and packs the defined REE as the process's output.
+func (r *recording) pack(ctx context.Context, w *job.Work) error {
+	s, m, out, res := r.s, r.m, r.out, r.res
+	recDir := filepath.Join(out, "recording")
 	// Listing the image's files exports the whole image; it runs while the
 	// rest of the defined REE is assembled.
 	type listing struct {
@@ -87,7 +111,7 @@ func (r *recorder) Run(ctx context.Context, p store.Process, w process.Work) (st
 	}()
 	sum, err := proxy.Verify(recDir)
 	if err != nil {
-		return "", fmt.Errorf("verify recording: %w", err)
+		return fmt.Errorf("verify recording: %w", err)
 	}
 	m.Recording = RecordingSummary{Entries: sum.Entries, Bytes: sum.Bytes, IndexSHA256: sum.IndexSHA256}
 	fmt.Fprintf(w.Log, "reehub: recorded %d responses, %d bytes; image %s\n", sum.Entries, sum.Bytes, res.ImageID)
@@ -96,28 +120,32 @@ func (r *recorder) Run(ctx context.Context, p store.Process, w process.Work) (st
 	for _, b := range m.BaseImages {
 		sum, err := s.baseArchive(ctx, b.Name, b.ImageID, filepath.Join(out, filepath.FromSlash(b.Archive)))
 		if err != nil {
-			return "", err
+			return err
 		}
 		known[b.Archive] = sum
 	}
-	if err := os.Rename(ctxDir, filepath.Join(out, "project")); err != nil {
-		return "", fmt.Errorf("pack project: %w", err)
+	if err := os.Rename(r.ctxDir, filepath.Join(out, "project")); err != nil {
+		return fmt.Errorf("pack project: %w", err)
 	}
 	if err := writeJSON(filepath.Join(out, manifestName), m); err != nil {
-		return "", err
+		return err
 	}
 	listed := <-filesDone
 	if listed.err != nil {
-		return "", fmt.Errorf("list image files: %w", listed.err)
+		return fmt.Errorf("list image files: %w", listed.err)
 	}
 	if err := writeJSON(filepath.Join(out, imageFilesName), listed.files); err != nil {
-		return "", err
+		return err
 	}
 	fmt.Fprintf(w.Log, "reehub: packing the defined REE\n")
 	if err := copyFile(w.LogFile, filepath.Join(out, buildLogName)); err != nil {
-		return "", fmt.Errorf("copy build log: %w", err)
+		return fmt.Errorf("copy build log: %w", err)
 	}
-	return s.packDir(ctx, out, known)
+	digest, err := s.packDir(ctx, out, known)
+	if err != nil {
+		return err
+	}
+	return w.AddOutput(ctx, process.OutputName, "application/zip", digest)
 }
 
 // baseArchive places the docker-archive of a base image at dst and returns
@@ -227,13 +255,31 @@ func compressed(path string) bool {
 	return false
 }
 
-// extractInput extracts the input zip of a process from the blob store.
-func (s *Service) extractInput(ctx context.Context, digest, dest string) error {
+// ensureInput makes dest the extracted input zip of a process: the tree the
+// submission checked, when the engine moved it in, else extracted again from
+// the blob store (a retried attempt starts in an empty work directory). The
+// extraction goes to a temporary sibling renamed into place, so that dest is
+// either absent or complete whichever of the two renames comes first.
+func (s *Service) ensureInput(ctx context.Context, digest, dest string) error {
+	if _, err := os.Stat(dest); err == nil {
+		return nil
+	}
 	path, err := s.blobs.Path(digest)
 	if err != nil {
 		return err
 	}
-	if _, err := archive.ExtractZip(ctx, path, dest, s.cfg.Archive); err != nil {
+	tmp, err := os.MkdirTemp(filepath.Dir(dest), ".extract-")
+	if err != nil {
+		return fmt.Errorf("extract input: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	if _, err := archive.ExtractZip(ctx, path, filepath.Join(tmp, "x"), s.cfg.Archive); err != nil {
+		return fmt.Errorf("extract input: %w", err)
+	}
+	if err := os.Rename(filepath.Join(tmp, "x"), dest); err != nil {
+		if _, statErr := os.Stat(dest); statErr == nil {
+			return nil // the submission's tree arrived first
+		}
 		return fmt.Errorf("extract input: %w", err)
 	}
 	return nil

@@ -18,10 +18,12 @@ import (
 	"os"
 	"path/filepath"
 
+	"time"
+
 	"github.com/reehub/reehub/archive"
 	"github.com/reehub/reehub/runtime/podman"
+	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/process"
-	"github.com/reehub/reehub/store"
 	"github.com/reehub/reehub/store/blob"
 )
 
@@ -36,6 +38,15 @@ type Config struct {
 	HostRootsFile string
 	// BaseImageCacheDir keeps exported base images between recordings. Required.
 	BaseImageCacheDir string
+	// StagingDir is where uploads are extracted and checked before their
+	// process exists (never in the job engine's directories); a checked
+	// upload is handed to the engine as an input of the new job. Required.
+	StagingDir string
+	// StaleStagingAge is the age from which a staged upload found by New is
+	// left over by a crash and removed. 0 removes all (one instance per data
+	// directory, as with SQLite); with instances sharing the data directory
+	// set it above the longest upload check.
+	StaleStagingAge time.Duration
 	// UpstreamRoots is what the recording proxy trusts upstream; nil means the
 	// system roots. Set it to add a private mirror's CA.
 	UpstreamRoots *x509.CertPool
@@ -55,15 +66,21 @@ type Service struct {
 	log     *slog.Logger
 }
 
-// New returns the REE service and registers its runners with procs.
-func New(rt *podman.Runtime, blobs *blob.Store, procs *process.Service, catalog *Catalog, log *slog.Logger, cfg Config) (*Service, error) {
+// New returns the REE service and registers its job kinds (recording and
+// replay, on the builds queue) with engine.
+func New(rt *podman.Runtime, blobs *blob.Store, procs *process.Service, engine *job.Engine, catalog *Catalog, log *slog.Logger, cfg Config) (*Service, error) {
 	if cfg.HostRootsFile == "" {
 		cfg.HostRootsFile = "/etc/ssl/certs/ca-certificates.crt"
 	}
-	if cfg.BaseImageCacheDir == "" {
-		return nil, errors.New("ree service: BaseImageCacheDir is required")
+	if cfg.BaseImageCacheDir == "" || cfg.StagingDir == "" {
+		return nil, errors.New("ree service: BaseImageCacheDir and StagingDir are required")
 	}
-	if err := os.MkdirAll(cfg.BaseImageCacheDir, 0o750); err != nil {
+	for _, d := range []string{cfg.BaseImageCacheDir, cfg.StagingDir} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			return nil, fmt.Errorf("ree service: %w", err)
+		}
+	}
+	if err := cleanStaging(cfg.StagingDir, cfg.StaleStagingAge); err != nil {
 		return nil, fmt.Errorf("ree service: %w", err)
 	}
 	// Exports cut off by a crash leave *.tmp files in the cache.
@@ -74,11 +91,35 @@ func New(rt *podman.Runtime, blobs *blob.Store, procs *process.Service, catalog 
 	}
 	cfg.Archive = cfg.Archive.WithDefaults()
 	s := &Service{cfg: cfg, rt: rt, blobs: blobs, procs: procs, catalog: catalog, log: log}
-	procs.Register(store.KindRecording, &recorder{s})
-	procs.Register(store.KindReplay, &replayer{s})
-	procs.Register(store.KindSbomDefine, &sbomDefiner{s})
-	procs.Register(store.KindSbomBuild, &sbomBuilder{s})
+	kind := job.KindOpts{Family: job.FamilyREE, Queue: job.QueueBuilds}
+	if err := job.Register[RecordingArgs](engine, kind, &recorder{s}); err != nil {
+		return nil, fmt.Errorf("ree service: %w", err)
+	}
+	if err := job.Register[ReplayArgs](engine, kind, &replayer{s}); err != nil {
+		return nil, fmt.Errorf("ree service: %w", err)
+	}
+	if err := job.Register[SbomDefineArgs](engine, kind, &sbomDefiner{s}); err != nil {
+		return nil, fmt.Errorf("ree service: %w", err)
+	}
+	if err := job.Register[SbomBuildArgs](engine, kind, &sbomBuilder{s}); err != nil {
+		return nil, fmt.Errorf("ree service: %w", err)
+	}
 	return s, nil
+}
+
+// cleanStaging removes staged uploads older than age, which a crash left
+// between the upload and the submission of their process.
+func cleanStaging(dir string, age time.Duration) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("list staged uploads: %w", err)
+	}
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) >= age {
+			_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
+	return nil
 }
 
 // Labels name the resources of one process so that they can be found after a crash.

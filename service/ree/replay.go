@@ -14,60 +14,85 @@ import (
 	"github.com/reehub/reehub/runtime/dockerfile"
 	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/runtime/proxy"
+	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/process"
-	"github.com/reehub/reehub/store"
 )
 
-// replayer runs replay processes.
+// replayer is the worker of replays.
 type replayer struct{ s *Service }
 
 // Cleanup removes what a replay left in Podman.
 func (r *replayer) Cleanup(ctx context.Context, id string) error { return r.s.cleanup(ctx, id) }
 
-// Run rebuilds a defined REE offline and verifies the result against the recording.
-func (r *replayer) Run(ctx context.Context, p store.Process, w process.Work) (string, error) {
+// Steps are "rebuild" (verify the defined REE and rebuild it offline) and
+// "package" (compare, export and pack the result). Like a recording, a
+// replay starts again from the first step after an interruption.
+func (r *replayer) Steps(j job.Job, a ReplayArgs) []job.StepDef {
+	run := &replay{s: r.s, id: j.ID, args: a}
+	return []job.StepDef{{Name: "rebuild", Run: run.rebuild}, {Name: "package", Run: run.pack}}
+}
+
+// replay is one attempt of a replay; its steps share it.
+type replay struct {
+	s    *Service
+	id   string
+	args ReplayArgs
+	tree string
+	m    Manifest
+	res  buildResult
+}
+
+// rebuild rebuilds a defined REE offline.
+func (r *replay) rebuild(ctx context.Context, w *job.Work) error {
 	s := r.s
-	tree := filepath.Join(w.Dir, "ree")
-	if _, err := os.Stat(tree); errors.Is(err, os.ErrNotExist) {
-		if err := s.extractInput(ctx, p.InputDigest, tree); err != nil {
-			return "", err
-		}
+	tree := filepath.Join(w.Dir, treeInput)
+	r.tree = tree
+	if err := s.ensureInput(ctx, r.args.InputDigest, tree); err != nil {
+		return err
 	}
 	m, err := verifyTree(tree)
 	if err != nil {
-		return "", err
+		return err
 	}
 	baseIDs := map[string]string{}
 	for _, b := range m.BaseImages {
 		if err := s.ensureBase(ctx, tree, b, w); err != nil {
-			return "", err
+			return err
 		}
 		baseIDs[b.Name] = b.ImageID
 	}
 	content, err := os.ReadFile(filepath.Join(tree, "project", filepath.FromSlash(m.Dockerfile)))
 	if err != nil {
-		return "", fmt.Errorf("read dockerfile: %w", err)
+		return fmt.Errorf("read dockerfile: %w", err)
 	}
 	df, err := dockerfile.Parse(content)
 	if err != nil {
-		return "", fmt.Errorf("dockerfile %s: %w", m.Dockerfile, err)
+		return fmt.Errorf("dockerfile %s: %w", m.Dockerfile, err)
 	}
 	text, digest := buildText(df, baseIDs)
 	if digest != m.BuildDockerfileSHA256 {
-		return "", fault.Invalidf("this server would build a different Dockerfile than the recording did (sha256 %s, manifest %s); the defined REE was made by an incompatible reehub", digest, m.BuildDockerfileSHA256)
+		return fault.Invalidf("this server would build a different Dockerfile than the recording did (sha256 %s, manifest %s); the defined REE was made by an incompatible reehub", digest, m.BuildDockerfileSHA256)
 	}
 	fmt.Fprintf(w.Log, "reehub: replaying %s offline (recording: %d responses)\n", m.Dockerfile, m.Recording.Entries)
 	res, err := s.runBuild(ctx, buildRun{
-		ProcessID: p.ID, ContextDir: filepath.Join(tree, "project"), Dockerfile: text, Mode: proxy.Replay,
+		ProcessID: r.id, ContextDir: filepath.Join(tree, "project"), Dockerfile: text, Mode: proxy.Replay,
 		RecordingDir: filepath.Join(tree, "recording"), Timestamp: time.Unix(m.SourceDateEpoch, 0).UTC(), Log: w.Log,
 	})
 	if err != nil {
-		return "", err
+		return err
 	}
 	if res.Stats.Misses > 0 {
-		return "", fault.Invalidf("the replay needed %d downloads that are not in the recording: %s",
+		return fault.Invalidf("the replay needed %d downloads that are not in the recording: %s",
 			res.Stats.Misses, strings.Join(res.Stats.MissedURLs, ", "))
 	}
+	r.m, r.res = m, res
+	return nil
+}
+
+// pack compares the rebuilt image with the recorded one, exports it and packs
+// the result as the process's output.
+func (r *replay) pack(ctx context.Context, w *job.Work) error {
+	s, m, res, tree := r.s, r.m, r.res, r.tree
 	report := Report{
 		RecordedImageID: m.ImageID, RebuiltImageID: res.ImageID, Identical: m.ImageID == res.ImageID,
 		ProxyRequests: res.Stats.Requests, ProxyHits: res.Stats.Hits, ProxyMisses: res.Stats.Misses,
@@ -80,33 +105,37 @@ func (r *replayer) Run(ctx context.Context, p store.Process, w process.Work) (st
 
 	out := filepath.Join(w.Dir, "out")
 	if err := os.MkdirAll(out, 0o750); err != nil {
-		return "", err
+		return err
 	}
 	img, err := os.Create(filepath.Join(out, imageOCIName))
 	if err != nil {
-		return "", err
+		return err
 	}
 	if err := s.rt.ExportImage(ctx, res.ImageID, podman.OCIArchive, img); err != nil {
 		_ = img.Close()
-		return "", fmt.Errorf("export rebuilt image: %w", err)
+		return fmt.Errorf("export rebuilt image: %w", err)
 	}
 	if err := img.Close(); err != nil {
-		return "", err
+		return err
 	}
 	if err := <-compared; err != nil {
-		return "", err
+		return err
 	}
 	fmt.Fprintf(w.Log, "reehub: %s\n", report.Explanation)
 	if err := copyFile(filepath.Join(tree, manifestName), filepath.Join(out, manifestName)); err != nil {
-		return "", err
+		return err
 	}
 	if err := writeJSON(filepath.Join(out, reportName), report); err != nil {
-		return "", err
+		return err
 	}
 	if err := copyFile(w.LogFile, filepath.Join(out, buildLogName)); err != nil {
-		return "", err
+		return err
 	}
-	return s.packDir(ctx, out, nil)
+	digest, err := s.packDir(ctx, out, nil)
+	if err != nil {
+		return err
+	}
+	return w.AddOutput(ctx, process.OutputName, "application/zip", digest)
 }
 
 // compareFiles fills the report's file comparison and explanation. Equal
@@ -147,7 +176,7 @@ func (s *Service) compareFiles(ctx context.Context, tree string, rep *Report) er
 
 // ensureBase makes the pinned base image available: by ID if present, else by
 // loading the archive carried in the defined REE and checking its ID.
-func (s *Service) ensureBase(ctx context.Context, tree string, b BaseImageRef, w process.Work) error {
+func (s *Service) ensureBase(ctx context.Context, tree string, b BaseImageRef, w *job.Work) error {
 	if _, err := s.rt.InspectImage(ctx, b.ImageID); err == nil {
 		return nil
 	} else if !errors.Is(err, fault.ErrNotFound) {

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/reehub/reehub/analysis/rootfs"
 	"github.com/reehub/reehub/analysis/sbom"
 	"github.com/reehub/reehub/analysis/sbom/diff"
@@ -22,8 +24,8 @@ import (
 	"github.com/reehub/reehub/runtime/baseimage"
 	"github.com/reehub/reehub/runtime/dockerfile"
 	"github.com/reehub/reehub/runtime/podman"
+	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/process"
-	"github.com/reehub/reehub/store"
 )
 
 // Names inside an SBOM-defined REE and its rebuild output.
@@ -90,19 +92,22 @@ type Drift struct {
 }
 
 // SbomDefine checks an uploaded project and starts an SBOM definition process.
-func (s *Service) SbomDefine(ctx context.Context, o DefineOpts) (store.Process, error) {
+func (s *Service) SbomDefine(ctx context.Context, o DefineOpts) (process.Process, error) {
 	clean, err := cleanDockerfileName(o.Dockerfile)
 	if err != nil {
-		return store.Process{}, err
+		return process.Process{}, err
 	}
-	return s.stageAndSubmit(ctx, o.ZipPath, "context",
-		process.SubmitOpts{OwnerID: o.OwnerID, Kind: store.KindSbomDefine, Tag: o.Tag},
+	return s.stageAndSubmit(ctx, o.ZipPath, contextInput,
+		process.SubmitOpts{OwnerID: o.OwnerID, Tag: o.Tag},
 		func(staged string) (string, error) {
 			df, err := s.readDockerfile(ctx, staged, clean)
 			if err != nil {
 				return "", err
 			}
 			return clean, checkPinnable(df, clean, staged)
+		},
+		func(digest string) river.JobArgs {
+			return SbomDefineArgs{InputDigest: digest, Dockerfile: clean, Tag: o.Tag}
 		})
 }
 
@@ -137,16 +142,25 @@ func hasLockfile(dir string) bool {
 }
 
 // SbomBuild checks an uploaded SBOM-defined REE and starts its rebuild.
-func (s *Service) SbomBuild(ctx context.Context, o ReplayOpts) (store.Process, error) {
-	return s.stageAndSubmit(ctx, o.ZipPath, "ree",
-		process.SubmitOpts{OwnerID: o.OwnerID, Kind: store.KindSbomBuild, Tag: o.Tag},
+func (s *Service) SbomBuild(ctx context.Context, o ReplayOpts) (process.Process, error) {
+	return s.stageAndSubmit(ctx, o.ZipPath, treeInput,
+		process.SubmitOpts{OwnerID: o.OwnerID, Tag: o.Tag},
 		func(staged string) (string, error) {
 			m, _, err := verifySbomTree(staged)
 			if err != nil {
 				return "", fmt.Errorf("file: %w", err)
 			}
 			return m.Dockerfile, nil
-		})
+		},
+		func(digest string) river.JobArgs { return SbomBuildArgs{InputDigest: digest, Tag: o.Tag} })
+}
+
+// sbomRun is what an SBOM definition or rebuild works on.
+type sbomRun struct {
+	ID          string
+	Tag         *string
+	Dockerfile  string
+	InputDigest string
 }
 
 // verifySbomTree checks an extracted SBOM-defined REE (checksums, manifest,
@@ -200,12 +214,25 @@ func (r *sbomDefiner) Cleanup(ctx context.Context, id string) error {
 	return r.s.rt.Cleanup(ctx, labelProcess, id)
 }
 
-// Run builds the project once online, catalogs the image and pins what it installed.
-func (r *sbomDefiner) Run(ctx context.Context, p store.Process, w process.Work) (string, error) {
+// Steps is one step, "define": the online build, its SBOM and the pinned
+// definition are one unit (an interrupted definition builds again).
+func (r *sbomDefiner) Steps(j job.Job, a SbomDefineArgs) []job.StepDef {
+	p := sbomRun{ID: j.ID, Tag: a.Tag, Dockerfile: a.Dockerfile, InputDigest: a.InputDigest}
+	return []job.StepDef{{Name: "define", Run: func(ctx context.Context, w *job.Work) error {
+		digest, err := r.run(ctx, p, w)
+		if err != nil {
+			return err
+		}
+		return w.AddOutput(ctx, process.OutputName, "application/zip", digest)
+	}}}
+}
+
+// run builds the project once online, catalogs the image and pins what it installed.
+func (r *sbomDefiner) run(ctx context.Context, p sbomRun, w *job.Work) (string, error) {
 	s := r.s
 	ctxDir := filepath.Join(w.Dir, "context")
 	if _, err := os.Stat(ctxDir); errors.Is(err, os.ErrNotExist) {
-		if err := s.extractInput(ctx, p.InputDigest, ctxDir); err != nil {
+		if err := s.ensureInput(ctx, p.InputDigest, ctxDir); err != nil {
 			return "", err
 		}
 	}
@@ -305,12 +332,24 @@ func (r *sbomBuilder) Cleanup(ctx context.Context, id string) error {
 	return r.s.rt.Cleanup(ctx, labelProcess, id)
 }
 
-// Run rebuilds a defined REE online from its pinned Dockerfile and reports drift.
-func (r *sbomBuilder) Run(ctx context.Context, p store.Process, w process.Work) (string, error) {
+// Steps is one step, "rebuild": the rebuild, its SBOM and the drift report.
+func (r *sbomBuilder) Steps(j job.Job, a SbomBuildArgs) []job.StepDef {
+	p := sbomRun{ID: j.ID, Tag: a.Tag, InputDigest: a.InputDigest}
+	return []job.StepDef{{Name: "rebuild", Run: func(ctx context.Context, w *job.Work) error {
+		digest, err := r.run(ctx, p, w)
+		if err != nil {
+			return err
+		}
+		return w.AddOutput(ctx, process.OutputName, "application/zip", digest)
+	}}}
+}
+
+// run rebuilds a defined REE online from its pinned Dockerfile and reports drift.
+func (r *sbomBuilder) run(ctx context.Context, p sbomRun, w *job.Work) (string, error) {
 	s := r.s
 	tree := filepath.Join(w.Dir, "ree")
 	if _, err := os.Stat(tree); errors.Is(err, os.ErrNotExist) {
-		if err := s.extractInput(ctx, p.InputDigest, tree); err != nil {
+		if err := s.ensureInput(ctx, p.InputDigest, tree); err != nil {
 			return "", err
 		}
 	}
@@ -351,7 +390,9 @@ func (r *sbomBuilder) Run(ctx context.Context, p store.Process, w process.Work) 
 	d := Drift{DefinedImageID: m.ImageID, RebuiltImageID: id, Report: *diff.Compare(&defined, rebuilt)}
 	d.Drift = !d.Report.Empty()
 	d.Summary = driftSummary(&d.Report)
-	*noteOf(w) = d.Summary
+	if err := w.SetSummary(ctx, d.Summary); err != nil {
+		return "", err
+	}
 	fmt.Fprintf(w.Log, "reehub: %s\n", d.Summary)
 	if err := writeSBOMs(out, rebuilt); err != nil {
 		return "", err
@@ -366,15 +407,6 @@ func (r *sbomBuilder) Run(ctx context.Context, p store.Process, w process.Work) 
 		return "", err
 	}
 	return s.packDir(ctx, out, nil)
-}
-
-// noteOf returns where a runner leaves its summary (a throwaway when the
-// process service gives none).
-func noteOf(w process.Work) *string {
-	if w.Note != nil {
-		return w.Note
-	}
-	return new(string)
 }
 
 // driftSummary says in one line what changed, naming up to five packages.
@@ -404,7 +436,7 @@ func driftSummary(r *diff.Report) string {
 		len(r.Added), len(r.Removed), len(r.VersionChanged), len(r.LicenseChanged), strings.Join(names, ", "), more)
 }
 
-func sbomName(p store.Process) string {
+func sbomName(p sbomRun) string {
 	if p.Tag != nil && *p.Tag != "" {
 		return *p.Tag
 	}

@@ -9,11 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/riverqueue/river"
+
 	"github.com/reehub/reehub/archive"
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/runtime/dockerfile"
 	"github.com/reehub/reehub/service/process"
-	"github.com/reehub/reehub/store"
 )
 
 // maxDockerfileBytes bounds the Dockerfile reehub reads.
@@ -31,16 +32,18 @@ type DefineOpts struct {
 // Define checks an uploaded project and starts a recording process for it. All
 // checks that can fail because of the upload happen here, so that bad input is
 // answered at once instead of by a failed process.
-func (s *Service) Define(ctx context.Context, o DefineOpts) (store.Process, error) {
+func (s *Service) Define(ctx context.Context, o DefineOpts) (process.Process, error) {
 	clean, err := cleanDockerfileName(o.Dockerfile)
 	if err != nil {
-		return store.Process{}, err
+		return process.Process{}, err
 	}
-	return s.stageAndSubmit(ctx, o.ZipPath, "context",
-		process.SubmitOpts{OwnerID: o.OwnerID, Kind: store.KindRecording, Tag: o.Tag},
+	return s.stageAndSubmit(ctx, o.ZipPath, contextInput, process.SubmitOpts{OwnerID: o.OwnerID, Tag: o.Tag},
 		func(staged string) (string, error) {
 			_, err := s.readDockerfile(ctx, staged, clean)
 			return clean, err
+		},
+		func(digest string) river.JobArgs {
+			return RecordingArgs{InputDigest: digest, Dockerfile: clean, Tag: o.Tag}
 		})
 }
 
@@ -104,44 +107,53 @@ type ReplayOpts struct {
 
 // Replay checks an uploaded defined REE (structure, checksums, manifest) and
 // starts a replay process for it.
-func (s *Service) Replay(ctx context.Context, o ReplayOpts) (store.Process, error) {
-	return s.stageAndSubmit(ctx, o.ZipPath, "ree",
-		process.SubmitOpts{OwnerID: o.OwnerID, Kind: store.KindReplay, Tag: o.Tag},
+func (s *Service) Replay(ctx context.Context, o ReplayOpts) (process.Process, error) {
+	return s.stageAndSubmit(ctx, o.ZipPath, treeInput, process.SubmitOpts{OwnerID: o.OwnerID, Tag: o.Tag},
 		func(staged string) (string, error) {
 			m, err := verifyTree(staged)
 			if err != nil {
 				return "", fmt.Errorf("file: %w", err)
 			}
 			return m.Dockerfile, nil
-		})
+		},
+		func(digest string) river.JobArgs { return ReplayArgs{InputDigest: digest} })
 }
 
-// stageAndSubmit extracts an upload into sub of the work directory of a new
-// process, runs check on it (which returns the Dockerfile's name), moves the
-// upload into the blob store and queues the process. Every check that can fail
-// because of the upload runs before anything is recorded; on any error the
-// staged files are removed.
-func (s *Service) stageAndSubmit(ctx context.Context, zipPath, sub string, o process.SubmitOpts, check func(staged string) (string, error)) (store.Process, error) {
-	o.ID = process.NewID()
-	dir := s.procs.WorkDir(o.ID)
-	p, err := func() (store.Process, error) {
-		staged := filepath.Join(dir, sub)
-		if _, err := archive.ExtractZip(ctx, zipPath, staged, s.cfg.Archive); err != nil {
-			return store.Process{}, fmt.Errorf("file: %w", err)
-		}
-		dockerfile, err := check(staged)
-		if err != nil {
-			return store.Process{}, err
-		}
-		ref, err := s.blobs.PutFile(ctx, zipPath, true)
-		if err != nil {
-			return store.Process{}, fmt.Errorf("store upload: %w", err)
-		}
-		o.Dockerfile, o.InputDigest = dockerfile, ref.Digest
-		return s.procs.Submit(ctx, o)
-	}()
+// The inputs a submission hands to its job, by their name in the work directory.
+const (
+	// contextInput is a recording's extracted project.
+	contextInput = "context"
+	// treeInput is a replay's extracted defined REE.
+	treeInput = "ree"
+)
+
+// stageAndSubmit extracts an upload into a staging directory of its own
+// (outside the job engine's directories), runs check on it (which returns the
+// Dockerfile's name), moves the upload into the blob store and submits the
+// process with the args made from the upload's digest; the engine then moves
+// the checked tree into the job's work directory as input sub, so that the
+// worker need not extract it again. Every check that can fail because of the
+// upload runs before anything is recorded; the staging directory is removed
+// whatever happens.
+func (s *Service) stageAndSubmit(ctx context.Context, zipPath, sub string, o process.SubmitOpts, check func(staged string) (string, error), args func(digest string) river.JobArgs) (process.Process, error) {
+	root, err := os.MkdirTemp(s.cfg.StagingDir, "upload-")
 	if err != nil {
-		_ = os.RemoveAll(dir)
+		return process.Process{}, fmt.Errorf("stage upload: %w", err)
 	}
-	return p, err
+	defer os.RemoveAll(root)
+	staged := filepath.Join(root, sub)
+	if _, err := archive.ExtractZip(ctx, zipPath, staged, s.cfg.Archive); err != nil {
+		return process.Process{}, fmt.Errorf("file: %w", err)
+	}
+	dockerfile, err := check(staged)
+	if err != nil {
+		return process.Process{}, err
+	}
+	ref, err := s.blobs.PutFile(ctx, zipPath, true)
+	if err != nil {
+		return process.Process{}, fmt.Errorf("store upload: %w", err)
+	}
+	o.Dockerfile, o.InputDigest = dockerfile, ref.Digest
+	o.Inputs = map[string]string{sub: staged}
+	return s.procs.Submit(ctx, args(ref.Digest), o)
 }

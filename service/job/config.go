@@ -1,0 +1,106 @@
+package job
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+)
+
+// The queues of the families; a kind names one of them.
+const (
+	// QueueBuilds runs container builds (REE recordings and replays, Studio builds).
+	QueueBuilds = "builds"
+	// QueueScans runs FOSSology scans.
+	QueueScans = "scans"
+	// QueueWorkflows runs REANA workflows.
+	QueueWorkflows = "workflows"
+	// QueueDeployments runs ViCE imports, exports and deployments.
+	QueueDeployments = "deployments"
+)
+
+// QueueConfig tunes one queue.
+type QueueConfig struct {
+	// MaxWorkers is how many jobs of the queue run at once in this instance. Must be at least 1.
+	MaxWorkers int
+}
+
+// DefaultQueues are the queues and concurrency used when Config.Queues does not
+// name them: builds 4, scans 2, workflows 2, deployments 2.
+func DefaultQueues() map[string]QueueConfig {
+	return map[string]QueueConfig{
+		QueueBuilds: {MaxWorkers: 4}, QueueScans: {MaxWorkers: 2}, QueueWorkflows: {MaxWorkers: 2}, QueueDeployments: {MaxWorkers: 2},
+	}
+}
+
+// Config tunes the engine.
+type Config struct {
+	// DataDir holds the engine's directories: logs/ (job and step logs while
+	// they are written) and work/ (one scratch directory per job). Required.
+	DataDir string
+	// Queues sets the concurrency of queues by name. Queues of DefaultQueues
+	// not named here keep their default; other names add queues.
+	Queues map[string]QueueConfig
+	// MaxAttempts is how many attempts a job gets before an interrupted
+	// attempt (reehub killed or stopped while it ran) fails it. A kind may
+	// set its own. Defaults to 3; 1 fails a job at its first interruption.
+	MaxAttempts int
+	// HeartbeatInterval is how often a running job records that it is alive
+	// and looks for a cancel request (made on any instance). Defaults to 2 seconds.
+	HeartbeatInterval time.Duration
+	// StaleAfter is how long without a heartbeat makes a running job
+	// orphaned (its instance died) on Postgres, where other instances may be
+	// alive. Defaults to 30 seconds; must be at least twice HeartbeatInterval.
+	StaleAfter time.Duration
+	// PollInterval is how often River looks for new jobs (the store's
+	// drivers are poll-only). Defaults to 250 ms; at least 50 ms.
+	PollInterval time.Duration
+}
+
+// withDefaults returns a copy of c with every unset field defaulted.
+func (c Config) withDefaults() Config {
+	queues := DefaultQueues()
+	maps.Copy(queues, c.Queues)
+	c.Queues = queues
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = 3
+	}
+	if c.HeartbeatInterval == 0 {
+		c.HeartbeatInterval = 2 * time.Second
+	}
+	if c.StaleAfter == 0 {
+		c.StaleAfter = 30 * time.Second
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = 250 * time.Millisecond
+	}
+	return c
+}
+
+// fetchCooldown is River's shortest time between two fetches.
+const fetchCooldown = 50 * time.Millisecond
+
+// validate reports the first setting that cannot work.
+func (c Config) validate() error {
+	switch {
+	case c.DataDir == "":
+		return errors.New("DataDir is required")
+	case c.MaxAttempts < 1 || c.MaxAttempts > 100:
+		return fmt.Errorf("MaxAttempts must be between 1 and 100, got %d", c.MaxAttempts)
+	case c.HeartbeatInterval <= 0:
+		return errors.New("HeartbeatInterval must be positive")
+	case c.StaleAfter < 2*c.HeartbeatInterval:
+		return fmt.Errorf("StaleAfter (%s) must be at least twice HeartbeatInterval (%s)", c.StaleAfter, c.HeartbeatInterval)
+	case c.PollInterval < fetchCooldown:
+		return fmt.Errorf("PollInterval must be at least %s, got %s", fetchCooldown, c.PollInterval)
+	}
+	for name, q := range c.Queues {
+		if name == "" {
+			return errors.New("a queue needs a name")
+		}
+		if q.MaxWorkers < 1 || q.MaxWorkers > 10000 {
+			return fmt.Errorf("queue %s: MaxWorkers must be between 1 and 10000, got %d", name, q.MaxWorkers)
+		}
+	}
+	return nil
+}
