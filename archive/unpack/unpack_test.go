@@ -25,7 +25,6 @@ import (
 // entry is one member of a test archive.
 type entry struct {
 	name, body, link string
-	mode             int64
 	typ              byte
 }
 

@@ -168,15 +168,14 @@ func (p Policy) resolve(ctx context.Context, host, port string) (netip.Addr, err
 		}
 		addrs = ips
 	}
+	// Every address the name has must pass: the one dialled is the first.
 	for _, ip := range addrs {
 		ip = ip.Unmap()
-		why := refused(ip)
-		if why == "" || byName || p.addrAllowed(ip, port) {
-			return ip, nil
+		if why := refused(ip); why != "" && !byName && !p.addrAllowed(ip, port) {
+			return netip.Addr{}, fault.Invalidf("host %q resolves to %s (%s); uploads from it are refused unless the host is on REEHUB_UPLOAD_ALLOWED_HOSTS", host, ip, why)
 		}
-		return netip.Addr{}, fault.Invalidf("host %q resolves to %s (%s); uploads from it are refused unless the host is on REEHUB_UPLOAD_ALLOWED_HOSTS", host, ip, why)
 	}
-	return netip.Addr{}, fault.Invalidf("host %q cannot be resolved", host)
+	return addrs[0].Unmap(), nil
 }
 
 // redact returns a URL without its user info, for messages.
