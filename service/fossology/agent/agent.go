@@ -18,7 +18,6 @@
 package agent
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	_ "embed"
@@ -126,11 +125,12 @@ var keywordData string
 
 // Runner runs agents. It is safe for concurrent use.
 type Runner struct {
-	det      *license.Detector
-	ecc      *regexp.Regexp
-	keyword  *regexp.Regexp
-	maxBytes int
-	workers  int
+	det         *license.Detector
+	ecc         *wordMatcher
+	keyword     *wordMatcher
+	authorWords *wordMatcher
+	maxBytes    int
+	workers     int
 }
 
 // Options tunes a Runner. The zero value means the defaults.
@@ -155,31 +155,13 @@ func New(opts *Options) (*Runner, error) {
 	if opts != nil && opts.Workers > 0 {
 		r.workers = opts.Workers
 	}
-	if r.ecc, err = wordList(eccData); err != nil {
-		return nil, fmt.Errorf("ecc keywords: %w", err)
-	}
-	if r.keyword, err = wordList(keywordData); err != nil {
-		return nil, fmt.Errorf("keywords: %w", err)
-	}
+	r.ecc, r.keyword = newWordMatcher(eccData), newWordMatcher(keywordData)
+	r.authorWords = newWordMatcher(authorWords)
 	return r, nil
 }
 
-// wordList compiles a keyword data file into one case-insensitive regexp of
-// whole words.
-func wordList(data string) (*regexp.Regexp, error) {
-	var alts []string
-	sc := bufio.NewScanner(strings.NewReader(data))
-	for sc.Scan() {
-		w := strings.TrimSpace(sc.Text())
-		if w == "" || strings.HasPrefix(w, "#") {
-			continue
-		}
-		alts = append(alts, strings.ReplaceAll(regexp.QuoteMeta(w), ` `, `\s+`))
-	}
-	// Longest first, so that "export control" wins over "export".
-	slices.SortStableFunc(alts, func(a, b string) int { return len(b) - len(a) })
-	return regexp.Compile(`(?i)\b(?:` + strings.Join(alts, "|") + `)\b`)
-}
+// authorWords are the words that start an author line.
+const authorWords = "author\nauthors\nwritten by\ncontributed by\nmaintainer\nmaintainers\ncontributor\ncontributors\n"
 
 var (
 	email  = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`)
@@ -325,57 +307,75 @@ func (r *Runner) Text(text []byte, path, sha1 string, want map[Agent]bool) []Fin
 			}
 		}
 	}
+	var lower []byte
+	var lines lineIndex
+	prepare := func() {
+		if lower == nil {
+			lower, lines = asciiLower(text), newLineIndex(text)
+		}
+	}
 	if want[Copyright] {
 		for _, s := range copyright.Extract(text) {
 			add(Copyright, TypeCopyright, s.Text, "", "statement", s.StartLine, s.EndLine)
 		}
+		prepare()
 		seen := map[string]bool{}
-		eachLine(text, func(n int, line []byte) {
-			for _, m := range email.FindAll(line, -1) {
+		// Only the lines with an "@" can hold an address, and only those
+		// with an author word an author line.
+		lastLine := -1
+		for off := 0; ; {
+			i := bytes.IndexByte(text[off:], '@')
+			if i < 0 {
+				break
+			}
+			ls, le := lineAt(text, off+i)
+			off = le
+			if ls == lastLine {
+				continue
+			}
+			lastLine = ls
+			n := lines.line(ls)
+			for _, m := range email.FindAll(text[ls:le], -1) {
 				if v := string(m); !seen[v] {
 					seen[v] = true
 					add(Copyright, TypeEmail, v, "", "email", n, n)
 				}
 			}
-			if m := author.FindSubmatch(line); m != nil {
+		}
+		lastLine = -1
+		for _, sp := range r.authorWords.find(lower) {
+			ls, le := lineAt(text, sp.start)
+			if ls == lastLine {
+				continue
+			}
+			lastLine = ls
+			if m := author.FindSubmatch(text[ls:le]); m != nil {
 				v := strings.TrimSpace(strings.TrimRight(string(m[1]), " */#;-"))
 				if v != "" && !seen["author\x00"+v] {
 					seen["author\x00"+v] = true
+					n := lines.line(ls)
 					add(Copyright, TypeAuthor, v, "", "author", n, n)
 				}
 			}
-		})
+		}
 	}
 	if want[Ecc] || want[Keyword] {
-		eachLine(text, func(n int, line []byte) {
-			if want[Ecc] {
-				for _, m := range r.ecc.FindAll(line, -1) {
-					add(Ecc, TypeEcc, strings.ToLower(string(m)), "", "ecc", n, n)
-				}
+		prepare()
+		for _, k := range []struct {
+			on    bool
+			m     *wordMatcher
+			agent Agent
+			typ   Type
+		}{{want[Ecc], r.ecc, Ecc, TypeEcc}, {want[Keyword], r.keyword, Keyword, TypeKeyword}} {
+			if !k.on {
+				continue
 			}
-			if want[Keyword] {
-				for _, m := range r.keyword.FindAll(line, -1) {
-					add(Keyword, TypeKeyword, strings.ToLower(string(m)), "", "keyword", n, n)
-				}
+			for _, sp := range k.m.find(lower) {
+				add(k.agent, k.typ, sp.value, "", string(k.agent), lines.line(sp.start), lines.line(max(sp.start, sp.end-1)))
 			}
-		})
+		}
 	}
 	return out
-}
-
-// eachLine calls fn with each line of text and its 1-based number.
-func eachLine(text []byte, fn func(n int, line []byte)) {
-	n := 0
-	for len(text) > 0 {
-		n++
-		i := bytes.IndexByte(text, '\n')
-		if i < 0 {
-			fn(n, text)
-			return
-		}
-		fn(n, text[:i])
-		text = text[i+1:]
-	}
 }
 
 // ReadText reads the start of the file at p (up to maxBytes) as text:
