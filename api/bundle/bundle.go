@@ -23,6 +23,13 @@ const header = "# Bundled by `make gen` (api/bundle) from api/*.yaml: edit those
 // the bundle drops it.
 const familiesKey = "x-reehub-families"
 
+// mirrorKey is the family-file key that serves a family's paths under a
+// second prefix: {from: /repo/api/v1, to: /api/v1, operationIdSuffix: V1}
+// copies every path under from to the same path under to, each operationId
+// with the suffix (the strict server needs one method per operation; the
+// handlers of a mirrored operation call the original's).
+const mirrorKey = "x-reehub-mirror"
+
 // scopeKey is the operation extension that names the scope an operation needs.
 const scopeKey = "x-reehub-scope"
 
@@ -95,12 +102,76 @@ func readSource(path, family string) (*source, error) {
 		for i := 0; i < len(root.Content); i += 2 {
 			switch k := root.Content[i].Value; k {
 			case "tags", "paths", "components":
+			case mirrorKey:
 			default:
 				return nil, fmt.Errorf("%s: a family file holds tags, paths and components only, not %q", path, k)
 			}
 		}
 	}
-	return &source{path: path, family: family, root: root}, nil
+	src := &source{path: path, family: family, root: root}
+	if err := src.expandMirror(); err != nil {
+		return nil, err
+	}
+	return src, nil
+}
+
+// expandMirror applies x-reehub-mirror (see mirrorKey) and drops the key.
+func (s *source) expandMirror() error {
+	var m *yaml.Node
+	for i := 0; i < len(s.root.Content); i += 2 {
+		if s.root.Content[i].Value == mirrorKey {
+			m = s.root.Content[i+1]
+			s.root.Content = slices.Delete(s.root.Content, i, i+2)
+			break
+		}
+	}
+	if m == nil {
+		return nil
+	}
+	from, to, suffix := valueOf(lookup(m, "from")), valueOf(lookup(m, "to")), valueOf(lookup(m, "operationIdSuffix"))
+	if !strings.HasPrefix(from, "/") || !strings.HasPrefix(to, "/") || from == to || suffix == "" || !unicode.IsUpper(rune(suffix[0])) {
+		return fmt.Errorf("%s: %s needs from and to (different path prefixes) and an operationIdSuffix starting upper-case", s.path, mirrorKey)
+	}
+	paths := lookup(s.root, "paths")
+	if paths == nil {
+		return fmt.Errorf("%s: %s without paths", s.path, mirrorKey)
+	}
+	var added []*yaml.Node
+	for i := 0; i < len(paths.Content); i += 2 {
+		k := paths.Content[i]
+		rest, ok := strings.CutPrefix(k.Value, from)
+		if !ok || rest != "" && !strings.HasPrefix(rest, "/") {
+			continue
+		}
+		item := deepCopy(paths.Content[i+1])
+		for _, meth := range methods {
+			if op := lookup(item, meth); op != nil {
+				if id := lookup(op, "operationId"); id != nil {
+					id.Value += suffix
+				}
+			}
+		}
+		key := &yaml.Node{Kind: yaml.ScalarNode, Value: to + rest}
+		added = append(added, key, item)
+	}
+	if len(added) == 0 {
+		return fmt.Errorf("%s: %s: no path starts with %s", s.path, mirrorKey, from)
+	}
+	paths.Content = append(paths.Content, added...)
+	return nil
+}
+
+// deepCopy copies a YAML node tree (aliases are copied as aliases).
+func deepCopy(n *yaml.Node) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	c := *n
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, ch := range n.Content {
+		c.Content[i] = deepCopy(ch)
+	}
+	return &c
 }
 
 // familyList reads the ordered list of family files from common.yaml.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 )
 
 // TestRepositoryBundle: the committed openapi.yaml is what api/ bundles to.
@@ -94,4 +95,117 @@ components:
 			require.ErrorContains(t, err, c[2])
 		})
 	}
+}
+
+// TestMirror: x-reehub-mirror serves a family's paths under a second prefix
+// with suffixed operationIds, and the copies obey the same rules.
+func TestMirror(t *testing.T) {
+	t.Parallel()
+	family := `x-reehub-mirror: {from: /repo/api/v1, to: /api/v1, operationIdSuffix: V1}
+tags:
+  - name: "demo: things"
+paths:
+  /repo/api/v1/things/{id}:
+    get:
+      operationId: demoGetThing
+      tags: ["demo: things"]
+      x-reehub-scope: read
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: integer}}
+      responses:
+        '200': {description: ok}
+  /other:
+    get:
+      operationId: demoOther
+      tags: ["demo: things"]
+      x-reehub-scope: read
+      responses:
+        '200': {description: ok}
+components: {}
+`
+	out, err := bundle(writeAPI(t, family))
+	require.NoError(t, err)
+	doc := string(out)
+	require.Contains(t, doc, "/repo/api/v1/things/{id}:")
+	require.Contains(t, doc, "/api/v1/things/{id}:")
+	require.Contains(t, doc, "operationId: demoGetThingV1")
+	require.NotContains(t, doc, "demoOtherV1", "paths outside the prefix are not mirrored")
+	require.NotContains(t, doc, "x-reehub-mirror")
+
+	_, err = bundle(writeAPI(t, strings.Replace(family, "/other:", "/api/v1/things/{id}:", 1)))
+	require.ErrorContains(t, err, "/api/v1/things/{id}")
+	_, err = bundle(writeAPI(t, strings.Replace(family, "operationIdSuffix: V1", "operationIdSuffix: v1", 1)))
+	require.ErrorContains(t, err, "x-reehub-mirror needs")
+	_, err = bundle(writeAPI(t, strings.Replace(family, "from: /repo/api/v1", "from: /nothing", 1)))
+	require.ErrorContains(t, err, "no path starts with /nothing")
+}
+
+// TestFossologyFamily bundles api/ with the FOSSology family listed (it is
+// not in x-reehub-families until its handlers exist, so that gen/ and the
+// server are unchanged) and checks the family's own rules: every path is
+// served under /repo/api/v1 and /api/v1, every error is the Error model and
+// every created resource answers the {code, message, type} model.
+func TestFossologyFamily(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	files, err := filepath.Glob("../../api/*.yaml")
+	require.NoError(t, err)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		if filepath.Base(f) == "common.yaml" && !strings.Contains(string(b), "fossology]") {
+			old := "x-reehub-families: [system, account, ree"
+			require.Contains(t, string(b), old)
+			b = []byte(strings.Replace(string(b), old, old+", fossology", 1))
+		}
+		require.NoError(t, os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644))
+	}
+	out, err := bundle(dir)
+	require.NoError(t, err)
+
+	var doc struct {
+		Paths map[string]map[string]struct {
+			OperationID string `yaml:"operationId"`
+			Tags        []string
+			Responses   map[string]struct {
+				Ref     string `yaml:"$ref"`
+				Content map[string]struct {
+					Schema struct {
+						Ref string `yaml:"$ref"`
+					}
+				}
+			}
+		}
+	}
+	require.NoError(t, yaml.Unmarshal(out, &doc))
+	ops := 0
+	for p, item := range doc.Paths {
+		rest, ok := strings.CutPrefix(p, "/repo/api/v1/")
+		if !ok {
+			continue
+		}
+		twin, ok := doc.Paths["/api/v1/"+rest]
+		require.True(t, ok, "%s has no /api/v1 twin", p)
+		for method, op := range item {
+			ops++
+			require.True(t, strings.HasPrefix(op.OperationID, "fossology"), op.OperationID)
+			require.Equal(t, op.OperationID+"V1", twin[method].OperationID)
+			require.Len(t, op.Tags, 1)
+			require.True(t, strings.HasPrefix(op.Tags[0], "fossology: "))
+			for code, r := range op.Responses {
+				where := method + " " + p + " " + code
+				switch {
+				case code >= "400":
+					if r.Ref != "" {
+						require.Regexp(t, `^#/components/responses/(Fossology[A-Za-z]+|Unauthorized|Forbidden|TooLarge|InternalError)$`, r.Ref, where)
+						continue
+					}
+					require.Equal(t, "#/components/schemas/Error", r.Content["application/json"].Schema.Ref, where)
+				case code == "201":
+					require.Regexp(t, `#/components/schemas/Fossology(Created|Info|Token)$`, r.Content["application/json"].Schema.Ref, where)
+				}
+			}
+		}
+	}
+	require.Equal(t, 32, ops, "operations under /repo/api/v1")
 }

@@ -54,8 +54,16 @@ func importRules() []rule {
 		{
 			name: "services_see_no_http",
 			from: []string{"service"},
-			deny: []string{"github.com/gin-gonic/gin", "net/http", "./gen", "./server", "gorm.io"},
-			why:  "services speak domain types; HTTP and generated API types stay in server, GORM stays in store",
+			// The url upload fetcher is an HTTP client, never a handler.
+			except: []string{"service/fossology/fetch"},
+			deny:   []string{"github.com/gin-gonic/gin", "net/http", "./gen", "./server", "gorm.io"},
+			why:    "services speak domain types; HTTP and generated API types stay in server, GORM stays in store",
+		},
+		{
+			name: "upload_fetcher_is_only_a_client",
+			from: []string{"service/fossology/fetch"},
+			deny: []string{"github.com/gin-gonic/gin", "./gen", "./server", "gorm.io"},
+			why:  "the url/vcs upload fetcher may use net/http as a client, and nothing else of the HTTP layer",
 		},
 		{
 			name:   "gorm_only_in_store",
@@ -300,6 +308,9 @@ func TestRules(t *testing.T) {
 		{"service imports gen/client", "service/process", module + "/gen/client",
 			[]string{"generated_client_only_in_tests", "services_see_no_http"}},
 		{"service imports store", "service/process", module + "/store", nil},
+		{"the url upload fetcher imports net/http", "service/fossology/fetch", "net/http", nil},
+		{"the fetcher's siblings do not", "service/fossology/report", "net/http", []string{"services_see_no_http"}},
+		{"the fetcher imports gin", "service/fossology/fetch", "github.com/gin-gonic/gin", []string{"upload_fetcher_is_only_a_client"}},
 		{"service imports net", "service/ree", "net", nil},
 		{"service imports go-oidc", "service/auth", "github.com/coreos/go-oidc/v3/oidc", nil},
 		{"store imports gorm", "store", "gorm.io/driver/postgres", nil},
