@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -163,21 +164,37 @@ func TestFossologyFamily(t *testing.T) {
 	out, err := bundle(dir)
 	require.NoError(t, err)
 
-	var doc struct {
-		Paths map[string]map[string]struct {
-			OperationID string `yaml:"operationId"`
-			Tags        []string
-			Responses   map[string]struct {
-				Ref     string `yaml:"$ref"`
-				Content map[string]struct {
-					Schema struct {
-						Ref string `yaml:"$ref"`
-					}
+	type operation struct {
+		OperationID string `yaml:"operationId"`
+		Tags        []string
+		Responses   map[string]struct {
+			Ref     string `yaml:"$ref"`
+			Content map[string]struct {
+				Schema struct {
+					Ref string `yaml:"$ref"`
 				}
 			}
 		}
 	}
-	require.NoError(t, yaml.Unmarshal(out, &doc))
+	var raw struct {
+		Paths map[string]map[string]yaml.Node
+	}
+	require.NoError(t, yaml.Unmarshal(out, &raw))
+	var doc struct {
+		Paths map[string]map[string]operation
+	}
+	doc.Paths = map[string]map[string]operation{}
+	for p, item := range raw.Paths {
+		doc.Paths[p] = map[string]operation{}
+		for key, node := range item {
+			if !slices.Contains(methods, key) {
+				continue // path-level parameters, summary, ...
+			}
+			var op operation
+			require.NoError(t, node.Decode(&op))
+			doc.Paths[p][key] = op
+		}
+	}
 	ops := 0
 	for p, item := range doc.Paths {
 		rest, ok := strings.CutPrefix(p, "/repo/api/v1/")
