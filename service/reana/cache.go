@@ -89,4 +89,3 @@ func Changed(before, after map[string]string) (changed, removed []string) {
 	sort.Strings(removed)
 	return changed, removed
 }
-

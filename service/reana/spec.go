@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"sigs.k8s.io/yaml"
+	"gopkg.in/yaml.v3"
 
 	"github.com/reehub/reehub/fault"
 )
@@ -95,12 +95,16 @@ var stepKeys = map[string]bool{
 	"network": true,
 }
 
-// ParseYAML parses a reana.yaml document (YAML or JSON text), as the seed's
-// spec parameter carries it.
+// ParseYAML parses a reana.yaml document (YAML 1.2 or JSON text), as the
+// seed's spec parameter carries it.
 func ParseYAML(doc []byte) (*Spec, error) {
-	js, err := yaml.YAMLToJSON(doc)
-	if err != nil {
+	var v any
+	if err := yaml.Unmarshal(doc, &v); err != nil {
 		return nil, fault.Invalidf("reana.yaml is not valid YAML: %s", oneLine(err.Error()))
+	}
+	js, err := json.Marshal(v)
+	if err != nil {
+		return nil, fault.Invalidf("reana.yaml: keys must be strings: %s", oneLine(err.Error()))
 	}
 	return ParseJSON(js)
 }
