@@ -130,8 +130,8 @@ type StepResult struct {
 // ends (a stop), the running container is killed at once; every container
 // is removed before Run returns. The error is for what kept the step from
 // running: the runtime failing, or ctx ending (wrapped).
-func (e *Executor) Run(ctx context.Context, r StepRun) (StepResult, error) {
-	res := StepResult{StartedAt: time.Now()}
+func (e *Executor) Run(ctx context.Context, r StepRun) (res StepResult, err error) {
+	res.StartedAt = time.Now()
 	defer func() { res.FinishedAt = time.Now() }()
 	if r.Step.Network && r.Network == "" {
 		return res, fmt.Errorf("step %q asks for the network, but no recording network is configured", r.Step.Name)
