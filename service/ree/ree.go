@@ -31,7 +31,8 @@ type Config struct {
 	// HostRootsFile is the host's CA bundle that builds trust besides the
 	// recording CA. Defaults to /etc/ssl/certs/ca-certificates.crt.
 	HostRootsFile string
-	// BaseImageCacheDir keeps exported base images between recordings. Required.
+	// BaseImageCacheDir keeps, per base image ID, which blob holds its
+	// compressed archive (<name>-<image ID>.json). Required.
 	BaseImageCacheDir string
 	// UpstreamRoots is what the recording proxy trusts upstream; nil means the
 	// system roots. Set it to add a private mirror's CA.
@@ -59,10 +60,14 @@ func New(rt *podman.Runtime, blobs *blob.Store, procs *process.Service, catalog 
 	if err := os.MkdirAll(cfg.BaseImageCacheDir, 0o750); err != nil {
 		return nil, fmt.Errorf("ree service: %w", err)
 	}
-	// Exports cut off by a crash leave *.tmp files in the cache.
-	if stale, err := filepath.Glob(filepath.Join(cfg.BaseImageCacheDir, "*.tmp")); err == nil {
-		for _, f := range stale {
-			_ = os.Remove(f)
+	// Writes cut off by a crash leave *.tmp files in the cache; *.tar and
+	// *.tar.sha256 are base images cached by an older reehub, which now keeps
+	// them compressed in the blob store.
+	for _, pattern := range []string{"*.tmp", "*.tar", "*.tar.sha256"} {
+		if stale, err := filepath.Glob(filepath.Join(cfg.BaseImageCacheDir, pattern)); err == nil {
+			for _, f := range stale {
+				_ = os.Remove(f)
+			}
 		}
 	}
 	cfg.Archive = cfg.Archive.WithDefaults()

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/runtime/dockerfile"
@@ -76,7 +79,7 @@ func (r *replayer) Run(ctx context.Context, p store.Process, w process.Work) (st
 	// Comparing files exports the image once more; it runs beside the export
 	// of the OCI archive.
 	compared := make(chan error, 1)
-	go func() { compared <- s.compareFiles(ctx, tree, &report) }()
+	go func() { compared <- s.compareFiles(ctx, tree, m.Format, &report) }()
 
 	out := filepath.Join(w.Dir, "out")
 	if err := os.MkdirAll(out, 0o750); err != nil {
@@ -112,7 +115,7 @@ func (r *replayer) Run(ctx context.Context, p store.Process, w process.Work) (st
 // compareFiles fills the report's file comparison and explanation. Equal
 // image IDs mean equal content (the ID is the digest of the config, which
 // names every layer's digest), so only differing images are exported again.
-func (s *Service) compareFiles(ctx context.Context, tree string, rep *Report) error {
+func (s *Service) compareFiles(ctx context.Context, tree, format string, rep *Report) error {
 	if rep.Identical {
 		rep.SameFiles = true
 		rep.Explanation = "the rebuilt image has the recorded image ID: the replay is bit-for-bit identical"
@@ -127,7 +130,12 @@ func (s *Service) compareFiles(ctx context.Context, tree string, rep *Report) er
 		rep.Explanation = "the defined REE has no file list of the recorded image; only the image IDs were compared"
 		return nil
 	}
-	rebuilt, err := s.rt.ImageFiles(ctx, rep.RebuiltImageID)
+	// A v1 defined REE lists the whole image; v2 lists the files above the base.
+	list := s.rt.TopLayerFiles
+	if format == manifestFormatV1 {
+		list = s.rt.ImageFiles
+	}
+	rebuilt, err := list(ctx, rep.RebuiltImageID)
 	if err != nil {
 		return fmt.Errorf("list rebuilt image files: %w", err)
 	}
@@ -159,7 +167,17 @@ func (s *Service) ensureBase(ctx context.Context, tree string, b BaseImageRef, w
 		return fault.Invalidf("defined REE lacks base image archive %s", b.Archive)
 	}
 	defer f.Close()
-	if _, err := s.rt.LoadImage(ctx, f); err != nil {
+	// Podman 4 loads only uncompressed archives; v2 carries them gzipped.
+	var rd io.Reader = f
+	if strings.HasSuffix(b.Archive, ".gz") {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return fault.Invalidf("base image archive %s is not gzip: %v", b.Archive, err)
+		}
+		defer zr.Close()
+		rd = zr
+	}
+	if _, err := s.rt.LoadImage(ctx, rd); err != nil {
 		return fault.Invalidf("base image archive %s cannot be loaded: %v", b.Archive, err)
 	}
 	if _, err := s.rt.InspectImage(ctx, b.ImageID); err != nil {
