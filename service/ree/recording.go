@@ -123,8 +123,9 @@ func (r *recorder) Run(ctx context.Context, p store.Process, w process.Work) (st
 	return s.packDir(ctx, out, known)
 }
 
-// baseBlob is the compressed docker-archive of one base image in the blob
-// store, made once per image ID and copied raw into every defined REE.
+// baseBlob is a file made once and kept in the blob store to be copied raw
+// into many zips: the compressed docker-archive of a base image (once per
+// base image ID) or the OCI archive of a rebuilt image (once per image ID).
 type baseBlob struct {
 	// Digest is the blob's digest, "sha256:<hex>": the SHA256SUMS line of the
 	// archive in the defined REE.
@@ -142,6 +143,29 @@ type baseBlob struct {
 // nameless base would change the rebuilt ID.
 func (s *Service) baseArchive(ctx context.Context, name, imageID, dst string) (baseBlob, error) {
 	index := filepath.Join(s.cfg.BaseImageCacheDir, name+"-"+imageID+".json")
+	return s.cachedBlob(ctx, index, dst, func(w io.Writer) error {
+		img, err := s.rt.InspectImage(ctx, baseimage.Ref(name))
+		if err != nil || img.ID != imageID {
+			return fmt.Errorf("base image %s changed while recording (now %s, recorded on %s): %w", name, img.ID, imageID, err)
+		}
+		zw, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
+		if err != nil {
+			return err
+		}
+		if err := s.rt.ExportImage(ctx, baseimage.Ref(name), podman.DockerArchive, zw); err != nil {
+			return fmt.Errorf("export base image %s: %w", imageID, err)
+		}
+		if err := zw.Close(); err != nil {
+			return fmt.Errorf("compress base image %s: %w", imageID, err)
+		}
+		return nil
+	})
+}
+
+// cachedBlob places at dst (a hard link where possible) the blob that index
+// names, making it first with write when index or its blob is missing. The
+// index file records the blob's digest, size and CRC32.
+func (s *Service) cachedBlob(ctx context.Context, index, dst string, write func(io.Writer) error) (baseBlob, error) {
 	var b baseBlob
 	raw, err := os.ReadFile(index)
 	if err == nil {
@@ -155,7 +179,7 @@ func (s *Service) baseArchive(ctx context.Context, name, imageID, dst string) (b
 		_, err = os.Stat(path)
 	}
 	if err != nil {
-		if b, err = s.exportBase(ctx, name, imageID, index); err != nil {
+		if b, err = s.makeBlob(ctx, index, write); err != nil {
 			return b, err
 		}
 		if path, err = s.blobs.Path(b.Digest); err != nil {
@@ -173,43 +197,29 @@ func (s *Service) baseArchive(ctx context.Context, name, imageID, dst string) (b
 	return b, nil
 }
 
-// exportBase exports a base image, compresses it into the blob store and
-// writes its index file.
-func (s *Service) exportBase(ctx context.Context, name, imageID, index string) (baseBlob, error) {
+// makeBlob stores what write yields in the blob store and records it in index.
+func (s *Service) makeBlob(ctx context.Context, index string, write func(io.Writer) error) (baseBlob, error) {
 	var b baseBlob
-	img, err := s.rt.InspectImage(ctx, baseimage.Ref(name))
-	if err != nil || img.ID != imageID {
-		return b, fmt.Errorf("base image %s changed while recording (now %s, recorded on %s): %w", name, img.ID, imageID, err)
-	}
-	tmp, err := s.blobs.TempFile("base-*.tar.gz")
+	tmp, err := s.blobs.TempFile("cache-*.tmp")
 	if err != nil {
-		return b, fmt.Errorf("export base image: %w", err)
+		return b, err
 	}
 	defer os.Remove(tmp.Name())
 	sum := crc32.NewIEEE()
-	zw, err := gzip.NewWriterLevel(io.MultiWriter(tmp, sum), gzip.BestSpeed)
-	if err != nil {
+	if err := write(io.MultiWriter(tmp, sum)); err != nil {
 		_ = tmp.Close()
 		return b, err
-	}
-	if err := s.rt.ExportImage(ctx, baseimage.Ref(name), podman.DockerArchive, zw); err != nil {
-		_ = tmp.Close()
-		return b, fmt.Errorf("export base image %s: %w", imageID, err)
-	}
-	if err := zw.Close(); err != nil {
-		_ = tmp.Close()
-		return b, fmt.Errorf("compress base image %s: %w", imageID, err)
 	}
 	if err := tmp.Close(); err != nil {
 		return b, err
 	}
 	ref, err := s.blobs.PutFile(ctx, tmp.Name(), true)
 	if err != nil {
-		return b, fmt.Errorf("store base image %s: %w", imageID, err)
+		return b, fmt.Errorf("store %s: %w", filepath.Base(index), err)
 	}
 	b = baseBlob{Digest: ref.Digest, Size: ref.Size, CRC32: sum.Sum32()}
 	if err := writeJSONAtomic(index, b); err != nil {
-		return b, fmt.Errorf("base image cache: %w", err)
+		return b, fmt.Errorf("blob cache: %w", err)
 	}
 	return b, nil
 }

@@ -31,8 +31,10 @@ type Config struct {
 	// HostRootsFile is the host's CA bundle that builds trust besides the
 	// recording CA. Defaults to /etc/ssl/certs/ca-certificates.crt.
 	HostRootsFile string
-	// BaseImageCacheDir keeps, per base image ID, which blob holds its
-	// compressed archive (<name>-<image ID>.json). Required.
+	// BaseImageCacheDir keeps index files naming blobs made once and copied
+	// into many zips: per base image ID the blob of its compressed archive
+	// (<name>-<image ID>.json), per rebuilt image ID the blob of its OCI
+	// archive (image-<image ID>.oci.json). Required.
 	BaseImageCacheDir string
 	// UpstreamRoots is what the recording proxy trusts upstream; nil means the
 	// system roots. Set it to add a private mirror's CA.

@@ -76,8 +76,8 @@ func (r *replayer) Run(ctx context.Context, p store.Process, w process.Work) (st
 		ProxyRequests: res.Stats.Requests, ProxyHits: res.Stats.Hits, ProxyMisses: res.Stats.Misses,
 		DifferingFiles: []string{},
 	}
-	// Comparing files exports the image once more; it runs beside the export
-	// of the OCI archive.
+	// Comparing files (only needed when the image IDs differ) runs beside the
+	// export of the OCI archive.
 	compared := make(chan error, 1)
 	go func() { compared <- s.compareFiles(ctx, tree, m.Format, &report) }()
 
@@ -85,15 +85,8 @@ func (r *replayer) Run(ctx context.Context, p store.Process, w process.Work) (st
 	if err := os.MkdirAll(out, 0o750); err != nil {
 		return "", err
 	}
-	img, err := os.Create(filepath.Join(out, imageOCIName))
+	ociBlob, err := s.imageArchive(ctx, res.ImageID, filepath.Join(out, imageOCIName))
 	if err != nil {
-		return "", err
-	}
-	if err := s.rt.ExportImage(ctx, res.ImageID, podman.OCIArchive, img); err != nil {
-		_ = img.Close()
-		return "", fmt.Errorf("export rebuilt image: %w", err)
-	}
-	if err := img.Close(); err != nil {
 		return "", err
 	}
 	if err := <-compared; err != nil {
@@ -109,7 +102,21 @@ func (r *replayer) Run(ctx context.Context, p store.Process, w process.Work) (st
 	if err := copyFile(w.LogFile, filepath.Join(out, buildLogName)); err != nil {
 		return "", err
 	}
-	return s.packDir(ctx, out, nil)
+	return s.packDir(ctx, out, map[string]baseBlob{imageOCIName: ociBlob})
+}
+
+// imageArchive places the OCI archive of the image imageID at dst and returns
+// its blob. It is exported once per image ID and kept in the blob store: equal
+// image IDs mean equal config and layers, and an export by ID names no tag, so
+// every later replay that rebuilds the same image ships the same archive.
+func (s *Service) imageArchive(ctx context.Context, imageID, dst string) (baseBlob, error) {
+	index := filepath.Join(s.cfg.BaseImageCacheDir, "image-"+imageID+".oci.json")
+	return s.cachedBlob(ctx, index, dst, func(w io.Writer) error {
+		if err := s.rt.ExportImage(ctx, imageID, podman.OCIArchive, w); err != nil {
+			return fmt.Errorf("export rebuilt image: %w", err)
+		}
+		return nil
+	})
 }
 
 // compareFiles fills the report's file comparison and explanation. Equal
