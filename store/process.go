@@ -80,7 +80,7 @@ func (s *Store) CreateProcess(ctx context.Context, p *Process) error {
 // ProcessOf returns the process id owned by ownerID; another user's process is not found.
 func (s *Store) ProcessOf(ctx context.Context, ownerID int64, id string) (Process, error) {
 	var p Process
-	err := s.db.WithContext(ctx).Where("id = ? AND owner_id = ?", id, ownerID).Take(&p).Error
+	err := s.read().WithContext(ctx).Where("id = ? AND owner_id = ?", id, ownerID).Take(&p).Error
 	return p, translate(err, "process "+id)
 }
 
