@@ -80,15 +80,33 @@ type Service struct {
 	verifier *oidc.IDTokenVerifier
 
 	cacheMu sync.Mutex
-	cache   map[[32]byte]cachedLogin // sha256(name:password) -> user, for a minute
+	cache   map[[32]byte]cachedLogin // sha256(name:password) -> user, for CacheTTL
+	tokens  map[string]cachedToken   // token hash -> token and owner, for CacheTTL
 	touched map[int64]time.Time      // token id -> when its use was last recorded
+	revoked map[int64]time.Time      // token id -> until when a lookup must not cache it
 
 	// dummyHash is compared against when a user name is unknown, so that a
 	// failed login takes as long whether or not the name exists.
 	dummyHash []byte
 }
 
+// CacheTTL bounds how long a verified credential is trusted without asking
+// the database again: a password changed, a user's role changed or a token
+// revoked by another reehub instance (or in the database directly) stops
+// working within CacheTTL. A token revoked through this service stops at
+// once, and a token's expiry is checked on every request.
+const CacheTTL = 30 * time.Second
+
+// maxCached bounds each credential cache; a full cache is emptied.
+const maxCached = 10000
+
 type cachedLogin struct {
+	user  store.User
+	until time.Time
+}
+
+type cachedToken struct {
+	token store.Token
 	user  store.User
 	until time.Time
 }
@@ -96,7 +114,11 @@ type cachedLogin struct {
 // New returns the auth service.
 func New(st *store.Store, log *slog.Logger, cfg Config) *Service {
 	dummy, _ := bcrypt.GenerateFromPassword([]byte(randomString(16)), bcrypt.DefaultCost)
-	return &Service{store: st, cfg: cfg, log: log, cache: map[[32]byte]cachedLogin{}, touched: map[int64]time.Time{}, dummyHash: dummy}
+	return &Service{
+		store: st, cfg: cfg, log: log, dummyHash: dummy,
+		cache: map[[32]byte]cachedLogin{}, tokens: map[string]cachedToken{}, touched: map[int64]time.Time{},
+		revoked: map[int64]time.Time{},
+	}
 }
 
 var errBadCredentials = fault.New(fault.ErrUnauthenticated, "invalid credentials")
@@ -120,8 +142,8 @@ func (s *Service) Basic(ctx context.Context, name, secret string) (Principal, er
 	s.cacheMu.Lock()
 	c, ok := s.cache[key]
 	s.cacheMu.Unlock()
-	// A verified login is trusted for a minute (bcrypt costs ~50 ms); a changed
-	// password or role takes effect within that minute.
+	// A verified login is trusted for CacheTTL (bcrypt costs ~50 ms); a changed
+	// password or role takes effect within it.
 	if ok && time.Now().Before(c.until) {
 		return Principal{User: c.user, Scopes: allScopes, Method: "basic"}, nil
 	}
@@ -138,10 +160,10 @@ func (s *Service) Basic(ctx context.Context, name, secret string) (Principal, er
 		return Principal{}, errBadCredentials
 	}
 	s.cacheMu.Lock()
-	if len(s.cache) > 10000 {
+	if len(s.cache) > maxCached {
 		clear(s.cache)
 	}
-	s.cache[key] = cachedLogin{user: u, until: time.Now().Add(time.Minute)}
+	s.cache[key] = cachedLogin{user: u, until: time.Now().Add(CacheTTL)}
 	s.cacheMu.Unlock()
 	return Principal{User: u, Scopes: allScopes, Method: "basic"}, nil
 }
@@ -161,29 +183,19 @@ func hashToken(secret string) string {
 
 func (s *Service) token(ctx context.Context, secret string) (Principal, error) {
 	hash := hashToken(secret)
-	t, err := s.store.TokenByHash(ctx, hash)
-	if errors.Is(err, fault.ErrNotFound) {
-		return Principal{}, errBadCredentials
-	}
+	t, u, err := s.lookupToken(ctx, hash)
 	if err != nil {
-		return Principal{}, fmt.Errorf("token auth: %w", err)
-	}
-	if subtle.ConstantTimeCompare([]byte(t.Hash), []byte(hash)) != 1 {
-		return Principal{}, errBadCredentials
+		return Principal{}, err
 	}
 	if !s.store.Now().Before(t.ExpiresAt) {
 		return Principal{}, fault.New(fault.ErrUnauthenticated, "token expired")
-	}
-	u, err := s.store.UserByID(ctx, t.UserID)
-	if err != nil {
-		return Principal{}, fmt.Errorf("token owner: %w", err)
 	}
 	// last_used_at is informative: record it at most once a minute per token
 	// instead of writing on every request.
 	s.cacheMu.Lock()
 	due := time.Since(s.touched[t.ID]) > time.Minute
 	if due {
-		if len(s.touched) > 10000 {
+		if len(s.touched) > maxCached {
 			clear(s.touched)
 		}
 		s.touched[t.ID] = time.Now()
@@ -195,6 +207,42 @@ func (s *Service) token(ctx context.Context, secret string) (Principal, error) {
 		}
 	}
 	return Principal{User: u, Scopes: parseScopes(t.Scopes), Method: "token"}, nil
+}
+
+// lookupToken returns the token with that hash and its owner, from the cache
+// when they were read less than CacheTTL ago. Unknown hashes are not cached.
+func (s *Service) lookupToken(ctx context.Context, hash string) (store.Token, store.User, error) {
+	s.cacheMu.Lock()
+	c, ok := s.tokens[hash]
+	s.cacheMu.Unlock()
+	if ok && time.Now().Before(c.until) {
+		return c.token, c.user, nil
+	}
+	t, err := s.store.TokenByHash(ctx, hash)
+	if errors.Is(err, fault.ErrNotFound) {
+		return store.Token{}, store.User{}, errBadCredentials
+	}
+	if err != nil {
+		return store.Token{}, store.User{}, fmt.Errorf("token auth: %w", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(t.Hash), []byte(hash)) != 1 {
+		return store.Token{}, store.User{}, errBadCredentials
+	}
+	u, err := s.store.UserByID(ctx, t.UserID)
+	if err != nil {
+		return store.Token{}, store.User{}, fmt.Errorf("token owner: %w", err)
+	}
+	s.cacheMu.Lock()
+	// A lookup that read the row before a revocation through this service
+	// committed must not put it back into the cache.
+	if time.Now().After(s.revoked[t.ID]) {
+		if len(s.tokens) > maxCached {
+			clear(s.tokens)
+		}
+		s.tokens[hash] = cachedToken{token: t, user: u, until: time.Now().Add(CacheTTL)}
+	}
+	s.cacheMu.Unlock()
+	return t, u, nil
 }
 
 func (s *Service) oidcVerifier(ctx context.Context) (*oidc.IDTokenVerifier, error) {
@@ -374,9 +422,26 @@ func (s *Service) Tokens(ctx context.Context, by Principal) ([]store.Token, erro
 	return s.store.TokensOf(ctx, by.User.ID)
 }
 
-// DeleteToken revokes one of the principal's tokens.
+// DeleteToken revokes one of the principal's tokens; it stops working at once.
 func (s *Service) DeleteToken(ctx context.Context, by Principal, id int64) error {
-	return s.store.DeleteToken(ctx, by.User.ID, id)
+	if err := s.store.DeleteToken(ctx, by.User.ID, id); err != nil {
+		return err
+	}
+	now := time.Now()
+	s.cacheMu.Lock()
+	for hash, c := range s.tokens {
+		if c.token.ID == id {
+			delete(s.tokens, hash)
+		}
+	}
+	for tid, until := range s.revoked {
+		if now.After(until) {
+			delete(s.revoked, tid)
+		}
+	}
+	s.revoked[id] = now.Add(CacheTTL)
+	s.cacheMu.Unlock()
+	return nil
 }
 
 // TokenScopes returns the scopes stored with a token.
