@@ -55,10 +55,10 @@ type Store struct {
 	db    *gorm.DB
 	sqlDB *sql.DB
 	// rdb serves the hot read-only lookups (read); on SQLite it is a separate
-	// pool of query_only connections with cached prepared statements, so that
-	// readers neither queue behind the one writer connection nor parse their
-	// SQL again on every request. Nil in a transaction and on Postgres, where
-	// db serves reads too.
+	// pool of query_only connections, so that readers do not queue behind the
+	// one writer connection. Nil in a transaction and on Postgres, where db
+	// serves reads too. (Prepared statements are not cached: the pure-Go
+	// driver prepares again on every query, so a cache saves nothing.)
 	rdb     *gorm.DB
 	rsqlDB  *sql.DB
 	dialect Dialect
@@ -137,9 +137,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// openReadPool opens the SQLite read pool: query_only connections (a write
-// through them fails), opened after the migrations so that no cached
-// statement predates the schema.
+// openReadPool opens the SQLite read pool: query_only connections, through
+// which a write fails.
 func (s *Store) openReadPool(path string, gcfg *gorm.Config) error {
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=query_only(1)"
 	rsqlDB, err := sql.Open("sqlite", dsn)
@@ -148,10 +147,7 @@ func (s *Store) openReadPool(path string, gcfg *gorm.Config) error {
 	}
 	rsqlDB.SetMaxOpenConns(readPoolSize)
 	rsqlDB.SetMaxIdleConns(readPoolSize)
-	rcfg := *gcfg
-	rcfg.PrepareStmt = true
-	rcfg.PrepareStmtMaxSize = 64
-	rdb, err := gorm.Open(&sqlite.Dialector{Conn: rsqlDB}, &rcfg)
+	rdb, err := gorm.Open(&sqlite.Dialector{Conn: rsqlDB}, gcfg)
 	if err != nil {
 		_ = rsqlDB.Close()
 		return fmt.Errorf("open sqlite read pool %s: %w", path, err)
@@ -172,11 +168,6 @@ func (s *Store) Now() time.Time { return s.now().UTC() }
 // Close closes the database pools.
 func (s *Store) Close() error {
 	if s.rsqlDB != nil {
-		if s.rdb != nil {
-			if p, ok := s.rdb.ConnPool.(*gorm.PreparedStmtDB); ok {
-				p.Close()
-			}
-		}
 		_ = s.rsqlDB.Close()
 	}
 	return s.sqlDB.Close()
