@@ -374,6 +374,11 @@ func (b *bench) summary() {
 		r := ratio(median(b.replay), median(b.record))
 		lines = append(lines, summaryLine{"replay / recording (POST to processed)",
 			fmt.Sprintf("%.2f (%.2fs / %.2fs)", r, median(b.replay).Seconds(), median(b.record).Seconds()), "< 1.0", verdict(r < 1.0)})
+		// Only the first replay of an image ID exports the OCI archive; later
+		// ones reuse it, so the first is reported on its own.
+		r1 := ratio(b.replay[0], median(b.record))
+		lines = append(lines, summaryLine{"first replay (exports the image) / recording",
+			fmt.Sprintf("%.2f (%.2fs / %.2fs)", r1, b.replay[0].Seconds(), median(b.record).Seconds()), "none (reported)", "-"})
 		if rb, bb := median(b.replayBuild), median(b.recordBuild); rb > 0 && bb > 0 {
 			r := ratio(rb, bb)
 			lines = append(lines, summaryLine{"replay build part / recording build part",
@@ -386,8 +391,9 @@ func (b *bench) summary() {
 			fmt.Sprintf("%.1f MiB (idle %.1f MiB, peak %.1f MiB)", d, mb(b.rss.IdleKB), mb(b.rss.PeakKB)), "< 64 MiB", verdict(d < 64)})
 	}
 	if b.recLoad.Requests > 0 && b.bareLoad.Requests > 0 {
+		r := b.recLoad.RPS() / b.bareLoad.RPS()
 		lines = append(lines, summaryLine{fmt.Sprintf("status req/s, %d clients, reehub / bare gin", b.cfg.Clients),
-			fmt.Sprintf("%.3f (%.0f / %.0f)", b.recLoad.RPS()/b.bareLoad.RPS(), b.recLoad.RPS(), b.bareLoad.RPS()), "none (reported)", "-"})
+			fmt.Sprintf("%.3f (%.0f / %.0f)", r, b.recLoad.RPS(), b.bareLoad.RPS()), ">= 0.8", verdict(r >= 0.8)})
 		lines = append(lines, summaryLine{"status p99, reehub / bare gin",
 			fmt.Sprintf("%.2f (%s / %s)", ratio(b.recLoad.P99, b.bareLoad.P99), b.recLoad.P99.Round(10*time.Microsecond), b.bareLoad.P99.Round(10*time.Microsecond)), "none (reported)", "-"})
 	}
