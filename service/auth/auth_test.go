@@ -122,3 +122,31 @@ func TestBasicCachesOnlyVerifiedLogins(t *testing.T) {
 	_, err = s.Basic(ctx, "nobody", "correct horse")
 	require.ErrorIs(t, err, fault.ErrUnauthenticated)
 }
+
+func TestTokenUseIsRecordedAtMostOncePerMinute(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, st, clk := newService(t)
+	_, _, err := s.EnsureAdmin(ctx, "correct horse")
+	require.NoError(t, err)
+	admin, err := s.Basic(ctx, "admin", "correct horse")
+	require.NoError(t, err)
+	_, secret, err := s.CreateToken(ctx, admin, NewToken{Name: "ci", Scopes: []Scope{ScopeRead}})
+	require.NoError(t, err)
+	lastUsed := func() time.Time {
+		ts, err := st.TokensOf(ctx, admin.User.ID)
+		require.NoError(t, err)
+		require.Len(t, ts, 1)
+		require.NotNil(t, ts[0].LastUsedAt)
+		return *ts[0].LastUsedAt
+	}
+	_, err = s.Bearer(ctx, secret)
+	require.NoError(t, err)
+	first := lastUsed()
+	for range 5 {
+		clk.Add(time.Second)
+		_, err = s.Bearer(ctx, secret)
+		require.NoError(t, err)
+	}
+	require.True(t, first.Equal(lastUsed()), "no write per request: last_used_at stays %s", first)
+}
