@@ -22,6 +22,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/store"
@@ -78,6 +79,8 @@ type Service struct {
 
 	oidcMu   sync.Mutex
 	verifier *oidc.IDTokenVerifier
+
+	logins singleflight.Group // one password check at a time per credential
 
 	cacheMu sync.Mutex
 	cache   map[[32]byte]cachedLogin // sha256(name:password) -> user, for CacheTTL
@@ -147,25 +150,43 @@ func (s *Service) Basic(ctx context.Context, name, secret string) (Principal, er
 	if ok && time.Now().Before(c.until) {
 		return Principal{User: c.user, Scopes: allScopes, Method: "basic"}, nil
 	}
+	// Concurrent requests with the same credentials share one check: when a
+	// cached login expires under load, one bcrypt runs, not one per client.
+	v, err, _ := s.logins.Do(string(key[:]), func() (any, error) {
+		u, err := s.checkPassword(context.WithoutCancel(ctx), name, secret)
+		if err != nil {
+			return nil, err
+		}
+		s.cacheMu.Lock()
+		if len(s.cache) > maxCached {
+			clear(s.cache)
+		}
+		s.cache[key] = cachedLogin{user: u, until: time.Now().Add(CacheTTL)}
+		s.cacheMu.Unlock()
+		return u, nil
+	})
+	if err != nil {
+		return Principal{}, err
+	}
+	u := v.(store.User)
+	return Principal{User: u, Scopes: allScopes, Method: "basic"}, nil
+}
+
+// checkPassword looks the user up and compares the password with its hash.
+func (s *Service) checkPassword(ctx context.Context, name, secret string) (store.User, error) {
 	u, err := s.store.UserByName(ctx, name)
 	if errors.Is(err, fault.ErrNotFound) {
 		// Spend the same time as a real comparison so that names cannot be probed.
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(secret))
-		return Principal{}, errBadCredentials
+		return store.User{}, errBadCredentials
 	}
 	if err != nil {
-		return Principal{}, fmt.Errorf("basic auth: %w", err)
+		return store.User{}, fmt.Errorf("basic auth: %w", err)
 	}
 	if u.PasswordHash == "" || bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(secret)) != nil {
-		return Principal{}, errBadCredentials
+		return store.User{}, errBadCredentials
 	}
-	s.cacheMu.Lock()
-	if len(s.cache) > maxCached {
-		clear(s.cache)
-	}
-	s.cache[key] = cachedLogin{user: u, until: time.Now().Add(CacheTTL)}
-	s.cacheMu.Unlock()
-	return Principal{User: u, Scopes: allScopes, Method: "basic"}, nil
+	return u, nil
 }
 
 // Bearer authenticates a personal token or an OIDC access token.

@@ -150,3 +150,43 @@ func TestTokenUseIsRecordedAtMostOncePerMinute(t *testing.T) {
 	}
 	require.True(t, first.Equal(lastUsed()), "no write per request: last_used_at stays %s", first)
 }
+
+func TestConcurrentLoginsShareOnePasswordCheck(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _, _ := newService(t)
+	_, _, err := s.EnsureAdmin(ctx, "correct horse")
+	require.NoError(t, err)
+	// 32 clients whose cached login has expired at once: bcrypt at the
+	// default cost takes ~50 ms, so 32 checks in a row would take >1 s.
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, 32)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = s.Basic(ctx, "admin", "correct horse")
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	once := time.Since(start)
+	s.cacheMu.Lock()
+	clear(s.cache)
+	s.cacheMu.Unlock()
+	start = time.Now()
+	for range 4 {
+		s.cacheMu.Lock()
+		clear(s.cache)
+		s.cacheMu.Unlock()
+		_, err := s.Basic(ctx, "admin", "correct horse")
+		require.NoError(t, err)
+	}
+	four := time.Since(start)
+	require.Less(t, once, four, "32 concurrent logins (%s) cost less than 4 sequential checks (%s)", once, four)
+	_, err = s.Basic(ctx, "admin", "wrong")
+	require.ErrorIs(t, err, fault.ErrUnauthenticated)
+}
