@@ -52,9 +52,14 @@ func (r *recorder) Run(ctx context.Context, p store.Process, w process.Work) (st
 		Tag: p.Tag, Dockerfile: p.Dockerfile, BuildArgs: map[string]string{},
 	}
 	m.SourceDateEpoch = m.CreatedAt.Unix()
-	if v, err := s.rt.Version(ctx); err == nil {
-		m.PodmanVersion = v
-	}
+	// Podman answers /version in about 0.6 s (it gathers host information);
+	// the version is only written into the manifest, so it is asked for while
+	// the build runs.
+	podmanVersion := make(chan string, 1)
+	go func() {
+		v, _ := s.rt.Version(ctx)
+		podmanVersion <- v
+	}()
 	baseIDs := map[string]string{}
 	for _, name := range df.Bases() {
 		img, err := s.catalog.Resolve(ctx, name)
@@ -77,6 +82,7 @@ func (r *recorder) Run(ctx context.Context, p store.Process, w process.Work) (st
 		return "", err
 	}
 	m.ImageID = res.ImageID
+	m.PodmanVersion = <-podmanVersion
 	// The files above the base are listed while the rest of the defined REE
 	// is assembled.
 	type listing struct {
