@@ -9,16 +9,16 @@ import (
 )
 
 // AuthMe returns the authenticated user.
-func (s *Server) AuthMe(ctx context.Context, _ api.AuthMeRequestObject) (api.AuthMeResponseObject, error) {
+func (s *Server) AccountMe(ctx context.Context, _ api.AccountMeRequestObject) (api.AccountMeResponseObject, error) {
 	who, err := principalFrom(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return api.AuthMe200JSONResponse(toUser(who.User)), nil
+	return api.AccountMe200JSONResponse(toUser(who.User)), nil
 }
 
 // AuthCreateUser creates a user (admins only).
-func (s *Server) AuthCreateUser(ctx context.Context, req api.AuthCreateUserRequestObject) (api.AuthCreateUserResponseObject, error) {
+func (s *Server) AccountCreateUser(ctx context.Context, req api.AccountCreateUserRequestObject) (api.AccountCreateUserResponseObject, error) {
 	who, err := principalFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -34,11 +34,11 @@ func (s *Server) AuthCreateUser(ctx context.Context, req api.AuthCreateUserReque
 	if err != nil {
 		return nil, err
 	}
-	return api.AuthCreateUser201JSONResponse(toUser(u)), nil
+	return api.AccountCreateUser201JSONResponse(toUser(u)), nil
 }
 
 // AuthListTokens lists the caller's personal tokens.
-func (s *Server) AuthListTokens(ctx context.Context, _ api.AuthListTokensRequestObject) (api.AuthListTokensResponseObject, error) {
+func (s *Server) AccountListTokens(ctx context.Context, _ api.AccountListTokensRequestObject) (api.AccountListTokensResponseObject, error) {
 	who, err := principalFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -47,7 +47,7 @@ func (s *Server) AuthListTokens(ctx context.Context, _ api.AuthListTokensRequest
 	if err != nil {
 		return nil, err
 	}
-	out := make(api.AuthListTokens200JSONResponse, 0, len(ts))
+	out := make(api.AccountListTokens200JSONResponse, 0, len(ts))
 	for _, t := range ts {
 		out = append(out, toToken(t))
 	}
@@ -55,7 +55,7 @@ func (s *Server) AuthListTokens(ctx context.Context, _ api.AuthListTokensRequest
 }
 
 // AuthCreateToken creates a personal token and returns its secret once.
-func (s *Server) AuthCreateToken(ctx context.Context, req api.AuthCreateTokenRequestObject) (api.AuthCreateTokenResponseObject, error) {
+func (s *Server) AccountCreateToken(ctx context.Context, req api.AccountCreateTokenRequestObject) (api.AccountCreateTokenResponseObject, error) {
 	who, err := principalFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -72,14 +72,14 @@ func (s *Server) AuthCreateToken(ctx context.Context, req api.AuthCreateTokenReq
 		return nil, err
 	}
 	tok := toToken(t)
-	return api.AuthCreateToken201JSONResponse{
+	return api.AccountCreateToken201JSONResponse{
 		Id: tok.Id, Name: tok.Name, Scopes: tok.Scopes, Prefix: tok.Prefix, CreatedAt: tok.CreatedAt,
 		ExpiresAt: tok.ExpiresAt, LastUsedAt: tok.LastUsedAt, Token: secret,
 	}, nil
 }
 
 // AuthDeleteToken revokes one of the caller's tokens.
-func (s *Server) AuthDeleteToken(ctx context.Context, req api.AuthDeleteTokenRequestObject) (api.AuthDeleteTokenResponseObject, error) {
+func (s *Server) AccountDeleteToken(ctx context.Context, req api.AccountDeleteTokenRequestObject) (api.AccountDeleteTokenResponseObject, error) {
 	who, err := principalFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -87,17 +87,17 @@ func (s *Server) AuthDeleteToken(ctx context.Context, req api.AuthDeleteTokenReq
 	if err := s.auth.DeleteToken(ctx, who, req.Id); err != nil {
 		return nil, err
 	}
-	return api.AuthDeleteToken204Response{}, nil
+	return api.AccountDeleteToken204Response{}, nil
 }
 
-func toUser(u auth.User) api.User {
-	return api.User{Id: u.ID, Name: u.Name, Role: api.Role(u.Role), CreatedAt: u.CreatedAt}
+func toUser(u auth.User) api.AccountUser {
+	return api.AccountUser{Id: u.ID, Name: u.Name, Role: api.AccountRole(u.Role), CreatedAt: u.CreatedAt}
 }
 
-func toToken(t auth.Token) api.Token {
-	out := api.Token{Id: t.ID, Name: t.Name, Prefix: t.Prefix, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt}
+func toToken(t auth.Token) api.AccountToken {
+	out := api.AccountToken{Id: t.ID, Name: t.Name, Prefix: t.Prefix, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt}
 	for _, sc := range auth.TokenScopes(t) {
-		out.Scopes = append(out.Scopes, api.Scope(sc))
+		out.Scopes = append(out.Scopes, api.AccountScope(sc))
 	}
 	return out
 }

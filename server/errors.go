@@ -48,7 +48,7 @@ func apiError(status int, err error) api.Error {
 	case errors.As(err, &maxBytes):
 		msg = "upload is larger than the limit of " + itoa(maxBytes.Limit) + " bytes"
 	}
-	return api.Error{Code: status, Message: msg, Type: api.ERROR}
+	return api.Error{Code: status, Message: msg, Type: api.ErrorTypeERROR}
 }
 
 // writeError writes err in the error model with the status of its kind.

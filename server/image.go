@@ -8,14 +8,14 @@ import (
 )
 
 // ImageList lists the base-image catalogue.
-func (s *Server) ImageList(ctx context.Context, _ api.ImageListRequestObject) (api.ImageListResponseObject, error) {
+func (s *Server) ReeImageList(ctx context.Context, _ api.ReeImageListRequestObject) (api.ReeImageListResponseObject, error) {
 	imgs, err := s.images.List(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make(api.ImageList200JSONResponse, 0, len(imgs))
+	out := make(api.ReeImageList200JSONResponse, 0, len(imgs))
 	for _, im := range imgs {
-		b := api.BaseImage{Name: im.Name, DownloadEndpoint: "/api/image/download/" + im.Name, Available: ptr(im.Available)}
+		b := api.ReeBaseImage{Name: im.Name, DownloadEndpoint: "/api/image/download/" + im.Name, Available: ptr(im.Available)}
 		if im.Description != "" {
 			b.Description = ptr(im.Description)
 		}
@@ -28,7 +28,7 @@ func (s *Server) ImageList(ctx context.Context, _ api.ImageListRequestObject) (a
 }
 
 // ImageDownload streams a base image as a docker-archive TAR.
-func (s *Server) ImageDownload(ctx context.Context, req api.ImageDownloadRequestObject) (api.ImageDownloadResponseObject, error) {
+func (s *Server) ReeImageDownload(ctx context.Context, req api.ReeImageDownloadRequestObject) (api.ReeImageDownloadResponseObject, error) {
 	if err := s.images.Head(ctx, req.Name); err != nil {
 		return nil, err
 	}
@@ -36,7 +36,7 @@ func (s *Server) ImageDownload(ctx context.Context, req api.ImageDownloadRequest
 	go func() {
 		pw.CloseWithError(s.images.Export(ctx, req.Name, pw))
 	}()
-	return api.ImageDownload200ApplicationxTarResponse{Body: pr}, nil
+	return api.ReeImageDownload200ApplicationxTarResponse{Body: pr}, nil
 }
 
 func ptr[T any](v T) *T { return &v }

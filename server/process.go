@@ -12,7 +12,7 @@ import (
 )
 
 // ProcessStatus reports one of the caller's processes.
-func (s *Server) ProcessStatus(ctx context.Context, req api.ProcessStatusRequestObject) (api.ProcessStatusResponseObject, error) {
+func (s *Server) ReeProcessStatus(ctx context.Context, req api.ReeProcessStatusRequestObject) (api.ReeProcessStatusResponseObject, error) {
 	who, err := principalFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -21,11 +21,11 @@ func (s *Server) ProcessStatus(ctx context.Context, req api.ProcessStatusRequest
 	if err != nil {
 		return nil, err
 	}
-	return api.ProcessStatus200JSONResponse(toStatus(p)), nil
+	return api.ReeProcessStatus200JSONResponse(toStatus(p)), nil
 }
 
 // ProcessList lists the caller's processes.
-func (s *Server) ProcessList(ctx context.Context, req api.ProcessListRequestObject) (api.ProcessListResponseObject, error) {
+func (s *Server) ReeProcessList(ctx context.Context, req api.ReeProcessListRequestObject) (api.ReeProcessListResponseObject, error) {
 	who, err := principalFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -49,7 +49,7 @@ func (s *Server) ProcessList(ctx context.Context, req api.ProcessListRequestObje
 	if err != nil {
 		return nil, err
 	}
-	out := api.ProcessList200JSONResponse{Items: make([]api.ProcessStatus, 0, len(ps)), Total: int(total), Limit: f.Limit, Offset: f.Offset}
+	out := api.ReeProcessList200JSONResponse{Items: make([]api.ReeProcessStatus, 0, len(ps)), Total: int(total), Limit: f.Limit, Offset: f.Offset}
 	for _, p := range ps {
 		out.Items = append(out.Items, toStatus(p))
 	}
@@ -57,7 +57,7 @@ func (s *Server) ProcessList(ctx context.Context, req api.ProcessListRequestObje
 }
 
 // ProcessCancel cancels one of the caller's processes.
-func (s *Server) ProcessCancel(ctx context.Context, req api.ProcessCancelRequestObject) (api.ProcessCancelResponseObject, error) {
+func (s *Server) ReeProcessCancel(ctx context.Context, req api.ReeProcessCancelRequestObject) (api.ReeProcessCancelResponseObject, error) {
 	who, err := principalFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -66,16 +66,16 @@ func (s *Server) ProcessCancel(ctx context.Context, req api.ProcessCancelRequest
 	if err != nil {
 		return nil, err
 	}
-	return api.ProcessCancel200JSONResponse(toStatus(p)), nil
+	return api.ReeProcessCancel200JSONResponse(toStatus(p)), nil
 }
 
 // ProcessLog streams the log of one of the caller's processes.
-func (s *Server) ProcessLog(ctx context.Context, req api.ProcessLogRequestObject) (api.ProcessLogResponseObject, error) {
+func (s *Server) ReeProcessLog(ctx context.Context, req api.ReeProcessLogRequestObject) (api.ReeProcessLogResponseObject, error) {
 	return s.openLog(ctx, req.Uuid)
 }
 
 // LogDownload is ProcessLog under the REE document's other spelling.
-func (s *Server) LogDownload(ctx context.Context, req api.LogDownloadRequestObject) (api.LogDownloadResponseObject, error) {
+func (s *Server) ReeLogDownload(ctx context.Context, req api.ReeLogDownloadRequestObject) (api.ReeLogDownloadResponseObject, error) {
 	return s.openLog(ctx, req.Uuid)
 }
 
@@ -104,13 +104,13 @@ func (l logStream) visit(w http.ResponseWriter) error {
 }
 
 // VisitProcessLogResponse writes the log.
-func (l logStream) VisitProcessLogResponse(w http.ResponseWriter) error { return l.visit(w) }
+func (l logStream) VisitReeProcessLogResponse(w http.ResponseWriter) error { return l.visit(w) }
 
 // VisitLogDownloadResponse writes the log.
-func (l logStream) VisitLogDownloadResponse(w http.ResponseWriter) error { return l.visit(w) }
+func (l logStream) VisitReeLogDownloadResponse(w http.ResponseWriter) error { return l.visit(w) }
 
 // ProcessDownload streams the output zip of a processed process.
-func (s *Server) ProcessDownload(ctx context.Context, req api.ProcessDownloadRequestObject) (api.ProcessDownloadResponseObject, error) {
+func (s *Server) ReeProcessDownload(ctx context.Context, req api.ReeProcessDownloadRequestObject) (api.ReeProcessDownloadResponseObject, error) {
 	who, err := principalFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -129,7 +129,7 @@ func (s *Server) ProcessDownload(ctx context.Context, req api.ProcessDownloadReq
 		name = *p.Tag
 	}
 	disp := `attachment; filename="` + name + `.zip"`
-	return api.ProcessDownload200ApplicationzipResponse{Body: f, ContentLength: fi.Size(), Headers: api.ProcessDownload200ResponseHeaders{ContentDisposition: &disp}}, nil
+	return api.ReeProcessDownload200ApplicationzipResponse{Body: f, ContentLength: fi.Size(), Headers: api.ReeProcessDownload200ResponseHeaders{ContentDisposition: &disp}}, nil
 }
 
 func safeFileName(s string) bool {
@@ -141,9 +141,9 @@ func safeFileName(s string) bool {
 	return s != "" && s[0] != '.'
 }
 
-func toStatus(p process.Process) api.ProcessStatus {
-	st := api.ProcessStatus{
-		Uuid: uuid.MustParse(p.ID), Tag: p.Tag, Kind: api.ProcessKind(p.Kind), Status: api.ProcessState(p.State),
+func toStatus(p process.Process) api.ReeProcessStatus {
+	st := api.ReeProcessStatus{
+		Uuid: uuid.MustParse(p.ID), Tag: p.Tag, Kind: api.ReeProcessKind(p.Kind), Status: api.ReeProcessState(p.State),
 		StatusEndpoint:      "/api/process/status/" + p.ID,
 		DownloadEndpoint:    "/api/process/download/" + p.ID,
 		DownloadLogEndpoint: "/api/log/download/" + p.ID,

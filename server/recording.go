@@ -17,12 +17,12 @@ import (
 const maxTagRunes = 128
 
 // RecordingCreate starts a recording of an uploaded project.
-func (s *Server) RecordingCreate(ctx context.Context, req api.RecordingCreateRequestObject) (api.RecordingCreateResponseObject, error) {
+func (s *Server) ReeRecordingCreate(ctx context.Context, req api.ReeRecordingCreateRequestObject) (api.ReeRecordingCreateResponseObject, error) {
 	p, err := s.define(ctx, req.Body)
 	if err != nil {
 		return nil, err
 	}
-	return api.RecordingCreate200JSONResponse{ProcessStartedJSONResponse: started(p)}, nil
+	return api.ReeRecordingCreate200JSONResponse{ReeProcessStartedJSONResponse: started(p)}, nil
 }
 
 func (s *Server) define(ctx context.Context, body *multipart.Reader) (process.Process, error) {
@@ -47,21 +47,21 @@ func (s *Server) define(ctx context.Context, body *multipart.Reader) (process.Pr
 }
 
 // RecordingBuild starts an offline rebuild of a defined REE.
-func (s *Server) RecordingBuild(ctx context.Context, req api.RecordingBuildRequestObject) (api.RecordingBuildResponseObject, error) {
+func (s *Server) ReeRecordingBuild(ctx context.Context, req api.ReeRecordingBuildRequestObject) (api.ReeRecordingBuildResponseObject, error) {
 	p, err := s.replay(ctx, req.Body)
 	if err != nil {
 		return nil, err
 	}
-	return api.RecordingBuild200JSONResponse{ProcessStartedJSONResponse: started(p)}, nil
+	return api.ReeRecordingBuild200JSONResponse{ReeProcessStartedJSONResponse: started(p)}, nil
 }
 
 // ReplayCreate is RecordingBuild under the REE document's other spelling.
-func (s *Server) ReplayCreate(ctx context.Context, req api.ReplayCreateRequestObject) (api.ReplayCreateResponseObject, error) {
+func (s *Server) ReeReplayCreate(ctx context.Context, req api.ReeReplayCreateRequestObject) (api.ReeReplayCreateResponseObject, error) {
 	p, err := s.replay(ctx, req.Body)
 	if err != nil {
 		return nil, err
 	}
-	return api.ReplayCreate200JSONResponse{ProcessStartedJSONResponse: started(p)}, nil
+	return api.ReeReplayCreate200JSONResponse{ReeProcessStartedJSONResponse: started(p)}, nil
 }
 
 func (s *Server) replay(ctx context.Context, body *multipart.Reader) (process.Process, error) {
@@ -82,7 +82,7 @@ func (s *Server) replay(ctx context.Context, body *multipart.Reader) (process.Pr
 }
 
 // SbomDefine checks the upload, then says that the SBOM strategy is not available yet.
-func (s *Server) SbomDefine(ctx context.Context, req api.SbomDefineRequestObject) (api.SbomDefineResponseObject, error) {
+func (s *Server) ReeSbomDefine(ctx context.Context, req api.ReeSbomDefineRequestObject) (api.ReeSbomDefineResponseObject, error) {
 	up, err := s.readUpload(req.Body, "tag")
 	if err != nil {
 		return nil, err
@@ -94,7 +94,7 @@ func (s *Server) SbomDefine(ctx context.Context, req api.SbomDefineRequestObject
 	if err := s.ree.CheckUpload(ctx, up.Path); err != nil {
 		return nil, err
 	}
-	return api.SbomDefine422JSONResponse{UnprocessableJSONResponse: api.UnprocessableJSONResponse(apiError(422,
+	return api.ReeSbomDefine422JSONResponse{UnprocessableJSONResponse: api.UnprocessableJSONResponse(apiError(422,
 		fault.New(errUnprocessable, "the SBOM strategy is not available on this server yet; use /api/recording/create")))}, nil
 }
 
@@ -109,8 +109,8 @@ func tagField(up *upload) (*string, error) {
 	return &tag, nil
 }
 
-func started(p process.Process) api.ProcessStartedJSONResponse {
-	return api.ProcessStartedJSONResponse{
+func started(p process.Process) api.ReeProcessStartedJSONResponse {
+	return api.ReeProcessStartedJSONResponse{
 		Uuid: uuid.MustParse(p.ID), Tag: p.Tag, StatusEndpoint: "/api/process/status/" + p.ID,
 	}
 }

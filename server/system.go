@@ -8,15 +8,15 @@ import (
 )
 
 // Ping answers the health check.
-func (s *Server) Ping(_ context.Context, _ api.PingRequestObject) (api.PingResponseObject, error) {
-	return api.Ping200JSONResponse{Message: "OK", Status: "200"}, nil
+func (s *Server) SystemPing(_ context.Context, _ api.SystemPingRequestObject) (api.SystemPingResponseObject, error) {
+	return api.SystemPing200JSONResponse{Message: "OK", Status: "200"}, nil
 }
 
 // Version reports reehub's, Go's and the Podman service's versions.
-func (s *Server) Version(ctx context.Context, _ api.VersionRequestObject) (api.VersionResponseObject, error) {
-	v := api.Version200JSONResponse{
+func (s *Server) SystemVersion(ctx context.Context, _ api.SystemVersionRequestObject) (api.SystemVersionResponseObject, error) {
+	v := api.SystemVersion200JSONResponse{
 		Version: s.cfg.Version, ApiVersion: s.apiVersion, GoVersion: runtime.Version(),
-		Database: api.VersionDatabase(s.cfg.Database),
+		Database: api.SystemVersionDatabase(s.cfg.Database),
 	}
 	if pv, err := s.podman(ctx); err == nil {
 		v.PodmanVersion = &pv

@@ -96,18 +96,18 @@ func TestCancelRunningProcess(t *testing.T) {
 	status, body := c.submit(t, "/api/recording/create", form{filePath: project(t, slowDockerfile)})
 	require.Equal(t, 200, status, string(body))
 	id := startedID(t, body)
-	waitStatus(t, c, id, client.Running)
+	waitStatus(t, c, id, client.ReeProcessStateRunning)
 	for deadline := time.Now().Add(2 * time.Minute); !strings.Contains(logOf(t, c, id), "started"); time.Sleep(200 * time.Millisecond) {
 		require.True(t, time.Now().Before(deadline), "the slow step never started")
 	}
-	resp, err := c.ProcessCancelWithResponse(ctx, id)
+	resp, err := c.ReeProcessCancelWithResponse(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, 200, resp.StatusCode(), string(resp.Body))
 	final := waitFinal(t, c, id)
-	require.Equal(t, client.Cancelled, final.Status)
+	require.Equal(t, client.ReeProcessStateCancelled, final.Status)
 	require.Contains(t, deref(final.Reason), "cancelled")
 	require.Empty(t, podmanLeftovers(t, id.String()))
-	dl, err := c.ProcessDownloadWithResponse(ctx, id)
+	dl, err := c.ReeProcessDownloadWithResponse(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, 409, dl.StatusCode())
 }
@@ -124,13 +124,13 @@ func TestKillDuringBuild(t *testing.T) {
 
 	// Something stored before the crash: a finished process with its output.
 	doneID, done := record(t, c, project(t, "FROM debian_bookworm\nRUN echo kept > /kept\n"), [2]string{"tag", "before-crash"})
-	require.Equal(t, client.Processed, done.Status, deref(done.Reason))
+	require.Equal(t, client.ReeProcessStateProcessed, done.Status, deref(done.Reason))
 	before := download(t, c, doneID)
 
 	status, body := c.submit(t, "/api/recording/create", form{filePath: project(t, slowDockerfile)})
 	require.Equal(t, 200, status, string(body))
 	id := startedID(t, body)
-	waitStatus(t, c, id, client.Running)
+	waitStatus(t, c, id, client.ReeProcessStateRunning)
 	for deadline := time.Now().Add(2 * time.Minute); !strings.Contains(logOf(t, c, id), "started"); time.Sleep(200 * time.Millisecond) {
 		require.True(t, time.Now().Before(deadline), "the slow step never started")
 	}
@@ -143,7 +143,7 @@ func TestKillDuringBuild(t *testing.T) {
 	require.NoError(t, in.start())
 
 	final := waitFinal(t, c, id)
-	require.Equal(t, client.Failed, final.Status)
+	require.Equal(t, client.ReeProcessStateFailed, final.Status)
 	require.Contains(t, deref(final.Reason), "stopped")
 	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(500 * time.Millisecond) {
 		still := intersect(orphans, podmanLeftovers(t, id.String()))
@@ -157,15 +157,15 @@ func TestKillDuringBuild(t *testing.T) {
 
 	after := download(t, c, doneID)
 	require.Equal(t, fileSHA(t, before), fileSHA(t, after), "the output stored before the crash is intact")
-	st, err := c.ProcessStatusWithResponse(ctx, doneID)
+	st, err := c.ReeProcessStatusWithResponse(ctx, doneID)
 	require.NoError(t, err)
-	require.Equal(t, client.Processed, st.JSON200.Status)
+	require.Equal(t, client.ReeProcessStateProcessed, st.JSON200.Status)
 }
 
 func TestFourConcurrentRecordings(t *testing.T) {
 	c := newUser(t, suite.main)
 	var wg sync.WaitGroup
-	results := make([]client.ProcessStatus, 4)
+	results := make([]client.ReeProcessStatus, 4)
 	for i := range 4 {
 		wg.Add(1)
 		go func() {
@@ -181,9 +181,9 @@ func TestFourConcurrentRecordings(t *testing.T) {
 	}
 	wg.Wait()
 	for i, r := range results {
-		require.Equal(t, client.Processed, r.Status, "recording %d: %s", i, deref(r.Reason))
+		require.Equal(t, client.ReeProcessStateProcessed, r.Status, "recording %d: %s", i, deref(r.Reason))
 	}
-	list, err := c.ProcessListWithResponse(context.Background(), &listParams{Status: ptrTo(client.Processed)})
+	list, err := c.ReeProcessListWithResponse(context.Background(), &listParams{Status: ptrTo(client.ReeProcessStateProcessed)})
 	require.NoError(t, err)
 	require.Equal(t, 4, list.JSON200.Total)
 }

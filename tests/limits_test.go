@@ -50,7 +50,7 @@ func TestUploadLimits(t *testing.T) {
 	// The instance still works after refusing them.
 	ok, body := c.submit(t, "/api/recording/create", form{filePath: project(t, "FROM debian_bookworm\nRUN true\n")})
 	require.Equal(t, 200, ok, string(body))
-	require.Equal(t, client.Processed, waitFinal(t, c, startedID(t, body)).Status)
+	require.Equal(t, client.ReeProcessStateProcessed, waitFinal(t, c, startedID(t, body)).Status)
 }
 
 // TestImageDownloadLoads downloads a base image and loads it with podman.
@@ -58,10 +58,10 @@ func TestImageDownloadLoads(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	c := admin(t, suite.main)
-	list, err := c.ImageListWithResponse(ctx)
+	list, err := c.ReeImageListWithResponse(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 200, list.StatusCode())
-	names := map[string]client.BaseImage{}
+	names := map[string]client.ReeBaseImage{}
 	for _, img := range *list.JSON200 {
 		names[img.Name] = img
 		require.Equal(t, "/api/image/download/"+img.Name, img.DownloadEndpoint)
@@ -70,7 +70,7 @@ func TestImageDownloadLoads(t *testing.T) {
 	require.Contains(t, names, "debian_bookworm")
 	require.True(t, *names["debian_bookworm"].Available)
 
-	resp, err := c.ImageDownload(ctx, "debian_bookworm")
+	resp, err := c.ReeImageDownload(ctx, "debian_bookworm")
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, 200, resp.StatusCode)
@@ -98,21 +98,21 @@ func TestProcessListPages(t *testing.T) {
 		ids = append(ids, startedID(t, body).String())
 	}
 	limit, offset := 2, 0
-	first, err := c.ProcessListWithResponse(ctx, &listParams{Limit: &limit, Offset: &offset})
+	first, err := c.ReeProcessListWithResponse(ctx, &listParams{Limit: &limit, Offset: &offset})
 	require.NoError(t, err)
 	require.Equal(t, 3, first.JSON200.Total)
 	require.Len(t, first.JSON200.Items, 2)
 	require.Equal(t, ids[2], first.JSON200.Items[0].Uuid.String(), "newest first")
 	offset = 2
-	second, err := c.ProcessListWithResponse(ctx, &listParams{Limit: &limit, Offset: &offset})
+	second, err := c.ReeProcessListWithResponse(ctx, &listParams{Limit: &limit, Offset: &offset})
 	require.NoError(t, err)
 	require.Len(t, second.JSON200.Items, 1)
 	require.Equal(t, ids[0], second.JSON200.Items[0].Uuid.String())
-	kind := client.Recording
-	byKind, err := c.ProcessListWithResponse(ctx, &listParams{Kind: &kind})
+	kind := client.ReeProcessKindRecording
+	byKind, err := c.ReeProcessListWithResponse(ctx, &listParams{Kind: &kind})
 	require.NoError(t, err)
 	require.Equal(t, 3, byKind.JSON200.Total)
 	for _, id := range ids {
-		require.Equal(t, client.Processed, waitFinal(t, c, mustUUID(id)).Status)
+		require.Equal(t, client.ReeProcessStateProcessed, waitFinal(t, c, mustUUID(id)).Status)
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/reehub/reehub/gen/client"
 )
 
-type listParams = client.ProcessListParams
+type listParams = client.ReeProcessListParams
 
 func deref(s *string) string {
 	if s == nil {
@@ -35,41 +35,41 @@ func mustUUID(s string) openapi_types.UUID {
 // startedID reads the uuid of a ProcessStarted body.
 func startedID(t testing.TB, body []byte) openapi_types.UUID {
 	t.Helper()
-	var p client.ProcessStarted
+	var p client.ReeProcessStarted
 	require.NoError(t, json.Unmarshal(body, &p))
 	require.Equal(t, "/api/process/status/"+p.Uuid.String(), p.StatusEndpoint)
 	return p.Uuid
 }
 
 // waitFinal polls the status until the process ends (bounded).
-func waitFinal(t testing.TB, c *api, id openapi_types.UUID) client.ProcessStatus {
+func waitFinal(t testing.TB, c *api, id openapi_types.UUID) client.ReeProcessStatus {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Minute)
 	for time.Now().Before(deadline) {
-		st, err := c.ProcessStatusWithResponse(context.Background(), id)
+		st, err := c.ReeProcessStatusWithResponse(context.Background(), id)
 		require.NoError(t, err)
 		require.Equal(t, 200, st.StatusCode(), string(st.Body))
 		switch st.JSON200.Status {
-		case client.Processed, client.Failed, client.Cancelled:
+		case client.ReeProcessStateProcessed, client.ReeProcessStateFailed, client.ReeProcessStateCancelled:
 			return *st.JSON200
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
 	t.Fatalf("process %s did not end in time", id)
-	return client.ProcessStatus{}
+	return client.ReeProcessStatus{}
 }
 
 // waitStatus polls until the process reaches status (bounded).
-func waitStatus(t testing.TB, c *api, id openapi_types.UUID, want client.ProcessState) {
+func waitStatus(t testing.TB, c *api, id openapi_types.UUID, want client.ReeProcessState) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Minute)
 	for time.Now().Before(deadline) {
-		st, err := c.ProcessStatusWithResponse(context.Background(), id)
+		st, err := c.ReeProcessStatusWithResponse(context.Background(), id)
 		require.NoError(t, err)
 		if st.JSON200.Status == want {
 			return
 		}
-		require.False(t, st.JSON200.Status == client.Failed || st.JSON200.Status == client.Processed || st.JSON200.Status == client.Cancelled,
+		require.False(t, st.JSON200.Status == client.ReeProcessStateFailed || st.JSON200.Status == client.ReeProcessStateProcessed || st.JSON200.Status == client.ReeProcessStateCancelled,
 			"process ended as %s (%s) before reaching %s", st.JSON200.Status, deref(st.JSON200.Reason), want)
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -79,7 +79,7 @@ func waitStatus(t testing.TB, c *api, id openapi_types.UUID, want client.Process
 // logOf returns the process log.
 func logOf(t testing.TB, c *api, id openapi_types.UUID) string {
 	t.Helper()
-	r, err := c.ProcessLogWithResponse(context.Background(), id)
+	r, err := c.ReeProcessLogWithResponse(context.Background(), id)
 	require.NoError(t, err)
 	require.Equal(t, 200, r.StatusCode())
 	return string(r.Body)
@@ -88,7 +88,7 @@ func logOf(t testing.TB, c *api, id openapi_types.UUID) string {
 // download saves the output zip of a processed process and returns its path.
 func download(t testing.TB, c *api, id openapi_types.UUID) string {
 	t.Helper()
-	resp, err := c.ProcessDownload(context.Background(), id)
+	resp, err := c.ReeProcessDownload(context.Background(), id)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, 200, resp.StatusCode)
@@ -103,7 +103,7 @@ func download(t testing.TB, c *api, id openapi_types.UUID) string {
 }
 
 // record starts a recording and waits for it to end.
-func record(t testing.TB, c *api, zip string, fields ...[2]string) (openapi_types.UUID, client.ProcessStatus) {
+func record(t testing.TB, c *api, zip string, fields ...[2]string) (openapi_types.UUID, client.ReeProcessStatus) {
 	t.Helper()
 	status, body := c.submit(t, "/api/recording/create", form{filePath: zip, fields: fields})
 	require.Equal(t, 200, status, string(body))
@@ -112,7 +112,7 @@ func record(t testing.TB, c *api, zip string, fields ...[2]string) (openapi_type
 }
 
 // replay starts a replay of a defined REE and waits for it to end.
-func replay(t testing.TB, c *api, path, zip string) (openapi_types.UUID, client.ProcessStatus) {
+func replay(t testing.TB, c *api, path, zip string) (openapi_types.UUID, client.ReeProcessStatus) {
 	t.Helper()
 	status, body := c.submit(t, path, form{filePath: zip})
 	require.Equal(t, 200, status, string(body))

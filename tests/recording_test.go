@@ -98,19 +98,19 @@ RUN cat /fetched.txt && jq --version > /jq-version
 	// The log shows build output while the build runs.
 	streamed := false
 	for deadline := time.Now().Add(10 * time.Minute); time.Now().Before(deadline); {
-		st, err := c.ProcessStatusWithResponse(ctx, id)
+		st, err := c.ReeProcessStatusWithResponse(ctx, id)
 		require.NoError(t, err)
-		if st.JSON200.Status != client.Running && st.JSON200.Status != client.Queued {
+		if st.JSON200.Status != client.ReeProcessStateRunning && st.JSON200.Status != client.ReeProcessStateQueued {
 			break
 		}
-		if st.JSON200.Status == client.Running && strings.Contains(logOf(t, c, id), "STEP 2/") {
+		if st.JSON200.Status == client.ReeProcessStateRunning && strings.Contains(logOf(t, c, id), "STEP 2/") {
 			streamed = true
 			break
 		}
 		time.Sleep(150 * time.Millisecond)
 	}
 	final := waitFinal(t, c, id)
-	require.Equal(t, client.Processed, final.Status, "reason: %s\nlog:\n%s", deref(final.Reason), tail(logOf(t, c, id), 40))
+	require.Equal(t, client.ReeProcessStateProcessed, final.Status, "reason: %s\nlog:\n%s", deref(final.Reason), tail(logOf(t, c, id), 40))
 	require.True(t, streamed, "the log had build output while the process was running")
 	require.Equal(t, "/api/process/download/"+id.String(), final.DownloadEndpoint)
 	require.Equal(t, "/api/log/download/"+id.String(), final.DownloadLogEndpoint)
@@ -118,7 +118,7 @@ RUN cat /fetched.txt && jq --version > /jq-version
 	require.Contains(t, logText, origin, "the log names what the proxy recorded")
 
 	// Both log spellings serve the same log.
-	alias, err := c.LogDownloadWithResponse(ctx, id)
+	alias, err := c.ReeLogDownloadWithResponse(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, logText, string(alias.Body))
 
@@ -167,7 +167,7 @@ RUN cat /fetched.txt && jq --version > /jq-version
 	for _, path := range []string{"/api/recording/build", "/api/replay/create"} {
 		t.Run("replay via "+path, func(t *testing.T) {
 			rid, final := replay(t, c, path, ree)
-			require.Equal(t, client.Processed, final.Status, "reason: %s\n%s", deref(final.Reason), tail(logOf(t, c, rid), 30))
+			require.Equal(t, client.ReeProcessStateProcessed, final.Status, "reason: %s\n%s", deref(final.Reason), tail(logOf(t, c, rid), 30))
 			out := download(t, c, rid)
 			names := zipNames(t, out)
 			for _, want := range []string{"image.oci.tar", "manifest.json", "report.json", "build.log", "SHA256SUMS"} {
@@ -226,7 +226,7 @@ RUN cat /fetched.txt && jq --version > /jq-version
 	t.Run("a request not in the recording fails the replay naming the URL", func(t *testing.T) {
 		incomplete := dropRecorded(t, ree, origin)
 		rid, final := replay(t, c, "/api/replay/create", incomplete)
-		require.Equal(t, client.Failed, final.Status)
+		require.Equal(t, client.ReeProcessStateFailed, final.Status)
 		require.Contains(t, deref(final.Reason), origin)
 		require.Contains(t, logOf(t, c, rid), "MISS")
 	})
@@ -238,13 +238,13 @@ RUN cat /fetched.txt && jq --version > /jq-version
 		require.NoError(t, err)
 		defer in.stop()
 		other := admin(t, in)
-		list, err := other.ImageListWithResponse(ctx)
+		list, err := other.ReeImageListWithResponse(ctx)
 		require.NoError(t, err)
 		for _, img := range *list.JSON200 {
 			require.False(t, *img.Available, "the fresh Podman has no base images")
 		}
 		rid, final := replay(t, other, "/api/replay/create", ree)
-		require.Equal(t, client.Processed, final.Status, "reason: %s\n%s", deref(final.Reason), tail(logOf(t, other, rid), 30))
+		require.Equal(t, client.ReeProcessStateProcessed, final.Status, "reason: %s\n%s", deref(final.Reason), tail(logOf(t, other, rid), 30))
 		require.Contains(t, logOf(t, other, rid), "loading it from the defined REE")
 		var r report
 		require.NoError(t, json.Unmarshal(readZipEntry(t, download(t, other, rid), "report.json"), &r))

@@ -16,12 +16,12 @@ func TestPingVersionAndDocs(t *testing.T) {
 	c := newClient(t, suite.main, nil)
 	ctx := context.Background()
 
-	ping, err := c.PingWithResponse(ctx)
+	ping, err := c.SystemPingWithResponse(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 200, ping.StatusCode())
 	require.Equal(t, "OK", ping.JSON200.Message)
 
-	v, err := c.VersionWithResponse(ctx)
+	v, err := c.SystemVersionWithResponse(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 200, v.StatusCode())
 	require.NotEmpty(t, *v.JSON200.PodmanVersion, "the Podman service is reachable, so its version is reported")

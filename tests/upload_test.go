@@ -21,19 +21,19 @@ func (c *api) submit(t testing.TB, path string, f form) (int, []byte) {
 	)
 	switch path {
 	case "/api/recording/create":
-		r, err := c.RecordingCreateWithBodyWithResponse(ctx, ct, body)
+		r, err := c.ReeRecordingCreateWithBodyWithResponse(ctx, ct, body)
 		require.NoError(t, err)
 		status, out = r.StatusCode(), r.Body
 	case "/api/recording/build":
-		r, err := c.RecordingBuildWithBodyWithResponse(ctx, ct, body)
+		r, err := c.ReeRecordingBuildWithBodyWithResponse(ctx, ct, body)
 		require.NoError(t, err)
 		status, out = r.StatusCode(), r.Body
 	case "/api/replay/create":
-		r, err := c.ReplayCreateWithBodyWithResponse(ctx, ct, body)
+		r, err := c.ReeReplayCreateWithBodyWithResponse(ctx, ct, body)
 		require.NoError(t, err)
 		status, out = r.StatusCode(), r.Body
 	case "/api/sbom/define":
-		r, err := c.SbomDefineWithBodyWithResponse(ctx, ct, body)
+		r, err := c.ReeSbomDefineWithBodyWithResponse(ctx, ct, body)
 		require.NoError(t, err)
 		status, out = r.StatusCode(), r.Body
 	default:
@@ -90,7 +90,7 @@ func TestBadProjectUploads(t *testing.T) {
 		})
 	}
 	// Nothing was started by any of them.
-	list, err := c.ProcessListWithResponse(context.Background(), nil)
+	list, err := c.ReeProcessListWithResponse(context.Background(), nil)
 	require.NoError(t, err)
 	for _, p := range list.JSON200.Items {
 		require.NotEqual(t, "x", deref(p.Tag))
@@ -100,7 +100,7 @@ func TestBadProjectUploads(t *testing.T) {
 func TestMultipartMustBeMultipart(t *testing.T) {
 	t.Parallel()
 	c := admin(t, suite.main)
-	r, err := c.RecordingCreateWithBodyWithResponse(context.Background(), "application/json", stringsReader(`{"file":"x"}`))
+	r, err := c.ReeRecordingCreateWithBodyWithResponse(context.Background(), "application/json", stringsReader(`{"file":"x"}`))
 	require.NoError(t, err)
 	require.Equal(t, 400, r.StatusCode())
 }
@@ -148,24 +148,24 @@ func TestUnknownAndForeignProcesses(t *testing.T) {
 	id := startedID(t, body)
 
 	// Bob cannot see, read, download or cancel Alice's process: 404 everywhere.
-	st, err := bob.ProcessStatusWithResponse(ctx, id)
+	st, err := bob.ReeProcessStatusWithResponse(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, 404, st.StatusCode())
-	lg, err := bob.ProcessLogWithResponse(ctx, id)
+	lg, err := bob.ReeProcessLogWithResponse(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, 404, lg.StatusCode())
-	dl, err := bob.ProcessDownloadWithResponse(ctx, id)
+	dl, err := bob.ReeProcessDownloadWithResponse(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, 404, dl.StatusCode())
-	cn, err := bob.ProcessCancelWithResponse(ctx, id)
+	cn, err := bob.ReeProcessCancelWithResponse(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, 404, cn.StatusCode())
-	list, err := bob.ProcessListWithResponse(ctx, nil)
+	list, err := bob.ReeProcessListWithResponse(ctx, nil)
 	require.NoError(t, err)
 	require.Equal(t, 0, list.JSON200.Total)
 
 	// Alice downloading before it is processed gets 409 with the status.
-	dl, err = alice.ProcessDownloadWithResponse(ctx, id)
+	dl, err = alice.ReeProcessDownloadWithResponse(ctx, id)
 	require.NoError(t, err)
 	if dl.StatusCode() != 200 {
 		require.Equal(t, 409, dl.StatusCode())
@@ -175,18 +175,18 @@ func TestUnknownAndForeignProcesses(t *testing.T) {
 	require.Equal(t, "processed", string(final.Status), deref(final.Reason))
 
 	// A finished process cannot be cancelled.
-	cn, err = alice.ProcessCancelWithResponse(ctx, id)
+	cn, err = alice.ReeProcessCancelWithResponse(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, 409, cn.StatusCode())
 
 	// Unknown uuids are 404.
-	unknown, err := alice.ProcessStatusWithResponse(ctx, mustUUID("bd4765b4-3ffb-412f-96ad-fc634b72abbd"))
+	unknown, err := alice.ReeProcessStatusWithResponse(ctx, mustUUID("bd4765b4-3ffb-412f-96ad-fc634b72abbd"))
 	require.NoError(t, err)
 	require.Equal(t, 404, unknown.StatusCode())
 
 	// The list filters by tag and status.
 	tag := "alice-private"
-	mine, err := alice.ProcessListWithResponse(ctx, &listParams{Tag: &tag})
+	mine, err := alice.ReeProcessListWithResponse(ctx, &listParams{Tag: &tag})
 	require.NoError(t, err)
 	require.Equal(t, 1, mine.JSON200.Total)
 }

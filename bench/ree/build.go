@@ -102,7 +102,7 @@ type mark struct {
 type submitFunc func(ctx context.Context, contentType string, body io.Reader, reqEditors ...client.RequestEditorFn) (uuid.UUID, error)
 
 func (r *reehub) submitRecording(ctx context.Context, contentType string, body io.Reader, eds ...client.RequestEditorFn) (uuid.UUID, error) {
-	res, err := r.api.RecordingCreateWithBodyWithResponse(ctx, contentType, body, eds...)
+	res, err := r.api.ReeRecordingCreateWithBodyWithResponse(ctx, contentType, body, eds...)
 	if err != nil {
 		return uuid.UUID{}, fmt.Errorf("recording/create: %w", err)
 	}
@@ -113,7 +113,7 @@ func (r *reehub) submitRecording(ctx context.Context, contentType string, body i
 }
 
 func (r *reehub) submitReplay(ctx context.Context, contentType string, body io.Reader, eds ...client.RequestEditorFn) (uuid.UUID, error) {
-	res, err := r.api.ReplayCreateWithBodyWithResponse(ctx, contentType, body, eds...)
+	res, err := r.api.ReeReplayCreateWithBodyWithResponse(ctx, contentType, body, eds...)
 	if err != nil {
 		return uuid.UUID{}, fmt.Errorf("replay/create: %w", err)
 	}
@@ -144,7 +144,7 @@ func (r *reehub) runProcess(ctx context.Context, submit submitFunc, zipPath, tag
 		if err := r.alive(); err != nil {
 			return t, err
 		}
-		st, err := r.api.ProcessStatusWithResponse(ctx, id)
+		st, err := r.api.ReeProcessStatusWithResponse(ctx, id)
 		if err != nil {
 			return t, fmt.Errorf("status: %w", err)
 		}
@@ -152,7 +152,7 @@ func (r *reehub) runProcess(ctx context.Context, submit submitFunc, zipPath, tag
 			return t, fmt.Errorf("status: HTTP %d: %s", st.StatusCode(), st.Body)
 		}
 		now := time.Now()
-		log, err := r.api.ProcessLogWithResponse(ctx, id)
+		log, err := r.api.ReeProcessLogWithResponse(ctx, id)
 		if err == nil && log.StatusCode() == http.StatusOK && len(log.Body) > seenLog {
 			// Only complete lines count; a partial last line is seen again next time.
 			end := bytes.LastIndexByte(log.Body, '\n') + 1
@@ -171,7 +171,7 @@ func (r *reehub) runProcess(ctx context.Context, submit submitFunc, zipPath, tag
 		}
 		s := st.JSON200
 		switch s.Status {
-		case client.Processed:
+		case client.ReeProcessStateProcessed:
 			t.Total = now.Sub(start)
 			if s.StartedAt != nil && s.FinishedAt != nil {
 				t.Run = s.FinishedAt.Sub(*s.StartedAt)
@@ -180,12 +180,12 @@ func (r *reehub) runProcess(ctx context.Context, submit submitFunc, zipPath, tag
 				t.Build = seenEnd.Sub(seenStart)
 			}
 			return t, nil
-		case client.Failed, client.Cancelled:
+		case client.ReeProcessStateFailed, client.ReeProcessStateCancelled:
 			reason := ""
 			if s.Reason != nil {
 				reason = *s.Reason
 			}
-			log, _ := r.api.ProcessLogWithResponse(ctx, id)
+			log, _ := r.api.ReeProcessLogWithResponse(ctx, id)
 			logText := ""
 			if log != nil {
 				logText = lastLines(string(log.Body), 30)
@@ -203,7 +203,7 @@ func (r *reehub) runProcess(ctx context.Context, submit submitFunc, zipPath, tag
 
 // download saves the output zip of a processed process.
 func (r *reehub) download(ctx context.Context, id uuid.UUID, dst string) error {
-	res, err := r.api.ProcessDownload(ctx, id)
+	res, err := r.api.ReeProcessDownload(ctx, id)
 	if err != nil {
 		return fmt.Errorf("download: %w", err)
 	}

@@ -327,7 +327,7 @@ func (b *bench) uploadBench(ctx context.Context) error {
 	b.logf("reehub (upload test) started at %s (pid %d)", srv.base, srv.pid())
 	// Warm up the paths the upload uses (auth, router, validator) so that idle is steady state.
 	for range 20 {
-		if _, err := srv.api.ImageListWithResponse(ctx); err != nil {
+		if _, err := srv.api.ReeImageListWithResponse(ctx); err != nil {
 			return err
 		}
 	}

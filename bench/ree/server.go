@@ -85,7 +85,7 @@ func startServer(ctx context.Context, o serverOpts) (*reehub, error) {
 	}
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		if res, err := r.api.PingWithResponse(ctx); err == nil && res.StatusCode() == http.StatusOK {
+		if res, err := r.api.SystemPingWithResponse(ctx); err == nil && res.StatusCode() == http.StatusOK {
 			return r, nil
 		}
 		select {
@@ -175,7 +175,7 @@ func readAll(rc io.ReadCloser) ([]byte, error) {
 
 // createToken creates a personal token with the read scope for the admin.
 func (r *reehub) createToken(ctx context.Context) (string, error) {
-	res, err := r.api.AuthCreateTokenWithResponse(ctx, client.NewToken{Name: "bench", Scopes: []client.Scope{client.ScopeRead}})
+	res, err := r.api.AccountCreateTokenWithResponse(ctx, client.AccountNewToken{Name: "bench", Scopes: []client.AccountScope{client.AccountScopeRead}})
 	if err != nil {
 		return "", fmt.Errorf("create token: %w", err)
 	}

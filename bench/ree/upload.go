@@ -200,7 +200,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 
 // cancel cancels a process and waits (at most 2 minutes) until it has ended.
 func (r *reehub) cancel(ctx context.Context, id uuid.UUID) error {
-	res, err := r.api.ProcessCancelWithResponse(ctx, id)
+	res, err := r.api.ReeProcessCancelWithResponse(ctx, id)
 	if err != nil {
 		return fmt.Errorf("cancel: %w", err)
 	}
@@ -209,13 +209,13 @@ func (r *reehub) cancel(ctx context.Context, id uuid.UUID) error {
 	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
-		st, err := r.api.ProcessStatusWithResponse(ctx, id)
+		st, err := r.api.ReeProcessStatusWithResponse(ctx, id)
 		if err != nil {
 			return err
 		}
 		if st.JSON200 != nil {
 			switch st.JSON200.Status {
-			case client.Cancelled, client.Failed, client.Processed:
+			case client.ReeProcessStateCancelled, client.ReeProcessStateFailed, client.ReeProcessStateProcessed:
 				return nil
 			}
 		}
