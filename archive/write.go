@@ -43,6 +43,14 @@ type Entry struct {
 	// compressed (packages, compressed archives), where deflating again costs
 	// time and saves nothing.
 	Store bool
+	// Raw copies Open's bytes into the archive as they are, with
+	// zip.Writer.CreateRaw: the entry is stored (not deflated) with CRC32 as its
+	// checksum and Size as its length, both required. It is for content whose
+	// checksum is known in advance, such as a blob that is already compressed
+	// and is copied into many archives. A wrong CRC32 makes a corrupt archive,
+	// which readers refuse.
+	Raw   bool
+	CRC32 uint32
 }
 
 // WriteZip writes entries to w as a deterministic zip archive: sorted by
@@ -98,8 +106,11 @@ func writeEntry(ctx context.Context, zw *zip.Writer, e Entry) error {
 		} else {
 			fh.SetMode(0o644)
 		}
-		if e.Store {
+		if e.Store || e.Raw {
 			fh.Method = zip.Store
+		}
+		if e.Raw {
+			return writeRaw(ctx, zw, fh, e)
 		}
 	case fs.ModeSymlink:
 		fh.SetMode(fs.ModeSymlink | 0o777)
@@ -126,6 +137,33 @@ func writeEntry(ctx context.Context, zw *zip.Writer, e Entry) error {
 		return err
 	}
 	if e.Size >= 0 && n != e.Size {
+		return fmt.Errorf("read %d bytes, expected %d (changed while archiving?)", n, e.Size)
+	}
+	return nil
+}
+
+// writeRaw writes a regular file's bytes as they are, under its known CRC32.
+func writeRaw(ctx context.Context, zw *zip.Writer, fh *zip.FileHeader, e Entry) error {
+	if e.Size < 0 {
+		return fmt.Errorf("raw entry needs its size")
+	}
+	fh.CRC32 = e.CRC32
+	fh.CompressedSize64 = uint64(e.Size)
+	fh.UncompressedSize64 = uint64(e.Size)
+	dst, err := zw.CreateRaw(fh)
+	if err != nil {
+		return err
+	}
+	rc, err := e.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	n, err := ctxio.Copy(ctx, dst, rc)
+	if err != nil {
+		return err
+	}
+	if n != e.Size {
 		return fmt.Errorf("read %d bytes, expected %d (changed while archiving?)", n, e.Size)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -236,4 +237,52 @@ func TestOpenZipErrors(t *testing.T) {
 	}
 	_, err := OpenZip(filepath.Join(t.TempDir(), "missing.zip"))
 	require.ErrorIs(t, err, fs.ErrNotExist)
+}
+
+func TestWriteZipRawEntry(t *testing.T) {
+	t.Parallel()
+	content := []byte(strings.Repeat("already compressed, say ", 1000))
+	raw := func(sum uint32) []Entry {
+		return []Entry{{
+			Name: "base-images/x.tar.gz", Size: int64(len(content)), Raw: true, CRC32: sum,
+			Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(content)), nil },
+		}}
+	}
+	var buf bytes.Buffer
+	require.NoError(t, WriteZip(t.Context(), &buf, raw(crc32.ChecksumIEEE(content))))
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	require.NoError(t, err)
+	require.Len(t, zr.File, 1)
+	f := zr.File[0]
+	require.Equal(t, zip.Store, f.Method)
+	require.Equal(t, uint64(len(content)), f.UncompressedSize64)
+	require.Empty(t, f.Extra)
+	rc, err := f.Open()
+	require.NoError(t, err)
+	got, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	require.Equal(t, content, got)
+	// The same entry written through the normal path gives the same bytes.
+	var stored bytes.Buffer
+	require.NoError(t, WriteZip(t.Context(), &stored, []Entry{{
+		Name: "base-images/x.tar.gz", Size: int64(len(content)), Store: true,
+		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(content)), nil },
+	}}))
+	zs, err := zip.NewReader(bytes.NewReader(stored.Bytes()), int64(stored.Len()))
+	require.NoError(t, err)
+	require.Equal(t, f.CRC32, zs.File[0].CRC32)
+
+	// A wrong checksum makes an archive that readers refuse.
+	buf.Reset()
+	require.NoError(t, WriteZip(t.Context(), &buf, raw(crc32.ChecksumIEEE(content)+1)))
+	zr, err = zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	require.NoError(t, err)
+	rc, err = zr.File[0].Open()
+	require.NoError(t, err)
+	_, err = io.ReadAll(rc)
+	require.ErrorIs(t, err, zip.ErrChecksum)
+	// A size that does not match the content is refused while writing.
+	short := raw(0)
+	short[0].Size--
+	require.Error(t, WriteZip(t.Context(), io.Discard, short))
 }

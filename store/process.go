@@ -36,7 +36,7 @@ const processColumns = "jobs.*, ree_processes.tag, ree_processes.dockerfile, ree
 // and a job of another family are not found.
 func (s *Store) ProcessOf(ctx context.Context, ownerID int64, id string) (ProcessJob, error) {
 	var p ProcessJob
-	err := s.db.WithContext(ctx).Table("jobs").Select(processColumns).
+	err := s.read().WithContext(ctx).Table("jobs").Select(processColumns).
 		Joins("JOIN ree_processes ON ree_processes.id = jobs.id").
 		Where("jobs.id = ? AND jobs.owner_id = ?", id, ownerID).Take(&p).Error
 	return p, translate(err, "process "+id)

@@ -52,10 +52,29 @@ type Config struct {
 
 // Store holds the database handle. A Store returned by InTx is bound to a transaction.
 type Store struct {
-	db      *gorm.DB
-	sqlDB   *sql.DB
+	db    *gorm.DB
+	sqlDB *sql.DB
+	// rdb serves the hot read-only lookups (read); on SQLite it is a separate
+	// pool of query_only connections, so that readers do not queue behind the
+	// one writer connection. Nil in a transaction and on Postgres, where db
+	// serves reads too. (Prepared statements are not cached: the pure-Go
+	// driver prepares again on every query, so a cache saves nothing.)
+	rdb     *gorm.DB
+	rsqlDB  *sql.DB
 	dialect Dialect
 	now     func() time.Time
+}
+
+// readPoolSize is the number of connections of the SQLite read pool. Readers
+// in WAL mode run beside each other and beside the writer.
+const readPoolSize = 8
+
+// read returns the handle for a read outside a transaction.
+func (s *Store) read() *gorm.DB {
+	if s.rdb != nil {
+		return s.rdb
+	}
+	return s.db
 }
 
 // Open opens (and creates) the database and applies pending migrations.
@@ -87,8 +106,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite %s: %w", cfg.SQLitePath, err)
 		}
-		// One writer at a time is SQLite's model; a few connections let reads proceed.
-		sqlDB.SetMaxOpenConns(4)
+		// SQLite has one writer at a time: one connection makes writers (River's
+		// and the store's) queue in the pool instead of polling for the lock, as
+		// River's SQLite driver recommends. Hot reads use the read pool.
+		sqlDB.SetMaxOpenConns(1)
 		db, err := gorm.Open(&sqlite.Dialector{Conn: sqlDB}, gcfg)
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite %s: %w", cfg.SQLitePath, err)
@@ -107,7 +128,32 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		_ = sqlDB.Close()
 		return nil, err
 	}
+	if s.dialect == SQLite {
+		if err := s.openReadPool(cfg.SQLitePath, gcfg); err != nil {
+			_ = sqlDB.Close()
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// openReadPool opens the SQLite read pool: query_only connections, through
+// which a write fails.
+func (s *Store) openReadPool(path string, gcfg *gorm.Config) error {
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=query_only(1)"
+	rsqlDB, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return fmt.Errorf("open sqlite read pool %s: %w", path, err)
+	}
+	rsqlDB.SetMaxOpenConns(readPoolSize)
+	rsqlDB.SetMaxIdleConns(readPoolSize)
+	rdb, err := gorm.Open(&sqlite.Dialector{Conn: rsqlDB}, gcfg)
+	if err != nil {
+		_ = rsqlDB.Close()
+		return fmt.Errorf("open sqlite read pool %s: %w", path, err)
+	}
+	s.rdb, s.rsqlDB = rdb, rsqlDB
+	return nil
 }
 
 // Dialect reports which database the store uses.
@@ -119,8 +165,13 @@ func (s *Store) SQLDB() *sql.DB { return s.sqlDB }
 // Now returns the store's clock reading.
 func (s *Store) Now() time.Time { return s.now().UTC() }
 
-// Close closes the database pool.
-func (s *Store) Close() error { return s.sqlDB.Close() }
+// Close closes the database pools.
+func (s *Store) Close() error {
+	if s.rsqlDB != nil {
+		_ = s.rsqlDB.Close()
+	}
+	return s.sqlDB.Close()
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.sqlDB.PingContext(ctx) }

@@ -41,7 +41,7 @@ func (s *Store) CreateToken(ctx context.Context, t *Token) error {
 // TokenByHash returns the token whose secret hashes to hash.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (Token, error) {
 	var t Token
-	err := s.db.WithContext(ctx).Where("hash = ?", hash).Take(&t).Error
+	err := s.read().WithContext(ctx).Where("hash = ?", hash).Take(&t).Error
 	return t, translate(err, "token")
 }
 

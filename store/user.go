@@ -48,14 +48,14 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 // UserByName returns the user with that name.
 func (s *Store) UserByName(ctx context.Context, name string) (User, error) {
 	var u User
-	err := s.db.WithContext(ctx).Where("name = ?", name).Take(&u).Error
+	err := s.read().WithContext(ctx).Where("name = ?", name).Take(&u).Error
 	return u, translate(err, "user "+name)
 }
 
 // UserByID returns the user with that ID.
 func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
 	var u User
-	err := s.db.WithContext(ctx).Take(&u, id).Error
+	err := s.read().WithContext(ctx).Take(&u, id).Error
 	return u, translate(err, "user")
 }
 

@@ -124,12 +124,12 @@ RUN cat /fetched.txt && jq --version > /jq-version
 
 	ree := download(t, c, id)
 	names := zipNames(t, ree)
-	for _, want := range []string{"manifest.json", "SHA256SUMS", "build.log", "recording/index.json", "project/Dockerfile", "project/data/input.txt", "base-images/python_3_11.tar"} {
+	for _, want := range []string{"manifest.json", "SHA256SUMS", "build.log", "recording/index.json", "project/Dockerfile", "project/data/input.txt", "base-images/python_3_11.tar.gz"} {
 		require.Contains(t, names, want)
 	}
 	var m manifest
 	require.NoError(t, json.Unmarshal(readZipEntry(t, ree, "manifest.json"), &m))
-	require.Equal(t, "reehub.ree.recording/v1", m.Format)
+	require.Equal(t, "reehub.ree.recording/v2", m.Format)
 	require.Equal(t, "Dockerfile", m.Dockerfile)
 	require.Len(t, m.BaseImages, 1)
 	require.Equal(t, "python_3_11", m.BaseImages[0].Name)
@@ -203,6 +203,19 @@ RUN cat /fetched.txt && jq --version > /jq-version
 		status, body = c.submit(t, "/api/recording/build", form{filePath: noRecording})
 		require.Equal(t, 400, status)
 		require.Contains(t, string(body), "recording")
+
+		// The base image archive is checked too, although this server has the
+		// base image and does not need to load it.
+		base := rezip(t, ree, func(name string, b []byte) ([]byte, bool) {
+			if name == "base-images/python_3_11.tar.gz" {
+				b = bytes.Clone(b)
+				b[len(b)/2] ^= 0xff
+			}
+			return b, true
+		}, nil)
+		status, body = c.submit(t, "/api/replay/create", form{filePath: base})
+		require.Equal(t, 400, status)
+		require.Contains(t, string(body), "base-images/python_3_11.tar.gz")
 
 		extra := rezip(t, ree, nil, map[string][]byte{"project/smuggled.sh": []byte("echo hi")})
 		status, body = c.submit(t, "/api/recording/build", form{filePath: extra})

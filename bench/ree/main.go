@@ -51,7 +51,7 @@ func main() {
 	flag.IntVar(&c.Runs, "runs", 3, "recordings and plain builds each, alternating order")
 	flag.IntVar(&c.Replays, "replays", 3, "replays of one recording")
 	flag.IntVar(&c.Clients, "clients", 64, "concurrent clients of the status load test")
-	flag.DurationVar(&c.LoadFor, "load-for", 10*time.Second, "duration of each status load run")
+	flag.DurationVar(&c.LoadFor, "load-for", 12*time.Second, "duration of each status load run, split into alternating rounds")
 	flag.Int64Var(&c.UploadBytes, "upload-bytes", 2<<30, "size of the big stored zip entry of the RSS test")
 	flag.BoolVar(&c.SkipBuilds, "skip-builds", false, "skip the build and replay ratios (quick check of the rest)")
 	flag.BoolVar(&c.SkipUpload, "skip-upload", false, "skip the upload RSS test")
@@ -281,20 +281,33 @@ func (b *bench) statusLoad(ctx context.Context, srv *reehub, id uuid.UUID) error
 		{"reehub (Bearer personal token)", srv.base + path, bearer, &b.tokenLoad},
 		{"reehub GET /api/ping (no auth, no database)", srv.base + "/api/ping", http.Header{}, &b.pingLoad},
 	}
-	for _, r := range runs {
-		body := want
-		if r.dst == &b.pingLoad {
-			body = pingBody
+	// The runs alternate in loadRounds rounds, each in another order, so that a
+	// change of the machine's load (other work on a shared VM) does not fall on
+	// one side of a ratio only.
+	per := b.cfg.LoadFor / loadRounds
+	rounds := make([][]loadResult, len(runs))
+	for round := range loadRounds {
+		for k := range runs {
+			i := (k + round) % len(runs)
+			r := runs[i]
+			body := want
+			if r.dst == &b.pingLoad {
+				body = pingBody
+			}
+			if _, err := load(ctx, r.url, r.header, body, b.cfg.Clients, warm); err != nil {
+				return fmt.Errorf("%s warm-up: %w", r.name, err)
+			}
+			l, err := load(ctx, r.url, r.header, body, b.cfg.Clients, per)
+			if err != nil {
+				return fmt.Errorf("%s: %w", r.name, err)
+			}
+			rounds[i] = append(rounds[i], l)
+			b.logf("status load round %d, %s: %d requests in %.1fs = %.0f req/s, p50 %s, p99 %s", round+1, r.name, l.Requests, l.Elapsed.Seconds(), l.RPS(), l.P50, l.P99)
 		}
-		if _, err := load(ctx, r.url, r.header, body, b.cfg.Clients, warm); err != nil {
-			return fmt.Errorf("%s warm-up: %w", r.name, err)
-		}
-		l, err := load(ctx, r.url, r.header, body, b.cfg.Clients, b.cfg.LoadFor)
-		if err != nil {
-			return fmt.Errorf("%s: %w", r.name, err)
-		}
-		*r.dst = l
-		b.logf("status load %s: %d requests in %.1fs = %.0f req/s, p50 %s, p99 %s", r.name, l.Requests, l.Elapsed.Seconds(), l.RPS(), l.P50, l.P99)
+	}
+	for i, r := range runs {
+		*r.dst = combine(rounds[i])
+		b.logf("status load %s: %.0f req/s over %d rounds, p50 %s, p99 %s (medians of the rounds)", r.name, r.dst.RPS(), loadRounds, r.dst.P50, r.dst.P99)
 	}
 	return nil
 }
@@ -374,6 +387,11 @@ func (b *bench) summary() {
 		r := ratio(median(b.replay), median(b.record))
 		lines = append(lines, summaryLine{"replay / recording (POST to processed)",
 			fmt.Sprintf("%.2f (%.2fs / %.2fs)", r, median(b.replay).Seconds(), median(b.record).Seconds()), "< 1.0", verdict(r < 1.0)})
+		// Only the first replay of an image ID exports the OCI archive; later
+		// ones reuse it, so the first is reported on its own.
+		r1 := ratio(b.replay[0], median(b.record))
+		lines = append(lines, summaryLine{"first replay (exports the image) / recording",
+			fmt.Sprintf("%.2f (%.2fs / %.2fs)", r1, b.replay[0].Seconds(), median(b.record).Seconds()), "none (reported)", "-"})
 		if rb, bb := median(b.replayBuild), median(b.recordBuild); rb > 0 && bb > 0 {
 			r := ratio(rb, bb)
 			lines = append(lines, summaryLine{"replay build part / recording build part",
@@ -386,8 +404,9 @@ func (b *bench) summary() {
 			fmt.Sprintf("%.1f MiB (idle %.1f MiB, peak %.1f MiB)", d, mb(b.rss.IdleKB), mb(b.rss.PeakKB)), "< 64 MiB", verdict(d < 64)})
 	}
 	if b.recLoad.Requests > 0 && b.bareLoad.Requests > 0 {
+		r := b.recLoad.RPS() / b.bareLoad.RPS()
 		lines = append(lines, summaryLine{fmt.Sprintf("status req/s, %d clients, reehub / bare gin", b.cfg.Clients),
-			fmt.Sprintf("%.3f (%.0f / %.0f)", b.recLoad.RPS()/b.bareLoad.RPS(), b.recLoad.RPS(), b.bareLoad.RPS()), "none (reported)", "-"})
+			fmt.Sprintf("%.3f (%.0f / %.0f)", r, b.recLoad.RPS(), b.bareLoad.RPS()), ">= 0.8", verdict(r >= 0.8)})
 		lines = append(lines, summaryLine{"status p99, reehub / bare gin",
 			fmt.Sprintf("%.2f (%s / %s)", ratio(b.recLoad.P99, b.bareLoad.P99), b.recLoad.P99.Round(10*time.Microsecond), b.bareLoad.P99.Round(10*time.Microsecond)), "none (reported)", "-"})
 	}
@@ -406,6 +425,25 @@ func (b *bench) summary() {
 	if len(lines) == 0 {
 		fmt.Fprintln(b.out, "(no metric completed)")
 	}
+}
+
+// loadRounds is how many alternating rounds the status load test runs.
+const loadRounds = 3
+
+// combine sums the requests and time of several load runs; p50 and p99 are
+// the medians of the runs' values.
+func combine(ls []loadResult) loadResult {
+	var out loadResult
+	var p50, p99 []time.Duration
+	for _, l := range ls {
+		out.Requests += l.Requests
+		out.Errors += l.Errors
+		out.Elapsed += l.Elapsed
+		p50 = append(p50, l.P50)
+		p99 = append(p99, l.P99)
+	}
+	out.P50, out.P99 = median(p50), median(p99)
+	return out
 }
 
 func median(ds []time.Duration) time.Duration {

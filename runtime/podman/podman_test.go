@@ -357,6 +357,39 @@ func TestImageFilesDiff(t *testing.T) {
 	require.ErrorIs(t, err, fault.ErrNotFound)
 }
 
+func TestTopLayerFiles(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	dir := writeContext(t, map[string]string{"Dockerfile": "FROM " + testBase + "\n" +
+		"RUN echo new > /etc/new.conf && chmod 600 /etc/new.conf && ln -s /etc/new.conf /etc/link && ln /etc/new.conf /etc/hard && rm /bin/wc\n" +
+		"RUN chmod 700 /root\n"})
+	id, err := b.rt.Build(b.ctx, podman.BuildOpts{ContextDir: dir, NoCache: true, Squash: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.rt.RemoveImage(context.Background(), id) })
+
+	top, err := b.rt.TopLayerFiles(b.ctx, id)
+	require.NoError(t, err)
+	all, err := b.rt.ImageFiles(b.ctx, id)
+	require.NoError(t, err)
+	sum := sha256.Sum256([]byte("new\n"))
+	require.Equal(t, "sha256:"+hex.EncodeToString(sum[:])+" 0600 0:0", top["/etc/new.conf"])
+	require.Equal(t, top["/etc/new.conf"], top["/etc/hard"], "a hard link is described by its content")
+	require.Equal(t, "link:/etc/new.conf", top["/etc/link"])
+	require.Equal(t, "deleted", top["/bin/wc"])
+	require.Equal(t, "dir 0700 0:0", top["/root"], "both RUN steps are in the squashed layer")
+	_, ok := top["/bin/sh"]
+	require.False(t, ok, "files of the base are not listed")
+	require.Less(t, len(top), len(all)/2)
+	for p, d := range top {
+		if d != "deleted" {
+			require.Equal(t, all[p], d, "%s is described as ImageFiles describes it", p)
+		}
+	}
+
+	_, err = b.rt.TopLayerFiles(b.ctx, "localhost/reehub-no-such-image:latest")
+	require.ErrorIs(t, err, fault.ErrNotFound)
+}
+
 func TestDiffFiles(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/store"
@@ -95,6 +96,7 @@ type Service struct {
 	verifier *oidc.IDTokenVerifier
 
 	limits *loginLimiter
+	logins singleflight.Group // one check at a time per name and secret
 
 	cacheMu sync.Mutex
 	cache   map[[32]byte]cachedLogin // sha256(name:password) -> user, for a minute
@@ -147,7 +149,12 @@ func (s *Service) Basic(ctx context.Context, name, secret string) (Principal, er
 	if wait := s.limits.wait(ctx, name); wait > 0 {
 		return Principal{}, fault.RateLimited("too many failed logins", wait)
 	}
-	p, err := s.basic(ctx, name, secret)
+	// Concurrent requests with the same credentials share one check: when a
+	// cached login expires under load, one bcrypt runs, not one per client.
+	v, err, _ := s.logins.Do(string(key[:]), func() (any, error) {
+		return s.basic(context.WithoutCancel(ctx), name, secret)
+	})
+	p, _ := v.(Principal)
 	if errors.Is(err, fault.ErrUnauthenticated) {
 		s.limits.fail(ctx, name)
 		return Principal{}, err

@@ -28,7 +28,14 @@ const (
 	imageFilesName = "image-files.json"
 	reportName     = "report.json"
 	imageOCIName   = "image.oci.tar"
-	manifestFormat = "reehub.ree.recording/v1"
+	// manifestFormat is what this server writes. In v2 the base images are
+	// gzip-compressed docker-archives (base-images/<name>.tar.gz) and
+	// image-files.json lists only the files the build added, changed or
+	// deleted above its base (the squashed top layer); in v1 the archives were
+	// plain tars and the list covered the whole image.
+	manifestFormat = "reehub.ree.recording/v2"
+	// manifestFormatV1 is still read, so that older defined REEs replay.
+	manifestFormatV1 = "reehub.ree.recording/v1"
 )
 
 // Manifest describes a defined REE; it is manifest.json in the zip.
@@ -175,8 +182,8 @@ func verifyTree(dir string) (Manifest, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return m, fault.Invalidf("%s is not valid JSON: %v", manifestName, err)
 	}
-	if m.Format != manifestFormat {
-		return m, fault.Invalidf("%s has format %q; this server reads %q", manifestName, m.Format, manifestFormat)
+	if m.Format != manifestFormat && m.Format != manifestFormatV1 {
+		return m, fault.Invalidf("%s has format %q; this server reads %q and %q", manifestName, m.Format, manifestFormat, manifestFormatV1)
 	}
 	if m.Dockerfile == "" || len(m.BaseImages) == 0 || m.ImageID == "" {
 		return m, fault.Invalidf("%s lacks dockerfile, base_images or image_id", manifestName)

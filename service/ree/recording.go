@@ -3,14 +3,17 @@ package ree
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/reehub/reehub/archive"
 	"github.com/reehub/reehub/runtime/baseimage"
@@ -66,9 +69,14 @@ func (r *recording) record(ctx context.Context, w *job.Work) error {
 		Tag: a.Tag, Dockerfile: a.Dockerfile, BuildArgs: map[string]string{},
 	}
 	m.SourceDateEpoch = m.CreatedAt.Unix()
-	if v, err := s.rt.Version(ctx); err == nil {
-		m.PodmanVersion = v
-	}
+	// Podman answers /version in about 0.6 s (it gathers host information);
+	// the version is only written into the manifest, so it is asked for while
+	// the build runs.
+	podmanVersion := make(chan string, 1)
+	go func() {
+		v, _ := s.rt.Version(ctx)
+		podmanVersion <- v
+	}()
 	baseIDs := map[string]string{}
 	for _, name := range df.Bases() {
 		img, err := s.catalog.Resolve(ctx, name)
@@ -76,7 +84,7 @@ func (r *recording) record(ctx context.Context, w *job.Work) error {
 			return err
 		}
 		baseIDs[name] = img.ID
-		m.BaseImages = append(m.BaseImages, BaseImageRef{Name: name, ImageID: img.ID, Archive: baseImagesDir + name + ".tar"})
+		m.BaseImages = append(m.BaseImages, BaseImageRef{Name: name, ImageID: img.ID, Archive: baseImagesDir + name + ".tar.gz"})
 	}
 	text, digest := buildText(df, baseIDs)
 	m.BuildDockerfileSHA256 = digest
@@ -90,6 +98,7 @@ func (r *recording) record(ctx context.Context, w *job.Work) error {
 		return err
 	}
 	m.ImageID = res.ImageID
+	m.PodmanVersion = <-podmanVersion
 	r.m, r.res = m, res
 	return nil
 }
@@ -98,15 +107,15 @@ func (r *recording) record(ctx context.Context, w *job.Work) error {
 func (r *recording) pack(ctx context.Context, w *job.Work) error {
 	s, m, out, res := r.s, r.m, r.out, r.res
 	recDir := filepath.Join(out, "recording")
-	// Listing the image's files exports the whole image; it runs while the
-	// rest of the defined REE is assembled.
+	// The files above the base are listed while the rest of the defined REE
+	// is assembled.
 	type listing struct {
 		files map[string]string
 		err   error
 	}
 	filesDone := make(chan listing, 1)
 	go func() {
-		files, err := s.rt.ImageFiles(ctx, res.ImageID)
+		files, err := s.rt.TopLayerFiles(ctx, res.ImageID)
 		filesDone <- listing{files, err}
 	}()
 	sum, err := proxy.Verify(recDir)
@@ -116,13 +125,13 @@ func (r *recording) pack(ctx context.Context, w *job.Work) error {
 	m.Recording = RecordingSummary{Entries: sum.Entries, Bytes: sum.Bytes, IndexSHA256: sum.IndexSHA256}
 	fmt.Fprintf(w.Log, "reehub: recorded %d responses, %d bytes; image %s\n", sum.Entries, sum.Bytes, res.ImageID)
 
-	known := map[string]string{} // entries whose sha256 is already known
+	known := map[string]baseBlob{} // entries already in the blob store
 	for _, b := range m.BaseImages {
-		sum, err := s.baseArchive(ctx, b.Name, b.ImageID, filepath.Join(out, filepath.FromSlash(b.Archive)))
+		blob, err := s.baseArchive(ctx, b.Name, b.ImageID, filepath.Join(out, filepath.FromSlash(b.Archive)))
 		if err != nil {
 			return err
 		}
-		known[b.Archive] = sum
+		known[b.Archive] = blob
 	}
 	if err := os.Rename(r.ctxDir, filepath.Join(out, "project")); err != nil {
 		return fmt.Errorf("pack project: %w", err)
@@ -148,62 +157,132 @@ func (r *recording) pack(ctx context.Context, w *job.Work) error {
 	return w.AddOutput(ctx, process.OutputName, "application/zip", digest)
 }
 
-// baseArchive places the docker-archive of a base image at dst and returns
-// its sha256. It is exported once per image ID into the cache, by name so that
-// loading it elsewhere restores the name too: buildah records the name of the
-// FROM image in the history, so a nameless base would change the rebuilt ID.
-func (s *Service) baseArchive(ctx context.Context, name, imageID, dst string) (string, error) {
-	cached := filepath.Join(s.cfg.BaseImageCacheDir, name+"-"+imageID+".tar")
-	if _, err := os.Stat(cached); err != nil {
-		if err := s.exportBase(ctx, name, imageID, cached); err != nil {
-			return "", err
-		}
-	}
-	sum, err := os.ReadFile(cached + ".sha256")
-	if err != nil {
-		return "", fmt.Errorf("base image cache: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
-		return "", err
-	}
-	if err := os.Link(cached, dst); err != nil {
-		if err := copyFile(cached, dst); err != nil {
-			return "", err
-		}
-	}
-	return string(sum), nil
+// baseBlob is a file made once and kept in the blob store to be copied raw
+// into many zips: the compressed docker-archive of a base image (once per
+// base image ID) or the OCI archive of a rebuilt image (once per image ID).
+type baseBlob struct {
+	// Digest is the blob's digest, "sha256:<hex>": the SHA256SUMS line of the
+	// archive in the defined REE.
+	Digest string `json:"digest"`
+	Size   int64  `json:"size"`
+	// CRC32 is the archive's zip checksum, so that it is copied into each zip
+	// without being read twice.
+	CRC32 uint32 `json:"crc32"`
 }
 
-// exportBase exports a base image into the cache with its sha256 beside it.
-func (s *Service) exportBase(ctx context.Context, name, imageID, cached string) error {
-	img, err := s.rt.InspectImage(ctx, baseimage.Ref(name))
-	if err != nil || img.ID != imageID {
-		return fmt.Errorf("base image %s changed while recording (now %s, recorded on %s): %w", name, img.ID, imageID, err)
+// baseArchive places the gzip-compressed docker-archive of a base image at dst
+// and returns its blob. The archive is exported and compressed once per image
+// ID into the blob store, by name so that loading it elsewhere restores the
+// name too: buildah records the name of the FROM image in the history, so a
+// nameless base would change the rebuilt ID.
+func (s *Service) baseArchive(ctx context.Context, name, imageID, dst string) (baseBlob, error) {
+	index := filepath.Join(s.cfg.BaseImageCacheDir, name+"-"+imageID+".json")
+	return s.cachedBlob(ctx, index, dst, func(w io.Writer) error {
+		img, err := s.rt.InspectImage(ctx, baseimage.Ref(name))
+		if err != nil || img.ID != imageID {
+			return fmt.Errorf("base image %s changed while recording (now %s, recorded on %s): %w", name, img.ID, imageID, err)
+		}
+		zw, err := gzip.NewWriterLevel(w, gzip.BestSpeed)
+		if err != nil {
+			return err
+		}
+		if err := s.rt.ExportImage(ctx, baseimage.Ref(name), podman.DockerArchive, zw); err != nil {
+			return fmt.Errorf("export base image %s: %w", imageID, err)
+		}
+		if err := zw.Close(); err != nil {
+			return fmt.Errorf("compress base image %s: %w", imageID, err)
+		}
+		return nil
+	})
+}
+
+// cachedBlob places at dst (a hard link where possible) the blob that index
+// names, making it first with write when index or its blob is missing. The
+// index file records the blob's digest, size and CRC32.
+func (s *Service) cachedBlob(ctx context.Context, index, dst string, write func(io.Writer) error) (baseBlob, error) {
+	var b baseBlob
+	raw, err := os.ReadFile(index)
+	if err == nil {
+		err = json.Unmarshal(raw, &b)
 	}
-	tmp, err := os.CreateTemp(s.cfg.BaseImageCacheDir, "export-*.tmp")
+	var path string
+	if err == nil {
+		path, err = s.blobs.Path(b.Digest)
+	}
+	if err == nil {
+		_, err = os.Stat(path)
+	}
 	if err != nil {
-		return fmt.Errorf("export base image: %w", err)
+		if b, err = s.makeBlob(ctx, index, write); err != nil {
+			return b, err
+		}
+		if path, err = s.blobs.Path(b.Digest); err != nil {
+			return b, err
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+		return b, err
+	}
+	if err := os.Link(path, dst); err != nil {
+		if err := copyFile(path, dst); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// makeBlob stores what write yields in the blob store and records it in index.
+func (s *Service) makeBlob(ctx context.Context, index string, write func(io.Writer) error) (baseBlob, error) {
+	var b baseBlob
+	tmp, err := s.blobs.TempFile("cache-*.tmp")
+	if err != nil {
+		return b, err
 	}
 	defer os.Remove(tmp.Name())
-	h := sha256.New()
-	if err := s.rt.ExportImage(ctx, baseimage.Ref(name), podman.DockerArchive, io.MultiWriter(tmp, h)); err != nil {
+	sum := crc32.NewIEEE()
+	if err := write(io.MultiWriter(tmp, sum)); err != nil {
 		_ = tmp.Close()
-		return fmt.Errorf("export base image %s: %w", imageID, err)
+		return b, err
 	}
 	if err := tmp.Close(); err != nil {
+		return b, err
+	}
+	ref, err := s.blobs.PutFile(ctx, tmp.Name(), true)
+	if err != nil {
+		return b, fmt.Errorf("store %s: %w", filepath.Base(index), err)
+	}
+	b = baseBlob{Digest: ref.Digest, Size: ref.Size, CRC32: sum.Sum32()}
+	if err := writeJSONAtomic(index, b); err != nil {
+		return b, fmt.Errorf("blob cache: %w", err)
+	}
+	return b, nil
+}
+
+// writeJSONAtomic writes v as JSON to path through a temporary file, so that
+// readers see the old content or the new, never a part.
+func writeJSONAtomic(path string, v any) error {
+	tmp := path + "." + strconv.Itoa(os.Getpid()) + ".tmp"
+	if err := writeJSON(tmp, v); err != nil {
 		return err
 	}
-	if err := os.WriteFile(cached+".sha256", []byte(hex.EncodeToString(h.Sum(nil))), 0o640); err != nil {
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
 		return err
 	}
-	return os.Rename(tmp.Name(), cached)
+	return nil
 }
 
 // packDir writes SHA256SUMS into dir, zips it into the blob store and returns
-// the digest. known gives digests already computed (by entry name); recording
-// blobs are named by their digest. Already-compressed files are stored as is.
-func (s *Service) packDir(ctx context.Context, dir string, known map[string]string) (string, error) {
-	if err := writeSums(dir, known); err != nil {
+// the digest. known gives blobs already in the blob store (by entry name):
+// their digests are not computed again and they are copied into the zip raw.
+// Recording blobs are named by their digest. Files that are already
+// compressed are stored, not deflated again.
+func (s *Service) packDir(ctx context.Context, dir string, known map[string]baseBlob) (string, error) {
+	sums := map[string]string{}
+	for name, b := range known {
+		sums[name] = strings.TrimPrefix(b.Digest, "sha256:")
+	}
+	if err := writeSums(dir, sums); err != nil {
 		return "", fmt.Errorf("checksums: %w", err)
 	}
 	entries, err := archive.DirEntries(dir, "")
@@ -211,9 +290,15 @@ func (s *Service) packDir(ctx context.Context, dir string, known map[string]stri
 		return "", fmt.Errorf("pack: %w", err)
 	}
 	for i := range entries {
-		if strings.HasPrefix(entries[i].Name, recordingDir+"blobs/") {
-			entries[i].Store = compressed(filepath.Join(dir, filepath.FromSlash(entries[i].Name)))
+		e := &entries[i]
+		if e.Mode.Type() != 0 {
+			continue
 		}
+		if b, ok := known[e.Name]; ok && b.Size == e.Size {
+			e.Raw, e.CRC32 = true, b.CRC32
+			continue
+		}
+		e.Store = e.Name == imageOCIName || compressed(filepath.Join(dir, filepath.FromSlash(e.Name)))
 	}
 	tmp, err := s.blobs.TempFile("out-*.zip")
 	if err != nil {

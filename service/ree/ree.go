@@ -36,7 +36,10 @@ type Config struct {
 	// HostRootsFile is the host's CA bundle that builds trust besides the
 	// recording CA. Defaults to /etc/ssl/certs/ca-certificates.crt.
 	HostRootsFile string
-	// BaseImageCacheDir keeps exported base images between recordings. Required.
+	// BaseImageCacheDir keeps index files naming blobs made once and copied
+	// into many zips: per base image ID the blob of its compressed archive
+	// (<name>-<image ID>.json), per rebuilt image ID the blob of its OCI
+	// archive (image-<image ID>.oci.json). Required.
 	BaseImageCacheDir string
 	// StagingDir is where uploads are extracted and checked before their
 	// process exists (never in the job engine's directories); a checked
@@ -83,10 +86,14 @@ func New(rt *podman.Runtime, blobs *blob.Store, procs *process.Service, engine *
 	if err := cleanStaging(cfg.StagingDir, cfg.StaleStagingAge); err != nil {
 		return nil, fmt.Errorf("ree service: %w", err)
 	}
-	// Exports cut off by a crash leave *.tmp files in the cache.
-	if stale, err := filepath.Glob(filepath.Join(cfg.BaseImageCacheDir, "*.tmp")); err == nil {
-		for _, f := range stale {
-			_ = os.Remove(f)
+	// Writes cut off by a crash leave *.tmp files in the cache; *.tar and
+	// *.tar.sha256 are base images cached by an older reehub, which now keeps
+	// them compressed in the blob store.
+	for _, pattern := range []string{"*.tmp", "*.tar", "*.tar.sha256"} {
+		if stale, err := filepath.Glob(filepath.Join(cfg.BaseImageCacheDir, pattern)); err == nil {
+			for _, f := range stale {
+				_ = os.Remove(f)
+			}
 		}
 	}
 	cfg.Archive = cfg.Archive.WithDefaults()

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/runtime/dockerfile"
@@ -98,24 +101,17 @@ func (r *replay) pack(ctx context.Context, w *job.Work) error {
 		ProxyRequests: res.Stats.Requests, ProxyHits: res.Stats.Hits, ProxyMisses: res.Stats.Misses,
 		DifferingFiles: []string{},
 	}
-	// Comparing files exports the image once more; it runs beside the export
-	// of the OCI archive.
+	// Comparing files (only needed when the image IDs differ) runs beside the
+	// export of the OCI archive.
 	compared := make(chan error, 1)
-	go func() { compared <- s.compareFiles(ctx, tree, &report) }()
+	go func() { compared <- s.compareFiles(ctx, tree, m.Format, &report) }()
 
 	out := filepath.Join(w.Dir, "out")
 	if err := os.MkdirAll(out, 0o750); err != nil {
 		return err
 	}
-	img, err := os.Create(filepath.Join(out, imageOCIName))
+	ociBlob, err := s.imageArchive(ctx, res.ImageID, filepath.Join(out, imageOCIName))
 	if err != nil {
-		return err
-	}
-	if err := s.rt.ExportImage(ctx, res.ImageID, podman.OCIArchive, img); err != nil {
-		_ = img.Close()
-		return fmt.Errorf("export rebuilt image: %w", err)
-	}
-	if err := img.Close(); err != nil {
 		return err
 	}
 	if err := <-compared; err != nil {
@@ -131,17 +127,31 @@ func (r *replay) pack(ctx context.Context, w *job.Work) error {
 	if err := copyFile(w.LogFile, filepath.Join(out, buildLogName)); err != nil {
 		return err
 	}
-	digest, err := s.packDir(ctx, out, nil)
+	digest, err := s.packDir(ctx, out, map[string]baseBlob{imageOCIName: ociBlob})
 	if err != nil {
 		return err
 	}
 	return w.AddOutput(ctx, process.OutputName, "application/zip", digest)
 }
 
+// imageArchive places the OCI archive of the image imageID at dst and returns
+// its blob. It is exported once per image ID and kept in the blob store: equal
+// image IDs mean equal config and layers, and an export by ID names no tag, so
+// every later replay that rebuilds the same image ships the same archive.
+func (s *Service) imageArchive(ctx context.Context, imageID, dst string) (baseBlob, error) {
+	index := filepath.Join(s.cfg.BaseImageCacheDir, "image-"+imageID+".oci.json")
+	return s.cachedBlob(ctx, index, dst, func(w io.Writer) error {
+		if err := s.rt.ExportImage(ctx, imageID, podman.OCIArchive, w); err != nil {
+			return fmt.Errorf("export rebuilt image: %w", err)
+		}
+		return nil
+	})
+}
+
 // compareFiles fills the report's file comparison and explanation. Equal
 // image IDs mean equal content (the ID is the digest of the config, which
 // names every layer's digest), so only differing images are exported again.
-func (s *Service) compareFiles(ctx context.Context, tree string, rep *Report) error {
+func (s *Service) compareFiles(ctx context.Context, tree, format string, rep *Report) error {
 	if rep.Identical {
 		rep.SameFiles = true
 		rep.Explanation = "the rebuilt image has the recorded image ID: the replay is bit-for-bit identical"
@@ -156,7 +166,12 @@ func (s *Service) compareFiles(ctx context.Context, tree string, rep *Report) er
 		rep.Explanation = "the defined REE has no file list of the recorded image; only the image IDs were compared"
 		return nil
 	}
-	rebuilt, err := s.rt.ImageFiles(ctx, rep.RebuiltImageID)
+	// A v1 defined REE lists the whole image; v2 lists the files above the base.
+	list := s.rt.TopLayerFiles
+	if format == manifestFormatV1 {
+		list = s.rt.ImageFiles
+	}
+	rebuilt, err := list(ctx, rep.RebuiltImageID)
 	if err != nil {
 		return fmt.Errorf("list rebuilt image files: %w", err)
 	}
@@ -188,7 +203,17 @@ func (s *Service) ensureBase(ctx context.Context, tree string, b BaseImageRef, w
 		return fault.Invalidf("defined REE lacks base image archive %s", b.Archive)
 	}
 	defer f.Close()
-	if _, err := s.rt.LoadImage(ctx, f); err != nil {
+	// Podman 4 loads only uncompressed archives; v2 carries them gzipped.
+	var rd io.Reader = f
+	if strings.HasSuffix(b.Archive, ".gz") {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return fault.Invalidf("base image archive %s is not gzip: %v", b.Archive, err)
+		}
+		defer zr.Close()
+		rd = zr
+	}
+	if _, err := s.rt.LoadImage(ctx, rd); err != nil {
 		return fault.Invalidf("base image archive %s cannot be loaded: %v", b.Archive, err)
 	}
 	if _, err := s.rt.InspectImage(ctx, b.ImageID); err != nil {
