@@ -23,6 +23,7 @@ import (
 	"github.com/gin-gonic/gin/binding"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
+	"github.com/reehub/reehub/server/wire"
 )
 
 // Defines values for AccountRole.
@@ -130,6 +131,36 @@ func (e ReeProcessState) Valid() bool {
 	}
 }
 
+// Defines values for StudioApplianceBuildsType.
+const (
+	StudioApplianceBuildsTypeArray StudioApplianceBuildsType = "array"
+)
+
+// Valid indicates whether the value is a known member of the StudioApplianceBuildsType enum.
+func (e StudioApplianceBuildsType) Valid() bool {
+	switch e {
+	case StudioApplianceBuildsTypeArray:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StudioMapSoftwareType.
+const (
+	StudioMapSoftwareTypeArray StudioMapSoftwareType = "array"
+)
+
+// Valid indicates whether the value is a known member of the StudioMapSoftwareType enum.
+func (e StudioMapSoftwareType) Valid() bool {
+	switch e {
+	case StudioMapSoftwareTypeArray:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SystemCheckStatus.
 const (
 	SystemCheckStatusFailing SystemCheckStatus = "failing"
@@ -160,6 +191,24 @@ func (e SystemVersionDatabase) Valid() bool {
 	case SystemVersionDatabasePostgres:
 		return true
 	case SystemVersionDatabaseSqlite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StudioApplianceCreateParamsArch.
+const (
+	StudioApplianceCreateParamsArchI686  StudioApplianceCreateParamsArch = "i686"
+	StudioApplianceCreateParamsArchX8664 StudioApplianceCreateParamsArch = "x86_64"
+)
+
+// Valid indicates whether the value is a known member of the StudioApplianceCreateParamsArch enum.
+func (e StudioApplianceCreateParamsArch) Valid() bool {
+	switch e {
+	case StudioApplianceCreateParamsArchI686:
+		return true
+	case StudioApplianceCreateParamsArchX8664:
 		return true
 	default:
 		return false
@@ -406,6 +455,492 @@ type ReeUploadForm struct {
 	Tag *ReeTag `json:"tag,omitempty"`
 }
 
+// StudioAccount The account.
+type StudioAccount = wire.Body
+
+// StudioApiVersion The API version.
+type StudioApiVersion = wire.Body
+
+// StudioAppliance An appliance.
+type StudioAppliance = wire.Body
+
+// StudioApplianceBuild A finished build of the appliance.
+type StudioApplianceBuild struct {
+	// CompressedImageSize Compressed size in MB.
+	CompressedImageSize *int `json:"compressed_image_size,omitempty"`
+
+	// DownloadUrl Download URL.
+	DownloadUrl *string `json:"download_url,omitempty"`
+
+	// Id Build id.
+	Id *int `json:"id,omitempty"`
+
+	// ImageSize Size in MB.
+	ImageSize *int `json:"image_size,omitempty"`
+
+	// ImageType Image type.
+	ImageType *string `json:"image_type,omitempty"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioApplianceBuilds Finished builds.
+type StudioApplianceBuilds struct {
+	// Build Builds.
+	Build *[]StudioApplianceBuild `json:"build,omitempty"`
+
+	// Type Always "array" (what ActiveResource clients need on collections); XML only.
+	Type *StudioApplianceBuildsType `json:"type,omitempty"`
+}
+
+// StudioApplianceBuildsType Always "array" (what ActiveResource clients need on collections); XML only.
+type StudioApplianceBuildsType string
+
+// StudioApplianceItem An appliance in a list.
+type StudioApplianceItem struct {
+	// Arch x86_64 or i686.
+	Arch string `json:"arch"`
+
+	// Basesystem The Debian release.
+	Basesystem string `json:"basesystem"`
+
+	// Builds Finished builds.
+	Builds StudioApplianceBuilds `json:"builds"`
+
+	// EditUrl Where the appliance is edited (its API resource here).
+	EditUrl string `json:"edit_url"`
+
+	// EstimatedCompressedSize Estimated compressed size.
+	EstimatedCompressedSize *string `json:"estimated_compressed_size,omitempty"`
+
+	// EstimatedRawSize Estimated size of the root file system.
+	EstimatedRawSize *string `json:"estimated_raw_size,omitempty"`
+
+	// IconUrl Icon URL.
+	IconUrl *string `json:"icon_url,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// LastEdited Last change (YYYY-MM-DD hh:mm:ss UTC).
+	LastEdited string `json:"last_edited"`
+
+	// Name Name.
+	Name string `json:"name"`
+
+	// Parent The appliance or template it was cloned from.
+	Parent StudioParent `json:"parent"`
+
+	// Type The default image type.
+	Type *string `json:"type,omitempty"`
+
+	// Uuid UUID.
+	Uuid string `json:"uuid"`
+}
+
+// StudioAppliances Appliances.
+type StudioAppliances = wire.Body
+
+// StudioBuild A build.
+type StudioBuild = wire.Body
+
+// StudioBuildChecksum Checksums of the image file.
+type StudioBuildChecksum struct {
+	// Md5 MD5.
+	Md5 *string `json:"md5,omitempty"`
+
+	// Sha1 SHA-1.
+	Sha1 *string `json:"sha1,omitempty"`
+
+	// Sha256 SHA-256.
+	Sha256 *string `json:"sha256,omitempty"`
+}
+
+// StudioBuildItem A build in a list.
+type StudioBuildItem struct {
+	// Checksum Checksums of the image file.
+	Checksum *StudioBuildChecksum `json:"checksum,omitempty"`
+
+	// CompletedAt When it ended.
+	CompletedAt *string `json:"completed_at,omitempty"`
+
+	// CompressedImageSize Compressed size in MB (rounded up).
+	CompressedImageSize *int `json:"compressed_image_size,omitempty"`
+
+	// CompressedSizeBytes Compressed size in bytes.
+	CompressedSizeBytes *int `json:"compressed_size_bytes,omitempty"`
+
+	// DownloadUrl Image download (Range supported).
+	DownloadUrl *string `json:"download_url,omitempty"`
+
+	// Expired Always false.
+	Expired *bool `json:"expired,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// ImageSizeBytes Image size in bytes.
+	ImageSizeBytes *int `json:"image_size_bytes,omitempty"`
+
+	// ImageType oci, docker, rootfs, oem, vmx, iso or qcow2.
+	ImageType *string `json:"image_type,omitempty"`
+
+	// ReeUrl The defined REE of the build (a zip that replays offline).
+	ReeUrl *string `json:"ree_url,omitempty"`
+
+	// Size Image size in MB (rounded up).
+	Size *int `json:"size,omitempty"`
+
+	// State finished, failed or cancelled.
+	State *string `json:"state,omitempty"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioBuilds Finished builds.
+type StudioBuilds = wire.Body
+
+// StudioChangeDetails Details.
+type StudioChangeDetails struct {
+	// Status The change.
+	Status StudioChangeStatus `json:"status"`
+}
+
+// StudioChangeList Package names.
+type StudioChangeList struct {
+	// Package Names.
+	Package *[]string `json:"package,omitempty"`
+}
+
+// StudioChangeStatus The change.
+type StudioChangeStatus struct {
+	// Added Package names.
+	Added *StudioChangeList `json:"added,omitempty"`
+
+	// PackagesAdded Packages added after dependency resolution.
+	PackagesAdded int `json:"packages_added"`
+
+	// PackagesRemoved Packages removed.
+	PackagesRemoved int `json:"packages_removed"`
+
+	// Removed Package names.
+	Removed *StudioChangeList `json:"removed,omitempty"`
+
+	// State changed or unchanged.
+	State string `json:"state"`
+}
+
+// StudioChecksum A checksum.
+type StudioChecksum struct {
+	// Type md5.
+	Type *string `json:"type,omitempty"`
+
+	// Value Hex digest.
+	Value *string `json:"value,omitempty"`
+}
+
+// StudioDiskQuota Disk quota.
+type StudioDiskQuota struct {
+	// Available Quota, e.g. 15GB.
+	Available *string `json:"available,omitempty"`
+
+	// Used Share used, e.g. 4%.
+	Used *string `json:"used,omitempty"`
+}
+
+// StudioError A Studio error: a code from Studio's list and a message.
+type StudioError = wire.Body
+
+// StudioFile An overlay file.
+type StudioFile = wire.Body
+
+// StudioFileItem An overlay file in a list.
+type StudioFileItem struct {
+	// Checksum A checksum.
+	Checksum *StudioChecksum `json:"checksum,omitempty"`
+
+	// DownloadUrl Data URL.
+	DownloadUrl *string `json:"download_url,omitempty"`
+
+	// Enabled Whether builds include it.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// Filename File name.
+	Filename *string `json:"filename,omitempty"`
+
+	// Group Group.
+	Group *string `json:"group,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// Owner Owner.
+	Owner *string `json:"owner,omitempty"`
+
+	// Path Directory in the appliance.
+	Path *string `json:"path,omitempty"`
+
+	// Permissions Octal mode, e.g. 644.
+	Permissions *string `json:"permissions,omitempty"`
+
+	// Size Size in bytes.
+	Size *int `json:"size,omitempty"`
+}
+
+// StudioFiles Overlay files.
+type StudioFiles = wire.Body
+
+// StudioIssue An issue.
+type StudioIssue struct {
+	// Solution How to solve an issue.
+	Solution *StudioSolution `json:"solution,omitempty"`
+
+	// Text What is wrong.
+	Text string `json:"text"`
+
+	// Type error or warning.
+	Type string `json:"type"`
+}
+
+// StudioIssues Issues.
+type StudioIssues struct {
+	// Issue Issues.
+	Issue *[]StudioIssue `json:"issue,omitempty"`
+}
+
+// StudioMapPackage A package found or installed.
+type StudioMapPackage struct {
+	// Arch Architecture.
+	Arch *string `json:"arch,omitempty"`
+
+	// Checksum Checksum of the .deb.
+	Checksum *string `json:"checksum,omitempty"`
+
+	// ChecksumType SHA256.
+	ChecksumType *string `json:"checksum_type,omitempty"`
+
+	// Name Name.
+	Name string `json:"name"`
+
+	// Summary One-line description.
+	Summary *string `json:"summary,omitempty"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioMapRepository A repository and its software.
+type StudioMapRepository struct {
+	// BaseUrl URL.
+	BaseUrl *string `json:"base_url,omitempty"`
+
+	// Id Repository id (0: the base image).
+	Id int `json:"id"`
+
+	// Name Name.
+	Name *string `json:"name,omitempty"`
+
+	// Software Software of one repository.
+	Software StudioMapSoftware `json:"software"`
+}
+
+// StudioMapSoftware Software of one repository.
+type StudioMapSoftware struct {
+	// Package Packages.
+	Package *[]StudioMapPackage `json:"package,omitempty"`
+
+	// Pattern Patterns.
+	Pattern *[]StudioPattern `json:"pattern,omitempty"`
+
+	// Type Always "array" (what ActiveResource clients need on collections); XML only.
+	Type *StudioMapSoftwareType `json:"type,omitempty"`
+}
+
+// StudioMapSoftwareType Always "array" (what ActiveResource clients need on collections); XML only.
+type StudioMapSoftwareType string
+
+// StudioPackage A package (its name is the element's text).
+type StudioPackage struct {
+	// Name Package name.
+	Name string `json:"name"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioParent The appliance or template it was cloned from.
+type StudioParent struct {
+	// Id Id.
+	Id *int `json:"id,omitempty"`
+
+	// Name Name.
+	Name *string `json:"name,omitempty"`
+}
+
+// StudioPattern A pattern (a Debian task or metapackage).
+type StudioPattern struct {
+	// Name Pattern name.
+	Name string `json:"name"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioRepositories Repositories.
+type StudioRepositories = wire.Body
+
+// StudioRepository A repository (Debian archive).
+type StudioRepository = wire.Body
+
+// StudioRepositoryItem A repository in a list.
+type StudioRepositoryItem struct {
+	// BaseSystem Debian release.
+	BaseSystem *string `json:"base_system,omitempty"`
+
+	// BaseUrl Archive URL.
+	BaseUrl *string `json:"base_url,omitempty"`
+
+	// Components Components, space-separated.
+	Components *string `json:"components,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// Name Name.
+	Name *string `json:"name,omitempty"`
+
+	// Suite Debian suite (dists/<suite>).
+	Suite *string `json:"suite,omitempty"`
+
+	// Type deb (a Debian archive) or deb-local (the user repository).
+	Type *string `json:"type,omitempty"`
+}
+
+// StudioRpm An uploaded package (.deb).
+type StudioRpm = wire.Body
+
+// StudioRpmItem An uploaded package in a list.
+type StudioRpmItem struct {
+	// Architecture Debian architecture.
+	Architecture *string `json:"architecture,omitempty"`
+
+	// Archive Always false (only .deb files).
+	Archive *bool `json:"archive,omitempty"`
+
+	// BaseSystem Debian release.
+	BaseSystem *string `json:"base_system,omitempty"`
+
+	// Checksum A checksum.
+	Checksum *StudioChecksum `json:"checksum,omitempty"`
+
+	// Filename File name.
+	Filename *string `json:"filename,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// Package Debian package name.
+	Package *string `json:"package,omitempty"`
+
+	// Size Size in bytes.
+	Size *int `json:"size,omitempty"`
+
+	// Version Debian version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioRpms Uploaded packages.
+type StudioRpms = wire.Body
+
+// StudioRunningBuild A running build.
+type StudioRunningBuild = wire.Body
+
+// StudioRunningBuildItem A running build in a list.
+type StudioRunningBuildItem struct {
+	// Id Build id.
+	Id int `json:"id"`
+
+	// Message What the build is doing.
+	Message *string `json:"message,omitempty"`
+
+	// Percent 0 to 100, from the build's phases.
+	Percent *int `json:"percent,omitempty"`
+
+	// State queued, running, finished, failed or cancelled.
+	State *string `json:"state,omitempty"`
+
+	// TimeElapsed Seconds since it started.
+	TimeElapsed *int `json:"time_elapsed,omitempty"`
+}
+
+// StudioRunningBuilds Running builds.
+type StudioRunningBuilds = wire.Body
+
+// StudioSoftware Selected packages and patterns.
+type StudioSoftware = wire.Body
+
+// StudioSoftwareChange The result of a software command.
+type StudioSoftwareChange = wire.Body
+
+// StudioSoftwareMap Software by repository.
+type StudioSoftwareMap = wire.Body
+
+// StudioSolution How to solve an issue.
+type StudioSolution struct {
+	// Package The package concerned.
+	Package *string `json:"package,omitempty"`
+
+	// Type install, remove, or fix.
+	Type *string `json:"type,omitempty"`
+}
+
+// StudioStatus The status of an appliance.
+type StudioStatus = wire.Body
+
+// StudioSuccess The answer of a call without payload.
+type StudioSuccess = wire.Body
+
+// StudioTemplate A template: an appliance to clone.
+type StudioTemplate struct {
+	// ApplianceId The id to pass as clone_from.
+	ApplianceId int `json:"appliance_id"`
+
+	// Basesystem The Debian release, e.g. bookworm.
+	Basesystem string `json:"basesystem"`
+
+	// Description Description.
+	Description *string `json:"description,omitempty"`
+
+	// Name Name.
+	Name string `json:"name"`
+}
+
+// StudioTemplateSet A template set.
+type StudioTemplateSet = wire.Body
+
+// StudioTemplateSetItem A template set in a list.
+type StudioTemplateSetItem struct {
+	// Description Description.
+	Description *string `json:"description,omitempty"`
+
+	// Name Name of the set.
+	Name string `json:"name"`
+
+	// Template The templates (repeated <template> elements).
+	Template *[]StudioTemplate `json:"template,omitempty"`
+}
+
+// StudioTemplateSets Template sets.
+type StudioTemplateSets = wire.Body
+
+// StudioUploadForm A file upload (RFC 1867).
+type StudioUploadForm struct {
+	// File The file.
+	File openapi_types.File `json:"file"`
+}
+
 // SystemCheck defines model for SystemCheck.
 type SystemCheck struct {
 	// Name The dependency checked.
@@ -473,6 +1008,93 @@ type InternalError = Error
 // NotFound The one error shape of every endpoint.
 type NotFound = Error
 
+// StudioAccountOK The account.
+type StudioAccountOK = StudioAccount
+
+// StudioApiVersionOK The API version.
+type StudioApiVersionOK = StudioApiVersion
+
+// StudioApplianceOK An appliance.
+type StudioApplianceOK = StudioAppliance
+
+// StudioAppliancesOK Appliances.
+type StudioAppliancesOK = StudioAppliances
+
+// StudioBadRequest A Studio error: a code from Studio's list and a message.
+type StudioBadRequest = StudioError
+
+// StudioBuildOK A build.
+type StudioBuildOK = StudioBuild
+
+// StudioBuildsOK Finished builds.
+type StudioBuildsOK = StudioBuilds
+
+// StudioFileOK An overlay file.
+type StudioFileOK = StudioFile
+
+// StudioFilesOK Overlay files.
+type StudioFilesOK = StudioFiles
+
+// StudioForbidden A Studio error: a code from Studio's list and a message.
+type StudioForbidden = StudioError
+
+// StudioInternalError A Studio error: a code from Studio's list and a message.
+type StudioInternalError = StudioError
+
+// StudioNotFound A Studio error: a code from Studio's list and a message.
+type StudioNotFound = StudioError
+
+// StudioRepositoriesOK Repositories.
+type StudioRepositoriesOK = StudioRepositories
+
+// StudioRepositoryOK A repository (Debian archive).
+type StudioRepositoryOK = StudioRepository
+
+// StudioRpmOK An uploaded package (.deb).
+type StudioRpmOK = StudioRpm
+
+// StudioRpmsOK Uploaded packages.
+type StudioRpmsOK = StudioRpms
+
+// StudioRunningBuildOK A running build.
+type StudioRunningBuildOK = StudioRunningBuild
+
+// StudioRunningBuildsOK Running builds.
+type StudioRunningBuildsOK = StudioRunningBuilds
+
+// StudioSoftwareChangeOK The result of a software command.
+type StudioSoftwareChangeOK = StudioSoftwareChange
+
+// StudioSoftwareMapOK Software by repository.
+type StudioSoftwareMapOK = StudioSoftwareMap
+
+// StudioSoftwareOK Selected packages and patterns.
+type StudioSoftwareOK = StudioSoftware
+
+// StudioStatusOK The status of an appliance.
+type StudioStatusOK = StudioStatus
+
+// StudioSuccessOK The answer of a call without payload.
+type StudioSuccessOK = StudioSuccess
+
+// StudioTemplateSetOK A template set.
+type StudioTemplateSetOK = StudioTemplateSet
+
+// StudioTemplateSetsOK Template sets.
+type StudioTemplateSetsOK = StudioTemplateSets
+
+// StudioTooLarge A Studio error: a code from Studio's list and a message.
+type StudioTooLarge = StudioError
+
+// StudioUnauthorized A Studio error: a code from Studio's list and a message.
+type StudioUnauthorized = StudioError
+
+// StudioUnavailable A Studio error: a code from Studio's list and a message.
+type StudioUnavailable = StudioError
+
+// StudioUnsupportedMediaType A Studio error: a code from Studio's list and a message.
+type StudioUnsupportedMediaType = StudioError
+
 // TooLarge The one error shape of every endpoint.
 type TooLarge = Error
 
@@ -504,6 +1126,183 @@ type ReeProcessListParams struct {
 
 	// Offset Number of processes to skip.
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
+}
+
+// StudioApplianceCreateParams defines parameters for StudioApplianceCreate.
+type StudioApplianceCreateParams struct {
+	// CloneFrom Id of the template or appliance to clone.
+	CloneFrom int64 `form:"clone_from" json:"clone_from"`
+
+	// Name Name of the appliance.
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// Arch x86_64 or i686 (default).
+	Arch *StudioApplianceCreateParamsArch `form:"arch,omitempty" json:"arch,omitempty"`
+}
+
+// StudioApplianceCreateParamsArch defines parameters for StudioApplianceCreate.
+type StudioApplianceCreateParamsArch string
+
+// StudioSoftwareAddPackageParams defines parameters for StudioSoftwareAddPackage.
+type StudioSoftwareAddPackageParams struct {
+	// Name Name.
+	Name string `form:"name" json:"name"`
+
+	// Version Version (must exist in the repositories).
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+
+	// RepositoryId Repository to pick it from.
+	RepositoryId *int64 `form:"repository_id,omitempty" json:"repository_id,omitempty"`
+}
+
+// StudioSoftwareAddPatternParams defines parameters for StudioSoftwareAddPattern.
+type StudioSoftwareAddPatternParams struct {
+	// Name Name.
+	Name string `form:"name" json:"name"`
+
+	// Version Version (must exist in the repositories).
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+
+	// RepositoryId Repository to pick it from.
+	RepositoryId *int64 `form:"repository_id,omitempty" json:"repository_id,omitempty"`
+}
+
+// StudioApplianceAddRepositoryParams defines parameters for StudioApplianceAddRepository.
+type StudioApplianceAddRepositoryParams struct {
+	// RepoId Id of the repository.
+	RepoId int64 `form:"repo_id" json:"repo_id"`
+}
+
+// StudioSoftwareRemovePackageParams defines parameters for StudioSoftwareRemovePackage.
+type StudioSoftwareRemovePackageParams struct {
+	// Name Name.
+	Name string `form:"name" json:"name"`
+}
+
+// StudioSoftwareRemovePatternParams defines parameters for StudioSoftwareRemovePattern.
+type StudioSoftwareRemovePatternParams struct {
+	// Name Name.
+	Name string `form:"name" json:"name"`
+}
+
+// StudioApplianceRemoveRepositoryParams defines parameters for StudioApplianceRemoveRepository.
+type StudioApplianceRemoveRepositoryParams struct {
+	// RepoId Id of the repository.
+	RepoId int64 `form:"repo_id" json:"repo_id"`
+}
+
+// StudioImageFileParams defines parameters for StudioImageFile.
+type StudioImageFileParams struct {
+	// BuildId The build.
+	BuildId int64 `form:"build_id" json:"build_id"`
+
+	// Path Absolute path in the image.
+	Path string `form:"path" json:"path"`
+}
+
+// StudioSoftwareInstalledParams defines parameters for StudioSoftwareInstalled.
+type StudioSoftwareInstalledParams struct {
+	// BuildId A finished build of the appliance.
+	BuildId *int64 `form:"build_id,omitempty" json:"build_id,omitempty"`
+}
+
+// StudioSoftwareSearchParams defines parameters for StudioSoftwareSearch.
+type StudioSoftwareSearchParams struct {
+	// Q The search string.
+	Q string `form:"q" json:"q"`
+
+	// AllFields Search descriptions too.
+	AllFields *bool `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// AllRepos Search every known repository.
+	AllRepos *bool `form:"all_repos,omitempty" json:"all_repos,omitempty"`
+}
+
+// StudioBuildListParams defines parameters for StudioBuildList.
+type StudioBuildListParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+}
+
+// StudioFileListParams defines parameters for StudioFileList.
+type StudioFileListParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+}
+
+// StudioFileUploadParams defines parameters for StudioFileUpload.
+type StudioFileUploadParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+
+	// Filename File name (default: the upload's).
+	Filename *string `form:"filename,omitempty" json:"filename,omitempty"`
+
+	// Path Directory (default /).
+	Path *string `form:"path,omitempty" json:"path,omitempty"`
+
+	// Owner Owner (default root).
+	Owner *string `form:"owner,omitempty" json:"owner,omitempty"`
+
+	// Group Group (default root).
+	Group *string `form:"group,omitempty" json:"group,omitempty"`
+
+	// Permissions Octal mode (default 644).
+	Permissions *string `form:"permissions,omitempty" json:"permissions,omitempty"`
+
+	// Enabled Include in builds (default true).
+	Enabled *bool `form:"enabled,omitempty" json:"enabled,omitempty"`
+}
+
+// StudioRepositoryListParams defines parameters for StudioRepositoryList.
+type StudioRepositoryListParams struct {
+	// BaseSystem Debian release.
+	BaseSystem *string `form:"base_system,omitempty" json:"base_system,omitempty"`
+
+	// Filter Search string.
+	Filter *string `form:"filter,omitempty" json:"filter,omitempty"`
+}
+
+// StudioRepositoryImportParams defines parameters for StudioRepositoryImport.
+type StudioRepositoryImportParams struct {
+	// Url Archive URL.
+	Url string `form:"url" json:"url"`
+
+	// Name Name.
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+}
+
+// StudioRpmListParams defines parameters for StudioRpmList.
+type StudioRpmListParams struct {
+	// BaseSystem Debian release (bookworm).
+	BaseSystem *string `form:"base_system,omitempty" json:"base_system,omitempty"`
+}
+
+// StudioRpmUploadParams defines parameters for StudioRpmUpload.
+type StudioRpmUploadParams struct {
+	// BaseSystem Debian release (bookworm).
+	BaseSystem *string `form:"base_system,omitempty" json:"base_system,omitempty"`
+}
+
+// StudioRunningBuildListParams defines parameters for StudioRunningBuildList.
+type StudioRunningBuildListParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+}
+
+// StudioRunningBuildStartParams defines parameters for StudioRunningBuildStart.
+type StudioRunningBuildStartParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+
+	// Force Replace a build of the same version and type.
+	Force *bool `form:"force,omitempty" json:"force,omitempty"`
+
+	// Version Appliance version (default 0.0.1).
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+
+	// ImageType Image type (default oci).
+	ImageType *string `form:"image_type,omitempty" json:"image_type,omitempty"`
 }
 
 // AccountCreateGroupJSONRequestBody defines body for AccountCreateGroup for application/json ContentType.
@@ -538,6 +1337,27 @@ type ReeSbomDefineMultipartRequestBody = ReeRecordingCreateForm
 
 // ReeSbomRebuildMultipartRequestBody defines body for ReeSbomRebuild for multipart/form-data ContentType.
 type ReeSbomRebuildMultipartRequestBody = ReeUploadForm
+
+// StudioApplianceRepositoryUpdateJSONRequestBody defines body for StudioApplianceRepositoryUpdate for application/json ContentType.
+type StudioApplianceRepositoryUpdateJSONRequestBody = StudioRepositories
+
+// StudioSoftwareUpdateJSONRequestBody defines body for StudioSoftwareUpdate for application/json ContentType.
+type StudioSoftwareUpdateJSONRequestBody = StudioSoftware
+
+// StudioFileUploadMultipartRequestBody defines body for StudioFileUpload for multipart/form-data ContentType.
+type StudioFileUploadMultipartRequestBody = StudioUploadForm
+
+// StudioFileUpdateJSONRequestBody defines body for StudioFileUpdate for application/json ContentType.
+type StudioFileUpdateJSONRequestBody = StudioFile
+
+// StudioFileDataUpdateMultipartRequestBody defines body for StudioFileDataUpdate for multipart/form-data ContentType.
+type StudioFileDataUpdateMultipartRequestBody = StudioUploadForm
+
+// StudioRpmUploadMultipartRequestBody defines body for StudioRpmUpload for multipart/form-data ContentType.
+type StudioRpmUploadMultipartRequestBody = StudioUploadForm
+
+// StudioRpmUpdateMultipartRequestBody defines body for StudioRpmUpdate for multipart/form-data ContentType.
+type StudioRpmUpdateMultipartRequestBody = StudioUploadForm
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -634,9 +1454,156 @@ type ServerInterface interface {
 	// ReeSbomRebuild Rebuild an SBOM-defined REE (alias of /api/sbom/build)
 	// (POST /api/sbom/rebuild)
 	ReeSbomRebuild(c *gin.Context)
+	// StudioAccountShow The account
+	// (GET /api/v1/user/account)
+	StudioAccountShow(c *gin.Context)
+	// StudioApiVersion The API version
+	// (GET /api/v1/user/api_version)
+	StudioApiVersion(c *gin.Context)
+	// StudioApplianceList List appliances
+	// (GET /api/v1/user/appliances)
+	StudioApplianceList(c *gin.Context)
+	// StudioApplianceCreate Create an appliance by cloning
+	// (POST /api/v1/user/appliances)
+	StudioApplianceCreate(c *gin.Context, params StudioApplianceCreateParams)
+	// StudioApplianceDelete Delete an appliance
+	// (DELETE /api/v1/user/appliances/{id})
+	StudioApplianceDelete(c *gin.Context, id int64)
+	// StudioApplianceShow Show an appliance
+	// (GET /api/v1/user/appliances/{id})
+	StudioApplianceShow(c *gin.Context, id int64)
+	// StudioSoftwareAddPackage Add a package
+	// (POST /api/v1/user/appliances/{id}/cmd/add_package)
+	StudioSoftwareAddPackage(c *gin.Context, id int64, params StudioSoftwareAddPackageParams)
+	// StudioSoftwareAddPattern Add a pattern
+	// (POST /api/v1/user/appliances/{id}/cmd/add_pattern)
+	StudioSoftwareAddPattern(c *gin.Context, id int64, params StudioSoftwareAddPatternParams)
+	// StudioApplianceAddRepository Add a repository to an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/add_repository)
+	StudioApplianceAddRepository(c *gin.Context, id int64, params StudioApplianceAddRepositoryParams)
+	// StudioApplianceAddUserRepository Add the user repository to an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/add_user_repository)
+	StudioApplianceAddUserRepository(c *gin.Context, id int64)
+	// StudioSoftwareRemovePackage Remove a package
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_package)
+	StudioSoftwareRemovePackage(c *gin.Context, id int64, params StudioSoftwareRemovePackageParams)
+	// StudioSoftwareRemovePattern Remove a pattern
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_pattern)
+	StudioSoftwareRemovePattern(c *gin.Context, id int64, params StudioSoftwareRemovePatternParams)
+	// StudioApplianceRemoveRepository Remove a repository from an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_repository)
+	StudioApplianceRemoveRepository(c *gin.Context, id int64, params StudioApplianceRemoveRepositoryParams)
+	// StudioImageFile A file of a built image
+	// (GET /api/v1/user/appliances/{id}/image_files)
+	StudioImageFile(c *gin.Context, id int64, params StudioImageFileParams)
+	// StudioApplianceRepositoryList Repositories of an appliance
+	// (GET /api/v1/user/appliances/{id}/repositories)
+	StudioApplianceRepositoryList(c *gin.Context, id int64)
+	// StudioApplianceRepositoryUpdate Set the repositories of an appliance
+	// (PUT /api/v1/user/appliances/{id}/repositories)
+	StudioApplianceRepositoryUpdate(c *gin.Context, id int64)
+	// StudioSoftwareShow Selected software
+	// (GET /api/v1/user/appliances/{id}/software)
+	StudioSoftwareShow(c *gin.Context, id int64)
+	// StudioSoftwareUpdate Set the selected software
+	// (PUT /api/v1/user/appliances/{id}/software)
+	StudioSoftwareUpdate(c *gin.Context, id int64)
+	// StudioSoftwareInstalled Installed software
+	// (GET /api/v1/user/appliances/{id}/software/installed)
+	StudioSoftwareInstalled(c *gin.Context, id int64, params StudioSoftwareInstalledParams)
+	// StudioSoftwareSearch Search software
+	// (GET /api/v1/user/appliances/{id}/software/search)
+	StudioSoftwareSearch(c *gin.Context, id int64, params StudioSoftwareSearchParams)
+	// StudioApplianceStatus Status of an appliance
+	// (GET /api/v1/user/appliances/{id}/status)
+	StudioApplianceStatus(c *gin.Context, id int64)
+	// StudioBuildList List finished builds
+	// (GET /api/v1/user/builds)
+	StudioBuildList(c *gin.Context, params StudioBuildListParams)
+	// StudioBuildDelete Delete a build
+	// (DELETE /api/v1/user/builds/{id})
+	StudioBuildDelete(c *gin.Context, id int64)
+	// StudioBuildShow Show a build
+	// (GET /api/v1/user/builds/{id})
+	StudioBuildShow(c *gin.Context, id int64)
+	// StudioBuildDownload Download a build's image
+	// (GET /api/v1/user/builds/{id}/download)
+	StudioBuildDownload(c *gin.Context, id int64)
+	// StudioBuildRee Download a build's defined REE
+	// (GET /api/v1/user/builds/{id}/ree)
+	StudioBuildRee(c *gin.Context, id int64)
+	// StudioFileList List overlay files
+	// (GET /api/v1/user/files)
+	StudioFileList(c *gin.Context, params StudioFileListParams)
+	// StudioFileUpload Add an overlay file
+	// (POST /api/v1/user/files)
+	StudioFileUpload(c *gin.Context, params StudioFileUploadParams)
+	// StudioFileDelete Delete an overlay file
+	// (DELETE /api/v1/user/files/{id})
+	StudioFileDelete(c *gin.Context, id int64)
+	// StudioFileShow Overlay file metadata
+	// (GET /api/v1/user/files/{id})
+	StudioFileShow(c *gin.Context, id int64)
+	// StudioFileUpdate Change overlay file metadata
+	// (PUT /api/v1/user/files/{id})
+	StudioFileUpdate(c *gin.Context, id int64)
+	// StudioFileData Overlay file content
+	// (GET /api/v1/user/files/{id}/data)
+	StudioFileData(c *gin.Context, id int64)
+	// StudioFileDataUpdate Replace overlay file content
+	// (PUT /api/v1/user/files/{id}/data)
+	StudioFileDataUpdate(c *gin.Context, id int64)
+	// StudioRepositoryList List repositories
+	// (GET /api/v1/user/repositories)
+	StudioRepositoryList(c *gin.Context, params StudioRepositoryListParams)
+	// StudioRepositoryImport Import a repository
+	// (POST /api/v1/user/repositories)
+	StudioRepositoryImport(c *gin.Context, params StudioRepositoryImportParams)
+	// StudioRepositoryShow Show a repository
+	// (GET /api/v1/user/repositories/{id})
+	StudioRepositoryShow(c *gin.Context, id int64)
+	// StudioRpmList List uploaded packages
+	// (GET /api/v1/user/rpms)
+	StudioRpmList(c *gin.Context, params StudioRpmListParams)
+	// StudioRpmUpload Upload a package
+	// (POST /api/v1/user/rpms)
+	StudioRpmUpload(c *gin.Context, params StudioRpmUploadParams)
+	// StudioRpmDelete Delete an uploaded package
+	// (DELETE /api/v1/user/rpms/{id})
+	StudioRpmDelete(c *gin.Context, id int64)
+	// StudioRpmShow Show an uploaded package
+	// (GET /api/v1/user/rpms/{id})
+	StudioRpmShow(c *gin.Context, id int64)
+	// StudioRpmUpdate Replace an uploaded package
+	// (PUT /api/v1/user/rpms/{id})
+	StudioRpmUpdate(c *gin.Context, id int64)
+	// StudioRpmData Download an uploaded package
+	// (GET /api/v1/user/rpms/{id}/data)
+	StudioRpmData(c *gin.Context, id int64)
+	// StudioRunningBuildList List running builds
+	// (GET /api/v1/user/running_builds)
+	StudioRunningBuildList(c *gin.Context, params StudioRunningBuildListParams)
+	// StudioRunningBuildStart Start a build
+	// (POST /api/v1/user/running_builds)
+	StudioRunningBuildStart(c *gin.Context, params StudioRunningBuildStartParams)
+	// StudioRunningBuildCancel Cancel a build
+	// (DELETE /api/v1/user/running_builds/{id})
+	StudioRunningBuildCancel(c *gin.Context, id int64)
+	// StudioRunningBuildShow Show a running build
+	// (GET /api/v1/user/running_builds/{id})
+	StudioRunningBuildShow(c *gin.Context, id int64)
+	// StudioTemplateSetList List template sets
+	// (GET /api/v1/user/template_sets)
+	StudioTemplateSetList(c *gin.Context)
+	// StudioTemplateSetShow Show a template set
+	// (GET /api/v1/user/template_sets/{name})
+	StudioTemplateSetShow(c *gin.Context, name string)
 	// SystemVersion Versions of reehub and of the Podman service it drives
 	// (GET /api/version)
 	SystemVersion(c *gin.Context)
+	// StudioShowApiKey Show a Studio API key (an HTML page)
+	// (GET /user/show_api_key)
+	StudioShowApiKey(c *gin.Context)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -1283,6 +2250,1437 @@ func (siw *ServerInterfaceWrapper) ReeSbomRebuild(c *gin.Context) {
 	siw.Handler.ReeSbomRebuild(c)
 }
 
+// StudioAccountShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioAccountShow(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioAccountShow(c)
+}
+
+// StudioApiVersion operation middleware
+func (siw *ServerInterfaceWrapper) StudioApiVersion(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApiVersion(c)
+}
+
+// StudioApplianceList operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceList(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceList(c)
+}
+
+// StudioApplianceCreate operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceCreate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioApplianceCreateParams
+
+	// ------------- Required query parameter "clone_from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "clone_from", c.Request.URL.Query(), &params.CloneFrom, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter clone_from: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "arch" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "arch", c.Request.URL.Query(), &params.Arch, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter arch: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceCreate(c, params)
+}
+
+// StudioApplianceDelete operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceDelete(c, id)
+}
+
+// StudioApplianceShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceShow(c, id)
+}
+
+// StudioSoftwareAddPackage operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareAddPackage(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareAddPackageParams
+
+	// ------------- Required query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "version" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "version", c.Request.URL.Query(), &params.Version, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter version: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "repository_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "repository_id", c.Request.URL.Query(), &params.RepositoryId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter repository_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareAddPackage(c, id, params)
+}
+
+// StudioSoftwareAddPattern operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareAddPattern(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareAddPatternParams
+
+	// ------------- Required query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "version" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "version", c.Request.URL.Query(), &params.Version, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter version: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "repository_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "repository_id", c.Request.URL.Query(), &params.RepositoryId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter repository_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareAddPattern(c, id, params)
+}
+
+// StudioApplianceAddRepository operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceAddRepository(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioApplianceAddRepositoryParams
+
+	// ------------- Required query parameter "repo_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "repo_id", c.Request.URL.Query(), &params.RepoId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter repo_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceAddRepository(c, id, params)
+}
+
+// StudioApplianceAddUserRepository operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceAddUserRepository(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceAddUserRepository(c, id)
+}
+
+// StudioSoftwareRemovePackage operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareRemovePackage(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareRemovePackageParams
+
+	// ------------- Required query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareRemovePackage(c, id, params)
+}
+
+// StudioSoftwareRemovePattern operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareRemovePattern(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareRemovePatternParams
+
+	// ------------- Required query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareRemovePattern(c, id, params)
+}
+
+// StudioApplianceRemoveRepository operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceRemoveRepository(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioApplianceRemoveRepositoryParams
+
+	// ------------- Required query parameter "repo_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "repo_id", c.Request.URL.Query(), &params.RepoId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter repo_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceRemoveRepository(c, id, params)
+}
+
+// StudioImageFile operation middleware
+func (siw *ServerInterfaceWrapper) StudioImageFile(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioImageFileParams
+
+	// ------------- Required query parameter "build_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "build_id", c.Request.URL.Query(), &params.BuildId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter build_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required query parameter "path" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "path", c.Request.URL.Query(), &params.Path, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter path: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioImageFile(c, id, params)
+}
+
+// StudioApplianceRepositoryList operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceRepositoryList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceRepositoryList(c, id)
+}
+
+// StudioApplianceRepositoryUpdate operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceRepositoryUpdate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceRepositoryUpdate(c, id)
+}
+
+// StudioSoftwareShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareShow(c, id)
+}
+
+// StudioSoftwareUpdate operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareUpdate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareUpdate(c, id)
+}
+
+// StudioSoftwareInstalled operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareInstalled(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareInstalledParams
+
+	// ------------- Optional query parameter "build_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "build_id", c.Request.URL.Query(), &params.BuildId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter build_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareInstalled(c, id, params)
+}
+
+// StudioSoftwareSearch operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareSearch(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareSearchParams
+
+	// ------------- Required query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", c.Request.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter all_fields: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "all_repos" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_repos", c.Request.URL.Query(), &params.AllRepos, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter all_repos: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareSearch(c, id, params)
+}
+
+// StudioApplianceStatus operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceStatus(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceStatus(c, id)
+}
+
+// StudioBuildList operation middleware
+func (siw *ServerInterfaceWrapper) StudioBuildList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioBuildListParams
+
+	// ------------- Required query parameter "appliance_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "appliance_id", c.Request.URL.Query(), &params.ApplianceId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appliance_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioBuildList(c, params)
+}
+
+// StudioBuildDelete operation middleware
+func (siw *ServerInterfaceWrapper) StudioBuildDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioBuildDelete(c, id)
+}
+
+// StudioBuildShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioBuildShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioBuildShow(c, id)
+}
+
+// StudioBuildDownload operation middleware
+func (siw *ServerInterfaceWrapper) StudioBuildDownload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioBuildDownload(c, id)
+}
+
+// StudioBuildRee operation middleware
+func (siw *ServerInterfaceWrapper) StudioBuildRee(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioBuildRee(c, id)
+}
+
+// StudioFileList operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioFileListParams
+
+	// ------------- Required query parameter "appliance_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "appliance_id", c.Request.URL.Query(), &params.ApplianceId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appliance_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileList(c, params)
+}
+
+// StudioFileUpload operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioFileUploadParams
+
+	// ------------- Required query parameter "appliance_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "appliance_id", c.Request.URL.Query(), &params.ApplianceId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appliance_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "filename" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filename", c.Request.URL.Query(), &params.Filename, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter filename: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "path" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "path", c.Request.URL.Query(), &params.Path, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter path: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "owner" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "owner", c.Request.URL.Query(), &params.Owner, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter owner: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "group" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "group", c.Request.URL.Query(), &params.Group, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter group: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "permissions" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "permissions", c.Request.URL.Query(), &params.Permissions, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter permissions: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "enabled" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "enabled", c.Request.URL.Query(), &params.Enabled, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter enabled: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileUpload(c, params)
+}
+
+// StudioFileDelete operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileDelete(c, id)
+}
+
+// StudioFileShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileShow(c, id)
+}
+
+// StudioFileUpdate operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileUpdate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileUpdate(c, id)
+}
+
+// StudioFileData operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileData(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileData(c, id)
+}
+
+// StudioFileDataUpdate operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileDataUpdate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileDataUpdate(c, id)
+}
+
+// StudioRepositoryList operation middleware
+func (siw *ServerInterfaceWrapper) StudioRepositoryList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRepositoryListParams
+
+	// ------------- Optional query parameter "base_system" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "base_system", c.Request.URL.Query(), &params.BaseSystem, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter base_system: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "filter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filter", c.Request.URL.Query(), &params.Filter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter filter: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRepositoryList(c, params)
+}
+
+// StudioRepositoryImport operation middleware
+func (siw *ServerInterfaceWrapper) StudioRepositoryImport(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRepositoryImportParams
+
+	// ------------- Required query parameter "url" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "url", c.Request.URL.Query(), &params.Url, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter url: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRepositoryImport(c, params)
+}
+
+// StudioRepositoryShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioRepositoryShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRepositoryShow(c, id)
+}
+
+// StudioRpmList operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRpmListParams
+
+	// ------------- Optional query parameter "base_system" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "base_system", c.Request.URL.Query(), &params.BaseSystem, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter base_system: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmList(c, params)
+}
+
+// StudioRpmUpload operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRpmUploadParams
+
+	// ------------- Optional query parameter "base_system" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "base_system", c.Request.URL.Query(), &params.BaseSystem, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter base_system: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmUpload(c, params)
+}
+
+// StudioRpmDelete operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmDelete(c, id)
+}
+
+// StudioRpmShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmShow(c, id)
+}
+
+// StudioRpmUpdate operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmUpdate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmUpdate(c, id)
+}
+
+// StudioRpmData operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmData(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmData(c, id)
+}
+
+// StudioRunningBuildList operation middleware
+func (siw *ServerInterfaceWrapper) StudioRunningBuildList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRunningBuildListParams
+
+	// ------------- Required query parameter "appliance_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "appliance_id", c.Request.URL.Query(), &params.ApplianceId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appliance_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRunningBuildList(c, params)
+}
+
+// StudioRunningBuildStart operation middleware
+func (siw *ServerInterfaceWrapper) StudioRunningBuildStart(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRunningBuildStartParams
+
+	// ------------- Required query parameter "appliance_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "appliance_id", c.Request.URL.Query(), &params.ApplianceId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appliance_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "force" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "force", c.Request.URL.Query(), &params.Force, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter force: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "version" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "version", c.Request.URL.Query(), &params.Version, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter version: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "image_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "image_type", c.Request.URL.Query(), &params.ImageType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter image_type: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRunningBuildStart(c, params)
+}
+
+// StudioRunningBuildCancel operation middleware
+func (siw *ServerInterfaceWrapper) StudioRunningBuildCancel(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRunningBuildCancel(c, id)
+}
+
+// StudioRunningBuildShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioRunningBuildShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRunningBuildShow(c, id)
+}
+
+// StudioTemplateSetList operation middleware
+func (siw *ServerInterfaceWrapper) StudioTemplateSetList(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioTemplateSetList(c)
+}
+
+// StudioTemplateSetShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioTemplateSetShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "name" -------------
+	var name string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", c.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioTemplateSetShow(c, name)
+}
+
 // SystemVersion operation middleware
 func (siw *ServerInterfaceWrapper) SystemVersion(c *gin.Context) {
 
@@ -1294,6 +3692,19 @@ func (siw *ServerInterfaceWrapper) SystemVersion(c *gin.Context) {
 	}
 
 	siw.Handler.SystemVersion(c)
+}
+
+// StudioShowApiKey operation middleware
+func (siw *ServerInterfaceWrapper) StudioShowApiKey(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioShowApiKey(c)
 }
 
 // GinServerOptions provides options for the Gin server.
@@ -1355,6 +3766,55 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/process/download/:uuid", wrapper.ReeProcessDownload)
 	router.GET(options.BaseURL+"/api/image/list", wrapper.ReeImageList)
 	router.GET(options.BaseURL+"/api/image/download/:name", wrapper.ReeImageDownload)
+	router.GET(options.BaseURL+"/user/show_api_key", wrapper.StudioShowApiKey)
+	router.GET(options.BaseURL+"/api/v1/user/api_version", wrapper.StudioApiVersion)
+	router.GET(options.BaseURL+"/api/v1/user/account", wrapper.StudioAccountShow)
+	router.GET(options.BaseURL+"/api/v1/user/template_sets", wrapper.StudioTemplateSetList)
+	router.GET(options.BaseURL+"/api/v1/user/template_sets/:name", wrapper.StudioTemplateSetShow)
+	router.GET(options.BaseURL+"/api/v1/user/appliances", wrapper.StudioApplianceList)
+	router.POST(options.BaseURL+"/api/v1/user/appliances", wrapper.StudioApplianceCreate)
+	router.DELETE(options.BaseURL+"/api/v1/user/appliances/:id", wrapper.StudioApplianceDelete)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id", wrapper.StudioApplianceShow)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/status", wrapper.StudioApplianceStatus)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/repositories", wrapper.StudioApplianceRepositoryList)
+	router.PUT(options.BaseURL+"/api/v1/user/appliances/:id/repositories", wrapper.StudioApplianceRepositoryUpdate)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/add_repository", wrapper.StudioApplianceAddRepository)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/remove_repository", wrapper.StudioApplianceRemoveRepository)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/add_user_repository", wrapper.StudioApplianceAddUserRepository)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/software", wrapper.StudioSoftwareShow)
+	router.PUT(options.BaseURL+"/api/v1/user/appliances/:id/software", wrapper.StudioSoftwareUpdate)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/software/installed", wrapper.StudioSoftwareInstalled)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/software/search", wrapper.StudioSoftwareSearch)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/add_package", wrapper.StudioSoftwareAddPackage)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/remove_package", wrapper.StudioSoftwareRemovePackage)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/add_pattern", wrapper.StudioSoftwareAddPattern)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/remove_pattern", wrapper.StudioSoftwareRemovePattern)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/image_files", wrapper.StudioImageFile)
+	router.GET(options.BaseURL+"/api/v1/user/files", wrapper.StudioFileList)
+	router.POST(options.BaseURL+"/api/v1/user/files", wrapper.StudioFileUpload)
+	router.DELETE(options.BaseURL+"/api/v1/user/files/:id", wrapper.StudioFileDelete)
+	router.GET(options.BaseURL+"/api/v1/user/files/:id", wrapper.StudioFileShow)
+	router.PUT(options.BaseURL+"/api/v1/user/files/:id", wrapper.StudioFileUpdate)
+	router.GET(options.BaseURL+"/api/v1/user/files/:id/data", wrapper.StudioFileData)
+	router.PUT(options.BaseURL+"/api/v1/user/files/:id/data", wrapper.StudioFileDataUpdate)
+	router.GET(options.BaseURL+"/api/v1/user/running_builds", wrapper.StudioRunningBuildList)
+	router.POST(options.BaseURL+"/api/v1/user/running_builds", wrapper.StudioRunningBuildStart)
+	router.DELETE(options.BaseURL+"/api/v1/user/running_builds/:id", wrapper.StudioRunningBuildCancel)
+	router.GET(options.BaseURL+"/api/v1/user/running_builds/:id", wrapper.StudioRunningBuildShow)
+	router.GET(options.BaseURL+"/api/v1/user/builds", wrapper.StudioBuildList)
+	router.DELETE(options.BaseURL+"/api/v1/user/builds/:id", wrapper.StudioBuildDelete)
+	router.GET(options.BaseURL+"/api/v1/user/builds/:id", wrapper.StudioBuildShow)
+	router.GET(options.BaseURL+"/api/v1/user/builds/:id/download", wrapper.StudioBuildDownload)
+	router.GET(options.BaseURL+"/api/v1/user/builds/:id/ree", wrapper.StudioBuildRee)
+	router.GET(options.BaseURL+"/api/v1/user/rpms", wrapper.StudioRpmList)
+	router.POST(options.BaseURL+"/api/v1/user/rpms", wrapper.StudioRpmUpload)
+	router.DELETE(options.BaseURL+"/api/v1/user/rpms/:id", wrapper.StudioRpmDelete)
+	router.GET(options.BaseURL+"/api/v1/user/rpms/:id", wrapper.StudioRpmShow)
+	router.PUT(options.BaseURL+"/api/v1/user/rpms/:id", wrapper.StudioRpmUpdate)
+	router.GET(options.BaseURL+"/api/v1/user/rpms/:id/data", wrapper.StudioRpmData)
+	router.GET(options.BaseURL+"/api/v1/user/repositories", wrapper.StudioRepositoryList)
+	router.POST(options.BaseURL+"/api/v1/user/repositories", wrapper.StudioRepositoryImport)
+	router.GET(options.BaseURL+"/api/v1/user/repositories/:id", wrapper.StudioRepositoryShow)
 }
 
 type BadRequestJSONResponse Error
@@ -1391,6 +3851,217 @@ type ReeLogTextResponse struct {
 }
 
 type ReeProcessStartedJSONResponse ReeProcessStarted
+
+type StudioAccountOKJSONResponse StudioAccount
+type StudioAccountOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioApiVersionOKJSONResponse StudioApiVersion
+type StudioApiVersionOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioApplianceOKJSONResponse StudioAppliance
+type StudioApplianceOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioAppliancesOKJSONResponse StudioAppliances
+type StudioAppliancesOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioBadRequestJSONResponse StudioError
+type StudioBadRequestApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioBuildOKJSONResponse StudioBuild
+type StudioBuildOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioBuildsOKJSONResponse StudioBuilds
+type StudioBuildsOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioFileOKJSONResponse StudioFile
+type StudioFileOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioFilesOKJSONResponse StudioFiles
+type StudioFilesOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioForbiddenJSONResponse StudioError
+type StudioForbiddenApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioInternalErrorJSONResponse StudioError
+type StudioInternalErrorApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioNotFoundJSONResponse StudioError
+type StudioNotFoundApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRepositoriesOKJSONResponse StudioRepositories
+type StudioRepositoriesOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRepositoryOKJSONResponse StudioRepository
+type StudioRepositoryOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRpmOKJSONResponse StudioRpm
+type StudioRpmOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRpmsOKJSONResponse StudioRpms
+type StudioRpmsOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRunningBuildOKJSONResponse StudioRunningBuild
+type StudioRunningBuildOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRunningBuildsOKJSONResponse StudioRunningBuilds
+type StudioRunningBuildsOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioSoftwareChangeOKJSONResponse StudioSoftwareChange
+type StudioSoftwareChangeOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioSoftwareMapOKJSONResponse StudioSoftwareMap
+type StudioSoftwareMapOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioSoftwareOKJSONResponse StudioSoftware
+type StudioSoftwareOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioStatusOKJSONResponse StudioStatus
+type StudioStatusOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioSuccessOKJSONResponse StudioSuccess
+type StudioSuccessOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioTemplateSetOKJSONResponse StudioTemplateSet
+type StudioTemplateSetOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioTemplateSetsOKJSONResponse StudioTemplateSets
+type StudioTemplateSetsOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioTooLargeJSONResponse StudioError
+type StudioTooLargeApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioUnauthorizedResponseHeaders struct {
+	WWWAuthenticate *string
+}
+type StudioUnauthorizedJSONResponse struct {
+	Body StudioError
+
+	Headers StudioUnauthorizedResponseHeaders
+}
+type StudioUnauthorizedApplicationxmlResponse struct {
+	Body io.Reader
+
+	Headers       StudioUnauthorizedResponseHeaders
+	ContentLength int64
+}
+
+type StudioUnavailableJSONResponse StudioError
+type StudioUnavailableApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioUnsupportedMediaTypeJSONResponse StudioError
+type StudioUnsupportedMediaTypeApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
 
 type TooLargeJSONResponse Error
 
@@ -5233,6 +7904,11491 @@ func (response ReeSbomRebuild503JSONResponse) VisitReeSbomRebuildResponse(w http
 	return err
 }
 
+type StudioAccountShowRequestObject struct {
+}
+
+type StudioAccountShowResponseObject interface {
+	VisitStudioAccountShowResponse(w http.ResponseWriter) error
+}
+
+type StudioAccountShow200JSONResponse struct{ StudioAccountOKJSONResponse }
+
+func (response StudioAccountShow200JSONResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioAccountShow200ApplicationxmlResponse struct {
+	StudioAccountOKApplicationxmlResponse
+}
+
+func (response StudioAccountShow200ApplicationxmlResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioAccountShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioAccountShow401JSONResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioAccountShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioAccountShow401ApplicationxmlResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioAccountShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioAccountShow403JSONResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioAccountShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioAccountShow403ApplicationxmlResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioAccountShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioAccountShow429JSONResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioAccountShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioAccountShow500JSONResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioAccountShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioAccountShow500ApplicationxmlResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApiVersionRequestObject struct {
+}
+
+type StudioApiVersionResponseObject interface {
+	VisitStudioApiVersionResponse(w http.ResponseWriter) error
+}
+
+type StudioApiVersion200JSONResponse struct{ StudioApiVersionOKJSONResponse }
+
+func (response StudioApiVersion200JSONResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApiVersion200ApplicationxmlResponse struct {
+	StudioApiVersionOKApplicationxmlResponse
+}
+
+func (response StudioApiVersion200ApplicationxmlResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApiVersion401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApiVersion401JSONResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApiVersion401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApiVersion401ApplicationxmlResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApiVersion403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApiVersion403JSONResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApiVersion403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApiVersion403ApplicationxmlResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApiVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApiVersion429JSONResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApiVersion500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApiVersion500JSONResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApiVersion500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApiVersion500ApplicationxmlResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceListRequestObject struct {
+}
+
+type StudioApplianceListResponseObject interface {
+	VisitStudioApplianceListResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceList200JSONResponse struct{ StudioAppliancesOKJSONResponse }
+
+func (response StudioApplianceList200JSONResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceList200ApplicationxmlResponse struct {
+	StudioAppliancesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceList200ApplicationxmlResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceList401JSONResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceList401ApplicationxmlResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceList403JSONResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceList403ApplicationxmlResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceList429JSONResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceList500JSONResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceList500ApplicationxmlResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreateRequestObject struct {
+	Params StudioApplianceCreateParams
+}
+
+type StudioApplianceCreateResponseObject interface {
+	VisitStudioApplianceCreateResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceCreate200JSONResponse struct{ StudioApplianceOKJSONResponse }
+
+func (response StudioApplianceCreate200JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate200ApplicationxmlResponse struct {
+	StudioApplianceOKApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate200ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceCreate400JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate400ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceCreate401JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate401ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceCreate403JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate403ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceCreate404JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate404ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceCreate429JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceCreate500JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate500ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDeleteRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioApplianceDeleteResponseObject interface {
+	VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceDelete200JSONResponse struct{ StudioSuccessOKJSONResponse }
+
+func (response StudioApplianceDelete200JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete200ApplicationxmlResponse struct {
+	StudioSuccessOKApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete200ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDelete400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceDelete400JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete400ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDelete401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceDelete401JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete401ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDelete403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceDelete403JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete403ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDelete404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceDelete404JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete404ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceDelete429JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceDelete500JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete500ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioApplianceShowResponseObject interface {
+	VisitStudioApplianceShowResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceShow200JSONResponse struct{ StudioApplianceOKJSONResponse }
+
+func (response StudioApplianceShow200JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow200ApplicationxmlResponse struct {
+	StudioApplianceOKApplicationxmlResponse
+}
+
+func (response StudioApplianceShow200ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceShow400JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceShow400ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceShow401JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceShow401ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceShow403JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceShow403ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceShow404JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceShow404ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceShow429JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceShow500JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceShow500ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackageRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareAddPackageParams
+}
+
+type StudioSoftwareAddPackageResponseObject interface {
+	VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareAddPackage200JSONResponse struct {
+	StudioSoftwareChangeOKJSONResponse
+}
+
+func (response StudioSoftwareAddPackage200JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage200ApplicationxmlResponse struct {
+	StudioSoftwareChangeOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage200ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackage400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareAddPackage400JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage400ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackage401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareAddPackage401JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage401ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackage403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareAddPackage403JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage403ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackage404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareAddPackage404JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage404ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackage429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareAddPackage429JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareAddPackage500JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage500ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPatternRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareAddPatternParams
+}
+
+type StudioSoftwareAddPatternResponseObject interface {
+	VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareAddPattern200JSONResponse struct {
+	StudioSoftwareChangeOKJSONResponse
+}
+
+func (response StudioSoftwareAddPattern200JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern200ApplicationxmlResponse struct {
+	StudioSoftwareChangeOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern200ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPattern400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareAddPattern400JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern400ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPattern401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareAddPattern401JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern401ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPattern403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareAddPattern403JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern403ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPattern404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareAddPattern404JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern404ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPattern429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareAddPattern429JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareAddPattern500JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern500ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepositoryRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioApplianceAddRepositoryParams
+}
+
+type StudioApplianceAddRepositoryResponseObject interface {
+	VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceAddRepository200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioApplianceAddRepository200JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository200ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepository400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceAddRepository400JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository400ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepository401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceAddRepository401JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository401ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepository403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceAddRepository403JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository403ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepository404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceAddRepository404JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository404ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepository429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceAddRepository429JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceAddRepository500JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository500ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepositoryRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioApplianceAddUserRepositoryResponseObject interface {
+	VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceAddUserRepository200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioApplianceAddUserRepository200JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository200ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepository400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceAddUserRepository400JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository400ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepository401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceAddUserRepository401JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository401ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepository403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceAddUserRepository403JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository403ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepository404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceAddUserRepository404JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository404ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepository429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceAddUserRepository429JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceAddUserRepository500JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository500ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackageRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareRemovePackageParams
+}
+
+type StudioSoftwareRemovePackageResponseObject interface {
+	VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareRemovePackage200JSONResponse struct {
+	StudioSoftwareChangeOKJSONResponse
+}
+
+func (response StudioSoftwareRemovePackage200JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage200ApplicationxmlResponse struct {
+	StudioSoftwareChangeOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage200ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackage400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareRemovePackage400JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage400ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackage401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareRemovePackage401JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage401ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackage403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareRemovePackage403JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage403ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackage404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareRemovePackage404JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage404ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackage429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareRemovePackage429JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareRemovePackage500JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage500ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePatternRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareRemovePatternParams
+}
+
+type StudioSoftwareRemovePatternResponseObject interface {
+	VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareRemovePattern200JSONResponse struct {
+	StudioSoftwareChangeOKJSONResponse
+}
+
+func (response StudioSoftwareRemovePattern200JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern200ApplicationxmlResponse struct {
+	StudioSoftwareChangeOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern200ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePattern400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareRemovePattern400JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern400ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePattern401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareRemovePattern401JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern401ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePattern403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareRemovePattern403JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern403ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePattern404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareRemovePattern404JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern404ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePattern429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareRemovePattern429JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareRemovePattern500JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern500ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepositoryRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioApplianceRemoveRepositoryParams
+}
+
+type StudioApplianceRemoveRepositoryResponseObject interface {
+	VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceRemoveRepository200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioApplianceRemoveRepository200JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository200ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepository400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceRemoveRepository400JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository400ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepository401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceRemoveRepository401JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository401ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepository403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceRemoveRepository403JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository403ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepository404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceRemoveRepository404JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository404ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepository429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceRemoveRepository429JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceRemoveRepository500JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository500ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFileRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioImageFileParams
+}
+
+type StudioImageFileResponseObject interface {
+	VisitStudioImageFileResponse(w http.ResponseWriter) error
+}
+
+type StudioImageFile200ResponseHeaders struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+type StudioImageFile200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioImageFile200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioImageFile200ApplicationoctetStreamResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile206ResponseHeaders struct {
+	ContentRange *string
+}
+
+type StudioImageFile206ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioImageFile206ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioImageFile206ApplicationoctetStreamResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile304Response = NotModifiedResponse
+
+func (response StudioImageFile304Response) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type StudioImageFile400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioImageFile400JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioImageFile400ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioImageFile401JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioImageFile401ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioImageFile403JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioImageFile403ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioImageFile404JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioImageFile404ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile416Response = RangeNotSatisfiableResponse
+
+func (response StudioImageFile416Response) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type StudioImageFile429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioImageFile429JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioImageFile500JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioImageFile500ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile503JSONResponse struct{ StudioUnavailableJSONResponse }
+
+func (response StudioImageFile503JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile503ApplicationxmlResponse struct {
+	StudioUnavailableApplicationxmlResponse
+}
+
+func (response StudioImageFile503ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryListRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioApplianceRepositoryListResponseObject interface {
+	VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceRepositoryList200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioApplianceRepositoryList200JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList200ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceRepositoryList400JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList400ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceRepositoryList401JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList401ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceRepositoryList403JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList403ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryList404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceRepositoryList404JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList404ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceRepositoryList429JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceRepositoryList500JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList500ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdateRequestObject struct {
+	Id       int64 `json:"id"`
+	JSONBody *StudioApplianceRepositoryUpdateJSONRequestBody
+	Body     io.Reader
+}
+
+type StudioApplianceRepositoryUpdateResponseObject interface {
+	VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceRepositoryUpdate200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioApplianceRepositoryUpdate200JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate200ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceRepositoryUpdate400JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate400ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceRepositoryUpdate401JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate401ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceRepositoryUpdate403JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate403ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceRepositoryUpdate404JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate404ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioApplianceRepositoryUpdate415JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate415ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceRepositoryUpdate429JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceRepositoryUpdate500JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate500ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioSoftwareShowResponseObject interface {
+	VisitStudioSoftwareShowResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareShow200JSONResponse struct{ StudioSoftwareOKJSONResponse }
+
+func (response StudioSoftwareShow200JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow200ApplicationxmlResponse struct {
+	StudioSoftwareOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow200ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareShow400JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow400ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareShow401JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow401ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareShow403JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow403ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareShow404JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow404ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareShow429JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareShow500JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow500ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdateRequestObject struct {
+	Id       int64 `json:"id"`
+	JSONBody *StudioSoftwareUpdateJSONRequestBody
+	Body     io.Reader
+}
+
+type StudioSoftwareUpdateResponseObject interface {
+	VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareUpdate200JSONResponse struct{ StudioSoftwareOKJSONResponse }
+
+func (response StudioSoftwareUpdate200JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate200ApplicationxmlResponse struct {
+	StudioSoftwareOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate200ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareUpdate400JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate400ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareUpdate401JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate401ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareUpdate403JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate403ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareUpdate404JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate404ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioSoftwareUpdate415JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate415ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareUpdate429JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareUpdate500JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate500ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalledRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareInstalledParams
+}
+
+type StudioSoftwareInstalledResponseObject interface {
+	VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareInstalled200JSONResponse struct {
+	StudioSoftwareMapOKJSONResponse
+}
+
+func (response StudioSoftwareInstalled200JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled200ApplicationxmlResponse struct {
+	StudioSoftwareMapOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled200ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareInstalled400JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled400ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareInstalled401JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled401ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareInstalled403JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled403ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareInstalled404JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled404ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareInstalled429JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareInstalled500JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled500ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled503JSONResponse struct{ StudioUnavailableJSONResponse }
+
+func (response StudioSoftwareInstalled503JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled503ApplicationxmlResponse struct {
+	StudioUnavailableApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled503ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearchRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareSearchParams
+}
+
+type StudioSoftwareSearchResponseObject interface {
+	VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareSearch200JSONResponse struct {
+	StudioSoftwareMapOKJSONResponse
+}
+
+func (response StudioSoftwareSearch200JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch200ApplicationxmlResponse struct {
+	StudioSoftwareMapOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch200ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearch400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareSearch400JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch400ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearch401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareSearch401JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch401ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearch403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareSearch403JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch403ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearch404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareSearch404JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch404ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearch429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareSearch429JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareSearch500JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch500ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatusRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioApplianceStatusResponseObject interface {
+	VisitStudioApplianceStatusResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceStatus200JSONResponse struct{ StudioStatusOKJSONResponse }
+
+func (response StudioApplianceStatus200JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus200ApplicationxmlResponse struct {
+	StudioStatusOKApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus200ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatus400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceStatus400JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus400ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatus401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceStatus401JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus401ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatus403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceStatus403JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus403ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatus404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceStatus404JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus404ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatus429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceStatus429JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceStatus500JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus500ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildListRequestObject struct {
+	Params StudioBuildListParams
+}
+
+type StudioBuildListResponseObject interface {
+	VisitStudioBuildListResponse(w http.ResponseWriter) error
+}
+
+type StudioBuildList200JSONResponse struct{ StudioBuildsOKJSONResponse }
+
+func (response StudioBuildList200JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList200ApplicationxmlResponse struct {
+	StudioBuildsOKApplicationxmlResponse
+}
+
+func (response StudioBuildList200ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioBuildList400JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioBuildList400ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioBuildList401JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioBuildList401ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioBuildList403JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioBuildList403ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildList404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioBuildList404JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioBuildList404ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioBuildList429JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioBuildList500JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioBuildList500ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDeleteRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioBuildDeleteResponseObject interface {
+	VisitStudioBuildDeleteResponse(w http.ResponseWriter) error
+}
+
+type StudioBuildDelete200JSONResponse struct{ StudioSuccessOKJSONResponse }
+
+func (response StudioBuildDelete200JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete200ApplicationxmlResponse struct {
+	StudioSuccessOKApplicationxmlResponse
+}
+
+func (response StudioBuildDelete200ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDelete400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioBuildDelete400JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioBuildDelete400ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDelete401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioBuildDelete401JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioBuildDelete401ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDelete403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioBuildDelete403JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioBuildDelete403ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDelete404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioBuildDelete404JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioBuildDelete404ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioBuildDelete429JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioBuildDelete500JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioBuildDelete500ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioBuildShowResponseObject interface {
+	VisitStudioBuildShowResponse(w http.ResponseWriter) error
+}
+
+type StudioBuildShow200JSONResponse struct{ StudioBuildOKJSONResponse }
+
+func (response StudioBuildShow200JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow200ApplicationxmlResponse struct {
+	StudioBuildOKApplicationxmlResponse
+}
+
+func (response StudioBuildShow200ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioBuildShow400JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioBuildShow400ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioBuildShow401JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioBuildShow401ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioBuildShow403JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioBuildShow403ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioBuildShow404JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioBuildShow404ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioBuildShow429JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioBuildShow500JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioBuildShow500ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownloadRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioBuildDownloadResponseObject interface {
+	VisitStudioBuildDownloadResponse(w http.ResponseWriter) error
+}
+
+type StudioBuildDownload200ResponseHeaders struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+type StudioBuildDownload200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioBuildDownload200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioBuildDownload200ApplicationoctetStreamResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload206ResponseHeaders struct {
+	ContentRange *string
+}
+
+type StudioBuildDownload206ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioBuildDownload206ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioBuildDownload206ApplicationoctetStreamResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload304Response = NotModifiedResponse
+
+func (response StudioBuildDownload304Response) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type StudioBuildDownload400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioBuildDownload400JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioBuildDownload400ApplicationxmlResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioBuildDownload401JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioBuildDownload401ApplicationxmlResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioBuildDownload403JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioBuildDownload403ApplicationxmlResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioBuildDownload404JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioBuildDownload404ApplicationxmlResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload416Response = RangeNotSatisfiableResponse
+
+func (response StudioBuildDownload416Response) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type StudioBuildDownload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioBuildDownload429JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioBuildDownload500JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioBuildDownload500ApplicationxmlResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildReeRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioBuildReeResponseObject interface {
+	VisitStudioBuildReeResponse(w http.ResponseWriter) error
+}
+
+type StudioBuildRee200ResponseHeaders struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+type StudioBuildRee200ApplicationzipResponse struct {
+	Body          io.Reader
+	Headers       StudioBuildRee200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioBuildRee200ApplicationzipResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee206ResponseHeaders struct {
+	ContentRange *string
+}
+
+type StudioBuildRee206ApplicationzipResponse struct {
+	Body          io.Reader
+	Headers       StudioBuildRee206ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioBuildRee206ApplicationzipResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee304Response = NotModifiedResponse
+
+func (response StudioBuildRee304Response) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type StudioBuildRee400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioBuildRee400JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioBuildRee400ApplicationxmlResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioBuildRee401JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioBuildRee401ApplicationxmlResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioBuildRee403JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioBuildRee403ApplicationxmlResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioBuildRee404JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioBuildRee404ApplicationxmlResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee416Response = RangeNotSatisfiableResponse
+
+func (response StudioBuildRee416Response) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type StudioBuildRee429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioBuildRee429JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioBuildRee500JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioBuildRee500ApplicationxmlResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileListRequestObject struct {
+	Params StudioFileListParams
+}
+
+type StudioFileListResponseObject interface {
+	VisitStudioFileListResponse(w http.ResponseWriter) error
+}
+
+type StudioFileList200JSONResponse struct{ StudioFilesOKJSONResponse }
+
+func (response StudioFileList200JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList200ApplicationxmlResponse struct {
+	StudioFilesOKApplicationxmlResponse
+}
+
+func (response StudioFileList200ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileList400JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileList400ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileList401JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileList401ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileList403JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileList403ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileList404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileList404JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileList404ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileList429JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileList500JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileList500ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUploadRequestObject struct {
+	Params StudioFileUploadParams
+	Body   *multipart.Reader
+}
+
+type StudioFileUploadResponseObject interface {
+	VisitStudioFileUploadResponse(w http.ResponseWriter) error
+}
+
+type StudioFileUpload200JSONResponse struct{ StudioFileOKJSONResponse }
+
+func (response StudioFileUpload200JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload200ApplicationxmlResponse struct {
+	StudioFileOKApplicationxmlResponse
+}
+
+func (response StudioFileUpload200ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileUpload400JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileUpload400ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileUpload401JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileUpload401ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileUpload403JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileUpload403ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileUpload404JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileUpload404ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload413JSONResponse struct{ StudioTooLargeJSONResponse }
+
+func (response StudioFileUpload413JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload413ApplicationxmlResponse struct {
+	StudioTooLargeApplicationxmlResponse
+}
+
+func (response StudioFileUpload413ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(413)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioFileUpload415JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioFileUpload415ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileUpload429JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileUpload500JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileUpload500ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDeleteRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioFileDeleteResponseObject interface {
+	VisitStudioFileDeleteResponse(w http.ResponseWriter) error
+}
+
+type StudioFileDelete200JSONResponse struct{ StudioSuccessOKJSONResponse }
+
+func (response StudioFileDelete200JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete200ApplicationxmlResponse struct {
+	StudioSuccessOKApplicationxmlResponse
+}
+
+func (response StudioFileDelete200ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDelete400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileDelete400JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileDelete400ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDelete401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileDelete401JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileDelete401ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDelete403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileDelete403JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileDelete403ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDelete404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileDelete404JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileDelete404ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileDelete429JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileDelete500JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileDelete500ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioFileShowResponseObject interface {
+	VisitStudioFileShowResponse(w http.ResponseWriter) error
+}
+
+type StudioFileShow200JSONResponse struct{ StudioFileOKJSONResponse }
+
+func (response StudioFileShow200JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow200ApplicationxmlResponse struct {
+	StudioFileOKApplicationxmlResponse
+}
+
+func (response StudioFileShow200ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileShow400JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileShow400ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileShow401JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileShow401ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileShow403JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileShow403ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileShow404JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileShow404ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileShow429JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileShow500JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileShow500ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdateRequestObject struct {
+	Id       int64 `json:"id"`
+	JSONBody *StudioFileUpdateJSONRequestBody
+	Body     io.Reader
+}
+
+type StudioFileUpdateResponseObject interface {
+	VisitStudioFileUpdateResponse(w http.ResponseWriter) error
+}
+
+type StudioFileUpdate200JSONResponse struct{ StudioFileOKJSONResponse }
+
+func (response StudioFileUpdate200JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate200ApplicationxmlResponse struct {
+	StudioFileOKApplicationxmlResponse
+}
+
+func (response StudioFileUpdate200ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileUpdate400JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileUpdate400ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileUpdate401JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileUpdate401ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileUpdate403JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileUpdate403ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileUpdate404JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileUpdate404ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioFileUpdate415JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioFileUpdate415ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileUpdate429JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileUpdate500JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileUpdate500ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioFileDataResponseObject interface {
+	VisitStudioFileDataResponse(w http.ResponseWriter) error
+}
+
+type StudioFileData200ResponseHeaders struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+type StudioFileData200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioFileData200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioFileData200ApplicationoctetStreamResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData206ResponseHeaders struct {
+	ContentRange *string
+}
+
+type StudioFileData206ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioFileData206ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioFileData206ApplicationoctetStreamResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData304Response = NotModifiedResponse
+
+func (response StudioFileData304Response) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type StudioFileData400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileData400JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileData400ApplicationxmlResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileData401JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileData401ApplicationxmlResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileData403JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileData403ApplicationxmlResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileData404JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileData404ApplicationxmlResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData416Response = RangeNotSatisfiableResponse
+
+func (response StudioFileData416Response) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type StudioFileData429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileData429JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileData500JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileData500ApplicationxmlResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdateRequestObject struct {
+	Id   int64 `json:"id"`
+	Body *multipart.Reader
+}
+
+type StudioFileDataUpdateResponseObject interface {
+	VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error
+}
+
+type StudioFileDataUpdate200JSONResponse struct{ StudioFileOKJSONResponse }
+
+func (response StudioFileDataUpdate200JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate200ApplicationxmlResponse struct {
+	StudioFileOKApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate200ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileDataUpdate400JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate400ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileDataUpdate401JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate401ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileDataUpdate403JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate403ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileDataUpdate404JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate404ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate413JSONResponse struct{ StudioTooLargeJSONResponse }
+
+func (response StudioFileDataUpdate413JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate413ApplicationxmlResponse struct {
+	StudioTooLargeApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate413ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(413)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioFileDataUpdate415JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate415ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileDataUpdate429JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileDataUpdate500JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate500ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryListRequestObject struct {
+	Params StudioRepositoryListParams
+}
+
+type StudioRepositoryListResponseObject interface {
+	VisitStudioRepositoryListResponse(w http.ResponseWriter) error
+}
+
+type StudioRepositoryList200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioRepositoryList200JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioRepositoryList200ApplicationxmlResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRepositoryList400JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRepositoryList400ApplicationxmlResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRepositoryList401JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRepositoryList401ApplicationxmlResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRepositoryList403JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRepositoryList403ApplicationxmlResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRepositoryList429JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRepositoryList500JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRepositoryList500ApplicationxmlResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImportRequestObject struct {
+	Params StudioRepositoryImportParams
+}
+
+type StudioRepositoryImportResponseObject interface {
+	VisitStudioRepositoryImportResponse(w http.ResponseWriter) error
+}
+
+type StudioRepositoryImport200JSONResponse struct{ StudioRepositoryOKJSONResponse }
+
+func (response StudioRepositoryImport200JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport200ApplicationxmlResponse struct {
+	StudioRepositoryOKApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport200ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImport400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRepositoryImport400JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport400ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImport401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRepositoryImport401JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport401ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImport403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRepositoryImport403JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport403ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImport429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRepositoryImport429JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRepositoryImport500JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport500ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImport503JSONResponse struct{ StudioUnavailableJSONResponse }
+
+func (response StudioRepositoryImport503JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport503ApplicationxmlResponse struct {
+	StudioUnavailableApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport503ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRepositoryShowResponseObject interface {
+	VisitStudioRepositoryShowResponse(w http.ResponseWriter) error
+}
+
+type StudioRepositoryShow200JSONResponse struct{ StudioRepositoryOKJSONResponse }
+
+func (response StudioRepositoryShow200JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow200ApplicationxmlResponse struct {
+	StudioRepositoryOKApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow200ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRepositoryShow400JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow400ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRepositoryShow401JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow401ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRepositoryShow403JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow403ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRepositoryShow404JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow404ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRepositoryShow429JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRepositoryShow500JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow500ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmListRequestObject struct {
+	Params StudioRpmListParams
+}
+
+type StudioRpmListResponseObject interface {
+	VisitStudioRpmListResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmList200JSONResponse struct{ StudioRpmsOKJSONResponse }
+
+func (response StudioRpmList200JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList200ApplicationxmlResponse struct {
+	StudioRpmsOKApplicationxmlResponse
+}
+
+func (response StudioRpmList200ApplicationxmlResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmList400JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmList400ApplicationxmlResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmList401JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmList401ApplicationxmlResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmList403JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmList403ApplicationxmlResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmList429JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmList500JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmList500ApplicationxmlResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUploadRequestObject struct {
+	Params StudioRpmUploadParams
+	Body   *multipart.Reader
+}
+
+type StudioRpmUploadResponseObject interface {
+	VisitStudioRpmUploadResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmUpload200JSONResponse struct{ StudioRpmOKJSONResponse }
+
+func (response StudioRpmUpload200JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload200ApplicationxmlResponse struct {
+	StudioRpmOKApplicationxmlResponse
+}
+
+func (response StudioRpmUpload200ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmUpload400JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmUpload400ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmUpload401JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmUpload401ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmUpload403JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmUpload403ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload413JSONResponse struct{ StudioTooLargeJSONResponse }
+
+func (response StudioRpmUpload413JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload413ApplicationxmlResponse struct {
+	StudioTooLargeApplicationxmlResponse
+}
+
+func (response StudioRpmUpload413ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(413)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioRpmUpload415JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioRpmUpload415ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmUpload429JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmUpload500JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmUpload500ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDeleteRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRpmDeleteResponseObject interface {
+	VisitStudioRpmDeleteResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmDelete200JSONResponse struct{ StudioSuccessOKJSONResponse }
+
+func (response StudioRpmDelete200JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete200ApplicationxmlResponse struct {
+	StudioSuccessOKApplicationxmlResponse
+}
+
+func (response StudioRpmDelete200ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDelete400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmDelete400JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmDelete400ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDelete401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmDelete401JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmDelete401ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDelete403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmDelete403JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmDelete403ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDelete404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRpmDelete404JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRpmDelete404ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmDelete429JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmDelete500JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmDelete500ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRpmShowResponseObject interface {
+	VisitStudioRpmShowResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmShow200JSONResponse struct{ StudioRpmOKJSONResponse }
+
+func (response StudioRpmShow200JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow200ApplicationxmlResponse struct {
+	StudioRpmOKApplicationxmlResponse
+}
+
+func (response StudioRpmShow200ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmShow400JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmShow400ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmShow401JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmShow401ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmShow403JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmShow403ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRpmShow404JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRpmShow404ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmShow429JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmShow500JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmShow500ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdateRequestObject struct {
+	Id   int64 `json:"id"`
+	Body *multipart.Reader
+}
+
+type StudioRpmUpdateResponseObject interface {
+	VisitStudioRpmUpdateResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmUpdate200JSONResponse struct{ StudioRpmOKJSONResponse }
+
+func (response StudioRpmUpdate200JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate200ApplicationxmlResponse struct {
+	StudioRpmOKApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate200ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmUpdate400JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate400ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmUpdate401JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate401ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmUpdate403JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate403ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRpmUpdate404JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate404ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate413JSONResponse struct{ StudioTooLargeJSONResponse }
+
+func (response StudioRpmUpdate413JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate413ApplicationxmlResponse struct {
+	StudioTooLargeApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate413ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(413)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioRpmUpdate415JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate415ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmUpdate429JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmUpdate500JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate500ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDataRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRpmDataResponseObject interface {
+	VisitStudioRpmDataResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmData200ResponseHeaders struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+type StudioRpmData200ApplicationvndDebianBinaryPackageResponse struct {
+	Body          io.Reader
+	Headers       StudioRpmData200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioRpmData200ApplicationvndDebianBinaryPackageResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.debian.binary-package")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData206ResponseHeaders struct {
+	ContentRange *string
+}
+
+type StudioRpmData206ApplicationvndDebianBinaryPackageResponse struct {
+	Body          io.Reader
+	Headers       StudioRpmData206ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioRpmData206ApplicationvndDebianBinaryPackageResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.debian.binary-package")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData304Response = NotModifiedResponse
+
+func (response StudioRpmData304Response) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type StudioRpmData400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmData400JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmData400ApplicationxmlResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmData401JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmData401ApplicationxmlResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmData403JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmData403ApplicationxmlResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRpmData404JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRpmData404ApplicationxmlResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData416Response = RangeNotSatisfiableResponse
+
+func (response StudioRpmData416Response) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type StudioRpmData429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmData429JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmData500JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmData500ApplicationxmlResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildListRequestObject struct {
+	Params StudioRunningBuildListParams
+}
+
+type StudioRunningBuildListResponseObject interface {
+	VisitStudioRunningBuildListResponse(w http.ResponseWriter) error
+}
+
+type StudioRunningBuildList200JSONResponse struct {
+	StudioRunningBuildsOKJSONResponse
+}
+
+func (response StudioRunningBuildList200JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList200ApplicationxmlResponse struct {
+	StudioRunningBuildsOKApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList200ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRunningBuildList400JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList400ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRunningBuildList401JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList401ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRunningBuildList403JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList403ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildList404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRunningBuildList404JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList404ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRunningBuildList429JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRunningBuildList500JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList500ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStartRequestObject struct {
+	Params StudioRunningBuildStartParams
+}
+
+type StudioRunningBuildStartResponseObject interface {
+	VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error
+}
+
+type StudioRunningBuildStart200JSONResponse struct {
+	StudioRunningBuildOKJSONResponse
+}
+
+func (response StudioRunningBuildStart200JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart200ApplicationxmlResponse struct {
+	StudioRunningBuildOKApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart200ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRunningBuildStart400JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart400ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRunningBuildStart401JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart401ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRunningBuildStart403JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart403ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRunningBuildStart404JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart404ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRunningBuildStart429JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRunningBuildStart500JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart500ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart503JSONResponse struct{ StudioUnavailableJSONResponse }
+
+func (response StudioRunningBuildStart503JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart503ApplicationxmlResponse struct {
+	StudioUnavailableApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart503ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancelRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRunningBuildCancelResponseObject interface {
+	VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error
+}
+
+type StudioRunningBuildCancel200JSONResponse struct{ StudioSuccessOKJSONResponse }
+
+func (response StudioRunningBuildCancel200JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel200ApplicationxmlResponse struct {
+	StudioSuccessOKApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel200ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancel400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRunningBuildCancel400JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel400ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancel401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRunningBuildCancel401JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel401ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancel403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRunningBuildCancel403JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel403ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancel404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRunningBuildCancel404JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel404ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancel429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRunningBuildCancel429JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRunningBuildCancel500JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel500ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRunningBuildShowResponseObject interface {
+	VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error
+}
+
+type StudioRunningBuildShow200JSONResponse struct {
+	StudioRunningBuildOKJSONResponse
+}
+
+func (response StudioRunningBuildShow200JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow200ApplicationxmlResponse struct {
+	StudioRunningBuildOKApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow200ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRunningBuildShow400JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow400ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRunningBuildShow401JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow401ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRunningBuildShow403JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow403ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRunningBuildShow404JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow404ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRunningBuildShow429JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRunningBuildShow500JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow500ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetListRequestObject struct {
+}
+
+type StudioTemplateSetListResponseObject interface {
+	VisitStudioTemplateSetListResponse(w http.ResponseWriter) error
+}
+
+type StudioTemplateSetList200JSONResponse struct {
+	StudioTemplateSetsOKJSONResponse
+}
+
+func (response StudioTemplateSetList200JSONResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetList200ApplicationxmlResponse struct {
+	StudioTemplateSetsOKApplicationxmlResponse
+}
+
+func (response StudioTemplateSetList200ApplicationxmlResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioTemplateSetList401JSONResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioTemplateSetList401ApplicationxmlResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioTemplateSetList403JSONResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioTemplateSetList403ApplicationxmlResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioTemplateSetList429JSONResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioTemplateSetList500JSONResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioTemplateSetList500ApplicationxmlResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShowRequestObject struct {
+	Name string `json:"name"`
+}
+
+type StudioTemplateSetShowResponseObject interface {
+	VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error
+}
+
+type StudioTemplateSetShow200JSONResponse struct {
+	StudioTemplateSetOKJSONResponse
+}
+
+func (response StudioTemplateSetShow200JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow200ApplicationxmlResponse struct {
+	StudioTemplateSetOKApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow200ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioTemplateSetShow400JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow400ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioTemplateSetShow401JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow401ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioTemplateSetShow403JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow403ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioTemplateSetShow404JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow404ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioTemplateSetShow429JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioTemplateSetShow500JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow500ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type SystemVersionRequestObject struct {
 }
 
@@ -5265,6 +19421,157 @@ func (response SystemVersion500JSONResponse) VisitSystemVersionResponse(w http.R
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioShowApiKeyRequestObject struct {
+}
+
+type StudioShowApiKeyResponseObject interface {
+	VisitStudioShowApiKeyResponse(w http.ResponseWriter) error
+}
+
+type StudioShowApiKey200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response StudioShowApiKey200TexthtmlResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioShowApiKey401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioShowApiKey401JSONResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioShowApiKey401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioShowApiKey401ApplicationxmlResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioShowApiKey403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioShowApiKey403JSONResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioShowApiKey403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioShowApiKey403ApplicationxmlResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioShowApiKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioShowApiKey429JSONResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioShowApiKey500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioShowApiKey500JSONResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioShowApiKey500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioShowApiKey500ApplicationxmlResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
 	return err
 }
 
@@ -5363,9 +19670,156 @@ type StrictServerInterface interface {
 	// ReeSbomRebuild Rebuild an SBOM-defined REE (alias of /api/sbom/build)
 	// (POST /api/sbom/rebuild)
 	ReeSbomRebuild(ctx context.Context, request ReeSbomRebuildRequestObject) (ReeSbomRebuildResponseObject, error)
+	// StudioAccountShow The account
+	// (GET /api/v1/user/account)
+	StudioAccountShow(ctx context.Context, request StudioAccountShowRequestObject) (StudioAccountShowResponseObject, error)
+	// StudioApiVersion The API version
+	// (GET /api/v1/user/api_version)
+	StudioApiVersion(ctx context.Context, request StudioApiVersionRequestObject) (StudioApiVersionResponseObject, error)
+	// StudioApplianceList List appliances
+	// (GET /api/v1/user/appliances)
+	StudioApplianceList(ctx context.Context, request StudioApplianceListRequestObject) (StudioApplianceListResponseObject, error)
+	// StudioApplianceCreate Create an appliance by cloning
+	// (POST /api/v1/user/appliances)
+	StudioApplianceCreate(ctx context.Context, request StudioApplianceCreateRequestObject) (StudioApplianceCreateResponseObject, error)
+	// StudioApplianceDelete Delete an appliance
+	// (DELETE /api/v1/user/appliances/{id})
+	StudioApplianceDelete(ctx context.Context, request StudioApplianceDeleteRequestObject) (StudioApplianceDeleteResponseObject, error)
+	// StudioApplianceShow Show an appliance
+	// (GET /api/v1/user/appliances/{id})
+	StudioApplianceShow(ctx context.Context, request StudioApplianceShowRequestObject) (StudioApplianceShowResponseObject, error)
+	// StudioSoftwareAddPackage Add a package
+	// (POST /api/v1/user/appliances/{id}/cmd/add_package)
+	StudioSoftwareAddPackage(ctx context.Context, request StudioSoftwareAddPackageRequestObject) (StudioSoftwareAddPackageResponseObject, error)
+	// StudioSoftwareAddPattern Add a pattern
+	// (POST /api/v1/user/appliances/{id}/cmd/add_pattern)
+	StudioSoftwareAddPattern(ctx context.Context, request StudioSoftwareAddPatternRequestObject) (StudioSoftwareAddPatternResponseObject, error)
+	// StudioApplianceAddRepository Add a repository to an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/add_repository)
+	StudioApplianceAddRepository(ctx context.Context, request StudioApplianceAddRepositoryRequestObject) (StudioApplianceAddRepositoryResponseObject, error)
+	// StudioApplianceAddUserRepository Add the user repository to an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/add_user_repository)
+	StudioApplianceAddUserRepository(ctx context.Context, request StudioApplianceAddUserRepositoryRequestObject) (StudioApplianceAddUserRepositoryResponseObject, error)
+	// StudioSoftwareRemovePackage Remove a package
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_package)
+	StudioSoftwareRemovePackage(ctx context.Context, request StudioSoftwareRemovePackageRequestObject) (StudioSoftwareRemovePackageResponseObject, error)
+	// StudioSoftwareRemovePattern Remove a pattern
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_pattern)
+	StudioSoftwareRemovePattern(ctx context.Context, request StudioSoftwareRemovePatternRequestObject) (StudioSoftwareRemovePatternResponseObject, error)
+	// StudioApplianceRemoveRepository Remove a repository from an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_repository)
+	StudioApplianceRemoveRepository(ctx context.Context, request StudioApplianceRemoveRepositoryRequestObject) (StudioApplianceRemoveRepositoryResponseObject, error)
+	// StudioImageFile A file of a built image
+	// (GET /api/v1/user/appliances/{id}/image_files)
+	StudioImageFile(ctx context.Context, request StudioImageFileRequestObject) (StudioImageFileResponseObject, error)
+	// StudioApplianceRepositoryList Repositories of an appliance
+	// (GET /api/v1/user/appliances/{id}/repositories)
+	StudioApplianceRepositoryList(ctx context.Context, request StudioApplianceRepositoryListRequestObject) (StudioApplianceRepositoryListResponseObject, error)
+	// StudioApplianceRepositoryUpdate Set the repositories of an appliance
+	// (PUT /api/v1/user/appliances/{id}/repositories)
+	StudioApplianceRepositoryUpdate(ctx context.Context, request StudioApplianceRepositoryUpdateRequestObject) (StudioApplianceRepositoryUpdateResponseObject, error)
+	// StudioSoftwareShow Selected software
+	// (GET /api/v1/user/appliances/{id}/software)
+	StudioSoftwareShow(ctx context.Context, request StudioSoftwareShowRequestObject) (StudioSoftwareShowResponseObject, error)
+	// StudioSoftwareUpdate Set the selected software
+	// (PUT /api/v1/user/appliances/{id}/software)
+	StudioSoftwareUpdate(ctx context.Context, request StudioSoftwareUpdateRequestObject) (StudioSoftwareUpdateResponseObject, error)
+	// StudioSoftwareInstalled Installed software
+	// (GET /api/v1/user/appliances/{id}/software/installed)
+	StudioSoftwareInstalled(ctx context.Context, request StudioSoftwareInstalledRequestObject) (StudioSoftwareInstalledResponseObject, error)
+	// StudioSoftwareSearch Search software
+	// (GET /api/v1/user/appliances/{id}/software/search)
+	StudioSoftwareSearch(ctx context.Context, request StudioSoftwareSearchRequestObject) (StudioSoftwareSearchResponseObject, error)
+	// StudioApplianceStatus Status of an appliance
+	// (GET /api/v1/user/appliances/{id}/status)
+	StudioApplianceStatus(ctx context.Context, request StudioApplianceStatusRequestObject) (StudioApplianceStatusResponseObject, error)
+	// StudioBuildList List finished builds
+	// (GET /api/v1/user/builds)
+	StudioBuildList(ctx context.Context, request StudioBuildListRequestObject) (StudioBuildListResponseObject, error)
+	// StudioBuildDelete Delete a build
+	// (DELETE /api/v1/user/builds/{id})
+	StudioBuildDelete(ctx context.Context, request StudioBuildDeleteRequestObject) (StudioBuildDeleteResponseObject, error)
+	// StudioBuildShow Show a build
+	// (GET /api/v1/user/builds/{id})
+	StudioBuildShow(ctx context.Context, request StudioBuildShowRequestObject) (StudioBuildShowResponseObject, error)
+	// StudioBuildDownload Download a build's image
+	// (GET /api/v1/user/builds/{id}/download)
+	StudioBuildDownload(ctx context.Context, request StudioBuildDownloadRequestObject) (StudioBuildDownloadResponseObject, error)
+	// StudioBuildRee Download a build's defined REE
+	// (GET /api/v1/user/builds/{id}/ree)
+	StudioBuildRee(ctx context.Context, request StudioBuildReeRequestObject) (StudioBuildReeResponseObject, error)
+	// StudioFileList List overlay files
+	// (GET /api/v1/user/files)
+	StudioFileList(ctx context.Context, request StudioFileListRequestObject) (StudioFileListResponseObject, error)
+	// StudioFileUpload Add an overlay file
+	// (POST /api/v1/user/files)
+	StudioFileUpload(ctx context.Context, request StudioFileUploadRequestObject) (StudioFileUploadResponseObject, error)
+	// StudioFileDelete Delete an overlay file
+	// (DELETE /api/v1/user/files/{id})
+	StudioFileDelete(ctx context.Context, request StudioFileDeleteRequestObject) (StudioFileDeleteResponseObject, error)
+	// StudioFileShow Overlay file metadata
+	// (GET /api/v1/user/files/{id})
+	StudioFileShow(ctx context.Context, request StudioFileShowRequestObject) (StudioFileShowResponseObject, error)
+	// StudioFileUpdate Change overlay file metadata
+	// (PUT /api/v1/user/files/{id})
+	StudioFileUpdate(ctx context.Context, request StudioFileUpdateRequestObject) (StudioFileUpdateResponseObject, error)
+	// StudioFileData Overlay file content
+	// (GET /api/v1/user/files/{id}/data)
+	StudioFileData(ctx context.Context, request StudioFileDataRequestObject) (StudioFileDataResponseObject, error)
+	// StudioFileDataUpdate Replace overlay file content
+	// (PUT /api/v1/user/files/{id}/data)
+	StudioFileDataUpdate(ctx context.Context, request StudioFileDataUpdateRequestObject) (StudioFileDataUpdateResponseObject, error)
+	// StudioRepositoryList List repositories
+	// (GET /api/v1/user/repositories)
+	StudioRepositoryList(ctx context.Context, request StudioRepositoryListRequestObject) (StudioRepositoryListResponseObject, error)
+	// StudioRepositoryImport Import a repository
+	// (POST /api/v1/user/repositories)
+	StudioRepositoryImport(ctx context.Context, request StudioRepositoryImportRequestObject) (StudioRepositoryImportResponseObject, error)
+	// StudioRepositoryShow Show a repository
+	// (GET /api/v1/user/repositories/{id})
+	StudioRepositoryShow(ctx context.Context, request StudioRepositoryShowRequestObject) (StudioRepositoryShowResponseObject, error)
+	// StudioRpmList List uploaded packages
+	// (GET /api/v1/user/rpms)
+	StudioRpmList(ctx context.Context, request StudioRpmListRequestObject) (StudioRpmListResponseObject, error)
+	// StudioRpmUpload Upload a package
+	// (POST /api/v1/user/rpms)
+	StudioRpmUpload(ctx context.Context, request StudioRpmUploadRequestObject) (StudioRpmUploadResponseObject, error)
+	// StudioRpmDelete Delete an uploaded package
+	// (DELETE /api/v1/user/rpms/{id})
+	StudioRpmDelete(ctx context.Context, request StudioRpmDeleteRequestObject) (StudioRpmDeleteResponseObject, error)
+	// StudioRpmShow Show an uploaded package
+	// (GET /api/v1/user/rpms/{id})
+	StudioRpmShow(ctx context.Context, request StudioRpmShowRequestObject) (StudioRpmShowResponseObject, error)
+	// StudioRpmUpdate Replace an uploaded package
+	// (PUT /api/v1/user/rpms/{id})
+	StudioRpmUpdate(ctx context.Context, request StudioRpmUpdateRequestObject) (StudioRpmUpdateResponseObject, error)
+	// StudioRpmData Download an uploaded package
+	// (GET /api/v1/user/rpms/{id}/data)
+	StudioRpmData(ctx context.Context, request StudioRpmDataRequestObject) (StudioRpmDataResponseObject, error)
+	// StudioRunningBuildList List running builds
+	// (GET /api/v1/user/running_builds)
+	StudioRunningBuildList(ctx context.Context, request StudioRunningBuildListRequestObject) (StudioRunningBuildListResponseObject, error)
+	// StudioRunningBuildStart Start a build
+	// (POST /api/v1/user/running_builds)
+	StudioRunningBuildStart(ctx context.Context, request StudioRunningBuildStartRequestObject) (StudioRunningBuildStartResponseObject, error)
+	// StudioRunningBuildCancel Cancel a build
+	// (DELETE /api/v1/user/running_builds/{id})
+	StudioRunningBuildCancel(ctx context.Context, request StudioRunningBuildCancelRequestObject) (StudioRunningBuildCancelResponseObject, error)
+	// StudioRunningBuildShow Show a running build
+	// (GET /api/v1/user/running_builds/{id})
+	StudioRunningBuildShow(ctx context.Context, request StudioRunningBuildShowRequestObject) (StudioRunningBuildShowResponseObject, error)
+	// StudioTemplateSetList List template sets
+	// (GET /api/v1/user/template_sets)
+	StudioTemplateSetList(ctx context.Context, request StudioTemplateSetListRequestObject) (StudioTemplateSetListResponseObject, error)
+	// StudioTemplateSetShow Show a template set
+	// (GET /api/v1/user/template_sets/{name})
+	StudioTemplateSetShow(ctx context.Context, request StudioTemplateSetShowRequestObject) (StudioTemplateSetShowResponseObject, error)
 	// SystemVersion Versions of reehub and of the Podman service it drives
 	// (GET /api/version)
 	SystemVersion(ctx context.Context, request SystemVersionRequestObject) (SystemVersionResponseObject, error)
+	// StudioShowApiKey Show a Studio API key (an HTML page)
+	// (GET /user/show_api_key)
+	StudioShowApiKey(ctx context.Context, request StudioShowApiKeyRequestObject) (StudioShowApiKeyResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -6333,6 +20787,1355 @@ func (sh *strictHandler) ReeSbomRebuild(ctx *gin.Context) {
 	}
 }
 
+// StudioAccountShow operation middleware
+func (sh *strictHandler) StudioAccountShow(ctx *gin.Context) {
+	var request StudioAccountShowRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioAccountShow(ctx, request.(StudioAccountShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioAccountShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioAccountShowResponseObject); ok {
+		if err := validResponse.VisitStudioAccountShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApiVersion operation middleware
+func (sh *strictHandler) StudioApiVersion(ctx *gin.Context) {
+	var request StudioApiVersionRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApiVersion(ctx, request.(StudioApiVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApiVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApiVersionResponseObject); ok {
+		if err := validResponse.VisitStudioApiVersionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceList operation middleware
+func (sh *strictHandler) StudioApplianceList(ctx *gin.Context) {
+	var request StudioApplianceListRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceList(ctx, request.(StudioApplianceListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceListResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceCreate operation middleware
+func (sh *strictHandler) StudioApplianceCreate(ctx *gin.Context, params StudioApplianceCreateParams) {
+	var request StudioApplianceCreateRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceCreate(ctx, request.(StudioApplianceCreateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceCreate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceCreateResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceCreateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceDelete operation middleware
+func (sh *strictHandler) StudioApplianceDelete(ctx *gin.Context, id int64) {
+	var request StudioApplianceDeleteRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceDelete(ctx, request.(StudioApplianceDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceDeleteResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceShow operation middleware
+func (sh *strictHandler) StudioApplianceShow(ctx *gin.Context, id int64) {
+	var request StudioApplianceShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceShow(ctx, request.(StudioApplianceShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceShowResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareAddPackage operation middleware
+func (sh *strictHandler) StudioSoftwareAddPackage(ctx *gin.Context, id int64, params StudioSoftwareAddPackageParams) {
+	var request StudioSoftwareAddPackageRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareAddPackage(ctx, request.(StudioSoftwareAddPackageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareAddPackage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareAddPackageResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareAddPackageResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareAddPattern operation middleware
+func (sh *strictHandler) StudioSoftwareAddPattern(ctx *gin.Context, id int64, params StudioSoftwareAddPatternParams) {
+	var request StudioSoftwareAddPatternRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareAddPattern(ctx, request.(StudioSoftwareAddPatternRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareAddPattern")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareAddPatternResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareAddPatternResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceAddRepository operation middleware
+func (sh *strictHandler) StudioApplianceAddRepository(ctx *gin.Context, id int64, params StudioApplianceAddRepositoryParams) {
+	var request StudioApplianceAddRepositoryRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceAddRepository(ctx, request.(StudioApplianceAddRepositoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceAddRepository")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceAddRepositoryResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceAddRepositoryResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceAddUserRepository operation middleware
+func (sh *strictHandler) StudioApplianceAddUserRepository(ctx *gin.Context, id int64) {
+	var request StudioApplianceAddUserRepositoryRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceAddUserRepository(ctx, request.(StudioApplianceAddUserRepositoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceAddUserRepository")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceAddUserRepositoryResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceAddUserRepositoryResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareRemovePackage operation middleware
+func (sh *strictHandler) StudioSoftwareRemovePackage(ctx *gin.Context, id int64, params StudioSoftwareRemovePackageParams) {
+	var request StudioSoftwareRemovePackageRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareRemovePackage(ctx, request.(StudioSoftwareRemovePackageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareRemovePackage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareRemovePackageResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareRemovePackageResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareRemovePattern operation middleware
+func (sh *strictHandler) StudioSoftwareRemovePattern(ctx *gin.Context, id int64, params StudioSoftwareRemovePatternParams) {
+	var request StudioSoftwareRemovePatternRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareRemovePattern(ctx, request.(StudioSoftwareRemovePatternRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareRemovePattern")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareRemovePatternResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareRemovePatternResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceRemoveRepository operation middleware
+func (sh *strictHandler) StudioApplianceRemoveRepository(ctx *gin.Context, id int64, params StudioApplianceRemoveRepositoryParams) {
+	var request StudioApplianceRemoveRepositoryRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceRemoveRepository(ctx, request.(StudioApplianceRemoveRepositoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceRemoveRepository")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceRemoveRepositoryResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceRemoveRepositoryResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioImageFile operation middleware
+func (sh *strictHandler) StudioImageFile(ctx *gin.Context, id int64, params StudioImageFileParams) {
+	var request StudioImageFileRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioImageFile(ctx, request.(StudioImageFileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioImageFile")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioImageFileResponseObject); ok {
+		if err := validResponse.VisitStudioImageFileResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceRepositoryList operation middleware
+func (sh *strictHandler) StudioApplianceRepositoryList(ctx *gin.Context, id int64) {
+	var request StudioApplianceRepositoryListRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceRepositoryList(ctx, request.(StudioApplianceRepositoryListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceRepositoryList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceRepositoryListResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceRepositoryListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceRepositoryUpdate operation middleware
+func (sh *strictHandler) StudioApplianceRepositoryUpdate(ctx *gin.Context, id int64) {
+	var request StudioApplianceRepositoryUpdateRequestObject
+
+	request.Id = id
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body StudioApplianceRepositoryUpdateJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/xml") {
+		request.Body = ctx.Request.Body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceRepositoryUpdate(ctx, request.(StudioApplianceRepositoryUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceRepositoryUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceRepositoryUpdateResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceRepositoryUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareShow operation middleware
+func (sh *strictHandler) StudioSoftwareShow(ctx *gin.Context, id int64) {
+	var request StudioSoftwareShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareShow(ctx, request.(StudioSoftwareShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareShowResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareUpdate operation middleware
+func (sh *strictHandler) StudioSoftwareUpdate(ctx *gin.Context, id int64) {
+	var request StudioSoftwareUpdateRequestObject
+
+	request.Id = id
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body StudioSoftwareUpdateJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/xml") {
+		request.Body = ctx.Request.Body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareUpdate(ctx, request.(StudioSoftwareUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareUpdateResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareInstalled operation middleware
+func (sh *strictHandler) StudioSoftwareInstalled(ctx *gin.Context, id int64, params StudioSoftwareInstalledParams) {
+	var request StudioSoftwareInstalledRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareInstalled(ctx, request.(StudioSoftwareInstalledRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareInstalled")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareInstalledResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareInstalledResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareSearch operation middleware
+func (sh *strictHandler) StudioSoftwareSearch(ctx *gin.Context, id int64, params StudioSoftwareSearchParams) {
+	var request StudioSoftwareSearchRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareSearch(ctx, request.(StudioSoftwareSearchRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareSearch")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareSearchResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareSearchResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceStatus operation middleware
+func (sh *strictHandler) StudioApplianceStatus(ctx *gin.Context, id int64) {
+	var request StudioApplianceStatusRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceStatus(ctx, request.(StudioApplianceStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceStatus")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceStatusResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceStatusResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioBuildList operation middleware
+func (sh *strictHandler) StudioBuildList(ctx *gin.Context, params StudioBuildListParams) {
+	var request StudioBuildListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioBuildList(ctx, request.(StudioBuildListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioBuildList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioBuildListResponseObject); ok {
+		if err := validResponse.VisitStudioBuildListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioBuildDelete operation middleware
+func (sh *strictHandler) StudioBuildDelete(ctx *gin.Context, id int64) {
+	var request StudioBuildDeleteRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioBuildDelete(ctx, request.(StudioBuildDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioBuildDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioBuildDeleteResponseObject); ok {
+		if err := validResponse.VisitStudioBuildDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioBuildShow operation middleware
+func (sh *strictHandler) StudioBuildShow(ctx *gin.Context, id int64) {
+	var request StudioBuildShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioBuildShow(ctx, request.(StudioBuildShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioBuildShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioBuildShowResponseObject); ok {
+		if err := validResponse.VisitStudioBuildShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioBuildDownload operation middleware
+func (sh *strictHandler) StudioBuildDownload(ctx *gin.Context, id int64) {
+	var request StudioBuildDownloadRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioBuildDownload(ctx, request.(StudioBuildDownloadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioBuildDownload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioBuildDownloadResponseObject); ok {
+		if err := validResponse.VisitStudioBuildDownloadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioBuildRee operation middleware
+func (sh *strictHandler) StudioBuildRee(ctx *gin.Context, id int64) {
+	var request StudioBuildReeRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioBuildRee(ctx, request.(StudioBuildReeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioBuildRee")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioBuildReeResponseObject); ok {
+		if err := validResponse.VisitStudioBuildReeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileList operation middleware
+func (sh *strictHandler) StudioFileList(ctx *gin.Context, params StudioFileListParams) {
+	var request StudioFileListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileList(ctx, request.(StudioFileListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileListResponseObject); ok {
+		if err := validResponse.VisitStudioFileListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileUpload operation middleware
+func (sh *strictHandler) StudioFileUpload(ctx *gin.Context, params StudioFileUploadParams) {
+	var request StudioFileUploadRequestObject
+
+	request.Params = params
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileUpload(ctx, request.(StudioFileUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileUploadResponseObject); ok {
+		if err := validResponse.VisitStudioFileUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileDelete operation middleware
+func (sh *strictHandler) StudioFileDelete(ctx *gin.Context, id int64) {
+	var request StudioFileDeleteRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileDelete(ctx, request.(StudioFileDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileDeleteResponseObject); ok {
+		if err := validResponse.VisitStudioFileDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileShow operation middleware
+func (sh *strictHandler) StudioFileShow(ctx *gin.Context, id int64) {
+	var request StudioFileShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileShow(ctx, request.(StudioFileShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileShowResponseObject); ok {
+		if err := validResponse.VisitStudioFileShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileUpdate operation middleware
+func (sh *strictHandler) StudioFileUpdate(ctx *gin.Context, id int64) {
+	var request StudioFileUpdateRequestObject
+
+	request.Id = id
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body StudioFileUpdateJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/xml") {
+		request.Body = ctx.Request.Body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileUpdate(ctx, request.(StudioFileUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileUpdateResponseObject); ok {
+		if err := validResponse.VisitStudioFileUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileData operation middleware
+func (sh *strictHandler) StudioFileData(ctx *gin.Context, id int64) {
+	var request StudioFileDataRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileData(ctx, request.(StudioFileDataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileData")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileDataResponseObject); ok {
+		if err := validResponse.VisitStudioFileDataResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileDataUpdate operation middleware
+func (sh *strictHandler) StudioFileDataUpdate(ctx *gin.Context, id int64) {
+	var request StudioFileDataUpdateRequestObject
+
+	request.Id = id
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileDataUpdate(ctx, request.(StudioFileDataUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileDataUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileDataUpdateResponseObject); ok {
+		if err := validResponse.VisitStudioFileDataUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRepositoryList operation middleware
+func (sh *strictHandler) StudioRepositoryList(ctx *gin.Context, params StudioRepositoryListParams) {
+	var request StudioRepositoryListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRepositoryList(ctx, request.(StudioRepositoryListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRepositoryList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRepositoryListResponseObject); ok {
+		if err := validResponse.VisitStudioRepositoryListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRepositoryImport operation middleware
+func (sh *strictHandler) StudioRepositoryImport(ctx *gin.Context, params StudioRepositoryImportParams) {
+	var request StudioRepositoryImportRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRepositoryImport(ctx, request.(StudioRepositoryImportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRepositoryImport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRepositoryImportResponseObject); ok {
+		if err := validResponse.VisitStudioRepositoryImportResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRepositoryShow operation middleware
+func (sh *strictHandler) StudioRepositoryShow(ctx *gin.Context, id int64) {
+	var request StudioRepositoryShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRepositoryShow(ctx, request.(StudioRepositoryShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRepositoryShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRepositoryShowResponseObject); ok {
+		if err := validResponse.VisitStudioRepositoryShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmList operation middleware
+func (sh *strictHandler) StudioRpmList(ctx *gin.Context, params StudioRpmListParams) {
+	var request StudioRpmListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmList(ctx, request.(StudioRpmListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmListResponseObject); ok {
+		if err := validResponse.VisitStudioRpmListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmUpload operation middleware
+func (sh *strictHandler) StudioRpmUpload(ctx *gin.Context, params StudioRpmUploadParams) {
+	var request StudioRpmUploadRequestObject
+
+	request.Params = params
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmUpload(ctx, request.(StudioRpmUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmUploadResponseObject); ok {
+		if err := validResponse.VisitStudioRpmUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmDelete operation middleware
+func (sh *strictHandler) StudioRpmDelete(ctx *gin.Context, id int64) {
+	var request StudioRpmDeleteRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmDelete(ctx, request.(StudioRpmDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmDeleteResponseObject); ok {
+		if err := validResponse.VisitStudioRpmDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmShow operation middleware
+func (sh *strictHandler) StudioRpmShow(ctx *gin.Context, id int64) {
+	var request StudioRpmShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmShow(ctx, request.(StudioRpmShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmShowResponseObject); ok {
+		if err := validResponse.VisitStudioRpmShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmUpdate operation middleware
+func (sh *strictHandler) StudioRpmUpdate(ctx *gin.Context, id int64) {
+	var request StudioRpmUpdateRequestObject
+
+	request.Id = id
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmUpdate(ctx, request.(StudioRpmUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmUpdateResponseObject); ok {
+		if err := validResponse.VisitStudioRpmUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmData operation middleware
+func (sh *strictHandler) StudioRpmData(ctx *gin.Context, id int64) {
+	var request StudioRpmDataRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmData(ctx, request.(StudioRpmDataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmData")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmDataResponseObject); ok {
+		if err := validResponse.VisitStudioRpmDataResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRunningBuildList operation middleware
+func (sh *strictHandler) StudioRunningBuildList(ctx *gin.Context, params StudioRunningBuildListParams) {
+	var request StudioRunningBuildListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRunningBuildList(ctx, request.(StudioRunningBuildListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRunningBuildList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRunningBuildListResponseObject); ok {
+		if err := validResponse.VisitStudioRunningBuildListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRunningBuildStart operation middleware
+func (sh *strictHandler) StudioRunningBuildStart(ctx *gin.Context, params StudioRunningBuildStartParams) {
+	var request StudioRunningBuildStartRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRunningBuildStart(ctx, request.(StudioRunningBuildStartRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRunningBuildStart")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRunningBuildStartResponseObject); ok {
+		if err := validResponse.VisitStudioRunningBuildStartResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRunningBuildCancel operation middleware
+func (sh *strictHandler) StudioRunningBuildCancel(ctx *gin.Context, id int64) {
+	var request StudioRunningBuildCancelRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRunningBuildCancel(ctx, request.(StudioRunningBuildCancelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRunningBuildCancel")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRunningBuildCancelResponseObject); ok {
+		if err := validResponse.VisitStudioRunningBuildCancelResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRunningBuildShow operation middleware
+func (sh *strictHandler) StudioRunningBuildShow(ctx *gin.Context, id int64) {
+	var request StudioRunningBuildShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRunningBuildShow(ctx, request.(StudioRunningBuildShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRunningBuildShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRunningBuildShowResponseObject); ok {
+		if err := validResponse.VisitStudioRunningBuildShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioTemplateSetList operation middleware
+func (sh *strictHandler) StudioTemplateSetList(ctx *gin.Context) {
+	var request StudioTemplateSetListRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioTemplateSetList(ctx, request.(StudioTemplateSetListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioTemplateSetList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioTemplateSetListResponseObject); ok {
+		if err := validResponse.VisitStudioTemplateSetListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioTemplateSetShow operation middleware
+func (sh *strictHandler) StudioTemplateSetShow(ctx *gin.Context, name string) {
+	var request StudioTemplateSetShowRequestObject
+
+	request.Name = name
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioTemplateSetShow(ctx, request.(StudioTemplateSetShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioTemplateSetShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioTemplateSetShowResponseObject); ok {
+		if err := validResponse.VisitStudioTemplateSetShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // SystemVersion operation middleware
 func (sh *strictHandler) SystemVersion(ctx *gin.Context) {
 	var request SystemVersionRequestObject
@@ -6357,189 +22160,392 @@ func (sh *strictHandler) SystemVersion(ctx *gin.Context) {
 	}
 }
 
+// StudioShowApiKey operation middleware
+func (sh *strictHandler) StudioShowApiKey(ctx *gin.Context) {
+	var request StudioShowApiKeyRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioShowApiKey(ctx, request.(StudioShowApiKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioShowApiKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioShowApiKeyResponseObject); ok {
+		if err := validResponse.VisitStudioShowApiKeyResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L15c9s4tij+VVD6TVVLtyhZm53Yrqn6OYnT7ZkkzrOd6ftuK9eByEMJYwrgEFBsJZXv/grnAFwkSpaX",
-	"pGe6/U93LJJYz75+bYRqlioJ0ujGwdfGFHgEGf7zKAwhNWdcTgD/jkCHmUiNULJx0DhKrvlCs1FjvDCg",
-	"R41DZqbAInUtE8UjNlVSzTPN8PNOI2jocAozbscxixQaBw1tMiEnjW/fgsZLJQ1Immp1pospMDsJy+xz",
-	"pmLGWcozI3jCMtCpkvrWGY4v+GR15GNphFkwwyd21Mr6m/avkNbFIjEBbVqHTIOMmDBszMMrJiQ7idvv",
-	"lIT2W27C6eY1fAsaKc/4DExxvGouzc+Zmqcf5iJaXd6HDyev/MIm9jU7A9zwWZrYoffhefQs3Bu3d/kw",
-	"bg9hELWfh/1xu8e7sX/WCBrCDpVyM20EDcln9su5nS5oZPCvucggahyYbA7lxccqm3FTvLl6oG71HzRk",
-	"ty9+riGrrr0b7cFz/ixs9+Nhrz0cD3j7OexH7Wfh7rjH+/EAhtF3W/sZwPtMhaC1XeTmpaf0YnX142j4",
-	"bG93PGwP4njcHvb6cXt/j0ftONwbDMfP+nw8/l6r/0YfgzYvVCQIMc8AziBN+OK1ymb2Bwe39p+zeWKE",
-	"xZYdO3I74ganARmqyI5opxQJlL66oBl5miYi5PZIdr6INGDlH1RowLS1yYDPqk9u2l9E2rY0JQOtIcID",
-	"L7b3lwzixkHj/9spqM4OPdU7ZwAfUot8uI18q8U50S+E8LjxFzw6o8NY2nV5Rf/U9lK/Ftdn34ygcTDs",
-	"doPGDLTmlurgMRywLyJlIE22YKNGp7MDJtxJudbX0ajBQIc8BY1wwbNwKj5DcUPHZ2enZ42tN3ucZSqj",
-	"TVaB70SGKssgNMzdc6dBFDJORHjPfe6X9+kgmm0DxExols2lFHJyyITRTM1NOjf2Z/6Zi4SPE2BKhmCJ",
-	"otAeWyB6/HOxXCADreaZnU0zqYylwJxpww0wM+WG8SRR13Q/5cN7rbKxiCKQ9zu9Qfn0jLoCyXSoUmCj",
-	"RgbcAkakgBaEC2DvT88vvs8BhBlEIC3n0yyxPAi3quwlZG5R9heVQobbYhIg0ngIJ9JAJnlC49/jIHar",
-	"6CLceExD9hkyBjjud0CHmmmcrAGGi8TCgpD4g3slURPc8TtlXqu5jO5368N744wFhBgnfvTTeOeHZk2V",
-	"MXUtIWLjBeNSmSlkyGdbfu9vVSRiAVG9QBUmAqT5SbNQpQvWrAgyLXum4TzLQJpDJhUbq2hhOWBJOKwX",
-	"qOzIsCJUuaFYBpYpgDR4+LeIS5ZPW3nvnTLn3AgdC0ts6qd0yA4RiZssEYCkSosIHDVYnrm0FSd9tteI",
-	"nyjfsv/aGc273UGYgJyYKf4bbt8AwBs1WYI/AzdmJ024qEJe4/zi+D3r7fQP2Ouz07csXZipkpeDy15v",
-	"JPFZ3z47+/CO8dS0J2DYPI0s6bOL6e/Rf/NnQmrDk4S1F/b4k5FMM3WzOGA/H1+wqTHpwc5OBONOBGPB",
-	"ZUdlkx36504ktNE7Y6WurlU22zmRZ5AA18D63S7LIFRZBBHr7fb6g8GLkbxN5l29LNx6254CYio7teyj",
-	"JGqxKdcMpJ3F/pqoiQXHWEieHFg2Yx9z5i/tDd2H5DJiXDILlsz+u6J/4C8VED9k11ORINvK5lI79kUC",
-	"DUSMaxbzzP7vOhPGgOzgTmvgvw6N3Ws7+M63qsR5bnhm4I40ybK4ub4EGaVK2C8aOzwVO+7AdujxTtTb",
-	"70bP9odtDsNuezgY8zbfH/D2cBj1n8Fz4L3B0JIku/DGbHEZQSykwJsJSNw8aGw1xl0kuqVt18DE+Ty0",
-	"b8TzJFlYZm7fq4re34LGhVJveDaBe9HyXoWDz1HGtNed2BEzKzoQ/0jETBhLtIb9/eH+3rP+/h4qnvr7",
-	"MPNiIeozLgMVzlhM5hlETIsvbkX+AN5yuXDirr7XOfT3q5KMYjMuFyzmIoHIIpqQ+pBlYKVfIdmgyzSE",
-	"SkbfY/+1k7M4UzNmppb9IH9iPIqsHmHFm1hl9MhyOWb1KRQDRtJRf3bNSQgLpxBeQdRhZ7gTHht3unI+",
-	"G0NmL9jty+4SX2of2ZdWkLz0bJUvnLsxjGLXXBg2hlhlRMmkJW7cGJilpsrmZkKK2XzWOOjlR2oFqQlk",
-	"jmV8kHxupioTX+CegkuvfMl2MMuQ6TOW61OPfqFvhdZCTuxFCfmZJyIqC6tLHPfXX39tHxUrW8PVOdqf",
-	"LCrYyUHfLjB8kLlWcj8JtyrqOwsQFxIyFC4FqR7zYppDhiA24UKyhFs4efSTPcqnzgCm8zHJ9GSgeq+i",
-	"GZf+hRYLubQYMLbv8nAK0XaS8gep52mqLOV9C5HgZAK4D6XdLR+g59F2OFZjiPBqXH7RU8jAGdlW5vtO",
-	"CiWRDivg/qTZzG6e2XlYs7z4ll+pkssKFq3dMql8RWXr3ssMuIHowmqNeIxJcho3Dn7bvGb3MX31Lfhq",
-	"9Y8UMuPsPcaPtrohDWEG5pDpqbqWTMlkgep5p9YOVlhXfnNjfsxfU+N/Qmga3z4Wtj60VNppq6sJaYuX",
-	"3FTsV1Y0bRsxg9WpLYxYSlxjVX5LD6xSYym8XbcwMNO33XJ5iTSGncbNy7OML+zfZIT7urqeFDKtJE/q",
-	"DxVtr2jzQN7zk2YRxHyemMIq60YcK5UAt3fmBKptzJHla3Av4UJLyypOLCif9+p1VS/LncTKla09h4cv",
-	"esOS3sF1DkI8ilDy5Mn70spinmgI1iy2ei84EsIIUcLPPJlDxVj+zj4jptOyV5RahpzZb//3N97+8tH+",
-	"p9ve71y2P37tBXuDb3+5daNb7LDA9O13CDepyEBfCnkZ8YXDCgSwxsF+N2jM+A0JDYO9XfvnBhmigPEZ",
-	"vyHdqHGwN8SP/J+9GoRE2xHOfBd0O7dfIT4LeULf9Zaxru4I8/k2n+UHTcB7l6OccZFUIJh+Ccrn0d8d",
-	"1hyBVUAu64Ht9TxJHKxJhTJBphIWTnnGQwOZRviqTLBXhbf/HY1uut32aHTTi0ejm2fxx//6Sx1drJ/+",
-	"jRWOncTLE61IxrTLKflX6qjSfUDefqX1tcpqDEfv3ROUxV9wLUJmBcxDpqzihAK6Bf+2lQJPT169bCMD",
-	"sqvTHXb8GbJFcWgjidesD0jX8yML1P+nELFrYabs/Jejdn93zwvX4zBbpCZgWrl//qRH8lm/je5BUt8K",
-	"W2yaJgsS6ZevpoQMz2sOIFMk1GyBAWf21buSiTM3PkiLxb81eDQTqINbeP9Ys6AKuq3cSgY88qbvn48v",
-	"ArRZgP8F7LGbqZXNIdHgeBib8QWLVMBwbv8u/ZELN+T1cou0szSCBo7dCNyaNyw2J4QPlxY8fbzLN0t8",
-	"TEizN2zU0cuEa3M513dc0npJIoNY3NTLEbHItCmRDY++JLQFVpPMIFQTKTQwYTqNxyfUG2lzWfRw81TE",
-	"jcpN5FvdAOiegD8cBBxpu5x4AWLJLn4LMWRNSXa93BbgTOV1UwltNbsa8nfE/DPCIadtlXRsqJcFc660",
-	"FH5gf/YmjkMGs9Qs2PUUJJvLK6muZe36tuFTWw+Gp6PrD1RXxCmdHxtJwiSQMhUHtcL6ykzLsnhdzMC7",
-	"+QwyETIRBewKUmIp3U7PWYP0YW4PQp5iJ7ayp514C0y/jbmSIJlbl+zuf7m4eE+Mrh5W7swpChG7xh5I",
-	"gKsNelUF2k5iQZETdxPI8ZWqKuHFoAJ63OpLAL+MZjl4bKt0YDQIOiVuFdvqqCMkZE4Lp1xOrKwz1iCN",
-	"f3AFkFoYFBkJ+yhzCVkeu7csDq7HZZPNwaNzCbS5jFgGn9UV/SicRKMPGa6bgcw/mN0J19/BNYMqvnPp",
-	"sJRukYUJ8Ew7wn83cfUxZM/1Yp9dey6gNZ14xjViJ2cSrgtq+gMkrRXgyz3aqzClJJDHmOkpTxGlUR5i",
-	"3pWCUnKVO6Elq24wJAbka2H2rUpMEDqMV2lObgxbHvDXKTfs2oL3dabkJHCHOZ3PuKwGG3m3WI1beZm6",
-	"ronRQ4tZWZYjE9rH28gIHkWxB/d6Hf6fAbzgGk5mbq/VI60YZZePAdBzbRFQ2K8tcxnPRWKYkmTuJ1tl",
-	"PbJVBvtax8snLjhoKaoApzp5xZp6yvu7ey3ilPlC6wUDFxtY8sN93VaFe8kNT9RkTnpbYBEmYkKiq7ez",
-	"nd2hbgFr7sI53f4uZLQG8sr+VqsxHTjXrrCgmGEwGWtipGX+eytgeqxm5DakgBP7p70sFy55/uL0rSVm",
-	"3MBk0aoqD24QjH2zo1sRsxjN/4WD1WoVxa7e18JYLnhsJRZXHJNmrusEFFQnS1dcwmoVxxrWPDPK1NkR",
-	"3+W+pxk3IapjPlhKd2rElWWOjrvyo/vF5SvZDAcln3P10Fb8yjXomYFlyalKEtJV8JNa/DDrIkIMn7CJ",
-	"+GwRzJCHN7DgI+dJYgey/yfqQMGQa62S66M0vdu4FK15LxOm3UKwciy3nm6dB+tfc5hDFPjwuaCIjWPN",
-	"SEkIfCxdTnRagfeGNjWgB0cr2bInFXIZQpJAVMYpmsAiFM1AnCwPv6OhrOjmP74FrxwmPI66thWpzN9K",
-	"1GTzm7GQwkodd1rElSN/2xECJJYIFdy5t5ZRYVGhmu6qVIZ+5/yQDx0jL267IGwBOeMyERum57MZzxb1",
-	"Oj5B8502q/Pb257uQfHh5uN3mL01oj4Y9xru9laXVwdb6yDpVrUFA6cdZyJPnY+gXlIjVHgFmY+Tzm3z",
-	"jVfF78GKqdRMPXUqXmNC5jFpX0S6IjHv3mqoLxZRnu1/Tt4zHL+IWrd7ZE1enhzhynIeDDDjbMy1k7oC",
-	"VHyE0ZTycGNaFRI6FpJniw00/xaYozio6q3jRtZcSm1s4WlKyiSyEwoGWSH8rMkNmyltWK//fNlAX4jU",
-	"s4WTNCrH3+s/ryeQpaj0FdDYfB+/3ymeL7SB2csphFfr/X+rrDqCFGQEMlzkYTRVZQQDDjYToOqo6opk",
-	"a2EYl/oaMmfad5EIEfAoERLKnE1dOf5lh/64pXDs5l9/Fu9dukP1KEoK2oYtbV5BoSDduogz4NGihsfa",
-	"s645vFMJLhshhax0OQGFvsfiBllQBBlrRtxwi9EBo0tqbe08L8NKjSCc+TXXq27g/DoQXqGVgEBmWVdb",
-	"OjIaM/AbX39g/4BMO+1uSalMxeXn4uGqcOGOo+xo0f9KyHuRKm0mWcUBWbKJqo0D0+mWX6mei1uxJ8XV",
-	"EJ3cqOVxYiVih4S/n48vGMZ44kG1nK1rE2NYv+Slo/cvBpUjrGy7dHqrN2MRA8J5JszinAKz8DowiPOi",
-	"PjIFVc6z46N3R96Si0E+5PrTfAbOysa4Zi+AZ5AFPlLpEw18iS98Yv+aQ7YYyTyTrsMuinCmDGbqM2Aw",
-	"rwskBPbh7I13HnLp/GCJmmBEoTYqI1veSH44e3PI0gxiZ4w4clF4FOVDYQT20lyEnw9PJL+ZMORnFE7w",
-	"RyrvMr7K6y/wgqfi74DYNeZahHa2Gg0nN0Vb7uwtcKg7zSuPOPORIuzo/QkdJmtG8BkSlc5AEjunMDqL",
-	"lHbKYi1TY1JcCZ58/VKOamawQgO6eRnt0c2LR392fPzLhxeX9unlyfn5h+MzXDYfyden5+cqUZNFW5tF",
-	"AuyX8/7uHvvbrxdMaD2nfIay3acIMcel4xqX125hUshY1flGMWSOrAw6cNYM/AdKADpgOuQSf5gIjV45",
-	"tAHPpcasARXNQzFOgMENhHM76kiC/CwyJWcIyM2z42PdsnAoNItUOLc/M0E2ZS3kxApelLVkKUI2J7nQ",
-	"ylpoUDx6f9IZyZE8MUxYJkuj2o/Pjo/xsJu59SQ3rgRVW0uhXOqgJNXp1kiiF5087Gaq0cw4cxb1gP3t",
-	"/PSdN6/bXZeMm7nzx67Cb4vERB5FeiSvLU7bXZArZia0PsjFsERoFDTt6041Ih0Y/+vIDEH1ClhpPI7j",
-	"ipmWwU0Iqan5npJ2aXmVGFfNqrGvByNZeHNYc/4Q3GrZYxzJEoLRyRDtYs31eLEU5I0gnwWlSUayhF+o",
-	"SS4jzN9+vcD5rTiQqMUMk3SqxHXGFxRF6enrSDoCu4GqshJRfU3KLZ2Vi83mGTALbhRnAXh1I7l0jpAt",
-	"R243h/19iuUoRVO3fDgIGeenXKOpHo30B+zT1xHankeNAzbsDgM28iKW/WXU6HQ6o4b91RIB+gkt2qPG",
-	"t08l4LE8VGiKmEFigk6LX46PXpUYjwN5TBmhAOXAZzyx5qdwniWsffKp1RlJRJZSwKgAOpNc42BvxQsH",
-	"TRkq/iYToUkWrGn3hj4rHDuaU2grMAtEzjvr/Kk0+2qEkb044ufaskY0EubJKXZb/rfW4UjmobYEwGvy",
-	"dst7yBNfjGKR0Fdsntp/miJLgTIRRvKIjgZNw6Vw2WpQbB6DE0GY2PHtNZSFfzbs7XbYK6e165FsespB",
-	"RjFLqIRFOcuqqySNALua/sPqs39Gck32DzGVRIQgSUB0vPootSJYu9/pNoLGPEscg9EHOzvX19cdjo8x",
-	"Wcp9q3fenLw8fnd+jN9Y2VkY1JMc3zl6f9IoiWaNXqdL76kUJE9F46Ax6HQ7A4rVmqIkhWKfpV07hXN+",
-	"AjXG2aNoZvHSioskg+P7h6zIBaSHVRf+Ai/cQRu678nPWY2XwFAVKzTkl3oS2SnJF/dGaAow1Y2ljOx+",
-	"t3uXwPHfqubFRr/b32v3eu3+4KLXP+juHnS7/1MKfrXve7HK3kCRt7RVPYFvH4Plz4vAXzJpueEG4f64",
-	"Dz3efhYN4/aQ743b++FzaPfiPh+Mh+FutAcYmL1h9b3ud1t9wseVtTufuhttq7oQdrQigP7OMdY1sUS1",
-	"AfYEd5hkMOz21s2Qg9BOJf0FPxrc/lGR322/6O/f/sVyNtW3oLFLkLv5u2oSNapCZMf1Ecl55Dq69yme",
-	"TgPoMoYGPgavDjExENDwicbAQDrxA/eWVcZu2kRa2pqCASku7xuptDV+R4RPXcQaOBrBHc9OUL9khqPG",
-	"MF4w7ggAih4VmtByJFyzYXd/LWmgCX928SNFqYrF3fJJSoC+dabHcph5XQWJFXLVu2Oey53w/XEx9o7n",
-	"UDqE2kICdh8+VBgxbQv4LxXc+IEY3d0Co/MCGfaD3mArEkAZpfjB7jYbqUmS+j0JDqFajrFWrlJzk7P2",
-	"povmlcmidUeaQsG9drZlYWTnqwXZb+tlktJiUDt0q+kw/wQ1IJ4kFEeI8ZNFLGGJxAwDK9byPHwRFQQr",
-	"WK4lPT+DKejO/WWS/2Sm/pgk4j+DNAxv/yKvA/J7IuuphDWocZhj8ELNUQZwpW0wzHbYHbK5TKxq5B97",
-	"weK+gkKpCtmaPMTilZ2VKmWYEbiGLOy4Le18tfLNZU4qIkigLkbizBls8/DL3EZCwMeOKoHWaCS3X0T5",
-	"iyuKS3PY3W+tJRE0YTk3boVWDNcH5xLBYomSE8hysvWHQ5E7s9vfC6foNr00jSDhUanM/A79G5zCIbWx",
-	"/yVL2DL83I9RPhypgh9WPs8j5oOq0H0MGum81iQRlbDZWZC8yhGhCTvn9uZaFJW8rH5ib3gt5h5F0UPQ",
-	"9g+LrL8X7h1FUa7Gqjq02/LCH0M0pWCGWnk0hwHjo16dSvqTrhRTa6Kpu2yId1Z7qwfXWPNbbAyWDzCj",
-	"1oLsW/iekmjXS6JLqVF5NmGR++AkSZeZQC/8/26WjsomlbQQZ1cU6FvCim7eDPlbkfRnRdJeYUxzM1I0",
-	"f5HOSJLr7rjLB/E+tPd6Ub89DPegvc+Hg3Y3fjbuR73wOezu3llyxcyydXV1vG2lfMGl6/oT2KKwfEop",
-	"LY0S1upQDc3EG+TFCqKRE2kjspFq95Ouc+wx74wUrlihDhhmFC7QRJ9wbex6LL+mlEisyVVUsnAxE96h",
-	"JrQ3Y2w0VF/Qor+rodrjYjlT1b7zrN3tt/u9yjtV3AlFkUlJboPLYdznRQbmcurtx/tbbn09ka0st84X",
-	"+2fAlv+r5lktvDa9TcXBLAKlrmVZDjUeYKGti+HIvfcUPk8gQbzMgZpLaV0qIcGaXqrd77Z8jIzHKOES",
-	"a/zhIHLdYtC9cOEr9zbortS42O9WcWAtuN/d/Ovg/Meaf38oDQh8DaDi7f2wG/WgHw/4cLwb7kXP4Hm8",
-	"z7vjXtiPBjCMd/ne+Fn4PNqHbnxndlspY7SJYBTWDYK3f3d5+09mKV4lMYelyyqzW7Rk3oXKEWTWyQs7",
-	"X281A1HCrZJ5APuqGOEjBA0uDt1rIiJSWCrOtfy5/6owK68ldK9wdZ7QLSn0y9ULUf6oxkb3avXtbRVt",
-	"n7a+sUDgx23UXjrN6EnTfTQrkz1PD12LNbLCI2ALieLrhGuKaXJjE5znQZIF1SVdLWAaqU/hjK4UrqCY",
-	"n0RgxWT89JN/fsAshH7aKFB/0FSI7AfI03fWbZdU2R+mvW4Xx7KyHecxWq+q2xc2qer2OXtjsSpJqpt1",
-	"Qyd87LfcX4l+cVt2uuFd/Vb3U0JIc99OB6HKUX8GFcTilYsRsZsOCoRVEqzIHibzCKK81sqt3t31en1h",
-	"s67VR7zLxQUIeA2IFxUgyoYFp9NzJ/3lMS8Y2KpHsvn+9NxlMhQ0znuLiD62mMoC0u2LyNiAxj09efUy",
-	"dx2XgpldqRQ8icIMkKtLs0O7IoxpmRR1Ap0/bZ+i/zYoOx+0szDfV9e5J/Yux6blBTkariVIe6oyDe0x",
-	"VvdYLCHwPRSlwor2A/Wk340Yfg8y+IhmSw/E5O15isj5T9az8lpCtS7qh5LuVamxFJazTsnKLeOZuiYX",
-	"KJZRLPlFKEul5L9T17JSdkldS3C9V+zzkQy5LDvES3yBupIs2Ay41B32/uji5S8roibi96dKTSUqpb2B",
-	"Qr+ir3MSfZs29Mrz0SbmASCbyTd4zXUeAumX1Xry5/9e6OPuqow/VIurUorrMUSfWg3rVEKuX40XDD3w",
-	"uWJVRWG7NBfazI6KEDX8ZBtbw89g6iG4+wfgs99P6XhkJ+GTieQRg9sQZR9DK7lPJE3ehhIjU7gJp3Xo",
-	"nVAFF5fw6DpCuWqDHUbUhyIWiFHW1AFEdMe1IvejHKeZwlwuz0KQkWlIYgpGK9gs9+YaCdR9QWOysibP",
-	"pxt1jEYerP64gQ1SlcWHKiqrWP0+Aa65rOB3xTByHxx0JSG3UjT+cwhg3VHdjxQumZx+PC3E+4n+mDTx",
-	"SVWpV1WmlBrpTSkI+wGLfQXhANtKBoXVp6BvEYsTPvmOakwpzuQRuEGtlesXde3J/AZLV5OzTI2VCRhn",
-	"L0+8cNhiEzCa8VJ8UWckMeSG8r2wD6fVjTBqZey99xgnR3rHVGnXt1O4qusbaP2J1nMk9Y/vhB/8WZzw",
-	"e+1ef/kdS2yfbXLCPw970fZOePv2/5kN9T/Gz+SvX/o3f0/3swszWPwS703+Fu3Ck9P9iYY/Lg1HwrAa",
-	"skoFCFfk8Ufz9C+Rb8zL3/EV+Ha+Wnz6tjFGEG7sKVLDTT5BH0cIWDtC+Lq8qtynzEnQ4FTr2g6gAeMj",
-	"6X96JXSqNBYfD/K6AM2ixvDJq4B9GjWo9u8BlpP41HLVPl5hyWDW/KSnvN3f3fvrJ2/IG8kx17A3ZPSd",
-	"jzW4ODprBdv0HO2wI6waOc/yOIX8JEbSB0TnYVmBUxM4C+fUoayOR5wBVV32tRRuC12oFiL26ygKLCyV",
-	"eyua0NanE/hK8msDHJZa0HTb+74LzWWn/fFrd13jpY930gxu2oZjCfCayIp1ZffqCSoBCAIYVX1su07v",
-	"9p6X2hgeYe836husb2sGSy+7d6mj+zKsrmILN4aHUyrxEosE7HH/ddSgVsT2D2pE3DE8GzU2tkcsJvRF",
-	"xFb6WYovBTyoCFuAYvfT2r6L5ULFr9ZU2fYYRMtdhzy0BdY8e/2SDfqDbuuWfdyt826/u/dD4KZoQY29",
-	"iDIkAU287tZt/aY37cS9TO/eefeDLVlt3iv8DyY49PZu/6Cuy/gP5ur2q8FWJ5hX0l+ynDvqXynqSlTs",
-	"4uiMrE+fqHAhs+998n0rS6w/AzigD7dIByCmnwhC+7Wc/npqdZzQ85zApeAdYPQerrEcwEd1/6eQAZa+",
-	"onAIeo26dSMTrhZUXC2gGGBr53JwU35qucvJ8mapGLUH2MRW39gdPjjUqdQAgfjjko8KO6+zXp/WS0x3",
-	"EPh/tD+D/EyFpdwPqUgbRXMDL8f0w954F7rjYdSP9/gAnsd92A97UZc/G++Fu9EQBnGf98bdcD96Ds/i",
-	"Pb47HoaDqA+9uMv3x7W1lQ9qhbyqXOBkgfKP94gPqvSQ2DJAqATsOZD9KeKFXhQVsYoC8swoLO18X6RO",
-	"1KQkx28u9IApBSnV9asrFXjoGhiFqJYU9Ux9z3o7F03RqUO+N2qyXqK9xQpUFDn/8OHkVWOdKHkLV8A1",
-	"NGolCAM3ZidNuKgieuP84vg96+30N/ep3lp6wBpreRm0J2HiSZi4O514b6G0bQEWYQhBqqiVngiOdT7X",
-	"YGZrmZC4V7YgJakrtl1fJMZ5yPvdbsHYvW8M/0e1UTvsxDCj5uEUNJMg8k5BvjoxkypzBZbRRiBQlAin",
-	"wFMGUs0nU2cMScRnkHbPaabGsEpxShXCH+qRKtqfn/69qAh+gANtbQEsrWcNxXCnJbRvMNJ5CLy4es5U",
-	"sqqAnl+AJ2ZKtb1LsKBxdQdsio8bH4tbdyBEJV9LLKTeCI8cHNsHoSlIpSlEKOeUepYKkxvoMWUNy390",
-	"2FEOxeRZdUE8ICMcYkOdsoI7vMRVfi/28shJ3usEM3/kOd8eR8Nne7vjYXsQx+P2sNeP2/t7PGrH4d5g",
-	"OH7W5+NxtLZjxkGNILDlgNRtZanTE7VSKVrQYFiY83bmmFE0qKnpRlLdJT3edknYVqExW1x6upW7WLca",
-	"YGtsXe0mVY+zHmS5dpSKcjeLAslPhvvfzR2Kd8A4o65KVv10dJUVwLM1L1zK7lnB0Vtk69fIs0oN2ahR",
-	"RiwkRFbI9j2GqJNa4MI3SXsmZah5+vKEOcNli16YcSli0GYkfdnsz5CJ2NElO5bKTIe9oFr55U5HQpe6",
-	"GZXM8AIpbMn5RK3ByBWKJndXBZ1q+v6kne3vcJ2BHNOSyIgO0Rqt3CHa91YO1lDvLyJ9FGuha/3lWgD9",
-	"+5iUDZ9gBfS5iJxl+YtIf0fL8mPaeh/r7p4svX8MF/F/oDZ3SmSjrMWVel+hufeLSB+gtXkV8Da7bpGe",
-	"XfSdkHAN2lDl8MCSFoPl3scLZvgkKBfat6JigAm1KTIrrC0fMOpl2WIYKWnEDA4Ztrtk6JL2JZSxfeYm",
-	"sd6ZbDd6QTEWNF87sTC44VitH/NqDZ901jR0cX3qcjJySwex1dJuS5P7chxFZ826WfO+ePcRSWGLZfiM",
-	"Yns56xbhe/LdcQnUWnF1Be/t7WvxBdbN57ucFhPmvfd2u9i7jXLl+93uLZnzwfp+rMURGMX0FbHkutW4",
-	"Xqu1yynP390qc/+OSqIzof/2h1MXfTNgrw2We5h+H23Qt/67ky74MW8IbCHPNwDu5v1+e/fQFrGTcY2U",
-	"cUR0sQyb/+6a4e+aN001Geo50SMww9weut6gmXtgCnOm58rZXOrD5SY0uTukxuWykbepyZM75Mkd8uQO",
-	"eXx3CJabj3nmrHNTrtkYQPoeSw+nI45bbeNXNdgcKq4viFTQOWGFYscbSbK2UrMO8sZoZIDNe02uaVm9",
-	"ieCce7HzyUb+fWzkP1Du+TewgtMTFoHhItFP+ZePRNbcsZbJ2f3pVd7utz5JOqVMFlTGlYSAJeIKXGNG",
-	"n+iIoWhjnlgK4xpqqiycgqspjLSHXLGWLLnEm5Es1es9tA+s3qUZ8HBa7kttR7t2vYfzptI6j5aWeedB",
-	"Kt2MQdUjbGrOmgYTbybKlyZ3XtRETVod544GudrRWAdstzugh5YmW0KqqUTNSOatBDFEuxTpQg07+QJT",
-	"hdAnnbuhaWyqveD92wodnnVm73Lr6AcTUtdpumhbkrf6LREjdYU1rXxgl2/6XXn+Me8M7bJ67uLaps3U",
-	"UAgqc1a5brzfzoNjK3/0GfkG5qWDwujDxzqpo/Ip5R0X6bgOC1u7tgB4PRXhtLPR12/nESXgdHJHHmrh",
-	"ZYpq+OU2UQE5u9shzXttPMC54Rkm1lV8+75TLyvyN5DQlRxilNuhcuvo0rQkPPhmuFKxTM0Nvs/GczuB",
-	"pYYkWt2gc4KsEmymIuiwo7zpZzlW1TVSzScZSSQKdO4Y0+AKY7l4EEvMLEFwPampJq9bsXCG26LcbxG/",
-	"K9npy5ORdL68qivPZazU+vGOqgpnUYaL9ubOZI2T7czv6oUzlSxlHNYjoH9FkL54hhO9Vtms8e2eKmch",
-	"T2Tm316B+sPmnD04Ov2MMHgJZ1UcJ8Iy00zNUJUpi8UV2aV4sIWzfRnt70puSsTmFSYAxSLJtTBqhks+",
-	"l39CaAqszaPQ7KBID16fnb6txuPnqlwRDo8lbrAluZM6sEe1/dn+47yo0V3QlRiMFRicn92RkOZKgO2S",
-	"VanlnfGlKzhYJjtuVwEJNaUABJ7TnGApXyznC7S4RE1uoymU1roxjTlvYLwTq2zWtjwIWbQMVeQCC+2t",
-	"lL668G31K/7eYG3z4+qTm/YXkbYtVGekgn27i9aztDOieFvXungign8OIvgK8Y5xJuEa6V+Odavt/R9I",
-	"AEsMfnPwZR7AP9cQeZGmHMX/k2ZOLl6K5y/LExXprlOP+3ZJ6xD/SZp4QqRHkyaWgtqXoLP1IMzSYzW7",
-	"sw7TvBIyYvZTcjy2ttdqZjwCNl6MZDE7PQ6Ykgn+PxeeUiHtZ4XIsqWGgYnnpWhBsiqfvzh9S3abKBOx",
-	"6Vgl+QC/s09YJOK46NWIa8JoM29WcZsbyWbKwytKUoqwfLEL4A5cCRTXGZ+pjLmO+q4cV9TqsHeKZveS",
-	"i55TA66QazgcyfwZqTxEwIrl4uodSfN34WJQyCxO0tdy/zl2NJLuLP3i8hKZbjNsJjBRv6h86XIWCg3Q",
-	"T+h0QJpwJEs6oB/LrsFNtEFpw7t3p7pGvjofq9mTuvZEYB+RwErE9naFzCLdKWJ+q6iyYnW2cLs1ZaV5",
-	"7kda6dvWfVU4JUMIRtJTVa/EsW11uFRIza49nXA5LVIbnlBPBacyjSQNMl6UCpGQ3sdTU9AEqmz+V0+A",
-	"mjnVzi1+wtXpdZOwdG5nGkkhW37EVKQrI/ohadUynfkBtG+fmqjwapl9jOTjqpf0B0LOSJZuqFniXvS4",
-	"FbCXizBREl79N+t19nDZ5+9f/TfrdwaOS/nA4iL8vayvFuHuhYLKXnB7Pag3S1WCEfshXnmNpa9y4/7Y",
-	"rKLMTSkH3S0bGS5aYn0S+rDb9b1rNhBwUhKedOMnjvOkGxfi5jq1+E7cxUlP69nLSb1+Wwj9nXVY6xjm",
-	"k+D1hAbfTfBa0msLqGzdFyucKLAxEinXz2LnJQvyOHHLXDIeGtYUMlYd92YLX/hZkc8/rvEYsibMUpM3",
-	"c12t39Iq4pdy56MPSq/zi//D7eOhnnGeisv8TBrdTq/TbQSF5/egof+VCLRfTVTpxYnqdfp7neeNwPmA",
-	"S8+GnUGn1wgay8Pe0QXsd1jjBHaP9PfI/vZjF7e/4VaFsbr3Z9AbPcLV2b42xlyL8Ghupnbub8HXxhh4",
-	"Bln5F+q6TUUw7U92iRi1QQ76eZY0Dho76GV3867UeqUs9rKmXcqrqK5xNVEA013mWQbS5G0JAkrAjGZC",
-	"6iBvJ6GXurJ12HHe0IlqFo7khw9W5Ldi9kRIV2iXS6q+6wNX7PNSHV5OhWLJ11tpQ4AGBYhcGrGZwqzD",
-	"jqqt3jx6lXtzHLqK5kXHD224Ky7oC1RXi/iungr24scNU48udpYPpmKWcLugmM9EYhWVkMui/7bvFX/I",
-	"OAsTAdKMpIYEQqN9MBCe6Cd86x2fwSdGwbes+fr0/FwlarJoBRTSwGZzTXFCeQt6rBG13PafqbjDsK+5",
-	"bxbl2jfgsc64pFJU9lToA11/HK6+d00qy2pHwAMXYbRabzOgwsBoaPvlqN3f3XMFEDIsbTCSrqqryq5c",
-	"VtcLRAsaGANV7dDYsj4vVhyUDV6fCGsu8YNPI4mZLCwP0CzOgrtWXXkHLwRsqTC6ikqI2l8cmWSuHrI7",
-	"4PWVk1v1x+eKiq4e39nxsc5Vxw2OkUOn23rts6z8uQIR9hNXRoI8IRB543AJ7ZeMv9uuqCKOLg+HjHd1",
-	"pDdKTtpLyeSgWTOfXQdupTpw5tXcoKrdPsii0Sq1FErUxAXWoYqulxfj4/1W11MuHYXaa6H/+o5qErXg",
-	"5SGpjNS3j9/+XwAAAP//",
+	"7L15c+M4siD+VRD8vRdt71KnZZctR0es6+r2m7rWrpp5s616LoiEJIwpgENAttUd9d1/gQRAghIoUbJd",
+	"p/7pLoskjkRmIu/8K4j4NOWMMCmC/l/BhOCYZPDPsygiqbzAbEzg75iIKKOppJwF/eAsucVzgQbBcC6J",
+	"GASnSE4IivktSziO0YQzPssEgs+bQRiIaEKmWI0j5ykJ+oGQGWXj4PPnMHjGmSRMT7U80/sJQWoSlKnn",
+	"iI8QRinOJMUJyohIORNrZ3jxHo+XR37BJJVzJPFYjVpa/576K9LrQjEdEyH3T5EgLEZUoiGOrhFl6HzU",
+	"eMMZabzGMpqsXsPnMEhxhqdEFuDlMyZ/y/gs/TCj8fLyPnw4f24XNlavqRnIHZ6miRr6hBzHT6KjYeMQ",
+	"90aNHjmIG8dRd9jo4PbIPgvCgKqhUiwnQRgwPFVfztR0YZCRf89oRuKgL7MZcRc/4tkUy+LNZYCa1X8Q",
+	"JFu/+JkgWXnt7fiIHOMnUaM76nUaveEBbhyTk7jxJDocdnB3dEB68aOt/YKQdxmPiBBqkauXnuoXy6sf",
+	"xr0nR4fDXuNgNBo2ep3uqHFyhOPGKDo66A2fdPFw+Fir/6w/JkI+5THVhHlByAVJEzx/ybOp+sHgrfrn",
+	"dJZIqqilpUZuxFjCNIRFPFYjqilpQpyv3usZcZomNMIKJK0/aRoi9wceSSIbQmYET8tP7hp/0rSheEpG",
+	"hCAxALzY3n9kZBT0g/+vVXCdln4qWheEfEgV8cE28q0WcNK/aIKHjT/F8YUGxsKu3RX9S6hD/as4PvVm",
+	"TIJ+r90OgykRAiuuA2Dooz9pigiT2RwNgmazRWTUSrEQt/EgQEREOCUC8AJn0YTekOKEXlxcvL0Iam/2",
+	"RZbxTG+yjHznLOJZRiKJzDk3A80hRwmNttznibtPg9GoDhIjKlA2Y4yy8SmiUiA+k+lMqp/xDaYJHiYE",
+	"cRYRxRSpsNRC4oeHi7oFMiL4LFOzCcS4VBwYIyGxJEhOsEQ4SfitPh8XeC95NqRxTNh20DtwoSf5NWFI",
+	"RDwlaBBkBCvEiDnRC4IFoHdvL98/DgCijMSEqZtPoETdQbBVrg4hM4tSv/CUZLAtxAiJBQDhnEmSMZzo",
+	"8bcAxGGZXKgZDwmS3ZAMERj3EcjBM42RNYjENFG4QBn8YF5J+Bh2/IbLl3zG4u1Ovbc1zShEGMHEDw6N",
+	"N3ZotMczxG8ZidFwjjDjckIyuGf37d5f85iOKIn9AlWUUMLkLwJFPJ2jvZIgs69gGs2yjDB5ihhHQx7P",
+	"1Q3oCId+gUqNTJaEKjMUyoi6FAiTAPw14pK6p5W894bLSyypGFHFbPxTGmInsRY3UUIJsCpBY2K4weLM",
+	"zlaM9NmoED9BvkX/qzWYtdsHUULYWE7g32T9Bgh5xccL+CfJnWylCaZlzAsu3794hzqtbh+9vHj7GqVz",
+	"OeHs6uCq0xkweNZVzy4+vEE4lY0xkWiWxor1qcV0j/R/82eUCYmTBDXmCvzJgKUZv5v30W8v3qOJlGm/",
+	"1YrJsBmTIcWsybNxS/+zFVMhRWvI+fUtz6atc3ZBEoIFQd12G2Uk4llMYtQ57HQPDp4O2DqZd/mwYOsN",
+	"BQWgVPRWXR+OqIUmWCDC1Czq14SPFTqOKMNJX10z6jFG9tBe6fNgmMUIM6TQEql/l/QP+KWE4qfodkIT",
+	"uLayGRPm+tICDYkRFmiEM/W/24xKSVgTdurBfx8Zm9da8M7nssR5KXEmyYY8SV1xM3FFWJxyqr4IWjil",
+	"LQOwln7cijsn7fjJSa+BSa/d6B0McQOfHOBGrxd3n5BjgjsHPcWS1MKD6fwqJiPKKJxMqMXNflBrjE0k",
+	"uoVte3DichapN0azJJmry1y9Vxa9P4fBpZzFlBul4+3fNmTpGcGSxFcgV3fb3aNGp9tod1Cn22+3++02",
+	"+vD+WRAGMRXXV/+ecS0h5/JN0A86h789VTBSgk0/6PynWlFMhRK5jVx/ltBI8QMyxTRR0rP6+/+YNSjy",
+	"CsKAp4TR+GqWJSLo//ERxsvM9/B+fcCWwAEidkkGnyY/HQS8rAbrx010ztB/v37VR580Eze/ay6uf7Ir",
+	"0b/BYvSDVvmJ/tHZuv75zPlg6aH+HQDjDO/CxnzpvKJ/Kc5N/1pxdObzxbf1zw7Q3Z9bFb8XOOD+muOC",
+	"/lGhgxlm4UkOzdi8+Z8FGOPS/P6JWqWz+eTQfkr/TjJBOduU/G/0Zwpvm+2NMSyftgaZPdxMXnQ2wy+h",
+	"s/ndALzZNpAs/VyCZJpQzCKyKSCVzhv0g7vjo6sjdZMMsSBiLiSZKjHJSAzq9xlNYrgl4V+K1D+HAYmp",
+	"VNgW9AMjgCQ8wsmEC6l0izZcaTcdoLcWtmsUra6aighJp4DchWnhStA/FefoHaLXT0vvZPjWPux02/op",
+	"jTgz06u/4qDf7YVBgoW8UisDvlbNGQ2TuiXDAOx4BmBqmE7+9DlIUKjTDdG/ZkIiwvhsPEFvLxXsjWzE",
+	"I1rctsMOaXfwUa9xGHXiRg8fk8bJsD1qdMlB3IsOh0f4ycnmaGQgVwNfdwf6nR2oly0wcoty8C7fdfaJ",
+	"y2WpYcXdnuEVtMSbi6vrlgzNG4vXmcId/bdGH8u+85/1DwpK+m8eUfNO8ZvRqYozq3PNLb1u7tclbDEM",
+	"ERDG3rAVLy0OsYCU+iXAy6WBvK+a8QyF6N82JBI7UWkMc3wG9UsXp+/HgqD1r5amzSeLj83lPbPYUAed",
+	"7fU+K6OQJikfznXWoFwl0VUgYmt5Ks2vkMKzXwcBzjI8HwSlb/QbZcGjTCi+C1NsfGPmtNv/Y8duvxK7",
+	"/bgtwxV1rtDdCX/nJ+zXHPM3qi/UVQxmd+vubt3drbv5rbv4q1i6jO/n8w0ou8EJja+MyyAoeXlwdI3H",
+	"BDEuZtHEOJYYRxlJuaCSZ3Pr0Si4/oacx3p21hrsvqnVerxysC5EWTqT2hunVowEngt0O6HRBO3ZtRsz",
+	"RIjsDymWk+KvEU1IiOgUj8kVTjKC4/kVuaNCiuId/VQhVoiazeb+Ek8Gr2DJcMZjg1ELILSmsvy5/sGA",
+	"Vf+0BWTNsKVhLCsp1uaisSKFjQ3ZExJdixnEeEzjw6AfxL1OfBzFJ8ejdnvYbffIyXG7fXJyTKLRca/7",
+	"BFxUE9xRb+KDE3xAyCE5GvaG7fige3g4HJHRyeFRu3N80saj+Lj9pH2iv+geHgX9gBwM21Gv1z05HkWd",
+	"qNM7waPhqBcdn5wcjYYn3V73CSa9Dukd9U6GJwe9CPdODk9OOsMnx4fd4fHhodquQq6EVBmfDwsBwuHo",
+	"+ry1fNI7LD1SP16BSy7o9550jg9Puu0wsGFbtaUnzYlaB8ct+ykE+KQ62GSEE0G0CHRwHAbFcuzMne7h",
+	"cfeko6YucDOXXTJCtlhIRuC0YNMwMgQ2QGAKo2ICMRWFgbHdbDc7m9IzIF0d7rPDsx2ePQCeeUVrWMkS",
+	"B4dffYLLwbFXcikZt2GRPqu3/g02qH+wezQvO0/MRaKPxrysjsdycfeBWWF+Ioui9uITcycZqirdO/Gh",
+	"/nMdgdkLxr5vdjbBHfN9TbKzG88/zAfqHh7pX+5LjcUU+ZD21vVAoKQy2E8XJHovyVrtIL/RK99xj6ug",
+	"LjupobDS0S2+tbSMxRcsi1heTPVQllt5ta/DBdfe0vvGW+cwpLr6zjJPsh65pcH0A8NnNh8/I/bkS0O4",
+	"2oBfMNrY0GbNKLu7a3d3Ld5dH7e5verY/nZIt0O6B0e6aplJ+IWmVRaXnVS1k6p2UtXPKlV5rK6OoPWS",
+	"JuQ+BijDWdV1FwY3OJmpv45GhyftLo66B0/a3d4wjttR58lRNDw5aB8dxBHEjm58J4xoQkSr22lB9lIY",
+	"EIaHSZE8pR4b/9KUS8WNIVku6Ac4nlpPVicM+C0jWdAPMs4l+KjkJOgHLSIj9RfJplQoHifUNnpth+Vv",
+	"yMoVYDc0suxguRqW3ktRrXXpSlQ/en1ufgeI3a/+TW3ZvFZ+YL0rNvJfbTT3g8iS6w0go39QwLHBlsWv",
+	"+hcAq4kGja1nyPnRzFhAUv981LPMcOmRuWr1eeqf1Jnam9b9ffmOqLoiDI5aEUNdlEbAWIedKy6nbdhr",
+	"CW/XcNZWgQQL/G5jvVLnRv7x01Lrxy3otY7qtIPrdnCtZITCywlX6QY7TrnjlK1FJNBfL/PO+2TQBhgS",
+	"fK5iwigoy042bSmnFVJadfquTbC9zagkg+CR3exfb4FrsnwXJ9zE8V3aVB23d929buzrvnfqcZ5sfGWz",
+	"jNflIT92WMaXWU51NnTNNOiN4iTcPdXBF+9WN0aO+2Rp5/ExeRzGFS3Tb/4AnZw4idlfJmrnC61qCUs+",
+	"sGvGbxnkiLup4b+I/byEghO0oy5vTeg0RteUxduE17h7rYM8fhBsjD0XNiSHbi7bF+E8IIkOsSBX3mBd",
+	"9aAkWXozp42l3JZSCqaYMiMrLgXAOqOLGQVjsvOTkYNjMtzcjuwCpAbG/gwwqCglUryzhO/uwxUSdAG8",
+	"e0RcLgSHLkrShbk7zoOCF03gzqlVBpxeLUec2jMtCZbeY3XHWZAg4ei8szpPCuusPi+jQ2DKHEOs+yi3",
+	"b/oA3HKPp5ojzDf2IX+TyL8l6s/r+C9/tA2vpvR5NZ3vCPjLELBLp+l0m/xjKkkkZ5muGJAEYWALcVnf",
+	"cCVSP4ilybEMTUiS8KtOs32Fk0SB3KD+YS+0sdn2rcLy0+72wvuliV+k05qZvTtQpdPKIjR61mWOkE59",
+	"rOCwV8MmtrTLFQYyx6LUzpNOFm1K5ryW3ealB/diIY9jtjLQdcCSmwCdB/WLFzjgMDht62gkLkRKzywH",
+	"sgdaZj3iwYSDLJ3mqX8/IMV93JzmxH1Ejx04feBcxcOEj4ktqi3IAdWvgxxUC/rMjvn9oMyv+NujMOn6",
+	"nlslJNlAvMK0dQEV4igbg0FJR0iCLyyCEXtO+JwpLKrEfzolVyTBKZSXOjrclEicHdTgPd/kojdIlTBL",
+	"uNo0uM8JyzNDVMXrmZ2bICzHjxYtpHy6MDCEYyPHlh95rIAewK8wAXo2XoHHm9sC3aHhAnosLPl4Dzyp",
+	"ZdH7bnaySaRraVcrbXI74liM/yvDboluLvlI3uKMPJtgNt44IlB7n0RRpRK+iWNd4jKXjf4IolmWBB8/",
+	"5/KSuDJvdQ6c3zIy5Tfq13YY5P92xwGkM7gZwYoN99wEE8tbrkFUP8Yu/c5meLpEcEJX5SwFI2ggLFLN",
+	"TFTQkVl4JR2VIGREoIOyrFR6uPCZAZyJVV/8rvTUiFAVQ5nVWruYV1BrLX3smaDl+20ZRC0PIFsleHuo",
+	"8zVOty4+dGVrufi8PbXMvGtNumaVZSzO6+HgaQzlcMz3QCRhIGbTKVZLCSI+nWIWo4QygiTnCRrxDMkM",
+	"MzEiWaZYYIwlRrdUTtCHi1dIzJnEd6W8iyfN4+Nmp9Fp/++YDDvd2bFStja+oxxwb1L8ZwfhLSHsZUl2",
+	"r8tMyTy4muJ0UcF1z+LXQdDtVfnqEDzvDAJwfP86WAS2VZZnWfLrYOWxlWewi1shnNjCEgamvw6WYap2",
+	"kkUT9b060kGAzCH+Otj2EO0a1nA4u/46Hjj3ICpZ1v35lYvoLmZ/DvO/b+i0hKTd/kmz3ewcPDludA1M",
+	"u8HnjxCcKUnG3LGEmDR07EqwNRpvxSW+j335aZMkJJK+KrQV+L+OMDe4hJfJxwcVO/wNna4aCqCmfyrg",
+	"VUSqFk+95OGiO1zwG1tOhJjpJjbwLzg+wZOZBrXD4wNdhaZwkmohAwqmkTsZ9IN3WxQCykcz8WmuwLlV",
+	"yJqGQh3ry4+6cT+5wNNlWlklN7txdEtSswbf0i9+j7M70qLPWcFQ//1u63JHxRiWBehz9K9Gn1/Fcko0",
+	"qley8q5anqi1BIjWMrBK4rhLxFr83pCKN0UVPcl6Itl63CUcfE4gv7FKvWstAeI9maYJluSSyM1NAeWZ",
+	"QaqSZjxRCKcxGeFZIhUpmodaki1dk53q4pnleV5TRqc4QXkBu6BOtclNr0UHLLXMBT8LJCpkhOWWC3aD",
+	"V4JIfziNAUZFGI0zSyn6JodqrlsvvFee3luj82ox4mf5yX3LJS4ta+mwVq9/q5KSLd+uW8sn4Sf/jUUa",
+	"d2DA4++LDO5BCHXknp8bOlV8QqxkFKsM/TuG8u0yFM+DZZHrPeevcDYm90r8gDxS17U1gw6iSohN1OAZ",
+	"khOs02ISOqVSSbLHh8cnJwe9w5Mu0lVjvkw2yNdcqpf8ivn5DcxOkKB/mtm3yQHJkwnX5H5ssfGNE0M+",
+	"MDyTE57RP0n8wEmLamDCpBkC5T1qv1aO4gOv5/PylSEEZWPEM1uQ1+1D+qgpiRVbq4sNpY59//jHPxpn",
+	"xXgeQf0pFjRCGcHJ9NdBkBEymQ0HAdqbZUlCh6ZlptBNwN1OrJwlc4RHkmSIyv31fS1zDC0arD1sTqTt",
+	"XY4pIxmk51HdNHdWzHmKZDZHeIwpQ4pJf8WcyS+63CX0Pstn1Ceue+Y6PX2ZuCXZ46ZSbgWBLXiimKUp",
+	"zySJX5OYYt3p+4GLqNvGnGpwVPQ6tS2bFQtIJYnRhGRfs3r6l1imP8CFx/NfBJqqAwDxdnHKRy5uvsnG",
+	"N8Cw+0hzvc7BhnJRr3vSOzl60j05MnLRo3Tb9ghIEWcjOp5lJHZlJQOA15jNTW8CsRUcuiflVuMcTTGb",
+	"oxGmCYlRwseUiVOUEcUIKEMHbSRIxFn8GPv3To5GGZ8iOaHC3IYIx3FGhFDCATgj1aOZIBk4VyHJeMAM",
+	"dqJbrHEMomYVol/ATvTNqaDLZtMhydQBm32pXcJLjTP10lIXXufZ8nV+acaQHN1iKtGQjHimWw0zcicR",
+	"lkpBkeX7eqrUqNkUNGoDUsXOxyQzl/d9Bcteu1NHeHvwA10jxW0qK5n2qppXwORErJd87inzHC704t9K",
+	"bnhwyFYIEHtqee94PMXMvrCPIswUBQzVuziakLheK/uHurl7ncPKS3A6SyRNcSZbI55NGxBJ4LsUTrUA",
+	"vDTfo7BgyzqWb809d/H7dqWcaQLnKck0Rem1i2ZQhM8BipvWwc90z9z3/FoXt8FJ8nYEBrZVazYf668+",
+	"h38FaaZmlFR7NqUdzWfzijIiT5GY8FumNQfOItIswJcTTBjk3KD/hxnzY9Ema/gvEkltvzfL+U0XqVpc",
+	"jdv8+a9AHS4U/I2xJA1Jp2R5aoUjihOL5T281g/QcA4cXq2bSjIV607ZXaIew2n5BeY99be2RP61vJ6U",
+	"ZIIznPiBCtWgFApgU+cCGduffuIAd8h5QrA6M9NhzAEI/LDuGMxLsFBnWQXEQhfey8dVPiwDiaUjq4TD",
+	"/Re9YklvyG2OQjiOoTU8Tt45KzN5V/7Fls8FRgIc0ZwQMq+sIxmO5Y16pi8dUJrzSJbgf/7AjT8/qv+0",
+	"GyfNq8bHvzrh0cHn/1i70Ro7LCi9/g51mWJxRdlVjOeGKrRVvn/SDoMpvtNCw8HRofpzhQxR4PgU370i",
+	"bCwnQf+oBx/ZPzsegoQaTDpsYgNyu1RfAT1Tdq6/6yxSnQ+E+XyrYflBaOTdBJS6PbyDwfqX0IVH97Dn",
+	"AcFoliRXfmR7OUsSg2uMg0yQ8QRFE5zhSJJMAH6VJjgq49v/DAZ37XZjMLjrjAaDuyejj//rP3x80T/9",
+	"KyUcG4kXJ4JrGVMtx+B7FVfaBuXVV0Lc8ixeXsg78wRkcW3OUgLmKeJKcQIBXaF/Q0mBb8+fP2vABaRW",
+	"J5roxQ3J5gXQBgyOWfRhB3ZOxWUnWExIrMMML38/a3QPj6xwPYyyeSpDJLj55y9iwJ50G0pLM+pbYVhJ",
+	"02SuRfrFo3GI4dgDgIxroaYGBVxwU4x3EzZxYcYnTFHxHwGOp1DZQgHK+a5YUInclk4lIzhGOEn4rUC/",
+	"vXgfIiikZn8hCuxyomRzkghi7jA0xXMU8xDB3PZd/Ucu3IDEbRepZglCXaQtCM2aVyw2Z4T3lxYsf9zk",
+	"m4V7jDIJAczL/BIaT87EhkuqliQyMqJ3fjliRDMhHbZhyVcLbaHSJDMS8TGjgiAqm8HDM+qVvNkVPcw8",
+	"JXGjdBL5VlcgumXg90cBw9quxlaAKEP3zRpmiPbUtmLHFqDe2vdCOKbCVGv9a0kTs880DRlty9GxiV8W",
+	"zG+l8ngv1M/WxHGKyDSVc3Q7IQzNdIk17/rq3FO1BwPoCD9ARUmcEjnYtCSsBVLER6FXWF+aaVEWpx4A",
+	"v5lNSUYjROMQXZNUXyntZsf6Rk5zexDcKWpiJXuqiWtQ+rrLVQuSuXVJ7f739+/f6YvOjysb3xSFiO2x",
+	"B2rEFVKhGKJgOxlRkpW2V0sgh1fKqoQVgwrsMat3EH6RzHL0qKt0KHr/kMbGorNSbPNxR5Joc5rO7DpF",
+	"eCgIk/bBNSGpwkGaaWEfZC7K3LE7i+JgNS3LbEYsOTuojVmMMnLDr/WP1Eg04hTBupGu3gvPphvR+hty",
+	"i0iZ3jEzVKpPEUUJwZkwjH8zcfUhZM9qsU+tPRfQ9ox4hgVQJ0aM3Bbc9AtIWkvIl9d9XcYpzoiuG4rE",
+	"BKdA0iAPIcLilFMGoF64ncCS5RsMmIEO8IXKliAdWRNYr93z8ZzcGLY44D8mWKJbhd63GWfj0ABzMpti",
+	"VhpYLS9SLK8o5BlWcdelCyu5xXOBwGLmynLahPZxHRsBUBR7MK/76P+CkKdYkPOp2WsZpCWj7CIYCNQP",
+	"hfKg6mt1uQxnNJGIM23u17ZKP7GVBvvLd5ePTSfnhUK3MNX5c7SnG97s65syX6hfMLBVri3yeKf03zLP",
+	"sMQJH8+03hYqgokRZejlxdvXzXp2B98CKs7inUaZv1EWV2Ae6FwGsZTG1AfJE9LBQ5SRNMFztMdHCBe/",
+	"74dIDPn0KiYjyohS8eBPSPvWV+fl07evFTPDkozn+2XlwQwCXbLU6ErELEazf+laAT6totjVOy+O5YJH",
+	"LbG4GM3mVywLKKBOOkfsUDUfjSDM0vdMcumzI77JfU9TLCNQxwz8tWNjyRm0cKPDruzodnH5SlbjwaXE",
+	"mTQ54CWgaWZWwucl8syIupJTniRaV9EZJ14ehMd+xinxGI3pjSIwqQbIZKjQh82SRA2k/q+5g26PUGmV",
+	"XChD/OH8ea5B6R1akG4uMdmXsMLQRbCsha7Pg/XvGZmROESmPEKYH3eM9mLOSIj4TKYzWTCd/dB6Q/cE",
+	"AQ+O4GxfQSrCLCJJQmKXpvQEiqDyGhr5FGr/MJQS3ezHa+jqMq888ADqWi1Wmb+V8PHqN20HuI0WcW3Y",
+	"Xz1GAMwSsAIb99YiKcxLXNMcFc/A75wD+dRc5MVpF4wt1M64jI6kTbv16/gamzfabFE3oj7fI8WHq8Fv",
+	"KLs2od6b9gJzesvL8+FWFSatVVsuSFEFRXvqXvJsukwCMY+uSaabyji2+eB58Xu4ZCqVE8uditcQZYLG",
+	"2of4J02XJObDtYb6YhHubP/v/B20abEzphlXe0R72J0c8ErdPErqQBjy0LXUFYLiQ6UA4za502GG+TEO",
+	"KcPZfAXPX4Nz7/HyqcNGKg7lve8meZtqZRKuEx0MssT40R6WaMqFRJ3u8aKBvhCpp/MrW5XIAX+ne+xn",
+	"kB8gUMePGqvP4+tBUYeKGd2pMr5CPfSoQCWOvyQR6BAC87XmfvoDtPfPf/7zn43XrxvPn6PJpD+d9oVA",
+	"H94/qzS0XV/9e8Zlzbi351Rc/194XX+sxMg1djDvvFXWuIarnnu/5ClhFLrcCB9+Enb+HH24eCXQHlOa",
+	"pxKe9ldYxcLAxBaaDJlieFfR1QJp/u5thtPU9pJSrynde51pa72KkY9SBm1hOCrZgZ2jW0K+MLhrjHnD",
+	"/HhLM9J8yuO5+3uDTlOeSZ2PDU2txlROZsNmxKctHeVi/6e1v5YaRp1AGWAGB4Mi6vkspX+3RQ18OH/2",
+	"7tzm9y/j/c2qL83DEHWa7WVwqs3pFTfupklDZ5DbE3LhbOf4mmCza3DBZhPYl20IrMjLXgaZrg+z+M3d",
+	"8dHVUQ9iwY6Oj7yk5KaT+cBt8owykhAs/HSsC47V4x35Bm15uDAgMZW6eE6F1uNmpCMqkPpAMTl1TSo8",
+	"sr1OCjpfZjVC0imQzUJzWQ/7sa+i4lUIAl0zcIZv144IsaRGNMg4l1pW0OD3Dk8jzvywOY84UzyuWe10",
+	"W/ggblb73TRIPZwLa0cZG5MNLxU/J3xTdRekODMBbutx6J1+t9La9h4i7bTXSduy1Hveaas12mY9475h",
+	"zkB+ZVg6iF2istwhYLac089XZeA53/HwIl271OOFs9qgLlq4VD3CZ9P1tphfMtKVCQ9Rhl4/9WNvuSXk",
+	"UrateboRocB2Ea0gl1XrvlyzWLdVvd8SWomolVfi34tLdBldq6TRBSa8LLeVDlYsH+TQjxJP89drWf+8",
+	"eOaxAK40qhcViPZuJ1iis0jSG3Jh7wSbzcUIiRFnKOKJqWwk9k/Rf79+BcGZrj1HT/sxrBISsZQZHc4k",
+	"sYJFDUCfe+9X90pXeINRQoXcXe67y313uf/ol/syj/Dw4eKZhymsUBVKn23DioFf/QCc+GuIUMKRoSpF",
+	"J13yfVlAchparD8uGP2Z/eSzbtMFhaCqTUZUIsJiEnsp5j7yGdrL+EyNjGbpvp8bLbDnK53TV2d4eHMb",
+	"CVCLVfYdtHcB3C7Psqm4UCC6Lq5EdAhB8TvCN2HOBYirIKFXXwMIqyRLHtEQact5CBfTSISIk2mIbqZ3",
+	"IaKCKxni3xG/7fpjqwjxw9awYspIjC5evLB3n3FEY/QnTZFUjEB7mgXio1FCWcUt7ke1MgRqYZnw+wGt",
+	"shI6HqOSP++BZO6lW8QOY1dWOq2vqfQN80YaPnayTJbmSR6OqK9fa14vM7JpfOhJKnp+6D/6Ce54tKnf",
+	"zxqdqve7h0f+L7qHRxvpQrDpCvHcoPIKyXzHr3f8esevfyR+/XE1p/jaxpKCXe2k843vOlcy190ynhcN",
+	"Pxbr9MGD5cOsF9/hzuGUTHZxzQxUjW/661fUFzeZ1/LFU59umBdX9qYTbJIf8HnN8opgpcqWI8uaq22o",
+	"UheCAANPs5UKqAgEz02SSUxSdYGyaA62JF1Q2M+Jlhu3VM5g3vCP43y+6RYrmKHpsaJ44IyZP9azMytv",
+	"LsDNs9FVWFglD54hK/0sH7GfE03jQ6/HtoJf5G0cF8f5ndwhHVG8oQO4Yo9FQMMyH6DiGoGD3YPH1eHU",
+	"MFqISHPcRJ3D35767VPCh2KXE5xBEkRsvu/950YCbUUU/hnSj3UYfh9hCJ3XhV70k18ECLkQgYSRCTav",
+	"G5efD6Gj/JfC8vMiTaV6pt6KBFsG6m8UQv811S6SV7fSQHvpjVw6Y1CNKMHzCg1rM9XD1TrW+MywxJW2",
+	"Z512E1fnD5jGbZRFySxeSJ50xO6i5+qyNJWQ6pChirTD3xbKP2xnLOe3zFdf6K36ucKuLSc+lpGRSHeg",
+	"YcsOUV/JiykVSj71xTJFEidoymNimMFRr7eBNH65ThPx2SvyszEbtICx0C8vucCJr0lTEH5XJqlKl5tL",
+	"Vg+n2+8IbEdgtQisWtRSJ+NbooOvHlnfH/j60r68gW6ZU81OtdyU97ia5bnud+PhPNCnxKNSOm1x6nRu",
+	"Mm/nDXK8khIVWk5q1s9S1KIbJFJkjHo/XSxWpZ6aZVTj9XneCmiBTcDvy/CgfgAWr2+A0/owNlBrX+P0",
+	"XZX2fGZ7sev8T11jT0hsLVJ1ojbOnCbemylD0VrLvLXoNWMy3G7sCpPk5e9nXrv6qiE3iRGoVtqc5oZL",
+	"fJGRBrTIc37eUL3c2GC4kgPVKj2TY9mF00JyGdGcpkw2IyRvl7hsYMzbTy4FO/jEjFUg8V3nF25PRbTX",
+	"1pWCiqQVn133ATGjchy3V+Z6TvAap6Vmfktybz7cymO7dCZdIBLbGI+PIN+9OMINDHTWwLQhm3O4lufy",
+	"zqsQLM8GDzadzXz2Q4Xq1WD6EJMGFUmorlRBEjIlTP4iUJ6qVadknmu83YwXfj2G9S4P4fLkL+XxezzL",
+	"+6ogalKSEs5IDHYmz02/gfKwUczZqnOuoAV1zvAIkvVMkxgsrtWmpkRigwUbnLIe7Xs65ZzTU5+85j5d",
+	"hkK24j5b/HIDXlNcPjvVZGPVJHPP8/PyMa8TPfYMHShRlt74cB9Ej6oQ4zrhxZWiy5mes9JSUmCMPyJB",
+	"PwuRSHFEGoKkOMOywnP8aHxIia9UVjcLhKdoL6ZCmiaNEfykK+7vb6C8xWToMC57YIp5xWTYSHiEE6eu",
+	"VnHG+5vFwhqNLz+2j98Cds+9uF0V1OO2CK+2/u0Q+6dA7BV3Yeo3H+tuESQuxEKlbu/79X+r6VfCCa80",
+	"B3zWwef0hqyObUJ7UOBVLUSbCff9VuH7IvX2JvFt7dGbIHClUmV2lq6Uu7e38a6Q2MzMNxsFjDoOGFhR",
+	"gQTlE/yqvDedukw3nVa6W5boZU2i045kdiSzIcmsZOKeW/TDAkqKB77+VxmtMt+1sqXVx5LdTinakHWV",
+	"lCFdtasyU8dU9arK2Nk8g3h1hEsRkUsFijmt8OCkJIu8Bpk2khx12u3Q9nAyw/0iUDrBooocRc3iaZtH",
+	"5Uo6JVckwak/2sk0bxIU8j+lLSRUN1ghD3Ez8FiY79uI+DHQu1pMuHBRr1JbcdFv1d25Q8SviIgrbiDn",
+	"jH02Nfd4fVa1Euo8TAz5Etrt7o+tqdm9SVa4hogCgCNwgFMvdbwvFbm9V1U1yn0hL3V8bw/teNp5nb5x",
+	"bBWuz7OMpzry3I9fGRGzBHpw4tzxjCI+nWLmEYLiIo2ibsC7zbxYZKZ2qK95X4sZNLD2gOw1Tlc4fofz",
+	"lU7fx6PqR/K9lKMUdnS3Dd1dTXFaQqQi1mshqYHfKolJ8OSGIFwZLFbJwN9D9yatrkecRSRjVYKQ99RM",
+	"JFNoUlugMvSI3m3kXF2VDWQK9iuOsrKSHc2jxWpGd4kVYiMH9y0EttVPlzEr+KocqMgZM5A1LMnPNqB1",
+	"uWbWEU4SaNnFZxKleJ5w7GLBt8BM35sQAZ+6Y8MH+iUsgWYkCWdkG6ZKYyicjoVANh7hyoYjLOsfm5VM",
+	"MkHDQ86vb3nmL/Oz0Bth0ZS0InZti6gHF58XUm2MSdnZYLXWYo/okshVp4QEkT5p4FE2XHTp8nfkkpVo",
+	"BbXvzVOB9jKS6jK52i9ln2jXlA3qEfsbXpY5Vn+u03nxazIXu+ErQaSHLC+JrDJGuOe+yhaxw4AtMMB3",
+	"ED6G75yBR3UsHW5Fa2IpttyZRY2dKLgtvbn3YLmc+XJxzYQY5xnau3j5DHWOj57s183/0I28ahY+r13L",
+	"HK4N8FFV9zL21ZzIM7DBG2baZxSNlaB5+upmCkti3a0pjqJlH9Om1OQDxQTHCdXSgsUYfm16caihP9Zs",
+	"9LMqRx9g8U59vAQKx7C6YkurV1A0e1q7iAuC47mnXwj4Er1x84gwmc1RWkqPDzVHH9E7sKbGJEN7MZZ4",
+	"CHKOPqQNWKKDKx52kdk1+7PciOlRS6JrkNxKmkzunV0AmR7TulxXAMypTL4oTNIrxzG5LMoZcLhNY8W/",
+	"E92JNeVCjrOS4uDk1fGVA2voXq2L/LQX4Dt4HTpy0aho0GdpwvTDHELvmmhiG9n89uI9auGUtgBQ+6Zv",
+	"36omF9VLrqimHpZAWNq2A73lk1GEQaJZRuX8UiGQOQ7QHN77u+yDk+Lixdmbs/z+EITFOjlBKGlBdwxU",
+	"Qv9TgjOShTZf8JMe+Ape+IT+PSPZfMBSnOEpkSRrIn1NKpZutGGhwJr7MT5cvLKNkDEzPX0TPhbQi0vy",
+	"TPclHLAPF69OUZqRkWmsdjaTE57RP6Gpr2mJrg7N1EHV27A9gKnUPZOpcX8A4y7q7efrL+gCp/RvZG6U",
+	"GBqp2Ty+77ytpjZB626CoO3PSo8wsl3voQ4rzIX2YnJDEp4q+QgQCMgdiFJNWaxlImUKKwHI+5dy5pkh",
+	"VHrf2/Pnz5Deo5kXQH/x4sXvH55eqadX55eXH15cwLLxgL18e3nJEz6eN4ScJwT9ftk9PEL/9Y/32ooS",
+	"o+G81MMOAFssHda4uHbIhmEj7uvzrO58U0pJhKYzG/xD+wRCJCLM4IcxFdBhGPpZzphAGUkzHs8iOkwI",
+	"InckAnPQgBF2QzPOQPBEexcvXoh9hYfge4tm6mebdSAoGycEGdlJcYRspnvcUCl0c8Szd+fNARuwc4mo",
+	"umT1qOrjixcvANh7eSe4vFFcWO4bVzTKEqGT7CP2Bww6gutu4XIioBLD1HQHDdF/Xb59Y1uFql07jRrz",
+	"ynFqFXZbuuUNjmMxYCAcql3otrJTKkQ/bymjVA21XvW68fTpfl7wX8NmNFYvoZUAcLwotZxE5C4iqfR8",
+	"DzKEWZ6mVcPrhNtjmHLWH7CiMy3am92HtvYVGAfMITANGc270F41XQDv4GxExzMlCAHKZ6EzyYA59AVV",
+	"MxYJ5r/+8R7mV+JAwudq9tMF5jrFc2CwOX8dMMNgV3BV5DDVl9pPq2GV8DFVvDkjSKGb7hlP4OgGbAGO",
+	"JMtZo+k6vNfrnui+9BdEZvPG2UiSbN+2ttd5rBMsIA0LGo720ae/BlAEZBD0Ua/dC9HAiljql0HQbDYH",
+	"gfpVMQH9E3TnHASfPznIo+5QKnT3f2Am0ID19xdnz52Lx6C8Wrxm8iJEjKMhj+do71M0yxLUOP+03xww",
+	"IBaFXERI9ZwSDZO8exJ6TZ8abMqgwJ7MaCSTOdpTe4P6ODB2PEsTaHyNFBKZTtOmN7SePeJMZjxx255T",
+	"ZlreCnU1gglMQNN6SZjalv1t/3TAprNE0hRnpj5MqqejnLV4JIlsCJkRPHX3oH8hYH2LqbhGs1T9E0J1",
+	"tVoDh94csDMNGrBfTklMMdR0hjfzHvjQHRN6r8YkStT46hhc4R/1OodNZEv+iwHbs5xDN/gTEDSAE7iq",
+	"yyxNI/YzziRhsqElIr1Phl68x5rnTDjjs2zAdElC9cv5qPGGM9J4jWU00ZdKQiPCtIBo7uqzVIlgjW6z",
+	"HYQBBITDBSP6rdbt7W0Tw+Mmz8Yt861ovTp/9uLN5Qv4BgIXZEKKe+fs3blTVbQfdJpt/R5PCcMpDfrB",
+	"QbPdPDD1O0CSArFP8a5W0Wh87LXtxVNFl0pc1DI4vH+KOIjlmi2rh+V25HM4cINt0Ipc92wu936HtvtK",
+	"aMgP9TxWU+rmQa+okL/ZNtcZESlXsFAr7LbbuvAQHE9u9DXo9y/TJTDXJ/8oN84Kuu3uUaPTaXQP3ne6",
+	"/fZhv93+fxAYBKuF961YpU7A1vDuB+34iBzjJ1GjO+p1Gr3hAW4ck5O48SQ6HHZwd3RAenHw+WO4+Lll",
+	"u7Y9nxnuIDoZdkkHN57EvVGjh4+GjZPomDQ6oy4+GPaiw/iIBJ/DlavvtB9t9QkeltZu+oOb0U7Icfwk",
+	"Oho2DrFaPDmIG8dRd9jo4PbIPoPRtP5XuwGsOXw4eI/d7LOvQbnGu6Z6vdfuVM2Qo1DrA8NG8Cax/uhg",
+	"/UcveTakcUwg3qDXPVn/xXvOX2M2v9DcHLxShxpzV393ziTJGE5e5HWh8pR3XXdF2Mb+0KocKwpVNChc",
+	"ClXXPVybPsKkTLd1FGA60xDvm7eUMpanIoqIp5rT4Firpb7ig7pDoyj6phsegc2dnYB+iSQGjWE4R9gw",
+	"ABA9Sjxh37BwgXrtk0rWoCf8zVQfMtclWOs2YAt/uYj+2UXUGvj5htwaFC1rviZjc4FddTZb12b0/rAU",
+	"uyEcHCB46j2a7oNjXSwIKK0G/j/FsaGZL0nR7RoU/YyzUUK15ajXOajFAl7hTIdD9TqHdTaSlzZ+rQSf",
+	"94r9fU2Go0ktp1jrSLZX+57mPpwl8/0NeQp8CbMtCiOtvxTKfq6WSZzFgHZoVtNE9gloQDhJSKakQiUk",
+	"YvOSjjewLKYXKrEWM2QFZCVEK8GykvX8RmTBd7aXSb7nS/0hWcT3wRp66794w+VLPtOdqr8asb5lpII0",
+	"TnMKnvMZyACKKCgDpUkRApqxRKlG9rEVLLYVFKyar5HXt6XilRKmfFCo+PljNVtomS21/lLyzVXOKmKS",
+	"EJ+r98IYbPOU0NxGopEPnemfXSM5FMHNX1xSXPZ67ZP9ShahJ4TNvIalLvOKnt8xBusAhoUSzsYky9nW",
+	"D0ciG1+3X4um9GlaaRpQwpKSe/md2jew9nALqf6rLWGL+LPdRXl/ogp9ra+sCVYtvuyGrXW3GH+EKQxq",
+	"bpmcMINF2di9O9Y1o/8YBunMa5KIHWo2FiSrcsRgws5ve3lLdRs5kAFYEfnnpdyzOL4P2f6wxPq1aO8s",
+	"jnM1lvvIruaBP4RoqoMZxlVBNEbXNnlSRiX9BTqwx4RJihOB9sDU7RrijdVe6cEea/4+GhJ1DyDJK1H2",
+	"NXlMSbRtJVHDv65MOdjAygYxFaY+rZEkTQ93/cL/MbM0eTYOwmA0S5IrawVVzyn4lnheSlgfEAz9Uect",
+	"dwpjmpkx44n7p5FcD4dtfDA6IY2jTtxt9KIj0jjBvYNGe/Rk2I070TE5PNxYcv0gILnLK7jmthX3gJ3j",
+	"+glsURBpXLi/SAxA8ZEamIlXyIslQtNOpJXEplW7X4TPsYesM5JmCGYRIYJ+QLpwYoKFVOtR97UgUUbA",
+	"jSomWvlL5jZmwjrUqLBmjJWG6vd60Y9qqLa0qLsbifydJ412t9HtlN4p005EIUqMjOidcRtc9UZdDD5v",
+	"BSEbLBOEwW1GJQk+bm+51dEZNS23xhf7M1DLP/ks8+LrnrWpGJwFpBTeK8uQxj0stL4Yjtx7P6Y3hBmi",
+	"0XeZQTXTOcUiHmVXsZJu96xUe9LetzEylqJA8qUCWeDkEZsrDLrvTfjK1gbdhQUG/ZN2mQYq0X1z86/B",
+	"8y9r/v2iPCAMdDyR8/ZJ1I47pDs6wL3hYXQUPyHHoxPcHnaibnxAeqNDfDR8Eh3HJ6Q92vi61UgQO4Ct",
+	"YBiFdUPj27cub/9kluJlFnPqHJZ73YIlcxMupzHTJy+0/lprBrrh10SHgBiVd1mMsBGCEhYH7jUaa1Zo",
+	"VArf5/arwqxcyeiew+oso1tQ6BfQXcsf5djojlffrqtoUyaPejrKk05nUzfGs6hl8LGO2quhGe803Qez",
+	"Mil4WuyaV8gKD0AtWhSvEq51TJMZW+N5HiRZcF2tq4VIAPcpnNFWGTRhITgjEKNnw3E+2ed9pDD000qB",
+	"+gOs84vI0xvrtguq7BfTXuvFsSxtx3iMqlV19cIqVV09R68UVSVJebNm6AQP7Za7S9EvZstGN9zUb7Wd",
+	"EqI193o6CCDrT6GCKLoyMSJq02FBsJyRvIVQHFqKXuvdrdbrC5u1Vx+xLhcTIGA1IJzHyJYMC0anx0b6",
+	"y2NedF72gO29e3tpMhkKHme9RZo/7iOehVq3LyJjQz3u2/Pnz3LXsRPMrIb5pSjw7i5WPZ+eqhVBTIu2",
+	"S9oXMcSuQPTfCmXngzAW5m11nS2pdzE2zQBcaQg8y0gkGxOeCdIYQnWV+QIBb6EoFVa0L6gnfTVm+Bhs",
+	"8AHNlhaJtbdnF5HzPetZ2t2oA/CXXdT3Zd3LUqMTllOlZOWW8YzfaheokhJdv4jOUnH8d/yWCXRNSGq2",
+	"AT3hTvPnAxZh5jrEnXtB3VOYzdGUYCaa6N3Z+2e/L4maQN+fkO6jB/NOER5jylZw6Of665xFr9OGntt7",
+	"dA/yAOCayTd4i0UeAmmXtb/z538t8jFn5dJPppUvjX/WKnt/0cerYb1lJNevhnMEHvhcsSqTsFqaCW1G",
+	"Z0WIGnxSx9bwG5F+DG7/APfs4ykdD+wk3JlIHjC4DUj2IbSSbSJp1Emb6DTIpPF183vLkjmwfpPwmGYE",
+	"MrFN63ukuY+OWDD9CbRZ0mU+QO6wVrj9dI7TlEMul71C4CITJBnpYLTimsXWXMOUpocSLiBZWWjPpxl1",
+	"CEYeGhMmV1yDH9L4ARSVZap+lxAsoIxTQd8lw8g2NKgXW0/R+H4YoA9U27HCBZPTl+eFcD7xj8kTd6qK",
+	"X1WZ6NRIa0oB3A+RQnOwloRIIWdYWH0K/hajUYLHj6jGOHEmD3AbeK1cv/Nby+ZXWLr2MMr4kMsQYfTs",
+	"3AqH+2hMpEDYiS9qDhiE3Oh8L7VNpHQjiFoZWu89xMlpvWPCBQEAg1FKfbWC10PlRLWnh3fCH/wsTvij",
+	"Rqe7+I5itk9WOeGPo05c3wmv3v6/0574+/AJ+8ef3bu/pSfZe3kw/310NP6v+JDsnO47Hv6wPBwYw3LI",
+	"6ghyN5fk8Qfz9C+wb8jLb8Uml7/1l6KnzytjBMmdgiKsQeIx+DgiArUjYCx0/hxxZqoHKnnZSNB58dQJ",
+	"Vty3XAIgRHjA7E/PqYBSyJTrIjVQFwAaj9kJQvRpEIgJ7h4e9aGcxKd9U+3jOR0TIdHeJzHBje7h0a+f",
+	"rCFvwIZYkKMe0t/ZWIP3Zxf7oVN1QKCqqgPoDBogzLI8TiGHxIDZgOg8LCs0agJG0QwKTsx9d8QFIedq",
+	"T7aWwrrQhWdY4oSPZ7pPkF1HUWBhodzbXE44uzq46nT86QSm+Fp1gENeWT74nz9w48924+Sj+f9Vs/Hx",
+	"r3Z4dPD5P/wZBhtoBncNiTPoz78cWVFZSc/LUDWCAILFPLomWcO0qFLnrIBjqoSoKc6iiKSyAcdd6f40",
+	"77f0y+bdz2HgwdVlasFS4miiS7zYHlO/DgJdClP9octgNiXOBkHgwn25BliZXioaQVl84PG81BRqaWC3",
+	"wYYmmeURLQXp5VYRj6nkCXUTD7oH7f01+1DEvA7Y8A6ccLd99EXwxshkEHMhCcqABezBce8voI09iAtb",
+	"0n/VTszL+t2Nd39Q86p9zWM6ovZC/3EEh87R+g8AtG+4vMSSihFVGs6XvtXVVwe1IHiDaaJXWLacG+6P",
+	"sMPKNRd7f3ahrU+fdOFCpN77BMksqXTDljJC+vrDGukA+tJPqCb7ypv+dqJ0nMjeOaFJwYOK4XqNbgDf",
+	"cEYTiSYk0xXtdTiEfu12QrVhbcDKBRWXCyiGarhScFMOtdzlpO5mxlEMjGvVtfpK7fDeoU7FsZn70duj",
+	"rtPV69WX7kFo/9G4IexGF5YyP6Q0BfuVZrtWjulGneEhaQ97cXd0hA/I8ahLTqJO3MZPhkfRYdwjB6Mu",
+	"7gzb0Ul8TJ6MjvDhsBcdxF3SGbXxyVANafDoyhZeC/peIa8sFxhZwP1xi/igC0KeYqHBXjdAyEH2HMl+",
+	"inihp0VFLJRjF5Icvbx4+3pbok742JHjVxd6gJSCVNf185UKPEVgwqYRqCVFPVNT5wvm0lM0fcT3io+r",
+	"Jdo1VqALQt7pWT58OH8eVImSa24FWEPglSAkuZOtNMG0TOjB5fsX71Cn1V0pwNSXHqDGWl4GbSdM7ISJ",
+	"zfnEO4WlDYWwgEOAUrbU3h5OKIY6nxWUub/ISMwrNVhJaopt+4vEGA95t90uLnbrG4P/6dqoTXQukeSz",
+	"aEIEYoRCXTso+GmqEyPGM1NgGWwEFESJaEJwigjjs/HEGEMSekOY2nOa8SFZ5jhOhfD7eqTyguLB278V",
+	"FcH7MFBtC6CzngqOYaBFhW2z2LwPvph6zrpkVYE9vxOcyImu7e3ggm5J0kcTeBx8LE7doJAu+epcIX4j",
+	"/Hu3baWQPE1JDHIOSH66VjOVuYEeUtag/EcTneVYrD2rJoiHsBiGWFGnrLgdnsEqH+t6eeAk7yrBzII8",
+	"v7eHce/J0eGw1zgYjYaNXqc7apwc4bgxio4OesMnXTwcxu6ACR8vDVoSBGoOeE1ZDGzA1CoGQsKw2yBv",
+	"9glhYcbbmVNG/jT/sXKX+nHdJUl1uwXT+ZXlW7mLtdYAtam1wIhL2wvKS7MWZbEwnErnbhYFkneG+6/m",
+	"DoUzQBjp5rVK/bTdfAvkqX0XLmT3LNHoGtn6JdxZOSWFplHGiDISKyH71NxqGUkTPA9N+KbWnrUytPf2",
+	"2Tkyhst9/cIUMzoiQg6YLZt9QzI6MnwJmiFmsome6lr50kFXKvLy4rFrhqfAYR3nEyC/cYWCyd1UQdc1",
+	"fX8RxvZ3WmUgh7QkbUQncYVWbgjtsZWDCu79J00fxFqoIYL+pOm3ZVKWeAwV0Gc0NpblP2n6FS3LD2nr",
+	"faiz21l6fwwX8Xeozb3VbMPV4kjsihVYsZR7aG1WBVxn1y3Ss4u+E4zcEiF15fBQsRYJ5d6HcyTxOHQL",
+	"7StRMYSE2hQuK6gtHyI+Ggki9xFESko6JadIcokTBC5pW0J5Cq7UFVeDMdmu9IJCLGi+dn2FkTsM1foh",
+	"r1ZiaKHva+iipEqXbU3xXd6Xp3vs6Va1ZnJbjsNcnxWzGml5O5GU1FiGzShWh1O1CJDxN1/C39RnnhW8",
+	"U6cv6J+kaj5AjNKEJpYz6B+2QwV5nSvfbbfXZM4vzf1mZkvOFiCQHIlrfSX7VqPx078cd/52rcz9DZVE",
+	"Y0L/44dTF5UI62qDOV97NG0QTA6b6oIfQ4ONgHkGFeCoFYsK+p0ttMV34OlYljLONF90cfNb1wy/at60",
+	"rsngv4ke4DLM7aHVBs3cA1OYM+2tnM2YOF1sQpO7Qzwul5V3Gx/v3CE7d8jOHfLw7hAoNz/CmbHOTbBA",
+	"Q0KY7bF0fz5ibqs6flUJzaFG/oJIBZ+jSig2d6OWrJXULMK8MZo2wOa9Jke6qxfXia+52XUVw7m0YufO",
+	"Rv44NvIvKPd8A1Zw/QTFRGKaiF3+5QOxNQNWl51tz6/ydr/+JOlUZ7KAMs4ZCVFCr4lpzGgTHSEUbYgT",
+	"xWFMQ02eRRNiagoD79GuWMWWTOLNgDn1ek/VA6V3CURwNHH7UqvRbk3v4byptMijpVneeVCXboag6gED",
+	"nr8nIfFmzG1pcuNFTfh4v2nc0YQtdzQWITpsH+iHiicrRip0iZoBy1sJQoi2E+miG3biOaQKgU86d0Pr",
+	"sXXtBevf5uDw9Jm93dbR92akptN00bYkb/XrMCN+DTWtbGCXbfpdev4x7wxtsno2cW3rzXg4hC5zVjpu",
+	"ON/mvWMrvzSMbANzB1AQffhQkDpzoZR3XNTgOi1s7UIh4O2ERpPmSl+/moc6yGnkjjzUwsoU5fDLOlEB",
+	"+XXX0pp3ZTzApcQZJNaVfPu2Uy8q8jeA0TkOMZ3bwXPr6MK0WniwzXAZRxmfSXgfDWdqAsUNtWh1B84J",
+	"bZVAUx6TJjrLm366saqmkWo+yYABU9Bwh5gGUxjLxIMoZqYYgulJrWvymhVTY7gtyv0W8bsMvX12PmDG",
+	"l1d25ZmMFa8f76yscBZluPTeDEwqnGwXdldPjalkIePQT4D2Far1xQuY6CXPpsHnLVXOQp7I5DevQP2w",
+	"OWf3jk6/0BS8QLN8NEqoukwzPgVVxhWLS7JL8aCGs32R7DdlNw6zeQ4JQCOa5FqYboarfS7/IpEsqDaP",
+	"QlODAj94efH2dTkeP1flinB4KHEDLcmN1AE9qtXP6h+XRY3ugq+MiFQCg/GzGxaytxRgu2BV2rfOeOcI",
+	"+otsx+wq1EKNE4CAc54TLuSL5feCXlzCx+t4ik5rXZnGnDcwbo14Nm2oOwiuaBbx2AQWqlNxvnpv2+qX",
+	"/L1hZfPj8pO7xp80bSiszrQK9nkTrWdhZ5rj1a51sWOCPwcTfA50hzBi5Bb4X051y+3978kAnQt+dfBl",
+	"HsA/EyS2Io0bxf+LQEYuXojnd+WJknTX9NO+WlIV4e+kiR0hPZg0sRDUvoCd+/eiLDHk0411mL1rymKk",
+	"PtWOx/36Ws0UxwQN5wNWzK4fh4izBP6fC08pZeqzQmSpqWFA4rkTLaitypdP377Wdps4oyPZVEpyH75T",
+	"T1BMR6OiVyOsCaLNrFnFbG7A9lIcXeskpRjKF5sA7tCUQDGd8RHPkOmob8pxxftN9Ibr2a3kIma6AVeE",
+	"BTkdsPyZVnk0AyuWC6s3LM2ehYlB0WZxLX0t9p9DZwNmYGkXl5fINJtBUwqJ+kXlS5OzUGiAdkKjA+oJ",
+	"B8zRAe1Yag1mohVKG5y9gWqFfHU55NOdurZjsA/IYBlQe6PEZoHvFDG/ZVJZsjorvK3NWfU827FW/e3+",
+	"tiocZxEJB8xyVavEobo6XEqZQLeWT5icFiYkTnRPBaMyDZgeZDh3CpFovQ+nsuAJurL5r5YB7eVcO7f4",
+	"UVOn10yC0pmaacAo27cjpjRdGtEOqVfN0qkdQNj2qQmPrhevjwF7WPVS/wGYM2DOCe05t5d+vB+iZ/Mo",
+	"4Yw8/2/UaR7Bsi/fPf9v1G0emFvKBhYX4e+uvlqEuxcKKnqK1fGA3sy4gyPqQzhyj6WvdOIWbEpRxtLJ",
+	"QTfLhgsXLLE2Cb3XbtveNSsYuFYSdrrx7sbZ6caFuFmlFm90uxjpqfp6Offrt4XQ36yiWnNh7gSvHRk8",
+	"muC1oNcWWLm/LVXcdKDoZsuUfKv0+H8QapNTAj1pwC+m/yINXTIUDE2gJ9Gp1mdiKq7Rv2dcYns5L/ei",
+	"9eRgy1lMual9eDnht8E21FAa5e3faiO2/m4r9Naffrl4WD3f2va/5lgdBy1818+frA8FyVEkpVdGclwZ",
+	"uJar8/rU9ULR2bvzEHWabbSHhfntF4FuurmEtF+JDCn9u5n2HriQD/Izo8PZu3N7PA+EEmlCMYvI6nbQ",
+	"xWtbsAL77YoiTPUQwK7hZ0UAiJJ3TsyDAMXDLVoYJ9CkDCNJpmmCJUF7VCnqdswrGhtroXl+JYiEvl9u",
+	"hKspRF2spIn+YUoy61KVDKoljwlTqELi06JicxZNQCk7Oj4qvncag0FsL2WG+azFt9xRsTKH7Dy2K8+3",
+	"zTNneskRaK5V6UTw8ErBZbMOoTVym5zKnvl6qpZhKniuyO9dHP7u+OjqqKc2CwC3rab3q2ZQx1OagbDZ",
+	"VCGfHkh9dXR8BPWU6xUB3YjoLc3X/nILqfiBmUWduFP93ReLPl3PY2zvK+aQwHAOJFAO6ajJcqqk1fyr",
+	"tW2FdUNfUSYD7d/gNyRTkuyIJkT7ObTNcC1r0GOuZw3N4Gt0A659kJfalbKjjS9DGxprSrSxNUGsal6V",
+	"E15unx9RRsWE1MZvo3d939i94/1fGL8V1twTu9dpGcDtW9E0buE4vjJ+jWpj3lkcQyMPeO3UrVpjigk4",
+	"PljjnDbBeOCfNpWZnADrjAiezNToVTR0yUfyFmfkLI7fmeV9E4TkFQ/XSIPVc6+VDv9unVbTmZCI3CnV",
+	"Iw+WhrI0PKNEVEqLhZK6waQXduS5ErtTGl1DvlvGp1XT5GuZX9FyTYP1Avd9Ll6DJLr9zo4/fRn+VOIG",
+	"Ht4kzKncQxB1WJNpeLCONcFrX4E16eXtWNOONe1Y07fDmixVPiZrKhBrHXfKSkhb0un31LPcotdaIpyV",
+	"6sVZHBf08I3yoMKuV0BhFalebbqchyTaCwf8O5L9kiRbTSIeKnap5CEoWT2sS85aoEh4hBMb5Ltgcs9D",
+	"4poxGRaix56JXs0t7uidfURZTO72Sw3k55DUPSRGYoGscMzmdrg6rOGDINm3xh52tPnd0Wbe3v+rkagW",
+	"1ddbKS7gva9lqNCz/0S2ip1w/J1R8yJ9PKJ8nJPsGu3dWdJXUOAtyf40OvyOZL9fkn1sldaQbB0xOF+V",
+	"IxLohIcHU231FDvtdidB/yAEvIpUHlF+hgyeKwjMqIwsvCByljGha3E5uV1OHm3Z8V1FvdBs8CVNvlXx",
+	"N++QVEWi8PD+NLo08dkQRBIlx8iJNZLnDaJ9KzFguffVXlGmy01QepA2DpBl9oDNNx6yVcWDb9ZXUPfh",
+	"Kuc+ajXc75yZf6tVcr0XQc0MlhyyFXksZzlTxm5apufS0FFJ9wgIKd06qwLRTY9dYwBdCAosZ8HWEPXs",
+	"zVin18TOTrmTsjxSVgFzIJR7Cld5gP7MGxsIbU1ckR/RWJRaMuGMoIgzQWOSkXgDEviQxvibioitSpxe",
+	"U/TTVSP/+CsYYkGudElLddtyfn3Ls2kQ6gezLAn6wUTKtN9qxWTYjIG9NHk2bul/BmFQoEbQD6YYmh7S",
+	"GFZuNm+YkjO6mCkhuTSh2WVMhsHnj/WLhy6RNmBgKbN7mvyEMHiY3POfmXPWyce1K/0KWbk1wlWJXAr6",
+	"eQgmXFPDze1fq+SVwn7MYmtLE0iQhERKjB/xbDm9Z5Xl+IcI7Lab2UkpX4pQDLrlKLuhNXelWAKFDyIj",
+	"i2vMppyd2vI1pnTNnlMhax9B5N6QWItEjv6/iBJ55jVwNOGga8Zv1zpXfhRJxs27DPrdntqQcUQXFc0j",
+	"dX079ctvqLpn8yTvoNs/ababnYMnx43u/47JsNOddaGUee4hK8YSYtLQlfQ3v50t8GtIJ9/rvh5S4vj5",
+	"OOAPI22I+zLTDcWLVl6ArFLQ+AeVE2RNyGHZb50RnCRzzWhtTTW0pxh6UXQSzDr7eSL2wgjqD0buZLke",
+	"mtDF+nN+r6swSlGqbba/jlef53v7Ng33ZwsOiNrp2I5B/wvHfb/G6U6u+tZNqzne31Mkq81EBIH0/SoO",
+	"cgmPicjFNd2zB4Q2501bCTVJrkaUJLHYXyKIBQkO7eEkKf+SDwG/rmURemnfsGNPgxZpz00VP/j3/VJe",
+	"NBDKRyE5ryzVkB+QL8llyHlCMFsxj5a6QdquEV+Qn+XqyXa87fvSGTVWPy57Mk2WKrjSuRAzYvp53PJZ",
+	"EqNhRvC1cUfF/SKiELoBFVbxCYbuiWjGROGLc0P1eIYi00UeXrSFJMBNDvMREeHUSD8Z53J9yn1Fi8Xv",
+	"zTYD29hR2ReisqLj3yOk3Ru3bBV5vSwXlVhcRRXGQ3XyOh7T93UE5ZI14KtFqMGedlj/JeuYLZQ0eYio",
+	"Av1B7YJCi9FluQoLUWsr0X9XP2iH99vXD0K2zvAGGL++bNDKCEnA2h/CeQQ72WHsl6wItA2+ruXQeeuB",
+	"lf5THQqs2wpAfF2IXrzH4/3V3NmO/C3j+peKGc2jfXcRsrsI2V2ErO9aNuzCMrpfxMMFuroMLyOrY0Xc",
+	"OvHQzaboiBL/4vRVPdVtDahEknvbo6nfTZ+EUj4FtFZbyTkvCPkemeafNH0Q7vEnTb9VTvlQW9wxyB2D",
+	"fAAG6fCqh2CTq/PEoIVVqdRvTVPVS5qQH8xSpba0U9i/pKGqhHkeZNe/b15u32avob28FxgCpx36pH7+",
+	"BN3HILQuRliCawLoBKrogxOV3zKShWic8VmqA0xJNqUCWvghyowbT8sBtxM1FWGKpcSr6OVDWkd1+tIU",
+	"Ey4brxPtpc4L1/edvoC/VFf/syDcrPzfc5qRCHxLdjrU2l+TQ7nB8G/VSRZDZ5xX1+GHU99s+N8AQ+oN",
+	"D9i04eojiRM05XFxGOio16uGT4Gmm010zqJkFkPYqPFZ5PMplKqc0KB9Df/0hu36Ngkl1IT1oK3zCqr9",
+	"iQIJa0+3cfexbzr+EMrVsdJttNFlVBF2CB9s1IMB7izrKpkSiRUxrLpRds6Snex1n2YL90X5Cp/Ja4O6",
+	"RplwZ1mFzT+EE+XnujK+LiK/dRAr55fb6REzb+im8Vjrdo4K38KSZhCW1ALFuI04VLT+H/J4vlon+DFS",
+	"aqIJia7FbOrIf9P4MAiDG5zM1F9Ho8OTdhdH3YMn7W5vGMftqPPkKBqeHLSPDuKop07B+q3KmbNQmHXC",
+	"hewfttttzxXb7bTMwVtp1AAiV0j6wZRLBSotgvcDHE9Nnm23Exq5vx8o6R2OQk6CftAiMlJ/OSJ1Pzjq",
+	"tZWsS/8kQb/T3TDlBerorE/j2cGyPix30v5PmzakyxaWpIvtLoG18nvLKqWVNlTDKDcUeJ7rle486Wae",
+	"nS995yrauYrqCLsWUR9M1i2lmltuVmU+X8fTvhuhdmd73Nkev3qZK0V3ZSlmG+quEGJqlX974U1KCxGH",
+	"FyDLmY+glugQC4J0wSPQd6dYRhPKxmphkmRoT6vKHy5eQavnUtJjJdvYrFqcKYeUkYRgUZ0l7FRm2iYf",
+	"cHXOod5t8Eh1ub/zoknfgGO5hPX3KRbndS+fTxUfEQgv1Ezso1mWIGpKJ5pGMkoP1j7lVkyFFK3BrN0+",
+	"iKCEF/yToD1Tqki9GkLhIlvYa/8UXAHn7EJjO9oTdMxIvA/ElzebwZkSKXHcRB+YfkFR34xlBEcTSNDL",
+	"qzrqV0czUe2qLshRb3QdQZ6ZnX64eFVFL7MsuV+Wbo2S+Y9LivMdIX65FH5Au1KB7QcsNuZ+l3vnKlM/",
+	"yjnaq8nlh/BffNcY/z1ngtwP2f3Bf1k6XR37t7q/2QhkOEfmq6SBdLq56Ib28mvuvlLcffA9ne6ErK2E",
+	"rBxpLL748FYh4OYSFjTlwxobK2P4JPc1MjtFmKFmlk6VIGYkHbRnBbU81xtJfE1ggv0VSF0vYu9x0fp7",
+	"tF1cpNPvkKZ+VhuERoOVTcQq6bhKyEqn60OfdCMVYbs9+6h5BW3uYp92wtZ9Yp8Wr68tsH5Fyvji6CsQ",
+	"+cdQG75Ljv8d6wv3Q+D6viAlIq2UkHaunp9UXNp5erby9DzM1VMpcK2PVVlD0d9rUMoNi22DDR2M0XC6",
+	"S//QzdAed+e7WJVdrMr2ac0PIaYs8boZY5SNr9YU4Xua194rtzKDIpQTfEMQ4xIRFq9whemZfsS6fO7W",
+	"dtrnF3VOa8jfozpfWNnEmSkWu9S6T3KE0XMeXZMsTzHThU0E+JdN6XpcqpMCZJIpoWUubIWT/aaueHKl",
+	"MLGPeERDFMO4IXivRyJEnExDdDO9CxEVPET/jvhtV/eAF3hKbKMSneaWj4WwULyC3FEhc9iULLj6XZwo",
+	"CMyv4EWxj2YsIQIcFRH5VdFPHUq+lDiT33wadi4vluvjLwFRjVQZp6LgsmGh6rzsbj5LngncbrabnUqr",
+	"tm0hslneMRTQARTIp+ERrZykQJlHcwg5mLLji996rADQ8r3qPq6WLtYasS8lT0VRTepUCRUQEcdHiErF",
+	"whIyknXY0jNFdMnOoL0jnY2yYABrHqPy6aXEkkCKY0SYDJGkU4JIglN1H0PwJxEibye/skZq6fb9Iczd",
+	"u0viq8XJuOLzQ1TIkmSaJliSK0HkimgZ8xZSb5nCQIrr268F2oNAGRBQxL4bagCdgxPOTF7wKfpkJJ1P",
+	"aMKVimoCCDpd9K+ZUCopn40n6O2ljvKcywln6KDZ6VSRl13bJZFGS90Wr52Rcg7+Uwa3SPe4PVhWRpot",
+	"ka31l2JrqwMQ3YWg4Rwi6WvgQR0u+0apElatILKC5Zrw2vrBux8fBP12XPWLclUXzR4C3W07yRV+CKte",
+	"8hHSY4UaGamABJgMRxLtUTbiTdvcFF74jQNbNHj7jsdTzJAg2Q2NCNoj01TO0e2EMCV9R5gxDu1QIRSe",
+	"xPuh1pknBMVYYuDY15T5BBcIz/p7rtNu4InwdhylV0WLzXaz02wHYWCXoKjn3wkFP+qYOy+OeafZPWoe",
+	"K0qGjTrPes2DZqfUuVMPWz+PvrRDj/XfPBLN2ujmQTQSzTIq50H/j48u2tmxi9NfcapUojijN+UIQ1h9",
+	"H00ITuQk+AioByxWTPjtlQL4NZmva4CElXgrOMMJkvyaMGCvMRoYxB8EaA+EZARoHmp7WKTED2jkmJEb",
+	"ymcCcUb2jVVNzjKm9cHf379+hVIlIGsqhO2QONTZIOqNawLtIz+ZlJAUMxQlWIhf7fx9s41BoFNFPjXR",
+	"BwHwwHqOp1jQCKVYiFuexcXIEEa16qpQZH+W0r+R+XrcluROtiZyoU6FXlKkfteL038PeTx3/071H//k",
+	"swydvTtXe+6j2htWqHHV7nQPeodHT45P8DCKyUh/3VKfuzO10tJfiwtpFStdaTryOsFSCOH5KcUhc0EY",
+	"HDZHiPYwKxB839dWKYr4jMmVlpcyf/grGCpsPpvJieIWn8O/giHBGcncXzAYF94rWoWfFFOBBsRawNHF",
+	"TlrQr9isaJHyfweGgZym2c1C2FngKv62hNEsywiTmsgwi3XOFo6nlIkwJz+R32Z6gU2k0yzhqwkWCA/Y",
+	"hw/nz0OEUcLHVPMe6JlGppgmCMdxRoRQz0ezJLGPUcaNCR/s9WAxBXVkwDTzwiNJIKFs2kRnKKZClySC",
+	"ec2FqBCTMKkuLAK2eZqhjAg+y5S+IiSeNwfMMXPrs+zrfQUVVTBhw/BGE13kg/ERUoJDhkZ4ShNKhFoD",
+	"GpKEKybKEdaLP0UYRQklTA6Y7nwLcaE5Q/sEbymJ9RPSnmS09/Lt5SVP+Hi+H6LbCY0muvk5lC7FhYo2",
+	"YLB1qrj9lEyHJEN81ERncF4oyogSe8Z6BzqnlYFNGqCiPxB+cOiPPPB4Zy8VRS5wsYi+EbOjjIBVUN1S",
+	"DHEWkRBxlszBEXP5+1mje3gEzyXPSNxEZwOmb6Zbnl0L8JOgp0AWeuDQfxVoOcc0gf+kqeYKPvg0YGBT",
+	"R7luUMACM0TVxagEQpgUEJtxOSGZRqA99Yu5AwAXh1waAGtIxrbXMcQT68Xs+8GnAeMB38WLF0Ud7BwF",
+	"8lL8SMgMSzKe2074ttZRqa6/9h6pT4y5SvuySOyW6zdLygjpF+PXXtHl07ev88UsDieGfOoZ6RVn44a1",
+	"YaQZVwdDBNrLZxeh9bqFegKYlsq8xpjpPyD2rShLM8VA9EM+k+lMisXFmIk863laGC20y6/wEwpNSpSh",
+	"lxdvXy8OqRs5+DmkOWLNDO2VAaKQlb7Vjx72u3B5eEbf2NziGb6szXhKEi9mi/QtmxjOYWjKxiFQcIh0",
+	"o80Qaf+Aby9Ff8HqmUx6brhYft0Vis01sjxDKTnMw4zyNGEWI9PE31vnfWHYvAuppyyxW7jb86kuU+Ah",
+	"I4P3aiULXepCg8kGFXV75Nwb7ZvEGPr8GGgS2xSPzdPZ9vJ0n0UAplMRfP74+f8PAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
