@@ -258,10 +258,10 @@ func (s *Store) StudioBuildOf(ctx context.Context, ownerID, id int64) (StudioBui
 	return b, translate(err, "build")
 }
 
-// StudioBuildByID returns a build by id (for its worker).
-func (s *Store) StudioBuildByID(ctx context.Context, id int64) (StudioBuild, error) {
+// StudioBuildByJob returns the build of a job (for its worker).
+func (s *Store) StudioBuildByJob(ctx context.Context, jobID string) (StudioBuild, error) {
 	var b StudioBuild
-	return b, translate(s.db.WithContext(ctx).Where("id = ?", id).Take(&b).Error, "build")
+	return b, translate(s.db.WithContext(ctx).Where("job_id = ?", jobID).Take(&b).Error, "build")
 }
 
 // SaveStudioBuild inserts or updates a build.

@@ -25,13 +25,13 @@ import (
 
 // Package is one entry of a Packages index.
 type Package struct {
-	Name, Version, Arch                   string
+	Name, Version, Arch                    string
 	Depends, PreDepends, Conflicts, Breaks string
-	Provides                              string
-	Summary, Description                  string
-	Priority                              string
-	Essential                             bool
-	Filename, SHA256                      string
+	Provides                               string
+	Summary, Description                   string
+	Priority                               string
+	Essential                              bool
+	Filename, SHA256                       string
 	// Origin is the index the package came from (its repository key).
 	Origin string
 }
