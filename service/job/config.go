@@ -11,6 +11,9 @@ import (
 const (
 	// QueueBuilds runs container builds (REE recordings and replays, Studio builds).
 	QueueBuilds = "builds"
+	// QueueAppliances runs Studio appliance builds, which wait for the REE
+	// recording they submit to QueueBuilds (so they never hold its slots).
+	QueueAppliances = "appliances"
 	// QueueScans runs FOSSology scans.
 	QueueScans = "scans"
 	// QueueWorkflows runs REANA workflows.
@@ -26,10 +29,10 @@ type QueueConfig struct {
 }
 
 // DefaultQueues are the queues and concurrency used when Config.Queues does not
-// name them: builds 4, scans 2, workflows 2, deployments 2.
+// name them: builds 4, appliances 2, scans 2, workflows 2, deployments 2.
 func DefaultQueues() map[string]QueueConfig {
 	return map[string]QueueConfig{
-		QueueBuilds: {MaxWorkers: 4}, QueueScans: {MaxWorkers: 2}, QueueWorkflows: {MaxWorkers: 2}, QueueDeployments: {MaxWorkers: 2},
+		QueueBuilds: {MaxWorkers: 4}, QueueAppliances: {MaxWorkers: 2}, QueueScans: {MaxWorkers: 2}, QueueWorkflows: {MaxWorkers: 2}, QueueDeployments: {MaxWorkers: 2},
 	}
 }
 
