@@ -46,6 +46,14 @@ if [ -f /etc/apt/sources.list.d/debian.sources ]; then
   cp /etc/apt/sources.list.d/debian.sources "$ROOT/etc/apt/sources.list.d/debian.sources"
   rm -f "$ROOT/etc/apt/sources.list"
 fi
+# The host's own CAs (a TLS-intercepting egress proxy's, here): like the
+# resolver, the machine's and not the project's; ca-certificates (group ci)
+# adds them to the bundle when .ci/run installs it.
+mkdir -p "$ROOT/usr/local/share/ca-certificates"
+cp -a /usr/local/share/ca-certificates/. "$ROOT/usr/local/share/ca-certificates/"
+if [ -x "$ROOT/usr/sbin/update-ca-certificates" ]; then
+  chroot "$ROOT" update-ca-certificates >/dev/null
+fi
 printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
 chmod 755 "$ROOT/usr/sbin/policy-rc.d"
 mkdir -p "$ROOT/etc/containers/networks" "$ROOT/usr/local/go"
