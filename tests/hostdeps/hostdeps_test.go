@@ -425,7 +425,7 @@ func scanGo(t *testing.T, path, rel string) []use {
 		if !ok {
 			return true
 		}
-		nameArg := -1
+		var nameArg int
 		switch {
 		case pkg.Name == "exec" && (sel.Sel.Name == "Command" || sel.Sel.Name == "LookPath"):
 			nameArg = 0
