@@ -81,6 +81,10 @@ echo "fresh-root: cloned $(git -C "$ROOT/root/reehub" log -1 --format='%h %s')"
 exec unshare --mount --pid --fork --propagation private bash -c '
   set -euo pipefail
   R=$1 PG_PORT=$2
+  # The root a mount point of its own, as on a machine: containers/storage
+  # makes "/" private (mount MS_REC|MS_PRIVATE), which fails with EINVAL on a
+  # plain directory.
+  mount --bind "$R" "$R"
   mount -t proc proc "$R/proc"
   mount --rbind /sys "$R/sys"
   mount --rbind /dev "$R/dev"
