@@ -5,7 +5,8 @@ GOTAGS := remote,containers_image_openpgp,exclude_graphdriver_btrfs,exclude_grap
 export GOFLAGS := -tags=$(GOTAGS)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
-DATA_DIR ?= ./data
+# The data directory: DATA_DIR=..., else REEHUB_DATA_DIR (reehub's own variable), else ./data.
+DATA_DIR := $(or $(DATA_DIR),$(REEHUB_DATA_DIR),./data)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run build gen gen-check setup base-images test lint contract tools bench bench-analysis clean
@@ -36,8 +37,9 @@ run: setup build
 	@bash scripts/dev-credentials.sh $(DATA_DIR)
 	REEHUB_ADMIN_PASSWORD="$${REEHUB_ADMIN_PASSWORD:-$$(cat $(DATA_DIR)/admin-password)}" ./bin/reehub serve --data-dir $(DATA_DIR)
 
-## test: every test, on SQLite and on Postgres, with real Podman
+## test: every test, on SQLite and on Postgres, with real Podman (installs the test packages of scripts/packages.txt)
 test: setup
+	$(SUDO) bash scripts/setup-packages.sh test
 	bash scripts/setup-postgres.sh
 	go build ./... && go vet ./...
 	set -o pipefail; go test -count=1 -timeout 30m -p 2 ./... 2>&1 | tee /tmp/reehub-test-sqlite.log

@@ -45,8 +45,7 @@ node_ok() {
 # 1. node and npm on PATH (npm installs the packages; any npm since 7 reads the lock file).
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "setup-contract-tools: installing Debian's nodejs and npm"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  $SUDO bash "$(dirname "$0")/setup-packages.sh" contract
 fi
 
 # 2. A node the tools run on: the one on PATH (resolved, as it may be our own

@@ -2,31 +2,17 @@
 # setup-host.sh installs and configures what reehub needs on Debian 12:
 # Podman 4.3.1 with runc (crun fails on hybrid cgroups), the containers.conf
 # these machines need, debootstrap for base images, and starts the Podman API
-# service on /run/podman/podman.sock. Idempotent: a second run changes nothing.
+# service on /run/podman/podman.sock in a session of its own. Idempotent: a
+# second run changes nothing.
 set -euo pipefail
 
 SOCK=${REEHUB_PODMAN_SOCKET_PATH:-/run/podman/podman.sock}
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-need=()
-for bin in podman runc conmon debootstrap iptables; do
-  command -v "$bin" >/dev/null 2>&1 || need+=("$bin")
-done
-# The runtime/podman tests import /bin/busybox (busybox-static) as their base image.
-[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx wget || need+=(busybox-static)
-[ -x /usr/lib/podman/netavark ] || need+=(netavark)
-[ -x /usr/lib/podman/aardvark-dns ] || need+=(aardvark-dns)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "setup: installing ${need[*]} and what they need"
-  # containers.conf must exist before the first podman call.
-  $SUDO mkdir -p /etc/containers
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends \
-    podman runc conmon netavark aardvark-dns iptables debootstrap \
-    uidmap slirp4netns catatonit ca-certificates zstd busybox-static >/dev/null
-fi
+# The packages (Podman, runc, netavark, debootstrap, ...) are the "host" group
+# of scripts/packages.txt, the one list of what reehub and its tests use.
+bash "$(dirname "${BASH_SOURCE[0]}")/setup-packages.sh" host
 
 conf=/etc/containers/containers.conf
 if ! grep -q 'reehub' "$conf" 2>/dev/null; then
@@ -47,7 +33,9 @@ if ! curl -s --unix-socket "$SOCK" http://d/_ping 2>/dev/null | grep -q OK; then
   echo "setup: starting podman system service on unix://$SOCK"
   $SUDO mkdir -p "$(dirname "$SOCK")"
   $SUDO rm -f "$SOCK"
-  nohup $SUDO podman system service --time=0 "unix://$SOCK" >/var/log/reehub-podman.log 2>&1 &
+  # In a session of its own (setsid -f), so that stopping the caller's process
+  # group (Ctrl-C of `make run`, a supervisor stopping its job) leaves it running.
+  $SUDO setsid -f sh -c 'exec podman system service --time=0 "$1" </dev/null >>/var/log/reehub-podman.log 2>&1' sh "unix://$SOCK"
   for _ in $(seq 1 100); do
     curl -s --unix-socket "$SOCK" http://d/_ping 2>/dev/null | grep -q OK && break
     sleep 0.2

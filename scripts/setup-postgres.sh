@@ -13,11 +13,17 @@
 #   REEHUB_PG_ROLE      role name (default reehub)
 #   REEHUB_PG_DATABASE  database name (default reehub_test)
 #   REEHUB_PG_URL_FILE  where to write the URL (default /tmp/reehub-postgres-url)
+#   REEHUB_PG_PORT      the cluster's port (default: the port it has, 5432 for a
+#                       new cluster); set it when another PostgreSQL on this
+#                       network namespace holds 5432 (a CI chroot on a host that
+#                       runs one)
 set -euo pipefail
 
 ROLE=${REEHUB_PG_ROLE:-reehub}
 DB=${REEHUB_PG_DATABASE:-reehub_test}
 URL_FILE=${REEHUB_PG_URL_FILE:-/tmp/reehub-postgres-url}
+WANT_PORT=${REEHUB_PG_PORT:-}
+[ -z "$WANT_PORT" ] || [[ "$WANT_PORT" =~ ^[1-9][0-9]{0,4}$ ]] || { echo "setup-postgres: REEHUB_PG_PORT=$WANT_PORT is not a port" >&2; exit 1; }
 # The password lives beside the cluster's data, readable by root and postgres only.
 PW_FILE=/var/lib/postgresql/.reehub-test-password
 
@@ -35,13 +41,8 @@ as_postgres() {
   fi
 }
 
-# 1. Install the server if absent.
-if ! command -v pg_ctlcluster >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
-  echo "setup-postgres: installing postgresql"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends postgresql postgresql-client >/dev/null
-fi
+# 1. Install the server if absent (the "postgres" group of scripts/packages.txt).
+bash "$(dirname "${BASH_SOURCE[0]}")/setup-packages.sh" postgres
 
 # 2. Find (or create) the cluster: Debian's default is <newest version>/main.
 VERSION=$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort -n | tail -1 || true)
@@ -49,18 +50,24 @@ VERSION=$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev
 CLUSTER=main
 if ! pg_lsclusters -h 2>/dev/null | awk -v v="$VERSION" -v c="$CLUSTER" '$1 == v && $2 == c {found=1} END {exit !found}'; then
   echo "setup-postgres: creating cluster $VERSION/$CLUSTER"
-  $SUDO pg_createcluster "$VERSION" "$CLUSTER" >/dev/null
+  $SUDO pg_createcluster ${WANT_PORT:+-p "$WANT_PORT"} "$VERSION" "$CLUSTER" >/dev/null
 fi
 CONF_DIR=/etc/postgresql/$VERSION/$CLUSTER
 PORT=$(pg_lsclusters -h | awk -v v="$VERSION" -v c="$CLUSTER" '$1 == v && $2 == c {print $3}')
 [ -n "$PORT" ] || die "cannot read the port of cluster $VERSION/$CLUSTER from pg_lsclusters"
+restart=no
+if [ -n "$WANT_PORT" ] && [ "$PORT" != "$WANT_PORT" ]; then
+  echo "setup-postgres: moving cluster $VERSION/$CLUSTER from port $PORT to $WANT_PORT"
+  $SUDO pg_conftool "$VERSION" "$CLUSTER" set port "$WANT_PORT"
+  PORT=$WANT_PORT
+  restart=yes
+fi
 
 # 3. Listen on loopback only. A drop-in in conf.d (included by Debian's
 # postgresql.conf) keeps the packaged file untouched.
 DROPIN=$CONF_DIR/conf.d/reehub.conf
 WANT="# Written by reehub scripts/setup-postgres.sh: tests connect over loopback only.
 listen_addresses = '127.0.0.1'"
-restart=no
 if [ "$($SUDO cat "$DROPIN" 2>/dev/null || true)" != "$WANT" ]; then
   echo "setup-postgres: writing $DROPIN (listen on 127.0.0.1 only)"
   $SUDO mkdir -p "$CONF_DIR/conf.d"

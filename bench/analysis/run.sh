@@ -39,13 +39,8 @@ if [ ! -f "$src_list" ]; then
 	sed -e 's/^Types:.*/Types: deb-src/' "$deb_list" | as_root tee "$src_list" >/dev/null
 	as_root apt-get update -qq
 fi
-need=()
-command -v licensecheck >/dev/null || need+=(licensecheck)
-command -v dpkg-source >/dev/null || need+=(dpkg-dev)
-if [ "${#need[@]}" -gt 0 ]; then
-	as_root apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+# licensecheck and dpkg-dev: the "bench" group of scripts/packages.txt.
+bash "$root/scripts/setup-packages.sh" bench
 
 # 2. Sources, cached under $out/src/<package>/ (one unpacked tree per package).
 mkdir -p "$out/src"
