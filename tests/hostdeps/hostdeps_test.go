@@ -15,9 +15,9 @@
 package hostdeps_test
 
 import (
-	"encoding/json"
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"go/ast"
