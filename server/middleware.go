@@ -72,6 +72,10 @@ func (s *Server) gate(router routers.Router) gin.HandlerFunc {
 		if needsAuth(route.Spec, op) {
 			p, err := s.authenticate(req)
 			if err != nil {
+				if op.OperationID == "reanaYou" && errors.Is(err, fault.ErrUnauthenticated) {
+					// reana-client ping tells a bad token apart by 403 only.
+					err = fault.New(fault.ErrForbidden, "invalid access token: "+err.Error())
+				}
 				s.writeError(c, err)
 				return
 			}
