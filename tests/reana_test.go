@@ -1,0 +1,516 @@
+package tests
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// The REANA family end to end: the real binary on real Podman, every response
+// validated against openapi.yaml, each call made the way reana-client 0.9.x
+// makes it (access_token in the query, the reana.yaml as the JSON body of
+// create, /-prefixed upload names, raw downloads with real slashes, stop and
+// delete through PUT .../status).
+
+const reanaQuota = 8 << 20
+
+var (
+	reanaOnce sync.Once
+	reanaIn   *instance
+	reanaErr  error
+)
+
+// reanaInstance is an instance of its own (its own database), with a disk quota.
+func reanaInstance(t *testing.T) *instance {
+	t.Helper()
+	reanaOnce.Do(func() {
+		db := ""
+		if base := os.Getenv("REEHUB_TEST_DATABASE_URL"); base != "" {
+			if db, reanaErr = freshDatabase(base); reanaErr != nil {
+				return
+			}
+		}
+		reanaIn, reanaErr = startInstance(instanceOpts{name: "reana", database: db,
+			extraEnv: []string{fmt.Sprintf("REEHUB_REANA_QUOTA_BYTES=%d", reanaQuota)}})
+	})
+	require.NoError(t, reanaErr)
+	return reanaIn
+}
+
+// rclient calls the REANA API as reana-client does: the token in access_token.
+type rclient struct {
+	t     *testing.T
+	base  string
+	token string
+	hc    *http.Client
+}
+
+func newRClient(t *testing.T, in *instance, token string) *rclient {
+	return &rclient{t: t, base: in.url, token: token, hc: &http.Client{Transport: &validatingTransport{base: http.DefaultTransport, router: specRouter(t)}}}
+}
+
+// do sends a request; query holds the parameters besides access_token.
+func (c *rclient) do(method, path string, query url.Values, contentType string, body io.Reader) (*http.Response, []byte) {
+	c.t.Helper()
+	if query == nil {
+		query = url.Values{}
+	}
+	query.Set("access_token", c.token)
+	req, err := http.NewRequest(method, c.base+path+"?"+query.Encode(), body)
+	require.NoError(c.t, err)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := c.hc.Do(req)
+	require.NoError(c.t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(c.t, err)
+	return resp, b
+}
+
+// json sends a JSON body (or none) and decodes a JSON answer into out, requiring status.
+func (c *rclient) json(method, path string, query url.Values, in any, status int, out any) []byte {
+	c.t.Helper()
+	var body io.Reader
+	ct := ""
+	if in != nil {
+		b, err := json.Marshal(in)
+		require.NoError(c.t, err)
+		body, ct = bytes.NewReader(b), "application/json"
+	}
+	resp, b := c.do(method, path, query, ct, body)
+	require.Equal(c.t, status, resp.StatusCode, "%s %s: %s", method, path, b)
+	if out != nil {
+		require.NoError(c.t, json.Unmarshal(b, out), string(b))
+	}
+	return b
+}
+
+type rStatus struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Status   string `json:"status"`
+	Logs     string `json:"logs"`
+	Progress struct {
+		Total           struct{ Total int } `json:"total"`
+		Finished        struct{ Total int } `json:"finished"`
+		Failed          struct{ Total int } `json:"failed"`
+		Cached          struct{ Total int } `json:"cached"`
+		CurrentStepName *string             `json:"current_step_name"`
+		CurrentCommand  *string             `json:"current_command"`
+		RunStartedAt    *string             `json:"run_started_at"`
+		RunFinishedAt   *string             `json:"run_finished_at"`
+	} `json:"progress"`
+}
+
+func (c *rclient) status(wf string) rStatus {
+	c.t.Helper()
+	var st rStatus
+	c.json("GET", "/api/workflows/"+wf+"/status", nil, nil, 200, &st)
+	return st
+}
+
+// waitStatus polls until the workflow reaches one of the statuses.
+func (c *rclient) waitStatus(wf string, want ...string) rStatus {
+	c.t.Helper()
+	deadline := time.Now().Add(4 * time.Minute)
+	for {
+		st := c.status(wf)
+		for _, w := range want {
+			if st.Status == w {
+				return st
+			}
+		}
+		require.True(c.t, time.Now().Before(deadline), "workflow %s stayed %s (want %v): %s", wf, st.Status, want, st.Logs)
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+func (c *rclient) create(name string, spec map[string]any) string {
+	c.t.Helper()
+	var out struct {
+		WorkflowID   string `json:"workflow_id"`
+		WorkflowName string `json:"workflow_name"`
+		Message      string `json:"message"`
+	}
+	c.json("POST", "/api/workflows", url.Values{"workflow_name": {name}}, spec, 201, &out)
+	require.NotEmpty(c.t, out.WorkflowID)
+	require.True(c.t, strings.HasPrefix(out.WorkflowName, name+"."), out.WorkflowName)
+	return out.WorkflowName
+}
+
+func (c *rclient) upload(wf, name string, content []byte) {
+	c.t.Helper()
+	resp, b := c.do("POST", "/api/workflows/"+wf+"/workspace", url.Values{"file_name": {name}}, "application/octet-stream", bytes.NewReader(content))
+	require.Equal(c.t, 200, resp.StatusCode, string(b))
+}
+
+func (c *rclient) start(wf string, params map[string]any, options map[string]any) {
+	c.t.Helper()
+	if params == nil {
+		params = map[string]any{}
+	}
+	if options == nil {
+		options = map[string]any{}
+	}
+	c.json("POST", "/api/workflows/"+wf+"/start", nil, map[string]any{"input_parameters": params, "operational_options": options}, 200, nil)
+}
+
+// logs returns the decoded `logs` string of GET .../logs.
+func (c *rclient) logs(wf string) (string, map[string]map[string]any) {
+	c.t.Helper()
+	var out struct {
+		Logs string `json:"logs"`
+	}
+	c.json("GET", "/api/workflows/"+wf+"/logs", nil, nil, 200, &out)
+	var doc struct {
+		WorkflowLogs string                    `json:"workflow_logs"`
+		JobLogs      map[string]map[string]any `json:"job_logs"`
+	}
+	require.NoError(c.t, json.Unmarshal([]byte(out.Logs), &doc), out.Logs)
+	return doc.WorkflowLogs, doc.JobLogs
+}
+
+func serialSpec(params map[string]any, files []string, outputs []string, steps ...map[string]any) map[string]any {
+	if files == nil {
+		files = []string{}
+	}
+	if outputs == nil {
+		outputs = []string{}
+	}
+	if steps == nil {
+		steps = []map[string]any{}
+	}
+	return map[string]any{
+		"version": "0.9.0",
+		"inputs":  map[string]any{"files": files, "parameters": params},
+		"outputs": map[string]any{"files": outputs},
+		"workflow": map[string]any{"type": "serial", "specification": map[string]any{"steps": steps}},
+	}
+}
+
+func step(name, env string, commands ...string) map[string]any {
+	return map[string]any{"name": name, "environment": env, "commands": commands}
+}
+
+// reanaUser creates a user through POST /api/users as the admin and returns a client with their token.
+func reanaUser(t *testing.T, in *instance, email string) *rclient {
+	t.Helper()
+	adm := newClient(t, in, basic("admin", in.password))
+	req, err := http.NewRequest("POST", in.url+"/api/users?"+url.Values{"email": {email}}.Encode(), nil)
+	require.NoError(t, err)
+	req.SetBasicAuth("admin", in.password)
+	resp, err := adm.http.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
+	b, _ := io.ReadAll(resp.Body)
+	require.Equal(t, 201, resp.StatusCode, string(b))
+	require.NoError(t, json.Unmarshal(b, &out))
+	return newRClient(t, in, out.AccessToken)
+}
+
+func noContainers(t *testing.T, label string) {
+	t.Helper()
+	out, err := exec.Command("podman", "--url", "unix:///run/podman/podman.sock", "ps", "-a", "-q", "--filter", "label="+label).CombinedOutput()
+	require.NoError(t, err, string(out))
+	require.Empty(t, strings.TrimSpace(string(out)), "containers left with label %s", label)
+}
+
+const gatherPy = "import sys\nfor i in range(int(sys.argv[1])):\n    print(i + 1)\n"
+
+func analysisSpec() map[string]any {
+	return serialSpec(map[string]any{"events": 3}, []string{"code/gather.py"}, []string{"results/summary.txt"},
+		step("gather", "python_3_11", "mkdir -p results && python3 code/gather.py $events > results/data.txt", "printenv MY_TOKEN"),
+		step("summarise", "python_3_11", `python3 -c 'print(sum(int(l) for l in open("results/data.txt")))' > results/summary.txt`),
+	)
+}
+
+func TestReanaHappyPath(t *testing.T) {
+	in := reanaInstance(t)
+	c := reanaUser(t, in, "jane@example.org")
+
+	// ping: GET /api/you; a bad token is 403 there.
+	var you struct {
+		Email string `json:"email"`
+	}
+	c.json("GET", "/api/you", nil, nil, 200, &you)
+	require.Equal(t, "jane@example.org", you.Email)
+	bad := newRClient(t, in, "not-a-token-at-all")
+	bad.json("GET", "/api/you", nil, nil, 403, nil)
+	var info map[string]struct {
+		Value any `json:"value"`
+	}
+	c.json("GET", "/api/info", nil, nil, 200, &info)
+	require.Equal(t, []any{"kubernetes"}, info["compute_backends"].Value)
+
+	// A secret the first step prints: it must appear in no log.
+	secret := "s3cr3t-" + randomHex(6)
+	c.json("POST", "/api/secrets/", nil, map[string]any{"MY_TOKEN": map[string]any{
+		"name": "MY_TOKEN", "value": base64.StdEncoding.EncodeToString([]byte(secret)), "type": "env"}}, 201, nil)
+	var secrets []map[string]string
+	c.json("GET", "/api/secrets", nil, nil, 200, &secrets)
+	require.Equal(t, []map[string]string{{"name": "MY_TOKEN", "type": "env"}}, secrets)
+	var missing []string
+	c.json("DELETE", "/api/secrets/", nil, []string{"NOPE"}, 404, &missing)
+	require.Equal(t, []string{"NOPE"}, missing)
+
+	wf := c.create("analysis", analysisSpec())
+	require.Equal(t, "analysis.1", wf)
+	var spec struct {
+		Specification struct {
+			Inputs struct {
+				Files []string `json:"files"`
+			} `json:"inputs"`
+		} `json:"specification"`
+	}
+	c.json("GET", "/api/workflows/"+wf+"/specification", nil, nil, 200, &spec)
+	require.Equal(t, []string{"code/gather.py"}, spec.Specification.Inputs.Files)
+	c.upload(wf, "/code/gather.py", []byte(gatherPy))
+	var ls struct {
+		Items []struct {
+			Name string `json:"name"`
+			Size struct{ Raw int64 } `json:"size"`
+		} `json:"items"`
+	}
+	c.json("GET", "/api/workflows/"+wf+"/workspace", url.Values{"page": {"1"}}, nil, 200, &ls)
+	require.Len(t, ls.Items, 1)
+	require.Equal(t, "code/gather.py", ls.Items[0].Name)
+	require.Equal(t, int64(len(gatherPy)), ls.Items[0].Size.Raw)
+
+	var params struct {
+		Parameters map[string]any `json:"parameters"`
+	}
+	c.json("GET", "/api/workflows/"+wf+"/parameters", nil, nil, 200, &params)
+	require.Equal(t, "3", params.Parameters["events"])
+	c.start(wf, map[string]any{"events": "4"}, nil)
+	c.json("POST", "/api/workflows/"+wf+"/start", nil, map[string]any{}, 409, nil) // not twice
+	st := c.waitStatus(wf, "finished", "failed")
+	require.Equal(t, "finished", st.Status, st.Logs)
+	require.Equal(t, 2, st.Progress.Total.Total)
+	require.Equal(t, 2, st.Progress.Finished.Total)
+	require.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$`, *st.Progress.RunFinishedAt)
+
+	wlog, jobs := c.logs(wf)
+	require.Len(t, jobs, 2)
+	allowed := map[string]bool{"workflow_uuid": true, "job_name": true, "compute_backend": true, "backend_job_id": true,
+		"docker_img": true, "cmd": true, "status": true, "logs": true, "started_at": true, "finished_at": true}
+	all := wlog
+	for _, j := range jobs {
+		for k, v := range j {
+			require.True(t, allowed[k] || v == nil || v == "", "job log key %s would break reana-client", k)
+		}
+		require.Equal(t, "finished", j["status"])
+		all += j["logs"].(string)
+	}
+	require.Contains(t, all, "[secret MY_TOKEN]")
+	require.NotContains(t, all, secret)
+
+	// download as reana-client does: real slashes, file_name repeated, Content-Disposition's base name.
+	resp, body := c.do("GET", "/api/workflows/"+wf+"/workspace/results/summary.txt", url.Values{"file_name": {"results/summary.txt"}}, "", nil)
+	require.Equal(t, 200, resp.StatusCode, string(body))
+	require.Equal(t, "10\n", string(body)) // 1+2+3+4: the overridden parameter
+	require.Equal(t, `attachment; filename="summary.txt"`, resp.Header.Get("Content-Disposition"))
+	req, _ := http.NewRequest("GET", in.url+"/api/workflows/"+wf+"/workspace/results%2Fdata.txt?access_token="+url.QueryEscape(c.token), nil)
+	req.Header.Set("Range", "bytes=0-1")
+	rr, err := c.hc.Do(req)
+	require.NoError(t, err)
+	part, _ := io.ReadAll(rr.Body)
+	rr.Body.Close()
+	require.Equal(t, 206, rr.StatusCode)
+	require.Equal(t, "1\n", string(part))
+	resp, body = c.do("GET", "/api/workflows/"+wf+"/workspace/results", nil, "", nil)
+	require.Equal(t, 200, resp.StatusCode, string(body))
+	require.Equal(t, "application/zip", resp.Header.Get("Content-Type"))
+	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	require.NoError(t, err)
+	var names []string
+	for _, f := range zr.File {
+		names = append(names, f.Name)
+	}
+	require.ElementsMatch(t, []string{"data.txt", "summary.txt"}, names)
+
+	// Listing with the client's filters.
+	var list struct {
+		Items []struct {
+			Name   string `json:"name"`
+			Status string `json:"status"`
+		} `json:"items"`
+	}
+	c.json("GET", "/api/workflows", url.Values{"type": {"batch"}, "verbose": {"false"}, "page": {"1"},
+		"status": {"created,running,finished,failed,stopped,queued,pending"}, "include_progress": {"true"}, "include_workspace_size": {"true"}}, nil, 200, &list)
+	require.Equal(t, "analysis.1", list.Items[0].Name)
+
+	// Another user sees none of it.
+	other := reanaUser(t, in, "joe@example.org")
+	other.json("GET", "/api/workflows/"+wf+"/status", nil, nil, 404, nil)
+	other.json("GET", "/api/workflows/"+st.ID+"/workspace", nil, nil, 404, nil)
+	resp, _ = other.do("GET", "/api/workflows/"+st.ID+"/workspace/results/summary.txt", nil, "", nil)
+	require.Equal(t, 404, resp.StatusCode)
+
+	// Delete through bravado's form (%2F), then the workflow with its workspace.
+	var del struct {
+		Deleted map[string]any `json:"deleted"`
+	}
+	c.json("DELETE", "/api/workflows/"+wf+"/workspace/results%2Fdata.txt", nil, nil, 200, &del)
+	require.Contains(t, del.Deleted, "results/data.txt")
+	c.json("PUT", "/api/workflows/"+wf+"/status", url.Values{"status": {"deleted"}}, map[string]any{"all_runs": false, "workspace": true}, 200, nil)
+	require.Equal(t, "deleted", c.status(wf).Status)
+	c.json("GET", "/api/workflows/"+wf+"/workspace", nil, nil, 404, nil)
+	noContainers(t, "io.reehub.reana.workflow="+st.ID)
+}
+
+func TestReanaFailureRestartAndCache(t *testing.T) {
+	in := reanaInstance(t)
+	c := reanaUser(t, in, "ann@example.org")
+	spec := serialSpec(map[string]any{}, nil, []string{"out/b.txt"},
+		step("first", "python_3_11", "mkdir -p out && echo one > out/a.txt"),
+		step("second", "python_3_11", "cat input.txt > out/b.txt && cat out/a.txt >> out/b.txt"),
+	)
+	wf := c.create("restart", spec)
+	c.start(wf, nil, nil)
+	st := c.waitStatus(wf, "finished", "failed")
+	require.Equal(t, "failed", st.Status)
+	require.Contains(t, st.Logs, `step "second" failed`)
+	require.Contains(t, st.Logs, "cat input.txt > out/b.txt")
+	require.Contains(t, st.Logs, "exited with code 1")
+	require.Contains(t, st.Logs, "No such file or directory")
+	wlog, _ := c.logs(wf)
+	require.Contains(t, wlog, "step second: failed with exit code 1")
+
+	// Fix the input and restart from the failed step: the first step is not run again.
+	c.upload(wf, "input.txt", []byte("fixed\n"))
+	c.start(wf, nil, map[string]any{"FROM": "second"})
+	st = c.waitStatus(wf, "finished", "failed")
+	require.Equal(t, "finished", st.Status, st.Logs)
+	wlog, _ = c.logs(wf)
+	require.Contains(t, wlog, "step second: started")
+	require.NotContains(t, wlog, "step first: started")
+	resp, body := c.do("GET", "/api/workflows/"+wf+"/workspace/out/b.txt", nil, "", nil)
+	require.Equal(t, 200, resp.StatusCode)
+	require.Equal(t, "fixed\none\n", string(body))
+
+	// CACHE=on: a second run with unchanged inputs skips both steps and restores their outputs.
+	cached := serialSpec(map[string]any{}, nil, nil,
+		step("make", "python_3_11", "mkdir -p out && date +%s%N > out/stamp.txt"),
+		step("copy", "python_3_11", "cp out/stamp.txt out/copy.txt"),
+	)
+	w1 := c.create("cached", cached)
+	c.upload(w1, "in.txt", []byte("same\n"))
+	c.start(w1, nil, map[string]any{"CACHE": "on"})
+	require.Equal(t, "finished", c.waitStatus(w1, "finished", "failed").Status)
+	_, first := c.do("GET", "/api/workflows/"+w1+"/workspace/out/copy.txt", nil, "", nil)
+	w2 := c.create("cached", cached)
+	require.Equal(t, "cached.2", w2)
+	c.upload(w2, "in.txt", []byte("same\n"))
+	c.start(w2, nil, map[string]any{"CACHE": "on"})
+	st = c.waitStatus(w2, "finished", "failed")
+	require.Equal(t, "finished", st.Status, st.Logs)
+	require.Equal(t, 2, st.Progress.Cached.Total)
+	wlog, _ = c.logs(w2)
+	require.Contains(t, wlog, "step make: cached")
+	require.Contains(t, wlog, "step copy: cached")
+	_, second := c.do("GET", "/api/workflows/"+w2+"/workspace/out/copy.txt", nil, "", nil)
+	require.Equal(t, string(first), string(second), "the cached output is restored, not recomputed")
+	// A changed input runs the steps again.
+	w3 := c.create("cached", cached)
+	c.upload(w3, "in.txt", []byte("changed\n"))
+	c.start(w3, nil, map[string]any{"CACHE": "on"})
+	st = c.waitStatus(w3, "finished", "failed")
+	require.Equal(t, 0, st.Progress.Cached.Total)
+}
+
+func TestReanaStop(t *testing.T) {
+	in := reanaInstance(t)
+	c := reanaUser(t, in, "sam@example.org")
+	wf := c.create("sleeper", serialSpec(map[string]any{}, nil, nil, step("nap", "python_3_11", "echo napping && sleep 300")))
+	c.start(wf, nil, nil)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		st := c.status(wf)
+		if st.Status == "running" && st.Progress.CurrentCommand != nil {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "never running: %+v", st)
+		time.Sleep(200 * time.Millisecond)
+	}
+	// Live logs while the step runs.
+	require.Eventually(t, func() bool {
+		_, jobs := c.logs(wf)
+		for _, j := range jobs {
+			if strings.Contains(fmt.Sprint(j["logs"]), "napping") {
+				return true
+			}
+		}
+		return false
+	}, time.Minute, 300*time.Millisecond)
+	start := time.Now()
+	c.json("PUT", "/api/workflows/"+wf+"/status", url.Values{"status": {"stop"}}, map[string]any{"force_stop": true}, 200, nil)
+	require.Less(t, time.Since(start), 15*time.Second)
+	st := c.status(wf)
+	require.Equal(t, "stopped", st.Status)
+	noContainers(t, "io.reehub.reana.workflow="+st.ID)
+	c.json("PUT", "/api/workflows/"+wf+"/status", url.Values{"status": {"stop"}}, map[string]any{"force_stop": true}, 409, nil)
+}
+
+func TestReanaRefusals(t *testing.T) {
+	in := reanaInstance(t)
+	c := reanaUser(t, in, "bob@example.org")
+	var e struct {
+		Message string `json:"message"`
+	}
+	for _, tc := range []struct {
+		spec map[string]any
+		want string
+	}{
+		{serialSpec(map[string]any{}, nil, nil), "step"},
+		{map[string]any{"workflow": map[string]any{"type": "cwl", "file": "main.cwl"}}, "serial"},
+		{serialSpec(map[string]any{}, nil, nil, step("a", "no-such-image:1.0", "true")), "no-such-image:1.0"},
+		{serialSpec(map[string]any{}, nil, nil, map[string]any{"name": "a", "environment": "python_3_11", "commands": []string{}}), "command"},
+	} {
+		c.json("POST", "/api/workflows", url.Values{"workflow_name": {"bad"}}, tc.spec, 400, &e)
+		require.Contains(t, e.Message, tc.want)
+	}
+	wf := c.create("files", serialSpec(map[string]any{}, nil, nil, step("a", "python_3_11", "true")))
+	for _, name := range []string{"../escape.txt", "/../../etc/passwd", "a/../../b"} {
+		resp, b := c.do("POST", "/api/workflows/"+wf+"/workspace", url.Values{"file_name": {name}}, "application/octet-stream", strings.NewReader("x"))
+		require.Equal(t, 400, resp.StatusCode, "%s: %s", name, b)
+	}
+	resp, _ := c.do("GET", "/api/workflows/"+wf+"/workspace/..%2F..%2Fetc%2Fpasswd", nil, "", nil)
+	require.Contains(t, []int{400, 404}, resp.StatusCode)
+	// The quota: an upload that would exceed it is 413 and leaves nothing.
+	resp, b := c.do("POST", "/api/workflows/"+wf+"/workspace", url.Values{"file_name": {"big.bin"}}, "application/octet-stream", bytes.NewReader(make([]byte, reanaQuota+1)))
+	require.Equal(t, 413, resp.StatusCode, string(b))
+	require.NoError(t, json.Unmarshal(b, &e))
+	require.Contains(t, e.Message, "quota")
+	var ls struct {
+		Total int `json:"total"`
+	}
+	c.json("GET", "/api/workflows/"+wf+"/workspace", nil, nil, 200, &ls)
+	require.Equal(t, 0, ls.Total)
+	// The seed's spec form and PUT .../status?status=start.
+	var created struct {
+		WorkflowName string `json:"workflow_name"`
+	}
+	yamlSpec := "workflow:\n  type: serial\n  specification:\n    steps:\n      - environment: python_3_11\n        commands: [\"echo seed > seed.txt\"]\n"
+	c.json("POST", "/api/workflows", url.Values{"workflow_name": {"seed"}, "spec": {yamlSpec}}, nil, 201, &created)
+	c.json("PUT", "/api/workflows/"+created.WorkflowName+"/status", url.Values{"status": {"start"}}, map[string]any{}, 200, nil)
+	require.Equal(t, "finished", c.waitStatus(created.WorkflowName, "finished", "failed").Status)
+	c.json("PUT", "/api/workflows/"+created.WorkflowName+"/status", url.Values{"status": {"start"}}, map[string]any{}, 409, &e)
+}
