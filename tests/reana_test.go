@@ -514,3 +514,40 @@ func TestReanaRefusals(t *testing.T) {
 	require.Equal(t, "finished", c.waitStatus(created.WorkflowName, "finished", "failed").Status)
 	c.json("PUT", "/api/workflows/"+created.WorkflowName+"/status", url.Values{"status": {"start"}}, map[string]any{}, 409, &e)
 }
+
+// TestReanaKillDuringStep kills reehub (SIGKILL) while the second step runs:
+// after the restart the workflow resumes at that step (the first is not run
+// again), the killed attempt's container is removed, and it finishes.
+func TestReanaKillDuringStep(t *testing.T) {
+	in, err := startInstance(instanceOpts{name: "reana-kill-" + randomHex(3), database: freshDBOrEmpty(t)})
+	require.NoError(t, err)
+	defer in.stop()
+	c := reanaUser(t, in, "kim@example.org")
+	wf := c.create("resume", serialSpec(map[string]any{}, nil, nil,
+		step("first", "python_3_11", "echo run >> first-runs.txt"),
+		step("second", "python_3_11", "echo second started && sleep 6 && echo done > second.txt"),
+	))
+	c.start(wf, nil, nil)
+	var id string
+	require.Eventually(t, func() bool {
+		st := c.status(wf)
+		id = st.ID
+		return st.Progress.CurrentStepName != nil && *st.Progress.CurrentStepName == "second" && st.Progress.CurrentCommand != nil
+	}, 2*time.Minute, 200*time.Millisecond)
+	require.Eventually(t, func() bool {
+		out, _ := exec.Command("podman", "--url", "unix:///run/podman/podman.sock", "ps", "-q", "--filter", "label=io.reehub.reana.workflow="+id).Output()
+		return strings.TrimSpace(string(out)) != ""
+	}, time.Minute, 200*time.Millisecond)
+	in.kill()
+	out, err := exec.Command("podman", "--url", "unix:///run/podman/podman.sock", "ps", "-a", "-q", "--filter", "label=io.reehub.reana.workflow="+id).Output()
+	require.NoError(t, err)
+	require.NotEmpty(t, strings.TrimSpace(string(out)), "the killed step's container is left for recovery to find")
+	require.NoError(t, in.start())
+	st := c.waitStatus(wf, "finished", "failed")
+	require.Equal(t, "finished", st.Status, st.Logs)
+	_, runs := c.do("GET", "/api/workflows/"+wf+"/workspace/first-runs.txt", nil, "", nil)
+	require.Equal(t, "run\n", string(runs), "the first step ran once")
+	_, done := c.do("GET", "/api/workflows/"+wf+"/workspace/second.txt", nil, "", nil)
+	require.Equal(t, "done\n", string(done))
+	noContainers(t, "io.reehub.reana.workflow="+id)
+}
