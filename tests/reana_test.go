@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"os"
@@ -16,6 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi2"
+	"github.com/getkin/kin-openapi/openapi2conv"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/stretchr/testify/require"
 )
 
@@ -59,7 +66,88 @@ type rclient struct {
 }
 
 func newRClient(t *testing.T, in *instance, token string) *rclient {
-	return &rclient{t: t, base: in.url, token: token, hc: &http.Client{Transport: &validatingTransport{base: http.DefaultTransport, router: specRouter(t)}}}
+	reana := &reanaTransport{base: http.DefaultTransport, router: reanaServerRouter(t)}
+	return &rclient{t: t, base: in.url, token: token, hc: &http.Client{Transport: &validatingTransport{base: reana, router: specRouter(t)}}}
+}
+
+var (
+	reanaDocOnce sync.Once
+	reanaDoc     *openapi3.T
+	reanaDocErr  error
+)
+
+// reanaServerRouter routes to the operations of reana-commons' reana_server.json
+// (0.9.4, from reana-commons 0.9.11, MIT; tests/testdata), the document
+// reana-client's bravado validates every response against.
+func reanaServerRouter(t *testing.T) routers.Router {
+	t.Helper()
+	reanaDocOnce.Do(func() {
+		raw, err := os.ReadFile("testdata/reana_server-0.9.4.json")
+		if err != nil {
+			reanaDocErr = err
+			return
+		}
+		var v2 openapi2.T
+		if reanaDocErr = json.Unmarshal(raw, &v2); reanaDocErr != nil {
+			return
+		}
+		reanaDoc, reanaDocErr = openapi2conv.ToV3(&v2)
+	})
+	require.NoError(t, reanaDocErr)
+	doc := *reanaDoc
+	doc.Servers = openapi3.Servers{{URL: "/"}}
+	r, err := gorillamux.NewRouter(&doc)
+	require.NoError(t, err)
+	for _, p := range []string{"/api/you", "/api/workflows/a.1/status", "/api/workflows/a.1/workspace/results%2Fx.txt"} {
+		probe, _ := http.NewRequest("GET", p, nil)
+		_, _, err := r.FindRoute(probe)
+		require.NoError(t, err, "reana_server.json routes %s", p)
+	}
+	return r
+}
+
+// reanaTransport checks every successful response of an operation of
+// reana_server.json against that document, as bravado does: the status must
+// be declared and the JSON body must match its schema (x-nullable included).
+type reanaTransport struct {
+	base   http.RoundTripper
+	router routers.Router
+}
+
+func (v *reanaTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := v.base.RoundTrip(req)
+	if err != nil || resp.StatusCode >= 300 || resp.StatusCode == http.StatusPartialContent {
+		return resp, err // reana-client sends no Range; errors it reads itself (message)
+	}
+	probe := req.Clone(req.Context())
+	probe.URL.Host, probe.Host, probe.URL.Scheme = "", "", ""
+	route, params, err := v.router.FindRoute(probe)
+	if err != nil {
+		return resp, nil // not a REANA operation (reehub's additions)
+	}
+	input := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: probe, PathParams: params, Route: route},
+		Status:                 resp.StatusCode,
+		Header:                 resp.Header,
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true},
+	}
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if mt == "application/json" {
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		input.SetBodyBytes(body)
+	} else {
+		input.Options.ExcludeResponseBody = true
+		input.Body = io.NopCloser(bytes.NewReader(nil))
+	}
+	if err := openapi3filter.ValidateResponse(req.Context(), input); err != nil {
+		return nil, fmt.Errorf("%s %s -> %d violates reana_server.json: %w", req.Method, req.URL.Path, resp.StatusCode, err)
+	}
+	return resp, nil
 }
 
 // do sends a request; query holds the parameters besides access_token.
