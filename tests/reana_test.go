@@ -284,9 +284,9 @@ func serialSpec(params map[string]any, files []string, outputs []string, steps .
 		steps = []map[string]any{}
 	}
 	return map[string]any{
-		"version": "0.9.0",
-		"inputs":  map[string]any{"files": files, "parameters": params},
-		"outputs": map[string]any{"files": outputs},
+		"version":  "0.9.0",
+		"inputs":   map[string]any{"files": files, "parameters": params},
+		"outputs":  map[string]any{"files": outputs},
 		"workflow": map[string]any{"type": "serial", "specification": map[string]any{"steps": steps}},
 	}
 }
@@ -373,7 +373,7 @@ func TestReanaHappyPath(t *testing.T) {
 	c.upload(wf, "/code/gather.py", []byte(gatherPy))
 	var ls struct {
 		Items []struct {
-			Name string `json:"name"`
+			Name string              `json:"name"`
 			Size struct{ Raw int64 } `json:"size"`
 		} `json:"items"`
 	}
