@@ -445,6 +445,21 @@ func TestReanaHappyPath(t *testing.T) {
 		"status": {"created,running,finished,failed,stopped,queued,pending"}, "include_progress": {"true"}, "include_workspace_size": {"true"}}, nil, 200, &list)
 	require.Equal(t, "analysis.1", list.Items[0].Name)
 
+	// du (a GET with a JSON body, as reana-client sends it) and mv.
+	var du struct {
+		DiskUsageInfo []struct {
+			Name string              `json:"name"`
+			Size struct{ Raw int64 } `json:"size"`
+		} `json:"disk_usage_info"`
+	}
+	c.json("GET", "/api/workflows/"+wf+"/disk_usage", nil, map[string]any{"summarize": true, "search": ""}, 200, &du)
+	require.Len(t, du.DiskUsageInfo, 1)
+	require.Equal(t, int64(len(gatherPy)+len("1\n2\n3\n4\n")+len("10\n")), du.DiskUsageInfo[0].Size.Raw)
+	c.json("PUT", "/api/workflows/move_files/"+wf, url.Values{"source": {"results/summary.txt"}, "target": {"final/summary.txt"}}, nil, 200, nil)
+	resp, body = c.do("GET", "/api/workflows/"+wf+"/workspace/final/summary.txt", nil, "", nil)
+	require.Equal(t, 200, resp.StatusCode, string(body))
+	require.Equal(t, "10\n", string(body))
+
 	// Another user sees none of it.
 	other := reanaUser(t, in, "joe@example.org")
 	other.json("GET", "/api/workflows/"+wf+"/status", nil, nil, 404, nil)
