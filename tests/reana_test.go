@@ -325,7 +325,7 @@ const gatherPy = "import sys\nfor i in range(int(sys.argv[1])):\n    print(i + 1
 
 func analysisSpec() map[string]any {
 	return serialSpec(map[string]any{"events": 3}, []string{"code/gather.py"}, []string{"results/summary.txt"},
-		step("gather", "python_3_11", "mkdir -p results && python3 code/gather.py $events > results/data.txt", "printenv MY_TOKEN"),
+		step("gather", "python_3_11", "mkdir -p results && python3 code/gather.py $events > results/data.txt", "printenv MY_TOKEN", "cat /etc/reana/secrets/netrc"),
 		step("summarise", "python_3_11", `python3 -c 'print(sum(int(l) for l in open("results/data.txt")))' > results/summary.txt`),
 	)
 }
@@ -352,9 +352,14 @@ func TestReanaHappyPath(t *testing.T) {
 	secret := "s3cr3t-" + randomHex(6)
 	c.json("POST", "/api/secrets/", nil, map[string]any{"MY_TOKEN": map[string]any{
 		"name": "MY_TOKEN", "value": base64.StdEncoding.EncodeToString([]byte(secret)), "type": "env"}}, 201, nil)
+	fileSecret := "machine example.org password f1le-" + randomHex(6)
+	c.json("POST", "/api/secrets/", nil, map[string]any{"netrc": map[string]any{
+		"name": "netrc", "value": base64.StdEncoding.EncodeToString([]byte(fileSecret)), "type": "file"}}, 201, nil)
+	c.json("POST", "/api/secrets/", nil, map[string]any{"netrc": map[string]any{
+		"name": "netrc", "value": base64.StdEncoding.EncodeToString([]byte("x")), "type": "file"}}, 409, nil)
 	var secrets []map[string]string
 	c.json("GET", "/api/secrets", nil, nil, 200, &secrets)
-	require.Equal(t, []map[string]string{{"name": "MY_TOKEN", "type": "env"}}, secrets)
+	require.Equal(t, []map[string]string{{"name": "MY_TOKEN", "type": "env"}, {"name": "netrc", "type": "file"}}, secrets)
 	var missing []string
 	c.json("DELETE", "/api/secrets/", nil, []string{"NOPE"}, 404, &missing)
 	require.Equal(t, []string{"NOPE"}, missing)
@@ -408,7 +413,14 @@ func TestReanaHappyPath(t *testing.T) {
 		all += j["logs"].(string)
 	}
 	require.Contains(t, all, "[secret MY_TOKEN]")
+	require.Contains(t, all, "[secret netrc]")
 	require.NotContains(t, all, secret)
+	require.NotContains(t, all, "f1le-")
+	// Nor is any secret stored in clear in the data directory's database.
+	db, err := os.ReadFile(in.dataDir + "/reehub.db")
+	if err == nil {
+		require.NotContains(t, string(db), secret)
+	}
 
 	// download as reana-client does: real slashes, file_name repeated, Content-Disposition's base name.
 	resp, body := c.do("GET", "/api/workflows/"+wf+"/workspace/results/summary.txt", url.Values{"file_name": {"results/summary.txt"}}, "", nil)
@@ -459,6 +471,30 @@ func TestReanaHappyPath(t *testing.T) {
 	resp, body = c.do("GET", "/api/workflows/"+wf+"/workspace/final/summary.txt", nil, "", nil)
 	require.Equal(t, 200, resp.StatusCode, string(body))
 	require.Equal(t, "10\n", string(body))
+
+	// The seed's user administration: GET /api/users by email, POST with a chosen token.
+	var users []map[string]string
+	adm := newRClient(t, in, "")
+	req, _ = http.NewRequest("GET", in.url+"/api/users?email=jane%40example.org", nil)
+	req.SetBasicAuth("admin", in.password)
+	ur, err := adm.hc.Do(req)
+	require.NoError(t, err)
+	ub, _ := io.ReadAll(ur.Body)
+	ur.Body.Close()
+	require.Equal(t, 200, ur.StatusCode, string(ub))
+	require.NoError(t, json.Unmarshal(ub, &users))
+	require.Len(t, users, 1)
+	require.Equal(t, "jane@example.org", users[0]["email"])
+	chosen := "chosen-token-" + randomHex(8)
+	req, _ = http.NewRequest("POST", in.url+"/api/users?"+url.Values{"email": {"kai@example.org"}, "user_token": {chosen}}.Encode(), nil)
+	req.SetBasicAuth("admin", in.password)
+	ur, err = adm.hc.Do(req)
+	require.NoError(t, err)
+	ur.Body.Close()
+	require.Equal(t, 201, ur.StatusCode)
+	newRClient(t, in, chosen).json("GET", "/api/you", nil, nil, 200, &you)
+	require.Equal(t, "kai@example.org", you.Email)
+	c.json("POST", "/api/users", url.Values{"email": {"x@example.org"}}, nil, 403, nil) // not an admin
 
 	// Another user sees none of it.
 	other := reanaUser(t, in, "joe@example.org")
@@ -607,6 +643,14 @@ func TestReanaRefusals(t *testing.T) {
 	}
 	c.json("GET", "/api/workflows/"+wf+"/workspace", nil, nil, 200, &ls)
 	require.Equal(t, 0, ls.Total)
+	// A step that takes the owner over the quota fails the run, saying so.
+	fat := c.create("fat", serialSpec(map[string]any{}, nil, nil, step("fill", "python_3_11", fmt.Sprintf("head -c %d /dev/zero > fill.bin", reanaQuota+1))))
+	c.start(fat, nil, nil)
+	fs := c.waitStatus(fat, "finished", "failed")
+	require.Equal(t, "failed", fs.Status)
+	require.Contains(t, fs.Logs, "disk quota")
+	c.json("PUT", "/api/workflows/"+fat+"/status", url.Values{"status": {"deleted"}}, map[string]any{"workspace": true}, 200, nil)
+
 	// The seed's spec form and PUT .../status?status=start.
 	var created struct {
 		WorkflowName string `json:"workflow_name"`
