@@ -66,8 +66,22 @@ type rclient struct {
 }
 
 func newRClient(t *testing.T, in *instance, token string) *rclient {
-	reana := &reanaTransport{base: http.DefaultTransport, router: reanaServerRouter(t)}
-	return &rclient{t: t, base: in.url, token: token, hc: &http.Client{Transport: &validatingTransport{base: reana, router: specRouter(t)}}}
+	var base http.RoundTripper = http.DefaultTransport
+	if r := reanaServerRouter(t); r != nil {
+		base = &reanaTransport{base: base, router: r}
+	}
+	return &rclient{t: t, base: in.url, token: token, hc: &http.Client{Transport: &validatingTransport{base: base, router: specRouter(t)}}}
+}
+
+// reanaServerJSON is where reana-commons' reana_server.json is read from: the
+// file REEHUB_REANA_SERVER_JSON names, else testdata/reana_server-0.9.4.json.
+// It is not part of this repository (reana-commons' own file): get it with
+// `git -C reana-commons show 0.9.11:reana_commons/openapi_specifications/reana_server.json`.
+func reanaServerJSON() string {
+	if p := os.Getenv("REEHUB_REANA_SERVER_JSON"); p != "" {
+		return p
+	}
+	return "testdata/reana_server-0.9.4.json"
 }
 
 var (
@@ -77,12 +91,16 @@ var (
 )
 
 // reanaServerRouter routes to the operations of reana-commons' reana_server.json
-// (0.9.4, from reana-commons 0.9.11, MIT; tests/testdata), the document
-// reana-client's bravado validates every response against.
+// (0.9.4, in reana-commons 0.9.11), the document reana-client's bravado
+// validates every response against; nil (logged) when the file is absent.
 func reanaServerRouter(t *testing.T) routers.Router {
 	t.Helper()
+	if _, err := os.Stat(reanaServerJSON()); err != nil {
+		t.Logf("responses are not checked against reana_server.json: %v (see reanaServerJSON)", err)
+		return nil
+	}
 	reanaDocOnce.Do(func() {
-		raw, err := os.ReadFile("testdata/reana_server-0.9.4.json")
+		raw, err := os.ReadFile(reanaServerJSON())
 		if err != nil {
 			reanaDocErr = err
 			return
