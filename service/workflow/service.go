@@ -152,6 +152,11 @@ func (s *Service) Create(ctx context.Context, owner Owner, name string, spec *re
 	}
 	envs := map[string]reana.Environment{}
 	for _, st := range spec.Steps {
+		if st.Network && s.cfg.Network == "" {
+			return Workflow{}, fault.Invalidf("step %q asks for the network, but this server runs workflow steps without one (no recording proxy is configured for workflows)", st.Name)
+		}
+	}
+	for _, st := range spec.Steps {
 		if _, ok := envs[st.Environment]; ok {
 			continue
 		}
