@@ -152,7 +152,7 @@ func (s *Server) gate(router routers.Router) gin.HandlerFunc {
 // streamedMediaType reports whether bodies of media type mt are streamed to
 // disk with the upload limit instead of read and validated as JSON.
 func streamedMediaType(mt string) bool {
-	return strings.HasPrefix(mt, "multipart/") || mt == "application/octet-stream"
+	return strings.HasPrefix(mt, "multipart/") || mt == "application/octet-stream" || mt == "application/zip"
 }
 
 // bodyMediaType returns the media type of a request body, "" when there is no

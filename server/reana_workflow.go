@@ -112,7 +112,19 @@ func (s *Server) ReanaWorkflowCreate(ctx context.Context, req api.ReanaWorkflowC
 	var spec *reana.Spec
 	switch {
 	case req.Body != nil:
-		raw, err := json.Marshal(req.Body)
+		name := ""
+		if req.Params.WorkflowName != nil {
+			name = *req.Params.WorkflowName
+		}
+		w, err := s.workflows.CreateFromCrate(ctx, owner, name, req.Body)
+		if err != nil {
+			return nil, err
+		}
+		return api.ReanaWorkflowCreate201JSONResponse{
+			Message: "The workflow has been successfully created from the crate.", WorkflowId: uuid.MustParse(w.ID), WorkflowName: w.FullName(),
+		}, nil
+	case req.JSONBody != nil:
+		raw, err := json.Marshal(req.JSONBody)
 		if err != nil {
 			return nil, fmt.Errorf("encode specification: %w", err)
 		}
@@ -155,7 +167,11 @@ func (s *Server) ReanaWorkflowStatus(ctx context.Context, req api.ReanaWorkflowS
 	if err != nil {
 		return nil, err
 	}
-	return api.ReanaWorkflowStatus200JSONResponse(toReanaStatus(w)), nil
+	st := toReanaStatus(w)
+	if m := s.workflows.OutputsMatch(ctx, w); m != nil {
+		st.OutputsMatch = &m
+	}
+	return api.ReanaWorkflowStatus200JSONResponse(st), nil
 }
 
 func startOpts(params, options *map[string]any, restart *bool) workflow.StartOpts {

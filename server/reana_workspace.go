@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -226,4 +227,35 @@ func reanaWorkspacePaths(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r2)
 	})
+}
+
+// crateStream writes a run's RO-Crate zip.
+type crateStream struct {
+	name  string
+	ctx   context.Context
+	write func(ctx context.Context, w io.Writer) error
+}
+
+// VisitReanaWorkflowCrateResponse streams the crate.
+func (z crateStream) VisitReanaWorkflowCrateResponse(w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", contentDisposition(z.name+"-ro-crate.zip"))
+	w.WriteHeader(http.StatusOK)
+	if headRequest(z.ctx) {
+		return nil
+	}
+	return z.write(z.ctx, w)
+}
+
+// ReanaWorkflowCrate serves a finished or failed run as a Workflow Run RO-Crate.
+func (s *Server) ReanaWorkflowCrate(ctx context.Context, req api.ReanaWorkflowCrateRequestObject) (api.ReanaWorkflowCrateResponseObject, error) {
+	_, owner, err := reanaOwner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w, write, err := s.workflows.Crate(ctx, owner, req.WorkflowIdOrName)
+	if err != nil {
+		return nil, err
+	}
+	return crateStream{name: w.FullName(), ctx: ctx, write: write}, nil
 }

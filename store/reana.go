@@ -22,8 +22,10 @@ type Workflow struct {
 	Environments string
 	JobID        string
 	Workspace    string
-	CreatedAt    time.Time
-	DeletedAt    *time.Time
+	// ExpectedOutputs maps output paths to the sha256 a re-run crate recorded ("{}" for none).
+	ExpectedOutputs string
+	CreatedAt       time.Time
+	DeletedAt       *time.Time
 }
 
 // TableName is the REANA family's workflow table.

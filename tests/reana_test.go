@@ -3,7 +3,9 @@ package tests
 import (
 	"archive/zip"
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -717,4 +719,129 @@ func TestReanaKillDuringStep(t *testing.T) {
 	_, done := c.do("GET", "/api/workflows/"+wf+"/workspace/second.txt", nil, "", nil)
 	require.Equal(t, "done\n", string(done))
 	noContainers(t, "io.reehub.reana.workflow="+id)
+}
+
+// roCrateContext reads the RO-Crate 1.1 JSON-LD context's terms from the file
+// REEHUB_ROCRATE_CONTEXT names, else testdata/ro-crate-1.1-context.jsonld
+// (ResearchObject/ro-crate docs/_specification/1.1/context.jsonld; not part
+// of this repository); nil (logged) when absent.
+func roCrateContext(t *testing.T) map[string]any {
+	p := os.Getenv("REEHUB_ROCRATE_CONTEXT")
+	if p == "" {
+		p = "testdata/ro-crate-1.1-context.jsonld"
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Logf("the crate's terms are not checked against the RO-Crate 1.1 context: %v", err)
+		return nil
+	}
+	var doc struct {
+		Context map[string]any `json:"@context"`
+	}
+	require.NoError(t, json.Unmarshal(b, &doc))
+	require.NotEmpty(t, doc.Context)
+	return doc.Context
+}
+
+func TestReanaCrate(t *testing.T) {
+	in := reanaInstance(t)
+	c := reanaUser(t, in, "cro@example.org")
+	spec := analysisSpec()
+	steps := spec["workflow"].(map[string]any)["specification"].(map[string]any)["steps"].([]map[string]any)
+	steps[0]["commands"] = []string{"mkdir -p results && python3 code/gather.py $events > results/data.txt"}
+	wf := c.create("crated", spec)
+	c.json("GET", "/api/workflows/"+wf+"/ro-crate.zip", nil, nil, 409, nil) // not run yet
+	c.upload(wf, "/code/gather.py", []byte(gatherPy))
+	c.start(wf, map[string]any{"events": "5"}, nil)
+	require.Equal(t, "finished", c.waitStatus(wf, "finished", "failed").Status)
+
+	resp, body := c.do("GET", "/api/workflows/"+wf+"/ro-crate.zip", nil, "", nil)
+	require.Equal(t, 200, resp.StatusCode, string(body))
+	require.Equal(t, `attachment; filename="crated.1-ro-crate.zip"`, resp.Header.Get("Content-Disposition"))
+	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	require.NoError(t, err)
+	files := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		require.NoError(t, err)
+		files[f.Name], _ = io.ReadAll(rc)
+		rc.Close()
+	}
+	require.Contains(t, files, "ro-crate-metadata.json")
+	require.Contains(t, files, "reana.yaml")
+	require.Equal(t, gatherPy, string(files["code/gather.py"]))
+	require.Equal(t, "15\n", string(files["results/summary.txt"]))
+
+	var meta struct {
+		Context []any            `json:"@context"`
+		Graph   []map[string]any `json:"@graph"`
+	}
+	require.NoError(t, json.Unmarshal(files["ro-crate-metadata.json"], &meta))
+	require.Equal(t, "https://w3id.org/ro/crate/1.1/context", meta.Context[0])
+	local := meta.Context[1].(map[string]any)
+	byID := map[string]map[string]any{}
+	for _, e := range meta.Graph {
+		byID[e["@id"].(string)] = e
+	}
+	// Every term is RO-Crate 1.1's or one the crate's own context defines.
+	if terms := roCrateContext(t); terms != nil {
+		defined := func(k string) bool { _, a := terms[k]; _, b := local[k]; return a || b }
+		for _, e := range meta.Graph {
+			for k, v := range e {
+				if strings.HasPrefix(k, "@") {
+					if k == "@type" {
+						types, ok := v.([]any)
+						if !ok {
+							types = []any{v}
+						}
+						for _, ty := range types {
+							require.True(t, defined(ty.(string)), "type %s of %s is not defined", ty, e["@id"])
+						}
+					}
+					continue
+				}
+				require.True(t, defined(k), "term %s of %s is not defined by the RO-Crate 1.1 context", k, e["@id"])
+			}
+		}
+	}
+	root := byID["./"]
+	require.Contains(t, fmt.Sprint(root["conformsTo"]), "https://w3id.org/ro/wfrun/workflow/0.5")
+	require.Equal(t, map[string]any{"@id": "reana.yaml"}, root["mainEntity"])
+	sum := sha256Hex(files["results/summary.txt"])
+	require.Equal(t, sum, byID["results/summary.txt"]["sha256"])
+	require.Equal(t, sha256Hex([]byte(gatherPy)), byID["code/gather.py"]["sha256"])
+	var stepRuns int
+	for _, e := range meta.Graph {
+		if e["@type"] == "CreateAction" && strings.HasPrefix(e["@id"].(string), "#steprun-") {
+			stepRuns++
+			require.EqualValues(t, 0, e["exitCode"])
+			require.NotEmpty(t, e["startTime"])
+			require.NotEmpty(t, e["endTime"])
+			img := byID[e["containerImage"].(map[string]any)["@id"].(string)]
+			require.Equal(t, "ContainerImage", img["@type"])
+			require.Regexp(t, `^[0-9a-f]{64}$`, img["sha256"])
+			require.Contains(t, e["description"], "python3")
+		}
+	}
+	require.Equal(t, 2, stepRuns)
+
+	// Re-run the crate: its inputs and parameters reproduce the output.
+	resp, b := c.do("POST", "/api/workflows", url.Values{"workflow_name": {"again"}}, "application/zip", bytes.NewReader(body))
+	require.Equal(t, 201, resp.StatusCode, string(b))
+	var created struct {
+		WorkflowName string `json:"workflow_name"`
+	}
+	require.NoError(t, json.Unmarshal(b, &created))
+	c.start(created.WorkflowName, nil, nil)
+	require.Equal(t, "finished", c.waitStatus(created.WorkflowName, "finished", "failed").Status)
+	var st struct {
+		OutputsMatch map[string]bool `json:"outputs_match"`
+	}
+	c.json("GET", "/api/workflows/"+created.WorkflowName+"/status", nil, nil, 200, &st)
+	require.Equal(t, map[string]bool{"results/summary.txt": true}, st.OutputsMatch)
+}
+
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
 }

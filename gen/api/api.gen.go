@@ -761,6 +761,9 @@ type ReanaWorkflowStatus struct {
 	Logs string `json:"logs"`
 	Name string `json:"name"`
 
+	// OutputsMatch For a re-run of an RO-Crate, each declared output and whether its sha256 matches the crate's.
+	OutputsMatch *map[string]bool `json:"outputs_match,omitempty"`
+
 	// Progress Step counts and times (YYYY-MM-DDTHH:MM:SS in UTC, no fraction, no zone; null when not reached).
 	Progress ReanaProgress `json:"progress"`
 
@@ -1942,6 +1945,9 @@ type ServerInterface interface {
 	// ReanaWorkflowParameters The workflow's type and input parameters
 	// (GET /api/workflows/{workflow_id_or_name}/parameters)
 	ReanaWorkflowParameters(c *gin.Context, workflowIdOrName ReanaWorkflowIdOrName)
+	// ReanaWorkflowCrate The run as a Workflow Run RO-Crate (zip)
+	// (GET /api/workflows/{workflow_id_or_name}/ro-crate.zip)
+	ReanaWorkflowCrate(c *gin.Context, workflowIdOrName ReanaWorkflowIdOrName)
 	// ReanaWorkflowSpecification The submitted reana.yaml (as JSON) and the parameters of the last start
 	// (GET /api/workflows/{workflow_id_or_name}/specification)
 	ReanaWorkflowSpecification(c *gin.Context, workflowIdOrName ReanaWorkflowIdOrName)
@@ -3079,6 +3085,31 @@ func (siw *ServerInterfaceWrapper) ReanaWorkflowParameters(c *gin.Context) {
 	siw.Handler.ReanaWorkflowParameters(c, workflowIdOrName)
 }
 
+// ReanaWorkflowCrate operation middleware
+func (siw *ServerInterfaceWrapper) ReanaWorkflowCrate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflow_id_or_name" -------------
+	var workflowIdOrName ReanaWorkflowIdOrName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflow_id_or_name", c.Param("workflow_id_or_name"), &workflowIdOrName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter workflow_id_or_name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaWorkflowCrate(c, workflowIdOrName)
+}
+
 // ReanaWorkflowSpecification operation middleware
 func (siw *ServerInterfaceWrapper) ReanaWorkflowSpecification(c *gin.Context) {
 
@@ -3463,6 +3494,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/workflows/:workflow_id_or_name/workspace/:file_name", wrapper.ReanaWorkspaceDownload)
 	router.PUT(options.BaseURL+"/api/workflows/move_files/:workflow_id_or_name", wrapper.ReanaWorkspaceMove)
 	router.GET(options.BaseURL+"/api/workflows/:workflow_id_or_name/disk_usage", wrapper.ReanaWorkspaceDiskUsage)
+	router.GET(options.BaseURL+"/api/workflows/:workflow_id_or_name/ro-crate.zip", wrapper.ReanaWorkflowCrate)
 	router.GET(options.BaseURL+"/api/secrets", wrapper.ReanaSecretList)
 	router.DELETE(options.BaseURL+"/api/secrets/", wrapper.ReanaSecretDelete)
 	router.POST(options.BaseURL+"/api/secrets/", wrapper.ReanaSecretAdd)
@@ -8169,8 +8201,9 @@ func (response ReanaWorkflowList500JSONResponse) VisitReanaWorkflowListResponse(
 }
 
 type ReanaWorkflowCreateRequestObject struct {
-	Params ReanaWorkflowCreateParams
-	Body   *ReanaWorkflowCreateJSONRequestBody
+	Params   ReanaWorkflowCreateParams
+	JSONBody *ReanaWorkflowCreateJSONRequestBody
+	Body     io.Reader
 }
 
 type ReanaWorkflowCreateResponseObject interface {
@@ -8783,6 +8816,146 @@ func (response ReanaWorkflowParameters429JSONResponse) VisitReanaWorkflowParamet
 type ReanaWorkflowParameters500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ReanaWorkflowParameters500JSONResponse) VisitReanaWorkflowParametersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCrateRequestObject struct {
+	WorkflowIdOrName ReanaWorkflowIdOrName `json:"workflow_id_or_name"`
+}
+
+type ReanaWorkflowCrateResponseObject interface {
+	VisitReanaWorkflowCrateResponse(w http.ResponseWriter) error
+}
+
+type ReanaWorkflowCrate200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type ReanaWorkflowCrate200ApplicationzipResponse struct {
+	Body          io.Reader
+	Headers       ReanaWorkflowCrate200ResponseHeaders
+	ContentLength int64
+}
+
+func (response ReanaWorkflowCrate200ApplicationzipResponse) VisitReanaWorkflowCrateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ReanaWorkflowCrate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReanaWorkflowCrate400JSONResponse) VisitReanaWorkflowCrateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCrate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaWorkflowCrate401JSONResponse) VisitReanaWorkflowCrateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCrate403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaWorkflowCrate403JSONResponse) VisitReanaWorkflowCrateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCrate404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReanaWorkflowCrate404JSONResponse) VisitReanaWorkflowCrateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCrate409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ReanaWorkflowCrate409JSONResponse) VisitReanaWorkflowCrateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCrate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaWorkflowCrate429JSONResponse) VisitReanaWorkflowCrateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCrate500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaWorkflowCrate500JSONResponse) VisitReanaWorkflowCrateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -10155,6 +10328,9 @@ type StrictServerInterface interface {
 	// ReanaWorkflowParameters The workflow's type and input parameters
 	// (GET /api/workflows/{workflow_id_or_name}/parameters)
 	ReanaWorkflowParameters(ctx context.Context, request ReanaWorkflowParametersRequestObject) (ReanaWorkflowParametersResponseObject, error)
+	// ReanaWorkflowCrate The run as a Workflow Run RO-Crate (zip)
+	// (GET /api/workflows/{workflow_id_or_name}/ro-crate.zip)
+	ReanaWorkflowCrate(ctx context.Context, request ReanaWorkflowCrateRequestObject) (ReanaWorkflowCrateResponseObject, error)
 	// ReanaWorkflowSpecification The submitted reana.yaml (as JSON) and the parameters of the last start
 	// (GET /api/workflows/{workflow_id_or_name}/specification)
 	ReanaWorkflowSpecification(ctx context.Context, request ReanaWorkflowSpecificationRequestObject) (ReanaWorkflowSpecificationResponseObject, error)
@@ -11390,26 +11566,31 @@ func (sh *strictHandler) ReanaWorkflowCreate(ctx *gin.Context, params ReanaWorkf
 	var request ReanaWorkflowCreateRequestObject
 
 	request.Params = params
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
 
-	var body ReanaWorkflowCreateJSONRequestBody
-	var err error
-	// A request validator built on kin-openapi's openapi3filter with
-	// KeepValidatedValue leaves the value it validated on the body. Bind
-	// that value, matching member names exactly, so the handler receives
-	// what was validated instead of a second, case-insensitive decode.
-	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-		err = ctx.ShouldBindJSON(&body)
-	} else if binding.Validator != nil {
-		// ShouldBindJSON runs the struct validator after decoding; keep that.
-		err = binding.Validator.ValidateStruct(&body)
-	}
-	if err != nil {
-		if !errors.Is(err, io.EOF) {
-			sh.options.RequestErrorHandlerFunc(ctx, err)
-			return
+		var body ReanaWorkflowCreateJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
 		}
-	} else {
-		request.Body = &body
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				sh.options.RequestErrorHandlerFunc(ctx, err)
+				return
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/zip") {
+		request.Body = ctx.Request.Body
 	}
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
@@ -11574,6 +11755,32 @@ func (sh *strictHandler) ReanaWorkflowParameters(ctx *gin.Context, workflowIdOrN
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ReanaWorkflowParametersResponseObject); ok {
 		if err := validResponse.VisitReanaWorkflowParametersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReanaWorkflowCrate operation middleware
+func (sh *strictHandler) ReanaWorkflowCrate(ctx *gin.Context, workflowIdOrName ReanaWorkflowIdOrName) {
+	var request ReanaWorkflowCrateRequestObject
+
+	request.WorkflowIdOrName = workflowIdOrName
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaWorkflowCrate(ctx, request.(ReanaWorkflowCrateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaWorkflowCrate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaWorkflowCrateResponseObject); ok {
+		if err := validResponse.VisitReanaWorkflowCrateResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -11869,310 +12076,316 @@ func (sh *strictHandler) ReanaYou(ctx *gin.Context) {
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
 	"7P15cxu3tjcKfxUU3/OWyV1NiqQGW1Ltule2lUR7ezqSfPLkhH4osBskETWB3gBaMu3Sd7+FtYCe2Jwk",
-	"Oc6gfxKZ3Y1xYc34ra+NUM4SKZgwunH0tTFlNGIK/jwJQ5aYcyomDP4dMR0qnhguReOocRLf0rkmg8Zo",
-	"bpgeNI6JmTISyVsRSxqRqRQyVZrA551G0NDhlM2obcfME9Y4amijuJg07u6CxispDBPY1WJPl1NGbCdE",
-	"2edEjgklCVWG05gophMp9NoeTi/pZLHlU2G4mRNDJ7bV0vib9l8hjotEfMK0aR0TzUREuCEjGl4TLsjZ",
-	"uP1OCtZ+S004XT2Gu6CRUEVnzOTLK1NhflQyTT6mPFoc3sePZ6/9wCb2NdsD+0xnSWybPmQvoufhwai9",
-	"T/fG7T22G7VfhP1Ru0e7Y/+sETS4bSqhZtoIGoLO7Jep7S5oKPaflCsWNY6MSllx8GOpZtTkby4uqBv9",
-	"R83U+sGnmqny2LvRAXtBn4ft/niv194b7dL2C3YYtZ+H+6Me7Y932V70zcZ+zqigP0t1PY7l7Vn0Xr2D",
-	"puvo7ta99UwTO6GAvDt5e9p5FxCp4E/S5EaTmBqmDVGpaHXqR+3bGfJoKNUQfl01iRkXb5iYmGnjqFc/",
-	"BfZByZBpbYe1evUTfLG8AaNo7/nB/mivvTsej9p7vf64fXhAo/Y4PNjdGz3v09HoW23AHX7MtHkpI468",
-	"5Zyxc5bEdP6DVDP7gzt6sBZpbLg98Du25XZEDXTDRCgj26Ltkses8NUl9kiTJOYhtUuy84UnASn+IEPD",
-	"TFsbxeis/ORz+wtP2pYtKqY1i2DB8+n9l2LjxlHj/7eTM84dfKp3zhn7mFj+AdPIppqvE/6CPAsm/pJG",
-	"57gYlVkXR/Sbtpv6Nd8++2bEGkd73W7QmDGtqWWcsAxH5AtPCBNGzcmg0ensMBPuJFTr22jQIEyHNGEa",
-	"6IKqcMpvWL5Dp+fn788bG0/2VCmpcJJl4jsToVSKhYa4fe40kMmPYx7ec56HxXk6iiabEDHh2h5MwcXk",
-	"mNjDKlOTpMb+TG8oj+koZkSKkFm+zrU/LSx6/HWxDEUxLVNle9NESGOFCCXaUMOImVJDaBzLW9yf4uL9",
-	"INWIRxET91u93eLqGXnNBNGhTBgZNBSjljAiyXBAMADy4f3F5bdZgFCxiAkrvC3fDK9xqtJugnKDsr/I",
-	"hCmYFhGMRRoW4UwYpgSNsf17LMR++bhw1x7RTN0wRRi0+w2OQ003Tl1ihvLY0gIX8IN7JZYTmPE7aX6Q",
-	"qYjut+t79z4zlhDG0PGjr8Y73zRpSkXkrWARGc0JFdJMmQJVoeXn/lZGfMxZVC+bw5gzYZ5pEspkTpol",
-	"Xaxl1zRMlWLCHBMhyUhGcysBC/ptvU5oW2YLeqFriihmhQITBhZ/jcZn5bRVWd9Jc0EN12NumU19l+6w",
-	"swg1ZhJzBqxK84g5blDtuTAVp0C3l2jQoKKTf+wM0m53N4xBsYC/2foJWF3pnTRnlrhmTBgW3e/k9YrE",
-	"qBMWHhHF2DQd5axnzEw4JYrNpIH5Ss2NVJxpp3jjMlBBO3M6iwlFNml39lvxatgTQvW1JmPLnuSMmSkX",
-	"k4WhR5I0dRpO7aBgGvYlujCXOZL2OWNv5KSyjoZ9NjtJTHl5BRsXl6cfSG+nf0R+OH//liRzM5ViuDvs",
-	"9QYCnvXts/OP7whNTHvCDEmTyMoTu8P9A/xv9owLbWgck/bc0nQ8EImSn+dH5MfTSzI1Jjna2YnYqBOx",
-	"EaeiI9VkB//cibg2emck5fWtVLOdM3HOYkY1I/1ulygWShWxiPT2e/3d3ZcDsc4WWlxtmHrbrgKwP/Le",
-	"yuSC/kqmVBMmbC/211hO7Bkfc0HjIyu77WNK/ElA7XkgqIgIFcSedWL/Ltml8EuJbxyT2ymPQRdQqdBO",
-	"J0AtkUWwu1TZ/90qbgwTHZhpDVOpIzr32g68c1dW4y8MVVufLas3pHrIRJRIbr9o7NCE77gF28HHO1Hv",
-	"sBs9P9xrU7bXbe/tjmibHu7S9t5e1H/OXjDa292zB8gOvDGbDyM25oLDzgSowx81NmpjGzW5Mu0amrhI",
-	"Q/vGOI3judWQ7Htle+YuaFxK+YaqCbuXgOyV1KIUFHe73bFtUVl9DIVyzGfcWEmw1z/cOzx43j88AIeE",
-	"/jZsJx+IvIFhgCNizCepYhHR/IsbkV+At1TMnQ2h77UO/cOyeijJjIo5GVMes8geNC70MVHMmhRckN0u",
-	"0SyUIvoW86/tnIyVnBEztTIdhD6hUWSNM6szWsYMj6zqQKyRCrrVQHj2fUuRR4dTFl6zqEPOYSZ0bNzq",
-	"inQ2YspusJuXnSW81D6xLy0c8sKzRWF74dowktxSbsiIjaVCTiYsc6PGsFliyrrDjAs+S2dFa99qpxOm",
-	"nBz+KGhqplLxL+ye2mBJANvGrJaDn5HMSH30DX3LtbayUCrCxQ2NeVS0ACpqzM8//9w+yUe2RFWi4Je0",
-	"R8F2zvR6LeyjyEy9+ykvZfvJeQYpF0yBxs7Rnkvzbo4JkNiEcgHeoW9gVpxkXTtlBAwldFx+kNGMCv9C",
-	"i4RU2BMwAv0pnLJoM/Pjo9BpkkjLed+yiFP0q9yH0+4XF9DLaNscqfHueNs42+gpU8zpgAv9fVPNz+qW",
-	"zzSZ2ckT2w9pFgff8iOVomq14titkMpGVPT6vlKMGhZdWlMcljGO348bR7+uHrP7GL+6C75aoy5hyjgn",
-	"mvGtLU5Is1Axc0z0VN4KIkU8B59Hp9Y/mrusfnVtfspek6PfWGgad59yHzB4sG235dGEOMUhNSWnoFVN",
-	"24bP2GLXlkYsJ66JNrzFB9ZStBwevKyGzfS6XS4OEduw3bh+qVJ0bv8tnP93YTwJU1oKGtcvKvjkwZEE",
-	"sueZJhEb0zQ2ubfetTiSMmbU7plTqDZxUxe3wb3k/MbZsPIVC4rrvbhd5c1yK7GwZUvX4eGDXjGkd+w2",
-	"IyEaRaB50vhDYWRjGmsWLBlseV+gJaAR5IQ3NE5ZKYjyzj5DoQPe+sQKZGW//b+/0vaXT/Y/3fZhZ9j+",
-	"9LUXHOze/dfaiW4ww/ykbz5D9jnhiukhF8OIzt2pAAJrHB12g8aMfkalYfdg3/5zhQ6R0/iMfvaRhYO9",
-	"YHWgwXIumeBgtjluF/YrOM9cnOF3veqpq1vCrL/Va/lRI/Fus5QzyuMSBeMvQXE9+vt7NUtgDZBhPbH9",
-	"kMaxozUhQSdQMibhlCoaGqY00Fepg4Myvf3fweBzt9seDD73xoPB5+fjT//4rzq+WN/9G6scO42Xxlqi",
-	"jmmHU4i71XGl+5C8/UrrW6lqvHEf3BPQxV9SzUNiFcxjIq3hBAq6Jf+21QLfn71+1QYBZEenO+T0hql5",
-	"vmgDAdusj9DW8y1zsP+nLCK33EzJxU8n7f7+gVeuR6GaJyYgWro/n+mBeN5vQ9gYzbfcwZ0k8RxV+urW",
-	"FA7Di5oFUBKVmg1OwLl9dVs2ce7aZ8Ke4l8bNJpxsMEtvX+qGVDpuC3simI08vGEH08vA/BZMP8Ls8uO",
-	"ziwWa+ZkGJnROYlkQKBv/y7+I1NuMJToBml7aQQNaLsRuDGvGGzGCB+uLXj+uM03FTnGhTnYa9Txy5hq",
-	"M0z1lkNarkkoNuaf6/WIMVfaFNiGP76otAXWklQslBPBNSPcdBqPz6hX8uai6uH6KakbpZ3IprqC0D0D",
-	"fzgJONY2nHgFohJsWMMMSVOgXy/zBbj4Q11XXFvLrob9nRD/DM+Qs7YKNjar1wUzqVRJS7E/exfHMWGz",
-	"xMzJ7ZQJkoprIW9F7fg2kVMbNwaro+sXVJfUKZ0tG2rCqJASOQ5qlfWFnqq6eF0uybt0xhQPCY8Ccs0S",
-	"FCndTs95g/Rx5g8CmWI7trqn7XiDk75OuKIimXmX7Ox/urz8gIKunla2lhS5il3jD0TC1QZC1Rx8J2OO",
-	"GTXbKeTwStmU8GpQTj1u9AWCrx6zjDw2NTogSwiCEmvVtjruyGJ0p4VTKiZW1xlpJox/cM1YYmmQK1T2",
-	"Qefioth2r6oOLj/LRqXMH+cCaVMREcVu5DX+yJ1Go48JjJswkX0w2+qsv2O3hJXPOxXulOIukjBmVGnH",
-	"+LdTVx9D91yu9tmxZwpa06lnFENllAh2m3PT30HTWiC+LE1gkaakYBiGJ3pKEzjSoA8RH0oBLbksncCT",
-	"VdcYMAOMtRD7VinRCqLwizwnc4ZVG/x5Sg25teR9q6SYBG4xp+mMinIGlw+L1cTqq9x1Se4meMyKuhy6",
-	"0D6tYyOwFPkc3Ot15x+ix6+5vv7oZ7twDq+HqX025GIsS+rLhq4Jzb+w9fEmKuiFfXGZ2Wmf1U2gKp1S",
-	"p7ms4btBMeFvu/eXTLQy7mLz1Y/dKIOF1V26Q2du7asUP0tSw4YjGl4zEemNVtk29YZrU1TOrtMRU4IZ",
-	"podhkg7BHtu4sYsFXa/SnMrT5x7e4G9ypIdW2ZTpI7U4YzOp5o85adfiw+dtyUYnNGT3aKM4Hvr5Qfta",
-	"09T951Zp7IGrX9/a/UfnPHZDyDyjoeE3bKiZ1lyKIRfwAzfzYcIUl9ED2n88ivYtZrQyVMxYDVSK+w8z",
-	"iyoNM87FxIQLtj2Pycalh6UY3xaNLEi3CturOzBLOl7PU9bv0UouDSNe4NSGm7heOoJGXBKrawywavgH",
-	"WvbtrBya2977DE6ksds4zCVfE5LabEz/kqNXVkFcHNFvcjTkkd5mWYKGkQbjQAvh+WrAzEBgxneydHxv",
-	"cxWwPLyCbrh6IfyLS7v4oOTE2hQ1SQqGJQQdrWDbWOLTpPnLL7/80n77tv369eVPPx29fXt0cUG4IB8v",
-	"XwVESDIGniUF/OOLFOyY2K1Dd4LVQ110uVWjPsODjU5mtnF3QcPlXQ5DOZtRzINdQyz5N9qwJFOn1n6F",
-	"CSdbD3DMBdf3mZlKxdB/7Fxe1TEWrLXBIPq6d9ceDKLBIHL/u8T/HZX+V2vC2b5cBtXv05VMkt+lK+E4",
-	"zlYrn53kLb5acsiz3c/oJx9WHSEuEvTC5ixSxsKiLj3v/51KQ09m9VwPTMihYjTyMnJxRelt4XdMi1qY",
-	"u30pqLa2ekjn7tJDzaAYjc20GPTAX+ZWwlLlF1Jxw0Ma18YVNtftissDtpzjstt9WA1yOxsYhxH4GS1d",
-	"kAtw6m9h4HoT3i8QEzdAeaVVXxWYXmef44jORJKuGFbRc3TS/t9SwLC/v18fMdxq6AV9oCyrXlLNDvbK",
-	"QZGS7zPzUG24HNjP+mUxF+DUeSmj+eLC0DgeqlTUyNafuZmSiMXMsOjY+ZVUKvwEClcKvXd80Vs4lipk",
-	"cOaXtG8fHfvML4r+nGsex+7qEPIgYjkPoaaa61PoiNttH5ZvptY7aEtyM1+rLCpI46GEIW7fhmLAAAvk",
-	"XxhhyUpdtdIQAsd/ZQsNHxJLcbpu/ndLN995ldax0IWUZbgB0Ovsk7f8ZX1oAHlshcThgkaz3ctVKWeG",
-	"oC61NorxIB59kbCQj11W3brNq4a+yhcy/nXx/l2HvBfxHLbgms01GbFY3hKqIPnQ7pOYE7zswzWGc9C7",
-	"blKFl4EG4sfTS9LpdHZ0cWQYsy/vCJDvWoKrOh0VC/FiyXYmAJDRdp/c90Tc+0DWUTTeePzDrlLdkG+Y",
-	"0o4Yl7pKt5uPvyK86EDehvoXlNlSH5bdlqe+1aavXxYvUBfF3MKrJba5+TLl3h2fcrYdJ5fSShNU6daO",
-	"cjn7teKgXu5uK7CqmUruO7hboXhk2S6wsLa7WaCZiLQLvelidPdBIq8Sjz9//zYglyfnls81QUhbVUC3",
-	"gBO+Onn10ylpSkGkInI8rh8EDHqoH8C6fXY1JFQ5EWxViiSmoYt9lvlvY7XornoYqDIuA54Sb88E/mKH",
-	"VMRZNKAbNRVL4Z4ANzoX3K3tZDZoa4sjOT89eXfyTGeKl4vVsVIakwtkN4LGf1KWwh8JExHaH7lJV2fw",
-	"uXmA8w9UkVrlFoZYn/iShYbXZSstCx7xaLgs7ZtFz7TdxjiGWxhjUkmLqG0yaHxuT2TbAT68YRMazs+i",
-	"mnSCYSPApAKcwlINw87bpbzXaNJwz2u4Invdh5KfaYIvY/SdNH06e5lUChlij7Sy91uuYHNX3sJSBuVl",
-	"CdY7+zygydJ1Xj6YRwhXVjIDACVlrT2WR5BXxTPXzrjeKT6leijY5yVWhX2aKHZT/zST3xsl0y0M5syw",
-	"WZ1qlJSXv5APsNS7jMHcoR2uXxVdN+YqPcG4g8xRleAyZ2tSWIDaHjZac5jmsjS+itPgYa6+DakypqkI",
-	"p0wNUxVv5PTdjnpBV8oc6mspIvO+b5+lELirvZt9gq9unp2wKr0T2woK8tAlE8AMCiuwnkLkpCaPI+Y3",
-	"bBjLiR5iylRUfwBj93F5Y6x1SeCGuByTr4OcT9jXB40jq7YFZACxF//TVx4dka+dTufuzj7COGOmN7mP",
-	"7mqlx58q2QNWLKhZ37UbdY9A1Def8iNJhg8lM6FiSGw28OUZ3ff3ma3MytJMcRp3tjq28GZpSGuXZsHp",
-	"U16dB8xuwSZZz8FKX1QnWm5vy1lmbPSPI6RqWRveOqVaCgQ4tNZFqliAlzMgH7Sz5YWD+4qqP5rkyWbi",
-	"1m7DTX8F2cJb6sHfcvJ/EKZZWOrKxaKa5QQz/LUzaxfTN/MH9Ryi+oFXg7b1Z6/Lz8x/yMP4m42I+STh",
-	"1UuLr20wgsp3foWyga1f7R+co7KiN1Ft2rMCHtajsa16HfgDBadQTA2/YcTIckSl/grSo2XiBpXprl+0",
-	"P4wJmG/h49h/K+26pevyi0y3cTOV7gwsPP1PKhFxsyJCk3Tz4HmWAYAXqa7v82X1aNlmAhjGp+X+UQC0",
-	"GK4KJ1gmuBl/rb0rU9eNX7P6/WEvqWZns1qVu5TDWL0ZwCBoZg8it18Trsko5bEhUiACDg6jPtBbauxr",
-	"3fW2ictpraAXQldnr0lTT2l//6CFIcpsoPV35RyMcgGa6uumnOcVNTSWkxSvMgck1SwiXAD6WWfTEP/i",
-	"AJbshcOh+jcX0ZLLGEUIskgyfeTQzriYBOgtn5Mm6GzZ762A6JGcIZIWAlvaf9rNcsjSFy/fv7WGJzVs",
-	"Mm+V79O6RoC4bOuWK+at+X9BY0s8zX5WH2ppbFvOVsDqcgpPla9lKTiLjE2Ox5qZNUxv4bafg2OaUYek",
-	"50FZi0H8zVhknpjjRrKaDgowbNXQXgVqreZ4KhCUiYxjDJ7AJ7XnwyxDnjR0Qib8xh4wg6BnADUt0hgs",
-	"wrUOrXQtFrdHUiugQt8L1cNOIVhYlrWrWwfqhBGXwGetBDkGL2lGUrDAY/ZmTKeVxZGamnnDqWVXKqQi",
-	"ZHHMouKZykI6eSCnCPObRXKyj9ecqzVW5XY3mDdildlbsZysfrOSU7rZIK4d+9uMEQCzRBHrEJ+qR2Fe",
-	"4pp5yO+W6nyHjt3dtny3c8YWID6V4mNDdDqbUVVv/pazWjeb7KY2Xplq74I6HrDsZG98UB989hpu9xaH",
-	"V0dbyyhp7U1eAGh3kgkjTB6pvWISyvCaKZ9skcHVNF7nvwd1pobjTvlrhIsM+/YLTxYuke6vxa7JB1Hs",
-	"7X/PPkA+WAEd386RNGmxc6ArK3kAc5WSEdVO6wogRs+NxuoQn005QWvEBVXzFTx/Dc0hNGh51ysJk6VN",
-	"qcUwfp+g4QviBPERFxg/aVJDZlIb0uu/qGLW5LdMZ3OnaZSWv9d/Uc8gC+j3C6Sxej++3ypezLVhs1dT",
-	"Fl4vz39dFNURS5iImAjnGbJk+X4uYPCtZkDlVuU16tbcECr0LVMuOcOB80WMRjEXrCjZ5LWTX7bpTdOB",
-	"Xf/L1+JD7UWezfxmm7qo1g7inNG6/B9Y65rFey+Yq3qQMFXYnIC4BJTPIIIipkgzoobaEx0Q3KTWxnhy",
-	"RVqpUYSVH3O96cYc1BELr+HiPJLMmlAuthn4iS9fsP/JjdyKUZnwlRawX45iqrb+T4yAPonUZqJKmFwF",
-	"mBC5smFc3eIr5XVxI/asuIxameE8+DOxAGKJyt+Pp5cEYI9hoVoO/mGVYFg+5MrS5/Z8cQlL0y6s3qc6",
-	"Z6BmYaq4mV8gVmme73JZn+4CJidkLHlwE8hIQzQsTWfMAU8QqslLRhVTgQfvvCpmjFyR/6RMzQcii5Z0",
-	"yGWO8KnYTN4wwLd22LqMfDx/4/G0qHDQULGcaJerpTAnbCA+nr85JoliY+eMOHHAtAh8ich6dtMc6K1H",
-	"7EUoKW4wjZc7xR+4vMucqWS8+MOV8H8zOF0jqnloe6uxcDJ0Fiud/YUAsJ3S0iNKPHgiOflw5vOIInbD",
-	"YpnMmEBxjsiy9lDaLvOxTI1JYCSw8vVDOanpwSoNgHxWzl+CpT8/Pf3p48uhfTo8u7j4eHoOw6YD8cP7",
-	"iwsZy8m8rc08ZuSni/7+AfnXz5eEa51i3YSi3ydHXYehwxirY7+DnH+87l+FC0NIe/Ay6MB5M+AP0AB0",
-	"QHRIBfww4RqAqiBxOxUaqhPIKA35KGaEfWZhalsdCCZuuJJiBoTcPD891S1Lh1yTSIap/Zlwl2rIxcQq",
-	"XlgdxXIElaJeaHUtwNg4+XDWGYiBODOE+3IE+PH56SksdjPznmTOlaDsa8mNSx0UtDrdGgjIg0TQOTPV",
-	"gLwxcyAzASS2e8QZO+sC3keGh2RH4aeFaiKNIj0Qt/ZM21kgOtGMa32UqWEx16Bo2tedaYQ2MPzXsRmk",
-	"6gWy0rAcpyXkEsI+hywxNd9jfTMcXgn2WZMyHPTRQOQAR6SZPuRstewyDkThgOHKIO8izeXnooJ7DiSv",
-	"gkInA1E4X2BJVg/Mv36+hP6tOhDL+QyKgZSZ64zO8+ISlr8OhGOwK7gqKTDVH9C4xbVycOVw14F66EEG",
-	"WzcQlXVkqgpm3tzrH2I2bgFgvOUREhGvZko1oNcAbs0Rufo6ADiWQeOI7HX3AjLwKpb9ZdDodDqDhv3V",
-	"MgH8CUBeBo27qwLxWBnKNd6gAWYCOD4/nZ68LggeR/JQRQExuwNfWYU0r8JUxaR9dtXqDAQclgKGMme4",
-	"JpnFQd7yl46aFBj+RvHQxHPStHOD+1nQdpQi2jMjlogcYJmDGMPeF0E37ca59G0rGsFJmNVrsNPyv7WO",
-	"ByJDn0YCXlIfrDiHrBaEkSTi+pqkiQ+POeB+BOcfiBNcGnANFxCkyzjReQURFsa2fbsNReWf7PX2O+S1",
-	"s9r1QDQ953DXOgKsgQGiuszSkLDLFTFIfUGMgVhSEAOFSsxDJlBBdLL6JLEqWLvf6TaCBqTbgYDRRzs7",
-	"t7e3HQqPoX6I+1bvvDl7dfru4hS+sboz4gJ4uXPy4axRUM0avU4X35MJEzThjaPGbqfb2UX40iloUqD2",
-	"Wd61k+PVTViNc/YkmtlzadVF1MHh/WOS1xzCh2VUuzlsuKM2QLRD6K8yhCCgN1qlIdvUswjT62UqzBuu",
-	"EXNZNyqV3/rd7jZY6r+W3YuNfrd/0O712v3dy17/qLt/1O3+bwEP2r7v1Sq7A3kpj41KL959Cqqf51jY",
-	"6NJyze2Gh6M+69H282hv3N6jB6P2YfiCtXvjPt0d7YX70QEDrPIVo+91v9noYzoqjd3BzLnWNiqhaVvL",
-	"MeW3hh2vudlTizmPdAe4+3vd3rIeMhLaKVWEgI9213+U15GzX/QP139RLTByFzT2kXJXf1cu1gamEPpx",
-	"PUh3BuYOiHcIMasZ08UTGnhY2rqDCdi4hk40YOXiih+5t6wx9rmNrKWtER8XoWrv0KStiTsCfeocfs/x",
-	"COpkdgz2JTEULIbRnFDHAED1KPGElmPhmux1D5eyBuzwRwepmJfEnG9XYqFA6BsXP6gir9dVqlxgV70t",
-	"Sz9sdd4f98RuuQ6FRagtWGjn4dGz4aRtQP+Fwp6/44nubnCis0Kc9oPe7kYsAIsswQf7m0ykpm7I92Q4",
-	"eNSyE2v1KpmaTLQ3HcC1iOetLXkK4l3b3qrKyM5XS7J3y3WSwmDAOnSj6RD/BCwgGsd4UxoghXN43QKL",
-	"2QusWkszRF8wEKxiuZT1/MhMznfur5P8mYX6Y7KIPwdr2Fv/RVZv9Hse1veCLTkax9kJnssUdABXQheQ",
-	"p/e6eyQVsTWN/GOvWNxXUSgkwS8pzZO/srNQ0B2K5CxhCztuSjtf4fZVxiowYbTmEqtz2GaIxJmPBImP",
-	"nJSwx8FJbr+IshcXDJfmXvewtZRFYIfFcjELvGJvOV41MiwSSzFhKmNbf7kjsrW4/V5nCnfTa9NAEv4o",
-	"FYXfsX/DIcpoY/+LnrAq/dxPUD78UAWrspvs4Mth2I1kS32he38wH1Tt/lPQcMBKVZdEVDjNzoPkTY4o",
-	"wvqxTtqbW55XDLf2id3hpSf3JIoecmz/sof1e529kyjKzFhZd+w23PDHUE0xmaFWH81owPisV2eSPtOl",
-	"ou1NcHUXHfHOa2/t4BpvfgsAgMSEGLmUZN+yb6mJdr0mWqkWkhXYycsBOE3SpcrjC/+v66Uj1aSU/e38",
-	"ihxiS1A53rshf83r4FiVtJc701yPCHCfV/hBzXV/1KW740PWPuhF/fZeeMDah3Rvt90dPx/1o174gu3v",
-	"b625AubEslKz3rdS3ODCdv0NfFFQUbRQqQVruNQdNXATr9AXSwcNg0grDxuads90XWCP+GAkVwRL7gQE",
-	"iuzMwUUfU23seKy8RkA8KFOdF3d0ORM+oMa1d2OsdFRf4qC/qaPan8Vi8Sb7zvN2t9/u90rvlM9OyPPi",
-	"Qhg2GO6N+zQvSlStRvXp/p5bX2JzI8+ti8X+HU7LLzJVtfTa9D4VR7NAlLpWZLmj8QAPbV0ORxa9x/R5",
-	"JAmUZY7UXJWnSlVF0vRa7WG35XNk/Ini7mKNXxw4XGscupcufeXeDt2Fso+H3fIZWEru27t/HZ3/vu7f",
-	"35UHBL4sbv72YdiNeqw/3qV7o/3wIHrOXowPaXfUC/vRLtsb79OD0fPwRXTIuuOtxW2psu8qhpF7Nzyk",
-	"6R9b3/6beYoXWcxxYbOK4hY8mdtwOaTMOn1h5+taNxDWoJIiS2BfVCN8hiDivkJ4jUfICgv1qquf+69y",
-	"t/JSRocXwj2jqxj01YL+oH+Uc6N7tfb2poa2vzO+smb+p03MXlzN6MnSfTQvk11PT13zJbrCI5wWVMWX",
-	"KdeY0+TaRjrPkiRzrou2WkA0cJ88GF2q5Yg5PzHXGVDilX9+RCyFXq1UqD9qrM39O+jTW9u2FVP2d7Ne",
-	"N8tjWZiOixgtN9XtC6tMdfucvLGnKo7Lk3VNx3Tkp9xfyH5xU3a24bZxq/sZIWi5b2aDYDHlv4MJYs+V",
-	"yxGxkw7yAysFsyp7GKcRi7Lyo2uju8vt+txnXWuP+JCLSxDwFhDNiyIWHQvOpqdO+8tyXiCxVQ9E88P7",
-	"C3eTIedxPlqE/LFFpArQts8zYwNs9/3Z61dZ6LiQzOxwM2ElcjdAZi7Nju2IIKdlkpfOd/G0Q8z+W2Hs",
-	"fNTOw3xfW+eep7eam5bVqGyEUikWmvZUKs3aI0BJmVcO8D0MpdyL9jvaSd+NGX4LNviIbktPxBjtecrI",
-	"+TPbWVl53doQ9UNZ96LWWEjLWWZkZZ5xhWDRc9ASi3ERvKVSiN/JW1GqRCxvBVPH2fOBCKkoBsQLcsHK",
-	"KSrmZMao0B3y4eTy1U8Lqiac76tSmWHE1l7BoV/j1xmLXmcNvfZytAn3AEDMZBO8pTpLgfTDaj3F87/X",
-	"8XF7VTw/WJ66VJ36MVSfWgvrvWCZfTWaE4jAZ4ZV+QjbobnUZnKSp6jBJ5v4Gn5kpp6Cu38BOfvtjI5H",
-	"DhI+uUgeMbkNjuxjWCX3yaSBWvyYnQY3acJp3fF29XvchcdEMbiJjQX4OwS5D2YsoKCsKY0Pxx3GCtIP",
-	"7zjNJNzl8iIEBJlm8RiT0XIxS727RlhLj8RSw2VljZFP1+oInDw8YsKsEIMfk+gRDJXFU/0hZlRTUTrf",
-	"JcfIfc4gDnYzQ+PPwwDrlup+rLDicvr9eSHsT/TX5IlPpkq9qTLFq5HelQK0HxBL5g6i0BJnkHt9cv4W",
-	"kXFMJ9/QjCnkmTyCNKj1cv0kbz2bX+HpalKi5EiagFDy6swrhy0yYUYTWsgv6gwEpNzgfS87TWJtI8ha",
-	"GfnoPeTJod0xlZrBAoNTyn61gtefaZ0Cq3/8IPzu3yUIf9Du9avvWGb7fFUQ/kXYizYPwtu3/3u2p/9n",
-	"9Fz8/KX/+d/Jobo0u/OfxgeTf0X77Cno/sTDH5eHA2NYTFlFAMIFffzRIv0V9g338nc8At/OV3ue7lbm",
-	"CLLPdhVhDIZOIMYRMsCO4B6XVwpXF9fqy06DZs60BrgIWoEACAgdCP/Ta64TqTlWdfe4AM0cY/jsdUCu",
-	"Bg3E/j0COImrlkP7eA2QwaR5pae03d8/+OeVd+QNxAiL9uJ3Ptfg8uS8FRRQBzRZhjpATnwFBP9tthID",
-	"4ROis7SswJkJlIQpAE7M62TEOUPUZY+lsC51oQxE7MeRAyxU4N7mZirFcHfY69VfJ8gAo5clOBRLLGN9",
-	"5U/u/8NO+9PXbnCwW1dmuSbVYZVl8LltKADe12RWLIPdq2eoSCBAYIj62KYqnPIb2OcOlsKOXJweiw22",
-	"YbuXhj/d+zv4snv3LmjU0OriaaHG0HCKEC9jHjO73P8cNAZpt7sb2n/AX6xjqBo0GsV1X8QAK5+XmtqG",
-	"/EtODzKaEy7IaG7wwuVCw0Wg4tdLULb9CcLhLjs8OAXSPP/hFdnt73Zba+ZxerkcLdEv9iliJd4FjX73",
-	"4HehG6eTQc6FYUQBC2jCdrcqZOM3Ah6um4l7Gd/deva7G4rat74owV9McegdrP8AlvadNBfUcD3mAHD7",
-	"O0t1+9XuRiuYIelXPOeO+5dAXZGLXZ6co/fpCoELiX3vCi6zJKaYtqQYO8IPN7gOgEI/dgUqlkr626m1",
-	"cUIvcwJ3Be8IsvdgjMUEPsT9nzLFAPoK0yHwtdspR8faQJQBFRcBFAPbXCm5KVu1LORkZbOQBMsDrBKr",
-	"UILjwalOhQIIdUVrX7MRp4L0+jheFLq7gf+jfcPEDQJLuR8SnjTy4gZej+mHvdE+6472ov74gO6yF+M+",
-	"Owx7UZc+Hx2E+9Ee2x33aW/UDQ+jF+z5+IDuj/bC3ajPeuMuPRzVYisf1Sp5Zb3A6QLFH++RH1SqIbFh",
-	"glCB2DMi+1vkC73MEbFyAHliJEA73/tQOwjF2uMMGJ5XparS9v0rkiguDCKoXaFpfoVosPrI1/snIxpe",
-	"Qwnq5tV1OmJKMMP01RGB2uJQK1laxhTS2OGltgI87FlxnuI0M9w/F5MDNH37oy+K/O+sD8Qt06Qp0jg+",
-	"IkIK1qo/71TQMzv/B3ukccpDP2VQYhwqGGR5yTHJ7MiFBWoEDQCKs3uXrxQ4YLwbO/95+Jsc6aHhMybx",
-	"Mq7v57VbGPcILEL7bt5646C796LbbdS3O2MzqebDvAJGpV18jmtb07hd60LDpaLt1abyh/nYdm6o2on5",
-	"aAepdQeIbicnBShCTD/zWTrbZDXe4qurVqPX7x4e4HLk3QxLdWuqe5iTY2Fghd1bO4lPdxs7hHLqrOGD",
-	"r2hCRzzmhrO/R67kBQbRwsK8A2Jlv1V4vsI+BQi3eFfihFTQI+/D3YAbxnJS8Gqshr25xLLyWT3yKnDq",
-	"MYGAHg/BSZOjOzvUQ+gLu+jUqSJv5GS5fb/GJ56XfPj48ex1Y5lhvUZHhjE0au0pwz6bnSSmvMwJGxeX",
-	"px9Ib6e/0pzb3JbCApIeFPLJtHoyrbbnHB8slbah1rKlISCpvHJEzCmgHi85ma2qWuVe2YCVJK70QD1k",
-	"lssX6ne7uZnjMwXgf4gU3SFnhhiZhlOmiWA8q5vmsdqJkMqpT+Ax5WBYhVNGE8KETCdT5xqO+Q0Tds6J",
-	"kiO2yHEK9RIeqg1l5RUa7/+d10c4goY2Fn+F8SzhGG61uPblljoPoReHbo8Afjn1/MRobKao2xZoQcPo",
-	"jsgUHqNYL5EQAmAXREh9SBLsGSimBo5xmSQsAq0W7GBErucmC1fCBV4AQ+qQk4yKMc/EpTQyEUETK1Ab",
-	"c+nwCkb5rcTLI0NeLDNT/ZJncnsU7T0/2B/ttXfH41F7r9cftw8PaNQehwe7e6PnfToaRUvrBx3VKAIb",
-	"Noi1pyp177CwVF6QC5JkXe5HdjLycl01tZnKs8THmw4Jisw0ZvOh51tZwslGDWyhrFZr69WfWU+yVDtO",
-	"hTfZc7j4pzDmd0sOgT0glGCNOSKV56skJ56NZWHlruPCGV2jW/8AMqtQntKZ/lwwa/Gf+oprWFcycMns",
-	"6EtE11Dz/asz4sI46FggMyr4mGkzEN6ZcMNUVo/dtiWV6ZCXWDmkWPeN60Jtt0JQkgOHLYTisVAiJoZA",
-	"ANLVhECE82faRUKOl4UL4ZImhhRZtMRH6Q7atzYOlnDvLzx5lNiJK4ToCqL9cQJshk6gHkTKIxdn+8KT",
-	"7xhne8zI12Pt3VPc66+RMPMntObeI9soWnGFSoAQ/PrCkwdYbd4EXBflysEq8io8gt0ybbCOQmBZi4Hi",
-	"F6M5MXQSFMuOWFUxAHiBBIQVeFUDgpV9WwTyxg2fsWMCxX8J+K88oDwUE16l1rsA1sqcEMiMz8aOIox9",
-	"plC7BFAGDJ10lpS3clU7Mzaypp7iItBlpXMPTpTXGa7rNasSeh+VlG0wDI+vYDdn2SB8hdIth4CFZhdH",
-	"8MHuvuZf2LL+fM3nvMOsEul+N/OIN4763e4aHJFgeXXqfAmMJPoaRXLdaFzl6drhFPvvboRjsqWR6AKK",
-	"v/7lzEVfGt1bg8WKzt/GGvSFULeyBT9l5dEt5fly6N2s+nnvHtYi1HWv0TJOkC8WafOPbhl+VxQJRKip",
-	"l0SPIAwzf+hyh2YeGcvcmV4qq1To42pJriwcUhNyWSnb5OQpHPIUDnkKhzx+OASKb4ypct65KdVkxJjw",
-	"FecezkectNokrmqgVN64Hh4u53PcKsVONqJmbbVmHWTpIuiAzSrvLingv4rhXHi188lH/m185L+j3vMH",
-	"8ILjExIxQ3msn26jP1Z+CC5rkZ3dn19lxc/rISMSvNcHxjikocX8mrkytf7aNyTmjmhsOYwrLyxVOGUO",
-	"YR14D4ZiLVty1xAHooBefmwfWLtLY55LoUq/be3WVWLPSuzr7O6IyOqwIpA9XDEZCOD5TQPXECfSF2pw",
-	"UdRYTlodF45mYrG+uw7IfncXH1qebBmpRsCugcgKq8KFlUKmC5YvpnO4OAkx6SwMjW0jEo2Pb0sIeNa5",
-	"vYuF9B/MSF3d/byIU1b4vMCM5DUg/Pk0V4iwV59/yurkuzuO24S2cTI1HAJBH0vbDfvbeXCm+e+9RpZI",
-	"QMfNFwpysR9rpU6Kq5TVn8XlOs597doS4O2Uh9POyli/7YcXiNPpHVmqhdcpysnom2QFZOJuBy3vpfkA",
-	"F4YquGZciu37uuUkv80GjK4QEMObbjLzjla6ReXBlwYXkiiZGnifjFLbgeWGqFp9huAEeiXITEasQ06y",
-	"EsjFzH1XVjrrZCCAKeC6Q06Dgwl0+SCWmVmG4Cr0I0K5GzF3jtsc/Dy/zSDI+1dnA+FieeVQnru/VxvH",
-	"OykbnDkoIc7NrcmSINu5n9VL5yqp3L+uP4D+FY724jl09INUs8bdPU3OXJ9Q5g9vQP1lb+A++K7OOZ7g",
-	"ypmV43HMrTBVcgamTFEtLuku+YMNgu3VY78tuykwm9dwHXLM48wKw9LgGHP5jYUmP7VZFpptFPjBD+fv",
-	"35ZvJ2WmXH45CAC/7IB9eAMq9tuf7R8XecWCnK+MmbEKg4uzOxbSXEiwrXiVWj4YX9iCoyrbcbMKUKkp",
-	"JCDQjOcElduzmVzAwcVyso6n4CX/laAOWTn3nbFUs7aVQSCiRSgjl1hod6Xw1aW7OlOO9wZLS8GXn3xu",
-	"f+FJ21K1QhNsm0T16syQ422M/PPEBP8eTPA1nDtCiWC3wP+yU5edMwL2EZvMH8gACwJ+dfJllsCfahZ5",
-	"laaYxf9ME6cXV/L5i/pESbvr1J99O6RlB/9Jm3g6SI+mTVSS2ivU2XrQydIjOdvahmlecxER+ykGHlub",
-	"WzUzGjEymg9E3js+DogUMfw/U54SLuxnucqyoYUBMByFbEH0Kl+8fP8W/TaR4mPTsUbyEXxnn5CIj8d5",
-	"5VoYE2SbebeKm9xANBMaXuOVzQjA3F0Cd+AAoW6Y0vY7qUjMQ2YVHQQnjFod8k5i715z0SmWIwypZscD",
-	"kT1DkwcZWD5cGL1jaX4vXA4KusVR+6pW4yQnA+HW0g8uAwx2kyEzDrAlOQ6wu7OQW4C+Q2cDYocDUbAB",
-	"fVt2DK6jFUYb7L1b1SX61cVIzp7MtScG+4gMVsBpb5fYLPCdPOe3fFQWvM6WbjfmrNjP/Vgrftu6rwkn",
-	"RciCgfBc1RtxZFMbLuFCk1vPJ9ydFqENjbHCjDOZBgIbGc0LsExo99HE5DwB6zz80zOgZsa1M48fd6jl",
-	"rhOSpLangeCi5VtMeLLQom8SRy2SmW9A+2LSsQyvq+JjIB7XvMR/AOUMRGGHmgXphY9bAXk1D2Mp2Ov/",
-	"Q3qdAxj2xYfX/4f0O7tOSvnE4jz9vWiv5unuuYFKXlK7PWA3C1mgEfshbHmNp6+0437ZrKFMTQGRww0b",
-	"BC54Yj0kx1636yt5rWDgaCQ82cZPEufJNs7VzWVm8VbSxWlPy8XLWb19myv9nWWn1gnMJ8Xr6Rh8M8Wr",
-	"YtfmVNm696nA2r7bwN+4T9ox18bD4HTqkWUu4NXHAZPyIOQfzob/Pv0lv6fDxE0xBNsRzKgwfwxi8F6w",
-	"TNn4N0Flwjf/HkAk7yAjAzSqecL0QnKaIxDSxGQMgCTRrUVMEnxvg2QU1+DOqjo//W4X0M+8AmrfijB5",
-	"pEN+njJhBQudsTxIzj5zbXzGhdXV/EdeV9zr7g0EXlXDVmOHgTPjWttvMDWleYuunMIRscPXraDkVCBy",
-	"ZPXepShMSEFYjXVrsOsa4q7k2MLVhDN82Kuj50etUPBrdk7rT97C4NadL1yXP0l1181X6d374cXHVz8N",
-	"L05fnZ9ePtZiWaMNaRMMk0jm9N75G+FEI81k7MiVkNyKDzlpGazCrrAMYkYTl6MGPMZI8hWrCQDzC4BR",
-	"3h3hvyw3caCwTapJRbaKSA8EN61j+IYwcePQkiEhGZNBmLjhSoqZ/eKGKsioho4j8u7k7Sl2B/d6yQxv",
-	"zXEzEJYptQGanxqyw0zosLk8d7WfdsiJmwHW2geGWkDSIKmIIavuhilYmzXs7CRai8wMmm/IsDOIf3lR",
-	"uuQClu+67kbBSMqYUeHvWt2PhdIoAkc2jT8oOzPD2TbqwplIUuMYbrGBnOuiJPgmRQJy4BmnkRDHiL3j",
-	"fJzGlgKiyDHTLZDY3rq2a1N6pfoTcOcnPP06PnkSRbnOhmEJMy3zpRTSXzOHr1GY1kh0TPW0dR+W6nW7",
-	"1dW/EeSIRc80AvsDL+iQE4wB+Sr3irm8X8VMqqyxZKcxhwcaKJNMqZ6yqHU8EFc8Gl7hPF3LPgCOUPhX",
-	"PLoiIVUKq2ZBUu/Hj2evl3K6j5qpja8b5zUY0bnBXQmaZdwOazOtRF7YtB+YxJJuePlGbwaKAHcENrjN",
-	"DG7iOGKqBAfIo+X9Dbfp0JLRRLbdx2/YhIbzs6ixbu54iRuKQ4xYLMXE/mvZkOwXQ+NKzdSMLCtL/FDQ",
-	"/jrj1pfg+o2KagUuuKRxMO6OnocHrL1Lu6y9F+4dtA/DHmt3o96oT3fDvWifwbvDTV++r0m8TR1zuKXv",
-	"MkuUJs1Eas1H8dzh0T5d/Hgc/v0RVjdbbKz1FxtYcsDZ0gvVqjZABV1TL73KmSHTCOLXPwP4eH6crmBE",
-	"gt36mlu0wL3RtKYGVeOBaFJDYka1Ib0DEk6poqGdSOs4q1PFAfjYfjdhwjJjFmGYKmsvkwIQ0ANg9ZXM",
-	"O0tJWsm+L8uT2IhrL68PkrEV/+pGLLa0ckZCga2M3T0CY5txkaFYHGzC57bUTnH8w6x+1DQZ7qv/7oc9",
-	"VuRNB+Pn9MXoMOxGPdYfN4LvwB2DgiL90ZdMLmnQ7i7itjp0Tm9RLahxodW/kiL9x6hMXuKGLu3asors",
-	"CFWY070YpldsXZB9pWqbZT6N3f2TIENgsYfKMj/S5GIsO+7NFrzwo8TbdOOauzikyWaJmWfXfRfqRLTy",
-	"m8HZtR4P91J34+x/3DweeueMJnyYrUmj2+l1uo0gv1N11ND/idGqn8jCixPZ6/QPOi8se4aJFp7tdXY7",
-	"vUbQqDa75eUqP8Oa8+ge6W+Bq+rbznd/xa5yQyLFb5je5K7VrVTX41jeLrerrjAJ7gpzAkM5m9G2Zlb+",
-	"GRahn7vpOFzgIBCDTqfTOiZXmlEVTq9Q33AJKFbSWNNKS2WwTR1C5UymQzKaZ8rBMblK6MQVIrnS/Au7",
-	"QpSTzLveFBLAgI4IjeNWZyCc45dkcwKrztU5AW8WUHo2IfR7Xjlf/lUHu+koegsDa/ecC8sagiKM04jl",
-	"QP1DHJFVSVS6XGf42Q1lE6NvBJCGzWz0rWPCLYXQ0FjZjRELqw4feRqYUvtD6S3NtKPCJWBUVk4XaZ6J",
-	"dGYpBHqHj7LGoH7jOl0DMQVZdOyyiKB0NOwr1LHJNKxlA7phaiT1Gg9dvfGW7zMmh4I30nIZajk3WnTs",
-	"s1mKkAXUuZ3B/MpRJ5HKWrBNX1/DvtVa2pFUpnbNqQ4byEY2WurKpLko4D1o5pJVESSRfU5iGbGsbvOG",
-	"CGFbhDvdlf2qdRc0tJkDmssYExRqMbwEgmk1e23L0KOlK2cPfBk7bSvMrrV4YfbZA9rPaT9RcqIc9umG",
-	"hO9Ziv90yxPwypVFgUhCxpae6ZXzrWdj9zl7cLo8LZLmx49nrwOIKFheDuGBd61j/AEZF3IHlYplY/ON",
-	"DXk0lGro4i9bnM18N8rsUU+pKkqFpcQA720QKniIajOleijYZ5OdTPtDothNflSrwG2F8rzd3mW/d9Q/",
-	"PNp/4Q2a3ehgFPaiw/be+MW4vRd2aftFuMva3VHJRolpKsIpU8NUxVh+Ji+1Lmg811yDfpRRo50VKIH2",
-	"r9/kaMgjjWqJAzDr3gWNMFWKCTMErUBEvmH/szYscRXh8QECyqxqccwF1wu9bjbLvKX+XdBQqRj61spF",
-	"jnEVd3tH3f0GvqcxEar2te5Rt5u9BpDz8BpOyCk8q2bk/qx/oQ9anz2DljZSq7MqRiOsqNPok3/zl7Zv",
-	"ets46nf3XtwV4QL8SgVgtm/jzAO2CizOYdFhE0NLiwWFcCuYhkV1p0ZH/jk/g08OvUexWkvgqtnerYC0",
-	"A9vUv7gioWZtHNslumD9Qmi3M6ezmFBN/nXx/l1drguErK1dqgKfJY1+wYGw2gLmeV/phIVW13eqMplK",
-	"n5xf6AXhWX45efvGChzbYeuYUPLx/I19U3nMcT0Q+90eaTqJkCX0wJ1ouFxkGNwH0txIxZludQjIN80U",
-	"p3G+ogOhUnFEwts4IHMa+Zs4WtBrNqPXGcb5XrdbRG7Iy5hZUdIhiFZi+aKddDE4D85ILeMbFhEhb48J",
-	"FSQV10LeiuzitI+tZ11wg/5MwW5zYcz1QKAEDsg7UBFniNBORTn5KqbaYGW5MYrsdVbMFt5Pq4pbAy2S",
-	"5thXocvprrVWCVgQ/8UqySft/3UFktufvvaCXrdbWyC51i9aoaEAbUKkGUjgR+ouBv0sbS5X7hMWrtRT",
-	"HpBdsF4LT1iYQXlYhvuISQFQnNTTVIZuV+/YDIra2+ZKSXm3S5rI/eTOX8BdujWq4l85O7q3STY7FfSd",
-	"NGeWgi0n9TdOFh27GTW7q0tQC5Po0hnaTlRWEhQyabEzkzdsOOYx0ztfawwbrHG0JUJigc7PovfqnT0z",
-	"oM2lNWL6nI3hjr67S3RYAJrNlkGlwmE/eh5IjCUTn83VWS4NwHh8K2/WCoMP1EyJkcQuyHL/SKrC1TXy",
-	"i9GmDRj9O3YLmSnLIdntNB/Q46fHq/oVUUN34HJZx3w2i9EjuP9slxBelHFkX/vjsNwVmV5vofTWU4mi",
-	"72Qa2OW3mq/d6RZAIccMPO1csdBINfc6eLHAbA33w0dbsb9anrcTcX09TJHslwQbTmk4hYE6RxZUOQce",
-	"hvOCwjA+cQeLPTRB1xw0OoNGq1ObIvsVPb1B3sYd1r4AO8Wqe8d5/hYGBahirv473qwH/pHbJHqlqgwL",
-	"9prr648a/Zeb5XrBdJbySD/0+zjrLCvU3jOOpsnDfeMP0GuTUq6s66suez2fde1kF5Nk7x7Kl3MaHWKt",
-	"7/w6ERQf2txVYxdoG8fM92boOcHWsHJ48OS0eazbBlxfEyAyH8LN+Kxl2AUOFqWtbZly5r55FPVyU94e",
-	"y8mKELJ96gLIlue24fI5iwiedNL0Ven1lCasZRcl78V+G5Df5Aj/GggmJlywodfb746yh3i3gtp/Ew46",
-	"U95MmvIIm8HbFpUi9MFAuL+G6KcNSATX/Id8NglIOIt8RaKA4Ihyn3FACn7muw45cS4EnOxAQGgMitob",
-	"lqCAAfD4RVmFoq7dxpy8FtEsZiFUymOJPsb4N7id+Bc2EPBPP/cOwSx+d4fOoxsnCaNqfXja7t5aTR7J",
-	"1S4uLPa3jt79y3eUMAVTf5wo3qdvcWGumuL6YDkU8xsG+zpkwoqYzELBg9b4OmiUTsigcUQGDSCwCTVT",
-	"po6sEWeIPWekOxgMBmLQCMig4enFfvD1zv5SOU/Y0qBx1/hzya8SLdeIMPv7kwR7rDI69lwC/ljmTXAJ",
-	"SRCPtnQYAHq58ztQ5H0qrUD+bBGN+F3FWbG3VdfdF6/yWqmDgNhX7cTB8liOfEVGWCmVouTorObIH/IB",
-	"PLgS2BansTYkXFoLdmPXunHU6HWxQLnnhRAwueeZLcy25uTmT5/O7yOGDT3hP9N4CRTx75LUFOzcP8Vh",
-	"LXtwtz2v7lgizBdoo7AIGrN+PWwVPEB0K93KK1BQNQHcU31UDVBiVSD05o1m3BgW5dm0+eQJF4SNx6tu",
-	"+/uVuag4qh/GFdac6oU1xUXxaFFAEWXPZePTMlZh27Tk55av1IZiOo0tW0DSxIbuynm6h5D+mxGeVcmq",
-	"owMFGZNmMBUFGk/mZirFrtOIOsmc/Jcb06egUQi+Wl0VXh3uDnu9nA3id0iJFTZ3dz9GtxCwW7gdW3zh",
-	"id09IrvLjmHxlDZdtkKr7mg62xzC5CCz/xzcEEb6mPGl2jwQOPfD4mrdMKV4hDGm0gF9pour2vRZDbmn",
-	"VWGwqtUZiIz/0XgooS995FAVRUQuT85/PL0kzdyQbhHFYMZY6w+scCKVL12mUgHRvoGgTilVLNU+OyNz",
-	"pByTVyevfjr9pxSkKRWR43ELKrs6y9vlFzvWEhRBFQYi4hNfWgOlJ/jZ4RIxzi4VDqKWaC5CBqgMVMWc",
-	"qUKgBzIj10oAR4TfLp/AdgDNPoYNm8e4/ATyQ9gpVr75T8rSrRPZ/ij2JmZCv8ItrmPp/w2ze4qD/T0Q",
-	"Ei4cM8okwyNlFCxl9nCEVjteSxl0Gi+RUWCRqWIu1QmYI6SHeS4H1SIzH5KXj1YaDgD2FgSkfQn1ulZA",
-	"WKwZ+I424WR49+BRqjw+ToY0OtYaT3nRf5i86IemOj+Any8vRvmklD9uEUqAw/bXZ0ouxe+qbi/Jq0Ka",
-	"/CeqnIizvaAJgyd0UY8NMoj+TqeDanorGIisRZmQ5liqkMF5cg4FPEcuY9iH8JkiXJNrHlsV14FEt4hU",
-	"WWMenrBJ43ioUqtDZ/dvvFkDFzFzFfgIS45jvQUPDMG01clPiFFUaKzYgElzefnAGH2/GezXEZpKmKUB",
-	"iXaOSVvN2pfA9Dq7VKDb76Be76pT+NMeFOoPOw7TOoa/Co2j6hgMRMIEOGmk8ot27FAaXbqfmCN64yg1",
-	"/iviP4L73fjVetHFzLIix6sKk6MNsDSElcvDZQlp/tKgt0TtQsDtQdjquguE3zTz2K/Ct7UWCnlwjgRK",
-	"hoP77a9qObyWgj3ZDX8juyFw7E151lWIry3cSPi2lkWeZLI0Vw8lCpukMVUEyyGM5h4RLqZwH90V+Mla",
-	"C4jG+zAOYrNDruyX0ClmiAzEJJYj0rz6xxVICy4IxUY1m8yYMAG5+sc/rggNldTa/6gDcvX/XAXk6tdO",
-	"p/Ppqog+wDV4f9KRyzYpyb81IAPr8/w2udn/o52Q6xZz8YyE5gPL4qaYC4J+8H/47N46KZGt1D1Q3r5J",
-	"DuBf6Xb3g1O684u71kZuz2TEx7zGOPWWU6FUdCGKsiLHsFfMMex1+3swaH+Hc3sZlNNvjez5wWp/T7bO",
-	"I3F3WM2FZL/vm9q3zLNfYcgZymc1W/yYUBIzDI1e7cC7ljFYhaySxejysK92yrR+1QoyfHSflM6d09wj",
-	"yriS1TAAAH+LGb1BKJmBKGRNXnU6V5AsbqZKppMpoUTPZyMZ85DEXFy38IIlxBk65ETkGMLgrseqcDEN",
-	"WWQNHuHCwdjlrUzjiBh6jXJB3loDTN4AaiQjEdfX5D+pNDQ3g3q7MG431hWV+stn8SN0utGVmupmbCIy",
-	"Hu16zUmWGS8iwicCAX2XMHnFbji7fSQE5mLZobLFkmHUjbigMIDqNB4buH7FJZ7665K+ktjfD0z5yUZ4",
-	"HPROZEpSOMR2LqrqNWni2WBR6xtf5ska2/ma8Zi7VVU3TpCJu6hvdhuJFu4jNb3fKkOPdmcR7vaDWYBv",
-	"eDiZDMgUSsCtu5GT18t40A0R53Cxf5ZVN8uPQHdD3azg1r+7p3LmEM1qoTRAMtGsFIm/yEkNCUFeIZTf",
-	"E2v4ziUlwItKmk6FAYK3hNzKy+E+9PpdUG+ev0KKbr/mGuAtuBSAVe4rQQKaI+I0lJU1r1/hEU1FxBSB",
-	"KhN0IAp3B63pLaDMBGBHfOEJaVZKBrY65JwKd2fhbNx+JwVrvwWYO6vjTaWQqWLRBpfpXBbeOtWoLscv",
-	"YdTofLXtNhyvU1o2M7S3sxgforoE1WKM99B9Fp3TnmlOGY1cyl4N0SxSFjWGhtMZE+YY2oAk50Hj5cnF",
-	"qSWFQWO1z6Bxekkn9cAybumeaYJZNZ2VLdm2+t2Db6cuLqQhG2/CrVg6oPj66Sk4DPbYrJ/Y7oac8a13",
-	"M/zVcC0ONsB+sOv5TpoLargec6yQ9z1ZvmNTTr0JqvoNdVXVv6vdH2xkTx4TbsiMzr3HECz8pvdSJrE0",
-	"nURMWkEmBLiG2Wry/+//gAwdGKtlt9taowt81uukc5luU30w4WJyBXBHGi7l2Y0poqLnUctdQH5HF7v/",
-	"GIoVDsSgcfbuf07enL0mJ69enV5ckMv3/z59N2iQsVTwJSBEQ/H5UDEoCUrjIrT8Uun2i0wfrIyugDu3",
-	"NqcPVf2LCkZeS7vs4KmAThJYTIcIfOT+sJww5jNuaj2QqYBnEHEDL2T3LmhkN/oXHZZ9nbkr+y4JPOL6",
-	"eut+e13yY9H1+Xz3+V7vRX9vTfeL/lIw+amgQyiar4b3hoPOdnCJbEWQrb9Fjcd8uoGDdFNQy9EBlmcI",
-	"4lxfwz9effiI/rLtMNNdnccySvbXxohqHp6klpR+/WSZ24hRxVTxFzz0l1hJ4NdPUM4ExohsFBAxGzvg",
-	"EXXjqTKXn4BGYfRuWp1CmKGMrV0PO+ZSvxBcHtLrLP9AkPkgA5XXGaY7DtADxsFXUwrRMYRapSSWE45J",
-	"1FBgHDgBoVGkmNb2uT3//jFRMmbOleohiydKpslAYC04OjbozpxZThlxDXdOXbkOhIW39IkFjw0DvAyu",
-	"ALEuVSHTRBs6R07no+O4lUc4r5pV+dH2DxOGNzrkPGtMjklM7YDGdMZja7CE1NflIUZaE8p+fEyo49YD",
-	"4W9Kc5PXgr6Ct96BIxsVNdL84f3FhYzlZN4KyO2Uh1MyS7VBO8g1i75lmDrcWJ8xCGfJcYecYFEAdE7j",
-	"25juM6PChQ25ch/o+uXAj+rEMFNaChqTkw9nrlzVkTtPcK/bEsVU3gpXqgRSYLjR5OKnk3Z//wDd72DU",
-	"kJOBQAkH4hzVjpdwLLBhyESyTb+0h4f4qh6BS2LHxSsW4LgaiAoCSr4WVBCudWqXDzsFwhbSTJlytRTs",
-	"L044AS2OpHEL7HODfMUWmg2mVb98uDA1y3d+eqqJL4CckYDy5eSzmuAep9xf7PIaPVZSBrltP3HObQgK",
-	"zJl9axxzwQrHHmonZ+1vPKJSgfJqc1CKebGlN1JM2j4VLMHa3Uxbdcz1rgM3Uh1gB9AtmG/azQPmp7N7",
-	"Llzh3XrIVcN7WdXBuI5qxvOSaoaglK4iz2uASkBXBxwlLiCxq9okfLOMQ4IIIc0fT10h9blMA3RoLVXr",
-	"WkWJ88wSY0JHPOaGMz0QeVNcjGVrke162AlkyvZHDjtjxZb9eCev6g48qkyTFZm1OKuLCobokWccDn+u",
-	"7h5S4PMC8nSQwLn4MgCKgXAIFMVLNphHmd+UJSdFRNBCyU+EBbWcQ6XCxerr5pUlk9Rv19hHNGnxImkh",
-	"nRDn4eJouVs6yE9es2obDcQXnrTy+UIqItzCzABTlo0UjadVlJVXmz7yTui8LDWUOlWMlEoDHnssDXgi",
-	"QjXHoJeBO0cDgdzyNxbaX8EXn604Xhuiurb+KlhKsH51s3H1EO8+3f1/AQAA//8=",
+	"Oc6gfxKZ3Y1xYWGNv/W1EcpZIgUTRjeOvjamjEZMwZ8nYcgSc07FhMG/I6ZDxRPDpWgcNU7iWzrXZNAY",
+	"zQ3Tg8YxMVNGInkrYkkjMpVCpkoT+LzTCBo6nLIZte2YecIaRw1tFBeTxt1d0HglhWECu1rs6XLKiO2E",
+	"KPucyDGhJKHKcBoTxXQihV7bw+klnSy2fCoMN3Ni6MS2Whp/0/4rxHGRiE+YNq1jopmICDdkRMNrwgU5",
+	"G7ffScHab6kJp6vHcBc0EqrojJl8eWUqzI9KpsnHlEeLw/v48ey1H9jEvmZ7YJ/pLIlt04fsRfQ8PBi1",
+	"9+neuL3HdqP2i7A/avdod+yfNYIGt00l1EwbQUPQmf0ytd0FDcX+k3LFosaRUSkrDn4s1Yya/M3FBXWj",
+	"/6iZWj/4VDNVHns3OmAv6POw3R/v9dp7o13afsEOo/bzcH/Uo/3xLtuLvtnYzxkV9GeprsexvD2L3qt3",
+	"0HQd3d26t55pYicUkHcnb0877wIiFfxJmtxoElPDtCEqFa1O/ah9O0MeDaUawq+rJjHj4g0TEzNtHPXq",
+	"p8A+KBkyre2wVq9+gi+WN2AU7T0/2B/ttXfH41F7r9cftw8PaNQehwe7e6PnfToafasNuMOPmTYvZcSR",
+	"t5wzds6SmM5/kGpmf3BHD9YijQ23B37HttyOqIFumAhlZFu0XfKYFb66xB5pksQ8pHZJdr7wJCDFH2Ro",
+	"mGlroxidlZ98bn/hSduyRcW0ZhEseD69/1Js3Dhq/P92csa5g0/1zjljHxPLP2Aa2VTzdcJfkGfBxF/S",
+	"6BwXozLr4oh+03ZTv+bbZ9+MWONor9sNGjOmNbWME5bhiHzhCWHCqDkZNDqdHWbCnYRqfRsNGoTpkCZM",
+	"A11QFU75Dct36PT8/P15Y+PJniolFU6yTHxnIpRKsdAQt8+dBjL5cczDe87zsDhPR9FkEyImXNuDKbiY",
+	"HBN7WGVqktTYn+kN5TEdxYxIETLL17n2p4VFj78ulqEopmWqbG+aCGnsJUKJNtQwYqbUEBrH8hb3p7h4",
+	"P0g14lHExP1Wb7e4ekZeM0F0KBNGBg3FqCWMSDIcEAyAfHh/cfltFiBULGLCXt6Wb4bXOFVpN0G5Qdlf",
+	"ZMIUTIsIxiINi3AmDFOCxtj+PRZiv3xcuGuPaKZumCIM2v0Gx6GmGycuMUN5bGmBC/jBvRLLCcz4nTQ/",
+	"yFRE99v1vXufGUsIY+j40VfjnW+aNKUi8lawiIzmhApppkyBqNDyc38rIz7mLKq/m8OYM2GeaRLKZE6a",
+	"JVmsZdc0TJViwhwTIclIRnN7Axbk23qZ0LbMFuRC1xRRzF4KTBhY/DUSn72nrcj6TpoLargec8ts6rt0",
+	"h51FKDGTmDNgVZpHzHGDas+FqTgBur1EggYRnfxjZ5B2u7thDIIF/M3WT8DKSu+kObPENWPCsOh+J69X",
+	"JEadsPCIKMam6ShnPWNmwilRbCYNzFdqbqTiTDvBG5eBCtqZ01lMKLJJu7PfilfDnhCqrzUZW/YkZ8xM",
+	"uZgsDD2SpKnTcGoHBdOwL9GFucyRtM8ZeyMnlXU07LPZSWLKyyvYuLg8/UB6O/0j8sP5+7ckmZupFMPd",
+	"Ya83EPCsb5+df3xHaGLaE2ZImkT2PrE73D/A/2bPuNCGxjFpzy1NxwORKPl5fkR+PL0kU2OSo52diI06",
+	"ERtxKjpSTXbwz52Ia6N3RlJe30o12zkT5yxmVDPS73aJYqFUEYtIb7/X3919ORDrdKHF1Yapt+0qAPsj",
+	"7+2dXJBfyZRqwoTtxf4ay4k942MuaHxk7277mBJ/ElB6HggqIkIFsWed2L9Lein8UuIbx+R2ymOQBVQq",
+	"tJMJUEpkEewuVfZ/t4obw0QHZlrDVOqIzr22A+/clcX4C0PV1mfLyg2pHjIRJZLbLxo7NOE7bsF28PFO",
+	"1DvsRs8P99qU7XXbe7sj2qaHu7S9txf1n7MXjPZ29+wBsgNvzObDiI254LAzAcrwR42N2thGTK5Mu4Ym",
+	"LtLQvjFO43huJST7XlmfuQsal1K+oWrC7nVB9kpiUQqCu93u2LaorDyGl3LMZ9zYm2Cvf7h3ePC8f3gA",
+	"Bgn9bdhOPhB5A8MAQ8SYT1LFIqL5FzcivwBvqZg7HULfax36h2XxUJIZFXMypjxmkT1oXOhjophVKbgg",
+	"u12iWShF9C3mX9s5GSs5I2Zq73S49AmNIqucWZnRMmZ4ZEUHYpVUkK0GwrPvW4o8Opyy8JpFHXIOM6Fj",
+	"41ZXpLMRU3aD3bzsLOGl9ol9aeGQF54tXrYXrg0jyS3lhozYWCrkZMIyN2oMmyWmLDvMuOCzdFbU9q10",
+	"OmHK3cMfBU3NVCr+hd1TGixdwLYxK+XgZyRTUh99Q99yre1dKBXh4obGPCpqABUx5ueff26f5CNbIipR",
+	"sEvao2A7Z3q9FPZRZKre/YSXsv7kLIOUC6ZAYueoz6V5N8cESGxCuQDr0DdQK06yrp0wAooSGi4/yGhG",
+	"hX+hRUIq7AkYgfwUTlm0mfrxUeg0SaTlvG9ZxCnaVe7DafeLC+jvaNscqbHueN042+gpU8zJgAv9fVPJ",
+	"z8qWzzSZ2ckT2w9pFgff8iOVoqq14tjtJZWNqGj1faUYNSy6tKo4LGMcvx83jn5dPWb3MX51F3y1Sl3C",
+	"lHFGNONbW5yQZqFi5pjoqbwVRIp4DjaPTq19NDdZ/era/JS9Jke/sdA07j7lNmCwYNtuy6MJcYpDakpG",
+	"QSuatg2fscWuLY1YTlzjbXiLD6ymaDk8WFkNm+l1u1wcIrZhu3H9UqXo3P5bOPvvwngSprQUNK5fVLDJ",
+	"gyEJ7p5nmkRsTNPY5NZ61+JIyphRu2dOoNrETF3cBveSsxtnw8pXLCiu9+J2lTfLrcTCli1dh4cPesWQ",
+	"3rHbjIRoFIHkSeMPhZGNaaxZsGSw5X2BloBGkBPe0DhlJSfKO/sMLx2w1if2Qlb22//7K21/+WT/020f",
+	"dobtT197wcHu3X+tnegGM8xP+uYzZJ8TrpgecjGM6NydCiCwxtFhN2jM6GcUGnYP9u0/V8gQOY3P6Gfv",
+	"WTjYC1Y7GiznkgkOZpvjdmG/gvPMxRl+16ueurolzPpbvZYfNRLvNks5ozwuUTD+EhTXo7+/V7MEVgEZ",
+	"1hPbD2kcO1oTEmQCJWMSTqmioWFKA32VOjgo09v/HQw+d7vtweBzbzwYfH4+/vSP/6rji/Xdv7HCsZN4",
+	"aawlyph2OAW/Wx1Xug/J26+0vpWqxhr3wT0BWfwl1TwkVsA8JtIqTiCgW/JvWynw/dnrV224gOzodIec",
+	"3jA1zxdtIGCb9RHqer5lDvr/lEXklpspufjppN3fP/DC9ShU88QEREv35zM9EM/7bXAbo/qWG7iTJJ6j",
+	"SF/dmsJheFGzAEqiULPBCTi3r27LJs5d+0zYU/xrg0YzDjq4pfdPNQMqHbeFXVGMRt6f8OPpZQA2C+Z/",
+	"YXbZ0ZjFYs3cHUZmdE4iGRDo27+L/8iEG3QlukHaXhpBA9puBG7MKwabMcKHSwueP27zTeUe48Ic7DXq",
+	"+GVMtRmmesshLZckFBvzz/VyxJgrbQpswx9fFNoCq0kqFsqJ4JoRbjqNx2fUK3lzUfRw/ZTEjdJOZFNd",
+	"QeiegT+cBBxrG068AFFxNqxhhqQp0K6X2QKc/6GuK66tZlfD/k6If4ZnyGlbBR2b1cuC2a1UCUuxP3sT",
+	"xzFhs8TMye2UCZKKayFvRe34NrmnNm4MVkfXL6guiVM6WzaUhFEgJXIc1ArrCz1VZfG6WJJ36YwpHhIe",
+	"BeSaJXildDs9Zw3Sx5k9CO4U27GVPW3HG5z0dZcrCpKZdcnO/qfLyw940dXTytY3RS5i19gDkXC1AVc1",
+	"B9vJmGNEzXYCObxSViW8GJRTjxt9geCrxywjj02VDogSAqfEWrGtjjuyGM1p4ZSKiZV1RpoJ4x9cM5ZY",
+	"GuQKhX2Qubgott2rioPLz7JRKfPHuUDaVEREsRt5jT9yJ9HoYwLjJkxkH8y2Ouvv2C1h5fNOhTuluIsk",
+	"jBlV2jH+7cTVx5A9l4t9duyZgNZ04hlFVxklgt3m3PR3kLQWiC8LE1ikKSkYuuGJntIEjjTIQ8S7UkBK",
+	"Lt9OYMmqawyYAfpaiH2rFGgFXvhFnpMZw6oN/jylhtxa8r5VUkwCt5jTdEZFOYLLu8VqfPVV7rokdhMs",
+	"ZkVZDk1on9axEViKfA7u9brzD97j11xff/SzXTiH18PUPhtyMZYl8WVD04TmX9h6fxMV9MK+uEzttM/q",
+	"JlC9nVInuazhu0Ex4G+795dMtDLuYvPVj90og4XVXbpDZ27tqxQ/S1LDhiMaXjMR6Y1W2Tb1hmtTFM6u",
+	"0xFTghmmh2GSDkEf27ixiwVZr9KcysPnHt7gb3Kkh1bYlOkjtThjM6nmjzlp1+LD523JRic0ZPdoozge",
+	"+vlB+1rT1P3nVmnsgatf39r9R+csdkOIPKOh4TdsqJnWXIohF/ADN/NhwhSX0QPafzyK9i1mtDJUzFgJ",
+	"VIr7DzPzKg0zzsXEhAu2PY/JxqWHJR/fFo0s3G4Vtld3YJZ0vJ6nrN+jlVwaRrzAqQ03cf3tCBJx6Vpd",
+	"o4BV3T/Qsm9n5dDc9t5ncCKN3cZhLPkal9RmY/qXHL2yAuLiiH6ToyGP9DbLEjSMNOgHWnDPVx1mBhwz",
+	"vpOl43ubi4Dl4RVkw9UL4V9c2sUHJSdWp6gJUjAsIWhoBd3GEp8mzV9++eWX9tu37devL3/66ejt26OL",
+	"C8IF+Xj5KiBCkjHwLCngH1+kYMfEbh2aE6wc6rzLrRrxGR5sdDKzjbsLGi7uchjK2YxiHOwaYsm/0YYl",
+	"mTi19isMONl6gGMuuL7PzFQqhv5jZ/KqjrGgrQ0G0de9u/ZgEA0GkfvfJf7vqPS/WhXO9uUiqH6frmSS",
+	"/C5dCcdxtlr57CRv8dWSQ57tfkY/+bDqCHGRoBc2Z5EyFhZ16Xn/71QaejKr53qgQg4Vo5G/IxdXlN4W",
+	"fsewqIW525eCamurh3Tukh5qBsVobKZFpwf+Mrc3LFV+IRU3PKRxrV9hc9muuDygyzkuu92HVSe304Fx",
+	"GIGf0dIFuQCj/hYKrlfh/QIxcQOUV1r1VY7pdfo5juhMJOmKYRUtRyft/y05DPv7+/Uew62GXpAHynfV",
+	"S6rZwV7ZKVKyfWYWqg2XA/tZvyzmAow6L2U0X1wYGsdDlYqau/VnbqYkYjEzLDp2diWVCj+BQkqht44v",
+	"WgvHUoUMzvyS9u2jYx/5RdGec83j2KUOIQ8ilvMQaqqxPoWOuN32YTkztd5AW7o387XKvII0HkoY4vZt",
+	"KAYMsED+hRGWtNRVKw0ucPxXttDwIbEUp+vmf7d0851VaR0LXQhZhgyAXmefvOUv610DyGMrJA4JGs12",
+	"LxelnBqCstRaL8aDePRFwkI+dlF16zav6voqJ2T86+L9uw55L+I5bME1m2syYrG8JVRB8KHdJzEnmOzD",
+	"Nbpz0LpuUoXJQAPx4+kl6XQ6O7o4MvTZl3cEyHctwVWNjoqFmFiynQoAZLTdJ/c9Efc+kHUUjRmPf9hV",
+	"qhvyDVPaEeNSU+l28/EpwosG5G2of0GYLfVh2W156ltt+vpl8Rfq4jW38GqJbW6+TLl1x4ecbcfJpbS3",
+	"CYp0a0e5nP3a66D+3t32wqpGKrnvILdC8ciyXWBhbZdZoJmItHO96aJ390FXXsUff/7+bUAuT84tn2vC",
+	"JW1FAd0CTvjq5NVPp6QpBZGKyPG4fhAw6KF+AOv20dUQUOWuYCtSJDENne+zzH8bq6/uqoWBKuMi4Cnx",
+	"+kzgEzukIk6jAdmoqVgKeQLc6Pzibm13Z4O0tjiS89OTdyfPdCZ4OV8dK4UxOUd2I2j8J2Up/JEwEaH+",
+	"kat0dQqfmwcY/0AUqRVuYYj1gS+Za3hdtNIy5xGPhsvCvln0TNttjGPIwhiTSlhEbZNB43N7ItsO8OEN",
+	"m9BwfhbVhBMMGwEGFeAUlkoYdt4u5L1GkoY8r+GK6HXvSn6mCb6M3nfS9OHsZVIpRIg90sreb7mCzU15",
+	"C0sZlJclWG/s84AmS9d5+WAewV1ZiQwAlJS1+ljuQV7lz1w743qj+JTqoWCfl2gV9mmi2E390+z+3iiY",
+	"bmEwZ4bN6kSjpLz8hXiApdZldOYO7XD9qui6MVfpCcYdZIaqBJc5W5PCAtT2sNGawzSXhfFVjAYPM/Vt",
+	"SJUxTUU4ZWqYqngjo+921AuyUmZQX0sRmfV9+yiFwKX2bvYJvrp5dMKq8E5sKyjchy6YAGZQWIH1FCIn",
+	"NXEcMb9hw1hO9BBDpqL6Axi7j8sbY7VLAhnicky+DnI+YV8fNI6s2BaQAfhe/E9feXREvnY6nbs7+wj9",
+	"jJnc5D66q709/lTBHrBiQc36rt2oeziivvmUH+lm+FBSEyqKxGYDXx7RfX+b2cqoLM0Up3Fnq2MLb5aG",
+	"tHZpFow+5dV5wOwWdJL1HKz0RXWi5fa2nGXGRv84l1Qta8OsU6qlQIBDq12kigWYnAHxoJ2tyNMZfYYz",
+	"asLp8j2sY74VZRUCEBVrOxs2FeT8ffuVosaOjoZTErEwpsoqdQitZZXY2ylDE5/RRE9pf/+AwEicYhna",
+	"z5/pWpXy/pfsH+3OzGbidn1Dcn0Fcc5bSvDfcvJ/EHZfWOpKSlTNcoIB4bVTyBcDT/MHy85FxbTnBLht",
+	"LfHrIkvzH/IAhM1GxHx48+qlxdc2GEHlO79C2cDWr/YPzsRakfioNu1ZAcnr0RhuvfT+gYI5K6aG3zBi",
+	"ZNkXVJ889WgxxEFluusX7Q+jvOZb+Dia60qNdOm6/CLTbQxkpWyHhaf/SSVihVYu/yTd3O2fxS5gCtj1",
+	"fb6sHi3bTADD+LTcsgtQHMNVjhDLBDfjr7VZPnXd+DWr3x/2kmp2NqtVFkrRl9WcBpQF7EHk9mvCNRml",
+	"PDZECsTuwWHUu6hLjX2tS8ybuGjcCu4idHX2mjRRAGmhczUbaH2WnwOALoBqfd2U87yihsZykmISdkBS",
+	"zSLCBeC2dTYNTlgcwJK9cAha/+YiWpJGUgRPiyTTRw6njYtJgHb+OWmCtJn93gqIHskZYoAhJKf9p90s",
+	"h4l98fL9W6syU8Mm81Y5E9g1AsRlW7dcMW/N/wsaW2Ij97P6UEtj23K2AsqYE3iqfC0LHlpkbHI81sys",
+	"YXoLeYoOSApkXS4mGZxsUdTdjEXmIUVuJKvpoAAgV3VKVkDiao6ngosykXGMbh/4pPZ8mGWYmYZOyITf",
+	"2ANmEK4NQLJFGoMuu9YUl65FEfcYcAU863vhkdgpBAvLsnZ16+Co0FcU+HibIEcPJs1IChZkKpFnOq3M",
+	"A9bUzKt8LbtSIRUhi2MWFc9U5ozKXVBFgOLMB5V9vOZcrdGHt8u93ohVZm/FcrL6zUo07GaDuHbsbzNG",
+	"AMwSr1iHVVU9CvMS18ydlbdU5zt07LLy8t3OGVuAyFqKjw3R6WxGVb3iXo7H3Wyym+p4Zaq9C+p4wLKT",
+	"vfFBffDZa7jdWxxeHW0to6S1OcgALe9uJvSNeYz5ikoow2umfJhIBrTTeJ3/HtSpGo475a8RLjLU3i88",
+	"WUh/3V+LupMPotjb/559gEi2Aq6/nSNp0mLnQFf25gG0WEpGVDupKwDDDDca61p8NuXQshEXVM1X8Pw1",
+	"NIegpuVdr4R6ljalFn35fYKKL1wniOy4wPhJkxoyk9qQXv9FFW0nz4+dzZ2kUVr+Xv9FPYMs4PYvkMbq",
+	"/fh+q3gx14bNXk1ZeL08cnfxqo5YwkTERDjPMDHLmcWAHriaAZVbldcoW3NDqNC3TLmwEgcrGDEaxVyw",
+	"4s0mr939ZZveNJDZ9b98LT7UpiBtZjfb1ES1dhDnjNZFLsFa1yzee8FcvYaEqcLmBMSFznyGKyhiijQj",
+	"aqg90QHBTWptjIRXpJUaQVj5MderbsyBNLHwGlL+kWTWOKGxzcBPfPmC/U+u5FaUyoSv1ID9chSDzPV/",
+	"YoQiSqQ2E1VCEysAnMiVDePqFl8pr4sbsWfFZbzNDKHCn4kF+E0U/n48vSQA2AwL1XLAFasuhuVDrix9",
+	"rs8Xl7A07cLqfaozBmoWpoqb+QWirOaROpf1gTqgckKslYdlgVg6xPHSdMYcZAahmrxkVDEVeNjRq2Ks",
+	"yxX5T8rUfCAyP0+HXObYpIrN5A0DZG6HCszIx/M3HgmMCgdqFcuJdlFmCp0OA/Hx/M0xSRQbO2PEiYPU",
+	"RchOxAS0m+bgej3WMIJgcYMByNwJ/sDlXcxPJVbHH66E/5vB6RpRzUPbW42Gk+HK2NvZpzKA7pSWHlHi",
+	"YR/JyYczHwEVsRsWy2TGBF7niIlrD6XtMh/L1JgERgIrXz+Uk5oerNAAmG3lyCtY+vPT058+vhzap8Oz",
+	"i4uPp+cwbDoQP7y/uJCxnMzb2sxjRn666O8fkH/9fEm41ilWfCjafXK8eBg6jLE69jvIVkCggirQGYLx",
+	"g5VBB86aAX+ABKADokMq4IcJ1wCxBSHnqdBQV0FGachHMSPsMwtT2+pAMHHDlRQzIOTm+empblk65JpE",
+	"Mkztz4S7IEkuJlbwwrouliOoFOVCK2sBOsjJh7POQAzEmSHcF1LAj89PT2Gxm5n1JDOuBGVbS65c6qAg",
+	"1enWQEAEJ8LlmakGzJCZg8cJICTfY+XYWReQSjIkJzsKPy0UE2kU6YG4tWfazgJxlWZc66NMDIu5BkHT",
+	"vu5UI9SB4b+OzSBVL5CVhuU4LWGuEPY5ZImp+R4rs+HwSoDVmpSBrI8GIodmIs30IWerZZdxIAoHDFcG",
+	"eRdpLj8XFcR2IHkVFDoZiML5Ak2yemD+9fMl9G/FgVjOZ1DGpMxcZ3Sel8Ww/HUgHINdwVVJgan+gMot",
+	"rpUDWocsDepBExls3UBU1pGpKgx7c69/iHHEBWj0lsd2RKSdKdWAuwOIO0fk6usAgGQGjSOy190LyMCL",
+	"WPaXQaPT6Qwa9lfLBPAngKcZNO6uCsRj71CuMfcHmAkgEP10evK6cPE4kof6D4g2HviaMKR5FaYqJu2z",
+	"q1ZnIOCwFNCfOcM1yTQO8pa/dNSkQPE3iocmnpOmnRtklkHbUYo41YxYInJQaw4cDXtfhAu1G+cCz+3V",
+	"CEbCrNKEnZb/rXU8EBluNhLwkspmxTlkVSyMJBHX1yRNvHvMlRzAsgIDcYJLA6bhAvZ1GeE6r32C7n/Y",
+	"hqLwT/Z6+x3y2mnteiCannO42IQAq3fAVV1maUjY5VoepL6Ux0AsKeWBl0rMQyZQQHR39UliRbB2v9Nt",
+	"BA0IFIQLRh/t7Nze3nYoPIbKJ+5bvfPm7NXpu4tT+MbKzoho4O+dkw9njYJo1uh1uvieTJigCW8cNXY7",
+	"3c4uAq9OQZICsc/yrp0caW/CaoyzJ9HMnksrLqIMDu8fk7xaEj4s4/HNYcMdtQEWH4KWlcEPAXfSCg3Z",
+	"pp5FmBggU2HecI1o0bpRqVnX73a3QYH/tWxebPS7/YN2r9fu7172+kfd/aNu938LSNb2fS9W2R3Ii5Bs",
+	"VDTy7lNQ/TxH8UaTlmtuNzwc9VmPtp9He+P2Hj0YtQ/DF6zdG/fp7mgv3I8OGKCsrxh9r/vNRh/TUWns",
+	"DiDPtbZR8U/bWo6GvzVgek1OUi1aPtIdVAzY6/aW9ZCR0E6plgV8tLv+o7wCnv2if7j+i2pplLugsY+U",
+	"u/q7cpk5UIXQjuvhxTMYesDqQ3BczZguntDAA+rWHUxA9TV0ogHlF1f8yL1llbHPbWQtbY3Ivgiye4cq",
+	"bY3fEehT58CBjkdQd2fHoF8SQ0FjGM0JdQwARI8ST2g5Fq7JXvdwKWvADn90YJB5Mc/5dsUhCoS+cdmG",
+	"KmZ8XY3NBXbV27JoxVbn/XFP7JbrUFiE2lKLdh4e9xtO2gb0XyhJ+jue6O4GJzorIWo/6O1uxAKwPBR8",
+	"sL/JRGoqnnxPhoNHLTuxVq6Sqcmu9qaD5hbxvLUlT0GkbttbVRjZ+WpJ9m65TFIYDGiHbjQd4p+ABkTj",
+	"GHO8AQw5BwYusJi9wIq1NMMiBgXBCpZLWc+PzOR85/4yyZ/5Un9MFvHnYA1767/IKqV+z8P6XrAlR+M4",
+	"O8FzmYIM4Ir/Amb2XnePpCK2qpF/7AWL+woKhfD9JUWF8ld2FkrRQ3mfJWxhx01p5yvkjWWsAgNGa9Jv",
+	"ncE2w1LObCRIfOSkhJoORnL7RZS9uKC4NPe6h62lLAI7LBa6WeAVe8uRtpFhkViKCVMZ2/rLHZGtr9vv",
+	"daZwN700DSThj1Lx8jv2bzgsHG3sf9ESVqWf+12UDz9UwaroJjv4sht2o7ulvkS/P5gPqtP/KWg4SKiq",
+	"SSIqnGZnQfIqRxRh5Vt325tbntc6t/qJ3eGlJ/ckih5ybP+yh/V7nb2TKMrUWFl37Dbc8McQTTGYoVYe",
+	"zWjA+KhXp5I+06Vy800wdRcN8c5qb/XgGmt+C6CLxIQYuZRk37JvKYl2vSRaqXOSlQbKCxk4SdKFyuML",
+	"/6/rpSPVpBT97eyKHHxLUPPemyF/zSv4WJG0lxvTXI8IzZ/XJkLJdX/UpbvjQ9Y+6EX99l54wNqHdG+3",
+	"3R0/H/WjXviC7e9vLbkCWsayIrnetlLc4MJ2/Q1sUVALtVBjBqvP1B01MBOvkBdLBw2dSCsPG6p2z3Sd",
+	"Y494ZyRXBIsFBQTKA83BRB9Tbex47H2NUH5QYDsvS+liJrxDjWtvxlhpqL7EQX9TQ7U/i8WyU/ad5+1u",
+	"v93vld4pn52Q52WR0G0w3Bv3aV5OqVpH69P9Lbe+OOhGllvni/07nJZfZKpq6bXpbSqOZoEode2V5Y7G",
+	"Ayy0dTEcmfcew+eRJPAuc6Tm6lNV6kGSppdqD7stHyPjTxR3iTV+ceBwrTHoXrrwlXsbdBcKVh52y2dg",
+	"Kblvb/51dP77mn9/Vx4Q+IK++duHYTfqsf54l+6N9sOD6Dl7MT6k3VEv7Ee7bG+8Tw9Gz8MX0SHrjre+",
+	"bks1iVcxjNy64cFY/9jy9t/MUrzIYo4Lm1W8bsGSuQ2XQ8qskxd2vq41A2H1LCmyAPZFMcJHCCJiLbjX",
+	"eISssFBpu/q5/yo3Ky9ldJgQ7hldRaGvkDvKH+XY6F6tvr2pou1zxldW+/+0idqLqxk9abqPZmWy6+mp",
+	"a75EVniE04Ki+DLhGmOaXNtI51mQZM51UVcLiAbukzujS1UoMeYn5jqDeLzyz4+IpdCrlQL1R41VxX8H",
+	"eXpr3baiyv5u2utmcSwL03Eeo+Wqun1hlapun5M39lTFcXmyrumYjvyU+wvRL27KTjfc1m91PyUENffN",
+	"dBAsA/13UEHsuXIxInbSQX5gpWBWZA/jNGJRVjh1rXd3uV6f26xr9RHvcnEBAl4Donk5x6Jhwen01El/",
+	"WcwLBLbqgWh+eH/hMhlyHue9RcgfW0SqAHX7PDI2wHbfn71+lbmOC8HMDvETViI3A2Tq0uzYjghiWiZ5",
+	"0X/nTzvE6L8Vys5H7SzM99V17nl6q7FpWXXNRiiVYqFpT6XSrD0ClJR55QDfQ1HKrWi/o5703Zjht2CD",
+	"j2i29ESM3p6niJw/s56VFQaudVE/lHUvSo2FsJxlSlZmGVcIcz0HKbHoF8EslYL/Tt6KUg1leSuYOs6e",
+	"D0RIRdEhXrgX7D1FxZzMGBW6Qz6cXL76aUHUhPN9VSqQjKjgKzj0a/w6Y9HrtKHX/h5tQh4AXDPZBG+p",
+	"zkIg/bBaT/7873V83F4Vzw8W1i7V1X4M0adWw3ovWKZfjeYEPPCZYlU+wnZoLrSZnOQhavDJJraGH5mp",
+	"p+DuX+Ce/XZKxyM7CZ9MJI8Y3AZH9jG0kvtE0tiddtFpkEkTTuuOt6s85BIeE8UgEzsESM0OQe6DEQt4",
+	"UdYU9YfjDmOF2w9znGYScrn8FQIXmWbxGIPR8muWenONsJoeiaWGZGWNnk/X6giMPDxiwqy4Bj8m0SMo",
+	"Koun+kPMqKaidL5LhpH7nEEc7GaKxp+HAdYt1f1YYcXk9PvzQtif6K/JE59UlXpVZYqpkd6UArQfEEvm",
+	"DqLQEmeQW31y/haRcUwn31CNKcSZPMJtUGvl+kneeja/wtLVpETJkTQBoeTVmRcOW2TCjCa0EF/UGQgI",
+	"ucF8LztNYnUjiFoZee89xMmh3jGVmsECg1HKfrWC159pnQKrf3wn/O7fxQl/0O71q+9YZvt8lRP+RdiL",
+	"NnfC27f/e7an/2f0XPz8pf/538mhujS785/GB5N/Rfvsyen+xMMfl4cDY1gMWUUAwgV5/NE8/RX2DXn5",
+	"Ox6Bb+erPU93K2ME2We7ijAGQyfg4wgZYEdwj8srhavoa+VlJ0Ezp1oDXAStQAAEhA6E/+k114nUHOvR",
+	"e1yAZo4xfPY6IFeDBmL/HgGcxFXLoX28Bshg0rzSU9ru7x/888ob8gZihOWGXdECF2tweXLeCgqoA5os",
+	"Qx0gJ752g/82W4mB8AHRWVhW4NQESsIUACfmdXfEOUPUZY+lsC50oQxE7MeRAyxU4N7mZirFcHfY69Wn",
+	"E2SA0csCHIrFobEy9Cf3/2Gn/elrNzjYrSsQXRPqsEoz+Nw2FADvayIrlsHu1TNUJBAgMER9bFMVTvkN",
+	"7HMHi3hHzk+PZRLbsN1L3Z/u/R182b17FzRqaHXxtFBjaDhFiJcxj5ld7n8OGoO0290N7T/gL9YxVA0a",
+	"jeK6L2KAlc9LTVVG/iWnBxnNCRdkNDeYcLnQcBGo+PUSlG1/gnC4yw4PToE0z394RXb7u93WmnmcXi5H",
+	"S/SLfYpYiXdBo989+F3oxslkEHNhGFHAApqw3a0K2fiNgIfrZuJexne3nv3uhlftW1+U4C8mOPQO1n8A",
+	"S/tOmgtquB5zALj9nW91+9XuRiuYIelXLOeO+5dAXZGLXZ6co/XpCoELiX3vCpJZElMMW1KMHeGHG6QD",
+	"4KUfuwIVS2/626nVcUJ/5wQuBe8IovdgjMUAPsT9nzLFAPoKwyHwtdspR8PaQJQBFRcBFAPbXCm4KVu1",
+	"zOVk72YhCZYHWHWtQgmOB4c6FQog1JXbfc1GnArS6+N48dLdDfwf7RsmbhBYyv2Q8KSRFzfwckw/7I32",
+	"WXe0F/XHB3SXvRj32WHYi7r0+egg3I/22O64T3ujbngYvWDPxwd0f7QX7kZ91ht36eGoFlv5qFbIK8sF",
+	"ThYo/niP+KBSDYkNA4QKxJ4R2d8iXuhljoiVA8gTIwHa+d6H2kEo1h5nwPC8KtXDtu9fkURxYRBB7QpV",
+	"8ytEg9VHxM4rNXafwmsont28uk5HTAlmmL46IlAVHao8S8uYQho7vNRWgIc9K85TnGaG++d8coCmb3/0",
+	"5Zz/nfWBuGWaNEUax0dESMFa9eedCnpm5/9gizROeeinDEKMQwWDKC85JpkeubBAjaABQHF27/KVAgOM",
+	"N2PnPw9/kyM9NHzGJCbj+n5eu4Vxj0AjtO/mrTcOunsvut1GfbszNpNqPswrYFTaxee4tjWN27UuNFwq",
+	"N19tKn+Yj23nhqqdmI92kFp3gOh2clKA8sn0M5+ls01W4y2+umo1ev3u4QEuR97NsFS3prqHOTkWBlbY",
+	"vbWT+HS3sUEop84aPviKJnTEY244+3vESl6gEy0szNtVG6SafIV9ChBu8a7ECamgR96GuwE3jOWkYNVY",
+	"DXtziQXxs0rqVeDUYwIOPR6CkSZHd3aoh9AXdtGpE0XeyMly/X6NTTwv+fDx49nrxjLFeo2MDGNo1OpT",
+	"hn02O0lMeZkTNi4uTz+Q3k5/pTq3uS6FpS89KOSTavWkWm3POT5YKm1DlWhLQ0BSeeWImFNAPV5yMltV",
+	"scq9sgErSVzpgXrILBcv1O92czXHRwrA/xApukPODDEyhUKpgvGsbprHaidCKic+gcWUg2IVThlNCBMy",
+	"nUydaTjmN0zYOSdKjtgixynUS3ioNJSVV2i8/3deH+EIGtr4+iuMZwnHcKvFtS+31HkIvTh0ewTwy6nn",
+	"J0ZjM0XZtkALGkZ3RKbwGK/1EgkhAHbhCql3SYI+A8XUwDAuk4RFINWCHozI9dxk7kpI4AUwpA45yagY",
+	"40xcSCMTETSxArUxvx1ewSi/1fXyyJAXy9RUv+TZvT2K9p4f7I/22rvj8ai91+uP24cHNGqPw4PdvdHz",
+	"Ph2NoqX1g45qBIENG8TaU5W6d1hYKi/IBUGyLvYjOxl5ua6a2kzlWeLjTYcERWYas/nQ860s4GSjBrYQ",
+	"Vqu19erPrCdZqh2nwkz2HC7+yY353YJDYA8IJVhjjkjl+SrJiWfju7CS67hwRtfI1r7IeFae0qn+XDCr",
+	"8Z/6imtYVzJwwexoS0TTUPP9qzPi3DhoWCAzKviYaTMQ3phww1RWSd62JZXpkJdYOaRY943rQm23glOS",
+	"A4ctuOKxUCIGhoAD0tWEQITzZ772+fEydyEkaaJLkUVLbJTuoH1r5WAJ9/7Ck0fxnbhCiK4g2h/HwWbo",
+	"BOpBpDxyfrYvPPmOfrbH9Hw91t49+b3+GgEzf0Jt7j2yjaIWV6gECM6vLzx5gNbmVcB1Xq4crCKvwiPY",
+	"LdMG6ygElrUYKH4xmhNDJ0Gx7IgVFQOAF0jgsgKrakCwsm+LQNy44TN2TKD4LwH7lQeUh2LCq8R658Ba",
+	"GRMCkfHZ2PEKY58p1C4BlAFDJ50l5a1c1c6Mjaypp7gIdFnp3IMT5XWG63rNqoTeRyRlGwzD4yvYzVk2",
+	"CF+hdMshYKHZxRF8sLuv+Re2rD9f8znvMKtEut/NLOKNo363uwZHJFhenTpfAiOJvsYruW40rvJ07XCK",
+	"/Xc3wjHZUkl0DsVf/3Lqoi+N7rXBYkXnb6MN+kKoW+mCn7Ly6JbyfDn0blb9vHcPbRHqutdIGSfIF4u0",
+	"+UfXDL8rigQi1NTfRI9wGWb20OUGzdwzlpkz/a2sUqGPqyW5MndIjctl5d0mJ0/ukCd3yJM75PHdIVB8",
+	"Y0yVs85NqSYjxoSvOPdwPuJuq038qgZK5Y3r4eFyPsetUOzuRpSsrdSsgyxcBA2wWeXdJQX8VzGcCy92",
+	"PtnIv42N/HeUe/4AVnB8QiJmKI/1Uzb6Y8WH4LIW2dn9+VVW/LweMiLBvD5QxiEMLebXzJWp9WnfEJg7",
+	"orHlMK68sFThlDmEdeA96Iq1bMmlIQ5EAb382D6wepfGOJdClX7b2q2rxJ6V2NdZ7ojI6rAikD2kmAwE",
+	"8PymgTTEifSFGpwXNZaTVse5o5lYrO+uA7Lf3cWHlidbRqoRsGsgssKqkLBSiHTB8sV0DomT4JPO3NDY",
+	"NiLReP+2BIdnndm7WEj/wYzU1d3Pizhlhc8LzEheA8KfD3MFD3v1+aesTr7LcdzGtY2TqeEQCPpY2m7Y",
+	"386DI81/7zWyRAIybr5QEIv9WCt1UlylrP4sLtdxbmvXlgBvpzycdlb6+m0/vECcTu7IQi28TFEORt8k",
+	"KiC77nZQ814aD3BhqII045Jv39ctJ3k2GzC6gkMMM91kZh2tdIvCgy8NLiRRMjXwPhmltgPLDVG0+gzO",
+	"CbRKkJmMWIecZCWQi5H7rqx01slAAFPAdYeYBgcT6OJBLDOzDMFV6EeEcjdi7gy3Ofh5ns0gyPtXZwPh",
+	"fHllV57L36v1452UFc4clBDn5tZkiZPt3M/qpTOVVPKv6w+gf4WjvngOHf0g1axxd0+VM5cnlPnDK1B/",
+	"2QzcB+fqnOMJrpxZOR7H3F6mSs5AlSmKxSXZJX+wgbO9euy3ZTcFZvMa0iHHPM60MCwNjj6X31ho8lOb",
+	"RaHZRoEf/HD+/m05OylT5fLkIAD8sgP27g2o2G9/tn9c5BULcr4yZsYKDM7P7lhIcyHAtmJVanlnfGEL",
+	"jqpsx80qQKGmEIBAM54TVLJns3sBBxfLyTqegkn+K0EdsnLuO2OpZm17B8EVLUIZucBCuyuFry5d6kzZ",
+	"3xssLQVffvK5/YUnbUvVClWwbQLVqzNDjrcx8s8TE/x7MMHXcO4IJYLdAv/LTl12zgjoR2wyfyADLFzw",
+	"q4MvswD+VLPIizTFKP5nmji5uBLPX5QnStJdp/7s2yEtO/hP0sTTQXo0aaIS1F6hztaDTpYeydnWOkzz",
+	"mouI2E/R8djaXKuZ0YiR0Xwg8t7xcUCkiOH/mfCUcGE/y0WWDTUMgOEoRAuiVfni5fu3aLeJFB+bjlWS",
+	"j+A7+4REfDzOK9fCmCDazJtV3OQGopnQ8BpTNiMAc3cB3IEDhLphStvvpCIxD5kVdBCcMGp1yDuJvXvJ",
+	"RadYjjCkmh0PRPYMVR5kYPlwYfSOpfm9cDEoaBZH6atajZOcDIRbSz+4DDDYTYbMOMCW5DjALmch1wB9",
+	"h04HxA4HoqAD+rbsGFxHK5Q22Hu3qkvkq4uRnD2pa08M9hEZrIDT3i6xWeA7ecxv+agsWJ0t3W7MWbGf",
+	"+7FW/LZ1XxVOipAFA+G5qlfiyKY6XMKFJreeT7icFqENjbHCjFOZBgIbGc0LsEyo99HE5DwB6zz80zOg",
+	"Zsa1M4sfd6jlrhOSpLangeCi5VtMeLLQom8SRy2SmW9A+2LSsQyvq9fHQDyueon/AMoZiMIONQu3Fz5u",
+	"BeTVPIylYK//D+l1DmDYFx9e/x/S7+y6W8oHFufh70V9NQ93zxVU8pLa7QG9WcgCjdgPYctrLH2lHffL",
+	"ZhVlagqIHG7YcOGCJdZDcux1u76S1woGjkrCk278dOM86ca5uLlMLd7qdnHS0/Lr5axev82F/s6yU+su",
+	"zCfB6+kYfDPBq6LX5lTZuvepwNq+28DfuE/aMdfGw+B06pFlLuDVxwGT8iDkH86G/z79Jc/TYeKm6ILt",
+	"CGZUmD+Ga/BesEzZ+DdBZcI3/x5AJO8gIgMkqnnC9EJwmiMQ0sRgDIAk0a1FTBJ8b4NgFNfgzqo6P/1u",
+	"F9DPvABq34oweKRDfp4yYS8WOmO5k5x95tr4iAsrq/mPvKy4190bCExVw1Zjh4Ez41rbbzA0pXmLppzC",
+	"EbHD162gZFQgcmTl3qUoTEhBWI11a7DrGuKuxNhCasIZPuzV0fOjVij4NTun9SdvYXDrzheuy5+kuuvm",
+	"q/Tu/fDi46ufhhenr85PLx9rsazShrQJikkkc3rv/I1wopFmMnbkSkhuxYfcbRmswq6wDGJGExejBjzG",
+	"SPIVqwkA8wuAUd4d4b8sN3GgsE2qSeVuFZEeCG5ax/ANYeLGoSVDQDIGgzBxw5UUM/vFDVUQUQ0dR+Td",
+	"ydtT7A7yeskMs+a4GQjLlNoAzU8N2WEmdNhcnrvaTzvkxM0Aa+0DQy0gaZBUxBBVd8MUrM0adnYSrUVm",
+	"Bsk3ZNgZ+L/8VbokAct3XZdRMJIyZlT4XKv7sVAaRWDIpvEHZWdmONtGXDgTSWocwy02kHNdvAm+SZGA",
+	"HHjGSSTEMWJvOB+nsaWAKHLMdAsktreu7dqQXqn+BNz5CU+/jk+eRFEus6FbwkzLfCmF8NfM4GsUhjUS",
+	"HVM9bd2HpXrZbnX1bwQ5YtEzjcD+wAs65AR9QL7KvWIu7lcxkyqrLNlpzOGBBsokU6qnLGodD8QVj4ZX",
+	"OE/XsneAIxT+FY+uSEiVwqpZENT78ePZ66Wc7qNmauN047wGIxo3uCtBs4zbYW2mlcgLm/YDk1jSDS9n",
+	"9GagCJAjsEE2M5iJ44ipEhwgj5b3N9ymQ0tGE9l2H79hExrOz6LGurljEjcUhxixWIqJ/deyIdkvhsaV",
+	"mqkZWVaW+KGg/XXKrS/B9RsV1QpckKRxMO6OnocHrL1Lu6y9F+4dtA/DHmt3o96oT3fDvWifwbvDTV++",
+	"r0q8TR1zyNJ3kSVKk2YiteajeO7waJ8SPx6Hf3+E1c0WG2v9xQaWHHC29EK1qg1QQdfUS69yZog0Av/1",
+	"zwA+nh+nKxiRYLe+5hYtcG9UralB0XggmtSQmFFtSO+AhFOqaGgn0jrO6lRxAD62302YsMyYReimytrL",
+	"bgFw6AGw+krmnYUkrWTfl+VJbMS1l9cHydiKf3UjFltaOSOhwFbG7h6Bsc24yFAsDjbhc1tKpzj+YVY/",
+	"apoM99V/98MeK/Kmg/Fz+mJ0GHajHuuPG8F34I5BQZD+6EsmlyRol4u4rQyd01tUC2pcaPWvJEj/MSqT",
+	"l7ihC7u2rCI7QhXmdC+G6QVb52RfKdpmkU9jl38SZAgs9lBZ5keaXIxlx73Zghd+lJhNN67JxSFNNkvM",
+	"PEv3XagT0cozg7O0Hg/3Updx9j9uHg/NOaMJH2Zr0uh2ep1uI8hzqo4a+j8xavUTWXhxInud/kHnhWXP",
+	"MNHCs73ObqfXCBrVZrdMrvIzrDmP7pH+Friqvu1891fsKjckUvyG6U1yrW6luh7H8na5XnWFQXBXGBMY",
+	"ytmMtjWz959hEdq5m47DBQ4CMeh0Oq1jcqUZVeH0CuUNF4BibxqrWmmpDLapQ6icyXRIRvNMODgmVwmd",
+	"uEIkV5p/YVeIcpJZ15tCAhjQEaFx3OoMhDP8kmxOoNW5OidgzQJKzyaEds8rZ8u/6mA3HUVvYWDtnjNh",
+	"WUVQhHEasRyof4gjsiKJSpfLDD+7oWyi9I0A0rCZjb51TLilEBoae3ejx8KKw0eeBqbU/lB6SzPtqHAJ",
+	"GJW9p4s0z0Q6sxQCvcNHWWNQv3GdrIGYgiw6dlFEUDoa9hXq2GQS1rIB3TA1knqNha5eecv3GYNDwRpp",
+	"uQy1nBs1OvbZLEXIAurcTmF+5aiTSGU12Kavr2Hfai3tSCpTu+ZUhw1kIxstdWXSXBTwHjRzwaoIksg+",
+	"J7GMWFa3eUOEsC3cnS5lv6rdBQ1t5oDmMsYAhVoML4FgWs1e2zL0aOnK2QNfxk7bCrNrLV6YffaA9nPa",
+	"T5ScKId9uiHhe5biP93yBLxyZVHAk5CxpWd65Xzr2dh9zh6cLk+LpPnx49nrADwKlpeDe+Bd6xh/QMaF",
+	"3EGlYtnYfGNDHg2lGjr/yxZnM9+NMnvUU6qKt8JSYoD3NnAVPES0mVI9FOyzyU6m/SFR7CY/qlXgtkJ5",
+	"3m7vst876h8e7b/wCs1udDAKe9Fhe2/8YtzeC7u0/SLcZe3uqKSjxDQV4ZSpYapiLD+Tl1oXNJ5rrkE+",
+	"yqjRzgqEQPvXb3I05JFGscQBmHXvgkaYKsWEGYJUICLfsP9ZG5a4ivD4AAFlVrU45oLrhV43m2XeUv8u",
+	"aKhUDH1r5SLHuIq7vaPufgPf0xgIVfta96jbzV4DyHl4DSfkBJ5VM3J/1r/QB6nPnkFLG6mVWRWjEVbU",
+	"afTJv/lL2ze9bRz1u3sv7opwAX6lAlDbtzHmAVsFFuew6LCJoaXFgkC4FUzDorhTIyP/nJ/BJ4Peo2it",
+	"JXDVbO9WQNqBbupfXBFQs9aP7QJdsH4htNuZ01lMqCb/unj/ri7WBVzWVi9VgY+SRrvgQFhpAeO8r3TC",
+	"QivrO1GZTKUPzi/0gvAsv5y8fWMvHNth65hQ8vH8jX1TecxxPRD73R5puhshC+iBnGhILjIM8oE0N1Jx",
+	"plsdckI8mZLzVJDz9+1XVtchX3gyEM1KVHTLJ10Bjkun09lRsh3a9ztfeOJMP1ZxggpuY5e3nk3Du8kG",
+	"AsLL9TEWesaMr1QQu2BBASzd5S45gA4Xbu8MuhhZZbvOkNM7AwG3tWaK0zinj4FQqTgi4W0ckDmNfF6R",
+	"FvSazeh1hti+1+0WcSjyomz2YuwQxF6xXN5uYTHUAEyrWsY3LCJC3h4TKkgqroW8FVkauI8UyLrgBq2z",
+	"gt3mogXXA4HyREDegcA7Q7x5KsqhZDHVxq8yfLBOJ9vClmsVC6tuRtIc+5p6+SlqrRVpFoSZYs3nk/b/",
+	"unLP7U9fe0Gv260t91xr5a2ciAA1XDwBkI6AZ7XowrQnbbmqkrBwpdT1gFiJ9TpFwsIMmAT43EPh2B8x",
+	"RgJqtXqizMD+6u28QVGY3VxGK5NLSTC73zX8F7Aebw0y+VcOFu9tEtxPBX0nzZmlYMuKfQLOop07o2aX",
+	"yQWlQYkuHcLtJIdKvEZ23ezM5A0bjnnM9M7XGj0PSz5tCRhZoPOz6L16Z88MCLdpjdRyzsYAWeBSqw4L",
+	"uLvZMqhUOChMz0SJsWTig9s6y68T0KXfypu1t8kHaqbESGIXZLm5KFUhW+kSLDrfNrgp3rFbCNRZjlBv",
+	"p/mAHj89XhG0iBq6A8JQx3w2i840SAe3Swgvyjiyr/1xWO6KwLe3UInsqWLTd9KU7PJbRcDudAuQoWMG",
+	"jgeuWGikmnuVpFhvt4b74aOt2F8tz9uJuL4epkj2S3wvpzScwkCdXQ+KvgMPw3lBnRwfx4S1L5ogrA4a",
+	"nUGj1amNGP6Khu8gb+MOS4GA2mblxeM8nA19JFQxVw4fgQaAf+Qqml4pa8OCveb6+qNGc+5moW8wnaU8",
+	"0g/9PrZLywq1dxSgbvNwV8EDBOOkFDrs+qoL5s9nXTvZxZjhu4fy5ZxGh1j6PM+uglpMm1uu7AJtY6f6",
+	"3gw9J9gaVg4PnmxYj5V8wfU1ASLzHu2Mz1qGXeBgUdraliln1qxHES835e2xnKzwqNunzp9ueW4bcvFZ",
+	"RPCkk6Yv0q+nNGEtuyh5L/bbgPwmR/jXQDAx4YINvdx+d5Q9xFQTav9NOMhMeTNpyiNsBpNPKjX5g4Fw",
+	"fw3RbB2QCFAPhnw2CUg4i3yBpoDgiHITekAKZve7DjlxNgic7ECApxBq/BuW4AUDWPqLdxVede02hii2",
+	"iGYxC8EWxhJ9jOEAYLfiX9hAwD/93DsEkxpcSqEHe04SRtV6b73dvbWSPJKrXVxY7G/tzPyX7yhhCqb+",
+	"OE7NT98if7Aa8fvgeyjmNwz2dciEvWIyDQUPWuProFE6IYPGERk0gMAm1EyZOrJKnCH2nJHuYDAYiEEj",
+	"IIOGpxf7wdc7+0vlPGFLg8Zd4891f5VoueYKs78/3WCPVVXInkuAY8usCS4+C9zzlg4DAHN3dgeKvE+l",
+	"FQSkLZwzv+t1VuxtVfb/YmazvXUQH/yqnTiUIsuRr8gIC8dSvDk6qznyh3wADy6MtsVprPWQl9aC3di1",
+	"bhw1el2s1+55IXhc7nlmC7OtObn506fz+4heVE/4zzTmxCIcYJKagp77pzisRQfk0uPqX2rPmKERNRQx",
+	"EJsl1yf6PRMlxzxmiEpWMg8HOXt7pgfCRYE4WRAL89t/5jcv/lRwE4IrMOITAIrG1QbGiSiUYDF2KPzo",
+	"0GyRJE49khm4PvPXdcelHRseo7s4FeCp8eIokcqVNOoMBAD2cGP5U3lVyaKL10iiWNs2x81xlqKiUvGs",
+	"6pcdiKJjFlMJnXt2A3+kR7v93ctLI73UV0a7T3FodNi2i5S4pij03ZNZ9PuxPkvZYAGsD3xo2kPw59C7",
+	"y96rbWUVJ5Ig4iNo4shkMAHEIxjCA8dyWnkxIqomAIGtj6qxKlggDj0Zoxk3hkV5YkU+ecIFYePxKuAX",
+	"vzIXFSfdwySiNRLNwprionjgQCCJstem8WmZmGTbtPTnlq/UhmI6ja1IhLSJDd2VUzYOIRMku3Qt76uO",
+	"DowDGD+J9xE0nszNVIpdpw12kjn5LzemT0GjcCVZPR1eHe4Oe71cBMTvkBIrIt7d/YS8arTDIlBC8YUn",
+	"Ue8R+V12DIuntOkC11p1R9PZJSHGCKSbP4UkiCN9TN96bUggnPthcbVumFI8YosS4zNdXNWmDwnLvUwK",
+	"HfWtzkBk/I/GQwl96SMHsCsicnly/uPpJWnmRsQWUcxJnjUiH1xyYyVnA0GdQq5Yqn1oW3aZHZNXJ69+",
+	"Ov2nFYalInI8bkGRb2d1dKkmmahbYB0DgYJsQXMAH6MTAu3sUuHQyonmImQA0ENVzJkqOLkhSH7tDeCI",
+	"8NsFY9kOoNnHsN/l/v1MxMgOYadYBO0/KUu3jmn+o9jaMCnmFW5xHUv/b5jdUwzA3wMs58Ixo+xmeKRo",
+	"qqXMHo7QaqdTKZhaYz4xBRaZKubiRIE5Qmyt53JQOLikxfvbcAAI6NqHNqNc1woIizUDu/kmnAzT0B6l",
+	"4O/jJMugU6HxlCLzh0mReWjWywP4+fK6xE9C+ePWI4bKCD6TsuRO+a7i9pKYUqTJf6LIiSUXFiRhsE4u",
+	"yrFBVq2l0+mgmN4KBiJrUSakOZYqZHCejrw1U2DNL5Y8y8KXmCJck2seWxHX1QtoEamyxjxSbZPG8VCl",
+	"VobOUjG9WgM5+bkIfERorKUrveMxgpi2MvkJMYoKtAa6gOG8kmyMfq8MAfLIGYIhQg2CjB2TtpK1r4bs",
+	"ZXapQLbfQbneFSrypz0olKJ3HKZ1DH8VGkfRMRiIhAkw0kjlF+3YAfa6UGcxRyDfUWr8V8R/BFAf+NX6",
+	"q4uZZfXu61I14MCwyFUsWuq+z+/DZcG4Pn/ca6J2ISCRHLa6Lpf8m6Zt+FX4ttpCIQbYkUBJcXC//VU1",
+	"h9dSsCe94W+kNwSOvSnPugqxBQvpXN9Ws8gN/UvjlPFGYZM0popgZZzR3IODxhSgSVytt6y1gGhMJnRo",
+	"yx1yZb+ETjE6biAmsRyR5tU/ruC24IJQbFSzyYwJE5Crf/zjitBQSa39jzogV//PVUCufu10Op+uikA0",
+	"XIP1Jx25SLvS/bcGb2Z9jPMmIC8/2gm5bjEO2UhoPrAsbopxcGgH/4fPbKi7JbKVugfg5zeJf/4rAX08",
+	"OJ0lx3CwOnJ7JiM+5jXKqdec3CgrXpQV8dW9Ynx1r9vfg0H7dP7t76Ccfmvunh+s9Pek6zwSd4fVXAh0",
+	"/r7u1WWW/QpDzgCfq5kyx4SSmKFr9GoH3rWMwQpklQhul4NytVOm9atWkJXK8Ak53BnNPbgYcGbH/yFB",
+	"Pmb0BlHFBqIQMX7V6VxBooyZKplOpoQSPZ+NZMxDEnNx3cLsdPAzdMiJyOHkwVyPBUJjGkKYyIlw7mDs",
+	"8lamcUQMvcZ7Qd5aBUzeAIAwIxHX1+Q/qTQ0V4N6uzBuN1ZXQmT9XfIROt0onbC6GZtcGY+WWniSZQWJ",
+	"iPCJQGz3JUxesRvObh8JjL9Yge4eQTCPWsNkRQJjfaq4Lyr598PVf9IRHgfIGZmSFK54BxdV8Zo08Wyw",
+	"qPWNExmzxna+ZjzmblUBphNk4s7rm2Vi0kIuZtPbrbJCAu4sAswLqAX4hkcWyzCtoRroumzEvHTSg7Lj",
+	"nMHF/lkW3Sw/AtkNZbOCWf/unsKZA7esRVWCm4lmVal8Ejs1JIT7ClFdn1jDd64uBFZU0nQiDBC8JeRW",
+	"Xhn9oanHQb16XhPKCWUrfFFgAPZFkJuysOblKzyiqYiYIlBwiA5EIW/aqt4CKg5B4OcXniwG0XbIORUu",
+	"X+ts3H4nBWu/BdgiK+NNpZCpYtEGicQuCm+daFQX45cwanS+2nYbjtcJLZsp2ttpjA8RXYJvEgDsmeYj",
+	"xf++PLk4taSwJug3aJxe0kk9xphbumfahYd31oYP97sH305cXEjBMF6FW7F0QPH101NwGOyxWT+x3Q05",
+	"41tvZvirYfocbIB7Y9fznTQX1HA95lgs9XuyfMemnHgTVOUbCLe2p/d76v3BRvrkMeGGzOjcWwxBw296",
+	"K2USS9NJxKQVZJcA1zBbTf7//R+QoQNjtex2W210gc96mXQu020K0SZcTK4AK05DQrLdmGKBjNxruQtF",
+	"QNDE7j+GurUDMWicvfufkzdnr8nJq1enFxfk8v2/T98NGmQsFXwJxQI65J0koWJQHZrGxSojS2+3X2T6",
+	"YGF0ReULq3N6V9W/qGDktbTLDpYK6CSBxXTg8EfuD8sJYz7jptYCmQp4Bh43sEJ274JGhmayaLDs68xc",
+	"2XdB4BHX11v32+uSH4umz+e7z/d6L/p7a7pftJeCyk8FHWqmbpga3rsyQLaDy5JrAKHwb1HuN59u4NA9",
+	"FZT1dbUrsmISXF/DP159+Ij2su3KZ7iSv+WCCV8bI6p5eJJaUvr1k2VuI0YVU8Vf8NBfYlGZXz9BZSsY",
+	"I7JRAEdu7IBF1I2nylx+AhqF0btpdQpuhnKZhXrMRhf6hXVGILzO8g+sNxJk9UV0Vt4DB+jRNuGrKQXv",
+	"GKJuUxLLCccg6gBCii0nIDSKFNPaPrfn3z8mSsbMmVI9ev1EyTQZCCwLSscGzZkzyykjriHf3lVuwgoh",
+	"lj6x9r1hkA/HFcB9pipkkBE3R07nveO4lUc4r5pV+dH2DxOGNzrkPGtMjklM7YDGdMZjq7CE1JdoI0Za",
+	"Fcp+fEyo49YD4VEiuPEV7Ri5grfegSEbBTXS/OH9xYWM5WTeChyc6izVBvUg1yzalmHqgNYxY+DOkuMO",
+	"OcH6MGicxrcx3GdGhXMbcuU+0PXLgR/VXcNMaSloTE4+nLnKhS77EjEtLFFM5a1wVasgBIYbTS5+Omn3",
+	"9w/Q/A5KDTkZCLzh4DpHseMlHAtsGCKRbNMv7eEhvsBT4ILYcfGKtZiuBqKC/pSvBRWEa53a5cNOgbCF",
+	"NFOmXFkd+4u7nIAWR9K4BfaxQb54F80G06pfPlyYmuU7Pz3VxNfCz0hAsVCqCCOoFDVsMvclK3xil5fo",
+	"sag+3Nv2E2fcBqfAnNm3xjEXrHDsoYx+1v7GI7p4+f5tNphqc1CVf7GlN1JM2j4ULFHSbgzTVhxzvevA",
+	"jVQH2AF0C+qbdvOA+eksz4UrxBUpZtJWBuM6qhnPS6oZpvG64myvASYGTR1wlLiAwK5qk/DNMg4JVwhp",
+	"/nh6Sby0F6BBa6lY1yreOM8sMSZ0xGNuONMDkTfFxVi2Ftmuh9xBpmx/5LAz9tqyH+9AtF5ehrRMk5U7",
+	"a3FWFxUA5iPPOBz2Zl0eUuDjAvJwkMCZ+DLwnYFw6DvFJBuMo8xRAshJEU65UP0ZMZUBkjoVzldfN68s",
+	"mKR+u8beo0mLSfSFcEKch/Oj5WbpID95zapuNBBfeNLK5zuTNyxAwQGkvDyBEtOwazNXl80F1atVtPdM",
+	"+zK3R95MLRD1GkuCgdGqVEf22CMNwRMRqjm6xQxkJQ0E8tPfWGh/BWt9tieYWER1bbFu0KVghetm44rn",
+	"3n26+/8CAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

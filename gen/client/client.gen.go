@@ -753,6 +753,9 @@ type ReanaWorkflowStatus struct {
 	Logs string `json:"logs"`
 	Name string `json:"name"`
 
+	// OutputsMatch For a re-run of an RO-Crate, each declared output and whether its sha256 matches the crate's.
+	OutputsMatch *map[string]bool `json:"outputs_match,omitempty"`
+
 	// Progress Step counts and times (YYYY-MM-DDTHH:MM:SS in UTC, no fraction, no zone; null when not reached).
 	Progress ReanaProgress `json:"progress"`
 
@@ -2291,7 +2294,10 @@ type ClientInterface interface {
 	//
 	// The body is the whole reana.yaml as JSON (what reana-client sends), or, in the seed's
 	// form, the `spec` parameter holds the reana.yaml text (YAML or JSON); a URL there answers
-	// 501 (reehub does not fetch remote repositories). Only serial workflows
+	// 501 (reehub does not fetch remote repositories). A Workflow Run RO-Crate zip
+	// (application/zip) made by GET .../ro-crate.zip creates a run of its reana.yaml with its
+	// inputs; once that run ends, its status reports which outputs match the crate's sha256.
+	// Only serial workflows
 	// run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
 	// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
 	// NAME.N, N one more than the caller's last run of NAME.
@@ -2305,7 +2311,10 @@ type ClientInterface interface {
 	//
 	// The body is the whole reana.yaml as JSON (what reana-client sends), or, in the seed's
 	// form, the `spec` parameter holds the reana.yaml text (YAML or JSON); a URL there answers
-	// 501 (reehub does not fetch remote repositories). Only serial workflows
+	// 501 (reehub does not fetch remote repositories). A Workflow Run RO-Crate zip
+	// (application/zip) made by GET .../ro-crate.zip creates a run of its reana.yaml with its
+	// inputs; once that run ends, its status reports which outputs match the crate's sha256.
+	// Only serial workflows
 	// run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
 	// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
 	// NAME.N, N one more than the caller's last run of NAME.
@@ -2374,6 +2383,17 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/workflows/{workflow_id_or_name}/parameters (the `ReanaWorkflowParameters` operationId).
 	ReanaWorkflowParameters(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaWorkflowCrate The run as a Workflow Run RO-Crate (zip)
+	//
+	// ro-crate-metadata.json (Workflow Run Crate profile: the specification, each step's
+	// command, start and end, exit code and environment image digest, input and output files
+	// with sha256) plus the inputs and outputs. 409 until the run has finished or failed.
+	// POST it to /api/workflows (application/zip) to re-run it; the new run's status reports
+	// which output hashes match.
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/ro-crate.zip (the `ReanaWorkflowCrate` operationId).
+	ReanaWorkflowCrate(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReanaWorkflowSpecification The submitted reana.yaml (as JSON) and the parameters of the last start
 	//
@@ -3365,7 +3385,10 @@ func (c *Client) ReanaWorkflowList(ctx context.Context, params *ReanaWorkflowLis
 //
 // The body is the whole reana.yaml as JSON (what reana-client sends), or, in the seed's
 // form, the `spec` parameter holds the reana.yaml text (YAML or JSON); a URL there answers
-// 501 (reehub does not fetch remote repositories). Only serial workflows
+// 501 (reehub does not fetch remote repositories). A Workflow Run RO-Crate zip
+// (application/zip) made by GET .../ro-crate.zip creates a run of its reana.yaml with its
+// inputs; once that run ends, its status reports which outputs match the crate's sha256.
+// Only serial workflows
 // run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
 // environment is resolved now; an unknown image answers 400 naming it. The new workflow is
 // NAME.N, N one more than the caller's last run of NAME.
@@ -3389,7 +3412,10 @@ func (c *Client) ReanaWorkflowCreateWithBody(ctx context.Context, params *ReanaW
 //
 // The body is the whole reana.yaml as JSON (what reana-client sends), or, in the seed's
 // form, the `spec` parameter holds the reana.yaml text (YAML or JSON); a URL there answers
-// 501 (reehub does not fetch remote repositories). Only serial workflows
+// 501 (reehub does not fetch remote repositories). A Workflow Run RO-Crate zip
+// (application/zip) made by GET .../ro-crate.zip creates a run of its reana.yaml with its
+// inputs; once that run ends, its status reports which outputs match the crate's sha256.
+// Only serial workflows
 // run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
 // environment is resolved now; an unknown image answers 400 naming it. The new workflow is
 // NAME.N, N one more than the caller's last run of NAME.
@@ -3519,6 +3545,27 @@ func (c *Client) ReanaWorkflowLogs(ctx context.Context, workflowIdOrName ReanaWo
 // Corresponds with GET /api/workflows/{workflow_id_or_name}/parameters (the `ReanaWorkflowParameters` operationId).
 func (c *Client) ReanaWorkflowParameters(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReanaWorkflowParametersRequest(c.Server, workflowIdOrName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaWorkflowCrate The run as a Workflow Run RO-Crate (zip)
+//
+// ro-crate-metadata.json (Workflow Run Crate profile: the specification, each step's
+// command, start and end, exit code and environment image digest, input and output files
+// with sha256) plus the inputs and outputs. 409 until the run has finished or failed.
+// POST it to /api/workflows (application/zip) to re-run it; the new run's status reports
+// which output hashes match.
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/ro-crate.zip (the `ReanaWorkflowCrate` operationId).
+func (c *Client) ReanaWorkflowCrate(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaWorkflowCrateRequest(c.Server, workflowIdOrName)
 	if err != nil {
 		return nil, err
 	}
@@ -5716,6 +5763,40 @@ func NewReanaWorkflowParametersRequest(server string, workflowIdOrName ReanaWork
 	return req, nil
 }
 
+// NewReanaWorkflowCrateRequest constructs an http.Request for the ReanaWorkflowCrate method
+func NewReanaWorkflowCrateRequest(server string, workflowIdOrName ReanaWorkflowIdOrName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflow_id_or_name", workflowIdOrName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/workflows/%s/ro-crate.zip", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewReanaWorkflowSpecificationRequest constructs an http.Request for the ReanaWorkflowSpecification method
 func NewReanaWorkflowSpecificationRequest(server string, workflowIdOrName ReanaWorkflowIdOrName) (*http.Request, error) {
 	var err error
@@ -6718,7 +6799,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// The body is the whole reana.yaml as JSON (what reana-client sends), or, in the seed's
 	// form, the `spec` parameter holds the reana.yaml text (YAML or JSON); a URL there answers
-	// 501 (reehub does not fetch remote repositories). Only serial workflows
+	// 501 (reehub does not fetch remote repositories). A Workflow Run RO-Crate zip
+	// (application/zip) made by GET .../ro-crate.zip creates a run of its reana.yaml with its
+	// inputs; once that run ends, its status reports which outputs match the crate's sha256.
+	// Only serial workflows
 	// run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
 	// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
 	// NAME.N, N one more than the caller's last run of NAME.
@@ -6732,7 +6816,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// The body is the whole reana.yaml as JSON (what reana-client sends), or, in the seed's
 	// form, the `spec` parameter holds the reana.yaml text (YAML or JSON); a URL there answers
-	// 501 (reehub does not fetch remote repositories). Only serial workflows
+	// 501 (reehub does not fetch remote repositories). A Workflow Run RO-Crate zip
+	// (application/zip) made by GET .../ro-crate.zip creates a run of its reana.yaml with its
+	// inputs; once that run ends, its status reports which outputs match the crate's sha256.
+	// Only serial workflows
 	// run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
 	// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
 	// NAME.N, N one more than the caller's last run of NAME.
@@ -6805,6 +6892,19 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/workflows/{workflow_id_or_name}/parameters (the `ReanaWorkflowParameters` operationId).
 	ReanaWorkflowParametersWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*ReanaWorkflowParametersResponse, error)
+
+	// ReanaWorkflowCrateWithResponse The run as a Workflow Run RO-Crate (zip)
+	//
+	// ro-crate-metadata.json (Workflow Run Crate profile: the specification, each step's
+	// command, start and end, exit code and environment image digest, input and output files
+	// with sha256) plus the inputs and outputs. 409 until the run has finished or failed.
+	// POST it to /api/workflows (application/zip) to re-run it; the new run's status reports
+	// which output hashes match.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/ro-crate.zip (the `ReanaWorkflowCrate` operationId).
+	ReanaWorkflowCrateWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*ReanaWorkflowCrateResponse, error)
 
 	// ReanaWorkflowSpecificationWithResponse The submitted reana.yaml (as JSON) and the parameters of the last start
 	//
@@ -11273,6 +11373,110 @@ func (r ReanaWorkflowParametersResponse) ContentType() string {
 	return ""
 }
 
+// ReanaWorkflowCrateResponse200Headers the declared response headers of an HTTP 200 response for ReanaWorkflowCrate
+type ReanaWorkflowCrateResponse200Headers struct {
+	ContentDisposition *string
+}
+
+// ReanaWorkflowCrateResponse401Headers the declared response headers of an HTTP 401 response for ReanaWorkflowCrate
+type ReanaWorkflowCrateResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaWorkflowCrateResponse429Headers the declared response headers of an HTTP 429 response for ReanaWorkflowCrate
+type ReanaWorkflowCrateResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaWorkflowCrateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ReanaWorkflowCrateResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaWorkflowCrateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaWorkflowCrateResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReanaWorkflowCrateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaWorkflowCrateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaWorkflowCrateResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReanaWorkflowCrateResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ReanaWorkflowCrateResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaWorkflowCrateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaWorkflowCrateResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaWorkflowCrateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaWorkflowCrateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaWorkflowCrateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaWorkflowCrateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ReanaWorkflowSpecificationResponse401Headers the declared response headers of an HTTP 401 response for ReanaWorkflowSpecification
 type ReanaWorkflowSpecificationResponse401Headers struct {
 	WWWAuthenticate *string
@@ -12969,7 +13173,10 @@ func (c *ClientWithResponses) ReanaWorkflowListWithResponse(ctx context.Context,
 //
 // The body is the whole reana.yaml as JSON (what reana-client sends), or, in the seed's
 // form, the `spec` parameter holds the reana.yaml text (YAML or JSON); a URL there answers
-// 501 (reehub does not fetch remote repositories). Only serial workflows
+// 501 (reehub does not fetch remote repositories). A Workflow Run RO-Crate zip
+// (application/zip) made by GET .../ro-crate.zip creates a run of its reana.yaml with its
+// inputs; once that run ends, its status reports which outputs match the crate's sha256.
+// Only serial workflows
 // run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
 // environment is resolved now; an unknown image answers 400 naming it. The new workflow is
 // NAME.N, N one more than the caller's last run of NAME.
@@ -12989,7 +13196,10 @@ func (c *ClientWithResponses) ReanaWorkflowCreateWithBodyWithResponse(ctx contex
 //
 // The body is the whole reana.yaml as JSON (what reana-client sends), or, in the seed's
 // form, the `spec` parameter holds the reana.yaml text (YAML or JSON); a URL there answers
-// 501 (reehub does not fetch remote repositories). Only serial workflows
+// 501 (reehub does not fetch remote repositories). A Workflow Run RO-Crate zip
+// (application/zip) made by GET .../ro-crate.zip creates a run of its reana.yaml with its
+// inputs; once that run ends, its status reports which outputs match the crate's sha256.
+// Only serial workflows
 // run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
 // environment is resolved now; an unknown image answers 400 naming it. The new workflow is
 // NAME.N, N one more than the caller's last run of NAME.
@@ -13103,6 +13313,25 @@ func (c *ClientWithResponses) ReanaWorkflowParametersWithResponse(ctx context.Co
 		return nil, err
 	}
 	return ParseReanaWorkflowParametersResponse(rsp)
+}
+
+// ReanaWorkflowCrateWithResponse The run as a Workflow Run RO-Crate (zip)
+//
+// ro-crate-metadata.json (Workflow Run Crate profile: the specification, each step's
+// command, start and end, exit code and environment image digest, input and output files
+// with sha256) plus the inputs and outputs. 409 until the run has finished or failed.
+// POST it to /api/workflows (application/zip) to re-run it; the new run's status reports
+// which output hashes match.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/ro-crate.zip (the `ReanaWorkflowCrate` operationId).
+func (c *ClientWithResponses) ReanaWorkflowCrateWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*ReanaWorkflowCrateResponse, error) {
+	rsp, err := c.ReanaWorkflowCrate(ctx, workflowIdOrName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaWorkflowCrateResponse(rsp)
 }
 
 // ReanaWorkflowSpecificationWithResponse The submitted reana.yaml (as JSON) and the parameters of the last start
@@ -17483,6 +17712,107 @@ func ParseReanaWorkflowParametersResponse(rsp *http.Response) (*ReanaWorkflowPar
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers ReanaWorkflowParametersResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReanaWorkflowCrateResponse parses an HTTP response from a ReanaWorkflowCrateWithResponse call
+func ParseReanaWorkflowCrateResponse(rsp *http.Response) (*ReanaWorkflowCrateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaWorkflowCrateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ReanaWorkflowCrateResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ReanaWorkflowCrateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaWorkflowCrateResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -146,6 +146,11 @@ func (w Workflow) FullName() string { return reana.FullName(w.Name, w.Run) }
 // resolved now (an unknown image is invalid, naming it) and an empty
 // workspace is made. The run number is one more than the owner's last run of name.
 func (s *Service) Create(ctx context.Context, owner Owner, name string, spec *reana.Spec) (Workflow, error) {
+	return s.create(ctx, owner, name, spec, "{}")
+}
+
+// create is Create, recording the outputs a re-run crate expects (JSON).
+func (s *Service) create(ctx context.Context, owner Owner, name string, spec *reana.Spec, expected string) (Workflow, error) {
 	name, err := reana.ValidateName(name)
 	if err != nil {
 		return Workflow{}, err
@@ -180,7 +185,7 @@ func (s *Service) Create(ctx context.Context, owner Owner, name string, spec *re
 		id := uuid.NewString()
 		row := store.Workflow{
 			ID: id, OwnerID: owner.ID, Name: name, Run: run, Spec: string(spec.Raw), Parameters: string(params),
-			Options: string(opts), Environments: string(envJSON),
+			Options: string(opts), Environments: string(envJSON), ExpectedOutputs: expected,
 			Workspace: filepath.Join(s.WorkspaceRoot(), owner.UUID, id),
 		}
 		steps := make([]store.WorkflowStep, len(spec.Steps))

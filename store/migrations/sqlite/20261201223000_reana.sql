@@ -12,6 +12,7 @@ CREATE TABLE reana_workflows (
     environments TEXT     NOT NULL DEFAULT '{}',
     job_id       TEXT     NOT NULL DEFAULT '',
     workspace    TEXT     NOT NULL,
+    expected_outputs TEXT NOT NULL DEFAULT '{}',
     created_at   DATETIME NOT NULL,
     deleted_at   DATETIME,
     UNIQUE (owner_id, name, run)
