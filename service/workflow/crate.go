@@ -399,9 +399,21 @@ func (s *Service) CreateFromCrate(ctx context.Context, owner Owner, name string,
 	if err != nil {
 		return Workflow{}, err
 	}
+	if err := s.fillFromCrate(ctx, owner, w, zr, inputs, hashes); err != nil {
+		// Nothing half made stays: the run is deleted with its workspace.
+		if _, derr := s.Delete(context.WithoutCancel(ctx), owner, w.ID, false, true); derr != nil {
+			s.log.Warn("delete the run of a refused crate", "workflow", w.ID, "err", derr)
+		}
+		return Workflow{}, err
+	}
+	return w, nil
+}
+
+// fillFromCrate puts the crate's input files into the run's workspace, within the owner's quota.
+func (s *Service) fillFromCrate(ctx context.Context, owner Owner, w Workflow, zr *zip.Reader, inputs []string, hashes map[string]string) error {
 	ws, err := reana.NewWorkspace(w.row.Workspace)
 	if err != nil {
-		return Workflow{}, err
+		return err
 	}
 	for _, in := range inputs {
 		if _, ok := hashes[in]; !ok {
@@ -409,15 +421,27 @@ func (s *Service) CreateFromCrate(ctx context.Context, owner Owner, name string,
 		}
 		f, err := zr.Open(in)
 		if err != nil {
-			return Workflow{}, fault.Invalidf("the crate lists input %s but does not hold it", in)
+			return fault.Invalidf("the crate lists input %s but does not hold it", in)
 		}
-		_, err = ws.Upload(ctx, in, f, -1)
+		room := int64(-1)
+		if s.cfg.QuotaBytes > 0 {
+			used, err := s.usage(ctx, owner.ID)
+			if err != nil {
+				f.Close()
+				return err
+			}
+			room = max(s.cfg.QuotaBytes-used, 0)
+		}
+		_, err = ws.Upload(ctx, in, f, room)
 		f.Close()
+		if errors.Is(err, fault.ErrTooLarge) {
+			return fault.TooLargef("the crate's input %s would exceed the disk quota of %s", in, reana.HumanSize(s.cfg.QuotaBytes))
+		}
 		if err != nil {
-			return Workflow{}, fmt.Errorf("crate input %s: %w", in, err)
+			return fmt.Errorf("crate input %s: %w", in, err)
 		}
 	}
-	return w, nil
+	return nil
 }
 
 func refIDs(raw json.RawMessage) []string {
