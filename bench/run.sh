@@ -33,7 +33,7 @@ cleanup() {
 	# The bench stops its servers and removes its images itself; this is the
 	# backstop for a bench that was killed hard. It writes the PID of every
 	# server it starts to $work/*.pid and every image name to $work/images.txt.
-	for pidfile in "$work"/*.pid; do
+	for pidfile in "$work"/*.pid "$work"/reana/*.pid; do
 		[ -e "$pidfile" ] || continue
 		pid="$(cat "$pidfile")"
 		if kill -0 "$pid" 2>/dev/null; then
@@ -53,3 +53,9 @@ trap cleanup EXIT
 go build -o "$work/ree-bench" ./bench/ree
 mkdir -p bench/out/ree
 "$work/ree-bench" -reehub bin/reehub -work "$work" -keep-logs bench/out/ree "$@" 2>&1 | tee bench/out/ree/last.txt
+
+# The REANA family: step overhead over podman run, 10 steps over the sum of
+# their steps, server RSS during a 2 GiB workspace upload and download.
+go build -o "$work/reana-bench" ./bench/reana
+mkdir -p bench/out/reana "$work/reana"
+"$work/reana-bench" -reehub bin/reehub -work "$work/reana" 2>&1 | tee bench/out/reana/last.txt

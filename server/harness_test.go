@@ -35,7 +35,9 @@ import (
 	"github.com/reehub/reehub/service/auth"
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/process"
+	"github.com/reehub/reehub/service/reana"
 	"github.com/reehub/reehub/service/ree"
+	"github.com/reehub/reehub/service/workflow"
 	"github.com/reehub/reehub/store"
 	"github.com/reehub/reehub/store/blob"
 )
@@ -204,6 +206,10 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		Version: "test", BaseImageCacheDir: filepath.Join(dir, "base-images"), StagingDir: filepath.Join(dir, "uploads"),
 	})
 	require.NoError(t, err)
+	box, err := reana.NewSecretBox(bytes.Repeat([]byte("s"), 32))
+	require.NoError(t, err)
+	workflows, err := workflow.New(st, engine, blobs, rt, reana.NewResolver(rt, catalog, nil, nil), box, log, workflow.Config{DataDir: dir})
+	require.NoError(t, err)
 	require.NoError(t, engine.Start(ctx))
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -211,7 +217,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		_ = engine.Stop(sctx)
 	})
 	h, err := server.New(server.Deps{
-		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog,
+		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog, Workflows: workflows,
 		PodmanVersion: rt.Version, PingDatabase: st.Ping, Log: log,
 	}, server.Config{Version: "test", Database: "sqlite", MaxUploadBytes: o.maxUploadBytes, UploadDir: blobs.TempDir()})
 	require.NoError(t, err)

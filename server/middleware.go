@@ -72,6 +72,10 @@ func (s *Server) gate(router routers.Router) gin.HandlerFunc {
 		if needsAuth(route.Spec, op) {
 			p, err := s.authenticate(req)
 			if err != nil {
+				if op.OperationID == "reanaYou" && errors.Is(err, fault.ErrUnauthenticated) {
+					// reana-client ping tells a bad token apart by 403 only.
+					err = fault.New(fault.ErrForbidden, "invalid access token: "+err.Error())
+				}
 				s.writeError(c, err)
 				return
 			}
@@ -148,7 +152,7 @@ func (s *Server) gate(router routers.Router) gin.HandlerFunc {
 // streamedMediaType reports whether bodies of media type mt are streamed to
 // disk with the upload limit instead of read and validated as JSON.
 func streamedMediaType(mt string) bool {
-	return strings.HasPrefix(mt, "multipart/") || mt == "application/octet-stream"
+	return strings.HasPrefix(mt, "multipart/") || mt == "application/octet-stream" || mt == "application/zip"
 }
 
 // bodyMediaType returns the media type of a request body, "" when there is no

@@ -26,6 +26,7 @@ import (
 	"github.com/reehub/reehub/service/auth"
 	"github.com/reehub/reehub/service/process"
 	"github.com/reehub/reehub/service/ree"
+	"github.com/reehub/reehub/service/workflow"
 )
 
 // Config tunes the HTTP layer.
@@ -46,6 +47,8 @@ type Deps struct {
 	Processes *process.Service
 	REE       *ree.Service
 	Catalog   *ree.Catalog
+	// Workflows is the REANA family's service (required to serve that family).
+	Workflows *workflow.Service
 	// PodmanVersion reports the Podman service's version; an error means the
 	// service does not answer.
 	PodmanVersion func(ctx context.Context) (string, error)
@@ -62,9 +65,11 @@ type Server struct {
 	procs  *process.Service
 	ree    *ree.Service
 	images *ree.Catalog
-	podman func(ctx context.Context) (string, error)
-	pingDB func(ctx context.Context) error
-	log    *slog.Logger
+	// workflows serves the REANA family.
+	workflows *workflow.Service
+	podman    func(ctx context.Context) (string, error)
+	pingDB    func(ctx context.Context) error
+	log       *slog.Logger
 	// formats are the string formats the request validator checks (uuid).
 	formats []openapi3.SchemaValidationOption
 	// apiVersion is info.version of openapi.yaml.
@@ -101,7 +106,7 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("indent openapi.json: %w", err)
 	}
 	specJSON := indented.Bytes()
-	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, podman: d.PodmanVersion, pingDB: d.PingDatabase, log: d.Log, apiVersion: spec.Info.Version,
+	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, workflows: d.Workflows, podman: d.PodmanVersion, pingDB: d.PingDatabase, log: d.Log, apiVersion: spec.Info.Version,
 		formats: []openapi3.SchemaValidationOption{
 			openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
 		}}
@@ -118,6 +123,10 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 	engine.ContextWithFallback = true
 	engine.HandleMethodNotAllowed = true
 	engine.RemoveExtraSlash = true
+	// Routes match the escaped path, so that a workspace path parameter may
+	// hold slashes (reanaWorkspacePaths encodes them); values are unescaped.
+	engine.UseRawPath = true
+	engine.UnescapePathValues = true
 	engine.Use(s.requestLog(), s.recovery(), s.gate(router))
 	engine.NoRoute(func(c *gin.Context) {
 		s.writeError(c, fault.NotFoundf("no such endpoint: %s %s", c.Request.Method, c.Request.URL.Path))
@@ -147,7 +156,7 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 	engine.GET("/docs", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/docs/") })
 	engine.GET("/docs/*any", gin.WrapH(docs))
 	engine.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/docs/") })
-	return headAsGet(engine), nil
+	return reanaWorkspacePaths(headAsGet(engine)), nil
 }
 
 type headKey struct{}

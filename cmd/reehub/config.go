@@ -31,6 +31,8 @@ type config struct {
 	UpstreamCAFile string
 	DebianMirror   string
 	BuildBases     bool
+	ReanaQuota     int64
+	ReanaAliases   string
 }
 
 // parseConfig reads the flags in args over the environment; usage and flag
@@ -71,6 +73,8 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	str(&c.UpstreamCAFile, "upstream-ca-file", "REEHUB_UPSTREAM_CA_FILE", "", "PEM file of extra CAs the recording proxy trusts upstream (private mirrors)")
 	str(&c.DebianMirror, "debian-mirror", "REEHUB_DEBIAN_MIRROR", "", "Debian mirror URL for apt in SBOM-strategy builds (e.g. a snapshot.debian.org archive); empty keeps the base image's sources")
 	str(&c.LogLevel, "log-level", "REEHUB_LOG_LEVEL", "info", "debug, info, warn or error")
+	str(&c.ReanaAliases, "reana-aliases", "REEHUB_REANA_ALIASES", "", "YAML file mapping environment names of reana.yaml files (docker.io/library/python:3.11-slim) to reehub images (python_3_11)")
+	i64(&c.ReanaQuota, "reana-quota-bytes", "REEHUB_REANA_QUOTA_BYTES", 0, "each user's disk quota over their REANA workspaces; 0 means none")
 	i64(&c.MaxUploadBytes, "max-upload-bytes", "REEHUB_MAX_UPLOAD_BYTES", 8<<30, "largest accepted upload")
 	var entries, ratio, workers, attempts int64
 	i64(&entries, "archive-max-entries", "REEHUB_ARCHIVE_MAX_ENTRIES", 10000, "most entries in an uploaded zip")
@@ -87,7 +91,7 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 		return c, intErr
 	}
 	c.Archive.MaxEntries, c.Archive.MaxRatio, c.Workers, c.JobMaxAttempts = int(entries), int(ratio), int(workers), int(attempts)
-	if c.MaxUploadBytes <= 0 || c.Archive.MaxEntries <= 0 || c.Archive.MaxTotalBytes <= 0 || c.Archive.MaxRatio <= 0 || c.Workers <= 0 || c.JobMaxAttempts <= 0 {
+	if c.MaxUploadBytes <= 0 || c.Archive.MaxEntries <= 0 || c.Archive.MaxTotalBytes <= 0 || c.Archive.MaxRatio <= 0 || c.Workers <= 0 || c.JobMaxAttempts <= 0 || c.ReanaQuota < 0 {
 		return c, errors.New("limits, workers and job attempts must be positive")
 	}
 	if c.DebianMirror != "" {

@@ -20,7 +20,9 @@ import (
 	"github.com/reehub/reehub/service/auth"
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/process"
+	"github.com/reehub/reehub/service/reana"
 	"github.com/reehub/reehub/service/ree"
+	"github.com/reehub/reehub/service/workflow"
 	"github.com/reehub/reehub/store"
 	"github.com/reehub/reehub/store/blob"
 )
@@ -116,11 +118,25 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	aliases, err := reana.LoadAliases(cfg.ReanaAliases)
+	if err != nil {
+		return err
+	}
+	box, err := reana.LoadSecretBox(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	workflows, err := workflow.New(st, engine, blobs, rt, reana.NewResolver(rt, catalog, nil, aliases), box, log, workflow.Config{
+		DataDir: cfg.DataDir, QuotaBytes: cfg.ReanaQuota,
+	})
+	if err != nil {
+		return err
+	}
 	if err := engine.Start(ctx); err != nil {
 		return err
 	}
 	handler, err := server.New(server.Deps{
-		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog, PodmanVersion: rt.Version, PingDatabase: st.Ping, Log: log,
+		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog, Workflows: workflows, PodmanVersion: rt.Version, PingDatabase: st.Ping, Log: log,
 	}, server.Config{
 		Version: version, Database: string(st.Dialect()), MaxUploadBytes: cfg.MaxUploadBytes, UploadDir: blobs.TempDir(),
 	})

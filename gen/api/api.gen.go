@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -73,6 +74,99 @@ const (
 func (e ErrorType) Valid() bool {
 	switch e {
 	case ErrorTypeERROR:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReanaQuotaResourceHealth.
+const (
+	ReanaQuotaResourceHealthCritical ReanaQuotaResourceHealth = "critical"
+	ReanaQuotaResourceHealthHealthy  ReanaQuotaResourceHealth = "healthy"
+	ReanaQuotaResourceHealthWarning  ReanaQuotaResourceHealth = "warning"
+)
+
+// Valid indicates whether the value is a known member of the ReanaQuotaResourceHealth enum.
+func (e ReanaQuotaResourceHealth) Valid() bool {
+	switch e {
+	case ReanaQuotaResourceHealthCritical:
+		return true
+	case ReanaQuotaResourceHealthHealthy:
+		return true
+	case ReanaQuotaResourceHealthWarning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReanaSecretType.
+const (
+	ReanaSecretTypeEnv  ReanaSecretType = "env"
+	ReanaSecretTypeFile ReanaSecretType = "file"
+)
+
+// Valid indicates whether the value is a known member of the ReanaSecretType enum.
+func (e ReanaSecretType) Valid() bool {
+	switch e {
+	case ReanaSecretTypeEnv:
+		return true
+	case ReanaSecretTypeFile:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReanaSecretInputType.
+const (
+	ReanaSecretInputTypeEnv  ReanaSecretInputType = "env"
+	ReanaSecretInputTypeFile ReanaSecretInputType = "file"
+)
+
+// Valid indicates whether the value is a known member of the ReanaSecretInputType enum.
+func (e ReanaSecretInputType) Valid() bool {
+	switch e {
+	case ReanaSecretInputTypeEnv:
+		return true
+	case ReanaSecretInputTypeFile:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReanaStatus.
+const (
+	ReanaStatusCreated  ReanaStatus = "created"
+	ReanaStatusDeleted  ReanaStatus = "deleted"
+	ReanaStatusFailed   ReanaStatus = "failed"
+	ReanaStatusFinished ReanaStatus = "finished"
+	ReanaStatusPending  ReanaStatus = "pending"
+	ReanaStatusQueued   ReanaStatus = "queued"
+	ReanaStatusRunning  ReanaStatus = "running"
+	ReanaStatusStopped  ReanaStatus = "stopped"
+)
+
+// Valid indicates whether the value is a known member of the ReanaStatus enum.
+func (e ReanaStatus) Valid() bool {
+	switch e {
+	case ReanaStatusCreated:
+		return true
+	case ReanaStatusDeleted:
+		return true
+	case ReanaStatusFailed:
+		return true
+	case ReanaStatusFinished:
+		return true
+	case ReanaStatusPending:
+		return true
+	case ReanaStatusQueued:
+		return true
+	case ReanaStatusRunning:
+		return true
+	case ReanaStatusStopped:
 		return true
 	default:
 		return false
@@ -160,6 +254,63 @@ func (e SystemVersionDatabase) Valid() bool {
 	case SystemVersionDatabasePostgres:
 		return true
 	case SystemVersionDatabaseSqlite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReanaWorkflowListParamsType.
+const (
+	ReanaWorkflowListParamsTypeBatch       ReanaWorkflowListParamsType = "batch"
+	ReanaWorkflowListParamsTypeInteractive ReanaWorkflowListParamsType = "interactive"
+)
+
+// Valid indicates whether the value is a known member of the ReanaWorkflowListParamsType enum.
+func (e ReanaWorkflowListParamsType) Valid() bool {
+	switch e {
+	case ReanaWorkflowListParamsTypeBatch:
+		return true
+	case ReanaWorkflowListParamsTypeInteractive:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReanaWorkflowListParamsSort.
+const (
+	ReanaWorkflowListParamsSortAsc  ReanaWorkflowListParamsSort = "asc"
+	ReanaWorkflowListParamsSortDesc ReanaWorkflowListParamsSort = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ReanaWorkflowListParamsSort enum.
+func (e ReanaWorkflowListParamsSort) Valid() bool {
+	switch e {
+	case ReanaWorkflowListParamsSortAsc:
+		return true
+	case ReanaWorkflowListParamsSortDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReanaWorkflowSetStatusParamsStatus.
+const (
+	ReanaWorkflowSetStatusParamsStatusDeleted ReanaWorkflowSetStatusParamsStatus = "deleted"
+	ReanaWorkflowSetStatusParamsStatusStart   ReanaWorkflowSetStatusParamsStatus = "start"
+	ReanaWorkflowSetStatusParamsStatusStop    ReanaWorkflowSetStatusParamsStatus = "stop"
+)
+
+// Valid indicates whether the value is a known member of the ReanaWorkflowSetStatusParamsStatus enum.
+func (e ReanaWorkflowSetStatusParamsStatus) Valid() bool {
+	switch e {
+	case ReanaWorkflowSetStatusParamsStatusDeleted:
+		return true
+	case ReanaWorkflowSetStatusParamsStatusStart:
+		return true
+	case ReanaWorkflowSetStatusParamsStatusStop:
 		return true
 	default:
 		return false
@@ -313,6 +464,365 @@ type Error struct {
 // ErrorType Always ERROR.
 type ErrorType string
 
+// ReanaDiskUsage defines model for ReanaDiskUsage.
+type ReanaDiskUsage struct {
+	DiskUsageInfo []struct {
+		Name string    `json:"name"`
+		Size ReanaSize `json:"size"`
+	} `json:"disk_usage_info"`
+	User         openapi_types.UUID `json:"user"`
+	WorkflowId   openapi_types.UUID `json:"workflow_id"`
+	WorkflowName string             `json:"workflow_name"`
+}
+
+// ReanaInfo defines model for ReanaInfo.
+type ReanaInfo struct {
+	ComputeBackends                           ReanaInfoList    `json:"compute_backends"`
+	DefaultKubernetesCpuLimit                 *ReanaInfoString `json:"default_kubernetes_cpu_limit,omitempty"`
+	DefaultKubernetesCpuRequest               *ReanaInfoString `json:"default_kubernetes_cpu_request,omitempty"`
+	DefaultKubernetesJobsTimeout              ReanaInfoString  `json:"default_kubernetes_jobs_timeout"`
+	DefaultKubernetesMemoryLimit              *ReanaInfoString `json:"default_kubernetes_memory_limit,omitempty"`
+	DefaultKubernetesMemoryRequest            *ReanaInfoString `json:"default_kubernetes_memory_request,omitempty"`
+	DefaultWorkspace                          ReanaInfoString  `json:"default_workspace"`
+	KubernetesMaxCpuLimit                     *ReanaInfoString `json:"kubernetes_max_cpu_limit,omitempty"`
+	KubernetesMaxCpuRequest                   *ReanaInfoString `json:"kubernetes_max_cpu_request,omitempty"`
+	KubernetesMaxMemoryLimit                  *ReanaInfoString `json:"kubernetes_max_memory_limit,omitempty"`
+	KubernetesMaxMemoryRequest                *ReanaInfoString `json:"kubernetes_max_memory_request,omitempty"`
+	MaximumInteractiveSessionInactivityPeriod *ReanaInfoString `json:"maximum_interactive_session_inactivity_period,omitempty"`
+	MaximumKubernetesJobsTimeout              ReanaInfoString  `json:"maximum_kubernetes_jobs_timeout"`
+	MaximumWorkspaceRetentionPeriod           *ReanaInfoString `json:"maximum_workspace_retention_period,omitempty"`
+	SupportedWorkflowEngines                  *ReanaInfoList   `json:"supported_workflow_engines,omitempty"`
+	WorkspacesAvailable                       ReanaInfoList    `json:"workspaces_available"`
+}
+
+// ReanaInfoList defines model for ReanaInfoList.
+type ReanaInfoList struct {
+	Title string   `json:"title"`
+	Value []string `json:"value"`
+}
+
+// ReanaInfoString defines model for ReanaInfoString.
+type ReanaInfoString struct {
+	Title string  `json:"title"`
+	Value *string `json:"value"`
+}
+
+// ReanaJobCount defines model for ReanaJobCount.
+type ReanaJobCount struct {
+	JobIds []string `json:"job_ids"`
+	Total  int      `json:"total"`
+}
+
+// ReanaMessage defines model for ReanaMessage.
+type ReanaMessage struct {
+	Message string `json:"message"`
+}
+
+// ReanaProgress Step counts and times (YYYY-MM-DDTHH:MM:SS in UTC, no fraction, no zone; null when not reached).
+type ReanaProgress struct {
+	Cached          *ReanaJobCount `json:"cached,omitempty"`
+	CurrentCommand  *string        `json:"current_command"`
+	CurrentStepName *string        `json:"current_step_name"`
+	Failed          ReanaJobCount  `json:"failed"`
+	Finished        ReanaJobCount  `json:"finished"`
+	RunFinishedAt   *string        `json:"run_finished_at"`
+	RunStartedAt    *string        `json:"run_started_at"`
+	RunStoppedAt    *string        `json:"run_stopped_at"`
+	Running         ReanaJobCount  `json:"running"`
+	Total           ReanaJobCount  `json:"total"`
+}
+
+// ReanaQuotaAmount defines model for ReanaQuotaAmount.
+type ReanaQuotaAmount struct {
+	HumanReadable string  `json:"human_readable"`
+	Raw           float32 `json:"raw"`
+}
+
+// ReanaQuotaResource defines model for ReanaQuotaResource.
+type ReanaQuotaResource struct {
+	Health ReanaQuotaResourceHealth `json:"health"`
+	Limit  ReanaQuotaAmount         `json:"limit"`
+	Usage  ReanaQuotaAmount         `json:"usage"`
+}
+
+// ReanaQuotaResourceHealth defines model for ReanaQuotaResource.Health.
+type ReanaQuotaResourceHealth string
+
+// ReanaSecret defines model for ReanaSecret.
+type ReanaSecret struct {
+	Name string          `json:"name"`
+	Type ReanaSecretType `json:"type"`
+}
+
+// ReanaSecretType defines model for ReanaSecret.Type.
+type ReanaSecretType string
+
+// ReanaSecretInput defines model for ReanaSecretInput.
+type ReanaSecretInput struct {
+	Name string               `json:"name"`
+	Type ReanaSecretInputType `json:"type"`
+
+	// Value Base64 of the secret.
+	Value string `json:"value"`
+}
+
+// ReanaSecretInputType defines model for ReanaSecretInput.Type.
+type ReanaSecretInputType string
+
+// ReanaSetStatusBody defines model for ReanaSetStatusBody.
+type ReanaSetStatusBody struct {
+	// AllRuns With deleted; every run of the workflow's name.
+	AllRuns *bool `json:"all_runs,omitempty"`
+
+	// ForceStop With stop; reehub always kills the running step at once.
+	ForceStop          *bool                   `json:"force_stop,omitempty"`
+	InputParameters    *map[string]interface{} `json:"input_parameters,omitempty"`
+	OperationalOptions *map[string]interface{} `json:"operational_options,omitempty"`
+	Restart            *bool                   `json:"restart,omitempty"`
+
+	// Workspace With deleted; also delete the workspace files.
+	Workspace *bool `json:"workspace,omitempty"`
+}
+
+// ReanaSize defines model for ReanaSize.
+type ReanaSize struct {
+	// HumanReadable Such as 1.5 MiB.
+	HumanReadable string `json:"human_readable"`
+
+	// Raw Bytes (-1 when not computed).
+	Raw int64 `json:"raw"`
+}
+
+// ReanaSpecification A reana.yaml as JSON. Only the keys below are read; any other is kept and returned by
+// GET .../specification.
+type ReanaSpecification struct {
+	Inputs               *ReanaSpecification_Inputs    `json:"inputs,omitempty"`
+	Outputs              *ReanaSpecification_Outputs   `json:"outputs,omitempty"`
+	Version              *string                       `json:"version,omitempty"`
+	Workflow             *ReanaSpecification_Workflow  `json:"workflow,omitempty"`
+	Workspace            *ReanaSpecification_Workspace `json:"workspace,omitempty"`
+	AdditionalProperties map[string]interface{}        `json:"-"`
+}
+
+// ReanaSpecification_Inputs defines model for ReanaSpecification.Inputs.
+type ReanaSpecification_Inputs struct {
+	Directories          *[]string               `json:"directories,omitempty"`
+	Files                *[]string               `json:"files,omitempty"`
+	Options              *map[string]interface{} `json:"options,omitempty"`
+	Parameters           *map[string]interface{} `json:"parameters,omitempty"`
+	AdditionalProperties map[string]interface{}  `json:"-"`
+}
+
+// ReanaSpecification_Outputs defines model for ReanaSpecification.Outputs.
+type ReanaSpecification_Outputs struct {
+	Directories          *[]string              `json:"directories,omitempty"`
+	Files                *[]string              `json:"files,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// ReanaSpecification_Workflow_Specification defines model for ReanaSpecification.Workflow.Specification.
+type ReanaSpecification_Workflow_Specification struct {
+	Steps                *[]map[string]interface{} `json:"steps,omitempty"`
+	AdditionalProperties map[string]interface{}    `json:"-"`
+}
+
+// ReanaSpecification_Workflow defines model for ReanaSpecification.Workflow.
+type ReanaSpecification_Workflow struct {
+	File                 *string                                    `json:"file,omitempty"`
+	Specification        *ReanaSpecification_Workflow_Specification `json:"specification,omitempty"`
+	Type                 *string                                    `json:"type,omitempty"`
+	AdditionalProperties map[string]interface{}                     `json:"-"`
+}
+
+// ReanaSpecification_Workspace defines model for ReanaSpecification.Workspace.
+type ReanaSpecification_Workspace struct {
+	RetentionDays        *map[string]interface{} `json:"retention_days,omitempty"`
+	RootPath             *string                 `json:"root_path,omitempty"`
+	AdditionalProperties map[string]interface{}  `json:"-"`
+}
+
+// ReanaStartBody defines model for ReanaStartBody.
+type ReanaStartBody struct {
+	// InputParameters Parameter overrides (reana-client sends strings).
+	InputParameters *map[string]interface{} `json:"input_parameters,omitempty"`
+
+	// OperationalOptions FROM, TARGET (step names) and CACHE (on or off).
+	OperationalOptions *map[string]interface{} `json:"operational_options,omitempty"`
+
+	// ReanaSpecification Accepted with restart; replaces the specification.
+	ReanaSpecification *map[string]interface{} `json:"reana_specification,omitempty"`
+
+	// Restart Start again a finished, failed or stopped run (reusing its workspace).
+	Restart *bool `json:"restart,omitempty"`
+}
+
+// ReanaStatus REANA's workflow statuses.
+type ReanaStatus string
+
+// ReanaUser defines model for ReanaUser.
+type ReanaUser struct {
+	Email string             `json:"email"`
+	Id    openapi_types.UUID `json:"id"`
+
+	// LegacyId The seed's spelling of id.
+	LegacyId openapi_types.UUID `json:"id_"`
+}
+
+// ReanaUserCreated defines model for ReanaUserCreated.
+type ReanaUserCreated struct {
+	// AccessToken The new user's access token (shown once).
+	AccessToken string             `json:"access_token"`
+	Email       string             `json:"email"`
+	Id          openapi_types.UUID `json:"id"`
+	LegacyId    openapi_types.UUID `json:"id_"`
+	Message     string             `json:"message"`
+}
+
+// ReanaWorkflowCreated defines model for ReanaWorkflowCreated.
+type ReanaWorkflowCreated struct {
+	Message    string             `json:"message"`
+	WorkflowId openapi_types.UUID `json:"workflow_id"`
+
+	// WorkflowName NAME.N
+	WorkflowName string `json:"workflow_name"`
+}
+
+// ReanaWorkflowList defines model for ReanaWorkflowList.
+type ReanaWorkflowList struct {
+	HasNext          bool                    `json:"has_next"`
+	HasPrev          bool                    `json:"has_prev"`
+	Items            []ReanaWorkflowListItem `json:"items"`
+	Page             int                     `json:"page"`
+	Total            int                     `json:"total"`
+	UserHasWorkflows bool                    `json:"user_has_workflows"`
+}
+
+// ReanaWorkflowListItem defines model for ReanaWorkflowListItem.
+type ReanaWorkflowListItem struct {
+	Created     string             `json:"created"`
+	Id          openapi_types.UUID `json:"id"`
+	LauncherUrl *string            `json:"launcher_url,omitempty"`
+
+	// Name NAME.N
+	Name string `json:"name"`
+
+	// Progress Step counts and times (YYYY-MM-DDTHH:MM:SS in UTC, no fraction, no zone; null when not reached).
+	Progress ReanaProgress `json:"progress"`
+	Size     ReanaSize     `json:"size"`
+
+	// Status REANA's workflow statuses.
+	Status ReanaStatus        `json:"status"`
+	User   openapi_types.UUID `json:"user"`
+}
+
+// ReanaWorkflowLogs defines model for ReanaWorkflowLogs.
+type ReanaWorkflowLogs struct {
+	LiveLogsEnabled bool `json:"live_logs_enabled"`
+
+	// Logs JSON text of {"workflow_logs": str, "job_logs": {id: {...}}, "engine_specific": str}.
+	Logs         string             `json:"logs"`
+	User         openapi_types.UUID `json:"user"`
+	WorkflowId   openapi_types.UUID `json:"workflow_id"`
+	WorkflowName string             `json:"workflow_name"`
+}
+
+// ReanaWorkflowMessage defines model for ReanaWorkflowMessage.
+type ReanaWorkflowMessage struct {
+	Message      string             `json:"message"`
+	WorkflowId   openapi_types.UUID `json:"workflow_id"`
+	WorkflowName string             `json:"workflow_name"`
+}
+
+// ReanaWorkflowParameters defines model for ReanaWorkflowParameters.
+type ReanaWorkflowParameters struct {
+	Id         openapi_types.UUID     `json:"id"`
+	Name       string                 `json:"name"`
+	Parameters map[string]interface{} `json:"parameters"`
+
+	// Type Always serial.
+	Type string `json:"type"`
+}
+
+// ReanaWorkflowSpecification defines model for ReanaWorkflowSpecification.
+type ReanaWorkflowSpecification struct {
+	Parameters map[string]interface{} `json:"parameters"`
+
+	// Specification A reana.yaml as JSON. Only the keys below are read; any other is kept and returned by
+	// GET .../specification.
+	Specification ReanaSpecification `json:"specification"`
+}
+
+// ReanaWorkflowStatus defines model for ReanaWorkflowStatus.
+type ReanaWorkflowStatus struct {
+	Created string             `json:"created"`
+	Id      openapi_types.UUID `json:"id"`
+
+	// Logs The reason of a failure, else empty.
+	Logs string `json:"logs"`
+	Name string `json:"name"`
+
+	// OutputsMatch For a re-run of an RO-Crate, each declared output and whether its sha256 matches the crate's.
+	OutputsMatch *map[string]bool `json:"outputs_match,omitempty"`
+
+	// Progress Step counts and times (YYYY-MM-DDTHH:MM:SS in UTC, no fraction, no zone; null when not reached).
+	Progress ReanaProgress `json:"progress"`
+
+	// Status REANA's workflow statuses.
+	Status ReanaStatus        `json:"status"`
+	User   openapi_types.UUID `json:"user"`
+}
+
+// ReanaWorkflowStatusChanged defines model for ReanaWorkflowStatusChanged.
+type ReanaWorkflowStatusChanged struct {
+	Message string `json:"message"`
+
+	// Status REANA's workflow statuses.
+	Status       ReanaStatus        `json:"status"`
+	User         openapi_types.UUID `json:"user"`
+	WorkflowId   openapi_types.UUID `json:"workflow_id"`
+	WorkflowName string             `json:"workflow_name"`
+}
+
+// ReanaWorkspaceDeleted defines model for ReanaWorkspaceDeleted.
+type ReanaWorkspaceDeleted struct {
+	Deleted map[string]struct {
+		Size int64 `json:"size"`
+	} `json:"deleted"`
+	Failed map[string]struct {
+		Error string `json:"error"`
+	} `json:"failed"`
+}
+
+// ReanaWorkspaceFile defines model for ReanaWorkspaceFile.
+type ReanaWorkspaceFile struct {
+	LastModified string `json:"last-modified"`
+
+	// Name Path relative to the workspace.
+	Name string    `json:"name"`
+	Size ReanaSize `json:"size"`
+}
+
+// ReanaWorkspaceList defines model for ReanaWorkspaceList.
+type ReanaWorkspaceList struct {
+	HasNext *bool                `json:"has_next,omitempty"`
+	HasPrev *bool                `json:"has_prev,omitempty"`
+	Items   []ReanaWorkspaceFile `json:"items"`
+	Page    *int                 `json:"page,omitempty"`
+	Total   int                  `json:"total"`
+}
+
+// ReanaYou defines model for ReanaYou.
+type ReanaYou struct {
+	Email    string `json:"email"`
+	FullName string `json:"full_name"`
+	Quota    struct {
+		Cpu  ReanaQuotaResource `json:"cpu"`
+		Disk ReanaQuotaResource `json:"disk"`
+	} `json:"quota"`
+	ReanaServerVersion string  `json:"reana_server_version"`
+	Username           *string `json:"username,omitempty"`
+}
+
 // ReeBaseImage defines model for ReeBaseImage.
 type ReeBaseImage struct {
 	// Available Whether the image is built on this server.
@@ -455,6 +965,9 @@ type AccountGroupUuid = openapi_types.UUID
 // AccountUserUuid defines model for AccountUserUuid.
 type AccountUserUuid = openapi_types.UUID
 
+// ReanaWorkflowIdOrName defines model for ReanaWorkflowIdOrName.
+type ReanaWorkflowIdOrName = string
+
 // ReeProcessUUID defines model for ReeProcessUUID.
 type ReeProcessUUID = openapi_types.UUID
 
@@ -472,6 +985,9 @@ type InternalError = Error
 
 // NotFound The one error shape of every endpoint.
 type NotFound = Error
+
+// ReanaNotImplemented The one error shape of every endpoint.
+type ReanaNotImplemented = Error
 
 // TooLarge The one error shape of every endpoint.
 type TooLarge = Error
@@ -506,6 +1022,168 @@ type ReeProcessListParams struct {
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
+// ReanaSecretDeleteJSONBody defines parameters for ReanaSecretDelete.
+type ReanaSecretDeleteJSONBody = []string
+
+// ReanaSecretAddJSONBody defines parameters for ReanaSecretAdd.
+type ReanaSecretAddJSONBody map[string]ReanaSecretInput
+
+// ReanaSecretAddParams defines parameters for ReanaSecretAdd.
+type ReanaSecretAddParams struct {
+	// Overwrite Replace existing secrets.
+	Overwrite *bool `form:"overwrite,omitempty" json:"overwrite,omitempty"`
+}
+
+// ReanaUserListParams defines parameters for ReanaUserList.
+type ReanaUserListParams struct {
+	// Email Only the user with this email.
+	Email *string `form:"email,omitempty" json:"email,omitempty"`
+
+	// Id Only the user with this UUID.
+	Id *openapi_types.UUID `form:"id,omitempty" json:"id,omitempty"`
+
+	// LegacyId The older spelling of id.
+	LegacyId *openapi_types.UUID `form:"id_,omitempty" json:"id_,omitempty"`
+
+	// UserToken Only the user this token belongs to.
+	UserToken *string `form:"user_token,omitempty" json:"user_token,omitempty"`
+}
+
+// ReanaUserCreateParams defines parameters for ReanaUserCreate.
+type ReanaUserCreateParams struct {
+	// Email The new user's email.
+	Email openapi_types.Email `form:"email" json:"email"`
+
+	// UserToken The access token to give the user.
+	UserToken *string `form:"user_token,omitempty" json:"user_token,omitempty"`
+}
+
+// ReanaWorkflowListParams defines parameters for ReanaWorkflowList.
+type ReanaWorkflowListParams struct {
+	// Type batch (workflows); interactive lists none: reehub has no interactive sessions.
+	Type *ReanaWorkflowListParamsType `form:"type,omitempty" json:"type,omitempty"`
+
+	// Verbose Accepted; every field is always returned.
+	Verbose *bool `form:"verbose,omitempty" json:"verbose,omitempty"`
+
+	// Search Only workflows whose name contains this text.
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+
+	// Sort Creation order (default desc).
+	Sort *ReanaWorkflowListParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Status Only workflows in one of these statuses.
+	Status *[]ReanaStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Page Page number (1-based).
+	Page *int `form:"page,omitempty" json:"page,omitempty"`
+
+	// Size Page size.
+	Size *int `form:"size,omitempty" json:"size,omitempty"`
+
+	// IncludeProgress Accepted; progress is always returned.
+	IncludeProgress *bool `form:"include_progress,omitempty" json:"include_progress,omitempty"`
+
+	// IncludeWorkspaceSize Compute each workspace's size.
+	IncludeWorkspaceSize *bool `form:"include_workspace_size,omitempty" json:"include_workspace_size,omitempty"`
+
+	// WorkflowIdOrName Only this workflow (UUID, NAME or NAME.N); NAME lists every run.
+	WorkflowIdOrName *string `form:"workflow_id_or_name,omitempty" json:"workflow_id_or_name,omitempty"`
+
+	// Shared Accepted; reehub has no shared workflows.
+	Shared *bool `form:"shared,omitempty" json:"shared,omitempty"`
+}
+
+// ReanaWorkflowListParamsType defines parameters for ReanaWorkflowList.
+type ReanaWorkflowListParamsType string
+
+// ReanaWorkflowListParamsSort defines parameters for ReanaWorkflowList.
+type ReanaWorkflowListParamsSort string
+
+// ReanaWorkflowCreateParams defines parameters for ReanaWorkflowCreate.
+type ReanaWorkflowCreateParams struct {
+	// WorkflowName The name (no dot; default: workflow).
+	WorkflowName *string `form:"workflow_name,omitempty" json:"workflow_name,omitempty"`
+
+	// Spec The reana.yaml text, when there is no body (the seed's form).
+	Spec *string `form:"spec,omitempty" json:"spec,omitempty"`
+}
+
+// ReanaWorkspaceMoveParams defines parameters for ReanaWorkspaceMove.
+type ReanaWorkspaceMoveParams struct {
+	// Source Path to move.
+	Source string `form:"source" json:"source"`
+
+	// Target New path.
+	Target string `form:"target" json:"target"`
+}
+
+// ReanaWorkspaceDiskUsageJSONBody defines parameters for ReanaWorkspaceDiskUsage.
+type ReanaWorkspaceDiskUsageJSONBody struct {
+	Search    *string `json:"search,omitempty"`
+	Summarize *bool   `json:"summarize,omitempty"`
+}
+
+// ReanaWorkspaceDiskUsageParams defines parameters for ReanaWorkspaceDiskUsage.
+type ReanaWorkspaceDiskUsageParams struct {
+	// Summarize Only the total.
+	Summarize *bool `form:"summarize,omitempty" json:"summarize,omitempty"`
+
+	// Search Only paths containing this text.
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+}
+
+// ReanaWorkflowLogsJSONBody defines parameters for ReanaWorkflowLogs.
+type ReanaWorkflowLogsJSONBody = []string
+
+// ReanaWorkflowLogsParams defines parameters for ReanaWorkflowLogs.
+type ReanaWorkflowLogsParams struct {
+	// Page Page of job logs (1-based).
+	Page *int `form:"page,omitempty" json:"page,omitempty"`
+
+	// Size Job logs per page.
+	Size *int `form:"size,omitempty" json:"size,omitempty"`
+}
+
+// ReanaWorkflowSetStatusParams defines parameters for ReanaWorkflowSetStatus.
+type ReanaWorkflowSetStatusParams struct {
+	// Status The requested change.
+	Status ReanaWorkflowSetStatusParamsStatus `form:"status" json:"status"`
+}
+
+// ReanaWorkflowSetStatusParamsStatus defines parameters for ReanaWorkflowSetStatus.
+type ReanaWorkflowSetStatusParamsStatus string
+
+// ReanaWorkspaceListParams defines parameters for ReanaWorkspaceList.
+type ReanaWorkspaceListParams struct {
+	// FileName Glob of the paths to list, such as results/*.txt.
+	FileName *string `form:"file_name,omitempty" json:"file_name,omitempty"`
+
+	// Search Only paths containing this text.
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+
+	// Page Page number (1-based).
+	Page *int `form:"page,omitempty" json:"page,omitempty"`
+
+	// Size Page size.
+	Size *int `form:"size,omitempty" json:"size,omitempty"`
+}
+
+// ReanaWorkspaceUploadParams defines parameters for ReanaWorkspaceUpload.
+type ReanaWorkspaceUploadParams struct {
+	// FileName Path in the workspace.
+	FileName string `form:"file_name" json:"file_name"`
+
+	// Preview Accepted and ignored.
+	Preview *bool `form:"preview,omitempty" json:"preview,omitempty"`
+}
+
+// ReanaWorkspaceDownloadParams defines parameters for ReanaWorkspaceDownload.
+type ReanaWorkspaceDownloadParams struct {
+	// FileName What reana-client repeats from the path; ignored.
+	FileName *string `form:"file_name,omitempty" json:"file_name,omitempty"`
+}
+
 // AccountCreateGroupJSONRequestBody defines body for AccountCreateGroup for application/json ContentType.
 type AccountCreateGroupJSONRequestBody = AccountNewGroup
 
@@ -538,6 +1216,600 @@ type ReeSbomDefineMultipartRequestBody = ReeRecordingCreateForm
 
 // ReeSbomRebuildMultipartRequestBody defines body for ReeSbomRebuild for multipart/form-data ContentType.
 type ReeSbomRebuildMultipartRequestBody = ReeUploadForm
+
+// ReanaSecretDeleteJSONRequestBody defines body for ReanaSecretDelete for application/json ContentType.
+type ReanaSecretDeleteJSONRequestBody = ReanaSecretDeleteJSONBody
+
+// ReanaSecretAddJSONRequestBody defines body for ReanaSecretAdd for application/json ContentType.
+type ReanaSecretAddJSONRequestBody ReanaSecretAddJSONBody
+
+// ReanaWorkflowCreateJSONRequestBody defines body for ReanaWorkflowCreate for application/json ContentType.
+type ReanaWorkflowCreateJSONRequestBody = ReanaSpecification
+
+// ReanaWorkspaceDiskUsageJSONRequestBody defines body for ReanaWorkspaceDiskUsage for application/json ContentType.
+type ReanaWorkspaceDiskUsageJSONRequestBody ReanaWorkspaceDiskUsageJSONBody
+
+// ReanaWorkflowLogsJSONRequestBody defines body for ReanaWorkflowLogs for application/json ContentType.
+type ReanaWorkflowLogsJSONRequestBody = ReanaWorkflowLogsJSONBody
+
+// ReanaWorkflowStartJSONRequestBody defines body for ReanaWorkflowStart for application/json ContentType.
+type ReanaWorkflowStartJSONRequestBody = ReanaStartBody
+
+// ReanaWorkflowSetStatusJSONRequestBody defines body for ReanaWorkflowSetStatus for application/json ContentType.
+type ReanaWorkflowSetStatusJSONRequestBody = ReanaSetStatusBody
+
+// Getter for additional properties for ReanaSpecification. Returns the specified
+// element and whether it was found
+func (a ReanaSpecification) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for ReanaSpecification
+func (a *ReanaSpecification) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for ReanaSpecification to handle AdditionalProperties
+func (a *ReanaSpecification) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["inputs"]; found {
+		err = json.Unmarshal(raw, &a.Inputs)
+		if err != nil {
+			return fmt.Errorf("error reading 'inputs': %w", err)
+		}
+		delete(object, "inputs")
+	}
+
+	if raw, found := object["outputs"]; found {
+		err = json.Unmarshal(raw, &a.Outputs)
+		if err != nil {
+			return fmt.Errorf("error reading 'outputs': %w", err)
+		}
+		delete(object, "outputs")
+	}
+
+	if raw, found := object["version"]; found {
+		err = json.Unmarshal(raw, &a.Version)
+		if err != nil {
+			return fmt.Errorf("error reading 'version': %w", err)
+		}
+		delete(object, "version")
+	}
+
+	if raw, found := object["workflow"]; found {
+		err = json.Unmarshal(raw, &a.Workflow)
+		if err != nil {
+			return fmt.Errorf("error reading 'workflow': %w", err)
+		}
+		delete(object, "workflow")
+	}
+
+	if raw, found := object["workspace"]; found {
+		err = json.Unmarshal(raw, &a.Workspace)
+		if err != nil {
+			return fmt.Errorf("error reading 'workspace': %w", err)
+		}
+		delete(object, "workspace")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for ReanaSpecification to handle AdditionalProperties
+func (a ReanaSpecification) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Inputs != nil {
+		object["inputs"], err = json.Marshal(a.Inputs)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'inputs': %w", err)
+		}
+	}
+
+	if a.Outputs != nil {
+		object["outputs"], err = json.Marshal(a.Outputs)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'outputs': %w", err)
+		}
+	}
+
+	if a.Version != nil {
+		object["version"], err = json.Marshal(a.Version)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'version': %w", err)
+		}
+	}
+
+	if a.Workflow != nil {
+		object["workflow"], err = json.Marshal(a.Workflow)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'workflow': %w", err)
+		}
+	}
+
+	if a.Workspace != nil {
+		object["workspace"], err = json.Marshal(a.Workspace)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'workspace': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for ReanaSpecification_Inputs. Returns the specified
+// element and whether it was found
+func (a ReanaSpecification_Inputs) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for ReanaSpecification_Inputs
+func (a *ReanaSpecification_Inputs) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for ReanaSpecification_Inputs to handle AdditionalProperties
+func (a *ReanaSpecification_Inputs) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["directories"]; found {
+		err = json.Unmarshal(raw, &a.Directories)
+		if err != nil {
+			return fmt.Errorf("error reading 'directories': %w", err)
+		}
+		delete(object, "directories")
+	}
+
+	if raw, found := object["files"]; found {
+		err = json.Unmarshal(raw, &a.Files)
+		if err != nil {
+			return fmt.Errorf("error reading 'files': %w", err)
+		}
+		delete(object, "files")
+	}
+
+	if raw, found := object["options"]; found {
+		err = json.Unmarshal(raw, &a.Options)
+		if err != nil {
+			return fmt.Errorf("error reading 'options': %w", err)
+		}
+		delete(object, "options")
+	}
+
+	if raw, found := object["parameters"]; found {
+		err = json.Unmarshal(raw, &a.Parameters)
+		if err != nil {
+			return fmt.Errorf("error reading 'parameters': %w", err)
+		}
+		delete(object, "parameters")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for ReanaSpecification_Inputs to handle AdditionalProperties
+func (a ReanaSpecification_Inputs) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Directories != nil {
+		object["directories"], err = json.Marshal(a.Directories)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'directories': %w", err)
+		}
+	}
+
+	if a.Files != nil {
+		object["files"], err = json.Marshal(a.Files)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'files': %w", err)
+		}
+	}
+
+	if a.Options != nil {
+		object["options"], err = json.Marshal(a.Options)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'options': %w", err)
+		}
+	}
+
+	if a.Parameters != nil {
+		object["parameters"], err = json.Marshal(a.Parameters)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'parameters': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for ReanaSpecification_Outputs. Returns the specified
+// element and whether it was found
+func (a ReanaSpecification_Outputs) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for ReanaSpecification_Outputs
+func (a *ReanaSpecification_Outputs) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for ReanaSpecification_Outputs to handle AdditionalProperties
+func (a *ReanaSpecification_Outputs) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["directories"]; found {
+		err = json.Unmarshal(raw, &a.Directories)
+		if err != nil {
+			return fmt.Errorf("error reading 'directories': %w", err)
+		}
+		delete(object, "directories")
+	}
+
+	if raw, found := object["files"]; found {
+		err = json.Unmarshal(raw, &a.Files)
+		if err != nil {
+			return fmt.Errorf("error reading 'files': %w", err)
+		}
+		delete(object, "files")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for ReanaSpecification_Outputs to handle AdditionalProperties
+func (a ReanaSpecification_Outputs) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Directories != nil {
+		object["directories"], err = json.Marshal(a.Directories)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'directories': %w", err)
+		}
+	}
+
+	if a.Files != nil {
+		object["files"], err = json.Marshal(a.Files)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'files': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for ReanaSpecification_Workflow_Specification. Returns the specified
+// element and whether it was found
+func (a ReanaSpecification_Workflow_Specification) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for ReanaSpecification_Workflow_Specification
+func (a *ReanaSpecification_Workflow_Specification) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for ReanaSpecification_Workflow_Specification to handle AdditionalProperties
+func (a *ReanaSpecification_Workflow_Specification) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["steps"]; found {
+		err = json.Unmarshal(raw, &a.Steps)
+		if err != nil {
+			return fmt.Errorf("error reading 'steps': %w", err)
+		}
+		delete(object, "steps")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for ReanaSpecification_Workflow_Specification to handle AdditionalProperties
+func (a ReanaSpecification_Workflow_Specification) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Steps != nil {
+		object["steps"], err = json.Marshal(a.Steps)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'steps': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for ReanaSpecification_Workflow. Returns the specified
+// element and whether it was found
+func (a ReanaSpecification_Workflow) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for ReanaSpecification_Workflow
+func (a *ReanaSpecification_Workflow) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for ReanaSpecification_Workflow to handle AdditionalProperties
+func (a *ReanaSpecification_Workflow) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["file"]; found {
+		err = json.Unmarshal(raw, &a.File)
+		if err != nil {
+			return fmt.Errorf("error reading 'file': %w", err)
+		}
+		delete(object, "file")
+	}
+
+	if raw, found := object["specification"]; found {
+		err = json.Unmarshal(raw, &a.Specification)
+		if err != nil {
+			return fmt.Errorf("error reading 'specification': %w", err)
+		}
+		delete(object, "specification")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for ReanaSpecification_Workflow to handle AdditionalProperties
+func (a ReanaSpecification_Workflow) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.File != nil {
+		object["file"], err = json.Marshal(a.File)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'file': %w", err)
+		}
+	}
+
+	if a.Specification != nil {
+		object["specification"], err = json.Marshal(a.Specification)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'specification': %w", err)
+		}
+	}
+
+	if a.Type != nil {
+		object["type"], err = json.Marshal(a.Type)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'type': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for ReanaSpecification_Workspace. Returns the specified
+// element and whether it was found
+func (a ReanaSpecification_Workspace) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for ReanaSpecification_Workspace
+func (a *ReanaSpecification_Workspace) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for ReanaSpecification_Workspace to handle AdditionalProperties
+func (a *ReanaSpecification_Workspace) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["retention_days"]; found {
+		err = json.Unmarshal(raw, &a.RetentionDays)
+		if err != nil {
+			return fmt.Errorf("error reading 'retention_days': %w", err)
+		}
+		delete(object, "retention_days")
+	}
+
+	if raw, found := object["root_path"]; found {
+		err = json.Unmarshal(raw, &a.RootPath)
+		if err != nil {
+			return fmt.Errorf("error reading 'root_path': %w", err)
+		}
+		delete(object, "root_path")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for ReanaSpecification_Workspace to handle AdditionalProperties
+func (a ReanaSpecification_Workspace) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.RetentionDays != nil {
+		object["retention_days"], err = json.Marshal(a.RetentionDays)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'retention_days': %w", err)
+		}
+	}
+
+	if a.RootPath != nil {
+		object["root_path"], err = json.Marshal(a.RootPath)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'root_path': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -592,6 +1864,9 @@ type ServerInterface interface {
 	// ReeImageList Base images available to FROM
 	// (GET /api/image/list)
 	ReeImageList(c *gin.Context)
+	// ReanaInfo Server capabilities, each as {title, value}
+	// (GET /api/info)
+	ReanaInfo(c *gin.Context)
 	// ReeLogDownload Plain-text log of a process (alias of /api/process/log/{uuid})
 	// (GET /api/log/download/{uuid})
 	ReeLogDownload(c *gin.Context, uuid ReeProcessUUID)
@@ -634,9 +1909,72 @@ type ServerInterface interface {
 	// ReeSbomRebuild Rebuild an SBOM-defined REE (alias of /api/sbom/build)
 	// (POST /api/sbom/rebuild)
 	ReeSbomRebuild(c *gin.Context)
+	// ReanaSecretList Names and types of the caller's secrets (never values)
+	// (GET /api/secrets)
+	ReanaSecretList(c *gin.Context)
+	// ReanaSecretDelete Delete secrets by name
+	// (DELETE /api/secrets/)
+	ReanaSecretDelete(c *gin.Context)
+	// ReanaSecretAdd Add secrets (the path reana-client uses, with its trailing slash)
+	// (POST /api/secrets/)
+	ReanaSecretAdd(c *gin.Context, params ReanaSecretAddParams)
+	// ReanaUserList Users matching the filters (admins only)
+	// (GET /api/users)
+	ReanaUserList(c *gin.Context, params ReanaUserListParams)
+	// ReanaUserCreate Create a user (admins only) and return the user's access token
+	// (POST /api/users)
+	ReanaUserCreate(c *gin.Context, params ReanaUserCreateParams)
 	// SystemVersion Versions of reehub and of the Podman service it drives
 	// (GET /api/version)
 	SystemVersion(c *gin.Context)
+	// ReanaWorkflowList The caller's workflows, newest first
+	// (GET /api/workflows)
+	ReanaWorkflowList(c *gin.Context, params ReanaWorkflowListParams)
+	// ReanaWorkflowCreate Create a workflow from a REANA specification
+	// (POST /api/workflows)
+	ReanaWorkflowCreate(c *gin.Context, params ReanaWorkflowCreateParams)
+	// ReanaWorkspaceMove Move (rename) a file or directory in the workspace
+	// (PUT /api/workflows/move_files/{workflow_id_or_name})
+	ReanaWorkspaceMove(c *gin.Context, workflowIdOrName ReanaWorkflowIdOrName, params ReanaWorkspaceMoveParams)
+	// ReanaWorkspaceDiskUsage Disk usage of the workspace (reana-client du)
+	// (GET /api/workflows/{workflow_id_or_name}/disk_usage)
+	ReanaWorkspaceDiskUsage(c *gin.Context, workflowIdOrName ReanaWorkflowIdOrName, params ReanaWorkspaceDiskUsageParams)
+	// ReanaWorkflowLogs Logs of a workflow and of each step, live while a step runs
+	// (GET /api/workflows/{workflow_id_or_name}/logs)
+	ReanaWorkflowLogs(c *gin.Context, workflowIdOrName ReanaWorkflowIdOrName, params ReanaWorkflowLogsParams)
+	// ReanaWorkflowParameters The workflow's type and input parameters
+	// (GET /api/workflows/{workflow_id_or_name}/parameters)
+	ReanaWorkflowParameters(c *gin.Context, workflowIdOrName ReanaWorkflowIdOrName)
+	// ReanaWorkflowCrate The run as a Workflow Run RO-Crate (zip)
+	// (GET /api/workflows/{workflow_id_or_name}/ro-crate.zip)
+	ReanaWorkflowCrate(c *gin.Context, workflowIdOrName ReanaWorkflowIdOrName)
+	// ReanaWorkflowSpecification The submitted reana.yaml (as JSON) and the parameters of the last start
+	// (GET /api/workflows/{workflow_id_or_name}/specification)
+	ReanaWorkflowSpecification(c *gin.Context, workflowIdOrName ReanaWorkflowIdOrName)
+	// ReanaWorkflowStart Start a workflow
+	// (POST /api/workflows/{workflow_id_or_name}/start)
+	ReanaWorkflowStart(c *gin.Context, workflowIdOrName ReanaWorkflowIdOrName)
+	// ReanaWorkflowStatus Status and progress of a workflow
+	// (GET /api/workflows/{workflow_id_or_name}/status)
+	ReanaWorkflowStatus(c *gin.Context, workflowIdOrName ReanaWorkflowIdOrName)
+	// ReanaWorkflowSetStatus Start, stop or delete a workflow (the seed's form)
+	// (PUT /api/workflows/{workflow_id_or_name}/status)
+	ReanaWorkflowSetStatus(c *gin.Context, workflowIdOrName ReanaWorkflowIdOrName, params ReanaWorkflowSetStatusParams)
+	// ReanaWorkspaceList Files of the workspace
+	// (GET /api/workflows/{workflow_id_or_name}/workspace)
+	ReanaWorkspaceList(c *gin.Context, workflowIdOrName ReanaWorkflowIdOrName, params ReanaWorkspaceListParams)
+	// ReanaWorkspaceUpload Upload one file into the workspace (streamed)
+	// (POST /api/workflows/{workflow_id_or_name}/workspace)
+	ReanaWorkspaceUpload(c *gin.Context, workflowIdOrName ReanaWorkflowIdOrName, params ReanaWorkspaceUploadParams)
+	// ReanaWorkspaceDelete Delete files (a path or a glob) from the workspace
+	// (DELETE /api/workflows/{workflow_id_or_name}/workspace/{file_name})
+	ReanaWorkspaceDelete(c *gin.Context, workflowIdOrName ReanaWorkflowIdOrName, fileName string)
+	// ReanaWorkspaceDownload Download a file, or a directory as a zip
+	// (GET /api/workflows/{workflow_id_or_name}/workspace/{file_name})
+	ReanaWorkspaceDownload(c *gin.Context, workflowIdOrName ReanaWorkflowIdOrName, fileName string, params ReanaWorkspaceDownloadParams)
+	// ReanaYou The caller, the server version and the disk and CPU quota
+	// (GET /api/you)
+	ReanaYou(c *gin.Context)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -995,6 +2333,19 @@ func (siw *ServerInterfaceWrapper) ReeImageList(c *gin.Context) {
 	siw.Handler.ReeImageList(c)
 }
 
+// ReanaInfo operation middleware
+func (siw *ServerInterfaceWrapper) ReanaInfo(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaInfo(c)
+}
+
 // ReeLogDownload operation middleware
 func (siw *ServerInterfaceWrapper) ReeLogDownload(c *gin.Context) {
 
@@ -1283,6 +2634,145 @@ func (siw *ServerInterfaceWrapper) ReeSbomRebuild(c *gin.Context) {
 	siw.Handler.ReeSbomRebuild(c)
 }
 
+// ReanaSecretList operation middleware
+func (siw *ServerInterfaceWrapper) ReanaSecretList(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaSecretList(c)
+}
+
+// ReanaSecretDelete operation middleware
+func (siw *ServerInterfaceWrapper) ReanaSecretDelete(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaSecretDelete(c)
+}
+
+// ReanaSecretAdd operation middleware
+func (siw *ServerInterfaceWrapper) ReanaSecretAdd(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReanaSecretAddParams
+
+	// ------------- Optional query parameter "overwrite" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "overwrite", c.Request.URL.Query(), &params.Overwrite, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter overwrite: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaSecretAdd(c, params)
+}
+
+// ReanaUserList operation middleware
+func (siw *ServerInterfaceWrapper) ReanaUserList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReanaUserListParams
+
+	// ------------- Optional query parameter "email" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "email", c.Request.URL.Query(), &params.Email, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter email: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "id", c.Request.URL.Query(), &params.Id, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "id_" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "id_", c.Request.URL.Query(), &params.LegacyId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id_: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "user_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_token", c.Request.URL.Query(), &params.UserToken, runtime.BindQueryParameterOptions{Type: "string", Format: "password"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter user_token: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaUserList(c, params)
+}
+
+// ReanaUserCreate operation middleware
+func (siw *ServerInterfaceWrapper) ReanaUserCreate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReanaUserCreateParams
+
+	// ------------- Required query parameter "email" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "email", c.Request.URL.Query(), &params.Email, runtime.BindQueryParameterOptions{Type: "string", Format: "email"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter email: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "user_token" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_token", c.Request.URL.Query(), &params.UserToken, runtime.BindQueryParameterOptions{Type: "string", Format: "password"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter user_token: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaUserCreate(c, params)
+}
+
 // SystemVersion operation middleware
 func (siw *ServerInterfaceWrapper) SystemVersion(c *gin.Context) {
 
@@ -1294,6 +2784,637 @@ func (siw *ServerInterfaceWrapper) SystemVersion(c *gin.Context) {
 	}
 
 	siw.Handler.SystemVersion(c)
+}
+
+// ReanaWorkflowList operation middleware
+func (siw *ServerInterfaceWrapper) ReanaWorkflowList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReanaWorkflowListParams
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", c.Request.URL.Query(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter type: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "verbose" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "verbose", c.Request.URL.Query(), &params.Verbose, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter verbose: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", c.Request.URL.Query(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter search: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", c.Request.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter sort: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", false, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", c.Request.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter page: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "size", c.Request.URL.Query(), &params.Size, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter size: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "include_progress" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include_progress", c.Request.URL.Query(), &params.IncludeProgress, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter include_progress: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "include_workspace_size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include_workspace_size", c.Request.URL.Query(), &params.IncludeWorkspaceSize, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter include_workspace_size: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "workflow_id_or_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "workflow_id_or_name", c.Request.URL.Query(), &params.WorkflowIdOrName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter workflow_id_or_name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "shared" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "shared", c.Request.URL.Query(), &params.Shared, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter shared: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaWorkflowList(c, params)
+}
+
+// ReanaWorkflowCreate operation middleware
+func (siw *ServerInterfaceWrapper) ReanaWorkflowCreate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReanaWorkflowCreateParams
+
+	// ------------- Optional query parameter "workflow_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "workflow_name", c.Request.URL.Query(), &params.WorkflowName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter workflow_name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "spec" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "spec", c.Request.URL.Query(), &params.Spec, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter spec: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaWorkflowCreate(c, params)
+}
+
+// ReanaWorkspaceMove operation middleware
+func (siw *ServerInterfaceWrapper) ReanaWorkspaceMove(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflow_id_or_name" -------------
+	var workflowIdOrName ReanaWorkflowIdOrName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflow_id_or_name", c.Param("workflow_id_or_name"), &workflowIdOrName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter workflow_id_or_name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReanaWorkspaceMoveParams
+
+	// ------------- Required query parameter "source" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "source", c.Request.URL.Query(), &params.Source, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter source: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required query parameter "target" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "target", c.Request.URL.Query(), &params.Target, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter target: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaWorkspaceMove(c, workflowIdOrName, params)
+}
+
+// ReanaWorkspaceDiskUsage operation middleware
+func (siw *ServerInterfaceWrapper) ReanaWorkspaceDiskUsage(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflow_id_or_name" -------------
+	var workflowIdOrName ReanaWorkflowIdOrName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflow_id_or_name", c.Param("workflow_id_or_name"), &workflowIdOrName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter workflow_id_or_name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReanaWorkspaceDiskUsageParams
+
+	// ------------- Optional query parameter "summarize" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "summarize", c.Request.URL.Query(), &params.Summarize, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter summarize: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", c.Request.URL.Query(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter search: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaWorkspaceDiskUsage(c, workflowIdOrName, params)
+}
+
+// ReanaWorkflowLogs operation middleware
+func (siw *ServerInterfaceWrapper) ReanaWorkflowLogs(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflow_id_or_name" -------------
+	var workflowIdOrName ReanaWorkflowIdOrName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflow_id_or_name", c.Param("workflow_id_or_name"), &workflowIdOrName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter workflow_id_or_name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReanaWorkflowLogsParams
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", c.Request.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter page: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "size", c.Request.URL.Query(), &params.Size, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter size: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaWorkflowLogs(c, workflowIdOrName, params)
+}
+
+// ReanaWorkflowParameters operation middleware
+func (siw *ServerInterfaceWrapper) ReanaWorkflowParameters(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflow_id_or_name" -------------
+	var workflowIdOrName ReanaWorkflowIdOrName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflow_id_or_name", c.Param("workflow_id_or_name"), &workflowIdOrName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter workflow_id_or_name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaWorkflowParameters(c, workflowIdOrName)
+}
+
+// ReanaWorkflowCrate operation middleware
+func (siw *ServerInterfaceWrapper) ReanaWorkflowCrate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflow_id_or_name" -------------
+	var workflowIdOrName ReanaWorkflowIdOrName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflow_id_or_name", c.Param("workflow_id_or_name"), &workflowIdOrName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter workflow_id_or_name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaWorkflowCrate(c, workflowIdOrName)
+}
+
+// ReanaWorkflowSpecification operation middleware
+func (siw *ServerInterfaceWrapper) ReanaWorkflowSpecification(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflow_id_or_name" -------------
+	var workflowIdOrName ReanaWorkflowIdOrName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflow_id_or_name", c.Param("workflow_id_or_name"), &workflowIdOrName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter workflow_id_or_name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaWorkflowSpecification(c, workflowIdOrName)
+}
+
+// ReanaWorkflowStart operation middleware
+func (siw *ServerInterfaceWrapper) ReanaWorkflowStart(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflow_id_or_name" -------------
+	var workflowIdOrName ReanaWorkflowIdOrName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflow_id_or_name", c.Param("workflow_id_or_name"), &workflowIdOrName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter workflow_id_or_name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaWorkflowStart(c, workflowIdOrName)
+}
+
+// ReanaWorkflowStatus operation middleware
+func (siw *ServerInterfaceWrapper) ReanaWorkflowStatus(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflow_id_or_name" -------------
+	var workflowIdOrName ReanaWorkflowIdOrName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflow_id_or_name", c.Param("workflow_id_or_name"), &workflowIdOrName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter workflow_id_or_name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaWorkflowStatus(c, workflowIdOrName)
+}
+
+// ReanaWorkflowSetStatus operation middleware
+func (siw *ServerInterfaceWrapper) ReanaWorkflowSetStatus(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflow_id_or_name" -------------
+	var workflowIdOrName ReanaWorkflowIdOrName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflow_id_or_name", c.Param("workflow_id_or_name"), &workflowIdOrName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter workflow_id_or_name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReanaWorkflowSetStatusParams
+
+	// ------------- Required query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaWorkflowSetStatus(c, workflowIdOrName, params)
+}
+
+// ReanaWorkspaceList operation middleware
+func (siw *ServerInterfaceWrapper) ReanaWorkspaceList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflow_id_or_name" -------------
+	var workflowIdOrName ReanaWorkflowIdOrName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflow_id_or_name", c.Param("workflow_id_or_name"), &workflowIdOrName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter workflow_id_or_name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReanaWorkspaceListParams
+
+	// ------------- Optional query parameter "file_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "file_name", c.Request.URL.Query(), &params.FileName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter file_name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "search" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "search", c.Request.URL.Query(), &params.Search, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter search: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", c.Request.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter page: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "size", c.Request.URL.Query(), &params.Size, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter size: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaWorkspaceList(c, workflowIdOrName, params)
+}
+
+// ReanaWorkspaceUpload operation middleware
+func (siw *ServerInterfaceWrapper) ReanaWorkspaceUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflow_id_or_name" -------------
+	var workflowIdOrName ReanaWorkflowIdOrName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflow_id_or_name", c.Param("workflow_id_or_name"), &workflowIdOrName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter workflow_id_or_name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReanaWorkspaceUploadParams
+
+	// ------------- Required query parameter "file_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "file_name", c.Request.URL.Query(), &params.FileName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter file_name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "preview" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "preview", c.Request.URL.Query(), &params.Preview, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter preview: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaWorkspaceUpload(c, workflowIdOrName, params)
+}
+
+// ReanaWorkspaceDelete operation middleware
+func (siw *ServerInterfaceWrapper) ReanaWorkspaceDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflow_id_or_name" -------------
+	var workflowIdOrName ReanaWorkflowIdOrName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflow_id_or_name", c.Param("workflow_id_or_name"), &workflowIdOrName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter workflow_id_or_name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "file_name" -------------
+	var fileName string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "file_name", c.Param("file_name"), &fileName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter file_name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaWorkspaceDelete(c, workflowIdOrName, fileName)
+}
+
+// ReanaWorkspaceDownload operation middleware
+func (siw *ServerInterfaceWrapper) ReanaWorkspaceDownload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflow_id_or_name" -------------
+	var workflowIdOrName ReanaWorkflowIdOrName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflow_id_or_name", c.Param("workflow_id_or_name"), &workflowIdOrName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter workflow_id_or_name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "file_name" -------------
+	var fileName string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "file_name", c.Param("file_name"), &fileName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter file_name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReanaWorkspaceDownloadParams
+
+	// ------------- Optional query parameter "file_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "file_name", c.Request.URL.Query(), &params.FileName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter file_name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaWorkspaceDownload(c, workflowIdOrName, fileName, params)
+}
+
+// ReanaYou operation middleware
+func (siw *ServerInterfaceWrapper) ReanaYou(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReanaYou(c)
 }
 
 // GinServerOptions provides options for the Gin server.
@@ -1355,6 +3476,28 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/process/download/:uuid", wrapper.ReeProcessDownload)
 	router.GET(options.BaseURL+"/api/image/list", wrapper.ReeImageList)
 	router.GET(options.BaseURL+"/api/image/download/:name", wrapper.ReeImageDownload)
+	router.GET(options.BaseURL+"/api/you", wrapper.ReanaYou)
+	router.GET(options.BaseURL+"/api/info", wrapper.ReanaInfo)
+	router.GET(options.BaseURL+"/api/users", wrapper.ReanaUserList)
+	router.POST(options.BaseURL+"/api/users", wrapper.ReanaUserCreate)
+	router.GET(options.BaseURL+"/api/workflows", wrapper.ReanaWorkflowList)
+	router.POST(options.BaseURL+"/api/workflows", wrapper.ReanaWorkflowCreate)
+	router.GET(options.BaseURL+"/api/workflows/:workflow_id_or_name/status", wrapper.ReanaWorkflowStatus)
+	router.PUT(options.BaseURL+"/api/workflows/:workflow_id_or_name/status", wrapper.ReanaWorkflowSetStatus)
+	router.POST(options.BaseURL+"/api/workflows/:workflow_id_or_name/start", wrapper.ReanaWorkflowStart)
+	router.GET(options.BaseURL+"/api/workflows/:workflow_id_or_name/logs", wrapper.ReanaWorkflowLogs)
+	router.GET(options.BaseURL+"/api/workflows/:workflow_id_or_name/specification", wrapper.ReanaWorkflowSpecification)
+	router.GET(options.BaseURL+"/api/workflows/:workflow_id_or_name/parameters", wrapper.ReanaWorkflowParameters)
+	router.GET(options.BaseURL+"/api/workflows/:workflow_id_or_name/workspace", wrapper.ReanaWorkspaceList)
+	router.POST(options.BaseURL+"/api/workflows/:workflow_id_or_name/workspace", wrapper.ReanaWorkspaceUpload)
+	router.DELETE(options.BaseURL+"/api/workflows/:workflow_id_or_name/workspace/:file_name", wrapper.ReanaWorkspaceDelete)
+	router.GET(options.BaseURL+"/api/workflows/:workflow_id_or_name/workspace/:file_name", wrapper.ReanaWorkspaceDownload)
+	router.PUT(options.BaseURL+"/api/workflows/move_files/:workflow_id_or_name", wrapper.ReanaWorkspaceMove)
+	router.GET(options.BaseURL+"/api/workflows/:workflow_id_or_name/disk_usage", wrapper.ReanaWorkspaceDiskUsage)
+	router.GET(options.BaseURL+"/api/workflows/:workflow_id_or_name/ro-crate.zip", wrapper.ReanaWorkflowCrate)
+	router.GET(options.BaseURL+"/api/secrets", wrapper.ReanaSecretList)
+	router.DELETE(options.BaseURL+"/api/secrets/", wrapper.ReanaSecretDelete)
+	router.POST(options.BaseURL+"/api/secrets/", wrapper.ReanaSecretAdd)
 }
 
 type BadRequestJSONResponse Error
@@ -1380,6 +3523,8 @@ type RangeNotSatisfiableResponseHeaders struct {
 type RangeNotSatisfiableResponse struct {
 	Headers RangeNotSatisfiableResponseHeaders
 }
+
+type ReanaNotImplementedJSONResponse Error
 
 type ReeLogResponseHeaders struct {
 	ETag *string
@@ -3443,6 +5588,89 @@ func (response ReeImageList500JSONResponse) VisitReeImageListResponse(w http.Res
 	return err
 }
 
+type ReanaInfoRequestObject struct {
+}
+
+type ReanaInfoResponseObject interface {
+	VisitReanaInfoResponse(w http.ResponseWriter) error
+}
+
+type ReanaInfo200JSONResponse ReanaInfo
+
+func (response ReanaInfo200JSONResponse) VisitReanaInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaInfo401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaInfo401JSONResponse) VisitReanaInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaInfo403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaInfo403JSONResponse) VisitReanaInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaInfo429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaInfo429JSONResponse) VisitReanaInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaInfo500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaInfo500JSONResponse) VisitReanaInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReeLogDownloadRequestObject struct {
 	Uuid ReeProcessUUID `json:"uuid"`
 }
@@ -5233,6 +7461,598 @@ func (response ReeSbomRebuild503JSONResponse) VisitReeSbomRebuildResponse(w http
 	return err
 }
 
+type ReanaSecretListRequestObject struct {
+}
+
+type ReanaSecretListResponseObject interface {
+	VisitReanaSecretListResponse(w http.ResponseWriter) error
+}
+
+type ReanaSecretList200JSONResponse []ReanaSecret
+
+func (response ReanaSecretList200JSONResponse) VisitReanaSecretListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretList401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaSecretList401JSONResponse) VisitReanaSecretListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretList403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaSecretList403JSONResponse) VisitReanaSecretListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaSecretList429JSONResponse) VisitReanaSecretListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretList500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaSecretList500JSONResponse) VisitReanaSecretListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretDeleteRequestObject struct {
+	Body *ReanaSecretDeleteJSONRequestBody
+}
+
+type ReanaSecretDeleteResponseObject interface {
+	VisitReanaSecretDeleteResponse(w http.ResponseWriter) error
+}
+
+type ReanaSecretDelete200JSONResponse []string
+
+func (response ReanaSecretDelete200JSONResponse) VisitReanaSecretDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretDelete400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReanaSecretDelete400JSONResponse) VisitReanaSecretDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretDelete401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaSecretDelete401JSONResponse) VisitReanaSecretDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretDelete403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaSecretDelete403JSONResponse) VisitReanaSecretDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretDelete404JSONResponse []string
+
+func (response ReanaSecretDelete404JSONResponse) VisitReanaSecretDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretDelete413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ReanaSecretDelete413JSONResponse) VisitReanaSecretDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretDelete415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ReanaSecretDelete415JSONResponse) VisitReanaSecretDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaSecretDelete429JSONResponse) VisitReanaSecretDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretDelete500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaSecretDelete500JSONResponse) VisitReanaSecretDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretAddRequestObject struct {
+	Params ReanaSecretAddParams
+	Body   *ReanaSecretAddJSONRequestBody
+}
+
+type ReanaSecretAddResponseObject interface {
+	VisitReanaSecretAddResponse(w http.ResponseWriter) error
+}
+
+type ReanaSecretAdd201JSONResponse ReanaMessage
+
+func (response ReanaSecretAdd201JSONResponse) VisitReanaSecretAddResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretAdd400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReanaSecretAdd400JSONResponse) VisitReanaSecretAddResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretAdd401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaSecretAdd401JSONResponse) VisitReanaSecretAddResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretAdd403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaSecretAdd403JSONResponse) VisitReanaSecretAddResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretAdd409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ReanaSecretAdd409JSONResponse) VisitReanaSecretAddResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretAdd413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ReanaSecretAdd413JSONResponse) VisitReanaSecretAddResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretAdd415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ReanaSecretAdd415JSONResponse) VisitReanaSecretAddResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretAdd429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaSecretAdd429JSONResponse) VisitReanaSecretAddResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaSecretAdd500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaSecretAdd500JSONResponse) VisitReanaSecretAddResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaUserListRequestObject struct {
+	Params ReanaUserListParams
+}
+
+type ReanaUserListResponseObject interface {
+	VisitReanaUserListResponse(w http.ResponseWriter) error
+}
+
+type ReanaUserList200JSONResponse []ReanaUser
+
+func (response ReanaUserList200JSONResponse) VisitReanaUserListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaUserList400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReanaUserList400JSONResponse) VisitReanaUserListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaUserList401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaUserList401JSONResponse) VisitReanaUserListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaUserList403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaUserList403JSONResponse) VisitReanaUserListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaUserList404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReanaUserList404JSONResponse) VisitReanaUserListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaUserList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaUserList429JSONResponse) VisitReanaUserListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaUserList500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaUserList500JSONResponse) VisitReanaUserListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaUserCreateRequestObject struct {
+	Params ReanaUserCreateParams
+}
+
+type ReanaUserCreateResponseObject interface {
+	VisitReanaUserCreateResponse(w http.ResponseWriter) error
+}
+
+type ReanaUserCreate201JSONResponse ReanaUserCreated
+
+func (response ReanaUserCreate201JSONResponse) VisitReanaUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaUserCreate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReanaUserCreate400JSONResponse) VisitReanaUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaUserCreate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaUserCreate401JSONResponse) VisitReanaUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaUserCreate403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaUserCreate403JSONResponse) VisitReanaUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaUserCreate409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ReanaUserCreate409JSONResponse) VisitReanaUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaUserCreate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaUserCreate429JSONResponse) VisitReanaUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaUserCreate500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaUserCreate500JSONResponse) VisitReanaUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SystemVersionRequestObject struct {
 }
 
@@ -5257,6 +8077,2112 @@ func (response SystemVersion200JSONResponse) VisitSystemVersionResponse(w http.R
 type SystemVersion500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response SystemVersion500JSONResponse) VisitSystemVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowListRequestObject struct {
+	Params ReanaWorkflowListParams
+}
+
+type ReanaWorkflowListResponseObject interface {
+	VisitReanaWorkflowListResponse(w http.ResponseWriter) error
+}
+
+type ReanaWorkflowList200JSONResponse ReanaWorkflowList
+
+func (response ReanaWorkflowList200JSONResponse) VisitReanaWorkflowListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowList400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReanaWorkflowList400JSONResponse) VisitReanaWorkflowListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowList401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaWorkflowList401JSONResponse) VisitReanaWorkflowListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowList403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaWorkflowList403JSONResponse) VisitReanaWorkflowListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowList404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReanaWorkflowList404JSONResponse) VisitReanaWorkflowListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaWorkflowList429JSONResponse) VisitReanaWorkflowListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowList500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaWorkflowList500JSONResponse) VisitReanaWorkflowListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCreateRequestObject struct {
+	Params   ReanaWorkflowCreateParams
+	JSONBody *ReanaWorkflowCreateJSONRequestBody
+	Body     io.Reader
+}
+
+type ReanaWorkflowCreateResponseObject interface {
+	VisitReanaWorkflowCreateResponse(w http.ResponseWriter) error
+}
+
+type ReanaWorkflowCreate201JSONResponse ReanaWorkflowCreated
+
+func (response ReanaWorkflowCreate201JSONResponse) VisitReanaWorkflowCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCreate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReanaWorkflowCreate400JSONResponse) VisitReanaWorkflowCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCreate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaWorkflowCreate401JSONResponse) VisitReanaWorkflowCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCreate403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaWorkflowCreate403JSONResponse) VisitReanaWorkflowCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCreate404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReanaWorkflowCreate404JSONResponse) VisitReanaWorkflowCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCreate413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ReanaWorkflowCreate413JSONResponse) VisitReanaWorkflowCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCreate415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ReanaWorkflowCreate415JSONResponse) VisitReanaWorkflowCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCreate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaWorkflowCreate429JSONResponse) VisitReanaWorkflowCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCreate500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaWorkflowCreate500JSONResponse) VisitReanaWorkflowCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCreate501JSONResponse struct {
+	ReanaNotImplementedJSONResponse
+}
+
+func (response ReanaWorkflowCreate501JSONResponse) VisitReanaWorkflowCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(501)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceMoveRequestObject struct {
+	WorkflowIdOrName ReanaWorkflowIdOrName `json:"workflow_id_or_name"`
+	Params           ReanaWorkspaceMoveParams
+}
+
+type ReanaWorkspaceMoveResponseObject interface {
+	VisitReanaWorkspaceMoveResponse(w http.ResponseWriter) error
+}
+
+type ReanaWorkspaceMove200JSONResponse ReanaWorkflowMessage
+
+func (response ReanaWorkspaceMove200JSONResponse) VisitReanaWorkspaceMoveResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceMove400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReanaWorkspaceMove400JSONResponse) VisitReanaWorkspaceMoveResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceMove401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaWorkspaceMove401JSONResponse) VisitReanaWorkspaceMoveResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceMove403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaWorkspaceMove403JSONResponse) VisitReanaWorkspaceMoveResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceMove404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReanaWorkspaceMove404JSONResponse) VisitReanaWorkspaceMoveResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceMove409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ReanaWorkspaceMove409JSONResponse) VisitReanaWorkspaceMoveResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceMove429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaWorkspaceMove429JSONResponse) VisitReanaWorkspaceMoveResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceMove500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaWorkspaceMove500JSONResponse) VisitReanaWorkspaceMoveResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceDiskUsageRequestObject struct {
+	WorkflowIdOrName ReanaWorkflowIdOrName `json:"workflow_id_or_name"`
+	Params           ReanaWorkspaceDiskUsageParams
+	Body             *ReanaWorkspaceDiskUsageJSONRequestBody
+}
+
+type ReanaWorkspaceDiskUsageResponseObject interface {
+	VisitReanaWorkspaceDiskUsageResponse(w http.ResponseWriter) error
+}
+
+type ReanaWorkspaceDiskUsage200JSONResponse ReanaDiskUsage
+
+func (response ReanaWorkspaceDiskUsage200JSONResponse) VisitReanaWorkspaceDiskUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceDiskUsage400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReanaWorkspaceDiskUsage400JSONResponse) VisitReanaWorkspaceDiskUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceDiskUsage401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaWorkspaceDiskUsage401JSONResponse) VisitReanaWorkspaceDiskUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceDiskUsage403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaWorkspaceDiskUsage403JSONResponse) VisitReanaWorkspaceDiskUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceDiskUsage404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReanaWorkspaceDiskUsage404JSONResponse) VisitReanaWorkspaceDiskUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceDiskUsage429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaWorkspaceDiskUsage429JSONResponse) VisitReanaWorkspaceDiskUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceDiskUsage500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaWorkspaceDiskUsage500JSONResponse) VisitReanaWorkspaceDiskUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowLogsRequestObject struct {
+	WorkflowIdOrName ReanaWorkflowIdOrName `json:"workflow_id_or_name"`
+	Params           ReanaWorkflowLogsParams
+	Body             *ReanaWorkflowLogsJSONRequestBody
+}
+
+type ReanaWorkflowLogsResponseObject interface {
+	VisitReanaWorkflowLogsResponse(w http.ResponseWriter) error
+}
+
+type ReanaWorkflowLogs200JSONResponse ReanaWorkflowLogs
+
+func (response ReanaWorkflowLogs200JSONResponse) VisitReanaWorkflowLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowLogs400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReanaWorkflowLogs400JSONResponse) VisitReanaWorkflowLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowLogs401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaWorkflowLogs401JSONResponse) VisitReanaWorkflowLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowLogs403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaWorkflowLogs403JSONResponse) VisitReanaWorkflowLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowLogs404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReanaWorkflowLogs404JSONResponse) VisitReanaWorkflowLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowLogs429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaWorkflowLogs429JSONResponse) VisitReanaWorkflowLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowLogs500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaWorkflowLogs500JSONResponse) VisitReanaWorkflowLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowParametersRequestObject struct {
+	WorkflowIdOrName ReanaWorkflowIdOrName `json:"workflow_id_or_name"`
+}
+
+type ReanaWorkflowParametersResponseObject interface {
+	VisitReanaWorkflowParametersResponse(w http.ResponseWriter) error
+}
+
+type ReanaWorkflowParameters200JSONResponse ReanaWorkflowParameters
+
+func (response ReanaWorkflowParameters200JSONResponse) VisitReanaWorkflowParametersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowParameters400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReanaWorkflowParameters400JSONResponse) VisitReanaWorkflowParametersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowParameters401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaWorkflowParameters401JSONResponse) VisitReanaWorkflowParametersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowParameters403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaWorkflowParameters403JSONResponse) VisitReanaWorkflowParametersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowParameters404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReanaWorkflowParameters404JSONResponse) VisitReanaWorkflowParametersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowParameters429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaWorkflowParameters429JSONResponse) VisitReanaWorkflowParametersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowParameters500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaWorkflowParameters500JSONResponse) VisitReanaWorkflowParametersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCrateRequestObject struct {
+	WorkflowIdOrName ReanaWorkflowIdOrName `json:"workflow_id_or_name"`
+}
+
+type ReanaWorkflowCrateResponseObject interface {
+	VisitReanaWorkflowCrateResponse(w http.ResponseWriter) error
+}
+
+type ReanaWorkflowCrate200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type ReanaWorkflowCrate200ApplicationzipResponse struct {
+	Body          io.Reader
+	Headers       ReanaWorkflowCrate200ResponseHeaders
+	ContentLength int64
+}
+
+func (response ReanaWorkflowCrate200ApplicationzipResponse) VisitReanaWorkflowCrateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ReanaWorkflowCrate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReanaWorkflowCrate400JSONResponse) VisitReanaWorkflowCrateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCrate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaWorkflowCrate401JSONResponse) VisitReanaWorkflowCrateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCrate403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaWorkflowCrate403JSONResponse) VisitReanaWorkflowCrateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCrate404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReanaWorkflowCrate404JSONResponse) VisitReanaWorkflowCrateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCrate409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ReanaWorkflowCrate409JSONResponse) VisitReanaWorkflowCrateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCrate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaWorkflowCrate429JSONResponse) VisitReanaWorkflowCrateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowCrate500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaWorkflowCrate500JSONResponse) VisitReanaWorkflowCrateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowSpecificationRequestObject struct {
+	WorkflowIdOrName ReanaWorkflowIdOrName `json:"workflow_id_or_name"`
+}
+
+type ReanaWorkflowSpecificationResponseObject interface {
+	VisitReanaWorkflowSpecificationResponse(w http.ResponseWriter) error
+}
+
+type ReanaWorkflowSpecification200JSONResponse ReanaWorkflowSpecification
+
+func (response ReanaWorkflowSpecification200JSONResponse) VisitReanaWorkflowSpecificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowSpecification400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReanaWorkflowSpecification400JSONResponse) VisitReanaWorkflowSpecificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowSpecification401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaWorkflowSpecification401JSONResponse) VisitReanaWorkflowSpecificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowSpecification403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaWorkflowSpecification403JSONResponse) VisitReanaWorkflowSpecificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowSpecification404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReanaWorkflowSpecification404JSONResponse) VisitReanaWorkflowSpecificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowSpecification429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaWorkflowSpecification429JSONResponse) VisitReanaWorkflowSpecificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowSpecification500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaWorkflowSpecification500JSONResponse) VisitReanaWorkflowSpecificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowStartRequestObject struct {
+	WorkflowIdOrName ReanaWorkflowIdOrName `json:"workflow_id_or_name"`
+	Body             *ReanaWorkflowStartJSONRequestBody
+}
+
+type ReanaWorkflowStartResponseObject interface {
+	VisitReanaWorkflowStartResponse(w http.ResponseWriter) error
+}
+
+type ReanaWorkflowStart200JSONResponse ReanaWorkflowStatusChanged
+
+func (response ReanaWorkflowStart200JSONResponse) VisitReanaWorkflowStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowStart400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReanaWorkflowStart400JSONResponse) VisitReanaWorkflowStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowStart401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaWorkflowStart401JSONResponse) VisitReanaWorkflowStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowStart403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaWorkflowStart403JSONResponse) VisitReanaWorkflowStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowStart404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReanaWorkflowStart404JSONResponse) VisitReanaWorkflowStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowStart409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ReanaWorkflowStart409JSONResponse) VisitReanaWorkflowStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowStart413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ReanaWorkflowStart413JSONResponse) VisitReanaWorkflowStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowStart415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ReanaWorkflowStart415JSONResponse) VisitReanaWorkflowStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowStart429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaWorkflowStart429JSONResponse) VisitReanaWorkflowStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowStart500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaWorkflowStart500JSONResponse) VisitReanaWorkflowStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowStatusRequestObject struct {
+	WorkflowIdOrName ReanaWorkflowIdOrName `json:"workflow_id_or_name"`
+}
+
+type ReanaWorkflowStatusResponseObject interface {
+	VisitReanaWorkflowStatusResponse(w http.ResponseWriter) error
+}
+
+type ReanaWorkflowStatus200JSONResponse ReanaWorkflowStatus
+
+func (response ReanaWorkflowStatus200JSONResponse) VisitReanaWorkflowStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowStatus400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReanaWorkflowStatus400JSONResponse) VisitReanaWorkflowStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowStatus401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaWorkflowStatus401JSONResponse) VisitReanaWorkflowStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowStatus403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaWorkflowStatus403JSONResponse) VisitReanaWorkflowStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowStatus404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReanaWorkflowStatus404JSONResponse) VisitReanaWorkflowStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowStatus429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaWorkflowStatus429JSONResponse) VisitReanaWorkflowStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowStatus500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaWorkflowStatus500JSONResponse) VisitReanaWorkflowStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowSetStatusRequestObject struct {
+	WorkflowIdOrName ReanaWorkflowIdOrName `json:"workflow_id_or_name"`
+	Params           ReanaWorkflowSetStatusParams
+	Body             *ReanaWorkflowSetStatusJSONRequestBody
+}
+
+type ReanaWorkflowSetStatusResponseObject interface {
+	VisitReanaWorkflowSetStatusResponse(w http.ResponseWriter) error
+}
+
+type ReanaWorkflowSetStatus200JSONResponse ReanaWorkflowStatusChanged
+
+func (response ReanaWorkflowSetStatus200JSONResponse) VisitReanaWorkflowSetStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowSetStatus400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReanaWorkflowSetStatus400JSONResponse) VisitReanaWorkflowSetStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowSetStatus401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaWorkflowSetStatus401JSONResponse) VisitReanaWorkflowSetStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowSetStatus403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaWorkflowSetStatus403JSONResponse) VisitReanaWorkflowSetStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowSetStatus404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReanaWorkflowSetStatus404JSONResponse) VisitReanaWorkflowSetStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowSetStatus409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ReanaWorkflowSetStatus409JSONResponse) VisitReanaWorkflowSetStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowSetStatus413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ReanaWorkflowSetStatus413JSONResponse) VisitReanaWorkflowSetStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowSetStatus415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ReanaWorkflowSetStatus415JSONResponse) VisitReanaWorkflowSetStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowSetStatus429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaWorkflowSetStatus429JSONResponse) VisitReanaWorkflowSetStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkflowSetStatus500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaWorkflowSetStatus500JSONResponse) VisitReanaWorkflowSetStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceListRequestObject struct {
+	WorkflowIdOrName ReanaWorkflowIdOrName `json:"workflow_id_or_name"`
+	Params           ReanaWorkspaceListParams
+}
+
+type ReanaWorkspaceListResponseObject interface {
+	VisitReanaWorkspaceListResponse(w http.ResponseWriter) error
+}
+
+type ReanaWorkspaceList200JSONResponse ReanaWorkspaceList
+
+func (response ReanaWorkspaceList200JSONResponse) VisitReanaWorkspaceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceList400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReanaWorkspaceList400JSONResponse) VisitReanaWorkspaceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceList401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaWorkspaceList401JSONResponse) VisitReanaWorkspaceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceList403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaWorkspaceList403JSONResponse) VisitReanaWorkspaceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceList404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReanaWorkspaceList404JSONResponse) VisitReanaWorkspaceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaWorkspaceList429JSONResponse) VisitReanaWorkspaceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceList500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaWorkspaceList500JSONResponse) VisitReanaWorkspaceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceUploadRequestObject struct {
+	WorkflowIdOrName ReanaWorkflowIdOrName `json:"workflow_id_or_name"`
+	Params           ReanaWorkspaceUploadParams
+	Body             io.Reader
+}
+
+type ReanaWorkspaceUploadResponseObject interface {
+	VisitReanaWorkspaceUploadResponse(w http.ResponseWriter) error
+}
+
+type ReanaWorkspaceUpload200JSONResponse ReanaMessage
+
+func (response ReanaWorkspaceUpload200JSONResponse) VisitReanaWorkspaceUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceUpload400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReanaWorkspaceUpload400JSONResponse) VisitReanaWorkspaceUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceUpload401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaWorkspaceUpload401JSONResponse) VisitReanaWorkspaceUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceUpload403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaWorkspaceUpload403JSONResponse) VisitReanaWorkspaceUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceUpload404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReanaWorkspaceUpload404JSONResponse) VisitReanaWorkspaceUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceUpload409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ReanaWorkspaceUpload409JSONResponse) VisitReanaWorkspaceUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceUpload413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ReanaWorkspaceUpload413JSONResponse) VisitReanaWorkspaceUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceUpload415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ReanaWorkspaceUpload415JSONResponse) VisitReanaWorkspaceUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceUpload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaWorkspaceUpload429JSONResponse) VisitReanaWorkspaceUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceUpload500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaWorkspaceUpload500JSONResponse) VisitReanaWorkspaceUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceDeleteRequestObject struct {
+	WorkflowIdOrName ReanaWorkflowIdOrName `json:"workflow_id_or_name"`
+	FileName         string                `json:"file_name"`
+}
+
+type ReanaWorkspaceDeleteResponseObject interface {
+	VisitReanaWorkspaceDeleteResponse(w http.ResponseWriter) error
+}
+
+type ReanaWorkspaceDelete200JSONResponse ReanaWorkspaceDeleted
+
+func (response ReanaWorkspaceDelete200JSONResponse) VisitReanaWorkspaceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceDelete400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReanaWorkspaceDelete400JSONResponse) VisitReanaWorkspaceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceDelete401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaWorkspaceDelete401JSONResponse) VisitReanaWorkspaceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceDelete403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaWorkspaceDelete403JSONResponse) VisitReanaWorkspaceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceDelete404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReanaWorkspaceDelete404JSONResponse) VisitReanaWorkspaceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceDelete409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ReanaWorkspaceDelete409JSONResponse) VisitReanaWorkspaceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaWorkspaceDelete429JSONResponse) VisitReanaWorkspaceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceDelete500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaWorkspaceDelete500JSONResponse) VisitReanaWorkspaceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceDownloadRequestObject struct {
+	WorkflowIdOrName ReanaWorkflowIdOrName `json:"workflow_id_or_name"`
+	FileName         string                `json:"file_name"`
+	Params           ReanaWorkspaceDownloadParams
+}
+
+type ReanaWorkspaceDownloadResponseObject interface {
+	VisitReanaWorkspaceDownloadResponse(w http.ResponseWriter) error
+}
+
+type ReanaWorkspaceDownload200ResponseHeaders struct {
+	ContentDisposition *string
+	ETag               *string
+}
+
+type ReanaWorkspaceDownload200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       ReanaWorkspaceDownload200ResponseHeaders
+	ContentLength int64
+}
+
+func (response ReanaWorkspaceDownload200ApplicationoctetStreamResponse) VisitReanaWorkspaceDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ReanaWorkspaceDownload200ApplicationzipResponse struct {
+	Body          io.Reader
+	Headers       ReanaWorkspaceDownload200ResponseHeaders
+	ContentLength int64
+}
+
+func (response ReanaWorkspaceDownload200ApplicationzipResponse) VisitReanaWorkspaceDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ReanaWorkspaceDownload206ResponseHeaders struct {
+	ContentRange *string
+}
+
+type ReanaWorkspaceDownload206ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       ReanaWorkspaceDownload206ResponseHeaders
+	ContentLength int64
+}
+
+func (response ReanaWorkspaceDownload206ApplicationoctetStreamResponse) VisitReanaWorkspaceDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ReanaWorkspaceDownload304Response = NotModifiedResponse
+
+func (response ReanaWorkspaceDownload304Response) VisitReanaWorkspaceDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ReanaWorkspaceDownload400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReanaWorkspaceDownload400JSONResponse) VisitReanaWorkspaceDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceDownload401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaWorkspaceDownload401JSONResponse) VisitReanaWorkspaceDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceDownload403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaWorkspaceDownload403JSONResponse) VisitReanaWorkspaceDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceDownload404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReanaWorkspaceDownload404JSONResponse) VisitReanaWorkspaceDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceDownload416Response = RangeNotSatisfiableResponse
+
+func (response ReanaWorkspaceDownload416Response) VisitReanaWorkspaceDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type ReanaWorkspaceDownload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaWorkspaceDownload429JSONResponse) VisitReanaWorkspaceDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaWorkspaceDownload500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaWorkspaceDownload500JSONResponse) VisitReanaWorkspaceDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaYouRequestObject struct {
+}
+
+type ReanaYouResponseObject interface {
+	VisitReanaYouResponse(w http.ResponseWriter) error
+}
+
+type ReanaYou200JSONResponse ReanaYou
+
+func (response ReanaYou200JSONResponse) VisitReanaYouResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaYou401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReanaYou401JSONResponse) VisitReanaYouResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaYou403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReanaYou403JSONResponse) VisitReanaYouResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaYou429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReanaYou429JSONResponse) VisitReanaYouResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReanaYou500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReanaYou500JSONResponse) VisitReanaYouResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5321,6 +10247,9 @@ type StrictServerInterface interface {
 	// ReeImageList Base images available to FROM
 	// (GET /api/image/list)
 	ReeImageList(ctx context.Context, request ReeImageListRequestObject) (ReeImageListResponseObject, error)
+	// ReanaInfo Server capabilities, each as {title, value}
+	// (GET /api/info)
+	ReanaInfo(ctx context.Context, request ReanaInfoRequestObject) (ReanaInfoResponseObject, error)
 	// ReeLogDownload Plain-text log of a process (alias of /api/process/log/{uuid})
 	// (GET /api/log/download/{uuid})
 	ReeLogDownload(ctx context.Context, request ReeLogDownloadRequestObject) (ReeLogDownloadResponseObject, error)
@@ -5363,9 +10292,72 @@ type StrictServerInterface interface {
 	// ReeSbomRebuild Rebuild an SBOM-defined REE (alias of /api/sbom/build)
 	// (POST /api/sbom/rebuild)
 	ReeSbomRebuild(ctx context.Context, request ReeSbomRebuildRequestObject) (ReeSbomRebuildResponseObject, error)
+	// ReanaSecretList Names and types of the caller's secrets (never values)
+	// (GET /api/secrets)
+	ReanaSecretList(ctx context.Context, request ReanaSecretListRequestObject) (ReanaSecretListResponseObject, error)
+	// ReanaSecretDelete Delete secrets by name
+	// (DELETE /api/secrets/)
+	ReanaSecretDelete(ctx context.Context, request ReanaSecretDeleteRequestObject) (ReanaSecretDeleteResponseObject, error)
+	// ReanaSecretAdd Add secrets (the path reana-client uses, with its trailing slash)
+	// (POST /api/secrets/)
+	ReanaSecretAdd(ctx context.Context, request ReanaSecretAddRequestObject) (ReanaSecretAddResponseObject, error)
+	// ReanaUserList Users matching the filters (admins only)
+	// (GET /api/users)
+	ReanaUserList(ctx context.Context, request ReanaUserListRequestObject) (ReanaUserListResponseObject, error)
+	// ReanaUserCreate Create a user (admins only) and return the user's access token
+	// (POST /api/users)
+	ReanaUserCreate(ctx context.Context, request ReanaUserCreateRequestObject) (ReanaUserCreateResponseObject, error)
 	// SystemVersion Versions of reehub and of the Podman service it drives
 	// (GET /api/version)
 	SystemVersion(ctx context.Context, request SystemVersionRequestObject) (SystemVersionResponseObject, error)
+	// ReanaWorkflowList The caller's workflows, newest first
+	// (GET /api/workflows)
+	ReanaWorkflowList(ctx context.Context, request ReanaWorkflowListRequestObject) (ReanaWorkflowListResponseObject, error)
+	// ReanaWorkflowCreate Create a workflow from a REANA specification
+	// (POST /api/workflows)
+	ReanaWorkflowCreate(ctx context.Context, request ReanaWorkflowCreateRequestObject) (ReanaWorkflowCreateResponseObject, error)
+	// ReanaWorkspaceMove Move (rename) a file or directory in the workspace
+	// (PUT /api/workflows/move_files/{workflow_id_or_name})
+	ReanaWorkspaceMove(ctx context.Context, request ReanaWorkspaceMoveRequestObject) (ReanaWorkspaceMoveResponseObject, error)
+	// ReanaWorkspaceDiskUsage Disk usage of the workspace (reana-client du)
+	// (GET /api/workflows/{workflow_id_or_name}/disk_usage)
+	ReanaWorkspaceDiskUsage(ctx context.Context, request ReanaWorkspaceDiskUsageRequestObject) (ReanaWorkspaceDiskUsageResponseObject, error)
+	// ReanaWorkflowLogs Logs of a workflow and of each step, live while a step runs
+	// (GET /api/workflows/{workflow_id_or_name}/logs)
+	ReanaWorkflowLogs(ctx context.Context, request ReanaWorkflowLogsRequestObject) (ReanaWorkflowLogsResponseObject, error)
+	// ReanaWorkflowParameters The workflow's type and input parameters
+	// (GET /api/workflows/{workflow_id_or_name}/parameters)
+	ReanaWorkflowParameters(ctx context.Context, request ReanaWorkflowParametersRequestObject) (ReanaWorkflowParametersResponseObject, error)
+	// ReanaWorkflowCrate The run as a Workflow Run RO-Crate (zip)
+	// (GET /api/workflows/{workflow_id_or_name}/ro-crate.zip)
+	ReanaWorkflowCrate(ctx context.Context, request ReanaWorkflowCrateRequestObject) (ReanaWorkflowCrateResponseObject, error)
+	// ReanaWorkflowSpecification The submitted reana.yaml (as JSON) and the parameters of the last start
+	// (GET /api/workflows/{workflow_id_or_name}/specification)
+	ReanaWorkflowSpecification(ctx context.Context, request ReanaWorkflowSpecificationRequestObject) (ReanaWorkflowSpecificationResponseObject, error)
+	// ReanaWorkflowStart Start a workflow
+	// (POST /api/workflows/{workflow_id_or_name}/start)
+	ReanaWorkflowStart(ctx context.Context, request ReanaWorkflowStartRequestObject) (ReanaWorkflowStartResponseObject, error)
+	// ReanaWorkflowStatus Status and progress of a workflow
+	// (GET /api/workflows/{workflow_id_or_name}/status)
+	ReanaWorkflowStatus(ctx context.Context, request ReanaWorkflowStatusRequestObject) (ReanaWorkflowStatusResponseObject, error)
+	// ReanaWorkflowSetStatus Start, stop or delete a workflow (the seed's form)
+	// (PUT /api/workflows/{workflow_id_or_name}/status)
+	ReanaWorkflowSetStatus(ctx context.Context, request ReanaWorkflowSetStatusRequestObject) (ReanaWorkflowSetStatusResponseObject, error)
+	// ReanaWorkspaceList Files of the workspace
+	// (GET /api/workflows/{workflow_id_or_name}/workspace)
+	ReanaWorkspaceList(ctx context.Context, request ReanaWorkspaceListRequestObject) (ReanaWorkspaceListResponseObject, error)
+	// ReanaWorkspaceUpload Upload one file into the workspace (streamed)
+	// (POST /api/workflows/{workflow_id_or_name}/workspace)
+	ReanaWorkspaceUpload(ctx context.Context, request ReanaWorkspaceUploadRequestObject) (ReanaWorkspaceUploadResponseObject, error)
+	// ReanaWorkspaceDelete Delete files (a path or a glob) from the workspace
+	// (DELETE /api/workflows/{workflow_id_or_name}/workspace/{file_name})
+	ReanaWorkspaceDelete(ctx context.Context, request ReanaWorkspaceDeleteRequestObject) (ReanaWorkspaceDeleteResponseObject, error)
+	// ReanaWorkspaceDownload Download a file, or a directory as a zip
+	// (GET /api/workflows/{workflow_id_or_name}/workspace/{file_name})
+	ReanaWorkspaceDownload(ctx context.Context, request ReanaWorkspaceDownloadRequestObject) (ReanaWorkspaceDownloadResponseObject, error)
+	// ReanaYou The caller, the server version and the disk and CPU quota
+	// (GET /api/you)
+	ReanaYou(ctx context.Context, request ReanaYouRequestObject) (ReanaYouResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -5943,6 +10935,30 @@ func (sh *strictHandler) ReeImageList(ctx *gin.Context) {
 	}
 }
 
+// ReanaInfo operation middleware
+func (sh *strictHandler) ReanaInfo(ctx *gin.Context) {
+	var request ReanaInfoRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaInfo(ctx, request.(ReanaInfoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaInfo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaInfoResponseObject); ok {
+		if err := validResponse.VisitReanaInfoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ReeLogDownload operation middleware
 func (sh *strictHandler) ReeLogDownload(ctx *gin.Context, uuid ReeProcessUUID) {
 	var request ReeLogDownloadRequestObject
@@ -6333,6 +11349,168 @@ func (sh *strictHandler) ReeSbomRebuild(ctx *gin.Context) {
 	}
 }
 
+// ReanaSecretList operation middleware
+func (sh *strictHandler) ReanaSecretList(ctx *gin.Context) {
+	var request ReanaSecretListRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaSecretList(ctx, request.(ReanaSecretListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaSecretList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaSecretListResponseObject); ok {
+		if err := validResponse.VisitReanaSecretListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReanaSecretDelete operation middleware
+func (sh *strictHandler) ReanaSecretDelete(ctx *gin.Context) {
+	var request ReanaSecretDeleteRequestObject
+
+	var body ReanaSecretDeleteJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaSecretDelete(ctx, request.(ReanaSecretDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaSecretDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaSecretDeleteResponseObject); ok {
+		if err := validResponse.VisitReanaSecretDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReanaSecretAdd operation middleware
+func (sh *strictHandler) ReanaSecretAdd(ctx *gin.Context, params ReanaSecretAddParams) {
+	var request ReanaSecretAddRequestObject
+
+	request.Params = params
+
+	var body ReanaSecretAddJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaSecretAdd(ctx, request.(ReanaSecretAddRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaSecretAdd")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaSecretAddResponseObject); ok {
+		if err := validResponse.VisitReanaSecretAddResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReanaUserList operation middleware
+func (sh *strictHandler) ReanaUserList(ctx *gin.Context, params ReanaUserListParams) {
+	var request ReanaUserListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaUserList(ctx, request.(ReanaUserListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaUserList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaUserListResponseObject); ok {
+		if err := validResponse.VisitReanaUserListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReanaUserCreate operation middleware
+func (sh *strictHandler) ReanaUserCreate(ctx *gin.Context, params ReanaUserCreateParams) {
+	var request ReanaUserCreateRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaUserCreate(ctx, request.(ReanaUserCreateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaUserCreate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaUserCreateResponseObject); ok {
+		if err := validResponse.VisitReanaUserCreateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // SystemVersion operation middleware
 func (sh *strictHandler) SystemVersion(ctx *gin.Context) {
 	var request SystemVersionRequestObject
@@ -6357,189 +11535,857 @@ func (sh *strictHandler) SystemVersion(ctx *gin.Context) {
 	}
 }
 
+// ReanaWorkflowList operation middleware
+func (sh *strictHandler) ReanaWorkflowList(ctx *gin.Context, params ReanaWorkflowListParams) {
+	var request ReanaWorkflowListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaWorkflowList(ctx, request.(ReanaWorkflowListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaWorkflowList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaWorkflowListResponseObject); ok {
+		if err := validResponse.VisitReanaWorkflowListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReanaWorkflowCreate operation middleware
+func (sh *strictHandler) ReanaWorkflowCreate(ctx *gin.Context, params ReanaWorkflowCreateParams) {
+	var request ReanaWorkflowCreateRequestObject
+
+	request.Params = params
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body ReanaWorkflowCreateJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				sh.options.RequestErrorHandlerFunc(ctx, err)
+				return
+			}
+		} else {
+			request.JSONBody = &body
+		}
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/zip") {
+		request.Body = ctx.Request.Body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaWorkflowCreate(ctx, request.(ReanaWorkflowCreateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaWorkflowCreate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaWorkflowCreateResponseObject); ok {
+		if err := validResponse.VisitReanaWorkflowCreateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReanaWorkspaceMove operation middleware
+func (sh *strictHandler) ReanaWorkspaceMove(ctx *gin.Context, workflowIdOrName ReanaWorkflowIdOrName, params ReanaWorkspaceMoveParams) {
+	var request ReanaWorkspaceMoveRequestObject
+
+	request.WorkflowIdOrName = workflowIdOrName
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaWorkspaceMove(ctx, request.(ReanaWorkspaceMoveRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaWorkspaceMove")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaWorkspaceMoveResponseObject); ok {
+		if err := validResponse.VisitReanaWorkspaceMoveResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReanaWorkspaceDiskUsage operation middleware
+func (sh *strictHandler) ReanaWorkspaceDiskUsage(ctx *gin.Context, workflowIdOrName ReanaWorkflowIdOrName, params ReanaWorkspaceDiskUsageParams) {
+	var request ReanaWorkspaceDiskUsageRequestObject
+
+	request.WorkflowIdOrName = workflowIdOrName
+	request.Params = params
+
+	var body ReanaWorkspaceDiskUsageJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaWorkspaceDiskUsage(ctx, request.(ReanaWorkspaceDiskUsageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaWorkspaceDiskUsage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaWorkspaceDiskUsageResponseObject); ok {
+		if err := validResponse.VisitReanaWorkspaceDiskUsageResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReanaWorkflowLogs operation middleware
+func (sh *strictHandler) ReanaWorkflowLogs(ctx *gin.Context, workflowIdOrName ReanaWorkflowIdOrName, params ReanaWorkflowLogsParams) {
+	var request ReanaWorkflowLogsRequestObject
+
+	request.WorkflowIdOrName = workflowIdOrName
+	request.Params = params
+
+	var body ReanaWorkflowLogsJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaWorkflowLogs(ctx, request.(ReanaWorkflowLogsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaWorkflowLogs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaWorkflowLogsResponseObject); ok {
+		if err := validResponse.VisitReanaWorkflowLogsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReanaWorkflowParameters operation middleware
+func (sh *strictHandler) ReanaWorkflowParameters(ctx *gin.Context, workflowIdOrName ReanaWorkflowIdOrName) {
+	var request ReanaWorkflowParametersRequestObject
+
+	request.WorkflowIdOrName = workflowIdOrName
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaWorkflowParameters(ctx, request.(ReanaWorkflowParametersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaWorkflowParameters")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaWorkflowParametersResponseObject); ok {
+		if err := validResponse.VisitReanaWorkflowParametersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReanaWorkflowCrate operation middleware
+func (sh *strictHandler) ReanaWorkflowCrate(ctx *gin.Context, workflowIdOrName ReanaWorkflowIdOrName) {
+	var request ReanaWorkflowCrateRequestObject
+
+	request.WorkflowIdOrName = workflowIdOrName
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaWorkflowCrate(ctx, request.(ReanaWorkflowCrateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaWorkflowCrate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaWorkflowCrateResponseObject); ok {
+		if err := validResponse.VisitReanaWorkflowCrateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReanaWorkflowSpecification operation middleware
+func (sh *strictHandler) ReanaWorkflowSpecification(ctx *gin.Context, workflowIdOrName ReanaWorkflowIdOrName) {
+	var request ReanaWorkflowSpecificationRequestObject
+
+	request.WorkflowIdOrName = workflowIdOrName
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaWorkflowSpecification(ctx, request.(ReanaWorkflowSpecificationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaWorkflowSpecification")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaWorkflowSpecificationResponseObject); ok {
+		if err := validResponse.VisitReanaWorkflowSpecificationResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReanaWorkflowStart operation middleware
+func (sh *strictHandler) ReanaWorkflowStart(ctx *gin.Context, workflowIdOrName ReanaWorkflowIdOrName) {
+	var request ReanaWorkflowStartRequestObject
+
+	request.WorkflowIdOrName = workflowIdOrName
+
+	var body ReanaWorkflowStartJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaWorkflowStart(ctx, request.(ReanaWorkflowStartRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaWorkflowStart")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaWorkflowStartResponseObject); ok {
+		if err := validResponse.VisitReanaWorkflowStartResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReanaWorkflowStatus operation middleware
+func (sh *strictHandler) ReanaWorkflowStatus(ctx *gin.Context, workflowIdOrName ReanaWorkflowIdOrName) {
+	var request ReanaWorkflowStatusRequestObject
+
+	request.WorkflowIdOrName = workflowIdOrName
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaWorkflowStatus(ctx, request.(ReanaWorkflowStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaWorkflowStatus")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaWorkflowStatusResponseObject); ok {
+		if err := validResponse.VisitReanaWorkflowStatusResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReanaWorkflowSetStatus operation middleware
+func (sh *strictHandler) ReanaWorkflowSetStatus(ctx *gin.Context, workflowIdOrName ReanaWorkflowIdOrName, params ReanaWorkflowSetStatusParams) {
+	var request ReanaWorkflowSetStatusRequestObject
+
+	request.WorkflowIdOrName = workflowIdOrName
+	request.Params = params
+
+	var body ReanaWorkflowSetStatusJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaWorkflowSetStatus(ctx, request.(ReanaWorkflowSetStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaWorkflowSetStatus")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaWorkflowSetStatusResponseObject); ok {
+		if err := validResponse.VisitReanaWorkflowSetStatusResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReanaWorkspaceList operation middleware
+func (sh *strictHandler) ReanaWorkspaceList(ctx *gin.Context, workflowIdOrName ReanaWorkflowIdOrName, params ReanaWorkspaceListParams) {
+	var request ReanaWorkspaceListRequestObject
+
+	request.WorkflowIdOrName = workflowIdOrName
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaWorkspaceList(ctx, request.(ReanaWorkspaceListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaWorkspaceList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaWorkspaceListResponseObject); ok {
+		if err := validResponse.VisitReanaWorkspaceListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReanaWorkspaceUpload operation middleware
+func (sh *strictHandler) ReanaWorkspaceUpload(ctx *gin.Context, workflowIdOrName ReanaWorkflowIdOrName, params ReanaWorkspaceUploadParams) {
+	var request ReanaWorkspaceUploadRequestObject
+
+	request.WorkflowIdOrName = workflowIdOrName
+	request.Params = params
+
+	request.Body = ctx.Request.Body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaWorkspaceUpload(ctx, request.(ReanaWorkspaceUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaWorkspaceUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaWorkspaceUploadResponseObject); ok {
+		if err := validResponse.VisitReanaWorkspaceUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReanaWorkspaceDelete operation middleware
+func (sh *strictHandler) ReanaWorkspaceDelete(ctx *gin.Context, workflowIdOrName ReanaWorkflowIdOrName, fileName string) {
+	var request ReanaWorkspaceDeleteRequestObject
+
+	request.WorkflowIdOrName = workflowIdOrName
+	request.FileName = fileName
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaWorkspaceDelete(ctx, request.(ReanaWorkspaceDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaWorkspaceDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaWorkspaceDeleteResponseObject); ok {
+		if err := validResponse.VisitReanaWorkspaceDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReanaWorkspaceDownload operation middleware
+func (sh *strictHandler) ReanaWorkspaceDownload(ctx *gin.Context, workflowIdOrName ReanaWorkflowIdOrName, fileName string, params ReanaWorkspaceDownloadParams) {
+	var request ReanaWorkspaceDownloadRequestObject
+
+	request.WorkflowIdOrName = workflowIdOrName
+	request.FileName = fileName
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaWorkspaceDownload(ctx, request.(ReanaWorkspaceDownloadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaWorkspaceDownload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaWorkspaceDownloadResponseObject); ok {
+		if err := validResponse.VisitReanaWorkspaceDownloadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReanaYou operation middleware
+func (sh *strictHandler) ReanaYou(ctx *gin.Context) {
+	var request ReanaYouRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReanaYou(ctx, request.(ReanaYouRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReanaYou")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReanaYouResponseObject); ok {
+		if err := validResponse.VisitReanaYouResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L15c9s4tij+VVD6TVVLtyhZm53Yrqn6OYnT7ZkkzrOd6ftuK9eByEMJYwrgEFBsJZXv/grnAFwkSpaX",
-	"pGe6/U93LJJYz75+bYRqlioJ0ujGwdfGFHgEGf7zKAwhNWdcTgD/jkCHmUiNULJx0DhKrvlCs1FjvDCg",
-	"R41DZqbAInUtE8UjNlVSzTPN8PNOI2jocAozbscxixQaBw1tMiEnjW/fgsZLJQ1Immp1pospMDsJy+xz",
-	"pmLGWcozI3jCMtCpkvrWGY4v+GR15GNphFkwwyd21Mr6m/avkNbFIjEBbVqHTIOMmDBszMMrJiQ7idvv",
-	"lIT2W27C6eY1fAsaKc/4DExxvGouzc+Zmqcf5iJaXd6HDyev/MIm9jU7A9zwWZrYoffhefQs3Bu3d/kw",
-	"bg9hELWfh/1xu8e7sX/WCBrCDpVyM20EDcln9su5nS5oZPCvucggahyYbA7lxccqm3FTvLl6oG71HzRk",
-	"ty9+riGrrr0b7cFz/ixs9+Nhrz0cD3j7OexH7Wfh7rjH+/EAhtF3W/sZwPtMhaC1XeTmpaf0YnX142j4",
-	"bG93PGwP4njcHvb6cXt/j0ftONwbDMfP+nw8/l6r/0YfgzYvVCQIMc8AziBN+OK1ymb2Bwe39p+zeWKE",
-	"xZYdO3I74ganARmqyI5opxQJlL66oBl5miYi5PZIdr6INGDlH1RowLS1yYDPqk9u2l9E2rY0JQOtIcID",
-	"L7b3lwzixkHj/9spqM4OPdU7ZwAfUot8uI18q8U50S+E8LjxFzw6o8NY2nV5Rf/U9lK/Ftdn34ygcTDs",
-	"doPGDLTmlurgMRywLyJlIE22YKNGp7MDJtxJudbX0ajBQIc8BY1wwbNwKj5DcUPHZ2enZ42tN3ucZSqj",
-	"TVaB70SGKssgNMzdc6dBFDJORHjPfe6X9+kgmm0DxExols2lFHJyyITRTM1NOjf2Z/6Zi4SPE2BKhmCJ",
-	"otAeWyB6/HOxXCADreaZnU0zqYylwJxpww0wM+WG8SRR13Q/5cN7rbKxiCKQ9zu9Qfn0jLoCyXSoUmCj",
-	"RgbcAkakgBaEC2DvT88vvs8BhBlEIC3n0yyxPAi3quwlZG5R9heVQobbYhIg0ngIJ9JAJnlC49/jIHar",
-	"6CLceExD9hkyBjjud0CHmmmcrAGGi8TCgpD4g3slURPc8TtlXqu5jO5368N744wFhBgnfvTTeOeHZk2V",
-	"MXUtIWLjBeNSmSlkyGdbfu9vVSRiAVG9QBUmAqT5SbNQpQvWrAgyLXum4TzLQJpDJhUbq2hhOWBJOKwX",
-	"qOzIsCJUuaFYBpYpgDR4+LeIS5ZPW3nvnTLn3AgdC0ts6qd0yA4RiZssEYCkSosIHDVYnrm0FSd9tteI",
-	"nyjfsv/aGc273UGYgJyYKf4bbt8AwBs1WYI/AzdmJ024qEJe4/zi+D3r7fQP2Ouz07csXZipkpeDy15v",
-	"JPFZ3z47+/CO8dS0J2DYPI0s6bOL6e/Rf/NnQmrDk4S1F/b4k5FMM3WzOGA/H1+wqTHpwc5OBONOBGPB",
-	"ZUdlkx36504ktNE7Y6WurlU22zmRZ5AA18D63S7LIFRZBBHr7fb6g8GLkbxN5l29LNx6254CYio7teyj",
-	"JGqxKdcMpJ3F/pqoiQXHWEieHFg2Yx9z5i/tDd2H5DJiXDILlsz+u6J/4C8VED9k11ORINvK5lI79kUC",
-	"DUSMaxbzzP7vOhPGgOzgTmvgvw6N3Ws7+M63qsR5bnhm4I40ybK4ub4EGaVK2C8aOzwVO+7AdujxTtTb",
-	"70bP9odtDsNuezgY8zbfH/D2cBj1n8Fz4L3B0JIku/DGbHEZQSykwJsJSNw8aGw1xl0kuqVt18DE+Ty0",
-	"b8TzJFlYZm7fq4re34LGhVJveDaBe9HyXoWDz1HGtNed2BEzKzoQ/0jETBhLtIb9/eH+3rP+/h4qnvr7",
-	"MPNiIeozLgMVzlhM5hlETIsvbkX+AN5yuXDirr7XOfT3q5KMYjMuFyzmIoHIIpqQ+pBlYKVfIdmgyzSE",
-	"SkbfY/+1k7M4UzNmppb9IH9iPIqsHmHFm1hl9MhyOWb1KRQDRtJRf3bNSQgLpxBeQdRhZ7gTHht3unI+",
-	"G0NmL9jty+4SX2of2ZdWkLz0bJUvnLsxjGLXXBg2hlhlRMmkJW7cGJilpsrmZkKK2XzWOOjlR2oFqQlk",
-	"jmV8kHxupioTX+CegkuvfMl2MMuQ6TOW61OPfqFvhdZCTuxFCfmZJyIqC6tLHPfXX39tHxUrW8PVOdqf",
-	"LCrYyUHfLjB8kLlWcj8JtyrqOwsQFxIyFC4FqR7zYppDhiA24UKyhFs4efSTPcqnzgCm8zHJ9GSgeq+i",
-	"GZf+hRYLubQYMLbv8nAK0XaS8gep52mqLOV9C5HgZAK4D6XdLR+g59F2OFZjiPBqXH7RU8jAGdlW5vtO",
-	"CiWRDivg/qTZzG6e2XlYs7z4ll+pkssKFq3dMql8RWXr3ssMuIHowmqNeIxJcho3Dn7bvGb3MX31Lfhq",
-	"9Y8UMuPsPcaPtrohDWEG5pDpqbqWTMlkgep5p9YOVlhXfnNjfsxfU+N/Qmga3z4Wtj60VNppq6sJaYuX",
-	"3FTsV1Y0bRsxg9WpLYxYSlxjVX5LD6xSYym8XbcwMNO33XJ5iTSGncbNy7OML+zfZIT7urqeFDKtJE/q",
-	"DxVtr2jzQN7zk2YRxHyemMIq60YcK5UAt3fmBKptzJHla3Av4UJLyypOLCif9+p1VS/LncTKla09h4cv",
-	"esOS3sF1DkI8ilDy5Mn70spinmgI1iy2ei84EsIIUcLPPJlDxVj+zj4jptOyV5RahpzZb//3N97+8tH+",
-	"p9ve71y2P37tBXuDb3+5daNb7LDA9O13CDepyEBfCnkZ8YXDCgSwxsF+N2jM+A0JDYO9XfvnBhmigPEZ",
-	"vyHdqHGwN8SP/J+9GoRE2xHOfBd0O7dfIT4LeULf9Zaxru4I8/k2n+UHTcB7l6OccZFUIJh+Ccrn0d8d",
-	"1hyBVUAu64Ht9TxJHKxJhTJBphIWTnnGQwOZRviqTLBXhbf/HY1uut32aHTTi0ejm2fxx//6Sx1drJ/+",
-	"jRWOncTLE61IxrTLKflX6qjSfUDefqX1tcpqDEfv3ROUxV9wLUJmBcxDpqzihAK6Bf+2lQJPT169bCMD",
-	"sqvTHXb8GbJFcWgjidesD0jX8yML1P+nELFrYabs/Jejdn93zwvX4zBbpCZgWrl//qRH8lm/je5BUt8K",
-	"W2yaJgsS6ZevpoQMz2sOIFMk1GyBAWf21buSiTM3PkiLxb81eDQTqINbeP9Ys6AKuq3cSgY88qbvn48v",
-	"ArRZgP8F7LGbqZXNIdHgeBib8QWLVMBwbv8u/ZELN+T1cou0szSCBo7dCNyaNyw2J4QPlxY8fbzLN0t8",
-	"TEizN2zU0cuEa3M513dc0npJIoNY3NTLEbHItCmRDY++JLQFVpPMIFQTKTQwYTqNxyfUG2lzWfRw81TE",
-	"jcpN5FvdAOiegD8cBBxpu5x4AWLJLn4LMWRNSXa93BbgTOV1UwltNbsa8nfE/DPCIadtlXRsqJcFc660",
-	"FH5gf/YmjkMGs9Qs2PUUJJvLK6muZe36tuFTWw+Gp6PrD1RXxCmdHxtJwiSQMhUHtcL6ykzLsnhdzMC7",
-	"+QwyETIRBewKUmIp3U7PWYP0YW4PQp5iJ7ayp514C0y/jbmSIJlbl+zuf7m4eE+Mrh5W7swpChG7xh5I",
-	"gKsNelUF2k5iQZETdxPI8ZWqKuHFoAJ63OpLAL+MZjl4bKt0YDQIOiVuFdvqqCMkZE4Lp1xOrKwz1iCN",
-	"f3AFkFoYFBkJ+yhzCVkeu7csDq7HZZPNwaNzCbS5jFgGn9UV/SicRKMPGa6bgcw/mN0J19/BNYMqvnPp",
-	"sJRukYUJ8Ew7wn83cfUxZM/1Yp9dey6gNZ14xjViJ2cSrgtq+gMkrRXgyz3aqzClJJDHmOkpTxGlUR5i",
-	"3pWCUnKVO6Elq24wJAbka2H2rUpMEDqMV2lObgxbHvDXKTfs2oL3dabkJHCHOZ3PuKwGG3m3WI1beZm6",
-	"ronRQ4tZWZYjE9rH28gIHkWxB/d6Hf6fAbzgGk5mbq/VI60YZZePAdBzbRFQ2K8tcxnPRWKYkmTuJ1tl",
-	"PbJVBvtax8snLjhoKaoApzp5xZp6yvu7ey3ilPlC6wUDFxtY8sN93VaFe8kNT9RkTnpbYBEmYkKiq7ez",
-	"nd2hbgFr7sI53f4uZLQG8sr+VqsxHTjXrrCgmGEwGWtipGX+eytgeqxm5DakgBP7p70sFy55/uL0rSVm",
-	"3MBk0aoqD24QjH2zo1sRsxjN/4WD1WoVxa7e18JYLnhsJRZXHJNmrusEFFQnS1dcwmoVxxrWPDPK1NkR",
-	"3+W+pxk3IapjPlhKd2rElWWOjrvyo/vF5SvZDAcln3P10Fb8yjXomYFlyalKEtJV8JNa/DDrIkIMn7CJ",
-	"+GwRzJCHN7DgI+dJYgey/yfqQMGQa62S66M0vdu4FK15LxOm3UKwciy3nm6dB+tfc5hDFPjwuaCIjWPN",
-	"SEkIfCxdTnRagfeGNjWgB0cr2bInFXIZQpJAVMYpmsAiFM1AnCwPv6OhrOjmP74FrxwmPI66thWpzN9K",
-	"1GTzm7GQwkodd1rElSN/2xECJJYIFdy5t5ZRYVGhmu6qVIZ+5/yQDx0jL267IGwBOeMyERum57MZzxb1",
-	"Oj5B8502q/Pb257uQfHh5uN3mL01oj4Y9xru9laXVwdb6yDpVrUFA6cdZyJPnY+gXlIjVHgFmY+Tzm3z",
-	"jVfF78GKqdRMPXUqXmNC5jFpX0S6IjHv3mqoLxZRnu1/Tt4zHL+IWrd7ZE1enhzhynIeDDDjbMy1k7oC",
-	"VHyE0ZTycGNaFRI6FpJniw00/xaYozio6q3jRtZcSm1s4WlKyiSyEwoGWSH8rMkNmyltWK//fNlAX4jU",
-	"s4WTNCrH3+s/ryeQpaj0FdDYfB+/3ymeL7SB2csphFfr/X+rrDqCFGQEMlzkYTRVZQQDDjYToOqo6opk",
-	"a2EYl/oaMmfad5EIEfAoERLKnE1dOf5lh/64pXDs5l9/Fu9dukP1KEoK2oYtbV5BoSDduogz4NGihsfa",
-	"s645vFMJLhshhax0OQGFvsfiBllQBBlrRtxwi9EBo0tqbe08L8NKjSCc+TXXq27g/DoQXqGVgEBmWVdb",
-	"OjIaM/AbX39g/4BMO+1uSalMxeXn4uGqcOGOo+xo0f9KyHuRKm0mWcUBWbKJqo0D0+mWX6mei1uxJ8XV",
-	"EJ3cqOVxYiVih4S/n48vGMZ44kG1nK1rE2NYv+Slo/cvBpUjrGy7dHqrN2MRA8J5JszinAKz8DowiPOi",
-	"PjIFVc6z46N3R96Si0E+5PrTfAbOysa4Zi+AZ5AFPlLpEw18iS98Yv+aQ7YYyTyTrsMuinCmDGbqM2Aw",
-	"rwskBPbh7I13HnLp/GCJmmBEoTYqI1veSH44e3PI0gxiZ4w4clF4FOVDYQT20lyEnw9PJL+ZMORnFE7w",
-	"RyrvMr7K6y/wgqfi74DYNeZahHa2Gg0nN0Vb7uwtcKg7zSuPOPORIuzo/QkdJmtG8BkSlc5AEjunMDqL",
-	"lHbKYi1TY1JcCZ58/VKOamawQgO6eRnt0c2LR392fPzLhxeX9unlyfn5h+MzXDYfyden5+cqUZNFW5tF",
-	"AuyX8/7uHvvbrxdMaD2nfIay3acIMcel4xqX125hUshY1flGMWSOrAw6cNYM/AdKADpgOuQSf5gIjV45",
-	"tAHPpcasARXNQzFOgMENhHM76kiC/CwyJWcIyM2z42PdsnAoNItUOLc/M0E2ZS3kxApelLVkKUI2J7nQ",
-	"ylpoUDx6f9IZyZE8MUxYJkuj2o/Pjo/xsJu59SQ3rgRVW0uhXOqgJNXp1kiiF5087Gaq0cw4cxb1gP3t",
-	"/PSdN6/bXZeMm7nzx67Cb4vERB5FeiSvLU7bXZArZia0PsjFsERoFDTt6041Ih0Y/+vIDEH1ClhpPI7j",
-	"ipmWwU0Iqan5npJ2aXmVGFfNqrGvByNZeHNYc/4Q3GrZYxzJEoLRyRDtYs31eLEU5I0gnwWlSUayhF+o",
-	"SS4jzN9+vcD5rTiQqMUMk3SqxHXGFxRF6enrSDoCu4GqshJRfU3KLZ2Vi83mGTALbhRnAXh1I7l0jpAt",
-	"R243h/19iuUoRVO3fDgIGeenXKOpHo30B+zT1xHankeNAzbsDgM28iKW/WXU6HQ6o4b91RIB+gkt2qPG",
-	"t08l4LE8VGiKmEFigk6LX46PXpUYjwN5TBmhAOXAZzyx5qdwniWsffKp1RlJRJZSwKgAOpNc42BvxQsH",
-	"TRkq/iYToUkWrGn3hj4rHDuaU2grMAtEzjvr/Kk0+2qEkb044ufaskY0EubJKXZb/rfW4UjmobYEwGvy",
-	"dst7yBNfjGKR0Fdsntp/miJLgTIRRvKIjgZNw6Vw2WpQbB6DE0GY2PHtNZSFfzbs7XbYK6e165FsespB",
-	"RjFLqIRFOcuqqySNALua/sPqs39Gck32DzGVRIQgSUB0vPootSJYu9/pNoLGPEscg9EHOzvX19cdjo8x",
-	"Wcp9q3fenLw8fnd+jN9Y2VkY1JMc3zl6f9IoiWaNXqdL76kUJE9F46Ax6HQ7A4rVmqIkhWKfpV07hXN+",
-	"AjXG2aNoZvHSioskg+P7h6zIBaSHVRf+Ai/cQRu678nPWY2XwFAVKzTkl3oS2SnJF/dGaAow1Y2ljOx+",
-	"t3uXwPHfqubFRr/b32v3eu3+4KLXP+juHnS7/1MKfrXve7HK3kCRt7RVPYFvH4Plz4vAXzJpueEG4f64",
-	"Dz3efhYN4/aQ743b++FzaPfiPh+Mh+FutAcYmL1h9b3ud1t9wseVtTufuhttq7oQdrQigP7OMdY1sUS1",
-	"AfYEd5hkMOz21s2Qg9BOJf0FPxrc/lGR322/6O/f/sVyNtW3oLFLkLv5u2oSNapCZMf1Ecl55Dq69yme",
-	"TgPoMoYGPgavDjExENDwicbAQDrxA/eWVcZu2kRa2pqCASku7xuptDV+R4RPXcQaOBrBHc9OUL9khqPG",
-	"MF4w7ggAih4VmtByJFyzYXd/LWmgCX928SNFqYrF3fJJSoC+dabHcph5XQWJFXLVu2Oey53w/XEx9o7n",
-	"UDqE2kICdh8+VBgxbQv4LxXc+IEY3d0Co/MCGfaD3mArEkAZpfjB7jYbqUmS+j0JDqFajrFWrlJzk7P2",
-	"povmlcmidUeaQsG9drZlYWTnqwXZb+tlktJiUDt0q+kw/wQ1IJ4kFEeI8ZNFLGGJxAwDK9byPHwRFQQr",
-	"WK4lPT+DKejO/WWS/2Sm/pgk4j+DNAxv/yKvA/J7IuuphDWocZhj8ELNUQZwpW0wzHbYHbK5TKxq5B97",
-	"weK+gkKpCtmaPMTilZ2VKmWYEbiGLOy4Le18tfLNZU4qIkigLkbizBls8/DL3EZCwMeOKoHWaCS3X0T5",
-	"iyuKS3PY3W+tJRE0YTk3boVWDNcH5xLBYomSE8hysvWHQ5E7s9vfC6foNr00jSDhUanM/A79G5zCIbWx",
-	"/yVL2DL83I9RPhypgh9WPs8j5oOq0H0MGum81iQRlbDZWZC8yhGhCTvn9uZaFJW8rH5ib3gt5h5F0UPQ",
-	"9g+LrL8X7h1FUa7Gqjq02/LCH0M0pWCGWnk0hwHjo16dSvqTrhRTa6Kpu2yId1Z7qwfXWPNbbAyWDzCj",
-	"1oLsW/iekmjXS6JLqVF5NmGR++AkSZeZQC/8/26WjsomlbQQZ1cU6FvCim7eDPlbkfRnRdJeYUxzM1I0",
-	"f5HOSJLr7rjLB/E+tPd6Ub89DPegvc+Hg3Y3fjbuR73wOezu3llyxcyydXV1vG2lfMGl6/oT2KKwfEop",
-	"LY0S1upQDc3EG+TFCqKRE2kjspFq95Ouc+wx74wUrlihDhhmFC7QRJ9wbex6LL+mlEisyVVUsnAxE96h",
-	"JrQ3Y2w0VF/Qor+rodrjYjlT1b7zrN3tt/u9yjtV3AlFkUlJboPLYdznRQbmcurtx/tbbn09ka0st84X",
-	"+2fAlv+r5lktvDa9TcXBLAKlrmVZDjUeYKGti+HIvfcUPk8gQbzMgZpLaV0qIcGaXqrd77Z8jIzHKOES",
-	"a/zhIHLdYtC9cOEr9zbortS42O9WcWAtuN/d/Ovg/Meaf38oDQh8DaDi7f2wG/WgHw/4cLwb7kXP4Hm8",
-	"z7vjXtiPBjCMd/ne+Fn4PNqHbnxndlspY7SJYBTWDYK3f3d5+09mKV4lMYelyyqzW7Rk3oXKEWTWyQs7",
-	"X281A1HCrZJ5APuqGOEjBA0uDt1rIiJSWCrOtfy5/6owK68ldK9wdZ7QLSn0y9ULUf6oxkb3avXtbRVt",
-	"n7a+sUDgx23UXjrN6EnTfTQrkz1PD12LNbLCI2ALieLrhGuKaXJjE5znQZIF1SVdLWAaqU/hjK4UrqCY",
-	"n0RgxWT89JN/fsAshH7aKFB/0FSI7AfI03fWbZdU2R+mvW4Xx7KyHecxWq+q2xc2qer2OXtjsSpJqpt1",
-	"Qyd87LfcX4l+cVt2uuFd/Vb3U0JIc99OB6HKUX8GFcTilYsRsZsOCoRVEqzIHibzCKK81sqt3t31en1h",
-	"s67VR7zLxQUIeA2IFxUgyoYFp9NzJ/3lMS8Y2KpHsvn+9NxlMhQ0znuLiD62mMoC0u2LyNiAxj09efUy",
-	"dx2XgpldqRQ8icIMkKtLs0O7IoxpmRR1Ap0/bZ+i/zYoOx+0szDfV9e5J/Yux6blBTkariVIe6oyDe0x",
-	"VvdYLCHwPRSlwor2A/Wk340Yfg8y+IhmSw/E5O15isj5T9az8lpCtS7qh5LuVamxFJazTsnKLeOZuiYX",
-	"KJZRLPlFKEul5L9T17JSdkldS3C9V+zzkQy5LDvES3yBupIs2Ay41B32/uji5S8roibi96dKTSUqpb2B",
-	"Qr+ir3MSfZs29Mrz0SbmASCbyTd4zXUeAumX1Xry5/9e6OPuqow/VIurUorrMUSfWg3rVEKuX40XDD3w",
-	"uWJVRWG7NBfazI6KEDX8ZBtbw89g6iG4+wfgs99P6XhkJ+GTieQRg9sQZR9DK7lPJE3ehhIjU7gJp3Xo",
-	"nVAFF5fw6DpCuWqDHUbUhyIWiFHW1AFEdMe1IvejHKeZwlwuz0KQkWlIYgpGK9gs9+YaCdR9QWOysibP",
-	"pxt1jEYerP64gQ1SlcWHKiqrWP0+Aa65rOB3xTByHxx0JSG3UjT+cwhg3VHdjxQumZx+PC3E+4n+mDTx",
-	"SVWpV1WmlBrpTSkI+wGLfQXhANtKBoXVp6BvEYsTPvmOakwpzuQRuEGtlesXde3J/AZLV5OzTI2VCRhn",
-	"L0+8cNhiEzCa8VJ8UWckMeSG8r2wD6fVjTBqZey99xgnR3rHVGnXt1O4qusbaP2J1nMk9Y/vhB/8WZzw",
-	"e+1ef/kdS2yfbXLCPw970fZOePv2/5kN9T/Gz+SvX/o3f0/3swszWPwS703+Fu3Ck9P9iYY/Lg1HwrAa",
-	"skoFCFfk8Ufz9C+Rb8zL3/EV+Ha+Wnz6tjFGEG7sKVLDTT5BH0cIWDtC+Lq8qtynzEnQ4FTr2g6gAeMj",
-	"6X96JXSqNBYfD/K6AM2ixvDJq4B9GjWo9u8BlpP41HLVPl5hyWDW/KSnvN3f3fvrJ2/IG8kx17A3ZPSd",
-	"jzW4ODprBdv0HO2wI6waOc/yOIX8JEbSB0TnYVmBUxM4C+fUoayOR5wBVV32tRRuC12oFiL26ygKLCyV",
-	"eyua0NanE/hK8msDHJZa0HTb+74LzWWn/fFrd13jpY930gxu2oZjCfCayIp1ZffqCSoBCAIYVX1su07v",
-	"9p6X2hgeYe836husb2sGSy+7d6mj+zKsrmILN4aHUyrxEosE7HH/ddSgVsT2D2pE3DE8GzU2tkcsJvRF",
-	"xFb6WYovBTyoCFuAYvfT2r6L5ULFr9ZU2fYYRMtdhzy0BdY8e/2SDfqDbuuWfdyt826/u/dD4KZoQY29",
-	"iDIkAU287tZt/aY37cS9TO/eefeDLVlt3iv8DyY49PZu/6Cuy/gP5ur2q8FWJ5hX0l+ynDvqXynqSlTs",
-	"4uiMrE+fqHAhs+998n0rS6w/AzigD7dIByCmnwhC+7Wc/npqdZzQ85zApeAdYPQerrEcwEd1/6eQAZa+",
-	"onAIeo26dSMTrhZUXC2gGGBr53JwU35qucvJ8mapGLUH2MRW39gdPjjUqdQAgfjjko8KO6+zXp/WS0x3",
-	"EPh/tD+D/EyFpdwPqUgbRXMDL8f0w954F7rjYdSP9/gAnsd92A97UZc/G++Fu9EQBnGf98bdcD96Ds/i",
-	"Pb47HoaDqA+9uMv3x7W1lQ9qhbyqXOBkgfKP94gPqvSQ2DJAqATsOZD9KeKFXhQVsYoC8swoLO18X6RO",
-	"1KQkx28u9IApBSnV9asrFXjoGhiFqJYU9Ux9z3o7F03RqUO+N2qyXqK9xQpUFDn/8OHkVWOdKHkLV8A1",
-	"NGolCAM3ZidNuKgieuP84vg96+30N/ep3lp6wBpreRm0J2HiSZi4O514b6G0bQEWYQhBqqiVngiOdT7X",
-	"YGZrmZC4V7YgJakrtl1fJMZ5yPvdbsHYvW8M/0e1UTvsxDCj5uEUNJMg8k5BvjoxkypzBZbRRiBQlAin",
-	"wFMGUs0nU2cMScRnkHbPaabGsEpxShXCH+qRKtqfn/69qAh+gANtbQEsrWcNxXCnJbRvMNJ5CLy4es5U",
-	"sqqAnl+AJ2ZKtb1LsKBxdQdsio8bH4tbdyBEJV9LLKTeCI8cHNsHoSlIpSlEKOeUepYKkxvoMWUNy390",
-	"2FEOxeRZdUE8ICMcYkOdsoI7vMRVfi/28shJ3usEM3/kOd8eR8Nne7vjYXsQx+P2sNeP2/t7PGrH4d5g",
-	"OH7W5+NxtLZjxkGNILDlgNRtZanTE7VSKVrQYFiY83bmmFE0qKnpRlLdJT3edknYVqExW1x6upW7WLca",
-	"YGtsXe0mVY+zHmS5dpSKcjeLAslPhvvfzR2Kd8A4o65KVv10dJUVwLM1L1zK7lnB0Vtk69fIs0oN2ahR",
-	"RiwkRFbI9j2GqJNa4MI3SXsmZah5+vKEOcNli16YcSli0GYkfdnsz5CJ2NElO5bKTIe9oFr55U5HQpe6",
-	"GZXM8AIpbMn5RK3ByBWKJndXBZ1q+v6kne3vcJ2BHNOSyIgO0Rqt3CHa91YO1lDvLyJ9FGuha/3lWgD9",
-	"+5iUDZ9gBfS5iJxl+YtIf0fL8mPaeh/r7p4svX8MF/F/oDZ3SmSjrMWVel+hufeLSB+gtXkV8Da7bpGe",
-	"XfSdkHAN2lDl8MCSFoPl3scLZvgkKBfat6JigAm1KTIrrC0fMOpl2WIYKWnEDA4Ztrtk6JL2JZSxfeYm",
-	"sd6ZbDd6QTEWNF87sTC44VitH/NqDZ901jR0cX3qcjJySwex1dJuS5P7chxFZ826WfO+ePcRSWGLZfiM",
-	"Yns56xbhe/LdcQnUWnF1Be/t7WvxBdbN57ucFhPmvfd2u9i7jXLl+93uLZnzwfp+rMURGMX0FbHkutW4",
-	"Xqu1yynP390qc/+OSqIzof/2h1MXfTNgrw2We5h+H23Qt/67ky74MW8IbCHPNwDu5v1+e/fQFrGTcY2U",
-	"cUR0sQyb/+6a4e+aN001Geo50SMww9weut6gmXtgCnOm58rZXOrD5SY0uTukxuWykbepyZM75Mkd8uQO",
-	"eXx3CJabj3nmrHNTrtkYQPoeSw+nI45bbeNXNdgcKq4viFTQOWGFYscbSbK2UrMO8sZoZIDNe02uaVm9",
-	"ieCce7HzyUb+fWzkP1Du+TewgtMTFoHhItFP+ZePRNbcsZbJ2f3pVd7utz5JOqVMFlTGlYSAJeIKXGNG",
-	"n+iIoWhjnlgK4xpqqiycgqspjLSHXLGWLLnEm5Es1es9tA+s3qUZ8HBa7kttR7t2vYfzptI6j5aWeedB",
-	"Kt2MQdUjbGrOmgYTbybKlyZ3XtRETVod544GudrRWAdstzugh5YmW0KqqUTNSOatBDFEuxTpQg07+QJT",
-	"hdAnnbuhaWyqveD92wodnnVm73Lr6AcTUtdpumhbkrf6LREjdYU1rXxgl2/6XXn+Me8M7bJ67uLaps3U",
-	"UAgqc1a5brzfzoNjK3/0GfkG5qWDwujDxzqpo/Ip5R0X6bgOC1u7tgB4PRXhtLPR12/nESXgdHJHHmrh",
-	"ZYpq+OU2UQE5u9shzXttPMC54Rkm1lV8+75TLyvyN5DQlRxilNuhcuvo0rQkPPhmuFKxTM0Nvs/GczuB",
-	"pYYkWt2gc4KsEmymIuiwo7zpZzlW1TVSzScZSSQKdO4Y0+AKY7l4EEvMLEFwPampJq9bsXCG26LcbxG/",
-	"K9npy5ORdL68qivPZazU+vGOqgpnUYaL9ubOZI2T7czv6oUzlSxlHNYjoH9FkL54hhO9Vtms8e2eKmch",
-	"T2Tm316B+sPmnD04Ov2MMHgJZ1UcJ8Iy00zNUJUpi8UV2aV4sIWzfRnt70puSsTmFSYAxSLJtTBqhks+",
-	"l39CaAqszaPQ7KBID16fnb6txuPnqlwRDo8lbrAluZM6sEe1/dn+47yo0V3QlRiMFRicn92RkOZKgO2S",
-	"VanlnfGlKzhYJjtuVwEJNaUABJ7TnGApXyznC7S4RE1uoymU1roxjTlvYLwTq2zWtjwIWbQMVeQCC+2t",
-	"lL668G31K/7eYG3z4+qTm/YXkbYtVGekgn27i9aztDOieFvXungign8OIvgK8Y5xJuEa6V+Odavt/R9I",
-	"AEsMfnPwZR7AP9cQeZGmHMX/k2ZOLl6K5y/LExXprlOP+3ZJ6xD/SZp4QqRHkyaWgtqXoLP1IMzSYzW7",
-	"sw7TvBIyYvZTcjy2ttdqZjwCNl6MZDE7PQ6Ykgn+PxeeUiHtZ4XIsqWGgYnnpWhBsiqfvzh9S3abKBOx",
-	"6Vgl+QC/s09YJOK46NWIa8JoM29WcZsbyWbKwytKUoqwfLEL4A5cCRTXGZ+pjLmO+q4cV9TqsHeKZveS",
-	"i55TA66QazgcyfwZqTxEwIrl4uodSfN34WJQyCxO0tdy/zl2NJLuLP3i8hKZbjNsJjBRv6h86XIWCg3Q",
-	"T+h0QJpwJEs6oB/LrsFNtEFpw7t3p7pGvjofq9mTuvZEYB+RwErE9naFzCLdKWJ+q6iyYnW2cLs1ZaV5",
-	"7kda6dvWfVU4JUMIRtJTVa/EsW11uFRIza49nXA5LVIbnlBPBacyjSQNMl6UCpGQ3sdTU9AEqmz+V0+A",
-	"mjnVzi1+wtXpdZOwdG5nGkkhW37EVKQrI/ohadUynfkBtG+fmqjwapl9jOTjqpf0B0LOSJZuqFniXvS4",
-	"FbCXizBREl79N+t19nDZ5+9f/TfrdwaOS/nA4iL8vayvFuHuhYLKXnB7Pag3S1WCEfshXnmNpa9y4/7Y",
-	"rKLMTSkH3S0bGS5aYn0S+rDb9b1rNhBwUhKedOMnjvOkGxfi5jq1+E7cxUlP69nLSb1+Wwj9nXVY6xjm",
-	"k+D1hAbfTfBa0msLqGzdFyucKLAxEinXz2LnJQvyOHHLXDIeGtYUMlYd92YLX/hZkc8/rvEYsibMUpM3",
-	"c12t39Iq4pdy56MPSq/zi//D7eOhnnGeisv8TBrdTq/TbQSF5/egof+VCLRfTVTpxYnqdfp7neeNwPmA",
-	"S8+GnUGn1wgay8Pe0QXsd1jjBHaP9PfI/vZjF7e/4VaFsbr3Z9AbPcLV2b42xlyL8Ghupnbub8HXxhh4",
-	"Bln5F+q6TUUw7U92iRi1QQ76eZY0Dho76GV3867UeqUs9rKmXcqrqK5xNVEA013mWQbS5G0JAkrAjGZC",
-	"6iBvJ6GXurJ12HHe0IlqFo7khw9W5Ldi9kRIV2iXS6q+6wNX7PNSHV5OhWLJ11tpQ4AGBYhcGrGZwqzD",
-	"jqqt3jx6lXtzHLqK5kXHD224Ky7oC1RXi/iungr24scNU48udpYPpmKWcLugmM9EYhWVkMui/7bvFX/I",
-	"OAsTAdKMpIYEQqN9MBCe6Cd86x2fwSdGwbes+fr0/FwlarJoBRTSwGZzTXFCeQt6rBG13PafqbjDsK+5",
-	"bxbl2jfgsc64pFJU9lToA11/HK6+d00qy2pHwAMXYbRabzOgwsBoaPvlqN3f3XMFEDIsbTCSrqqryq5c",
-	"VtcLRAsaGANV7dDYsj4vVhyUDV6fCGsu8YNPI4mZLCwP0CzOgrtWXXkHLwRsqTC6ikqI2l8cmWSuHrI7",
-	"4PWVk1v1x+eKiq4e39nxsc5Vxw2OkUOn23rts6z8uQIR9hNXRoI8IRB543AJ7ZeMv9uuqCKOLg+HjHd1",
-	"pDdKTtpLyeSgWTOfXQdupTpw5tXcoKrdPsii0Sq1FErUxAXWoYqulxfj4/1W11MuHYXaa6H/+o5qErXg",
-	"5SGpjNS3j9/+XwAAAP//",
+	"7P15cxu3tjcKfxUU3/OWyV1NiqQGW1Ltule2lUR7ezqSfPLkhH4osBskETWB3gBaMu3Sd7+FtYCe2Jwk",
+	"Oc6gfxKZ3Y1xYWGNv/W1EcpZIgUTRjeOvjamjEZMwZ8nYcgSc07FhMG/I6ZDxRPDpWgcNU7iWzrXZNAY",
+	"zQ3Tg8YxMVNGInkrYkkjMpVCpkoT+LzTCBo6nLIZte2YecIaRw1tFBeTxt1d0HglhWECu1rs6XLKiO2E",
+	"KPucyDGhJKHKcBoTxXQihV7bw+klnSy2fCoMN3Ni6MS2Whp/0/4rxHGRiE+YNq1jopmICDdkRMNrwgU5",
+	"G7ffScHab6kJp6vHcBc0EqrojJl8eWUqzI9KpsnHlEeLw/v48ey1H9jEvmZ7YJ/pLIlt04fsRfQ8PBi1",
+	"9+neuL3HdqP2i7A/avdod+yfNYIGt00l1EwbQUPQmf0ytd0FDcX+k3LFosaRUSkrDn4s1Yya/M3FBXWj",
+	"/6iZWj/4VDNVHns3OmAv6POw3R/v9dp7o13afsEOo/bzcH/Uo/3xLtuLvtnYzxkV9GeprsexvD2L3qt3",
+	"0HQd3d26t55pYicUkHcnb0877wIiFfxJmtxoElPDtCEqFa1O/ah9O0MeDaUawq+rJjHj4g0TEzNtHPXq",
+	"p8A+KBkyre2wVq9+gi+WN2AU7T0/2B/ttXfH41F7r9cftw8PaNQehwe7e6PnfToafasNuMOPmTYvZcSR",
+	"t5wzds6SmM5/kGpmf3BHD9YijQ23B37HttyOqIFumAhlZFu0XfKYFb66xB5pksQ8pHZJdr7wJCDFH2Ro",
+	"mGlroxidlZ98bn/hSduyRcW0ZhEseD69/1Js3Dhq/P92csa5g0/1zjljHxPLP2Aa2VTzdcJfkGfBxF/S",
+	"6BwXozLr4oh+03ZTv+bbZ9+MWONor9sNGjOmNbWME5bhiHzhCWHCqDkZNDqdHWbCnYRqfRsNGoTpkCZM",
+	"A11QFU75Dct36PT8/P15Y+PJniolFU6yTHxnIpRKsdAQt8+dBjL5cczDe87zsDhPR9FkEyImXNuDKbiY",
+	"HBN7WGVqktTYn+kN5TEdxYxIETLL17n2p4VFj78ulqEopmWqbG+aCGnsJUKJNtQwYqbUEBrH8hb3p7h4",
+	"P0g14lHExP1Wb7e4ekZeM0F0KBNGBg3FqCWMSDIcEAyAfHh/cfltFiBULGLCXt6Wb4bXOFVpN0G5Qdlf",
+	"ZMIUTIsIxiINi3AmDFOCxtj+PRZiv3xcuGuPaKZumCIM2v0Gx6GmGycuMUN5bGmBC/jBvRLLCcz4nTQ/",
+	"yFRE99v1vXufGUsIY+j40VfjnW+aNKUi8lawiIzmhApppkyBqNDyc38rIz7mLKq/m8OYM2GeaRLKZE6a",
+	"JVmsZdc0TJViwhwTIclIRnN7Axbk23qZ0LbMFuRC1xRRzF4KTBhY/DUSn72nrcj6TpoLargec8ts6rt0",
+	"h51FKDGTmDNgVZpHzHGDas+FqTgBur1EggYRnfxjZ5B2u7thDIIF/M3WT8DKSu+kObPENWPCsOh+J69X",
+	"JEadsPCIKMam6ShnPWNmwilRbCYNzFdqbqTiTDvBG5eBCtqZ01lMKLJJu7PfilfDnhCqrzUZW/YkZ8xM",
+	"uZgsDD2SpKnTcGoHBdOwL9GFucyRtM8ZeyMnlXU07LPZSWLKyyvYuLg8/UB6O/0j8sP5+7ckmZupFMPd",
+	"Ya83EPCsb5+df3xHaGLaE2ZImkT2PrE73D/A/2bPuNCGxjFpzy1NxwORKPl5fkR+PL0kU2OSo52diI06",
+	"ERtxKjpSTXbwz52Ia6N3RlJe30o12zkT5yxmVDPS73aJYqFUEYtIb7/X3919ORDrdKHF1Yapt+0qAPsj",
+	"7+2dXJBfyZRqwoTtxf4ay4k942MuaHxk7277mBJ/ElB6HggqIkIFsWed2L9Lein8UuIbx+R2ymOQBVQq",
+	"tJMJUEpkEewuVfZ/t4obw0QHZlrDVOqIzr22A+/clcX4C0PV1mfLyg2pHjIRJZLbLxo7NOE7bsF28PFO",
+	"1DvsRs8P99qU7XXbe7sj2qaHu7S9txf1n7MXjPZ29+wBsgNvzObDiI254LAzAcrwR42N2thGTK5Mu4Ym",
+	"LtLQvjFO43huJST7XlmfuQsal1K+oWrC7nVB9kpiUQqCu93u2LaorDyGl3LMZ9zYm2Cvf7h3ePC8f3gA",
+	"Bgn9bdhOPhB5A8MAQ8SYT1LFIqL5FzcivwBvqZg7HULfax36h2XxUJIZFXMypjxmkT1oXOhjophVKbgg",
+	"u12iWShF9C3mX9s5GSs5I2Zq73S49AmNIqucWZnRMmZ4ZEUHYpVUkK0GwrPvW4o8Opyy8JpFHXIOM6Fj",
+	"41ZXpLMRU3aD3bzsLOGl9ol9aeGQF54tXrYXrg0jyS3lhozYWCrkZMIyN2oMmyWmLDvMuOCzdFbU9q10",
+	"OmHK3cMfBU3NVCr+hd1TGixdwLYxK+XgZyRTUh99Q99yre1dKBXh4obGPCpqABUx5ueff26f5CNbIipR",
+	"sEvao2A7Z3q9FPZRZKre/YSXsv7kLIOUC6ZAYueoz6V5N8cESGxCuQDr0DdQK06yrp0wAooSGi4/yGhG",
+	"hX+hRUIq7AkYgfwUTlm0mfrxUeg0SaTlvG9ZxCnaVe7DafeLC+jvaNscqbHueN042+gpU8zJgAv9fVPJ",
+	"z8qWzzSZ2ckT2w9pFgff8iOVoqq14tjtJZWNqGj1faUYNSy6tKo4LGMcvx83jn5dPWb3MX51F3y1Sl3C",
+	"lHFGNONbW5yQZqFi5pjoqbwVRIp4DjaPTq19NDdZ/era/JS9Jke/sdA07j7lNmCwYNtuy6MJcYpDakpG",
+	"QSuatg2fscWuLY1YTlzjbXiLD6ymaDk8WFkNm+l1u1wcIrZhu3H9UqXo3P5bOPvvwngSprQUNK5fVLDJ",
+	"gyEJ7p5nmkRsTNPY5NZ61+JIyphRu2dOoNrETF3cBveSsxtnw8pXLCiu9+J2lTfLrcTCli1dh4cPesWQ",
+	"3rHbjIRoFIHkSeMPhZGNaaxZsGSw5X2BloBGkBPe0DhlJSfKO/sMLx2w1if2Qlb22//7K21/+WT/020f",
+	"dobtT197wcHu3X+tnegGM8xP+uYzZJ8TrpgecjGM6NydCiCwxtFhN2jM6GcUGnYP9u0/V8gQOY3P6Gfv",
+	"WTjYC1Y7GiznkgkOZpvjdmG/gvPMxRl+16ueurolzPpbvZYfNRLvNks5ozwuUTD+EhTXo7+/V7MEVgEZ",
+	"1hPbD2kcO1oTEmQCJWMSTqmioWFKA32VOjgo09v/HQw+d7vtweBzbzwYfH4+/vSP/6rji/Xdv7HCsZN4",
+	"aawlyph2OAW/Wx1Xug/J26+0vpWqxhr3wT0BWfwl1TwkVsA8JtIqTiCgW/JvWynw/dnrV224gOzodIec",
+	"3jA1zxdtIGCb9RHqer5lDvr/lEXklpspufjppN3fP/DC9ShU88QEREv35zM9EM/7bXAbo/qWG7iTJJ6j",
+	"SF/dmsJheFGzAEqiULPBCTi3r27LJs5d+0zYU/xrg0YzDjq4pfdPNQMqHbeFXVGMRt6f8OPpZQA2C+Z/",
+	"YXbZ0ZjFYs3cHUZmdE4iGRDo27+L/8iEG3QlukHaXhpBA9puBG7MKwabMcKHSwueP27zTeUe48Ic7DXq",
+	"+GVMtRmmesshLZckFBvzz/VyxJgrbQpswx9fFNoCq0kqFsqJ4JoRbjqNx2fUK3lzUfRw/ZTEjdJOZFNd",
+	"QeiegT+cBBxrG068AFFxNqxhhqQp0K6X2QKc/6GuK66tZlfD/k6If4ZnyGlbBR2b1cuC2a1UCUuxP3sT",
+	"xzFhs8TMye2UCZKKayFvRe34NrmnNm4MVkfXL6guiVM6WzaUhFEgJXIc1ArrCz1VZfG6WJJ36YwpHhIe",
+	"BeSaJXildDs9Zw3Sx5k9CO4U27GVPW3HG5z0dZcrCpKZdcnO/qfLyw940dXTytY3RS5i19gDkXC1AVc1",
+	"B9vJmGNEzXYCObxSViW8GJRTjxt9geCrxywjj02VDogSAqfEWrGtjjuyGM1p4ZSKiZV1RpoJ4x9cM5ZY",
+	"GuQKhX2Qubgott2rioPLz7JRKfPHuUDaVEREsRt5jT9yJ9HoYwLjJkxkH8y2Ouvv2C1h5fNOhTuluIsk",
+	"jBlV2jH+7cTVx5A9l4t9duyZgNZ04hlFVxklgt3m3PR3kLQWiC8LE1ikKSkYuuGJntIEjjTIQ8S7UkBK",
+	"Lt9OYMmqawyYAfpaiH2rFGgFXvhFnpMZw6oN/jylhtxa8r5VUkwCt5jTdEZFOYLLu8VqfPVV7rokdhMs",
+	"ZkVZDk1on9axEViKfA7u9brzD97j11xff/SzXTiH18PUPhtyMZYl8WVD04TmX9h6fxMV9MK+uEzttM/q",
+	"JlC9nVInuazhu0Ex4G+795dMtDLuYvPVj90og4XVXbpDZ27tqxQ/S1LDhiMaXjMR6Y1W2Tb1hmtTFM6u",
+	"0xFTghmmh2GSDkEf27ixiwVZr9KcysPnHt7gb3Kkh1bYlOkjtThjM6nmjzlp1+LD523JRic0ZPdoozge",
+	"+vlB+1rT1P3nVmnsgatf39r9R+csdkOIPKOh4TdsqJnWXIohF/ADN/NhwhSX0QPafzyK9i1mtDJUzFgJ",
+	"VIr7DzPzKg0zzsXEhAu2PY/JxqWHJR/fFo0s3G4Vtld3YJZ0vJ6nrN+jlVwaRrzAqQ03cf3tCBJx6Vpd",
+	"o4BV3T/Qsm9n5dDc9t5ncCKN3cZhLPkal9RmY/qXHL2yAuLiiH6ToyGP9DbLEjSMNOgHWnDPVx1mBhwz",
+	"vpOl43ubi4Dl4RVkw9UL4V9c2sUHJSdWp6gJUjAsIWhoBd3GEp8mzV9++eWX9tu37devL3/66ejt26OL",
+	"C8IF+Xj5KiBCkjHwLCngH1+kYMfEbh2aE6wc6rzLrRrxGR5sdDKzjbsLGi7uchjK2YxiHOwaYsm/0YYl",
+	"mTi19isMONl6gGMuuL7PzFQqhv5jZ/KqjrGgrQ0G0de9u/ZgEA0GkfvfJf7vqPS/WhXO9uUiqH6frmSS",
+	"/C5dCcdxtlr57CRv8dWSQ57tfkY/+bDqCHGRoBc2Z5EyFhZ16Xn/71QaejKr53qgQg4Vo5G/IxdXlN4W",
+	"fsewqIW525eCamurh3Tukh5qBsVobKZFpwf+Mrc3LFV+IRU3PKRxrV9hc9muuDygyzkuu92HVSe304Fx",
+	"GIGf0dIFuQCj/hYKrlfh/QIxcQOUV1r1VY7pdfo5juhMJOmKYRUtRyft/y05DPv7+/Uew62GXpAHynfV",
+	"S6rZwV7ZKVKyfWYWqg2XA/tZvyzmAow6L2U0X1wYGsdDlYqau/VnbqYkYjEzLDp2diWVCj+BQkqht44v",
+	"WgvHUoUMzvyS9u2jYx/5RdGec83j2KUOIQ8ilvMQaqqxPoWOuN32YTkztd5AW7o387XKvII0HkoY4vZt",
+	"KAYMsED+hRGWtNRVKw0ucPxXttDwIbEUp+vmf7d0851VaR0LXQhZhgyAXmefvOUv610DyGMrJA4JGs12",
+	"LxelnBqCstRaL8aDePRFwkI+dlF16zav6voqJ2T86+L9uw55L+I5bME1m2syYrG8JVRB8KHdJzEnmOzD",
+	"Nbpz0LpuUoXJQAPx4+kl6XQ6O7o4MvTZl3cEyHctwVWNjoqFmFiynQoAZLTdJ/c9Efc+kHUUjRmPf9hV",
+	"qhvyDVPaEeNSU+l28/EpwosG5G2of0GYLfVh2W156ltt+vpl8Rfq4jW38GqJbW6+TLl1x4ecbcfJpbS3",
+	"CYp0a0e5nP3a66D+3t32wqpGKrnvILdC8ciyXWBhbZdZoJmItHO96aJ390FXXsUff/7+bUAuT84tn2vC",
+	"JW1FAd0CTvjq5NVPp6QpBZGKyPG4fhAw6KF+AOv20dUQUOWuYCtSJDENne+zzH8bq6/uqoWBKuMi4Cnx",
+	"+kzgEzukIk6jAdmoqVgKeQLc6Pzibm13Z4O0tjiS89OTdyfPdCZ4OV8dK4UxOUd2I2j8J2Up/JEwEaH+",
+	"kat0dQqfmwcY/0AUqRVuYYj1gS+Za3hdtNIy5xGPhsvCvln0TNttjGPIwhiTSlhEbZNB43N7ItsO8OEN",
+	"m9BwfhbVhBMMGwEGFeAUlkoYdt4u5L1GkoY8r+GK6HXvSn6mCb6M3nfS9OHsZVIpRIg90sreb7mCzU15",
+	"C0sZlJclWG/s84AmS9d5+WAewV1ZiQwAlJS1+ljuQV7lz1w743qj+JTqoWCfl2gV9mmi2E390+z+3iiY",
+	"bmEwZ4bN6kSjpLz8hXiApdZldOYO7XD9qui6MVfpCcYdZIaqBJc5W5PCAtT2sNGawzSXhfFVjAYPM/Vt",
+	"SJUxTUU4ZWqYqngjo+921AuyUmZQX0sRmfV9+yiFwKX2bvYJvrp5dMKq8E5sKyjchy6YAGZQWIH1FCIn",
+	"NXEcMb9hw1hO9BBDpqL6Axi7j8sbY7VLAhnicky+DnI+YV8fNI6s2BaQAfhe/E9feXREvnY6nbs7+wj9",
+	"jJnc5D66q709/lTBHrBiQc36rt2oeziivvmUH+lm+FBSEyqKxGYDXx7RfX+b2cqoLM0Up3Fnq2MLb5aG",
+	"tHZpFow+5dV5wOwWdJL1HKz0RXWi5fa2nGXGRv84l1Qta8OsU6qlQIBDq12kigWYnAHxoJ2tyNMZfYYz",
+	"asLp8j2sY74VZRUCEBVrOxs2FeT8ffuVosaOjoZTErEwpsoqdQitZZXY2ylDE5/RRE9pf/+AwEicYhna",
+	"z5/pWpXy/pfsH+3OzGbidn1Dcn0Fcc5bSvDfcvJ/EHZfWOpKSlTNcoIB4bVTyBcDT/MHy85FxbTnBLht",
+	"LfHrIkvzH/IAhM1GxHx48+qlxdc2GEHlO79C2cDWr/YPzsRakfioNu1ZAcnr0RhuvfT+gYI5K6aG3zBi",
+	"ZNkXVJ889WgxxEFluusX7Q+jvOZb+Dia60qNdOm6/CLTbQxkpWyHhaf/SSVihVYu/yTd3O2fxS5gCtj1",
+	"fb6sHi3bTADD+LTcsgtQHMNVjhDLBDfjr7VZPnXd+DWr3x/2kmp2NqtVFkrRl9WcBpQF7EHk9mvCNRml",
+	"PDZECsTuwWHUu6hLjX2tS8ybuGjcCu4idHX2mjRRAGmhczUbaH2WnwOALoBqfd2U87yihsZykmISdkBS",
+	"zSLCBeC2dTYNTlgcwJK9cAha/+YiWpJGUgRPiyTTRw6njYtJgHb+OWmCtJn93gqIHskZYoAhJKf9p90s",
+	"h4l98fL9W6syU8Mm81Y5E9g1AsRlW7dcMW/N/wsaW2Ij97P6UEtj23K2AsqYE3iqfC0LHlpkbHI81sys",
+	"YXoLeYoOSApkXS4mGZxsUdTdjEXmIUVuJKvpoAAgV3VKVkDiao6ngosykXGMbh/4pPZ8mGWYmYZOyITf",
+	"2ANmEK4NQLJFGoMuu9YUl65FEfcYcAU863vhkdgpBAvLsnZ16+Co0FcU+HibIEcPJs1IChZkKpFnOq3M",
+	"A9bUzKt8LbtSIRUhi2MWFc9U5ozKXVBFgOLMB5V9vOZcrdGHt8u93ohVZm/FcrL6zUo07GaDuHbsbzNG",
+	"AMwSr1iHVVU9CvMS18ydlbdU5zt07LLy8t3OGVuAyFqKjw3R6WxGVb3iXo7H3Wyym+p4Zaq9C+p4wLKT",
+	"vfFBffDZa7jdWxxeHW0to6S1OcgALe9uJvSNeYz5ikoow2umfJhIBrTTeJ3/HtSpGo475a8RLjLU3i88",
+	"WUh/3V+LupMPotjb/559gEi2Aq6/nSNp0mLnQFf25gG0WEpGVDupKwDDDDca61p8NuXQshEXVM1X8Pw1",
+	"NIegpuVdr4R6ljalFn35fYKKL1wniOy4wPhJkxoyk9qQXv9FFW0nz4+dzZ2kUVr+Xv9FPYMs4PYvkMbq",
+	"/fh+q3gx14bNXk1ZeL08cnfxqo5YwkTERDjPMDHLmcWAHriaAZVbldcoW3NDqNC3TLmwEgcrGDEaxVyw",
+	"4s0mr939ZZveNJDZ9b98LT7UpiBtZjfb1ES1dhDnjNZFLsFa1yzee8FcvYaEqcLmBMSFznyGKyhiijQj",
+	"aqg90QHBTWptjIRXpJUaQVj5MderbsyBNLHwGlL+kWTWOKGxzcBPfPmC/U+u5FaUyoSv1ID9chSDzPV/",
+	"YoQiSqQ2E1VCEysAnMiVDePqFl8pr4sbsWfFZbzNDKHCn4kF+E0U/n48vSQA2AwL1XLAFasuhuVDrix9",
+	"rs8Xl7A07cLqfaozBmoWpoqb+QWirOaROpf1gTqgckKslYdlgVg6xPHSdMYcZAahmrxkVDEVeNjRq2Ks",
+	"yxX5T8rUfCAyP0+HXObYpIrN5A0DZG6HCszIx/M3HgmMCgdqFcuJdlFmCp0OA/Hx/M0xSRQbO2PEiYPU",
+	"RchOxAS0m+bgej3WMIJgcYMByNwJ/sDlXcxPJVbHH66E/5vB6RpRzUPbW42Gk+HK2NvZpzKA7pSWHlHi",
+	"YR/JyYczHwEVsRsWy2TGBF7niIlrD6XtMh/L1JgERgIrXz+Uk5oerNAAmG3lyCtY+vPT058+vhzap8Oz",
+	"i4uPp+cwbDoQP7y/uJCxnMzb2sxjRn666O8fkH/9fEm41ilWfCjafXK8eBg6jLE69jvIVkCggirQGYLx",
+	"g5VBB86aAX+ABKADokMq4IcJ1wCxBSHnqdBQV0FGachHMSPsMwtT2+pAMHHDlRQzIOTm+empblk65JpE",
+	"Mkztz4S7IEkuJlbwwrouliOoFOVCK2sBOsjJh7POQAzEmSHcF1LAj89PT2Gxm5n1JDOuBGVbS65c6qAg",
+	"1enWQEAEJ8LlmakGzJCZg8cJICTfY+XYWReQSjIkJzsKPy0UE2kU6YG4tWfazgJxlWZc66NMDIu5BkHT",
+	"vu5UI9SB4b+OzSBVL5CVhuU4LWGuEPY5ZImp+R4rs+HwSoDVmpSBrI8GIodmIs30IWerZZdxIAoHDFcG",
+	"eRdpLj8XFcR2IHkVFDoZiML5Ak2yemD+9fMl9G/FgVjOZ1DGpMxcZ3Sel8Ww/HUgHINdwVVJgan+gMot",
+	"rpUDWocsDepBExls3UBU1pGpKgx7c69/iHHEBWj0lsd2RKSdKdWAuwOIO0fk6usAgGQGjSOy190LyMCL",
+	"WPaXQaPT6Qwa9lfLBPAngKcZNO6uCsRj71CuMfcHmAkgEP10evK6cPE4kof6D4g2HviaMKR5FaYqJu2z",
+	"q1ZnIOCwFNCfOcM1yTQO8pa/dNSkQPE3iocmnpOmnRtklkHbUYo41YxYInJQaw4cDXtfhAu1G+cCz+3V",
+	"CEbCrNKEnZb/rXU8EBluNhLwkspmxTlkVSyMJBHX1yRNvHvMlRzAsgIDcYJLA6bhAvZ1GeE6r32C7n/Y",
+	"hqLwT/Z6+x3y2mnteiCannO42IQAq3fAVV1maUjY5VoepL6Ux0AsKeWBl0rMQyZQQHR39UliRbB2v9Nt",
+	"BA0IFIQLRh/t7Nze3nYoPIbKJ+5bvfPm7NXpu4tT+MbKzoho4O+dkw9njYJo1uh1uvieTJigCW8cNXY7",
+	"3c4uAq9OQZICsc/yrp0caW/CaoyzJ9HMnksrLqIMDu8fk7xaEj4s4/HNYcMdtQEWH4KWlcEPAXfSCg3Z",
+	"pp5FmBggU2HecI1o0bpRqVnX73a3QYH/tWxebPS7/YN2r9fu7172+kfd/aNu938LSNb2fS9W2R3Ii5Bs",
+	"VDTy7lNQ/TxH8UaTlmtuNzwc9VmPtp9He+P2Hj0YtQ/DF6zdG/fp7mgv3I8OGKCsrxh9r/vNRh/TUWns",
+	"DiDPtbZR8U/bWo6GvzVgek1OUi1aPtIdVAzY6/aW9ZCR0E6plgV8tLv+o7wCnv2if7j+i2pplLugsY+U",
+	"u/q7cpk5UIXQjuvhxTMYesDqQ3BczZguntDAA+rWHUxA9TV0ogHlF1f8yL1llbHPbWQtbY3Ivgiye4cq",
+	"bY3fEehT58CBjkdQd2fHoF8SQ0FjGM0JdQwARI8ST2g5Fq7JXvdwKWvADn90YJB5Mc/5dsUhCoS+cdmG",
+	"KmZ8XY3NBXbV27JoxVbn/XFP7JbrUFiE2lKLdh4e9xtO2gb0XyhJ+jue6O4GJzorIWo/6O1uxAKwPBR8",
+	"sL/JRGoqnnxPhoNHLTuxVq6Sqcmu9qaD5hbxvLUlT0GkbttbVRjZ+WpJ9m65TFIYDGiHbjQd4p+ABkTj",
+	"GHO8AQw5BwYusJi9wIq1NMMiBgXBCpZLWc+PzOR85/4yyZ/5Un9MFvHnYA1767/IKqV+z8P6XrAlR+M4",
+	"O8FzmYIM4Ir/Amb2XnePpCK2qpF/7AWL+woKhfD9JUWF8ld2FkrRQ3mfJWxhx01p5yvkjWWsAgNGa9Jv",
+	"ncE2w1LObCRIfOSkhJoORnL7RZS9uKC4NPe6h62lLAI7LBa6WeAVe8uRtpFhkViKCVMZ2/rLHZGtr9vv",
+	"daZwN700DSThj1Lx8jv2bzgsHG3sf9ESVqWf+12UDz9UwaroJjv4sht2o7ulvkS/P5gPqtP/KWg4SKiq",
+	"SSIqnGZnQfIqRxRh5Vt325tbntc6t/qJ3eGlJ/ckih5ybP+yh/V7nb2TKMrUWFl37Dbc8McQTTGYoVYe",
+	"zWjA+KhXp5I+06Vy800wdRcN8c5qb/XgGmt+C6CLxIQYuZRk37JvKYl2vSRaqXOSlQbKCxk4SdKFyuML",
+	"/6/rpSPVpBT97eyKHHxLUPPemyF/zSv4WJG0lxvTXI8IzZ/XJkLJdX/UpbvjQ9Y+6EX99l54wNqHdG+3",
+	"3R0/H/WjXviC7e9vLbkCWsayIrnetlLc4MJ2/Q1sUVALtVBjBqvP1B01MBOvkBdLBw2dSCsPG6p2z3Sd",
+	"Y494ZyRXBIsFBQTKA83BRB9Tbex47H2NUH5QYDsvS+liJrxDjWtvxlhpqL7EQX9TQ7U/i8WyU/ad5+1u",
+	"v93vld4pn52Q52WR0G0w3Bv3aV5OqVpH69P9Lbe+OOhGllvni/07nJZfZKpq6bXpbSqOZoEode2V5Y7G",
+	"Ayy0dTEcmfcew+eRJPAuc6Tm6lNV6kGSppdqD7stHyPjTxR3iTV+ceBwrTHoXrrwlXsbdBcKVh52y2dg",
+	"Kblvb/51dP77mn9/Vx4Q+IK++duHYTfqsf54l+6N9sOD6Dl7MT6k3VEv7Ee7bG+8Tw9Gz8MX0SHrjre+",
+	"bks1iVcxjNy64cFY/9jy9t/MUrzIYo4Lm1W8bsGSuQ2XQ8qskxd2vq41A2H1LCmyAPZFMcJHCCJiLbjX",
+	"eISssFBpu/q5/yo3Ky9ldJgQ7hldRaGvkDvKH+XY6F6tvr2pou1zxldW+/+0idqLqxk9abqPZmWy6+mp",
+	"a75EVniE04Ki+DLhGmOaXNtI51mQZM51UVcLiAbukzujS1UoMeYn5jqDeLzyz4+IpdCrlQL1R41VxX8H",
+	"eXpr3baiyv5u2utmcSwL03Eeo+Wqun1hlapun5M39lTFcXmyrumYjvyU+wvRL27KTjfc1m91PyUENffN",
+	"dBAsA/13UEHsuXIxInbSQX5gpWBWZA/jNGJRVjh1rXd3uV6f26xr9RHvcnEBAl4Donk5x6Jhwen01El/",
+	"WcwLBLbqgWh+eH/hMhlyHue9RcgfW0SqAHX7PDI2wHbfn71+lbmOC8HMDvETViI3A2Tq0uzYjghiWiZ5",
+	"0X/nTzvE6L8Vys5H7SzM99V17nl6q7FpWXXNRiiVYqFpT6XSrD0ClJR55QDfQ1HKrWi/o5703Zjht2CD",
+	"j2i29ESM3p6niJw/s56VFQaudVE/lHUvSo2FsJxlSlZmGVcIcz0HKbHoF8EslYL/Tt6KUg1leSuYOs6e",
+	"D0RIRdEhXrgX7D1FxZzMGBW6Qz6cXL76aUHUhPN9VSqQjKjgKzj0a/w6Y9HrtKHX/h5tQh4AXDPZBG+p",
+	"zkIg/bBaT/7873V83F4Vzw8W1i7V1X4M0adWw3ovWKZfjeYEPPCZYlU+wnZoLrSZnOQhavDJJraGH5mp",
+	"p+DuX+Ce/XZKxyM7CZ9MJI8Y3AZH9jG0kvtE0tiddtFpkEkTTuuOt6s85BIeE8UgEzsESM0OQe6DEQt4",
+	"UdYU9YfjDmOF2w9znGYScrn8FQIXmWbxGIPR8muWenONsJoeiaWGZGWNnk/X6giMPDxiwqy4Bj8m0SMo",
+	"Koun+kPMqKaidL5LhpH7nEEc7GaKxp+HAdYt1f1YYcXk9PvzQtif6K/JE59UlXpVZYqpkd6UArQfEEvm",
+	"DqLQEmeQW31y/haRcUwn31CNKcSZPMJtUGvl+kneeja/wtLVpETJkTQBoeTVmRcOW2TCjCa0EF/UGQgI",
+	"ucF8LztNYnUjiFoZee89xMmh3jGVmsECg1HKfrWC159pnQKrf3wn/O7fxQl/0O71q+9YZvt8lRP+RdiL",
+	"NnfC27f/e7an/2f0XPz8pf/538mhujS785/GB5N/Rfvsyen+xMMfl4cDY1gMWUUAwgV5/NE8/RX2DXn5",
+	"Ox6Bb+erPU93K2ME2We7ijAGQyfg4wgZYEdwj8srhavoa+VlJ0Ezp1oDXAStQAAEhA6E/+k114nUHOvR",
+	"e1yAZo4xfPY6IFeDBmL/HgGcxFXLoX28Bshg0rzSU9ru7x/888ob8gZihOWGXdECF2tweXLeCgqoA5os",
+	"Qx0gJ752g/82W4mB8AHRWVhW4NQESsIUACfmdXfEOUPUZY+lsC50oQxE7MeRAyxU4N7mZirFcHfY69Wn",
+	"E2SA0csCHIrFobEy9Cf3/2Gn/elrNzjYrSsQXRPqsEoz+Nw2FADvayIrlsHu1TNUJBAgMER9bFMVTvkN",
+	"7HMHi3hHzk+PZRLbsN1L3Z/u/R182b17FzRqaHXxtFBjaDhFiJcxj5ld7n8OGoO0290N7T/gL9YxVA0a",
+	"jeK6L2KAlc9LTVVG/iWnBxnNCRdkNDeYcLnQcBGo+PUSlG1/gnC4yw4PToE0z394RXb7u93WmnmcXi5H",
+	"S/SLfYpYiXdBo989+F3oxslkEHNhGFHAApqw3a0K2fiNgIfrZuJexne3nv3uhlftW1+U4C8mOPQO1n8A",
+	"S/tOmgtquB5zALj9nW91+9XuRiuYIelXLOeO+5dAXZGLXZ6co/XpCoELiX3vCpJZElMMW1KMHeGHG6QD",
+	"4KUfuwIVS2/626nVcUJ/5wQuBe8IovdgjMUAPsT9nzLFAPoKwyHwtdspR8PaQJQBFRcBFAPbXCm4KVu1",
+	"zOVk72YhCZYHWHWtQgmOB4c6FQog1JXbfc1GnArS6+N48dLdDfwf7RsmbhBYyv2Q8KSRFzfwckw/7I32",
+	"WXe0F/XHB3SXvRj32WHYi7r0+egg3I/22O64T3ujbngYvWDPxwd0f7QX7kZ91ht36eGoFlv5qFbIK8sF",
+	"ThYo/niP+KBSDYkNA4QKxJ4R2d8iXuhljoiVA8gTIwHa+d6H2kEo1h5nwPC8KtXDtu9fkURxYRBB7QpV",
+	"8ytEg9VHxM4rNXafwmsont28uk5HTAlmmL46IlAVHao8S8uYQho7vNRWgIc9K85TnGaG++d8coCmb3/0",
+	"5Zz/nfWBuGWaNEUax0dESMFa9eedCnpm5/9gizROeeinDEKMQwWDKC85JpkeubBAjaABQHF27/KVAgOM",
+	"N2PnPw9/kyM9NHzGJCbj+n5eu4Vxj0AjtO/mrTcOunsvut1GfbszNpNqPswrYFTaxee4tjWN27UuNFwq",
+	"N19tKn+Yj23nhqqdmI92kFp3gOh2clKA8sn0M5+ls01W4y2+umo1ev3u4QEuR97NsFS3prqHOTkWBlbY",
+	"vbWT+HS3sUEop84aPviKJnTEY244+3vESl6gEy0szNtVG6SafIV9ChBu8a7ECamgR96GuwE3jOWkYNVY",
+	"DXtziQXxs0rqVeDUYwIOPR6CkSZHd3aoh9AXdtGpE0XeyMly/X6NTTwv+fDx49nrxjLFeo2MDGNo1OpT",
+	"hn02O0lMeZkTNi4uTz+Q3k5/pTq3uS6FpS89KOSTavWkWm3POT5YKm1DlWhLQ0BSeeWImFNAPV5yMltV",
+	"scq9sgErSVzpgXrILBcv1O92czXHRwrA/xApukPODDEyhUKpgvGsbprHaidCKic+gcWUg2IVThlNCBMy",
+	"nUydaTjmN0zYOSdKjtgixynUS3ioNJSVV2i8/3deH+EIGtr4+iuMZwnHcKvFtS+31HkIvTh0ewTwy6nn",
+	"J0ZjM0XZtkALGkZ3RKbwGK/1EgkhAHbhCql3SYI+A8XUwDAuk4RFINWCHozI9dxk7kpI4AUwpA45yagY",
+	"40xcSCMTETSxArUxvx1ewSi/1fXyyJAXy9RUv+TZvT2K9p4f7I/22rvj8ai91+uP24cHNGqPw4PdvdHz",
+	"Ph2NoqX1g45qBIENG8TaU5W6d1hYKi/IBUGyLvYjOxl5ua6a2kzlWeLjTYcERWYas/nQ860s4GSjBrYQ",
+	"Vqu19erPrCdZqh2nwkz2HC7+yY353YJDYA8IJVhjjkjl+SrJiWfju7CS67hwRtfI1r7IeFae0qn+XDCr",
+	"8Z/6imtYVzJwwexoS0TTUPP9qzPi3DhoWCAzKviYaTMQ3phww1RWSd62JZXpkJdYOaRY943rQm23glOS",
+	"A4ctuOKxUCIGhoAD0tWEQITzZ772+fEydyEkaaJLkUVLbJTuoH1r5WAJ9/7Ck0fxnbhCiK4g2h/HwWbo",
+	"BOpBpDxyfrYvPPmOfrbH9Hw91t49+b3+GgEzf0Jt7j2yjaIWV6gECM6vLzx5gNbmVcB1Xq4crCKvwiPY",
+	"LdMG6ygElrUYKH4xmhNDJ0Gx7IgVFQOAF0jgsgKrakCwsm+LQNy44TN2TKD4LwH7lQeUh2LCq8R658Ba",
+	"GRMCkfHZ2PEKY58p1C4BlAFDJ50l5a1c1c6Mjaypp7gIdFnp3IMT5XWG63rNqoTeRyRlGwzD4yvYzVk2",
+	"CF+hdMshYKHZxRF8sLuv+Re2rD9f8znvMKtEut/NLOKNo363uwZHJFhenTpfAiOJvsYruW40rvJ07XCK",
+	"/Xc3wjHZUkl0DsVf/3Lqoi+N7rXBYkXnb6MN+kKoW+mCn7Ly6JbyfDn0blb9vHcPbRHqutdIGSfIF4u0",
+	"+UfXDL8rigQi1NTfRI9wGWb20OUGzdwzlpkz/a2sUqGPqyW5MndIjctl5d0mJ0/ukCd3yJM75PHdIVB8",
+	"Y0yVs85NqSYjxoSvOPdwPuJuq038qgZK5Y3r4eFyPsetUOzuRpSsrdSsgyxcBA2wWeXdJQX8VzGcCy92",
+	"PtnIv42N/HeUe/4AVnB8QiJmKI/1Uzb6Y8WH4LIW2dn9+VVW/LweMiLBvD5QxiEMLebXzJWp9WnfEJg7",
+	"orHlMK68sFThlDmEdeA96Iq1bMmlIQ5EAb382D6wepfGOJdClX7b2q2rxJ6V2NdZ7ojI6rAikD2kmAwE",
+	"8PymgTTEifSFGpwXNZaTVse5o5lYrO+uA7Lf3cWHlidbRqoRsGsgssKqkLBSiHTB8sV0DomT4JPO3NDY",
+	"NiLReP+2BIdnndm7WEj/wYzU1d3Pizhlhc8LzEheA8KfD3MFD3v1+aesTr7LcdzGtY2TqeEQCPpY2m7Y",
+	"386DI81/7zWyRAIybr5QEIv9WCt1UlylrP4sLtdxbmvXlgBvpzycdlb6+m0/vECcTu7IQi28TFEORt8k",
+	"KiC77nZQ814aD3BhqII045Jv39ctJ3k2GzC6gkMMM91kZh2tdIvCgy8NLiRRMjXwPhmltgPLDVG0+gzO",
+	"CbRKkJmMWIecZCWQi5H7rqx01slAAFPAdYeYBgcT6OJBLDOzDMFV6EeEcjdi7gy3Ofh5ns0gyPtXZwPh",
+	"fHllV57L36v1452UFc4clBDn5tZkiZPt3M/qpTOVVPKv6w+gf4WjvngOHf0g1axxd0+VM5cnlPnDK1B/",
+	"2QzcB+fqnOMJrpxZOR7H3F6mSs5AlSmKxSXZJX+wgbO9euy3ZTcFZvMa0iHHPM60MCwNjj6X31ho8lOb",
+	"RaHZRoEf/HD+/m05OylT5fLkIAD8sgP27g2o2G9/tn9c5BULcr4yZsYKDM7P7lhIcyHAtmJVanlnfGEL",
+	"jqpsx80qQKGmEIBAM54TVLJns3sBBxfLyTqegkn+K0EdsnLuO2OpZm17B8EVLUIZucBCuyuFry5d6kzZ",
+	"3xssLQVffvK5/YUnbUvVClWwbQLVqzNDjrcx8s8TE/x7MMHXcO4IJYLdAv/LTl12zgjoR2wyfyADLFzw",
+	"q4MvswD+VLPIizTFKP5nmji5uBLPX5QnStJdp/7s2yEtO/hP0sTTQXo0aaIS1F6hztaDTpYeydnWOkzz",
+	"mouI2E/R8djaXKuZ0YiR0Xwg8t7xcUCkiOH/mfCUcGE/y0WWDTUMgOEoRAuiVfni5fu3aLeJFB+bjlWS",
+	"j+A7+4REfDzOK9fCmCDazJtV3OQGopnQ8BpTNiMAc3cB3IEDhLphStvvpCIxD5kVdBCcMGp1yDuJvXvJ",
+	"RadYjjCkmh0PRPYMVR5kYPlwYfSOpfm9cDEoaBZH6atajZOcDIRbSz+4DDDYTYbMOMCW5DjALmch1wB9",
+	"h04HxA4HoqAD+rbsGFxHK5Q22Hu3qkvkq4uRnD2pa08M9hEZrIDT3i6xWeA7ecxv+agsWJ0t3W7MWbGf",
+	"+7FW/LZ1XxVOipAFA+G5qlfiyKY6XMKFJreeT7icFqENjbHCjFOZBgIbGc0LsEyo99HE5DwB6zz80zOg",
+	"Zsa1M4sfd6jlrhOSpLangeCi5VtMeLLQom8SRy2SmW9A+2LSsQyvq9fHQDyueon/AMoZiMIONQu3Fz5u",
+	"BeTVPIylYK//D+l1DmDYFx9e/x/S7+y6W8oHFufh70V9NQ93zxVU8pLa7QG9WcgCjdgPYctrLH2lHffL",
+	"ZhVlagqIHG7YcOGCJdZDcux1u76S1woGjkrCk278dOM86ca5uLlMLd7qdnHS0/Lr5axev82F/s6yU+su",
+	"zCfB6+kYfDPBq6LX5lTZuvepwNq+28DfuE/aMdfGw+B06pFlLuDVxwGT8iDkH86G/z79Jc/TYeKm6ILt",
+	"CGZUmD+Ga/BesEzZ+DdBZcI3/x5AJO8gIgMkqnnC9EJwmiMQ0sRgDIAk0a1FTBJ8b4NgFNfgzqo6P/1u",
+	"F9DPvABq34oweKRDfp4yYS8WOmO5k5x95tr4iAsrq/mPvKy4190bCExVw1Zjh4Ez41rbbzA0pXmLppzC",
+	"EbHD162gZFQgcmTl3qUoTEhBWI11a7DrGuKuxNhCasIZPuzV0fOjVij4NTun9SdvYXDrzheuy5+kuuvm",
+	"q/Tu/fDi46ufhhenr85PLx9rsazShrQJikkkc3rv/I1wopFmMnbkSkhuxYfcbRmswq6wDGJGExejBjzG",
+	"SPIVqwkA8wuAUd4d4b8sN3GgsE2qSeVuFZEeCG5ax/ANYeLGoSVDQDIGgzBxw5UUM/vFDVUQUQ0dR+Td",
+	"ydtT7A7yeskMs+a4GQjLlNoAzU8N2WEmdNhcnrvaTzvkxM0Aa+0DQy0gaZBUxBBVd8MUrM0adnYSrUVm",
+	"Bsk3ZNgZ+L/8VbokAct3XZdRMJIyZlT4XKv7sVAaRWDIpvEHZWdmONtGXDgTSWocwy02kHNdvAm+SZGA",
+	"HHjGSSTEMWJvOB+nsaWAKHLMdAsktreu7dqQXqn+BNz5CU+/jk+eRFEus6FbwkzLfCmF8NfM4GsUhjUS",
+	"HVM9bd2HpXrZbnX1bwQ5YtEzjcD+wAs65AR9QL7KvWIu7lcxkyqrLNlpzOGBBsokU6qnLGodD8QVj4ZX",
+	"OE/XsneAIxT+FY+uSEiVwqpZENT78ePZ66Wc7qNmauN047wGIxo3uCtBs4zbYW2mlcgLm/YDk1jSDS9n",
+	"9GagCJAjsEE2M5iJ44ipEhwgj5b3N9ymQ0tGE9l2H79hExrOz6LGurljEjcUhxixWIqJ/deyIdkvhsaV",
+	"mqkZWVaW+KGg/XXKrS/B9RsV1QpckKRxMO6OnocHrL1Lu6y9F+4dtA/DHmt3o96oT3fDvWifwbvDTV++",
+	"r0q8TR1zyNJ3kSVKk2YiteajeO7waJ8SPx6Hf3+E1c0WG2v9xQaWHHC29EK1qg1QQdfUS69yZog0Av/1",
+	"zwA+nh+nKxiRYLe+5hYtcG9UralB0XggmtSQmFFtSO+AhFOqaGgn0jrO6lRxAD62302YsMyYReimytrL",
+	"bgFw6AGw+krmnYUkrWTfl+VJbMS1l9cHydiKf3UjFltaOSOhwFbG7h6Bsc24yFAsDjbhc1tKpzj+YVY/",
+	"apoM99V/98MeK/Kmg/Fz+mJ0GHajHuuPG8F34I5BQZD+6EsmlyRol4u4rQyd01tUC2pcaPWvJEj/MSqT",
+	"l7ihC7u2rCI7QhXmdC+G6QVb52RfKdpmkU9jl38SZAgs9lBZ5keaXIxlx73Zghd+lJhNN67JxSFNNkvM",
+	"PEv3XagT0cozg7O0Hg/3Updx9j9uHg/NOaMJH2Zr0uh2ep1uI8hzqo4a+j8xavUTWXhxInud/kHnhWXP",
+	"MNHCs73ObqfXCBrVZrdMrvIzrDmP7pH+Friqvu1891fsKjckUvyG6U1yrW6luh7H8na5XnWFQXBXGBMY",
+	"ytmMtjWz959hEdq5m47DBQ4CMeh0Oq1jcqUZVeH0CuUNF4BibxqrWmmpDLapQ6icyXRIRvNMODgmVwmd",
+	"uEIkV5p/YVeIcpJZ15tCAhjQEaFx3OoMhDP8kmxOoNW5OidgzQJKzyaEds8rZ8u/6mA3HUVvYWDtnjNh",
+	"WUVQhHEasRyof4gjsiKJSpfLDD+7oWyi9I0A0rCZjb51TLilEBoae3ejx8KKw0eeBqbU/lB6SzPtqHAJ",
+	"GJW9p4s0z0Q6sxQCvcNHWWNQv3GdrIGYgiw6dlFEUDoa9hXq2GQS1rIB3TA1knqNha5eecv3GYNDwRpp",
+	"uQy1nBs1OvbZLEXIAurcTmF+5aiTSGU12Kavr2Hfai3tSCpTu+ZUhw1kIxstdWXSXBTwHjRzwaoIksg+",
+	"J7GMWFa3eUOEsC3cnS5lv6rdBQ1t5oDmMsYAhVoML4FgWs1e2zL0aOnK2QNfxk7bCrNrLV6YffaA9nPa",
+	"T5ScKId9uiHhe5biP93yBLxyZVHAk5CxpWd65Xzr2dh9zh6cLk+LpPnx49nrADwKlpeDe+Bd6xh/QMaF",
+	"3EGlYtnYfGNDHg2lGjr/yxZnM9+NMnvUU6qKt8JSYoD3NnAVPES0mVI9FOyzyU6m/SFR7CY/qlXgtkJ5",
+	"3m7vst876h8e7b/wCs1udDAKe9Fhe2/8YtzeC7u0/SLcZe3uqKSjxDQV4ZSpYapiLD+Tl1oXNJ5rrkE+",
+	"yqjRzgqEQPvXb3I05JFGscQBmHXvgkaYKsWEGYJUICLfsP9ZG5a4ivD4AAFlVrU45oLrhV43m2XeUv8u",
+	"aKhUDH1r5SLHuIq7vaPufgPf0xgIVfta96jbzV4DyHl4DSfkBJ5VM3J/1r/QB6nPnkFLG6mVWRWjEVbU",
+	"afTJv/lL2ze9bRz1u3sv7opwAX6lAlDbtzHmAVsFFuew6LCJoaXFgkC4FUzDorhTIyP/nJ/BJ4Peo2it",
+	"JXDVbO9WQNqBbupfXBFQs9aP7QJdsH4htNuZ01lMqCb/unj/ri7WBVzWVi9VgY+SRrvgQFhpAeO8r3TC",
+	"QivrO1GZTKUPzi/0gvAsv5y8fWMvHNth65hQ8vH8jX1TecxxPRD73R5puhshC+iBnGhILjIM8oE0N1Jx",
+	"plsdckI8mZLzVJDz9+1XVtchX3gyEM1KVHTLJ10Bjkun09lRsh3a9ztfeOJMP1ZxggpuY5e3nk3Du8kG",
+	"AsLL9TEWesaMr1QQu2BBASzd5S45gA4Xbu8MuhhZZbvOkNM7AwG3tWaK0zinj4FQqTgi4W0ckDmNfF6R",
+	"FvSazeh1hti+1+0WcSjyomz2YuwQxF6xXN5uYTHUAEyrWsY3LCJC3h4TKkgqroW8FVkauI8UyLrgBq2z",
+	"gt3mogXXA4HyREDegcA7Q7x5KsqhZDHVxq8yfLBOJ9vClmsVC6tuRtIc+5p6+SlqrRVpFoSZYs3nk/b/",
+	"unLP7U9fe0Gv260t91xr5a2ciAA1XDwBkI6AZ7XowrQnbbmqkrBwpdT1gFiJ9TpFwsIMmAT43EPh2B8x",
+	"RgJqtXqizMD+6u28QVGY3VxGK5NLSTC73zX8F7Aebw0y+VcOFu9tEtxPBX0nzZmlYMuKfQLOop07o2aX",
+	"yQWlQYkuHcLtJIdKvEZ23ezM5A0bjnnM9M7XGj0PSz5tCRhZoPOz6L16Z88MCLdpjdRyzsYAWeBSqw4L",
+	"uLvZMqhUOChMz0SJsWTig9s6y68T0KXfypu1t8kHaqbESGIXZLm5KFUhW+kSLDrfNrgp3rFbCNRZjlBv",
+	"p/mAHj89XhG0iBq6A8JQx3w2i840SAe3Swgvyjiyr/1xWO6KwLe3UInsqWLTd9KU7PJbRcDudAuQoWMG",
+	"jgeuWGikmnuVpFhvt4b74aOt2F8tz9uJuL4epkj2S3wvpzScwkCdXQ+KvgMPw3lBnRwfx4S1L5ogrA4a",
+	"nUGj1amNGP6Khu8gb+MOS4GA2mblxeM8nA19JFQxVw4fgQaAf+Qqml4pa8OCveb6+qNGc+5moW8wnaU8",
+	"0g/9PrZLywq1dxSgbvNwV8EDBOOkFDrs+qoL5s9nXTvZxZjhu4fy5ZxGh1j6PM+uglpMm1uu7AJtY6f6",
+	"3gw9J9gaVg4PnmxYj5V8wfU1ASLzHu2Mz1qGXeBgUdraliln1qxHES835e2xnKzwqNunzp9ueW4bcvFZ",
+	"RPCkk6Yv0q+nNGEtuyh5L/bbgPwmR/jXQDAx4YINvdx+d5Q9xFQTav9NOMhMeTNpyiNsBpNPKjX5g4Fw",
+	"fw3RbB2QCFAPhnw2CUg4i3yBpoDgiHITekAKZve7DjlxNgic7ECApxBq/BuW4AUDWPqLdxVede02hii2",
+	"iGYxC8EWxhJ9jOEAYLfiX9hAwD/93DsEkxpcSqEHe04SRtV6b73dvbWSPJKrXVxY7G/tzPyX7yhhCqb+",
+	"OE7NT98if7Aa8fvgeyjmNwz2dciEvWIyDQUPWuProFE6IYPGERk0gMAm1EyZOrJKnCH2nJHuYDAYiEEj",
+	"IIOGpxf7wdc7+0vlPGFLg8Zd4891f5VoueYKs78/3WCPVVXInkuAY8usCS4+C9zzlg4DAHN3dgeKvE+l",
+	"FQSkLZwzv+t1VuxtVfb/YmazvXUQH/yqnTiUIsuRr8gIC8dSvDk6qznyh3wADy6MtsVprPWQl9aC3di1",
+	"bhw1el2s1+55IXhc7nlmC7OtObn506fz+4heVE/4zzTmxCIcYJKagp77pzisRQfk0uPqX2rPmKERNRQx",
+	"EJsl1yf6PRMlxzxmiEpWMg8HOXt7pgfCRYE4WRAL89t/5jcv/lRwE4IrMOITAIrG1QbGiSiUYDF2KPzo",
+	"0GyRJE49khm4PvPXdcelHRseo7s4FeCp8eIokcqVNOoMBAD2cGP5U3lVyaKL10iiWNs2x81xlqKiUvGs",
+	"6pcdiKJjFlMJnXt2A3+kR7v93ctLI73UV0a7T3FodNi2i5S4pij03ZNZ9PuxPkvZYAGsD3xo2kPw59C7",
+	"y96rbWUVJ5Ig4iNo4shkMAHEIxjCA8dyWnkxIqomAIGtj6qxKlggDj0Zoxk3hkV5YkU+ecIFYePxKuAX",
+	"vzIXFSfdwySiNRLNwprionjgQCCJstem8WmZmGTbtPTnlq/UhmI6ja1IhLSJDd2VUzYOIRMku3Qt76uO",
+	"DowDGD+J9xE0nszNVIpdpw12kjn5LzemT0GjcCVZPR1eHe4Oe71cBMTvkBIrIt7d/YS8arTDIlBC8YUn",
+	"Ue8R+V12DIuntOkC11p1R9PZJSHGCKSbP4UkiCN9TN96bUggnPthcbVumFI8YosS4zNdXNWmDwnLvUwK",
+	"HfWtzkBk/I/GQwl96SMHsCsicnly/uPpJWnmRsQWUcxJnjUiH1xyYyVnA0GdQq5Yqn1oW3aZHZNXJ69+",
+	"Ov2nFYalInI8bkGRb2d1dKkmmahbYB0DgYJsQXMAH6MTAu3sUuHQyonmImQA0ENVzJkqOLkhSH7tDeCI",
+	"8NsFY9kOoNnHsN/l/v1MxMgOYadYBO0/KUu3jmn+o9jaMCnmFW5xHUv/b5jdUwzA3wMs58Ixo+xmeKRo",
+	"qqXMHo7QaqdTKZhaYz4xBRaZKubiRIE5Qmyt53JQOLikxfvbcAAI6NqHNqNc1woIizUDu/kmnAzT0B6l",
+	"4O/jJMugU6HxlCLzh0mReWjWywP4+fK6xE9C+ePWI4bKCD6TsuRO+a7i9pKYUqTJf6LIiSUXFiRhsE4u",
+	"yrFBVq2l0+mgmN4KBiJrUSakOZYqZHCejrw1U2DNL5Y8y8KXmCJck2seWxHX1QtoEamyxjxSbZPG8VCl",
+	"VobOUjG9WgM5+bkIfERorKUrveMxgpi2MvkJMYoKtAa6gOG8kmyMfq8MAfLIGYIhQg2CjB2TtpK1r4bs",
+	"ZXapQLbfQbneFSrypz0olKJ3HKZ1DH8VGkfRMRiIhAkw0kjlF+3YAfa6UGcxRyDfUWr8V8R/BFAf+NX6",
+	"q4uZZfXu61I14MCwyFUsWuq+z+/DZcG4Pn/ca6J2ISCRHLa6Lpf8m6Zt+FX4ttpCIQbYkUBJcXC//VU1",
+	"h9dSsCe94W+kNwSOvSnPugqxBQvpXN9Ws8gN/UvjlPFGYZM0popgZZzR3IODxhSgSVytt6y1gGhMJnRo",
+	"yx1yZb+ETjE6biAmsRyR5tU/ruC24IJQbFSzyYwJE5Crf/zjitBQSa39jzogV//PVUCufu10Op+uikA0",
+	"XIP1Jx25SLvS/bcGb2Z9jPMmIC8/2gm5bjEO2UhoPrAsbopxcGgH/4fPbKi7JbKVugfg5zeJf/4rAX08",
+	"OJ0lx3CwOnJ7JiM+5jXKqdec3CgrXpQV8dW9Ynx1r9vfg0H7dP7t76Ccfmvunh+s9Pek6zwSd4fVXAh0",
+	"/r7u1WWW/QpDzgCfq5kyx4SSmKFr9GoH3rWMwQpklQhul4NytVOm9atWkJXK8Ak53BnNPbgYcGbH/yFB",
+	"Pmb0BlHFBqIQMX7V6VxBooyZKplOpoQSPZ+NZMxDEnNx3cLsdPAzdMiJyOHkwVyPBUJjGkKYyIlw7mDs",
+	"8lamcUQMvcZ7Qd5aBUzeAIAwIxHX1+Q/qTQ0V4N6uzBuN1ZXQmT9XfIROt0onbC6GZtcGY+WWniSZQWJ",
+	"iPCJQGz3JUxesRvObh8JjL9Yge4eQTCPWsNkRQJjfaq4Lyr598PVf9IRHgfIGZmSFK54BxdV8Zo08Wyw",
+	"qPWNExmzxna+ZjzmblUBphNk4s7rm2Vi0kIuZtPbrbJCAu4sAswLqAX4hkcWyzCtoRroumzEvHTSg7Lj",
+	"nMHF/lkW3Sw/AtkNZbOCWf/unsKZA7esRVWCm4lmVal8Ejs1JIT7ClFdn1jDd64uBFZU0nQiDBC8JeRW",
+	"Xhn9oanHQb16XhPKCWUrfFFgAPZFkJuysOblKzyiqYiYIlBwiA5EIW/aqt4CKg5B4OcXniwG0XbIORUu",
+	"X+ts3H4nBWu/BdgiK+NNpZCpYtEGicQuCm+daFQX45cwanS+2nYbjtcJLZsp2ttpjA8RXYJvEgDsmeYj",
+	"xf++PLk4taSwJug3aJxe0kk9xphbumfahYd31oYP97sH305cXEjBMF6FW7F0QPH101NwGOyxWT+x3Q05",
+	"41tvZvirYfocbIB7Y9fznTQX1HA95lgs9XuyfMemnHgTVOUbCLe2p/d76v3BRvrkMeGGzOjcWwxBw296",
+	"K2USS9NJxKQVZJcA1zBbTf7//R+QoQNjtex2W210gc96mXQu020K0SZcTK4AK05DQrLdmGKBjNxruQtF",
+	"QNDE7j+GurUDMWicvfufkzdnr8nJq1enFxfk8v2/T98NGmQsFXwJxQI65J0koWJQHZrGxSojS2+3X2T6",
+	"YGF0ReULq3N6V9W/qGDktbTLDpYK6CSBxXTg8EfuD8sJYz7jptYCmQp4Bh43sEJ274JGhmayaLDs68xc",
+	"2XdB4BHX11v32+uSH4umz+e7z/d6L/p7a7pftJeCyk8FHWqmbpga3rsyQLaDy5JrAKHwb1HuN59u4NA9",
+	"FZT1dbUrsmISXF/DP159+Ij2su3KZ7iSv+WCCV8bI6p5eJJaUvr1k2VuI0YVU8Vf8NBfYlGZXz9BZSsY",
+	"I7JRAEdu7IBF1I2nylx+AhqF0btpdQpuhnKZhXrMRhf6hXVGILzO8g+sNxJk9UV0Vt4DB+jRNuGrKQXv",
+	"GKJuUxLLCccg6gBCii0nIDSKFNPaPrfn3z8mSsbMmVI9ev1EyTQZCCwLSscGzZkzyykjriHf3lVuwgoh",
+	"lj6x9r1hkA/HFcB9pipkkBE3R07nveO4lUc4r5pV+dH2DxOGNzrkPGtMjklM7YDGdMZjq7CE1JdoI0Za",
+	"Fcp+fEyo49YD4VEiuPEV7Ri5grfegSEbBTXS/OH9xYWM5WTeChyc6izVBvUg1yzalmHqgNYxY+DOkuMO",
+	"OcH6MGicxrcx3GdGhXMbcuU+0PXLgR/VXcNMaSloTE4+nLnKhS77EjEtLFFM5a1wVasgBIYbTS5+Omn3",
+	"9w/Q/A5KDTkZCLzh4DpHseMlHAtsGCKRbNMv7eEhvsBT4ILYcfGKtZiuBqKC/pSvBRWEa53a5cNOgbCF",
+	"NFOmXFkd+4u7nIAWR9K4BfaxQb54F80G06pfPlyYmuU7Pz3VxNfCz0hAsVCqCCOoFDVsMvclK3xil5fo",
+	"sag+3Nv2E2fcBqfAnNm3xjEXrHDsoYx+1v7GI7p4+f5tNphqc1CVf7GlN1JM2j4ULFHSbgzTVhxzvevA",
+	"jVQH2AF0C+qbdvOA+eksz4UrxBUpZtJWBuM6qhnPS6oZpvG64myvASYGTR1wlLiAwK5qk/DNMg4JVwhp",
+	"/nh6Sby0F6BBa6lY1yreOM8sMSZ0xGNuONMDkTfFxVi2Ftmuh9xBpmx/5LAz9tqyH+9AtF5ehrRMk5U7",
+	"a3FWFxUA5iPPOBz2Zl0eUuDjAvJwkMCZ+DLwnYFw6DvFJBuMo8xRAshJEU65UP0ZMZUBkjoVzldfN68s",
+	"mKR+u8beo0mLSfSFcEKch/Oj5WbpID95zapuNBBfeNLK5zuTNyxAwQGkvDyBEtOwazNXl80F1atVtPdM",
+	"+zK3R95MLRD1GkuCgdGqVEf22CMNwRMRqjm6xQxkJQ0E8tPfWGh/BWt9tieYWER1bbFu0KVghetm44rn",
+	"3n26+/8CAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -72,6 +72,99 @@ func (e ErrorType) Valid() bool {
 	}
 }
 
+// Defines values for ReanaQuotaResourceHealth.
+const (
+	ReanaQuotaResourceHealthCritical ReanaQuotaResourceHealth = "critical"
+	ReanaQuotaResourceHealthHealthy  ReanaQuotaResourceHealth = "healthy"
+	ReanaQuotaResourceHealthWarning  ReanaQuotaResourceHealth = "warning"
+)
+
+// Valid indicates whether the value is a known member of the ReanaQuotaResourceHealth enum.
+func (e ReanaQuotaResourceHealth) Valid() bool {
+	switch e {
+	case ReanaQuotaResourceHealthCritical:
+		return true
+	case ReanaQuotaResourceHealthHealthy:
+		return true
+	case ReanaQuotaResourceHealthWarning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReanaSecretType.
+const (
+	ReanaSecretTypeEnv  ReanaSecretType = "env"
+	ReanaSecretTypeFile ReanaSecretType = "file"
+)
+
+// Valid indicates whether the value is a known member of the ReanaSecretType enum.
+func (e ReanaSecretType) Valid() bool {
+	switch e {
+	case ReanaSecretTypeEnv:
+		return true
+	case ReanaSecretTypeFile:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReanaSecretInputType.
+const (
+	ReanaSecretInputTypeEnv  ReanaSecretInputType = "env"
+	ReanaSecretInputTypeFile ReanaSecretInputType = "file"
+)
+
+// Valid indicates whether the value is a known member of the ReanaSecretInputType enum.
+func (e ReanaSecretInputType) Valid() bool {
+	switch e {
+	case ReanaSecretInputTypeEnv:
+		return true
+	case ReanaSecretInputTypeFile:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReanaStatus.
+const (
+	ReanaStatusCreated  ReanaStatus = "created"
+	ReanaStatusDeleted  ReanaStatus = "deleted"
+	ReanaStatusFailed   ReanaStatus = "failed"
+	ReanaStatusFinished ReanaStatus = "finished"
+	ReanaStatusPending  ReanaStatus = "pending"
+	ReanaStatusQueued   ReanaStatus = "queued"
+	ReanaStatusRunning  ReanaStatus = "running"
+	ReanaStatusStopped  ReanaStatus = "stopped"
+)
+
+// Valid indicates whether the value is a known member of the ReanaStatus enum.
+func (e ReanaStatus) Valid() bool {
+	switch e {
+	case ReanaStatusCreated:
+		return true
+	case ReanaStatusDeleted:
+		return true
+	case ReanaStatusFailed:
+		return true
+	case ReanaStatusFinished:
+		return true
+	case ReanaStatusPending:
+		return true
+	case ReanaStatusQueued:
+		return true
+	case ReanaStatusRunning:
+		return true
+	case ReanaStatusStopped:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReeProcessKind.
 const (
 	ReeProcessKindRecording  ReeProcessKind = "recording"
@@ -153,6 +246,63 @@ func (e SystemVersionDatabase) Valid() bool {
 	case SystemVersionDatabasePostgres:
 		return true
 	case SystemVersionDatabaseSqlite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReanaWorkflowListParamsType.
+const (
+	ReanaWorkflowListParamsTypeBatch       ReanaWorkflowListParamsType = "batch"
+	ReanaWorkflowListParamsTypeInteractive ReanaWorkflowListParamsType = "interactive"
+)
+
+// Valid indicates whether the value is a known member of the ReanaWorkflowListParamsType enum.
+func (e ReanaWorkflowListParamsType) Valid() bool {
+	switch e {
+	case ReanaWorkflowListParamsTypeBatch:
+		return true
+	case ReanaWorkflowListParamsTypeInteractive:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReanaWorkflowListParamsSort.
+const (
+	ReanaWorkflowListParamsSortAsc  ReanaWorkflowListParamsSort = "asc"
+	ReanaWorkflowListParamsSortDesc ReanaWorkflowListParamsSort = "desc"
+)
+
+// Valid indicates whether the value is a known member of the ReanaWorkflowListParamsSort enum.
+func (e ReanaWorkflowListParamsSort) Valid() bool {
+	switch e {
+	case ReanaWorkflowListParamsSortAsc:
+		return true
+	case ReanaWorkflowListParamsSortDesc:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReanaWorkflowSetStatusParamsStatus.
+const (
+	ReanaWorkflowSetStatusParamsStatusDeleted ReanaWorkflowSetStatusParamsStatus = "deleted"
+	ReanaWorkflowSetStatusParamsStatusStart   ReanaWorkflowSetStatusParamsStatus = "start"
+	ReanaWorkflowSetStatusParamsStatusStop    ReanaWorkflowSetStatusParamsStatus = "stop"
+)
+
+// Valid indicates whether the value is a known member of the ReanaWorkflowSetStatusParamsStatus enum.
+func (e ReanaWorkflowSetStatusParamsStatus) Valid() bool {
+	switch e {
+	case ReanaWorkflowSetStatusParamsStatusDeleted:
+		return true
+	case ReanaWorkflowSetStatusParamsStatusStart:
+		return true
+	case ReanaWorkflowSetStatusParamsStatusStop:
 		return true
 	default:
 		return false
@@ -306,6 +456,365 @@ type Error struct {
 // ErrorType Always ERROR.
 type ErrorType string
 
+// ReanaDiskUsage defines model for ReanaDiskUsage.
+type ReanaDiskUsage struct {
+	DiskUsageInfo []struct {
+		Name string    `json:"name"`
+		Size ReanaSize `json:"size"`
+	} `json:"disk_usage_info"`
+	User         openapi_types.UUID `json:"user"`
+	WorkflowId   openapi_types.UUID `json:"workflow_id"`
+	WorkflowName string             `json:"workflow_name"`
+}
+
+// ReanaInfo defines model for ReanaInfo.
+type ReanaInfo struct {
+	ComputeBackends                           ReanaInfoList    `json:"compute_backends"`
+	DefaultKubernetesCpuLimit                 *ReanaInfoString `json:"default_kubernetes_cpu_limit,omitempty"`
+	DefaultKubernetesCpuRequest               *ReanaInfoString `json:"default_kubernetes_cpu_request,omitempty"`
+	DefaultKubernetesJobsTimeout              ReanaInfoString  `json:"default_kubernetes_jobs_timeout"`
+	DefaultKubernetesMemoryLimit              *ReanaInfoString `json:"default_kubernetes_memory_limit,omitempty"`
+	DefaultKubernetesMemoryRequest            *ReanaInfoString `json:"default_kubernetes_memory_request,omitempty"`
+	DefaultWorkspace                          ReanaInfoString  `json:"default_workspace"`
+	KubernetesMaxCpuLimit                     *ReanaInfoString `json:"kubernetes_max_cpu_limit,omitempty"`
+	KubernetesMaxCpuRequest                   *ReanaInfoString `json:"kubernetes_max_cpu_request,omitempty"`
+	KubernetesMaxMemoryLimit                  *ReanaInfoString `json:"kubernetes_max_memory_limit,omitempty"`
+	KubernetesMaxMemoryRequest                *ReanaInfoString `json:"kubernetes_max_memory_request,omitempty"`
+	MaximumInteractiveSessionInactivityPeriod *ReanaInfoString `json:"maximum_interactive_session_inactivity_period,omitempty"`
+	MaximumKubernetesJobsTimeout              ReanaInfoString  `json:"maximum_kubernetes_jobs_timeout"`
+	MaximumWorkspaceRetentionPeriod           *ReanaInfoString `json:"maximum_workspace_retention_period,omitempty"`
+	SupportedWorkflowEngines                  *ReanaInfoList   `json:"supported_workflow_engines,omitempty"`
+	WorkspacesAvailable                       ReanaInfoList    `json:"workspaces_available"`
+}
+
+// ReanaInfoList defines model for ReanaInfoList.
+type ReanaInfoList struct {
+	Title string   `json:"title"`
+	Value []string `json:"value"`
+}
+
+// ReanaInfoString defines model for ReanaInfoString.
+type ReanaInfoString struct {
+	Title string  `json:"title"`
+	Value *string `json:"value"`
+}
+
+// ReanaJobCount defines model for ReanaJobCount.
+type ReanaJobCount struct {
+	JobIds []string `json:"job_ids"`
+	Total  int      `json:"total"`
+}
+
+// ReanaMessage defines model for ReanaMessage.
+type ReanaMessage struct {
+	Message string `json:"message"`
+}
+
+// ReanaProgress Step counts and times (YYYY-MM-DDTHH:MM:SS in UTC, no fraction, no zone; null when not reached).
+type ReanaProgress struct {
+	Cached          *ReanaJobCount `json:"cached,omitempty"`
+	CurrentCommand  *string        `json:"current_command"`
+	CurrentStepName *string        `json:"current_step_name"`
+	Failed          ReanaJobCount  `json:"failed"`
+	Finished        ReanaJobCount  `json:"finished"`
+	RunFinishedAt   *string        `json:"run_finished_at"`
+	RunStartedAt    *string        `json:"run_started_at"`
+	RunStoppedAt    *string        `json:"run_stopped_at"`
+	Running         ReanaJobCount  `json:"running"`
+	Total           ReanaJobCount  `json:"total"`
+}
+
+// ReanaQuotaAmount defines model for ReanaQuotaAmount.
+type ReanaQuotaAmount struct {
+	HumanReadable string  `json:"human_readable"`
+	Raw           float32 `json:"raw"`
+}
+
+// ReanaQuotaResource defines model for ReanaQuotaResource.
+type ReanaQuotaResource struct {
+	Health ReanaQuotaResourceHealth `json:"health"`
+	Limit  ReanaQuotaAmount         `json:"limit"`
+	Usage  ReanaQuotaAmount         `json:"usage"`
+}
+
+// ReanaQuotaResourceHealth defines model for ReanaQuotaResource.Health.
+type ReanaQuotaResourceHealth string
+
+// ReanaSecret defines model for ReanaSecret.
+type ReanaSecret struct {
+	Name string          `json:"name"`
+	Type ReanaSecretType `json:"type"`
+}
+
+// ReanaSecretType defines model for ReanaSecret.Type.
+type ReanaSecretType string
+
+// ReanaSecretInput defines model for ReanaSecretInput.
+type ReanaSecretInput struct {
+	Name string               `json:"name"`
+	Type ReanaSecretInputType `json:"type"`
+
+	// Value Base64 of the secret.
+	Value string `json:"value"`
+}
+
+// ReanaSecretInputType defines model for ReanaSecretInput.Type.
+type ReanaSecretInputType string
+
+// ReanaSetStatusBody defines model for ReanaSetStatusBody.
+type ReanaSetStatusBody struct {
+	// AllRuns With deleted; every run of the workflow's name.
+	AllRuns *bool `json:"all_runs,omitempty"`
+
+	// ForceStop With stop; reehub always kills the running step at once.
+	ForceStop          *bool                   `json:"force_stop,omitempty"`
+	InputParameters    *map[string]interface{} `json:"input_parameters,omitempty"`
+	OperationalOptions *map[string]interface{} `json:"operational_options,omitempty"`
+	Restart            *bool                   `json:"restart,omitempty"`
+
+	// Workspace With deleted; also delete the workspace files.
+	Workspace *bool `json:"workspace,omitempty"`
+}
+
+// ReanaSize defines model for ReanaSize.
+type ReanaSize struct {
+	// HumanReadable Such as 1.5 MiB.
+	HumanReadable string `json:"human_readable"`
+
+	// Raw Bytes (-1 when not computed).
+	Raw int64 `json:"raw"`
+}
+
+// ReanaSpecification A reana.yaml as JSON. Only the keys below are read; any other is kept and returned by
+// GET .../specification.
+type ReanaSpecification struct {
+	Inputs               *ReanaSpecification_Inputs    `json:"inputs,omitempty"`
+	Outputs              *ReanaSpecification_Outputs   `json:"outputs,omitempty"`
+	Version              *string                       `json:"version,omitempty"`
+	Workflow             *ReanaSpecification_Workflow  `json:"workflow,omitempty"`
+	Workspace            *ReanaSpecification_Workspace `json:"workspace,omitempty"`
+	AdditionalProperties map[string]interface{}        `json:"-"`
+}
+
+// ReanaSpecification_Inputs defines model for ReanaSpecification.Inputs.
+type ReanaSpecification_Inputs struct {
+	Directories          *[]string               `json:"directories,omitempty"`
+	Files                *[]string               `json:"files,omitempty"`
+	Options              *map[string]interface{} `json:"options,omitempty"`
+	Parameters           *map[string]interface{} `json:"parameters,omitempty"`
+	AdditionalProperties map[string]interface{}  `json:"-"`
+}
+
+// ReanaSpecification_Outputs defines model for ReanaSpecification.Outputs.
+type ReanaSpecification_Outputs struct {
+	Directories          *[]string              `json:"directories,omitempty"`
+	Files                *[]string              `json:"files,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// ReanaSpecification_Workflow_Specification defines model for ReanaSpecification.Workflow.Specification.
+type ReanaSpecification_Workflow_Specification struct {
+	Steps                *[]map[string]interface{} `json:"steps,omitempty"`
+	AdditionalProperties map[string]interface{}    `json:"-"`
+}
+
+// ReanaSpecification_Workflow defines model for ReanaSpecification.Workflow.
+type ReanaSpecification_Workflow struct {
+	File                 *string                                    `json:"file,omitempty"`
+	Specification        *ReanaSpecification_Workflow_Specification `json:"specification,omitempty"`
+	Type                 *string                                    `json:"type,omitempty"`
+	AdditionalProperties map[string]interface{}                     `json:"-"`
+}
+
+// ReanaSpecification_Workspace defines model for ReanaSpecification.Workspace.
+type ReanaSpecification_Workspace struct {
+	RetentionDays        *map[string]interface{} `json:"retention_days,omitempty"`
+	RootPath             *string                 `json:"root_path,omitempty"`
+	AdditionalProperties map[string]interface{}  `json:"-"`
+}
+
+// ReanaStartBody defines model for ReanaStartBody.
+type ReanaStartBody struct {
+	// InputParameters Parameter overrides (reana-client sends strings).
+	InputParameters *map[string]interface{} `json:"input_parameters,omitempty"`
+
+	// OperationalOptions FROM, TARGET (step names) and CACHE (on or off).
+	OperationalOptions *map[string]interface{} `json:"operational_options,omitempty"`
+
+	// ReanaSpecification Accepted with restart; replaces the specification.
+	ReanaSpecification *map[string]interface{} `json:"reana_specification,omitempty"`
+
+	// Restart Start again a finished, failed or stopped run (reusing its workspace).
+	Restart *bool `json:"restart,omitempty"`
+}
+
+// ReanaStatus REANA's workflow statuses.
+type ReanaStatus string
+
+// ReanaUser defines model for ReanaUser.
+type ReanaUser struct {
+	Email string             `json:"email"`
+	Id    openapi_types.UUID `json:"id"`
+
+	// LegacyId The seed's spelling of id.
+	LegacyId openapi_types.UUID `json:"id_"`
+}
+
+// ReanaUserCreated defines model for ReanaUserCreated.
+type ReanaUserCreated struct {
+	// AccessToken The new user's access token (shown once).
+	AccessToken string             `json:"access_token"`
+	Email       string             `json:"email"`
+	Id          openapi_types.UUID `json:"id"`
+	LegacyId    openapi_types.UUID `json:"id_"`
+	Message     string             `json:"message"`
+}
+
+// ReanaWorkflowCreated defines model for ReanaWorkflowCreated.
+type ReanaWorkflowCreated struct {
+	Message    string             `json:"message"`
+	WorkflowId openapi_types.UUID `json:"workflow_id"`
+
+	// WorkflowName NAME.N
+	WorkflowName string `json:"workflow_name"`
+}
+
+// ReanaWorkflowList defines model for ReanaWorkflowList.
+type ReanaWorkflowList struct {
+	HasNext          bool                    `json:"has_next"`
+	HasPrev          bool                    `json:"has_prev"`
+	Items            []ReanaWorkflowListItem `json:"items"`
+	Page             int                     `json:"page"`
+	Total            int                     `json:"total"`
+	UserHasWorkflows bool                    `json:"user_has_workflows"`
+}
+
+// ReanaWorkflowListItem defines model for ReanaWorkflowListItem.
+type ReanaWorkflowListItem struct {
+	Created     string             `json:"created"`
+	Id          openapi_types.UUID `json:"id"`
+	LauncherUrl *string            `json:"launcher_url,omitempty"`
+
+	// Name NAME.N
+	Name string `json:"name"`
+
+	// Progress Step counts and times (YYYY-MM-DDTHH:MM:SS in UTC, no fraction, no zone; null when not reached).
+	Progress ReanaProgress `json:"progress"`
+	Size     ReanaSize     `json:"size"`
+
+	// Status REANA's workflow statuses.
+	Status ReanaStatus        `json:"status"`
+	User   openapi_types.UUID `json:"user"`
+}
+
+// ReanaWorkflowLogs defines model for ReanaWorkflowLogs.
+type ReanaWorkflowLogs struct {
+	LiveLogsEnabled bool `json:"live_logs_enabled"`
+
+	// Logs JSON text of {"workflow_logs": str, "job_logs": {id: {...}}, "engine_specific": str}.
+	Logs         string             `json:"logs"`
+	User         openapi_types.UUID `json:"user"`
+	WorkflowId   openapi_types.UUID `json:"workflow_id"`
+	WorkflowName string             `json:"workflow_name"`
+}
+
+// ReanaWorkflowMessage defines model for ReanaWorkflowMessage.
+type ReanaWorkflowMessage struct {
+	Message      string             `json:"message"`
+	WorkflowId   openapi_types.UUID `json:"workflow_id"`
+	WorkflowName string             `json:"workflow_name"`
+}
+
+// ReanaWorkflowParameters defines model for ReanaWorkflowParameters.
+type ReanaWorkflowParameters struct {
+	Id         openapi_types.UUID     `json:"id"`
+	Name       string                 `json:"name"`
+	Parameters map[string]interface{} `json:"parameters"`
+
+	// Type Always serial.
+	Type string `json:"type"`
+}
+
+// ReanaWorkflowSpecification defines model for ReanaWorkflowSpecification.
+type ReanaWorkflowSpecification struct {
+	Parameters map[string]interface{} `json:"parameters"`
+
+	// Specification A reana.yaml as JSON. Only the keys below are read; any other is kept and returned by
+	// GET .../specification.
+	Specification ReanaSpecification `json:"specification"`
+}
+
+// ReanaWorkflowStatus defines model for ReanaWorkflowStatus.
+type ReanaWorkflowStatus struct {
+	Created string             `json:"created"`
+	Id      openapi_types.UUID `json:"id"`
+
+	// Logs The reason of a failure, else empty.
+	Logs string `json:"logs"`
+	Name string `json:"name"`
+
+	// OutputsMatch For a re-run of an RO-Crate, each declared output and whether its sha256 matches the crate's.
+	OutputsMatch *map[string]bool `json:"outputs_match,omitempty"`
+
+	// Progress Step counts and times (YYYY-MM-DDTHH:MM:SS in UTC, no fraction, no zone; null when not reached).
+	Progress ReanaProgress `json:"progress"`
+
+	// Status REANA's workflow statuses.
+	Status ReanaStatus        `json:"status"`
+	User   openapi_types.UUID `json:"user"`
+}
+
+// ReanaWorkflowStatusChanged defines model for ReanaWorkflowStatusChanged.
+type ReanaWorkflowStatusChanged struct {
+	Message string `json:"message"`
+
+	// Status REANA's workflow statuses.
+	Status       ReanaStatus        `json:"status"`
+	User         openapi_types.UUID `json:"user"`
+	WorkflowId   openapi_types.UUID `json:"workflow_id"`
+	WorkflowName string             `json:"workflow_name"`
+}
+
+// ReanaWorkspaceDeleted defines model for ReanaWorkspaceDeleted.
+type ReanaWorkspaceDeleted struct {
+	Deleted map[string]struct {
+		Size int64 `json:"size"`
+	} `json:"deleted"`
+	Failed map[string]struct {
+		Error string `json:"error"`
+	} `json:"failed"`
+}
+
+// ReanaWorkspaceFile defines model for ReanaWorkspaceFile.
+type ReanaWorkspaceFile struct {
+	LastModified string `json:"last-modified"`
+
+	// Name Path relative to the workspace.
+	Name string    `json:"name"`
+	Size ReanaSize `json:"size"`
+}
+
+// ReanaWorkspaceList defines model for ReanaWorkspaceList.
+type ReanaWorkspaceList struct {
+	HasNext *bool                `json:"has_next,omitempty"`
+	HasPrev *bool                `json:"has_prev,omitempty"`
+	Items   []ReanaWorkspaceFile `json:"items"`
+	Page    *int                 `json:"page,omitempty"`
+	Total   int                  `json:"total"`
+}
+
+// ReanaYou defines model for ReanaYou.
+type ReanaYou struct {
+	Email    string `json:"email"`
+	FullName string `json:"full_name"`
+	Quota    struct {
+		Cpu  ReanaQuotaResource `json:"cpu"`
+		Disk ReanaQuotaResource `json:"disk"`
+	} `json:"quota"`
+	ReanaServerVersion string  `json:"reana_server_version"`
+	Username           *string `json:"username,omitempty"`
+}
+
 // ReeBaseImage defines model for ReeBaseImage.
 type ReeBaseImage struct {
 	// Available Whether the image is built on this server.
@@ -448,6 +957,9 @@ type AccountGroupUuid = openapi_types.UUID
 // AccountUserUuid defines model for AccountUserUuid.
 type AccountUserUuid = openapi_types.UUID
 
+// ReanaWorkflowIdOrName defines model for ReanaWorkflowIdOrName.
+type ReanaWorkflowIdOrName = string
+
 // ReeProcessUUID defines model for ReeProcessUUID.
 type ReeProcessUUID = openapi_types.UUID
 
@@ -465,6 +977,9 @@ type InternalError = Error
 
 // NotFound The one error shape of every endpoint.
 type NotFound = Error
+
+// ReanaNotImplemented The one error shape of every endpoint.
+type ReanaNotImplemented = Error
 
 // TooLarge The one error shape of every endpoint.
 type TooLarge = Error
@@ -499,6 +1014,168 @@ type ReeProcessListParams struct {
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
+// ReanaSecretDeleteJSONBody defines parameters for ReanaSecretDelete.
+type ReanaSecretDeleteJSONBody = []string
+
+// ReanaSecretAddJSONBody defines parameters for ReanaSecretAdd.
+type ReanaSecretAddJSONBody map[string]ReanaSecretInput
+
+// ReanaSecretAddParams defines parameters for ReanaSecretAdd.
+type ReanaSecretAddParams struct {
+	// Overwrite Replace existing secrets.
+	Overwrite *bool `form:"overwrite,omitempty" json:"overwrite,omitempty"`
+}
+
+// ReanaUserListParams defines parameters for ReanaUserList.
+type ReanaUserListParams struct {
+	// Email Only the user with this email.
+	Email *string `form:"email,omitempty" json:"email,omitempty"`
+
+	// Id Only the user with this UUID.
+	Id *openapi_types.UUID `form:"id,omitempty" json:"id,omitempty"`
+
+	// LegacyId The older spelling of id.
+	LegacyId *openapi_types.UUID `form:"id_,omitempty" json:"id_,omitempty"`
+
+	// UserToken Only the user this token belongs to.
+	UserToken *string `form:"user_token,omitempty" json:"user_token,omitempty"`
+}
+
+// ReanaUserCreateParams defines parameters for ReanaUserCreate.
+type ReanaUserCreateParams struct {
+	// Email The new user's email.
+	Email openapi_types.Email `form:"email" json:"email"`
+
+	// UserToken The access token to give the user.
+	UserToken *string `form:"user_token,omitempty" json:"user_token,omitempty"`
+}
+
+// ReanaWorkflowListParams defines parameters for ReanaWorkflowList.
+type ReanaWorkflowListParams struct {
+	// Type batch (workflows); interactive lists none: reehub has no interactive sessions.
+	Type *ReanaWorkflowListParamsType `form:"type,omitempty" json:"type,omitempty"`
+
+	// Verbose Accepted; every field is always returned.
+	Verbose *bool `form:"verbose,omitempty" json:"verbose,omitempty"`
+
+	// Search Only workflows whose name contains this text.
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+
+	// Sort Creation order (default desc).
+	Sort *ReanaWorkflowListParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+
+	// Status Only workflows in one of these statuses.
+	Status *[]ReanaStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Page Page number (1-based).
+	Page *int `form:"page,omitempty" json:"page,omitempty"`
+
+	// Size Page size.
+	Size *int `form:"size,omitempty" json:"size,omitempty"`
+
+	// IncludeProgress Accepted; progress is always returned.
+	IncludeProgress *bool `form:"include_progress,omitempty" json:"include_progress,omitempty"`
+
+	// IncludeWorkspaceSize Compute each workspace's size.
+	IncludeWorkspaceSize *bool `form:"include_workspace_size,omitempty" json:"include_workspace_size,omitempty"`
+
+	// WorkflowIdOrName Only this workflow (UUID, NAME or NAME.N); NAME lists every run.
+	WorkflowIdOrName *string `form:"workflow_id_or_name,omitempty" json:"workflow_id_or_name,omitempty"`
+
+	// Shared Accepted; reehub has no shared workflows.
+	Shared *bool `form:"shared,omitempty" json:"shared,omitempty"`
+}
+
+// ReanaWorkflowListParamsType defines parameters for ReanaWorkflowList.
+type ReanaWorkflowListParamsType string
+
+// ReanaWorkflowListParamsSort defines parameters for ReanaWorkflowList.
+type ReanaWorkflowListParamsSort string
+
+// ReanaWorkflowCreateParams defines parameters for ReanaWorkflowCreate.
+type ReanaWorkflowCreateParams struct {
+	// WorkflowName The name (no dot; default: workflow).
+	WorkflowName *string `form:"workflow_name,omitempty" json:"workflow_name,omitempty"`
+
+	// Spec The reana.yaml text, when there is no body (the seed's form).
+	Spec *string `form:"spec,omitempty" json:"spec,omitempty"`
+}
+
+// ReanaWorkspaceMoveParams defines parameters for ReanaWorkspaceMove.
+type ReanaWorkspaceMoveParams struct {
+	// Source Path to move.
+	Source string `form:"source" json:"source"`
+
+	// Target New path.
+	Target string `form:"target" json:"target"`
+}
+
+// ReanaWorkspaceDiskUsageJSONBody defines parameters for ReanaWorkspaceDiskUsage.
+type ReanaWorkspaceDiskUsageJSONBody struct {
+	Search    *string `json:"search,omitempty"`
+	Summarize *bool   `json:"summarize,omitempty"`
+}
+
+// ReanaWorkspaceDiskUsageParams defines parameters for ReanaWorkspaceDiskUsage.
+type ReanaWorkspaceDiskUsageParams struct {
+	// Summarize Only the total.
+	Summarize *bool `form:"summarize,omitempty" json:"summarize,omitempty"`
+
+	// Search Only paths containing this text.
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+}
+
+// ReanaWorkflowLogsJSONBody defines parameters for ReanaWorkflowLogs.
+type ReanaWorkflowLogsJSONBody = []string
+
+// ReanaWorkflowLogsParams defines parameters for ReanaWorkflowLogs.
+type ReanaWorkflowLogsParams struct {
+	// Page Page of job logs (1-based).
+	Page *int `form:"page,omitempty" json:"page,omitempty"`
+
+	// Size Job logs per page.
+	Size *int `form:"size,omitempty" json:"size,omitempty"`
+}
+
+// ReanaWorkflowSetStatusParams defines parameters for ReanaWorkflowSetStatus.
+type ReanaWorkflowSetStatusParams struct {
+	// Status The requested change.
+	Status ReanaWorkflowSetStatusParamsStatus `form:"status" json:"status"`
+}
+
+// ReanaWorkflowSetStatusParamsStatus defines parameters for ReanaWorkflowSetStatus.
+type ReanaWorkflowSetStatusParamsStatus string
+
+// ReanaWorkspaceListParams defines parameters for ReanaWorkspaceList.
+type ReanaWorkspaceListParams struct {
+	// FileName Glob of the paths to list, such as results/*.txt.
+	FileName *string `form:"file_name,omitempty" json:"file_name,omitempty"`
+
+	// Search Only paths containing this text.
+	Search *string `form:"search,omitempty" json:"search,omitempty"`
+
+	// Page Page number (1-based).
+	Page *int `form:"page,omitempty" json:"page,omitempty"`
+
+	// Size Page size.
+	Size *int `form:"size,omitempty" json:"size,omitempty"`
+}
+
+// ReanaWorkspaceUploadParams defines parameters for ReanaWorkspaceUpload.
+type ReanaWorkspaceUploadParams struct {
+	// FileName Path in the workspace.
+	FileName string `form:"file_name" json:"file_name"`
+
+	// Preview Accepted and ignored.
+	Preview *bool `form:"preview,omitempty" json:"preview,omitempty"`
+}
+
+// ReanaWorkspaceDownloadParams defines parameters for ReanaWorkspaceDownload.
+type ReanaWorkspaceDownloadParams struct {
+	// FileName What reana-client repeats from the path; ignored.
+	FileName *string `form:"file_name,omitempty" json:"file_name,omitempty"`
+}
+
 // AccountCreateGroupJSONRequestBody defines body for AccountCreateGroup for application/json ContentType.
 type AccountCreateGroupJSONRequestBody = AccountNewGroup
 
@@ -531,6 +1208,600 @@ type ReeSbomDefineMultipartRequestBody = ReeRecordingCreateForm
 
 // ReeSbomRebuildMultipartRequestBody defines body for ReeSbomRebuild for multipart/form-data ContentType.
 type ReeSbomRebuildMultipartRequestBody = ReeUploadForm
+
+// ReanaSecretDeleteJSONRequestBody defines body for ReanaSecretDelete for application/json ContentType.
+type ReanaSecretDeleteJSONRequestBody = ReanaSecretDeleteJSONBody
+
+// ReanaSecretAddJSONRequestBody defines body for ReanaSecretAdd for application/json ContentType.
+type ReanaSecretAddJSONRequestBody ReanaSecretAddJSONBody
+
+// ReanaWorkflowCreateJSONRequestBody defines body for ReanaWorkflowCreate for application/json ContentType.
+type ReanaWorkflowCreateJSONRequestBody = ReanaSpecification
+
+// ReanaWorkspaceDiskUsageJSONRequestBody defines body for ReanaWorkspaceDiskUsage for application/json ContentType.
+type ReanaWorkspaceDiskUsageJSONRequestBody ReanaWorkspaceDiskUsageJSONBody
+
+// ReanaWorkflowLogsJSONRequestBody defines body for ReanaWorkflowLogs for application/json ContentType.
+type ReanaWorkflowLogsJSONRequestBody = ReanaWorkflowLogsJSONBody
+
+// ReanaWorkflowStartJSONRequestBody defines body for ReanaWorkflowStart for application/json ContentType.
+type ReanaWorkflowStartJSONRequestBody = ReanaStartBody
+
+// ReanaWorkflowSetStatusJSONRequestBody defines body for ReanaWorkflowSetStatus for application/json ContentType.
+type ReanaWorkflowSetStatusJSONRequestBody = ReanaSetStatusBody
+
+// Getter for additional properties for ReanaSpecification. Returns the specified
+// element and whether it was found
+func (a ReanaSpecification) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for ReanaSpecification
+func (a *ReanaSpecification) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for ReanaSpecification to handle AdditionalProperties
+func (a *ReanaSpecification) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["inputs"]; found {
+		err = json.Unmarshal(raw, &a.Inputs)
+		if err != nil {
+			return fmt.Errorf("error reading 'inputs': %w", err)
+		}
+		delete(object, "inputs")
+	}
+
+	if raw, found := object["outputs"]; found {
+		err = json.Unmarshal(raw, &a.Outputs)
+		if err != nil {
+			return fmt.Errorf("error reading 'outputs': %w", err)
+		}
+		delete(object, "outputs")
+	}
+
+	if raw, found := object["version"]; found {
+		err = json.Unmarshal(raw, &a.Version)
+		if err != nil {
+			return fmt.Errorf("error reading 'version': %w", err)
+		}
+		delete(object, "version")
+	}
+
+	if raw, found := object["workflow"]; found {
+		err = json.Unmarshal(raw, &a.Workflow)
+		if err != nil {
+			return fmt.Errorf("error reading 'workflow': %w", err)
+		}
+		delete(object, "workflow")
+	}
+
+	if raw, found := object["workspace"]; found {
+		err = json.Unmarshal(raw, &a.Workspace)
+		if err != nil {
+			return fmt.Errorf("error reading 'workspace': %w", err)
+		}
+		delete(object, "workspace")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for ReanaSpecification to handle AdditionalProperties
+func (a ReanaSpecification) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Inputs != nil {
+		object["inputs"], err = json.Marshal(a.Inputs)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'inputs': %w", err)
+		}
+	}
+
+	if a.Outputs != nil {
+		object["outputs"], err = json.Marshal(a.Outputs)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'outputs': %w", err)
+		}
+	}
+
+	if a.Version != nil {
+		object["version"], err = json.Marshal(a.Version)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'version': %w", err)
+		}
+	}
+
+	if a.Workflow != nil {
+		object["workflow"], err = json.Marshal(a.Workflow)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'workflow': %w", err)
+		}
+	}
+
+	if a.Workspace != nil {
+		object["workspace"], err = json.Marshal(a.Workspace)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'workspace': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for ReanaSpecification_Inputs. Returns the specified
+// element and whether it was found
+func (a ReanaSpecification_Inputs) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for ReanaSpecification_Inputs
+func (a *ReanaSpecification_Inputs) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for ReanaSpecification_Inputs to handle AdditionalProperties
+func (a *ReanaSpecification_Inputs) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["directories"]; found {
+		err = json.Unmarshal(raw, &a.Directories)
+		if err != nil {
+			return fmt.Errorf("error reading 'directories': %w", err)
+		}
+		delete(object, "directories")
+	}
+
+	if raw, found := object["files"]; found {
+		err = json.Unmarshal(raw, &a.Files)
+		if err != nil {
+			return fmt.Errorf("error reading 'files': %w", err)
+		}
+		delete(object, "files")
+	}
+
+	if raw, found := object["options"]; found {
+		err = json.Unmarshal(raw, &a.Options)
+		if err != nil {
+			return fmt.Errorf("error reading 'options': %w", err)
+		}
+		delete(object, "options")
+	}
+
+	if raw, found := object["parameters"]; found {
+		err = json.Unmarshal(raw, &a.Parameters)
+		if err != nil {
+			return fmt.Errorf("error reading 'parameters': %w", err)
+		}
+		delete(object, "parameters")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for ReanaSpecification_Inputs to handle AdditionalProperties
+func (a ReanaSpecification_Inputs) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Directories != nil {
+		object["directories"], err = json.Marshal(a.Directories)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'directories': %w", err)
+		}
+	}
+
+	if a.Files != nil {
+		object["files"], err = json.Marshal(a.Files)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'files': %w", err)
+		}
+	}
+
+	if a.Options != nil {
+		object["options"], err = json.Marshal(a.Options)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'options': %w", err)
+		}
+	}
+
+	if a.Parameters != nil {
+		object["parameters"], err = json.Marshal(a.Parameters)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'parameters': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for ReanaSpecification_Outputs. Returns the specified
+// element and whether it was found
+func (a ReanaSpecification_Outputs) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for ReanaSpecification_Outputs
+func (a *ReanaSpecification_Outputs) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for ReanaSpecification_Outputs to handle AdditionalProperties
+func (a *ReanaSpecification_Outputs) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["directories"]; found {
+		err = json.Unmarshal(raw, &a.Directories)
+		if err != nil {
+			return fmt.Errorf("error reading 'directories': %w", err)
+		}
+		delete(object, "directories")
+	}
+
+	if raw, found := object["files"]; found {
+		err = json.Unmarshal(raw, &a.Files)
+		if err != nil {
+			return fmt.Errorf("error reading 'files': %w", err)
+		}
+		delete(object, "files")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for ReanaSpecification_Outputs to handle AdditionalProperties
+func (a ReanaSpecification_Outputs) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Directories != nil {
+		object["directories"], err = json.Marshal(a.Directories)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'directories': %w", err)
+		}
+	}
+
+	if a.Files != nil {
+		object["files"], err = json.Marshal(a.Files)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'files': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for ReanaSpecification_Workflow_Specification. Returns the specified
+// element and whether it was found
+func (a ReanaSpecification_Workflow_Specification) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for ReanaSpecification_Workflow_Specification
+func (a *ReanaSpecification_Workflow_Specification) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for ReanaSpecification_Workflow_Specification to handle AdditionalProperties
+func (a *ReanaSpecification_Workflow_Specification) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["steps"]; found {
+		err = json.Unmarshal(raw, &a.Steps)
+		if err != nil {
+			return fmt.Errorf("error reading 'steps': %w", err)
+		}
+		delete(object, "steps")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for ReanaSpecification_Workflow_Specification to handle AdditionalProperties
+func (a ReanaSpecification_Workflow_Specification) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.Steps != nil {
+		object["steps"], err = json.Marshal(a.Steps)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'steps': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for ReanaSpecification_Workflow. Returns the specified
+// element and whether it was found
+func (a ReanaSpecification_Workflow) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for ReanaSpecification_Workflow
+func (a *ReanaSpecification_Workflow) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for ReanaSpecification_Workflow to handle AdditionalProperties
+func (a *ReanaSpecification_Workflow) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["file"]; found {
+		err = json.Unmarshal(raw, &a.File)
+		if err != nil {
+			return fmt.Errorf("error reading 'file': %w", err)
+		}
+		delete(object, "file")
+	}
+
+	if raw, found := object["specification"]; found {
+		err = json.Unmarshal(raw, &a.Specification)
+		if err != nil {
+			return fmt.Errorf("error reading 'specification': %w", err)
+		}
+		delete(object, "specification")
+	}
+
+	if raw, found := object["type"]; found {
+		err = json.Unmarshal(raw, &a.Type)
+		if err != nil {
+			return fmt.Errorf("error reading 'type': %w", err)
+		}
+		delete(object, "type")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for ReanaSpecification_Workflow to handle AdditionalProperties
+func (a ReanaSpecification_Workflow) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.File != nil {
+		object["file"], err = json.Marshal(a.File)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'file': %w", err)
+		}
+	}
+
+	if a.Specification != nil {
+		object["specification"], err = json.Marshal(a.Specification)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'specification': %w", err)
+		}
+	}
+
+	if a.Type != nil {
+		object["type"], err = json.Marshal(a.Type)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'type': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for ReanaSpecification_Workspace. Returns the specified
+// element and whether it was found
+func (a ReanaSpecification_Workspace) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for ReanaSpecification_Workspace
+func (a *ReanaSpecification_Workspace) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for ReanaSpecification_Workspace to handle AdditionalProperties
+func (a *ReanaSpecification_Workspace) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["retention_days"]; found {
+		err = json.Unmarshal(raw, &a.RetentionDays)
+		if err != nil {
+			return fmt.Errorf("error reading 'retention_days': %w", err)
+		}
+		delete(object, "retention_days")
+	}
+
+	if raw, found := object["root_path"]; found {
+		err = json.Unmarshal(raw, &a.RootPath)
+		if err != nil {
+			return fmt.Errorf("error reading 'root_path': %w", err)
+		}
+		delete(object, "root_path")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for ReanaSpecification_Workspace to handle AdditionalProperties
+func (a ReanaSpecification_Workspace) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.RetentionDays != nil {
+		object["retention_days"], err = json.Marshal(a.RetentionDays)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'retention_days': %w", err)
+		}
+	}
+
+	if a.RootPath != nil {
+		object["root_path"], err = json.Marshal(a.RootPath)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'root_path': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -795,6 +2066,14 @@ type ClientInterface interface {
 	// Corresponds with GET /api/image/list (the `ReeImageList` operationId).
 	ReeImageList(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ReanaInfo Server capabilities, each as {title, value}
+	//
+	// What `reana-client info` prints and `create` checks: compute backends (`kubernetes`: steps run on local Podman), the
+	// workspaces available and the default one, and REANA's Kubernetes limits (null: none).
+	//
+	// Corresponds with GET /api/info (the `ReanaInfo` operationId).
+	ReanaInfo(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ReeLogDownload Plain-text log of a process (alias of /api/process/log/{uuid})
 	//
 	// The spelling of the REE document; identical to GET /api/process/log/{uuid}.
@@ -929,12 +2208,304 @@ type ClientInterface interface {
 	// Corresponds with POST /api/sbom/rebuild (the `ReeSbomRebuild` operationId).
 	ReeSbomRebuildWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ReanaSecretList Names and types of the caller's secrets (never values)
+	//
+	// What `reana-client secrets-list` prints.
+	//
+	// Corresponds with GET /api/secrets (the `ReanaSecretList` operationId).
+	ReanaSecretList(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaSecretDeleteWithBody Delete secrets by name
+	//
+	// 200 lists the deleted names. When a name does not exist nothing is deleted and the 404
+	// body is the list of missing names (what reana-client reads), not an error object.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with DELETE /api/secrets/ (the `ReanaSecretDelete` operationId).
+	ReanaSecretDeleteWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaSecretDelete Delete secrets by name
+	//
+	// 200 lists the deleted names. When a name does not exist nothing is deleted and the 404
+	// body is the list of missing names (what reana-client reads), not an error object.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with DELETE /api/secrets/ (the `ReanaSecretDelete` operationId).
+	ReanaSecretDelete(ctx context.Context, body ReanaSecretDeleteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaSecretAddWithBody Add secrets (the path reana-client uses, with its trailing slash)
+	//
+	// The body maps each name to {name, value, type}: value is base64 (as reana-client sends
+	// it); type env exports it as an environment variable named NAME, type file mounts it
+	// read-only at /etc/reana/secrets/NAME. A name that exists answers 409 unless overwrite.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/secrets/ (the `ReanaSecretAdd` operationId).
+	ReanaSecretAddWithBody(ctx context.Context, params *ReanaSecretAddParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaSecretAdd Add secrets (the path reana-client uses, with its trailing slash)
+	//
+	// The body maps each name to {name, value, type}: value is base64 (as reana-client sends
+	// it); type env exports it as an environment variable named NAME, type file mounts it
+	// read-only at /etc/reana/secrets/NAME. A name that exists answers 409 unless overwrite.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/secrets/ (the `ReanaSecretAdd` operationId).
+	ReanaSecretAdd(ctx context.Context, params *ReanaSecretAddParams, body ReanaSecretAddJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaUserList Users matching the filters (admins only)
+	//
+	// The seed's user query. Access tokens are never returned (they are stored hashed);
+	// `id_` (the seed's spelling) and `id` carry the same UUID.
+	//
+	// Corresponds with GET /api/users (the `ReanaUserList` operationId).
+	ReanaUserList(ctx context.Context, params *ReanaUserListParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaUserCreate Create a user (admins only) and return the user's access token
+	//
+	// The seed's user creation. With `user_token` the new user's access token is that value
+	// (at least 16 characters); without it one is generated. The token is returned once, here.
+	//
+	// Corresponds with POST /api/users (the `ReanaUserCreate` operationId).
+	ReanaUserCreate(ctx context.Context, params *ReanaUserCreateParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// SystemVersion Versions of reehub and of the Podman service it drives
 	//
 	// The version of reehub, of this contract (info.version), of Go and of the Podman service (empty when it cannot be reached), and the database kind.
 	//
 	// Corresponds with GET /api/version (the `SystemVersion` operationId).
 	SystemVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaWorkflowList The caller's workflows, newest first
+	//
+	// `status` is a comma-separated list (created,running,...); `search` matches the name;
+	// `sort` is asc or desc by creation; `page` and `size` page the list (no size: all).
+	// Deleted workflows are listed only when `status` names `deleted`. `size.raw` is -1 unless
+	// `include_workspace_size` is true.
+	//
+	// Corresponds with GET /api/workflows (the `ReanaWorkflowList` operationId).
+	ReanaWorkflowList(ctx context.Context, params *ReanaWorkflowListParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaWorkflowCreateWithBody Create a workflow from a REANA specification
+	//
+	// The body is the whole reana.yaml as JSON (what reana-client sends), or, in the seed's
+	// form, the `spec` parameter holds the reana.yaml text (YAML or JSON); a URL there answers
+	// 501 (reehub does not fetch remote repositories). A Workflow Run RO-Crate zip
+	// (application/zip) made by GET .../ro-crate.zip creates a run of its reana.yaml with its
+	// inputs; once that run ends, its status reports which outputs match the crate's sha256.
+	// Only serial workflows
+	// run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
+	// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
+	// NAME.N, N one more than the caller's last run of NAME.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/workflows (the `ReanaWorkflowCreate` operationId).
+	ReanaWorkflowCreateWithBody(ctx context.Context, params *ReanaWorkflowCreateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaWorkflowCreate Create a workflow from a REANA specification
+	//
+	// The body is the whole reana.yaml as JSON (what reana-client sends), or, in the seed's
+	// form, the `spec` parameter holds the reana.yaml text (YAML or JSON); a URL there answers
+	// 501 (reehub does not fetch remote repositories). A Workflow Run RO-Crate zip
+	// (application/zip) made by GET .../ro-crate.zip creates a run of its reana.yaml with its
+	// inputs; once that run ends, its status reports which outputs match the crate's sha256.
+	// Only serial workflows
+	// run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
+	// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
+	// NAME.N, N one more than the caller's last run of NAME.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/workflows (the `ReanaWorkflowCreate` operationId).
+	ReanaWorkflowCreate(ctx context.Context, params *ReanaWorkflowCreateParams, body ReanaWorkflowCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaWorkspaceMove Move (rename) a file or directory in the workspace
+	//
+	// Refused with 409 while the workflow runs, and when the target exists.
+	//
+	// Corresponds with PUT /api/workflows/move_files/{workflow_id_or_name} (the `ReanaWorkspaceMove` operationId).
+	ReanaWorkspaceMove(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceMoveParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaWorkspaceDiskUsageWithBody Disk usage of the workspace (reana-client du)
+	//
+	// Each file's size, or with summarize only the total (name "."). reana-client sends
+	// {search, summarize} as a JSON body; the same names are accepted as query parameters.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/disk_usage (the `ReanaWorkspaceDiskUsage` operationId).
+	ReanaWorkspaceDiskUsageWithBody(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceDiskUsageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaWorkspaceDiskUsage Disk usage of the workspace (reana-client du)
+	//
+	// Each file's size, or with summarize only the total (name "."). reana-client sends
+	// {search, summarize} as a JSON body; the same names are accepted as query parameters.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/disk_usage (the `ReanaWorkspaceDiskUsage` operationId).
+	ReanaWorkspaceDiskUsage(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceDiskUsageParams, body ReanaWorkspaceDiskUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaWorkflowLogsWithBody Logs of a workflow and of each step, live while a step runs
+	//
+	// `logs` is a JSON-encoded string (REANA's shape) of {workflow_logs, job_logs,
+	// engine_specific}: job_logs maps a job id to {workflow_uuid, job_name, compute_backend,
+	// backend_job_id, docker_img, cmd, status, logs, started_at, finished_at}. A body (a JSON
+	// array of step names, as reana-client sends with --filter) selects steps; page and size
+	// page job_logs. Secret values never appear.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/logs (the `ReanaWorkflowLogs` operationId).
+	ReanaWorkflowLogsWithBody(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkflowLogsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaWorkflowLogs Logs of a workflow and of each step, live while a step runs
+	//
+	// `logs` is a JSON-encoded string (REANA's shape) of {workflow_logs, job_logs,
+	// engine_specific}: job_logs maps a job id to {workflow_uuid, job_name, compute_backend,
+	// backend_job_id, docker_img, cmd, status, logs, started_at, finished_at}. A body (a JSON
+	// array of step names, as reana-client sends with --filter) selects steps; page and size
+	// page job_logs. Secret values never appear.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/logs (the `ReanaWorkflowLogs` operationId).
+	ReanaWorkflowLogs(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkflowLogsParams, body ReanaWorkflowLogsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaWorkflowParameters The workflow's type and input parameters
+	//
+	// What reana-client reads to check `-p name=value` before a start.
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/parameters (the `ReanaWorkflowParameters` operationId).
+	ReanaWorkflowParameters(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaWorkflowCrate The run as a Workflow Run RO-Crate (zip)
+	//
+	// ro-crate-metadata.json (Workflow Run Crate profile: the specification, each step's
+	// command, start and end, exit code and environment image digest, input and output files
+	// with sha256) plus the inputs and outputs. 409 until the run has finished or failed.
+	// POST it to /api/workflows (application/zip) to re-run it; the new run's status reports
+	// which output hashes match.
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/ro-crate.zip (the `ReanaWorkflowCrate` operationId).
+	ReanaWorkflowCrate(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaWorkflowSpecification The submitted reana.yaml (as JSON) and the parameters of the last start
+	//
+	// What reana-client reads before uploading (inputs) and downloading (outputs) without
+	// arguments: the reana.yaml as it was submitted, and the parameters in effect.
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/specification (the `ReanaWorkflowSpecification` operationId).
+	ReanaWorkflowSpecification(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaWorkflowStartWithBody Start a workflow
+	//
+	// input_parameters override the specification's parameters (unknown names are refused).
+	// operational_options: FROM and TARGET (step names) restart a finished or failed run from
+	// a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
+	// digest and input file hashes are unchanged since an earlier successful run.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/workflows/{workflow_id_or_name}/start (the `ReanaWorkflowStart` operationId).
+	ReanaWorkflowStartWithBody(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaWorkflowStart Start a workflow
+	//
+	// input_parameters override the specification's parameters (unknown names are refused).
+	// operational_options: FROM and TARGET (step names) restart a finished or failed run from
+	// a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
+	// digest and input file hashes are unchanged since an earlier successful run.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/workflows/{workflow_id_or_name}/start (the `ReanaWorkflowStart` operationId).
+	ReanaWorkflowStart(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, body ReanaWorkflowStartJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaWorkflowStatus Status and progress of a workflow
+	//
+	// `logs` holds the reason of a failure (the step, the command, its exit code and the last
+	// lines of its output), else "".
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/status (the `ReanaWorkflowStatus` operationId).
+	ReanaWorkflowStatus(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaWorkflowSetStatusWithBody Start, stop or delete a workflow (the seed's form)
+	//
+	// status=start (with input_parameters and operational_options, as POST .../start),
+	// status=stop (force_stop: the running step's container is killed at once) or
+	// status=deleted (all_runs: every run of the name; workspace: also remove the files).
+	// A transition REANA does not allow answers 409: start only from created (or, with
+	// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+	// pending or running; delete from anything but queued, pending and running.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/workflows/{workflow_id_or_name}/status (the `ReanaWorkflowSetStatus` operationId).
+	ReanaWorkflowSetStatusWithBody(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkflowSetStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaWorkflowSetStatus Start, stop or delete a workflow (the seed's form)
+	//
+	// status=start (with input_parameters and operational_options, as POST .../start),
+	// status=stop (force_stop: the running step's container is killed at once) or
+	// status=deleted (all_runs: every run of the name; workspace: also remove the files).
+	// A transition REANA does not allow answers 409: start only from created (or, with
+	// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+	// pending or running; delete from anything but queued, pending and running.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/workflows/{workflow_id_or_name}/status (the `ReanaWorkflowSetStatus` operationId).
+	ReanaWorkflowSetStatus(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkflowSetStatusParams, body ReanaWorkflowSetStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaWorkspaceList Files of the workspace
+	//
+	// Every regular file, by path relative to the workspace, sorted by name. `file_name` is a
+	// glob (`*` within a path segment, `**` across segments, `?`, `[...]`); `search` is
+	// a substring of the name; `page` and `size` page the list.
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/workspace (the `ReanaWorkspaceList` operationId).
+	ReanaWorkspaceList(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceListParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaWorkspaceUploadWithBody Upload one file into the workspace (streamed)
+	//
+	// `file_name` is the path in the workspace; a leading `/` is stripped (reana-client sends
+	// `/data/input.txt`), missing directories are created, and a path that leaves the
+	// workspace (`..`, or through a symbolic link) is refused. An existing file is replaced.
+	// An upload that would take the owner over the disk quota answers 413 and leaves nothing.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/workflows/{workflow_id_or_name}/workspace (the `ReanaWorkspaceUpload` operationId).
+	ReanaWorkspaceUploadWithBody(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceUploadParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaWorkspaceDelete Delete files (a path or a glob) from the workspace
+	//
+	// A path names a file or a directory (deleted with its content); a glob deletes every matching file.
+	//
+	// Corresponds with DELETE /api/workflows/{workflow_id_or_name}/workspace/{file_name} (the `ReanaWorkspaceDelete` operationId).
+	ReanaWorkspaceDelete(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, fileName string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaWorkspaceDownload Download a file, or a directory as a zip
+	//
+	// Content-Disposition carries the base name (reana-client saves the file under it); a
+	// directory is sent as NAME.zip (application/zip). Range and If-None-Match are honoured.
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/workspace/{file_name} (the `ReanaWorkspaceDownload` operationId).
+	ReanaWorkspaceDownload(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, fileName string, params *ReanaWorkspaceDownloadParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReanaYou The caller, the server version and the disk and CPU quota
+	//
+	// What `reana-client ping` calls. A bad access token answers 403 here (the client prints
+	// "INVALID ACCESS TOKEN" for 403 only). No credential is returned.
+	//
+	// Corresponds with GET /api/you (the `ReanaYou` operationId).
+	ReanaYou(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // AccountListGroups Groups by name; an admin sees every group, a user the groups they are in
@@ -1346,6 +2917,24 @@ func (c *Client) ReeImageList(ctx context.Context, reqEditors ...RequestEditorFn
 	return c.Client.Do(req)
 }
 
+// ReanaInfo Server capabilities, each as {title, value}
+//
+// What `reana-client info` prints and `create` checks: compute backends (`kubernetes`: steps run on local Podman), the
+// workspaces available and the default one, and REANA's Kubernetes limits (null: none).
+//
+// Corresponds with GET /api/info (the `ReanaInfo` operationId).
+func (c *Client) ReanaInfo(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaInfoRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ReeLogDownload Plain-text log of a process (alias of /api/process/log/{uuid})
 //
 // The spelling of the REE document; identical to GET /api/process/log/{uuid}.
@@ -1620,6 +3209,141 @@ func (c *Client) ReeSbomRebuildWithBody(ctx context.Context, contentType string,
 	return c.Client.Do(req)
 }
 
+// ReanaSecretList Names and types of the caller's secrets (never values)
+//
+// What `reana-client secrets-list` prints.
+//
+// Corresponds with GET /api/secrets (the `ReanaSecretList` operationId).
+func (c *Client) ReanaSecretList(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaSecretListRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaSecretDeleteWithBody Delete secrets by name
+//
+// 200 lists the deleted names. When a name does not exist nothing is deleted and the 404
+// body is the list of missing names (what reana-client reads), not an error object.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with DELETE /api/secrets/ (the `ReanaSecretDelete` operationId).
+func (c *Client) ReanaSecretDeleteWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaSecretDeleteRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaSecretDelete Delete secrets by name
+//
+// 200 lists the deleted names. When a name does not exist nothing is deleted and the 404
+// body is the list of missing names (what reana-client reads), not an error object.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with DELETE /api/secrets/ (the `ReanaSecretDelete` operationId).
+func (c *Client) ReanaSecretDelete(ctx context.Context, body ReanaSecretDeleteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaSecretDeleteRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaSecretAddWithBody Add secrets (the path reana-client uses, with its trailing slash)
+//
+// The body maps each name to {name, value, type}: value is base64 (as reana-client sends
+// it); type env exports it as an environment variable named NAME, type file mounts it
+// read-only at /etc/reana/secrets/NAME. A name that exists answers 409 unless overwrite.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/secrets/ (the `ReanaSecretAdd` operationId).
+func (c *Client) ReanaSecretAddWithBody(ctx context.Context, params *ReanaSecretAddParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaSecretAddRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaSecretAdd Add secrets (the path reana-client uses, with its trailing slash)
+//
+// The body maps each name to {name, value, type}: value is base64 (as reana-client sends
+// it); type env exports it as an environment variable named NAME, type file mounts it
+// read-only at /etc/reana/secrets/NAME. A name that exists answers 409 unless overwrite.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/secrets/ (the `ReanaSecretAdd` operationId).
+func (c *Client) ReanaSecretAdd(ctx context.Context, params *ReanaSecretAddParams, body ReanaSecretAddJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaSecretAddRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaUserList Users matching the filters (admins only)
+//
+// The seed's user query. Access tokens are never returned (they are stored hashed);
+// `id_` (the seed's spelling) and `id` carry the same UUID.
+//
+// Corresponds with GET /api/users (the `ReanaUserList` operationId).
+func (c *Client) ReanaUserList(ctx context.Context, params *ReanaUserListParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaUserListRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaUserCreate Create a user (admins only) and return the user's access token
+//
+// The seed's user creation. With `user_token` the new user's access token is that value
+// (at least 16 characters); without it one is generated. The token is returned once, here.
+//
+// Corresponds with POST /api/users (the `ReanaUserCreate` operationId).
+func (c *Client) ReanaUserCreate(ctx context.Context, params *ReanaUserCreateParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaUserCreateRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // SystemVersion Versions of reehub and of the Podman service it drives
 //
 // The version of reehub, of this contract (info.version), of Go and of the Podman service (empty when it cannot be reached), and the database kind.
@@ -1627,6 +3351,443 @@ func (c *Client) ReeSbomRebuildWithBody(ctx context.Context, contentType string,
 // Corresponds with GET /api/version (the `SystemVersion` operationId).
 func (c *Client) SystemVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSystemVersionRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaWorkflowList The caller's workflows, newest first
+//
+// `status` is a comma-separated list (created,running,...); `search` matches the name;
+// `sort` is asc or desc by creation; `page` and `size` page the list (no size: all).
+// Deleted workflows are listed only when `status` names `deleted`. `size.raw` is -1 unless
+// `include_workspace_size` is true.
+//
+// Corresponds with GET /api/workflows (the `ReanaWorkflowList` operationId).
+func (c *Client) ReanaWorkflowList(ctx context.Context, params *ReanaWorkflowListParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaWorkflowListRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaWorkflowCreateWithBody Create a workflow from a REANA specification
+//
+// The body is the whole reana.yaml as JSON (what reana-client sends), or, in the seed's
+// form, the `spec` parameter holds the reana.yaml text (YAML or JSON); a URL there answers
+// 501 (reehub does not fetch remote repositories). A Workflow Run RO-Crate zip
+// (application/zip) made by GET .../ro-crate.zip creates a run of its reana.yaml with its
+// inputs; once that run ends, its status reports which outputs match the crate's sha256.
+// Only serial workflows
+// run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
+// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
+// NAME.N, N one more than the caller's last run of NAME.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/workflows (the `ReanaWorkflowCreate` operationId).
+func (c *Client) ReanaWorkflowCreateWithBody(ctx context.Context, params *ReanaWorkflowCreateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaWorkflowCreateRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaWorkflowCreate Create a workflow from a REANA specification
+//
+// The body is the whole reana.yaml as JSON (what reana-client sends), or, in the seed's
+// form, the `spec` parameter holds the reana.yaml text (YAML or JSON); a URL there answers
+// 501 (reehub does not fetch remote repositories). A Workflow Run RO-Crate zip
+// (application/zip) made by GET .../ro-crate.zip creates a run of its reana.yaml with its
+// inputs; once that run ends, its status reports which outputs match the crate's sha256.
+// Only serial workflows
+// run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
+// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
+// NAME.N, N one more than the caller's last run of NAME.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/workflows (the `ReanaWorkflowCreate` operationId).
+func (c *Client) ReanaWorkflowCreate(ctx context.Context, params *ReanaWorkflowCreateParams, body ReanaWorkflowCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaWorkflowCreateRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaWorkspaceMove Move (rename) a file or directory in the workspace
+//
+// Refused with 409 while the workflow runs, and when the target exists.
+//
+// Corresponds with PUT /api/workflows/move_files/{workflow_id_or_name} (the `ReanaWorkspaceMove` operationId).
+func (c *Client) ReanaWorkspaceMove(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceMoveParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaWorkspaceMoveRequest(c.Server, workflowIdOrName, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaWorkspaceDiskUsageWithBody Disk usage of the workspace (reana-client du)
+//
+// Each file's size, or with summarize only the total (name "."). reana-client sends
+// {search, summarize} as a JSON body; the same names are accepted as query parameters.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/disk_usage (the `ReanaWorkspaceDiskUsage` operationId).
+func (c *Client) ReanaWorkspaceDiskUsageWithBody(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceDiskUsageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaWorkspaceDiskUsageRequestWithBody(c.Server, workflowIdOrName, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaWorkspaceDiskUsage Disk usage of the workspace (reana-client du)
+//
+// Each file's size, or with summarize only the total (name "."). reana-client sends
+// {search, summarize} as a JSON body; the same names are accepted as query parameters.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/disk_usage (the `ReanaWorkspaceDiskUsage` operationId).
+func (c *Client) ReanaWorkspaceDiskUsage(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceDiskUsageParams, body ReanaWorkspaceDiskUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaWorkspaceDiskUsageRequest(c.Server, workflowIdOrName, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaWorkflowLogsWithBody Logs of a workflow and of each step, live while a step runs
+//
+// `logs` is a JSON-encoded string (REANA's shape) of {workflow_logs, job_logs,
+// engine_specific}: job_logs maps a job id to {workflow_uuid, job_name, compute_backend,
+// backend_job_id, docker_img, cmd, status, logs, started_at, finished_at}. A body (a JSON
+// array of step names, as reana-client sends with --filter) selects steps; page and size
+// page job_logs. Secret values never appear.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/logs (the `ReanaWorkflowLogs` operationId).
+func (c *Client) ReanaWorkflowLogsWithBody(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkflowLogsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaWorkflowLogsRequestWithBody(c.Server, workflowIdOrName, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaWorkflowLogs Logs of a workflow and of each step, live while a step runs
+//
+// `logs` is a JSON-encoded string (REANA's shape) of {workflow_logs, job_logs,
+// engine_specific}: job_logs maps a job id to {workflow_uuid, job_name, compute_backend,
+// backend_job_id, docker_img, cmd, status, logs, started_at, finished_at}. A body (a JSON
+// array of step names, as reana-client sends with --filter) selects steps; page and size
+// page job_logs. Secret values never appear.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/logs (the `ReanaWorkflowLogs` operationId).
+func (c *Client) ReanaWorkflowLogs(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkflowLogsParams, body ReanaWorkflowLogsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaWorkflowLogsRequest(c.Server, workflowIdOrName, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaWorkflowParameters The workflow's type and input parameters
+//
+// What reana-client reads to check `-p name=value` before a start.
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/parameters (the `ReanaWorkflowParameters` operationId).
+func (c *Client) ReanaWorkflowParameters(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaWorkflowParametersRequest(c.Server, workflowIdOrName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaWorkflowCrate The run as a Workflow Run RO-Crate (zip)
+//
+// ro-crate-metadata.json (Workflow Run Crate profile: the specification, each step's
+// command, start and end, exit code and environment image digest, input and output files
+// with sha256) plus the inputs and outputs. 409 until the run has finished or failed.
+// POST it to /api/workflows (application/zip) to re-run it; the new run's status reports
+// which output hashes match.
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/ro-crate.zip (the `ReanaWorkflowCrate` operationId).
+func (c *Client) ReanaWorkflowCrate(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaWorkflowCrateRequest(c.Server, workflowIdOrName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaWorkflowSpecification The submitted reana.yaml (as JSON) and the parameters of the last start
+//
+// What reana-client reads before uploading (inputs) and downloading (outputs) without
+// arguments: the reana.yaml as it was submitted, and the parameters in effect.
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/specification (the `ReanaWorkflowSpecification` operationId).
+func (c *Client) ReanaWorkflowSpecification(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaWorkflowSpecificationRequest(c.Server, workflowIdOrName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaWorkflowStartWithBody Start a workflow
+//
+// input_parameters override the specification's parameters (unknown names are refused).
+// operational_options: FROM and TARGET (step names) restart a finished or failed run from
+// a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
+// digest and input file hashes are unchanged since an earlier successful run.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/workflows/{workflow_id_or_name}/start (the `ReanaWorkflowStart` operationId).
+func (c *Client) ReanaWorkflowStartWithBody(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaWorkflowStartRequestWithBody(c.Server, workflowIdOrName, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaWorkflowStart Start a workflow
+//
+// input_parameters override the specification's parameters (unknown names are refused).
+// operational_options: FROM and TARGET (step names) restart a finished or failed run from
+// a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
+// digest and input file hashes are unchanged since an earlier successful run.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/workflows/{workflow_id_or_name}/start (the `ReanaWorkflowStart` operationId).
+func (c *Client) ReanaWorkflowStart(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, body ReanaWorkflowStartJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaWorkflowStartRequest(c.Server, workflowIdOrName, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaWorkflowStatus Status and progress of a workflow
+//
+// `logs` holds the reason of a failure (the step, the command, its exit code and the last
+// lines of its output), else "".
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/status (the `ReanaWorkflowStatus` operationId).
+func (c *Client) ReanaWorkflowStatus(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaWorkflowStatusRequest(c.Server, workflowIdOrName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaWorkflowSetStatusWithBody Start, stop or delete a workflow (the seed's form)
+//
+// status=start (with input_parameters and operational_options, as POST .../start),
+// status=stop (force_stop: the running step's container is killed at once) or
+// status=deleted (all_runs: every run of the name; workspace: also remove the files).
+// A transition REANA does not allow answers 409: start only from created (or, with
+// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+// pending or running; delete from anything but queued, pending and running.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/workflows/{workflow_id_or_name}/status (the `ReanaWorkflowSetStatus` operationId).
+func (c *Client) ReanaWorkflowSetStatusWithBody(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkflowSetStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaWorkflowSetStatusRequestWithBody(c.Server, workflowIdOrName, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaWorkflowSetStatus Start, stop or delete a workflow (the seed's form)
+//
+// status=start (with input_parameters and operational_options, as POST .../start),
+// status=stop (force_stop: the running step's container is killed at once) or
+// status=deleted (all_runs: every run of the name; workspace: also remove the files).
+// A transition REANA does not allow answers 409: start only from created (or, with
+// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+// pending or running; delete from anything but queued, pending and running.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/workflows/{workflow_id_or_name}/status (the `ReanaWorkflowSetStatus` operationId).
+func (c *Client) ReanaWorkflowSetStatus(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkflowSetStatusParams, body ReanaWorkflowSetStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaWorkflowSetStatusRequest(c.Server, workflowIdOrName, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaWorkspaceList Files of the workspace
+//
+// Every regular file, by path relative to the workspace, sorted by name. `file_name` is a
+// glob (`*` within a path segment, `**` across segments, `?`, `[...]`); `search` is
+// a substring of the name; `page` and `size` page the list.
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/workspace (the `ReanaWorkspaceList` operationId).
+func (c *Client) ReanaWorkspaceList(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceListParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaWorkspaceListRequest(c.Server, workflowIdOrName, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaWorkspaceUploadWithBody Upload one file into the workspace (streamed)
+//
+// `file_name` is the path in the workspace; a leading `/` is stripped (reana-client sends
+// `/data/input.txt`), missing directories are created, and a path that leaves the
+// workspace (`..`, or through a symbolic link) is refused. An existing file is replaced.
+// An upload that would take the owner over the disk quota answers 413 and leaves nothing.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/workflows/{workflow_id_or_name}/workspace (the `ReanaWorkspaceUpload` operationId).
+func (c *Client) ReanaWorkspaceUploadWithBody(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceUploadParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaWorkspaceUploadRequestWithBody(c.Server, workflowIdOrName, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaWorkspaceDelete Delete files (a path or a glob) from the workspace
+//
+// A path names a file or a directory (deleted with its content); a glob deletes every matching file.
+//
+// Corresponds with DELETE /api/workflows/{workflow_id_or_name}/workspace/{file_name} (the `ReanaWorkspaceDelete` operationId).
+func (c *Client) ReanaWorkspaceDelete(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, fileName string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaWorkspaceDeleteRequest(c.Server, workflowIdOrName, fileName)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaWorkspaceDownload Download a file, or a directory as a zip
+//
+// Content-Disposition carries the base name (reana-client saves the file under it); a
+// directory is sent as NAME.zip (application/zip). Range and If-None-Match are honoured.
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/workspace/{file_name} (the `ReanaWorkspaceDownload` operationId).
+func (c *Client) ReanaWorkspaceDownload(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, fileName string, params *ReanaWorkspaceDownloadParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaWorkspaceDownloadRequest(c.Server, workflowIdOrName, fileName, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReanaYou The caller, the server version and the disk and CPU quota
+//
+// What `reana-client ping` calls. A bad access token answers 403 here (the client prints
+// "INVALID ACCESS TOKEN" for 403 only). No credential is returned.
+//
+// Corresponds with GET /api/you (the `ReanaYou` operationId).
+func (c *Client) ReanaYou(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReanaYouRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -2238,6 +4399,33 @@ func NewReeImageListRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewReanaInfoRequest constructs an http.Request for the ReanaInfo method
+func NewReanaInfoRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/info")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewReeLogDownloadRequest constructs an http.Request for the ReeLogDownload method
 func NewReeLogDownloadRequest(server string, uuid ReeProcessUUID) (*http.Request, error) {
 	var err error
@@ -2738,6 +4926,292 @@ func NewReeSbomRebuildRequestWithBody(server string, contentType string, body io
 	return req, nil
 }
 
+// NewReanaSecretListRequest constructs an http.Request for the ReanaSecretList method
+func NewReanaSecretListRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/secrets")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReanaSecretDeleteRequest calls the generic ReanaSecretDelete builder with application/json body
+func NewReanaSecretDeleteRequest(server string, body ReanaSecretDeleteJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReanaSecretDeleteRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewReanaSecretDeleteRequestWithBody constructs an http.Request for the ReanaSecretDelete method, with any body, and a specified content type
+func NewReanaSecretDeleteRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/secrets/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewReanaSecretAddRequest calls the generic ReanaSecretAdd builder with application/json body
+func NewReanaSecretAddRequest(server string, params *ReanaSecretAddParams, body ReanaSecretAddJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReanaSecretAddRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewReanaSecretAddRequestWithBody constructs an http.Request for the ReanaSecretAdd method, with any body, and a specified content type
+func NewReanaSecretAddRequestWithBody(server string, params *ReanaSecretAddParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/secrets/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Overwrite != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "overwrite", *params.Overwrite, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewReanaUserListRequest constructs an http.Request for the ReanaUserList method
+func NewReanaUserListRequest(server string, params *ReanaUserListParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/users")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Email != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "email", *params.Email, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Id != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "id", *params.Id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.LegacyId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "id_", *params.LegacyId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UserToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_token", *params.UserToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "password"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReanaUserCreateRequest constructs an http.Request for the ReanaUserCreate method
+func NewReanaUserCreateRequest(server string, params *ReanaUserCreateParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/users")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "email", params.Email, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "email"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.UserToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_token", *params.UserToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "password"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewSystemVersionRequest constructs an http.Request for the SystemVersion method
 func NewSystemVersionRequest(server string) (*http.Request, error) {
 	var err error
@@ -2748,6 +5222,1053 @@ func NewSystemVersionRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/api/version")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReanaWorkflowListRequest constructs an http.Request for the ReanaWorkflowList method
+func NewReanaWorkflowListRequest(server string, params *ReanaWorkflowListParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/workflows")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Verbose != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "verbose", *params.Verbose, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Sort != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "sort", *params.Sort, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.IncludeProgress != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "include_progress", *params.IncludeProgress, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.IncludeWorkspaceSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "include_workspace_size", *params.IncludeWorkspaceSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.WorkflowIdOrName != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "workflow_id_or_name", *params.WorkflowIdOrName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Shared != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "shared", *params.Shared, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReanaWorkflowCreateRequest calls the generic ReanaWorkflowCreate builder with application/json body
+func NewReanaWorkflowCreateRequest(server string, params *ReanaWorkflowCreateParams, body ReanaWorkflowCreateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReanaWorkflowCreateRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewReanaWorkflowCreateRequestWithBody constructs an http.Request for the ReanaWorkflowCreate method, with any body, and a specified content type
+func NewReanaWorkflowCreateRequestWithBody(server string, params *ReanaWorkflowCreateParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/workflows")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.WorkflowName != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "workflow_name", *params.WorkflowName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Spec != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "spec", *params.Spec, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewReanaWorkspaceMoveRequest constructs an http.Request for the ReanaWorkspaceMove method
+func NewReanaWorkspaceMoveRequest(server string, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceMoveParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflow_id_or_name", workflowIdOrName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/workflows/move_files/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "source", params.Source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "target", params.Target, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReanaWorkspaceDiskUsageRequest calls the generic ReanaWorkspaceDiskUsage builder with application/json body
+func NewReanaWorkspaceDiskUsageRequest(server string, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceDiskUsageParams, body ReanaWorkspaceDiskUsageJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReanaWorkspaceDiskUsageRequestWithBody(server, workflowIdOrName, params, "application/json", bodyReader)
+}
+
+// NewReanaWorkspaceDiskUsageRequestWithBody constructs an http.Request for the ReanaWorkspaceDiskUsage method, with any body, and a specified content type
+func NewReanaWorkspaceDiskUsageRequestWithBody(server string, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceDiskUsageParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflow_id_or_name", workflowIdOrName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/workflows/%s/disk_usage", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Summarize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "summarize", *params.Summarize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewReanaWorkflowLogsRequest calls the generic ReanaWorkflowLogs builder with application/json body
+func NewReanaWorkflowLogsRequest(server string, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkflowLogsParams, body ReanaWorkflowLogsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReanaWorkflowLogsRequestWithBody(server, workflowIdOrName, params, "application/json", bodyReader)
+}
+
+// NewReanaWorkflowLogsRequestWithBody constructs an http.Request for the ReanaWorkflowLogs method, with any body, and a specified content type
+func NewReanaWorkflowLogsRequestWithBody(server string, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkflowLogsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflow_id_or_name", workflowIdOrName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/workflows/%s/logs", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewReanaWorkflowParametersRequest constructs an http.Request for the ReanaWorkflowParameters method
+func NewReanaWorkflowParametersRequest(server string, workflowIdOrName ReanaWorkflowIdOrName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflow_id_or_name", workflowIdOrName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/workflows/%s/parameters", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReanaWorkflowCrateRequest constructs an http.Request for the ReanaWorkflowCrate method
+func NewReanaWorkflowCrateRequest(server string, workflowIdOrName ReanaWorkflowIdOrName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflow_id_or_name", workflowIdOrName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/workflows/%s/ro-crate.zip", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReanaWorkflowSpecificationRequest constructs an http.Request for the ReanaWorkflowSpecification method
+func NewReanaWorkflowSpecificationRequest(server string, workflowIdOrName ReanaWorkflowIdOrName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflow_id_or_name", workflowIdOrName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/workflows/%s/specification", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReanaWorkflowStartRequest calls the generic ReanaWorkflowStart builder with application/json body
+func NewReanaWorkflowStartRequest(server string, workflowIdOrName ReanaWorkflowIdOrName, body ReanaWorkflowStartJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReanaWorkflowStartRequestWithBody(server, workflowIdOrName, "application/json", bodyReader)
+}
+
+// NewReanaWorkflowStartRequestWithBody constructs an http.Request for the ReanaWorkflowStart method, with any body, and a specified content type
+func NewReanaWorkflowStartRequestWithBody(server string, workflowIdOrName ReanaWorkflowIdOrName, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflow_id_or_name", workflowIdOrName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/workflows/%s/start", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewReanaWorkflowStatusRequest constructs an http.Request for the ReanaWorkflowStatus method
+func NewReanaWorkflowStatusRequest(server string, workflowIdOrName ReanaWorkflowIdOrName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflow_id_or_name", workflowIdOrName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/workflows/%s/status", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReanaWorkflowSetStatusRequest calls the generic ReanaWorkflowSetStatus builder with application/json body
+func NewReanaWorkflowSetStatusRequest(server string, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkflowSetStatusParams, body ReanaWorkflowSetStatusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReanaWorkflowSetStatusRequestWithBody(server, workflowIdOrName, params, "application/json", bodyReader)
+}
+
+// NewReanaWorkflowSetStatusRequestWithBody constructs an http.Request for the ReanaWorkflowSetStatus method, with any body, and a specified content type
+func NewReanaWorkflowSetStatusRequestWithBody(server string, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkflowSetStatusParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflow_id_or_name", workflowIdOrName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/workflows/%s/status", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewReanaWorkspaceListRequest constructs an http.Request for the ReanaWorkspaceList method
+func NewReanaWorkspaceListRequest(server string, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceListParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflow_id_or_name", workflowIdOrName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/workflows/%s/workspace", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.FileName != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "file_name", *params.FileName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Search != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "search", *params.Search, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReanaWorkspaceUploadRequestWithBody constructs an http.Request for the ReanaWorkspaceUpload method, with any body, and a specified content type
+func NewReanaWorkspaceUploadRequestWithBody(server string, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceUploadParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflow_id_or_name", workflowIdOrName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/workflows/%s/workspace", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "file_name", params.FileName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Preview != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "preview", *params.Preview, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewReanaWorkspaceDeleteRequest constructs an http.Request for the ReanaWorkspaceDelete method
+func NewReanaWorkspaceDeleteRequest(server string, workflowIdOrName ReanaWorkflowIdOrName, fileName string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflow_id_or_name", workflowIdOrName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "file_name", fileName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/workflows/%s/workspace/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReanaWorkspaceDownloadRequest constructs an http.Request for the ReanaWorkspaceDownload method
+func NewReanaWorkspaceDownloadRequest(server string, workflowIdOrName ReanaWorkflowIdOrName, fileName string, params *ReanaWorkspaceDownloadParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflow_id_or_name", workflowIdOrName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "file_name", fileName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/workflows/%s/workspace/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.FileName != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "file_name", *params.FileName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReanaYouRequest constructs an http.Request for the ReanaYou method
+func NewReanaYouRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/you")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -3022,6 +6543,16 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/image/list (the `ReeImageList` operationId).
 	ReeImageListWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReeImageListResponse, error)
 
+	// ReanaInfoWithResponse Server capabilities, each as {title, value}
+	//
+	// What `reana-client info` prints and `create` checks: compute backends (`kubernetes`: steps run on local Podman), the
+	// workspaces available and the default one, and REANA's Kubernetes limits (null: none).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/info (the `ReanaInfo` operationId).
+	ReanaInfoWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReanaInfoResponse, error)
+
 	// ReeLogDownloadWithResponse Plain-text log of a process (alias of /api/process/log/{uuid})
 	//
 	// The spelling of the REE document; identical to GET /api/process/log/{uuid}.
@@ -3172,6 +6703,77 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/sbom/rebuild (the `ReeSbomRebuild` operationId).
 	ReeSbomRebuildWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReeSbomRebuildResponse, error)
 
+	// ReanaSecretListWithResponse Names and types of the caller's secrets (never values)
+	//
+	// What `reana-client secrets-list` prints.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/secrets (the `ReanaSecretList` operationId).
+	ReanaSecretListWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReanaSecretListResponse, error)
+
+	// ReanaSecretDeleteWithBodyWithResponse Delete secrets by name
+	//
+	// 200 lists the deleted names. When a name does not exist nothing is deleted and the 404
+	// body is the list of missing names (what reana-client reads), not an error object.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/secrets/ (the `ReanaSecretDelete` operationId).
+	ReanaSecretDeleteWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReanaSecretDeleteResponse, error)
+
+	// ReanaSecretDeleteWithResponse Delete secrets by name
+	//
+	// 200 lists the deleted names. When a name does not exist nothing is deleted and the 404
+	// body is the list of missing names (what reana-client reads), not an error object.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/secrets/ (the `ReanaSecretDelete` operationId).
+	ReanaSecretDeleteWithResponse(ctx context.Context, body ReanaSecretDeleteJSONRequestBody, reqEditors ...RequestEditorFn) (*ReanaSecretDeleteResponse, error)
+
+	// ReanaSecretAddWithBodyWithResponse Add secrets (the path reana-client uses, with its trailing slash)
+	//
+	// The body maps each name to {name, value, type}: value is base64 (as reana-client sends
+	// it); type env exports it as an environment variable named NAME, type file mounts it
+	// read-only at /etc/reana/secrets/NAME. A name that exists answers 409 unless overwrite.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/secrets/ (the `ReanaSecretAdd` operationId).
+	ReanaSecretAddWithBodyWithResponse(ctx context.Context, params *ReanaSecretAddParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReanaSecretAddResponse, error)
+
+	// ReanaSecretAddWithResponse Add secrets (the path reana-client uses, with its trailing slash)
+	//
+	// The body maps each name to {name, value, type}: value is base64 (as reana-client sends
+	// it); type env exports it as an environment variable named NAME, type file mounts it
+	// read-only at /etc/reana/secrets/NAME. A name that exists answers 409 unless overwrite.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/secrets/ (the `ReanaSecretAdd` operationId).
+	ReanaSecretAddWithResponse(ctx context.Context, params *ReanaSecretAddParams, body ReanaSecretAddJSONRequestBody, reqEditors ...RequestEditorFn) (*ReanaSecretAddResponse, error)
+
+	// ReanaUserListWithResponse Users matching the filters (admins only)
+	//
+	// The seed's user query. Access tokens are never returned (they are stored hashed);
+	// `id_` (the seed's spelling) and `id` carry the same UUID.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/users (the `ReanaUserList` operationId).
+	ReanaUserListWithResponse(ctx context.Context, params *ReanaUserListParams, reqEditors ...RequestEditorFn) (*ReanaUserListResponse, error)
+
+	// ReanaUserCreateWithResponse Create a user (admins only) and return the user's access token
+	//
+	// The seed's user creation. With `user_token` the new user's access token is that value
+	// (at least 16 characters); without it one is generated. The token is returned once, here.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/users (the `ReanaUserCreate` operationId).
+	ReanaUserCreateWithResponse(ctx context.Context, params *ReanaUserCreateParams, reqEditors ...RequestEditorFn) (*ReanaUserCreateResponse, error)
+
 	// SystemVersionWithResponse Versions of reehub and of the Podman service it drives
 	//
 	// The version of reehub, of this contract (info.version), of Go and of the Podman service (empty when it cannot be reached), and the database kind.
@@ -3180,6 +6782,253 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/version (the `SystemVersion` operationId).
 	SystemVersionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SystemVersionResponse, error)
+
+	// ReanaWorkflowListWithResponse The caller's workflows, newest first
+	//
+	// `status` is a comma-separated list (created,running,...); `search` matches the name;
+	// `sort` is asc or desc by creation; `page` and `size` page the list (no size: all).
+	// Deleted workflows are listed only when `status` names `deleted`. `size.raw` is -1 unless
+	// `include_workspace_size` is true.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/workflows (the `ReanaWorkflowList` operationId).
+	ReanaWorkflowListWithResponse(ctx context.Context, params *ReanaWorkflowListParams, reqEditors ...RequestEditorFn) (*ReanaWorkflowListResponse, error)
+
+	// ReanaWorkflowCreateWithBodyWithResponse Create a workflow from a REANA specification
+	//
+	// The body is the whole reana.yaml as JSON (what reana-client sends), or, in the seed's
+	// form, the `spec` parameter holds the reana.yaml text (YAML or JSON); a URL there answers
+	// 501 (reehub does not fetch remote repositories). A Workflow Run RO-Crate zip
+	// (application/zip) made by GET .../ro-crate.zip creates a run of its reana.yaml with its
+	// inputs; once that run ends, its status reports which outputs match the crate's sha256.
+	// Only serial workflows
+	// run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
+	// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
+	// NAME.N, N one more than the caller's last run of NAME.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/workflows (the `ReanaWorkflowCreate` operationId).
+	ReanaWorkflowCreateWithBodyWithResponse(ctx context.Context, params *ReanaWorkflowCreateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReanaWorkflowCreateResponse, error)
+
+	// ReanaWorkflowCreateWithResponse Create a workflow from a REANA specification
+	//
+	// The body is the whole reana.yaml as JSON (what reana-client sends), or, in the seed's
+	// form, the `spec` parameter holds the reana.yaml text (YAML or JSON); a URL there answers
+	// 501 (reehub does not fetch remote repositories). A Workflow Run RO-Crate zip
+	// (application/zip) made by GET .../ro-crate.zip creates a run of its reana.yaml with its
+	// inputs; once that run ends, its status reports which outputs match the crate's sha256.
+	// Only serial workflows
+	// run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
+	// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
+	// NAME.N, N one more than the caller's last run of NAME.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/workflows (the `ReanaWorkflowCreate` operationId).
+	ReanaWorkflowCreateWithResponse(ctx context.Context, params *ReanaWorkflowCreateParams, body ReanaWorkflowCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*ReanaWorkflowCreateResponse, error)
+
+	// ReanaWorkspaceMoveWithResponse Move (rename) a file or directory in the workspace
+	//
+	// Refused with 409 while the workflow runs, and when the target exists.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/workflows/move_files/{workflow_id_or_name} (the `ReanaWorkspaceMove` operationId).
+	ReanaWorkspaceMoveWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceMoveParams, reqEditors ...RequestEditorFn) (*ReanaWorkspaceMoveResponse, error)
+
+	// ReanaWorkspaceDiskUsageWithBodyWithResponse Disk usage of the workspace (reana-client du)
+	//
+	// Each file's size, or with summarize only the total (name "."). reana-client sends
+	// {search, summarize} as a JSON body; the same names are accepted as query parameters.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/disk_usage (the `ReanaWorkspaceDiskUsage` operationId).
+	ReanaWorkspaceDiskUsageWithBodyWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceDiskUsageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReanaWorkspaceDiskUsageResponse, error)
+
+	// ReanaWorkspaceDiskUsageWithResponse Disk usage of the workspace (reana-client du)
+	//
+	// Each file's size, or with summarize only the total (name "."). reana-client sends
+	// {search, summarize} as a JSON body; the same names are accepted as query parameters.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/disk_usage (the `ReanaWorkspaceDiskUsage` operationId).
+	ReanaWorkspaceDiskUsageWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceDiskUsageParams, body ReanaWorkspaceDiskUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*ReanaWorkspaceDiskUsageResponse, error)
+
+	// ReanaWorkflowLogsWithBodyWithResponse Logs of a workflow and of each step, live while a step runs
+	//
+	// `logs` is a JSON-encoded string (REANA's shape) of {workflow_logs, job_logs,
+	// engine_specific}: job_logs maps a job id to {workflow_uuid, job_name, compute_backend,
+	// backend_job_id, docker_img, cmd, status, logs, started_at, finished_at}. A body (a JSON
+	// array of step names, as reana-client sends with --filter) selects steps; page and size
+	// page job_logs. Secret values never appear.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/logs (the `ReanaWorkflowLogs` operationId).
+	ReanaWorkflowLogsWithBodyWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkflowLogsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReanaWorkflowLogsResponse, error)
+
+	// ReanaWorkflowLogsWithResponse Logs of a workflow and of each step, live while a step runs
+	//
+	// `logs` is a JSON-encoded string (REANA's shape) of {workflow_logs, job_logs,
+	// engine_specific}: job_logs maps a job id to {workflow_uuid, job_name, compute_backend,
+	// backend_job_id, docker_img, cmd, status, logs, started_at, finished_at}. A body (a JSON
+	// array of step names, as reana-client sends with --filter) selects steps; page and size
+	// page job_logs. Secret values never appear.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/logs (the `ReanaWorkflowLogs` operationId).
+	ReanaWorkflowLogsWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkflowLogsParams, body ReanaWorkflowLogsJSONRequestBody, reqEditors ...RequestEditorFn) (*ReanaWorkflowLogsResponse, error)
+
+	// ReanaWorkflowParametersWithResponse The workflow's type and input parameters
+	//
+	// What reana-client reads to check `-p name=value` before a start.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/parameters (the `ReanaWorkflowParameters` operationId).
+	ReanaWorkflowParametersWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*ReanaWorkflowParametersResponse, error)
+
+	// ReanaWorkflowCrateWithResponse The run as a Workflow Run RO-Crate (zip)
+	//
+	// ro-crate-metadata.json (Workflow Run Crate profile: the specification, each step's
+	// command, start and end, exit code and environment image digest, input and output files
+	// with sha256) plus the inputs and outputs. 409 until the run has finished or failed.
+	// POST it to /api/workflows (application/zip) to re-run it; the new run's status reports
+	// which output hashes match.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/ro-crate.zip (the `ReanaWorkflowCrate` operationId).
+	ReanaWorkflowCrateWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*ReanaWorkflowCrateResponse, error)
+
+	// ReanaWorkflowSpecificationWithResponse The submitted reana.yaml (as JSON) and the parameters of the last start
+	//
+	// What reana-client reads before uploading (inputs) and downloading (outputs) without
+	// arguments: the reana.yaml as it was submitted, and the parameters in effect.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/specification (the `ReanaWorkflowSpecification` operationId).
+	ReanaWorkflowSpecificationWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*ReanaWorkflowSpecificationResponse, error)
+
+	// ReanaWorkflowStartWithBodyWithResponse Start a workflow
+	//
+	// input_parameters override the specification's parameters (unknown names are refused).
+	// operational_options: FROM and TARGET (step names) restart a finished or failed run from
+	// a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
+	// digest and input file hashes are unchanged since an earlier successful run.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/workflows/{workflow_id_or_name}/start (the `ReanaWorkflowStart` operationId).
+	ReanaWorkflowStartWithBodyWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReanaWorkflowStartResponse, error)
+
+	// ReanaWorkflowStartWithResponse Start a workflow
+	//
+	// input_parameters override the specification's parameters (unknown names are refused).
+	// operational_options: FROM and TARGET (step names) restart a finished or failed run from
+	// a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
+	// digest and input file hashes are unchanged since an earlier successful run.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/workflows/{workflow_id_or_name}/start (the `ReanaWorkflowStart` operationId).
+	ReanaWorkflowStartWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, body ReanaWorkflowStartJSONRequestBody, reqEditors ...RequestEditorFn) (*ReanaWorkflowStartResponse, error)
+
+	// ReanaWorkflowStatusWithResponse Status and progress of a workflow
+	//
+	// `logs` holds the reason of a failure (the step, the command, its exit code and the last
+	// lines of its output), else "".
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/status (the `ReanaWorkflowStatus` operationId).
+	ReanaWorkflowStatusWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*ReanaWorkflowStatusResponse, error)
+
+	// ReanaWorkflowSetStatusWithBodyWithResponse Start, stop or delete a workflow (the seed's form)
+	//
+	// status=start (with input_parameters and operational_options, as POST .../start),
+	// status=stop (force_stop: the running step's container is killed at once) or
+	// status=deleted (all_runs: every run of the name; workspace: also remove the files).
+	// A transition REANA does not allow answers 409: start only from created (or, with
+	// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+	// pending or running; delete from anything but queued, pending and running.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/workflows/{workflow_id_or_name}/status (the `ReanaWorkflowSetStatus` operationId).
+	ReanaWorkflowSetStatusWithBodyWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkflowSetStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReanaWorkflowSetStatusResponse, error)
+
+	// ReanaWorkflowSetStatusWithResponse Start, stop or delete a workflow (the seed's form)
+	//
+	// status=start (with input_parameters and operational_options, as POST .../start),
+	// status=stop (force_stop: the running step's container is killed at once) or
+	// status=deleted (all_runs: every run of the name; workspace: also remove the files).
+	// A transition REANA does not allow answers 409: start only from created (or, with
+	// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+	// pending or running; delete from anything but queued, pending and running.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/workflows/{workflow_id_or_name}/status (the `ReanaWorkflowSetStatus` operationId).
+	ReanaWorkflowSetStatusWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkflowSetStatusParams, body ReanaWorkflowSetStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*ReanaWorkflowSetStatusResponse, error)
+
+	// ReanaWorkspaceListWithResponse Files of the workspace
+	//
+	// Every regular file, by path relative to the workspace, sorted by name. `file_name` is a
+	// glob (`*` within a path segment, `**` across segments, `?`, `[...]`); `search` is
+	// a substring of the name; `page` and `size` page the list.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/workspace (the `ReanaWorkspaceList` operationId).
+	ReanaWorkspaceListWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceListParams, reqEditors ...RequestEditorFn) (*ReanaWorkspaceListResponse, error)
+
+	// ReanaWorkspaceUploadWithBodyWithResponse Upload one file into the workspace (streamed)
+	//
+	// `file_name` is the path in the workspace; a leading `/` is stripped (reana-client sends
+	// `/data/input.txt`), missing directories are created, and a path that leaves the
+	// workspace (`..`, or through a symbolic link) is refused. An existing file is replaced.
+	// An upload that would take the owner over the disk quota answers 413 and leaves nothing.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/workflows/{workflow_id_or_name}/workspace (the `ReanaWorkspaceUpload` operationId).
+	ReanaWorkspaceUploadWithBodyWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceUploadParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReanaWorkspaceUploadResponse, error)
+
+	// ReanaWorkspaceDeleteWithResponse Delete files (a path or a glob) from the workspace
+	//
+	// A path names a file or a directory (deleted with its content); a glob deletes every matching file.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/workflows/{workflow_id_or_name}/workspace/{file_name} (the `ReanaWorkspaceDelete` operationId).
+	ReanaWorkspaceDeleteWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, fileName string, reqEditors ...RequestEditorFn) (*ReanaWorkspaceDeleteResponse, error)
+
+	// ReanaWorkspaceDownloadWithResponse Download a file, or a directory as a zip
+	//
+	// Content-Disposition carries the base name (reana-client saves the file under it); a
+	// directory is sent as NAME.zip (application/zip). Range and If-None-Match are honoured.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/workflows/{workflow_id_or_name}/workspace/{file_name} (the `ReanaWorkspaceDownload` operationId).
+	ReanaWorkspaceDownloadWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, fileName string, params *ReanaWorkspaceDownloadParams, reqEditors ...RequestEditorFn) (*ReanaWorkspaceDownloadResponse, error)
+
+	// ReanaYouWithResponse The caller, the server version and the disk and CPU quota
+	//
+	// What `reana-client ping` calls. A bad access token answers 403 here (the client prints
+	// "INVALID ACCESS TOKEN" for 403 only). No credential is returned.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/you (the `ReanaYou` operationId).
+	ReanaYouWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReanaYouResponse, error)
 }
 
 // AccountListGroupsResponse401Headers the declared response headers of an HTTP 401 response for AccountListGroups
@@ -4857,6 +8706,89 @@ func (r ReeImageListResponse) ContentType() string {
 	return ""
 }
 
+// ReanaInfoResponse401Headers the declared response headers of an HTTP 401 response for ReanaInfo
+type ReanaInfoResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaInfoResponse429Headers the declared response headers of an HTTP 429 response for ReanaInfo
+type ReanaInfoResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaInfoResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReanaInfo
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaInfoResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaInfoResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReanaInfoResponse) GetJSON200() *ReanaInfo {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaInfoResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaInfoResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaInfoResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaInfoResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaInfoResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaInfoResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaInfoResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaInfoResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ReeLogDownloadResponse200Headers the declared response headers of an HTTP 200 response for ReeLogDownload
 type ReeLogDownloadResponse200Headers struct {
 	ETag *string
@@ -6284,6 +10216,505 @@ func (r ReeSbomRebuildResponse) ContentType() string {
 	return ""
 }
 
+// ReanaSecretListResponse401Headers the declared response headers of an HTTP 401 response for ReanaSecretList
+type ReanaSecretListResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaSecretListResponse429Headers the declared response headers of an HTTP 429 response for ReanaSecretList
+type ReanaSecretListResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaSecretListResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]ReanaSecret
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaSecretListResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaSecretListResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReanaSecretListResponse) GetJSON200() *[]ReanaSecret {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaSecretListResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaSecretListResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaSecretListResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaSecretListResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaSecretListResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaSecretListResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaSecretListResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaSecretListResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReanaSecretDeleteResponse401Headers the declared response headers of an HTTP 401 response for ReanaSecretDelete
+type ReanaSecretDeleteResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaSecretDeleteResponse429Headers the declared response headers of an HTTP 429 response for ReanaSecretDelete
+type ReanaSecretDeleteResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaSecretDeleteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]string
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *[]string
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaSecretDeleteResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaSecretDeleteResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReanaSecretDeleteResponse) GetJSON200() *[]string {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReanaSecretDeleteResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaSecretDeleteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaSecretDeleteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReanaSecretDeleteResponse) GetJSON404() *[]string {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ReanaSecretDeleteResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReanaSecretDeleteResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaSecretDeleteResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaSecretDeleteResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaSecretDeleteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaSecretDeleteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaSecretDeleteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaSecretDeleteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReanaSecretAddResponse401Headers the declared response headers of an HTTP 401 response for ReanaSecretAdd
+type ReanaSecretAddResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaSecretAddResponse429Headers the declared response headers of an HTTP 429 response for ReanaSecretAdd
+type ReanaSecretAddResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaSecretAddResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ReanaMessage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaSecretAddResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaSecretAddResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ReanaSecretAddResponse) GetJSON201() *ReanaMessage {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReanaSecretAddResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaSecretAddResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaSecretAddResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ReanaSecretAddResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ReanaSecretAddResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReanaSecretAddResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaSecretAddResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaSecretAddResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaSecretAddResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaSecretAddResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaSecretAddResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaSecretAddResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReanaUserListResponse401Headers the declared response headers of an HTTP 401 response for ReanaUserList
+type ReanaUserListResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaUserListResponse429Headers the declared response headers of an HTTP 429 response for ReanaUserList
+type ReanaUserListResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaUserListResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]ReanaUser
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaUserListResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaUserListResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReanaUserListResponse) GetJSON200() *[]ReanaUser {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReanaUserListResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaUserListResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaUserListResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReanaUserListResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaUserListResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaUserListResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaUserListResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaUserListResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaUserListResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaUserListResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReanaUserCreateResponse401Headers the declared response headers of an HTTP 401 response for ReanaUserCreate
+type ReanaUserCreateResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaUserCreateResponse429Headers the declared response headers of an HTTP 429 response for ReanaUserCreate
+type ReanaUserCreateResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaUserCreateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ReanaUserCreated
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaUserCreateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaUserCreateResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ReanaUserCreateResponse) GetJSON201() *ReanaUserCreated {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReanaUserCreateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaUserCreateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaUserCreateResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ReanaUserCreateResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaUserCreateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaUserCreateResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaUserCreateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaUserCreateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaUserCreateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaUserCreateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type SystemVersionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6326,6 +10757,1671 @@ func (r SystemVersionResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r SystemVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReanaWorkflowListResponse401Headers the declared response headers of an HTTP 401 response for ReanaWorkflowList
+type ReanaWorkflowListResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaWorkflowListResponse429Headers the declared response headers of an HTTP 429 response for ReanaWorkflowList
+type ReanaWorkflowListResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaWorkflowListResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReanaWorkflowList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaWorkflowListResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaWorkflowListResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReanaWorkflowListResponse) GetJSON200() *ReanaWorkflowList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReanaWorkflowListResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaWorkflowListResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaWorkflowListResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReanaWorkflowListResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaWorkflowListResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaWorkflowListResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaWorkflowListResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaWorkflowListResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaWorkflowListResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaWorkflowListResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReanaWorkflowCreateResponse401Headers the declared response headers of an HTTP 401 response for ReanaWorkflowCreate
+type ReanaWorkflowCreateResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaWorkflowCreateResponse429Headers the declared response headers of an HTTP 429 response for ReanaWorkflowCreate
+type ReanaWorkflowCreateResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaWorkflowCreateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ReanaWorkflowCreated
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON501 the response for an HTTP 501 `application/json` response
+	JSON501 *ReanaNotImplemented
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaWorkflowCreateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaWorkflowCreateResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ReanaWorkflowCreateResponse) GetJSON201() *ReanaWorkflowCreated {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReanaWorkflowCreateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaWorkflowCreateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaWorkflowCreateResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReanaWorkflowCreateResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ReanaWorkflowCreateResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReanaWorkflowCreateResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaWorkflowCreateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaWorkflowCreateResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON501 returns the response for an HTTP 501 `application/json` response
+func (r ReanaWorkflowCreateResponse) GetJSON501() *ReanaNotImplemented {
+	return r.JSON501
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaWorkflowCreateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaWorkflowCreateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaWorkflowCreateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaWorkflowCreateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReanaWorkspaceMoveResponse401Headers the declared response headers of an HTTP 401 response for ReanaWorkspaceMove
+type ReanaWorkspaceMoveResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaWorkspaceMoveResponse429Headers the declared response headers of an HTTP 429 response for ReanaWorkspaceMove
+type ReanaWorkspaceMoveResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaWorkspaceMoveResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReanaWorkflowMessage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaWorkspaceMoveResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaWorkspaceMoveResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReanaWorkspaceMoveResponse) GetJSON200() *ReanaWorkflowMessage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReanaWorkspaceMoveResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaWorkspaceMoveResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaWorkspaceMoveResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReanaWorkspaceMoveResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ReanaWorkspaceMoveResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaWorkspaceMoveResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaWorkspaceMoveResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaWorkspaceMoveResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaWorkspaceMoveResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaWorkspaceMoveResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaWorkspaceMoveResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReanaWorkspaceDiskUsageResponse401Headers the declared response headers of an HTTP 401 response for ReanaWorkspaceDiskUsage
+type ReanaWorkspaceDiskUsageResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaWorkspaceDiskUsageResponse429Headers the declared response headers of an HTTP 429 response for ReanaWorkspaceDiskUsage
+type ReanaWorkspaceDiskUsageResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaWorkspaceDiskUsageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReanaDiskUsage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaWorkspaceDiskUsageResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaWorkspaceDiskUsageResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReanaWorkspaceDiskUsageResponse) GetJSON200() *ReanaDiskUsage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReanaWorkspaceDiskUsageResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaWorkspaceDiskUsageResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaWorkspaceDiskUsageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReanaWorkspaceDiskUsageResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaWorkspaceDiskUsageResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaWorkspaceDiskUsageResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaWorkspaceDiskUsageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaWorkspaceDiskUsageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaWorkspaceDiskUsageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaWorkspaceDiskUsageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReanaWorkflowLogsResponse401Headers the declared response headers of an HTTP 401 response for ReanaWorkflowLogs
+type ReanaWorkflowLogsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaWorkflowLogsResponse429Headers the declared response headers of an HTTP 429 response for ReanaWorkflowLogs
+type ReanaWorkflowLogsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaWorkflowLogsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReanaWorkflowLogs
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaWorkflowLogsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaWorkflowLogsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReanaWorkflowLogsResponse) GetJSON200() *ReanaWorkflowLogs {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReanaWorkflowLogsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaWorkflowLogsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaWorkflowLogsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReanaWorkflowLogsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaWorkflowLogsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaWorkflowLogsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaWorkflowLogsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaWorkflowLogsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaWorkflowLogsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaWorkflowLogsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReanaWorkflowParametersResponse401Headers the declared response headers of an HTTP 401 response for ReanaWorkflowParameters
+type ReanaWorkflowParametersResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaWorkflowParametersResponse429Headers the declared response headers of an HTTP 429 response for ReanaWorkflowParameters
+type ReanaWorkflowParametersResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaWorkflowParametersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReanaWorkflowParameters
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaWorkflowParametersResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaWorkflowParametersResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReanaWorkflowParametersResponse) GetJSON200() *ReanaWorkflowParameters {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReanaWorkflowParametersResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaWorkflowParametersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaWorkflowParametersResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReanaWorkflowParametersResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaWorkflowParametersResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaWorkflowParametersResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaWorkflowParametersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaWorkflowParametersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaWorkflowParametersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaWorkflowParametersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReanaWorkflowCrateResponse200Headers the declared response headers of an HTTP 200 response for ReanaWorkflowCrate
+type ReanaWorkflowCrateResponse200Headers struct {
+	ContentDisposition *string
+}
+
+// ReanaWorkflowCrateResponse401Headers the declared response headers of an HTTP 401 response for ReanaWorkflowCrate
+type ReanaWorkflowCrateResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaWorkflowCrateResponse429Headers the declared response headers of an HTTP 429 response for ReanaWorkflowCrate
+type ReanaWorkflowCrateResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaWorkflowCrateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ReanaWorkflowCrateResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaWorkflowCrateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaWorkflowCrateResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReanaWorkflowCrateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaWorkflowCrateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaWorkflowCrateResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReanaWorkflowCrateResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ReanaWorkflowCrateResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaWorkflowCrateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaWorkflowCrateResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaWorkflowCrateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaWorkflowCrateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaWorkflowCrateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaWorkflowCrateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReanaWorkflowSpecificationResponse401Headers the declared response headers of an HTTP 401 response for ReanaWorkflowSpecification
+type ReanaWorkflowSpecificationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaWorkflowSpecificationResponse429Headers the declared response headers of an HTTP 429 response for ReanaWorkflowSpecification
+type ReanaWorkflowSpecificationResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaWorkflowSpecificationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReanaWorkflowSpecification
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaWorkflowSpecificationResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaWorkflowSpecificationResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReanaWorkflowSpecificationResponse) GetJSON200() *ReanaWorkflowSpecification {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReanaWorkflowSpecificationResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaWorkflowSpecificationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaWorkflowSpecificationResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReanaWorkflowSpecificationResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaWorkflowSpecificationResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaWorkflowSpecificationResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaWorkflowSpecificationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaWorkflowSpecificationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaWorkflowSpecificationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaWorkflowSpecificationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReanaWorkflowStartResponse401Headers the declared response headers of an HTTP 401 response for ReanaWorkflowStart
+type ReanaWorkflowStartResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaWorkflowStartResponse429Headers the declared response headers of an HTTP 429 response for ReanaWorkflowStart
+type ReanaWorkflowStartResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaWorkflowStartResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReanaWorkflowStatusChanged
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaWorkflowStartResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaWorkflowStartResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReanaWorkflowStartResponse) GetJSON200() *ReanaWorkflowStatusChanged {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReanaWorkflowStartResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaWorkflowStartResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaWorkflowStartResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReanaWorkflowStartResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ReanaWorkflowStartResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ReanaWorkflowStartResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReanaWorkflowStartResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaWorkflowStartResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaWorkflowStartResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaWorkflowStartResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaWorkflowStartResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaWorkflowStartResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaWorkflowStartResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReanaWorkflowStatusResponse401Headers the declared response headers of an HTTP 401 response for ReanaWorkflowStatus
+type ReanaWorkflowStatusResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaWorkflowStatusResponse429Headers the declared response headers of an HTTP 429 response for ReanaWorkflowStatus
+type ReanaWorkflowStatusResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaWorkflowStatusResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReanaWorkflowStatus
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaWorkflowStatusResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaWorkflowStatusResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReanaWorkflowStatusResponse) GetJSON200() *ReanaWorkflowStatus {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReanaWorkflowStatusResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaWorkflowStatusResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaWorkflowStatusResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReanaWorkflowStatusResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaWorkflowStatusResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaWorkflowStatusResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaWorkflowStatusResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaWorkflowStatusResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaWorkflowStatusResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaWorkflowStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReanaWorkflowSetStatusResponse401Headers the declared response headers of an HTTP 401 response for ReanaWorkflowSetStatus
+type ReanaWorkflowSetStatusResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaWorkflowSetStatusResponse429Headers the declared response headers of an HTTP 429 response for ReanaWorkflowSetStatus
+type ReanaWorkflowSetStatusResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaWorkflowSetStatusResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReanaWorkflowStatusChanged
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaWorkflowSetStatusResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaWorkflowSetStatusResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReanaWorkflowSetStatusResponse) GetJSON200() *ReanaWorkflowStatusChanged {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReanaWorkflowSetStatusResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaWorkflowSetStatusResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaWorkflowSetStatusResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReanaWorkflowSetStatusResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ReanaWorkflowSetStatusResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ReanaWorkflowSetStatusResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReanaWorkflowSetStatusResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaWorkflowSetStatusResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaWorkflowSetStatusResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaWorkflowSetStatusResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaWorkflowSetStatusResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaWorkflowSetStatusResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaWorkflowSetStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReanaWorkspaceListResponse401Headers the declared response headers of an HTTP 401 response for ReanaWorkspaceList
+type ReanaWorkspaceListResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaWorkspaceListResponse429Headers the declared response headers of an HTTP 429 response for ReanaWorkspaceList
+type ReanaWorkspaceListResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaWorkspaceListResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReanaWorkspaceList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaWorkspaceListResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaWorkspaceListResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReanaWorkspaceListResponse) GetJSON200() *ReanaWorkspaceList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReanaWorkspaceListResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaWorkspaceListResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaWorkspaceListResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReanaWorkspaceListResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaWorkspaceListResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaWorkspaceListResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaWorkspaceListResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaWorkspaceListResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaWorkspaceListResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaWorkspaceListResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReanaWorkspaceUploadResponse401Headers the declared response headers of an HTTP 401 response for ReanaWorkspaceUpload
+type ReanaWorkspaceUploadResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaWorkspaceUploadResponse429Headers the declared response headers of an HTTP 429 response for ReanaWorkspaceUpload
+type ReanaWorkspaceUploadResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaWorkspaceUploadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReanaMessage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaWorkspaceUploadResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaWorkspaceUploadResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReanaWorkspaceUploadResponse) GetJSON200() *ReanaMessage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReanaWorkspaceUploadResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaWorkspaceUploadResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaWorkspaceUploadResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReanaWorkspaceUploadResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ReanaWorkspaceUploadResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ReanaWorkspaceUploadResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReanaWorkspaceUploadResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaWorkspaceUploadResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaWorkspaceUploadResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaWorkspaceUploadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaWorkspaceUploadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaWorkspaceUploadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaWorkspaceUploadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReanaWorkspaceDeleteResponse401Headers the declared response headers of an HTTP 401 response for ReanaWorkspaceDelete
+type ReanaWorkspaceDeleteResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaWorkspaceDeleteResponse429Headers the declared response headers of an HTTP 429 response for ReanaWorkspaceDelete
+type ReanaWorkspaceDeleteResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaWorkspaceDeleteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReanaWorkspaceDeleted
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaWorkspaceDeleteResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaWorkspaceDeleteResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReanaWorkspaceDeleteResponse) GetJSON200() *ReanaWorkspaceDeleted {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReanaWorkspaceDeleteResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaWorkspaceDeleteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaWorkspaceDeleteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReanaWorkspaceDeleteResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ReanaWorkspaceDeleteResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaWorkspaceDeleteResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaWorkspaceDeleteResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaWorkspaceDeleteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaWorkspaceDeleteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaWorkspaceDeleteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaWorkspaceDeleteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReanaWorkspaceDownloadResponse200Headers the declared response headers of an HTTP 200 response for ReanaWorkspaceDownload
+type ReanaWorkspaceDownloadResponse200Headers struct {
+	ContentDisposition *string
+	ETag               *string
+}
+
+// ReanaWorkspaceDownloadResponse206Headers the declared response headers of an HTTP 206 response for ReanaWorkspaceDownload
+type ReanaWorkspaceDownloadResponse206Headers struct {
+	ContentRange *string
+}
+
+// ReanaWorkspaceDownloadResponse304Headers the declared response headers of an HTTP 304 response for ReanaWorkspaceDownload
+type ReanaWorkspaceDownloadResponse304Headers struct {
+	ETag *string
+}
+
+// ReanaWorkspaceDownloadResponse401Headers the declared response headers of an HTTP 401 response for ReanaWorkspaceDownload
+type ReanaWorkspaceDownloadResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaWorkspaceDownloadResponse416Headers the declared response headers of an HTTP 416 response for ReanaWorkspaceDownload
+type ReanaWorkspaceDownloadResponse416Headers struct {
+	ContentRange *string
+}
+
+// ReanaWorkspaceDownloadResponse429Headers the declared response headers of an HTTP 429 response for ReanaWorkspaceDownload
+type ReanaWorkspaceDownloadResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaWorkspaceDownloadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ReanaWorkspaceDownloadResponse200Headers
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *ReanaWorkspaceDownloadResponse206Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ReanaWorkspaceDownloadResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaWorkspaceDownloadResponse401Headers
+	// Headers416 the parsed response headers for an HTTP 416 response
+	Headers416 *ReanaWorkspaceDownloadResponse416Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaWorkspaceDownloadResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReanaWorkspaceDownloadResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaWorkspaceDownloadResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaWorkspaceDownloadResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReanaWorkspaceDownloadResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaWorkspaceDownloadResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaWorkspaceDownloadResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaWorkspaceDownloadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaWorkspaceDownloadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaWorkspaceDownloadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaWorkspaceDownloadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReanaYouResponse401Headers the declared response headers of an HTTP 401 response for ReanaYou
+type ReanaYouResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReanaYouResponse429Headers the declared response headers of an HTTP 429 response for ReanaYou
+type ReanaYouResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReanaYouResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReanaYou
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReanaYouResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReanaYouResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReanaYouResponse) GetJSON200() *ReanaYou {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReanaYouResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReanaYouResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReanaYouResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReanaYouResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReanaYouResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReanaYouResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReanaYouResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReanaYouResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6677,6 +12773,22 @@ func (c *ClientWithResponses) ReeImageListWithResponse(ctx context.Context, reqE
 	return ParseReeImageListResponse(rsp)
 }
 
+// ReanaInfoWithResponse Server capabilities, each as {title, value}
+//
+// What `reana-client info` prints and `create` checks: compute backends (`kubernetes`: steps run on local Podman), the
+// workspaces available and the default one, and REANA's Kubernetes limits (null: none).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/info (the `ReanaInfo` operationId).
+func (c *ClientWithResponses) ReanaInfoWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReanaInfoResponse, error) {
+	rsp, err := c.ReanaInfo(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaInfoResponse(rsp)
+}
+
 // ReeLogDownloadWithResponse Plain-text log of a process (alias of /api/process/log/{uuid})
 //
 // The spelling of the REE document; identical to GET /api/process/log/{uuid}.
@@ -6911,6 +13023,119 @@ func (c *ClientWithResponses) ReeSbomRebuildWithBodyWithResponse(ctx context.Con
 	return ParseReeSbomRebuildResponse(rsp)
 }
 
+// ReanaSecretListWithResponse Names and types of the caller's secrets (never values)
+//
+// What `reana-client secrets-list` prints.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/secrets (the `ReanaSecretList` operationId).
+func (c *ClientWithResponses) ReanaSecretListWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReanaSecretListResponse, error) {
+	rsp, err := c.ReanaSecretList(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaSecretListResponse(rsp)
+}
+
+// ReanaSecretDeleteWithBodyWithResponse Delete secrets by name
+//
+// 200 lists the deleted names. When a name does not exist nothing is deleted and the 404
+// body is the list of missing names (what reana-client reads), not an error object.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/secrets/ (the `ReanaSecretDelete` operationId).
+func (c *ClientWithResponses) ReanaSecretDeleteWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReanaSecretDeleteResponse, error) {
+	rsp, err := c.ReanaSecretDeleteWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaSecretDeleteResponse(rsp)
+}
+
+// ReanaSecretDeleteWithResponse Delete secrets by name
+//
+// 200 lists the deleted names. When a name does not exist nothing is deleted and the 404
+// body is the list of missing names (what reana-client reads), not an error object.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/secrets/ (the `ReanaSecretDelete` operationId).
+func (c *ClientWithResponses) ReanaSecretDeleteWithResponse(ctx context.Context, body ReanaSecretDeleteJSONRequestBody, reqEditors ...RequestEditorFn) (*ReanaSecretDeleteResponse, error) {
+	rsp, err := c.ReanaSecretDelete(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaSecretDeleteResponse(rsp)
+}
+
+// ReanaSecretAddWithBodyWithResponse Add secrets (the path reana-client uses, with its trailing slash)
+//
+// The body maps each name to {name, value, type}: value is base64 (as reana-client sends
+// it); type env exports it as an environment variable named NAME, type file mounts it
+// read-only at /etc/reana/secrets/NAME. A name that exists answers 409 unless overwrite.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/secrets/ (the `ReanaSecretAdd` operationId).
+func (c *ClientWithResponses) ReanaSecretAddWithBodyWithResponse(ctx context.Context, params *ReanaSecretAddParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReanaSecretAddResponse, error) {
+	rsp, err := c.ReanaSecretAddWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaSecretAddResponse(rsp)
+}
+
+// ReanaSecretAddWithResponse Add secrets (the path reana-client uses, with its trailing slash)
+//
+// The body maps each name to {name, value, type}: value is base64 (as reana-client sends
+// it); type env exports it as an environment variable named NAME, type file mounts it
+// read-only at /etc/reana/secrets/NAME. A name that exists answers 409 unless overwrite.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/secrets/ (the `ReanaSecretAdd` operationId).
+func (c *ClientWithResponses) ReanaSecretAddWithResponse(ctx context.Context, params *ReanaSecretAddParams, body ReanaSecretAddJSONRequestBody, reqEditors ...RequestEditorFn) (*ReanaSecretAddResponse, error) {
+	rsp, err := c.ReanaSecretAdd(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaSecretAddResponse(rsp)
+}
+
+// ReanaUserListWithResponse Users matching the filters (admins only)
+//
+// The seed's user query. Access tokens are never returned (they are stored hashed);
+// `id_` (the seed's spelling) and `id` carry the same UUID.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/users (the `ReanaUserList` operationId).
+func (c *ClientWithResponses) ReanaUserListWithResponse(ctx context.Context, params *ReanaUserListParams, reqEditors ...RequestEditorFn) (*ReanaUserListResponse, error) {
+	rsp, err := c.ReanaUserList(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaUserListResponse(rsp)
+}
+
+// ReanaUserCreateWithResponse Create a user (admins only) and return the user's access token
+//
+// The seed's user creation. With `user_token` the new user's access token is that value
+// (at least 16 characters); without it one is generated. The token is returned once, here.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/users (the `ReanaUserCreate` operationId).
+func (c *ClientWithResponses) ReanaUserCreateWithResponse(ctx context.Context, params *ReanaUserCreateParams, reqEditors ...RequestEditorFn) (*ReanaUserCreateResponse, error) {
+	rsp, err := c.ReanaUserCreate(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaUserCreateResponse(rsp)
+}
+
 // SystemVersionWithResponse Versions of reehub and of the Podman service it drives
 //
 // The version of reehub, of this contract (info.version), of Go and of the Podman service (empty when it cannot be reached), and the database kind.
@@ -6924,6 +13149,379 @@ func (c *ClientWithResponses) SystemVersionWithResponse(ctx context.Context, req
 		return nil, err
 	}
 	return ParseSystemVersionResponse(rsp)
+}
+
+// ReanaWorkflowListWithResponse The caller's workflows, newest first
+//
+// `status` is a comma-separated list (created,running,...); `search` matches the name;
+// `sort` is asc or desc by creation; `page` and `size` page the list (no size: all).
+// Deleted workflows are listed only when `status` names `deleted`. `size.raw` is -1 unless
+// `include_workspace_size` is true.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/workflows (the `ReanaWorkflowList` operationId).
+func (c *ClientWithResponses) ReanaWorkflowListWithResponse(ctx context.Context, params *ReanaWorkflowListParams, reqEditors ...RequestEditorFn) (*ReanaWorkflowListResponse, error) {
+	rsp, err := c.ReanaWorkflowList(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaWorkflowListResponse(rsp)
+}
+
+// ReanaWorkflowCreateWithBodyWithResponse Create a workflow from a REANA specification
+//
+// The body is the whole reana.yaml as JSON (what reana-client sends), or, in the seed's
+// form, the `spec` parameter holds the reana.yaml text (YAML or JSON); a URL there answers
+// 501 (reehub does not fetch remote repositories). A Workflow Run RO-Crate zip
+// (application/zip) made by GET .../ro-crate.zip creates a run of its reana.yaml with its
+// inputs; once that run ends, its status reports which outputs match the crate's sha256.
+// Only serial workflows
+// run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
+// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
+// NAME.N, N one more than the caller's last run of NAME.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/workflows (the `ReanaWorkflowCreate` operationId).
+func (c *ClientWithResponses) ReanaWorkflowCreateWithBodyWithResponse(ctx context.Context, params *ReanaWorkflowCreateParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReanaWorkflowCreateResponse, error) {
+	rsp, err := c.ReanaWorkflowCreateWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaWorkflowCreateResponse(rsp)
+}
+
+// ReanaWorkflowCreateWithResponse Create a workflow from a REANA specification
+//
+// The body is the whole reana.yaml as JSON (what reana-client sends), or, in the seed's
+// form, the `spec` parameter holds the reana.yaml text (YAML or JSON); a URL there answers
+// 501 (reehub does not fetch remote repositories). A Workflow Run RO-Crate zip
+// (application/zip) made by GET .../ro-crate.zip creates a run of its reana.yaml with its
+// inputs; once that run ends, its status reports which outputs match the crate's sha256.
+// Only serial workflows
+// run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
+// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
+// NAME.N, N one more than the caller's last run of NAME.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/workflows (the `ReanaWorkflowCreate` operationId).
+func (c *ClientWithResponses) ReanaWorkflowCreateWithResponse(ctx context.Context, params *ReanaWorkflowCreateParams, body ReanaWorkflowCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*ReanaWorkflowCreateResponse, error) {
+	rsp, err := c.ReanaWorkflowCreate(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaWorkflowCreateResponse(rsp)
+}
+
+// ReanaWorkspaceMoveWithResponse Move (rename) a file or directory in the workspace
+//
+// Refused with 409 while the workflow runs, and when the target exists.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/workflows/move_files/{workflow_id_or_name} (the `ReanaWorkspaceMove` operationId).
+func (c *ClientWithResponses) ReanaWorkspaceMoveWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceMoveParams, reqEditors ...RequestEditorFn) (*ReanaWorkspaceMoveResponse, error) {
+	rsp, err := c.ReanaWorkspaceMove(ctx, workflowIdOrName, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaWorkspaceMoveResponse(rsp)
+}
+
+// ReanaWorkspaceDiskUsageWithBodyWithResponse Disk usage of the workspace (reana-client du)
+//
+// Each file's size, or with summarize only the total (name "."). reana-client sends
+// {search, summarize} as a JSON body; the same names are accepted as query parameters.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/disk_usage (the `ReanaWorkspaceDiskUsage` operationId).
+func (c *ClientWithResponses) ReanaWorkspaceDiskUsageWithBodyWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceDiskUsageParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReanaWorkspaceDiskUsageResponse, error) {
+	rsp, err := c.ReanaWorkspaceDiskUsageWithBody(ctx, workflowIdOrName, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaWorkspaceDiskUsageResponse(rsp)
+}
+
+// ReanaWorkspaceDiskUsageWithResponse Disk usage of the workspace (reana-client du)
+//
+// Each file's size, or with summarize only the total (name "."). reana-client sends
+// {search, summarize} as a JSON body; the same names are accepted as query parameters.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/disk_usage (the `ReanaWorkspaceDiskUsage` operationId).
+func (c *ClientWithResponses) ReanaWorkspaceDiskUsageWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceDiskUsageParams, body ReanaWorkspaceDiskUsageJSONRequestBody, reqEditors ...RequestEditorFn) (*ReanaWorkspaceDiskUsageResponse, error) {
+	rsp, err := c.ReanaWorkspaceDiskUsage(ctx, workflowIdOrName, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaWorkspaceDiskUsageResponse(rsp)
+}
+
+// ReanaWorkflowLogsWithBodyWithResponse Logs of a workflow and of each step, live while a step runs
+//
+// `logs` is a JSON-encoded string (REANA's shape) of {workflow_logs, job_logs,
+// engine_specific}: job_logs maps a job id to {workflow_uuid, job_name, compute_backend,
+// backend_job_id, docker_img, cmd, status, logs, started_at, finished_at}. A body (a JSON
+// array of step names, as reana-client sends with --filter) selects steps; page and size
+// page job_logs. Secret values never appear.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/logs (the `ReanaWorkflowLogs` operationId).
+func (c *ClientWithResponses) ReanaWorkflowLogsWithBodyWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkflowLogsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReanaWorkflowLogsResponse, error) {
+	rsp, err := c.ReanaWorkflowLogsWithBody(ctx, workflowIdOrName, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaWorkflowLogsResponse(rsp)
+}
+
+// ReanaWorkflowLogsWithResponse Logs of a workflow and of each step, live while a step runs
+//
+// `logs` is a JSON-encoded string (REANA's shape) of {workflow_logs, job_logs,
+// engine_specific}: job_logs maps a job id to {workflow_uuid, job_name, compute_backend,
+// backend_job_id, docker_img, cmd, status, logs, started_at, finished_at}. A body (a JSON
+// array of step names, as reana-client sends with --filter) selects steps; page and size
+// page job_logs. Secret values never appear.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/logs (the `ReanaWorkflowLogs` operationId).
+func (c *ClientWithResponses) ReanaWorkflowLogsWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkflowLogsParams, body ReanaWorkflowLogsJSONRequestBody, reqEditors ...RequestEditorFn) (*ReanaWorkflowLogsResponse, error) {
+	rsp, err := c.ReanaWorkflowLogs(ctx, workflowIdOrName, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaWorkflowLogsResponse(rsp)
+}
+
+// ReanaWorkflowParametersWithResponse The workflow's type and input parameters
+//
+// What reana-client reads to check `-p name=value` before a start.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/parameters (the `ReanaWorkflowParameters` operationId).
+func (c *ClientWithResponses) ReanaWorkflowParametersWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*ReanaWorkflowParametersResponse, error) {
+	rsp, err := c.ReanaWorkflowParameters(ctx, workflowIdOrName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaWorkflowParametersResponse(rsp)
+}
+
+// ReanaWorkflowCrateWithResponse The run as a Workflow Run RO-Crate (zip)
+//
+// ro-crate-metadata.json (Workflow Run Crate profile: the specification, each step's
+// command, start and end, exit code and environment image digest, input and output files
+// with sha256) plus the inputs and outputs. 409 until the run has finished or failed.
+// POST it to /api/workflows (application/zip) to re-run it; the new run's status reports
+// which output hashes match.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/ro-crate.zip (the `ReanaWorkflowCrate` operationId).
+func (c *ClientWithResponses) ReanaWorkflowCrateWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*ReanaWorkflowCrateResponse, error) {
+	rsp, err := c.ReanaWorkflowCrate(ctx, workflowIdOrName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaWorkflowCrateResponse(rsp)
+}
+
+// ReanaWorkflowSpecificationWithResponse The submitted reana.yaml (as JSON) and the parameters of the last start
+//
+// What reana-client reads before uploading (inputs) and downloading (outputs) without
+// arguments: the reana.yaml as it was submitted, and the parameters in effect.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/specification (the `ReanaWorkflowSpecification` operationId).
+func (c *ClientWithResponses) ReanaWorkflowSpecificationWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*ReanaWorkflowSpecificationResponse, error) {
+	rsp, err := c.ReanaWorkflowSpecification(ctx, workflowIdOrName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaWorkflowSpecificationResponse(rsp)
+}
+
+// ReanaWorkflowStartWithBodyWithResponse Start a workflow
+//
+// input_parameters override the specification's parameters (unknown names are refused).
+// operational_options: FROM and TARGET (step names) restart a finished or failed run from
+// a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
+// digest and input file hashes are unchanged since an earlier successful run.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/workflows/{workflow_id_or_name}/start (the `ReanaWorkflowStart` operationId).
+func (c *ClientWithResponses) ReanaWorkflowStartWithBodyWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReanaWorkflowStartResponse, error) {
+	rsp, err := c.ReanaWorkflowStartWithBody(ctx, workflowIdOrName, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaWorkflowStartResponse(rsp)
+}
+
+// ReanaWorkflowStartWithResponse Start a workflow
+//
+// input_parameters override the specification's parameters (unknown names are refused).
+// operational_options: FROM and TARGET (step names) restart a finished or failed run from
+// a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
+// digest and input file hashes are unchanged since an earlier successful run.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/workflows/{workflow_id_or_name}/start (the `ReanaWorkflowStart` operationId).
+func (c *ClientWithResponses) ReanaWorkflowStartWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, body ReanaWorkflowStartJSONRequestBody, reqEditors ...RequestEditorFn) (*ReanaWorkflowStartResponse, error) {
+	rsp, err := c.ReanaWorkflowStart(ctx, workflowIdOrName, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaWorkflowStartResponse(rsp)
+}
+
+// ReanaWorkflowStatusWithResponse Status and progress of a workflow
+//
+// `logs` holds the reason of a failure (the step, the command, its exit code and the last
+// lines of its output), else "".
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/status (the `ReanaWorkflowStatus` operationId).
+func (c *ClientWithResponses) ReanaWorkflowStatusWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, reqEditors ...RequestEditorFn) (*ReanaWorkflowStatusResponse, error) {
+	rsp, err := c.ReanaWorkflowStatus(ctx, workflowIdOrName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaWorkflowStatusResponse(rsp)
+}
+
+// ReanaWorkflowSetStatusWithBodyWithResponse Start, stop or delete a workflow (the seed's form)
+//
+// status=start (with input_parameters and operational_options, as POST .../start),
+// status=stop (force_stop: the running step's container is killed at once) or
+// status=deleted (all_runs: every run of the name; workspace: also remove the files).
+// A transition REANA does not allow answers 409: start only from created (or, with
+// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+// pending or running; delete from anything but queued, pending and running.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/workflows/{workflow_id_or_name}/status (the `ReanaWorkflowSetStatus` operationId).
+func (c *ClientWithResponses) ReanaWorkflowSetStatusWithBodyWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkflowSetStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReanaWorkflowSetStatusResponse, error) {
+	rsp, err := c.ReanaWorkflowSetStatusWithBody(ctx, workflowIdOrName, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaWorkflowSetStatusResponse(rsp)
+}
+
+// ReanaWorkflowSetStatusWithResponse Start, stop or delete a workflow (the seed's form)
+//
+// status=start (with input_parameters and operational_options, as POST .../start),
+// status=stop (force_stop: the running step's container is killed at once) or
+// status=deleted (all_runs: every run of the name; workspace: also remove the files).
+// A transition REANA does not allow answers 409: start only from created (or, with
+// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+// pending or running; delete from anything but queued, pending and running.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/workflows/{workflow_id_or_name}/status (the `ReanaWorkflowSetStatus` operationId).
+func (c *ClientWithResponses) ReanaWorkflowSetStatusWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkflowSetStatusParams, body ReanaWorkflowSetStatusJSONRequestBody, reqEditors ...RequestEditorFn) (*ReanaWorkflowSetStatusResponse, error) {
+	rsp, err := c.ReanaWorkflowSetStatus(ctx, workflowIdOrName, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaWorkflowSetStatusResponse(rsp)
+}
+
+// ReanaWorkspaceListWithResponse Files of the workspace
+//
+// Every regular file, by path relative to the workspace, sorted by name. `file_name` is a
+// glob (`*` within a path segment, `**` across segments, `?`, `[...]`); `search` is
+// a substring of the name; `page` and `size` page the list.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/workspace (the `ReanaWorkspaceList` operationId).
+func (c *ClientWithResponses) ReanaWorkspaceListWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceListParams, reqEditors ...RequestEditorFn) (*ReanaWorkspaceListResponse, error) {
+	rsp, err := c.ReanaWorkspaceList(ctx, workflowIdOrName, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaWorkspaceListResponse(rsp)
+}
+
+// ReanaWorkspaceUploadWithBodyWithResponse Upload one file into the workspace (streamed)
+//
+// `file_name` is the path in the workspace; a leading `/` is stripped (reana-client sends
+// `/data/input.txt`), missing directories are created, and a path that leaves the
+// workspace (`..`, or through a symbolic link) is refused. An existing file is replaced.
+// An upload that would take the owner over the disk quota answers 413 and leaves nothing.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/workflows/{workflow_id_or_name}/workspace (the `ReanaWorkspaceUpload` operationId).
+func (c *ClientWithResponses) ReanaWorkspaceUploadWithBodyWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, params *ReanaWorkspaceUploadParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReanaWorkspaceUploadResponse, error) {
+	rsp, err := c.ReanaWorkspaceUploadWithBody(ctx, workflowIdOrName, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaWorkspaceUploadResponse(rsp)
+}
+
+// ReanaWorkspaceDeleteWithResponse Delete files (a path or a glob) from the workspace
+//
+// A path names a file or a directory (deleted with its content); a glob deletes every matching file.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/workflows/{workflow_id_or_name}/workspace/{file_name} (the `ReanaWorkspaceDelete` operationId).
+func (c *ClientWithResponses) ReanaWorkspaceDeleteWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, fileName string, reqEditors ...RequestEditorFn) (*ReanaWorkspaceDeleteResponse, error) {
+	rsp, err := c.ReanaWorkspaceDelete(ctx, workflowIdOrName, fileName, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaWorkspaceDeleteResponse(rsp)
+}
+
+// ReanaWorkspaceDownloadWithResponse Download a file, or a directory as a zip
+//
+// Content-Disposition carries the base name (reana-client saves the file under it); a
+// directory is sent as NAME.zip (application/zip). Range and If-None-Match are honoured.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/workflows/{workflow_id_or_name}/workspace/{file_name} (the `ReanaWorkspaceDownload` operationId).
+func (c *ClientWithResponses) ReanaWorkspaceDownloadWithResponse(ctx context.Context, workflowIdOrName ReanaWorkflowIdOrName, fileName string, params *ReanaWorkspaceDownloadParams, reqEditors ...RequestEditorFn) (*ReanaWorkspaceDownloadResponse, error) {
+	rsp, err := c.ReanaWorkspaceDownload(ctx, workflowIdOrName, fileName, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaWorkspaceDownloadResponse(rsp)
+}
+
+// ReanaYouWithResponse The caller, the server version and the disk and CPU quota
+//
+// What `reana-client ping` calls. A bad access token answers 403 here (the client prints
+// "INVALID ACCESS TOKEN" for 403 only). No credential is returned.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/you (the `ReanaYou` operationId).
+func (c *ClientWithResponses) ReanaYouWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ReanaYouResponse, error) {
+	rsp, err := c.ReanaYou(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReanaYouResponse(rsp)
 }
 
 // ParseAccountListGroupsResponse parses an HTTP response from a AccountListGroupsWithResponse call
@@ -8559,6 +15157,83 @@ func ParseReeImageListResponse(rsp *http.Response) (*ReeImageListResponse, error
 	return response, nil
 }
 
+// ParseReanaInfoResponse parses an HTTP response from a ReanaInfoWithResponse call
+func ParseReanaInfoResponse(rsp *http.Response) (*ReanaInfoResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaInfoResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReanaInfo
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReanaInfoResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaInfoResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseReeLogDownloadResponse parses an HTTP response from a ReeLogDownloadWithResponse call
 func ParseReeLogDownloadResponse(rsp *http.Response) (*ReeLogDownloadResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -9974,6 +16649,475 @@ func ParseReeSbomRebuildResponse(rsp *http.Response) (*ReeSbomRebuildResponse, e
 	return response, nil
 }
 
+// ParseReanaSecretListResponse parses an HTTP response from a ReanaSecretListWithResponse call
+func ParseReanaSecretListResponse(rsp *http.Response) (*ReanaSecretListResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaSecretListResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []ReanaSecret
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReanaSecretListResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaSecretListResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReanaSecretDeleteResponse parses an HTTP response from a ReanaSecretDeleteWithResponse call
+func ParseReanaSecretDeleteResponse(rsp *http.Response) (*ReanaSecretDeleteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaSecretDeleteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []string
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest []string
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReanaSecretDeleteResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaSecretDeleteResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReanaSecretAddResponse parses an HTTP response from a ReanaSecretAddWithResponse call
+func ParseReanaSecretAddResponse(rsp *http.Response) (*ReanaSecretAddResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaSecretAddResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ReanaMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReanaSecretAddResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaSecretAddResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReanaUserListResponse parses an HTTP response from a ReanaUserListWithResponse call
+func ParseReanaUserListResponse(rsp *http.Response) (*ReanaUserListResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaUserListResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []ReanaUser
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReanaUserListResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaUserListResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReanaUserCreateResponse parses an HTTP response from a ReanaUserCreateWithResponse call
+func ParseReanaUserCreateResponse(rsp *http.Response) (*ReanaUserCreateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaUserCreateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ReanaUserCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReanaUserCreateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaUserCreateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseSystemVersionResponse parses an HTTP response from a SystemVersionWithResponse call
 func ParseSystemVersionResponse(rsp *http.Response) (*SystemVersionResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -10002,6 +17146,1602 @@ func ParseSystemVersionResponse(rsp *http.Response) (*SystemVersionResponse, err
 		}
 		response.JSON500 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseReanaWorkflowListResponse parses an HTTP response from a ReanaWorkflowListWithResponse call
+func ParseReanaWorkflowListResponse(rsp *http.Response) (*ReanaWorkflowListResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaWorkflowListResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReanaWorkflowList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReanaWorkflowListResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaWorkflowListResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReanaWorkflowCreateResponse parses an HTTP response from a ReanaWorkflowCreateWithResponse call
+func ParseReanaWorkflowCreateResponse(rsp *http.Response) (*ReanaWorkflowCreateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaWorkflowCreateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ReanaWorkflowCreated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
+		var dest ReanaNotImplemented
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON501 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReanaWorkflowCreateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaWorkflowCreateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReanaWorkspaceMoveResponse parses an HTTP response from a ReanaWorkspaceMoveWithResponse call
+func ParseReanaWorkspaceMoveResponse(rsp *http.Response) (*ReanaWorkspaceMoveResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaWorkspaceMoveResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReanaWorkflowMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReanaWorkspaceMoveResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaWorkspaceMoveResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReanaWorkspaceDiskUsageResponse parses an HTTP response from a ReanaWorkspaceDiskUsageWithResponse call
+func ParseReanaWorkspaceDiskUsageResponse(rsp *http.Response) (*ReanaWorkspaceDiskUsageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaWorkspaceDiskUsageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReanaDiskUsage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReanaWorkspaceDiskUsageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaWorkspaceDiskUsageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReanaWorkflowLogsResponse parses an HTTP response from a ReanaWorkflowLogsWithResponse call
+func ParseReanaWorkflowLogsResponse(rsp *http.Response) (*ReanaWorkflowLogsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaWorkflowLogsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReanaWorkflowLogs
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReanaWorkflowLogsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaWorkflowLogsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReanaWorkflowParametersResponse parses an HTTP response from a ReanaWorkflowParametersWithResponse call
+func ParseReanaWorkflowParametersResponse(rsp *http.Response) (*ReanaWorkflowParametersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaWorkflowParametersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReanaWorkflowParameters
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReanaWorkflowParametersResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaWorkflowParametersResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReanaWorkflowCrateResponse parses an HTTP response from a ReanaWorkflowCrateWithResponse call
+func ParseReanaWorkflowCrateResponse(rsp *http.Response) (*ReanaWorkflowCrateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaWorkflowCrateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ReanaWorkflowCrateResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ReanaWorkflowCrateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaWorkflowCrateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReanaWorkflowSpecificationResponse parses an HTTP response from a ReanaWorkflowSpecificationWithResponse call
+func ParseReanaWorkflowSpecificationResponse(rsp *http.Response) (*ReanaWorkflowSpecificationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaWorkflowSpecificationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReanaWorkflowSpecification
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReanaWorkflowSpecificationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaWorkflowSpecificationResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReanaWorkflowStartResponse parses an HTTP response from a ReanaWorkflowStartWithResponse call
+func ParseReanaWorkflowStartResponse(rsp *http.Response) (*ReanaWorkflowStartResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaWorkflowStartResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReanaWorkflowStatusChanged
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReanaWorkflowStartResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaWorkflowStartResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReanaWorkflowStatusResponse parses an HTTP response from a ReanaWorkflowStatusWithResponse call
+func ParseReanaWorkflowStatusResponse(rsp *http.Response) (*ReanaWorkflowStatusResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaWorkflowStatusResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReanaWorkflowStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReanaWorkflowStatusResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaWorkflowStatusResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReanaWorkflowSetStatusResponse parses an HTTP response from a ReanaWorkflowSetStatusWithResponse call
+func ParseReanaWorkflowSetStatusResponse(rsp *http.Response) (*ReanaWorkflowSetStatusResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaWorkflowSetStatusResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReanaWorkflowStatusChanged
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReanaWorkflowSetStatusResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaWorkflowSetStatusResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReanaWorkspaceListResponse parses an HTTP response from a ReanaWorkspaceListWithResponse call
+func ParseReanaWorkspaceListResponse(rsp *http.Response) (*ReanaWorkspaceListResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaWorkspaceListResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReanaWorkspaceList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReanaWorkspaceListResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaWorkspaceListResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReanaWorkspaceUploadResponse parses an HTTP response from a ReanaWorkspaceUploadWithResponse call
+func ParseReanaWorkspaceUploadResponse(rsp *http.Response) (*ReanaWorkspaceUploadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaWorkspaceUploadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReanaMessage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReanaWorkspaceUploadResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaWorkspaceUploadResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReanaWorkspaceDeleteResponse parses an HTTP response from a ReanaWorkspaceDeleteWithResponse call
+func ParseReanaWorkspaceDeleteResponse(rsp *http.Response) (*ReanaWorkspaceDeleteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaWorkspaceDeleteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReanaWorkspaceDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReanaWorkspaceDeleteResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaWorkspaceDeleteResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReanaWorkspaceDownloadResponse parses an HTTP response from a ReanaWorkspaceDownloadWithResponse call
+func ParseReanaWorkspaceDownloadResponse(rsp *http.Response) (*ReanaWorkspaceDownloadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaWorkspaceDownloadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.StatusCode == 416:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ReanaWorkspaceDownloadResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 206:
+		var headers ReanaWorkspaceDownloadResponse206Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		response.Headers206 = &headers
+	case rsp.StatusCode == 304:
+		var headers ReanaWorkspaceDownloadResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers ReanaWorkspaceDownloadResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 416:
+		var headers ReanaWorkspaceDownloadResponse416Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		response.Headers416 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaWorkspaceDownloadResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReanaYouResponse parses an HTTP response from a ReanaYouWithResponse call
+func ParseReanaYouResponse(rsp *http.Response) (*ReanaYouResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReanaYouResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReanaYou
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReanaYouResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReanaYouResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil

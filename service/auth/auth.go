@@ -225,6 +225,12 @@ func (s *Service) Bearer(ctx context.Context, raw string) (Principal, error) {
 	case isHS256(raw):
 		return s.jwtToken(ctx, raw)
 	default:
+		// An access token an admin chose for a REANA user (POST /api/users
+		// with user_token) has no prefix: it is a personal token if its hash
+		// is known, else it may be an OIDC token.
+		if p, err := s.token(ctx, raw); err == nil {
+			return p, nil
+		}
 		return s.oidcToken(ctx, raw)
 	}
 }

@@ -1,0 +1,580 @@
+// Package workflow runs REANA workflows on reehub's job engine: it stores
+// workflows, their steps, their owners' secrets and the serial cache, submits
+// each start as a job of the engine (kind reana_workflow on the workflows
+// queue, resumable, so that a killed reehub resumes at the step it was in),
+// and runs each step with service/reana's Executor in Podman containers.
+//
+// A workflow's REANA status is a view of its current job: created until the
+// first start, then queued, running, finished (the job succeeded), failed or
+// stopped (cancelled), and deleted once deleted.
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/reehub/reehub/fault"
+	"github.com/reehub/reehub/service/job"
+	"github.com/reehub/reehub/service/reana"
+	"github.com/reehub/reehub/store"
+	"github.com/reehub/reehub/store/blob"
+)
+
+// Kind is the engine kind of a workflow run.
+const Kind = "reana_workflow"
+
+// Args are the engine arguments of one start of a workflow: the steps From to
+// Target (inclusive, 0-based) run, with the cache when Cache.
+type Args struct {
+	WorkflowID string `json:"workflow_id"`
+	From       int    `json:"from"`
+	Target     int    `json:"target"`
+	Cache      bool   `json:"cache"`
+}
+
+// Kind names the engine kind.
+func (Args) Kind() string { return Kind }
+
+// Runtime is what workflows need of the container runtime; *podman.Runtime is one.
+type Runtime interface {
+	reana.ContainerRuntime
+	// Cleanup removes every container labelled labelKey=labelValue.
+	Cleanup(ctx context.Context, labelKey, labelValue string) error
+}
+
+// Config tunes the service.
+type Config struct {
+	// DataDir holds reana/workspaces/<owner>/<workflow> and reana/logs/<workflow>. Required.
+	DataDir string
+	// QuotaBytes is each user's disk quota over their workspaces; 0 means none.
+	QuotaBytes int64
+	// Network is the recording proxy's network for steps that ask for one; "" refuses them.
+	Network string
+}
+
+// Owner is the user a request acts for.
+type Owner struct {
+	// ID is the user's numeric id.
+	ID int64
+	// UUID is the user's UUID (REANA's user field).
+	UUID string
+}
+
+// Service is the REANA workflow service.
+type Service struct {
+	st       *store.Store
+	eng      *job.Engine
+	blobs    *blob.Store
+	rt       Runtime
+	exec     *reana.Executor
+	resolver *reana.Resolver
+	box      *reana.SecretBox
+	cfg      Config
+	log      *slog.Logger
+}
+
+// New returns the service and registers its kind with the engine (before the engine starts).
+func New(st *store.Store, eng *job.Engine, blobs *blob.Store, rt Runtime, resolver *reana.Resolver, box *reana.SecretBox, log *slog.Logger, cfg Config) (*Service, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("workflow: DataDir is required")
+	}
+	for _, d := range []string{"workspaces", "logs"} {
+		if err := os.MkdirAll(filepath.Join(cfg.DataDir, "reana", d), 0o755); err != nil {
+			return nil, fmt.Errorf("workflow: %w", err)
+		}
+	}
+	s := &Service{
+		st: st, eng: eng, blobs: blobs, rt: rt, resolver: resolver, box: box, cfg: cfg, log: log,
+		exec: reana.NewExecutor(rt, reana.ExecutorConfig{ComputeBackend: reana.ComputeBackendKubernetes}),
+	}
+	err := job.Register[Args](eng, job.KindOpts{Family: job.FamilyREANA, Queue: job.QueueWorkflows, Resumable: true}, worker{s})
+	if err != nil {
+		return nil, fmt.Errorf("workflow: %w", err)
+	}
+	return s, nil
+}
+
+// WorkspaceRoot is where workspaces live (GET /api/info's workspaces).
+func (s *Service) WorkspaceRoot() string {
+	return filepath.Join(s.cfg.DataDir, "reana", "workspaces")
+}
+
+// Workflow is one workflow run as the API shows it.
+type Workflow struct {
+	// ID is the workflow's UUID.
+	ID string
+	// Name is NAME (without the run number).
+	Name string
+	// Run is the run number N.
+	Run int
+	// Owner is the owner's UUID.
+	Owner string
+	// Status is REANA's status.
+	Status reana.Status
+	// Created is when it was created.
+	Created time.Time
+	// Progress is REANA's progress of its steps.
+	Progress reana.Progress
+	// Reason says why it failed ("" otherwise).
+	Reason string
+	// Spec is the submitted specification (Raw is what was sent).
+	Spec *reana.Spec
+	// Parameters are the parameters of the last start (the defaults before).
+	Parameters map[string]string
+	// Size is the workspace's size in bytes, -1 when not computed.
+	Size int64
+
+	row   store.Workflow
+	job   *job.Job
+	steps []store.WorkflowStep
+}
+
+// FullName is NAME.N.
+func (w Workflow) FullName() string { return reana.FullName(w.Name, w.Run) }
+
+// Create records a new run of name from spec: every step's environment is
+// resolved now (an unknown image is invalid, naming it) and an empty
+// workspace is made. The run number is one more than the owner's last run of name.
+func (s *Service) Create(ctx context.Context, owner Owner, name string, spec *reana.Spec) (Workflow, error) {
+	return s.create(ctx, owner, name, spec, "{}")
+}
+
+// create is Create, recording the outputs a re-run crate expects (JSON).
+func (s *Service) create(ctx context.Context, owner Owner, name string, spec *reana.Spec, expected string) (Workflow, error) {
+	name, err := reana.ValidateName(name)
+	if err != nil {
+		return Workflow{}, err
+	}
+	envs := map[string]reana.Environment{}
+	for _, st := range spec.Steps {
+		if st.Network && s.cfg.Network == "" {
+			return Workflow{}, fault.Invalidf("step %q asks for the network, but this server runs workflow steps without one (no recording proxy is configured for workflows)", st.Name)
+		}
+	}
+	for _, st := range spec.Steps {
+		if _, ok := envs[st.Environment]; ok {
+			continue
+		}
+		e, err := s.resolver.Resolve(ctx, owner.UUID, st.Environment)
+		if err != nil {
+			return Workflow{}, err
+		}
+		envs[st.Environment] = e
+	}
+	if _, err := reana.ExpandSteps(spec.Steps, spec.Inputs.Parameters); err != nil {
+		return Workflow{}, err
+	}
+	envJSON, _ := json.Marshal(envs)
+	params, _ := json.Marshal(spec.Inputs.Parameters)
+	opts, _ := json.Marshal(spec.Inputs.Options)
+	for attempt := 0; ; attempt++ {
+		run, err := s.st.NextWorkflowRun(ctx, owner.ID, name)
+		if err != nil {
+			return Workflow{}, err
+		}
+		id := uuid.NewString()
+		row := store.Workflow{
+			ID: id, OwnerID: owner.ID, Name: name, Run: run, Spec: string(spec.Raw), Parameters: string(params),
+			Options: string(opts), Environments: string(envJSON), ExpectedOutputs: expected,
+			Workspace: filepath.Join(s.WorkspaceRoot(), owner.UUID, id),
+		}
+		steps := make([]store.WorkflowStep, len(spec.Steps))
+		for i, st := range spec.Steps {
+			steps[i] = store.WorkflowStep{WorkflowID: id, Position: i, Name: st.Name, Status: reana.StepCreated}
+		}
+		err = s.st.CreateWorkflow(ctx, &row, steps)
+		if errors.Is(err, fault.ErrConflict) && attempt < 5 {
+			continue // another create took the run number
+		}
+		if err != nil {
+			return Workflow{}, err
+		}
+		if _, err := reana.NewWorkspace(row.Workspace); err != nil {
+			return Workflow{}, fmt.Errorf("workspace of %s: %w", reana.FullName(name, run), err)
+		}
+		return s.view(ctx, row, false)
+	}
+}
+
+// find returns the row a reference names (UUID, NAME.N or NAME for its latest run).
+func (s *Service) find(ctx context.Context, owner Owner, ref string) (store.Workflow, error) {
+	r, err := reana.ParseRef(ref)
+	if err != nil {
+		return store.Workflow{}, err
+	}
+	var row store.Workflow
+	if r.ID != "" {
+		row, err = s.st.WorkflowOf(ctx, owner.ID, r.ID)
+	} else {
+		row, err = s.st.WorkflowByName(ctx, owner.ID, r.Name, r.Run)
+	}
+	if errors.Is(err, fault.ErrNotFound) {
+		return store.Workflow{}, fault.NotFoundf("workflow %s not found", ref)
+	}
+	return row, err
+}
+
+// Get returns the owner's workflow ref; another user's is not found.
+func (s *Service) Get(ctx context.Context, owner Owner, ref string) (Workflow, error) {
+	row, err := s.find(ctx, owner, ref)
+	if err != nil {
+		return Workflow{}, err
+	}
+	return s.view(ctx, row, false)
+}
+
+// view builds the API view of a row: its job's status, its steps' progress.
+func (s *Service) view(ctx context.Context, row store.Workflow, withSize bool) (Workflow, error) {
+	spec, err := reana.ParseJSON([]byte(row.Spec))
+	if err != nil {
+		return Workflow{}, fmt.Errorf("workflow %s: stored specification: %w", row.ID, err)
+	}
+	w := Workflow{ID: row.ID, Name: row.Name, Run: row.Run, Created: row.CreatedAt, Spec: spec, Size: -1, row: row, Status: reana.StatusCreated}
+	if owner, err := s.st.UserByID(ctx, row.OwnerID); err == nil {
+		w.Owner = owner.UUID
+	}
+	_ = json.Unmarshal([]byte(row.Parameters), &w.Parameters)
+	if w.Parameters == nil {
+		w.Parameters = map[string]string{}
+	}
+	if row.JobID != "" {
+		j, err := s.eng.Get(ctx, row.OwnerID, row.JobID)
+		if err != nil {
+			return Workflow{}, err
+		}
+		w.job = &j
+		switch j.State {
+		case job.StateQueued:
+			w.Status = reana.StatusQueued
+		case job.StateRunning:
+			w.Status = reana.StatusRunning
+		case job.StateSucceeded:
+			w.Status = reana.StatusFinished
+		case job.StateFailed:
+			w.Status, w.Reason = reana.StatusFailed, j.Reason
+		case job.StateCancelled:
+			w.Status = reana.StatusStopped
+		}
+	}
+	if row.DeletedAt != nil {
+		w.Status = reana.StatusDeleted
+	}
+	steps, err := s.st.WorkflowSteps(ctx, row.ID)
+	if err != nil {
+		return Workflow{}, err
+	}
+	w.steps = steps
+	states := make([]reana.StepState, len(steps))
+	for i, st := range steps {
+		status := st.Status
+		if status == reana.StepRunning && w.Status != reana.StatusRunning {
+			status = reana.StepStopped // an attempt that ended without recording its step
+		}
+		states[i] = reana.StepState{Name: st.Name, JobID: stepJobID(st), Status: status, Command: st.Command}
+	}
+	var started, finished, stopped *time.Time
+	if w.job != nil {
+		started = w.job.StartedAt
+		switch w.job.State {
+		case job.StateSucceeded, job.StateFailed:
+			finished = w.job.FinishedAt
+		case job.StateCancelled:
+			stopped = w.job.FinishedAt
+		}
+	}
+	w.Progress = reana.NewProgress(states, started, finished, stopped)
+	if withSize && row.DeletedAt == nil {
+		if ws, err := reana.NewWorkspace(row.Workspace); err == nil {
+			if n, err := ws.Usage(ctx); err == nil {
+				w.Size = n
+			}
+		}
+	}
+	return w, nil
+}
+
+// stepJobID is the REANA job id of a step's run ("" before it ran).
+func stepJobID(st store.WorkflowStep) string {
+	if st.JobID == "" {
+		return ""
+	}
+	base, err := uuid.Parse(st.WorkflowID)
+	if err != nil {
+		return ""
+	}
+	return uuid.NewSHA1(base, fmt.Appendf(nil, "%s/%d", st.JobID, st.Position)).String()
+}
+
+// ListOpts filters and pages List.
+type ListOpts struct {
+	// Statuses keeps these statuses; empty keeps every status but deleted.
+	Statuses []reana.Status
+	// Search keeps names containing it.
+	Search string
+	// Ascending sorts oldest first (default newest first).
+	Ascending bool
+	// Page (1-based) and Size page the list; Size 0 means all.
+	Page, Size int
+	// WithSize computes each workspace's size.
+	WithSize bool
+	// Ref keeps only this workflow (UUID or NAME.N) or the runs of NAME.
+	Ref string
+}
+
+// List returns a page of the owner's workflows, the number that matched, and
+// whether the owner has any workflow at all.
+func (s *Service) List(ctx context.Context, owner Owner, o ListOpts) ([]Workflow, int, bool, error) {
+	name := ""
+	var only string
+	if o.Ref != "" {
+		r, err := reana.ParseRef(o.Ref)
+		if err != nil {
+			return nil, 0, false, err
+		}
+		if r.ID != "" || r.Run > 0 {
+			row, err := s.find(ctx, owner, o.Ref)
+			if err != nil {
+				return nil, 0, false, err
+			}
+			only, name = row.ID, row.Name
+		} else {
+			name = r.Name
+		}
+	}
+	rows, err := s.st.Workflows(ctx, owner.ID, name)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	all, err := s.st.Workflows(ctx, owner.ID, "")
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if o.Ascending {
+		slices.Reverse(rows)
+	}
+	var out []Workflow
+	for _, row := range rows {
+		if only != "" && row.ID != only {
+			continue
+		}
+		if o.Search != "" && !strings.Contains(reana.FullName(row.Name, row.Run), o.Search) {
+			continue
+		}
+		w, err := s.view(ctx, row, false)
+		if err != nil {
+			return nil, 0, false, err
+		}
+		if len(o.Statuses) == 0 && w.Status == reana.StatusDeleted {
+			continue
+		}
+		if len(o.Statuses) > 0 && !slices.Contains(o.Statuses, w.Status) {
+			continue
+		}
+		out = append(out, w)
+	}
+	total := len(out)
+	if o.Size > 0 {
+		page := max(o.Page, 1)
+		lo := min((page-1)*o.Size, total)
+		out = out[lo:min(lo+o.Size, total)]
+	}
+	if o.WithSize {
+		for i := range out {
+			if w, err := s.view(ctx, out[i].row, true); err == nil {
+				out[i] = w
+			}
+		}
+	}
+	return out, total, len(all) > 0, nil
+}
+
+// StartOpts are what a start carries.
+type StartOpts struct {
+	// InputParameters override the specification's parameters.
+	InputParameters map[string]any
+	// Options are REANA's operational options: FROM, TARGET, CACHE.
+	Options map[string]any
+	// Restart starts an ended run again (so do FROM and TARGET).
+	Restart bool
+}
+
+// Start queues a run of the workflow. A created workflow starts from its
+// first step; an ended one only as a restart, from FROM (default its first
+// step) to TARGET (default its last), reusing the workspace.
+func (s *Service) Start(ctx context.Context, owner Owner, ref string, o StartOpts) (Workflow, error) {
+	row, err := s.find(ctx, owner, ref)
+	if err != nil {
+		return Workflow{}, err
+	}
+	w, err := s.view(ctx, row, false)
+	if err != nil {
+		return Workflow{}, err
+	}
+	opts := map[string]string{}
+	for k, v := range w.Spec.Inputs.Options {
+		opts[k] = v
+	}
+	for k, v := range o.Options {
+		switch b := v.(type) {
+		case bool:
+			opts[k] = map[bool]string{true: "on", false: "off"}[b]
+		default:
+			opts[k] = reana.FormatParameter(v)
+		}
+	}
+	for k := range opts {
+		switch k {
+		case "FROM", "TARGET", "CACHE":
+		default:
+			return Workflow{}, fault.Invalidf("operational option %s is not supported by serial workflows; use FROM, TARGET or CACHE", k)
+		}
+	}
+	_, hasFrom := o.Options["FROM"]
+	_, hasTarget := o.Options["TARGET"]
+	if err := reana.CheckStart(w.FullName(), w.Status, o.Restart || hasFrom || hasTarget); err != nil {
+		return Workflow{}, err
+	}
+	params, err := reana.MergeParameters(w.Spec.Inputs.Parameters, o.InputParameters)
+	if err != nil {
+		return Workflow{}, err
+	}
+	if _, err := reana.ExpandSteps(w.Spec.Steps, params); err != nil {
+		return Workflow{}, err
+	}
+	from, target := 0, len(w.Spec.Steps)-1
+	if v := opts["FROM"]; v != "" {
+		if from = stepIndex(w.Spec.Steps, v); from < 0 {
+			return Workflow{}, fault.Invalidf("operational option FROM: the workflow has no step %q", v)
+		}
+	}
+	if v := opts["TARGET"]; v != "" {
+		if target = stepIndex(w.Spec.Steps, v); target < 0 {
+			return Workflow{}, fault.Invalidf("operational option TARGET: the workflow has no step %q", v)
+		}
+	}
+	if from > target {
+		return Workflow{}, fault.Invalidf("operational options: FROM step %q comes after TARGET step %q", w.Spec.Steps[from].Name, w.Spec.Steps[target].Name)
+	}
+	cache := false
+	switch strings.ToLower(opts["CACHE"]) {
+	case "", "off", "false", "no":
+	case "on", "true", "yes":
+		cache = true
+	default:
+		return Workflow{}, fault.Invalidf("operational option CACHE must be on or off, not %q", opts["CACHE"])
+	}
+	pj, _ := json.Marshal(params)
+	oj, _ := json.Marshal(opts)
+	pjs, ojs := string(pj), string(oj)
+	_, err = s.eng.Submit(ctx, Args{WorkflowID: row.ID, From: from, Target: target, Cache: cache}, job.SubmitOpts{
+		OwnerID: owner.ID,
+		InTx: func(ctx context.Context, tx *store.Store, j job.Job) error {
+			if err := tx.ResetWorkflowSteps(ctx, row.ID, from, target, reana.StepCreated); err != nil {
+				return err
+			}
+			return tx.UpdateWorkflow(ctx, row.ID, store.WorkflowUpdate{JobID: &j.ID, Parameters: &pjs, Options: &ojs})
+		},
+	})
+	if err != nil {
+		return Workflow{}, err
+	}
+	row, err = s.st.WorkflowByID(ctx, row.ID)
+	if err != nil {
+		return Workflow{}, err
+	}
+	return s.view(ctx, row, false)
+}
+
+func stepIndex(steps []reana.Step, name string) int {
+	return slices.IndexFunc(steps, func(s reana.Step) bool { return s.Name == name })
+}
+
+// Stop stops a queued or running workflow: the running step's container is
+// killed at once. It waits (up to 30 s) until the run has ended.
+func (s *Service) Stop(ctx context.Context, owner Owner, ref string) (Workflow, error) {
+	row, err := s.find(ctx, owner, ref)
+	if err != nil {
+		return Workflow{}, err
+	}
+	w, err := s.view(ctx, row, false)
+	if err != nil {
+		return Workflow{}, err
+	}
+	if err := reana.CheckStop(w.FullName(), w.Status); err != nil {
+		return Workflow{}, err
+	}
+	if _, err := s.eng.Cancel(ctx, owner.ID, row.JobID, "stopped by its owner"); err != nil {
+		if errors.Is(err, fault.ErrConflict) {
+			return s.view(ctx, row, false) // it ended meanwhile
+		}
+		return Workflow{}, err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		w, err := s.view(ctx, row, false)
+		if err != nil || w.Status.Ended() || time.Now().After(deadline) {
+			return w, err
+		}
+		select {
+		case <-ctx.Done():
+			return w, nil
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Delete marks the workflow deleted (every run of its name with allRuns),
+// removing the workspace files when workspace is true. An active run is a
+// conflict.
+func (s *Service) Delete(ctx context.Context, owner Owner, ref string, allRuns, workspace bool) (Workflow, error) {
+	row, err := s.find(ctx, owner, ref)
+	if err != nil {
+		return Workflow{}, err
+	}
+	rows := []store.Workflow{row}
+	if allRuns {
+		if rows, err = s.st.Workflows(ctx, owner.ID, row.Name); err != nil {
+			return Workflow{}, err
+		}
+	}
+	var views []Workflow
+	for _, r := range rows {
+		w, err := s.view(ctx, r, false)
+		if err != nil {
+			return Workflow{}, err
+		}
+		if allRuns && w.Status == reana.StatusDeleted {
+			continue
+		}
+		if err := reana.CheckDelete(w.FullName(), w.Status); err != nil {
+			return Workflow{}, err
+		}
+		views = append(views, w)
+	}
+	now := s.st.Now()
+	for _, w := range views {
+		if err := s.st.UpdateWorkflow(ctx, w.ID, store.WorkflowUpdate{DeletedAt: &now}); err != nil {
+			return Workflow{}, err
+		}
+		if workspace {
+			if err := os.RemoveAll(w.row.Workspace); err != nil {
+				return Workflow{}, fmt.Errorf("delete workspace of %s: %w", w.FullName(), err)
+			}
+		}
+	}
+	row, err = s.st.WorkflowByID(ctx, row.ID)
+	if err != nil {
+		return Workflow{}, err
+	}
+	return s.view(ctx, row, false)
+}
