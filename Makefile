@@ -42,8 +42,8 @@ test: setup
 	$(SUDO) bash scripts/setup-packages.sh test
 	bash scripts/setup-postgres.sh
 	go build ./... && go vet ./...
-	set -o pipefail; go test -count=1 -timeout 30m -p 2 ./... 2>&1 | tee /tmp/reehub-test-sqlite.log
-	set -o pipefail; REEHUB_TEST_DATABASE_URL="$$(cat /tmp/reehub-postgres-url)" go test -count=1 -timeout 30m -p 1 ./store/... ./tests/... 2>&1 | tee /tmp/reehub-test-postgres.log
+	set -o pipefail; go test -count=1 -timeout 45m -p 2 ./... 2>&1 | tee /tmp/reehub-test-sqlite.log
+	set -o pipefail; REEHUB_TEST_DATABASE_URL="$$(cat /tmp/reehub-postgres-url)" go test -count=1 -timeout 45m -p 1 ./store/... ./tests/... 2>&1 | tee /tmp/reehub-test-postgres.log
 
 ## lint: gofmt, vet, the import-direction test, golangci-lint (staticcheck, depguard import rules, unused, ineffassign)
 lint: bin/golangci-lint
