@@ -79,6 +79,336 @@ func (e ErrorType) Valid() bool {
 	}
 }
 
+// Defines values for FossologyAccessLevel.
+const (
+	FossologyAccessLevelPrivate   FossologyAccessLevel = "private"
+	FossologyAccessLevelProtected FossologyAccessLevel = "protected"
+	FossologyAccessLevelPublic    FossologyAccessLevel = "public"
+)
+
+// Valid indicates whether the value is a known member of the FossologyAccessLevel enum.
+func (e FossologyAccessLevel) Valid() bool {
+	switch e {
+	case FossologyAccessLevelPrivate:
+		return true
+	case FossologyAccessLevelProtected:
+		return true
+	case FossologyAccessLevelPublic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyBulkScanBulkActionsLicenseAction.
+const (
+	FossologyBulkScanBulkActionsLicenseActionADD    FossologyBulkScanBulkActionsLicenseAction = "ADD"
+	FossologyBulkScanBulkActionsLicenseActionREMOVE FossologyBulkScanBulkActionsLicenseAction = "REMOVE"
+)
+
+// Valid indicates whether the value is a known member of the FossologyBulkScanBulkActionsLicenseAction enum.
+func (e FossologyBulkScanBulkActionsLicenseAction) Valid() bool {
+	switch e {
+	case FossologyBulkScanBulkActionsLicenseActionADD:
+		return true
+	case FossologyBulkScanBulkActionsLicenseActionREMOVE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyBulkScanBulkScope.
+const (
+	FossologyBulkScanBulkScopeFolder FossologyBulkScanBulkScope = "folder"
+	FossologyBulkScanBulkScopeUpload FossologyBulkScanBulkScope = "upload"
+)
+
+// Valid indicates whether the value is a known member of the FossologyBulkScanBulkScope enum.
+func (e FossologyBulkScanBulkScope) Valid() bool {
+	switch e {
+	case FossologyBulkScanBulkScopeFolder:
+		return true
+	case FossologyBulkScanBulkScopeUpload:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyClearingDecisionDecisionType.
+const (
+	FossologyClearingDecisionDecisionTypeDONOTUSE      FossologyClearingDecisionDecisionType = "DO_NOT_USE"
+	FossologyClearingDecisionDecisionTypeIDENTIFIED    FossologyClearingDecisionDecisionType = "IDENTIFIED"
+	FossologyClearingDecisionDecisionTypeIRRELEVANT    FossologyClearingDecisionDecisionType = "IRRELEVANT"
+	FossologyClearingDecisionDecisionTypeNONFUNCTIONAL FossologyClearingDecisionDecisionType = "NON_FUNCTIONAL"
+	FossologyClearingDecisionDecisionTypeTOBEDISCUSSED FossologyClearingDecisionDecisionType = "TO_BE_DISCUSSED"
+	FossologyClearingDecisionDecisionTypeWIP           FossologyClearingDecisionDecisionType = "WIP"
+)
+
+// Valid indicates whether the value is a known member of the FossologyClearingDecisionDecisionType enum.
+func (e FossologyClearingDecisionDecisionType) Valid() bool {
+	switch e {
+	case FossologyClearingDecisionDecisionTypeDONOTUSE:
+		return true
+	case FossologyClearingDecisionDecisionTypeIDENTIFIED:
+		return true
+	case FossologyClearingDecisionDecisionTypeIRRELEVANT:
+		return true
+	case FossologyClearingDecisionDecisionTypeNONFUNCTIONAL:
+		return true
+	case FossologyClearingDecisionDecisionTypeTOBEDISCUSSED:
+		return true
+	case FossologyClearingDecisionDecisionTypeWIP:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyClearingStatus.
+const (
+	FossologyClearingStatusClosed     FossologyClearingStatus = "Closed"
+	FossologyClearingStatusInProgress FossologyClearingStatus = "InProgress"
+	FossologyClearingStatusOpen       FossologyClearingStatus = "Open"
+	FossologyClearingStatusRejected   FossologyClearingStatus = "Rejected"
+)
+
+// Valid indicates whether the value is a known member of the FossologyClearingStatus enum.
+func (e FossologyClearingStatus) Valid() bool {
+	switch e {
+	case FossologyClearingStatusClosed:
+		return true
+	case FossologyClearingStatusInProgress:
+		return true
+	case FossologyClearingStatusOpen:
+		return true
+	case FossologyClearingStatusRejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyCreatedType.
+const (
+	FossologyCreatedTypeINFO FossologyCreatedType = "INFO"
+)
+
+// Valid indicates whether the value is a known member of the FossologyCreatedType enum.
+func (e FossologyCreatedType) Valid() bool {
+	switch e {
+	case FossologyCreatedTypeINFO:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyHealthStatus.
+const (
+	FossologyHealthStatusERROR FossologyHealthStatus = "ERROR"
+	FossologyHealthStatusOK    FossologyHealthStatus = "OK"
+	FossologyHealthStatusWARN  FossologyHealthStatus = "WARN"
+)
+
+// Valid indicates whether the value is a known member of the FossologyHealthStatus enum.
+func (e FossologyHealthStatus) Valid() bool {
+	switch e {
+	case FossologyHealthStatusERROR:
+		return true
+	case FossologyHealthStatusOK:
+		return true
+	case FossologyHealthStatusWARN:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyInfoType.
+const (
+	FossologyInfoTypeINFO FossologyInfoType = "INFO"
+)
+
+// Valid indicates whether the value is a known member of the FossologyInfoType enum.
+func (e FossologyInfoType) Valid() bool {
+	switch e {
+	case FossologyInfoTypeINFO:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyJobStatus.
+const (
+	FossologyJobStatusCompleted  FossologyJobStatus = "Completed"
+	FossologyJobStatusFailed     FossologyJobStatus = "Failed"
+	FossologyJobStatusProcessing FossologyJobStatus = "Processing"
+	FossologyJobStatusQueued     FossologyJobStatus = "Queued"
+)
+
+// Valid indicates whether the value is a known member of the FossologyJobStatus enum.
+func (e FossologyJobStatus) Valid() bool {
+	switch e {
+	case FossologyJobStatusCompleted:
+		return true
+	case FossologyJobStatusFailed:
+		return true
+	case FossologyJobStatusProcessing:
+		return true
+	case FossologyJobStatusQueued:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyReportFormat.
+const (
+	FossologyReportFormatCyclonedx     FossologyReportFormat = "cyclonedx"
+	FossologyReportFormatDep5          FossologyReportFormat = "dep5"
+	FossologyReportFormatReadmeoss     FossologyReportFormat = "readmeoss"
+	FossologyReportFormatSpdx2         FossologyReportFormat = "spdx2"
+	FossologyReportFormatSpdx2json     FossologyReportFormat = "spdx2json"
+	FossologyReportFormatSpdx2tv       FossologyReportFormat = "spdx2tv"
+	FossologyReportFormatUnifiedreport FossologyReportFormat = "unifiedreport"
+)
+
+// Valid indicates whether the value is a known member of the FossologyReportFormat enum.
+func (e FossologyReportFormat) Valid() bool {
+	switch e {
+	case FossologyReportFormatCyclonedx:
+		return true
+	case FossologyReportFormatDep5:
+		return true
+	case FossologyReportFormatReadmeoss:
+		return true
+	case FossologyReportFormatSpdx2:
+		return true
+	case FossologyReportFormatSpdx2json:
+		return true
+	case FossologyReportFormatSpdx2tv:
+		return true
+	case FossologyReportFormatUnifiedreport:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyTokenScope.
+const (
+	FossologyTokenScopeRead  FossologyTokenScope = "read"
+	FossologyTokenScopeWrite FossologyTokenScope = "write"
+)
+
+// Valid indicates whether the value is a known member of the FossologyTokenScope enum.
+func (e FossologyTokenScope) Valid() bool {
+	switch e {
+	case FossologyTokenScopeRead:
+		return true
+	case FossologyTokenScopeWrite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyTreeItemKind.
+const (
+	FossologyTreeItemKindContainer FossologyTreeItemKind = "container"
+	FossologyTreeItemKindDir       FossologyTreeItemKind = "dir"
+	FossologyTreeItemKindFile      FossologyTreeItemKind = "file"
+	FossologyTreeItemKindHardlink  FossologyTreeItemKind = "hardlink"
+	FossologyTreeItemKindSymlink   FossologyTreeItemKind = "symlink"
+)
+
+// Valid indicates whether the value is a known member of the FossologyTreeItemKind enum.
+func (e FossologyTreeItemKind) Valid() bool {
+	switch e {
+	case FossologyTreeItemKindContainer:
+		return true
+	case FossologyTreeItemKindDir:
+		return true
+	case FossologyTreeItemKindFile:
+		return true
+	case FossologyTreeItemKindHardlink:
+		return true
+	case FossologyTreeItemKindSymlink:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyUploadSourceVcsType.
+const (
+	FossologyUploadSourceVcsTypeGit FossologyUploadSourceVcsType = "git"
+)
+
+// Valid indicates whether the value is a known member of the FossologyUploadSourceVcsType enum.
+func (e FossologyUploadSourceVcsType) Valid() bool {
+	switch e {
+	case FossologyUploadSourceVcsTypeGit:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyUploadType.
+const (
+	FossologyUploadTypeFile   FossologyUploadType = "file"
+	FossologyUploadTypeServer FossologyUploadType = "server"
+	FossologyUploadTypeUrl    FossologyUploadType = "url"
+	FossologyUploadTypeVcs    FossologyUploadType = "vcs"
+)
+
+// Valid indicates whether the value is a known member of the FossologyUploadType enum.
+func (e FossologyUploadType) Valid() bool {
+	switch e {
+	case FossologyUploadTypeFile:
+		return true
+	case FossologyUploadTypeServer:
+		return true
+	case FossologyUploadTypeUrl:
+		return true
+	case FossologyUploadTypeVcs:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyUserAccessLevel.
+const (
+	FossologyUserAccessLevelAdmin         FossologyUserAccessLevel = "admin"
+	FossologyUserAccessLevelClearingAdmin FossologyUserAccessLevel = "clearing_admin"
+	FossologyUserAccessLevelNone          FossologyUserAccessLevel = "none"
+	FossologyUserAccessLevelReadOnly      FossologyUserAccessLevel = "read_only"
+	FossologyUserAccessLevelReadWrite     FossologyUserAccessLevel = "read_write"
+)
+
+// Valid indicates whether the value is a known member of the FossologyUserAccessLevel enum.
+func (e FossologyUserAccessLevel) Valid() bool {
+	switch e {
+	case FossologyUserAccessLevelAdmin:
+		return true
+	case FossologyUserAccessLevelClearingAdmin:
+		return true
+	case FossologyUserAccessLevelNone:
+		return true
+	case FossologyUserAccessLevelReadOnly:
+		return true
+	case FossologyUserAccessLevelReadWrite:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReeProcessKind.
 const (
 	ReeProcessKindRecording  ReeProcessKind = "recording"
@@ -160,6 +490,96 @@ func (e SystemVersionDatabase) Valid() bool {
 	case SystemVersionDatabasePostgres:
 		return true
 	case SystemVersionDatabaseSqlite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyAction.
+const (
+	FossologyActionCopy FossologyAction = "copy"
+	FossologyActionMove FossologyAction = "move"
+)
+
+// Valid indicates whether the value is a known member of the FossologyAction enum.
+func (e FossologyAction) Valid() bool {
+	switch e {
+	case FossologyActionCopy:
+		return true
+	case FossologyActionMove:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyCopyFolderV1ParamsAction.
+const (
+	FossologyCopyFolderV1ParamsActionCopy FossologyCopyFolderV1ParamsAction = "copy"
+	FossologyCopyFolderV1ParamsActionMove FossologyCopyFolderV1ParamsAction = "move"
+)
+
+// Valid indicates whether the value is a known member of the FossologyCopyFolderV1ParamsAction enum.
+func (e FossologyCopyFolderV1ParamsAction) Valid() bool {
+	switch e {
+	case FossologyCopyFolderV1ParamsActionCopy:
+		return true
+	case FossologyCopyFolderV1ParamsActionMove:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyCopyUploadV1ParamsAction.
+const (
+	FossologyCopyUploadV1ParamsActionCopy FossologyCopyUploadV1ParamsAction = "copy"
+	FossologyCopyUploadV1ParamsActionMove FossologyCopyUploadV1ParamsAction = "move"
+)
+
+// Valid indicates whether the value is a known member of the FossologyCopyUploadV1ParamsAction enum.
+func (e FossologyCopyUploadV1ParamsAction) Valid() bool {
+	switch e {
+	case FossologyCopyUploadV1ParamsActionCopy:
+		return true
+	case FossologyCopyUploadV1ParamsActionMove:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyCopyFolderParamsAction.
+const (
+	FossologyCopyFolderParamsActionCopy FossologyCopyFolderParamsAction = "copy"
+	FossologyCopyFolderParamsActionMove FossologyCopyFolderParamsAction = "move"
+)
+
+// Valid indicates whether the value is a known member of the FossologyCopyFolderParamsAction enum.
+func (e FossologyCopyFolderParamsAction) Valid() bool {
+	switch e {
+	case FossologyCopyFolderParamsActionCopy:
+		return true
+	case FossologyCopyFolderParamsActionMove:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyCopyUploadParamsAction.
+const (
+	FossologyCopyUploadParamsActionCopy FossologyCopyUploadParamsAction = "copy"
+	FossologyCopyUploadParamsActionMove FossologyCopyUploadParamsAction = "move"
+)
+
+// Valid indicates whether the value is a known member of the FossologyCopyUploadParamsAction enum.
+func (e FossologyCopyUploadParamsAction) Valid() bool {
+	switch e {
+	case FossologyCopyUploadParamsActionCopy:
+		return true
+	case FossologyCopyUploadParamsActionMove:
 		return true
 	default:
 		return false
@@ -313,6 +733,383 @@ type Error struct {
 // ErrorType Always ERROR.
 type ErrorType string
 
+// FossologyAccessLevel defines model for FossologyAccessLevel.
+type FossologyAccessLevel string
+
+// FossologyBulkScan defines model for FossologyBulkScan.
+type FossologyBulkScan struct {
+	BulkActions []struct {
+		Acknowledgement  *string                                    `json:"acknowledgement,omitempty"`
+		Comment          *string                                    `json:"comment,omitempty"`
+		LicenseAction    *FossologyBulkScanBulkActionsLicenseAction `json:"licenseAction,omitempty"`
+		LicenseShortName string                                     `json:"licenseShortName"`
+		LicenseText      *string                                    `json:"licenseText,omitempty"`
+	} `json:"bulkActions"`
+	BulkScope     *FossologyBulkScanBulkScope `json:"bulkScope,omitempty"`
+	Delimiters    *string                     `json:"delimiters,omitempty"`
+	ForceDecision *bool                       `json:"forceDecision,omitempty"`
+	IgnoreIrre    *bool                       `json:"ignoreIrre,omitempty"`
+
+	// RefText The text looked for (case- and whitespace-insensitive).
+	RefText          string `json:"refText"`
+	ScanOnlyFindings *bool  `json:"scanOnlyFindings,omitempty"`
+}
+
+// FossologyBulkScanBulkActionsLicenseAction defines model for FossologyBulkScan.BulkActions.LicenseAction.
+type FossologyBulkScanBulkActionsLicenseAction string
+
+// FossologyBulkScanBulkScope defines model for FossologyBulkScan.BulkScope.
+type FossologyBulkScanBulkScope string
+
+// FossologyClearingDecision defines model for FossologyClearingDecision.
+type FossologyClearingDecision struct {
+	Comment      *string                               `json:"comment,omitempty"`
+	DecisionType FossologyClearingDecisionDecisionType `json:"decisionType"`
+
+	// GlobalDecision Accepted; decisions apply to this upload.
+	GlobalDecision *bool `json:"globalDecision,omitempty"`
+
+	// Licenses SPDX ids (LicenseRef-... for others); one at least for IDENTIFIED.
+	Licenses *[]string `json:"licenses,omitempty"`
+}
+
+// FossologyClearingDecisionDecisionType defines model for FossologyClearingDecision.DecisionType.
+type FossologyClearingDecisionDecisionType string
+
+// FossologyClearingStatus defines model for FossologyClearingStatus.
+type FossologyClearingStatus string
+
+// FossologyCreated The success of a request that creates something; message is the new id.
+type FossologyCreated struct {
+	// Code Example: 201
+	Code int `json:"code"`
+
+	// Message The new id.
+	//
+	// Example: 11
+	Message int                  `json:"message"`
+	Type    FossologyCreatedType `json:"type"`
+}
+
+// FossologyCreatedType defines model for FossologyCreated.Type.
+type FossologyCreatedType string
+
+// FossologyFileCopyrights defines model for FossologyFileCopyrights.
+type FossologyFileCopyrights struct {
+	Copyright string   `json:"copyright"`
+	FilePath  []string `json:"filePath"`
+}
+
+// FossologyFileLicenses defines model for FossologyFileLicenses.
+type FossologyFileLicenses struct {
+	FilePath string `json:"filePath"`
+	Findings struct {
+		Conclusion *[]string `json:"conclusion,omitempty"`
+		Copyright  *[]string `json:"copyright,omitempty"`
+		Scanner    []string  `json:"scanner"`
+	} `json:"findings"`
+}
+
+// FossologyFolder defines model for FossologyFolder.
+type FossologyFolder struct {
+	Description string `json:"description"`
+	Id          int    `json:"id"`
+	Name        string `json:"name"`
+
+	// Parent The parent folder id; null for the top folder.
+	Parent *int `json:"parent"`
+}
+
+// FossologyHash defines model for FossologyHash.
+type FossologyHash struct {
+	Md5 string `json:"md5"`
+
+	// Sha1 Upper-case hex, as FOSSology sends it.
+	Sha1   string `json:"sha1"`
+	Sha256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// FossologyHealth defines model for FossologyHealth.
+type FossologyHealth struct {
+	Db        FossologyHealthPart   `json:"db"`
+	Scheduler FossologyHealthPart   `json:"scheduler"`
+	Status    FossologyHealthStatus `json:"status"`
+}
+
+// FossologyHealthPart defines model for FossologyHealthPart.
+type FossologyHealthPart struct {
+	Status FossologyHealthStatus `json:"status"`
+}
+
+// FossologyHealthStatus defines model for FossologyHealthStatus.
+type FossologyHealthStatus string
+
+// FossologyInfo A success with a message.
+type FossologyInfo struct {
+	// Code Example: 202
+	Code    int               `json:"code"`
+	Message string            `json:"message"`
+	Type    FossologyInfoType `json:"type"`
+}
+
+// FossologyInfoType defines model for FossologyInfo.Type.
+type FossologyInfoType string
+
+// FossologyJob defines model for FossologyJob.
+type FossologyJob struct {
+	// Eta Seconds left, estimated from the files left and the measured rate.
+	Eta int `json:"eta"`
+
+	// FirstFindingDate When the first license was found (beyond FOSSology).
+	FirstFindingDate *string            `json:"firstFindingDate,omitempty"`
+	GroupId          string             `json:"groupId"`
+	Id               int                `json:"id"`
+	Name             string             `json:"name"`
+	QueueDate        string             `json:"queueDate"`
+	Status           FossologyJobStatus `json:"status"`
+
+	// UploadId A string, as FOSSology sends it.
+	UploadId string `json:"uploadId"`
+	UserId   string `json:"userId"`
+}
+
+// FossologyJobStatus defines model for FossologyJobStatus.
+type FossologyJobStatus string
+
+// FossologyMainLicense defines model for FossologyMainLicense.
+type FossologyMainLicense struct {
+	ShortName string `json:"shortName"`
+}
+
+// FossologyReportFormat defines model for FossologyReportFormat.
+type FossologyReportFormat string
+
+// FossologyScanOptions defines model for FossologyScanOptions.
+type FossologyScanOptions struct {
+	Analysis *struct {
+		// Bucket Declined with 400 when true.
+		Bucket               *bool `json:"bucket,omitempty"`
+		CopyrightEmailAuthor *bool `json:"copyright_email_author,omitempty"`
+		Ecc                  *bool `json:"ecc,omitempty"`
+		Keyword              *bool `json:"keyword,omitempty"`
+		Mime                 *bool `json:"mime,omitempty"`
+		Mimetype             *bool `json:"mimetype,omitempty"`
+		Monk                 *bool `json:"monk,omitempty"`
+		Nomos                *bool `json:"nomos,omitempty"`
+		Ojo                  *bool `json:"ojo,omitempty"`
+		Package              *bool `json:"package,omitempty"`
+	} `json:"analysis,omitempty"`
+	Decider *struct {
+		BulkReused *bool `json:"bulk_reused,omitempty"`
+		NewScanner *bool `json:"new_scanner,omitempty"`
+		NomosMonk  *bool `json:"nomos_monk,omitempty"`
+		OjoDecider *bool `json:"ojo_decider,omitempty"`
+	} `json:"decider,omitempty"`
+	Reuse *struct {
+		ReuseCopyright *bool `json:"reuse_copyright,omitempty"`
+		ReuseEnhanced  *bool `json:"reuse_enhanced,omitempty"`
+
+		// ReuseGroup The group (id or name) of the reused upload.
+		ReuseGroup  interface{} `json:"reuse_group,omitempty"`
+		ReuseMain   *bool       `json:"reuse_main,omitempty"`
+		ReuseReport *bool       `json:"reuse_report,omitempty"`
+		ReuseUpload *int        `json:"reuse_upload,omitempty"`
+	} `json:"reuse,omitempty"`
+
+	// Webhook Beyond FOSSology.
+	Webhook *struct {
+		// Secret The HMAC-SHA256 key of the signature header.
+		Secret *string `json:"secret,omitempty"`
+		Url    string  `json:"url"`
+	} `json:"webhook,omitempty"`
+}
+
+// FossologyServerInfo defines model for FossologyServerInfo.
+type FossologyServerInfo struct {
+	Contact     string `json:"contact"`
+	Description string `json:"description"`
+	Fossology   struct {
+		BranchName *string `json:"branchName"`
+		BuildDate  *string `json:"buildDate"`
+		CommitDate *string `json:"commitDate"`
+		CommitHash *string `json:"commitHash"`
+		Version    *string `json:"version"`
+	} `json:"fossology"`
+	License struct {
+		Name string `json:"name"`
+		Url  string `json:"url"`
+	} `json:"license"`
+	Name     string   `json:"name"`
+	Security []string `json:"security"`
+	Version  string   `json:"version"`
+}
+
+// FossologyToken defines model for FossologyToken.
+type FossologyToken struct {
+	// Authorization "Bearer " and the token.
+	Authorization string `json:"Authorization"`
+}
+
+// FossologyTokenRequest defines model for FossologyTokenRequest.
+type FossologyTokenRequest struct {
+	Password string `json:"password"`
+
+	// TokenExpireV2 The v2 spelling of token_expire.
+	TokenExpireV2 *openapi_types.Date `json:"tokenExpire,omitempty"`
+
+	// TokenNameV2 The v2 spelling of token_name.
+	TokenNameV2 *string `json:"tokenName,omitempty"`
+
+	// TokenScopeV2 The v2 spelling of token_scope.
+	TokenScopeV2 *FossologyTokenScope `json:"tokenScope,omitempty"`
+
+	// TokenExpire The last day the token is valid.
+	TokenExpire *openapi_types.Date  `json:"token_expire,omitempty"`
+	TokenName   *string              `json:"token_name,omitempty"`
+	TokenScope  *FossologyTokenScope `json:"token_scope,omitempty"`
+	Username    string               `json:"username"`
+}
+
+// FossologyTokenScope defines model for FossologyTokenScope.
+type FossologyTokenScope string
+
+// FossologyTreeItem defines model for FossologyTreeItem.
+type FossologyTreeItem struct {
+	FilePath string `json:"filePath"`
+
+	// Format A container's format: zip, tar.gz, deb...
+	Format   *string               `json:"format,omitempty"`
+	Hash     *FossologyHash        `json:"hash,omitempty"`
+	ItemId   int                   `json:"itemId"`
+	Kind     FossologyTreeItemKind `json:"kind"`
+	MimeType *string               `json:"mimeType,omitempty"`
+}
+
+// FossologyTreeItemKind defines model for FossologyTreeItem.Kind.
+type FossologyTreeItemKind string
+
+// FossologyUpload defines model for FossologyUpload.
+type FossologyUpload struct {
+	Assignee     *int          `json:"assignee,omitempty"`
+	AssigneeDate *string       `json:"assigneeDate,omitempty"`
+	ClosingDate  *string       `json:"closingDate,omitempty"`
+	Description  string        `json:"description"`
+	Folderid     int           `json:"folderid"`
+	Foldername   string        `json:"foldername"`
+	Hash         FossologyHash `json:"hash"`
+	Id           int           `json:"id"`
+
+	// Uploaddate FOSSology's timestamp format: 2019-04-25 11:36:20.903254+05:30.
+	Uploaddate string `json:"uploaddate"`
+	Uploadname string `json:"uploadname"`
+}
+
+// FossologyUploadForm The file, and optionally the header inputs again as form fields (booleans as True/False).
+type FossologyUploadForm struct {
+	ApplyGlobal       *string            `json:"applyGlobal,omitempty"`
+	FileInput         openapi_types.File `json:"fileInput"`
+	FolderId          *string            `json:"folderId,omitempty"`
+	GroupName         *string            `json:"groupName,omitempty"`
+	IgnoreScm         *string            `json:"ignoreScm,omitempty"`
+	Public            *string            `json:"public,omitempty"`
+	UploadDescription *string            `json:"uploadDescription,omitempty"`
+	UploadType        *string            `json:"uploadType,omitempty"`
+}
+
+// FossologyUploadSource A url, vcs or server source, flat (as in the seed) or in location (FOSSology 1.4+).
+type FossologyUploadSource struct {
+	// Accept url: comma-separated patterns the file name must match.
+	Accept *string `json:"accept,omitempty"`
+
+	// Location The same fields as above, FOSSology 1.4's way.
+	Location *map[string]interface{} `json:"location,omitempty"`
+
+	// MaxRecursionDepth url: accepted; one file is fetched.
+	MaxRecursionDepth *int `json:"maxRecursionDepth,omitempty"`
+
+	// Name url and server: the upload name.
+	Name *string `json:"name,omitempty"`
+
+	// Path server (admins only): a directory on the admin's allow list.
+	Path *string `json:"path,omitempty"`
+
+	// Reject url: comma-separated patterns the file name must not match.
+	Reject      *string               `json:"reject,omitempty"`
+	ScanOptions *FossologyScanOptions `json:"scanOptions,omitempty"`
+
+	// Url url: the file to fetch (http or https).
+	Url       *string `json:"url,omitempty"`
+	VcsBranch *string `json:"vcsBranch,omitempty"`
+	VcsName   *string `json:"vcsName,omitempty"`
+
+	// VcsPassword Used for the clone only; never stored, logged or shown.
+	VcsPassword *string `json:"vcsPassword,omitempty"`
+
+	// VcsType vcs: only git.
+	VcsType     *FossologyUploadSourceVcsType `json:"vcsType,omitempty"`
+	VcsUrl      *string                       `json:"vcsUrl,omitempty"`
+	VcsUsername *string                       `json:"vcsUsername,omitempty"`
+}
+
+// FossologyUploadSourceVcsType vcs: only git.
+type FossologyUploadSourceVcsType string
+
+// FossologyUploadSummary defines model for FossologyUploadSummary.
+type FossologyUploadSummary struct {
+	ClearingStatus          FossologyClearingStatus `json:"clearingStatus"`
+	CopyrightCount          int                     `json:"copyrightCount"`
+	FilesCleared            int                     `json:"filesCleared"`
+	FilesToBeCleared        int                     `json:"filesToBeCleared"`
+	Id                      int                     `json:"id"`
+	MainLicense             *string                 `json:"mainLicense"`
+	TotalConcludedLicenses  int                     `json:"totalConcludedLicenses"`
+	TotalLicenses           int                     `json:"totalLicenses"`
+	UniqueConcludedLicenses int                     `json:"uniqueConcludedLicenses"`
+	UniqueLicenses          int                     `json:"uniqueLicenses"`
+	UploadName              string                  `json:"uploadName"`
+}
+
+// FossologyUploadType defines model for FossologyUploadType.
+type FossologyUploadType string
+
+// FossologyUser defines model for FossologyUser.
+type FossologyUser struct {
+	AccessLevel *FossologyUserAccessLevel `json:"accessLevel,omitempty"`
+
+	// Agents The agents scheduled by default; mimetype as FOSSology sends it (its openapi.yaml says mime).
+	Agents            *FossologyUserAgents `json:"agents,omitempty"`
+	DefaultGroup      *int                 `json:"defaultGroup,omitempty"`
+	Description       string               `json:"description"`
+	Email             *string              `json:"email,omitempty"`
+	EmailNotification *bool                `json:"emailNotification,omitempty"`
+	Id                int                  `json:"id"`
+	Name              string               `json:"name"`
+	RootFolderId      *int                 `json:"rootFolderId,omitempty"`
+}
+
+// FossologyUserAccessLevel defines model for FossologyUser.AccessLevel.
+type FossologyUserAccessLevel string
+
+// FossologyUserAgents The agents scheduled by default; mimetype as FOSSology sends it (its openapi.yaml says mime).
+type FossologyUserAgents struct {
+	Bucket               bool `json:"bucket"`
+	CopyrightEmailAuthor bool `json:"copyright_email_author"`
+	Ecc                  bool `json:"ecc"`
+	Keyword              bool `json:"keyword"`
+	Mimetype             bool `json:"mimetype"`
+	Monk                 bool `json:"monk"`
+	Nomos                bool `json:"nomos"`
+	Ojo                  bool `json:"ojo"`
+	Package              bool `json:"package"`
+}
+
+// FossologyVersion defines model for FossologyVersion.
+type FossologyVersion struct {
+	Security []string `json:"security"`
+	Version  string   `json:"version"`
+}
+
 // ReeBaseImage defines model for ReeBaseImage.
 type ReeBaseImage struct {
 	// Available Whether the image is built on this server.
@@ -455,6 +1252,24 @@ type AccountGroupUuid = openapi_types.UUID
 // AccountUserUuid defines model for AccountUserUuid.
 type AccountUserUuid = openapi_types.UUID
 
+// FossologyAction defines model for FossologyAction.
+type FossologyAction string
+
+// FossologyGroupName defines model for FossologyGroupName.
+type FossologyGroupName = string
+
+// FossologyIdPath defines model for FossologyIdPath.
+type FossologyIdPath = int
+
+// FossologyItemIdPath defines model for FossologyItemIdPath.
+type FossologyItemIdPath = int
+
+// FossologyLimit defines model for FossologyLimit.
+type FossologyLimit = int
+
+// FossologyPage defines model for FossologyPage.
+type FossologyPage = int
+
 // ReeProcessUUID defines model for ReeProcessUUID.
 type ReeProcessUUID = openapi_types.UUID
 
@@ -466,6 +1281,21 @@ type Conflict = Error
 
 // Forbidden The one error shape of every endpoint.
 type Forbidden = Error
+
+// FossologyAccepted A success with a message.
+type FossologyAccepted = FossologyInfo
+
+// FossologyBadRequest The one error shape of every endpoint.
+type FossologyBadRequest = Error
+
+// FossologyDone A success with a message.
+type FossologyDone = FossologyInfo
+
+// FossologyNotFound The one error shape of every endpoint.
+type FossologyNotFound = Error
+
+// FossologyNotReady The one error shape of every endpoint.
+type FossologyNotReady = Error
 
 // InternalError The one error shape of every endpoint.
 type InternalError = Error
@@ -506,6 +1336,546 @@ type ReeProcessListParams struct {
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
+// FossologyListFoldersV1Params defines parameters for FossologyListFoldersV1.
+type FossologyListFoldersV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCreateFolderV1Params defines parameters for FossologyCreateFolderV1.
+type FossologyCreateFolderV1Params struct {
+	// ParentFolder The parent folder id.
+	ParentFolder int    `json:"parentFolder"`
+	FolderName   string `json:"folderName"`
+
+	// FolderDescription The description ("None" from fossology-python means none).
+	FolderDescription *string `json:"folderDescription,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyDeleteFolderV1Params defines parameters for FossologyDeleteFolderV1.
+type FossologyDeleteFolderV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetFolderV1Params defines parameters for FossologyGetFolderV1.
+type FossologyGetFolderV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyUpdateFolderV1Params defines parameters for FossologyUpdateFolderV1.
+type FossologyUpdateFolderV1Params struct {
+	Name        *string `json:"name,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCopyFolderV1Params defines parameters for FossologyCopyFolderV1.
+type FossologyCopyFolderV1Params struct {
+	Parent int                               `json:"parent"`
+	Action FossologyCopyFolderV1ParamsAction `json:"action"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCopyFolderV1ParamsAction defines parameters for FossologyCopyFolderV1.
+type FossologyCopyFolderV1ParamsAction string
+
+// FossologyListJobsV1Params defines parameters for FossologyListJobsV1.
+type FossologyListJobsV1Params struct {
+	// Upload Only the jobs of this upload.
+	Upload *int `form:"upload,omitempty" json:"upload,omitempty"`
+
+	// Page The page, from 1 (fossology-python sends it as a header).
+	Page *FossologyPage `json:"page,omitempty"`
+
+	// Limit Entries per page (fossology-python sends it as a header).
+	Limit *FossologyLimit `json:"limit,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyScheduleJobsV1Params defines parameters for FossologyScheduleJobsV1.
+type FossologyScheduleJobsV1Params struct {
+	FolderId int `json:"folderId"`
+	UploadId int `json:"uploadId"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetJobV1Params defines parameters for FossologyGetJobV1.
+type FossologyGetJobV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyJobEventsV1Params defines parameters for FossologyJobEventsV1.
+type FossologyJobEventsV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGenerateReportV1Params defines parameters for FossologyGenerateReportV1.
+type FossologyGenerateReportV1Params struct {
+	UploadId     int                   `json:"uploadId"`
+	ReportFormat FossologyReportFormat `json:"reportFormat"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyDownloadReportV1Params defines parameters for FossologyDownloadReportV1.
+type FossologyDownloadReportV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyListUploadsV1Params defines parameters for FossologyListUploadsV1.
+type FossologyListUploadsV1Params struct {
+	// FolderId Only uploads in this folder.
+	FolderId *int `form:"folderId,omitempty" json:"folderId,omitempty"`
+
+	// Recursive Include the sub-folders of folderId.
+	Recursive *bool `form:"recursive,omitempty" json:"recursive,omitempty"`
+
+	// Name Only uploads whose name contains this (case-insensitive).
+	Name   *string                  `form:"name,omitempty" json:"name,omitempty"`
+	Status *FossologyClearingStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Assignee A user name, "-me-" or "-unassigned-".
+	Assignee *string `form:"assignee,omitempty" json:"assignee,omitempty"`
+
+	// Since Only uploads made on or after this day.
+	Since *openapi_types.Date `form:"since,omitempty" json:"since,omitempty"`
+
+	// Page The page, from 1 (fossology-python sends it as a header).
+	Page *FossologyPage `json:"page,omitempty"`
+
+	// Limit Entries per page (fossology-python sends it as a header).
+	Limit *FossologyLimit `json:"limit,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCreateUploadV1Params defines parameters for FossologyCreateUploadV1.
+type FossologyCreateUploadV1Params struct {
+	FolderId          int                   `json:"folderId"`
+	UploadDescription *string               `json:"uploadDescription,omitempty"`
+	UploadType        *FossologyUploadType  `json:"uploadType,omitempty"`
+	Public            *FossologyAccessLevel `json:"public,omitempty"`
+
+	// ApplyGlobal Apply global decisions.
+	ApplyGlobal *bool `json:"applyGlobal,omitempty"`
+
+	// IgnoreScm Leave out .git, .svn and other SCM files.
+	IgnoreScm *bool `json:"ignoreScm,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyDeleteUploadV1Params defines parameters for FossologyDeleteUploadV1.
+type FossologyDeleteUploadV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetUploadV1Params defines parameters for FossologyGetUploadV1.
+type FossologyGetUploadV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyUpdateUploadV1Params defines parameters for FossologyUpdateUploadV1.
+type FossologyUpdateUploadV1Params struct {
+	Status *FossologyClearingStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Assignee A user id.
+	Assignee *int `form:"assignee,omitempty" json:"assignee,omitempty"`
+
+	// Comment Why the status changed (needed for Rejected).
+	Comment *string `form:"comment,omitempty" json:"comment,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCopyUploadV1Params defines parameters for FossologyCopyUploadV1.
+type FossologyCopyUploadV1Params struct {
+	FolderId int                               `json:"folderId"`
+	Action   FossologyCopyUploadV1ParamsAction `json:"action"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCopyUploadV1ParamsAction defines parameters for FossologyCopyUploadV1.
+type FossologyCopyUploadV1ParamsAction string
+
+// FossologyGetUploadCopyrightsV1Params defines parameters for FossologyGetUploadCopyrightsV1.
+type FossologyGetUploadCopyrightsV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyBulkConcludeV1Params defines parameters for FossologyBulkConcludeV1.
+type FossologyBulkConcludeV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologySetClearingDecisionV1Params defines parameters for FossologySetClearingDecisionV1.
+type FossologySetClearingDecisionV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetUploadLicensesV1Params defines parameters for FossologyGetUploadLicensesV1.
+type FossologyGetUploadLicensesV1Params struct {
+	// Agent Comma-separated scanners (nomos, monk, ojo); every scheduled one if absent.
+	Agent *string `form:"agent,omitempty" json:"agent,omitempty"`
+
+	// Containers List archives and directories too.
+	Containers *bool `form:"containers,omitempty" json:"containers,omitempty"`
+
+	// License Include the scanner findings and conclusions.
+	License *bool `form:"license,omitempty" json:"license,omitempty"`
+
+	// Copyright Include each file's copyrights.
+	Copyright *bool `form:"copyright,omitempty" json:"copyright,omitempty"`
+
+	// Page The page, from 1 (fossology-python sends it as a header).
+	Page *FossologyPage `json:"page,omitempty"`
+
+	// Limit Entries per page (fossology-python sends it as a header).
+	Limit *FossologyLimit `json:"limit,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologySetMainLicenseV1Params defines parameters for FossologySetMainLicenseV1.
+type FossologySetMainLicenseV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetUploadSummaryV1Params defines parameters for FossologyGetUploadSummaryV1.
+type FossologyGetUploadSummaryV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetUploadTreeV1Params defines parameters for FossologyGetUploadTreeV1.
+type FossologyGetUploadTreeV1Params struct {
+	// Page The page, from 1 (fossology-python sends it as a header).
+	Page *FossologyPage `json:"page,omitempty"`
+
+	// Limit Entries per page (fossology-python sends it as a header).
+	Limit *FossologyLimit `json:"limit,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyListUsersV1Params defines parameters for FossologyListUsersV1.
+type FossologyListUsersV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetSelfV1Params defines parameters for FossologyGetSelfV1.
+type FossologyGetSelfV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetUserV1Params defines parameters for FossologyGetUserV1.
+type FossologyGetUserV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyListFoldersParams defines parameters for FossologyListFolders.
+type FossologyListFoldersParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCreateFolderParams defines parameters for FossologyCreateFolder.
+type FossologyCreateFolderParams struct {
+	// ParentFolder The parent folder id.
+	ParentFolder int    `json:"parentFolder"`
+	FolderName   string `json:"folderName"`
+
+	// FolderDescription The description ("None" from fossology-python means none).
+	FolderDescription *string `json:"folderDescription,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyDeleteFolderParams defines parameters for FossologyDeleteFolder.
+type FossologyDeleteFolderParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetFolderParams defines parameters for FossologyGetFolder.
+type FossologyGetFolderParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyUpdateFolderParams defines parameters for FossologyUpdateFolder.
+type FossologyUpdateFolderParams struct {
+	Name        *string `json:"name,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCopyFolderParams defines parameters for FossologyCopyFolder.
+type FossologyCopyFolderParams struct {
+	Parent int                             `json:"parent"`
+	Action FossologyCopyFolderParamsAction `json:"action"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCopyFolderParamsAction defines parameters for FossologyCopyFolder.
+type FossologyCopyFolderParamsAction string
+
+// FossologyListJobsParams defines parameters for FossologyListJobs.
+type FossologyListJobsParams struct {
+	// Upload Only the jobs of this upload.
+	Upload *int `form:"upload,omitempty" json:"upload,omitempty"`
+
+	// Page The page, from 1 (fossology-python sends it as a header).
+	Page *FossologyPage `json:"page,omitempty"`
+
+	// Limit Entries per page (fossology-python sends it as a header).
+	Limit *FossologyLimit `json:"limit,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyScheduleJobsParams defines parameters for FossologyScheduleJobs.
+type FossologyScheduleJobsParams struct {
+	FolderId int `json:"folderId"`
+	UploadId int `json:"uploadId"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetJobParams defines parameters for FossologyGetJob.
+type FossologyGetJobParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyJobEventsParams defines parameters for FossologyJobEvents.
+type FossologyJobEventsParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGenerateReportParams defines parameters for FossologyGenerateReport.
+type FossologyGenerateReportParams struct {
+	UploadId     int                   `json:"uploadId"`
+	ReportFormat FossologyReportFormat `json:"reportFormat"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyDownloadReportParams defines parameters for FossologyDownloadReport.
+type FossologyDownloadReportParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyListUploadsParams defines parameters for FossologyListUploads.
+type FossologyListUploadsParams struct {
+	// FolderId Only uploads in this folder.
+	FolderId *int `form:"folderId,omitempty" json:"folderId,omitempty"`
+
+	// Recursive Include the sub-folders of folderId.
+	Recursive *bool `form:"recursive,omitempty" json:"recursive,omitempty"`
+
+	// Name Only uploads whose name contains this (case-insensitive).
+	Name   *string                  `form:"name,omitempty" json:"name,omitempty"`
+	Status *FossologyClearingStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Assignee A user name, "-me-" or "-unassigned-".
+	Assignee *string `form:"assignee,omitempty" json:"assignee,omitempty"`
+
+	// Since Only uploads made on or after this day.
+	Since *openapi_types.Date `form:"since,omitempty" json:"since,omitempty"`
+
+	// Page The page, from 1 (fossology-python sends it as a header).
+	Page *FossologyPage `json:"page,omitempty"`
+
+	// Limit Entries per page (fossology-python sends it as a header).
+	Limit *FossologyLimit `json:"limit,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCreateUploadParams defines parameters for FossologyCreateUpload.
+type FossologyCreateUploadParams struct {
+	FolderId          int                   `json:"folderId"`
+	UploadDescription *string               `json:"uploadDescription,omitempty"`
+	UploadType        *FossologyUploadType  `json:"uploadType,omitempty"`
+	Public            *FossologyAccessLevel `json:"public,omitempty"`
+
+	// ApplyGlobal Apply global decisions.
+	ApplyGlobal *bool `json:"applyGlobal,omitempty"`
+
+	// IgnoreScm Leave out .git, .svn and other SCM files.
+	IgnoreScm *bool `json:"ignoreScm,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyDeleteUploadParams defines parameters for FossologyDeleteUpload.
+type FossologyDeleteUploadParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetUploadParams defines parameters for FossologyGetUpload.
+type FossologyGetUploadParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyUpdateUploadParams defines parameters for FossologyUpdateUpload.
+type FossologyUpdateUploadParams struct {
+	Status *FossologyClearingStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Assignee A user id.
+	Assignee *int `form:"assignee,omitempty" json:"assignee,omitempty"`
+
+	// Comment Why the status changed (needed for Rejected).
+	Comment *string `form:"comment,omitempty" json:"comment,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCopyUploadParams defines parameters for FossologyCopyUpload.
+type FossologyCopyUploadParams struct {
+	FolderId int                             `json:"folderId"`
+	Action   FossologyCopyUploadParamsAction `json:"action"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCopyUploadParamsAction defines parameters for FossologyCopyUpload.
+type FossologyCopyUploadParamsAction string
+
+// FossologyGetUploadCopyrightsParams defines parameters for FossologyGetUploadCopyrights.
+type FossologyGetUploadCopyrightsParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyBulkConcludeParams defines parameters for FossologyBulkConclude.
+type FossologyBulkConcludeParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologySetClearingDecisionParams defines parameters for FossologySetClearingDecision.
+type FossologySetClearingDecisionParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetUploadLicensesParams defines parameters for FossologyGetUploadLicenses.
+type FossologyGetUploadLicensesParams struct {
+	// Agent Comma-separated scanners (nomos, monk, ojo); every scheduled one if absent.
+	Agent *string `form:"agent,omitempty" json:"agent,omitempty"`
+
+	// Containers List archives and directories too.
+	Containers *bool `form:"containers,omitempty" json:"containers,omitempty"`
+
+	// License Include the scanner findings and conclusions.
+	License *bool `form:"license,omitempty" json:"license,omitempty"`
+
+	// Copyright Include each file's copyrights.
+	Copyright *bool `form:"copyright,omitempty" json:"copyright,omitempty"`
+
+	// Page The page, from 1 (fossology-python sends it as a header).
+	Page *FossologyPage `json:"page,omitempty"`
+
+	// Limit Entries per page (fossology-python sends it as a header).
+	Limit *FossologyLimit `json:"limit,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologySetMainLicenseParams defines parameters for FossologySetMainLicense.
+type FossologySetMainLicenseParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetUploadSummaryParams defines parameters for FossologyGetUploadSummary.
+type FossologyGetUploadSummaryParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetUploadTreeParams defines parameters for FossologyGetUploadTree.
+type FossologyGetUploadTreeParams struct {
+	// Page The page, from 1 (fossology-python sends it as a header).
+	Page *FossologyPage `json:"page,omitempty"`
+
+	// Limit Entries per page (fossology-python sends it as a header).
+	Limit *FossologyLimit `json:"limit,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyListUsersParams defines parameters for FossologyListUsers.
+type FossologyListUsersParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetSelfParams defines parameters for FossologyGetSelf.
+type FossologyGetSelfParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetUserParams defines parameters for FossologyGetUser.
+type FossologyGetUserParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
 // AccountCreateGroupJSONRequestBody defines body for AccountCreateGroup for application/json ContentType.
 type AccountCreateGroupJSONRequestBody = AccountNewGroup
 
@@ -538,6 +1908,54 @@ type ReeSbomDefineMultipartRequestBody = ReeRecordingCreateForm
 
 // ReeSbomRebuildMultipartRequestBody defines body for ReeSbomRebuild for multipart/form-data ContentType.
 type ReeSbomRebuildMultipartRequestBody = ReeUploadForm
+
+// FossologyScheduleJobsV1JSONRequestBody defines body for FossologyScheduleJobsV1 for application/json ContentType.
+type FossologyScheduleJobsV1JSONRequestBody = FossologyScanOptions
+
+// FossologyCreateTokenV1JSONRequestBody defines body for FossologyCreateTokenV1 for application/json ContentType.
+type FossologyCreateTokenV1JSONRequestBody = FossologyTokenRequest
+
+// FossologyCreateTokenV1FormdataRequestBody defines body for FossologyCreateTokenV1 for application/x-www-form-urlencoded ContentType.
+type FossologyCreateTokenV1FormdataRequestBody = FossologyTokenRequest
+
+// FossologyCreateUploadV1JSONRequestBody defines body for FossologyCreateUploadV1 for application/json ContentType.
+type FossologyCreateUploadV1JSONRequestBody = FossologyUploadSource
+
+// FossologyCreateUploadV1MultipartRequestBody defines body for FossologyCreateUploadV1 for multipart/form-data ContentType.
+type FossologyCreateUploadV1MultipartRequestBody = FossologyUploadForm
+
+// FossologyBulkConcludeV1JSONRequestBody defines body for FossologyBulkConcludeV1 for application/json ContentType.
+type FossologyBulkConcludeV1JSONRequestBody = FossologyBulkScan
+
+// FossologySetClearingDecisionV1JSONRequestBody defines body for FossologySetClearingDecisionV1 for application/json ContentType.
+type FossologySetClearingDecisionV1JSONRequestBody = FossologyClearingDecision
+
+// FossologySetMainLicenseV1JSONRequestBody defines body for FossologySetMainLicenseV1 for application/json ContentType.
+type FossologySetMainLicenseV1JSONRequestBody = FossologyMainLicense
+
+// FossologyScheduleJobsJSONRequestBody defines body for FossologyScheduleJobs for application/json ContentType.
+type FossologyScheduleJobsJSONRequestBody = FossologyScanOptions
+
+// FossologyCreateTokenJSONRequestBody defines body for FossologyCreateToken for application/json ContentType.
+type FossologyCreateTokenJSONRequestBody = FossologyTokenRequest
+
+// FossologyCreateTokenFormdataRequestBody defines body for FossologyCreateToken for application/x-www-form-urlencoded ContentType.
+type FossologyCreateTokenFormdataRequestBody = FossologyTokenRequest
+
+// FossologyCreateUploadJSONRequestBody defines body for FossologyCreateUpload for application/json ContentType.
+type FossologyCreateUploadJSONRequestBody = FossologyUploadSource
+
+// FossologyCreateUploadMultipartRequestBody defines body for FossologyCreateUpload for multipart/form-data ContentType.
+type FossologyCreateUploadMultipartRequestBody = FossologyUploadForm
+
+// FossologyBulkConcludeJSONRequestBody defines body for FossologyBulkConclude for application/json ContentType.
+type FossologyBulkConcludeJSONRequestBody = FossologyBulkScan
+
+// FossologySetClearingDecisionJSONRequestBody defines body for FossologySetClearingDecision for application/json ContentType.
+type FossologySetClearingDecisionJSONRequestBody = FossologyClearingDecision
+
+// FossologySetMainLicenseJSONRequestBody defines body for FossologySetMainLicense for application/json ContentType.
+type FossologySetMainLicenseJSONRequestBody = FossologyMainLicense
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -634,9 +2052,201 @@ type ServerInterface interface {
 	// ReeSbomRebuild Rebuild an SBOM-defined REE (alias of /api/sbom/build)
 	// (POST /api/sbom/rebuild)
 	ReeSbomRebuild(c *gin.Context)
+	// FossologyListFoldersV1 The folders the caller's group can see
+	// (GET /api/v1/folders)
+	FossologyListFoldersV1(c *gin.Context, params FossologyListFoldersV1Params)
+	// FossologyCreateFolderV1 Create a folder (inputs as headers)
+	// (POST /api/v1/folders)
+	FossologyCreateFolderV1(c *gin.Context, params FossologyCreateFolderV1Params)
+	// FossologyDeleteFolderV1 Delete a folder with its uploads (not the top folder)
+	// (DELETE /api/v1/folders/{id})
+	FossologyDeleteFolderV1(c *gin.Context, id FossologyIdPath, params FossologyDeleteFolderV1Params)
+	// FossologyGetFolderV1 One folder
+	// (GET /api/v1/folders/{id})
+	FossologyGetFolderV1(c *gin.Context, id FossologyIdPath, params FossologyGetFolderV1Params)
+	// FossologyUpdateFolderV1 Rename a folder or change its description (headers)
+	// (PATCH /api/v1/folders/{id})
+	FossologyUpdateFolderV1(c *gin.Context, id FossologyIdPath, params FossologyUpdateFolderV1Params)
+	// FossologyCopyFolderV1 Copy or move a folder under another (headers parent and action)
+	// (PUT /api/v1/folders/{id})
+	FossologyCopyFolderV1(c *gin.Context, id FossologyIdPath, params FossologyCopyFolderV1Params)
+	// FossologyHealthV1 Health of the server, its job scheduler and its database (real checks)
+	// (GET /api/v1/health)
+	FossologyHealthV1(c *gin.Context)
+	// FossologyInfoV1 Server information
+	// (GET /api/v1/info)
+	FossologyInfoV1(c *gin.Context)
+	// FossologyListJobsV1 The jobs of the caller's group, optionally of one upload
+	// (GET /api/v1/jobs)
+	FossologyListJobsV1(c *gin.Context, params FossologyListJobsV1Params)
+	// FossologyScheduleJobsV1 Schedule scan agents, deciders and reuse on an upload
+	// (POST /api/v1/jobs)
+	FossologyScheduleJobsV1(c *gin.Context, params FossologyScheduleJobsV1Params)
+	// FossologyGetJobV1 One job
+	// (GET /api/v1/jobs/{id})
+	FossologyGetJobV1(c *gin.Context, id FossologyIdPath, params FossologyGetJobV1Params)
+	// FossologyJobEventsV1 A job's progress as server-sent events (beyond FOSSology)
+	// (GET /api/v1/jobs/{id}/events)
+	FossologyJobEventsV1(c *gin.Context, id FossologyIdPath, params FossologyJobEventsV1Params)
+	// FossologyGenerateReportV1 Generate a report of an upload (headers uploadId and reportFormat)
+	// (GET /api/v1/report)
+	FossologyGenerateReportV1(c *gin.Context, params FossologyGenerateReportV1Params)
+	// FossologyDownloadReportV1 Download a report (503 until it is ready)
+	// (GET /api/v1/report/{id})
+	FossologyDownloadReportV1(c *gin.Context, id FossologyIdPath, params FossologyDownloadReportV1Params)
+	// FossologyCreateTokenV1 Create a token from a user name and password
+	// (POST /api/v1/tokens)
+	FossologyCreateTokenV1(c *gin.Context)
+	// FossologyListUploadsV1 The uploads of the caller's group
+	// (GET /api/v1/uploads)
+	FossologyListUploadsV1(c *gin.Context, params FossologyListUploadsV1Params)
+	// FossologyCreateUploadV1 Upload a package (file, url, vcs or server)
+	// (POST /api/v1/uploads)
+	FossologyCreateUploadV1(c *gin.Context, params FossologyCreateUploadV1Params)
+	// FossologyDeleteUploadV1 Delete an upload with its results and reports
+	// (DELETE /api/v1/uploads/{id})
+	FossologyDeleteUploadV1(c *gin.Context, id FossologyIdPath, params FossologyDeleteUploadV1Params)
+	// FossologyGetUploadV1 One upload (503 while it is unpacked)
+	// (GET /api/v1/uploads/{id})
+	FossologyGetUploadV1(c *gin.Context, id FossologyIdPath, params FossologyGetUploadV1Params)
+	// FossologyUpdateUploadV1 Set an upload's clearing status, assignee or comment
+	// (PATCH /api/v1/uploads/{id})
+	FossologyUpdateUploadV1(c *gin.Context, id FossologyIdPath, params FossologyUpdateUploadV1Params)
+	// FossologyCopyUploadV1 Copy or move an upload to another folder (headers folderId and action)
+	// (PUT /api/v1/uploads/{id})
+	FossologyCopyUploadV1(c *gin.Context, id FossologyIdPath, params FossologyCopyUploadV1Params)
+	// FossologyGetUploadCopyrightsV1 The copyright statements of an upload, each with the files it is in
+	// (GET /api/v1/uploads/{id}/copyrights)
+	FossologyGetUploadCopyrightsV1(c *gin.Context, id FossologyIdPath, params FossologyGetUploadCopyrightsV1Params)
+	// FossologyBulkConcludeV1 Conclude a license on every file of the upload that contains a text
+	// (POST /api/v1/uploads/{id}/item/{itemId}/bulk-scan)
+	FossologyBulkConcludeV1(c *gin.Context, id FossologyIdPath, itemId FossologyItemIdPath, params FossologyBulkConcludeV1Params)
+	// FossologySetClearingDecisionV1 Set a file's clearing decision and concluded licenses
+	// (PUT /api/v1/uploads/{id}/item/{itemId}/clearing-decision)
+	FossologySetClearingDecisionV1(c *gin.Context, id FossologyIdPath, itemId FossologyItemIdPath, params FossologySetClearingDecisionV1Params)
+	// FossologyGetUploadLicensesV1 The licenses found in each file of an upload
+	// (GET /api/v1/uploads/{id}/licenses)
+	FossologyGetUploadLicensesV1(c *gin.Context, id FossologyIdPath, params FossologyGetUploadLicensesV1Params)
+	// FossologySetMainLicenseV1 Set the upload's concluded main license
+	// (POST /api/v1/uploads/{id}/licenses/main)
+	FossologySetMainLicenseV1(c *gin.Context, id FossologyIdPath, params FossologySetMainLicenseV1Params)
+	// FossologyGetUploadSummaryV1 License, clearing and copyright counts of an upload
+	// (GET /api/v1/uploads/{id}/summary)
+	FossologyGetUploadSummaryV1(c *gin.Context, id FossologyIdPath, params FossologyGetUploadSummaryV1Params)
+	// FossologyGetUploadTreeV1 The unpacked tree of an upload with item ids (beyond FOSSology)
+	// (GET /api/v1/uploads/{id}/tree)
+	FossologyGetUploadTreeV1(c *gin.Context, id FossologyIdPath, params FossologyGetUploadTreeV1Params)
+	// FossologyListUsersV1 All users (admins only)
+	// (GET /api/v1/users)
+	FossologyListUsersV1(c *gin.Context, params FossologyListUsersV1Params)
+	// FossologyGetSelfV1 The user the token belongs to
+	// (GET /api/v1/users/self)
+	FossologyGetSelfV1(c *gin.Context, params FossologyGetSelfV1Params)
+	// FossologyGetUserV1 One user (admins only)
+	// (GET /api/v1/users/{id})
+	FossologyGetUserV1(c *gin.Context, id FossologyIdPath, params FossologyGetUserV1Params)
+	// FossologyVersionV1 API version (deprecated in FOSSology; kept for older clients)
+	// (GET /api/v1/version)
+	FossologyVersionV1(c *gin.Context)
 	// SystemVersion Versions of reehub and of the Podman service it drives
 	// (GET /api/version)
 	SystemVersion(c *gin.Context)
+	// FossologyListFolders The folders the caller's group can see
+	// (GET /repo/api/v1/folders)
+	FossologyListFolders(c *gin.Context, params FossologyListFoldersParams)
+	// FossologyCreateFolder Create a folder (inputs as headers)
+	// (POST /repo/api/v1/folders)
+	FossologyCreateFolder(c *gin.Context, params FossologyCreateFolderParams)
+	// FossologyDeleteFolder Delete a folder with its uploads (not the top folder)
+	// (DELETE /repo/api/v1/folders/{id})
+	FossologyDeleteFolder(c *gin.Context, id FossologyIdPath, params FossologyDeleteFolderParams)
+	// FossologyGetFolder One folder
+	// (GET /repo/api/v1/folders/{id})
+	FossologyGetFolder(c *gin.Context, id FossologyIdPath, params FossologyGetFolderParams)
+	// FossologyUpdateFolder Rename a folder or change its description (headers)
+	// (PATCH /repo/api/v1/folders/{id})
+	FossologyUpdateFolder(c *gin.Context, id FossologyIdPath, params FossologyUpdateFolderParams)
+	// FossologyCopyFolder Copy or move a folder under another (headers parent and action)
+	// (PUT /repo/api/v1/folders/{id})
+	FossologyCopyFolder(c *gin.Context, id FossologyIdPath, params FossologyCopyFolderParams)
+	// FossologyHealth Health of the server, its job scheduler and its database (real checks)
+	// (GET /repo/api/v1/health)
+	FossologyHealth(c *gin.Context)
+	// FossologyInfo Server information
+	// (GET /repo/api/v1/info)
+	FossologyInfo(c *gin.Context)
+	// FossologyListJobs The jobs of the caller's group, optionally of one upload
+	// (GET /repo/api/v1/jobs)
+	FossologyListJobs(c *gin.Context, params FossologyListJobsParams)
+	// FossologyScheduleJobs Schedule scan agents, deciders and reuse on an upload
+	// (POST /repo/api/v1/jobs)
+	FossologyScheduleJobs(c *gin.Context, params FossologyScheduleJobsParams)
+	// FossologyGetJob One job
+	// (GET /repo/api/v1/jobs/{id})
+	FossologyGetJob(c *gin.Context, id FossologyIdPath, params FossologyGetJobParams)
+	// FossologyJobEvents A job's progress as server-sent events (beyond FOSSology)
+	// (GET /repo/api/v1/jobs/{id}/events)
+	FossologyJobEvents(c *gin.Context, id FossologyIdPath, params FossologyJobEventsParams)
+	// FossologyGenerateReport Generate a report of an upload (headers uploadId and reportFormat)
+	// (GET /repo/api/v1/report)
+	FossologyGenerateReport(c *gin.Context, params FossologyGenerateReportParams)
+	// FossologyDownloadReport Download a report (503 until it is ready)
+	// (GET /repo/api/v1/report/{id})
+	FossologyDownloadReport(c *gin.Context, id FossologyIdPath, params FossologyDownloadReportParams)
+	// FossologyCreateToken Create a token from a user name and password
+	// (POST /repo/api/v1/tokens)
+	FossologyCreateToken(c *gin.Context)
+	// FossologyListUploads The uploads of the caller's group
+	// (GET /repo/api/v1/uploads)
+	FossologyListUploads(c *gin.Context, params FossologyListUploadsParams)
+	// FossologyCreateUpload Upload a package (file, url, vcs or server)
+	// (POST /repo/api/v1/uploads)
+	FossologyCreateUpload(c *gin.Context, params FossologyCreateUploadParams)
+	// FossologyDeleteUpload Delete an upload with its results and reports
+	// (DELETE /repo/api/v1/uploads/{id})
+	FossologyDeleteUpload(c *gin.Context, id FossologyIdPath, params FossologyDeleteUploadParams)
+	// FossologyGetUpload One upload (503 while it is unpacked)
+	// (GET /repo/api/v1/uploads/{id})
+	FossologyGetUpload(c *gin.Context, id FossologyIdPath, params FossologyGetUploadParams)
+	// FossologyUpdateUpload Set an upload's clearing status, assignee or comment
+	// (PATCH /repo/api/v1/uploads/{id})
+	FossologyUpdateUpload(c *gin.Context, id FossologyIdPath, params FossologyUpdateUploadParams)
+	// FossologyCopyUpload Copy or move an upload to another folder (headers folderId and action)
+	// (PUT /repo/api/v1/uploads/{id})
+	FossologyCopyUpload(c *gin.Context, id FossologyIdPath, params FossologyCopyUploadParams)
+	// FossologyGetUploadCopyrights The copyright statements of an upload, each with the files it is in
+	// (GET /repo/api/v1/uploads/{id}/copyrights)
+	FossologyGetUploadCopyrights(c *gin.Context, id FossologyIdPath, params FossologyGetUploadCopyrightsParams)
+	// FossologyBulkConclude Conclude a license on every file of the upload that contains a text
+	// (POST /repo/api/v1/uploads/{id}/item/{itemId}/bulk-scan)
+	FossologyBulkConclude(c *gin.Context, id FossologyIdPath, itemId FossologyItemIdPath, params FossologyBulkConcludeParams)
+	// FossologySetClearingDecision Set a file's clearing decision and concluded licenses
+	// (PUT /repo/api/v1/uploads/{id}/item/{itemId}/clearing-decision)
+	FossologySetClearingDecision(c *gin.Context, id FossologyIdPath, itemId FossologyItemIdPath, params FossologySetClearingDecisionParams)
+	// FossologyGetUploadLicenses The licenses found in each file of an upload
+	// (GET /repo/api/v1/uploads/{id}/licenses)
+	FossologyGetUploadLicenses(c *gin.Context, id FossologyIdPath, params FossologyGetUploadLicensesParams)
+	// FossologySetMainLicense Set the upload's concluded main license
+	// (POST /repo/api/v1/uploads/{id}/licenses/main)
+	FossologySetMainLicense(c *gin.Context, id FossologyIdPath, params FossologySetMainLicenseParams)
+	// FossologyGetUploadSummary License, clearing and copyright counts of an upload
+	// (GET /repo/api/v1/uploads/{id}/summary)
+	FossologyGetUploadSummary(c *gin.Context, id FossologyIdPath, params FossologyGetUploadSummaryParams)
+	// FossologyGetUploadTree The unpacked tree of an upload with item ids (beyond FOSSology)
+	// (GET /repo/api/v1/uploads/{id}/tree)
+	FossologyGetUploadTree(c *gin.Context, id FossologyIdPath, params FossologyGetUploadTreeParams)
+	// FossologyListUsers All users (admins only)
+	// (GET /repo/api/v1/users)
+	FossologyListUsers(c *gin.Context, params FossologyListUsersParams)
+	// FossologyGetSelf The user the token belongs to
+	// (GET /repo/api/v1/users/self)
+	FossologyGetSelf(c *gin.Context, params FossologyGetSelfParams)
+	// FossologyGetUser One user (admins only)
+	// (GET /repo/api/v1/users/{id})
+	FossologyGetUser(c *gin.Context, id FossologyIdPath, params FossologyGetUserParams)
+	// FossologyVersion API version (deprecated in FOSSology; kept for older clients)
+	// (GET /repo/api/v1/version)
+	FossologyVersion(c *gin.Context)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -1283,6 +2893,2025 @@ func (siw *ServerInterfaceWrapper) ReeSbomRebuild(c *gin.Context) {
 	siw.Handler.ReeSbomRebuild(c)
 }
 
+// FossologyListFoldersV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyListFoldersV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyListFoldersV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyListFoldersV1(c, params)
+}
+
+// FossologyCreateFolderV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyCreateFolderV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyCreateFolderV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "parentFolder" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("parentFolder")]; found {
+		var ParentFolder int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for parentFolder, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "parentFolder", valueList[0], &ParentFolder, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter parentFolder: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ParentFolder = ParentFolder
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter parentFolder is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required header parameter "folderName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("folderName")]; found {
+		var FolderName string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for folderName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "folderName", valueList[0], &FolderName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.FolderName = FolderName
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter folderName is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "folderDescription" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("folderDescription")]; found {
+		var FolderDescription string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for folderDescription, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "folderDescription", valueList[0], &FolderDescription, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderDescription: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.FolderDescription = &FolderDescription
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyCreateFolderV1(c, params)
+}
+
+// FossologyDeleteFolderV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyDeleteFolderV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyDeleteFolderV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyDeleteFolderV1(c, id, params)
+}
+
+// FossologyGetFolderV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetFolderV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetFolderV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetFolderV1(c, id, params)
+}
+
+// FossologyUpdateFolderV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyUpdateFolderV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyUpdateFolderV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "name" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("name")]; found {
+		var Name string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for name, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "name", valueList[0], &Name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Name = &Name
+
+	}
+
+	// ------------- Optional header parameter "description" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("description")]; found {
+		var Description string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for description, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "description", valueList[0], &Description, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter description: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Description = &Description
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyUpdateFolderV1(c, id, params)
+}
+
+// FossologyCopyFolderV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyCopyFolderV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyCopyFolderV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "parent" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("parent")]; found {
+		var Parent int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for parent, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "parent", valueList[0], &Parent, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter parent: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Parent = Parent
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter parent is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required header parameter "action" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("action")]; found {
+		var Action FossologyCopyFolderV1ParamsAction
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for action, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "action", valueList[0], &Action, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter action: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Action = Action
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter action is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyCopyFolderV1(c, id, params)
+}
+
+// FossologyHealthV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyHealthV1(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyHealthV1(c)
+}
+
+// FossologyInfoV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyInfoV1(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyInfoV1(c)
+}
+
+// FossologyListJobsV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyListJobsV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyListJobsV1Params
+
+	// ------------- Optional query parameter "upload" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "upload", c.Request.URL.Query(), &params.Upload, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter upload: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "page" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("page")]; found {
+		var Page FossologyPage
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for page, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "page", valueList[0], &Page, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter page: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Page = &Page
+
+	}
+
+	// ------------- Optional header parameter "limit" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("limit")]; found {
+		var Limit FossologyLimit
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for limit, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "limit", valueList[0], &Limit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Limit = &Limit
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyListJobsV1(c, params)
+}
+
+// FossologyScheduleJobsV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyScheduleJobsV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyScheduleJobsV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "folderId" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("folderId")]; found {
+		var FolderId int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for folderId, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "folderId", valueList[0], &FolderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderId: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.FolderId = FolderId
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter folderId is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required header parameter "uploadId" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("uploadId")]; found {
+		var UploadId int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for uploadId, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "uploadId", valueList[0], &UploadId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uploadId: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.UploadId = UploadId
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter uploadId is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyScheduleJobsV1(c, params)
+}
+
+// FossologyGetJobV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetJobV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetJobV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetJobV1(c, id, params)
+}
+
+// FossologyJobEventsV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyJobEventsV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyJobEventsV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyJobEventsV1(c, id, params)
+}
+
+// FossologyGenerateReportV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGenerateReportV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGenerateReportV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "uploadId" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("uploadId")]; found {
+		var UploadId int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for uploadId, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "uploadId", valueList[0], &UploadId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uploadId: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.UploadId = UploadId
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter uploadId is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required header parameter "reportFormat" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("reportFormat")]; found {
+		var ReportFormat FossologyReportFormat
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for reportFormat, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "reportFormat", valueList[0], &ReportFormat, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter reportFormat: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ReportFormat = ReportFormat
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter reportFormat is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGenerateReportV1(c, params)
+}
+
+// FossologyDownloadReportV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyDownloadReportV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyDownloadReportV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyDownloadReportV1(c, id, params)
+}
+
+// FossologyCreateTokenV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyCreateTokenV1(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyCreateTokenV1(c)
+}
+
+// FossologyListUploadsV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyListUploadsV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyListUploadsV1Params
+
+	// ------------- Optional query parameter "folderId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "folderId", c.Request.URL.Query(), &params.FolderId, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "recursive" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "recursive", c.Request.URL.Query(), &params.Recursive, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter recursive: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "assignee" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "assignee", c.Request.URL.Query(), &params.Assignee, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter assignee: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", c.Request.URL.Query(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter since: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "page" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("page")]; found {
+		var Page FossologyPage
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for page, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "page", valueList[0], &Page, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter page: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Page = &Page
+
+	}
+
+	// ------------- Optional header parameter "limit" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("limit")]; found {
+		var Limit FossologyLimit
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for limit, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "limit", valueList[0], &Limit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Limit = &Limit
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyListUploadsV1(c, params)
+}
+
+// FossologyCreateUploadV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyCreateUploadV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyCreateUploadV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "folderId" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("folderId")]; found {
+		var FolderId int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for folderId, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "folderId", valueList[0], &FolderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderId: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.FolderId = FolderId
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter folderId is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "uploadDescription" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("uploadDescription")]; found {
+		var UploadDescription string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for uploadDescription, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "uploadDescription", valueList[0], &UploadDescription, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uploadDescription: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.UploadDescription = &UploadDescription
+
+	}
+
+	// ------------- Optional header parameter "uploadType" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("uploadType")]; found {
+		var UploadType FossologyUploadType
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for uploadType, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "uploadType", valueList[0], &UploadType, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uploadType: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.UploadType = &UploadType
+
+	}
+
+	// ------------- Optional header parameter "public" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("public")]; found {
+		var Public FossologyAccessLevel
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for public, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "public", valueList[0], &Public, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter public: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Public = &Public
+
+	}
+
+	// ------------- Optional header parameter "applyGlobal" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("applyGlobal")]; found {
+		var ApplyGlobal bool
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for applyGlobal, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "applyGlobal", valueList[0], &ApplyGlobal, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "boolean", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter applyGlobal: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ApplyGlobal = &ApplyGlobal
+
+	}
+
+	// ------------- Optional header parameter "ignoreScm" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("ignoreScm")]; found {
+		var IgnoreScm bool
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for ignoreScm, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "ignoreScm", valueList[0], &IgnoreScm, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "boolean", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter ignoreScm: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IgnoreScm = &IgnoreScm
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyCreateUploadV1(c, params)
+}
+
+// FossologyDeleteUploadV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyDeleteUploadV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyDeleteUploadV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyDeleteUploadV1(c, id, params)
+}
+
+// FossologyGetUploadV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUploadV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUploadV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUploadV1(c, id, params)
+}
+
+// FossologyUpdateUploadV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyUpdateUploadV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyUpdateUploadV1Params
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "assignee" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "assignee", c.Request.URL.Query(), &params.Assignee, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter assignee: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "comment" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "comment", c.Request.URL.Query(), &params.Comment, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter comment: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyUpdateUploadV1(c, id, params)
+}
+
+// FossologyCopyUploadV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyCopyUploadV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyCopyUploadV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "folderId" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("folderId")]; found {
+		var FolderId int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for folderId, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "folderId", valueList[0], &FolderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderId: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.FolderId = FolderId
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter folderId is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required header parameter "action" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("action")]; found {
+		var Action FossologyCopyUploadV1ParamsAction
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for action, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "action", valueList[0], &Action, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter action: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Action = Action
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter action is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyCopyUploadV1(c, id, params)
+}
+
+// FossologyGetUploadCopyrightsV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUploadCopyrightsV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUploadCopyrightsV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUploadCopyrightsV1(c, id, params)
+}
+
+// FossologyBulkConcludeV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyBulkConcludeV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "itemId" -------------
+	var itemId FossologyItemIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "itemId", c.Param("itemId"), &itemId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter itemId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyBulkConcludeV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyBulkConcludeV1(c, id, itemId, params)
+}
+
+// FossologySetClearingDecisionV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologySetClearingDecisionV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "itemId" -------------
+	var itemId FossologyItemIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "itemId", c.Param("itemId"), &itemId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter itemId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologySetClearingDecisionV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologySetClearingDecisionV1(c, id, itemId, params)
+}
+
+// FossologyGetUploadLicensesV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUploadLicensesV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUploadLicensesV1Params
+
+	// ------------- Optional query parameter "agent" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "agent", c.Request.URL.Query(), &params.Agent, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter agent: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "containers" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "containers", c.Request.URL.Query(), &params.Containers, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter containers: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "license" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "license", c.Request.URL.Query(), &params.License, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter license: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "copyright" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "copyright", c.Request.URL.Query(), &params.Copyright, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter copyright: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "page" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("page")]; found {
+		var Page FossologyPage
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for page, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "page", valueList[0], &Page, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter page: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Page = &Page
+
+	}
+
+	// ------------- Optional header parameter "limit" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("limit")]; found {
+		var Limit FossologyLimit
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for limit, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "limit", valueList[0], &Limit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Limit = &Limit
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUploadLicensesV1(c, id, params)
+}
+
+// FossologySetMainLicenseV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologySetMainLicenseV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologySetMainLicenseV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologySetMainLicenseV1(c, id, params)
+}
+
+// FossologyGetUploadSummaryV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUploadSummaryV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUploadSummaryV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUploadSummaryV1(c, id, params)
+}
+
+// FossologyGetUploadTreeV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUploadTreeV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUploadTreeV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "page" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("page")]; found {
+		var Page FossologyPage
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for page, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "page", valueList[0], &Page, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter page: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Page = &Page
+
+	}
+
+	// ------------- Optional header parameter "limit" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("limit")]; found {
+		var Limit FossologyLimit
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for limit, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "limit", valueList[0], &Limit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Limit = &Limit
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUploadTreeV1(c, id, params)
+}
+
+// FossologyListUsersV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyListUsersV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyListUsersV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyListUsersV1(c, params)
+}
+
+// FossologyGetSelfV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetSelfV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetSelfV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetSelfV1(c, params)
+}
+
+// FossologyGetUserV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUserV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUserV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUserV1(c, id, params)
+}
+
+// FossologyVersionV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyVersionV1(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyVersionV1(c)
+}
+
 // SystemVersion operation middleware
 func (siw *ServerInterfaceWrapper) SystemVersion(c *gin.Context) {
 
@@ -1294,6 +4923,2025 @@ func (siw *ServerInterfaceWrapper) SystemVersion(c *gin.Context) {
 	}
 
 	siw.Handler.SystemVersion(c)
+}
+
+// FossologyListFolders operation middleware
+func (siw *ServerInterfaceWrapper) FossologyListFolders(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyListFoldersParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyListFolders(c, params)
+}
+
+// FossologyCreateFolder operation middleware
+func (siw *ServerInterfaceWrapper) FossologyCreateFolder(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyCreateFolderParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "parentFolder" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("parentFolder")]; found {
+		var ParentFolder int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for parentFolder, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "parentFolder", valueList[0], &ParentFolder, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter parentFolder: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ParentFolder = ParentFolder
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter parentFolder is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required header parameter "folderName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("folderName")]; found {
+		var FolderName string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for folderName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "folderName", valueList[0], &FolderName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.FolderName = FolderName
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter folderName is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "folderDescription" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("folderDescription")]; found {
+		var FolderDescription string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for folderDescription, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "folderDescription", valueList[0], &FolderDescription, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderDescription: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.FolderDescription = &FolderDescription
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyCreateFolder(c, params)
+}
+
+// FossologyDeleteFolder operation middleware
+func (siw *ServerInterfaceWrapper) FossologyDeleteFolder(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyDeleteFolderParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyDeleteFolder(c, id, params)
+}
+
+// FossologyGetFolder operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetFolder(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetFolderParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetFolder(c, id, params)
+}
+
+// FossologyUpdateFolder operation middleware
+func (siw *ServerInterfaceWrapper) FossologyUpdateFolder(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyUpdateFolderParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "name" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("name")]; found {
+		var Name string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for name, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "name", valueList[0], &Name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Name = &Name
+
+	}
+
+	// ------------- Optional header parameter "description" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("description")]; found {
+		var Description string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for description, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "description", valueList[0], &Description, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter description: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Description = &Description
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyUpdateFolder(c, id, params)
+}
+
+// FossologyCopyFolder operation middleware
+func (siw *ServerInterfaceWrapper) FossologyCopyFolder(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyCopyFolderParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "parent" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("parent")]; found {
+		var Parent int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for parent, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "parent", valueList[0], &Parent, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter parent: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Parent = Parent
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter parent is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required header parameter "action" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("action")]; found {
+		var Action FossologyCopyFolderParamsAction
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for action, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "action", valueList[0], &Action, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter action: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Action = Action
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter action is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyCopyFolder(c, id, params)
+}
+
+// FossologyHealth operation middleware
+func (siw *ServerInterfaceWrapper) FossologyHealth(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyHealth(c)
+}
+
+// FossologyInfo operation middleware
+func (siw *ServerInterfaceWrapper) FossologyInfo(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyInfo(c)
+}
+
+// FossologyListJobs operation middleware
+func (siw *ServerInterfaceWrapper) FossologyListJobs(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyListJobsParams
+
+	// ------------- Optional query parameter "upload" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "upload", c.Request.URL.Query(), &params.Upload, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter upload: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "page" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("page")]; found {
+		var Page FossologyPage
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for page, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "page", valueList[0], &Page, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter page: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Page = &Page
+
+	}
+
+	// ------------- Optional header parameter "limit" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("limit")]; found {
+		var Limit FossologyLimit
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for limit, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "limit", valueList[0], &Limit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Limit = &Limit
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyListJobs(c, params)
+}
+
+// FossologyScheduleJobs operation middleware
+func (siw *ServerInterfaceWrapper) FossologyScheduleJobs(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyScheduleJobsParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "folderId" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("folderId")]; found {
+		var FolderId int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for folderId, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "folderId", valueList[0], &FolderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderId: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.FolderId = FolderId
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter folderId is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required header parameter "uploadId" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("uploadId")]; found {
+		var UploadId int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for uploadId, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "uploadId", valueList[0], &UploadId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uploadId: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.UploadId = UploadId
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter uploadId is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyScheduleJobs(c, params)
+}
+
+// FossologyGetJob operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetJob(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetJobParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetJob(c, id, params)
+}
+
+// FossologyJobEvents operation middleware
+func (siw *ServerInterfaceWrapper) FossologyJobEvents(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyJobEventsParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyJobEvents(c, id, params)
+}
+
+// FossologyGenerateReport operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGenerateReport(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGenerateReportParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "uploadId" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("uploadId")]; found {
+		var UploadId int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for uploadId, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "uploadId", valueList[0], &UploadId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uploadId: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.UploadId = UploadId
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter uploadId is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required header parameter "reportFormat" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("reportFormat")]; found {
+		var ReportFormat FossologyReportFormat
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for reportFormat, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "reportFormat", valueList[0], &ReportFormat, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter reportFormat: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ReportFormat = ReportFormat
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter reportFormat is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGenerateReport(c, params)
+}
+
+// FossologyDownloadReport operation middleware
+func (siw *ServerInterfaceWrapper) FossologyDownloadReport(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyDownloadReportParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyDownloadReport(c, id, params)
+}
+
+// FossologyCreateToken operation middleware
+func (siw *ServerInterfaceWrapper) FossologyCreateToken(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyCreateToken(c)
+}
+
+// FossologyListUploads operation middleware
+func (siw *ServerInterfaceWrapper) FossologyListUploads(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyListUploadsParams
+
+	// ------------- Optional query parameter "folderId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "folderId", c.Request.URL.Query(), &params.FolderId, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "recursive" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "recursive", c.Request.URL.Query(), &params.Recursive, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter recursive: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "assignee" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "assignee", c.Request.URL.Query(), &params.Assignee, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter assignee: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", c.Request.URL.Query(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter since: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "page" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("page")]; found {
+		var Page FossologyPage
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for page, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "page", valueList[0], &Page, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter page: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Page = &Page
+
+	}
+
+	// ------------- Optional header parameter "limit" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("limit")]; found {
+		var Limit FossologyLimit
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for limit, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "limit", valueList[0], &Limit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Limit = &Limit
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyListUploads(c, params)
+}
+
+// FossologyCreateUpload operation middleware
+func (siw *ServerInterfaceWrapper) FossologyCreateUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyCreateUploadParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "folderId" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("folderId")]; found {
+		var FolderId int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for folderId, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "folderId", valueList[0], &FolderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderId: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.FolderId = FolderId
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter folderId is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "uploadDescription" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("uploadDescription")]; found {
+		var UploadDescription string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for uploadDescription, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "uploadDescription", valueList[0], &UploadDescription, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uploadDescription: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.UploadDescription = &UploadDescription
+
+	}
+
+	// ------------- Optional header parameter "uploadType" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("uploadType")]; found {
+		var UploadType FossologyUploadType
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for uploadType, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "uploadType", valueList[0], &UploadType, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uploadType: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.UploadType = &UploadType
+
+	}
+
+	// ------------- Optional header parameter "public" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("public")]; found {
+		var Public FossologyAccessLevel
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for public, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "public", valueList[0], &Public, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter public: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Public = &Public
+
+	}
+
+	// ------------- Optional header parameter "applyGlobal" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("applyGlobal")]; found {
+		var ApplyGlobal bool
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for applyGlobal, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "applyGlobal", valueList[0], &ApplyGlobal, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "boolean", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter applyGlobal: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ApplyGlobal = &ApplyGlobal
+
+	}
+
+	// ------------- Optional header parameter "ignoreScm" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("ignoreScm")]; found {
+		var IgnoreScm bool
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for ignoreScm, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "ignoreScm", valueList[0], &IgnoreScm, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "boolean", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter ignoreScm: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IgnoreScm = &IgnoreScm
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyCreateUpload(c, params)
+}
+
+// FossologyDeleteUpload operation middleware
+func (siw *ServerInterfaceWrapper) FossologyDeleteUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyDeleteUploadParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyDeleteUpload(c, id, params)
+}
+
+// FossologyGetUpload operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUploadParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUpload(c, id, params)
+}
+
+// FossologyUpdateUpload operation middleware
+func (siw *ServerInterfaceWrapper) FossologyUpdateUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyUpdateUploadParams
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "assignee" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "assignee", c.Request.URL.Query(), &params.Assignee, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter assignee: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "comment" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "comment", c.Request.URL.Query(), &params.Comment, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter comment: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyUpdateUpload(c, id, params)
+}
+
+// FossologyCopyUpload operation middleware
+func (siw *ServerInterfaceWrapper) FossologyCopyUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyCopyUploadParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "folderId" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("folderId")]; found {
+		var FolderId int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for folderId, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "folderId", valueList[0], &FolderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderId: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.FolderId = FolderId
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter folderId is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required header parameter "action" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("action")]; found {
+		var Action FossologyCopyUploadParamsAction
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for action, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "action", valueList[0], &Action, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter action: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Action = Action
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter action is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyCopyUpload(c, id, params)
+}
+
+// FossologyGetUploadCopyrights operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUploadCopyrights(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUploadCopyrightsParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUploadCopyrights(c, id, params)
+}
+
+// FossologyBulkConclude operation middleware
+func (siw *ServerInterfaceWrapper) FossologyBulkConclude(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "itemId" -------------
+	var itemId FossologyItemIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "itemId", c.Param("itemId"), &itemId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter itemId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyBulkConcludeParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyBulkConclude(c, id, itemId, params)
+}
+
+// FossologySetClearingDecision operation middleware
+func (siw *ServerInterfaceWrapper) FossologySetClearingDecision(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "itemId" -------------
+	var itemId FossologyItemIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "itemId", c.Param("itemId"), &itemId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter itemId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologySetClearingDecisionParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologySetClearingDecision(c, id, itemId, params)
+}
+
+// FossologyGetUploadLicenses operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUploadLicenses(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUploadLicensesParams
+
+	// ------------- Optional query parameter "agent" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "agent", c.Request.URL.Query(), &params.Agent, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter agent: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "containers" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "containers", c.Request.URL.Query(), &params.Containers, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter containers: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "license" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "license", c.Request.URL.Query(), &params.License, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter license: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "copyright" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "copyright", c.Request.URL.Query(), &params.Copyright, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter copyright: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "page" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("page")]; found {
+		var Page FossologyPage
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for page, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "page", valueList[0], &Page, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter page: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Page = &Page
+
+	}
+
+	// ------------- Optional header parameter "limit" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("limit")]; found {
+		var Limit FossologyLimit
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for limit, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "limit", valueList[0], &Limit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Limit = &Limit
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUploadLicenses(c, id, params)
+}
+
+// FossologySetMainLicense operation middleware
+func (siw *ServerInterfaceWrapper) FossologySetMainLicense(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologySetMainLicenseParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologySetMainLicense(c, id, params)
+}
+
+// FossologyGetUploadSummary operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUploadSummary(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUploadSummaryParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUploadSummary(c, id, params)
+}
+
+// FossologyGetUploadTree operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUploadTree(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUploadTreeParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "page" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("page")]; found {
+		var Page FossologyPage
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for page, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "page", valueList[0], &Page, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter page: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Page = &Page
+
+	}
+
+	// ------------- Optional header parameter "limit" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("limit")]; found {
+		var Limit FossologyLimit
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for limit, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "limit", valueList[0], &Limit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Limit = &Limit
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUploadTree(c, id, params)
+}
+
+// FossologyListUsers operation middleware
+func (siw *ServerInterfaceWrapper) FossologyListUsers(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyListUsersParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyListUsers(c, params)
+}
+
+// FossologyGetSelf operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetSelf(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetSelfParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetSelf(c, params)
+}
+
+// FossologyGetUser operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUserParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUser(c, id, params)
+}
+
+// FossologyVersion operation middleware
+func (siw *ServerInterfaceWrapper) FossologyVersion(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyVersion(c)
 }
 
 // GinServerOptions provides options for the Gin server.
@@ -1355,6 +7003,70 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/process/download/:uuid", wrapper.ReeProcessDownload)
 	router.GET(options.BaseURL+"/api/image/list", wrapper.ReeImageList)
 	router.GET(options.BaseURL+"/api/image/download/:name", wrapper.ReeImageDownload)
+	router.POST(options.BaseURL+"/repo/api/v1/tokens", wrapper.FossologyCreateToken)
+	router.GET(options.BaseURL+"/repo/api/v1/info", wrapper.FossologyInfo)
+	router.GET(options.BaseURL+"/repo/api/v1/health", wrapper.FossologyHealth)
+	router.GET(options.BaseURL+"/repo/api/v1/version", wrapper.FossologyVersion)
+	router.GET(options.BaseURL+"/repo/api/v1/users/self", wrapper.FossologyGetSelf)
+	router.GET(options.BaseURL+"/repo/api/v1/users", wrapper.FossologyListUsers)
+	router.GET(options.BaseURL+"/repo/api/v1/users/:id", wrapper.FossologyGetUser)
+	router.GET(options.BaseURL+"/repo/api/v1/folders", wrapper.FossologyListFolders)
+	router.POST(options.BaseURL+"/repo/api/v1/folders", wrapper.FossologyCreateFolder)
+	router.DELETE(options.BaseURL+"/repo/api/v1/folders/:id", wrapper.FossologyDeleteFolder)
+	router.GET(options.BaseURL+"/repo/api/v1/folders/:id", wrapper.FossologyGetFolder)
+	router.PATCH(options.BaseURL+"/repo/api/v1/folders/:id", wrapper.FossologyUpdateFolder)
+	router.PUT(options.BaseURL+"/repo/api/v1/folders/:id", wrapper.FossologyCopyFolder)
+	router.GET(options.BaseURL+"/repo/api/v1/uploads", wrapper.FossologyListUploads)
+	router.POST(options.BaseURL+"/repo/api/v1/uploads", wrapper.FossologyCreateUpload)
+	router.DELETE(options.BaseURL+"/repo/api/v1/uploads/:id", wrapper.FossologyDeleteUpload)
+	router.GET(options.BaseURL+"/repo/api/v1/uploads/:id", wrapper.FossologyGetUpload)
+	router.PATCH(options.BaseURL+"/repo/api/v1/uploads/:id", wrapper.FossologyUpdateUpload)
+	router.PUT(options.BaseURL+"/repo/api/v1/uploads/:id", wrapper.FossologyCopyUpload)
+	router.GET(options.BaseURL+"/repo/api/v1/uploads/:id/summary", wrapper.FossologyGetUploadSummary)
+	router.GET(options.BaseURL+"/repo/api/v1/uploads/:id/licenses", wrapper.FossologyGetUploadLicenses)
+	router.GET(options.BaseURL+"/repo/api/v1/uploads/:id/copyrights", wrapper.FossologyGetUploadCopyrights)
+	router.GET(options.BaseURL+"/repo/api/v1/uploads/:id/tree", wrapper.FossologyGetUploadTree)
+	router.PUT(options.BaseURL+"/repo/api/v1/uploads/:id/item/:itemId/clearing-decision", wrapper.FossologySetClearingDecision)
+	router.POST(options.BaseURL+"/repo/api/v1/uploads/:id/item/:itemId/bulk-scan", wrapper.FossologyBulkConclude)
+	router.POST(options.BaseURL+"/repo/api/v1/uploads/:id/licenses/main", wrapper.FossologySetMainLicense)
+	router.GET(options.BaseURL+"/repo/api/v1/jobs", wrapper.FossologyListJobs)
+	router.POST(options.BaseURL+"/repo/api/v1/jobs", wrapper.FossologyScheduleJobs)
+	router.GET(options.BaseURL+"/repo/api/v1/jobs/:id", wrapper.FossologyGetJob)
+	router.GET(options.BaseURL+"/repo/api/v1/jobs/:id/events", wrapper.FossologyJobEvents)
+	router.GET(options.BaseURL+"/repo/api/v1/report", wrapper.FossologyGenerateReport)
+	router.GET(options.BaseURL+"/repo/api/v1/report/:id", wrapper.FossologyDownloadReport)
+	router.POST(options.BaseURL+"/api/v1/tokens", wrapper.FossologyCreateTokenV1)
+	router.GET(options.BaseURL+"/api/v1/info", wrapper.FossologyInfoV1)
+	router.GET(options.BaseURL+"/api/v1/health", wrapper.FossologyHealthV1)
+	router.GET(options.BaseURL+"/api/v1/version", wrapper.FossologyVersionV1)
+	router.GET(options.BaseURL+"/api/v1/users/self", wrapper.FossologyGetSelfV1)
+	router.GET(options.BaseURL+"/api/v1/users", wrapper.FossologyListUsersV1)
+	router.GET(options.BaseURL+"/api/v1/users/:id", wrapper.FossologyGetUserV1)
+	router.GET(options.BaseURL+"/api/v1/folders", wrapper.FossologyListFoldersV1)
+	router.POST(options.BaseURL+"/api/v1/folders", wrapper.FossologyCreateFolderV1)
+	router.DELETE(options.BaseURL+"/api/v1/folders/:id", wrapper.FossologyDeleteFolderV1)
+	router.GET(options.BaseURL+"/api/v1/folders/:id", wrapper.FossologyGetFolderV1)
+	router.PATCH(options.BaseURL+"/api/v1/folders/:id", wrapper.FossologyUpdateFolderV1)
+	router.PUT(options.BaseURL+"/api/v1/folders/:id", wrapper.FossologyCopyFolderV1)
+	router.GET(options.BaseURL+"/api/v1/uploads", wrapper.FossologyListUploadsV1)
+	router.POST(options.BaseURL+"/api/v1/uploads", wrapper.FossologyCreateUploadV1)
+	router.DELETE(options.BaseURL+"/api/v1/uploads/:id", wrapper.FossologyDeleteUploadV1)
+	router.GET(options.BaseURL+"/api/v1/uploads/:id", wrapper.FossologyGetUploadV1)
+	router.PATCH(options.BaseURL+"/api/v1/uploads/:id", wrapper.FossologyUpdateUploadV1)
+	router.PUT(options.BaseURL+"/api/v1/uploads/:id", wrapper.FossologyCopyUploadV1)
+	router.GET(options.BaseURL+"/api/v1/uploads/:id/summary", wrapper.FossologyGetUploadSummaryV1)
+	router.GET(options.BaseURL+"/api/v1/uploads/:id/licenses", wrapper.FossologyGetUploadLicensesV1)
+	router.GET(options.BaseURL+"/api/v1/uploads/:id/copyrights", wrapper.FossologyGetUploadCopyrightsV1)
+	router.GET(options.BaseURL+"/api/v1/uploads/:id/tree", wrapper.FossologyGetUploadTreeV1)
+	router.PUT(options.BaseURL+"/api/v1/uploads/:id/item/:itemId/clearing-decision", wrapper.FossologySetClearingDecisionV1)
+	router.POST(options.BaseURL+"/api/v1/uploads/:id/item/:itemId/bulk-scan", wrapper.FossologyBulkConcludeV1)
+	router.POST(options.BaseURL+"/api/v1/uploads/:id/licenses/main", wrapper.FossologySetMainLicenseV1)
+	router.GET(options.BaseURL+"/api/v1/jobs", wrapper.FossologyListJobsV1)
+	router.POST(options.BaseURL+"/api/v1/jobs", wrapper.FossologyScheduleJobsV1)
+	router.GET(options.BaseURL+"/api/v1/jobs/:id", wrapper.FossologyGetJobV1)
+	router.GET(options.BaseURL+"/api/v1/jobs/:id/events", wrapper.FossologyJobEventsV1)
+	router.GET(options.BaseURL+"/api/v1/report", wrapper.FossologyGenerateReportV1)
+	router.GET(options.BaseURL+"/api/v1/report/:id", wrapper.FossologyDownloadReportV1)
 }
 
 type BadRequestJSONResponse Error
@@ -1362,6 +7074,24 @@ type BadRequestJSONResponse Error
 type ConflictJSONResponse Error
 
 type ForbiddenJSONResponse Error
+
+type FossologyAcceptedJSONResponse FossologyInfo
+
+type FossologyBadRequestJSONResponse Error
+
+type FossologyDoneJSONResponse FossologyInfo
+
+type FossologyNotFoundJSONResponse Error
+
+type FossologyNotReadyResponseHeaders struct {
+	LookAt     *string
+	RetryAfter *int
+}
+type FossologyNotReadyJSONResponse struct {
+	Body Error
+
+	Headers FossologyNotReadyResponseHeaders
+}
 
 type InternalErrorJSONResponse Error
 
@@ -5233,6 +10963,3295 @@ func (response ReeSbomRebuild503JSONResponse) VisitReeSbomRebuildResponse(w http
 	return err
 }
 
+type FossologyListFoldersV1RequestObject struct {
+	Params FossologyListFoldersV1Params
+}
+
+type FossologyListFoldersV1ResponseObject interface {
+	VisitFossologyListFoldersV1Response(w http.ResponseWriter) error
+}
+
+type FossologyListFoldersV1200JSONResponse []FossologyFolder
+
+func (response FossologyListFoldersV1200JSONResponse) VisitFossologyListFoldersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListFoldersV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyListFoldersV1400JSONResponse) VisitFossologyListFoldersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListFoldersV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyListFoldersV1401JSONResponse) VisitFossologyListFoldersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListFoldersV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyListFoldersV1403JSONResponse) VisitFossologyListFoldersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListFoldersV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyListFoldersV1500JSONResponse) VisitFossologyListFoldersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolderV1RequestObject struct {
+	Params FossologyCreateFolderV1Params
+}
+
+type FossologyCreateFolderV1ResponseObject interface {
+	VisitFossologyCreateFolderV1Response(w http.ResponseWriter) error
+}
+
+type FossologyCreateFolderV1200JSONResponse FossologyCreated
+
+func (response FossologyCreateFolderV1200JSONResponse) VisitFossologyCreateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolderV1201JSONResponse FossologyCreated
+
+func (response FossologyCreateFolderV1201JSONResponse) VisitFossologyCreateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolderV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyCreateFolderV1400JSONResponse) VisitFossologyCreateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolderV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyCreateFolderV1401JSONResponse) VisitFossologyCreateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolderV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyCreateFolderV1403JSONResponse) VisitFossologyCreateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolderV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyCreateFolderV1404JSONResponse) VisitFossologyCreateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolderV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyCreateFolderV1500JSONResponse) VisitFossologyCreateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolderV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyDeleteFolderV1Params
+}
+
+type FossologyDeleteFolderV1ResponseObject interface {
+	VisitFossologyDeleteFolderV1Response(w http.ResponseWriter) error
+}
+
+type FossologyDeleteFolderV1202JSONResponse struct{ FossologyAcceptedJSONResponse }
+
+func (response FossologyDeleteFolderV1202JSONResponse) VisitFossologyDeleteFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolderV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyDeleteFolderV1400JSONResponse) VisitFossologyDeleteFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolderV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyDeleteFolderV1401JSONResponse) VisitFossologyDeleteFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolderV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyDeleteFolderV1403JSONResponse) VisitFossologyDeleteFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolderV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyDeleteFolderV1404JSONResponse) VisitFossologyDeleteFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolderV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyDeleteFolderV1500JSONResponse) VisitFossologyDeleteFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolderV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetFolderV1Params
+}
+
+type FossologyGetFolderV1ResponseObject interface {
+	VisitFossologyGetFolderV1Response(w http.ResponseWriter) error
+}
+
+type FossologyGetFolderV1200JSONResponse FossologyFolder
+
+func (response FossologyGetFolderV1200JSONResponse) VisitFossologyGetFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolderV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetFolderV1400JSONResponse) VisitFossologyGetFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolderV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetFolderV1401JSONResponse) VisitFossologyGetFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolderV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetFolderV1403JSONResponse) VisitFossologyGetFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolderV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetFolderV1404JSONResponse) VisitFossologyGetFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolderV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetFolderV1500JSONResponse) VisitFossologyGetFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolderV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyUpdateFolderV1Params
+}
+
+type FossologyUpdateFolderV1ResponseObject interface {
+	VisitFossologyUpdateFolderV1Response(w http.ResponseWriter) error
+}
+
+type FossologyUpdateFolderV1200JSONResponse struct{ FossologyDoneJSONResponse }
+
+func (response FossologyUpdateFolderV1200JSONResponse) VisitFossologyUpdateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolderV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyUpdateFolderV1400JSONResponse) VisitFossologyUpdateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolderV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyUpdateFolderV1401JSONResponse) VisitFossologyUpdateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolderV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyUpdateFolderV1403JSONResponse) VisitFossologyUpdateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolderV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyUpdateFolderV1404JSONResponse) VisitFossologyUpdateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolderV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyUpdateFolderV1500JSONResponse) VisitFossologyUpdateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolderV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyCopyFolderV1Params
+}
+
+type FossologyCopyFolderV1ResponseObject interface {
+	VisitFossologyCopyFolderV1Response(w http.ResponseWriter) error
+}
+
+type FossologyCopyFolderV1202JSONResponse struct{ FossologyAcceptedJSONResponse }
+
+func (response FossologyCopyFolderV1202JSONResponse) VisitFossologyCopyFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolderV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyCopyFolderV1400JSONResponse) VisitFossologyCopyFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolderV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyCopyFolderV1401JSONResponse) VisitFossologyCopyFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolderV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyCopyFolderV1403JSONResponse) VisitFossologyCopyFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolderV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyCopyFolderV1404JSONResponse) VisitFossologyCopyFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolderV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyCopyFolderV1500JSONResponse) VisitFossologyCopyFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyHealthV1RequestObject struct {
+}
+
+type FossologyHealthV1ResponseObject interface {
+	VisitFossologyHealthV1Response(w http.ResponseWriter) error
+}
+
+type FossologyHealthV1200JSONResponse FossologyHealth
+
+func (response FossologyHealthV1200JSONResponse) VisitFossologyHealthV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyHealthV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyHealthV1500JSONResponse) VisitFossologyHealthV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyInfoV1RequestObject struct {
+}
+
+type FossologyInfoV1ResponseObject interface {
+	VisitFossologyInfoV1Response(w http.ResponseWriter) error
+}
+
+type FossologyInfoV1200JSONResponse FossologyServerInfo
+
+func (response FossologyInfoV1200JSONResponse) VisitFossologyInfoV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyInfoV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyInfoV1500JSONResponse) VisitFossologyInfoV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobsV1RequestObject struct {
+	Params FossologyListJobsV1Params
+}
+
+type FossologyListJobsV1ResponseObject interface {
+	VisitFossologyListJobsV1Response(w http.ResponseWriter) error
+}
+
+type FossologyListJobsV1200ResponseHeaders struct {
+	XTotalPages *int
+}
+
+type FossologyListJobsV1200JSONResponse struct {
+	Body    []FossologyJob
+	Headers FossologyListJobsV1200ResponseHeaders
+}
+
+func (response FossologyListJobsV1200JSONResponse) VisitFossologyListJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobsV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyListJobsV1400JSONResponse) VisitFossologyListJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobsV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyListJobsV1401JSONResponse) VisitFossologyListJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobsV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyListJobsV1403JSONResponse) VisitFossologyListJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobsV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyListJobsV1404JSONResponse) VisitFossologyListJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobsV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyListJobsV1500JSONResponse) VisitFossologyListJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobsV1RequestObject struct {
+	Params FossologyScheduleJobsV1Params
+	Body   *FossologyScheduleJobsV1JSONRequestBody
+}
+
+type FossologyScheduleJobsV1ResponseObject interface {
+	VisitFossologyScheduleJobsV1Response(w http.ResponseWriter) error
+}
+
+type FossologyScheduleJobsV1201JSONResponse FossologyCreated
+
+func (response FossologyScheduleJobsV1201JSONResponse) VisitFossologyScheduleJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobsV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyScheduleJobsV1400JSONResponse) VisitFossologyScheduleJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobsV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyScheduleJobsV1401JSONResponse) VisitFossologyScheduleJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobsV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyScheduleJobsV1403JSONResponse) VisitFossologyScheduleJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobsV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyScheduleJobsV1404JSONResponse) VisitFossologyScheduleJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobsV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyScheduleJobsV1500JSONResponse) VisitFossologyScheduleJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobsV1503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyScheduleJobsV1503JSONResponse) VisitFossologyScheduleJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJobV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetJobV1Params
+}
+
+type FossologyGetJobV1ResponseObject interface {
+	VisitFossologyGetJobV1Response(w http.ResponseWriter) error
+}
+
+type FossologyGetJobV1200JSONResponse FossologyJob
+
+func (response FossologyGetJobV1200JSONResponse) VisitFossologyGetJobV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJobV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetJobV1400JSONResponse) VisitFossologyGetJobV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJobV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetJobV1401JSONResponse) VisitFossologyGetJobV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJobV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetJobV1403JSONResponse) VisitFossologyGetJobV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJobV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetJobV1404JSONResponse) VisitFossologyGetJobV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJobV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetJobV1500JSONResponse) VisitFossologyGetJobV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyJobEventsV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyJobEventsV1Params
+}
+
+type FossologyJobEventsV1ResponseObject interface {
+	VisitFossologyJobEventsV1Response(w http.ResponseWriter) error
+}
+
+type FossologyJobEventsV1200TexteventStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response FossologyJobEventsV1200TexteventStreamResponse) VisitFossologyJobEventsV1Response(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type FossologyJobEventsV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyJobEventsV1400JSONResponse) VisitFossologyJobEventsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyJobEventsV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyJobEventsV1401JSONResponse) VisitFossologyJobEventsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyJobEventsV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyJobEventsV1403JSONResponse) VisitFossologyJobEventsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyJobEventsV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyJobEventsV1404JSONResponse) VisitFossologyJobEventsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyJobEventsV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyJobEventsV1500JSONResponse) VisitFossologyJobEventsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReportV1RequestObject struct {
+	Params FossologyGenerateReportV1Params
+}
+
+type FossologyGenerateReportV1ResponseObject interface {
+	VisitFossologyGenerateReportV1Response(w http.ResponseWriter) error
+}
+
+type FossologyGenerateReportV1201JSONResponse FossologyInfo
+
+func (response FossologyGenerateReportV1201JSONResponse) VisitFossologyGenerateReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReportV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGenerateReportV1400JSONResponse) VisitFossologyGenerateReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReportV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGenerateReportV1401JSONResponse) VisitFossologyGenerateReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReportV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGenerateReportV1403JSONResponse) VisitFossologyGenerateReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReportV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGenerateReportV1404JSONResponse) VisitFossologyGenerateReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReportV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGenerateReportV1500JSONResponse) VisitFossologyGenerateReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReportV1503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGenerateReportV1503JSONResponse) VisitFossologyGenerateReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReportV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyDownloadReportV1Params
+}
+
+type FossologyDownloadReportV1ResponseObject interface {
+	VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error
+}
+
+type FossologyDownloadReportV1200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type FossologyDownloadReportV1200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       FossologyDownloadReportV1200ResponseHeaders
+	ContentLength int64
+}
+
+func (response FossologyDownloadReportV1200ApplicationoctetStreamResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type FossologyDownloadReportV1200ApplicationrdfXmlResponse struct {
+	Body          io.Reader
+	Headers       FossologyDownloadReportV1200ResponseHeaders
+	ContentLength int64
+}
+
+func (response FossologyDownloadReportV1200ApplicationrdfXmlResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/rdf+xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type FossologyDownloadReportV1200ApplicationSpdxPlusJSONResponse struct {
+	Body    openapi_types.File
+	Headers FossologyDownloadReportV1200ResponseHeaders
+}
+
+func (response FossologyDownloadReportV1200ApplicationSpdxPlusJSONResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/spdx+json")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReportV1200ApplicationVndCyclonedxPlusJSONResponse struct {
+	Body    openapi_types.File
+	Headers FossologyDownloadReportV1200ResponseHeaders
+}
+
+func (response FossologyDownloadReportV1200ApplicationVndCyclonedxPlusJSONResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.cyclonedx+json")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReportV1200ApplicationvndOpenxmlformatsOfficedocumentWordprocessingmlDocumentResponse struct {
+	Body          io.Reader
+	Headers       FossologyDownloadReportV1200ResponseHeaders
+	ContentLength int64
+}
+
+func (response FossologyDownloadReportV1200ApplicationvndOpenxmlformatsOfficedocumentWordprocessingmlDocumentResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type FossologyDownloadReportV1200TextResponse struct {
+	Body    string
+	Headers FossologyDownloadReportV1200ResponseHeaders
+}
+
+func (response FossologyDownloadReportV1200TextResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type FossologyDownloadReportV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyDownloadReportV1400JSONResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReportV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyDownloadReportV1401JSONResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReportV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyDownloadReportV1403JSONResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReportV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyDownloadReportV1404JSONResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReportV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyDownloadReportV1500JSONResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReportV1503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyDownloadReportV1503JSONResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateTokenV1RequestObject struct {
+	JSONBody     *FossologyCreateTokenV1JSONRequestBody
+	FormdataBody *FossologyCreateTokenV1FormdataRequestBody
+}
+
+type FossologyCreateTokenV1ResponseObject interface {
+	VisitFossologyCreateTokenV1Response(w http.ResponseWriter) error
+}
+
+type FossologyCreateTokenV1201JSONResponse FossologyToken
+
+func (response FossologyCreateTokenV1201JSONResponse) VisitFossologyCreateTokenV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateTokenV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyCreateTokenV1400JSONResponse) VisitFossologyCreateTokenV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateTokenV1404JSONResponse Error
+
+func (response FossologyCreateTokenV1404JSONResponse) VisitFossologyCreateTokenV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateTokenV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyCreateTokenV1500JSONResponse) VisitFossologyCreateTokenV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploadsV1RequestObject struct {
+	Params FossologyListUploadsV1Params
+}
+
+type FossologyListUploadsV1ResponseObject interface {
+	VisitFossologyListUploadsV1Response(w http.ResponseWriter) error
+}
+
+type FossologyListUploadsV1200ResponseHeaders struct {
+	XTotalPages *int
+}
+
+type FossologyListUploadsV1200JSONResponse struct {
+	Body    []FossologyUpload
+	Headers FossologyListUploadsV1200ResponseHeaders
+}
+
+func (response FossologyListUploadsV1200JSONResponse) VisitFossologyListUploadsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploadsV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyListUploadsV1400JSONResponse) VisitFossologyListUploadsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploadsV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyListUploadsV1401JSONResponse) VisitFossologyListUploadsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploadsV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyListUploadsV1403JSONResponse) VisitFossologyListUploadsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploadsV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyListUploadsV1404JSONResponse) VisitFossologyListUploadsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploadsV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyListUploadsV1500JSONResponse) VisitFossologyListUploadsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUploadV1RequestObject struct {
+	Params        FossologyCreateUploadV1Params
+	JSONBody      *FossologyCreateUploadV1JSONRequestBody
+	MultipartBody *multipart.Reader
+}
+
+type FossologyCreateUploadV1ResponseObject interface {
+	VisitFossologyCreateUploadV1Response(w http.ResponseWriter) error
+}
+
+type FossologyCreateUploadV1201JSONResponse FossologyCreated
+
+func (response FossologyCreateUploadV1201JSONResponse) VisitFossologyCreateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUploadV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyCreateUploadV1400JSONResponse) VisitFossologyCreateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUploadV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyCreateUploadV1401JSONResponse) VisitFossologyCreateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUploadV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyCreateUploadV1403JSONResponse) VisitFossologyCreateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUploadV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyCreateUploadV1404JSONResponse) VisitFossologyCreateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUploadV1413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response FossologyCreateUploadV1413JSONResponse) VisitFossologyCreateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUploadV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyCreateUploadV1500JSONResponse) VisitFossologyCreateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUploadV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyDeleteUploadV1Params
+}
+
+type FossologyDeleteUploadV1ResponseObject interface {
+	VisitFossologyDeleteUploadV1Response(w http.ResponseWriter) error
+}
+
+type FossologyDeleteUploadV1202JSONResponse struct{ FossologyAcceptedJSONResponse }
+
+func (response FossologyDeleteUploadV1202JSONResponse) VisitFossologyDeleteUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUploadV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyDeleteUploadV1400JSONResponse) VisitFossologyDeleteUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUploadV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyDeleteUploadV1401JSONResponse) VisitFossologyDeleteUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUploadV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyDeleteUploadV1403JSONResponse) VisitFossologyDeleteUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUploadV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyDeleteUploadV1404JSONResponse) VisitFossologyDeleteUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUploadV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyDeleteUploadV1500JSONResponse) VisitFossologyDeleteUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUploadV1Params
+}
+
+type FossologyGetUploadV1ResponseObject interface {
+	VisitFossologyGetUploadV1Response(w http.ResponseWriter) error
+}
+
+type FossologyGetUploadV1200JSONResponse FossologyUpload
+
+func (response FossologyGetUploadV1200JSONResponse) VisitFossologyGetUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUploadV1400JSONResponse) VisitFossologyGetUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUploadV1401JSONResponse) VisitFossologyGetUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUploadV1403JSONResponse) VisitFossologyGetUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUploadV1404JSONResponse) VisitFossologyGetUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUploadV1500JSONResponse) VisitFossologyGetUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadV1503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGetUploadV1503JSONResponse) VisitFossologyGetUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUploadV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyUpdateUploadV1Params
+}
+
+type FossologyUpdateUploadV1ResponseObject interface {
+	VisitFossologyUpdateUploadV1Response(w http.ResponseWriter) error
+}
+
+type FossologyUpdateUploadV1202JSONResponse struct{ FossologyAcceptedJSONResponse }
+
+func (response FossologyUpdateUploadV1202JSONResponse) VisitFossologyUpdateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUploadV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyUpdateUploadV1400JSONResponse) VisitFossologyUpdateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUploadV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyUpdateUploadV1401JSONResponse) VisitFossologyUpdateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUploadV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyUpdateUploadV1403JSONResponse) VisitFossologyUpdateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUploadV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyUpdateUploadV1404JSONResponse) VisitFossologyUpdateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUploadV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyUpdateUploadV1500JSONResponse) VisitFossologyUpdateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUploadV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyCopyUploadV1Params
+}
+
+type FossologyCopyUploadV1ResponseObject interface {
+	VisitFossologyCopyUploadV1Response(w http.ResponseWriter) error
+}
+
+type FossologyCopyUploadV1202JSONResponse struct{ FossologyAcceptedJSONResponse }
+
+func (response FossologyCopyUploadV1202JSONResponse) VisitFossologyCopyUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUploadV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyCopyUploadV1400JSONResponse) VisitFossologyCopyUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUploadV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyCopyUploadV1401JSONResponse) VisitFossologyCopyUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUploadV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyCopyUploadV1403JSONResponse) VisitFossologyCopyUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUploadV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyCopyUploadV1404JSONResponse) VisitFossologyCopyUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUploadV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyCopyUploadV1500JSONResponse) VisitFossologyCopyUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrightsV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUploadCopyrightsV1Params
+}
+
+type FossologyGetUploadCopyrightsV1ResponseObject interface {
+	VisitFossologyGetUploadCopyrightsV1Response(w http.ResponseWriter) error
+}
+
+type FossologyGetUploadCopyrightsV1200JSONResponse []FossologyFileCopyrights
+
+func (response FossologyGetUploadCopyrightsV1200JSONResponse) VisitFossologyGetUploadCopyrightsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrightsV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUploadCopyrightsV1400JSONResponse) VisitFossologyGetUploadCopyrightsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrightsV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUploadCopyrightsV1401JSONResponse) VisitFossologyGetUploadCopyrightsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrightsV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUploadCopyrightsV1403JSONResponse) VisitFossologyGetUploadCopyrightsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrightsV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUploadCopyrightsV1404JSONResponse) VisitFossologyGetUploadCopyrightsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrightsV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUploadCopyrightsV1500JSONResponse) VisitFossologyGetUploadCopyrightsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrightsV1503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGetUploadCopyrightsV1503JSONResponse) VisitFossologyGetUploadCopyrightsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConcludeV1RequestObject struct {
+	Id     FossologyIdPath     `json:"id"`
+	ItemId FossologyItemIdPath `json:"itemId"`
+	Params FossologyBulkConcludeV1Params
+	Body   *FossologyBulkConcludeV1JSONRequestBody
+}
+
+type FossologyBulkConcludeV1ResponseObject interface {
+	VisitFossologyBulkConcludeV1Response(w http.ResponseWriter) error
+}
+
+type FossologyBulkConcludeV1201JSONResponse FossologyCreated
+
+func (response FossologyBulkConcludeV1201JSONResponse) VisitFossologyBulkConcludeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConcludeV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyBulkConcludeV1400JSONResponse) VisitFossologyBulkConcludeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConcludeV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyBulkConcludeV1401JSONResponse) VisitFossologyBulkConcludeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConcludeV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyBulkConcludeV1403JSONResponse) VisitFossologyBulkConcludeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConcludeV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyBulkConcludeV1404JSONResponse) VisitFossologyBulkConcludeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConcludeV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyBulkConcludeV1500JSONResponse) VisitFossologyBulkConcludeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConcludeV1503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyBulkConcludeV1503JSONResponse) VisitFossologyBulkConcludeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecisionV1RequestObject struct {
+	Id     FossologyIdPath     `json:"id"`
+	ItemId FossologyItemIdPath `json:"itemId"`
+	Params FossologySetClearingDecisionV1Params
+	Body   *FossologySetClearingDecisionV1JSONRequestBody
+}
+
+type FossologySetClearingDecisionV1ResponseObject interface {
+	VisitFossologySetClearingDecisionV1Response(w http.ResponseWriter) error
+}
+
+type FossologySetClearingDecisionV1200JSONResponse struct{ FossologyDoneJSONResponse }
+
+func (response FossologySetClearingDecisionV1200JSONResponse) VisitFossologySetClearingDecisionV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecisionV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologySetClearingDecisionV1400JSONResponse) VisitFossologySetClearingDecisionV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecisionV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologySetClearingDecisionV1401JSONResponse) VisitFossologySetClearingDecisionV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecisionV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologySetClearingDecisionV1403JSONResponse) VisitFossologySetClearingDecisionV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecisionV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologySetClearingDecisionV1404JSONResponse) VisitFossologySetClearingDecisionV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecisionV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologySetClearingDecisionV1500JSONResponse) VisitFossologySetClearingDecisionV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecisionV1503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologySetClearingDecisionV1503JSONResponse) VisitFossologySetClearingDecisionV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicensesV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUploadLicensesV1Params
+}
+
+type FossologyGetUploadLicensesV1ResponseObject interface {
+	VisitFossologyGetUploadLicensesV1Response(w http.ResponseWriter) error
+}
+
+type FossologyGetUploadLicensesV1200ResponseHeaders struct {
+	XTotalPages *int
+}
+
+type FossologyGetUploadLicensesV1200JSONResponse struct {
+	Body    []FossologyFileLicenses
+	Headers FossologyGetUploadLicensesV1200ResponseHeaders
+}
+
+func (response FossologyGetUploadLicensesV1200JSONResponse) VisitFossologyGetUploadLicensesV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicensesV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUploadLicensesV1400JSONResponse) VisitFossologyGetUploadLicensesV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicensesV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUploadLicensesV1401JSONResponse) VisitFossologyGetUploadLicensesV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicensesV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUploadLicensesV1403JSONResponse) VisitFossologyGetUploadLicensesV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicensesV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUploadLicensesV1404JSONResponse) VisitFossologyGetUploadLicensesV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicensesV1412JSONResponse Error
+
+func (response FossologyGetUploadLicensesV1412JSONResponse) VisitFossologyGetUploadLicensesV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicensesV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUploadLicensesV1500JSONResponse) VisitFossologyGetUploadLicensesV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicensesV1503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGetUploadLicensesV1503JSONResponse) VisitFossologyGetUploadLicensesV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicenseV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologySetMainLicenseV1Params
+	Body   *FossologySetMainLicenseV1JSONRequestBody
+}
+
+type FossologySetMainLicenseV1ResponseObject interface {
+	VisitFossologySetMainLicenseV1Response(w http.ResponseWriter) error
+}
+
+type FossologySetMainLicenseV1200JSONResponse struct{ FossologyDoneJSONResponse }
+
+func (response FossologySetMainLicenseV1200JSONResponse) VisitFossologySetMainLicenseV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicenseV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologySetMainLicenseV1400JSONResponse) VisitFossologySetMainLicenseV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicenseV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologySetMainLicenseV1401JSONResponse) VisitFossologySetMainLicenseV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicenseV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologySetMainLicenseV1403JSONResponse) VisitFossologySetMainLicenseV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicenseV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologySetMainLicenseV1404JSONResponse) VisitFossologySetMainLicenseV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicenseV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologySetMainLicenseV1500JSONResponse) VisitFossologySetMainLicenseV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummaryV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUploadSummaryV1Params
+}
+
+type FossologyGetUploadSummaryV1ResponseObject interface {
+	VisitFossologyGetUploadSummaryV1Response(w http.ResponseWriter) error
+}
+
+type FossologyGetUploadSummaryV1200JSONResponse FossologyUploadSummary
+
+func (response FossologyGetUploadSummaryV1200JSONResponse) VisitFossologyGetUploadSummaryV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummaryV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUploadSummaryV1400JSONResponse) VisitFossologyGetUploadSummaryV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummaryV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUploadSummaryV1401JSONResponse) VisitFossologyGetUploadSummaryV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummaryV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUploadSummaryV1403JSONResponse) VisitFossologyGetUploadSummaryV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummaryV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUploadSummaryV1404JSONResponse) VisitFossologyGetUploadSummaryV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummaryV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUploadSummaryV1500JSONResponse) VisitFossologyGetUploadSummaryV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummaryV1503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGetUploadSummaryV1503JSONResponse) VisitFossologyGetUploadSummaryV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTreeV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUploadTreeV1Params
+}
+
+type FossologyGetUploadTreeV1ResponseObject interface {
+	VisitFossologyGetUploadTreeV1Response(w http.ResponseWriter) error
+}
+
+type FossologyGetUploadTreeV1200ResponseHeaders struct {
+	XTotalPages *int
+}
+
+type FossologyGetUploadTreeV1200JSONResponse struct {
+	Body    []FossologyTreeItem
+	Headers FossologyGetUploadTreeV1200ResponseHeaders
+}
+
+func (response FossologyGetUploadTreeV1200JSONResponse) VisitFossologyGetUploadTreeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTreeV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUploadTreeV1400JSONResponse) VisitFossologyGetUploadTreeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTreeV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUploadTreeV1401JSONResponse) VisitFossologyGetUploadTreeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTreeV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUploadTreeV1403JSONResponse) VisitFossologyGetUploadTreeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTreeV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUploadTreeV1404JSONResponse) VisitFossologyGetUploadTreeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTreeV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUploadTreeV1500JSONResponse) VisitFossologyGetUploadTreeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTreeV1503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGetUploadTreeV1503JSONResponse) VisitFossologyGetUploadTreeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUsersV1RequestObject struct {
+	Params FossologyListUsersV1Params
+}
+
+type FossologyListUsersV1ResponseObject interface {
+	VisitFossologyListUsersV1Response(w http.ResponseWriter) error
+}
+
+type FossologyListUsersV1200JSONResponse []FossologyUser
+
+func (response FossologyListUsersV1200JSONResponse) VisitFossologyListUsersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUsersV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyListUsersV1400JSONResponse) VisitFossologyListUsersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUsersV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyListUsersV1401JSONResponse) VisitFossologyListUsersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUsersV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyListUsersV1403JSONResponse) VisitFossologyListUsersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUsersV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyListUsersV1500JSONResponse) VisitFossologyListUsersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetSelfV1RequestObject struct {
+	Params FossologyGetSelfV1Params
+}
+
+type FossologyGetSelfV1ResponseObject interface {
+	VisitFossologyGetSelfV1Response(w http.ResponseWriter) error
+}
+
+type FossologyGetSelfV1200JSONResponse FossologyUser
+
+func (response FossologyGetSelfV1200JSONResponse) VisitFossologyGetSelfV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetSelfV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetSelfV1400JSONResponse) VisitFossologyGetSelfV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetSelfV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetSelfV1401JSONResponse) VisitFossologyGetSelfV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetSelfV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetSelfV1403JSONResponse) VisitFossologyGetSelfV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetSelfV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetSelfV1500JSONResponse) VisitFossologyGetSelfV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUserV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUserV1Params
+}
+
+type FossologyGetUserV1ResponseObject interface {
+	VisitFossologyGetUserV1Response(w http.ResponseWriter) error
+}
+
+type FossologyGetUserV1200JSONResponse FossologyUser
+
+func (response FossologyGetUserV1200JSONResponse) VisitFossologyGetUserV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUserV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUserV1400JSONResponse) VisitFossologyGetUserV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUserV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUserV1401JSONResponse) VisitFossologyGetUserV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUserV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUserV1403JSONResponse) VisitFossologyGetUserV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUserV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUserV1404JSONResponse) VisitFossologyGetUserV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUserV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUserV1500JSONResponse) VisitFossologyGetUserV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyVersionV1RequestObject struct {
+}
+
+type FossologyVersionV1ResponseObject interface {
+	VisitFossologyVersionV1Response(w http.ResponseWriter) error
+}
+
+type FossologyVersionV1200JSONResponse FossologyVersion
+
+func (response FossologyVersionV1200JSONResponse) VisitFossologyVersionV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SystemVersionRequestObject struct {
 }
 
@@ -5264,6 +14283,3295 @@ func (response SystemVersion500JSONResponse) VisitSystemVersionResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListFoldersRequestObject struct {
+	Params FossologyListFoldersParams
+}
+
+type FossologyListFoldersResponseObject interface {
+	VisitFossologyListFoldersResponse(w http.ResponseWriter) error
+}
+
+type FossologyListFolders200JSONResponse []FossologyFolder
+
+func (response FossologyListFolders200JSONResponse) VisitFossologyListFoldersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListFolders400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyListFolders400JSONResponse) VisitFossologyListFoldersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListFolders401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyListFolders401JSONResponse) VisitFossologyListFoldersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListFolders403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyListFolders403JSONResponse) VisitFossologyListFoldersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListFolders500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyListFolders500JSONResponse) VisitFossologyListFoldersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolderRequestObject struct {
+	Params FossologyCreateFolderParams
+}
+
+type FossologyCreateFolderResponseObject interface {
+	VisitFossologyCreateFolderResponse(w http.ResponseWriter) error
+}
+
+type FossologyCreateFolder200JSONResponse FossologyCreated
+
+func (response FossologyCreateFolder200JSONResponse) VisitFossologyCreateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolder201JSONResponse FossologyCreated
+
+func (response FossologyCreateFolder201JSONResponse) VisitFossologyCreateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolder400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyCreateFolder400JSONResponse) VisitFossologyCreateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolder401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyCreateFolder401JSONResponse) VisitFossologyCreateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolder403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyCreateFolder403JSONResponse) VisitFossologyCreateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolder404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyCreateFolder404JSONResponse) VisitFossologyCreateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolder500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyCreateFolder500JSONResponse) VisitFossologyCreateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolderRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyDeleteFolderParams
+}
+
+type FossologyDeleteFolderResponseObject interface {
+	VisitFossologyDeleteFolderResponse(w http.ResponseWriter) error
+}
+
+type FossologyDeleteFolder202JSONResponse struct{ FossologyAcceptedJSONResponse }
+
+func (response FossologyDeleteFolder202JSONResponse) VisitFossologyDeleteFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolder400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyDeleteFolder400JSONResponse) VisitFossologyDeleteFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolder401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyDeleteFolder401JSONResponse) VisitFossologyDeleteFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolder403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyDeleteFolder403JSONResponse) VisitFossologyDeleteFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolder404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyDeleteFolder404JSONResponse) VisitFossologyDeleteFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolder500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyDeleteFolder500JSONResponse) VisitFossologyDeleteFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolderRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetFolderParams
+}
+
+type FossologyGetFolderResponseObject interface {
+	VisitFossologyGetFolderResponse(w http.ResponseWriter) error
+}
+
+type FossologyGetFolder200JSONResponse FossologyFolder
+
+func (response FossologyGetFolder200JSONResponse) VisitFossologyGetFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolder400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetFolder400JSONResponse) VisitFossologyGetFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolder401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetFolder401JSONResponse) VisitFossologyGetFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolder403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetFolder403JSONResponse) VisitFossologyGetFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolder404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetFolder404JSONResponse) VisitFossologyGetFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolder500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetFolder500JSONResponse) VisitFossologyGetFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolderRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyUpdateFolderParams
+}
+
+type FossologyUpdateFolderResponseObject interface {
+	VisitFossologyUpdateFolderResponse(w http.ResponseWriter) error
+}
+
+type FossologyUpdateFolder200JSONResponse struct{ FossologyDoneJSONResponse }
+
+func (response FossologyUpdateFolder200JSONResponse) VisitFossologyUpdateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolder400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyUpdateFolder400JSONResponse) VisitFossologyUpdateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolder401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyUpdateFolder401JSONResponse) VisitFossologyUpdateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolder403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyUpdateFolder403JSONResponse) VisitFossologyUpdateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolder404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyUpdateFolder404JSONResponse) VisitFossologyUpdateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolder500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyUpdateFolder500JSONResponse) VisitFossologyUpdateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolderRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyCopyFolderParams
+}
+
+type FossologyCopyFolderResponseObject interface {
+	VisitFossologyCopyFolderResponse(w http.ResponseWriter) error
+}
+
+type FossologyCopyFolder202JSONResponse struct{ FossologyAcceptedJSONResponse }
+
+func (response FossologyCopyFolder202JSONResponse) VisitFossologyCopyFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolder400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyCopyFolder400JSONResponse) VisitFossologyCopyFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolder401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyCopyFolder401JSONResponse) VisitFossologyCopyFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolder403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyCopyFolder403JSONResponse) VisitFossologyCopyFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolder404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyCopyFolder404JSONResponse) VisitFossologyCopyFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolder500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyCopyFolder500JSONResponse) VisitFossologyCopyFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyHealthRequestObject struct {
+}
+
+type FossologyHealthResponseObject interface {
+	VisitFossologyHealthResponse(w http.ResponseWriter) error
+}
+
+type FossologyHealth200JSONResponse FossologyHealth
+
+func (response FossologyHealth200JSONResponse) VisitFossologyHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyHealth500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyHealth500JSONResponse) VisitFossologyHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyInfoRequestObject struct {
+}
+
+type FossologyInfoResponseObject interface {
+	VisitFossologyInfoResponse(w http.ResponseWriter) error
+}
+
+type FossologyInfo200JSONResponse FossologyServerInfo
+
+func (response FossologyInfo200JSONResponse) VisitFossologyInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyInfo500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyInfo500JSONResponse) VisitFossologyInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobsRequestObject struct {
+	Params FossologyListJobsParams
+}
+
+type FossologyListJobsResponseObject interface {
+	VisitFossologyListJobsResponse(w http.ResponseWriter) error
+}
+
+type FossologyListJobs200ResponseHeaders struct {
+	XTotalPages *int
+}
+
+type FossologyListJobs200JSONResponse struct {
+	Body    []FossologyJob
+	Headers FossologyListJobs200ResponseHeaders
+}
+
+func (response FossologyListJobs200JSONResponse) VisitFossologyListJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobs400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyListJobs400JSONResponse) VisitFossologyListJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobs401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyListJobs401JSONResponse) VisitFossologyListJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobs403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyListJobs403JSONResponse) VisitFossologyListJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobs404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyListJobs404JSONResponse) VisitFossologyListJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobs500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyListJobs500JSONResponse) VisitFossologyListJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobsRequestObject struct {
+	Params FossologyScheduleJobsParams
+	Body   *FossologyScheduleJobsJSONRequestBody
+}
+
+type FossologyScheduleJobsResponseObject interface {
+	VisitFossologyScheduleJobsResponse(w http.ResponseWriter) error
+}
+
+type FossologyScheduleJobs201JSONResponse FossologyCreated
+
+func (response FossologyScheduleJobs201JSONResponse) VisitFossologyScheduleJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobs400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyScheduleJobs400JSONResponse) VisitFossologyScheduleJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobs401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyScheduleJobs401JSONResponse) VisitFossologyScheduleJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobs403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyScheduleJobs403JSONResponse) VisitFossologyScheduleJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobs404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyScheduleJobs404JSONResponse) VisitFossologyScheduleJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobs500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyScheduleJobs500JSONResponse) VisitFossologyScheduleJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobs503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyScheduleJobs503JSONResponse) VisitFossologyScheduleJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJobRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetJobParams
+}
+
+type FossologyGetJobResponseObject interface {
+	VisitFossologyGetJobResponse(w http.ResponseWriter) error
+}
+
+type FossologyGetJob200JSONResponse FossologyJob
+
+func (response FossologyGetJob200JSONResponse) VisitFossologyGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJob400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetJob400JSONResponse) VisitFossologyGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJob401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetJob401JSONResponse) VisitFossologyGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJob403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetJob403JSONResponse) VisitFossologyGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJob404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetJob404JSONResponse) VisitFossologyGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJob500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetJob500JSONResponse) VisitFossologyGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyJobEventsRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyJobEventsParams
+}
+
+type FossologyJobEventsResponseObject interface {
+	VisitFossologyJobEventsResponse(w http.ResponseWriter) error
+}
+
+type FossologyJobEvents200TexteventStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response FossologyJobEvents200TexteventStreamResponse) VisitFossologyJobEventsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type FossologyJobEvents400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyJobEvents400JSONResponse) VisitFossologyJobEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyJobEvents401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyJobEvents401JSONResponse) VisitFossologyJobEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyJobEvents403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyJobEvents403JSONResponse) VisitFossologyJobEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyJobEvents404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyJobEvents404JSONResponse) VisitFossologyJobEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyJobEvents500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyJobEvents500JSONResponse) VisitFossologyJobEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReportRequestObject struct {
+	Params FossologyGenerateReportParams
+}
+
+type FossologyGenerateReportResponseObject interface {
+	VisitFossologyGenerateReportResponse(w http.ResponseWriter) error
+}
+
+type FossologyGenerateReport201JSONResponse FossologyInfo
+
+func (response FossologyGenerateReport201JSONResponse) VisitFossologyGenerateReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReport400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGenerateReport400JSONResponse) VisitFossologyGenerateReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReport401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGenerateReport401JSONResponse) VisitFossologyGenerateReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReport403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGenerateReport403JSONResponse) VisitFossologyGenerateReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReport404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGenerateReport404JSONResponse) VisitFossologyGenerateReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReport500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGenerateReport500JSONResponse) VisitFossologyGenerateReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReport503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGenerateReport503JSONResponse) VisitFossologyGenerateReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReportRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyDownloadReportParams
+}
+
+type FossologyDownloadReportResponseObject interface {
+	VisitFossologyDownloadReportResponse(w http.ResponseWriter) error
+}
+
+type FossologyDownloadReport200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type FossologyDownloadReport200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       FossologyDownloadReport200ResponseHeaders
+	ContentLength int64
+}
+
+func (response FossologyDownloadReport200ApplicationoctetStreamResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type FossologyDownloadReport200ApplicationrdfXmlResponse struct {
+	Body          io.Reader
+	Headers       FossologyDownloadReport200ResponseHeaders
+	ContentLength int64
+}
+
+func (response FossologyDownloadReport200ApplicationrdfXmlResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/rdf+xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type FossologyDownloadReport200ApplicationSpdxPlusJSONResponse struct {
+	Body    openapi_types.File
+	Headers FossologyDownloadReport200ResponseHeaders
+}
+
+func (response FossologyDownloadReport200ApplicationSpdxPlusJSONResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/spdx+json")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReport200ApplicationVndCyclonedxPlusJSONResponse struct {
+	Body    openapi_types.File
+	Headers FossologyDownloadReport200ResponseHeaders
+}
+
+func (response FossologyDownloadReport200ApplicationVndCyclonedxPlusJSONResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.cyclonedx+json")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReport200ApplicationvndOpenxmlformatsOfficedocumentWordprocessingmlDocumentResponse struct {
+	Body          io.Reader
+	Headers       FossologyDownloadReport200ResponseHeaders
+	ContentLength int64
+}
+
+func (response FossologyDownloadReport200ApplicationvndOpenxmlformatsOfficedocumentWordprocessingmlDocumentResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type FossologyDownloadReport200TextResponse struct {
+	Body    string
+	Headers FossologyDownloadReport200ResponseHeaders
+}
+
+func (response FossologyDownloadReport200TextResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type FossologyDownloadReport400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyDownloadReport400JSONResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReport401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyDownloadReport401JSONResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReport403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyDownloadReport403JSONResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReport404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyDownloadReport404JSONResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReport500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyDownloadReport500JSONResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReport503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyDownloadReport503JSONResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateTokenRequestObject struct {
+	JSONBody     *FossologyCreateTokenJSONRequestBody
+	FormdataBody *FossologyCreateTokenFormdataRequestBody
+}
+
+type FossologyCreateTokenResponseObject interface {
+	VisitFossologyCreateTokenResponse(w http.ResponseWriter) error
+}
+
+type FossologyCreateToken201JSONResponse FossologyToken
+
+func (response FossologyCreateToken201JSONResponse) VisitFossologyCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateToken400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyCreateToken400JSONResponse) VisitFossologyCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateToken404JSONResponse Error
+
+func (response FossologyCreateToken404JSONResponse) VisitFossologyCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateToken500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyCreateToken500JSONResponse) VisitFossologyCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploadsRequestObject struct {
+	Params FossologyListUploadsParams
+}
+
+type FossologyListUploadsResponseObject interface {
+	VisitFossologyListUploadsResponse(w http.ResponseWriter) error
+}
+
+type FossologyListUploads200ResponseHeaders struct {
+	XTotalPages *int
+}
+
+type FossologyListUploads200JSONResponse struct {
+	Body    []FossologyUpload
+	Headers FossologyListUploads200ResponseHeaders
+}
+
+func (response FossologyListUploads200JSONResponse) VisitFossologyListUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploads400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyListUploads400JSONResponse) VisitFossologyListUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploads401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyListUploads401JSONResponse) VisitFossologyListUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploads403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyListUploads403JSONResponse) VisitFossologyListUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploads404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyListUploads404JSONResponse) VisitFossologyListUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploads500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyListUploads500JSONResponse) VisitFossologyListUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUploadRequestObject struct {
+	Params        FossologyCreateUploadParams
+	JSONBody      *FossologyCreateUploadJSONRequestBody
+	MultipartBody *multipart.Reader
+}
+
+type FossologyCreateUploadResponseObject interface {
+	VisitFossologyCreateUploadResponse(w http.ResponseWriter) error
+}
+
+type FossologyCreateUpload201JSONResponse FossologyCreated
+
+func (response FossologyCreateUpload201JSONResponse) VisitFossologyCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUpload400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyCreateUpload400JSONResponse) VisitFossologyCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUpload401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyCreateUpload401JSONResponse) VisitFossologyCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUpload403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyCreateUpload403JSONResponse) VisitFossologyCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUpload404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyCreateUpload404JSONResponse) VisitFossologyCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUpload413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response FossologyCreateUpload413JSONResponse) VisitFossologyCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUpload500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyCreateUpload500JSONResponse) VisitFossologyCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUploadRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyDeleteUploadParams
+}
+
+type FossologyDeleteUploadResponseObject interface {
+	VisitFossologyDeleteUploadResponse(w http.ResponseWriter) error
+}
+
+type FossologyDeleteUpload202JSONResponse struct{ FossologyAcceptedJSONResponse }
+
+func (response FossologyDeleteUpload202JSONResponse) VisitFossologyDeleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUpload400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyDeleteUpload400JSONResponse) VisitFossologyDeleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUpload401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyDeleteUpload401JSONResponse) VisitFossologyDeleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUpload403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyDeleteUpload403JSONResponse) VisitFossologyDeleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUpload404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyDeleteUpload404JSONResponse) VisitFossologyDeleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUpload500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyDeleteUpload500JSONResponse) VisitFossologyDeleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUploadParams
+}
+
+type FossologyGetUploadResponseObject interface {
+	VisitFossologyGetUploadResponse(w http.ResponseWriter) error
+}
+
+type FossologyGetUpload200JSONResponse FossologyUpload
+
+func (response FossologyGetUpload200JSONResponse) VisitFossologyGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUpload400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUpload400JSONResponse) VisitFossologyGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUpload401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUpload401JSONResponse) VisitFossologyGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUpload403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUpload403JSONResponse) VisitFossologyGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUpload404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUpload404JSONResponse) VisitFossologyGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUpload500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUpload500JSONResponse) VisitFossologyGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUpload503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGetUpload503JSONResponse) VisitFossologyGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUploadRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyUpdateUploadParams
+}
+
+type FossologyUpdateUploadResponseObject interface {
+	VisitFossologyUpdateUploadResponse(w http.ResponseWriter) error
+}
+
+type FossologyUpdateUpload202JSONResponse struct{ FossologyAcceptedJSONResponse }
+
+func (response FossologyUpdateUpload202JSONResponse) VisitFossologyUpdateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUpload400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyUpdateUpload400JSONResponse) VisitFossologyUpdateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUpload401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyUpdateUpload401JSONResponse) VisitFossologyUpdateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUpload403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyUpdateUpload403JSONResponse) VisitFossologyUpdateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUpload404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyUpdateUpload404JSONResponse) VisitFossologyUpdateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUpload500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyUpdateUpload500JSONResponse) VisitFossologyUpdateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUploadRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyCopyUploadParams
+}
+
+type FossologyCopyUploadResponseObject interface {
+	VisitFossologyCopyUploadResponse(w http.ResponseWriter) error
+}
+
+type FossologyCopyUpload202JSONResponse struct{ FossologyAcceptedJSONResponse }
+
+func (response FossologyCopyUpload202JSONResponse) VisitFossologyCopyUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUpload400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyCopyUpload400JSONResponse) VisitFossologyCopyUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUpload401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyCopyUpload401JSONResponse) VisitFossologyCopyUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUpload403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyCopyUpload403JSONResponse) VisitFossologyCopyUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUpload404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyCopyUpload404JSONResponse) VisitFossologyCopyUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUpload500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyCopyUpload500JSONResponse) VisitFossologyCopyUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrightsRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUploadCopyrightsParams
+}
+
+type FossologyGetUploadCopyrightsResponseObject interface {
+	VisitFossologyGetUploadCopyrightsResponse(w http.ResponseWriter) error
+}
+
+type FossologyGetUploadCopyrights200JSONResponse []FossologyFileCopyrights
+
+func (response FossologyGetUploadCopyrights200JSONResponse) VisitFossologyGetUploadCopyrightsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrights400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUploadCopyrights400JSONResponse) VisitFossologyGetUploadCopyrightsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrights401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUploadCopyrights401JSONResponse) VisitFossologyGetUploadCopyrightsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrights403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUploadCopyrights403JSONResponse) VisitFossologyGetUploadCopyrightsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrights404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUploadCopyrights404JSONResponse) VisitFossologyGetUploadCopyrightsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrights500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUploadCopyrights500JSONResponse) VisitFossologyGetUploadCopyrightsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrights503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGetUploadCopyrights503JSONResponse) VisitFossologyGetUploadCopyrightsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConcludeRequestObject struct {
+	Id     FossologyIdPath     `json:"id"`
+	ItemId FossologyItemIdPath `json:"itemId"`
+	Params FossologyBulkConcludeParams
+	Body   *FossologyBulkConcludeJSONRequestBody
+}
+
+type FossologyBulkConcludeResponseObject interface {
+	VisitFossologyBulkConcludeResponse(w http.ResponseWriter) error
+}
+
+type FossologyBulkConclude201JSONResponse FossologyCreated
+
+func (response FossologyBulkConclude201JSONResponse) VisitFossologyBulkConcludeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConclude400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyBulkConclude400JSONResponse) VisitFossologyBulkConcludeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConclude401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyBulkConclude401JSONResponse) VisitFossologyBulkConcludeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConclude403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyBulkConclude403JSONResponse) VisitFossologyBulkConcludeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConclude404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyBulkConclude404JSONResponse) VisitFossologyBulkConcludeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConclude500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyBulkConclude500JSONResponse) VisitFossologyBulkConcludeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConclude503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyBulkConclude503JSONResponse) VisitFossologyBulkConcludeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecisionRequestObject struct {
+	Id     FossologyIdPath     `json:"id"`
+	ItemId FossologyItemIdPath `json:"itemId"`
+	Params FossologySetClearingDecisionParams
+	Body   *FossologySetClearingDecisionJSONRequestBody
+}
+
+type FossologySetClearingDecisionResponseObject interface {
+	VisitFossologySetClearingDecisionResponse(w http.ResponseWriter) error
+}
+
+type FossologySetClearingDecision200JSONResponse struct{ FossologyDoneJSONResponse }
+
+func (response FossologySetClearingDecision200JSONResponse) VisitFossologySetClearingDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecision400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologySetClearingDecision400JSONResponse) VisitFossologySetClearingDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecision401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologySetClearingDecision401JSONResponse) VisitFossologySetClearingDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecision403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologySetClearingDecision403JSONResponse) VisitFossologySetClearingDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecision404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologySetClearingDecision404JSONResponse) VisitFossologySetClearingDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecision500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologySetClearingDecision500JSONResponse) VisitFossologySetClearingDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecision503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologySetClearingDecision503JSONResponse) VisitFossologySetClearingDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicensesRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUploadLicensesParams
+}
+
+type FossologyGetUploadLicensesResponseObject interface {
+	VisitFossologyGetUploadLicensesResponse(w http.ResponseWriter) error
+}
+
+type FossologyGetUploadLicenses200ResponseHeaders struct {
+	XTotalPages *int
+}
+
+type FossologyGetUploadLicenses200JSONResponse struct {
+	Body    []FossologyFileLicenses
+	Headers FossologyGetUploadLicenses200ResponseHeaders
+}
+
+func (response FossologyGetUploadLicenses200JSONResponse) VisitFossologyGetUploadLicensesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicenses400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUploadLicenses400JSONResponse) VisitFossologyGetUploadLicensesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicenses401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUploadLicenses401JSONResponse) VisitFossologyGetUploadLicensesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicenses403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUploadLicenses403JSONResponse) VisitFossologyGetUploadLicensesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicenses404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUploadLicenses404JSONResponse) VisitFossologyGetUploadLicensesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicenses412JSONResponse Error
+
+func (response FossologyGetUploadLicenses412JSONResponse) VisitFossologyGetUploadLicensesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicenses500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUploadLicenses500JSONResponse) VisitFossologyGetUploadLicensesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicenses503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGetUploadLicenses503JSONResponse) VisitFossologyGetUploadLicensesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicenseRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologySetMainLicenseParams
+	Body   *FossologySetMainLicenseJSONRequestBody
+}
+
+type FossologySetMainLicenseResponseObject interface {
+	VisitFossologySetMainLicenseResponse(w http.ResponseWriter) error
+}
+
+type FossologySetMainLicense200JSONResponse struct{ FossologyDoneJSONResponse }
+
+func (response FossologySetMainLicense200JSONResponse) VisitFossologySetMainLicenseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicense400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologySetMainLicense400JSONResponse) VisitFossologySetMainLicenseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicense401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologySetMainLicense401JSONResponse) VisitFossologySetMainLicenseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicense403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologySetMainLicense403JSONResponse) VisitFossologySetMainLicenseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicense404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologySetMainLicense404JSONResponse) VisitFossologySetMainLicenseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicense500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologySetMainLicense500JSONResponse) VisitFossologySetMainLicenseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummaryRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUploadSummaryParams
+}
+
+type FossologyGetUploadSummaryResponseObject interface {
+	VisitFossologyGetUploadSummaryResponse(w http.ResponseWriter) error
+}
+
+type FossologyGetUploadSummary200JSONResponse FossologyUploadSummary
+
+func (response FossologyGetUploadSummary200JSONResponse) VisitFossologyGetUploadSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummary400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUploadSummary400JSONResponse) VisitFossologyGetUploadSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummary401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUploadSummary401JSONResponse) VisitFossologyGetUploadSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummary403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUploadSummary403JSONResponse) VisitFossologyGetUploadSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummary404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUploadSummary404JSONResponse) VisitFossologyGetUploadSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummary500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUploadSummary500JSONResponse) VisitFossologyGetUploadSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummary503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGetUploadSummary503JSONResponse) VisitFossologyGetUploadSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTreeRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUploadTreeParams
+}
+
+type FossologyGetUploadTreeResponseObject interface {
+	VisitFossologyGetUploadTreeResponse(w http.ResponseWriter) error
+}
+
+type FossologyGetUploadTree200ResponseHeaders struct {
+	XTotalPages *int
+}
+
+type FossologyGetUploadTree200JSONResponse struct {
+	Body    []FossologyTreeItem
+	Headers FossologyGetUploadTree200ResponseHeaders
+}
+
+func (response FossologyGetUploadTree200JSONResponse) VisitFossologyGetUploadTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTree400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUploadTree400JSONResponse) VisitFossologyGetUploadTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTree401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUploadTree401JSONResponse) VisitFossologyGetUploadTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTree403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUploadTree403JSONResponse) VisitFossologyGetUploadTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTree404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUploadTree404JSONResponse) VisitFossologyGetUploadTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTree500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUploadTree500JSONResponse) VisitFossologyGetUploadTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTree503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGetUploadTree503JSONResponse) VisitFossologyGetUploadTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUsersRequestObject struct {
+	Params FossologyListUsersParams
+}
+
+type FossologyListUsersResponseObject interface {
+	VisitFossologyListUsersResponse(w http.ResponseWriter) error
+}
+
+type FossologyListUsers200JSONResponse []FossologyUser
+
+func (response FossologyListUsers200JSONResponse) VisitFossologyListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUsers400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyListUsers400JSONResponse) VisitFossologyListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUsers401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyListUsers401JSONResponse) VisitFossologyListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUsers403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyListUsers403JSONResponse) VisitFossologyListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUsers500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyListUsers500JSONResponse) VisitFossologyListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetSelfRequestObject struct {
+	Params FossologyGetSelfParams
+}
+
+type FossologyGetSelfResponseObject interface {
+	VisitFossologyGetSelfResponse(w http.ResponseWriter) error
+}
+
+type FossologyGetSelf200JSONResponse FossologyUser
+
+func (response FossologyGetSelf200JSONResponse) VisitFossologyGetSelfResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetSelf400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetSelf400JSONResponse) VisitFossologyGetSelfResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetSelf401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetSelf401JSONResponse) VisitFossologyGetSelfResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetSelf403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetSelf403JSONResponse) VisitFossologyGetSelfResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetSelf500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetSelf500JSONResponse) VisitFossologyGetSelfResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUserRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUserParams
+}
+
+type FossologyGetUserResponseObject interface {
+	VisitFossologyGetUserResponse(w http.ResponseWriter) error
+}
+
+type FossologyGetUser200JSONResponse FossologyUser
+
+func (response FossologyGetUser200JSONResponse) VisitFossologyGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUser400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUser400JSONResponse) VisitFossologyGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUser401JSONResponse) VisitFossologyGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUser403JSONResponse) VisitFossologyGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUser404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUser404JSONResponse) VisitFossologyGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUser500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUser500JSONResponse) VisitFossologyGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyVersionRequestObject struct {
+}
+
+type FossologyVersionResponseObject interface {
+	VisitFossologyVersionResponse(w http.ResponseWriter) error
+}
+
+type FossologyVersion200JSONResponse FossologyVersion
+
+func (response FossologyVersion200JSONResponse) VisitFossologyVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5363,9 +17671,201 @@ type StrictServerInterface interface {
 	// ReeSbomRebuild Rebuild an SBOM-defined REE (alias of /api/sbom/build)
 	// (POST /api/sbom/rebuild)
 	ReeSbomRebuild(ctx context.Context, request ReeSbomRebuildRequestObject) (ReeSbomRebuildResponseObject, error)
+	// FossologyListFoldersV1 The folders the caller's group can see
+	// (GET /api/v1/folders)
+	FossologyListFoldersV1(ctx context.Context, request FossologyListFoldersV1RequestObject) (FossologyListFoldersV1ResponseObject, error)
+	// FossologyCreateFolderV1 Create a folder (inputs as headers)
+	// (POST /api/v1/folders)
+	FossologyCreateFolderV1(ctx context.Context, request FossologyCreateFolderV1RequestObject) (FossologyCreateFolderV1ResponseObject, error)
+	// FossologyDeleteFolderV1 Delete a folder with its uploads (not the top folder)
+	// (DELETE /api/v1/folders/{id})
+	FossologyDeleteFolderV1(ctx context.Context, request FossologyDeleteFolderV1RequestObject) (FossologyDeleteFolderV1ResponseObject, error)
+	// FossologyGetFolderV1 One folder
+	// (GET /api/v1/folders/{id})
+	FossologyGetFolderV1(ctx context.Context, request FossologyGetFolderV1RequestObject) (FossologyGetFolderV1ResponseObject, error)
+	// FossologyUpdateFolderV1 Rename a folder or change its description (headers)
+	// (PATCH /api/v1/folders/{id})
+	FossologyUpdateFolderV1(ctx context.Context, request FossologyUpdateFolderV1RequestObject) (FossologyUpdateFolderV1ResponseObject, error)
+	// FossologyCopyFolderV1 Copy or move a folder under another (headers parent and action)
+	// (PUT /api/v1/folders/{id})
+	FossologyCopyFolderV1(ctx context.Context, request FossologyCopyFolderV1RequestObject) (FossologyCopyFolderV1ResponseObject, error)
+	// FossologyHealthV1 Health of the server, its job scheduler and its database (real checks)
+	// (GET /api/v1/health)
+	FossologyHealthV1(ctx context.Context, request FossologyHealthV1RequestObject) (FossologyHealthV1ResponseObject, error)
+	// FossologyInfoV1 Server information
+	// (GET /api/v1/info)
+	FossologyInfoV1(ctx context.Context, request FossologyInfoV1RequestObject) (FossologyInfoV1ResponseObject, error)
+	// FossologyListJobsV1 The jobs of the caller's group, optionally of one upload
+	// (GET /api/v1/jobs)
+	FossologyListJobsV1(ctx context.Context, request FossologyListJobsV1RequestObject) (FossologyListJobsV1ResponseObject, error)
+	// FossologyScheduleJobsV1 Schedule scan agents, deciders and reuse on an upload
+	// (POST /api/v1/jobs)
+	FossologyScheduleJobsV1(ctx context.Context, request FossologyScheduleJobsV1RequestObject) (FossologyScheduleJobsV1ResponseObject, error)
+	// FossologyGetJobV1 One job
+	// (GET /api/v1/jobs/{id})
+	FossologyGetJobV1(ctx context.Context, request FossologyGetJobV1RequestObject) (FossologyGetJobV1ResponseObject, error)
+	// FossologyJobEventsV1 A job's progress as server-sent events (beyond FOSSology)
+	// (GET /api/v1/jobs/{id}/events)
+	FossologyJobEventsV1(ctx context.Context, request FossologyJobEventsV1RequestObject) (FossologyJobEventsV1ResponseObject, error)
+	// FossologyGenerateReportV1 Generate a report of an upload (headers uploadId and reportFormat)
+	// (GET /api/v1/report)
+	FossologyGenerateReportV1(ctx context.Context, request FossologyGenerateReportV1RequestObject) (FossologyGenerateReportV1ResponseObject, error)
+	// FossologyDownloadReportV1 Download a report (503 until it is ready)
+	// (GET /api/v1/report/{id})
+	FossologyDownloadReportV1(ctx context.Context, request FossologyDownloadReportV1RequestObject) (FossologyDownloadReportV1ResponseObject, error)
+	// FossologyCreateTokenV1 Create a token from a user name and password
+	// (POST /api/v1/tokens)
+	FossologyCreateTokenV1(ctx context.Context, request FossologyCreateTokenV1RequestObject) (FossologyCreateTokenV1ResponseObject, error)
+	// FossologyListUploadsV1 The uploads of the caller's group
+	// (GET /api/v1/uploads)
+	FossologyListUploadsV1(ctx context.Context, request FossologyListUploadsV1RequestObject) (FossologyListUploadsV1ResponseObject, error)
+	// FossologyCreateUploadV1 Upload a package (file, url, vcs or server)
+	// (POST /api/v1/uploads)
+	FossologyCreateUploadV1(ctx context.Context, request FossologyCreateUploadV1RequestObject) (FossologyCreateUploadV1ResponseObject, error)
+	// FossologyDeleteUploadV1 Delete an upload with its results and reports
+	// (DELETE /api/v1/uploads/{id})
+	FossologyDeleteUploadV1(ctx context.Context, request FossologyDeleteUploadV1RequestObject) (FossologyDeleteUploadV1ResponseObject, error)
+	// FossologyGetUploadV1 One upload (503 while it is unpacked)
+	// (GET /api/v1/uploads/{id})
+	FossologyGetUploadV1(ctx context.Context, request FossologyGetUploadV1RequestObject) (FossologyGetUploadV1ResponseObject, error)
+	// FossologyUpdateUploadV1 Set an upload's clearing status, assignee or comment
+	// (PATCH /api/v1/uploads/{id})
+	FossologyUpdateUploadV1(ctx context.Context, request FossologyUpdateUploadV1RequestObject) (FossologyUpdateUploadV1ResponseObject, error)
+	// FossologyCopyUploadV1 Copy or move an upload to another folder (headers folderId and action)
+	// (PUT /api/v1/uploads/{id})
+	FossologyCopyUploadV1(ctx context.Context, request FossologyCopyUploadV1RequestObject) (FossologyCopyUploadV1ResponseObject, error)
+	// FossologyGetUploadCopyrightsV1 The copyright statements of an upload, each with the files it is in
+	// (GET /api/v1/uploads/{id}/copyrights)
+	FossologyGetUploadCopyrightsV1(ctx context.Context, request FossologyGetUploadCopyrightsV1RequestObject) (FossologyGetUploadCopyrightsV1ResponseObject, error)
+	// FossologyBulkConcludeV1 Conclude a license on every file of the upload that contains a text
+	// (POST /api/v1/uploads/{id}/item/{itemId}/bulk-scan)
+	FossologyBulkConcludeV1(ctx context.Context, request FossologyBulkConcludeV1RequestObject) (FossologyBulkConcludeV1ResponseObject, error)
+	// FossologySetClearingDecisionV1 Set a file's clearing decision and concluded licenses
+	// (PUT /api/v1/uploads/{id}/item/{itemId}/clearing-decision)
+	FossologySetClearingDecisionV1(ctx context.Context, request FossologySetClearingDecisionV1RequestObject) (FossologySetClearingDecisionV1ResponseObject, error)
+	// FossologyGetUploadLicensesV1 The licenses found in each file of an upload
+	// (GET /api/v1/uploads/{id}/licenses)
+	FossologyGetUploadLicensesV1(ctx context.Context, request FossologyGetUploadLicensesV1RequestObject) (FossologyGetUploadLicensesV1ResponseObject, error)
+	// FossologySetMainLicenseV1 Set the upload's concluded main license
+	// (POST /api/v1/uploads/{id}/licenses/main)
+	FossologySetMainLicenseV1(ctx context.Context, request FossologySetMainLicenseV1RequestObject) (FossologySetMainLicenseV1ResponseObject, error)
+	// FossologyGetUploadSummaryV1 License, clearing and copyright counts of an upload
+	// (GET /api/v1/uploads/{id}/summary)
+	FossologyGetUploadSummaryV1(ctx context.Context, request FossologyGetUploadSummaryV1RequestObject) (FossologyGetUploadSummaryV1ResponseObject, error)
+	// FossologyGetUploadTreeV1 The unpacked tree of an upload with item ids (beyond FOSSology)
+	// (GET /api/v1/uploads/{id}/tree)
+	FossologyGetUploadTreeV1(ctx context.Context, request FossologyGetUploadTreeV1RequestObject) (FossologyGetUploadTreeV1ResponseObject, error)
+	// FossologyListUsersV1 All users (admins only)
+	// (GET /api/v1/users)
+	FossologyListUsersV1(ctx context.Context, request FossologyListUsersV1RequestObject) (FossologyListUsersV1ResponseObject, error)
+	// FossologyGetSelfV1 The user the token belongs to
+	// (GET /api/v1/users/self)
+	FossologyGetSelfV1(ctx context.Context, request FossologyGetSelfV1RequestObject) (FossologyGetSelfV1ResponseObject, error)
+	// FossologyGetUserV1 One user (admins only)
+	// (GET /api/v1/users/{id})
+	FossologyGetUserV1(ctx context.Context, request FossologyGetUserV1RequestObject) (FossologyGetUserV1ResponseObject, error)
+	// FossologyVersionV1 API version (deprecated in FOSSology; kept for older clients)
+	// (GET /api/v1/version)
+	FossologyVersionV1(ctx context.Context, request FossologyVersionV1RequestObject) (FossologyVersionV1ResponseObject, error)
 	// SystemVersion Versions of reehub and of the Podman service it drives
 	// (GET /api/version)
 	SystemVersion(ctx context.Context, request SystemVersionRequestObject) (SystemVersionResponseObject, error)
+	// FossologyListFolders The folders the caller's group can see
+	// (GET /repo/api/v1/folders)
+	FossologyListFolders(ctx context.Context, request FossologyListFoldersRequestObject) (FossologyListFoldersResponseObject, error)
+	// FossologyCreateFolder Create a folder (inputs as headers)
+	// (POST /repo/api/v1/folders)
+	FossologyCreateFolder(ctx context.Context, request FossologyCreateFolderRequestObject) (FossologyCreateFolderResponseObject, error)
+	// FossologyDeleteFolder Delete a folder with its uploads (not the top folder)
+	// (DELETE /repo/api/v1/folders/{id})
+	FossologyDeleteFolder(ctx context.Context, request FossologyDeleteFolderRequestObject) (FossologyDeleteFolderResponseObject, error)
+	// FossologyGetFolder One folder
+	// (GET /repo/api/v1/folders/{id})
+	FossologyGetFolder(ctx context.Context, request FossologyGetFolderRequestObject) (FossologyGetFolderResponseObject, error)
+	// FossologyUpdateFolder Rename a folder or change its description (headers)
+	// (PATCH /repo/api/v1/folders/{id})
+	FossologyUpdateFolder(ctx context.Context, request FossologyUpdateFolderRequestObject) (FossologyUpdateFolderResponseObject, error)
+	// FossologyCopyFolder Copy or move a folder under another (headers parent and action)
+	// (PUT /repo/api/v1/folders/{id})
+	FossologyCopyFolder(ctx context.Context, request FossologyCopyFolderRequestObject) (FossologyCopyFolderResponseObject, error)
+	// FossologyHealth Health of the server, its job scheduler and its database (real checks)
+	// (GET /repo/api/v1/health)
+	FossologyHealth(ctx context.Context, request FossologyHealthRequestObject) (FossologyHealthResponseObject, error)
+	// FossologyInfo Server information
+	// (GET /repo/api/v1/info)
+	FossologyInfo(ctx context.Context, request FossologyInfoRequestObject) (FossologyInfoResponseObject, error)
+	// FossologyListJobs The jobs of the caller's group, optionally of one upload
+	// (GET /repo/api/v1/jobs)
+	FossologyListJobs(ctx context.Context, request FossologyListJobsRequestObject) (FossologyListJobsResponseObject, error)
+	// FossologyScheduleJobs Schedule scan agents, deciders and reuse on an upload
+	// (POST /repo/api/v1/jobs)
+	FossologyScheduleJobs(ctx context.Context, request FossologyScheduleJobsRequestObject) (FossologyScheduleJobsResponseObject, error)
+	// FossologyGetJob One job
+	// (GET /repo/api/v1/jobs/{id})
+	FossologyGetJob(ctx context.Context, request FossologyGetJobRequestObject) (FossologyGetJobResponseObject, error)
+	// FossologyJobEvents A job's progress as server-sent events (beyond FOSSology)
+	// (GET /repo/api/v1/jobs/{id}/events)
+	FossologyJobEvents(ctx context.Context, request FossologyJobEventsRequestObject) (FossologyJobEventsResponseObject, error)
+	// FossologyGenerateReport Generate a report of an upload (headers uploadId and reportFormat)
+	// (GET /repo/api/v1/report)
+	FossologyGenerateReport(ctx context.Context, request FossologyGenerateReportRequestObject) (FossologyGenerateReportResponseObject, error)
+	// FossologyDownloadReport Download a report (503 until it is ready)
+	// (GET /repo/api/v1/report/{id})
+	FossologyDownloadReport(ctx context.Context, request FossologyDownloadReportRequestObject) (FossologyDownloadReportResponseObject, error)
+	// FossologyCreateToken Create a token from a user name and password
+	// (POST /repo/api/v1/tokens)
+	FossologyCreateToken(ctx context.Context, request FossologyCreateTokenRequestObject) (FossologyCreateTokenResponseObject, error)
+	// FossologyListUploads The uploads of the caller's group
+	// (GET /repo/api/v1/uploads)
+	FossologyListUploads(ctx context.Context, request FossologyListUploadsRequestObject) (FossologyListUploadsResponseObject, error)
+	// FossologyCreateUpload Upload a package (file, url, vcs or server)
+	// (POST /repo/api/v1/uploads)
+	FossologyCreateUpload(ctx context.Context, request FossologyCreateUploadRequestObject) (FossologyCreateUploadResponseObject, error)
+	// FossologyDeleteUpload Delete an upload with its results and reports
+	// (DELETE /repo/api/v1/uploads/{id})
+	FossologyDeleteUpload(ctx context.Context, request FossologyDeleteUploadRequestObject) (FossologyDeleteUploadResponseObject, error)
+	// FossologyGetUpload One upload (503 while it is unpacked)
+	// (GET /repo/api/v1/uploads/{id})
+	FossologyGetUpload(ctx context.Context, request FossologyGetUploadRequestObject) (FossologyGetUploadResponseObject, error)
+	// FossologyUpdateUpload Set an upload's clearing status, assignee or comment
+	// (PATCH /repo/api/v1/uploads/{id})
+	FossologyUpdateUpload(ctx context.Context, request FossologyUpdateUploadRequestObject) (FossologyUpdateUploadResponseObject, error)
+	// FossologyCopyUpload Copy or move an upload to another folder (headers folderId and action)
+	// (PUT /repo/api/v1/uploads/{id})
+	FossologyCopyUpload(ctx context.Context, request FossologyCopyUploadRequestObject) (FossologyCopyUploadResponseObject, error)
+	// FossologyGetUploadCopyrights The copyright statements of an upload, each with the files it is in
+	// (GET /repo/api/v1/uploads/{id}/copyrights)
+	FossologyGetUploadCopyrights(ctx context.Context, request FossologyGetUploadCopyrightsRequestObject) (FossologyGetUploadCopyrightsResponseObject, error)
+	// FossologyBulkConclude Conclude a license on every file of the upload that contains a text
+	// (POST /repo/api/v1/uploads/{id}/item/{itemId}/bulk-scan)
+	FossologyBulkConclude(ctx context.Context, request FossologyBulkConcludeRequestObject) (FossologyBulkConcludeResponseObject, error)
+	// FossologySetClearingDecision Set a file's clearing decision and concluded licenses
+	// (PUT /repo/api/v1/uploads/{id}/item/{itemId}/clearing-decision)
+	FossologySetClearingDecision(ctx context.Context, request FossologySetClearingDecisionRequestObject) (FossologySetClearingDecisionResponseObject, error)
+	// FossologyGetUploadLicenses The licenses found in each file of an upload
+	// (GET /repo/api/v1/uploads/{id}/licenses)
+	FossologyGetUploadLicenses(ctx context.Context, request FossologyGetUploadLicensesRequestObject) (FossologyGetUploadLicensesResponseObject, error)
+	// FossologySetMainLicense Set the upload's concluded main license
+	// (POST /repo/api/v1/uploads/{id}/licenses/main)
+	FossologySetMainLicense(ctx context.Context, request FossologySetMainLicenseRequestObject) (FossologySetMainLicenseResponseObject, error)
+	// FossologyGetUploadSummary License, clearing and copyright counts of an upload
+	// (GET /repo/api/v1/uploads/{id}/summary)
+	FossologyGetUploadSummary(ctx context.Context, request FossologyGetUploadSummaryRequestObject) (FossologyGetUploadSummaryResponseObject, error)
+	// FossologyGetUploadTree The unpacked tree of an upload with item ids (beyond FOSSology)
+	// (GET /repo/api/v1/uploads/{id}/tree)
+	FossologyGetUploadTree(ctx context.Context, request FossologyGetUploadTreeRequestObject) (FossologyGetUploadTreeResponseObject, error)
+	// FossologyListUsers All users (admins only)
+	// (GET /repo/api/v1/users)
+	FossologyListUsers(ctx context.Context, request FossologyListUsersRequestObject) (FossologyListUsersResponseObject, error)
+	// FossologyGetSelf The user the token belongs to
+	// (GET /repo/api/v1/users/self)
+	FossologyGetSelf(ctx context.Context, request FossologyGetSelfRequestObject) (FossologyGetSelfResponseObject, error)
+	// FossologyGetUser One user (admins only)
+	// (GET /repo/api/v1/users/{id})
+	FossologyGetUser(ctx context.Context, request FossologyGetUserRequestObject) (FossologyGetUserResponseObject, error)
+	// FossologyVersion API version (deprecated in FOSSology; kept for older clients)
+	// (GET /repo/api/v1/version)
+	FossologyVersion(ctx context.Context, request FossologyVersionRequestObject) (FossologyVersionResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -6333,6 +18833,986 @@ func (sh *strictHandler) ReeSbomRebuild(ctx *gin.Context) {
 	}
 }
 
+// FossologyListFoldersV1 operation middleware
+func (sh *strictHandler) FossologyListFoldersV1(ctx *gin.Context, params FossologyListFoldersV1Params) {
+	var request FossologyListFoldersV1RequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyListFoldersV1(ctx, request.(FossologyListFoldersV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyListFoldersV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyListFoldersV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyListFoldersV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyCreateFolderV1 operation middleware
+func (sh *strictHandler) FossologyCreateFolderV1(ctx *gin.Context, params FossologyCreateFolderV1Params) {
+	var request FossologyCreateFolderV1RequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyCreateFolderV1(ctx, request.(FossologyCreateFolderV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyCreateFolderV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyCreateFolderV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyCreateFolderV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyDeleteFolderV1 operation middleware
+func (sh *strictHandler) FossologyDeleteFolderV1(ctx *gin.Context, id FossologyIdPath, params FossologyDeleteFolderV1Params) {
+	var request FossologyDeleteFolderV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyDeleteFolderV1(ctx, request.(FossologyDeleteFolderV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyDeleteFolderV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyDeleteFolderV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyDeleteFolderV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetFolderV1 operation middleware
+func (sh *strictHandler) FossologyGetFolderV1(ctx *gin.Context, id FossologyIdPath, params FossologyGetFolderV1Params) {
+	var request FossologyGetFolderV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetFolderV1(ctx, request.(FossologyGetFolderV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetFolderV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetFolderV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyGetFolderV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyUpdateFolderV1 operation middleware
+func (sh *strictHandler) FossologyUpdateFolderV1(ctx *gin.Context, id FossologyIdPath, params FossologyUpdateFolderV1Params) {
+	var request FossologyUpdateFolderV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyUpdateFolderV1(ctx, request.(FossologyUpdateFolderV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyUpdateFolderV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyUpdateFolderV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyUpdateFolderV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyCopyFolderV1 operation middleware
+func (sh *strictHandler) FossologyCopyFolderV1(ctx *gin.Context, id FossologyIdPath, params FossologyCopyFolderV1Params) {
+	var request FossologyCopyFolderV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyCopyFolderV1(ctx, request.(FossologyCopyFolderV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyCopyFolderV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyCopyFolderV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyCopyFolderV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyHealthV1 operation middleware
+func (sh *strictHandler) FossologyHealthV1(ctx *gin.Context) {
+	var request FossologyHealthV1RequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyHealthV1(ctx, request.(FossologyHealthV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyHealthV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyHealthV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyHealthV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyInfoV1 operation middleware
+func (sh *strictHandler) FossologyInfoV1(ctx *gin.Context) {
+	var request FossologyInfoV1RequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyInfoV1(ctx, request.(FossologyInfoV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyInfoV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyInfoV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyInfoV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyListJobsV1 operation middleware
+func (sh *strictHandler) FossologyListJobsV1(ctx *gin.Context, params FossologyListJobsV1Params) {
+	var request FossologyListJobsV1RequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyListJobsV1(ctx, request.(FossologyListJobsV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyListJobsV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyListJobsV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyListJobsV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyScheduleJobsV1 operation middleware
+func (sh *strictHandler) FossologyScheduleJobsV1(ctx *gin.Context, params FossologyScheduleJobsV1Params) {
+	var request FossologyScheduleJobsV1RequestObject
+
+	request.Params = params
+
+	var body FossologyScheduleJobsV1JSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyScheduleJobsV1(ctx, request.(FossologyScheduleJobsV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyScheduleJobsV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyScheduleJobsV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyScheduleJobsV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetJobV1 operation middleware
+func (sh *strictHandler) FossologyGetJobV1(ctx *gin.Context, id FossologyIdPath, params FossologyGetJobV1Params) {
+	var request FossologyGetJobV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetJobV1(ctx, request.(FossologyGetJobV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetJobV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetJobV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyGetJobV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyJobEventsV1 operation middleware
+func (sh *strictHandler) FossologyJobEventsV1(ctx *gin.Context, id FossologyIdPath, params FossologyJobEventsV1Params) {
+	var request FossologyJobEventsV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyJobEventsV1(ctx, request.(FossologyJobEventsV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyJobEventsV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyJobEventsV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyJobEventsV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGenerateReportV1 operation middleware
+func (sh *strictHandler) FossologyGenerateReportV1(ctx *gin.Context, params FossologyGenerateReportV1Params) {
+	var request FossologyGenerateReportV1RequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGenerateReportV1(ctx, request.(FossologyGenerateReportV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGenerateReportV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGenerateReportV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyGenerateReportV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyDownloadReportV1 operation middleware
+func (sh *strictHandler) FossologyDownloadReportV1(ctx *gin.Context, id FossologyIdPath, params FossologyDownloadReportV1Params) {
+	var request FossologyDownloadReportV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyDownloadReportV1(ctx, request.(FossologyDownloadReportV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyDownloadReportV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyDownloadReportV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyDownloadReportV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyCreateTokenV1 operation middleware
+func (sh *strictHandler) FossologyCreateTokenV1(ctx *gin.Context) {
+	var request FossologyCreateTokenV1RequestObject
+
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body FossologyCreateTokenV1JSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/x-www-form-urlencoded") {
+		if err := ctx.Request.ParseForm(); err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		var body FossologyCreateTokenV1FormdataRequestBody
+		if err := runtime.BindForm(&body, ctx.Request.Form, nil, nil); err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.FormdataBody = &body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyCreateTokenV1(ctx, request.(FossologyCreateTokenV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyCreateTokenV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyCreateTokenV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyCreateTokenV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyListUploadsV1 operation middleware
+func (sh *strictHandler) FossologyListUploadsV1(ctx *gin.Context, params FossologyListUploadsV1Params) {
+	var request FossologyListUploadsV1RequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyListUploadsV1(ctx, request.(FossologyListUploadsV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyListUploadsV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyListUploadsV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyListUploadsV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyCreateUploadV1 operation middleware
+func (sh *strictHandler) FossologyCreateUploadV1(ctx *gin.Context, params FossologyCreateUploadV1Params) {
+	var request FossologyCreateUploadV1RequestObject
+
+	request.Params = params
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body FossologyCreateUploadV1JSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "multipart/form-data") {
+		if reader, err := ctx.Request.MultipartReader(); err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		} else {
+			request.MultipartBody = reader
+		}
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyCreateUploadV1(ctx, request.(FossologyCreateUploadV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyCreateUploadV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyCreateUploadV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyCreateUploadV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyDeleteUploadV1 operation middleware
+func (sh *strictHandler) FossologyDeleteUploadV1(ctx *gin.Context, id FossologyIdPath, params FossologyDeleteUploadV1Params) {
+	var request FossologyDeleteUploadV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyDeleteUploadV1(ctx, request.(FossologyDeleteUploadV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyDeleteUploadV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyDeleteUploadV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyDeleteUploadV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUploadV1 operation middleware
+func (sh *strictHandler) FossologyGetUploadV1(ctx *gin.Context, id FossologyIdPath, params FossologyGetUploadV1Params) {
+	var request FossologyGetUploadV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUploadV1(ctx, request.(FossologyGetUploadV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUploadV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUploadV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUploadV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyUpdateUploadV1 operation middleware
+func (sh *strictHandler) FossologyUpdateUploadV1(ctx *gin.Context, id FossologyIdPath, params FossologyUpdateUploadV1Params) {
+	var request FossologyUpdateUploadV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyUpdateUploadV1(ctx, request.(FossologyUpdateUploadV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyUpdateUploadV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyUpdateUploadV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyUpdateUploadV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyCopyUploadV1 operation middleware
+func (sh *strictHandler) FossologyCopyUploadV1(ctx *gin.Context, id FossologyIdPath, params FossologyCopyUploadV1Params) {
+	var request FossologyCopyUploadV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyCopyUploadV1(ctx, request.(FossologyCopyUploadV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyCopyUploadV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyCopyUploadV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyCopyUploadV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUploadCopyrightsV1 operation middleware
+func (sh *strictHandler) FossologyGetUploadCopyrightsV1(ctx *gin.Context, id FossologyIdPath, params FossologyGetUploadCopyrightsV1Params) {
+	var request FossologyGetUploadCopyrightsV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUploadCopyrightsV1(ctx, request.(FossologyGetUploadCopyrightsV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUploadCopyrightsV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUploadCopyrightsV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUploadCopyrightsV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyBulkConcludeV1 operation middleware
+func (sh *strictHandler) FossologyBulkConcludeV1(ctx *gin.Context, id FossologyIdPath, itemId FossologyItemIdPath, params FossologyBulkConcludeV1Params) {
+	var request FossologyBulkConcludeV1RequestObject
+
+	request.Id = id
+	request.ItemId = itemId
+	request.Params = params
+
+	var body FossologyBulkConcludeV1JSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyBulkConcludeV1(ctx, request.(FossologyBulkConcludeV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyBulkConcludeV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyBulkConcludeV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyBulkConcludeV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologySetClearingDecisionV1 operation middleware
+func (sh *strictHandler) FossologySetClearingDecisionV1(ctx *gin.Context, id FossologyIdPath, itemId FossologyItemIdPath, params FossologySetClearingDecisionV1Params) {
+	var request FossologySetClearingDecisionV1RequestObject
+
+	request.Id = id
+	request.ItemId = itemId
+	request.Params = params
+
+	var body FossologySetClearingDecisionV1JSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologySetClearingDecisionV1(ctx, request.(FossologySetClearingDecisionV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologySetClearingDecisionV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologySetClearingDecisionV1ResponseObject); ok {
+		if err := validResponse.VisitFossologySetClearingDecisionV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUploadLicensesV1 operation middleware
+func (sh *strictHandler) FossologyGetUploadLicensesV1(ctx *gin.Context, id FossologyIdPath, params FossologyGetUploadLicensesV1Params) {
+	var request FossologyGetUploadLicensesV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUploadLicensesV1(ctx, request.(FossologyGetUploadLicensesV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUploadLicensesV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUploadLicensesV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUploadLicensesV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologySetMainLicenseV1 operation middleware
+func (sh *strictHandler) FossologySetMainLicenseV1(ctx *gin.Context, id FossologyIdPath, params FossologySetMainLicenseV1Params) {
+	var request FossologySetMainLicenseV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body FossologySetMainLicenseV1JSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologySetMainLicenseV1(ctx, request.(FossologySetMainLicenseV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologySetMainLicenseV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologySetMainLicenseV1ResponseObject); ok {
+		if err := validResponse.VisitFossologySetMainLicenseV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUploadSummaryV1 operation middleware
+func (sh *strictHandler) FossologyGetUploadSummaryV1(ctx *gin.Context, id FossologyIdPath, params FossologyGetUploadSummaryV1Params) {
+	var request FossologyGetUploadSummaryV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUploadSummaryV1(ctx, request.(FossologyGetUploadSummaryV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUploadSummaryV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUploadSummaryV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUploadSummaryV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUploadTreeV1 operation middleware
+func (sh *strictHandler) FossologyGetUploadTreeV1(ctx *gin.Context, id FossologyIdPath, params FossologyGetUploadTreeV1Params) {
+	var request FossologyGetUploadTreeV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUploadTreeV1(ctx, request.(FossologyGetUploadTreeV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUploadTreeV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUploadTreeV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUploadTreeV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyListUsersV1 operation middleware
+func (sh *strictHandler) FossologyListUsersV1(ctx *gin.Context, params FossologyListUsersV1Params) {
+	var request FossologyListUsersV1RequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyListUsersV1(ctx, request.(FossologyListUsersV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyListUsersV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyListUsersV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyListUsersV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetSelfV1 operation middleware
+func (sh *strictHandler) FossologyGetSelfV1(ctx *gin.Context, params FossologyGetSelfV1Params) {
+	var request FossologyGetSelfV1RequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetSelfV1(ctx, request.(FossologyGetSelfV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetSelfV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetSelfV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyGetSelfV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUserV1 operation middleware
+func (sh *strictHandler) FossologyGetUserV1(ctx *gin.Context, id FossologyIdPath, params FossologyGetUserV1Params) {
+	var request FossologyGetUserV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUserV1(ctx, request.(FossologyGetUserV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUserV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUserV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUserV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyVersionV1 operation middleware
+func (sh *strictHandler) FossologyVersionV1(ctx *gin.Context) {
+	var request FossologyVersionV1RequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyVersionV1(ctx, request.(FossologyVersionV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyVersionV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyVersionV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyVersionV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // SystemVersion operation middleware
 func (sh *strictHandler) SystemVersion(ctx *gin.Context) {
 	var request SystemVersionRequestObject
@@ -6357,189 +19837,1417 @@ func (sh *strictHandler) SystemVersion(ctx *gin.Context) {
 	}
 }
 
+// FossologyListFolders operation middleware
+func (sh *strictHandler) FossologyListFolders(ctx *gin.Context, params FossologyListFoldersParams) {
+	var request FossologyListFoldersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyListFolders(ctx, request.(FossologyListFoldersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyListFolders")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyListFoldersResponseObject); ok {
+		if err := validResponse.VisitFossologyListFoldersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyCreateFolder operation middleware
+func (sh *strictHandler) FossologyCreateFolder(ctx *gin.Context, params FossologyCreateFolderParams) {
+	var request FossologyCreateFolderRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyCreateFolder(ctx, request.(FossologyCreateFolderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyCreateFolder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyCreateFolderResponseObject); ok {
+		if err := validResponse.VisitFossologyCreateFolderResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyDeleteFolder operation middleware
+func (sh *strictHandler) FossologyDeleteFolder(ctx *gin.Context, id FossologyIdPath, params FossologyDeleteFolderParams) {
+	var request FossologyDeleteFolderRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyDeleteFolder(ctx, request.(FossologyDeleteFolderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyDeleteFolder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyDeleteFolderResponseObject); ok {
+		if err := validResponse.VisitFossologyDeleteFolderResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetFolder operation middleware
+func (sh *strictHandler) FossologyGetFolder(ctx *gin.Context, id FossologyIdPath, params FossologyGetFolderParams) {
+	var request FossologyGetFolderRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetFolder(ctx, request.(FossologyGetFolderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetFolder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetFolderResponseObject); ok {
+		if err := validResponse.VisitFossologyGetFolderResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyUpdateFolder operation middleware
+func (sh *strictHandler) FossologyUpdateFolder(ctx *gin.Context, id FossologyIdPath, params FossologyUpdateFolderParams) {
+	var request FossologyUpdateFolderRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyUpdateFolder(ctx, request.(FossologyUpdateFolderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyUpdateFolder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyUpdateFolderResponseObject); ok {
+		if err := validResponse.VisitFossologyUpdateFolderResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyCopyFolder operation middleware
+func (sh *strictHandler) FossologyCopyFolder(ctx *gin.Context, id FossologyIdPath, params FossologyCopyFolderParams) {
+	var request FossologyCopyFolderRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyCopyFolder(ctx, request.(FossologyCopyFolderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyCopyFolder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyCopyFolderResponseObject); ok {
+		if err := validResponse.VisitFossologyCopyFolderResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyHealth operation middleware
+func (sh *strictHandler) FossologyHealth(ctx *gin.Context) {
+	var request FossologyHealthRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyHealth(ctx, request.(FossologyHealthRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyHealth")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyHealthResponseObject); ok {
+		if err := validResponse.VisitFossologyHealthResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyInfo operation middleware
+func (sh *strictHandler) FossologyInfo(ctx *gin.Context) {
+	var request FossologyInfoRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyInfo(ctx, request.(FossologyInfoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyInfo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyInfoResponseObject); ok {
+		if err := validResponse.VisitFossologyInfoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyListJobs operation middleware
+func (sh *strictHandler) FossologyListJobs(ctx *gin.Context, params FossologyListJobsParams) {
+	var request FossologyListJobsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyListJobs(ctx, request.(FossologyListJobsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyListJobs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyListJobsResponseObject); ok {
+		if err := validResponse.VisitFossologyListJobsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyScheduleJobs operation middleware
+func (sh *strictHandler) FossologyScheduleJobs(ctx *gin.Context, params FossologyScheduleJobsParams) {
+	var request FossologyScheduleJobsRequestObject
+
+	request.Params = params
+
+	var body FossologyScheduleJobsJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyScheduleJobs(ctx, request.(FossologyScheduleJobsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyScheduleJobs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyScheduleJobsResponseObject); ok {
+		if err := validResponse.VisitFossologyScheduleJobsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetJob operation middleware
+func (sh *strictHandler) FossologyGetJob(ctx *gin.Context, id FossologyIdPath, params FossologyGetJobParams) {
+	var request FossologyGetJobRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetJob(ctx, request.(FossologyGetJobRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetJob")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetJobResponseObject); ok {
+		if err := validResponse.VisitFossologyGetJobResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyJobEvents operation middleware
+func (sh *strictHandler) FossologyJobEvents(ctx *gin.Context, id FossologyIdPath, params FossologyJobEventsParams) {
+	var request FossologyJobEventsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyJobEvents(ctx, request.(FossologyJobEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyJobEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyJobEventsResponseObject); ok {
+		if err := validResponse.VisitFossologyJobEventsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGenerateReport operation middleware
+func (sh *strictHandler) FossologyGenerateReport(ctx *gin.Context, params FossologyGenerateReportParams) {
+	var request FossologyGenerateReportRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGenerateReport(ctx, request.(FossologyGenerateReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGenerateReport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGenerateReportResponseObject); ok {
+		if err := validResponse.VisitFossologyGenerateReportResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyDownloadReport operation middleware
+func (sh *strictHandler) FossologyDownloadReport(ctx *gin.Context, id FossologyIdPath, params FossologyDownloadReportParams) {
+	var request FossologyDownloadReportRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyDownloadReport(ctx, request.(FossologyDownloadReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyDownloadReport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyDownloadReportResponseObject); ok {
+		if err := validResponse.VisitFossologyDownloadReportResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyCreateToken operation middleware
+func (sh *strictHandler) FossologyCreateToken(ctx *gin.Context) {
+	var request FossologyCreateTokenRequestObject
+
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body FossologyCreateTokenJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/x-www-form-urlencoded") {
+		if err := ctx.Request.ParseForm(); err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		var body FossologyCreateTokenFormdataRequestBody
+		if err := runtime.BindForm(&body, ctx.Request.Form, nil, nil); err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.FormdataBody = &body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyCreateToken(ctx, request.(FossologyCreateTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyCreateToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyCreateTokenResponseObject); ok {
+		if err := validResponse.VisitFossologyCreateTokenResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyListUploads operation middleware
+func (sh *strictHandler) FossologyListUploads(ctx *gin.Context, params FossologyListUploadsParams) {
+	var request FossologyListUploadsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyListUploads(ctx, request.(FossologyListUploadsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyListUploads")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyListUploadsResponseObject); ok {
+		if err := validResponse.VisitFossologyListUploadsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyCreateUpload operation middleware
+func (sh *strictHandler) FossologyCreateUpload(ctx *gin.Context, params FossologyCreateUploadParams) {
+	var request FossologyCreateUploadRequestObject
+
+	request.Params = params
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body FossologyCreateUploadJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "multipart/form-data") {
+		if reader, err := ctx.Request.MultipartReader(); err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		} else {
+			request.MultipartBody = reader
+		}
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyCreateUpload(ctx, request.(FossologyCreateUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyCreateUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyCreateUploadResponseObject); ok {
+		if err := validResponse.VisitFossologyCreateUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyDeleteUpload operation middleware
+func (sh *strictHandler) FossologyDeleteUpload(ctx *gin.Context, id FossologyIdPath, params FossologyDeleteUploadParams) {
+	var request FossologyDeleteUploadRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyDeleteUpload(ctx, request.(FossologyDeleteUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyDeleteUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyDeleteUploadResponseObject); ok {
+		if err := validResponse.VisitFossologyDeleteUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUpload operation middleware
+func (sh *strictHandler) FossologyGetUpload(ctx *gin.Context, id FossologyIdPath, params FossologyGetUploadParams) {
+	var request FossologyGetUploadRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUpload(ctx, request.(FossologyGetUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUploadResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyUpdateUpload operation middleware
+func (sh *strictHandler) FossologyUpdateUpload(ctx *gin.Context, id FossologyIdPath, params FossologyUpdateUploadParams) {
+	var request FossologyUpdateUploadRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyUpdateUpload(ctx, request.(FossologyUpdateUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyUpdateUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyUpdateUploadResponseObject); ok {
+		if err := validResponse.VisitFossologyUpdateUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyCopyUpload operation middleware
+func (sh *strictHandler) FossologyCopyUpload(ctx *gin.Context, id FossologyIdPath, params FossologyCopyUploadParams) {
+	var request FossologyCopyUploadRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyCopyUpload(ctx, request.(FossologyCopyUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyCopyUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyCopyUploadResponseObject); ok {
+		if err := validResponse.VisitFossologyCopyUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUploadCopyrights operation middleware
+func (sh *strictHandler) FossologyGetUploadCopyrights(ctx *gin.Context, id FossologyIdPath, params FossologyGetUploadCopyrightsParams) {
+	var request FossologyGetUploadCopyrightsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUploadCopyrights(ctx, request.(FossologyGetUploadCopyrightsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUploadCopyrights")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUploadCopyrightsResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUploadCopyrightsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyBulkConclude operation middleware
+func (sh *strictHandler) FossologyBulkConclude(ctx *gin.Context, id FossologyIdPath, itemId FossologyItemIdPath, params FossologyBulkConcludeParams) {
+	var request FossologyBulkConcludeRequestObject
+
+	request.Id = id
+	request.ItemId = itemId
+	request.Params = params
+
+	var body FossologyBulkConcludeJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyBulkConclude(ctx, request.(FossologyBulkConcludeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyBulkConclude")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyBulkConcludeResponseObject); ok {
+		if err := validResponse.VisitFossologyBulkConcludeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologySetClearingDecision operation middleware
+func (sh *strictHandler) FossologySetClearingDecision(ctx *gin.Context, id FossologyIdPath, itemId FossologyItemIdPath, params FossologySetClearingDecisionParams) {
+	var request FossologySetClearingDecisionRequestObject
+
+	request.Id = id
+	request.ItemId = itemId
+	request.Params = params
+
+	var body FossologySetClearingDecisionJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologySetClearingDecision(ctx, request.(FossologySetClearingDecisionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologySetClearingDecision")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologySetClearingDecisionResponseObject); ok {
+		if err := validResponse.VisitFossologySetClearingDecisionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUploadLicenses operation middleware
+func (sh *strictHandler) FossologyGetUploadLicenses(ctx *gin.Context, id FossologyIdPath, params FossologyGetUploadLicensesParams) {
+	var request FossologyGetUploadLicensesRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUploadLicenses(ctx, request.(FossologyGetUploadLicensesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUploadLicenses")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUploadLicensesResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUploadLicensesResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologySetMainLicense operation middleware
+func (sh *strictHandler) FossologySetMainLicense(ctx *gin.Context, id FossologyIdPath, params FossologySetMainLicenseParams) {
+	var request FossologySetMainLicenseRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body FossologySetMainLicenseJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologySetMainLicense(ctx, request.(FossologySetMainLicenseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologySetMainLicense")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologySetMainLicenseResponseObject); ok {
+		if err := validResponse.VisitFossologySetMainLicenseResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUploadSummary operation middleware
+func (sh *strictHandler) FossologyGetUploadSummary(ctx *gin.Context, id FossologyIdPath, params FossologyGetUploadSummaryParams) {
+	var request FossologyGetUploadSummaryRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUploadSummary(ctx, request.(FossologyGetUploadSummaryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUploadSummary")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUploadSummaryResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUploadSummaryResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUploadTree operation middleware
+func (sh *strictHandler) FossologyGetUploadTree(ctx *gin.Context, id FossologyIdPath, params FossologyGetUploadTreeParams) {
+	var request FossologyGetUploadTreeRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUploadTree(ctx, request.(FossologyGetUploadTreeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUploadTree")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUploadTreeResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUploadTreeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyListUsers operation middleware
+func (sh *strictHandler) FossologyListUsers(ctx *gin.Context, params FossologyListUsersParams) {
+	var request FossologyListUsersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyListUsers(ctx, request.(FossologyListUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyListUsers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyListUsersResponseObject); ok {
+		if err := validResponse.VisitFossologyListUsersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetSelf operation middleware
+func (sh *strictHandler) FossologyGetSelf(ctx *gin.Context, params FossologyGetSelfParams) {
+	var request FossologyGetSelfRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetSelf(ctx, request.(FossologyGetSelfRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetSelf")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetSelfResponseObject); ok {
+		if err := validResponse.VisitFossologyGetSelfResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUser operation middleware
+func (sh *strictHandler) FossologyGetUser(ctx *gin.Context, id FossologyIdPath, params FossologyGetUserParams) {
+	var request FossologyGetUserRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUser(ctx, request.(FossologyGetUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUserResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyVersion operation middleware
+func (sh *strictHandler) FossologyVersion(ctx *gin.Context) {
+	var request FossologyVersionRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyVersion(ctx, request.(FossologyVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyVersionResponseObject); ok {
+		if err := validResponse.VisitFossologyVersionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L15c9s4tij+VVD6TVVLtyhZm53Yrqn6OYnT7ZkkzrOd6ftuK9eByEMJYwrgEFBsJZXv/grnAFwkSpaX",
-	"pGe6/U93LJJYz75+bYRqlioJ0ujGwdfGFHgEGf7zKAwhNWdcTgD/jkCHmUiNULJx0DhKrvlCs1FjvDCg",
-	"R41DZqbAInUtE8UjNlVSzTPN8PNOI2jocAozbscxixQaBw1tMiEnjW/fgsZLJQ1Immp1pospMDsJy+xz",
-	"pmLGWcozI3jCMtCpkvrWGY4v+GR15GNphFkwwyd21Mr6m/avkNbFIjEBbVqHTIOMmDBszMMrJiQ7idvv",
-	"lIT2W27C6eY1fAsaKc/4DExxvGouzc+Zmqcf5iJaXd6HDyev/MIm9jU7A9zwWZrYoffhefQs3Bu3d/kw",
-	"bg9hELWfh/1xu8e7sX/WCBrCDpVyM20EDcln9su5nS5oZPCvucggahyYbA7lxccqm3FTvLl6oG71HzRk",
-	"ty9+riGrrr0b7cFz/ixs9+Nhrz0cD3j7OexH7Wfh7rjH+/EAhtF3W/sZwPtMhaC1XeTmpaf0YnX142j4",
-	"bG93PGwP4njcHvb6cXt/j0ftONwbDMfP+nw8/l6r/0YfgzYvVCQIMc8AziBN+OK1ymb2Bwe39p+zeWKE",
-	"xZYdO3I74ganARmqyI5opxQJlL66oBl5miYi5PZIdr6INGDlH1RowLS1yYDPqk9u2l9E2rY0JQOtIcID",
-	"L7b3lwzixkHj/9spqM4OPdU7ZwAfUot8uI18q8U50S+E8LjxFzw6o8NY2nV5Rf/U9lK/Ftdn34ygcTDs",
-	"doPGDLTmlurgMRywLyJlIE22YKNGp7MDJtxJudbX0ajBQIc8BY1wwbNwKj5DcUPHZ2enZ42tN3ucZSqj",
-	"TVaB70SGKssgNMzdc6dBFDJORHjPfe6X9+kgmm0DxExols2lFHJyyITRTM1NOjf2Z/6Zi4SPE2BKhmCJ",
-	"otAeWyB6/HOxXCADreaZnU0zqYylwJxpww0wM+WG8SRR13Q/5cN7rbKxiCKQ9zu9Qfn0jLoCyXSoUmCj",
-	"RgbcAkakgBaEC2DvT88vvs8BhBlEIC3n0yyxPAi3quwlZG5R9heVQobbYhIg0ngIJ9JAJnlC49/jIHar",
-	"6CLceExD9hkyBjjud0CHmmmcrAGGi8TCgpD4g3slURPc8TtlXqu5jO5368N744wFhBgnfvTTeOeHZk2V",
-	"MXUtIWLjBeNSmSlkyGdbfu9vVSRiAVG9QBUmAqT5SbNQpQvWrAgyLXum4TzLQJpDJhUbq2hhOWBJOKwX",
-	"qOzIsCJUuaFYBpYpgDR4+LeIS5ZPW3nvnTLn3AgdC0ts6qd0yA4RiZssEYCkSosIHDVYnrm0FSd9tteI",
-	"nyjfsv/aGc273UGYgJyYKf4bbt8AwBs1WYI/AzdmJ024qEJe4/zi+D3r7fQP2Ouz07csXZipkpeDy15v",
-	"JPFZ3z47+/CO8dS0J2DYPI0s6bOL6e/Rf/NnQmrDk4S1F/b4k5FMM3WzOGA/H1+wqTHpwc5OBONOBGPB",
-	"ZUdlkx36504ktNE7Y6WurlU22zmRZ5AA18D63S7LIFRZBBHr7fb6g8GLkbxN5l29LNx6254CYio7teyj",
-	"JGqxKdcMpJ3F/pqoiQXHWEieHFg2Yx9z5i/tDd2H5DJiXDILlsz+u6J/4C8VED9k11ORINvK5lI79kUC",
-	"DUSMaxbzzP7vOhPGgOzgTmvgvw6N3Ws7+M63qsR5bnhm4I40ybK4ub4EGaVK2C8aOzwVO+7AdujxTtTb",
-	"70bP9odtDsNuezgY8zbfH/D2cBj1n8Fz4L3B0JIku/DGbHEZQSykwJsJSNw8aGw1xl0kuqVt18DE+Ty0",
-	"b8TzJFlYZm7fq4re34LGhVJveDaBe9HyXoWDz1HGtNed2BEzKzoQ/0jETBhLtIb9/eH+3rP+/h4qnvr7",
-	"MPNiIeozLgMVzlhM5hlETIsvbkX+AN5yuXDirr7XOfT3q5KMYjMuFyzmIoHIIpqQ+pBlYKVfIdmgyzSE",
-	"SkbfY/+1k7M4UzNmppb9IH9iPIqsHmHFm1hl9MhyOWb1KRQDRtJRf3bNSQgLpxBeQdRhZ7gTHht3unI+",
-	"G0NmL9jty+4SX2of2ZdWkLz0bJUvnLsxjGLXXBg2hlhlRMmkJW7cGJilpsrmZkKK2XzWOOjlR2oFqQlk",
-	"jmV8kHxupioTX+CegkuvfMl2MMuQ6TOW61OPfqFvhdZCTuxFCfmZJyIqC6tLHPfXX39tHxUrW8PVOdqf",
-	"LCrYyUHfLjB8kLlWcj8JtyrqOwsQFxIyFC4FqR7zYppDhiA24UKyhFs4efSTPcqnzgCm8zHJ9GSgeq+i",
-	"GZf+hRYLubQYMLbv8nAK0XaS8gep52mqLOV9C5HgZAK4D6XdLR+g59F2OFZjiPBqXH7RU8jAGdlW5vtO",
-	"CiWRDivg/qTZzG6e2XlYs7z4ll+pkssKFq3dMql8RWXr3ssMuIHowmqNeIxJcho3Dn7bvGb3MX31Lfhq",
-	"9Y8UMuPsPcaPtrohDWEG5pDpqbqWTMlkgep5p9YOVlhXfnNjfsxfU+N/Qmga3z4Wtj60VNppq6sJaYuX",
-	"3FTsV1Y0bRsxg9WpLYxYSlxjVX5LD6xSYym8XbcwMNO33XJ5iTSGncbNy7OML+zfZIT7urqeFDKtJE/q",
-	"DxVtr2jzQN7zk2YRxHyemMIq60YcK5UAt3fmBKptzJHla3Av4UJLyypOLCif9+p1VS/LncTKla09h4cv",
-	"esOS3sF1DkI8ilDy5Mn70spinmgI1iy2ei84EsIIUcLPPJlDxVj+zj4jptOyV5RahpzZb//3N97+8tH+",
-	"p9ve71y2P37tBXuDb3+5daNb7LDA9O13CDepyEBfCnkZ8YXDCgSwxsF+N2jM+A0JDYO9XfvnBhmigPEZ",
-	"vyHdqHGwN8SP/J+9GoRE2xHOfBd0O7dfIT4LeULf9Zaxru4I8/k2n+UHTcB7l6OccZFUIJh+Ccrn0d8d",
-	"1hyBVUAu64Ht9TxJHKxJhTJBphIWTnnGQwOZRviqTLBXhbf/HY1uut32aHTTi0ejm2fxx//6Sx1drJ/+",
-	"jRWOncTLE61IxrTLKflX6qjSfUDefqX1tcpqDEfv3ROUxV9wLUJmBcxDpqzihAK6Bf+2lQJPT169bCMD",
-	"sqvTHXb8GbJFcWgjidesD0jX8yML1P+nELFrYabs/Jejdn93zwvX4zBbpCZgWrl//qRH8lm/je5BUt8K",
-	"W2yaJgsS6ZevpoQMz2sOIFMk1GyBAWf21buSiTM3PkiLxb81eDQTqINbeP9Ys6AKuq3cSgY88qbvn48v",
-	"ArRZgP8F7LGbqZXNIdHgeBib8QWLVMBwbv8u/ZELN+T1cou0szSCBo7dCNyaNyw2J4QPlxY8fbzLN0t8",
-	"TEizN2zU0cuEa3M513dc0npJIoNY3NTLEbHItCmRDY++JLQFVpPMIFQTKTQwYTqNxyfUG2lzWfRw81TE",
-	"jcpN5FvdAOiegD8cBBxpu5x4AWLJLn4LMWRNSXa93BbgTOV1UwltNbsa8nfE/DPCIadtlXRsqJcFc660",
-	"FH5gf/YmjkMGs9Qs2PUUJJvLK6muZe36tuFTWw+Gp6PrD1RXxCmdHxtJwiSQMhUHtcL6ykzLsnhdzMC7",
-	"+QwyETIRBewKUmIp3U7PWYP0YW4PQp5iJ7ayp514C0y/jbmSIJlbl+zuf7m4eE+Mrh5W7swpChG7xh5I",
-	"gKsNelUF2k5iQZETdxPI8ZWqKuHFoAJ63OpLAL+MZjl4bKt0YDQIOiVuFdvqqCMkZE4Lp1xOrKwz1iCN",
-	"f3AFkFoYFBkJ+yhzCVkeu7csDq7HZZPNwaNzCbS5jFgGn9UV/SicRKMPGa6bgcw/mN0J19/BNYMqvnPp",
-	"sJRukYUJ8Ew7wn83cfUxZM/1Yp9dey6gNZ14xjViJ2cSrgtq+gMkrRXgyz3aqzClJJDHmOkpTxGlUR5i",
-	"3pWCUnKVO6Elq24wJAbka2H2rUpMEDqMV2lObgxbHvDXKTfs2oL3dabkJHCHOZ3PuKwGG3m3WI1beZm6",
-	"ronRQ4tZWZYjE9rH28gIHkWxB/d6Hf6fAbzgGk5mbq/VI60YZZePAdBzbRFQ2K8tcxnPRWKYkmTuJ1tl",
-	"PbJVBvtax8snLjhoKaoApzp5xZp6yvu7ey3ilPlC6wUDFxtY8sN93VaFe8kNT9RkTnpbYBEmYkKiq7ez",
-	"nd2hbgFr7sI53f4uZLQG8sr+VqsxHTjXrrCgmGEwGWtipGX+eytgeqxm5DakgBP7p70sFy55/uL0rSVm",
-	"3MBk0aoqD24QjH2zo1sRsxjN/4WD1WoVxa7e18JYLnhsJRZXHJNmrusEFFQnS1dcwmoVxxrWPDPK1NkR",
-	"3+W+pxk3IapjPlhKd2rElWWOjrvyo/vF5SvZDAcln3P10Fb8yjXomYFlyalKEtJV8JNa/DDrIkIMn7CJ",
-	"+GwRzJCHN7DgI+dJYgey/yfqQMGQa62S66M0vdu4FK15LxOm3UKwciy3nm6dB+tfc5hDFPjwuaCIjWPN",
-	"SEkIfCxdTnRagfeGNjWgB0cr2bInFXIZQpJAVMYpmsAiFM1AnCwPv6OhrOjmP74FrxwmPI66thWpzN9K",
-	"1GTzm7GQwkodd1rElSN/2xECJJYIFdy5t5ZRYVGhmu6qVIZ+5/yQDx0jL267IGwBOeMyERum57MZzxb1",
-	"Oj5B8502q/Pb257uQfHh5uN3mL01oj4Y9xru9laXVwdb6yDpVrUFA6cdZyJPnY+gXlIjVHgFmY+Tzm3z",
-	"jVfF78GKqdRMPXUqXmNC5jFpX0S6IjHv3mqoLxZRnu1/Tt4zHL+IWrd7ZE1enhzhynIeDDDjbMy1k7oC",
-	"VHyE0ZTycGNaFRI6FpJniw00/xaYozio6q3jRtZcSm1s4WlKyiSyEwoGWSH8rMkNmyltWK//fNlAX4jU",
-	"s4WTNCrH3+s/ryeQpaj0FdDYfB+/3ymeL7SB2csphFfr/X+rrDqCFGQEMlzkYTRVZQQDDjYToOqo6opk",
-	"a2EYl/oaMmfad5EIEfAoERLKnE1dOf5lh/64pXDs5l9/Fu9dukP1KEoK2oYtbV5BoSDduogz4NGihsfa",
-	"s645vFMJLhshhax0OQGFvsfiBllQBBlrRtxwi9EBo0tqbe08L8NKjSCc+TXXq27g/DoQXqGVgEBmWVdb",
-	"OjIaM/AbX39g/4BMO+1uSalMxeXn4uGqcOGOo+xo0f9KyHuRKm0mWcUBWbKJqo0D0+mWX6mei1uxJ8XV",
-	"EJ3cqOVxYiVih4S/n48vGMZ44kG1nK1rE2NYv+Slo/cvBpUjrGy7dHqrN2MRA8J5JszinAKz8DowiPOi",
-	"PjIFVc6z46N3R96Si0E+5PrTfAbOysa4Zi+AZ5AFPlLpEw18iS98Yv+aQ7YYyTyTrsMuinCmDGbqM2Aw",
-	"rwskBPbh7I13HnLp/GCJmmBEoTYqI1veSH44e3PI0gxiZ4w4clF4FOVDYQT20lyEnw9PJL+ZMORnFE7w",
-	"RyrvMr7K6y/wgqfi74DYNeZahHa2Gg0nN0Vb7uwtcKg7zSuPOPORIuzo/QkdJmtG8BkSlc5AEjunMDqL",
-	"lHbKYi1TY1JcCZ58/VKOamawQgO6eRnt0c2LR392fPzLhxeX9unlyfn5h+MzXDYfyden5+cqUZNFW5tF",
-	"AuyX8/7uHvvbrxdMaD2nfIay3acIMcel4xqX125hUshY1flGMWSOrAw6cNYM/AdKADpgOuQSf5gIjV45",
-	"tAHPpcasARXNQzFOgMENhHM76kiC/CwyJWcIyM2z42PdsnAoNItUOLc/M0E2ZS3kxApelLVkKUI2J7nQ",
-	"ylpoUDx6f9IZyZE8MUxYJkuj2o/Pjo/xsJu59SQ3rgRVW0uhXOqgJNXp1kiiF5087Gaq0cw4cxb1gP3t",
-	"/PSdN6/bXZeMm7nzx67Cb4vERB5FeiSvLU7bXZArZia0PsjFsERoFDTt6041Ih0Y/+vIDEH1ClhpPI7j",
-	"ipmWwU0Iqan5npJ2aXmVGFfNqrGvByNZeHNYc/4Q3GrZYxzJEoLRyRDtYs31eLEU5I0gnwWlSUayhF+o",
-	"SS4jzN9+vcD5rTiQqMUMk3SqxHXGFxRF6enrSDoCu4GqshJRfU3KLZ2Vi83mGTALbhRnAXh1I7l0jpAt",
-	"R243h/19iuUoRVO3fDgIGeenXKOpHo30B+zT1xHankeNAzbsDgM28iKW/WXU6HQ6o4b91RIB+gkt2qPG",
-	"t08l4LE8VGiKmEFigk6LX46PXpUYjwN5TBmhAOXAZzyx5qdwniWsffKp1RlJRJZSwKgAOpNc42BvxQsH",
-	"TRkq/iYToUkWrGn3hj4rHDuaU2grMAtEzjvr/Kk0+2qEkb044ufaskY0EubJKXZb/rfW4UjmobYEwGvy",
-	"dst7yBNfjGKR0Fdsntp/miJLgTIRRvKIjgZNw6Vw2WpQbB6DE0GY2PHtNZSFfzbs7XbYK6e165FsespB",
-	"RjFLqIRFOcuqqySNALua/sPqs39Gck32DzGVRIQgSUB0vPootSJYu9/pNoLGPEscg9EHOzvX19cdjo8x",
-	"Wcp9q3fenLw8fnd+jN9Y2VkY1JMc3zl6f9IoiWaNXqdL76kUJE9F46Ax6HQ7A4rVmqIkhWKfpV07hXN+",
-	"AjXG2aNoZvHSioskg+P7h6zIBaSHVRf+Ai/cQRu678nPWY2XwFAVKzTkl3oS2SnJF/dGaAow1Y2ljOx+",
-	"t3uXwPHfqubFRr/b32v3eu3+4KLXP+juHnS7/1MKfrXve7HK3kCRt7RVPYFvH4Plz4vAXzJpueEG4f64",
-	"Dz3efhYN4/aQ743b++FzaPfiPh+Mh+FutAcYmL1h9b3ud1t9wseVtTufuhttq7oQdrQigP7OMdY1sUS1",
-	"AfYEd5hkMOz21s2Qg9BOJf0FPxrc/lGR322/6O/f/sVyNtW3oLFLkLv5u2oSNapCZMf1Ecl55Dq69yme",
-	"TgPoMoYGPgavDjExENDwicbAQDrxA/eWVcZu2kRa2pqCASku7xuptDV+R4RPXcQaOBrBHc9OUL9khqPG",
-	"MF4w7ggAih4VmtByJFyzYXd/LWmgCX928SNFqYrF3fJJSoC+dabHcph5XQWJFXLVu2Oey53w/XEx9o7n",
-	"UDqE2kICdh8+VBgxbQv4LxXc+IEY3d0Co/MCGfaD3mArEkAZpfjB7jYbqUmS+j0JDqFajrFWrlJzk7P2",
-	"povmlcmidUeaQsG9drZlYWTnqwXZb+tlktJiUDt0q+kw/wQ1IJ4kFEeI8ZNFLGGJxAwDK9byPHwRFQQr",
-	"WK4lPT+DKejO/WWS/2Sm/pgk4j+DNAxv/yKvA/J7IuuphDWocZhj8ELNUQZwpW0wzHbYHbK5TKxq5B97",
-	"weK+gkKpCtmaPMTilZ2VKmWYEbiGLOy4Le18tfLNZU4qIkigLkbizBls8/DL3EZCwMeOKoHWaCS3X0T5",
-	"iyuKS3PY3W+tJRE0YTk3boVWDNcH5xLBYomSE8hysvWHQ5E7s9vfC6foNr00jSDhUanM/A79G5zCIbWx",
-	"/yVL2DL83I9RPhypgh9WPs8j5oOq0H0MGum81iQRlbDZWZC8yhGhCTvn9uZaFJW8rH5ib3gt5h5F0UPQ",
-	"9g+LrL8X7h1FUa7Gqjq02/LCH0M0pWCGWnk0hwHjo16dSvqTrhRTa6Kpu2yId1Z7qwfXWPNbbAyWDzCj",
-	"1oLsW/iekmjXS6JLqVF5NmGR++AkSZeZQC/8/26WjsomlbQQZ1cU6FvCim7eDPlbkfRnRdJeYUxzM1I0",
-	"f5HOSJLr7rjLB/E+tPd6Ub89DPegvc+Hg3Y3fjbuR73wOezu3llyxcyydXV1vG2lfMGl6/oT2KKwfEop",
-	"LY0S1upQDc3EG+TFCqKRE2kjspFq95Ouc+wx74wUrlihDhhmFC7QRJ9wbex6LL+mlEisyVVUsnAxE96h",
-	"JrQ3Y2w0VF/Qor+rodrjYjlT1b7zrN3tt/u9yjtV3AlFkUlJboPLYdznRQbmcurtx/tbbn09ka0st84X",
-	"+2fAlv+r5lktvDa9TcXBLAKlrmVZDjUeYKGti+HIvfcUPk8gQbzMgZpLaV0qIcGaXqrd77Z8jIzHKOES",
-	"a/zhIHLdYtC9cOEr9zbortS42O9WcWAtuN/d/Ovg/Meaf38oDQh8DaDi7f2wG/WgHw/4cLwb7kXP4Hm8",
-	"z7vjXtiPBjCMd/ne+Fn4PNqHbnxndlspY7SJYBTWDYK3f3d5+09mKV4lMYelyyqzW7Rk3oXKEWTWyQs7",
-	"X281A1HCrZJ5APuqGOEjBA0uDt1rIiJSWCrOtfy5/6owK68ldK9wdZ7QLSn0y9ULUf6oxkb3avXtbRVt",
-	"n7a+sUDgx23UXjrN6EnTfTQrkz1PD12LNbLCI2ALieLrhGuKaXJjE5znQZIF1SVdLWAaqU/hjK4UrqCY",
-	"n0RgxWT89JN/fsAshH7aKFB/0FSI7AfI03fWbZdU2R+mvW4Xx7KyHecxWq+q2xc2qer2OXtjsSpJqpt1",
-	"Qyd87LfcX4l+cVt2uuFd/Vb3U0JIc99OB6HKUX8GFcTilYsRsZsOCoRVEqzIHibzCKK81sqt3t31en1h",
-	"s67VR7zLxQUIeA2IFxUgyoYFp9NzJ/3lMS8Y2KpHsvn+9NxlMhQ0znuLiD62mMoC0u2LyNiAxj09efUy",
-	"dx2XgpldqRQ8icIMkKtLs0O7IoxpmRR1Ap0/bZ+i/zYoOx+0szDfV9e5J/Yux6blBTkariVIe6oyDe0x",
-	"VvdYLCHwPRSlwor2A/Wk340Yfg8y+IhmSw/E5O15isj5T9az8lpCtS7qh5LuVamxFJazTsnKLeOZuiYX",
-	"KJZRLPlFKEul5L9T17JSdkldS3C9V+zzkQy5LDvES3yBupIs2Ay41B32/uji5S8roibi96dKTSUqpb2B",
-	"Qr+ir3MSfZs29Mrz0SbmASCbyTd4zXUeAumX1Xry5/9e6OPuqow/VIurUorrMUSfWg3rVEKuX40XDD3w",
-	"uWJVRWG7NBfazI6KEDX8ZBtbw89g6iG4+wfgs99P6XhkJ+GTieQRg9sQZR9DK7lPJE3ehhIjU7gJp3Xo",
-	"nVAFF5fw6DpCuWqDHUbUhyIWiFHW1AFEdMe1IvejHKeZwlwuz0KQkWlIYgpGK9gs9+YaCdR9QWOysibP",
-	"pxt1jEYerP64gQ1SlcWHKiqrWP0+Aa65rOB3xTByHxx0JSG3UjT+cwhg3VHdjxQumZx+PC3E+4n+mDTx",
-	"SVWpV1WmlBrpTSkI+wGLfQXhANtKBoXVp6BvEYsTPvmOakwpzuQRuEGtlesXde3J/AZLV5OzTI2VCRhn",
-	"L0+8cNhiEzCa8VJ8UWckMeSG8r2wD6fVjTBqZey99xgnR3rHVGnXt1O4qusbaP2J1nMk9Y/vhB/8WZzw",
-	"e+1ef/kdS2yfbXLCPw970fZOePv2/5kN9T/Gz+SvX/o3f0/3swszWPwS703+Fu3Ck9P9iYY/Lg1HwrAa",
-	"skoFCFfk8Ufz9C+Rb8zL3/EV+Ha+Wnz6tjFGEG7sKVLDTT5BH0cIWDtC+Lq8qtynzEnQ4FTr2g6gAeMj",
-	"6X96JXSqNBYfD/K6AM2ixvDJq4B9GjWo9u8BlpP41HLVPl5hyWDW/KSnvN3f3fvrJ2/IG8kx17A3ZPSd",
-	"jzW4ODprBdv0HO2wI6waOc/yOIX8JEbSB0TnYVmBUxM4C+fUoayOR5wBVV32tRRuC12oFiL26ygKLCyV",
-	"eyua0NanE/hK8msDHJZa0HTb+74LzWWn/fFrd13jpY930gxu2oZjCfCayIp1ZffqCSoBCAIYVX1su07v",
-	"9p6X2hgeYe836husb2sGSy+7d6mj+zKsrmILN4aHUyrxEosE7HH/ddSgVsT2D2pE3DE8GzU2tkcsJvRF",
-	"xFb6WYovBTyoCFuAYvfT2r6L5ULFr9ZU2fYYRMtdhzy0BdY8e/2SDfqDbuuWfdyt826/u/dD4KZoQY29",
-	"iDIkAU287tZt/aY37cS9TO/eefeDLVlt3iv8DyY49PZu/6Cuy/gP5ur2q8FWJ5hX0l+ynDvqXynqSlTs",
-	"4uiMrE+fqHAhs+998n0rS6w/AzigD7dIByCmnwhC+7Wc/npqdZzQ85zApeAdYPQerrEcwEd1/6eQAZa+",
-	"onAIeo26dSMTrhZUXC2gGGBr53JwU35qucvJ8mapGLUH2MRW39gdPjjUqdQAgfjjko8KO6+zXp/WS0x3",
-	"EPh/tD+D/EyFpdwPqUgbRXMDL8f0w954F7rjYdSP9/gAnsd92A97UZc/G++Fu9EQBnGf98bdcD96Ds/i",
-	"Pb47HoaDqA+9uMv3x7W1lQ9qhbyqXOBkgfKP94gPqvSQ2DJAqATsOZD9KeKFXhQVsYoC8swoLO18X6RO",
-	"1KQkx28u9IApBSnV9asrFXjoGhiFqJYU9Ux9z3o7F03RqUO+N2qyXqK9xQpUFDn/8OHkVWOdKHkLV8A1",
-	"NGolCAM3ZidNuKgieuP84vg96+30N/ep3lp6wBpreRm0J2HiSZi4O514b6G0bQEWYQhBqqiVngiOdT7X",
-	"YGZrmZC4V7YgJakrtl1fJMZ5yPvdbsHYvW8M/0e1UTvsxDCj5uEUNJMg8k5BvjoxkypzBZbRRiBQlAin",
-	"wFMGUs0nU2cMScRnkHbPaabGsEpxShXCH+qRKtqfn/69qAh+gANtbQEsrWcNxXCnJbRvMNJ5CLy4es5U",
-	"sqqAnl+AJ2ZKtb1LsKBxdQdsio8bH4tbdyBEJV9LLKTeCI8cHNsHoSlIpSlEKOeUepYKkxvoMWUNy390",
-	"2FEOxeRZdUE8ICMcYkOdsoI7vMRVfi/28shJ3usEM3/kOd8eR8Nne7vjYXsQx+P2sNeP2/t7PGrH4d5g",
-	"OH7W5+NxtLZjxkGNILDlgNRtZanTE7VSKVrQYFiY83bmmFE0qKnpRlLdJT3edknYVqExW1x6upW7WLca",
-	"YGtsXe0mVY+zHmS5dpSKcjeLAslPhvvfzR2Kd8A4o65KVv10dJUVwLM1L1zK7lnB0Vtk69fIs0oN2ahR",
-	"RiwkRFbI9j2GqJNa4MI3SXsmZah5+vKEOcNli16YcSli0GYkfdnsz5CJ2NElO5bKTIe9oFr55U5HQpe6",
-	"GZXM8AIpbMn5RK3ByBWKJndXBZ1q+v6kne3vcJ2BHNOSyIgO0Rqt3CHa91YO1lDvLyJ9FGuha/3lWgD9",
-	"+5iUDZ9gBfS5iJxl+YtIf0fL8mPaeh/r7p4svX8MF/F/oDZ3SmSjrMWVel+hufeLSB+gtXkV8Da7bpGe",
-	"XfSdkHAN2lDl8MCSFoPl3scLZvgkKBfat6JigAm1KTIrrC0fMOpl2WIYKWnEDA4Ztrtk6JL2JZSxfeYm",
-	"sd6ZbDd6QTEWNF87sTC44VitH/NqDZ901jR0cX3qcjJySwex1dJuS5P7chxFZ826WfO+ePcRSWGLZfiM",
-	"Yns56xbhe/LdcQnUWnF1Be/t7WvxBdbN57ucFhPmvfd2u9i7jXLl+93uLZnzwfp+rMURGMX0FbHkutW4",
-	"Xqu1yynP390qc/+OSqIzof/2h1MXfTNgrw2We5h+H23Qt/67ky74MW8IbCHPNwDu5v1+e/fQFrGTcY2U",
-	"cUR0sQyb/+6a4e+aN001Geo50SMww9weut6gmXtgCnOm58rZXOrD5SY0uTukxuWykbepyZM75Mkd8uQO",
-	"eXx3CJabj3nmrHNTrtkYQPoeSw+nI45bbeNXNdgcKq4viFTQOWGFYscbSbK2UrMO8sZoZIDNe02uaVm9",
-	"ieCce7HzyUb+fWzkP1Du+TewgtMTFoHhItFP+ZePRNbcsZbJ2f3pVd7utz5JOqVMFlTGlYSAJeIKXGNG",
-	"n+iIoWhjnlgK4xpqqiycgqspjLSHXLGWLLnEm5Es1es9tA+s3qUZ8HBa7kttR7t2vYfzptI6j5aWeedB",
-	"Kt2MQdUjbGrOmgYTbybKlyZ3XtRETVod544GudrRWAdstzugh5YmW0KqqUTNSOatBDFEuxTpQg07+QJT",
-	"hdAnnbuhaWyqveD92wodnnVm73Lr6AcTUtdpumhbkrf6LREjdYU1rXxgl2/6XXn+Me8M7bJ67uLaps3U",
-	"UAgqc1a5brzfzoNjK3/0GfkG5qWDwujDxzqpo/Ip5R0X6bgOC1u7tgB4PRXhtLPR12/nESXgdHJHHmrh",
-	"ZYpq+OU2UQE5u9shzXttPMC54Rkm1lV8+75TLyvyN5DQlRxilNuhcuvo0rQkPPhmuFKxTM0Nvs/GczuB",
-	"pYYkWt2gc4KsEmymIuiwo7zpZzlW1TVSzScZSSQKdO4Y0+AKY7l4EEvMLEFwPampJq9bsXCG26LcbxG/",
-	"K9npy5ORdL68qivPZazU+vGOqgpnUYaL9ubOZI2T7czv6oUzlSxlHNYjoH9FkL54hhO9Vtms8e2eKmch",
-	"T2Tm316B+sPmnD04Ov2MMHgJZ1UcJ8Iy00zNUJUpi8UV2aV4sIWzfRnt70puSsTmFSYAxSLJtTBqhks+",
-	"l39CaAqszaPQ7KBID16fnb6txuPnqlwRDo8lbrAluZM6sEe1/dn+47yo0V3QlRiMFRicn92RkOZKgO2S",
-	"VanlnfGlKzhYJjtuVwEJNaUABJ7TnGApXyznC7S4RE1uoymU1roxjTlvYLwTq2zWtjwIWbQMVeQCC+2t",
-	"lL668G31K/7eYG3z4+qTm/YXkbYtVGekgn27i9aztDOieFvXungign8OIvgK8Y5xJuEa6V+Odavt/R9I",
-	"AEsMfnPwZR7AP9cQeZGmHMX/k2ZOLl6K5y/LExXprlOP+3ZJ6xD/SZp4QqRHkyaWgtqXoLP1IMzSYzW7",
-	"sw7TvBIyYvZTcjy2ttdqZjwCNl6MZDE7PQ6Ykgn+PxeeUiHtZ4XIsqWGgYnnpWhBsiqfvzh9S3abKBOx",
-	"6Vgl+QC/s09YJOK46NWIa8JoM29WcZsbyWbKwytKUoqwfLEL4A5cCRTXGZ+pjLmO+q4cV9TqsHeKZveS",
-	"i55TA66QazgcyfwZqTxEwIrl4uodSfN34WJQyCxO0tdy/zl2NJLuLP3i8hKZbjNsJjBRv6h86XIWCg3Q",
-	"T+h0QJpwJEs6oB/LrsFNtEFpw7t3p7pGvjofq9mTuvZEYB+RwErE9naFzCLdKWJ+q6iyYnW2cLs1ZaV5",
-	"7kda6dvWfVU4JUMIRtJTVa/EsW11uFRIza49nXA5LVIbnlBPBacyjSQNMl6UCpGQ3sdTU9AEqmz+V0+A",
-	"mjnVzi1+wtXpdZOwdG5nGkkhW37EVKQrI/ohadUynfkBtG+fmqjwapl9jOTjqpf0B0LOSJZuqFniXvS4",
-	"FbCXizBREl79N+t19nDZ5+9f/TfrdwaOS/nA4iL8vayvFuHuhYLKXnB7Pag3S1WCEfshXnmNpa9y4/7Y",
-	"rKLMTSkH3S0bGS5aYn0S+rDb9b1rNhBwUhKedOMnjvOkGxfi5jq1+E7cxUlP69nLSb1+Wwj9nXVY6xjm",
-	"k+D1hAbfTfBa0msLqGzdFyucKLAxEinXz2LnJQvyOHHLXDIeGtYUMlYd92YLX/hZkc8/rvEYsibMUpM3",
-	"c12t39Iq4pdy56MPSq/zi//D7eOhnnGeisv8TBrdTq/TbQSF5/egof+VCLRfTVTpxYnqdfp7neeNwPmA",
-	"S8+GnUGn1wgay8Pe0QXsd1jjBHaP9PfI/vZjF7e/4VaFsbr3Z9AbPcLV2b42xlyL8Ghupnbub8HXxhh4",
-	"Bln5F+q6TUUw7U92iRi1QQ76eZY0Dho76GV3867UeqUs9rKmXcqrqK5xNVEA013mWQbS5G0JAkrAjGZC",
-	"6iBvJ6GXurJ12HHe0IlqFo7khw9W5Ldi9kRIV2iXS6q+6wNX7PNSHV5OhWLJ11tpQ4AGBYhcGrGZwqzD",
-	"jqqt3jx6lXtzHLqK5kXHD224Ky7oC1RXi/iungr24scNU48udpYPpmKWcLugmM9EYhWVkMui/7bvFX/I",
-	"OAsTAdKMpIYEQqN9MBCe6Cd86x2fwSdGwbes+fr0/FwlarJoBRTSwGZzTXFCeQt6rBG13PafqbjDsK+5",
-	"bxbl2jfgsc64pFJU9lToA11/HK6+d00qy2pHwAMXYbRabzOgwsBoaPvlqN3f3XMFEDIsbTCSrqqryq5c",
-	"VtcLRAsaGANV7dDYsj4vVhyUDV6fCGsu8YNPI4mZLCwP0CzOgrtWXXkHLwRsqTC6ikqI2l8cmWSuHrI7",
-	"4PWVk1v1x+eKiq4e39nxsc5Vxw2OkUOn23rts6z8uQIR9hNXRoI8IRB543AJ7ZeMv9uuqCKOLg+HjHd1",
-	"pDdKTtpLyeSgWTOfXQdupTpw5tXcoKrdPsii0Sq1FErUxAXWoYqulxfj4/1W11MuHYXaa6H/+o5qErXg",
-	"5SGpjNS3j9/+XwAAAP//",
+	"7L1pc9s4tj/8VVC8UxX5DrXLTizX1H0cLx1nHDvXS/c80+rrhkhIQkwCbAKyrGTy3f+FA4CLRGqznPTi",
+	"edETiyTWg4Oz/s4Xx+NhxBlhUjjdL86IYJ/E8M9DzyORvMJsSOBvnwgvppGknDld5zCY4KlAPac/lUT0",
+	"nAMkRwT5fMICjn004oyPY4Hg85rjOsIbkRCrduQ0Ik7XETKmbOh8/eo6R5xJwnRX8z3djAhSnaBYPUd8",
+	"gDCKcCwpDlBMRMSZWNrDyQ0ezrd8wiSVUyTxULWaG39F/eXpcSGfDomQOwdIEOYjKlEfe/eIMnQ2qF5w",
+	"RqofsPRGy8ZwyoXgAR9Ob7jEwUdcuKxqsmwc9kmshhSpl/LthpTRcBw63YZr+6BMkiGJna+qlwjHOCQy",
+	"3UM+ZvKHmI+j2zH15zu8vT07trMfqtdUd+QRh1Gg2t4nb/zX3l6/uos7g2qHtP3qG6/VrzZxY2CfOa5D",
+	"VVMRliPHdRgO1Zdj1Z3rxOS3MY2J73RlPCbZmQx4HGKZvjm/Ymb0t4LEywc/FiTOj73h75E3+LVXbQ06",
+	"zWqn38bVN2Tfr772dvtN3Bq0Scd/trEnu33o6cF+0R3pA5Z2hfXjRZ0Rpvb7Z8fj0dRxnZA/EOeXhX3C",
+	"fl9AB7NLdsmIXTEPBwGJXwm97wJJjrAnERYHyYK+EsgnAzwOpH4J0QHCfUGYrNmVm53QMOk7R7b48Zyw",
+	"oRw53dburqvI2P7dXDiVM/+j2hq7fPl9WrJLyVlpFpyVbB+ShGk/M3yOISpJiKivlu2HkxtUH0eKRYj6",
+	"F+p/rcuYkFoxFVFodisjPKchlYUMLKZEoIjEwCtQZWC/qEZTOeIMWJZQPAsLhJHerJ3SzQugn+wIzfY7",
+	"3Waj4aptNONtwJ8rDl8xu2Jep0btokHMQ9R88uhVYyWDXzrWK0I+xtwjQiimspjVRPrFPLfp+53Xe7v9",
+	"TrU9GPSrnWZrUN3fw3514O21O/3XLdzvPxe3+ao/JkK+5T7V18oVIVckCvD0lMeh+sFcZkB140BSdYXW",
+	"VctVH0vDZzzuqxZVlzQgma9udI84igLqYbUk9c80clH2B+5JIqtCxgSH+SeP1c80qipBIyZCEB8WPJ3e",
+	"32IycLrOf9VTUaSun4r6FSG3cNxgGslU03XSv2gpACb+FvtXejFmZp0d0SehWXKyfepNnzjdDpA1EQIo",
+	"Fpahiz7TCBEm4ynqObVanUivHmEhJn7PQUR4OCIC6ALH3og+kHSHTq6uLq+clSd7EsfcXON54jtjHo9j",
+	"4klk9rnmaLFpEFBvw3nuZ+dpKBqtQsSIChSPGaNseICoFIiPZTSW6mf8gGmA+wFBnHlEnVsq7Gkh/vbX",
+	"RXGQmAg+jlVvAjEulViGkZBYEiRHWCIcBHyi9ye7eKc87lPfJ2yz1WtnV0/ye8KQ8HhEUM+JCVaE4XOi",
+	"BwQDQB8vr2+eZwG8mPiEKXFYoEAJpjBVrjYhNoNSv/CIxDAtxAjxhVmEREhRsj7xN1mMVqOVXYxjEhBJ",
+	"0HveRwMeI3WC0ITKkbpBm810Cc4uTi9XX4H0rmYDXrQSdgYHyAwFCaWfTBQJTGgQoBGOIsLy096EVwCT",
+	"wb6vWJn65wMOxuUMZMSFRD2n2Xpda9QatWbPAYINHgjIW8nvqIJRwHkEmoVpfecAGVFDX5DqGowVFQ/G",
+	"gvhozAJ1ZNXeQi9UIM7Q1cnJu9u3d7cfzy8Pj+8Oz88vfzo5vnt3eX1zPUd+X10HD82MF08DXlPK3ti7",
+	"J7Ln2MMmxlHEY0l81J8iOaICCRI/kLiLYkJG4z4aYfUi0t+hiPNAHCC1qf440HT5ifeBPrhiIbJwjIat",
+	"Lh1lFPNPxJM1iePa8HOdstpnGs2x78diro0qVILGhykT8GbP2SkajpE6lm89vIcGPPBJfOZ3EbyOcN/r",
+	"IswQZQ84oD6yQshcT0/nDocoxIG64omveMGY3TM+UT1HY5k/CMeckc3Ofm7KpzBXNI58LLP8fstnXY02",
+	"P/4LLk/5mPmbMfNOdg76yKFmCwh8AK1unW9fcCTG3sgQh2vOuasOg4tios4U7JggsbrQ5rW1uelfEexP",
+	"N5n+bv4uu2VjFikmpM4lHHGJ1QGvoY8BwYIgb0TMU3XJjgXCEtVxROsPzfon3hf/o+fyjyyv396yKQkI",
+	"+1M0JRJV9EgpG7pIeBgkErVqQ8LgqmPDnQMUE3Xw8UCSGF2pf1cP4d+CeJz5IMNnbF7nnN9XcYGm9dOI",
+	"xMQK/0PFnRULrBgGJhIjBMx9Z5kpKDOQ+a6u9cjU9TDBVJaYf4q0GNX0GZMkZjjQa7gRPeSONDXtGcaO",
+	"CLT7DBJuQTfGpkgkpoFabnMSzCsBH8Ip2OLZX0sMflb2YJpGFR4jPmH6gsWMyxHRbGHHzv0D9+mAEr9Y",
+	"v/YCSph8JZDHoymq5AyWO2pNvXEcEyYP4Jbm/nTmQBQbTlXLZM54appS/CsmgjAJi7/4LMBpwGxILri8",
+	"xpKKAVX6Q3GXRn4nvjYro4AS0D4E9YkR8Gd7zkzFWJmrJWZmsGOj/673xo1G2wvAOAX/JssnQMg5H87Q",
+	"nySPsh4FmOYpz7m+OfmImvVWF51eXX5A2tBx175rNnsMnrXUs6vbC4QjWR0Saa5TpAbT2tP/TZ5RJiQO",
+	"AlSdquUPeiyK+eO0C4aqkZRRt173Sb/mkz7FrMbjYV3/s+5TIUW9z/n9hMdh/YxdEc3fW40GionHY5/4",
+	"qLnbbLXbb3ts8RoUqSUw9apaBTip6FJphBnrCYiGhKle1K8BHypyHFCGg64SdUdg8rGbpo2FPYaZr4Qn",
+	"RZZI/TvnZ4BfciR+gCYjpYBQqVRWYTRSbaMgPsICDXCs/m8SUykJq8FMC+i/6Bib1+rwzte8Eela35rr",
+	"8SR9od4R5kecqi8cuFjNgtX147rf3G/4r/c7VUw6jWqn3cdVvN/G1U7Hb70mbwhutjuKJamBO+H0zicD",
+	"yqixMoMFqeus1MY6RpqZaRfQxPXYU28MxkEwtUJF3pr21XVuOD/H8XAjWbTTbBfIcVQpxfGQxEiOsL4/",
+	"wMipmFantd/Z33vd2t8DB5N4Hv08HQh/gGGAY2lAh+OY+EjQz2ZEdgE+YDY1WqnYaB1a+3njBEchZlM0",
+	"wDQgvjpolAkrGFGG2g0rDD3D/As71+osqIv6frIar5LeBjzWj0D4ZTgkIAb0mOH+aIK17gmCqBJMrzIi",
+	"nsz5z8y81CwzItfcIV9HHEN9MuBGFGSKuWEpSRitK6bdMjyWIx7Tz2RDwaWZ08/HcqQuZP0ZSkykW9/Q",
+	"D1QII2ZbBTZjf5q5cX/66afqYTqyklsdG8sNmAXCWX9n0X17yxJD4xY0HuvpxZSBXhA/UG1NHKfdHCAg",
+	"sSGmDAVYkmeQgA+Tro3pBMx0WsX4yP0QM/vCDlLKDlekqLQhb0T81STlW5bYaz4Qn2Jt1d+E0+5mF9De",
+	"0ao5VOBbsMaiZKOVLmWc6XP9PZONWLMOJeC+EihUk0eqH1TJDn7HjpSzWZupHru6pJIRZR3sRzHBkvg3",
+	"/F4blHEQXA6c7s+Lx2w+1l99db8o/SMisTQuHGlbm5+QIF5M5AESIz5hiLNgChb3WqErOnWY/GzaTL3H",
+	"vP+JeNL5+kvqbgfnseo2PxpPT/FOa8eJS0qJplVJQzLftaIRxYkLwhw+6AdKqVEcHjx6koRi2S5nh6jb",
+	"UN2YfnEc46n6mxnP99x4IhILznBQvKjGw63EziLfd2Zx+5wHBKs9MwLVKhEB2W0wLzHtJk+Gla6Ym13v",
+	"+e3Kb5ZZibktK12Hpw96wZAuyCQhIez7IHni4GNmZAMcCOKWDDa/L9AS0IjmhNqGmo1XuVDPMp7hSF3I",
+	"sfr2/37G1c+/qP80qvu1u+ovX5ruXvvr35ZOdIUZpid99RmSx4jGRNxRdufjqcg5qPezzvX23u4S53pK",
+	"45nAir3OkrgKxbl4pAezznG7Vl/BeabsTH/XnD11RUuY9Ld4LW+FJt51ljLENMhRsP7FzQeadAqWQCkg",
+	"d8XEdjoOAkNrjINMEPMAeSMcY0+SWAB95TrYy9Pb//V6j41Gtdd7bA56vcfXg1/++29FfLG4+3MlHBuJ",
+	"FweCaxlTDScT4lTElTYhefWVEBMeFxiOPponIIu/xYJ6SAmYB4grxQkEdEX+VSUFXp4dH1XhAlKjEzV0",
+	"8kDiabpoPQbbLLpa17MtU9D/R8TXvsHrd4fV1u6eFa77XjyNpIsEN/98JXrsdasKYYBafUvdq1EUTLVI",
+	"P7s1mcPwpmABYq6FmhVOwJV6dV02cWXat/Fb2A8p6OCK3n8pGFDuuM3tSkywb73ZP5zcuGCzIPYXopZd",
+	"jpRsTgJBzB2GQjxFPncR9G3f1X8kwo0OZDGDVL04rgNtO64Z84LBJozw6dKC5Y/rfDNzj1Em9zpOEb8M",
+	"sJB3Y7HmkMoliZgM6GOxHDGgsZAZtmGPrxbaXKVJxsTjQ0YFQdrAv21GvZA3Z0UP009O3MjtRDLVBYRu",
+	"GfjTScCwtruhFSBm7OJLmCGqMG3XS2wBxlRe1BUVSrMrYH+HyD7TZ8hoWxkdmxTLgsmtNBOlp362Jo4D",
+	"RMJITtFkRJj1yBaOb5V7auXGdIRn8YKKnDglkmXTkrAWSBEfuIXC+lxPs7J4UdjuxTgkMfUQ9V10TyJ9",
+	"pTRqTWMNEgeJPQjuFNWxkj1Vxyuc9GWXqxYkE+uSmv27m5uP+qIrppW1b4pUxC6wB2rCFRICpSjYTgZU",
+	"By+vJ5DDK3lVwopBKfWY0WcIfvaYJeSxqtIBAdnglFgqthVxRxJoc5o3wmyoZB0IKLYP7gmJFA3SWAv7",
+	"IHNRlm27OSsOlp9lGY+JPc4Z0sbMRzF54Pf6R2okGnGAYNyIsOSDcK2zfkEmiOTPO2bmlOpdRF5AcCwM",
+	"419PXN2G7Fku9qmxJwJaxYhnWMDpxIiRScpNv4GkNUd8iUd7nqY4I9pjjMQIR3CkQR5C1pUCUnL+dgJL",
+	"VlFjwAxMbIN6KxfmCw7jeZ6TGMPm4wawRBNF3pOYs6FrFnM0DjHLxw9bt1iBW3mWu5bk4oDFLCvLaRPa",
+	"L8vYCCxFOgfzetH5z8ULCnFOHkiQU2PVLCTxdPCPHUYU0wcM0mT2aTTuB9QrFC3T+LxxcH/t4QL5sj8O",
+	"7nVmRV5Iyr+FPXUlBsQfktC6ZWc783hY+iygHmGCpCkc6UQPj48zU9R/XZ18uPzxpHBKpqXrEY/lRZlQ",
+	"aV66IY+yOG4ku2tzLRZt2AKF3YU1zOgadmbaX5WZnA5SUleNfvJLoeAGapkx9s1zMR575Jh4VJiFnGeo",
+	"dMh4TM7imBQ/j8nALsz8mTVuZn5PtNJa8bAgVWDzkxGVRETYI1XKBGGCSvpAdsy1sthYgtklC6anlPmU",
+	"DUXRuGY2xQ7SzRHowqN0pK4DyobZ1ZllVQmFZvhup7G/V7gRuhlr27ebeHZ8cnFzdnp2ogj15vLu7cnd",
+	"8dn10e31NfxydnV1cn7y4+HFjeM6x5d3F5c3d7fXJ47rXFxe3J3eXhzdnF1eHJ47rvPT2cdCEhgGvI+D",
+	"7DTKInTtGIVW3pUsoD1+QF/F960h9wIZ9vrj8b8Q9QWqnOt3rsigWqvVgBAgYEbsHMAVgSUKCBZa3kwX",
+	"ZB2Bdma/c6u90jZfw8WS3ZnLiDC1A0rEgcgyx3WOAq4D5q/IJ80wF/JJ434o8RVox7tOnLSeEAiN19Ke",
+	"QIKHBEwHafA0FcbDOUFa8C6+PZPrq9VornUv3uQaT5ppFrYiZ2n54vTyWa61UxqQIx5NYzocSVF0Es2z",
+	"YiZHA5Ikq21GT2kHmeaWDvk8czbyA84OqWC8KV+bnSfzgrE9xuVzYePAeGF1ytLsDZNbr82bgeBObWLY",
+	"cF1tC/NLOfNismCZ5Vm8/vpynFvCHLl/KTNclWuvBXJ7bC6Boiw6CLzTFzWi/gFSS2pCKQiSPDLP1GEr",
+	"We1sMlyZtSjbczKihcvzDovR/OKE/m7hHMUINwtS76KIxFV1o6MReXSVSnJ6eX0N7ScZgsVWtBFu7e4V",
+	"d0U/k5VMh7OUpIbowgyS9k1rixeC4EAWLIXfXzkcXjfxEcfSusX9caBpb5Pvk4tojY/N7TW3KPrn7KBc",
+	"NbMVVgSGs57z5xlGvsJACy7ufypp6PDqwnFLVa1sljEb8CJjo72fwRGC7Q280p3bWnLnluqPz36Tvuf9",
+	"eVonEpfHVwVkIF1EhKShkmVsjBiBDDL9GOR59VNIsIDouThvi82sAhjhjeR+XBh79NOIMNNBLCQyAiaE",
+	"l5nY6z6ZcuanzGZnAfucsbWe+dvh+r+NyZjY8c8zsfVOwnvet8fAKnNnhfZv3cM6nHYsSFw45wW3STq3",
+	"zGiSptKFdIFw3JXOajrFDJUfcXVgtNnhFAIRHdf5X9W7+ocJXVWjXXh+P2DKjKQ1T9pigWI/d4Ms0tiT",
+	"7q4gC+jUXE/pZETkP7bUaqj/lw/2XyZ4ypt6AWfEf4TbOtqFvHLsh4SDXjFmkCugM4wWT/daab9RYmGZ",
+	"MawwHEwFFUWGGe+eFIgpx8QLKLP+3k6joZ0W6gwVK3yJ7HgH9tQ7HS9ZbBsgnlf84J5Mra1z/mFIQ1L+",
+	"xLLKgqec3Rc/YTzkovgR/8SLH0TYu8+z66xxYY4+lMZZKHD2x8H9XUzGgpRMl5HJXUaSLhn9Xfns+Cd+",
+	"l+l+ldHCeObHCj/fFWlTOYOPeomwEWZe2Zz0OyXewjSmq0IhAVLxnR3r7dJLldgcksZCk7FR1pk5Owve",
+	"MGay5fAec8s1If0R5/fzU3k7cxPNSwfauVxi0f5weFS9fnfY2t1D92Sa+KPpkGE5jm34VDFjj4PlLE29",
+	"VKhalbO3awhNtTLRnPopsVesZC/TqxIIkTWFyn6MmTeyHHzpJd8f08C39/LStz0ehlSu+bpVnZa+/kBi",
+	"q6oveXdm2+yHbnb2ue5zQ8/OuujqCtLLcYO4v80oz4gSxQS4QK4SxBvHVE7XsSnkVnqlYeX15XS5k97d",
+	"hNbT5cvS8EIJoST05tAkFmBZaIbtOW8JjkmMek4iT4Pzc3nwcL7l5WPLYCvkh5j1QSYKePJjkd9LNXcC",
+	"USnFLO6hhUREggByEwZ6Qnc6jCXnV/c1Iec7cJ3H6pBXDRzPTdrXj62k82I0rdKubaBEzmC/Qr+qm0yv",
+	"iXtmtYDy/PKbaKBf3FUHDcFAtaJhQVOZcZmlLV6QAAuJfDxNSQtRgSBZZPleJD0U+LznVzB5W9iFWnt5",
+	"tMLBVhLdkzczbvTlxyDZxMIYu4VC+E1MyJkk4bqW3URrmNXskkSXV+DXD7EEfAwXacwMF/mkX6sVSgIj",
+	"cx+tZnRRL391LQZaodJ7T3XSduJnpCZOJbZ8UQ1UsctpGFB276gxxD78s2jVlNR+k5fay7RQi8yWMffC",
+	"aBZu5m0i180oQ0JJUmTR3Z6ZtX17dWkg4CJjxFj6/nIJKfBJXGaJ0E9L783NiKCkLy0o+4XWmUTUfSWQ",
+	"pCEREodRQrKtRnO/2uhUW7uo2ey297qtRm2/0W7tdv7e2O22G8WiLHS32klPFim3Iq62X+Sv9UyzuSmZ",
+	"xVqBpCxEW1GwVEBcuKZ5pOWpQLNVAy4DUC7CJKbpUJ3QBlJVjGIi1IObeEzqp0r+2pnXHcAL+wO4b0sd",
+	"W2eqp9x93acMx9PC0EUDeVPY2DCLTTlvIIMogGsvLPaB6JiRQmkRVvJ4Ce3rt1ZjEumsV9jCa8AgK+K4",
+	"4zhw0YMHua0mH08DlrloEGCJKjiTrkf8HZ1aiQJucjkrqQWuWev8vWj7wLE+3/c4DrpIye+4KkiEYzCr",
+	"mpAxkZhWdRBkOBYShRbGdj4yxYymXLbXzKjA+6xaNxSJBcJ9/kBclJvTK4EmeJrpNxO/gh+vlKys5OZj",
+	"EhUBdMIscRJbwJmZFhVoQKQ3Ir4J9SiFzS0LGR3HARw9C2mVArwkcbAFXrqiMZp9r0A0vYB8vZ0uwsin",
+	"MfEkj6eIawqAF14JgxkXUFFsbY0hKmALO874ol0XeRPgSjw/azZMlbiCYSajkVxvFKqMpIwU+av/F8WR",
+	"uA+eeAu6auHxfvBEKWd58MTH0tDHW2EChyAZOFBEpDbpADECB1bymPguCvhwqLG0IPEyJ80uUl8ePHFT",
+	"GLn34ImuTt8casO6lYWGtNg8++CJ2zgom+DtQkl2KQ8bh6Hi6PP2mLnYlZVIYSbkJWvTPeLjXMhdznET",
+	"EAGfEn/BGzf8LVn4VpnQEebN+EvFKcklDo4gIMInfjbUoiBQRb27+JUxo7+NyYrt6ZeXvAN7t5rrQQeM",
+	"px/kV2Ouv9kJlY++dJkKdmtmi91Z8pojkxWu3/R02ShGo0zM6BaKHcFJASOMYsqL9a/izBacj361fTDO",
+	"iPG33Kkzbf9tc6nsPO9sIlh5chXgLa5+0tQwD/UnaRJNkoQ7TzPLVIQkuL34yQWXdEBTiaAgmHNdP2fM",
+	"uTzNiI1bClJZTDrpqhUDU8CzBK0SILjM2h4g6yIq9pGiCgDjRoThiNamOAw0HKn6qkCCS51m38sP9vvw",
+	"dmW31KxJ6QLo2aZTy8zDDNqOUA8n7XshUfyYmnjnHCzPaTEuMA4XjfOKkLdYkLPQLOIMY8rCosxFOwB2",
+	"nBJwaGhCPPtjGkgteybQrcXe2GUcQ5fImO8WBorOjlFFx0rtaLdvMtDi1DxThSODhPVl1STqIyxxwIdj",
+	"LeW6CJx8lAHYWm21zP+iAZTshYkd+KexZBXkfmQRz3xORNeAq0F8RQwI7ahiQnPN7zsuEn0eauAujeKs",
+	"/gTni05eu357+QEJqeR7E5WSmhZNI3D5qNYVRaWt2b+gscKrJ53Vx0IaS2h/pcTUHDSYkQJnz0hgixvM",
+	"3xd8MBBELhC2CpMLDfoTKDaUDRMEclFbHt+nZ2Vbd5OKCGYki+kgg/pWFLKWo+dCfFGOIh4E2hgAnxSe",
+	"D1mGySjxEA3pgzpgBrjVBb/3OAhWCl0aL62yYoHbMiUQNgIRUVNw55Zl6eoWWQohjMh3LSa9mwLOo4rP",
+	"GXEtQH3CdHZci0dWEQQwlARnYHjxMPNIEGibgT1Tv9lIIdODvr4TTPuBjShKPl5yrlI1agsJ0yuxyuSt",
+	"gA8XvzmgjIrRmoOwhvzVGAEwS6AKLIoclD+NpjmuabaKxxCalyzygUmlS3c7ZWyuhsOK6UAiobXaYgOH",
+	"pua1JrtazN0s1X51i3hA2cle+aA++exZx8f88Ipoq4ySliYOQzUSczPpZBVr856JhubePYlt8ZFUmztO",
+	"f3fnwErkyHKn9DVEWYIK+5lGczmru0uzv9JBZHv799lHbbVKS8GoOaIKznYOdKVuHoB4xaiPhZG6tDFf",
+	"KQcAuvYod3IstNymLstxSDM0p5FI5+3YZZtSiO57aVwNcJ1Yo9gM40cVLFHIhUTN1ptZiJw0qTWcGkkj",
+	"t/zN1ptiBpl3h8w7PMv34/ut4vVUSBIejYh3X47ANX9V+yQizCfMmyZAlvl0YID8W8yA8q3yey1bU4kw",
+	"ExMSm2BL41zwCfYDykj2ZuP35v4qDn4twXQqD8PVa/HR1BCayflYEJaeTmnxCNII9KWDSPDwZ+5Ytdai",
+	"uCyarhERkTizOa6uJzOgj3AF+SRGFR9LrE60i/Qm7awMX5ellQJBOLZjLlbdiEFWIt495OmTwlTJuYxU",
+	"1aZrJ16+YKWKL47oXbka6zp2OXJByr8F2uYVcSGHcQ4CLOMK5Asb1qubfSW/LmbElhXnQTITWAl7JuYw",
+	"M7XwBxXdcETrsFCrpAVvoNJnlzA37czqFcZPWlvAtYZGTY2PN8XYkKByXp0cXhxaLBUwSWlvC7jiNM4F",
+	"wgLpMDDXOh9/1Q3fwQu/ot/GJJ72WFJOsoZuUkDRmIT8gYChK0nTuL06t/BdmBkkqoAPtd9T8lijafTY",
+	"7dX5AYpiMjDGiFxQmfVrT5JyCxYgWCNXUamRvqgR/IHLJ5UU0/Gn5wJH9J9Ep7tjQT3VW6H7x4DBqNvZ",
+	"enLcpARH8ggji9WIDj+emeCmik8eSMCjkDCZln6AQ6m6TMcykjKCkcDKFw/lsKAHJTQA0BrSczT9wtKb",
+	"ej/q6d3Z9fXtyRUMG/dYYpWsCjkNCHp33drdQ+9/ukFUiPFcyZ5aCvIOQ4cxzo5d0SQtzGMyoLXayiBc",
+	"Y82Af4AEIHSNDvhhSAXgYgEKy5gJwO3n/tij/YAg8ki8sWq1xwh7oDFnIRBy5erkROwoOqQC+dwbq59t",
+	"orKgbKgEL10KTHGEeKzlQiVrAaTH4cezWo/12JlEVF2yulX18dXJCSx2JbGeJMYVN29rSZVL4WakOrHT",
+	"Y5DXoDHu5Ei42VAMF72/vrxIvODMz8KLJPBLahR2WlpMxL4vegxKWKlZaDCkkArRTcSwgAoQNNXrRjXS",
+	"OjD817AZTdVzZCVgOU5yQCmIPHokkgXf6/K4eng5lGmB8ujT3R5L8ZRQZfyUs7WjlrHHMgdMr4wJYa2U",
+	"n4sZmHUg+djNdNJjmfMFmuTsgXn/0w30r8SBgE9DKJORZ64h1jb/hL/2mGGwC7gqyjBVnY5k1sqgo0OR",
+	"L2yRDglsXY/NrCOJZ7HTK53Wvs6uyeCZ71hARg2PM8ICIiQAJqeLfv3Sg+S+ntNFnUbHRT0rYqlfek6t",
+	"Vus56lfFBPRPkOjYc77+miEedYdSoTErgZkAbNC7k8PjzMVjqwUx3zB54dqaI6jyqzeOA1Q9+3Wn1mNw",
+	"WDKQzZToNUk0DvSBvjXUFIPiL2PqyWCKKmpugBoFbftjDS5NkCIiW/7KQOzCG/MYn2rj9H0uXFubKykP",
+	"gSBWR/+2c9BjCdi1JuCSYpjZOSSlJyRHPhX3aBxp+IsktETXAuixQ700YBrOAFbnYakTFEyfeIFqX21D",
+	"VvhHneZuDR0brV30WMVyDm0UU4yKqiOnruo8S9OEnS/AgYrrb/RYSf0NfalkEgPMXX0YKRGs2qo1jFNW",
+	"XzCiW69PJpMahsdQrsTiftTPz45OLq5P4BslO1MJepK5dw4/nmUi7LtOs9bQ7xkfnNN12rVGra3RUkcg",
+	"SYHYp3hXPYXHGxbl0BzqsB0lLmoZHN4/QGk1Hv0wD6I3hQ031AYAehppLI9YCMmnSmhINvXM12ApfMzk",
+	"ORXajyucmTKnrUZjHej2n/PmRafVaO1Vm81qq33TbHUbu91G498Z+Gn1vhWr1A6klUNWKqr99Rd39vMU",
+	"elubtExzbW+/3yJNXH3tdwbVDt7rV/e9N6TaHLRwu9/xdv09AtDoC0bfbDzb6APcz43dZLCY1lYqjq5a",
+	"SyHs10Y5L4C2KIS413QHeWydRrOsh4SE6rkCFPBRe/lHadFU9UVrf/kXs/VMvrrOrqbcxd/ly5iBKmSj",
+	"kzQmeIIdDwB7GtFWECKyJ9S1KLhFBxMiMCQeCoDm1SveNW8pZeyxqllL1aQW6Kj9r1qlLfA7GiydBO3P",
+	"8Ahs7uxA162TGDSG/hRhwwBA9MjxhB3DwgXqNPZLWYPu8AeD4JjWf16zCGCG0FeutTAL9F5UlnmOXTXX",
+	"rDSx1nnf7oldcx0yi1BYnReiMNOqjZ1V6D9TmfYbnujGCic6qTqtPmi2V2IBuqYTfLC7ykQKypR8T4aj",
+	"j1pyYm21Wnu1VwyeNgumO2vyFB0BpnqbFUbqXxTJfi2XSTKDAe3QjKaG7JO0aGhSgCVF882wmA7gPOAE",
+	"QBgUBCVYlrKeH4hM+c7mMskf+VLfJov4Y7CGzvIvkkqc3/OwXjJScjQOkhM85WOQAUy9eAC67jQ6tqS2",
+	"fWwFi00FBavmi9LEzfSVHKXcKlKEmjwlbKFuplT/ouSbu4RV+FB8fZ5bXBmDbQKAnNhINPGhwxzUORjJ",
+	"1RcpDM+c4lLpNPZ3SlmE7jBbnWaOV3TK4bE1w0IBZ0MSJ2zrT3dE1r5uv9eZ0rtppWkgCXuUspffgX0D",
+	"a0BiIdV/tSVsln42uyiffqjcRdFNavB5N+xKd4vxR0Q6kdTcMsnBdGZl4+zdsSyA4xfXMXl3syYJP3Oa",
+	"jQXJqhw+mLCT215OTEE7kAGYNgWWntxD33/Ksf3THtbvdfYOfT9RY3nRsVtxw7chmupghmEZzozRtU3U",
+	"q1FJX4lshUhUAVN31hBvrPZKDy6w5u+gPlH3AJK8lGQ/kOeURBtWEp0pTpLU80mrDxhJ0qRP6Bf+P9NL",
+	"jcfDXGEGY1ek4FuCgHZrhvw5zQxRImkzNaaZHjWeflpQSEuuu/0Gbg/2SXWv6beqHW+PVPdxp11tDF73",
+	"W37Te0N2d9eWXCEDpqyyrbWtZDc4s11/AVsU5IlkCsPokjFFRw3MxAvkxdxB006khYdNq3avRJFjD1ln",
+	"JI2RrvDjIkDsmIKJHgA6xoKo+1rjRkFV7LSWpImZECl6hzkfCw3VN3rQz2qotmcxWytKvfO62mhVW83c",
+	"O/mz49G0lpF2G9x1Bi2c1kCaA+bY3HJrK3quZLk1vti/wmn5//k4LqTXirWpGJoFohSFV5Y5Gk+w0BbF",
+	"cCTeex0+r0lC32WG1ExRqZkijqhipdr9xo6NkbEniprEGrs4cLiWGHRvTPjKxgbduSqT+438GSgl9/XN",
+	"v4bOv63595vyANdW4U3f3vcafpO0Bm3c6e96e/5r8mawjxv9ptfy26Qz2MV7/dfeG3+fNAZrX7e5QsKL",
+	"GEZq3dD09nuXt/9iluJ5FnOQ2azsdQuWzHW4nKbMInmh/mWpGUiXvAJ8g0HGQpwVI2yEoITBgXuN+poV",
+	"Zspjz35uv0rNyqWM7hhGZxndjEI/Q+5a/pgpElGob6+qaFuc94XYnL+sovbq1fRfNN2tWZnUelrqmpbI",
+	"Cls4LVoULxOudUyTaVvTeRIkmXJdrau5SAD3SZ3RudKROuYnoELacJxf7fMuQB//ulCgvhW6FPg3kKfX",
+	"1m1nVNlvpr2uFscyNx3jMSpX1dULi1R19Rydq1MVBPnJmqYD3LdTbs1Fv5gpG91wXb/VZkqI1txX00F0",
+	"7ea/ggqizpWJEVGTdtMDyxlRIrsGMEmqnS717pbr9anNulAfsS4XEyBgNSCc1mDMGhaS+hBa+ktiXiCw",
+	"VfRY5ePltclkSHmc9RZp/riDeOxq3T6NjHV1u5dnx0eJ6zgTzGyKlcJKpGaARF0KD9SIIKZlmFbqN/60",
+	"fR39t0DZuRXGwryprrPh6Z2NTUtwoRyPxzHxZHXEY0GqfYDOms4c4A0UpdSK9g31pO/GDJ+DDW7RbGmJ",
+	"WHt7XiJy/sh6VlLNt9BF/VTWPS81ZsJyypSsxDIe84l2gSopMesX0VkqGf8dn7Bc4WM+YSQ+SJ73mIdZ",
+	"1iGeuRfUPYXZFIUEM1FDHw9vjt7NiZpwvn/NVTXWmKELOPSx/jph0cu0oWN7j1YgD2Biq+vABCdYJCGQ",
+	"dlg7L/7873V8zF5lz4+uhp0rhr0N0adQw7pkJNGv+lMEHvhEscofYTU0E9qMDtMQNfhkFVvDD0QWU3Dj",
+	"T3DPPp/SsWUn4YuJZIvBbXBkt6GVbBJJA6X/dXQaZNJ4o6LjbUCqTcJjFBPIxNb1/mtIcx8dsaAvyoJK",
+	"/HDcYaxw++kcp5BDLpe9QuAiEyQY6GC09JrF1lyj4VsDLiBZWWjPp2m1D0Ye6hMmF1yDt5G/BUVl/lR/",
+	"DAgWmOXOd84wsskZ1INdTdH44zDAoqXajBXOmJy+PS+E/fH/nDzxRVUpVlVGOjXSmlKA9l2kyNxAFCri",
+	"dFOrT8rffDQI8PAZ1ZhMnMkWboNCK9c7PrFsfoGlq4JRzPtcugijozMrHO6gIZEC4Ux8Ua3HbixOuvbS",
+	"I6UbQdRK33rvIU5O6x0jLggsMBil1FcLeP2ZEGNg9dt3wrf/Kk74vWqzNfuOYravFznh33hNf3UnvHr7",
+	"f8OO+LH/mv30ufX4z2g/vpHt6bvB3vC9v0tenO4vPHy7PBwYw3zIqgYgnJPHt+bpn2HfkJdftwh89S/q",
+	"PH1dGCNIHtUqwhgkhsoFSoqKSGwggM+ObeEJLS8bCZoY1RrgIvAMBICLcI/Zn46piLiAciBuggtQSTGG",
+	"z45d9GvP1EnvApzErzsG7eMYIINR5VcxwtXW7t4/frWGvB7rY0H2Okh/Z2MNbg6vdtwM6oBAZagD6BBQ",
+	"I8dxEqeQrESP2YDoJCzLNWoCRt4YACemRXfEFdGoyxZLYVnoQh6I2I4jBViYgXubyhFnd+27ZrM4ncCA",
+	"r5UHOJgyH07X+b+fcfVzo7r/i/n/u1r1ly8Nd6/99W/FGQZraAaPVYkBfLwgsqIMdq+YoWoCAQLTqI9V",
+	"HHsj+gD7rBbHoIRASUMo71KF7S51f5r36/pl8+5X1ymg1fnTgqXE3khDvAxoQNRy/6Pn9MaNRttTf8C/",
+	"SE3iuOc42XWfxwDLn5eCiuf0c0oP3J8iylB/KnXC5VzDWaDi4xKUbXuC9HDLDo+eAqpcnR6hdqvd2Fky",
+	"j5ObcrREu9gnGivxq+u0GnvfhG6MTAYxF5KgGFhABbZ7Z4Zs7EbAw2UzMS/rd9eefXvFq/YD96EC959N",
+	"cGjuLf8AlvaCy2ssqRhQALj9xre6+qq90gomSPozlnPD/XOgrpqL3RxeaevTrxq4EKn3fjWlqbJhSzEh",
+	"Xf3hCukA+tIPqD72pTf9ZKR0HM/eOa5JwetC9B6MMRvAp3H/RyQmAH2lwyH0a5MR1Ya1HssDKs4DKLqq",
+	"uVxwU7JqictJ3c2MI10eYNG1eq5m+ORQp0wBhKKCZMekTzFDzZYer7502679R/WBsAcNLGV+iGjkpMUN",
+	"rBzT8pr9XdLod/zWYA+3yZtBi+x7Tb+BX/f3vF2/Q9qDFm72G96+/4a8Huzh3X7Ha/st0hw08H6/EFu5",
+	"Wyjk5eUCIwtkf9wgPihXQ2LFAKEMsSdE9peIF3qbImKlAPJIcoB23vRQB3yYkeMXAz1ASkG2VO8MVOAB",
+	"AhM29UAtSfFMDc4X9KW7qBUdvnM+LJdol1iBUpDz29uzY6dMlFxyK8AYnEIJQpJHWY8CU5E/lZavb04+",
+	"oma9tVCAWV16AIy1BAbtRZh4ESbW5xMfFZVWFcECDQFJpVjpAcWA81lyMndmGYl5ZQVWEhmw7WKQGOMh",
+	"bzUa6cWeVCFV/6exUWvoTCLJx96ICMQITSoFWXRixHhsAJbBRkBBlPBGBEeIMD4ejowxJKAPhKk5RzHv",
+	"k3mOk0EIf6pHKgEUdy7/mSKCd6GhlS2AmfGUcAyzWlTYAiO1p9BLUkTq51+y1POO4ECONLZ3hhYEjK6L",
+	"RvDY+SXddUNCGvI1c4UUG+HhBofyQWAK4lFEfJBzQPLTWM1UJgZ6SFkD+I8aOkyoWHtWTRAPYT40sQCn",
+	"LL0djmCUz3W9bDnJu0wws0ue3Nt9v/N6b7ffqbYHg36102wNqvt72K8OvL12p/+6hft9v7RiRrdAEFix",
+	"QV1tZabSky6lkpaggbAw4+1MTkZaoKagGkl+lvrxqkOCsgpOOL2zfCtxsa7UwMqndb6aVPGZtSSLheFU",
+	"OnczBUh+Mdx/N3co7AHCSFdVUuqn4asoJZ6V78KZ7J65M7pEtj6FOytTkE0XyhhQRnwlZNsaQ7qSmmvC",
+	"N7X2rJWhyuXRGTKGyx39QogZHRAhe8zCZj+QOKmXqdrisayhtxorP1vpiIpMNaOMGZ4Ch804n3RpMO0K",
+	"BZO7QUHXmL6vhLH9HZQZyCEtSRvRiV+ilZuD9tzKQQn3/kyjrVgLTekvUwLo92NSlngICOhj6hvL8mca",
+	"fUfL8jZtvdvauxdL75/DRfwH1OYuNdvIanGZ2ldg7v1MoydobVYFXGbXTdOz07oTjEyIkBo53FWsRQLc",
+	"e3+KJB66WaB9JSq6kFAbwWUF2PIu0rUsdxBESkoakgME5S4RuKQthDKUz1wk1huT7UIvKMSCJmPXVxh5",
+	"xIDWD3m1Eg9rJQVdTJ26hI0sqSA2D+0207mF40graxb1mtTF20QkJSsMw2YUq80pG4StybfmEHRpxfkR",
+	"fFS7L+hnUtafrXKadpjU3tttQO02nSvfajSWZM675fVY0yWQHIl7fSUXjcbUWi0cTrb/xkqZ+2sqicaE",
+	"/vOfTl20xYCtNpitYfo82qAt/beWLvhLUhBYUZ4tANxI6v02N9AWoZJxgZRxqPliljZ/75rhd82b1pgM",
+	"xTfRFi7DxB5abtBMPDCpOdPeyvGYiYPZIjSJO6TA5bLwbuPDF3fIizvkxR2yfXcIwM0PcGyscyMsUJ8Q",
+	"ZmssPZ2PmNtqFb+qhOJQg2JApJTPUSUUm7tRS9ZKahZuUhhNG2CTWpMlJasXMZxrK3a+2Mifx0b+DeWe",
+	"34EVXD9BPpGYBuIl/3JLbM0sa5adbc6vknK/xUnSkc5kAWWcM+KigN4TU5jRJjpCKFofB4rDmIKaPPZG",
+	"xGAKA+/RrljFlkziTY9l8HoP1AOldwlEsDfK1qVWrU1M7eGkqLRIoqVZUnlQQzdDUHUPipqjioTEmyG3",
+	"0OTGixrw4U7NuKMJm69oLFy022jrh4onK0YqNERNjyWlBCFEOxPpogt24imkCoFPOnFD67Y19oL1b3Nw",
+	"eBaZvbOlo5/MSE2l6bRsSVLqN8OM+D1gWtnALlv0O/f8l6QytMnqWce1rSdTwCE0zFluu2F/a0+OrfzW",
+	"a2QLmGcWCqIPt7VSh9lVSiou6uU6SG3tQhHgZES9UW2hr1/1QzPEaeSOJNTCyhT58MtVogKS666uNe/S",
+	"eIBriWNIrMv59m2lXpTmbwCjyzjEdG4HT6yjM91q4cEWw2UcxXws4X3UH6sOFDfUotUjOCe0VQKF3Cc1",
+	"dJgU/czGqppCqkknPQZMQa87xDQYYCwTD6KYmWIIpia1xuQ1I6bGcJvC/abxuwxdHp31mPHl5V15JmOl",
+	"0I93mFc4UxguPTezJiVOtis7q7fGVDKTcVh8AO0rVOuLV9DRKY9D5+uGKmcqT8Tyd69A/Wlzzp4cnX6l",
+	"T/DMmeWDQUDVZRrzEFSZrFick13SBys422eP/brsJsNsjiEBaECDRAvTxXC1z+UT8WR6apMoNNUo8IPT",
+	"q8sP+Xj8RJVLw+EB4gZKkhupA2pUq5/VP65TjO6UrwyIVAKD8bMbFlKZC7CdsSrtWGd8Zgu6s2zHzMrV",
+	"Qk0mAAEnPMedyRdL7gU9uIAPl/EUnda6MI05KWBcH/A4rKo7CK5o5nHfBBaqXcl8dWPL6uf8vW5p8eP8",
+	"k8fqZxpVFVXHWgX7uo7WMzMzzfFWxrp4YYJ/DSZ4DOcOYcTIBPhfcurmy/s/kQFmLvjFwZdJAP9YEN+K",
+	"NNko/lcCGbl4Jp4/K0/kpLta8dlXQyo7+C/SxMtB2po0MRPUPkOdO086WaLPw7V1mMo9ZT5Sn2rH487q",
+	"Wk2IfYL60x5Le9ePXcRZAP+fCE8RZeqzVGRZUcOAxPNMtKC2Kl+/vfyg7TZ+TAeyppTkLnynniCfDgZp",
+	"rUYYE0SbWbOKmVyPVSLs3eskJR/gi00At2sgUExlfMRjZCrqGzguf6eGLrju3UouYqwLcHlYkIMeS55p",
+	"lUczsHS4MHrD0uxemBgUbRbX0tds/Tl02GNmLe3gEohMMxkUUkjUT5EvTc5CqgHaDo0OqDvssYwOaNtS",
+	"YzAdLVDaYO/NqpbIV9d9Hr6oay8MdosMlsFpr+bYLPCdNOY3f1TmrM6KblfmrLqfzVir/nZnUxWOM4+4",
+	"PWa5qlXi0Ko6XESZQBPLJ0xOCxMSB7qmglGZekw30p9mgEi03ocjmfIEjWz+D8uAKgnXTix+1OD0mk5Q",
+	"NFY99RhlO7bFiEZzLdom9ahZFNoGhC2fGnDvfvb66LHtqpf6D6CcHsvsUCVze+nHOy46mnoBZ+T4X6hZ",
+	"24NhX388/hdq1drmlrKBxWn4e1ZfTcPdUwUVvcVqe0BvZjxDI+pD2PICS19ux+2yKUUZy0wOuhk2XLhg",
+	"ibVJ6J1Gw9auWcDAtZLwohu/3DgvunEqbpapxWvdLkZ6Kr9ezor121Tor5WdWnNhvgheL8fg2QSvGb02",
+	"pcqdTU/FQ7M+4IG/qOaUEgHMO/kgJI2C7oEfsCCd+pQLwQM+nJ5TIU91Az82144iSpqByt8XOCRPjiQq",
+	"KOUWIT3CubKM13wgJzgm6IpAOhWHYPAIx9ARGwfBfFj5NQ/tkpn22kl7uptWpo3mfAOHjENkQ66NvZk2",
+	"2rk21odaSRbWzHxFtBVDClp+kzwyP+hA29WDeZLevwv/2Upt5eWHInMqB3a+XfvdxmViEbZrXgH5FZJ+",
+	"TGjqzoJzaKUv9WnRQSzIVQbysr2VlDrUPWcQgOCj5DiVowIuy9VIg4hTgi/sUY/vYhkKYSZHp7W7C7ka",
+	"Sc7OChk7N6DYJL+gSs+54Iz0HK01JRtc1RBIuuoJYpzp+OR0NvOnu3xSx5khlMyl09jfKxz+t2es6k2f",
+	"2FQci4GRju7s4vRy9VjCGcL1i+NfDHGCAoh1uFiKBPFIhRRozHyDGaJp8yCJx6Aaep/qQpnrgxCb2Ta/",
+	"0WzNo9z41bSUxJw5pH8MHrxSZGUyxGyI5fZKNJXz0fVZd6lktbT0rS46mw4nMaxpM5VAFcblzH27iNHr",
+	"9soZ/aqM4cz/iOXI2Rovaa2x3zqtfQ095i9LzBtRz8bkvaBskv56AV3+QOTvjyjXvOCeLKivfR9Y8XyR",
+	"OP7C81cqT5Rs06ZSeXFRoSuipY5EFomNA9MUDcvIjCuI6bpQzlYPSqGAaVC7nyAfFzbr/y4k1hUp7Jgz",
+	"8nJ0lhc/X5u+n3C/ROMizZdHU9VvyB8yA9GCPTZM2HZu1VYIjPZUAwu1Yh5Nn/+wGf7/FHV41aEcwpRf",
+	"pLbfuQryNILehnpicjTK7L4G99F4Vm0RDnXiP/E+UnTrjwNToRP4gE0SqcQEBzqBZOFFpzuAU/dEmawP",
+	"mE425+byn1brhgEWPZt/dQ2BTI+7SCC7/KeLfjq8utCpKOkSGSeyAZPbUft+cnV1eaXfSxZuDsV85xnx",
+	"PJ+4r8UESNmAZ5J+Hpp1+KWMxK4NfinTKFyUswXkcsYGfAvEot7EnrQlbGYq/M2I92PJQyyJBpdI5qkd",
+	"/8wjaCwoG6Krk+sbdPjxzHHTtVBd9WPMvNGFvgFCDICX4K45hqDcpCRVo5lLYfZ4GFK5yjvvsBg5XYd0",
+	"/Hb7jVoaE9lhqlGN+9VGrVMDyFkTWaeGZa6kHz6eV1u1RpWzYOq4zjgO1L0lZSS69fqQytG4X/N4WE+m",
+	"lPlXP+D9eoiFJHH9/Ozo5OL6RHVi1Z7L62u9UHpRMpTo4Ije3ZOpYlHpYJu1vVpzg5Oo6UcRxmKE3FfC",
+	"lLOzwTSKtg0hHCRBh+rHdI9H+IFk4KCIIOieTMVznMj5Y7Dq6frE+4sdd+qFOfQA8FG4iMOLOAimFmZA",
+	"WwyWuPLe875Y7j5ICq2mI6Ai00ERtpJ+6jyHUKRRdtb44Bxwfr6PleHnLw6RGICFYKtgD9rGutBppM5J",
+	"E0tVkziuDT87rgPApSnnaFQbrWrjNWrudjt73dZ+7XVnr/Hm743dbruRzVI94qpjCbADehOgS6jrMBYk",
+	"NgN4ipPxPe+v6mFUFJPH75nBd/lX9YZLHFTVpi7Fx0xGAN/oT6DjF/l0mYNzE+ZRzLmAT63v77xkMAiA",
+	"T9Kgs0PCpMFOFkhIEmlHNDNhhx5NfNMMxWQsSA31x969LnbnEy+AWAobjNdjFT0eQHph3L4bcR6InRo6",
+	"RBPSH3F+j26vzlGlT6ac+Si53kwNUMPl1KjeX19eIM6Qpw8U5cztMUGHSaeYoXcfDo+q1+8OW7t7xtvg",
+	"ZjxUACJgwQvicUBgtuM4sObcosDB9EI00lsZj17qvNUaxJm/Hcdts6ybhMl8C4V4ljFvWDcVMxxMBRX6",
+	"q2ga0+FI3kHJ3Dt90O0UiOfZf96T6YTHyeRCGiblf0LO7u2/GQ+5sH/wT9z+04TuJvGRhsJBuBwH93dA",
+	"4knrjEzuhFIiSJxr+C7bFf/E75JmkrDLsRYN4R93hI2UdJu0q381lbPb9m8QaHNvGA7Q3f+6gSjnYXYJ",
+	"5148T73YAldtu/OMvlp7FOe9tYpXvLhpnxQ+l+3PYmPkJGqz+EgdB3NruMn9YDKux4Ig0AU2u7rmDSrq",
+	"1cTZW+om+8T7i31k73n/D+wgA8m12XIdkNxOKfMpG5aJpO1mrdlQ/0tk0nmBV53SLcu7JlRWowwsEnjX",
+	"Zggg5paKtQeISKzYABGShlDPJEmgG1B11wdkIJNs+pBgMY6Jj2IsyQu/WMnF94n3NxJBi45xnTyo3hee",
+	"5p7zifd7DoJX05B1xeMrFuMzaRBgrQHKSvtPdBBlgIXOCTEFQRJtDPEYnQJc3wKG8Z73T2CYv2eeAeig",
+	"sEQmvSQPEgpPYIt6zMcSd9GXnkP9Hhz+njm3Pafby5zcnuP2FLPpKW7ztcd6bH2IUb1pekQv52vp+TpU",
+	"O6QhkoaxAZvXBraqUAupj0uBnvTUE6mTe0vP4RUZAHYBnD6N0WYBeDVzfyVAEAAcXlTBJlkYzPKAFydo",
+	"QJgMpijCsaQ42Fl4QTP1O7mCNhYrWc+q/hS2rGd2qotaLGp9pdvsKtva9jz0WxDdE0O1Jp1axooP1JKn",
+	"nHp713mqqF9mZTb0QDnTGaMFAr9Nk0S3V+cuIiARpdhhmhRf9IHn1AfsoUXJ2eeDVPBPHa32YBoNIaX+",
+	"EhZmGNMaTGyxfpAp4WzGWVH8bMwkDYx0AJHNC6M/TRvlDOr3qElkc0/XrdDj5lqK/cHfH8MgL2Hoykb/",
+	"8xgG1gf0j57TrDWU5GaSZv/Rc25vTqtves7/6LJHPaa/iv1B9+r4FD2GARPd2B/8owfsp1uvTyaT2qQN",
+	"XKe5v79fb7TqrVY19gdVMWUSP1aZ+K+eY74Ukf+Yfqr+0uzKH9QliUP1pukYuq2bfu1gltRfyi6Bavvv",
+	"lpNuvpIPzK95OvN6a+3xiLDHMNCfiiofDKhHLNJQbcJjP0pEvDCo2Sfrd1wGSK/PcxfZC0RtoQ+1t2E3",
+	"fO7VtdWNsmE1xGyMA1FP7H1V3XW9WWvUe+w20gRbVRTfRXn1dBOB1AA3FsPZb1LR6/rj8b9ad/mB3aU+",
+	"5btmS2nftdgfLCnw9eIxeb7baWWu//RLSPJ7wkR5/nNalbepxekvPefQ7Akc4p7TRT3nLcExiZFmVJ8m",
+	"0vAo5ysU9X933drdQ+9/ukn1YS/ANBSIPEYuYv2Biz5Jqi7ZHoOhuugBB9Q3U261u7v73d19VDHQzJKG",
+	"ZAc8UWr4d+QxojFxNaAtCscCYmaaSHLUbiAfwJYneArRNT0GYR6QkWeCFrU7K9qpoZ9izoYogzhtqxp2",
+	"Gh0oBZBGMvicCA2H8dBCA0oCXyNT9xiM6QLCC+Cf12pC2oaj/jyBwUJVQ2yi45DkfKEbR5uVb9TnJuJl",
+	"Q59FhIXQ/gcHT4jgIUl+cZ3sYmYiTZqN5JlRKsyn8FvyLEdi2mpmXv/ER2wDARumm3CMmavjsTqZTID5",
+	"VsdxAFc28csnq07HdJ0phrr7udlpI29uerrtJ89v+y6O3Dl1uvaQkun7BvnXIb2k7//5Y/N/6fnR+1H/",
+	"B0/9fXb7+ax5Qd/v18j0fUDeHdLLTyfNi5uT6eXN2fTD8aE4C3fpv+nZ3oeb2+aHm7PJxc1w8uFoQjG7",
+	"is4+cXoT3jcIPRNn7OJTv/02UL954Y+jfx+93689tK5+uBEn5zTsT04bGL+L3z8cT472+v3PzX1Omz8G",
+	"k5sffrvbGzTEputZdpHCLm5Bpepsoqoq7pFRVW8N7SAeI0ujkHnIPB7HxJOp/AJRgauvhTXSzC2BZmyK",
+	"aNFcz5WEqb0SSA0YCslS+SzBhkmmHWyIxRdKBwa4SRmWNH+7mRsrF/ZkXOGlatQtUyIc8ZMUKM6CKaqk",
+	"Cp8Y8YnS9rTZdczG8IEOsPU/tRjgasdKc2dkpzaX29tjMYkIlkLX6FKfQV0wdWVATBNKdSONwm4VTNUo",
+	"QESZcoYVPPuBCbjoMYgEgEVK40J94gUYCioSQX21rrphWz4BYXXTipG1LgyN3uvDRu+kRWFGmPkBidVE",
+	"sEHJ0uPgjAhd42B22LgvlIi+6N46p0Le6iVfMULMbpCtf5jmkBUFiGWiE1a3k80AvDAvGPvEYAn2qzaJ",
+	"nw+Qbb2s91jRuKAPpLj6n7awmRH0OQ8IZqUlF+28NQKi3mXOJKYQ6EIFqnhYkCplgjAl8j/oJPKiYc3l",
+	"8ZRl6jytmGQqnAQEq5aTAi/z8BXpAXdRz6mGpNpzFA/qOdUxw0IHxFR7TtmUzCtLp7VgYQE2U4NK6gLr",
+	"sKo+npbW1qTMy3eYaJm+Rqx9QsLSHy38cOZCVezw1vrI9TExKCn6j4VYKSMIUv7ihP6u03Ve75+8br45",
+	"PnnT3G23D09en7w+PWo1mm93j4/bx693X6sdGOGm03XaR3unR629Rvvk+M3p6Un7sNM6bh033r49Pdp7",
+	"fdjZf3N4enh81DzUX7R295QmtX94dHr09u3x0eFx4/WbTnt3983eSaNx+rq939hv7745OX5z/LrZOW42",
+	"9k4ae53jo7eHu63Tw9ftk9e7x2/aqi36mTjdZmNvd6/9+quBg2laN7Fvfc3N/WqjU23tomaz297rthq1",
+	"/Ua7tdtJnM36fRsRTQNyw689zGqfafSkQEqzDyvGUtqgsZcAyu8RQJmIH0UxlMXijhVt1g+WzKruBmQw",
+	"1b+N3EP9A6RlHcqGqGIFHzeRejRoIcSomG9uppEOTugxie8N4mSCPwgeM3h8xqKxdI0zFXRcDbgY8D4S",
+	"kscZvFDFEYiAIMkxuLm1sDHB04MeG8eBxsP1BFIdIqyjKqGOTWUQYJCyjHwjCPFdcJMninqz1nkl0JeA",
+	"a/bmgufPRJZ93TkwDsseq4BdQIuGO0hP7UuE5ciFi+urQWKmSkDnIBjpCFT11SuBcBDwCQqokNoqYCWl",
+	"EE91nc++Gh2TPYZFZrnUnaLNB+IAGSFBGMMAUhJEHcoDwQrcqD9P1Z81lF0VwcexR3RXWi7ssYDzqA87",
+	"GcX0ASoHxiig7L6qFiKwEaVEoDELoC4WQ1cnJ+9u397dfjy/PDy+Ozw/v/zp5Pju3eX1zfUK1gnNhxb6",
+	"P/e+SZDpzPW0wOH6FDCdBc0CzNzaYtRt+m15B9G4H1Bv/cYPAST7nDyQoFBAi6JgioYB7+MAouIAt7dW",
+	"tnpKWpj+AG8XSWQLZN1zgh90jaXakEoX1cSDTr7RCY7XRx903FNp13TIeEyuvXBpx98wGhiuTMiX+uI8",
+	"4GCczao6pgLKRhmpPJ9VFU5r6p81zYPqxq5WnwlrU/fIgydyrT944i1kkzldR8Zjdu/AOxeFnT544mNq",
+	"C1Pqtf7RYMAOoZz6gyduZwc3pLJkbOaD1AqmJHwtBmxE99fAw2CqK2LZwv2yGNA250PceGirw9NuIY6h",
+	"2XxOcCxrbx7wOL32C9GjEvngzx+GsDb26JNFQU1XCCdI3BWNMz2OAxdudG6qB5Th8iwSCufDkM3bK8NO",
+	"JVaxRECLiRgHUmSiIMRSuKlyeeAFburPCDe1EtVsTM4LYKZszE4a6KddpGNj9F0cvCd/f3T6JASqF9vM",
+	"tm0zG4oNiy0wL9F9zxg/sRJXeIK5pRj165rIlAu+EsgzdnFTYMhF1ooNeEk8hACnZbBfW+VO38XqT/21",
+	"rPrreW9+GmlQAVPDyZSJQhVGiG/k3Cui9BVzDRQNw2zF9wEne5FJnkMm2eQoPkE0WQGhLJGOJE/gnCzY",
+	"rDUVWjPYGkBl22cPz2Kbe4Eq+/NClW1K2dvWbNOY3MUIOMlrwAxICClK2eh/V2fkJa4SnYippQfKVlEm",
+	"jpKR/GHVip8zmAZmy/WiVbwdpCRq9B4zgq44sUGfmJEsdpaOAFUqCA0ITKT780y+rrUl1kXs1UckCHjN",
+	"c355UuUKGpB08Vf1iaZ04CIB1WJepPNnlM63cAg3ld3LWIeisvoX9d8z/2u9Pw7uq8LDrDws+oibsCGc",
+	"oIVxZkrszdcV1JUIkngejCR5XCT6vx0H97aHb8xBzmANnsx4NgxPViuvZQA9UbO2RizoOofHx04CXXc9",
+	"4rE0Do8PZzem58ENeVQc6yOJQyoA3I0KNCIx6U/RMMZMEt9Fg5jAHnkjHEPatbq7pigiseCbxCqrHbv2",
+	"MPt2UCW7z+gnuIHCiME9ZK1PsEhAIP25Shkv2CXPzi+3wGuK+aXVijYRtvIc07ZUtb5j4JxjWWIkgWFn",
+	"1TL7mcVhhPn6drqLfA3XRFpLxLFp5C/FMa3y2nUAh5X4mTBdR+NDqTUxztGz45OLm7PTs5MMGwWqSLA/",
+	"42qAJYmdX75ubBGy+7C1kp4v6OzfCiVpk8O5fd6SEuYCNc6+hAZq4RBlWmC0DDERJFfR185NW1viHLOi",
+	"YhjiqiDqI0l8ZADZoAxLyIWLQs7uXcQ/8Z0Dw9WT6xZwFOnAhtrnqobpr+Fj/omXmViHs5bNCEtFOk7X",
+	"+T89gP+oJv7DP/H/MMru8X+0p+4sVP/dqbgrvLTz339zVqiXdk4hicIb0QeinYI2mA7qVnNebqCFy0zt",
+	"yJMC7XOh/noX0EDjUYkMcedjn2bGYmGTtzKQhGIh8caqreXLYPXxws4hTtB9UijUHy0qPTUtzDjt6lcn",
+	"h8cfTmqxkGCB0HtsWjdbrBiWUhvA3GAwEn92PkI+D2QXLWo/4kTG01rAvfsFHbBxEORav+B3hoDugG2p",
+	"fp5o7rC8axVjxyUjiDAZg6IDhKdzw9UcNViJmIsQVsT3Ei2+fkxRa6NEwWYrmygI3Bv1HP6J9xxQxBiX",
+	"mdthwOMsjPb20wYPDVYiwuLe9Dc/Cs7yWN7f37q0qmywbTOS7bceGpSJYuORErNyWFSpUKU+tMNfrPV8",
+	"wJSZs/+djcwbai4iY76ZUz/W1z4y6/GieHw/r+sKdL19hSEZQom+YOjCTXUaLe1ZG7TJvV1XbbjW3f6B",
+	"Q8e8fBBH17mMAPMgWZojtTJOt72n/TgCdHx1phrmhxv+liQ/Nhu7aQxWmDmQRhKSSgSw5qxE64LG4FH6",
+	"S6vjOmNGfxuT4tf1s/SnXRvDdbHVGC6zw6WOI/34AGXmaoOoi2nfRWollErHQLUTSBD5Yj19Rnlgg7O/",
+	"bbFAxoQstGUoqR9RX6fVS8gA1xg5ZsSE+RGnapgS35NVWNNNTL61WPAHVh7nYKSTTO/klz96YCwYqSE+",
+	"554yP2tUcXQVgoL0maFmnQuWKpMNZHtoJT34NH5SYrOi4TNJwlXd+NC6EvYjpc7yGAppZHNdpSDB4KWA",
+	"zB8yYMCG7SJpPLdz+QaGha4KNrweOxeGUApZ+GEQQKirQLkc4iVls27VF0/h0VvlhjiTIKoX4M5CXelq",
+	"Cdo9792T1NS4QtET82ZS9cT8rRiOPtIblD6BNoADgOXzh6QMyWw2EzyGnXFcB4Zo0bpmivzBswsu6cAs",
+	"UTJQqDeQiYXUKGIx56ZwOfDUJ6E3CK3troTdoCjmjyIsPh1cvPhUlZxmUVbmFL6dP8x1dRcsFMogeF1a",
+	"6DDUJwFnQ4EkXyx/XZNg8Ps41S+H+kmHen2VUZRX5VfjdVPbupmlLV9WsUs3gzEpCPNFgsT2Vzj0Cw/e",
+	"uke/+BpfXpAHBrDqVa5ULrG1WuEvXOKvziVejEErlfWZP6NPFwyS+sNlcv7Hs6RgcMUnUUw8iOigLOXZ",
+	"B+ieRADrg3QOhBdQNbVFLORH3eYWalk/W2FlM8Qyws2ujEWUtGMBT2FIlOC6ABf0SWu7WnXkJbsLUM5m",
+	"BHyANLW4SaVitQkx9iSqqHZr5s0deOEHrjFsdBzmR+6HmAGAA/UIqpAwklMNoUllQU33FIQzqax+T1mB",
+	"B+J6KiQJ7VY8me1H9C4ljEatWWs4rmOH4HQd8Vugb4Ehz7w45M1aa6/2Rl13MNHMs06tXctXHdfNrkxv",
+	"+RkWEJt59CxVt23b6e4v2FUqkR/Th1z4m4DRd9EICuob0ssWnzHYogtJ0OKPzuPDAWS5IGSJXeHUdPL7",
+	"sCvMTJBHSI/P1PJLS1cX4xFEOIaO2DgI5uOornloF8yZvbB1N61MG82CFOVcvpppY2+mjXaujaeE6+he",
+	"VtT2DSG4RhSObFKdsV/+hRSC5Uei+AKwx2196MQEpdomMlIWjXWdaWMFXpiYC18ndL4Q9FjNTxOX7Uvn",
+	"yy8tzKw/SjrZBm5eSu4LMoEvNKTYgv7S1PnW7q4S+Jn9u7lClOgNqMfJL6jScy44Iz1HY4XPIm+jEAAT",
+	"GeBy5+Jj5892+aSeAgT4Xfz2JiOokYkW23tO4DBLnHAZYmmw2gOoQoLIIxVSZGqWa9qcyxUyeUJbyX96",
+	"ztmaR4W4aJlD+qKnLcsTX85F12fcmVCgAtFqZYwzO6YErMpC81aUdJ6/cneWYp2V8foXpLM/I9LZWrSz",
+	"MYUvQDxLiyKUGyV/byT5JFCzDeT0tS8EK50vksZfmP5KxrlkmzYVyosBtq6IFjsSYSS2FbzUIcwJjStI",
+	"6Rpfa4vHpFC+nCvGsbZ4XNis/7sQWF+ip7d4cDag7ifcLStAVtmBaLneQvskmD5Ga10dq+q5j5rh/S84",
+	"VS8nqginam1y3ppuYuzBZVbfd/DY2pk17rObgGvYPKsYhgaswHoJKjHBAYK8/4U3ne7gyQ4Dvw8upiRV",
+	"4J9W64bhFT2bf3UNecyMuiiN8Z8u+unw6gLqeWYWiOrMtHjMGGXDHbX1kAin30uWbd4D8xzehO3s6lLP",
+	"VpbO4OcyKrvWlVPVO3EIe7yAYqC2/dONVExiT1pX64zjfUbAH0seYknQlI/j1MiHKBMSQ0k+QdkQXZ1c",
+	"36DDj2cQom3egegEKIVgcj8g+c51+mMa+McWAtgWOL5ptrqNRrfR+DekuYQhlau88w7Cvx3S8dvtN3kX",
+	"l+EBjVpHe7psllNaAiLJbmPBdK4ExJDK0bhf83hYT6aU+Vc/4P16iIUkcf387Ojk4vpEdWIVnyRUSC/K",
+	"s/l/NfUAWZTlwsAbr4Sp8pb1BhtCOEjga9SP6R6P8ANB5BF7MgAwV0HQPZk+i4tv/hCsdcA+8f5i5516",
+	"obi4k4s4vIiDYKre4IwszzQ7p0K+V32uUjlR5vrP5OMWowkkqS7bl47+aJkgRGJIKoONgh1oGxNDp5E6",
+	"KOeSRH4bkzFJmUej2mhVG69Rc7fb2eu29muvO3uNNwnEeHIZHnHVsRLgbM4adNlsmqrCZgBPcTS+5/1V",
+	"vYyKYlzEyIQI+ZIa8R1Lw23COoqZF3Cp9X2elwwGocQn7e4wwalYO2+EJJF2RjMTwurRxD/NUEzGgtSQ",
+	"DhNUkphPvIAyYtIzOo1Gj1VMVMUIIATsuxHngdipoUM0If0R5/fo9uq8II0DDYkUlsupUUEVOM6gbFxA",
+	"oLZbj+lSorpTzNC7D4dH1et3h63dPeNzcDN+KqioayqhoXgcEJjtOA6SMomLyp5dGxmumEMvdeBut+hZ",
+	"s7mw0tk3wm/eEjQAZjiYCmrwVJZGmup/JoGmJq6UhpvFmBq0AEPfFpXyDgg8aZ2RyV2C65Jp+C7bFf/E",
+	"75JmEhCCsZYN4R93hI2UeJu0q38dJnGt+m8NJ5F9w5z/7v4GVa2u0/qH3w6usvOM/trrQnRKyyleXLXP",
+	"ixlnFh8Qtcyd4Sa3g6n9M9aYlUsyrEsvrhK7inp/eTT/J95f7ClT0tIf1U0Gomuz5Togup1qHKoymbTd",
+	"rDUb6n+JUDov8aqDumWB92PMPSKU/r5E4l2bJ4CcWyrXHiAiseIEREgaQjQxhBClcNIBGcgk+DYkWIxj",
+	"4qMYS/LCMlZy9H2Co7O+DFp6kuvkwWaclB7onvOJ93sOglfTnCrF6ytYoB9OblDa4A7CUqM/aWeKDqcM",
+	"sDAFkTWieKKTQelgTAOySC1/z/snepi/W7YhyaPUa2nLX2b5hgNPYJd6zMcSd9GXnkP9Hpz/njm6Pafb",
+	"yxzenuP2FL/pKYbztcd6bGE1/sJTqbdMj+jliC1PgVU79EqgKOZD0FGwMHa2qlALqQ/Lyinvax5KjfFZ",
+	"ehSvyEBJxPoAplW2cgBQSiZQmhVDFWxKAIKVnjyQGAkaECaDKZQMpzhYnGXH1O/kSo9pgbb1rHpQYct6",
+	"XqcaMmRR6yvdaVfZ1rbnr9+CDJ+YrDX11DL2/AK6qbd3nafK/GX2ZkMNlDONWlkg+ft8wgAd4vbq3EUE",
+	"5CJbJN4S4oti8JyKgT2yKDn5OdSOxPFqD2amTKim/hIuZtjSunxssaJwbMklGSwUDhwzSQMjI0Cs88JQ",
+	"UNNGGY/6PaoUuQrZ3S+ZA5pAIPUpw+A4mAslyrUU+4O/P4ZBXs7QpYH+5zEMrEPoHz2nWWso6c2U8/5H",
+	"z7m9Oa2+6Tn/o0sG9Zj+KvYH3avjU/QYBkx0Y3/wjx5woG69PplMapM2MJ7m/v5+vdGqt1rV2B9UxZRJ",
+	"/Fhl4r96jvlSRP5j+qn6S3Msf1CXJA7Vm6Zj6LZu+rWDWSjk5JdAtf13y0w3X8kH5te8qRdwRrbWHo8I",
+	"ewwD/amo8sGAesTn3hiKUE547EeJoBcGNftk/Y5B8IwCg3+azS1R33aRvUPUFvqkTzGD3fC5V9cWOMqG",
+	"1RCzMQ5EWtGrqruuN2uNeo/dRppgq4riuyivp24iluojP+P4ONInpnpMBSSkmdzR/NdYSuyNQsh2UDql",
+	"Egn+0XOuPx7/q3WXH9hd6mC+a7aUGl6L/UHPWTzclwvq2S6olXn+lu4hgLMQ5bDAh0xM1IXYajS1UP2l",
+	"5xyajYGT3HO6qOe8JTgmsa26NpGGUTlfu+DwuG7t7qH3P92kirEXYBoKRB4jF7H+wEWfJFWXbY/BeF30",
+	"gAPqm3m32t3d/e7uPqpoRQNJGpIdcEyp4d+Rx4jGxFXCvjdC4VhAIE0TSY7aDeTjqUB4gqcQctNjEPgB",
+	"SXomlFF7t6KdGvop5myIvJj4hCnpXyAM80edRmcGBsXnRNQQ5Ge30ICSQKOSix6DMV1AwAH881pNSFt0",
+	"1J8nMFhAVcQmag7qDCzy6mg784363HmCCyPCQmh3hIMnRPCQJL+4TnYpM5EnzUbyzJZv0J9KMxr9LEdl",
+	"2oJmXv/ER5sUr4LJJkxj5vZ4rE4mE+C/1XEcwK2tdJuyyVqcjJWnGE5vCmdnIUgy09NtP3l+2/d45E6p",
+	"07VHlEzfN8i/Duklff/PH5v/S8+P3o/6P3jq77Pbz2fNC/p+v0am7wPy7pBefjppXtycTC9vzqYfjg/F",
+	"WbhL/03P9j7c3DY/3JxNLm6Gkw9HE4rZVXT2idOb8L5B6Jk4Yxef+u23gfrNC38c/fvo/X7toXX1w404",
+	"Oadhf3LawPhd/P7heHK01+9/bu5z2vwxmNz88Nvd3qAhNl3PsrsUdnELilVnI/z8RiersN4a2kE8RpZG",
+	"dQFBj8exxq3cMmK+ZmuATjLXcyVhaYCN7ROAsrDwTlsOdUqS7zSKEli+cWZgiklmWdL8BWfuq/kwKAud",
+	"WKZM3VqsRpsXxVkwRZVU9xMjPlGKnzbBjpkGd9Sxt/6nFiNQKEYp8Yzs1OZyfnssJhHBUqBIafzqs4CG",
+	"VKpbA6KcUKojHWTqYWl83YmujwaovxU8+4EJwegxiA2AlUrjRX3iBTgmPuoTQaEgm24Y7lo+lgiry1aM",
+	"rKFhaFRgH3Y7A/QxwswPSKwmotZH/aTHwRkRGipkdtimBNCiqwtQJc3erBIxZreHmgIOaVpZUcBYJl5h",
+	"02rtuQI8437VJvbzQVIhuKz3WJG5oA9PrLyTm/cEkJb1Htt6ebAQFQ8LUqVMEKYE/wdSWjt+Lr2nLIHn",
+	"W1fd11GYPacakmrPUWyo51THzNQ996s9Z62q/EvT9nMLG2If/L08RnggiSlS4uNpWZ+CMi/fYaJr+hjE",
+	"gCfkMf3RwhFn7lTFDG+t11wfE4Ocov9YiJ/yR4etNrUENGH51vXc3K82OtXWLmo2u+29bqtR22+0W7ud",
+	"xPes32fFtQCegtaq92FVvFYTRPYSUPk9AioT4aMopnJTTGh3Bd0dG9fybCUt6h8YGGvKhqhixR43kXl2",
+	"lGyKIWDFfHMzjXSsQo9JfE+0pBCOA0kjHEtwnMHjMxaNpWscq6Dkwpv9gPeRkDwmaa664ghEQNDkWNrq",
+	"TQRN8PSgx8ZxADLKg6dLDSCsoyz73J+iyiDAIGMZ6UYQ4rvgME809Wat80qgLwHX7M0FB6CJNfu6c2Cc",
+	"lz2WA+5DempfIixHLlxcX8FVkJQHnNpBwlevBMJBwCcooEJqs4CVk0I8RTgQXMlqSlrqMSwyy6XuFG0/",
+	"EAfICAnCWAaQkiDqAP0IK3Cj/jxVf9ZQdlUEH8ce0V1pqbDHAs6jPuxkFNMHJXXzGAWU3VfVQgQ2wpQI",
+	"NGYBEWra6Ork5N3t27vbj+eXh8d3h+fnlz+dHN+9u7y+uV7BPJHcB2Vu0L1vEnQ6czkt8Ls+BWBnQbNQ",
+	"tGDD2i7wbXkH0bgfUG/9xg8zaKpF4lkUBVM0DHgfB0ll1bTk4+wolKww/QHeLpLHFki65wQ/EKSUktqQ",
+	"ShfVxIPOxtF5j9dHH3QQVGnXdMh4TK69cGnH3zA6GC5MSKD64jzgYJxNszqmIgrUsdQyeT7NKpzW1D9r",
+	"mgPVjWGtPhPjpm6RB0/kWn/wxFtIL3O6jozH7N6Bdy4KO33wxMfUGKb0a/2jqa4xpFL/fTs7uCGVJWMz",
+	"H6RmsHGCILtZTSPgYDDVhDXWwb7nYwmNWdccyOH2dsnsUUGpkJwfceOhnfI4/GYhyc3mcwJmWXPzgMfp",
+	"pV+IKJVIB3/+aIROc4W+bjg/xzGobE8XBDVdIYxMeD+qKIJ21ZXuwn3OYyOUbFAmpCQsOVv7aRUoqtlC",
+	"JgLFRIwDKTIREWIpBFWZSPACQfVnhKBaiWY2pugF0FM2eicN+NOeUlufZ2eV6mR/ElSqF9PMtk0zG8oN",
+	"iw0wL1F+zxhEsRJPeIK1pRgJ7JrIlAe+EmmlRG1Xd5E1YgOKEg8hymkZFNgWedN3MflTfy2T/nqum59G",
+	"GmFAz8KEc/iowgjxjZh7RZS6Yq6AomGYjfg+gGUv8shzlXxe9yA+QSxZAbUskYwkT0CeLP6stRNaK9ga",
+	"4GXbZg7PYph7gS/788KXbUrXz6LWppG5i/Fw0jLLih+QkMyWWnZ1bl7iKtF5mVp8oGwVXeIoHckfU6v4",
+	"OYNxYHZdL1nF20FKoEbvMSPoihMb84kZyYJp6QBQx82U6f25pE5vXcRefUSCgNc855cn1bKgAcks/Yoe",
+	"0ZQKXCR4LMmLcP7chXOfeASfUjy3lHsoUqt/0RWjv9b74+C+KjzMykOjj0wxfYQTDDHOEHkg8RTGa528",
+	"lkXqEC8T0oORJI+LxP+34+De9vBNmcgZrMCTec+GIcpq3bUkoCdqVtYIB13n8PjYSeDsrkc8lsbn8eHs",
+	"xvQ8uCGPiml9JHFIBQC+UYFGJCb9KRrGmEniu2hgSjZ7IxxDBra6waYoIrHgm8Qrq/269jD7duglu8/o",
+	"KlCHVG0FJLBPsEiwIf25AhovcCbPzjK3wGmKWabVjDYWufJM0zZXtT5kYJ5jWWIrgbFn9TP7mQVohEn7",
+	"ds6L3A3XRFqTxLHt+6/DNK0O23UAoZX4mUBdR6NGqRUxLtKz45OLm7PTs5MMJwXCSCBB42qAJYmdX75u",
+	"bBhKdmEldvgC3P47wk7a5Gg+E3tJqXOBPmdfQgO1eogyLTtaxpjIlKsobufpfJ7OPGbFxTDEVUHUR5L4",
+	"yCC1QYGWkAsXhZzdu4h/4jsHhrcnly7AK9KBjbfPlRTTX8PH/BMvM7YOZ22cEZaKepyu8396AP9RTfyH",
+	"f+L/YZTd4/9of91ZqP67U3FXeGnnv//mrFBM7ZxCJoU3og/k/7F3Rb1t2078qxB+SgDVafP/pw/Jk7MG",
+	"W4GmCZJ2e1iKhLbOLmuZ9Ei6rTH0uw+8O1KyJbmOnawL6qetUkQeafJ4d7z7/ehqMObUKXBYCtcaqsUj",
+	"jXgkt8i3X8j4p19BDAmlylXW92IS1JIsEVD5QQRJ6xVLcKL/2j4N0TFv7JyZorfJiXpqyelljGHp8u7g",
+	"6qz36vysa53HUAT9xtw6/8RBZwXnAeMODJ74Z+cSi3qwzmhV+1MD3s67hRmMV3SgZ0Wx0Ppbc8sL6BaV",
+	"Vuhny7hH0lxrRD0uNAjQ3qK7gwuPCsXDGAm8xNUShcPi2yWN3z+56HCjksEXh9WSQdTe4qZjPpmbDrpj",
+	"2vjK6TA0toqu/fAFhD0GURTSjbm/uhRGL0J8//gw07qWwaPEk2LnBxPGnWiOIgVzawGeqjSuwodxDKt9",
+	"n3Op9Jt0Iv24gPOG/ourxHFqTsj9fZDqbOzcjx92BbvGqn4ktyHJ0eI18OLISveGrL4YlOZC3Ps6D9fc",
+	"7VNNJBssJnUcdy6miIGQJuaXMC+d4/+9pGsdh85+2FbP+cE7cwrp4YvnR2VG1qSyJ9ke8sEQiKGt0vMK",
+	"jeGr8snh/7POTKu/ZtD85/SufHQUM7rePmhGV/x92+6R6PWJqIw15lQ3L/9MhJkIjp1GB88JB34XSX1E",
+	"q2CDnf8oxoG3ACuDGsEBECqnMnuPNeEEm8Nig86nRgVZvRzDOtrpnYV/1zh4wl5kDWU6VX6nJ089UxYD",
+	"1pi0M1Y6r0ZXOsRT0FBQMyLtuWKqKvVBsYfD1EOu7FaFzmEFv/YwWfdiH1sPVv80+LXGItFGtfbVOyiG",
+	"O4KZJ5lCEPN4heeL3Fr5ASvQdYGIN9DojldLoxbvFQWmwDqxUFj8HWat947Cmxuq6QdViLJSNUpzcBsB",
+	"sIhSgS7sB2Mow45rMKPwXyZqFP530Dm0qzfgR8E2UAlgFPTXxFWyXN2Er/F36WQdFDFieC1RAeK7t8ar",
+	"IU9REhQZCSo5koQtZo1henNUq1sBOjhye9eCcwjr5amYjNtjjzfvqZYN7dooUfHblv18EM6ElaYZ5rX7",
+	"iCom+lAYPXLCm9VW2HVo9z+wsXf7eqt9fX/f0bUT+Ad5szLUzqOMJGd7ceqWoCcd6NwliLafYd+v3Hb3",
+	"3f0rDvPvE/egFOse6MH3cg/ELr5TFD+7otgFhtai/6nv0AcyDxJhcZvBf/k6MQzv5TC1MMBED6VL3X0i",
+	"xjBF0B9BZRKDQoXxrdIiv3O/2+7mR+NhjgK2rN3qvESsySgLXh9OIFiwK2BDt5rZ1WTKi73+3elLpwa9",
+	"GdYrfAh6t4+wudUnpBUJbzY8CqIiWgPpdoJ4OUD1yx23kOsjfBMNq1spyZw7D5NjwQT99awRTKCfWQua",
+	"9FhoJ8OB06LnGIdjEEu8kyUBu+IM84rwq4/SCXmj379//SoTUhRmpDQjNEotUPtFkKjwfjgrivhaWFMQ",
+	"IpVMNgsimN1ojVBfEWARJl3RE7lysl9ATv0ycmnQMqB9WK+AeKjKCgsRycp5OSfIqZjANMDQbNy29VlB",
+	"jY8DJpdIXKXGzFDgVaIYyokqFDgE/yYDAvO+SfgTREpVCNHloICBx4qDZJ3djeLRehchVkvw3P0F9HEC",
+	"s6VmCbmVimGdkGICkz5CunZFj5TUgFBxRzSCMK0TqSUBkyvLH7jm6aCPGubjEhPZZYHbj1Bzj+PWs8SG",
+	"6z6aLxph4TJCw1Xeievfes8Oj17ie28s5F3RY0xz8cXYMfI9ScFo0vgczdPQ9GnYPAnAl5BlGZftjnbN",
+	"LX5wd6OXEG7LuZBaKOdmFZDgsLC5tox0e3jCeg3XYt94nmCaybwCfRuF2W+ePoYTrk/f1dmZC2u7ZAsm",
+	"kp6BsTmVklrpIagdStVL1D6cio1E/4TWHz6BxCRTyDmEvxoWSkO3iiULx2X7a0t0fXpxnoRZbs71zaSh",
+	"pTdGj57ZmdZhIEyxAU7spd5dxpK6jDrAbpFtImJ54PjcflToygYFQi/NzE9nlL5WFYY7apDnVDoQaiJH",
+	"iCUovXhlBmOwVPODWyko+quL8+Um8ZuGBhEe8A/oC1TSjvNj6CTau7y4fieY92AfNc8cL1kK5Xz6mT4b",
+	"yqK2ZjaiieYlE9rodhaMv0Vk6ro0dX5/7IT0O3t/8FUOPPPlj2HuavDSyPrgmnvGs2yTc0LGcEpzu22q",
+	"NjTMVZ7eApyImyY0kZuO2FO5eLEf70C9mVbQnOvdMfByQ4d0gQV5BExyy4hJWcRLysq4cAJnLuali02H",
+	"zKzwbUPmIHBD+u5yJjQiJuIazahUpsz4E/15pVTDw1dfomwvJ/XUZUjpDw1LKajHT6bvTiiTiZKy8Fhx",
+	"HqaRiJ3ZZetNI9leg2ohaB6x56b518NM4H/8Z/6fYEpmIpH/ZCKH6VGGC3ICJlgHM62GCnJKBt5v7pqZ",
+	"Sb59+PZPAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
