@@ -473,6 +473,13 @@ func (s *Store) FossologyReportByID(ctx context.Context, id int64) (FossologyRep
 	return r, translate(err, fmt.Sprintf("report %d", id))
 }
 
+// FossologyReportByJobID returns the report engine job jobID writes.
+func (s *Store) FossologyReportByJobID(ctx context.Context, jobID string) (FossologyReport, error) {
+	var r FossologyReport
+	err := s.db.WithContext(ctx).Where("job_id = ?", jobID).Take(&r).Error
+	return r, translate(err, "report of job "+jobID)
+}
+
 // UpdateFossologyReport changes the named columns of report id.
 func (s *Store) UpdateFossologyReport(ctx context.Context, id int64, cols map[string]any) error {
 	err := s.db.WithContext(ctx).Model(&FossologyReport{}).Where("id = ?", id).Updates(cols).Error
