@@ -5,14 +5,15 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
-	"syscall"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/gen/api"
+	"github.com/reehub/reehub/service/fossology"
 )
 
 // statusOf is the one mapping from error kinds to HTTP statuses.
@@ -35,13 +36,14 @@ func statusOf(err error) int {
 		return http.StatusUnsupportedMediaType
 	case errors.Is(err, fault.ErrRateLimited):
 		return http.StatusTooManyRequests
+	case errors.Is(err, fossology.ErrAgentNotScheduled):
+		return http.StatusPreconditionFailed
 	case errors.Is(err, fault.ErrUnavailable):
 		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
 	}
 }
-
 
 // errUnsupportedMedia marks a request body of a media type the operation
 // does not declare.
@@ -55,9 +57,12 @@ const unavailableMessage = "the container service is unavailable; try again late
 func apiError(status int, err error) api.Error {
 	msg := err.Error()
 	var maxBytes *http.MaxBytesError
+	var notReady *fossology.NotReadyError
 	switch {
 	case status == http.StatusInternalServerError:
 		msg = "internal server error"
+	case status == http.StatusServiceUnavailable && errors.As(err, &notReady):
+		msg = notReady.Message
 	case status == http.StatusServiceUnavailable:
 		msg = unavailableMessage
 	case errors.As(err, &maxBytes):
@@ -88,6 +93,13 @@ func (s *Server) writeStatus(c *gin.Context, status int, err error) {
 	}
 	if status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Basic realm="reehub", charset="UTF-8", Bearer realm="reehub"`)
+	}
+	var notReady *fossology.NotReadyError
+	if status == http.StatusServiceUnavailable && errors.As(err, &notReady) {
+		c.Header("Retry-After", strconv.Itoa(max(1, notReady.RetryAfter)))
+		if notReady.LookAt != "" {
+			c.Header("Look-at", notReady.LookAt)
+		}
 	}
 	var limited *fault.LimitedError
 	if status == http.StatusTooManyRequests && errors.As(err, &limited) {

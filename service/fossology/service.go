@@ -288,3 +288,11 @@ func (s *Service) treeDir(id int64) string {
 func (s *Service) limits() unpack.Limits {
 	return s.cfg.Limits
 }
+
+// SchedulerHealth reports whether the job engine runs jobs here.
+func (s *Service) SchedulerHealth() error {
+	if !s.engine.Running() {
+		return fault.Unavailablef("the job engine is not running")
+	}
+	return nil
+}

@@ -74,7 +74,7 @@ type worker[A any] struct {
 	steps func(job.Job, A) []job.StepDef
 }
 
-func (w worker[A]) Steps(j job.Job, a A) []job.StepDef         { return w.steps(j, a) }
+func (w worker[A]) Steps(j job.Job, a A) []job.StepDef    { return w.steps(j, a) }
 func (w worker[A]) Cleanup(context.Context, string) error { return nil }
 
 // link returns the FOSSology row of engine job j and its upload.
