@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/gen/api"
 	"github.com/reehub/reehub/service/auth"
@@ -33,7 +35,18 @@ func (s *Server) FossologyCreateToken(ctx context.Context, req api.FossologyCrea
 	if expire == nil {
 		expire = b.TokenExpireV2
 	}
-	if name == nil || *name == "" || scope == nil || expire == nil {
+	day := ""
+	if expire != nil {
+		day = expire.String()
+	} else if gc, ok := ctx.(*gin.Context); ok && req.FormdataBody != nil {
+		// The form binder leaves dates out: read the field the strict
+		// handler parsed.
+		day = gc.Request.PostForm.Get("token_expire")
+		if day == "" {
+			day = gc.Request.PostForm.Get("tokenExpire")
+		}
+	}
+	if name == nil || *name == "" || scope == nil || day == "" {
 		return nil, fault.Invalidf("request body: token_name, token_scope and token_expire are required")
 	}
 	who, err := s.auth.Basic(auth.WithClientAddr(ctx, clientAddr(ctx)), b.Username, b.Password)
@@ -44,7 +57,7 @@ func (s *Server) FossologyCreateToken(ctx context.Context, req api.FossologyCrea
 		return nil, err
 	}
 	now := time.Now()
-	until, err := fossology.TokenExpiry(expire.String(), now, time.Local, s.cfg.MaxTokenDays)
+	until, err := fossology.TokenExpiry(day, now, time.Local, s.cfg.MaxTokenDays)
 	if err != nil {
 		return nil, err
 	}
