@@ -68,11 +68,16 @@ func (s *Server) FossologyScheduleJobs(ctx context.Context, req api.FossologySch
 	if body.Webhook != nil {
 		hook = &fossology.Webhook{URL: body.Webhook.Url, Secret: deref(body.Webhook.Secret)}
 	}
-	id, err := s.foss.ScheduleJobs(ctx, c, int64(req.Params.FolderId), int64(req.Params.UploadId), scanOptions(body), hook)
+	id, warning, err := s.foss.ScheduleJobs(ctx, c, int64(req.Params.FolderId), int64(req.Params.UploadId), scanOptions(body), hook)
 	if err != nil {
 		return nil, err
 	}
-	return api.FossologyScheduleJobs201JSONResponse(created(201, id)), nil
+	out := api.FossologyScheduleJobs201JSONResponse{Body: created(201, id)}
+	if warning != "" {
+		h := `299 reehub "` + warning + `"`
+		out.Headers.Warning = &h
+	}
+	return out, nil
 }
 
 // FossologyListJobs lists the jobs of the caller's group, of one upload if asked.

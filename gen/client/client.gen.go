@@ -881,7 +881,7 @@ type FossologyReportFormat string
 // FossologyScanOptions defines model for FossologyScanOptions.
 type FossologyScanOptions struct {
 	Analysis *struct {
-		// Bucket Declined with 400 when true.
+		// Bucket Not run (no bucket pools); the job runs without it, with a Warning header.
 		Bucket               *bool `json:"bucket,omitempty"`
 		CopyrightEmailAuthor *bool `json:"copyright_email_author,omitempty"`
 		Ecc                  *bool `json:"ecc,omitempty"`
@@ -2412,8 +2412,9 @@ type ClientInterface interface {
 
 	// FossologyScheduleJobsV1WithBody Schedule scan agents, deciders and reuse on an upload
 	//
-	// One job runs the agents as its steps, then the deciders, then reuse. bucket is declined with 400
-	// (reehub has no bucket pools). A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+	// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
+	// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
+	// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 	// signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 	//
 	// Takes any type of body and a specified content type.
@@ -2423,8 +2424,9 @@ type ClientInterface interface {
 
 	// FossologyScheduleJobsV1 Schedule scan agents, deciders and reuse on an upload
 	//
-	// One job runs the agents as its steps, then the deciders, then reuse. bucket is declined with 400
-	// (reehub has no bucket pools). A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+	// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
+	// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
+	// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 	// signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 	//
 	// Takes a body of the `application/json` content type.
@@ -2744,8 +2746,9 @@ type ClientInterface interface {
 
 	// FossologyScheduleJobsWithBody Schedule scan agents, deciders and reuse on an upload
 	//
-	// One job runs the agents as its steps, then the deciders, then reuse. bucket is declined with 400
-	// (reehub has no bucket pools). A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+	// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
+	// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
+	// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 	// signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 	//
 	// Takes any type of body and a specified content type.
@@ -2755,8 +2758,9 @@ type ClientInterface interface {
 
 	// FossologyScheduleJobs Schedule scan agents, deciders and reuse on an upload
 	//
-	// One job runs the agents as its steps, then the deciders, then reuse. bucket is declined with 400
-	// (reehub has no bucket pools). A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+	// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
+	// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
+	// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 	// signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 	//
 	// Takes a body of the `application/json` content type.
@@ -3843,8 +3847,9 @@ func (c *Client) FossologyListJobsV1(ctx context.Context, params *FossologyListJ
 
 // FossologyScheduleJobsV1WithBody Schedule scan agents, deciders and reuse on an upload
 //
-// One job runs the agents as its steps, then the deciders, then reuse. bucket is declined with 400
-// (reehub has no bucket pools). A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
+// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
+// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 // signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 //
 // Takes any type of body and a specified content type.
@@ -3864,8 +3869,9 @@ func (c *Client) FossologyScheduleJobsV1WithBody(ctx context.Context, params *Fo
 
 // FossologyScheduleJobsV1 Schedule scan agents, deciders and reuse on an upload
 //
-// One job runs the agents as its steps, then the deciders, then reuse. bucket is declined with 400
-// (reehub has no bucket pools). A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
+// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
+// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 // signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 //
 // Takes a body of the `application/json` content type.
@@ -4575,8 +4581,9 @@ func (c *Client) FossologyListJobs(ctx context.Context, params *FossologyListJob
 
 // FossologyScheduleJobsWithBody Schedule scan agents, deciders and reuse on an upload
 //
-// One job runs the agents as its steps, then the deciders, then reuse. bucket is declined with 400
-// (reehub has no bucket pools). A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
+// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
+// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 // signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 //
 // Takes any type of body and a specified content type.
@@ -4596,8 +4603,9 @@ func (c *Client) FossologyScheduleJobsWithBody(ctx context.Context, params *Foss
 
 // FossologyScheduleJobs Schedule scan agents, deciders and reuse on an upload
 //
-// One job runs the agents as its steps, then the deciders, then reuse. bucket is declined with 400
-// (reehub has no bucket pools). A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
+// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
+// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 // signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 //
 // Takes a body of the `application/json` content type.
@@ -10799,8 +10807,9 @@ type ClientWithResponsesInterface interface {
 
 	// FossologyScheduleJobsV1WithBodyWithResponse Schedule scan agents, deciders and reuse on an upload
 	//
-	// One job runs the agents as its steps, then the deciders, then reuse. bucket is declined with 400
-	// (reehub has no bucket pools). A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+	// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
+	// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
+	// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 	// signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -10810,8 +10819,9 @@ type ClientWithResponsesInterface interface {
 
 	// FossologyScheduleJobsV1WithResponse Schedule scan agents, deciders and reuse on an upload
 	//
-	// One job runs the agents as its steps, then the deciders, then reuse. bucket is declined with 400
-	// (reehub has no bucket pools). A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+	// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
+	// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
+	// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 	// signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -11185,8 +11195,9 @@ type ClientWithResponsesInterface interface {
 
 	// FossologyScheduleJobsWithBodyWithResponse Schedule scan agents, deciders and reuse on an upload
 	//
-	// One job runs the agents as its steps, then the deciders, then reuse. bucket is declined with 400
-	// (reehub has no bucket pools). A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+	// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
+	// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
+	// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 	// signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -11196,8 +11207,9 @@ type ClientWithResponsesInterface interface {
 
 	// FossologyScheduleJobsWithResponse Schedule scan agents, deciders and reuse on an upload
 	//
-	// One job runs the agents as its steps, then the deciders, then reuse. bucket is declined with 400
-	// (reehub has no bucket pools). A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+	// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
+	// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
+	// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 	// signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -15266,6 +15278,11 @@ func (r FossologyListJobsV1Response) ContentType() string {
 	return ""
 }
 
+// FossologyScheduleJobsV1Response201Headers the declared response headers of an HTTP 201 response for FossologyScheduleJobsV1
+type FossologyScheduleJobsV1Response201Headers struct {
+	Warning *string
+}
+
 // FossologyScheduleJobsV1Response401Headers the declared response headers of an HTTP 401 response for FossologyScheduleJobsV1
 type FossologyScheduleJobsV1Response401Headers struct {
 	WWWAuthenticate *string
@@ -15294,6 +15311,8 @@ type FossologyScheduleJobsV1Response struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *FossologyNotReady
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *FossologyScheduleJobsV1Response201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *FossologyScheduleJobsV1Response401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -18022,6 +18041,11 @@ func (r FossologyListJobsResponse) ContentType() string {
 	return ""
 }
 
+// FossologyScheduleJobsResponse201Headers the declared response headers of an HTTP 201 response for FossologyScheduleJobs
+type FossologyScheduleJobsResponse201Headers struct {
+	Warning *string
+}
+
 // FossologyScheduleJobsResponse401Headers the declared response headers of an HTTP 401 response for FossologyScheduleJobs
 type FossologyScheduleJobsResponse401Headers struct {
 	WWWAuthenticate *string
@@ -18050,6 +18074,8 @@ type FossologyScheduleJobsResponse struct {
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *FossologyNotReady
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *FossologyScheduleJobsResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *FossologyScheduleJobsResponse401Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -20762,8 +20788,9 @@ func (c *ClientWithResponses) FossologyListJobsV1WithResponse(ctx context.Contex
 
 // FossologyScheduleJobsV1WithBodyWithResponse Schedule scan agents, deciders and reuse on an upload
 //
-// One job runs the agents as its steps, then the deciders, then reuse. bucket is declined with 400
-// (reehub has no bucket pools). A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
+// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
+// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 // signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -20779,8 +20806,9 @@ func (c *ClientWithResponses) FossologyScheduleJobsV1WithBodyWithResponse(ctx co
 
 // FossologyScheduleJobsV1WithResponse Schedule scan agents, deciders and reuse on an upload
 //
-// One job runs the agents as its steps, then the deciders, then reuse. bucket is declined with 400
-// (reehub has no bucket pools). A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
+// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
+// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 // signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -21388,8 +21416,9 @@ func (c *ClientWithResponses) FossologyListJobsWithResponse(ctx context.Context,
 
 // FossologyScheduleJobsWithBodyWithResponse Schedule scan agents, deciders and reuse on an upload
 //
-// One job runs the agents as its steps, then the deciders, then reuse. bucket is declined with 400
-// (reehub has no bucket pools). A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
+// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
+// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 // signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -21405,8 +21434,9 @@ func (c *ClientWithResponses) FossologyScheduleJobsWithBodyWithResponse(ctx cont
 
 // FossologyScheduleJobsWithResponse Schedule scan agents, deciders and reuse on an upload
 //
-// One job runs the agents as its steps, then the deciders, then reuse. bucket is declined with 400
-// (reehub has no bucket pools). A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
+// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
+// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 // signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -25570,6 +25600,16 @@ func ParseFossologyScheduleJobsV1Response(rsp *http.Response) (*FossologySchedul
 	}
 
 	switch {
+	case rsp.StatusCode == 201:
+		var headers FossologyScheduleJobsV1Response201Headers
+		if values := rsp.Header.Values("Warning"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Warning", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Warning = &value
+		}
+		response.Headers201 = &headers
 	case rsp.StatusCode == 401:
 		var headers FossologyScheduleJobsV1Response401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -28107,6 +28147,16 @@ func ParseFossologyScheduleJobsResponse(rsp *http.Response) (*FossologyScheduleJ
 	}
 
 	switch {
+	case rsp.StatusCode == 201:
+		var headers FossologyScheduleJobsResponse201Headers
+		if values := rsp.Header.Values("Warning"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Warning", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Warning = &value
+		}
+		response.Headers201 = &headers
 	case rsp.StatusCode == 401:
 		var headers FossologyScheduleJobsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {

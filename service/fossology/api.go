@@ -30,10 +30,25 @@ type Webhook struct {
 	Secret string
 }
 
+// BucketWarning is the warning of a job that asked for the bucket agent:
+// the seed's own example asks for it, so the job runs without it rather than
+// failing, and says so.
+const BucketWarning = "agent bucket is not supported by this server (reehub has no bucket pools); the job runs without it"
+
 // ScheduleJobs validates the options and submits one scan job on an
 // unpacked upload of folder folderID: its steps are the agents, reuse and
-// the deciders. It returns the job id.
-func (s *Service) ScheduleJobs(ctx context.Context, c Caller, folderID, uploadID int64, o ScanOptions, hook *Webhook) (int64, error) {
+// the deciders. It returns the job id, and a warning when it leaves an
+// agent out (bucket).
+func (s *Service) ScheduleJobs(ctx context.Context, c Caller, folderID, uploadID int64, o ScanOptions, hook *Webhook) (int64, string, error) {
+	warning := ""
+	if o.Analysis.Bucket {
+		o.Analysis.Bucket, warning = false, BucketWarning
+	}
+	id, err := s.scheduleJobs(ctx, c, folderID, uploadID, o, hook)
+	return id, warning, err
+}
+
+func (s *Service) scheduleJobs(ctx context.Context, c Caller, folderID, uploadID int64, o ScanOptions, hook *Webhook) (int64, error) {
 	plan, err := NewPlan(o)
 	if err != nil {
 		return 0, err

@@ -81,6 +81,9 @@ func New(st *store.Store, blobs *blob.Store, engine *job.Engine, log *slog.Logge
 		return nil, fmt.Errorf("fossology: %w", err)
 	}
 	s := &Service{store: st, blobs: blobs, engine: engine, runner: runner, cfg: cfg, log: log}
+	// The license matchers are built on first use (seconds); build them now,
+	// so that the first scan's time to a first finding is the scan's.
+	go runner.Text([]byte("Permission is hereby granted, free of charge"), "warm-up", "", map[agent.Agent]bool{agent.Nomos: true, agent.Monk: true})
 	if err := s.register(); err != nil {
 		return nil, err
 	}
