@@ -123,7 +123,12 @@ func (s *Server) FossologyCreateUpload(ctx context.Context, req api.FossologyCre
 				return nil, err
 			}
 		}
-		if nu.Type != fossology.UploadFile {
+		switch nu.Type {
+		case fossology.UploadFile:
+		case fossology.UploadServer:
+			// Some fossology-python releases send uploadType server with the file.
+			nu.Type = fossology.UploadFile
+		default:
 			return nil, fault.Invalidf("uploadType %s takes a JSON body, not a file", nu.Type)
 		}
 		nu.File, nu.Name = form.file, form.name
