@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/stretchr/testify/require"
 
 	"github.com/reehub/reehub/analysis/dep5"
@@ -84,6 +85,8 @@ func seedArchive(t testing.TB) []byte {
 }
 
 func startFossEnv(t *testing.T) (*fossEnv, error) {
+	// The job event stream is text; the response validator reads it as such.
+	openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.FileBodyDecoder)
 	e := &fossEnv{archive: seedArchive(t)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/project.zip", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(e.archive) })

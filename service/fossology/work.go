@@ -119,6 +119,7 @@ func (s *Service) unpackSteps(j job.Job, _ UnpackArgs) []job.StepDef {
 			}
 			tree, err := unpack.Unpack(ctx, src, u.Name, dest, s.limits())
 			if err != nil {
+				_ = os.RemoveAll(dest) // nothing is left of a refused archive
 				return err
 			}
 			if u.IgnoreScm {
