@@ -36,7 +36,9 @@ type Webhook struct {
 const BucketWarning = "agent bucket is not supported by this server (reehub has no bucket pools); the job runs without it"
 
 // ScheduleJobs validates the options and submits one scan job on an
-// unpacked upload of folder folderID: its steps are the agents, reuse and
+// unpacked upload; folderID must be a folder of the group (the seed's own
+// example names the top folder for an upload in another, so the upload need
+// not be in it). Its steps are the agents, reuse and
 // the deciders. It returns the job id, and a warning when it leaves an
 // agent out (bucket).
 func (s *Service) ScheduleJobs(ctx context.Context, c Caller, folderID, uploadID int64, o ScanOptions, hook *Webhook) (int64, string, error) {
@@ -59,9 +61,6 @@ func (s *Service) scheduleJobs(ctx context.Context, c Caller, folderID, uploadID
 	u, err := s.readyUpload(ctx, c, uploadID)
 	if err != nil {
 		return 0, err
-	}
-	if u.FolderID != folderID {
-		return 0, fault.NotFoundf("upload %d is not in folder %d", uploadID, folderID)
 	}
 	if plan.Reuse != nil {
 		if err := s.checkReuse(ctx, c, plan.Reuse); err != nil {
