@@ -141,7 +141,7 @@ func (s *Server) FossologyDownloadReportV1(ctx context.Context, req api.Fossolog
 
 // FossologyCreateTokenV1 serves FossologyCreateToken under /api/v1.
 func (s *Server) FossologyCreateTokenV1(ctx context.Context, req api.FossologyCreateTokenV1RequestObject) (api.FossologyCreateTokenV1ResponseObject, error) {
-	r, err := s.FossologyCreateToken(ctx, api.FossologyCreateTokenRequestObject{JSONBody: req.JSONBody, FormdataBody: req.FormdataBody})
+	r, err := s.FossologyCreateToken(ctx, api.FossologyCreateTokenRequestObject(req))
 	if err != nil {
 		return nil, err
 	}
