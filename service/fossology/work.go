@@ -314,32 +314,62 @@ func (s *Service) readText(tree *unpack.Tree) func(unpack.Item) ([]byte, error) 
 // progressEvery is how often a running agent records its progress.
 const progressEvery = 500 * time.Millisecond
 
+// scanners are the agents that share the license detector: one pass over
+// the files runs all of them that a job asks for.
+var scanners = []agent.Agent{agent.Nomos, agent.Monk, agent.Ojo}
+
 func (s *Service) scanSteps(j job.Job, a ScanArgs) []job.StepDef {
-	var agents []agent.Agent
+	// Each agent is a step; the first license scanner's step runs every
+	// scanner of the job in one pass (they share one license detection), and
+	// the later scanners' steps find their findings stored by it.
+	var passes [][]agent.Agent
+	var planned []agent.Agent
 	for _, st := range a.Steps {
 		if ag, err := agent.Parse(st); err == nil {
-			agents = append(agents, ag)
+			planned = append(planned, ag)
 		}
+	}
+	passOf := map[agent.Agent]int{}
+	for _, ag := range planned {
+		if !slices.Contains(scanners, ag) {
+			passOf[ag] = len(passes)
+			passes = append(passes, []agent.Agent{ag})
+			continue
+		}
+		if first := slices.IndexFunc(planned, func(p agent.Agent) bool { return slices.Contains(scanners, p) }); planned[first] != ag {
+			passOf[ag] = -1 - passOf[planned[first]] // stored by that pass
+			continue
+		}
+		passOf[ag] = len(passes)
+		passes = append(passes, slices.DeleteFunc(slices.Clone(planned), func(p agent.Agent) bool { return !slices.Contains(scanners, p) }))
 	}
 	defs := make([]job.StepDef, 0, len(a.Steps))
 	for _, st := range a.Steps {
 		name := st
-		if i := slices.Index(agents, agent.Agent(name)); i >= 0 {
+		pass, isAgent := passOf[agent.Agent(name)]
+		switch {
+		case isAgent && pass >= 0:
 			defs = append(defs, job.StepDef{Name: name, Run: func(ctx context.Context, w *job.Work) error {
-				return s.runAgent(ctx, w, j, agents[i], i, len(agents))
+				return s.runAgents(ctx, w, j, passes[pass], pass, len(passes))
 			}})
-			continue
+		case isAgent:
+			by := passes[-1-pass][0]
+			defs = append(defs, job.StepDef{Name: name, Run: func(_ context.Context, w *job.Work) error {
+				fmt.Fprintf(w.Log, "%s: its findings were stored by the %s step (one license detection for %v)\n", name, by, passes[-1-pass])
+				return nil
+			}})
+		default:
+			defs = append(defs, job.StepDef{Name: name, Run: func(ctx context.Context, w *job.Work) error {
+				return s.runDecider(ctx, w, j, name, a)
+			}})
 		}
-		defs = append(defs, job.StepDef{Name: name, Run: func(ctx context.Context, w *job.Work) error {
-			return s.runDecider(ctx, w, j, name, a)
-		}})
 	}
 	return defs
 }
 
-// runAgent runs agent ag (the index-th of n agents) over an upload and
-// stores its findings, replacing the agent's earlier ones.
-func (s *Service) runAgent(ctx context.Context, w *job.Work, j job.Job, ag agent.Agent, index, n int) error {
+// runAgents runs agents in one pass (the index-th of n passes) over an
+// upload and stores their findings, replacing those agents' earlier ones.
+func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents []agent.Agent, index, n int) error {
 	fj, u, err := s.link(ctx, j)
 	if err != nil {
 		return err
@@ -356,8 +386,10 @@ func (s *Service) runAgent(ctx context.Context, w *job.Work, j job.Job, ag agent
 	if err := s.store.UpdateFossologyJob(ctx, fj.ID, start); err != nil {
 		return err
 	}
-	if err := s.store.DeleteFossologyFindings(ctx, u.ID, string(ag)); err != nil {
-		return err
+	for _, ag := range agents {
+		if err := s.store.DeleteFossologyFindings(ctx, u.ID, string(ag)); err != nil {
+			return err
+		}
 	}
 	firstSeen := fj.FirstFindingAt != nil
 	var buf []store.FossologyFinding
@@ -367,7 +399,7 @@ func (s *Service) runAgent(ctx context.Context, w *job.Work, j job.Job, ag agent
 		return err
 	}
 	last, found := time.Now(), 0
-	err = s.runner.Run(ctx, tree, []agent.Agent{ag}, func(_ string, done int, fs []agent.Finding) error {
+	err = s.runner.Run(ctx, tree, agents, func(_ string, done int, fs []agent.Finding) error {
 		for _, f := range fs {
 			buf = append(buf, store.FossologyFinding{UploadID: u.ID, Agent: string(f.Agent), Path: f.Path, SHA1: f.SHA1, Type: string(f.Type),
 				Value: f.Value, Expression: f.Expression, Rule: f.Rule, StartLine: f.StartLine, EndLine: f.EndLine})
@@ -390,7 +422,7 @@ func (s *Service) runAgent(ctx context.Context, w *job.Work, j job.Job, ag agent
 			if err := s.store.UpdateFossologyJob(ctx, fj.ID, map[string]any{"files_done": overall}); err != nil {
 				return err
 			}
-			_ = w.Progress(ctx, 100*overall/max(1, files*n), fmt.Sprintf("%s: %d of %d files", ag, done, files))
+			_ = w.Progress(ctx, 100*overall/max(1, files*n), fmt.Sprintf("%v: %d of %d files", agents, done, files))
 		}
 		return nil
 	})
@@ -400,7 +432,7 @@ func (s *Service) runAgent(ctx context.Context, w *job.Work, j job.Job, ag agent
 	if err := flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w.Log, "%s: %d findings in %d files\n", ag, found, files)
+	fmt.Fprintf(w.Log, "%v: %d findings in %d files\n", agents, found, files)
 	return s.store.UpdateFossologyJob(ctx, fj.ID, map[string]any{"files_done": files * (index + 1)})
 }
 
