@@ -241,3 +241,48 @@ func TestScanResumesAfterRestart(t *testing.T) {
 		})
 	}
 }
+
+// TestServerUploads: only admins upload from the server, and only from the
+// allowed directories; a directory is uploaded as a tar of its files.
+func TestServerUploads(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	allowed := filepath.Join(dir, "allowed")
+	require.NoError(t, os.MkdirAll(filepath.Join(allowed, "proj", "src"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(allowed, "proj", "src", "a.c"), []byte("// SPDX-License-Identifier: MIT\n"), 0o644))
+	ctx := context.Background()
+	st, err := store.Open(ctx, freshDB(t, "sqlite", dir))
+	require.NoError(t, err)
+	blobs, err := blob.Open(filepath.Join(dir, "blobs"))
+	require.NoError(t, err)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	eng, err := job.New(st, blobs, log, job.Config{DataDir: dir, PollInterval: 50 * time.Millisecond})
+	require.NoError(t, err)
+	svc, err := fossology.New(st, blobs, eng, log, fossology.Config{DataDir: dir, ServerDirs: []string{allowed}})
+	require.NoError(t, err)
+	require.NoError(t, eng.Start(ctx))
+	in := &instance{store: st, engine: eng, svc: svc}
+	defer in.stop(t)
+
+	user := caller(t, st, "alice")
+	_, err = svc.CreateUpload(ctx, user, fossology.NewUpload{FolderID: store.TopFolderID, Type: fossology.UploadServer, ServerPath: filepath.Join(allowed, "proj")})
+	require.ErrorIs(t, err, fault.ErrForbidden, "users may not upload from the server")
+	admin := user
+	admin.Admin = true
+	_, err = svc.CreateUpload(ctx, admin, fossology.NewUpload{FolderID: store.TopFolderID, Type: fossology.UploadServer, ServerPath: dir})
+	require.ErrorIs(t, err, fault.ErrForbidden, "only from the allowed directories")
+	_, err = svc.CreateUpload(ctx, admin, fossology.NewUpload{FolderID: store.TopFolderID, Type: fossology.UploadServer, ServerPath: filepath.Join(allowed, "..", "allowed", "..")})
+	require.ErrorIs(t, err, fault.ErrForbidden, "no way out with ..")
+	id, err := svc.CreateUpload(ctx, admin, fossology.NewUpload{FolderID: store.TopFolderID, Type: fossology.UploadServer, ServerPath: filepath.Join(allowed, "proj")})
+	require.NoError(t, err)
+	u := eventually(t, func() (fossology.Upload, error) { return svc.Upload(ctx, admin, id) })
+	require.Equal(t, "proj", u.Name)
+	require.Len(t, u.Hash.SHA256, 64)
+	items, _, err := svc.Tree(ctx, admin, id, 1, 100)
+	require.NoError(t, err)
+	var paths []string
+	for _, it := range items {
+		paths = append(paths, it.Item.Path)
+	}
+	require.Contains(t, paths, "proj/src/a.c")
+}
