@@ -86,7 +86,8 @@ func (s *Server) writeStatus(c *gin.Context, status int, err error) {
 		c.Abort()
 		return
 	}
-	if status >= 500 {
+	var notReady *fossology.NotReadyError
+	if status >= 500 && !errors.As(err, &notReady) {
 		s.log.ErrorContext(ctx, "request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
 	} else {
 		s.log.DebugContext(ctx, "request refused", "path", c.Request.URL.Path, "status", status, "err", err)
@@ -94,8 +95,7 @@ func (s *Server) writeStatus(c *gin.Context, status int, err error) {
 	if status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Basic realm="reehub", charset="UTF-8", Bearer realm="reehub"`)
 	}
-	var notReady *fossology.NotReadyError
-	if status == http.StatusServiceUnavailable && errors.As(err, &notReady) {
+	if status == http.StatusServiceUnavailable && notReady != nil {
 		c.Header("Retry-After", strconv.Itoa(max(1, notReady.RetryAfter)))
 		if notReady.LookAt != "" {
 			c.Header("Look-at", notReady.LookAt)

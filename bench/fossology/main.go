@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/reehub/reehub/archive"
 	"github.com/reehub/reehub/archive/unpack"
 	"github.com/reehub/reehub/service/fossology/agent"
 )
@@ -44,13 +45,13 @@ func main() {
 	}
 }
 
-func run(bin, archive, work string) error {
+func run(bin, src, work string) error {
 	ctx := context.Background()
-	fi, err := os.Stat(archive)
+	fi, err := os.Stat(src)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("archive: %s, %.1f MB\n", filepath.Base(archive), float64(fi.Size())/1e6)
+	fmt.Printf("archive: %s, %.1f MB\n", filepath.Base(src), float64(fi.Size())/1e6)
 
 	// The engine alone: unpack, then every agent on the unpacked tree.
 	runner, err := agent.New(nil)
@@ -61,7 +62,7 @@ func run(bin, archive, work string) error {
 	runner.Text([]byte("Permission is hereby granted, free of charge"), "warm-up", "", map[agent.Agent]bool{agent.Nomos: true})
 	fmt.Printf("engine setup (rules compiled once per process, not counted): %.2fs\n", time.Since(warm).Seconds())
 	t0 := time.Now()
-	tree, err := unpack.Unpack(ctx, archive, filepath.Base(archive), filepath.Join(work, "tree"), unpack.Limits{})
+	tree, err := unpack.Unpack(ctx, src, filepath.Base(src), filepath.Join(work, "tree"), unpack.Limits{Limits: archive.Limits{MaxEntries: 500000}})
 	if err != nil {
 		return fmt.Errorf("unpack: %w", err)
 	}
@@ -102,7 +103,7 @@ func run(bin, archive, work string) error {
 	rss := &sampler{pid: srv.cmd.Process.Pid}
 	rss.start()
 	t3 := time.Now()
-	id, err := srv.upload(tok, archive)
+	id, err := srv.upload(tok, src)
 	if err != nil {
 		return err
 	}

@@ -314,34 +314,27 @@ func (s *Service) readText(tree *unpack.Tree) func(unpack.Item) ([]byte, error) 
 // progressEvery is how often a running agent records its progress.
 const progressEvery = 500 * time.Millisecond
 
-// scanners are the agents that share the license detector: one pass over
-// the files runs all of them that a job asks for.
-var scanners = []agent.Agent{agent.Nomos, agent.Monk, agent.Ojo}
-
 func (s *Service) scanSteps(j job.Job, a ScanArgs) []job.StepDef {
-	// Each agent is a step; the first license scanner's step runs every
-	// scanner of the job in one pass (they share one license detection), and
-	// the later scanners' steps find their findings stored by it.
-	var passes [][]agent.Agent
+	// Each agent is a step. The first agent's step runs every agent of the
+	// job in one pass over the files (each file is read once, and nomos,
+	// monk and ojo share one license detection): the later agents' steps
+	// find their findings stored by it. A pass that is interrupted runs
+	// again whole, replacing what it stored.
 	var planned []agent.Agent
 	for _, st := range a.Steps {
 		if ag, err := agent.Parse(st); err == nil {
 			planned = append(planned, ag)
 		}
 	}
+	var passes [][]agent.Agent
 	passOf := map[agent.Agent]int{}
-	for _, ag := range planned {
-		if !slices.Contains(scanners, ag) {
-			passOf[ag] = len(passes)
-			passes = append(passes, []agent.Agent{ag})
+	for i, ag := range planned {
+		if i == 0 {
+			passOf[ag] = 0
+			passes = append(passes, planned)
 			continue
 		}
-		if first := slices.IndexFunc(planned, func(p agent.Agent) bool { return slices.Contains(scanners, p) }); planned[first] != ag {
-			passOf[ag] = -1 - passOf[planned[first]] // stored by that pass
-			continue
-		}
-		passOf[ag] = len(passes)
-		passes = append(passes, slices.DeleteFunc(slices.Clone(planned), func(p agent.Agent) bool { return !slices.Contains(scanners, p) }))
+		passOf[ag] = -1 // stored by pass 0
 	}
 	defs := make([]job.StepDef, 0, len(a.Steps))
 	for _, st := range a.Steps {
@@ -355,7 +348,7 @@ func (s *Service) scanSteps(j job.Job, a ScanArgs) []job.StepDef {
 		case isAgent:
 			by := passes[-1-pass][0]
 			defs = append(defs, job.StepDef{Name: name, Run: func(_ context.Context, w *job.Work) error {
-				fmt.Fprintf(w.Log, "%s: its findings were stored by the %s step (one license detection for %v)\n", name, by, passes[-1-pass])
+				fmt.Fprintf(w.Log, "%s: its findings were stored by the %s step (one pass over the files for %v)\n", name, by, passes[-1-pass])
 				return nil
 			}})
 		default:
