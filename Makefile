@@ -9,7 +9,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 DATA_DIR := $(or $(DATA_DIR),$(REEHUB_DATA_DIR),./data)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run build gen gen-check setup base-images test lint contract tools bench bench-analysis clean
+.PHONY: run build gen gen-check setup base-images test lint contract tools bench bench-fossology bench-analysis clean
 
 ## build: compile bin/reehub
 build:
@@ -82,6 +82,10 @@ bin/oasdiff: tools/go.mod tools/go.sum
 ## bench: recording vs plain podman build, replay vs recording, upload RSS, status throughput
 bench: setup build
 	bash bench/run.sh
+
+## bench-fossology: a Debian orig tarball through the FOSSology API vs the analysis engine alone and licensecheck
+bench-fossology: build
+	bash bench/fossology/run.sh
 
 ## bench-analysis: license/copyright accuracy and speed vs licensecheck, SBOM vs syft
 bench-analysis: base-images

@@ -13,6 +13,7 @@ import (
 
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/gen/api"
+	"github.com/reehub/reehub/service/fossology"
 )
 
 // statusOf is the one mapping from error kinds to HTTP statuses.
@@ -35,6 +36,8 @@ func statusOf(err error) int {
 		return http.StatusUnsupportedMediaType
 	case errors.Is(err, fault.ErrRateLimited):
 		return http.StatusTooManyRequests
+	case errors.Is(err, fossology.ErrAgentNotScheduled):
+		return http.StatusPreconditionFailed
 	case errors.Is(err, fault.ErrUnavailable):
 		return http.StatusServiceUnavailable
 	default:
@@ -54,9 +57,12 @@ const unavailableMessage = "the container service is unavailable; try again late
 func apiError(status int, err error) api.Error {
 	msg := err.Error()
 	var maxBytes *http.MaxBytesError
+	var notReady *fossology.NotReadyError
 	switch {
 	case status == http.StatusInternalServerError:
 		msg = "internal server error"
+	case status == http.StatusServiceUnavailable && errors.As(err, &notReady):
+		msg = notReady.Message
 	case status == http.StatusServiceUnavailable:
 		msg = unavailableMessage
 	case errors.As(err, &maxBytes):
@@ -80,13 +86,20 @@ func (s *Server) writeStatus(c *gin.Context, status int, err error) {
 		c.Abort()
 		return
 	}
-	if status >= 500 {
+	var notReady *fossology.NotReadyError
+	if status >= 500 && !errors.As(err, &notReady) {
 		s.log.ErrorContext(ctx, "request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
 	} else {
 		s.log.DebugContext(ctx, "request refused", "path", c.Request.URL.Path, "status", status, "err", err)
 	}
 	if status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Basic realm="reehub", charset="UTF-8", Bearer realm="reehub"`)
+	}
+	if status == http.StatusServiceUnavailable && notReady != nil {
+		c.Header("Retry-After", strconv.Itoa(max(1, notReady.RetryAfter)))
+		if notReady.LookAt != "" {
+			c.Header("Look-at", notReady.LookAt)
+		}
 	}
 	var limited *fault.LimitedError
 	if status == http.StatusTooManyRequests && errors.As(err, &limited) {

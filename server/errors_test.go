@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/reehub/reehub/fault"
+	"github.com/reehub/reehub/service/fossology"
 )
 
 func TestStatusOf(t *testing.T) {
@@ -35,4 +36,16 @@ func TestStatusOf(t *testing.T) {
 			require.Equal(t, "internal server error", body.Message, "5xx details stay in the log")
 		}
 	}
+}
+
+// TestFossologyErrors: an agent that was not scheduled is a 412, and a
+// resource that is not ready a 503 whose message says what to wait for.
+func TestFossologyErrors(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, 412, statusOf(fmt.Errorf("agent %q: %w", "ojo", fossology.ErrAgentNotScheduled)))
+	nr := &fossology.NotReadyError{Message: "Ununpack job not started", RetryAfter: 2, LookAt: "/api/v1/jobs?upload=1"}
+	err := fmt.Errorf("upload 1: %w", nr)
+	require.Equal(t, 503, statusOf(err))
+	require.Equal(t, "Ununpack job not started", apiError(503, err).Message)
+	require.Equal(t, unavailableMessage, apiError(503, fault.Unavailablef("podman down")).Message)
 }

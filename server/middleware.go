@@ -107,6 +107,16 @@ func (s *Server) gate(router routers.Router) gin.HandlerFunc {
 					return
 				}
 				req.Body = http.MaxBytesReader(c.Writer, req.Body, s.cfg.MaxUploadBytes+1<<20)
+			case mt == formMediaType:
+				// A small form (POST /tokens): read within the JSON limit, validated below.
+				b, err := io.ReadAll(http.MaxBytesReader(c.Writer, req.Body, maxJSONBytes))
+				_ = req.Body.Close()
+				if err != nil {
+					s.writeError(c, jsonTooLarge())
+					return
+				}
+				req.Body = io.NopCloser(bytes.NewReader(b))
+				req.ContentLength = int64(len(b))
 			default:
 				var schema *openapi3.Schema
 				if m := op.RequestBody.Value.Content.Get(mt); m != nil && m.Schema != nil {
@@ -151,6 +161,9 @@ func (s *Server) gate(router routers.Router) gin.HandlerFunc {
 
 // streamedMediaType reports whether bodies of media type mt are streamed to
 // disk with the upload limit instead of read and validated as JSON.
+// formMediaType is the media type of URL-encoded forms.
+const formMediaType = "application/x-www-form-urlencoded"
+
 func streamedMediaType(mt string) bool {
 	return strings.HasPrefix(mt, "multipart/") || mt == "application/octet-stream" || mt == "application/zip"
 }
@@ -169,7 +182,7 @@ func bodyMediaType(req *http.Request, rb *openapi3.RequestBody) (string, error) 
 	if err != nil {
 		return "", unsupportedMedia("a malformed Content-Type", rb)
 	}
-	if rb.Content.Get(mt) == nil || (mt != "application/json" && !streamedMediaType(mt)) {
+	if rb.Content.Get(mt) == nil || (mt != "application/json" && mt != formMediaType && !streamedMediaType(mt)) {
 		return "", unsupportedMedia("Content-Type "+mt, rb)
 	}
 	return mt, nil

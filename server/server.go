@@ -24,6 +24,7 @@ import (
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/gen/api"
 	"github.com/reehub/reehub/service/auth"
+	"github.com/reehub/reehub/service/fossology"
 	"github.com/reehub/reehub/service/process"
 	"github.com/reehub/reehub/service/ree"
 	"github.com/reehub/reehub/service/workflow"
@@ -39,6 +40,8 @@ type Config struct {
 	MaxUploadBytes int64
 	// UploadDir is where uploads are staged (same file system as the blob store).
 	UploadDir string
+	// MaxTokenDays caps the lifetime of FOSSology tokens (POST /tokens). Defaults to 30.
+	MaxTokenDays int
 }
 
 // Deps are the services the server calls.
@@ -49,6 +52,9 @@ type Deps struct {
 	Catalog   *ree.Catalog
 	// Workflows is the REANA family's service (required to serve that family).
 	Workflows *workflow.Service
+	// Fossology serves the FOSSology family; nil leaves it unwired (its
+	// operations answer 503).
+	Fossology *fossology.Service
 	// PodmanVersion reports the Podman service's version; an error means the
 	// service does not answer.
 	PodmanVersion func(ctx context.Context) (string, error)
@@ -67,6 +73,7 @@ type Server struct {
 	images *ree.Catalog
 	// workflows serves the REANA family.
 	workflows *workflow.Service
+	foss      *fossology.Service
 	podman    func(ctx context.Context) (string, error)
 	pingDB    func(ctx context.Context) error
 	log       *slog.Logger
@@ -106,7 +113,7 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("indent openapi.json: %w", err)
 	}
 	specJSON := indented.Bytes()
-	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, workflows: d.Workflows, podman: d.PodmanVersion, pingDB: d.PingDatabase, log: d.Log, apiVersion: spec.Info.Version,
+	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, workflows: d.Workflows, foss: d.Fossology, podman: d.PodmanVersion, pingDB: d.PingDatabase, log: d.Log, apiVersion: spec.Info.Version,
 		formats: []openapi3.SchemaValidationOption{
 			openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
 		}}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/reehub/reehub/archive"
+	"github.com/reehub/reehub/service/fossology/fetch"
 )
 
 // config is reehub's configuration: each setting is a flag with a matching
@@ -33,6 +34,15 @@ type config struct {
 	BuildBases     bool
 	ReanaQuota     int64
 	ReanaAliases   string
+	// UploadAllowedHosts are hosts exempt from the address rules of
+	// FOSSology url and vcs uploads and webhooks (fetch.ParseAllowList).
+	UploadAllowedHosts []string
+	// UploadServerDirs are the directories admins may make server uploads from.
+	UploadServerDirs []string
+	// TokenMaxDays caps the lifetime of FOSSology tokens.
+	TokenMaxDays int
+	// ScanEntries is the most entries one FOSSology upload may unpack to.
+	ScanEntries int
 }
 
 // parseConfig reads the flags in args over the environment; usage and flag
@@ -82,6 +92,12 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	i64(&ratio, "archive-max-ratio", "REEHUB_ARCHIVE_MAX_RATIO", 200, "largest uncompressed/compressed ratio of a zip entry")
 	i64(&workers, "workers", "REEHUB_WORKERS", 4, "builds (recordings, replays) that run at once")
 	i64(&attempts, "job-max-attempts", "REEHUB_JOB_MAX_ATTEMPTS", 3, "attempts a job gets when reehub is killed while it runs, before it fails")
+	var allowed, serverDirs string
+	str(&allowed, "upload-allowed-hosts", "REEHUB_UPLOAD_ALLOWED_HOSTS", "", "hosts (host, host:port, address or CIDR) FOSSology url/vcs uploads and webhooks may reach although they are loopback, private or link-local")
+	str(&serverDirs, "upload-server-dirs", "REEHUB_UPLOAD_SERVER_DIRS", "", "colon-separated directories admins may make FOSSology server uploads from")
+	var tokenDays, scanEntries int64
+	i64(&tokenDays, "token-max-days", "REEHUB_TOKEN_MAX_DAYS", 30, "longest lifetime of a FOSSology token, in days")
+	i64(&scanEntries, "scan-max-entries", "REEHUB_SCAN_MAX_ENTRIES", 500000, "most entries one FOSSology upload may unpack to")
 	buildBases := os.Getenv("REEHUB_BUILD_BASE_IMAGES") != "false"
 	fs.BoolVar(&c.BuildBases, "build-base-images", buildBases, "build missing base images at start ($REEHUB_BUILD_BASE_IMAGES)")
 	if err := fs.Parse(args); err != nil {
@@ -91,6 +107,20 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 		return c, intErr
 	}
 	c.Archive.MaxEntries, c.Archive.MaxRatio, c.Workers, c.JobMaxAttempts = int(entries), int(ratio), int(workers), int(attempts)
+	c.TokenMaxDays, c.ScanEntries = int(tokenDays), int(scanEntries)
+	hosts, err := fetch.ParseAllowList(allowed)
+	if err != nil {
+		return c, err
+	}
+	c.UploadAllowedHosts = hosts
+	for _, d := range strings.Split(serverDirs, ":") {
+		if d = strings.TrimSpace(d); d != "" {
+			c.UploadServerDirs = append(c.UploadServerDirs, d)
+		}
+	}
+	if c.TokenMaxDays <= 0 || c.ScanEntries <= 0 {
+		return c, errors.New("token-max-days and scan-max-entries must be positive")
+	}
 	if c.MaxUploadBytes <= 0 || c.Archive.MaxEntries <= 0 || c.Archive.MaxTotalBytes <= 0 || c.Archive.MaxRatio <= 0 || c.Workers <= 0 || c.JobMaxAttempts <= 0 || c.ReanaQuota < 0 {
 		return c, errors.New("limits, workers and job attempts must be positive")
 	}

@@ -14,10 +14,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reehub/reehub/archive"
+	"github.com/reehub/reehub/archive/unpack"
 	"github.com/reehub/reehub/runtime/baseimage"
 	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/server"
 	"github.com/reehub/reehub/service/auth"
+	"github.com/reehub/reehub/service/fossology"
+	"github.com/reehub/reehub/service/fossology/fetch"
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/process"
 	"github.com/reehub/reehub/service/reana"
@@ -132,13 +136,26 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	foss, err := fossology.New(st, blobs, engine, log, fossology.Config{
+		DataDir: cfg.DataDir, Tool: "reehub-" + version, ServerDirs: cfg.UploadServerDirs,
+		Fetch:  fetch.Policy{Allowed: cfg.UploadAllowedHosts, MaxBytes: cfg.MaxUploadBytes},
+		Limits: unpack.Limits{Limits: archive.Limits{MaxEntries: cfg.ScanEntries, MaxTotalBytes: cfg.Archive.MaxTotalBytes, MaxRatio: cfg.Archive.MaxRatio}},
+	})
+	if err != nil {
+		return err
+	}
 	if err := engine.Start(ctx); err != nil {
 		return err
 	}
+	hooksCtx, stopHooks := context.WithCancel(ctx)
+	defer stopHooks()
+	go foss.RunWebhooks(hooksCtx, time.Second)
 	handler, err := server.New(server.Deps{
-		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog, Workflows: workflows, PodmanVersion: rt.Version, PingDatabase: st.Ping, Log: log,
+		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog, Workflows: workflows, Fossology: foss,
+		PodmanVersion: rt.Version, PingDatabase: st.Ping, Log: log,
 	}, server.Config{
 		Version: version, Database: string(st.Dialect()), MaxUploadBytes: cfg.MaxUploadBytes, UploadDir: blobs.TempDir(),
+		MaxTokenDays: cfg.TokenMaxDays,
 	})
 	if err != nil {
 		return err

@@ -80,6 +80,336 @@ func (e ErrorType) Valid() bool {
 	}
 }
 
+// Defines values for FossologyAccessLevel.
+const (
+	FossologyAccessLevelPrivate   FossologyAccessLevel = "private"
+	FossologyAccessLevelProtected FossologyAccessLevel = "protected"
+	FossologyAccessLevelPublic    FossologyAccessLevel = "public"
+)
+
+// Valid indicates whether the value is a known member of the FossologyAccessLevel enum.
+func (e FossologyAccessLevel) Valid() bool {
+	switch e {
+	case FossologyAccessLevelPrivate:
+		return true
+	case FossologyAccessLevelProtected:
+		return true
+	case FossologyAccessLevelPublic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyBulkScanBulkActionsLicenseAction.
+const (
+	FossologyBulkScanBulkActionsLicenseActionADD    FossologyBulkScanBulkActionsLicenseAction = "ADD"
+	FossologyBulkScanBulkActionsLicenseActionREMOVE FossologyBulkScanBulkActionsLicenseAction = "REMOVE"
+)
+
+// Valid indicates whether the value is a known member of the FossologyBulkScanBulkActionsLicenseAction enum.
+func (e FossologyBulkScanBulkActionsLicenseAction) Valid() bool {
+	switch e {
+	case FossologyBulkScanBulkActionsLicenseActionADD:
+		return true
+	case FossologyBulkScanBulkActionsLicenseActionREMOVE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyBulkScanBulkScope.
+const (
+	FossologyBulkScanBulkScopeFolder FossologyBulkScanBulkScope = "folder"
+	FossologyBulkScanBulkScopeUpload FossologyBulkScanBulkScope = "upload"
+)
+
+// Valid indicates whether the value is a known member of the FossologyBulkScanBulkScope enum.
+func (e FossologyBulkScanBulkScope) Valid() bool {
+	switch e {
+	case FossologyBulkScanBulkScopeFolder:
+		return true
+	case FossologyBulkScanBulkScopeUpload:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyClearingDecisionDecisionType.
+const (
+	FossologyClearingDecisionDecisionTypeDONOTUSE      FossologyClearingDecisionDecisionType = "DO_NOT_USE"
+	FossologyClearingDecisionDecisionTypeIDENTIFIED    FossologyClearingDecisionDecisionType = "IDENTIFIED"
+	FossologyClearingDecisionDecisionTypeIRRELEVANT    FossologyClearingDecisionDecisionType = "IRRELEVANT"
+	FossologyClearingDecisionDecisionTypeNONFUNCTIONAL FossologyClearingDecisionDecisionType = "NON_FUNCTIONAL"
+	FossologyClearingDecisionDecisionTypeTOBEDISCUSSED FossologyClearingDecisionDecisionType = "TO_BE_DISCUSSED"
+	FossologyClearingDecisionDecisionTypeWIP           FossologyClearingDecisionDecisionType = "WIP"
+)
+
+// Valid indicates whether the value is a known member of the FossologyClearingDecisionDecisionType enum.
+func (e FossologyClearingDecisionDecisionType) Valid() bool {
+	switch e {
+	case FossologyClearingDecisionDecisionTypeDONOTUSE:
+		return true
+	case FossologyClearingDecisionDecisionTypeIDENTIFIED:
+		return true
+	case FossologyClearingDecisionDecisionTypeIRRELEVANT:
+		return true
+	case FossologyClearingDecisionDecisionTypeNONFUNCTIONAL:
+		return true
+	case FossologyClearingDecisionDecisionTypeTOBEDISCUSSED:
+		return true
+	case FossologyClearingDecisionDecisionTypeWIP:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyClearingStatus.
+const (
+	FossologyClearingStatusClosed     FossologyClearingStatus = "Closed"
+	FossologyClearingStatusInProgress FossologyClearingStatus = "InProgress"
+	FossologyClearingStatusOpen       FossologyClearingStatus = "Open"
+	FossologyClearingStatusRejected   FossologyClearingStatus = "Rejected"
+)
+
+// Valid indicates whether the value is a known member of the FossologyClearingStatus enum.
+func (e FossologyClearingStatus) Valid() bool {
+	switch e {
+	case FossologyClearingStatusClosed:
+		return true
+	case FossologyClearingStatusInProgress:
+		return true
+	case FossologyClearingStatusOpen:
+		return true
+	case FossologyClearingStatusRejected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyCreatedType.
+const (
+	FossologyCreatedTypeINFO FossologyCreatedType = "INFO"
+)
+
+// Valid indicates whether the value is a known member of the FossologyCreatedType enum.
+func (e FossologyCreatedType) Valid() bool {
+	switch e {
+	case FossologyCreatedTypeINFO:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyHealthStatus.
+const (
+	FossologyHealthStatusERROR FossologyHealthStatus = "ERROR"
+	FossologyHealthStatusOK    FossologyHealthStatus = "OK"
+	FossologyHealthStatusWARN  FossologyHealthStatus = "WARN"
+)
+
+// Valid indicates whether the value is a known member of the FossologyHealthStatus enum.
+func (e FossologyHealthStatus) Valid() bool {
+	switch e {
+	case FossologyHealthStatusERROR:
+		return true
+	case FossologyHealthStatusOK:
+		return true
+	case FossologyHealthStatusWARN:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyInfoType.
+const (
+	FossologyInfoTypeINFO FossologyInfoType = "INFO"
+)
+
+// Valid indicates whether the value is a known member of the FossologyInfoType enum.
+func (e FossologyInfoType) Valid() bool {
+	switch e {
+	case FossologyInfoTypeINFO:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyJobStatus.
+const (
+	FossologyJobStatusCompleted  FossologyJobStatus = "Completed"
+	FossologyJobStatusFailed     FossologyJobStatus = "Failed"
+	FossologyJobStatusProcessing FossologyJobStatus = "Processing"
+	FossologyJobStatusQueued     FossologyJobStatus = "Queued"
+)
+
+// Valid indicates whether the value is a known member of the FossologyJobStatus enum.
+func (e FossologyJobStatus) Valid() bool {
+	switch e {
+	case FossologyJobStatusCompleted:
+		return true
+	case FossologyJobStatusFailed:
+		return true
+	case FossologyJobStatusProcessing:
+		return true
+	case FossologyJobStatusQueued:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyReportFormat.
+const (
+	FossologyReportFormatCyclonedx     FossologyReportFormat = "cyclonedx"
+	FossologyReportFormatDep5          FossologyReportFormat = "dep5"
+	FossologyReportFormatReadmeoss     FossologyReportFormat = "readmeoss"
+	FossologyReportFormatSpdx2         FossologyReportFormat = "spdx2"
+	FossologyReportFormatSpdx2json     FossologyReportFormat = "spdx2json"
+	FossologyReportFormatSpdx2tv       FossologyReportFormat = "spdx2tv"
+	FossologyReportFormatUnifiedreport FossologyReportFormat = "unifiedreport"
+)
+
+// Valid indicates whether the value is a known member of the FossologyReportFormat enum.
+func (e FossologyReportFormat) Valid() bool {
+	switch e {
+	case FossologyReportFormatCyclonedx:
+		return true
+	case FossologyReportFormatDep5:
+		return true
+	case FossologyReportFormatReadmeoss:
+		return true
+	case FossologyReportFormatSpdx2:
+		return true
+	case FossologyReportFormatSpdx2json:
+		return true
+	case FossologyReportFormatSpdx2tv:
+		return true
+	case FossologyReportFormatUnifiedreport:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyTokenScope.
+const (
+	FossologyTokenScopeRead  FossologyTokenScope = "read"
+	FossologyTokenScopeWrite FossologyTokenScope = "write"
+)
+
+// Valid indicates whether the value is a known member of the FossologyTokenScope enum.
+func (e FossologyTokenScope) Valid() bool {
+	switch e {
+	case FossologyTokenScopeRead:
+		return true
+	case FossologyTokenScopeWrite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyTreeItemKind.
+const (
+	FossologyTreeItemKindContainer FossologyTreeItemKind = "container"
+	FossologyTreeItemKindDir       FossologyTreeItemKind = "dir"
+	FossologyTreeItemKindFile      FossologyTreeItemKind = "file"
+	FossologyTreeItemKindHardlink  FossologyTreeItemKind = "hardlink"
+	FossologyTreeItemKindSymlink   FossologyTreeItemKind = "symlink"
+)
+
+// Valid indicates whether the value is a known member of the FossologyTreeItemKind enum.
+func (e FossologyTreeItemKind) Valid() bool {
+	switch e {
+	case FossologyTreeItemKindContainer:
+		return true
+	case FossologyTreeItemKindDir:
+		return true
+	case FossologyTreeItemKindFile:
+		return true
+	case FossologyTreeItemKindHardlink:
+		return true
+	case FossologyTreeItemKindSymlink:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyUploadSourceVcsType.
+const (
+	FossologyUploadSourceVcsTypeGit FossologyUploadSourceVcsType = "git"
+)
+
+// Valid indicates whether the value is a known member of the FossologyUploadSourceVcsType enum.
+func (e FossologyUploadSourceVcsType) Valid() bool {
+	switch e {
+	case FossologyUploadSourceVcsTypeGit:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyUploadType.
+const (
+	FossologyUploadTypeFile   FossologyUploadType = "file"
+	FossologyUploadTypeServer FossologyUploadType = "server"
+	FossologyUploadTypeUrl    FossologyUploadType = "url"
+	FossologyUploadTypeVcs    FossologyUploadType = "vcs"
+)
+
+// Valid indicates whether the value is a known member of the FossologyUploadType enum.
+func (e FossologyUploadType) Valid() bool {
+	switch e {
+	case FossologyUploadTypeFile:
+		return true
+	case FossologyUploadTypeServer:
+		return true
+	case FossologyUploadTypeUrl:
+		return true
+	case FossologyUploadTypeVcs:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyUserAccessLevel.
+const (
+	FossologyUserAccessLevelAdmin         FossologyUserAccessLevel = "admin"
+	FossologyUserAccessLevelClearingAdmin FossologyUserAccessLevel = "clearing_admin"
+	FossologyUserAccessLevelNone          FossologyUserAccessLevel = "none"
+	FossologyUserAccessLevelReadOnly      FossologyUserAccessLevel = "read_only"
+	FossologyUserAccessLevelReadWrite     FossologyUserAccessLevel = "read_write"
+)
+
+// Valid indicates whether the value is a known member of the FossologyUserAccessLevel enum.
+func (e FossologyUserAccessLevel) Valid() bool {
+	switch e {
+	case FossologyUserAccessLevelAdmin:
+		return true
+	case FossologyUserAccessLevelClearingAdmin:
+		return true
+	case FossologyUserAccessLevelNone:
+		return true
+	case FossologyUserAccessLevelReadOnly:
+		return true
+	case FossologyUserAccessLevelReadWrite:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReanaQuotaResourceHealth.
 const (
 	ReanaQuotaResourceHealthCritical ReanaQuotaResourceHealth = "critical"
@@ -260,6 +590,60 @@ func (e SystemVersionDatabase) Valid() bool {
 	}
 }
 
+// Defines values for FossologyAction.
+const (
+	FossologyActionCopy FossologyAction = "copy"
+	FossologyActionMove FossologyAction = "move"
+)
+
+// Valid indicates whether the value is a known member of the FossologyAction enum.
+func (e FossologyAction) Valid() bool {
+	switch e {
+	case FossologyActionCopy:
+		return true
+	case FossologyActionMove:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyCopyFolderV1ParamsAction.
+const (
+	FossologyCopyFolderV1ParamsActionCopy FossologyCopyFolderV1ParamsAction = "copy"
+	FossologyCopyFolderV1ParamsActionMove FossologyCopyFolderV1ParamsAction = "move"
+)
+
+// Valid indicates whether the value is a known member of the FossologyCopyFolderV1ParamsAction enum.
+func (e FossologyCopyFolderV1ParamsAction) Valid() bool {
+	switch e {
+	case FossologyCopyFolderV1ParamsActionCopy:
+		return true
+	case FossologyCopyFolderV1ParamsActionMove:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyCopyUploadV1ParamsAction.
+const (
+	FossologyCopyUploadV1ParamsActionCopy FossologyCopyUploadV1ParamsAction = "copy"
+	FossologyCopyUploadV1ParamsActionMove FossologyCopyUploadV1ParamsAction = "move"
+)
+
+// Valid indicates whether the value is a known member of the FossologyCopyUploadV1ParamsAction enum.
+func (e FossologyCopyUploadV1ParamsAction) Valid() bool {
+	switch e {
+	case FossologyCopyUploadV1ParamsActionCopy:
+		return true
+	case FossologyCopyUploadV1ParamsActionMove:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReanaWorkflowListParamsType.
 const (
 	ReanaWorkflowListParamsTypeBatch       ReanaWorkflowListParamsType = "batch"
@@ -311,6 +695,42 @@ func (e ReanaWorkflowSetStatusParamsStatus) Valid() bool {
 	case ReanaWorkflowSetStatusParamsStatusStart:
 		return true
 	case ReanaWorkflowSetStatusParamsStatusStop:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyCopyFolderParamsAction.
+const (
+	FossologyCopyFolderParamsActionCopy FossologyCopyFolderParamsAction = "copy"
+	FossologyCopyFolderParamsActionMove FossologyCopyFolderParamsAction = "move"
+)
+
+// Valid indicates whether the value is a known member of the FossologyCopyFolderParamsAction enum.
+func (e FossologyCopyFolderParamsAction) Valid() bool {
+	switch e {
+	case FossologyCopyFolderParamsActionCopy:
+		return true
+	case FossologyCopyFolderParamsActionMove:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FossologyCopyUploadParamsAction.
+const (
+	FossologyCopyUploadParamsActionCopy FossologyCopyUploadParamsAction = "copy"
+	FossologyCopyUploadParamsActionMove FossologyCopyUploadParamsAction = "move"
+)
+
+// Valid indicates whether the value is a known member of the FossologyCopyUploadParamsAction enum.
+func (e FossologyCopyUploadParamsAction) Valid() bool {
+	switch e {
+	case FossologyCopyUploadParamsActionCopy:
+		return true
+	case FossologyCopyUploadParamsActionMove:
 		return true
 	default:
 		return false
@@ -463,6 +883,383 @@ type Error struct {
 
 // ErrorType Always ERROR.
 type ErrorType string
+
+// FossologyAccessLevel defines model for FossologyAccessLevel.
+type FossologyAccessLevel string
+
+// FossologyBulkScan defines model for FossologyBulkScan.
+type FossologyBulkScan struct {
+	BulkActions []struct {
+		Acknowledgement  *string                                    `json:"acknowledgement,omitempty"`
+		Comment          *string                                    `json:"comment,omitempty"`
+		LicenseAction    *FossologyBulkScanBulkActionsLicenseAction `json:"licenseAction,omitempty"`
+		LicenseShortName string                                     `json:"licenseShortName"`
+		LicenseText      *string                                    `json:"licenseText,omitempty"`
+	} `json:"bulkActions"`
+	BulkScope     *FossologyBulkScanBulkScope `json:"bulkScope,omitempty"`
+	Delimiters    *string                     `json:"delimiters,omitempty"`
+	ForceDecision *bool                       `json:"forceDecision,omitempty"`
+	IgnoreIrre    *bool                       `json:"ignoreIrre,omitempty"`
+
+	// RefText The text looked for (case- and whitespace-insensitive).
+	RefText          string `json:"refText"`
+	ScanOnlyFindings *bool  `json:"scanOnlyFindings,omitempty"`
+}
+
+// FossologyBulkScanBulkActionsLicenseAction defines model for FossologyBulkScan.BulkActions.LicenseAction.
+type FossologyBulkScanBulkActionsLicenseAction string
+
+// FossologyBulkScanBulkScope defines model for FossologyBulkScan.BulkScope.
+type FossologyBulkScanBulkScope string
+
+// FossologyClearingDecision defines model for FossologyClearingDecision.
+type FossologyClearingDecision struct {
+	Comment      *string                               `json:"comment,omitempty"`
+	DecisionType FossologyClearingDecisionDecisionType `json:"decisionType"`
+
+	// GlobalDecision Accepted; decisions apply to this upload.
+	GlobalDecision *bool `json:"globalDecision,omitempty"`
+
+	// Licenses SPDX ids (LicenseRef-... for others); one at least for IDENTIFIED.
+	Licenses *[]string `json:"licenses,omitempty"`
+}
+
+// FossologyClearingDecisionDecisionType defines model for FossologyClearingDecision.DecisionType.
+type FossologyClearingDecisionDecisionType string
+
+// FossologyClearingStatus defines model for FossologyClearingStatus.
+type FossologyClearingStatus string
+
+// FossologyCreated The success of a request that creates something; message is the new id.
+type FossologyCreated struct {
+	// Code Example: 201
+	Code int `json:"code"`
+
+	// Message The new id.
+	//
+	// Example: 11
+	Message int                  `json:"message"`
+	Type    FossologyCreatedType `json:"type"`
+}
+
+// FossologyCreatedType defines model for FossologyCreated.Type.
+type FossologyCreatedType string
+
+// FossologyFileCopyrights defines model for FossologyFileCopyrights.
+type FossologyFileCopyrights struct {
+	Copyright string   `json:"copyright"`
+	FilePath  []string `json:"filePath"`
+}
+
+// FossologyFileLicenses defines model for FossologyFileLicenses.
+type FossologyFileLicenses struct {
+	FilePath string `json:"filePath"`
+	Findings struct {
+		Conclusion *[]string `json:"conclusion,omitempty"`
+		Copyright  *[]string `json:"copyright,omitempty"`
+		Scanner    []string  `json:"scanner"`
+	} `json:"findings"`
+}
+
+// FossologyFolder defines model for FossologyFolder.
+type FossologyFolder struct {
+	Description string `json:"description"`
+	Id          int    `json:"id"`
+	Name        string `json:"name"`
+
+	// Parent The parent folder id; null for the top folder.
+	Parent *int `json:"parent"`
+}
+
+// FossologyHash defines model for FossologyHash.
+type FossologyHash struct {
+	Md5 string `json:"md5"`
+
+	// Sha1 Upper-case hex, as FOSSology sends it.
+	Sha1   string `json:"sha1"`
+	Sha256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+}
+
+// FossologyHealth defines model for FossologyHealth.
+type FossologyHealth struct {
+	Db        FossologyHealthPart   `json:"db"`
+	Scheduler FossologyHealthPart   `json:"scheduler"`
+	Status    FossologyHealthStatus `json:"status"`
+}
+
+// FossologyHealthPart defines model for FossologyHealthPart.
+type FossologyHealthPart struct {
+	Status FossologyHealthStatus `json:"status"`
+}
+
+// FossologyHealthStatus defines model for FossologyHealthStatus.
+type FossologyHealthStatus string
+
+// FossologyInfo A success with a message.
+type FossologyInfo struct {
+	// Code Example: 202
+	Code    int               `json:"code"`
+	Message string            `json:"message"`
+	Type    FossologyInfoType `json:"type"`
+}
+
+// FossologyInfoType defines model for FossologyInfo.Type.
+type FossologyInfoType string
+
+// FossologyJob defines model for FossologyJob.
+type FossologyJob struct {
+	// Eta Seconds left, estimated from the files left and the measured rate.
+	Eta int `json:"eta"`
+
+	// FirstFindingDate When the first license was found (beyond FOSSology).
+	FirstFindingDate *string            `json:"firstFindingDate,omitempty"`
+	GroupId          string             `json:"groupId"`
+	Id               int                `json:"id"`
+	Name             string             `json:"name"`
+	QueueDate        string             `json:"queueDate"`
+	Status           FossologyJobStatus `json:"status"`
+
+	// UploadId A string, as FOSSology sends it.
+	UploadId string `json:"uploadId"`
+	UserId   string `json:"userId"`
+}
+
+// FossologyJobStatus defines model for FossologyJobStatus.
+type FossologyJobStatus string
+
+// FossologyMainLicense defines model for FossologyMainLicense.
+type FossologyMainLicense struct {
+	ShortName string `json:"shortName"`
+}
+
+// FossologyReportFormat defines model for FossologyReportFormat.
+type FossologyReportFormat string
+
+// FossologyScanOptions defines model for FossologyScanOptions.
+type FossologyScanOptions struct {
+	Analysis *struct {
+		// Bucket Not run (no bucket pools); the job runs without it, with a Warning header.
+		Bucket               *bool `json:"bucket,omitempty"`
+		CopyrightEmailAuthor *bool `json:"copyright_email_author,omitempty"`
+		Ecc                  *bool `json:"ecc,omitempty"`
+		Keyword              *bool `json:"keyword,omitempty"`
+		Mime                 *bool `json:"mime,omitempty"`
+		Mimetype             *bool `json:"mimetype,omitempty"`
+		Monk                 *bool `json:"monk,omitempty"`
+		Nomos                *bool `json:"nomos,omitempty"`
+		Ojo                  *bool `json:"ojo,omitempty"`
+		Package              *bool `json:"package,omitempty"`
+	} `json:"analysis,omitempty"`
+	Decider *struct {
+		BulkReused *bool `json:"bulk_reused,omitempty"`
+		NewScanner *bool `json:"new_scanner,omitempty"`
+		NomosMonk  *bool `json:"nomos_monk,omitempty"`
+		OjoDecider *bool `json:"ojo_decider,omitempty"`
+	} `json:"decider,omitempty"`
+	Reuse *struct {
+		ReuseCopyright *bool `json:"reuse_copyright,omitempty"`
+		ReuseEnhanced  *bool `json:"reuse_enhanced,omitempty"`
+
+		// ReuseGroup The group (id or name) of the reused upload.
+		ReuseGroup  interface{} `json:"reuse_group,omitempty"`
+		ReuseMain   *bool       `json:"reuse_main,omitempty"`
+		ReuseReport *bool       `json:"reuse_report,omitempty"`
+		ReuseUpload *int        `json:"reuse_upload,omitempty"`
+	} `json:"reuse,omitempty"`
+
+	// Webhook Beyond FOSSology.
+	Webhook *struct {
+		// Secret The HMAC-SHA256 key of the signature header.
+		Secret *string `json:"secret,omitempty"`
+		Url    string  `json:"url"`
+	} `json:"webhook,omitempty"`
+}
+
+// FossologyServerInfo defines model for FossologyServerInfo.
+type FossologyServerInfo struct {
+	Contact     string `json:"contact"`
+	Description string `json:"description"`
+	Fossology   struct {
+		BranchName *string `json:"branchName"`
+		BuildDate  *string `json:"buildDate"`
+		CommitDate *string `json:"commitDate"`
+		CommitHash *string `json:"commitHash"`
+		Version    *string `json:"version"`
+	} `json:"fossology"`
+	License struct {
+		Name string `json:"name"`
+		Url  string `json:"url"`
+	} `json:"license"`
+	Name     string   `json:"name"`
+	Security []string `json:"security"`
+	Version  string   `json:"version"`
+}
+
+// FossologyToken defines model for FossologyToken.
+type FossologyToken struct {
+	// Authorization "Bearer " and the token.
+	Authorization string `json:"Authorization"`
+}
+
+// FossologyTokenRequest defines model for FossologyTokenRequest.
+type FossologyTokenRequest struct {
+	Password string `json:"password"`
+
+	// TokenExpireV2 The v2 spelling of token_expire.
+	TokenExpireV2 *openapi_types.Date `json:"tokenExpire,omitempty"`
+
+	// TokenNameV2 The v2 spelling of token_name.
+	TokenNameV2 *string `json:"tokenName,omitempty"`
+
+	// TokenScopeV2 The v2 spelling of token_scope.
+	TokenScopeV2 *FossologyTokenScope `json:"tokenScope,omitempty"`
+
+	// TokenExpire The last day the token is valid.
+	TokenExpire *openapi_types.Date  `json:"token_expire,omitempty"`
+	TokenName   *string              `json:"token_name,omitempty"`
+	TokenScope  *FossologyTokenScope `json:"token_scope,omitempty"`
+	Username    string               `json:"username"`
+}
+
+// FossologyTokenScope defines model for FossologyTokenScope.
+type FossologyTokenScope string
+
+// FossologyTreeItem defines model for FossologyTreeItem.
+type FossologyTreeItem struct {
+	FilePath string `json:"filePath"`
+
+	// Format A container's format: zip, tar.gz, deb...
+	Format   *string               `json:"format,omitempty"`
+	Hash     *FossologyHash        `json:"hash,omitempty"`
+	ItemId   int                   `json:"itemId"`
+	Kind     FossologyTreeItemKind `json:"kind"`
+	MimeType *string               `json:"mimeType,omitempty"`
+}
+
+// FossologyTreeItemKind defines model for FossologyTreeItem.Kind.
+type FossologyTreeItemKind string
+
+// FossologyUpload defines model for FossologyUpload.
+type FossologyUpload struct {
+	Assignee     *int          `json:"assignee,omitempty"`
+	AssigneeDate *string       `json:"assigneeDate,omitempty"`
+	ClosingDate  *string       `json:"closingDate,omitempty"`
+	Description  string        `json:"description"`
+	Folderid     int           `json:"folderid"`
+	Foldername   string        `json:"foldername"`
+	Hash         FossologyHash `json:"hash"`
+	Id           int           `json:"id"`
+
+	// Uploaddate FOSSology's timestamp format: 2019-04-25 11:36:20.903254+05:30.
+	Uploaddate string `json:"uploaddate"`
+	Uploadname string `json:"uploadname"`
+}
+
+// FossologyUploadForm The file, and optionally the header inputs again as form fields (booleans as True/False).
+type FossologyUploadForm struct {
+	ApplyGlobal       *string            `json:"applyGlobal,omitempty"`
+	FileInput         openapi_types.File `json:"fileInput"`
+	FolderId          *string            `json:"folderId,omitempty"`
+	GroupName         *string            `json:"groupName,omitempty"`
+	IgnoreScm         *string            `json:"ignoreScm,omitempty"`
+	Public            *string            `json:"public,omitempty"`
+	UploadDescription *string            `json:"uploadDescription,omitempty"`
+	UploadType        *string            `json:"uploadType,omitempty"`
+}
+
+// FossologyUploadSource A url, vcs or server source, flat (as in the seed) or in location (FOSSology 1.4+).
+type FossologyUploadSource struct {
+	// Accept url: comma-separated patterns the file name must match.
+	Accept *string `json:"accept,omitempty"`
+
+	// Location The same fields as above, FOSSology 1.4's way.
+	Location *map[string]interface{} `json:"location,omitempty"`
+
+	// MaxRecursionDepth url: accepted; one file is fetched.
+	MaxRecursionDepth *int `json:"maxRecursionDepth,omitempty"`
+
+	// Name url and server: the upload name.
+	Name *string `json:"name,omitempty"`
+
+	// Path server (admins only): a directory on the admin's allow list.
+	Path *string `json:"path,omitempty"`
+
+	// Reject url: comma-separated patterns the file name must not match.
+	Reject      *string               `json:"reject,omitempty"`
+	ScanOptions *FossologyScanOptions `json:"scanOptions,omitempty"`
+
+	// Url url: the file to fetch (http or https).
+	Url       *string `json:"url,omitempty"`
+	VcsBranch *string `json:"vcsBranch,omitempty"`
+	VcsName   *string `json:"vcsName,omitempty"`
+
+	// VcsPassword Used for the clone only; never stored, logged or shown.
+	VcsPassword *string `json:"vcsPassword,omitempty"`
+
+	// VcsType vcs: only git.
+	VcsType     *FossologyUploadSourceVcsType `json:"vcsType,omitempty"`
+	VcsUrl      *string                       `json:"vcsUrl,omitempty"`
+	VcsUsername *string                       `json:"vcsUsername,omitempty"`
+}
+
+// FossologyUploadSourceVcsType vcs: only git.
+type FossologyUploadSourceVcsType string
+
+// FossologyUploadSummary defines model for FossologyUploadSummary.
+type FossologyUploadSummary struct {
+	ClearingStatus          FossologyClearingStatus `json:"clearingStatus"`
+	CopyrightCount          int                     `json:"copyrightCount"`
+	FilesCleared            int                     `json:"filesCleared"`
+	FilesToBeCleared        int                     `json:"filesToBeCleared"`
+	Id                      int                     `json:"id"`
+	MainLicense             *string                 `json:"mainLicense"`
+	TotalConcludedLicenses  int                     `json:"totalConcludedLicenses"`
+	TotalLicenses           int                     `json:"totalLicenses"`
+	UniqueConcludedLicenses int                     `json:"uniqueConcludedLicenses"`
+	UniqueLicenses          int                     `json:"uniqueLicenses"`
+	UploadName              string                  `json:"uploadName"`
+}
+
+// FossologyUploadType defines model for FossologyUploadType.
+type FossologyUploadType string
+
+// FossologyUser defines model for FossologyUser.
+type FossologyUser struct {
+	AccessLevel *FossologyUserAccessLevel `json:"accessLevel,omitempty"`
+
+	// Agents The agents scheduled by default; mimetype as FOSSology sends it (its openapi.yaml says mime).
+	Agents            *FossologyUserAgents `json:"agents,omitempty"`
+	DefaultGroup      *int                 `json:"defaultGroup,omitempty"`
+	Description       string               `json:"description"`
+	Email             *string              `json:"email,omitempty"`
+	EmailNotification *bool                `json:"emailNotification,omitempty"`
+	Id                int                  `json:"id"`
+	Name              string               `json:"name"`
+	RootFolderId      *int                 `json:"rootFolderId,omitempty"`
+}
+
+// FossologyUserAccessLevel defines model for FossologyUser.AccessLevel.
+type FossologyUserAccessLevel string
+
+// FossologyUserAgents The agents scheduled by default; mimetype as FOSSology sends it (its openapi.yaml says mime).
+type FossologyUserAgents struct {
+	Bucket               bool `json:"bucket"`
+	CopyrightEmailAuthor bool `json:"copyright_email_author"`
+	Ecc                  bool `json:"ecc"`
+	Keyword              bool `json:"keyword"`
+	Mimetype             bool `json:"mimetype"`
+	Monk                 bool `json:"monk"`
+	Nomos                bool `json:"nomos"`
+	Ojo                  bool `json:"ojo"`
+	Package              bool `json:"package"`
+}
+
+// FossologyVersion defines model for FossologyVersion.
+type FossologyVersion struct {
+	Security []string `json:"security"`
+	Version  string   `json:"version"`
+}
 
 // ReanaDiskUsage defines model for ReanaDiskUsage.
 type ReanaDiskUsage struct {
@@ -965,6 +1762,24 @@ type AccountGroupUuid = openapi_types.UUID
 // AccountUserUuid defines model for AccountUserUuid.
 type AccountUserUuid = openapi_types.UUID
 
+// FossologyAction defines model for FossologyAction.
+type FossologyAction string
+
+// FossologyGroupName defines model for FossologyGroupName.
+type FossologyGroupName = string
+
+// FossologyIdPath defines model for FossologyIdPath.
+type FossologyIdPath = int
+
+// FossologyItemIdPath defines model for FossologyItemIdPath.
+type FossologyItemIdPath = int
+
+// FossologyLimit defines model for FossologyLimit.
+type FossologyLimit = int
+
+// FossologyPage defines model for FossologyPage.
+type FossologyPage = int
+
 // ReanaWorkflowIdOrName defines model for ReanaWorkflowIdOrName.
 type ReanaWorkflowIdOrName = string
 
@@ -979,6 +1794,21 @@ type Conflict = Error
 
 // Forbidden The one error shape of every endpoint.
 type Forbidden = Error
+
+// FossologyAccepted A success with a message.
+type FossologyAccepted = FossologyInfo
+
+// FossologyBadRequest The one error shape of every endpoint.
+type FossologyBadRequest = Error
+
+// FossologyDone A success with a message.
+type FossologyDone = FossologyInfo
+
+// FossologyNotFound The one error shape of every endpoint.
+type FossologyNotFound = Error
+
+// FossologyNotReady The one error shape of every endpoint.
+type FossologyNotReady = Error
 
 // InternalError The one error shape of every endpoint.
 type InternalError = Error
@@ -1056,6 +1886,276 @@ type ReanaUserCreateParams struct {
 
 	// UserToken The access token to give the user.
 	UserToken *string `form:"user_token,omitempty" json:"user_token,omitempty"`
+}
+
+// FossologyListFoldersV1Params defines parameters for FossologyListFoldersV1.
+type FossologyListFoldersV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCreateFolderV1Params defines parameters for FossologyCreateFolderV1.
+type FossologyCreateFolderV1Params struct {
+	// ParentFolder The parent folder id.
+	ParentFolder int    `json:"parentFolder"`
+	FolderName   string `json:"folderName"`
+
+	// FolderDescription The description ("None" from fossology-python means none).
+	FolderDescription *string `json:"folderDescription,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyDeleteFolderV1Params defines parameters for FossologyDeleteFolderV1.
+type FossologyDeleteFolderV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetFolderV1Params defines parameters for FossologyGetFolderV1.
+type FossologyGetFolderV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyUpdateFolderV1Params defines parameters for FossologyUpdateFolderV1.
+type FossologyUpdateFolderV1Params struct {
+	Name        *string `json:"name,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCopyFolderV1Params defines parameters for FossologyCopyFolderV1.
+type FossologyCopyFolderV1Params struct {
+	Parent int                               `json:"parent"`
+	Action FossologyCopyFolderV1ParamsAction `json:"action"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCopyFolderV1ParamsAction defines parameters for FossologyCopyFolderV1.
+type FossologyCopyFolderV1ParamsAction string
+
+// FossologyListJobsV1Params defines parameters for FossologyListJobsV1.
+type FossologyListJobsV1Params struct {
+	// Upload Only the jobs of this upload.
+	Upload *int `form:"upload,omitempty" json:"upload,omitempty"`
+
+	// Page The page, from 1 (fossology-python sends it as a header).
+	Page *FossologyPage `json:"page,omitempty"`
+
+	// Limit Entries per page (fossology-python sends it as a header).
+	Limit *FossologyLimit `json:"limit,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyScheduleJobsV1Params defines parameters for FossologyScheduleJobsV1.
+type FossologyScheduleJobsV1Params struct {
+	FolderId int `json:"folderId"`
+	UploadId int `json:"uploadId"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetJobV1Params defines parameters for FossologyGetJobV1.
+type FossologyGetJobV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyJobEventsV1Params defines parameters for FossologyJobEventsV1.
+type FossologyJobEventsV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGenerateReportV1Params defines parameters for FossologyGenerateReportV1.
+type FossologyGenerateReportV1Params struct {
+	UploadId     int                   `json:"uploadId"`
+	ReportFormat FossologyReportFormat `json:"reportFormat"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyDownloadReportV1Params defines parameters for FossologyDownloadReportV1.
+type FossologyDownloadReportV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyListUploadsV1Params defines parameters for FossologyListUploadsV1.
+type FossologyListUploadsV1Params struct {
+	// FolderId Only uploads in this folder.
+	FolderId *int `form:"folderId,omitempty" json:"folderId,omitempty"`
+
+	// Recursive Include the sub-folders of folderId.
+	Recursive *bool `form:"recursive,omitempty" json:"recursive,omitempty"`
+
+	// Name Only uploads whose name contains this (case-insensitive).
+	Name   *string                  `form:"name,omitempty" json:"name,omitempty"`
+	Status *FossologyClearingStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Assignee A user name, "-me-" or "-unassigned-".
+	Assignee *string `form:"assignee,omitempty" json:"assignee,omitempty"`
+
+	// Since Only uploads made on or after this day.
+	Since *openapi_types.Date `form:"since,omitempty" json:"since,omitempty"`
+
+	// Page The page, from 1 (fossology-python sends it as a header).
+	Page *FossologyPage `json:"page,omitempty"`
+
+	// Limit Entries per page (fossology-python sends it as a header).
+	Limit *FossologyLimit `json:"limit,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCreateUploadV1Params defines parameters for FossologyCreateUploadV1.
+type FossologyCreateUploadV1Params struct {
+	FolderId          int                   `json:"folderId"`
+	UploadDescription *string               `json:"uploadDescription,omitempty"`
+	UploadType        *FossologyUploadType  `json:"uploadType,omitempty"`
+	Public            *FossologyAccessLevel `json:"public,omitempty"`
+
+	// ApplyGlobal Apply global decisions.
+	ApplyGlobal *bool `json:"applyGlobal,omitempty"`
+
+	// IgnoreScm Leave out .git, .svn and other SCM files.
+	IgnoreScm *bool `json:"ignoreScm,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyDeleteUploadV1Params defines parameters for FossologyDeleteUploadV1.
+type FossologyDeleteUploadV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetUploadV1Params defines parameters for FossologyGetUploadV1.
+type FossologyGetUploadV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyUpdateUploadV1Params defines parameters for FossologyUpdateUploadV1.
+type FossologyUpdateUploadV1Params struct {
+	Status *FossologyClearingStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Assignee A user id.
+	Assignee *int `form:"assignee,omitempty" json:"assignee,omitempty"`
+
+	// Comment Why the status changed (needed for Rejected).
+	Comment *string `form:"comment,omitempty" json:"comment,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCopyUploadV1Params defines parameters for FossologyCopyUploadV1.
+type FossologyCopyUploadV1Params struct {
+	FolderId int                               `json:"folderId"`
+	Action   FossologyCopyUploadV1ParamsAction `json:"action"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCopyUploadV1ParamsAction defines parameters for FossologyCopyUploadV1.
+type FossologyCopyUploadV1ParamsAction string
+
+// FossologyGetUploadCopyrightsV1Params defines parameters for FossologyGetUploadCopyrightsV1.
+type FossologyGetUploadCopyrightsV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyBulkConcludeV1Params defines parameters for FossologyBulkConcludeV1.
+type FossologyBulkConcludeV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologySetClearingDecisionV1Params defines parameters for FossologySetClearingDecisionV1.
+type FossologySetClearingDecisionV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetUploadLicensesV1Params defines parameters for FossologyGetUploadLicensesV1.
+type FossologyGetUploadLicensesV1Params struct {
+	// Agent Comma-separated scanners (nomos, monk, ojo); every scheduled one if absent.
+	Agent *string `form:"agent,omitempty" json:"agent,omitempty"`
+
+	// Containers List archives and directories too.
+	Containers *bool `form:"containers,omitempty" json:"containers,omitempty"`
+
+	// License Include the scanner findings and conclusions.
+	License *bool `form:"license,omitempty" json:"license,omitempty"`
+
+	// Copyright Include each file's copyrights.
+	Copyright *bool `form:"copyright,omitempty" json:"copyright,omitempty"`
+
+	// Page The page, from 1 (fossology-python sends it as a header).
+	Page *FossologyPage `json:"page,omitempty"`
+
+	// Limit Entries per page (fossology-python sends it as a header).
+	Limit *FossologyLimit `json:"limit,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologySetMainLicenseV1Params defines parameters for FossologySetMainLicenseV1.
+type FossologySetMainLicenseV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetUploadSummaryV1Params defines parameters for FossologyGetUploadSummaryV1.
+type FossologyGetUploadSummaryV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetUploadTreeV1Params defines parameters for FossologyGetUploadTreeV1.
+type FossologyGetUploadTreeV1Params struct {
+	// Page The page, from 1 (fossology-python sends it as a header).
+	Page *FossologyPage `json:"page,omitempty"`
+
+	// Limit Entries per page (fossology-python sends it as a header).
+	Limit *FossologyLimit `json:"limit,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyListUsersV1Params defines parameters for FossologyListUsersV1.
+type FossologyListUsersV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetSelfV1Params defines parameters for FossologyGetSelfV1.
+type FossologyGetSelfV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetUserV1Params defines parameters for FossologyGetUserV1.
+type FossologyGetUserV1Params struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
 }
 
 // ReanaWorkflowListParams defines parameters for ReanaWorkflowList.
@@ -1184,6 +2284,276 @@ type ReanaWorkspaceDownloadParams struct {
 	FileName *string `form:"file_name,omitempty" json:"file_name,omitempty"`
 }
 
+// FossologyListFoldersParams defines parameters for FossologyListFolders.
+type FossologyListFoldersParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCreateFolderParams defines parameters for FossologyCreateFolder.
+type FossologyCreateFolderParams struct {
+	// ParentFolder The parent folder id.
+	ParentFolder int    `json:"parentFolder"`
+	FolderName   string `json:"folderName"`
+
+	// FolderDescription The description ("None" from fossology-python means none).
+	FolderDescription *string `json:"folderDescription,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyDeleteFolderParams defines parameters for FossologyDeleteFolder.
+type FossologyDeleteFolderParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetFolderParams defines parameters for FossologyGetFolder.
+type FossologyGetFolderParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyUpdateFolderParams defines parameters for FossologyUpdateFolder.
+type FossologyUpdateFolderParams struct {
+	Name        *string `json:"name,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCopyFolderParams defines parameters for FossologyCopyFolder.
+type FossologyCopyFolderParams struct {
+	Parent int                             `json:"parent"`
+	Action FossologyCopyFolderParamsAction `json:"action"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCopyFolderParamsAction defines parameters for FossologyCopyFolder.
+type FossologyCopyFolderParamsAction string
+
+// FossologyListJobsParams defines parameters for FossologyListJobs.
+type FossologyListJobsParams struct {
+	// Upload Only the jobs of this upload.
+	Upload *int `form:"upload,omitempty" json:"upload,omitempty"`
+
+	// Page The page, from 1 (fossology-python sends it as a header).
+	Page *FossologyPage `json:"page,omitempty"`
+
+	// Limit Entries per page (fossology-python sends it as a header).
+	Limit *FossologyLimit `json:"limit,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyScheduleJobsParams defines parameters for FossologyScheduleJobs.
+type FossologyScheduleJobsParams struct {
+	FolderId int `json:"folderId"`
+	UploadId int `json:"uploadId"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetJobParams defines parameters for FossologyGetJob.
+type FossologyGetJobParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyJobEventsParams defines parameters for FossologyJobEvents.
+type FossologyJobEventsParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGenerateReportParams defines parameters for FossologyGenerateReport.
+type FossologyGenerateReportParams struct {
+	UploadId     int                   `json:"uploadId"`
+	ReportFormat FossologyReportFormat `json:"reportFormat"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyDownloadReportParams defines parameters for FossologyDownloadReport.
+type FossologyDownloadReportParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyListUploadsParams defines parameters for FossologyListUploads.
+type FossologyListUploadsParams struct {
+	// FolderId Only uploads in this folder.
+	FolderId *int `form:"folderId,omitempty" json:"folderId,omitempty"`
+
+	// Recursive Include the sub-folders of folderId.
+	Recursive *bool `form:"recursive,omitempty" json:"recursive,omitempty"`
+
+	// Name Only uploads whose name contains this (case-insensitive).
+	Name   *string                  `form:"name,omitempty" json:"name,omitempty"`
+	Status *FossologyClearingStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Assignee A user name, "-me-" or "-unassigned-".
+	Assignee *string `form:"assignee,omitempty" json:"assignee,omitempty"`
+
+	// Since Only uploads made on or after this day.
+	Since *openapi_types.Date `form:"since,omitempty" json:"since,omitempty"`
+
+	// Page The page, from 1 (fossology-python sends it as a header).
+	Page *FossologyPage `json:"page,omitempty"`
+
+	// Limit Entries per page (fossology-python sends it as a header).
+	Limit *FossologyLimit `json:"limit,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCreateUploadParams defines parameters for FossologyCreateUpload.
+type FossologyCreateUploadParams struct {
+	FolderId          int                   `json:"folderId"`
+	UploadDescription *string               `json:"uploadDescription,omitempty"`
+	UploadType        *FossologyUploadType  `json:"uploadType,omitempty"`
+	Public            *FossologyAccessLevel `json:"public,omitempty"`
+
+	// ApplyGlobal Apply global decisions.
+	ApplyGlobal *bool `json:"applyGlobal,omitempty"`
+
+	// IgnoreScm Leave out .git, .svn and other SCM files.
+	IgnoreScm *bool `json:"ignoreScm,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyDeleteUploadParams defines parameters for FossologyDeleteUpload.
+type FossologyDeleteUploadParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetUploadParams defines parameters for FossologyGetUpload.
+type FossologyGetUploadParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyUpdateUploadParams defines parameters for FossologyUpdateUpload.
+type FossologyUpdateUploadParams struct {
+	Status *FossologyClearingStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Assignee A user id.
+	Assignee *int `form:"assignee,omitempty" json:"assignee,omitempty"`
+
+	// Comment Why the status changed (needed for Rejected).
+	Comment *string `form:"comment,omitempty" json:"comment,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCopyUploadParams defines parameters for FossologyCopyUpload.
+type FossologyCopyUploadParams struct {
+	FolderId int                             `json:"folderId"`
+	Action   FossologyCopyUploadParamsAction `json:"action"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyCopyUploadParamsAction defines parameters for FossologyCopyUpload.
+type FossologyCopyUploadParamsAction string
+
+// FossologyGetUploadCopyrightsParams defines parameters for FossologyGetUploadCopyrights.
+type FossologyGetUploadCopyrightsParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyBulkConcludeParams defines parameters for FossologyBulkConclude.
+type FossologyBulkConcludeParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologySetClearingDecisionParams defines parameters for FossologySetClearingDecision.
+type FossologySetClearingDecisionParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetUploadLicensesParams defines parameters for FossologyGetUploadLicenses.
+type FossologyGetUploadLicensesParams struct {
+	// Agent Comma-separated scanners (nomos, monk, ojo); every scheduled one if absent.
+	Agent *string `form:"agent,omitempty" json:"agent,omitempty"`
+
+	// Containers List archives and directories too.
+	Containers *bool `form:"containers,omitempty" json:"containers,omitempty"`
+
+	// License Include the scanner findings and conclusions.
+	License *bool `form:"license,omitempty" json:"license,omitempty"`
+
+	// Copyright Include each file's copyrights.
+	Copyright *bool `form:"copyright,omitempty" json:"copyright,omitempty"`
+
+	// Page The page, from 1 (fossology-python sends it as a header).
+	Page *FossologyPage `json:"page,omitempty"`
+
+	// Limit Entries per page (fossology-python sends it as a header).
+	Limit *FossologyLimit `json:"limit,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologySetMainLicenseParams defines parameters for FossologySetMainLicense.
+type FossologySetMainLicenseParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetUploadSummaryParams defines parameters for FossologyGetUploadSummary.
+type FossologyGetUploadSummaryParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetUploadTreeParams defines parameters for FossologyGetUploadTree.
+type FossologyGetUploadTreeParams struct {
+	// Page The page, from 1 (fossology-python sends it as a header).
+	Page *FossologyPage `json:"page,omitempty"`
+
+	// Limit Entries per page (fossology-python sends it as a header).
+	Limit *FossologyLimit `json:"limit,omitempty"`
+
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyListUsersParams defines parameters for FossologyListUsers.
+type FossologyListUsersParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetSelfParams defines parameters for FossologyGetSelf.
+type FossologyGetSelfParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// FossologyGetUserParams defines parameters for FossologyGetUser.
+type FossologyGetUserParams struct {
+	// GroupName One of the caller's groups to act as; the user's default group if absent.
+	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
 // AccountCreateGroupJSONRequestBody defines body for AccountCreateGroup for application/json ContentType.
 type AccountCreateGroupJSONRequestBody = AccountNewGroup
 
@@ -1223,6 +2593,30 @@ type ReanaSecretDeleteJSONRequestBody = ReanaSecretDeleteJSONBody
 // ReanaSecretAddJSONRequestBody defines body for ReanaSecretAdd for application/json ContentType.
 type ReanaSecretAddJSONRequestBody ReanaSecretAddJSONBody
 
+// FossologyScheduleJobsV1JSONRequestBody defines body for FossologyScheduleJobsV1 for application/json ContentType.
+type FossologyScheduleJobsV1JSONRequestBody = FossologyScanOptions
+
+// FossologyCreateTokenV1JSONRequestBody defines body for FossologyCreateTokenV1 for application/json ContentType.
+type FossologyCreateTokenV1JSONRequestBody = FossologyTokenRequest
+
+// FossologyCreateTokenV1FormdataRequestBody defines body for FossologyCreateTokenV1 for application/x-www-form-urlencoded ContentType.
+type FossologyCreateTokenV1FormdataRequestBody = FossologyTokenRequest
+
+// FossologyCreateUploadV1JSONRequestBody defines body for FossologyCreateUploadV1 for application/json ContentType.
+type FossologyCreateUploadV1JSONRequestBody = FossologyUploadSource
+
+// FossologyCreateUploadV1MultipartRequestBody defines body for FossologyCreateUploadV1 for multipart/form-data ContentType.
+type FossologyCreateUploadV1MultipartRequestBody = FossologyUploadForm
+
+// FossologyBulkConcludeV1JSONRequestBody defines body for FossologyBulkConcludeV1 for application/json ContentType.
+type FossologyBulkConcludeV1JSONRequestBody = FossologyBulkScan
+
+// FossologySetClearingDecisionV1JSONRequestBody defines body for FossologySetClearingDecisionV1 for application/json ContentType.
+type FossologySetClearingDecisionV1JSONRequestBody = FossologyClearingDecision
+
+// FossologySetMainLicenseV1JSONRequestBody defines body for FossologySetMainLicenseV1 for application/json ContentType.
+type FossologySetMainLicenseV1JSONRequestBody = FossologyMainLicense
+
 // ReanaWorkflowCreateJSONRequestBody defines body for ReanaWorkflowCreate for application/json ContentType.
 type ReanaWorkflowCreateJSONRequestBody = ReanaSpecification
 
@@ -1237,6 +2631,30 @@ type ReanaWorkflowStartJSONRequestBody = ReanaStartBody
 
 // ReanaWorkflowSetStatusJSONRequestBody defines body for ReanaWorkflowSetStatus for application/json ContentType.
 type ReanaWorkflowSetStatusJSONRequestBody = ReanaSetStatusBody
+
+// FossologyScheduleJobsJSONRequestBody defines body for FossologyScheduleJobs for application/json ContentType.
+type FossologyScheduleJobsJSONRequestBody = FossologyScanOptions
+
+// FossologyCreateTokenJSONRequestBody defines body for FossologyCreateToken for application/json ContentType.
+type FossologyCreateTokenJSONRequestBody = FossologyTokenRequest
+
+// FossologyCreateTokenFormdataRequestBody defines body for FossologyCreateToken for application/x-www-form-urlencoded ContentType.
+type FossologyCreateTokenFormdataRequestBody = FossologyTokenRequest
+
+// FossologyCreateUploadJSONRequestBody defines body for FossologyCreateUpload for application/json ContentType.
+type FossologyCreateUploadJSONRequestBody = FossologyUploadSource
+
+// FossologyCreateUploadMultipartRequestBody defines body for FossologyCreateUpload for multipart/form-data ContentType.
+type FossologyCreateUploadMultipartRequestBody = FossologyUploadForm
+
+// FossologyBulkConcludeJSONRequestBody defines body for FossologyBulkConclude for application/json ContentType.
+type FossologyBulkConcludeJSONRequestBody = FossologyBulkScan
+
+// FossologySetClearingDecisionJSONRequestBody defines body for FossologySetClearingDecision for application/json ContentType.
+type FossologySetClearingDecisionJSONRequestBody = FossologyClearingDecision
+
+// FossologySetMainLicenseJSONRequestBody defines body for FossologySetMainLicense for application/json ContentType.
+type FossologySetMainLicenseJSONRequestBody = FossologyMainLicense
 
 // Getter for additional properties for ReanaSpecification. Returns the specified
 // element and whether it was found
@@ -1924,6 +3342,102 @@ type ServerInterface interface {
 	// ReanaUserCreate Create a user (admins only) and return the user's access token
 	// (POST /api/users)
 	ReanaUserCreate(c *gin.Context, params ReanaUserCreateParams)
+	// FossologyListFoldersV1 The folders the caller's group can see
+	// (GET /api/v1/folders)
+	FossologyListFoldersV1(c *gin.Context, params FossologyListFoldersV1Params)
+	// FossologyCreateFolderV1 Create a folder (inputs as headers)
+	// (POST /api/v1/folders)
+	FossologyCreateFolderV1(c *gin.Context, params FossologyCreateFolderV1Params)
+	// FossologyDeleteFolderV1 Delete a folder with its uploads (not the top folder)
+	// (DELETE /api/v1/folders/{id})
+	FossologyDeleteFolderV1(c *gin.Context, id FossologyIdPath, params FossologyDeleteFolderV1Params)
+	// FossologyGetFolderV1 One folder
+	// (GET /api/v1/folders/{id})
+	FossologyGetFolderV1(c *gin.Context, id FossologyIdPath, params FossologyGetFolderV1Params)
+	// FossologyUpdateFolderV1 Rename a folder or change its description (headers)
+	// (PATCH /api/v1/folders/{id})
+	FossologyUpdateFolderV1(c *gin.Context, id FossologyIdPath, params FossologyUpdateFolderV1Params)
+	// FossologyCopyFolderV1 Copy or move a folder under another (headers parent and action)
+	// (PUT /api/v1/folders/{id})
+	FossologyCopyFolderV1(c *gin.Context, id FossologyIdPath, params FossologyCopyFolderV1Params)
+	// FossologyHealthV1 Health of the server, its job scheduler and its database (real checks)
+	// (GET /api/v1/health)
+	FossologyHealthV1(c *gin.Context)
+	// FossologyInfoV1 Server information
+	// (GET /api/v1/info)
+	FossologyInfoV1(c *gin.Context)
+	// FossologyListJobsV1 The jobs of the caller's group, optionally of one upload
+	// (GET /api/v1/jobs)
+	FossologyListJobsV1(c *gin.Context, params FossologyListJobsV1Params)
+	// FossologyScheduleJobsV1 Schedule scan agents, deciders and reuse on an upload
+	// (POST /api/v1/jobs)
+	FossologyScheduleJobsV1(c *gin.Context, params FossologyScheduleJobsV1Params)
+	// FossologyGetJobV1 One job
+	// (GET /api/v1/jobs/{id})
+	FossologyGetJobV1(c *gin.Context, id FossologyIdPath, params FossologyGetJobV1Params)
+	// FossologyJobEventsV1 A job's progress as server-sent events (beyond FOSSology)
+	// (GET /api/v1/jobs/{id}/events)
+	FossologyJobEventsV1(c *gin.Context, id FossologyIdPath, params FossologyJobEventsV1Params)
+	// FossologyGenerateReportV1 Generate a report of an upload (headers uploadId and reportFormat)
+	// (GET /api/v1/report)
+	FossologyGenerateReportV1(c *gin.Context, params FossologyGenerateReportV1Params)
+	// FossologyDownloadReportV1 Download a report (503 until it is ready)
+	// (GET /api/v1/report/{id})
+	FossologyDownloadReportV1(c *gin.Context, id FossologyIdPath, params FossologyDownloadReportV1Params)
+	// FossologyCreateTokenV1 Create a token from a user name and password
+	// (POST /api/v1/tokens)
+	FossologyCreateTokenV1(c *gin.Context)
+	// FossologyListUploadsV1 The uploads of the caller's group
+	// (GET /api/v1/uploads)
+	FossologyListUploadsV1(c *gin.Context, params FossologyListUploadsV1Params)
+	// FossologyCreateUploadV1 Upload a package (file, url, vcs or server)
+	// (POST /api/v1/uploads)
+	FossologyCreateUploadV1(c *gin.Context, params FossologyCreateUploadV1Params)
+	// FossologyDeleteUploadV1 Delete an upload with its results and reports
+	// (DELETE /api/v1/uploads/{id})
+	FossologyDeleteUploadV1(c *gin.Context, id FossologyIdPath, params FossologyDeleteUploadV1Params)
+	// FossologyGetUploadV1 One upload (503 while it is unpacked)
+	// (GET /api/v1/uploads/{id})
+	FossologyGetUploadV1(c *gin.Context, id FossologyIdPath, params FossologyGetUploadV1Params)
+	// FossologyUpdateUploadV1 Set an upload's clearing status, assignee or comment
+	// (PATCH /api/v1/uploads/{id})
+	FossologyUpdateUploadV1(c *gin.Context, id FossologyIdPath, params FossologyUpdateUploadV1Params)
+	// FossologyCopyUploadV1 Copy or move an upload to another folder (headers folderId and action)
+	// (PUT /api/v1/uploads/{id})
+	FossologyCopyUploadV1(c *gin.Context, id FossologyIdPath, params FossologyCopyUploadV1Params)
+	// FossologyGetUploadCopyrightsV1 The copyright statements of an upload, each with the files it is in
+	// (GET /api/v1/uploads/{id}/copyrights)
+	FossologyGetUploadCopyrightsV1(c *gin.Context, id FossologyIdPath, params FossologyGetUploadCopyrightsV1Params)
+	// FossologyBulkConcludeV1 Conclude a license on every file of the upload that contains a text
+	// (POST /api/v1/uploads/{id}/item/{itemId}/bulk-scan)
+	FossologyBulkConcludeV1(c *gin.Context, id FossologyIdPath, itemId FossologyItemIdPath, params FossologyBulkConcludeV1Params)
+	// FossologySetClearingDecisionV1 Set a file's clearing decision and concluded licenses
+	// (PUT /api/v1/uploads/{id}/item/{itemId}/clearing-decision)
+	FossologySetClearingDecisionV1(c *gin.Context, id FossologyIdPath, itemId FossologyItemIdPath, params FossologySetClearingDecisionV1Params)
+	// FossologyGetUploadLicensesV1 The licenses found in each file of an upload
+	// (GET /api/v1/uploads/{id}/licenses)
+	FossologyGetUploadLicensesV1(c *gin.Context, id FossologyIdPath, params FossologyGetUploadLicensesV1Params)
+	// FossologySetMainLicenseV1 Set the upload's concluded main license
+	// (POST /api/v1/uploads/{id}/licenses/main)
+	FossologySetMainLicenseV1(c *gin.Context, id FossologyIdPath, params FossologySetMainLicenseV1Params)
+	// FossologyGetUploadSummaryV1 License, clearing and copyright counts of an upload
+	// (GET /api/v1/uploads/{id}/summary)
+	FossologyGetUploadSummaryV1(c *gin.Context, id FossologyIdPath, params FossologyGetUploadSummaryV1Params)
+	// FossologyGetUploadTreeV1 The unpacked tree of an upload with item ids (beyond FOSSology)
+	// (GET /api/v1/uploads/{id}/tree)
+	FossologyGetUploadTreeV1(c *gin.Context, id FossologyIdPath, params FossologyGetUploadTreeV1Params)
+	// FossologyListUsersV1 All users (admins only)
+	// (GET /api/v1/users)
+	FossologyListUsersV1(c *gin.Context, params FossologyListUsersV1Params)
+	// FossologyGetSelfV1 The user the token belongs to
+	// (GET /api/v1/users/self)
+	FossologyGetSelfV1(c *gin.Context, params FossologyGetSelfV1Params)
+	// FossologyGetUserV1 One user (admins only)
+	// (GET /api/v1/users/{id})
+	FossologyGetUserV1(c *gin.Context, id FossologyIdPath, params FossologyGetUserV1Params)
+	// FossologyVersionV1 API version (deprecated in FOSSology; kept for older clients)
+	// (GET /api/v1/version)
+	FossologyVersionV1(c *gin.Context)
 	// SystemVersion Versions of reehub and of the Podman service it drives
 	// (GET /api/version)
 	SystemVersion(c *gin.Context)
@@ -1975,6 +3489,102 @@ type ServerInterface interface {
 	// ReanaYou The caller, the server version and the disk and CPU quota
 	// (GET /api/you)
 	ReanaYou(c *gin.Context)
+	// FossologyListFolders The folders the caller's group can see
+	// (GET /repo/api/v1/folders)
+	FossologyListFolders(c *gin.Context, params FossologyListFoldersParams)
+	// FossologyCreateFolder Create a folder (inputs as headers)
+	// (POST /repo/api/v1/folders)
+	FossologyCreateFolder(c *gin.Context, params FossologyCreateFolderParams)
+	// FossologyDeleteFolder Delete a folder with its uploads (not the top folder)
+	// (DELETE /repo/api/v1/folders/{id})
+	FossologyDeleteFolder(c *gin.Context, id FossologyIdPath, params FossologyDeleteFolderParams)
+	// FossologyGetFolder One folder
+	// (GET /repo/api/v1/folders/{id})
+	FossologyGetFolder(c *gin.Context, id FossologyIdPath, params FossologyGetFolderParams)
+	// FossologyUpdateFolder Rename a folder or change its description (headers)
+	// (PATCH /repo/api/v1/folders/{id})
+	FossologyUpdateFolder(c *gin.Context, id FossologyIdPath, params FossologyUpdateFolderParams)
+	// FossologyCopyFolder Copy or move a folder under another (headers parent and action)
+	// (PUT /repo/api/v1/folders/{id})
+	FossologyCopyFolder(c *gin.Context, id FossologyIdPath, params FossologyCopyFolderParams)
+	// FossologyHealth Health of the server, its job scheduler and its database (real checks)
+	// (GET /repo/api/v1/health)
+	FossologyHealth(c *gin.Context)
+	// FossologyInfo Server information
+	// (GET /repo/api/v1/info)
+	FossologyInfo(c *gin.Context)
+	// FossologyListJobs The jobs of the caller's group, optionally of one upload
+	// (GET /repo/api/v1/jobs)
+	FossologyListJobs(c *gin.Context, params FossologyListJobsParams)
+	// FossologyScheduleJobs Schedule scan agents, deciders and reuse on an upload
+	// (POST /repo/api/v1/jobs)
+	FossologyScheduleJobs(c *gin.Context, params FossologyScheduleJobsParams)
+	// FossologyGetJob One job
+	// (GET /repo/api/v1/jobs/{id})
+	FossologyGetJob(c *gin.Context, id FossologyIdPath, params FossologyGetJobParams)
+	// FossologyJobEvents A job's progress as server-sent events (beyond FOSSology)
+	// (GET /repo/api/v1/jobs/{id}/events)
+	FossologyJobEvents(c *gin.Context, id FossologyIdPath, params FossologyJobEventsParams)
+	// FossologyGenerateReport Generate a report of an upload (headers uploadId and reportFormat)
+	// (GET /repo/api/v1/report)
+	FossologyGenerateReport(c *gin.Context, params FossologyGenerateReportParams)
+	// FossologyDownloadReport Download a report (503 until it is ready)
+	// (GET /repo/api/v1/report/{id})
+	FossologyDownloadReport(c *gin.Context, id FossologyIdPath, params FossologyDownloadReportParams)
+	// FossologyCreateToken Create a token from a user name and password
+	// (POST /repo/api/v1/tokens)
+	FossologyCreateToken(c *gin.Context)
+	// FossologyListUploads The uploads of the caller's group
+	// (GET /repo/api/v1/uploads)
+	FossologyListUploads(c *gin.Context, params FossologyListUploadsParams)
+	// FossologyCreateUpload Upload a package (file, url, vcs or server)
+	// (POST /repo/api/v1/uploads)
+	FossologyCreateUpload(c *gin.Context, params FossologyCreateUploadParams)
+	// FossologyDeleteUpload Delete an upload with its results and reports
+	// (DELETE /repo/api/v1/uploads/{id})
+	FossologyDeleteUpload(c *gin.Context, id FossologyIdPath, params FossologyDeleteUploadParams)
+	// FossologyGetUpload One upload (503 while it is unpacked)
+	// (GET /repo/api/v1/uploads/{id})
+	FossologyGetUpload(c *gin.Context, id FossologyIdPath, params FossologyGetUploadParams)
+	// FossologyUpdateUpload Set an upload's clearing status, assignee or comment
+	// (PATCH /repo/api/v1/uploads/{id})
+	FossologyUpdateUpload(c *gin.Context, id FossologyIdPath, params FossologyUpdateUploadParams)
+	// FossologyCopyUpload Copy or move an upload to another folder (headers folderId and action)
+	// (PUT /repo/api/v1/uploads/{id})
+	FossologyCopyUpload(c *gin.Context, id FossologyIdPath, params FossologyCopyUploadParams)
+	// FossologyGetUploadCopyrights The copyright statements of an upload, each with the files it is in
+	// (GET /repo/api/v1/uploads/{id}/copyrights)
+	FossologyGetUploadCopyrights(c *gin.Context, id FossologyIdPath, params FossologyGetUploadCopyrightsParams)
+	// FossologyBulkConclude Conclude a license on every file of the upload that contains a text
+	// (POST /repo/api/v1/uploads/{id}/item/{itemId}/bulk-scan)
+	FossologyBulkConclude(c *gin.Context, id FossologyIdPath, itemId FossologyItemIdPath, params FossologyBulkConcludeParams)
+	// FossologySetClearingDecision Set a file's clearing decision and concluded licenses
+	// (PUT /repo/api/v1/uploads/{id}/item/{itemId}/clearing-decision)
+	FossologySetClearingDecision(c *gin.Context, id FossologyIdPath, itemId FossologyItemIdPath, params FossologySetClearingDecisionParams)
+	// FossologyGetUploadLicenses The licenses found in each file of an upload
+	// (GET /repo/api/v1/uploads/{id}/licenses)
+	FossologyGetUploadLicenses(c *gin.Context, id FossologyIdPath, params FossologyGetUploadLicensesParams)
+	// FossologySetMainLicense Set the upload's concluded main license
+	// (POST /repo/api/v1/uploads/{id}/licenses/main)
+	FossologySetMainLicense(c *gin.Context, id FossologyIdPath, params FossologySetMainLicenseParams)
+	// FossologyGetUploadSummary License, clearing and copyright counts of an upload
+	// (GET /repo/api/v1/uploads/{id}/summary)
+	FossologyGetUploadSummary(c *gin.Context, id FossologyIdPath, params FossologyGetUploadSummaryParams)
+	// FossologyGetUploadTree The unpacked tree of an upload with item ids (beyond FOSSology)
+	// (GET /repo/api/v1/uploads/{id}/tree)
+	FossologyGetUploadTree(c *gin.Context, id FossologyIdPath, params FossologyGetUploadTreeParams)
+	// FossologyListUsers All users (admins only)
+	// (GET /repo/api/v1/users)
+	FossologyListUsers(c *gin.Context, params FossologyListUsersParams)
+	// FossologyGetSelf The user the token belongs to
+	// (GET /repo/api/v1/users/self)
+	FossologyGetSelf(c *gin.Context, params FossologyGetSelfParams)
+	// FossologyGetUser One user (admins only)
+	// (GET /repo/api/v1/users/{id})
+	FossologyGetUser(c *gin.Context, id FossologyIdPath, params FossologyGetUserParams)
+	// FossologyVersion API version (deprecated in FOSSology; kept for older clients)
+	// (GET /repo/api/v1/version)
+	FossologyVersion(c *gin.Context)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -2773,6 +4383,2025 @@ func (siw *ServerInterfaceWrapper) ReanaUserCreate(c *gin.Context) {
 	siw.Handler.ReanaUserCreate(c, params)
 }
 
+// FossologyListFoldersV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyListFoldersV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyListFoldersV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyListFoldersV1(c, params)
+}
+
+// FossologyCreateFolderV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyCreateFolderV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyCreateFolderV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "parentFolder" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("parentFolder")]; found {
+		var ParentFolder int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for parentFolder, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "parentFolder", valueList[0], &ParentFolder, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter parentFolder: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ParentFolder = ParentFolder
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter parentFolder is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required header parameter "folderName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("folderName")]; found {
+		var FolderName string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for folderName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "folderName", valueList[0], &FolderName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.FolderName = FolderName
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter folderName is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "folderDescription" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("folderDescription")]; found {
+		var FolderDescription string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for folderDescription, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "folderDescription", valueList[0], &FolderDescription, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderDescription: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.FolderDescription = &FolderDescription
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyCreateFolderV1(c, params)
+}
+
+// FossologyDeleteFolderV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyDeleteFolderV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyDeleteFolderV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyDeleteFolderV1(c, id, params)
+}
+
+// FossologyGetFolderV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetFolderV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetFolderV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetFolderV1(c, id, params)
+}
+
+// FossologyUpdateFolderV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyUpdateFolderV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyUpdateFolderV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "name" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("name")]; found {
+		var Name string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for name, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "name", valueList[0], &Name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Name = &Name
+
+	}
+
+	// ------------- Optional header parameter "description" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("description")]; found {
+		var Description string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for description, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "description", valueList[0], &Description, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter description: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Description = &Description
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyUpdateFolderV1(c, id, params)
+}
+
+// FossologyCopyFolderV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyCopyFolderV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyCopyFolderV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "parent" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("parent")]; found {
+		var Parent int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for parent, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "parent", valueList[0], &Parent, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter parent: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Parent = Parent
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter parent is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required header parameter "action" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("action")]; found {
+		var Action FossologyCopyFolderV1ParamsAction
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for action, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "action", valueList[0], &Action, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter action: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Action = Action
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter action is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyCopyFolderV1(c, id, params)
+}
+
+// FossologyHealthV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyHealthV1(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyHealthV1(c)
+}
+
+// FossologyInfoV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyInfoV1(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyInfoV1(c)
+}
+
+// FossologyListJobsV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyListJobsV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyListJobsV1Params
+
+	// ------------- Optional query parameter "upload" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "upload", c.Request.URL.Query(), &params.Upload, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter upload: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "page" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("page")]; found {
+		var Page FossologyPage
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for page, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "page", valueList[0], &Page, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter page: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Page = &Page
+
+	}
+
+	// ------------- Optional header parameter "limit" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("limit")]; found {
+		var Limit FossologyLimit
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for limit, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "limit", valueList[0], &Limit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Limit = &Limit
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyListJobsV1(c, params)
+}
+
+// FossologyScheduleJobsV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyScheduleJobsV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyScheduleJobsV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "folderId" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("folderId")]; found {
+		var FolderId int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for folderId, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "folderId", valueList[0], &FolderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderId: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.FolderId = FolderId
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter folderId is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required header parameter "uploadId" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("uploadId")]; found {
+		var UploadId int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for uploadId, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "uploadId", valueList[0], &UploadId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uploadId: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.UploadId = UploadId
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter uploadId is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyScheduleJobsV1(c, params)
+}
+
+// FossologyGetJobV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetJobV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetJobV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetJobV1(c, id, params)
+}
+
+// FossologyJobEventsV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyJobEventsV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyJobEventsV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyJobEventsV1(c, id, params)
+}
+
+// FossologyGenerateReportV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGenerateReportV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGenerateReportV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "uploadId" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("uploadId")]; found {
+		var UploadId int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for uploadId, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "uploadId", valueList[0], &UploadId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uploadId: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.UploadId = UploadId
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter uploadId is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required header parameter "reportFormat" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("reportFormat")]; found {
+		var ReportFormat FossologyReportFormat
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for reportFormat, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "reportFormat", valueList[0], &ReportFormat, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter reportFormat: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ReportFormat = ReportFormat
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter reportFormat is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGenerateReportV1(c, params)
+}
+
+// FossologyDownloadReportV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyDownloadReportV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyDownloadReportV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyDownloadReportV1(c, id, params)
+}
+
+// FossologyCreateTokenV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyCreateTokenV1(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyCreateTokenV1(c)
+}
+
+// FossologyListUploadsV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyListUploadsV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyListUploadsV1Params
+
+	// ------------- Optional query parameter "folderId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "folderId", c.Request.URL.Query(), &params.FolderId, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "recursive" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "recursive", c.Request.URL.Query(), &params.Recursive, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter recursive: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "assignee" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "assignee", c.Request.URL.Query(), &params.Assignee, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter assignee: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", c.Request.URL.Query(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter since: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "page" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("page")]; found {
+		var Page FossologyPage
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for page, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "page", valueList[0], &Page, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter page: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Page = &Page
+
+	}
+
+	// ------------- Optional header parameter "limit" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("limit")]; found {
+		var Limit FossologyLimit
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for limit, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "limit", valueList[0], &Limit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Limit = &Limit
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyListUploadsV1(c, params)
+}
+
+// FossologyCreateUploadV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyCreateUploadV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyCreateUploadV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "folderId" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("folderId")]; found {
+		var FolderId int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for folderId, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "folderId", valueList[0], &FolderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderId: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.FolderId = FolderId
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter folderId is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "uploadDescription" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("uploadDescription")]; found {
+		var UploadDescription string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for uploadDescription, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "uploadDescription", valueList[0], &UploadDescription, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uploadDescription: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.UploadDescription = &UploadDescription
+
+	}
+
+	// ------------- Optional header parameter "uploadType" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("uploadType")]; found {
+		var UploadType FossologyUploadType
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for uploadType, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "uploadType", valueList[0], &UploadType, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uploadType: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.UploadType = &UploadType
+
+	}
+
+	// ------------- Optional header parameter "public" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("public")]; found {
+		var Public FossologyAccessLevel
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for public, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "public", valueList[0], &Public, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter public: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Public = &Public
+
+	}
+
+	// ------------- Optional header parameter "applyGlobal" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("applyGlobal")]; found {
+		var ApplyGlobal bool
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for applyGlobal, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "applyGlobal", valueList[0], &ApplyGlobal, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "boolean", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter applyGlobal: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ApplyGlobal = &ApplyGlobal
+
+	}
+
+	// ------------- Optional header parameter "ignoreScm" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("ignoreScm")]; found {
+		var IgnoreScm bool
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for ignoreScm, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "ignoreScm", valueList[0], &IgnoreScm, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "boolean", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter ignoreScm: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IgnoreScm = &IgnoreScm
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyCreateUploadV1(c, params)
+}
+
+// FossologyDeleteUploadV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyDeleteUploadV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyDeleteUploadV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyDeleteUploadV1(c, id, params)
+}
+
+// FossologyGetUploadV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUploadV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUploadV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUploadV1(c, id, params)
+}
+
+// FossologyUpdateUploadV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyUpdateUploadV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyUpdateUploadV1Params
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "assignee" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "assignee", c.Request.URL.Query(), &params.Assignee, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter assignee: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "comment" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "comment", c.Request.URL.Query(), &params.Comment, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter comment: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyUpdateUploadV1(c, id, params)
+}
+
+// FossologyCopyUploadV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyCopyUploadV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyCopyUploadV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "folderId" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("folderId")]; found {
+		var FolderId int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for folderId, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "folderId", valueList[0], &FolderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderId: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.FolderId = FolderId
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter folderId is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required header parameter "action" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("action")]; found {
+		var Action FossologyCopyUploadV1ParamsAction
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for action, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "action", valueList[0], &Action, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter action: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Action = Action
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter action is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyCopyUploadV1(c, id, params)
+}
+
+// FossologyGetUploadCopyrightsV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUploadCopyrightsV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUploadCopyrightsV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUploadCopyrightsV1(c, id, params)
+}
+
+// FossologyBulkConcludeV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyBulkConcludeV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "itemId" -------------
+	var itemId FossologyItemIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "itemId", c.Param("itemId"), &itemId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter itemId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyBulkConcludeV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyBulkConcludeV1(c, id, itemId, params)
+}
+
+// FossologySetClearingDecisionV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologySetClearingDecisionV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "itemId" -------------
+	var itemId FossologyItemIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "itemId", c.Param("itemId"), &itemId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter itemId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologySetClearingDecisionV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologySetClearingDecisionV1(c, id, itemId, params)
+}
+
+// FossologyGetUploadLicensesV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUploadLicensesV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUploadLicensesV1Params
+
+	// ------------- Optional query parameter "agent" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "agent", c.Request.URL.Query(), &params.Agent, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter agent: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "containers" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "containers", c.Request.URL.Query(), &params.Containers, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter containers: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "license" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "license", c.Request.URL.Query(), &params.License, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter license: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "copyright" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "copyright", c.Request.URL.Query(), &params.Copyright, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter copyright: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "page" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("page")]; found {
+		var Page FossologyPage
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for page, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "page", valueList[0], &Page, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter page: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Page = &Page
+
+	}
+
+	// ------------- Optional header parameter "limit" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("limit")]; found {
+		var Limit FossologyLimit
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for limit, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "limit", valueList[0], &Limit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Limit = &Limit
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUploadLicensesV1(c, id, params)
+}
+
+// FossologySetMainLicenseV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologySetMainLicenseV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologySetMainLicenseV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologySetMainLicenseV1(c, id, params)
+}
+
+// FossologyGetUploadSummaryV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUploadSummaryV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUploadSummaryV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUploadSummaryV1(c, id, params)
+}
+
+// FossologyGetUploadTreeV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUploadTreeV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUploadTreeV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "page" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("page")]; found {
+		var Page FossologyPage
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for page, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "page", valueList[0], &Page, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter page: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Page = &Page
+
+	}
+
+	// ------------- Optional header parameter "limit" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("limit")]; found {
+		var Limit FossologyLimit
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for limit, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "limit", valueList[0], &Limit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Limit = &Limit
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUploadTreeV1(c, id, params)
+}
+
+// FossologyListUsersV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyListUsersV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyListUsersV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyListUsersV1(c, params)
+}
+
+// FossologyGetSelfV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetSelfV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetSelfV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetSelfV1(c, params)
+}
+
+// FossologyGetUserV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUserV1(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUserV1Params
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUserV1(c, id, params)
+}
+
+// FossologyVersionV1 operation middleware
+func (siw *ServerInterfaceWrapper) FossologyVersionV1(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyVersionV1(c)
+}
+
 // SystemVersion operation middleware
 func (siw *ServerInterfaceWrapper) SystemVersion(c *gin.Context) {
 
@@ -3417,6 +7046,2025 @@ func (siw *ServerInterfaceWrapper) ReanaYou(c *gin.Context) {
 	siw.Handler.ReanaYou(c)
 }
 
+// FossologyListFolders operation middleware
+func (siw *ServerInterfaceWrapper) FossologyListFolders(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyListFoldersParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyListFolders(c, params)
+}
+
+// FossologyCreateFolder operation middleware
+func (siw *ServerInterfaceWrapper) FossologyCreateFolder(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyCreateFolderParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "parentFolder" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("parentFolder")]; found {
+		var ParentFolder int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for parentFolder, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "parentFolder", valueList[0], &ParentFolder, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter parentFolder: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ParentFolder = ParentFolder
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter parentFolder is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required header parameter "folderName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("folderName")]; found {
+		var FolderName string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for folderName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "folderName", valueList[0], &FolderName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.FolderName = FolderName
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter folderName is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "folderDescription" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("folderDescription")]; found {
+		var FolderDescription string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for folderDescription, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "folderDescription", valueList[0], &FolderDescription, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderDescription: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.FolderDescription = &FolderDescription
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyCreateFolder(c, params)
+}
+
+// FossologyDeleteFolder operation middleware
+func (siw *ServerInterfaceWrapper) FossologyDeleteFolder(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyDeleteFolderParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyDeleteFolder(c, id, params)
+}
+
+// FossologyGetFolder operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetFolder(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetFolderParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetFolder(c, id, params)
+}
+
+// FossologyUpdateFolder operation middleware
+func (siw *ServerInterfaceWrapper) FossologyUpdateFolder(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyUpdateFolderParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "name" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("name")]; found {
+		var Name string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for name, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "name", valueList[0], &Name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Name = &Name
+
+	}
+
+	// ------------- Optional header parameter "description" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("description")]; found {
+		var Description string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for description, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "description", valueList[0], &Description, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter description: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Description = &Description
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyUpdateFolder(c, id, params)
+}
+
+// FossologyCopyFolder operation middleware
+func (siw *ServerInterfaceWrapper) FossologyCopyFolder(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyCopyFolderParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "parent" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("parent")]; found {
+		var Parent int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for parent, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "parent", valueList[0], &Parent, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter parent: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Parent = Parent
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter parent is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required header parameter "action" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("action")]; found {
+		var Action FossologyCopyFolderParamsAction
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for action, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "action", valueList[0], &Action, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter action: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Action = Action
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter action is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyCopyFolder(c, id, params)
+}
+
+// FossologyHealth operation middleware
+func (siw *ServerInterfaceWrapper) FossologyHealth(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyHealth(c)
+}
+
+// FossologyInfo operation middleware
+func (siw *ServerInterfaceWrapper) FossologyInfo(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyInfo(c)
+}
+
+// FossologyListJobs operation middleware
+func (siw *ServerInterfaceWrapper) FossologyListJobs(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyListJobsParams
+
+	// ------------- Optional query parameter "upload" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "upload", c.Request.URL.Query(), &params.Upload, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter upload: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "page" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("page")]; found {
+		var Page FossologyPage
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for page, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "page", valueList[0], &Page, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter page: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Page = &Page
+
+	}
+
+	// ------------- Optional header parameter "limit" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("limit")]; found {
+		var Limit FossologyLimit
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for limit, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "limit", valueList[0], &Limit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Limit = &Limit
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyListJobs(c, params)
+}
+
+// FossologyScheduleJobs operation middleware
+func (siw *ServerInterfaceWrapper) FossologyScheduleJobs(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyScheduleJobsParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "folderId" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("folderId")]; found {
+		var FolderId int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for folderId, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "folderId", valueList[0], &FolderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderId: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.FolderId = FolderId
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter folderId is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required header parameter "uploadId" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("uploadId")]; found {
+		var UploadId int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for uploadId, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "uploadId", valueList[0], &UploadId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uploadId: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.UploadId = UploadId
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter uploadId is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyScheduleJobs(c, params)
+}
+
+// FossologyGetJob operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetJob(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetJobParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetJob(c, id, params)
+}
+
+// FossologyJobEvents operation middleware
+func (siw *ServerInterfaceWrapper) FossologyJobEvents(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyJobEventsParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyJobEvents(c, id, params)
+}
+
+// FossologyGenerateReport operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGenerateReport(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGenerateReportParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "uploadId" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("uploadId")]; found {
+		var UploadId int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for uploadId, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "uploadId", valueList[0], &UploadId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uploadId: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.UploadId = UploadId
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter uploadId is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required header parameter "reportFormat" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("reportFormat")]; found {
+		var ReportFormat FossologyReportFormat
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for reportFormat, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "reportFormat", valueList[0], &ReportFormat, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter reportFormat: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ReportFormat = ReportFormat
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter reportFormat is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGenerateReport(c, params)
+}
+
+// FossologyDownloadReport operation middleware
+func (siw *ServerInterfaceWrapper) FossologyDownloadReport(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyDownloadReportParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyDownloadReport(c, id, params)
+}
+
+// FossologyCreateToken operation middleware
+func (siw *ServerInterfaceWrapper) FossologyCreateToken(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyCreateToken(c)
+}
+
+// FossologyListUploads operation middleware
+func (siw *ServerInterfaceWrapper) FossologyListUploads(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyListUploadsParams
+
+	// ------------- Optional query parameter "folderId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "folderId", c.Request.URL.Query(), &params.FolderId, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "recursive" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "recursive", c.Request.URL.Query(), &params.Recursive, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter recursive: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "assignee" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "assignee", c.Request.URL.Query(), &params.Assignee, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter assignee: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", c.Request.URL.Query(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter since: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "page" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("page")]; found {
+		var Page FossologyPage
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for page, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "page", valueList[0], &Page, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter page: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Page = &Page
+
+	}
+
+	// ------------- Optional header parameter "limit" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("limit")]; found {
+		var Limit FossologyLimit
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for limit, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "limit", valueList[0], &Limit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Limit = &Limit
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyListUploads(c, params)
+}
+
+// FossologyCreateUpload operation middleware
+func (siw *ServerInterfaceWrapper) FossologyCreateUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyCreateUploadParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "folderId" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("folderId")]; found {
+		var FolderId int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for folderId, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "folderId", valueList[0], &FolderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderId: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.FolderId = FolderId
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter folderId is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "uploadDescription" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("uploadDescription")]; found {
+		var UploadDescription string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for uploadDescription, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "uploadDescription", valueList[0], &UploadDescription, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uploadDescription: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.UploadDescription = &UploadDescription
+
+	}
+
+	// ------------- Optional header parameter "uploadType" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("uploadType")]; found {
+		var UploadType FossologyUploadType
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for uploadType, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "uploadType", valueList[0], &UploadType, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uploadType: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.UploadType = &UploadType
+
+	}
+
+	// ------------- Optional header parameter "public" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("public")]; found {
+		var Public FossologyAccessLevel
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for public, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "public", valueList[0], &Public, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter public: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Public = &Public
+
+	}
+
+	// ------------- Optional header parameter "applyGlobal" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("applyGlobal")]; found {
+		var ApplyGlobal bool
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for applyGlobal, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "applyGlobal", valueList[0], &ApplyGlobal, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "boolean", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter applyGlobal: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ApplyGlobal = &ApplyGlobal
+
+	}
+
+	// ------------- Optional header parameter "ignoreScm" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("ignoreScm")]; found {
+		var IgnoreScm bool
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for ignoreScm, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "ignoreScm", valueList[0], &IgnoreScm, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "boolean", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter ignoreScm: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IgnoreScm = &IgnoreScm
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyCreateUpload(c, params)
+}
+
+// FossologyDeleteUpload operation middleware
+func (siw *ServerInterfaceWrapper) FossologyDeleteUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyDeleteUploadParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyDeleteUpload(c, id, params)
+}
+
+// FossologyGetUpload operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUploadParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUpload(c, id, params)
+}
+
+// FossologyUpdateUpload operation middleware
+func (siw *ServerInterfaceWrapper) FossologyUpdateUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyUpdateUploadParams
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "assignee" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "assignee", c.Request.URL.Query(), &params.Assignee, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter assignee: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "comment" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "comment", c.Request.URL.Query(), &params.Comment, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter comment: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyUpdateUpload(c, id, params)
+}
+
+// FossologyCopyUpload operation middleware
+func (siw *ServerInterfaceWrapper) FossologyCopyUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyCopyUploadParams
+
+	headers := c.Request.Header
+
+	// ------------- Required header parameter "folderId" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("folderId")]; found {
+		var FolderId int
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for folderId, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "folderId", valueList[0], &FolderId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter folderId: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.FolderId = FolderId
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter folderId is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required header parameter "action" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("action")]; found {
+		var Action FossologyCopyUploadParamsAction
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for action, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "action", valueList[0], &Action, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter action: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Action = Action
+
+	} else {
+		siw.ErrorHandler(c, fmt.Errorf("Header parameter action is required, but not found"), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyCopyUpload(c, id, params)
+}
+
+// FossologyGetUploadCopyrights operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUploadCopyrights(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUploadCopyrightsParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUploadCopyrights(c, id, params)
+}
+
+// FossologyBulkConclude operation middleware
+func (siw *ServerInterfaceWrapper) FossologyBulkConclude(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "itemId" -------------
+	var itemId FossologyItemIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "itemId", c.Param("itemId"), &itemId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter itemId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyBulkConcludeParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyBulkConclude(c, id, itemId, params)
+}
+
+// FossologySetClearingDecision operation middleware
+func (siw *ServerInterfaceWrapper) FossologySetClearingDecision(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "itemId" -------------
+	var itemId FossologyItemIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "itemId", c.Param("itemId"), &itemId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter itemId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologySetClearingDecisionParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologySetClearingDecision(c, id, itemId, params)
+}
+
+// FossologyGetUploadLicenses operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUploadLicenses(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUploadLicensesParams
+
+	// ------------- Optional query parameter "agent" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "agent", c.Request.URL.Query(), &params.Agent, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter agent: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "containers" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "containers", c.Request.URL.Query(), &params.Containers, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter containers: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "license" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "license", c.Request.URL.Query(), &params.License, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter license: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "copyright" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "copyright", c.Request.URL.Query(), &params.Copyright, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter copyright: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "page" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("page")]; found {
+		var Page FossologyPage
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for page, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "page", valueList[0], &Page, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter page: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Page = &Page
+
+	}
+
+	// ------------- Optional header parameter "limit" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("limit")]; found {
+		var Limit FossologyLimit
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for limit, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "limit", valueList[0], &Limit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Limit = &Limit
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUploadLicenses(c, id, params)
+}
+
+// FossologySetMainLicense operation middleware
+func (siw *ServerInterfaceWrapper) FossologySetMainLicense(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologySetMainLicenseParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologySetMainLicense(c, id, params)
+}
+
+// FossologyGetUploadSummary operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUploadSummary(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUploadSummaryParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUploadSummary(c, id, params)
+}
+
+// FossologyGetUploadTree operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUploadTree(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUploadTreeParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "page" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("page")]; found {
+		var Page FossologyPage
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for page, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "page", valueList[0], &Page, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter page: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Page = &Page
+
+	}
+
+	// ------------- Optional header parameter "limit" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("limit")]; found {
+		var Limit FossologyLimit
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for limit, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "limit", valueList[0], &Limit, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.Limit = &Limit
+
+	}
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUploadTree(c, id, params)
+}
+
+// FossologyListUsers operation middleware
+func (siw *ServerInterfaceWrapper) FossologyListUsers(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyListUsersParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyListUsers(c, params)
+}
+
+// FossologyGetSelf operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetSelf(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetSelfParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetSelf(c, params)
+}
+
+// FossologyGetUser operation middleware
+func (siw *ServerInterfaceWrapper) FossologyGetUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id FossologyIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params FossologyGetUserParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "groupName" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("groupName")]; found {
+		var GroupName FossologyGroupName
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for groupName, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "groupName", valueList[0], &GroupName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter groupName: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.GroupName = &GroupName
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyGetUser(c, id, params)
+}
+
+// FossologyVersion operation middleware
+func (siw *ServerInterfaceWrapper) FossologyVersion(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FossologyVersion(c)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -3498,6 +9146,70 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/secrets", wrapper.ReanaSecretList)
 	router.DELETE(options.BaseURL+"/api/secrets/", wrapper.ReanaSecretDelete)
 	router.POST(options.BaseURL+"/api/secrets/", wrapper.ReanaSecretAdd)
+	router.POST(options.BaseURL+"/repo/api/v1/tokens", wrapper.FossologyCreateToken)
+	router.GET(options.BaseURL+"/repo/api/v1/info", wrapper.FossologyInfo)
+	router.GET(options.BaseURL+"/repo/api/v1/health", wrapper.FossologyHealth)
+	router.GET(options.BaseURL+"/repo/api/v1/version", wrapper.FossologyVersion)
+	router.GET(options.BaseURL+"/repo/api/v1/users/self", wrapper.FossologyGetSelf)
+	router.GET(options.BaseURL+"/repo/api/v1/users", wrapper.FossologyListUsers)
+	router.GET(options.BaseURL+"/repo/api/v1/users/:id", wrapper.FossologyGetUser)
+	router.GET(options.BaseURL+"/repo/api/v1/folders", wrapper.FossologyListFolders)
+	router.POST(options.BaseURL+"/repo/api/v1/folders", wrapper.FossologyCreateFolder)
+	router.DELETE(options.BaseURL+"/repo/api/v1/folders/:id", wrapper.FossologyDeleteFolder)
+	router.GET(options.BaseURL+"/repo/api/v1/folders/:id", wrapper.FossologyGetFolder)
+	router.PATCH(options.BaseURL+"/repo/api/v1/folders/:id", wrapper.FossologyUpdateFolder)
+	router.PUT(options.BaseURL+"/repo/api/v1/folders/:id", wrapper.FossologyCopyFolder)
+	router.GET(options.BaseURL+"/repo/api/v1/uploads", wrapper.FossologyListUploads)
+	router.POST(options.BaseURL+"/repo/api/v1/uploads", wrapper.FossologyCreateUpload)
+	router.DELETE(options.BaseURL+"/repo/api/v1/uploads/:id", wrapper.FossologyDeleteUpload)
+	router.GET(options.BaseURL+"/repo/api/v1/uploads/:id", wrapper.FossologyGetUpload)
+	router.PATCH(options.BaseURL+"/repo/api/v1/uploads/:id", wrapper.FossologyUpdateUpload)
+	router.PUT(options.BaseURL+"/repo/api/v1/uploads/:id", wrapper.FossologyCopyUpload)
+	router.GET(options.BaseURL+"/repo/api/v1/uploads/:id/summary", wrapper.FossologyGetUploadSummary)
+	router.GET(options.BaseURL+"/repo/api/v1/uploads/:id/licenses", wrapper.FossologyGetUploadLicenses)
+	router.GET(options.BaseURL+"/repo/api/v1/uploads/:id/copyrights", wrapper.FossologyGetUploadCopyrights)
+	router.GET(options.BaseURL+"/repo/api/v1/uploads/:id/tree", wrapper.FossologyGetUploadTree)
+	router.PUT(options.BaseURL+"/repo/api/v1/uploads/:id/item/:itemId/clearing-decision", wrapper.FossologySetClearingDecision)
+	router.POST(options.BaseURL+"/repo/api/v1/uploads/:id/item/:itemId/bulk-scan", wrapper.FossologyBulkConclude)
+	router.POST(options.BaseURL+"/repo/api/v1/uploads/:id/licenses/main", wrapper.FossologySetMainLicense)
+	router.GET(options.BaseURL+"/repo/api/v1/jobs", wrapper.FossologyListJobs)
+	router.POST(options.BaseURL+"/repo/api/v1/jobs", wrapper.FossologyScheduleJobs)
+	router.GET(options.BaseURL+"/repo/api/v1/jobs/:id", wrapper.FossologyGetJob)
+	router.GET(options.BaseURL+"/repo/api/v1/jobs/:id/events", wrapper.FossologyJobEvents)
+	router.GET(options.BaseURL+"/repo/api/v1/report", wrapper.FossologyGenerateReport)
+	router.GET(options.BaseURL+"/repo/api/v1/report/:id", wrapper.FossologyDownloadReport)
+	router.POST(options.BaseURL+"/api/v1/tokens", wrapper.FossologyCreateTokenV1)
+	router.GET(options.BaseURL+"/api/v1/info", wrapper.FossologyInfoV1)
+	router.GET(options.BaseURL+"/api/v1/health", wrapper.FossologyHealthV1)
+	router.GET(options.BaseURL+"/api/v1/version", wrapper.FossologyVersionV1)
+	router.GET(options.BaseURL+"/api/v1/users/self", wrapper.FossologyGetSelfV1)
+	router.GET(options.BaseURL+"/api/v1/users", wrapper.FossologyListUsersV1)
+	router.GET(options.BaseURL+"/api/v1/users/:id", wrapper.FossologyGetUserV1)
+	router.GET(options.BaseURL+"/api/v1/folders", wrapper.FossologyListFoldersV1)
+	router.POST(options.BaseURL+"/api/v1/folders", wrapper.FossologyCreateFolderV1)
+	router.DELETE(options.BaseURL+"/api/v1/folders/:id", wrapper.FossologyDeleteFolderV1)
+	router.GET(options.BaseURL+"/api/v1/folders/:id", wrapper.FossologyGetFolderV1)
+	router.PATCH(options.BaseURL+"/api/v1/folders/:id", wrapper.FossologyUpdateFolderV1)
+	router.PUT(options.BaseURL+"/api/v1/folders/:id", wrapper.FossologyCopyFolderV1)
+	router.GET(options.BaseURL+"/api/v1/uploads", wrapper.FossologyListUploadsV1)
+	router.POST(options.BaseURL+"/api/v1/uploads", wrapper.FossologyCreateUploadV1)
+	router.DELETE(options.BaseURL+"/api/v1/uploads/:id", wrapper.FossologyDeleteUploadV1)
+	router.GET(options.BaseURL+"/api/v1/uploads/:id", wrapper.FossologyGetUploadV1)
+	router.PATCH(options.BaseURL+"/api/v1/uploads/:id", wrapper.FossologyUpdateUploadV1)
+	router.PUT(options.BaseURL+"/api/v1/uploads/:id", wrapper.FossologyCopyUploadV1)
+	router.GET(options.BaseURL+"/api/v1/uploads/:id/summary", wrapper.FossologyGetUploadSummaryV1)
+	router.GET(options.BaseURL+"/api/v1/uploads/:id/licenses", wrapper.FossologyGetUploadLicensesV1)
+	router.GET(options.BaseURL+"/api/v1/uploads/:id/copyrights", wrapper.FossologyGetUploadCopyrightsV1)
+	router.GET(options.BaseURL+"/api/v1/uploads/:id/tree", wrapper.FossologyGetUploadTreeV1)
+	router.PUT(options.BaseURL+"/api/v1/uploads/:id/item/:itemId/clearing-decision", wrapper.FossologySetClearingDecisionV1)
+	router.POST(options.BaseURL+"/api/v1/uploads/:id/item/:itemId/bulk-scan", wrapper.FossologyBulkConcludeV1)
+	router.POST(options.BaseURL+"/api/v1/uploads/:id/licenses/main", wrapper.FossologySetMainLicenseV1)
+	router.GET(options.BaseURL+"/api/v1/jobs", wrapper.FossologyListJobsV1)
+	router.POST(options.BaseURL+"/api/v1/jobs", wrapper.FossologyScheduleJobsV1)
+	router.GET(options.BaseURL+"/api/v1/jobs/:id", wrapper.FossologyGetJobV1)
+	router.GET(options.BaseURL+"/api/v1/jobs/:id/events", wrapper.FossologyJobEventsV1)
+	router.GET(options.BaseURL+"/api/v1/report", wrapper.FossologyGenerateReportV1)
+	router.GET(options.BaseURL+"/api/v1/report/:id", wrapper.FossologyDownloadReportV1)
 }
 
 type BadRequestJSONResponse Error
@@ -3505,6 +9217,24 @@ type BadRequestJSONResponse Error
 type ConflictJSONResponse Error
 
 type ForbiddenJSONResponse Error
+
+type FossologyAcceptedJSONResponse FossologyInfo
+
+type FossologyBadRequestJSONResponse Error
+
+type FossologyDoneJSONResponse FossologyInfo
+
+type FossologyNotFoundJSONResponse Error
+
+type FossologyNotReadyResponseHeaders struct {
+	LookAt     *string
+	RetryAfter *int
+}
+type FossologyNotReadyJSONResponse struct {
+	Body Error
+
+	Headers FossologyNotReadyResponseHeaders
+}
 
 type InternalErrorJSONResponse Error
 
@@ -8053,6 +13783,3305 @@ func (response ReanaUserCreate500JSONResponse) VisitReanaUserCreateResponse(w ht
 	return err
 }
 
+type FossologyListFoldersV1RequestObject struct {
+	Params FossologyListFoldersV1Params
+}
+
+type FossologyListFoldersV1ResponseObject interface {
+	VisitFossologyListFoldersV1Response(w http.ResponseWriter) error
+}
+
+type FossologyListFoldersV1200JSONResponse []FossologyFolder
+
+func (response FossologyListFoldersV1200JSONResponse) VisitFossologyListFoldersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListFoldersV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyListFoldersV1400JSONResponse) VisitFossologyListFoldersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListFoldersV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyListFoldersV1401JSONResponse) VisitFossologyListFoldersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListFoldersV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyListFoldersV1403JSONResponse) VisitFossologyListFoldersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListFoldersV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyListFoldersV1500JSONResponse) VisitFossologyListFoldersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolderV1RequestObject struct {
+	Params FossologyCreateFolderV1Params
+}
+
+type FossologyCreateFolderV1ResponseObject interface {
+	VisitFossologyCreateFolderV1Response(w http.ResponseWriter) error
+}
+
+type FossologyCreateFolderV1200JSONResponse FossologyCreated
+
+func (response FossologyCreateFolderV1200JSONResponse) VisitFossologyCreateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolderV1201JSONResponse FossologyCreated
+
+func (response FossologyCreateFolderV1201JSONResponse) VisitFossologyCreateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolderV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyCreateFolderV1400JSONResponse) VisitFossologyCreateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolderV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyCreateFolderV1401JSONResponse) VisitFossologyCreateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolderV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyCreateFolderV1403JSONResponse) VisitFossologyCreateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolderV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyCreateFolderV1404JSONResponse) VisitFossologyCreateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolderV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyCreateFolderV1500JSONResponse) VisitFossologyCreateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolderV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyDeleteFolderV1Params
+}
+
+type FossologyDeleteFolderV1ResponseObject interface {
+	VisitFossologyDeleteFolderV1Response(w http.ResponseWriter) error
+}
+
+type FossologyDeleteFolderV1202JSONResponse struct{ FossologyAcceptedJSONResponse }
+
+func (response FossologyDeleteFolderV1202JSONResponse) VisitFossologyDeleteFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolderV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyDeleteFolderV1400JSONResponse) VisitFossologyDeleteFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolderV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyDeleteFolderV1401JSONResponse) VisitFossologyDeleteFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolderV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyDeleteFolderV1403JSONResponse) VisitFossologyDeleteFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolderV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyDeleteFolderV1404JSONResponse) VisitFossologyDeleteFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolderV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyDeleteFolderV1500JSONResponse) VisitFossologyDeleteFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolderV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetFolderV1Params
+}
+
+type FossologyGetFolderV1ResponseObject interface {
+	VisitFossologyGetFolderV1Response(w http.ResponseWriter) error
+}
+
+type FossologyGetFolderV1200JSONResponse FossologyFolder
+
+func (response FossologyGetFolderV1200JSONResponse) VisitFossologyGetFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolderV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetFolderV1400JSONResponse) VisitFossologyGetFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolderV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetFolderV1401JSONResponse) VisitFossologyGetFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolderV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetFolderV1403JSONResponse) VisitFossologyGetFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolderV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetFolderV1404JSONResponse) VisitFossologyGetFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolderV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetFolderV1500JSONResponse) VisitFossologyGetFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolderV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyUpdateFolderV1Params
+}
+
+type FossologyUpdateFolderV1ResponseObject interface {
+	VisitFossologyUpdateFolderV1Response(w http.ResponseWriter) error
+}
+
+type FossologyUpdateFolderV1200JSONResponse struct{ FossologyDoneJSONResponse }
+
+func (response FossologyUpdateFolderV1200JSONResponse) VisitFossologyUpdateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolderV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyUpdateFolderV1400JSONResponse) VisitFossologyUpdateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolderV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyUpdateFolderV1401JSONResponse) VisitFossologyUpdateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolderV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyUpdateFolderV1403JSONResponse) VisitFossologyUpdateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolderV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyUpdateFolderV1404JSONResponse) VisitFossologyUpdateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolderV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyUpdateFolderV1500JSONResponse) VisitFossologyUpdateFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolderV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyCopyFolderV1Params
+}
+
+type FossologyCopyFolderV1ResponseObject interface {
+	VisitFossologyCopyFolderV1Response(w http.ResponseWriter) error
+}
+
+type FossologyCopyFolderV1202JSONResponse struct{ FossologyAcceptedJSONResponse }
+
+func (response FossologyCopyFolderV1202JSONResponse) VisitFossologyCopyFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolderV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyCopyFolderV1400JSONResponse) VisitFossologyCopyFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolderV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyCopyFolderV1401JSONResponse) VisitFossologyCopyFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolderV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyCopyFolderV1403JSONResponse) VisitFossologyCopyFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolderV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyCopyFolderV1404JSONResponse) VisitFossologyCopyFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolderV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyCopyFolderV1500JSONResponse) VisitFossologyCopyFolderV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyHealthV1RequestObject struct {
+}
+
+type FossologyHealthV1ResponseObject interface {
+	VisitFossologyHealthV1Response(w http.ResponseWriter) error
+}
+
+type FossologyHealthV1200JSONResponse FossologyHealth
+
+func (response FossologyHealthV1200JSONResponse) VisitFossologyHealthV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyHealthV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyHealthV1500JSONResponse) VisitFossologyHealthV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyInfoV1RequestObject struct {
+}
+
+type FossologyInfoV1ResponseObject interface {
+	VisitFossologyInfoV1Response(w http.ResponseWriter) error
+}
+
+type FossologyInfoV1200JSONResponse FossologyServerInfo
+
+func (response FossologyInfoV1200JSONResponse) VisitFossologyInfoV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyInfoV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyInfoV1500JSONResponse) VisitFossologyInfoV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobsV1RequestObject struct {
+	Params FossologyListJobsV1Params
+}
+
+type FossologyListJobsV1ResponseObject interface {
+	VisitFossologyListJobsV1Response(w http.ResponseWriter) error
+}
+
+type FossologyListJobsV1200ResponseHeaders struct {
+	XTotalPages *int
+}
+
+type FossologyListJobsV1200JSONResponse struct {
+	Body    []FossologyJob
+	Headers FossologyListJobsV1200ResponseHeaders
+}
+
+func (response FossologyListJobsV1200JSONResponse) VisitFossologyListJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobsV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyListJobsV1400JSONResponse) VisitFossologyListJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobsV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyListJobsV1401JSONResponse) VisitFossologyListJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobsV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyListJobsV1403JSONResponse) VisitFossologyListJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobsV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyListJobsV1404JSONResponse) VisitFossologyListJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobsV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyListJobsV1500JSONResponse) VisitFossologyListJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobsV1RequestObject struct {
+	Params FossologyScheduleJobsV1Params
+	Body   *FossologyScheduleJobsV1JSONRequestBody
+}
+
+type FossologyScheduleJobsV1ResponseObject interface {
+	VisitFossologyScheduleJobsV1Response(w http.ResponseWriter) error
+}
+
+type FossologyScheduleJobsV1201ResponseHeaders struct {
+	Warning *string
+}
+
+type FossologyScheduleJobsV1201JSONResponse struct {
+	Body    FossologyCreated
+	Headers FossologyScheduleJobsV1201ResponseHeaders
+}
+
+func (response FossologyScheduleJobsV1201JSONResponse) VisitFossologyScheduleJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobsV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyScheduleJobsV1400JSONResponse) VisitFossologyScheduleJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobsV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyScheduleJobsV1401JSONResponse) VisitFossologyScheduleJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobsV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyScheduleJobsV1403JSONResponse) VisitFossologyScheduleJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobsV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyScheduleJobsV1404JSONResponse) VisitFossologyScheduleJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobsV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyScheduleJobsV1500JSONResponse) VisitFossologyScheduleJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobsV1503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyScheduleJobsV1503JSONResponse) VisitFossologyScheduleJobsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJobV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetJobV1Params
+}
+
+type FossologyGetJobV1ResponseObject interface {
+	VisitFossologyGetJobV1Response(w http.ResponseWriter) error
+}
+
+type FossologyGetJobV1200JSONResponse FossologyJob
+
+func (response FossologyGetJobV1200JSONResponse) VisitFossologyGetJobV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJobV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetJobV1400JSONResponse) VisitFossologyGetJobV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJobV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetJobV1401JSONResponse) VisitFossologyGetJobV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJobV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetJobV1403JSONResponse) VisitFossologyGetJobV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJobV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetJobV1404JSONResponse) VisitFossologyGetJobV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJobV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetJobV1500JSONResponse) VisitFossologyGetJobV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyJobEventsV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyJobEventsV1Params
+}
+
+type FossologyJobEventsV1ResponseObject interface {
+	VisitFossologyJobEventsV1Response(w http.ResponseWriter) error
+}
+
+type FossologyJobEventsV1200TexteventStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response FossologyJobEventsV1200TexteventStreamResponse) VisitFossologyJobEventsV1Response(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type FossologyJobEventsV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyJobEventsV1400JSONResponse) VisitFossologyJobEventsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyJobEventsV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyJobEventsV1401JSONResponse) VisitFossologyJobEventsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyJobEventsV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyJobEventsV1403JSONResponse) VisitFossologyJobEventsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyJobEventsV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyJobEventsV1404JSONResponse) VisitFossologyJobEventsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyJobEventsV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyJobEventsV1500JSONResponse) VisitFossologyJobEventsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReportV1RequestObject struct {
+	Params FossologyGenerateReportV1Params
+}
+
+type FossologyGenerateReportV1ResponseObject interface {
+	VisitFossologyGenerateReportV1Response(w http.ResponseWriter) error
+}
+
+type FossologyGenerateReportV1201JSONResponse FossologyInfo
+
+func (response FossologyGenerateReportV1201JSONResponse) VisitFossologyGenerateReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReportV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGenerateReportV1400JSONResponse) VisitFossologyGenerateReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReportV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGenerateReportV1401JSONResponse) VisitFossologyGenerateReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReportV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGenerateReportV1403JSONResponse) VisitFossologyGenerateReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReportV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGenerateReportV1404JSONResponse) VisitFossologyGenerateReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReportV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGenerateReportV1500JSONResponse) VisitFossologyGenerateReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReportV1503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGenerateReportV1503JSONResponse) VisitFossologyGenerateReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReportV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyDownloadReportV1Params
+}
+
+type FossologyDownloadReportV1ResponseObject interface {
+	VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error
+}
+
+type FossologyDownloadReportV1200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type FossologyDownloadReportV1200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       FossologyDownloadReportV1200ResponseHeaders
+	ContentLength int64
+}
+
+func (response FossologyDownloadReportV1200ApplicationoctetStreamResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type FossologyDownloadReportV1200ApplicationrdfXmlResponse struct {
+	Body          io.Reader
+	Headers       FossologyDownloadReportV1200ResponseHeaders
+	ContentLength int64
+}
+
+func (response FossologyDownloadReportV1200ApplicationrdfXmlResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/rdf+xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type FossologyDownloadReportV1200ApplicationSpdxPlusJSONResponse struct {
+	Body    openapi_types.File
+	Headers FossologyDownloadReportV1200ResponseHeaders
+}
+
+func (response FossologyDownloadReportV1200ApplicationSpdxPlusJSONResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/spdx+json")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReportV1200ApplicationVndCyclonedxPlusJSONResponse struct {
+	Body    openapi_types.File
+	Headers FossologyDownloadReportV1200ResponseHeaders
+}
+
+func (response FossologyDownloadReportV1200ApplicationVndCyclonedxPlusJSONResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.cyclonedx+json")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReportV1200ApplicationvndOpenxmlformatsOfficedocumentWordprocessingmlDocumentResponse struct {
+	Body          io.Reader
+	Headers       FossologyDownloadReportV1200ResponseHeaders
+	ContentLength int64
+}
+
+func (response FossologyDownloadReportV1200ApplicationvndOpenxmlformatsOfficedocumentWordprocessingmlDocumentResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type FossologyDownloadReportV1200TextResponse struct {
+	Body    string
+	Headers FossologyDownloadReportV1200ResponseHeaders
+}
+
+func (response FossologyDownloadReportV1200TextResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type FossologyDownloadReportV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyDownloadReportV1400JSONResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReportV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyDownloadReportV1401JSONResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReportV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyDownloadReportV1403JSONResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReportV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyDownloadReportV1404JSONResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReportV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyDownloadReportV1500JSONResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReportV1503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyDownloadReportV1503JSONResponse) VisitFossologyDownloadReportV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateTokenV1RequestObject struct {
+	JSONBody     *FossologyCreateTokenV1JSONRequestBody
+	FormdataBody *FossologyCreateTokenV1FormdataRequestBody
+}
+
+type FossologyCreateTokenV1ResponseObject interface {
+	VisitFossologyCreateTokenV1Response(w http.ResponseWriter) error
+}
+
+type FossologyCreateTokenV1201JSONResponse FossologyToken
+
+func (response FossologyCreateTokenV1201JSONResponse) VisitFossologyCreateTokenV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateTokenV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyCreateTokenV1400JSONResponse) VisitFossologyCreateTokenV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateTokenV1404JSONResponse Error
+
+func (response FossologyCreateTokenV1404JSONResponse) VisitFossologyCreateTokenV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateTokenV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyCreateTokenV1500JSONResponse) VisitFossologyCreateTokenV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploadsV1RequestObject struct {
+	Params FossologyListUploadsV1Params
+}
+
+type FossologyListUploadsV1ResponseObject interface {
+	VisitFossologyListUploadsV1Response(w http.ResponseWriter) error
+}
+
+type FossologyListUploadsV1200ResponseHeaders struct {
+	XTotalPages *int
+}
+
+type FossologyListUploadsV1200JSONResponse struct {
+	Body    []FossologyUpload
+	Headers FossologyListUploadsV1200ResponseHeaders
+}
+
+func (response FossologyListUploadsV1200JSONResponse) VisitFossologyListUploadsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploadsV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyListUploadsV1400JSONResponse) VisitFossologyListUploadsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploadsV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyListUploadsV1401JSONResponse) VisitFossologyListUploadsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploadsV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyListUploadsV1403JSONResponse) VisitFossologyListUploadsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploadsV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyListUploadsV1404JSONResponse) VisitFossologyListUploadsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploadsV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyListUploadsV1500JSONResponse) VisitFossologyListUploadsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUploadV1RequestObject struct {
+	Params        FossologyCreateUploadV1Params
+	JSONBody      *FossologyCreateUploadV1JSONRequestBody
+	MultipartBody *multipart.Reader
+}
+
+type FossologyCreateUploadV1ResponseObject interface {
+	VisitFossologyCreateUploadV1Response(w http.ResponseWriter) error
+}
+
+type FossologyCreateUploadV1201JSONResponse FossologyCreated
+
+func (response FossologyCreateUploadV1201JSONResponse) VisitFossologyCreateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUploadV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyCreateUploadV1400JSONResponse) VisitFossologyCreateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUploadV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyCreateUploadV1401JSONResponse) VisitFossologyCreateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUploadV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyCreateUploadV1403JSONResponse) VisitFossologyCreateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUploadV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyCreateUploadV1404JSONResponse) VisitFossologyCreateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUploadV1413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response FossologyCreateUploadV1413JSONResponse) VisitFossologyCreateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUploadV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyCreateUploadV1500JSONResponse) VisitFossologyCreateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUploadV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyDeleteUploadV1Params
+}
+
+type FossologyDeleteUploadV1ResponseObject interface {
+	VisitFossologyDeleteUploadV1Response(w http.ResponseWriter) error
+}
+
+type FossologyDeleteUploadV1202JSONResponse struct{ FossologyAcceptedJSONResponse }
+
+func (response FossologyDeleteUploadV1202JSONResponse) VisitFossologyDeleteUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUploadV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyDeleteUploadV1400JSONResponse) VisitFossologyDeleteUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUploadV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyDeleteUploadV1401JSONResponse) VisitFossologyDeleteUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUploadV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyDeleteUploadV1403JSONResponse) VisitFossologyDeleteUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUploadV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyDeleteUploadV1404JSONResponse) VisitFossologyDeleteUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUploadV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyDeleteUploadV1500JSONResponse) VisitFossologyDeleteUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUploadV1Params
+}
+
+type FossologyGetUploadV1ResponseObject interface {
+	VisitFossologyGetUploadV1Response(w http.ResponseWriter) error
+}
+
+type FossologyGetUploadV1200JSONResponse FossologyUpload
+
+func (response FossologyGetUploadV1200JSONResponse) VisitFossologyGetUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUploadV1400JSONResponse) VisitFossologyGetUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUploadV1401JSONResponse) VisitFossologyGetUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUploadV1403JSONResponse) VisitFossologyGetUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUploadV1404JSONResponse) VisitFossologyGetUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUploadV1500JSONResponse) VisitFossologyGetUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadV1503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGetUploadV1503JSONResponse) VisitFossologyGetUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUploadV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyUpdateUploadV1Params
+}
+
+type FossologyUpdateUploadV1ResponseObject interface {
+	VisitFossologyUpdateUploadV1Response(w http.ResponseWriter) error
+}
+
+type FossologyUpdateUploadV1202JSONResponse struct{ FossologyAcceptedJSONResponse }
+
+func (response FossologyUpdateUploadV1202JSONResponse) VisitFossologyUpdateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUploadV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyUpdateUploadV1400JSONResponse) VisitFossologyUpdateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUploadV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyUpdateUploadV1401JSONResponse) VisitFossologyUpdateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUploadV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyUpdateUploadV1403JSONResponse) VisitFossologyUpdateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUploadV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyUpdateUploadV1404JSONResponse) VisitFossologyUpdateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUploadV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyUpdateUploadV1500JSONResponse) VisitFossologyUpdateUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUploadV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyCopyUploadV1Params
+}
+
+type FossologyCopyUploadV1ResponseObject interface {
+	VisitFossologyCopyUploadV1Response(w http.ResponseWriter) error
+}
+
+type FossologyCopyUploadV1202JSONResponse struct{ FossologyAcceptedJSONResponse }
+
+func (response FossologyCopyUploadV1202JSONResponse) VisitFossologyCopyUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUploadV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyCopyUploadV1400JSONResponse) VisitFossologyCopyUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUploadV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyCopyUploadV1401JSONResponse) VisitFossologyCopyUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUploadV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyCopyUploadV1403JSONResponse) VisitFossologyCopyUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUploadV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyCopyUploadV1404JSONResponse) VisitFossologyCopyUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUploadV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyCopyUploadV1500JSONResponse) VisitFossologyCopyUploadV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrightsV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUploadCopyrightsV1Params
+}
+
+type FossologyGetUploadCopyrightsV1ResponseObject interface {
+	VisitFossologyGetUploadCopyrightsV1Response(w http.ResponseWriter) error
+}
+
+type FossologyGetUploadCopyrightsV1200JSONResponse []FossologyFileCopyrights
+
+func (response FossologyGetUploadCopyrightsV1200JSONResponse) VisitFossologyGetUploadCopyrightsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrightsV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUploadCopyrightsV1400JSONResponse) VisitFossologyGetUploadCopyrightsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrightsV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUploadCopyrightsV1401JSONResponse) VisitFossologyGetUploadCopyrightsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrightsV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUploadCopyrightsV1403JSONResponse) VisitFossologyGetUploadCopyrightsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrightsV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUploadCopyrightsV1404JSONResponse) VisitFossologyGetUploadCopyrightsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrightsV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUploadCopyrightsV1500JSONResponse) VisitFossologyGetUploadCopyrightsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrightsV1503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGetUploadCopyrightsV1503JSONResponse) VisitFossologyGetUploadCopyrightsV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConcludeV1RequestObject struct {
+	Id     FossologyIdPath     `json:"id"`
+	ItemId FossologyItemIdPath `json:"itemId"`
+	Params FossologyBulkConcludeV1Params
+	Body   *FossologyBulkConcludeV1JSONRequestBody
+}
+
+type FossologyBulkConcludeV1ResponseObject interface {
+	VisitFossologyBulkConcludeV1Response(w http.ResponseWriter) error
+}
+
+type FossologyBulkConcludeV1201JSONResponse FossologyCreated
+
+func (response FossologyBulkConcludeV1201JSONResponse) VisitFossologyBulkConcludeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConcludeV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyBulkConcludeV1400JSONResponse) VisitFossologyBulkConcludeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConcludeV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyBulkConcludeV1401JSONResponse) VisitFossologyBulkConcludeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConcludeV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyBulkConcludeV1403JSONResponse) VisitFossologyBulkConcludeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConcludeV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyBulkConcludeV1404JSONResponse) VisitFossologyBulkConcludeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConcludeV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyBulkConcludeV1500JSONResponse) VisitFossologyBulkConcludeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConcludeV1503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyBulkConcludeV1503JSONResponse) VisitFossologyBulkConcludeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecisionV1RequestObject struct {
+	Id     FossologyIdPath     `json:"id"`
+	ItemId FossologyItemIdPath `json:"itemId"`
+	Params FossologySetClearingDecisionV1Params
+	Body   *FossologySetClearingDecisionV1JSONRequestBody
+}
+
+type FossologySetClearingDecisionV1ResponseObject interface {
+	VisitFossologySetClearingDecisionV1Response(w http.ResponseWriter) error
+}
+
+type FossologySetClearingDecisionV1200JSONResponse struct{ FossologyDoneJSONResponse }
+
+func (response FossologySetClearingDecisionV1200JSONResponse) VisitFossologySetClearingDecisionV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecisionV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologySetClearingDecisionV1400JSONResponse) VisitFossologySetClearingDecisionV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecisionV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologySetClearingDecisionV1401JSONResponse) VisitFossologySetClearingDecisionV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecisionV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologySetClearingDecisionV1403JSONResponse) VisitFossologySetClearingDecisionV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecisionV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologySetClearingDecisionV1404JSONResponse) VisitFossologySetClearingDecisionV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecisionV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologySetClearingDecisionV1500JSONResponse) VisitFossologySetClearingDecisionV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecisionV1503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologySetClearingDecisionV1503JSONResponse) VisitFossologySetClearingDecisionV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicensesV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUploadLicensesV1Params
+}
+
+type FossologyGetUploadLicensesV1ResponseObject interface {
+	VisitFossologyGetUploadLicensesV1Response(w http.ResponseWriter) error
+}
+
+type FossologyGetUploadLicensesV1200ResponseHeaders struct {
+	XTotalPages *int
+}
+
+type FossologyGetUploadLicensesV1200JSONResponse struct {
+	Body    []FossologyFileLicenses
+	Headers FossologyGetUploadLicensesV1200ResponseHeaders
+}
+
+func (response FossologyGetUploadLicensesV1200JSONResponse) VisitFossologyGetUploadLicensesV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicensesV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUploadLicensesV1400JSONResponse) VisitFossologyGetUploadLicensesV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicensesV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUploadLicensesV1401JSONResponse) VisitFossologyGetUploadLicensesV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicensesV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUploadLicensesV1403JSONResponse) VisitFossologyGetUploadLicensesV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicensesV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUploadLicensesV1404JSONResponse) VisitFossologyGetUploadLicensesV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicensesV1412JSONResponse Error
+
+func (response FossologyGetUploadLicensesV1412JSONResponse) VisitFossologyGetUploadLicensesV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicensesV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUploadLicensesV1500JSONResponse) VisitFossologyGetUploadLicensesV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicensesV1503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGetUploadLicensesV1503JSONResponse) VisitFossologyGetUploadLicensesV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicenseV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologySetMainLicenseV1Params
+	Body   *FossologySetMainLicenseV1JSONRequestBody
+}
+
+type FossologySetMainLicenseV1ResponseObject interface {
+	VisitFossologySetMainLicenseV1Response(w http.ResponseWriter) error
+}
+
+type FossologySetMainLicenseV1200JSONResponse struct{ FossologyDoneJSONResponse }
+
+func (response FossologySetMainLicenseV1200JSONResponse) VisitFossologySetMainLicenseV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicenseV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologySetMainLicenseV1400JSONResponse) VisitFossologySetMainLicenseV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicenseV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologySetMainLicenseV1401JSONResponse) VisitFossologySetMainLicenseV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicenseV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologySetMainLicenseV1403JSONResponse) VisitFossologySetMainLicenseV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicenseV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologySetMainLicenseV1404JSONResponse) VisitFossologySetMainLicenseV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicenseV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologySetMainLicenseV1500JSONResponse) VisitFossologySetMainLicenseV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummaryV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUploadSummaryV1Params
+}
+
+type FossologyGetUploadSummaryV1ResponseObject interface {
+	VisitFossologyGetUploadSummaryV1Response(w http.ResponseWriter) error
+}
+
+type FossologyGetUploadSummaryV1200JSONResponse FossologyUploadSummary
+
+func (response FossologyGetUploadSummaryV1200JSONResponse) VisitFossologyGetUploadSummaryV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummaryV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUploadSummaryV1400JSONResponse) VisitFossologyGetUploadSummaryV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummaryV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUploadSummaryV1401JSONResponse) VisitFossologyGetUploadSummaryV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummaryV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUploadSummaryV1403JSONResponse) VisitFossologyGetUploadSummaryV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummaryV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUploadSummaryV1404JSONResponse) VisitFossologyGetUploadSummaryV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummaryV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUploadSummaryV1500JSONResponse) VisitFossologyGetUploadSummaryV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummaryV1503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGetUploadSummaryV1503JSONResponse) VisitFossologyGetUploadSummaryV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTreeV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUploadTreeV1Params
+}
+
+type FossologyGetUploadTreeV1ResponseObject interface {
+	VisitFossologyGetUploadTreeV1Response(w http.ResponseWriter) error
+}
+
+type FossologyGetUploadTreeV1200ResponseHeaders struct {
+	XTotalPages *int
+}
+
+type FossologyGetUploadTreeV1200JSONResponse struct {
+	Body    []FossologyTreeItem
+	Headers FossologyGetUploadTreeV1200ResponseHeaders
+}
+
+func (response FossologyGetUploadTreeV1200JSONResponse) VisitFossologyGetUploadTreeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTreeV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUploadTreeV1400JSONResponse) VisitFossologyGetUploadTreeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTreeV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUploadTreeV1401JSONResponse) VisitFossologyGetUploadTreeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTreeV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUploadTreeV1403JSONResponse) VisitFossologyGetUploadTreeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTreeV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUploadTreeV1404JSONResponse) VisitFossologyGetUploadTreeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTreeV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUploadTreeV1500JSONResponse) VisitFossologyGetUploadTreeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTreeV1503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGetUploadTreeV1503JSONResponse) VisitFossologyGetUploadTreeV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUsersV1RequestObject struct {
+	Params FossologyListUsersV1Params
+}
+
+type FossologyListUsersV1ResponseObject interface {
+	VisitFossologyListUsersV1Response(w http.ResponseWriter) error
+}
+
+type FossologyListUsersV1200JSONResponse []FossologyUser
+
+func (response FossologyListUsersV1200JSONResponse) VisitFossologyListUsersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUsersV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyListUsersV1400JSONResponse) VisitFossologyListUsersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUsersV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyListUsersV1401JSONResponse) VisitFossologyListUsersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUsersV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyListUsersV1403JSONResponse) VisitFossologyListUsersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUsersV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyListUsersV1500JSONResponse) VisitFossologyListUsersV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetSelfV1RequestObject struct {
+	Params FossologyGetSelfV1Params
+}
+
+type FossologyGetSelfV1ResponseObject interface {
+	VisitFossologyGetSelfV1Response(w http.ResponseWriter) error
+}
+
+type FossologyGetSelfV1200JSONResponse FossologyUser
+
+func (response FossologyGetSelfV1200JSONResponse) VisitFossologyGetSelfV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetSelfV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetSelfV1400JSONResponse) VisitFossologyGetSelfV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetSelfV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetSelfV1401JSONResponse) VisitFossologyGetSelfV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetSelfV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetSelfV1403JSONResponse) VisitFossologyGetSelfV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetSelfV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetSelfV1500JSONResponse) VisitFossologyGetSelfV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUserV1RequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUserV1Params
+}
+
+type FossologyGetUserV1ResponseObject interface {
+	VisitFossologyGetUserV1Response(w http.ResponseWriter) error
+}
+
+type FossologyGetUserV1200JSONResponse FossologyUser
+
+func (response FossologyGetUserV1200JSONResponse) VisitFossologyGetUserV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUserV1400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUserV1400JSONResponse) VisitFossologyGetUserV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUserV1401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUserV1401JSONResponse) VisitFossologyGetUserV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUserV1403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUserV1403JSONResponse) VisitFossologyGetUserV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUserV1404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUserV1404JSONResponse) VisitFossologyGetUserV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUserV1500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUserV1500JSONResponse) VisitFossologyGetUserV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyVersionV1RequestObject struct {
+}
+
+type FossologyVersionV1ResponseObject interface {
+	VisitFossologyVersionV1Response(w http.ResponseWriter) error
+}
+
+type FossologyVersionV1200JSONResponse FossologyVersion
+
+func (response FossologyVersionV1200JSONResponse) VisitFossologyVersionV1Response(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SystemVersionRequestObject struct {
 }
 
@@ -10194,6 +19223,3305 @@ func (response ReanaYou500JSONResponse) VisitReanaYouResponse(w http.ResponseWri
 	return err
 }
 
+type FossologyListFoldersRequestObject struct {
+	Params FossologyListFoldersParams
+}
+
+type FossologyListFoldersResponseObject interface {
+	VisitFossologyListFoldersResponse(w http.ResponseWriter) error
+}
+
+type FossologyListFolders200JSONResponse []FossologyFolder
+
+func (response FossologyListFolders200JSONResponse) VisitFossologyListFoldersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListFolders400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyListFolders400JSONResponse) VisitFossologyListFoldersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListFolders401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyListFolders401JSONResponse) VisitFossologyListFoldersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListFolders403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyListFolders403JSONResponse) VisitFossologyListFoldersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListFolders500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyListFolders500JSONResponse) VisitFossologyListFoldersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolderRequestObject struct {
+	Params FossologyCreateFolderParams
+}
+
+type FossologyCreateFolderResponseObject interface {
+	VisitFossologyCreateFolderResponse(w http.ResponseWriter) error
+}
+
+type FossologyCreateFolder200JSONResponse FossologyCreated
+
+func (response FossologyCreateFolder200JSONResponse) VisitFossologyCreateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolder201JSONResponse FossologyCreated
+
+func (response FossologyCreateFolder201JSONResponse) VisitFossologyCreateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolder400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyCreateFolder400JSONResponse) VisitFossologyCreateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolder401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyCreateFolder401JSONResponse) VisitFossologyCreateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolder403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyCreateFolder403JSONResponse) VisitFossologyCreateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolder404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyCreateFolder404JSONResponse) VisitFossologyCreateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateFolder500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyCreateFolder500JSONResponse) VisitFossologyCreateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolderRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyDeleteFolderParams
+}
+
+type FossologyDeleteFolderResponseObject interface {
+	VisitFossologyDeleteFolderResponse(w http.ResponseWriter) error
+}
+
+type FossologyDeleteFolder202JSONResponse struct{ FossologyAcceptedJSONResponse }
+
+func (response FossologyDeleteFolder202JSONResponse) VisitFossologyDeleteFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolder400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyDeleteFolder400JSONResponse) VisitFossologyDeleteFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolder401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyDeleteFolder401JSONResponse) VisitFossologyDeleteFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolder403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyDeleteFolder403JSONResponse) VisitFossologyDeleteFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolder404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyDeleteFolder404JSONResponse) VisitFossologyDeleteFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteFolder500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyDeleteFolder500JSONResponse) VisitFossologyDeleteFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolderRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetFolderParams
+}
+
+type FossologyGetFolderResponseObject interface {
+	VisitFossologyGetFolderResponse(w http.ResponseWriter) error
+}
+
+type FossologyGetFolder200JSONResponse FossologyFolder
+
+func (response FossologyGetFolder200JSONResponse) VisitFossologyGetFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolder400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetFolder400JSONResponse) VisitFossologyGetFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolder401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetFolder401JSONResponse) VisitFossologyGetFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolder403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetFolder403JSONResponse) VisitFossologyGetFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolder404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetFolder404JSONResponse) VisitFossologyGetFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetFolder500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetFolder500JSONResponse) VisitFossologyGetFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolderRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyUpdateFolderParams
+}
+
+type FossologyUpdateFolderResponseObject interface {
+	VisitFossologyUpdateFolderResponse(w http.ResponseWriter) error
+}
+
+type FossologyUpdateFolder200JSONResponse struct{ FossologyDoneJSONResponse }
+
+func (response FossologyUpdateFolder200JSONResponse) VisitFossologyUpdateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolder400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyUpdateFolder400JSONResponse) VisitFossologyUpdateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolder401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyUpdateFolder401JSONResponse) VisitFossologyUpdateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolder403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyUpdateFolder403JSONResponse) VisitFossologyUpdateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolder404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyUpdateFolder404JSONResponse) VisitFossologyUpdateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateFolder500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyUpdateFolder500JSONResponse) VisitFossologyUpdateFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolderRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyCopyFolderParams
+}
+
+type FossologyCopyFolderResponseObject interface {
+	VisitFossologyCopyFolderResponse(w http.ResponseWriter) error
+}
+
+type FossologyCopyFolder202JSONResponse struct{ FossologyAcceptedJSONResponse }
+
+func (response FossologyCopyFolder202JSONResponse) VisitFossologyCopyFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolder400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyCopyFolder400JSONResponse) VisitFossologyCopyFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolder401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyCopyFolder401JSONResponse) VisitFossologyCopyFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolder403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyCopyFolder403JSONResponse) VisitFossologyCopyFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolder404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyCopyFolder404JSONResponse) VisitFossologyCopyFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyFolder500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyCopyFolder500JSONResponse) VisitFossologyCopyFolderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyHealthRequestObject struct {
+}
+
+type FossologyHealthResponseObject interface {
+	VisitFossologyHealthResponse(w http.ResponseWriter) error
+}
+
+type FossologyHealth200JSONResponse FossologyHealth
+
+func (response FossologyHealth200JSONResponse) VisitFossologyHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyHealth500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyHealth500JSONResponse) VisitFossologyHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyInfoRequestObject struct {
+}
+
+type FossologyInfoResponseObject interface {
+	VisitFossologyInfoResponse(w http.ResponseWriter) error
+}
+
+type FossologyInfo200JSONResponse FossologyServerInfo
+
+func (response FossologyInfo200JSONResponse) VisitFossologyInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyInfo500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyInfo500JSONResponse) VisitFossologyInfoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobsRequestObject struct {
+	Params FossologyListJobsParams
+}
+
+type FossologyListJobsResponseObject interface {
+	VisitFossologyListJobsResponse(w http.ResponseWriter) error
+}
+
+type FossologyListJobs200ResponseHeaders struct {
+	XTotalPages *int
+}
+
+type FossologyListJobs200JSONResponse struct {
+	Body    []FossologyJob
+	Headers FossologyListJobs200ResponseHeaders
+}
+
+func (response FossologyListJobs200JSONResponse) VisitFossologyListJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobs400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyListJobs400JSONResponse) VisitFossologyListJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobs401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyListJobs401JSONResponse) VisitFossologyListJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobs403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyListJobs403JSONResponse) VisitFossologyListJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobs404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyListJobs404JSONResponse) VisitFossologyListJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListJobs500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyListJobs500JSONResponse) VisitFossologyListJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobsRequestObject struct {
+	Params FossologyScheduleJobsParams
+	Body   *FossologyScheduleJobsJSONRequestBody
+}
+
+type FossologyScheduleJobsResponseObject interface {
+	VisitFossologyScheduleJobsResponse(w http.ResponseWriter) error
+}
+
+type FossologyScheduleJobs201ResponseHeaders struct {
+	Warning *string
+}
+
+type FossologyScheduleJobs201JSONResponse struct {
+	Body    FossologyCreated
+	Headers FossologyScheduleJobs201ResponseHeaders
+}
+
+func (response FossologyScheduleJobs201JSONResponse) VisitFossologyScheduleJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Warning != nil {
+		w.Header().Set("Warning", fmt.Sprint(*response.Headers.Warning))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobs400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyScheduleJobs400JSONResponse) VisitFossologyScheduleJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobs401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyScheduleJobs401JSONResponse) VisitFossologyScheduleJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobs403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyScheduleJobs403JSONResponse) VisitFossologyScheduleJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobs404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyScheduleJobs404JSONResponse) VisitFossologyScheduleJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobs500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyScheduleJobs500JSONResponse) VisitFossologyScheduleJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyScheduleJobs503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyScheduleJobs503JSONResponse) VisitFossologyScheduleJobsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJobRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetJobParams
+}
+
+type FossologyGetJobResponseObject interface {
+	VisitFossologyGetJobResponse(w http.ResponseWriter) error
+}
+
+type FossologyGetJob200JSONResponse FossologyJob
+
+func (response FossologyGetJob200JSONResponse) VisitFossologyGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJob400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetJob400JSONResponse) VisitFossologyGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJob401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetJob401JSONResponse) VisitFossologyGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJob403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetJob403JSONResponse) VisitFossologyGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJob404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetJob404JSONResponse) VisitFossologyGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetJob500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetJob500JSONResponse) VisitFossologyGetJobResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyJobEventsRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyJobEventsParams
+}
+
+type FossologyJobEventsResponseObject interface {
+	VisitFossologyJobEventsResponse(w http.ResponseWriter) error
+}
+
+type FossologyJobEvents200TexteventStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response FossologyJobEvents200TexteventStreamResponse) VisitFossologyJobEventsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type FossologyJobEvents400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyJobEvents400JSONResponse) VisitFossologyJobEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyJobEvents401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyJobEvents401JSONResponse) VisitFossologyJobEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyJobEvents403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyJobEvents403JSONResponse) VisitFossologyJobEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyJobEvents404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyJobEvents404JSONResponse) VisitFossologyJobEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyJobEvents500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyJobEvents500JSONResponse) VisitFossologyJobEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReportRequestObject struct {
+	Params FossologyGenerateReportParams
+}
+
+type FossologyGenerateReportResponseObject interface {
+	VisitFossologyGenerateReportResponse(w http.ResponseWriter) error
+}
+
+type FossologyGenerateReport201JSONResponse FossologyInfo
+
+func (response FossologyGenerateReport201JSONResponse) VisitFossologyGenerateReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReport400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGenerateReport400JSONResponse) VisitFossologyGenerateReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReport401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGenerateReport401JSONResponse) VisitFossologyGenerateReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReport403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGenerateReport403JSONResponse) VisitFossologyGenerateReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReport404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGenerateReport404JSONResponse) VisitFossologyGenerateReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReport500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGenerateReport500JSONResponse) VisitFossologyGenerateReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGenerateReport503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGenerateReport503JSONResponse) VisitFossologyGenerateReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReportRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyDownloadReportParams
+}
+
+type FossologyDownloadReportResponseObject interface {
+	VisitFossologyDownloadReportResponse(w http.ResponseWriter) error
+}
+
+type FossologyDownloadReport200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type FossologyDownloadReport200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       FossologyDownloadReport200ResponseHeaders
+	ContentLength int64
+}
+
+func (response FossologyDownloadReport200ApplicationoctetStreamResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type FossologyDownloadReport200ApplicationrdfXmlResponse struct {
+	Body          io.Reader
+	Headers       FossologyDownloadReport200ResponseHeaders
+	ContentLength int64
+}
+
+func (response FossologyDownloadReport200ApplicationrdfXmlResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/rdf+xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type FossologyDownloadReport200ApplicationSpdxPlusJSONResponse struct {
+	Body    openapi_types.File
+	Headers FossologyDownloadReport200ResponseHeaders
+}
+
+func (response FossologyDownloadReport200ApplicationSpdxPlusJSONResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/spdx+json")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReport200ApplicationVndCyclonedxPlusJSONResponse struct {
+	Body    openapi_types.File
+	Headers FossologyDownloadReport200ResponseHeaders
+}
+
+func (response FossologyDownloadReport200ApplicationVndCyclonedxPlusJSONResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.cyclonedx+json")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReport200ApplicationvndOpenxmlformatsOfficedocumentWordprocessingmlDocumentResponse struct {
+	Body          io.Reader
+	Headers       FossologyDownloadReport200ResponseHeaders
+	ContentLength int64
+}
+
+func (response FossologyDownloadReport200ApplicationvndOpenxmlformatsOfficedocumentWordprocessingmlDocumentResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type FossologyDownloadReport200TextResponse struct {
+	Body    string
+	Headers FossologyDownloadReport200ResponseHeaders
+}
+
+func (response FossologyDownloadReport200TextResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type FossologyDownloadReport400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyDownloadReport400JSONResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReport401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyDownloadReport401JSONResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReport403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyDownloadReport403JSONResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReport404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyDownloadReport404JSONResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReport500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyDownloadReport500JSONResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDownloadReport503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyDownloadReport503JSONResponse) VisitFossologyDownloadReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateTokenRequestObject struct {
+	JSONBody     *FossologyCreateTokenJSONRequestBody
+	FormdataBody *FossologyCreateTokenFormdataRequestBody
+}
+
+type FossologyCreateTokenResponseObject interface {
+	VisitFossologyCreateTokenResponse(w http.ResponseWriter) error
+}
+
+type FossologyCreateToken201JSONResponse FossologyToken
+
+func (response FossologyCreateToken201JSONResponse) VisitFossologyCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateToken400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyCreateToken400JSONResponse) VisitFossologyCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateToken404JSONResponse Error
+
+func (response FossologyCreateToken404JSONResponse) VisitFossologyCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateToken500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyCreateToken500JSONResponse) VisitFossologyCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploadsRequestObject struct {
+	Params FossologyListUploadsParams
+}
+
+type FossologyListUploadsResponseObject interface {
+	VisitFossologyListUploadsResponse(w http.ResponseWriter) error
+}
+
+type FossologyListUploads200ResponseHeaders struct {
+	XTotalPages *int
+}
+
+type FossologyListUploads200JSONResponse struct {
+	Body    []FossologyUpload
+	Headers FossologyListUploads200ResponseHeaders
+}
+
+func (response FossologyListUploads200JSONResponse) VisitFossologyListUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploads400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyListUploads400JSONResponse) VisitFossologyListUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploads401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyListUploads401JSONResponse) VisitFossologyListUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploads403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyListUploads403JSONResponse) VisitFossologyListUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploads404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyListUploads404JSONResponse) VisitFossologyListUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUploads500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyListUploads500JSONResponse) VisitFossologyListUploadsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUploadRequestObject struct {
+	Params        FossologyCreateUploadParams
+	JSONBody      *FossologyCreateUploadJSONRequestBody
+	MultipartBody *multipart.Reader
+}
+
+type FossologyCreateUploadResponseObject interface {
+	VisitFossologyCreateUploadResponse(w http.ResponseWriter) error
+}
+
+type FossologyCreateUpload201JSONResponse FossologyCreated
+
+func (response FossologyCreateUpload201JSONResponse) VisitFossologyCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUpload400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyCreateUpload400JSONResponse) VisitFossologyCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUpload401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyCreateUpload401JSONResponse) VisitFossologyCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUpload403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyCreateUpload403JSONResponse) VisitFossologyCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUpload404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyCreateUpload404JSONResponse) VisitFossologyCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUpload413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response FossologyCreateUpload413JSONResponse) VisitFossologyCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCreateUpload500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyCreateUpload500JSONResponse) VisitFossologyCreateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUploadRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyDeleteUploadParams
+}
+
+type FossologyDeleteUploadResponseObject interface {
+	VisitFossologyDeleteUploadResponse(w http.ResponseWriter) error
+}
+
+type FossologyDeleteUpload202JSONResponse struct{ FossologyAcceptedJSONResponse }
+
+func (response FossologyDeleteUpload202JSONResponse) VisitFossologyDeleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUpload400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyDeleteUpload400JSONResponse) VisitFossologyDeleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUpload401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyDeleteUpload401JSONResponse) VisitFossologyDeleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUpload403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyDeleteUpload403JSONResponse) VisitFossologyDeleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUpload404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyDeleteUpload404JSONResponse) VisitFossologyDeleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyDeleteUpload500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyDeleteUpload500JSONResponse) VisitFossologyDeleteUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUploadParams
+}
+
+type FossologyGetUploadResponseObject interface {
+	VisitFossologyGetUploadResponse(w http.ResponseWriter) error
+}
+
+type FossologyGetUpload200JSONResponse FossologyUpload
+
+func (response FossologyGetUpload200JSONResponse) VisitFossologyGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUpload400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUpload400JSONResponse) VisitFossologyGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUpload401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUpload401JSONResponse) VisitFossologyGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUpload403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUpload403JSONResponse) VisitFossologyGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUpload404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUpload404JSONResponse) VisitFossologyGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUpload500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUpload500JSONResponse) VisitFossologyGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUpload503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGetUpload503JSONResponse) VisitFossologyGetUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUploadRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyUpdateUploadParams
+}
+
+type FossologyUpdateUploadResponseObject interface {
+	VisitFossologyUpdateUploadResponse(w http.ResponseWriter) error
+}
+
+type FossologyUpdateUpload202JSONResponse struct{ FossologyAcceptedJSONResponse }
+
+func (response FossologyUpdateUpload202JSONResponse) VisitFossologyUpdateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUpload400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyUpdateUpload400JSONResponse) VisitFossologyUpdateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUpload401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyUpdateUpload401JSONResponse) VisitFossologyUpdateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUpload403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyUpdateUpload403JSONResponse) VisitFossologyUpdateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUpload404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyUpdateUpload404JSONResponse) VisitFossologyUpdateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyUpdateUpload500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyUpdateUpload500JSONResponse) VisitFossologyUpdateUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUploadRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyCopyUploadParams
+}
+
+type FossologyCopyUploadResponseObject interface {
+	VisitFossologyCopyUploadResponse(w http.ResponseWriter) error
+}
+
+type FossologyCopyUpload202JSONResponse struct{ FossologyAcceptedJSONResponse }
+
+func (response FossologyCopyUpload202JSONResponse) VisitFossologyCopyUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUpload400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyCopyUpload400JSONResponse) VisitFossologyCopyUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUpload401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyCopyUpload401JSONResponse) VisitFossologyCopyUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUpload403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyCopyUpload403JSONResponse) VisitFossologyCopyUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUpload404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyCopyUpload404JSONResponse) VisitFossologyCopyUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyCopyUpload500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyCopyUpload500JSONResponse) VisitFossologyCopyUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrightsRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUploadCopyrightsParams
+}
+
+type FossologyGetUploadCopyrightsResponseObject interface {
+	VisitFossologyGetUploadCopyrightsResponse(w http.ResponseWriter) error
+}
+
+type FossologyGetUploadCopyrights200JSONResponse []FossologyFileCopyrights
+
+func (response FossologyGetUploadCopyrights200JSONResponse) VisitFossologyGetUploadCopyrightsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrights400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUploadCopyrights400JSONResponse) VisitFossologyGetUploadCopyrightsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrights401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUploadCopyrights401JSONResponse) VisitFossologyGetUploadCopyrightsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrights403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUploadCopyrights403JSONResponse) VisitFossologyGetUploadCopyrightsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrights404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUploadCopyrights404JSONResponse) VisitFossologyGetUploadCopyrightsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrights500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUploadCopyrights500JSONResponse) VisitFossologyGetUploadCopyrightsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadCopyrights503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGetUploadCopyrights503JSONResponse) VisitFossologyGetUploadCopyrightsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConcludeRequestObject struct {
+	Id     FossologyIdPath     `json:"id"`
+	ItemId FossologyItemIdPath `json:"itemId"`
+	Params FossologyBulkConcludeParams
+	Body   *FossologyBulkConcludeJSONRequestBody
+}
+
+type FossologyBulkConcludeResponseObject interface {
+	VisitFossologyBulkConcludeResponse(w http.ResponseWriter) error
+}
+
+type FossologyBulkConclude201JSONResponse FossologyCreated
+
+func (response FossologyBulkConclude201JSONResponse) VisitFossologyBulkConcludeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConclude400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyBulkConclude400JSONResponse) VisitFossologyBulkConcludeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConclude401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyBulkConclude401JSONResponse) VisitFossologyBulkConcludeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConclude403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyBulkConclude403JSONResponse) VisitFossologyBulkConcludeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConclude404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyBulkConclude404JSONResponse) VisitFossologyBulkConcludeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConclude500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyBulkConclude500JSONResponse) VisitFossologyBulkConcludeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyBulkConclude503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyBulkConclude503JSONResponse) VisitFossologyBulkConcludeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecisionRequestObject struct {
+	Id     FossologyIdPath     `json:"id"`
+	ItemId FossologyItemIdPath `json:"itemId"`
+	Params FossologySetClearingDecisionParams
+	Body   *FossologySetClearingDecisionJSONRequestBody
+}
+
+type FossologySetClearingDecisionResponseObject interface {
+	VisitFossologySetClearingDecisionResponse(w http.ResponseWriter) error
+}
+
+type FossologySetClearingDecision200JSONResponse struct{ FossologyDoneJSONResponse }
+
+func (response FossologySetClearingDecision200JSONResponse) VisitFossologySetClearingDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecision400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologySetClearingDecision400JSONResponse) VisitFossologySetClearingDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecision401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologySetClearingDecision401JSONResponse) VisitFossologySetClearingDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecision403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologySetClearingDecision403JSONResponse) VisitFossologySetClearingDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecision404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologySetClearingDecision404JSONResponse) VisitFossologySetClearingDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecision500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologySetClearingDecision500JSONResponse) VisitFossologySetClearingDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetClearingDecision503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologySetClearingDecision503JSONResponse) VisitFossologySetClearingDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicensesRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUploadLicensesParams
+}
+
+type FossologyGetUploadLicensesResponseObject interface {
+	VisitFossologyGetUploadLicensesResponse(w http.ResponseWriter) error
+}
+
+type FossologyGetUploadLicenses200ResponseHeaders struct {
+	XTotalPages *int
+}
+
+type FossologyGetUploadLicenses200JSONResponse struct {
+	Body    []FossologyFileLicenses
+	Headers FossologyGetUploadLicenses200ResponseHeaders
+}
+
+func (response FossologyGetUploadLicenses200JSONResponse) VisitFossologyGetUploadLicensesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicenses400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUploadLicenses400JSONResponse) VisitFossologyGetUploadLicensesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicenses401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUploadLicenses401JSONResponse) VisitFossologyGetUploadLicensesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicenses403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUploadLicenses403JSONResponse) VisitFossologyGetUploadLicensesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicenses404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUploadLicenses404JSONResponse) VisitFossologyGetUploadLicensesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicenses412JSONResponse Error
+
+func (response FossologyGetUploadLicenses412JSONResponse) VisitFossologyGetUploadLicensesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicenses500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUploadLicenses500JSONResponse) VisitFossologyGetUploadLicensesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadLicenses503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGetUploadLicenses503JSONResponse) VisitFossologyGetUploadLicensesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicenseRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologySetMainLicenseParams
+	Body   *FossologySetMainLicenseJSONRequestBody
+}
+
+type FossologySetMainLicenseResponseObject interface {
+	VisitFossologySetMainLicenseResponse(w http.ResponseWriter) error
+}
+
+type FossologySetMainLicense200JSONResponse struct{ FossologyDoneJSONResponse }
+
+func (response FossologySetMainLicense200JSONResponse) VisitFossologySetMainLicenseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicense400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologySetMainLicense400JSONResponse) VisitFossologySetMainLicenseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicense401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologySetMainLicense401JSONResponse) VisitFossologySetMainLicenseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicense403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologySetMainLicense403JSONResponse) VisitFossologySetMainLicenseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicense404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologySetMainLicense404JSONResponse) VisitFossologySetMainLicenseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologySetMainLicense500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologySetMainLicense500JSONResponse) VisitFossologySetMainLicenseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummaryRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUploadSummaryParams
+}
+
+type FossologyGetUploadSummaryResponseObject interface {
+	VisitFossologyGetUploadSummaryResponse(w http.ResponseWriter) error
+}
+
+type FossologyGetUploadSummary200JSONResponse FossologyUploadSummary
+
+func (response FossologyGetUploadSummary200JSONResponse) VisitFossologyGetUploadSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummary400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUploadSummary400JSONResponse) VisitFossologyGetUploadSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummary401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUploadSummary401JSONResponse) VisitFossologyGetUploadSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummary403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUploadSummary403JSONResponse) VisitFossologyGetUploadSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummary404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUploadSummary404JSONResponse) VisitFossologyGetUploadSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummary500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUploadSummary500JSONResponse) VisitFossologyGetUploadSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadSummary503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGetUploadSummary503JSONResponse) VisitFossologyGetUploadSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTreeRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUploadTreeParams
+}
+
+type FossologyGetUploadTreeResponseObject interface {
+	VisitFossologyGetUploadTreeResponse(w http.ResponseWriter) error
+}
+
+type FossologyGetUploadTree200ResponseHeaders struct {
+	XTotalPages *int
+}
+
+type FossologyGetUploadTree200JSONResponse struct {
+	Body    []FossologyTreeItem
+	Headers FossologyGetUploadTree200ResponseHeaders
+}
+
+func (response FossologyGetUploadTree200JSONResponse) VisitFossologyGetUploadTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XTotalPages != nil {
+		w.Header().Set("X-Total-Pages", fmt.Sprint(*response.Headers.XTotalPages))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTree400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUploadTree400JSONResponse) VisitFossologyGetUploadTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTree401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUploadTree401JSONResponse) VisitFossologyGetUploadTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTree403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUploadTree403JSONResponse) VisitFossologyGetUploadTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTree404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUploadTree404JSONResponse) VisitFossologyGetUploadTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTree500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUploadTree500JSONResponse) VisitFossologyGetUploadTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUploadTree503JSONResponse struct{ FossologyNotReadyJSONResponse }
+
+func (response FossologyGetUploadTree503JSONResponse) VisitFossologyGetUploadTreeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.LookAt != nil {
+		w.Header().Set("Look-at", fmt.Sprint(*response.Headers.LookAt))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUsersRequestObject struct {
+	Params FossologyListUsersParams
+}
+
+type FossologyListUsersResponseObject interface {
+	VisitFossologyListUsersResponse(w http.ResponseWriter) error
+}
+
+type FossologyListUsers200JSONResponse []FossologyUser
+
+func (response FossologyListUsers200JSONResponse) VisitFossologyListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUsers400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyListUsers400JSONResponse) VisitFossologyListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUsers401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyListUsers401JSONResponse) VisitFossologyListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUsers403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyListUsers403JSONResponse) VisitFossologyListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyListUsers500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyListUsers500JSONResponse) VisitFossologyListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetSelfRequestObject struct {
+	Params FossologyGetSelfParams
+}
+
+type FossologyGetSelfResponseObject interface {
+	VisitFossologyGetSelfResponse(w http.ResponseWriter) error
+}
+
+type FossologyGetSelf200JSONResponse FossologyUser
+
+func (response FossologyGetSelf200JSONResponse) VisitFossologyGetSelfResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetSelf400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetSelf400JSONResponse) VisitFossologyGetSelfResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetSelf401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetSelf401JSONResponse) VisitFossologyGetSelfResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetSelf403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetSelf403JSONResponse) VisitFossologyGetSelfResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetSelf500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetSelf500JSONResponse) VisitFossologyGetSelfResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUserRequestObject struct {
+	Id     FossologyIdPath `json:"id"`
+	Params FossologyGetUserParams
+}
+
+type FossologyGetUserResponseObject interface {
+	VisitFossologyGetUserResponse(w http.ResponseWriter) error
+}
+
+type FossologyGetUser200JSONResponse FossologyUser
+
+func (response FossologyGetUser200JSONResponse) VisitFossologyGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUser400JSONResponse struct {
+	FossologyBadRequestJSONResponse
+}
+
+func (response FossologyGetUser400JSONResponse) VisitFossologyGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUser401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response FossologyGetUser401JSONResponse) VisitFossologyGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUser403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response FossologyGetUser403JSONResponse) VisitFossologyGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUser404JSONResponse struct{ FossologyNotFoundJSONResponse }
+
+func (response FossologyGetUser404JSONResponse) VisitFossologyGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyGetUser500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response FossologyGetUser500JSONResponse) VisitFossologyGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FossologyVersionRequestObject struct {
+}
+
+type FossologyVersionResponseObject interface {
+	VisitFossologyVersionResponse(w http.ResponseWriter) error
+}
+
+type FossologyVersion200JSONResponse FossologyVersion
+
+func (response FossologyVersion200JSONResponse) VisitFossologyVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// AccountListGroups Groups by name; an admin sees every group, a user the groups they are in
@@ -10307,6 +22635,102 @@ type StrictServerInterface interface {
 	// ReanaUserCreate Create a user (admins only) and return the user's access token
 	// (POST /api/users)
 	ReanaUserCreate(ctx context.Context, request ReanaUserCreateRequestObject) (ReanaUserCreateResponseObject, error)
+	// FossologyListFoldersV1 The folders the caller's group can see
+	// (GET /api/v1/folders)
+	FossologyListFoldersV1(ctx context.Context, request FossologyListFoldersV1RequestObject) (FossologyListFoldersV1ResponseObject, error)
+	// FossologyCreateFolderV1 Create a folder (inputs as headers)
+	// (POST /api/v1/folders)
+	FossologyCreateFolderV1(ctx context.Context, request FossologyCreateFolderV1RequestObject) (FossologyCreateFolderV1ResponseObject, error)
+	// FossologyDeleteFolderV1 Delete a folder with its uploads (not the top folder)
+	// (DELETE /api/v1/folders/{id})
+	FossologyDeleteFolderV1(ctx context.Context, request FossologyDeleteFolderV1RequestObject) (FossologyDeleteFolderV1ResponseObject, error)
+	// FossologyGetFolderV1 One folder
+	// (GET /api/v1/folders/{id})
+	FossologyGetFolderV1(ctx context.Context, request FossologyGetFolderV1RequestObject) (FossologyGetFolderV1ResponseObject, error)
+	// FossologyUpdateFolderV1 Rename a folder or change its description (headers)
+	// (PATCH /api/v1/folders/{id})
+	FossologyUpdateFolderV1(ctx context.Context, request FossologyUpdateFolderV1RequestObject) (FossologyUpdateFolderV1ResponseObject, error)
+	// FossologyCopyFolderV1 Copy or move a folder under another (headers parent and action)
+	// (PUT /api/v1/folders/{id})
+	FossologyCopyFolderV1(ctx context.Context, request FossologyCopyFolderV1RequestObject) (FossologyCopyFolderV1ResponseObject, error)
+	// FossologyHealthV1 Health of the server, its job scheduler and its database (real checks)
+	// (GET /api/v1/health)
+	FossologyHealthV1(ctx context.Context, request FossologyHealthV1RequestObject) (FossologyHealthV1ResponseObject, error)
+	// FossologyInfoV1 Server information
+	// (GET /api/v1/info)
+	FossologyInfoV1(ctx context.Context, request FossologyInfoV1RequestObject) (FossologyInfoV1ResponseObject, error)
+	// FossologyListJobsV1 The jobs of the caller's group, optionally of one upload
+	// (GET /api/v1/jobs)
+	FossologyListJobsV1(ctx context.Context, request FossologyListJobsV1RequestObject) (FossologyListJobsV1ResponseObject, error)
+	// FossologyScheduleJobsV1 Schedule scan agents, deciders and reuse on an upload
+	// (POST /api/v1/jobs)
+	FossologyScheduleJobsV1(ctx context.Context, request FossologyScheduleJobsV1RequestObject) (FossologyScheduleJobsV1ResponseObject, error)
+	// FossologyGetJobV1 One job
+	// (GET /api/v1/jobs/{id})
+	FossologyGetJobV1(ctx context.Context, request FossologyGetJobV1RequestObject) (FossologyGetJobV1ResponseObject, error)
+	// FossologyJobEventsV1 A job's progress as server-sent events (beyond FOSSology)
+	// (GET /api/v1/jobs/{id}/events)
+	FossologyJobEventsV1(ctx context.Context, request FossologyJobEventsV1RequestObject) (FossologyJobEventsV1ResponseObject, error)
+	// FossologyGenerateReportV1 Generate a report of an upload (headers uploadId and reportFormat)
+	// (GET /api/v1/report)
+	FossologyGenerateReportV1(ctx context.Context, request FossologyGenerateReportV1RequestObject) (FossologyGenerateReportV1ResponseObject, error)
+	// FossologyDownloadReportV1 Download a report (503 until it is ready)
+	// (GET /api/v1/report/{id})
+	FossologyDownloadReportV1(ctx context.Context, request FossologyDownloadReportV1RequestObject) (FossologyDownloadReportV1ResponseObject, error)
+	// FossologyCreateTokenV1 Create a token from a user name and password
+	// (POST /api/v1/tokens)
+	FossologyCreateTokenV1(ctx context.Context, request FossologyCreateTokenV1RequestObject) (FossologyCreateTokenV1ResponseObject, error)
+	// FossologyListUploadsV1 The uploads of the caller's group
+	// (GET /api/v1/uploads)
+	FossologyListUploadsV1(ctx context.Context, request FossologyListUploadsV1RequestObject) (FossologyListUploadsV1ResponseObject, error)
+	// FossologyCreateUploadV1 Upload a package (file, url, vcs or server)
+	// (POST /api/v1/uploads)
+	FossologyCreateUploadV1(ctx context.Context, request FossologyCreateUploadV1RequestObject) (FossologyCreateUploadV1ResponseObject, error)
+	// FossologyDeleteUploadV1 Delete an upload with its results and reports
+	// (DELETE /api/v1/uploads/{id})
+	FossologyDeleteUploadV1(ctx context.Context, request FossologyDeleteUploadV1RequestObject) (FossologyDeleteUploadV1ResponseObject, error)
+	// FossologyGetUploadV1 One upload (503 while it is unpacked)
+	// (GET /api/v1/uploads/{id})
+	FossologyGetUploadV1(ctx context.Context, request FossologyGetUploadV1RequestObject) (FossologyGetUploadV1ResponseObject, error)
+	// FossologyUpdateUploadV1 Set an upload's clearing status, assignee or comment
+	// (PATCH /api/v1/uploads/{id})
+	FossologyUpdateUploadV1(ctx context.Context, request FossologyUpdateUploadV1RequestObject) (FossologyUpdateUploadV1ResponseObject, error)
+	// FossologyCopyUploadV1 Copy or move an upload to another folder (headers folderId and action)
+	// (PUT /api/v1/uploads/{id})
+	FossologyCopyUploadV1(ctx context.Context, request FossologyCopyUploadV1RequestObject) (FossologyCopyUploadV1ResponseObject, error)
+	// FossologyGetUploadCopyrightsV1 The copyright statements of an upload, each with the files it is in
+	// (GET /api/v1/uploads/{id}/copyrights)
+	FossologyGetUploadCopyrightsV1(ctx context.Context, request FossologyGetUploadCopyrightsV1RequestObject) (FossologyGetUploadCopyrightsV1ResponseObject, error)
+	// FossologyBulkConcludeV1 Conclude a license on every file of the upload that contains a text
+	// (POST /api/v1/uploads/{id}/item/{itemId}/bulk-scan)
+	FossologyBulkConcludeV1(ctx context.Context, request FossologyBulkConcludeV1RequestObject) (FossologyBulkConcludeV1ResponseObject, error)
+	// FossologySetClearingDecisionV1 Set a file's clearing decision and concluded licenses
+	// (PUT /api/v1/uploads/{id}/item/{itemId}/clearing-decision)
+	FossologySetClearingDecisionV1(ctx context.Context, request FossologySetClearingDecisionV1RequestObject) (FossologySetClearingDecisionV1ResponseObject, error)
+	// FossologyGetUploadLicensesV1 The licenses found in each file of an upload
+	// (GET /api/v1/uploads/{id}/licenses)
+	FossologyGetUploadLicensesV1(ctx context.Context, request FossologyGetUploadLicensesV1RequestObject) (FossologyGetUploadLicensesV1ResponseObject, error)
+	// FossologySetMainLicenseV1 Set the upload's concluded main license
+	// (POST /api/v1/uploads/{id}/licenses/main)
+	FossologySetMainLicenseV1(ctx context.Context, request FossologySetMainLicenseV1RequestObject) (FossologySetMainLicenseV1ResponseObject, error)
+	// FossologyGetUploadSummaryV1 License, clearing and copyright counts of an upload
+	// (GET /api/v1/uploads/{id}/summary)
+	FossologyGetUploadSummaryV1(ctx context.Context, request FossologyGetUploadSummaryV1RequestObject) (FossologyGetUploadSummaryV1ResponseObject, error)
+	// FossologyGetUploadTreeV1 The unpacked tree of an upload with item ids (beyond FOSSology)
+	// (GET /api/v1/uploads/{id}/tree)
+	FossologyGetUploadTreeV1(ctx context.Context, request FossologyGetUploadTreeV1RequestObject) (FossologyGetUploadTreeV1ResponseObject, error)
+	// FossologyListUsersV1 All users (admins only)
+	// (GET /api/v1/users)
+	FossologyListUsersV1(ctx context.Context, request FossologyListUsersV1RequestObject) (FossologyListUsersV1ResponseObject, error)
+	// FossologyGetSelfV1 The user the token belongs to
+	// (GET /api/v1/users/self)
+	FossologyGetSelfV1(ctx context.Context, request FossologyGetSelfV1RequestObject) (FossologyGetSelfV1ResponseObject, error)
+	// FossologyGetUserV1 One user (admins only)
+	// (GET /api/v1/users/{id})
+	FossologyGetUserV1(ctx context.Context, request FossologyGetUserV1RequestObject) (FossologyGetUserV1ResponseObject, error)
+	// FossologyVersionV1 API version (deprecated in FOSSology; kept for older clients)
+	// (GET /api/v1/version)
+	FossologyVersionV1(ctx context.Context, request FossologyVersionV1RequestObject) (FossologyVersionV1ResponseObject, error)
 	// SystemVersion Versions of reehub and of the Podman service it drives
 	// (GET /api/version)
 	SystemVersion(ctx context.Context, request SystemVersionRequestObject) (SystemVersionResponseObject, error)
@@ -10358,6 +22782,102 @@ type StrictServerInterface interface {
 	// ReanaYou The caller, the server version and the disk and CPU quota
 	// (GET /api/you)
 	ReanaYou(ctx context.Context, request ReanaYouRequestObject) (ReanaYouResponseObject, error)
+	// FossologyListFolders The folders the caller's group can see
+	// (GET /repo/api/v1/folders)
+	FossologyListFolders(ctx context.Context, request FossologyListFoldersRequestObject) (FossologyListFoldersResponseObject, error)
+	// FossologyCreateFolder Create a folder (inputs as headers)
+	// (POST /repo/api/v1/folders)
+	FossologyCreateFolder(ctx context.Context, request FossologyCreateFolderRequestObject) (FossologyCreateFolderResponseObject, error)
+	// FossologyDeleteFolder Delete a folder with its uploads (not the top folder)
+	// (DELETE /repo/api/v1/folders/{id})
+	FossologyDeleteFolder(ctx context.Context, request FossologyDeleteFolderRequestObject) (FossologyDeleteFolderResponseObject, error)
+	// FossologyGetFolder One folder
+	// (GET /repo/api/v1/folders/{id})
+	FossologyGetFolder(ctx context.Context, request FossologyGetFolderRequestObject) (FossologyGetFolderResponseObject, error)
+	// FossologyUpdateFolder Rename a folder or change its description (headers)
+	// (PATCH /repo/api/v1/folders/{id})
+	FossologyUpdateFolder(ctx context.Context, request FossologyUpdateFolderRequestObject) (FossologyUpdateFolderResponseObject, error)
+	// FossologyCopyFolder Copy or move a folder under another (headers parent and action)
+	// (PUT /repo/api/v1/folders/{id})
+	FossologyCopyFolder(ctx context.Context, request FossologyCopyFolderRequestObject) (FossologyCopyFolderResponseObject, error)
+	// FossologyHealth Health of the server, its job scheduler and its database (real checks)
+	// (GET /repo/api/v1/health)
+	FossologyHealth(ctx context.Context, request FossologyHealthRequestObject) (FossologyHealthResponseObject, error)
+	// FossologyInfo Server information
+	// (GET /repo/api/v1/info)
+	FossologyInfo(ctx context.Context, request FossologyInfoRequestObject) (FossologyInfoResponseObject, error)
+	// FossologyListJobs The jobs of the caller's group, optionally of one upload
+	// (GET /repo/api/v1/jobs)
+	FossologyListJobs(ctx context.Context, request FossologyListJobsRequestObject) (FossologyListJobsResponseObject, error)
+	// FossologyScheduleJobs Schedule scan agents, deciders and reuse on an upload
+	// (POST /repo/api/v1/jobs)
+	FossologyScheduleJobs(ctx context.Context, request FossologyScheduleJobsRequestObject) (FossologyScheduleJobsResponseObject, error)
+	// FossologyGetJob One job
+	// (GET /repo/api/v1/jobs/{id})
+	FossologyGetJob(ctx context.Context, request FossologyGetJobRequestObject) (FossologyGetJobResponseObject, error)
+	// FossologyJobEvents A job's progress as server-sent events (beyond FOSSology)
+	// (GET /repo/api/v1/jobs/{id}/events)
+	FossologyJobEvents(ctx context.Context, request FossologyJobEventsRequestObject) (FossologyJobEventsResponseObject, error)
+	// FossologyGenerateReport Generate a report of an upload (headers uploadId and reportFormat)
+	// (GET /repo/api/v1/report)
+	FossologyGenerateReport(ctx context.Context, request FossologyGenerateReportRequestObject) (FossologyGenerateReportResponseObject, error)
+	// FossologyDownloadReport Download a report (503 until it is ready)
+	// (GET /repo/api/v1/report/{id})
+	FossologyDownloadReport(ctx context.Context, request FossologyDownloadReportRequestObject) (FossologyDownloadReportResponseObject, error)
+	// FossologyCreateToken Create a token from a user name and password
+	// (POST /repo/api/v1/tokens)
+	FossologyCreateToken(ctx context.Context, request FossologyCreateTokenRequestObject) (FossologyCreateTokenResponseObject, error)
+	// FossologyListUploads The uploads of the caller's group
+	// (GET /repo/api/v1/uploads)
+	FossologyListUploads(ctx context.Context, request FossologyListUploadsRequestObject) (FossologyListUploadsResponseObject, error)
+	// FossologyCreateUpload Upload a package (file, url, vcs or server)
+	// (POST /repo/api/v1/uploads)
+	FossologyCreateUpload(ctx context.Context, request FossologyCreateUploadRequestObject) (FossologyCreateUploadResponseObject, error)
+	// FossologyDeleteUpload Delete an upload with its results and reports
+	// (DELETE /repo/api/v1/uploads/{id})
+	FossologyDeleteUpload(ctx context.Context, request FossologyDeleteUploadRequestObject) (FossologyDeleteUploadResponseObject, error)
+	// FossologyGetUpload One upload (503 while it is unpacked)
+	// (GET /repo/api/v1/uploads/{id})
+	FossologyGetUpload(ctx context.Context, request FossologyGetUploadRequestObject) (FossologyGetUploadResponseObject, error)
+	// FossologyUpdateUpload Set an upload's clearing status, assignee or comment
+	// (PATCH /repo/api/v1/uploads/{id})
+	FossologyUpdateUpload(ctx context.Context, request FossologyUpdateUploadRequestObject) (FossologyUpdateUploadResponseObject, error)
+	// FossologyCopyUpload Copy or move an upload to another folder (headers folderId and action)
+	// (PUT /repo/api/v1/uploads/{id})
+	FossologyCopyUpload(ctx context.Context, request FossologyCopyUploadRequestObject) (FossologyCopyUploadResponseObject, error)
+	// FossologyGetUploadCopyrights The copyright statements of an upload, each with the files it is in
+	// (GET /repo/api/v1/uploads/{id}/copyrights)
+	FossologyGetUploadCopyrights(ctx context.Context, request FossologyGetUploadCopyrightsRequestObject) (FossologyGetUploadCopyrightsResponseObject, error)
+	// FossologyBulkConclude Conclude a license on every file of the upload that contains a text
+	// (POST /repo/api/v1/uploads/{id}/item/{itemId}/bulk-scan)
+	FossologyBulkConclude(ctx context.Context, request FossologyBulkConcludeRequestObject) (FossologyBulkConcludeResponseObject, error)
+	// FossologySetClearingDecision Set a file's clearing decision and concluded licenses
+	// (PUT /repo/api/v1/uploads/{id}/item/{itemId}/clearing-decision)
+	FossologySetClearingDecision(ctx context.Context, request FossologySetClearingDecisionRequestObject) (FossologySetClearingDecisionResponseObject, error)
+	// FossologyGetUploadLicenses The licenses found in each file of an upload
+	// (GET /repo/api/v1/uploads/{id}/licenses)
+	FossologyGetUploadLicenses(ctx context.Context, request FossologyGetUploadLicensesRequestObject) (FossologyGetUploadLicensesResponseObject, error)
+	// FossologySetMainLicense Set the upload's concluded main license
+	// (POST /repo/api/v1/uploads/{id}/licenses/main)
+	FossologySetMainLicense(ctx context.Context, request FossologySetMainLicenseRequestObject) (FossologySetMainLicenseResponseObject, error)
+	// FossologyGetUploadSummary License, clearing and copyright counts of an upload
+	// (GET /repo/api/v1/uploads/{id}/summary)
+	FossologyGetUploadSummary(ctx context.Context, request FossologyGetUploadSummaryRequestObject) (FossologyGetUploadSummaryResponseObject, error)
+	// FossologyGetUploadTree The unpacked tree of an upload with item ids (beyond FOSSology)
+	// (GET /repo/api/v1/uploads/{id}/tree)
+	FossologyGetUploadTree(ctx context.Context, request FossologyGetUploadTreeRequestObject) (FossologyGetUploadTreeResponseObject, error)
+	// FossologyListUsers All users (admins only)
+	// (GET /repo/api/v1/users)
+	FossologyListUsers(ctx context.Context, request FossologyListUsersRequestObject) (FossologyListUsersResponseObject, error)
+	// FossologyGetSelf The user the token belongs to
+	// (GET /repo/api/v1/users/self)
+	FossologyGetSelf(ctx context.Context, request FossologyGetSelfRequestObject) (FossologyGetSelfResponseObject, error)
+	// FossologyGetUser One user (admins only)
+	// (GET /repo/api/v1/users/{id})
+	FossologyGetUser(ctx context.Context, request FossologyGetUserRequestObject) (FossologyGetUserResponseObject, error)
+	// FossologyVersion API version (deprecated in FOSSology; kept for older clients)
+	// (GET /repo/api/v1/version)
+	FossologyVersion(ctx context.Context, request FossologyVersionRequestObject) (FossologyVersionResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -11511,6 +24031,986 @@ func (sh *strictHandler) ReanaUserCreate(ctx *gin.Context, params ReanaUserCreat
 	}
 }
 
+// FossologyListFoldersV1 operation middleware
+func (sh *strictHandler) FossologyListFoldersV1(ctx *gin.Context, params FossologyListFoldersV1Params) {
+	var request FossologyListFoldersV1RequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyListFoldersV1(ctx, request.(FossologyListFoldersV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyListFoldersV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyListFoldersV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyListFoldersV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyCreateFolderV1 operation middleware
+func (sh *strictHandler) FossologyCreateFolderV1(ctx *gin.Context, params FossologyCreateFolderV1Params) {
+	var request FossologyCreateFolderV1RequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyCreateFolderV1(ctx, request.(FossologyCreateFolderV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyCreateFolderV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyCreateFolderV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyCreateFolderV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyDeleteFolderV1 operation middleware
+func (sh *strictHandler) FossologyDeleteFolderV1(ctx *gin.Context, id FossologyIdPath, params FossologyDeleteFolderV1Params) {
+	var request FossologyDeleteFolderV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyDeleteFolderV1(ctx, request.(FossologyDeleteFolderV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyDeleteFolderV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyDeleteFolderV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyDeleteFolderV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetFolderV1 operation middleware
+func (sh *strictHandler) FossologyGetFolderV1(ctx *gin.Context, id FossologyIdPath, params FossologyGetFolderV1Params) {
+	var request FossologyGetFolderV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetFolderV1(ctx, request.(FossologyGetFolderV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetFolderV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetFolderV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyGetFolderV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyUpdateFolderV1 operation middleware
+func (sh *strictHandler) FossologyUpdateFolderV1(ctx *gin.Context, id FossologyIdPath, params FossologyUpdateFolderV1Params) {
+	var request FossologyUpdateFolderV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyUpdateFolderV1(ctx, request.(FossologyUpdateFolderV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyUpdateFolderV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyUpdateFolderV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyUpdateFolderV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyCopyFolderV1 operation middleware
+func (sh *strictHandler) FossologyCopyFolderV1(ctx *gin.Context, id FossologyIdPath, params FossologyCopyFolderV1Params) {
+	var request FossologyCopyFolderV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyCopyFolderV1(ctx, request.(FossologyCopyFolderV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyCopyFolderV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyCopyFolderV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyCopyFolderV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyHealthV1 operation middleware
+func (sh *strictHandler) FossologyHealthV1(ctx *gin.Context) {
+	var request FossologyHealthV1RequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyHealthV1(ctx, request.(FossologyHealthV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyHealthV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyHealthV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyHealthV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyInfoV1 operation middleware
+func (sh *strictHandler) FossologyInfoV1(ctx *gin.Context) {
+	var request FossologyInfoV1RequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyInfoV1(ctx, request.(FossologyInfoV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyInfoV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyInfoV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyInfoV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyListJobsV1 operation middleware
+func (sh *strictHandler) FossologyListJobsV1(ctx *gin.Context, params FossologyListJobsV1Params) {
+	var request FossologyListJobsV1RequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyListJobsV1(ctx, request.(FossologyListJobsV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyListJobsV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyListJobsV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyListJobsV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyScheduleJobsV1 operation middleware
+func (sh *strictHandler) FossologyScheduleJobsV1(ctx *gin.Context, params FossologyScheduleJobsV1Params) {
+	var request FossologyScheduleJobsV1RequestObject
+
+	request.Params = params
+
+	var body FossologyScheduleJobsV1JSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyScheduleJobsV1(ctx, request.(FossologyScheduleJobsV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyScheduleJobsV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyScheduleJobsV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyScheduleJobsV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetJobV1 operation middleware
+func (sh *strictHandler) FossologyGetJobV1(ctx *gin.Context, id FossologyIdPath, params FossologyGetJobV1Params) {
+	var request FossologyGetJobV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetJobV1(ctx, request.(FossologyGetJobV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetJobV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetJobV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyGetJobV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyJobEventsV1 operation middleware
+func (sh *strictHandler) FossologyJobEventsV1(ctx *gin.Context, id FossologyIdPath, params FossologyJobEventsV1Params) {
+	var request FossologyJobEventsV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyJobEventsV1(ctx, request.(FossologyJobEventsV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyJobEventsV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyJobEventsV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyJobEventsV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGenerateReportV1 operation middleware
+func (sh *strictHandler) FossologyGenerateReportV1(ctx *gin.Context, params FossologyGenerateReportV1Params) {
+	var request FossologyGenerateReportV1RequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGenerateReportV1(ctx, request.(FossologyGenerateReportV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGenerateReportV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGenerateReportV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyGenerateReportV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyDownloadReportV1 operation middleware
+func (sh *strictHandler) FossologyDownloadReportV1(ctx *gin.Context, id FossologyIdPath, params FossologyDownloadReportV1Params) {
+	var request FossologyDownloadReportV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyDownloadReportV1(ctx, request.(FossologyDownloadReportV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyDownloadReportV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyDownloadReportV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyDownloadReportV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyCreateTokenV1 operation middleware
+func (sh *strictHandler) FossologyCreateTokenV1(ctx *gin.Context) {
+	var request FossologyCreateTokenV1RequestObject
+
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body FossologyCreateTokenV1JSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/x-www-form-urlencoded") {
+		if err := ctx.Request.ParseForm(); err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		var body FossologyCreateTokenV1FormdataRequestBody
+		if err := runtime.BindForm(&body, ctx.Request.Form, nil, nil); err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.FormdataBody = &body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyCreateTokenV1(ctx, request.(FossologyCreateTokenV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyCreateTokenV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyCreateTokenV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyCreateTokenV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyListUploadsV1 operation middleware
+func (sh *strictHandler) FossologyListUploadsV1(ctx *gin.Context, params FossologyListUploadsV1Params) {
+	var request FossologyListUploadsV1RequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyListUploadsV1(ctx, request.(FossologyListUploadsV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyListUploadsV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyListUploadsV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyListUploadsV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyCreateUploadV1 operation middleware
+func (sh *strictHandler) FossologyCreateUploadV1(ctx *gin.Context, params FossologyCreateUploadV1Params) {
+	var request FossologyCreateUploadV1RequestObject
+
+	request.Params = params
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body FossologyCreateUploadV1JSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "multipart/form-data") {
+		if reader, err := ctx.Request.MultipartReader(); err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		} else {
+			request.MultipartBody = reader
+		}
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyCreateUploadV1(ctx, request.(FossologyCreateUploadV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyCreateUploadV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyCreateUploadV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyCreateUploadV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyDeleteUploadV1 operation middleware
+func (sh *strictHandler) FossologyDeleteUploadV1(ctx *gin.Context, id FossologyIdPath, params FossologyDeleteUploadV1Params) {
+	var request FossologyDeleteUploadV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyDeleteUploadV1(ctx, request.(FossologyDeleteUploadV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyDeleteUploadV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyDeleteUploadV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyDeleteUploadV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUploadV1 operation middleware
+func (sh *strictHandler) FossologyGetUploadV1(ctx *gin.Context, id FossologyIdPath, params FossologyGetUploadV1Params) {
+	var request FossologyGetUploadV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUploadV1(ctx, request.(FossologyGetUploadV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUploadV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUploadV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUploadV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyUpdateUploadV1 operation middleware
+func (sh *strictHandler) FossologyUpdateUploadV1(ctx *gin.Context, id FossologyIdPath, params FossologyUpdateUploadV1Params) {
+	var request FossologyUpdateUploadV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyUpdateUploadV1(ctx, request.(FossologyUpdateUploadV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyUpdateUploadV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyUpdateUploadV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyUpdateUploadV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyCopyUploadV1 operation middleware
+func (sh *strictHandler) FossologyCopyUploadV1(ctx *gin.Context, id FossologyIdPath, params FossologyCopyUploadV1Params) {
+	var request FossologyCopyUploadV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyCopyUploadV1(ctx, request.(FossologyCopyUploadV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyCopyUploadV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyCopyUploadV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyCopyUploadV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUploadCopyrightsV1 operation middleware
+func (sh *strictHandler) FossologyGetUploadCopyrightsV1(ctx *gin.Context, id FossologyIdPath, params FossologyGetUploadCopyrightsV1Params) {
+	var request FossologyGetUploadCopyrightsV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUploadCopyrightsV1(ctx, request.(FossologyGetUploadCopyrightsV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUploadCopyrightsV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUploadCopyrightsV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUploadCopyrightsV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyBulkConcludeV1 operation middleware
+func (sh *strictHandler) FossologyBulkConcludeV1(ctx *gin.Context, id FossologyIdPath, itemId FossologyItemIdPath, params FossologyBulkConcludeV1Params) {
+	var request FossologyBulkConcludeV1RequestObject
+
+	request.Id = id
+	request.ItemId = itemId
+	request.Params = params
+
+	var body FossologyBulkConcludeV1JSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyBulkConcludeV1(ctx, request.(FossologyBulkConcludeV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyBulkConcludeV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyBulkConcludeV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyBulkConcludeV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologySetClearingDecisionV1 operation middleware
+func (sh *strictHandler) FossologySetClearingDecisionV1(ctx *gin.Context, id FossologyIdPath, itemId FossologyItemIdPath, params FossologySetClearingDecisionV1Params) {
+	var request FossologySetClearingDecisionV1RequestObject
+
+	request.Id = id
+	request.ItemId = itemId
+	request.Params = params
+
+	var body FossologySetClearingDecisionV1JSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologySetClearingDecisionV1(ctx, request.(FossologySetClearingDecisionV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologySetClearingDecisionV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologySetClearingDecisionV1ResponseObject); ok {
+		if err := validResponse.VisitFossologySetClearingDecisionV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUploadLicensesV1 operation middleware
+func (sh *strictHandler) FossologyGetUploadLicensesV1(ctx *gin.Context, id FossologyIdPath, params FossologyGetUploadLicensesV1Params) {
+	var request FossologyGetUploadLicensesV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUploadLicensesV1(ctx, request.(FossologyGetUploadLicensesV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUploadLicensesV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUploadLicensesV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUploadLicensesV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologySetMainLicenseV1 operation middleware
+func (sh *strictHandler) FossologySetMainLicenseV1(ctx *gin.Context, id FossologyIdPath, params FossologySetMainLicenseV1Params) {
+	var request FossologySetMainLicenseV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body FossologySetMainLicenseV1JSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologySetMainLicenseV1(ctx, request.(FossologySetMainLicenseV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologySetMainLicenseV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologySetMainLicenseV1ResponseObject); ok {
+		if err := validResponse.VisitFossologySetMainLicenseV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUploadSummaryV1 operation middleware
+func (sh *strictHandler) FossologyGetUploadSummaryV1(ctx *gin.Context, id FossologyIdPath, params FossologyGetUploadSummaryV1Params) {
+	var request FossologyGetUploadSummaryV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUploadSummaryV1(ctx, request.(FossologyGetUploadSummaryV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUploadSummaryV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUploadSummaryV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUploadSummaryV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUploadTreeV1 operation middleware
+func (sh *strictHandler) FossologyGetUploadTreeV1(ctx *gin.Context, id FossologyIdPath, params FossologyGetUploadTreeV1Params) {
+	var request FossologyGetUploadTreeV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUploadTreeV1(ctx, request.(FossologyGetUploadTreeV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUploadTreeV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUploadTreeV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUploadTreeV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyListUsersV1 operation middleware
+func (sh *strictHandler) FossologyListUsersV1(ctx *gin.Context, params FossologyListUsersV1Params) {
+	var request FossologyListUsersV1RequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyListUsersV1(ctx, request.(FossologyListUsersV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyListUsersV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyListUsersV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyListUsersV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetSelfV1 operation middleware
+func (sh *strictHandler) FossologyGetSelfV1(ctx *gin.Context, params FossologyGetSelfV1Params) {
+	var request FossologyGetSelfV1RequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetSelfV1(ctx, request.(FossologyGetSelfV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetSelfV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetSelfV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyGetSelfV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUserV1 operation middleware
+func (sh *strictHandler) FossologyGetUserV1(ctx *gin.Context, id FossologyIdPath, params FossologyGetUserV1Params) {
+	var request FossologyGetUserV1RequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUserV1(ctx, request.(FossologyGetUserV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUserV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUserV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUserV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyVersionV1 operation middleware
+func (sh *strictHandler) FossologyVersionV1(ctx *gin.Context) {
+	var request FossologyVersionV1RequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyVersionV1(ctx, request.(FossologyVersionV1RequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyVersionV1")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyVersionV1ResponseObject); ok {
+		if err := validResponse.VisitFossologyVersionV1Response(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // SystemVersion operation middleware
 func (sh *strictHandler) SystemVersion(ctx *gin.Context) {
 	var request SystemVersionRequestObject
@@ -12070,322 +25570,1568 @@ func (sh *strictHandler) ReanaYou(ctx *gin.Context) {
 	}
 }
 
+// FossologyListFolders operation middleware
+func (sh *strictHandler) FossologyListFolders(ctx *gin.Context, params FossologyListFoldersParams) {
+	var request FossologyListFoldersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyListFolders(ctx, request.(FossologyListFoldersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyListFolders")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyListFoldersResponseObject); ok {
+		if err := validResponse.VisitFossologyListFoldersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyCreateFolder operation middleware
+func (sh *strictHandler) FossologyCreateFolder(ctx *gin.Context, params FossologyCreateFolderParams) {
+	var request FossologyCreateFolderRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyCreateFolder(ctx, request.(FossologyCreateFolderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyCreateFolder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyCreateFolderResponseObject); ok {
+		if err := validResponse.VisitFossologyCreateFolderResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyDeleteFolder operation middleware
+func (sh *strictHandler) FossologyDeleteFolder(ctx *gin.Context, id FossologyIdPath, params FossologyDeleteFolderParams) {
+	var request FossologyDeleteFolderRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyDeleteFolder(ctx, request.(FossologyDeleteFolderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyDeleteFolder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyDeleteFolderResponseObject); ok {
+		if err := validResponse.VisitFossologyDeleteFolderResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetFolder operation middleware
+func (sh *strictHandler) FossologyGetFolder(ctx *gin.Context, id FossologyIdPath, params FossologyGetFolderParams) {
+	var request FossologyGetFolderRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetFolder(ctx, request.(FossologyGetFolderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetFolder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetFolderResponseObject); ok {
+		if err := validResponse.VisitFossologyGetFolderResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyUpdateFolder operation middleware
+func (sh *strictHandler) FossologyUpdateFolder(ctx *gin.Context, id FossologyIdPath, params FossologyUpdateFolderParams) {
+	var request FossologyUpdateFolderRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyUpdateFolder(ctx, request.(FossologyUpdateFolderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyUpdateFolder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyUpdateFolderResponseObject); ok {
+		if err := validResponse.VisitFossologyUpdateFolderResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyCopyFolder operation middleware
+func (sh *strictHandler) FossologyCopyFolder(ctx *gin.Context, id FossologyIdPath, params FossologyCopyFolderParams) {
+	var request FossologyCopyFolderRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyCopyFolder(ctx, request.(FossologyCopyFolderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyCopyFolder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyCopyFolderResponseObject); ok {
+		if err := validResponse.VisitFossologyCopyFolderResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyHealth operation middleware
+func (sh *strictHandler) FossologyHealth(ctx *gin.Context) {
+	var request FossologyHealthRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyHealth(ctx, request.(FossologyHealthRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyHealth")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyHealthResponseObject); ok {
+		if err := validResponse.VisitFossologyHealthResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyInfo operation middleware
+func (sh *strictHandler) FossologyInfo(ctx *gin.Context) {
+	var request FossologyInfoRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyInfo(ctx, request.(FossologyInfoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyInfo")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyInfoResponseObject); ok {
+		if err := validResponse.VisitFossologyInfoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyListJobs operation middleware
+func (sh *strictHandler) FossologyListJobs(ctx *gin.Context, params FossologyListJobsParams) {
+	var request FossologyListJobsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyListJobs(ctx, request.(FossologyListJobsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyListJobs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyListJobsResponseObject); ok {
+		if err := validResponse.VisitFossologyListJobsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyScheduleJobs operation middleware
+func (sh *strictHandler) FossologyScheduleJobs(ctx *gin.Context, params FossologyScheduleJobsParams) {
+	var request FossologyScheduleJobsRequestObject
+
+	request.Params = params
+
+	var body FossologyScheduleJobsJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyScheduleJobs(ctx, request.(FossologyScheduleJobsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyScheduleJobs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyScheduleJobsResponseObject); ok {
+		if err := validResponse.VisitFossologyScheduleJobsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetJob operation middleware
+func (sh *strictHandler) FossologyGetJob(ctx *gin.Context, id FossologyIdPath, params FossologyGetJobParams) {
+	var request FossologyGetJobRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetJob(ctx, request.(FossologyGetJobRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetJob")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetJobResponseObject); ok {
+		if err := validResponse.VisitFossologyGetJobResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyJobEvents operation middleware
+func (sh *strictHandler) FossologyJobEvents(ctx *gin.Context, id FossologyIdPath, params FossologyJobEventsParams) {
+	var request FossologyJobEventsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyJobEvents(ctx, request.(FossologyJobEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyJobEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyJobEventsResponseObject); ok {
+		if err := validResponse.VisitFossologyJobEventsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGenerateReport operation middleware
+func (sh *strictHandler) FossologyGenerateReport(ctx *gin.Context, params FossologyGenerateReportParams) {
+	var request FossologyGenerateReportRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGenerateReport(ctx, request.(FossologyGenerateReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGenerateReport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGenerateReportResponseObject); ok {
+		if err := validResponse.VisitFossologyGenerateReportResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyDownloadReport operation middleware
+func (sh *strictHandler) FossologyDownloadReport(ctx *gin.Context, id FossologyIdPath, params FossologyDownloadReportParams) {
+	var request FossologyDownloadReportRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyDownloadReport(ctx, request.(FossologyDownloadReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyDownloadReport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyDownloadReportResponseObject); ok {
+		if err := validResponse.VisitFossologyDownloadReportResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyCreateToken operation middleware
+func (sh *strictHandler) FossologyCreateToken(ctx *gin.Context) {
+	var request FossologyCreateTokenRequestObject
+
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body FossologyCreateTokenJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/x-www-form-urlencoded") {
+		if err := ctx.Request.ParseForm(); err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		var body FossologyCreateTokenFormdataRequestBody
+		if err := runtime.BindForm(&body, ctx.Request.Form, nil, nil); err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.FormdataBody = &body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyCreateToken(ctx, request.(FossologyCreateTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyCreateToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyCreateTokenResponseObject); ok {
+		if err := validResponse.VisitFossologyCreateTokenResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyListUploads operation middleware
+func (sh *strictHandler) FossologyListUploads(ctx *gin.Context, params FossologyListUploadsParams) {
+	var request FossologyListUploadsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyListUploads(ctx, request.(FossologyListUploadsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyListUploads")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyListUploadsResponseObject); ok {
+		if err := validResponse.VisitFossologyListUploadsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyCreateUpload operation middleware
+func (sh *strictHandler) FossologyCreateUpload(ctx *gin.Context, params FossologyCreateUploadParams) {
+	var request FossologyCreateUploadRequestObject
+
+	request.Params = params
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body FossologyCreateUploadJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "multipart/form-data") {
+		if reader, err := ctx.Request.MultipartReader(); err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		} else {
+			request.MultipartBody = reader
+		}
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyCreateUpload(ctx, request.(FossologyCreateUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyCreateUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyCreateUploadResponseObject); ok {
+		if err := validResponse.VisitFossologyCreateUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyDeleteUpload operation middleware
+func (sh *strictHandler) FossologyDeleteUpload(ctx *gin.Context, id FossologyIdPath, params FossologyDeleteUploadParams) {
+	var request FossologyDeleteUploadRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyDeleteUpload(ctx, request.(FossologyDeleteUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyDeleteUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyDeleteUploadResponseObject); ok {
+		if err := validResponse.VisitFossologyDeleteUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUpload operation middleware
+func (sh *strictHandler) FossologyGetUpload(ctx *gin.Context, id FossologyIdPath, params FossologyGetUploadParams) {
+	var request FossologyGetUploadRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUpload(ctx, request.(FossologyGetUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUploadResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyUpdateUpload operation middleware
+func (sh *strictHandler) FossologyUpdateUpload(ctx *gin.Context, id FossologyIdPath, params FossologyUpdateUploadParams) {
+	var request FossologyUpdateUploadRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyUpdateUpload(ctx, request.(FossologyUpdateUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyUpdateUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyUpdateUploadResponseObject); ok {
+		if err := validResponse.VisitFossologyUpdateUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyCopyUpload operation middleware
+func (sh *strictHandler) FossologyCopyUpload(ctx *gin.Context, id FossologyIdPath, params FossologyCopyUploadParams) {
+	var request FossologyCopyUploadRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyCopyUpload(ctx, request.(FossologyCopyUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyCopyUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyCopyUploadResponseObject); ok {
+		if err := validResponse.VisitFossologyCopyUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUploadCopyrights operation middleware
+func (sh *strictHandler) FossologyGetUploadCopyrights(ctx *gin.Context, id FossologyIdPath, params FossologyGetUploadCopyrightsParams) {
+	var request FossologyGetUploadCopyrightsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUploadCopyrights(ctx, request.(FossologyGetUploadCopyrightsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUploadCopyrights")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUploadCopyrightsResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUploadCopyrightsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyBulkConclude operation middleware
+func (sh *strictHandler) FossologyBulkConclude(ctx *gin.Context, id FossologyIdPath, itemId FossologyItemIdPath, params FossologyBulkConcludeParams) {
+	var request FossologyBulkConcludeRequestObject
+
+	request.Id = id
+	request.ItemId = itemId
+	request.Params = params
+
+	var body FossologyBulkConcludeJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyBulkConclude(ctx, request.(FossologyBulkConcludeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyBulkConclude")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyBulkConcludeResponseObject); ok {
+		if err := validResponse.VisitFossologyBulkConcludeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologySetClearingDecision operation middleware
+func (sh *strictHandler) FossologySetClearingDecision(ctx *gin.Context, id FossologyIdPath, itemId FossologyItemIdPath, params FossologySetClearingDecisionParams) {
+	var request FossologySetClearingDecisionRequestObject
+
+	request.Id = id
+	request.ItemId = itemId
+	request.Params = params
+
+	var body FossologySetClearingDecisionJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologySetClearingDecision(ctx, request.(FossologySetClearingDecisionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologySetClearingDecision")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologySetClearingDecisionResponseObject); ok {
+		if err := validResponse.VisitFossologySetClearingDecisionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUploadLicenses operation middleware
+func (sh *strictHandler) FossologyGetUploadLicenses(ctx *gin.Context, id FossologyIdPath, params FossologyGetUploadLicensesParams) {
+	var request FossologyGetUploadLicensesRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUploadLicenses(ctx, request.(FossologyGetUploadLicensesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUploadLicenses")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUploadLicensesResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUploadLicensesResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologySetMainLicense operation middleware
+func (sh *strictHandler) FossologySetMainLicense(ctx *gin.Context, id FossologyIdPath, params FossologySetMainLicenseParams) {
+	var request FossologySetMainLicenseRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body FossologySetMainLicenseJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologySetMainLicense(ctx, request.(FossologySetMainLicenseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologySetMainLicense")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologySetMainLicenseResponseObject); ok {
+		if err := validResponse.VisitFossologySetMainLicenseResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUploadSummary operation middleware
+func (sh *strictHandler) FossologyGetUploadSummary(ctx *gin.Context, id FossologyIdPath, params FossologyGetUploadSummaryParams) {
+	var request FossologyGetUploadSummaryRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUploadSummary(ctx, request.(FossologyGetUploadSummaryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUploadSummary")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUploadSummaryResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUploadSummaryResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUploadTree operation middleware
+func (sh *strictHandler) FossologyGetUploadTree(ctx *gin.Context, id FossologyIdPath, params FossologyGetUploadTreeParams) {
+	var request FossologyGetUploadTreeRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUploadTree(ctx, request.(FossologyGetUploadTreeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUploadTree")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUploadTreeResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUploadTreeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyListUsers operation middleware
+func (sh *strictHandler) FossologyListUsers(ctx *gin.Context, params FossologyListUsersParams) {
+	var request FossologyListUsersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyListUsers(ctx, request.(FossologyListUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyListUsers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyListUsersResponseObject); ok {
+		if err := validResponse.VisitFossologyListUsersResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetSelf operation middleware
+func (sh *strictHandler) FossologyGetSelf(ctx *gin.Context, params FossologyGetSelfParams) {
+	var request FossologyGetSelfRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetSelf(ctx, request.(FossologyGetSelfRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetSelf")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetSelfResponseObject); ok {
+		if err := validResponse.VisitFossologyGetSelfResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyGetUser operation middleware
+func (sh *strictHandler) FossologyGetUser(ctx *gin.Context, id FossologyIdPath, params FossologyGetUserParams) {
+	var request FossologyGetUserRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyGetUser(ctx, request.(FossologyGetUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyGetUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyGetUserResponseObject); ok {
+		if err := validResponse.VisitFossologyGetUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FossologyVersion operation middleware
+func (sh *strictHandler) FossologyVersion(ctx *gin.Context) {
+	var request FossologyVersionRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FossologyVersion(ctx, request.(FossologyVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FossologyVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FossologyVersionResponseObject); ok {
+		if err := validResponse.VisitFossologyVersionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7P15cxu3tjcKfxUU3/OWyV1NiqQGW1Ltule2lUR7ezqSfPLkhH4osBskETWB3gBaMu3Sd7+FtYCe2Jwk",
-	"Oc6gfxKZ3Y1xYWGNv/W1EcpZIgUTRjeOvjamjEZMwZ8nYcgSc07FhMG/I6ZDxRPDpWgcNU7iWzrXZNAY",
-	"zQ3Tg8YxMVNGInkrYkkjMpVCpkoT+LzTCBo6nLIZte2YecIaRw1tFBeTxt1d0HglhWECu1rs6XLKiO2E",
-	"KPucyDGhJKHKcBoTxXQihV7bw+klnSy2fCoMN3Ni6MS2Whp/0/4rxHGRiE+YNq1jopmICDdkRMNrwgU5",
-	"G7ffScHab6kJp6vHcBc0EqrojJl8eWUqzI9KpsnHlEeLw/v48ey1H9jEvmZ7YJ/pLIlt04fsRfQ8PBi1",
-	"9+neuL3HdqP2i7A/avdod+yfNYIGt00l1EwbQUPQmf0ytd0FDcX+k3LFosaRUSkrDn4s1Yya/M3FBXWj",
-	"/6iZWj/4VDNVHns3OmAv6POw3R/v9dp7o13afsEOo/bzcH/Uo/3xLtuLvtnYzxkV9GeprsexvD2L3qt3",
-	"0HQd3d26t55pYicUkHcnb0877wIiFfxJmtxoElPDtCEqFa1O/ah9O0MeDaUawq+rJjHj4g0TEzNtHPXq",
-	"p8A+KBkyre2wVq9+gi+WN2AU7T0/2B/ttXfH41F7r9cftw8PaNQehwe7e6PnfToafasNuMOPmTYvZcSR",
-	"t5wzds6SmM5/kGpmf3BHD9YijQ23B37HttyOqIFumAhlZFu0XfKYFb66xB5pksQ8pHZJdr7wJCDFH2Ro",
-	"mGlroxidlZ98bn/hSduyRcW0ZhEseD69/1Js3Dhq/P92csa5g0/1zjljHxPLP2Aa2VTzdcJfkGfBxF/S",
-	"6BwXozLr4oh+03ZTv+bbZ9+MWONor9sNGjOmNbWME5bhiHzhCWHCqDkZNDqdHWbCnYRqfRsNGoTpkCZM",
-	"A11QFU75Dct36PT8/P15Y+PJniolFU6yTHxnIpRKsdAQt8+dBjL5cczDe87zsDhPR9FkEyImXNuDKbiY",
-	"HBN7WGVqktTYn+kN5TEdxYxIETLL17n2p4VFj78ulqEopmWqbG+aCGnsJUKJNtQwYqbUEBrH8hb3p7h4",
-	"P0g14lHExP1Wb7e4ekZeM0F0KBNGBg3FqCWMSDIcEAyAfHh/cfltFiBULGLCXt6Wb4bXOFVpN0G5Qdlf",
-	"ZMIUTIsIxiINi3AmDFOCxtj+PRZiv3xcuGuPaKZumCIM2v0Gx6GmGycuMUN5bGmBC/jBvRLLCcz4nTQ/",
-	"yFRE99v1vXufGUsIY+j40VfjnW+aNKUi8lawiIzmhApppkyBqNDyc38rIz7mLKq/m8OYM2GeaRLKZE6a",
-	"JVmsZdc0TJViwhwTIclIRnN7Axbk23qZ0LbMFuRC1xRRzF4KTBhY/DUSn72nrcj6TpoLargec8ts6rt0",
-	"h51FKDGTmDNgVZpHzHGDas+FqTgBur1EggYRnfxjZ5B2u7thDIIF/M3WT8DKSu+kObPENWPCsOh+J69X",
-	"JEadsPCIKMam6ShnPWNmwilRbCYNzFdqbqTiTDvBG5eBCtqZ01lMKLJJu7PfilfDnhCqrzUZW/YkZ8xM",
-	"uZgsDD2SpKnTcGoHBdOwL9GFucyRtM8ZeyMnlXU07LPZSWLKyyvYuLg8/UB6O/0j8sP5+7ckmZupFMPd",
-	"Ya83EPCsb5+df3xHaGLaE2ZImkT2PrE73D/A/2bPuNCGxjFpzy1NxwORKPl5fkR+PL0kU2OSo52diI06",
-	"ERtxKjpSTXbwz52Ia6N3RlJe30o12zkT5yxmVDPS73aJYqFUEYtIb7/X3919ORDrdKHF1Yapt+0qAPsj",
-	"7+2dXJBfyZRqwoTtxf4ay4k942MuaHxk7277mBJ/ElB6HggqIkIFsWed2L9Lein8UuIbx+R2ymOQBVQq",
-	"tJMJUEpkEewuVfZ/t4obw0QHZlrDVOqIzr22A+/clcX4C0PV1mfLyg2pHjIRJZLbLxo7NOE7bsF28PFO",
-	"1DvsRs8P99qU7XXbe7sj2qaHu7S9txf1n7MXjPZ29+wBsgNvzObDiI254LAzAcrwR42N2thGTK5Mu4Ym",
-	"LtLQvjFO43huJST7XlmfuQsal1K+oWrC7nVB9kpiUQqCu93u2LaorDyGl3LMZ9zYm2Cvf7h3ePC8f3gA",
-	"Bgn9bdhOPhB5A8MAQ8SYT1LFIqL5FzcivwBvqZg7HULfax36h2XxUJIZFXMypjxmkT1oXOhjophVKbgg",
-	"u12iWShF9C3mX9s5GSs5I2Zq73S49AmNIqucWZnRMmZ4ZEUHYpVUkK0GwrPvW4o8Opyy8JpFHXIOM6Fj",
-	"41ZXpLMRU3aD3bzsLOGl9ol9aeGQF54tXrYXrg0jyS3lhozYWCrkZMIyN2oMmyWmLDvMuOCzdFbU9q10",
-	"OmHK3cMfBU3NVCr+hd1TGixdwLYxK+XgZyRTUh99Q99yre1dKBXh4obGPCpqABUx5ueff26f5CNbIipR",
-	"sEvao2A7Z3q9FPZRZKre/YSXsv7kLIOUC6ZAYueoz6V5N8cESGxCuQDr0DdQK06yrp0wAooSGi4/yGhG",
-	"hX+hRUIq7AkYgfwUTlm0mfrxUeg0SaTlvG9ZxCnaVe7DafeLC+jvaNscqbHueN042+gpU8zJgAv9fVPJ",
-	"z8qWzzSZ2ckT2w9pFgff8iOVoqq14tjtJZWNqGj1faUYNSy6tKo4LGMcvx83jn5dPWb3MX51F3y1Sl3C",
-	"lHFGNONbW5yQZqFi5pjoqbwVRIp4DjaPTq19NDdZ/era/JS9Jke/sdA07j7lNmCwYNtuy6MJcYpDakpG",
-	"QSuatg2fscWuLY1YTlzjbXiLD6ymaDk8WFkNm+l1u1wcIrZhu3H9UqXo3P5bOPvvwngSprQUNK5fVLDJ",
-	"gyEJ7p5nmkRsTNPY5NZ61+JIyphRu2dOoNrETF3cBveSsxtnw8pXLCiu9+J2lTfLrcTCli1dh4cPesWQ",
-	"3rHbjIRoFIHkSeMPhZGNaaxZsGSw5X2BloBGkBPe0DhlJSfKO/sMLx2w1if2Qlb22//7K21/+WT/020f",
-	"dobtT197wcHu3X+tnegGM8xP+uYzZJ8TrpgecjGM6NydCiCwxtFhN2jM6GcUGnYP9u0/V8gQOY3P6Gfv",
-	"WTjYC1Y7GiznkgkOZpvjdmG/gvPMxRl+16ueurolzPpbvZYfNRLvNks5ozwuUTD+EhTXo7+/V7MEVgEZ",
-	"1hPbD2kcO1oTEmQCJWMSTqmioWFKA32VOjgo09v/HQw+d7vtweBzbzwYfH4+/vSP/6rji/Xdv7HCsZN4",
-	"aawlyph2OAW/Wx1Xug/J26+0vpWqxhr3wT0BWfwl1TwkVsA8JtIqTiCgW/JvWynw/dnrV224gOzodIec",
-	"3jA1zxdtIGCb9RHqer5lDvr/lEXklpspufjppN3fP/DC9ShU88QEREv35zM9EM/7bXAbo/qWG7iTJJ6j",
-	"SF/dmsJheFGzAEqiULPBCTi3r27LJs5d+0zYU/xrg0YzDjq4pfdPNQMqHbeFXVGMRt6f8OPpZQA2C+Z/",
-	"YXbZ0ZjFYs3cHUZmdE4iGRDo27+L/8iEG3QlukHaXhpBA9puBG7MKwabMcKHSwueP27zTeUe48Ic7DXq",
-	"+GVMtRmmesshLZckFBvzz/VyxJgrbQpswx9fFNoCq0kqFsqJ4JoRbjqNx2fUK3lzUfRw/ZTEjdJOZFNd",
-	"QeiegT+cBBxrG068AFFxNqxhhqQp0K6X2QKc/6GuK66tZlfD/k6If4ZnyGlbBR2b1cuC2a1UCUuxP3sT",
-	"xzFhs8TMye2UCZKKayFvRe34NrmnNm4MVkfXL6guiVM6WzaUhFEgJXIc1ArrCz1VZfG6WJJ36YwpHhIe",
-	"BeSaJXildDs9Zw3Sx5k9CO4U27GVPW3HG5z0dZcrCpKZdcnO/qfLyw940dXTytY3RS5i19gDkXC1AVc1",
-	"B9vJmGNEzXYCObxSViW8GJRTjxt9geCrxywjj02VDogSAqfEWrGtjjuyGM1p4ZSKiZV1RpoJ4x9cM5ZY",
-	"GuQKhX2Qubgott2rioPLz7JRKfPHuUDaVEREsRt5jT9yJ9HoYwLjJkxkH8y2Ouvv2C1h5fNOhTuluIsk",
-	"jBlV2jH+7cTVx5A9l4t9duyZgNZ04hlFVxklgt3m3PR3kLQWiC8LE1ikKSkYuuGJntIEjjTIQ8S7UkBK",
-	"Lt9OYMmqawyYAfpaiH2rFGgFXvhFnpMZw6oN/jylhtxa8r5VUkwCt5jTdEZFOYLLu8VqfPVV7rokdhMs",
-	"ZkVZDk1on9axEViKfA7u9brzD97j11xff/SzXTiH18PUPhtyMZYl8WVD04TmX9h6fxMV9MK+uEzttM/q",
-	"JlC9nVInuazhu0Ex4G+795dMtDLuYvPVj90og4XVXbpDZ27tqxQ/S1LDhiMaXjMR6Y1W2Tb1hmtTFM6u",
-	"0xFTghmmh2GSDkEf27ixiwVZr9KcysPnHt7gb3Kkh1bYlOkjtThjM6nmjzlp1+LD523JRic0ZPdoozge",
-	"+vlB+1rT1P3nVmnsgatf39r9R+csdkOIPKOh4TdsqJnWXIohF/ADN/NhwhSX0QPafzyK9i1mtDJUzFgJ",
-	"VIr7DzPzKg0zzsXEhAu2PY/JxqWHJR/fFo0s3G4Vtld3YJZ0vJ6nrN+jlVwaRrzAqQ03cf3tCBJx6Vpd",
-	"o4BV3T/Qsm9n5dDc9t5ncCKN3cZhLPkal9RmY/qXHL2yAuLiiH6ToyGP9DbLEjSMNOgHWnDPVx1mBhwz",
-	"vpOl43ubi4Dl4RVkw9UL4V9c2sUHJSdWp6gJUjAsIWhoBd3GEp8mzV9++eWX9tu37devL3/66ejt26OL",
-	"C8IF+Xj5KiBCkjHwLCngH1+kYMfEbh2aE6wc6rzLrRrxGR5sdDKzjbsLGi7uchjK2YxiHOwaYsm/0YYl",
-	"mTi19isMONl6gGMuuL7PzFQqhv5jZ/KqjrGgrQ0G0de9u/ZgEA0GkfvfJf7vqPS/WhXO9uUiqH6frmSS",
-	"/C5dCcdxtlr57CRv8dWSQ57tfkY/+bDqCHGRoBc2Z5EyFhZ16Xn/71QaejKr53qgQg4Vo5G/IxdXlN4W",
-	"fsewqIW525eCamurh3Tukh5qBsVobKZFpwf+Mrc3LFV+IRU3PKRxrV9hc9muuDygyzkuu92HVSe304Fx",
-	"GIGf0dIFuQCj/hYKrlfh/QIxcQOUV1r1VY7pdfo5juhMJOmKYRUtRyft/y05DPv7+/Uew62GXpAHynfV",
-	"S6rZwV7ZKVKyfWYWqg2XA/tZvyzmAow6L2U0X1wYGsdDlYqau/VnbqYkYjEzLDp2diWVCj+BQkqht44v",
-	"WgvHUoUMzvyS9u2jYx/5RdGec83j2KUOIQ8ilvMQaqqxPoWOuN32YTkztd5AW7o387XKvII0HkoY4vZt",
-	"KAYMsED+hRGWtNRVKw0ucPxXttDwIbEUp+vmf7d0851VaR0LXQhZhgyAXmefvOUv610DyGMrJA4JGs12",
-	"LxelnBqCstRaL8aDePRFwkI+dlF16zav6voqJ2T86+L9uw55L+I5bME1m2syYrG8JVRB8KHdJzEnmOzD",
-	"Nbpz0LpuUoXJQAPx4+kl6XQ6O7o4MvTZl3cEyHctwVWNjoqFmFiynQoAZLTdJ/c9Efc+kHUUjRmPf9hV",
-	"qhvyDVPaEeNSU+l28/EpwosG5G2of0GYLfVh2W156ltt+vpl8Rfq4jW38GqJbW6+TLl1x4ecbcfJpbS3",
-	"CYp0a0e5nP3a66D+3t32wqpGKrnvILdC8ciyXWBhbZdZoJmItHO96aJ390FXXsUff/7+bUAuT84tn2vC",
-	"JW1FAd0CTvjq5NVPp6QpBZGKyPG4fhAw6KF+AOv20dUQUOWuYCtSJDENne+zzH8bq6/uqoWBKuMi4Cnx",
-	"+kzgEzukIk6jAdmoqVgKeQLc6Pzibm13Z4O0tjiS89OTdyfPdCZ4OV8dK4UxOUd2I2j8J2Up/JEwEaH+",
-	"kat0dQqfmwcY/0AUqRVuYYj1gS+Za3hdtNIy5xGPhsvCvln0TNttjGPIwhiTSlhEbZNB43N7ItsO8OEN",
-	"m9BwfhbVhBMMGwEGFeAUlkoYdt4u5L1GkoY8r+GK6HXvSn6mCb6M3nfS9OHsZVIpRIg90sreb7mCzU15",
-	"C0sZlJclWG/s84AmS9d5+WAewV1ZiQwAlJS1+ljuQV7lz1w743qj+JTqoWCfl2gV9mmi2E390+z+3iiY",
-	"bmEwZ4bN6kSjpLz8hXiApdZldOYO7XD9qui6MVfpCcYdZIaqBJc5W5PCAtT2sNGawzSXhfFVjAYPM/Vt",
-	"SJUxTUU4ZWqYqngjo+921AuyUmZQX0sRmfV9+yiFwKX2bvYJvrp5dMKq8E5sKyjchy6YAGZQWIH1FCIn",
-	"NXEcMb9hw1hO9BBDpqL6Axi7j8sbY7VLAhnicky+DnI+YV8fNI6s2BaQAfhe/E9feXREvnY6nbs7+wj9",
-	"jJnc5D66q709/lTBHrBiQc36rt2oeziivvmUH+lm+FBSEyqKxGYDXx7RfX+b2cqoLM0Up3Fnq2MLb5aG",
-	"tHZpFow+5dV5wOwWdJL1HKz0RXWi5fa2nGXGRv84l1Qta8OsU6qlQIBDq12kigWYnAHxoJ2tyNMZfYYz",
-	"asLp8j2sY74VZRUCEBVrOxs2FeT8ffuVosaOjoZTErEwpsoqdQitZZXY2ylDE5/RRE9pf/+AwEicYhna",
-	"z5/pWpXy/pfsH+3OzGbidn1Dcn0Fcc5bSvDfcvJ/EHZfWOpKSlTNcoIB4bVTyBcDT/MHy85FxbTnBLht",
-	"LfHrIkvzH/IAhM1GxHx48+qlxdc2GEHlO79C2cDWr/YPzsRakfioNu1ZAcnr0RhuvfT+gYI5K6aG3zBi",
-	"ZNkXVJ889WgxxEFluusX7Q+jvOZb+Dia60qNdOm6/CLTbQxkpWyHhaf/SSVihVYu/yTd3O2fxS5gCtj1",
-	"fb6sHi3bTADD+LTcsgtQHMNVjhDLBDfjr7VZPnXd+DWr3x/2kmp2NqtVFkrRl9WcBpQF7EHk9mvCNRml",
-	"PDZECsTuwWHUu6hLjX2tS8ybuGjcCu4idHX2mjRRAGmhczUbaH2WnwOALoBqfd2U87yihsZykmISdkBS",
-	"zSLCBeC2dTYNTlgcwJK9cAha/+YiWpJGUgRPiyTTRw6njYtJgHb+OWmCtJn93gqIHskZYoAhJKf9p90s",
-	"h4l98fL9W6syU8Mm81Y5E9g1AsRlW7dcMW/N/wsaW2Ij97P6UEtj23K2AsqYE3iqfC0LHlpkbHI81sys",
-	"YXoLeYoOSApkXS4mGZxsUdTdjEXmIUVuJKvpoAAgV3VKVkDiao6ngosykXGMbh/4pPZ8mGWYmYZOyITf",
-	"2ANmEK4NQLJFGoMuu9YUl65FEfcYcAU863vhkdgpBAvLsnZ16+Co0FcU+HibIEcPJs1IChZkKpFnOq3M",
-	"A9bUzKt8LbtSIRUhi2MWFc9U5ozKXVBFgOLMB5V9vOZcrdGHt8u93ohVZm/FcrL6zUo07GaDuHbsbzNG",
-	"AMwSr1iHVVU9CvMS18ydlbdU5zt07LLy8t3OGVuAyFqKjw3R6WxGVb3iXo7H3Wyym+p4Zaq9C+p4wLKT",
-	"vfFBffDZa7jdWxxeHW0to6S1OcgALe9uJvSNeYz5ikoow2umfJhIBrTTeJ3/HtSpGo475a8RLjLU3i88",
-	"WUh/3V+LupMPotjb/559gEi2Aq6/nSNp0mLnQFf25gG0WEpGVDupKwDDDDca61p8NuXQshEXVM1X8Pw1",
-	"NIegpuVdr4R6ljalFn35fYKKL1wniOy4wPhJkxoyk9qQXv9FFW0nz4+dzZ2kUVr+Xv9FPYMs4PYvkMbq",
-	"/fh+q3gx14bNXk1ZeL08cnfxqo5YwkTERDjPMDHLmcWAHriaAZVbldcoW3NDqNC3TLmwEgcrGDEaxVyw",
-	"4s0mr939ZZveNJDZ9b98LT7UpiBtZjfb1ES1dhDnjNZFLsFa1yzee8FcvYaEqcLmBMSFznyGKyhiijQj",
-	"aqg90QHBTWptjIRXpJUaQVj5MderbsyBNLHwGlL+kWTWOKGxzcBPfPmC/U+u5FaUyoSv1ID9chSDzPV/",
-	"YoQiSqQ2E1VCEysAnMiVDePqFl8pr4sbsWfFZbzNDKHCn4kF+E0U/n48vSQA2AwL1XLAFasuhuVDrix9",
-	"rs8Xl7A07cLqfaozBmoWpoqb+QWirOaROpf1gTqgckKslYdlgVg6xPHSdMYcZAahmrxkVDEVeNjRq2Ks",
-	"yxX5T8rUfCAyP0+HXObYpIrN5A0DZG6HCszIx/M3HgmMCgdqFcuJdlFmCp0OA/Hx/M0xSRQbO2PEiYPU",
-	"RchOxAS0m+bgej3WMIJgcYMByNwJ/sDlXcxPJVbHH66E/5vB6RpRzUPbW42Gk+HK2NvZpzKA7pSWHlHi",
-	"YR/JyYczHwEVsRsWy2TGBF7niIlrD6XtMh/L1JgERgIrXz+Uk5oerNAAmG3lyCtY+vPT058+vhzap8Oz",
-	"i4uPp+cwbDoQP7y/uJCxnMzb2sxjRn666O8fkH/9fEm41ilWfCjafXK8eBg6jLE69jvIVkCggirQGYLx",
-	"g5VBB86aAX+ABKADokMq4IcJ1wCxBSHnqdBQV0FGachHMSPsMwtT2+pAMHHDlRQzIOTm+empblk65JpE",
-	"Mkztz4S7IEkuJlbwwrouliOoFOVCK2sBOsjJh7POQAzEmSHcF1LAj89PT2Gxm5n1JDOuBGVbS65c6qAg",
-	"1enWQEAEJ8LlmakGzJCZg8cJICTfY+XYWReQSjIkJzsKPy0UE2kU6YG4tWfazgJxlWZc66NMDIu5BkHT",
-	"vu5UI9SB4b+OzSBVL5CVhuU4LWGuEPY5ZImp+R4rs+HwSoDVmpSBrI8GIodmIs30IWerZZdxIAoHDFcG",
-	"eRdpLj8XFcR2IHkVFDoZiML5Ak2yemD+9fMl9G/FgVjOZ1DGpMxcZ3Sel8Ww/HUgHINdwVVJgan+gMot",
-	"rpUDWocsDepBExls3UBU1pGpKgx7c69/iHHEBWj0lsd2RKSdKdWAuwOIO0fk6usAgGQGjSOy190LyMCL",
-	"WPaXQaPT6Qwa9lfLBPAngKcZNO6uCsRj71CuMfcHmAkgEP10evK6cPE4kof6D4g2HviaMKR5FaYqJu2z",
-	"q1ZnIOCwFNCfOcM1yTQO8pa/dNSkQPE3iocmnpOmnRtklkHbUYo41YxYInJQaw4cDXtfhAu1G+cCz+3V",
-	"CEbCrNKEnZb/rXU8EBluNhLwkspmxTlkVSyMJBHX1yRNvHvMlRzAsgIDcYJLA6bhAvZ1GeE6r32C7n/Y",
-	"hqLwT/Z6+x3y2mnteiCannO42IQAq3fAVV1maUjY5VoepL6Ux0AsKeWBl0rMQyZQQHR39UliRbB2v9Nt",
-	"BA0IFIQLRh/t7Nze3nYoPIbKJ+5bvfPm7NXpu4tT+MbKzoho4O+dkw9njYJo1uh1uvieTJigCW8cNXY7",
-	"3c4uAq9OQZICsc/yrp0caW/CaoyzJ9HMnksrLqIMDu8fk7xaEj4s4/HNYcMdtQEWH4KWlcEPAXfSCg3Z",
-	"pp5FmBggU2HecI1o0bpRqVnX73a3QYH/tWxebPS7/YN2r9fu7172+kfd/aNu938LSNb2fS9W2R3Ii5Bs",
-	"VDTy7lNQ/TxH8UaTlmtuNzwc9VmPtp9He+P2Hj0YtQ/DF6zdG/fp7mgv3I8OGKCsrxh9r/vNRh/TUWns",
-	"DiDPtbZR8U/bWo6GvzVgek1OUi1aPtIdVAzY6/aW9ZCR0E6plgV8tLv+o7wCnv2if7j+i2pplLugsY+U",
-	"u/q7cpk5UIXQjuvhxTMYesDqQ3BczZguntDAA+rWHUxA9TV0ogHlF1f8yL1llbHPbWQtbY3Ivgiye4cq",
-	"bY3fEehT58CBjkdQd2fHoF8SQ0FjGM0JdQwARI8ST2g5Fq7JXvdwKWvADn90YJB5Mc/5dsUhCoS+cdmG",
-	"KmZ8XY3NBXbV27JoxVbn/XFP7JbrUFiE2lKLdh4e9xtO2gb0XyhJ+jue6O4GJzorIWo/6O1uxAKwPBR8",
-	"sL/JRGoqnnxPhoNHLTuxVq6Sqcmu9qaD5hbxvLUlT0GkbttbVRjZ+WpJ9m65TFIYDGiHbjQd4p+ABkTj",
-	"GHO8AQw5BwYusJi9wIq1NMMiBgXBCpZLWc+PzOR85/4yyZ/5Un9MFvHnYA1767/IKqV+z8P6XrAlR+M4",
-	"O8FzmYIM4Ir/Amb2XnePpCK2qpF/7AWL+woKhfD9JUWF8ld2FkrRQ3mfJWxhx01p5yvkjWWsAgNGa9Jv",
-	"ncE2w1LObCRIfOSkhJoORnL7RZS9uKC4NPe6h62lLAI7LBa6WeAVe8uRtpFhkViKCVMZ2/rLHZGtr9vv",
-	"daZwN700DSThj1Lx8jv2bzgsHG3sf9ESVqWf+12UDz9UwaroJjv4sht2o7ulvkS/P5gPqtP/KWg4SKiq",
-	"SSIqnGZnQfIqRxRh5Vt325tbntc6t/qJ3eGlJ/ckih5ybP+yh/V7nb2TKMrUWFl37Dbc8McQTTGYoVYe",
-	"zWjA+KhXp5I+06Vy800wdRcN8c5qb/XgGmt+C6CLxIQYuZRk37JvKYl2vSRaqXOSlQbKCxk4SdKFyuML",
-	"/6/rpSPVpBT97eyKHHxLUPPemyF/zSv4WJG0lxvTXI8IzZ/XJkLJdX/UpbvjQ9Y+6EX99l54wNqHdG+3",
-	"3R0/H/WjXviC7e9vLbkCWsayIrnetlLc4MJ2/Q1sUVALtVBjBqvP1B01MBOvkBdLBw2dSCsPG6p2z3Sd",
-	"Y494ZyRXBIsFBQTKA83BRB9Tbex47H2NUH5QYDsvS+liJrxDjWtvxlhpqL7EQX9TQ7U/i8WyU/ad5+1u",
-	"v93vld4pn52Q52WR0G0w3Bv3aV5OqVpH69P9Lbe+OOhGllvni/07nJZfZKpq6bXpbSqOZoEode2V5Y7G",
-	"Ayy0dTEcmfcew+eRJPAuc6Tm6lNV6kGSppdqD7stHyPjTxR3iTV+ceBwrTHoXrrwlXsbdBcKVh52y2dg",
-	"Kblvb/51dP77mn9/Vx4Q+IK++duHYTfqsf54l+6N9sOD6Dl7MT6k3VEv7Ee7bG+8Tw9Gz8MX0SHrjre+",
-	"bks1iVcxjNy64cFY/9jy9t/MUrzIYo4Lm1W8bsGSuQ2XQ8qskxd2vq41A2H1LCmyAPZFMcJHCCJiLbjX",
-	"eISssFBpu/q5/yo3Ky9ldJgQ7hldRaGvkDvKH+XY6F6tvr2pou1zxldW+/+0idqLqxk9abqPZmWy6+mp",
-	"a75EVniE04Ki+DLhGmOaXNtI51mQZM51UVcLiAbukzujS1UoMeYn5jqDeLzyz4+IpdCrlQL1R41VxX8H",
-	"eXpr3baiyv5u2utmcSwL03Eeo+Wqun1hlapun5M39lTFcXmyrumYjvyU+wvRL27KTjfc1m91PyUENffN",
-	"dBAsA/13UEHsuXIxInbSQX5gpWBWZA/jNGJRVjh1rXd3uV6f26xr9RHvcnEBAl4Donk5x6Jhwen01El/",
-	"WcwLBLbqgWh+eH/hMhlyHue9RcgfW0SqAHX7PDI2wHbfn71+lbmOC8HMDvETViI3A2Tq0uzYjghiWiZ5",
-	"0X/nTzvE6L8Vys5H7SzM99V17nl6q7FpWXXNRiiVYqFpT6XSrD0ClJR55QDfQ1HKrWi/o5703Zjht2CD",
-	"j2i29ESM3p6niJw/s56VFQaudVE/lHUvSo2FsJxlSlZmGVcIcz0HKbHoF8EslYL/Tt6KUg1leSuYOs6e",
-	"D0RIRdEhXrgX7D1FxZzMGBW6Qz6cXL76aUHUhPN9VSqQjKjgKzj0a/w6Y9HrtKHX/h5tQh4AXDPZBG+p",
-	"zkIg/bBaT/7873V83F4Vzw8W1i7V1X4M0adWw3ovWKZfjeYEPPCZYlU+wnZoLrSZnOQhavDJJraGH5mp",
-	"p+DuX+Ce/XZKxyM7CZ9MJI8Y3AZH9jG0kvtE0tiddtFpkEkTTuuOt6s85BIeE8UgEzsESM0OQe6DEQt4",
-	"UdYU9YfjDmOF2w9znGYScrn8FQIXmWbxGIPR8muWenONsJoeiaWGZGWNnk/X6giMPDxiwqy4Bj8m0SMo",
-	"Koun+kPMqKaidL5LhpH7nEEc7GaKxp+HAdYt1f1YYcXk9PvzQtif6K/JE59UlXpVZYqpkd6UArQfEEvm",
-	"DqLQEmeQW31y/haRcUwn31CNKcSZPMJtUGvl+kneeja/wtLVpETJkTQBoeTVmRcOW2TCjCa0EF/UGQgI",
-	"ucF8LztNYnUjiFoZee89xMmh3jGVmsECg1HKfrWC159pnQKrf3wn/O7fxQl/0O71q+9YZvt8lRP+RdiL",
-	"NnfC27f/e7an/2f0XPz8pf/538mhujS785/GB5N/Rfvsyen+xMMfl4cDY1gMWUUAwgV5/NE8/RX2DXn5",
-	"Ox6Bb+erPU93K2ME2We7ijAGQyfg4wgZYEdwj8srhavoa+VlJ0Ezp1oDXAStQAAEhA6E/+k114nUHOvR",
-	"e1yAZo4xfPY6IFeDBmL/HgGcxFXLoX28Bshg0rzSU9ru7x/888ob8gZihOWGXdECF2tweXLeCgqoA5os",
-	"Qx0gJ752g/82W4mB8AHRWVhW4NQESsIUACfmdXfEOUPUZY+lsC50oQxE7MeRAyxU4N7mZirFcHfY69Wn",
-	"E2SA0csCHIrFobEy9Cf3/2Gn/elrNzjYrSsQXRPqsEoz+Nw2FADvayIrlsHu1TNUJBAgMER9bFMVTvkN",
-	"7HMHi3hHzk+PZRLbsN1L3Z/u/R182b17FzRqaHXxtFBjaDhFiJcxj5ld7n8OGoO0290N7T/gL9YxVA0a",
-	"jeK6L2KAlc9LTVVG/iWnBxnNCRdkNDeYcLnQcBGo+PUSlG1/gnC4yw4PToE0z394RXb7u93WmnmcXi5H",
-	"S/SLfYpYiXdBo989+F3oxslkEHNhGFHAApqw3a0K2fiNgIfrZuJexne3nv3uhlftW1+U4C8mOPQO1n8A",
-	"S/tOmgtquB5zALj9nW91+9XuRiuYIelXLOeO+5dAXZGLXZ6co/XpCoELiX3vCpJZElMMW1KMHeGHG6QD",
-	"4KUfuwIVS2/626nVcUJ/5wQuBe8IovdgjMUAPsT9nzLFAPoKwyHwtdspR8PaQJQBFRcBFAPbXCm4KVu1",
-	"zOVk72YhCZYHWHWtQgmOB4c6FQog1JXbfc1GnArS6+N48dLdDfwf7RsmbhBYyv2Q8KSRFzfwckw/7I32",
-	"WXe0F/XHB3SXvRj32WHYi7r0+egg3I/22O64T3ujbngYvWDPxwd0f7QX7kZ91ht36eGoFlv5qFbIK8sF",
-	"ThYo/niP+KBSDYkNA4QKxJ4R2d8iXuhljoiVA8gTIwHa+d6H2kEo1h5nwPC8KtXDtu9fkURxYRBB7QpV",
-	"8ytEg9VHxM4rNXafwmsont28uk5HTAlmmL46IlAVHao8S8uYQho7vNRWgIc9K85TnGaG++d8coCmb3/0",
-	"5Zz/nfWBuGWaNEUax0dESMFa9eedCnpm5/9gizROeeinDEKMQwWDKC85JpkeubBAjaABQHF27/KVAgOM",
-	"N2PnPw9/kyM9NHzGJCbj+n5eu4Vxj0AjtO/mrTcOunsvut1GfbszNpNqPswrYFTaxee4tjWN27UuNFwq",
-	"N19tKn+Yj23nhqqdmI92kFp3gOh2clKA8sn0M5+ls01W4y2+umo1ev3u4QEuR97NsFS3prqHOTkWBlbY",
-	"vbWT+HS3sUEop84aPviKJnTEY244+3vESl6gEy0szNtVG6SafIV9ChBu8a7ECamgR96GuwE3jOWkYNVY",
-	"DXtziQXxs0rqVeDUYwIOPR6CkSZHd3aoh9AXdtGpE0XeyMly/X6NTTwv+fDx49nrxjLFeo2MDGNo1OpT",
-	"hn02O0lMeZkTNi4uTz+Q3k5/pTq3uS6FpS89KOSTavWkWm3POT5YKm1DlWhLQ0BSeeWImFNAPV5yMltV",
-	"scq9sgErSVzpgXrILBcv1O92czXHRwrA/xApukPODDEyhUKpgvGsbprHaidCKic+gcWUg2IVThlNCBMy",
-	"nUydaTjmN0zYOSdKjtgixynUS3ioNJSVV2i8/3deH+EIGtr4+iuMZwnHcKvFtS+31HkIvTh0ewTwy6nn",
-	"J0ZjM0XZtkALGkZ3RKbwGK/1EgkhAHbhCql3SYI+A8XUwDAuk4RFINWCHozI9dxk7kpI4AUwpA45yagY",
-	"40xcSCMTETSxArUxvx1ewSi/1fXyyJAXy9RUv+TZvT2K9p4f7I/22rvj8ai91+uP24cHNGqPw4PdvdHz",
-	"Ph2NoqX1g45qBIENG8TaU5W6d1hYKi/IBUGyLvYjOxl5ua6a2kzlWeLjTYcERWYas/nQ860s4GSjBrYQ",
-	"Vqu19erPrCdZqh2nwkz2HC7+yY353YJDYA8IJVhjjkjl+SrJiWfju7CS67hwRtfI1r7IeFae0qn+XDCr",
-	"8Z/6imtYVzJwwexoS0TTUPP9qzPi3DhoWCAzKviYaTMQ3phww1RWSd62JZXpkJdYOaRY943rQm23glOS",
-	"A4ctuOKxUCIGhoAD0tWEQITzZ772+fEydyEkaaJLkUVLbJTuoH1r5WAJ9/7Ck0fxnbhCiK4g2h/HwWbo",
-	"BOpBpDxyfrYvPPmOfrbH9Hw91t49+b3+GgEzf0Jt7j2yjaIWV6gECM6vLzx5gNbmVcB1Xq4crCKvwiPY",
-	"LdMG6ygElrUYKH4xmhNDJ0Gx7IgVFQOAF0jgsgKrakCwsm+LQNy44TN2TKD4LwH7lQeUh2LCq8R658Ba",
-	"GRMCkfHZ2PEKY58p1C4BlAFDJ50l5a1c1c6Mjaypp7gIdFnp3IMT5XWG63rNqoTeRyRlGwzD4yvYzVk2",
-	"CF+hdMshYKHZxRF8sLuv+Re2rD9f8znvMKtEut/NLOKNo363uwZHJFhenTpfAiOJvsYruW40rvJ07XCK",
-	"/Xc3wjHZUkl0DsVf/3Lqoi+N7rXBYkXnb6MN+kKoW+mCn7Ly6JbyfDn0blb9vHcPbRHqutdIGSfIF4u0",
-	"+UfXDL8rigQi1NTfRI9wGWb20OUGzdwzlpkz/a2sUqGPqyW5MndIjctl5d0mJ0/ukCd3yJM75PHdIVB8",
-	"Y0yVs85NqSYjxoSvOPdwPuJuq038qgZK5Y3r4eFyPsetUOzuRpSsrdSsgyxcBA2wWeXdJQX8VzGcCy92",
-	"PtnIv42N/HeUe/4AVnB8QiJmKI/1Uzb6Y8WH4LIW2dn9+VVW/LweMiLBvD5QxiEMLebXzJWp9WnfEJg7",
-	"orHlMK68sFThlDmEdeA96Iq1bMmlIQ5EAb382D6wepfGOJdClX7b2q2rxJ6V2NdZ7ojI6rAikD2kmAwE",
-	"8PymgTTEifSFGpwXNZaTVse5o5lYrO+uA7Lf3cWHlidbRqoRsGsgssKqkLBSiHTB8sV0DomT4JPO3NDY",
-	"NiLReP+2BIdnndm7WEj/wYzU1d3Pizhlhc8LzEheA8KfD3MFD3v1+aesTr7LcdzGtY2TqeEQCPpY2m7Y",
-	"386DI81/7zWyRAIybr5QEIv9WCt1UlylrP4sLtdxbmvXlgBvpzycdlb6+m0/vECcTu7IQi28TFEORt8k",
-	"KiC77nZQ814aD3BhqII045Jv39ctJ3k2GzC6gkMMM91kZh2tdIvCgy8NLiRRMjXwPhmltgPLDVG0+gzO",
-	"CbRKkJmMWIecZCWQi5H7rqx01slAAFPAdYeYBgcT6OJBLDOzDMFV6EeEcjdi7gy3Ofh5ns0gyPtXZwPh",
-	"fHllV57L36v1452UFc4clBDn5tZkiZPt3M/qpTOVVPKv6w+gf4WjvngOHf0g1axxd0+VM5cnlPnDK1B/",
-	"2QzcB+fqnOMJrpxZOR7H3F6mSs5AlSmKxSXZJX+wgbO9euy3ZTcFZvMa0iHHPM60MCwNjj6X31ho8lOb",
-	"RaHZRoEf/HD+/m05OylT5fLkIAD8sgP27g2o2G9/tn9c5BULcr4yZsYKDM7P7lhIcyHAtmJVanlnfGEL",
-	"jqpsx80qQKGmEIBAM54TVLJns3sBBxfLyTqegkn+K0EdsnLuO2OpZm17B8EVLUIZucBCuyuFry5d6kzZ",
-	"3xssLQVffvK5/YUnbUvVClWwbQLVqzNDjrcx8s8TE/x7MMHXcO4IJYLdAv/LTl12zgjoR2wyfyADLFzw",
-	"q4MvswD+VLPIizTFKP5nmji5uBLPX5QnStJdp/7s2yEtO/hP0sTTQXo0aaIS1F6hztaDTpYeydnWOkzz",
-	"mouI2E/R8djaXKuZ0YiR0Xwg8t7xcUCkiOH/mfCUcGE/y0WWDTUMgOEoRAuiVfni5fu3aLeJFB+bjlWS",
-	"j+A7+4REfDzOK9fCmCDazJtV3OQGopnQ8BpTNiMAc3cB3IEDhLphStvvpCIxD5kVdBCcMGp1yDuJvXvJ",
-	"RadYjjCkmh0PRPYMVR5kYPlwYfSOpfm9cDEoaBZH6atajZOcDIRbSz+4DDDYTYbMOMCW5DjALmch1wB9",
-	"h04HxA4HoqAD+rbsGFxHK5Q22Hu3qkvkq4uRnD2pa08M9hEZrIDT3i6xWeA7ecxv+agsWJ0t3W7MWbGf",
-	"+7FW/LZ1XxVOipAFA+G5qlfiyKY6XMKFJreeT7icFqENjbHCjFOZBgIbGc0LsEyo99HE5DwB6zz80zOg",
-	"Zsa1M4sfd6jlrhOSpLangeCi5VtMeLLQom8SRy2SmW9A+2LSsQyvq9fHQDyueon/AMoZiMIONQu3Fz5u",
-	"BeTVPIylYK//D+l1DmDYFx9e/x/S7+y6W8oHFufh70V9NQ93zxVU8pLa7QG9WcgCjdgPYctrLH2lHffL",
-	"ZhVlagqIHG7YcOGCJdZDcux1u76S1woGjkrCk278dOM86ca5uLlMLd7qdnHS0/Lr5axev82F/s6yU+su",
-	"zCfB6+kYfDPBq6LX5lTZuvepwNq+28DfuE/aMdfGw+B06pFlLuDVxwGT8iDkH86G/z79Jc/TYeKm6ILt",
-	"CGZUmD+Ga/BesEzZ+DdBZcI3/x5AJO8gIgMkqnnC9EJwmiMQ0sRgDIAk0a1FTBJ8b4NgFNfgzqo6P/1u",
-	"F9DPvABq34oweKRDfp4yYS8WOmO5k5x95tr4iAsrq/mPvKy4190bCExVw1Zjh4Ez41rbbzA0pXmLppzC",
-	"EbHD162gZFQgcmTl3qUoTEhBWI11a7DrGuKuxNhCasIZPuzV0fOjVij4NTun9SdvYXDrzheuy5+kuuvm",
-	"q/Tu/fDi46ufhhenr85PLx9rsazShrQJikkkc3rv/I1wopFmMnbkSkhuxYfcbRmswq6wDGJGExejBjzG",
-	"SPIVqwkA8wuAUd4d4b8sN3GgsE2qSeVuFZEeCG5ax/ANYeLGoSVDQDIGgzBxw5UUM/vFDVUQUQ0dR+Td",
-	"ydtT7A7yeskMs+a4GQjLlNoAzU8N2WEmdNhcnrvaTzvkxM0Aa+0DQy0gaZBUxBBVd8MUrM0adnYSrUVm",
-	"Bsk3ZNgZ+L/8VbokAct3XZdRMJIyZlT4XKv7sVAaRWDIpvEHZWdmONtGXDgTSWocwy02kHNdvAm+SZGA",
-	"HHjGSSTEMWJvOB+nsaWAKHLMdAsktreu7dqQXqn+BNz5CU+/jk+eRFEus6FbwkzLfCmF8NfM4GsUhjUS",
-	"HVM9bd2HpXrZbnX1bwQ5YtEzjcD+wAs65AR9QL7KvWIu7lcxkyqrLNlpzOGBBsokU6qnLGodD8QVj4ZX",
-	"OE/XsneAIxT+FY+uSEiVwqpZENT78ePZ66Wc7qNmauN047wGIxo3uCtBs4zbYW2mlcgLm/YDk1jSDS9n",
-	"9GagCJAjsEE2M5iJ44ipEhwgj5b3N9ymQ0tGE9l2H79hExrOz6LGurljEjcUhxixWIqJ/deyIdkvhsaV",
-	"mqkZWVaW+KGg/XXKrS/B9RsV1QpckKRxMO6OnocHrL1Lu6y9F+4dtA/DHmt3o96oT3fDvWifwbvDTV++",
-	"r0q8TR1zyNJ3kSVKk2YiteajeO7waJ8SPx6Hf3+E1c0WG2v9xQaWHHC29EK1qg1QQdfUS69yZog0Av/1",
-	"zwA+nh+nKxiRYLe+5hYtcG9UralB0XggmtSQmFFtSO+AhFOqaGgn0jrO6lRxAD62302YsMyYReimytrL",
-	"bgFw6AGw+krmnYUkrWTfl+VJbMS1l9cHydiKf3UjFltaOSOhwFbG7h6Bsc24yFAsDjbhc1tKpzj+YVY/",
-	"apoM99V/98MeK/Kmg/Fz+mJ0GHajHuuPG8F34I5BQZD+6EsmlyRol4u4rQyd01tUC2pcaPWvJEj/MSqT",
-	"l7ihC7u2rCI7QhXmdC+G6QVb52RfKdpmkU9jl38SZAgs9lBZ5keaXIxlx73Zghd+lJhNN67JxSFNNkvM",
-	"PEv3XagT0cozg7O0Hg/3Updx9j9uHg/NOaMJH2Zr0uh2ep1uI8hzqo4a+j8xavUTWXhxInud/kHnhWXP",
-	"MNHCs73ObqfXCBrVZrdMrvIzrDmP7pH+Friqvu1891fsKjckUvyG6U1yrW6luh7H8na5XnWFQXBXGBMY",
-	"ytmMtjWz959hEdq5m47DBQ4CMeh0Oq1jcqUZVeH0CuUNF4BibxqrWmmpDLapQ6icyXRIRvNMODgmVwmd",
-	"uEIkV5p/YVeIcpJZ15tCAhjQEaFx3OoMhDP8kmxOoNW5OidgzQJKzyaEds8rZ8u/6mA3HUVvYWDtnjNh",
-	"WUVQhHEasRyof4gjsiKJSpfLDD+7oWyi9I0A0rCZjb51TLilEBoae3ejx8KKw0eeBqbU/lB6SzPtqHAJ",
-	"GJW9p4s0z0Q6sxQCvcNHWWNQv3GdrIGYgiw6dlFEUDoa9hXq2GQS1rIB3TA1knqNha5eecv3GYNDwRpp",
-	"uQy1nBs1OvbZLEXIAurcTmF+5aiTSGU12Kavr2Hfai3tSCpTu+ZUhw1kIxstdWXSXBTwHjRzwaoIksg+",
-	"J7GMWFa3eUOEsC3cnS5lv6rdBQ1t5oDmMsYAhVoML4FgWs1e2zL0aOnK2QNfxk7bCrNrLV6YffaA9nPa",
-	"T5ScKId9uiHhe5biP93yBLxyZVHAk5CxpWd65Xzr2dh9zh6cLk+LpPnx49nrADwKlpeDe+Bd6xh/QMaF",
-	"3EGlYtnYfGNDHg2lGjr/yxZnM9+NMnvUU6qKt8JSYoD3NnAVPES0mVI9FOyzyU6m/SFR7CY/qlXgtkJ5",
-	"3m7vst876h8e7b/wCs1udDAKe9Fhe2/8YtzeC7u0/SLcZe3uqKSjxDQV4ZSpYapiLD+Tl1oXNJ5rrkE+",
-	"yqjRzgqEQPvXb3I05JFGscQBmHXvgkaYKsWEGYJUICLfsP9ZG5a4ivD4AAFlVrU45oLrhV43m2XeUv8u",
-	"aKhUDH1r5SLHuIq7vaPufgPf0xgIVfta96jbzV4DyHl4DSfkBJ5VM3J/1r/QB6nPnkFLG6mVWRWjEVbU",
-	"afTJv/lL2ze9bRz1u3sv7opwAX6lAlDbtzHmAVsFFuew6LCJoaXFgkC4FUzDorhTIyP/nJ/BJ4Peo2it",
-	"JXDVbO9WQNqBbupfXBFQs9aP7QJdsH4htNuZ01lMqCb/unj/ri7WBVzWVi9VgY+SRrvgQFhpAeO8r3TC",
-	"QivrO1GZTKUPzi/0gvAsv5y8fWMvHNth65hQ8vH8jX1TecxxPRD73R5puhshC+iBnGhILjIM8oE0N1Jx",
-	"plsdckI8mZLzVJDz9+1XVtchX3gyEM1KVHTLJ10Bjkun09lRsh3a9ztfeOJMP1ZxggpuY5e3nk3Du8kG",
-	"AsLL9TEWesaMr1QQu2BBASzd5S45gA4Xbu8MuhhZZbvOkNM7AwG3tWaK0zinj4FQqTgi4W0ckDmNfF6R",
-	"FvSazeh1hti+1+0WcSjyomz2YuwQxF6xXN5uYTHUAEyrWsY3LCJC3h4TKkgqroW8FVkauI8UyLrgBq2z",
-	"gt3mogXXA4HyREDegcA7Q7x5KsqhZDHVxq8yfLBOJ9vClmsVC6tuRtIc+5p6+SlqrRVpFoSZYs3nk/b/",
-	"unLP7U9fe0Gv260t91xr5a2ciAA1XDwBkI6AZ7XowrQnbbmqkrBwpdT1gFiJ9TpFwsIMmAT43EPh2B8x",
-	"RgJqtXqizMD+6u28QVGY3VxGK5NLSTC73zX8F7Aebw0y+VcOFu9tEtxPBX0nzZmlYMuKfQLOop07o2aX",
-	"yQWlQYkuHcLtJIdKvEZ23ezM5A0bjnnM9M7XGj0PSz5tCRhZoPOz6L16Z88MCLdpjdRyzsYAWeBSqw4L",
-	"uLvZMqhUOChMz0SJsWTig9s6y68T0KXfypu1t8kHaqbESGIXZLm5KFUhW+kSLDrfNrgp3rFbCNRZjlBv",
-	"p/mAHj89XhG0iBq6A8JQx3w2i840SAe3Swgvyjiyr/1xWO6KwLe3UInsqWLTd9KU7PJbRcDudAuQoWMG",
-	"jgeuWGikmnuVpFhvt4b74aOt2F8tz9uJuL4epkj2S3wvpzScwkCdXQ+KvgMPw3lBnRwfx4S1L5ogrA4a",
-	"nUGj1amNGP6Khu8gb+MOS4GA2mblxeM8nA19JFQxVw4fgQaAf+Qqml4pa8OCveb6+qNGc+5moW8wnaU8",
-	"0g/9PrZLywq1dxSgbvNwV8EDBOOkFDrs+qoL5s9nXTvZxZjhu4fy5ZxGh1j6PM+uglpMm1uu7AJtY6f6",
-	"3gw9J9gaVg4PnmxYj5V8wfU1ASLzHu2Mz1qGXeBgUdraliln1qxHES835e2xnKzwqNunzp9ueW4bcvFZ",
-	"RPCkk6Yv0q+nNGEtuyh5L/bbgPwmR/jXQDAx4YINvdx+d5Q9xFQTav9NOMhMeTNpyiNsBpNPKjX5g4Fw",
-	"fw3RbB2QCFAPhnw2CUg4i3yBpoDgiHITekAKZve7DjlxNgic7ECApxBq/BuW4AUDWPqLdxVede02hii2",
-	"iGYxC8EWxhJ9jOEAYLfiX9hAwD/93DsEkxpcSqEHe04SRtV6b73dvbWSPJKrXVxY7G/tzPyX7yhhCqb+",
-	"OE7NT98if7Aa8fvgeyjmNwz2dciEvWIyDQUPWuProFE6IYPGERk0gMAm1EyZOrJKnCH2nJHuYDAYiEEj",
-	"IIOGpxf7wdc7+0vlPGFLg8Zd4891f5VoueYKs78/3WCPVVXInkuAY8usCS4+C9zzlg4DAHN3dgeKvE+l",
-	"FQSkLZwzv+t1VuxtVfb/YmazvXUQH/yqnTiUIsuRr8gIC8dSvDk6qznyh3wADy6MtsVprPWQl9aC3di1",
-	"bhw1el2s1+55IXhc7nlmC7OtObn506fz+4heVE/4zzTmxCIcYJKagp77pzisRQfk0uPqX2rPmKERNRQx",
-	"EJsl1yf6PRMlxzxmiEpWMg8HOXt7pgfCRYE4WRAL89t/5jcv/lRwE4IrMOITAIrG1QbGiSiUYDF2KPzo",
-	"0GyRJE49khm4PvPXdcelHRseo7s4FeCp8eIokcqVNOoMBAD2cGP5U3lVyaKL10iiWNs2x81xlqKiUvGs",
-	"6pcdiKJjFlMJnXt2A3+kR7v93ctLI73UV0a7T3FodNi2i5S4pij03ZNZ9PuxPkvZYAGsD3xo2kPw59C7",
-	"y96rbWUVJ5Ig4iNo4shkMAHEIxjCA8dyWnkxIqomAIGtj6qxKlggDj0Zoxk3hkV5YkU+ecIFYePxKuAX",
-	"vzIXFSfdwySiNRLNwprionjgQCCJstem8WmZmGTbtPTnlq/UhmI6ja1IhLSJDd2VUzYOIRMku3Qt76uO",
-	"DowDGD+J9xE0nszNVIpdpw12kjn5LzemT0GjcCVZPR1eHe4Oe71cBMTvkBIrIt7d/YS8arTDIlBC8YUn",
-	"Ue8R+V12DIuntOkC11p1R9PZJSHGCKSbP4UkiCN9TN96bUggnPthcbVumFI8YosS4zNdXNWmDwnLvUwK",
-	"HfWtzkBk/I/GQwl96SMHsCsicnly/uPpJWnmRsQWUcxJnjUiH1xyYyVnA0GdQq5Yqn1oW3aZHZNXJ69+",
-	"Ov2nFYalInI8bkGRb2d1dKkmmahbYB0DgYJsQXMAH6MTAu3sUuHQyonmImQA0ENVzJkqOLkhSH7tDeCI",
-	"8NsFY9kOoNnHsN/l/v1MxMgOYadYBO0/KUu3jmn+o9jaMCnmFW5xHUv/b5jdUwzA3wMs58Ixo+xmeKRo",
-	"qqXMHo7QaqdTKZhaYz4xBRaZKubiRIE5Qmyt53JQOLikxfvbcAAI6NqHNqNc1woIizUDu/kmnAzT0B6l",
-	"4O/jJMugU6HxlCLzh0mReWjWywP4+fK6xE9C+ePWI4bKCD6TsuRO+a7i9pKYUqTJf6LIiSUXFiRhsE4u",
-	"yrFBVq2l0+mgmN4KBiJrUSakOZYqZHCejrw1U2DNL5Y8y8KXmCJck2seWxHX1QtoEamyxjxSbZPG8VCl",
-	"VobOUjG9WgM5+bkIfERorKUrveMxgpi2MvkJMYoKtAa6gOG8kmyMfq8MAfLIGYIhQg2CjB2TtpK1r4bs",
-	"ZXapQLbfQbneFSrypz0olKJ3HKZ1DH8VGkfRMRiIhAkw0kjlF+3YAfa6UGcxRyDfUWr8V8R/BFAf+NX6",
-	"q4uZZfXu61I14MCwyFUsWuq+z+/DZcG4Pn/ca6J2ISCRHLa6Lpf8m6Zt+FX4ttpCIQbYkUBJcXC//VU1",
-	"h9dSsCe94W+kNwSOvSnPugqxBQvpXN9Ws8gN/UvjlPFGYZM0popgZZzR3IODxhSgSVytt6y1gGhMJnRo",
-	"yx1yZb+ETjE6biAmsRyR5tU/ruC24IJQbFSzyYwJE5Crf/zjitBQSa39jzogV//PVUCufu10Op+uikA0",
-	"XIP1Jx25SLvS/bcGb2Z9jPMmIC8/2gm5bjEO2UhoPrAsbopxcGgH/4fPbKi7JbKVugfg5zeJf/4rAX08",
-	"OJ0lx3CwOnJ7JiM+5jXKqdec3CgrXpQV8dW9Ynx1r9vfg0H7dP7t76Ccfmvunh+s9Pek6zwSd4fVXAh0",
-	"/r7u1WWW/QpDzgCfq5kyx4SSmKFr9GoH3rWMwQpklQhul4NytVOm9atWkJXK8Ak53BnNPbgYcGbH/yFB",
-	"Pmb0BlHFBqIQMX7V6VxBooyZKplOpoQSPZ+NZMxDEnNx3cLsdPAzdMiJyOHkwVyPBUJjGkKYyIlw7mDs",
-	"8lamcUQMvcZ7Qd5aBUzeAIAwIxHX1+Q/qTQ0V4N6uzBuN1ZXQmT9XfIROt0onbC6GZtcGY+WWniSZQWJ",
-	"iPCJQGz3JUxesRvObh8JjL9Yge4eQTCPWsNkRQJjfaq4Lyr598PVf9IRHgfIGZmSFK54BxdV8Zo08Wyw",
-	"qPWNExmzxna+ZjzmblUBphNk4s7rm2Vi0kIuZtPbrbJCAu4sAswLqAX4hkcWyzCtoRroumzEvHTSg7Lj",
-	"nMHF/lkW3Sw/AtkNZbOCWf/unsKZA7esRVWCm4lmVal8Ejs1JIT7ClFdn1jDd64uBFZU0nQiDBC8JeRW",
-	"Xhn9oanHQb16XhPKCWUrfFFgAPZFkJuysOblKzyiqYiYIlBwiA5EIW/aqt4CKg5B4OcXniwG0XbIORUu",
-	"X+ts3H4nBWu/BdgiK+NNpZCpYtEGicQuCm+daFQX45cwanS+2nYbjtcJLZsp2ttpjA8RXYJvEgDsmeYj",
-	"xf++PLk4taSwJug3aJxe0kk9xphbumfahYd31oYP97sH305cXEjBMF6FW7F0QPH101NwGOyxWT+x3Q05",
-	"41tvZvirYfocbIB7Y9fznTQX1HA95lgs9XuyfMemnHgTVOUbCLe2p/d76v3BRvrkMeGGzOjcWwxBw296",
-	"K2USS9NJxKQVZJcA1zBbTf7//R+QoQNjtex2W210gc96mXQu020K0SZcTK4AK05DQrLdmGKBjNxruQtF",
-	"QNDE7j+GurUDMWicvfufkzdnr8nJq1enFxfk8v2/T98NGmQsFXwJxQI65J0koWJQHZrGxSojS2+3X2T6",
-	"YGF0ReULq3N6V9W/qGDktbTLDpYK6CSBxXTg8EfuD8sJYz7jptYCmQp4Bh43sEJ274JGhmayaLDs68xc",
-	"2XdB4BHX11v32+uSH4umz+e7z/d6L/p7a7pftJeCyk8FHWqmbpga3rsyQLaDy5JrAKHwb1HuN59u4NA9",
-	"FZT1dbUrsmISXF/DP159+Ij2su3KZ7iSv+WCCV8bI6p5eJJaUvr1k2VuI0YVU8Vf8NBfYlGZXz9BZSsY",
-	"I7JRAEdu7IBF1I2nylx+AhqF0btpdQpuhnKZhXrMRhf6hXVGILzO8g+sNxJk9UV0Vt4DB+jRNuGrKQXv",
-	"GKJuUxLLCccg6gBCii0nIDSKFNPaPrfn3z8mSsbMmVI9ev1EyTQZCCwLSscGzZkzyykjriHf3lVuwgoh",
-	"lj6x9r1hkA/HFcB9pipkkBE3R07nveO4lUc4r5pV+dH2DxOGNzrkPGtMjklM7YDGdMZjq7CE1JdoI0Za",
-	"Fcp+fEyo49YD4VEiuPEV7Ri5grfegSEbBTXS/OH9xYWM5WTeChyc6izVBvUg1yzalmHqgNYxY+DOkuMO",
-	"OcH6MGicxrcx3GdGhXMbcuU+0PXLgR/VXcNMaSloTE4+nLnKhS77EjEtLFFM5a1wVasgBIYbTS5+Omn3",
-	"9w/Q/A5KDTkZCLzh4DpHseMlHAtsGCKRbNMv7eEhvsBT4ILYcfGKtZiuBqKC/pSvBRWEa53a5cNOgbCF",
-	"NFOmXFkd+4u7nIAWR9K4BfaxQb54F80G06pfPlyYmuU7Pz3VxNfCz0hAsVCqCCOoFDVsMvclK3xil5fo",
-	"sag+3Nv2E2fcBqfAnNm3xjEXrHDsoYx+1v7GI7p4+f5tNphqc1CVf7GlN1JM2j4ULFHSbgzTVhxzvevA",
-	"jVQH2AF0C+qbdvOA+eksz4UrxBUpZtJWBuM6qhnPS6oZpvG64myvASYGTR1wlLiAwK5qk/DNMg4JVwhp",
-	"/nh6Sby0F6BBa6lY1yreOM8sMSZ0xGNuONMDkTfFxVi2Ftmuh9xBpmx/5LAz9tqyH+9AtF5ehrRMk5U7",
-	"a3FWFxUA5iPPOBz2Zl0eUuDjAvJwkMCZ+DLwnYFw6DvFJBuMo8xRAshJEU65UP0ZMZUBkjoVzldfN68s",
-	"mKR+u8beo0mLSfSFcEKch/Oj5WbpID95zapuNBBfeNLK5zuTNyxAwQGkvDyBEtOwazNXl80F1atVtPdM",
-	"+zK3R95MLRD1GkuCgdGqVEf22CMNwRMRqjm6xQxkJQ0E8tPfWGh/BWt9tieYWER1bbFu0KVghetm44rn",
-	"3n26+/8CAAD//w==",
+	"7L17d9s4kij+VXB095zYdylZkmUnls+c+3Nsp+OexM76MT2zrV4FIiEJMQVwCMi2ks13/x1UAXxIpETJ",
+	"dj89f0zHIgkUgKpCvetbzZeTSAomtKp1v9XGjAYshn8e+T6L9CUVIwZ/B0z5MY80l6LWrR2F93SmSK82",
+	"mGmmerVDoseMBPJehJIGZCyFnMaKwOeNmldT/phNqBlHzyJW69aUjrkY1b5/92rHUmgmcKrFma7HjJhJ",
+	"SGyeEzkklEQ01pyGJGYqkkKtnOH0mo4WRz4VmusZ0XRkRs3Bv2X+8hEuEvARU3r7kCgmAsI1GVD/lnBB",
+	"zob1cylY/SPV/ngVDO+kUjKUo9m11DT8RAu31SxWTCcDFhuQIvNSftwJF3wyndS6Tc/NwYVmIxbXvptZ",
+	"IhrTCdPpGcqp0D/EchrdTHmwOOHNzdmJW/3IvGamYw90EoVm7AP2Jnjt7w/qe7QzrHfYblB/47cH9RZt",
+	"Dt2zmlfjZqiI6nHNqwk6MV9OzXReLWb/nvKYBbWujqcsu5KhjCdUp28u7piF/kaxeDXwU8XiPOzNYJ+9",
+	"oa/9envYadU7g11af8MOgvprf2/Qou3hLusEzwZ7ctpHPgL7DSdCAkunovh42WRMmPP+uebLaFbzahN5",
+	"x2q/LJ0TzvscJpjfsgvB3I75NAxZ/ErhuSuiJaG+JlQdJhv6SpGADek01PgS4UNCB4oJ3XA7N7+gUTJ3",
+	"Dm3pwwcmRnpc67b39jyDxu7v1tKlnAWfzNG47cuf04pTSmilVUAr2Tk0m6TzzPE5QbhmE8IDs20/nF6T",
+	"nWlkWITa+caD7zs6ZqxRjEUchn0SCD/wCdeFDCzmTJGIxcAryNbQfVGPZnosBbAsZXgWVYQSPKzt0sML",
+	"YZ4shPb4a91Ws+mZY7TwNuHPiuAbZlfM6wzUHhnGckJaj4beDFYC/EpYLxkV9CcZ3w5DeX8WXMTF5GNg",
+	"vrdvvVLEMCCPnB99PG2ce0TG8E+yxbUiIdVMaRJPxXYJfrhx+jzoy7gvkGaWIstSmrlk7FMsfaaUAWs5",
+	"t4zwxTzDHASd1/t7g059dzgc1Dut9rB+sE+D+tDf3+0MXrfpYPBcDPM7fsyUfisDjjfjJWOXLArp7J2M",
+	"J+YHex/DXkxDzY0UsGNGrgdUW1bpy8CMaKbkIct8dY0z0igKuU/Nlux85ZFHsj9IXzNdVzpmdJJ/8lD/",
+	"yqO6kZViphQLYMPT5f1HzIa1bu3/7KTS1A4+VTuXjN0Ax4BlJEtN9wl/QUEGFv6WBpe4GXOrzkL0ReGt",
+	"khyfeTNgtW4HKJMpBUQH29AlX3lEmNDxjPRqjcYO0/5ORJW6D3o1wpRPI6YAL2jsj/kdS0/o9PLy4rJW",
+	"ebGncSytJJJHvjPhyzhmvib2nBs1lPyGIfc3XOdBdp0Wo0kVJCZcGcIUXIwOiSFWOdXRVJuf6R3lIR2E",
+	"jEjhM8N6uHLUwoKn3xfDUGKm5DQ2sykipDaSJSVKU82IHlNNaBjKezyf7Oa9k/GABwETm+3ebnb3tLxl",
+	"gihfRoz0ajGjBjECyRAgAIB8uri6fp4N8GMWMGEkesM3/VtcqjSHEFugzC8yYjEsiwjGAmU3IZGzjLrC",
+	"gk02o91sZzfjhIVMM/KjHJChjImhIHLP9dgIAa1WugVn5+8uqu9AKm6IoSzaCbeCQ2JBIcqoWPcGBe55",
+	"GJIxjSIm8svehFcAk6FBYFiZ+ecdDaflDGQslSa9Wqv9utFsNButXg0QNrxjIDImv5MtSkIpI1CO7Ojb",
+	"h8RKS3jHm5s8Nlg8nCoWkKkIDcmas4VZuCJSkMvT0/c3b/s3nz5cHJ30jz58uPjp9KT//uLq+moB/b57",
+	"NTqyK16+DEs5ZCCDGRlyFgaEChrOFFcNISdSPXTJVNwKeS/s4y32EDFfs4AMpv4t0x4xEnjMR2PdZxPK",
+	"wz6d6rGMPcJ83yO3bHYv48AjEz5h+P8GVo9MpLj1CMzhEflFeiSi/i0dse3C5VgOvHJBUSy/MF83NI0b",
+	"o687XDS+8miB0z8UM3gjo4B+S7lQ8GavVgiOlbFWYwm8R4YyDFh8FnQJvE7owO8SKggXdzTkAXEi18JM",
+	"j2ckR2RCQyMNsMCwDXeWXERTnaeZEynYZmwit+R3sFYyjQKqs1fDE7MFA20e/nOp38mpCDbj+53sGpA6",
+	"SasNfH4Ioz45iz+XRE39sUUOz7IEj3yRA4/ELJKxhhNTLDZ336JuurD8S0aD2SbL38tfezdiKgwxGlBg",
+	"B5SmsWZBg3wKGVWM+GNmn5r7eKoI1WSHRnznrrXzRQ7U/8O1/C17LTzdthlhiQYzMmOabCGkXIw8onwK",
+	"wovZtRETcCuK0fYhiZkhfDrULCaX5t/1I/i3Yr4UAYj7GQvfBylv67RAr/xpzGLm9ISRYeSGNYNNzCw6",
+	"MbnA2rdXGb4ygCxOdYWQmZvknnJdYuwq0tnM0GdCs1jQEPdwI3zIkTS34xHF4jsWEwbjPoMwXDCNtaAy",
+	"TXlotttSgn0llCOggiek/bUk5mdlD3ZosiVjIu+FuXFnhAqpxwzZwrZb+0cZ8CFnQbFm7oecCf1KwUVN",
+	"tnLm2W2zp/40jpnQh0RIEATmCKLYTGxGZgumYjuU4V8xU0xo2PzltADUQMWInUt9RTVXQ25UjeIprcDC",
+	"AjSik5AzUFQUD5jVBeZnzizF2tTrJUZ1sNqT/7vTmzabu34IZgX4N1u9AEYFPZf6zCDXhIkNZe69ZiuL",
+	"jCpifpfEjI2ng1TxGDLtj0nMJlLDeqXiWsacKWuLx22ggjZmdBISijKOOdnn0tRQiKTqVoFuoOSE6bFh",
+	"xfOgB5Jswa1HFS7DvEQX1jJD1L5k7IMcze2jZg96Jwopz+9g7er69BNp7bS75N3lxUeCtrL+br/V6gl4",
+	"1jbPLm/OCY10fcS0lVGIOeH2Pv5/8owLpWkYkvrM4HTYE1EsH2ZdsHWOtY66OzsBGzQCNuBUNGQ82sF/",
+	"7gRcabUzkPL2XsaTnTNxyfDSbDebJGa+jAMWkNZeq727+7YnliNW0W7D0utmF4D9kQujkWesV2RMFWHC",
+	"zGJ+DeXI0PiQCxp2jaoxBquhowS0nfUEFUbyJ4bWifl3zlUFv+T4xiG5HxsFkIMtT1mLANqIWACnS2Pz",
+	"n/uYa81EA1ZawFSKkM6+tgPvfM8b8a5QFFmPtlBK6TMRRJKbL2ogrdgN28HHO0HroBm8PujUKes0653d",
+	"Aa3Tg11a73SC9mv2htHWbscQkAG8Npn1AzbkgltHBVjwurVKY6xjJJtbdgFOXE1988ZwGoYzJ6nlrZnf",
+	"vdq1lB9oPNpIwO+0dguEY65IaEaMiR5TvJTBTm5ugk77oHOw/7p9sA8+SvU8bCcFRN4BGOCbHPLRNGYB",
+	"UfyrhchtwEcqZtYqoDbah/ZB3jgkyYSKGRlSHrLAEBoXykmbXJDdppMwn2H9hZOjOUGPzZ0Ol76zOBiR",
+	"2DBmeAQahaATBrJVTzj2fU+RR4N0b6T9y4zcrHMuWLsus8qMHLtA5OvIuGTAhtLK18IwN6o1m0Tryr43",
+	"As0P/CvbUBrMXcBmMCPl4GckMVE/+YF+5EpZ3cVZBTL2vzkx5qeffqofpZCViErUWs4ITD7vMi8SYm5E",
+	"Yuh9AjXSBQtQLkDZiu84WnOn6TSHBFBsRLkA39AzqBVHydRWGAEzKeptn2QwocK9sE2MBikNKhr5yR+z",
+	"oJr6cSPUNDIKOws+soBT9Kpswmn3shvo7mgzHCnw7TjLeHLQRkG1MuDCfM8q+RnZ8pUiE7N4YuYhW1ng",
+	"tx2kUszbrBF2c0klEGVjNI5jRjULruUtGvRpGF4Ma92fl8NsP8avvnvfjFIXsVhbF5p2oy0uSDE/ZvqQ",
+	"qLG8F0SKcAYej0ZhNEPqsPrZjpkGIMjBF+br2vdf0ogNiD8w0+ah8XGJfTQ5JC5BI5rWNZ+wxakNjhhO",
+	"XBAp8xEfGE3RcHjwsWo2UatOOQsijmGmsfPSOKYz87ew3t8FeCIWKyloWLypNkjCiJ1F4ROZzR1IGTJq",
+	"zswKVFWCSrLHYF+yXuMErHTHvOx+Lx5X/rDsTiwcWek+PB7oJSCds/sEhWgQgORJw08ZyIY0VMwrATZ/",
+	"LjAS4AhyQjRMZ0Oezs2zTHBBZC7k2Hz7Pz/T+tdfzP816weNfv2Xby1vf/f7f6xcaIUVppRefYXsIeIx",
+	"U30u+gGdqVyMw0E2PmN3f29FfEaK45nYnP3OitAcw7lkhMCsQ25X5iugZy7O8LvWPNUVbWEy3/K9vFGI",
+	"vOts5YTyMIfB+IuXj1XqFGyBUUD6xcj2bhqGFteEBJkgliHxxzSmvmaxAvzKTbCfx7f/6fUems16r/fQ",
+	"GvZ6D6+Hv/zf/yjii8XTfzDCsZV4aagkypgGnEyUXBFX2gTlzVdK3cu4wBr3yT4BWfwtVdwnRsA8JNIo",
+	"TiCgG/SvGynw4uzkuA4XkIFONcjpHYtn6ab1BByz6qKu50bmoP+PWYC+2av3R/X23r4Trgd+PIu0R5S0",
+	"/3yleuJ1uw6RpKi+pe7tKApnKNLPH02GGN4UbEAsUaipQAGX5tV12cSlHd+FANJgwkEHN/j+SwFAOXJb",
+	"OJWY0cBFE/xweu2BzYK5X5jZdjRmsVAxe4eRCZ2RQHoE5nbv4h+JcIOBRBZIM0vNq8HYNc/CvATYhBE+",
+	"Xlpw/HGdb+buMS70fqdWxC9DqnR/qtYEqVySiNmQPxTLEUMeK51hG458UWjzjCYZM1+OBFeMoNfkqRn1",
+	"Ut6cFT3sPDlxI3cSyVKXILpj4I9HAcva+iMnQMw5G1YwQ7Il0K6X2AKs/6FoKq6MZlfA/o6Ie4Y0ZLWt",
+	"jI7NimXB5FaaC/Q0PzsTxyFhk0jPyP2YCefmLoSvyj1VeTAMEi7eUJUTp1SybSgJo0BK5NArFNYXZpqX",
+	"xYsiv8+nExZzn/DAI7cswiul2WhZa5A6TOxBcKeYiY3saSauQOmrLlcUJBPrkln9++vrT3jRFePK2jdF",
+	"KmIX2AMRcZWGQDUOtpMhx/j39QRyeCWvSjgxKMUeC30G4efJLEGPqkoHxPSDU2Kl2FbEHVmI5jR/TMXI",
+	"yDoQk+4e3DIWGRzkMQr7IHNxkR27NS8OltOyjqfMkXMGtakISMzu5C3+yK1Eow4JwE2YSD6YrEXr5+ye",
+	"sDy9U2GpFE+R+CGjsbKMfz1x9Slkz3Kxz8CeCGhbVjyj6CqjRLD7lJv+CpLWAvIlYQKLOCUFQzc8UWMa",
+	"AUmDPEScKwWk5PztBJasosGAGdiAEfNWLswavPCLPCcxhi0GY1BN7g1638dSjDy7mePphIp8/LZzixX4",
+	"6ue5a0k6F1jMsrIcmtB+WcVGYCvSNdjXi+g/F6+p1Ad2x8KcGmtWoSHsLgNGFPM7CtJk9mk0HYTcLxQt",
+	"0/jIaXh75dMC+XIwDW8xOScvJOXfor65EkMWjMDXXXhh+XJS+izkPhOKpVlA6UKPTk4yS8S/Lk8/Xvzj",
+	"tHBJdqSrsYz1eZlQaV+6Zg+6OBgne2oLIxYd2BKF3YM9zOgabmXor8osDiO/zFWDT34pFNxALbPGvkUu",
+	"JmOfnTCfK7uRiwyVj4SM2Vkcs+LnMRu6jVmkWetmlrcMldYtnypWBzZ/P+aaqYj6rM6FYkJxze/Ytr1W",
+	"lhtLqLgQ4ewdFwEXI1UE19yhOCC9HIIuJaVjcx1wMcruzjyrSjA0w3c7zYP9woPAYZxt3x3i2cnp+fXZ",
+	"u7NTg6jXF/23p/2Ts6vjm6sr+OXs8vL0w+k/js6va17t5KJ/fnHdv7k6rXm184vz/rub8+Prs4vzow81",
+	"r/bT2adCFBiFckDD7DLKIqQdjAqVdyMLoMcP8Kv4vrXoXiDDXn06+SfhgSJbH/CdSzasNxoNQASIQlLb",
+	"h3BFUE1CRhXKm+mGrCPQzp13brcrHfMVXCzZk7mImDAnYEQcCNerebXjUGLCwiX7ggxzKZ+07ocSXwE6",
+	"3jH31nlCIDUBpT2VxsGkwetcWQ/nPUHBu/j2TK6vdrO11r14nRs8GaZVOIqex+XzdxfPcq294yE7dmHi",
+	"qogS7bNiJsdDluQ7boZP6QSZ4VaC/CFDG3mAsyAVwJvytfl1Cj+cOjIuX4uYhtYLiylj8zdMbr82HwYi",
+	"ZtHEsOG+uhEWt3LuxWTDMtuzfP/xclzYwhy6fyszXJVrrwVye2wvgaJETIhmxIua8OCQmC21oRSMaBnZ",
+	"Z4bYSnY7m09ZZi3KzpxAtHR73lM1XtycSbBXuEY1pq2C1McoYnHd3OhkzB48o5K8u7i6gvGTJNNiK9qY",
+	"tvf2i6fiX1kl0+E8JhkQPVhBMr4dbflGMBrqgq0IBpVzDHCITzTWzi0eTEPEvU2+Ty6iNT62t9fCpuDP",
+	"WaA8s7IKOwLgrOf8eQbIKwBacHH/3UhDR5fnNa9U1comqouhLDI2uvsZHCHU3cCV7tz2iju3VH989pv0",
+	"RzlYxHWmaXl8VciG2iNMaT4xsoyLEWOQwYePQZ43P00YVRA9F+dtsZldACO8ldxPCmOPfhozYSeIlSZW",
+	"wITwMhvQPmAzKYKU2WwvYZ9zttaz4Gm4/r+nbMoc/ItMbD1K+FEOHBk4Ze6s0P6NM6zDaaeKxYVrXnKb",
+	"pGvLQJMMlW6kB4jjVaLVdIkZLD+WhmDQ7PAOAhFrXu2/zOzmHzZ01UC7lH4/Ui6spLWI2mqJYr9wgyzT",
+	"2JPpLiG16p29ntLFqCh4aJvdMP/Vd+5fNnjKn/mhFCx4gNs62oO8fhpMmAS9YiogAQPTtpYv98pov1Fi",
+	"YZkzrNjkyyLDjH/LCsQUyIeaCvCs4zskkjI0qpnNTMIIbcMF5VQTrj3HEX+iMeRLYZBHsXpYnNxZbElg",
+	"vl/8wCaBFj+c8Akrf+IYa8FTKW6Ln0BSafEj+UUWP7DJpyWmiAVsMvppoXg6mIa3/ZhNFStZrmD3/Yzc",
+	"XQJ9v3x18ovsZ6avAi3Aswgr/Nwv0r1y5iHzEhNjKvyyNeE7Jb7FNAJsi0MOquFS2843hluVWCiSwSY2",
+	"v6NsMktpS96wRrXV9WQWtuueDcZS3i4u5e3cvbUoS6ArusT+/fHouH71/qi9t09u2SzxXvORoHoas0U6",
+	"zFwDcbiaAZqXChWxcmZ4BYGsToJaUFY19YtV8lVaWFKzZk0RdBBT4Y8dv18pEgymPAzcLb7ybV9OJlyv",
+	"+bpTtFa+fsdip9iveHfu2NyHXnb1uelzoGdXXXTRhelVukGU4GaYZwWPYgRcIoUp5k9jrmfrWCByO10J",
+	"rLx2nW53MruX4Hq6fVkcXipPlATqHNk0BKoLjba92ltGYxaTXi2RvsFVujrUOD/yatgylTDyIGY9lom6",
+	"nvxY5CUzw51CDEsxi7trExWxMIRMhiEuqI9BLzkvfICInJ/Aqz3UR7Juiyddp3P9o51MXl5/qnBqF1aR",
+	"M+9XmNdMk5k1ceZUCz/Pb7+NHfrFqwo0hA41isCCoTJw2a0t3pCQKk0COktRi3BFILVk9VkkMxR4yBd3",
+	"MHlbuY1ae3tQPRGVBP3kzYzTfTUZJIdYGJG3VGS/jhk702yyrh040THm9cAkLeYVRAFMqIYSJR7BsiUe",
+	"Cdig0SiUBMb2PqpmojEvf/dc0b1CFfmWY9584pXkNqoldnzRAGrY5WwScnFbMzDEAfyzaNeM1H6dl9rL",
+	"dFZXCjBjHAZolh7mTSLXzalOykhSbNndnlm1e7u6NBBKlTF5rHx/tYQUBiwus1vg09J7czMkKJkLBeWg",
+	"0JaTiLqvFNF8wpSmkyhB2XazdVBvdurtPdJqdXf3u+1m46C5297r/Gdzr7vbLBZlYbpqlJ5sUm5HPLR2",
+	"5K/1zLC5JdnNqoBSrqBeUWhVyDy4pmWE8lSIbNXW94FqOsqmsWFgz8SFXW1ZxUSZB9fxlO28M/LX9qLu",
+	"AD7bH8DZW+oGOzMz5e7rARc0nhUGOtqqQ4WDjbLFUBfNaRAzcOVPij0mGGFSKC3CTp6swH18qxqTSFdd",
+	"4QivoGJcEcedxqFH7nzIhLXZe1heziPDkGqyRTPJfSzYxkRMEkqb+bmV2utajc5/Fh0fuOEX557GYZcY",
+	"+Z3WFYtoDEZYG2CmEkMshkxOpkqTiaubvBjHYqEpl+2RGRX4qs3oFiOpInQg75hHcmt6pcg9nWXmzUS7",
+	"0IdLIysbufmERUUVYWGVNIlEkMIui9s6DyywgSGldZrLAkyncQikh6fWzdTYSaJmC3x6RTDac9+C2HsF",
+	"2X3bXUJJwGPmaxnPiEQMgBdeKVvhL+Sq2DYbQwzBE5y4kMtOXeUNhpV4ftbImCpxBWAm0Ghp64psjbWO",
+	"DPqb/6riuN07X70FXbWQvO98VcpZ7nz1qTRQ8kbZMCNIHQ4NEplDOiSCAcFqGbPAI6EcjbCcGaRp5qTZ",
+	"ZerLna+uC+P87nzVxWTPEZrhnSw04sXG3Dtf3cRh2QJvlkqyK3nYdDIxHH3RHrMQ6VIJFeYCZLI23WM5",
+	"zQXo5dw8IVPwKQuWvHEt37Klb5UJHZO80X+lOKWlpuExhE8ELMgGZhSEtZh3l78yFfzfU1ZxPHx5xTtw",
+	"dtUcFRhenn6Q342F+eYXVA596TYVnNbcEXvz6LWAJhWu35S6XMyjVSbmdAvDjoBSwAhjmPJy/as4D4bm",
+	"Y2XdHEIKZr0zfUPT7t8u88qts+/SxspTsaCIZnVKM2Ae4Sdpyk2SsruIM6tUhCQUvvjJudR8yFOJoCD0",
+	"c12vaCylfpcRG58opGU56qS7VlzGAp4RFwEBVdDs3h4m9USLPapYc1xGTNCIYzEsKB5rviqQ4FIX22/l",
+	"B/t9eLuyR2r3pHQDcLXp0jLrsEA7CBGcdO6lSPGP1MS74GB5TotxgXG4CE6o9nbC1e2NiwhZyJu57U/N",
+	"sz63vpWSSPpy07iNo1peH4oKemVeLEsTLwufmt+gqeWwK/KkvGx5/vXer6bwZ4ef/9hC6S3sbukJlfm1",
+	"JtFUs/6A+reGUVTaZTPUB650NpnydjpgsWCaqb4fTfuha0dRabCrhdzMueHi1Gz/+AG/yIHqaz5hcvpE",
+	"I07YRMazp1y0HfHx6zZoA4kJG4yRhYc+POpcC4bafG1zgz1y94tH2xw6W2GjD5Viqa/5Hesrpgwr7XMB",
+	"P3A960cs5jJ4xPhPh9FuxARX+jHTTBi5Y3MwkypQ/YRzMTHigq3PYxK4VD9Xk2uNQRaCDefYXhHBlEy8",
+	"mqesPqOlXBogXuDUmuuwxIzgyq5vGLeOI7txloJmj3cT4NaLA6gI049ykOjteYi+yEGfB2o90Qg0xiI1",
+	"YaHAlYZCSm6SUvg+pmGyc8HppfGzc1O5F0unSBJ6FoNeNYsIFkZBtzqfMEW2/vWvf/2r/vFj/eTk+v37",
+	"7seP3asrwgW5uT72iJBkGGPDMfjjqxTMxvlD+r/AguNG/SjQGXx4UIkyk4Mz6gTWSe6DlVAE1TxQ9hul",
+	"WZSIUyu/wgKRawM45IKrTVYWT0XffWxLVMzDmMmu7vWCb53v9V4v6PUC+59r/E8395/ClGszl614+utM",
+	"JaPoV5lKWI6z1s4nlLzGVyVEnpx+gj8pWEWIuIjQC4eziBkLm1pK7/81lZoeTYq5HqR892NGA3dHLu4o",
+	"vc/8jmVMF1NM6X3Nmx9tOUiXtkVRAVBJVoozS+EvM3PDYtgtVIXgmvs0LMlsrirbZbcHdDnLZdf7cCHI",
+	"AlMSXPM7u6LSDblKIh8rKrjzKRNM3Fmj5OrECYt0pekSGYgSj2kxWNlKD0f1/84V+Grv7RVX+FoL9Iw8",
+	"MBdNShXb7+SLGFX0ZRRvB86zels0mnjfyqDAy0DDsB9PRcHd+hPXYxJAF6jg0NaBiKfCLSDTAHDOL5cx",
+	"PEG+OtB8yfjm0aGr1Eqx/sItD0Pb6At5EDGch1A9X5sza/o0x97P931d5jJd2KukihcN+zL1vq01RsyA",
+	"ARbb4HJa6rKdhpJ1+Fey0fAhZvAUrf976eFbq9IqFrpQYhwq9rcae+Qjf1vsDEUeO4fi0FBhq95KRSmr",
+	"hqAstW6S4Ho8+ipifs5CXt1nfjTXQOHHq4vzBrkQNu7jls0UGbBQ3tvOXdSck5hhWjzhCssvYTUcPY2x",
+	"eUdP/HB6TRqNxo7KQoY19vInghElq2CeNzqiG5uzNVUAQKP1PtmUIjYmyCKMxv6Ev9tdKgK53BCdWjvX",
+	"W49r6LloQF4H+xeE2bnEUBbll77Woa/eFl0aCrSYnJFlm9W3KbXuuBKx63FyKc1tUhjo+b0SsiJHMtdB",
+	"8b277oU1X1nUfge9EGIeGLYLLKxuOwGgTwxhzkV1POrKm4sWvLz46JHro0vD57bgkjaigNoGTnh8dPz+",
+	"lGxJQWRM5HBYDAQA3VePYN2uGjpkudkr2IgUUUh9W6ssz39ry6/ueQsDjbUL9SNOn/FcIwYJYSpGo8Gs",
+	"vJhNoa4/1yq9uLfXu7OTeI88JJenR+dHr1QieNnaWixXdtQWnnNZoVAgikHybk6lK1L47DrA+IdZnkXC",
+	"LYBY7KAv919XdB7xoF9Wpp0Fr1Qudn4uqr1wyHxI/Qc2ov7sLChwY/ddjCkuoVTCMOvO1Igpik/oL6k2",
+	"70q/vVIEX7Zx+luu/HweVapEBqy3s5ttl1fdlLewlV5+W7zVxj7Xfrx0n5fl5T/aXTmXbAs9zVfqY2lC",
+	"/zJ/5soVFxvFx1T1Rb6SWUarME+jmN2VBIS4+7tS8dsFYCAHokA0ivLbPx+KVRIxpVjcN+C6XalSBwzh",
+	"9hJDlW1un+xJZgMKZ6i058WpHn4G/57K1FcRK0M6Ff6YxX0bx7nS6Lse9oKslBjUV2JEYn1fP0qhamWF",
+	"7L1XPTphWTnmJKgtuQ9tMAGsILMDqzFEFlV2Cvkd64dypPpY4rQkyCe0H+cPxmiXWGpPDsm3XsonzOu9",
+	"WteIbR7pge/F/fSNB13yrdFofP9uHqGfMZGb7EffS2tK/GGCPWDHvIL9XXlQGziinn3JT3QzfMqpCXOK",
+	"RDXAl9XD2tRmtrSKqmIxp2FjLbK1cWQZkFZuzYLRZz7ndePVLegkqzlY7ouFeiW5p2uuMmGjv59LqpC1",
+	"YZcoqqTAOolGu5jGzMNmClC/ubEWelqjTx/yJcrPsIj5zimrUDA4ZnVrw6aCXF7Uj2OqDXTUH5OA+SGN",
+	"jVIHc9qqpwxNfFoRrFKGmRtWsfTN569UoUq5+SX7e7szo7SgJpx6RXQ9hrrka0rwz7n43wm7z2z1XAuT",
+	"gu0EA8KJVcgLqiMmD8roYs60t2m5vhWRpekPaQBCNYiYK0e+fGvxtQoQLFSWdRWrLGCrd/udNbHOSXxU",
+	"6fok03n7yRhusfT+iYI5K6Sa3zEs7ZvxBRVnjj1ZDLE3t9zVm/a7UV7TI3wazXWpRlq6L/+S03UMZLnu",
+	"BAXF6yRW/Ju7/KNpdbd/EruALVtuN/lynrTMMB6A8Uu5ZRfyffrLHCHVK0EUduUomsbtWfH5sLdUsbNJ",
+	"obKQi75cKHQIsoAhRD6x1Z0HUx5qTCTlyiatFruoV6X/BHxko3Hz0wKg5OyEbKEAso3O1QTQ4q488l6E",
+	"kgaZJtjfqnKeY6ppKEdTTFn1CFTs4gL6rDeqBicsAlByFrZs4N9tWYqCtg/ZZueBZKpr+6pDaUWw88/I",
+	"lq3KbX/f9ogayAn27GZgpTd/QiUl7Ftz9fbio1GZqWa2IGVaJ8QOAshlRjdcMR3N/QWDldjI3ao+FeLY",
+	"upwt0xXcCjzzfC0JHlpkbHI4VEyvYHoLfYVs42eQdbkYuf3PhR9UY5FpSJGFZDkeZBq+F1WrzeHzAnnG",
+	"cFFGMgzR7QOfFNKHxnb0BR0Q6IiM+J0hMI3t1T0oYjcNw0pVS4v7Fd3cnJ0kkT+2Z3vSr93brH+oWYK3",
+	"sC0rd7eo7Af6ijwXb+Mlxx2QrUAK5iUqkWM624kHbEsxp/JBFQWfCp+FIRYAcDSVOKNSF1QyRdYHlXy8",
+	"gq5W6MPr9UqrxCqTt0I5Wv7mXDRsNSBcVZ5qjACYJV6xqqja2E/jWY5rps7Ke6rSEzq0XXTS004Zm4ed",
+	"sGM+1ERhinqxzJmLx6222Ko6Xh5rv3tFPKCMsisT6qNpz1UxWgSvCLfKMGllz7BLxi7dzYS+MVfAZk4l",
+	"lP4ti12YSJqafZL+7hWpGpY7pa8RLhQPMAbtK48W2lXtrWz8kgKRne2/zz5hCQo7YxRLs0ayRbOTA16Z",
+	"m8dIHYSSAVVW6sLKPFwrKKvFHnQ+tKy8QI7FjBU4d02Li9KUHcp10U1yYesGwXXiKlzMMX6yRTWZSKVJ",
+	"q/1mvjtu2s9qMrOSRm77W+03xQwyX9uoOHao+Dx+u128minNJsdj5t+WR+4uXtUBi5gImPBnxDffsmCu",
+	"Exh0+1/OgPKjyluUrbkmVKh7FtuwElspKGA0CLlg2ZtN3tr7q7judYmOXV6BG/fiU2EKUjW7WVUT1Uog",
+	"LhktilyCvS7YvAvBCBM6npGIxZnD8YgNnXmAKyhgMdkKqKaGoj2Ch7RduXN9FlcKBOHYwVysujHbVJn5",
+	"t9CijwUloTn5ZlRmTM8tvHzDSrPYacSXasBuO3L1yf8dYgGLSCo9inPdvzN1veTSgXF3s6/k98VC7Fjx",
+	"J3gdtFjupx0lHU3YBq4D5hKkUPj74fSa7NCI78BGVekItkF+fnYLc8vO7F5hMWSX2H9lECgbqXNdHKgD",
+	"KifEWrk2qhBLh6WToK4WtrgkVBGs6eq5SmKfs7Eun8m/pyye9UTi52kQjGWCqlQxm8g7BlUrkg4NN5cf",
+	"XOduKmwT6lCOlI0yi9Hp0BM3lx8OSRSzoTVG5CrEuiJ196gOQWUliAi0Tau5xgBkbgV/4PI25mcuVscR",
+	"V8T/zrDTHVXcN7MV1nKyfWDN7exSGUB3muYeUcMeFFyOR5/OXARUwO5YKKMJE3idA7kDUZopU1jGWkcA",
+	"Cex8MShHBTMYoQF6rOcjr2DrL09P39+87Zun/bOrq5vTSwCb9kRSYqSu9Cxk5P1Ve2+f/PjTNeFKTbE2",
+	"SdbuAxubgg4wzsP+HbIVilqY2CwItDIoz1oz4B8gASiPKJ8K+GHEFbTEhpDzqVAkZlEsg6nPByEj7IH5",
+	"UzNqTzBxx2MpJoDIW5enp2rb4CFXJJD+1PzsepQpLkZG8AJjH3CEeIpyoZG1oJvn0aezRk/0xJkm3Fyy",
+	"OKr5+PL0FDZ7K7GeJMYVL29rSZVL5WWkOrXdExDBie3t9Vh52bqKHoTkJyXtRJDtLJp0XjZQuGWhmEiD",
+	"QPXEvaFpswrsgzzhSnUTMSzkCgRN87pVjVAHhv+3bAaxegGtFGzHaa5HKmEPPot0wfcgQ1jwkFYtr1PZ",
+	"pthcim5PpK2Uydb0MbS1bbaxJzIEhjtj61FvldMF8A4phnwEPWIA5WMvM0lPZOgLNMl5gvnxp2uY34gD",
+	"oZyZ2Q/nmOuEYgGfhL/2hGWwS7gqyTBV7ERi9yqUI254c8ygpw3BbppwdD0xt48sTlijbZO91WkfYBzx",
+	"JdPxrH401CzebhB7wNAZd0wVlDuEDrld8vlbD/r69Gpd0ml2PNJzIpb5pVdrNBq9mvnVMAH8CXoc9Wrf",
+	"P2eQx9yhXGHuDzAT6Bj8/vToJHPxWJQ3wCOTV5DBPJDBjGx99qdxSOpnn7cbPQHE4noUDmTAGe5JonGQ",
+	"j/ytxaYYFH8dc1+HM7Jl1gaZZTB2MI1C6NRODBLZ1ui2mTnObpSwWIbZPv1cuMBzczWCkVCR+5hrzaBe",
+	"qvtt+7AnJtNQ8whirA0CRzgdl2JH+prputIxo5PsGvAXFhAtScDVLZlGzj1m60TCoTd64gi3BkzDExZw",
+	"SqB2lHkziX0HizJkKln3PxxDVvgnndZeg5xYrV31xJbjHDY2wSNDbkjOXNV5loaIfWzUVKHrKBHhOgU5",
+	"vabIc8ZSyGncE5dUjBAzz4b1cylY/SPUiIRLJVPl397VR5ERwertRtNWWMMLRnV3du7v7xsUHjdkPNpx",
+	"LT93Ppwdn55fncI3RnbGigbu3jn6dJYpl9+ttRpNfM8W1Kp1a7uNZmO3hvU2QZICsc/wrp20M/6oqCHG",
+	"EdbgNOIiyuDw/qFNoEK2bB7m++fP4MAttkHvfGwybq0ats8I9J0yQkNyqGcBJgbIqdAfuMKibArs+SqS",
+	"rqpfu9l0fS9sR8As+n2xlrVEn/w5b16stZvt/XqrVW/vXrfa3eZet9n8bwhwBmjhfSdWmRNwLea7tWaw",
+	"z97Q1369Pey06p3BLq2/YQdB/bW/N2jR9nCXdQIoID/3uWO7zqRlh9v1DwZt1qL110FnWO/Q/UH9wH/D",
+	"6q1hm+4OOv5esM9q372l0LeazwZ9SAc52G07CjvaAXsTvPb3B/U9aoBnu0H9jd8e1Fu0OXTPYDTU/yo7",
+	"TezhYzW+xZyk715Z1xoFTWk6zVbZDAkK7dwIagVvFuBHu6s/eifjAQ8CBi7BTvtg9RfXUn6kYmbbOoD7",
+	"Zw8xd/l3Z0KzWNAQ+72DKuRKjdaQIIz4ak4JeutDWURDgypLoea6h2uziDChnKKmI4MuRncwO961bxll",
+	"7KGOrKVu+wRgCf7vqNIW+B1tG92k0b/lEdTe2SHol0RT0BgGM0ItAwDRI8cTti0LV6TTPChlDTgh4gjq",
+	"nUwl6VpV2cK3LKJ/zyJqBfw8Z/cWRfOaryHw7wvsqrUeXOvR+9NS7Jr7kNmERbq068CTteRZAf/f0sC1",
+	"QvkVKbpZgaKPpRiGHC1HndZuJRbwgcYjhh/sVVlIUpvqoxF8oFLrb8lwkNQSinXd6dzVjjW6sUT3mjwF",
+	"y7ma2eaFkZ1vBmW/l8skGWBAO7TQNIh7AhoQDUPM8TZCIrUvYQSpYzEdaPFIBXECshGijWBZynp+YDrl",
+	"O5vLJH/kS/0pWcQfgzV0Vn9xLvU7OUXv7m9GrBeClZDGYULBMzkFGcAQBYdWQ9QQApmK0KhG7rETLDYV",
+	"FDLh+yVdmNJXcphyY1Dx+y/lbGHHLmnnG+SNJawCA0YL0m+twRb0TCMRJTYSRD5yhD9njeTmi7QD74Li",
+	"stVpHmyXsgicEBbzEUBd5BWdYscYwAEMi4RSjFicsK0/HYmsfd3+VjSFp+mkaUAJR0rZy+/QvWFr4Sht",
+	"/h8tYfP4s9lF+Xii8pZFNxng827YSneL9UdE2BXK3jIJYdbmZePs3bEqgOMXr2ZLQs2bJIIMNVsLklM5",
+	"AjBhJ7e9vuc+S2QAgabAUso9CoLHkO2fllh/K9o7CoJEjZVFZFfxwJ9CNMVghlFZ01ira9uoV6uSvlJG",
+	"BwqY0JyGimyBqTtriLdWe6MHF1jzt6F0kRgRLUtR9iN7Tkm06SRRV1bW9g6uOdkg4Mpm0VpJ0obK4wv/",
+	"n52lIeNRLvrb2hU5+JagOr0zQ/6ctnkwImkrNabZGWMZZv+0kuveoEl3hwesvt8K2vWOv8/qB7SzW28O",
+	"Xw/aQct/w/b21pZcoVpGieCa2FayB5w5rr+ALQqaPqTuLxYQm3a2QGpgJl4iL+YIDZ1IS4kNVbtXqsix",
+	"R5wzkscEZlEegfabMzDRQ7fNqWLmvsZSfoZZuDoe4czFTKi0Faelj6WG6msE+lkN1Y4WsZmoSt55XW+2",
+	"6+1W7p087fgc4nbZkD9Yt0G/M2xT8HmbHVrssrm55RajMypabq0v9q9ALf+S07gQX7ecTcXiLCClKryy",
+	"LGk8wkJbFMOReO8xfB5RAu8yi2qEDjWL3V99jsW5yJaTag+a2y5GxlEUt4k1bnOAuFYYdK9t+MrGBt05",
+	"AGvdg2aeBkrRfX3zr8XzX9f8+6vyANssOPv2gd8MWqw93KWdwZ6/H7xmb4YHtDlo+e1gl3WGe3R/8Np/",
+	"Exyw5nDt69YWDspsbAnDSK0brhjr71ve/otZihdZzGHmsLLXLVgy1+FyiJlF8sLOt5VmoDt5yzAExKq8",
+	"i2KEixDEirXgXuMBskKrUhR97r5KzcqljA4Twh2jm1Po59Ad5Y98bHSrUN+uqmi7nPGkvWerICfslypq",
+	"L+5m8KLpPpmVyeynw65ZiazwBNSConiZcI0xTXZsxPMkSDLluqireUQB90md0U4ZtGEhNGYQo+fCcT67",
+	"511iMPTzUoH6BuD8VeTptXXbOVX2V9Neq8WxLCzHeozKVXXzwjJV3TwnHwxVhWF+sXbokA7cktsL0S92",
+	"yVY3XNdvtZkSgpp7NR0EkPUvoYIYurIxImbRXkqwUjAjsmM3Us9R9Ervbrlen9qsC/UR53KxAQJOA6JJ",
+	"jGzOsGB1emqlvyTmBQJbVU9sfbq4spkMKY9z3iLkj9tExh7q9mlkrIfjXpydHCeu40wws634CTuRmgES",
+	"dWlyaCCCmBa0S7oXKcSuQPTfEmXnRlkL86a6zobUOx+bljR5rvkyjpmv62MZK1YfQJWU2RwBb6AopVa0",
+	"X1FP+s2Y4XOwwSc0WzokRm/PS0TOH1nPQncjBuAvuqgfy7oXpcZMWE6ZkpVYxmMscz0DKTHrF8EslYz/",
+	"Tt4LRW4Zi+wy5L1g8WHyvCd8KrIO8cy9YO4pKmZkwqhQDfLp6Pr4/YKoCfT9mWA1Sph3glXBl3DoE/w6",
+	"YdGrtKETd49uQR4AXDPJAu+pSkIgHVjbL/7834p87Fll6SdG5Qvxz1llHy/6FGpYF4Il+tVgRsADnyhW",
+	"eRI2oNnQZnKUhqjBJ1VsDT8wXYzBzT/BPft8SscTOwlfTCRPGNwGJPsUWskmkTTmpG10GmTS+OMi8rad",
+	"h2zCYxQzyMT2oaRmgyD3wYgFvCitWTLLfIDcAVa4/TDHaSIhl8tdIXCRKRYOMRgtvWapM9cIo+mRUCpI",
+	"Vlbo+bSjDsDIwwMm9JJr8CYKnkBRWaTqTyGjioocfecMI5vQIAJbTdH44zDAoq3ajBXOmZx+fV4I5xP8",
+	"OXnii6pSrKqMMTXSmVIA9z1i0NyWKDTI6aVWn5S/BWQY0tEzqjGZOJMnuA0KrVzv5b1j80ssXVuUxHIg",
+	"tUcoOT5zwuE2GTGtCM3EFzV6AkJuMN/LLJMY3QiiVgbOew9xcqh3jKVisMFglDJfLeH1Z0pNgdU/vRN+",
+	"96/ihN+vt9rz7xhm+3qZE/6N3wqqO+HN2/816ah/DF6Ln762H/4eHcTXenf2frg/+jHYYy9O9xce/rQ8",
+	"HBjDYsgqFiBckMefzNM/x74hL3/HVeDb+Wbo6fvSGEH2YHYRYNB0BD4On0HtCO7q8kphO/oaedlK0Myq",
+	"1lAugs6VAPAI7Qn30wlXkVQc+9G7ugBbaY3hsxOPfO7VsPZvF8pJfN621T5OoGQw2fqsxrTe3tv/22dn",
+	"yOuJAbYbtk0LbKzB9dHltpepOqBIWdUBcuR6N7hvk53oCRcQnYRleVZNoMSfQsGJWdEdccmw6rKrpbAq",
+	"dCFfiNjBkRZYmCv3NtNjKfq7/VarOJ0gKRhdFuCQbQ6NnaF/sf/tN+q/fGt6+7tFDaILQh2WaQYPdU2h",
+	"4H1BZEVZ2b1ihooIAgiGVR/rNPbH/A7OuYFNvAPrp8c2iXU47lL3p31/B1+27373agW4ukgtVGvqj7HE",
+	"y5CHzGz333q13rTZ3PXNH/Av1tA07tVq2X1frAGWp5eCroz8a4oPMpgRLshgpjHhcmHgbKHik5Iq246C",
+	"ENwy4sElkK3Ld8dkt73b3F6xjtPr8mqJbrNPsVbid6/Wbu7/KnhjZTKIudCMxMACtuC4t+fQxh0EPFy1",
+	"Evsyvrv26ncrXrUfXVOCP5ng0Npf/QFs7bnUV1RzNeRQ4PZXvtXNV7uVdjCppD9nObfcP1fUFbnY9dEl",
+	"Wp8+Y+FCYt77DMkskc6GLcWMdfHDCukAeOmHtkFF6U1/PzY6ju/uHM+m4HUheg9gzAbwYd3/MYsZlL7C",
+	"cAh87X7M0bDWE/mCiosFFD0zXC64Kdm1xOVk7mYhCbYHWHatQguOR4c6ZRogFLXbPWEDTgVptRFevHR3",
+	"PfeP+h0Td1hYyv4Q8aiWNjdwckzbbw32WHPQCdrDfbrL3gzb7MBvBU36erDv7wUdtjts09ag6R8Eb9jr",
+	"4T7dG3T83aDNWsMmPRgU1lbuFgp5ebnAygLZHzeID8r1kKgYIJRB9gTJ/hLxQm/TilhpAXmiJZR23pio",
+	"bQnFQnKGGp6fc/2wzfufSRRzobGC2mdUzT9jNVjVJWZdU23Oyb+F5tlbn2+nAxYLppn63CXQFR26PEvD",
+	"mHwa2nqp2x4Se9KcJ7vMpO6f9clBNX3zo2vn/PdkDqxbpsiWmIZhlwgp2HYxvVNBz8z6H22RxiX33ZJB",
+	"iLFVwSDKSw5JokcubFDNq0GhOHN26U6BAcaZsdOf+1/kQPU1nzCJybhunhO7MfYRaITm3XT02n6z86bZ",
+	"rBWPO2ETGc/6aQeMuXHxOe5tweBmrzMD59rNzw+VPkxh27mj8U7IBzuIrTuAdDspKkD7ZPrAJ9NJld34",
+	"iK8u241Wu3mwj9uRTtPP9a2ZP8MUHTOAZU5v5SJ++V7ZIJRiZwEfPKYRHfCQa87+GrGSV+hE8zPrtt0G",
+	"qSLf4Jw8LLf4PccJqaBdZ8OtwA1DOcpYNZaXvbnGhvhJJ/X5wqmHBBx63AcjTVrd2VY9hLlwikaRKPJB",
+	"jsr1+xU28bTlw83N2UmtTLFeISMDDLVCfUqzB70ThZTnOWHt6vr0E2nttJeqc9V1KWx96YpCvqhWL6rV",
+	"+pzjk8HSOnSJNjgEKJV2jgg5harHJZS5PS9W2VcqsJLIth4oLpll44XazWaq5rhIAfgPVopukDNNtJxC",
+	"o1TBeNI3zdVqJ0LGVnwCiykHxcofMxoRJuR0NLam4ZDfMWHWHMVywBY5TqZfwmOloaS9Qu3i72l/hC4M",
+	"VPn6y8BTwjHsbnHl2i01HoMvtro9FvBLsec9o6Eeo2ybwQUF0HXJGB7jtZ5DISyAnblCil2SoM9AMzUw",
+	"jMsoYgFItaAHY+V6rhN3JSTwQjGkBjlKsBjjTGxIIxMBDLGkamN6OxwDlM91vTxxyYsyNdVteXJvD4LO",
+	"6/29Qae+OxwO6p1We1g/2KdBfejv73YGr9t0MAhK+wd1CwSBigNi76m5vnfYWCptyAVBsjb2I6GMtF1X",
+	"QW+m/CrxcVWQoMlMbTLrO76VBJxUGmANYXW+t14xzTqUpcpyKsxkT8vFv7gxf7PgEDgDQgn2mCMydnyV",
+	"pMhT+S6cy3VcoNEVsrVrMp60p7SqPxfMaPynruMa9pX0bDA72hLRNLR1cXxGrBsHDQtkQgUfMqV7whkT",
+	"7licdJI3Y8lYN8hb7ByS7fvGVaa3W8YpyYHDZlzx2CgRA0PAAWl7QmCF81eu9/lhmbsQkjTRpciCEhul",
+	"JbTnVg5KuPdXHj2J78Q2QrQN0X4/DjZNR9APYsoD62f7yqPf0M/2lJ6vpzq7F7/XnyNg5g+ozV0g28hq",
+	"cZlOgOD8+sqjR2htTgVc5eVKi1WkXXgEu2dKYx8Fz7AWDc0vBjOi6cjLth0xoqIH5QUiuKzAquoR7Oy7",
+	"TSBuXPMJOyTQ/JeA/coVlIdmwsvEeuvAWhoTApHxCex4hbEHCr1LoMqApqNGSXsr27UzYSMr+ikuFrqc",
+	"m9wVJ0r7DBfNmnQJ3UQkZRXAcPUVzOGUAeE6lK4JAjaaXYTgkzl9xb+ysvlcz+d0wqQT6V4zsYjXuu1m",
+	"c0UdEa+8O3W6BVoSdYtXchE0tvN0ITjZ+ZuV6pisqSRah+LPfzp10bVGd9pgtqPz82iDrhHqWrrgL0l7",
+	"dIN5rh16M+l+3tpAW4S+7gVSxhHyxSxu/t41w9+0igRWqCm+iZ7gMkzsoeUGzdQzlpgz3a0cT4U6nG/J",
+	"lbhDClwuS+82OXpxh7y4Q17cIU/vDoHmG0MaW+vcmCoyYEy4jnOP5yP2tqriV9XQKm9YXB4u5XPcCMX2",
+	"bkTJ2kjNykvCRdAAm3TeLWngv4zhXDmx88VG/jw28l9R7vkdWMHxCQmYpjxUL9noTxUfgtuaZWeb86uk",
+	"+XlxyYgI8/pAGYcwtJDfMtum1qV9Q2DugIaGw9j2wjL2x8xWWAfeg65Yw5ZsGmJPZKqXH5oHRu9SGOeS",
+	"6dJvRru3ndiTFvsqyR0RSR9WLGQPKSY9ATx/S0Ma4ki6Rg3WixrK0XbDuqOZWOzvrjyy19zFh4YnG0aq",
+	"sGBXTySNVSFhJRPpgu2L6QwSJ8EnnbihcWysROP82xIcnkVm72wj/UczUtt3P23ilDQ+zzAjeQsV/lyY",
+	"K3jY55//kvTJtzmO67i2cTEFHAKLPuaOG8638ehI8197jwySgIybbhTEYj/VTh1ldynpP4vbdZja2pVB",
+	"wPsx98eNpb5+Mw/PIKeVO5JQCydT5IPRq0QFJNfdDmrepfEAV5rGkGac8+27vuUkzWYDRpdxiGGmm0ys",
+	"o3PTovDgWoMLSWI51fA+GUzNBIYbomj1AM4JtEqQiQxYgxwlLZCzkfu2rXQySU8AU8B9h5gGWybQxoMY",
+	"ZmYYgu3QjxXKLcTcGm7T4udpNoMgF8dnPWF9eXlXns3fK/TjHeUVzrQoIa7N7kmJk+3SreqtNZXM5V8X",
+	"E6B7haO+eAkTvZPxpPZ9Q5UzlSdi/btXoP60GbiPztW5RAqeo1k5HIbcXKaxnIAqkxWLc7JL+qCCs32e",
+	"7NdlNxlmcwLpkEMeJloYtgZHn8sX5uuUapMoNDMo8IN3lxcf89lJiSqXJgdBwS8DsHNvQMd+87P5x1Xa",
+	"sSDlK0OmjcBg/eyWhWwtBNjOWZW2nTM+cwTdebZjV+WhUJMJQKAJz/HmsmeTewGBC+VoFU/BJP+lRR2S",
+	"du47QxlP6uYOgita+DKwgYXmVDJfXdvUmby/1yttBZ9/8lD/yqO6weoYVbB1AtXnV4Ycr3Llnxcm+Ndg",
+	"gidAd4QSwe6B/yVUl9AZAf2IjWaPZICZC3558GUSwD9VLHAiTTaK/5UiVi6ei+fPyhM56a5RTPsGpDLC",
+	"f5EmXgjpyaSJuaD2OezcfhRlqYGcrK3DbN1yERDzKToet6trNRMaMDKY9UQ6Oz72iBQh/DcRniIuzGep",
+	"yFJRw4AyHJloQbQqX729+Ih2myDmQ90wSnIXvjNPSMCHw7RzLcAE0WbOrGIX1xNbEfVvMWUzgGLuNoDb",
+	"swWh7liszHcyJiH3mRF0sDhhsN0g5xJnd5KLmmI7Qp8qdtgTyTNUeZCBpeAC9JalubOwMShoFkfpa74b",
+	"JznqCbuXDrikYLBdDJlwKFuS1gG2OQupBugmtDogTtgTGR3QjWVgsBMtUdrg7O2ulshXVwM5eVHXXhjs",
+	"EzJYAdRez7FZ4DtpzG+eVBaszgZvK3NWnGcz1orfbm+qwknhM68nHFd1ShypqsNFXChy7/iEzWkRStMQ",
+	"O8xYlakncJDBLFOWCfU+GumUJ2Cfh785BrSVcO3E4sdt1XI7CYmmZqae4GLbjRjxaGFENyRCLaKJG0C5",
+	"ZtKh9G/nr4+eeFr1Ev8AzOmJzAltZW4vfLztkeOZH0rBTv5JWo19APvq08k/Sbuxa28pF1ichr9n9dU0",
+	"3D1VUMlbao4H9GYhMzhiPoQjL7D05U7cbZtRlKnOVOSwYMOFC5ZYV5Kj02y6Tl5LGDgqCS+68cuN86Ib",
+	"p+JmmVq81u1ipafy6+WsWL9Nhf5GGdXaC/NF8Hohg2cTvOb02hQrtzemCuztu075G/tJPeRKuzI4jeLK",
+	"Mlfw6tMUk3JFyD+d9f9++q80T4eJu6wLtiGYjv30MVyDG5VlSuCvUpUJ3/xrFCI5h4gMkKhmEVMLwWkW",
+	"QcgWBmNASRK1vViTBN+rEIxiB9xZ1uen3WxC9TMngJq3AgweaZCfxkyYi4VOWOokZw9caRdxYWQ195GT",
+	"FTvNTk9gqhqOGtoaOBOulPkGQ1O27tGUkyERA77a9nJGBSIHRu4trcKEGITdWNcudl2A3HMxtpCacIYP",
+	"W0X4/KQdCn5O6LSY8haAW0VfuC9/kO6u1Xfp/KJ/dXP8vn91enx5ev1Um2WUNsRNUEwCmeJ74y9UJxpx",
+	"JmFHtoXkWnzI3pbestoVhkFMaGRj1IDHaEm+YTcBYH4eMMrvXfzLcBNbFHaLKjJ3t4pA9QTX24fwDWHi",
+	"zlZLhoBkDAZh4o7HUkzMF3c0hohqmDgg50cfT3E6yOslE8ya47onDFOqQ2l+qskO076tzeW4q/m0QY7s",
+	"CrDXPjDUTCUNMhUhRNXdsRj2ZgU7OwpWVmYGyddnOBn4v9xVWpKA5aYuyigYSBkyKlyu1WYslAYBGLJp",
+	"+Ck2K9OcrSMunIloqi3DzQ6Qcl28CZ6lSUBaeMZKJMQyYmc4H05DgwFBYJnpGpXYPtqxC0N6ZfwH4M4v",
+	"9fSL+ORREKQyG7ol9DjPl6YQ/poYfHWMYY1EhVSNtzdhqU62W979G4scseCVwsL+wAsa5Ah9QK7Lfcxs",
+	"3G/M9DQ2ypJZxgweKMBMMqZqzILtw574zIP+Z1ynHdk5wLEU/mcefCY+jWPsmgVBvTc3ZyelnO5Gsbhy",
+	"unHagxGNG9y2oCnjdtibaWnlharzwCJKpuH5jN6kKALkCFTIZgYzcRiwOFcOkAfl8/XXmdCg0UjW7ccf",
+	"2Ij6s7OgtmrtmMQNzSEGLJRiZP4qA8l80de21UwBZElb4scW7S9Sbl0Lri9UzHfggiSN/WFz8NrfZ/Vd",
+	"2mT1jt/Zrx/4LVZvBq1Bm+76nWCPwbv9qi9vqhKv08ccsvRtZEmsyFYkleKDcGbr0b4kfjwN/76B3U02",
+	"G3v9hRq2HOpsqYVuVRWqgq7olz7PmSHSCPzXP0Hx8ZScPgNEgt27nls0w71RtaYaReOe2KKahIwqTVr7",
+	"xB/TmPpmIduHSZ8qDoWPzXcjJgwzZgG6qZLxklsAHHpQWH0p805Ckpay7+v8Iipx7fL+IAlbca9WYrG5",
+	"ndMSGmwl7O4JGNuEi6SKxX4VPremdIrw95P+UeOovxf/V9tvsSxv2h++pm8GB34zaLH2sOb9BtzRywjS",
+	"N65lck6CtrmI68rQKb4FhUWNM6P+mQTp30dn8hw3tGHXhlUkJDTHnDZimE6wvWvtDEEkWi7d2nfyFlTs",
+	"tuxDhk1BodJ3UikZytHMiJ3vcIB/tNbOz02G+cFMd264xROIMnNLlBFBCC2xthK+dCWH+t6I6JcMCpVJ",
+	"YFoRjWEiLKa+EP0hJ27L7Hi7yXg4TTszRmtxgCMhIWcwN8b+3Bi7uTHWF5SSjbUrryguWVTAyAgtI/sD",
+	"lrCozhKS2X8T3vBokq1GFBnSHLr1dt13S1wKZeJMwijsnm9BZAiU07JFH7aX0KGLazCfFhFiQRVQQC83",
+	"GypKCRW17EWOM2c6jcBHCTmVSxerqiCl5TlShC+cEeE7X9XtLFP9qr23l5cjKoo2mV/IVq92LgXr1TAe",
+	"KTngOrZaIRNGhXJKRLZv2yJ1ly/qJANCyVo6zYP9QvB/fcZq3gyYK3LlZJMUurPzdxfVRZE5xA2KM0st",
+	"coJ7j2IidlpjGU3DUxHYatyIm4dJpiPHFt8cZZn1m53a1bZ+pdXaRzn4ndqSIdI/Bg+upLomIGZ12KcT",
+	"uMr56Pqse85kmEpWO99sFZUyr7B1ASXgJBZMDABVZEtIPXffLmP0OF45o6/KGM6CT1SPa0/GS9prnDcW",
+	"jF0jQugvi8wbYc/G6O2V1NoQTh5agpc/MP37Q8o1L7hHC+pr3wdOPF8mjr/w/NUFaUVGJ9tUKqfaLyga",
+	"fclQ6khkkdimBgEZ5mTGCmL6TRTQJ+behQKmDTN4hHxcOGzwu5BYK2LYiRTshXRWkc4G+P2I+yWaFmm+",
+	"MpqZeSfyLgMICvbUMmE3uVNboeSIbwZYqhXLaPb8xGb5/2PU4aqgHMGSX6S237kK8jiEfgr1xFY/KrP7",
+	"2o5KNm7WNfs3FP9FDojB22AaArQB8gFXfmkrZjS0XUaXUR5OAFT3SJlsAKFRrprVxd+d1g0AFj1bfHUN",
+	"gQzhLhLILv7ukZ+OLs9t4EayRTY9y7Zp2Tbnfnp5eXGJ7yUbt9AtefsZO2U98lyLERCa1P6SRbKlbWtt",
+	"s0jzTjxBx2w5upyJoXwCZDFvUl87V8icp25OvJ9qOaGaYdnmZJ2YUid8RqYQYX15enVNjj6d1bx0L8xU",
+	"g5gKf3yON8CEQispSIQ4gXIXtjhou95s5YqD+nIy4brKO++pGte6NdYJdnffmK2xOZMgsgL1NxudBjRz",
+	"sznrBix7Jf3w6UO93WhCsGXNq03j0NxbWkequ7Mz4no8HTR8OdlJlpT51yCUg50JVZrFOx/Ojk/Pr07N",
+	"JE7tubi6wo3CTclgYo1GvH/LZoZFpcC2GvuN1gaUiPhT1ns17T33CnNKvSRP3uC2RYTDJJ3f/Jie8Zje",
+	"sUyjBaYYuWUz9RwUuUgGVakLOuUuc9yZFxZSH8BH4REZYfxoOHMFfNFisMKV96McqNXugyTGKYWAq8wE",
+	"hTEAke2T9PRCEdavX+ODD1BB/7exMvz8rcY0hZL9cFRwBrvWutBpps5Jm6Xc0DRujL7WvBq0BEs5R7Pe",
+	"bNebr0lrr9vZ77YPGq87+803/9nc6+42s/Ufj6WZWENBXzwEmBL6x08Viy0Aj3Ey/igHVT2MBmPylfHn",
+	"Kqf/s34tNQ3r5lBXdp5KIIBv8BOY+EU+XeXg3IR5FHMu4FPr+zsvBAABjQmwnduICW27EipsUA+OaEFi",
+	"NlXM/htzq3xuzr9BBlP/lumMDGYEGQMEGVPVE0K6NyIpQ7XdNaNn4m7lvXCFpQhVtwoa2nFbGcAAx1Ui",
+	"NAXZ+C+boNUT7WYLQnU5U4SSn2gMvfoQP4miMwhRlg1yRO7ZYCzlLbm5/EC2BmwmRUCSy3SbjJhNHDPT",
+	"UkV+vLo4J1JAn/qQmT3zekLxkXCZ/FSQ9x+PjutX74/ae/t2Si/jD4O4YVeEOJ6GDPZ2GofOeFwUkpZe",
+	"v3bZZTfCSlcx6itnwdO4iVtl0yQs7ddQv+evgXWyO7JBaIKGM8UVfhXNYj4a6z7EmPWRrbglMN93/7xl",
+	"M4iRs39OuFm+/bcUt+7fQk6kcn/IL9L905bgSJI8LA2BKDsNb/tAY8nogt33lVFZWJwbuJ+dSn6R/WSY",
+	"JHdkioIo/KPPxNjI0sm4+CuwGQicwb9BfM69YflN9+D7BoKjT8UFcBn1LAkuRY7h3c4zeoYdKS76hoFF",
+	"BXM3qGVCRRqZxtrhVCCzhZjCkA01kVPdJe2DA1uEmPRq+EKevyZZI6TRaKxox/hyC2+emp+dz9XdzukU",
+	"FiGIIVF7b3rJrWjDCqeKEdCGNru8F01K5tXE3V3qKPwiB8u9hD/KwR/YRQiye6vt1UB2fcdFwMWoTCjf",
+	"bTVaTfO/RCpfFPkN53hiid+W4cAKxstE/rWZFAj6pYL9IWGaGl7BlOYT6JWeFOcbciN/AK9xye0TRtU0",
+	"ZgGJqWYvTs5KTs4vcrCREF5Exjvszsy+lJp7tS9y0KsReDUth2PunS3XPywZEFpmQgoyepBQjA6pwnpT",
+	"ttl4oo8SGZN30ApoCcP4UQ5OAczfM8+AzmOwRbZ0Vb4BGTyBI+qJgGraJd96NR70gPh7lm57tW4vQ7m9",
+	"mtczzKZnuM33nuiJ9duX4aEhRC/0tToJ1ZwQtl8YxbaRLZoY68psJJJLge72WIrEwqGldHjJhlAXGagP",
+	"+7+45n7I3F8pEAQU6r/UFiIFoQ1yUhUPmdDhjEQ01pyG20svaMxouoQxlit+z6qSFY6MK3uHeUPLRq90",
+	"m11mR3u6GIUnUCcSUz2iTiPjxwBsyWPOzu5e7bHqR5md3eIDlwKrURYoIa4EI7m5/OARBhJR2pcEUfEl",
+	"cPU59QFHtCShfTlMBf/U1ewI02oIKfaXsDDLmNZgYsv1gxOHKQmcW4afTYXmoZUOILZ7afyrHaOcQf0e",
+	"NYlsXct1u/97uZHiYPifD5MwL2H0ps3mrv//Hiah84L9rVdrNZpGcrMFOf/Wq91cv6u/6dX+H7zNegK/",
+	"ioNh9/LkHXmYhEJ142D4tx6wn+7Ozv39feN+F7hO6+DgYKfZ3mm363EwrKuZ0PShLtT/6dXslyoKHtJP",
+	"zV/IroLhjmbxxLxpJ4Zpd+y8DpjlFQZyW2DG/s/Foinr7uSdCBo+VnV9svFkxMTDJMRPVV0Oh9xnrotB",
+	"417GQZSIeJOw4Z6sP3FZs1uk5y5xF4g5woANOBVwGoH0d9ASyMWoPqFiSkO1k9gg6zj1TqvR3OmJmwgR",
+	"tm4wvkvy6ukmAqltClXcKveEK0jC43gO+a+p1tQfTyC/w6iSUEW4V7v6dPLPdj8PWD/1qvdbbaN9N+Jg",
+	"+GKt+s1up8pc//GXEJZjKa+temTrSLWbLRSnv/VqR/ZMgIh7tS7p1d4yGrOYIKP6cq8tj6p974LX5aq9",
+	"t09+/Ok61Yf9kPKJIuwh8ogYDD3yRXNzyfYEgApFuHhgl9ze7e4ddPcOyJZt+6j5hG2DL86A32cPEY+Z",
+	"h83yyGSqIGqoRbQku00SQCPHezqD+KKegEAXyEm0YZvo0Iu2G+SnWIoRyXSztHW0SKfZgTbDaSxHIJnC",
+	"GgZ3bTLkLLSFC3sCYDqHAAv455VZENpwzJ+nACzUuaE2PpBoKZe6ltDUfW0+tzE/G/pRkroB3Rq9Z0pO",
+	"WLZESmYzM7E2rWbyzCoV9tMk3xqe5VAMrWb29S9yLDYQsGG5CceYuzoe6vf398B869M4hCubBeWLNdQx",
+	"W2eJE5x+YXWuillmeTj2o9f39G6XHJ3Wuo5I2ezHJvvnEb/gP/79H63/4h+OfxwPfvDN32c3X89a5/zH",
+	"gwab/Riy90f84stp6/z6dHZxfTb7eHKkziZ7/L/52f7H65vWx+uz+/Pr0f3H43tOxWV09kXy68ltk/Ez",
+	"dSbOvwx234bmN3/yj/F/H/940LhrX/5wrU4/8Mng/l2T0vfxj3cn98f7g8HX1oHkrX+E99c//Lu/P2yq",
+	"Tfez7CKFU3wClaqziapquMdccQoIIZcxcTgKuZfCl3HMfJ3KLxAXWX0vnJFmYQuQsUFBhYWZtxKm9koR",
+	"A7D16T9LuGWSa4j1UGzvghQw6MmQYUmLt5u9sXKBX9Y9X6pG3QgjwrEgSQKDkopbqcKnxvLeaHtodp2K",
+	"KXyAIcbBl7aAnp2x0dwF224sZDf3RMwiRrUikWsNE/IJ1n6EqC6S6kbY4dUpmGZQqEXrY9HHLTr/gQ05",
+	"6QmIToBNSiNjA+aHNGYBGTDFA7OvNpDCRV5Qc9OqsbMuJOV34KC304bzYyqCkMVYcRKtFAiHFEyhD3Qe",
+	"bDpQRkRfdm994Erf4JZXjJFzBwTwcpXJoisKkctETFS3k80Vjxd+OA2Y7VM0qLsyBnJI3Ohls8cGxxW/",
+	"y+cNBWxIp6F2FraFIpfe0nVjdyU8ZSk05RDqwxXZ8qlidS4UE0bkv8M0+iKwFjKZynKV5r6z3rD1/fAh",
+	"o2bkpHn8YgGPlMA90qvVJ6zeqxke1KvVp4IqDNKp92plS7KvsA2K6rmNhZZc2LCKDrUrNBfQWdmciguf",
+	"FVdfCrD01CNStv5oAZhzF6phhzfOR45kYuvE4B9Lq8WMIUz7W20S7NW6tdcHp69bb05O37T2dnePTl+f",
+	"vn533G623u6dnOyevN57bU5gTFu1bm33eP/dcXu/uXt68ubdu9Pdo077pH3SfPv23fH+66POwZujd0cn",
+	"x60j/KK9t280qYOj43fHb9+eHB+dNF+/6ezu7b3ZP202373ePWge7O69OT15c/K61TlpNfdPm/udk+O3",
+	"R3vtd0evd09f75282TVj8a+s1m019/f2d19/twVxWs5NHDhfc+ug3uzU23uk1eru7nfbzcZBc7e910mc",
+	"zfi+iwnnIbuWVz4Vja88elQoqT2HitGkLpDtJYT0twghTcSPoijSYnHHiTbrh4tmVXfbwCjVv63cw4ND",
+	"grIOFyOy5QQfL5F6sCESxKjYb65dneqe0PTWdrNKehuBxwweQ0llzzpTQcfFZk6hHGCB1zQ1Hwq9Kgjc",
+	"nIKbG4WNezo77IlpHGKvPV8RMyGhGOkJNby3hiEFKcvKN4qxwAM3eaKotxqdV4p8CyWyNw88fzba7fv2",
+	"oXVY9kS+0Bgu7VtE9diDi+u77fLIjYAuQTDCGFzz1StFaBjKe+g2gFYBJylN6IzQUEkjrRl5qSeoymyX",
+	"uVPQfKAOiRUSlDUMECNB7AxpaLMxrs2f78yfDZLdFSWnsc9wKpQLeyKUMhrASUYxvzMiN3RqFLd1sxGh",
+	"i3JlKqkOLsjl6en7m7f9m08fLo5O+kcfPlz8dHrSf39xdX1VwTqBfGip/3P/Vwl8nbueljhcH1NOaMmw",
+	"UBx6bTHqJv22fIJoOgi5v/7gWHz5A7tjYaGAFkXhjIxCOaAhRMVBT8BG2e4ZaWH2A7y9vKD7wkQfGL2D",
+	"5nSkMeLaIw11h+lHmOJ5dfwR455Kp+YjIWN25U9WTvwrRijDlQkZY99qUBM1k1d2wlUU0qSNQT6vbDJr",
+	"mH82kAftWLvazlxYm7lH7nyVG/3OV28hn67Wrel4Km5r8M554aR3vvqU2sKMeo0/2v5yI67x75t54EZc",
+	"l8BmP0itYFPlqnJshPdXwMNgqRX75GHJ/qXN8nI+xI1Bq9767gniGFqt5ywP5uzNQxmn135h/axEPvjz",
+	"hyGs3THg8cWfI+vdcV0+t7CH5TQOPbjRpe1MXFaZaJlQuBiGbN+uXHgrsYolAlrM1DTUKhMFoVYW3CqX",
+	"B14Kbv0ZC25VwpqN0XlJoS0Xs5MG+qGLdGqNvsuD9/TvD08fVYPrxTbz1LaZDcWG5RaYl+i+Z4yfqMQV",
+	"HmFuKa57dsV0ygVfKeJbuzhBw7pHnBUbKkbJCQQ4rSp89qTc6Tex+pc3lCm06q/nvflpbDv+ABQ2oCMg",
+	"W4KxwMq5l8zoK/YaKALDHsVvU57tRSZ5DplkE1J8hGhSoUZbIh1pmRS0cuV2nanQmcHWKNX29OzhWWxz",
+	"L8Xa/rzF2jbF7KfWbNOY3OU1gJLXgBmwCaQoZaP/PczIS1wlmIiJ0gMXVZSJ4wSSP6xa8XOmzoI9cty0",
+	"LX+bGIma/EgFI5eSuaDPuT4/GAFqVBAeMlhI9+e5fF1nS9xRsb8zZmEoG37tl0f17uAhSze/qk80xQOP",
+	"KMjWf5HOn1E6fwIi3FR2L2MdBst2vpn/Pwu+7wym4W1d+VSUh0UfSxs2RJN6aVIQdsfiGfbwtR5exxox",
+	"wsvG81Ci2cMy0f/tNLx1M/zKHOQM9uDRjGfD8GSz8ygD4ELt3lqxoFs7OjmpJcX7rsYy1tbh8fHs2s48",
+	"vGYPhmN9YjG0fJfQXm7MYjaYkVFMhWaBR4YxgzPyxzSGtGtzd81IxGIlN4lVNid25VPx65VP2XtGPwG0",
+	"yJ6Gt5C1Dl3UCuupuCKZL7mKz8ovn4DXFPNLpxVtImzlOaYbqe58x8A5p7rESAJgZ9Uy95mrRAnrDdxy",
+	"l/karph2logTO8hfimM65bVbg0q0LMiE6dawZpXZE+scPTs5Pb8+e3d2mmGjgBVJ9dO4HlLN4tov3ze2",
+	"CLlzqMYLX+rT/46qJG1CnE/PW1LEXKLGuZfI0Gwc4QIFRscQE0Gyir72wY71RJxjXlScTGhdMfORZgGx",
+	"ReKgEc1EKo9MpLj1iPwitw8tV08LKELX3KELtc/1TcOv4WP5RZaZWEfzls2IaoM6tW7tfxCA/zVD/K/8",
+	"Iv9XcHFL/xc9dWcT8//bW16Fl7b/739UaYb7gUMShT/mdwydgi6YjjMFKXClBlq4zMyJPCrQPhfqj6dA",
+	"hliPSmWQOx/7NAeLKxz9JIAkGAuJN05tLd8Gp48XTg5xgt6jQqH+aFHpqWlhzmm3c3l6dPLxtBFDh393",
+	"xnZ0e8SGYRm1AcwNtm7jz7VPkM8D2UXLxo8k0/GsEUr/dskEYhqGudHPZd8iUB/YlpnnkeYOx7uqGDsu",
+	"BCNM6BgUHUA8zA03a8RiJWohQtgg30u0+PoxRe2NEgVb7WyiIFaU7NXkF9mrgSIGNSWT22Eo42wh8adP",
+	"GzxyZS+purXzLUIhRb6a+W9vXaoqGzy1GcnNuzOxVSaKjUdGzMrVokqFKvOhA3+51vORcmFp/zc2Mm+o",
+	"uaiM+WZB/Vhf+8jsx4vi8dt5XSvg9dMrDAkIJfqCxQsv1WlQ2nM2aJt7u67acIXT/oFDx/x8EEe3dhFB",
+	"zYNka46hc353dx/9OAp0fENTTfvDtXzLkh9bzb00BmuSIUgrCWkjAjhzVqJ1wWDwKP2l3fFqU8H/PWXF",
+	"r+Oz9Kc9F8N1/qQxXPaESx1H+PiQZNbqgqiLcd8jZieMSidAtVNEMf1iPX1GeWAD2n9qsUDHjC21ZRip",
+	"n/AA0+o1ZIBjjRwLMRNBJLkBU9NbVoU1Xcfs1xYL/sDK40IZ6STTO/nljx4YC0ZqiM+55SLIGlVq2Bmh",
+	"IH1mhKxzyVZlsoHcDO1khoDHj0psNjh8ptmkqhsfRjfCfmTUWRlDc49srqtWLBy+tND5QwYMuLBdoq3n",
+	"diHfwLLQqsWG12PnyiJKIQs/CkMIdVUkl0O8onHYjfniMTz6SbkhzSSI4gb0Xakr7JaA7nn/lqWmxgqN",
+	"WOybSScW+7dhOEjSG7RjgTGAA4Dl84ekNcp8NhM8hpOpeTUA0VXrmmtzCM/OpeZDu0UJoNBvIBMLiVXE",
+	"Yilt63bgqY+q3qBQ261Uu8FgzB9FWHx8cfFiqiqhZlXW6BW+XSTmHXMXLBXKIHhdu9JhZMBCKUaKaLlc",
+	"/rpi4fD3QdUvRP0ool5fZUwyoIuRyUtt63aVroHbltu6uRqTiolAJZXY/gpEv5Tw1iX94mt8dUMeAKDq",
+	"VW5ULvVk3dJfuMRfnUu8GIMqtfVZpNHHCwZJB+YyOf/TWdIyeStgUcx8iOjgIuXZh+SWRVDWh2AOhB9y",
+	"s7RlLOQfOOYTdPN+ttbSFsQyxM3ujKso6WABT+GEGcF1SV3QR+1ttf7QK04XSjlbCOTQtvXzkl7N5hBi",
+	"6muyZcZt2De34YUfJNawwTjMTzKYUAEFHLjPyBabRHqGJTS5LuhqnxbhTHrL33JR4IG4minNJu4oHs32",
+	"I95PEaPZaDWaNa/mQKh1a+rfId4CI5l5cSRbjfZ+44257mChmWedxm4j33cdh62Mb/kVFiCbffQsfcfd",
+	"2OnpLzlVrkkQ87tc+JsC6LtkzGioxxnUu5fx7TCU9+UmhM+YmPgZq635cyFjIVeabPkYsO3FUyG4GHmN",
+	"RmP7kHxWjMb++DOZUO2PbTk2c2kd9sRnJWONYyqfyJiYSclgRmAoLsUh+RzREfsMC/2s+Ff2GSvYQhsy",
+	"mFVIYn7vEhqG242ewHIPAUnWBEZr8y6EAoQW05MFQVF08hlrjgSfGzhNI6b3AFi9ZQuQ9cRnjh6Tvhla",
+	"RdRnfYSIK6iEVlSD7JJRQX+yoHzgEO6ztMjswOwS2Uqg3z4k3GAI9TW/w3Uo8M10SdoWmQiZe0sxtTRI",
+	"TM8XAGNiOjEYArPDR8lghj+vDJ1zuYmHSdg3C6FkNA3v6UyRmOlpLFhppvUdiwdSsTWLdUH91PScS0vT",
+	"umyWwvRywM716rYeW+xEG665DlCcM2+VZnEbVC/cc6r8GrKRSls9t2guIAYTmYByieYYks4eohDCdpzE",
+	"WC29vpKBCBDb5dbPm4e8mtKzEMXSeFIQc/rJ0LCYTgZm+1p1w9DL898NwT8iBR/mApouLaT79THjp7if",
+	"tJmrjviOpbhP16SAY6xIaXPRHFt6pZaut5iNbUJ7QF0OF8nWzc3ZiUfOjz6eGl5u/ts43z7EH5BxIXeI",
+	"p6IMNjdYnwd9GferlIouO408e1RjKEOeEE4pMsB7yzfj0RrtmKq+gDQwS5nmhyhmdympIg3+/K1mb9VM",
+	"M4hm67rd6rYPuntvbMfZ2m6wP/BbwUG9M3wzrHf8Jq2/8XdZvTloDdp01+8Ee2YfQzoV/pjFfajyhzEP",
+	"LhDbNjAH+SjBRrMqEALNv77IQZ8HCsUSiIeodZvfvdr/z96XN7eNY/t+FRTffRVpLiVL8pJYrq4pxUu3",
+	"M4mdazvdc6fZz4ZISEZMARyCtKNk/N1f4RyApCRql7N0u/9IyxJJLAQOzvr7+WkcM5Fcg1YgAvtg+7VK",
+	"WGRYK/CHHjCEznpijwuuJlpdbJT5k1qPrhOn4to+7RoipqOzuN1sN3YdvM6w4ZVe1mg3GtllMorMZTgg",
+	"o/DMGpH5WH5BC7Q+iIh+cW5TrbPGjAa0CyK0Rf7BX+u26YPTbjV2Xj0WiIGzmULGD6ft7PUa3Zf+Hqtt",
+	"0war7fg7e7V9v8lqjaAwSXoJR4jnl/WiiY+41muxoBCa5LTF9ONJdaeM6yHfg4u6Er5fD8JIUm1rfyGg",
+	"vndUDM1w1Ma8khlWc/buXCLYA1MJRpQLdkCs31I7u3AF6GYowJTB0CYTPdzKEAxGQetDOggJVQiCXAHu",
+	"CPihhtYwOo21XRq7RVTkF8oTWlvAkPiNiph/UyCZuJWhoX0otKIVO1L53867t/rA0Q1WDwglHy7e6itj",
+	"ZtiRlCd2G01SMSdCIBmmCPeY1rVjNpAJMpkBzBhnqlonHWKXKblIBbk4rx0CH+NnHnmiUpTvn3lURfT+",
+	"7hDok+v1+lYsaz6QYH/mEVozTBtOcQq2O4LPZcOwgHSe4CJKE3WAWNhQKKnv0BPmwk0GRsiA1Rk+KZkm",
+	"+i40sDAxRzettQDI2Kh7Ak5rxWJOw3x9eCJORZv4D6FLhjSwxCBK0Ds2ACBryy3V0Fo1F31DQhFFAEJA",
+	"9MFYJ8dYEpSwSL9CJu55LMVAv2mgAVMyvGcBEfLhAGLi4k7IB0H4ANtDCPBCE9zgUwv2kKsWXHkC9QmX",
+	"nIHCO5CQikTFKFA5UFObWYYb5tlkWGU8zyq7MjYrmJuBTA5shCTfRdW5Ks2EMlModfq9U/sXrX1u1Pav",
+	"a398abrNRuNxoaKlq8kd4WZ0KDFk8AlpsMjzrQaw3tNNlYj5M7WupdOqlzg9LiPm587ucVqtzzxallnx",
+	"ce369rzgQc92tii1ZtllTBCVQoSil4ahcV2gwl9QZhfX0UaXy4hittoxPKOO/tD29U92Di8LmLvT3F1k",
+	"IJnke8cCThEJ/eue+vquBeYc3v+ZTE71CtaimAXjNfuW5ipbzYbp6uK4c9YhamQTLqc5jOXCZ8fN1kDe",
+	"s2tIyt76UmLnPaJIXCZCObLOT4PzOIs4ltb2j9Cu7zT2C7Tr2TTEqVDo8M44pRK9TBLCPmkTtj79OAFb",
+	"+p28n3uaQDlbIgGfarq7CPDG54CaWQzA5gInxRl7gMzDqU5BGOYaLa5tFudyNqAJ3QJlqJ58ShDioyhk",
+	"9cwBoBdcKMNAX/b9iNx3ZiAlIlevjz+fwG0sIAIPpeiF3E++qaWkp18bAvpNVw2WAAQeMtoUY5JkzrFy",
+	"6Yc/LSX+SmXeVsDV3XWKy35K7OW4UIWt+GcG/DEgw3Bc/DPDwAbmpCQ0JBVQVj2n7jnVeon55Ykv6Ph2",
+	"82c8aqOtwF2DPIAZqZ8aZYQtIQ6cqWvDhB1xdfdBoTt3PtVeNpypMtJ2fRXfpRaFygYK0LZZP1SwhmIc",
+	"xXrmEo6y07Q12YRbGHXpYO1XsguJ76X677IA3tkavYaYtX5fZk7qzlKeKz1By/ipvrVAzxdsiSiHH559",
+	"WBuSzHqqCSwyG9HO5KwW2AUJFqTVZYVyjoy9CfVyUdkeyv6MiLr+1cTTtcytGY5ogjudVEATRydOhGTi",
+	"eSv6Xpd8lF385Akm+lywa6u3P7azH8mARoYhjXDQmfLHpCkP8DFIfWkIzq671L9jInA9YT5do9vaJYH0",
+	"71h8zQd9l/iDwM0Ai7FHuQvdJQW3+2OddIwPAgfrCYgU6kGphEV4wEBy6eRZhUddrdbjYcLiKlEsZD74",
+	"wlikDnJCWy2GPAF/2rHXySXzY5YQoCVSRLB7FhMaRYzG86P1+u3N1eRxuerJhcl+6mDmG9tQxGIY+maC",
+	"mmucW1m0eOKgGi8ZWPscCvk9g/d6zYQ+YjILBTea88VzRnYIUv/DAuvT5JbFbW3EJcgh3fA8zxOe4xLP",
+	"setF3/DlUX8ztp/wSZ7z6PxY59fIWi45wvT3zyfYhk4wPZlIwph5E0x+FoTn9Tp0iV7Dxu9AUfbFqVCr",
+	"Bme+6nFWbG3KofbbRLTH0HVLAvB/5KaGwv4nkMg3pMt6MsapoHFSny2R3+cdWFeULLMbSyPkI3PB7jEN",
+	"3Wk2Go2C6MOIy4p7tjDakp2b//q8fzcYRbUL/4WC6BZsYPBDFezcH2KzFgOQU7ervag2YAkNaELrequQ",
+	"ykjoE+OeUSx7PGRtdAoU3cNuLt5eKE+YLBCjC8IEalWycPLiV4UwIYQCA95nKnHNbIPghLgmImt7Ah0e",
+	"ENCskihMMRiMAdPC5aoOnt1UJDzEcHEqIFJj1VEiY4IZKHVPvD+/vCI80fJpdFbJZIg3kSRmNf04nhxk",
+	"PIRxKl6Mx2U9UQzMWvZgCM8uEI/EcOQS4m2VmFhZkjyul9HC80NssnbEFYTHTYL66M00Sah/q98lwrWB",
+	"gPccDNjWiivRc2a6Tx6f3aLfTvTplQ0ewPLEh4reBD+G3T0avVpWVzEqCdbfgyWOQqaKkKDyQWQ/GJFT",
+	"BRNVpok2a/spkAW0x3NVKLADYCSjO+AJwLzbwop88AAG1+sxP5krKi7HgnTraURzNJqJOcVJsWS3sCRG",
+	"ozbOH9PUJP1Mvf7M9I08w3AyWsgsfNDjaMnGPlSCZIeuln3jvQPngGEJgfMIHh4BeOa2sQbr0ZD8l+nT",
+	"H65TOJK0nQ6XXm9fN5u5Coj34UocU/EeV1PyxrMdJgTzyAXPqt4G5V22DYu7tGIS16plW9P4JSHHCLSb",
+	"H0ITxJ5uMrZemhII+/66OFv3LI65hTMuLuMXqjirFZsSlkeZYgzUV+ueyOQfDa8ltKXa5OTi/B28oKvO",
+	"xc/HV6SSOxGrJGZG8yxR+eCQ68Vy4AlqDPKYpcqmtmWH2QE57Bz+cvyTVoZlTGSvVyXqjkfG62hKTTJV",
+	"tyA6PIGKbMFygBijUQL16FJhaQAVFz4wVDEah5zFhSA3JMnPPQHMIny6ZCzdADx2E/67PL6fqRjZJoRA",
+	"ks1q/nfK0qVzmr8XXxsWxRziKy4T6f8Do3vOAfjTZmmNgo4aYZSdDBvKppoq7GELzQ46jSRTK6wnpiAi",
+	"05iZPFEQjggUaaQcT9SYFW9PQ0+EXDBlU5tRr6u6hIWKgd98EUmGZWhr4oVuslgGgwrOc4nMd1Mis27V",
+	"yxryvFQ3h1+elfLNScokRV9eVkk5Ek75pur2lJxSXJM/ocpZwUqOcU0YvJOTeizEu8EDWa/XUU2vup7I",
+	"nigjUunJ2Gewn9rWmymQJ5hFL7L0JRYTrsgdD7WKSxMoH6kSGWcPM9XtpELD8DpOtQ6dlWJaswZq8nMV",
+	"uE1oqCRUx9yznOJQ6+QdksRUoDfQJAxnNTU0xLiXrevYbxtHMGSoQZKxEdJas0bIKU9YnV3GoNtvoV7v",
+	"4vV2t7tWiZcxMRKmegCfCg9H1dH1RMSA80JfbCbtgOA0mFRnMUxu9QXdNLF3EXuTfmPmrvlHF0uy02tu",
+	"EYnR1FlgqMCnhu/z83BaMq6tH7eWqJ4IKCSHV11WS/6kZRt2Fp7WWijkAJslMGI4mO/+rJbDkRTs2W74",
+	"C9kNrhFvsRVdhdyCiXKup7Usckf/1DxlPFFYPw0psve4pIuJtiRmIQVokkSOeloso7G+Eqh8yI2+ExrF",
+	"7DhP9EPZJZWbv93AacEFofhQxfoDJhKX3PztbzeE+rFUyn6pXHLz9xuX3Pxer9f/uCkC0XAF3p+0azLt",
+	"Rs6/OXgz83OcFwF5+VkPyDSLeciJhMe7WsTdYh4c+sH/Zisbyk6JbKaWw0h4uvznPxPQx9rlLDmGg7aR",
+	"awMZ8B4vMU6t5WR6ORZFmZFf3SzmVzcbrR3otC3nX/4MytdvydlzorW/Z1tnQ9IdZnMi0fnbhlenefbH",
+	"BLIVWhOVMgeEkpBhaPRmC67VgkErZGMZ3KYG5WZrdK3fVF0CnNiiP0K9SGNmjQYMmRr5DwXyIaP3iCrm",
+	"iULG+E29fgOFMsltLNP+LaFEDQddGXKfhFzcVbE6HeIMddIRWN6nWwZ3PfwYhdSHNJGOGCEvfpBpGADV",
+	"BUyAfNAGmLw3qLABV3fk36lMaG4GNbeh36avQoLlMf8s+WDpPuaXE46/jEWOjI2VFnayqiAREN4XMp6O",
+	"eBTF7J6zhwUQdhaxVKSfsKSmkpjRwQpJMAtxcG2ggLG8VBzXlAkFLCGrZ5QXXiY49882wl/BRkD5AHgY",
+	"KLXEuHpNKrg3WFB94kLG7GFbXzIZ84iHibZcStBqUYibqG9WiUkLtZgV67eyCCnE7EWAeQGzAK+wyGKQ",
+	"Y2eF+LxSbUSKXDvmYB0u+uOo6qblkeG50bpZwa3/uKJyZsAtS1GV4GSiysxIYIvYgWxfn1eI6vosGr5Z",
+	"gZtxPoLmV6GWBcgs5Cp6JTdReuyWm+clqZzEpzGSW98yAsC+CHIzqqxZ/Qq3aCoCFhMOW9AThbppbXoD",
+	"EysC73zm0WQSbZ1cUGHqtU57tTMpWO0dwBZpHe9WCpnGoHHN27omC2+ealSW4xcxmqh8tvVrOJintCxm",
+	"aC9nMa6jurhPkgBsheaG8n9fdy6P9VKYk/TrOsdXtF+OMWam7oUy6eH1uenDrcbe06mLEyUYiTXhZkwd",
+	"rPjy4cWwGSx1/uyBbS8oGd9ZN8OfDdNnbwHcGz2fZzK5pAlXPQ5ukm8q8o2YMuqNO67fQLq13r3f0u53",
+	"F7InDwhPyIAOrccQLPyK9VJGoUzqkehX3ewQ4ApGq8j/bZ2gQAfBqsXtstbohJy1OulQprPTu29GZH/E",
+	"Rf8GsOIUFCTrFwPmmGFyyaOW2wTA0yrIcok3x1wkyhOec3r2a+ft6RHpHB4eX16Sq/N/HJ95DsD+6zuR",
+	"kIWcSeLHLGAi4TREf4KBAp52uv2vTNdWRi2VyEcq2BiTiLY5bajqDRWMHEk97eCpgEYimEwDDt82H7Qk",
+	"DIEIs8wDmQr4DSJu4IVsPLpOhmYy6bBsqcxd2TJJ4AFXd0u322yQn4uuz5fbL3ear1o7c5qf9JeCyU8F",
+	"vVYsvmfx9crMANkbnFZcAwiF9a8pYr89Gqlr0D311E7wb4CfTP9x+P4D+ssmxSD1gf52DntSzCJpOVJ6",
+	"wLyhZrJomGtGkSP7sUwj4gOFAptDjXhiGvk+qBHHBigjgv0z+W7NTNpeyl7yoBXtC4t1OsQhQEMiDcPJ",
+	"w+BSDuyEOeOcQ9hMq/CMZolvUMjklsWjz9gbe8b2yDPWoCs0I1+QsNAsBNdADUXmC0vB+hfiNJu/Jco5",
+	"bOx2Wx5COEMgNHNesaWcihglehYlEd6drfO5eTe4uGxbPEB6BLOHmkY3wXaL8Uh9U9bITHf5zDhl1lJh",
+	"uZe2iP07m+uep5+se761u+su666/Aoa/7BtS8RxtiWsdBvKt7CTXsAiKDBgVSDpSHZm3kr09fVBHhS5M",
+	"GctOY3+vtPvfgnXOB+aMVqPh5m79vHenZyfnK9BUzcBi7djFCRYlTdAVQ0O9i4YGfNI4X5JsQR8Q0zet",
+	"YPJEwcoGK7i52mibX2m05qeR/tuS6sImfaaamyO7F5Ciywvugue/RLXK+CmnOfaPbKqS6VPmvDeU1qQi",
+	"ZDJ25M6S9fi8abL+W5FYtpZ45TY++ryeF3SSL7d2Vl7h7nSOVbx7Nq/q97Yklw5cramnL30gWO18ljb+",
+	"LPQX4hfNXtOqSjkwvZVAZKPakSkjsUlUh004ojQuoKV/iAK6Ucldql9OxGWWVo9LHxt8FwrrguvrSAr2",
+	"vHHmbZwVVvcaZ0tpvdChjIa6XaiqyTqCej01Itg2bq1WSHnz9QNmmsQyGj71VjOyfx1beNGudHyExHjW",
+	"175r+2O95bwx28RGD6Z4fX+Bn22wFh3SWND8UXaBADpIQ+hygKLAEh1XYkZDxC6cedJhA+vnEnURvMaU",
+	"M53/w1rd0L2y3yYvXUIfM70u0cfO/+GS3zoXZ6bKJJsgjlV+pjauql/98cXF+QVel03bJIn0UxAib+at",
+	"ziXnLq4zxD+fssouMdDBBSYTAGDP1BVzqp+0vpNKJNRPLFv8WMRvTMFPEzmgCSNDmca5k49woRIqfEYQ",
+	"B+Xi+PKKdN6fOm4+HbqpbkyFf3uG58CAcq0UdVMeBkc0YaM1Dc1Wu9FoNxr/clyAX+LJItf8QtWt03bY",
+	"TrC9/WqUpdvIgEZ9B0NyIfeZUDAD5mD6+f3bWqveqEkRDh3XAX5L5zZJItXe2urz5Dbt1n052MqGVPjU",
+	"DWV3a0BVwuKtt6eHx2eXx7oRa/hYdnczKU9GYY+rB5bFFAMJV/gLRRCtuxhQMwvhgJipgS/zd3xL7xlh",
+	"n6ifIK+CYuSODZ+EpXxyEyy1wT7K7uzgnb7AbvnRSIVLsLCahiEgi0thUdzmhPPe6DYXZaTI2+eq8Piy",
+	"rLHUpu9vXjt6D/nfS9zwFmLp38bV8PsXhyXUaTdcB14UvIFt42LYaTQLtQHyI/OTekLjev8zJCewlOXC",
+	"o1FrtGqNl6S5297Za7f26y939hqv/rux295uFMuAD6VuGNMS8CVAkwDllioWmw6sE2h8I7uLRhn1ihnl",
+	"4hzLFPtn7UomNKzplzq1B+b6vAdwD96yOHDmX1ZRXVV0lAsvkFLLxzzPBXQCIL+hF7Svh4DYkAZbDILR",
+	"AmDJmPkMqhXzuX7/ddJN/TuWFDSxjNj0lipPCGmviKQMVbWtn14oFZYPgpidSai6g9phwhPXCjdI5DWq",
+	"U2CBLQlPbN6GJ1qNZpY4TMlvNIbyUVyfRNEh4FPIOumQB9a9lfIOCFkrXTaUIiDZeVolfZaorFnLGCsF",
+	"0FCEDLCFPaF4X9gKACrIL+86h7XLXzqt3T3TpFuIigFbEQ0CwA6J05DB3KZxaP3HZclX+Qlshl1+HswN",
+	"F6PZchpsJlTcnNZMJtC+hhU+fggsgx5R0FMtNALeFQ1j3r9NriFZ7RqFih0C83378Y4NH2ScDW7A9fDN",
+	"Zynu7GchB1LZP+RHaT9G1L+DOKYp7TI7CHTZNLy7hh2WPV2wh2ulzRYWjzz4utiU/Civs8dkFWMpaqLw",
+	"4ZqJW61MZ8/Fb0HIQOoM/g3688gVRtq09x9X0Bx9Ks4RU2axsrYNBIe3d54wOmw34mR8GFlsxs5PI4LK",
+	"DLIEaRypQFELBTIh6yVEpkmbtPb3iZGdnoMXjErXnOu4Xq9vCrz6r3QG67u2l2vvglFAkBkxKsyCIHqL",
+	"mlPTzc5EhOvR24iAObTa0T3Fs6Svz0LeU8OFH2V3dqxQ64s/aqAQlPdmy3VAeT3hgJE0TSvfbtabDf1f",
+	"ppZP6vxaeGxY5X8fS59B6fgcnX9pOQWa/lTN/oCwhGpxwVTCB4BrlZUWYakXiBub9DpgVKUxCwhi7T+L",
+	"jAVCnR9h6yyvhU/dyVsWiHzGhgZSKM8hcClqn/b8qVAFPP/5A6uEJsiCgeEkN8eJBiZ/DgdKZpUCzBlS",
+	"UEyXGW9k9xi7+d2KjYR9SnAuCyVVeXYg/AJvyRMBTWibfPEcHniw/z2zdT2n7RU2r+e4npY3nhY4j57w",
+	"xOwzt2xX4ivDHj1vsblbrKPf0AuVYy5SZTyNNajlwc1SYr9tZFMiZcrUrThC2b3b2C5QdqOQf6FAJ1Bo",
+	"CFNDwQL6G5D9KR4ykQDeUZxwGlZnHtNCf88usE8zLMAntc1Kn4zjOsEqxVlPX+hMuyg+bXMZCxuwKzKn",
+	"Pa6eeiGiUbJutrZ3nXXtkGked7MauBSW1nLCGrFkIOTDxVuXGOxIUzlnF+JzFutTGgZ2y5Js58tebgHk",
+	"oWe7MY2pkK/+KVLMiKVl5dhsQ6FQDmo6W9EiDbmqUEeAbO+ZybDmGdNk1PdoUmyu0j0Oev/9aRCO6hle",
+	"2mhs+3//NAhtSOwnz2nWG1p7E77Um/Inz/lwdVJ75Tl/h6uZJ/CuOOi1L45OyKdBKFQ7Dno/eSCB2ltb",
+	"Dw8P9YdtEDzN/f39rUZrq9WqxUGvpoYioZ9qQv0fzzF3qij4lN+q/0KJFfS2EhYP9JWmYWh2y7RrOzOn",
+	"QL44BfrZ/z0J0LrsTN6LoO4P/VAKtrHnyYiJT4MQb1U12etxnwXSB0ak+oOMgyhT9AZh3f6yfMOgeEYh",
+	"ONFGq2v0vW1izxD9CgPW5VTA2wikv4VeQS76tQEVKQ3VVuaPrGHTW816Y8sTHyJcsDW94ttk1E5dRS3F",
+	"Lb9BfIXL90f/bF2Pduw6D7FfQ4ltox4HvWfP1Tc7oBaW+Rs6h6CSHZZWeQiqY2rcW40mKtVfPKdjXgzs",
+	"ZKQ6fs1ozGKC0urjQ2IElfPYhiDMZWt3j7z57So3jP2Q8oEi7FPkEtHtueRjwvVh6wnor0vuacgDM+7W",
+	"dnt3v727TyqmNjjhA6Q4h+5fs08Rj5lLkEZxkCpIJWqSRJLtBgnoUBH6QIeQdOQJSH2BMkWTzInxvaha",
+	"J7/FUvQLdfjK1PiTncYOwK/n2R2BZKpO9Ea9b5EeZ2GA0FSegD6dQcoFfLzUA0KPjv7zGDoLADbU4uAl",
+	"Us6MNKHv+0rf7qwRVomoUhgicegDU3LAsm9cpziVhdybZiP7zeJW462J6Q3+NrLK0INmLv8ob8UKajYM",
+	"NhMaY6fHp9rDwwPI31oah4YJf/pg9QYZLjPEwfCqdHTo8x0ZHj577fFtPgozskudtt2ibPimwf7Z4ef8",
+	"zT9+bf4Pf3v45rb7s6//Pv3w+bR5xt/s19nwTch+6fDzj8fNs6vj4fnV6fDdUUedDnb5v/jp3rurD813",
+	"V6cPZ1f9h3eHD5yKi+j0o+RXg7sG46fqVJx97G6/DvV3/uDX238dvtmv37cufr5Sx2/5oPtw0qD0l/jN",
+	"/dHD4V63+7m5L3nz1/Dh6ud/X+/1GmrV+Zx2lsJb3IBhtbOKwaplR8Fg/WDWDpExsWsUyjGFL+OY+Umu",
+	"wkCq5OJzYb01k1hvINb0oiUTLVcykQb8EAEzAf4nycDMyg8RQAWJFQodAy6PgkiaPODMeTWZCGYC9lON",
+	"qQ9Cq3IsyCrDgAOiktt+6lY+aMMPXbCpSOEGzD4OPrYEkLTF2ogXrFqfqHr2hIUKAwBwgG/lAw7YNpDn",
+	"VeCwQzpga2vqh1rcPfCc0fEbTBKKJyBfAWYqz5gNmB/SmAWkyxQP9OSa1Aqbi0H1YasyiJ6+MYEDeNvV",
+	"nFT0loogZLEeCDV0T9gPKZjCuOh4t2kXwKhmHV1vuUo+mHezSM6cfT3QW64KhXWlQGt5DsWqMOCnwg9T",
+	"SzuYdmsW2kD2iH36tNZjvcwVvx8tJwpYj6ZhYl1tE2C17sxxI1UgvmOETlI4ERWfKlbjQjGgUrlnU3HR",
+	"F0F4n0kismxkPmRUPzljPpoE9cj3uEs8pzZgNc/RYshzaqmgCpN2ap4zbUjmklWA6+3EDmgA8V4ZE9pL",
+	"IAGIK60cTod/F/5og5mtGSDp9hqVXD9aQubYmaqFYYY2jdvEYMfgHzMRZG4hc/uLMwh2nbbzcv/4ZfPV",
+	"0fGr5u72duf45fHLk8NWo/l69+ho++jl7kv9Bm5p02k724d7J4etvcb28dGrk5Pj7c5O66h11Hj9+uRw",
+	"72VnZ/9V56RzdNjs4B2t3T1tT+13Dk8OX78+OuwcNV6+2tne3X21d9xonLzc3m/sb+++Oj56dfSyuXPU",
+	"bOwdN/Z2jg5fd3ZbJ52X28cvd49ebWd4+s3G3u7e9stHA5LTtFHjwIaem/u1xk6ttUuazfb2XrvVqO83",
+	"tlu7O1nsGa+3aeI8ZFfy0qcCGPfXSS0172HB7FKb2PacUvotUkoz5aMsq7Rc47GKzfLpo0Xb3bB85Qa4",
+	"0Xp4cEBQ0wGGcqv2uJnOA8D3FBJWzD1XwwhzFTyR0DuD9TpIw4RHNE4gcAY/n4ooBUYaBJS2VC7dUHaJ",
+	"SmTM8mp9w3arpzSFgLdBE6TDA0+kcQg6yr2vEESfYuZnVwZDUumFFPEDRZa1CriJuaXerO+8UORLKFG8",
+	"uRAANPlvj9UDE7z0RAUcA6gYVgkO7UtEk1sXDq5HJJfL0RhNJ+GuF8owmQHpC7gFrJ40oEOkRusidKcn",
+	"qCpMlz5T0H+gDohREpTxDBCtQWz1aGgKNK70nyf6zzopzoqSaewzbAq1Qk+EUkZdeJNRzO+11i1jYDKo",
+	"6YkIbdYrUyQVIVDnCXJxfPzLh9fXH96/Pe8cXXfevj3/7fjo+pfzy6vLBdwT09gHsmNk76skwo4dTjPi",
+	"rutADM14LMC8L61Efcjvnd5AlHZD7i//8A7AVr5l9ywsVc+iKBwCrDQNIUtO6b1RnzZ7WlcY/gxXz6Zl",
+	"mGjoLaP3jGijpN7niUvq6h7rkbDy8/LwHSZBTW0acZcv/cHchr9ixjIcmFBC9sW5p2FaLDQ74ioKKXJV",
+	"TRSaDYZ1/bGOEmjLONa2xnLc9Cly76uRp9/76jUU2DltJ4lTcefANWeljd776n3uDNP2NX55hdPW5wn+",
+	"/WG8c32eTOmbuSF3gwF/3uMKyci47i9BgsFQM9G4Bf69gCaGvhBDc6CH29Ol8I7MYKbGEVfu2omMB18t",
+	"TbrZfErIMOtu7sk4P/RLMbUy7eDPn42wNPfHpmg4KDElB6SCaM9pHLpwnsvYKCXV5VXCKWnJ5paFwbgy",
+	"t1imoxns5kJGhJoLwjVNJXgG4fozgnAttGZWXtEzwLds9k6e8IeR0tT4fGcn8SXf2ypdC5fr2TWzadfM",
+	"inrDbAfMc5bfEyZRLCQT1vC2lGOhXbIkl4EvFPGNW5ygX90l1okNOFJyMDA8HjPB0DYom76Jy58HS7n0",
+	"lwvd/HaLGAs4CpPOEZCKYCwwau4F0+bKDBJZ8yK+DWTbsz7yFPrIKhtxDbVkAdy2nA9UZjBXFoHX+gmt",
+	"F2wJ+LZNC4cnccw9A7j9eQHcVl3XT2LW5pm5sxGBsstAHjBgfx8pA3CxNi8LlWBdJqoPXCxiSxzmPfkx",
+	"rYrfC7gL5q3jlFX8KtEKNQFKoAvJbM7nGIEQJoBqC4SHDAbS/n2seNf6ErdU7G/dsjCUdd/5Yy02Dx6y",
+	"wtQvGBHNV4FLFFTvPyvnT6icb2ALrqq6z5QeeqltfdH/ngaPW900vKspn4rpqdGH0mQO0QxFTQpDLIvs",
+	"tL1ipDXBFC+T0kNJwj7NUv9fp+GdbeGrCpFTmIG1Zc+KKcp63lETwIGamTXKQdvpHB05GaDf5a2MExPz",
+	"eHd6ZVruXbFPWmi9ZzGww0uhV80ti1l3SPoxFcB224sZvCH/lsZQga1PsCGJWKzkKvnK+n1d+lR8PUSV",
+	"3ScMFehNql8FFLA/0ALE0wSFiIVYeRaZTyYyNyBpykWmtYxWVrlGhaZ9XM3GkEF4pskUXwn0vWif2dss",
+	"RCUMOrBjnhVuuGSJdUkc2bb/OkLT2rBtBzBqWVBI1HUQyUrPiAmRnh4dn12dnpweFyQpLIwMFDWuhTRh",
+	"sfPH48qOoewtLCQOn6HrvyPspFW25hOJl3x1zrDn7EWkp2ePcIG6oxWMmU65iOH2Nh/P+sJjXF0cDGhN",
+	"MX1TwgJi0OOAomYglUsGUty5RH6U1QMj23NcRSkY4T2bbz9CqoZ3w83yo5zmbO2P+zgjmujV47Sd/4cd",
+	"+I9+xH/kR/kfwcUd/Q/G604H+t9qxV3gourf/stZgE7uLYdKCv+W3zMMDdqcOqCWl3K6qxaONGTSXCPf",
+	"fiTjH98C6SFKlSqs79EkqLG+WEjpjXQkW69QgmPt1+nTYA3z0sYhXdBdKyfqR0tOz30MY8G7rYvjztG7",
+	"43qsEnBF4Ds2TzevWMssbTyA38EAOv7uvIeiHqgzmvX8SLIkHtZD6d/NaECkYTjy9DN5bRbQNQgt3c6a",
+	"fo9Mci3g9TgXjDCRxGDuwMLDQnFg8gbwEjWRKKwX33PS+PLJRa2VSgabrWLJIEJNeo78KD0HzDEAm8xO",
+	"h56Mi/jimy8g7Fg8TKruTHuTvZBiFOT827uZFtUMnsSfZBvfGhjciXIvkla3RuCpcuVK32jHMNv2eUe5",
+	"eJudSN/O4byi/aIKfpwJI2R5G6Q4G8/mxzcLwS6wqp/IbMj6McVqMIvDzc0b1PqsU9oU4i5rPFyaZn/U",
+	"RDJ/NKmj7ZxHgIGQTcwhkOu3t/cwrKPA2NfbqmG+uJKvWfZls7GbZ2QNCnvS6EOJVgSsayu3vPTD4Kf8",
+	"m9aO66SC/ztl5Zfjb/lXuzaj62yjGV32/U6LI+HPB6QwVptTXb78XaJnQht2Agw8RRRLnj2pT6gVrLDz",
+	"n0Q5SGLGZjo1tAFAeIBl9gnUhCNsjuk2E0Ekue5rQu/YItLpKmZfVzn4ga3ICZTprPI7++ZHz5QFhzUk",
+	"7dxxERS9Kw5yJ5QU1PRRes6YqkJ9kG2hlbUQ8HitQme9gk8TNlg0sA9P11p/pO1aGQP5R7H2NVEs7D1T",
+	"7PyQKQQ2j5ckJpA7UX5gBOiiQMQrSHRlVkupFO+EIaTAKjJSWDyHW+yDQvfmimJ6owKRFqpGcQ6uLQAW",
+	"UipgwN6/Y7nbcQG2FnNlRtdi/tYyB3f1Cpwt8AwQAuAF/TnjTxmvboKf4b04rgNdtBheY2SI8NuZTHjP",
+	"TFHWUWAkKORIIrZYLKUheAexuhagg0KzdyE4B71efhSVcX3s8fI9NWVDq2mksHDvlP28pc+EmaoZ5LUn",
+	"FlWMdFkoRV+RRM7Wwi71c7+Djf28r9fa18vbjllldPlScnNXuxmlpXmr2Kkbg55UTAQqg2j7K+z7mdtu",
+	"2d0/4zCfT9wDvVj0QNe2l9oQv/qzoPirC4pnx9BC9D+TO3RD6kFG2TxN4X9/mnEsVwIWxcyHRA8uctl9",
+	"QO5YBKA/BMsk/JDr8c2SIr+adtfdzU/GRG07OGXtFufFYk3avkD4cMC0BjsDNnStmZ1NJz3a6henSxX3",
+	"OynUK/yh5W4XYHOL36BURLxZ/ZXuKqA1oGxHiJctEL+m4fGVYojoAb4Jh1UvlGQOVcIGbXJryPbd0hqW",
+	"NI6ZQDmmn+PCwHHRGx+HMiCWEJPFDtbJMeQVwV23VBHqiQ8fTo9cQkko+1wYhEYqCEg/CxKlf++lYWh/",
+	"JrEMEZGKZjoLIJh5QgDUlwVYZIM66ZCAK9oNWYDtGuRSLWWYSPR6ZYCHymMSM4tkpRI6RMgpm8Dkg2vW",
+	"btvJWQGJDwNGk4hcZA+TPQKhRNKjAx5ypgD8GxUIyPvGzh8AUioHiC7FQuYnUHGQaWc3fXu03liI1Rw8",
+	"tzqCPo5gtvhYRG7FYlhFKBmwQRcgXeukg0LKR1TcPo5AT+uACorA5Dw2N6jy6cCbSubjPSSy0xC2H6Lm",
+	"tu3Wi5GxUt3KBwGwcC6i4fJEkctfOrXW7h78nsiYBXXSMZjm5EHGd8D3RIlBk4bvXUsZ/FpvngzAF5Fl",
+	"DS7bDe6aa7jhxhNjCLf5XFBBuFJpASRYL2xTW4ayXX+TURKTWHZlYiYYZzIoQN/azlTLp8/ACU9O38Xx",
+	"sdJrm2dkwkjS48s4wFLSmCZMix1M1cuofUwqdjflYYBo/foWljHJhHTI9FW9kAtWL2LJsnb+/IV7dPn6",
+	"/F3WmfHHqa4clDzprRT9WpwK4GE2FBtMkUrWunJNT5WLDUCzwDZhsTxgfKpqBTqPtQDBH2WaRCmmrxU7",
+	"Yxoq6c9rqhjhA9oHLEGakCPp37EYa35gK2lBf3H+bvyRcM80CQnQiqQCzHv6BB/K1EWc5ZuYUUFruNdJ",
+	"xEX/Bi5XVdfsEC0sX+jFGNEuD3nCmfJE/ih9eFQnxe7Fcees80IZoay/5PBm4Nj6+fhq6/35pXkCyKjR",
+	"NQmdahOzNEtGdcliTkPYhL1QPqi2FRwGRhseUB/SQQiUg28uz8+qLgASupjUpf8nI5cg9o9ry6E9oV+d",
+	"S1TE/EzZNVDc1r4Adm7TMJClgZg/67w7rp+55AzBXlJBRKplVdm47N1TXhe+bEBYtFe+UChwIuqzthmH",
+	"RXWwoJJVN995lSI4Ix5un3lUzcc7kPfM1afRHUkV7bMc+jpOxQtFfrMDvEgFuTivHQLp5pSxQLdmrr0X",
+	"ysha1UZqCGxuGDEDPk5jIB/U516SxoIFBwQA3jDox4QfDwGuiyb6ZEw8gfIUAQ0IF4nM3wlwwetRM3HP",
+	"YykGemnf05jrkxcQpRBYr2Q02MmSoQDK5m+sS0DXUSbNDBW6Cq5llJ9VOMBxQPo9ZdLuXmIxQizTPsor",
+	"s7z1M+rOiA01CvBeuvz1XOm9Fw/yNYpqknGisE/UT0IEhbhjQzWB0g7kKaq8ZVAJV1G3qPVKlj93msYC",
+	"yx511SRm7IB4ZaA8nkMqPCDNqk0lSGRUAEWfbM7gl5c0iHFgFljcMTUOPOZa2DE3D69kGOfhMPdUoa6W",
+	"hsm0IZtYSkkW/HhBAQCPwtp0seIsT5wl3WGh4ilhn5J8x47nxk32IcsiKllKWsv4KLvqABMCMbcRtDO9",
+	"j7QYkjlJ8+SjgbOy5IRGhCtSUVHwqaUFavCpldybD9oic0nGoaXFUrTrwoIcMKmV7FTwHmcB5tRXy5s2",
+	"BD+Pfzz+/wAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -469,3 +469,7 @@ func (e *Engine) removeFiles(id string) {
 		}
 	}
 }
+
+// Running reports whether the engine is started and not stopping: whether
+// this instance works on jobs.
+func (e *Engine) Running() bool { return e.client != nil && !e.stopping.Load() }

@@ -301,3 +301,8 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// TarDir writes the regular files and directories below root as a tar
+// stream to w (a server upload of a directory), .git left out; symlinks are
+// recorded as symlinks.
+func TarDir(ctx context.Context, root string, w io.Writer) error { return tarTree(ctx, root, w) }
