@@ -79,6 +79,42 @@ func (e ErrorType) Valid() bool {
 	}
 }
 
+// Defines values for ReeKeep.
+const (
+	ReeKeepFalse ReeKeep = "false"
+	ReeKeepTrue  ReeKeep = "true"
+)
+
+// Valid indicates whether the value is a known member of the ReeKeep enum.
+func (e ReeKeep) Valid() bool {
+	switch e {
+	case ReeKeepFalse:
+		return true
+	case ReeKeepTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReeKeepImage.
+const (
+	ReeKeepImageFalse ReeKeepImage = "false"
+	ReeKeepImageTrue  ReeKeepImage = "true"
+)
+
+// Valid indicates whether the value is a known member of the ReeKeepImage enum.
+func (e ReeKeepImage) Valid() bool {
+	switch e {
+	case ReeKeepImageFalse:
+		return true
+	case ReeKeepImageTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReeProcessKind.
 const (
 	ReeProcessKindRecording  ReeProcessKind = "recording"
@@ -142,6 +178,24 @@ func (e SystemCheckStatus) Valid() bool {
 	case SystemCheckStatusFailing:
 		return true
 	case SystemCheckStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SystemDatabaseUsageKind.
+const (
+	SystemDatabaseUsageKindPostgres SystemDatabaseUsageKind = "postgres"
+	SystemDatabaseUsageKindSqlite   SystemDatabaseUsageKind = "sqlite"
+)
+
+// Valid indicates whether the value is a known member of the SystemDatabaseUsageKind enum.
+func (e SystemDatabaseUsageKind) Valid() bool {
+	switch e {
+	case SystemDatabaseUsageKindPostgres:
+		return true
+	case SystemDatabaseUsageKindSqlite:
 		return true
 	default:
 		return false
@@ -327,6 +381,19 @@ type ReeBaseImage struct {
 	Name string `json:"name"`
 }
 
+// ReeKeep "true" marks the process to keep: retention (REEHUB_RETENTION) never deletes it. The mark can be
+// set and cleared later with PUT and DELETE /api/process/keep/{uuid}.
+//
+// Example: false
+type ReeKeep string
+
+// ReeKeepImage "true" keeps the built image (localhost/reehub/{uuid}) in Podman after the process has packaged
+// its output. By default the image is removed then: images are a cache, and the output holds what
+// is needed to rebuild (a defined REE) or load (a replay's image.oci.tar) it.
+//
+// Example: false
+type ReeKeepImage string
+
 // ReeProcessKind What the process does: recording, replay (of a recording), sbom_define or sbom_build (the SBOM strategy).
 type ReeProcessKind string
 
@@ -362,6 +429,12 @@ type ReeProcessStatus struct {
 	DownloadLogEndpoint string     `json:"download_log_endpoint"`
 	FinishedAt          *time.Time `json:"finished_at,omitempty"`
 
+	// Keep Whether retention spares the process (PUT /api/process/keep/{uuid}).
+	Keep *bool `json:"keep,omitempty"`
+
+	// KeepImage Whether its image stays in Podman after its output is packaged.
+	KeepImage *bool `json:"keep_image,omitempty"`
+
 	// Kind What the process does: recording, replay (of a recording), sbom_define or sbom_build (the SBOM strategy).
 	Kind ReeProcessKind `json:"kind"`
 
@@ -384,6 +457,21 @@ type ReeRecordingCreateForm struct {
 	// File ZIP file of the project (a Dockerfile starting FROM a base image, and its context).
 	File openapi_types.File `json:"file"`
 
+	// Keep "true" marks the process to keep: retention (REEHUB_RETENTION) never deletes it. The mark can be
+	// set and cleared later with PUT and DELETE /api/process/keep/{uuid}.
+	//
+	//
+	// Example: false
+	Keep *ReeKeep `json:"keep,omitempty"`
+
+	// KeepImage "true" keeps the built image (localhost/reehub/{uuid}) in Podman after the process has packaged
+	// its output. By default the image is removed then: images are a cache, and the output holds what
+	// is needed to rebuild (a defined REE) or load (a replay's image.oci.tar) it.
+	//
+	//
+	// Example: false
+	KeepImage *ReeKeepImage `json:"keep_image,omitempty"`
+
 	// Tag Optional tag for the started process (at most 128 characters).
 	//
 	// Example: my_build
@@ -400,10 +488,46 @@ type ReeUploadForm struct {
 	// File ZIP file.
 	File openapi_types.File `json:"file"`
 
+	// Keep "true" marks the process to keep: retention (REEHUB_RETENTION) never deletes it. The mark can be
+	// set and cleared later with PUT and DELETE /api/process/keep/{uuid}.
+	//
+	//
+	// Example: false
+	Keep *ReeKeep `json:"keep,omitempty"`
+
+	// KeepImage "true" keeps the built image (localhost/reehub/{uuid}) in Podman after the process has packaged
+	// its output. By default the image is removed then: images are a cache, and the output holds what
+	// is needed to rebuild (a defined REE) or load (a replay's image.oci.tar) it.
+	//
+	//
+	// Example: false
+	KeepImage *ReeKeepImage `json:"keep_image,omitempty"`
+
 	// Tag Optional tag for the started process (at most 128 characters).
 	//
 	// Example: my_build
 	Tag *ReeTag `json:"tag,omitempty"`
+}
+
+// SystemBlobUsage defines model for SystemBlobUsage.
+type SystemBlobUsage struct {
+	// Count Number of blobs.
+	Count int `json:"count"`
+
+	// Inputs Bytes of blobs that are uploads (inputs of jobs).
+	Inputs int64 `json:"inputs"`
+
+	// Logs Bytes of blobs that are job or step logs.
+	Logs int64 `json:"logs"`
+
+	// Other Bytes of blobs that no row of this database references.
+	Other int64 `json:"other"`
+
+	// Outputs Bytes of blobs that are outputs of jobs.
+	Outputs int64 `json:"outputs"`
+
+	// Total Bytes of all blobs.
+	Total int64 `json:"total"`
 }
 
 // SystemCheck defines model for SystemCheck.
@@ -420,6 +544,25 @@ type SystemCheck struct {
 // SystemCheckStatus ok when it answered within the deadline.
 type SystemCheckStatus string
 
+// SystemDatabaseUsage defines model for SystemDatabaseUsage.
+type SystemDatabaseUsage struct {
+	// Bytes Size of the database: the SQLite file, or pg_database_size.
+	Bytes int64                   `json:"bytes"`
+	Kind  SystemDatabaseUsageKind `json:"kind"`
+}
+
+// SystemDatabaseUsageKind defines model for SystemDatabaseUsage.Kind.
+type SystemDatabaseUsageKind string
+
+// SystemImageUsage defines model for SystemImageUsage.
+type SystemImageUsage struct {
+	// Bytes Sum of their sizes (shared layers counted once per image).
+	Bytes int64 `json:"bytes"`
+
+	// Count Images reehub holds in Podman storage.
+	Count int `json:"count"`
+}
+
 // SystemPing defines model for SystemPing.
 type SystemPing struct {
 	Message string `json:"message"`
@@ -433,6 +576,13 @@ type SystemReady struct {
 
 	// Ready Whether every check passed.
 	Ready bool `json:"ready"`
+}
+
+// SystemUsage defines model for SystemUsage.
+type SystemUsage struct {
+	Blobs    SystemBlobUsage     `json:"blobs"`
+	Database SystemDatabaseUsage `json:"database"`
+	Images   SystemImageUsage    `json:"images"`
 }
 
 // SystemVersion defines model for SystemVersion.
@@ -604,6 +754,12 @@ type ServerInterface interface {
 	// ReeProcessDownload Output of a processed process as a zip
 	// (GET /api/process/download/{uuid})
 	ReeProcessDownload(c *gin.Context, uuid ReeProcessUUID)
+	// ReeProcessUnkeep Clear the keep mark of a process
+	// (DELETE /api/process/keep/{uuid})
+	ReeProcessUnkeep(c *gin.Context, uuid ReeProcessUUID)
+	// ReeProcessKeep Mark a process to keep
+	// (PUT /api/process/keep/{uuid})
+	ReeProcessKeep(c *gin.Context, uuid ReeProcessUUID)
 	// ReeProcessList List your processes, newest first
 	// (GET /api/process/list)
 	ReeProcessList(c *gin.Context, params ReeProcessListParams)
@@ -613,6 +769,9 @@ type ServerInterface interface {
 	// ReeProcessStatus Status of a process
 	// (GET /api/process/status/{uuid})
 	ReeProcessStatus(c *gin.Context, uuid ReeProcessUUID)
+	// ReeProcessDelete Delete a process and everything it stored
+	// (DELETE /api/process/{uuid})
+	ReeProcessDelete(c *gin.Context, uuid ReeProcessUUID)
 	// SystemReady Readiness check of the database and the Podman service
 	// (GET /api/ready)
 	SystemReady(c *gin.Context)
@@ -634,6 +793,9 @@ type ServerInterface interface {
 	// ReeSbomRebuild Rebuild an SBOM-defined REE (alias of /api/sbom/build)
 	// (POST /api/sbom/rebuild)
 	ReeSbomRebuild(c *gin.Context)
+	// SystemUsage Storage that reehub uses (admin only)
+	// (GET /api/system/usage)
+	SystemUsage(c *gin.Context)
 	// SystemVersion Versions of reehub and of the Podman service it drives
 	// (GET /api/version)
 	SystemVersion(c *gin.Context)
@@ -1083,6 +1245,56 @@ func (siw *ServerInterfaceWrapper) ReeProcessDownload(c *gin.Context) {
 	siw.Handler.ReeProcessDownload(c, uuid)
 }
 
+// ReeProcessUnkeep operation middleware
+func (siw *ServerInterfaceWrapper) ReeProcessUnkeep(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "uuid" -------------
+	var uuid ReeProcessUUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReeProcessUnkeep(c, uuid)
+}
+
+// ReeProcessKeep operation middleware
+func (siw *ServerInterfaceWrapper) ReeProcessKeep(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "uuid" -------------
+	var uuid ReeProcessUUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReeProcessKeep(c, uuid)
+}
+
 // ReeProcessList operation middleware
 func (siw *ServerInterfaceWrapper) ReeProcessList(c *gin.Context) {
 
@@ -1192,6 +1404,31 @@ func (siw *ServerInterfaceWrapper) ReeProcessStatus(c *gin.Context) {
 	siw.Handler.ReeProcessStatus(c, uuid)
 }
 
+// ReeProcessDelete operation middleware
+func (siw *ServerInterfaceWrapper) ReeProcessDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "uuid" -------------
+	var uuid ReeProcessUUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReeProcessDelete(c, uuid)
+}
+
 // SystemReady operation middleware
 func (siw *ServerInterfaceWrapper) SystemReady(c *gin.Context) {
 
@@ -1283,6 +1520,19 @@ func (siw *ServerInterfaceWrapper) ReeSbomRebuild(c *gin.Context) {
 	siw.Handler.ReeSbomRebuild(c)
 }
 
+// SystemUsage operation middleware
+func (siw *ServerInterfaceWrapper) SystemUsage(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.SystemUsage(c)
+}
+
 // SystemVersion operation middleware
 func (siw *ServerInterfaceWrapper) SystemVersion(c *gin.Context) {
 
@@ -1326,6 +1576,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/ping", wrapper.SystemPing)
 	router.GET(options.BaseURL+"/api/ready", wrapper.SystemReady)
 	router.GET(options.BaseURL+"/api/version", wrapper.SystemVersion)
+	router.GET(options.BaseURL+"/api/system/usage", wrapper.SystemUsage)
 	router.GET(options.BaseURL+"/api/auth/me", wrapper.AccountMe)
 	router.GET(options.BaseURL+"/api/auth/users", wrapper.AccountListUsers)
 	router.POST(options.BaseURL+"/api/auth/users", wrapper.AccountCreateUser)
@@ -1350,6 +1601,9 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/process/list", wrapper.ReeProcessList)
 	router.GET(options.BaseURL+"/api/process/status/:uuid", wrapper.ReeProcessStatus)
 	router.POST(options.BaseURL+"/api/process/cancel/:uuid", wrapper.ReeProcessCancel)
+	router.DELETE(options.BaseURL+"/api/process/:uuid", wrapper.ReeProcessDelete)
+	router.DELETE(options.BaseURL+"/api/process/keep/:uuid", wrapper.ReeProcessUnkeep)
+	router.PUT(options.BaseURL+"/api/process/keep/:uuid", wrapper.ReeProcessKeep)
 	router.GET(options.BaseURL+"/api/process/log/:uuid", wrapper.ReeProcessLog)
 	router.GET(options.BaseURL+"/api/log/download/:uuid", wrapper.ReeLogDownload)
 	router.GET(options.BaseURL+"/api/process/download/:uuid", wrapper.ReeProcessDownload)
@@ -3965,6 +4219,230 @@ func (response ReeProcessDownload500JSONResponse) VisitReeProcessDownloadRespons
 	return err
 }
 
+type ReeProcessUnkeepRequestObject struct {
+	Uuid ReeProcessUUID `json:"uuid"`
+}
+
+type ReeProcessUnkeepResponseObject interface {
+	VisitReeProcessUnkeepResponse(w http.ResponseWriter) error
+}
+
+type ReeProcessUnkeep200JSONResponse ReeProcessStatus
+
+func (response ReeProcessUnkeep200JSONResponse) VisitReeProcessUnkeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessUnkeep400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReeProcessUnkeep400JSONResponse) VisitReeProcessUnkeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessUnkeep401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReeProcessUnkeep401JSONResponse) VisitReeProcessUnkeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessUnkeep403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReeProcessUnkeep403JSONResponse) VisitReeProcessUnkeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessUnkeep404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReeProcessUnkeep404JSONResponse) VisitReeProcessUnkeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessUnkeep429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeProcessUnkeep429JSONResponse) VisitReeProcessUnkeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessUnkeep500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReeProcessUnkeep500JSONResponse) VisitReeProcessUnkeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessKeepRequestObject struct {
+	Uuid ReeProcessUUID `json:"uuid"`
+}
+
+type ReeProcessKeepResponseObject interface {
+	VisitReeProcessKeepResponse(w http.ResponseWriter) error
+}
+
+type ReeProcessKeep200JSONResponse ReeProcessStatus
+
+func (response ReeProcessKeep200JSONResponse) VisitReeProcessKeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessKeep400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReeProcessKeep400JSONResponse) VisitReeProcessKeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessKeep401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReeProcessKeep401JSONResponse) VisitReeProcessKeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessKeep403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReeProcessKeep403JSONResponse) VisitReeProcessKeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessKeep404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReeProcessKeep404JSONResponse) VisitReeProcessKeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessKeep429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeProcessKeep429JSONResponse) VisitReeProcessKeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessKeep500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReeProcessKeep500JSONResponse) VisitReeProcessKeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReeProcessListRequestObject struct {
 	Params ReeProcessListParams
 }
@@ -4328,6 +4806,140 @@ func (response ReeProcessStatus500JSONResponse) VisitReeProcessStatusResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessDeleteRequestObject struct {
+	Uuid ReeProcessUUID `json:"uuid"`
+}
+
+type ReeProcessDeleteResponseObject interface {
+	VisitReeProcessDeleteResponse(w http.ResponseWriter) error
+}
+
+type ReeProcessDelete204Response struct {
+}
+
+func (response ReeProcessDelete204Response) VisitReeProcessDeleteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ReeProcessDelete400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReeProcessDelete400JSONResponse) VisitReeProcessDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessDelete401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReeProcessDelete401JSONResponse) VisitReeProcessDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessDelete403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReeProcessDelete403JSONResponse) VisitReeProcessDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessDelete404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReeProcessDelete404JSONResponse) VisitReeProcessDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessDelete409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ReeProcessDelete409JSONResponse) VisitReeProcessDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeProcessDelete429JSONResponse) VisitReeProcessDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessDelete500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReeProcessDelete500JSONResponse) VisitReeProcessDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessDelete503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ReeProcessDelete503JSONResponse) VisitReeProcessDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5233,6 +5845,89 @@ func (response ReeSbomRebuild503JSONResponse) VisitReeSbomRebuildResponse(w http
 	return err
 }
 
+type SystemUsageRequestObject struct {
+}
+
+type SystemUsageResponseObject interface {
+	VisitSystemUsageResponse(w http.ResponseWriter) error
+}
+
+type SystemUsage200JSONResponse SystemUsage
+
+func (response SystemUsage200JSONResponse) VisitSystemUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SystemUsage401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SystemUsage401JSONResponse) VisitSystemUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SystemUsage403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SystemUsage403JSONResponse) VisitSystemUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SystemUsage429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response SystemUsage429JSONResponse) VisitSystemUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SystemUsage500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response SystemUsage500JSONResponse) VisitSystemUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SystemVersionRequestObject struct {
 }
 
@@ -5333,6 +6028,12 @@ type StrictServerInterface interface {
 	// ReeProcessDownload Output of a processed process as a zip
 	// (GET /api/process/download/{uuid})
 	ReeProcessDownload(ctx context.Context, request ReeProcessDownloadRequestObject) (ReeProcessDownloadResponseObject, error)
+	// ReeProcessUnkeep Clear the keep mark of a process
+	// (DELETE /api/process/keep/{uuid})
+	ReeProcessUnkeep(ctx context.Context, request ReeProcessUnkeepRequestObject) (ReeProcessUnkeepResponseObject, error)
+	// ReeProcessKeep Mark a process to keep
+	// (PUT /api/process/keep/{uuid})
+	ReeProcessKeep(ctx context.Context, request ReeProcessKeepRequestObject) (ReeProcessKeepResponseObject, error)
 	// ReeProcessList List your processes, newest first
 	// (GET /api/process/list)
 	ReeProcessList(ctx context.Context, request ReeProcessListRequestObject) (ReeProcessListResponseObject, error)
@@ -5342,6 +6043,9 @@ type StrictServerInterface interface {
 	// ReeProcessStatus Status of a process
 	// (GET /api/process/status/{uuid})
 	ReeProcessStatus(ctx context.Context, request ReeProcessStatusRequestObject) (ReeProcessStatusResponseObject, error)
+	// ReeProcessDelete Delete a process and everything it stored
+	// (DELETE /api/process/{uuid})
+	ReeProcessDelete(ctx context.Context, request ReeProcessDeleteRequestObject) (ReeProcessDeleteResponseObject, error)
 	// SystemReady Readiness check of the database and the Podman service
 	// (GET /api/ready)
 	SystemReady(ctx context.Context, request SystemReadyRequestObject) (SystemReadyResponseObject, error)
@@ -5363,6 +6067,9 @@ type StrictServerInterface interface {
 	// ReeSbomRebuild Rebuild an SBOM-defined REE (alias of /api/sbom/build)
 	// (POST /api/sbom/rebuild)
 	ReeSbomRebuild(ctx context.Context, request ReeSbomRebuildRequestObject) (ReeSbomRebuildResponseObject, error)
+	// SystemUsage Storage that reehub uses (admin only)
+	// (GET /api/system/usage)
+	SystemUsage(ctx context.Context, request SystemUsageRequestObject) (SystemUsageResponseObject, error)
 	// SystemVersion Versions of reehub and of the Podman service it drives
 	// (GET /api/version)
 	SystemVersion(ctx context.Context, request SystemVersionRequestObject) (SystemVersionResponseObject, error)
@@ -6045,6 +6752,58 @@ func (sh *strictHandler) ReeProcessDownload(ctx *gin.Context, uuid ReeProcessUUI
 	}
 }
 
+// ReeProcessUnkeep operation middleware
+func (sh *strictHandler) ReeProcessUnkeep(ctx *gin.Context, uuid ReeProcessUUID) {
+	var request ReeProcessUnkeepRequestObject
+
+	request.Uuid = uuid
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReeProcessUnkeep(ctx, request.(ReeProcessUnkeepRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReeProcessUnkeep")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReeProcessUnkeepResponseObject); ok {
+		if err := validResponse.VisitReeProcessUnkeepResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReeProcessKeep operation middleware
+func (sh *strictHandler) ReeProcessKeep(ctx *gin.Context, uuid ReeProcessUUID) {
+	var request ReeProcessKeepRequestObject
+
+	request.Uuid = uuid
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReeProcessKeep(ctx, request.(ReeProcessKeepRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReeProcessKeep")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReeProcessKeepResponseObject); ok {
+		if err := validResponse.VisitReeProcessKeepResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ReeProcessList operation middleware
 func (sh *strictHandler) ReeProcessList(ctx *gin.Context, params ReeProcessListParams) {
 	var request ReeProcessListRequestObject
@@ -6116,6 +6875,32 @@ func (sh *strictHandler) ReeProcessStatus(ctx *gin.Context, uuid ReeProcessUUID)
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ReeProcessStatusResponseObject); ok {
 		if err := validResponse.VisitReeProcessStatusResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReeProcessDelete operation middleware
+func (sh *strictHandler) ReeProcessDelete(ctx *gin.Context, uuid ReeProcessUUID) {
+	var request ReeProcessDeleteRequestObject
+
+	request.Uuid = uuid
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReeProcessDelete(ctx, request.(ReeProcessDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReeProcessDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReeProcessDeleteResponseObject); ok {
+		if err := validResponse.VisitReeProcessDeleteResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -6333,6 +7118,30 @@ func (sh *strictHandler) ReeSbomRebuild(ctx *gin.Context) {
 	}
 }
 
+// SystemUsage operation middleware
+func (sh *strictHandler) SystemUsage(ctx *gin.Context) {
+	var request SystemUsageRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SystemUsage(ctx, request.(SystemUsageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SystemUsage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(SystemUsageResponseObject); ok {
+		if err := validResponse.VisitSystemUsageResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // SystemVersion operation middleware
 func (sh *strictHandler) SystemVersion(ctx *gin.Context) {
 	var request SystemVersionRequestObject
@@ -6362,184 +7171,207 @@ func (sh *strictHandler) SystemVersion(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L15c9s4tij+VVD6TVVLtyhZm53Yrqn6OYnT7ZkkzrOd6ftuK9eByEMJYwrgEFBsJZXv/grnAFwkSpaX",
-	"pGe6/U93LJJYz75+bYRqlioJ0ujGwdfGFHgEGf7zKAwhNWdcTgD/jkCHmUiNULJx0DhKrvlCs1FjvDCg",
-	"R41DZqbAInUtE8UjNlVSzTPN8PNOI2jocAozbscxixQaBw1tMiEnjW/fgsZLJQ1Immp1pospMDsJy+xz",
-	"pmLGWcozI3jCMtCpkvrWGY4v+GR15GNphFkwwyd21Mr6m/avkNbFIjEBbVqHTIOMmDBszMMrJiQ7idvv",
-	"lIT2W27C6eY1fAsaKc/4DExxvGouzc+Zmqcf5iJaXd6HDyev/MIm9jU7A9zwWZrYoffhefQs3Bu3d/kw",
-	"bg9hELWfh/1xu8e7sX/WCBrCDpVyM20EDcln9su5nS5oZPCvucggahyYbA7lxccqm3FTvLl6oG71HzRk",
-	"ty9+riGrrr0b7cFz/ixs9+Nhrz0cD3j7OexH7Wfh7rjH+/EAhtF3W/sZwPtMhaC1XeTmpaf0YnX142j4",
-	"bG93PGwP4njcHvb6cXt/j0ftONwbDMfP+nw8/l6r/0YfgzYvVCQIMc8AziBN+OK1ymb2Bwe39p+zeWKE",
-	"xZYdO3I74ganARmqyI5opxQJlL66oBl5miYi5PZIdr6INGDlH1RowLS1yYDPqk9u2l9E2rY0JQOtIcID",
-	"L7b3lwzixkHj/9spqM4OPdU7ZwAfUot8uI18q8U50S+E8LjxFzw6o8NY2nV5Rf/U9lK/Ftdn34ygcTDs",
-	"doPGDLTmlurgMRywLyJlIE22YKNGp7MDJtxJudbX0ajBQIc8BY1wwbNwKj5DcUPHZ2enZ42tN3ucZSqj",
-	"TVaB70SGKssgNMzdc6dBFDJORHjPfe6X9+kgmm0DxExols2lFHJyyITRTM1NOjf2Z/6Zi4SPE2BKhmCJ",
-	"otAeWyB6/HOxXCADreaZnU0zqYylwJxpww0wM+WG8SRR13Q/5cN7rbKxiCKQ9zu9Qfn0jLoCyXSoUmCj",
-	"RgbcAkakgBaEC2DvT88vvs8BhBlEIC3n0yyxPAi3quwlZG5R9heVQobbYhIg0ngIJ9JAJnlC49/jIHar",
-	"6CLceExD9hkyBjjud0CHmmmcrAGGi8TCgpD4g3slURPc8TtlXqu5jO5368N744wFhBgnfvTTeOeHZk2V",
-	"MXUtIWLjBeNSmSlkyGdbfu9vVSRiAVG9QBUmAqT5SbNQpQvWrAgyLXum4TzLQJpDJhUbq2hhOWBJOKwX",
-	"qOzIsCJUuaFYBpYpgDR4+LeIS5ZPW3nvnTLn3AgdC0ts6qd0yA4RiZssEYCkSosIHDVYnrm0FSd9tteI",
-	"nyjfsv/aGc273UGYgJyYKf4bbt8AwBs1WYI/AzdmJ024qEJe4/zi+D3r7fQP2Ouz07csXZipkpeDy15v",
-	"JPFZ3z47+/CO8dS0J2DYPI0s6bOL6e/Rf/NnQmrDk4S1F/b4k5FMM3WzOGA/H1+wqTHpwc5OBONOBGPB",
-	"ZUdlkx36504ktNE7Y6WurlU22zmRZ5AA18D63S7LIFRZBBHr7fb6g8GLkbxN5l29LNx6254CYio7teyj",
-	"JGqxKdcMpJ3F/pqoiQXHWEieHFg2Yx9z5i/tDd2H5DJiXDILlsz+u6J/4C8VED9k11ORINvK5lI79kUC",
-	"DUSMaxbzzP7vOhPGgOzgTmvgvw6N3Ws7+M63qsR5bnhm4I40ybK4ub4EGaVK2C8aOzwVO+7AdujxTtTb",
-	"70bP9odtDsNuezgY8zbfH/D2cBj1n8Fz4L3B0JIku/DGbHEZQSykwJsJSNw8aGw1xl0kuqVt18DE+Ty0",
-	"b8TzJFlYZm7fq4re34LGhVJveDaBe9HyXoWDz1HGtNed2BEzKzoQ/0jETBhLtIb9/eH+3rP+/h4qnvr7",
-	"MPNiIeozLgMVzlhM5hlETIsvbkX+AN5yuXDirr7XOfT3q5KMYjMuFyzmIoHIIpqQ+pBlYKVfIdmgyzSE",
-	"SkbfY/+1k7M4UzNmppb9IH9iPIqsHmHFm1hl9MhyOWb1KRQDRtJRf3bNSQgLpxBeQdRhZ7gTHht3unI+",
-	"G0NmL9jty+4SX2of2ZdWkLz0bJUvnLsxjGLXXBg2hlhlRMmkJW7cGJilpsrmZkKK2XzWOOjlR2oFqQlk",
-	"jmV8kHxupioTX+CegkuvfMl2MMuQ6TOW61OPfqFvhdZCTuxFCfmZJyIqC6tLHPfXX39tHxUrW8PVOdqf",
-	"LCrYyUHfLjB8kLlWcj8JtyrqOwsQFxIyFC4FqR7zYppDhiA24UKyhFs4efSTPcqnzgCm8zHJ9GSgeq+i",
-	"GZf+hRYLubQYMLbv8nAK0XaS8gep52mqLOV9C5HgZAK4D6XdLR+g59F2OFZjiPBqXH7RU8jAGdlW5vtO",
-	"CiWRDivg/qTZzG6e2XlYs7z4ll+pkssKFq3dMql8RWXr3ssMuIHowmqNeIxJcho3Dn7bvGb3MX31Lfhq",
-	"9Y8UMuPsPcaPtrohDWEG5pDpqbqWTMlkgep5p9YOVlhXfnNjfsxfU+N/Qmga3z4Wtj60VNppq6sJaYuX",
-	"3FTsV1Y0bRsxg9WpLYxYSlxjVX5LD6xSYym8XbcwMNO33XJ5iTSGncbNy7OML+zfZIT7urqeFDKtJE/q",
-	"DxVtr2jzQN7zk2YRxHyemMIq60YcK5UAt3fmBKptzJHla3Av4UJLyypOLCif9+p1VS/LncTKla09h4cv",
-	"esOS3sF1DkI8ilDy5Mn70spinmgI1iy2ei84EsIIUcLPPJlDxVj+zj4jptOyV5RahpzZb//3N97+8tH+",
-	"p9ve71y2P37tBXuDb3+5daNb7LDA9O13CDepyEBfCnkZ8YXDCgSwxsF+N2jM+A0JDYO9XfvnBhmigPEZ",
-	"vyHdqHGwN8SP/J+9GoRE2xHOfBd0O7dfIT4LeULf9Zaxru4I8/k2n+UHTcB7l6OccZFUIJh+Ccrn0d8d",
-	"1hyBVUAu64Ht9TxJHKxJhTJBphIWTnnGQwOZRviqTLBXhbf/HY1uut32aHTTi0ejm2fxx//6Sx1drJ/+",
-	"jRWOncTLE61IxrTLKflX6qjSfUDefqX1tcpqDEfv3ROUxV9wLUJmBcxDpqzihAK6Bf+2lQJPT169bCMD",
-	"sqvTHXb8GbJFcWgjidesD0jX8yML1P+nELFrYabs/Jejdn93zwvX4zBbpCZgWrl//qRH8lm/je5BUt8K",
-	"W2yaJgsS6ZevpoQMz2sOIFMk1GyBAWf21buSiTM3PkiLxb81eDQTqINbeP9Ys6AKuq3cSgY88qbvn48v",
-	"ArRZgP8F7LGbqZXNIdHgeBib8QWLVMBwbv8u/ZELN+T1cou0szSCBo7dCNyaNyw2J4QPlxY8fbzLN0t8",
-	"TEizN2zU0cuEa3M513dc0npJIoNY3NTLEbHItCmRDY++JLQFVpPMIFQTKTQwYTqNxyfUG2lzWfRw81TE",
-	"jcpN5FvdAOiegD8cBBxpu5x4AWLJLn4LMWRNSXa93BbgTOV1UwltNbsa8nfE/DPCIadtlXRsqJcFc660",
-	"FH5gf/YmjkMGs9Qs2PUUJJvLK6muZe36tuFTWw+Gp6PrD1RXxCmdHxtJwiSQMhUHtcL6ykzLsnhdzMC7",
-	"+QwyETIRBewKUmIp3U7PWYP0YW4PQp5iJ7ayp514C0y/jbmSIJlbl+zuf7m4eE+Mrh5W7swpChG7xh5I",
-	"gKsNelUF2k5iQZETdxPI8ZWqKuHFoAJ63OpLAL+MZjl4bKt0YDQIOiVuFdvqqCMkZE4Lp1xOrKwz1iCN",
-	"f3AFkFoYFBkJ+yhzCVkeu7csDq7HZZPNwaNzCbS5jFgGn9UV/SicRKMPGa6bgcw/mN0J19/BNYMqvnPp",
-	"sJRukYUJ8Ew7wn83cfUxZM/1Yp9dey6gNZ14xjViJ2cSrgtq+gMkrRXgyz3aqzClJJDHmOkpTxGlUR5i",
-	"3pWCUnKVO6Elq24wJAbka2H2rUpMEDqMV2lObgxbHvDXKTfs2oL3dabkJHCHOZ3PuKwGG3m3WI1beZm6",
-	"ronRQ4tZWZYjE9rH28gIHkWxB/d6Hf6fAbzgGk5mbq/VI60YZZePAdBzbRFQ2K8tcxnPRWKYkmTuJ1tl",
-	"PbJVBvtax8snLjhoKaoApzp5xZp6yvu7ey3ilPlC6wUDFxtY8sN93VaFe8kNT9RkTnpbYBEmYkKiq7ez",
-	"nd2hbgFr7sI53f4uZLQG8sr+VqsxHTjXrrCgmGEwGWtipGX+eytgeqxm5DakgBP7p70sFy55/uL0rSVm",
-	"3MBk0aoqD24QjH2zo1sRsxjN/4WD1WoVxa7e18JYLnhsJRZXHJNmrusEFFQnS1dcwmoVxxrWPDPK1NkR",
-	"3+W+pxk3IapjPlhKd2rElWWOjrvyo/vF5SvZDAcln3P10Fb8yjXomYFlyalKEtJV8JNa/DDrIkIMn7CJ",
-	"+GwRzJCHN7DgI+dJYgey/yfqQMGQa62S66M0vdu4FK15LxOm3UKwciy3nm6dB+tfc5hDFPjwuaCIjWPN",
-	"SEkIfCxdTnRagfeGNjWgB0cr2bInFXIZQpJAVMYpmsAiFM1AnCwPv6OhrOjmP74FrxwmPI66thWpzN9K",
-	"1GTzm7GQwkodd1rElSN/2xECJJYIFdy5t5ZRYVGhmu6qVIZ+5/yQDx0jL267IGwBOeMyERum57MZzxb1",
-	"Oj5B8502q/Pb257uQfHh5uN3mL01oj4Y9xru9laXVwdb6yDpVrUFA6cdZyJPnY+gXlIjVHgFmY+Tzm3z",
-	"jVfF78GKqdRMPXUqXmNC5jFpX0S6IjHv3mqoLxZRnu1/Tt4zHL+IWrd7ZE1enhzhynIeDDDjbMy1k7oC",
-	"VHyE0ZTycGNaFRI6FpJniw00/xaYozio6q3jRtZcSm1s4WlKyiSyEwoGWSH8rMkNmyltWK//fNlAX4jU",
-	"s4WTNCrH3+s/ryeQpaj0FdDYfB+/3ymeL7SB2csphFfr/X+rrDqCFGQEMlzkYTRVZQQDDjYToOqo6opk",
-	"a2EYl/oaMmfad5EIEfAoERLKnE1dOf5lh/64pXDs5l9/Fu9dukP1KEoK2oYtbV5BoSDduogz4NGihsfa",
-	"s645vFMJLhshhax0OQGFvsfiBllQBBlrRtxwi9EBo0tqbe08L8NKjSCc+TXXq27g/DoQXqGVgEBmWVdb",
-	"OjIaM/AbX39g/4BMO+1uSalMxeXn4uGqcOGOo+xo0f9KyHuRKm0mWcUBWbKJqo0D0+mWX6mei1uxJ8XV",
-	"EJ3cqOVxYiVih4S/n48vGMZ44kG1nK1rE2NYv+Slo/cvBpUjrGy7dHqrN2MRA8J5JszinAKz8DowiPOi",
-	"PjIFVc6z46N3R96Si0E+5PrTfAbOysa4Zi+AZ5AFPlLpEw18iS98Yv+aQ7YYyTyTrsMuinCmDGbqM2Aw",
-	"rwskBPbh7I13HnLp/GCJmmBEoTYqI1veSH44e3PI0gxiZ4w4clF4FOVDYQT20lyEnw9PJL+ZMORnFE7w",
-	"RyrvMr7K6y/wgqfi74DYNeZahHa2Gg0nN0Vb7uwtcKg7zSuPOPORIuzo/QkdJmtG8BkSlc5AEjunMDqL",
-	"lHbKYi1TY1JcCZ58/VKOamawQgO6eRnt0c2LR392fPzLhxeX9unlyfn5h+MzXDYfyden5+cqUZNFW5tF",
-	"AuyX8/7uHvvbrxdMaD2nfIay3acIMcel4xqX125hUshY1flGMWSOrAw6cNYM/AdKADpgOuQSf5gIjV45",
-	"tAHPpcasARXNQzFOgMENhHM76kiC/CwyJWcIyM2z42PdsnAoNItUOLc/M0E2ZS3kxApelLVkKUI2J7nQ",
-	"ylpoUDx6f9IZyZE8MUxYJkuj2o/Pjo/xsJu59SQ3rgRVW0uhXOqgJNXp1kiiF5087Gaq0cw4cxb1gP3t",
-	"/PSdN6/bXZeMm7nzx67Cb4vERB5FeiSvLU7bXZArZia0PsjFsERoFDTt6041Ih0Y/+vIDEH1ClhpPI7j",
-	"ipmWwU0Iqan5npJ2aXmVGFfNqrGvByNZeHNYc/4Q3GrZYxzJEoLRyRDtYs31eLEU5I0gnwWlSUayhF+o",
-	"SS4jzN9+vcD5rTiQqMUMk3SqxHXGFxRF6enrSDoCu4GqshJRfU3KLZ2Vi83mGTALbhRnAXh1I7l0jpAt",
-	"R243h/19iuUoRVO3fDgIGeenXKOpHo30B+zT1xHankeNAzbsDgM28iKW/WXU6HQ6o4b91RIB+gkt2qPG",
-	"t08l4LE8VGiKmEFigk6LX46PXpUYjwN5TBmhAOXAZzyx5qdwniWsffKp1RlJRJZSwKgAOpNc42BvxQsH",
-	"TRkq/iYToUkWrGn3hj4rHDuaU2grMAtEzjvr/Kk0+2qEkb044ufaskY0EubJKXZb/rfW4UjmobYEwGvy",
-	"dst7yBNfjGKR0Fdsntp/miJLgTIRRvKIjgZNw6Vw2WpQbB6DE0GY2PHtNZSFfzbs7XbYK6e165FsespB",
-	"RjFLqIRFOcuqqySNALua/sPqs39Gck32DzGVRIQgSUB0vPootSJYu9/pNoLGPEscg9EHOzvX19cdjo8x",
-	"Wcp9q3fenLw8fnd+jN9Y2VkY1JMc3zl6f9IoiWaNXqdL76kUJE9F46Ax6HQ7A4rVmqIkhWKfpV07hXN+",
-	"AjXG2aNoZvHSioskg+P7h6zIBaSHVRf+Ai/cQRu678nPWY2XwFAVKzTkl3oS2SnJF/dGaAow1Y2ljOx+",
-	"t3uXwPHfqubFRr/b32v3eu3+4KLXP+juHnS7/1MKfrXve7HK3kCRt7RVPYFvH4Plz4vAXzJpueEG4f64",
-	"Dz3efhYN4/aQ743b++FzaPfiPh+Mh+FutAcYmL1h9b3ud1t9wseVtTufuhttq7oQdrQigP7OMdY1sUS1",
-	"AfYEd5hkMOz21s2Qg9BOJf0FPxrc/lGR322/6O/f/sVyNtW3oLFLkLv5u2oSNapCZMf1Ecl55Dq69yme",
-	"TgPoMoYGPgavDjExENDwicbAQDrxA/eWVcZu2kRa2pqCASku7xuptDV+R4RPXcQaOBrBHc9OUL9khqPG",
-	"MF4w7ggAih4VmtByJFyzYXd/LWmgCX928SNFqYrF3fJJSoC+dabHcph5XQWJFXLVu2Oey53w/XEx9o7n",
-	"UDqE2kICdh8+VBgxbQv4LxXc+IEY3d0Co/MCGfaD3mArEkAZpfjB7jYbqUmS+j0JDqFajrFWrlJzk7P2",
-	"povmlcmidUeaQsG9drZlYWTnqwXZb+tlktJiUDt0q+kw/wQ1IJ4kFEeI8ZNFLGGJxAwDK9byPHwRFQQr",
-	"WK4lPT+DKejO/WWS/2Sm/pgk4j+DNAxv/yKvA/J7IuuphDWocZhj8ELNUQZwpW0wzHbYHbK5TKxq5B97",
-	"weK+gkKpCtmaPMTilZ2VKmWYEbiGLOy4Le18tfLNZU4qIkigLkbizBls8/DL3EZCwMeOKoHWaCS3X0T5",
-	"iyuKS3PY3W+tJRE0YTk3boVWDNcH5xLBYomSE8hysvWHQ5E7s9vfC6foNr00jSDhUanM/A79G5zCIbWx",
-	"/yVL2DL83I9RPhypgh9WPs8j5oOq0H0MGum81iQRlbDZWZC8yhGhCTvn9uZaFJW8rH5ib3gt5h5F0UPQ",
-	"9g+LrL8X7h1FUa7Gqjq02/LCH0M0pWCGWnk0hwHjo16dSvqTrhRTa6Kpu2yId1Z7qwfXWPNbbAyWDzCj",
-	"1oLsW/iekmjXS6JLqVF5NmGR++AkSZeZQC/8/26WjsomlbQQZ1cU6FvCim7eDPlbkfRnRdJeYUxzM1I0",
-	"f5HOSJLr7rjLB/E+tPd6Ub89DPegvc+Hg3Y3fjbuR73wOezu3llyxcyydXV1vG2lfMGl6/oT2KKwfEop",
-	"LY0S1upQDc3EG+TFCqKRE2kjspFq95Ouc+wx74wUrlihDhhmFC7QRJ9wbex6LL+mlEisyVVUsnAxE96h",
-	"JrQ3Y2w0VF/Qor+rodrjYjlT1b7zrN3tt/u9yjtV3AlFkUlJboPLYdznRQbmcurtx/tbbn09ka0st84X",
-	"+2fAlv+r5lktvDa9TcXBLAKlrmVZDjUeYKGti+HIvfcUPk8gQbzMgZpLaV0qIcGaXqrd77Z8jIzHKOES",
-	"a/zhIHLdYtC9cOEr9zbortS42O9WcWAtuN/d/Ovg/Meaf38oDQh8DaDi7f2wG/WgHw/4cLwb7kXP4Hm8",
-	"z7vjXtiPBjCMd/ne+Fn4PNqHbnxndlspY7SJYBTWDYK3f3d5+09mKV4lMYelyyqzW7Rk3oXKEWTWyQs7",
-	"X281A1HCrZJ5APuqGOEjBA0uDt1rIiJSWCrOtfy5/6owK68ldK9wdZ7QLSn0y9ULUf6oxkb3avXtbRVt",
-	"n7a+sUDgx23UXjrN6EnTfTQrkz1PD12LNbLCI2ALieLrhGuKaXJjE5znQZIF1SVdLWAaqU/hjK4UrqCY",
-	"n0RgxWT89JN/fsAshH7aKFB/0FSI7AfI03fWbZdU2R+mvW4Xx7KyHecxWq+q2xc2qer2OXtjsSpJqpt1",
-	"Qyd87LfcX4l+cVt2uuFd/Vb3U0JIc99OB6HKUX8GFcTilYsRsZsOCoRVEqzIHibzCKK81sqt3t31en1h",
-	"s67VR7zLxQUIeA2IFxUgyoYFp9NzJ/3lMS8Y2KpHsvn+9NxlMhQ0znuLiD62mMoC0u2LyNiAxj09efUy",
-	"dx2XgpldqRQ8icIMkKtLs0O7IoxpmRR1Ap0/bZ+i/zYoOx+0szDfV9e5J/Yux6blBTkariVIe6oyDe0x",
-	"VvdYLCHwPRSlwor2A/Wk340Yfg8y+IhmSw/E5O15isj5T9az8lpCtS7qh5LuVamxFJazTsnKLeOZuiYX",
-	"KJZRLPlFKEul5L9T17JSdkldS3C9V+zzkQy5LDvES3yBupIs2Ay41B32/uji5S8roibi96dKTSUqpb2B",
-	"Qr+ir3MSfZs29Mrz0SbmASCbyTd4zXUeAumX1Xry5/9e6OPuqow/VIurUorrMUSfWg3rVEKuX40XDD3w",
-	"uWJVRWG7NBfazI6KEDX8ZBtbw89g6iG4+wfgs99P6XhkJ+GTieQRg9sQZR9DK7lPJE3ehhIjU7gJp3Xo",
-	"nVAFF5fw6DpCuWqDHUbUhyIWiFHW1AFEdMe1IvejHKeZwlwuz0KQkWlIYgpGK9gs9+YaCdR9QWOysibP",
-	"pxt1jEYerP64gQ1SlcWHKiqrWP0+Aa65rOB3xTByHxx0JSG3UjT+cwhg3VHdjxQumZx+PC3E+4n+mDTx",
-	"SVWpV1WmlBrpTSkI+wGLfQXhANtKBoXVp6BvEYsTPvmOakwpzuQRuEGtlesXde3J/AZLV5OzTI2VCRhn",
-	"L0+8cNhiEzCa8VJ8UWckMeSG8r2wD6fVjTBqZey99xgnR3rHVGnXt1O4qusbaP2J1nMk9Y/vhB/8WZzw",
-	"e+1ef/kdS2yfbXLCPw970fZOePv2/5kN9T/Gz+SvX/o3f0/3swszWPwS703+Fu3Ck9P9iYY/Lg1HwrAa",
-	"skoFCFfk8Ufz9C+Rb8zL3/EV+Ha+Wnz6tjFGEG7sKVLDTT5BH0cIWDtC+Lq8qtynzEnQ4FTr2g6gAeMj",
-	"6X96JXSqNBYfD/K6AM2ixvDJq4B9GjWo9u8BlpP41HLVPl5hyWDW/KSnvN3f3fvrJ2/IG8kx17A3ZPSd",
-	"jzW4ODprBdv0HO2wI6waOc/yOIX8JEbSB0TnYVmBUxM4C+fUoayOR5wBVV32tRRuC12oFiL26ygKLCyV",
-	"eyua0NanE/hK8msDHJZa0HTb+74LzWWn/fFrd13jpY930gxu2oZjCfCayIp1ZffqCSoBCAIYVX1su07v",
-	"9p6X2hgeYe836husb2sGSy+7d6mj+zKsrmILN4aHUyrxEosE7HH/ddSgVsT2D2pE3DE8GzU2tkcsJvRF",
-	"xFb6WYovBTyoCFuAYvfT2r6L5ULFr9ZU2fYYRMtdhzy0BdY8e/2SDfqDbuuWfdyt826/u/dD4KZoQY29",
-	"iDIkAU287tZt/aY37cS9TO/eefeDLVlt3iv8DyY49PZu/6Cuy/gP5ur2q8FWJ5hX0l+ynDvqXynqSlTs",
-	"4uiMrE+fqHAhs+998n0rS6w/AzigD7dIByCmnwhC+7Wc/npqdZzQ85zApeAdYPQerrEcwEd1/6eQAZa+",
-	"onAIeo26dSMTrhZUXC2gGGBr53JwU35qucvJ8mapGLUH2MRW39gdPjjUqdQAgfjjko8KO6+zXp/WS0x3",
-	"EPh/tD+D/EyFpdwPqUgbRXMDL8f0w954F7rjYdSP9/gAnsd92A97UZc/G++Fu9EQBnGf98bdcD96Ds/i",
-	"Pb47HoaDqA+9uMv3x7W1lQ9qhbyqXOBkgfKP94gPqvSQ2DJAqATsOZD9KeKFXhQVsYoC8swoLO18X6RO",
-	"1KQkx28u9IApBSnV9asrFXjoGhiFqJYU9Ux9z3o7F03RqUO+N2qyXqK9xQpUFDn/8OHkVWOdKHkLV8A1",
-	"NGolCAM3ZidNuKgieuP84vg96+30N/ep3lp6wBpreRm0J2HiSZi4O514b6G0bQEWYQhBqqiVngiOdT7X",
-	"YGZrmZC4V7YgJakrtl1fJMZ5yPvdbsHYvW8M/0e1UTvsxDCj5uEUNJMg8k5BvjoxkypzBZbRRiBQlAin",
-	"wFMGUs0nU2cMScRnkHbPaabGsEpxShXCH+qRKtqfn/69qAh+gANtbQEsrWcNxXCnJbRvMNJ5CLy4es5U",
-	"sqqAnl+AJ2ZKtb1LsKBxdQdsio8bH4tbdyBEJV9LLKTeCI8cHNsHoSlIpSlEKOeUepYKkxvoMWUNy390",
-	"2FEOxeRZdUE8ICMcYkOdsoI7vMRVfi/28shJ3usEM3/kOd8eR8Nne7vjYXsQx+P2sNeP2/t7PGrH4d5g",
-	"OH7W5+NxtLZjxkGNILDlgNRtZanTE7VSKVrQYFiY83bmmFE0qKnpRlLdJT3edknYVqExW1x6upW7WLca",
-	"YGtsXe0mVY+zHmS5dpSKcjeLAslPhvvfzR2Kd8A4o65KVv10dJUVwLM1L1zK7lnB0Vtk69fIs0oN2ahR",
-	"RiwkRFbI9j2GqJNa4MI3SXsmZah5+vKEOcNli16YcSli0GYkfdnsz5CJ2NElO5bKTIe9oFr55U5HQpe6",
-	"GZXM8AIpbMn5RK3ByBWKJndXBZ1q+v6kne3vcJ2BHNOSyIgO0Rqt3CHa91YO1lDvLyJ9FGuha/3lWgD9",
-	"+5iUDZ9gBfS5iJxl+YtIf0fL8mPaeh/r7p4svX8MF/F/oDZ3SmSjrMWVel+hufeLSB+gtXkV8Da7bpGe",
-	"XfSdkHAN2lDl8MCSFoPl3scLZvgkKBfat6JigAm1KTIrrC0fMOpl2WIYKWnEDA4Ztrtk6JL2JZSxfeYm",
-	"sd6ZbDd6QTEWNF87sTC44VitH/NqDZ901jR0cX3qcjJySwex1dJuS5P7chxFZ826WfO+ePcRSWGLZfiM",
-	"Yns56xbhe/LdcQnUWnF1Be/t7WvxBdbN57ucFhPmvfd2u9i7jXLl+93uLZnzwfp+rMURGMX0FbHkutW4",
-	"Xqu1yynP390qc/+OSqIzof/2h1MXfTNgrw2We5h+H23Qt/67ky74MW8IbCHPNwDu5v1+e/fQFrGTcY2U",
-	"cUR0sQyb/+6a4e+aN001Geo50SMww9weut6gmXtgCnOm58rZXOrD5SY0uTukxuWykbepyZM75Mkd8uQO",
-	"eXx3CJabj3nmrHNTrtkYQPoeSw+nI45bbeNXNdgcKq4viFTQOWGFYscbSbK2UrMO8sZoZIDNe02uaVm9",
-	"ieCce7HzyUb+fWzkP1Du+TewgtMTFoHhItFP+ZePRNbcsZbJ2f3pVd7utz5JOqVMFlTGlYSAJeIKXGNG",
-	"n+iIoWhjnlgK4xpqqiycgqspjLSHXLGWLLnEm5Es1es9tA+s3qUZ8HBa7kttR7t2vYfzptI6j5aWeedB",
-	"Kt2MQdUjbGrOmgYTbybKlyZ3XtRETVod544GudrRWAdstzugh5YmW0KqqUTNSOatBDFEuxTpQg07+QJT",
-	"hdAnnbuhaWyqveD92wodnnVm73Lr6AcTUtdpumhbkrf6LREjdYU1rXxgl2/6XXn+Me8M7bJ67uLaps3U",
-	"UAgqc1a5brzfzoNjK3/0GfkG5qWDwujDxzqpo/Ip5R0X6bgOC1u7tgB4PRXhtLPR12/nESXgdHJHHmrh",
-	"ZYpq+OU2UQE5u9shzXttPMC54Rkm1lV8+75TLyvyN5DQlRxilNuhcuvo0rQkPPhmuFKxTM0Nvs/GczuB",
-	"pYYkWt2gc4KsEmymIuiwo7zpZzlW1TVSzScZSSQKdO4Y0+AKY7l4EEvMLEFwPampJq9bsXCG26LcbxG/",
-	"K9npy5ORdL68qivPZazU+vGOqgpnUYaL9ubOZI2T7czv6oUzlSxlHNYjoH9FkL54hhO9Vtms8e2eKmch",
-	"T2Tm316B+sPmnD04Ov2MMHgJZ1UcJ8Iy00zNUJUpi8UV2aV4sIWzfRnt70puSsTmFSYAxSLJtTBqhks+",
-	"l39CaAqszaPQ7KBID16fnb6txuPnqlwRDo8lbrAluZM6sEe1/dn+47yo0V3QlRiMFRicn92RkOZKgO2S",
-	"VanlnfGlKzhYJjtuVwEJNaUABJ7TnGApXyznC7S4RE1uoymU1roxjTlvYLwTq2zWtjwIWbQMVeQCC+2t",
-	"lL668G31K/7eYG3z4+qTm/YXkbYtVGekgn27i9aztDOieFvXungign8OIvgK8Y5xJuEa6V+Odavt/R9I",
-	"AEsMfnPwZR7AP9cQeZGmHMX/k2ZOLl6K5y/LExXprlOP+3ZJ6xD/SZp4QqRHkyaWgtqXoLP1IMzSYzW7",
-	"sw7TvBIyYvZTcjy2ttdqZjwCNl6MZDE7PQ6Ykgn+PxeeUiHtZ4XIsqWGgYnnpWhBsiqfvzh9S3abKBOx",
-	"6Vgl+QC/s09YJOK46NWIa8JoM29WcZsbyWbKwytKUoqwfLEL4A5cCRTXGZ+pjLmO+q4cV9TqsHeKZveS",
-	"i55TA66QazgcyfwZqTxEwIrl4uodSfN34WJQyCxO0tdy/zl2NJLuLP3i8hKZbjNsJjBRv6h86XIWCg3Q",
-	"T+h0QJpwJEs6oB/LrsFNtEFpw7t3p7pGvjofq9mTuvZEYB+RwErE9naFzCLdKWJ+q6iyYnW2cLs1ZaV5",
-	"7kda6dvWfVU4JUMIRtJTVa/EsW11uFRIza49nXA5LVIbnlBPBacyjSQNMl6UCpGQ3sdTU9AEqmz+V0+A",
-	"mjnVzi1+wtXpdZOwdG5nGkkhW37EVKQrI/ohadUynfkBtG+fmqjwapl9jOTjqpf0B0LOSJZuqFniXvS4",
-	"FbCXizBREl79N+t19nDZ5+9f/TfrdwaOS/nA4iL8vayvFuHuhYLKXnB7Pag3S1WCEfshXnmNpa9y4/7Y",
-	"rKLMTSkH3S0bGS5aYn0S+rDb9b1rNhBwUhKedOMnjvOkGxfi5jq1+E7cxUlP69nLSb1+Wwj9nXVY6xjm",
-	"k+D1hAbfTfBa0msLqGzdFyucKLAxEinXz2LnJQvyOHHLXDIeGtYUMlYd92YLX/hZkc8/rvEYsibMUpM3",
-	"c12t39Iq4pdy56MPSq/zi//D7eOhnnGeisv8TBrdTq/TbQSF5/egof+VCLRfTVTpxYnqdfp7neeNwPmA",
-	"S8+GnUGn1wgay8Pe0QXsd1jjBHaP9PfI/vZjF7e/4VaFsbr3Z9AbPcLV2b42xlyL8Ghupnbub8HXxhh4",
-	"Bln5F+q6TUUw7U92iRi1QQ76eZY0Dho76GV3867UeqUs9rKmXcqrqK5xNVEA013mWQbS5G0JAkrAjGZC",
-	"6iBvJ6GXurJ12HHe0IlqFo7khw9W5Ldi9kRIV2iXS6q+6wNX7PNSHV5OhWLJ11tpQ4AGBYhcGrGZwqzD",
-	"jqqt3jx6lXtzHLqK5kXHD224Ky7oC1RXi/iungr24scNU48udpYPpmKWcLugmM9EYhWVkMui/7bvFX/I",
-	"OAsTAdKMpIYEQqN9MBCe6Cd86x2fwSdGwbes+fr0/FwlarJoBRTSwGZzTXFCeQt6rBG13PafqbjDsK+5",
-	"bxbl2jfgsc64pFJU9lToA11/HK6+d00qy2pHwAMXYbRabzOgwsBoaPvlqN3f3XMFEDIsbTCSrqqryq5c",
-	"VtcLRAsaGANV7dDYsj4vVhyUDV6fCGsu8YNPI4mZLCwP0CzOgrtWXXkHLwRsqTC6ikqI2l8cmWSuHrI7",
-	"4PWVk1v1x+eKiq4e39nxsc5Vxw2OkUOn23rts6z8uQIR9hNXRoI8IRB543AJ7ZeMv9uuqCKOLg+HjHd1",
-	"pDdKTtpLyeSgWTOfXQdupTpw5tXcoKrdPsii0Sq1FErUxAXWoYqulxfj4/1W11MuHYXaa6H/+o5qErXg",
-	"5SGpjNS3j9/+XwAAAP//",
+	"7H35c9s4mui/guLbqpa2KFmXndiurXpO4nR7Otf62N63rawDkZ8kjCmAQ0BxlJT/91f4PoCHRMnykfRM",
+	"t+eHaUckcX73+S2I1CxVEqTRwcG3YAo8hgz/PIoiSM0plxPAf8ego0ykRigZHARHyTVfaDYMRgsDehgc",
+	"MjMFFqtrmSges6mSap5php+3gzDQ0RRm3I5jFikEB4E2mZCT4OYmDF4qaUDSVKsznU+B2UlYZp8zNWac",
+	"pTwzgicsA50qqW+d4ficT1ZHPpZGmAUzfGJHray/Yf8V0bpYLCagTfOQaZAxE4aNeHTFhGQn49Y7JaH1",
+	"lptounkNN2GQ8ozPwBTHq+bS/JypeXoxF/Hq8i4uTl75hU3sa3YG+MJnaWKH3ofn8bNob9Ta5YNxawD9",
+	"uPU86o1aXd4Z+2dBGAg7VMrNNAgDyWf2y7mdLgwy+MdcZBAHByabQ3nxY5XNuCneXD1Qt/oLDdnti59r",
+	"yKpr78R78Jw/i1q98aDbGoz6vPUc9uPWs2h31OW9cR8G8Xdb+ynAh0xFoLVd5Oalp/RidfWjePBsb3c0",
+	"aPXH41Fr0O2NW/t7PG6No73+YPSsx0ej77X6G/oYtHmhYkGIeQpwCmnCF69VNrM/OLi1f87miREWW3bs",
+	"yK2YG5wGZKRiO6KdUiRQ+uqcZuRpmoiI2yPZ+SrSkJV/UJEB09ImAz6rPvnS+irSlqUpGWgNMR54sb1/",
+	"y2AcHAT/Z6egOjv0VO+cAlykFvlwG/lWi3OiXwjhceMveHxKh7G06/KK/q7tpX4rrs++GUNwMOh0wmAG",
+	"WnNLdfAYDthXkTKQJluwYdBu74CJdlKu9XU8DBjoiKegES54Fk3FZyhu6Pj09P1psPVmj7NMZbTJKvCd",
+	"yEhlGUSGuXtuB0Qhx4mI7rnP/fI+HUSzbYCYCc2yuZRCTg6ZMJqpuUnnxv7MP3OR8FECTMkILFEU2mML",
+	"xI9/LpYLZKDVPLOzaSaVsRSYM224AWam3DCeJOqa7qd8eK9VNhJxDPJ+p9cvn55RVyCZjlQKbBhkwC1g",
+	"xApoQbgA9uH92fn3OYAogxik5XyaJZYH4VaVvYTMLcr+olLIcFtMAsQaD+FEGsgkT2j8exzEbhVdhBuP",
+	"acg+Q8YAx/0O6FAzjZM1wHCRWFgQEn9wryRqgjt+p8xrNZfx/W59cG+csYAwxokf/TTe+aFZQ2VMXUuI",
+	"2WjBuFRmChny2abf+1sVi7GAuF6gihIB0vykWaTSBWtUBJmmPdNonmUgzSGTio1UvLAcsCQc1gtUdmRY",
+	"EarcUCwDyxRAGjz8W8Qly6etvPdOmTNuhB4LS2zqp3TIDjGJmywRgKRKixgcNVieubQVJ3221oifKN+y",
+	"f98ZzjudfpSAnJgp/g23bwDgjZoswZ+BL2YnTbioQl5wdn78gXV3egfs9en7tyxdmKmSl/3Lbnco8VnP",
+	"Pju9eMd4aloTMGyexpb02cX09uj/82dCasOThLUW9viToUwz9WVxwH4+PmdTY9KDnZ0YRu0YRoLLtsom",
+	"O/TnTiy00Tsjpa6uVTbbOZGnkADXwHqdDssgUlkMMevudnv9/ouhvE3mXb0s3HrLngJiKntv2UdJ1GJT",
+	"rhlIO4v9NVETC45jIXlyYNmMfcyZv7Q3dB+Sy5hxySxYMvt3Rf/AXyogfsiupyJBtpXNpXbsiwQaiBnX",
+	"bMwz+5/rTBgDso07rYH/OjR2r+3gOzdVifPM8MzAHWmSZXFzfQkyTpWwXwQ7PBU77sB26PFO3N3vxM/2",
+	"By0Og05r0B/xFt/v89ZgEPeewXPg3f7AkiS78GC2uIxhLKTAmwlJ3DwIthrjLhLd0rZrYOJsHtk3xvMk",
+	"WVhmbt+rit43YXCu1BueTeBetLxb4eBzlDHtdSd2xMyKDsQ/EjETxhKtQW9/sL/3rLe/h4qn/j7MvFiI",
+	"+ozLQIVzLCbzDGKmxVe3In8Ab7lcOHFX3+scevtVSUaxGZcLNuYigdgimpD6kGVgpV8hWb/DNERKxt9j",
+	"/7WTs3GmZsxMLftB/sR4HFs9woo3Y5XRI8vlmNWnUAwYSkf92TUnISyaQnQFcZud4k742LjTlfPZCDJ7",
+	"wW5fdpf4UuvIvrSC5KVnq3zhzI1hFLvmwrARjFVGlExa4saNgVlqqmxuJqSYzWfBQTc/UitITSBzLONC",
+	"8rmZqkx8hXsKLt3yJdvBLEOmz1iuTz36hb4VWgs5sRcl5GeeiLgsrC5x3N9++611VKxsDVfnaH+yqGAn",
+	"B327wHAhc63kfhJuVdR3FiAuJGQoXApSPebFNIcMQWzChWQJt3Dy6Cd7lE+dAUznI5LpyUD1QcUzLv0L",
+	"TRZxaTFgZN/l0RTi7STlC6nnaaos5X0LseBkArgPpd0tH6Dn0XY4VmOI8GpcftFTyMAZ2Vbm+04KJZEO",
+	"K+D+pNnMbp7ZeVijvPimX6mSywoWrd0yqXxFZeveywy4gfjcao14jEnyfhwc/L55ze5j+uom/Gb1jxQy",
+	"4+w9xo+2uiENUQbmkOmpupZMyWSB6nm71g5WWFd+d2N+zF9To79DZIKbj4WtDy2VdtrqaiLa4iU3FfuV",
+	"FU1bRsxgdWoLI5YS11iV39IDq9RYCm/XLQzM9G23XF4ijWGncfPyLOML+28ywn1bXU8KmVaSJ/WHirZX",
+	"tHkg7/lJsxjGfJ6YwirrRhwplQC3d+YEqm3MkeVrcC/hQkvLKk4sLJ/36nVVL8udxMqVrT2Hhy96w5Le",
+	"wXUOQjyOUfLkyYfSysY80RCuWWz1XnAkhBGihJ95MoeKsfydfUZMp2mvKLUMObPf/u/vvPX1o/2/Tmu/",
+	"fdn6+K0b7vVv/u3WjW6xwwLTt98hfElFBvpSyMuYLxxWIIAFB/udMJjxLyQ09Pd27T83yBAFjM/4F9KN",
+	"goO9AX7k/9mtQUi0HeHMd0G3M/sV4rOQJ/Rddxnr6o4wn2/zWV5oAt67HOWMi6QCwfRLWD6P3u6g5gis",
+	"AnJZD2yv50niYE0qlAkylbBoyjMeGcg0wldlgr0qvP3vcPil02kNh1+64+Hwy7Pxx3//tzq6WD/9Gysc",
+	"O4mXJ1qRjGmXU/Kv1FGl+4C8/Urra5XVGI4+uCcoi7/gWkTMCpiHTFnFCQV0C/4tKwW+P3n1soUMyK5O",
+	"t9nxZ8gWxaENJV6zPiBdz48sUP+fQsyuhZmys1+OWr3dPS9cj6JskZqQaeX+/EkP5bNeC92DpL4Vttg0",
+	"TRYk0i9fTQkZntccQKZIqNkCA07tq3clE6dufJAWi38PeDwTqINbeP9Ys6AKuq3cSgY89qbvn4/PQ7RZ",
+	"gP8F7LGbqZXNIdHgeBib8QWLVchwbv8u/SMXbsjr5RZpZwnCAMcOQrfmDYvNCeHDpQVPH+/yzRIfE9Ls",
+	"DYI6eplwbS7n+o5LWi9JZDAWX+rliLHItCmRDY++JLSFVpPMIFITKTQwYdrB4xPqjbS5LHq4eSriRuUm",
+	"8q1uAHRPwB8OAo60XU68ALFkF7+FGLKGJLtebgtwpvK6qYS2ml0N+Tti/hnhkNO2Sjo21MuCOVdaCj+w",
+	"P3sTxyGDWWoW7HoKks3llVTXsnZ92/CprQfD09H1B6or4pTOj40kYRJImRqHtcL6ykzLsnhdzMC7+Qwy",
+	"ETERh+wKUmIpnXbXWYP0YW4PQp5iJ7ayp514C0y/jbmSIJlbl+zufzk//0CMrh5W7swpChG7xh5IgKsN",
+	"elUF2k7GgiIn7iaQ4ytVVcKLQQX0uNWXAH4ZzXLw2FbpwGgQdErcKrbVUUdIyJwWTbmcWFlnpEEa/+AK",
+	"ILUwKDIS9lHmErI8dndZHFyPyyabg0fnEmhzGbMMPqsr+lE4iUYfMlw3A5l/MLsTrr+DawZVfOfSYSnd",
+	"IosS4Jl2hP9u4upjyJ7rxT679lxAazjxjGvETs4kXBfU9AdIWivAl3u0V2FKSSCPMdNTniJKozzEvCsF",
+	"peQqd0JLVt1gSAzI18LsW5WYIHQYr9Kc3Bi2POBvU27YtQXv60zJSegOczqfcVkNNvJusRq38jJ1XROj",
+	"hxazsixHJrSPt5ERPIpiD+71Ovw/BXjBNZzM3F6rR1oxyi4fA6Dn2iKgsF9b5jKai8QwJcncT7bKemSr",
+	"DPatjpdPXHDQUlQBTnXyijX0lPd295rEKfOF1gsGLjaw5If7tq0K95IbnqjJnPS20CJMzIREV297O7tD",
+	"3QLW3MWvAGnFihAg9QqWye4QyeAwYDOeXemKE9YoJLgHLANjGZGSrHF6fPzLxYvL0+Pz43fnJ+/fNZm0",
+	"2MRiSMAAUi5mEcWOZoUjNoKh1GCQqiJ1g5is5KTcfbg4x0evjt8cnx+zik/TTr7zzfKwG9LhPOzaFVs+",
+	"hhv6WEYUv8eVK3EnkkPn1sdiF0HHQiBJENpIVMSTqdJmhyzybp1Ne6HOIl8ImmWvdsqjKz6BeCiLWKo2",
+	"e7HIhdUKGmQwU5/JFyoP6GfNeGZVuIhHUwjx8NAcTVFZU2X55PWUm6EUGv0E9nOrVdj1x6zBGTp9IWan",
+	"x8dNq6ZTsCtnGQYQ/qRpnraKRNvwrGnv9BGO33mBfxUyXkMKy0dlVfgDF2sgLG2kxbEGhv7mvzdDpkdq",
+	"Rn5sioCy/3RbtQOevXj/1nJXbmCyaFa1WTcIBmPa0a3OU4zm/4WD1aq5xa4+1BK9XBLeSk+reMrNXNdJ",
+	"zGjfKNGcEptR47GGNc+MMnWG7Xe5M3TGTYT2AR+9p9s18vOyiIm78qP7xeUrWUOYVoMgqoe2EuhQwy8y",
+	"sCCdqiQh5Rk/qSXYZl2IkuETNhGfLcU3FHIQWvCR8ySxA9n/Erui6Ny1ZvL1YcM+jqEUPnwvm7rdQrhy",
+	"LLeebp1L9R9zmEMc+njOsAjWZI1YSQg9Gcm5YDP07vmGBnQpaiWRakRcRpAkEJdxiiawCEUzkGiVx4PS",
+	"UFaX8B/fglcOEx7HfrAV787fStRk85tjIYUVg++0iKucLdeJQAWj1SnPoMqOG5ZXrmOQzXrhyL5xKWZr",
+	"xE+a1PIhYjjaWFFxmYNVY349/1ozn6Pu29E55AUI9Ny5k5dXuKicgINElWGcRw5Dh05wLoC5oNshOb8z",
+	"MTZMz2czni3qbWqErHe6S50D5/ZkHYoPN0OXI1xb06EHk5bA3d7q8upQZx2i3GomwEQFx3jJM+4zFpbU",
+	"dhVdQebzEgpx7VXxe7jimjBTT3yL15iQeQzoV5GuaKi7tzrGikWUZ/ufkw8Mxy+yROwerSBVmhzhyjJW",
+	"DOjkbMS1E+9IdLPIhSEWX0yzwiFGQvJssYmE3AJ0qACskIAtPiIZuQDBWz6hAMcqeOGJrbn92qDh9ylZ",
+	"iZAtU5TXCgNlDW7YTGnDur3ny563QgadLZzEVrnnbu95PaMppZuswODmi/8LXNfZQhuYvUjU6ELXSrho",
+	"ltkkWI4SNaqVJcNAyHRuauzOLzDY2n/rsjoyHyupWYM+tG/8XY10c0vTb6Imd5js72qE2oSBlNkvt5wE",
+	"Y/C3m0Uqlqlroh5Cs5gbjsQhgzFkICPYek7kzXfYm/vAH+CW06zRIfJJeJIUt33reEsQ6PfgrikHDn+i",
+	"hZJBELceWF9OIbpaH+6yqgjEkIKMQUaLPGq0antDWWgz/6+Oqq7IlCQM41JfQ+Y82S7wLgYeJ0JCWW5W",
+	"V046tkN/3NIW5OZffxavHEytQV6Ka14NahVfc6bmoZI89Gf/+UYYQOKHylI6ufQvXGrxFbaEJC8k+s3r",
+	"fyTkUE6VNpOsEhOy5gScpEI7WH8ASBvvuPv5zG1eZBiArdFASGarBWSWXc+lZUuY85ZaAdnOsi0ZWkMx",
+	"T8i048I7yYpTCOLaqIxPYAudnIa//WQ+uMTP6pmUTNUboH3z1RSm4lvh8xR4vKhhKhYNa67mvQSXl5mi",
+	"xdHjbUhJgGPxBZWDGDLW8HAZMsLf5tZhhGUyUmOByfya65UpcBEuEF2hv6ReUVo6Mhoz9Btff2DrQNmS",
+	"3e32VfByq+u6Q9ru0yo1sQwcYXa7j0uYuLx7Wn0+XGlZ6w/ivyDTzuC/5GdIxeXn4uGqel/a8l3oTxhM",
+	"1MaBCczKr1QBxK3YE9Zq1Hbu5/R8YyWIm8wvPx87CwBCTNO5PzfpLuuXvHQL/sWwcoSVbW+8GUshIJpn",
+	"wizOKFYfrwPzes7rg5XR6Ht6fPTuyDv3Me6beI3mM3COV8Y1ewE8gyz0weufaOBLfOET+8ccssVQ5sUV",
+	"yAfhItzJho75XS63BNjF6RsfT8alC42ykgfJfMqZXoby4vTNIUtRJMPvjlxiBgV+U2SpvTSX9OEzViiU",
+	"ytvNhTO9oX7gigCU118QCJ6KXwHJzIhrEdnZamyMeXSCVSC9UxYZ8rzyiDMfPMyOPpzQYbJGDJ8hUekM",
+	"JGmclFlhqZOdsljL1BhUSEZ48vVLOaqZweq1GPnHaI9uXjx65z2yTy9Pzs4ujk9x2XwoX78/O1OJmixa",
+	"2iwSYL+c9Xb32N9+O2dC6zmluJZdgUXWIS4d17i89htUMsaqLlwO2SzZ+XXo/An4B+qOOmQ64hJ/mAiN",
+	"gVoYFjCXGhNJVTyPxCgBBl8gmttRhxLkZ5EpOUNAbpweH+umhUMr26tobn9mgix6WshJAswlsluKkM3J",
+	"dCGMJh/z0YeT9lAO5YlhwgqiNKr9+PT4GA+7kfsvcvdGWPV2FOZdHZYMD7o5lOh7o6BLM9XoeZ65IIuQ",
+	"/e3s/TsfcWF3XfJ35/FAdhV+W2TJ4HGsh/La4rTdBUXnzITWB7kCnwiNthD0BZL1jqzQ+P+OzBBUr4CV",
+	"xuM4rnjuGXyJIDU131MdF1peJe1Js2o61MFQFgE+rDF/CG417TEOZQnB6GSIdrHGerxYyvtDkM/C0iRD",
+	"WcIvNHYuI8zffjvH+a1clKjFDPO2q8R1xheUWOPp61A6AruBqrISUX1N9lc6K5euZxVKC24Uegt4dUO5",
+	"dI6QLSfzNQa9ffIAlxLsmj5CmOI1plxj9AbGbRywT9+GGI4wDA7YoDMI2dDLmvaXYdBut4eB/dUSAfoJ",
+	"gxyGwc2nEvBYHio0BVEjMcE4ll+Oj16VGI8Decwippy10CfBs8anaJ4lrHXyqdkeSkSWUg6R8A5ab6ti",
+	"b8ULB00Z2qZNJiKTLFjD7g3DmHDseE7ZTsAsELmAPRdiR7OvBp3biyN+ri1rRJUgz1e22/K/NQ+HMs++",
+	"IgBeU8qlvIc8F9ooFgt9xeap/dMUiauUnDqUR3Q06JwtZVBV86TysOwYosSOb6+hrCCzQXe3zV45w7Ie",
+	"yoanHM4+EFIOOLLqKkkjwK5mhLP6hPChXJMQTkwlERFIEhAdrz5KrQjW6rU7QRjMs8QxGH2ws3N9fd3m",
+	"+Bjz5923eufNycvjd2fH+I1VIoRBW4LjO0cfToKSaBZ02x16T6UgeSqCg6Df7rT7FL4/RUkKxT5Lu3aK",
+	"eM0J1GiSR/HM4qUVF0kZwfcPWVEegh5WozoXeOEO2jCikzTgaggtRi9boSG/1JPYTknhWW+EppwjHSwV",
+	"6el1OnfJJfy96uALep3eXqvbbfX6593eQWf3oNP5n1I+lH3fi1X2BopU9q1KTN18DJc/L3LByOvihutH",
+	"+6MedHnrWTwYtwZ8b9Taj55Dqzvu8f5oEO3Ge4C5ehtW3+18t9UnfFRZuwuzdKNtVSrMjlbkVN457a4m",
+	"vLw255LgDvNOB53uuhlyENqpZETjR/3bPypK/tgvevu3f7GcYH8TBrsEuZu/q9bVQVWIXI0+SS1PZsSI",
+	"T0qx0AC6jKGhT8uoQ0zMDTF8ojFXhE78wL1llbEvLSItLU35IZSqcUMqbU0oGsKnLsJPHY3gjmcnqF8y",
+	"w1FjGC0YdwQARY8KTWg6Eq7ZoLO/ljTQhD+7kOKietnibinGJUDfOvl3OfOwrqjYCrnq3jH1+U74/rgY",
+	"e8dzKB1CbW0puw+fPYaYtgX8l2qw/UCM7myB0XnNNPtBt78VCaAiI/jB7jYbqcmb/yMJDqFajrFWrlJz",
+	"k7P2hkvwksmieUeaQvledrZlYcQFoayXSUqLQe3QrabN/BPUgHiSUGoJptQU6SUlEjMIrVjL84wWVBCs",
+	"YLmW9PwMpqA795dJ/pWZ+mOSiH8N0jC4/Yu8NNwfiazvJaxBjcMcgxdqjjKAq3aImVeDzoDNZWJVI//Y",
+	"Cxb3FRRKhWnXlKYoXtlZKVyLRSLWkIUdt6Wdb1a+ucxJBcWMr1KLU2ewzTNychsJAR87quTeoZGcwqT9",
+	"iyuKS2PQ2W+uJRE0YblcwgqtGKzP1yKCxRIlJ5DlZOtPhyJ3Zrd/FE7RbXppGkHCo1KZ+R36NzhlyOTB",
+	"jzXwcz9G+XCkCn9YRWWPmA8qTPwxDNJ5rUkiLmGzsyB5lSNGE3bO7c21KIq7Wv3E3vBazD2K44eg7Z8W",
+	"Wf8o3DuK41yNVXVot+WFP4ZoSgE/tfJoDgPG5504lfQnXamv20BTd9kQ76z2Vg+useY32QgsH2BGrQXZ",
+	"t/A9JdGOl0SXsuXzAhNFOqyTJF2yKr3wf90sbZVNKpnCzq4o0LeERX69GfL3og6EFUm7hTHNzUgJnkWF",
+	"C5Jcd0cd3h/vQ2uvG/dag2gPWvt80G91xs9GvbgbPYfd3TtLrlhsYF2pRW9bKV9w6br+ArYorKhXqlRA",
+	"NQzqUA3NxBvkxQqikRNpI7KRaveTrnPsMe+MFK5+tQ4ZFplYoIk+4drY9Vh+TVUysExrUdzMxUx4h5rQ",
+	"3oyx0VB9Tov+roZqj4vl4iX2nWetTq/V61beqeJOJIriGuQ2uByMe7woyrFcjeXj/S23vsTcVpZb54v9",
+	"K2DL/1PzrBZeG96m4mAWgVLXsiyHGg+w0NbFcOTee0pgI5AgXuZAzaXuLFUVYw0v1e53mj5GxmOUcLnW",
+	"/nAQuW4x6J678JV7G3RXyp7td6o4sBbc727+dXD+Y82/P5QGhL4sZPH2ftSJu9Ab9/lgtBvtxc/g+Xif",
+	"d0bdqBf3YTDe5XujZ9HzeB864zuz20ply00Eo7BuELz9s8vbfzFL8SqJOSxdVpndoiXzLlSOILNOXtj5",
+	"dqsZiGqwKJmHo6+KET5C0ODi0L0mYiKFpXqty5/7rwqz8lpC9wpX5wndkkK/XNAa5Y9q/kC3Vt/eVtH2",
+	"ceQba0Z/3EbtpdOMnzTdR7My2fP00LVYIys8AraQKL5OuKaYJjd2nkzkIl9zqku6Wsg0Up/CGV2pZUYx",
+	"P4nAJhr46Sf//IBZCP20UaC+0FSb9gfI03fWbZdU2R+mvW4Xx7KyHecxWq+q2xc2qer2OXtjsSpJqpt1",
+	"Qyd85LfcW4l+cVt2uuFd/Vb3U0JIc99OB6Fion8FFcTilYsRsZsOC4RVEqzIHiXzGOK8/N6t3t31en1h",
+	"s67VR7zLxQUIeA2IF0XByoYFp9NzJ/3lMS8Y2KqHsvHh/ZnLZChonPcWEX1sMpWFpNsXkbEhjfv+5NXL",
+	"3HVcCmZ21fPwJAozQK4uzQ7tijCmZVKUjnb+tH2K/tug7FxoZ2G+r65zT+xdjk3La7QFrktca6oyDa0R",
+	"FnxbLCHwPRSlwor2A/WkP4wYfg8y+IhmSw/E5O15isj5V9az8vKStS7qh5LuVamxFJazTsnKLeOZuiYX",
+	"KFbWLvlFKEul5L9T17JSiVNdS3Dt+OzzoYy4LDvES3yBGtUt2Ay41G324ej85S8roibi96dKmU3qrrKB",
+	"Qr+ir3MSfZs29Mrz0QbmASCbyTd4zXUeAumX1Xzy5/9R6OPuqow/VJ61Up31MUSfWg3rvYRcvxotGHrg",
+	"c8WqisJ2aS60mR0VIWr4yTa2hp/B1ENw50/AZ7+f0vHITsInE8kjBrchyj6GVnKfSJq8MzlGpnATTevQ",
+	"O6EiYy7h0TUJdQWo24yoD0UsEKOsKQ2N6I5rRe5HOU4zhblcnoUgI9OQjCkYrWCz3JtrqJJqojQmK2vy",
+	"fLpRR2jkwYLgG9ggFd5+qKKyitUfEuCaywp+Vwwj98FBVyV8K0XjX4cA1h3V/Ujhksnpx9NCvJ/4z0kT",
+	"n1SVelVlSqmR3pSCsB+ysW8qEWKn8bCw+hT0LWbjhE++oxpTijN5BG5Qa+X6RV17Mr/B0tXgLFMjZULG",
+	"2csTLxw22QSMZrwUX9QeSgy5oXwvbM1udSOMWhl57z3GyZHeMVXatXIXrhHPBlp/ovUcSf3jO+H7fxUn",
+	"/F6r21t+xxLbZ5uc8M+jbry9E96+/Z+zgf6v0TP529fel1/T/ezc9Be/jPcmf4t34cnp/kTDH5eGI2FY",
+	"DVmlGrkr8vijefqXyDfm5e/4IrE73yw+3WyMEYQv9hSpBzufrBRYYyevqB+EL+zjJGhwqnVtU/iQ8aH0",
+	"P70SOlUa+9GEeV2ARlFv/+RVyD4NA2oHcYDlJD41XbWPV9hFgjU+6Slv9Xb3/uOTN+QN5Yhr2Bsw+s7H",
+	"GpwfnTbDbdrQt9kRFjaeZ3mcQn4SQ+kDovOwrNCpCZxFc2paW8cjToEacfhaCreFLlR7U/h1FAUWlkoi",
+	"LsxUycv+Zbdbn07gmwutDXBY6krYae37xoSX7dbHb511vTg/3kkz+NIyHKtx1kRWrCvYWk9QCUAQwKgw",
+	"cYtn0VR8xnte6mx9hO2AW3jda92f7v0detm9exMGNbC6ii3cGB5NqcTLWCRgj/s/hsFw3un0I/sP/Ava",
+	"hmfDYGPH7GJCX0RsUzVIrPEhJDXEr23FXS5L+GpN4xWPQbTcdchDW2CN09cvWb/X7zRv2cfx+fryt/6w",
+	"j6n47U0Y9Dp7PwRunEyGMRcGWIYkoIHX3VwCG38R+PC2nbiX6d07776/Jat9q2IxFp6h/3kEh+7e7R/g",
+	"0b5T5owboccCa7D/YK5uv+pvdYJ5c6Uly7mj/pW640TFzo9Oyfr0iQoXYhOYT76VeYn1ZwCu8cwW6QDE",
+	"9BNBaL+W019PrY4TeZ4TuhS8A4zewzWWA/io784UMio6S+EQ9Nr1VJBhbSirBRVXCyiGdrhKcFN+arnL",
+	"yfJmqRh1jNrEVt/YHT441KnUE4v445KPCkaCS9bt0XqJ6fZD/0frM8jPVFjK/ZCKNCj6XXk5phd1R7vQ",
+	"GQ3i3niP9+H5uAf7UTfu8GejvWg3HkB/3OPdUSfaj5/Ds/Ee3x0Non7cg+64w/dHteX/D2qFvKpc4GSB",
+	"8o/3iA+qtBXbMkCoBOw5kP0l4oVeFBWxihYuzCjsPnBfpE7UpCTHby70gCkFKdX1qysVeOh6WkaolhT1",
+	"TH1HEzuX6/hVh3xv1GS9RHuLFajow3FxcfIqWCdK3sIVcA1BrQRh4IvZSRMuqogenJ0ff2Ddnd5GAWZ7",
+	"6QFrrOVl0J6EiSdh4u504oOF0pYFWIQhBKmiy0YiONb5XIOZzWVC4l7ZgpSkrup4fZEY5yHvdToFY/e+",
+	"MfwP1UZtsxPDjJpHU9BMgsibR+YtFKTKXIFltBEIFCWiKfCUgVTzydQZQxLxGaTdc5qpEaxSnFKp9Id6",
+	"pPLK6sH7X4vS6Ac40NYWwNJ61lAMd1pC+xZf7YfAi6vnTCWrCuj5BXhiplTkvAQLGld3wKb4OPhY3LoD",
+	"ISr5WmIh9Ub4c9drMSZTkEpTiFHOKbWxFyY30BddEtvsqOhdiZ5VF8QDMsYhNtQpK7jDS1zl92Ivj5zk",
+	"vU4w80ee8+1RPHi2tzsatPrj8ag16PbGrf09HrfG0V5/MHrW46NRvLap00GNILDlgNTrYanXInX7KprA",
+	"YViY83bmmFG0iKtpmFXdJT3edknYJyeYLS493cpdrFsNsDW2rvZzrMdZD7JcO0pFuZtFgeQnw/0f5g7F",
+	"O2CcUV9Dq346usoK4NmaFy5l96zg6C2y9WvkWaWWqNRMJu/l6tvgUS/T0IVvVrrWvn95wpzhskkvzLgU",
+	"Y9BmKH3Z7M+QibGjS3YslZk2e0G18svN+IQuNdwrmeEFUtiS84mac5IrFE3urgo61fT9STvb3+E6Azmm",
+	"JZERHeI1WrlDtO+tHKyh3l9F+ijWQtdl0XWp++cxKRs+wQrocxE7y/JXkf6BluXHtPU+1t09WXr/HC7i",
+	"f0Ft7j2RjbIWV+qaiOberyJ9gNa22m72tpQCP/kIIjUDzfQc28RQI3Lf4xaD+mtaym+Szi8k9lN8ks4f",
+	"RzrH3pQuzrHcedL/tCq95/J5ua/zX0I+95FgWKSTZ1dPceKPJWUnwMmCg1lF9mwrxOweMvaaQoSnOe1Z",
+	"pTouroKomi4ZxOx6qAeGXV6bveXZldUA8sJ1Y9fMcR3N+vWJYj0yxSJ32RPBup1gPVGrx6ZWFv1L1MGR",
+	"hUewA9zqNi+q3xRtvSRcgzbUmCW0mpvBbjqjBTN8Epb7GFnUCLFeSYq2AGzdEzI1HmswTYaJKEbM4JBh",
+	"q11qc+o7VMwwUm0DjXMe8Y1BZphqk6+dwBO+cGyGhGVLDJ+01/TLc53qczy5pbX3auXcpcl9tTNnnVgz",
+	"a94Z/z4IClsswxdssZezbhG+K/8dl/Cr/axmBR/s7ftuvXXzIWBUJsy77+92sKk6lSLqdTq3FCYK1/cF",
+	"L47AKKavyOJRtxqCz/rllOfvbFUY6Y4800Uo/P6ns8anCV/8WN7oe/LfiTN+DB00IuQ5UMCrpmbk3Xvw",
+	"zg/Ug3aFcx4RXSzD5j87z/xDy9JQyat6TvRwW0Phbl7vL84DXApvsefK2Vzqw+Uef3m0SU1Ey0bepiZP",
+	"0SZP0SZP0SaPH22C3XzGPHPOzynXbAQgfQvLh9MRx622CVsz2HtzXF9vsqBzVqHyvJEkays16zDvO0v+",
+	"7byV95iapiqqK5J7tTcRnDMvdj6ZDL5PCMJfyyZAT1gMhotEPxkCHomsuWO9r6Wynl59u1N3pDxmr3C0",
+	"W50fUiJMrmtuk4hWoib0R+FmxrfsT2hFG8pGoiKeTJU2O7RaH/Jn9WUfUZeHYrFRokasQa2AQzdsaOdp",
+	"UvyVVBStBYmGocQu+iAj0Af4pesxPOXOYOHoEobscek7DFMgl6TutblPywp2c+qmzBcaGxCvDdHA4L88",
+	"1AjlU9wDHbBLM3TMx4WbUW10LGyF3ZjzAoYzvnDfFZd+mC/PJc2X5h10BrdELNAtPz6pH2x2zNkDwF7t",
+	"mIwuDMtvJ8ZrmSgJT3FH/1LJPktgWRMyqY3KIH6AqRLDKddKUe9TKmeAkyoJIUvEFbju/L7aDSL1iCcW",
+	"ITNHprJoCq6xDKIqxePaFTuf21CWmrYc2geSz0Az4NGUxZCCjEFGCwfVgMgojI/4zFNmZd5+nvr3YGbt",
+	"UKJk2jBYfWGifH8qF0prqVnbxSSDdIQPQ1+xIIQV/HY7fXpoJUcr7mmqUzqUeT95zNMtpTvYC6GGY9wF",
+	"JuexyDQ2FeDzQc5ER+soCYUEn+K9PFjcszNXelf6iOqyyKSusLCxz+5BprD8HMkRgoor7XCX+GbaTI0c",
+	"Q7WuK9eN99t+MM796DOyQIKaeHFQ6MB6rJM6Kp9S3nafjuuwCLjSFgCvpyKatjcGfNt5RAk4nXaUx9t7",
+	"zaeag7dNaHgulO+QfXBtUPiZ4Zkpe2URQSi80TWXoxhHFMdKUZGU4K/yEJmlaUnFaboiwlKxTM0Nvs9G",
+	"czuBJYfE079ghBrZTtlMxdBmR95oUklYpB6CRaTmUCJRoHPHwHZXHdklBVhihg7lKbCL0zdO+KAVCxe9",
+	"U/R8KZI4JXv/8mQoXUBnNZ7TlS2oDeY8qprFilrMtDd3JmvkllO/qxfOoLtUdqYeAf0rgqxapzjRa5XN",
+	"gpt7GsYKrScz//Rmnj9t4ZEHSy2nhMFLOKvG40RYZpqpGeonZeW9IrwUD7YSX6pof1dyUyI2r7AKxFgk",
+	"ua2I9BUKvMNYtxxr81QkOyjSg9en799Wk7Jzg1ORE411Tu2CvRP2l/PzD/iz/eOsaNRU0JUxGCswuGBr",
+	"R0IaK1mWS7bvpo/ILl3BwTLZcbsKSagpRaHznOaES0VDcr5Ai0vU5DaaQrWNNtayms0TI1KemZ2xymYt",
+	"y4OQRctIxS67zN5K6atzlzFcDfoNWfkHFRkwLW0y4LPqky+tryJtWajOyFB0cxfbzNLOiOJtXfDwiQj+",
+	"NYjgK8Q7xpmEa6R/OdbleMZQP4LJ4oEEsMTgN2fg5VncaGZxIk05lfsnzZxcvJTUXZYnKtJdux737ZLW",
+	"If6TNPGESI8mTSxlNi9BZ/NBmKVHanZnHaZxJWTM7KcUHtHcXquZ8RjYaDGUxez0OGRKJvjfXHhKhbSf",
+	"FSLLlhoG2j1LKWNkPT578f4t2W3iTIxN2yrJB/idfcJiMR4XDftxTZhy5M0qbnND2Uh5dEWVKmLsYeOy",
+	"eENXB/MzZNp+pzKWiAisoEM1meNmm71TNLuXXPScujBHXMPhUObPSOUhAlYsl8zesmJCd5Fy5Lwj6Wu5",
+	"CTk7Gkp3ln5xeZ8Etxk2E1itrWh/4BLXCw2wEp3J3YRDWdIB/Vh2DW6iDUob3r071TXy1dlIzZ7UtScC",
+	"+4gEViK2typkFulOEXVcRZUV35iF260pK81zP9JK3zbvq8IpGUE4lJ6qeiWObavDpUJqcrUUqpCQ2vCE",
+	"Gus5lWkoaZDRolSNkvQ+npqCJlB7q//wBKiRU+3c4iecc9BNwtK5nWkohWz6EVORrozoh6RVy3TmB9BE",
+	"zjlLVHS1zD6G8nHVS/oHQs5Qlm6oUeJe9LgZspeLKFESXv0367b3cNlnH179N+u1+45L+ezSIge6rK8W",
+	"Oc+FgspecHs9qDdLVYIR+yFeeY2lr3Lj/tisosxNqRCZWzYyXLTE+kpkg07HNzDdQMBJSXjSjZ84zpNu",
+	"XIib69TiO3EXJz2tZy8n9fptIfS312GtY5hPgtcTGnw3wWtJry2gsnlvrEB/3c6cSlatcfe/WBifSAMU",
+	"CoTxBVaCQeGr4cKPMCJIh8RV9SGjWBnhhCJ0uV0X4Sc6JI/kUE54NsISjipJIHIeLIp9ogo51NmYU5Fw",
+	"oWJX0sTVP6Qdsqmy8l4evoRrpFgnK/VYpr8U8dRut1Hn5CMKGBKqTU/aebwPtf7R4itopj5DlvCUXU+B",
+	"CqQshhJjmljCFxh84KqU6/kMYxvgSwQQFxJhLPQVrbKZG8xzzyrm6ax1+1/g/TzU7Y+xWPTJ3H7Qx5bl",
+	"9q6Cg15n8LwTBvYCg4Pn3f1eJwzw/jALw11wcPCsP+h0+r0iMeNZf7fTe9br3ISFf9xOZUEmOOjt9vd3",
+	"e3lkpv5H4pJ26epKbw66vQ7+L/Sr693c0UlOh1TjJH85zzKQhiGU/yXKg54R7HsrE+LHXMPa3nnebe9w",
+	"Zpuy/06J2BhpnVt2xm4RYZ4HZ6E245FhDSHHqu3ebOILPyuKFhrXxBqwBsxSs8iDrlfK/zbDVeTySXd1",
+	"qPVfbh8PRS6eisv8TIJOu9vuBGWc8MAfBhNVenGiuu3eXvt5ELrokdKzQbvf7gZhsDzsHfHC77AGM9wj",
+	"/T2KB/qxi9vfcKvCsDgTn0FvjCWpzvYtGHEtoqO5mdq5b8JvwQh4Bln5F47mQuqhYn+yS8R4LwrtmWdJ",
+	"cBDsYHyOm3elVRAVQSzb6Ep5o9U1riZC/lbCQOSamjWQDoeOfYU5mDZdE4lrNptTDu7SJB47V2fBpOGc",
+	"ylHvzJCqhFms1WHe87TIRKVjaLPjvOs4NdYYyouLk1chmgEmQrpuUJafzbhIfGCdfV5qFsWpmxHFolR6",
+	"ZaLBE2LHyc0UZm12VLSSohZMhMTlBrKe9xZtabXhrgOG76JW7TS1eio/Yzc2u2FqJM9O88HUmCXcLmjM",
+	"ZyIRQNGII0iUnFCjJlz8IeMsSgRIM5QarHCifbAinugnfOsdn8EnRilMrPH6/dmZStRk0XQCDpvNNcUx",
+	"+mGpkDluHY3yM3DZsm12hPflal66HqN4rDMuiaLbU6EPdP1xuCZ0NQnBvk/M0YcT1+DlwEVArjaFCX3A",
+	"sGZnvxy1ert7rkpnhvU3h9K1HlLZlSs99AKRjwbGdB879AuLonlHrbBskP9EuHmJH3waSswHZnnsc3EW",
+	"3PWTz9vMI2CXQrFZw/7iiDFzTbvcAa9v79WsPz7X+Wb1+E6Pj3Vu2trguD10tjdvHSsbp1wVU/uJq3VK",
+	"nlqIvfOqhPdLzqltV1RRl5eHQ8VgdaQ3Sk5aS+H0llTls+vQrVSHzv2TO3y02wdZXJulvtdWmiznJywv",
+	"xgckr66nXN8chZjCPufb/ku00i0PSVVCbj7e/P8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
