@@ -33,6 +33,9 @@ type Job struct {
 	LogDigest       string
 	RiverJobID      int64
 	CancelRequested bool
+	// Keep spares the job from retention; KeepImage keeps its image after it packaged its output.
+	Keep            bool
+	KeepImage       bool
 	HeartbeatAt     *time.Time
 	CreatedAt       time.Time
 	StartedAt       *time.Time
