@@ -145,7 +145,11 @@ func (r *recording) pack(ctx context.Context, w *job.Work) error {
 	if err != nil {
 		return err
 	}
-	return w.AddOutput(ctx, process.OutputName, "application/zip", digest)
+	if err := w.AddOutput(ctx, process.OutputName, "application/zip", digest); err != nil {
+		return err
+	}
+	s.releaseImage(ctx, w)
+	return nil
 }
 
 // baseArchive places the docker-archive of a base image at dst and returns

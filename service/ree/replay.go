@@ -135,7 +135,11 @@ func (r *replay) pack(ctx context.Context, w *job.Work) error {
 	if err != nil {
 		return err
 	}
-	return w.AddOutput(ctx, process.OutputName, "application/zip", digest)
+	if err := w.AddOutput(ctx, process.OutputName, "application/zip", digest); err != nil {
+		return err
+	}
+	s.releaseImage(ctx, w)
+	return nil
 }
 
 // compareFiles fills the report's file comparison and explanation. Equal
