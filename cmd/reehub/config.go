@@ -7,8 +7,10 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/reehub/reehub/archive"
 )
@@ -31,6 +33,10 @@ type config struct {
 	UpstreamCAFile string
 	DebianMirror   string
 	BuildBases     bool
+	// Retention deletes ended processes older than it (nil: off).
+	Retention  *time.Duration
+	GCInterval time.Duration
+	GCGrace    time.Duration
 }
 
 // parseConfig reads the flags in args over the environment; usage and flag
@@ -78,6 +84,10 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	i64(&ratio, "archive-max-ratio", "REEHUB_ARCHIVE_MAX_RATIO", 200, "largest uncompressed/compressed ratio of a zip entry")
 	i64(&workers, "workers", "REEHUB_WORKERS", 4, "builds (recordings, replays) that run at once")
 	i64(&attempts, "job-max-attempts", "REEHUB_JOB_MAX_ATTEMPTS", 3, "attempts a job gets when reehub is killed while it runs, before it fails")
+	var retention, gcInterval, gcGrace string
+	str(&retention, "retention", "REEHUB_RETENTION", "", "delete ended processes older than this (e.g. 30d, 12h; 0 deletes every ended one), except those marked to keep; empty: never")
+	str(&gcInterval, "gc-interval", "REEHUB_GC_INTERVAL", "1h", "how often garbage collection (and retention) runs; 0 never")
+	str(&gcGrace, "gc-grace", "REEHUB_GC_GRACE", "1h", "how old an unreferenced blob, temporary file or work directory must be before garbage collection removes it")
 	buildBases := os.Getenv("REEHUB_BUILD_BASE_IMAGES") != "false"
 	fs.BoolVar(&c.BuildBases, "build-base-images", buildBases, "build missing base images at start ($REEHUB_BUILD_BASE_IMAGES)")
 	if err := fs.Parse(args); err != nil {
@@ -87,6 +97,20 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 		return c, intErr
 	}
 	c.Archive.MaxEntries, c.Archive.MaxRatio, c.Workers, c.JobMaxAttempts = int(entries), int(ratio), int(workers), int(attempts)
+	var err error
+	if retention != "" {
+		r, err := parseDuration(retention)
+		if err != nil {
+			return c, fmt.Errorf("retention: %w", err)
+		}
+		c.Retention = &r
+	}
+	if c.GCInterval, err = parseDuration(gcInterval); err != nil {
+		return c, fmt.Errorf("gc interval: %w", err)
+	}
+	if c.GCGrace, err = parseDuration(gcGrace); err != nil {
+		return c, fmt.Errorf("gc grace: %w", err)
+	}
 	if c.MaxUploadBytes <= 0 || c.Archive.MaxEntries <= 0 || c.Archive.MaxTotalBytes <= 0 || c.Archive.MaxRatio <= 0 || c.Workers <= 0 || c.JobMaxAttempts <= 0 {
 		return c, errors.New("limits, workers and job attempts must be positive")
 	}
@@ -97,4 +121,32 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 		}
 	}
 	return c, nil
+}
+
+// days is a leading count of days ("30d", "1d12h").
+var days = regexp.MustCompile(`^([0-9]+)d(.*)$`)
+
+// parseDuration reads a Go duration that may start with a number of days
+// ("30d", "1d12h"); it must not be negative.
+func parseDuration(s string) (time.Duration, error) {
+	var d time.Duration
+	rest := s
+	if m := days.FindStringSubmatch(s); m != nil {
+		n, err := strconv.Atoi(m[1])
+		if err != nil || n > 100000 {
+			return 0, fmt.Errorf("%q: too many days", s)
+		}
+		d, rest = time.Duration(n)*24*time.Hour, m[2]
+	}
+	if rest != "" {
+		more, err := time.ParseDuration(rest)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration (like 30d, 12h or 90m)", s)
+		}
+		d += more
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("%q must not be negative", s)
+	}
+	return d, nil
 }

@@ -18,11 +18,6 @@ import (
 	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/server"
 	"github.com/reehub/reehub/service/auth"
-	"github.com/reehub/reehub/service/job"
-	"github.com/reehub/reehub/service/process"
-	"github.com/reehub/reehub/service/ree"
-	"github.com/reehub/reehub/store"
-	"github.com/reehub/reehub/store/blob"
 )
 
 func newLogger(level string, w io.Writer) *slog.Logger {
@@ -63,25 +58,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 	}
-	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(cfg.DataDir, "reehub.db"), PostgresURL: cfg.DatabaseURL})
+	stk, err := openStack(ctx, cfg, rt, log)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	blobs, err := blob.Open(filepath.Join(cfg.DataDir, "blobs"))
-	if err != nil {
-		return err
-	}
-	// Temporary files are uploads or outputs cut off by a crash. With SQLite no
-	// other instance can be writing them; with Postgres instances may share the
-	// data directory, so only old ones go.
-	tempAge := time.Duration(0)
-	if cfg.DatabaseURL != "" {
-		tempAge = time.Hour
-	}
-	if err := blobs.CleanTemp(tempAge); err != nil {
-		log.Warn("clean abandoned blob temp files", "err", err)
-	}
+	defer stk.close()
+	st, blobs, engine, procs, catalog, reeSvc := stk.store, stk.blobs, stk.engine, stk.procs, stk.catalog, stk.ree
 	jwtKey, err := auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, auth.JWTKeyFile))
 	if err != nil {
 		return err
@@ -94,33 +76,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if created && generated != "" {
 		fmt.Fprintf(stderr, "reehub: created user admin with password %s (shown once; set REEHUB_ADMIN_PASSWORD to choose it)\n", generated)
 	}
-	engine, err := job.New(st, blobs, log, job.Config{
-		DataDir:     cfg.DataDir,
-		Queues:      map[string]job.QueueConfig{job.QueueBuilds: {MaxWorkers: cfg.Workers}},
-		MaxAttempts: cfg.JobMaxAttempts,
-	})
-	if err != nil {
-		return err
-	}
-	procs := process.New(st, engine)
-	roots, err := upstreamRoots(cfg.UpstreamCAFile)
-	if err != nil {
-		return err
-	}
-	catalog := ree.NewCatalog(rt, baseimage.Catalogue(), filepath.Join(cfg.DataDir, "image-exports"))
-	reeSvc, err := ree.New(rt, blobs, procs, engine, catalog, log, ree.Config{
-		Version: version, Archive: cfg.Archive, BaseImageCacheDir: filepath.Join(cfg.DataDir, "base-images"),
-		StagingDir: filepath.Join(cfg.DataDir, "uploads"), StaleStagingAge: tempAge, UpstreamRoots: roots,
-		DebianMirror: strings.TrimSuffix(cfg.DebianMirror, "/"),
-	})
-	if err != nil {
-		return err
-	}
 	if err := engine.Start(ctx); err != nil {
 		return err
 	}
 	handler, err := server.New(server.Deps{
-		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog, PodmanVersion: rt.Version, PingDatabase: st.Ping, Log: log,
+		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog, PodmanVersion: rt.Version, PingDatabase: st.Ping, Usage: engine.Usage, Log: log,
 	}, server.Config{
 		Version: version, Database: string(st.Dialect()), MaxUploadBytes: cfg.MaxUploadBytes, UploadDir: blobs.TempDir(),
 	})

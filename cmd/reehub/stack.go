@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/reehub/reehub/runtime/baseimage"
+	"github.com/reehub/reehub/runtime/podman"
+	"github.com/reehub/reehub/service/job"
+	"github.com/reehub/reehub/service/process"
+	"github.com/reehub/reehub/service/ree"
+	"github.com/reehub/reehub/store"
+	"github.com/reehub/reehub/store/blob"
+)
+
+// stack is the store, blob store, engine and the families' services that
+// both `reehub serve` and `reehub gc` build (gc without starting the engine).
+type stack struct {
+	store   *store.Store
+	blobs   *blob.Store
+	engine  *job.Engine
+	procs   *process.Service
+	catalog *ree.Catalog
+	ree     *ree.Service
+}
+
+// openStack opens the database and the blob store (holding blobs as this
+// database's instance) and builds the engine with every family registered.
+func openStack(ctx context.Context, cfg config, rt *podman.Runtime, log *slog.Logger) (*stack, error) {
+	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(cfg.DataDir, "reehub.db"), PostgresURL: cfg.DatabaseURL})
+	if err != nil {
+		return nil, err
+	}
+	s := &stack{store: st}
+	if err := s.build(ctx, cfg, rt, log); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *slog.Logger) error {
+	instance, err := s.store.InstanceID(ctx)
+	if err != nil {
+		return err
+	}
+	if s.blobs, err = blob.OpenFor(filepath.Join(cfg.DataDir, "blobs"), instance); err != nil {
+		return err
+	}
+	// Temporary files are uploads or outputs cut off by a crash. With SQLite no
+	// other instance can be writing them; with Postgres instances may share the
+	// data directory, so only old ones go.
+	tempAge := time.Duration(0)
+	if cfg.DatabaseURL != "" {
+		tempAge = time.Hour
+	}
+	if err := s.blobs.CleanTemp(tempAge); err != nil {
+		log.Warn("clean abandoned blob temp files", "err", err)
+	}
+	s.engine, err = job.New(s.store, s.blobs, log, job.Config{
+		DataDir:     cfg.DataDir,
+		Queues:      map[string]job.QueueConfig{job.QueueBuilds: {MaxWorkers: cfg.Workers}},
+		MaxAttempts: cfg.JobMaxAttempts,
+		GCInterval:  cfg.GCInterval,
+		GCGrace:     cfg.GCGrace,
+		Retention:   cfg.Retention,
+	})
+	if err != nil {
+		return err
+	}
+	s.procs = process.New(s.store, s.engine)
+	roots, err := upstreamRoots(cfg.UpstreamCAFile)
+	if err != nil {
+		return err
+	}
+	s.catalog = ree.NewCatalog(rt, baseimage.Catalogue(), filepath.Join(cfg.DataDir, "image-exports"))
+	s.ree, err = ree.New(rt, s.blobs, s.procs, s.engine, s.catalog, log, ree.Config{
+		Version: version, Archive: cfg.Archive, BaseImageCacheDir: filepath.Join(cfg.DataDir, "base-images"),
+		StagingDir: filepath.Join(cfg.DataDir, "uploads"), StaleStagingAge: tempAge, UpstreamRoots: roots,
+		DebianMirror: strings.TrimSuffix(cfg.DebianMirror, "/"),
+	})
+	if err != nil {
+		return fmt.Errorf("wire services: %w", err)
+	}
+	return nil
+}
+
+func (s *stack) close() { _ = s.store.Close() }
