@@ -20,6 +20,7 @@ import (
 type config struct {
 	Addr           string
 	DataDir        string
+	BlobDir        string
 	DatabaseURL    string
 	AdminPassword  string
 	OIDCIssuer     string
@@ -69,6 +70,7 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	}
 	str(&c.Addr, "addr", "REEHUB_ADDR", "localhost:5000", "listen address")
 	str(&c.DataDir, "data-dir", "REEHUB_DATA_DIR", "./data", "data directory (SQLite file, blobs, logs)")
+	str(&c.BlobDir, "blob-dir", "REEHUB_BLOB_DIR", "", "blob store directory; empty uses blobs/ in the data directory (instances with their own databases may share one)")
 	str(&c.DatabaseURL, "database-url", "REEHUB_DATABASE_URL", "", "Postgres URL; empty uses SQLite in the data directory")
 	str(&c.AdminPassword, "admin-password", "REEHUB_ADMIN_PASSWORD", "", "password of the admin user created on first start; empty generates one")
 	str(&c.OIDCIssuer, "oidc-issuer", "REEHUB_OIDC_ISSUER", "", "OIDC issuer whose access tokens are accepted as Bearer tokens")

@@ -30,7 +30,9 @@ func collectGarbage(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	// A periodic loop belongs to serve; this run is the one collection.
 	cfg.GCInterval = 0
-	stk, err := openStack(ctx, cfg, rt, log)
+	// A server may be running beside: only what is older than the grace
+	// period is left over.
+	stk, err := openStack(ctx, cfg, rt, log, &cfg.GCGrace)
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 	}
-	stk, err := openStack(ctx, cfg, rt, log)
+	stk, err := openStack(ctx, cfg, rt, log, nil)
 	if err != nil {
 		return err
 	}

@@ -30,33 +30,42 @@ type stack struct {
 
 // openStack opens the database and the blob store (holding blobs as this
 // database's instance) and builds the engine with every family registered.
-func openStack(ctx context.Context, cfg config, rt *podman.Runtime, log *slog.Logger) (*stack, error) {
+// Temporary files older than tempAge (nil: the default for serve, see
+// build) are removed on the way.
+func openStack(ctx context.Context, cfg config, rt *podman.Runtime, log *slog.Logger, tempAge *time.Duration) (*stack, error) {
 	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(cfg.DataDir, "reehub.db"), PostgresURL: cfg.DatabaseURL})
 	if err != nil {
 		return nil, err
 	}
 	s := &stack{store: st}
-	if err := s.build(ctx, cfg, rt, log); err != nil {
+	if err := s.build(ctx, cfg, rt, log, tempAge); err != nil {
 		_ = st.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *slog.Logger) error {
+func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *slog.Logger, age *time.Duration) error {
 	instance, err := s.store.InstanceID(ctx)
 	if err != nil {
 		return err
 	}
-	if s.blobs, err = blob.OpenFor(filepath.Join(cfg.DataDir, "blobs"), instance); err != nil {
+	blobDir := cfg.BlobDir
+	if blobDir == "" {
+		blobDir = filepath.Join(cfg.DataDir, "blobs")
+	}
+	if s.blobs, err = blob.OpenFor(blobDir, instance); err != nil {
 		return err
 	}
 	// Temporary files are uploads or outputs cut off by a crash. With SQLite no
 	// other instance can be writing them; with Postgres instances may share the
-	// data directory, so only old ones go.
+	// data directory, and instances may share a blob directory, so only old ones go.
 	tempAge := time.Duration(0)
-	if cfg.DatabaseURL != "" {
+	if cfg.DatabaseURL != "" || cfg.BlobDir != "" {
 		tempAge = time.Hour
+	}
+	if age != nil {
+		tempAge = *age
 	}
 	if err := s.blobs.CleanTemp(tempAge); err != nil {
 		log.Warn("clean abandoned blob temp files", "err", err)
