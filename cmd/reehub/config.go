@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/reehub/reehub/archive"
+	"github.com/reehub/reehub/service/job"
 )
 
 // config is reehub's configuration: each setting is a flag with a matching
@@ -112,6 +113,9 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	}
 	if c.GCGrace, err = parseDuration(gcGrace); err != nil {
 		return c, fmt.Errorf("gc grace: %w", err)
+	}
+	if c.GCGrace == 0 {
+		c.GCGrace = job.NoGrace // 0 means none here; the engine reads 0 as its default
 	}
 	if c.MaxUploadBytes <= 0 || c.Archive.MaxEntries <= 0 || c.Archive.MaxTotalBytes <= 0 || c.Archive.MaxRatio <= 0 || c.Workers <= 0 || c.JobMaxAttempts <= 0 {
 		return c, errors.New("limits, workers and job attempts must be positive")

@@ -60,7 +60,8 @@ type Config struct {
 	// hour by default).
 	GCInterval time.Duration
 	// GCGrace is how old an unreferenced blob, temporary file or work
-	// directory must be before GC removes it. Defaults to 1 hour.
+	// directory must be before GC removes it. Defaults to 1 hour; NoGrace
+	// (any negative value) means none, for tests and a stopped server.
 	GCGrace time.Duration
 	// Retention, when set, makes every GC delete jobs that ended longer ago
 	// and are not marked to keep; 0 deletes every ended job. Defaults to nil: off.
@@ -102,6 +103,10 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// NoGrace, as Config.GCGrace or GCOpts.Grace, makes GC remove what is
+// unreferenced however recent it is.
+const NoGrace time.Duration = -1
+
 // fetchCooldown is River's shortest time between two fetches.
 const fetchCooldown = 50 * time.Millisecond
 
@@ -116,8 +121,8 @@ func (c Config) validate() error {
 		return errors.New("HeartbeatInterval must be positive")
 	case c.StaleAfter < 2*c.HeartbeatInterval:
 		return fmt.Errorf("StaleAfter (%s) must be at least twice HeartbeatInterval (%s)", c.StaleAfter, c.HeartbeatInterval)
-	case c.GCInterval < 0 || c.GCGrace < 0 || c.TombstoneTTL < 0 || c.DeleteWait < 0 || (c.Retention != nil && *c.Retention < 0):
-		return errors.New("GCInterval, GCGrace, Retention, TombstoneTTL and DeleteWait must not be negative")
+	case c.GCInterval < 0 || c.TombstoneTTL < 0 || c.DeleteWait < 0 || (c.Retention != nil && *c.Retention < 0):
+		return errors.New("GCInterval, Retention, TombstoneTTL and DeleteWait must not be negative")
 	case c.PollInterval < fetchCooldown:
 		return fmt.Errorf("PollInterval must be at least %s, got %s", fetchCooldown, c.PollInterval)
 	}

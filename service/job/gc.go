@@ -125,7 +125,7 @@ func (e *Engine) RegisterTempDir(dir string) { e.temps = append(e.temps, dir) }
 type GCOpts struct {
 	// Grace is how old an unreferenced blob, a temporary file or a work
 	// directory must be before it goes, so that nothing being written is
-	// touched. Defaults to Config.GCGrace.
+	// touched. Defaults to Config.GCGrace; NoGrace means none.
 	Grace time.Duration
 	// Retention, when set, first deletes jobs that ended longer than this
 	// ago and are not marked to keep (0 deletes every ended one). Defaults
@@ -174,6 +174,7 @@ func (e *Engine) GC(ctx context.Context, o GCOpts) (GCReport, error) {
 	if o.Grace == 0 {
 		o.Grace = e.cfg.GCGrace
 	}
+	o.Grace = max(o.Grace, 0)
 	if o.Retention == nil {
 		o.Retention = e.cfg.Retention
 	}
