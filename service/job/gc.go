@@ -361,6 +361,16 @@ func (e *Engine) gcBlobs(ctx context.Context, grace time.Duration, rep *GCReport
 func (e *Engine) collect(ctx context.Context, digests []string, grace time.Duration) (removed int, freed int64, held int, err error) {
 	var errs []error
 	for _, d := range digests {
+		// Another instance's blob is left in place (not even moved aside,
+		// which its readers would notice); this instance's hold goes.
+		if others, err := e.blobs.OtherHolders(d); err != nil || len(others) > 0 {
+			if err == nil {
+				held++
+				_, err = e.blobs.Release(d, grace)
+			}
+			errs = append(errs, err)
+			continue
+		}
 		n, err := e.blobs.Collect(ctx, d, grace, func(ctx context.Context) (bool, error) {
 			refs, err := e.referenced(ctx, []string{d})
 			return len(refs) == 0, err
@@ -372,13 +382,6 @@ func (e *Engine) collect(ctx context.Context, digests []string, grace time.Durat
 		if n > 0 || e.blobGone(ctx, d) {
 			removed++
 			freed += n
-			continue
-		}
-		if others, err := e.blobs.OtherHolders(d); err == nil && len(others) > 0 {
-			held++
-			if _, err := e.blobs.Release(d, grace); err != nil {
-				errs = append(errs, err)
-			}
 		}
 	}
 	return removed, freed, held, errors.Join(errs...)
