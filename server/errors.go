@@ -5,8 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
-	"syscall"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -41,7 +41,6 @@ func statusOf(err error) int {
 		return http.StatusInternalServerError
 	}
 }
-
 
 // errUnsupportedMedia marks a request body of a media type the operation
 // does not declare.

@@ -8,8 +8,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"slices"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"

@@ -34,12 +34,12 @@ type Job struct {
 	RiverJobID      int64
 	CancelRequested bool
 	// Keep spares the job from retention; KeepImage keeps its image after it packaged its output.
-	Keep            bool
-	KeepImage       bool
-	HeartbeatAt     *time.Time
-	CreatedAt       time.Time
-	StartedAt       *time.Time
-	FinishedAt      *time.Time
+	Keep        bool
+	KeepImage   bool
+	HeartbeatAt *time.Time
+	CreatedAt   time.Time
+	StartedAt   *time.Time
+	FinishedAt  *time.Time
 }
 
 // JobStep is the row of one step of a job.

@@ -52,7 +52,7 @@ func statusCode(t testing.TB, c *api, id openapi_types.UUID) int {
 // gcReport is the JSON that `reehub gc` prints.
 type gcReport struct {
 	JobsExpired, BlobsRemoved, BlobsHeldElsewhere, ImagesRemoved, NetworksRemoved, WorkDirsRemoved, TempFilesRemoved int
-	BlobBytes, FileBytes                                                                                            int64
+	BlobBytes, FileBytes                                                                                             int64
 }
 
 // runGC runs `reehub gc` on the instance's data directory and database.
