@@ -65,6 +65,9 @@ func (e *Engine) Delete(ctx context.Context, o DeleteOpts) (Freed, error) {
 	var digests []string
 	seen := map[string]bool{}
 	for _, r := range e.refs {
+		if r.fn != nil {
+			continue // not tied to a job
+		}
 		ds, err := e.store.JobDigests(ctx, r.col, row.ID)
 		if err != nil {
 			return Freed{}, fmt.Errorf("delete job %s: %w", row.ID, err)

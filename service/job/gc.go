@@ -27,18 +27,40 @@ const (
 	BlobInputs BlobKind = "inputs"
 )
 
-// blobRef is one registered column of blob digests.
+// blobRef is one registered column of blob digests, or a function that
+// finds references outside the database (a cache index on disk).
 type blobRef struct {
 	kind BlobKind
 	col  store.BlobColumn
+	fn   BlobRefFunc
+}
+
+// BlobRefFunc returns which of digests something outside the database
+// references (a family's cache index files, say).
+type BlobRefFunc func(ctx context.Context, digests []string) (map[string]bool, error)
+
+// RegisterBlobRefFunc adds references that are not rows: fn is asked, like
+// the registered columns, before a blob goes. A family that keeps blobs as a
+// cache indexed by files (base image archives per image ID) registers its
+// index this way, or GC removes the cached blobs once they are older than the
+// grace period. Register before Start.
+func (e *Engine) RegisterBlobRefFunc(kind BlobKind, fn BlobRefFunc) error {
+	if e.client != nil {
+		return errors.New("register blob references: the engine is already started")
+	}
+	if fn == nil {
+		return errors.New("register blob references: nil function")
+	}
+	e.refs = append(e.refs, blobRef{kind: kind, fn: fn})
+	return nil
 }
 
 // engineRefs are the columns of the engine's own tables that hold digests.
 func engineRefs() []blobRef {
 	return []blobRef{
-		{BlobOutputs, store.BlobColumn{Table: "job_outputs", Column: "digest", JobColumn: "job_id"}},
-		{BlobLogs, store.BlobColumn{Table: "jobs", Column: "log_digest", JobColumn: "id"}},
-		{BlobLogs, store.BlobColumn{Table: "job_steps", Column: "log_digest", JobColumn: "job_id"}},
+		{kind: BlobOutputs, col: store.BlobColumn{Table: "job_outputs", Column: "digest", JobColumn: "job_id"}},
+		{kind: BlobLogs, col: store.BlobColumn{Table: "jobs", Column: "log_digest", JobColumn: "id"}},
+		{kind: BlobLogs, col: store.BlobColumn{Table: "job_steps", Column: "log_digest", JobColumn: "job_id"}},
 	}
 }
 
@@ -66,7 +88,13 @@ func (e *Engine) RegisterBlobRefs(kind BlobKind, cols ...store.BlobColumn) error
 func (e *Engine) referenced(ctx context.Context, digests []string) (map[string]BlobKind, error) {
 	out := map[string]BlobKind{}
 	for _, r := range e.refs {
-		found, err := e.store.ReferencedDigests(ctx, r.col, digests)
+		var found map[string]bool
+		var err error
+		if r.fn != nil {
+			found, err = r.fn(ctx, digests)
+		} else {
+			found, err = e.store.ReferencedDigests(ctx, r.col, digests)
+		}
 		if err != nil {
 			return nil, err
 		}

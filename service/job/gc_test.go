@@ -49,6 +49,9 @@ func (o outputWorker) Cleanup(_ context.Context, id string) error {
 	return nil
 }
 
+// cacheDigest is the digest of "a cache blob an index file names".
+const cacheDigest = "sha256:9601452826d0ba50dbea199a3cec7676ad5c6e5c1e435c3a0d4d5e47d2769707"
+
 // inputRef is the REE family's input column, standing in for any family's.
 var inputRef = store.BlobColumn{Table: "ree_processes", Column: "input_digest", JobColumn: "id"}
 
@@ -58,6 +61,15 @@ func newGCBundle(t *testing.T, dialect string) (*bundle, chan string) {
 	b := newBundle(t, freshDB(t, dialect, dir), dir, testConfig(dir), func(e *job.Engine) {
 		require.NoError(t, job.Register[outputArgs](e, job.KindOpts{Family: job.FamilyREE, Queue: job.QueueBuilds}, outputWorker{cleaned}))
 		require.NoError(t, e.RegisterBlobRefs(job.BlobInputs, inputRef))
+		require.NoError(t, e.RegisterBlobRefFunc("cache", func(_ context.Context, digests []string) (map[string]bool, error) {
+			out := map[string]bool{}
+			for _, d := range digests {
+				if d == cacheDigest {
+					out[d] = true
+				}
+			}
+			return out, nil
+		}))
 		require.Error(t, e.RegisterBlobRefs(job.BlobInputs, store.BlobColumn{Table: "x; DROP TABLE jobs", Column: "d"}), "names are checked")
 	})
 	t.Cleanup(func() { b.close(t) })
@@ -165,6 +177,11 @@ func TestGCGraceAndRetention(t *testing.T) {
 			require.NoError(t, os.Chtimes(p, past, past))
 			fresh, err := b.blobs.Put(ctx, strings.NewReader("an upload whose job is being submitted"))
 			require.NoError(t, err)
+			cached, err := b.blobs.Put(ctx, strings.NewReader("a cache blob an index file names"))
+			require.NoError(t, err)
+			p, err = b.blobs.Path(cached.Digest)
+			require.NoError(t, err)
+			require.NoError(t, os.Chtimes(p, past, past))
 			for _, d := range b.digests(t, kept.ID) { // referenced, however old
 				p, err := b.blobs.Path(d)
 				require.NoError(t, err)
@@ -176,6 +193,7 @@ func TestGCGraceAndRetention(t *testing.T) {
 			require.Equal(t, 1, rep.BlobsRemoved)
 			require.False(t, b.exists(t, old.Digest))
 			require.True(t, b.exists(t, fresh.Digest))
+			require.True(t, b.exists(t, cached.Digest), "referenced by the registered function")
 			for _, d := range b.digests(t, kept.ID) {
 				require.True(t, b.exists(t, d))
 			}
