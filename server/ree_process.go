@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reehub/reehub/gen/api"
+	"github.com/reehub/reehub/service/auth"
 	"github.com/reehub/reehub/service/process"
 )
 
@@ -184,5 +185,48 @@ func toStatus(p process.Process) api.ReeProcessStatus {
 	if p.Reason != "" {
 		st.Reason = &p.Reason
 	}
+	st.Keep, st.KeepImage = &p.Keep, &p.KeepImage
 	return st
+}
+
+// ReeProcessDelete deletes one of the caller's processes (an admin's: any
+// user's), cancelling it first when it still runs.
+func (s *Server) ReeProcessDelete(ctx context.Context, req api.ReeProcessDeleteRequestObject) (api.ReeProcessDeleteResponseObject, error) {
+	who, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = s.procs.Delete(ctx, process.DeleteOpts{
+		ID: req.Uuid.String(), OwnerID: who.User.ID, Admin: who.User.Role == auth.RoleAdmin, Reason: "deleted by " + who.User.Name,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return api.ReeProcessDelete204Response{}, nil
+}
+
+// ReeProcessKeep marks one of the caller's processes to keep.
+func (s *Server) ReeProcessKeep(ctx context.Context, req api.ReeProcessKeepRequestObject) (api.ReeProcessKeepResponseObject, error) {
+	p, err := s.setKeep(ctx, req.Uuid, true)
+	if err != nil {
+		return nil, err
+	}
+	return api.ReeProcessKeep200JSONResponse(toStatus(p)), nil
+}
+
+// ReeProcessUnkeep clears the keep mark of one of the caller's processes.
+func (s *Server) ReeProcessUnkeep(ctx context.Context, req api.ReeProcessUnkeepRequestObject) (api.ReeProcessUnkeepResponseObject, error) {
+	p, err := s.setKeep(ctx, req.Uuid, false)
+	if err != nil {
+		return nil, err
+	}
+	return api.ReeProcessUnkeep200JSONResponse(toStatus(p)), nil
+}
+
+func (s *Server) setKeep(ctx context.Context, id uuid.UUID, keep bool) (process.Process, error) {
+	who, err := principalFrom(ctx)
+	if err != nil {
+		return process.Process{}, err
+	}
+	return s.procs.SetKeep(ctx, who.User.ID, id.String(), keep)
 }

@@ -35,7 +35,7 @@ func (s *Server) defineWith(ctx context.Context, body *multipart.Reader, start f
 	if err != nil {
 		return process.Process{}, err
 	}
-	up, err := s.readUpload(body, "tag", "dockerfile")
+	up, err := s.readUpload(body, "tag", "dockerfile", "keep", "keep_image")
 	if err != nil {
 		return process.Process{}, err
 	}
@@ -48,7 +48,11 @@ func (s *Server) defineWith(ctx context.Context, body *multipart.Reader, start f
 	if given && dockerfile == "" {
 		return process.Process{}, fault.Invalidf("dockerfile: must not be empty")
 	}
-	return start(ctx, ree.DefineOpts{OwnerID: who.User.ID, ZipPath: up.Path, Tag: tag, Dockerfile: dockerfile})
+	keep, keepImage, err := keepFields(up)
+	if err != nil {
+		return process.Process{}, err
+	}
+	return start(ctx, ree.DefineOpts{OwnerID: who.User.ID, ZipPath: up.Path, Tag: tag, Dockerfile: dockerfile, Keep: keep, KeepImage: keepImage})
 }
 
 // RecordingBuild starts an offline rebuild of a defined REE.
@@ -79,7 +83,7 @@ func (s *Server) rebuildWith(ctx context.Context, body *multipart.Reader, start 
 	if err != nil {
 		return process.Process{}, err
 	}
-	up, err := s.readUpload(body, "tag")
+	up, err := s.readUpload(body, "tag", "keep", "keep_image")
 	if err != nil {
 		return process.Process{}, err
 	}
@@ -88,7 +92,11 @@ func (s *Server) rebuildWith(ctx context.Context, body *multipart.Reader, start 
 	if err != nil {
 		return process.Process{}, err
 	}
-	return start(ctx, ree.ReplayOpts{OwnerID: who.User.ID, ZipPath: up.Path, Tag: tag})
+	keep, keepImage, err := keepFields(up)
+	if err != nil {
+		return process.Process{}, err
+	}
+	return start(ctx, ree.ReplayOpts{OwnerID: who.User.ID, ZipPath: up.Path, Tag: tag, Keep: keep, KeepImage: keepImage})
 }
 
 func tagField(up *upload) (*string, error) {
@@ -105,6 +113,25 @@ func tagField(up *upload) (*string, error) {
 		}
 	}
 	return &tag, nil
+}
+
+// keepFields reads the keep and keep_image form fields ("true" or "false",
+// absent meaning false).
+func keepFields(up *upload) (keep, keepImage bool, err error) {
+	flag := func(name string) (bool, error) {
+		switch up.Fields[name] {
+		case "", "false":
+			return false, nil
+		case "true":
+			return true, nil
+		}
+		return false, fault.Invalidf("%s: must be true or false, got %q", name, up.Fields[name])
+	}
+	if keep, err = flag("keep"); err != nil {
+		return false, false, err
+	}
+	keepImage, err = flag("keep_image")
+	return keep, keepImage, err
 }
 
 func started(p process.Process) api.ReeProcessStartedJSONResponse {

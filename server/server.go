@@ -25,6 +25,7 @@ import (
 	"github.com/reehub/reehub/gen/api"
 	"github.com/reehub/reehub/service/auth"
 	"github.com/reehub/reehub/service/fossology"
+	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/process"
 	"github.com/reehub/reehub/service/ree"
 	"github.com/reehub/reehub/service/workflow"
@@ -60,6 +61,8 @@ type Deps struct {
 	PodmanVersion func(ctx context.Context) (string, error)
 	// PingDatabase checks that the database answers (GET /api/ready).
 	PingDatabase func(ctx context.Context) error
+	// Usage measures what reehub stores (GET /api/system/usage).
+	Usage func(ctx context.Context) (job.Usage, error)
 	// Log receives request failures and their causes.
 	Log *slog.Logger
 }
@@ -76,6 +79,7 @@ type Server struct {
 	foss      *fossology.Service
 	podman    func(ctx context.Context) (string, error)
 	pingDB    func(ctx context.Context) error
+	usage     func(ctx context.Context) (job.Usage, error)
 	log       *slog.Logger
 	// formats are the string formats the request validator checks (uuid).
 	formats []openapi3.SchemaValidationOption
@@ -113,7 +117,7 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("indent openapi.json: %w", err)
 	}
 	specJSON := indented.Bytes()
-	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, workflows: d.Workflows, foss: d.Fossology, podman: d.PodmanVersion, pingDB: d.PingDatabase, log: d.Log, apiVersion: spec.Info.Version,
+	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, workflows: d.Workflows, foss: d.Fossology, podman: d.PodmanVersion, pingDB: d.PingDatabase, usage: d.Usage, log: d.Log, apiVersion: spec.Info.Version,
 		formats: []openapi3.SchemaValidationOption{
 			openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
 		}}

@@ -410,12 +410,12 @@ func (s *Store) FossologyJobsOfUpload(ctx context.Context, uploadID int64) ([]Fo
 	if err := s.db.WithContext(ctx).Where("upload_id = ?", uploadID).Order("id").Find(&fj).Error; err != nil {
 		return nil, nil, translate(err, "jobs of upload")
 	}
-	jobs, err := s.JobsByID(ctx, fj)
+	jobs, err := s.JobsOfFossologyJobs(ctx, fj)
 	return fj, jobs, err
 }
 
-// JobsByID returns the engine jobs of FOSSology jobs, in the same order.
-func (s *Store) JobsByID(ctx context.Context, fj []FossologyJob) ([]Job, error) {
+// JobsOfFossologyJobs returns the engine jobs of FOSSology jobs, in the same order.
+func (s *Store) JobsOfFossologyJobs(ctx context.Context, fj []FossologyJob) ([]Job, error) {
 	ids := make([]string, len(fj))
 	for i, j := range fj {
 		ids[i] = j.JobID

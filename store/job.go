@@ -33,10 +33,13 @@ type Job struct {
 	LogDigest       string
 	RiverJobID      int64
 	CancelRequested bool
-	HeartbeatAt     *time.Time
-	CreatedAt       time.Time
-	StartedAt       *time.Time
-	FinishedAt      *time.Time
+	// Keep spares the job from retention; KeepImage keeps its image after it packaged its output.
+	Keep        bool
+	KeepImage   bool
+	HeartbeatAt *time.Time
+	CreatedAt   time.Time
+	StartedAt   *time.Time
+	FinishedAt  *time.Time
 }
 
 // JobStep is the row of one step of a job.

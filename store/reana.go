@@ -252,3 +252,11 @@ func (s *Store) PutCacheEntry(ctx context.Context, e CacheEntry) error {
 	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{UpdateAll: true}).Create(&e).Error
 	return translate(err, "cache entry")
 }
+
+// CacheOutputs returns the outputs (JSON maps of paths to blob digests) of
+// every serial cache entry, for garbage collection.
+func (s *Store) CacheOutputs(ctx context.Context) ([]string, error) {
+	var out []string
+	err := s.db.WithContext(ctx).Table("reana_cache").Pluck("outputs", &out).Error
+	return out, translate(err, "list cache outputs")
+}

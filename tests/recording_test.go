@@ -91,7 +91,8 @@ RUN cat /fetched.txt && jq --version > /jq-version
 `, origin)
 	zipPath := project(t, dockerfile, zipEntry{name: "data/input.txt", body: "research data\n"})
 
-	status, body := c.submit(t, "/api/recording/create", form{filePath: zipPath, fields: [][2]string{{"tag", "my_definition"}}})
+	// keep_image: the image is inspected below (by default it is removed once packaged).
+	status, body := c.submit(t, "/api/recording/create", form{filePath: zipPath, fields: [][2]string{{"tag", "my_definition"}, {"keep_image", "true"}}})
 	require.Equal(t, 200, status, string(body))
 	id := startedID(t, body)
 

@@ -7,11 +7,14 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/reehub/reehub/archive"
 	"github.com/reehub/reehub/service/fossology/fetch"
+	"github.com/reehub/reehub/service/job"
 )
 
 // config is reehub's configuration: each setting is a flag with a matching
@@ -19,6 +22,7 @@ import (
 type config struct {
 	Addr           string
 	DataDir        string
+	BlobDir        string
 	DatabaseURL    string
 	AdminPassword  string
 	OIDCIssuer     string
@@ -43,6 +47,10 @@ type config struct {
 	TokenMaxDays int
 	// ScanEntries is the most entries one FOSSology upload may unpack to.
 	ScanEntries int
+	// Retention deletes ended processes older than it (nil: off).
+	Retention  *time.Duration
+	GCInterval time.Duration
+	GCGrace    time.Duration
 }
 
 // parseConfig reads the flags in args over the environment; usage and flag
@@ -75,6 +83,7 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	}
 	str(&c.Addr, "addr", "REEHUB_ADDR", "localhost:5000", "listen address")
 	str(&c.DataDir, "data-dir", "REEHUB_DATA_DIR", "./data", "data directory (SQLite file, blobs, logs)")
+	str(&c.BlobDir, "blob-dir", "REEHUB_BLOB_DIR", "", "blob store directory; empty uses blobs/ in the data directory (instances with their own databases may share one)")
 	str(&c.DatabaseURL, "database-url", "REEHUB_DATABASE_URL", "", "Postgres URL; empty uses SQLite in the data directory")
 	str(&c.AdminPassword, "admin-password", "REEHUB_ADMIN_PASSWORD", "", "password of the admin user created on first start; empty generates one")
 	str(&c.OIDCIssuer, "oidc-issuer", "REEHUB_OIDC_ISSUER", "", "OIDC issuer whose access tokens are accepted as Bearer tokens")
@@ -98,6 +107,10 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	var tokenDays, scanEntries int64
 	i64(&tokenDays, "token-max-days", "REEHUB_TOKEN_MAX_DAYS", 30, "longest lifetime of a FOSSology token, in days")
 	i64(&scanEntries, "scan-max-entries", "REEHUB_SCAN_MAX_ENTRIES", 500000, "most entries one FOSSology upload may unpack to")
+	var retention, gcInterval, gcGrace string
+	str(&retention, "retention", "REEHUB_RETENTION", "", "delete ended processes older than this (e.g. 30d, 12h; 0 deletes every ended one), except those marked to keep; empty: never")
+	str(&gcInterval, "gc-interval", "REEHUB_GC_INTERVAL", "1h", "how often garbage collection (and retention) runs; 0 never")
+	str(&gcGrace, "gc-grace", "REEHUB_GC_GRACE", "1h", "how old an unreferenced blob, temporary file or work directory must be before garbage collection removes it")
 	buildBases := os.Getenv("REEHUB_BUILD_BASE_IMAGES") != "false"
 	fs.BoolVar(&c.BuildBases, "build-base-images", buildBases, "build missing base images at start ($REEHUB_BUILD_BASE_IMAGES)")
 	if err := fs.Parse(args); err != nil {
@@ -121,6 +134,22 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	if c.TokenMaxDays <= 0 || c.ScanEntries <= 0 {
 		return c, errors.New("token-max-days and scan-max-entries must be positive")
 	}
+	if retention != "" {
+		r, err := parseDuration(retention)
+		if err != nil {
+			return c, fmt.Errorf("retention: %w", err)
+		}
+		c.Retention = &r
+	}
+	if c.GCInterval, err = parseDuration(gcInterval); err != nil {
+		return c, fmt.Errorf("gc interval: %w", err)
+	}
+	if c.GCGrace, err = parseDuration(gcGrace); err != nil {
+		return c, fmt.Errorf("gc grace: %w", err)
+	}
+	if c.GCGrace == 0 {
+		c.GCGrace = job.NoGrace // 0 means none here; the engine reads 0 as its default
+	}
 	if c.MaxUploadBytes <= 0 || c.Archive.MaxEntries <= 0 || c.Archive.MaxTotalBytes <= 0 || c.Archive.MaxRatio <= 0 || c.Workers <= 0 || c.JobMaxAttempts <= 0 || c.ReanaQuota < 0 {
 		return c, errors.New("limits, workers and job attempts must be positive")
 	}
@@ -131,4 +160,32 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 		}
 	}
 	return c, nil
+}
+
+// days is a leading count of days ("30d", "1d12h").
+var days = regexp.MustCompile(`^([0-9]+)d(.*)$`)
+
+// parseDuration reads a Go duration that may start with a number of days
+// ("30d", "1d12h"); it must not be negative.
+func parseDuration(s string) (time.Duration, error) {
+	var d time.Duration
+	rest := s
+	if m := days.FindStringSubmatch(s); m != nil {
+		n, err := strconv.Atoi(m[1])
+		if err != nil || n > 100000 {
+			return 0, fmt.Errorf("%q: too many days", s)
+		}
+		d, rest = time.Duration(n)*24*time.Hour, m[2]
+	}
+	if rest != "" {
+		more, err := time.ParseDuration(rest)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration (like 30d, 12h or 90m)", s)
+		}
+		d += more
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("%q must not be negative", s)
+	}
+	return d, nil
 }

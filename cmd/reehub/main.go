@@ -2,6 +2,7 @@
 //
 //	reehub [serve] [flags]      run the server (the default)
 //	reehub base-images          build the missing base images and exit
+//	reehub gc [flags]           collect garbage (and apply retention) once
 //	reehub sbom PATH|IMAGE      write an SBOM of a directory, archive or image
 //	reehub scan PATH            scan a tree for licenses and copyrights
 //	reehub version              print the version (also --version)
@@ -55,12 +56,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args, stderr)
 	case "base-images":
 		return buildBaseImages(ctx, args, stderr)
+	case "gc":
+		return collectGarbage(ctx, args, stdout, stderr)
 	case "sbom":
 		return sbomcmd.Run(ctx, args, stdout, stderr, lazyExporter{})
 	case "scan":
 		return scancmd.Run(ctx, args, stdout, stderr)
 	default:
-		return fmt.Errorf("unknown command %q (serve, base-images, sbom, scan, version, help)", cmd)
+		return fmt.Errorf("unknown command %q (serve, base-images, gc, sbom, scan, version, help)", cmd)
 	}
 }
 
@@ -71,6 +74,8 @@ usage: reehub [command] [flags]
 commands:
   serve        run the server (the default when no command is given)
   base-images  build the missing base images and exit
+  gc           collect garbage once: unreferenced blobs, work directories, temporary files,
+               images and networks of deleted processes; with --retention, expired processes first
   sbom         write an SBOM of a directory, archive or image (reehub sbom -h)
   scan         scan a tree for licenses and copyrights (reehub scan -h)
   version      print the version (also --version)
@@ -85,7 +90,7 @@ func usage(stdout io.Writer, args []string) error {
 		name = args[0]
 	}
 	switch name {
-	case "serve", "base-images":
+	case "serve", "base-images", "gc":
 		if len(args) == 0 {
 			if _, err := io.WriteString(stdout, commands); err != nil {
 				return err
@@ -99,7 +104,7 @@ func usage(stdout io.Writer, args []string) error {
 	case "sbom", "scan":
 		return run(context.Background(), []string{name, "-h"}, stdout, stdout)
 	default:
-		return fmt.Errorf("unknown command %q (serve, base-images, sbom, scan, version, help)", name)
+		return fmt.Errorf("unknown command %q (serve, base-images, gc, sbom, scan, version, help)", name)
 	}
 }
 

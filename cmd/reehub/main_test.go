@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -46,4 +47,34 @@ func TestServeListensFirst(t *testing.T) {
 	_, statErr := os.Stat(data)
 	require.True(t, os.IsNotExist(statErr), "nothing is created when the port is taken")
 	require.False(t, strings.Contains(stderr.String(), "password"), stderr.String())
+}
+
+func TestParseDuration(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    time.Duration
+		wantErr bool
+	}{
+		{in: "30d", want: 30 * 24 * time.Hour},
+		{in: "1d12h", want: 36 * time.Hour},
+		{in: "90m", want: 90 * time.Minute},
+		{in: "0", want: 0},
+		{in: "d", wantErr: true},
+		{in: "-1h", wantErr: true},
+		{in: "3 days", wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := parseDuration(tc.in)
+			if tc.wantErr {
+				if err == nil {
+					t.Fatalf("parseDuration(%q) = %s, want an error", tc.in, got)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("parseDuration(%q) = %s, %v; want %s", tc.in, got, err, tc.want)
+			}
+		})
+	}
 }

@@ -14,21 +14,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/reehub/reehub/archive"
-	"github.com/reehub/reehub/archive/unpack"
 	"github.com/reehub/reehub/runtime/baseimage"
 	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/server"
 	"github.com/reehub/reehub/service/auth"
-	"github.com/reehub/reehub/service/fossology"
-	"github.com/reehub/reehub/service/fossology/fetch"
-	"github.com/reehub/reehub/service/job"
-	"github.com/reehub/reehub/service/process"
-	"github.com/reehub/reehub/service/reana"
-	"github.com/reehub/reehub/service/ree"
-	"github.com/reehub/reehub/service/workflow"
-	"github.com/reehub/reehub/store"
-	"github.com/reehub/reehub/store/blob"
 )
 
 func newLogger(level string, w io.Writer) *slog.Logger {
@@ -69,25 +58,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 	}
-	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(cfg.DataDir, "reehub.db"), PostgresURL: cfg.DatabaseURL})
+	stk, err := openStack(ctx, cfg, rt, log, nil)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	blobs, err := blob.Open(filepath.Join(cfg.DataDir, "blobs"))
-	if err != nil {
-		return err
-	}
-	// Temporary files are uploads or outputs cut off by a crash. With SQLite no
-	// other instance can be writing them; with Postgres instances may share the
-	// data directory, so only old ones go.
-	tempAge := time.Duration(0)
-	if cfg.DatabaseURL != "" {
-		tempAge = time.Hour
-	}
-	if err := blobs.CleanTemp(tempAge); err != nil {
-		log.Warn("clean abandoned blob temp files", "err", err)
-	}
+	defer stk.close()
+	st, blobs, engine, procs, catalog, reeSvc := stk.store, stk.blobs, stk.engine, stk.procs, stk.catalog, stk.ree
+	workflows, foss := stk.workflows, stk.foss
 	jwtKey, err := auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, auth.JWTKeyFile))
 	if err != nil {
 		return err
@@ -100,50 +77,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if created && generated != "" {
 		fmt.Fprintf(stderr, "reehub: created user admin with password %s (shown once; set REEHUB_ADMIN_PASSWORD to choose it)\n", generated)
 	}
-	engine, err := job.New(st, blobs, log, job.Config{
-		DataDir:     cfg.DataDir,
-		Queues:      map[string]job.QueueConfig{job.QueueBuilds: {MaxWorkers: cfg.Workers}},
-		MaxAttempts: cfg.JobMaxAttempts,
-	})
-	if err != nil {
-		return err
-	}
-	procs := process.New(st, engine)
-	roots, err := upstreamRoots(cfg.UpstreamCAFile)
-	if err != nil {
-		return err
-	}
-	catalog := ree.NewCatalog(rt, baseimage.Catalogue(), filepath.Join(cfg.DataDir, "image-exports"))
-	reeSvc, err := ree.New(rt, blobs, procs, engine, catalog, log, ree.Config{
-		Version: version, Archive: cfg.Archive, BaseImageCacheDir: filepath.Join(cfg.DataDir, "base-images"),
-		StagingDir: filepath.Join(cfg.DataDir, "uploads"), StaleStagingAge: tempAge, UpstreamRoots: roots,
-		DebianMirror: strings.TrimSuffix(cfg.DebianMirror, "/"),
-	})
-	if err != nil {
-		return err
-	}
-	aliases, err := reana.LoadAliases(cfg.ReanaAliases)
-	if err != nil {
-		return err
-	}
-	box, err := reana.LoadSecretBox(cfg.DataDir)
-	if err != nil {
-		return err
-	}
-	workflows, err := workflow.New(st, engine, blobs, rt, reana.NewResolver(rt, catalog, nil, aliases), box, log, workflow.Config{
-		DataDir: cfg.DataDir, QuotaBytes: cfg.ReanaQuota,
-	})
-	if err != nil {
-		return err
-	}
-	foss, err := fossology.New(st, blobs, engine, log, fossology.Config{
-		DataDir: cfg.DataDir, Tool: "reehub-" + version, ServerDirs: cfg.UploadServerDirs,
-		Fetch:  fetch.Policy{Allowed: cfg.UploadAllowedHosts, MaxBytes: cfg.MaxUploadBytes},
-		Limits: unpack.Limits{Limits: archive.Limits{MaxEntries: cfg.ScanEntries, MaxTotalBytes: cfg.Archive.MaxTotalBytes, MaxRatio: cfg.Archive.MaxRatio}},
-	})
-	if err != nil {
-		return err
-	}
 	if err := engine.Start(ctx); err != nil {
 		return err
 	}
@@ -152,7 +85,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	go foss.RunWebhooks(hooksCtx, time.Second)
 	handler, err := server.New(server.Deps{
 		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog, Workflows: workflows, Fossology: foss,
-		PodmanVersion: rt.Version, PingDatabase: st.Ping, Log: log,
+		PodmanVersion: rt.Version, PingDatabase: st.Ping, Usage: engine.Usage, Log: log,
 	}, server.Config{
 		Version: version, Database: string(st.Dialect()), MaxUploadBytes: cfg.MaxUploadBytes, UploadDir: blobs.TempDir(),
 		MaxTokenDays: cfg.TokenMaxDays,

@@ -503,6 +503,42 @@ func (e ReanaStatus) Valid() bool {
 	}
 }
 
+// Defines values for ReeKeep.
+const (
+	ReeKeepFalse ReeKeep = "false"
+	ReeKeepTrue  ReeKeep = "true"
+)
+
+// Valid indicates whether the value is a known member of the ReeKeep enum.
+func (e ReeKeep) Valid() bool {
+	switch e {
+	case ReeKeepFalse:
+		return true
+	case ReeKeepTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReeKeepImage.
+const (
+	ReeKeepImageFalse ReeKeepImage = "false"
+	ReeKeepImageTrue  ReeKeepImage = "true"
+)
+
+// Valid indicates whether the value is a known member of the ReeKeepImage enum.
+func (e ReeKeepImage) Valid() bool {
+	switch e {
+	case ReeKeepImageFalse:
+		return true
+	case ReeKeepImageTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReeProcessKind.
 const (
 	ReeProcessKindRecording  ReeProcessKind = "recording"
@@ -566,6 +602,24 @@ func (e SystemCheckStatus) Valid() bool {
 	case SystemCheckStatusFailing:
 		return true
 	case SystemCheckStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SystemDatabaseUsageKind.
+const (
+	SystemDatabaseUsageKindPostgres SystemDatabaseUsageKind = "postgres"
+	SystemDatabaseUsageKindSqlite   SystemDatabaseUsageKind = "sqlite"
+)
+
+// Valid indicates whether the value is a known member of the SystemDatabaseUsageKind enum.
+func (e SystemDatabaseUsageKind) Valid() bool {
+	switch e {
+	case SystemDatabaseUsageKindPostgres:
+		return true
+	case SystemDatabaseUsageKindSqlite:
 		return true
 	default:
 		return false
@@ -1634,6 +1688,19 @@ type ReeBaseImage struct {
 	Name string `json:"name"`
 }
 
+// ReeKeep "true" marks the process to keep: retention (REEHUB_RETENTION) never deletes it. The mark can be
+// set and cleared later with PUT and DELETE /api/process/keep/{uuid}.
+//
+// Example: false
+type ReeKeep string
+
+// ReeKeepImage "true" keeps the built image (localhost/reehub/{uuid}) in Podman after the process has packaged
+// its output. By default the image is removed then: images are a cache, and the output holds what
+// is needed to rebuild (a defined REE) or load (a replay's image.oci.tar) it.
+//
+// Example: false
+type ReeKeepImage string
+
 // ReeProcessKind What the process does: recording, replay (of a recording), sbom_define or sbom_build (the SBOM strategy).
 type ReeProcessKind string
 
@@ -1669,6 +1736,12 @@ type ReeProcessStatus struct {
 	DownloadLogEndpoint string     `json:"download_log_endpoint"`
 	FinishedAt          *time.Time `json:"finished_at,omitempty"`
 
+	// Keep Whether retention spares the process (PUT /api/process/keep/{uuid}).
+	Keep *bool `json:"keep,omitempty"`
+
+	// KeepImage Whether its image stays in Podman after its output is packaged.
+	KeepImage *bool `json:"keep_image,omitempty"`
+
 	// Kind What the process does: recording, replay (of a recording), sbom_define or sbom_build (the SBOM strategy).
 	Kind ReeProcessKind `json:"kind"`
 
@@ -1691,6 +1764,21 @@ type ReeRecordingCreateForm struct {
 	// File ZIP file of the project (a Dockerfile starting FROM a base image, and its context).
 	File openapi_types.File `json:"file"`
 
+	// Keep "true" marks the process to keep: retention (REEHUB_RETENTION) never deletes it. The mark can be
+	// set and cleared later with PUT and DELETE /api/process/keep/{uuid}.
+	//
+	//
+	// Example: false
+	Keep *ReeKeep `json:"keep,omitempty"`
+
+	// KeepImage "true" keeps the built image (localhost/reehub/{uuid}) in Podman after the process has packaged
+	// its output. By default the image is removed then: images are a cache, and the output holds what
+	// is needed to rebuild (a defined REE) or load (a replay's image.oci.tar) it.
+	//
+	//
+	// Example: false
+	KeepImage *ReeKeepImage `json:"keep_image,omitempty"`
+
 	// Tag Optional tag for the started process (at most 128 characters).
 	//
 	// Example: my_build
@@ -1707,10 +1795,46 @@ type ReeUploadForm struct {
 	// File ZIP file.
 	File openapi_types.File `json:"file"`
 
+	// Keep "true" marks the process to keep: retention (REEHUB_RETENTION) never deletes it. The mark can be
+	// set and cleared later with PUT and DELETE /api/process/keep/{uuid}.
+	//
+	//
+	// Example: false
+	Keep *ReeKeep `json:"keep,omitempty"`
+
+	// KeepImage "true" keeps the built image (localhost/reehub/{uuid}) in Podman after the process has packaged
+	// its output. By default the image is removed then: images are a cache, and the output holds what
+	// is needed to rebuild (a defined REE) or load (a replay's image.oci.tar) it.
+	//
+	//
+	// Example: false
+	KeepImage *ReeKeepImage `json:"keep_image,omitempty"`
+
 	// Tag Optional tag for the started process (at most 128 characters).
 	//
 	// Example: my_build
 	Tag *ReeTag `json:"tag,omitempty"`
+}
+
+// SystemBlobUsage defines model for SystemBlobUsage.
+type SystemBlobUsage struct {
+	// Count Number of blobs.
+	Count int `json:"count"`
+
+	// Inputs Bytes of blobs that are uploads (inputs of jobs).
+	Inputs int64 `json:"inputs"`
+
+	// Logs Bytes of blobs that are job or step logs.
+	Logs int64 `json:"logs"`
+
+	// Other Bytes of blobs that no row of this database references.
+	Other int64 `json:"other"`
+
+	// Outputs Bytes of blobs that are outputs of jobs.
+	Outputs int64 `json:"outputs"`
+
+	// Total Bytes of all blobs.
+	Total int64 `json:"total"`
 }
 
 // SystemCheck defines model for SystemCheck.
@@ -1727,6 +1851,25 @@ type SystemCheck struct {
 // SystemCheckStatus ok when it answered within the deadline.
 type SystemCheckStatus string
 
+// SystemDatabaseUsage defines model for SystemDatabaseUsage.
+type SystemDatabaseUsage struct {
+	// Bytes Size of the database: the SQLite file, or pg_database_size.
+	Bytes int64                   `json:"bytes"`
+	Kind  SystemDatabaseUsageKind `json:"kind"`
+}
+
+// SystemDatabaseUsageKind defines model for SystemDatabaseUsage.Kind.
+type SystemDatabaseUsageKind string
+
+// SystemImageUsage defines model for SystemImageUsage.
+type SystemImageUsage struct {
+	// Bytes Sum of their sizes (shared layers counted once per image).
+	Bytes int64 `json:"bytes"`
+
+	// Count Images reehub holds in Podman storage.
+	Count int `json:"count"`
+}
+
 // SystemPing defines model for SystemPing.
 type SystemPing struct {
 	Message string `json:"message"`
@@ -1740,6 +1883,13 @@ type SystemReady struct {
 
 	// Ready Whether every check passed.
 	Ready bool `json:"ready"`
+}
+
+// SystemUsage defines model for SystemUsage.
+type SystemUsage struct {
+	Blobs    SystemBlobUsage     `json:"blobs"`
+	Database SystemDatabaseUsage `json:"database"`
+	Images   SystemImageUsage    `json:"images"`
 }
 
 // SystemVersion defines model for SystemVersion.
@@ -3297,6 +3447,12 @@ type ServerInterface interface {
 	// ReeProcessDownload Output of a processed process as a zip
 	// (GET /api/process/download/{uuid})
 	ReeProcessDownload(c *gin.Context, uuid ReeProcessUUID)
+	// ReeProcessUnkeep Clear the keep mark of a process
+	// (DELETE /api/process/keep/{uuid})
+	ReeProcessUnkeep(c *gin.Context, uuid ReeProcessUUID)
+	// ReeProcessKeep Mark a process to keep
+	// (PUT /api/process/keep/{uuid})
+	ReeProcessKeep(c *gin.Context, uuid ReeProcessUUID)
 	// ReeProcessList List your processes, newest first
 	// (GET /api/process/list)
 	ReeProcessList(c *gin.Context, params ReeProcessListParams)
@@ -3306,6 +3462,9 @@ type ServerInterface interface {
 	// ReeProcessStatus Status of a process
 	// (GET /api/process/status/{uuid})
 	ReeProcessStatus(c *gin.Context, uuid ReeProcessUUID)
+	// ReeProcessDelete Delete a process and everything it stored
+	// (DELETE /api/process/{uuid})
+	ReeProcessDelete(c *gin.Context, uuid ReeProcessUUID)
 	// SystemReady Readiness check of the database and the Podman service
 	// (GET /api/ready)
 	SystemReady(c *gin.Context)
@@ -3336,6 +3495,9 @@ type ServerInterface interface {
 	// ReanaSecretAdd Add secrets (the path reana-client uses, with its trailing slash)
 	// (POST /api/secrets/)
 	ReanaSecretAdd(c *gin.Context, params ReanaSecretAddParams)
+	// SystemUsage Storage that reehub uses (admin only)
+	// (GET /api/system/usage)
+	SystemUsage(c *gin.Context)
 	// ReanaUserList Users matching the filters (admins only)
 	// (GET /api/users)
 	ReanaUserList(c *gin.Context, params ReanaUserListParams)
@@ -4044,6 +4206,56 @@ func (siw *ServerInterfaceWrapper) ReeProcessDownload(c *gin.Context) {
 	siw.Handler.ReeProcessDownload(c, uuid)
 }
 
+// ReeProcessUnkeep operation middleware
+func (siw *ServerInterfaceWrapper) ReeProcessUnkeep(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "uuid" -------------
+	var uuid ReeProcessUUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReeProcessUnkeep(c, uuid)
+}
+
+// ReeProcessKeep operation middleware
+func (siw *ServerInterfaceWrapper) ReeProcessKeep(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "uuid" -------------
+	var uuid ReeProcessUUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReeProcessKeep(c, uuid)
+}
+
 // ReeProcessList operation middleware
 func (siw *ServerInterfaceWrapper) ReeProcessList(c *gin.Context) {
 
@@ -4151,6 +4363,31 @@ func (siw *ServerInterfaceWrapper) ReeProcessStatus(c *gin.Context) {
 	}
 
 	siw.Handler.ReeProcessStatus(c, uuid)
+}
+
+// ReeProcessDelete operation middleware
+func (siw *ServerInterfaceWrapper) ReeProcessDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "uuid" -------------
+	var uuid ReeProcessUUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "uuid", c.Param("uuid"), &uuid, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter uuid: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReeProcessDelete(c, uuid)
 }
 
 // SystemReady operation middleware
@@ -4295,6 +4532,19 @@ func (siw *ServerInterfaceWrapper) ReanaSecretAdd(c *gin.Context) {
 	}
 
 	siw.Handler.ReanaSecretAdd(c, params)
+}
+
+// SystemUsage operation middleware
+func (siw *ServerInterfaceWrapper) SystemUsage(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.SystemUsage(c)
 }
 
 // ReanaUserList operation middleware
@@ -9095,6 +9345,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/ping", wrapper.SystemPing)
 	router.GET(options.BaseURL+"/api/ready", wrapper.SystemReady)
 	router.GET(options.BaseURL+"/api/version", wrapper.SystemVersion)
+	router.GET(options.BaseURL+"/api/system/usage", wrapper.SystemUsage)
 	router.GET(options.BaseURL+"/api/auth/me", wrapper.AccountMe)
 	router.GET(options.BaseURL+"/api/auth/users", wrapper.AccountListUsers)
 	router.POST(options.BaseURL+"/api/auth/users", wrapper.AccountCreateUser)
@@ -9119,6 +9370,9 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/process/list", wrapper.ReeProcessList)
 	router.GET(options.BaseURL+"/api/process/status/:uuid", wrapper.ReeProcessStatus)
 	router.POST(options.BaseURL+"/api/process/cancel/:uuid", wrapper.ReeProcessCancel)
+	router.DELETE(options.BaseURL+"/api/process/:uuid", wrapper.ReeProcessDelete)
+	router.DELETE(options.BaseURL+"/api/process/keep/:uuid", wrapper.ReeProcessUnkeep)
+	router.PUT(options.BaseURL+"/api/process/keep/:uuid", wrapper.ReeProcessKeep)
 	router.GET(options.BaseURL+"/api/process/log/:uuid", wrapper.ReeProcessLog)
 	router.GET(options.BaseURL+"/api/log/download/:uuid", wrapper.ReeLogDownload)
 	router.GET(options.BaseURL+"/api/process/download/:uuid", wrapper.ReeProcessDownload)
@@ -11923,6 +12177,230 @@ func (response ReeProcessDownload500JSONResponse) VisitReeProcessDownloadRespons
 	return err
 }
 
+type ReeProcessUnkeepRequestObject struct {
+	Uuid ReeProcessUUID `json:"uuid"`
+}
+
+type ReeProcessUnkeepResponseObject interface {
+	VisitReeProcessUnkeepResponse(w http.ResponseWriter) error
+}
+
+type ReeProcessUnkeep200JSONResponse ReeProcessStatus
+
+func (response ReeProcessUnkeep200JSONResponse) VisitReeProcessUnkeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessUnkeep400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReeProcessUnkeep400JSONResponse) VisitReeProcessUnkeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessUnkeep401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReeProcessUnkeep401JSONResponse) VisitReeProcessUnkeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessUnkeep403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReeProcessUnkeep403JSONResponse) VisitReeProcessUnkeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessUnkeep404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReeProcessUnkeep404JSONResponse) VisitReeProcessUnkeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessUnkeep429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeProcessUnkeep429JSONResponse) VisitReeProcessUnkeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessUnkeep500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReeProcessUnkeep500JSONResponse) VisitReeProcessUnkeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessKeepRequestObject struct {
+	Uuid ReeProcessUUID `json:"uuid"`
+}
+
+type ReeProcessKeepResponseObject interface {
+	VisitReeProcessKeepResponse(w http.ResponseWriter) error
+}
+
+type ReeProcessKeep200JSONResponse ReeProcessStatus
+
+func (response ReeProcessKeep200JSONResponse) VisitReeProcessKeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessKeep400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReeProcessKeep400JSONResponse) VisitReeProcessKeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessKeep401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReeProcessKeep401JSONResponse) VisitReeProcessKeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessKeep403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReeProcessKeep403JSONResponse) VisitReeProcessKeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessKeep404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReeProcessKeep404JSONResponse) VisitReeProcessKeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessKeep429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeProcessKeep429JSONResponse) VisitReeProcessKeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessKeep500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReeProcessKeep500JSONResponse) VisitReeProcessKeepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ReeProcessListRequestObject struct {
 	Params ReeProcessListParams
 }
@@ -12286,6 +12764,140 @@ func (response ReeProcessStatus500JSONResponse) VisitReeProcessStatusResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessDeleteRequestObject struct {
+	Uuid ReeProcessUUID `json:"uuid"`
+}
+
+type ReeProcessDeleteResponseObject interface {
+	VisitReeProcessDeleteResponse(w http.ResponseWriter) error
+}
+
+type ReeProcessDelete204Response struct {
+}
+
+func (response ReeProcessDelete204Response) VisitReeProcessDeleteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ReeProcessDelete400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ReeProcessDelete400JSONResponse) VisitReeProcessDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessDelete401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ReeProcessDelete401JSONResponse) VisitReeProcessDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessDelete403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ReeProcessDelete403JSONResponse) VisitReeProcessDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessDelete404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ReeProcessDelete404JSONResponse) VisitReeProcessDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessDelete409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ReeProcessDelete409JSONResponse) VisitReeProcessDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ReeProcessDelete429JSONResponse) VisitReeProcessDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessDelete500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ReeProcessDelete500JSONResponse) VisitReeProcessDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReeProcessDelete503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ReeProcessDelete503JSONResponse) VisitReeProcessDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13548,6 +14160,89 @@ func (response ReanaSecretAdd429JSONResponse) VisitReanaSecretAddResponse(w http
 type ReanaSecretAdd500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response ReanaSecretAdd500JSONResponse) VisitReanaSecretAddResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SystemUsageRequestObject struct {
+}
+
+type SystemUsageResponseObject interface {
+	VisitSystemUsageResponse(w http.ResponseWriter) error
+}
+
+type SystemUsage200JSONResponse SystemUsage
+
+func (response SystemUsage200JSONResponse) VisitSystemUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SystemUsage401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response SystemUsage401JSONResponse) VisitSystemUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SystemUsage403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response SystemUsage403JSONResponse) VisitSystemUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SystemUsage429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response SystemUsage429JSONResponse) VisitSystemUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SystemUsage500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response SystemUsage500JSONResponse) VisitSystemUsageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -22590,6 +23285,12 @@ type StrictServerInterface interface {
 	// ReeProcessDownload Output of a processed process as a zip
 	// (GET /api/process/download/{uuid})
 	ReeProcessDownload(ctx context.Context, request ReeProcessDownloadRequestObject) (ReeProcessDownloadResponseObject, error)
+	// ReeProcessUnkeep Clear the keep mark of a process
+	// (DELETE /api/process/keep/{uuid})
+	ReeProcessUnkeep(ctx context.Context, request ReeProcessUnkeepRequestObject) (ReeProcessUnkeepResponseObject, error)
+	// ReeProcessKeep Mark a process to keep
+	// (PUT /api/process/keep/{uuid})
+	ReeProcessKeep(ctx context.Context, request ReeProcessKeepRequestObject) (ReeProcessKeepResponseObject, error)
 	// ReeProcessList List your processes, newest first
 	// (GET /api/process/list)
 	ReeProcessList(ctx context.Context, request ReeProcessListRequestObject) (ReeProcessListResponseObject, error)
@@ -22599,6 +23300,9 @@ type StrictServerInterface interface {
 	// ReeProcessStatus Status of a process
 	// (GET /api/process/status/{uuid})
 	ReeProcessStatus(ctx context.Context, request ReeProcessStatusRequestObject) (ReeProcessStatusResponseObject, error)
+	// ReeProcessDelete Delete a process and everything it stored
+	// (DELETE /api/process/{uuid})
+	ReeProcessDelete(ctx context.Context, request ReeProcessDeleteRequestObject) (ReeProcessDeleteResponseObject, error)
 	// SystemReady Readiness check of the database and the Podman service
 	// (GET /api/ready)
 	SystemReady(ctx context.Context, request SystemReadyRequestObject) (SystemReadyResponseObject, error)
@@ -22629,6 +23333,9 @@ type StrictServerInterface interface {
 	// ReanaSecretAdd Add secrets (the path reana-client uses, with its trailing slash)
 	// (POST /api/secrets/)
 	ReanaSecretAdd(ctx context.Context, request ReanaSecretAddRequestObject) (ReanaSecretAddResponseObject, error)
+	// SystemUsage Storage that reehub uses (admin only)
+	// (GET /api/system/usage)
+	SystemUsage(ctx context.Context, request SystemUsageRequestObject) (SystemUsageResponseObject, error)
 	// ReanaUserList Users matching the filters (admins only)
 	// (GET /api/users)
 	ReanaUserList(ctx context.Context, request ReanaUserListRequestObject) (ReanaUserListResponseObject, error)
@@ -23581,6 +24288,58 @@ func (sh *strictHandler) ReeProcessDownload(ctx *gin.Context, uuid ReeProcessUUI
 	}
 }
 
+// ReeProcessUnkeep operation middleware
+func (sh *strictHandler) ReeProcessUnkeep(ctx *gin.Context, uuid ReeProcessUUID) {
+	var request ReeProcessUnkeepRequestObject
+
+	request.Uuid = uuid
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReeProcessUnkeep(ctx, request.(ReeProcessUnkeepRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReeProcessUnkeep")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReeProcessUnkeepResponseObject); ok {
+		if err := validResponse.VisitReeProcessUnkeepResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReeProcessKeep operation middleware
+func (sh *strictHandler) ReeProcessKeep(ctx *gin.Context, uuid ReeProcessUUID) {
+	var request ReeProcessKeepRequestObject
+
+	request.Uuid = uuid
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReeProcessKeep(ctx, request.(ReeProcessKeepRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReeProcessKeep")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReeProcessKeepResponseObject); ok {
+		if err := validResponse.VisitReeProcessKeepResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ReeProcessList operation middleware
 func (sh *strictHandler) ReeProcessList(ctx *gin.Context, params ReeProcessListParams) {
 	var request ReeProcessListRequestObject
@@ -23652,6 +24411,32 @@ func (sh *strictHandler) ReeProcessStatus(ctx *gin.Context, uuid ReeProcessUUID)
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ReeProcessStatusResponseObject); ok {
 		if err := validResponse.VisitReeProcessStatusResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReeProcessDelete operation middleware
+func (sh *strictHandler) ReeProcessDelete(ctx *gin.Context, uuid ReeProcessUUID) {
+	var request ReeProcessDeleteRequestObject
+
+	request.Uuid = uuid
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReeProcessDelete(ctx, request.(ReeProcessDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReeProcessDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReeProcessDeleteResponseObject); ok {
+		if err := validResponse.VisitReeProcessDeleteResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -23972,6 +24757,30 @@ func (sh *strictHandler) ReanaSecretAdd(ctx *gin.Context, params ReanaSecretAddP
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ReanaSecretAddResponseObject); ok {
 		if err := validResponse.VisitReanaSecretAddResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SystemUsage operation middleware
+func (sh *strictHandler) SystemUsage(ctx *gin.Context) {
+	var request SystemUsageRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SystemUsage(ctx, request.(SystemUsageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SystemUsage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(SystemUsageResponseObject); ok {
+		if err := validResponse.VisitSystemUsageResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -26555,583 +27364,606 @@ func (sh *strictHandler) FossologyVersion(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L17d9s4kij+VXB095zYdylZkmUnls+c+3Nsp+OexM76MT2zrV4FIiEJMQVwCMi2ks13/x1UAXxIpETJ",
-	"dj89f0zHIgkUgKpCvetbzZeTSAomtKp1v9XGjAYshn8e+T6L9CUVIwZ/B0z5MY80l6LWrR2F93SmSK82",
-	"mGmmerVDoseMBPJehJIGZCyFnMaKwOeNmldT/phNqBlHzyJW69aUjrkY1b5/92rHUmgmcKrFma7HjJhJ",
-	"SGyeEzkklEQ01pyGJGYqkkKtnOH0mo4WRz4VmusZ0XRkRs3Bv2X+8hEuEvARU3r7kCgmAsI1GVD/lnBB",
-	"zob1cylY/SPV/ngVDO+kUjKUo9m11DT8RAu31SxWTCcDFhuQIvNSftwJF3wyndS6Tc/NwYVmIxbXvptZ",
-	"IhrTCdPpGcqp0D/EchrdTHmwOOHNzdmJW/3IvGamYw90EoVm7AP2Jnjt7w/qe7QzrHfYblB/47cH9RZt",
-	"Dt2zmlfjZqiI6nHNqwk6MV9OzXReLWb/nvKYBbWujqcsu5KhjCdUp28u7piF/kaxeDXwU8XiPOzNYJ+9",
-	"oa/9envYadU7g11af8MOgvprf2/Qou3hLusEzwZ7ctpHPgL7DSdCAkunovh42WRMmPP+uebLaFbzahN5",
-	"x2q/LJ0TzvscJpjfsgvB3I75NAxZ/ErhuSuiJaG+JlQdJhv6SpGADek01PgS4UNCB4oJ3XA7N7+gUTJ3",
-	"Dm3pwwcmRnpc67b39jyDxu7v1tKlnAWfzNG47cuf04pTSmilVUAr2Tk0m6TzzPE5QbhmE8IDs20/nF6T",
-	"nWlkWITa+caD7zs6ZqxRjEUchn0SCD/wCdeFDCzmTJGIxcAryNbQfVGPZnosBbAsZXgWVYQSPKzt0sML",
-	"YZ4shPb4a91Ws+mZY7TwNuHPiuAbZlfM6wzUHhnGckJaj4beDFYC/EpYLxkV9CcZ3w5DeX8WXMTF5GNg",
-	"vrdvvVLEMCCPnB99PG2ce0TG8E+yxbUiIdVMaRJPxXYJfrhx+jzoy7gvkGaWIstSmrlk7FMsfaaUAWs5",
-	"t4zwxTzDHASd1/t7g059dzgc1Dut9rB+sE+D+tDf3+0MXrfpYPBcDPM7fsyUfisDjjfjJWOXLArp7J2M",
-	"J+YHex/DXkxDzY0UsGNGrgdUW1bpy8CMaKbkIct8dY0z0igKuU/Nlux85ZFHsj9IXzNdVzpmdJJ/8lD/",
-	"yqO6kZViphQLYMPT5f1HzIa1bu3/7KTS1A4+VTuXjN0Ax4BlJEtN9wl/QUEGFv6WBpe4GXOrzkL0ReGt",
-	"khyfeTNgtW4HKJMpBUQH29AlX3lEmNDxjPRqjcYO0/5ORJW6D3o1wpRPI6YAL2jsj/kdS0/o9PLy4rJW",
-	"ebGncSytJJJHvjPhyzhmvib2nBs1lPyGIfc3XOdBdp0Wo0kVJCZcGcIUXIwOiSFWOdXRVJuf6R3lIR2E",
-	"jEjhM8N6uHLUwoKn3xfDUGKm5DQ2sykipDaSJSVKU82IHlNNaBjKezyf7Oa9k/GABwETm+3ebnb3tLxl",
-	"gihfRoz0ajGjBjECyRAgAIB8uri6fp4N8GMWMGEkesM3/VtcqjSHEFugzC8yYjEsiwjGAmU3IZGzjLrC",
-	"gk02o91sZzfjhIVMM/KjHJChjImhIHLP9dgIAa1WugVn5+8uqu9AKm6IoSzaCbeCQ2JBIcqoWPcGBe55",
-	"GJIxjSIm8svehFcAk6FBYFiZ+ecdDaflDGQslSa9Wqv9utFsNButXg0QNrxjIDImv5MtSkIpI1CO7Ojb",
-	"h8RKS3jHm5s8Nlg8nCoWkKkIDcmas4VZuCJSkMvT0/c3b/s3nz5cHJ30jz58uPjp9KT//uLq+moB/b57",
-	"NTqyK16+DEs5ZCCDGRlyFgaEChrOFFcNISdSPXTJVNwKeS/s4y32EDFfs4AMpv4t0x4xEnjMR2PdZxPK",
-	"wz6d6rGMPcJ83yO3bHYv48AjEz5h+P8GVo9MpLj1CMzhEflFeiSi/i0dse3C5VgOvHJBUSy/MF83NI0b",
-	"o687XDS+8miB0z8UM3gjo4B+S7lQ8GavVgiOlbFWYwm8R4YyDFh8FnQJvE7owO8SKggXdzTkAXEi18JM",
-	"j2ckR2RCQyMNsMCwDXeWXERTnaeZEynYZmwit+R3sFYyjQKqs1fDE7MFA20e/nOp38mpCDbj+53sGpA6",
-	"SasNfH4Ioz45iz+XRE39sUUOz7IEj3yRA4/ELJKxhhNTLDZ336JuurD8S0aD2SbL38tfezdiKgwxGlBg",
-	"B5SmsWZBg3wKGVWM+GNmn5r7eKoI1WSHRnznrrXzRQ7U/8O1/C17LTzdthlhiQYzMmOabCGkXIw8onwK",
-	"wovZtRETcCuK0fYhiZkhfDrULCaX5t/1I/i3Yr4UAYj7GQvfBylv67RAr/xpzGLm9ISRYeSGNYNNzCw6",
-	"MbnA2rdXGb4ygCxOdYWQmZvknnJdYuwq0tnM0GdCs1jQEPdwI3zIkTS34xHF4jsWEwbjPoMwXDCNtaAy",
-	"TXlotttSgn0llCOggiek/bUk5mdlD3ZosiVjIu+FuXFnhAqpxwzZwrZb+0cZ8CFnQbFm7oecCf1KwUVN",
-	"tnLm2W2zp/40jpnQh0RIEATmCKLYTGxGZgumYjuU4V8xU0xo2PzltADUQMWInUt9RTVXQ25UjeIprcDC",
-	"AjSik5AzUFQUD5jVBeZnzizF2tTrJUZ1sNqT/7vTmzabu34IZgX4N1u9AEYFPZf6zCDXhIkNZe69ZiuL",
-	"jCpifpfEjI2ng1TxGDLtj0nMJlLDeqXiWsacKWuLx22ggjZmdBISijKOOdnn0tRQiKTqVoFuoOSE6bFh",
-	"xfOgB5Jswa1HFS7DvEQX1jJD1L5k7IMcze2jZg96Jwopz+9g7er69BNp7bS75N3lxUeCtrL+br/V6gl4",
+	"7L37cts4ljj8Kij9tir2LiVLsuzEck3t59hOx92JnfFlMrOtXgUiIQkxBXAIyLaSzbt/hXMAXiRSomSn",
+	"r54/pmORBA6Ag3O/fK35chJJwYRWte7X2pjRgMXwzyPfZ5G+pGLE4O+AKT/mkeZS1Lq1o/CezhTp1QYz",
+	"zVSvdkj0mJFA3otQ0oCMpZDTWBH4vFHzasofswk14+hZxGrdmtIxF6Pat29e7VgKzQROtTjT9ZgRMwmJ",
+	"zXMih4SSiMaa05DETEVSqJUznF7T0eLIp0JzPSOajsyoOfi3zF8+wkUCPmJKbx8SxURAuCYD6t8SLsjZ",
+	"sH4uBau/p9ofr4LhjVRKhnI0u5aahh9o4baaxYrpZMBiA1JkXsqPO+GCT6aTWrfpuTm40GzE4to3M0tE",
+	"YzphOj1DORX6h1hOo5spDxYnvLk5O3GrH5nXzHTsgU6i0Ix9wF4FL/39QX2Pdob1DtsN6q/89qDeos2h",
+	"e1bzatwMFVE9rnk1QSfmy6mZzqvF7N9THrOg1tXxlGVXMpTxhOr0zcUds9DfKBavBn6qWJyHvRnss1f0",
+	"pV9vDzutemewS+uv2EFQf+nvDVq0PdxlneC7wZ6c9pGPwH7FifCCpVNRfLxsMibMef9c82U0q3m1ibxj",
+	"tV+WzgnnfQ4TzG/ZhWBux3wahix+ofDcFdGSUF8Tqg6TDX2hSMCGdBpqfInwIaEDxYRuuJ2bX9AomTuH",
+	"tvThHRMjPa5123t7nkFj93dr6VLOgg/maNz25c9pxSkld6VVcFeyc2g2SeeZo3OCcM0mhAdm2344vSY7",
+	"08iQCLXzlQffdnTMWKMYizgM+yQQvuMTrgsJWMyZIhGLgVaQraH7oh7N9FgKIFnK0CyqCCV4WNulhxfC",
+	"PFkI7fHXuq1m0zPHaOFtwp8VwTfErpjWGag9MozlhLQeDb0ZrAT4lbBeMiroRxnfDkN5fxZcxMXXx8B8",
+	"b996oYghQB45P3p/2jj3iIzhn2SLa0VCqpnSJJ6K7RL8cOP0edCXcV/gnVmKLEvvzCVjH2LpM6UMWMup",
+	"ZYQv5gnmIOi83N8bdOq7w+Gg3mm1h/WDfRrUh/7+bmfwsk0Hg+9FML/hx0zp1zLgyBkvGbtkUUhnb2Q8",
+	"MT9Yfgx7MQ01N1LAjhm5HlBtSaUvAzOimZKHLPPVNc5IoyjkPjVbsvOFRx7J/iB9zXRd6ZjRSf7JQ/0L",
+	"j+pGVoqZUiyADU+X9x8xG9a6tf+3k0pTO/hU7VwydgMUA5aRLDXdJ/wFBRlY+GsaXOJmzK06C9FnhVwl",
+	"OT7zZsBq3Q7cTKYUXDrYhi75wiPChI5npFdrNHaY9nciqtR90KsRpnwaMQV4QWN/zO9YekKnl5cXl7XK",
+	"iz2NY2klkTzynQlfxjHzNbHn3Kih5DcMub/hOg+y67QYTaogMeHKXEzBxeiQmMsqpzqaavMzvaM8pIOQ",
+	"ESl8ZkgPV+62sODp98UQlJgpOY3NbIoIqY1kSYnSVDOix1QTGobyHs8nu3lvZDzgQcDEZru3m909LW+Z",
+	"IMqXESO9WsyoQYxAMgQIACAfLq6uv88G+DELmDASvaGb/i0uVZpDiC1Q5hcZsRiWRQRjgbKbkMhZRl1h",
+	"wSab0W62s5txwkKmGflRDshQxsTcIHLP9dgIAa1WugVn528uqu9AKm6IoSzaCbeCQ2JBIcqoWPcGBe55",
+	"GJIxjSIm8svehFYAkaFBYEiZ+ecdDaflBGQslSa9Wqv9stFsNButXg0QNrxjIDImv5MtSkIpI1CO7Ojb",
+	"h8RKS8jjDSePDRYPp4oFZCpCc2XN2cIsXBEpyOXp6dub1/2bD+8ujk76R+/eXXw8Pem/vbi6vlpAv29e",
+	"jY7sipcvw94cMpDBjAw5CwNCBQ1niquGkBOpHrpkKm6FvBf28RZ7iJivWUAGU/+WaY8YCTzmo7Huswnl",
+	"YZ9O9VjGHmG+75FbNruXceCRCZ8w/H8Dq0cmUtx6BObwiPwsPRJR/5aO2HbhciwFXrmgKJafma8bmsaN",
+	"0ZcdLhpfeLRA6R+KCbyRUUC/pVwoeLNXKwTHylirsQTeI0MZBiw+C7oEXid04HcJFYSLOxrygDiRa2Gm",
+	"xxOSIzKhoZEGWGDIhjtLLqKpzt+ZEynYZmQit+Q3sFYyjQKqs6zhicmCgTYP/7nUb+RUBJvR/U52DXg7",
+	"SasNdH4Ioz45iT+XRE39sUUOz5IEj3yWA4/ELJKxhhNTLDa8b1E3XVj+JaPBbJPl7+XZ3o2YCnMZDSiw",
+	"A0rTWLOgQT6EjCpG/DGzTw0/nipCNdmhEd+5a+18lgP137iWv2XZwtNtmxGWaDAjM6bJFkLKxcgjyqcg",
+	"vJhdGzEBXFGMtg9JzMzFp0PNYnJp/l0/gn8r5ksRgLifsfC9k/K2Tgv0yo9jFjOnJ4wMITekGWxiZtGJ",
+	"yQXWvr3K8JUBZHGqK4TMcJJ7ynWJsatIZzNDnwnNYkFD3MON8CF3pbkdjygW37GYMBj3OwjDBdNYCyrT",
+	"lIdmu+1NsK+EcgS34Anv/loS83clD3ZosiVjIu+F4bgzQoXUY4ZkYdut/b0M+JCzoFgz90POhH6hgFGT",
+	"rZx5dtvsqT+NYyb0IRESBIG5C1FsJjYjswVTsR3K0K+YKSY0bP7yuwC3gYoRO5f6imquhtyoGsVTWoGF",
+	"BWhEJyFnoKgoHjCrC8zPnFmKtanXS4zqYLUn/7nTmzabu34IZgX4N1u9AEYFPZf6zCDXhIkNZe69ZiuL",
+	"jCpifpfEjI2ng1TxGDLtj0nMJlLDeqXiWsacKWuLx22ggjZmdBISijKOOdnvpamhEEnVrQLdQMkJ02ND",
+	"iudBDyTZAq5HFS7DvEQX1jJD1L5k7J0cze2jZg96Jwopz+9g7er69ANp7bS75M3lxXuCtrL+br/V6gl4",
 	"1jbPLm/OCY10fcS0lVGIOeH2Pv5/8owLpWkYkvrM4HTYE1EsH2ZdsHWOtY66OzsBGzQCNuBUNGQ82sF/",
-	"7gRcabUzkPL2XsaTnTNxyfDSbDebJGa+jAMWkNZeq727+7YnliNW0W7D0utmF4D9kQujkWesV2RMFWHC",
-	"zGJ+DeXI0PiQCxp2jaoxBquhowS0nfUEFUbyJ4bWifl3zlUFv+T4xiG5HxsFkIMtT1mLANqIWACnS2Pz",
-	"n/uYa81EA1ZawFSKkM6+tgPvfM8b8a5QFFmPtlBK6TMRRJKbL2ogrdgN28HHO0HroBm8PujUKes0653d",
-	"Aa3Tg11a73SC9mv2htHWbscQkAG8Npn1AzbkgltHBVjwurVKY6xjJJtbdgFOXE1988ZwGoYzJ6nlrZnf",
-	"vdq1lB9oPNpIwO+0dguEY65IaEaMiR5TvJTBTm5ugk77oHOw/7p9sA8+SvU8bCcFRN4BGOCbHPLRNGYB",
-	"UfyrhchtwEcqZtYqoDbah/ZB3jgkyYSKGRlSHrLAEBoXykmbXJDdppMwn2H9hZOjOUGPzZ0Ol76zOBiR",
-	"2DBmeAQahaATBrJVTzj2fU+RR4N0b6T9y4zcrHMuWLsus8qMHLtA5OvIuGTAhtLK18IwN6o1m0Tryr43",
-	"As0P/CvbUBrMXcBmMCPl4GckMVE/+YF+5EpZ3cVZBTL2vzkx5qeffqofpZCViErUWs4ITD7vMi8SYm5E",
-	"Yuh9AjXSBQtQLkDZiu84WnOn6TSHBFBsRLkA39AzqBVHydRWGAEzKeptn2QwocK9sE2MBikNKhr5yR+z",
-	"oJr6cSPUNDIKOws+soBT9Kpswmn3shvo7mgzHCnw7TjLeHLQRkG1MuDCfM8q+RnZ8pUiE7N4YuYhW1ng",
-	"tx2kUszbrBF2c0klEGVjNI5jRjULruUtGvRpGF4Ma92fl8NsP8avvnvfjFIXsVhbF5p2oy0uSDE/ZvqQ",
-	"qLG8F0SKcAYej0ZhNEPqsPrZjpkGIMjBF+br2vdf0ogNiD8w0+ah8XGJfTQ5JC5BI5rWNZ+wxakNjhhO",
-	"XBAp8xEfGE3RcHjwsWo2UatOOQsijmGmsfPSOKYz87ew3t8FeCIWKyloWLypNkjCiJ1F4ROZzR1IGTJq",
-	"zswKVFWCSrLHYF+yXuMErHTHvOx+Lx5X/rDsTiwcWek+PB7oJSCds/sEhWgQgORJw08ZyIY0VMwrATZ/",
-	"LjAS4AhyQjRMZ0Oezs2zTHBBZC7k2Hz7Pz/T+tdfzP816weNfv2Xby1vf/f7f6xcaIUVppRefYXsIeIx",
-	"U30u+gGdqVyMw0E2PmN3f29FfEaK45nYnP3OitAcw7lkhMCsQ25X5iugZy7O8LvWPNUVbWEy3/K9vFGI",
-	"vOts5YTyMIfB+IuXj1XqFGyBUUD6xcj2bhqGFteEBJkgliHxxzSmvmaxAvzKTbCfx7f/6fUems16r/fQ",
-	"GvZ6D6+Hv/zf/yjii8XTfzDCsZV4aagkypgGnEyUXBFX2gTlzVdK3cu4wBr3yT4BWfwtVdwnRsA8JNIo",
-	"TiCgG/SvGynw4uzkuA4XkIFONcjpHYtn6ab1BByz6qKu50bmoP+PWYC+2av3R/X23r4Trgd+PIu0R5S0",
-	"/3yleuJ1uw6RpKi+pe7tKApnKNLPH02GGN4UbEAsUaipQAGX5tV12cSlHd+FANJgwkEHN/j+SwFAOXJb",
-	"OJWY0cBFE/xweu2BzYK5X5jZdjRmsVAxe4eRCZ2RQHoE5nbv4h+JcIOBRBZIM0vNq8HYNc/CvATYhBE+",
-	"Xlpw/HGdb+buMS70fqdWxC9DqnR/qtYEqVySiNmQPxTLEUMeK51hG458UWjzjCYZM1+OBFeMoNfkqRn1",
-	"Ut6cFT3sPDlxI3cSyVKXILpj4I9HAcva+iMnQMw5G1YwQ7Il0K6X2AKs/6FoKq6MZlfA/o6Ie4Y0ZLWt",
-	"jI7NimXB5FaaC/Q0PzsTxyFhk0jPyP2YCefmLoSvyj1VeTAMEi7eUJUTp1SybSgJo0BK5NArFNYXZpqX",
-	"xYsiv8+nExZzn/DAI7cswiul2WhZa5A6TOxBcKeYiY3saSauQOmrLlcUJBPrkln9++vrT3jRFePK2jdF",
-	"KmIX2AMRcZWGQDUOtpMhx/j39QRyeCWvSjgxKMUeC30G4efJLEGPqkoHxPSDU2Kl2FbEHVmI5jR/TMXI",
-	"yDoQk+4e3DIWGRzkMQr7IHNxkR27NS8OltOyjqfMkXMGtakISMzu5C3+yK1Eow4JwE2YSD6YrEXr5+ye",
-	"sDy9U2GpFE+R+CGjsbKMfz1x9Slkz3Kxz8CeCGhbVjyj6CqjRLD7lJv+CpLWAvIlYQKLOCUFQzc8UWMa",
-	"AUmDPEScKwWk5PztBJasosGAGdiAEfNWLswavPCLPCcxhi0GY1BN7g1638dSjDy7mePphIp8/LZzixX4",
-	"6ue5a0k6F1jMsrIcmtB+WcVGYCvSNdjXi+g/F6+p1Ad2x8KcGmtWoSHsLgNGFPM7CtJk9mk0HYTcLxQt",
-	"0/jIaXh75dMC+XIwDW8xOScvJOXfor65EkMWjMDXXXhh+XJS+izkPhOKpVlA6UKPTk4yS8S/Lk8/Xvzj",
-	"tHBJdqSrsYz1eZlQaV+6Zg+6OBgne2oLIxYd2BKF3YM9zOgabmXor8osDiO/zFWDT34pFNxALbPGvkUu",
-	"JmOfnTCfK7uRiwyVj4SM2Vkcs+LnMRu6jVmkWetmlrcMldYtnypWBzZ/P+aaqYj6rM6FYkJxze/Ytr1W",
-	"lhtLqLgQ4ewdFwEXI1UE19yhOCC9HIIuJaVjcx1wMcruzjyrSjA0w3c7zYP9woPAYZxt3x3i2cnp+fXZ",
-	"u7NTg6jXF/23p/2Ts6vjm6sr+OXs8vL0w+k/js6va17t5KJ/fnHdv7k6rXm184vz/rub8+Prs4vzow81",
-	"r/bT2adCFBiFckDD7DLKIqQdjAqVdyMLoMcP8Kv4vrXoXiDDXn06+SfhgSJbH/CdSzasNxoNQASIQlLb",
-	"h3BFUE1CRhXKm+mGrCPQzp13brcrHfMVXCzZk7mImDAnYEQcCNerebXjUGLCwiX7ggxzKZ+07ocSXwE6",
-	"3jH31nlCIDUBpT2VxsGkwetcWQ/nPUHBu/j2TK6vdrO11r14nRs8GaZVOIqex+XzdxfPcq294yE7dmHi",
-	"qogS7bNiJsdDluQ7boZP6QSZ4VaC/CFDG3mAsyAVwJvytfl1Cj+cOjIuX4uYhtYLiylj8zdMbr82HwYi",
-	"ZtHEsOG+uhEWt3LuxWTDMtuzfP/xclzYwhy6fyszXJVrrwVye2wvgaJETIhmxIua8OCQmC21oRSMaBnZ",
-	"Z4bYSnY7m09ZZi3KzpxAtHR73lM1XtycSbBXuEY1pq2C1McoYnHd3OhkzB48o5K8u7i6gvGTJNNiK9qY",
-	"tvf2i6fiX1kl0+E8JhkQPVhBMr4dbflGMBrqgq0IBpVzDHCITzTWzi0eTEPEvU2+Ty6iNT62t9fCpuDP",
-	"WaA8s7IKOwLgrOf8eQbIKwBacHH/3UhDR5fnNa9U1comqouhLDI2uvsZHCHU3cCV7tz2iju3VH989pv0",
-	"RzlYxHWmaXl8VciG2iNMaT4xsoyLEWOQwYePQZ43P00YVRA9F+dtsZldACO8ldxPCmOPfhozYSeIlSZW",
-	"wITwMhvQPmAzKYKU2WwvYZ9zttaz4Gm4/r+nbMoc/ItMbD1K+FEOHBk4Ze6s0P6NM6zDaaeKxYVrXnKb",
-	"pGvLQJMMlW6kB4jjVaLVdIkZLD+WhmDQ7PAOAhFrXu2/zOzmHzZ01UC7lH4/Ui6spLWI2mqJYr9wgyzT",
-	"2JPpLiG16p29ntLFqCh4aJvdMP/Vd+5fNnjKn/mhFCx4gNs62oO8fhpMmAS9YiogAQPTtpYv98pov1Fi",
-	"YZkzrNjkyyLDjH/LCsQUyIeaCvCs4zskkjI0qpnNTMIIbcMF5VQTrj3HEX+iMeRLYZBHsXpYnNxZbElg",
-	"vl/8wCaBFj+c8Akrf+IYa8FTKW6Ln0BSafEj+UUWP7DJpyWmiAVsMvppoXg6mIa3/ZhNFStZrmD3/Yzc",
-	"XQJ9v3x18ovsZ6avAi3Aswgr/Nwv0r1y5iHzEhNjKvyyNeE7Jb7FNAJsi0MOquFS2843hluVWCiSwSY2",
-	"v6NsMktpS96wRrXV9WQWtuueDcZS3i4u5e3cvbUoS6ArusT+/fHouH71/qi9t09u2SzxXvORoHoas0U6",
-	"zFwDcbiaAZqXChWxcmZ4BYGsToJaUFY19YtV8lVaWFKzZk0RdBBT4Y8dv18pEgymPAzcLb7ybV9OJlyv",
-	"+bpTtFa+fsdip9iveHfu2NyHXnb1uelzoGdXXXTRhelVukGU4GaYZwWPYgRcIoUp5k9jrmfrWCByO10J",
-	"rLx2nW53MruX4Hq6fVkcXipPlATqHNk0BKoLjba92ltGYxaTXi2RvsFVujrUOD/yatgylTDyIGY9lom6",
-	"nvxY5CUzw51CDEsxi7trExWxMIRMhiEuqI9BLzkvfICInJ/Aqz3UR7Juiyddp3P9o51MXl5/qnBqF1aR",
-	"M+9XmNdMk5k1ceZUCz/Pb7+NHfrFqwo0hA41isCCoTJw2a0t3pCQKk0COktRi3BFILVk9VkkMxR4yBd3",
-	"MHlbuY1ae3tQPRGVBP3kzYzTfTUZJIdYGJG3VGS/jhk702yyrh040THm9cAkLeYVRAFMqIYSJR7BsiUe",
-	"Cdig0SiUBMb2PqpmojEvf/dc0b1CFfmWY9584pXkNqoldnzRAGrY5WwScnFbMzDEAfyzaNeM1H6dl9rL",
-	"dFZXCjBjHAZolh7mTSLXzalOykhSbNndnlm1e7u6NBBKlTF5rHx/tYQUBiwus1vg09J7czMkKJkLBeWg",
-	"0JaTiLqvFNF8wpSmkyhB2XazdVBvdurtPdJqdXf3u+1m46C5297r/Gdzr7vbLBZlYbpqlJ5sUm5HPLR2",
-	"5K/1zLC5JdnNqoBSrqBeUWhVyDy4pmWE8lSIbNXW94FqOsqmsWFgz8SFXW1ZxUSZB9fxlO28M/LX9qLu",
-	"AD7bH8DZW+oGOzMz5e7rARc0nhUGOtqqQ4WDjbLFUBfNaRAzcOVPij0mGGFSKC3CTp6swH18qxqTSFdd",
-	"4QivoGJcEcedxqFH7nzIhLXZe1heziPDkGqyRTPJfSzYxkRMEkqb+bmV2utajc5/Fh0fuOEX557GYZcY",
-	"+Z3WFYtoDEZYG2CmEkMshkxOpkqTiaubvBjHYqEpl+2RGRX4qs3oFiOpInQg75hHcmt6pcg9nWXmzUS7",
-	"0IdLIysbufmERUUVYWGVNIlEkMIui9s6DyywgSGldZrLAkyncQikh6fWzdTYSaJmC3x6RTDac9+C2HsF",
-	"2X3bXUJJwGPmaxnPiEQMgBdeKVvhL+Sq2DYbQwzBE5y4kMtOXeUNhpV4ftbImCpxBWAm0Ghp64psjbWO",
-	"DPqb/6riuN07X70FXbWQvO98VcpZ7nz1qTRQ8kbZMCNIHQ4NEplDOiSCAcFqGbPAI6EcjbCcGaRp5qTZ",
-	"ZerLna+uC+P87nzVxWTPEZrhnSw04sXG3Dtf3cRh2QJvlkqyK3nYdDIxHH3RHrMQ6VIJFeYCZLI23WM5",
-	"zQXo5dw8IVPwKQuWvHEt37Klb5UJHZO80X+lOKWlpuExhE8ELMgGZhSEtZh3l78yFfzfU1ZxPHx5xTtw",
-	"dtUcFRhenn6Q342F+eYXVA596TYVnNbcEXvz6LWAJhWu35S6XMyjVSbmdAvDjoBSwAhjmPJy/as4D4bm",
-	"Y2XdHEIKZr0zfUPT7t8u88qts+/SxspTsaCIZnVKM2Ae4Sdpyk2SsruIM6tUhCQUvvjJudR8yFOJoCD0",
-	"c12vaCylfpcRG58opGU56qS7VlzGAp4RFwEBVdDs3h4m9USLPapYc1xGTNCIYzEsKB5rviqQ4FIX22/l",
-	"B/t9eLuyR2r3pHQDcLXp0jLrsEA7CBGcdO6lSPGP1MS74GB5TotxgXG4CE6o9nbC1e2NiwhZyJu57U/N",
-	"sz63vpWSSPpy07iNo1peH4oKemVeLEsTLwufmt+gqeWwK/KkvGx5/vXer6bwZ4ef/9hC6S3sbukJlfm1",
-	"JtFUs/6A+reGUVTaZTPUB650NpnydjpgsWCaqb4fTfuha0dRabCrhdzMueHi1Gz/+AG/yIHqaz5hcvpE",
-	"I07YRMazp1y0HfHx6zZoA4kJG4yRhYc+POpcC4bafG1zgz1y94tH2xw6W2GjD5Viqa/5Hesrpgwr7XMB",
-	"P3A960cs5jJ4xPhPh9FuxARX+jHTTBi5Y3MwkypQ/YRzMTHigq3PYxK4VD9Xk2uNQRaCDefYXhHBlEy8",
-	"mqesPqOlXBogXuDUmuuwxIzgyq5vGLeOI7txloJmj3cT4NaLA6gI049ykOjteYi+yEGfB2o90Qg0xiI1",
-	"YaHAlYZCSm6SUvg+pmGyc8HppfGzc1O5F0unSBJ6FoNeNYsIFkZBtzqfMEW2/vWvf/2r/vFj/eTk+v37",
-	"7seP3asrwgW5uT72iJBkGGPDMfjjqxTMxvlD+r/AguNG/SjQGXx4UIkyk4Mz6gTWSe6DlVAE1TxQ9hul",
-	"WZSIUyu/wgKRawM45IKrTVYWT0XffWxLVMzDmMmu7vWCb53v9V4v6PUC+59r/E8395/ClGszl614+utM",
-	"JaPoV5lKWI6z1s4nlLzGVyVEnpx+gj8pWEWIuIjQC4eziBkLm1pK7/81lZoeTYq5HqR892NGA3dHLu4o",
-	"vc/8jmVMF1NM6X3Nmx9tOUiXtkVRAVBJVoozS+EvM3PDYtgtVIXgmvs0LMlsrirbZbcHdDnLZdf7cCHI",
-	"AlMSXPM7u6LSDblKIh8rKrjzKRNM3Fmj5OrECYt0pekSGYgSj2kxWNlKD0f1/84V+Grv7RVX+FoL9Iw8",
-	"MBdNShXb7+SLGFX0ZRRvB86zels0mnjfyqDAy0DDsB9PRcHd+hPXYxJAF6jg0NaBiKfCLSDTAHDOL5cx",
-	"PEG+OtB8yfjm0aGr1Eqx/sItD0Pb6At5EDGch1A9X5sza/o0x97P931d5jJd2KukihcN+zL1vq01RsyA",
-	"ARbb4HJa6rKdhpJ1+Fey0fAhZvAUrf976eFbq9IqFrpQYhwq9rcae+Qjf1vsDEUeO4fi0FBhq95KRSmr",
-	"hqAstW6S4Ho8+ipifs5CXt1nfjTXQOHHq4vzBrkQNu7jls0UGbBQ3tvOXdSck5hhWjzhCssvYTUcPY2x",
-	"eUdP/HB6TRqNxo7KQoY19vInghElq2CeNzqiG5uzNVUAQKP1PtmUIjYmyCKMxv6Ev9tdKgK53BCdWjvX",
-	"W49r6LloQF4H+xeE2bnEUBbll77Woa/eFl0aCrSYnJFlm9W3KbXuuBKx63FyKc1tUhjo+b0SsiJHMtdB",
-	"8b277oU1X1nUfge9EGIeGLYLLKxuOwGgTwxhzkV1POrKm4sWvLz46JHro0vD57bgkjaigNoGTnh8dPz+",
-	"lGxJQWRM5HBYDAQA3VePYN2uGjpkudkr2IgUUUh9W6ssz39ry6/ueQsDjbUL9SNOn/FcIwYJYSpGo8Gs",
-	"vJhNoa4/1yq9uLfXu7OTeI88JJenR+dHr1QieNnaWixXdtQWnnNZoVAgikHybk6lK1L47DrA+IdZnkXC",
-	"LYBY7KAv919XdB7xoF9Wpp0Fr1Qudn4uqr1wyHxI/Qc2ov7sLChwY/ddjCkuoVTCMOvO1Igpik/oL6k2",
-	"70q/vVIEX7Zx+luu/HweVapEBqy3s5ttl1fdlLewlV5+W7zVxj7Xfrx0n5fl5T/aXTmXbAs9zVfqY2lC",
-	"/zJ/5soVFxvFx1T1Rb6SWUarME+jmN2VBIS4+7tS8dsFYCAHokA0ivLbPx+KVRIxpVjcN+C6XalSBwzh",
-	"9hJDlW1un+xJZgMKZ6i058WpHn4G/57K1FcRK0M6Ff6YxX0bx7nS6Lse9oKslBjUV2JEYn1fP0qhamWF",
-	"7L1XPTphWTnmJKgtuQ9tMAGsILMDqzFEFlV2Cvkd64dypPpY4rQkyCe0H+cPxmiXWGpPDsm3XsonzOu9",
-	"WteIbR7pge/F/fSNB13yrdFofP9uHqGfMZGb7EffS2tK/GGCPWDHvIL9XXlQGziinn3JT3QzfMqpCXOK",
-	"RDXAl9XD2tRmtrSKqmIxp2FjLbK1cWQZkFZuzYLRZz7ndePVLegkqzlY7ouFeiW5p2uuMmGjv59LqpC1",
-	"YZcoqqTAOolGu5jGzMNmClC/ubEWelqjTx/yJcrPsIj5zimrUDA4ZnVrw6aCXF7Uj2OqDXTUH5OA+SGN",
-	"jVIHc9qqpwxNfFoRrFKGmRtWsfTN569UoUq5+SX7e7szo7SgJpx6RXQ9hrrka0rwz7n43wm7z2z1XAuT",
-	"gu0EA8KJVcgLqiMmD8roYs60t2m5vhWRpekPaQBCNYiYK0e+fGvxtQoQLFSWdRWrLGCrd/udNbHOSXxU",
-	"6fok03n7yRhusfT+iYI5K6Sa3zEs7ZvxBRVnjj1ZDLE3t9zVm/a7UV7TI3wazXWpRlq6L/+S03UMZLnu",
-	"BAXF6yRW/Ju7/KNpdbd/EruALVtuN/lynrTMMB6A8Uu5ZRfyffrLHCHVK0EUduUomsbtWfH5sLdUsbNJ",
-	"obKQi75cKHQIsoAhRD6x1Z0HUx5qTCTlyiatFruoV6X/BHxko3Hz0wKg5OyEbKEAso3O1QTQ4q488l6E",
-	"kgaZJtjfqnKeY6ppKEdTTFn1CFTs4gL6rDeqBicsAlByFrZs4N9tWYqCtg/ZZueBZKpr+6pDaUWw88/I",
-	"lq3KbX/f9ogayAn27GZgpTd/QiUl7Ftz9fbio1GZqWa2IGVaJ8QOAshlRjdcMR3N/QWDldjI3ao+FeLY",
-	"upwt0xXcCjzzfC0JHlpkbHI4VEyvYHoLfYVs42eQdbkYuf3PhR9UY5FpSJGFZDkeZBq+F1WrzeHzAnnG",
-	"cFFGMgzR7QOfFNKHxnb0BR0Q6IiM+J0hMI3t1T0oYjcNw0pVS4v7Fd3cnJ0kkT+2Z3vSr93brH+oWYK3",
-	"sC0rd7eo7Af6ijwXb+Mlxx2QrUAK5iUqkWM624kHbEsxp/JBFQWfCp+FIRYAcDSVOKNSF1QyRdYHlXy8",
-	"gq5W6MPr9UqrxCqTt0I5Wv7mXDRsNSBcVZ5qjACYJV6xqqja2E/jWY5rps7Ke6rSEzq0XXTS004Zm4ed",
-	"sGM+1ERhinqxzJmLx6222Ko6Xh5rv3tFPKCMsisT6qNpz1UxWgSvCLfKMGllz7BLxi7dzYS+MVfAZk4l",
-	"lP4ti12YSJqafZL+7hWpGpY7pa8RLhQPMAbtK48W2lXtrWz8kgKRne2/zz5hCQo7YxRLs0ayRbOTA16Z",
-	"m8dIHYSSAVVW6sLKPFwrKKvFHnQ+tKy8QI7FjBU4d02Li9KUHcp10U1yYesGwXXiKlzMMX6yRTWZSKVJ",
-	"q/1mvjtu2s9qMrOSRm77W+03xQwyX9uoOHao+Dx+u128minNJsdj5t+WR+4uXtUBi5gImPBnxDffsmCu",
-	"Exh0+1/OgPKjyluUrbkmVKh7FtuwElspKGA0CLlg2ZtN3tr7q7judYmOXV6BG/fiU2EKUjW7WVUT1Uog",
-	"LhktilyCvS7YvAvBCBM6npGIxZnD8YgNnXmAKyhgMdkKqKaGoj2Ch7RduXN9FlcKBOHYwVysujHbVJn5",
-	"t9CijwUloTn5ZlRmTM8tvHzDSrPYacSXasBuO3L1yf8dYgGLSCo9inPdvzN1veTSgXF3s6/k98VC7Fjx",
-	"J3gdtFjupx0lHU3YBq4D5hKkUPj74fSa7NCI78BGVekItkF+fnYLc8vO7F5hMWSX2H9lECgbqXNdHKgD",
-	"KifEWrk2qhBLh6WToK4WtrgkVBGs6eq5SmKfs7Eun8m/pyye9UTi52kQjGWCqlQxm8g7BlUrkg4NN5cf",
-	"XOduKmwT6lCOlI0yi9Hp0BM3lx8OSRSzoTVG5CrEuiJ196gOQWUliAi0Tau5xgBkbgV/4PI25mcuVscR",
-	"V8T/zrDTHVXcN7MV1nKyfWDN7exSGUB3muYeUcMeFFyOR5/OXARUwO5YKKMJE3idA7kDUZopU1jGWkcA",
-	"Cex8MShHBTMYoQF6rOcjr2DrL09P39+87Zun/bOrq5vTSwCb9kRSYqSu9Cxk5P1Ve2+f/PjTNeFKTbE2",
-	"SdbuAxubgg4wzsP+HbIVilqY2CwItDIoz1oz4B8gASiPKJ8K+GHEFbTEhpDzqVAkZlEsg6nPByEj7IH5",
-	"UzNqTzBxx2MpJoDIW5enp2rb4CFXJJD+1PzsepQpLkZG8AJjH3CEeIpyoZG1oJvn0aezRk/0xJkm3Fyy",
-	"OKr5+PL0FDZ7K7GeJMYVL29rSZVL5WWkOrXdExDBie3t9Vh52bqKHoTkJyXtRJDtLJp0XjZQuGWhmEiD",
-	"QPXEvaFpswrsgzzhSnUTMSzkCgRN87pVjVAHhv+3bAaxegGtFGzHaa5HKmEPPot0wfcgQ1jwkFYtr1PZ",
-	"pthcim5PpK2Uydb0MbS1bbaxJzIEhjtj61FvldMF8A4phnwEPWIA5WMvM0lPZOgLNMl5gvnxp2uY34gD",
-	"oZyZ2Q/nmOuEYgGfhL/2hGWwS7gqyTBV7ERi9yqUI254c8ygpw3BbppwdD0xt48sTlijbZO91WkfYBzx",
-	"JdPxrH401CzebhB7wNAZd0wVlDuEDrld8vlbD/r69Gpd0ml2PNJzIpb5pVdrNBq9mvnVMAH8CXoc9Wrf",
-	"P2eQx9yhXGHuDzAT6Bj8/vToJHPxWJQ3wCOTV5DBPJDBjGx99qdxSOpnn7cbPQHE4noUDmTAGe5JonGQ",
-	"j/ytxaYYFH8dc1+HM7Jl1gaZZTB2MI1C6NRODBLZ1ui2mTnObpSwWIbZPv1cuMBzczWCkVCR+5hrzaBe",
-	"qvtt+7AnJtNQ8whirA0CRzgdl2JH+prputIxo5PsGvAXFhAtScDVLZlGzj1m60TCoTd64gi3BkzDExZw",
-	"SqB2lHkziX0HizJkKln3PxxDVvgnndZeg5xYrV31xJbjHDY2wSNDbkjOXNV5loaIfWzUVKHrKBHhOgU5",
-	"vabIc8ZSyGncE5dUjBAzz4b1cylY/SPUiIRLJVPl397VR5ERwertRtNWWMMLRnV3du7v7xsUHjdkPNpx",
-	"LT93Ppwdn55fncI3RnbGigbu3jn6dJYpl9+ttRpNfM8W1Kp1a7uNZmO3hvU2QZICsc/wrp20M/6oqCHG",
-	"EdbgNOIiyuDw/qFNoEK2bB7m++fP4MAttkHvfGwybq0ats8I9J0yQkNyqGcBJgbIqdAfuMKibArs+SqS",
-	"rqpfu9l0fS9sR8As+n2xlrVEn/w5b16stZvt/XqrVW/vXrfa3eZet9n8bwhwBmjhfSdWmRNwLea7tWaw",
-	"z97Q1369Pey06p3BLq2/YQdB/bW/N2jR9nCXdQIoID/3uWO7zqRlh9v1DwZt1qL110FnWO/Q/UH9wH/D",
-	"6q1hm+4OOv5esM9q372l0LeazwZ9SAc52G07CjvaAXsTvPb3B/U9aoBnu0H9jd8e1Fu0OXTPYDTU/yo7",
-	"TezhYzW+xZyk715Z1xoFTWk6zVbZDAkK7dwIagVvFuBHu6s/eifjAQ8CBi7BTvtg9RfXUn6kYmbbOoD7",
-	"Zw8xd/l3Z0KzWNAQ+72DKuRKjdaQIIz4ak4JeutDWURDgypLoea6h2uziDChnKKmI4MuRncwO961bxll",
-	"7KGOrKVu+wRgCf7vqNIW+B1tG92k0b/lEdTe2SHol0RT0BgGM0ItAwDRI8cTti0LV6TTPChlDTgh4gjq",
-	"nUwl6VpV2cK3LKJ/zyJqBfw8Z/cWRfOaryHw7wvsqrUeXOvR+9NS7Jr7kNmERbq068CTteRZAf/f0sC1",
-	"QvkVKbpZgaKPpRiGHC1HndZuJRbwgcYjhh/sVVlIUpvqoxF8oFLrb8lwkNQSinXd6dzVjjW6sUT3mjwF",
-	"y7ma2eaFkZ1vBmW/l8skGWBAO7TQNIh7AhoQDUPM8TZCIrUvYQSpYzEdaPFIBXECshGijWBZynp+YDrl",
-	"O5vLJH/kS/0pWcQfgzV0Vn9xLvU7OUXv7m9GrBeClZDGYULBMzkFGcAQBYdWQ9QQApmK0KhG7rETLDYV",
-	"FDLh+yVdmNJXcphyY1Dx+y/lbGHHLmnnG+SNJawCA0YL0m+twRb0TCMRJTYSRD5yhD9njeTmi7QD74Li",
-	"stVpHmyXsgicEBbzEUBd5BWdYscYwAEMi4RSjFicsK0/HYmsfd3+VjSFp+mkaUAJR0rZy+/QvWFr4Sht",
-	"/h8tYfP4s9lF+Xii8pZFNxng827YSneL9UdE2BXK3jIJYdbmZePs3bEqgOMXr2ZLQs2bJIIMNVsLklM5",
-	"AjBhJ7e9vuc+S2QAgabAUso9CoLHkO2fllh/K9o7CoJEjZVFZFfxwJ9CNMVghlFZ01ira9uoV6uSvlJG",
-	"BwqY0JyGimyBqTtriLdWe6MHF1jzt6F0kRgRLUtR9iN7Tkm06SRRV1bW9g6uOdkg4Mpm0VpJ0obK4wv/",
-	"n52lIeNRLvrb2hU5+JagOr0zQ/6ctnkwImkrNabZGWMZZv+0kuveoEl3hwesvt8K2vWOv8/qB7SzW28O",
-	"Xw/aQct/w/b21pZcoVpGieCa2FayB5w5rr+ALQqaPqTuLxYQm3a2QGpgJl4iL+YIDZ1IS4kNVbtXqsix",
-	"R5wzkscEZlEegfabMzDRQ7fNqWLmvsZSfoZZuDoe4czFTKi0Faelj6WG6msE+lkN1Y4WsZmoSt55XW+2",
-	"6+1W7p087fgc4nbZkD9Yt0G/M2xT8HmbHVrssrm55RajMypabq0v9q9ALf+S07gQX7ecTcXiLCClKryy",
-	"LGk8wkJbFMOReO8xfB5RAu8yi2qEDjWL3V99jsW5yJaTag+a2y5GxlEUt4k1bnOAuFYYdK9t+MrGBt05",
-	"AGvdg2aeBkrRfX3zr8XzX9f8+6vyANssOPv2gd8MWqw93KWdwZ6/H7xmb4YHtDlo+e1gl3WGe3R/8Np/",
-	"Exyw5nDt69YWDspsbAnDSK0brhjr71ve/otZihdZzGHmsLLXLVgy1+FyiJlF8sLOt5VmoDt5yzAExKq8",
-	"i2KEixDEirXgXuMBskKrUhR97r5KzcqljA4Twh2jm1Po59Ad5Y98bHSrUN+uqmi7nPGkvWerICfslypq",
-	"L+5m8KLpPpmVyeynw65ZiazwBNSConiZcI0xTXZsxPMkSDLluqireUQB90md0U4ZtGEhNGYQo+fCcT67",
-	"511iMPTzUoH6BuD8VeTptXXbOVX2V9Neq8WxLCzHeozKVXXzwjJV3TwnHwxVhWF+sXbokA7cktsL0S92",
-	"yVY3XNdvtZkSgpp7NR0EkPUvoYIYurIxImbRXkqwUjAjsmM3Us9R9Ervbrlen9qsC/UR53KxAQJOA6JJ",
-	"jGzOsGB1emqlvyTmBQJbVU9sfbq4spkMKY9z3iLkj9tExh7q9mlkrIfjXpydHCeu40wws634CTuRmgES",
-	"dWlyaCCCmBa0S7oXKcSuQPTfEmXnRlkL86a6zobUOx+bljR5rvkyjpmv62MZK1YfQJWU2RwBb6AopVa0",
-	"X1FP+s2Y4XOwwSc0WzokRm/PS0TOH1nPQncjBuAvuqgfy7oXpcZMWE6ZkpVYxmMscz0DKTHrF8EslYz/",
-	"Tt4LRW4Zi+wy5L1g8WHyvCd8KrIO8cy9YO4pKmZkwqhQDfLp6Pr4/YKoCfT9mWA1Sph3glXBl3DoE/w6",
-	"YdGrtKETd49uQR4AXDPJAu+pSkIgHVjbL/7834p87Fll6SdG5Qvxz1llHy/6FGpYF4Il+tVgRsADnyhW",
-	"eRI2oNnQZnKUhqjBJ1VsDT8wXYzBzT/BPft8SscTOwlfTCRPGNwGJPsUWskmkTTmpG10GmTS+OMi8rad",
-	"h2zCYxQzyMT2oaRmgyD3wYgFvCitWTLLfIDcAVa4/TDHaSIhl8tdIXCRKRYOMRgtvWapM9cIo+mRUCpI",
-	"Vlbo+bSjDsDIwwMm9JJr8CYKnkBRWaTqTyGjioocfecMI5vQIAJbTdH44zDAoq3ajBXOmZx+fV4I5xP8",
-	"OXnii6pSrKqMMTXSmVIA9z1i0NyWKDTI6aVWn5S/BWQY0tEzqjGZOJMnuA0KrVzv5b1j80ssXVuUxHIg",
-	"tUcoOT5zwuE2GTGtCM3EFzV6AkJuMN/LLJMY3QiiVgbOew9xcqh3jKVisMFglDJfLeH1Z0pNgdU/vRN+",
-	"96/ihN+vt9rz7xhm+3qZE/6N3wqqO+HN2/816ah/DF6Ln762H/4eHcTXenf2frg/+jHYYy9O9xce/rQ8",
-	"HBjDYsgqFiBckMefzNM/x74hL3/HVeDb+Wbo6fvSGEH2YHYRYNB0BD4On0HtCO7q8kphO/oaedlK0Myq",
-	"1lAugs6VAPAI7Qn30wlXkVQc+9G7ugBbaY3hsxOPfO7VsPZvF8pJfN621T5OoGQw2fqsxrTe3tv/22dn",
-	"yOuJAbYbtk0LbKzB9dHltpepOqBIWdUBcuR6N7hvk53oCRcQnYRleVZNoMSfQsGJWdEdccmw6rKrpbAq",
-	"dCFfiNjBkRZYmCv3NtNjKfq7/VarOJ0gKRhdFuCQbQ6NnaF/sf/tN+q/fGt6+7tFDaILQh2WaQYPdU2h",
-	"4H1BZEVZ2b1ihooIAgiGVR/rNPbH/A7OuYFNvAPrp8c2iXU47lL3p31/B1+27373agW4ukgtVGvqj7HE",
-	"y5CHzGz333q13rTZ3PXNH/Av1tA07tVq2X1frAGWp5eCroz8a4oPMpgRLshgpjHhcmHgbKHik5Iq246C",
-	"ENwy4sElkK3Ld8dkt73b3F6xjtPr8mqJbrNPsVbid6/Wbu7/KnhjZTKIudCMxMACtuC4t+fQxh0EPFy1",
-	"Evsyvrv26ncrXrUfXVOCP5ng0Npf/QFs7bnUV1RzNeRQ4PZXvtXNV7uVdjCppD9nObfcP1fUFbnY9dEl",
-	"Wp8+Y+FCYt77DMkskc6GLcWMdfHDCukAeOmHtkFF6U1/PzY6ju/uHM+m4HUheg9gzAbwYd3/MYsZlL7C",
-	"cAh87X7M0bDWE/mCiosFFD0zXC64Kdm1xOVk7mYhCbYHWHatQguOR4c6ZRogFLXbPWEDTgVptRFevHR3",
-	"PfeP+h0Td1hYyv4Q8aiWNjdwckzbbw32WHPQCdrDfbrL3gzb7MBvBU36erDv7wUdtjts09ag6R8Eb9jr",
-	"4T7dG3T83aDNWsMmPRgU1lbuFgp5ebnAygLZHzeID8r1kKgYIJRB9gTJ/hLxQm/TilhpAXmiJZR23pio",
-	"bQnFQnKGGp6fc/2wzfufSRRzobGC2mdUzT9jNVjVJWZdU23Oyb+F5tlbn2+nAxYLppn63CXQFR26PEvD",
-	"mHwa2nqp2x4Se9KcJ7vMpO6f9clBNX3zo2vn/PdkDqxbpsiWmIZhlwgp2HYxvVNBz8z6H22RxiX33ZJB",
-	"iLFVwSDKSw5JokcubFDNq0GhOHN26U6BAcaZsdOf+1/kQPU1nzCJybhunhO7MfYRaITm3XT02n6z86bZ",
-	"rBWPO2ETGc/6aQeMuXHxOe5tweBmrzMD59rNzw+VPkxh27mj8U7IBzuIrTuAdDspKkD7ZPrAJ9NJld34",
-	"iK8u241Wu3mwj9uRTtPP9a2ZP8MUHTOAZU5v5SJ++V7ZIJRiZwEfPKYRHfCQa87+GrGSV+hE8zPrtt0G",
-	"qSLf4Jw8LLf4PccJqaBdZ8OtwA1DOcpYNZaXvbnGhvhJJ/X5wqmHBBx63AcjTVrd2VY9hLlwikaRKPJB",
-	"jsr1+xU28bTlw83N2UmtTLFeISMDDLVCfUqzB70ThZTnOWHt6vr0E2nttJeqc9V1KWx96YpCvqhWL6rV",
-	"+pzjk8HSOnSJNjgEKJV2jgg5harHJZS5PS9W2VcqsJLIth4oLpll44XazWaq5rhIAfgPVopukDNNtJxC",
-	"o1TBeNI3zdVqJ0LGVnwCiykHxcofMxoRJuR0NLam4ZDfMWHWHMVywBY5TqZfwmOloaS9Qu3i72l/hC4M",
-	"VPn6y8BTwjHsbnHl2i01HoMvtro9FvBLsec9o6Eeo2ybwQUF0HXJGB7jtZ5DISyAnblCil2SoM9AMzUw",
-	"jMsoYgFItaAHY+V6rhN3JSTwQjGkBjlKsBjjTGxIIxMBDLGkamN6OxwDlM91vTxxyYsyNdVteXJvD4LO",
-	"6/29Qae+OxwO6p1We1g/2KdBfejv73YGr9t0MAhK+wd1CwSBigNi76m5vnfYWCptyAVBsjb2I6GMtF1X",
-	"QW+m/CrxcVWQoMlMbTLrO76VBJxUGmANYXW+t14xzTqUpcpyKsxkT8vFv7gxf7PgEDgDQgn2mCMydnyV",
-	"pMhT+S6cy3VcoNEVsrVrMp60p7SqPxfMaPynruMa9pX0bDA72hLRNLR1cXxGrBsHDQtkQgUfMqV7whkT",
-	"7licdJI3Y8lYN8hb7ByS7fvGVaa3W8YpyYHDZlzx2CgRA0PAAWl7QmCF81eu9/lhmbsQkjTRpciCEhul",
-	"JbTnVg5KuPdXHj2J78Q2QrQN0X4/DjZNR9APYsoD62f7yqPf0M/2lJ6vpzq7F7/XnyNg5g+ozV0g28hq",
-	"cZlOgOD8+sqjR2htTgVc5eVKi1WkXXgEu2dKYx8Fz7AWDc0vBjOi6cjLth0xoqIH5QUiuKzAquoR7Oy7",
-	"TSBuXPMJOyTQ/JeA/coVlIdmwsvEeuvAWhoTApHxCex4hbEHCr1LoMqApqNGSXsr27UzYSMr+ikuFrqc",
-	"m9wVJ0r7DBfNmnQJ3UQkZRXAcPUVzOGUAeE6lK4JAjaaXYTgkzl9xb+ysvlcz+d0wqQT6V4zsYjXuu1m",
-	"c0UdEa+8O3W6BVoSdYtXchE0tvN0ITjZ+ZuV6pisqSRah+LPfzp10bVGd9pgtqPz82iDrhHqWrrgL0l7",
-	"dIN5rh16M+l+3tpAW4S+7gVSxhHyxSxu/t41w9+0igRWqCm+iZ7gMkzsoeUGzdQzlpgz3a0cT4U6nG/J",
-	"lbhDClwuS+82OXpxh7y4Q17cIU/vDoHmG0MaW+vcmCoyYEy4jnOP5yP2tqriV9XQKm9YXB4u5XPcCMX2",
-	"bkTJ2kjNykvCRdAAm3TeLWngv4zhXDmx88VG/jw28l9R7vkdWMHxCQmYpjxUL9noTxUfgtuaZWeb86uk",
-	"+XlxyYgI8/pAGYcwtJDfMtum1qV9Q2DugIaGw9j2wjL2x8xWWAfeg65Yw5ZsGmJPZKqXH5oHRu9SGOeS",
-	"6dJvRru3ndiTFvsqyR0RSR9WLGQPKSY9ATx/S0Ma4ki6Rg3WixrK0XbDuqOZWOzvrjyy19zFh4YnG0aq",
-	"sGBXTySNVSFhJRPpgu2L6QwSJ8EnnbihcWysROP82xIcnkVm72wj/UczUtt3P23ilDQ+zzAjeQsV/lyY",
-	"K3jY55//kvTJtzmO67i2cTEFHAKLPuaOG8638ehI8197jwySgIybbhTEYj/VTh1ldynpP4vbdZja2pVB",
-	"wPsx98eNpb5+Mw/PIKeVO5JQCydT5IPRq0QFJNfdDmrepfEAV5rGkGac8+27vuUkzWYDRpdxiGGmm0ys",
-	"o3PTovDgWoMLSWI51fA+GUzNBIYbomj1AM4JtEqQiQxYgxwlLZCzkfu2rXQySU8AU8B9h5gGWybQxoMY",
-	"ZmYYgu3QjxXKLcTcGm7T4udpNoMgF8dnPWF9eXlXns3fK/TjHeUVzrQoIa7N7kmJk+3SreqtNZXM5V8X",
-	"E6B7haO+eAkTvZPxpPZ9Q5UzlSdi/btXoP60GbiPztW5RAqeo1k5HIbcXKaxnIAqkxWLc7JL+qCCs32e",
-	"7NdlNxlmcwLpkEMeJloYtgZHn8sX5uuUapMoNDMo8IN3lxcf89lJiSqXJgdBwS8DsHNvQMd+87P5x1Xa",
-	"sSDlK0OmjcBg/eyWhWwtBNjOWZW2nTM+cwTdebZjV+WhUJMJQKAJz/HmsmeTewGBC+VoFU/BJP+lRR2S",
-	"du47QxlP6uYOgita+DKwgYXmVDJfXdvUmby/1yttBZ9/8lD/yqO6weoYVbB1AtXnV4Ycr3Llnxcm+Ndg",
-	"gidAd4QSwe6B/yVUl9AZAf2IjWaPZICZC3558GUSwD9VLHAiTTaK/5UiVi6ei+fPyhM56a5RTPsGpDLC",
-	"f5EmXgjpyaSJuaD2OezcfhRlqYGcrK3DbN1yERDzKToet6trNRMaMDKY9UQ6Oz72iBQh/DcRniIuzGep",
-	"yFJRw4AyHJloQbQqX729+Ih2myDmQ90wSnIXvjNPSMCHw7RzLcAE0WbOrGIX1xNbEfVvMWUzgGLuNoDb",
-	"swWh7liszHcyJiH3mRF0sDhhsN0g5xJnd5KLmmI7Qp8qdtgTyTNUeZCBpeAC9JalubOwMShoFkfpa74b",
-	"JznqCbuXDrikYLBdDJlwKFuS1gG2OQupBugmtDogTtgTGR3QjWVgsBMtUdrg7O2ulshXVwM5eVHXXhjs",
-	"EzJYAdRez7FZ4DtpzG+eVBaszgZvK3NWnGcz1orfbm+qwknhM68nHFd1ShypqsNFXChy7/iEzWkRStMQ",
-	"O8xYlakncJDBLFOWCfU+GumUJ2Cfh785BrSVcO3E4sdt1XI7CYmmZqae4GLbjRjxaGFENyRCLaKJG0C5",
-	"ZtKh9G/nr4+eeFr1Ev8AzOmJzAltZW4vfLztkeOZH0rBTv5JWo19APvq08k/Sbuxa28pF1ichr9n9dU0",
-	"3D1VUMlbao4H9GYhMzhiPoQjL7D05U7cbZtRlKnOVOSwYMOFC5ZYV5Kj02y6Tl5LGDgqCS+68cuN86Ib",
-	"p+JmmVq81u1ipafy6+WsWL9Nhf5GGdXaC/NF8Hohg2cTvOb02hQrtzemCuztu075G/tJPeRKuzI4jeLK",
-	"Mlfw6tMUk3JFyD+d9f9++q80T4eJu6wLtiGYjv30MVyDG5VlSuCvUpUJ3/xrFCI5h4gMkKhmEVMLwWkW",
-	"QcgWBmNASRK1vViTBN+rEIxiB9xZ1uen3WxC9TMngJq3AgweaZCfxkyYi4VOWOokZw9caRdxYWQ195GT",
-	"FTvNTk9gqhqOGtoaOBOulPkGQ1O27tGUkyERA77a9nJGBSIHRu4trcKEGITdWNcudl2A3HMxtpCacIYP",
-	"W0X4/KQdCn5O6LSY8haAW0VfuC9/kO6u1Xfp/KJ/dXP8vn91enx5ev1Um2WUNsRNUEwCmeJ74y9UJxpx",
-	"JmFHtoXkWnzI3pbestoVhkFMaGRj1IDHaEm+YTcBYH4eMMrvXfzLcBNbFHaLKjJ3t4pA9QTX24fwDWHi",
-	"zlZLhoBkDAZh4o7HUkzMF3c0hohqmDgg50cfT3E6yOslE8ya47onDFOqQ2l+qskO076tzeW4q/m0QY7s",
-	"CrDXPjDUTCUNMhUhRNXdsRj2ZgU7OwpWVmYGyddnOBn4v9xVWpKA5aYuyigYSBkyKlyu1WYslAYBGLJp",
-	"+Ck2K9OcrSMunIloqi3DzQ6Qcl28CZ6lSUBaeMZKJMQyYmc4H05DgwFBYJnpGpXYPtqxC0N6ZfwH4M4v",
-	"9fSL+ORREKQyG7ol9DjPl6YQ/poYfHWMYY1EhVSNtzdhqU62W979G4scseCVwsL+wAsa5Ah9QK7Lfcxs",
-	"3G/M9DQ2ypJZxgweKMBMMqZqzILtw574zIP+Z1ynHdk5wLEU/mcefCY+jWPsmgVBvTc3ZyelnO5Gsbhy",
-	"unHagxGNG9y2oCnjdtibaWnlharzwCJKpuH5jN6kKALkCFTIZgYzcRiwOFcOkAfl8/XXmdCg0UjW7ccf",
-	"2Ij6s7OgtmrtmMQNzSEGLJRiZP4qA8l80de21UwBZElb4scW7S9Sbl0Lri9UzHfggiSN/WFz8NrfZ/Vd",
-	"2mT1jt/Zrx/4LVZvBq1Bm+76nWCPwbv9qi9vqhKv08ccsvRtZEmsyFYkleKDcGbr0b4kfjwN/76B3U02",
-	"G3v9hRq2HOpsqYVuVRWqgq7olz7PmSHSCPzXP0Hx8ZScPgNEgt27nls0w71RtaYaReOe2KKahIwqTVr7",
-	"xB/TmPpmIduHSZ8qDoWPzXcjJgwzZgG6qZLxklsAHHpQWH0p805Ckpay7+v8Iipx7fL+IAlbca9WYrG5",
-	"ndMSGmwl7O4JGNuEi6SKxX4VPremdIrw95P+UeOovxf/V9tvsSxv2h++pm8GB34zaLH2sOb9BtzRywjS",
-	"N65lck6CtrmI68rQKb4FhUWNM6P+mQTp30dn8hw3tGHXhlUkJDTHnDZimE6wvWvtDEEkWi7d2nfyFlTs",
-	"tuxDhk1BodJ3UikZytHMiJ3vcIB/tNbOz02G+cFMd264xROIMnNLlBFBCC2xthK+dCWH+t6I6JcMCpVJ",
-	"YFoRjWEiLKa+EP0hJ27L7Hi7yXg4TTszRmtxgCMhIWcwN8b+3Bi7uTHWF5SSjbUrryguWVTAyAgtI/sD",
-	"lrCozhKS2X8T3vBokq1GFBnSHLr1dt13S1wKZeJMwijsnm9BZAiU07JFH7aX0KGLazCfFhFiQRVQQC83",
-	"GypKCRW17EWOM2c6jcBHCTmVSxerqiCl5TlShC+cEeE7X9XtLFP9qr23l5cjKoo2mV/IVq92LgXr1TAe",
-	"KTngOrZaIRNGhXJKRLZv2yJ1ly/qJANCyVo6zYP9QvB/fcZq3gyYK3LlZJMUurPzdxfVRZE5xA2KM0st",
-	"coJ7j2IidlpjGU3DUxHYatyIm4dJpiPHFt8cZZn1m53a1bZ+pdXaRzn4ndqSIdI/Bg+upLomIGZ12KcT",
-	"uMr56Pqse85kmEpWO99sFZUyr7B1ASXgJBZMDABVZEtIPXffLmP0OF45o6/KGM6CT1SPa0/GS9prnDcW",
-	"jF0jQugvi8wbYc/G6O2V1NoQTh5agpc/MP37Q8o1L7hHC+pr3wdOPF8mjr/w/NUFaUVGJ9tUKqfaLyga",
-	"fclQ6khkkdimBgEZ5mTGCmL6TRTQJ+behQKmDTN4hHxcOGzwu5BYK2LYiRTshXRWkc4G+P2I+yWaFmm+",
-	"MpqZeSfyLgMICvbUMmE3uVNboeSIbwZYqhXLaPb8xGb5/2PU4aqgHMGSX6S237kK8jiEfgr1xFY/KrP7",
-	"2o5KNm7WNfs3FP9FDojB22AaArQB8gFXfmkrZjS0XUaXUR5OAFT3SJlsAKFRrprVxd+d1g0AFj1bfHUN",
-	"gQzhLhLILv7ukZ+OLs9t4EayRTY9y7Zp2Tbnfnp5eXGJ7yUbt9AtefsZO2U98lyLERCa1P6SRbKlbWtt",
-	"s0jzTjxBx2w5upyJoXwCZDFvUl87V8icp25OvJ9qOaGaYdnmZJ2YUid8RqYQYX15enVNjj6d1bx0L8xU",
-	"g5gKf3yON8CEQispSIQ4gXIXtjhou95s5YqD+nIy4brKO++pGte6NdYJdnffmK2xOZMgsgL1NxudBjRz",
-	"sznrBix7Jf3w6UO93WhCsGXNq03j0NxbWkequ7Mz4no8HTR8OdlJlpT51yCUg50JVZrFOx/Ojk/Pr07N",
-	"JE7tubi6wo3CTclgYo1GvH/LZoZFpcC2GvuN1gaUiPhT1ns17T33CnNKvSRP3uC2RYTDJJ3f/Jie8Zje",
-	"sUyjBaYYuWUz9RwUuUgGVakLOuUuc9yZFxZSH8BH4REZYfxoOHMFfNFisMKV96McqNXugyTGKYWAq8wE",
-	"hTEAke2T9PRCEdavX+ODD1BB/7exMvz8rcY0hZL9cFRwBrvWutBpps5Jm6Xc0DRujL7WvBq0BEs5R7Pe",
-	"bNebr0lrr9vZ77YPGq87+803/9nc6+42s/Ufj6WZWENBXzwEmBL6x08Viy0Aj3Ey/igHVT2MBmPylfHn",
-	"Kqf/s34tNQ3r5lBXdp5KIIBv8BOY+EU+XeXg3IR5FHMu4FPr+zsvBAABjQmwnduICW27EipsUA+OaEFi",
-	"NlXM/htzq3xuzr9BBlP/lumMDGYEGQMEGVPVE0K6NyIpQ7XdNaNn4m7lvXCFpQhVtwoa2nFbGcAAx1Ui",
-	"NAXZ+C+boNUT7WYLQnU5U4SSn2gMvfoQP4miMwhRlg1yRO7ZYCzlLbm5/EC2BmwmRUCSy3SbjJhNHDPT",
-	"UkV+vLo4J1JAn/qQmT3zekLxkXCZ/FSQ9x+PjutX74/ae/t2Si/jD4O4YVeEOJ6GDPZ2GofOeFwUkpZe",
-	"v3bZZTfCSlcx6itnwdO4iVtl0yQs7ddQv+evgXWyO7JBaIKGM8UVfhXNYj4a6z7EmPWRrbglMN93/7xl",
-	"M4iRs39OuFm+/bcUt+7fQk6kcn/IL9L905bgSJI8LA2BKDsNb/tAY8nogt33lVFZWJwbuJ+dSn6R/WSY",
-	"JHdkioIo/KPPxNjI0sm4+CuwGQicwb9BfM69YflN9+D7BoKjT8UFcBn1LAkuRY7h3c4zeoYdKS76hoFF",
-	"BXM3qGVCRRqZxtrhVCCzhZjCkA01kVPdJe2DA1uEmPRq+EKevyZZI6TRaKxox/hyC2+emp+dz9XdzukU",
-	"FiGIIVF7b3rJrWjDCqeKEdCGNru8F01K5tXE3V3qKPwiB8u9hD/KwR/YRQiye6vt1UB2fcdFwMWoTCjf",
-	"bTVaTfO/RCpfFPkN53hiid+W4cAKxstE/rWZFAj6pYL9IWGaGl7BlOYT6JWeFOcbciN/AK9xye0TRtU0",
-	"ZgGJqWYvTs5KTs4vcrCREF5Exjvszsy+lJp7tS9y0KsReDUth2PunS3XPywZEFpmQgoyepBQjA6pwnpT",
-	"ttl4oo8SGZN30ApoCcP4UQ5OAczfM8+AzmOwRbZ0Vb4BGTyBI+qJgGraJd96NR70gPh7lm57tW4vQ7m9",
-	"mtczzKZnuM33nuiJ9duX4aEhRC/0tToJ1ZwQtl8YxbaRLZoY68psJJJLge72WIrEwqGldHjJhlAXGagP",
-	"+7+45n7I3F8pEAQU6r/UFiIFoQ1yUhUPmdDhjEQ01pyG20svaMxouoQxlit+z6qSFY6MK3uHeUPLRq90",
-	"m11mR3u6GIUnUCcSUz2iTiPjxwBsyWPOzu5e7bHqR5md3eIDlwKrURYoIa4EI7m5/OARBhJR2pcEUfEl",
-	"cPU59QFHtCShfTlMBf/U1ewI02oIKfaXsDDLmNZgYsv1gxOHKQmcW4afTYXmoZUOILZ7afyrHaOcQf0e",
-	"NYlsXct1u/97uZHiYPifD5MwL2H0ps3mrv//Hiah84L9rVdrNZpGcrMFOf/Wq91cv6u/6dX+H7zNegK/",
-	"ioNh9/LkHXmYhEJ142D4tx6wn+7Ozv39feN+F7hO6+DgYKfZ3mm363EwrKuZ0PShLtT/6dXslyoKHtJP",
-	"zV/IroLhjmbxxLxpJ4Zpd+y8DpjlFQZyW2DG/s/Foinr7uSdCBo+VnV9svFkxMTDJMRPVV0Oh9xnrotB",
-	"417GQZSIeJOw4Z6sP3FZs1uk5y5xF4g5woANOBVwGoH0d9ASyMWoPqFiSkO1k9gg6zj1TqvR3OmJmwgR",
-	"tm4wvkvy6ukmAqltClXcKveEK0jC43gO+a+p1tQfTyC/w6iSUEW4V7v6dPLPdj8PWD/1qvdbbaN9N+Jg",
-	"+GKt+s1up8pc//GXEJZjKa+temTrSLWbLRSnv/VqR/ZMgIh7tS7p1d4yGrOYIKP6cq8tj6p974LX5aq9",
-	"t09+/Ok61Yf9kPKJIuwh8ogYDD3yRXNzyfYEgApFuHhgl9ze7e4ddPcOyJZt+6j5hG2DL86A32cPEY+Z",
-	"h83yyGSqIGqoRbQku00SQCPHezqD+KKegEAXyEm0YZvo0Iu2G+SnWIoRyXSztHW0SKfZgTbDaSxHIJnC",
-	"GgZ3bTLkLLSFC3sCYDqHAAv455VZENpwzJ+nACzUuaE2PpBoKZe6ltDUfW0+tzE/G/pRkroB3Rq9Z0pO",
-	"WLZESmYzM7E2rWbyzCoV9tMk3xqe5VAMrWb29S9yLDYQsGG5CceYuzoe6vf398B869M4hCubBeWLNdQx",
-	"W2eJE5x+YXWuillmeTj2o9f39G6XHJ3Wuo5I2ezHJvvnEb/gP/79H63/4h+OfxwPfvDN32c3X89a5/zH",
-	"gwab/Riy90f84stp6/z6dHZxfTb7eHKkziZ7/L/52f7H65vWx+uz+/Pr0f3H43tOxWV09kXy68ltk/Ez",
-	"dSbOvwx234bmN3/yj/F/H/940LhrX/5wrU4/8Mng/l2T0vfxj3cn98f7g8HX1oHkrX+E99c//Lu/P2yq",
-	"Tfez7CKFU3wClaqziapquMdccQoIIZcxcTgKuZfCl3HMfJ3KLxAXWX0vnJFmYQuQsUFBhYWZtxKm9koR",
-	"A7D16T9LuGWSa4j1UGzvghQw6MmQYUmLt5u9sXKBX9Y9X6pG3QgjwrEgSQKDkopbqcKnxvLeaHtodp2K",
-	"KXyAIcbBl7aAnp2x0dwF224sZDf3RMwiRrUikWsNE/IJ1n6EqC6S6kbY4dUpmGZQqEXrY9HHLTr/gQ05",
-	"6QmIToBNSiNjA+aHNGYBGTDFA7OvNpDCRV5Qc9OqsbMuJOV34KC304bzYyqCkMVYcRKtFAiHFEyhD3Qe",
-	"bDpQRkRfdm994Erf4JZXjJFzBwTwcpXJoisKkctETFS3k80Vjxd+OA2Y7VM0qLsyBnJI3Ohls8cGxxW/",
-	"y+cNBWxIp6F2FraFIpfe0nVjdyU8ZSk05RDqwxXZ8qlidS4UE0bkv8M0+iKwFjKZynKV5r6z3rD1/fAh",
-	"o2bkpHn8YgGPlMA90qvVJ6zeqxke1KvVp4IqDNKp92plS7KvsA2K6rmNhZZc2LCKDrUrNBfQWdmciguf",
-	"FVdfCrD01CNStv5oAZhzF6phhzfOR45kYuvE4B9Lq8WMIUz7W20S7NW6tdcHp69bb05O37T2dnePTl+f",
-	"vn533G623u6dnOyevN57bU5gTFu1bm33eP/dcXu/uXt68ubdu9Pdo077pH3SfPv23fH+66POwZujd0cn",
-	"x60j/KK9t280qYOj43fHb9+eHB+dNF+/6ezu7b3ZP202373ePWge7O69OT15c/K61TlpNfdPm/udk+O3",
-	"R3vtd0evd09f75282TVj8a+s1m019/f2d19/twVxWs5NHDhfc+ug3uzU23uk1eru7nfbzcZBc7e910mc",
-	"zfi+iwnnIbuWVz4Vja88elQoqT2HitGkLpDtJYT0twghTcSPoijSYnHHiTbrh4tmVXfbwCjVv63cw4ND",
-	"grIOFyOy5QQfL5F6sCESxKjYb65dneqe0PTWdrNKehuBxwweQ0llzzpTQcfFZk6hHGCB1zQ1Hwq9Kgjc",
-	"nIKbG4WNezo77IlpHGKvPV8RMyGhGOkJNby3hiEFKcvKN4qxwAM3eaKotxqdV4p8CyWyNw88fzba7fv2",
-	"oXVY9kS+0Bgu7VtE9diDi+u77fLIjYAuQTDCGFzz1StFaBjKe+g2gFYBJylN6IzQUEkjrRl5qSeoymyX",
-	"uVPQfKAOiRUSlDUMECNB7AxpaLMxrs2f78yfDZLdFSWnsc9wKpQLeyKUMhrASUYxvzMiN3RqFLd1sxGh",
-	"i3JlKqkOLsjl6en7m7f9m08fLo5O+kcfPlz8dHrSf39xdX1VwTqBfGip/3P/Vwl8nbueljhcH1NOaMmw",
-	"UBx6bTHqJv22fIJoOgi5v/7gWHz5A7tjYaGAFkXhjIxCOaAhRMVBT8BG2e4ZaWH2A7y9vKD7wkQfGL2D",
-	"5nSkMeLaIw11h+lHmOJ5dfwR455Kp+YjIWN25U9WTvwrRijDlQkZY99qUBM1k1d2wlUU0qSNQT6vbDJr",
-	"mH82kAftWLvazlxYm7lH7nyVG/3OV28hn67Wrel4Km5r8M554aR3vvqU2sKMeo0/2v5yI67x75t54EZc",
-	"l8BmP0itYFPlqnJshPdXwMNgqRX75GHJ/qXN8nI+xI1Bq9767gniGFqt5ywP5uzNQxmn135h/axEPvjz",
-	"hyGs3THg8cWfI+vdcV0+t7CH5TQOPbjRpe1MXFaZaJlQuBiGbN+uXHgrsYolAlrM1DTUKhMFoVYW3CqX",
-	"B14Kbv0ZC25VwpqN0XlJoS0Xs5MG+qGLdGqNvsuD9/TvD08fVYPrxTbz1LaZDcWG5RaYl+i+Z4yfqMQV",
-	"HmFuKa57dsV0ygVfKeJbuzhBw7pHnBUbKkbJCQQ4rSp89qTc6Tex+pc3lCm06q/nvflpbDv+ABQ2oCMg",
-	"W4KxwMq5l8zoK/YaKALDHsVvU57tRSZ5DplkE1J8hGhSoUZbIh1pmRS0cuV2nanQmcHWKNX29OzhWWxz",
-	"L8Xa/rzF2jbF7KfWbNOY3OU1gJLXgBmwCaQoZaP/PczIS1wlmIiJ0gMXVZSJ4wSSP6xa8XOmzoI9cty0",
-	"LX+bGIma/EgFI5eSuaDPuT4/GAFqVBAeMlhI9+e5fF1nS9xRsb8zZmEoG37tl0f17uAhSze/qk80xQOP",
-	"KMjWf5HOn1E6fwIi3FR2L2MdBst2vpn/Pwu+7wym4W1d+VSUh0UfSxs2RJN6aVIQdsfiGfbwtR5exxox",
-	"wsvG81Ci2cMy0f/tNLx1M/zKHOQM9uDRjGfD8GSz8ygD4ELt3lqxoFs7OjmpJcX7rsYy1tbh8fHs2s48",
-	"vGYPhmN9YjG0fJfQXm7MYjaYkVFMhWaBR4YxgzPyxzSGtGtzd81IxGIlN4lVNid25VPx65VP2XtGPwG0",
-	"yJ6Gt5C1Dl3UCuupuCKZL7mKz8ovn4DXFPNLpxVtImzlOaYbqe58x8A5p7rESAJgZ9Uy95mrRAnrDdxy",
-	"l/karph2logTO8hfimM65bVbg0q0LMiE6dawZpXZE+scPTs5Pb8+e3d2mmGjgBVJ9dO4HlLN4tov3ze2",
-	"CLlzqMYLX+rT/46qJG1CnE/PW1LEXKLGuZfI0Gwc4QIFRscQE0Gyir72wY71RJxjXlScTGhdMfORZgGx",
-	"ReKgEc1EKo9MpLj1iPwitw8tV08LKELX3KELtc/1TcOv4WP5RZaZWEfzls2IaoM6tW7tfxCA/zVD/K/8",
-	"Iv9XcHFL/xc9dWcT8//bW16Fl7b/739UaYb7gUMShT/mdwydgi6YjjMFKXClBlq4zMyJPCrQPhfqj6dA",
-	"hliPSmWQOx/7NAeLKxz9JIAkGAuJN05tLd8Gp48XTg5xgt6jQqH+aFHpqWlhzmm3c3l6dPLxtBFDh393",
-	"xnZ0e8SGYRm1AcwNtm7jz7VPkM8D2UXLxo8k0/GsEUr/dskEYhqGudHPZd8iUB/YlpnnkeYOx7uqGDsu",
-	"BCNM6BgUHUA8zA03a8RiJWohQtgg30u0+PoxRe2NEgVb7WyiIFaU7NXkF9mrgSIGNSWT22Eo42wh8adP",
-	"GzxyZS+purXzLUIhRb6a+W9vXaoqGzy1GcnNuzOxVSaKjUdGzMrVokqFKvOhA3+51vORcmFp/zc2Mm+o",
-	"uaiM+WZB/Vhf+8jsx4vi8dt5XSvg9dMrDAkIJfqCxQsv1WlQ2nM2aJt7u67acIXT/oFDx/x8EEe3dhFB",
-	"zYNka46hc353dx/9OAp0fENTTfvDtXzLkh9bzb00BmuSIUgrCWkjAjhzVqJ1wWDwKP2l3fFqU8H/PWXF",
-	"r+Oz9Kc9F8N1/qQxXPaESx1H+PiQZNbqgqiLcd8jZieMSidAtVNEMf1iPX1GeWAD2n9qsUDHjC21ZRip",
-	"n/AA0+o1ZIBjjRwLMRNBJLkBU9NbVoU1Xcfs1xYL/sDK40IZ6STTO/nljx4YC0ZqiM+55SLIGlVq2Bmh",
-	"IH1mhKxzyVZlsoHcDO1khoDHj0psNjh8ptmkqhsfRjfCfmTUWRlDc49srqtWLBy+tND5QwYMuLBdoq3n",
-	"diHfwLLQqsWG12PnyiJKIQs/CkMIdVUkl0O8onHYjfniMTz6SbkhzSSI4gb0Xakr7JaA7nn/lqWmxgqN",
-	"WOybSScW+7dhOEjSG7RjgTGAA4Dl84ekNcp8NhM8hpOpeTUA0VXrmmtzCM/OpeZDu0UJoNBvIBMLiVXE",
-	"Yilt63bgqY+q3qBQ261Uu8FgzB9FWHx8cfFiqiqhZlXW6BW+XSTmHXMXLBXKIHhdu9JhZMBCKUaKaLlc",
-	"/rpi4fD3QdUvRP0ool5fZUwyoIuRyUtt63aVroHbltu6uRqTiolAJZXY/gpEv5Tw1iX94mt8dUMeAKDq",
-	"VW5ULvVk3dJfuMRfnUu8GIMqtfVZpNHHCwZJB+YyOf/TWdIyeStgUcx8iOjgIuXZh+SWRVDWh2AOhB9y",
-	"s7RlLOQfOOYTdPN+ttbSFsQyxM3ujKso6WABT+GEGcF1SV3QR+1ttf7QK04XSjlbCOTQtvXzkl7N5hBi",
-	"6muyZcZt2De34YUfJNawwTjMTzKYUAEFHLjPyBabRHqGJTS5LuhqnxbhTHrL33JR4IG4minNJu4oHs32",
-	"I95PEaPZaDWaNa/mQKh1a+rfId4CI5l5cSRbjfZ+44257mChmWedxm4j33cdh62Mb/kVFiCbffQsfcfd",
-	"2OnpLzlVrkkQ87tc+JsC6LtkzGioxxnUu5fx7TCU9+UmhM+YmPgZq635cyFjIVeabPkYsO3FUyG4GHmN",
-	"RmP7kHxWjMb++DOZUO2PbTk2c2kd9sRnJWONYyqfyJiYSclgRmAoLsUh+RzREfsMC/2s+Ff2GSvYQhsy",
-	"mFVIYn7vEhqG242ewHIPAUnWBEZr8y6EAoQW05MFQVF08hlrjgSfGzhNI6b3AFi9ZQuQ9cRnjh6Tvhla",
-	"RdRnfYSIK6iEVlSD7JJRQX+yoHzgEO6ztMjswOwS2Uqg3z4k3GAI9TW/w3Uo8M10SdoWmQiZe0sxtTRI",
-	"TM8XAGNiOjEYArPDR8lghj+vDJ1zuYmHSdg3C6FkNA3v6UyRmOlpLFhppvUdiwdSsTWLdUH91PScS0vT",
-	"umyWwvRywM716rYeW+xEG665DlCcM2+VZnEbVC/cc6r8GrKRSls9t2guIAYTmYByieYYks4eohDCdpzE",
-	"WC29vpKBCBDb5dbPm4e8mtKzEMXSeFIQc/rJ0LCYTgZm+1p1w9DL898NwT8iBR/mApouLaT79THjp7if",
-	"tJmrjviOpbhP16SAY6xIaXPRHFt6pZaut5iNbUJ7QF0OF8nWzc3ZiUfOjz6eGl5u/ts43z7EH5BxIXeI",
-	"p6IMNjdYnwd9GferlIouO408e1RjKEOeEE4pMsB7yzfj0RrtmKq+gDQwS5nmhyhmdympIg3+/K1mb9VM",
-	"M4hm67rd6rYPuntvbMfZ2m6wP/BbwUG9M3wzrHf8Jq2/8XdZvTloDdp01+8Ee2YfQzoV/pjFfajyhzEP",
-	"LhDbNjAH+SjBRrMqEALNv77IQZ8HCsUSiIeodZvfvdr/z96XN7eNY/t+FRTffRVpLiVL8pJYrq4pxUu3",
-	"M4mdazvdc6fZz4ZISEZMARyCtKNk/N1f4RyApCRql7N0u/9IyxJJLAQOzvr7+WkcM5Fcg1YgAvtg+7VK",
-	"WGRYK/CHHjCEznpijwuuJlpdbJT5k1qPrhOn4to+7RoipqOzuN1sN3YdvM6w4ZVe1mg3GtllMorMZTgg",
-	"o/DMGpH5WH5BC7Q+iIh+cW5TrbPGjAa0CyK0Rf7BX+u26YPTbjV2Xj0WiIGzmULGD6ft7PUa3Zf+Hqtt",
-	"0war7fg7e7V9v8lqjaAwSXoJR4jnl/WiiY+41muxoBCa5LTF9ONJdaeM6yHfg4u6Er5fD8JIUm1rfyGg",
-	"vndUDM1w1Ma8khlWc/buXCLYA1MJRpQLdkCs31I7u3AF6GYowJTB0CYTPdzKEAxGQetDOggJVQiCXAHu",
-	"CPihhtYwOo21XRq7RVTkF8oTWlvAkPiNiph/UyCZuJWhoX0otKIVO1L53867t/rA0Q1WDwglHy7e6itj",
-	"ZtiRlCd2G01SMSdCIBmmCPeY1rVjNpAJMpkBzBhnqlonHWKXKblIBbk4rx0CH+NnHnmiUpTvn3lURfT+",
-	"7hDok+v1+lYsaz6QYH/mEVozTBtOcQq2O4LPZcOwgHSe4CJKE3WAWNhQKKnv0BPmwk0GRsiA1Rk+KZkm",
-	"+i40sDAxRzettQDI2Kh7Ak5rxWJOw3x9eCJORZv4D6FLhjSwxCBK0Ds2ACBryy3V0Fo1F31DQhFFAEJA",
-	"9MFYJ8dYEpSwSL9CJu55LMVAv2mgAVMyvGcBEfLhAGLi4k7IB0H4ANtDCPBCE9zgUwv2kKsWXHkC9QmX",
-	"nIHCO5CQikTFKFA5UFObWYYb5tlkWGU8zyq7MjYrmJuBTA5shCTfRdW5Ks2EMlModfq9U/sXrX1u1Pav",
-	"a398abrNRuNxoaKlq8kd4WZ0KDFk8AlpsMjzrQaw3tNNlYj5M7WupdOqlzg9LiPm587ucVqtzzxallnx",
-	"ce369rzgQc92tii1ZtllTBCVQoSil4ahcV2gwl9QZhfX0UaXy4hittoxPKOO/tD29U92Di8LmLvT3F1k",
-	"IJnke8cCThEJ/eue+vquBeYc3v+ZTE71CtaimAXjNfuW5ipbzYbp6uK4c9YhamQTLqc5jOXCZ8fN1kDe",
-	"s2tIyt76UmLnPaJIXCZCObLOT4PzOIs4ltb2j9Cu7zT2C7Tr2TTEqVDo8M44pRK9TBLCPmkTtj79OAFb",
-	"+p28n3uaQDlbIgGfarq7CPDG54CaWQzA5gInxRl7gMzDqU5BGOYaLa5tFudyNqAJ3QJlqJ58ShDioyhk",
-	"9cwBoBdcKMNAX/b9iNx3ZiAlIlevjz+fwG0sIAIPpeiF3E++qaWkp18bAvpNVw2WAAQeMtoUY5JkzrFy",
-	"6Yc/LSX+SmXeVsDV3XWKy35K7OW4UIWt+GcG/DEgw3Bc/DPDwAbmpCQ0JBVQVj2n7jnVeon55Ykv6Ph2",
-	"82c8aqOtwF2DPIAZqZ8aZYQtIQ6cqWvDhB1xdfdBoTt3PtVeNpypMtJ2fRXfpRaFygYK0LZZP1SwhmIc",
-	"xXrmEo6y07Q12YRbGHXpYO1XsguJ76X677IA3tkavYaYtX5fZk7qzlKeKz1By/ipvrVAzxdsiSiHH559",
-	"WBuSzHqqCSwyG9HO5KwW2AUJFqTVZYVyjoy9CfVyUdkeyv6MiLr+1cTTtcytGY5ogjudVEATRydOhGTi",
-	"eSv6Xpd8lF385Akm+lywa6u3P7azH8mARoYhjXDQmfLHpCkP8DFIfWkIzq671L9jInA9YT5do9vaJYH0",
-	"71h8zQd9l/iDwM0Ai7FHuQvdJQW3+2OddIwPAgfrCYgU6kGphEV4wEBy6eRZhUddrdbjYcLiKlEsZD74",
-	"wlikDnJCWy2GPAF/2rHXySXzY5YQoCVSRLB7FhMaRYzG86P1+u3N1eRxuerJhcl+6mDmG9tQxGIY+maC",
-	"mmucW1m0eOKgGi8ZWPscCvk9g/d6zYQ+YjILBTea88VzRnYIUv/DAuvT5JbFbW3EJcgh3fA8zxOe4xLP",
-	"setF3/DlUX8ztp/wSZ7z6PxY59fIWi45wvT3zyfYhk4wPZlIwph5E0x+FoTn9Tp0iV7Dxu9AUfbFqVCr",
-	"Bme+6nFWbG3KofbbRLTH0HVLAvB/5KaGwv4nkMg3pMt6MsapoHFSny2R3+cdWFeULLMbSyPkI3PB7jEN",
-	"3Wk2Go2C6MOIy4p7tjDakp2b//q8fzcYRbUL/4WC6BZsYPBDFezcH2KzFgOQU7ervag2YAkNaELrequQ",
-	"ykjoE+OeUSx7PGRtdAoU3cNuLt5eKE+YLBCjC8IEalWycPLiV4UwIYQCA95nKnHNbIPghLgmImt7Ah0e",
-	"ENCskihMMRiMAdPC5aoOnt1UJDzEcHEqIFJj1VEiY4IZKHVPvD+/vCI80fJpdFbJZIg3kSRmNf04nhxk",
-	"PIRxKl6Mx2U9UQzMWvZgCM8uEI/EcOQS4m2VmFhZkjyul9HC80NssnbEFYTHTYL66M00Sah/q98lwrWB",
-	"gPccDNjWiivRc2a6Tx6f3aLfTvTplQ0ewPLEh4reBD+G3T0avVpWVzEqCdbfgyWOQqaKkKDyQWQ/GJFT",
-	"BRNVpok2a/spkAW0x3NVKLADYCSjO+AJwLzbwop88AAG1+sxP5krKi7HgnTraURzNJqJOcVJsWS3sCRG",
-	"ozbOH9PUJP1Mvf7M9I08w3AyWsgsfNDjaMnGPlSCZIeuln3jvQPngGEJgfMIHh4BeOa2sQbr0ZD8l+nT",
-	"H65TOJK0nQ6XXm9fN5u5Coj34UocU/EeV1PyxrMdJgTzyAXPqt4G5V22DYu7tGIS16plW9P4JSHHCLSb",
-	"H0ITxJ5uMrZemhII+/66OFv3LI65hTMuLuMXqjirFZsSlkeZYgzUV+ueyOQfDa8ltKXa5OTi/B28oKvO",
-	"xc/HV6SSOxGrJGZG8yxR+eCQ68Vy4AlqDPKYpcqmtmWH2QE57Bz+cvyTVoZlTGSvVyXqjkfG62hKTTJV",
-	"tyA6PIGKbMFygBijUQL16FJhaQAVFz4wVDEah5zFhSA3JMnPPQHMIny6ZCzdADx2E/67PL6fqRjZJoRA",
-	"ks1q/nfK0qVzmr8XXxsWxRziKy4T6f8Do3vOAfjTZmmNgo4aYZSdDBvKppoq7GELzQ46jSRTK6wnpiAi",
-	"05iZPFEQjggUaaQcT9SYFW9PQ0+EXDBlU5tRr6u6hIWKgd98EUmGZWhr4oVuslgGgwrOc4nMd1Mis27V",
-	"yxryvFQ3h1+elfLNScokRV9eVkk5Ek75pur2lJxSXJM/ocpZwUqOcU0YvJOTeizEu8EDWa/XUU2vup7I",
-	"nigjUunJ2Gewn9rWmymQJ5hFL7L0JRYTrsgdD7WKSxMoH6kSGWcPM9XtpELD8DpOtQ6dlWJaswZq8nMV",
-	"uE1oqCRUx9yznOJQ6+QdksRUoDfQJAxnNTU0xLiXrevYbxtHMGSoQZKxEdJas0bIKU9YnV3GoNtvoV7v",
-	"4vV2t7tWiZcxMRKmegCfCg9H1dH1RMSA80JfbCbtgOA0mFRnMUxu9QXdNLF3EXuTfmPmrvlHF0uy02tu",
-	"EYnR1FlgqMCnhu/z83BaMq6tH7eWqJ4IKCSHV11WS/6kZRt2Fp7WWijkAJslMGI4mO/+rJbDkRTs2W74",
-	"C9kNrhFvsRVdhdyCiXKup7Usckf/1DxlPFFYPw0psve4pIuJtiRmIQVokkSOeloso7G+Eqh8yI2+ExrF",
-	"7DhP9EPZJZWbv93AacEFofhQxfoDJhKX3PztbzeE+rFUyn6pXHLz9xuX3Pxer9f/uCkC0XAF3p+0azLt",
-	"Rs6/OXgz83OcFwF5+VkPyDSLeciJhMe7WsTdYh4c+sH/Zisbyk6JbKaWw0h4uvznPxPQx9rlLDmGg7aR",
-	"awMZ8B4vMU6t5WR6ORZFmZFf3SzmVzcbrR3otC3nX/4MytdvydlzorW/Z1tnQ9IdZnMi0fnbhlenefbH",
-	"BLIVWhOVMgeEkpBhaPRmC67VgkErZGMZ3KYG5WZrdK3fVF0CnNiiP0K9SGNmjQYMmRr5DwXyIaP3iCrm",
-	"iULG+E29fgOFMsltLNP+LaFEDQddGXKfhFzcVbE6HeIMddIRWN6nWwZ3PfwYhdSHNJGOGCEvfpBpGADV",
-	"BUyAfNAGmLw3qLABV3fk36lMaG4GNbeh36avQoLlMf8s+WDpPuaXE46/jEWOjI2VFnayqiAREN4XMp6O",
-	"eBTF7J6zhwUQdhaxVKSfsKSmkpjRwQpJMAtxcG2ggLG8VBzXlAkFLCGrZ5QXXiY49882wl/BRkD5AHgY",
-	"KLXEuHpNKrg3WFB94kLG7GFbXzIZ84iHibZcStBqUYibqG9WiUkLtZgV67eyCCnE7EWAeQGzAK+wyGKQ",
-	"Y2eF+LxSbUSKXDvmYB0u+uOo6qblkeG50bpZwa3/uKJyZsAtS1GV4GSiysxIYIvYgWxfn1eI6vosGr5Z",
-	"gZtxPoLmV6GWBcgs5Cp6JTdReuyWm+clqZzEpzGSW98yAsC+CHIzqqxZ/Qq3aCoCFhMOW9AThbppbXoD",
-	"EysC73zm0WQSbZ1cUGHqtU57tTMpWO0dwBZpHe9WCpnGoHHN27omC2+ealSW4xcxmqh8tvVrOJintCxm",
-	"aC9nMa6jurhPkgBsheaG8n9fdy6P9VKYk/TrOsdXtF+OMWam7oUy6eH1uenDrcbe06mLEyUYiTXhZkwd",
-	"rPjy4cWwGSx1/uyBbS8oGd9ZN8OfDdNnbwHcGz2fZzK5pAlXPQ5ukm8q8o2YMuqNO67fQLq13r3f0u53",
-	"F7InDwhPyIAOrccQLPyK9VJGoUzqkehX3ewQ4ApGq8j/bZ2gQAfBqsXtstbohJy1OulQprPTu29GZH/E",
-	"Rf8GsOIUFCTrFwPmmGFyyaOW2wTA0yrIcok3x1wkyhOec3r2a+ft6RHpHB4eX16Sq/N/HJ95DsD+6zuR",
-	"kIWcSeLHLGAi4TREf4KBAp52uv2vTNdWRi2VyEcq2BiTiLY5bajqDRWMHEk97eCpgEYimEwDDt82H7Qk",
-	"DIEIs8wDmQr4DSJu4IVsPLpOhmYy6bBsqcxd2TJJ4AFXd0u322yQn4uuz5fbL3ear1o7c5qf9JeCyU8F",
-	"vVYsvmfx9crMANkbnFZcAwiF9a8pYr89Gqlr0D311E7wb4CfTP9x+P4D+ssmxSD1gf52DntSzCJpOVJ6",
-	"wLyhZrJomGtGkSP7sUwj4gOFAptDjXhiGvk+qBHHBigjgv0z+W7NTNpeyl7yoBXtC4t1OsQhQEMiDcPJ",
-	"w+BSDuyEOeOcQ9hMq/CMZolvUMjklsWjz9gbe8b2yDPWoCs0I1+QsNAsBNdADUXmC0vB+hfiNJu/Jco5",
-	"bOx2Wx5COEMgNHNesaWcihglehYlEd6drfO5eTe4uGxbPEB6BLOHmkY3wXaL8Uh9U9bITHf5zDhl1lJh",
-	"uZe2iP07m+uep5+se761u+su666/Aoa/7BtS8RxtiWsdBvKt7CTXsAiKDBgVSDpSHZm3kr09fVBHhS5M",
-	"GctOY3+vtPvfgnXOB+aMVqPh5m79vHenZyfnK9BUzcBi7djFCRYlTdAVQ0O9i4YGfNI4X5JsQR8Q0zet",
-	"YPJEwcoGK7i52mibX2m05qeR/tuS6sImfaaamyO7F5Ciywvugue/RLXK+CmnOfaPbKqS6VPmvDeU1qQi",
-	"ZDJ25M6S9fi8abL+W5FYtpZ45TY++ryeF3SSL7d2Vl7h7nSOVbx7Nq/q97Yklw5cramnL30gWO18ljb+",
-	"LPQX4hfNXtOqSjkwvZVAZKPakSkjsUlUh004ojQuoKV/iAK6Ucldql9OxGWWVo9LHxt8FwrrguvrSAr2",
-	"vHHmbZwVVvcaZ0tpvdChjIa6XaiqyTqCej01Itg2bq1WSHnz9QNmmsQyGj71VjOyfx1beNGudHyExHjW",
-	"175r+2O95bwx28RGD6Z4fX+Bn22wFh3SWND8UXaBADpIQ+hygKLAEh1XYkZDxC6cedJhA+vnEnURvMaU",
-	"M53/w1rd0L2y3yYvXUIfM70u0cfO/+GS3zoXZ6bKJJsgjlV+pjauql/98cXF+QVel03bJIn0UxAib+at",
-	"ziXnLq4zxD+fssouMdDBBSYTAGDP1BVzqp+0vpNKJNRPLFv8WMRvTMFPEzmgCSNDmca5k49woRIqfEYQ",
-	"B+Xi+PKKdN6fOm4+HbqpbkyFf3uG58CAcq0UdVMeBkc0YaM1Dc1Wu9FoNxr/clyAX+LJItf8QtWt03bY",
-	"TrC9/WqUpdvIgEZ9B0NyIfeZUDAD5mD6+f3bWqveqEkRDh3XAX5L5zZJItXe2urz5Dbt1n052MqGVPjU",
-	"DWV3a0BVwuKtt6eHx2eXx7oRa/hYdnczKU9GYY+rB5bFFAMJV/gLRRCtuxhQMwvhgJipgS/zd3xL7xlh",
-	"n6ifIK+CYuSODZ+EpXxyEyy1wT7K7uzgnb7AbvnRSIVLsLCahiEgi0thUdzmhPPe6DYXZaTI2+eq8Piy",
-	"rLHUpu9vXjt6D/nfS9zwFmLp38bV8PsXhyXUaTdcB14UvIFt42LYaTQLtQHyI/OTekLjev8zJCewlOXC",
-	"o1FrtGqNl6S5297Za7f26y939hqv/rux295uFMuAD6VuGNMS8CVAkwDllioWmw6sE2h8I7uLRhn1ihnl",
-	"4hzLFPtn7UomNKzplzq1B+b6vAdwD96yOHDmX1ZRXVV0lAsvkFLLxzzPBXQCIL+hF7Svh4DYkAZbDILR",
-	"AmDJmPkMqhXzuX7/ddJN/TuWFDSxjNj0lipPCGmviKQMVbWtn14oFZYPgpidSai6g9phwhPXCjdI5DWq",
-	"U2CBLQlPbN6GJ1qNZpY4TMlvNIbyUVyfRNEh4FPIOumQB9a9lfIOCFkrXTaUIiDZeVolfZaorFnLGCsF",
-	"0FCEDLCFPaF4X9gKACrIL+86h7XLXzqt3T3TpFuIigFbEQ0CwA6J05DB3KZxaP3HZclX+Qlshl1+HswN",
-	"F6PZchpsJlTcnNZMJtC+hhU+fggsgx5R0FMtNALeFQ1j3r9NriFZ7RqFih0C83378Y4NH2ScDW7A9fDN",
-	"Zynu7GchB1LZP+RHaT9G1L+DOKYp7TI7CHTZNLy7hh2WPV2wh2ulzRYWjzz4utiU/Civs8dkFWMpaqLw",
-	"4ZqJW61MZ8/Fb0HIQOoM/g3688gVRtq09x9X0Bx9Ks4RU2axsrYNBIe3d54wOmw34mR8GFlsxs5PI4LK",
-	"DLIEaRypQFELBTIh6yVEpkmbtPb3iZGdnoMXjErXnOu4Xq9vCrz6r3QG67u2l2vvglFAkBkxKsyCIHqL",
-	"mlPTzc5EhOvR24iAObTa0T3Fs6Svz0LeU8OFH2V3dqxQ64s/aqAQlPdmy3VAeT3hgJE0TSvfbtabDf1f",
-	"ppZP6vxaeGxY5X8fS59B6fgcnX9pOQWa/lTN/oCwhGpxwVTCB4BrlZUWYakXiBub9DpgVKUxCwhi7T+L",
-	"jAVCnR9h6yyvhU/dyVsWiHzGhgZSKM8hcClqn/b8qVAFPP/5A6uEJsiCgeEkN8eJBiZ/DgdKZpUCzBlS",
-	"UEyXGW9k9xi7+d2KjYR9SnAuCyVVeXYg/AJvyRMBTWibfPEcHniw/z2zdT2n7RU2r+e4npY3nhY4j57w",
-	"xOwzt2xX4ivDHj1vsblbrKPf0AuVYy5SZTyNNajlwc1SYr9tZFMiZcrUrThC2b3b2C5QdqOQf6FAJ1Bo",
-	"CFNDwQL6G5D9KR4ykQDeUZxwGlZnHtNCf88usE8zLMAntc1Kn4zjOsEqxVlPX+hMuyg+bXMZCxuwKzKn",
-	"Pa6eeiGiUbJutrZ3nXXtkGked7MauBSW1nLCGrFkIOTDxVuXGOxIUzlnF+JzFutTGgZ2y5Js58tebgHk",
-	"oWe7MY2pkK/+KVLMiKVl5dhsQ6FQDmo6W9EiDbmqUEeAbO+ZybDmGdNk1PdoUmyu0j0Oev/9aRCO6hle",
-	"2mhs+3//NAhtSOwnz2nWG1p7E77Um/Inz/lwdVJ75Tl/h6uZJ/CuOOi1L45OyKdBKFQ7Dno/eSCB2ltb",
-	"Dw8P9YdtEDzN/f39rUZrq9WqxUGvpoYioZ9qQv0fzzF3qij4lN+q/0KJFfS2EhYP9JWmYWh2y7RrOzOn",
-	"QL44BfrZ/z0J0LrsTN6LoO4P/VAKtrHnyYiJT4MQb1U12etxnwXSB0ak+oOMgyhT9AZh3f6yfMOgeEYh",
-	"ONFGq2v0vW1izxD9CgPW5VTA2wikv4VeQS76tQEVKQ3VVuaPrGHTW816Y8sTHyJcsDW94ttk1E5dRS3F",
-	"Lb9BfIXL90f/bF2Pduw6D7FfQ4ltox4HvWfP1Tc7oBaW+Rs6h6CSHZZWeQiqY2rcW40mKtVfPKdjXgzs",
-	"ZKQ6fs1ozGKC0urjQ2IElfPYhiDMZWt3j7z57So3jP2Q8oEi7FPkEtHtueRjwvVh6wnor0vuacgDM+7W",
-	"dnt3v727TyqmNjjhA6Q4h+5fs08Rj5lLkEZxkCpIJWqSRJLtBgnoUBH6QIeQdOQJSH2BMkWTzInxvaha",
-	"J7/FUvQLdfjK1PiTncYOwK/n2R2BZKpO9Ea9b5EeZ2GA0FSegD6dQcoFfLzUA0KPjv7zGDoLADbU4uAl",
-	"Us6MNKHv+0rf7qwRVomoUhgicegDU3LAsm9cpziVhdybZiP7zeJW462J6Q3+NrLK0INmLv8ob8UKajYM",
-	"NhMaY6fHp9rDwwPI31oah4YJf/pg9QYZLjPEwfCqdHTo8x0ZHj577fFtPgozskudtt2ibPimwf7Z4ef8",
-	"zT9+bf4Pf3v45rb7s6//Pv3w+bR5xt/s19nwTch+6fDzj8fNs6vj4fnV6fDdUUedDnb5v/jp3rurD813",
-	"V6cPZ1f9h3eHD5yKi+j0o+RXg7sG46fqVJx97G6/DvV3/uDX238dvtmv37cufr5Sx2/5oPtw0qD0l/jN",
-	"/dHD4V63+7m5L3nz1/Dh6ud/X+/1GmrV+Zx2lsJb3IBhtbOKwaplR8Fg/WDWDpExsWsUyjGFL+OY+Umu",
-	"wkCq5OJzYb01k1hvINb0oiUTLVcykQb8EAEzAf4nycDMyg8RQAWJFQodAy6PgkiaPODMeTWZCGYC9lON",
-	"qQ9Cq3IsyCrDgAOiktt+6lY+aMMPXbCpSOEGzD4OPrYEkLTF2ogXrFqfqHr2hIUKAwBwgG/lAw7YNpDn",
-	"VeCwQzpga2vqh1rcPfCc0fEbTBKKJyBfAWYqz5gNmB/SmAWkyxQP9OSa1Aqbi0H1YasyiJ6+MYEDeNvV",
-	"nFT0loogZLEeCDV0T9gPKZjCuOh4t2kXwKhmHV1vuUo+mHezSM6cfT3QW64KhXWlQGt5DsWqMOCnwg9T",
-	"SzuYdmsW2kD2iH36tNZjvcwVvx8tJwpYj6ZhYl1tE2C17sxxI1UgvmOETlI4ERWfKlbjQjGgUrlnU3HR",
-	"F0F4n0kismxkPmRUPzljPpoE9cj3uEs8pzZgNc/RYshzaqmgCpN2ap4zbUjmklWA6+3EDmgA8V4ZE9pL",
-	"IAGIK60cTod/F/5og5mtGSDp9hqVXD9aQubYmaqFYYY2jdvEYMfgHzMRZG4hc/uLMwh2nbbzcv/4ZfPV",
-	"0fGr5u72duf45fHLk8NWo/l69+ho++jl7kv9Bm5p02k724d7J4etvcb28dGrk5Pj7c5O66h11Hj9+uRw",
-	"72VnZ/9V56RzdNjs4B2t3T1tT+13Dk8OX78+OuwcNV6+2tne3X21d9xonLzc3m/sb+++Oj56dfSyuXPU",
-	"bOwdN/Z2jg5fd3ZbJ52X28cvd49ebWd4+s3G3u7e9stHA5LTtFHjwIaem/u1xk6ttUuazfb2XrvVqO83",
-	"tlu7O1nsGa+3aeI8ZFfy0qcCGPfXSS0172HB7FKb2PacUvotUkoz5aMsq7Rc47GKzfLpo0Xb3bB85Qa4",
-	"0Xp4cEBQ0wGGcqv2uJnOA8D3FBJWzD1XwwhzFTyR0DuD9TpIw4RHNE4gcAY/n4ooBUYaBJS2VC7dUHaJ",
-	"SmTM8mp9w3arpzSFgLdBE6TDA0+kcQg6yr2vEESfYuZnVwZDUumFFPEDRZa1CriJuaXerO+8UORLKFG8",
-	"uRAANPlvj9UDE7z0RAUcA6gYVgkO7UtEk1sXDq5HJJfL0RhNJ+GuF8owmQHpC7gFrJ40oEOkRusidKcn",
-	"qCpMlz5T0H+gDohREpTxDBCtQWz1aGgKNK70nyf6zzopzoqSaewzbAq1Qk+EUkZdeJNRzO+11i1jYDKo",
-	"6YkIbdYrUyQVIVDnCXJxfPzLh9fXH96/Pe8cXXfevj3/7fjo+pfzy6vLBdwT09gHsmNk76skwo4dTjPi",
-	"rutADM14LMC8L61Efcjvnd5AlHZD7i//8A7AVr5l9ywsVc+iKBwCrDQNIUtO6b1RnzZ7WlcY/gxXz6Zl",
-	"mGjoLaP3jGijpN7niUvq6h7rkbDy8/LwHSZBTW0acZcv/cHchr9ixjIcmFBC9sW5p2FaLDQ74ioKKXJV",
-	"TRSaDYZ1/bGOEmjLONa2xnLc9Cly76uRp9/76jUU2DltJ4lTcefANWeljd776n3uDNP2NX55hdPW5wn+",
-	"/WG8c32eTOmbuSF3gwF/3uMKyci47i9BgsFQM9G4Bf69gCaGvhBDc6CH29Ol8I7MYKbGEVfu2omMB18t",
-	"TbrZfErIMOtu7sk4P/RLMbUy7eDPn42wNPfHpmg4KDElB6SCaM9pHLpwnsvYKCXV5VXCKWnJ5paFwbgy",
-	"t1imoxns5kJGhJoLwjVNJXgG4fozgnAttGZWXtEzwLds9k6e8IeR0tT4fGcn8SXf2ypdC5fr2TWzadfM",
-	"inrDbAfMc5bfEyZRLCQT1vC2lGOhXbIkl4EvFPGNW5ygX90l1okNOFJyMDA8HjPB0DYom76Jy58HS7n0",
-	"lwvd/HaLGAs4CpPOEZCKYCwwau4F0+bKDBJZ8yK+DWTbsz7yFPrIKhtxDbVkAdy2nA9UZjBXFoHX+gmt",
-	"F2wJ+LZNC4cnccw9A7j9eQHcVl3XT2LW5pm5sxGBsstAHjBgfx8pA3CxNi8LlWBdJqoPXCxiSxzmPfkx",
-	"rYrfC7gL5q3jlFX8KtEKNQFKoAvJbM7nGIEQJoBqC4SHDAbS/n2seNf6ErdU7G/dsjCUdd/5Yy02Dx6y",
-	"wtQvGBHNV4FLFFTvPyvnT6icb2ALrqq6z5QeeqltfdH/ngaPW900vKspn4rpqdGH0mQO0QxFTQpDLIvs",
-	"tL1ipDXBFC+T0kNJwj7NUv9fp+GdbeGrCpFTmIG1Zc+KKcp63lETwIGamTXKQdvpHB05GaDf5a2MExPz",
-	"eHd6ZVruXbFPWmi9ZzGww0uhV80ti1l3SPoxFcB224sZvCH/lsZQga1PsCGJWKzkKvnK+n1d+lR8PUSV",
-	"3ScMFehNql8FFLA/0ALE0wSFiIVYeRaZTyYyNyBpykWmtYxWVrlGhaZ9XM3GkEF4pskUXwn0vWif2dss",
-	"RCUMOrBjnhVuuGSJdUkc2bb/OkLT2rBtBzBqWVBI1HUQyUrPiAmRnh4dn12dnpweFyQpLIwMFDWuhTRh",
-	"sfPH48qOoewtLCQOn6HrvyPspFW25hOJl3x1zrDn7EWkp2ePcIG6oxWMmU65iOH2Nh/P+sJjXF0cDGhN",
-	"MX1TwgJi0OOAomYglUsGUty5RH6U1QMj23NcRSkY4T2bbz9CqoZ3w83yo5zmbO2P+zgjmujV47Sd/4cd",
-	"+I9+xH/kR/kfwcUd/Q/G604H+t9qxV3gourf/stZgE7uLYdKCv+W3zMMDdqcOqCWl3K6qxaONGTSXCPf",
-	"fiTjH98C6SFKlSqs79EkqLG+WEjpjXQkW69QgmPt1+nTYA3z0sYhXdBdKyfqR0tOz30MY8G7rYvjztG7",
-	"43qsEnBF4Ds2TzevWMssbTyA38EAOv7uvIeiHqgzmvX8SLIkHtZD6d/NaECkYTjy9DN5bRbQNQgt3c6a",
-	"fo9Mci3g9TgXjDCRxGDuwMLDQnFg8gbwEjWRKKwX33PS+PLJRa2VSgabrWLJIEJNeo78KD0HzDEAm8xO",
-	"h56Mi/jimy8g7Fg8TKruTHuTvZBiFOT827uZFtUMnsSfZBvfGhjciXIvkla3RuCpcuVK32jHMNv2eUe5",
-	"eJudSN/O4byi/aIKfpwJI2R5G6Q4G8/mxzcLwS6wqp/IbMj6McVqMIvDzc0b1PqsU9oU4i5rPFyaZn/U",
-	"RDJ/NKmj7ZxHgIGQTcwhkOu3t/cwrKPA2NfbqmG+uJKvWfZls7GbZ2QNCnvS6EOJVgSsayu3vPTD4Kf8",
-	"m9aO66SC/ztl5Zfjb/lXuzaj62yjGV32/U6LI+HPB6QwVptTXb78XaJnQht2Agw8RRRLnj2pT6gVrLDz",
-	"n0Q5SGLGZjo1tAFAeIBl9gnUhCNsjuk2E0Ekue5rQu/YItLpKmZfVzn4ga3ICZTprPI7++ZHz5QFhzUk",
-	"7dxxERS9Kw5yJ5QU1PRRes6YqkJ9kG2hlbUQ8HitQme9gk8TNlg0sA9P11p/pO1aGQP5R7H2NVEs7D1T",
-	"7PyQKQQ2j5ckJpA7UX5gBOiiQMQrSHRlVkupFO+EIaTAKjJSWDyHW+yDQvfmimJ6owKRFqpGcQ6uLQAW",
-	"UipgwN6/Y7nbcQG2FnNlRtdi/tYyB3f1Cpwt8AwQAuAF/TnjTxmvboKf4b04rgNdtBheY2SI8NuZTHjP",
-	"TFHWUWAkKORIIrZYLKUheAexuhagg0KzdyE4B71efhSVcX3s8fI9NWVDq2mksHDvlP28pc+EmaoZ5LUn",
-	"FlWMdFkoRV+RRM7Wwi71c7+Djf28r9fa18vbjllldPlScnNXuxmlpXmr2Kkbg55UTAQqg2j7K+z7mdtu",
-	"2d0/4zCfT9wDvVj0QNe2l9oQv/qzoPirC4pnx9BC9D+TO3RD6kFG2TxN4X9/mnEsVwIWxcyHRA8uctl9",
-	"QO5YBKA/BMsk/JDr8c2SIr+adtfdzU/GRG07OGXtFufFYk3avkD4cMC0BjsDNnStmZ1NJz3a6henSxX3",
-	"OynUK/yh5W4XYHOL36BURLxZ/ZXuKqA1oGxHiJctEL+m4fGVYojoAb4Jh1UvlGQOVcIGbXJryPbd0hqW",
-	"NI6ZQDmmn+PCwHHRGx+HMiCWEJPFDtbJMeQVwV23VBHqiQ8fTo9cQkko+1wYhEYqCEg/CxKlf++lYWh/",
-	"JrEMEZGKZjoLIJh5QgDUlwVYZIM66ZCAK9oNWYDtGuRSLWWYSPR6ZYCHymMSM4tkpRI6RMgpm8Dkg2vW",
-	"btvJWQGJDwNGk4hcZA+TPQKhRNKjAx5ypgD8GxUIyPvGzh8AUioHiC7FQuYnUHGQaWc3fXu03liI1Rw8",
-	"tzqCPo5gtvhYRG7FYlhFKBmwQRcgXeukg0LKR1TcPo5AT+uACorA5Dw2N6jy6cCbSubjPSSy0xC2H6Lm",
-	"tu3Wi5GxUt3KBwGwcC6i4fJEkctfOrXW7h78nsiYBXXSMZjm5EHGd8D3RIlBk4bvXUsZ/FpvngzAF5Fl",
-	"DS7bDe6aa7jhxhNjCLf5XFBBuFJpASRYL2xTW4ayXX+TURKTWHZlYiYYZzIoQN/azlTLp8/ACU9O38Xx",
-	"sdJrm2dkwkjS48s4wFLSmCZMix1M1cuofUwqdjflYYBo/foWljHJhHTI9FW9kAtWL2LJsnb+/IV7dPn6",
-	"/F3WmfHHqa4clDzprRT9WpwK4GE2FBtMkUrWunJNT5WLDUCzwDZhsTxgfKpqBTqPtQDBH2WaRCmmrxU7",
-	"Yxoq6c9rqhjhA9oHLEGakCPp37EYa35gK2lBf3H+bvyRcM80CQnQiqQCzHv6BB/K1EWc5ZuYUUFruNdJ",
-	"xEX/Bi5XVdfsEC0sX+jFGNEuD3nCmfJE/ih9eFQnxe7Fcees80IZoay/5PBm4Nj6+fhq6/35pXkCyKjR",
-	"NQmdahOzNEtGdcliTkPYhL1QPqi2FRwGRhseUB/SQQiUg28uz8+qLgASupjUpf8nI5cg9o9ry6E9oV+d",
-	"S1TE/EzZNVDc1r4Adm7TMJClgZg/67w7rp+55AzBXlJBRKplVdm47N1TXhe+bEBYtFe+UChwIuqzthmH",
-	"RXWwoJJVN995lSI4Ix5un3lUzcc7kPfM1afRHUkV7bMc+jpOxQtFfrMDvEgFuTivHQLp5pSxQLdmrr0X",
-	"ysha1UZqCGxuGDEDPk5jIB/U516SxoIFBwQA3jDox4QfDwGuiyb6ZEw8gfIUAQ0IF4nM3wlwwetRM3HP",
-	"YykGemnf05jrkxcQpRBYr2Q02MmSoQDK5m+sS0DXUSbNDBW6Cq5llJ9VOMBxQPo9ZdLuXmIxQizTPsor",
-	"s7z1M+rOiA01CvBeuvz1XOm9Fw/yNYpqknGisE/UT0IEhbhjQzWB0g7kKaq8ZVAJV1G3qPVKlj93msYC",
-	"yx511SRm7IB4ZaA8nkMqPCDNqk0lSGRUAEWfbM7gl5c0iHFgFljcMTUOPOZa2DE3D69kGOfhMPdUoa6W",
-	"hsm0IZtYSkkW/HhBAQCPwtp0seIsT5wl3WGh4ilhn5J8x47nxk32IcsiKllKWsv4KLvqABMCMbcRtDO9",
-	"j7QYkjlJ8+SjgbOy5IRGhCtSUVHwqaUFavCpldybD9oic0nGoaXFUrTrwoIcMKmV7FTwHmcB5tRXy5s2",
-	"BD+Pfzz+/wAAAP//",
+	"7gRcabUzkPL2XsaTnTNxyZBptptNEjNfxgELSGuv1d7dfd0TyxGraLdh6XWzC0D+yIXRyDPWKzKmijBh",
+	"ZjG/hnJk7viQCxp2jaoxBquhuwloO+sJKozkT8xdJ+bfOVcV/JKjG4fkfmwUQA62PGUtAmgjYgGcLo3N",
+	"f+5jrjUTDVhpAVEpQjr72g688y1vxLtCUWS9u4VSSp+JIJLcfFEDacVu2A4+3glaB83g5UGnTlmnWe/s",
+	"DmidHuzSeqcTtF+yV4y2djvmAhnAa5NZP2BDLrh1VIAFr1urNMY6RrK5ZRfgxNXUN28Mp2E4c5Ja3pr5",
+	"zatdS/mOxqONBPxOa7dAOOaKhGbEmOgxRaYMdnLDCTrtg87B/sv2wT74KNX3ITspIPIOwADf5JCPpjEL",
+	"iOJfLERuA95TMbNWAbXRPrQP8sYhSSZUzMiQ8pAF5qJxoZy0yQXZbToJ8zusv3ByNCfoseHpwPSdxcGI",
+	"xIYwwyPQKASdMJCtesKR73uKNBqkeyPtX2bkZp1zwdp1mVVm5NiFS76OjEsGbCitfC0McaNas0m0rux7",
+	"I9D8wL+wDaXBHAM2gxkpBz8jiYn6yQ/0PVfK6i7OKpCx/82JMR8/fqwfpZCViErUWs4ITD7vMi8SYm5E",
+	"Yuh9AjXSBQtQLkDZiu84WnOn6TSHBFBsRLkA39B3UCuOkqmtMAJmUtTbPshgQoV7YZsYDVIaVDTykz9m",
+	"QTX140aoaWQUdha8ZwGn6FXZhNLuZTfQ8WgzHCnw7TjLeHLQRkG1MuDCfN9V8jOy5QtFJmbxxMxDtrLA",
+	"bztIpZi3WSPshkklEGVjNI5jRjULruUtGvRpGF4Ma92fl8NsP8avvnlfjVIXsVhbF5p2oy0uSDE/ZvqQ",
+	"qLG8F0SKcAYej0ZhNEPqsPrZjpkGIMjBZ+br2rdf0ogNiD8w0+ah8XGJfTQ5JC5BI5rWNZ+wxakNjhhK",
+	"XBAp8x4fGE3RUHjwsWo2UatOOQsijmGmsfPSOKYz87ew3t8FeCIWKyloWLypNkjCiJ1F4ROZzR1IGTJq",
+	"zswKVFWCSrLHYF+yXuMErHTHvOx+Lx5X/rDsTiwcWek+PB7oJSCds/sEhWgQgORJww8ZyIY0VMwrATZ/",
+	"LjAS4AhSQjRMZ0Oezs2zTHBBZBhybL79359p/csv5v+a9YNGv/7L15a3v/vtP1YutMIK05tefYXsIeIx",
+	"U30u+gGdqVyMw0E2PmN3f29FfEaK45nYnP3OitAcQ7lkhMCsc92uzFdwn7k4w+9a87euaAuT+Zbv5Y1C",
+	"5F1nKyeUhzkMxl+8fKxSp2ALjALSL0a2N9MwtLgmJMgEsQyJP6Yx9TWLFeBXboL9PL79b6/30GzWe72H",
+	"1rDXe3g5/OU//6OILhZP/84Ix1bipaGSKGMacDJRckVUaROUN18pdS/jAmvcB/sEZPHXVHGfGAHzkEij",
+	"OIGAbtC/bqTAi7OT4zowIAOdapDTOxbP0k3rCThm1UVdz43MQf8fswB9s1dvj+rtvX0nXA/8eBZpjyhp",
+	"//lC9cTLdh0iSVF9S93bURTOUKSfP5rMZXhVsAGxRKGmwg24NK+uSyYu7fguBJAGEw46uMH3XwoAyl23",
+	"hVOJGQ1cNMEPp9ce2CyY+4WZbUdjFgsVszyMTOiMBNIjMLd7F/9IhBsMJLJAmllqXg3GrnkW5iXAJoTw",
+	"8dKCo4/rfDPHx7jQ+51aEb0MqdL9qVoTpHJJImZD/lAsRwx5rHSGbLjri0KbZzTJmPlyJLhiBL0mT02o",
+	"l9LmrOhh58mJG7mTSJa6BNEdAX88CljS1h85AWLO2bCCGJItgXa9xBZg/Q9FU3FlNLsC8ndE3DO8Q1bb",
+	"yujYrFgWTLjSXKCn+dmZOA4Jm0R6Ru7HTDg3dyF8VfhU5cEwSLh4Q1VOnFLJtqEkjAIpkUOvUFhfmGle",
+	"Fi+K/D6fTljMfcIDj9yyCFlKs9Gy1iB1mNiDgKeYiY3saSaucNNXMVcUJBPrkln92+vrD8joinFlbU6R",
+	"itgF9kBEXKUhUI2D7WTIMf59PYEcXsmrEk4MSrHHQp9B+PlrlqBHVaUDYvrBKbFSbCuijixEc5o/pmJk",
+	"ZB2ISXcPbhmLDA7yGIV9kLm4yI7dmhcHy++yjqfMXecMalMRkJjdyVv8kVuJRh0SgJswkXwwWeuun7N7",
+	"wvL3nQp7S/EUiR8yGitL+NcTV59C9iwX+wzsiYC2ZcUziq4ySgS7T6npryBpLSBfEiawiFNSMHTDEzWm",
+	"EVxpkIeIc6WAlJznTmDJKhoMiIENGDFv5cKswQu/SHMSY9hiMAbV5N6g930sxcizmzmeTqjIx287t1iB",
+	"r36eupakc4HFLCvLoQntl1VkBLYiXYN9vej+5+I1lXrH7liYU2PNKjSE3WXAiGJ+R0GazD6NpoOQ+4Wi",
+	"ZRofOQ1vr3xaIF8OpuEtJufkhaT8W9Q3LDFkwQh83YUMy5eT0mch95lQLM0CShd6dHKSWSL+dXn6/uIf",
+	"p4VLsiNdjWWsz8uESvvSNXvQxcE42VNbGLHowJYo7B7sYUbXcCtDf1VmcRj5ZVgNPvmlUHADtcwa+xap",
+	"mIx9dsJ8ruxGLhJUPhIyZmdxzIqfx2zoNmbxzlo3s7xlqLRu+VSxOpD5+zHXTEXUZ3UuFBOKa37Hti1b",
+	"WW4soeJChLM3XARcjFQRXHOH4oD0cgi69CodG3bAxSi7O/OkKsHQDN3tNA/2Cw8Ch3G2fXeIZyen59dn",
+	"b85ODaJeX/Rfn/ZPzq6Ob66u4Jezy8vTd6f/ODq/rnm1k4v++cV1/+bqtObVzi/O+29uzo+vzy7Oj97V",
+	"vNrHsw+FKDAK5YCG2WWURUg7GBUq70YWQI8f4Fcxv7XoXiDDXn04+SfhgSJb7/CdSzasNxoNQASIQlLb",
+	"h8AiqCYhowrlzXRD1hFo5847t9uVjvkKGEv2ZC4iJswJGBEHwvVqXu04lJiwcMk+I8FcSiet+6HEV4CO",
+	"d8y9dZ4QSE1AaU+lcTBp8DpX1sN5T1DwLuaeCftqN1tr8cXr3ODJMK3CUfQ8Lp+/ufgubO0ND9mxCxNX",
+	"RTfRPismcjxkSb7jZviUTpAZbiXI7zJ3Iw9wFqQCeFO6Nr9O4YdTd43L1yKmofXCYsrYPIfJ7dfmw0DE",
+	"LJoYNtxXN8LiVs69mGxYZnuW7z8yx4UtzKH71zLDVbn2WiC3x5YJFCViQjQjMmrCg0NittSGUjCiZWSf",
+	"mctWstvZfMoya1F25gSipdvzlqrx4uZMgr3CNaoxbRWkPkYRi+uGo5Mxe/CMSvLm4uoKxk+STIutaGPa",
+	"3tsvnop/YZVMh/OYZED0YAXJ+Ha05RvBaKgLtiIYVM4xwCE+0Fg7t3gwDRH3Nvk+YURrfGy518Km4M9Z",
+	"oDyzsgo7AuCs5/z5DpBXALSAcf9kpKGjy/OaV6pqZRPVxVAWGRsdfwZHCHUcuBLPba/guaX643fnpD/K",
+	"wSKuM03L46tCNtQeYUrziZFlXIwYgww+fAzyvPlpwqiC6Lk4b4vN7AIY4a3kflIYe/RxzISdIFaaWAET",
+	"wstsQPuAzaQIUmKzvYR8ztlaz4Knofr/nrIpc/AvErH1bsKPcuCugVPmzgrt3zjDOpR2qlhcuOYl3CRd",
+	"WwaaZKh0Iz1AHK/SXU2XmMHyY2kuDJod3kAgYs2r/d3Mbv5hQ1cNtEvv73vKhZW0FlFbLVHsFzjIMo09",
+	"me4SUqveWPaULkZFwUPb7Ib5r75z/7LBU/7MD6VgwQNw62gP8vppMGES9IqpgAQMTNtavtwro/1GiYVl",
+	"zrBiky+LDDP+LSsQUyAfairAs47vkEjK0KhmNjMJI7QNFZRTTbj2HEX8SGPIl8Igj2L1sDi5s9iSwHy/",
+	"+IFNAi1+OOETVv7EEdaCp1LcFj+BpNLiR/KzLH5gk09LTBEL2GT000LxdDANb/sxmypWslzB7vsZubsE",
+	"+n756uRn2c9MXwVagGcRVvi5X6R75cxD5iUmxlT4ZWvCd0p8i2kE2BaHHFRDpbadbwy3KrFQJINNbH5H",
+	"2WT2pi15wxrVVteTWdiuezYYS3m7uJTXc3xrUZZAV3SJ/fv90XH96u1Re2+f3LJZ4r3mI0H1NGaL9zDD",
+	"BuJwNQE0LxUqYuXE8AoCWZ0EtaCsauoXq+SrtLCkZs2aIuggpsIfO3q/UiQYTHkYOC6+8m1fTiZcr/m6",
+	"U7RWvn7HYqfYr3h37tjch1529bnpc6BnV13E6MKUlW4QJbgZ5lnBoxgBl0hhivnTmOvZOhaI3E5XAiuv",
+	"XafbnczuJbiebl8Wh5fKEyWBOkc2DYHqQqNtr/aa0ZjFpFdLpG9wla4ONc6PvBq2TCWMPIhZj2Wiric/",
+	"FnnJzHCnEMNSTOLu2kRFLAwhk2GIC+pj0EvOCx8gIucn8GoP9ZGs2+JJ1+lc/2gnk5fXnyqc2oVV5Mz7",
+	"FeY102RmTZw51cLP89tvY4d+8aoCDaFDjSKwYKgMXHZrizckpEqTgM5S1CJcEUgtWX0WyQwFHvLFHUze",
+	"Vm6j1t4eVE9EJUE/eTPjdF99DZJDLIzIWyqyX8eMnWk2WdcOnOgY83pgkhbzAqIAJlRDiRKPYNkSjwRs",
+	"0GgUSgJjy4+qmWjMy988V3SvUEW+5Zg3n3gluY1qiR1dNIAacjmbhFzc1gwMcQD/LNo1I7Vf56X2Mp3V",
+	"lQLMGIcBmqWHeZPIdXOqkzKSFFvG2zOrdm9XlwZCqTImj5Xvr5aQwoDFZXYLfFrKNzdDgpK5UFAOCm05",
+	"iaj7QhHNJ0xpOokSlG03Wwf1Zqfe3iOtVnd3v9tuNg6au+29zn8197q7zWJRFqardtOTTcrtiIfWjjxb",
+	"zwybW5LdrAoo5QrqFYVWhcwDNi0jlKdCJKu2vg9U01E2jQ0DeyYu7GrLKibKPLiOp2znjZG/thd1B/DZ",
+	"/gDO3lI32JmZKcevB1zQeFYY6GirDhUONsoWQ100p0HMwJU/KfaYYIRJobQIO3myAvfxrWpEIl11hSO8",
+	"gopxRRR3GoceufMhE9Zm72F5OY8MQ6rJFs0k97FgGxMxSSht5udWaq9rNTr/VXR84IZfnHsah11i5Hda",
+	"VyyiMRhhbYCZSgyxGDI5mSpNJq5u8mIci4WmXLZHYlTgqzajW4ykitCBvGMeya3phSL3dJaZNxPtQh8u",
+	"jaxs5OYTFhVVhIVV0iQSQQq7LG7rPLDABoaU1mkuCzCdxiFcPTy1bqbGThI1W+DTK4LRnvsWxN4ryO7b",
+	"7hJKAh4zX8t4RiRiALzwQtkKfyFXxbbZGGIInuDEhVx26ipvMKxE87NGxlSJKwAzgUZLW1dka6x1ZNDf",
+	"/FcVx+3e+eo16KqF1/vOV6WU5c5XH0oDJW+UDTOC1OHQIJE5pEMiGFxYLWMWeCSUoxGWM4M0zZw0u0x9",
+	"ufPVdWGc352vupjsOUIzvJOFRrzYmHvnq5s4LFvgzVJJdiUNm04mhqIv2mMWIl0qocJcgEzWpnssp7kA",
+	"vZybJ2QKPmXBkjeu5Wu29K0yoWOSN/qvFKe01DQ8hvCJgAXZwIyCsBbz7vJXpoL/e8oqjocvr3gHzq6a",
+	"owLDy9MP8ruxMN/8gsqhL92mgtOaO2JvHr0W0KQC+01vl4t5tMrEnG5hyBHcFDDCGKK8XP8qzoOh+VhZ",
+	"N4eQglnvTN/cafdvl3nl1tl3aWPlqVhQRLP6TTNgHuEnacpNkrK7iDOrVIQkFL74ybnUfMhTiaAg9HNd",
+	"r2gspX6TERufKKRlOeqku1ZcxgKeERcBAVXQ7N4eJvVEiz2qWHNcRkzQiGMxLCgea74qkOBSF9tv5Qf7",
+	"fXi7skdq96R0A3C16dIy67BAOwgRnHTupUjxj9TEu+Bg+Z4W4wLjcBGcUO3thKvbGxcRspA3c9ufmmd9",
+	"bn0rJZH05aZxG0e1vD4UFfTKvFiWJl4WPjW/QVNLYVfkSXnZ8vzrvV9N4c8OP/+xhdJb2N3SEyrza02i",
+	"qWb9AfVvDaGotMtmqHdc6Wwy5e10wGLBNFN9P5r2Q9eOotJgVwu5mXPDxanZ/vEDfpYD1dd8wuT0iUac",
+	"sImMZ0+5aDvi49dt0AYSEzYYIwsPfXjUuRYMtfna5gZ75O4Xj7Y5dLbCRh8qxVJf8zvWV0wZUtrnAn7g",
+	"etaPWMxl8Ijxnw6j3YgJrvRjppkwcsfmYCZVoPoJ5WJixAVbn8YkcKl+ribXGoMsBBvOkb2iC1My8Wqa",
+	"svqMllJpgHiBUmuuwxIzgiu7vmHcOo7sxlkKmj3eTYBbLw6gIkw/ykGit+ch+iwHfR6o9UQj0BiL1ISF",
+	"AlcaCim5SUrhe5+Gyc4Fp5fGz85N5V4snSJJ6FkMetUsIlgYBd3qfMIU2frXv/71r/r79/WTk+u3b7vv",
+	"33evrggX5Ob62CNCkmGMDcfgjy9SMBvnD+n/AguOG/WjQGfw4UGlm5kcnFEnsE5yH6yEIqjmgbLfKM2i",
+	"RJxa+RUWiFwbwCEXXG2ysngq+u5jW6JiHsZMdnWvF3ztfKv3ekGvF9j/XON/urn/FKZcm7lsxdNfZyoZ",
+	"Rb/KVMJSnLV2PrnJa3xVcsmT00/wJwWrCBEXEXrhcBYxY2FTS+/736dS06NJMdWDlO9+zGjgeOTijtL7",
+	"zO9YxnQxxZTe17z50ZaDdGlbFBUAlWSlOLMU/jIzHBbDbqEqBNfcp2FJZnNV2S67PaDLWSq73ocLQRaY",
+	"kuCa39kVlW7IVRL5WFHBnU+ZYOLOGiVXJ05YpCtNl8hAlHhMi8HKVno4qv9PrsBXe2+vuMLXWqBn5IG5",
+	"aFKq2H4nX8Sooi+jeDtwntXbotHE+1oGBV4GGob9eCoKeOtHrsckgC5QwaGtAxFPhVtApgHgnF8uY3iC",
+	"fHW48yXjm0eHrlIrxfoLtzwMbaMvpEHEUB5C9Xxtzqzp0xx7P9/3dZnLdGGvkipeNOzL1Pu21hgxAwJY",
+	"bIPLaanLdhpK1uFfyUbDh5jBU7T+b6WHb61Kq0joQolxqNjfauyR9/x1sTMUaewcikNDha16KxWlrBqC",
+	"stS6SYLr0eiriPk5C3l1n/nRXAOFH68uzhvkQti4j1s2U2TAQnlvO3dRc05ihmnxhCssv4TVcPQ0xuYd",
+	"PfHD6TVpNBo7KgsZ1tjLnwhGlKyCed7oiG5sztZUAQCN1vtk0xux8YUswmjsT/i73aUikMsN0am1c731",
+	"uIaeiwbkdbB/QZidSwxlUX7pax366m3RpaFAi8kZWbJZfZtS644rEbseJZfScJPCQM9vlZAVKZJhB8V8",
+	"d12GNV9Z1H4HvRBiHhiyCySsbjsBoE8MYc5FdTyK5c1FC15evPfI9dGloXNbwKSNKKC2gRIeHx2/PSVb",
+	"UhAZEzkcFgMBQPfVI0i3q4YOWW6WBRuRIgqpb2uV5elvbTnrnrcw0Fi7UD/i9BnPNWKQEKZiNBrMyovZ",
+	"FOr6c61Sxr29Hs9O4j3ykFyeHp0fvVCJ4GVra7Fc2VFbeM5lhUKBKAbJuzmVrkjhs+sA4x9meRYJtwBi",
+	"sYO+3H9d0XnEg35ZmXYWvFC52Pm5qPbCIfMh9e/YiPqzs6DAjd13Maa4hFIJw6w7UyOmKD6hv6TavCv9",
+	"9kIRfNnG6W+58vN5VKkSGbDezm62XV51U97CVnr5bfFWG/tc+/HSfV6Wl/9od+Vcsi30NF+pj6UJ/cv8",
+	"mStXXGwUH1PVF/lKZhmtwjyNYnZXEhDi+Hel4rcLwEAORIFoFOW3fz4UqyRiSrG4b8B1u1KlDhjC7SWG",
+	"KtvcPtmTzAYUzlBpz4tTPfwM/j2Vqa8iVoZ0Kvwxi/s2jnOl0Xc97AVZKTGor8SIxPq+fpRC1coKWb5X",
+	"PTphWTnmJKgt4Yc2mABWkNmB1Rgiiyo7hfyO9UM5Un0scVoS5BPaj/MHY7RLLLUnh+RrL6UT5vVerWvE",
+	"No/0wPfifvrKgy752mg0vn0zj9DPmMhN9qNvpTUl/jDBHrBjXsH+rjyoDRxR333JT8QZPuTUhDlFohrg",
+	"y+phbWozW1pFVbGY07Cx1rW1cWQZkFZuzYLRZz7ndePVLegkqylY7ouFeiW5p2uuMiGjvx8mVUjasEsU",
+	"VVJgnUSjXUxj5mEzBajf3FgLPa3Rpw/5EuVnWER855RVKBgcs7q1YVNBLi/qxzHVBjrqj0nA/JDGRqmD",
+	"OW3VU4YmPq0IVinDzA2rWPrm8xeqUKXcnMn+3nhmlBbUhFOviK7HUJd8TQn+ey7+d0LuM1s918KkYDvB",
+	"gHBiFfKC6ojJg7J7MWfa27Rc34rI0vSHNAChGkTMlSNfvrX4WgUIFirLuopVFrDVu/3GmljnJD6qdH2S",
+	"6bz9ZAS3WHr/QMGcFVLN7xiW9s34goozx54shtibW+7qTfvdKK/pET6N5rpUIy3dl3/J6ToGslx3goLi",
+	"dRIr/s0x/2ha3e2fxC5gy5bbTb6cv1pmGA/A+KXcsgv5Pv1ljpDqlSAKu3IUTeP2rPh82Guq2NmkUFnI",
+	"RV8uFDoEWcBcRD6x1Z0HUx5qTCTlyiatFruoV6X/BHxko3Hz0wKg5OyEbKEAso3O1QTQ4q488l6EkgaZ",
+	"Jthfq1KeY6ppKEdTTFn1CFTs4gL6rDeqBicsAlByFj8xFs0lkdFQzacUdWs96EHSq5EJjW9VrgO6ltDt",
+	"pEsSrw/Zujw9fXvzun95en16fn12cb5tk0qRH0D9RWKEVTMa8akgA9YTiqHU52OWHLaoRcfCh5treHRy",
+	"+u70+pTkGoqbyXe+GhniGzp3nTXeQAycxyzol2yXCrfGAvs67EiCnZW3xQBhO/8DSiKGboXSp+FYKr2D",
+	"QRYWzm1zoLYdbtrlKdtS3ubtBD0BSVUgEjfI6yQZK38NYjaRd9iIXHTxZwW+ckogZNJLqh5Z4Xosw0CR",
+	"+zHVPcEVNOk1n0sSM6h3RbYogY7rLCCXp6eQoA9J4FsUfTuzFwrnaUifNzSNt82ZPsH22zqWP9k6KQV9",
+	"SLJbFUimurbRP9T6RODIli0Tb3/f9ogayAk2kWfgNjJ/2qWaAa9eX7wnShuFwlZITQvX2EGA2pnRDZtO",
+	"R3N/wWAlThu3qg+FRG9dVptpU28l8HlGm0SzLXJaORwqpldw4YVGV7YTOShfXIzc/ufiYarx7DTGzUJS",
+	"QpjmWvEvitKw+ByBXeAXMUhukQxD9EPCJ4UEW9NRSUsOOiIjfmcovsZ+/x5UVZyGYaUyusUNtG5uzk6S",
+	"UDRcodvS9ftnuZfoKNFtVpL9DAYVsCB0XnouAMxLjjsgW4EUzEt0dMcFtxOX7JZizgYBVMOnwmdhiBUp",
+	"3J1KvKOpTzSZIusUTT5eca9WGGjWa95XiXcnb4VytPzNufDsakDcJmy5SARKGa2KaMzy7HjL8MoyBrld",
+	"LByZN/p8UtL7KbXBIMNRms7UAgdL+ZThSI5/lcxnqXs1Oge8AEVaVVTd7+N4ltuBNDjgnqoUAQ9t16oU",
+	"mVO67WHn+ZgPNVFYEqJYx8vFv1c7y6o2lfyl/OYVkbgywlWZDj2atLiqYYvgFV2dsouyskffJWOXjvGi",
+	"L9oVjJozwUj/lsUuLCsV107S370i1d4S3/Q1woXiAcZ8fuHRQnu4vZWNllIgsrP9z9kHLPliZ4xiadZo",
+	"BKnM5IBXhrEaKZ9QMqDKincoupnL5Uuh2YPOh3KWF6RyJGQF0oECsEACKnyEMnKKgis+uabF1abKTv+6",
+	"iCNf2IJgwJZd6Zo5Bkq2qCYTqTRptV/Nt71OZdDJzEpsuXNutV8VM5p80bLioMDig/8LHNfVTGk2eR3K",
+	"QUmGvu+SScoEy0EoB6q4BUIanFsU7ey+xVZQRuXBUi+KbNk6cXJIPsuB2q7Yd7XYsVI22Wc5wCA0FhHz",
+	"ZcVJIHC52ixCkljeI/XgigRUUyAOMRuymAmfVZ4zjd+ttjb7gdvAitOU6BDJJDQM09Ne1w7u1pA4qi1y",
+	"uB1NlQy/tIoOIuvxmPm35Ykqi4pAwCImAib8GfHNtyyYa3wJstBy/p8fVd6iKYlrQoW6Z7GNorSF8QJG",
+	"g5ALlpWb5a2VjovbPJSYlMsbTuBenFicKrm8A3N0BaGZ/EvC1BxWYoWzq7+/49rVcZQxiUZ990Jf8S+s",
+	"IibNl0pV/w6xplAklR7FTK3eASup4ArKNwBo45qrn07s4nlMzKIUGAjRbDVjscK8WCOGCp+RyAjIZpaq",
+	"ZKiEYp6hacdm7KAVJxXElZaxbbqz4iLh8Kt35kNhMnY1D2JVZ91K/LxktCiGG65hwdFcCEaY0PEMdj29",
+	"tx6xQcQPoBwELCZbDi89gvd3O9dFcRmPzJKRAgtM7GAuVqYwnwtWAM2KixWlhbacZkzPLbx8w8pQ2ZDd",
+	"autKebnRde0mVfs0T00MAwecrfZx5iYu1EYC6JPhMmCVb0RpYSMa8aVOkeyS16E/Xm0klw6MaJZ9JY8g",
+	"FmJHWN3FZvEd99Mm445v2J7+A+Zy5tH88sOptQAAxlRpErtByabsFuaWvfRkMm0IrszJZ4O3r4tjt8Ho",
+	"C+H3rrM+pFcgr4FSq9j1nFBFsMy/54rLfsqGP38i/56yeNYTSegP+iBsoVK0oUMhs6Rp183lOzJgQxkz",
+	"QsUMmouCmGcTD6zppSduLt8dkghEMvgu1zTA1S2+R4MkFNuEJBEoeKoSuzm3pjfQD2wY+Fz4tqMyEf+J",
+	"YfNjqrhvZiss74ndX0CBdNmtwJCnuUfU0EkFatXRhzMXFB+wOxbKaMIEapxwT4E6mSlTWMZag0IygJ0v",
+	"BuWoYAaj15KLs5PjfDA+bL31Hpmn/bOrq5vTSwCb9kRSda6u9Cxk5O1Ve2+f/PjxmnClpliuLusKhI1N",
+	"QQcY52H/BkpGUVc7y2bRzq8860+Af4DuqDyifCrghxFXRsvELMSpMDw6imUw9fkgZIQ9MH9qRu0JJu54",
+	"LMUEEHnr8vRUbRs8NLK99KfmZ9e2VnExCpmtnAwUIZ6i6YJrhQ3ejz6cNXqiJ8404UYQxVHNx5enp7DZ",
+	"W4n/InFveHlvR2reVV7G8KC2ewJ8b2C1oHqsvGypbQ+yNJMqxyLINptXjn4ZKNyy0JJBg0D1xL2502YV",
+	"BhUVmXCluokCH3IFthDwBaL1Dq3Q8P+WzCBWL6CVgu04zbXNJ+zBZ5Eu+B5kVwse3lVL6xShUz1mQtuA",
+	"wW5PwH6/NshPtqaPuVvbZht7InPBcGdsi5Kt8nsBtEOKIR9B20BA+djLTNITmfsFxs75C/Pjx2uY38hF",
+	"oZyZ2Q/niOuEYk3HhL72hCWwS6gqyRBVbE5n9yqUIy7QGWnQjWCDdTi6npjbRxYnpDEIYrDldNoH6AG+",
+	"ZDqe1Y+GmsXbDWIPOI5lDO5SKRhRYxqxLvn0tQetHnu1Luk0Ox7pOVnT/NKrNRqNXs38aogA/gRtL3u1",
+	"b58yyGN4KFeYDg7EJDD85e3p0UmG8ViUN8AjkVdQ1GYggxnZ+uRP45DUzz5tN3oCLotrWz2QAXcOWmer",
+	"Iu/5a4tNMdimdcx9Hc7IllkbFBuAsYNpFBqkZMQg0VTcCnkvyIRNBm52XwodyzBj+jIHZ3MRDWsElUCR",
+	"+5hrzaCEvvtt+7AnJtNQ8wjS7gwCRzgdl2JH+prputIxo5PsGvAX9B8HXN2SaeQipmzpcDj0Rk8c4daA",
+	"c3bCAk4JlBMFx7RLhwSfLiSv24hQOIasgkw6rb0GObGGZdUTW45yWPuAR4bcXDnDqvMkDRH7WArNhK6j",
+	"RITrFOT0miLNGUshp3FPXFIxQsw8G9bPpWD191A2HJhKpvGT5dVHkRHB6u1G0xbdRQajujs79/f3DQqP",
+	"GzIe7bgu8Dvvzo5Pz69O4RujRGCRK8d3jj6cZToodWutRhPfszVWa93abqPZ2K1hCXaQpEDsM7RrB3oO",
+	"wG+joh5pR1iW3YiLqIzA+4c2px7JsnmoXUM5YCszOHCLbUQOPasBu6gEbD0HrUiN0JAc6lmAuaJG7XzH",
+	"FdbpVeBRV5F0hZ7bzaZrhWabRGfR77N1/iQ2l5/zDr5au9ner7da9fbudavdbe51m83/gZw3gBbed2KV",
+	"OYGa84rUmsE+e0Vf+vX2sNOqdwa7tP6KHQT1l/7eoEXbw13WCaCn0Nznjuw6r4sdbtc/GLRZi9ZfBp1h",
+	"vUP3B/UD/xWrt4Ztujvo+HvBvlGMlkLfan436EM6yMFuO5TZ0Q7Yq+Clvz+o71EDPNsN6q/89qDeos2h",
+	"ewajoeJWOWzBHj4WaF5MU//mlTUyVNCnsNNslc2QoNDOjaBW8GYBfrS7+qM3Mh7wIGDgmOy0D1Z/cS3l",
+	"eypmttMXBGDsIeYu/+5MaBYLGp5CMC2oQq76fA0vhBFfzSkdGnoElbLNHVTZG2rYPbDNoosJFbY1HRl0",
+	"MbqD2fGufcsoYw91JC112zoKuzJ9Q5W2IBQN8NNQX8wdcDSCWp4dgn5JNAWNYTAj1BIAED1yNGHbknBF",
+	"Os2DUtKAEyKOoN7JVJLBX5UsfM0i+rcsolbAz3N2b1E0r/maC/5tgVy11oNrvfv+tDd2zX3IbMLivbTr",
+	"wJO117MC/r+mgeuO9yve6GaFG30sxTDkaDnqtHYrkYB3NEb7Vqe1V2UhSbnS90bwgeL9vyXBwauW3FjX",
+	"sNixdmzbgl1b1qQpWOHfzDYvjNgglHKZJAMMaIcWmgZxT0ADomGIZX+MkEjtS5hU5EhMB7p+U0GcgGyE",
+	"aCNYlpKeH5hO6c7mMskfmak/JYn4Y5CGzuovzqV+I6cYgPSbXdYLwUquxmFyg2dyCjKAuRQcuk9ScxHI",
+	"VIRGNXKPnWCxqaCQyegsacyZvpLDlBuDit9+KScLO3ZJO1+hlEBCKjBmvKAiizXYgp5pJKLERoLIR47w",
+	"56yRHMOk3YsListWp3mwXUoicEJYzHsAdZFWdIqdxwAHECwSSjFicUK2/nRXZG12+1vdKTxNJ00DSrir",
+	"lGV+h+4NWx4xCX4swJ/NGOXjL5W3LL7YAJ8PVajEW6w/IsJGoZbLJBezNi8bZ3nHqhjDX7yarRI6b5II",
+	"MrfZWpCcyhGACTvh9vqe+yyRAQSaAktv7lEQPOba/mkv6291946CIFFjZdG1q3jgTyGaYsBPoTya4IB2",
+	"eSdWJX2hjA4UMKE5DRXZAlN31hBvrfZGDy6w5m9DNUsxIlqWoux79j0l0aaTRF2nAaRfbocgSdEWVrGS",
+	"pM2exBf+PztLQ8ajXEKgtSty8C1BwyJnhvw57fxlRNJWakyzM8YyzP5pJde9QZPuDg9Yfb8VtOsdf5/V",
+	"D2hnt94cvhy0g5b/iu3trS25QgG1EsE1sa1kDzhzXH8BWxT0AUvdXywgthLBwlUDM/ESeTF30dCJtPSy",
+	"oWr3QhU59ohzRvKYwCzKI9CRfQYmemjAPlXM8Gus7myIhSvtFs5czIRKu7Pb+7HUUH2NQH9XQ7W7i9hf",
+	"XiXvvKw32/V2K/dO/u74HDJn2JA/WLdBvzNsU/B5mx1abLy+ueUWozMqWm6tL/avcFv+JadxIb5uOZuK",
+	"xVlASlXIsuzVeISFtiiGI/HeYwIbogTyMotqNnXHIR7Heq1ky0m1B81tFyPjbhS3udZuc+ByrTDoXtvw",
+	"lY0NunMA1roHzfwdKEX39c2/Fs9/XfPvr0oDvJqtkpm+feA3gxZrD3dpZ7Dn7wcv2avhAW0OWn472GWd",
+	"4R7dH7z0XwUHrDlcm93aWpKZjS0hGKl1w9Xn/33L238xS/EiiTnMHFaW3YIlcx0qh5hZJC/sfF1pBrqT",
+	"twxDQKzKuyhGuAhBbGIA7jUeICm0KkXR5+6r1KxcSuiwRpAjdHMK/Ry6o/yRzx9oFerbVRVtF0eedHxv",
+	"FUSA/1JF7cXdDJ413SezMpn9dNg1K5EVnuC2oCheJlxjTJMdO0kmspGvCdVFXc0jCqhP6ox2yqANC6Ex",
+	"gxg9F47zyT3vEoOhn5YK1DcA568iT6+t286psr+a9lotjmVhOdZjVK6qmxeWqermOXlnblUY5hdrhw7p",
+	"wC25vRD9YpdsdcN1/VabKSGouVfTQQBZ/xIqiLlXNkbELNpLL6wUzIjs2KDeczd6pXe3XK9PbdaF+ohz",
+	"udgAAacB0SRGNmdYsDo9tdJfEvMCga2qJ7Y+XFzZTIaUxjlvEdLHbSJjD3X7NDLWw3Evzk6OE9dxJpjZ",
+	"FoGHnUjNAIm6NDk0EEFMC9ol3YsUYlcg+m+JsnOjrIV5U11nw9s7H5vm2ll1a76MY+br+ljGitUHUDhv",
+	"NneBN1CUUivar6gn/WbE8HuQwSc0WzokRm/Pc0TOH1nPQncjBuAvuqgfS7oXpcZMWE6ZkpVYxmPsfDID",
+	"KTHrF8EslYz/Tt4LBWXR7DLkvWDxYfK8J3wqsg7xDF8wfIqKGZkwKlSDfDi6Pn67IGrC/f5EsEA5zDvB",
+	"RjFLKPQJfp2Q6FXa0Injo1uQBwBsJlngPVVJCKQDa/vZn/9bXR97Vtn7E6PyhfjnrLKPF30KNawLwRL9",
+	"ajAj4IFPFKv8FTag2dBmcpSGqMEnVWwNPzBdjMHNPwGf/X5KxxM7CZ9NJE8Y3AZX9im0kk0iacxJ2+g0",
+	"yKTxx0XX2zajtAmPUcwgE9uHKusNgtQHIxaQUVqzZJb4wHUHWIH7YY7TREIul2MhwMgUC4cYjJayWerM",
+	"NVhJNZQKkpUVej7tqAMw8vCACb2EDd5EwRMoKou3+kPIqKIid79zhpFN7iACW03R+OMQwKKt2owUzpmc",
+	"fn1aCOcT/Dlp4rOqUqyqjDE10plSAPc9YtDcVq02yOmlVp+UvgVkGNLRd1RjMnEmT8ANCq1cb+W9I/NL",
+	"LF1blMRyILVHKDk+c8LhNhkxrQjNxBc1egJCbjDfyywTSmJD1MrAee8hTg71jrFUDDYYjFLmqyW0/kyp",
+	"KZD6p3fC7/5VnPD79VZ7/h1DbF8uc8K/8ltBdSe8efvvk476x+Cl+Pil/fBTdBBf693Z2+H+6Mdgjz07",
+	"3Z9p+NPScCAMiyGrWCN3QR5/Mk//HPmGvPwdVyR256u5T9+WxgiyB7OLAIOmo4UCa+TsBPtBuMI+VoJm",
+	"VrWGchF0rgSAR2hPuJ9OuIqkgt45XlIXYCutt3924pFPvRq2g+hCOYlP27baxwl0kSBbn9SY1tt7+3/7",
+	"5Ax5PTGgiu13XB8rG2twfXS57WWqDihSVnWAHLl2Xu7bZCd6wgVEJ2FZnlUTKPGnUHBiVsQjLhk24nC1",
+	"FFaFLuR7Uzg40gILcyURZ3osRX+332oVpxMkPUTKAhwyTX5+pvUvzfrBL/a//Ub9l69Nb3/3238UZxis",
+	"oRk81DWFapwFkRVlBVuLCSoiCCAYFiau09gf8zs4Z7M5tkqImQI7Z9fhuEvdn/b9HXzZvvvNqxXg6uJt",
+	"oVpTf4wlXoY8ZGa7/9ar9abN5q5v/oB/sYamca9Wy+77Yg2w/H1ZXg0SanxwQaC4YKNo4GxZwpOSxivu",
+	"BiG4ZZcHl0C2Lt8ck932bnN7xTpOr8vL37rNPsXit9+8Wru5/6vgjZXJIOZCMxIDCdiC496eQxt3EPBw",
+	"1Ursy/ju2qvfrchq37s+VX8ywaG1v/oD2Npzqa+o5mrIoQb7r8zVzVe7lXYwaa40Zzm31D9Xdxyp2PXR",
+	"JVqfPmHhQmgC8wmSWSKdDVuKGbONZyqkAyDTD23PslJOfz82Oo7veI5nU/C6EL0HMGYD+LDvzpjFWHQW",
+	"wyHwtfsxR8NaT+QLKi4WUPTMcLngpmTXEpeT4c1CEuwYtYytQle2R4c6ZXpiIX+c81GxAaeCtNoILzLd",
+	"Xc/9o37HxB0WlrI/RDyqpf2unBzT9luDPdYcdIL2cJ/uslfDNjvwW0GTvhzs+3tBh+0O27Q1aPoHwSv2",
+	"crhP9wYdfzdos9awSQ8GheX/u4VCXl4usLJA9scN4oNybcUqBghlkD1Bsr9EvNDrtCJW2sKFaAndBza+",
+	"1LaEYuF1hhqen6BZXN2WeDPvfyJRzIXGCmqfUDX/hGVxVZeYdU21OSf/lolAka1Pt9MBiwXTTH3qQtV1",
+	"RaChrCFMPg1tvdRtDy970q8xu8yk7p/1yUE/G/MjVMF7ochPyRxYt0yRLTENwy4RUrDt4vtOBT0z63+0",
+	"RRqX3HdLBiHGVgWDKC85JIkeubBBNa8GheKg9HWyCjDAODN2+nP/sxyovuYTJjEZ181z4jqM4SPQCD9j",
+	"7V07em2/2XnVbNaKx52wiYxn/bQH1dy4+Bz3tmBws9eZgZMzLBoqfZjCtnNH452QD1zHNUC6nRQVDNQT",
+	"+sAn00mV3XiPry7bjVa7ebCP25FO08+1Mpw/wxQdM4BlTm/lIn75VtkglGJnAR08phEd8JBrzv4asZJX",
+	"6ETzM+u2DaipIl/hnDwst/gtRwmpoF1nw61ADUM5ylg1lpe9gQSrCKucFhVOPSTg0OM+GGnS6s6uv5OZ",
+	"y/Y/LBJF3slRuX6/wiaediW6uTk7qZUp1itkZIChVqhPafagd6KQ8jwlrF1dn34grZ32UnWuui6F3dBd",
+	"Uchn1epZtVqfcnwwWFo3CAs4BCiV9hwKOYWqxyU3c3terLKvVCAlke3BUFwyy8YLtZvNVM1xkQLwH6wU",
+	"3SBnmmg5hd75gvGklW7SUEbI2IpPYDHloFj5Y0YjwoScjsbWNBzyOybMmqNYDtgixck0jnisNJT0mahd",
+	"/JQ2iujCQJXZXwaeEophd4sr1/Cw8Rh8sdXtsYBfij1vGQ31GGXbDC4ogK5LxvAY2XoOhbAAdoaFFLsk",
+	"r23n2QAN4zKKWABSLejBWLme68RdmfaMbZCjtJMvxJnYkEYmAhhiSdXGlDscA5Tfi708ccmLMjXVbXnC",
+	"twdB5+X+3qBT3x0OB/VOqz2sH+zToD7093c7g5dtOhgEpS3uugWCQMUBsfPNXOdZ7H2YtsSEIFkb+5Hc",
+	"jLRhZkH7wPwq8XFVkKBrWG0y6zu6lQScVBpgDWF1vrtt8Z11KEuVpVSYyZ6Wi392Y/5mwSFwBoQS7PJK",
+	"ZOzoKkmRpzIvnMt1XLijK2TrN8CzMg2irervOlu7pqDY2dmzwey5Ht4Xx2fEunHQsEAmVPAhU7onnDHh",
+	"jsV8aOmSGUvGukFeY+eQbGtSrjLtRzNOSQ4UNuOKx1bFGBgCDkjbEwIrnL9Q1hNyWOYuhCRNdCmyoMRG",
+	"aS/a91YOSqj3Fx49ie/E9py1PTt/Pw42TUfQD2LKA+tn+8Kj39DP9pSer6c6u2e/158jYOYPqM1dINnI",
+	"anGZHrLg/PrCo0dobYvNt1clWLnJB8yXE6aImkLTLKJlpuM3pDhB36C3N6/7l6fXp+fXZxfn28uk8xsB",
+	"3WWfpfOnkc6hU6+N+s724XU/LUrviXye7XL/l5DPXVwslCym8e1z1sxTSdkho2jBgRxLs7c5YraBjF1S",
+	"lvUyoT2LVMdGmSFVUxmDmIEHOwIZ8BrkPY1vjQaQlPEc2ta2ZTTrp2eK9cQUC4MHngnWaoL1TK2emlqZ",
+	"65+hDpYsPIEdYGUQUVoLLG1yKNg9UxrbVHlGc9PQW2wwI5qOvGxXN3M1PKjeFIEtAJzWHpHDoWJ6m0Ba",
+	"nuYTdkig8Tg2fXb9eiYQt7uExtn4oKUht5B4mMCO6MkeKLSGgyJOmo4aJd1DzR3L3pMJfUiawLZfFTTP",
+	"XjG5q/1orRMls1rasdkFZRXAcOWrzOGUAWE7f68Lwk/mswIIPpjTd73Li+bDaIfshDaAodbdayYBB7Vu",
+	"u9lcUaZtYe7zqetvkm6BlkTdosWjCBrEz2JwsvM3K5WJW5Nn2nitn/901vgopLNflzeCR2ddzviLZ7ER",
+	"MM+iAhy1IVG1bmsD3vkBO3IvcM4jpItZ3Py988zftEgXFgAs5kSPtzWk7uZyf3EaeJR4ix1XjqdCHc53",
+	"PE2iTQoiWpbyNjl6jjZ5jjZ5jjZ5+mgT6G02pLF1fo6pIgPGhGvo+3g6YrlVlbA1DZ2Ih8XVd1M6ZxQq",
+	"xxtRsjZSs/KSaFz0b7si/ZDphq7De6pI4tVeRnCunNj5bDL4PiEIfy2bAD4hAdOUh+rZEPBU4be4rZta",
+	"Kovp1de1esUlMXupo92zuQSGGtke4ttItEI5wn+kbmZ4y/wEVrSe2ILUg7FU2kVr25A/oy+7iLokFIsM",
+	"QjkgW9gY3bPDemaebYy/EhKjtVioWE/EbMhiJnymuvCl7bg+ptZgYekShOxR4fqtYyCXwF7eiU/LCHZT",
+	"7C1PZwrasZeGaEDwXxJqBPIprAE32CZdW+Zjw82wUwSU+YPe9Ek51wmd2e/SQz9MwLMlRDLzdpqdFREL",
+	"eMpPT+o7yx1zZgPux1BEPpyZ1SenE8CxjKRgz3FHf6jUxzm0LAiZVFrGLHiEqRLCKUulqIsIi7vApJCL",
+	"FPJbRiIIVnK1v+BSD2hoLmRsyVTsj5ltswVXFeNxDcTW59YTmRZWh+aBoBOmMNkhYBETARP+zGI1g8vI",
+	"tYv4TAoImFscxGZvsJsZ1BnoCZBMtzTUohlJ163PhtIaatawMclMWMIHoa9QHscIfnvNXXxoJEcj7ims",
+	"2twTMA6dYHxLI5PuYA4E2y9SG5icxCLj2FiO1AU5Ix0toiQYEnwJ5/JocQ+S1bKdfF1EdVZkkrdQ5t3l",
+	"OgJTmH8O5AhQxRa6WSe+GRdTIMdg5f/cccP5Nh59537tPTJIApp4ulHgwHqqnTrK7lIgmWs1aLbrMA24",
+	"UgYB78fcHzeWBnybeXgGOa12lMTbO80nn5FcJTQ8Ecp30D5YGhR+pWmss15ZuCAY3mhbbWKMI4hjmahI",
+	"LHcikxCZuWlRxdm2JdWFJLGcanifDKZmAkMOkac/QIQa2k7JRAasQY6c0SSXvo0dVdNIzZ4AooD7DoHt",
+	"tla8TQowxAwcymNGbi7fWeEDIeY2eiftgJWmtAtycXzWEzagMx/PaYu4FAZzHuXNYmllelyb3ZMSueXS",
+	"req1NejOFeEqvoDuFY5WrUuY6I2MJ7VvGxrGUq0n1r97M8+ftgzTo6WWS7zBc3dWDochN8w0lhPQT7LK",
+	"e054SR9UEl/y135dcpMhNidQE2fIw8RWhPoKBt5BrFtya5NUJDMo0IM3lxfv8yUqEoNTWiECqj4bgJ0T",
+	"9u319Qf42fzjKm1bl9KVIdNGYLDB1paEbC1kWc7ZvrddRHbmCLrzZMeuykOhJhOFThOa482VUEr4AgIX",
+	"ytEqmoKV3pZW9ptMQ80jGuudoYwndcODgEULXwY2u8ycSuara1s/IR/065HsD9LXTNeVjhmd5J881L/w",
+	"qG6wOkZD0TrZyvMrQ4pXufzrMxH8axDBE7h3hBLB7oH+JbcuuWcE9CM2mj2SAGYY/PIMvCSLG8wsVqTJ",
+	"pnK/UMTKxXNJ3Vl5IifdNYrvvgGp7OI/SxPPF+nJpIm5zOY57Nx+1M1SAzlZW4fZuuUiIOZTDI/Yrq7V",
+	"TGjAyGDWE+ns+NgjUoTw30R4irgwn6UiS0UNA+yemZQxtB5fvb54j3abIOZD3TBKche+M09IwIdDnDqR",
+	"KCDlyJlV7OJ6Yiui/i3W7Qmgo5fN4vVsVeA7FivznYxJyH1mBB2sUB9sN8i5xNmd5KKm2JPep4od9kTy",
+	"DFUeJGApuGj2FjkTuo2UQ+cdSl9zHfob5Kgn7F464JKuMXYxZMKhdmXaDMYmrqcaYC46k9oJeyKjA7qx",
+	"DAx2oiVKG5y93dUS+epqICfP6tozgX1CAivgttdzZBboThp1nL8qC74xg7eVKSvOsxlpxW+3N1XhpPCZ",
+	"1xOOqjoljlTV4SIuFLpaUlWIC6VpiG1GrcrUEzjIYJapzYt6H410ShOw2d/fHAHaSqh2YvHj1jloJyHR",
+	"1MzUE1xsuxEjHi2M6IZEqEU0cQMoJOeUhNK/nWcfPfG06iX+AZjTE5kT2spwL3y87ZHjmR9KwU7+SVqN",
+	"fQD76sPJP0m7sWu5lMsuTXOgs/pqmvOcKqjkNTXHA3qzkBkcMR/CkRdY+nIn7rbNKMpUZ8oyWrCB4YIl",
+	"1tVl7DSbrp3zEgKOSsKzbvzMcZ5141TcLFOL1+IuVnoqZy9nxfptKvQ3ym6tZZjPgtfzNfhugtecXpti",
+	"5fbGtwKaI6h1aqDaT+ohV9rVQm0Ulxe9glefpqKw60T14az/0+m/0mINTNxlXbANwXTsp4+BDW5UmzeB",
+	"v0ppXnzzr1GN8hwiMkCimkVMLYTQWgQhWxiMAXUp1fZiYUp8r0LInB1wZ1mwXLvZhBLYTgDFiC8IHmmQ",
+	"j2MmDGOhE5Y6ydkDV2nkGlfJR05W7DQ7PYH1SnDU0BZCnXClzDcYmrJ1j6aczBUx4KttL2dUIBIKI5SW",
+	"4kUMSqLE1ut4VIDcc5kAkEB1hg9bRfj8pG3qfk7uafHNWwBu1f3CfQn+GIFq1Xfp/KJ/dXP8tn91enx5",
+	"ev1Um2WUNsRNUEwCmeJ74y/ULMjGyTlyNJgR27ulOh1KiwyUFzA0BGJCIxujBjRGS/IVW8oB8fOAUH7r",
+	"4l+GmtjOIFtUkTneKgLVE1xvH8I3hIk72zIH0iYwGISJOx5LMTFf3NEY8j5g4oCcH70/xemguBOZYG4v",
+	"1z1hiFIdgkCpJjtM+7ZAs6Ou5tMGObIrMIgDGKOy5RTJVIQQVXfHYtibFeTsKFjZngckX5/hZOD/cqy0",
+	"JE3UTV2U9zSQMmRUuIzQzUgoDQIwZNPwQ2xWpjlbR1w4E9FUW4KbHSClusgJvkunuLT6qJVIiCXEznA+",
+	"nIYGA4LAEtM1ynG/t2MXJh7I+A9AnZ+bqhXRyaMgSGU2dEvocZ4uTSH8NTH46hjDGokKqRpvb0JSE9kO",
+	"AgZ3poi1JVrI65l2mfwMcxEgwNmQdLD+btn8B0hJUB6a9dQhwWB9bq2yEPN3n8a/mxWNuT/uiRGNB9BR",
+	"Q4Yh820IHSZfYIlOs+hRTLFnG5eBralo21HgCslYhoFK8ycARky2QNq8kHLRaDTA6UUHmLHAZQOfNJKE",
+	"A+zErPgXhkQ3pBG5HzOs0DjrCUiqICGdQfSzbRqnphMIrmYPPmNBapIOuLpFKLfTjhIutBMKBZTGHd/A",
+	"+Tw27hiSQfCTqflgt2VovDmrWrfd7LxqejVzgLXuq9ZBu+nV4PwgDdwecK37crfTbO6208zwl7t7zfbL",
+	"dtPQJBega6YyKFPrtvd2D/baSWqY+ndoGToeXebNTqvdhP95Drr2tzWjdG/KyOPxNI7xGkG/ub9CxwLE",
+	"fefmhvthiEhZD10XN2zvTJUujNhtd2miJ2PBC4V9IUGKaJAj39ZyuWUC05JQSY2ZnsaCBUAAZ5ivBDyN",
+	"jKkas2D7sCc+8aD/CSmkHdmFzuB1+sSDT8SncYxN1yEd4Obm7KRURrpRLK5cTkXbFv7OLMptB+MyOQlb",
+	"ey8t3Fl1HlhEyTQ8X7EkqakJOZAVqrWAgykMWJzrJsGD8vn660xo0Ggk6/bjd2xE/dlZUFu1dixSA71F",
+	"ByyUYmT+KgPJfNHXtlNxAWSuufKjez4WmcVcB/fPVMw3cIck1P1hc/DS32f1Xdpk9Y7f2a8f+C1Wbwat",
+	"QZvu+p1gj8G7/aovb2pMw37s1bRXqEJkY9JiRbYiqRQfhDPbzug5sfVpqPQN7G6y2Qb9sbCUo9NqgVBX",
+	"aCpj6fQypTlLmSFGESJfPkLvuvQ6fQKIBLt3+ZY0Q73RKEc1KtU9sUU1CRlVmrT2iT+mMfXNQrYPM+Uc",
+	"IW+LKzJiwhBjl/6ZjJdwAQgFgL58S4l3Esy4lHxf5xdRiWqXt5dNyIp7tRKJze2cltCfPSF3T0DYJlwk",
+	"Vbr2q9C5NfVahL+ftB8fR/29+O9tv8WytGl/+JK+Ghz4zaDF2sOa9xtQRy+jgt8AG6Uqr3vbWgvrat8p",
+	"vgWFImZm1D+TCv6blSqF/cx3FbfU0CZsGFKRXKE54rQRwXSC7V1rZwgi0XLp1r6T972MYjmNQPlTrKBU",
+	"6RuplAzlaGbEzjc4wD9aayelJ8P8YKY7N9TiCUSZuSXKiCCE9rK2Erp0JYf63ojolwzq3EsgWhGNYSLs",
+	"xbcQNyYnbsvseLvJeDhNOzNGa3GAI5v6nxtjf26M3dwY6wtKycbalVcUlywqoFFCy8j+gCUQqpOEZPbf",
+	"hDY8+spWuxSZqzl06+2675Y4I8vEmYRQ2D3fQoMGoYrYolbbS+6hi4gynxZdxIK6DoBebjZUlJJb1LKM",
+	"HGfONKqFj5LrVC5drKrymJYfSxG+cEaE73xVs/xMdc/23l5ejqgo2mR+IVu92rkUrFfDSMbkgOvYqZdM",
+	"GBXKKRHZtv+Lt7t8UScZEErW0mke7BeC/+sTVvNmwFwRTyebpNCdnb+5qC6KzCFuUJyTbpETAgMolnBI",
+	"W3ShU2kqAtvMDXHzMMmR5goL1aAss7ak6Fbb+pVWax/l4HdqS+aS/jFocCXVNQExq8M+ncBVTkfXJ91z",
+	"zoZUstr5uqL4UlJkxYKT+D4wdFyRLSH1HL9dRuhxvHJCX5UwnAUfqB7XnoyWtNc4b+w3tEZs4V8WmTfC",
+	"no3R2yup0iOcPLQEL39g+veHlGsyuEcL6mvzAyeeLxPHn2n+6n5GIqOTbSqVU+2Pi4rnodSRyCKxTSqE",
+	"a5iTGSuI6TdRQJ+YehcKmDZA6RHyceGwwe9CYq2IYSdSsOers+rqbIDfj+AvhT12jmU0M/NO5F0GEBTs",
+	"XaFEN7lTW6FYEURYLNWKZTT7/pfN0v/HqMNVQTmCJT9Lbb9zFeRxCP0U6omtm1Zm97UNuW3EPRYuxGT9",
+	"z3JADN4G0xCgxWqvSXTPVsxoiEXdljI6nABu3SNlsgEEVbo6eBc/Oa0bACx6tvjqGgIZwl0kkF385JGP",
+	"R5fnNnAj2SKb2GlLyG6bcz+9vLy4xPeSjUuzOmNGzcfb37HR+iPPtRgBuRjKTCG+u9YO/FKGYle2sbxA",
+	"Nx+XYgm6nImhfAJkMW9SXztXyJynbk68n2o5oZphW4pknZiMK3xGppCbcXl6dU2OPpzVvHQvINorpsIf",
+	"nyMHmFDoRA4pVCdQKMcWP2/Xm61c8XNfTiZcV3nnLVXjWrfGOsHu7iuzNTbbGkRWuP3NRqfRNEhkq10Y",
+	"sCxL+uHDu3q70YQw7ZpXm8ah4VtaR6q7szPiejwdNHw52UmWlPnXIJSDnQlVmsU7786OT8+vTs0kTu25",
+	"uLrCjcJNyWBijUa8f8tmhkSlwLYa+43WBjcR8ccgRpl6hOj9ArPRvaTChsFtiwiHSSEQ82N6xmN6xzKN",
+	"pJhi5JbN1Pe4kYvXoOrt+mxjHEsdd+aFhaQp8FF4REYYeR7OXIMCtBiscOX9KAdqtfsgiXFKIeAqM0Fh",
+	"DEBk22w/vVCE/XnW+OAddAj6bawMP3+tMU0hFhWOCs5g11oXOs3UOWnrGzQ0jRujLzWvBuXKU8rRrDfb",
+	"9eZL0trrdva77YPGy85+89V/Nfe6u81s5dhjaSbWUMUZDwGmbJlTnioWWwAe42T8UQ6qehgNxuQ7/8x1",
+	"hvln/VpqGtY/0AqNyxMI4Bv8BCZ+lk9XOTg3IR7FlAvo1Pr+zgsBQEDjJYCCjphAOz32JmAROqIFidlU",
+	"MftvzMr0uTn/BhlM/VumMzKYEWQwiJ6qnhDSvRFJGartrhk9E3cr74UrSUeoulVkKGPCbU0RAxxXidAU",
+	"ZOO/bNR7T7SbLQjV5dAA9iONoY8A4idRdAbJDbJBjsg9G4ylvCU3l+/I1oDNpAhIwky3yYjZlFMzLVXk",
+	"x6uLcyIF8fH6cim8nlB8JFwNECrI2/dHx/Wrt0ftvX07pZfxh0HcsCtfHk9DBns7jUNnPC4KSUvZr112",
+	"GUdY6SpGfeUseBo3catsmoSk/Rrq9zwbWCcvLBuEJmg4U9xmMESzmI/Gug8xZn0kK24JzPfT3rUziJGz",
+	"f064Wb79txS37t9CTqRyf8jP0v3TFu9J0sPsHQJRdhre9uGOJaMLdt9XRmVhcW7gfnYq+Vn2k2GSrLMp",
+	"CqLwjz4TYyNLJ+Pir0BmIHAG/wbxOfeGpTfdg28bCI4+FRdAZdR3SY0rcgzvdr6jZ9hdxUXfMJCoYI6D",
+	"WiJUpJFp7DpABRJbiCkM2VATOdVd0j44cCkWvRq+kKevSb4ZaTQavdryhnHPXHjjoh7Z+VzF/pxOYRGC",
+	"mCtq+aaXcEUbVjhVjIA2tBnzXjQpmVcTd3epo/CzHCz3Ev4oB39gFyHI7q22VwPZ9Q0XARejMqF8t9Vo",
+	"QSpYIpUvivyGcjyxxG8L+GDt82Ui/9pECgT9UsH+kDBNDa1gSvOJoWZpWc8hN/IH0BqXMThhVE1jFpCY",
+	"avbs5Kzk5PwsBxsJ4UXXeIfdmdmX3uZe7bMc9GoEXk0LaRm+s+X6oyYDQktwKF6AHiQUo0OqdNIxiyuS",
+	"6KNExuQNtDpcQjB+lINTAPP3TDOgsypskS16l2+wCk/giHoioJp2yddejQc9uPw9e297tW4vc3N7Na9n",
+	"iE3PUJtvPdET67dnxUNDiJ7v1+r0dXNC2LhlBDoTVdbEWFdmI/G6FOhuj72RWHK49B5esiFUVIfbh52j",
+	"XPNiJO4vFAgCCvVfaksYg9AGOamKh0zocEYiGmtOw+2lDBozmi5hjOWK33dVyQpHxpW9wbyhZaNX4maX",
+	"2dGeLkbhCdSJxFRv0/gzfgzAljzm7Ozu1R6rfpTZ2S0+cCmwjm2BEuKKt5Kby3ceYSARpR2NEBWfA1e/",
+	"pz7gLi1J7r4cZhpiJq5mdzGthpBifwkJs4RpDSK2XD84cZiSwLll6NlUaB5a6QBiu5fGv9oxygnU71GT",
+	"yFbEzRcJSpIgB1xQcJgsxE7lRoqD4X89TMK8hNGbNpu7/n8/TELnBftbr9ZqNI3kZkv5/q1Xu7l+U3/V",
+	"q/03vM16Ar+Kg2H38uQNeZiEQnXjYPi3HpCf7s7O/f19434XqE7r4OBgp9neabfrcTCsq5nQ9KEu1P/r",
+	"1eyXKgoe0k/NX0iuguGOZvHEvGknhml37LwOmOUVBnJbYMb+r8VyS+vu5J0IGj7Wg36y8WTExMMkxE9V",
+	"XQ6H3Geu/0njXsZBlIh4k7Dhnqw/cVkzf7zPXeIYiDnCgA04FXAagfR30BLIxag+oWJKQ7WT2CDrOPVO",
+	"q9Hc6YmbCBG2bjC+S/Lq6SYCqW0nlzdX2e7+9ROuIAmP4znkv6ZaU388gfwOo0pC/fFe7erDyT/b/Txg",
+	"/dSr3sdSLI04GD5bq34z7lSZ6j+eCWE5lvKqzEe2Al272UJx+muvdmTPBC5xr9YlvdprRmMWEyRUn++1",
+	"pVG1b13wuly19/bJjx+vU33YDymfKMIeIo+IwdAjnzU3TLYnAFQo38cDu+T2bnfvoLt3QLZsw1jNJ2wb",
+	"fHEG/D57iHjMbE0pMpkqiBpqES3JbpME0AL2ns4gvqgnsAyOT4UL20SHXrTdIB9jKUYk0wfXVuAjnWbH",
+	"M9pNGssRSKawhsFdmww5C23J054AmM4hwAL+eWUWhDYc8+cpAAt1bqiNDyRayqWuJTR1X5vPbczPhn6U",
+	"pG5At0bvmZITli2RktnMTKxNq5k8s0qF/TTJt4ZnORRDq5l9/bMciw0EbFhuQjHmWMdD/f7+HohvfRqH",
+	"wLJZUL5Ycztm6yxxgtMvrM7VP8wsD8d+9Pqe3u2Su6e1rrukbPZjk/3ziF/wH3/6R+vv/N3xj+PBD775",
+	"++zmy1nrnP940GCzH0P29ohffD5tnV+fzi6uz2bvT47U2WSP/w8/239/fdN6f312f349un9/fM+puIzO",
+	"Pkt+PbltMn6mzsT558Hu69D85k/+Mf6f4x8PGnftyx+u1ek7Phncv2lS+jb+8e7k/nh/MPjSOpC89Y/w",
+	"/vqHf/f3h0216X6WMVI4xSdQqTqbqKqGeswVp4AQchkTh6OQeyl8GcfM16n8AnGR1ffCGWkWtgAJGxRU",
+	"WJh5KyFqLxQxAFuf/ncJt0xyDbEeiu16kgIG3VwyJGmRu1mOlQv8su75UjXqRhgRjgVJEhgUY91KFT41",
+	"lvdG20Oz61RM4QMMMQ4+twV0+42N5i7YdmMhu7knYhYxqhWJXFOpkE+waixEdZFUN8Le0E7BNINClUAf",
+	"y8Vu0fkPbMhJT0B0AmxSGhkbMD+kMQvIgCkemH21gRQu8oIaTqvGzrqQlN+Bg972EtfCmIogZDHWqkUr",
+	"BcIhBVPoA50Hmw6UEdGX8a13XOkb3PKKMXLugABerjJZdEUhcpmIiep2srm2E8IPpwGz1RsHdVfGQA6J",
+	"G71s9tjguOJ3+byhgA3pNNTOwrZQHtdbum7sy4anLIWmHEJ9uCJbPlWszoViwoj8d5hGXwTWQiZTWa7S",
+	"3HfWG7a+Hz5k1Ix8hd8XrPAoveAe6dXqE1bv1QwN6tXqU0EVBunUe7WyJdlX2AZF9dzGQjM/bHWHhUVh",
+	"VwM6K5tTceGz4upLAZaeekTK1h8tAHOOoRpyeON85HhNbJ0Y/GNptZgxhGl/rU2CvVq39vLg9GXr1cnp",
+	"q9be7u7R6cvTl2+O283W672Tk92Tl3svzQmMaavWre0e7785bu83d09PXr15c7p71GmftE+ar1+/Od5/",
+	"edQ5eHX05ujkuHWEX7T39o0mdXB0/Ob49euT46OT5stXnd29vVf7p83mm5e7B82D3b1XpyevTl62Oiet",
+	"5v5pc79zcvz6aK/95ujl7unLvZNXu2Ys/oXVuq3m/t7+7stvtiBOy7mJA+drbh3Um516e4+0Wt3d/W67",
+	"2Tho7rb3OomzGd93MeE8ZNfyyqei8YVHjwoltedQMZrUBbI9h5D+FiGkifhRFEVaLO440Wb9cNGs6m5b",
+	"n6X6t5V7eHBIUNbhYkS2nODjJVIPtlKDGBX7zbWrcN8Tmt7aPnhJVzTwmMFjKMbuWWcq6LjzNaST1Hwo",
+	"9KogcHMKbm4UNu7p7LAnpnGIXTp9RcyEhGKkJ1T/3xqGFKQsK98oxgIP3OSJot5qdF4o8jWUSN488PzZ",
+	"aLdv24fWYdkT+UJjuLSvEdVjDxjXN9sflhsBXYJghDG45qsXitAwlPfQpwStAk5SmtAZoaGSRloz8lJP",
+	"UJXZLsNT0HygDokVEpQ1DBAjQewMaWizMa7Nn2/Mnw2S3RUlp7HPcCqUC3silDIawElGMb8zIjf0eBW3",
+	"daiF7aJcmUr6CghyeXr69uZ1/+bDu4ujk/7Ru3cXH09P+m8vrq6vKlgnkA4t9X/u/yqBr3PsaYnD9THl",
+	"hJYMC2Xl1xajbtJvyyeIpoOQ++sPjsWX37E7FhYKaFEUzsgolAMaQlQcdBNtlO2ekRZmP8Dby1tBLEz0",
+	"jtE7aGtJGiOuPdJQd5h+hCmeV8fvMe6pdGo+EjJmV/5k5cS/YoQysEzIGPtag5qombyyE66ikCYNUPJ5",
+	"ZZNZw/yzgTRox9rVdubC2gwfufNVbvQ7X72GfLpat6bjqbitwTvnhZPe+epDagsz6jX+aDtTjrjGv2/m",
+	"gRtxXQKb/SC1gk2Vq8qxEd5fAQ2DpVbssInNPpa22cz5EDcGrXrTzCeIY2i1vmd5MGdvHso4ZfuF9bMS",
+	"+eDPH4awdq+Rxxd/jqx3x/UH3sLut9M49ICjS9vTvKwy0TKhcDEM2b5dufBWYhVLBLSYqWmoVSYKQq0s",
+	"uFUuDzwX3PozFtyqhDUbo/OSQlsuZicN9EMX6dQafZcH7+nfH54+qgbXs23mqW0zG4oNyy0wz9F93zF+",
+	"ohJVeIS5pbju2RXTKRV8oYhv7eIEDesecVZsqBglJxDgtKrw2ZNSp9/E6l/eUKbQqr+e9+bj2Hb8AShs",
+	"QEdAtgRjgZVzL5nRVywbKALDHsVvU57tWSb5HjLJJlfxEaJJhRptiXSkZVLQypXbdaZCZwZbo1Tb05OH",
+	"72Kbey7W9uct1rYpZj+1ZpvG5C6vAZS8BsSATSBFKRv972FGXuIqwURMlB64qKJMHCeQ/GHVip8zdRbs",
+	"keOmbfnbxEjU5EcqGLmUzAV9zvX5wQhQo4LwkMFCuj/P5es6W+KOiv2dMQtD2fBrvzyqdwcPWbr5VX2i",
+	"KR54REG2/rN0/h2l8ye4hJvK7mWkw2DZzlfz/2fBt53BNLytK5+K8rDoY2nDhmhSL00Kwu5YPMPu39bD",
+	"60gjRnjZeB5KNHtYJvq/noa3boZfmYKcwR48mvBsGJ5sdh5lAFyo3VsrFnRrRycntaR439VYxto6PN6f",
+	"XduZh9fswVCsDyyecAXl7biCfnKDGRnFVGgWeGQYMzgjf0xjSLs2vGtGIhYruUmssjmxK5+KX698yt53",
+	"9BNAc/1peAtZ69BFrbCeiiuS+Zyr+F3p5RPQmmJ66bSiTYStPMV0I9Wd7xgo51SXGEkA7Kxa5j5zlShh",
+	"vYFb7jJfwxXTzhJxYgf5S1FMp7x2a1CJlgWZMN0a1qwye2Kdo2cnp+fXZ2/OTjNkFLAiqX4a10OqWVz7",
+	"5dvGFiF3DtVo4XN9+t9RlaRNLufT05YUMZeoce4lMjQbR7hAgdERxESQrKKvvbNjPRHlmBcVJxNaV8x8",
+	"pFlAbJE4aEQzkcojEyluPSI/y+1DS9XTAorQNXfoQu1zfdPwa/hYfpZlJtbRvGUzotqgTq1b+18E4P/M",
+	"EP8nP8v/E1zc0v9DT93ZxPz/9pZX4aXt//yPKs1w33FIovDH/I6hU9AF03GmIAWu1EALzMycyKMC7XOh",
+	"/ngKZIj1qFQGufOxT3OwuMLRTwJIgrGQeOPU1vJtcPp44eQQJ+g9KhTqjxaVnpoW5px2O5enRyfvTxsx",
+	"dPh3Z2xHt0dsCJZRG8DcYOs2/lz7APk8kF20bPxIMh3PGqH0b5dMIKZhmBv9XPYtAvWBbJl5HmnucLSr",
+	"irHjQjDChI5B0QHEw9xws0YsVqIWIoQN8j1Hi68fU9TeKFGw1c4mCmJFyV5Nfpa9GihiUFMy4Q5DGWcL",
+	"iT992uCRK3tJ1a2dbxGK/5+9b+9OG8n2/Sq1dM9dgTkCA34kxmvWWcR2up1J7BzbmT5nmr64kApcsahS",
+	"q0p2SMbf/a7au0oSIDAY3Em6PX9MO0iq565d+/nbUkyimX9769KyssGmzUiu362RRZkoNx4ZMWsCiyoX",
+	"qsyHbviLtZ73lAt79r+xkfmRmosqmG9m1I/VtY/CejwrHt/O67oEXW9eYciGMEdfsHTh5zoNSnvOBm1z",
+	"b1dVGy6w2x84dCyYDOJoe2cxYB5kS3MIlfPb23vox1Gg45sz1bA/XMrXLPux2djNY7BGhQNpJSFtRABn",
+	"zsq0LmgMHuW/tHZ8LxX895SVv47P8p92XQzX6UZjuOwOz3Uc4eMDUpirC6Iup32fmJUwKp0A1U4RxfSz",
+	"9fQJ5YFHnP1NiwU6YWyhLcNI/YSHmFavIQMcMXLsiJkIY8nNMDW9YcuwpsuE/dFiwQ+sPM7ASGeZ3tkv",
+	"P3pgLBipIT7nhouwaFTxsDJCSfrMEFnngqUqZAO5HlpZDyFP1kpsNjR8otloWTc+tG6E/dioszKB4h7F",
+	"XFetWDR4LqHzQwYMuLBdoq3ndibfwLLQZcGGV2PnyhJKKQvvRBGEuioykUP8QOGwj+aLdXj0RrkhLSSI",
+	"4gL0HNQVVktA93xww3JT4xKFWOybWSUW+2/DcPBIP6IcC7QBHAAsnz9lpVGms5ngMeyM53swRIfWNVXm",
+	"EJ6dSs0HdomygUK9gUIsJKKIJVLa0u3AU9dCb1Co7S6F3WAo5kcRFtcHFy8/VXNOs5pX6BW+nT3MW+Yu",
+	"WCiUQfC6dtBhpM8iKYaKaLlY/rpg0eD7ONXPh3qtQ726yphlQJcTk5/b1u0sXQG3ilu6KYxJxUSoMiS2",
+	"v8KhX3jwVj365df4wwV5YADLXuVG5VIbq5b+zCX+6lzi2Ri0VFmf2TO6vmCQVWCeJ+d/OMlKJldCFics",
+	"gIgOLnKefUBuWAywPgRzIIKIm6ktYiH/xDY3UM37yUpL2yHOI9ziyjhESTcW8BSOmBFcF+CCrrW2y9WH",
+	"fmB3AcrZjkAObFk/P6vVbDYhoYEmFdNu3b5ZhRd+kohhg3GYH2Q4ogIAHHjASIWNYj1GCE2uS6ra5yCc",
+	"WW35Gy5KPBAXY6XZyG3F2mw/5r2cMBr1Zr3h+Z4bgtf21O8R3gJDWXhxKJv11l79lbnuYKKFZzv17fpk",
+	"3XVsdml6m5xhCbHZR09Sd9y1ne/+gl3lmoQJv50If1Mw+ja5ZjTS1wXSu5PJzSCSd/NNCFeYmHiFaGvB",
+	"VMhYxJUmlQADtv0kFYKLoV+v16sH5EoxmgTXV2REdXBt4djMpXXQFVdKJhrbVAGRCTGdkv6YQFNcigNy",
+	"FdMhu4KJXin+hV0hgi2UIYNehSTm9zahUVStdwXCPYQkmxMYrc27EAoQWUrPJgSg6OQKMUfCqzp2U0/o",
+	"HQys1rQAZF1xxdFj0jNNq5gGrIcj4gqQ0MowyM4ZFfQXO5R3HMJ9FoLM9s0qkUo2+uoB4YZCaKD5Lc5D",
+	"gW+mTfKyyETIibcUUwuDxPQ0ABgT6chQCPQOH2WNGf78YOicy008yMK+WQSQ0TS6o2NFEqbTRLC5mda3",
+	"LOlLxVYE6wL81Hyf50LTumyW0vRyoM7VcFsPLXWiDddcByjOmbfmZnEbUi9dc6oCD9nIUks9NWkuIAYT",
+	"mYByieYYks4+xxGE7TiJcbn0+qUMREDYLrd+2jzke0qPIxRLk1FJzOkHc4ZFOuqb5WvWDEOfn/9uDvwa",
+	"KfjQF5zpuUC6X9ZpP6f9rMzc8oTvWIr7dMUTcIiIlDYXzbGlF2rhfMvZ2GPOHpwuR4uk8vHjyZFPTjvv",
+	"jw0vN/+tn1YP8AdkXMgdklTMG5trrMfDnkx6y0BFz9uNSfaorgGGPDs4c4kB3lu8GGtrtNdU9QSkgdmT",
+	"aX6IE3abH1U8g79+9eytWigG0Whetprt1n5795WtOOtth3v9oBnu13YGrwa1naBBa6+CbVZr9Jv9Ft0O",
+	"dsJds44RTUVwzZIeoPxhzIMLxLYFzEE+yqjRzAqEQPPXJ9nv8VChWALxEF67ce97QZokTOgeSAUidA27",
+	"n5Vmsa1agQ8GUCF0UYsDLria6XW5WeYtte59L0lFz7XWA4/p5CpuN9uNXQ/fs9XwSl9rtBuN7DUZx/Y1",
+	"nJAVeBbNyP5Z/kILpD7wiH71rlMjsyaMhrQPLLRF/sFfm77pndduNXZe3RcKA2crhRU/vLa3N2j0XwZ7",
+	"rLZNG6y2E+zs1faDJqs1wsIiGRKOEc8vG0UTm+gZWiwIhDY4bTn5eFbcKav1kJ/BZU0J368FYSKotrW/",
+	"FFDfeyrGdjpqY1bJDKs52zufCHbHlEaPckEPSMwutbMXHwHdDAmYMhy7YKK7axmBwihofUxHEaEKQZAr",
+	"UDsCHtRQG0ajsdFLE7+IivxCdYWRFtAlfqViFlwVikxcy8iWfSj0YgQ7Uvnfzvt35sIxHVYPCCUfz9+Z",
+	"NxNmqyOprthtNEnF3gihZBgiPGBG1k7YSGqsZAYwY5ypap10iCNTcp4Kcn5WO4R6jF943BWVIn//wuMq",
+	"ovf3x1A+uV6vbyWyFkAR7C88Rm2GGcUpSUF3R/C5bBoOkK4ruIhTrQ4QCxsSJc0XZsF8+MjCCFmwOltP",
+	"SqbafIUKFgbmmK6NFAARG/WugNtasYTTKKePrkhS0SbBXeSTMQ1dYRAl6A0bAZC1qy3VMFI1F0NbhCKO",
+	"AYSAmIuxTo4xJUiz2GwhE7c8kWJkdhrKgCkZ3bKQCHl3AD5xcSPknSB8hP0hBHihC27xqQW7y0ULrroC",
+	"5QmfnILAO5IQikTFJFA5lKa2qwwfPKSTYZbxQ1rZpdVZQd0MpT5wHpL8FFUfFGlmhJlCqtOvndq/aO1L",
+	"o7bfq/32tek3G437pZKWLmdPhJ+VQ0kggk9Ii0WeHzWA9Z6vqsQsWCh1rRxWvcLtcRGzIDd2T5fV+sLj",
+	"VSsr3q+d354nPJjVzojSSJZ9xgRRKXgoBmkUWdMFCvwFYXZ5GW2SXCYEs8ddwwvy6A/dWP9k9/CqgLk7",
+	"zd1lJpJxvvcs5BSR0P/YW998tcSaw/6fSn1iKNiwYhZO5+y7MlcZNdtKV+fHndMOUROHcDXJYSoWPrtu",
+	"tkbylvUgKHvra4med48scRUP5QSdn4RnSeZxLM3tnyi7vtPYL5Rdz5YhSYVCg3dWU0obMtGEfTYqbH3+",
+	"dQK69Ht5++BtAulsWgI+1XxzEeCNPwBq5jAAm0vcFKfsDiIP5xoFYZpr9Li2Wpzz2ZBqugXCUF1/1gjx",
+	"UWSyZuUA0AtelFFoXvt+WO57O5ESlmvo48/HcBtLsMBDKQYRD/Q31ZTM8htFwOx01WIJgOMhK5tiVZLM",
+	"OFbO/fDRSuyvlOdthVzd9FIk+zm+l+NCFrbiXxjUjwEehvPiXxg6NjAmRdOIVEBY7Xr1rletl6hfXfEV",
+	"Dd9+3sa9UdoKtWuwDmBW1E9NVoQtKRy4UNaGBTvi6uajQnPuw6X2sunM5ZFu6I+xXRpWqJyjAHWb9V0F",
+	"awjGcWJWTnPknbav2S78wqxLJ+t+kn0IfC+Vf1cF8M5otAc+a7Nfdk3q3kqWK7NAq9ipvjVDzwm2hJXD",
+	"g2cb1oY4s1lqAkTmPNoZnzUMu8DBwrS6KlPOkbE3IV4uy9sjOVzgUTdPrT/d8NyarRFN8KSTCkjiaMSJ",
+	"sZh43ov51iefZB//6gomhlywnpPb79vZQzKisa2QRjjITHkzacpDbAZLX9oCZ70+DW6YCP2usH/10Gzt",
+	"k1AGNyzp8dHQJ8Eo9DPAYhxRbkL3ScHsfl8nHWuDwMl2BXgKzaSUZjFeMBBcOntX4VVXqw14pFlSJYpF",
+	"LABbGIvVQV7Q1rChroB/urnXyQULEqYJlCVSRLBblhAax4wmD3vrze49KMkjuZrFhcV+amfmW9dRzBKY",
+	"+macmmvcW5m3eOaimk4ZWPseivgtg33tMWGumExDwYPmfe16EycES/8DgQ2pvmZJ2yhxGmtIN7rdbld0",
+	"PZ90PUcv5oOv9+aXqfOELXW9e+/Hur8maLnkCjO/P99gG7rBzGJiEcbMmmDjs8A9b+jQJ4aGrd2BIu9L",
+	"UqEe65z5Q6+zYm9zLrVfZrw9tly3JAD/R65qyOz/Dhz5ivTZQCa4FDTR9cUc+UM+gHVZySqnsdRDPrEW",
+	"7BbD0L1mo9EosD70uDzyzBZmW3Jy86fP53eDXlRH+C8UeLfgAIMdqqDn/hCHteiAnHtc3Uu1EdM0pJrW",
+	"zVEhlQnXJ/o940QOeMTaaBQomof9nL29UF1ho0CsLAgLaETJws2LPxXchOAKDPmQKe3b1QbGCX5NRNbu",
+	"CjR4gEOzSuIoRWcwOkwLr6s6WHZToXmE7uJUgKfGiaNEJgQjUOpd8eHs4pJwbfjT5KqSWRevliRhNdMc",
+	"1wdZHcIkFS+m/bJdUXTMuurB4J5dwh+J7sgV2NtjfGJlQfJIL5OJ54fYZe2IK3CP2wD1yY+p1jS4NnuJ",
+	"cG3A4LseOmxrRUrsegvNJ/fPZtFvx/oMZYMFsDzwoWIOwY+hd096r1aVVaxIgvn3oIkjk6kiJKi8E9kD",
+	"y3KqoKLKVBu1dphCsYD2dKwKheoA6Mnoj7gGmHeXWJFPHsDgBgMW6AdZxcWUk249iegBiWZmTXFRXLFb",
+	"IIlJr4332zwxybRp6M8u30Qbtiajg8zChu4nUzb2IRMku3QN75seHRgHbJUQuI+g8RjAM7etNliPx+Q/",
+	"7Jh+873ClWT0dHi1t91rNnMREL9DSpwS8e4fJ+RNRzvMMOaJF55FvQ3yu+wYFk9pxQauVcuOprVLQowR",
+	"SDc/hCSII92kb700JBDOfa+4WrcsSbiDMy6S8QtVXNWKCwnLvUwJOuqr9a7I+B+NehL6Um3y5vzsPWzQ",
+	"Zef8p+NLUsmNiFWSMCt5loh8cMkNEjnqCmoV8oSlyoW2ZZfZATnsHP58/HcjDMuEyMGgStQNj63V0aaa",
+	"ZKJugXV0BQqyBc0BfIxWCDSzS4UrA6i4CKBCFaNJxFlScHJDkPyDN4AlwqcLxjIdQLObsN/l/v1MxMgO",
+	"ITiSXFTz7ylLV45p/l5sbZgUc4hbXMbS/xtm9xwD8KeN0poEHbXMKLsZNhRNNZfZwxFa7HSaCKZWmE9M",
+	"gUWmCbNxosAcESjScjmu1ZQW727Droi4YMqFNqNcV/UJixQDu/kynAzT0NbEC91ksgw6FbznFJnvJkVm",
+	"3ayXNfh5qWwOT56F8s1xSp2iLS/LpJxwp3xTcXtOTCnS5N9R5KxgJse0JAzWyVk5FvzdYIGs1+soplf9",
+	"rshalDGpDGQSMDhPbWfNFFgnmMUvsvAllhCuyA2PjIhLNaSPVIlMssZsdjup0CjqJamRobNUTKfWQE5+",
+	"LgK3CY2UhOyYW5aXODQyeYfohAq0BtqA4Synhkbo93J5HfttawiGCDUIMrZM2kjWCDnVFU5mlwnI9lso",
+	"1/v4vjvtvhPiZUIsh6kewF+FxlF09LsiZlDzwrxsF+2A4DLYUGcx1tfmhX6q3VfEfWR2zH718NXFdHZ7",
+	"PZhEYiV1FtpS4HPd9/l9OC8Y1+WPO03ULAQkksNWl+WSP2nahluFp9UWCjHAlgQmFAf7259VcziSgj3r",
+	"DX8hvcG37C1xrKsQWzCTzvW0mkVu6J8bp4w3ChumEcXqPT7pY6AtSVhEAZpEy0lLi6tobN6EUj7kynwJ",
+	"nWJ0XFcMI9knlau/XcFtwQWh2KhiwxET2idXf/vbFaFBIpVyPyqfXP3XlU+ufq3X679dFYFouALrT9q3",
+	"kXYT998DeDMPxzgvA/Lyk5mQ7RbjkLWE5n3D4q4xDg7t4H9zmQ1lt0S2UqthJDxd/POfCehj7XSWHMPB",
+	"6Mi1kQz5gJcop05zsqOc8qIsiK9uFuOrm43WDgzapfOvfgfl9Fty97wx0t+zrrMh7g6rORPo/G3dq/Ms",
+	"+1MM2TGtmUyZA0JJxNA1erUF7xrGYASyqQhum4NytTVJ61dVn0BNbDGcKL1IE+aUBnSZWv4PCfIRo7eI",
+	"KtYVhYjxq3r9ChJl9HUi0+E1oUSNR30Z8YBEXNxUMTsd/Ax10hGY3md6BnM9PIwjGkCYSEdMFC++k2kU",
+	"QqkLWAB5ZxQweWtRYUOubsjvqdQ0V4Oa2zBuO1YhQfN4+C756Mp9PJxOOL0Zy1wZG0st7GRZQSIkfChk",
+	"Mh/xKE7YLWd3SyDsLKOpyEAzXVM6YXT0iCCYpWpwbSCBsTxVHGnKugJW4NUL0gsvNK79s47wV9ARkD8A",
+	"HgZyLTEtXpMKng0WVp84kTFrbOtrxmPu8TIxmksJWi0ycev1zTIxaSEXs+LsVg4hhdizCDAvoBbgGw5Z",
+	"DGLsHBN/KFUbkSLX9jk4g4v5c1J0M/zI1rkxslnBrH//SOHMgluWoirBzUSVXZHQJbFDsX1zXyGq6zNr",
+	"+GYJbtb4CJJfhboqQJaQq2iV3ETqsV+unpeEcpKAJljc+poRAPZFkJtJYc3JV3hEUxGyhHA4gl1RyJs2",
+	"qjdUYkXgnS88ng2irZNzKmy+1smgdioFq70H2CIj411LIdMEJK6Hjq6NwntINCqL8YsZ1SpfbbMNBw8J",
+	"Lcsp2qtpjOuILv6TBAA7prmh+N/XnYtjQwoPBP363vElHZZjjNmle6FseHj9wfDhVmPv6cTFmRQM7VS4",
+	"BUsHFF8+vQQOgyudv3hi20tyxvfOzPBnw/TZWwL3xqznqdQXVHM14GAm+aYs37IpK9740/INhFub0/st",
+	"9X5/KX3ygHBNRnTsLIag4VeclTKOpK7HYlj1s0uAK5itIv+39QYZOjBWw25X1UZn+KyTSccyXRzefTXB",
+	"+2MuhleAFacgIdlsDKhjtpJL7rXcJgCeVsEql/hxwoVWXdH1Tk7/2Xl3ckQ6h4fHFxfk8uwfx6ddD2D/",
+	"zZdYkIWcShIkLGRCcxqhPcFCAc+73f5XpmsLo66UyCcq2FQlEaNzOlfVWyoYOZJm2cFSAZ3EsJgWHL5t",
+	"/zCcMIJCmGUWyFTAM/C4gRWyce97GZrJrMGypTJzZcsGgYdc3azcb7NBfiqaPl9uv9xpvmrtPND9rL0U",
+	"VH4qaE+x5JYlvUdXBsh2cF5yDSAU1v9IFvvt0Uh9i+5plnam/gbYycw/Dj98RHvZLBukAZS/faB6UsJi",
+	"6WqkDKDyhlpYRcO+M4kcOUxkGpMASiiwB0ojvrGdfB+lEacmKGOC47Pxbs2M217Igb4zgva5wzod4xSg",
+	"I5FG0exlcCFHbsG86ZpD2E2r0EazxDYopL5myWQbe1NtbE+0sUa5QjvzJQsWWkLwLdRQbH9wJVj/QjXN",
+	"Hj4S5TVs3HFbHUI4QyC0a15xqZyKWCF6UUki/Dqj8wfjbpC4XF88xPII9gw1rWyC/Rb9keajrJOF5vKF",
+	"fsqspwK5l/aI4zt90DxPPzvzfGt311/VXH8JFf6yX0il6xlN3MgwEG/lFrmGSVBkxKjAoiPViXUrOdvz",
+	"J3VUGMKcuew09vdKh/8tqs4FUDmj1Wj4uVk/H93J6ZuzR5SpWoDF2nHECRol1WiKoZE5RWMLPmmNLzoj",
+	"6ANix2YETK4VUDZowc3Hzbb5B83WPpoYv0upLhzS51JzD/DuJbjo6oy7YPkvEa2y+pTzDPtHLlTJjikz",
+	"3tuS1qQipJ66chfxemxvHq//VkUsWytsufOPPtPzkkby1Wjn0RTuz6+xil8vrqv6vZHkyo6rNeX0lS8E",
+	"J50vksafmf5S9UWzbXqsUA6V3kogslHsyISRxAaqwyGcEBqXkNI/xiHdKOculS9n/DIri8elzYbfhcC6",
+	"JH0dScGeD85DB+cR1L3G3VKaL3Qo47HpF7JqsoGgXE8tC3adO60VQt4C08BClVjG46c+apb3r6MLLzuU",
+	"ToCQGM/y2netf6xHzhvTTZz3YI7V92d47Jy1aJDGhOZPsg8FoMM0giGHyApcoeNKwmiE2IULbzrsYP1Y",
+	"oj6C19h0prN/OK0bhlf2bPbVFeQxO+oSeezsHz75pXN+arNMsgXimOVnc+OqZuuPz8/PzvG9bNlmi0g/",
+	"RUHkzezqg8W5i3SG+OdzqOwCHR1cYDABAPbMpZgT09L6RiqhaaBdtfgpj9+UgJ9qOaKakbFMk9zIR7hQ",
+	"moqAEcRBOT++uCSdDyeeny+H6aqfUBFcn+I9MKLcCEX9lEfhEdVsMqeh2Wo3Gu1G41+eD/BLXC/zzs9U",
+	"XXttj+2E29uvJqt0Wx7QqO+gSy7iARMKVsBeTD99eFdr1Rs1KaKx53tQ39K71jpW7a2tIdfXab8eyNFW",
+	"NqXCX/1I9rdGVGmWbL07OTw+vTg2nTjFx1V3t4vyZCXskXqALOYoSEjhLxRBtO6iQ80SwgGxSwM/5nt8",
+	"TW8ZYZ9poLGugmLkho2fpEr57CFY6YB9kv3Fzjvzgjvyk54Kn2BiNY0iQBaXwqG4PeDOe2v6XLYiRd4/",
+	"V4Xmy6LGUhe+v3np6APEf6/wwTvwpX8bU8OvXz2mqddu+B5sFOzAtjUx7DSahdwA+YkFuq5pUh9+geAE",
+	"lrKceTRqjVat8ZI0d9s7e+3Wfv3lzl7j1X82dtvbjWIa8KE0HWNYAm4CdAlQbqliiR3AOo7Gt7K/rJfR",
+	"UMxkLc6pSLH/qV1KTaOa2dS5I7Dv5yOAb/CT5YEz/7KC6mNZRznzAi61us/zTMAgAPIbRkGHZgqIDWmx",
+	"xcAZLQCWjNm/QbRiATf7Xyf9NLhhuiCJZYVNr6nqCiHdG7GUkaq2TeuFVGF5J4g9mYSqG8gdJlz7jrlB",
+	"IK8VnUIHbEm4dnEbXdFqNLPAYUp+oQmkjyJ9EkXHgE8h66RD7lj/WsobKMha6bOxFCHJ7tMqGTKtsm5d",
+	"xVgpoAxFxABbuCsUHwqXAUAF+fl957B28XOntbtnu/QLXjGoVkTDELBDkjRisLZpEjn7cVnwVX4D22mX",
+	"3wcPuotRbTkJN+Mqbs7rJmNof4QWPn0JrIIeUZBTHTQCfhWPEz681j0IVushU3FTYEHg/rxh4zuZZJMb",
+	"cTN9+7cUN+5vIUdSuX/IT9L9GdPgBvyYNrXLniCQZdPopgcnLGtdsLueMmoLSyYa7hW7kp9kL2smyxhL",
+	"URKFP3pMXBthOmsXfwUmA6Ez+G+QnyfesNymvX//CMkxoOIMMWWWS2vbgHN4e+cJvcPuIM76h7GKzdT9",
+	"aVlQmUKmsYwjFchqIUEmYgNNZKrbpLW/Tyzv7Hr4wiR3zWsd1+v1TYFX/5XuYPPV9mr9nTMKCDITSoUl",
+	"CGKOqL01/exORLgec4wIqEOPu7rnWJbM+5nLe6678JPsL/YVGnnxR3UUgvDebPkeCK9vOGAkzZPKt5v1",
+	"ZsP8LxPLZ2V+wzw2LPJ/SGTAIHX8AZl/ZT4Fkv5cyf6AME0Nu2BK8xHgWmWpRZjqBezGBb2OGFVpwkKC",
+	"WPvPLGMJV+cnODqrS+FzT/KWAyJfcKChKFTXI/AqSp/u/qlQBXX+8warhGqsgoHuJD/HiYZK/hwulEwr",
+	"BZgzLEExn2e8lf1jHOZ3yzY0+6xxLQspVXl0IDyBXeqKkGraJl+7Hg+7cP679uh2vXa3cHi7nt81/KZr",
+	"GM59V3TF4ju37FTiluGIno/Yg0esY3bohcoxF6mylsYa5PLgYSnR3zZyKLFkytyjOFGye7exXSjZjUz+",
+	"hQKZQKEiTG0JFpDfoNif4hETGvCOEs1pVF14TQvzOzvHMS3QAJ9UNyttGef1BrMUF7W+1J12XmxtcxEL",
+	"G9ArMqM9Uk+94NEooZut7V1vXT1knsXdUgOXwpW1nNFGXDEQ8vH8nU8sdqTNnHOE+BzF+pSKgTuyJDv5",
+	"cpBrALnr2R1Mqyrk1D+Hi1m2tCofW6woFNJB7WArhqVhrSqUESDae2EwrG1jHo/6HlWKzWW6J+HgPz+P",
+	"okk5o5s2GtvBf30eRc4l9veu16w3jPQmAmkO5d+73sfLN7VXXe+/4G3WFfhVEg7a50dvyOdRJFQ7CQd/",
+	"7wIHam9t3d3d1e+2gfE09/f3txqtrVarloSDmhoLTT/XhPo/Xc9+qeLwc/6p+RdyrHCwpVkyMm/ajqHb",
+	"LduvG8wDCfLFJTBt/+csQOuqK3krwnowDiIp2MbakzETn0cRfqpqcjDgAQtlABWR6ncyCeNM0BtFdfdk",
+	"9Y5B8IwjMKJNZteYb9vE3SFmC0PW51TAboQy2EKrIBfD2oiKlEZqK7NH1rDrrWa9sdUVH2Mk2Jqh+DaZ",
+	"1FMfI5bikd8gvsLFh6P/afUmB9bLXew9SLFt1JNw8Gy5+mYX1NI8f0P3EGSyA2mVu6A6Nse91WiiUP21",
+	"63XsxsBJxlLHrxlNWEKQW32605ZRefdtcMJctHb3yNtfLnPFOIgoHynCPsc+Ef2BTz5pbi7broDx+uSW",
+	"Rjy0825tt3f327v7pGJzgzUfYYlzGH6PfY55wnyCZRRHqYJQoibRkmw3SEjHitA7Ooago66A0BdIU7TB",
+	"nOjfi6t18ksixbCQh69sjj/ZaewA/Hoe3RFKpurEHNTbFhlwFoUITdUVMKZTCLmAPy/MhNCiY/55DIMF",
+	"ABvqcPC0lAs9TWj7vjSfe2u4VWKqFLpIPHrHlByx7BffKy5lIfam2cieOdxq/FTb0eCzCSpDC5p9/ZO8",
+	"Fo8Qs2GyGdOYuj0+1+7u7oD/1tIkspXw50/WHJDxKlMcjS9LZ4c234npYdtrz2/zXpiJU+q13RFl47cN",
+	"9j8dfsbf/uOfzf/m7w7fXvd/Csy/Tz5+OWme8rf7dTZ+G7GfO/zs03Hz9PJ4fHZ5Mn5/1FEno13+L36y",
+	"9/7yY/P95cnd6eXw7v3hHafiPD75JPnl6KbB+Ik6Eaef+tuvI/NbMPrn9b8O3+7Xb1vnP12q43d81L97",
+	"06D05+Tt7dHd4V6//6W5L3nzn9Hd5U+/9/YGDfXY9Zx3l8IubkCx2nmMwmp4R0Fh/Whph8iEOBqFdEwR",
+	"yCRhgc5FGAiVXH4tnLVmFusN2JohWjLTcyVjaVAfImTWwf8kEZhZ+iECqGBhhcLAoJZHgSXNXnD2vpoN",
+	"BLMO+7nK1EdhRDkWZplhUAOikut+6lreGcUPTbCpSOEDjD4OP7UEFGlLjBIvWLU+k/XcFQ4qDADAAb6V",
+	"jzhg20CcV6GGHZYDdrqmadTh7oHljE5/YINQugLiFWCl8ojZkAURTVhI+kzx0CyuDa1wsRjUXLYqg+gZ",
+	"WhU4hN2u5kVFr6kII5aYiVBb7gnHIQVT6BedHjbtAxjVoqvrHVf6o92bZWLm3PbAaLkqJNaVAq3lMRSP",
+	"hQE/EUGUurKDab/moA3kgLjW5/WeGDJX/HYynShkA5pG2pnaZsBq/YXzxlKBuMcInaRwISoBVazGhWJQ",
+	"SuWWzcVFXwbhfWERkVU98xGjpuWs8tEsqEd+xn3S9WojVut6hg11vVoqqMKgnVrXmzcl+8pjgOvdwo5o",
+	"CP5emRA60BAAxJURDufDv4tgssNM1wyx6PYamVw/WkDm1J1qmGGGNo3HxGLH4D8WIshcQ+T2V28U7npt",
+	"7+X+8cvmq6PjV83d7e3O8cvjl28OW43m692jo+2jl7svzQ5c06bX9rYP994ctvYa28dHr968Od7u7LSO",
+	"WkeN16/fHO697Ozsv+q86RwdNjv4RWt3z+hT+53DN4evXx8ddo4aL1/tbO/uvto7bjTevNzeb+xv7746",
+	"Pnp19LK5c9Rs7B039naODl93dltvOi+3j1/uHr3azvD0m4293b3tl/cWJKfpvMahcz0392uNnVprlzSb",
+	"7e29dqtR329st3Z3Mt8zvu/CxHnELuVFQAVU3F8ntNTuw5LRpS6w7Tmk9FuElGbCR1lUabnE4wSb1cNH",
+	"i7q7rfKVK+BW6uHhAUFJByqUO7HHz2QeAL6nELBiv7kcxxir0BWa3lis11EaaR7TRIPjDB6fiDiFijQI",
+	"KO1KufQj2SdKy4Tl2fq22q1Z0hQc3hZNkI4PuiJNIpBRbgOFIPoUIz/7MhyTyiCiiB8osqhVwE3MNfVm",
+	"feeFIl8jiezNBwegjX+7rx5Y52VXVMAwgIJhleDUvsZUX/twcd1jcbkcjdEOEr56oWwlMyj6AmYBJyeN",
+	"6BhLo/URurMrqCosl7lT0H6gDogVEpS1DBAjQWwNaGQTNC7NP9+Yf9ZJcVWUTJOAYVcoFXZFJGXch52M",
+	"E35rpG6ZQCWDmlmIyEW9MkVSEUHpPEHOj49//vi69/HDu7POUa/z7t3ZL8dHvZ/PLi4vljBPzKs+kF0j",
+	"e39IIOzU5bTA77oOxNCCZgHmfWUh6mP+7fwO4rQf8WD1xjsAW/mO3bKoVDyL42gMsNI0gig5Zc5Gfd7q",
+	"GVlh/BO8vbgsw0xH7xi9ZcQoJfUh1z6pq1vMR8LMz4vD9xgENbdrxF2+CEYPdvwHRizDhQkpZF+9Wxql",
+	"xUSzI67iiGKtqplEs9G4bv6sIwfasoa1rakYN3OL3AZqovXbQL2GBDuv7ekkFTcevHNa2ultoD7kxjCj",
+	"X+OPl7hsQ67x3x+nBzfkes7Y7Ae5GQzq590/IhgZ6f4COBhMNWONW2DfC6m25QvRNQdyuLtdCntkJzPX",
+	"j/joob2RyegPC5NuNp8SMsyZmwcyyS/9UkytTDr480cjrFz7Y1NlOCixKQekgmjPaRL5cJ/LxAol1dVF",
+	"wjlhyfaTpcG4MrNYJqNZ7OZCRIR6EIRrnkjwDML1ZwThWopmHk3RC8C3XPROHvCHntLU2nwXB/Hp741K",
+	"18LlejbNbNo080i5YbEB5jnK7wmDKJbiCWtYW8qx0C6YznngC0UCaxYnaFf3iTNiA46UHI1sHY+FYGgb",
+	"5E3fxOTPw5VM+qu5bn65RowFnIUN5whJRTAWWjH3nBl1ZUERWbsR3way7VkeeQp55DEHcQ2xZAnctrwe",
+	"qMxgrhwCr7MTOivYCvBtm2YOT2KYewZw+/MCuD2Wrp9Erc0jcxcjAmWvAT9gUP19Ig3Ax9y8zFWCeZko",
+	"PnCxjC5xmI/kx9Qqfi3gLthdxyWrBFViBGoCJYHOJXMxn1MFhDAA1GggPGIwkfavU8m7zpa4pZJg65pF",
+	"kawH3m9rVfPgESss/ZIe0ZwKfKIge/9ZOH9C4XwDR/CxovtC7mFIbeur+f+T8H6rn0Y3NRVQMT80+lDa",
+	"yCGaoahJYQvLYnXaQdHTqjHEy4b0UKLZ50Xi/+s0unE9/KFM5ARWYG3e88gQZbPuKAngRO3KWuGg7XWO",
+	"jrwM0O/iWiba+jzen1zangeX7LNhWh9YAtXhpTBUc80S1h+TYUIFVLsdJAx2KLimCWRgmxtsTGKWKPmY",
+	"eGWzXxcBFX8cosruE7oKzCE1WwEJ7He0APE0U0LEQaw8s8wnY5kb4DTlLNNpRo8WuSaZpmuu5nzIwDxT",
+	"PcdWAmMv6mfuMwdRCZMO3ZwXuRsumHYmiSPX91+HaTodtu0BRi0LC4G6HiJZmRWxLtKTo+PTy5M3J8cF",
+	"TgqEkYGiJrWIapZ4v90/2jCU7cJS7PAZuv47wk56zNF8IvaSU+cCfc69RAZm9QgXKDs6xpjJlMsobu/y",
+	"+azPPKbFxdGI1hQzH2kWEoseByVqRlL5ZCTFjU/kJ1k9sLw9x1WUghE+cPH2E0XV8Gv4WH6S84ytw2kb",
+	"Z0y1oR6v7f0/HMC/TRP/lp/kvwUXN/Tf6K87GZn/r1b8JV6q/u0/vCXKyb3jkEkRXPNbhq5BF1MHpeWl",
+	"nG+qhSsNK2muEW8/EfGPu0AGiFKlCvQ9GQQ1NRYHKb2RgWT0Cik4Tn+dvwxOMS/tHMIF/bVion604PTc",
+	"xjDlvNs6P+4cvT+uJ0qDKQL32LZut9jwLKM8gN3BAjr+6n2ApB7IM1rUfiyZTsb1SAY3CzoQaRRNtH4q",
+	"e5aAesC0TD9r2j0yzrWE1eNMMMKETkDdAcLDRHGo5A3gJWomUNgQ33PQ+OrBRa1HpQw2W8WUQYSa7Hry",
+	"k+x6oI4B2GR2OwxkUsQX33wCYcfhYVJ1Y/ubHYUUkyDn397MtKxk8CT2JNf51sjiTpRbkYy4NQFPlQtX",
+	"5kM3h8W6z3vKxbvsRvp2BudH6i+qYMeZUUJW10GKq/GsfnwzF+wSVP1EakM2jjlagyUOP1dvUOpzRmmb",
+	"iLuq8nBhu/1RA8mCyaCOtncWAwZCtjCHUFy/vb2Hbh0Fyr45Vg37w6V8zbIfm43dPCJrVDiTVh7SRhBw",
+	"pq1c8zKNwaP8l9aO76WC/56y8tfxWf7TrovoOt1oRJfb33l+JHx8QApzdTHV5eTvE7MSRrEToOApoph+",
+	"tqQ+oVTwiJP/JMKBThhbaNQwCgDhIabZa8gJR9gcO2wmwlhyM1ZNb9gy3OkyYX+scPADa5EzKNNZ5nf2",
+	"y48eKQsGawjaueEiLFpXPKydUJJQM0TuuWCpCvlBrodW1kPIk7USnQ0Fn2g2WtaxD60bqT82eq1MoPhH",
+	"MfdVKxYNnkvs/JAhBC6Ol2jryJ1JP7AMdFkg4kdwdGWppZSLd6IIQmAVmUgsfqC22EeF5s1HsumNMkRa",
+	"yBrFNeg5ACwsqYAO++CG5WbHJaq12Dezci3234bn4Kl+RM0WaAOYAFhBf8rqp0xnN8Fj2BfP92CIDsNr",
+	"qhgiPDuVmg/sEmUDhYoEhRhJxBZLpLQF3oGtrgXooFDtXQrOwdDLjyIyro89Xn6m5hxoNa8oLHw75zxv",
+	"mTthoWgGce3aoYqRPoukGCqi5WIp7MK0+x0c7Odzvda5Xl13zDKjy0nJz03tdpauzFvFLd0U9KRiIlQZ",
+	"RNtf4dwvPHarnv4Fl/nDhXtgFMte6Eb3Uhuqr/7MKP7qjOLZMLRU+Z/ZE7oh8SAr2TxP4P9wktVYroQs",
+	"TlgAgR5c5Lz7gNywGEB/CKZJBBE381vERf5p+133ND9ZJWo3wDm0W1wXhzXpxgLuwxEzEuwC2NC1VnZx",
+	"OenJXr96fap40EkhX+E3w3f7AJtb/AW5IuLNmp/MUAGtAXk7QrxsAfu1HU9Tii1ED/BNOK16ISVzrDQb",
+	"tcm1LbZfkvVItStDCDhaRseNoGgwH9EhU35Wub4KfVzLOzJKg+uSTsz3zkxXkimTJgkTyC1NSz4sLx4t",
+	"a0lRFioTPL+4DHVyDNFL8NU1VYR2xcePJ0c+oSSSQy4sDiQVBHisg6IyzwdpFLnHJJER4l7RTDICnLSu",
+	"EAAo5mAc2ahOOiTkivYjFmK/Fh/V8DImtDkVDFBXeUIS5vCylKZjBLZyYVIBGIAdc5hdFbhXYMKoeJHz",
+	"rDE5IOCwJAM64hFnCiDGUUyB6HIc/AHgsXIAAlMsYoGGvIZMBrwaugv8ygG55hC91QmMc4TMxWYRHxZT",
+	"bhWhZMRGfQCOrZMOssIAsXeHOAOzrCMqKMKf88R+oMqXAz8qWY8PEC5PIzjkiM3bdgc8wbqY6lreCQCf",
+	"8xFzl2tFLn7u1Fq7e/DckHBYJx2LnE7uZHIDVaUosZjV8LvvChO/Nkc0gwlG/FqL/naFZ7MHH1x1xRSO",
+	"br4WVBCuVFqAIjaEbTPY8AYxv2SFj0ki+1LbBcaVDAsAu24w1fLls6DFs8t3fnysDG3zrGQxlgIKZBJi",
+	"wmpCNTPMDQMCswJCNuC7n/IoxJoA5hOW1auJ6JiZtwYRF6xeRKxl7bz9pUd08frsfTaY6eZUX45KWnon",
+	"xbCWpAKqPdtCHoZVZb0r345U+dgBdAs1LRxiCMxPVd21wRPDQPChTHWcYpBccTC2o5LxvKaKWQaJEfJH",
+	"MrhhCWYWwVEy18n52fvpJuGbeRwSABxJBer7GTlhLFMf0ZyvEkYFreFZJzEXwyt4XVV9e0IMs3xhiDGm",
+	"fR5xzZnqirwpc0VVZ9nu+XHntPNCWaZsfuSwM3A5/nR8ufXh7MK2ADxqkiZhUG1iSbNkVhcs4TSCQziI",
+	"5J1qO8ZhwbqhgfqYjiIobPj24uy06gPsoY+hY+Y/MvYJIgz5Lum6K8zW+UTFLMhEagv47bQYqAFuO4aS",
+	"bMDmTzvvj+unPjlFSJlUEJEaXlU2L/f1nO3CzQYcR/fmC4UMJ6YBa9t5OOwIB11Z9fOTVylCQOLl9oXH",
+	"1Xy+I3nLfHMb3ZBU0SHLAbaTVLxQ5Bc3wfNUkPOz2iGU9pwzFxjWQtp7oSyvVW0sQIHdjWNmIc5pAiUO",
+	"zb2n00Sw8IAAjBy6FpkIkjGAgoFQoXRXID9F2ATChZb5nkDFeTNrJm55IsXIkPYtTbi5eQG3CuH7SmaD",
+	"gyyZCmB5/sL6BCQqZYPZUGysIC0j/6zCBY4TMvuUcbtbiSkPiUyHyK8seZs26t6EpjYJI19K/matzNlL",
+	"RjmNojBmTTXsMw10hNATN2ysZrDgoUSLKu8ZBM/HiFvU2T7L250nsQDZo0SsE8YOSLcM+qfrkQoPSbPq",
+	"Aha0jAvQ67PdWZT0kg7R28xCh26mpuHNfAdu5udOnAxJPRrn9jCU1dJIz5uy9diUxNpPpy0AvCnQpo95",
+	"bXl4LumPC3lVmn3W+YmdjsCbHUMWq1RCSkbK+CT76gDDDjGCEqQzc44MG5J5KejZpqEyZskNjThapKLi",
+	"8HPLMNTwc0vf2j+M3ueTrFKXYUvxrg8EOWLSCNmp4APOQozcr5Z3bcsI3f92//8DAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -495,6 +495,42 @@ func (e ReanaStatus) Valid() bool {
 	}
 }
 
+// Defines values for ReeKeep.
+const (
+	ReeKeepFalse ReeKeep = "false"
+	ReeKeepTrue  ReeKeep = "true"
+)
+
+// Valid indicates whether the value is a known member of the ReeKeep enum.
+func (e ReeKeep) Valid() bool {
+	switch e {
+	case ReeKeepFalse:
+		return true
+	case ReeKeepTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReeKeepImage.
+const (
+	ReeKeepImageFalse ReeKeepImage = "false"
+	ReeKeepImageTrue  ReeKeepImage = "true"
+)
+
+// Valid indicates whether the value is a known member of the ReeKeepImage enum.
+func (e ReeKeepImage) Valid() bool {
+	switch e {
+	case ReeKeepImageFalse:
+		return true
+	case ReeKeepImageTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReeProcessKind.
 const (
 	ReeProcessKindRecording  ReeProcessKind = "recording"
@@ -558,6 +594,24 @@ func (e SystemCheckStatus) Valid() bool {
 	case SystemCheckStatusFailing:
 		return true
 	case SystemCheckStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SystemDatabaseUsageKind.
+const (
+	SystemDatabaseUsageKindPostgres SystemDatabaseUsageKind = "postgres"
+	SystemDatabaseUsageKindSqlite   SystemDatabaseUsageKind = "sqlite"
+)
+
+// Valid indicates whether the value is a known member of the SystemDatabaseUsageKind enum.
+func (e SystemDatabaseUsageKind) Valid() bool {
+	switch e {
+	case SystemDatabaseUsageKindPostgres:
+		return true
+	case SystemDatabaseUsageKindSqlite:
 		return true
 	default:
 		return false
@@ -1626,6 +1680,19 @@ type ReeBaseImage struct {
 	Name string `json:"name"`
 }
 
+// ReeKeep "true" marks the process to keep: retention (REEHUB_RETENTION) never deletes it. The mark can be
+// set and cleared later with PUT and DELETE /api/process/keep/{uuid}.
+//
+// Example: false
+type ReeKeep string
+
+// ReeKeepImage "true" keeps the built image (localhost/reehub/{uuid}) in Podman after the process has packaged
+// its output. By default the image is removed then: images are a cache, and the output holds what
+// is needed to rebuild (a defined REE) or load (a replay's image.oci.tar) it.
+//
+// Example: false
+type ReeKeepImage string
+
 // ReeProcessKind What the process does: recording, replay (of a recording), sbom_define or sbom_build (the SBOM strategy).
 type ReeProcessKind string
 
@@ -1661,6 +1728,12 @@ type ReeProcessStatus struct {
 	DownloadLogEndpoint string     `json:"download_log_endpoint"`
 	FinishedAt          *time.Time `json:"finished_at,omitempty"`
 
+	// Keep Whether retention spares the process (PUT /api/process/keep/{uuid}).
+	Keep *bool `json:"keep,omitempty"`
+
+	// KeepImage Whether its image stays in Podman after its output is packaged.
+	KeepImage *bool `json:"keep_image,omitempty"`
+
 	// Kind What the process does: recording, replay (of a recording), sbom_define or sbom_build (the SBOM strategy).
 	Kind ReeProcessKind `json:"kind"`
 
@@ -1683,6 +1756,21 @@ type ReeRecordingCreateForm struct {
 	// File ZIP file of the project (a Dockerfile starting FROM a base image, and its context).
 	File openapi_types.File `json:"file"`
 
+	// Keep "true" marks the process to keep: retention (REEHUB_RETENTION) never deletes it. The mark can be
+	// set and cleared later with PUT and DELETE /api/process/keep/{uuid}.
+	//
+	//
+	// Example: false
+	Keep *ReeKeep `json:"keep,omitempty"`
+
+	// KeepImage "true" keeps the built image (localhost/reehub/{uuid}) in Podman after the process has packaged
+	// its output. By default the image is removed then: images are a cache, and the output holds what
+	// is needed to rebuild (a defined REE) or load (a replay's image.oci.tar) it.
+	//
+	//
+	// Example: false
+	KeepImage *ReeKeepImage `json:"keep_image,omitempty"`
+
 	// Tag Optional tag for the started process (at most 128 characters).
 	//
 	// Example: my_build
@@ -1699,10 +1787,46 @@ type ReeUploadForm struct {
 	// File ZIP file.
 	File openapi_types.File `json:"file"`
 
+	// Keep "true" marks the process to keep: retention (REEHUB_RETENTION) never deletes it. The mark can be
+	// set and cleared later with PUT and DELETE /api/process/keep/{uuid}.
+	//
+	//
+	// Example: false
+	Keep *ReeKeep `json:"keep,omitempty"`
+
+	// KeepImage "true" keeps the built image (localhost/reehub/{uuid}) in Podman after the process has packaged
+	// its output. By default the image is removed then: images are a cache, and the output holds what
+	// is needed to rebuild (a defined REE) or load (a replay's image.oci.tar) it.
+	//
+	//
+	// Example: false
+	KeepImage *ReeKeepImage `json:"keep_image,omitempty"`
+
 	// Tag Optional tag for the started process (at most 128 characters).
 	//
 	// Example: my_build
 	Tag *ReeTag `json:"tag,omitempty"`
+}
+
+// SystemBlobUsage defines model for SystemBlobUsage.
+type SystemBlobUsage struct {
+	// Count Number of blobs.
+	Count int `json:"count"`
+
+	// Inputs Bytes of blobs that are uploads (inputs of jobs).
+	Inputs int64 `json:"inputs"`
+
+	// Logs Bytes of blobs that are job or step logs.
+	Logs int64 `json:"logs"`
+
+	// Other Bytes of blobs that no row of this database references.
+	Other int64 `json:"other"`
+
+	// Outputs Bytes of blobs that are outputs of jobs.
+	Outputs int64 `json:"outputs"`
+
+	// Total Bytes of all blobs.
+	Total int64 `json:"total"`
 }
 
 // SystemCheck defines model for SystemCheck.
@@ -1719,6 +1843,25 @@ type SystemCheck struct {
 // SystemCheckStatus ok when it answered within the deadline.
 type SystemCheckStatus string
 
+// SystemDatabaseUsage defines model for SystemDatabaseUsage.
+type SystemDatabaseUsage struct {
+	// Bytes Size of the database: the SQLite file, or pg_database_size.
+	Bytes int64                   `json:"bytes"`
+	Kind  SystemDatabaseUsageKind `json:"kind"`
+}
+
+// SystemDatabaseUsageKind defines model for SystemDatabaseUsage.Kind.
+type SystemDatabaseUsageKind string
+
+// SystemImageUsage defines model for SystemImageUsage.
+type SystemImageUsage struct {
+	// Bytes Sum of their sizes (shared layers counted once per image).
+	Bytes int64 `json:"bytes"`
+
+	// Count Images reehub holds in Podman storage.
+	Count int `json:"count"`
+}
+
 // SystemPing defines model for SystemPing.
 type SystemPing struct {
 	Message string `json:"message"`
@@ -1732,6 +1875,13 @@ type SystemReady struct {
 
 	// Ready Whether every check passed.
 	Ready bool `json:"ready"`
+}
+
+// SystemUsage defines model for SystemUsage.
+type SystemUsage struct {
+	Blobs    SystemBlobUsage     `json:"blobs"`
+	Database SystemDatabaseUsage `json:"database"`
+	Images   SystemImageUsage    `json:"images"`
 }
 
 // SystemVersion defines model for SystemVersion.
@@ -3522,6 +3672,20 @@ type ClientInterface interface {
 	// Corresponds with GET /api/process/download/{uuid} (the `ReeProcessDownload` operationId).
 	ReeProcessDownload(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ReeProcessUnkeep Clear the keep mark of a process
+	//
+	// The process becomes subject to retention again (REEHUB_RETENTION).
+	//
+	// Corresponds with DELETE /api/process/keep/{uuid} (the `ReeProcessUnkeep` operationId).
+	ReeProcessUnkeep(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReeProcessKeep Mark a process to keep
+	//
+	// Retention (REEHUB_RETENTION) never deletes a process marked to keep. Marking twice is fine.
+	//
+	// Corresponds with PUT /api/process/keep/{uuid} (the `ReeProcessKeep` operationId).
+	ReeProcessKeep(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ReeProcessList List your processes, newest first
 	//
 	// The caller's processes, newest first, filtered by tag, status and kind, one page (limit, offset) at a time; total counts every match.
@@ -3542,6 +3706,17 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/process/status/{uuid} (the `ReeProcessStatus` operationId).
 	ReeProcessStatus(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReeProcessDelete Delete a process and everything it stored
+	//
+	// Removes the process (its status, steps and outputs), its log, its output zip and its image
+	// (localhost/reehub/{uuid}) in Podman, and every blob (upload, output, log) that nothing else
+	// references: blobs are shared by content, so an upload that another process also used stays.
+	// A queued or running process is cancelled first and deleted once it has stopped. The owner or
+	// an admin may delete a process; another user's process is 404.
+	//
+	// Corresponds with DELETE /api/process/{uuid} (the `ReeProcessDelete` operationId).
+	ReeProcessDelete(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SystemReady Readiness check of the database and the Podman service
 	//
@@ -3674,6 +3849,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/secrets/ (the `ReanaSecretAdd` operationId).
 	ReanaSecretAdd(ctx context.Context, params *ReanaSecretAddParams, body ReanaSecretAddJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SystemUsage Storage that reehub uses (admin only)
+	//
+	// Bytes in the blob store by kind (outputs, logs, inputs; other is what no row references, which
+	// garbage collection removes after its grace period), the images reehub holds in Podman storage
+	// (named localhost/reehub/... or labelled io.reehub.process; their sizes overlap where they
+	// share layers, so the sum can exceed what the disk holds) and the database size.
+	//
+	// Corresponds with GET /api/system/usage (the `SystemUsage` operationId).
+	SystemUsage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReanaUserList Users matching the filters (admins only)
 	//
@@ -5077,6 +5262,40 @@ func (c *Client) ReeProcessDownload(ctx context.Context, uuid ReeProcessUUID, re
 	return c.Client.Do(req)
 }
 
+// ReeProcessUnkeep Clear the keep mark of a process
+//
+// The process becomes subject to retention again (REEHUB_RETENTION).
+//
+// Corresponds with DELETE /api/process/keep/{uuid} (the `ReeProcessUnkeep` operationId).
+func (c *Client) ReeProcessUnkeep(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReeProcessUnkeepRequest(c.Server, uuid)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReeProcessKeep Mark a process to keep
+//
+// Retention (REEHUB_RETENTION) never deletes a process marked to keep. Marking twice is fine.
+//
+// Corresponds with PUT /api/process/keep/{uuid} (the `ReeProcessKeep` operationId).
+func (c *Client) ReeProcessKeep(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReeProcessKeepRequest(c.Server, uuid)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ReeProcessList List your processes, newest first
 //
 // The caller's processes, newest first, filtered by tag, status and kind, one page (limit, offset) at a time; total counts every match.
@@ -5118,6 +5337,27 @@ func (c *Client) ReeProcessLog(ctx context.Context, uuid ReeProcessUUID, reqEdit
 // Corresponds with GET /api/process/status/{uuid} (the `ReeProcessStatus` operationId).
 func (c *Client) ReeProcessStatus(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReeProcessStatusRequest(c.Server, uuid)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReeProcessDelete Delete a process and everything it stored
+//
+// Removes the process (its status, steps and outputs), its log, its output zip and its image
+// (localhost/reehub/{uuid}) in Podman, and every blob (upload, output, log) that nothing else
+// references: blobs are shared by content, so an upload that another process also used stays.
+// A queued or running process is cancelled first and deleted once it has stopped. The owner or
+// an admin may delete a process; another user's process is 404.
+//
+// Corresponds with DELETE /api/process/{uuid} (the `ReeProcessDelete` operationId).
+func (c *Client) ReeProcessDelete(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReeProcessDeleteRequest(c.Server, uuid)
 	if err != nil {
 		return nil, err
 	}
@@ -5370,6 +5610,26 @@ func (c *Client) ReanaSecretAddWithBody(ctx context.Context, params *ReanaSecret
 // Corresponds with POST /api/secrets/ (the `ReanaSecretAdd` operationId).
 func (c *Client) ReanaSecretAdd(ctx context.Context, params *ReanaSecretAddParams, body ReanaSecretAddJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReanaSecretAddRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SystemUsage Storage that reehub uses (admin only)
+//
+// Bytes in the blob store by kind (outputs, logs, inputs; other is what no row references, which
+// garbage collection removes after its grace period), the images reehub holds in Podman storage
+// (named localhost/reehub/... or labelled io.reehub.process; their sizes overlap where they
+// share layers, so the sum can exceed what the disk holds) and the database size.
+//
+// Corresponds with GET /api/system/usage (the `SystemUsage` operationId).
+func (c *Client) SystemUsage(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSystemUsageRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -8061,6 +8321,74 @@ func NewReeProcessDownloadRequest(server string, uuid ReeProcessUUID) (*http.Req
 	return req, nil
 }
 
+// NewReeProcessUnkeepRequest constructs an http.Request for the ReeProcessUnkeep method
+func NewReeProcessUnkeepRequest(server string, uuid ReeProcessUUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "uuid", uuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/process/keep/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReeProcessKeepRequest constructs an http.Request for the ReeProcessKeep method
+func NewReeProcessKeepRequest(server string, uuid ReeProcessUUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "uuid", uuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/process/keep/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewReeProcessListRequest constructs an http.Request for the ReeProcessList method
 func NewReeProcessListRequest(server string, params *ReeProcessListParams) (*http.Request, error) {
 	var err error
@@ -8224,6 +8552,40 @@ func NewReeProcessStatusRequest(server string, uuid ReeProcessUUID) (*http.Reque
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReeProcessDeleteRequest constructs an http.Request for the ReeProcessDelete method
+func NewReeProcessDeleteRequest(server string, uuid ReeProcessUUID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "uuid", uuid, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/process/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -8562,6 +8924,33 @@ func NewReanaSecretAddRequestWithBody(server string, params *ReanaSecretAddParam
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSystemUsageRequest constructs an http.Request for the SystemUsage method
+func NewSystemUsageRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/system/usage")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -14143,6 +14532,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/process/download/{uuid} (the `ReeProcessDownload` operationId).
 	ReeProcessDownloadWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeProcessDownloadResponse, error)
 
+	// ReeProcessUnkeepWithResponse Clear the keep mark of a process
+	//
+	// The process becomes subject to retention again (REEHUB_RETENTION).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/process/keep/{uuid} (the `ReeProcessUnkeep` operationId).
+	ReeProcessUnkeepWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeProcessUnkeepResponse, error)
+
+	// ReeProcessKeepWithResponse Mark a process to keep
+	//
+	// Retention (REEHUB_RETENTION) never deletes a process marked to keep. Marking twice is fine.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/process/keep/{uuid} (the `ReeProcessKeep` operationId).
+	ReeProcessKeepWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeProcessKeepResponse, error)
+
 	// ReeProcessListWithResponse List your processes, newest first
 	//
 	// The caller's processes, newest first, filtered by tag, status and kind, one page (limit, offset) at a time; total counts every match.
@@ -14169,6 +14576,19 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/process/status/{uuid} (the `ReeProcessStatus` operationId).
 	ReeProcessStatusWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeProcessStatusResponse, error)
+
+	// ReeProcessDeleteWithResponse Delete a process and everything it stored
+	//
+	// Removes the process (its status, steps and outputs), its log, its output zip and its image
+	// (localhost/reehub/{uuid}) in Podman, and every blob (upload, output, log) that nothing else
+	// references: blobs are shared by content, so an upload that another process also used stays.
+	// A queued or running process is cancelled first and deleted once it has stopped. The owner or
+	// an admin may delete a process; another user's process is 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/process/{uuid} (the `ReeProcessDelete` operationId).
+	ReeProcessDeleteWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeProcessDeleteResponse, error)
 
 	// SystemReadyWithResponse Readiness check of the database and the Podman service
 	//
@@ -14305,6 +14725,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/secrets/ (the `ReanaSecretAdd` operationId).
 	ReanaSecretAddWithResponse(ctx context.Context, params *ReanaSecretAddParams, body ReanaSecretAddJSONRequestBody, reqEditors ...RequestEditorFn) (*ReanaSecretAddResponse, error)
+
+	// SystemUsageWithResponse Storage that reehub uses (admin only)
+	//
+	// Bytes in the blob store by kind (outputs, logs, inputs; other is what no row references, which
+	// garbage collection removes after its grace period), the images reehub holds in Podman storage
+	// (named localhost/reehub/... or labelled io.reehub.process; their sizes overlap where they
+	// share layers, so the sum can exceed what the disk holds) and the database size.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/system/usage (the `SystemUsage` operationId).
+	SystemUsageWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SystemUsageResponse, error)
 
 	// ReanaUserListWithResponse Users matching the filters (admins only)
 	//
@@ -17499,6 +17931,200 @@ func (r ReeProcessDownloadResponse) ContentType() string {
 	return ""
 }
 
+// ReeProcessUnkeepResponse401Headers the declared response headers of an HTTP 401 response for ReeProcessUnkeep
+type ReeProcessUnkeepResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReeProcessUnkeepResponse429Headers the declared response headers of an HTTP 429 response for ReeProcessUnkeep
+type ReeProcessUnkeepResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReeProcessUnkeepResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReeProcessStatus
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReeProcessUnkeepResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReeProcessUnkeepResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReeProcessUnkeepResponse) GetJSON200() *ReeProcessStatus {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReeProcessUnkeepResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReeProcessUnkeepResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReeProcessUnkeepResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReeProcessUnkeepResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReeProcessUnkeepResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReeProcessUnkeepResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReeProcessUnkeepResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReeProcessUnkeepResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReeProcessUnkeepResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReeProcessUnkeepResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReeProcessKeepResponse401Headers the declared response headers of an HTTP 401 response for ReeProcessKeep
+type ReeProcessKeepResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReeProcessKeepResponse429Headers the declared response headers of an HTTP 429 response for ReeProcessKeep
+type ReeProcessKeepResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReeProcessKeepResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReeProcessStatus
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReeProcessKeepResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReeProcessKeepResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReeProcessKeepResponse) GetJSON200() *ReeProcessStatus {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReeProcessKeepResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReeProcessKeepResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReeProcessKeepResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReeProcessKeepResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReeProcessKeepResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReeProcessKeepResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReeProcessKeepResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReeProcessKeepResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReeProcessKeepResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReeProcessKeepResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ReeProcessListResponse401Headers the declared response headers of an HTTP 401 response for ReeProcessList
 type ReeProcessListResponse401Headers struct {
 	WWWAuthenticate *string
@@ -17799,6 +18425,110 @@ func (r ReeProcessStatusResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ReeProcessStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReeProcessDeleteResponse401Headers the declared response headers of an HTTP 401 response for ReeProcessDelete
+type ReeProcessDeleteResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ReeProcessDeleteResponse429Headers the declared response headers of an HTTP 429 response for ReeProcessDelete
+type ReeProcessDeleteResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ReeProcessDeleteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReeProcessDeleteResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ReeProcessDeleteResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReeProcessDeleteResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReeProcessDeleteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReeProcessDeleteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReeProcessDeleteResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ReeProcessDeleteResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ReeProcessDeleteResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReeProcessDeleteResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ReeProcessDeleteResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ReeProcessDeleteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReeProcessDeleteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReeProcessDeleteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReeProcessDeleteResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -18825,6 +19555,89 @@ func (r ReanaSecretAddResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ReanaSecretAddResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SystemUsageResponse401Headers the declared response headers of an HTTP 401 response for SystemUsage
+type SystemUsageResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// SystemUsageResponse429Headers the declared response headers of an HTTP 429 response for SystemUsage
+type SystemUsageResponse429Headers struct {
+	RetryAfter *int
+}
+
+type SystemUsageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SystemUsage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SystemUsageResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SystemUsageResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SystemUsageResponse) GetJSON200() *SystemUsage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SystemUsageResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SystemUsageResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r SystemUsageResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r SystemUsageResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r SystemUsageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SystemUsageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SystemUsageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SystemUsageResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -26591,6 +27404,36 @@ func (c *ClientWithResponses) ReeProcessDownloadWithResponse(ctx context.Context
 	return ParseReeProcessDownloadResponse(rsp)
 }
 
+// ReeProcessUnkeepWithResponse Clear the keep mark of a process
+//
+// The process becomes subject to retention again (REEHUB_RETENTION).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/process/keep/{uuid} (the `ReeProcessUnkeep` operationId).
+func (c *ClientWithResponses) ReeProcessUnkeepWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeProcessUnkeepResponse, error) {
+	rsp, err := c.ReeProcessUnkeep(ctx, uuid, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReeProcessUnkeepResponse(rsp)
+}
+
+// ReeProcessKeepWithResponse Mark a process to keep
+//
+// Retention (REEHUB_RETENTION) never deletes a process marked to keep. Marking twice is fine.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/process/keep/{uuid} (the `ReeProcessKeep` operationId).
+func (c *ClientWithResponses) ReeProcessKeepWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeProcessKeepResponse, error) {
+	rsp, err := c.ReeProcessKeep(ctx, uuid, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReeProcessKeepResponse(rsp)
+}
+
 // ReeProcessListWithResponse List your processes, newest first
 //
 // The caller's processes, newest first, filtered by tag, status and kind, one page (limit, offset) at a time; total counts every match.
@@ -26634,6 +27477,25 @@ func (c *ClientWithResponses) ReeProcessStatusWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseReeProcessStatusResponse(rsp)
+}
+
+// ReeProcessDeleteWithResponse Delete a process and everything it stored
+//
+// Removes the process (its status, steps and outputs), its log, its output zip and its image
+// (localhost/reehub/{uuid}) in Podman, and every blob (upload, output, log) that nothing else
+// references: blobs are shared by content, so an upload that another process also used stays.
+// A queued or running process is cancelled first and deleted once it has stopped. The owner or
+// an admin may delete a process; another user's process is 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/process/{uuid} (the `ReeProcessDelete` operationId).
+func (c *ClientWithResponses) ReeProcessDeleteWithResponse(ctx context.Context, uuid ReeProcessUUID, reqEditors ...RequestEditorFn) (*ReeProcessDeleteResponse, error) {
+	rsp, err := c.ReeProcessDelete(ctx, uuid, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReeProcessDeleteResponse(rsp)
 }
 
 // SystemReadyWithResponse Readiness check of the database and the Podman service
@@ -26842,6 +27704,24 @@ func (c *ClientWithResponses) ReanaSecretAddWithResponse(ctx context.Context, pa
 		return nil, err
 	}
 	return ParseReanaSecretAddResponse(rsp)
+}
+
+// SystemUsageWithResponse Storage that reehub uses (admin only)
+//
+// Bytes in the blob store by kind (outputs, logs, inputs; other is what no row references, which
+// garbage collection removes after its grace period), the images reehub holds in Podman storage
+// (named localhost/reehub/... or labelled io.reehub.process; their sizes overlap where they
+// share layers, so the sum can exceed what the disk holds) and the database size.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/system/usage (the `SystemUsage` operationId).
+func (c *ClientWithResponses) SystemUsageWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SystemUsageResponse, error) {
+	rsp, err := c.SystemUsage(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSystemUsageResponse(rsp)
 }
 
 // ReanaUserListWithResponse Users matching the filters (admins only)
@@ -30633,6 +31513,188 @@ func ParseReeProcessDownloadResponse(rsp *http.Response) (*ReeProcessDownloadRes
 	return response, nil
 }
 
+// ParseReeProcessUnkeepResponse parses an HTTP response from a ReeProcessUnkeepWithResponse call
+func ParseReeProcessUnkeepResponse(rsp *http.Response) (*ReeProcessUnkeepResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReeProcessUnkeepResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReeProcessStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReeProcessUnkeepResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReeProcessUnkeepResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReeProcessKeepResponse parses an HTTP response from a ReeProcessKeepWithResponse call
+func ParseReeProcessKeepResponse(rsp *http.Response) (*ReeProcessKeepResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReeProcessKeepResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReeProcessStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReeProcessKeepResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReeProcessKeepResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseReeProcessListResponse parses an HTTP response from a ReeProcessListWithResponse call
 func ParseReeProcessListResponse(rsp *http.Response) (*ReeProcessListResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -30932,6 +31994,107 @@ func ParseReeProcessStatusResponse(rsp *http.Response) (*ReeProcessStatusRespons
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers ReeProcessStatusResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReeProcessDeleteResponse parses an HTTP response from a ReeProcessDeleteWithResponse call
+func ParseReeProcessDeleteResponse(rsp *http.Response) (*ReeProcessDeleteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReeProcessDeleteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReeProcessDeleteResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ReeProcessDeleteResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -31889,6 +33052,83 @@ func ParseReanaSecretAddResponse(rsp *http.Response) (*ReanaSecretAddResponse, e
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers ReanaSecretAddResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSystemUsageResponse parses an HTTP response from a SystemUsageWithResponse call
+func ParseSystemUsageResponse(rsp *http.Response) (*SystemUsageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SystemUsageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SystemUsage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SystemUsageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers SystemUsageResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -104,3 +104,26 @@ func (r *Runtime) RemoveNetwork(ctx context.Context, name string) error {
 	}
 	return nil
 }
+
+// NetworkInfo describes an existing network.
+type NetworkInfo struct {
+	// Name is the network's name.
+	Name string
+	// Labels are its labels.
+	Labels map[string]string
+}
+
+// ListNetworks returns the networks that carry the label key (any value).
+func (r *Runtime) ListNetworks(ctx context.Context, labelKey string) ([]NetworkInfo, error) {
+	c, cancel := r.callCtx(ctx)
+	defer cancel()
+	nets, err := network.List(c, new(network.ListOptions).WithFilters(map[string][]string{"label": {labelKey}}))
+	if err != nil {
+		return nil, r.wrap("list networks", err)
+	}
+	out := make([]NetworkInfo, 0, len(nets))
+	for _, n := range nets {
+		out = append(out, NetworkInfo{Name: n.Name, Labels: n.Labels})
+	}
+	return out, nil
+}

@@ -186,7 +186,7 @@ func (s *Service) view(fj store.FossologyJob, j store.Job, uploadName string) Jo
 }
 
 func (s *Service) views(ctx context.Context, fjs []store.FossologyJob) ([]JobView, error) {
-	jobs, err := s.store.JobsByID(ctx, fjs)
+	jobs, err := s.store.JobsOfFossologyJobs(ctx, fjs)
 	if err != nil {
 		return nil, err
 	}

@@ -87,6 +87,13 @@ func New(st *store.Store, blobs *blob.Store, engine *job.Engine, log *slog.Logge
 	if err := s.register(); err != nil {
 		return nil, err
 	}
+	// Garbage collection keeps every blob an upload or a report names.
+	if err := engine.RegisterBlobRefs(job.BlobInputs, store.BlobColumn{Table: "fossology_uploads", Column: "blob_digest"}); err != nil {
+		return nil, fmt.Errorf("fossology: %w", err)
+	}
+	if err := engine.RegisterBlobRefs(job.BlobOutputs, store.BlobColumn{Table: "fossology_reports", Column: "digest"}); err != nil {
+		return nil, fmt.Errorf("fossology: %w", err)
+	}
 	return s, nil
 }
 

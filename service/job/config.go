@@ -58,6 +58,23 @@ type Config struct {
 	// PollInterval is how often River looks for new jobs (the store's
 	// drivers are poll-only). Defaults to 250 ms; at least 50 ms.
 	PollInterval time.Duration
+	// GCInterval is how often the engine runs garbage collection (GC) by
+	// itself. Defaults to 0: never (cmd/reehub sets REEHUB_GC_INTERVAL, one
+	// hour by default).
+	GCInterval time.Duration
+	// GCGrace is how old an unreferenced blob, temporary file or work
+	// directory must be before GC removes it. Defaults to 1 hour; NoGrace
+	// (any negative value) means none, for tests and a stopped server.
+	GCGrace time.Duration
+	// Retention, when set, makes every GC delete jobs that ended longer ago
+	// and are not marked to keep; 0 deletes every ended job. Defaults to nil: off.
+	Retention *time.Duration
+	// TombstoneTTL is how long GC remembers a deleted job (to remove the
+	// runtime resources a crashed attempt may still leave). Defaults to 7 days.
+	TombstoneTTL time.Duration
+	// DeleteWait bounds how long Delete waits for a cancelled job to stop.
+	// Defaults to 2 minutes.
+	DeleteWait time.Duration
 }
 
 // withDefaults returns a copy of c with every unset field defaulted.
@@ -77,8 +94,21 @@ func (c Config) withDefaults() Config {
 	if c.PollInterval == 0 {
 		c.PollInterval = 250 * time.Millisecond
 	}
+	if c.GCGrace == 0 {
+		c.GCGrace = time.Hour
+	}
+	if c.TombstoneTTL == 0 {
+		c.TombstoneTTL = 7 * 24 * time.Hour
+	}
+	if c.DeleteWait == 0 {
+		c.DeleteWait = 2 * time.Minute
+	}
 	return c
 }
+
+// NoGrace, as Config.GCGrace or GCOpts.Grace, makes GC remove what is
+// unreferenced however recent it is.
+const NoGrace time.Duration = -1
 
 // fetchCooldown is River's shortest time between two fetches.
 const fetchCooldown = 50 * time.Millisecond
@@ -94,6 +124,8 @@ func (c Config) validate() error {
 		return errors.New("HeartbeatInterval must be positive")
 	case c.StaleAfter < 2*c.HeartbeatInterval:
 		return fmt.Errorf("StaleAfter (%s) must be at least twice HeartbeatInterval (%s)", c.StaleAfter, c.HeartbeatInterval)
+	case c.GCInterval < 0 || c.TombstoneTTL < 0 || c.DeleteWait < 0 || (c.Retention != nil && *c.Retention < 0):
+		return errors.New("GCInterval, Retention, TombstoneTTL and DeleteWait must not be negative")
 	case c.PollInterval < fetchCooldown:
 		return fmt.Errorf("PollInterval must be at least %s, got %s", fetchCooldown, c.PollInterval)
 	}

@@ -74,6 +74,9 @@ type Engine struct {
 	blobs   *blob.Store
 	log     *slog.Logger
 	kinds   map[string]*kind
+	refs    []blobRef
+	sets    []ResourceSet
+	temps   []string
 	workers *river.Workers
 	client  *river.Client[*sql.Tx]
 
@@ -82,6 +85,7 @@ type Engine struct {
 	stopping atomic.Bool
 	stopBg   context.CancelFunc
 	bgDone   chan struct{}
+	gcDone   chan struct{}
 }
 
 // New builds the engine; register the kinds, then call Start.
@@ -96,7 +100,7 @@ func New(st *store.Store, blobs *blob.Store, log *slog.Logger, cfg Config) (*Eng
 		}
 	}
 	return &Engine{
-		cfg: cfg, store: st, blobs: blobs, log: log, kinds: map[string]*kind{}, workers: river.NewWorkers(),
+		cfg: cfg, store: st, blobs: blobs, log: log, kinds: map[string]*kind{}, refs: engineRefs(), workers: river.NewWorkers(),
 		running: map[string]context.CancelCauseFunc{},
 	}, nil
 }
@@ -185,6 +189,13 @@ func (e *Engine) Start(ctx context.Context) error {
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	e.stopBg, e.bgDone = stop, make(chan struct{})
 	go e.recoverLoop(bg)
+	if e.cfg.GCInterval > 0 {
+		e.gcDone = make(chan struct{})
+		go func() {
+			defer close(e.gcDone)
+			e.gcLoop(bg)
+		}()
+	}
 	return nil
 }
 
@@ -195,6 +206,9 @@ func (e *Engine) Stop(ctx context.Context) error {
 	if e.stopBg != nil {
 		e.stopBg()
 		<-e.bgDone
+		if e.gcDone != nil {
+			<-e.gcDone
+		}
 	}
 	e.mu.Lock()
 	for _, cancel := range e.running {
@@ -217,6 +231,10 @@ type SubmitOpts struct {
 	OwnerID int64
 	// GroupID is the group the job belongs to; nil for none.
 	GroupID *int64
+	// Keep marks the job to keep: retention never deletes it.
+	Keep bool
+	// KeepImage asks the kind to keep the image it builds after its output is packaged.
+	KeepImage bool
 	// InTx runs inside the job's transaction, after the job row is written:
 	// the domain writes its own rows there, so that they exist exactly when the job does.
 	InTx func(ctx context.Context, tx *store.Store, job Job) error
@@ -246,7 +264,7 @@ func (e *Engine) Submit(ctx context.Context, args river.JobArgs, o SubmitOpts) (
 	}
 	row := store.Job{
 		ID: o.ID, Family: string(k.opts.Family), Kind: args.Kind(), OwnerID: o.OwnerID, GroupID: o.GroupID,
-		State: string(StateQueued), MaxAttempts: e.maxAttempts(k), Args: string(raw),
+		State: string(StateQueued), MaxAttempts: e.maxAttempts(k), Args: string(raw), Keep: o.Keep, KeepImage: o.KeepImage,
 	}
 	err = e.store.InTx(ctx, func(tx *store.Store) error {
 		if err := tx.CreateJob(ctx, &row); err != nil {

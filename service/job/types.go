@@ -115,6 +115,11 @@ type Job struct {
 	StartedAt *time.Time
 	// FinishedAt is when it reached its end state.
 	FinishedAt *time.Time
+	// Keep spares it from retention (Config.Retention).
+	Keep bool
+	// KeepImage asks its kind to keep the image it built once its output
+	// is packaged (images are a cache; see the package doc, "Storage").
+	KeepImage bool
 
 	args       string
 	logDigest  string
@@ -128,6 +133,7 @@ func FromRow(r store.Job) Job {
 		ID: r.ID, Family: Family(r.Family), Kind: r.Kind, OwnerID: r.OwnerID, GroupID: r.GroupID,
 		State: State(r.State), Reason: r.Reason, Progress: Progress{Percent: r.ProgressPercent, Message: r.ProgressMessage},
 		Attempt: r.Attempt, MaxAttempts: r.MaxAttempts, CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt,
+		Keep: r.Keep, KeepImage: r.KeepImage,
 		args: r.Args, logDigest: r.LogDigest, riverJobID: r.RiverJobID,
 	}
 }

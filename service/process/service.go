@@ -33,6 +33,10 @@ type SubmitOpts struct {
 	InputDigest string
 	// Inputs are staged directories moved into the job's work directory (see job.SubmitOpts).
 	Inputs map[string]string
+	// Keep marks the process to keep (retention spares it).
+	Keep bool
+	// KeepImage keeps the image it builds once its output is packaged.
+	KeepImage bool
 }
 
 // Submit records a queued process (its job and its REE row, in one
@@ -42,8 +46,10 @@ func (s *Service) Submit(ctx context.Context, args river.JobArgs, o SubmitOpts) 
 		return Process{}, fmt.Errorf("submit: %s is not an REE kind", args.Kind())
 	}
 	j, err := s.engine.Submit(ctx, args, job.SubmitOpts{
-		OwnerID: o.OwnerID,
-		Inputs:  o.Inputs,
+		OwnerID:   o.OwnerID,
+		Inputs:    o.Inputs,
+		Keep:      o.Keep,
+		KeepImage: o.KeepImage,
 		InTx: func(ctx context.Context, tx *store.Store, j job.Job) error {
 			return tx.CreateProcess(ctx, &store.Process{ID: j.ID, Tag: o.Tag, Dockerfile: o.Dockerfile, InputDigest: o.InputDigest})
 		},
@@ -121,4 +127,42 @@ func (s *Service) OpenOutput(ctx context.Context, ownerID int64, id string) (*os
 	f, out, err := s.engine.OpenOutput(ctx, id, OutputName)
 	p.OutputDigest = out.Digest
 	return f, p, err
+}
+
+// DeleteOpts says which process Delete deletes and for whom.
+type DeleteOpts struct {
+	// ID is the process.
+	ID string
+	// OwnerID is the user asking; another user's process is not found unless Admin.
+	OwnerID int64
+	// Admin may delete any user's process.
+	Admin bool
+	// Reason is the cancel reason when the process still runs.
+	Reason string
+}
+
+// Delete deletes a process with its log, output, image and every blob only
+// it referenced; a queued or running one is cancelled first (see job.Engine.Delete).
+func (s *Service) Delete(ctx context.Context, o DeleteOpts) error {
+	_, err := s.engine.Delete(ctx, job.DeleteOpts{
+		ID: o.ID, OwnerID: o.OwnerID, Admin: o.Admin, Reason: o.Reason,
+		Check: func(j job.Job) error {
+			if j.Family != job.FamilyREE || kindOf(j.Kind) == "" {
+				return fault.NotFoundf("process %s not found", o.ID)
+			}
+			return nil
+		},
+	})
+	return err
+}
+
+// SetKeep sets or clears the keep mark of a process of the owner.
+func (s *Service) SetKeep(ctx context.Context, ownerID int64, id string, keep bool) (Process, error) {
+	if _, err := s.store.ProcessOf(ctx, ownerID, id); err != nil {
+		return Process{}, err
+	}
+	if _, err := s.engine.SetKeep(ctx, ownerID, id, keep); err != nil {
+		return Process{}, err
+	}
+	return s.Get(ctx, ownerID, id)
 }

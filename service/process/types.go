@@ -102,6 +102,10 @@ type Process struct {
 	LogDigest string
 	// OutputDigest names the blob of its output zip; only OpenOutput sets it.
 	OutputDigest string
+	// Keep spares it from retention.
+	Keep bool
+	// KeepImage keeps its image after its output is packaged.
+	KeepImage bool
 }
 
 // fromJob converts a job of the REE family and its tag into a Process.
@@ -109,6 +113,7 @@ func fromJob(j job.Job, tag *string) Process {
 	return Process{
 		ID: j.ID, Kind: kindOf(j.Kind), State: stateOf(j.State), Tag: tag, Reason: j.Reason,
 		CreatedAt: j.CreatedAt, StartedAt: j.StartedAt, FinishedAt: j.FinishedAt, LogDigest: j.LogDigest(),
+		Keep: j.Keep, KeepImage: j.KeepImage,
 	}
 }
 

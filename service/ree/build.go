@@ -126,7 +126,7 @@ func (s *Service) runBuild(ctx context.Context, b buildRun) (buildResult, error)
 		return res, fmt.Errorf("read host CA bundle %s: %w", s.cfg.HostRootsFile, err)
 	}
 	fmt.Fprintf(b.Log, "reehub: building on network %s; all traffic goes through the %s proxy\n", netw.Name, b.Mode)
-	tag := "localhost/reehub/" + b.ProcessID
+	tag := imageName(b.ProcessID)
 	id, buildErr := s.rt.Build(ctx, podman.BuildOpts{
 		ContextDir:        b.ContextDir,
 		DockerfileContent: b.Dockerfile,

@@ -154,7 +154,11 @@ func (r *recording) pack(ctx context.Context, w *job.Work) error {
 	if err != nil {
 		return err
 	}
-	return w.AddOutput(ctx, process.OutputName, "application/zip", digest)
+	if err := w.AddOutput(ctx, process.OutputName, "application/zip", digest); err != nil {
+		return err
+	}
+	s.releaseImage(ctx, w)
+	return nil
 }
 
 // baseBlob is a file made once and kept in the blob store to be copied raw

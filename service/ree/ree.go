@@ -57,6 +57,10 @@ type Config struct {
 	// builds (a snapshot archive URL, for instance) instead of the base
 	// image's sources.list. Empty keeps the base image's sources.
 	DebianMirror string
+	// ImageRegistered reports whether the image of a process is registered
+	// (the registry's hook): a registered image is never removed as a cache.
+	// Nil means none is.
+	ImageRegistered func(ctx context.Context, processID string) bool
 }
 
 // Service is the REE domain service.
@@ -111,6 +115,9 @@ func New(rt *podman.Runtime, blobs *blob.Store, procs *process.Service, engine *
 	if err := job.Register[SbomBuildArgs](engine, kind, &sbomBuilder{s}); err != nil {
 		return nil, fmt.Errorf("ree service: %w", err)
 	}
+	if err := s.registerStorage(engine); err != nil {
+		return nil, fmt.Errorf("ree service: %w", err)
+	}
 	return s, nil
 }
 
@@ -134,12 +141,16 @@ const labelProcess = "io.reehub.process"
 
 func processLabels(id string) map[string]string { return map[string]string{labelProcess: id} }
 
-// cleanup removes what a process left in Podman.
+// cleanup removes what a process left in Podman: its network, the
+// containers and build steps labelled with it, and its image.
 func (s *Service) cleanup(ctx context.Context, id string) error {
 	if err := s.rt.RemoveNetwork(ctx, networkName(id)); err != nil {
 		return fmt.Errorf("remove network of %s: %w", id, err)
 	}
-	return s.rt.Cleanup(ctx, labelProcess, id)
+	if err := s.rt.Cleanup(ctx, labelProcess, id); err != nil {
+		return err
+	}
+	return s.rt.RemoveImage(ctx, imageName(id))
 }
 
 func networkName(id string) string { return "reehub-" + id[:13] }

@@ -131,7 +131,11 @@ func (r *replay) pack(ctx context.Context, w *job.Work) error {
 	if err != nil {
 		return err
 	}
-	return w.AddOutput(ctx, process.OutputName, "application/zip", digest)
+	if err := w.AddOutput(ctx, process.OutputName, "application/zip", digest); err != nil {
+		return err
+	}
+	s.releaseImage(ctx, w)
+	return nil
 }
 
 // imageArchive places the OCI archive of the image imageID at dst and returns

@@ -98,7 +98,7 @@ func (s *Service) SbomDefine(ctx context.Context, o DefineOpts) (process.Process
 		return process.Process{}, err
 	}
 	return s.stageAndSubmit(ctx, o.ZipPath, contextInput,
-		process.SubmitOpts{OwnerID: o.OwnerID, Tag: o.Tag},
+		process.SubmitOpts{OwnerID: o.OwnerID, Tag: o.Tag, Keep: o.Keep, KeepImage: o.KeepImage},
 		func(staged string) (string, error) {
 			df, err := s.readDockerfile(ctx, staged, clean)
 			if err != nil {
@@ -144,7 +144,7 @@ func hasLockfile(dir string) bool {
 // SbomBuild checks an uploaded SBOM-defined REE and starts its rebuild.
 func (s *Service) SbomBuild(ctx context.Context, o ReplayOpts) (process.Process, error) {
 	return s.stageAndSubmit(ctx, o.ZipPath, treeInput,
-		process.SubmitOpts{OwnerID: o.OwnerID, Tag: o.Tag},
+		process.SubmitOpts{OwnerID: o.OwnerID, Tag: o.Tag, Keep: o.Keep, KeepImage: o.KeepImage},
 		func(staged string) (string, error) {
 			m, _, err := verifySbomTree(staged)
 			if err != nil {
@@ -210,9 +210,7 @@ func verifySbomTree(dir string) (SbomManifest, *dockerfile.File, error) {
 type sbomDefiner struct{ s *Service }
 
 // Cleanup removes what a definition left in Podman.
-func (r *sbomDefiner) Cleanup(ctx context.Context, id string) error {
-	return r.s.rt.Cleanup(ctx, labelProcess, id)
-}
+func (r *sbomDefiner) Cleanup(ctx context.Context, id string) error { return r.s.cleanup(ctx, id) }
 
 // Steps is one step, "define": the online build, its SBOM and the pinned
 // definition are one unit (an interrupted definition builds again).
@@ -223,7 +221,11 @@ func (r *sbomDefiner) Steps(j job.Job, a SbomDefineArgs) []job.StepDef {
 		if err != nil {
 			return err
 		}
-		return w.AddOutput(ctx, process.OutputName, "application/zip", digest)
+		if err := w.AddOutput(ctx, process.OutputName, "application/zip", digest); err != nil {
+			return err
+		}
+		r.s.releaseImage(ctx, w)
+		return nil
 	}}}
 }
 
@@ -328,9 +330,7 @@ func (r *sbomDefiner) run(ctx context.Context, p sbomRun, w *job.Work) (string, 
 type sbomBuilder struct{ s *Service }
 
 // Cleanup removes what a rebuild left in Podman.
-func (r *sbomBuilder) Cleanup(ctx context.Context, id string) error {
-	return r.s.rt.Cleanup(ctx, labelProcess, id)
-}
+func (r *sbomBuilder) Cleanup(ctx context.Context, id string) error { return r.s.cleanup(ctx, id) }
 
 // Steps is one step, "rebuild": the rebuild, its SBOM and the drift report.
 func (r *sbomBuilder) Steps(j job.Job, a SbomBuildArgs) []job.StepDef {
@@ -340,7 +340,11 @@ func (r *sbomBuilder) Steps(j job.Job, a SbomBuildArgs) []job.StepDef {
 		if err != nil {
 			return err
 		}
-		return w.AddOutput(ctx, process.OutputName, "application/zip", digest)
+		if err := w.AddOutput(ctx, process.OutputName, "application/zip", digest); err != nil {
+			return err
+		}
+		r.s.releaseImage(ctx, w)
+		return nil
 	}}}
 }
 
@@ -458,7 +462,7 @@ func (s *Service) onlineBuild(ctx context.Context, processID, ctxDir string, df 
 	id, err := s.rt.Build(ctx, podman.BuildOpts{
 		ContextDir:        ctxDir,
 		DockerfileContent: text,
-		Tag:               "localhost/reehub/" + processID,
+		Tag:               imageName(processID),
 		Marks:             processLabels(processID),
 		Secrets:           secrets,
 		NoCache:           true,

@@ -27,6 +27,9 @@ type DefineOpts struct {
 	ZipPath    string
 	Tag        *string
 	Dockerfile string
+	// Keep marks the process to keep (retention spares it); KeepImage keeps
+	// its image after its output is packaged.
+	Keep, KeepImage bool
 }
 
 // Define checks an uploaded project and starts a recording process for it. All
@@ -37,7 +40,7 @@ func (s *Service) Define(ctx context.Context, o DefineOpts) (process.Process, er
 	if err != nil {
 		return process.Process{}, err
 	}
-	return s.stageAndSubmit(ctx, o.ZipPath, contextInput, process.SubmitOpts{OwnerID: o.OwnerID, Tag: o.Tag},
+	return s.stageAndSubmit(ctx, o.ZipPath, contextInput, process.SubmitOpts{OwnerID: o.OwnerID, Tag: o.Tag, Keep: o.Keep, KeepImage: o.KeepImage},
 		func(staged string) (string, error) {
 			_, err := s.readDockerfile(ctx, staged, clean)
 			return clean, err
@@ -103,12 +106,14 @@ type ReplayOpts struct {
 	// ZipPath is the uploaded defined REE, staged on disk; it is moved into the blob store.
 	ZipPath string
 	Tag     *string
+	// Keep and KeepImage are as in DefineOpts.
+	Keep, KeepImage bool
 }
 
 // Replay checks an uploaded defined REE (structure, checksums, manifest) and
 // starts a replay process for it.
 func (s *Service) Replay(ctx context.Context, o ReplayOpts) (process.Process, error) {
-	return s.stageAndSubmit(ctx, o.ZipPath, treeInput, process.SubmitOpts{OwnerID: o.OwnerID, Tag: o.Tag},
+	return s.stageAndSubmit(ctx, o.ZipPath, treeInput, process.SubmitOpts{OwnerID: o.OwnerID, Tag: o.Tag, Keep: o.Keep, KeepImage: o.KeepImage},
 		func(staged string) (string, error) {
 			m, err := verifyTree(staged)
 			if err != nil {

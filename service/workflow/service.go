@@ -97,6 +97,10 @@ func New(st *store.Store, eng *job.Engine, blobs *blob.Store, rt Runtime, resolv
 		st: st, eng: eng, blobs: blobs, rt: rt, resolver: resolver, box: box, cfg: cfg, log: log,
 		exec: reana.NewExecutor(rt, reana.ExecutorConfig{ComputeBackend: reana.ComputeBackendKubernetes}),
 	}
+	// Garbage collection keeps the blobs of the serial cache's entries.
+	if err := eng.RegisterBlobRefFunc(job.BlobOutputs, s.cachedBlobs); err != nil {
+		return nil, fmt.Errorf("workflow: %w", err)
+	}
 	err := job.Register[Args](eng, job.KindOpts{Family: job.FamilyREANA, Queue: job.QueueWorkflows, Resumable: true}, worker{s})
 	if err != nil {
 		return nil, fmt.Errorf("workflow: %w", err)
@@ -577,4 +581,29 @@ func (s *Service) Delete(ctx context.Context, owner Owner, ref string, allRuns, 
 		return Workflow{}, err
 	}
 	return s.view(ctx, row, false)
+}
+
+// cachedBlobs reports which of digests a cache entry's outputs name.
+func (s *Service) cachedBlobs(ctx context.Context, digests []string) (map[string]bool, error) {
+	outputs, err := s.st.CacheOutputs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	named := map[string]bool{}
+	for _, o := range outputs {
+		var m map[string]string
+		if json.Unmarshal([]byte(o), &m) != nil {
+			continue
+		}
+		for _, d := range m {
+			named[d] = true
+		}
+	}
+	out := map[string]bool{}
+	for _, d := range digests {
+		if named[d] {
+			out[d] = true
+		}
+	}
+	return out, nil
 }

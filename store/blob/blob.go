@@ -45,17 +45,37 @@ type Ref struct {
 // Store is a content-addressed blob directory. It is safe for concurrent use
 // by several goroutines and several processes sharing the directory.
 type Store struct {
-	blobDir string
-	tmpDir  string
+	blobDir  string
+	tmpDir   string
+	holdDir  string
+	trashDir string
+	// holder names the instance whose holds this Store writes ("" writes none).
+	holder string
+	now    func() time.Time
 }
 
 // Open opens the store in dir, creating dir/sha256 and dir/tmp if needed.
-func Open(dir string) (*Store, error) {
-	s := &Store{
-		blobDir: filepath.Join(dir, algo),
-		tmpDir:  filepath.Join(dir, "tmp"),
+// It writes no holds (see OpenFor).
+func Open(dir string) (*Store, error) { return OpenFor(dir, "") }
+
+// OpenFor opens the store in dir as holder, the id of a reehub instance
+// (every reehub sharing one database is one instance). Each blob this Store
+// stores is also held by holder (a file under dir/holds/<holder>/), so that
+// instances with separate databases can share the directory: garbage
+// collection removes a blob only when no other instance holds it (see Collect).
+func OpenFor(dir, holder string) (*Store, error) {
+	if holder != "" && (strings.ContainsAny(holder, `/\`) || holder == "." || holder == "..") {
+		return nil, fmt.Errorf("open blob store: holder %q must be a plain name", holder)
 	}
-	for _, d := range []string{s.blobDir, s.tmpDir} {
+	s := &Store{
+		blobDir:  filepath.Join(dir, algo),
+		tmpDir:   filepath.Join(dir, "tmp"),
+		holdDir:  filepath.Join(dir, "holds"),
+		trashDir: filepath.Join(dir, "trash"),
+		holder:   holder,
+		now:      time.Now,
+	}
+	for _, d := range []string{s.blobDir, s.tmpDir, s.holdDir, s.trashDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("open blob store: %w", err)
 		}
@@ -167,11 +187,23 @@ func (s *Store) commit(src string, ref Ref) error {
 	if err != nil {
 		return err
 	}
+	// The hold comes before the blob is touched or placed, so that another
+	// instance's Collect either sees the hold or sees the blob fresh.
+	if err := s.hold(ref.Digest); err != nil {
+		return err
+	}
 	if fi, err := os.Lstat(dst); err == nil && fi.Mode().IsRegular() && fi.Size() == ref.Size {
-		if err := os.Remove(src); err != nil {
-			return fmt.Errorf("store blob: remove duplicate: %w", err)
+		// Stored already: a fresh modification time restarts the grace period
+		// of garbage collection, which may be about to remove a blob that was
+		// unreferenced until now. If the blob went meanwhile (or its time
+		// cannot be set), this copy is renamed into place instead.
+		now := s.now()
+		if err := os.Chtimes(dst, now, now); err == nil {
+			if err := os.Remove(src); err != nil {
+				return fmt.Errorf("store blob: remove duplicate: %w", err)
+			}
+			return nil
 		}
-		return nil
 	}
 	if err := os.Chmod(src, blobMode); err != nil {
 		return fmt.Errorf("store blob: %w", err)

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/reehub/reehub/archive"
+	"github.com/reehub/reehub/archive/unpack"
+	"github.com/reehub/reehub/runtime/baseimage"
+	"github.com/reehub/reehub/runtime/podman"
+	"github.com/reehub/reehub/service/fossology"
+	"github.com/reehub/reehub/service/fossology/fetch"
+	"github.com/reehub/reehub/service/job"
+	"github.com/reehub/reehub/service/process"
+	"github.com/reehub/reehub/service/reana"
+	"github.com/reehub/reehub/service/ree"
+	"github.com/reehub/reehub/service/workflow"
+	"github.com/reehub/reehub/store"
+	"github.com/reehub/reehub/store/blob"
+)
+
+// stack is the store, blob store, engine and the families' services that
+// both `reehub serve` and `reehub gc` build (gc without starting the engine).
+type stack struct {
+	store   *store.Store
+	blobs   *blob.Store
+	engine  *job.Engine
+	procs   *process.Service
+	catalog *ree.Catalog
+	ree     *ree.Service
+	// workflows is the REANA family, foss the FOSSology family.
+	workflows *workflow.Service
+	foss      *fossology.Service
+}
+
+// openStack opens the database and the blob store (holding blobs as this
+// database's instance) and builds the engine with every family registered.
+// Temporary files older than tempAge (nil: the default for serve, see
+// build) are removed on the way.
+func openStack(ctx context.Context, cfg config, rt *podman.Runtime, log *slog.Logger, tempAge *time.Duration) (*stack, error) {
+	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(cfg.DataDir, "reehub.db"), PostgresURL: cfg.DatabaseURL})
+	if err != nil {
+		return nil, err
+	}
+	s := &stack{store: st}
+	if err := s.build(ctx, cfg, rt, log, tempAge); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *slog.Logger, age *time.Duration) error {
+	instance, err := s.store.InstanceID(ctx)
+	if err != nil {
+		return err
+	}
+	blobDir := cfg.BlobDir
+	if blobDir == "" {
+		blobDir = filepath.Join(cfg.DataDir, "blobs")
+	}
+	if s.blobs, err = blob.OpenFor(blobDir, instance); err != nil {
+		return err
+	}
+	// Temporary files are uploads or outputs cut off by a crash. With SQLite no
+	// other instance can be writing them; with Postgres instances may share the
+	// data directory, and instances may share a blob directory, so only old ones go.
+	tempAge := time.Duration(0)
+	if cfg.DatabaseURL != "" || cfg.BlobDir != "" {
+		tempAge = time.Hour
+	}
+	if age != nil {
+		tempAge = *age
+	}
+	if err := s.blobs.CleanTemp(tempAge); err != nil {
+		log.Warn("clean abandoned blob temp files", "err", err)
+	}
+	s.engine, err = job.New(s.store, s.blobs, log, job.Config{
+		DataDir:     cfg.DataDir,
+		Queues:      map[string]job.QueueConfig{job.QueueBuilds: {MaxWorkers: cfg.Workers}},
+		MaxAttempts: cfg.JobMaxAttempts,
+		GCInterval:  cfg.GCInterval,
+		GCGrace:     cfg.GCGrace,
+		Retention:   cfg.Retention,
+	})
+	if err != nil {
+		return err
+	}
+	s.procs = process.New(s.store, s.engine)
+	roots, err := upstreamRoots(cfg.UpstreamCAFile)
+	if err != nil {
+		return err
+	}
+	s.catalog = ree.NewCatalog(rt, baseimage.Catalogue(), filepath.Join(cfg.DataDir, "image-exports"))
+	s.ree, err = ree.New(rt, s.blobs, s.procs, s.engine, s.catalog, log, ree.Config{
+		Version: version, Archive: cfg.Archive, BaseImageCacheDir: filepath.Join(cfg.DataDir, "base-images"),
+		StagingDir: filepath.Join(cfg.DataDir, "uploads"), StaleStagingAge: tempAge, UpstreamRoots: roots,
+		DebianMirror: strings.TrimSuffix(cfg.DebianMirror, "/"),
+	})
+	if err != nil {
+		return fmt.Errorf("wire services: %w", err)
+	}
+	aliases, err := reana.LoadAliases(cfg.ReanaAliases)
+	if err != nil {
+		return err
+	}
+	box, err := reana.LoadSecretBox(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	s.workflows, err = workflow.New(s.store, s.engine, s.blobs, rt, reana.NewResolver(rt, s.catalog, nil, aliases), box, log, workflow.Config{
+		DataDir: cfg.DataDir, QuotaBytes: cfg.ReanaQuota,
+	})
+	if err != nil {
+		return fmt.Errorf("wire services: %w", err)
+	}
+	s.foss, err = fossology.New(s.store, s.blobs, s.engine, log, fossology.Config{
+		DataDir: cfg.DataDir, Tool: "reehub-" + version, ServerDirs: cfg.UploadServerDirs,
+		Fetch:  fetch.Policy{Allowed: cfg.UploadAllowedHosts, MaxBytes: cfg.MaxUploadBytes},
+		Limits: unpack.Limits{Limits: archive.Limits{MaxEntries: cfg.ScanEntries, MaxTotalBytes: cfg.Archive.MaxTotalBytes, MaxRatio: cfg.Archive.MaxRatio}},
+	})
+	if err != nil {
+		return fmt.Errorf("wire services: %w", err)
+	}
+	return nil
+}
+
+func (s *stack) close() { _ = s.store.Close() }
