@@ -44,26 +44,53 @@ func NewResolver(c *Copyright, det *license.Detector) *Resolver {
 	return &Resolver{c: c, det: det, cache: map[string]resolved{}}
 }
 
-// ID translates one short name and says how.
+// ID translates one short name and says how, with the text of its
+// stand-alone License paragraph (or the first Files paragraph that carries
+// one for it).
 func (r *Resolver) ID(name string) (string, Source) {
-	name = strings.TrimSpace(name)
-	if v, ok := r.cache[name]; ok {
+	return r.id(strings.TrimSpace(name), "")
+}
+
+// id translates name with text as its License paragraph body ("" for the
+// body found by name). The body decides when the table does not know the
+// name, and when the table's id and the body's are of the same family
+// (a License: LGPL-2+ whose body says "version 2.1 of the License, or (at
+// your option) any later version" is LGPL-2.1-or-later).
+func (r *Resolver) id(name, text string) (string, Source) {
+	key := name + "\x00" + text
+	if v, ok := r.cache[key]; ok {
 		return v.id, v.src
 	}
 	v := resolved{id: SPDXID(name), src: SourceTable}
-	if strings.HasPrefix(v.id, "LicenseRef-") && v.id != license.PublicDomain {
+	unknown := strings.HasPrefix(v.id, "LicenseRef-") && v.id != license.PublicDomain
+	if unknown {
 		v.src = SourceUnknown
-		if id, ok := r.byText(name); ok {
-			v = resolved{id: id, src: SourceText}
-		}
 	}
-	r.cache[name] = v
+	if strings.TrimSpace(text) == "" {
+		text = r.bodyOf(name)
+	}
+	if id, ok := r.byText(text); ok && id != v.id && (unknown || sameFamily(id, v.id)) {
+		v = resolved{id: id, src: SourceText}
+	}
+	r.cache[key] = v
 	return v.id, v.src
 }
 
-// byText returns the one license that the text of name's License paragraph
-// (stand-alone, or inline in a Files paragraph) states.
-func (r *Resolver) byText(name string) (string, bool) {
+// sameFamily reports whether two ids differ only in version or or-later:
+// GPL-2.0-or-later and GPL-3.0-only, LGPL-2.0-or-later and LGPL-2.1-or-later.
+func sameFamily(a, b string) bool {
+	fam := func(id string) string {
+		if i := strings.IndexByte(id, '-'); i > 0 {
+			return id[:i]
+		}
+		return id
+	}
+	return fam(a) == fam(b) && strings.Contains(a, "GPL")
+}
+
+// bodyOf returns the text of name's License paragraph: the stand-alone one,
+// or else the first Files paragraph with that license and a text.
+func (r *Resolver) bodyOf(name string) string {
 	text, ok := r.c.Licenses[name]
 	if !ok {
 		for n, t := range r.c.Licenses {
@@ -81,7 +108,12 @@ func (r *Resolver) byText(name string) (string, bool) {
 			}
 		}
 	}
-	if !ok || strings.TrimSpace(text) == "" {
+	return text
+}
+
+// byText returns the one license that a License paragraph body states.
+func (r *Resolver) byText(text string) (string, bool) {
+	if strings.TrimSpace(text) == "" {
 		return "", false
 	}
 	var ids []string
@@ -106,4 +138,28 @@ func (r *Resolver) SPDX(expr string) (*license.Expr, error) {
 		id, _ := r.ID(name)
 		return id
 	})
+}
+
+// Paragraph translates the License field of a Files paragraph; a single
+// short name is compared with the paragraph's own license text when it has
+// one.
+func (r *Resolver) Paragraph(p *Paragraph) (*license.Expr, error) {
+	e, _, err := r.ParagraphSources(p)
+	return e, err
+}
+
+// ParagraphSources is Paragraph that also says how each short name of the
+// field was translated, in field order.
+func (r *Resolver) ParagraphSources(p *Paragraph) (*license.Expr, []Source, error) {
+	var src []Source
+	e, err := translate(p.License, func(name string) string {
+		text := ""
+		if strings.EqualFold(strings.TrimSpace(name), strings.TrimSpace(p.License)) {
+			text = p.LicenseText
+		}
+		id, s := r.id(strings.TrimSpace(name), text)
+		src = append(src, s)
+		return id
+	})
+	return e, src, err
 }

@@ -95,3 +95,34 @@ func TestResolverByText(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "GPL-2.0-or-later OR MIT", e.String())
 }
+
+func TestResolverBodyRefinesVersion(t *testing.T) {
+	t.Parallel()
+	// The short name says LGPL-2+, the paragraph's own text says 2.1 or later.
+	in := "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n" +
+		"Files: *\nCopyright: 2020 A\nLicense: GPL-2+\n\n" +
+		"Files: lib/*\nCopyright: 2020 B\nLicense: LGPL-2+\n" +
+		" This program is free software: you can redistribute it and/or modify it\n" +
+		" under the terms of the GNU Lesser General Public License as published by\n" +
+		" the Free Software Foundation, either version 2.1 of the License, or\n" +
+		" (at your option) any later version.\n" +
+		"\nFiles: bsd/*\nCopyright: 2020 C\nLicense: BSD-3-clause\n" + mitText
+	c, err := dep5.Parse(strings.NewReader(in))
+	require.NoError(t, err)
+	det, err := license.NewDetector()
+	require.NoError(t, err)
+	r := dep5.NewResolver(c, det)
+
+	e, src, err := r.ParagraphSources(c.Files[1])
+	require.NoError(t, err)
+	require.Equal(t, "LGPL-2.1-or-later", e.String())
+	require.Equal(t, []dep5.Source{dep5.SourceText}, src)
+	// Without a body the table decides.
+	e, err = r.Paragraph(c.Files[0])
+	require.NoError(t, err)
+	require.Equal(t, "GPL-2.0-or-later", e.String())
+	// A body of another family does not override a name the table knows.
+	e, err = r.Paragraph(c.Files[2])
+	require.NoError(t, err)
+	require.Equal(t, "BSD-3-Clause", e.String())
+}

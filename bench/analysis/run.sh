@@ -16,6 +16,11 @@
 #     zlib curl openssl xz-utils bzip2 jq).
 # RUNS=N (default 3) sets the timed runs per package and tool; medians are reported.
 # FETCH_ONLY=1 fetches and unpacks the sources, then stops.
+# CLASSIFIER=1 also runs github.com/google/licenseclassifier/v2 (once) and
+# reports its agreement and that of reehub combined with it.
+# LC_CACHE=1 (development only) keeps licensecheck's output and time per
+# package under $BENCH_OUT/lc and reuses them: its figures are then not
+# measured in this run.
 #
 # It installs Debian's licensecheck and dpkg-dev, writes a private apt
 # configuration under $BENCH_OUT/apt (deb-src entries copied from the host's
@@ -184,5 +189,6 @@ fi
 # 5. The bench itself.
 cd "$root"
 export CGO_ENABLED=0
-go run ./bench/analysis -out "$out" -runs "${RUNS:-3}" -set "$set_name" \
+go run ./bench/analysis -out "$out" -runs "${RUNS:-3}" -set "$set_name" ${LC_CACHE:+-lc-cache "$out/lc"} \
+	${CLASSIFIER:+-classifier} \
 	${excluded:+-excluded "${excluded[*]}"} ${unavailable:+-unavailable "${unavailable[*]}"} "${dirs[@]}"
