@@ -61,6 +61,15 @@ type Match struct {
 	EndLine int `json:"end_line"`
 	// Confidence is how sure the match is, from 0 to 1.
 	Confidence float64 `json:"confidence"`
+	// RefFile is set when the license text is in another file that the
+	// match points to (a "see COPYING" pointer resolved by a tree scan, a
+	// REUSE .reuse/dep5 paragraph): its slash-separated path relative to
+	// the scan root. Start to EndLine are then the pointer in this file
+	// (zero for .reuse/dep5), RefStartLine and RefEndLine the lines of the
+	// license in RefFile.
+	RefFile      string `json:"ref_file,omitempty"`
+	RefStartLine int    `json:"ref_start_line,omitempty"`
+	RefEndLine   int    `json:"ref_end_line,omitempty"`
 }
 
 // windowBefore and windowAfter bound the text around a keyword that a rule's
@@ -155,8 +164,17 @@ const fullTextMax = 64 << 10
 // reference rules in the whole text, each only around hint words (see
 // hints.go).
 func (d *Detector) Detect(text []byte) []Match {
+	ms, _ := d.DetectRefs(text)
+	return ms
+}
+
+// DetectRefs is Detect that also returns the text's pointers to other
+// files that hold its license ("see the file COPYING"), ordered by
+// position; a tree scan resolves them.
+func (d *Detector) DetectRefs(text []byte) ([]Match, []FileRef) {
 	w := d.pool.Get().(*scratch)
 	defer d.pool.Put(w)
+	var refs []FileRef
 	out := spdxTags(text)
 	w.hits = d.hints.find(text, w.hits[:0], &w.lanes)
 	if len(w.hits) > 0 {
@@ -185,9 +203,13 @@ func (d *Detector) Detect(text []byte) []Match {
 			w.clean, w.origin = cleanText(text[r.start:r.end], r.start, w.clean, w.origin)
 		}
 		out = append(out, d.ruleMatches(w.clean, w.origin)...)
+		refs = findPointers(w.clean, w.origin, nil)
+	}
+	if len(refs) > 0 {
+		setRefLines(text, refs)
 	}
 	if len(out) == 0 {
-		return nil
+		return nil, refs
 	}
 	out = d.dropFallbacks(out)
 	setLines(text, out)
@@ -197,7 +219,7 @@ func (d *Detector) Detect(text []byte) []Match {
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	return dedupe(out)
+	return dedupe(out), refs
 }
 
 // IDs returns the sorted, distinct license ids of matches.
@@ -396,6 +418,12 @@ func ruleIDs(r *compiledRule, clean []byte, loc []int) []string {
 			c += "+"
 		}
 		return []string{c}
+	}
+	if raw, ok := group("name"); ok {
+		if id, ok := namedID(raw); ok {
+			return []string{id}
+		}
+		return nil
 	}
 	if r.re.SubexpIndex("fam") >= 0 {
 		fam, _ := group("fam")

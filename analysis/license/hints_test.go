@@ -243,3 +243,4 @@ func TestRuleSpans(t *testing.T) {
 		}
 	}
 }
+

@@ -7,7 +7,8 @@ package license
 //   - fam: a GNU family word ("", "l", "lesser", "library", "a", "affero") → GPL, LGPL or AGPL;
 //   - ver: a version ("2", "2.1") → "2.0", "2.1";
 //   - later: any text → the or-later form;
-//   - id: an SPDX id, used only when Known.
+//   - id: an SPDX id, used only when Known;
+//   - name: a license name as prose writes it ("libpng", "new bsd"), looked up by namedID.
 type rule struct {
 	// name identifies the rule in results and tests.
 	name string
@@ -117,6 +118,7 @@ var rules = []rule{
 		name: "bsd2-reference", kind: KindReference, keyword: "bsd", confidence: 0.8, ids: []string{"BSD-2-Clause"},
 		pattern: `\b(?:licen[cs]ed|released|distributed|available) under (?:the )?(?:terms of (?:the )?)?(?:simplified|2-clause|two-clause|freebsd) bsd licen[cs]e\b`,
 	},
+	namedReference,
 	{
 		name: "perl-terms", kind: KindReference, keyword: "perl", confidence: 0.9, ids: []string{"Artistic-1.0-Perl", "GPL-1.0-or-later"},
 		pattern: `\bunder the same terms as perl itself\b`,

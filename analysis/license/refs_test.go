@@ -1,0 +1,65 @@
+package license_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/reehub/reehub/analysis/license"
+)
+
+func TestNamedReference(t *testing.T) {
+	t.Parallel()
+	d, err := license.NewDetector()
+	require.NoError(t, err)
+	tests := []struct {
+		text string
+		id   string // "" for none
+	}{
+		{"/* This code is released under the libpng license.\n * For conditions of distribution and use, see the disclaimer\n * and license in png.h\n */\n", "Libpng"},
+		{"# Distributed under the terms of the zlib/libpng license.\n", "Zlib"},
+		{"// Licensed under the ISC license.\n", "ISC"},
+		{"Released under the \"Boost Software\" license.\n", "BSL-1.0"},
+		{"This file is released under the MIT-0 license.\n", "MIT-0"},
+		{"This file is provided under the same license as the package.\n", ""},
+		{"Released under the terms of the license.\n", ""},
+	}
+	for _, tt := range tests {
+		ms := d.Detect([]byte(tt.text))
+		if tt.id == "" {
+			require.Empty(t, ms, tt.text)
+			continue
+		}
+		require.Len(t, ms, 1, "%q: %+v", tt.text, ms)
+		require.Equal(t, tt.id, ms[0].ID)
+		require.Equal(t, license.KindReference, ms[0].Kind)
+	}
+	ms := d.Detect([]byte(tests[0].text))
+	require.Equal(t, "named-reference", ms[0].Rule)
+	require.Equal(t, [2]int{1, 1}, [2]int{ms[0].StartLine, ms[0].EndLine})
+}
+
+func TestPointers(t *testing.T) {
+	t.Parallel()
+	d, err := license.NewDetector()
+	require.NoError(t, err)
+	tests := []struct {
+		text, name, rule string
+		lines            [2]int
+	}{
+		{"/*\n * This file is part of foo.  See the file COPYING for\n * copying permission.\n */\n", "copying", "see-file", [2]int{2, 2}},
+		{"# Use of this source code is governed by a BSD-style license\n# that can be found in the LICENSE file.\n", "license", "found-in-file", [2]int{2, 2}},
+		{"// see LICENSE.txt for details\n", "license.txt", "see-file", [2]int{1, 1}},
+		{"/* This code is released under the libpng license.\n * For conditions of distribution and use, see the disclaimer\n * and license in png.h\n */\n", "png.h", "conditions-see-file", [2]int{2, 3}},
+		{"The terms are described in COPYING.LIB.\n", "copying.lib", "found-in-file", [2]int{1, 1}},
+	}
+	for _, tt := range tests {
+		_, refs := d.DetectRefs([]byte(tt.text))
+		require.Len(t, refs, 1, "%q: %+v", tt.text, refs)
+		require.Equal(t, tt.name, refs[0].Name, tt.text)
+		require.Equal(t, tt.rule, refs[0].Rule, tt.text)
+		require.Equal(t, tt.lines, [2]int{refs[0].StartLine, refs[0].EndLine}, tt.text)
+	}
+	_, refs := d.DetectRefs([]byte("see the manual for details; copy the file to /tmp\n"))
+	require.Empty(t, refs)
+}
