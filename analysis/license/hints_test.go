@@ -243,4 +243,3 @@ func TestRuleSpans(t *testing.T) {
 		}
 	}
 }
-

@@ -119,6 +119,9 @@ is_dep5() { awk 'NF == 0 { exit 1 } tolower($0) ~ /^format:.*(copyright-format|d
 # package); a package whose debian/copyright is not DEP-5 is recorded in
 # $out/src/<package>.not-dep5 and not unpacked, in the rule-chosen set.
 mkdir -p "$out/src"
+# Source packages carry Go files (libcap2, audit's bindings): a go.mod of
+# their own keeps them out of this module's ./... patterns.
+[ -f "$out/src/go.mod" ] || printf 'module bench.invalid/src\n\ngo 1.21\n' >"$out/src/go.mod"
 dirs=()
 excluded=()
 unavailable=()
