@@ -419,6 +419,16 @@ func ruleIDs(r *compiledRule, clean []byte, loc []int) []string {
 		}
 		return []string{c}
 	}
+	if ver, ok := group("gfdl"); ok {
+		id := "GFDL-" + ver
+		if _, niv := group("niv"); niv {
+			id += "-no-invariants"
+		}
+		if _, later := group("later"); later {
+			return []string{id + "-or-later"}
+		}
+		return []string{id + "-only"}
+	}
 	if raw, ok := group("name"); ok {
 		if id, ok := namedID(raw); ok {
 			return []string{id}

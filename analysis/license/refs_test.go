@@ -63,3 +63,27 @@ func TestPointers(t *testing.T) {
 	_, refs := d.DetectRefs([]byte("see the manual for details; copy the file to /tmp\n"))
 	require.Empty(t, refs)
 }
+
+func TestMITGrantAndGFDL(t *testing.T) {
+	t.Parallel()
+	d, err := license.NewDetector()
+	require.NoError(t, err)
+	mitNoWarranty := "# Copyright 2022 Jane Roe\n#\n# Permission is hereby granted, free of charge, to any person obtaining a copy\n" +
+		"# of this software and associated documentation files (the \"Software\"), to deal\n# in the Software without restriction, including without limitation the rights\n" +
+		"# to use, copy, modify, merge, publish, distribute, sublicense, and/or sell\n# copies of the Software, and to permit persons to whom the Software is\n" +
+		"# furnished to do so, subject to the following conditions:\n#\n# The above copyright notice and this permission notice shall be included in all\n" +
+		"# copies or substantial portions of the Software.\n"
+	ms := d.Detect([]byte(mitNoWarranty))
+	require.Equal(t, []string{"MIT"}, license.IDs(ms))
+	require.Equal(t, "mit-grant", ms[0].Rule)
+	require.Equal(t, [2]int{6, 11}, [2]int{ms[0].StartLine, ms[0].EndLine})
+
+	for text, want := range map[string]string{
+		"Permission is granted to copy, distribute and/or modify this document\nunder the terms of the GNU Free Documentation License, Version 1.3 or\n" +
+			"any later version published by the Free Software Foundation; with no\nInvariant Sections, no Front-Cover Texts, and no Back-Cover Texts.\n": "GFDL-1.3-no-invariants-or-later",
+		"under the terms of the GNU Free Documentation License, Version 1.2;\nwith the Invariant Sections being \"Foo\".\n": "GFDL-1.2-only",
+	} {
+		ms := d.Detect([]byte(text))
+		require.Contains(t, license.IDs(ms), want, text)
+	}
+}

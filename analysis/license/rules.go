@@ -8,6 +8,7 @@ package license
 //   - ver: a version ("2", "2.1") → "2.0", "2.1";
 //   - later: any text → the or-later form;
 //   - id: an SPDX id, used only when Known;
+//   - gfdl: a GFDL version, with later and niv (no invariant sections);
 //   - name: a license name as prose writes it ("libpng", "new bsd"), looked up by namedID.
 type rule struct {
 	// name identifies the rule in results and tests.
@@ -83,6 +84,23 @@ var rules = []rule{
 		all: []string{"redistribution and use in source and binary forms", "redistributions of source code must retain",
 			"redistributions in binary form must reproduce"},
 		none: []string{"all advertising materials mentioning", "endorse or promote"},
+	},
+	{
+		// The MIT grant and its notice condition, with or without the
+		// warranty disclaimer that licensecheck needs to see (X11 adds an
+		// advertising clause and is licensecheck's).
+		name: "mit-grant", kind: KindFullText, keyword: "sublicense", confidence: 0.8, fallback: true, ids: []string{"MIT"},
+		all: []string{"distribute, sublicense, and/or sell copies of the software",
+			"the above copyright notice and this permission notice shall be included in all copies or substantial portions of the software"},
+		none: []string{"shall not be used in advertising"},
+	},
+	{
+		// GNU Free Documentation License notices; "with no Invariant
+		// Sections, no Front-Cover Texts, and no Back-Cover Texts" makes
+		// the -no-invariants ids.
+		name: "gfdl-notice", kind: KindHeaderNotice, keyword: "free documentation licen", confidence: 0.9,
+		pattern: `\bgnu free documentation licen[cs]e,? (?:v|version |ver\.? )?(?P<gfdl>1\.[123])\b(?P<later>,? or any later version)?` +
+			`(?:,? published by the free software foundation)?(?:[;,.]? ?(?P<niv>with no invariant sections, (?:with )?no front-cover texts,? and (?:with )?no back-cover texts))?`,
 	},
 	{
 		name: "fsf-unlimited-retain", kind: KindHeaderNotice, keyword: "unlimited permission", confidence: 0.92, ids: []string{"FSFULLR"},
