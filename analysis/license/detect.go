@@ -212,6 +212,8 @@ func (d *Detector) DetectRefs(text []byte) ([]Match, []FileRef) {
 		return nil, refs
 	}
 	out = d.dropFallbacks(out)
+	out = d.dropSuperseded(out)
+	out = dropWeakOnly(out)
 	setLines(text, out)
 	slices.SortStableFunc(out, func(a, b Match) int {
 		if a.Start != b.Start {
@@ -442,7 +444,7 @@ func ruleIDs(r *compiledRule, clean []byte, loc []int) []string {
 		family := gnuFamily[fam]
 		if !hasVer {
 			// No version: any version may be chosen.
-			v := map[string]string{"": "1.0", "lesser ": "2.1", "library ": "2.0", "affero ": "3.0"}[fam]
+			v := map[string]string{"": "1.0", "lesser ": "2.1", "library ": "2.0", "affero ": "3.0", "l": "2.0", "a": "3.0"}[fam]
 			id, _ := CanonicalID(family+"-"+v, true)
 			return []string{id}
 		}
@@ -487,6 +489,41 @@ func (d *Detector) dropFallbacks(ms []Match) []Match {
 		}
 	}
 	return slices.DeleteFunc(ms, func(m Match) bool { return d.fallback[m.Rule] && specific[family(m.ID)] })
+}
+
+// dropSuperseded removes the ids a matching rule supersedes.
+func (d *Detector) dropSuperseded(ms []Match) []Match {
+	var gone []string
+	for _, m := range ms {
+		for i := range d.rules {
+			if d.rules[i].name == m.Rule {
+				gone = append(gone, d.rules[i].supersedes...)
+			}
+		}
+	}
+	if len(gone) == 0 {
+		return ms
+	}
+	return slices.DeleteFunc(ms, func(m Match) bool { return slices.Contains(gone, m.ID) })
+}
+
+// dropWeakOnly removes a reference to "X-only" when the file's notice, full
+// text or tag says "X-or-later" of the same version: a text that quotes
+// "section 7 of the GNU General Public License, version 3" under a
+// version-3-or-later notice is not also version 3 only.
+func dropWeakOnly(ms []Match) []Match {
+	later := map[string]bool{}
+	for _, m := range ms {
+		if m.Kind != KindReference && strings.HasSuffix(m.ID, "-or-later") {
+			later[strings.TrimSuffix(m.ID, "-or-later")] = true
+		}
+	}
+	if len(later) == 0 {
+		return ms
+	}
+	return slices.DeleteFunc(ms, func(m Match) bool {
+		return m.Kind == KindReference && strings.HasSuffix(m.ID, "-only") && later[strings.TrimSuffix(m.ID, "-only")]
+	})
 }
 
 // dedupe drops a match whose id is already reported by an earlier match that

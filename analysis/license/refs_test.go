@@ -87,3 +87,29 @@ func TestMITGrantAndGFDL(t *testing.T) {
 		require.Contains(t, license.IDs(ms), want, text)
 	}
 }
+
+func TestNoticeRefinements(t *testing.T) {
+	t.Parallel()
+	d, err := license.NewDetector()
+	require.NoError(t, err)
+	tests := []struct{ text, want string }{
+		{"# Published under the GNU GPL license\n", "GPL-1.0-or-later"},
+		{"# Published under the GNU GPL license\n# Licensed under GPLv2 or later\n", "GPL-2.0-or-later"},
+		{"// This code is published under the Microsoft Public License (Ms-PL).\n", "MS-PL"},
+		{"% This file is free software: you can redistribute it and/or\n% modify it under the terms of the GNU General Public License as\n% published by the Free Software Foundation, either version 3 of the\n" +
+			"% License, or (at your option) any later version.\n%\n% This file is distributed in the hope that it will be useful, but\n" +
+			"% WITHOUT ANY WARRANTY; without even the implied warranty of\n% MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU\n" +
+			"% General Public License for more details.\n%\n% You should have received a copy of the GNU General Public License\n" +
+			"% along with this program.  If not, see <https://www.gnu.org/licenses/>.\n%\n% This Exception is an additional permission under section 7\n" +
+			"% of the GNU General Public License, version 3 (\"GPLv3\").\n", "GPL-3.0-or-later"},
+		{"# Permission is hereby granted, free of charge, to any person obtaining a copy\n# of this software and associated documentation files (the \"Software\"), to\n" +
+			"# deal in the Software without restriction, including without limitation the\n# rights to use, copy, modify, merge, publish, distribute, sublicense, and/or\n" +
+			"# sell copies of the Software, and to permit persons to whom the Software is\n# furnished to do so, subject to the following conditions:\n#\n" +
+			"# The above copyright notice and this permission notice shall be included in\n# all copies or substantial portions of the Software.\n#\n" +
+			"# Except as contained in this notice, the name of the X Consortium shall not\n# be used in advertising or otherwise to promote the sale, use or other deal-\n" +
+			"# ings in this Software without prior written authorization from the X Consor-\n# tium.\n#\n# FSF changes to this file are in the public domain.\n", "X11"},
+	}
+	for _, tt := range tests {
+		require.Equal(t, []string{tt.want}, license.IDs(d.Detect([]byte(tt.text))), tt.text)
+	}
+}

@@ -31,6 +31,9 @@ type rule struct {
 	all []string
 	// none are phrases that must not appear in the cleaned text.
 	none []string
+	// supersedes are ids whose matches are dropped from the file when this
+	// rule matches (X11 is MIT with one more clause).
+	supersedes []string
 	// span bounds the length of a match of a pattern whose longest match is
 	// unbounded (it has * or +): the pattern runs on span bytes of cleaned
 	// text on each side of a keyword. 0 means windowBefore and windowAfter.
@@ -95,6 +98,20 @@ var rules = []rule{
 		none: []string{"shall not be used in advertising"},
 	},
 	{
+		name: "x11-clauses", kind: KindFullText, keyword: "sublicense", confidence: 0.85, ids: []string{"X11"}, supersedes: []string{"MIT"},
+		all: []string{"distribute, sublicense, and/or sell copies of the software",
+			"the above copyright notice and this permission notice shall be included in all copies or substantial portions of the software",
+			"shall not be used in advertising"},
+	},
+	{
+		name: "ms-pl-reference", kind: KindReference, keyword: "microsoft public licen", confidence: 0.85, ids: []string{"MS-PL"},
+		pattern: `\b(?:(?:published|licen[cs]ed|released|distributed|subject to) under (?:the terms of )?the microsoft public licen[cs]e|subject to the microsoft public licen[cs]e|microsoft public licen[cs]e \(ms-pl\))`,
+	},
+	{
+		name: "gnu-gpl-unversioned", kind: KindReference, keyword: "gpl", confidence: 0.6, fallback: true,
+		pattern: `\b(?:published|licen[cs]ed|released|distributed|available|covered) under (?:the )?(?:terms of (?:the )?)?(?:gnu )?(?P<fam>l|a)?gpl(?: licen[cs]e)?(?:$|[ .,;:)])`,
+	},
+	{
 		// GNU Free Documentation License notices; "with no Invariant
 		// Sections, no Front-Cover Texts, and no Back-Cover Texts" makes
 		// the -no-invariants ids.
@@ -152,6 +169,9 @@ var rules = []rule{
 	},
 	{
 		name: "public-domain", kind: KindPublicDomain, keyword: "public domain", confidence: 0.85, ids: []string{PublicDomain},
+		// The FSF's "changes to this file are in the public domain" (install-sh)
+		// is about the changes; the file has its own license.
+		none: []string{"changes to this file are in the public domain"},
 		pattern: `\b(?:(?:placed|released|dedicated|put|given|is|are|be|been|remains?|lies?)(?: (?:hereby|explicitly|entirely|fully|now))? (?:in|into|to) the public domain` +
 			`|(?:is|are) (?:hereby )?public domain\b|\bpublic domain(?:;|,| -)? (?:do|use) (?:with it|it) (?:as|what)` +
 			`|\bthis (?:file|code|software|program|work|source|module|header) (?:is|are) (?:in the )?public domain)`,
