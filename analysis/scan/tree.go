@@ -23,8 +23,8 @@ type tree struct {
 	reuse *dep5.Copyright
 
 	mu   sync.Mutex
-	dirs map[string][]string     // slash path relative to root → entry names
-	lics map[string]refLicense   // slash path of a referred file → its license
+	dirs map[string][]string      // slash path relative to root → entry names
+	lics map[string]refLicense    // slash path of a referred file → its license
 	wait map[string]chan struct{} // referred files being read by another worker
 }
 
