@@ -69,7 +69,7 @@ func (r *Resolver) id(name, text string) (string, Source) {
 	if strings.TrimSpace(text) == "" {
 		text = r.bodyOf(name)
 	}
-	if id, ok := r.byText(text); ok && id != v.id && (unknown || sameFamily(id, v.id)) {
+	if id, notice, ok := r.byText(text); ok && id != v.id && (unknown || notice && sameFamily(id, v.id)) {
 		v = resolved{id: id, src: SourceText}
 	}
 	r.cache[key] = v
@@ -111,24 +111,29 @@ func (r *Resolver) bodyOf(name string) string {
 	return text
 }
 
-// byText returns the one license that a License paragraph body states.
-func (r *Resolver) byText(text string) (string, bool) {
+// byText returns the one license that a License paragraph body states, and
+// whether the body is a notice (which says "or later" or not) rather than
+// a full text (which does not: a GPL-3+ paragraph quoting the GPL-3.0 text
+// stays GPL-3.0-or-later).
+func (r *Resolver) byText(text string) (string, bool, bool) {
 	if strings.TrimSpace(text) == "" {
-		return "", false
+		return "", false, false
 	}
 	var ids []string
+	notice := true
 	for _, m := range r.det.Detect([]byte(text)) {
 		switch m.Kind {
 		case license.KindFullText, license.KindHeaderNotice, license.KindSPDXTag:
 			ids = append(ids, m.ID)
+			notice = notice && m.Kind != license.KindFullText
 		}
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	if len(ids) != 1 {
-		return "", false
+		return "", false, false
 	}
-	return ids[0], true
+	return ids[0], notice, true
 }
 
 // SPDX translates a License field expression as the package-level SPDX

@@ -1,6 +1,8 @@
 package dep5_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -121,6 +123,17 @@ func TestResolverBodyRefinesVersion(t *testing.T) {
 	e, err = r.Paragraph(c.Files[0])
 	require.NoError(t, err)
 	require.Equal(t, "GPL-2.0-or-later", e.String())
+	// A full text does not say "or later": GPL-3+ with the GPL text stays.
+	raw, err := os.ReadFile(filepath.Join("..", "license", "testdata", "GPL-3.0.txt"))
+	require.NoError(t, err)
+	gpl3Text := " " + strings.ReplaceAll(strings.ReplaceAll(string(raw), "\n\n", "\n.\n"), "\n", "\n ") + "\n"
+	c2, err := dep5.Parse(strings.NewReader("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n" +
+		"Files: *\nCopyright: 2020 A\nLicense: MIT-1\n" + mitText + "\nFiles: gpl/*\nCopyright: 2020 A\nLicense: GPL-3+\n\nLicense: GPL-3+\n" + gpl3Text))
+	require.NoError(t, err)
+	r2 := dep5.NewResolver(c2, det)
+	e, err = r2.Paragraph(c2.Files[1])
+	require.NoError(t, err)
+	require.Equal(t, "GPL-3.0-or-later", e.String())
 	// A body of another family does not override a name the table knows.
 	e, err = r.Paragraph(c.Files[2])
 	require.NoError(t, err)
