@@ -94,6 +94,9 @@ func TestNoticeRefinements(t *testing.T) {
 	require.NoError(t, err)
 	tests := []struct{ text, want string }{
 		{"# Published under the GNU GPL license\n", "GPL-1.0-or-later"},
+		{" * This software may be freely redistributed and/or modified under the\n * terms of the GNU General Public License as published by the Free\n" +
+			" * Software Foundation; either version 2, or (at your option) any\n * later version.\n", "GPL-2.0-or-later"},
+		{" * under the terms of the GNU Lesser General Public License as published\n * by the Free Software Foundation, version 2.1.\n", "LGPL-2.1-only"},
 		{"# Published under the GNU GPL license\n# Licensed under GPLv2 or later\n", "GPL-2.0-or-later"},
 		{"// This code is published under the Microsoft Public License (Ms-PL).\n", "MS-PL"},
 		{"% This file is free software: you can redistribute it and/or\n% modify it under the terms of the GNU General Public License as\n% published by the Free Software Foundation, either version 3 of the\n" +

@@ -64,6 +64,15 @@ var rules = []rule{
 			`(?P<later>(?: of the licen[cs]e)?,? or (?:\(at your option\) )?(?:any )?(?:later|newer)(?: version)?|\+)?`,
 	},
 	{
+		// The FSF's notice, in any of its wordings ("may be freely
+		// redistributed and/or modified under the terms of ..."): the
+		// version and the "or later" clause after "as published by the Free
+		// Software Foundation".
+		name: "gnu-published-notice", kind: KindHeaderNotice, keyword: "general public licen", confidence: 0.85, span: 250,
+		pattern: `\bgnu (?P<fam>lesser |library |affero )?general public licen[cs]e,? (?:\(\w+\) )?as published by the free software foundation[;,:]? (?:either )?` +
+			`version (?P<ver>[123](?:\.[01])?)(?: of the licen[cs]e)?(?P<later>,? or \(at your option\) any later version|,? or any later version|,? or \(at your option\) any later)?\b`,
+	},
+	{
 		name: "gnu-unversioned", kind: KindHeaderNotice, keyword: "general public licen", confidence: 0.6, fallback: true,
 		// A GNU license that names no version lets the licensee choose any
 		// version ever published (GPL-2.0 section 9, LGPL-2.1 section 13); the
