@@ -69,7 +69,9 @@ func (r *Resolver) id(name, text string) (string, Source) {
 	if strings.TrimSpace(text) == "" {
 		text = r.bodyOf(name)
 	}
-	if id, notice, ok := r.byText(text); ok && id != v.id && (unknown || notice && sameFamily(id, v.id)) {
+	// A name with "+" (or-later) is not narrowed to -only by its body.
+	if id, notice, ok := r.byText(text); ok && id != v.id && (unknown || notice && sameFamily(id, v.id) &&
+		!(strings.HasSuffix(v.id, "-or-later") && strings.HasSuffix(id, "-only"))) {
 		v = resolved{id: id, src: SourceText}
 	}
 	r.cache[key] = v

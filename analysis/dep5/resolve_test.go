@@ -134,6 +134,14 @@ func TestResolverBodyRefinesVersion(t *testing.T) {
 	e, err = r2.Paragraph(c2.Files[1])
 	require.NoError(t, err)
 	require.Equal(t, "GPL-3.0-or-later", e.String())
+	// A name with "+" is not narrowed to -only by a notice either.
+	c3, err := dep5.Parse(strings.NewReader("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n" +
+		"Files: *\nCopyright: 2020 A\nLicense: GPL-2+\n This program is free software; you can redistribute it and/or modify\n" +
+		" it under the terms of the GNU General Public License version 2 as\n published by the Free Software Foundation.\n"))
+	require.NoError(t, err)
+	e, err = dep5.NewResolver(c3, det).Paragraph(c3.Files[0])
+	require.NoError(t, err)
+	require.Equal(t, "GPL-2.0-or-later", e.String())
 	// A body of another family does not override a name the table knows.
 	e, err = r.Paragraph(c.Files[2])
 	require.NoError(t, err)

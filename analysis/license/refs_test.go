@@ -96,6 +96,7 @@ func TestNoticeRefinements(t *testing.T) {
 		{"# Published under the GNU GPL license\n", "GPL-1.0-or-later"},
 		{" * This software may be freely redistributed and/or modified under the\n * terms of the GNU General Public License as published by the Free\n" +
 			" * Software Foundation; either version 2, or (at your option) any\n * later version.\n", "GPL-2.0-or-later"},
+		{"it under the terms of the GNU General Public License as published by\nthe Free Software Foundation; version 3 dated June, 2007, or (at\nyour option) any later version.\n", "GPL-3.0-or-later"},
 		{" * under the terms of the GNU Lesser General Public License as published\n * by the Free Software Foundation, version 2.1.\n", "LGPL-2.1-only"},
 		{"# Published under the GNU GPL license\n# Licensed under GPLv2 or later\n", "GPL-2.0-or-later"},
 		{"// This code is published under the Microsoft Public License (Ms-PL).\n", "MS-PL"},

@@ -70,7 +70,7 @@ var rules = []rule{
 		// Software Foundation".
 		name: "gnu-published-notice", kind: KindHeaderNotice, keyword: "general public licen", confidence: 0.85, span: 250,
 		pattern: `\bgnu (?P<fam>lesser |library |affero )?general public licen[cs]e,? (?:\(\w+\) )?as published by the free software foundation[;,:]? (?:either )?` +
-			`version (?P<ver>[123](?:\.[01])?)(?: of the licen[cs]e)?(?P<later>,? or \(at your option\) any later version|,? or any later version|,? or \(at your option\) any later)?\b`,
+			`version (?P<ver>[123](?:\.[01])?)(?: of the licen[cs]e)?(?: dated [a-z]+,? \d{4})?(?P<later>,? or \(at your option\) any later version|,? or any later version|,? or \(at your option\) any later)?\b`,
 	},
 	{
 		name: "gnu-unversioned", kind: KindHeaderNotice, keyword: "general public licen", confidence: 0.6, fallback: true,
