@@ -208,7 +208,7 @@ func run(ctx context.Context, cfg config, pkgs []string, w io.Writer) error {
 	if len(skipped) > 0 {
 		fmt.Fprintf(w, "\nSkipped (debian/copyright not in DEP-5 format): %s\n", strings.Join(skipped, ", "))
 	}
-	fmt.Fprintf(w, "\nClasses: stated = either tool finds a license in the file and a Files paragraph other than the catch-all (Files: *) governs it; catch-all = it states one but only the catch-all governs it; no evidence = neither tool finds a license (%d of them contain the word licen[cs]e).\n",
+	fmt.Fprintf(w, "\nClasses: stated = either tool finds a license in the file and a Files paragraph that names files or directories governs it; catch-all = it states one but only a catch-all paragraph (globs that all start with * and have no /: Files: *, Files: *.c *.h) governs it; no evidence = neither tool finds a license (%d of them contain the word licen[cs]e).\n",
 		total.class[classNone].mentions)
 	fmt.Fprintf(w, "Packages where reehub agrees less than licensecheck on stated files: %s\n", orNone(below))
 	fmt.Fprintf(w, "Holder recall: over the paragraphs of stated files; over all files: reehub %s, licensecheck %s.\n",
@@ -280,9 +280,17 @@ func pct(a, b int) string {
 	return fmt.Sprintf("%.1f%%", 100*float64(a)/float64(b))
 }
 
-// isCatchAll reports whether a Files paragraph is the catch-all: one of its
-// globs is "*".
-func isCatchAll(p *dep5.Paragraph) bool { return slices.Contains(p.Files, "*") }
+// isCatchAll reports whether a Files paragraph is a catch-all: it names
+// no file or directory, only "*" or patterns that match anywhere in the
+// tree by a name ("*.c *.h"): every glob starts with "*" and has no "/".
+func isCatchAll(p *dep5.Paragraph) bool {
+	for _, g := range p.Files {
+		if !strings.HasPrefix(g, "*") || strings.Contains(g, "/") {
+			return false
+		}
+	}
+	return len(p.Files) > 0
+}
 
 var licenseWord = regexp.MustCompile(`(?i)licen[cs]e`)
 
