@@ -105,7 +105,7 @@ func (r *Resolver) bodyOf(name string) string {
 	if !ok || strings.TrimSpace(text) == "" {
 		for _, p := range r.c.Files {
 			if strings.EqualFold(p.License, name) && strings.TrimSpace(p.LicenseText) != "" {
-				text, ok = p.LicenseText, true
+				text = p.LicenseText
 				break
 			}
 		}

@@ -91,9 +91,6 @@ var pointers = []struct {
 		`see (?:the )?(?:disclaimer and licen[cs]e|licen[cs]e|copyright notice|copyright)s? (?:in|at the top of|at the beginning of) (?:the )?(?:file )?(?P<file>[a-z0-9_][a-z0-9_+-]*(?:\.[a-z0-9_+-]+)+|copying|licen[cs]e|readme)\b`)},
 }
 
-// maxPointer bounds the cleaned text a pointer match spans.
-const maxPointer = 200
-
 // findPointers runs the pointer patterns on cleaned text.
 func findPointers(clean []byte, origin []int32, out []FileRef) []FileRef {
 	for _, p := range pointers {
