@@ -157,6 +157,11 @@ func run(ctx context.Context, cfg config, pkgs []string, w io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
+		if st.skipped == "" {
+			// Progress, so that a run stopped early still says what it measured.
+			fmt.Fprintf(os.Stderr, "bench-analysis: %s: %d files, stated %d (reehub %d, licensecheck %d agree), reehub %.2fs, licensecheck %.2fs\n",
+				name, st.files, st.class[classStated].files, st.class[classStated].oursAgree, st.class[classStated].lcAgree, st.ours.Seconds(), st.lc.Seconds())
+		}
 		if st.skipped != "" {
 			fmt.Fprintf(os.Stderr, "bench-analysis: %s skipped: %s\n", name, st.skipped)
 			skipped = append(skipped, name)
