@@ -64,6 +64,20 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestMatchGlobs(t *testing.T) {
+	t.Parallel()
+	c, err := dep5.Parse(strings.NewReader("Format: x\n\nFiles: * doc/local.mk\nCopyright: A\nLicense: GPL-3+\n\nFiles: lib/*\nCopyright: B\nLicense: MIT\n"))
+	require.NoError(t, err)
+	p, globs := c.MatchGlobs("doc/local.mk")
+	require.Equal(t, "GPL-3+", p.License)
+	require.Equal(t, []string{"*", "doc/local.mk"}, globs)
+	_, globs = c.MatchGlobs("src/a.c")
+	require.Equal(t, []string{"*"}, globs)
+	p, globs = c.MatchGlobs("lib/x.c")
+	require.Equal(t, "MIT", p.License)
+	require.Equal(t, []string{"lib/*"}, globs)
+}
+
 func TestParseInvalid(t *testing.T) {
 	t.Parallel()
 	for name, in := range map[string]string{

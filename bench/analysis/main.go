@@ -213,7 +213,7 @@ func run(ctx context.Context, cfg config, pkgs []string, w io.Writer) error {
 	if len(skipped) > 0 {
 		fmt.Fprintf(w, "\nSkipped (debian/copyright not in DEP-5 format): %s\n", strings.Join(skipped, ", "))
 	}
-	fmt.Fprintf(w, "\nClasses: stated = either tool finds a license in the file and a Files paragraph that names files or directories governs it; catch-all = it states one but only a catch-all paragraph (globs that all start with * and have no /: Files: *, Files: *.c *.h) governs it; no evidence = neither tool finds a license (%d of them contain the word licen[cs]e).\n",
+	fmt.Fprintf(w, "\nClasses: stated = either tool finds a license in the file and the Files paragraph that governs it names it by a file or directory glob; catch-all = it states one but it is governed only through catch-all globs (globs that start with * and have no /: Files: *, Files: *.c *.h, the * of Files: * doc/local.mk); no evidence = neither tool finds a license (%d of them contain the word licen[cs]e).\n",
 		total.class[classNone].mentions)
 	fmt.Fprintf(w, "Packages where reehub agrees less than licensecheck on stated files: %s\n", orNone(below))
 	fmt.Fprintf(w, "Holder recall: over the paragraphs of stated files; over all files: reehub %s, licensecheck %s.\n",
@@ -285,16 +285,17 @@ func pct(a, b int) string {
 	return fmt.Sprintf("%.1f%%", 100*float64(a)/float64(b))
 }
 
-// isCatchAll reports whether a Files paragraph is a catch-all: it names
-// no file or directory, only "*" or patterns that match anywhere in the
-// tree by a name ("*.c *.h"): every glob starts with "*" and has no "/".
-func isCatchAll(p *dep5.Paragraph) bool {
-	for _, g := range p.Files {
+// isCatchAll reports whether globs (those of a paragraph that match a
+// file) are catch-alls: they name no file or directory, only "*" or
+// patterns that match anywhere in the tree by a name ("*.c *.h"): every one
+// starts with "*" and has no "/".
+func isCatchAll(globs []string) bool {
+	for _, g := range globs {
 		if !strings.HasPrefix(g, "*") || strings.Contains(g, "/") {
 			return false
 		}
 	}
-	return len(p.Files) > 0
+	return len(globs) > 0
 }
 
 var licenseWord = regexp.MustCompile(`(?i)licen[cs]e`)
@@ -374,7 +375,7 @@ func benchPackage(ctx context.Context, sc *scan.Scanner, det *license.Detector, 
 	for _, p := range paths {
 		st.files++
 		st.bytes += sizes[p]
-		para := cp.Match(p)
+		para, globs := cp.MatchGlobs(p)
 		if para == nil || p == "debian/copyright" {
 			// debian/copyright is the ground truth itself (it quotes every
 			// license of the package): not a file to judge against it.
@@ -384,7 +385,7 @@ func benchPackage(ctx context.Context, sc *scan.Scanner, det *license.Detector, 
 		class := classNone
 		switch {
 		case len(o) == 0 && len(l) == 0:
-		case isCatchAll(para):
+		case isCatchAll(globs):
 			class = classCatchAll
 		default:
 			class = classStated
