@@ -94,6 +94,8 @@ func TestNoticeRefinements(t *testing.T) {
 	require.NoError(t, err)
 	tests := []struct{ text, want string }{
 		{"# Published under the GNU GPL license\n", "GPL-1.0-or-later"},
+		{"# This program is free software; you can redistribute it and/or modify\n# it under the terms of version 3 of the GNU General Public License as\n# published by the Free Software Foundation.\n", "GPL-3.0-only"},
+		{"# This script may be copied under the terms of the GNU GPL\n# version 2, or at your option any later version.\n", "GPL-2.0-or-later"},
 		{" * This software may be freely redistributed and/or modified under the\n * terms of the GNU General Public License as published by the Free\n" +
 			" * Software Foundation; either version 2, or (at your option) any\n * later version.\n", "GPL-2.0-or-later"},
 		{"it under the terms of the GNU General Public License as published by\nthe Free Software Foundation; version 3 dated June, 2007, or (at\nyour option) any later version.\n", "GPL-3.0-or-later"},

@@ -55,8 +55,8 @@ var gnuVersion = map[string]string{"1": "1.0", "2": "2.0", "3": "3.0", "1.0": "1
 var rules = []rule{
 	{
 		name: "gnu-short-notice", kind: KindReference, keyword: "gpl", confidence: 0.9, span: 250,
-		pattern: `\b(?:licen[cs]ed|released|distributed|available|covered|licen[cs]e:?)(?: \w+)? under (?:the )?(?:terms of (?:the )?)?(?:gnu )?` +
-			`(?P<fam>l|a)?gpl[ -]?(?:v|version |ver\.? )?(?P<ver>[123](?:\.[01])?)\b(?P<later>\+| or later| or any later| or \(at your option\) any later| or newer)?`,
+		pattern: `\b(?:licen[cs]ed|released|distributed|available|covered|copied|used|licen[cs]e:?)(?: \w+)? under (?:the )?(?:terms of (?:the )?)?(?:gnu )?` +
+			`(?P<fam>l|a)?gpl[ -]?(?:v|version |ver\.? )?(?P<ver>[123](?:\.[01])?)\b(?P<later>\+|,? or later|,? or any later|,? or \(at your option\) any later|,? or at your option,? any later| or newer)?`,
 	},
 	{
 		name: "gnu-name-version", kind: KindReference, keyword: "general public licen", confidence: 0.85, span: 250,
@@ -71,6 +71,11 @@ var rules = []rule{
 		name: "gnu-published-notice", kind: KindHeaderNotice, keyword: "general public licen", confidence: 0.85, span: 250,
 		pattern: `\bgnu (?P<fam>lesser |library |affero )?general public licen[cs]e,? (?:\(\w+\) )?as published by the free software foundation[;,:]? (?:either )?` +
 			`version (?P<ver>[123](?:\.[01])?)(?: of the licen[cs]e)?(?: dated [a-z]+,? \d{4})?(?P<later>,? or \(at your option\) any later version|,? or any later version|,? or \(at your option\) any later)?\b`,
+	},
+	{
+		name: "gnu-version-of", kind: KindHeaderNotice, keyword: "general public licen", confidence: 0.85,
+		pattern: `\bversion (?P<ver>[123](?:\.[01])?) of the gnu (?P<fam>lesser |library |affero )?general public licen[cs]e\b` +
+			`(?P<later>,? or \(at your option\) any later version|,? or any later version|,? or \(at your option\) any later)?`,
 	},
 	{
 		name: "gnu-unversioned", kind: KindHeaderNotice, keyword: "general public licen", confidence: 0.6, fallback: true,
