@@ -87,10 +87,10 @@ bench: setup build
 bench-fossology: build
 	bash bench/fossology/run.sh
 
-## bench-analysis: license/copyright accuracy and speed vs licensecheck, SBOM vs syft
+## bench-analysis: license/copyright accuracy and speed vs licensecheck (SET=python_3_11, the default, or SET=eight; PACKAGES="a b" for exactly those), SBOM vs syft
 bench-analysis: base-images
 	bash bench/sbom/run.sh
-	PACKAGES="$(PACKAGES)" bash bench/analysis/run.sh
+	PACKAGES="$(PACKAGES)" SET="$(SET)" bash bench/analysis/run.sh
 
 clean:
 	rm -rf bin

@@ -99,6 +99,23 @@ func (c *Copyright) Match(path string) *Paragraph {
 	return nil
 }
 
+// MatchGlobs is Match that also returns the globs of the paragraph that
+// match path (a paragraph may name "*" and a file, "Files: * doc/local.mk").
+func (c *Copyright) MatchGlobs(path string) (*Paragraph, []string) {
+	p := c.Match(path)
+	if p == nil {
+		return nil, nil
+	}
+	path = strings.TrimPrefix(path, "./")
+	var globs []string
+	for i, g := range p.globs {
+		if g.MatchString(path) {
+			globs = append(globs, p.Files[i])
+		}
+	}
+	return p, globs
+}
+
 // compileGlob turns a DEP-5 glob into an anchored regular expression: "*"
 // matches any characters including "/", "?" one character, and a backslash
 // escapes "*", "?" and itself. A glob without wildcards also matches every

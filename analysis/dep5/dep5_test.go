@@ -64,6 +64,20 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestMatchGlobs(t *testing.T) {
+	t.Parallel()
+	c, err := dep5.Parse(strings.NewReader("Format: x\n\nFiles: * doc/local.mk\nCopyright: A\nLicense: GPL-3+\n\nFiles: lib/*\nCopyright: B\nLicense: MIT\n"))
+	require.NoError(t, err)
+	p, globs := c.MatchGlobs("doc/local.mk")
+	require.Equal(t, "GPL-3+", p.License)
+	require.Equal(t, []string{"*", "doc/local.mk"}, globs)
+	_, globs = c.MatchGlobs("src/a.c")
+	require.Equal(t, []string{"*"}, globs)
+	p, globs = c.MatchGlobs("lib/x.c")
+	require.Equal(t, "MIT", p.License)
+	require.Equal(t, []string{"lib/*"}, globs)
+}
+
 func TestParseInvalid(t *testing.T) {
 	t.Parallel()
 	for name, in := range map[string]string{
@@ -91,7 +105,8 @@ func TestSPDX(t *testing.T) {
 		{"public-domain", "LicenseRef-public-domain"},
 		{"GFDL-NIV-1.3+", "GFDL-1.3-no-invariants-or-later"},
 		{"Perl", "Artistic-1.0-Perl OR GPL-1.0-or-later"},
-		{"GPL-2+ or Artistic", "Artistic-1.0 OR GPL-2.0-or-later"},
+		{"GPL-2+ or Artistic", "Artistic-1.0-Perl OR GPL-2.0-or-later"},
+		{"Artistic-1.0", "Artistic-1.0"},
 		{"LGPL-2.1+ and BSD-3-clause", "BSD-3-Clause AND LGPL-2.1-or-later"},
 		{"GPL-2+ and/or LGPL-2.1+", "GPL-2.0-or-later OR LGPL-2.1-or-later"},
 		{"GPL-3+ with Autoconf-data exception", "GPL-3.0-or-later WITH Autoconf-data-exception"},

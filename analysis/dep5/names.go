@@ -1,58 +1,85 @@
 package dep5
 
 import (
+	_ "embed" // shortnames.tsv
+	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/reehub/reehub/analysis/license"
 )
 
-// shortNames maps lower-case Debian license short names that differ from SPDX
-// ids to SPDX expressions. GNU names (GPL-2+, LGPL-2.1, GFDL-NIV-1.3+) are
-// translated by rule, and names that already are SPDX ids need no entry.
-var shortNames = map[string]string{
-	"expat":           "MIT",
-	"mit":             "MIT",
-	"bsd-2-clause":    "BSD-2-Clause",
-	"bsd-3-clause":    "BSD-3-Clause",
-	"bsd-4-clause":    "BSD-4-Clause",
-	"bsd-4-clause-uc": "BSD-4-Clause-UC",
-	"zlib":            "Zlib",
-	"artistic":        "Artistic-1.0",
-	"artistic-1":      "Artistic-1.0",
-	"artistic-2":      "Artistic-2.0",
-	"perl":            "Artistic-1.0-Perl OR GPL-1.0-or-later",
-	"public-domain":   license.PublicDomain,
-	"publicdomain":    license.PublicDomain,
-	"pd":              license.PublicDomain,
-	"psf-2":           "PSF-2.0",
-	"psf":             "PSF-2.0",
-	"python":          "Python-2.0",
-	"python-2":        "Python-2.0",
-	"apache-2":        "Apache-2.0",
-	"apache":          "Apache-2.0",
-	"cc0":             "CC0-1.0",
-	"boost-1.0":       "BSL-1.0",
-	"ssleay":          "SSLeay-standalone",
-	"openssl":         "OpenSSL",
-	"curl":            "curl",
-	"isc":             "ISC",
-	"x11":             "X11",
-	"mpl-1.1":         "MPL-1.1",
-	"mpl-2.0":         "MPL-2.0",
-	"unicode":         "Unicode-DFS-2016",
-	"fsf-unlimited":   "FSFUL",
-	"fsfullr":         "FSFULLR",
-	"fsfap":           "FSFAP",
-	"permissive":      "LicenseRef-permissive",
+// shortNamesTSV is the table of Debian short names (shortnames.tsv: its
+// header says the format).
+//
+//go:embed shortnames.tsv
+var shortNamesTSV string
+
+// nameTable is shortnames.tsv parsed: exact names and families ("cc-by-*")
+// with their SPDX expressions.
+type nameTable struct {
+	exact    map[string]string
+	families map[string]string // family prefix ("cc-by") → template ("CC-BY-{v}")
+}
+
+// names parses shortnames.tsv once; the embedded table is checked by the
+// tests, so a malformed row is a programming error.
+var names = sync.OnceValue(func() nameTable {
+	t := nameTable{exact: map[string]string{}, families: map[string]string{}}
+	for n, line := range strings.Split(shortNamesTSV, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 3 {
+			panic(fmt.Sprintf("dep5 shortnames.tsv line %d: %d columns, want 3", n+1, len(f)))
+		}
+		name := strings.ToLower(f[0])
+		if fam, ok := strings.CutSuffix(name, "-*"); ok {
+			t.families[fam] = f[1]
+			continue
+		}
+		t.exact[name] = f[1]
+	}
+	return t
+})
+
+// versionSuffix splits "CC-BY-SA-4" into "cc-by-sa" and "4".
+var versionSuffix = regexp.MustCompile(`^(.+?)-v?(\d+(?:\.\d+)*[a-z]?)$`)
+
+// lookup returns the table's SPDX expression for a Debian short name.
+func (t nameTable) lookup(name string) (string, bool) {
+	name = strings.ToLower(name)
+	if v, ok := t.exact[name]; ok {
+		return v, true
+	}
+	m := versionSuffix.FindStringSubmatch(name)
+	if m == nil {
+		return "", false
+	}
+	tmpl, ok := t.families[m[1]]
+	if !ok {
+		return "", false
+	}
+	ver := m[2]
+	if !strings.ContainsAny(ver, ".abcdefghijklmnopqrstuvwxyz") {
+		ver += ".0"
+	}
+	return strings.ReplaceAll(tmpl, "{v}", ver), true
 }
 
 // ShortNames returns a copy of the table of Debian short names (lower case)
-// that differ from SPDX ids, with the SPDX expression of each.
+// that differ from SPDX ids, with the SPDX expression of each; families
+// ("cc-by-*", whose expression has "{v}" for the version) are included.
 func ShortNames() map[string]string {
-	m := make(map[string]string, len(shortNames))
-	for k, v := range shortNames {
+	t := names()
+	m := make(map[string]string, len(t.exact)+len(t.families))
+	for k, v := range t.exact {
 		m[k] = v
+	}
+	for k, v := range t.families {
+		m[k+"-*"] = v
 	}
 	return m
 }
@@ -66,7 +93,7 @@ var (
 // to an SPDX expression. A name it does not know becomes "LicenseRef-<name>".
 func SPDXID(name string) string {
 	name = strings.TrimSpace(name)
-	if v, ok := shortNames[strings.ToLower(name)]; ok {
+	if v, ok := names().lookup(name); ok {
 		return v
 	}
 	if m := gnuName.FindStringSubmatch(name); m != nil {
@@ -109,6 +136,11 @@ var (
 // "GPL-3+ with Autoconf-data exception", "BSD-3-clause and Expat") to a
 // normalised SPDX expression. "and/or", "|" and "," are read as OR.
 func SPDX(expr string) (*license.Expr, error) {
+	return translate(expr, SPDXID)
+}
+
+// translate is SPDX with the translation of one short name given.
+func translate(expr string, spdxID func(string) string) (*license.Expr, error) {
 	// Exceptions first: "X with Foo exception" → "X WITH Foo-exception".
 	expr = withException.ReplaceAllStringFunc(expr, func(s string) string {
 		m := withException.FindStringSubmatch(s)
@@ -123,7 +155,7 @@ func SPDX(expr string) (*license.Expr, error) {
 			term = rest[:loc[0]]
 		}
 		name, exc, _ := strings.Cut(term, " WITH ")
-		id := SPDXID(name)
+		id := spdxID(name)
 		if strings.Contains(id, " ") {
 			id = "(" + id + ")"
 		}

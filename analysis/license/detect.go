@@ -61,6 +61,15 @@ type Match struct {
 	EndLine int `json:"end_line"`
 	// Confidence is how sure the match is, from 0 to 1.
 	Confidence float64 `json:"confidence"`
+	// RefFile is set when the license text is in another file that the
+	// match points to (a "see COPYING" pointer resolved by a tree scan, a
+	// REUSE .reuse/dep5 paragraph): its slash-separated path relative to
+	// the scan root. Start to EndLine are then the pointer in this file
+	// (zero for .reuse/dep5), RefStartLine and RefEndLine the lines of the
+	// license in RefFile.
+	RefFile      string `json:"ref_file,omitempty"`
+	RefStartLine int    `json:"ref_start_line,omitempty"`
+	RefEndLine   int    `json:"ref_end_line,omitempty"`
 }
 
 // windowBefore and windowAfter bound the text around a keyword that a rule's
@@ -155,8 +164,17 @@ const fullTextMax = 64 << 10
 // reference rules in the whole text, each only around hint words (see
 // hints.go).
 func (d *Detector) Detect(text []byte) []Match {
+	ms, _ := d.DetectRefs(text)
+	return ms
+}
+
+// DetectRefs is Detect that also returns the text's pointers to other
+// files that hold its license ("see the file COPYING"), ordered by
+// position; a tree scan resolves them.
+func (d *Detector) DetectRefs(text []byte) ([]Match, []FileRef) {
 	w := d.pool.Get().(*scratch)
 	defer d.pool.Put(w)
+	var refs []FileRef
 	out := spdxTags(text)
 	w.hits = d.hints.find(text, w.hits[:0], &w.lanes)
 	if len(w.hits) > 0 {
@@ -185,11 +203,17 @@ func (d *Detector) Detect(text []byte) []Match {
 			w.clean, w.origin = cleanText(text[r.start:r.end], r.start, w.clean, w.origin)
 		}
 		out = append(out, d.ruleMatches(w.clean, w.origin)...)
+		refs = findPointers(w.clean, w.origin, nil)
+	}
+	if len(refs) > 0 {
+		setRefLines(text, refs)
 	}
 	if len(out) == 0 {
-		return nil
+		return nil, refs
 	}
 	out = d.dropFallbacks(out)
+	out = d.dropSuperseded(out)
+	out = dropWeakOnly(out)
 	setLines(text, out)
 	slices.SortStableFunc(out, func(a, b Match) int {
 		if a.Start != b.Start {
@@ -197,7 +221,7 @@ func (d *Detector) Detect(text []byte) []Match {
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	return dedupe(out)
+	return dedupe(out), refs
 }
 
 // IDs returns the sorted, distinct license ids of matches.
@@ -397,6 +421,22 @@ func ruleIDs(r *compiledRule, clean []byte, loc []int) []string {
 		}
 		return []string{c}
 	}
+	if ver, ok := group("gfdl"); ok {
+		id := "GFDL-" + ver
+		if _, niv := group("niv"); niv {
+			id += "-no-invariants"
+		}
+		if _, later := group("later"); later {
+			return []string{id + "-or-later"}
+		}
+		return []string{id + "-only"}
+	}
+	if raw, ok := group("name"); ok {
+		if id, ok := namedID(raw); ok {
+			return []string{id}
+		}
+		return nil
+	}
 	if r.re.SubexpIndex("fam") >= 0 {
 		fam, _ := group("fam")
 		ver, hasVer := group("ver")
@@ -404,7 +444,7 @@ func ruleIDs(r *compiledRule, clean []byte, loc []int) []string {
 		family := gnuFamily[fam]
 		if !hasVer {
 			// No version: any version may be chosen.
-			v := map[string]string{"": "1.0", "lesser ": "2.1", "library ": "2.0", "affero ": "3.0"}[fam]
+			v := map[string]string{"": "1.0", "lesser ": "2.1", "library ": "2.0", "affero ": "3.0", "l": "2.0", "a": "3.0"}[fam]
 			id, _ := CanonicalID(family+"-"+v, true)
 			return []string{id}
 		}
@@ -449,6 +489,41 @@ func (d *Detector) dropFallbacks(ms []Match) []Match {
 		}
 	}
 	return slices.DeleteFunc(ms, func(m Match) bool { return d.fallback[m.Rule] && specific[family(m.ID)] })
+}
+
+// dropSuperseded removes the ids a matching rule supersedes.
+func (d *Detector) dropSuperseded(ms []Match) []Match {
+	var gone []string
+	for _, m := range ms {
+		for i := range d.rules {
+			if d.rules[i].name == m.Rule {
+				gone = append(gone, d.rules[i].supersedes...)
+			}
+		}
+	}
+	if len(gone) == 0 {
+		return ms
+	}
+	return slices.DeleteFunc(ms, func(m Match) bool { return slices.Contains(gone, m.ID) })
+}
+
+// dropWeakOnly removes a reference to "X-only" when the file's notice, full
+// text or tag says "X-or-later" of the same version: a text that quotes
+// "section 7 of the GNU General Public License, version 3" under a
+// version-3-or-later notice is not also version 3 only.
+func dropWeakOnly(ms []Match) []Match {
+	later := map[string]bool{}
+	for _, m := range ms {
+		if m.Kind != KindReference && strings.HasSuffix(m.ID, "-or-later") {
+			later[strings.TrimSuffix(m.ID, "-or-later")] = true
+		}
+	}
+	if len(later) == 0 {
+		return ms
+	}
+	return slices.DeleteFunc(ms, func(m Match) bool {
+		return m.Kind == KindReference && strings.HasSuffix(m.ID, "-only") && later[strings.TrimSuffix(m.ID, "-only")]
+	})
 }
 
 // dedupe drops a match whose id is already reported by an earlier match that

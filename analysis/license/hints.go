@@ -55,6 +55,8 @@ var hintWords = []struct {
 	{"psf", forRules},
 	{"unlimited", forRules},
 	{"royalty", forRules},
+	{"copying", forRules},
+	{"readme", forRules},
 }
 
 // Region margins, in bytes of raw text. Regions are widened to whole lines.

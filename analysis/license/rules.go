@@ -7,7 +7,9 @@ package license
 //   - fam: a GNU family word ("", "l", "lesser", "library", "a", "affero") → GPL, LGPL or AGPL;
 //   - ver: a version ("2", "2.1") → "2.0", "2.1";
 //   - later: any text → the or-later form;
-//   - id: an SPDX id, used only when Known.
+//   - id: an SPDX id, used only when Known;
+//   - gfdl: a GFDL version, with later and niv (no invariant sections);
+//   - name: a license name as prose writes it ("libpng", "new bsd"), looked up by namedID.
 type rule struct {
 	// name identifies the rule in results and tests.
 	name string
@@ -29,6 +31,9 @@ type rule struct {
 	all []string
 	// none are phrases that must not appear in the cleaned text.
 	none []string
+	// supersedes are ids whose matches are dropped from the file when this
+	// rule matches (X11 is MIT with one more clause).
+	supersedes []string
 	// span bounds the length of a match of a pattern whose longest match is
 	// unbounded (it has * or +): the pattern runs on span bytes of cleaned
 	// text on each side of a keyword. 0 means windowBefore and windowAfter.
@@ -50,13 +55,27 @@ var gnuVersion = map[string]string{"1": "1.0", "2": "2.0", "3": "3.0", "1.0": "1
 var rules = []rule{
 	{
 		name: "gnu-short-notice", kind: KindReference, keyword: "gpl", confidence: 0.9, span: 250,
-		pattern: `\b(?:licen[cs]ed|released|distributed|available|covered|licen[cs]e:?)(?: \w+)? under (?:the )?(?:terms of (?:the )?)?(?:gnu )?` +
-			`(?P<fam>l|a)?gpl[ -]?(?:v|version |ver\.? )?(?P<ver>[123](?:\.[01])?)\b(?P<later>\+| or later| or any later| or \(at your option\) any later| or newer)?`,
+		pattern: `\b(?:licen[cs]ed|released|distributed|available|covered|copied|used|licen[cs]e:?)(?: \w+)? under (?:the )?(?:terms of (?:the )?)?(?:gnu )?` +
+			`(?P<fam>l|a)?gpl[ -]?(?:v|version |ver\.? )?(?P<ver>[123](?:\.[01])?)\b(?P<later>\+|,? or later|,? or any later|,? or \(at your option\) any later|,? or at your option,? any later| or newer)?`,
 	},
 	{
 		name: "gnu-name-version", kind: KindReference, keyword: "general public licen", confidence: 0.85, span: 250,
 		pattern: `\bgnu (?P<fam>lesser |library |affero )?general public licen[cs]e,? (?:\(\w+\) )?(?:v|version |ver\.? )(?P<ver>[123](?:\.[01])?)\b` +
 			`(?P<later>(?: of the licen[cs]e)?,? or (?:\(at your option\) )?(?:any )?(?:later|newer)(?: version)?|\+)?`,
+	},
+	{
+		// The FSF's notice, in any of its wordings ("may be freely
+		// redistributed and/or modified under the terms of ..."): the
+		// version and the "or later" clause after "as published by the Free
+		// Software Foundation".
+		name: "gnu-published-notice", kind: KindHeaderNotice, keyword: "general public licen", confidence: 0.85, span: 250,
+		pattern: `\bgnu (?P<fam>lesser |library |affero )?general public licen[cs]e,? (?:\(\w+\) )?as published by the free software foundation[;,:]? (?:either )?` +
+			`version (?P<ver>[123](?:\.[01])?)(?: of the licen[cs]e)?(?: dated [a-z]+,? \d{4})?(?P<later>,? or \(at your option\) any later version|,? or any later version|,? or \(at your option\) any later)?\b`,
+	},
+	{
+		name: "gnu-version-of", kind: KindHeaderNotice, keyword: "general public licen", confidence: 0.85,
+		pattern: `\bversion (?P<ver>[123](?:\.[01])?) of the gnu (?P<fam>lesser |library |affero )?general public licen[cs]e\b` +
+			`(?P<later>,? or \(at your option\) any later version|,? or any later version|,? or \(at your option\) any later)?`,
 	},
 	{
 		name: "gnu-unversioned", kind: KindHeaderNotice, keyword: "general public licen", confidence: 0.6, fallback: true,
@@ -82,6 +101,37 @@ var rules = []rule{
 		all: []string{"redistribution and use in source and binary forms", "redistributions of source code must retain",
 			"redistributions in binary form must reproduce"},
 		none: []string{"all advertising materials mentioning", "endorse or promote"},
+	},
+	{
+		// The MIT grant and its notice condition, with or without the
+		// warranty disclaimer that licensecheck needs to see (X11 adds an
+		// advertising clause and is licensecheck's).
+		name: "mit-grant", kind: KindFullText, keyword: "sublicense", confidence: 0.8, fallback: true, ids: []string{"MIT"},
+		all: []string{"distribute, sublicense, and/or sell copies of the software",
+			"the above copyright notice and this permission notice shall be included in all copies or substantial portions of the software"},
+		none: []string{"shall not be used in advertising"},
+	},
+	{
+		name: "x11-clauses", kind: KindFullText, keyword: "sublicense", confidence: 0.85, ids: []string{"X11"}, supersedes: []string{"MIT"},
+		all: []string{"distribute, sublicense, and/or sell copies of the software",
+			"the above copyright notice and this permission notice shall be included in all copies or substantial portions of the software",
+			"shall not be used in advertising"},
+	},
+	{
+		name: "ms-pl-reference", kind: KindReference, keyword: "microsoft public licen", confidence: 0.85, ids: []string{"MS-PL"},
+		pattern: `\b(?:(?:published|licen[cs]ed|released|distributed|subject to) under (?:the terms of )?the microsoft public licen[cs]e|subject to the microsoft public licen[cs]e|microsoft public licen[cs]e \(ms-pl\))`,
+	},
+	{
+		name: "gnu-gpl-unversioned", kind: KindReference, keyword: "gpl", confidence: 0.6, fallback: true,
+		pattern: `\b(?:published|licen[cs]ed|released|distributed|available|covered) under (?:the )?(?:terms of (?:the )?)?(?:gnu )?(?P<fam>l|a)?gpl(?: licen[cs]e)?(?:$|[ .,;:)])`,
+	},
+	{
+		// GNU Free Documentation License notices; "with no Invariant
+		// Sections, no Front-Cover Texts, and no Back-Cover Texts" makes
+		// the -no-invariants ids.
+		name: "gfdl-notice", kind: KindHeaderNotice, keyword: "free documentation licen", confidence: 0.9,
+		pattern: `\bgnu free documentation licen[cs]e,? (?:v|version |ver\.? )?(?P<gfdl>1\.[123])\b(?P<later>,? or any later version)?` +
+			`(?:,? published by the free software foundation)?(?:[;,.]? ?(?P<niv>with no invariant sections, (?:with )?no front-cover texts,? and (?:with )?no back-cover texts))?`,
 	},
 	{
 		name: "fsf-unlimited-retain", kind: KindHeaderNotice, keyword: "unlimited permission", confidence: 0.92, ids: []string{"FSFULLR"},
@@ -117,6 +167,7 @@ var rules = []rule{
 		name: "bsd2-reference", kind: KindReference, keyword: "bsd", confidence: 0.8, ids: []string{"BSD-2-Clause"},
 		pattern: `\b(?:licen[cs]ed|released|distributed|available) under (?:the )?(?:terms of (?:the )?)?(?:simplified|2-clause|two-clause|freebsd) bsd licen[cs]e\b`,
 	},
+	namedReference,
 	{
 		name: "perl-terms", kind: KindReference, keyword: "perl", confidence: 0.9, ids: []string{"Artistic-1.0-Perl", "GPL-1.0-or-later"},
 		pattern: `\bunder the same terms as perl itself\b`,
@@ -132,6 +183,9 @@ var rules = []rule{
 	},
 	{
 		name: "public-domain", kind: KindPublicDomain, keyword: "public domain", confidence: 0.85, ids: []string{PublicDomain},
+		// The FSF's "changes to this file are in the public domain" (install-sh)
+		// is about the changes; the file has its own license.
+		none: []string{"changes to this file are in the public domain"},
 		pattern: `\b(?:(?:placed|released|dedicated|put|given|is|are|be|been|remains?|lies?)(?: (?:hereby|explicitly|entirely|fully|now))? (?:in|into|to) the public domain` +
 			`|(?:is|are) (?:hereby )?public domain\b|\bpublic domain(?:;|,| -)? (?:do|use) (?:with it|it) (?:as|what)` +
 			`|\bthis (?:file|code|software|program|work|source|module|header) (?:is|are) (?:in the )?public domain)`,

@@ -86,3 +86,16 @@ func cleanText(text []byte, base0 int, clean []byte, origin []int32) ([]byte, []
 	}
 	return clean, origin
 }
+
+// setRefLines fills in the lines of pointers, as setLines does for matches.
+func setRefLines(text []byte, refs []FileRef) {
+	ms := make([]Match, len(refs))
+	for i, r := range refs {
+		ms[i] = Match{Start: r.Start, End: r.End}
+	}
+	setLines(text, ms)
+	for i := range refs {
+		refs[i].StartLine, refs[i].EndLine = ms[i].StartLine, ms[i].EndLine
+	}
+	slices.SortStableFunc(refs, func(a, b FileRef) int { return a.Start - b.Start })
+}

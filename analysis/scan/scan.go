@@ -79,6 +79,9 @@ type Result struct {
 	Target string `json:"target,omitempty"`
 	// Error describes a ReasonError.
 	Error string `json:"error,omitempty"`
+
+	// refs are the text's pointers to license files, resolved by a walk.
+	refs []license.FileRef
 }
 
 // Options tunes a scan. The zero value means the defaults.
@@ -151,7 +154,7 @@ func (s *Scanner) Text(text []byte, r *Result) {
 			text = trimmed
 		}
 	}
-	r.Licenses = s.det.Detect(text)
+	r.Licenses, r.refs = s.det.DetectRefs(text)
 	r.Copyrights = copyright.Extract(text)
 }
 
@@ -201,6 +204,7 @@ func (s *Scanner) Walk(ctx context.Context, root string, fn func(Result) error) 
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	t := newTree(s, root)
 	jobs := make(chan job, s.opts.Workers*4)
 	results := make(chan Result, s.opts.Workers*4)
 	var walkErr error
@@ -246,6 +250,8 @@ func (s *Scanner) Walk(ctx context.Context, root string, fn func(Result) error) 
 			buf := make([]byte, s.opts.MaxBytes)
 			for j := range jobs {
 				r := s.file(root, j, buf)
+				t.resolve(&r, r.refs)
+				r.refs = nil
 				select {
 				case results <- r:
 				case <-ctx.Done():
@@ -289,6 +295,8 @@ func (s *Scanner) walkFile(ctx context.Context, p string, fn func(Result) error)
 		return fmt.Errorf("scan %s: %w", p, err)
 	}
 	r := s.file(filepath.Dir(p), job{abs: p, rel: filepath.Base(p), d: fs.FileInfoToDirEntry(info)}, make([]byte, s.opts.MaxBytes))
+	newTree(s, filepath.Dir(p)).resolve(&r, r.refs)
+	r.refs = nil
 	return fn(r)
 }
 

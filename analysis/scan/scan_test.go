@@ -182,3 +182,55 @@ func TestResultJSON(t *testing.T) {
 	require.Contains(t, string(b), `"kind":"spdx-tag"`)
 	require.Contains(t, string(b), `"start_line":1`)
 }
+
+func TestWalkResolvesTree(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	mit := "Permission is hereby granted, free of charge, to any person obtaining a copy of this software and associated documentation files (the \"Software\"), to deal in the Software without restriction, including without limitation the rights to use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the Software is furnished to do so, subject to the following conditions:\n\nThe above copyright notice and this permission notice shall be included in all copies or substantial portions of the Software.\n\nTHE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.\n"
+	writeTree(t, dir, map[string]string{
+		"LICENSE.txt":          "MIT License\n\n" + mit,
+		"src/a.c":              "/* Part of demo.\n * See the file LICENSE for copying conditions.\n */\n",
+		"src/sub/b.c":          "// see LICENSE\n",
+		"src/c.c":              "/* Licensed under the ISC license; see LICENSE. */\n", // own license wins
+		"src/d.c":              "/* see the README */\n",                               // no README: nothing
+		"lib/COPYING":          "This is two licenses: MIT and the GNU GPL.\n" + mit + "\nGNU General Public License version 2\n",
+		"lib/e.c":              "/* See COPYING. */\n", // COPYING with two licenses: ambiguous, nothing
+		"LICENSES/MIT.txt":     mit,
+		"LICENSES/Zlib.txt":    "the zlib text\n",
+		"img/logo.svg":         "<svg/>\n",
+		"img/logo.svg.license": "SPDX-FileCopyrightText: 2020 Jane Roe\nSPDX-License-Identifier: CC-BY-4.0\n",
+		"data/x.json":          "{}\n",
+		".reuse/dep5":          "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: data/*\nCopyright: 2020 Jane Roe\nLicense: CC0-1.0\n",
+	})
+	s, err := scan.New(nil)
+	require.NoError(t, err)
+	res := walkAll(t, s, dir)
+
+	one := func(p string) license.Match {
+		t.Helper()
+		require.Len(t, res[p].Licenses, 1, "%s: %+v", p, res[p].Licenses)
+		return res[p].Licenses[0]
+	}
+	m := one("src/a.c")
+	require.Equal(t, "MIT", m.ID)
+	require.Equal(t, "pointer:see-file", m.Rule)
+	require.Equal(t, "LICENSE.txt", m.RefFile)
+	require.Equal(t, [2]int{2, 2}, [2]int{m.StartLine, m.EndLine})
+	require.Positive(t, m.RefStartLine)
+	require.Equal(t, "MIT", one("src/sub/b.c").ID) // found two directories up
+	require.Equal(t, "ISC", one("src/c.c").ID)
+	require.Empty(t, res["src/d.c"].Licenses)
+	require.Empty(t, res["lib/e.c"].Licenses)
+	m = one("LICENSES/Zlib.txt")
+	require.Equal(t, "Zlib", m.ID)
+	require.Equal(t, "reuse-licenses-dir", m.Rule)
+	m = one("img/logo.svg")
+	require.Equal(t, "CC-BY-4.0", m.ID)
+	require.Equal(t, "reuse-sidecar", m.Rule)
+	require.Equal(t, "img/logo.svg.license", m.RefFile)
+	m = one("data/x.json")
+	require.Equal(t, "CC0-1.0", m.ID)
+	require.Equal(t, "reuse-dep5", m.Rule)
+	require.Equal(t, ".reuse/dep5", m.RefFile)
+	require.Equal(t, 3, m.RefStartLine)
+}

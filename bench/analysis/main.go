@@ -30,8 +30,15 @@ import (
 func main() {
 	out := flag.String("out", "bench/out/analysis", "directory for per-file reports")
 	runs := flag.Int("runs", 3, "timed runs of each tool per package; the median is reported")
+	set := flag.String("set", "named", "the name of the package set, for the report")
+	excluded := flag.String("excluded", "", "packages of the set left out because their debian/copyright is not DEP-5")
+	unavailable := flag.String("unavailable", "", "packages of the set the mirror could not serve")
+	lcCache := flag.String("lc-cache", "", "development only: keep licensecheck's output per package in this directory and reuse it (its time too)")
+	classify := flag.Bool("classifier", false, "also run github.com/google/licenseclassifier/v2 on every file (once, not timed against licensecheck)")
 	flag.Parse()
-	if err := run(context.Background(), *out, *runs, flag.Args(), os.Stdout); err != nil {
+	cfg := config{out: *out, runs: *runs, set: *set, excluded: strings.Fields(*excluded),
+		unavailable: strings.Fields(*unavailable), classifier: *classify, lcCache: *lcCache}
+	if err := run(context.Background(), cfg, flag.Args(), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-analysis:", err)
 		os.Exit(1)
 	}
@@ -41,6 +48,16 @@ func main() {
 // copies and version-control data.
 var skipDirs = []string{".pc", ".git", ".svn", ".hg"}
 
+// config is the bench's command line.
+type config struct {
+	out                   string
+	runs                  int
+	set                   string
+	excluded, unavailable []string
+	classifier            bool
+	lcCache               string
+}
+
 // tool is what one scanner reported for a package.
 type tool struct {
 	licenses map[string][]string // path → sorted SPDX ids
@@ -48,25 +65,63 @@ type tool struct {
 	elapsed  time.Duration
 }
 
-// stats are the measured figures of one package.
-type stats struct {
-	name                 string
-	files                int
-	bytes                int64
-	evaluated            int
-	oursAgree, lcAgree   int
-	holders              int
-	oursRecall, lcRecall int
-	ours, lc             time.Duration
-	skipped              string
+// The ground-truth classes of a file.
+const (
+	// classStated: the file's own text states a license (either tool
+	// finds one in it) and a Files paragraph more specific than the
+	// catch-all governs it: that paragraph is the truth.
+	classStated = iota
+	// classCatchAll: the file states a license but only a catch-all
+	// paragraph (Files: *) governs it; the catch-all is the only evidence
+	// of the truth.
+	classCatchAll
+	// classNone: neither tool finds a license in the file's text.
+	classNone
+	nClasses
+)
+
+var classNames = [nClasses]string{"stated", "catch-all", "no-evidence"}
+
+// tally counts the files of one class and the agreement of each tool.
+type tally struct {
+	files              int
+	oursAgree, lcAgree int
+	clAgree, combAgree int // licenseclassifier, reehub+licenseclassifier
+	mentions           int // classNone: files whose text has the word "licen[cs]e"
 }
 
-func run(ctx context.Context, out string, runs int, pkgs []string, w io.Writer) error {
-	runs = max(1, runs)
+func (t *tally) add(o tally) {
+	t.files += o.files
+	t.oursAgree += o.oursAgree
+	t.lcAgree += o.lcAgree
+	t.clAgree += o.clAgree
+	t.combAgree += o.combAgree
+	t.mentions += o.mentions
+}
+
+// recall counts holders of debian/copyright and how many each tool found.
+type recall struct{ holders, ours, lc int }
+
+func (r *recall) add(o recall) { r.holders += o.holders; r.ours += o.ours; r.lc += o.lc }
+
+// stats are the measured figures of one package.
+type stats struct {
+	name         string
+	files        int
+	bytes        int64
+	class        [nClasses]tally
+	stated, all  recall // holders of the paragraphs of stated files; of all files
+	ours, lc, cl time.Duration
+	mapped       map[dep5.Source]int // short names by how they were translated
+	skipped      string
+}
+
+func run(ctx context.Context, cfg config, pkgs []string, w io.Writer) error {
+	cfg.runs = max(1, cfg.runs)
 	if len(pkgs) == 0 {
 		return fmt.Errorf("no packages: pass PACKAGE=DIR arguments")
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
 		return err
 	}
 	// Setup: reehub's rules compile in scan.New, and licensecheck compiles
@@ -80,6 +135,16 @@ func run(ctx context.Context, out string, runs int, pkgs []string, w io.Writer) 
 	var r scan.Result
 	sc.Text([]byte("Permission is hereby granted. MIT License"), &r)
 	initTime := time.Since(warm)
+	det, err := license.NewDetector()
+	if err != nil {
+		return err
+	}
+	var cl *classifierTool
+	if cfg.classifier {
+		if cl, err = newClassifierTool(); err != nil {
+			return err
+		}
+	}
 
 	var all []stats
 	var skipped []string
@@ -88,9 +153,14 @@ func run(ctx context.Context, out string, runs int, pkgs []string, w io.Writer) 
 		if !ok {
 			return fmt.Errorf("argument %q is not PACKAGE=DIR", arg)
 		}
-		st, err := benchPackage(ctx, sc, name, dir, out, runs)
+		st, err := benchPackage(ctx, sc, det, cl, name, dir, cfg)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
+		}
+		if st.skipped == "" {
+			// Progress, so that a run stopped early still says what it measured.
+			fmt.Fprintf(os.Stderr, "bench-analysis: %s: %d files, stated %d (reehub %d, licensecheck %d agree), reehub %.2fs, licensecheck %.2fs\n",
+				name, st.files, st.class[classStated].files, st.class[classStated].oursAgree, st.class[classStated].lcAgree, st.ours.Seconds(), st.lc.Seconds())
 		}
 		if st.skipped != "" {
 			fmt.Fprintf(os.Stderr, "bench-analysis: %s skipped: %s\n", name, st.skipped)
@@ -99,38 +169,79 @@ func run(ctx context.Context, out string, runs int, pkgs []string, w io.Writer) 
 		}
 		all = append(all, st)
 	}
-	total := stats{name: "all"}
+	total := stats{name: "all", mapped: map[dep5.Source]int{}}
 	for _, s := range all {
 		total.files += s.files
 		total.bytes += s.bytes
-		total.evaluated += s.evaluated
-		total.oursAgree += s.oursAgree
-		total.lcAgree += s.lcAgree
-		total.holders += s.holders
-		total.oursRecall += s.oursRecall
-		total.lcRecall += s.lcRecall
+		for c := range s.class {
+			total.class[c].add(s.class[c])
+		}
+		total.stated.add(s.stated)
+		total.all.add(s.all)
 		total.ours += s.ours
 		total.lc += s.lc
+		total.cl += s.cl
+		for k, v := range s.mapped {
+			total.mapped[k] += v
+		}
 	}
-	fmt.Fprintf(w, "| package | files | MB | evaluated | agreement reehub | agreement licensecheck | holder recall reehub | holder recall licensecheck | reehub s | files/s | MB/s | licensecheck s | speed-up |\n")
-	fmt.Fprintf(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	fmt.Fprintf(w, "Set %s: %d packages.\n", cfg.set, len(all))
+	if cfg.set == "python_3_11" {
+		fmt.Fprintf(w, "Rule: every Debian source package behind the python_3_11 base image (dpkg's Source fields) whose debian/copyright is machine-readable (DEP-5).\n")
+	}
+	if len(cfg.excluded) > 0 {
+		fmt.Fprintf(w, "Left out by the rule (debian/copyright not DEP-5): %s\n", strings.Join(cfg.excluded, ", "))
+	}
+	if len(cfg.unavailable) > 0 {
+		fmt.Fprintf(w, "Not fetchable from the mirror: %s\n", strings.Join(cfg.unavailable, ", "))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "| package | files | MB | stated | agreement reehub | agreement licensecheck | catch-all | reehub | licensecheck | no evidence | holder recall reehub | holder recall licensecheck | reehub s | licensecheck s | speed-up |\n")
+	fmt.Fprintf(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	var below []string
 	for _, s := range append(all, total) {
-		fmt.Fprintf(w, "| %s | %d | %.1f | %d | %s | %s | %s | %s | %.2f | %.0f | %.1f | %.2f | %.1fx |\n",
-			s.name, s.files, mb(s.bytes), s.evaluated, pct(s.oursAgree, s.evaluated), pct(s.lcAgree, s.evaluated),
-			pct(s.oursRecall, s.holders), pct(s.lcRecall, s.holders), s.ours.Seconds(),
-			float64(s.files)/s.ours.Seconds(), mb(s.bytes)/s.ours.Seconds(), s.lc.Seconds(), s.lc.Seconds()/s.ours.Seconds())
+		st, ca := s.class[classStated], s.class[classCatchAll]
+		fmt.Fprintf(w, "| %s | %d | %.1f | %d | %s | %s | %d | %s | %s | %d | %s | %s | %.2f | %.2f | %.1fx |\n",
+			s.name, s.files, mb(s.bytes), st.files, pct(st.oursAgree, st.files), pct(st.lcAgree, st.files),
+			ca.files, pct(ca.oursAgree, ca.files), pct(ca.lcAgree, ca.files), s.class[classNone].files,
+			pct(s.stated.ours, s.stated.holders), pct(s.stated.lc, s.stated.holders), s.ours.Seconds(), s.lc.Seconds(),
+			s.lc.Seconds()/s.ours.Seconds())
+		if s.name != "all" && st.oursAgree < st.lcAgree {
+			below = append(below, fmt.Sprintf("%s (%s vs %s)", s.name, pct(st.oursAgree, st.files), pct(st.lcAgree, st.files)))
+		}
 	}
 	if len(skipped) > 0 {
 		fmt.Fprintf(w, "\nSkipped (debian/copyright not in DEP-5 format): %s\n", strings.Join(skipped, ", "))
 	}
-	fmt.Fprintf(w, "\nTimes are medians of %d runs per package, the two tools alternating (reehub first on odd runs, licensecheck first on even ones).\n", runs)
-	fmt.Fprintf(w, "reehub's one-time setup (rule and licensecheck pattern compilation, excluded above): %.2fs; with it counted once, the speed-up is %.1fx.\n",
-		initTime.Seconds(), total.lc.Seconds()/(total.ours+initTime).Seconds())
+	fmt.Fprintf(w, "\nClasses: stated = either tool finds a license in the file and the Files paragraph that governs it names it by a file or directory glob; catch-all = it states one but it is governed only through catch-all globs (globs that start with * and have no /: Files: *, Files: *.c *.h, the * of Files: * doc/local.mk); no evidence = neither tool finds a license (%d of them contain the word licen[cs]e).\n",
+		total.class[classNone].mentions)
+	fmt.Fprintf(w, "Packages where reehub agrees less than licensecheck on stated files: %s\n", orNone(below))
+	fmt.Fprintf(w, "Holder recall: over the paragraphs of stated files; over all files: reehub %s, licensecheck %s.\n",
+		pct(total.all.ours, total.all.holders), pct(total.all.lc, total.all.holders))
+	fmt.Fprintf(w, "DEP-5 short names translated: %d by the table, %d by their License text, %d left as LicenseRef-.\n",
+		total.mapped[dep5.SourceTable], total.mapped[dep5.SourceText], total.mapped[dep5.SourceUnknown])
+	if cl != nil {
+		st, ca := total.class[classStated], total.class[classCatchAll]
+		fmt.Fprintf(w, "licenseclassifier v2 (one run, %d workers, %.2fs, setup %.2fs): stated %s, catch-all %s; reehub with licenseclassifier for files reehub finds nothing in: stated %s, catch-all %s.\n",
+			countCPU(), total.cl.Seconds(), cl.setup.Seconds(), pct(st.clAgree, st.files), pct(ca.clAgree, ca.files),
+			pct(st.combAgree, st.files), pct(ca.combAgree, ca.files))
+	}
+	fmt.Fprintf(w, "\nTimes are medians of %d runs per package, the two tools alternating (reehub first on odd runs, licensecheck first on even ones).\n", cfg.runs)
+	fmt.Fprintf(w, "reehub's one-time setup (rule and licensecheck pattern compilation): %.2fs, counted once in the speed-up below; without it, %.1fx.\n",
+		initTime.Seconds(), total.lc.Seconds()/total.ours.Seconds())
 	fmt.Fprintf(w, "Workers: all %d cores (load average at the end: %s); licensecheck has no parallel mode.\n\n", countCPU(), loadAvg())
+	st := total.class[classStated]
 	fmt.Fprintf(w, "agreement: %s (licensecheck %s), copyright recall: %s, speed: %.1fx licensecheck\n",
-		pct(total.oursAgree, total.evaluated), pct(total.lcAgree, total.evaluated), pct(total.oursRecall, total.holders),
-		total.lc.Seconds()/total.ours.Seconds())
+		pct(st.oursAgree, st.files), pct(st.lcAgree, st.files), pct(total.stated.ours, total.stated.holders),
+		total.lc.Seconds()/(total.ours+initTime).Seconds())
 	return nil
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
 }
 
 func countCPU() int {
@@ -174,8 +285,23 @@ func pct(a, b int) string {
 	return fmt.Sprintf("%.1f%%", 100*float64(a)/float64(b))
 }
 
-func benchPackage(ctx context.Context, sc *scan.Scanner, name, dir, out string, runs int) (stats, error) {
-	st := stats{name: name}
+// isCatchAll reports whether globs (those of a paragraph that match a
+// file) are catch-alls: they name no file or directory, only "*" or
+// patterns that match anywhere in the tree by a name ("*.c *.h"): every one
+// starts with "*" and has no "/".
+func isCatchAll(globs []string) bool {
+	for _, g := range globs {
+		if !strings.HasPrefix(g, "*") || strings.Contains(g, "/") {
+			return false
+		}
+	}
+	return len(globs) > 0
+}
+
+var licenseWord = regexp.MustCompile(`(?i)licen[cs]e`)
+
+func benchPackage(ctx context.Context, sc *scan.Scanner, det *license.Detector, cl *classifierTool, name, dir string, cfg config) (stats, error) {
+	st := stats{name: name, mapped: map[dep5.Source]int{}}
 	f, err := os.Open(filepath.Join(dir, "debian", "copyright"))
 	if err != nil {
 		return st, err
@@ -190,12 +316,13 @@ func benchPackage(ctx context.Context, sc *scan.Scanner, name, dir, out string, 
 	if err != nil {
 		return st, fmt.Errorf("debian/copyright: %w", err)
 	}
+	res := dep5.NewResolver(cp, det)
 
 	// Both tools on the same tree, alternating, runs times each.
-	var ours, lc tool
+	var ours, lc, clt tool
 	var sizes map[string]int64
 	var oursTimes, lcTimes []time.Duration
-	for i := range runs {
+	for i := range cfg.runs {
 		first, second := "reehub", "licensecheck"
 		if i%2 == 1 {
 			first, second = second, first
@@ -210,7 +337,7 @@ func benchPackage(ctx context.Context, sc *scan.Scanner, name, dir, out string, 
 				oursTimes = append(oursTimes, t.elapsed)
 				continue
 			}
-			t, err := runLicensecheck(ctx, dir)
+			t, err := runLicensecheck(ctx, dir, cachePath(cfg.lcCache, name))
 			if err != nil {
 				return st, err
 			}
@@ -218,55 +345,101 @@ func benchPackage(ctx context.Context, sc *scan.Scanner, name, dir, out string, 
 			lcTimes = append(lcTimes, t.elapsed)
 		}
 	}
+	if cl != nil {
+		if clt, err = cl.run(ctx, dir, sizes); err != nil {
+			return st, err
+		}
+		st.cl = clt.elapsed
+	}
 
 	// Compare.
-	diff, err := os.Create(filepath.Join(out, name+".diff.tsv"))
+	diff, err := os.Create(filepath.Join(cfg.out, name+".diff.tsv"))
 	if err != nil {
 		return st, err
 	}
 	defer diff.Close()
 	dw := bufio.NewWriter(diff)
 	defer dw.Flush()
-	fmt.Fprintln(dw, "path\tdebian/copyright\treehub\tlicensecheck")
+	fmt.Fprintln(dw, "class\tpath\tdebian/copyright\treehub\tlicensecheck")
 	paths := make([]string, 0, len(sizes))
 	for p := range sizes {
 		paths = append(paths, p)
 	}
 	slices.Sort(paths)
-	found := map[*dep5.Paragraph][][]string{} // paragraph → holder keys of [reehub, licensecheck]
+	type found struct {
+		stated, all [2][]string // holder keys of [reehub, licensecheck]
+		nStated     int         // stated files the paragraph governs
+	}
+	holders := map[*dep5.Paragraph]*found{}
+	truths := map[*dep5.Paragraph][]string{}
 	for _, p := range paths {
 		st.files++
 		st.bytes += sizes[p]
-		para := cp.Match(p)
-		if para == nil {
+		para, globs := cp.MatchGlobs(p)
+		if para == nil || p == "debian/copyright" {
+			// debian/copyright is the ground truth itself (it quotes every
+			// license of the package): not a file to judge against it.
 			continue
 		}
-		hs := found[para]
-		if hs == nil {
-			hs = make([][]string, 2)
-		}
-		hs[0] = append(hs[0], ours.holders[p]...)
-		hs[1] = append(hs[1], lc.holders[p]...)
-		found[para] = hs
-		truth := truthIDs(para.License)
 		o, l := ours.licenses[p], lc.licenses[p]
-		if len(o) == 0 && len(l) == 0 {
+		class := classNone
+		switch {
+		case len(o) == 0 && len(l) == 0:
+		case isCatchAll(globs):
+			class = classCatchAll
+		default:
+			class = classStated
+		}
+		hs := holders[para]
+		if hs == nil {
+			hs = &found{}
+			holders[para] = hs
+		}
+		hs.all[0] = append(hs.all[0], ours.holders[p]...)
+		hs.all[1] = append(hs.all[1], lc.holders[p]...)
+		if class == classStated {
+			hs.nStated++
+			hs.stated[0] = append(hs.stated[0], ours.holders[p]...)
+			hs.stated[1] = append(hs.stated[1], lc.holders[p]...)
+		}
+		t := &st.class[class]
+		t.files++
+		if class == classNone {
+			if b, err := os.ReadFile(filepath.Join(dir, p)); err == nil && licenseWord.Match(b) {
+				t.mentions++
+			}
 			continue
 		}
-		st.evaluated++
+		truth, ok := truths[para]
+		if !ok {
+			truth = truthIDs(res, para, st.mapped)
+			truths[para] = truth
+		}
 		okO, okL := slices.Equal(o, truth), slices.Equal(l, truth)
 		if okO {
-			st.oursAgree++
+			t.oursAgree++
 		}
 		if okL {
-			st.lcAgree++
+			t.lcAgree++
+		}
+		if cl != nil {
+			c := clt.licenses[p]
+			if slices.Equal(c, truth) {
+				t.clAgree++
+			}
+			if len(o) == 0 {
+				o = c
+			}
+			if slices.Equal(o, truth) {
+				t.combAgree++
+			}
 		}
 		if !okO || !okL {
-			fmt.Fprintf(dw, "%s\t%s\t%s\t%s\n", p, strings.Join(truth, ","), strings.Join(o, ","), strings.Join(l, ","))
+			fmt.Fprintf(dw, "%s\t%s\t%s\t%s\t%s\n", classNames[class], p, strings.Join(truth, ","), strings.Join(ours.licenses[p], ","), strings.Join(l, ","))
 		}
 	}
 	for _, para := range cp.Files {
-		hs, ok := found[para]
+		hs, ok := holders[para]
 		if !ok {
 			continue
 		}
@@ -275,13 +448,15 @@ func benchPackage(ctx context.Context, sc *scan.Scanner, name, dir, out string, 
 			if len(k) < 3 {
 				continue
 			}
-			st.holders++
-			okO, okL := recalled(k, hs[0]), recalled(k, hs[1])
-			if okO {
-				st.oursRecall++
-			}
-			if okL {
-				st.lcRecall++
+			okO, okL := recalled(k, hs.all[0]), recalled(k, hs.all[1])
+			st.all.holders++
+			st.all.ours += b2i(okO)
+			st.all.lc += b2i(okL)
+			if hs.nStated > 0 {
+				sO, sL := recalled(k, hs.stated[0]), recalled(k, hs.stated[1])
+				st.stated.holders++
+				st.stated.ours += b2i(sO)
+				st.stated.lc += b2i(sL)
 			}
 			switch {
 			case !okO && !okL:
@@ -293,6 +468,13 @@ func benchPackage(ctx context.Context, sc *scan.Scanner, name, dir, out string, 
 	}
 	st.ours, st.lc = median(oursTimes), median(lcTimes)
 	return st, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // runReehub scans dir with reehub's scanner (all cores) and returns what it
@@ -317,19 +499,33 @@ func runReehub(ctx context.Context, sc *scan.Scanner, dir string) (tool, map[str
 	return ours, sizes, err
 }
 
-// truthIDs returns the license ids of a DEP-5 License field.
-func truthIDs(field string) []string {
-	e, err := dep5.SPDX(field)
+// truthIDs returns the license ids of a DEP-5 License field, each short
+// name translated by the package's Resolver, and counts how each was.
+func truthIDs(res *dep5.Resolver, para *dep5.Paragraph, mapped map[dep5.Source]int) []string {
+	e, src, err := res.ParagraphSources(para)
 	if err != nil {
 		return []string{"LicenseRef-unparsed"}
+	}
+	for _, s := range src {
+		mapped[s]++
 	}
 	return e.Licenses()
 }
 
 // runLicensecheck runs Debian's licensecheck over every file of dir (not only
 // its default "common source files") and reads its tab-separated output.
-func runLicensecheck(ctx context.Context, dir string) (tool, error) {
+func runLicensecheck(ctx context.Context, dir, cache string) (tool, error) {
 	t := tool{licenses: map[string][]string{}, holders: map[string][]string{}}
+	if cache != "" {
+		if b, err := os.ReadFile(cache); err == nil {
+			first, rest, _ := strings.Cut(string(b), "\n")
+			if d, err := time.ParseDuration(first); err == nil {
+				t.elapsed = d
+				parseLicensecheck(rest, &t)
+				return t, nil
+			}
+		}
+	}
 	cmd := exec.CommandContext(ctx, "licensecheck", "--recursive", "--copyright", "--machine",
 		"--shortname-scheme=debian,spdx", "--check", ".", "--ignore", `(^|/)(\.pc|\.git|\.svn|\.hg)/`, ".")
 	cmd.Dir = dir
@@ -340,7 +536,28 @@ func runLicensecheck(ctx context.Context, dir string) (tool, error) {
 		return t, fmt.Errorf("licensecheck: %w: %s", err, lastLine(stderr.String()))
 	}
 	t.elapsed = time.Since(start)
-	for _, line := range strings.Split(stdout.String(), "\n") {
+	if cache != "" {
+		if err := os.MkdirAll(filepath.Dir(cache), 0o755); err != nil {
+			return t, err
+		}
+		if err := os.WriteFile(cache, []byte(t.elapsed.String()+"\n"+stdout.String()), 0o644); err != nil {
+			return t, err
+		}
+	}
+	parseLicensecheck(stdout.String(), &t)
+	return t, nil
+}
+
+func cachePath(dir, name string) string {
+	if dir == "" {
+		return ""
+	}
+	return filepath.Join(dir, name+".licensecheck")
+}
+
+// parseLicensecheck reads licensecheck's tab-separated output into t.
+func parseLicensecheck(out string, t *tool) {
+	for _, line := range strings.Split(out, "\n") {
 		parts := strings.SplitN(line, "\t", 3)
 		if len(parts) < 2 {
 			continue
@@ -355,7 +572,6 @@ func runLicensecheck(ctx context.Context, dir string) (tool, error) {
 			}
 		}
 	}
-	return t, nil
 }
 
 // lcIDs translates licensecheck's short-name output ("GPL-2+ and/or LGPL-2.1+")

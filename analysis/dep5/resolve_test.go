@@ -1,0 +1,149 @@
+package dep5_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/reehub/reehub/analysis/dep5"
+	"github.com/reehub/reehub/analysis/license"
+)
+
+func TestShortNamesTable(t *testing.T) {
+	t.Parallel()
+	// Every row of shortnames.tsv is a valid SPDX expression.
+	for name, expr := range dep5.ShortNames() {
+		_, err := license.ParseExpression(strings.ReplaceAll(expr, "{v}", "1.0"))
+		require.NoError(t, err, name)
+	}
+	tests := []struct{ in, want string }{
+		// The specification's list, with and without versions.
+		{"Public-Domain", "LicenseRef-public-domain"},
+		{"Apache-2", "Apache-2.0"},
+		{"Artistic-2.0", "Artistic-2.0"},
+		{"CC-BY-SA-3", "CC-BY-SA-3.0"},
+		{"CC-BY-4.0", "CC-BY-4.0"},
+		{"CC0", "CC0-1.0"},
+		{"CDDL-1.1", "CDDL-1.1"},
+		{"LPPL-1.3c", "LPPL-1.3c"},
+		{"MPL-1.1", "MPL-1.1"},
+		{"Python-2", "Python-2.0"},
+		{"Zope-2.1", "ZPL-2.1"},
+		{"W3C", "W3C"},
+		{"zlib", "Zlib"},
+		// SPDX ids in another case.
+		{"bsd-2-clause", "BSD-2-Clause"},
+		{"isc", "ISC"},
+		{"mit-0", "MIT-0"},
+		// Not in any table.
+		{"MIT-1", "LicenseRef-MIT-1"},
+		{"cc-by-zz", "LicenseRef-cc-by-zz"},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, dep5.SPDXID(tt.in), tt.in)
+	}
+}
+
+const mitText = ` Permission is hereby granted, free of charge, to any person obtaining a
+ copy of this software and associated documentation files (the "Software"),
+ to deal in the Software without restriction, including without limitation
+ the rights to use, copy, modify, merge, publish, distribute, sublicense,
+ and/or sell copies of the Software, and to permit persons to whom the
+ Software is furnished to do so, subject to the following conditions:
+ .
+ The above copyright notice and this permission notice shall be included in
+ all copies or substantial portions of the Software.
+ .
+ THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+ IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+ FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+ AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+ LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
+ FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER
+ DEALINGS IN THE SOFTWARE.
+`
+
+func TestResolverByText(t *testing.T) {
+	t.Parallel()
+	in := "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n" +
+		"Files: *\nCopyright: 2020 A\nLicense: MIT-1\n\n" +
+		"Files: lib/*\nCopyright: 2020 B\nLicense: custom-inline\n" + mitText + "\n" +
+		"Files: odd/*\nCopyright: 2020 C\nLicense: our-terms\n\n" +
+		"License: MIT-1\n" + mitText + "\n" +
+		"License: our-terms\n You may do anything with this file except sell it.\n"
+	c, err := dep5.Parse(strings.NewReader(in))
+	require.NoError(t, err)
+	det, err := license.NewDetector()
+	require.NoError(t, err)
+	r := dep5.NewResolver(c, det)
+
+	id, src := r.ID("MIT-1") // stand-alone License paragraph with the MIT text
+	require.Equal(t, "MIT", id)
+	require.Equal(t, dep5.SourceText, src)
+	id, src = r.ID("custom-inline") // text inline in the Files paragraph
+	require.Equal(t, "MIT", id)
+	require.Equal(t, dep5.SourceText, src)
+	id, src = r.ID("our-terms") // a text no SPDX license has
+	require.Equal(t, "LicenseRef-our-terms", id)
+	require.Equal(t, dep5.SourceUnknown, src)
+	id, src = r.ID("GPL-2+")
+	require.Equal(t, "GPL-2.0-or-later", id)
+	require.Equal(t, dep5.SourceTable, src)
+
+	e, err := r.SPDX("MIT-1 or GPL-2+")
+	require.NoError(t, err)
+	require.Equal(t, "GPL-2.0-or-later OR MIT", e.String())
+}
+
+func TestResolverBodyRefinesVersion(t *testing.T) {
+	t.Parallel()
+	// The short name says LGPL-2+, the paragraph's own text says 2.1 or later.
+	in := "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n" +
+		"Files: *\nCopyright: 2020 A\nLicense: GPL-2+\n\n" +
+		"Files: lib/*\nCopyright: 2020 B\nLicense: LGPL-2+\n" +
+		" This program is free software: you can redistribute it and/or modify it\n" +
+		" under the terms of the GNU Lesser General Public License as published by\n" +
+		" the Free Software Foundation, either version 2.1 of the License, or\n" +
+		" (at your option) any later version.\n" +
+		"\nFiles: bsd/*\nCopyright: 2020 C\nLicense: BSD-3-clause\n" + mitText
+	c, err := dep5.Parse(strings.NewReader(in))
+	require.NoError(t, err)
+	det, err := license.NewDetector()
+	require.NoError(t, err)
+	r := dep5.NewResolver(c, det)
+
+	e, src, err := r.ParagraphSources(c.Files[1])
+	require.NoError(t, err)
+	require.Equal(t, "LGPL-2.1-or-later", e.String())
+	require.Equal(t, []dep5.Source{dep5.SourceText}, src)
+	// Without a body the table decides.
+	e, err = r.Paragraph(c.Files[0])
+	require.NoError(t, err)
+	require.Equal(t, "GPL-2.0-or-later", e.String())
+	// A full text does not say "or later": GPL-3+ with the GPL text stays.
+	raw, err := os.ReadFile(filepath.Join("..", "license", "testdata", "GPL-3.0.txt"))
+	require.NoError(t, err)
+	gpl3Text := " " + strings.ReplaceAll(strings.ReplaceAll(string(raw), "\n\n", "\n.\n"), "\n", "\n ") + "\n"
+	c2, err := dep5.Parse(strings.NewReader("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n" +
+		"Files: *\nCopyright: 2020 A\nLicense: MIT-1\n" + mitText + "\nFiles: gpl/*\nCopyright: 2020 A\nLicense: GPL-3+\n\nLicense: GPL-3+\n" + gpl3Text))
+	require.NoError(t, err)
+	r2 := dep5.NewResolver(c2, det)
+	e, err = r2.Paragraph(c2.Files[1])
+	require.NoError(t, err)
+	require.Equal(t, "GPL-3.0-or-later", e.String())
+	// A name with "+" is not narrowed to -only by a notice either.
+	c3, err := dep5.Parse(strings.NewReader("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n" +
+		"Files: *\nCopyright: 2020 A\nLicense: GPL-2+\n This program is free software; you can redistribute it and/or modify\n" +
+		" it under the terms of the GNU General Public License version 2 as\n published by the Free Software Foundation.\n"))
+	require.NoError(t, err)
+	e, err = dep5.NewResolver(c3, det).Paragraph(c3.Files[0])
+	require.NoError(t, err)
+	require.Equal(t, "GPL-2.0-or-later", e.String())
+	// A body of another family does not override a name the table knows.
+	e, err = r.Paragraph(c.Files[2])
+	require.NoError(t, err)
+	require.Equal(t, "BSD-3-Clause", e.String())
+}
