@@ -65,9 +65,19 @@ func apiError(status int, err error) api.Error {
 	return api.Error{Code: status, Message: msg, Type: api.ErrorTypeERROR}
 }
 
+// invalidAs405Key marks (in the gin context) a request of an operation that
+// answers invalid input with 405, as the ViCE seed declares for its create,
+// update and deploy operations. Malformed JSON stays a 400: the gate reads
+// the body before it sets the mark.
+const invalidAs405Key = "reehub.invalid-as-405"
+
 // writeError writes err in the error model with the status of its kind.
 func (s *Server) writeError(c *gin.Context, err error) {
-	s.writeStatus(c, statusOf(err), err)
+	status := statusOf(err)
+	if status == http.StatusBadRequest && c.GetBool(invalidAs405Key) {
+		status = http.StatusMethodNotAllowed
+	}
+	s.writeStatus(c, status, err)
 }
 
 // writeStatus writes err in the error model with an explicit status. A

@@ -26,6 +26,7 @@ import (
 	"github.com/reehub/reehub/service/auth"
 	"github.com/reehub/reehub/service/process"
 	"github.com/reehub/reehub/service/ree"
+	"github.com/reehub/reehub/service/registry"
 )
 
 // Config tunes the HTTP layer.
@@ -38,6 +39,12 @@ type Config struct {
 	MaxUploadBytes int64
 	// UploadDir is where uploads are staged (same file system as the blob store).
 	UploadDir string
+	// OpenRegistration lets anyone register with POST /v1/user (REEHUB_OPEN_REGISTRATION);
+	// otherwise only admins create users there.
+	OpenRegistration bool
+	// CORSOrigins are the origins (scheme://host:port) whose browsers may call
+	// the API (REEHUB_CORS_ORIGINS), such as the ViCE web UI's; "*" allows any.
+	CORSOrigins []string
 }
 
 // Deps are the services the server calls.
@@ -46,6 +53,8 @@ type Deps struct {
 	Processes *process.Service
 	REE       *ree.Service
 	Catalog   *ree.Catalog
+	// Registry is the ViCE registry (/v1 and the OCI endpoint at /v2/).
+	Registry *registry.Service
 	// PodmanVersion reports the Podman service's version; an error means the
 	// service does not answer.
 	PodmanVersion func(ctx context.Context) (string, error)
@@ -62,9 +71,11 @@ type Server struct {
 	procs  *process.Service
 	ree    *ree.Service
 	images *ree.Catalog
-	podman func(ctx context.Context) (string, error)
-	pingDB func(ctx context.Context) error
-	log    *slog.Logger
+	// registry serves /v1 and /v2/.
+	registry *registry.Service
+	podman   func(ctx context.Context) (string, error)
+	pingDB   func(ctx context.Context) error
+	log      *slog.Logger
 	// formats are the string formats the request validator checks (uuid).
 	formats []openapi3.SchemaValidationOption
 	// apiVersion is info.version of openapi.yaml.
@@ -101,7 +112,7 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("indent openapi.json: %w", err)
 	}
 	specJSON := indented.Bytes()
-	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, podman: d.PodmanVersion, pingDB: d.PingDatabase, log: d.Log, apiVersion: spec.Info.Version,
+	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, registry: d.Registry, podman: d.PodmanVersion, pingDB: d.PingDatabase, log: d.Log, apiVersion: spec.Info.Version,
 		formats: []openapi3.SchemaValidationOption{
 			openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
 		}}
@@ -118,7 +129,7 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 	engine.ContextWithFallback = true
 	engine.HandleMethodNotAllowed = true
 	engine.RemoveExtraSlash = true
-	engine.Use(s.requestLog(), s.recovery(), s.gate(router))
+	engine.Use(s.requestLog(), s.recovery(), s.cors(), s.gate(router))
 	engine.NoRoute(func(c *gin.Context) {
 		s.writeError(c, fault.NotFoundf("no such endpoint: %s %s", c.Request.Method, c.Request.URL.Path))
 	})
@@ -140,6 +151,15 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 			s.writeError(c, requestError(err))
 		},
 	})
+
+	if s.registry != nil {
+		oci, err := s.newOCI(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		engine.Any("/v2", oci)
+		engine.Any("/v2/*path", oci)
+	}
 
 	engine.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", specJSON) })
 	engine.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml; charset=utf-8", specYAML) })

@@ -31,6 +31,10 @@ type config struct {
 	UpstreamCAFile string
 	DebianMirror   string
 	BuildBases     bool
+	// OpenRegistration opens POST /v1/user to everyone.
+	OpenRegistration bool
+	// CORSOrigins is a comma-separated list of origins allowed to call the API from a browser.
+	CORSOrigins string
 }
 
 // parseConfig reads the flags in args over the environment; usage and flag
@@ -78,6 +82,9 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	i64(&ratio, "archive-max-ratio", "REEHUB_ARCHIVE_MAX_RATIO", 200, "largest uncompressed/compressed ratio of a zip entry")
 	i64(&workers, "workers", "REEHUB_WORKERS", 4, "builds (recordings, replays) that run at once")
 	i64(&attempts, "job-max-attempts", "REEHUB_JOB_MAX_ATTEMPTS", 3, "attempts a job gets when reehub is killed while it runs, before it fails")
+	str(&c.CORSOrigins, "cors-origins", "REEHUB_CORS_ORIGINS", "", "comma-separated origins (such as the ViCE web UI's) whose browsers may call the API; * allows any")
+	openReg := os.Getenv("REEHUB_OPEN_REGISTRATION") == "true" || os.Getenv("REEHUB_OPEN_REGISTRATION") == "1"
+	fs.BoolVar(&c.OpenRegistration, "open-registration", openReg, "let anyone register with POST /v1/user ($REEHUB_OPEN_REGISTRATION)")
 	buildBases := os.Getenv("REEHUB_BUILD_BASE_IMAGES") != "false"
 	fs.BoolVar(&c.BuildBases, "build-base-images", buildBases, "build missing base images at start ($REEHUB_BUILD_BASE_IMAGES)")
 	if err := fs.Parse(args); err != nil {

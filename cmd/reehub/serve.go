@@ -21,6 +21,7 @@ import (
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/process"
 	"github.com/reehub/reehub/service/ree"
+	"github.com/reehub/reehub/service/registry"
 	"github.com/reehub/reehub/store"
 	"github.com/reehub/reehub/store/blob"
 )
@@ -116,13 +117,18 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	regSvc, err := registry.New(st, blobs, rt, log, registry.Config{DataDir: cfg.DataDir, Engine: engine})
+	if err != nil {
+		return err
+	}
 	if err := engine.Start(ctx); err != nil {
 		return err
 	}
 	handler, err := server.New(server.Deps{
-		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog, PodmanVersion: rt.Version, PingDatabase: st.Ping, Log: log,
+		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog, Registry: regSvc, PodmanVersion: rt.Version, PingDatabase: st.Ping, Log: log,
 	}, server.Config{
 		Version: version, Database: string(st.Dialect()), MaxUploadBytes: cfg.MaxUploadBytes, UploadDir: blobs.TempDir(),
+		OpenRegistration: cfg.OpenRegistration, CORSOrigins: splitList(cfg.CORSOrigins),
 	})
 	if err != nil {
 		return err
@@ -192,4 +198,15 @@ func upstreamRoots(file string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("upstream CA file %s holds no PEM certificate", file)
 	}
 	return pool, nil
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

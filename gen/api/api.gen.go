@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -130,6 +131,126 @@ func (e ReeProcessState) Valid() bool {
 	}
 }
 
+// Defines values for RegistryDeploymentState.
+const (
+	RegistryDeploymentStateExited  RegistryDeploymentState = "exited"
+	RegistryDeploymentStateFailed  RegistryDeploymentState = "failed"
+	RegistryDeploymentStatePending RegistryDeploymentState = "pending"
+	RegistryDeploymentStateRemoved RegistryDeploymentState = "removed"
+	RegistryDeploymentStateRunning RegistryDeploymentState = "running"
+)
+
+// Valid indicates whether the value is a known member of the RegistryDeploymentState enum.
+func (e RegistryDeploymentState) Valid() bool {
+	switch e {
+	case RegistryDeploymentStateExited:
+		return true
+	case RegistryDeploymentStateFailed:
+		return true
+	case RegistryDeploymentStatePending:
+		return true
+	case RegistryDeploymentStateRemoved:
+		return true
+	case RegistryDeploymentStateRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RegistryImageContenttype.
+const (
+	RegistryImageContenttypeDiskQcow2   RegistryImageContenttype = "disk-qcow2"
+	RegistryImageContenttypeDiskRaw     RegistryImageContenttype = "disk-raw"
+	RegistryImageContenttypeDiskVmdk    RegistryImageContenttype = "disk-vmdk"
+	RegistryImageContenttypeDockerFile  RegistryImageContenttype = "docker-file"
+	RegistryImageContenttypeDockerImage RegistryImageContenttype = "docker-image"
+	RegistryImageContenttypePackerfile  RegistryImageContenttype = "packerfile"
+)
+
+// Valid indicates whether the value is a known member of the RegistryImageContenttype enum.
+func (e RegistryImageContenttype) Valid() bool {
+	switch e {
+	case RegistryImageContenttypeDiskQcow2:
+		return true
+	case RegistryImageContenttypeDiskRaw:
+		return true
+	case RegistryImageContenttypeDiskVmdk:
+		return true
+	case RegistryImageContenttypeDockerFile:
+		return true
+	case RegistryImageContenttypeDockerImage:
+		return true
+	case RegistryImageContenttypePackerfile:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RegistryImageImagetype.
+const (
+	RegistryImageImagetypeDeclarative RegistryImageImagetype = "declarative"
+	RegistryImageImagetypeImplicit    RegistryImageImagetype = "implicit"
+)
+
+// Valid indicates whether the value is a known member of the RegistryImageImagetype enum.
+func (e RegistryImageImagetype) Valid() bool {
+	switch e {
+	case RegistryImageImagetypeDeclarative:
+		return true
+	case RegistryImageImagetypeImplicit:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RegistryManagementLayerType.
+const (
+	RegistryManagementLayerTypeBasic            RegistryManagementLayerType = "basic"
+	RegistryManagementLayerTypeCloudcomputing   RegistryManagementLayerType = "cloudcomputing"
+	RegistryManagementLayerTypeContainercluster RegistryManagementLayerType = "containercluster"
+	RegistryManagementLayerTypeJobscheduler     RegistryManagementLayerType = "jobscheduler"
+)
+
+// Valid indicates whether the value is a known member of the RegistryManagementLayerType enum.
+func (e RegistryManagementLayerType) Valid() bool {
+	switch e {
+	case RegistryManagementLayerTypeBasic:
+		return true
+	case RegistryManagementLayerTypeCloudcomputing:
+		return true
+	case RegistryManagementLayerTypeContainercluster:
+		return true
+	case RegistryManagementLayerTypeJobscheduler:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RegistryRuntimeTechnologyType.
+const (
+	RegistryRuntimeTechnologyTypeApplication    RegistryRuntimeTechnologyType = "application"
+	RegistryRuntimeTechnologyTypeContainer      RegistryRuntimeTechnologyType = "container"
+	RegistryRuntimeTechnologyTypeVirtualmachine RegistryRuntimeTechnologyType = "virtualmachine"
+)
+
+// Valid indicates whether the value is a known member of the RegistryRuntimeTechnologyType enum.
+func (e RegistryRuntimeTechnologyType) Valid() bool {
+	switch e {
+	case RegistryRuntimeTechnologyTypeApplication:
+		return true
+	case RegistryRuntimeTechnologyTypeContainer:
+		return true
+	case RegistryRuntimeTechnologyTypeVirtualmachine:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SystemCheckStatus.
 const (
 	SystemCheckStatusFailing SystemCheckStatus = "failing"
@@ -160,6 +281,27 @@ func (e SystemVersionDatabase) Valid() bool {
 	case SystemVersionDatabasePostgres:
 		return true
 	case SystemVersionDatabaseSqlite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RegistryImageDownloadParamsFormat.
+const (
+	RegistryImageDownloadParamsFormatQcow2 RegistryImageDownloadParamsFormat = "qcow2"
+	RegistryImageDownloadParamsFormatRaw   RegistryImageDownloadParamsFormat = "raw"
+	RegistryImageDownloadParamsFormatVmdk  RegistryImageDownloadParamsFormat = "vmdk"
+)
+
+// Valid indicates whether the value is a known member of the RegistryImageDownloadParamsFormat enum.
+func (e RegistryImageDownloadParamsFormat) Valid() bool {
+	switch e {
+	case RegistryImageDownloadParamsFormatQcow2:
+		return true
+	case RegistryImageDownloadParamsFormatRaw:
+		return true
+	case RegistryImageDownloadParamsFormatVmdk:
 		return true
 	default:
 		return false
@@ -406,6 +548,188 @@ type ReeUploadForm struct {
 	Tag *ReeTag `json:"tag,omitempty"`
 }
 
+// RegistryCredentials How to reach an environment. The password is write-only (returned as `********` once set).
+type RegistryCredentials struct {
+	// Location Where the environment is: for Podman `unix://`, `tcp://` or `ssh://` URL.
+	//
+	// Example: unix:///run/podman/podman.sock
+	Location *string `json:"location,omitempty"`
+
+	// Password The secret; `********` in responses once one is stored.
+	Password *string `json:"password,omitempty"`
+
+	// Specifics Adaptor parameters (tenant, region, domain; identity for ssh).
+	Specifics *map[string]interface{} `json:"specifics,omitempty"`
+
+	// Username The login name.
+	Username *string `json:"username,omitempty"`
+}
+
+// RegistryDeployment An image deployed into an environment.
+type RegistryDeployment struct {
+	// EnvironmentId The environment it runs in.
+	EnvironmentId *string `json:"environmentId,omitempty"`
+
+	// EnvironmentReference The container's id in the environment (read-only).
+	EnvironmentReference *string `json:"environmentReference,omitempty"`
+
+	// ExitCode The container's exit code once exited (read-only).
+	ExitCode *int `json:"exitCode,omitempty"`
+
+	// Id reehub's id (ignored on create).
+	Id *string `json:"id,omitempty"`
+
+	// Imageid The image deployed.
+	Imageid *string `json:"imageid,omitempty"`
+
+	// Message Why a deployment failed (read-only).
+	Message *string `json:"message,omitempty"`
+
+	// State The deployment's state (beyond the seed; read-only): pending while the job copies and starts it, then the container's state.
+	State *RegistryDeploymentState `json:"state,omitempty"`
+
+	// Title A name for humans (the container's name is derived from the id).
+	Title *string `json:"title,omitempty"`
+
+	// Userid The owner (always the caller; ignored in requests).
+	Userid *string `json:"userid,omitempty"`
+}
+
+// RegistryDeploymentState The deployment's state (beyond the seed; read-only): pending while the job copies and starts it, then the container's state.
+type RegistryDeploymentState string
+
+// RegistryEnvironment An execution environment. Responses always carry credentials, runtimetechnology and managementlayer.
+type RegistryEnvironment struct {
+	// Credentials How to reach an environment. The password is write-only (returned as `********` once set).
+	Credentials *RegistryCredentials `json:"credentials,omitempty"`
+
+	// Id reehub's id (ignored on create).
+	Id *string `json:"id,omitempty"`
+
+	// Managementlayer What manages an environment.
+	Managementlayer *RegistryManagementLayer `json:"managementlayer,omitempty"`
+
+	// Runtimetechnology The runtime of an environment.
+	Runtimetechnology *RegistryRuntimeTechnology `json:"runtimetechnology,omitempty"`
+
+	// Title A name for humans.
+	Title *string `json:"title,omitempty"`
+
+	// Userid The owner (always the caller; ignored in requests).
+	Userid *string `json:"userid,omitempty"`
+}
+
+// RegistryImage An image. Responses always carry originEnvironment with its nested objects.
+type RegistryImage struct {
+	// Contenttype What the file is.
+	Contenttype *RegistryImageContenttype `json:"contenttype,omitempty"`
+
+	// Digest sha256 of the file (beyond the seed; read-only).
+	Digest *string `json:"digest,omitempty"`
+
+	// EnvironmentReference The image's id in its origin environment.
+	EnvironmentReference *string `json:"environmentReference,omitempty"`
+
+	// Id reehub's id (ignored on create).
+	Id *string `json:"id,omitempty"`
+
+	// Imagetype implicit (a file) or declarative (defined by an REE reehub built).
+	Imagetype *RegistryImageImagetype `json:"imagetype,omitempty"`
+
+	// Imported True once reehub holds the file and has checked it (ignored in requests).
+	Imported *bool `json:"imported,omitempty"`
+
+	// OriginEnvironment An execution environment. Responses always carry credentials, runtimetechnology and managementlayer.
+	OriginEnvironment *RegistryEnvironment `json:"originEnvironment,omitempty"`
+
+	// Size Size of the file in bytes (beyond the seed; read-only).
+	Size *int64 `json:"size,omitempty"`
+
+	// Specifics Adaptor metadata; for images reehub registered, the provenance (process, input digests, base image, reehub version).
+	Specifics *map[string]interface{} `json:"specifics,omitempty"`
+
+	// Title A name for humans.
+	Title *string `json:"title,omitempty"`
+
+	// Userid The owner (always the caller; ignored in requests).
+	Userid *string `json:"userid,omitempty"`
+}
+
+// RegistryImageContenttype What the file is.
+type RegistryImageContenttype string
+
+// RegistryImageImagetype implicit (a file) or declarative (defined by an REE reehub built).
+type RegistryImageImagetype string
+
+// RegistryManagementLayer What manages an environment.
+type RegistryManagementLayer struct {
+	// Software For example podman, openstack, bwlehrpool.
+	Software *string `json:"software,omitempty"`
+
+	// Type The kind of management layer.
+	Type *RegistryManagementLayerType `json:"type,omitempty"`
+
+	// Version The software's version.
+	Version *string `json:"version,omitempty"`
+}
+
+// RegistryManagementLayerType The kind of management layer.
+type RegistryManagementLayerType string
+
+// RegistryRuntimeStats Pending jobs and workers per queue.
+type RegistryRuntimeStats struct {
+	// ExportWorker Workers of the exports queue.
+	ExportWorker *int64 `json:"exportWorker,omitempty"`
+
+	// ExportsPending Jobs waiting in the exports queue (deployments).
+	ExportsPending *int64 `json:"exportsPending,omitempty"`
+
+	// ImportWorker Workers of the imports queue.
+	ImportWorker *int64 `json:"importWorker,omitempty"`
+
+	// ImportsPending Jobs waiting in the imports queue.
+	ImportsPending *int64 `json:"importsPending,omitempty"`
+
+	// StorePending Jobs waiting in the stores queue.
+	StorePending *int64 `json:"storePending,omitempty"`
+
+	// StoreWorker Workers of the stores queue.
+	StoreWorker *int64 `json:"storeWorker,omitempty"`
+}
+
+// RegistryRuntimeTechnology The runtime of an environment.
+type RegistryRuntimeTechnology struct {
+	// Software For example podman, kvm, esxi.
+	Software *string `json:"software,omitempty"`
+
+	// Type The kind of runtime.
+	Type *RegistryRuntimeTechnologyType `json:"type,omitempty"`
+
+	// Version The software's version.
+	Version *string `json:"version,omitempty"`
+}
+
+// RegistryRuntimeTechnologyType The kind of runtime.
+type RegistryRuntimeTechnologyType string
+
+// RegistryUser A user as ViCE sees it.
+type RegistryUser struct {
+	// Email The e-mail address.
+	Email *string `json:"email,omitempty"`
+
+	// Fullname The full name.
+	Fullname *string `json:"fullname,omitempty"`
+
+	// Id The user's UUID (ignored on create).
+	Id *string `json:"id,omitempty"`
+
+	// Password On create the new password; in GET /v1/user only what the caller presented.
+	Password *string `json:"password,omitempty"`
+
+	// Username The login name.
+	Username *string `json:"username,omitempty"`
+}
+
 // SystemCheck defines model for SystemCheck.
 type SystemCheck struct {
 	// Name The dependency checked.
@@ -458,6 +782,15 @@ type AccountUserUuid = openapi_types.UUID
 // ReeProcessUUID defines model for ReeProcessUUID.
 type ReeProcessUUID = openapi_types.UUID
 
+// RegistryDeploymentId defines model for RegistryDeploymentId.
+type RegistryDeploymentId = string
+
+// RegistryEnvironmentId defines model for RegistryEnvironmentId.
+type RegistryEnvironmentId = string
+
+// RegistryImageId defines model for RegistryImageId.
+type RegistryImageId = string
+
 // BadRequest The one error shape of every endpoint.
 type BadRequest = Error
 
@@ -472,6 +805,15 @@ type InternalError = Error
 
 // NotFound The one error shape of every endpoint.
 type NotFound = Error
+
+// RegistryEnvironmentSaved An execution environment. Responses always carry credentials, runtimetechnology and managementlayer.
+type RegistryEnvironmentSaved = RegistryEnvironment
+
+// RegistryImageSaved An image. Responses always carry originEnvironment with its nested objects.
+type RegistryImageSaved = RegistryImage
+
+// RegistryInvalidInput The one error shape of every endpoint.
+type RegistryInvalidInput = Error
 
 // TooLarge The one error shape of every endpoint.
 type TooLarge = Error
@@ -506,6 +848,42 @@ type ReeProcessListParams struct {
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
+// RegistryEnvironmentListParams defines parameters for RegistryEnvironmentList.
+type RegistryEnvironmentListParams struct {
+	// FilterManagementlayer Only environments with this managementlayer.type.
+	FilterManagementlayer *RegistryManagementLayerType `form:"filterManagementlayer,omitempty" json:"filterManagementlayer,omitempty"`
+
+	// FilterRuntimetechnology Only environments with this runtimetechnology.type.
+	FilterRuntimetechnology *RegistryRuntimeTechnologyType `form:"filterRuntimetechnology,omitempty" json:"filterRuntimetechnology,omitempty"`
+}
+
+// RegistryImageDownloadParams defines parameters for RegistryImageDownload.
+type RegistryImageDownloadParams struct {
+	// Format For disk images, the disk format to serve.
+	Format *RegistryImageDownloadParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// RegistryImageDownloadParamsFormat defines parameters for RegistryImageDownload.
+type RegistryImageDownloadParamsFormat string
+
+// RegistryImageUploadMultipartBody defines parameters for RegistryImageUpload.
+type RegistryImageUploadMultipartBody struct {
+	// Upfile The file to upload.
+	Upfile *openapi_types.File `json:"upfile,omitempty"`
+}
+
+// RegistryImageListParams defines parameters for RegistryImageList.
+type RegistryImageListParams struct {
+	// Q Words that the title or the contenttype contain.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Package A package name the image's SBOM lists (exact, case-insensitive).
+	Package *string `form:"package,omitempty" json:"package,omitempty"`
+
+	// Version With package: a version range (`3.0.x`, `>=3.0.0 <3.1.0`, `3.0.2`).
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+}
+
 // AccountCreateGroupJSONRequestBody defines body for AccountCreateGroup for application/json ContentType.
 type AccountCreateGroupJSONRequestBody = AccountNewGroup
 
@@ -538,6 +916,27 @@ type ReeSbomDefineMultipartRequestBody = ReeRecordingCreateForm
 
 // ReeSbomRebuildMultipartRequestBody defines body for ReeSbomRebuild for multipart/form-data ContentType.
 type ReeSbomRebuildMultipartRequestBody = ReeUploadForm
+
+// RegistryDeployJSONRequestBody defines body for RegistryDeploy for application/json ContentType.
+type RegistryDeployJSONRequestBody = RegistryDeployment
+
+// RegistryEnvironmentCreateJSONRequestBody defines body for RegistryEnvironmentCreate for application/json ContentType.
+type RegistryEnvironmentCreateJSONRequestBody = RegistryEnvironment
+
+// RegistryEnvironmentUpdateJSONRequestBody defines body for RegistryEnvironmentUpdate for application/json ContentType.
+type RegistryEnvironmentUpdateJSONRequestBody = RegistryEnvironment
+
+// RegistryImageUploadMultipartRequestBody defines body for RegistryImageUpload for multipart/form-data ContentType.
+type RegistryImageUploadMultipartRequestBody RegistryImageUploadMultipartBody
+
+// RegistryImageCreateJSONRequestBody defines body for RegistryImageCreate for application/json ContentType.
+type RegistryImageCreateJSONRequestBody = RegistryImage
+
+// RegistryImageUpdateJSONRequestBody defines body for RegistryImageUpdate for application/json ContentType.
+type RegistryImageUpdateJSONRequestBody = RegistryImage
+
+// RegistryUserCreateJSONRequestBody defines body for RegistryUserCreate for application/json ContentType.
+type RegistryUserCreateJSONRequestBody = RegistryUser
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -637,6 +1036,69 @@ type ServerInterface interface {
 	// SystemVersion Versions of reehub and of the Podman service it drives
 	// (GET /api/version)
 	SystemVersion(c *gin.Context)
+	// RegistryDeploy Deploy an image into an environment
+	// (POST /v1/deploy)
+	RegistryDeploy(c *gin.Context)
+	// RegistryDeploymentDelete Stop and remove a deployment
+	// (DELETE /v1/deployment/{deploymentId})
+	RegistryDeploymentDelete(c *gin.Context, deploymentId RegistryDeploymentId)
+	// RegistryDeploymentGet Get a deployment
+	// (GET /v1/deployment/{deploymentId})
+	RegistryDeploymentGet(c *gin.Context, deploymentId RegistryDeploymentId)
+	// RegistryDeploymentLogs The container's log (beyond the seed)
+	// (GET /v1/deployment/{deploymentId}/logs)
+	RegistryDeploymentLogs(c *gin.Context, deploymentId RegistryDeploymentId)
+	// RegistryDeploymentList List the caller's deployments
+	// (GET /v1/deployments)
+	RegistryDeploymentList(c *gin.Context)
+	// RegistryEnvironmentDelete Delete an execution environment
+	// (DELETE /v1/environment/{environmentId})
+	RegistryEnvironmentDelete(c *gin.Context, environmentId RegistryEnvironmentId)
+	// RegistryEnvironmentGet Get an execution environment by id
+	// (GET /v1/environment/{environmentId})
+	RegistryEnvironmentGet(c *gin.Context, environmentId RegistryEnvironmentId)
+	// RegistryEnvironmentList List the caller's execution environments
+	// (GET /v1/environments)
+	RegistryEnvironmentList(c *gin.Context, params RegistryEnvironmentListParams)
+	// RegistryEnvironmentCreate Create an execution environment for the caller
+	// (POST /v1/environments)
+	RegistryEnvironmentCreate(c *gin.Context)
+	// RegistryEnvironmentUpdate Update an execution environment (id in the body)
+	// (PUT /v1/environments)
+	RegistryEnvironmentUpdate(c *gin.Context)
+	// RegistryImageDelete Delete an image
+	// (DELETE /v1/image/{imageId})
+	RegistryImageDelete(c *gin.Context, imageId RegistryImageId)
+	// RegistryImageGet Get an image by id
+	// (GET /v1/image/{imageId})
+	RegistryImageGet(c *gin.Context, imageId RegistryImageId)
+	// RegistryImageDownload Download the image's file, converted on request
+	// (GET /v1/image/{imageId}/file)
+	RegistryImageDownload(c *gin.Context, imageId RegistryImageId, params RegistryImageDownloadParams)
+	// RegistryImageUpload Upload the image's file (multipart field upfile)
+	// (POST /v1/image/{imageId}/file)
+	RegistryImageUpload(c *gin.Context, imageId RegistryImageId)
+	// RegistryImageSbom The CycloneDX SBOM attached to an image (beyond the seed)
+	// (GET /v1/image/{imageId}/sbom)
+	RegistryImageSbom(c *gin.Context, imageId RegistryImageId)
+	// RegistryImageList List (and search) the images the caller may see
+	// (GET /v1/images)
+	RegistryImageList(c *gin.Context, params RegistryImageListParams)
+	// RegistryImageCreate Create an image record (its file is uploaded separately)
+	// (POST /v1/images)
+	RegistryImageCreate(c *gin.Context)
+	// RegistryImageUpdate Update an image record (id in the body)
+	// (PUT /v1/images)
+	RegistryImageUpdate(c *gin.Context)
+	// RegistryRuntimeStats The engine's queues and workers behind the registry
+	// (GET /v1/runtimestats)
+	RegistryRuntimeStats(c *gin.Context)
+	// RegistryUserGet The caller
+	// (GET /v1/user)
+	RegistryUserGet(c *gin.Context)
+	// RegistryUserCreate Register a user
+	// (POST /v1/user)
+	RegistryUserCreate(c *gin.Context)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -1296,6 +1758,462 @@ func (siw *ServerInterfaceWrapper) SystemVersion(c *gin.Context) {
 	siw.Handler.SystemVersion(c)
 }
 
+// RegistryDeploy operation middleware
+func (siw *ServerInterfaceWrapper) RegistryDeploy(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegistryDeploy(c)
+}
+
+// RegistryDeploymentDelete operation middleware
+func (siw *ServerInterfaceWrapper) RegistryDeploymentDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "deploymentId" -------------
+	var deploymentId RegistryDeploymentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deploymentId", c.Param("deploymentId"), &deploymentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter deploymentId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegistryDeploymentDelete(c, deploymentId)
+}
+
+// RegistryDeploymentGet operation middleware
+func (siw *ServerInterfaceWrapper) RegistryDeploymentGet(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "deploymentId" -------------
+	var deploymentId RegistryDeploymentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deploymentId", c.Param("deploymentId"), &deploymentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter deploymentId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegistryDeploymentGet(c, deploymentId)
+}
+
+// RegistryDeploymentLogs operation middleware
+func (siw *ServerInterfaceWrapper) RegistryDeploymentLogs(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "deploymentId" -------------
+	var deploymentId RegistryDeploymentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deploymentId", c.Param("deploymentId"), &deploymentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter deploymentId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegistryDeploymentLogs(c, deploymentId)
+}
+
+// RegistryDeploymentList operation middleware
+func (siw *ServerInterfaceWrapper) RegistryDeploymentList(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegistryDeploymentList(c)
+}
+
+// RegistryEnvironmentDelete operation middleware
+func (siw *ServerInterfaceWrapper) RegistryEnvironmentDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "environmentId" -------------
+	var environmentId RegistryEnvironmentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "environmentId", c.Param("environmentId"), &environmentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter environmentId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegistryEnvironmentDelete(c, environmentId)
+}
+
+// RegistryEnvironmentGet operation middleware
+func (siw *ServerInterfaceWrapper) RegistryEnvironmentGet(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "environmentId" -------------
+	var environmentId RegistryEnvironmentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "environmentId", c.Param("environmentId"), &environmentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter environmentId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegistryEnvironmentGet(c, environmentId)
+}
+
+// RegistryEnvironmentList operation middleware
+func (siw *ServerInterfaceWrapper) RegistryEnvironmentList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RegistryEnvironmentListParams
+
+	// ------------- Optional query parameter "filterManagementlayer" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filterManagementlayer", c.Request.URL.Query(), &params.FilterManagementlayer, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter filterManagementlayer: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "filterRuntimetechnology" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filterRuntimetechnology", c.Request.URL.Query(), &params.FilterRuntimetechnology, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter filterRuntimetechnology: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegistryEnvironmentList(c, params)
+}
+
+// RegistryEnvironmentCreate operation middleware
+func (siw *ServerInterfaceWrapper) RegistryEnvironmentCreate(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegistryEnvironmentCreate(c)
+}
+
+// RegistryEnvironmentUpdate operation middleware
+func (siw *ServerInterfaceWrapper) RegistryEnvironmentUpdate(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegistryEnvironmentUpdate(c)
+}
+
+// RegistryImageDelete operation middleware
+func (siw *ServerInterfaceWrapper) RegistryImageDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "imageId" -------------
+	var imageId RegistryImageId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "imageId", c.Param("imageId"), &imageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter imageId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegistryImageDelete(c, imageId)
+}
+
+// RegistryImageGet operation middleware
+func (siw *ServerInterfaceWrapper) RegistryImageGet(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "imageId" -------------
+	var imageId RegistryImageId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "imageId", c.Param("imageId"), &imageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter imageId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegistryImageGet(c, imageId)
+}
+
+// RegistryImageDownload operation middleware
+func (siw *ServerInterfaceWrapper) RegistryImageDownload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "imageId" -------------
+	var imageId RegistryImageId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "imageId", c.Param("imageId"), &imageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter imageId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RegistryImageDownloadParams
+
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", c.Request.URL.Query(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter format: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegistryImageDownload(c, imageId, params)
+}
+
+// RegistryImageUpload operation middleware
+func (siw *ServerInterfaceWrapper) RegistryImageUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "imageId" -------------
+	var imageId RegistryImageId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "imageId", c.Param("imageId"), &imageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter imageId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegistryImageUpload(c, imageId)
+}
+
+// RegistryImageSbom operation middleware
+func (siw *ServerInterfaceWrapper) RegistryImageSbom(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "imageId" -------------
+	var imageId RegistryImageId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "imageId", c.Param("imageId"), &imageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter imageId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegistryImageSbom(c, imageId)
+}
+
+// RegistryImageList operation middleware
+func (siw *ServerInterfaceWrapper) RegistryImageList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RegistryImageListParams
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "package" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "package", c.Request.URL.Query(), &params.Package, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter package: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "version" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "version", c.Request.URL.Query(), &params.Version, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter version: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegistryImageList(c, params)
+}
+
+// RegistryImageCreate operation middleware
+func (siw *ServerInterfaceWrapper) RegistryImageCreate(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegistryImageCreate(c)
+}
+
+// RegistryImageUpdate operation middleware
+func (siw *ServerInterfaceWrapper) RegistryImageUpdate(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegistryImageUpdate(c)
+}
+
+// RegistryRuntimeStats operation middleware
+func (siw *ServerInterfaceWrapper) RegistryRuntimeStats(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegistryRuntimeStats(c)
+}
+
+// RegistryUserGet operation middleware
+func (siw *ServerInterfaceWrapper) RegistryUserGet(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegistryUserGet(c)
+}
+
+// RegistryUserCreate operation middleware
+func (siw *ServerInterfaceWrapper) RegistryUserCreate(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RegistryUserCreate(c)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -1355,6 +2273,27 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/process/download/:uuid", wrapper.ReeProcessDownload)
 	router.GET(options.BaseURL+"/api/image/list", wrapper.ReeImageList)
 	router.GET(options.BaseURL+"/api/image/download/:name", wrapper.ReeImageDownload)
+	router.GET(options.BaseURL+"/v1/environments", wrapper.RegistryEnvironmentList)
+	router.POST(options.BaseURL+"/v1/environments", wrapper.RegistryEnvironmentCreate)
+	router.PUT(options.BaseURL+"/v1/environments", wrapper.RegistryEnvironmentUpdate)
+	router.DELETE(options.BaseURL+"/v1/environment/:environmentId", wrapper.RegistryEnvironmentDelete)
+	router.GET(options.BaseURL+"/v1/environment/:environmentId", wrapper.RegistryEnvironmentGet)
+	router.GET(options.BaseURL+"/v1/images", wrapper.RegistryImageList)
+	router.POST(options.BaseURL+"/v1/images", wrapper.RegistryImageCreate)
+	router.PUT(options.BaseURL+"/v1/images", wrapper.RegistryImageUpdate)
+	router.DELETE(options.BaseURL+"/v1/image/:imageId", wrapper.RegistryImageDelete)
+	router.GET(options.BaseURL+"/v1/image/:imageId", wrapper.RegistryImageGet)
+	router.GET(options.BaseURL+"/v1/image/:imageId/file", wrapper.RegistryImageDownload)
+	router.POST(options.BaseURL+"/v1/image/:imageId/file", wrapper.RegistryImageUpload)
+	router.GET(options.BaseURL+"/v1/image/:imageId/sbom", wrapper.RegistryImageSbom)
+	router.POST(options.BaseURL+"/v1/deploy", wrapper.RegistryDeploy)
+	router.GET(options.BaseURL+"/v1/deployments", wrapper.RegistryDeploymentList)
+	router.DELETE(options.BaseURL+"/v1/deployment/:deploymentId", wrapper.RegistryDeploymentDelete)
+	router.GET(options.BaseURL+"/v1/deployment/:deploymentId", wrapper.RegistryDeploymentGet)
+	router.GET(options.BaseURL+"/v1/deployment/:deploymentId/logs", wrapper.RegistryDeploymentLogs)
+	router.GET(options.BaseURL+"/v1/runtimestats", wrapper.RegistryRuntimeStats)
+	router.GET(options.BaseURL+"/v1/user", wrapper.RegistryUserGet)
+	router.POST(options.BaseURL+"/v1/user", wrapper.RegistryUserCreate)
 }
 
 type BadRequestJSONResponse Error
@@ -1391,6 +2330,12 @@ type ReeLogTextResponse struct {
 }
 
 type ReeProcessStartedJSONResponse ReeProcessStarted
+
+type RegistryEnvironmentSavedJSONResponse RegistryEnvironment
+
+type RegistryImageSavedJSONResponse RegistryImage
+
+type RegistryInvalidInputJSONResponse Error
 
 type TooLargeJSONResponse Error
 
@@ -5268,6 +6213,2576 @@ func (response SystemVersion500JSONResponse) VisitSystemVersionResponse(w http.R
 	return err
 }
 
+type RegistryDeployRequestObject struct {
+	Body *RegistryDeployJSONRequestBody
+}
+
+type RegistryDeployResponseObject interface {
+	VisitRegistryDeployResponse(w http.ResponseWriter) error
+}
+
+type RegistryDeploy201JSONResponse RegistryDeployment
+
+func (response RegistryDeploy201JSONResponse) VisitRegistryDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploy400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RegistryDeploy400JSONResponse) VisitRegistryDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploy401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegistryDeploy401JSONResponse) VisitRegistryDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploy403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegistryDeploy403JSONResponse) VisitRegistryDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploy405JSONResponse struct {
+	RegistryInvalidInputJSONResponse
+}
+
+func (response RegistryDeploy405JSONResponse) VisitRegistryDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(405)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploy413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response RegistryDeploy413JSONResponse) VisitRegistryDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploy415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RegistryDeploy415JSONResponse) VisitRegistryDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploy429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegistryDeploy429JSONResponse) VisitRegistryDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploy500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RegistryDeploy500JSONResponse) VisitRegistryDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentDeleteRequestObject struct {
+	DeploymentId RegistryDeploymentId `json:"deploymentId"`
+}
+
+type RegistryDeploymentDeleteResponseObject interface {
+	VisitRegistryDeploymentDeleteResponse(w http.ResponseWriter) error
+}
+
+type RegistryDeploymentDelete200Response struct {
+}
+
+func (response RegistryDeploymentDelete200Response) VisitRegistryDeploymentDeleteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type RegistryDeploymentDelete400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RegistryDeploymentDelete400JSONResponse) VisitRegistryDeploymentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentDelete401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegistryDeploymentDelete401JSONResponse) VisitRegistryDeploymentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentDelete403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegistryDeploymentDelete403JSONResponse) VisitRegistryDeploymentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentDelete404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RegistryDeploymentDelete404JSONResponse) VisitRegistryDeploymentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegistryDeploymentDelete429JSONResponse) VisitRegistryDeploymentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentDelete500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RegistryDeploymentDelete500JSONResponse) VisitRegistryDeploymentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentGetRequestObject struct {
+	DeploymentId RegistryDeploymentId `json:"deploymentId"`
+}
+
+type RegistryDeploymentGetResponseObject interface {
+	VisitRegistryDeploymentGetResponse(w http.ResponseWriter) error
+}
+
+type RegistryDeploymentGet200JSONResponse RegistryDeployment
+
+func (response RegistryDeploymentGet200JSONResponse) VisitRegistryDeploymentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentGet400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RegistryDeploymentGet400JSONResponse) VisitRegistryDeploymentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentGet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegistryDeploymentGet401JSONResponse) VisitRegistryDeploymentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentGet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegistryDeploymentGet403JSONResponse) VisitRegistryDeploymentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentGet404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RegistryDeploymentGet404JSONResponse) VisitRegistryDeploymentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentGet429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegistryDeploymentGet429JSONResponse) VisitRegistryDeploymentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentGet500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RegistryDeploymentGet500JSONResponse) VisitRegistryDeploymentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentLogsRequestObject struct {
+	DeploymentId RegistryDeploymentId `json:"deploymentId"`
+}
+
+type RegistryDeploymentLogsResponseObject interface {
+	VisitRegistryDeploymentLogsResponse(w http.ResponseWriter) error
+}
+
+type RegistryDeploymentLogs200TextResponse string
+
+func (response RegistryDeploymentLogs200TextResponse) VisitRegistryDeploymentLogsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type RegistryDeploymentLogs400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RegistryDeploymentLogs400JSONResponse) VisitRegistryDeploymentLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentLogs401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegistryDeploymentLogs401JSONResponse) VisitRegistryDeploymentLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentLogs403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegistryDeploymentLogs403JSONResponse) VisitRegistryDeploymentLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentLogs404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RegistryDeploymentLogs404JSONResponse) VisitRegistryDeploymentLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentLogs429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegistryDeploymentLogs429JSONResponse) VisitRegistryDeploymentLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentLogs500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RegistryDeploymentLogs500JSONResponse) VisitRegistryDeploymentLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentListRequestObject struct {
+}
+
+type RegistryDeploymentListResponseObject interface {
+	VisitRegistryDeploymentListResponse(w http.ResponseWriter) error
+}
+
+type RegistryDeploymentList200JSONResponse []RegistryDeployment
+
+func (response RegistryDeploymentList200JSONResponse) VisitRegistryDeploymentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentList401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegistryDeploymentList401JSONResponse) VisitRegistryDeploymentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentList403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegistryDeploymentList403JSONResponse) VisitRegistryDeploymentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegistryDeploymentList429JSONResponse) VisitRegistryDeploymentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryDeploymentList500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RegistryDeploymentList500JSONResponse) VisitRegistryDeploymentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentDeleteRequestObject struct {
+	EnvironmentId RegistryEnvironmentId `json:"environmentId"`
+}
+
+type RegistryEnvironmentDeleteResponseObject interface {
+	VisitRegistryEnvironmentDeleteResponse(w http.ResponseWriter) error
+}
+
+type RegistryEnvironmentDelete200Response struct {
+}
+
+func (response RegistryEnvironmentDelete200Response) VisitRegistryEnvironmentDeleteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type RegistryEnvironmentDelete400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RegistryEnvironmentDelete400JSONResponse) VisitRegistryEnvironmentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentDelete401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegistryEnvironmentDelete401JSONResponse) VisitRegistryEnvironmentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentDelete403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegistryEnvironmentDelete403JSONResponse) VisitRegistryEnvironmentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentDelete404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RegistryEnvironmentDelete404JSONResponse) VisitRegistryEnvironmentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentDelete409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RegistryEnvironmentDelete409JSONResponse) VisitRegistryEnvironmentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegistryEnvironmentDelete429JSONResponse) VisitRegistryEnvironmentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentDelete500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RegistryEnvironmentDelete500JSONResponse) VisitRegistryEnvironmentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentGetRequestObject struct {
+	EnvironmentId RegistryEnvironmentId `json:"environmentId"`
+}
+
+type RegistryEnvironmentGetResponseObject interface {
+	VisitRegistryEnvironmentGetResponse(w http.ResponseWriter) error
+}
+
+type RegistryEnvironmentGet200JSONResponse RegistryEnvironment
+
+func (response RegistryEnvironmentGet200JSONResponse) VisitRegistryEnvironmentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentGet400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RegistryEnvironmentGet400JSONResponse) VisitRegistryEnvironmentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentGet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegistryEnvironmentGet401JSONResponse) VisitRegistryEnvironmentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentGet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegistryEnvironmentGet403JSONResponse) VisitRegistryEnvironmentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentGet404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RegistryEnvironmentGet404JSONResponse) VisitRegistryEnvironmentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentGet429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegistryEnvironmentGet429JSONResponse) VisitRegistryEnvironmentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentGet500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RegistryEnvironmentGet500JSONResponse) VisitRegistryEnvironmentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentListRequestObject struct {
+	Params RegistryEnvironmentListParams
+}
+
+type RegistryEnvironmentListResponseObject interface {
+	VisitRegistryEnvironmentListResponse(w http.ResponseWriter) error
+}
+
+type RegistryEnvironmentList200JSONResponse []RegistryEnvironment
+
+func (response RegistryEnvironmentList200JSONResponse) VisitRegistryEnvironmentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentList400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RegistryEnvironmentList400JSONResponse) VisitRegistryEnvironmentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentList401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegistryEnvironmentList401JSONResponse) VisitRegistryEnvironmentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentList403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegistryEnvironmentList403JSONResponse) VisitRegistryEnvironmentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegistryEnvironmentList429JSONResponse) VisitRegistryEnvironmentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentList500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RegistryEnvironmentList500JSONResponse) VisitRegistryEnvironmentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentCreateRequestObject struct {
+	Body *RegistryEnvironmentCreateJSONRequestBody
+}
+
+type RegistryEnvironmentCreateResponseObject interface {
+	VisitRegistryEnvironmentCreateResponse(w http.ResponseWriter) error
+}
+
+type RegistryEnvironmentCreate201JSONResponse struct {
+	RegistryEnvironmentSavedJSONResponse
+}
+
+func (response RegistryEnvironmentCreate201JSONResponse) VisitRegistryEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentCreate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RegistryEnvironmentCreate400JSONResponse) VisitRegistryEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentCreate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegistryEnvironmentCreate401JSONResponse) VisitRegistryEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentCreate403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegistryEnvironmentCreate403JSONResponse) VisitRegistryEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentCreate405JSONResponse struct {
+	RegistryInvalidInputJSONResponse
+}
+
+func (response RegistryEnvironmentCreate405JSONResponse) VisitRegistryEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(405)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentCreate413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response RegistryEnvironmentCreate413JSONResponse) VisitRegistryEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentCreate415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RegistryEnvironmentCreate415JSONResponse) VisitRegistryEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentCreate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegistryEnvironmentCreate429JSONResponse) VisitRegistryEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentCreate500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RegistryEnvironmentCreate500JSONResponse) VisitRegistryEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentUpdateRequestObject struct {
+	Body *RegistryEnvironmentUpdateJSONRequestBody
+}
+
+type RegistryEnvironmentUpdateResponseObject interface {
+	VisitRegistryEnvironmentUpdateResponse(w http.ResponseWriter) error
+}
+
+type RegistryEnvironmentUpdate201JSONResponse struct {
+	RegistryEnvironmentSavedJSONResponse
+}
+
+func (response RegistryEnvironmentUpdate201JSONResponse) VisitRegistryEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentUpdate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RegistryEnvironmentUpdate400JSONResponse) VisitRegistryEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentUpdate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegistryEnvironmentUpdate401JSONResponse) VisitRegistryEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentUpdate403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegistryEnvironmentUpdate403JSONResponse) VisitRegistryEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentUpdate404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RegistryEnvironmentUpdate404JSONResponse) VisitRegistryEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentUpdate405JSONResponse struct {
+	RegistryInvalidInputJSONResponse
+}
+
+func (response RegistryEnvironmentUpdate405JSONResponse) VisitRegistryEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(405)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentUpdate413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response RegistryEnvironmentUpdate413JSONResponse) VisitRegistryEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentUpdate415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RegistryEnvironmentUpdate415JSONResponse) VisitRegistryEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegistryEnvironmentUpdate429JSONResponse) VisitRegistryEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryEnvironmentUpdate500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RegistryEnvironmentUpdate500JSONResponse) VisitRegistryEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageDeleteRequestObject struct {
+	ImageId RegistryImageId `json:"imageId"`
+}
+
+type RegistryImageDeleteResponseObject interface {
+	VisitRegistryImageDeleteResponse(w http.ResponseWriter) error
+}
+
+type RegistryImageDelete200Response struct {
+}
+
+func (response RegistryImageDelete200Response) VisitRegistryImageDeleteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type RegistryImageDelete400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RegistryImageDelete400JSONResponse) VisitRegistryImageDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageDelete401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegistryImageDelete401JSONResponse) VisitRegistryImageDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageDelete403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegistryImageDelete403JSONResponse) VisitRegistryImageDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageDelete404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RegistryImageDelete404JSONResponse) VisitRegistryImageDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegistryImageDelete429JSONResponse) VisitRegistryImageDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageDelete500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RegistryImageDelete500JSONResponse) VisitRegistryImageDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageGetRequestObject struct {
+	ImageId RegistryImageId `json:"imageId"`
+}
+
+type RegistryImageGetResponseObject interface {
+	VisitRegistryImageGetResponse(w http.ResponseWriter) error
+}
+
+type RegistryImageGet200JSONResponse RegistryImage
+
+func (response RegistryImageGet200JSONResponse) VisitRegistryImageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageGet400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RegistryImageGet400JSONResponse) VisitRegistryImageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageGet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegistryImageGet401JSONResponse) VisitRegistryImageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageGet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegistryImageGet403JSONResponse) VisitRegistryImageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageGet404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RegistryImageGet404JSONResponse) VisitRegistryImageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageGet429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegistryImageGet429JSONResponse) VisitRegistryImageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageGet500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RegistryImageGet500JSONResponse) VisitRegistryImageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageDownloadRequestObject struct {
+	ImageId RegistryImageId `json:"imageId"`
+	Params  RegistryImageDownloadParams
+}
+
+type RegistryImageDownloadResponseObject interface {
+	VisitRegistryImageDownloadResponse(w http.ResponseWriter) error
+}
+
+type RegistryImageDownload200ResponseHeaders struct {
+	AcceptRanges       *string
+	ContentDisposition *string
+	ContentLength      *int
+	ETag               *string
+}
+
+type RegistryImageDownload200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       RegistryImageDownload200ResponseHeaders
+	ContentLength int64
+}
+
+func (response RegistryImageDownload200ApplicationoctetStreamResponse) VisitRegistryImageDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.ContentLength != nil {
+		w.Header().Set("Content-Length", fmt.Sprint(*response.Headers.ContentLength))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type RegistryImageDownload206ResponseHeaders struct {
+	ContentRange *string
+	ETag         *string
+}
+
+type RegistryImageDownload206ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       RegistryImageDownload206ResponseHeaders
+	ContentLength int64
+}
+
+func (response RegistryImageDownload206ApplicationoctetStreamResponse) VisitRegistryImageDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type RegistryImageDownload304Response = NotModifiedResponse
+
+func (response RegistryImageDownload304Response) VisitRegistryImageDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type RegistryImageDownload400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RegistryImageDownload400JSONResponse) VisitRegistryImageDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageDownload401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegistryImageDownload401JSONResponse) VisitRegistryImageDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageDownload403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegistryImageDownload403JSONResponse) VisitRegistryImageDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageDownload404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RegistryImageDownload404JSONResponse) VisitRegistryImageDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageDownload416Response = RangeNotSatisfiableResponse
+
+func (response RegistryImageDownload416Response) VisitRegistryImageDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type RegistryImageDownload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegistryImageDownload429JSONResponse) VisitRegistryImageDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageDownload500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RegistryImageDownload500JSONResponse) VisitRegistryImageDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageUploadRequestObject struct {
+	ImageId RegistryImageId `json:"imageId"`
+	Body    *multipart.Reader
+}
+
+type RegistryImageUploadResponseObject interface {
+	VisitRegistryImageUploadResponse(w http.ResponseWriter) error
+}
+
+type RegistryImageUpload200Response struct {
+}
+
+func (response RegistryImageUpload200Response) VisitRegistryImageUploadResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type RegistryImageUpload400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RegistryImageUpload400JSONResponse) VisitRegistryImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageUpload401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegistryImageUpload401JSONResponse) VisitRegistryImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageUpload403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegistryImageUpload403JSONResponse) VisitRegistryImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageUpload404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RegistryImageUpload404JSONResponse) VisitRegistryImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageUpload413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response RegistryImageUpload413JSONResponse) VisitRegistryImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageUpload415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RegistryImageUpload415JSONResponse) VisitRegistryImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageUpload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegistryImageUpload429JSONResponse) VisitRegistryImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageUpload500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RegistryImageUpload500JSONResponse) VisitRegistryImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageUpload503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response RegistryImageUpload503JSONResponse) VisitRegistryImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageSbomRequestObject struct {
+	ImageId RegistryImageId `json:"imageId"`
+}
+
+type RegistryImageSbomResponseObject interface {
+	VisitRegistryImageSbomResponse(w http.ResponseWriter) error
+}
+
+type RegistryImageSbom200ApplicationVndCyclonedxPlusJSONResponse map[string]interface{}
+
+func (response RegistryImageSbom200ApplicationVndCyclonedxPlusJSONResponse) VisitRegistryImageSbomResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.cyclonedx+json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageSbom400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RegistryImageSbom400JSONResponse) VisitRegistryImageSbomResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageSbom401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegistryImageSbom401JSONResponse) VisitRegistryImageSbomResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageSbom403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegistryImageSbom403JSONResponse) VisitRegistryImageSbomResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageSbom404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RegistryImageSbom404JSONResponse) VisitRegistryImageSbomResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageSbom429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegistryImageSbom429JSONResponse) VisitRegistryImageSbomResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageSbom500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RegistryImageSbom500JSONResponse) VisitRegistryImageSbomResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageListRequestObject struct {
+	Params RegistryImageListParams
+}
+
+type RegistryImageListResponseObject interface {
+	VisitRegistryImageListResponse(w http.ResponseWriter) error
+}
+
+type RegistryImageList200JSONResponse []RegistryImage
+
+func (response RegistryImageList200JSONResponse) VisitRegistryImageListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageList400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RegistryImageList400JSONResponse) VisitRegistryImageListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageList401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegistryImageList401JSONResponse) VisitRegistryImageListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageList403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegistryImageList403JSONResponse) VisitRegistryImageListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegistryImageList429JSONResponse) VisitRegistryImageListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageList500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RegistryImageList500JSONResponse) VisitRegistryImageListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageCreateRequestObject struct {
+	Body *RegistryImageCreateJSONRequestBody
+}
+
+type RegistryImageCreateResponseObject interface {
+	VisitRegistryImageCreateResponse(w http.ResponseWriter) error
+}
+
+type RegistryImageCreate201JSONResponse struct{ RegistryImageSavedJSONResponse }
+
+func (response RegistryImageCreate201JSONResponse) VisitRegistryImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageCreate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RegistryImageCreate400JSONResponse) VisitRegistryImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageCreate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegistryImageCreate401JSONResponse) VisitRegistryImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageCreate403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegistryImageCreate403JSONResponse) VisitRegistryImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageCreate405JSONResponse struct {
+	RegistryInvalidInputJSONResponse
+}
+
+func (response RegistryImageCreate405JSONResponse) VisitRegistryImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(405)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageCreate413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response RegistryImageCreate413JSONResponse) VisitRegistryImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageCreate415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RegistryImageCreate415JSONResponse) VisitRegistryImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageCreate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegistryImageCreate429JSONResponse) VisitRegistryImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageCreate500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RegistryImageCreate500JSONResponse) VisitRegistryImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageUpdateRequestObject struct {
+	Body *RegistryImageUpdateJSONRequestBody
+}
+
+type RegistryImageUpdateResponseObject interface {
+	VisitRegistryImageUpdateResponse(w http.ResponseWriter) error
+}
+
+type RegistryImageUpdate201JSONResponse struct{ RegistryImageSavedJSONResponse }
+
+func (response RegistryImageUpdate201JSONResponse) VisitRegistryImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageUpdate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RegistryImageUpdate400JSONResponse) VisitRegistryImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageUpdate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegistryImageUpdate401JSONResponse) VisitRegistryImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageUpdate403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegistryImageUpdate403JSONResponse) VisitRegistryImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageUpdate404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RegistryImageUpdate404JSONResponse) VisitRegistryImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageUpdate405JSONResponse struct {
+	RegistryInvalidInputJSONResponse
+}
+
+func (response RegistryImageUpdate405JSONResponse) VisitRegistryImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(405)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageUpdate413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response RegistryImageUpdate413JSONResponse) VisitRegistryImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageUpdate415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RegistryImageUpdate415JSONResponse) VisitRegistryImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegistryImageUpdate429JSONResponse) VisitRegistryImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryImageUpdate500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RegistryImageUpdate500JSONResponse) VisitRegistryImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryRuntimeStatsRequestObject struct {
+}
+
+type RegistryRuntimeStatsResponseObject interface {
+	VisitRegistryRuntimeStatsResponse(w http.ResponseWriter) error
+}
+
+type RegistryRuntimeStats200JSONResponse RegistryRuntimeStats
+
+func (response RegistryRuntimeStats200JSONResponse) VisitRegistryRuntimeStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryRuntimeStats401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegistryRuntimeStats401JSONResponse) VisitRegistryRuntimeStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryRuntimeStats403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegistryRuntimeStats403JSONResponse) VisitRegistryRuntimeStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryRuntimeStats429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegistryRuntimeStats429JSONResponse) VisitRegistryRuntimeStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryRuntimeStats500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RegistryRuntimeStats500JSONResponse) VisitRegistryRuntimeStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryUserGetRequestObject struct {
+}
+
+type RegistryUserGetResponseObject interface {
+	VisitRegistryUserGetResponse(w http.ResponseWriter) error
+}
+
+type RegistryUserGet200JSONResponse RegistryUser
+
+func (response RegistryUserGet200JSONResponse) VisitRegistryUserGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryUserGet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegistryUserGet401JSONResponse) VisitRegistryUserGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryUserGet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegistryUserGet403JSONResponse) VisitRegistryUserGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryUserGet429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegistryUserGet429JSONResponse) VisitRegistryUserGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryUserGet500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RegistryUserGet500JSONResponse) VisitRegistryUserGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryUserCreateRequestObject struct {
+	Body *RegistryUserCreateJSONRequestBody
+}
+
+type RegistryUserCreateResponseObject interface {
+	VisitRegistryUserCreateResponse(w http.ResponseWriter) error
+}
+
+type RegistryUserCreate200JSONResponse RegistryUser
+
+func (response RegistryUserCreate200JSONResponse) VisitRegistryUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryUserCreate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RegistryUserCreate400JSONResponse) VisitRegistryUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryUserCreate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RegistryUserCreate401JSONResponse) VisitRegistryUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryUserCreate403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RegistryUserCreate403JSONResponse) VisitRegistryUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryUserCreate409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RegistryUserCreate409JSONResponse) VisitRegistryUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryUserCreate413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response RegistryUserCreate413JSONResponse) VisitRegistryUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryUserCreate415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response RegistryUserCreate415JSONResponse) VisitRegistryUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryUserCreate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response RegistryUserCreate429JSONResponse) VisitRegistryUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegistryUserCreate500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response RegistryUserCreate500JSONResponse) VisitRegistryUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// AccountListGroups Groups by name; an admin sees every group, a user the groups they are in
@@ -5366,6 +8881,69 @@ type StrictServerInterface interface {
 	// SystemVersion Versions of reehub and of the Podman service it drives
 	// (GET /api/version)
 	SystemVersion(ctx context.Context, request SystemVersionRequestObject) (SystemVersionResponseObject, error)
+	// RegistryDeploy Deploy an image into an environment
+	// (POST /v1/deploy)
+	RegistryDeploy(ctx context.Context, request RegistryDeployRequestObject) (RegistryDeployResponseObject, error)
+	// RegistryDeploymentDelete Stop and remove a deployment
+	// (DELETE /v1/deployment/{deploymentId})
+	RegistryDeploymentDelete(ctx context.Context, request RegistryDeploymentDeleteRequestObject) (RegistryDeploymentDeleteResponseObject, error)
+	// RegistryDeploymentGet Get a deployment
+	// (GET /v1/deployment/{deploymentId})
+	RegistryDeploymentGet(ctx context.Context, request RegistryDeploymentGetRequestObject) (RegistryDeploymentGetResponseObject, error)
+	// RegistryDeploymentLogs The container's log (beyond the seed)
+	// (GET /v1/deployment/{deploymentId}/logs)
+	RegistryDeploymentLogs(ctx context.Context, request RegistryDeploymentLogsRequestObject) (RegistryDeploymentLogsResponseObject, error)
+	// RegistryDeploymentList List the caller's deployments
+	// (GET /v1/deployments)
+	RegistryDeploymentList(ctx context.Context, request RegistryDeploymentListRequestObject) (RegistryDeploymentListResponseObject, error)
+	// RegistryEnvironmentDelete Delete an execution environment
+	// (DELETE /v1/environment/{environmentId})
+	RegistryEnvironmentDelete(ctx context.Context, request RegistryEnvironmentDeleteRequestObject) (RegistryEnvironmentDeleteResponseObject, error)
+	// RegistryEnvironmentGet Get an execution environment by id
+	// (GET /v1/environment/{environmentId})
+	RegistryEnvironmentGet(ctx context.Context, request RegistryEnvironmentGetRequestObject) (RegistryEnvironmentGetResponseObject, error)
+	// RegistryEnvironmentList List the caller's execution environments
+	// (GET /v1/environments)
+	RegistryEnvironmentList(ctx context.Context, request RegistryEnvironmentListRequestObject) (RegistryEnvironmentListResponseObject, error)
+	// RegistryEnvironmentCreate Create an execution environment for the caller
+	// (POST /v1/environments)
+	RegistryEnvironmentCreate(ctx context.Context, request RegistryEnvironmentCreateRequestObject) (RegistryEnvironmentCreateResponseObject, error)
+	// RegistryEnvironmentUpdate Update an execution environment (id in the body)
+	// (PUT /v1/environments)
+	RegistryEnvironmentUpdate(ctx context.Context, request RegistryEnvironmentUpdateRequestObject) (RegistryEnvironmentUpdateResponseObject, error)
+	// RegistryImageDelete Delete an image
+	// (DELETE /v1/image/{imageId})
+	RegistryImageDelete(ctx context.Context, request RegistryImageDeleteRequestObject) (RegistryImageDeleteResponseObject, error)
+	// RegistryImageGet Get an image by id
+	// (GET /v1/image/{imageId})
+	RegistryImageGet(ctx context.Context, request RegistryImageGetRequestObject) (RegistryImageGetResponseObject, error)
+	// RegistryImageDownload Download the image's file, converted on request
+	// (GET /v1/image/{imageId}/file)
+	RegistryImageDownload(ctx context.Context, request RegistryImageDownloadRequestObject) (RegistryImageDownloadResponseObject, error)
+	// RegistryImageUpload Upload the image's file (multipart field upfile)
+	// (POST /v1/image/{imageId}/file)
+	RegistryImageUpload(ctx context.Context, request RegistryImageUploadRequestObject) (RegistryImageUploadResponseObject, error)
+	// RegistryImageSbom The CycloneDX SBOM attached to an image (beyond the seed)
+	// (GET /v1/image/{imageId}/sbom)
+	RegistryImageSbom(ctx context.Context, request RegistryImageSbomRequestObject) (RegistryImageSbomResponseObject, error)
+	// RegistryImageList List (and search) the images the caller may see
+	// (GET /v1/images)
+	RegistryImageList(ctx context.Context, request RegistryImageListRequestObject) (RegistryImageListResponseObject, error)
+	// RegistryImageCreate Create an image record (its file is uploaded separately)
+	// (POST /v1/images)
+	RegistryImageCreate(ctx context.Context, request RegistryImageCreateRequestObject) (RegistryImageCreateResponseObject, error)
+	// RegistryImageUpdate Update an image record (id in the body)
+	// (PUT /v1/images)
+	RegistryImageUpdate(ctx context.Context, request RegistryImageUpdateRequestObject) (RegistryImageUpdateResponseObject, error)
+	// RegistryRuntimeStats The engine's queues and workers behind the registry
+	// (GET /v1/runtimestats)
+	RegistryRuntimeStats(ctx context.Context, request RegistryRuntimeStatsRequestObject) (RegistryRuntimeStatsResponseObject, error)
+	// RegistryUserGet The caller
+	// (GET /v1/user)
+	RegistryUserGet(ctx context.Context, request RegistryUserGetRequestObject) (RegistryUserGetResponseObject, error)
+	// RegistryUserCreate Register a user
+	// (POST /v1/user)
+	RegistryUserCreate(ctx context.Context, request RegistryUserCreateRequestObject) (RegistryUserCreateResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -6357,189 +9935,933 @@ func (sh *strictHandler) SystemVersion(ctx *gin.Context) {
 	}
 }
 
+// RegistryDeploy operation middleware
+func (sh *strictHandler) RegistryDeploy(ctx *gin.Context) {
+	var request RegistryDeployRequestObject
+
+	var body RegistryDeployJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegistryDeploy(ctx, request.(RegistryDeployRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegistryDeploy")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegistryDeployResponseObject); ok {
+		if err := validResponse.VisitRegistryDeployResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegistryDeploymentDelete operation middleware
+func (sh *strictHandler) RegistryDeploymentDelete(ctx *gin.Context, deploymentId RegistryDeploymentId) {
+	var request RegistryDeploymentDeleteRequestObject
+
+	request.DeploymentId = deploymentId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegistryDeploymentDelete(ctx, request.(RegistryDeploymentDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegistryDeploymentDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegistryDeploymentDeleteResponseObject); ok {
+		if err := validResponse.VisitRegistryDeploymentDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegistryDeploymentGet operation middleware
+func (sh *strictHandler) RegistryDeploymentGet(ctx *gin.Context, deploymentId RegistryDeploymentId) {
+	var request RegistryDeploymentGetRequestObject
+
+	request.DeploymentId = deploymentId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegistryDeploymentGet(ctx, request.(RegistryDeploymentGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegistryDeploymentGet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegistryDeploymentGetResponseObject); ok {
+		if err := validResponse.VisitRegistryDeploymentGetResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegistryDeploymentLogs operation middleware
+func (sh *strictHandler) RegistryDeploymentLogs(ctx *gin.Context, deploymentId RegistryDeploymentId) {
+	var request RegistryDeploymentLogsRequestObject
+
+	request.DeploymentId = deploymentId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegistryDeploymentLogs(ctx, request.(RegistryDeploymentLogsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegistryDeploymentLogs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegistryDeploymentLogsResponseObject); ok {
+		if err := validResponse.VisitRegistryDeploymentLogsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegistryDeploymentList operation middleware
+func (sh *strictHandler) RegistryDeploymentList(ctx *gin.Context) {
+	var request RegistryDeploymentListRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegistryDeploymentList(ctx, request.(RegistryDeploymentListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegistryDeploymentList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegistryDeploymentListResponseObject); ok {
+		if err := validResponse.VisitRegistryDeploymentListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegistryEnvironmentDelete operation middleware
+func (sh *strictHandler) RegistryEnvironmentDelete(ctx *gin.Context, environmentId RegistryEnvironmentId) {
+	var request RegistryEnvironmentDeleteRequestObject
+
+	request.EnvironmentId = environmentId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegistryEnvironmentDelete(ctx, request.(RegistryEnvironmentDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegistryEnvironmentDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegistryEnvironmentDeleteResponseObject); ok {
+		if err := validResponse.VisitRegistryEnvironmentDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegistryEnvironmentGet operation middleware
+func (sh *strictHandler) RegistryEnvironmentGet(ctx *gin.Context, environmentId RegistryEnvironmentId) {
+	var request RegistryEnvironmentGetRequestObject
+
+	request.EnvironmentId = environmentId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegistryEnvironmentGet(ctx, request.(RegistryEnvironmentGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegistryEnvironmentGet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegistryEnvironmentGetResponseObject); ok {
+		if err := validResponse.VisitRegistryEnvironmentGetResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegistryEnvironmentList operation middleware
+func (sh *strictHandler) RegistryEnvironmentList(ctx *gin.Context, params RegistryEnvironmentListParams) {
+	var request RegistryEnvironmentListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegistryEnvironmentList(ctx, request.(RegistryEnvironmentListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegistryEnvironmentList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegistryEnvironmentListResponseObject); ok {
+		if err := validResponse.VisitRegistryEnvironmentListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegistryEnvironmentCreate operation middleware
+func (sh *strictHandler) RegistryEnvironmentCreate(ctx *gin.Context) {
+	var request RegistryEnvironmentCreateRequestObject
+
+	var body RegistryEnvironmentCreateJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegistryEnvironmentCreate(ctx, request.(RegistryEnvironmentCreateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegistryEnvironmentCreate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegistryEnvironmentCreateResponseObject); ok {
+		if err := validResponse.VisitRegistryEnvironmentCreateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegistryEnvironmentUpdate operation middleware
+func (sh *strictHandler) RegistryEnvironmentUpdate(ctx *gin.Context) {
+	var request RegistryEnvironmentUpdateRequestObject
+
+	var body RegistryEnvironmentUpdateJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegistryEnvironmentUpdate(ctx, request.(RegistryEnvironmentUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegistryEnvironmentUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegistryEnvironmentUpdateResponseObject); ok {
+		if err := validResponse.VisitRegistryEnvironmentUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegistryImageDelete operation middleware
+func (sh *strictHandler) RegistryImageDelete(ctx *gin.Context, imageId RegistryImageId) {
+	var request RegistryImageDeleteRequestObject
+
+	request.ImageId = imageId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegistryImageDelete(ctx, request.(RegistryImageDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegistryImageDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegistryImageDeleteResponseObject); ok {
+		if err := validResponse.VisitRegistryImageDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegistryImageGet operation middleware
+func (sh *strictHandler) RegistryImageGet(ctx *gin.Context, imageId RegistryImageId) {
+	var request RegistryImageGetRequestObject
+
+	request.ImageId = imageId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegistryImageGet(ctx, request.(RegistryImageGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegistryImageGet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegistryImageGetResponseObject); ok {
+		if err := validResponse.VisitRegistryImageGetResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegistryImageDownload operation middleware
+func (sh *strictHandler) RegistryImageDownload(ctx *gin.Context, imageId RegistryImageId, params RegistryImageDownloadParams) {
+	var request RegistryImageDownloadRequestObject
+
+	request.ImageId = imageId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegistryImageDownload(ctx, request.(RegistryImageDownloadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegistryImageDownload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegistryImageDownloadResponseObject); ok {
+		if err := validResponse.VisitRegistryImageDownloadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegistryImageUpload operation middleware
+func (sh *strictHandler) RegistryImageUpload(ctx *gin.Context, imageId RegistryImageId) {
+	var request RegistryImageUploadRequestObject
+
+	request.ImageId = imageId
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegistryImageUpload(ctx, request.(RegistryImageUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegistryImageUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegistryImageUploadResponseObject); ok {
+		if err := validResponse.VisitRegistryImageUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegistryImageSbom operation middleware
+func (sh *strictHandler) RegistryImageSbom(ctx *gin.Context, imageId RegistryImageId) {
+	var request RegistryImageSbomRequestObject
+
+	request.ImageId = imageId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegistryImageSbom(ctx, request.(RegistryImageSbomRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegistryImageSbom")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegistryImageSbomResponseObject); ok {
+		if err := validResponse.VisitRegistryImageSbomResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegistryImageList operation middleware
+func (sh *strictHandler) RegistryImageList(ctx *gin.Context, params RegistryImageListParams) {
+	var request RegistryImageListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegistryImageList(ctx, request.(RegistryImageListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegistryImageList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegistryImageListResponseObject); ok {
+		if err := validResponse.VisitRegistryImageListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegistryImageCreate operation middleware
+func (sh *strictHandler) RegistryImageCreate(ctx *gin.Context) {
+	var request RegistryImageCreateRequestObject
+
+	var body RegistryImageCreateJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegistryImageCreate(ctx, request.(RegistryImageCreateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegistryImageCreate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegistryImageCreateResponseObject); ok {
+		if err := validResponse.VisitRegistryImageCreateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegistryImageUpdate operation middleware
+func (sh *strictHandler) RegistryImageUpdate(ctx *gin.Context) {
+	var request RegistryImageUpdateRequestObject
+
+	var body RegistryImageUpdateJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegistryImageUpdate(ctx, request.(RegistryImageUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegistryImageUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegistryImageUpdateResponseObject); ok {
+		if err := validResponse.VisitRegistryImageUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegistryRuntimeStats operation middleware
+func (sh *strictHandler) RegistryRuntimeStats(ctx *gin.Context) {
+	var request RegistryRuntimeStatsRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegistryRuntimeStats(ctx, request.(RegistryRuntimeStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegistryRuntimeStats")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegistryRuntimeStatsResponseObject); ok {
+		if err := validResponse.VisitRegistryRuntimeStatsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegistryUserGet operation middleware
+func (sh *strictHandler) RegistryUserGet(ctx *gin.Context) {
+	var request RegistryUserGetRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegistryUserGet(ctx, request.(RegistryUserGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegistryUserGet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegistryUserGetResponseObject); ok {
+		if err := validResponse.VisitRegistryUserGetResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RegistryUserCreate operation middleware
+func (sh *strictHandler) RegistryUserCreate(ctx *gin.Context) {
+	var request RegistryUserCreateRequestObject
+
+	var body RegistryUserCreateJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegistryUserCreate(ctx, request.(RegistryUserCreateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegistryUserCreate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RegistryUserCreateResponseObject); ok {
+		if err := validResponse.VisitRegistryUserCreateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L15c9s4tij+VVD6TVVLtyhZm53Yrqn6OYnT7ZkkzrOd6ftuK9eByEMJYwrgEFBsJZXv/grnAFwkSpaX",
-	"pGe6/U93LJJYz75+bYRqlioJ0ujGwdfGFHgEGf7zKAwhNWdcTgD/jkCHmUiNULJx0DhKrvlCs1FjvDCg",
-	"R41DZqbAInUtE8UjNlVSzTPN8PNOI2jocAozbscxixQaBw1tMiEnjW/fgsZLJQ1Immp1pospMDsJy+xz",
-	"pmLGWcozI3jCMtCpkvrWGY4v+GR15GNphFkwwyd21Mr6m/avkNbFIjEBbVqHTIOMmDBszMMrJiQ7idvv",
-	"lIT2W27C6eY1fAsaKc/4DExxvGouzc+Zmqcf5iJaXd6HDyev/MIm9jU7A9zwWZrYoffhefQs3Bu3d/kw",
-	"bg9hELWfh/1xu8e7sX/WCBrCDpVyM20EDcln9su5nS5oZPCvucggahyYbA7lxccqm3FTvLl6oG71HzRk",
-	"ty9+riGrrr0b7cFz/ixs9+Nhrz0cD3j7OexH7Wfh7rjH+/EAhtF3W/sZwPtMhaC1XeTmpaf0YnX142j4",
-	"bG93PGwP4njcHvb6cXt/j0ftONwbDMfP+nw8/l6r/0YfgzYvVCQIMc8AziBN+OK1ymb2Bwe39p+zeWKE",
-	"xZYdO3I74ganARmqyI5opxQJlL66oBl5miYi5PZIdr6INGDlH1RowLS1yYDPqk9u2l9E2rY0JQOtIcID",
-	"L7b3lwzixkHj/9spqM4OPdU7ZwAfUot8uI18q8U50S+E8LjxFzw6o8NY2nV5Rf/U9lK/Ftdn34ygcTDs",
-	"doPGDLTmlurgMRywLyJlIE22YKNGp7MDJtxJudbX0ajBQIc8BY1wwbNwKj5DcUPHZ2enZ42tN3ucZSqj",
-	"TVaB70SGKssgNMzdc6dBFDJORHjPfe6X9+kgmm0DxExols2lFHJyyITRTM1NOjf2Z/6Zi4SPE2BKhmCJ",
-	"otAeWyB6/HOxXCADreaZnU0zqYylwJxpww0wM+WG8SRR13Q/5cN7rbKxiCKQ9zu9Qfn0jLoCyXSoUmCj",
-	"RgbcAkakgBaEC2DvT88vvs8BhBlEIC3n0yyxPAi3quwlZG5R9heVQobbYhIg0ngIJ9JAJnlC49/jIHar",
-	"6CLceExD9hkyBjjud0CHmmmcrAGGi8TCgpD4g3slURPc8TtlXqu5jO5368N744wFhBgnfvTTeOeHZk2V",
-	"MXUtIWLjBeNSmSlkyGdbfu9vVSRiAVG9QBUmAqT5SbNQpQvWrAgyLXum4TzLQJpDJhUbq2hhOWBJOKwX",
-	"qOzIsCJUuaFYBpYpgDR4+LeIS5ZPW3nvnTLn3AgdC0ts6qd0yA4RiZssEYCkSosIHDVYnrm0FSd9tteI",
-	"nyjfsv/aGc273UGYgJyYKf4bbt8AwBs1WYI/AzdmJ024qEJe4/zi+D3r7fQP2Ouz07csXZipkpeDy15v",
-	"JPFZ3z47+/CO8dS0J2DYPI0s6bOL6e/Rf/NnQmrDk4S1F/b4k5FMM3WzOGA/H1+wqTHpwc5OBONOBGPB",
-	"ZUdlkx36504ktNE7Y6WurlU22zmRZ5AA18D63S7LIFRZBBHr7fb6g8GLkbxN5l29LNx6254CYio7teyj",
-	"JGqxKdcMpJ3F/pqoiQXHWEieHFg2Yx9z5i/tDd2H5DJiXDILlsz+u6J/4C8VED9k11ORINvK5lI79kUC",
-	"DUSMaxbzzP7vOhPGgOzgTmvgvw6N3Ws7+M63qsR5bnhm4I40ybK4ub4EGaVK2C8aOzwVO+7AdujxTtTb",
-	"70bP9odtDsNuezgY8zbfH/D2cBj1n8Fz4L3B0JIku/DGbHEZQSykwJsJSNw8aGw1xl0kuqVt18DE+Ty0",
-	"b8TzJFlYZm7fq4re34LGhVJveDaBe9HyXoWDz1HGtNed2BEzKzoQ/0jETBhLtIb9/eH+3rP+/h4qnvr7",
-	"MPNiIeozLgMVzlhM5hlETIsvbkX+AN5yuXDirr7XOfT3q5KMYjMuFyzmIoHIIpqQ+pBlYKVfIdmgyzSE",
-	"SkbfY/+1k7M4UzNmppb9IH9iPIqsHmHFm1hl9MhyOWb1KRQDRtJRf3bNSQgLpxBeQdRhZ7gTHht3unI+",
-	"G0NmL9jty+4SX2of2ZdWkLz0bJUvnLsxjGLXXBg2hlhlRMmkJW7cGJilpsrmZkKK2XzWOOjlR2oFqQlk",
-	"jmV8kHxupioTX+CegkuvfMl2MMuQ6TOW61OPfqFvhdZCTuxFCfmZJyIqC6tLHPfXX39tHxUrW8PVOdqf",
-	"LCrYyUHfLjB8kLlWcj8JtyrqOwsQFxIyFC4FqR7zYppDhiA24UKyhFs4efSTPcqnzgCm8zHJ9GSgeq+i",
-	"GZf+hRYLubQYMLbv8nAK0XaS8gep52mqLOV9C5HgZAK4D6XdLR+g59F2OFZjiPBqXH7RU8jAGdlW5vtO",
-	"CiWRDivg/qTZzG6e2XlYs7z4ll+pkssKFq3dMql8RWXr3ssMuIHowmqNeIxJcho3Dn7bvGb3MX31Lfhq",
-	"9Y8UMuPsPcaPtrohDWEG5pDpqbqWTMlkgep5p9YOVlhXfnNjfsxfU+N/Qmga3z4Wtj60VNppq6sJaYuX",
-	"3FTsV1Y0bRsxg9WpLYxYSlxjVX5LD6xSYym8XbcwMNO33XJ5iTSGncbNy7OML+zfZIT7urqeFDKtJE/q",
-	"DxVtr2jzQN7zk2YRxHyemMIq60YcK5UAt3fmBKptzJHla3Av4UJLyypOLCif9+p1VS/LncTKla09h4cv",
-	"esOS3sF1DkI8ilDy5Mn70spinmgI1iy2ei84EsIIUcLPPJlDxVj+zj4jptOyV5RahpzZb//3N97+8tH+",
-	"p9ve71y2P37tBXuDb3+5daNb7LDA9O13CDepyEBfCnkZ8YXDCgSwxsF+N2jM+A0JDYO9XfvnBhmigPEZ",
-	"vyHdqHGwN8SP/J+9GoRE2xHOfBd0O7dfIT4LeULf9Zaxru4I8/k2n+UHTcB7l6OccZFUIJh+Ccrn0d8d",
-	"1hyBVUAu64Ht9TxJHKxJhTJBphIWTnnGQwOZRviqTLBXhbf/HY1uut32aHTTi0ejm2fxx//6Sx1drJ/+",
-	"jRWOncTLE61IxrTLKflX6qjSfUDefqX1tcpqDEfv3ROUxV9wLUJmBcxDpqzihAK6Bf+2lQJPT169bCMD",
-	"sqvTHXb8GbJFcWgjidesD0jX8yML1P+nELFrYabs/Jejdn93zwvX4zBbpCZgWrl//qRH8lm/je5BUt8K",
-	"W2yaJgsS6ZevpoQMz2sOIFMk1GyBAWf21buSiTM3PkiLxb81eDQTqINbeP9Ys6AKuq3cSgY88qbvn48v",
-	"ArRZgP8F7LGbqZXNIdHgeBib8QWLVMBwbv8u/ZELN+T1cou0szSCBo7dCNyaNyw2J4QPlxY8fbzLN0t8",
-	"TEizN2zU0cuEa3M513dc0npJIoNY3NTLEbHItCmRDY++JLQFVpPMIFQTKTQwYTqNxyfUG2lzWfRw81TE",
-	"jcpN5FvdAOiegD8cBBxpu5x4AWLJLn4LMWRNSXa93BbgTOV1UwltNbsa8nfE/DPCIadtlXRsqJcFc660",
-	"FH5gf/YmjkMGs9Qs2PUUJJvLK6muZe36tuFTWw+Gp6PrD1RXxCmdHxtJwiSQMhUHtcL6ykzLsnhdzMC7",
-	"+QwyETIRBewKUmIp3U7PWYP0YW4PQp5iJ7ayp514C0y/jbmSIJlbl+zuf7m4eE+Mrh5W7swpChG7xh5I",
-	"gKsNelUF2k5iQZETdxPI8ZWqKuHFoAJ63OpLAL+MZjl4bKt0YDQIOiVuFdvqqCMkZE4Lp1xOrKwz1iCN",
-	"f3AFkFoYFBkJ+yhzCVkeu7csDq7HZZPNwaNzCbS5jFgGn9UV/SicRKMPGa6bgcw/mN0J19/BNYMqvnPp",
-	"sJRukYUJ8Ew7wn83cfUxZM/1Yp9dey6gNZ14xjViJ2cSrgtq+gMkrRXgyz3aqzClJJDHmOkpTxGlUR5i",
-	"3pWCUnKVO6Elq24wJAbka2H2rUpMEDqMV2lObgxbHvDXKTfs2oL3dabkJHCHOZ3PuKwGG3m3WI1beZm6",
-	"ronRQ4tZWZYjE9rH28gIHkWxB/d6Hf6fAbzgGk5mbq/VI60YZZePAdBzbRFQ2K8tcxnPRWKYkmTuJ1tl",
-	"PbJVBvtax8snLjhoKaoApzp5xZp6yvu7ey3ilPlC6wUDFxtY8sN93VaFe8kNT9RkTnpbYBEmYkKiq7ez",
-	"nd2hbgFr7sI53f4uZLQG8sr+VqsxHTjXrrCgmGEwGWtipGX+eytgeqxm5DakgBP7p70sFy55/uL0rSVm",
-	"3MBk0aoqD24QjH2zo1sRsxjN/4WD1WoVxa7e18JYLnhsJRZXHJNmrusEFFQnS1dcwmoVxxrWPDPK1NkR",
-	"3+W+pxk3IapjPlhKd2rElWWOjrvyo/vF5SvZDAcln3P10Fb8yjXomYFlyalKEtJV8JNa/DDrIkIMn7CJ",
-	"+GwRzJCHN7DgI+dJYgey/yfqQMGQa62S66M0vdu4FK15LxOm3UKwciy3nm6dB+tfc5hDFPjwuaCIjWPN",
-	"SEkIfCxdTnRagfeGNjWgB0cr2bInFXIZQpJAVMYpmsAiFM1AnCwPv6OhrOjmP74FrxwmPI66thWpzN9K",
-	"1GTzm7GQwkodd1rElSN/2xECJJYIFdy5t5ZRYVGhmu6qVIZ+5/yQDx0jL267IGwBOeMyERum57MZzxb1",
-	"Oj5B8502q/Pb257uQfHh5uN3mL01oj4Y9xru9laXVwdb6yDpVrUFA6cdZyJPnY+gXlIjVHgFmY+Tzm3z",
-	"jVfF78GKqdRMPXUqXmNC5jFpX0S6IjHv3mqoLxZRnu1/Tt4zHL+IWrd7ZE1enhzhynIeDDDjbMy1k7oC",
-	"VHyE0ZTycGNaFRI6FpJniw00/xaYozio6q3jRtZcSm1s4WlKyiSyEwoGWSH8rMkNmyltWK//fNlAX4jU",
-	"s4WTNCrH3+s/ryeQpaj0FdDYfB+/3ymeL7SB2csphFfr/X+rrDqCFGQEMlzkYTRVZQQDDjYToOqo6opk",
-	"a2EYl/oaMmfad5EIEfAoERLKnE1dOf5lh/64pXDs5l9/Fu9dukP1KEoK2oYtbV5BoSDduogz4NGihsfa",
-	"s645vFMJLhshhax0OQGFvsfiBllQBBlrRtxwi9EBo0tqbe08L8NKjSCc+TXXq27g/DoQXqGVgEBmWVdb",
-	"OjIaM/AbX39g/4BMO+1uSalMxeXn4uGqcOGOo+xo0f9KyHuRKm0mWcUBWbKJqo0D0+mWX6mei1uxJ8XV",
-	"EJ3cqOVxYiVih4S/n48vGMZ44kG1nK1rE2NYv+Slo/cvBpUjrGy7dHqrN2MRA8J5JszinAKz8DowiPOi",
-	"PjIFVc6z46N3R96Si0E+5PrTfAbOysa4Zi+AZ5AFPlLpEw18iS98Yv+aQ7YYyTyTrsMuinCmDGbqM2Aw",
-	"rwskBPbh7I13HnLp/GCJmmBEoTYqI1veSH44e3PI0gxiZ4w4clF4FOVDYQT20lyEnw9PJL+ZMORnFE7w",
-	"RyrvMr7K6y/wgqfi74DYNeZahHa2Gg0nN0Vb7uwtcKg7zSuPOPORIuzo/QkdJmtG8BkSlc5AEjunMDqL",
-	"lHbKYi1TY1JcCZ58/VKOamawQgO6eRnt0c2LR392fPzLhxeX9unlyfn5h+MzXDYfyden5+cqUZNFW5tF",
-	"AuyX8/7uHvvbrxdMaD2nfIay3acIMcel4xqX125hUshY1flGMWSOrAw6cNYM/AdKADpgOuQSf5gIjV45",
-	"tAHPpcasARXNQzFOgMENhHM76kiC/CwyJWcIyM2z42PdsnAoNItUOLc/M0E2ZS3kxApelLVkKUI2J7nQ",
-	"ylpoUDx6f9IZyZE8MUxYJkuj2o/Pjo/xsJu59SQ3rgRVW0uhXOqgJNXp1kiiF5087Gaq0cw4cxb1gP3t",
-	"/PSdN6/bXZeMm7nzx67Cb4vERB5FeiSvLU7bXZArZia0PsjFsERoFDTt6041Ih0Y/+vIDEH1ClhpPI7j",
-	"ipmWwU0Iqan5npJ2aXmVGFfNqrGvByNZeHNYc/4Q3GrZYxzJEoLRyRDtYs31eLEU5I0gnwWlSUayhF+o",
-	"SS4jzN9+vcD5rTiQqMUMk3SqxHXGFxRF6enrSDoCu4GqshJRfU3KLZ2Vi83mGTALbhRnAXh1I7l0jpAt",
-	"R243h/19iuUoRVO3fDgIGeenXKOpHo30B+zT1xHankeNAzbsDgM28iKW/WXU6HQ6o4b91RIB+gkt2qPG",
-	"t08l4LE8VGiKmEFigk6LX46PXpUYjwN5TBmhAOXAZzyx5qdwniWsffKp1RlJRJZSwKgAOpNc42BvxQsH",
-	"TRkq/iYToUkWrGn3hj4rHDuaU2grMAtEzjvr/Kk0+2qEkb044ufaskY0EubJKXZb/rfW4UjmobYEwGvy",
-	"dst7yBNfjGKR0Fdsntp/miJLgTIRRvKIjgZNw6Vw2WpQbB6DE0GY2PHtNZSFfzbs7XbYK6e165FsespB",
-	"RjFLqIRFOcuqqySNALua/sPqs39Gck32DzGVRIQgSUB0vPootSJYu9/pNoLGPEscg9EHOzvX19cdjo8x",
-	"Wcp9q3fenLw8fnd+jN9Y2VkY1JMc3zl6f9IoiWaNXqdL76kUJE9F46Ax6HQ7A4rVmqIkhWKfpV07hXN+",
-	"AjXG2aNoZvHSioskg+P7h6zIBaSHVRf+Ai/cQRu678nPWY2XwFAVKzTkl3oS2SnJF/dGaAow1Y2ljOx+",
-	"t3uXwPHfqubFRr/b32v3eu3+4KLXP+juHnS7/1MKfrXve7HK3kCRt7RVPYFvH4Plz4vAXzJpueEG4f64",
-	"Dz3efhYN4/aQ743b++FzaPfiPh+Mh+FutAcYmL1h9b3ud1t9wseVtTufuhttq7oQdrQigP7OMdY1sUS1",
-	"AfYEd5hkMOz21s2Qg9BOJf0FPxrc/lGR322/6O/f/sVyNtW3oLFLkLv5u2oSNapCZMf1Ecl55Dq69yme",
-	"TgPoMoYGPgavDjExENDwicbAQDrxA/eWVcZu2kRa2pqCASku7xuptDV+R4RPXcQaOBrBHc9OUL9khqPG",
-	"MF4w7ggAih4VmtByJFyzYXd/LWmgCX928SNFqYrF3fJJSoC+dabHcph5XQWJFXLVu2Oey53w/XEx9o7n",
-	"UDqE2kICdh8+VBgxbQv4LxXc+IEY3d0Co/MCGfaD3mArEkAZpfjB7jYbqUmS+j0JDqFajrFWrlJzk7P2",
-	"povmlcmidUeaQsG9drZlYWTnqwXZb+tlktJiUDt0q+kw/wQ1IJ4kFEeI8ZNFLGGJxAwDK9byPHwRFQQr",
-	"WK4lPT+DKejO/WWS/2Sm/pgk4j+DNAxv/yKvA/J7IuuphDWocZhj8ELNUQZwpW0wzHbYHbK5TKxq5B97",
-	"weK+gkKpCtmaPMTilZ2VKmWYEbiGLOy4Le18tfLNZU4qIkigLkbizBls8/DL3EZCwMeOKoHWaCS3X0T5",
-	"iyuKS3PY3W+tJRE0YTk3boVWDNcH5xLBYomSE8hysvWHQ5E7s9vfC6foNr00jSDhUanM/A79G5zCIbWx",
-	"/yVL2DL83I9RPhypgh9WPs8j5oOq0H0MGum81iQRlbDZWZC8yhGhCTvn9uZaFJW8rH5ib3gt5h5F0UPQ",
-	"9g+LrL8X7h1FUa7Gqjq02/LCH0M0pWCGWnk0hwHjo16dSvqTrhRTa6Kpu2yId1Z7qwfXWPNbbAyWDzCj",
-	"1oLsW/iekmjXS6JLqVF5NmGR++AkSZeZQC/8/26WjsomlbQQZ1cU6FvCim7eDPlbkfRnRdJeYUxzM1I0",
-	"f5HOSJLr7rjLB/E+tPd6Ub89DPegvc+Hg3Y3fjbuR73wOezu3llyxcyydXV1vG2lfMGl6/oT2KKwfEop",
-	"LY0S1upQDc3EG+TFCqKRE2kjspFq95Ouc+wx74wUrlihDhhmFC7QRJ9wbex6LL+mlEisyVVUsnAxE96h",
-	"JrQ3Y2w0VF/Qor+rodrjYjlT1b7zrN3tt/u9yjtV3AlFkUlJboPLYdznRQbmcurtx/tbbn09ka0st84X",
-	"+2fAlv+r5lktvDa9TcXBLAKlrmVZDjUeYKGti+HIvfcUPk8gQbzMgZpLaV0qIcGaXqrd77Z8jIzHKOES",
-	"a/zhIHLdYtC9cOEr9zbortS42O9WcWAtuN/d/Ovg/Meaf38oDQh8DaDi7f2wG/WgHw/4cLwb7kXP4Hm8",
-	"z7vjXtiPBjCMd/ne+Fn4PNqHbnxndlspY7SJYBTWDYK3f3d5+09mKV4lMYelyyqzW7Rk3oXKEWTWyQs7",
-	"X281A1HCrZJ5APuqGOEjBA0uDt1rIiJSWCrOtfy5/6owK68ldK9wdZ7QLSn0y9ULUf6oxkb3avXtbRVt",
-	"n7a+sUDgx23UXjrN6EnTfTQrkz1PD12LNbLCI2ALieLrhGuKaXJjE5znQZIF1SVdLWAaqU/hjK4UrqCY",
-	"n0RgxWT89JN/fsAshH7aKFB/0FSI7AfI03fWbZdU2R+mvW4Xx7KyHecxWq+q2xc2qer2OXtjsSpJqpt1",
-	"Qyd87LfcX4l+cVt2uuFd/Vb3U0JIc99OB6HKUX8GFcTilYsRsZsOCoRVEqzIHibzCKK81sqt3t31en1h",
-	"s67VR7zLxQUIeA2IFxUgyoYFp9NzJ/3lMS8Y2KpHsvn+9NxlMhQ0znuLiD62mMoC0u2LyNiAxj09efUy",
-	"dx2XgpldqRQ8icIMkKtLs0O7IoxpmRR1Ap0/bZ+i/zYoOx+0szDfV9e5J/Yux6blBTkariVIe6oyDe0x",
-	"VvdYLCHwPRSlwor2A/Wk340Yfg8y+IhmSw/E5O15isj5T9az8lpCtS7qh5LuVamxFJazTsnKLeOZuiYX",
-	"KJZRLPlFKEul5L9T17JSdkldS3C9V+zzkQy5LDvES3yBupIs2Ay41B32/uji5S8roibi96dKTSUqpb2B",
-	"Qr+ir3MSfZs29Mrz0SbmASCbyTd4zXUeAumX1Xry5/9e6OPuqow/VIurUorrMUSfWg3rVEKuX40XDD3w",
-	"uWJVRWG7NBfazI6KEDX8ZBtbw89g6iG4+wfgs99P6XhkJ+GTieQRg9sQZR9DK7lPJE3ehhIjU7gJp3Xo",
-	"nVAFF5fw6DpCuWqDHUbUhyIWiFHW1AFEdMe1IvejHKeZwlwuz0KQkWlIYgpGK9gs9+YaCdR9QWOysibP",
-	"pxt1jEYerP64gQ1SlcWHKiqrWP0+Aa65rOB3xTByHxx0JSG3UjT+cwhg3VHdjxQumZx+PC3E+4n+mDTx",
-	"SVWpV1WmlBrpTSkI+wGLfQXhANtKBoXVp6BvEYsTPvmOakwpzuQRuEGtlesXde3J/AZLV5OzTI2VCRhn",
-	"L0+8cNhiEzCa8VJ8UWckMeSG8r2wD6fVjTBqZey99xgnR3rHVGnXt1O4qusbaP2J1nMk9Y/vhB/8WZzw",
-	"e+1ef/kdS2yfbXLCPw970fZOePv2/5kN9T/Gz+SvX/o3f0/3swszWPwS703+Fu3Ck9P9iYY/Lg1HwrAa",
-	"skoFCFfk8Ufz9C+Rb8zL3/EV+Ha+Wnz6tjFGEG7sKVLDTT5BH0cIWDtC+Lq8qtynzEnQ4FTr2g6gAeMj",
-	"6X96JXSqNBYfD/K6AM2ixvDJq4B9GjWo9u8BlpP41HLVPl5hyWDW/KSnvN3f3fvrJ2/IG8kx17A3ZPSd",
-	"jzW4ODprBdv0HO2wI6waOc/yOIX8JEbSB0TnYVmBUxM4C+fUoayOR5wBVV32tRRuC12oFiL26ygKLCyV",
-	"eyua0NanE/hK8msDHJZa0HTb+74LzWWn/fFrd13jpY930gxu2oZjCfCayIp1ZffqCSoBCAIYVX1su07v",
-	"9p6X2hgeYe836husb2sGSy+7d6mj+zKsrmILN4aHUyrxEosE7HH/ddSgVsT2D2pE3DE8GzU2tkcsJvRF",
-	"xFb6WYovBTyoCFuAYvfT2r6L5ULFr9ZU2fYYRMtdhzy0BdY8e/2SDfqDbuuWfdyt826/u/dD4KZoQY29",
-	"iDIkAU287tZt/aY37cS9TO/eefeDLVlt3iv8DyY49PZu/6Cuy/gP5ur2q8FWJ5hX0l+ynDvqXynqSlTs",
-	"4uiMrE+fqHAhs+998n0rS6w/AzigD7dIByCmnwhC+7Wc/npqdZzQ85zApeAdYPQerrEcwEd1/6eQAZa+",
-	"onAIeo26dSMTrhZUXC2gGGBr53JwU35qucvJ8mapGLUH2MRW39gdPjjUqdQAgfjjko8KO6+zXp/WS0x3",
-	"EPh/tD+D/EyFpdwPqUgbRXMDL8f0w954F7rjYdSP9/gAnsd92A97UZc/G++Fu9EQBnGf98bdcD96Ds/i",
-	"Pb47HoaDqA+9uMv3x7W1lQ9qhbyqXOBkgfKP94gPqvSQ2DJAqATsOZD9KeKFXhQVsYoC8swoLO18X6RO",
-	"1KQkx28u9IApBSnV9asrFXjoGhiFqJYU9Ux9z3o7F03RqUO+N2qyXqK9xQpUFDn/8OHkVWOdKHkLV8A1",
-	"NGolCAM3ZidNuKgieuP84vg96+30N/ep3lp6wBpreRm0J2HiSZi4O514b6G0bQEWYQhBqqiVngiOdT7X",
-	"YGZrmZC4V7YgJakrtl1fJMZ5yPvdbsHYvW8M/0e1UTvsxDCj5uEUNJMg8k5BvjoxkypzBZbRRiBQlAin",
-	"wFMGUs0nU2cMScRnkHbPaabGsEpxShXCH+qRKtqfn/69qAh+gANtbQEsrWcNxXCnJbRvMNJ5CLy4es5U",
-	"sqqAnl+AJ2ZKtb1LsKBxdQdsio8bH4tbdyBEJV9LLKTeCI8cHNsHoSlIpSlEKOeUepYKkxvoMWUNy390",
-	"2FEOxeRZdUE8ICMcYkOdsoI7vMRVfi/28shJ3usEM3/kOd8eR8Nne7vjYXsQx+P2sNeP2/t7PGrH4d5g",
-	"OH7W5+NxtLZjxkGNILDlgNRtZanTE7VSKVrQYFiY83bmmFE0qKnpRlLdJT3edknYVqExW1x6upW7WLca",
-	"YGtsXe0mVY+zHmS5dpSKcjeLAslPhvvfzR2Kd8A4o65KVv10dJUVwLM1L1zK7lnB0Vtk69fIs0oN2ahR",
-	"RiwkRFbI9j2GqJNa4MI3SXsmZah5+vKEOcNli16YcSli0GYkfdnsz5CJ2NElO5bKTIe9oFr55U5HQpe6",
-	"GZXM8AIpbMn5RK3ByBWKJndXBZ1q+v6kne3vcJ2BHNOSyIgO0Rqt3CHa91YO1lDvLyJ9FGuha/3lWgD9",
-	"+5iUDZ9gBfS5iJxl+YtIf0fL8mPaeh/r7p4svX8MF/F/oDZ3SmSjrMWVel+hufeLSB+gtXkV8Da7bpGe",
-	"XfSdkHAN2lDl8MCSFoPl3scLZvgkKBfat6JigAm1KTIrrC0fMOpl2WIYKWnEDA4Ztrtk6JL2JZSxfeYm",
-	"sd6ZbDd6QTEWNF87sTC44VitH/NqDZ901jR0cX3qcjJySwex1dJuS5P7chxFZ826WfO+ePcRSWGLZfiM",
-	"Yns56xbhe/LdcQnUWnF1Be/t7WvxBdbN57ucFhPmvfd2u9i7jXLl+93uLZnzwfp+rMURGMX0FbHkutW4",
-	"Xqu1yynP390qc/+OSqIzof/2h1MXfTNgrw2We5h+H23Qt/67ky74MW8IbCHPNwDu5v1+e/fQFrGTcY2U",
-	"cUR0sQyb/+6a4e+aN001Geo50SMww9weut6gmXtgCnOm58rZXOrD5SY0uTukxuWykbepyZM75Mkd8uQO",
-	"eXx3CJabj3nmrHNTrtkYQPoeSw+nI45bbeNXNdgcKq4viFTQOWGFYscbSbK2UrMO8sZoZIDNe02uaVm9",
-	"ieCce7HzyUb+fWzkP1Du+TewgtMTFoHhItFP+ZePRNbcsZbJ2f3pVd7utz5JOqVMFlTGlYSAJeIKXGNG",
-	"n+iIoWhjnlgK4xpqqiycgqspjLSHXLGWLLnEm5Es1es9tA+s3qUZ8HBa7kttR7t2vYfzptI6j5aWeedB",
-	"Kt2MQdUjbGrOmgYTbybKlyZ3XtRETVod544GudrRWAdstzugh5YmW0KqqUTNSOatBDFEuxTpQg07+QJT",
-	"hdAnnbuhaWyqveD92wodnnVm73Lr6AcTUtdpumhbkrf6LREjdYU1rXxgl2/6XXn+Me8M7bJ67uLaps3U",
-	"UAgqc1a5brzfzoNjK3/0GfkG5qWDwujDxzqpo/Ip5R0X6bgOC1u7tgB4PRXhtLPR12/nESXgdHJHHmrh",
-	"ZYpq+OU2UQE5u9shzXttPMC54Rkm1lV8+75TLyvyN5DQlRxilNuhcuvo0rQkPPhmuFKxTM0Nvs/GczuB",
-	"pYYkWt2gc4KsEmymIuiwo7zpZzlW1TVSzScZSSQKdO4Y0+AKY7l4EEvMLEFwPampJq9bsXCG26LcbxG/",
-	"K9npy5ORdL68qivPZazU+vGOqgpnUYaL9ubOZI2T7czv6oUzlSxlHNYjoH9FkL54hhO9Vtms8e2eKmch",
-	"T2Tm316B+sPmnD04Ov2MMHgJZ1UcJ8Iy00zNUJUpi8UV2aV4sIWzfRnt70puSsTmFSYAxSLJtTBqhks+",
-	"l39CaAqszaPQ7KBID16fnb6txuPnqlwRDo8lbrAluZM6sEe1/dn+47yo0V3QlRiMFRicn92RkOZKgO2S",
-	"VanlnfGlKzhYJjtuVwEJNaUABJ7TnGApXyznC7S4RE1uoymU1roxjTlvYLwTq2zWtjwIWbQMVeQCC+2t",
-	"lL668G31K/7eYG3z4+qTm/YXkbYtVGekgn27i9aztDOieFvXungign8OIvgK8Y5xJuEa6V+Odavt/R9I",
-	"AEsMfnPwZR7AP9cQeZGmHMX/k2ZOLl6K5y/LExXprlOP+3ZJ6xD/SZp4QqRHkyaWgtqXoLP1IMzSYzW7",
-	"sw7TvBIyYvZTcjy2ttdqZjwCNl6MZDE7PQ6Ykgn+PxeeUiHtZ4XIsqWGgYnnpWhBsiqfvzh9S3abKBOx",
-	"6Vgl+QC/s09YJOK46NWIa8JoM29WcZsbyWbKwytKUoqwfLEL4A5cCRTXGZ+pjLmO+q4cV9TqsHeKZveS",
-	"i55TA66QazgcyfwZqTxEwIrl4uodSfN34WJQyCxO0tdy/zl2NJLuLP3i8hKZbjNsJjBRv6h86XIWCg3Q",
-	"T+h0QJpwJEs6oB/LrsFNtEFpw7t3p7pGvjofq9mTuvZEYB+RwErE9naFzCLdKWJ+q6iyYnW2cLs1ZaV5",
-	"7kda6dvWfVU4JUMIRtJTVa/EsW11uFRIza49nXA5LVIbnlBPBacyjSQNMl6UCpGQ3sdTU9AEqmz+V0+A",
-	"mjnVzi1+wtXpdZOwdG5nGkkhW37EVKQrI/ohadUynfkBtG+fmqjwapl9jOTjqpf0B0LOSJZuqFniXvS4",
-	"FbCXizBREl79N+t19nDZ5+9f/TfrdwaOS/nA4iL8vayvFuHuhYLKXnB7Pag3S1WCEfshXnmNpa9y4/7Y",
-	"rKLMTSkH3S0bGS5aYn0S+rDb9b1rNhBwUhKedOMnjvOkGxfi5jq1+E7cxUlP69nLSb1+Wwj9nXVY6xjm",
-	"k+D1hAbfTfBa0msLqGzdFyucKLAxEinXz2LnJQvyOHHLXDIeGtYUMlYd92YLX/hZkc8/rvEYsibMUpM3",
-	"c12t39Iq4pdy56MPSq/zi//D7eOhnnGeisv8TBrdTq/TbQSF5/egof+VCLRfTVTpxYnqdfp7neeNwPmA",
-	"S8+GnUGn1wgay8Pe0QXsd1jjBHaP9PfI/vZjF7e/4VaFsbr3Z9AbPcLV2b42xlyL8Ghupnbub8HXxhh4",
-	"Bln5F+q6TUUw7U92iRi1QQ76eZY0Dho76GV3867UeqUs9rKmXcqrqK5xNVEA013mWQbS5G0JAkrAjGZC",
-	"6iBvJ6GXurJ12HHe0IlqFo7khw9W5Ldi9kRIV2iXS6q+6wNX7PNSHV5OhWLJ11tpQ4AGBYhcGrGZwqzD",
-	"jqqt3jx6lXtzHLqK5kXHD224Ky7oC1RXi/iungr24scNU48udpYPpmKWcLugmM9EYhWVkMui/7bvFX/I",
-	"OAsTAdKMpIYEQqN9MBCe6Cd86x2fwSdGwbes+fr0/FwlarJoBRTSwGZzTXFCeQt6rBG13PafqbjDsK+5",
-	"bxbl2jfgsc64pFJU9lToA11/HK6+d00qy2pHwAMXYbRabzOgwsBoaPvlqN3f3XMFEDIsbTCSrqqryq5c",
-	"VtcLRAsaGANV7dDYsj4vVhyUDV6fCGsu8YNPI4mZLCwP0CzOgrtWXXkHLwRsqTC6ikqI2l8cmWSuHrI7",
-	"4PWVk1v1x+eKiq4e39nxsc5Vxw2OkUOn23rts6z8uQIR9hNXRoI8IRB543AJ7ZeMv9uuqCKOLg+HjHd1",
-	"pDdKTtpLyeSgWTOfXQdupTpw5tXcoKrdPsii0Sq1FErUxAXWoYqulxfj4/1W11MuHYXaa6H/+o5qErXg",
-	"5SGpjNS3j9/+XwAAAP//",
+	"7L37c9s22jD6r2B03plI76Fk3WzH9uzM6yRu6900ybGd7Xe+Vb4YJEEJawpQCci2msn528/geQASlEhd",
+	"bCfttt4fto5I4vrcr18akZzOpGBCq8bxlwa7p9NZyuDvCzbmSmeLN2yWysWUCW1+VfPplGaLxnHjlGRz",
+	"IbgYk7h4I2jc0nTOYCxxyzMpzM/nceO4MUh6UZ8d0vY+7YbtYfKStY/ig167Hx5GL+kR6ya9XiPwP7tg",
+	"CcuYiFjjuDFMBqwf96JueETNW/dcv5Yxaxx3gwY3wx9GB+E+HcbtAesn7SHthe2j6GXcPmQHyT4dhoOo",
+	"HzeCBp/SMYMPjsJ+0o2GrN2LB7Q9ZPth+2V0GLcPkn02jAdRP+yZmaZMKTo2S2gEDaWpNn/anTeChuY6",
+	"Nb/csbARNOaKZTB4Nz5gL+lh1O4nw157GA5o+yU7ituH0X7Yo/1kwIZx4+vXID/l8ylMUjpgQWC15I7r",
+	"CeFaEZnxMRfEOyL/wCMpNBNaL2ZmQbGMbljWhhEaQSPmY6Z047ihJrS/f3Dcj3rhPuuGw7ifHNABe5n0",
+	"2VHUi7v0MDyI9uMhGyR92gu70VH8kh0mB3Q/HEaDuM96SZcehfU31bAXsuX5wgLtmvl0lvKIa/h5JjPN",
+	"4saxzuYsaODWz7ydmx1nLGZCc5oCxKYyoppLgYuYUaXuZBbbm5uxiCc8Mi9+xYsSdArr/WoXbC6bCjpm",
+	"ZviULlgG9yETfUczuzO70JAqHpmzZ5myE34NDFRoPmWaRRMhUzle1H5vropywbKVMRw8+cBkflf8N9Y4",
+	"Hgy7hy8P+yvbcV/RdMYFIyFV7AHQ+DVoTBiNWQaneRpFbKYvqBgjPYiZijI+swd8mt7RhSKjRrjQTI0a",
+	"J0RPGInlnUgljclECjnPFIHPO+b8owmbUjOOPQKlM4NBZtLXCLjw7upMVxNGzCQkM8+JTAglM5qZWycZ",
+	"UzMp1MYZzq7oeHXkM6G5XhBNx2bU0vqb5l8WoQjiTuuEKCZiwjUJaXRDuCDnSfudFKz9M9XRZP0avhqA",
+	"zKiBjvx45VzoHzM5n32cm2taXt7Hj+dv3MLG5rUOED6g0Aa/2MvYEL32Ph0m7SEbxO2XUT9s92g3cc8M",
+	"IpmhZlRPGkHDQvzcTBc0MvbrnGcFihWLT2Q2pbp4c/VA7eo/KpZtXryBw/LatwLIb7X2C8Y+ZDJiSplF",
+	"rl/6DF8srz6Mh4cH++GwPUiSsD3s9ZP20QGN20l0MBiGh30aht9y9cts+bzi+M/jHKTz9zrVa4r9gdat",
+	"bUrv3zIx1pPG8cFw3dLOypy/fm0eB6lZXFmIeJLVAaddvy7gSTUr4vbzR6zlK37LlH4lY+6kLXbBZild",
+	"/CCzqcfNYbh5qrkheXsGPNox1RQFrEjGZkQDNzz1ZYArnJHODD8Fnrj3G58FxP9BRprpttIZo9Pyk/v2",
+	"b3zWNpJhxpRiKKgUu/uvjCWN48b/tVfIjnv4VO1dMPZxZigobCPfanFM+AtSbdj4Kxpf4GEs7dpf0b+V",
+	"uaEvBQ6aN430N+x2fRHNHMMx+Y3PCBM6W5BRo9PZYzraA2EgHjUIUxGdMQXXTLNowm9ZgWZnFxfvLxpb",
+	"b/Ysy2SGm1yCJBHJLGORJvaeOw1kc0nKowfu88jfpyVLZBtKRLhykvoJSpFzPZtr8zO9pTylYcqIFBEz",
+	"nI0rR/JY/PTnYlh5xpScZ2Y2RYTUho1SAnI10ROqCU1TeYf34x/eDzILeRwz8bDTG/inp+UNE0RFcsbI",
+	"qJExagAjlgwXBAsgH95fXn2bA/CEVpIaQQK2Ks0lZHZR5hc5YxlsiwjGYgWHcC60EVtTHP8BB7FfRhdu",
+	"xyOKZbcsIwzG/QboUDGNFRiZpjw1sMAF/GBfSeUYdvxO6h/kXMQPu/Xhg3HGAEICEz/5abxzQ5OmzIi8",
+	"Eywm4YJQIfWEZSAstdzef5YxTziLq6XiKOVM6BeKRHK2IM2SNNoyZxrNs4wJfUKEJKGMF4aleRJ+tVR8",
+	"BYx5WTK2Q5GMGabAhIbD3yDzGq5rhPZ3Ul9SzVXCDbGpntIiO4tRZyApZ0CqFI+ZpQbLM3tbsSpEu0aH",
+	"ACWF/PfeaN7tDqIUeDP8zTZvgLG3crwEf5rd671ZSnkZ8hqXV2cfSG+vf0x+uHj/M5kt9ESKz4PPvd5I",
+	"wLO+eXbx8R2hM90eM03ms9iQPrOY/gH+f/6MC6VpmpL2whx/OhKzTN4vjsmPZ1dkovXseG8vZmEnZiGn",
+	"oiOz8R7+uRdzpdVeKOXNncyme+figqWMKkb63S7JWCSzmMWkt9/rDwavRmKT4rJ6WbD1tjkFwFTy3rAP",
+	"T14mE6oIE2YW82sqxwYcEy5oemzYjHlMibs0lJVGgoqYUEEMWBLzd0mJhF9KIH5C7iY8BbaVzYWy7AsF",
+	"GhYTqkhCM/Ofu4xrzUQHdloB/1VobF/bg3e+ltWGS03RNLELTTIsbq4+MxHPJDdfNPbojO/ZA9vDx3tx",
+	"76gbHx4N25QNu+3hIKRtejSg7eEw7h+yl4z2BkNDkszCG9PF55glXHC4mQB1huPGVmPsItEtbbsCJi7n",
+	"kXkjmafpwjBz815Zf6pWDy7p7a7nWG/zmQt+f7y3t5fNxd5MxlPq/tNRMrp5iEVoS5PleqsRruGxtqPl",
+	"UTZbkFIakvyrHU1B2wPHypXWkQxlrtrX+ALi7oNMqbphcQlIQEvbETwAILgzpFat2724Vza7ft15w+67",
+	"NVu1SqS/J3FLUx6fi9n8gUrAvi/QWI4JnJ0knKUx8UzAxwQMw07MloI5Vg4CLovxufoW4h5sk3CzT7Sk",
+	"KcbiF4oMu/so2lxJ+ZZmY/agU+iVhPk5qJtmm6kZMTNaBIqSKZ9ybTY97B8Njw4O+0cHYEhU30auLxYi",
+	"b2EZYEBM+HiesZgo/ptdkTuAn6lYWM1XPegc+kdlpUaSKRULklCestjwXC7UCcmYUYS5IIMuUSySIv4W",
+	"+6+cnCSZnBI9MZIoiKqExnFmxAOZkURm+MiQJmIoL2gEI+HA+o4i5EYTFhnqQC5gJzTR9nTFfBqyzFyw",
+	"3ZfZJbzUPjUvrfB779mqiHhpx9CS3FGuScgSmaFQI4ycQ7Vm05kuS7xTLvh0Pm0c9/IjNTrVmGVWevwo",
+	"6FxPZMZ/Yw/UYXr+JZvBDPPDz0huWnnyC/2ZK8XF2FwUt+jsMd4l4fuXX35pnxYrqxHwKfgTDCqYyZna",
+	"rDt8FLmB4mHKblnrtxZ94JqgZ3K0QsyLaU4IgNiYckFSqtk3UIZP86kzxibzENV7JJMfgF27F1okosJg",
+	"QGjepdGExdspzR+Fms/QffYzizlFa+BDKG2J3zhx3QxHKmySjtXkFz1hGbNOk5X5vpFtqeCILxSZms0T",
+	"Mw9p+otv+UyxbGvBtRt5NV+R7615nTGqWXwlb9AQRdP0fdI4/tf6NduP8auvwZfGLDMzamv61W60CkmC",
+	"RRnTJ0RN5J0gUqQLsNR1Kj0DhaH1X3bMT/lrMvw3i3Tj66fCdwOeJzNteTURbvEz1SV/hNFS20ZCXZ3a",
+	"wIihxBVewp/xAQkXQOHBpK7ZVG26ZX+JOAZIttaqnWV0Yf6N4vqX1fXMWKakoGn1oYIvDcyfwHteKBKz",
+	"hM5TXXjZnKguZcqouTOrW23joPGvwb4EC/WWVZxY4J/36nWVL8uexMqV1Z7D4xe9Zknv2F0OQjSOQQml",
+	"6QdvZQlNFQtqFlu+FxgJYAQpIcquvvPznXmGTKfVAWVOa5aZb//Pv2j7t0/m/7rto87n9qcvveBg8PW/",
+	"Nm50ix0WmL79Dtn9jGdMfebic0wXFisAwBrHR12jLt6j0DA42Df/XCNDFDC+5FKacuH+2atASDAjozq0",
+	"A7pdmq8An7k4x+96y1hXdYT5fOvP8qNC4N3lKKeUpyUIxl8C/zz6+8OKI0jmafq5Gth+mKephTUhQSbI",
+	"ZEqiCc1opFmmAL5KExyU4e3/jEb33W57NLrvJaPR/WHy6b//q4ouVk//1gjHVuKlqZIoY5rleP7yKqr0",
+	"EJD3rR7LC/ng9G8ji7+iikfECJgnRBrFCQR0A/5tIwW+P3/zug0MyKxOdcjZLcsWxaGNBFyzOkazjxuZ",
+	"gylwwmIMYrr86bTd3z9wwnUYZYuZDoiS9s8XaiQO+20I90D1rXDLzGbpAkX65avxkOFlxQFkMmVbYsCF",
+	"eXVXMnFhx2fCYPG/GjSecmdz8b4rFlRCt5VbyRiNnRfsx7OrAMyXzP3CzLHriZHNWaqY5WFkShcklgGB",
+	"ud27+I9cuMEoBrtIM0sjaMDYjcCuec1ic0L4eGnB0cddvlniY1zog2Gjil6mVOnPc7XjkuoliYwl/L5a",
+	"jkh4prRHNhz6otAWGE0yY5EcC64Y4brTeHpCvZY2+6KHnackbpRuIt/qGkB3BPzxIGBJ2+exEyCWXGQb",
+	"iCFpCjTx57YA6zWrmooro9lVkL9T4p4hDllty9OxWbUsmHOlpXAy87MzcZwQNp3pBbmbMEHm4kbIO1G5",
+	"vm341NaDwemo6gNVJXFK5ceGkjAKpEQmQaWwvjLTsixeFQP2bj5lGY8IjwNyw2bIUrqdnrUGqZPcHgQ8",
+	"xUxsZE8z8RaYvom5oiCZW5fM7n+6uvqAjK4aVnbmFIWIXWEPRMBVGgIsONhOEo6RcLsJ5PBKWZVwYlAB",
+	"PXb1HsAvo1kOHtsqHRDdB/7JjWJbFXVkKZrTogkVYyPrhIoJ7R7cMDYzMMgzFPZB5uLCH7u3LA7W47LO",
+	"5syhswfaVMQkY7fyBn/kVqJRJwTWTZjIP5juhOvv2B1hZXynwmIp3iKJUkYzZQn/buLqU8ie9WKfWXsu",
+	"oDWteEYVYCclgt0V1PQ7SForwJcHt6zClBQMg0eImtAZoDTIQ8R5VUFKLnMnsGRVDQbEAN2uxLxVivGE",
+	"2JFVmpMbw5YH/GVCNbkz4H2XSTEO7GFO5lMqysGjzkNeEWGyTF1rYq7BYubLcmhC+7SJjMBRFHuwr1fh",
+	"/wVjr6hieU5C+UhLRtnlY2AQxJIHURrmEs55qokUaO5HW2U1spUG+1LFy8c2TnDJ4wRTnb8hTcxuaCGn",
+	"zBdaLRjYWG/PJf9lWxXuNdU0leM56m2BQZiYcAFRH53t7A5VC6i5C+t//wcXcQ3k+aEXRmM6tlEe3IBi",
+	"BnGlpAmR8/nvrYCoUE4xggBjz8w/zWXZ8PfLV+9/NsSMajZetMrKgx0EomDN6EbELEZz/4LBKrWKYlcf",
+	"KmEsFzy2EotLMQp6rqoEFFAnvSv2sFomiWI1z7TUVXbEd7nvaUp1BOqYi5tUnQpxZZmjw67c6G5x+UrW",
+	"w4EXflI+tJUQkwr0zJhhyTOZpqirwCeV+KHrgsM0HZMxvzUIpjHYIzDgI+ZpagYy/0XqgGHRtVbJ+qh7",
+	"F0HiRd8/yIRpthCsHMvG063yYP06Z3MWBy6SNijCZEkzloIFLqw2JzqtwHlDm4qBB0dJ0TInFVERsTRl",
+	"sY9TOEEj8HLL/EhcHMqIbu7jDXhlMeFp1LWtSGX+VirH699MuOBG6thpETeW/G1HCIBYAlRQ695aRoVF",
+	"iWraq5IZ+J3zQz6xjLy47YKwBeiMy3iiic3aq9bxEZp32qzKb297useKD9cfv8XsrRH10bjXsLe3urwq",
+	"2KqDpI1qC+RQWM6EnjqXTLGkRkBqpEuZyG3zjTfF78GKqVRPHHUqXiNc5OGpv/HZisS8v9FQXyzCn+1/",
+	"n38gMH6RhWT2SJrUnxzgynAeiDWlkPWHUlcAig/XCgOC7nWrREJDLmi2WEPzN8AchkSWbx02UnMplWHG",
+	"72eoTAI7wWCQFcJPmlSTqVSa9Povlw30hUg9XVhJo3T8vf7LagLpJaisgMb6+/g9TxFDyF6Xox/Ly/xJ",
+	"3qHRkUYTUEe99CpytWSWB8svWvSbGdPzTKAWeP3f9n/XmBSiGEJP+ZyKsMsaGaOc3UW4OoZLthEO1zZW",
+	"8zog1zqamb8M6b1WagJ/f7x4W77ijbGdPt51hy93Uoh9T7u3fS7y/FKFZ2H0Twgxlhkrm6nywUsrGXaP",
+	"DqqIuxd5WmNWQYq8pP7FdKZlRoo8UtLUTFChjYw/5lIEJJZTysWJNTfpBRy6UhPf3lVAVRHzWnUkaW5K",
+	"qzIFrDKBWqAtVxBY2pRLcsc0RFCjtFyG3hX4Y+tTDK+Wwc+FiIulrRxU2WKqE9srMzBcPNELRSDicQXw",
+	"mxmjMaBZa4tT9AsbbJrPvAmGC4RN808ja5bnW1VoqmRvjETCPTT5WBjwNgo78tvWNmeW11WoWnb5hrcZ",
+	"bo2hZUGol9Say9iV+y4LVDWHWgyG5lrNSDNkCyli4mJXT0gx/DGZMWFEDJt+YN75twxJJGecKeC8wMYU",
+	"4RpEREH00tXBJL7wb0csSf94ob7on7GpvK0R/G3U96qPA2zfhgqALUoVme1uMfACVyRmGb9lsQvaZITH",
+	"24Gsiy2vtNjdCZaRJkXLFUxN05RlJ8SBGRcubEttAWjryMxScYgVOsPuWTSHKK8SY7zIabxdZUSzbOGH",
+	"O4LWV47Oh2teivuvMD6WufU2geU+g/922FqRsbDN4n7OP3sLn9XlLWwz1gV+eFV8uAMU/0fBZW5GreZ8",
+	"tRC4UvKkKAQjMFMO51JVVm+vFEytxRBVmFJYQMzVTTujd+hHumn/Gsm7vvvH7TS+Ae0MKss4PalcZ2ZG",
+	"cx3qU7C9BRfttk7fgYWto8GVJH57tg2LzVl2dWWdpTvvdfvD2riEb8NNq2/P1cgxyqA5J7AoxSxKaUY1",
+	"v2WkiTZYm1RKLs7OXKQxGOJLhlyv4I43ROXNFQV5Vk40m1sZxM4zkeD5cxcJqXxUuUB+I4w167Bs1SdQ",
+	"Wfhn55wkV0BnJeqf/8ZKUMcF5ohsBL8tPNSPlPOnTNOYaoo2KAAJ5Y44g02yjFkr1CyTt0YViBhpWuU5",
+	"sAk4iHIqKNkH7DA2c6xaO/hTEuNlFlZNHZE/qo1qSJGgtxK7ITNi1VebhRcQOWNCaRrdBCS8S9kkm0mZ",
+	"bnV6jhQ8gElD8P9XL0mwUvu1+3ihHEh0NhtTdjjmq0pSZma+4SJGN4r7gOTClKNSLmMySuU8NjufaxSR",
+	"czE2SucKszX+LUNzIPE8rQm+W5I/LjXVFaaUD1bEN8MBAbuT2Y3RuGcsI2Cqr9BJ7w2F/AVerIArO4Ar",
+	"fQMvq2KsLeiJ/caubXWKv5vF3lEORkGni/rzGN7gdB21LRVDwr/ltvDl3bZlv9lpWw+ZB8w2O80CXzxg",
+	"ki0Pa+fh12HcqjxdXWYBX4Myak9K3G5upwFh6p4/OUFb2dnvQ9Kql7GWqNnD9mnZLc/0nKZTGk3QUe4n",
+	"cntZUmtplwvEXGbMGPOkyD/56zMjtLjoo5qg+gqbWduPadrqJpN5mtbbEBMXwrjVWBtC6cBF/ECJut76",
+	"+96NY3M9i+CoE0MHfjy7Inu3vT04WzCX3zn9CaUUYsuSPMYi/EBD7Jayz+VCaTZ9bcTv+uShSrsYEzET",
+	"0SLPwS1HMi2VJKjyXpZHlTcYmMM1oULdGfEVdFpLbmNG45SLEr7IG2sBM0N/2jKyxs7/qfYsPlgWUD4K",
+	"z+i4ZkvrV1BEV21cxAWj8aLCQW/OWlXBKbNVzYwMUlxOgCW0En4P/uvYiNJGbTDifmDJc2vrzDsfViqi",
+	"aDK35uq4L2aTQlh0A1iEILOs1C0dGY4ZuI3XH9g/C3q/FJE24589ZrBqdbDH4WdpqF9TTH2YSaXHWSl7",
+	"yQuolmsHxtP9XMuI7Iodwy/n9+YRsQ4nVtJ9MXIEKBCd8T04qJYNlF3nVa5f8tLRuxeD0hGWtu2d3urN",
+	"GMRg0TzjenGJWd1wHVAM5qo6rRX0q4uz03enLgwcMoQxb0gZzRJDdA0fe8VoxrLAiWPXOPBneOHayE3Z",
+	"YiRydxj6OG0uNNrKoShQbtD+ePHWZR5RYZNoUjmGcgRWFoMKBB8v3p4Yqp7YSMZTm8KPKcKYg2guzfo5",
+	"XW0DTLrhGpOUuI0aAhexLSzjr7/ACzrj/2CAXaDomNkqwqPyOHajjTjmAoFX89IjSlyaKTn9cI6HaeT+",
+	"W5bKmRH0WnnivV+Nxq5lovUMVgInX72U04oZAiNNvj9/85rgHu28cPQXZ2c/fXz12Tz9fH55+fHsApZN",
+	"R+KH95eXIEq1lV6kjPx02d8/IH//5YpwpeZowvKDRotSVbB0WOPy2g1McpHIOrscQfOYCmwoJPwB4QMq",
+	"ICqiQgW5dQVVP/AcZmyWyXge8TBlhSdhJDwJWpHmxdmZahk45IrEMppb3zfCNhfj1MilUP3QUIRsjkEl",
+	"XCuMRj79cN4ZiZE410bBSRmOaj6+ODuDw27moZd5ZGZQDtQsItNKJh/VGgkwH2N6np4oiFGe2nD8gPz9",
+	"8v07F5tvfVguMjpXWMwq3LYwxoTGsRoJkIjMLjCPY8qVOs5jOFKuQKcyr9u4Kgygg/+3ZAahegWsFBzH",
+	"WSnGm7D7iM10xfdYwRmXVyqQoUi5cMbxSBSpIKQ5fwxutcwxjoSHYHgySLtIsx4vlirEAMhngTfJSHj4",
+	"BWFoywjz91+uYH7Ph3myRFyndIElGBx9HQlLYNdQVeIR1R/QwYpnZQu70IwRA26YpMng6kZi6RxZtlz2",
+	"pTnsH6ETwyvF0nK5pBjZP6EK4iwgwv+YXH8ZQeD6qHFMht1hQEZOxDK/jBqdTmfUML8aIoA/QTj8qPH1",
+	"2gMew0O5wnRbICYQ6/LT2ekbj/FYkAd7NVY3CVzlRNK8juZZStrn163OSACyeNUmwPFr2IoLVyI/81cW",
+	"mjKIGtQZj3S6IE2zN0h4gbHjOWp8jBggsqldNhkLZ19NTzYXh/wcbLxgG8iL3Jltud9aJyOR1+lAAK6p",
+	"/+vvIS+gpyWJuboh85n5UxcljrCM0Uic4tFAXLlXa6NcUSNP4EUHA7iaS8I/Gfb2O+SNDflTI+EM2Dai",
+	"1hAqblDOsOoySUPALpcRJNVVBEeipoogMpWUR0yggGh59enMiGDtfqfbCBrzLLUMRh3v7d3d3XUoPIai",
+	"i/Zbtff2/PXZu8sz+MYrxGb5zumH81Kttl6ni+/JGRN0xhvHjUGn2xlgovcEJCkQ+wzt2isy+8asyr0d",
+	"Tw1eGnERZXB4/4QUNUXxYTn/bwEXbqENcv8wSaqcbAl5rkZoyC8V+nnYRJ63XGF1CtVYquzc73Z3qTrz",
+	"r3JscqPf7R+0e712f3DV6x9394+73f/tVc4w7zuxytxAUf9wuxJ3n4Llz4uqIeiVscMNoqOwz3q0fRgP",
+	"k/aQHkBjEdbuJX06CIfRfnzAoKrLmtX3ut9s9SkNS2u3CXl2tK2aBJjRiuo7OxdoqUhErqzOg3AHFYqG",
+	"3V7dDDkI7ZVqZ8FHg80fFXWizRf9o81fLJdi+xo09hFy139XLsYMqlDeugURwmXSQm4gJuODUc7D0MAl",
+	"8FchJlQR0HSsoKoAnvixfcsoY/dtJC1thZUEMKn/K6q0FUlLAJ+qSFS0NIJanp2Cfkk0BY0hXBBqCQCI",
+	"HiWa0LIkXJFh96iWNOCEP9rk06Lk/WK3YlQeoG9dJmq5Rk1VJfoVctXbuRLpDvj+tBi74zl4h1BZkNzs",
+	"w9UZAUzbAv69wv3fEaO7W2B0XmjffNAbbEUCsBwlfLC/zUYqKqz9ngQHUS3HWCNXybnOWXvTlgIR6aK1",
+	"I03ByiBmtmVhZO+LAdmv9TKJtxjQDu1qOsQ98YzornZcUYjAIzHDwIi1NK99AAqCESxrSc+PTBd05+Ey",
+	"yX8yU39KEvGfQRqGm7/I+wn8nsj6XrAa1DjJMXgh5yAD2BYZUKNj2B2SuUiNauQeO8HioYKC15Kqpohh",
+	"8creSssqKCdYQxb27Jb2vhj55nNOKmKWsqpI7AtrsM1rN+Q2EgQ+clqq0gJGcgiHzl9cUVyaw+5Rq5ZE",
+	"4IR+Yb0VWjGsd0ciwSKpFGOW5WTrT4ciO7Pb3wun8DadNA0g4VDJZ34n7g0bbKa0+X+0hC3Dz8MY5eOR",
+	"KvhuvdQcYj6qJdmnoGHrmS+bJGIPm60FyakcMZiwc26v73jREcjoJ+aGazH3NI4fg7Z/WmT9vXDvNI5z",
+	"NVZWod2WF/4UoikGM1TKozkMaBfAYVXSF6rUlKkJpm7fEG+t9kYPrrDmt0jIDB8gWtaC7M/sW0qiXSeJ",
+	"LtVVy0sRFoWTrCRpY4Dwhf+xs3RkNi7VlLJ2RQ6+JegM5cyQ/yoqBhqRtFcY0+yMWAqoqIWIkut+2KWD",
+	"5Ii1D3pxvz2MDlj7iA4H7W5yGPbjXvSS7e/vLLlCNFRdUX5nW/Ev2Luuv4AtCmqvezXtsNpdFaqBmXiN",
+	"vFhCNHQirUU2VO1eqCrHHnHOSG6bnqmAQDlCTK1KqdJmPYZfY2ouJN4WZbBtzIRzqHHlzBhrDdVXuOhv",
+	"aqh2uOiXuTTvHLa7/Xa/V3qnjDsRL8owotvg8zDp06J843Ldzk8Pt9y6YuRbWW6tL/avgC3/r5xnlfDa",
+	"dDYVC7MAlKqSZVnUeISFtiqGI/feY+0dBAnkZRbUbD3MpfrTkBAEUu1Rt+ViZBxGcVuVyx0OINcGg+6V",
+	"DV95sEF3pUD2UbeMA7Xgvrv518L59zX/flcaELgGAsXbR1E37rF+MqDDcD86iA/Zy+SIdsNe1I8HbJjs",
+	"04PwMHoZH7FusjO7LfVAWEcwCusGwtsfXd7+i1mKV0nMiXdZPrsFS+YuVA4hs0pe2Puy0QyE1Tq9flWr",
+	"YoSLENSwOHCv8RhJ4Wq7q/xz91VhVq4ldG9gdY7QLSn0y62PQP4ox0b3qltHb6lou/SPtd2FPm2j9uJp",
+	"xs+a7pNZmcx5Ouha1MgKT4AtKIrXCdcY02THRjjPgyQLqou6WkAUUJ/CGV2qeo0xPymHfHL49No9PyYG",
+	"Qq/XCtQfFXYx+Q7y9M667ZIq+9201+3iWFa2Yz1G9aq6eWGdqm6ek7cGq9K0vFk7dEpDt+X+SvSL3bLV",
+	"DXf1Wz1MCUHNfTsdBNtO/BVUEINXNkbEbDooEFYKZkT2KJ3HLM4LtW/07tbr9YXNulIfcS4XGyDgNCBa",
+	"FBLzDQtWp6dW+stjXiCwVY1E88P7S5vJUNA45y1C+tgiMgtQty8iYwMc9/35m9e569gLZrbJYa6Mjb9Y",
+	"qOt9YlYEMS3josmQ9acdYfTfGmXno7IW5ofqOg/E3uXYtKJ1bSSzjEW6PZGZYu0QSoMvlhD4AYpSYUX7",
+	"jnrS70YMvwUZfEKzpQNi9PY8R+T8J+tZeSOCShf1Y0n3qtToheXUKVm5ZTyTd+gChR5Mnl8Es1Q8/528",
+	"E6WeDVCz4yR/PhIRFb5D3OMLWIhmQaaMCtUhH06vXv+0ImoCfl+XGjJgH841FPoNfp2T6E3a0BvHR5uQ",
+	"B3DnSrPBBu+oykMg3bJaz/783wt97F35+IONPEp9PJ5C9KnUsN4LlutX4QIzz3PFqozCZmk2tJmcFiFq",
+	"8Mk2toYfma6G4O6fgM9+O6XjiZ2EzyaSJwxuA5R9Cq3kIZE00LUIo9MgkyaaVKF3urA1vyDh0ZZwsK2K",
+	"OgSpD0YsIKOsaCIE6A5rBe6HOU5TCblcjoUAI1MsTTAYrWCz1JlrBMPWzQqSlRV6Pu2oIRh5oJbvGjaI",
+	"LZoeq6isYvWHlFEFJcUK/C4ZRh6Cg7af1FaKxn8OAaw6qoeRwiWT0/enhXA/8Z+TJj6rKtWqygRTI50p",
+	"BWA/KGr3BMQAZ1BYfQr6FpMkpeNvqMZ4cSZPwA0qrVw/yTtH5tdYupqUZDKUOiCUvD53wmGLjJlWhHrx",
+	"RZ2RgJAbzPcy2yRGN4KoldB57yFODvWOiVQMDhiMUuarNbT+XKk5kPqnd8IP/ipO+IN2r7/8jiG2h+uc",
+	"8C+jXry9E968/f9Mh+qf4aH45bf+/T9mR9mVHix+Sg7Gf4/32bPT/ZmGPy0NB8KwGrKK3YtW5PEn8/Qv",
+	"kW/Iy99z7Xv2vhh8+ro2RhDrU2JXDToGH0fEoHYEd039pC3GCPKylaCZVa2hXARdKgEQEDoS7qc3XM2k",
+	"gtK7QV4XoFk0KDx/E5DrkS1AfQzlJK5bttrHGyidS5rXakLb/f2Dv107Q95IhFSxgyEpF66+Or1oBV7V",
+	"AUXqqg6QU+hcMM9YuSIo4WokXEB0HpYVWDWBkmgOBScWVTzigmHLRldLYVPoQrmLoVtHUWBhqdzbQk+k",
+	"+Dz43OtVpxO4NrS1AQ5L/eu77SPXwv5zp/3pS7emhX1FqMM6zeC+rSlUR6yIrKjr2VNNUBFAAMBslXOa",
+	"RRN+C/dsDsdWCTFTnEYRm+k2XHet+9O+v4cv23e/Bo0KWF3FFqo1jSZY4iXhKTPH/bdRYzTvdgeR+Qf8",
+	"xTqaZqNGwz/31RpgZXxZXxYbany4stidqoH9+qRv6gu8AwbhcuuQB7dAmhc/vCaD/qDb2rCPs6v6Vkvu",
+	"sM+w0dLXoNHvHnwXuLEyGcRcaEYyIAFNuO7WEti4i4CHm3ZiX8Z3d979YEtW+7OMecIdQ//zCA69g80f",
+	"wNG+k/qSaq4SDt3xvjNXN18NtjrBvA3vkuXcUv9SRzikYlenF2h9usbChcS8dw3JLDPthy1ljB3jh1uk",
+	"AyDTTzmifS2nv5sYHSdyPCewKXjHEL0Ha/QD+LBp8IRlDEpfYTgEvpa33RmJckHF1QKKgRmuFNyUn1ru",
+	"cjK8WUhbJn8dW31rdvjoUCeve3JV8f83LORUkF4f14tMdxC4P9q3TNxiYSn7w4zPGkVfDSfH9KNeuM+6",
+	"4TDuJwd0wF4mfXYU9eIuPQwPov14yAZJn/bCbnQUv2SHyQHdD4fRIO6zXtKlR2FlY8bjSiGvLBdYWcD/",
+	"8QHxQaUG1FsGCHnAngPZXyJe6FVREavoPku0hL6QD0XqVI49OX59oQdIKZhhXb+qUoGuHV0EaklRz9TW",
+	"+YK5cIpOFfK9leN6iXaDFajokPrx4/mbRp0ouYErwBoalRKEZvd6b5ZSXkb0xuXV2QfS2+uvFWC2lx6g",
+	"xlpeBu1ZmHgWJnanEx8MlLYNwAIMAUgVjVZTTqHOZw1mtpYJiX1lC1Iys8W2q4vEWA95v9v1+ulZ3xj8",
+	"B2ujdsi5JlrOowlTRDAOde2g4KetTkxE3l4UbAQcRIlowuiMMCHn44k1hqT8lgmz51kmQ7ZKcbwK4Y/1",
+	"SOUFxRvv/1FUBD+Ggba2AHrrqaEY9rS4ct3JO4+BF1vPGUtWFdDzE6OpnmBtbw8WFKzumEzgceNTcesW",
+	"hLDkq8dCqo3wwMHnPI1tg9XZjMUg54Dkh7Wauc4N9JCyBuU/OuQ0h2L0rNogHiZiGGJNnbKCO7yGVX4r",
+	"9vLESd51gpk78pxvh/Hw8GA/HLYHSRK2h71+0j46oHE7iQ4Gw/CwT8Mwrm23fVwhCGw5ILZqb+S1ihtF",
+	"H/aifz2EhVlvZ44ZRXf7ilbm5V3i422XBD2ZG9PFZ0e3chfrVgNsja0rDfhrcNaBLFWWUmHuZlEg+dlw",
+	"/7u5Q+EOCMXGPODttHSVFMCzNS9cyu5ZwdENsvUPwLNyTApsowzs8HdxdnZiuVrGZildBDZ8E7VnVIaa",
+	"71+fE2u4bOELUyp4wpQeCVc2+5ZlPLF0yYwlM90hr7BWvvbAlau8vHjsm+E5UFjP+QTAb12hYHK3VdCx",
+	"pu8LZW1/J3UGckhLQiM6i2u0coto31o5qKHev/HZk1gL8UTIb3z2xzIpazqGCuhzHlvL8m989jtalp/S",
+	"1vtUd/ds6f1zuIj/A7W590g2fC2Oxb5YQQ1JeYTW5lTATXbdIj276Dsh2B1TGiuHB4a0QKtSaOdBx4Ff",
+	"aN+IigEk1M6AWUFt+YDIJFFMtwhESmo+ZSdES01TAi5pV0J5Cq7UNazBmmzXekEhFjRfO7Iwdk+hWj/k",
+	"1Wo67tQ0dDFSpU+2NraX2zC5K8dh2WfNrFZafphIyrZYhssoNpdTtwiQ8Xdfwj/MZxUr+GBuX/HfWN18",
+	"ABilCW0sZ+N4vwtd0TBXvt/tbsicX5n73dyVnC2OQEuibpAlV60G4bN6Of783a0y93dUEq0J/V9/OnXR",
+	"iLC+NpjTtW+mDYLJYVdd8FNgoREgz4ICXLUhUY3j3gO0xQ/g6ViVMk6RLvqw+UfXDH/XvGmsyVDNiZ6A",
+	"Geb20HqDZu6BKcyZjitnc6FOlpvQ5O6QCpfLWt4mx8/ukGd3yLM75OndIVBuPqGZtc5NqCIhY8L1WHo8",
+	"HbHcahu/qobmUEl1QaSCznEjFFveiJK1kZpVkDdGQwNs3msywa5eEhNfc7PrOoJz6cTOZxv5t7GRf0e5",
+	"5w9gBccnJGaa8lQ9518+EVmzx+qTs4fTq7zdb3WS9AwzWUAZl4IFJOU3zDZmdImOEIoW0tRQGNtQU2bR",
+	"hNmawkB70BVryJJNvBkJr17viXlg9C5FGI0mfl9qM9qd7T2cN5VWebS0yDsPYulmCKoeCaD5TQ2JN2Pp",
+	"SpNbL2oqx62OdUczsdrRWAVkvzvAh4YmG0KqsETNSOStBCFE24t0wYaddAGpQuCTzt3QODbWXnD+bQkO",
+	"zyqzt986+tGE1HaaLtqW5K1+PWIkb6CmlQvsck2/S88/5Z2hbVbPLq5t3EwFhcAyZ6XrhvvtPDq28nuf",
+	"kWtg7h0URB8+1Umd+qeUd1zE4zopbO3KAODdhEeTzlpfv5mHe8Bp5Y481MLJFOXwy22iAnJ2t4ead208",
+	"wKWmGSTWlXz7rlMvKfI3gNB5DjHM7ZC5dXRpWhQeXDNcIUkm5xreJ+HcTGCoIYpW9+CcQKsEmcqYdchp",
+	"3vTTj1W1jVTzSUYCiAKeO8Q02MJYNh7EEDNDEGxPaqzJa1fMreG2KPdbxO8K8v71+UhYX17ZlWczVir9",
+	"eKdlhbMow4V7s2dS42S7cLt6ZU0lSxmH1QjoXuGoL17ARD/IbNr4+kCVs5AnMv2HV6D+tDlnj45Ov0AM",
+	"XsJZmSQpN8w0k1NQZXyxuCS7FA+2cLYvo/2u5MYjNm8gASjhaa6FYTNc9Ln8m0W6wNo8Cs0MCvTgh4v3",
+	"P5fj8XNVrgiHhxI30JLcSh3Qo9r8bP64LGp0F3QlYdoIDNbPbklIcyXAdsmq1HLOeO8KjpfJjt1VgEKN",
+	"F4BAc5oTLOWL5XwBF5fK8Saagmmta9OY8wbGe4nMpm3Dg4BFi0jGNrDQ3Ir31ZVrq1/y9wa1zY/LT+7b",
+	"v/FZ20B1hirY1120nqWdIcXbutbFMxH8axDBN4B3hBLB7oD+5Vi32t7/kQTQY/Drgy/zAP65YrETafwo",
+	"/heKWLl4KZ7flydK0l2nGvfNkuoQ/1maeEakJ5MmloLal6Cz9SjMUqGc7qzDNG+4iIn5FB2Pre21mimN",
+	"GQkXI1HMjo8DIkUK/82FpxkX5rNCZNlSw4DEcy9aEK3Kl6/e/4x2mzjjie4YJfkYvjNPSMyTpOjVCGuC",
+	"aDNnVrGbG4nmjEY3mKQUQ/liG8Ad2BIotjM+kRmxHfVtOa641SHvJM7uJBc1xwZcEVXsZCTyZ6jyIAEr",
+	"lgurtyTN3YWNQUGzOEpfy/3nyOlI2LN0i8tLZNrNkCmHRP2i8qXNWSg0QDeh1QFxwpHwdEA3llmDnWiN",
+	"0gZ3b0+1Rr66DOX0WV17JrBPSGAFYHu7RGaB7hQxv2VUWbE6G7jdmrLiPA8jrfht66EqnBQRC0bCUVWn",
+	"xJFtdbgZF4rcOTphc1qE0jTFngpWZRoJHCRceIVIUO+jM13QBKxs/jdHgJo51c4tftzW6bWTkNnczDQS",
+	"XLTciDM+WxnRDYmrFrOpG0C59qmpjG6W2cdIPK16if8AyBkJ74aaHvfCx62AvF5EqRTszf8ivc4BLPvy",
+	"w5v/RfqdgeVSLrC4CH/39dUi3L1QUMkraq4H9GYhPRgxH8KVV1j6Sjfujs0oylR7Oeh22cBwwRLrktCH",
+	"3a7rXbOGgKOS8KwbP3OcZ924EDfr1OKduIuVnurZy3m1flsI/Z06rLUM81nwekaDbyZ4Lem1BVS2HooV",
+	"VhRYG4mU62eJ9ZIFeZy4YS4ZjTRpcpHIjn2zBS/8KNHnn1R4DEmTTWc6b+a6Wr+lVcQv5c5HF5Re5Rf/",
+	"p93HYz3jdMY/52fS6HZ6nW4jKDy/xw31a8rBfjWW3otj2ev0DzovG4H1AXvPhp1Bp9cIGsvD7ugCdjus",
+	"cALbR+pbZH+7sYvbX3OrXBvd+5apTR7h295ezGapXNRTYnwOhWCMDPlvGZJIznKRF+sGoaWBiVueSWFt",
+	"lctrSsyyUhrdKMJ1AAEm2GvVqA1OmzAQQrlgmQd3sAAzKFRJVNY9RVMMzfNr/juRXmb+WlyvoX2IKuSu",
+	"mCGLoW+h/yIYfUCPsUeM+DASuAazTztWF6VSDIpBe4ilePC9qhYrx1zpbPEGT/wxpWOLNcPIg6QX9dkh",
+	"be/TbtgeJi9Z+yg+6LX74WH0kh6xboIlA83hQLDZUdhPutGQtXvxgLaHbD9sv4wO4/ZBss+G8SDqhz1q",
+	"YIdrCB6+Y+EuoWf+Ns0an7zwrEIwzcevWZF7u3pJj91PVefgmBRv/eED6va3EWdw7+filqY8Pjdq2l+o",
+	"piteZlEfjQstl2hGieHjYR17JGtjSnpOgc3be1+Kv8/XdxDC3z1oAxNBTj6Xi3hYU29hJ/a20NlAqcw7",
+	"2I+1hq0vtzyFqU6IkBiF9xxY+lSBpXLmXSb4J3KS9AgwrOnAM2a6uP9CCcxB7MUyF5YQBWpL2Htc27LM",
+	"4TZw9iN7XIW/PyBnuCrJMM/Y8ETY8CPTj8cADLbePaFi+d7P48bXT5vI+V4qx/UthZWOoeEBSMMxy7I8",
+	"6DMf44UqyceKaHa/FfV+aybeiFZ1qWNQvhOqr0hBjl92X3ZBuN0xjSyV42fYfyLYv1qiw5CCF7KFtCqT",
+	"UW5af0CEqIf+hIu4+FoFRKaxV8AA0g5yFpSnZBlNMD+HrRDhSSrIPlD98j67YAnLmIjMkQ+TAevHvagb",
+	"HlHbCKNxGB2E+3QYtwesn7SHtBe2j6KXcfuQHST7dBgOon78EIUOTs5cM5ZTWlLxAugD9037TlexzM3V",
+	"ZU8FgWfmzj1o+us0oy4lHfr49HAct8jpAeXelxJgb6F+nHlKBDkt21IAW1N+6zMwVbR9rkVWb8wdlA58",
+	"9U+sdPzn9A2FmwAt+Z5Fc4hE2qQve88fqKl4UBN4Pm7XO2pK1Q1UqiwrKRVGwuFWkPlYNcVm0boEO/PP",
+	"VOKrRpBSk+O9vUhm7H8mUum9bC720Jxt/9NREmqAek3J/9v+zxD5GYt4wiMz7Fek6a6tkszgFPkOXGtK",
+	"BR0zs+mULhj2Z5CJvqNZKdPKkvCQKh6VjOzgR5sLzY2sEE2ETOV4sWGUnKevjOTYVYZ9HvMPd2Rcu2p4",
+	"3tXXybclg8qznPt0Ol4NIYG4nfhh5ORxUu5ZSfzLxdzSrFvV6/K/IE0jAntDt5ZlYGxHYDFe5STtasJG",
+	"QsL4NLWVvhRRLGURnNES/nYMiqEVaRkp4dE6x4W3uq3repX2aAkzV5Wrqiv1hHv6eYkO7YrCxfdvzfdo",
+	"W64pxFWz6JoTW7vsixXSt+vC7QhX+Qh26Z8ercfUc6C54PfHe3tbcZ61HOd7cxt08j4Zy8mHc3wnpeGD",
+	"mc7DtaUS+9lNXaIQps3DlFWT0ediVlvrXdXn90gOVOlzR9d4Sbvi6MdBkCvVb6UZI3wsZMZiTL3GBRN5",
+	"JxThutUhp/iinlA9El6MvcdMm7RonM/EfEpuaQrRldig2014l0kxJgb+WlVe9ZFAt/qUponMpiwmf798",
+	"/y73mW/JW7bISXywaL2BsH19GAV6FL2ppi6PFVFr/OvbuXu9sS7p7R+/WtazJ3tjSXXAqXphOpGZR+we",
+	"qaSbo12hadjX3IOs42U/NETTYI1aS9teKEP3MKsopVH5IWn2u71gJMoxPUDuPPzvFD2zE3LttORrqEcT",
+	"KjPrDWMzG8OjgYi6LzojsY29YDuiZtvu/05E7ZEi2FbEbjvCRpoZVDmPW88k7pvaC59p4iaaiChZTxOb",
+	"PM9ZNPSm9SiqaI0E2LrvC/xnKxM7BF5icA+mx5KxZArbRyc8ZS8UCVMZ2tpWWPGUWqplP1ATmjEjCtab",
+	"NrFr8bO5/Xe3eBXWc+wTWAVy2GnwYXZyC05LfM1Gt220gMPXTxKig7vbNjrHtqHcmWG47+qbSz8D7tOa",
+	"aouUynhX2H2cUfYcKWphjl2itHsuD68SM1wCpQ1z94RByIUEE+BKi3vXyh7a7UAznVZ94/vaNvQ/yIzE",
+	"XN24BqLX2AnlmkRS3LLMGiBH4lc2nbf5dEyaGb0LyK+RvOsH5HYa37ROXGCeyxDhikSQvmFuQsl5FjHb",
+	"XhdWgDOsE1x36mK/tAPbIcn8gBNBKX+W3dZbSrH3i4/dTMynADn0rhE0YLONoGF2a2Dncf3p/fTKJ2lC",
+	"Azmyf6zWQUbutk2D8Bd2r5kwwIG//knaCD35VT73E3qubv5EkpzrAp+nSb1AiT1wlJ3FBGpE4vn/Ttyy",
+	"zgSNlRk87QMYIWKawkQIQH3UPWTGfD6IUayGQtDMMKbpbA4N4I12MhI4CBfjE68GBIGGHpjszlTLlYOB",
+	"8qcsJnRMubAGeXeYliYYvD42fDfBbg9FsYC8BoT3JpZgzbO4zDQpo7eldDYsOn9HVYe8FxEbCbeK4hWu",
+	"yDWfojZ7THQ2Z9cnhJIYqhe083dsdQs4LsyH28h1P84sz9256kBB/GaZmUBzZD3zmZN9qlmX4c94CYbC",
+	"bSac+S8y/DeL9A4lBJZLiICEZa7AHvCfV598zrOuy7NGeF+hkqSZQ7l1QSEYtx6oEtdoBZCfvS5YA2oe",
+	"uIRbELkMHZBeTpgmuA6WGQAedoeYTS2kQJXafrRBq740C9lJjL0VcSfCeizx/f9dYTAO5fQHh8x54ZZG",
+	"0CguyK+qLWdMKJUW+J7yMEMCUPjDB51up7ff7v1/MQt7/XkPndozFv0zf6XXOShbdmkcc4xO+eCRJUMl",
+	"KgnJcl3tcskZ8Ce6gojPyvsT5hMU5wwgXwnr2+UYfGcdf31SAXyjjsuefKeo+gFWHXL96zU2NDTCgFGg",
+	"kDUVssNINCOqWJsLZXQpzW8ZUfMQGWPrhFzbCk/XNvzKTWTr6+VHCgc8kWmsjNiS7xnVKZtVjvnv1xb1",
+	"romgWYbJ73AjeTEIq6FcG8y8vw7INep3fzP/7o5Q24sGnV6nax7Cz/3r1kYpZJv4rl8gDi0vyIdH5vyI",
+	"nsRlPUJ12v+vdQ0c+/sHWzRwPM3rapnxSnwEzjnlSivShIaSAVm+v1bdquygj1vbLxiyByMdb3tpZOnO",
+	"3JXVLPQ2r7ixfRfMJwgdK+4XzGeF2Fuf6OKSW7bMVYHRnP1gapYD7Sed1O1YiMz4mAvfNbjWV/qQ2LWN",
+	"cWk7BzzXxjX7UWXARsurc6/RdMYFlrH7nnFo1p6+WwQa0sDnMLM1YWZN0JcZzaJJq6BgymNaZEoXhuU+",
+	"mOGuiTOzSj6PAxdeBsq3xbO6WDPPKsBVUcgRjdVYsavGCu9XbPGCzWrLtGxkVk8QMLaOnNUQoipcfIyH",
+	"aqv6KFs69EGjeI7c+nNFbqEMbp36TRcAUMI+xYzEplm6aD3YdbwmeusctYB+t7eMo62CHAQF6YCWOCKX",
+	"x2aZvGWCgkmtmXM2iFIudgeadqFRtyCyAZLdJwwI0Cbv9WYDW/xNqcUD6it5JOQx8VF/dWLyHCP1DWOk",
+	"lqjPFqFRWxvlrLSsNF2TOTVm2mbCXJr3ikpG/5YhYWLMBTs2fysyYwIaeEBvQpndsCyvS4yUSZEmUkxV",
+	"mPbBEQBEtBUQdm9f81KXW7Y0h8yYIs3C2a5a5Nc5m7O1Jd/8lT86cRRX9wvsrHHcD+wP6gPuG3ru40a9",
+	"d+zO83e6QQP2svKD+6b39YGJSrjJGv9qJOcG2v4aqfuYFmog84WyQFICypBNeN4cGM+wEpEQMTam8ht2",
+	"uA59PiqWdci103CvXZXw3G7iWuuZA8fyu8DEFXR/WAqONh+zW5aNRMb0PBMsPibX7uE1YdFEMkWkSBdW",
+	"Rogy5ufTEK4VSxMyy5hiQruON1yZAWEZLxR5RRWP/Ghu0oTmiTDOP/nrM3LHQvLx3KGllq7cu1ZEsHvt",
+	"tqRaAdYeN6uGiqeJzMgrRjOWES1vmFiLvubkniLlm00pT4Hf84j9j33Qkdm4ETSSeZpaw8OpeUzeGgBO",
+	"UydSbKXbl4wbdxOq2zBVW2HmvWfcgN93FzHMSdTiNlzsXwaz16RKACY+VB03R2xk7G6FjL3c8BcRDPxN",
+	"XgfdbC5c1NjF2dlPH199fv/h7N3ni7Mfzy+vLk6vzt+/OyEgQt9xVUb96VxpEtEsW2Dz3ikXL1QZA4fd",
+	"HjbvlHMdkGF3ALgEwymrBmC1fUcESpUYwFx8RxVRUKoB5XqLxiPB7mcs0urE343FbdipwesJVZNNyPp4",
+	"i4BD1VCG9Yj6SobkzH5TQr1IZhmLdHsiM8XaIdUabbYeAoYyfAz6beVv/6bbBaq0H3bpIDli7YNe3G8P",
+	"owPWPqLDQbubHIb9uBe9ZPv73/toKiiTLc5q5vjDOw13LfTyp1ZEavsjo32AUKS19UT469IwXzCL6XSu",
+	"J2bQr8GXRghigP8LJk1fGbkAfjJzAzFCN9g8M6iyB5Z0O+8yKf8JqmyXGkoVLpulUtyrfiOA2XmWMaFh",
+	"G2acAMgsUGQbYmueqLwEPC6wQ7BnN3w1oeBg/Pjx/E0A3WTGXOTORQIo7/qzQ6bvPE3dY5JJ6/+ELmh0",
+	"nmoyzuR8Bn2zjFSYmOPXEzbtkFMSc0XD1GKYqyLvi5FA0XlGMobhyND+a4Fk3EkkESgHeHGq4lR+NPPD",
+	"huGNDrnIB5MJSalZUEKnPOUMm9qHLIV0ZUkoLv6EUBKlnAk9ErmL1qtteg1vvQPhGKMwSfOH95eX4MJp",
+	"Bdi5G3kkCM12WEx9hq2DFWrKpiHLiEw65BTuyxIgfBt1AHQo2VPBD1T1ceBHFefxgWUKin6cfji3Quyx",
+	"L2wboJjIO4ENlQoGevnTabu/f2BLBIMp/3QkYABQTRT0ui5JxzmjRonckfPA7+t2jVjzGT64HgnwU5Lc",
+	"g1ycBRWEKzU3x4eTAmB7Nj3SNL9YNgSwGEptD9iRciuAEJovplV9fHgwFcd3cXam8g5Ja/p/ntgWTi5H",
+	"wO9xZJNTzSd5oeVZShfgNoEeiB7aL/U43HZFpa4ry8NB/NLqSG+lGLdtkT/XoYsp0sxnV4FdqQpsF8G8",
+	"b6Cy+8DGXS1Xh59nhoDgQ+xEpZYXYyeqWM+rvGeXDRgo2jxhMywDRD9cvP95eUhuPY7LA55V1mIoGoKB",
+	"JrJSkg7CMKqruBCjeV7nyavXeP6VxXOugYNcI64v99PQUOo0oimR0BoyMxTYVqsyAjvVpexk55k+JtdY",
+	"9es6INc6mpm/zMfXNrf3umUldmwvAI44RF5IgLZtqzvktSepm3eYiLLFDNR4owwrfVIWx7nRk0FnsFo8",
+	"aRZJ0mWMqsl5XL0bDLkp30Xgui+Cy4LRaNIpxYjELOIxs23brBMgNspDjgbmw+ORuPbN7dek6WJuzWF5",
+	"nTNb1dG3lvQuSMhstjkX5oK8vmfQcgwaQRSkgCpy7ba/h+EZPMaYjWtsOQcd3wqbpFkJE/FMcqHNye/d",
+	"9vdOisWbiSz8eDPfsBkm4tOCpFycnZ2Q65irm3ZG7wxwwN+QEANTm0HNL7fT+OYaw62tRRNOLs8asqFM",
+	"Rdy5I2c2bAnXAIsCQ7c1/YwERNzJjPz0+q0TLmyUtLsn1wFwlsl4brgx0ETnwCETljEjC8gphY5O6aIG",
+	"rKy9eBWgvMKwRUABXqsPisd+/5CcUeTtRXDbwKrXNSoJLNPMuyp6Rc6r1+3X26yW5ZaNgBWGP9K0Ftrc",
+	"+hxYzdenwNZy2KlaBloJa4RJi4RI2eELIDvmOAW7swJV1aggRX/99PX/DwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -123,6 +123,126 @@ func (e ReeProcessState) Valid() bool {
 	}
 }
 
+// Defines values for RegistryDeploymentState.
+const (
+	RegistryDeploymentStateExited  RegistryDeploymentState = "exited"
+	RegistryDeploymentStateFailed  RegistryDeploymentState = "failed"
+	RegistryDeploymentStatePending RegistryDeploymentState = "pending"
+	RegistryDeploymentStateRemoved RegistryDeploymentState = "removed"
+	RegistryDeploymentStateRunning RegistryDeploymentState = "running"
+)
+
+// Valid indicates whether the value is a known member of the RegistryDeploymentState enum.
+func (e RegistryDeploymentState) Valid() bool {
+	switch e {
+	case RegistryDeploymentStateExited:
+		return true
+	case RegistryDeploymentStateFailed:
+		return true
+	case RegistryDeploymentStatePending:
+		return true
+	case RegistryDeploymentStateRemoved:
+		return true
+	case RegistryDeploymentStateRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RegistryImageContenttype.
+const (
+	RegistryImageContenttypeDiskQcow2   RegistryImageContenttype = "disk-qcow2"
+	RegistryImageContenttypeDiskRaw     RegistryImageContenttype = "disk-raw"
+	RegistryImageContenttypeDiskVmdk    RegistryImageContenttype = "disk-vmdk"
+	RegistryImageContenttypeDockerFile  RegistryImageContenttype = "docker-file"
+	RegistryImageContenttypeDockerImage RegistryImageContenttype = "docker-image"
+	RegistryImageContenttypePackerfile  RegistryImageContenttype = "packerfile"
+)
+
+// Valid indicates whether the value is a known member of the RegistryImageContenttype enum.
+func (e RegistryImageContenttype) Valid() bool {
+	switch e {
+	case RegistryImageContenttypeDiskQcow2:
+		return true
+	case RegistryImageContenttypeDiskRaw:
+		return true
+	case RegistryImageContenttypeDiskVmdk:
+		return true
+	case RegistryImageContenttypeDockerFile:
+		return true
+	case RegistryImageContenttypeDockerImage:
+		return true
+	case RegistryImageContenttypePackerfile:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RegistryImageImagetype.
+const (
+	RegistryImageImagetypeDeclarative RegistryImageImagetype = "declarative"
+	RegistryImageImagetypeImplicit    RegistryImageImagetype = "implicit"
+)
+
+// Valid indicates whether the value is a known member of the RegistryImageImagetype enum.
+func (e RegistryImageImagetype) Valid() bool {
+	switch e {
+	case RegistryImageImagetypeDeclarative:
+		return true
+	case RegistryImageImagetypeImplicit:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RegistryManagementLayerType.
+const (
+	RegistryManagementLayerTypeBasic            RegistryManagementLayerType = "basic"
+	RegistryManagementLayerTypeCloudcomputing   RegistryManagementLayerType = "cloudcomputing"
+	RegistryManagementLayerTypeContainercluster RegistryManagementLayerType = "containercluster"
+	RegistryManagementLayerTypeJobscheduler     RegistryManagementLayerType = "jobscheduler"
+)
+
+// Valid indicates whether the value is a known member of the RegistryManagementLayerType enum.
+func (e RegistryManagementLayerType) Valid() bool {
+	switch e {
+	case RegistryManagementLayerTypeBasic:
+		return true
+	case RegistryManagementLayerTypeCloudcomputing:
+		return true
+	case RegistryManagementLayerTypeContainercluster:
+		return true
+	case RegistryManagementLayerTypeJobscheduler:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RegistryRuntimeTechnologyType.
+const (
+	RegistryRuntimeTechnologyTypeApplication    RegistryRuntimeTechnologyType = "application"
+	RegistryRuntimeTechnologyTypeContainer      RegistryRuntimeTechnologyType = "container"
+	RegistryRuntimeTechnologyTypeVirtualmachine RegistryRuntimeTechnologyType = "virtualmachine"
+)
+
+// Valid indicates whether the value is a known member of the RegistryRuntimeTechnologyType enum.
+func (e RegistryRuntimeTechnologyType) Valid() bool {
+	switch e {
+	case RegistryRuntimeTechnologyTypeApplication:
+		return true
+	case RegistryRuntimeTechnologyTypeContainer:
+		return true
+	case RegistryRuntimeTechnologyTypeVirtualmachine:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SystemCheckStatus.
 const (
 	SystemCheckStatusFailing SystemCheckStatus = "failing"
@@ -153,6 +273,27 @@ func (e SystemVersionDatabase) Valid() bool {
 	case SystemVersionDatabasePostgres:
 		return true
 	case SystemVersionDatabaseSqlite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RegistryImageDownloadParamsFormat.
+const (
+	RegistryImageDownloadParamsFormatQcow2 RegistryImageDownloadParamsFormat = "qcow2"
+	RegistryImageDownloadParamsFormatRaw   RegistryImageDownloadParamsFormat = "raw"
+	RegistryImageDownloadParamsFormatVmdk  RegistryImageDownloadParamsFormat = "vmdk"
+)
+
+// Valid indicates whether the value is a known member of the RegistryImageDownloadParamsFormat enum.
+func (e RegistryImageDownloadParamsFormat) Valid() bool {
+	switch e {
+	case RegistryImageDownloadParamsFormatQcow2:
+		return true
+	case RegistryImageDownloadParamsFormatRaw:
+		return true
+	case RegistryImageDownloadParamsFormatVmdk:
 		return true
 	default:
 		return false
@@ -399,6 +540,188 @@ type ReeUploadForm struct {
 	Tag *ReeTag `json:"tag,omitempty"`
 }
 
+// RegistryCredentials How to reach an environment. The password is write-only (returned as `********` once set).
+type RegistryCredentials struct {
+	// Location Where the environment is: for Podman `unix://`, `tcp://` or `ssh://` URL.
+	//
+	// Example: unix:///run/podman/podman.sock
+	Location *string `json:"location,omitempty"`
+
+	// Password The secret; `********` in responses once one is stored.
+	Password *string `json:"password,omitempty"`
+
+	// Specifics Adaptor parameters (tenant, region, domain; identity for ssh).
+	Specifics *map[string]interface{} `json:"specifics,omitempty"`
+
+	// Username The login name.
+	Username *string `json:"username,omitempty"`
+}
+
+// RegistryDeployment An image deployed into an environment.
+type RegistryDeployment struct {
+	// EnvironmentId The environment it runs in.
+	EnvironmentId *string `json:"environmentId,omitempty"`
+
+	// EnvironmentReference The container's id in the environment (read-only).
+	EnvironmentReference *string `json:"environmentReference,omitempty"`
+
+	// ExitCode The container's exit code once exited (read-only).
+	ExitCode *int `json:"exitCode,omitempty"`
+
+	// Id reehub's id (ignored on create).
+	Id *string `json:"id,omitempty"`
+
+	// Imageid The image deployed.
+	Imageid *string `json:"imageid,omitempty"`
+
+	// Message Why a deployment failed (read-only).
+	Message *string `json:"message,omitempty"`
+
+	// State The deployment's state (beyond the seed; read-only): pending while the job copies and starts it, then the container's state.
+	State *RegistryDeploymentState `json:"state,omitempty"`
+
+	// Title A name for humans (the container's name is derived from the id).
+	Title *string `json:"title,omitempty"`
+
+	// Userid The owner (always the caller; ignored in requests).
+	Userid *string `json:"userid,omitempty"`
+}
+
+// RegistryDeploymentState The deployment's state (beyond the seed; read-only): pending while the job copies and starts it, then the container's state.
+type RegistryDeploymentState string
+
+// RegistryEnvironment An execution environment. Responses always carry credentials, runtimetechnology and managementlayer.
+type RegistryEnvironment struct {
+	// Credentials How to reach an environment. The password is write-only (returned as `********` once set).
+	Credentials *RegistryCredentials `json:"credentials,omitempty"`
+
+	// Id reehub's id (ignored on create).
+	Id *string `json:"id,omitempty"`
+
+	// Managementlayer What manages an environment.
+	Managementlayer *RegistryManagementLayer `json:"managementlayer,omitempty"`
+
+	// Runtimetechnology The runtime of an environment.
+	Runtimetechnology *RegistryRuntimeTechnology `json:"runtimetechnology,omitempty"`
+
+	// Title A name for humans.
+	Title *string `json:"title,omitempty"`
+
+	// Userid The owner (always the caller; ignored in requests).
+	Userid *string `json:"userid,omitempty"`
+}
+
+// RegistryImage An image. Responses always carry originEnvironment with its nested objects.
+type RegistryImage struct {
+	// Contenttype What the file is.
+	Contenttype *RegistryImageContenttype `json:"contenttype,omitempty"`
+
+	// Digest sha256 of the file (beyond the seed; read-only).
+	Digest *string `json:"digest,omitempty"`
+
+	// EnvironmentReference The image's id in its origin environment.
+	EnvironmentReference *string `json:"environmentReference,omitempty"`
+
+	// Id reehub's id (ignored on create).
+	Id *string `json:"id,omitempty"`
+
+	// Imagetype implicit (a file) or declarative (defined by an REE reehub built).
+	Imagetype *RegistryImageImagetype `json:"imagetype,omitempty"`
+
+	// Imported True once reehub holds the file and has checked it (ignored in requests).
+	Imported *bool `json:"imported,omitempty"`
+
+	// OriginEnvironment An execution environment. Responses always carry credentials, runtimetechnology and managementlayer.
+	OriginEnvironment *RegistryEnvironment `json:"originEnvironment,omitempty"`
+
+	// Size Size of the file in bytes (beyond the seed; read-only).
+	Size *int64 `json:"size,omitempty"`
+
+	// Specifics Adaptor metadata; for images reehub registered, the provenance (process, input digests, base image, reehub version).
+	Specifics *map[string]interface{} `json:"specifics,omitempty"`
+
+	// Title A name for humans.
+	Title *string `json:"title,omitempty"`
+
+	// Userid The owner (always the caller; ignored in requests).
+	Userid *string `json:"userid,omitempty"`
+}
+
+// RegistryImageContenttype What the file is.
+type RegistryImageContenttype string
+
+// RegistryImageImagetype implicit (a file) or declarative (defined by an REE reehub built).
+type RegistryImageImagetype string
+
+// RegistryManagementLayer What manages an environment.
+type RegistryManagementLayer struct {
+	// Software For example podman, openstack, bwlehrpool.
+	Software *string `json:"software,omitempty"`
+
+	// Type The kind of management layer.
+	Type *RegistryManagementLayerType `json:"type,omitempty"`
+
+	// Version The software's version.
+	Version *string `json:"version,omitempty"`
+}
+
+// RegistryManagementLayerType The kind of management layer.
+type RegistryManagementLayerType string
+
+// RegistryRuntimeStats Pending jobs and workers per queue.
+type RegistryRuntimeStats struct {
+	// ExportWorker Workers of the exports queue.
+	ExportWorker *int64 `json:"exportWorker,omitempty"`
+
+	// ExportsPending Jobs waiting in the exports queue (deployments).
+	ExportsPending *int64 `json:"exportsPending,omitempty"`
+
+	// ImportWorker Workers of the imports queue.
+	ImportWorker *int64 `json:"importWorker,omitempty"`
+
+	// ImportsPending Jobs waiting in the imports queue.
+	ImportsPending *int64 `json:"importsPending,omitempty"`
+
+	// StorePending Jobs waiting in the stores queue.
+	StorePending *int64 `json:"storePending,omitempty"`
+
+	// StoreWorker Workers of the stores queue.
+	StoreWorker *int64 `json:"storeWorker,omitempty"`
+}
+
+// RegistryRuntimeTechnology The runtime of an environment.
+type RegistryRuntimeTechnology struct {
+	// Software For example podman, kvm, esxi.
+	Software *string `json:"software,omitempty"`
+
+	// Type The kind of runtime.
+	Type *RegistryRuntimeTechnologyType `json:"type,omitempty"`
+
+	// Version The software's version.
+	Version *string `json:"version,omitempty"`
+}
+
+// RegistryRuntimeTechnologyType The kind of runtime.
+type RegistryRuntimeTechnologyType string
+
+// RegistryUser A user as ViCE sees it.
+type RegistryUser struct {
+	// Email The e-mail address.
+	Email *string `json:"email,omitempty"`
+
+	// Fullname The full name.
+	Fullname *string `json:"fullname,omitempty"`
+
+	// Id The user's UUID (ignored on create).
+	Id *string `json:"id,omitempty"`
+
+	// Password On create the new password; in GET /v1/user only what the caller presented.
+	Password *string `json:"password,omitempty"`
+
+	// Username The login name.
+	Username *string `json:"username,omitempty"`
+}
+
 // SystemCheck defines model for SystemCheck.
 type SystemCheck struct {
 	// Name The dependency checked.
@@ -451,6 +774,15 @@ type AccountUserUuid = openapi_types.UUID
 // ReeProcessUUID defines model for ReeProcessUUID.
 type ReeProcessUUID = openapi_types.UUID
 
+// RegistryDeploymentId defines model for RegistryDeploymentId.
+type RegistryDeploymentId = string
+
+// RegistryEnvironmentId defines model for RegistryEnvironmentId.
+type RegistryEnvironmentId = string
+
+// RegistryImageId defines model for RegistryImageId.
+type RegistryImageId = string
+
 // BadRequest The one error shape of every endpoint.
 type BadRequest = Error
 
@@ -465,6 +797,15 @@ type InternalError = Error
 
 // NotFound The one error shape of every endpoint.
 type NotFound = Error
+
+// RegistryEnvironmentSaved An execution environment. Responses always carry credentials, runtimetechnology and managementlayer.
+type RegistryEnvironmentSaved = RegistryEnvironment
+
+// RegistryImageSaved An image. Responses always carry originEnvironment with its nested objects.
+type RegistryImageSaved = RegistryImage
+
+// RegistryInvalidInput The one error shape of every endpoint.
+type RegistryInvalidInput = Error
 
 // TooLarge The one error shape of every endpoint.
 type TooLarge = Error
@@ -499,6 +840,42 @@ type ReeProcessListParams struct {
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
 }
 
+// RegistryEnvironmentListParams defines parameters for RegistryEnvironmentList.
+type RegistryEnvironmentListParams struct {
+	// FilterManagementlayer Only environments with this managementlayer.type.
+	FilterManagementlayer *RegistryManagementLayerType `form:"filterManagementlayer,omitempty" json:"filterManagementlayer,omitempty"`
+
+	// FilterRuntimetechnology Only environments with this runtimetechnology.type.
+	FilterRuntimetechnology *RegistryRuntimeTechnologyType `form:"filterRuntimetechnology,omitempty" json:"filterRuntimetechnology,omitempty"`
+}
+
+// RegistryImageDownloadParams defines parameters for RegistryImageDownload.
+type RegistryImageDownloadParams struct {
+	// Format For disk images, the disk format to serve.
+	Format *RegistryImageDownloadParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// RegistryImageDownloadParamsFormat defines parameters for RegistryImageDownload.
+type RegistryImageDownloadParamsFormat string
+
+// RegistryImageUploadMultipartBody defines parameters for RegistryImageUpload.
+type RegistryImageUploadMultipartBody struct {
+	// Upfile The file to upload.
+	Upfile *openapi_types.File `json:"upfile,omitempty"`
+}
+
+// RegistryImageListParams defines parameters for RegistryImageList.
+type RegistryImageListParams struct {
+	// Q Words that the title or the contenttype contain.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Package A package name the image's SBOM lists (exact, case-insensitive).
+	Package *string `form:"package,omitempty" json:"package,omitempty"`
+
+	// Version With package: a version range (`3.0.x`, `>=3.0.0 <3.1.0`, `3.0.2`).
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+}
+
 // AccountCreateGroupJSONRequestBody defines body for AccountCreateGroup for application/json ContentType.
 type AccountCreateGroupJSONRequestBody = AccountNewGroup
 
@@ -531,6 +908,27 @@ type ReeSbomDefineMultipartRequestBody = ReeRecordingCreateForm
 
 // ReeSbomRebuildMultipartRequestBody defines body for ReeSbomRebuild for multipart/form-data ContentType.
 type ReeSbomRebuildMultipartRequestBody = ReeUploadForm
+
+// RegistryDeployJSONRequestBody defines body for RegistryDeploy for application/json ContentType.
+type RegistryDeployJSONRequestBody = RegistryDeployment
+
+// RegistryEnvironmentCreateJSONRequestBody defines body for RegistryEnvironmentCreate for application/json ContentType.
+type RegistryEnvironmentCreateJSONRequestBody = RegistryEnvironment
+
+// RegistryEnvironmentUpdateJSONRequestBody defines body for RegistryEnvironmentUpdate for application/json ContentType.
+type RegistryEnvironmentUpdateJSONRequestBody = RegistryEnvironment
+
+// RegistryImageUploadMultipartRequestBody defines body for RegistryImageUpload for multipart/form-data ContentType.
+type RegistryImageUploadMultipartRequestBody RegistryImageUploadMultipartBody
+
+// RegistryImageCreateJSONRequestBody defines body for RegistryImageCreate for application/json ContentType.
+type RegistryImageCreateJSONRequestBody = RegistryImage
+
+// RegistryImageUpdateJSONRequestBody defines body for RegistryImageUpdate for application/json ContentType.
+type RegistryImageUpdateJSONRequestBody = RegistryImage
+
+// RegistryUserCreateJSONRequestBody defines body for RegistryUserCreate for application/json ContentType.
+type RegistryUserCreateJSONRequestBody = RegistryUser
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -935,6 +1333,258 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/version (the `SystemVersion` operationId).
 	SystemVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryDeployWithBody Deploy an image into an environment
+	//
+	// deployImage: a job copies the image to the environment's Podman service if it lacks it,
+	// creates and starts a container, and the deployment shows its real state. An unknown
+	// image or environment is a 405, as in the seed; an environment of a kind reehub cannot
+	// deploy to is a 400 that names the supported kinds.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/deploy (the `RegistryDeploy` operationId).
+	RegistryDeployWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryDeploy Deploy an image into an environment
+	//
+	// deployImage: a job copies the image to the environment's Podman service if it lacks it,
+	// creates and starts a container, and the deployment shows its real state. An unknown
+	// image or environment is a 405, as in the seed; an environment of a kind reehub cannot
+	// deploy to is a 400 that names the supported kinds.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/deploy (the `RegistryDeploy` operationId).
+	RegistryDeploy(ctx context.Context, body RegistryDeployJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryDeploymentDelete Stop and remove a deployment
+	//
+	// deleteDeployment. The container is stopped and removed from the environment.
+	//
+	// Corresponds with DELETE /v1/deployment/{deploymentId} (the `RegistryDeploymentDelete` operationId).
+	RegistryDeploymentDelete(ctx context.Context, deploymentId RegistryDeploymentId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryDeploymentGet Get a deployment
+	//
+	// getDeployment with the container's real state. Another user's deployment is a 404.
+	//
+	// Corresponds with GET /v1/deployment/{deploymentId} (the `RegistryDeploymentGet` operationId).
+	RegistryDeploymentGet(ctx context.Context, deploymentId RegistryDeploymentId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryDeploymentLogs The container's log (beyond the seed)
+	//
+	// stdout and stderr of the deployment's container, as text.
+	//
+	// Corresponds with GET /v1/deployment/{deploymentId}/logs (the `RegistryDeploymentLogs` operationId).
+	RegistryDeploymentLogs(ctx context.Context, deploymentId RegistryDeploymentId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryDeploymentList List the caller's deployments
+	//
+	// findDeployments, oldest first, each with the state of its container.
+	//
+	// Corresponds with GET /v1/deployments (the `RegistryDeploymentList` operationId).
+	RegistryDeploymentList(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryEnvironmentDelete Delete an execution environment
+	//
+	// deleteEnvironment. An environment with live deployments is a 409.
+	//
+	// Corresponds with DELETE /v1/environment/{environmentId} (the `RegistryEnvironmentDelete` operationId).
+	RegistryEnvironmentDelete(ctx context.Context, environmentId RegistryEnvironmentId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryEnvironmentGet Get an execution environment by id
+	//
+	// getEnvironment, with the password masked. Another user's environment is a 404.
+	//
+	// Corresponds with GET /v1/environment/{environmentId} (the `RegistryEnvironmentGet` operationId).
+	RegistryEnvironmentGet(ctx context.Context, environmentId RegistryEnvironmentId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryEnvironmentList List the caller's execution environments
+	//
+	// The caller's environments (findEnvironment), oldest first, with passwords masked. The
+	// optional filters select by managementlayer.type and runtimetechnology.type.
+	//
+	// Corresponds with GET /v1/environments (the `RegistryEnvironmentList` operationId).
+	RegistryEnvironmentList(ctx context.Context, params *RegistryEnvironmentListParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryEnvironmentCreateWithBody Create an execution environment for the caller
+	//
+	// createEnvironment. id and userid of the body are ignored (the caller owns it). A body that
+	// is not an environment (an unknown enum value, a field of the wrong type) is a 405, as in the
+	// seed; malformed JSON is a 400.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/environments (the `RegistryEnvironmentCreate` operationId).
+	RegistryEnvironmentCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryEnvironmentCreate Create an execution environment for the caller
+	//
+	// createEnvironment. id and userid of the body are ignored (the caller owns it). A body that
+	// is not an environment (an unknown enum value, a field of the wrong type) is a 405, as in the
+	// seed; malformed JSON is a 400.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/environments (the `RegistryEnvironmentCreate` operationId).
+	RegistryEnvironmentCreate(ctx context.Context, body RegistryEnvironmentCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryEnvironmentUpdateWithBody Update an execution environment (id in the body)
+	//
+	// updateEnvironment: the environment named by the body's id is replaced by the body (201,
+	// as in the seed). A credentials.password of `********` or absent keeps the stored password.
+	// Another user's environment is a 404.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/environments (the `RegistryEnvironmentUpdate` operationId).
+	RegistryEnvironmentUpdateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryEnvironmentUpdate Update an execution environment (id in the body)
+	//
+	// updateEnvironment: the environment named by the body's id is replaced by the body (201,
+	// as in the seed). A credentials.password of `********` or absent keeps the stored password.
+	// Another user's environment is a 404.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/environments (the `RegistryEnvironmentUpdate` operationId).
+	RegistryEnvironmentUpdate(ctx context.Context, body RegistryEnvironmentUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryImageDelete Delete an image
+	//
+	// deleteImage. The record goes; its file's blob stays while another record shares it.
+	//
+	// Corresponds with DELETE /v1/image/{imageId} (the `RegistryImageDelete` operationId).
+	RegistryImageDelete(ctx context.Context, imageId RegistryImageId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryImageGet Get an image by id
+	//
+	// getImage. Another user's image is a 404.
+	//
+	// Corresponds with GET /v1/image/{imageId} (the `RegistryImageGet` operationId).
+	RegistryImageGet(ctx context.Context, imageId RegistryImageId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryImageDownload Download the image's file, converted on request
+	//
+	// downloadImage: the stored file with Content-Length, an ETag (its sha256), a
+	// Content-Disposition, Range and If-None-Match. For disk images `format` converts with
+	// qemu-img (raw, qcow2, vmdk); the conversion is cached by source digest and format.
+	//
+	// Corresponds with GET /v1/image/{imageId}/file (the `RegistryImageDownload` operationId).
+	RegistryImageDownload(ctx context.Context, imageId RegistryImageId, params *RegistryImageDownloadParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryImageUploadWithBody Upload the image's file (multipart field upfile)
+	//
+	// uploadImage. The file streams into the blob store (its sha256 and size are computed while
+	// streaming; the upload limit applies) and is checked against the image's contenttype: a
+	// file that is not what the contenttype says is a 400 and leaves the image as it was. Once
+	// checked the image is `imported: true`; a docker-image is loaded into Podman.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/image/{imageId}/file (the `RegistryImageUpload` operationId).
+	RegistryImageUploadWithBody(ctx context.Context, imageId RegistryImageId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryImageSbom The CycloneDX SBOM attached to an image (beyond the seed)
+	//
+	// The SBOM reehub attached to an image it registered; 404 when none is attached.
+	//
+	// Corresponds with GET /v1/image/{imageId}/sbom (the `RegistryImageSbom` operationId).
+	RegistryImageSbom(ctx context.Context, imageId RegistryImageId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryImageList List (and search) the images the caller may see
+	//
+	// findImages: the caller's images, oldest first. `q` matches title and contenttype
+	// (case-insensitive substring); `package` selects images whose attached SBOM holds a
+	// component of that name, and `version` narrows it to a version range (`3.0.x`, `>=3.0.0
+	// <3.1.0`, `=3.0.2`).
+	//
+	// Corresponds with GET /v1/images (the `RegistryImageList` operationId).
+	RegistryImageList(ctx context.Context, params *RegistryImageListParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryImageCreateWithBody Create an image record (its file is uploaded separately)
+	//
+	// createImage. id, userid and imported of the body are ignored. The file is uploaded with
+	// POST /v1/image/{imageId}/file. An unknown enum value is a 405, as in the seed.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/images (the `RegistryImageCreate` operationId).
+	RegistryImageCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryImageCreate Create an image record (its file is uploaded separately)
+	//
+	// createImage. id, userid and imported of the body are ignored. The file is uploaded with
+	// POST /v1/image/{imageId}/file. An unknown enum value is a 405, as in the seed.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/images (the `RegistryImageCreate` operationId).
+	RegistryImageCreate(ctx context.Context, body RegistryImageCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryImageUpdateWithBody Update an image record (id in the body)
+	//
+	// updateImage (201, as in the seed). The file, imported and an image's provenance
+	// (specifics of an image reehub registered) stay as they are. Another user's image is a 404.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/images (the `RegistryImageUpdate` operationId).
+	RegistryImageUpdateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryImageUpdate Update an image record (id in the body)
+	//
+	// updateImage (201, as in the seed). The file, imported and an image's provenance
+	// (specifics of an image reehub registered) stay as they are. Another user's image is a 404.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/images (the `RegistryImageUpdate` operationId).
+	RegistryImageUpdate(ctx context.Context, body RegistryImageUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryRuntimeStats The engine's queues and workers behind the registry
+	//
+	// getRuntimeStats from the job engine: jobs pending and workers of the imports (uploads
+	// checked and loaded), exports (deployments) and stores (conversions) queues.
+	//
+	// Corresponds with GET /v1/runtimestats (the `RegistryRuntimeStats` operationId).
+	RegistryRuntimeStats(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryUserGet The caller
+	//
+	// getUser. `username` is the name the request authenticated as. No stored password is ever
+	// returned: `password` echoes only the secret the caller itself presented in this
+	// request's Basic credentials (which the ViCE web UI stores to build its next requests),
+	// and is empty for Bearer tokens.
+	//
+	// Corresponds with GET /v1/user (the `RegistryUserGet` operationId).
+	RegistryUserGet(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryUserCreateWithBody Register a user
+	//
+	// createUser (200, as in the seed). Open to everyone only when the server runs with
+	// REEHUB_OPEN_REGISTRATION; otherwise the request must carry an admin's credentials (401
+	// without, 403 for others). The answer echoes the password that was sent, as the web UI
+	// expects; the server stores only its hash.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/user (the `RegistryUserCreate` operationId).
+	RegistryUserCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RegistryUserCreate Register a user
+	//
+	// createUser (200, as in the seed). Open to everyone only when the server runs with
+	// REEHUB_OPEN_REGISTRATION; otherwise the request must carry an admin's credentials (401
+	// without, 403 for others). The answer echoes the password that was sent, as the web UI
+	// expects; the server stores only its hash.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/user (the `RegistryUserCreate` operationId).
+	RegistryUserCreate(ctx context.Context, body RegistryUserCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // AccountListGroups Groups by name; an admin sees every group, a user the groups they are in
@@ -1627,6 +2277,528 @@ func (c *Client) ReeSbomRebuildWithBody(ctx context.Context, contentType string,
 // Corresponds with GET /api/version (the `SystemVersion` operationId).
 func (c *Client) SystemVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSystemVersionRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryDeployWithBody Deploy an image into an environment
+//
+// deployImage: a job copies the image to the environment's Podman service if it lacks it,
+// creates and starts a container, and the deployment shows its real state. An unknown
+// image or environment is a 405, as in the seed; an environment of a kind reehub cannot
+// deploy to is a 400 that names the supported kinds.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/deploy (the `RegistryDeploy` operationId).
+func (c *Client) RegistryDeployWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryDeployRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryDeploy Deploy an image into an environment
+//
+// deployImage: a job copies the image to the environment's Podman service if it lacks it,
+// creates and starts a container, and the deployment shows its real state. An unknown
+// image or environment is a 405, as in the seed; an environment of a kind reehub cannot
+// deploy to is a 400 that names the supported kinds.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/deploy (the `RegistryDeploy` operationId).
+func (c *Client) RegistryDeploy(ctx context.Context, body RegistryDeployJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryDeployRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryDeploymentDelete Stop and remove a deployment
+//
+// deleteDeployment. The container is stopped and removed from the environment.
+//
+// Corresponds with DELETE /v1/deployment/{deploymentId} (the `RegistryDeploymentDelete` operationId).
+func (c *Client) RegistryDeploymentDelete(ctx context.Context, deploymentId RegistryDeploymentId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryDeploymentDeleteRequest(c.Server, deploymentId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryDeploymentGet Get a deployment
+//
+// getDeployment with the container's real state. Another user's deployment is a 404.
+//
+// Corresponds with GET /v1/deployment/{deploymentId} (the `RegistryDeploymentGet` operationId).
+func (c *Client) RegistryDeploymentGet(ctx context.Context, deploymentId RegistryDeploymentId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryDeploymentGetRequest(c.Server, deploymentId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryDeploymentLogs The container's log (beyond the seed)
+//
+// stdout and stderr of the deployment's container, as text.
+//
+// Corresponds with GET /v1/deployment/{deploymentId}/logs (the `RegistryDeploymentLogs` operationId).
+func (c *Client) RegistryDeploymentLogs(ctx context.Context, deploymentId RegistryDeploymentId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryDeploymentLogsRequest(c.Server, deploymentId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryDeploymentList List the caller's deployments
+//
+// findDeployments, oldest first, each with the state of its container.
+//
+// Corresponds with GET /v1/deployments (the `RegistryDeploymentList` operationId).
+func (c *Client) RegistryDeploymentList(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryDeploymentListRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryEnvironmentDelete Delete an execution environment
+//
+// deleteEnvironment. An environment with live deployments is a 409.
+//
+// Corresponds with DELETE /v1/environment/{environmentId} (the `RegistryEnvironmentDelete` operationId).
+func (c *Client) RegistryEnvironmentDelete(ctx context.Context, environmentId RegistryEnvironmentId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryEnvironmentDeleteRequest(c.Server, environmentId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryEnvironmentGet Get an execution environment by id
+//
+// getEnvironment, with the password masked. Another user's environment is a 404.
+//
+// Corresponds with GET /v1/environment/{environmentId} (the `RegistryEnvironmentGet` operationId).
+func (c *Client) RegistryEnvironmentGet(ctx context.Context, environmentId RegistryEnvironmentId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryEnvironmentGetRequest(c.Server, environmentId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryEnvironmentList List the caller's execution environments
+//
+// The caller's environments (findEnvironment), oldest first, with passwords masked. The
+// optional filters select by managementlayer.type and runtimetechnology.type.
+//
+// Corresponds with GET /v1/environments (the `RegistryEnvironmentList` operationId).
+func (c *Client) RegistryEnvironmentList(ctx context.Context, params *RegistryEnvironmentListParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryEnvironmentListRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryEnvironmentCreateWithBody Create an execution environment for the caller
+//
+// createEnvironment. id and userid of the body are ignored (the caller owns it). A body that
+// is not an environment (an unknown enum value, a field of the wrong type) is a 405, as in the
+// seed; malformed JSON is a 400.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/environments (the `RegistryEnvironmentCreate` operationId).
+func (c *Client) RegistryEnvironmentCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryEnvironmentCreateRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryEnvironmentCreate Create an execution environment for the caller
+//
+// createEnvironment. id and userid of the body are ignored (the caller owns it). A body that
+// is not an environment (an unknown enum value, a field of the wrong type) is a 405, as in the
+// seed; malformed JSON is a 400.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/environments (the `RegistryEnvironmentCreate` operationId).
+func (c *Client) RegistryEnvironmentCreate(ctx context.Context, body RegistryEnvironmentCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryEnvironmentCreateRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryEnvironmentUpdateWithBody Update an execution environment (id in the body)
+//
+// updateEnvironment: the environment named by the body's id is replaced by the body (201,
+// as in the seed). A credentials.password of `********` or absent keeps the stored password.
+// Another user's environment is a 404.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/environments (the `RegistryEnvironmentUpdate` operationId).
+func (c *Client) RegistryEnvironmentUpdateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryEnvironmentUpdateRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryEnvironmentUpdate Update an execution environment (id in the body)
+//
+// updateEnvironment: the environment named by the body's id is replaced by the body (201,
+// as in the seed). A credentials.password of `********` or absent keeps the stored password.
+// Another user's environment is a 404.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/environments (the `RegistryEnvironmentUpdate` operationId).
+func (c *Client) RegistryEnvironmentUpdate(ctx context.Context, body RegistryEnvironmentUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryEnvironmentUpdateRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryImageDelete Delete an image
+//
+// deleteImage. The record goes; its file's blob stays while another record shares it.
+//
+// Corresponds with DELETE /v1/image/{imageId} (the `RegistryImageDelete` operationId).
+func (c *Client) RegistryImageDelete(ctx context.Context, imageId RegistryImageId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryImageDeleteRequest(c.Server, imageId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryImageGet Get an image by id
+//
+// getImage. Another user's image is a 404.
+//
+// Corresponds with GET /v1/image/{imageId} (the `RegistryImageGet` operationId).
+func (c *Client) RegistryImageGet(ctx context.Context, imageId RegistryImageId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryImageGetRequest(c.Server, imageId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryImageDownload Download the image's file, converted on request
+//
+// downloadImage: the stored file with Content-Length, an ETag (its sha256), a
+// Content-Disposition, Range and If-None-Match. For disk images `format` converts with
+// qemu-img (raw, qcow2, vmdk); the conversion is cached by source digest and format.
+//
+// Corresponds with GET /v1/image/{imageId}/file (the `RegistryImageDownload` operationId).
+func (c *Client) RegistryImageDownload(ctx context.Context, imageId RegistryImageId, params *RegistryImageDownloadParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryImageDownloadRequest(c.Server, imageId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryImageUploadWithBody Upload the image's file (multipart field upfile)
+//
+// uploadImage. The file streams into the blob store (its sha256 and size are computed while
+// streaming; the upload limit applies) and is checked against the image's contenttype: a
+// file that is not what the contenttype says is a 400 and leaves the image as it was. Once
+// checked the image is `imported: true`; a docker-image is loaded into Podman.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/image/{imageId}/file (the `RegistryImageUpload` operationId).
+func (c *Client) RegistryImageUploadWithBody(ctx context.Context, imageId RegistryImageId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryImageUploadRequestWithBody(c.Server, imageId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryImageSbom The CycloneDX SBOM attached to an image (beyond the seed)
+//
+// The SBOM reehub attached to an image it registered; 404 when none is attached.
+//
+// Corresponds with GET /v1/image/{imageId}/sbom (the `RegistryImageSbom` operationId).
+func (c *Client) RegistryImageSbom(ctx context.Context, imageId RegistryImageId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryImageSbomRequest(c.Server, imageId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryImageList List (and search) the images the caller may see
+//
+// findImages: the caller's images, oldest first. `q` matches title and contenttype
+// (case-insensitive substring); `package` selects images whose attached SBOM holds a
+// component of that name, and `version` narrows it to a version range (`3.0.x`, `>=3.0.0
+// <3.1.0`, `=3.0.2`).
+//
+// Corresponds with GET /v1/images (the `RegistryImageList` operationId).
+func (c *Client) RegistryImageList(ctx context.Context, params *RegistryImageListParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryImageListRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryImageCreateWithBody Create an image record (its file is uploaded separately)
+//
+// createImage. id, userid and imported of the body are ignored. The file is uploaded with
+// POST /v1/image/{imageId}/file. An unknown enum value is a 405, as in the seed.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/images (the `RegistryImageCreate` operationId).
+func (c *Client) RegistryImageCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryImageCreateRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryImageCreate Create an image record (its file is uploaded separately)
+//
+// createImage. id, userid and imported of the body are ignored. The file is uploaded with
+// POST /v1/image/{imageId}/file. An unknown enum value is a 405, as in the seed.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/images (the `RegistryImageCreate` operationId).
+func (c *Client) RegistryImageCreate(ctx context.Context, body RegistryImageCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryImageCreateRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryImageUpdateWithBody Update an image record (id in the body)
+//
+// updateImage (201, as in the seed). The file, imported and an image's provenance
+// (specifics of an image reehub registered) stay as they are. Another user's image is a 404.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/images (the `RegistryImageUpdate` operationId).
+func (c *Client) RegistryImageUpdateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryImageUpdateRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryImageUpdate Update an image record (id in the body)
+//
+// updateImage (201, as in the seed). The file, imported and an image's provenance
+// (specifics of an image reehub registered) stay as they are. Another user's image is a 404.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/images (the `RegistryImageUpdate` operationId).
+func (c *Client) RegistryImageUpdate(ctx context.Context, body RegistryImageUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryImageUpdateRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryRuntimeStats The engine's queues and workers behind the registry
+//
+// getRuntimeStats from the job engine: jobs pending and workers of the imports (uploads
+// checked and loaded), exports (deployments) and stores (conversions) queues.
+//
+// Corresponds with GET /v1/runtimestats (the `RegistryRuntimeStats` operationId).
+func (c *Client) RegistryRuntimeStats(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryRuntimeStatsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryUserGet The caller
+//
+// getUser. `username` is the name the request authenticated as. No stored password is ever
+// returned: `password` echoes only the secret the caller itself presented in this
+// request's Basic credentials (which the ViCE web UI stores to build its next requests),
+// and is empty for Bearer tokens.
+//
+// Corresponds with GET /v1/user (the `RegistryUserGet` operationId).
+func (c *Client) RegistryUserGet(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryUserGetRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryUserCreateWithBody Register a user
+//
+// createUser (200, as in the seed). Open to everyone only when the server runs with
+// REEHUB_OPEN_REGISTRATION; otherwise the request must carry an admin's credentials (401
+// without, 403 for others). The answer echoes the password that was sent, as the web UI
+// expects; the server stores only its hash.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/user (the `RegistryUserCreate` operationId).
+func (c *Client) RegistryUserCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryUserCreateRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RegistryUserCreate Register a user
+//
+// createUser (200, as in the seed). Open to everyone only when the server runs with
+// REEHUB_OPEN_REGISTRATION; otherwise the request must carry an admin's credentials (401
+// without, 403 for others). The answer echoes the password that was sent, as the web UI
+// expects; the server stores only its hash.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/user (the `RegistryUserCreate` operationId).
+func (c *Client) RegistryUserCreate(ctx context.Context, body RegistryUserCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRegistryUserCreateRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2765,6 +3937,840 @@ func NewSystemVersionRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewRegistryDeployRequest calls the generic RegistryDeploy builder with application/json body
+func NewRegistryDeployRequest(server string, body RegistryDeployJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRegistryDeployRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRegistryDeployRequestWithBody constructs an http.Request for the RegistryDeploy method, with any body, and a specified content type
+func NewRegistryDeployRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/deploy")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRegistryDeploymentDeleteRequest constructs an http.Request for the RegistryDeploymentDelete method
+func NewRegistryDeploymentDeleteRequest(server string, deploymentId RegistryDeploymentId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "deploymentId", deploymentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/deployment/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRegistryDeploymentGetRequest constructs an http.Request for the RegistryDeploymentGet method
+func NewRegistryDeploymentGetRequest(server string, deploymentId RegistryDeploymentId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "deploymentId", deploymentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/deployment/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRegistryDeploymentLogsRequest constructs an http.Request for the RegistryDeploymentLogs method
+func NewRegistryDeploymentLogsRequest(server string, deploymentId RegistryDeploymentId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "deploymentId", deploymentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/deployment/%s/logs", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRegistryDeploymentListRequest constructs an http.Request for the RegistryDeploymentList method
+func NewRegistryDeploymentListRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/deployments")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRegistryEnvironmentDeleteRequest constructs an http.Request for the RegistryEnvironmentDelete method
+func NewRegistryEnvironmentDeleteRequest(server string, environmentId RegistryEnvironmentId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "environmentId", environmentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/environment/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRegistryEnvironmentGetRequest constructs an http.Request for the RegistryEnvironmentGet method
+func NewRegistryEnvironmentGetRequest(server string, environmentId RegistryEnvironmentId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "environmentId", environmentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/environment/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRegistryEnvironmentListRequest constructs an http.Request for the RegistryEnvironmentList method
+func NewRegistryEnvironmentListRequest(server string, params *RegistryEnvironmentListParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/environments")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.FilterManagementlayer != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "filterManagementlayer", *params.FilterManagementlayer, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.FilterRuntimetechnology != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "filterRuntimetechnology", *params.FilterRuntimetechnology, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRegistryEnvironmentCreateRequest calls the generic RegistryEnvironmentCreate builder with application/json body
+func NewRegistryEnvironmentCreateRequest(server string, body RegistryEnvironmentCreateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRegistryEnvironmentCreateRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRegistryEnvironmentCreateRequestWithBody constructs an http.Request for the RegistryEnvironmentCreate method, with any body, and a specified content type
+func NewRegistryEnvironmentCreateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/environments")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRegistryEnvironmentUpdateRequest calls the generic RegistryEnvironmentUpdate builder with application/json body
+func NewRegistryEnvironmentUpdateRequest(server string, body RegistryEnvironmentUpdateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRegistryEnvironmentUpdateRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRegistryEnvironmentUpdateRequestWithBody constructs an http.Request for the RegistryEnvironmentUpdate method, with any body, and a specified content type
+func NewRegistryEnvironmentUpdateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/environments")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRegistryImageDeleteRequest constructs an http.Request for the RegistryImageDelete method
+func NewRegistryImageDeleteRequest(server string, imageId RegistryImageId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "imageId", imageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/image/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRegistryImageGetRequest constructs an http.Request for the RegistryImageGet method
+func NewRegistryImageGetRequest(server string, imageId RegistryImageId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "imageId", imageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/image/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRegistryImageDownloadRequest constructs an http.Request for the RegistryImageDownload method
+func NewRegistryImageDownloadRequest(server string, imageId RegistryImageId, params *RegistryImageDownloadParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "imageId", imageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/image/%s/file", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRegistryImageUploadRequestWithBody constructs an http.Request for the RegistryImageUpload method, with any body, and a specified content type
+func NewRegistryImageUploadRequestWithBody(server string, imageId RegistryImageId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "imageId", imageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/image/%s/file", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRegistryImageSbomRequest constructs an http.Request for the RegistryImageSbom method
+func NewRegistryImageSbomRequest(server string, imageId RegistryImageId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "imageId", imageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/image/%s/sbom", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRegistryImageListRequest constructs an http.Request for the RegistryImageList method
+func NewRegistryImageListRequest(server string, params *RegistryImageListParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/images")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Package != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "package", *params.Package, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Version != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "version", *params.Version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRegistryImageCreateRequest calls the generic RegistryImageCreate builder with application/json body
+func NewRegistryImageCreateRequest(server string, body RegistryImageCreateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRegistryImageCreateRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRegistryImageCreateRequestWithBody constructs an http.Request for the RegistryImageCreate method, with any body, and a specified content type
+func NewRegistryImageCreateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/images")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRegistryImageUpdateRequest calls the generic RegistryImageUpdate builder with application/json body
+func NewRegistryImageUpdateRequest(server string, body RegistryImageUpdateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRegistryImageUpdateRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRegistryImageUpdateRequestWithBody constructs an http.Request for the RegistryImageUpdate method, with any body, and a specified content type
+func NewRegistryImageUpdateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/images")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRegistryRuntimeStatsRequest constructs an http.Request for the RegistryRuntimeStats method
+func NewRegistryRuntimeStatsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/runtimestats")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRegistryUserGetRequest constructs an http.Request for the RegistryUserGet method
+func NewRegistryUserGetRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/user")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRegistryUserCreateRequest calls the generic RegistryUserCreate builder with application/json body
+func NewRegistryUserCreateRequest(server string, body RegistryUserCreateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRegistryUserCreateRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRegistryUserCreateRequestWithBody constructs an http.Request for the RegistryUserCreate method, with any body, and a specified content type
+func NewRegistryUserCreateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/user")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -3180,6 +5186,286 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/version (the `SystemVersion` operationId).
 	SystemVersionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SystemVersionResponse, error)
+
+	// RegistryDeployWithBodyWithResponse Deploy an image into an environment
+	//
+	// deployImage: a job copies the image to the environment's Podman service if it lacks it,
+	// creates and starts a container, and the deployment shows its real state. An unknown
+	// image or environment is a 405, as in the seed; an environment of a kind reehub cannot
+	// deploy to is a 400 that names the supported kinds.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/deploy (the `RegistryDeploy` operationId).
+	RegistryDeployWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegistryDeployResponse, error)
+
+	// RegistryDeployWithResponse Deploy an image into an environment
+	//
+	// deployImage: a job copies the image to the environment's Podman service if it lacks it,
+	// creates and starts a container, and the deployment shows its real state. An unknown
+	// image or environment is a 405, as in the seed; an environment of a kind reehub cannot
+	// deploy to is a 400 that names the supported kinds.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/deploy (the `RegistryDeploy` operationId).
+	RegistryDeployWithResponse(ctx context.Context, body RegistryDeployJSONRequestBody, reqEditors ...RequestEditorFn) (*RegistryDeployResponse, error)
+
+	// RegistryDeploymentDeleteWithResponse Stop and remove a deployment
+	//
+	// deleteDeployment. The container is stopped and removed from the environment.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/deployment/{deploymentId} (the `RegistryDeploymentDelete` operationId).
+	RegistryDeploymentDeleteWithResponse(ctx context.Context, deploymentId RegistryDeploymentId, reqEditors ...RequestEditorFn) (*RegistryDeploymentDeleteResponse, error)
+
+	// RegistryDeploymentGetWithResponse Get a deployment
+	//
+	// getDeployment with the container's real state. Another user's deployment is a 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/deployment/{deploymentId} (the `RegistryDeploymentGet` operationId).
+	RegistryDeploymentGetWithResponse(ctx context.Context, deploymentId RegistryDeploymentId, reqEditors ...RequestEditorFn) (*RegistryDeploymentGetResponse, error)
+
+	// RegistryDeploymentLogsWithResponse The container's log (beyond the seed)
+	//
+	// stdout and stderr of the deployment's container, as text.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/deployment/{deploymentId}/logs (the `RegistryDeploymentLogs` operationId).
+	RegistryDeploymentLogsWithResponse(ctx context.Context, deploymentId RegistryDeploymentId, reqEditors ...RequestEditorFn) (*RegistryDeploymentLogsResponse, error)
+
+	// RegistryDeploymentListWithResponse List the caller's deployments
+	//
+	// findDeployments, oldest first, each with the state of its container.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/deployments (the `RegistryDeploymentList` operationId).
+	RegistryDeploymentListWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RegistryDeploymentListResponse, error)
+
+	// RegistryEnvironmentDeleteWithResponse Delete an execution environment
+	//
+	// deleteEnvironment. An environment with live deployments is a 409.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/environment/{environmentId} (the `RegistryEnvironmentDelete` operationId).
+	RegistryEnvironmentDeleteWithResponse(ctx context.Context, environmentId RegistryEnvironmentId, reqEditors ...RequestEditorFn) (*RegistryEnvironmentDeleteResponse, error)
+
+	// RegistryEnvironmentGetWithResponse Get an execution environment by id
+	//
+	// getEnvironment, with the password masked. Another user's environment is a 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/environment/{environmentId} (the `RegistryEnvironmentGet` operationId).
+	RegistryEnvironmentGetWithResponse(ctx context.Context, environmentId RegistryEnvironmentId, reqEditors ...RequestEditorFn) (*RegistryEnvironmentGetResponse, error)
+
+	// RegistryEnvironmentListWithResponse List the caller's execution environments
+	//
+	// The caller's environments (findEnvironment), oldest first, with passwords masked. The
+	// optional filters select by managementlayer.type and runtimetechnology.type.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/environments (the `RegistryEnvironmentList` operationId).
+	RegistryEnvironmentListWithResponse(ctx context.Context, params *RegistryEnvironmentListParams, reqEditors ...RequestEditorFn) (*RegistryEnvironmentListResponse, error)
+
+	// RegistryEnvironmentCreateWithBodyWithResponse Create an execution environment for the caller
+	//
+	// createEnvironment. id and userid of the body are ignored (the caller owns it). A body that
+	// is not an environment (an unknown enum value, a field of the wrong type) is a 405, as in the
+	// seed; malformed JSON is a 400.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/environments (the `RegistryEnvironmentCreate` operationId).
+	RegistryEnvironmentCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegistryEnvironmentCreateResponse, error)
+
+	// RegistryEnvironmentCreateWithResponse Create an execution environment for the caller
+	//
+	// createEnvironment. id and userid of the body are ignored (the caller owns it). A body that
+	// is not an environment (an unknown enum value, a field of the wrong type) is a 405, as in the
+	// seed; malformed JSON is a 400.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/environments (the `RegistryEnvironmentCreate` operationId).
+	RegistryEnvironmentCreateWithResponse(ctx context.Context, body RegistryEnvironmentCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*RegistryEnvironmentCreateResponse, error)
+
+	// RegistryEnvironmentUpdateWithBodyWithResponse Update an execution environment (id in the body)
+	//
+	// updateEnvironment: the environment named by the body's id is replaced by the body (201,
+	// as in the seed). A credentials.password of `********` or absent keeps the stored password.
+	// Another user's environment is a 404.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/environments (the `RegistryEnvironmentUpdate` operationId).
+	RegistryEnvironmentUpdateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegistryEnvironmentUpdateResponse, error)
+
+	// RegistryEnvironmentUpdateWithResponse Update an execution environment (id in the body)
+	//
+	// updateEnvironment: the environment named by the body's id is replaced by the body (201,
+	// as in the seed). A credentials.password of `********` or absent keeps the stored password.
+	// Another user's environment is a 404.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/environments (the `RegistryEnvironmentUpdate` operationId).
+	RegistryEnvironmentUpdateWithResponse(ctx context.Context, body RegistryEnvironmentUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*RegistryEnvironmentUpdateResponse, error)
+
+	// RegistryImageDeleteWithResponse Delete an image
+	//
+	// deleteImage. The record goes; its file's blob stays while another record shares it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/image/{imageId} (the `RegistryImageDelete` operationId).
+	RegistryImageDeleteWithResponse(ctx context.Context, imageId RegistryImageId, reqEditors ...RequestEditorFn) (*RegistryImageDeleteResponse, error)
+
+	// RegistryImageGetWithResponse Get an image by id
+	//
+	// getImage. Another user's image is a 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/image/{imageId} (the `RegistryImageGet` operationId).
+	RegistryImageGetWithResponse(ctx context.Context, imageId RegistryImageId, reqEditors ...RequestEditorFn) (*RegistryImageGetResponse, error)
+
+	// RegistryImageDownloadWithResponse Download the image's file, converted on request
+	//
+	// downloadImage: the stored file with Content-Length, an ETag (its sha256), a
+	// Content-Disposition, Range and If-None-Match. For disk images `format` converts with
+	// qemu-img (raw, qcow2, vmdk); the conversion is cached by source digest and format.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/image/{imageId}/file (the `RegistryImageDownload` operationId).
+	RegistryImageDownloadWithResponse(ctx context.Context, imageId RegistryImageId, params *RegistryImageDownloadParams, reqEditors ...RequestEditorFn) (*RegistryImageDownloadResponse, error)
+
+	// RegistryImageUploadWithBodyWithResponse Upload the image's file (multipart field upfile)
+	//
+	// uploadImage. The file streams into the blob store (its sha256 and size are computed while
+	// streaming; the upload limit applies) and is checked against the image's contenttype: a
+	// file that is not what the contenttype says is a 400 and leaves the image as it was. Once
+	// checked the image is `imported: true`; a docker-image is loaded into Podman.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/image/{imageId}/file (the `RegistryImageUpload` operationId).
+	RegistryImageUploadWithBodyWithResponse(ctx context.Context, imageId RegistryImageId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegistryImageUploadResponse, error)
+
+	// RegistryImageSbomWithResponse The CycloneDX SBOM attached to an image (beyond the seed)
+	//
+	// The SBOM reehub attached to an image it registered; 404 when none is attached.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/image/{imageId}/sbom (the `RegistryImageSbom` operationId).
+	RegistryImageSbomWithResponse(ctx context.Context, imageId RegistryImageId, reqEditors ...RequestEditorFn) (*RegistryImageSbomResponse, error)
+
+	// RegistryImageListWithResponse List (and search) the images the caller may see
+	//
+	// findImages: the caller's images, oldest first. `q` matches title and contenttype
+	// (case-insensitive substring); `package` selects images whose attached SBOM holds a
+	// component of that name, and `version` narrows it to a version range (`3.0.x`, `>=3.0.0
+	// <3.1.0`, `=3.0.2`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/images (the `RegistryImageList` operationId).
+	RegistryImageListWithResponse(ctx context.Context, params *RegistryImageListParams, reqEditors ...RequestEditorFn) (*RegistryImageListResponse, error)
+
+	// RegistryImageCreateWithBodyWithResponse Create an image record (its file is uploaded separately)
+	//
+	// createImage. id, userid and imported of the body are ignored. The file is uploaded with
+	// POST /v1/image/{imageId}/file. An unknown enum value is a 405, as in the seed.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/images (the `RegistryImageCreate` operationId).
+	RegistryImageCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegistryImageCreateResponse, error)
+
+	// RegistryImageCreateWithResponse Create an image record (its file is uploaded separately)
+	//
+	// createImage. id, userid and imported of the body are ignored. The file is uploaded with
+	// POST /v1/image/{imageId}/file. An unknown enum value is a 405, as in the seed.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/images (the `RegistryImageCreate` operationId).
+	RegistryImageCreateWithResponse(ctx context.Context, body RegistryImageCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*RegistryImageCreateResponse, error)
+
+	// RegistryImageUpdateWithBodyWithResponse Update an image record (id in the body)
+	//
+	// updateImage (201, as in the seed). The file, imported and an image's provenance
+	// (specifics of an image reehub registered) stay as they are. Another user's image is a 404.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/images (the `RegistryImageUpdate` operationId).
+	RegistryImageUpdateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegistryImageUpdateResponse, error)
+
+	// RegistryImageUpdateWithResponse Update an image record (id in the body)
+	//
+	// updateImage (201, as in the seed). The file, imported and an image's provenance
+	// (specifics of an image reehub registered) stay as they are. Another user's image is a 404.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/images (the `RegistryImageUpdate` operationId).
+	RegistryImageUpdateWithResponse(ctx context.Context, body RegistryImageUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*RegistryImageUpdateResponse, error)
+
+	// RegistryRuntimeStatsWithResponse The engine's queues and workers behind the registry
+	//
+	// getRuntimeStats from the job engine: jobs pending and workers of the imports (uploads
+	// checked and loaded), exports (deployments) and stores (conversions) queues.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/runtimestats (the `RegistryRuntimeStats` operationId).
+	RegistryRuntimeStatsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RegistryRuntimeStatsResponse, error)
+
+	// RegistryUserGetWithResponse The caller
+	//
+	// getUser. `username` is the name the request authenticated as. No stored password is ever
+	// returned: `password` echoes only the secret the caller itself presented in this
+	// request's Basic credentials (which the ViCE web UI stores to build its next requests),
+	// and is empty for Bearer tokens.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/user (the `RegistryUserGet` operationId).
+	RegistryUserGetWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RegistryUserGetResponse, error)
+
+	// RegistryUserCreateWithBodyWithResponse Register a user
+	//
+	// createUser (200, as in the seed). Open to everyone only when the server runs with
+	// REEHUB_OPEN_REGISTRATION; otherwise the request must carry an admin's credentials (401
+	// without, 403 for others). The answer echoes the password that was sent, as the web UI
+	// expects; the server stores only its hash.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/user (the `RegistryUserCreate` operationId).
+	RegistryUserCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegistryUserCreateResponse, error)
+
+	// RegistryUserCreateWithResponse Register a user
+	//
+	// createUser (200, as in the seed). Open to everyone only when the server runs with
+	// REEHUB_OPEN_REGISTRATION; otherwise the request must carry an admin's credentials (401
+	// without, 403 for others). The answer echoes the password that was sent, as the web UI
+	// expects; the server stores only its hash.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/user (the `RegistryUserCreate` operationId).
+	RegistryUserCreateWithResponse(ctx context.Context, body RegistryUserCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*RegistryUserCreateResponse, error)
 }
 
 // AccountListGroupsResponse401Headers the declared response headers of an HTTP 401 response for AccountListGroups
@@ -6332,6 +8618,2103 @@ func (r SystemVersionResponse) ContentType() string {
 	return ""
 }
 
+// RegistryDeployResponse401Headers the declared response headers of an HTTP 401 response for RegistryDeploy
+type RegistryDeployResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegistryDeployResponse429Headers the declared response headers of an HTTP 429 response for RegistryDeploy
+type RegistryDeployResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RegistryDeployResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *RegistryDeployment
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *RegistryInvalidInput
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistryDeployResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistryDeployResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RegistryDeployResponse) GetJSON201() *RegistryDeployment {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegistryDeployResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegistryDeployResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegistryDeployResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r RegistryDeployResponse) GetJSON405() *RegistryInvalidInput {
+	return r.JSON405
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RegistryDeployResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RegistryDeployResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegistryDeployResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RegistryDeployResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistryDeployResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistryDeployResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistryDeployResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistryDeployResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegistryDeploymentDeleteResponse401Headers the declared response headers of an HTTP 401 response for RegistryDeploymentDelete
+type RegistryDeploymentDeleteResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegistryDeploymentDeleteResponse429Headers the declared response headers of an HTTP 429 response for RegistryDeploymentDelete
+type RegistryDeploymentDeleteResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RegistryDeploymentDeleteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistryDeploymentDeleteResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistryDeploymentDeleteResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegistryDeploymentDeleteResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegistryDeploymentDeleteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegistryDeploymentDeleteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RegistryDeploymentDeleteResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegistryDeploymentDeleteResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RegistryDeploymentDeleteResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistryDeploymentDeleteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistryDeploymentDeleteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistryDeploymentDeleteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistryDeploymentDeleteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegistryDeploymentGetResponse401Headers the declared response headers of an HTTP 401 response for RegistryDeploymentGet
+type RegistryDeploymentGetResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegistryDeploymentGetResponse429Headers the declared response headers of an HTTP 429 response for RegistryDeploymentGet
+type RegistryDeploymentGetResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RegistryDeploymentGetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RegistryDeployment
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistryDeploymentGetResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistryDeploymentGetResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RegistryDeploymentGetResponse) GetJSON200() *RegistryDeployment {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegistryDeploymentGetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegistryDeploymentGetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegistryDeploymentGetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RegistryDeploymentGetResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegistryDeploymentGetResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RegistryDeploymentGetResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistryDeploymentGetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistryDeploymentGetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistryDeploymentGetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistryDeploymentGetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegistryDeploymentLogsResponse401Headers the declared response headers of an HTTP 401 response for RegistryDeploymentLogs
+type RegistryDeploymentLogsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegistryDeploymentLogsResponse429Headers the declared response headers of an HTTP 429 response for RegistryDeploymentLogs
+type RegistryDeploymentLogsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RegistryDeploymentLogsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistryDeploymentLogsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistryDeploymentLogsResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegistryDeploymentLogsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegistryDeploymentLogsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegistryDeploymentLogsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RegistryDeploymentLogsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegistryDeploymentLogsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RegistryDeploymentLogsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistryDeploymentLogsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistryDeploymentLogsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistryDeploymentLogsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistryDeploymentLogsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegistryDeploymentListResponse401Headers the declared response headers of an HTTP 401 response for RegistryDeploymentList
+type RegistryDeploymentListResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegistryDeploymentListResponse429Headers the declared response headers of an HTTP 429 response for RegistryDeploymentList
+type RegistryDeploymentListResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RegistryDeploymentListResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]RegistryDeployment
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistryDeploymentListResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistryDeploymentListResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RegistryDeploymentListResponse) GetJSON200() *[]RegistryDeployment {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegistryDeploymentListResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegistryDeploymentListResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegistryDeploymentListResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RegistryDeploymentListResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistryDeploymentListResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistryDeploymentListResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistryDeploymentListResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistryDeploymentListResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegistryEnvironmentDeleteResponse401Headers the declared response headers of an HTTP 401 response for RegistryEnvironmentDelete
+type RegistryEnvironmentDeleteResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegistryEnvironmentDeleteResponse429Headers the declared response headers of an HTTP 429 response for RegistryEnvironmentDelete
+type RegistryEnvironmentDeleteResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RegistryEnvironmentDeleteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistryEnvironmentDeleteResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistryEnvironmentDeleteResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegistryEnvironmentDeleteResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegistryEnvironmentDeleteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegistryEnvironmentDeleteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RegistryEnvironmentDeleteResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RegistryEnvironmentDeleteResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegistryEnvironmentDeleteResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RegistryEnvironmentDeleteResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistryEnvironmentDeleteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistryEnvironmentDeleteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistryEnvironmentDeleteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistryEnvironmentDeleteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegistryEnvironmentGetResponse401Headers the declared response headers of an HTTP 401 response for RegistryEnvironmentGet
+type RegistryEnvironmentGetResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegistryEnvironmentGetResponse429Headers the declared response headers of an HTTP 429 response for RegistryEnvironmentGet
+type RegistryEnvironmentGetResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RegistryEnvironmentGetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RegistryEnvironment
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistryEnvironmentGetResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistryEnvironmentGetResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RegistryEnvironmentGetResponse) GetJSON200() *RegistryEnvironment {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegistryEnvironmentGetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegistryEnvironmentGetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegistryEnvironmentGetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RegistryEnvironmentGetResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegistryEnvironmentGetResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RegistryEnvironmentGetResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistryEnvironmentGetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistryEnvironmentGetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistryEnvironmentGetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistryEnvironmentGetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegistryEnvironmentListResponse401Headers the declared response headers of an HTTP 401 response for RegistryEnvironmentList
+type RegistryEnvironmentListResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegistryEnvironmentListResponse429Headers the declared response headers of an HTTP 429 response for RegistryEnvironmentList
+type RegistryEnvironmentListResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RegistryEnvironmentListResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]RegistryEnvironment
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistryEnvironmentListResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistryEnvironmentListResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RegistryEnvironmentListResponse) GetJSON200() *[]RegistryEnvironment {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegistryEnvironmentListResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegistryEnvironmentListResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegistryEnvironmentListResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegistryEnvironmentListResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RegistryEnvironmentListResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistryEnvironmentListResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistryEnvironmentListResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistryEnvironmentListResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistryEnvironmentListResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegistryEnvironmentCreateResponse401Headers the declared response headers of an HTTP 401 response for RegistryEnvironmentCreate
+type RegistryEnvironmentCreateResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegistryEnvironmentCreateResponse429Headers the declared response headers of an HTTP 429 response for RegistryEnvironmentCreate
+type RegistryEnvironmentCreateResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RegistryEnvironmentCreateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *RegistryEnvironmentSaved
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *RegistryInvalidInput
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistryEnvironmentCreateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistryEnvironmentCreateResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RegistryEnvironmentCreateResponse) GetJSON201() *RegistryEnvironmentSaved {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegistryEnvironmentCreateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegistryEnvironmentCreateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegistryEnvironmentCreateResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r RegistryEnvironmentCreateResponse) GetJSON405() *RegistryInvalidInput {
+	return r.JSON405
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RegistryEnvironmentCreateResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RegistryEnvironmentCreateResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegistryEnvironmentCreateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RegistryEnvironmentCreateResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistryEnvironmentCreateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistryEnvironmentCreateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistryEnvironmentCreateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistryEnvironmentCreateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegistryEnvironmentUpdateResponse401Headers the declared response headers of an HTTP 401 response for RegistryEnvironmentUpdate
+type RegistryEnvironmentUpdateResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegistryEnvironmentUpdateResponse429Headers the declared response headers of an HTTP 429 response for RegistryEnvironmentUpdate
+type RegistryEnvironmentUpdateResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RegistryEnvironmentUpdateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *RegistryEnvironmentSaved
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *RegistryInvalidInput
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistryEnvironmentUpdateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistryEnvironmentUpdateResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RegistryEnvironmentUpdateResponse) GetJSON201() *RegistryEnvironmentSaved {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegistryEnvironmentUpdateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegistryEnvironmentUpdateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegistryEnvironmentUpdateResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RegistryEnvironmentUpdateResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r RegistryEnvironmentUpdateResponse) GetJSON405() *RegistryInvalidInput {
+	return r.JSON405
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RegistryEnvironmentUpdateResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RegistryEnvironmentUpdateResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegistryEnvironmentUpdateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RegistryEnvironmentUpdateResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistryEnvironmentUpdateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistryEnvironmentUpdateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistryEnvironmentUpdateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistryEnvironmentUpdateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegistryImageDeleteResponse401Headers the declared response headers of an HTTP 401 response for RegistryImageDelete
+type RegistryImageDeleteResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegistryImageDeleteResponse429Headers the declared response headers of an HTTP 429 response for RegistryImageDelete
+type RegistryImageDeleteResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RegistryImageDeleteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistryImageDeleteResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistryImageDeleteResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegistryImageDeleteResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegistryImageDeleteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegistryImageDeleteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RegistryImageDeleteResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegistryImageDeleteResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RegistryImageDeleteResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistryImageDeleteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistryImageDeleteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistryImageDeleteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistryImageDeleteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegistryImageGetResponse401Headers the declared response headers of an HTTP 401 response for RegistryImageGet
+type RegistryImageGetResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegistryImageGetResponse429Headers the declared response headers of an HTTP 429 response for RegistryImageGet
+type RegistryImageGetResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RegistryImageGetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RegistryImage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistryImageGetResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistryImageGetResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RegistryImageGetResponse) GetJSON200() *RegistryImage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegistryImageGetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegistryImageGetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegistryImageGetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RegistryImageGetResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegistryImageGetResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RegistryImageGetResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistryImageGetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistryImageGetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistryImageGetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistryImageGetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegistryImageDownloadResponse200Headers the declared response headers of an HTTP 200 response for RegistryImageDownload
+type RegistryImageDownloadResponse200Headers struct {
+	AcceptRanges       *string
+	ContentDisposition *string
+	ContentLength      *int
+	ETag               *string
+}
+
+// RegistryImageDownloadResponse206Headers the declared response headers of an HTTP 206 response for RegistryImageDownload
+type RegistryImageDownloadResponse206Headers struct {
+	ContentRange *string
+	ETag         *string
+}
+
+// RegistryImageDownloadResponse304Headers the declared response headers of an HTTP 304 response for RegistryImageDownload
+type RegistryImageDownloadResponse304Headers struct {
+	ETag *string
+}
+
+// RegistryImageDownloadResponse401Headers the declared response headers of an HTTP 401 response for RegistryImageDownload
+type RegistryImageDownloadResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegistryImageDownloadResponse416Headers the declared response headers of an HTTP 416 response for RegistryImageDownload
+type RegistryImageDownloadResponse416Headers struct {
+	ContentRange *string
+}
+
+// RegistryImageDownloadResponse429Headers the declared response headers of an HTTP 429 response for RegistryImageDownload
+type RegistryImageDownloadResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RegistryImageDownloadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RegistryImageDownloadResponse200Headers
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *RegistryImageDownloadResponse206Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *RegistryImageDownloadResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistryImageDownloadResponse401Headers
+	// Headers416 the parsed response headers for an HTTP 416 response
+	Headers416 *RegistryImageDownloadResponse416Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistryImageDownloadResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegistryImageDownloadResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegistryImageDownloadResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegistryImageDownloadResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RegistryImageDownloadResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegistryImageDownloadResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RegistryImageDownloadResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistryImageDownloadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistryImageDownloadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistryImageDownloadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistryImageDownloadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegistryImageUploadResponse401Headers the declared response headers of an HTTP 401 response for RegistryImageUpload
+type RegistryImageUploadResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegistryImageUploadResponse429Headers the declared response headers of an HTTP 429 response for RegistryImageUpload
+type RegistryImageUploadResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RegistryImageUploadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistryImageUploadResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistryImageUploadResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegistryImageUploadResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegistryImageUploadResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegistryImageUploadResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RegistryImageUploadResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RegistryImageUploadResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RegistryImageUploadResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegistryImageUploadResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RegistryImageUploadResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RegistryImageUploadResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistryImageUploadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistryImageUploadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistryImageUploadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistryImageUploadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegistryImageSbomResponse401Headers the declared response headers of an HTTP 401 response for RegistryImageSbom
+type RegistryImageSbomResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegistryImageSbomResponse429Headers the declared response headers of an HTTP 429 response for RegistryImageSbom
+type RegistryImageSbomResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RegistryImageSbomResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationvndCyclonedxJSON200 the response for an HTTP 200 `application/vnd.cyclonedx+json` response
+	ApplicationvndCyclonedxJSON200 *map[string]interface{}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistryImageSbomResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistryImageSbomResponse429Headers
+}
+
+// GetApplicationvndCyclonedxJSON200 returns the response for an HTTP 200 `application/vnd.cyclonedx+json` response
+func (r RegistryImageSbomResponse) GetApplicationvndCyclonedxJSON200() *map[string]interface{} {
+	return r.ApplicationvndCyclonedxJSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegistryImageSbomResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegistryImageSbomResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegistryImageSbomResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RegistryImageSbomResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegistryImageSbomResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RegistryImageSbomResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistryImageSbomResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistryImageSbomResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistryImageSbomResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistryImageSbomResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegistryImageListResponse401Headers the declared response headers of an HTTP 401 response for RegistryImageList
+type RegistryImageListResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegistryImageListResponse429Headers the declared response headers of an HTTP 429 response for RegistryImageList
+type RegistryImageListResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RegistryImageListResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]RegistryImage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistryImageListResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistryImageListResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RegistryImageListResponse) GetJSON200() *[]RegistryImage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegistryImageListResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegistryImageListResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegistryImageListResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegistryImageListResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RegistryImageListResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistryImageListResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistryImageListResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistryImageListResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistryImageListResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegistryImageCreateResponse401Headers the declared response headers of an HTTP 401 response for RegistryImageCreate
+type RegistryImageCreateResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegistryImageCreateResponse429Headers the declared response headers of an HTTP 429 response for RegistryImageCreate
+type RegistryImageCreateResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RegistryImageCreateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *RegistryImageSaved
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *RegistryInvalidInput
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistryImageCreateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistryImageCreateResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RegistryImageCreateResponse) GetJSON201() *RegistryImageSaved {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegistryImageCreateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegistryImageCreateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegistryImageCreateResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r RegistryImageCreateResponse) GetJSON405() *RegistryInvalidInput {
+	return r.JSON405
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RegistryImageCreateResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RegistryImageCreateResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegistryImageCreateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RegistryImageCreateResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistryImageCreateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistryImageCreateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistryImageCreateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistryImageCreateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegistryImageUpdateResponse401Headers the declared response headers of an HTTP 401 response for RegistryImageUpdate
+type RegistryImageUpdateResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegistryImageUpdateResponse429Headers the declared response headers of an HTTP 429 response for RegistryImageUpdate
+type RegistryImageUpdateResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RegistryImageUpdateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *RegistryImageSaved
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *RegistryInvalidInput
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistryImageUpdateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistryImageUpdateResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RegistryImageUpdateResponse) GetJSON201() *RegistryImageSaved {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegistryImageUpdateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegistryImageUpdateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegistryImageUpdateResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RegistryImageUpdateResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r RegistryImageUpdateResponse) GetJSON405() *RegistryInvalidInput {
+	return r.JSON405
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RegistryImageUpdateResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RegistryImageUpdateResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegistryImageUpdateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RegistryImageUpdateResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistryImageUpdateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistryImageUpdateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistryImageUpdateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistryImageUpdateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegistryRuntimeStatsResponse401Headers the declared response headers of an HTTP 401 response for RegistryRuntimeStats
+type RegistryRuntimeStatsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegistryRuntimeStatsResponse429Headers the declared response headers of an HTTP 429 response for RegistryRuntimeStats
+type RegistryRuntimeStatsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RegistryRuntimeStatsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RegistryRuntimeStats
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistryRuntimeStatsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistryRuntimeStatsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RegistryRuntimeStatsResponse) GetJSON200() *RegistryRuntimeStats {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegistryRuntimeStatsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegistryRuntimeStatsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegistryRuntimeStatsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RegistryRuntimeStatsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistryRuntimeStatsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistryRuntimeStatsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistryRuntimeStatsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistryRuntimeStatsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegistryUserGetResponse401Headers the declared response headers of an HTTP 401 response for RegistryUserGet
+type RegistryUserGetResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegistryUserGetResponse429Headers the declared response headers of an HTTP 429 response for RegistryUserGet
+type RegistryUserGetResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RegistryUserGetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RegistryUser
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistryUserGetResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistryUserGetResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RegistryUserGetResponse) GetJSON200() *RegistryUser {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegistryUserGetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegistryUserGetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegistryUserGetResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RegistryUserGetResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistryUserGetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistryUserGetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistryUserGetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistryUserGetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RegistryUserCreateResponse401Headers the declared response headers of an HTTP 401 response for RegistryUserCreate
+type RegistryUserCreateResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RegistryUserCreateResponse429Headers the declared response headers of an HTTP 429 response for RegistryUserCreate
+type RegistryUserCreateResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RegistryUserCreateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RegistryUser
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RegistryUserCreateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RegistryUserCreateResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RegistryUserCreateResponse) GetJSON200() *RegistryUser {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RegistryUserCreateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RegistryUserCreateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RegistryUserCreateResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RegistryUserCreateResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RegistryUserCreateResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RegistryUserCreateResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RegistryUserCreateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RegistryUserCreateResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RegistryUserCreateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RegistryUserCreateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RegistryUserCreateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RegistryUserCreateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // AccountListGroupsWithResponse Groups by name; an admin sees every group, a user the groups they are in
 //
 // Admins see every group; other users see the groups they are members of, their default group first.
@@ -6924,6 +11307,448 @@ func (c *ClientWithResponses) SystemVersionWithResponse(ctx context.Context, req
 		return nil, err
 	}
 	return ParseSystemVersionResponse(rsp)
+}
+
+// RegistryDeployWithBodyWithResponse Deploy an image into an environment
+//
+// deployImage: a job copies the image to the environment's Podman service if it lacks it,
+// creates and starts a container, and the deployment shows its real state. An unknown
+// image or environment is a 405, as in the seed; an environment of a kind reehub cannot
+// deploy to is a 400 that names the supported kinds.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/deploy (the `RegistryDeploy` operationId).
+func (c *ClientWithResponses) RegistryDeployWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegistryDeployResponse, error) {
+	rsp, err := c.RegistryDeployWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryDeployResponse(rsp)
+}
+
+// RegistryDeployWithResponse Deploy an image into an environment
+//
+// deployImage: a job copies the image to the environment's Podman service if it lacks it,
+// creates and starts a container, and the deployment shows its real state. An unknown
+// image or environment is a 405, as in the seed; an environment of a kind reehub cannot
+// deploy to is a 400 that names the supported kinds.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/deploy (the `RegistryDeploy` operationId).
+func (c *ClientWithResponses) RegistryDeployWithResponse(ctx context.Context, body RegistryDeployJSONRequestBody, reqEditors ...RequestEditorFn) (*RegistryDeployResponse, error) {
+	rsp, err := c.RegistryDeploy(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryDeployResponse(rsp)
+}
+
+// RegistryDeploymentDeleteWithResponse Stop and remove a deployment
+//
+// deleteDeployment. The container is stopped and removed from the environment.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/deployment/{deploymentId} (the `RegistryDeploymentDelete` operationId).
+func (c *ClientWithResponses) RegistryDeploymentDeleteWithResponse(ctx context.Context, deploymentId RegistryDeploymentId, reqEditors ...RequestEditorFn) (*RegistryDeploymentDeleteResponse, error) {
+	rsp, err := c.RegistryDeploymentDelete(ctx, deploymentId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryDeploymentDeleteResponse(rsp)
+}
+
+// RegistryDeploymentGetWithResponse Get a deployment
+//
+// getDeployment with the container's real state. Another user's deployment is a 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/deployment/{deploymentId} (the `RegistryDeploymentGet` operationId).
+func (c *ClientWithResponses) RegistryDeploymentGetWithResponse(ctx context.Context, deploymentId RegistryDeploymentId, reqEditors ...RequestEditorFn) (*RegistryDeploymentGetResponse, error) {
+	rsp, err := c.RegistryDeploymentGet(ctx, deploymentId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryDeploymentGetResponse(rsp)
+}
+
+// RegistryDeploymentLogsWithResponse The container's log (beyond the seed)
+//
+// stdout and stderr of the deployment's container, as text.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/deployment/{deploymentId}/logs (the `RegistryDeploymentLogs` operationId).
+func (c *ClientWithResponses) RegistryDeploymentLogsWithResponse(ctx context.Context, deploymentId RegistryDeploymentId, reqEditors ...RequestEditorFn) (*RegistryDeploymentLogsResponse, error) {
+	rsp, err := c.RegistryDeploymentLogs(ctx, deploymentId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryDeploymentLogsResponse(rsp)
+}
+
+// RegistryDeploymentListWithResponse List the caller's deployments
+//
+// findDeployments, oldest first, each with the state of its container.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/deployments (the `RegistryDeploymentList` operationId).
+func (c *ClientWithResponses) RegistryDeploymentListWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RegistryDeploymentListResponse, error) {
+	rsp, err := c.RegistryDeploymentList(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryDeploymentListResponse(rsp)
+}
+
+// RegistryEnvironmentDeleteWithResponse Delete an execution environment
+//
+// deleteEnvironment. An environment with live deployments is a 409.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/environment/{environmentId} (the `RegistryEnvironmentDelete` operationId).
+func (c *ClientWithResponses) RegistryEnvironmentDeleteWithResponse(ctx context.Context, environmentId RegistryEnvironmentId, reqEditors ...RequestEditorFn) (*RegistryEnvironmentDeleteResponse, error) {
+	rsp, err := c.RegistryEnvironmentDelete(ctx, environmentId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryEnvironmentDeleteResponse(rsp)
+}
+
+// RegistryEnvironmentGetWithResponse Get an execution environment by id
+//
+// getEnvironment, with the password masked. Another user's environment is a 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/environment/{environmentId} (the `RegistryEnvironmentGet` operationId).
+func (c *ClientWithResponses) RegistryEnvironmentGetWithResponse(ctx context.Context, environmentId RegistryEnvironmentId, reqEditors ...RequestEditorFn) (*RegistryEnvironmentGetResponse, error) {
+	rsp, err := c.RegistryEnvironmentGet(ctx, environmentId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryEnvironmentGetResponse(rsp)
+}
+
+// RegistryEnvironmentListWithResponse List the caller's execution environments
+//
+// The caller's environments (findEnvironment), oldest first, with passwords masked. The
+// optional filters select by managementlayer.type and runtimetechnology.type.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/environments (the `RegistryEnvironmentList` operationId).
+func (c *ClientWithResponses) RegistryEnvironmentListWithResponse(ctx context.Context, params *RegistryEnvironmentListParams, reqEditors ...RequestEditorFn) (*RegistryEnvironmentListResponse, error) {
+	rsp, err := c.RegistryEnvironmentList(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryEnvironmentListResponse(rsp)
+}
+
+// RegistryEnvironmentCreateWithBodyWithResponse Create an execution environment for the caller
+//
+// createEnvironment. id and userid of the body are ignored (the caller owns it). A body that
+// is not an environment (an unknown enum value, a field of the wrong type) is a 405, as in the
+// seed; malformed JSON is a 400.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/environments (the `RegistryEnvironmentCreate` operationId).
+func (c *ClientWithResponses) RegistryEnvironmentCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegistryEnvironmentCreateResponse, error) {
+	rsp, err := c.RegistryEnvironmentCreateWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryEnvironmentCreateResponse(rsp)
+}
+
+// RegistryEnvironmentCreateWithResponse Create an execution environment for the caller
+//
+// createEnvironment. id and userid of the body are ignored (the caller owns it). A body that
+// is not an environment (an unknown enum value, a field of the wrong type) is a 405, as in the
+// seed; malformed JSON is a 400.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/environments (the `RegistryEnvironmentCreate` operationId).
+func (c *ClientWithResponses) RegistryEnvironmentCreateWithResponse(ctx context.Context, body RegistryEnvironmentCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*RegistryEnvironmentCreateResponse, error) {
+	rsp, err := c.RegistryEnvironmentCreate(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryEnvironmentCreateResponse(rsp)
+}
+
+// RegistryEnvironmentUpdateWithBodyWithResponse Update an execution environment (id in the body)
+//
+// updateEnvironment: the environment named by the body's id is replaced by the body (201,
+// as in the seed). A credentials.password of `********` or absent keeps the stored password.
+// Another user's environment is a 404.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/environments (the `RegistryEnvironmentUpdate` operationId).
+func (c *ClientWithResponses) RegistryEnvironmentUpdateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegistryEnvironmentUpdateResponse, error) {
+	rsp, err := c.RegistryEnvironmentUpdateWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryEnvironmentUpdateResponse(rsp)
+}
+
+// RegistryEnvironmentUpdateWithResponse Update an execution environment (id in the body)
+//
+// updateEnvironment: the environment named by the body's id is replaced by the body (201,
+// as in the seed). A credentials.password of `********` or absent keeps the stored password.
+// Another user's environment is a 404.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/environments (the `RegistryEnvironmentUpdate` operationId).
+func (c *ClientWithResponses) RegistryEnvironmentUpdateWithResponse(ctx context.Context, body RegistryEnvironmentUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*RegistryEnvironmentUpdateResponse, error) {
+	rsp, err := c.RegistryEnvironmentUpdate(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryEnvironmentUpdateResponse(rsp)
+}
+
+// RegistryImageDeleteWithResponse Delete an image
+//
+// deleteImage. The record goes; its file's blob stays while another record shares it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/image/{imageId} (the `RegistryImageDelete` operationId).
+func (c *ClientWithResponses) RegistryImageDeleteWithResponse(ctx context.Context, imageId RegistryImageId, reqEditors ...RequestEditorFn) (*RegistryImageDeleteResponse, error) {
+	rsp, err := c.RegistryImageDelete(ctx, imageId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryImageDeleteResponse(rsp)
+}
+
+// RegistryImageGetWithResponse Get an image by id
+//
+// getImage. Another user's image is a 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/image/{imageId} (the `RegistryImageGet` operationId).
+func (c *ClientWithResponses) RegistryImageGetWithResponse(ctx context.Context, imageId RegistryImageId, reqEditors ...RequestEditorFn) (*RegistryImageGetResponse, error) {
+	rsp, err := c.RegistryImageGet(ctx, imageId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryImageGetResponse(rsp)
+}
+
+// RegistryImageDownloadWithResponse Download the image's file, converted on request
+//
+// downloadImage: the stored file with Content-Length, an ETag (its sha256), a
+// Content-Disposition, Range and If-None-Match. For disk images `format` converts with
+// qemu-img (raw, qcow2, vmdk); the conversion is cached by source digest and format.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/image/{imageId}/file (the `RegistryImageDownload` operationId).
+func (c *ClientWithResponses) RegistryImageDownloadWithResponse(ctx context.Context, imageId RegistryImageId, params *RegistryImageDownloadParams, reqEditors ...RequestEditorFn) (*RegistryImageDownloadResponse, error) {
+	rsp, err := c.RegistryImageDownload(ctx, imageId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryImageDownloadResponse(rsp)
+}
+
+// RegistryImageUploadWithBodyWithResponse Upload the image's file (multipart field upfile)
+//
+// uploadImage. The file streams into the blob store (its sha256 and size are computed while
+// streaming; the upload limit applies) and is checked against the image's contenttype: a
+// file that is not what the contenttype says is a 400 and leaves the image as it was. Once
+// checked the image is `imported: true`; a docker-image is loaded into Podman.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/image/{imageId}/file (the `RegistryImageUpload` operationId).
+func (c *ClientWithResponses) RegistryImageUploadWithBodyWithResponse(ctx context.Context, imageId RegistryImageId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegistryImageUploadResponse, error) {
+	rsp, err := c.RegistryImageUploadWithBody(ctx, imageId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryImageUploadResponse(rsp)
+}
+
+// RegistryImageSbomWithResponse The CycloneDX SBOM attached to an image (beyond the seed)
+//
+// The SBOM reehub attached to an image it registered; 404 when none is attached.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/image/{imageId}/sbom (the `RegistryImageSbom` operationId).
+func (c *ClientWithResponses) RegistryImageSbomWithResponse(ctx context.Context, imageId RegistryImageId, reqEditors ...RequestEditorFn) (*RegistryImageSbomResponse, error) {
+	rsp, err := c.RegistryImageSbom(ctx, imageId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryImageSbomResponse(rsp)
+}
+
+// RegistryImageListWithResponse List (and search) the images the caller may see
+//
+// findImages: the caller's images, oldest first. `q` matches title and contenttype
+// (case-insensitive substring); `package` selects images whose attached SBOM holds a
+// component of that name, and `version` narrows it to a version range (`3.0.x`, `>=3.0.0
+// <3.1.0`, `=3.0.2`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/images (the `RegistryImageList` operationId).
+func (c *ClientWithResponses) RegistryImageListWithResponse(ctx context.Context, params *RegistryImageListParams, reqEditors ...RequestEditorFn) (*RegistryImageListResponse, error) {
+	rsp, err := c.RegistryImageList(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryImageListResponse(rsp)
+}
+
+// RegistryImageCreateWithBodyWithResponse Create an image record (its file is uploaded separately)
+//
+// createImage. id, userid and imported of the body are ignored. The file is uploaded with
+// POST /v1/image/{imageId}/file. An unknown enum value is a 405, as in the seed.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/images (the `RegistryImageCreate` operationId).
+func (c *ClientWithResponses) RegistryImageCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegistryImageCreateResponse, error) {
+	rsp, err := c.RegistryImageCreateWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryImageCreateResponse(rsp)
+}
+
+// RegistryImageCreateWithResponse Create an image record (its file is uploaded separately)
+//
+// createImage. id, userid and imported of the body are ignored. The file is uploaded with
+// POST /v1/image/{imageId}/file. An unknown enum value is a 405, as in the seed.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/images (the `RegistryImageCreate` operationId).
+func (c *ClientWithResponses) RegistryImageCreateWithResponse(ctx context.Context, body RegistryImageCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*RegistryImageCreateResponse, error) {
+	rsp, err := c.RegistryImageCreate(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryImageCreateResponse(rsp)
+}
+
+// RegistryImageUpdateWithBodyWithResponse Update an image record (id in the body)
+//
+// updateImage (201, as in the seed). The file, imported and an image's provenance
+// (specifics of an image reehub registered) stay as they are. Another user's image is a 404.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/images (the `RegistryImageUpdate` operationId).
+func (c *ClientWithResponses) RegistryImageUpdateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegistryImageUpdateResponse, error) {
+	rsp, err := c.RegistryImageUpdateWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryImageUpdateResponse(rsp)
+}
+
+// RegistryImageUpdateWithResponse Update an image record (id in the body)
+//
+// updateImage (201, as in the seed). The file, imported and an image's provenance
+// (specifics of an image reehub registered) stay as they are. Another user's image is a 404.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/images (the `RegistryImageUpdate` operationId).
+func (c *ClientWithResponses) RegistryImageUpdateWithResponse(ctx context.Context, body RegistryImageUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*RegistryImageUpdateResponse, error) {
+	rsp, err := c.RegistryImageUpdate(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryImageUpdateResponse(rsp)
+}
+
+// RegistryRuntimeStatsWithResponse The engine's queues and workers behind the registry
+//
+// getRuntimeStats from the job engine: jobs pending and workers of the imports (uploads
+// checked and loaded), exports (deployments) and stores (conversions) queues.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/runtimestats (the `RegistryRuntimeStats` operationId).
+func (c *ClientWithResponses) RegistryRuntimeStatsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RegistryRuntimeStatsResponse, error) {
+	rsp, err := c.RegistryRuntimeStats(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryRuntimeStatsResponse(rsp)
+}
+
+// RegistryUserGetWithResponse The caller
+//
+// getUser. `username` is the name the request authenticated as. No stored password is ever
+// returned: `password` echoes only the secret the caller itself presented in this
+// request's Basic credentials (which the ViCE web UI stores to build its next requests),
+// and is empty for Bearer tokens.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/user (the `RegistryUserGet` operationId).
+func (c *ClientWithResponses) RegistryUserGetWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RegistryUserGetResponse, error) {
+	rsp, err := c.RegistryUserGet(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryUserGetResponse(rsp)
+}
+
+// RegistryUserCreateWithBodyWithResponse Register a user
+//
+// createUser (200, as in the seed). Open to everyone only when the server runs with
+// REEHUB_OPEN_REGISTRATION; otherwise the request must carry an admin's credentials (401
+// without, 403 for others). The answer echoes the password that was sent, as the web UI
+// expects; the server stores only its hash.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/user (the `RegistryUserCreate` operationId).
+func (c *ClientWithResponses) RegistryUserCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegistryUserCreateResponse, error) {
+	rsp, err := c.RegistryUserCreateWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryUserCreateResponse(rsp)
+}
+
+// RegistryUserCreateWithResponse Register a user
+//
+// createUser (200, as in the seed). Open to everyone only when the server runs with
+// REEHUB_OPEN_REGISTRATION; otherwise the request must carry an admin's credentials (401
+// without, 403 for others). The answer echoes the password that was sent, as the web UI
+// expects; the server stores only its hash.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/user (the `RegistryUserCreate` operationId).
+func (c *ClientWithResponses) RegistryUserCreateWithResponse(ctx context.Context, body RegistryUserCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*RegistryUserCreateResponse, error) {
+	rsp, err := c.RegistryUserCreate(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRegistryUserCreateResponse(rsp)
 }
 
 // ParseAccountListGroupsResponse parses an HTTP response from a AccountListGroupsWithResponse call
@@ -10002,6 +14827,2031 @@ func ParseSystemVersionResponse(rsp *http.Response) (*SystemVersionResponse, err
 		}
 		response.JSON500 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseRegistryDeployResponse parses an HTTP response from a RegistryDeployWithResponse call
+func ParseRegistryDeployResponse(rsp *http.Response) (*RegistryDeployResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistryDeployResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest RegistryDeployment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest RegistryInvalidInput
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RegistryDeployResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistryDeployResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegistryDeploymentDeleteResponse parses an HTTP response from a RegistryDeploymentDeleteWithResponse call
+func ParseRegistryDeploymentDeleteResponse(rsp *http.Response) (*RegistryDeploymentDeleteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistryDeploymentDeleteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RegistryDeploymentDeleteResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistryDeploymentDeleteResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegistryDeploymentGetResponse parses an HTTP response from a RegistryDeploymentGetWithResponse call
+func ParseRegistryDeploymentGetResponse(rsp *http.Response) (*RegistryDeploymentGetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistryDeploymentGetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RegistryDeployment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RegistryDeploymentGetResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistryDeploymentGetResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegistryDeploymentLogsResponse parses an HTTP response from a RegistryDeploymentLogsWithResponse call
+func ParseRegistryDeploymentLogsResponse(rsp *http.Response) (*RegistryDeploymentLogsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistryDeploymentLogsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RegistryDeploymentLogsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistryDeploymentLogsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegistryDeploymentListResponse parses an HTTP response from a RegistryDeploymentListWithResponse call
+func ParseRegistryDeploymentListResponse(rsp *http.Response) (*RegistryDeploymentListResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistryDeploymentListResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []RegistryDeployment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RegistryDeploymentListResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistryDeploymentListResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegistryEnvironmentDeleteResponse parses an HTTP response from a RegistryEnvironmentDeleteWithResponse call
+func ParseRegistryEnvironmentDeleteResponse(rsp *http.Response) (*RegistryEnvironmentDeleteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistryEnvironmentDeleteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RegistryEnvironmentDeleteResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistryEnvironmentDeleteResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegistryEnvironmentGetResponse parses an HTTP response from a RegistryEnvironmentGetWithResponse call
+func ParseRegistryEnvironmentGetResponse(rsp *http.Response) (*RegistryEnvironmentGetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistryEnvironmentGetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RegistryEnvironment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RegistryEnvironmentGetResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistryEnvironmentGetResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegistryEnvironmentListResponse parses an HTTP response from a RegistryEnvironmentListWithResponse call
+func ParseRegistryEnvironmentListResponse(rsp *http.Response) (*RegistryEnvironmentListResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistryEnvironmentListResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []RegistryEnvironment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RegistryEnvironmentListResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistryEnvironmentListResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegistryEnvironmentCreateResponse parses an HTTP response from a RegistryEnvironmentCreateWithResponse call
+func ParseRegistryEnvironmentCreateResponse(rsp *http.Response) (*RegistryEnvironmentCreateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistryEnvironmentCreateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest RegistryEnvironmentSaved
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest RegistryInvalidInput
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RegistryEnvironmentCreateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistryEnvironmentCreateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegistryEnvironmentUpdateResponse parses an HTTP response from a RegistryEnvironmentUpdateWithResponse call
+func ParseRegistryEnvironmentUpdateResponse(rsp *http.Response) (*RegistryEnvironmentUpdateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistryEnvironmentUpdateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest RegistryEnvironmentSaved
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest RegistryInvalidInput
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RegistryEnvironmentUpdateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistryEnvironmentUpdateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegistryImageDeleteResponse parses an HTTP response from a RegistryImageDeleteWithResponse call
+func ParseRegistryImageDeleteResponse(rsp *http.Response) (*RegistryImageDeleteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistryImageDeleteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RegistryImageDeleteResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistryImageDeleteResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegistryImageGetResponse parses an HTTP response from a RegistryImageGetWithResponse call
+func ParseRegistryImageGetResponse(rsp *http.Response) (*RegistryImageGetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistryImageGetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RegistryImage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RegistryImageGetResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistryImageGetResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegistryImageDownloadResponse parses an HTTP response from a RegistryImageDownloadWithResponse call
+func ParseRegistryImageDownloadResponse(rsp *http.Response) (*RegistryImageDownloadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistryImageDownloadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.StatusCode == 416:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RegistryImageDownloadResponse200Headers
+		if values := rsp.Header.Values("Accept-Ranges"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Ranges", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptRanges = &value
+		}
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("Content-Length"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Length", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLength = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 206:
+		var headers RegistryImageDownloadResponse206Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers206 = &headers
+	case rsp.StatusCode == 304:
+		var headers RegistryImageDownloadResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers RegistryImageDownloadResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 416:
+		var headers RegistryImageDownloadResponse416Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		response.Headers416 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistryImageDownloadResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegistryImageUploadResponse parses an HTTP response from a RegistryImageUploadWithResponse call
+func ParseRegistryImageUploadResponse(rsp *http.Response) (*RegistryImageUploadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistryImageUploadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RegistryImageUploadResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistryImageUploadResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegistryImageSbomResponse parses an HTTP response from a RegistryImageSbomWithResponse call
+func ParseRegistryImageSbomResponse(rsp *http.Response) (*RegistryImageSbomResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistryImageSbomResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest map[string]interface{}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationvndCyclonedxJSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RegistryImageSbomResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistryImageSbomResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegistryImageListResponse parses an HTTP response from a RegistryImageListWithResponse call
+func ParseRegistryImageListResponse(rsp *http.Response) (*RegistryImageListResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistryImageListResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []RegistryImage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RegistryImageListResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistryImageListResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegistryImageCreateResponse parses an HTTP response from a RegistryImageCreateWithResponse call
+func ParseRegistryImageCreateResponse(rsp *http.Response) (*RegistryImageCreateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistryImageCreateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest RegistryImageSaved
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest RegistryInvalidInput
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RegistryImageCreateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistryImageCreateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegistryImageUpdateResponse parses an HTTP response from a RegistryImageUpdateWithResponse call
+func ParseRegistryImageUpdateResponse(rsp *http.Response) (*RegistryImageUpdateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistryImageUpdateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest RegistryImageSaved
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest RegistryInvalidInput
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RegistryImageUpdateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistryImageUpdateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegistryRuntimeStatsResponse parses an HTTP response from a RegistryRuntimeStatsWithResponse call
+func ParseRegistryRuntimeStatsResponse(rsp *http.Response) (*RegistryRuntimeStatsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistryRuntimeStatsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RegistryRuntimeStats
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RegistryRuntimeStatsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistryRuntimeStatsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegistryUserGetResponse parses an HTTP response from a RegistryUserGetWithResponse call
+func ParseRegistryUserGetResponse(rsp *http.Response) (*RegistryUserGetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistryUserGetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RegistryUser
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RegistryUserGetResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistryUserGetResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRegistryUserCreateResponse parses an HTTP response from a RegistryUserCreateWithResponse call
+func ParseRegistryUserCreateResponse(rsp *http.Response) (*RegistryUserCreateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RegistryUserCreateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RegistryUser
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RegistryUserCreateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RegistryUserCreateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil

@@ -1,0 +1,222 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"strconv"
+
+	"github.com/reehub/reehub/fault"
+	"github.com/reehub/reehub/gen/api"
+	"github.com/reehub/reehub/service/registry"
+)
+
+// RegistryImageList lists and searches the caller's images (findImages).
+func (s *Server) RegistryImageList(ctx context.Context, req api.RegistryImageListRequestObject) (api.RegistryImageListResponseObject, error) {
+	who, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ims, err := s.registry.Images(ctx, who, registry.ImageQuery{Text: val(req.Params.Q), Package: val(req.Params.Package), Version: val(req.Params.Version)})
+	if err != nil {
+		return nil, err
+	}
+	out := make(api.RegistryImageList200JSONResponse, 0, len(ims))
+	for _, im := range ims {
+		out = append(out, toAPIImage(im))
+	}
+	return out, nil
+}
+
+// RegistryImageCreate creates an image record (createImage).
+func (s *Server) RegistryImageCreate(ctx context.Context, req api.RegistryImageCreateRequestObject) (api.RegistryImageCreateResponseObject, error) {
+	who, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	im, err := s.registry.CreateImage(ctx, who, fromAPIImage(req.Body))
+	if err != nil {
+		return nil, err
+	}
+	return api.RegistryImageCreate201JSONResponse{RegistryImageSavedJSONResponse: api.RegistryImageSavedJSONResponse(toAPIImage(im))}, nil
+}
+
+// RegistryImageUpdate replaces an image record (updateImage, 201 as in the seed).
+func (s *Server) RegistryImageUpdate(ctx context.Context, req api.RegistryImageUpdateRequestObject) (api.RegistryImageUpdateResponseObject, error) {
+	who, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	im, err := s.registry.UpdateImage(ctx, who, fromAPIImage(req.Body))
+	if err != nil {
+		return nil, err
+	}
+	return api.RegistryImageUpdate201JSONResponse{RegistryImageSavedJSONResponse: api.RegistryImageSavedJSONResponse(toAPIImage(im))}, nil
+}
+
+// RegistryImageGet returns one image (getImage).
+func (s *Server) RegistryImageGet(ctx context.Context, req api.RegistryImageGetRequestObject) (api.RegistryImageGetResponseObject, error) {
+	who, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	im, err := s.registry.Image(ctx, who, req.ImageId)
+	if err != nil {
+		return nil, err
+	}
+	return api.RegistryImageGet200JSONResponse(toAPIImage(im)), nil
+}
+
+// RegistryImageDelete deletes an image (deleteImage).
+func (s *Server) RegistryImageDelete(ctx context.Context, req api.RegistryImageDeleteRequestObject) (api.RegistryImageDeleteResponseObject, error) {
+	who, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.registry.DeleteImage(ctx, who, req.ImageId); err != nil {
+		return nil, err
+	}
+	return api.RegistryImageDelete200Response{}, nil
+}
+
+// RegistryImageUpload streams the multipart field upfile to disk, then the
+// service checks it and moves it into the blob store (uploadImage).
+func (s *Server) RegistryImageUpload(ctx context.Context, req api.RegistryImageUploadRequestObject) (api.RegistryImageUploadResponseObject, error) {
+	who, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The record is checked first, so that a wrong id does not cost an upload.
+	if _, err := s.registry.Image(ctx, who, req.ImageId); err != nil {
+		return nil, err
+	}
+	path, name, err := s.stageUpfile(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(path)
+	if _, err := s.registry.Upload(ctx, who, req.ImageId, registry.UploadOpts{Path: path, Name: name}); err != nil {
+		return nil, err
+	}
+	return api.RegistryImageUpload200Response{}, nil
+}
+
+// stageUpfile streams the one part named upfile to a temporary file (memory
+// stays flat), within the upload limit.
+func (s *Server) stageUpfile(mr *multipart.Reader) (string, string, error) {
+	var path, name string
+	ok := false
+	defer func() {
+		if !ok && path != "" {
+			_ = os.Remove(path)
+		}
+	}()
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", "", uploadError(err)
+		}
+		if part.FormName() != "upfile" {
+			return "", "", fault.Invalidf("unknown form field %q; expected upfile", part.FormName())
+		}
+		if path != "" {
+			return "", "", fault.Invalidf("upfile: only one file may be uploaded")
+		}
+		u := &upload{}
+		if err := s.stageFile(u, part); err != nil {
+			path = u.Path
+			return "", "", err
+		}
+		path, name = u.Path, part.FileName()
+		if u.Size == 0 {
+			return "", "", fault.Invalidf("upfile: the uploaded file is empty")
+		}
+		_ = part.Close()
+	}
+	if path == "" {
+		return "", "", fault.Invalidf("upfile: a file is required (form field \"upfile\")")
+	}
+	ok = true
+	return path, name, nil
+}
+
+// RegistryImageDownload serves the image's file, converted on request (downloadImage).
+func (s *Server) RegistryImageDownload(ctx context.Context, req api.RegistryImageDownloadRequestObject) (api.RegistryImageDownloadResponseObject, error) {
+	who, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := requestFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.registry.OpenFile(ctx, who, req.ImageId, registry.DownloadOpts{Format: string(val(req.Params.Format))})
+	if err != nil {
+		return nil, err
+	}
+	return download{
+		req: r, body: d.File, contentType: "application/octet-stream", etag: quoteETag(d.ETag),
+		disposition: "attachment; filename=" + strconv.Quote(d.Name), modTime: d.ModTime,
+	}, nil
+}
+
+// VisitRegistryImageDownloadResponse serves an image file.
+func (d download) VisitRegistryImageDownloadResponse(w http.ResponseWriter) error { return d.visit(w) }
+
+func fromAPIImage(b *api.RegistryImage) registry.Image {
+	if b == nil {
+		return registry.Image{}
+	}
+	return registry.Image{
+		ID: val(b.Id), Title: val(b.Title), ImageType: string(val(b.Imagetype)), ContentType: string(val(b.Contenttype)),
+		Origin: fromAPIEnvironment(b.OriginEnvironment), EnvironmentReference: val(b.EnvironmentReference), Specifics: val(b.Specifics),
+	}
+}
+
+func toAPIImage(im registry.Image) api.RegistryImage {
+	origin := toAPIEnvironment(im.Origin)
+	spec := im.Specifics
+	if spec == nil {
+		spec = map[string]any{}
+	}
+	out := api.RegistryImage{
+		Id: ptr(im.ID), Title: ptr(im.Title), Userid: ptr(im.UserID), Imported: ptr(im.Imported),
+		OriginEnvironment: &origin, EnvironmentReference: ptr(im.EnvironmentReference), Specifics: &spec,
+	}
+	if im.ImageType != "" {
+		out.Imagetype = ptr(api.RegistryImageImagetype(im.ImageType))
+	}
+	if im.ContentType != "" {
+		out.Contenttype = ptr(api.RegistryImageContenttype(im.ContentType))
+	}
+	if im.Digest != "" {
+		out.Digest, out.Size = ptr(im.Digest), ptr(im.Size)
+	}
+	return out
+}
+
+// RegistryImageSbom returns the CycloneDX SBOM attached to an image.
+func (s *Server) RegistryImageSbom(ctx context.Context, req api.RegistryImageSbomRequestObject) (api.RegistryImageSbomResponseObject, error) {
+	who, err := principalFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := s.registry.SBOM(ctx, who, req.ImageId)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var doc map[string]any
+	if err := json.NewDecoder(rc).Decode(&doc); err != nil {
+		return nil, fmt.Errorf("read the SBOM of image %s: %w", req.ImageId, err)
+	}
+	return api.RegistryImageSbom200ApplicationVndCyclonedxPlusJSONResponse(doc), nil
+}
