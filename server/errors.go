@@ -13,6 +13,7 @@ import (
 
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/gen/api"
+	"github.com/reehub/reehub/service/registry"
 )
 
 // statusOf is the one mapping from error kinds to HTTP statuses.
@@ -151,3 +152,48 @@ func requestError(err error) error {
 
 // paramFormat matches the generated parameter binder's message.
 var paramFormat = regexp.MustCompile(`^Invalid format for parameter ([A-Za-z0-9_.-]+):`)
+
+// errOCIMethod marks a method the OCI endpoint does not serve on a path.
+var errOCIMethod = errors.New("method not allowed")
+
+// writeOCI writes err in the distribution spec's error format, with the
+// status of its code (the OCI endpoint's part of the error map).
+func (s *Server) writeOCI(c *gin.Context, err error) {
+	status, code := statusOf(err), "UNKNOWN"
+	var oe *registry.OCIError
+	switch {
+	case errors.As(err, &oe):
+		code = oe.Code
+	case errors.Is(err, registry.ErrRangeInvalid):
+		status, code = http.StatusRequestedRangeNotSatisfiable, "BLOB_UPLOAD_INVALID"
+	case errors.Is(err, errOCIMethod):
+		status, code = http.StatusMethodNotAllowed, "UNSUPPORTED"
+	case status == http.StatusUnauthorized:
+		code = "UNAUTHORIZED"
+	case status == http.StatusForbidden:
+		code = "DENIED"
+	case status == http.StatusNotFound:
+		code = "NAME_UNKNOWN"
+	case status == http.StatusRequestEntityTooLarge:
+		code = "SIZE_INVALID"
+	case status == http.StatusBadRequest:
+		code = "UNSUPPORTED"
+	}
+	msg := err.Error()
+	if status >= 500 {
+		msg = "internal server error"
+	}
+	ctx := c.Request.Context()
+	if clientGone(ctx, err) {
+		c.Abort()
+		return
+	}
+	if status >= 500 {
+		s.log.ErrorContext(ctx, "registry request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+	}
+	if c.Writer.Written() {
+		c.Abort()
+		return
+	}
+	c.AbortWithStatusJSON(status, gin.H{"errors": []gin.H{{"code": code, "message": msg}}})
+}

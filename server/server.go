@@ -153,12 +153,8 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 	})
 
 	if s.registry != nil {
-		oci, err := s.newOCI(context.Background())
-		if err != nil {
-			return nil, err
-		}
-		engine.Any("/v2", oci)
-		engine.Any("/v2/*path", oci)
+		engine.Any("/v2", s.ociHandler)
+		engine.Any("/v2/*path", s.ociHandler)
 	}
 
 	engine.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", specJSON) })

@@ -76,13 +76,16 @@ type RegistryDeployment struct {
 func (RegistryDeployment) TableName() string { return "registry_deployments" }
 
 // RegistryManifest is a manifest of the OCI endpoint, by repository and
-// reference (a tag or a digest).
+// reference (a tag or its digest).
 type RegistryManifest struct {
-	Repo      string `gorm:"primaryKey"`
-	Ref       string `gorm:"primaryKey"`
-	MediaType string
-	Body      string
-	CreatedAt time.Time
+	Repo         string `gorm:"primaryKey"`
+	Ref          string `gorm:"primaryKey"`
+	Digest       string
+	MediaType    string
+	ArtifactType string
+	Subject      string
+	Body         string
+	CreatedAt    time.Time
 }
 
 // TableName is the registry family's table.
@@ -235,22 +238,101 @@ func (s *Store) DeleteRegistryDeployment(ctx context.Context, id string) error {
 func (s *Store) PutRegistryManifest(ctx context.Context, m *RegistryManifest) error {
 	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "repo"}, {Name: "ref"}},
-		DoUpdates: clause.AssignmentColumns([]string{"media_type", "body", "created_at"}),
+		DoUpdates: clause.AssignmentColumns([]string{"digest", "media_type", "artifact_type", "subject", "body", "created_at"}),
 	}).Create(m).Error
 	return translate(err, "manifest "+m.Repo+":"+m.Ref)
 }
 
-// DeleteRegistryManifest deletes a manifest by repository and reference.
-func (s *Store) DeleteRegistryManifest(ctx context.Context, repo, ref string) error {
-	return translate(s.db.WithContext(ctx).Where("repo = ? AND ref = ?", repo, ref).Delete(&RegistryManifest{}).Error, "manifest "+repo+":"+ref)
+// RegistryManifest returns the manifest of repo by reference.
+func (s *Store) RegistryManifest(ctx context.Context, repo, ref string) (RegistryManifest, error) {
+	var m RegistryManifest
+	err := s.db.WithContext(ctx).Where("repo = ? AND ref = ?", repo, ref).Take(&m).Error
+	return m, translate(err, "manifest "+ref)
 }
 
-// RegistryManifests lists every manifest, oldest first (digests before the
-// tags that point at them, as they were pushed).
-func (s *Store) RegistryManifests(ctx context.Context) ([]RegistryManifest, error) {
+// DeleteRegistryManifestRefs deletes the rows of repo whose reference or
+// digest is ref (a digest takes its tags with it) and reports how many went.
+func (s *Store) DeleteRegistryManifestRefs(ctx context.Context, repo, ref string, byDigest bool) (int64, error) {
+	q := s.db.WithContext(ctx).Where("repo = ?", repo)
+	if byDigest {
+		q = q.Where("digest = ?", ref)
+	} else {
+		q = q.Where("ref = ?", ref)
+	}
+	res := q.Delete(&RegistryManifest{})
+	return res.RowsAffected, translate(res.Error, "delete manifest "+ref)
+}
+
+// RegistryTags lists the tags of repo (references that are not digests), in
+// lexical order, after last, at most n (n <= 0: all).
+func (s *Store) RegistryTags(ctx context.Context, repo, last string, n int) ([]string, error) {
+	q := s.db.WithContext(ctx).Model(&RegistryManifest{}).Where("repo = ? AND ref <> digest", repo)
+	if last != "" {
+		q = q.Where("ref > ?", last)
+	}
+	if n > 0 {
+		q = q.Limit(n)
+	}
+	var tags []string
+	err := q.Order("ref").Pluck("ref", &tags).Error
+	return tags, translate(err, "list tags")
+}
+
+// RegistryReferrers lists the manifests of repo (by digest) whose subject is digest.
+func (s *Store) RegistryReferrers(ctx context.Context, repo, digest, artifactType string) ([]RegistryManifest, error) {
+	q := s.db.WithContext(ctx).Where("repo = ? AND subject = ? AND ref = digest", repo, digest)
+	if artifactType != "" {
+		q = q.Where("artifact_type = ?", artifactType)
+	}
 	var ms []RegistryManifest
-	err := s.db.WithContext(ctx).Order("created_at, repo, ref").Find(&ms).Error
-	return ms, translate(err, "list manifests")
+	err := q.Order("created_at, ref").Find(&ms).Error
+	return ms, translate(err, "list referrers")
+}
+
+// RegistryRepoExists reports whether repo has any manifest or blob.
+func (s *Store) RegistryRepoExists(ctx context.Context, repo string) (bool, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&RegistryManifest{}).Where("repo = ?", repo).Count(&n).Error; err != nil {
+		return false, translate(err, "repository "+repo)
+	}
+	if n > 0 {
+		return true, nil
+	}
+	err := s.db.WithContext(ctx).Model(&RegistryBlobLink{}).Where("repo = ?", repo).Count(&n).Error
+	return n > 0, translate(err, "repository "+repo)
+}
+
+// RegistryBlobLink says that a repository holds a blob.
+type RegistryBlobLink struct {
+	Repo      string `gorm:"primaryKey"`
+	Digest    string `gorm:"primaryKey"`
+	CreatedAt time.Time
+}
+
+// TableName is the registry family's table.
+func (RegistryBlobLink) TableName() string { return "registry_blob_links" }
+
+// LinkRegistryBlob records that repo holds blob digest (idempotent).
+func (s *Store) LinkRegistryBlob(ctx context.Context, repo, digest string) error {
+	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).
+		Create(&RegistryBlobLink{Repo: repo, Digest: digest, CreatedAt: s.now().UTC()}).Error
+	return translate(err, "link blob "+digest)
+}
+
+// RegistryBlobLinked reports whether repo holds blob digest.
+func (s *Store) RegistryBlobLinked(ctx context.Context, repo, digest string) (bool, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&RegistryBlobLink{}).Where("repo = ? AND digest = ?", repo, digest).Count(&n).Error
+	return n > 0, translate(err, "blob "+digest)
+}
+
+// UnlinkRegistryBlob removes blob digest from repo; not linked is not found.
+func (s *Store) UnlinkRegistryBlob(ctx context.Context, repo, digest string) error {
+	res := s.db.WithContext(ctx).Where("repo = ? AND digest = ?", repo, digest).Delete(&RegistryBlobLink{})
+	if res.Error == nil && res.RowsAffected == 0 {
+		return translate(errNoRows, "blob "+digest)
+	}
+	return translate(res.Error, "blob "+digest)
 }
 
 func escapeLike(s string) string {

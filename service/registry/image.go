@@ -205,7 +205,9 @@ func (s *Service) DeleteImage(ctx context.Context, by auth.Principal, id string)
 		}
 	}
 	if row.ContentType == ContentDockerImage {
-		_ = s.st.DeleteRegistryManifest(ctx, id, "latest")
+		if err := s.DeleteManifest(ctx, id, "latest"); err != nil && !errors.Is(err, fault.ErrNotFound) {
+			s.log.WarnContext(ctx, "forget the OCI manifest of a deleted registry image", "image", id, "err", err)
+		}
 	}
 	return nil
 }

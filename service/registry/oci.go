@@ -9,117 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/reehub/reehub/fault"
-	"github.com/reehub/reehub/store"
 )
-
-// Blobs is the blob handler of the OCI endpoint over reehub's blob store:
-// the go-containerregistry registry's BlobHandler, BlobStatHandler,
-// BlobPutHandler and BlobDeleteHandler. Blobs are shared by digest with the
-// rest of reehub (a layer pushed twice, or an image file that is also a
-// layer, is stored once).
-type Blobs struct{ s *Service }
-
-// OCIBlobs returns the blob handler of the OCI endpoint.
-func (s *Service) OCIBlobs() *Blobs { return &Blobs{s: s} }
-
-// HasBlob reports whether the blob of digest is stored (the OCI endpoint
-// answers 404 itself before go-containerregistry, whose not-found error is
-// unexported in the pinned version, would answer 500).
-func (b *Blobs) HasBlob(ctx context.Context, digest string) bool {
-	_, err := b.s.blobs.Stat(ctx, digest)
-	return err == nil
-}
-
-// Get opens a blob.
-func (b *Blobs) Get(ctx context.Context, _ string, h v1.Hash) (io.ReadCloser, error) {
-	f, err := b.s.blobs.Open(ctx, h.String())
-	if err != nil {
-		return nil, err
-	}
-	return f, nil
-}
-
-// Stat returns a blob's size.
-func (b *Blobs) Stat(ctx context.Context, _ string, h v1.Hash) (int64, error) {
-	ref, err := b.s.blobs.Stat(ctx, h.String())
-	return ref.Size, err
-}
-
-// Put stores a blob; rc verifies size and digest as it is read (the
-// registry's reader), and the blob store checks the digest again.
-func (b *Blobs) Put(ctx context.Context, _ string, h v1.Hash, rc io.ReadCloser) error {
-	defer rc.Close()
-	ref, err := b.s.blobs.Put(ctx, rc)
-	if err != nil {
-		return err
-	}
-	if ref.Digest != h.String() {
-		return fmt.Errorf("blob digest %s is not the announced %s", ref.Digest, h)
-	}
-	return nil
-}
-
-// Delete forgets a blob for the registry. The content stays in the blob
-// store while reehub may share it (image files, outputs); the garbage of
-// unreferenced blobs is not collected here.
-func (b *Blobs) Delete(ctx context.Context, _ string, h v1.Hash) error {
-	_, err := b.s.blobs.Stat(ctx, h.String())
-	return err
-}
-
-// Manifest is a manifest of the OCI endpoint.
-type Manifest struct {
-	Repo      string
-	Ref       string
-	MediaType string
-	Body      []byte
-}
-
-// SaveManifest records a manifest pushed to the OCI endpoint, so that it
-// survives a restart.
-func (s *Service) SaveManifest(ctx context.Context, m Manifest) error {
-	return s.st.PutRegistryManifest(ctx, &store.RegistryManifest{Repo: m.Repo, Ref: m.Ref, MediaType: m.MediaType, Body: string(m.Body), CreatedAt: time.Now().UTC()})
-}
-
-// DeleteManifest forgets a manifest.
-func (s *Service) DeleteManifest(ctx context.Context, repo, ref string) error {
-	return s.st.DeleteRegistryManifest(ctx, repo, ref)
-}
-
-// Manifests lists every recorded manifest in the order they were pushed.
-func (s *Service) Manifests(ctx context.Context) ([]Manifest, error) {
-	rows, err := s.st.RegistryManifests(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Manifest, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, Manifest{Repo: r.Repo, Ref: r.Ref, MediaType: r.MediaType, Body: []byte(r.Body)})
-	}
-	return out, nil
-}
-
-// ManifestsOf lists the recorded manifests of one repository.
-func (s *Service) ManifestsOf(ctx context.Context, repo string) ([]Manifest, error) {
-	all, err := s.Manifests(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []Manifest
-	for _, m := range all {
-		if m.Repo == repo {
-			out = append(out, m)
-		}
-	}
-	return out, nil
-}
 
 // loadDockerImage loads a checked image archive into Podman as
 // registry/<id>:latest and publishes it at the OCI endpoint as <id>:latest.
@@ -192,6 +88,9 @@ func (s *Service) publish(ctx context.Context, repo, path string) error {
 		if err != nil {
 			return fault.Invalidf("upfile: layer: %v", err)
 		}
+		if err := s.st.LinkRegistryBlob(ctx, repo, d.String()); err != nil {
+			return err
+		}
 		if _, err := s.blobs.Stat(ctx, d.String()); err == nil {
 			continue
 		}
@@ -212,8 +111,12 @@ func (s *Service) publish(ctx context.Context, repo, path string) error {
 	if err != nil {
 		return fault.Invalidf("upfile: image config: %v", err)
 	}
-	if _, err := s.blobs.Put(ctx, strings.NewReader(string(cfg))); err != nil {
+	cref, err := s.blobs.Put(ctx, strings.NewReader(string(cfg)))
+	if err != nil {
 		return fmt.Errorf("store image config: %w", err)
+	}
+	if err := s.st.LinkRegistryBlob(ctx, repo, cref.Digest); err != nil {
+		return err
 	}
 	raw, err := img.RawManifest()
 	if err != nil {
@@ -223,14 +126,8 @@ func (s *Service) publish(ctx context.Context, repo, path string) error {
 	if err != nil {
 		return fault.Invalidf("upfile: image manifest: %v", err)
 	}
-	h, _, err := v1.SHA256(strings.NewReader(string(raw)))
-	if err != nil {
-		return err
-	}
-	for _, ref := range []string{h.String(), "latest"} {
-		if err := s.SaveManifest(ctx, Manifest{Repo: repo, Ref: ref, MediaType: string(mt), Body: raw}); err != nil {
-			return err
-		}
+	if _, err := s.PutManifest(ctx, repo, "latest", string(mt), raw); err != nil {
+		return fmt.Errorf("record the manifest of %s: %w", repo, err)
 	}
 	return nil
 }

@@ -56,11 +56,25 @@ CREATE TABLE registry_deployments (
 );
 CREATE INDEX registry_deployments_owner ON registry_deployments(owner_id, created_at);
 
+-- The OCI endpoint: a manifest per (repository, reference), the reference a digest or a
+-- tag (a tag row repeats the body of its digest); subject and artifact_type answer the
+-- referrers API. A blob belongs to a repository through a link; the content is in the blob store.
 CREATE TABLE registry_manifests (
-    repo       TEXT     NOT NULL,
-    ref        TEXT     NOT NULL,
-    media_type TEXT     NOT NULL,
-    body       TEXT     NOT NULL,
-    created_at TIMESTAMPTZ NOT NULL,
+    repo          TEXT     NOT NULL,
+    ref           TEXT     NOT NULL,
+    digest        TEXT     NOT NULL,
+    media_type    TEXT     NOT NULL,
+    artifact_type TEXT     NOT NULL DEFAULT '',
+    subject       TEXT     NOT NULL DEFAULT '',
+    body          TEXT     NOT NULL,
+    created_at    TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (repo, ref)
+);
+CREATE INDEX registry_manifests_subject ON registry_manifests(repo, subject);
+
+CREATE TABLE registry_blob_links (
+    repo       TEXT     NOT NULL,
+    digest     TEXT     NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (repo, digest)
 );
