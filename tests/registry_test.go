@@ -172,6 +172,90 @@ func TestRegistryDiskImages(t *testing.T) {
 	require.Equal(t, 404, nf.StatusCode())
 }
 
+// bookwormArchive exports the catalogue's debian_bookworm base image as a docker-archive.
+func bookwormArchive(t *testing.T, dir string) string {
+	t.Helper()
+	resp, err := admin(t, suite.main).ReeImageDownload(context.Background(), "debian_bookworm")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+	archive := filepath.Join(dir, "img.tar")
+	f, err := os.Create(archive)
+	require.NoError(t, err)
+	_, err = io.Copy(f, resp.Body)
+	require.NoError(t, f.Close())
+	require.NoError(t, err)
+	return archive
+}
+
+// uploadDockerImage creates a docker-image and uploads archive as its file.
+func uploadDockerImage(t *testing.T, c *api, title, archive string) string {
+	t.Helper()
+	ctx := context.Background()
+	cr, err := c.RegistryImageCreateWithResponse(ctx, client.RegistryImage{Title: ptrTo(title), Contenttype: ptrTo(client.RegistryImageContenttypeDockerImage)})
+	require.NoError(t, err)
+	require.Equal(t, 201, cr.StatusCode(), string(cr.Body))
+	ct, b := upfile(t, archive)
+	up, err := c.RegistryImageUploadWithBodyWithResponse(ctx, *cr.JSON201.Id, ct, b)
+	require.NoError(t, err)
+	require.Equal(t, 200, up.StatusCode(), string(up.Body))
+	return *cr.JSON201.Id
+}
+
+// TestRegistryRecordingFromRegisteredImage: an uploaded docker-image is a
+// base image of a recording (FROM registry-<id>); the recording's image is
+// registered by itself as declarative with its provenance and a CycloneDX
+// SBOM, and is found by package name and version range.
+func TestRegistryRecordingFromRegisteredImage(t *testing.T) {
+	ctx := context.Background()
+	c := newUser(t, suite.main)
+	base := uploadDockerImage(t, c, "my bookworm", bookwormArchive(t, t.TempDir()))
+	zipPath := project(t, "FROM registry-"+base+"\nRUN echo built > /built.txt\n")
+	pid, st := record(t, c, zipPath, [2]string{"tag", "from_registry"})
+	require.Equal(t, client.ReeProcessStateProcessed, st.Status, deref(st.Reason))
+
+	list, err := c.RegistryImageListWithResponse(ctx, &client.RegistryImageListParams{Q: ptrTo("from_registry")})
+	require.NoError(t, err)
+	require.Equal(t, 200, list.StatusCode(), string(list.Body))
+	require.Len(t, *list.JSON200, 1, "the recording's image is registered once")
+	im := (*list.JSON200)[0]
+	require.Equal(t, client.RegistryImageImagetypeDeclarative, *im.Imagetype)
+	require.Equal(t, client.RegistryImageContenttypeDockerImage, *im.Contenttype)
+	require.True(t, *im.Imported)
+	prov := (*im.Specifics)["provenance"].(map[string]any)
+	require.Equal(t, pid.String(), prov["process_id"])
+	require.NotEmpty(t, prov["reehub_version"])
+	require.Contains(t, prov["base_images"], "registry-"+base)
+	require.NotEmpty(t, (*im.Specifics)["licenses"])
+
+	sb, err := c.RegistryImageSbomWithResponse(ctx, *im.Id)
+	require.NoError(t, err)
+	require.Equal(t, 200, sb.StatusCode(), string(sb.Body))
+	require.Contains(t, string(sb.Body), `"bomFormat":"CycloneDX"`)
+	require.Contains(t, string(sb.Body), `"name":"dpkg"`)
+
+	// Package search through the SBOMs, with version ranges.
+	found, err := c.RegistryImageListWithResponse(ctx, &client.RegistryImageListParams{Package: ptrTo("dpkg"), Version: ptrTo(">=1.21.0 <2")})
+	require.NoError(t, err)
+	require.Equal(t, 200, found.StatusCode(), string(found.Body))
+	require.Len(t, *found.JSON200, 1)
+	none, err := c.RegistryImageListWithResponse(ctx, &client.RegistryImageListParams{Package: ptrTo("dpkg"), Version: ptrTo("0.9.x")})
+	require.NoError(t, err)
+	require.Empty(t, *none.JSON200)
+	other, err := c.RegistryImageListWithResponse(ctx, &client.RegistryImageListParams{Package: ptrTo("no-such-package")})
+	require.NoError(t, err)
+	require.Empty(t, *other.JSON200)
+	badRange, err := c.RegistryImageListWithResponse(ctx, &client.RegistryImageListParams{Package: ptrTo("dpkg"), Version: ptrTo(">>")})
+	require.NoError(t, err)
+	require.Equal(t, 400, badRange.StatusCode())
+
+	// The registered image is pulled from /v2/ like an uploaded one.
+	host := strings.TrimPrefix(suite.main.url, "http://")
+	out, err := exec.Command("podman", "--url", "unix:///run/podman/podman.sock", "pull", "--tls-verify=false", "--creds", "admin:"+suite.main.password, host+"/"+*im.Id+":latest").CombinedOutput()
+	require.NoError(t, err, string(out))
+	_ = exec.Command("podman", "--url", "unix:///run/podman/podman.sock", "rmi", host+"/"+*im.Id+":latest").Run()
+}
+
 // TestRegistryDockerImage: a docker-archive uploaded as docker-image is
 // loaded into Podman and pulled back with podman through /v2/; a push of a
 // tag works for a user with write scope; a text file is refused.

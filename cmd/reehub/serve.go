@@ -109,18 +109,20 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	catalog := ree.NewCatalog(rt, baseimage.Catalogue(), filepath.Join(cfg.DataDir, "image-exports"))
-	reeSvc, err := ree.New(rt, blobs, procs, engine, catalog, log, ree.Config{
-		Version: version, Archive: cfg.Archive, BaseImageCacheDir: filepath.Join(cfg.DataDir, "base-images"),
-		StagingDir: filepath.Join(cfg.DataDir, "uploads"), StaleStagingAge: tempAge, UpstreamRoots: roots,
-		DebianMirror: strings.TrimSuffix(cfg.DebianMirror, "/"),
-	})
-	if err != nil {
-		return err
-	}
 	regSvc, err := registry.New(st, blobs, rt, log, registry.Config{DataDir: cfg.DataDir, Engine: engine})
 	if err != nil {
 		return err
 	}
+	reeSvc, err := ree.New(rt, blobs, procs, engine, catalog, log, ree.Config{
+		Version: version, Archive: cfg.Archive, BaseImageCacheDir: filepath.Join(cfg.DataDir, "base-images"),
+		StagingDir: filepath.Join(cfg.DataDir, "uploads"), StaleStagingAge: tempAge, UpstreamRoots: roots,
+		DebianMirror:      strings.TrimSuffix(cfg.DebianMirror, "/"),
+		RegisterImageFunc: regSvc.RegisterProduced,
+	})
+	if err != nil {
+		return err
+	}
+	catalog.SetRegistered(regSvc.IsBaseImage)
 	if err := engine.Start(ctx); err != nil {
 		return err
 	}

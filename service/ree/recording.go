@@ -145,7 +145,22 @@ func (r *recording) pack(ctx context.Context, w *job.Work) error {
 	if err != nil {
 		return err
 	}
-	return w.AddOutput(ctx, process.OutputName, "application/zip", digest)
+	if err := w.AddOutput(ctx, process.OutputName, "application/zip", digest); err != nil {
+		return err
+	}
+	bases := map[string]string{}
+	for _, b := range m.BaseImages {
+		bases[b.Name] = b.ImageID
+	}
+	s.registerImage(ctx, w, ProducedImage{ImageID: res.ImageID, Tag: val(r.args.Tag), InputDigest: r.args.InputDigest, BaseImages: bases})
+	return nil
+}
+
+func val(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
 
 // baseArchive places the docker-archive of a base image at dst and returns

@@ -54,6 +54,9 @@ type Config struct {
 	// builds (a snapshot archive URL, for instance) instead of the base
 	// image's sources.list. Empty keeps the base image's sources.
 	DebianMirror string
+	// RegisterImageFunc, when set, registers every image a recording or a
+	// replay built (the image registry); nil registers nothing.
+	RegisterImageFunc func(ctx context.Context, img ProducedImage) error
 }
 
 // Service is the REE domain service.

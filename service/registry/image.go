@@ -222,7 +222,7 @@ type UploadOpts struct {
 
 // Upload checks the staged file against the image's contenttype, stores it
 // in the blob store and marks the image imported. A docker-image is loaded
-// into Podman (as registry/<id>:latest) and published at the OCI endpoint
+// into Podman (as localhost/registry-<id>:latest, FROM registry-<id> in a recording) and published at the OCI endpoint
 // as <id>:latest. A file that is not what the contenttype says is invalid
 // input and leaves the image as it was.
 func (s *Service) Upload(ctx context.Context, by auth.Principal, id string, o UploadOpts) (Image, error) {

@@ -15,10 +15,26 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/reehub/reehub/fault"
+	"github.com/reehub/reehub/runtime/baseimage"
 )
 
+// BaseImageName is the name under which a docker-image of the registry is
+// a base image of the REE catalogue (FROM registry-<id> in a recording).
+func BaseImageName(id string) string { return "registry-" + id }
+
+// IsBaseImage reports whether name is a loaded docker-image of the registry
+// (for the REE catalogue: ree.Catalog.SetRegistered).
+func (s *Service) IsBaseImage(name string) bool {
+	id, ok := strings.CutPrefix(name, "registry-")
+	if !ok {
+		return false
+	}
+	row, err := s.st.RegistryImageByID(context.Background(), id)
+	return err == nil && row.ContentType == ContentDockerImage && row.PodmanRef != ""
+}
+
 // loadDockerImage loads a checked image archive into Podman as
-// registry/<id>:latest and publishes it at the OCI endpoint as <id>:latest.
+// localhost/registry-<id>:latest and publishes it at the OCI endpoint as <id>:latest.
 func (s *Service) loadDockerImage(ctx context.Context, id, path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -32,7 +48,7 @@ func (s *Service) loadDockerImage(ctx context.Context, id, path string) (string,
 	if len(names) == 0 {
 		return "", fault.Invalidf("upfile: the archive holds no image")
 	}
-	ref := "localhost/registry/" + id + ":latest"
+	ref := baseimage.Ref(BaseImageName(id))
 	if err := s.rt.TagImage(ctx, names[0], ref); err != nil {
 		return "", err
 	}
