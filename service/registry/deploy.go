@@ -58,12 +58,115 @@ func orNone(s string) string {
 	return s
 }
 
-// Deploy copies a docker-image to the environment's Podman service when it
-// lacks it (an export from the local service streamed into a load on the
-// remote one), creates and starts a container labelled with the deployment,
-// and returns the deployment. An unknown image or environment is invalid
-// input (the seed's 405); so is an image that is not a loaded docker-image.
+// DeployArgs are the job args of a deployment (its job has the
+// deployment's id).
+type DeployArgs struct {
+	// DeploymentID is the deployment row the job brings up.
+	DeploymentID string `json:"deployment_id"`
+}
+
+// Kind is the job kind of deployments.
+func (DeployArgs) Kind() string { return "registry_deploy" }
+
+// deployer is the worker of deployments.
+type deployer struct{ s *Service }
+
+// Steps are "copy" (the image to the environment's Podman service when it
+// lacks it) and "start" (create and start the container, labelled with the
+// deployment). An attempt interrupted by a restart is rolled back by
+// Cleanup and run again from the start, so a deployment ends running or
+// failed with nothing of it left, never half done.
+func (d *deployer) Steps(j job.Job, a DeployArgs) []job.StepDef {
+	var st deployState
+	return []job.StepDef{
+		{Name: "copy", Run: func(ctx context.Context, w *job.Work) error { return d.s.deployCopy(ctx, w, a, &st) }},
+		{Name: "start", Run: func(ctx context.Context, w *job.Work) error { return d.s.deployStart(ctx, w, &st) }},
+	}
+}
+
+// Cleanup removes the containers an attempt of deployment id left on its
+// environment (before a retry, and after a failure or a cancel).
+func (d *deployer) Cleanup(ctx context.Context, id string) error {
+	row, err := d.s.st.RegistryDeploymentByID(ctx, id)
+	if err != nil {
+		if errors.Is(err, fault.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	rt, _, err := d.s.runtimeOf(ctx, row.OwnerID, row.EnvironmentID)
+	if err != nil {
+		return nil // an unreachable environment holds nothing we could remove
+	}
+	return rt.Cleanup(ctx, DeploymentLabel, id)
+}
+
+type deployState struct {
+	row    store.RegistryDeployment
+	img    store.RegistryImage
+	rt     *podman.Runtime
+	remote bool
+}
+
+func (s *Service) deployFail(ctx context.Context, st *deployState, err error) error {
+	st.row.State, st.row.Message = "failed", err.Error()
+	if serr := s.st.SaveRegistryDeployment(context.WithoutCancel(ctx), &st.row); serr != nil {
+		s.log.WarnContext(ctx, "record a failed deployment", "deployment", st.row.ID, "err", serr)
+	}
+	return err
+}
+
+func (s *Service) deployCopy(ctx context.Context, w *job.Work, a DeployArgs, st *deployState) error {
+	row, err := s.st.RegistryDeploymentByID(ctx, a.DeploymentID)
+	if err != nil {
+		return err
+	}
+	st.row = row
+	if st.img, err = s.st.RegistryImageOf(ctx, row.OwnerID, row.ImageID); err != nil {
+		return s.deployFail(ctx, st, fmt.Errorf("image %s: %w", row.ImageID, err))
+	}
+	if st.rt, st.remote, err = s.runtimeOf(ctx, row.OwnerID, row.EnvironmentID); err != nil {
+		return s.deployFail(ctx, st, err)
+	}
+	if !st.remote {
+		fmt.Fprintf(w.Log, "registry: deploying %s on the local Podman service\n", st.img.PodmanRef)
+		return nil
+	}
+	if _, err := st.rt.InspectImage(ctx, st.img.PodmanRef); err == nil {
+		fmt.Fprintf(w.Log, "registry: the environment has %s\n", st.img.PodmanRef)
+		return nil
+	} else if !errors.Is(err, fault.ErrNotFound) {
+		return s.deployFail(ctx, st, err)
+	}
+	fmt.Fprintf(w.Log, "registry: copying %s to %s\n", st.img.PodmanRef, st.rt.URI())
+	if err := copyImage(ctx, s.rt, st.rt, st.img.PodmanRef); err != nil {
+		return s.deployFail(ctx, st, err)
+	}
+	return nil
+}
+
+func (s *Service) deployStart(ctx context.Context, w *job.Work, st *deployState) error {
+	id := st.row.ID
+	cid, err := st.rt.CreateContainer(ctx, podman.ContainerOpts{Name: "reehub-deploy-" + id[:8], Image: st.img.PodmanRef, Labels: map[string]string{DeploymentLabel: id}})
+	if err != nil {
+		return s.deployFail(ctx, st, fmt.Errorf("create the container: %w", err))
+	}
+	if err := st.rt.StartContainer(ctx, cid); err != nil {
+		return s.deployFail(ctx, st, fmt.Errorf("start the container: %w", err))
+	}
+	st.row.ContainerID, st.row.State, st.row.Message = cid, "running", ""
+	fmt.Fprintf(w.Log, "registry: container %s started\n", cid)
+	return s.st.SaveRegistryDeployment(ctx, &st.row)
+}
+
+// Deploy checks the image (a loaded docker-image of the caller) and the
+// environment (of a kind reehub deploys to, and reachable), then submits
+// the deployment's job and answers with the deployment, pending. An unknown
+// image or environment is invalid input (the seed's 405).
 func (s *Service) Deploy(ctx context.Context, by auth.Principal, d Deployment) (Deployment, error) {
+	if s.cfg.Engine == nil {
+		return Deployment{}, errors.New("registry: no job engine to deploy with")
+	}
 	img, err := s.st.RegistryImageOf(ctx, by.User.ID, d.ImageID)
 	if errors.Is(err, fault.ErrNotFound) {
 		return Deployment{}, fault.Invalidf("imageid: image %q not found", d.ImageID)
@@ -81,52 +184,19 @@ func (s *Service) Deploy(ctx context.Context, by auth.Principal, d Deployment) (
 	if img.PodmanRef == "" {
 		return Deployment{}, fault.Invalidf("imageid: image %s is not a loaded container image (contenttype docker-image with its file uploaded)", img.ID)
 	}
-	rt, remote, err := s.connect(ctx, env)
-	if err != nil {
+	if _, _, err := s.connect(ctx, env); err != nil {
 		return Deployment{}, err
 	}
 	row := store.RegistryDeployment{ID: uuid.NewString(), OwnerID: by.User.ID, Title: d.Title, ImageID: img.ID, EnvironmentID: env.ID, State: "pending", CreatedAt: time.Now().UTC()}
-	if err := s.st.SaveRegistryDeployment(ctx, &row); err != nil {
-		return Deployment{}, err
-	}
-	cid, err := s.start(ctx, rt, remote, img, row.ID)
+	row.JobID = row.ID
+	_, err = s.cfg.Engine.Submit(ctx, DeployArgs{DeploymentID: row.ID}, job.SubmitOpts{ID: row.ID, OwnerID: by.User.ID,
+		InTx: func(ctx context.Context, tx *store.Store, _ job.Job) error {
+			return tx.SaveRegistryDeployment(ctx, &row)
+		}})
 	if err != nil {
-		row.State, row.Message = "failed", err.Error()
-		if serr := s.st.SaveRegistryDeployment(context.WithoutCancel(ctx), &row); serr != nil {
-			s.log.WarnContext(ctx, "record a failed deployment", "deployment", row.ID, "err", serr)
-		}
-		if errors.Is(err, fault.ErrInvalid) || errors.Is(err, fault.ErrNotFound) || errors.Is(err, fault.ErrUnavailable) {
-			return Deployment{}, fault.Invalidf("deployment %s failed: %v", row.ID, err)
-		}
-		return Deployment{}, err
-	}
-	row.ContainerID, row.State = cid, "running"
-	if err := s.st.SaveRegistryDeployment(ctx, &row); err != nil {
-		return Deployment{}, err
+		return Deployment{}, fmt.Errorf("submit deployment: %w", err)
 	}
 	return s.deploymentOut(ctx, by, row), nil
-}
-
-func (s *Service) start(ctx context.Context, rt *podman.Runtime, remote bool, img store.RegistryImage, id string) (string, error) {
-	if remote {
-		if _, err := rt.InspectImage(ctx, img.PodmanRef); errors.Is(err, fault.ErrNotFound) {
-			if err := copyImage(ctx, s.rt, rt, img.PodmanRef); err != nil {
-				return "", err
-			}
-		} else if err != nil {
-			return "", err
-		}
-	}
-	name := "reehub-deploy-" + id[:8]
-	cid, err := rt.CreateContainer(ctx, podman.ContainerOpts{Name: name, Image: img.PodmanRef, Labels: map[string]string{DeploymentLabel: id}})
-	if err != nil {
-		return "", fmt.Errorf("create the container: %w", err)
-	}
-	if err := rt.StartContainer(ctx, cid); err != nil {
-		_ = rt.RemoveContainer(context.WithoutCancel(ctx), cid)
-		return "", fmt.Errorf("start the container: %w", err)
-	}
-	return cid, nil
 }
 
 // copyImage streams ref from one Podman service into another (export piped
@@ -176,6 +246,11 @@ func (s *Service) Deployments(ctx context.Context, by auth.Principal) ([]Deploym
 func (s *Service) deploymentOut(ctx context.Context, by auth.Principal, r store.RegistryDeployment) Deployment {
 	d := Deployment{ID: r.ID, Title: r.Title, UserID: by.User.UUID, ImageID: r.ImageID, EnvironmentID: r.EnvironmentID,
 		ContainerID: r.ContainerID, State: r.State, Message: r.Message}
+	if r.State == "pending" && r.JobID != "" && s.cfg.Engine != nil {
+		if j, err := s.cfg.Engine.Get(ctx, r.OwnerID, r.JobID); err == nil && (j.State == job.StateFailed || j.State == job.StateCancelled) {
+			d.State, d.Message = "failed", j.Reason
+		}
+	}
 	if r.ContainerID == "" || r.State == "failed" || r.State == "removed" {
 		return d
 	}
@@ -250,11 +325,6 @@ type Stats struct {
 	ImportsPending, ImportWorker int64
 	ExportsPending, ExportWorker int64
 	StorePending, StoreWorker    int64
-}
-
-// QueueStatser is the engine's view of its queues.
-type QueueStatser interface {
-	QueueStats(ctx context.Context) ([]job.QueueStat, error)
 }
 
 // Stats reads the engine's queues: imports are the builds queue (the

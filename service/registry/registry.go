@@ -20,6 +20,7 @@ import (
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/service/auth"
+	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/seal"
 	"github.com/reehub/reehub/store"
 	"github.com/reehub/reehub/store/blob"
@@ -59,8 +60,9 @@ type Config struct {
 	DataDir string
 	// QemuImg is the qemu-img binary. Defaults to "qemu-img" on PATH.
 	QemuImg string
-	// Engine reports the job engine's queues for the runtime statistics; nil reports zeros.
-	Engine QueueStatser
+	// Engine runs deployments and reports its queues for the runtime
+	// statistics. Required to deploy; nil reports zeros.
+	Engine *job.Engine
 }
 
 // Service is the registry.
@@ -89,7 +91,14 @@ func New(st *store.Store, blobs *blob.Store, rt *podman.Runtime, log *slog.Logge
 	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "registry-conversions"), 0o750); err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
 	}
-	return &Service{st: st, blobs: blobs, rt: rt, box: box, cfg: cfg, log: log}, nil
+	s := &Service{st: st, blobs: blobs, rt: rt, box: box, cfg: cfg, log: log}
+	if cfg.Engine != nil {
+		opts := job.KindOpts{Family: job.FamilyRegistry, Queue: job.QueueDeployments}
+		if err := job.Register[DeployArgs](cfg.Engine, opts, &deployer{s}); err != nil {
+			return nil, fmt.Errorf("registry: %w", err)
+		}
+	}
+	return s, nil
 }
 
 // Credentials say how to reach an environment.

@@ -43,7 +43,7 @@ func parseRange(s string) (versionRange, error) {
 			}
 		}
 		v := strings.TrimPrefix(f, op)
-		if op == "" || v == "" {
+		if op == "" || v == "" || !(unicode.IsLetter(rune(v[0])) || unicode.IsDigit(rune(v[0]))) {
 			return versionRange{}, fault.Invalidf("version: %q is not a range (use 3.0.x, 3.0.2 or >=3.0.0 <3.1.0)", s)
 		}
 		r.cmps = append(r.cmps, versionCmp{op: op, v: v})
