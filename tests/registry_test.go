@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -42,7 +43,6 @@ func registryUser(t *testing.T, name string) *api {
 	require.Equal(t, 201, resp.StatusCode(), string(resp.Body))
 	return newClient(t, suite.main, basic(name, pw))
 }
-
 
 // TestRegistryEnvironments: CRUD with the password sealed and masked, the
 // seed's status codes (201 for create and update, 405 for an unknown enum),
@@ -210,7 +210,7 @@ func TestRegistryRecordingFromRegisteredImage(t *testing.T) {
 	ctx := context.Background()
 	c := newUser(t, suite.main)
 	base := uploadDockerImage(t, c, "my bookworm", bookwormArchive(t, t.TempDir()))
-	zipPath := project(t, "FROM registry-"+base+"\nRUN echo built > /built.txt\n")
+	zipPath := project(t, "FROM registry-"+base+"\nRUN echo built > /built.txt\nCMD [\"sh\", \"-c\", \"echo serving; exec sleep 600\"]\n")
 	pid, st := record(t, c, zipPath, [2]string{"tag", "from_registry"})
 	require.Equal(t, client.ReeProcessStateProcessed, st.Status, deref(st.Reason))
 
@@ -254,6 +254,100 @@ func TestRegistryRecordingFromRegisteredImage(t *testing.T) {
 	out, err := exec.Command("podman", "--url", "unix:///run/podman/podman.sock", "pull", "--tls-verify=false", "--creds", "admin:"+suite.main.password, host+"/"+*im.Id+":latest").CombinedOutput()
 	require.NoError(t, err, string(out))
 	_ = exec.Command("podman", "--url", "unix:///run/podman/podman.sock", "rmi", host+"/"+*im.Id+":latest").Run()
+
+	deployTo(t, c, *im.Id)
+}
+
+// deployTo deploys image to a second Podman service with its own storage
+// (the remote environment): the image is copied there, its container runs,
+// shows its log, and is gone from that Podman once the deployment is
+// deleted. Deployments to an environment that cannot be reached, of a kind
+// reehub does not deploy to, or of another user's image are refused.
+func deployTo(t *testing.T, c *api, image string) {
+	ctx := context.Background()
+	sock := startFreshPodman(t)
+	env, err := c.RegistryEnvironmentCreateWithResponse(ctx, client.RegistryEnvironment{Title: ptrTo("second podman"),
+		Credentials:       &client.RegistryCredentials{Location: ptrTo(sock)},
+		Runtimetechnology: &client.RegistryRuntimeTechnology{Type: ptrTo(client.RegistryRuntimeTechnologyTypeContainer), Software: ptrTo("podman")},
+		Managementlayer:   &client.RegistryManagementLayer{Type: ptrTo(client.RegistryManagementLayerTypeBasic)}})
+	require.NoError(t, err)
+	require.Equal(t, 201, env.StatusCode(), string(env.Body))
+	envID := *env.JSON201.Id
+
+	dep, err := c.RegistryDeployWithResponse(ctx, client.RegistryDeployment{Title: ptrTo("web"), Imageid: &image, EnvironmentId: &envID})
+	require.NoError(t, err)
+	require.Equal(t, 201, dep.StatusCode(), string(dep.Body))
+	id := *dep.JSON201.Id
+	var got *client.RegistryDeployment
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+		g, err := c.RegistryDeploymentGetWithResponse(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, 200, g.StatusCode())
+		got = g.JSON200
+		if *got.State != client.RegistryDeploymentStatePending {
+			break
+		}
+	}
+	require.Equal(t, client.RegistryDeploymentStateRunning, *got.State, deref(got.Message))
+	require.NotEmpty(t, *got.EnvironmentReference)
+	list, err := c.RegistryDeploymentListWithResponse(ctx)
+	require.NoError(t, err)
+	require.Len(t, *list.JSON200, 1)
+	require.Equal(t, client.RegistryDeploymentStateRunning, *(*list.JSON200)[0].State)
+	ps, err := exec.Command("podman", "--url", sock, "ps", "-q", "--filter", "label=reehub.registry.deployment="+id).CombinedOutput()
+	require.NoError(t, err, string(ps))
+	require.NotEmpty(t, strings.TrimSpace(string(ps)), "the container runs on the second Podman service")
+	var logs *client.RegistryDeploymentLogsResponse
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		logs, err = c.RegistryDeploymentLogsWithResponse(ctx, id)
+		require.NoError(t, err)
+		if strings.Contains(string(logs.Body), "serving") {
+			break
+		}
+	}
+	require.Contains(t, string(logs.Body), "serving")
+
+	busy, err := c.RegistryEnvironmentDeleteWithResponse(ctx, envID)
+	require.NoError(t, err)
+	require.Equal(t, 409, busy.StatusCode(), "an environment with a deployment is not deleted")
+
+	del, err := c.RegistryDeploymentDeleteWithResponse(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, 200, del.StatusCode(), string(del.Body))
+	ps, err = exec.Command("podman", "--url", sock, "ps", "-aq", "--filter", "label=reehub.registry.deployment="+id).CombinedOutput()
+	require.NoError(t, err, string(ps))
+	require.Empty(t, strings.TrimSpace(string(ps)), "the container is gone from the second Podman service")
+	gone, err := c.RegistryDeploymentGetWithResponse(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, 404, gone.StatusCode())
+
+	// Refusals: unreachable, unsupported kind, unknown or another user's image.
+	bad, err := c.RegistryEnvironmentCreateWithResponse(ctx, client.RegistryEnvironment{Title: ptrTo("nowhere"),
+		Credentials:       &client.RegistryCredentials{Location: ptrTo("unix:///nonexistent/podman.sock")},
+		Runtimetechnology: &client.RegistryRuntimeTechnology{Type: ptrTo(client.RegistryRuntimeTechnologyTypeContainer)},
+		Managementlayer:   &client.RegistryManagementLayer{Type: ptrTo(client.RegistryManagementLayerTypeBasic)}})
+	require.NoError(t, err)
+	r, err := c.RegistryDeployWithResponse(ctx, client.RegistryDeployment{Imageid: &image, EnvironmentId: bad.JSON201.Id})
+	require.NoError(t, err)
+	require.Equal(t, 405, r.StatusCode(), string(r.Body))
+	require.Contains(t, string(r.Body), "cannot be reached")
+	vm, err := c.RegistryEnvironmentCreateWithResponse(ctx, client.RegistryEnvironment{Title: ptrTo("openstack"),
+		Runtimetechnology: &client.RegistryRuntimeTechnology{Type: ptrTo(client.RegistryRuntimeTechnologyTypeVirtualmachine)},
+		Managementlayer:   &client.RegistryManagementLayer{Type: ptrTo(client.RegistryManagementLayerTypeCloudcomputing)}})
+	require.NoError(t, err)
+	r, err = c.RegistryDeployWithResponse(ctx, client.RegistryDeployment{Imageid: &image, EnvironmentId: vm.JSON201.Id})
+	require.NoError(t, err)
+	require.Equal(t, 405, r.StatusCode(), string(r.Body))
+	require.Contains(t, string(r.Body), "container environments with a basic management layer")
+	other := registryUser(t, "vice-deploy-other")
+	r, err = other.RegistryDeployWithResponse(ctx, client.RegistryDeployment{Imageid: &image, EnvironmentId: &envID})
+	require.NoError(t, err)
+	require.Equal(t, 405, r.StatusCode(), "another user's image and environment are unknown: %s", r.Body)
+
+	stats, err := c.RegistryRuntimeStatsWithResponse(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 200, stats.StatusCode())
+	require.Equal(t, int64(2), *stats.JSON200.ExportWorker, "the deployments queue's workers")
 }
 
 // TestRegistryDockerImage: a docker-archive uploaded as docker-image is
