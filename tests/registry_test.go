@@ -434,3 +434,105 @@ func TestRegistryConformance(t *testing.T) {
 		require.Regexp(t, `(?m)^\s+`+cat+`\.*:\s+Pass$`, string(out))
 	}
 }
+
+// TestRegistryInputs: packerfiles and Dockerfiles are checked, a truncated
+// upload is refused and leaves the image as it was, downloads honour Range,
+// another user's image is a 404, registration is for admins (the server runs
+// without REEHUB_OPEN_REGISTRATION), a 401 names the schemes, and CORS
+// preflights of unconfigured origins get no CORS headers.
+func TestRegistryInputs(t *testing.T) {
+	ctx := context.Background()
+	c := registryUser(t, "vice-inputs")
+	dir := t.TempDir()
+	mk := func(ct client.RegistryImageContenttype) string {
+		cr, err := c.RegistryImageCreateWithResponse(ctx, client.RegistryImage{Title: ptrTo(string(ct)), Contenttype: &ct})
+		require.NoError(t, err)
+		require.Equal(t, 201, cr.StatusCode(), string(cr.Body))
+		return *cr.JSON201.Id
+	}
+	put := func(id, name, content string) *client.RegistryImageUploadResponse {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+		ct, b := upfile(t, p)
+		r, err := c.RegistryImageUploadWithBodyWithResponse(ctx, id, ct, b)
+		require.NoError(t, err)
+		return r
+	}
+	packer := mk(client.RegistryImageContenttypePackerfile)
+	require.Equal(t, 400, put(packer, "p.json", `{"builders": [`).StatusCode())
+	require.Equal(t, 400, put(packer, "p.txt", "hello world").StatusCode())
+	require.Equal(t, 200, put(packer, "p.pkr.hcl", "source \"qemu\" \"x\" {\n  iso_url = \"http://example.org/a.iso\"\n}\nbuild {\n  sources = [\"source.qemu.x\"]\n}\n").StatusCode())
+	dockerfile := mk(client.RegistryImageContenttypeDockerFile)
+	require.Equal(t, 400, put(dockerfile, "Dockerfile", "RUN echo no from\n").StatusCode())
+	ok := put(dockerfile, "Dockerfile", "FROM debian_bookworm\nRUN echo hi\n")
+	require.Equal(t, 200, ok.StatusCode(), string(ok.Body))
+
+	// Range on the stored file.
+	req, _ := http.NewRequest("GET", suite.main.url+"/v1/image/"+dockerfile+"/file", nil)
+	req.Header.Set("Range", "bytes=0-3")
+	c.auth(ctx, req)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, 206, resp.StatusCode)
+	require.Equal(t, "FROM", string(b))
+	require.Contains(t, resp.Header.Get("Content-Disposition"), "Dockerfile")
+
+	// A truncated multipart upload is a 400 and the image stays without a file.
+	disk := mk(client.RegistryImageContenttypeDiskRaw)
+	body := "--XX\r\nContent-Disposition: form-data; name=\"upfile\"; filename=\"d.raw\"\r\nContent-Type: application/octet-stream\r\n\r\n" + strings.Repeat("x", 4096)
+	req, _ = http.NewRequest("POST", suite.main.url+"/v1/image/"+disk+"/file", strings.NewReader(body))
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=XX")
+	c.auth(ctx, req)
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 400, resp.StatusCode)
+	g, err := c.RegistryImageGetWithResponse(ctx, disk)
+	require.NoError(t, err)
+	require.False(t, *g.JSON200.Imported)
+	require.Nil(t, g.JSON200.Digest)
+
+	other := registryUser(t, "vice-inputs-other")
+	for _, id := range []string{packer, dockerfile, disk} {
+		r, err := other.RegistryImageGetWithResponse(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, 404, r.StatusCode())
+		d, err := other.RegistryImageDeleteWithResponse(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, 404, d.StatusCode())
+	}
+	up, err := other.RegistryImageUpdateWithResponse(ctx, client.RegistryImage{Id: &packer, Title: ptrTo("mine now")})
+	require.NoError(t, err)
+	require.Equal(t, 404, up.StatusCode())
+
+	// Registration is closed: 401 without credentials, 403 for a user, 200 for an admin.
+	anon := newClient(t, suite.main, nil)
+	reg := client.RegistryUser{Username: ptrTo("vice-new"), Password: ptrTo("a-long-password"), Email: ptrTo("new@example.org")}
+	r1, err := anon.RegistryUserCreateWithResponse(ctx, reg)
+	require.NoError(t, err)
+	require.Equal(t, 401, r1.StatusCode())
+	require.Contains(t, r1.HTTPResponse.Header.Get("WWW-Authenticate"), "Basic")
+	r2, err := c.RegistryUserCreateWithResponse(ctx, reg)
+	require.NoError(t, err)
+	require.Equal(t, 403, r2.StatusCode())
+	r3, err := admin(t, suite.main).RegistryUserCreateWithResponse(ctx, reg)
+	require.NoError(t, err)
+	require.Equal(t, 200, r3.StatusCode(), string(r3.Body))
+	require.Equal(t, "vice-new", *r3.JSON200.Username)
+	newbie := newClient(t, suite.main, basic("vice-new", "a-long-password"))
+	me, err := newbie.RegistryUserGetWithResponse(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 200, me.StatusCode())
+	require.Equal(t, "a-long-password", *me.JSON200.Password, "the password echoes what this request presented")
+	require.Equal(t, *r3.JSON200.Id, *me.JSON200.Id)
+
+	req, _ = http.NewRequest("OPTIONS", suite.main.url+"/v1/images", nil)
+	req.Header.Set("Origin", "http://elsewhere.example")
+	req.Header.Set("Access-Control-Request-Method", "GET")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Empty(t, resp.Header.Get("Access-Control-Allow-Origin"))
+}

@@ -10857,11 +10857,11 @@ var swaggerSpec = []string{
 	"JrJSkg7CMKqruBCjeV7nyavXeP6VxXOugYNcI64v99PQUOo0oimR0BoyMxTYVqsyAjvVpexk55k+JtdY",
 	"9es6INc6mpm/zMfXNrf3umUldmwvAI44RF5IgLZtqzvktSepm3eYiLLFDNR4owwrfVIWx7nRk0FnsFo8",
 	"aRZJ0mWMqsl5XL0bDLkp30Xgui+Cy4LRaNIpxYjELOIxs23brBMgNspDjgbmw+ORuPbN7dek6WJuzWF5",
-	"nTNb1dG3lvQuSMhstjkX5oK8vmfQcgwaQRSkgCpy7ba/h+EZPMaYjWtsOQcd3wqbpFkJE/FMcqHNye/d",
-	"9vdOisWbiSz8eDPfsBkm4tOCpFycnZ2Q65irm3ZG7wxwwN+QEANTm0HNL7fT+OYaw62tRRNOLs8asqFM",
-	"Rdy5I2c2bAnXAIsCQ7c1/YwERNzJjPz0+q0TLmyUtLsn1wFwlsl4brgx0ETnwCETljEjC8gphY5O6aIG",
-	"rKy9eBWgvMKwRUABXqsPisd+/5CcUeTtRXDbwKrXNSoJLNPMuyp6Rc6r1+3X26yW5ZaNgBWGP9K0Ftrc",
-	"+hxYzdenwNZy2KlaBloJa4RJi4RI2eELIDvmOAW7swJV1aggRX/99PX/DwAA//8=",
+	"nTNb1dG3lvQuSMhstjkX5oK8vmfQcgwaQRSkgCpy7bbfxvAMHmPMxjW2nIOOb4VN0qyEiXgmudDm5Pdu",
+	"+3snxeLNRBZ+vJlv2AwT8WlBUi7Ozk7IdczVTTujdwY44G9IiIGpzaDml9tpfHON4dbWogknl2cN2VCm",
+	"Iu7ckTMbtoRrgEWBoduafkYCIu5kRn56/dYJFzZK2t2T6wA4y2Q8N9wYaKJz4JAJy5iRBeSUQkendFED",
+	"VtZevApQXmHYIqAAr9UHxWO/f0jOKPL2IrhtYNXrGpUElmnmXRW9IufV6/brbVbLcstGwArDH2laC21u",
+	"fQ6s5utTYGs57FQtA62ENcKkRUKk7PAFkB1znILdWYGqalSQor9++vr/BwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
