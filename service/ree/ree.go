@@ -54,8 +54,8 @@ type Config struct {
 	// builds (a snapshot archive URL, for instance) instead of the base
 	// image's sources.list. Empty keeps the base image's sources.
 	DebianMirror string
-	// RegisterImageFunc, when set, registers every image a recording or a
-	// replay built (the image registry); nil registers nothing.
+	// RegisterImageFunc, when set, registers every image a recording, a
+	// replay or an SBOM build built (the image registry); nil registers nothing.
 	RegisterImageFunc func(ctx context.Context, img ProducedImage) error
 }
 

@@ -336,16 +336,21 @@ func (r *sbomBuilder) Cleanup(ctx context.Context, id string) error {
 func (r *sbomBuilder) Steps(j job.Job, a SbomBuildArgs) []job.StepDef {
 	p := sbomRun{ID: j.ID, Tag: a.Tag, InputDigest: a.InputDigest}
 	return []job.StepDef{{Name: "rebuild", Run: func(ctx context.Context, w *job.Work) error {
-		digest, err := r.run(ctx, p, w)
+		var built ProducedImage
+		digest, err := r.run(ctx, p, w, &built)
 		if err != nil {
 			return err
 		}
-		return w.AddOutput(ctx, process.OutputName, "application/zip", digest)
+		if err := w.AddOutput(ctx, process.OutputName, "application/zip", digest); err != nil {
+			return err
+		}
+		r.s.registerImage(ctx, w, built)
+		return nil
 	}}}
 }
 
 // run rebuilds a defined REE online from its pinned Dockerfile and reports drift.
-func (r *sbomBuilder) run(ctx context.Context, p sbomRun, w *job.Work) (string, error) {
+func (r *sbomBuilder) run(ctx context.Context, p sbomRun, w *job.Work, built *ProducedImage) (string, error) {
 	s := r.s
 	tree := filepath.Join(w.Dir, "ree")
 	if _, err := os.Stat(tree); errors.Is(err, os.ErrNotExist) {
@@ -406,6 +411,7 @@ func (r *sbomBuilder) run(ctx context.Context, p sbomRun, w *job.Work) (string, 
 	if err := copyFile(w.LogFile, filepath.Join(out, buildLogName)); err != nil {
 		return "", err
 	}
+	*built = ProducedImage{ImageID: id, Tag: val(p.Tag), InputDigest: p.InputDigest, BaseImages: map[string]string{m.BaseImage.Name: m.BaseImage.ImageID}}
 	return s.packDir(ctx, out, nil)
 }
 
