@@ -400,6 +400,20 @@ func TestRegistryDockerImage(t *testing.T) {
 	require.NoError(t, err, string(out))
 	_ = exec.Command("podman", "--url", "unix:///run/podman/podman.sock", "rmi", pushRef).Run()
 
+	// Deleting the image removes its name from Podman (not the catalogue's
+	// base image with the same ID) and its manifest from /v2/.
+	del, err := c.RegistryImageDeleteWithResponse(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, 200, del.StatusCode())
+	require.Error(t, exec.Command("podman", "--url", "unix:///run/podman/podman.sock", "image", "exists", "localhost/registry-"+id+":latest").Run())
+	require.NoError(t, exec.Command("podman", "--url", "unix:///run/podman/podman.sock", "image", "exists", "localhost/debian_bookworm:latest").Run())
+	mreq, _ := http.NewRequest("GET", suite.main.url+"/v2/"+id+"/manifests/latest", nil)
+	mreq.SetBasicAuth("admin", suite.main.password)
+	mresp, err := http.DefaultClient.Do(mreq)
+	require.NoError(t, err)
+	mresp.Body.Close()
+	require.Equal(t, 404, mresp.StatusCode)
+
 	noauth, err := http.Get(suite.main.url + "/v2/")
 	require.NoError(t, err)
 	noauth.Body.Close()

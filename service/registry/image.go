@@ -189,8 +189,10 @@ func (s *Service) Images(ctx context.Context, by auth.Principal, q ImageQuery) (
 	return out, nil
 }
 
-// DeleteImage deletes image id of the caller, its Podman image and, when no
-// other record shares them, its blobs.
+// DeleteImage deletes image id of the caller and its OCI manifest, and
+// removes its name (registry-<id>) from Podman: the image itself stays while
+// other names (a catalogue base image with the same ID) or containers use it.
+// The file's blob stays in the blob store, which other records may share.
 func (s *Service) DeleteImage(ctx context.Context, by auth.Principal, id string) error {
 	row, err := s.st.RegistryImageOf(ctx, by.User.ID, id)
 	if err != nil {
@@ -199,8 +201,8 @@ func (s *Service) DeleteImage(ctx context.Context, by auth.Principal, id string)
 	if err := s.st.DeleteRegistryImage(ctx, by.User.ID, id); err != nil {
 		return err
 	}
-	if row.PodmanRef != "" && row.ProcessID == "" {
-		if err := s.rt.RemoveImage(ctx, row.PodmanRef); err != nil {
+	if row.PodmanRef != "" {
+		if err := s.rt.UntagImage(ctx, row.PodmanRef); err != nil {
 			s.log.WarnContext(ctx, "remove the Podman image of a deleted registry image", "image", id, "err", err)
 		}
 	}
