@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
-	"os"
 	"strconv"
 
 	"github.com/reehub/reehub/fault"
@@ -84,8 +82,9 @@ func (s *Server) RegistryImageDelete(ctx context.Context, req api.RegistryImageD
 	return api.RegistryImageDelete200Response{}, nil
 }
 
-// RegistryImageUpload streams the multipart field upfile to disk, then the
-// service checks it and moves it into the blob store (uploadImage).
+// RegistryImageUpload streams the multipart field upfile into the
+// service, which hashes it into the blob store while it streams and checks
+// it before it is committed (uploadImage).
 func (s *Server) RegistryImageUpload(ctx context.Context, req api.RegistryImageUploadRequestObject) (api.RegistryImageUploadResponseObject, error) {
 	who, err := principalFrom(ctx)
 	if err != nil {
@@ -95,57 +94,33 @@ func (s *Server) RegistryImageUpload(ctx context.Context, req api.RegistryImageU
 	if _, err := s.registry.Image(ctx, who, req.ImageId); err != nil {
 		return nil, err
 	}
-	path, name, err := s.stageUpfile(req.Body)
-	if err != nil {
-		return nil, err
+	part, err := req.Body.NextPart()
+	if errors.Is(err, io.EOF) {
+		return nil, fault.Invalidf("upfile: a file is required (form field \"upfile\")")
 	}
-	defer os.Remove(path)
-	if _, err := s.registry.Upload(ctx, who, req.ImageId, registry.UploadOpts{Path: path, Name: name}); err != nil {
+	if err != nil {
+		return nil, uploadError(err)
+	}
+	defer part.Close()
+	if part.FormName() != "upfile" {
+		return nil, fault.Invalidf("unknown form field %q; expected upfile", part.FormName())
+	}
+	if _, err := s.registry.Upload(ctx, who, req.ImageId, registry.UploadOpts{Body: classified{part}, Limit: s.cfg.MaxUploadBytes}); err != nil {
 		return nil, err
 	}
 	return api.RegistryImageUpload200Response{}, nil
 }
 
-// stageUpfile streams the one part named upfile to a temporary file (memory
-// stays flat), within the upload limit.
-func (s *Server) stageUpfile(mr *multipart.Reader) (string, string, error) {
-	var path, name string
-	ok := false
-	defer func() {
-		if !ok && path != "" {
-			_ = os.Remove(path)
-		}
-	}()
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return "", "", uploadError(err)
-		}
-		if part.FormName() != "upfile" {
-			return "", "", fault.Invalidf("unknown form field %q; expected upfile", part.FormName())
-		}
-		if path != "" {
-			return "", "", fault.Invalidf("upfile: only one file may be uploaded")
-		}
-		u := &upload{}
-		if err := s.stageFile(u, part); err != nil {
-			path = u.Path
-			return "", "", err
-		}
-		path, name = u.Path, part.FileName()
-		if u.Size == 0 {
-			return "", "", fault.Invalidf("upfile: the uploaded file is empty")
-		}
-		_ = part.Close()
+// classified turns a failure to read the request body (cut off, over the
+// limit, a malformed part) into the client's error.
+type classified struct{ r io.Reader }
+
+func (c classified) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = uploadError(err)
 	}
-	if path == "" {
-		return "", "", fault.Invalidf("upfile: a file is required (form field \"upfile\")")
-	}
-	ok = true
-	return path, name, nil
+	return n, err
 }
 
 // RegistryImageDownload serves the image's file, converted on request (downloadImage).

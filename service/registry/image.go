@@ -21,6 +21,7 @@ import (
 	"github.com/reehub/reehub/runtime/dockerfile"
 	"github.com/reehub/reehub/service/auth"
 	"github.com/reehub/reehub/store"
+	"github.com/reehub/reehub/store/blob"
 )
 
 // Image is an image of the registry.
@@ -214,19 +215,21 @@ func (s *Service) DeleteImage(ctx context.Context, by auth.Principal, id string)
 	return nil
 }
 
-// UploadOpts is a staged upload of an image file.
+// UploadOpts is an upload of an image file.
 type UploadOpts struct {
-	// Path is the staged file; the service moves it into the blob store.
-	Path string
-	// Name is the client's file name (for messages only).
-	Name string
+	// Body is the file's content, read once.
+	Body io.Reader
+	// Limit is the largest accepted size in bytes (0: no limit).
+	Limit int64
 }
 
-// Upload checks the staged file against the image's contenttype, stores it
-// in the blob store and marks the image imported. A docker-image is loaded
-// into Podman (as localhost/registry-<id>:latest, FROM registry-<id> in a recording) and published at the OCI endpoint
-// as <id>:latest. A file that is not what the contenttype says is invalid
-// input and leaves the image as it was.
+// Upload streams the file into the blob store (its sha256 and size computed
+// while it streams, memory flat), checks it against the image's contenttype
+// before it is committed, and marks the image imported. A docker-image is
+// loaded into Podman (as localhost/registry-<id>:latest, FROM registry-<id>
+// in a recording) and published at the OCI endpoint as <id>:latest. A file
+// that is not what the contenttype says, or one over the limit, is refused
+// and leaves the image as it was.
 func (s *Service) Upload(ctx context.Context, by auth.Principal, id string, o UploadOpts) (Image, error) {
 	row, err := s.st.RegistryImageOf(ctx, by.User.ID, id)
 	if err != nil {
@@ -235,22 +238,34 @@ func (s *Service) Upload(ctx context.Context, by auth.Principal, id string, o Up
 	if row.ContentType == "" {
 		return Image{}, fault.Invalidf("image %s has no contenttype; set one (PUT /v1/images) before uploading its file", id)
 	}
-	format, err := s.checkFile(ctx, row.ContentType, o.Path)
+	body := o.Body
+	if o.Limit > 0 {
+		body = io.LimitReader(o.Body, o.Limit+1)
+	}
+	var format, podmanRef string
+	ref, err := s.blobs.PutChecked(ctx, body, func(path string, ref blob.Ref) error {
+		if o.Limit > 0 && ref.Size > o.Limit {
+			return fault.TooLargef("upload is larger than the limit of %d bytes", o.Limit)
+		}
+		if ref.Size == 0 {
+			return fault.Invalidf("upfile: the uploaded file is empty")
+		}
+		var err error
+		if format, err = s.checkFile(ctx, row.ContentType, path); err != nil {
+			return err
+		}
+		if row.ContentType == ContentDockerImage {
+			podmanRef, err = s.loadDockerImage(ctx, id, path)
+		}
+		return err
+	})
 	if err != nil {
 		return Image{}, err
 	}
-	if row.ContentType == ContentDockerImage {
-		ref, err := s.loadDockerImage(ctx, id, o.Path)
-		if err != nil {
-			return Image{}, err
-		}
-		row.PodmanRef = ref
-	}
-	ref, err := s.blobs.PutFile(ctx, o.Path, true)
-	if err != nil {
-		return Image{}, fmt.Errorf("store the file of image %s: %w", id, err)
-	}
 	row.FileDigest, row.FileSize, row.FileFormat, row.Imported = ref.Digest, ref.Size, format, true
+	if podmanRef != "" {
+		row.PodmanRef = podmanRef
+	}
 	if err := s.st.SaveRegistryImage(ctx, &row); err != nil {
 		return Image{}, err
 	}
