@@ -207,8 +207,9 @@ func (s *Service) DeleteImage(ctx context.Context, by auth.Principal, id string)
 			s.log.WarnContext(ctx, "remove the Podman image of a deleted registry image", "image", id, "err", err)
 		}
 	}
-	if row.ContentType == ContentDockerImage {
-		if err := s.DeleteManifest(ctx, id, "latest"); err != nil && !errors.Is(err, fault.ErrNotFound) {
+	if m, err := s.GetManifest(ctx, id, "latest"); err == nil {
+		// By digest, so that the tag and the manifest go together.
+		if err := s.DeleteManifest(ctx, id, m.Digest); err != nil && !errors.Is(err, fault.ErrNotFound) {
 			s.log.WarnContext(ctx, "forget the OCI manifest of a deleted registry image", "image", id, "err", err)
 		}
 	}
