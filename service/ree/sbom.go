@@ -216,27 +216,31 @@ func (r *sbomDefiner) Cleanup(ctx context.Context, id string) error { return r.s
 // definition are one unit (an interrupted definition builds again).
 func (r *sbomDefiner) Steps(j job.Job, a SbomDefineArgs) []job.StepDef {
 	p := sbomRun{ID: j.ID, Tag: a.Tag, Dockerfile: a.Dockerfile, InputDigest: a.InputDigest}
-	return []job.StepDef{{Name: "define", Run: func(ctx context.Context, w *job.Work) error {
-		digest, err := r.run(ctx, p, w)
+	return []job.StepDef{r.s.sbomStep("define", p, r.run)}
+}
+
+// sbomStep is the one step of an SBOM kind: run packs the output zip, which
+// becomes the process's output; then the built image is released.
+func (s *Service) sbomStep(name string, p sbomRun, run func(context.Context, sbomRun, *job.Work) (string, error)) job.StepDef {
+	return job.StepDef{Name: name, Run: func(ctx context.Context, w *job.Work) error {
+		digest, err := run(ctx, p, w)
 		if err != nil {
 			return err
 		}
 		if err := w.AddOutput(ctx, process.OutputName, "application/zip", digest); err != nil {
 			return err
 		}
-		r.s.releaseImage(ctx, w)
+		s.releaseImage(ctx, w)
 		return nil
-	}}}
+	}}
 }
 
 // run builds the project once online, catalogs the image and pins what it installed.
 func (r *sbomDefiner) run(ctx context.Context, p sbomRun, w *job.Work) (string, error) {
 	s := r.s
 	ctxDir := filepath.Join(w.Dir, "context")
-	if _, err := os.Stat(ctxDir); errors.Is(err, os.ErrNotExist) {
-		if err := s.ensureInput(ctx, p.InputDigest, ctxDir); err != nil {
-			return "", err
-		}
+	if err := s.ensureInput(ctx, p.InputDigest, ctxDir); err != nil {
+		return "", err
 	}
 	df, err := s.readDockerfile(ctx, ctxDir, p.Dockerfile)
 	if err != nil {
@@ -335,27 +339,15 @@ func (r *sbomBuilder) Cleanup(ctx context.Context, id string) error { return r.s
 // Steps is one step, "rebuild": the rebuild, its SBOM and the drift report.
 func (r *sbomBuilder) Steps(j job.Job, a SbomBuildArgs) []job.StepDef {
 	p := sbomRun{ID: j.ID, Tag: a.Tag, InputDigest: a.InputDigest}
-	return []job.StepDef{{Name: "rebuild", Run: func(ctx context.Context, w *job.Work) error {
-		digest, err := r.run(ctx, p, w)
-		if err != nil {
-			return err
-		}
-		if err := w.AddOutput(ctx, process.OutputName, "application/zip", digest); err != nil {
-			return err
-		}
-		r.s.releaseImage(ctx, w)
-		return nil
-	}}}
+	return []job.StepDef{r.s.sbomStep("rebuild", p, r.run)}
 }
 
 // run rebuilds a defined REE online from its pinned Dockerfile and reports drift.
 func (r *sbomBuilder) run(ctx context.Context, p sbomRun, w *job.Work) (string, error) {
 	s := r.s
 	tree := filepath.Join(w.Dir, "ree")
-	if _, err := os.Stat(tree); errors.Is(err, os.ErrNotExist) {
-		if err := s.ensureInput(ctx, p.InputDigest, tree); err != nil {
-			return "", err
-		}
+	if err := s.ensureInput(ctx, p.InputDigest, tree); err != nil {
+		return "", err
 	}
 	m, df, err := verifySbomTree(tree)
 	if err != nil {
