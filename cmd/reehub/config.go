@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/reehub/reehub/archive"
+	"github.com/reehub/reehub/cmd/reehub/internal/cli"
 	"github.com/reehub/reehub/service/fossology/fetch"
 	"github.com/reehub/reehub/service/job"
 )
@@ -114,10 +115,13 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	buildBases := os.Getenv("REEHUB_BUILD_BASE_IMAGES") != "false"
 	fs.BoolVar(&c.BuildBases, "build-base-images", buildBases, "build missing base images at start ($REEHUB_BUILD_BASE_IMAGES)")
 	if err := fs.Parse(args); err != nil {
-		return c, err
+		if errors.Is(err, flag.ErrHelp) {
+			return c, err
+		}
+		return c, cli.Usage(err)
 	}
 	if intErr != nil {
-		return c, intErr
+		return c, cli.Usage(intErr)
 	}
 	c.Archive.MaxEntries, c.Archive.MaxRatio, c.Workers, c.JobMaxAttempts = int(entries), int(ratio), int(workers), int(attempts)
 	c.TokenMaxDays, c.ScanEntries = int(tokenDays), int(scanEntries)

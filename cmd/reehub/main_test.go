@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"flag"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -11,25 +14,52 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/reehub/reehub/cmd/reehub/internal/cli"
 )
 
 func TestHelpAndVersion(t *testing.T) {
+	ctx := context.Background()
 	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
 		var out, errOut bytes.Buffer
-		require.NoError(t, run(context.Background(), args, &out, &errOut), args)
-		require.Contains(t, out.String(), "commands:", args)
+		require.NoError(t, run(ctx, args, stdio{out: &out, err: &errOut}), args)
+		for _, want := range []string{"Server commands", "serve", "record", "login", "workflows", "uploads", "completion"} {
+			require.Contains(t, out.String(), want, args)
+		}
+	}
+	for _, args := range [][]string{{"help", "serve"}, {"serve", "--help"}} {
+		var out bytes.Buffer
+		err := run(ctx, args, stdio{out: &out, err: &out})
+		require.True(t, err == nil || errors.Is(err, flag.ErrHelp), "%v", err)
+		require.Contains(t, out.String(), "usage: reehub serve", args)
 		require.Contains(t, out.String(), "-addr", "the server's flags are listed")
 		require.Contains(t, out.String(), "REEHUB_DATA_DIR")
 	}
-	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"help", "serve"}, &out, &out))
-	require.Contains(t, out.String(), "usage: reehub serve")
 	for _, args := range [][]string{{"--version"}, {"version"}, {"-v"}} {
 		var out bytes.Buffer
-		require.NoError(t, run(context.Background(), args, &out, &out), args)
+		require.NoError(t, run(ctx, args, stdio{out: &out, err: &out}), args)
 		require.Equal(t, "reehub "+version+"\n", out.String(), args)
 	}
-	require.ErrorContains(t, run(context.Background(), []string{"frobnicate"}, &out, &out), "unknown command")
+	var out bytes.Buffer
+	err := run(ctx, []string{"frobnicate"}, stdio{out: &out, err: &out})
+	require.ErrorContains(t, err, "unknown command")
+	require.Equal(t, cli.ExitUsage, cli.ExitCode(err))
+	err = run(ctx, []string{"serve", "--no-such-flag"}, stdio{out: &out, err: &out})
+	require.Equal(t, cli.ExitUsage, cli.ExitCode(err), "%v", err)
+}
+
+func TestDefaultToServe(t *testing.T) {
+	root := newRoot(context.Background(), stdio{out: io.Discard, err: io.Discard})
+	tests := []struct{ in, want []string }{
+		{nil, []string{"serve"}},
+		{[]string{"--addr", ":5000"}, []string{"serve", "--addr", ":5000"}},
+		{[]string{"--output", "json", "ps"}, []string{"--output", "json", "ps"}},
+		{[]string{"--help"}, []string{"--help"}},
+		{[]string{"record", "dir"}, []string{"record", "dir"}},
+	}
+	for _, tc := range tests {
+		require.Equal(t, tc.want, defaultToServe(root, tc.in), tc.in)
+	}
 }
 
 // TestServeListensFirst: a taken address fails before the data directory, the
@@ -42,7 +72,7 @@ func TestServeListensFirst(t *testing.T) {
 	t.Setenv("REEHUB_ADMIN_PASSWORD", "")
 	var stderr bytes.Buffer
 	err = run(context.Background(), []string{"serve", "--addr", ln.Addr().String(), "--data-dir", data,
-		"--podman-socket", "unix:///nonexistent/podman.sock", "--build-base-images=false"}, &stderr, &stderr)
+		"--podman-socket", "unix:///nonexistent/podman.sock", "--build-base-images=false"}, stdio{out: &stderr, err: &stderr})
 	require.ErrorContains(t, err, "listen on "+ln.Addr().String())
 	_, statErr := os.Stat(data)
 	require.True(t, os.IsNotExist(statErr), "nothing is created when the port is taken")

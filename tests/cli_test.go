@@ -1,0 +1,296 @@
+package tests
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/reehub/reehub/gen/client"
+)
+
+// cliEnv runs the reehub binary as a client of one server, through a
+// reverse proxy that validates every response against openapi.yaml.
+type cliEnv struct {
+	server string // the proxy's URL
+	config string // REEHUB_CONFIG of the runs
+
+	mu         sync.Mutex
+	violations []string
+}
+
+func newCLIEnv(t *testing.T, in *instance) *cliEnv {
+	t.Helper()
+	target, err := url.Parse(in.url)
+	require.NoError(t, err)
+	e := &cliEnv{config: filepath.Join(t.TempDir(), "reehub", "config.json")}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.Transport = &validatingTransport{base: http.DefaultTransport, router: specRouter(t)}
+	proxy.FlushInterval = -1 // logs and downloads stay streams
+	proxy.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+		e.mu.Lock()
+		e.violations = append(e.violations, err.Error())
+		e.mu.Unlock()
+		w.WriteHeader(http.StatusBadGateway)
+	}
+	srv := httptest.NewServer(proxy)
+	t.Cleanup(func() {
+		srv.Close()
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		require.Empty(t, e.violations, "every response the CLI got matches openapi.yaml")
+	})
+	e.server = srv.URL
+	return e
+}
+
+// cliRun is one run of the binary: its output and exit code.
+type cliRun struct {
+	stdout, stderr string
+	code           int
+}
+
+// run runs `reehub args...` with stdin and returns what it printed and its exit code.
+func (e *cliEnv) run(t *testing.T, stdin string, args ...string) cliRun {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, suite.bin, args...)
+	cmd.Env = append(os.Environ(), "REEHUB_CONFIG="+e.config, "REEHUB_SERVER=", "REEHUB_TOKEN=")
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return cliRun{stdout: out.String(), stderr: errOut.String(), code: code}
+}
+
+// ok runs the binary and requires exit code 0.
+func (e *cliEnv) ok(t *testing.T, args ...string) string {
+	t.Helper()
+	r := e.run(t, "", args...)
+	require.Equal(t, 0, r.code, "reehub %s\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.stdout, r.stderr)
+	return r.stdout
+}
+
+// TestCLIRecordReplay drives the reehub command-line client against a live
+// server: login, record a directory (zipped by the client, honouring
+// .dockerignore) while following its log, status, logs, download and an
+// interrupted download resumed with Range, ps, cancel of an ended process,
+// replay of the downloaded REE, and the documented exit codes.
+func TestCLIRecordReplay(t *testing.T) {
+	t.Parallel()
+	e := newCLIEnv(t, suite.main)
+	user, password := newPasswordUser(t, suite.main)
+
+	// Usage errors need no server.
+	require.Equal(t, 2, e.run(t, "", "status").code)
+	require.Equal(t, 2, e.run(t, "", "status", "not-a-uuid").code)
+	require.Equal(t, 2, e.run(t, "", "frobnicate").code)
+	require.Equal(t, 4, e.run(t, "", "ps").code, "not logged in")
+
+	login := e.run(t, password+"\n", "login", "--server", e.server, "--username", user, "--password-stdin")
+	require.Equal(t, 0, login.code, login.stderr)
+	require.Contains(t, login.stdout, "logged in to "+e.server+" as "+user)
+	info, err := os.Stat(e.config)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "the token file is the user's only")
+	stored, err := os.ReadFile(e.config)
+	require.NoError(t, err)
+	require.NotContains(t, string(stored), password, "the password is never stored")
+	require.Contains(t, string(stored), `"token": "reeh_`)
+
+	require.Equal(t, 4, e.run(t, "", "--token", "reeh_not-a-token", "ps").code, "a refused token is exit code 4")
+	require.Equal(t, 3, e.run(t, "", "--server", "http://127.0.0.1:1", "ps").code, "an unreachable server is exit code 3")
+	require.Equal(t, 2, e.run(t, "", "--output", "yaml", "ps").code)
+
+	var images []client.ReeBaseImage
+	require.NoError(t, json.Unmarshal([]byte(e.ok(t, "--output", "json", "images")), &images))
+	names := map[string]bool{}
+	for _, im := range images {
+		names[im.Name] = im.Available != nil && *im.Available
+	}
+	require.True(t, names["python_3_11"], "python_3_11 is available: %+v", images)
+	require.Contains(t, e.ok(t, "images"), "python_3_11")
+
+	// A project directory with a .dockerignore.
+	dir := t.TempDir()
+	files := map[string]string{
+		"Dockerfile":        "FROM python_3_11\nCOPY . /ctx\nRUN find /ctx -type f | sort > /listing && cat /listing\n",
+		".dockerignore":     "secret\n*.log\n!important.log\n",
+		"data/input.txt":    "research data\n",
+		"secret/token.txt":  "not for the build\n",
+		"debug.log":         "noise\n",
+		"important.log":     "kept by the exception\n",
+		"src/nested/run.sh": "#!/bin/sh\necho hi\n",
+	}
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+	}
+	rec := e.run(t, "", "record", dir, "--tag", "cli_demo", "--follow")
+	require.Equal(t, 0, rec.code, "stdout: %s\nstderr: %s", rec.stdout, rec.stderr)
+	require.Contains(t, rec.stdout, "STEP 2/4: COPY . /ctx", "--follow streams the build log")
+	require.Contains(t, rec.stdout, "/ctx/important.log")
+	require.NotContains(t, rec.stdout, "/ctx/secret/token.txt", ".dockerignore is honoured")
+	require.NotContains(t, rec.stdout, "/ctx/debug.log")
+	lines := strings.Split(strings.TrimSpace(rec.stdout), "\n")
+	last := strings.Split(lines[len(lines)-1], "\t")
+	require.Len(t, last, 3, "the closing status line: %q", lines[len(lines)-1])
+	id := last[0]
+	require.Equal(t, []string{"recording", "processed"}, last[1:])
+	require.Contains(t, rec.stderr, "record started: "+id)
+
+	status := e.ok(t, "status", id)
+	require.Equal(t, id+"\trecording\tprocessed\n", status)
+	var st client.ReeProcessStatus
+	require.NoError(t, json.Unmarshal([]byte(e.ok(t, "--output", "json", "status", id, "--follow")), &st))
+	require.Equal(t, client.ReeProcessStateProcessed, st.Status)
+	require.Contains(t, e.ok(t, "logs", id), "COPY . /ctx")
+
+	// Download, then an interrupted download resumed from its .part.
+	out := filepath.Join(t.TempDir(), "ree.zip")
+	e.ok(t, "download", id, "-o", out)
+	whole, err := os.ReadFile(out)
+	require.NoError(t, err)
+	zr, err := zip.NewReader(bytes.NewReader(whole), int64(len(whole)))
+	require.NoError(t, err)
+	var entries []string
+	for _, f := range zr.File {
+		entries = append(entries, f.Name)
+	}
+	require.Contains(t, entries, "project/data/input.txt")
+	require.Contains(t, entries, "project/important.log")
+	require.NotContains(t, entries, "project/secret/token.txt")
+	resumed := filepath.Join(t.TempDir(), "resumed.zip")
+	half := len(whole) / 2
+	require.NoError(t, os.WriteFile(resumed+".part", whole[:half], 0o644))
+	var got struct {
+		Path    string `json:"path"`
+		Bytes   int64  `json:"bytes"`
+		SHA256  string `json:"sha256"`
+		Resumed int64  `json:"resumed_from"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(e.ok(t, "--output", "json", "download", id, "-o", resumed)), &got))
+	require.Equal(t, int64(half), got.Resumed, "only the rest was asked for")
+	require.Equal(t, int64(len(whole)), got.Bytes)
+	again, err := os.ReadFile(resumed)
+	require.NoError(t, err)
+	require.Equal(t, whole, again)
+	require.NoFileExists(t, resumed+".part")
+
+	var listed []client.ReeProcessStatus
+	require.NoError(t, json.Unmarshal([]byte(e.ok(t, "--output", "json", "ps", "--tag", "cli_demo")), &listed))
+	require.Len(t, listed, 1)
+	require.Equal(t, id, listed[0].Uuid.String())
+	require.Contains(t, e.ok(t, "ps"), id)
+
+	cancel := e.run(t, "", "cancel", id)
+	require.Equal(t, 1, cancel.code, "an ended process cannot be cancelled")
+	require.Contains(t, cancel.stderr, "409")
+
+	rep := e.run(t, "", "replay", out, "--tag", "cli_replay", "--wait")
+	require.Equal(t, 0, rep.code, "stdout: %s\nstderr: %s", rep.stdout, rep.stderr)
+	require.Contains(t, rep.stdout, "\treplay\tprocessed")
+
+	// A failing build is exit code 1, with its reason.
+	bad := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(bad, "Dockerfile"), []byte("FROM python_3_11\nRUN exit 3\n"), 0o644))
+	fail := e.run(t, "", "record", bad, "--wait")
+	require.Equal(t, 1, fail.code, "stdout: %s\nstderr: %s", fail.stdout, fail.stderr)
+	require.Contains(t, fail.stdout, "\tfailed")
+
+	e.ok(t, "logout")
+	require.Equal(t, 4, e.run(t, "", "ps").code, "the token is gone after logout")
+}
+
+// TestCLIWorkflowsAndUploads runs a REANA workflow and a FOSSology scan with
+// the client's family commands.
+func TestCLIWorkflowsAndUploads(t *testing.T) {
+	t.Parallel()
+	e := newCLIEnv(t, suite.main)
+	user, password := newPasswordUser(t, suite.main)
+	login := e.run(t, password+"\n", "login", "--server", e.server, "--username", user, "--password-stdin")
+	require.Equal(t, 0, login.code, login.stderr)
+
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "reana.yaml"), []byte(`inputs:
+  files: [data/in.txt]
+  parameters:
+    greeting: hello
+workflow:
+  type: serial
+  specification:
+    steps:
+      - name: shout
+        environment: python_3_11
+        commands:
+          - mkdir -p results && python3 -c "import sys; print(open('data/in.txt').read().upper().strip(), sys.argv[1])" ${greeting} > results/out.txt
+outputs:
+  files: [results/out.txt]
+`), 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "data"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "data", "in.txt"), []byte("research data\n"), 0o644))
+	run := e.run(t, "", "workflows", "run", dir, "--name", "clidemo", "-p", "greeting=bonjour", "--follow")
+	require.Equal(t, 0, run.code, "stdout: %s\nstderr: %s", run.stdout, run.stderr)
+	require.Contains(t, run.stdout, "\tfinished")
+	name := strings.Split(strings.TrimSpace(run.stdout), "\t")[0]
+	require.True(t, strings.HasPrefix(name, "clidemo."), name)
+	require.Contains(t, run.stderr, "uploaded data/in.txt")
+	require.Equal(t, "RESEARCH DATA bonjour\n", e.ok(t, "workflows", "download", name, "results/out.txt", "-o", "-"))
+	require.Contains(t, e.ok(t, "workflows", "logs", name), "==> step shout")
+	require.Contains(t, e.ok(t, "workflows", "list"), name)
+	require.Equal(t, name+"\tfinished\n", e.ok(t, "workflows", "status", name))
+
+	// A FOSSology scan of a small archive, and its SPDX report.
+	archive := makeZip(t,
+		zipEntry{name: "src/hello.c", body: "// SPDX-License-Identifier: MIT\n// Copyright (c) 2026 Jane Doe\nint main(void) { return 0; }\n"},
+		zipEntry{name: "LICENSE", body: "MIT License\n"})
+	scan := e.run(t, "", "--output", "json", "uploads", "scan", archive, "--wait")
+	require.Equal(t, 0, scan.code, "stdout: %s\nstderr: %s", scan.stdout, scan.stderr)
+	var summary client.FossologyUploadSummary
+	require.NoError(t, json.Unmarshal([]byte(scan.stdout), &summary))
+	require.Positive(t, summary.TotalLicenses, scan.stdout)
+	report := filepath.Join(t.TempDir(), "report.spdx.json")
+	e.ok(t, "uploads", "report", strconv.Itoa(summary.Id), "--format", "spdx2json", "-o", report)
+	var doc map[string]any
+	b, err := os.ReadFile(report)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &doc), string(b))
+	require.Equal(t, "SPDX-2.3", doc["spdxVersion"])
+	require.Contains(t, string(b), "MIT")
+}
+
+// newPasswordUser creates a user and returns its name and password.
+func newPasswordUser(t *testing.T, in *instance) (string, string) {
+	t.Helper()
+	name := "cli" + randomHex(5)
+	pw := "pw-" + randomHex(8)
+	role := client.AccountRoleUser
+	resp, err := admin(t, in).AccountCreateUserWithResponse(context.Background(), client.AccountNewUser{Name: name, Password: &pw, Role: &role})
+	require.NoError(t, err)
+	require.Equal(t, 201, resp.StatusCode(), string(resp.Body))
+	return name, pw
+}
