@@ -8,21 +8,31 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # The data directory: DATA_DIR=..., else REEHUB_DATA_DIR (reehub's own variable), else ./data.
 DATA_DIR := $(or $(DATA_DIR),$(REEHUB_DATA_DIR),./data)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# The npm packages of tools/contract/package-lock.json (and a Node.js that runs them).
+CONTRACT_TOOLS := tools/contract/node_modules/.reehub-installed
+CONTRACT_ENV := PATH="$(CURDIR)/tools/contract/node_modules/.bin:$$PATH" REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
 
-.PHONY: run build gen gen-check setup base-images test lint contract tools bench bench-fossology bench-analysis clean
+.PHONY: run build gen gen-check sdk setup base-images test lint contract tools bench bench-fossology bench-analysis clean
 
 ## build: compile bin/reehub
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/reehub ./cmd/reehub
 
-## gen: bundle api/*.yaml into openapi.yaml (with the naming rules of docs/contract.md), then regenerate gen/
-gen:
+## gen: bundle api/*.yaml into openapi.yaml (with the naming rules of docs/contract.md), then regenerate gen/ (Go) and sdk/typescript/src/gen (TypeScript)
+gen: $(CONTRACT_TOOLS)
 	go run ./api/bundle -o openapi.yaml api
 	go generate ./gen/...
+	cd sdk/typescript && $(CONTRACT_ENV) openapi-ts -f openapi-ts.config.mjs >/dev/null
 
-## gen-check: fail if bundling api/ or generating gen/ changes anything
+## gen-check: fail if bundling api/ or generating gen/ and the TypeScript SDK changes anything
 gen-check: gen
-	git diff --exit-code -- openapi.yaml gen/
+	git diff --exit-code -- openapi.yaml gen/ sdk/typescript/src/gen
+	@untracked=$$(git ls-files --others --exclude-standard -- gen/ sdk/typescript/src/gen); \
+	  if [ -n "$$untracked" ]; then echo "generated but not committed:"; echo "$$untracked"; exit 1; fi
+
+## sdk: compile the TypeScript SDK (sdk/typescript/dist: ESM and type declarations)
+sdk: $(CONTRACT_TOOLS)
+	cd sdk/typescript && $(CONTRACT_ENV) tsc -p tsconfig.json
 
 ## setup: install and start Podman (runc, containers.conf, API service)
 setup:
@@ -38,7 +48,7 @@ run: setup build
 	REEHUB_ADMIN_PASSWORD="$${REEHUB_ADMIN_PASSWORD:-$$(cat $(DATA_DIR)/admin-password)}" ./bin/reehub serve --data-dir $(DATA_DIR)
 
 ## test: every test, on SQLite and on Postgres, with real Podman (installs the test packages of scripts/packages.txt)
-test: setup
+test: setup $(CONTRACT_TOOLS)
 	$(SUDO) bash scripts/setup-packages.sh test
 	bash scripts/setup-postgres.sh
 	go build ./... && go vet ./...
@@ -54,9 +64,6 @@ lint: bin/golangci-lint
 	bin/golangci-lint run ./...
 
 ## contract: lint openapi.yaml (Spectral: .spectral.yaml, Redocly: redocly.yaml; any finding fails) and check it against the newest api/released/ contract (oasdiff; docs/contract.md)
-# The npm packages of tools/contract/package-lock.json (and a Node.js that runs them).
-CONTRACT_TOOLS := tools/contract/node_modules/.reehub-installed
-CONTRACT_ENV := PATH="$(CURDIR)/tools/contract/node_modules/.bin:$$PATH" REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
 contract: $(CONTRACT_TOOLS) bin/oasdiff
 	$(CONTRACT_ENV) spectral lint --fail-severity=warn openapi.yaml
 	$(CONTRACT_ENV) redocly lint openapi.yaml

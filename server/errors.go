@@ -54,7 +54,7 @@ var errUnsupportedMedia = errors.New("unsupported media type")
 const unavailableMessage = "the container service is unavailable; try again later"
 
 // apiError builds the body of an error response. 5xx details stay in the log.
-func apiError(status int, err error) api.Error {
+func apiError(status int, err error) api.ApiError {
 	msg := err.Error()
 	var maxBytes *http.MaxBytesError
 	var notReady *fossology.NotReadyError
@@ -68,7 +68,7 @@ func apiError(status int, err error) api.Error {
 	case errors.As(err, &maxBytes):
 		msg = "upload is larger than the limit of " + itoa(maxBytes.Limit) + " bytes"
 	}
-	return api.Error{Code: status, Message: msg, Type: api.ErrorTypeERROR}
+	return api.ApiError{Code: status, Message: msg, Type: api.ApiErrorTypeERROR}
 }
 
 // writeError writes err in the error model with the status of its kind.
@@ -93,7 +93,7 @@ func (s *Server) writeStatus(c *gin.Context, status int, err error) {
 		s.log.DebugContext(ctx, "request refused", "path", c.Request.URL.Path, "status", status, "err", err)
 	}
 	if status == http.StatusUnauthorized {
-		c.Header("WWW-Authenticate", `Basic realm="reehub", charset="UTF-8", Bearer realm="reehub"`)
+		c.Header("WWW-Authenticate", authChallenge(c.Request))
 	}
 	if status == http.StatusServiceUnavailable && notReady != nil {
 		c.Header("Retry-After", strconv.Itoa(max(1, notReady.RetryAfter)))
@@ -154,3 +154,15 @@ func requestError(err error) error {
 
 // paramFormat matches the generated parameter binder's message.
 var paramFormat = regexp.MustCompile(`^Invalid format for parameter ([A-Za-z0-9_.-]+):`)
+
+// authChallenge is the WWW-Authenticate of a 401: Basic and Bearer, except
+// for a script in a browser (X-Requested-With: XMLHttpRequest, as Swagger UI
+// at /docs sends it), which gets Bearer only: a Basic challenge would open the
+// browser's own login dialog over the page. Clients that send credentials
+// only after a Basic challenge (Python's urllib) do not send that header.
+func authChallenge(r *http.Request) string {
+	if r.Header.Get("X-Requested-With") == "XMLHttpRequest" {
+		return `Bearer realm="reehub"`
+	}
+	return `Basic realm="reehub", charset="UTF-8", Bearer realm="reehub"`
+}

@@ -380,3 +380,23 @@ func TestServedSpec(t *testing.T) {
 	require.NoError(t, json.Unmarshal(j.body, &fromJSON))
 	require.Equal(t, fromYAML, fromJSON)
 }
+
+// TestBrowserGetsNoBasicChallenge: Swagger UI marks its requests with
+// X-Requested-With, and their 401 names Bearer only, so that the browser
+// opens no login dialog; every other client gets the Basic challenge that
+// urllib-style clients wait for. /docs reads the YAML (the spec's order)
+// and sets the header.
+func TestBrowserGetsNoBasicChallenge(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	plain := h.do(t, req{method: "GET", path: "/api/process/list"})
+	require.Equal(t, 401, plain.StatusCode)
+	require.Contains(t, plain.Header.Get("WWW-Authenticate"), `Basic realm="reehub"`)
+	xhr := h.do(t, req{method: "GET", path: "/api/process/list", header: map[string]string{"X-Requested-With": "XMLHttpRequest"}})
+	require.Equal(t, 401, xhr.StatusCode)
+	require.Equal(t, `Bearer realm="reehub"`, xhr.Header.Get("WWW-Authenticate"))
+	page := h.do(t, req{method: "GET", path: "/docs/"})
+	require.Equal(t, 200, page.StatusCode)
+	require.Contains(t, string(page.body), "/openapi.yaml")
+	require.Contains(t, string(page.body), `X-Requested-With`)
+}

@@ -135,7 +135,7 @@ func (s *Server) ReanaWorkflowCreate(ctx context.Context, req api.ReanaWorkflowC
 		text := strings.TrimSpace(*req.Params.Spec)
 		if strings.HasPrefix(text, "http://") || strings.HasPrefix(text, "https://") || strings.HasPrefix(text, "git@") {
 			return api.ReanaWorkflowCreate501JSONResponse{ReanaNotImplementedJSONResponse: api.ReanaNotImplementedJSONResponse{
-				Code: 501, Message: "spec: reehub does not fetch remote repositories; send the reana.yaml as the body", Type: api.ErrorTypeERROR,
+				Code: 501, Message: "spec: reehub does not fetch remote repositories; send the reana.yaml as the body", Type: api.ApiErrorTypeERROR,
 			}}, nil
 		}
 		if spec, err = reana.ParseYAML([]byte(text)); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/gin-gonic/gin"
+	"github.com/swaggest/swgui"
 	"github.com/swaggest/swgui/v5emb"
 	"sigs.k8s.io/yaml"
 
@@ -163,7 +164,16 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 
 	engine.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", specJSON) })
 	engine.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml; charset=utf-8", specYAML) })
-	docs := v5emb.New("reehub API", "/openapi.json", "/docs/")
+	// Swagger UI reads the YAML, which keeps the spec's order of paths (the
+	// JSON document's objects come out sorted), and marks its requests with
+	// X-Requested-With so that a 401 never opens the browser's own login
+	// dialog (writeStatus leaves the Basic challenge out for them).
+	docs := v5emb.NewWithConfig(swgui.Config{SettingsUI: map[string]string{
+		"requestInterceptor":       `function (req) { req.headers["X-Requested-With"] = "XMLHttpRequest"; return req; }`,
+		"persistAuthorization":     "false",
+		"displayOperationId":       "true",
+		"defaultModelsExpandDepth": "-1",
+	}})("reehub API", "/openapi.yaml", "/docs/")
 	engine.GET("/docs", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/docs/") })
 	engine.GET("/docs/*any", gin.WrapH(docs))
 	engine.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/docs/") })

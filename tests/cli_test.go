@@ -29,34 +29,39 @@ import (
 type cliEnv struct {
 	server string // the proxy's URL
 	config string // REEHUB_CONFIG of the runs
-
-	mu         sync.Mutex
-	violations []string
 }
 
 func newCLIEnv(t *testing.T, in *instance) *cliEnv {
 	t.Helper()
+	return &cliEnv{server: validatingProxy(t, in), config: filepath.Join(t.TempDir(), "reehub", "config.json")}
+}
+
+// validatingProxy starts a reverse proxy to in that validates every response
+// against openapi.yaml, for clients that are not Go (the CLI binary, the
+// TypeScript SDK); a violation answers 502 and fails the test at its end.
+func validatingProxy(t *testing.T, in *instance) string {
+	t.Helper()
 	target, err := url.Parse(in.url)
 	require.NoError(t, err)
-	e := &cliEnv{config: filepath.Join(t.TempDir(), "reehub", "config.json")}
+	var mu sync.Mutex
+	var violations []string
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	proxy.Transport = &validatingTransport{base: http.DefaultTransport, router: specRouter(t)}
 	proxy.FlushInterval = -1 // logs and downloads stay streams
 	proxy.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
-		e.mu.Lock()
-		e.violations = append(e.violations, err.Error())
-		e.mu.Unlock()
+		mu.Lock()
+		violations = append(violations, err.Error())
+		mu.Unlock()
 		w.WriteHeader(http.StatusBadGateway)
 	}
 	srv := httptest.NewServer(proxy)
 	t.Cleanup(func() {
 		srv.Close()
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		require.Empty(t, e.violations, "every response the CLI got matches openapi.yaml")
+		mu.Lock()
+		defer mu.Unlock()
+		require.Empty(t, violations, "every response the client got matches openapi.yaml")
 	})
-	e.server = srv.URL
-	return e
+	return srv.URL
 }
 
 // cliRun is one run of the binary: its output and exit code.

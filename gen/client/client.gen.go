@@ -57,15 +57,15 @@ func (e AccountScope) Valid() bool {
 	}
 }
 
-// Defines values for ErrorType.
+// Defines values for ApiErrorType.
 const (
-	ErrorTypeERROR ErrorType = "ERROR"
+	ApiErrorTypeERROR ApiErrorType = "ERROR"
 )
 
-// Valid indicates whether the value is a known member of the ErrorType enum.
-func (e ErrorType) Valid() bool {
+// Valid indicates whether the value is a known member of the ApiErrorType enum.
+func (e ApiErrorType) Valid() bool {
 	switch e {
-	case ErrorTypeERROR:
+	case ApiErrorTypeERROR:
 		return true
 	default:
 		return false
@@ -911,8 +911,8 @@ type AccountUserUpdate struct {
 	Role     *AccountRole `json:"role,omitempty"`
 }
 
-// Error The one error shape of every endpoint.
-type Error struct {
+// ApiError The one error shape of every endpoint.
+type ApiError struct {
 	// Code The HTTP status code.
 	//
 	// Example: 404
@@ -924,11 +924,11 @@ type Error struct {
 	Message string `json:"message"`
 
 	// Type Always ERROR.
-	Type ErrorType `json:"type"`
+	Type ApiErrorType `json:"type"`
 }
 
-// ErrorType Always ERROR.
-type ErrorType string
+// ApiErrorType Always ERROR.
+type ApiErrorType string
 
 // FossologyAccessLevel defines model for FossologyAccessLevel.
 type FossologyAccessLevel string
@@ -1929,52 +1929,52 @@ type ReanaWorkflowIdOrName = string
 type ReeProcessUUID = openapi_types.UUID
 
 // BadRequest The one error shape of every endpoint.
-type BadRequest = Error
+type BadRequest = ApiError
 
 // Conflict The one error shape of every endpoint.
-type Conflict = Error
+type Conflict = ApiError
 
 // Forbidden The one error shape of every endpoint.
-type Forbidden = Error
+type Forbidden = ApiError
 
 // FossologyAccepted A success with a message.
 type FossologyAccepted = FossologyInfo
 
 // FossologyBadRequest The one error shape of every endpoint.
-type FossologyBadRequest = Error
+type FossologyBadRequest = ApiError
 
 // FossologyDone A success with a message.
 type FossologyDone = FossologyInfo
 
 // FossologyNotFound The one error shape of every endpoint.
-type FossologyNotFound = Error
+type FossologyNotFound = ApiError
 
 // FossologyNotReady The one error shape of every endpoint.
-type FossologyNotReady = Error
+type FossologyNotReady = ApiError
 
 // InternalError The one error shape of every endpoint.
-type InternalError = Error
+type InternalError = ApiError
 
 // NotFound The one error shape of every endpoint.
-type NotFound = Error
+type NotFound = ApiError
 
 // ReanaNotImplemented The one error shape of every endpoint.
-type ReanaNotImplemented = Error
+type ReanaNotImplemented = ApiError
 
 // TooLarge The one error shape of every endpoint.
-type TooLarge = Error
+type TooLarge = ApiError
 
 // TooManyRequests The one error shape of every endpoint.
-type TooManyRequests = Error
+type TooManyRequests = ApiError
 
 // Unauthorized The one error shape of every endpoint.
-type Unauthorized = Error
+type Unauthorized = ApiError
 
 // Unavailable The one error shape of every endpoint.
-type Unavailable = Error
+type Unavailable = ApiError
 
 // UnsupportedMediaType The one error shape of every endpoint.
-type UnsupportedMediaType = Error
+type UnsupportedMediaType = ApiError
 
 // ReeProcessListParams defines parameters for ReeProcessList.
 type ReeProcessListParams struct {
@@ -21004,7 +21004,7 @@ type FossologyCreateTokenV1Response struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *FossologyBadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *Error
+	JSON404 *ApiError
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 }
@@ -21020,7 +21020,7 @@ func (r FossologyCreateTokenV1Response) GetJSON400() *FossologyBadRequest {
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r FossologyCreateTokenV1Response) GetJSON404() *Error {
+func (r FossologyCreateTokenV1Response) GetJSON404() *ApiError {
 	return r.JSON404
 }
 
@@ -21909,7 +21909,7 @@ type FossologyGetUploadLicensesV1Response struct {
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *FossologyNotFound
 	// JSON412 the response for an HTTP 412 `application/json` response
-	JSON412 *Error
+	JSON412 *ApiError
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -21948,7 +21948,7 @@ func (r FossologyGetUploadLicensesV1Response) GetJSON404() *FossologyNotFound {
 }
 
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r FossologyGetUploadLicensesV1Response) GetJSON412() *Error {
+func (r FossologyGetUploadLicensesV1Response) GetJSON412() *ApiError {
 	return r.JSON412
 }
 
@@ -25432,7 +25432,7 @@ type FossologyCreateTokenResponse struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *FossologyBadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *Error
+	JSON404 *ApiError
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 }
@@ -25448,7 +25448,7 @@ func (r FossologyCreateTokenResponse) GetJSON400() *FossologyBadRequest {
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r FossologyCreateTokenResponse) GetJSON404() *Error {
+func (r FossologyCreateTokenResponse) GetJSON404() *ApiError {
 	return r.JSON404
 }
 
@@ -26337,7 +26337,7 @@ type FossologyGetUploadLicensesResponse struct {
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *FossologyNotFound
 	// JSON412 the response for an HTTP 412 `application/json` response
-	JSON412 *Error
+	JSON412 *ApiError
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -26376,7 +26376,7 @@ func (r FossologyGetUploadLicensesResponse) GetJSON404() *FossologyNotFound {
 }
 
 // GetJSON412 returns the response for an HTTP 412 `application/json` response
-func (r FossologyGetUploadLicensesResponse) GetJSON412() *Error {
+func (r FossologyGetUploadLicensesResponse) GetJSON412() *ApiError {
 	return r.JSON412
 }
 
@@ -34412,7 +34412,7 @@ func ParseFossologyCreateTokenV1Response(rsp *http.Response) (*FossologyCreateTo
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest Error
+		var dest ApiError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -35259,7 +35259,7 @@ func ParseFossologyGetUploadLicensesV1Response(rsp *http.Response) (*FossologyGe
 		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
-		var dest Error
+		var dest ApiError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -38555,7 +38555,7 @@ func ParseFossologyCreateTokenResponse(rsp *http.Response) (*FossologyCreateToke
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest Error
+		var dest ApiError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -39402,7 +39402,7 @@ func ParseFossologyGetUploadLicensesResponse(rsp *http.Response) (*FossologyGetU
 		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
-		var dest Error
+		var dest ApiError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

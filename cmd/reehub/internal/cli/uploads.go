@@ -94,7 +94,18 @@ func (c *app) uploadScanCommand() *cobra.Command {
 			}
 			upload := created.JSON201.Message
 			c.note("upload %d created", upload)
-			jobs, err := s.api.FossologyScheduleJobsWithResponse(ctx, &client.FossologyScheduleJobsParams{FolderId: folder, UploadId: upload}, fossologyAgents())
+			// Scans are scheduled once the upload is unpacked: until then the
+			// server answers 503 with Retry-After, as FOSSology does.
+			var jobs *client.FossologyScheduleJobsResponse
+			for {
+				jobs, err = s.api.FossologyScheduleJobsWithResponse(ctx, &client.FossologyScheduleJobsParams{FolderId: folder, UploadId: upload}, fossologyAgents())
+				if err != nil || jobs.StatusCode() != http.StatusServiceUnavailable {
+					break
+				}
+				if err := sleep(ctx, c.PollInterval); err != nil {
+					return err
+				}
+			}
 			if err := s.check(ctx, "schedule the scan", err, jobs, http.StatusCreated); err != nil {
 				return err
 			}
