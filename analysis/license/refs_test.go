@@ -1,6 +1,8 @@
 package license_test
 
 import (
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -23,6 +25,10 @@ func TestNamedReference(t *testing.T) {
 		{"This file is released under the MIT-0 license.\n", "MIT-0"},
 		{"This file is provided under the same license as the package.\n", ""},
 		{"Released under the terms of the license.\n", ""},
+		// dist's (metaconfig's) units: the family, the variant is in its README.
+		{"?RCS: You may redistribute only under the terms of the Artistic Licence,\n?RCS: as specified in the README file that comes with the distribution.\n", "Artistic-1.0"},
+		{"# You may distribute it and/or modify it under the terms of the Artistic License.\n", "Artistic-1.0"},
+		{"This program is free software; you may redistribute it under the Apache 2.0 license.\n", "Apache-2.0"},
 	}
 	for _, tt := range tests {
 		ms := d.Detect([]byte(tt.text))
@@ -118,4 +124,22 @@ func TestNoticeRefinements(t *testing.T) {
 	for _, tt := range tests {
 		require.Equal(t, []string{tt.want}, license.IDs(d.Detect([]byte(tt.text))), tt.text)
 	}
+}
+
+// TestArtisticDistText: dist's Artistic License (SPDX Artistic-dist, as
+// perl's debian/copyright quotes it) is told from the other Artistic 1.0
+// texts by its preamble and clause 7, and supersedes them.
+func TestArtisticDistText(t *testing.T) {
+	t.Parallel()
+	d, err := license.NewDetector()
+	require.NoError(t, err)
+	b, err := os.ReadFile("testdata/Artistic-dist.txt")
+	require.NoError(t, err)
+	ms := d.Detect(b)
+	require.Equal(t, []string{"Artistic-dist"}, license.IDs(ms), "%+v", ms)
+	require.Equal(t, "artistic-dist-text", ms[0].Rule)
+	require.Equal(t, license.KindFullText, ms[0].Kind)
+	// Perl's own Artistic text is not dist's.
+	perl := strings.ReplaceAll(string(b), "It also grants you the rights to reuse parts of a Package in your own\nprograms without transferring this License to those programs, provided\nthat you meet some reasonable requirements.", "")
+	require.NotContains(t, license.IDs(d.Detect([]byte(perl))), "Artistic-dist")
 }

@@ -118,6 +118,16 @@ var rules = []rule{
 			"shall not be used in advertising"},
 	},
 	{
+		// The Artistic License as dist (metaconfig) ships it, SPDX's
+		// Artistic-dist: Perl's text with a sentence added to the preamble
+		// and a clause 7 of its own; licensecheck knows only the other
+		// Artistic 1.0 texts.
+		name: "artistic-dist-text", kind: KindFullText, keyword: "transferring this licen", confidence: 0.9,
+		ids: []string{"Artistic-dist"}, supersedes: []string{"Artistic-1.0", "Artistic-1.0-Perl", "Artistic-1.0-cl8"},
+		all: []string{"reuse parts of a package in your own programs without transferring this license to those programs",
+			"parts reused that way will no longer fall under this license"},
+	},
+	{
 		name: "ms-pl-reference", kind: KindReference, keyword: "microsoft public licen", confidence: 0.85, ids: []string{"MS-PL"},
 		pattern: `\b(?:(?:published|licen[cs]ed|released|distributed|subject to) under (?:the terms of )?the microsoft public licen[cs]e|subject to the microsoft public licen[cs]e|microsoft public licen[cs]e \(ms-pl\))`,
 	},

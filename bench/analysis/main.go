@@ -88,6 +88,9 @@ type tally struct {
 	oursAgree, lcAgree int
 	clAgree, combAgree int // licenseclassifier, reehub+licenseclassifier
 	mentions           int // classNone: files whose text has the word "licen[cs]e"
+	// oursEquiv, lcEquiv: agreements that hold only through the classes
+	// of dep5.Equivalent (an "Artistic" reference under Artistic-dist).
+	oursEquiv, lcEquiv int
 }
 
 func (t *tally) add(o tally) {
@@ -97,6 +100,8 @@ func (t *tally) add(o tally) {
 	t.clAgree += o.clAgree
 	t.combAgree += o.combAgree
 	t.mentions += o.mentions
+	t.oursEquiv += o.oursEquiv
+	t.lcEquiv += o.lcEquiv
 }
 
 // recall counts holders of debian/copyright and how many each tool found.
@@ -216,6 +221,8 @@ func run(ctx context.Context, cfg config, pkgs []string, w io.Writer) error {
 	fmt.Fprintf(w, "\nClasses: stated = either tool finds a license in the file and the Files paragraph that governs it names it by a file or directory glob; catch-all = it states one but it is governed only through catch-all globs (globs that start with * and have no /: Files: *, Files: *.c *.h, the * of Files: * doc/local.mk); no evidence = neither tool finds a license (%d of them contain the word licen[cs]e).\n",
 		total.class[classNone].mentions)
 	fmt.Fprintf(w, "Packages where reehub agrees less than licensecheck on stated files: %s\n", orNone(below))
+	fmt.Fprintf(w, "Agreements on stated files that hold only through the equivalent ids of analysis/dep5/equivalents.tsv: reehub %d, licensecheck %d.\n",
+		total.class[classStated].oursEquiv, total.class[classStated].lcEquiv)
 	fmt.Fprintf(w, "Holder recall: over the paragraphs of stated files; over all files: reehub %s, licensecheck %s.\n",
 		pct(total.all.ours, total.all.holders), pct(total.all.lc, total.all.holders))
 	fmt.Fprintf(w, "DEP-5 short names translated: %d by the table, %d by their License text, %d left as LicenseRef-.\n",
@@ -415,22 +422,24 @@ func benchPackage(ctx context.Context, sc *scan.Scanner, det *license.Detector, 
 			truth = truthIDs(res, para, st.mapped)
 			truths[para] = truth
 		}
-		okO, okL := slices.Equal(o, truth), slices.Equal(l, truth)
+		okO, okL := dep5.SameLicenses(o, truth), dep5.SameLicenses(l, truth)
 		if okO {
 			t.oursAgree++
+			t.oursEquiv += b2i(!slices.Equal(o, truth))
 		}
 		if okL {
 			t.lcAgree++
+			t.lcEquiv += b2i(!slices.Equal(l, truth))
 		}
 		if cl != nil {
 			c := clt.licenses[p]
-			if slices.Equal(c, truth) {
+			if dep5.SameLicenses(c, truth) {
 				t.clAgree++
 			}
 			if len(o) == 0 {
 				o = c
 			}
-			if slices.Equal(o, truth) {
+			if dep5.SameLicenses(o, truth) {
 				t.combAgree++
 			}
 		}
