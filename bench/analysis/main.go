@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/reehub/reehub/analysis/dep5"
 	"github.com/reehub/reehub/analysis/license"
@@ -453,6 +454,9 @@ func benchPackage(ctx context.Context, sc *scan.Scanner, det *license.Detector, 
 			continue
 		}
 		for _, line := range para.Copyright {
+			if !holderLine(line) {
+				continue
+			}
 			k := holderKey(stripYears(line))
 			if len(k) < 3 {
 				continue
@@ -608,8 +612,28 @@ var (
 	noiseRe   = regexp.MustCompile(`\b(?:copyright|all rights reserved|and others|et al|the|by)\b`)
 )
 
-// stripYears removes a leading copyright marker and year list.
-func stripYears(s string) string { return yearsRe.ReplaceAllString(strings.TrimSpace(s), "") }
+// stripYears removes a leading copyright marker and year list, and the
+// prose before a marker inside the line ("OS/2 port Copyright (c) 1990,
+// 1991, Raymond Chen", "This software is copyright (c) 2010 by David
+// Golden": the holder is what follows the marker and the years).
+func stripYears(s string) string {
+	s = strings.TrimSpace(s)
+	if loc := innerMarker.FindStringIndex(s); loc != nil && loc[0] > 0 {
+		s = s[loc[0]:]
+	}
+	return yearsRe.ReplaceAllString(s, "")
+}
+
+// innerMarker finds a copyright marker inside a Copyright field line.
+var innerMarker = regexp.MustCompile(`(?i)\bcopyright\b(?:\s*(?:\(c\)|©))?\s*(?:19|20)\d\d`)
+
+// holderLine reports whether a line of a Copyright field can name a
+// holder: it has a capital letter. The lines that continue a sentence of
+// prose ("permission.", "rights reserved.", "are based on other people's
+// work.") and "unknown" or "none" name nobody, for either tool.
+func holderLine(s string) bool {
+	return strings.IndexFunc(s, unicode.IsUpper) >= 0
+}
 
 // holderKey reduces a holder to lower-case words without e-mail addresses,
 // URLs and punctuation, for matching holders across tools.
