@@ -45,15 +45,21 @@ var (
 		`for\b|the\b|this\b|that\b|line|text|message|year|date|string|info|interests?|claims?|infringement|terms|policy|` +
 		`\$|\(c\) <year>|<year>|\[year\]|\{year\}|yyyy|%s|\(c\)\s*$|,|\.|;|\)|"|')`)
 	// trailer is text removed from the end of a statement.
-	trailer = regexp.MustCompile(`(?i)[\s.,;:]*(?:all rights reserved\.?|\*/|-->|\\n|")?[\s.,;:]*$`)
+	trailer = regexp.MustCompile(`(?i)(?:[\s.,;:]|all rights reserved\.?|\*/|-->|\\n|"\)*)*$`)
 	// spaces collapses runs of whitespace.
 	spaces = regexp.MustCompile(`\s+`)
 	// cmark normalises the copyright sign.
 	cmark = regexp.MustCompile(`(?i)\(c\)|©|&copy;`)
 )
 
-// maxContinuation is how many further lines a holder may continue on.
-const maxContinuation = 2
+// maxContinuation is how many further lines a holder may continue on;
+// maxYearLines is how many lines of years alone a statement may start with
+// (perl's "Copyright (C) 1993, 1994, ..." over three lines, then "by Larry
+// Wall and others").
+const (
+	maxContinuation = 2
+	maxYearLines    = 6
+)
 
 // Extract returns the copyright statements of text, in order of first
 // appearance, deduplicated by their normalised text. Only the lines that hold
@@ -119,7 +125,7 @@ func Extract(text []byte) []Statement {
 		// A holder continues on the next lines while the statement so far
 		// has no holder or ends with a comma or "and".
 		peek := lines
-		for n := 0; n < maxContinuation && peek.pos < len(text) && needsMore(stmt); n++ {
+		for n, yearsOnly := 0, 0; n < maxContinuation && yearsOnly < maxYearLines && peek.pos < len(text) && needsMore(stmt); {
 			save := peek
 			next := stripComment(string(peek.next()))
 			if next == "" || marker.MatchString(next) {
@@ -128,6 +134,12 @@ func Extract(text []byte) []Statement {
 			}
 			stmt += " " + next
 			end++
+			// A line of years alone does not count as a holder line.
+			if strings.TrimSpace(years.ReplaceAllString(next, "")) == "" {
+				yearsOnly++
+			} else {
+				n++
+			}
 		}
 		s, ok := build(stmt, i, end, false)
 		add(s, ok)
@@ -283,11 +295,19 @@ func hasLetter(s string) bool {
 	return false
 }
 
+// escapes are the string escapes stripComment reads as spaces.
+var escapes = strings.NewReplacer(`\n`, " ", `\t`, " ", `\r`, " ")
+
 // commentMarks are stripped from both ends of a line.
 const commentMarks = " \t\r*/#;%!\"'-<>{}|@"
 
 // stripComment removes comment markers and whitespace from a line's ends.
 func stripComment(s string) string {
+	// Escapes of a C or shell string ("\n\nCopyright 1987-2022, Larry
+	// Wall\n"), so that the marker starts a word.
+	if strings.Contains(s, `\`) {
+		s = escapes.Replace(s)
+	}
 	s = strings.TrimSpace(s)
 	for _, p := range []string{`.\"`, "dnl ", "rem ", "@c ", "//", "/*", "<!--"} {
 		s = strings.TrimPrefix(s, p)

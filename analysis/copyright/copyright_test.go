@@ -104,6 +104,24 @@ func TestExtract(t *testing.T) {
 			want: []copyright.Statement{{Text: "Copyright 2020 Jane Roe", Holder: "Jane Roe", Years: "2020", StartLine: 2, EndLine: 2}},
 		},
 		{
+			name: "years over several lines, then the holder",
+			text: "/*\n *    Copyright (C) 1993, 1994, 1995, 1996, 1997, 1998, 1999, 2000, 2001\n *    2002, 2003, 2004, 2005, 2006, 2007, 2008, 2009, 2010, 2011, 2012\n" +
+				" *    2013, 2014, 2015, 2016, 2017, 2018, 2019, 2020, 2021, 2022\n *    by Larry Wall and others\n *\n */\n",
+			want: []copyright.Statement{{Text: "Copyright (c) 1993, 1994, 1995, 1996, 1997, 1998, 1999, 2000, 2001 2002, 2003, 2004, 2005, 2006, 2007, 2008, 2009, 2010, 2011, 2012 " +
+				"2013, 2014, 2015, 2016, 2017, 2018, 2019, 2020, 2021, 2022 Larry Wall and others", Holder: "Larry Wall and others",
+				Years:     "1993, 1994, 1995, 1996, 1997, 1998, 1999, 2000, 2001 2002, 2003, 2004, 2005, 2006, 2007, 2008, 2009, 2010, 2011, 2012 2013, 2014, 2015, 2016, 2017, 2018, 2019, 2020, 2021, 2022",
+				StartLine: 2, EndLine: 5}},
+		},
+		{
+			name: "statement in a C string",
+			text: "        PerlIO_printf(PIO_stdout,\n\t\t      \"\\n\\nCopyright 1987-2022, Larry Wall\\n\");\n" +
+				"                      \"\\n\\nOS/2 port Copyright (c) 1990, 1991, Raymond Chen, Kai Uwe Rommel\\n\"\n",
+			want: []copyright.Statement{
+				{Text: "Copyright 1987-2022 Larry Wall", Holder: "Larry Wall", Years: "1987-2022", StartLine: 2, EndLine: 2},
+				{Text: "Copyright (c) 1990, 1991 Raymond Chen, Kai Uwe Rommel", Holder: "Raymond Chen, Kai Uwe Rommel", Years: "1990, 1991", StartLine: 3, EndLine: 3},
+			},
+		},
+		{
 			name: "prose is not a statement",
 			text: "The above copyright notice and this permission notice shall be included.\nCopyright holders are not liable.\nif (isalpha(c) || foo(bar)) return;\nint copyright_year = 0;\nCopyright (C) <year>  <name of author>\n",
 			want: nil,

@@ -320,7 +320,7 @@ func (d *Detector) ruleMatches(clean []byte, origin []int32) []Match {
 						loc[k] += lo
 					}
 				}
-				if slices.Contains(seen, loc[0]) {
+				if slices.Contains(seen, loc[0]) || negated(clean, loc[0]) {
 					continue
 				}
 				seen = append(seen, loc[0])
@@ -332,6 +332,13 @@ func (d *Detector) ruleMatches(clean []byte, origin []int32) []Match {
 		}
 	}
 	return out
+}
+
+// negated reports whether the match at off is negated by the word before
+// it: gettext's m4 files say they "can be used in projects which are not
+// available under the GNU General Public License".
+func negated(clean []byte, off int) bool {
+	return off >= 4 && string(clean[off-4:off]) == "not "
 }
 
 // wordStart moves off back to the start of the word it is in (at most 64

@@ -21,7 +21,7 @@ var extraIDs = []string{
 	"GFDL-1.1-only", "GFDL-1.1-or-later", "GFDL-1.2-only", "GFDL-1.2-or-later", "GFDL-1.3-only", "GFDL-1.3-or-later",
 	"BSD-1-Clause", "BSD-2-Clause", "BSD-2-Clause-Patent", "BSD-3-Clause", "BSD-3-Clause-Clear", "BSD-4-Clause",
 	"BSD-4-Clause-UC", "BSD-Source-Code", "MIT-0", "X11", "SSLeay-standalone", "PSF-2.0", "Unicode-3.0",
-	"Artistic-1.0-Perl", "Python-2.0.1", "bzip2-1.0.6", "ISC", "Zlib", "curl", "OpenSSL", "Apache-2.0",
+	"Artistic-1.0-Perl", "Artistic-1.0-cl8", "Artistic-dist", "Python-2.0.1", "bzip2-1.0.6", "ISC", "Zlib", "curl", "OpenSSL", "Apache-2.0",
 	// Exceptions.
 	"Autoconf-exception-2.0", "Autoconf-exception-3.0", "Autoconf-exception-generic", "Bison-exception-2.2",
 	"Classpath-exception-2.0", "GCC-exception-2.0", "GCC-exception-3.1", "LLVM-exception", "Libtool-exception",

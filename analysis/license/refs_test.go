@@ -1,6 +1,8 @@
 package license_test
 
 import (
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -23,6 +25,10 @@ func TestNamedReference(t *testing.T) {
 		{"This file is released under the MIT-0 license.\n", "MIT-0"},
 		{"This file is provided under the same license as the package.\n", ""},
 		{"Released under the terms of the license.\n", ""},
+		// dist's (metaconfig's) units: the family, the variant is in its README.
+		{"?RCS: You may redistribute only under the terms of the Artistic Licence,\n?RCS: as specified in the README file that comes with the distribution.\n", "Artistic-1.0"},
+		{"# You may distribute it and/or modify it under the terms of the Artistic License.\n", "Artistic-1.0"},
+		{"This program is free software; you may redistribute it under the Apache 2.0 license.\n", "Apache-2.0"},
 	}
 	for _, tt := range tests {
 		ms := d.Detect([]byte(tt.text))
@@ -114,8 +120,38 @@ func TestNoticeRefinements(t *testing.T) {
 			"# The above copyright notice and this permission notice shall be included in\n# all copies or substantial portions of the Software.\n#\n" +
 			"# Except as contained in this notice, the name of the X Consortium shall not\n# be used in advertising or otherwise to promote the sale, use or other deal-\n" +
 			"# ings in this Software without prior written authorization from the X Consor-\n# tium.\n#\n# FSF changes to this file are in the public domain.\n", "X11"},
+		// gettext's m4 files: a negated reference is not a license of the file.
+		{"dnl This file is free software; the Free Software Foundation\ndnl gives unlimited permission to copy and/or distribute it,\n" +
+			"dnl with or without modifications, as long as this notice is preserved.\ndnl\ndnl This file can can be used in projects which are not available under\n" +
+			"dnl the GNU General Public License or the GNU Library General Public\ndnl License but which still want to provide support for the GNU gettext\n", "FSFULLR"},
+		// Perl's notice and its README.
+		{"/*    av.c\n *\n *    You may distribute under the terms of either the GNU General Public\n *    License or the Artistic License, as specified in the README file.\n */\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
+		{"    This program is free software; you can redistribute it and/or modify\n    it under the terms of either:\n\n\ta) the GNU General Public License as published by the Free\n" +
+			"\tSoftware Foundation; either version 1, or (at your option) any\n\tlater version, or\n\n\tb) the \"Artistic License\" which comes with this Kit.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
+		{"?RCS: Copyright (c) 2001 Jarkko Hietaniemi\n?RCS:\n?RCS: You may distribute under the terms of either the GNU General Public\n?RCS: License or the Artistic License, as specified in the README file.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
+		// zstd's dual notice: the GPL part (the BSD part is a pointer to LICENSE).
+		{" * This source code is licensed under both the BSD-style license (found in the\n * LICENSE file in the root directory of this source tree) and the GPLv2 (found\n" +
+			" * in the COPYING file in the root directory of this source tree).\n", "GPL-2.0-only"},
 	}
 	for _, tt := range tests {
-		require.Equal(t, []string{tt.want}, license.IDs(d.Detect([]byte(tt.text))), tt.text)
+		require.Equal(t, strings.Split(tt.want, ","), license.IDs(d.Detect([]byte(tt.text))), tt.text)
 	}
+}
+
+// TestArtisticDistText: dist's Artistic License (SPDX Artistic-dist, as
+// perl's debian/copyright quotes it) is told from the other Artistic 1.0
+// texts by its preamble and clause 7, and supersedes them.
+func TestArtisticDistText(t *testing.T) {
+	t.Parallel()
+	d, err := license.NewDetector()
+	require.NoError(t, err)
+	b, err := os.ReadFile("testdata/Artistic-dist.txt")
+	require.NoError(t, err)
+	ms := d.Detect(b)
+	require.Equal(t, []string{"Artistic-dist"}, license.IDs(ms), "%+v", ms)
+	require.Equal(t, "artistic-dist-text", ms[0].Rule)
+	require.Equal(t, license.KindFullText, ms[0].Kind)
+	// Perl's own Artistic text is not dist's.
+	perl := strings.ReplaceAll(string(b), "It also grants you the rights to reuse parts of a Package in your own\nprograms without transferring this License to those programs, provided\nthat you meet some reasonable requirements.", "")
+	require.NotContains(t, license.IDs(d.Detect([]byte(perl))), "Artistic-dist")
 }

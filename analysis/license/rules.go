@@ -59,6 +59,13 @@ var rules = []rule{
 			`(?P<fam>l|a)?gpl[ -]?(?:v|version |ver\.? )?(?P<ver>[123](?:\.[01])?)\b(?P<later>\+|,? or later|,? or any later|,? or \(at your option\) any later|,? or at your option,? any later| or newer)?`,
 	},
 	{
+		// zstd's header (and Meta's): "licensed under both the BSD-style
+		// license (found in the LICENSE file ...) and the GPLv2 (found in the
+		// COPYING file ...)"; the BSD part is the pointer's.
+		name: "gnu-dual-under-both", kind: KindReference, keyword: "gpl", confidence: 0.85,
+		pattern: `\blicen[cs]ed under both the [^.;]{1,160}? and the (?:gnu )?(?P<fam>l|a)?gpl ?(?:v|version )?(?P<ver>[123](?:\.[01])?)\b(?P<later>\+|,? or later|,? or any later)?`,
+	},
+	{
 		name: "gnu-name-version", kind: KindReference, keyword: "general public licen", confidence: 0.85, span: 250,
 		pattern: `\bgnu (?P<fam>lesser |library |affero )?general public licen[cs]e,? (?:\(\w+\) )?(?:v|version |ver\.? )(?P<ver>[123](?:\.[01])?)\b` +
 			`(?P<later>(?: of the licen[cs]e)?,? or (?:\(at your option\) )?(?:any )?(?:later|newer)(?: version)?|\+)?`,
@@ -118,6 +125,16 @@ var rules = []rule{
 			"shall not be used in advertising"},
 	},
 	{
+		// The Artistic License as dist (metaconfig) ships it, SPDX's
+		// Artistic-dist: Perl's text with a sentence added to the preamble
+		// and a clause 7 of its own; licensecheck knows only the other
+		// Artistic 1.0 texts.
+		name: "artistic-dist-text", kind: KindFullText, keyword: "transferring this licen", confidence: 0.9,
+		ids: []string{"Artistic-dist"}, supersedes: []string{"Artistic-1.0", "Artistic-1.0-Perl", "Artistic-1.0-cl8"},
+		all: []string{"reuse parts of a package in your own programs without transferring this license to those programs",
+			"parts reused that way will no longer fall under this license"},
+	},
+	{
 		name: "ms-pl-reference", kind: KindReference, keyword: "microsoft public licen", confidence: 0.85, ids: []string{"MS-PL"},
 		pattern: `\b(?:(?:published|licen[cs]ed|released|distributed|subject to) under (?:the terms of )?the microsoft public licen[cs]e|subject to the microsoft public licen[cs]e|microsoft public licen[cs]e \(ms-pl\))`,
 	},
@@ -171,6 +188,20 @@ var rules = []rule{
 	{
 		name: "perl-terms", kind: KindReference, keyword: "perl", confidence: 0.9, ids: []string{"Artistic-1.0-Perl", "GPL-1.0-or-later"},
 		pattern: `\bunder the same terms as perl itself\b`,
+	},
+	{
+		// Perl's notice, in every file of perl's core and of metaconfig's
+		// units: "You may distribute under the terms of either the GNU
+		// General Public License or the Artistic License, as specified in
+		// the README file." No GPL version is named: any may be chosen.
+		name: "gpl-or-artistic", kind: KindReference, keyword: "artistic licen", confidence: 0.9, ids: []string{"Artistic-1.0-Perl", "GPL-1.0-or-later"},
+		pattern: `\bunder the terms of either the gnu general public licen[cs]e,? or the ["']?artistic licen[cs]e\b`,
+	},
+	{
+		// Perl's README and the modules that copy it: "b) the "Artistic
+		// License" which comes with this Kit" (or "with Perl").
+		name: "perl-artistic", kind: KindReference, keyword: "artistic licen", confidence: 0.9, ids: []string{"Artistic-1.0-Perl"},
+		pattern: `\bthe ["']?artistic licen[cs]e["']?,? which comes with (?:this kit|perl)\b`,
 	},
 	{
 		name: "zlib-reference", kind: KindReference, keyword: "zlib.h", confidence: 0.85, ids: []string{"Zlib"},

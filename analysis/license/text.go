@@ -29,8 +29,10 @@ func setLines(text []byte, ms []Match) {
 }
 
 // commentPrefixes are stripped from the start of each line, longest first.
+// "?RCS:" and "?X:" open the comment lines of metaconfig's units (perl's
+// regen-configure).
 var commentPrefixes = [][]byte{
-	[]byte(`.\"`), []byte("dnl "), []byte("rem "), []byte("@c "), []byte("/**"), []byte("/*"), []byte("*/"),
+	[]byte("?rcs:"), []byte("?x:"), []byte(`.\"`), []byte("dnl "), []byte("rem "), []byte("@c "), []byte("/**"), []byte("/*"), []byte("*/"),
 	[]byte("//"), []byte("--"), []byte(";;"), []byte("(*"), []byte("{-"), []byte("<!--"),
 	[]byte("*"), []byte("#"), []byte(";"), []byte("%"), []byte("!"), []byte(`"`), []byte("'"),
 }

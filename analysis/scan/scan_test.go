@@ -188,13 +188,19 @@ func TestWalkResolvesTree(t *testing.T) {
 	dir := t.TempDir()
 	mit := "Permission is hereby granted, free of charge, to any person obtaining a copy of this software and associated documentation files (the \"Software\"), to deal in the Software without restriction, including without limitation the rights to use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the Software is furnished to do so, subject to the following conditions:\n\nThe above copyright notice and this permission notice shall be included in all copies or substantial portions of the Software.\n\nTHE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.\n"
 	writeTree(t, dir, map[string]string{
-		"LICENSE.txt":          "MIT License\n\n" + mit,
-		"src/a.c":              "/* Part of demo.\n * See the file LICENSE for copying conditions.\n */\n",
-		"src/sub/b.c":          "// see LICENSE\n",
-		"src/c.c":              "/* Licensed under the ISC license; see LICENSE. */\n", // own license wins
-		"src/d.c":              "/* see the README */\n",                               // no README: nothing
-		"lib/COPYING":          "This is two licenses: MIT and the GNU GPL.\n" + mit + "\nGNU General Public License version 2\n",
-		"lib/e.c":              "/* See COPYING. */\n", // COPYING with two licenses: ambiguous, nothing
+		"LICENSE.txt": "MIT License\n\n" + mit,
+		"src/a.c":     "/* Part of demo.\n * See the file LICENSE for copying conditions.\n */\n",
+		"src/sub/b.c": "// see LICENSE\n",
+		"src/c.c":     "/* Licensed under the ISC license; see LICENSE. */\n", // own license wins
+		"src/d.c":     "/* see the README */\n",                               // no README: nothing
+		"lib/COPYING": "This is two licenses: MIT and the GNU GPL.\n" + mit + "\nGNU General Public License version 2\n",
+		"lib/e.c":     "/* See COPYING. */\n",                                 // COPYING with two licenses: ambiguous, nothing
+		"lib/f.c":     "/* Released under the ISC license; see COPYING. */\n", // COPYING does not state ISC: its own
+		// metaconfig's units: the Artistic License "as specified in the
+		// README", whose terms are the Artistic License or the GPL.
+		"U/README": "You may distribute the files contained in this distribution\nunder the terms of either\n\n   a) the \"Artistic License\" which comes with Perl, or\n\n" +
+			"   b) the GNU General Public License as published by the Free\n   Software Foundation; either version 1, or (at your option) any\n   later version.\n",
+		"U/perl/Devel.U":       "?RCS: You may redistribute only under the terms of the Artistic License,\n?RCS: as specified in the README file that comes with the distribution.\n",
 		"LICENSES/MIT.txt":     mit,
 		"LICENSES/Zlib.txt":    "the zlib text\n",
 		"img/logo.svg":         "<svg/>\n",
@@ -221,6 +227,13 @@ func TestWalkResolvesTree(t *testing.T) {
 	require.Equal(t, "ISC", one("src/c.c").ID)
 	require.Empty(t, res["src/d.c"].Licenses)
 	require.Empty(t, res["lib/e.c"].Licenses)
+	require.Equal(t, "ISC", one("lib/f.c").ID)
+	require.Equal(t, []string{"Artistic-1.0-Perl", "GPL-1.0-or-later"}, license.IDs(res["U/perl/Devel.U"].Licenses))
+	for _, m := range res["U/perl/Devel.U"].Licenses {
+		require.Equal(t, "pointer-terms:found-in-file", m.Rule)
+		require.Equal(t, "U/README", m.RefFile)
+		require.Equal(t, [2]int{2, 2}, [2]int{m.StartLine, m.EndLine})
+	}
 	m = one("LICENSES/Zlib.txt")
 	require.Equal(t, "Zlib", m.ID)
 	require.Equal(t, "reuse-licenses-dir", m.Rule)

@@ -32,6 +32,9 @@ type tree struct {
 type refLicense struct {
 	m  license.Match
 	ok bool
+	// all is the first match of each id the file states, when it states
+	// several.
+	all []license.Match
 }
 
 // newTree prepares a walk of root: it reads root/.reuse/dep5 when there is
@@ -93,6 +96,8 @@ func (t *tree) resolve(r *Result, refs []license.FileRef) {
 				RefFile: m.path, RefStartLine: m.m.StartLine, RefEndLine: m.m.EndLine})
 			break
 		}
+	} else if ms, ok := t.refinedFamily(r, refs); ok {
+		r.Licenses = ms
 	}
 	if len(r.Licenses) > 0 {
 		return
@@ -123,6 +128,51 @@ func (t *tree) resolve(r *Result, refs []license.FileRef) {
 	for _, id := range e.Licenses() {
 		r.Licenses = append(r.Licenses, license.Match{ID: id, Kind: license.KindReference, Expression: e.String(), Rule: "reuse-dep5",
 			Confidence: 0.9, RefFile: ".reuse/dep5", RefStartLine: p.Line, RefEndLine: p.Line})
+	}
+}
+
+// refinedFamily handles a file whose only license is a license family
+// named in prose ("under the terms of the Artistic License, as specified
+// in the README file") and whose pointer names a file that states several
+// licenses, one of them of that family (metaconfig's README: "either a)
+// the Artistic License which comes with Perl, or b) the Artistic License
+// which comes with dist, or c) the GNU General Public License"): the
+// pointed file specifies the terms, so the file takes its licenses, each
+// with the rule "pointer-terms:<pointer rule>".
+func (t *tree) refinedFamily(r *Result, refs []license.FileRef) ([]license.Match, bool) {
+	ids := license.IDs(r.Licenses)
+	if len(ids) != 1 || slices.ContainsFunc(r.Licenses, func(m license.Match) bool { return m.Rule != "named-reference" }) {
+		return nil, false
+	}
+	for _, ref := range refs {
+		p, l, ok := t.pointedFile(r.Path, ref.Name)
+		if !ok || len(l.all) == 0 ||
+			!slices.ContainsFunc(l.all, func(m license.Match) bool { return dep5.Equivalent(m.ID) == dep5.Equivalent(ids[0]) }) {
+			continue
+		}
+		var out []license.Match
+		for _, m := range l.all {
+			out = append(out, license.Match{ID: m.ID, Kind: license.KindReference, Rule: "pointer-terms:" + ref.Rule,
+				Start: ref.Start, End: ref.End, StartLine: ref.StartLine, EndLine: ref.EndLine, Confidence: 0.6,
+				RefFile: p, RefStartLine: m.StartLine, RefEndLine: m.EndLine})
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// pointedFile finds the file a pointer in file names, as pointed does,
+// and returns its path and what it states.
+func (t *tree) pointedFile(file, name string) (string, refLicense, bool) {
+	dir := path.Dir(file)
+	for {
+		if p, ok := t.find(dir, name); ok && p != file {
+			return p, t.license(p), true
+		}
+		if dir == "." || dir == "/" || dir == "" {
+			return "", refLicense{}, false
+		}
+		dir = path.Dir(dir)
 	}
 }
 
@@ -241,7 +291,17 @@ func (t *tree) read(p string) refLicense {
 	}
 	var r Result
 	t.s.Text(buf[:n], &r)
-	if r.Skipped != "" || len(license.IDs(r.Licenses)) != 1 {
+	if r.Skipped != "" {
+		return refLicense{}
+	}
+	if ids := license.IDs(r.Licenses); len(ids) > 1 {
+		var all []license.Match
+		for _, id := range ids {
+			i := slices.IndexFunc(r.Licenses, func(m license.Match) bool { return m.ID == id })
+			all = append(all, r.Licenses[i])
+		}
+		return refLicense{all: all}
+	} else if len(ids) == 0 {
 		return refLicense{}
 	}
 	return refLicense{m: r.Licenses[0], ok: true}

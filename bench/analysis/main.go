@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/reehub/reehub/analysis/dep5"
 	"github.com/reehub/reehub/analysis/license"
@@ -88,6 +89,9 @@ type tally struct {
 	oursAgree, lcAgree int
 	clAgree, combAgree int // licenseclassifier, reehub+licenseclassifier
 	mentions           int // classNone: files whose text has the word "licen[cs]e"
+	// oursEquiv, lcEquiv: agreements that hold only through the classes
+	// of dep5.Equivalent (an "Artistic" reference under Artistic-dist).
+	oursEquiv, lcEquiv int
 }
 
 func (t *tally) add(o tally) {
@@ -97,6 +101,8 @@ func (t *tally) add(o tally) {
 	t.clAgree += o.clAgree
 	t.combAgree += o.combAgree
 	t.mentions += o.mentions
+	t.oursEquiv += o.oursEquiv
+	t.lcEquiv += o.lcEquiv
 }
 
 // recall counts holders of debian/copyright and how many each tool found.
@@ -216,6 +222,8 @@ func run(ctx context.Context, cfg config, pkgs []string, w io.Writer) error {
 	fmt.Fprintf(w, "\nClasses: stated = either tool finds a license in the file and the Files paragraph that governs it names it by a file or directory glob; catch-all = it states one but it is governed only through catch-all globs (globs that start with * and have no /: Files: *, Files: *.c *.h, the * of Files: * doc/local.mk); no evidence = neither tool finds a license (%d of them contain the word licen[cs]e).\n",
 		total.class[classNone].mentions)
 	fmt.Fprintf(w, "Packages where reehub agrees less than licensecheck on stated files: %s\n", orNone(below))
+	fmt.Fprintf(w, "Agreements on stated files that hold only through the equivalent ids of analysis/dep5/equivalents.tsv: reehub %d, licensecheck %d.\n",
+		total.class[classStated].oursEquiv, total.class[classStated].lcEquiv)
 	fmt.Fprintf(w, "Holder recall: over the paragraphs of stated files; over all files: reehub %s, licensecheck %s.\n",
 		pct(total.all.ours, total.all.holders), pct(total.all.lc, total.all.holders))
 	fmt.Fprintf(w, "DEP-5 short names translated: %d by the table, %d by their License text, %d left as LicenseRef-.\n",
@@ -415,22 +423,24 @@ func benchPackage(ctx context.Context, sc *scan.Scanner, det *license.Detector, 
 			truth = truthIDs(res, para, st.mapped)
 			truths[para] = truth
 		}
-		okO, okL := slices.Equal(o, truth), slices.Equal(l, truth)
+		okO, okL := dep5.SameLicenses(o, truth), dep5.SameLicenses(l, truth)
 		if okO {
 			t.oursAgree++
+			t.oursEquiv += b2i(!slices.Equal(o, truth))
 		}
 		if okL {
 			t.lcAgree++
+			t.lcEquiv += b2i(!slices.Equal(l, truth))
 		}
 		if cl != nil {
 			c := clt.licenses[p]
-			if slices.Equal(c, truth) {
+			if dep5.SameLicenses(c, truth) {
 				t.clAgree++
 			}
 			if len(o) == 0 {
 				o = c
 			}
-			if slices.Equal(o, truth) {
+			if dep5.SameLicenses(o, truth) {
 				t.combAgree++
 			}
 		}
@@ -444,6 +454,9 @@ func benchPackage(ctx context.Context, sc *scan.Scanner, det *license.Detector, 
 			continue
 		}
 		for _, line := range para.Copyright {
+			if !holderLine(line) {
+				continue
+			}
 			k := holderKey(stripYears(line))
 			if len(k) < 3 {
 				continue
@@ -599,8 +612,28 @@ var (
 	noiseRe   = regexp.MustCompile(`\b(?:copyright|all rights reserved|and others|et al|the|by)\b`)
 )
 
-// stripYears removes a leading copyright marker and year list.
-func stripYears(s string) string { return yearsRe.ReplaceAllString(strings.TrimSpace(s), "") }
+// stripYears removes a leading copyright marker and year list, and the
+// prose before a marker inside the line ("OS/2 port Copyright (c) 1990,
+// 1991, Raymond Chen", "This software is copyright (c) 2010 by David
+// Golden": the holder is what follows the marker and the years).
+func stripYears(s string) string {
+	s = strings.TrimSpace(s)
+	if loc := innerMarker.FindStringIndex(s); loc != nil && loc[0] > 0 {
+		s = s[loc[0]:]
+	}
+	return yearsRe.ReplaceAllString(s, "")
+}
+
+// innerMarker finds a copyright marker inside a Copyright field line.
+var innerMarker = regexp.MustCompile(`(?i)\bcopyright\b(?:\s*(?:\(c\)|©))?\s*(?:19|20)\d\d`)
+
+// holderLine reports whether a line of a Copyright field can name a
+// holder: it has a capital letter. The lines that continue a sentence of
+// prose ("permission.", "rights reserved.", "are based on other people's
+// work.") and "unknown" or "none" name nobody, for either tool.
+func holderLine(s string) bool {
+	return strings.IndexFunc(s, unicode.IsUpper) >= 0
+}
 
 // holderKey reduces a holder to lower-case words without e-mail addresses,
 // URLs and punctuation, for matching holders across tools.
