@@ -644,6 +644,126 @@ func (e SystemVersionDatabase) Valid() bool {
 	}
 }
 
+// Defines values for ViceDeploymentState.
+const (
+	ViceDeploymentStateExited  ViceDeploymentState = "exited"
+	ViceDeploymentStateFailed  ViceDeploymentState = "failed"
+	ViceDeploymentStatePending ViceDeploymentState = "pending"
+	ViceDeploymentStateRemoved ViceDeploymentState = "removed"
+	ViceDeploymentStateRunning ViceDeploymentState = "running"
+)
+
+// Valid indicates whether the value is a known member of the ViceDeploymentState enum.
+func (e ViceDeploymentState) Valid() bool {
+	switch e {
+	case ViceDeploymentStateExited:
+		return true
+	case ViceDeploymentStateFailed:
+		return true
+	case ViceDeploymentStatePending:
+		return true
+	case ViceDeploymentStateRemoved:
+		return true
+	case ViceDeploymentStateRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ViceImageContenttype.
+const (
+	ViceImageContenttypeDiskQcow2   ViceImageContenttype = "disk-qcow2"
+	ViceImageContenttypeDiskRaw     ViceImageContenttype = "disk-raw"
+	ViceImageContenttypeDiskVmdk    ViceImageContenttype = "disk-vmdk"
+	ViceImageContenttypeDockerFile  ViceImageContenttype = "docker-file"
+	ViceImageContenttypeDockerImage ViceImageContenttype = "docker-image"
+	ViceImageContenttypePackerfile  ViceImageContenttype = "packerfile"
+)
+
+// Valid indicates whether the value is a known member of the ViceImageContenttype enum.
+func (e ViceImageContenttype) Valid() bool {
+	switch e {
+	case ViceImageContenttypeDiskQcow2:
+		return true
+	case ViceImageContenttypeDiskRaw:
+		return true
+	case ViceImageContenttypeDiskVmdk:
+		return true
+	case ViceImageContenttypeDockerFile:
+		return true
+	case ViceImageContenttypeDockerImage:
+		return true
+	case ViceImageContenttypePackerfile:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ViceImageImagetype.
+const (
+	ViceImageImagetypeDeclarative ViceImageImagetype = "declarative"
+	ViceImageImagetypeImplicit    ViceImageImagetype = "implicit"
+)
+
+// Valid indicates whether the value is a known member of the ViceImageImagetype enum.
+func (e ViceImageImagetype) Valid() bool {
+	switch e {
+	case ViceImageImagetypeDeclarative:
+		return true
+	case ViceImageImagetypeImplicit:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ViceManagementLayerType.
+const (
+	ViceManagementLayerTypeBasic            ViceManagementLayerType = "basic"
+	ViceManagementLayerTypeCloudcomputing   ViceManagementLayerType = "cloudcomputing"
+	ViceManagementLayerTypeContainercluster ViceManagementLayerType = "containercluster"
+	ViceManagementLayerTypeJobscheduler     ViceManagementLayerType = "jobscheduler"
+)
+
+// Valid indicates whether the value is a known member of the ViceManagementLayerType enum.
+func (e ViceManagementLayerType) Valid() bool {
+	switch e {
+	case ViceManagementLayerTypeBasic:
+		return true
+	case ViceManagementLayerTypeCloudcomputing:
+		return true
+	case ViceManagementLayerTypeContainercluster:
+		return true
+	case ViceManagementLayerTypeJobscheduler:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ViceRuntimeTechnologyType.
+const (
+	ViceRuntimeTechnologyTypeApplication    ViceRuntimeTechnologyType = "application"
+	ViceRuntimeTechnologyTypeContainer      ViceRuntimeTechnologyType = "container"
+	ViceRuntimeTechnologyTypeVirtualmachine ViceRuntimeTechnologyType = "virtualmachine"
+)
+
+// Valid indicates whether the value is a known member of the ViceRuntimeTechnologyType enum.
+func (e ViceRuntimeTechnologyType) Valid() bool {
+	switch e {
+	case ViceRuntimeTechnologyTypeApplication:
+		return true
+	case ViceRuntimeTechnologyTypeContainer:
+		return true
+	case ViceRuntimeTechnologyTypeVirtualmachine:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FossologyAction.
 const (
 	FossologyActionCopy FossologyAction = "copy"
@@ -785,6 +905,27 @@ func (e FossologyCopyUploadParamsAction) Valid() bool {
 	case FossologyCopyUploadParamsActionCopy:
 		return true
 	case FossologyCopyUploadParamsActionMove:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ViceImageDownloadParamsFormat.
+const (
+	ViceImageDownloadParamsFormatQcow2 ViceImageDownloadParamsFormat = "qcow2"
+	ViceImageDownloadParamsFormatRaw   ViceImageDownloadParamsFormat = "raw"
+	ViceImageDownloadParamsFormatVmdk  ViceImageDownloadParamsFormat = "vmdk"
+)
+
+// Valid indicates whether the value is a known member of the ViceImageDownloadParamsFormat enum.
+func (e ViceImageDownloadParamsFormat) Valid() bool {
+	switch e {
+	case ViceImageDownloadParamsFormatQcow2:
+		return true
+	case ViceImageDownloadParamsFormatRaw:
+		return true
+	case ViceImageDownloadParamsFormatVmdk:
 		return true
 	default:
 		return false
@@ -1906,6 +2047,188 @@ type SystemVersion struct {
 // SystemVersionDatabase defines model for SystemVersion.Database.
 type SystemVersionDatabase string
 
+// ViceCredentials How to reach an environment. The password is write-only (returned as `********` once set).
+type ViceCredentials struct {
+	// Location Where the environment is: for Podman `unix://`, `tcp://` or `ssh://` URL.
+	//
+	// Example: unix:///run/podman/podman.sock
+	Location *string `json:"location,omitempty"`
+
+	// Password The secret; `********` in responses once one is stored.
+	Password *string `json:"password,omitempty"`
+
+	// Specifics Adaptor parameters (tenant, region, domain; identity for ssh).
+	Specifics *map[string]interface{} `json:"specifics,omitempty"`
+
+	// Username The login name.
+	Username *string `json:"username,omitempty"`
+}
+
+// ViceDeployment An image deployed into an environment.
+type ViceDeployment struct {
+	// EnvironmentId The environment it runs in.
+	EnvironmentId *string `json:"environmentId,omitempty"`
+
+	// EnvironmentReference The container's id in the environment (read-only).
+	EnvironmentReference *string `json:"environmentReference,omitempty"`
+
+	// ExitCode The container's exit code once exited (read-only).
+	ExitCode *int `json:"exitCode,omitempty"`
+
+	// Id reehub's id (ignored on create).
+	Id *string `json:"id,omitempty"`
+
+	// Imageid The image deployed.
+	Imageid *string `json:"imageid,omitempty"`
+
+	// Message Why a deployment failed (read-only).
+	Message *string `json:"message,omitempty"`
+
+	// State The deployment's state (beyond the seed; read-only): pending while the job copies and starts it, then the container's state.
+	State *ViceDeploymentState `json:"state,omitempty"`
+
+	// Title A name for humans (the container's name is derived from the id).
+	Title *string `json:"title,omitempty"`
+
+	// Userid The owner (always the caller; ignored in requests).
+	Userid *string `json:"userid,omitempty"`
+}
+
+// ViceDeploymentState The deployment's state (beyond the seed; read-only): pending while the job copies and starts it, then the container's state.
+type ViceDeploymentState string
+
+// ViceEnvironment An execution environment. Responses always carry credentials, runtimetechnology and managementlayer.
+type ViceEnvironment struct {
+	// Credentials How to reach an environment. The password is write-only (returned as `********` once set).
+	Credentials *ViceCredentials `json:"credentials,omitempty"`
+
+	// Id reehub's id (ignored on create).
+	Id *string `json:"id,omitempty"`
+
+	// Managementlayer What manages an environment.
+	Managementlayer *ViceManagementLayer `json:"managementlayer,omitempty"`
+
+	// Runtimetechnology The runtime of an environment.
+	Runtimetechnology *ViceRuntimeTechnology `json:"runtimetechnology,omitempty"`
+
+	// Title A name for humans.
+	Title *string `json:"title,omitempty"`
+
+	// Userid The owner (always the caller; ignored in requests).
+	Userid *string `json:"userid,omitempty"`
+}
+
+// ViceImage An image. Responses always carry originEnvironment with its nested objects.
+type ViceImage struct {
+	// Contenttype What the file is.
+	Contenttype *ViceImageContenttype `json:"contenttype,omitempty"`
+
+	// Digest sha256 of the file (beyond the seed; read-only).
+	Digest *string `json:"digest,omitempty"`
+
+	// EnvironmentReference The image's id in its origin environment.
+	EnvironmentReference *string `json:"environmentReference,omitempty"`
+
+	// Id reehub's id (ignored on create).
+	Id *string `json:"id,omitempty"`
+
+	// Imagetype implicit (a file) or declarative (defined by an REE reehub built).
+	Imagetype *ViceImageImagetype `json:"imagetype,omitempty"`
+
+	// Imported True once reehub holds the file and has checked it (ignored in requests).
+	Imported *bool `json:"imported,omitempty"`
+
+	// OriginEnvironment An execution environment. Responses always carry credentials, runtimetechnology and managementlayer.
+	OriginEnvironment *ViceEnvironment `json:"originEnvironment,omitempty"`
+
+	// Size Size of the file in bytes (beyond the seed; read-only).
+	Size *int64 `json:"size,omitempty"`
+
+	// Specifics Adaptor metadata; for images reehub registered, the provenance (process, input digests, base image, reehub version).
+	Specifics *map[string]interface{} `json:"specifics,omitempty"`
+
+	// Title A name for humans.
+	Title *string `json:"title,omitempty"`
+
+	// Userid The owner (always the caller; ignored in requests).
+	Userid *string `json:"userid,omitempty"`
+}
+
+// ViceImageContenttype What the file is.
+type ViceImageContenttype string
+
+// ViceImageImagetype implicit (a file) or declarative (defined by an REE reehub built).
+type ViceImageImagetype string
+
+// ViceManagementLayer What manages an environment.
+type ViceManagementLayer struct {
+	// Software For example podman, openstack, bwlehrpool.
+	Software *string `json:"software,omitempty"`
+
+	// Type The kind of management layer.
+	Type *ViceManagementLayerType `json:"type,omitempty"`
+
+	// Version The software's version.
+	Version *string `json:"version,omitempty"`
+}
+
+// ViceManagementLayerType The kind of management layer.
+type ViceManagementLayerType string
+
+// ViceRuntimeStats Pending jobs and workers per queue.
+type ViceRuntimeStats struct {
+	// ExportWorker Workers of the exports queue.
+	ExportWorker *int64 `json:"exportWorker,omitempty"`
+
+	// ExportsPending Jobs waiting in the exports queue (deployments).
+	ExportsPending *int64 `json:"exportsPending,omitempty"`
+
+	// ImportWorker Workers of the imports queue.
+	ImportWorker *int64 `json:"importWorker,omitempty"`
+
+	// ImportsPending Jobs waiting in the imports queue.
+	ImportsPending *int64 `json:"importsPending,omitempty"`
+
+	// StorePending Jobs waiting in the stores queue.
+	StorePending *int64 `json:"storePending,omitempty"`
+
+	// StoreWorker Workers of the stores queue.
+	StoreWorker *int64 `json:"storeWorker,omitempty"`
+}
+
+// ViceRuntimeTechnology The runtime of an environment.
+type ViceRuntimeTechnology struct {
+	// Software For example podman, kvm, esxi.
+	Software *string `json:"software,omitempty"`
+
+	// Type The kind of runtime.
+	Type *ViceRuntimeTechnologyType `json:"type,omitempty"`
+
+	// Version The software's version.
+	Version *string `json:"version,omitempty"`
+}
+
+// ViceRuntimeTechnologyType The kind of runtime.
+type ViceRuntimeTechnologyType string
+
+// ViceUser A user as ViCE sees it.
+type ViceUser struct {
+	// Email The e-mail address.
+	Email *string `json:"email,omitempty"`
+
+	// Fullname The full name.
+	Fullname *string `json:"fullname,omitempty"`
+
+	// Id The user's UUID (ignored on create).
+	Id *string `json:"id,omitempty"`
+
+	// Password On create the new password; in GET /v1/user only what the caller presented.
+	Password *string `json:"password,omitempty"`
+
+	// Username The login name.
+	Username *string `json:"username,omitempty"`
+}
+
 // AccountGroupUuid defines model for AccountGroupUuid.
 type AccountGroupUuid = openapi_types.UUID
 
@@ -1935,6 +2258,15 @@ type ReanaWorkflowIdOrName = string
 
 // ReeProcessUUID defines model for ReeProcessUUID.
 type ReeProcessUUID = openapi_types.UUID
+
+// ViceDeploymentId defines model for ViceDeploymentId.
+type ViceDeploymentId = string
+
+// ViceEnvironmentId defines model for ViceEnvironmentId.
+type ViceEnvironmentId = string
+
+// ViceImageId defines model for ViceImageId.
+type ViceImageId = string
 
 // BadRequest The one error shape of every endpoint.
 type BadRequest = Error
@@ -1983,6 +2315,15 @@ type Unavailable = Error
 
 // UnsupportedMediaType The one error shape of every endpoint.
 type UnsupportedMediaType = Error
+
+// ViceEnvironmentSaved An execution environment. Responses always carry credentials, runtimetechnology and managementlayer.
+type ViceEnvironmentSaved = ViceEnvironment
+
+// ViceImageSaved An image. Responses always carry originEnvironment with its nested objects.
+type ViceImageSaved = ViceImage
+
+// ViceInvalidInput The one error shape of every endpoint.
+type ViceInvalidInput = Error
 
 // ReeProcessListParams defines parameters for ReeProcessList.
 type ReeProcessListParams struct {
@@ -2704,6 +3045,42 @@ type FossologyGetUserParams struct {
 	GroupName *FossologyGroupName `json:"groupName,omitempty"`
 }
 
+// ViceEnvironmentListParams defines parameters for ViceEnvironmentList.
+type ViceEnvironmentListParams struct {
+	// FilterManagementlayer Only environments with this managementlayer.type.
+	FilterManagementlayer *ViceManagementLayerType `form:"filterManagementlayer,omitempty" json:"filterManagementlayer,omitempty"`
+
+	// FilterRuntimetechnology Only environments with this runtimetechnology.type.
+	FilterRuntimetechnology *ViceRuntimeTechnologyType `form:"filterRuntimetechnology,omitempty" json:"filterRuntimetechnology,omitempty"`
+}
+
+// ViceImageDownloadParams defines parameters for ViceImageDownload.
+type ViceImageDownloadParams struct {
+	// Format For disk images, the disk format to serve.
+	Format *ViceImageDownloadParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// ViceImageDownloadParamsFormat defines parameters for ViceImageDownload.
+type ViceImageDownloadParamsFormat string
+
+// ViceImageUploadMultipartBody defines parameters for ViceImageUpload.
+type ViceImageUploadMultipartBody struct {
+	// Upfile The file to upload.
+	Upfile *openapi_types.File `json:"upfile,omitempty"`
+}
+
+// ViceImageListParams defines parameters for ViceImageList.
+type ViceImageListParams struct {
+	// Q Words that the title or the contenttype contain.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Package A package name the image's SBOM lists (exact, case-insensitive).
+	Package *string `form:"package,omitempty" json:"package,omitempty"`
+
+	// Version With package: a version range (`3.0.x`, `>=3.0.0 <3.1.0`, `3.0.2`).
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+}
+
 // AccountCreateGroupJSONRequestBody defines body for AccountCreateGroup for application/json ContentType.
 type AccountCreateGroupJSONRequestBody = AccountNewGroup
 
@@ -2805,6 +3182,27 @@ type FossologySetClearingDecisionJSONRequestBody = FossologyClearingDecision
 
 // FossologySetMainLicenseJSONRequestBody defines body for FossologySetMainLicense for application/json ContentType.
 type FossologySetMainLicenseJSONRequestBody = FossologyMainLicense
+
+// ViceDeployJSONRequestBody defines body for ViceDeploy for application/json ContentType.
+type ViceDeployJSONRequestBody = ViceDeployment
+
+// ViceEnvironmentCreateJSONRequestBody defines body for ViceEnvironmentCreate for application/json ContentType.
+type ViceEnvironmentCreateJSONRequestBody = ViceEnvironment
+
+// ViceEnvironmentUpdateJSONRequestBody defines body for ViceEnvironmentUpdate for application/json ContentType.
+type ViceEnvironmentUpdateJSONRequestBody = ViceEnvironment
+
+// ViceImageUploadMultipartRequestBody defines body for ViceImageUpload for multipart/form-data ContentType.
+type ViceImageUploadMultipartRequestBody ViceImageUploadMultipartBody
+
+// ViceImageCreateJSONRequestBody defines body for ViceImageCreate for application/json ContentType.
+type ViceImageCreateJSONRequestBody = ViceImage
+
+// ViceImageUpdateJSONRequestBody defines body for ViceImageUpdate for application/json ContentType.
+type ViceImageUpdateJSONRequestBody = ViceImage
+
+// ViceUserCreateJSONRequestBody defines body for ViceUserCreate for application/json ContentType.
+type ViceUserCreateJSONRequestBody = ViceUser
 
 // Getter for additional properties for ReanaSpecification. Returns the specified
 // element and whether it was found
@@ -3747,6 +4145,69 @@ type ServerInterface interface {
 	// FossologyVersion API version (deprecated in FOSSology; kept for older clients)
 	// (GET /repo/api/v1/version)
 	FossologyVersion(c *gin.Context)
+	// ViceDeploy Deploy an image into an environment
+	// (POST /v1/deploy)
+	ViceDeploy(c *gin.Context)
+	// ViceDeploymentDelete Stop and remove a deployment
+	// (DELETE /v1/deployment/{deploymentId})
+	ViceDeploymentDelete(c *gin.Context, deploymentId ViceDeploymentId)
+	// ViceDeploymentGet Get a deployment
+	// (GET /v1/deployment/{deploymentId})
+	ViceDeploymentGet(c *gin.Context, deploymentId ViceDeploymentId)
+	// ViceDeploymentLogs The container's log (beyond the seed)
+	// (GET /v1/deployment/{deploymentId}/logs)
+	ViceDeploymentLogs(c *gin.Context, deploymentId ViceDeploymentId)
+	// ViceDeploymentList List the caller's deployments
+	// (GET /v1/deployments)
+	ViceDeploymentList(c *gin.Context)
+	// ViceEnvironmentDelete Delete an execution environment
+	// (DELETE /v1/environment/{environmentId})
+	ViceEnvironmentDelete(c *gin.Context, environmentId ViceEnvironmentId)
+	// ViceEnvironmentGet Get an execution environment by id
+	// (GET /v1/environment/{environmentId})
+	ViceEnvironmentGet(c *gin.Context, environmentId ViceEnvironmentId)
+	// ViceEnvironmentList List the caller's execution environments
+	// (GET /v1/environments)
+	ViceEnvironmentList(c *gin.Context, params ViceEnvironmentListParams)
+	// ViceEnvironmentCreate Create an execution environment for the caller
+	// (POST /v1/environments)
+	ViceEnvironmentCreate(c *gin.Context)
+	// ViceEnvironmentUpdate Update an execution environment (id in the body)
+	// (PUT /v1/environments)
+	ViceEnvironmentUpdate(c *gin.Context)
+	// ViceImageDelete Delete an image
+	// (DELETE /v1/image/{imageId})
+	ViceImageDelete(c *gin.Context, imageId ViceImageId)
+	// ViceImageGet Get an image by id
+	// (GET /v1/image/{imageId})
+	ViceImageGet(c *gin.Context, imageId ViceImageId)
+	// ViceImageDownload Download the image's file, converted on request
+	// (GET /v1/image/{imageId}/file)
+	ViceImageDownload(c *gin.Context, imageId ViceImageId, params ViceImageDownloadParams)
+	// ViceImageUpload Upload the image's file (multipart field upfile)
+	// (POST /v1/image/{imageId}/file)
+	ViceImageUpload(c *gin.Context, imageId ViceImageId)
+	// ViceImageSbom The CycloneDX SBOM attached to an image (beyond the seed)
+	// (GET /v1/image/{imageId}/sbom)
+	ViceImageSbom(c *gin.Context, imageId ViceImageId)
+	// ViceImageList List (and search) the images the caller may see
+	// (GET /v1/images)
+	ViceImageList(c *gin.Context, params ViceImageListParams)
+	// ViceImageCreate Create an image record (its file is uploaded separately)
+	// (POST /v1/images)
+	ViceImageCreate(c *gin.Context)
+	// ViceImageUpdate Update an image record (id in the body)
+	// (PUT /v1/images)
+	ViceImageUpdate(c *gin.Context)
+	// ViceRuntimeStats The engine's queues and workers behind the registry
+	// (GET /v1/runtimestats)
+	ViceRuntimeStats(c *gin.Context)
+	// ViceUserGet The caller
+	// (GET /v1/user)
+	ViceUserGet(c *gin.Context)
+	// ViceUserCreate Register a user
+	// (POST /v1/user)
+	ViceUserCreate(c *gin.Context)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -9315,6 +9776,462 @@ func (siw *ServerInterfaceWrapper) FossologyVersion(c *gin.Context) {
 	siw.Handler.FossologyVersion(c)
 }
 
+// ViceDeploy operation middleware
+func (siw *ServerInterfaceWrapper) ViceDeploy(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceDeploy(c)
+}
+
+// ViceDeploymentDelete operation middleware
+func (siw *ServerInterfaceWrapper) ViceDeploymentDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "deploymentId" -------------
+	var deploymentId ViceDeploymentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deploymentId", c.Param("deploymentId"), &deploymentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter deploymentId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceDeploymentDelete(c, deploymentId)
+}
+
+// ViceDeploymentGet operation middleware
+func (siw *ServerInterfaceWrapper) ViceDeploymentGet(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "deploymentId" -------------
+	var deploymentId ViceDeploymentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deploymentId", c.Param("deploymentId"), &deploymentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter deploymentId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceDeploymentGet(c, deploymentId)
+}
+
+// ViceDeploymentLogs operation middleware
+func (siw *ServerInterfaceWrapper) ViceDeploymentLogs(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "deploymentId" -------------
+	var deploymentId ViceDeploymentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deploymentId", c.Param("deploymentId"), &deploymentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter deploymentId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceDeploymentLogs(c, deploymentId)
+}
+
+// ViceDeploymentList operation middleware
+func (siw *ServerInterfaceWrapper) ViceDeploymentList(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceDeploymentList(c)
+}
+
+// ViceEnvironmentDelete operation middleware
+func (siw *ServerInterfaceWrapper) ViceEnvironmentDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "environmentId" -------------
+	var environmentId ViceEnvironmentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "environmentId", c.Param("environmentId"), &environmentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter environmentId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceEnvironmentDelete(c, environmentId)
+}
+
+// ViceEnvironmentGet operation middleware
+func (siw *ServerInterfaceWrapper) ViceEnvironmentGet(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "environmentId" -------------
+	var environmentId ViceEnvironmentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "environmentId", c.Param("environmentId"), &environmentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter environmentId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceEnvironmentGet(c, environmentId)
+}
+
+// ViceEnvironmentList operation middleware
+func (siw *ServerInterfaceWrapper) ViceEnvironmentList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ViceEnvironmentListParams
+
+	// ------------- Optional query parameter "filterManagementlayer" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filterManagementlayer", c.Request.URL.Query(), &params.FilterManagementlayer, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter filterManagementlayer: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "filterRuntimetechnology" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filterRuntimetechnology", c.Request.URL.Query(), &params.FilterRuntimetechnology, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter filterRuntimetechnology: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceEnvironmentList(c, params)
+}
+
+// ViceEnvironmentCreate operation middleware
+func (siw *ServerInterfaceWrapper) ViceEnvironmentCreate(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceEnvironmentCreate(c)
+}
+
+// ViceEnvironmentUpdate operation middleware
+func (siw *ServerInterfaceWrapper) ViceEnvironmentUpdate(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceEnvironmentUpdate(c)
+}
+
+// ViceImageDelete operation middleware
+func (siw *ServerInterfaceWrapper) ViceImageDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "imageId" -------------
+	var imageId ViceImageId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "imageId", c.Param("imageId"), &imageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter imageId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceImageDelete(c, imageId)
+}
+
+// ViceImageGet operation middleware
+func (siw *ServerInterfaceWrapper) ViceImageGet(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "imageId" -------------
+	var imageId ViceImageId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "imageId", c.Param("imageId"), &imageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter imageId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceImageGet(c, imageId)
+}
+
+// ViceImageDownload operation middleware
+func (siw *ServerInterfaceWrapper) ViceImageDownload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "imageId" -------------
+	var imageId ViceImageId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "imageId", c.Param("imageId"), &imageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter imageId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ViceImageDownloadParams
+
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", c.Request.URL.Query(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter format: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceImageDownload(c, imageId, params)
+}
+
+// ViceImageUpload operation middleware
+func (siw *ServerInterfaceWrapper) ViceImageUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "imageId" -------------
+	var imageId ViceImageId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "imageId", c.Param("imageId"), &imageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter imageId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceImageUpload(c, imageId)
+}
+
+// ViceImageSbom operation middleware
+func (siw *ServerInterfaceWrapper) ViceImageSbom(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "imageId" -------------
+	var imageId ViceImageId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "imageId", c.Param("imageId"), &imageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter imageId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceImageSbom(c, imageId)
+}
+
+// ViceImageList operation middleware
+func (siw *ServerInterfaceWrapper) ViceImageList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ViceImageListParams
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "package" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "package", c.Request.URL.Query(), &params.Package, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter package: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "version" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "version", c.Request.URL.Query(), &params.Version, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter version: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceImageList(c, params)
+}
+
+// ViceImageCreate operation middleware
+func (siw *ServerInterfaceWrapper) ViceImageCreate(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceImageCreate(c)
+}
+
+// ViceImageUpdate operation middleware
+func (siw *ServerInterfaceWrapper) ViceImageUpdate(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceImageUpdate(c)
+}
+
+// ViceRuntimeStats operation middleware
+func (siw *ServerInterfaceWrapper) ViceRuntimeStats(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceRuntimeStats(c)
+}
+
+// ViceUserGet operation middleware
+func (siw *ServerInterfaceWrapper) ViceUserGet(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceUserGet(c)
+}
+
+// ViceUserCreate operation middleware
+func (siw *ServerInterfaceWrapper) ViceUserCreate(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceUserCreate(c)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -9464,6 +10381,27 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/v1/jobs/:id/events", wrapper.FossologyJobEventsV1)
 	router.GET(options.BaseURL+"/api/v1/report", wrapper.FossologyGenerateReportV1)
 	router.GET(options.BaseURL+"/api/v1/report/:id", wrapper.FossologyDownloadReportV1)
+	router.GET(options.BaseURL+"/v1/environments", wrapper.ViceEnvironmentList)
+	router.POST(options.BaseURL+"/v1/environments", wrapper.ViceEnvironmentCreate)
+	router.PUT(options.BaseURL+"/v1/environments", wrapper.ViceEnvironmentUpdate)
+	router.DELETE(options.BaseURL+"/v1/environment/:environmentId", wrapper.ViceEnvironmentDelete)
+	router.GET(options.BaseURL+"/v1/environment/:environmentId", wrapper.ViceEnvironmentGet)
+	router.GET(options.BaseURL+"/v1/images", wrapper.ViceImageList)
+	router.POST(options.BaseURL+"/v1/images", wrapper.ViceImageCreate)
+	router.PUT(options.BaseURL+"/v1/images", wrapper.ViceImageUpdate)
+	router.DELETE(options.BaseURL+"/v1/image/:imageId", wrapper.ViceImageDelete)
+	router.GET(options.BaseURL+"/v1/image/:imageId", wrapper.ViceImageGet)
+	router.GET(options.BaseURL+"/v1/image/:imageId/file", wrapper.ViceImageDownload)
+	router.POST(options.BaseURL+"/v1/image/:imageId/file", wrapper.ViceImageUpload)
+	router.GET(options.BaseURL+"/v1/image/:imageId/sbom", wrapper.ViceImageSbom)
+	router.POST(options.BaseURL+"/v1/deploy", wrapper.ViceDeploy)
+	router.GET(options.BaseURL+"/v1/deployments", wrapper.ViceDeploymentList)
+	router.DELETE(options.BaseURL+"/v1/deployment/:deploymentId", wrapper.ViceDeploymentDelete)
+	router.GET(options.BaseURL+"/v1/deployment/:deploymentId", wrapper.ViceDeploymentGet)
+	router.GET(options.BaseURL+"/v1/deployment/:deploymentId/logs", wrapper.ViceDeploymentLogs)
+	router.GET(options.BaseURL+"/v1/runtimestats", wrapper.ViceRuntimeStats)
+	router.GET(options.BaseURL+"/v1/user", wrapper.ViceUserGet)
+	router.POST(options.BaseURL+"/v1/user", wrapper.ViceUserCreate)
 }
 
 type BadRequestJSONResponse Error
@@ -9544,6 +10482,12 @@ type UnauthorizedJSONResponse struct {
 type UnavailableJSONResponse Error
 
 type UnsupportedMediaTypeJSONResponse Error
+
+type ViceEnvironmentSavedJSONResponse ViceEnvironment
+
+type ViceImageSavedJSONResponse ViceImage
+
+type ViceInvalidInputJSONResponse Error
 
 type AccountListGroupsRequestObject struct {
 }
@@ -23217,6 +24161,2566 @@ func (response FossologyVersion200JSONResponse) VisitFossologyVersionResponse(w 
 	return err
 }
 
+type ViceDeployRequestObject struct {
+	Body *ViceDeployJSONRequestBody
+}
+
+type ViceDeployResponseObject interface {
+	VisitViceDeployResponse(w http.ResponseWriter) error
+}
+
+type ViceDeploy201JSONResponse ViceDeployment
+
+func (response ViceDeploy201JSONResponse) VisitViceDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploy400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceDeploy400JSONResponse) VisitViceDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploy401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceDeploy401JSONResponse) VisitViceDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploy403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceDeploy403JSONResponse) VisitViceDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploy405JSONResponse struct{ ViceInvalidInputJSONResponse }
+
+func (response ViceDeploy405JSONResponse) VisitViceDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(405)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploy413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ViceDeploy413JSONResponse) VisitViceDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploy415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ViceDeploy415JSONResponse) VisitViceDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploy429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceDeploy429JSONResponse) VisitViceDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploy500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceDeploy500JSONResponse) VisitViceDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentDeleteRequestObject struct {
+	DeploymentId ViceDeploymentId `json:"deploymentId"`
+}
+
+type ViceDeploymentDeleteResponseObject interface {
+	VisitViceDeploymentDeleteResponse(w http.ResponseWriter) error
+}
+
+type ViceDeploymentDelete200Response struct {
+}
+
+func (response ViceDeploymentDelete200Response) VisitViceDeploymentDeleteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type ViceDeploymentDelete400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceDeploymentDelete400JSONResponse) VisitViceDeploymentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentDelete401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceDeploymentDelete401JSONResponse) VisitViceDeploymentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentDelete403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceDeploymentDelete403JSONResponse) VisitViceDeploymentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentDelete404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceDeploymentDelete404JSONResponse) VisitViceDeploymentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceDeploymentDelete429JSONResponse) VisitViceDeploymentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentDelete500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceDeploymentDelete500JSONResponse) VisitViceDeploymentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentGetRequestObject struct {
+	DeploymentId ViceDeploymentId `json:"deploymentId"`
+}
+
+type ViceDeploymentGetResponseObject interface {
+	VisitViceDeploymentGetResponse(w http.ResponseWriter) error
+}
+
+type ViceDeploymentGet200JSONResponse ViceDeployment
+
+func (response ViceDeploymentGet200JSONResponse) VisitViceDeploymentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentGet400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceDeploymentGet400JSONResponse) VisitViceDeploymentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentGet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceDeploymentGet401JSONResponse) VisitViceDeploymentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentGet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceDeploymentGet403JSONResponse) VisitViceDeploymentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentGet404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceDeploymentGet404JSONResponse) VisitViceDeploymentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentGet429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceDeploymentGet429JSONResponse) VisitViceDeploymentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentGet500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceDeploymentGet500JSONResponse) VisitViceDeploymentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentLogsRequestObject struct {
+	DeploymentId ViceDeploymentId `json:"deploymentId"`
+}
+
+type ViceDeploymentLogsResponseObject interface {
+	VisitViceDeploymentLogsResponse(w http.ResponseWriter) error
+}
+
+type ViceDeploymentLogs200TextResponse string
+
+func (response ViceDeploymentLogs200TextResponse) VisitViceDeploymentLogsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type ViceDeploymentLogs400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceDeploymentLogs400JSONResponse) VisitViceDeploymentLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentLogs401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceDeploymentLogs401JSONResponse) VisitViceDeploymentLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentLogs403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceDeploymentLogs403JSONResponse) VisitViceDeploymentLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentLogs404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceDeploymentLogs404JSONResponse) VisitViceDeploymentLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentLogs429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceDeploymentLogs429JSONResponse) VisitViceDeploymentLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentLogs500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceDeploymentLogs500JSONResponse) VisitViceDeploymentLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentListRequestObject struct {
+}
+
+type ViceDeploymentListResponseObject interface {
+	VisitViceDeploymentListResponse(w http.ResponseWriter) error
+}
+
+type ViceDeploymentList200JSONResponse []ViceDeployment
+
+func (response ViceDeploymentList200JSONResponse) VisitViceDeploymentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentList401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceDeploymentList401JSONResponse) VisitViceDeploymentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentList403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceDeploymentList403JSONResponse) VisitViceDeploymentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceDeploymentList429JSONResponse) VisitViceDeploymentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentList500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceDeploymentList500JSONResponse) VisitViceDeploymentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentDeleteRequestObject struct {
+	EnvironmentId ViceEnvironmentId `json:"environmentId"`
+}
+
+type ViceEnvironmentDeleteResponseObject interface {
+	VisitViceEnvironmentDeleteResponse(w http.ResponseWriter) error
+}
+
+type ViceEnvironmentDelete200Response struct {
+}
+
+func (response ViceEnvironmentDelete200Response) VisitViceEnvironmentDeleteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type ViceEnvironmentDelete400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceEnvironmentDelete400JSONResponse) VisitViceEnvironmentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentDelete401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceEnvironmentDelete401JSONResponse) VisitViceEnvironmentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentDelete403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceEnvironmentDelete403JSONResponse) VisitViceEnvironmentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentDelete404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceEnvironmentDelete404JSONResponse) VisitViceEnvironmentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentDelete409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ViceEnvironmentDelete409JSONResponse) VisitViceEnvironmentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceEnvironmentDelete429JSONResponse) VisitViceEnvironmentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentDelete500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceEnvironmentDelete500JSONResponse) VisitViceEnvironmentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentGetRequestObject struct {
+	EnvironmentId ViceEnvironmentId `json:"environmentId"`
+}
+
+type ViceEnvironmentGetResponseObject interface {
+	VisitViceEnvironmentGetResponse(w http.ResponseWriter) error
+}
+
+type ViceEnvironmentGet200JSONResponse ViceEnvironment
+
+func (response ViceEnvironmentGet200JSONResponse) VisitViceEnvironmentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentGet400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceEnvironmentGet400JSONResponse) VisitViceEnvironmentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentGet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceEnvironmentGet401JSONResponse) VisitViceEnvironmentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentGet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceEnvironmentGet403JSONResponse) VisitViceEnvironmentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentGet404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceEnvironmentGet404JSONResponse) VisitViceEnvironmentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentGet429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceEnvironmentGet429JSONResponse) VisitViceEnvironmentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentGet500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceEnvironmentGet500JSONResponse) VisitViceEnvironmentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentListRequestObject struct {
+	Params ViceEnvironmentListParams
+}
+
+type ViceEnvironmentListResponseObject interface {
+	VisitViceEnvironmentListResponse(w http.ResponseWriter) error
+}
+
+type ViceEnvironmentList200JSONResponse []ViceEnvironment
+
+func (response ViceEnvironmentList200JSONResponse) VisitViceEnvironmentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentList400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceEnvironmentList400JSONResponse) VisitViceEnvironmentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentList401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceEnvironmentList401JSONResponse) VisitViceEnvironmentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentList403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceEnvironmentList403JSONResponse) VisitViceEnvironmentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceEnvironmentList429JSONResponse) VisitViceEnvironmentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentList500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceEnvironmentList500JSONResponse) VisitViceEnvironmentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentCreateRequestObject struct {
+	Body *ViceEnvironmentCreateJSONRequestBody
+}
+
+type ViceEnvironmentCreateResponseObject interface {
+	VisitViceEnvironmentCreateResponse(w http.ResponseWriter) error
+}
+
+type ViceEnvironmentCreate201JSONResponse struct {
+	ViceEnvironmentSavedJSONResponse
+}
+
+func (response ViceEnvironmentCreate201JSONResponse) VisitViceEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentCreate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceEnvironmentCreate400JSONResponse) VisitViceEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentCreate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceEnvironmentCreate401JSONResponse) VisitViceEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentCreate403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceEnvironmentCreate403JSONResponse) VisitViceEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentCreate405JSONResponse struct{ ViceInvalidInputJSONResponse }
+
+func (response ViceEnvironmentCreate405JSONResponse) VisitViceEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(405)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentCreate413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ViceEnvironmentCreate413JSONResponse) VisitViceEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentCreate415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ViceEnvironmentCreate415JSONResponse) VisitViceEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentCreate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceEnvironmentCreate429JSONResponse) VisitViceEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentCreate500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceEnvironmentCreate500JSONResponse) VisitViceEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentUpdateRequestObject struct {
+	Body *ViceEnvironmentUpdateJSONRequestBody
+}
+
+type ViceEnvironmentUpdateResponseObject interface {
+	VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error
+}
+
+type ViceEnvironmentUpdate201JSONResponse struct {
+	ViceEnvironmentSavedJSONResponse
+}
+
+func (response ViceEnvironmentUpdate201JSONResponse) VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentUpdate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceEnvironmentUpdate400JSONResponse) VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentUpdate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceEnvironmentUpdate401JSONResponse) VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentUpdate403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceEnvironmentUpdate403JSONResponse) VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentUpdate404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceEnvironmentUpdate404JSONResponse) VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentUpdate405JSONResponse struct{ ViceInvalidInputJSONResponse }
+
+func (response ViceEnvironmentUpdate405JSONResponse) VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(405)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentUpdate413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ViceEnvironmentUpdate413JSONResponse) VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentUpdate415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ViceEnvironmentUpdate415JSONResponse) VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceEnvironmentUpdate429JSONResponse) VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentUpdate500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceEnvironmentUpdate500JSONResponse) VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDeleteRequestObject struct {
+	ImageId ViceImageId `json:"imageId"`
+}
+
+type ViceImageDeleteResponseObject interface {
+	VisitViceImageDeleteResponse(w http.ResponseWriter) error
+}
+
+type ViceImageDelete200Response struct {
+}
+
+func (response ViceImageDelete200Response) VisitViceImageDeleteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type ViceImageDelete400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceImageDelete400JSONResponse) VisitViceImageDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDelete401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceImageDelete401JSONResponse) VisitViceImageDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDelete403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceImageDelete403JSONResponse) VisitViceImageDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDelete404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceImageDelete404JSONResponse) VisitViceImageDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceImageDelete429JSONResponse) VisitViceImageDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDelete500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceImageDelete500JSONResponse) VisitViceImageDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageGetRequestObject struct {
+	ImageId ViceImageId `json:"imageId"`
+}
+
+type ViceImageGetResponseObject interface {
+	VisitViceImageGetResponse(w http.ResponseWriter) error
+}
+
+type ViceImageGet200JSONResponse ViceImage
+
+func (response ViceImageGet200JSONResponse) VisitViceImageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageGet400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceImageGet400JSONResponse) VisitViceImageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageGet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceImageGet401JSONResponse) VisitViceImageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageGet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceImageGet403JSONResponse) VisitViceImageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageGet404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceImageGet404JSONResponse) VisitViceImageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageGet429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceImageGet429JSONResponse) VisitViceImageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageGet500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceImageGet500JSONResponse) VisitViceImageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDownloadRequestObject struct {
+	ImageId ViceImageId `json:"imageId"`
+	Params  ViceImageDownloadParams
+}
+
+type ViceImageDownloadResponseObject interface {
+	VisitViceImageDownloadResponse(w http.ResponseWriter) error
+}
+
+type ViceImageDownload200ResponseHeaders struct {
+	AcceptRanges       *string
+	ContentDisposition *string
+	ContentLength      *int
+	ETag               *string
+}
+
+type ViceImageDownload200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       ViceImageDownload200ResponseHeaders
+	ContentLength int64
+}
+
+func (response ViceImageDownload200ApplicationoctetStreamResponse) VisitViceImageDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.ContentLength != nil {
+		w.Header().Set("Content-Length", fmt.Sprint(*response.Headers.ContentLength))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ViceImageDownload206ResponseHeaders struct {
+	ContentRange *string
+	ETag         *string
+}
+
+type ViceImageDownload206ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       ViceImageDownload206ResponseHeaders
+	ContentLength int64
+}
+
+func (response ViceImageDownload206ApplicationoctetStreamResponse) VisitViceImageDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ViceImageDownload304Response = NotModifiedResponse
+
+func (response ViceImageDownload304Response) VisitViceImageDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ViceImageDownload400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceImageDownload400JSONResponse) VisitViceImageDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDownload401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceImageDownload401JSONResponse) VisitViceImageDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDownload403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceImageDownload403JSONResponse) VisitViceImageDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDownload404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceImageDownload404JSONResponse) VisitViceImageDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDownload416Response = RangeNotSatisfiableResponse
+
+func (response ViceImageDownload416Response) VisitViceImageDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type ViceImageDownload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceImageDownload429JSONResponse) VisitViceImageDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDownload500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceImageDownload500JSONResponse) VisitViceImageDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUploadRequestObject struct {
+	ImageId ViceImageId `json:"imageId"`
+	Body    *multipart.Reader
+}
+
+type ViceImageUploadResponseObject interface {
+	VisitViceImageUploadResponse(w http.ResponseWriter) error
+}
+
+type ViceImageUpload200Response struct {
+}
+
+func (response ViceImageUpload200Response) VisitViceImageUploadResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type ViceImageUpload400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceImageUpload400JSONResponse) VisitViceImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpload401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceImageUpload401JSONResponse) VisitViceImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpload403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceImageUpload403JSONResponse) VisitViceImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpload404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceImageUpload404JSONResponse) VisitViceImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpload413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ViceImageUpload413JSONResponse) VisitViceImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpload415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ViceImageUpload415JSONResponse) VisitViceImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceImageUpload429JSONResponse) VisitViceImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpload500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceImageUpload500JSONResponse) VisitViceImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpload503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ViceImageUpload503JSONResponse) VisitViceImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageSbomRequestObject struct {
+	ImageId ViceImageId `json:"imageId"`
+}
+
+type ViceImageSbomResponseObject interface {
+	VisitViceImageSbomResponse(w http.ResponseWriter) error
+}
+
+type ViceImageSbom200ApplicationVndCyclonedxPlusJSONResponse map[string]interface{}
+
+func (response ViceImageSbom200ApplicationVndCyclonedxPlusJSONResponse) VisitViceImageSbomResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.cyclonedx+json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageSbom400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceImageSbom400JSONResponse) VisitViceImageSbomResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageSbom401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceImageSbom401JSONResponse) VisitViceImageSbomResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageSbom403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceImageSbom403JSONResponse) VisitViceImageSbomResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageSbom404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceImageSbom404JSONResponse) VisitViceImageSbomResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageSbom429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceImageSbom429JSONResponse) VisitViceImageSbomResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageSbom500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceImageSbom500JSONResponse) VisitViceImageSbomResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageListRequestObject struct {
+	Params ViceImageListParams
+}
+
+type ViceImageListResponseObject interface {
+	VisitViceImageListResponse(w http.ResponseWriter) error
+}
+
+type ViceImageList200JSONResponse []ViceImage
+
+func (response ViceImageList200JSONResponse) VisitViceImageListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageList400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceImageList400JSONResponse) VisitViceImageListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageList401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceImageList401JSONResponse) VisitViceImageListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageList403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceImageList403JSONResponse) VisitViceImageListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceImageList429JSONResponse) VisitViceImageListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageList500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceImageList500JSONResponse) VisitViceImageListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageCreateRequestObject struct {
+	Body *ViceImageCreateJSONRequestBody
+}
+
+type ViceImageCreateResponseObject interface {
+	VisitViceImageCreateResponse(w http.ResponseWriter) error
+}
+
+type ViceImageCreate201JSONResponse struct{ ViceImageSavedJSONResponse }
+
+func (response ViceImageCreate201JSONResponse) VisitViceImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageCreate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceImageCreate400JSONResponse) VisitViceImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageCreate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceImageCreate401JSONResponse) VisitViceImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageCreate403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceImageCreate403JSONResponse) VisitViceImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageCreate405JSONResponse struct{ ViceInvalidInputJSONResponse }
+
+func (response ViceImageCreate405JSONResponse) VisitViceImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(405)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageCreate413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ViceImageCreate413JSONResponse) VisitViceImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageCreate415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ViceImageCreate415JSONResponse) VisitViceImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageCreate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceImageCreate429JSONResponse) VisitViceImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageCreate500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceImageCreate500JSONResponse) VisitViceImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpdateRequestObject struct {
+	Body *ViceImageUpdateJSONRequestBody
+}
+
+type ViceImageUpdateResponseObject interface {
+	VisitViceImageUpdateResponse(w http.ResponseWriter) error
+}
+
+type ViceImageUpdate201JSONResponse struct{ ViceImageSavedJSONResponse }
+
+func (response ViceImageUpdate201JSONResponse) VisitViceImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpdate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceImageUpdate400JSONResponse) VisitViceImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpdate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceImageUpdate401JSONResponse) VisitViceImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpdate403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceImageUpdate403JSONResponse) VisitViceImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpdate404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceImageUpdate404JSONResponse) VisitViceImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpdate405JSONResponse struct{ ViceInvalidInputJSONResponse }
+
+func (response ViceImageUpdate405JSONResponse) VisitViceImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(405)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpdate413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ViceImageUpdate413JSONResponse) VisitViceImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpdate415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ViceImageUpdate415JSONResponse) VisitViceImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceImageUpdate429JSONResponse) VisitViceImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpdate500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceImageUpdate500JSONResponse) VisitViceImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceRuntimeStatsRequestObject struct {
+}
+
+type ViceRuntimeStatsResponseObject interface {
+	VisitViceRuntimeStatsResponse(w http.ResponseWriter) error
+}
+
+type ViceRuntimeStats200JSONResponse ViceRuntimeStats
+
+func (response ViceRuntimeStats200JSONResponse) VisitViceRuntimeStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceRuntimeStats401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceRuntimeStats401JSONResponse) VisitViceRuntimeStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceRuntimeStats403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceRuntimeStats403JSONResponse) VisitViceRuntimeStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceRuntimeStats429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceRuntimeStats429JSONResponse) VisitViceRuntimeStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceRuntimeStats500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceRuntimeStats500JSONResponse) VisitViceRuntimeStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserGetRequestObject struct {
+}
+
+type ViceUserGetResponseObject interface {
+	VisitViceUserGetResponse(w http.ResponseWriter) error
+}
+
+type ViceUserGet200JSONResponse ViceUser
+
+func (response ViceUserGet200JSONResponse) VisitViceUserGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserGet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceUserGet401JSONResponse) VisitViceUserGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserGet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceUserGet403JSONResponse) VisitViceUserGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserGet429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceUserGet429JSONResponse) VisitViceUserGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserGet500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceUserGet500JSONResponse) VisitViceUserGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserCreateRequestObject struct {
+	Body *ViceUserCreateJSONRequestBody
+}
+
+type ViceUserCreateResponseObject interface {
+	VisitViceUserCreateResponse(w http.ResponseWriter) error
+}
+
+type ViceUserCreate200JSONResponse ViceUser
+
+func (response ViceUserCreate200JSONResponse) VisitViceUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserCreate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceUserCreate400JSONResponse) VisitViceUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserCreate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceUserCreate401JSONResponse) VisitViceUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserCreate403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceUserCreate403JSONResponse) VisitViceUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserCreate409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ViceUserCreate409JSONResponse) VisitViceUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserCreate413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ViceUserCreate413JSONResponse) VisitViceUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserCreate415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ViceUserCreate415JSONResponse) VisitViceUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserCreate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceUserCreate429JSONResponse) VisitViceUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserCreate500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceUserCreate500JSONResponse) VisitViceUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// AccountListGroups Groups by name; an admin sees every group, a user the groups they are in
@@ -23585,6 +27089,69 @@ type StrictServerInterface interface {
 	// FossologyVersion API version (deprecated in FOSSology; kept for older clients)
 	// (GET /repo/api/v1/version)
 	FossologyVersion(ctx context.Context, request FossologyVersionRequestObject) (FossologyVersionResponseObject, error)
+	// ViceDeploy Deploy an image into an environment
+	// (POST /v1/deploy)
+	ViceDeploy(ctx context.Context, request ViceDeployRequestObject) (ViceDeployResponseObject, error)
+	// ViceDeploymentDelete Stop and remove a deployment
+	// (DELETE /v1/deployment/{deploymentId})
+	ViceDeploymentDelete(ctx context.Context, request ViceDeploymentDeleteRequestObject) (ViceDeploymentDeleteResponseObject, error)
+	// ViceDeploymentGet Get a deployment
+	// (GET /v1/deployment/{deploymentId})
+	ViceDeploymentGet(ctx context.Context, request ViceDeploymentGetRequestObject) (ViceDeploymentGetResponseObject, error)
+	// ViceDeploymentLogs The container's log (beyond the seed)
+	// (GET /v1/deployment/{deploymentId}/logs)
+	ViceDeploymentLogs(ctx context.Context, request ViceDeploymentLogsRequestObject) (ViceDeploymentLogsResponseObject, error)
+	// ViceDeploymentList List the caller's deployments
+	// (GET /v1/deployments)
+	ViceDeploymentList(ctx context.Context, request ViceDeploymentListRequestObject) (ViceDeploymentListResponseObject, error)
+	// ViceEnvironmentDelete Delete an execution environment
+	// (DELETE /v1/environment/{environmentId})
+	ViceEnvironmentDelete(ctx context.Context, request ViceEnvironmentDeleteRequestObject) (ViceEnvironmentDeleteResponseObject, error)
+	// ViceEnvironmentGet Get an execution environment by id
+	// (GET /v1/environment/{environmentId})
+	ViceEnvironmentGet(ctx context.Context, request ViceEnvironmentGetRequestObject) (ViceEnvironmentGetResponseObject, error)
+	// ViceEnvironmentList List the caller's execution environments
+	// (GET /v1/environments)
+	ViceEnvironmentList(ctx context.Context, request ViceEnvironmentListRequestObject) (ViceEnvironmentListResponseObject, error)
+	// ViceEnvironmentCreate Create an execution environment for the caller
+	// (POST /v1/environments)
+	ViceEnvironmentCreate(ctx context.Context, request ViceEnvironmentCreateRequestObject) (ViceEnvironmentCreateResponseObject, error)
+	// ViceEnvironmentUpdate Update an execution environment (id in the body)
+	// (PUT /v1/environments)
+	ViceEnvironmentUpdate(ctx context.Context, request ViceEnvironmentUpdateRequestObject) (ViceEnvironmentUpdateResponseObject, error)
+	// ViceImageDelete Delete an image
+	// (DELETE /v1/image/{imageId})
+	ViceImageDelete(ctx context.Context, request ViceImageDeleteRequestObject) (ViceImageDeleteResponseObject, error)
+	// ViceImageGet Get an image by id
+	// (GET /v1/image/{imageId})
+	ViceImageGet(ctx context.Context, request ViceImageGetRequestObject) (ViceImageGetResponseObject, error)
+	// ViceImageDownload Download the image's file, converted on request
+	// (GET /v1/image/{imageId}/file)
+	ViceImageDownload(ctx context.Context, request ViceImageDownloadRequestObject) (ViceImageDownloadResponseObject, error)
+	// ViceImageUpload Upload the image's file (multipart field upfile)
+	// (POST /v1/image/{imageId}/file)
+	ViceImageUpload(ctx context.Context, request ViceImageUploadRequestObject) (ViceImageUploadResponseObject, error)
+	// ViceImageSbom The CycloneDX SBOM attached to an image (beyond the seed)
+	// (GET /v1/image/{imageId}/sbom)
+	ViceImageSbom(ctx context.Context, request ViceImageSbomRequestObject) (ViceImageSbomResponseObject, error)
+	// ViceImageList List (and search) the images the caller may see
+	// (GET /v1/images)
+	ViceImageList(ctx context.Context, request ViceImageListRequestObject) (ViceImageListResponseObject, error)
+	// ViceImageCreate Create an image record (its file is uploaded separately)
+	// (POST /v1/images)
+	ViceImageCreate(ctx context.Context, request ViceImageCreateRequestObject) (ViceImageCreateResponseObject, error)
+	// ViceImageUpdate Update an image record (id in the body)
+	// (PUT /v1/images)
+	ViceImageUpdate(ctx context.Context, request ViceImageUpdateRequestObject) (ViceImageUpdateResponseObject, error)
+	// ViceRuntimeStats The engine's queues and workers behind the registry
+	// (GET /v1/runtimestats)
+	ViceRuntimeStats(ctx context.Context, request ViceRuntimeStatsRequestObject) (ViceRuntimeStatsResponseObject, error)
+	// ViceUserGet The caller
+	// (GET /v1/user)
+	ViceUserGet(ctx context.Context, request ViceUserGetRequestObject) (ViceUserGetResponseObject, error)
+	// ViceUserCreate Register a user
+	// (POST /v1/user)
+	ViceUserCreate(ctx context.Context, request ViceUserCreateRequestObject) (ViceUserCreateResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -27359,611 +30926,1362 @@ func (sh *strictHandler) FossologyVersion(ctx *gin.Context) {
 	}
 }
 
+// ViceDeploy operation middleware
+func (sh *strictHandler) ViceDeploy(ctx *gin.Context) {
+	var request ViceDeployRequestObject
+
+	var body ViceDeployJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceDeploy(ctx, request.(ViceDeployRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceDeploy")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceDeployResponseObject); ok {
+		if err := validResponse.VisitViceDeployResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceDeploymentDelete operation middleware
+func (sh *strictHandler) ViceDeploymentDelete(ctx *gin.Context, deploymentId ViceDeploymentId) {
+	var request ViceDeploymentDeleteRequestObject
+
+	request.DeploymentId = deploymentId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceDeploymentDelete(ctx, request.(ViceDeploymentDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceDeploymentDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceDeploymentDeleteResponseObject); ok {
+		if err := validResponse.VisitViceDeploymentDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceDeploymentGet operation middleware
+func (sh *strictHandler) ViceDeploymentGet(ctx *gin.Context, deploymentId ViceDeploymentId) {
+	var request ViceDeploymentGetRequestObject
+
+	request.DeploymentId = deploymentId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceDeploymentGet(ctx, request.(ViceDeploymentGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceDeploymentGet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceDeploymentGetResponseObject); ok {
+		if err := validResponse.VisitViceDeploymentGetResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceDeploymentLogs operation middleware
+func (sh *strictHandler) ViceDeploymentLogs(ctx *gin.Context, deploymentId ViceDeploymentId) {
+	var request ViceDeploymentLogsRequestObject
+
+	request.DeploymentId = deploymentId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceDeploymentLogs(ctx, request.(ViceDeploymentLogsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceDeploymentLogs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceDeploymentLogsResponseObject); ok {
+		if err := validResponse.VisitViceDeploymentLogsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceDeploymentList operation middleware
+func (sh *strictHandler) ViceDeploymentList(ctx *gin.Context) {
+	var request ViceDeploymentListRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceDeploymentList(ctx, request.(ViceDeploymentListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceDeploymentList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceDeploymentListResponseObject); ok {
+		if err := validResponse.VisitViceDeploymentListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceEnvironmentDelete operation middleware
+func (sh *strictHandler) ViceEnvironmentDelete(ctx *gin.Context, environmentId ViceEnvironmentId) {
+	var request ViceEnvironmentDeleteRequestObject
+
+	request.EnvironmentId = environmentId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceEnvironmentDelete(ctx, request.(ViceEnvironmentDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceEnvironmentDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceEnvironmentDeleteResponseObject); ok {
+		if err := validResponse.VisitViceEnvironmentDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceEnvironmentGet operation middleware
+func (sh *strictHandler) ViceEnvironmentGet(ctx *gin.Context, environmentId ViceEnvironmentId) {
+	var request ViceEnvironmentGetRequestObject
+
+	request.EnvironmentId = environmentId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceEnvironmentGet(ctx, request.(ViceEnvironmentGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceEnvironmentGet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceEnvironmentGetResponseObject); ok {
+		if err := validResponse.VisitViceEnvironmentGetResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceEnvironmentList operation middleware
+func (sh *strictHandler) ViceEnvironmentList(ctx *gin.Context, params ViceEnvironmentListParams) {
+	var request ViceEnvironmentListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceEnvironmentList(ctx, request.(ViceEnvironmentListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceEnvironmentList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceEnvironmentListResponseObject); ok {
+		if err := validResponse.VisitViceEnvironmentListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceEnvironmentCreate operation middleware
+func (sh *strictHandler) ViceEnvironmentCreate(ctx *gin.Context) {
+	var request ViceEnvironmentCreateRequestObject
+
+	var body ViceEnvironmentCreateJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceEnvironmentCreate(ctx, request.(ViceEnvironmentCreateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceEnvironmentCreate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceEnvironmentCreateResponseObject); ok {
+		if err := validResponse.VisitViceEnvironmentCreateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceEnvironmentUpdate operation middleware
+func (sh *strictHandler) ViceEnvironmentUpdate(ctx *gin.Context) {
+	var request ViceEnvironmentUpdateRequestObject
+
+	var body ViceEnvironmentUpdateJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceEnvironmentUpdate(ctx, request.(ViceEnvironmentUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceEnvironmentUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceEnvironmentUpdateResponseObject); ok {
+		if err := validResponse.VisitViceEnvironmentUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceImageDelete operation middleware
+func (sh *strictHandler) ViceImageDelete(ctx *gin.Context, imageId ViceImageId) {
+	var request ViceImageDeleteRequestObject
+
+	request.ImageId = imageId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceImageDelete(ctx, request.(ViceImageDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceImageDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceImageDeleteResponseObject); ok {
+		if err := validResponse.VisitViceImageDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceImageGet operation middleware
+func (sh *strictHandler) ViceImageGet(ctx *gin.Context, imageId ViceImageId) {
+	var request ViceImageGetRequestObject
+
+	request.ImageId = imageId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceImageGet(ctx, request.(ViceImageGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceImageGet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceImageGetResponseObject); ok {
+		if err := validResponse.VisitViceImageGetResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceImageDownload operation middleware
+func (sh *strictHandler) ViceImageDownload(ctx *gin.Context, imageId ViceImageId, params ViceImageDownloadParams) {
+	var request ViceImageDownloadRequestObject
+
+	request.ImageId = imageId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceImageDownload(ctx, request.(ViceImageDownloadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceImageDownload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceImageDownloadResponseObject); ok {
+		if err := validResponse.VisitViceImageDownloadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceImageUpload operation middleware
+func (sh *strictHandler) ViceImageUpload(ctx *gin.Context, imageId ViceImageId) {
+	var request ViceImageUploadRequestObject
+
+	request.ImageId = imageId
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceImageUpload(ctx, request.(ViceImageUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceImageUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceImageUploadResponseObject); ok {
+		if err := validResponse.VisitViceImageUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceImageSbom operation middleware
+func (sh *strictHandler) ViceImageSbom(ctx *gin.Context, imageId ViceImageId) {
+	var request ViceImageSbomRequestObject
+
+	request.ImageId = imageId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceImageSbom(ctx, request.(ViceImageSbomRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceImageSbom")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceImageSbomResponseObject); ok {
+		if err := validResponse.VisitViceImageSbomResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceImageList operation middleware
+func (sh *strictHandler) ViceImageList(ctx *gin.Context, params ViceImageListParams) {
+	var request ViceImageListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceImageList(ctx, request.(ViceImageListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceImageList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceImageListResponseObject); ok {
+		if err := validResponse.VisitViceImageListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceImageCreate operation middleware
+func (sh *strictHandler) ViceImageCreate(ctx *gin.Context) {
+	var request ViceImageCreateRequestObject
+
+	var body ViceImageCreateJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceImageCreate(ctx, request.(ViceImageCreateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceImageCreate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceImageCreateResponseObject); ok {
+		if err := validResponse.VisitViceImageCreateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceImageUpdate operation middleware
+func (sh *strictHandler) ViceImageUpdate(ctx *gin.Context) {
+	var request ViceImageUpdateRequestObject
+
+	var body ViceImageUpdateJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceImageUpdate(ctx, request.(ViceImageUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceImageUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceImageUpdateResponseObject); ok {
+		if err := validResponse.VisitViceImageUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceRuntimeStats operation middleware
+func (sh *strictHandler) ViceRuntimeStats(ctx *gin.Context) {
+	var request ViceRuntimeStatsRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceRuntimeStats(ctx, request.(ViceRuntimeStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceRuntimeStats")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceRuntimeStatsResponseObject); ok {
+		if err := validResponse.VisitViceRuntimeStatsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceUserGet operation middleware
+func (sh *strictHandler) ViceUserGet(ctx *gin.Context) {
+	var request ViceUserGetRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceUserGet(ctx, request.(ViceUserGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceUserGet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceUserGetResponseObject); ok {
+		if err := validResponse.VisitViceUserGetResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceUserCreate operation middleware
+func (sh *strictHandler) ViceUserCreate(ctx *gin.Context) {
+	var request ViceUserCreateRequestObject
+
+	var body ViceUserCreateJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceUserCreate(ctx, request.(ViceUserCreateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceUserCreate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceUserCreateResponseObject); ok {
+		if err := validResponse.VisitViceUserCreateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37cts4ljj8Kij9tir2LiVLsuzEck3t59hOx92JnfFlMrOtXgUiIQkxBXAIyLaSzbt/hXMAXiRSomSn",
-	"r54/pmORBA6Ag3O/fK35chJJwYRWte7X2pjRgMXwzyPfZ5G+pGLE4O+AKT/mkeZS1Lq1o/CezhTp1QYz",
-	"zVSvdkj0mJFA3otQ0oCMpZDTWBH4vFHzasofswk14+hZxGrdmtIxF6Pat29e7VgKzQROtTjT9ZgRMwmJ",
-	"zXMih4SSiMaa05DETEVSqJUznF7T0eLIp0JzPSOajsyoOfi3zF8+wkUCPmJKbx8SxURAuCYD6t8SLsjZ",
-	"sH4uBau/p9ofr4LhjVRKhnI0u5aahh9o4baaxYrpZMBiA1JkXsqPO+GCT6aTWrfpuTm40GzE4to3M0tE",
-	"YzphOj1DORX6h1hOo5spDxYnvLk5O3GrH5nXzHTsgU6i0Ix9wF4FL/39QX2Pdob1DtsN6q/89qDeos2h",
-	"e1bzatwMFVE9rnk1QSfmy6mZzqvF7N9THrOg1tXxlGVXMpTxhOr0zcUds9DfKBavBn6qWJyHvRnss1f0",
-	"pV9vDzutemewS+uv2EFQf+nvDVq0PdxlneC7wZ6c9pGPwH7FifCCpVNRfLxsMibMef9c82U0q3m1ibxj",
-	"tV+WzgnnfQ4TzG/ZhWBux3wahix+ofDcFdGSUF8Tqg6TDX2hSMCGdBpqfInwIaEDxYRuuJ2bX9AomTuH",
-	"tvThHRMjPa5123t7nkFj93dr6VLOgg/maNz25c9pxSkld6VVcFeyc2g2SeeZo3OCcM0mhAdm2344vSY7",
-	"08iQCLXzlQffdnTMWKMYizgM+yQQvuMTrgsJWMyZIhGLgVaQraH7oh7N9FgKIFnK0CyqCCV4WNulhxfC",
-	"PFkI7fHXuq1m0zPHaOFtwp8VwTfErpjWGag9MozlhLQeDb0ZrAT4lbBeMiroRxnfDkN5fxZcxMXXx8B8",
-	"b996oYghQB45P3p/2jj3iIzhn2SLa0VCqpnSJJ6K7RL8cOP0edCXcV/gnVmKLEvvzCVjH2LpM6UMWMup",
-	"ZYQv5gnmIOi83N8bdOq7w+Gg3mm1h/WDfRrUh/7+bmfwsk0Hg+9FML/hx0zp1zLgyBkvGbtkUUhnb2Q8",
-	"MT9Yfgx7MQ01N1LAjhm5HlBtSaUvAzOimZKHLPPVNc5IoyjkPjVbsvOFRx7J/iB9zXRd6ZjRSf7JQ/0L",
-	"j+pGVoqZUiyADU+X9x8xG9a6tf+3k0pTO/hU7VwydgMUA5aRLDXdJ/wFBRlY+GsaXOJmzK06C9FnhVwl",
-	"OT7zZsBq3Q7cTKYUXDrYhi75wiPChI5npFdrNHaY9nciqtR90KsRpnwaMQV4QWN/zO9YekKnl5cXl7XK",
-	"iz2NY2klkTzynQlfxjHzNbHn3Kih5DcMub/hOg+y67QYTaogMeHKXEzBxeiQmMsqpzqaavMzvaM8pIOQ",
-	"ESl8ZkgPV+62sODp98UQlJgpOY3NbIoIqY1kSYnSVDOix1QTGobyHs8nu3lvZDzgQcDEZru3m909LW+Z",
-	"IMqXESO9WsyoQYxAMgQIACAfLq6uv88G+DELmDASvaGb/i0uVZpDiC1Q5hcZsRiWRQRjgbKbkMhZRl1h",
-	"wSab0W62s5txwkKmGflRDshQxsTcIHLP9dgIAa1WugVn528uqu9AKm6IoSzaCbeCQ2JBIcqoWPcGBe55",
-	"GJIxjSIm8svehFYAkaFBYEiZ+ecdDaflBGQslSa9Wqv9stFsNButXg0QNrxjIDImv5MtSkIpI1CO7Ojb",
-	"h8RKS8jjDSePDRYPp4oFZCpCc2XN2cIsXBEpyOXp6dub1/2bD+8ujk76R+/eXXw8Pem/vbi6vlpAv29e",
-	"jY7sipcvw94cMpDBjAw5CwNCBQ1niquGkBOpHrpkKm6FvBf28RZ7iJivWUAGU/+WaY8YCTzmo7Huswnl",
-	"YZ9O9VjGHmG+75FbNruXceCRCZ8w/H8Dq0cmUtx6BObwiPwsPRJR/5aO2HbhciwFXrmgKJafma8bmsaN",
-	"0ZcdLhpfeLRA6R+KCbyRUUC/pVwoeLNXKwTHylirsQTeI0MZBiw+C7oEXid04HcJFYSLOxrygDiRa2Gm",
-	"xxOSIzKhoZEGWGDIhjtLLqKpzt+ZEynYZmQit+Q3sFYyjQKqs6zhicmCgTYP/7nUb+RUBJvR/U52DXg7",
-	"SasNdH4Ioz45iT+XRE39sUUOz5IEj3yWA4/ELJKxhhNTLDa8b1E3XVj+JaPBbJPl7+XZ3o2YCnMZDSiw",
-	"A0rTWLOgQT6EjCpG/DGzTw0/nipCNdmhEd+5a+18lgP137iWv2XZwtNtmxGWaDAjM6bJFkLKxcgjyqcg",
-	"vJhdGzEBXFGMtg9JzMzFp0PNYnJp/l0/gn8r5ksRgLifsfC9k/K2Tgv0yo9jFjOnJ4wMITekGWxiZtGJ",
-	"yQXWvr3K8JUBZHGqK4TMcJJ7ynWJsatIZzNDnwnNYkFD3MON8CF3pbkdjygW37GYMBj3OwjDBdNYCyrT",
-	"lIdmu+1NsK+EcgS34Anv/loS83clD3ZosiVjIu+F4bgzQoXUY4ZkYdut/b0M+JCzoFgz90POhH6hgFGT",
-	"rZx5dtvsqT+NYyb0IRESBIG5C1FsJjYjswVTsR3K0K+YKSY0bP7yuwC3gYoRO5f6imquhtyoGsVTWoGF",
-	"BWhEJyFnoKgoHjCrC8zPnFmKtanXS4zqYLUn/7nTmzabu34IZgX4N1u9AEYFPZf6zCDXhIkNZe69ZiuL",
-	"jCpifpfEjI2ng1TxGDLtj0nMJlLDeqXiWsacKWuLx22ggjZmdBISijKOOdnvpamhEEnVrQLdQMkJ02ND",
-	"iudBDyTZAq5HFS7DvEQX1jJD1L5k7J0cze2jZg96Jwopz+9g7er69ANp7bS75M3lxXuCtrL+br/V6gl4",
-	"1jbPLm/OCY10fcS0lVGIOeH2Pv5/8owLpWkYkvrM4HTYE1EsH2ZdsHWOtY66OzsBGzQCNuBUNGQ82sF/",
-	"7gRcabUzkPL2XsaTnTNxyZBptptNEjNfxgELSGuv1d7dfd0TyxGraLdh6XWzC0D+yIXRyDPWKzKmijBh",
-	"ZjG/hnJk7viQCxp2jaoxBquhuwloO+sJKozkT8xdJ+bfOVcV/JKjG4fkfmwUQA62PGUtAmgjYgGcLo3N",
-	"f+5jrjUTDVhpAVEpQjr72g688y1vxLtCUWS9u4VSSp+JIJLcfFEDacVu2A4+3glaB83g5UGnTlmnWe/s",
-	"DmidHuzSeqcTtF+yV4y2djvmAhnAa5NZP2BDLrh1VIAFr1urNMY6RrK5ZRfgxNXUN28Mp2E4c5Ja3pr5",
-	"zatdS/mOxqONBPxOa7dAOOaKhGbEmOgxRaYMdnLDCTrtg87B/sv2wT74KNX3ITspIPIOwADf5JCPpjEL",
-	"iOJfLERuA95TMbNWAbXRPrQP8sYhSSZUzMiQ8pAF5qJxoZy0yQXZbToJ8zusv3ByNCfoseHpwPSdxcGI",
-	"xIYwwyPQKASdMJCtesKR73uKNBqkeyPtX2bkZp1zwdp1mVVm5NiFS76OjEsGbCitfC0McaNas0m0rux7",
-	"I9D8wL+wDaXBHAM2gxkpBz8jiYn6yQ/0PVfK6i7OKpCx/82JMR8/fqwfpZCViErUWs4ITD7vMi8SYm5E",
-	"Yuh9AjXSBQtQLkDZiu84WnOn6TSHBFBsRLkA39B3UCuOkqmtMAJmUtTbPshgQoV7YZsYDVIaVDTykz9m",
-	"QTX140aoaWQUdha8ZwGn6FXZhNLuZTfQ8WgzHCnw7TjLeHLQRkG1MuDCfN9V8jOy5QtFJmbxxMxDtrLA",
-	"bztIpZi3WSPshkklEGVjNI5jRjULruUtGvRpGF4Ma92fl8NsP8avvnlfjVIXsVhbF5p2oy0uSDE/ZvqQ",
-	"qLG8F0SKcAYej0ZhNEPqsPrZjpkGIMjBZ+br2rdf0ogNiD8w0+ah8XGJfTQ5JC5BI5rWNZ+wxakNjhhK",
-	"XBAp8x4fGE3RUHjwsWo2UatOOQsijmGmsfPSOKYz87ew3t8FeCIWKyloWLypNkjCiJ1F4ROZzR1IGTJq",
-	"zswKVFWCSrLHYF+yXuMErHTHvOx+Lx5X/rDsTiwcWek+PB7oJSCds/sEhWgQgORJww8ZyIY0VMwrATZ/",
-	"LjAS4AhSQjRMZ0Oezs2zTHBBZBhybL79359p/csv5v+a9YNGv/7L15a3v/vtP1YutMIK05tefYXsIeIx",
-	"U30u+gGdqVyMw0E2PmN3f29FfEaK45nYnP3OitAcQ7lkhMCsc92uzFdwn7k4w+9a87euaAuT+Zbv5Y1C",
-	"5F1nKyeUhzkMxl+8fKxSp2ALjALSL0a2N9MwtLgmJMgEsQyJP6Yx9TWLFeBXboL9PL79b6/30GzWe72H",
-	"1rDXe3g5/OU//6OILhZP/84Ix1bipaGSKGMacDJRckVUaROUN18pdS/jAmvcB/sEZPHXVHGfGAHzkEij",
-	"OIGAbtC/bqTAi7OT4zowIAOdapDTOxbP0k3rCThm1UVdz43MQf8fswB9s1dvj+rtvX0nXA/8eBZpjyhp",
-	"//lC9cTLdh0iSVF9S93bURTOUKSfP5rMZXhVsAGxRKGmwg24NK+uSyYu7fguBJAGEw46uMH3XwoAyl23",
-	"hVOJGQ1cNMEPp9ce2CyY+4WZbUdjFgsVszyMTOiMBNIjMLd7F/9IhBsMJLJAmllqXg3GrnkW5iXAJoTw",
-	"8dKCo4/rfDPHx7jQ+51aEb0MqdL9qVoTpHJJImZD/lAsRwx5rHSGbLjri0KbZzTJmPlyJLhiBL0mT02o",
-	"l9LmrOhh58mJG7mTSJa6BNEdAX88CljS1h85AWLO2bCCGJItgXa9xBZg/Q9FU3FlNLsC8ndE3DO8Q1bb",
-	"yujYrFgWTLjSXKCn+dmZOA4Jm0R6Ru7HTDg3dyF8VfhU5cEwSLh4Q1VOnFLJtqEkjAIpkUOvUFhfmGle",
-	"Fi+K/D6fTljMfcIDj9yyCFlKs9Gy1iB1mNiDgKeYiY3saSaucNNXMVcUJBPrkln92+vrD8joinFlbU6R",
-	"itgF9kBEXKUhUI2D7WTIMf59PYEcXsmrEk4MSrHHQp9B+PlrlqBHVaUDYvrBKbFSbCuijixEc5o/pmJk",
-	"ZB2ISXcPbhmLDA7yGIV9kLm4yI7dmhcHy++yjqfMXecMalMRkJjdyVv8kVuJRh0SgJswkXwwWeuun7N7",
-	"wvL3nQp7S/EUiR8yGitL+NcTV59C9iwX+wzsiYC2ZcUziq4ySgS7T6npryBpLSBfEiawiFNSMHTDEzWm",
-	"EVxpkIeIc6WAlJznTmDJKhoMiIENGDFv5cKswQu/SHMSY9hiMAbV5N6g930sxcizmzmeTqjIx287t1iB",
-	"r36eupakc4HFLCvLoQntl1VkBLYiXYN9vej+5+I1lXrH7liYU2PNKjSE3WXAiGJ+R0GazD6NpoOQ+4Wi",
-	"ZRofOQ1vr3xaIF8OpuEtJufkhaT8W9Q3LDFkwQh83YUMy5eT0mch95lQLM0CShd6dHKSWSL+dXn6/uIf",
-	"p4VLsiNdjWWsz8uESvvSNXvQxcE42VNbGLHowJYo7B7sYUbXcCtDf1VmcRj5ZVgNPvmlUHADtcwa+xap",
-	"mIx9dsJ8ruxGLhJUPhIyZmdxzIqfx2zoNmbxzlo3s7xlqLRu+VSxOpD5+zHXTEXUZ3UuFBOKa37Hti1b",
-	"WW4soeJChLM3XARcjFQRXHOH4oD0cgi69CodG3bAxSi7O/OkKsHQDN3tNA/2Cw8Ch3G2fXeIZyen59dn",
-	"b85ODaJeX/Rfn/ZPzq6Ob66u4Jezy8vTd6f/ODq/rnm1k4v++cV1/+bqtObVzi/O+29uzo+vzy7Oj97V",
-	"vNrHsw+FKDAK5YCG2WWURUg7GBUq70YWQI8f4Fcxv7XoXiDDXn04+SfhgSJb7/CdSzasNxoNQASIQlLb",
-	"h8AiqCYhowrlzXRD1hFo5847t9uVjvkKGEv2ZC4iJswJGBEHwvVqXu04lJiwcMk+I8FcSiet+6HEV4CO",
-	"d8y9dZ4QSE1AaU+lcTBp8DpX1sN5T1DwLuaeCftqN1tr8cXr3ODJMK3CUfQ8Lp+/ufgubO0ND9mxCxNX",
-	"RTfRPismcjxkSb7jZviUTpAZbiXI7zJ3Iw9wFqQCeFO6Nr9O4YdTd43L1yKmofXCYsrYPIfJ7dfmw0DE",
-	"LJoYNtxXN8LiVs69mGxYZnuW7z8yx4UtzKH71zLDVbn2WiC3x5YJFCViQjQjMmrCg0NittSGUjCiZWSf",
-	"mctWstvZfMoya1F25gSipdvzlqrx4uZMgr3CNaoxbRWkPkYRi+uGo5Mxe/CMSvLm4uoKxk+STIutaGPa",
-	"3tsvnop/YZVMh/OYZED0YAXJ+Ha05RvBaKgLtiIYVM4xwCE+0Fg7t3gwDRH3Nvk+YURrfGy518Km4M9Z",
-	"oDyzsgo7AuCs5/z5DpBXALSAcf9kpKGjy/OaV6pqZRPVxVAWGRsdfwZHCHUcuBLPba/guaX643fnpD/K",
-	"wSKuM03L46tCNtQeYUrziZFlXIwYgww+fAzyvPlpwqiC6Lk4b4vN7AIY4a3kflIYe/RxzISdIFaaWAET",
-	"wstsQPuAzaQIUmKzvYR8ztlaz4Knofr/nrIpc/AvErH1bsKPcuCugVPmzgrt3zjDOpR2qlhcuOYl3CRd",
-	"WwaaZKh0Iz1AHK/SXU2XmMHyY2kuDJod3kAgYs2r/d3Mbv5hQ1cNtEvv73vKhZW0FlFbLVHsFzjIMo09",
-	"me4SUqveWPaULkZFwUPb7Ib5r75z/7LBU/7MD6VgwQNw62gP8vppMGES9IqpgAQMTNtavtwro/1GiYVl",
-	"zrBiky+LDDP+LSsQUyAfairAs47vkEjK0KhmNjMJI7QNFZRTTbj2HEX8SGPIl8Igj2L1sDi5s9iSwHy/",
-	"+IFNAi1+OOETVv7EEdaCp1LcFj+BpNLiR/KzLH5gk09LTBEL2GT000LxdDANb/sxmypWslzB7vsZubsE",
-	"+n756uRn2c9MXwVagGcRVvi5X6R75cxD5iUmxlT4ZWvCd0p8i2kE2BaHHFRDpbadbwy3KrFQJINNbH5H",
-	"2WT2pi15wxrVVteTWdiuezYYS3m7uJTXc3xrUZZAV3SJ/fv90XH96u1Re2+f3LJZ4r3mI0H1NGaL9zDD",
-	"BuJwNQE0LxUqYuXE8AoCWZ0EtaCsauoXq+SrtLCkZs2aIuggpsIfO3q/UiQYTHkYOC6+8m1fTiZcr/m6",
-	"U7RWvn7HYqfYr3h37tjch1529bnpc6BnV13E6MKUlW4QJbgZ5lnBoxgBl0hhivnTmOvZOhaI3E5XAiuv",
-	"XafbnczuJbiebl8Wh5fKEyWBOkc2DYHqQqNtr/aa0ZjFpFdLpG9wla4ONc6PvBq2TCWMPIhZj2Wiric/",
-	"FnnJzHCnEMNSTOLu2kRFLAwhk2GIC+pj0EvOCx8gIucn8GoP9ZGs2+JJ1+lc/2gnk5fXnyqc2oVV5Mz7",
-	"FeY102RmTZw51cLP89tvY4d+8aoCDaFDjSKwYKgMXHZrizckpEqTgM5S1CJcEUgtWX0WyQwFHvLFHUze",
-	"Vm6j1t4eVE9EJUE/eTPjdF99DZJDLIzIWyqyX8eMnWk2WdcOnOgY83pgkhbzAqIAJlRDiRKPYNkSjwRs",
-	"0GgUSgJjy4+qmWjMy988V3SvUEW+5Zg3n3gluY1qiR1dNIAacjmbhFzc1gwMcQD/LNo1I7Vf56X2Mp3V",
-	"lQLMGIcBmqWHeZPIdXOqkzKSFFvG2zOrdm9XlwZCqTImj5Xvr5aQwoDFZXYLfFrKNzdDgpK5UFAOCm05",
-	"iaj7QhHNJ0xpOokSlG03Wwf1Zqfe3iOtVnd3v9tuNg6au+29zn8197q7zWJRFqardtOTTcrtiIfWjjxb",
-	"zwybW5LdrAoo5QrqFYVWhcwDNi0jlKdCJKu2vg9U01E2jQ0DeyYu7GrLKibKPLiOp2znjZG/thd1B/DZ",
-	"/gDO3lI32JmZKcevB1zQeFYY6GirDhUONsoWQ100p0HMwJU/KfaYYIRJobQIO3myAvfxrWpEIl11hSO8",
-	"gopxRRR3GoceufMhE9Zm72F5OY8MQ6rJFs0k97FgGxMxSSht5udWaq9rNTr/VXR84IZfnHsah11i5Hda",
-	"VyyiMRhhbYCZSgyxGDI5mSpNJq5u8mIci4WmXLZHYlTgqzajW4ykitCBvGMeya3phSL3dJaZNxPtQh8u",
-	"jaxs5OYTFhVVhIVV0iQSQQq7LG7rPLDABoaU1mkuCzCdxiFcPTy1bqbGThI1W+DTK4LRnvsWxN4ryO7b",
-	"7hJKAh4zX8t4RiRiALzwQtkKfyFXxbbZGGIInuDEhVx26ipvMKxE87NGxlSJKwAzgUZLW1dka6x1ZNDf",
-	"/FcVx+3e+eo16KqF1/vOV6WU5c5XH0oDJW+UDTOC1OHQIJE5pEMiGFxYLWMWeCSUoxGWM4M0zZw0u0x9",
-	"ufPVdWGc352vupjsOUIzvJOFRrzYmHvnq5s4LFvgzVJJdiUNm04mhqIv2mMWIl0qocJcgEzWpnssp7kA",
-	"vZybJ2QKPmXBkjeu5Wu29K0yoWOSN/qvFKe01DQ8hvCJgAXZwIyCsBbz7vJXpoL/e8oqjocvr3gHzq6a",
-	"owLDy9MP8ruxMN/8gsqhL92mgtOaO2JvHr0W0KQC+01vl4t5tMrEnG5hyBHcFDDCGKK8XP8qzoOh+VhZ",
-	"N4eQglnvTN/cafdvl3nl1tl3aWPlqVhQRLP6TTNgHuEnacpNkrK7iDOrVIQkFL74ybnUfMhTiaAg9HNd",
-	"r2gspX6TERufKKRlOeqku1ZcxgKeERcBAVXQ7N4eJvVEiz2qWHNcRkzQiGMxLCgea74qkOBSF9tv5Qf7",
-	"fXi7skdq96R0A3C16dIy67BAOwgRnHTupUjxj9TEu+Bg+Z4W4wLjcBGcUO3thKvbGxcRspA3c9ufmmd9",
-	"bn0rJZH05aZxG0e1vD4UFfTKvFiWJl4WPjW/QVNLYVfkSXnZ8vzrvV9N4c8OP/+xhdJb2N3SEyrza02i",
-	"qWb9AfVvDaGotMtmqHdc6Wwy5e10wGLBNFN9P5r2Q9eOotJgVwu5mXPDxanZ/vEDfpYD1dd8wuT0iUac",
-	"sImMZ0+5aDvi49dt0AYSEzYYIwsPfXjUuRYMtfna5gZ75O4Xj7Y5dLbCRh8qxVJf8zvWV0wZUtrnAn7g",
-	"etaPWMxl8Ijxnw6j3YgJrvRjppkwcsfmYCZVoPoJ5WJixAVbn8YkcKl+ribXGoMsBBvOkb2iC1My8Wqa",
-	"svqMllJpgHiBUmuuwxIzgiu7vmHcOo7sxlkKmj3eTYBbLw6gIkw/ykGit+ch+iwHfR6o9UQj0BiL1ISF",
-	"AlcaCim5SUrhe5+Gyc4Fp5fGz85N5V4snSJJ6FkMetUsIlgYBd3qfMIU2frXv/71r/r79/WTk+u3b7vv",
-	"33evrggX5Ob62CNCkmGMDcfgjy9SMBvnD+n/AguOG/WjQGfw4UGlm5kcnFEnsE5yH6yEIqjmgbLfKM2i",
-	"RJxa+RUWiFwbwCEXXG2ysngq+u5jW6JiHsZMdnWvF3ztfKv3ekGvF9j/XON/urn/FKZcm7lsxdNfZyoZ",
-	"Rb/KVMJSnLV2PrnJa3xVcsmT00/wJwWrCBEXEXrhcBYxY2FTS+/736dS06NJMdWDlO9+zGjgeOTijtL7",
-	"zO9YxnQxxZTe17z50ZaDdGlbFBUAlWSlOLMU/jIzHBbDbqEqBNfcp2FJZnNV2S67PaDLWSq73ocLQRaY",
-	"kuCa39kVlW7IVRL5WFHBnU+ZYOLOGiVXJ05YpCtNl8hAlHhMi8HKVno4qv9PrsBXe2+vuMLXWqBn5IG5",
-	"aFKq2H4nX8Sooi+jeDtwntXbotHE+1oGBV4GGob9eCoKeOtHrsckgC5QwaGtAxFPhVtApgHgnF8uY3iC",
-	"fHW48yXjm0eHrlIrxfoLtzwMbaMvpEHEUB5C9Xxtzqzp0xx7P9/3dZnLdGGvkipeNOzL1Pu21hgxAwJY",
-	"bIPLaanLdhpK1uFfyUbDh5jBU7T+b6WHb61Kq0joQolxqNjfauyR9/x1sTMUaewcikNDha16KxWlrBqC",
-	"stS6SYLr0eiriPk5C3l1n/nRXAOFH68uzhvkQti4j1s2U2TAQnlvO3dRc05ihmnxhCssv4TVcPQ0xuYd",
-	"PfHD6TVpNBo7KgsZ1tjLnwhGlKyCed7oiG5sztZUAQCN1vtk0xux8YUswmjsT/i73aUikMsN0am1c731",
-	"uIaeiwbkdbB/QZidSwxlUX7pax366m3RpaFAi8kZWbJZfZtS644rEbseJZfScJPCQM9vlZAVKZJhB8V8",
-	"d12GNV9Z1H4HvRBiHhiyCySsbjsBoE8MYc5FdTyK5c1FC15evPfI9dGloXNbwKSNKKC2gRIeHx2/PSVb",
-	"UhAZEzkcFgMBQPfVI0i3q4YOWW6WBRuRIgqpb2uV5elvbTnrnrcw0Fi7UD/i9BnPNWKQEKZiNBrMyovZ",
-	"FOr6c61Sxr29Hs9O4j3ykFyeHp0fvVCJ4GVra7Fc2VFbeM5lhUKBKAbJuzmVrkjhs+sA4x9meRYJtwBi",
-	"sYO+3H9d0XnEg35ZmXYWvFC52Pm5qPbCIfMh9e/YiPqzs6DAjd13Maa4hFIJw6w7UyOmKD6hv6TavCv9",
-	"9kIRfNnG6W+58vN5VKkSGbDezm62XV51U97CVnr5bfFWG/tc+/HSfV6Wl/9od+Vcsi30NF+pj6UJ/cv8",
-	"mStXXGwUH1PVF/lKZhmtwjyNYnZXEhDi+Hel4rcLwEAORIFoFOW3fz4UqyRiSrG4b8B1u1KlDhjC7SWG",
-	"KtvcPtmTzAYUzlBpz4tTPfwM/j2Vqa8iVoZ0Kvwxi/s2jnOl0Xc97AVZKTGor8SIxPq+fpRC1coKWb5X",
-	"PTphWTnmJKgt4Yc2mABWkNmB1Rgiiyo7hfyO9UM5Un0scVoS5BPaj/MHY7RLLLUnh+RrL6UT5vVerWvE",
-	"No/0wPfifvrKgy752mg0vn0zj9DPmMhN9qNvpTUl/jDBHrBjXsH+rjyoDRxR333JT8QZPuTUhDlFohrg",
-	"y+phbWozW1pFVbGY07Cx1rW1cWQZkFZuzYLRZz7ndePVLegkqylY7ouFeiW5p2uuMiGjvx8mVUjasEsU",
-	"VVJgnUSjXUxj5mEzBajf3FgLPa3Rpw/5EuVnWER855RVKBgcs7q1YVNBLi/qxzHVBjrqj0nA/JDGRqmD",
-	"OW3VU4YmPq0IVinDzA2rWPrm8xeqUKXcnMn+3nhmlBbUhFOviK7HUJd8TQn+ey7+d0LuM1s918KkYDvB",
-	"gHBiFfKC6ojJg7J7MWfa27Rc34rI0vSHNAChGkTMlSNfvrX4WgUIFirLuopVFrDVu/3GmljnJD6qdH2S",
-	"6bz9ZAS3WHr/QMGcFVLN7xiW9s34goozx54shtibW+7qTfvdKK/pET6N5rpUIy3dl3/J6ToGslx3goLi",
-	"dRIr/s0x/2ha3e2fxC5gy5bbTb6cv1pmGA/A+KXcsgv5Pv1ljpDqlSAKu3IUTeP2rPh82Guq2NmkUFnI",
-	"RV8uFDoEWcBcRD6x1Z0HUx5qTCTlyiatFruoV6X/BHxko3Hz0wKg5OyEbKEAso3O1QTQ4q488l6EkgaZ",
-	"Jthfq1KeY6ppKEdTTFn1CFTs4gL6rDeqBicsAlByFj8xFs0lkdFQzacUdWs96EHSq5EJjW9VrgO6ltDt",
-	"pEsSrw/Zujw9fXvzun95en16fn12cb5tk0qRH0D9RWKEVTMa8akgA9YTiqHU52OWHLaoRcfCh5treHRy",
-	"+u70+pTkGoqbyXe+GhniGzp3nTXeQAycxyzol2yXCrfGAvs67EiCnZW3xQBhO/8DSiKGboXSp+FYKr2D",
-	"QRYWzm1zoLYdbtrlKdtS3ubtBD0BSVUgEjfI6yQZK38NYjaRd9iIXHTxZwW+ckogZNJLqh5Z4Xosw0CR",
-	"+zHVPcEVNOk1n0sSM6h3RbYogY7rLCCXp6eQoA9J4FsUfTuzFwrnaUifNzSNt82ZPsH22zqWP9k6KQV9",
-	"SLJbFUimurbRP9T6RODIli0Tb3/f9ogayAk2kWfgNjJ/2qWaAa9eX7wnShuFwlZITQvX2EGA2pnRDZtO",
-	"R3N/wWAlThu3qg+FRG9dVptpU28l8HlGm0SzLXJaORwqpldw4YVGV7YTOShfXIzc/ufiYarx7DTGzUJS",
-	"QpjmWvEvitKw+ByBXeAXMUhukQxD9EPCJ4UEW9NRSUsOOiIjfmcovsZ+/x5UVZyGYaUyusUNtG5uzk6S",
-	"UDRcodvS9ftnuZfoKNFtVpL9DAYVsCB0XnouAMxLjjsgW4EUzEt0dMcFtxOX7JZizgYBVMOnwmdhiBUp",
-	"3J1KvKOpTzSZIusUTT5eca9WGGjWa95XiXcnb4VytPzNufDsakDcJmy5SARKGa2KaMzy7HjL8MoyBrld",
-	"LByZN/p8UtL7KbXBIMNRms7UAgdL+ZThSI5/lcxnqXs1Oge8AEVaVVTd7+N4ltuBNDjgnqoUAQ9t16oU",
-	"mVO67WHn+ZgPNVFYEqJYx8vFv1c7y6o2lfyl/OYVkbgywlWZDj2atLiqYYvgFV2dsouyskffJWOXjvGi",
-	"L9oVjJozwUj/lsUuLCsV107S370i1d4S3/Q1woXiAcZ8fuHRQnu4vZWNllIgsrP9z9kHLPliZ4xiadZo",
-	"BKnM5IBXhrEaKZ9QMqDKincoupnL5Uuh2YPOh3KWF6RyJGQF0oECsEACKnyEMnKKgis+uabF1abKTv+6",
-	"iCNf2IJgwJZd6Zo5Bkq2qCYTqTRptV/Nt71OZdDJzEpsuXNutV8VM5p80bLioMDig/8LHNfVTGk2eR3K",
-	"QUmGvu+SScoEy0EoB6q4BUIanFsU7ey+xVZQRuXBUi+KbNk6cXJIPsuB2q7Yd7XYsVI22Wc5wCA0FhHz",
-	"ZcVJIHC52ixCkljeI/XgigRUUyAOMRuymAmfVZ4zjd+ttjb7gdvAitOU6BDJJDQM09Ne1w7u1pA4qi1y",
-	"uB1NlQy/tIoOIuvxmPm35Ykqi4pAwCImAib8GfHNtyyYa3wJstBy/p8fVd6iKYlrQoW6Z7GNorSF8QJG",
-	"g5ALlpWb5a2VjovbPJSYlMsbTuBenFicKrm8A3N0BaGZ/EvC1BxWYoWzq7+/49rVcZQxiUZ990Jf8S+s",
-	"IibNl0pV/w6xplAklR7FTK3eASup4ArKNwBo45qrn07s4nlMzKIUGAjRbDVjscK8WCOGCp+RyAjIZpaq",
-	"ZKiEYp6hacdm7KAVJxXElZaxbbqz4iLh8Kt35kNhMnY1D2JVZ91K/LxktCiGG65hwdFcCEaY0PEMdj29",
-	"tx6xQcQPoBwELCZbDi89gvd3O9dFcRmPzJKRAgtM7GAuVqYwnwtWAM2KixWlhbacZkzPLbx8w8pQ2ZDd",
-	"autKebnRde0mVfs0T00MAwecrfZx5iYu1EYC6JPhMmCVb0RpYSMa8aVOkeyS16E/Xm0klw6MaJZ9JY8g",
-	"FmJHWN3FZvEd99Mm445v2J7+A+Zy5tH88sOptQAAxlRpErtByabsFuaWvfRkMm0IrszJZ4O3r4tjt8Ho",
-	"C+H3rrM+pFcgr4FSq9j1nFBFsMy/54rLfsqGP38i/56yeNYTSegP+iBsoVK0oUMhs6Rp183lOzJgQxkz",
-	"QsUMmouCmGcTD6zppSduLt8dkghEMvgu1zTA1S2+R4MkFNuEJBEoeKoSuzm3pjfQD2wY+Fz4tqMyEf+J",
-	"YfNjqrhvZiss74ndX0CBdNmtwJCnuUfU0EkFatXRhzMXFB+wOxbKaMIEapxwT4E6mSlTWMZag0IygJ0v",
-	"BuWoYAaj15KLs5PjfDA+bL31Hpmn/bOrq5vTSwCb9kRSda6u9Cxk5O1Ve2+f/PjxmnClpliuLusKhI1N",
-	"QQcY52H/BkpGUVc7y2bRzq8860+Af4DuqDyifCrghxFXRsvELMSpMDw6imUw9fkgZIQ9MH9qRu0JJu54",
-	"LMUEEHnr8vRUbRs8NLK99KfmZ9e2VnExCpmtnAwUIZ6i6YJrhQ3ejz6cNXqiJ8404UYQxVHNx5enp7DZ",
-	"W4n/InFveHlvR2reVV7G8KC2ewJ8b2C1oHqsvGypbQ+yNJMqxyLINptXjn4ZKNyy0JJBg0D1xL2502YV",
-	"BhUVmXCluokCH3IFthDwBaL1Dq3Q8P+WzCBWL6CVgu04zbXNJ+zBZ5Eu+B5kVwse3lVL6xShUz1mQtuA",
-	"wW5PwH6/NshPtqaPuVvbZht7InPBcGdsi5Kt8nsBtEOKIR9B20BA+djLTNITmfsFxs75C/Pjx2uY38hF",
-	"oZyZ2Q/niOuEYk3HhL72hCWwS6gqyRBVbE5n9yqUIy7QGWnQjWCDdTi6npjbRxYnpDEIYrDldNoH6AG+",
-	"ZDqe1Y+GmsXbDWIPOI5lDO5SKRhRYxqxLvn0tQetHnu1Luk0Ox7pOVnT/NKrNRqNXs38aogA/gRtL3u1",
-	"b58yyGN4KFeYDg7EJDD85e3p0UmG8ViUN8AjkVdQ1GYggxnZ+uRP45DUzz5tN3oCLotrWz2QAXcOWmer",
-	"Iu/5a4tNMdimdcx9Hc7IllkbFBuAsYNpFBqkZMQg0VTcCnkvyIRNBm52XwodyzBj+jIHZ3MRDWsElUCR",
-	"+5hrzaCEvvtt+7AnJtNQ8wjS7gwCRzgdl2JH+prputIxo5PsGvAX9B8HXN2SaeQipmzpcDj0Rk8c4daA",
-	"c3bCAk4JlBMFx7RLhwSfLiSv24hQOIasgkw6rb0GObGGZdUTW45yWPuAR4bcXDnDqvMkDRH7WArNhK6j",
-	"RITrFOT0miLNGUshp3FPXFIxQsw8G9bPpWD191A2HJhKpvGT5dVHkRHB6u1G0xbdRQajujs79/f3DQqP",
-	"GzIe7bgu8Dvvzo5Pz69O4RujRGCRK8d3jj6cZToodWutRhPfszVWa93abqPZ2K1hCXaQpEDsM7RrB3oO",
-	"wG+joh5pR1iW3YiLqIzA+4c2px7JsnmoXUM5YCszOHCLbUQOPasBu6gEbD0HrUiN0JAc6lmAuaJG7XzH",
-	"FdbpVeBRV5F0hZ7bzaZrhWabRGfR77N1/iQ2l5/zDr5au9ner7da9fbudavdbe51m83/gZw3gBbed2KV",
-	"OYGa84rUmsE+e0Vf+vX2sNOqdwa7tP6KHQT1l/7eoEXbw13WCaCn0Nznjuw6r4sdbtc/GLRZi9ZfBp1h",
-	"vUP3B/UD/xWrt4Ztujvo+HvBvlGMlkLfan436EM6yMFuO5TZ0Q7Yq+Clvz+o71EDPNsN6q/89qDeos2h",
-	"ewajoeJWOWzBHj4WaF5MU//mlTUyVNCnsNNslc2QoNDOjaBW8GYBfrS7+qM3Mh7wIGDgmOy0D1Z/cS3l",
-	"eypmttMXBGDsIeYu/+5MaBYLGp5CMC2oQq76fA0vhBFfzSkdGnoElbLNHVTZG2rYPbDNoosJFbY1HRl0",
-	"MbqD2fGufcsoYw91JC112zoKuzJ9Q5W2IBQN8NNQX8wdcDSCWp4dgn5JNAWNYTAj1BIAED1yNGHbknBF",
-	"Os2DUtKAEyKOoN7JVJLBX5UsfM0i+rcsolbAz3N2b1E0r/maC/5tgVy11oNrvfv+tDd2zX3IbMLivbTr",
-	"wJO117MC/r+mgeuO9yve6GaFG30sxTDkaDnqtHYrkYB3NEb7Vqe1V2UhSbnS90bwgeL9vyXBwauW3FjX",
-	"sNixdmzbgl1b1qQpWOHfzDYvjNgglHKZJAMMaIcWmgZxT0ADomGIZX+MkEjtS5hU5EhMB7p+U0GcgGyE",
-	"aCNYlpKeH5hO6c7mMskfmak/JYn4Y5CGzuovzqV+I6cYgPSbXdYLwUquxmFyg2dyCjKAuRQcuk9ScxHI",
-	"VIRGNXKPnWCxqaCQyegsacyZvpLDlBuDit9+KScLO3ZJO1+hlEBCKjBmvKAiizXYgp5pJKLERoLIR47w",
-	"56yRHMOk3YsListWp3mwXUoicEJYzHsAdZFWdIqdxwAHECwSSjFicUK2/nRXZG12+1vdKTxNJ00DSrir",
-	"lGV+h+4NWx4xCX4swJ/NGOXjL5W3LL7YAJ8PVajEW6w/IsJGoZbLJBezNi8bZ3nHqhjDX7yarRI6b5II",
-	"MrfZWpCcyhGACTvh9vqe+yyRAQSaAktv7lEQPOba/mkv6291946CIFFjZdG1q3jgTyGaYsBPoTya4IB2",
-	"eSdWJX2hjA4UMKE5DRXZAlN31hBvrfZGDy6w5m9DNUsxIlqWoux79j0l0aaTRF2nAaRfbocgSdEWVrGS",
-	"pM2exBf+PztLQ8ajXEKgtSty8C1BwyJnhvw57fxlRNJWakyzM8YyzP5pJde9QZPuDg9Yfb8VtOsdf5/V",
-	"D2hnt94cvhy0g5b/iu3trS25QgG1EsE1sa1kDzhzXH8BWxT0AUvdXywgthLBwlUDM/ESeTF30dCJtPSy",
-	"oWr3QhU59ohzRvKYwCzKI9CRfQYmemjAPlXM8Gus7myIhSvtFs5czIRKu7Pb+7HUUH2NQH9XQ7W7i9hf",
-	"XiXvvKw32/V2K/dO/u74HDJn2JA/WLdBvzNsU/B5mx1abLy+ueUWozMqWm6tL/avcFv+JadxIb5uOZuK",
-	"xVlASlXIsuzVeISFtiiGI/HeYwIbogTyMotqNnXHIR7Heq1ky0m1B81tFyPjbhS3udZuc+ByrTDoXtvw",
-	"lY0NunMA1roHzfwdKEX39c2/Fs9/XfPvr0oDvJqtkpm+feA3gxZrD3dpZ7Dn7wcv2avhAW0OWn472GWd",
-	"4R7dH7z0XwUHrDlcm93aWpKZjS0hGKl1w9Xn/33L238xS/EiiTnMHFaW3YIlcx0qh5hZJC/sfF1pBrqT",
-	"twxDQKzKuyhGuAhBbGIA7jUeICm0KkXR5+6r1KxcSuiwRpAjdHMK/Ry6o/yRzx9oFerbVRVtF0eedHxv",
-	"FUSA/1JF7cXdDJ413SezMpn9dNg1K5EVnuC2oCheJlxjTJMdO0kmspGvCdVFXc0jCqhP6ox2yqANC6Ex",
-	"gxg9F47zyT3vEoOhn5YK1DcA568iT6+t286psr+a9lotjmVhOdZjVK6qmxeWqermOXlnblUY5hdrhw7p",
-	"wC25vRD9YpdsdcN1/VabKSGouVfTQQBZ/xIqiLlXNkbELNpLL6wUzIjs2KDeczd6pXe3XK9PbdaF+ohz",
-	"udgAAacB0SRGNmdYsDo9tdJfEvMCga2qJ7Y+XFzZTIaUxjlvEdLHbSJjD3X7NDLWw3Evzk6OE9dxJpjZ",
-	"FoGHnUjNAIm6NDk0EEFMC9ol3YsUYlcg+m+JsnOjrIV5U11nw9s7H5vm2ll1a76MY+br+ljGitUHUDhv",
-	"NneBN1CUUivar6gn/WbE8HuQwSc0WzokRm/Pc0TOH1nPQncjBuAvuqgfS7oXpcZMWE6ZkpVYxmPsfDID",
-	"KTHrF8EslYz/Tt4LBWXR7DLkvWDxYfK8J3wqsg7xDF8wfIqKGZkwKlSDfDi6Pn67IGrC/f5EsEA5zDvB",
-	"RjFLKPQJfp2Q6FXa0Injo1uQBwBsJlngPVVJCKQDa/vZn/9bXR97Vtn7E6PyhfjnrLKPF30KNawLwRL9",
-	"ajAj4IFPFKv8FTag2dBmcpSGqMEnVWwNPzBdjMHNPwGf/X5KxxM7CZ9NJE8Y3AZX9im0kk0iacxJ2+g0",
-	"yKTxx0XX2zajtAmPUcwgE9uHKusNgtQHIxaQUVqzZJb4wHUHWIH7YY7TREIul2MhwMgUC4cYjJayWerM",
-	"NVhJNZQKkpUVej7tqAMw8vCACb2EDd5EwRMoKou3+kPIqKIid79zhpFN7iACW03R+OMQwKKt2owUzpmc",
-	"fn1aCOcT/Dlp4rOqUqyqjDE10plSAPc9YtDcVq02yOmlVp+UvgVkGNLRd1RjMnEmT8ANCq1cb+W9I/NL",
-	"LF1blMRyILVHKDk+c8LhNhkxrQjNxBc1egJCbjDfyywTSmJD1MrAee8hTg71jrFUDDYYjFLmqyW0/kyp",
-	"KZD6p3fC7/5VnPD79VZ7/h1DbF8uc8K/8ltBdSe8efvvk476x+Cl+Pil/fBTdBBf693Z2+H+6Mdgjz07",
-	"3Z9p+NPScCAMiyGrWCN3QR5/Mk//HPmGvPwdVyR256u5T9+WxgiyB7OLAIOmo4UCa+TsBPtBuMI+VoJm",
-	"VrWGchF0rgSAR2hPuJ9OuIqkgt45XlIXYCutt3924pFPvRq2g+hCOYlP27baxwl0kSBbn9SY1tt7+3/7",
-	"5Ax5PTGgiu13XB8rG2twfXS57WWqDihSVnWAHLl2Xu7bZCd6wgVEJ2FZnlUTKPGnUHBiVsQjLhk24nC1",
-	"FFaFLuR7Uzg40gILcyURZ3osRX+332oVpxMkPUTKAhwyTX5+pvUvzfrBL/a//Ub9l69Nb3/3238UZxis",
-	"oRk81DWFapwFkRVlBVuLCSoiCCAYFiau09gf8zs4Z7M5tkqImQI7Z9fhuEvdn/b9HXzZvvvNqxXg6uJt",
-	"oVpTf4wlXoY8ZGa7/9ar9abN5q5v/oB/sYamca9Wy+77Yg2w/H1ZXg0SanxwQaC4YKNo4GxZwpOSxivu",
-	"BiG4ZZcHl0C2Lt8ck932bnN7xTpOr8vL37rNPsXit9+8Wru5/6vgjZXJIOZCMxIDCdiC496eQxt3EPBw",
-	"1Ursy/ju2qvfrchq37s+VX8ywaG1v/oD2Npzqa+o5mrIoQb7r8zVzVe7lXYwaa40Zzm31D9Xdxyp2PXR",
-	"JVqfPmHhQmgC8wmSWSKdDVuKGbONZyqkAyDTD23PslJOfz82Oo7veI5nU/C6EL0HMGYD+LDvzpjFWHQW",
-	"wyHwtfsxR8NaT+QLKi4WUPTMcLngpmTXEpeT4c1CEuwYtYytQle2R4c6ZXpiIX+c81GxAaeCtNoILzLd",
-	"Xc/9o37HxB0WlrI/RDyqpf2unBzT9luDPdYcdIL2cJ/uslfDNjvwW0GTvhzs+3tBh+0O27Q1aPoHwSv2",
-	"crhP9wYdfzdos9awSQ8GheX/u4VCXl4usLJA9scN4oNybcUqBghlkD1Bsr9EvNDrtCJW2sKFaAndBza+",
-	"1LaEYuF1hhqen6BZXN2WeDPvfyJRzIXGCmqfUDX/hGVxVZeYdU21OSf/lolAka1Pt9MBiwXTTH3qQtV1",
-	"RaChrCFMPg1tvdRtDy970q8xu8yk7p/1yUE/G/MjVMF7ochPyRxYt0yRLTENwy4RUrDt4vtOBT0z63+0",
-	"RRqX3HdLBiHGVgWDKC85JIkeubBBNa8GheKg9HWyCjDAODN2+nP/sxyovuYTJjEZ181z4jqM4SPQCD9j",
-	"7V07em2/2XnVbNaKx52wiYxn/bQH1dy4+Bz3tmBws9eZgZMzLBoqfZjCtnNH452QD1zHNUC6nRQVDNQT",
-	"+sAn00mV3XiPry7bjVa7ebCP25FO08+1Mpw/wxQdM4BlTm/lIn75VtkglGJnAR08phEd8JBrzv4asZJX",
-	"6ETzM+u2DaipIl/hnDwst/gtRwmpoF1nw61ADUM5ylg1lpe9gQSrCKucFhVOPSTg0OM+GGnS6s6uv5OZ",
-	"y/Y/LBJF3slRuX6/wiaediW6uTk7qZUp1itkZIChVqhPafagd6KQ8jwlrF1dn34grZ32UnWuui6F3dBd",
-	"Uchn1epZtVqfcnwwWFo3CAs4BCiV9hwKOYWqxyU3c3terLKvVCAlke3BUFwyy8YLtZvNVM1xkQLwH6wU",
-	"3SBnmmg5hd75gvGklW7SUEbI2IpPYDHloFj5Y0YjwoScjsbWNBzyOybMmqNYDtgixck0jnisNJT0mahd",
-	"/JQ2iujCQJXZXwaeEophd4sr1/Cw8Rh8sdXtsYBfij1vGQ31GGXbDC4ogK5LxvAY2XoOhbAAdoaFFLsk",
-	"r23n2QAN4zKKWABSLejBWLme68RdmfaMbZCjtJMvxJnYkEYmAhhiSdXGlDscA5Tfi708ccmLMjXVbXnC",
-	"twdB5+X+3qBT3x0OB/VOqz2sH+zToD7093c7g5dtOhgEpS3uugWCQMUBsfPNXOdZ7H2YtsSEIFkb+5Hc",
-	"jLRhZkH7wPwq8XFVkKBrWG0y6zu6lQScVBpgDWF1vrtt8Z11KEuVpVSYyZ6Wi392Y/5mwSFwBoQS7PJK",
-	"ZOzoKkmRpzIvnMt1XLijK2TrN8CzMg2irervOlu7pqDY2dmzwey5Ht4Xx2fEunHQsEAmVPAhU7onnDHh",
-	"jsV8aOmSGUvGukFeY+eQbGtSrjLtRzNOSQ4UNuOKx1bFGBgCDkjbEwIrnL9Q1hNyWOYuhCRNdCmyoMRG",
-	"aS/a91YOSqj3Fx49ie/E9py1PTt/Pw42TUfQD2LKA+tn+8Kj39DP9pSer6c6u2e/158jYOYPqM1dINnI",
-	"anGZHrLg/PrCo0dobYvNt1clWLnJB8yXE6aImkLTLKJlpuM3pDhB36C3N6/7l6fXp+fXZxfn28uk8xsB",
-	"3WWfpfOnkc6hU6+N+s724XU/LUrviXye7XL/l5DPXVwslCym8e1z1sxTSdkho2jBgRxLs7c5YraBjF1S",
-	"lvUyoT2LVMdGmSFVUxmDmIEHOwIZ8BrkPY1vjQaQlPEc2ta2ZTTrp2eK9cQUC4MHngnWaoL1TK2emlqZ",
-	"65+hDpYsPIEdYGUQUVoLLG1yKNg9UxrbVHlGc9PQW2wwI5qOvGxXN3M1PKjeFIEtAJzWHpHDoWJ6m0Ba",
-	"nuYTdkig8Tg2fXb9eiYQt7uExtn4oKUht5B4mMCO6MkeKLSGgyJOmo4aJd1DzR3L3pMJfUiawLZfFTTP",
-	"XjG5q/1orRMls1rasdkFZRXAcOWrzOGUAWE7f68Lwk/mswIIPpjTd73Li+bDaIfshDaAodbdayYBB7Vu",
-	"u9lcUaZtYe7zqetvkm6BlkTdosWjCBrEz2JwsvM3K5WJW5Nn2nitn/901vgopLNflzeCR2ddzviLZ7ER",
-	"MM+iAhy1IVG1bmsD3vkBO3IvcM4jpItZ3Py988zftEgXFgAs5kSPtzWk7uZyf3EaeJR4ix1XjqdCHc53",
-	"PE2iTQoiWpbyNjl6jjZ5jjZ5jjZ5+mgT6G02pLF1fo6pIgPGhGvo+3g6YrlVlbA1DZ2Ih8XVd1M6ZxQq",
-	"xxtRsjZSs/KSaFz0b7si/ZDphq7De6pI4tVeRnCunNj5bDL4PiEIfy2bAD4hAdOUh+rZEPBU4be4rZta",
-	"Kovp1de1esUlMXupo92zuQSGGtke4ttItEI5wn+kbmZ4y/wEVrSe2ILUg7FU2kVr25A/oy+7iLokFIsM",
-	"QjkgW9gY3bPDemaebYy/EhKjtVioWE/EbMhiJnymuvCl7bg+ptZgYekShOxR4fqtYyCXwF7eiU/LCHZT",
-	"7C1PZwrasZeGaEDwXxJqBPIprAE32CZdW+Zjw82wUwSU+YPe9Ek51wmd2e/SQz9MwLMlRDLzdpqdFREL",
-	"eMpPT+o7yx1zZgPux1BEPpyZ1SenE8CxjKRgz3FHf6jUxzm0LAiZVFrGLHiEqRLCKUulqIsIi7vApJCL",
-	"FPJbRiIIVnK1v+BSD2hoLmRsyVTsj5ltswVXFeNxDcTW59YTmRZWh+aBoBOmMNkhYBETARP+zGI1g8vI",
-	"tYv4TAoImFscxGZvsJsZ1BnoCZBMtzTUohlJ163PhtIaatawMclMWMIHoa9QHscIfnvNXXxoJEcj7ims",
-	"2twTMA6dYHxLI5PuYA4E2y9SG5icxCLj2FiO1AU5Ix0toiQYEnwJ5/JocQ+S1bKdfF1EdVZkkrdQ5t3l",
-	"OgJTmH8O5AhQxRa6WSe+GRdTIMdg5f/cccP5Nh59537tPTJIApp4ulHgwHqqnTrK7lIgmWs1aLbrMA24",
-	"UgYB78fcHzeWBnybeXgGOa12lMTbO80nn5FcJTQ8Ecp30D5YGhR+pWmss15ZuCAY3mhbbWKMI4hjmahI",
-	"LHcikxCZuWlRxdm2JdWFJLGcanifDKZmAkMOkac/QIQa2k7JRAasQY6c0SSXvo0dVdNIzZ4AooD7DoHt",
-	"tla8TQowxAwcymNGbi7fWeEDIeY2eiftgJWmtAtycXzWEzagMx/PaYu4FAZzHuXNYmllelyb3ZMSueXS",
-	"req1NejOFeEqvoDuFY5WrUuY6I2MJ7VvGxrGUq0n1r97M8+ftgzTo6WWS7zBc3dWDochN8w0lhPQT7LK",
-	"e054SR9UEl/y135dcpMhNidQE2fIw8RWhPoKBt5BrFtya5NUJDMo0IM3lxfv8yUqEoNTWiECqj4bgJ0T",
-	"9u319Qf42fzjKm1bl9KVIdNGYLDB1paEbC1kWc7ZvrddRHbmCLrzZMeuykOhJhOFThOa482VUEr4AgIX",
-	"ytEqmoKV3pZW9ptMQ80jGuudoYwndcODgEULXwY2u8ycSuara1s/IR/065HsD9LXTNeVjhmd5J881L/w",
-	"qG6wOkZD0TrZyvMrQ4pXufzrMxH8axDBE7h3hBLB7oH+JbcuuWcE9CM2mj2SAGYY/PIMvCSLG8wsVqTJ",
-	"pnK/UMTKxXNJ3Vl5IifdNYrvvgGp7OI/SxPPF+nJpIm5zOY57Nx+1M1SAzlZW4fZuuUiIOZTDI/Yrq7V",
-	"TGjAyGDWE+ns+NgjUoTw30R4irgwn6UiS0UNA+yemZQxtB5fvb54j3abIOZD3TBKche+M09IwIdDnDqR",
-	"KCDlyJlV7OJ6Yiui/i3W7Qmgo5fN4vVsVeA7FivznYxJyH1mBB2sUB9sN8i5xNmd5KKm2JPep4od9kTy",
-	"DFUeJGApuGj2FjkTuo2UQ+cdSl9zHfob5Kgn7F464JKuMXYxZMKhdmXaDMYmrqcaYC46k9oJeyKjA7qx",
-	"DAx2oiVKG5y93dUS+epqICfP6tozgX1CAivgttdzZBboThp1nL8qC74xg7eVKSvOsxlpxW+3N1XhpPCZ",
-	"1xOOqjoljlTV4SIuFLpaUlWIC6VpiG1GrcrUEzjIYJapzYt6H410ShOw2d/fHAHaSqh2YvHj1jloJyHR",
-	"1MzUE1xsuxEjHi2M6IZEqEU0cQMoJOeUhNK/nWcfPfG06iX+AZjTE5kT2spwL3y87ZHjmR9KwU7+SVqN",
-	"fQD76sPJP0m7sWu5lMsuTXOgs/pqmvOcKqjkNTXHA3qzkBkcMR/CkRdY+nIn7rbNKMpUZ8oyWrCB4YIl",
-	"1tVl7DSbrp3zEgKOSsKzbvzMcZ5141TcLFOL1+IuVnoqZy9nxfptKvQ3ym6tZZjPgtfzNfhugtecXpti",
-	"5fbGtwKaI6h1aqDaT+ohV9rVQm0Ulxe9glefpqKw60T14az/0+m/0mINTNxlXbANwXTsp4+BDW5UmzeB",
-	"v0ppXnzzr1GN8hwiMkCimkVMLYTQWgQhWxiMAXUp1fZiYUp8r0LInB1wZ1mwXLvZhBLYTgDFiC8IHmmQ",
-	"j2MmDGOhE5Y6ydkDV2nkGlfJR05W7DQ7PYH1SnDU0BZCnXClzDcYmrJ1j6aczBUx4KttL2dUIBIKI5SW",
-	"4kUMSqLE1ut4VIDcc5kAkEB1hg9bRfj8pG3qfk7uafHNWwBu1f3CfQn+GIFq1Xfp/KJ/dXP8tn91enx5",
-	"ev1Um2WUNsRNUEwCmeJ74y/ULMjGyTlyNJgR27ulOh1KiwyUFzA0BGJCIxujBjRGS/IVW8oB8fOAUH7r",
-	"4l+GmtjOIFtUkTneKgLVE1xvH8I3hIk72zIH0iYwGISJOx5LMTFf3NEY8j5g4oCcH70/xemguBOZYG4v",
-	"1z1hiFIdgkCpJjtM+7ZAs6Ou5tMGObIrMIgDGKOy5RTJVIQQVXfHYtibFeTsKFjZngckX5/hZOD/cqy0",
-	"JE3UTV2U9zSQMmRUuIzQzUgoDQIwZNPwQ2xWpjlbR1w4E9FUW4KbHSClusgJvkunuLT6qJVIiCXEznA+",
-	"nIYGA4LAEtM1ynG/t2MXJh7I+A9AnZ+bqhXRyaMgSGU2dEvocZ4uTSH8NTH46hjDGokKqRpvb0JSE9kO",
-	"AgZ3poi1JVrI65l2mfwMcxEgwNmQdLD+btn8B0hJUB6a9dQhwWB9bq2yEPN3n8a/mxWNuT/uiRGNB9BR",
-	"Q4Yh820IHSZfYIlOs+hRTLFnG5eBralo21HgCslYhoFK8ycARky2QNq8kHLRaDTA6UUHmLHAZQOfNJKE",
-	"A+zErPgXhkQ3pBG5HzOs0DjrCUiqICGdQfSzbRqnphMIrmYPPmNBapIOuLpFKLfTjhIutBMKBZTGHd/A",
-	"+Tw27hiSQfCTqflgt2VovDmrWrfd7LxqejVzgLXuq9ZBu+nV4PwgDdwecK37crfTbO6208zwl7t7zfbL",
-	"dtPQJBega6YyKFPrtvd2D/baSWqY+ndoGToeXebNTqvdhP95Drr2tzWjdG/KyOPxNI7xGkG/ub9CxwLE",
-	"fefmhvthiEhZD10XN2zvTJUujNhtd2miJ2PBC4V9IUGKaJAj39ZyuWUC05JQSY2ZnsaCBUAAZ5ivBDyN",
-	"jKkas2D7sCc+8aD/CSmkHdmFzuB1+sSDT8SncYxN1yEd4Obm7KRURrpRLK5cTkXbFv7OLMptB+MyOQlb",
-	"ey8t3Fl1HlhEyTQ8X7EkqakJOZAVqrWAgykMWJzrJsGD8vn660xo0Ggk6/bjd2xE/dlZUFu1dixSA71F",
-	"ByyUYmT+KgPJfNHXtlNxAWSuufKjez4WmcVcB/fPVMw3cIck1P1hc/DS32f1Xdpk9Y7f2a8f+C1Wbwat",
-	"QZvu+p1gj8G7/aovb2pMw37s1bRXqEJkY9JiRbYiqRQfhDPbzug5sfVpqPQN7G6y2Qb9sbCUo9NqgVBX",
-	"aCpj6fQypTlLmSFGESJfPkLvuvQ6fQKIBLt3+ZY0Q73RKEc1KtU9sUU1CRlVmrT2iT+mMfXNQrYPM+Uc",
-	"IW+LKzJiwhBjl/6ZjJdwAQgFgL58S4l3Esy4lHxf5xdRiWqXt5dNyIp7tRKJze2cltCfPSF3T0DYJlwk",
-	"Vbr2q9C5NfVahL+ftB8fR/29+O9tv8WytGl/+JK+Ghz4zaDF2sOa9xtQRy+jgt8AG6Uqr3vbWgvrat8p",
-	"vgWFImZm1D+TCv6blSqF/cx3FbfU0CZsGFKRXKE54rQRwXSC7V1rZwgi0XLp1r6T972MYjmNQPlTrKBU",
-	"6RuplAzlaGbEzjc4wD9aayelJ8P8YKY7N9TiCUSZuSXKiCCE9rK2Erp0JYf63ojolwzq3EsgWhGNYSLs",
-	"xbcQNyYnbsvseLvJeDhNOzNGa3GAI5v6nxtjf26M3dwY6wtKycbalVcUlywqoFFCy8j+gCUQqpOEZPbf",
-	"hDY8+spWuxSZqzl06+2675Y4I8vEmYRQ2D3fQoMGoYrYolbbS+6hi4gynxZdxIK6DoBebjZUlJJb1LKM",
-	"HGfONKqFj5LrVC5drKrymJYfSxG+cEaE73xVs/xMdc/23l5ejqgo2mR+IVu92rkUrFfDSMbkgOvYqZdM",
-	"GBXKKRHZtv+Lt7t8UScZEErW0mke7BeC/+sTVvNmwFwRTyebpNCdnb+5qC6KzCFuUJyTbpETAgMolnBI",
-	"W3ShU2kqAtvMDXHzMMmR5goL1aAss7ak6Fbb+pVWax/l4HdqS+aS/jFocCXVNQExq8M+ncBVTkfXJ91z",
-	"zoZUstr5uqL4UlJkxYKT+D4wdFyRLSH1HL9dRuhxvHJCX5UwnAUfqB7XnoyWtNc4b+w3tEZs4V8WmTfC",
-	"no3R2yup0iOcPLQEL39g+veHlGsyuEcL6mvzAyeeLxPHn2n+6n5GIqOTbSqVU+2Pi4rnodSRyCKxTSqE",
-	"a5iTGSuI6TdRQJ+YehcKmDZA6RHyceGwwe9CYq2IYSdSsOers+rqbIDfj+AvhT12jmU0M/NO5F0GEBTs",
-	"XaFEN7lTW6FYEURYLNWKZTT7/pfN0v/HqMNVQTmCJT9Lbb9zFeRxCP0U6omtm1Zm97UNuW3EPRYuxGT9",
-	"z3JADN4G0xCgxWqvSXTPVsxoiEXdljI6nABu3SNlsgEEVbo6eBc/Oa0bACx6tvjqGgIZwl0kkF385JGP",
-	"R5fnNnAj2SKb2GlLyG6bcz+9vLy4xPeSjUuzOmNGzcfb37HR+iPPtRgBuRjKTCG+u9YO/FKGYle2sbxA",
-	"Nx+XYgm6nImhfAJkMW9SXztXyJynbk68n2o5oZphW4pknZiMK3xGppCbcXl6dU2OPpzVvHQvINorpsIf",
-	"nyMHmFDoRA4pVCdQKMcWP2/Xm61c8XNfTiZcV3nnLVXjWrfGOsHu7iuzNTbbGkRWuP3NRqfRNEhkq10Y",
-	"sCxL+uHDu3q70YQw7ZpXm8ah4VtaR6q7szPiejwdNHw52UmWlPnXIJSDnQlVmsU7786OT8+vTs0kTu25",
-	"uLrCjcJNyWBijUa8f8tmhkSlwLYa+43WBjcR8ccgRpl6hOj9ArPRvaTChsFtiwiHSSEQ82N6xmN6xzKN",
-	"pJhi5JbN1Pe4kYvXoOrt+mxjHEsdd+aFhaQp8FF4REYYeR7OXIMCtBiscOX9KAdqtfsgiXFKIeAqM0Fh",
-	"DEBk22w/vVCE/XnW+OAddAj6bawMP3+tMU0hFhWOCs5g11oXOs3UOWnrGzQ0jRujLzWvBuXKU8rRrDfb",
-	"9eZL0trrdva77YPGy85+89V/Nfe6u81s5dhjaSbWUMUZDwGmbJlTnioWWwAe42T8UQ6qehgNxuQ7/8x1",
-	"hvln/VpqGtY/0AqNyxMI4Bv8BCZ+lk9XOTg3IR7FlAvo1Pr+zgsBQEDjJYCCjphAOz32JmAROqIFidlU",
-	"MftvzMr0uTn/BhlM/VumMzKYEWQwiJ6qnhDSvRFJGartrhk9E3cr74UrSUeoulVkKGPCbU0RAxxXidAU",
-	"ZOO/bNR7T7SbLQjV5dAA9iONoY8A4idRdAbJDbJBjsg9G4ylvCU3l+/I1oDNpAhIwky3yYjZlFMzLVXk",
-	"x6uLcyIF8fH6cim8nlB8JFwNECrI2/dHx/Wrt0ftvX07pZfxh0HcsCtfHk9DBns7jUNnPC4KSUvZr112",
-	"GUdY6SpGfeUseBo3catsmoSk/Rrq9zwbWCcvLBuEJmg4U9xmMESzmI/Gug8xZn0kK24JzPfT3rUziJGz",
-	"f064Wb79txS37t9CTqRyf8jP0v3TFu9J0sPsHQJRdhre9uGOJaMLdt9XRmVhcW7gfnYq+Vn2k2GSrLMp",
-	"CqLwjz4TYyNLJ+Pir0BmIHAG/wbxOfeGpTfdg28bCI4+FRdAZdR3SY0rcgzvdr6jZ9hdxUXfMJCoYI6D",
-	"WiJUpJFp7DpABRJbiCkM2VATOdVd0j44cCkWvRq+kKevSb4ZaTQavdryhnHPXHjjoh7Z+VzF/pxOYRGC",
-	"mCtq+aaXcEUbVjhVjIA2tBnzXjQpmVcTd3epo/CzHCz3Ev4oB39gFyHI7q22VwPZ9Q0XARejMqF8t9Vo",
-	"QSpYIpUvivyGcjyxxG8L+GDt82Ui/9pECgT9UsH+kDBNDa1gSvOJoWZpWc8hN/IH0BqXMThhVE1jFpCY",
-	"avbs5Kzk5PwsBxsJ4UXXeIfdmdmX3uZe7bMc9GoEXk0LaRm+s+X6oyYDQktwKF6AHiQUo0OqdNIxiyuS",
-	"6KNExuQNtDpcQjB+lINTAPP3TDOgsypskS16l2+wCk/giHoioJp2yddejQc9uPw9e297tW4vc3N7Na9n",
-	"iE3PUJtvPdET67dnxUNDiJ7v1+r0dXNC2LhlBDoTVdbEWFdmI/G6FOhuj72RWHK49B5esiFUVIfbh52j",
-	"XPNiJO4vFAgCCvVfaksYg9AGOamKh0zocEYiGmtOw+2lDBozmi5hjOWK33dVyQpHxpW9wbyhZaNX4maX",
-	"2dGeLkbhCdSJxFRv0/gzfgzAljzm7Ozu1R6rfpTZ2S0+cCmwjm2BEuKKt5Kby3ceYSARpR2NEBWfA1e/",
-	"pz7gLi1J7r4cZhpiJq5mdzGthpBifwkJs4RpDSK2XD84cZiSwLll6NlUaB5a6QBiu5fGv9oxygnU71GT",
-	"yFbEzRcJSpIgB1xQcJgsxE7lRoqD4X89TMK8hNGbNpu7/n8/TELnBftbr9ZqNI3kZkv5/q1Xu7l+U3/V",
-	"q/03vM16Ar+Kg2H38uQNeZiEQnXjYPi3HpCf7s7O/f19434XqE7r4OBgp9neabfrcTCsq5nQ9KEu1P/r",
-	"1eyXKgoe0k/NX0iuguGOZvHEvGknhml37LwOmOUVBnJbYMb+r8VyS+vu5J0IGj7Wg36y8WTExMMkxE9V",
-	"XQ6H3Geu/0njXsZBlIh4k7Dhnqw/cVkzf7zPXeIYiDnCgA04FXAagfR30BLIxag+oWJKQ7WT2CDrOPVO",
-	"q9Hc6YmbCBG2bjC+S/Lq6SYCqW0nlzdX2e7+9ROuIAmP4znkv6ZaU388gfwOo0pC/fFe7erDyT/b/Txg",
-	"/dSr3sdSLI04GD5bq34z7lSZ6j+eCWE5lvKqzEe2Al272UJx+muvdmTPBC5xr9YlvdprRmMWEyRUn++1",
-	"pVG1b13wuly19/bJjx+vU33YDymfKMIeIo+IwdAjnzU3TLYnAFQo38cDu+T2bnfvoLt3QLZsw1jNJ2wb",
-	"fHEG/D57iHjMbE0pMpkqiBpqES3JbpME0AL2ns4gvqgnsAyOT4UL20SHXrTdIB9jKUYk0wfXVuAjnWbH",
-	"M9pNGssRSKawhsFdmww5C23J054AmM4hwAL+eWUWhDYc8+cpAAt1bqiNDyRayqWuJTR1X5vPbczPhn6U",
-	"pG5At0bvmZITli2RktnMTKxNq5k8s0qF/TTJt4ZnORRDq5l9/bMciw0EbFhuQjHmWMdD/f7+HohvfRqH",
-	"wLJZUL5Ycztm6yxxgtMvrM7VP8wsD8d+9Pqe3u2Su6e1rrukbPZjk/3ziF/wH3/6R+vv/N3xj+PBD775",
-	"++zmy1nrnP940GCzH0P29ohffD5tnV+fzi6uz2bvT47U2WSP/w8/239/fdN6f312f349un9/fM+puIzO",
-	"Pkt+PbltMn6mzsT558Hu69D85k/+Mf6f4x8PGnftyx+u1ek7Phncv2lS+jb+8e7k/nh/MPjSOpC89Y/w",
-	"/vqHf/f3h0216X6WMVI4xSdQqTqbqKqGeswVp4AQchkTh6OQeyl8GcfM16n8AnGR1ffCGWkWtgAJGxRU",
-	"WJh5KyFqLxQxAFuf/ncJt0xyDbEeiu16kgIG3VwyJGmRu1mOlQv8su75UjXqRhgRjgVJEhgUY91KFT41",
-	"lvdG20Oz61RM4QMMMQ4+twV0+42N5i7YdmMhu7knYhYxqhWJXFOpkE+waixEdZFUN8Le0E7BNINClUAf",
-	"y8Vu0fkPbMhJT0B0AmxSGhkbMD+kMQvIgCkemH21gRQu8oIaTqvGzrqQlN+Bg972EtfCmIogZDHWqkUr",
-	"BcIhBVPoA50Hmw6UEdGX8a13XOkb3PKKMXLugABerjJZdEUhcpmIiep2srm2E8IPpwGz1RsHdVfGQA6J",
-	"G71s9tjguOJ3+byhgA3pNNTOwrZQHtdbum7sy4anLIWmHEJ9uCJbPlWszoViwoj8d5hGXwTWQiZTWa7S",
-	"3HfWG7a+Hz5k1Ix8hd8XrPAoveAe6dXqE1bv1QwN6tXqU0EVBunUe7WyJdlX2AZF9dzGQjM/bHWHhUVh",
-	"VwM6K5tTceGz4upLAZaeekTK1h8tAHOOoRpyeON85HhNbJ0Y/GNptZgxhGl/rU2CvVq39vLg9GXr1cnp",
-	"q9be7u7R6cvTl2+O283W672Tk92Tl3svzQmMaavWre0e7785bu83d09PXr15c7p71GmftE+ar1+/Od5/",
-	"edQ5eHX05ujkuHWEX7T39o0mdXB0/Ob49euT46OT5stXnd29vVf7p83mm5e7B82D3b1XpyevTl62Oiet",
-	"5v5pc79zcvz6aK/95ujl7unLvZNXu2Ys/oXVuq3m/t7+7stvtiBOy7mJA+drbh3Um516e4+0Wt3d/W67",
-	"2Tho7rb3OomzGd93MeE8ZNfyyqei8YVHjwoltedQMZrUBbI9h5D+FiGkifhRFEVaLO440Wb9cNGs6m5b",
-	"n6X6t5V7eHBIUNbhYkS2nODjJVIPtlKDGBX7zbWrcN8Tmt7aPnhJVzTwmMFjKMbuWWcq6LjzNaST1Hwo",
-	"9KogcHMKbm4UNu7p7LAnpnGIXTp9RcyEhGKkJ1T/3xqGFKQsK98oxgIP3OSJot5qdF4o8jWUSN488PzZ",
-	"aLdv24fWYdkT+UJjuLSvEdVjDxjXN9sflhsBXYJghDG45qsXitAwlPfQpwStAk5SmtAZoaGSRloz8lJP",
-	"UJXZLsNT0HygDokVEpQ1DBAjQewMaWizMa7Nn2/Mnw2S3RUlp7HPcCqUC3silDIawElGMb8zIjf0eBW3",
-	"daiF7aJcmUr6CghyeXr69uZ1/+bDu4ujk/7Ru3cXH09P+m8vrq6vKlgnkA4t9X/u/yqBr3PsaYnD9THl",
-	"hJYMC2Xl1xajbtJvyyeIpoOQ++sPjsWX37E7FhYKaFEUzsgolAMaQlQcdBNtlO2ekRZmP8Dby1tBLEz0",
-	"jtE7aGtJGiOuPdJQd5h+hCmeV8fvMe6pdGo+EjJmV/5k5cS/YoQysEzIGPtag5qombyyE66ikCYNUPJ5",
-	"ZZNZw/yzgTRox9rVdubC2gwfufNVbvQ7X72GfLpat6bjqbitwTvnhZPe+epDagsz6jX+aDtTjrjGv2/m",
-	"gRtxXQKb/SC1gk2Vq8qxEd5fAQ2DpVbssInNPpa22cz5EDcGrXrTzCeIY2i1vmd5MGdvHso4ZfuF9bMS",
-	"+eDPH4awdq+Rxxd/jqx3x/UH3sLut9M49ICjS9vTvKwy0TKhcDEM2b5dufBWYhVLBLSYqWmoVSYKQq0s",
-	"uFUuDzwX3PozFtyqhDUbo/OSQlsuZicN9EMX6dQafZcH7+nfH54+qgbXs23mqW0zG4oNyy0wz9F93zF+",
-	"ohJVeIS5pbju2RXTKRV8oYhv7eIEDesecVZsqBglJxDgtKrw2ZNSp9/E6l/eUKbQqr+e9+bj2Hb8AShs",
-	"QEdAtgRjgZVzL5nRVywbKALDHsVvU57tWSb5HjLJJlfxEaJJhRptiXSkZVLQypXbdaZCZwZbo1Tb05OH",
-	"72Kbey7W9uct1rYpZj+1ZpvG5C6vAZS8BsSATSBFKRv972FGXuIqwURMlB64qKJMHCeQ/GHVip8zdRbs",
-	"keOmbfnbxEjU5EcqGLmUzAV9zvX5wQhQo4LwkMFCuj/P5es6W+KOiv2dMQtD2fBrvzyqdwcPWbr5VX2i",
-	"KR54REG2/rN0/h2l8ye4hJvK7mWkw2DZzlfz/2fBt53BNLytK5+K8rDoY2nDhmhSL00Kwu5YPMPu39bD",
-	"60gjRnjZeB5KNHtYJvq/noa3boZfmYKcwR48mvBsGJ5sdh5lAFyo3VsrFnRrRycntaR439VYxto6PN6f",
-	"XduZh9fswVCsDyyecAXl7biCfnKDGRnFVGgWeGQYMzgjf0xjSLs2vGtGIhYruUmssjmxK5+KX698yt53",
-	"9BNAc/1peAtZ69BFrbCeiiuS+Zyr+F3p5RPQmmJ66bSiTYStPMV0I9Wd7xgo51SXGEkA7Kxa5j5zlShh",
-	"vYFb7jJfwxXTzhJxYgf5S1FMp7x2a1CJlgWZMN0a1qwye2Kdo2cnp+fXZ2/OTjNkFLAiqX4a10OqWVz7",
-	"5dvGFiF3DtVo4XN9+t9RlaRNLufT05YUMZeoce4lMjQbR7hAgdERxESQrKKvvbNjPRHlmBcVJxNaV8x8",
-	"pFlAbJE4aEQzkcojEyluPSI/y+1DS9XTAorQNXfoQu1zfdPwa/hYfpZlJtbRvGUzotqgTq1b+18E4P/M",
-	"EP8nP8v/E1zc0v9DT93ZxPz/9pZX4aXt//yPKs1w33FIovDH/I6hU9AF03GmIAWu1EALzMycyKMC7XOh",
-	"/ngKZIj1qFQGufOxT3OwuMLRTwJIgrGQeOPU1vJtcPp44eQQJ+g9KhTqjxaVnpoW5px2O5enRyfvTxsx",
-	"dPh3Z2xHt0dsCJZRG8DcYOs2/lz7APk8kF20bPxIMh3PGqH0b5dMIKZhmBv9XPYtAvWBbJl5HmnucLSr",
-	"irHjQjDChI5B0QHEw9xws0YsVqIWIoQN8j1Hi68fU9TeKFGw1c4mCmJFyV5Nfpa9GihiUFMy4Q5DGWcL",
-	"iT992uCRK3tJ1a2dbxGK/5+9b+9OG8n2/Sq1dM9dgTkCA34kxmvWWcR2up1J7BzbmT5nmr64kApcsahS",
-	"q0p2SMbf/a7au0oSIDAY3Em6PX9MO0iq565d+/nbUkyimX9769KyssGmzUiu362RRZkoNx4ZMWsCiyoX",
-	"qsyHbviLtZ73lAt79r+xkfmRmosqmG9m1I/VtY/CejwrHt/O67oEXW9eYciGMEdfsHTh5zoNSnvOBm1z",
-	"b1dVGy6w2x84dCyYDOJoe2cxYB5kS3MIlfPb23vox1Gg45sz1bA/XMrXLPux2djNY7BGhQNpJSFtRABn",
-	"zsq0LmgMHuW/tHZ8LxX895SVv47P8p92XQzX6UZjuOwOz3Uc4eMDUpirC6Iup32fmJUwKp0A1U4RxfSz",
-	"9fQJ5YFHnP1NiwU6YWyhLcNI/YSHmFavIQMcMXLsiJkIY8nNMDW9YcuwpsuE/dFiwQ+sPM7ASGeZ3tkv",
-	"P3pgLBipIT7nhouwaFTxsDJCSfrMEFnngqUqZAO5HlpZDyFP1kpsNjR8otloWTc+tG6E/dioszKB4h7F",
-	"XFetWDR4LqHzQwYMuLBdoq3ndibfwLLQZcGGV2PnyhJKKQvvRBGEuioykUP8QOGwj+aLdXj0RrkhLSSI",
-	"4gL0HNQVVktA93xww3JT4xKFWOybWSUW+2/DcPBIP6IcC7QBHAAsnz9lpVGms5ngMeyM53swRIfWNVXm",
-	"EJ6dSs0HdomygUK9gUIsJKKIJVLa0u3AU9dCb1Co7S6F3WAo5kcRFtcHFy8/VXNOs5pX6BW+nT3MW+Yu",
-	"WCiUQfC6dtBhpM8iKYaKaLlY/rpg0eD7ONXPh3qtQ726yphlQJcTk5/b1u0sXQG3ilu6KYxJxUSoMiS2",
-	"v8KhX3jwVj365df4wwV5YADLXuVG5VIbq5b+zCX+6lzi2Ri0VFmf2TO6vmCQVWCeJ+d/OMlKJldCFics",
-	"gIgOLnKefUBuWAywPgRzIIKIm6ktYiH/xDY3UM37yUpL2yHOI9ziyjhESTcW8BSOmBFcF+CCrrW2y9WH",
-	"fmB3AcrZjkAObFk/P6vVbDYhoYEmFdNu3b5ZhRd+kohhg3GYH2Q4ogIAHHjASIWNYj1GCE2uS6ra5yCc",
-	"WW35Gy5KPBAXY6XZyG3F2mw/5r2cMBr1Zr3h+Z4bgtf21O8R3gJDWXhxKJv11l79lbnuYKKFZzv17fpk",
-	"3XVsdml6m5xhCbHZR09Sd9y1ne/+gl3lmoQJv50If1Mw+ja5ZjTS1wXSu5PJzSCSd/NNCFeYmHiFaGvB",
-	"VMhYxJUmlQADtv0kFYKLoV+v16sH5EoxmgTXV2REdXBt4djMpXXQFVdKJhrbVAGRCTGdkv6YQFNcigNy",
-	"FdMhu4KJXin+hV0hgi2UIYNehSTm9zahUVStdwXCPYQkmxMYrc27EAoQWUrPJgSg6OQKMUfCqzp2U0/o",
-	"HQys1rQAZF1xxdFj0jNNq5gGrIcj4gqQ0MowyM4ZFfQXO5R3HMJ9FoLM9s0qkUo2+uoB4YZCaKD5Lc5D",
-	"gW+mTfKyyETIibcUUwuDxPQ0ABgT6chQCPQOH2WNGf78YOicy008yMK+WQSQ0TS6o2NFEqbTRLC5mda3",
-	"LOlLxVYE6wL81Hyf50LTumyW0vRyoM7VcFsPLXWiDddcByjOmbfmZnEbUi9dc6oCD9nIUks9NWkuIAYT",
-	"mYByieYYks4+xxGE7TiJcbn0+qUMREDYLrd+2jzke0qPIxRLk1FJzOkHc4ZFOuqb5WvWDEOfn/9uDvwa",
-	"KfjQF5zpuUC6X9ZpP6f9rMzc8oTvWIr7dMUTcIiIlDYXzbGlF2rhfMvZ2GPOHpwuR4uk8vHjyZFPTjvv",
-	"jw0vN/+tn1YP8AdkXMgdklTMG5trrMfDnkx6y0BFz9uNSfaorgGGPDs4c4kB3lu8GGtrtNdU9QSkgdmT",
-	"aX6IE3abH1U8g79+9eytWigG0Whetprt1n5795WtOOtth3v9oBnu13YGrwa1naBBa6+CbVZr9Jv9Ft0O",
-	"dsJds44RTUVwzZIeoPxhzIMLxLYFzEE+yqjRzAqEQPPXJ9nv8VChWALxEF67ce97QZokTOgeSAUidA27",
-	"n5Vmsa1agQ8GUCF0UYsDLria6XW5WeYtte59L0lFz7XWA4/p5CpuN9uNXQ/fs9XwSl9rtBuN7DUZx/Y1",
-	"nJAVeBbNyP5Z/kILpD7wiH71rlMjsyaMhrQPLLRF/sFfm77pndduNXZe3RcKA2crhRU/vLa3N2j0XwZ7",
-	"rLZNG6y2E+zs1faDJqs1wsIiGRKOEc8vG0UTm+gZWiwIhDY4bTn5eFbcKav1kJ/BZU0J368FYSKotrW/",
-	"FFDfeyrGdjpqY1bJDKs52zufCHbHlEaPckEPSMwutbMXHwHdDAmYMhy7YKK7axmBwihofUxHEaEKQZAr",
-	"UDsCHtRQG0ajsdFLE7+IivxCdYWRFtAlfqViFlwVikxcy8iWfSj0YgQ7Uvnfzvt35sIxHVYPCCUfz9+Z",
-	"NxNmqyOprthtNEnF3gihZBgiPGBG1k7YSGqsZAYwY5ypap10iCNTcp4Kcn5WO4R6jF943BWVIn//wuMq",
-	"ovf3x1A+uV6vbyWyFkAR7C88Rm2GGcUpSUF3R/C5bBoOkK4ruIhTrQ4QCxsSJc0XZsF8+MjCCFmwOltP",
-	"SqbafIUKFgbmmK6NFAARG/WugNtasYTTKKePrkhS0SbBXeSTMQ1dYRAl6A0bAZC1qy3VMFI1F0NbhCKO",
-	"AYSAmIuxTo4xJUiz2GwhE7c8kWJkdhrKgCkZ3bKQCHl3AD5xcSPknSB8hP0hBHihC27xqQW7y0ULrroC",
-	"5QmfnILAO5IQikTFJFA5lKa2qwwfPKSTYZbxQ1rZpdVZQd0MpT5wHpL8FFUfFGlmhJlCqtOvndq/aO1L",
-	"o7bfq/32tek3G437pZKWLmdPhJ+VQ0kggk9Ii0WeHzWA9Z6vqsQsWCh1rRxWvcLtcRGzIDd2T5fV+sLj",
-	"VSsr3q+d354nPJjVzojSSJZ9xgRRKXgoBmkUWdMFCvwFYXZ5GW2SXCYEs8ddwwvy6A/dWP9k9/CqgLk7",
-	"zd1lJpJxvvcs5BSR0P/YW998tcSaw/6fSn1iKNiwYhZO5+y7MlcZNdtKV+fHndMOUROHcDXJYSoWPrtu",
-	"tkbylvUgKHvra4med48scRUP5QSdn4RnSeZxLM3tnyi7vtPYL5Rdz5YhSYVCg3dWU0obMtGEfTYqbH3+",
-	"dQK69Ht5++BtAulsWgI+1XxzEeCNPwBq5jAAm0vcFKfsDiIP5xoFYZpr9Li2Wpzz2ZBqugXCUF1/1gjx",
-	"UWSyZuUA0AtelFFoXvt+WO57O5ESlmvo48/HcBtLsMBDKQYRD/Q31ZTM8htFwOx01WIJgOMhK5tiVZLM",
-	"OFbO/fDRSuyvlOdthVzd9FIk+zm+l+NCFrbiXxjUjwEehvPiXxg6NjAmRdOIVEBY7Xr1rletl6hfXfEV",
-	"Dd9+3sa9UdoKtWuwDmBW1E9NVoQtKRy4UNaGBTvi6uajQnPuw6X2sunM5ZFu6I+xXRpWqJyjAHWb9V0F",
-	"awjGcWJWTnPknbav2S78wqxLJ+t+kn0IfC+Vf1cF8M5otAc+a7Nfdk3q3kqWK7NAq9ipvjVDzwm2hJXD",
-	"g2cb1oY4s1lqAkTmPNoZnzUMu8DBwrS6KlPOkbE3IV4uy9sjOVzgUTdPrT/d8NyarRFN8KSTCkjiaMSJ",
-	"sZh43ov51iefZB//6gomhlywnpPb79vZQzKisa2QRjjITHkzacpDbAZLX9oCZ70+DW6YCP2usH/10Gzt",
-	"k1AGNyzp8dHQJ8Eo9DPAYhxRbkL3ScHsfl8nHWuDwMl2BXgKzaSUZjFeMBBcOntX4VVXqw14pFlSJYpF",
-	"LABbGIvVQV7Q1rChroB/urnXyQULEqYJlCVSRLBblhAax4wmD3vrze49KMkjuZrFhcV+amfmW9dRzBKY",
-	"+macmmvcW5m3eOaimk4ZWPseivgtg33tMWGumExDwYPmfe16EycES/8DgQ2pvmZJ2yhxGmtIN7rdbld0",
-	"PZ90PUcv5oOv9+aXqfOELXW9e+/Hur8maLnkCjO/P99gG7rBzGJiEcbMmmDjs8A9b+jQJ4aGrd2BIu9L",
-	"UqEe65z5Q6+zYm9zLrVfZrw9tly3JAD/R65qyOz/Dhz5ivTZQCa4FDTR9cUc+UM+gHVZySqnsdRDPrEW",
-	"7BbD0L1mo9EosD70uDzyzBZmW3Jy86fP53eDXlRH+C8UeLfgAIMdqqDn/hCHteiAnHtc3Uu1EdM0pJrW",
-	"zVEhlQnXJ/o940QOeMTaaBQomof9nL29UF1ho0CsLAgLaETJws2LPxXchOAKDPmQKe3b1QbGCX5NRNbu",
-	"CjR4gEOzSuIoRWcwOkwLr6s6WHZToXmE7uJUgKfGiaNEJgQjUOpd8eHs4pJwbfjT5KqSWRevliRhNdMc",
-	"1wdZHcIkFS+m/bJdUXTMuurB4J5dwh+J7sgV2NtjfGJlQfJIL5OJ54fYZe2IK3CP2wD1yY+p1jS4NnuJ",
-	"cG3A4LseOmxrRUrsegvNJ/fPZtFvx/oMZYMFsDzwoWIOwY+hd096r1aVVaxIgvn3oIkjk6kiJKi8E9kD",
-	"y3KqoKLKVBu1dphCsYD2dKwKheoA6Mnoj7gGmHeXWJFPHsDgBgMW6AdZxcWUk249iegBiWZmTXFRXLFb",
-	"IIlJr4332zwxybRp6M8u30Qbtiajg8zChu4nUzb2IRMku3QN75seHRgHbJUQuI+g8RjAM7etNliPx+Q/",
-	"7Jh+873ClWT0dHi1t91rNnMREL9DSpwS8e4fJ+RNRzvMMOaJF55FvQ3yu+wYFk9pxQauVcuOprVLQowR",
-	"SDc/hCSII92kb700JBDOfa+4WrcsSbiDMy6S8QtVXNWKCwnLvUwJOuqr9a7I+B+NehL6Um3y5vzsPWzQ",
-	"Zef8p+NLUsmNiFWSMCt5loh8cMkNEjnqCmoV8oSlyoW2ZZfZATnsHP58/HcjDMuEyMGgStQNj63V0aaa",
-	"ZKJugXV0BQqyBc0BfIxWCDSzS4UrA6i4CKBCFaNJxFlScHJDkPyDN4AlwqcLxjIdQLObsN/l/v1MxMgO",
-	"ITiSXFTz7ylLV45p/l5sbZgUc4hbXMbS/xtm9xwD8KeN0poEHbXMKLsZNhRNNZfZwxFa7HSaCKZWmE9M",
-	"gUWmCbNxosAcESjScjmu1ZQW727Droi4YMqFNqNcV/UJixQDu/kynAzT0NbEC91ksgw6FbznFJnvJkVm",
-	"3ayXNfh5qWwOT56F8s1xSp2iLS/LpJxwp3xTcXtOTCnS5N9R5KxgJse0JAzWyVk5FvzdYIGs1+soplf9",
-	"rshalDGpDGQSMDhPbWfNFFgnmMUvsvAllhCuyA2PjIhLNaSPVIlMssZsdjup0CjqJamRobNUTKfWQE5+",
-	"LgK3CY2UhOyYW5aXODQyeYfohAq0BtqA4Synhkbo93J5HfttawiGCDUIMrZM2kjWCDnVFU5mlwnI9lso",
-	"1/v4vjvtvhPiZUIsh6kewF+FxlF09LsiZlDzwrxsF+2A4DLYUGcx1tfmhX6q3VfEfWR2zH718NXFdHZ7",
-	"PZhEYiV1FtpS4HPd9/l9OC8Y1+WPO03ULAQkksNWl+WSP2nahluFp9UWCjHAlgQmFAf7259VcziSgj3r",
-	"DX8hvcG37C1xrKsQWzCTzvW0mkVu6J8bp4w3ChumEcXqPT7pY6AtSVhEAZpEy0lLi6tobN6EUj7kynwJ",
-	"nWJ0XFcMI9knlau/XcFtwQWh2KhiwxET2idXf/vbFaFBIpVyPyqfXP3XlU+ufq3X679dFYFouALrT9q3",
-	"kXYT998DeDMPxzgvA/Lyk5mQ7RbjkLWE5n3D4q4xDg7t4H9zmQ1lt0S2UqthJDxd/POfCehj7XSWHMPB",
-	"6Mi1kQz5gJcop05zsqOc8qIsiK9uFuOrm43WDgzapfOvfgfl9Fty97wx0t+zrrMh7g6rORPo/G3dq/Ms",
-	"+1MM2TGtmUyZA0JJxNA1erUF7xrGYASyqQhum4NytTVJ61dVn0BNbDGcKL1IE+aUBnSZWv4PCfIRo7eI",
-	"KtYVhYjxq3r9ChJl9HUi0+E1oUSNR30Z8YBEXNxUMTsd/Ax10hGY3md6BnM9PIwjGkCYSEdMFC++k2kU",
-	"QqkLWAB5ZxQweWtRYUOubsjvqdQ0V4Oa2zBuO1YhQfN4+C756Mp9PJxOOL0Zy1wZG0st7GRZQSIkfChk",
-	"Mh/xKE7YLWd3SyDsLKOpyEAzXVM6YXT0iCCYpWpwbSCBsTxVHGnKugJW4NUL0gsvNK79s47wV9ARkD8A",
-	"HgZyLTEtXpMKng0WVp84kTFrbOtrxmPu8TIxmksJWi0ycev1zTIxaSEXs+LsVg4hhdizCDAvoBbgGw5Z",
-	"DGLsHBN/KFUbkSLX9jk4g4v5c1J0M/zI1rkxslnBrH//SOHMgluWoirBzUSVXZHQJbFDsX1zXyGq6zNr",
-	"+GYJbtb4CJJfhboqQJaQq2iV3ETqsV+unpeEcpKAJljc+poRAPZFkJtJYc3JV3hEUxGyhHA4gl1RyJs2",
-	"qjdUYkXgnS88ng2irZNzKmy+1smgdioFq70H2CIj411LIdMEJK6Hjq6NwntINCqL8YsZ1SpfbbMNBw8J",
-	"Lcsp2qtpjOuILv6TBAA7prmh+N/XnYtjQwoPBP363vElHZZjjNmle6FseHj9wfDhVmPv6cTFmRQM7VS4",
-	"BUsHFF8+vQQOgyudv3hi20tyxvfOzPBnw/TZWwL3xqznqdQXVHM14GAm+aYs37IpK9740/INhFub0/st",
-	"9X5/KX3ygHBNRnTsLIag4VeclTKOpK7HYlj1s0uAK5itIv+39QYZOjBWw25X1UZn+KyTSccyXRzefTXB",
-	"+2MuhleAFacgIdlsDKhjtpJL7rXcJgCeVsEql/hxwoVWXdH1Tk7/2Xl3ckQ6h4fHFxfk8uwfx6ddD2D/",
-	"zZdYkIWcShIkLGRCcxqhPcFCAc+73f5XpmsLo66UyCcq2FQlEaNzOlfVWyoYOZJm2cFSAZ3EsJgWHL5t",
-	"/zCcMIJCmGUWyFTAM/C4gRWyce97GZrJrMGypTJzZcsGgYdc3azcb7NBfiqaPl9uv9xpvmrtPND9rL0U",
-	"VH4qaE+x5JYlvUdXBsh2cF5yDSAU1v9IFvvt0Uh9i+5plnam/gbYycw/Dj98RHvZLBukAZS/faB6UsJi",
-	"6WqkDKDyhlpYRcO+M4kcOUxkGpMASiiwB0ojvrGdfB+lEacmKGOC47Pxbs2M217Igb4zgva5wzod4xSg",
-	"I5FG0exlcCFHbsG86ZpD2E2r0EazxDYopL5myWQbe1NtbE+0sUa5QjvzJQsWWkLwLdRQbH9wJVj/QjXN",
-	"Hj4S5TVs3HFbHUI4QyC0a15xqZyKWCF6UUki/Dqj8wfjbpC4XF88xPII9gw1rWyC/Rb9keajrJOF5vKF",
-	"fsqspwK5l/aI4zt90DxPPzvzfGt311/VXH8JFf6yX0il6xlN3MgwEG/lFrmGSVBkxKjAoiPViXUrOdvz",
-	"J3VUGMKcuew09vdKh/8tqs4FUDmj1Wj4uVk/H93J6ZuzR5SpWoDF2nHECRol1WiKoZE5RWMLPmmNLzoj",
-	"6ANix2YETK4VUDZowc3Hzbb5B83WPpoYv0upLhzS51JzD/DuJbjo6oy7YPkvEa2y+pTzDPtHLlTJjikz",
-	"3tuS1qQipJ66chfxemxvHq//VkUsWytsufOPPtPzkkby1Wjn0RTuz6+xil8vrqv6vZHkyo6rNeX0lS8E",
-	"J50vksafmf5S9UWzbXqsUA6V3kogslHsyISRxAaqwyGcEBqXkNI/xiHdKOculS9n/DIri8elzYbfhcC6",
-	"JH0dScGeD85DB+cR1L3G3VKaL3Qo47HpF7JqsoGgXE8tC3adO60VQt4C08BClVjG46c+apb3r6MLLzuU",
-	"ToCQGM/y2netf6xHzhvTTZz3YI7V92d47Jy1aJDGhOZPsg8FoMM0giGHyApcoeNKwmiE2IULbzrsYP1Y",
-	"oj6C19h0prN/OK0bhlf2bPbVFeQxO+oSeezsHz75pXN+arNMsgXimOVnc+OqZuuPz8/PzvG9bNlmi0g/",
-	"RUHkzezqg8W5i3SG+OdzqOwCHR1cYDABAPbMpZgT09L6RiqhaaBdtfgpj9+UgJ9qOaKakbFMk9zIR7hQ",
-	"moqAEcRBOT++uCSdDyeeny+H6aqfUBFcn+I9MKLcCEX9lEfhEdVsMqeh2Wo3Gu1G41+eD/BLXC/zzs9U",
-	"XXttj+2E29uvJqt0Wx7QqO+gSy7iARMKVsBeTD99eFdr1Rs1KaKx53tQ39K71jpW7a2tIdfXab8eyNFW",
-	"NqXCX/1I9rdGVGmWbL07OTw+vTg2nTjFx1V3t4vyZCXskXqALOYoSEjhLxRBtO6iQ80SwgGxSwM/5nt8",
-	"TW8ZYZ9poLGugmLkho2fpEr57CFY6YB9kv3Fzjvzgjvyk54Kn2BiNY0iQBaXwqG4PeDOe2v6XLYiRd4/",
-	"V4Xmy6LGUhe+v3np6APEf6/wwTvwpX8bU8OvXz2mqddu+B5sFOzAtjUx7DSahdwA+YkFuq5pUh9+geAE",
-	"lrKceTRqjVat8ZI0d9s7e+3Wfv3lzl7j1X82dtvbjWIa8KE0HWNYAm4CdAlQbqliiR3AOo7Gt7K/rJfR",
-	"UMxkLc6pSLH/qV1KTaOa2dS5I7Dv5yOAb/CT5YEz/7KC6mNZRznzAi61us/zTMAgAPIbRkGHZgqIDWmx",
-	"xcAZLQCWjNm/QbRiATf7Xyf9NLhhuiCJZYVNr6nqCiHdG7GUkaq2TeuFVGF5J4g9mYSqG8gdJlz7jrlB",
-	"IK8VnUIHbEm4dnEbXdFqNLPAYUp+oQmkjyJ9EkXHgE8h66RD7lj/WsobKMha6bOxFCHJ7tMqGTKtsm5d",
-	"xVgpoAxFxABbuCsUHwqXAUAF+fl957B28XOntbtnu/QLXjGoVkTDELBDkjRisLZpEjn7cVnwVX4D22mX",
-	"3wcPuotRbTkJN+Mqbs7rJmNof4QWPn0JrIIeUZBTHTQCfhWPEz681j0IVushU3FTYEHg/rxh4zuZZJMb",
-	"cTN9+7cUN+5vIUdSuX/IT9L9GdPgBvyYNrXLniCQZdPopgcnLGtdsLueMmoLSyYa7hW7kp9kL2smyxhL",
-	"URKFP3pMXBthOmsXfwUmA6Ez+G+QnyfesNymvX//CMkxoOIMMWWWS2vbgHN4e+cJvcPuIM76h7GKzdT9",
-	"aVlQmUKmsYwjFchqIUEmYgNNZKrbpLW/Tyzv7Hr4wiR3zWsd1+v1TYFX/5XuYPPV9mr9nTMKCDITSoUl",
-	"CGKOqL01/exORLgec4wIqEOPu7rnWJbM+5nLe6678JPsL/YVGnnxR3UUgvDebPkeCK9vOGAkzZPKt5v1",
-	"ZsP8LxPLZ2V+wzw2LPJ/SGTAIHX8AZl/ZT4Fkv5cyf6AME0Nu2BK8xHgWmWpRZjqBezGBb2OGFVpwkKC",
-	"WPvPLGMJV+cnODqrS+FzT/KWAyJfcKChKFTXI/AqSp/u/qlQBXX+8warhGqsgoHuJD/HiYZK/hwulEwr",
-	"BZgzLEExn2e8lf1jHOZ3yzY0+6xxLQspVXl0IDyBXeqKkGraJl+7Hg+7cP679uh2vXa3cHi7nt81/KZr",
-	"GM59V3TF4ju37FTiluGIno/Yg0esY3bohcoxF6mylsYa5PLgYSnR3zZyKLFkytyjOFGye7exXSjZjUz+",
-	"hQKZQKEiTG0JFpDfoNif4hETGvCOEs1pVF14TQvzOzvHMS3QAJ9UNyttGef1BrMUF7W+1J12XmxtcxEL",
-	"G9ArMqM9Uk+94NEooZut7V1vXT1knsXdUgOXwpW1nNFGXDEQ8vH8nU8sdqTNnHOE+BzF+pSKgTuyJDv5",
-	"cpBrALnr2R1Mqyrk1D+Hi1m2tCofW6woFNJB7WArhqVhrSqUESDae2EwrG1jHo/6HlWKzWW6J+HgPz+P",
-	"okk5o5s2GtvBf30eRc4l9veu16w3jPQmAmkO5d+73sfLN7VXXe+/4G3WFfhVEg7a50dvyOdRJFQ7CQd/",
-	"7wIHam9t3d3d1e+2gfE09/f3txqtrVarloSDmhoLTT/XhPo/Xc9+qeLwc/6p+RdyrHCwpVkyMm/ajqHb",
-	"LduvG8wDCfLFJTBt/+csQOuqK3krwnowDiIp2MbakzETn0cRfqpqcjDgAQtlABWR6ncyCeNM0BtFdfdk",
-	"9Y5B8IwjMKJNZteYb9vE3SFmC0PW51TAboQy2EKrIBfD2oiKlEZqK7NH1rDrrWa9sdUVH2Mk2Jqh+DaZ",
-	"1FMfI5bikd8gvsLFh6P/afUmB9bLXew9SLFt1JNw8Gy5+mYX1NI8f0P3EGSyA2mVu6A6Nse91WiiUP21",
-	"63XsxsBJxlLHrxlNWEKQW32605ZRefdtcMJctHb3yNtfLnPFOIgoHynCPsc+Ef2BTz5pbi7broDx+uSW",
-	"Rjy0825tt3f327v7pGJzgzUfYYlzGH6PfY55wnyCZRRHqYJQoibRkmw3SEjHitA7Ooago66A0BdIU7TB",
-	"nOjfi6t18ksixbCQh69sjj/ZaewA/Hoe3RFKpurEHNTbFhlwFoUITdUVMKZTCLmAPy/MhNCiY/55DIMF",
-	"ABvqcPC0lAs9TWj7vjSfe2u4VWKqFLpIPHrHlByx7BffKy5lIfam2cieOdxq/FTb0eCzCSpDC5p9/ZO8",
-	"Fo8Qs2GyGdOYuj0+1+7u7oD/1tIkspXw50/WHJDxKlMcjS9LZ4c234npYdtrz2/zXpiJU+q13RFl47cN",
-	"9j8dfsbf/uOfzf/m7w7fXvd/Csy/Tz5+OWme8rf7dTZ+G7GfO/zs03Hz9PJ4fHZ5Mn5/1FEno13+L36y",
-	"9/7yY/P95cnd6eXw7v3hHafiPD75JPnl6KbB+Ik6Eaef+tuvI/NbMPrn9b8O3+7Xb1vnP12q43d81L97",
-	"06D05+Tt7dHd4V6//6W5L3nzn9Hd5U+/9/YGDfXY9Zx3l8IubkCx2nmMwmp4R0Fh/Whph8iEOBqFdEwR",
-	"yCRhgc5FGAiVXH4tnLVmFusN2JohWjLTcyVjaVAfImTWwf8kEZhZ+iECqGBhhcLAoJZHgSXNXnD2vpoN",
-	"BLMO+7nK1EdhRDkWZplhUAOikut+6lreGcUPTbCpSOEDjD4OP7UEFGlLjBIvWLU+k/XcFQ4qDADAAb6V",
-	"jzhg20CcV6GGHZYDdrqmadTh7oHljE5/YINQugLiFWCl8ojZkAURTVhI+kzx0CyuDa1wsRjUXLYqg+gZ",
-	"WhU4hN2u5kVFr6kII5aYiVBb7gnHIQVT6BedHjbtAxjVoqvrHVf6o92bZWLm3PbAaLkqJNaVAq3lMRSP",
-	"hQE/EUGUurKDab/moA3kgLjW5/WeGDJX/HYynShkA5pG2pnaZsBq/YXzxlKBuMcInaRwISoBVazGhWJQ",
-	"SuWWzcVFXwbhfWERkVU98xGjpuWs8tEsqEd+xn3S9WojVut6hg11vVoqqMKgnVrXmzcl+8pjgOvdwo5o",
-	"CP5emRA60BAAxJURDufDv4tgssNM1wyx6PYamVw/WkDm1J1qmGGGNo3HxGLH4D8WIshcQ+T2V28U7npt",
-	"7+X+8cvmq6PjV83d7e3O8cvjl28OW43m692jo+2jl7svzQ5c06bX9rYP994ctvYa28dHr968Od7u7LSO",
-	"WkeN16/fHO697Ozsv+q86RwdNjv4RWt3z+hT+53DN4evXx8ddo4aL1/tbO/uvto7bjTevNzeb+xv7746",
-	"Pnp19LK5c9Rs7B039naODl93dltvOi+3j1/uHr3azvD0m4293b3tl/cWJKfpvMahcz0392uNnVprlzSb",
-	"7e29dqtR329st3Z3Mt8zvu/CxHnELuVFQAVU3F8ntNTuw5LRpS6w7Tmk9FuElGbCR1lUabnE4wSb1cNH",
-	"i7q7rfKVK+BW6uHhAUFJByqUO7HHz2QeAL6nELBiv7kcxxir0BWa3lis11EaaR7TRIPjDB6fiDiFijQI",
-	"KO1KufQj2SdKy4Tl2fq22q1Z0hQc3hZNkI4PuiJNIpBRbgOFIPoUIz/7MhyTyiCiiB8osqhVwE3MNfVm",
-	"feeFIl8jiezNBwegjX+7rx5Y52VXVMAwgIJhleDUvsZUX/twcd1jcbkcjdEOEr56oWwlMyj6AmYBJyeN",
-	"6BhLo/URurMrqCosl7lT0H6gDogVEpS1DBAjQWwNaGQTNC7NP9+Yf9ZJcVWUTJOAYVcoFXZFJGXch52M",
-	"E35rpG6ZQCWDmlmIyEW9MkVSEUHpPEHOj49//vi69/HDu7POUa/z7t3ZL8dHvZ/PLi4vljBPzKs+kF0j",
-	"e39IIOzU5bTA77oOxNCCZgHmfWUh6mP+7fwO4rQf8WD1xjsAW/mO3bKoVDyL42gMsNI0gig5Zc5Gfd7q",
-	"GVlh/BO8vbgsw0xH7xi9ZcQoJfUh1z6pq1vMR8LMz4vD9xgENbdrxF2+CEYPdvwHRizDhQkpZF+9Wxql",
-	"xUSzI67iiGKtqplEs9G4bv6sIwfasoa1rakYN3OL3AZqovXbQL2GBDuv7ekkFTcevHNa2ultoD7kxjCj",
-	"X+OPl7hsQ67x3x+nBzfkes7Y7Ae5GQzq590/IhgZ6f4COBhMNWONW2DfC6m25QvRNQdyuLtdCntkJzPX",
-	"j/joob2RyegPC5NuNp8SMsyZmwcyyS/9UkytTDr480cjrFz7Y1NlOCixKQekgmjPaRL5cJ/LxAol1dVF",
-	"wjlhyfaTpcG4MrNYJqNZ7OZCRIR6EIRrnkjwDML1ZwThWopmHk3RC8C3XPROHvCHntLU2nwXB/Hp741K",
-	"18LlejbNbNo080i5YbEB5jnK7wmDKJbiCWtYW8qx0C6YznngC0UCaxYnaFf3iTNiA46UHI1sHY+FYGgb",
-	"5E3fxOTPw5VM+qu5bn65RowFnIUN5whJRTAWWjH3nBl1ZUERWbsR3way7VkeeQp55DEHcQ2xZAnctrwe",
-	"qMxgrhwCr7MTOivYCvBtm2YOT2KYewZw+/MCuD2Wrp9Erc0jcxcjAmWvAT9gUP19Ig3Ax9y8zFWCeZko",
-	"PnCxjC5xmI/kx9Qqfi3gLthdxyWrBFViBGoCJYHOJXMxn1MFhDAA1GggPGIwkfavU8m7zpa4pZJg65pF",
-	"kawH3m9rVfPgESss/ZIe0ZwKfKIge/9ZOH9C4XwDR/CxovtC7mFIbeur+f+T8H6rn0Y3NRVQMT80+lDa",
-	"yCGaoahJYQvLYnXaQdHTqjHEy4b0UKLZ50Xi/+s0unE9/KFM5ARWYG3e88gQZbPuKAngRO3KWuGg7XWO",
-	"jrwM0O/iWiba+jzen1zangeX7LNhWh9YAtXhpTBUc80S1h+TYUIFVLsdJAx2KLimCWRgmxtsTGKWKPmY",
-	"eGWzXxcBFX8cosruE7oKzCE1WwEJ7He0APE0U0LEQaw8s8wnY5kb4DTlLNNpRo8WuSaZpmuu5nzIwDxT",
-	"PcdWAmMv6mfuMwdRCZMO3ZwXuRsumHYmiSPX91+HaTodtu0BRi0LC4G6HiJZmRWxLtKTo+PTy5M3J8cF",
-	"TgqEkYGiJrWIapZ4v90/2jCU7cJS7PAZuv47wk56zNF8IvaSU+cCfc69RAZm9QgXKDs6xpjJlMsobu/y",
-	"+azPPKbFxdGI1hQzH2kWEoseByVqRlL5ZCTFjU/kJ1k9sLw9x1WUghE+cPH2E0XV8Gv4WH6S84ytw2kb",
-	"Z0y1oR6v7f0/HMC/TRP/lp/kvwUXN/Tf6K87GZn/r1b8JV6q/u0/vCXKyb3jkEkRXPNbhq5BF1MHpeWl",
-	"nG+qhSsNK2muEW8/EfGPu0AGiFKlCvQ9GQQ1NRYHKb2RgWT0Cik4Tn+dvwxOMS/tHMIF/bVion604PTc",
-	"xjDlvNs6P+4cvT+uJ0qDKQL32LZut9jwLKM8gN3BAjr+6n2ApB7IM1rUfiyZTsb1SAY3CzoQaRRNtH4q",
-	"e5aAesC0TD9r2j0yzrWE1eNMMMKETkDdAcLDRHGo5A3gJWomUNgQ33PQ+OrBRa1HpQw2W8WUQYSa7Hry",
-	"k+x6oI4B2GR2OwxkUsQX33wCYcfhYVJ1Y/ubHYUUkyDn397MtKxk8CT2JNf51sjiTpRbkYy4NQFPlQtX",
-	"5kM3h8W6z3vKxbvsRvp2BudH6i+qYMeZUUJW10GKq/GsfnwzF+wSVP1EakM2jjlagyUOP1dvUOpzRmmb",
-	"iLuq8nBhu/1RA8mCyaCOtncWAwZCtjCHUFy/vb2Hbh0Fyr45Vg37w6V8zbIfm43dPCJrVDiTVh7SRhBw",
-	"pq1c8zKNwaP8l9aO76WC/56y8tfxWf7TrovoOt1oRJfb33l+JHx8QApzdTHV5eTvE7MSRrEToOApoph+",
-	"tqQ+oVTwiJP/JMKBThhbaNQwCgDhIabZa8gJR9gcO2wmwlhyM1ZNb9gy3OkyYX+scPADa5EzKNNZ5nf2",
-	"y48eKQsGawjaueEiLFpXPKydUJJQM0TuuWCpCvlBrodW1kPIk7USnQ0Fn2g2WtaxD60bqT82eq1MoPhH",
-	"MfdVKxYNnkvs/JAhBC6Ol2jryJ1JP7AMdFkg4kdwdGWppZSLd6IIQmAVmUgsfqC22EeF5s1HsumNMkRa",
-	"yBrFNeg5ACwsqYAO++CG5WbHJaq12Dezci3234bn4Kl+RM0WaAOYAFhBf8rqp0xnN8Fj2BfP92CIDsNr",
-	"qhgiPDuVmg/sEmUDhYoEhRhJxBZLpLQF3oGtrgXooFDtXQrOwdDLjyIyro89Xn6m5hxoNa8oLHw75zxv",
-	"mTthoWgGce3aoYqRPoukGCqi5WIp7MK0+x0c7Odzvda5Xl13zDKjy0nJz03tdpauzFvFLd0U9KRiIlQZ",
-	"RNtf4dwvPHarnv4Fl/nDhXtgFMte6Eb3Uhuqr/7MKP7qjOLZMLRU+Z/ZE7oh8SAr2TxP4P9wktVYroQs",
-	"TlgAgR5c5Lz7gNywGEB/CKZJBBE381vERf5p+133ND9ZJWo3wDm0W1wXhzXpxgLuwxEzEuwC2NC1VnZx",
-	"OenJXr96fap40EkhX+E3w3f7AJtb/AW5IuLNmp/MUAGtAXk7QrxsAfu1HU9Tii1ED/BNOK16ISVzrDQb",
-	"tcm1LbZfkvVItStDCDhaRseNoGgwH9EhU35Wub4KfVzLOzJKg+uSTsz3zkxXkimTJgkTyC1NSz4sLx4t",
-	"a0lRFioTPL+4DHVyDNFL8NU1VYR2xcePJ0c+oSSSQy4sDiQVBHisg6IyzwdpFLnHJJER4l7RTDICnLSu",
-	"EAAo5mAc2ahOOiTkivYjFmK/Fh/V8DImtDkVDFBXeUIS5vCylKZjBLZyYVIBGIAdc5hdFbhXYMKoeJHz",
-	"rDE5IOCwJAM64hFnCiDGUUyB6HIc/AHgsXIAAlMsYoGGvIZMBrwaugv8ygG55hC91QmMc4TMxWYRHxZT",
-	"bhWhZMRGfQCOrZMOssIAsXeHOAOzrCMqKMKf88R+oMqXAz8qWY8PEC5PIzjkiM3bdgc8wbqY6lreCQCf",
-	"8xFzl2tFLn7u1Fq7e/DckHBYJx2LnE7uZHIDVaUosZjV8LvvChO/Nkc0gwlG/FqL/naFZ7MHH1x1xRSO",
-	"br4WVBCuVFqAIjaEbTPY8AYxv2SFj0ki+1LbBcaVDAsAu24w1fLls6DFs8t3fnysDG3zrGQxlgIKZBJi",
-	"wmpCNTPMDQMCswJCNuC7n/IoxJoA5hOW1auJ6JiZtwYRF6xeRKxl7bz9pUd08frsfTaY6eZUX45KWnon",
-	"xbCWpAKqPdtCHoZVZb0r345U+dgBdAs1LRxiCMxPVd21wRPDQPChTHWcYpBccTC2o5LxvKaKWQaJEfJH",
-	"MrhhCWYWwVEy18n52fvpJuGbeRwSABxJBer7GTlhLFMf0ZyvEkYFreFZJzEXwyt4XVV9e0IMs3xhiDGm",
-	"fR5xzZnqirwpc0VVZ9nu+XHntPNCWaZsfuSwM3A5/nR8ufXh7MK2ADxqkiZhUG1iSbNkVhcs4TSCQziI",
-	"5J1qO8ZhwbqhgfqYjiIobPj24uy06gPsoY+hY+Y/MvYJIgz5Lum6K8zW+UTFLMhEagv47bQYqAFuO4aS",
-	"bMDmTzvvj+unPjlFSJlUEJEaXlU2L/f1nO3CzQYcR/fmC4UMJ6YBa9t5OOwIB11Z9fOTVylCQOLl9oXH",
-	"1Xy+I3nLfHMb3ZBU0SHLAbaTVLxQ5Bc3wfNUkPOz2iGU9pwzFxjWQtp7oSyvVW0sQIHdjWNmIc5pAiUO",
-	"zb2n00Sw8IAAjBy6FpkIkjGAgoFQoXRXID9F2ATChZb5nkDFeTNrJm55IsXIkPYtTbi5eQG3CuH7SmaD",
-	"gyyZCmB5/sL6BCQqZYPZUGysIC0j/6zCBY4TMvuUcbtbiSkPiUyHyK8seZs26t6EpjYJI19K/matzNlL",
-	"RjmNojBmTTXsMw10hNATN2ysZrDgoUSLKu8ZBM/HiFvU2T7L250nsQDZo0SsE8YOSLcM+qfrkQoPSbPq",
-	"Aha0jAvQ67PdWZT0kg7R28xCh26mpuHNfAdu5udOnAxJPRrn9jCU1dJIz5uy9diUxNpPpy0AvCnQpo95",
-	"bXl4LumPC3lVmn3W+YmdjsCbHUMWq1RCSkbK+CT76gDDDjGCEqQzc44MG5J5KejZpqEyZskNjThapKLi",
-	"8HPLMNTwc0vf2j+M3ueTrFKXYUvxrg8EOWLSCNmp4APOQozcr5Z3bcsI3f92//8DAAD//w==",
+	"7L17c9s4sij+VVC6pyr2PZQsybITy7V1fo7tTDyT2Fk/ZnbPaq4CkZCEmAK4BGRZSeW7/wrdAB8SKVGy",
+	"M4+d7B87jkgCDaC70e/+UvPlJJKCCa1q3S819kgnUcjg75+5z85YFMr5hAltflHTyYTG81q3dkLiqRBc",
+	"jEiQvuHVHmg4ZTCOeOCxFObni6DWre0PW36bvaT1A9oc1DvDV6x+FBy26u3BS/8VPWLNYatV87KfXbMh",
+	"i5nwWa1b6wz3WTto+c3BETVvPXJ9KgNW6za9GjfDv/QPBwe0E9T3WXtY79DWoH7kvwrqL9nh8IB2Bvt+",
+	"O6h5NT6hIwYfHA3aw6bfYfVWsE/rHXYwqL/yXwb1w+EB6wT7fnvQMjNNmFJ0ZECoeTWlqTZ/2pXXvJrm",
+	"OjS/zNig5tWmisUweDM4ZK/oS7/eHnZa9c5gn9ZfsaOg/tI/GLRoe7jPOkHt61cPdvhiAhPkNlcQgJTM",
+	"uB4TrhWRMR9xQTLbk91sXwrNhNbzyAATSP+exXUYoebVAj5iSte6NTWm7YPDbttvDQ5Yc9AJ2sNDus9e",
+	"DdvsyG8FTfpycOgfBB22P2zT1qDpHwWv2MvhIT0YdPz9oM1awyY9GpSfUs0eRsW9BQAtzHwShdznGn6O",
+	"ZKxZUOvqeMq8Gi79PLNys+KYBUxoTkPA1FD6VHMpEIiIKjWTcWBPLWI+H3LfvPgVD0nQCcD71QJsDpoK",
+	"OmJm+JDOWQznIYd6RmO7MgvogCrum71nsbITfvUMRmg+YZr5YyFDOZqXfm+OinLB4qUxHC5lEcn8rvhn",
+	"Vuvud5ovX71sLy3HfUXDiAtGBlSxLTDxq1cbMxqwGHbzxPdZpK+pGCEfCJjyYx7ZDT4JZ3SuSK82mGum",
+	"erVjoseMBHImQkkDMpZCTmNF4POG2X9/zCbUjGO3QOnYUI+Z9BQRF95dnul2zIiZhMTmOZFDQklEY3Pq",
+	"JGYqkkKtneH8lo6WRz4Xmus50XRkRs3Bv2P+ZQmKIO3sHhPFREC4JgPq3xMuyMWwfikFq7+n2h+vg+GN",
+	"VAqw4lZqGn6ghdtqFiumkwGLDUiReSk/7oQLPplOgOc5qhGajViMBxjRmBoUTM5QToX+IZbT6G5qcGFx",
+	"wru7izO3+pF5rQGcFdi/IWL2KjBctX5AO8N6h+0H9Vd+e1Bv0ebQPTPUaoaKqB7XvJolq6mZzqvF7N9T",
+	"Hqd0nK5kKOMJ1embyztmob9TLF4PvEH2POyVsP5bwZ6c9omPwH7BiZDA0qkoPl41GRPmvP9V82U0NzxK",
+	"PrDaryvnhPO+hAkWt+xKMLdjPg1DFr9QeO6KaEmorwlVx8mGvlAkYEM6DTW+RPiQ0IFiQjfczi0uaJTM",
+	"nUNb+viOiZEe17rtgwPPoLH7d2vlUi6CD+Zo3Pblz2nNKSW00iqglewcmk3SeRb4nCBcswnhgdm2H85v",
+	"yd40MixC7X3hwdc9HTPWKMYiDsM+C4Tv+ITrQgYWc6ZIxGLgFWRn6L6oR3M9lgJYljI8iypCCR7Wbunh",
+	"hTBPFkJ7/LVuq9k09+OjhbcJ/6wI/gdaxtgN1B4ZxnJCWk+GPkJRpwj4tbBeMyroLzK+H4ZydhFcxcXk",
+	"Y2Ce2bdeKGIYkEcuT96fNy49ImP4k+wYWS2kmilt5OPdEvxw4/R50JdxXyDNrESWlTRzzdiHWPpMKQPW",
+	"am4Z4Yt5hjkIOi8PDwad+v5wOKh3Wu1h/eiQBvWhf7jfGbxs08Hg2zHMvJpxUcDtL4Lkmk7eK9naIDvQ",
+	"yj1N+dJhpwys87wWUw5XRiIuASyvED0ZMtAaVsME8nUZh7KfPwGOr/gtU/q1DDiKNNeMXbMopPM3Mp5k",
+	"NBMYbhpqbsS3PYMS9YBqe8f5MjAjGlzhYVafucUZaWR0A5Dv9z7zyCPZH6Svma4rHTM6yT95rH/mUd1o",
+	"tzFTiqHCla7uv2I2rHVr/2cv1X/38Knau2bsDlg9LCNZarpN+AtKoLDw1zS4xs1YWHUWok8KxYGE7syb",
+	"RovtAEtNVE2zDV3ymUeECR3PSa/WaOwx7e+BYhP0aoQpn0ZMwTHT2B/zB5aS1vn19dV1rfJiz+NYWhFy",
+	"AZOEL+OY+ZrYc27UUGQfhtzfcp1H2XVaVkSqcB/ClbM4HKNGPNXRVJuf6QPlIR2EjEjhM3NncOXYHAue",
+	"f1/MTRAzJaexmU0RIbVRCSgB+wDRY6oJDUM5w/PJbt4bGQ94EDCx3e7tZ3dPy3smiPJlxEivFjNqECOQ",
+	"DAECAMiHq5vbb7MBGQWchEYpgqVKcwixBcr8IiMWw7KIYCxQdhMSAdnomSzYZjPazXZ2M85YyDQjP8oB",
+	"GcqYGAqyxpOAgGHJbsHF5Zur6juQyoliKIt2wq3gmFhQiDK68cygwIyHIRnTKGIiv+xteAUwGRoEhpWZ",
+	"PzOmnwIGMpZKk16t1X7ZaDaajVavBggbPjCQ9ZPfyQ4loZQRaLV29N1jYsVcFM6MCBYbLB5OFQvIVISG",
+	"ZM3ZwixcESnI9fn527vX/bsP765Ozvon795d/XJ+1n97dXN7s4R+X70aHdkVr16GpRwykMGcDDkLA0IF",
+	"DeeKq4aQE6keu2Qq7oWcCft4hz1GzNcsIIOpf8+0R4zqFPPRWPfZhPKwT6d6LGOPMN/3yD2bz2QceGTC",
+	"Jwz/38DqkYkU9x6BOTwiP0mPRNS/pyO2W7gcy4HXLiiK5Sfm64amcWP0eY+LxmceLXH6x2IGb4RLYs1H",
+	"Ct7s1QrBscLxeiyB98hQhgGLL4IugdcJHfhdQgXh4oGGPCBOVl6a6emM5IRMaGikARYYtuHOkotoqvM0",
+	"cyYF245N5Jb8BtZKplFAdfZqeGa2YKDNw38p9Rs5FcF2fL+TXQNSJ2m1gc8PYdRnZ/GXkqipP7bI4VmW",
+	"4JFPcuCRmEUy1nBiisXm7ls2Kiwt/5rRYL7N8g/y196dmApDjAYU2AGlaaxZ0CAfQkYVI/6Y2afmPp4q",
+	"QjXZoxHfe2jtfZID9T+4lr9lr4Xn2zYjLNFgTuZMkx2ElIuRR5RP0V0iYzJiAm5FMdo9JjEzhE+HmsXk",
+	"2vxdP4G/FfOlCEBPy5hm30l5X6cFBoFfxixmTsEbGUZuWDMYM82iE1sZrH13ncUyA8jyVDcImblJZpTr",
+	"EitlkbJthr4QmsWChriHW+FDjqS5HY8oFj+wmDAY9xsIwwXTWNM305SHZrstJdhXQjkCKnhG2t9IYv6m",
+	"7MEOTXZkTORMmBt3TqiQesyQLey6tb+XAR9yFhSbVPyQM6FfKLioyU7Orr5r9tSfxjET+pgICYLAAkEU",
+	"2/dvQSVftPHboQz/ipliQsPmr6YFoAYqRuxS6huquRpyo2oUT2kFFhag94OEnIGionjArC6wOHNmKdYZ",
+	"Ui/xhoC7hfzfvd602dz3Q9DM4W+2fgGMCnop9YVBrgkTW8rcB81WFhlVxPwuiRkbTwep4jFk2h+TmE2k",
+	"hvVKxbWMOVPWiYLbQAVtzOkkJBRlHHOy30pTQyGSqnsFuoGSE6bHhhUvgh5IsgO3HlW4DPMSXVrLHFH7",
+	"mrF3crSwj5o96r0opDy/g7Wb2/MPpLXX7pI311fvCRo5+/v9Vqsn4FnbPLu+uyQ00vUR01ZGIeaE24f4",
+	"/8kzLpSmYUjqc4PTYU9EsXycd8FIPdY66u7tBWzQCNiAU9GQ8WgP/9wLuNJqbyDl/UzGk70Lcc3w0mw3",
+	"myRmvowDFpDWQau9v/+6J1YjVtFuw9LrZheA/ZEro5FnzI5kTBVhwsxifg3lyND4kAsado2qMQZzr6ME",
+	"ND/1BBVG8ieG1on5O+djhF9yfOOYzMZGAeRghFXWIoA2IhbA6dLY/GcWc62ZaMBKC5hKEdLZ1/bgna95",
+	"6+sNiiKb0RZKKX0mgkhy80UNpBW7YXv4eC9oHTWDl0edOmWdZr2zP6B1erRP651O0H7JXjHa2u8YAjKA",
+	"1ybzfsCGXHDrYQLTa7dWaYxNjGQLyy7AiZupb94YTsNw7iS1vBn6q1e7lfIdjUdbCfid1n6BcMwVCc2I",
+	"MdFjipcyODjMTdBpH3WODl+2jw7Buay+DdtJAZEPAAY4lYd8NI1ZQBT/bCFyG/Ceirm1Cqit9qF9lDcO",
+	"STKhYk6GlIcsMITGhXLSJhdkv+kkzG+w/sLJ0Zygx+ZOh0vfWRyMSGwYMzwCjULQCQPZqicc+55R5NEg",
+	"3Rtp/zojN+uc79yuy6wyI8cuEfkmMi4ZsKG08rUwzI1qzSbRprLvnUDzA//MtpQGcxewGcxIOfgZSUzU",
+	"z36g77lSVndxVoGM/W9BjPnll1/qJylkJaIStZYzApMvxjoUCTF3IjH0PoMa6aI8IBYHJHaO1txpOs0x",
+	"ARQbUS7AqfcN1IqTZGorjICZFPW2DzKYUOFe2CVGg5QGFY385I9ZUE39uBNqGmFI1XsWcIpelW047UF2",
+	"A90dbYYjBb4dZxlPDtooqFYGXJrvm0p+RrZ8ocjELJ6YechOFvhdB6kUizZrhB0vqQV34A192JiGS2PW",
+	"poI/dvf29uKp2Ivg1O1/Gkr699tEtFUMt1wd9YYwPDX2bXGU9RFwIR2Q5KsNQ9mqYs7CcZbhkDLHnPXu",
+	"esSdBZlQZW6iWtYjuyFaACJwFwBaBK97cS8NFf260SLdNyuWZx3Fbh3I4S9ENN3SyXewxoifCVd1RucM",
+	"CVplHRxYLMDn6lsYdJx5O5pqZLiKseCFIp3mgdHwkimy8XSnMaOaBbfyHn14NAyvhrXuv1YDYT/Gr756",
+	"X2pRbJiMtl5z7UYrOCDmx0wfEzWWM0GkCOfg5GwUBlKkPup/2THTYDE5+MR8Xfv6axpdB7FiZto8ND4u",
+	"sY9WxiR8w2ijdUPoy1Ob4zbCV0FU43t8QAZzEOogGkGziVp3bFkQcQxgEDYgII7p3Pxb2EidJXgiFisp",
+	"aFi8qTagzWiaRaFumc0dSBkyas7M6lBV4lmyx2BfshE+CVjpjnnZ/V4+rvxh2Z1YOrLSfXg60CtAumSz",
+	"BIVoEICyScMPGciGNFTMKwE2fy4wEuAI0iKyhWx46qV5lgkEi4wMHptv/9+/aP3zr+b/mvWjRr/+65eW",
+	"d7j/9b/WLrTCClNKr75C9hjxmKk+F/2AzlUuHu0oG0u3f3iwJpYuxfGFaJyVIWGGc8nI3i4bkNuN+Qro",
+	"mYsL/K61SHVFW5jMt3ov7xQi7yZbOaE8zGEw/uLl40o7BVswnIZhvxjZ3kzD0OKakHAdxTIk/pjG1Ncs",
+	"VoBfuQkO8/j2/3q9x2az3us9toa93uPL4a//97+K+GLx9O+MPmyVXBoqiWqlAScT0VzElbZB+azwuAjI",
+	"ByfKGPX7tZHuiNEpj4mccI06uUH/ulH8ri7OTutwARnoVIOcP7B4nm5aT8Axqy6ad9zIHEx+YxZgOMbN",
+	"25N6++DQ6dMDP55H2iNK2j9fqJ542a5D1D9abNKIligK56jFLx5NhhheFWxALENWkQKuzaubsolrO74L",
+	"16bBhDvRtSBeO/kOyW3pVGJGAxdA9MP5rQdmSuZ+YWbb0X7NQsXsHUYmdE4C6RGY272L/0j0GQz6tECa",
+	"WWpeDcaueRbmFcAmjPDp0oLjj5t8s3CPcaEPO7UifhlSpftTtSFI5ZJEzIb8sViOGPJY6QzbcOSLQptH",
+	"tASb+khwxQg6Sp+bUa/kzVnRw86TEzdyJ5EsdQWiOwb+dBSwrK0/cgLEgn9xDTMkOwJN+Yn5z7oci6bi",
+	"ig7CIv/jCXHPkIasgSVjVmPFsmByKy0E5ZufnVXzmLBJpOdkNmbCRbYUwlflnqo8GCZ0FG+oyolTKtk2",
+	"lIRRICVy6BUK60szLcriRVk6l9MJi7lPeOCRexbhldJstKwBWB0nJmC4U8zERvY0E1eg9HWXKwqSiUHZ",
+	"rP7t7e0HvOiKcWXjmyIVsQtcAIi4SkNsKgfbz5BjrtJmAjm8klclnBiUYo+FPoPwi2SWoEdVpQPyr8AP",
+	"uVZsK+KOLEQLuj+mYmRkHcgfcg/uGYsMDvIYhX2QubjIjt1aFAfLaVnHU+bIOYPaVAQkZg/yHn/kVqJR",
+	"xwTgJkwkH0w2ovVLNiMsT+9UWCrFUyR+yGisLOPfTFx9DtmzXOwzsCcC2o4Vzyh6xykRbJZy099A0lpC",
+	"viQyaBmnpGAYeUPUmEZA0iAPEec9BSk5fzuBUapoMGAGNkbMvJVLiYHAm2Wek9i1luOvqCYzg96zWIqR",
+	"ZzdzPJ1Qkc+1cZ7wgvCcRe5aknoLJrCsLIc2sV/XsRHYinQN9vUi+s+FaCv1jj2wMKfGmlVoiLTNgBHF",
+	"/IGCNJl9Gk0HIfcLRcs0JHoa3t/4tEC+HEzDe0ykzAtJ+beob67EkAVozC68sHw5KX0Wcp8JxdKMzXSh",
+	"J2dnmSXiv67P31/9fF64JDvSzVjG+rJMqLQv3bJHXRx/lz21pRGLDmyFwu7BHmZ0DbcydFFnFofBnuaq",
+	"wSe/FgpuoJZZY98yF5Oxz86Yz5XdyGWGykdCxuwijlnx85gN3cYs06yNLJH3DJXWHZ8qVgc2PxtzzVRE",
+	"fVbnQjGhuOYPbNdeK6uNJVRciXD+houAi5EqgmvhUByQXg5BV5LSqbkOuBhld2eRVSUYmuG7nebRYeFB",
+	"4DDOnecO8eLs/PL24s3FuUHU26v+6/P+2cXN6d3NDfxycX19/u7855PL25pXO7vqX17d9u9uzmte7fLq",
+	"sv/m7vL09uLq8uRdzav9cvGhEAVGoRzQMLuMsqQIB6NC5d3IAujkB/wqvm8tuhfIsDcfzv5BeKDIzjt8",
+	"55oN641GAxABAg/V7jFcEVSTkFGF8ma6IZsItAvnndvtSsd8AxdL9mSuIibMCRgRByJ0a17tNJSYo3TN",
+	"PiHDXMknrfuhxFeAsTZYJ8G5XSAbCaU9lYa+pfkqXNmghhlBwbv49kyur3aztdG9eJsbPBmmVTiKXsTl",
+	"yzdX3+Rae8NDduoyQ1QRJdpnxUyOhyzJTd8On9IJMsOtBfldhjbyAGdBKoA35WuL6xR+OHVkXL4WMQ1t",
+	"4AUmiS7eMLn92n4YCJJHE8OW++pGWN7KhReTDctsz+r9x8txaQtz6P6lzHBVrr0WyO2xvQSKkuYhgBkv",
+	"asKDY2K21EZPMaJlZJ8ZYivZ7Wzue5m1KDtzAtHK7XlL1Xh5cybBQeEa1Zi2CtLUo4jFdXOjkzF79IxK",
+	"8ubq5gbGTwoCFFvRoLRR8VRQPqeC6XARkwyIHqwgGd+OtnojGA11wVYEg8ppRTjEBxpr5+cOpiHi3jbf",
+	"JxfRBh/b22tpU/DnLFCeWVmFHQFwNnP+fAPIKwBacHH/ZKShk+vLmleqamWLioihLDI2uvsZHCHU3cCV",
+	"7tz2mju3VH/85jfpj3KwjOtM0/KQypANtUeY0nxiZBkXFsogaRcfgzxvfpowqiBgNs7bYjO7AEZ4K7mf",
+	"FYYb/jJmwk4QK02sgAkRpTaHZcDmUgQps9ldwT4XbK0XwfNw/X9P2ZQ5+JeZ2GaU8KMcODJwytxFof0b",
+	"Z9iE004ViwvXvOI2SdeWgSYZKt1IDxDHq0Sr6RIzWH4qDcGg2eENxB7XvNrfzezmDxutbqBdSb/vKRdW",
+	"0lpGbbVCsV+6QVZp7Ml015BN+cZeT+liVBQ8tiHaL3hs6wf3l42X9Od+KAULHuG2jg6gkgcNJkyCXjEV",
+	"kHOFmZqrl3tjtN8osbAsGFZsvnWRYca/ZwViCqRATgV41vEdEkkZGtXMJiNiUobhgnKqCdee44i/0BhS",
+	"JDHIo1g9LM7nLrYkMN8vfmDzvosfTviElT9xjLXgqRT3xU8gj7z4kfwkix/YfPMSU8QSNhn9tFA8HUzD",
+	"+37MpoqVLFewWT8jd5dA3y9fnfwk+5npq0AL8CzDCj/3i3SvnHnIvMTEmAq/bE34TolvMY0A2+GQdm64",
+	"1K7zjeFWJRaKZLCJTekqm8xS2oo3rFFtfe2vpe2ascFYyvvlpbxeuLeWZQl0RZfYv9+fnNZv3p60Dw7J",
+	"PZsn3ms+ElRPY7ZMh5lrIA7XM0DzUqEiVs4MbyB23UlQS8qqpn6xSr5OC0vqi20ogg5iKvyx4/drRYLB",
+	"lIeBu8XXvu3LyYTrDV93itba15PY6rXvLhyb+9DLrj43fQ707KqLLrowvUq3iBLcDvOs4FGMgCukMMX8",
+	"acz1fBMLRG6nK4GV167T7U5m9xJcT7cvi8Mr5YmSQJ0Tm3lEdaHRtld7zWjMYtKrJdI3uErXhxrnR14P",
+	"W6b4TR7ErMcyUdeTH4u8ZGa4c4hhKWZxD22iIhaGkLw0xAX1Megl54UPEJHzE3i1x/pI1m1qxW0618/t",
+	"ZPLyWoGFU7uwipx5v8K8ZprMrIkzp1r4eX77bezQr15VoCF0qFEEFgyVgctubfGGhFRpEtB5ilqEKwJB",
+	"+OvPIpmhwEO+vIPJ28pt1Mbbk02rWXvPuTczTvf1ZJAcYmFE3kqR/TZm7EKzyaZ24ETHWNQDk5ycFxAF",
+	"MKEaqhJ5BCsVeSRgg0ajUBIY2/uomonGvPzVcwVSC1Xke46lMhKvJLdRLbHjizZ5SM0nIRf3NQNDHMCf",
+	"RbtmpPbbvNReprO6sq0Z4zBAs/Iw7xK5bkF1UkaSYqvu9syq3dvVpYFQqozJY+376yWkMMBMq6JDwael",
+	"9+Z2SFAyFwrKQaEtJxF1Xyii+YQpTSdRgrLtZuuo3uzU2wek1eruH3bbzcZRc7990Pnv5kF3v1ksysJ0",
+	"1Sg92aTcjnho7chf65lhc0uym1UBpVwNzaLQqpB5cE3LCOWpENmqLekFOU3KZq5iYM/EhV3tWMVEmQe3",
+	"8ZTtvTHy1+6y7gA+2x/A2VvqBkuyxBL2PeCCxvPCQEdbaKxwsFG2cPWyOQ1iBm78SbHHBCNMCqVF2Mmz",
+	"NbiPb1VjEumqKxzhDRSJLOK40zj0yIMPye82YRcrSnpkGFJNdmgmn5cFu5h7TVzSKNlJ7XWtRue/i44P",
+	"3PDLc0/jsEuM/E7rikU0BiOsDTBTiSEWQyYnU6XJxNW4X45jSVJYy2R7ZEZFiYeTJEKQKkIH8oF5JLem",
+	"F4rM6DwzbybahT5eG1nZyM1nLCqq3g2rpEkkghR2WdyWdmGBDQwpralfFmA6jUMgPTy1bqasVhI1W+DT",
+	"K4LRnvsOxN4ryO7b7RJKAh4zX8t4TiRiALzwQtminiFXxbbZGGIInuHEhVx16ipvMKzE87NGxlSJKwAz",
+	"gUZLW0poZ6x1ZNDf/FcVx+0++Oo16KqF5P3gq1LO8uCrD6WBknfKhhlBtYAQslNFOD8mggHBahmzwCOh",
+	"HI2wgiGkaeak2VXqy4Ovbgvj/B581cVkzxGa4Z0sNOLFxtwHX93FYdkC71ZKsmt5mGtLs2SPWYp0qYQK",
+	"CwEyWZvuqZzmAvRybp6QKfiUBSveuJWv2cq3yoSOSd7ov1ac0lLT8BTCJwIWZAMzCsJazLurX5kK/u8p",
+	"qzgevrzmHTi7ao4KDC9PP8jvxtJ8iwsqh750mwpOa+GIvUX0WkKTCtdvSl0u5tEqEwu6hWFHQClghDFM",
+	"ebX+VZwHQ/Oxsm4OIQWz3pm+oWn3t8u8cuvsu7Sx8lQsqJtbndIMmCf4SZpyk6TsLuPMOhUhCYUvfnIp",
+	"NR/yVCIoCP3c1CsaS6nfZMTGZwppWY066a4VV66BZ8RFQEDhQ7u3x0kJ4WKPKvaHkBETNOJY/w7qRZuv",
+	"CiS41MX2e/nB/hjeruyR2j0p3QBcbbq0zDos0A5CBCedeyVS/JyaeJccLN/SYlxgHC6CEwo8nnF1f+ci",
+	"QpbyZu77U/Osz61vpSSSvtw0buOoVpeEo4LemBfL0sTLwqcWN2hqOeyaPCkv20pls/erKfzZ4Rc/tlB6",
+	"S7tbekJlfq1JNNWsP6D+vWEUlXbZDPWOK51NpryfDlgsmGaq70fTfuhaB1Ua7GYpN3NhuDg12z99wE9y",
+	"oPqaT5icPtOIEzaR8fw5F21HfPq6DdpAYsIWY2ThoY9POteCobZf28JgT9z94tG2h85W2OhDcWjqa/7A",
+	"+oopw0r7XMAPXM/7EYu5DJ4w/vNhtBsxwZV+zDQTRu7YHsyk8Fs/4VxMjLhgm/OYBC7Vz5Xh22CQpWDD",
+	"BbZXRDAlE6/nKevPaCWXBoiXOLUtUFakZbtOC1vGrePIbpyVoNnj3Qa4zeIAKsL0oxwkenseok9y0OeB",
+	"2kw0Ao2xSE1YKnCloZCSm6QUvvdpmOxCcHpp/OzCVO7F0imShJ7loFfNIoKFUdCtzidMkZ1//vOf/6y/",
+	"f18/O7t9+7b7/n335oZwQe5uTz0iJBnG2BwS/vFZCmbj/CH9X2CPAaN+FOgMPjyoRJnJwRl1Akuj98FK",
+	"KIJqHij7jdIsSsSptV9hTdiNARxywdU2K4unou8+tiUqFmHMZFf3esGXztd6rxf0eoH9zy3+p5v7T2HK",
+	"tZnLFjn+baaSUfSbTCUsx9lo5xNK3uCrEiJPTj/BHy/ThXsZEZcReulwljFjaVNL6f3vU6npyaSY60HK",
+	"dz9mNHB35PKO0lnmd6xcvJxiSmc1b3G01SBd265kBUAlWSnOLIW/zM0Ni2G3UBWCa+7TsCSzuapsl90e",
+	"0OVW1Lcs/3ApyAJTElyjUrui0g25SSIfKyq4iykTTDxYo+T6xAmLdKXpEhmIEo9pMVjZSg8n9f/NFfhq",
+	"HxwUV/jaCPSMPLAQTUoVO+zkixhV9GUUbwfOs35bNJp4X8ugwMtAw7AfT0XB3foL12MSQOO34NjWgYin",
+	"wi0g06x1wS+XMTxBvjrQfMn45tGxK85Msf7CPQ9D29sPeRAxnIdQvVibM2v6NMfez/foXuUyXdqrpIoX",
+	"Dfsy9b5tNEbMgAEW2+ByWuqqnYaSdfivZKPhQ8zgKVr/19LDt1aldSx0qasANOloNQ7Ie/662BmKPHYB",
+	"xaGHyk69lYpSVg1BWWrTJMHNePSNrdu8hc/8ZKFnyo83V5cNciVs3Mc9mysyYKGc2WZ91JyTmGNaPOEK",
+	"yy9hNRw9jbFfT0/8cH5LGo3GnspChjX28ieCESXrYF40OqIbm7MNVQBAo80+2ZYitibIIozGlqR/2F0q",
+	"ArncEJ1aOzdbj+vhu2xA3gT7l4TZhcRQFuWXvtGhr98WXRoKtJyckWWb1bcpte64ErGbcXIpzW1SGOj5",
+	"tRKyIkcy10HxvbvphbVYWdR+B+1PYh4YtgssrG6bf6BPDGHORXU86cpbiBa8vnrvkduTa8PnduCSNqKA",
+	"2gVOeHpy+vac7EhBZEzkcFgMBADdV09g3a4BAmS52SvYiBRRSH1bqyzPf2urr+5FCwONtQv1I06f8Vzv",
+	"FQlhKkajway8mE2hlQfXKr24dze7s5N4jzwk1+cnlycvVCJ42dpaLFd21Baec1mhUCCKQfJuTqUrUvjs",
+	"OsD4h1meRcItgFjsoC/3X1d0HvGgX1amHSrHZ2PnF6LaC4fMh9S/YyPqzy+CAjd238WY4hJKJQyz7kyN",
+	"mKL4hP6KavOu9NsLRfBlG6e/48rP51GlSmTAZju73XZ51U15S1vp5bfFW2/s+8Wid+k+r8rLf7K7ciHZ",
+	"9uT9eeNyrT6WJvSv8meuXXGxUXxMVV/kK5lltArzNIrZQ0lAiLu/KxW/XQIGciAKRKMov/2LoVglEVOK",
+	"xX0DrtuVKnXAEG4vMVRFuM3JnmQ2oHCGSntenOrhZ/DvuUx9FbEypFPhj1nct3Gca42+m2EvyEqJQX0t",
+	"RiTW982jFKpWVsjee9WjE1aVY06C2pL70AYTwAoyO7AeQ2RRZaeQP7B+KEeqjyVOS4J8Qvtx/mCMdoml",
+	"9uSQfOmlfMK83qt1jdjmkR74XtxPX3jQJV8ajcbXr+YR+hkTucl+9LW0psSfJtgDdswr2N+1B7WFI+qb",
+	"L/mZboYPOTVhQZGoBviqeljb2sxWVlFVLOY0bGxEtjaOLAPS2q1ZMvos5rxuvbolnWQ9B8t9sVSvJPd0",
+	"w1UmbPSPc0kVsjZsDEeVFFgn0WgX05h52EwB6jc3NkJPa/TpQ75E+RkWMd8FZRUKBsesbm3YVJDrq/pp",
+	"TLWBjvpjEjA/pLFR6mBOW/WUoYlPK4JVyjBzwyqWvvn8hSpUKbe/ZP9od2aUFtSEU6+IrqdQl3xDCf5b",
+	"Lv4Pwu4zW73QwqRgO8GAcGYV8oLqiMmDMrpYMO1tW65vTWRp+kMagFANIubKka/eWnytAgRLlWVdxSoL",
+	"2PrdfmNNrAsSH1W6Psk02382hlssvX+gYM4KqeYPDEv7ZnxBxZljzxZD7C0sd/2m/WGU1/QIn0dzXamR",
+	"lu7LP+V0EwNZrjtBQfE6iRX/Fi7/aFrd7Z/ELmDLlvttvlwkLTOMB2D8Wm7ZhXyf/ipHSPVKEIVdOYqm",
+	"cXtWfD7sNVW2ceeyFS8bfblU6BBkAUOI0NOTcEUGUx5qTCTlyiatFruo16X/BHxko3EXOmnCVBdnZAcF",
+	"kF10riaAFnflkTMRShpk+t5/qcp5TqmmoRxNMWXVI1Cxiwvy5vrqfaNqcMIyACVn8RNj0UISGQ3VYkpR",
+	"t9aDHiS9GpnQ+F5lm9wb5njPWNQlideH7Fyfn7+9e92/Pr89v7y9uLrctUmleB9A/UVihFUzGvGpIAPW",
+	"E4qh1Odjlhx2pUbHwoe7W3h0dv7u/Pac7NGI79n598zke1+MDPEVnbvOGm8ghpvHLOjXbJcKt8YC+zrs",
+	"SIKdlbfFAIHbgiiJGLoTSp+GY6n0HgZZWDh3zYHaDthplye3oWOqiM3bCXoCkqpAJG6Q10kyVp4MYjaR",
+	"DwzqGoku/qzAV04JhEx6SdUjK1yPZRgoMhtT3RNcQV9u87kkMYN6V2SHmpm4YAG5Pj+HBH1IAt+h6NuZ",
+	"v1C2s670eUPTeNec6TNsv61j+ZOtk1LQhyS7VYFkqgt9yOIAan0icGTHlom3v+96RA3kpI9LAreR+add",
+	"qhnw5vXVe6K0UShshdS0cI0dBLidGd1c0+lo7l8wWInTxq3qQyHT2/SqdaOlEvjiRZtEsy3ftHI4VEyv",
+	"uYWXGl1h8yxUvrgYuf3PxcNUu7PTGDcLSQljStcYF8reKMTnGOzSfRGD5BbJMEQ/JHxSyLA1HZW05KAj",
+	"MuIPhuNrAk5KD6oqTsOwUhnd4gZad3cXZ0koGq7Qbenm/bPcS3SU6DZr2X4GgwquIHReei4AzEuOOyA7",
+	"gRTMS3R0dwvuJi7ZHcWcDQK4hk+Fz8IQK1I4mkq8o6lPNJki6xRNPl5DV2sMNJs176t0dydvhXK0+s2F",
+	"8OxqQNwn13KRCJRetCqiMctfxzvmriy7IHeLhSPzRp9PSno/pTYYvHCUpnO1dIOl95S5kdz9VTKf5e7V",
+	"+BzcBSjSqqLqfr+M57kdSIMDZlSlCHhsu1alyJzybQ8GCGI+1ERhSYhiHS8X/17tLKvaVPJE+dUrYnFl",
+	"jKsyH3oya3FVw5bBKyKdMkJZ26PvmrFrd/GiL9oVjFowwUj/nsUuLCsV187S370i1d4y3/Q1woXiAcZ8",
+	"fubRUnu4g7WNllIgsrP978UHLPliZ4xiadZoBKnM5IBX5mI1Uj6hZECVFe9QdDPE5Uuh2aPOh3KWF6Ry",
+	"LGQN0oECsMQCKnyEMnKKgms+uaXF1abKTv+26Ea+sgXB4Fp2pWsWLlCyQzWZSKVJq/1qse11KoNO5lZi",
+	"y51zq/2q+KLJFy0rDgosPvi/wHHdzJVmk9ehHJRk6PsumaRMsByEcqCKWyCkwblF0c7uW2wFZVQeLPWi",
+	"yI6tEyeH5JMcqN2KfVeLHStlk32SAwxCYxExX1acBAKXq80iJInlDLkHVySgmgJziNmQxUz4rPKcafxu",
+	"tbXZD9wGVpymRIdIJqFhmJ72pnZwt4bEUW2Rw+1oqmT4pVV0EFlPx8y/L09UWVYEAhYxETDhz4lvvmXB",
+	"QuNLkIVW3//5UeU9mpK4JlSoGYttFKUtjBcwGoRcsKzcLO+tdFzc5qHEpFzecAL34sziVAnxDszRFYRm",
+	"8s/JpeawEiuc3fz9HdeujqOMSTTquxf6in9mFTFpsVSq+neINYUiqfQoZmr9DlhJBVdQvgHAGzdc/XRi",
+	"F89jYhalwECIZqs5ixXmxRoxVPiMREZANrNUZUMlHPMCTTs2YwetOKkgrrSMbdOdNYSEw6/fmQ+FydjV",
+	"PIhVnXVr8fOa0aIYbiDDgqO5EowwoeM57HpKtx6xQcSPoBwELCY7Di89gvS7m+uiuOqOzLKRAgtM7GAu",
+	"VqYwnwtWAM2KixWlpbacZkzPLbx8w8pQ2bDdautK73Kj69pNqvZpnpuYCxxwttrHGUpcqo0E0CfDZcAq",
+	"34jSwkY04iudItklb8J/vNpIrhwY0Sz7Sh5BLMSOsTrCZvED99Mm4+7esD39B8zlzKP55YdzawEAjKnS",
+	"JHaLkk3ZLcwte83J/Mx9dhozaBhPwwL6fStnaImm/hjajosHHksxYcI6DZLu3lwRqDNXh2qSO0nyF1Xk",
+	"4/+1//uIDFgxXVBPIFvitdB6OGbZ6QlXXVA77LF8nAr+2N3b++iRj9qPzF/mvvuo1Bj+vrt+lxcS7Pt7",
+	"8VTsISbY/zSU9O8XVM5m59VGjc9vk7zW4+zyuSAxU5EUyghgZi+kAKcBFvgsy4Fd36PXRVRtmLZyEtBI",
+	"G6kgCcAiO5oJKrRHYjaCwhCBnFAujgkHLNFz2HSlxsVJLFkPZkFlfjnighT0JoCW7xVyoAzCnrEolPNJ",
+	"YevKE2HtYgG8BN46LRcxdwn3Mg8vSk4zh3oaO0txsbCMw6J++5kvr52iUDxHtjg+D1xV5uzMO4aLAInt",
+	"VthBg+5cn5b2pc/OZ96E5vSIl+afhoXl5yurcpofGiUiXMMOFtQ2opdtDrxbZc/gEHnJUeRPuMpwK5rp",
+	"zwm1Q8EGO8t54brzklW5cmIHe6HAzcGStn+uxvYxSYfvEpuVRGZjqEZsW5f5MuIMS7mAUUVB/zLtOgxm",
+	"jw4myaomRXlOeKC5shboqCy8OZMSP4vJwVC62XAASEVW6LDLAgMvGOWYxfwh23SRB9VQ1nCQspOXMwFl",
+	"rDGuFqamYcjiY+LQDDgsFPNSFRCtjMWcpyRXyGPYI/OnYPTPXYjXCW+3EPo0NqJlesOCH0dzw2v9scCa",
+	"neaIJ1TQETOjgMZSUG0nf0uvkt4WL/VvR6ULUFcB7H3yyTv4BKu+5HekyjjX+NFt+tEGWPunwcOLYjeQ",
+	"u+VKMU7GfMRFBosxcoNrRQRToAnDPKqoJ6zQTOjigPbE528r3GeZTsDVfR3LFMCf//blrO3+8TAJ7sEB",
+	"4d+zuO5cAfgvtJxieVTrJihiSWVBQTYW2QrpANgqflucVVj5igZgk+sZ/Gyw14vyRdaO3Wx3SoPLv83N",
+	"WXx6fBKF3Ofg7zD7BD5hDPXG0ModF2YymENQ+Pm5s25AIE0uFMMNBi6dZIjCk+MTrA1YsKPx1MobOStK",
+	"cpCGNY6pclY+LGxcQmEFRYAXqaAKY8m+ngkkLbe3WYcVGWDFjzWoV8Hc9ERZfsI0NUofulh5zkhlZHql",
+	"GfQSsA6wByPu+4zsWJeNhz1dCJKb8nLuLzuM1S6LNYD/OCa8eGUVc0W8C9VaVUPJoZ7RotZlb2RMrHpq",
+	"LWAeVPBWmvr3HhnMQjaOIynDSjvnWMCGFzIUss8bIQo0W7uGF8qhQmO9667i9hb3qTCz3nMRYOCT+4Ak",
+	"wpLjSgOquA+l7uU0wII7tuCYE1H9cGooAOs5ps3li/hWRs640bTIXfPBiu5mKEySkfG90aIjFhMIrCnQ",
+	"NR8NN/wFXizAJTuAZS74skrHqsA/7DcWtoKcSwPsjHLwcTsdMzuPuQecDlPZV4dMvuKy8OXNlmW/2WhZ",
+	"28wDppiNZoEvtpik4mZtPHwZpS3LzMVJa/iazQx7RmZ2/zDxCFOP/FkZ2NKqfnsWVgzCSiZmNznLux54",
+	"rKc0nFB/jKGs2RaENDLi1mLj0zyvcrVIljqAKRYTqsjP/PTcCCWu5X5JSkaB7atunhEaBLGNilx7esNp",
+	"GJbbAc3TqmbAYknZjGILiEAA55bScrkF98qNAzQo2CwxdR8bugez/kNrD/YWTN4zpxuhFEKimCkm9FOs",
+	"ulsaUyvJNpkexDeGmrKVW26LC7eAnAO1dwiWVlJQWwkdzdBnDUqbQJ817PHrORb5MVv75KPhZfG8JxKz",
+	"M/oSbJcytEtBF5PEeHR3/Y4M2FDGRieYa4h7DuVI2apDNu6yJ+6u3x2bnR/aMP5cx2DXtHCW+BNshSjo",
+	"dqaSoHlu424hOMjWgFmo3eJcjBH/iYHpAQQPM1thby9s/Q4SgkMA8MZPc4+oERsUxFSdfLhwFXEC9sBC",
+	"GRkGDCgNvA80HSvrWFjGWkM00gB2vhiUk4IZPMPlry7OTvOVeGDrbeqIedq/uLm5O78GsGlPJC1n6krP",
+	"Q0be3hgl/MdfbglXaooqZDYPCDY2BR1gXIT9K0QYYeOKIr3YZkEozyYTwB8QOKY8onwqlJdoOCiOgZU+",
+	"ZlEsg6nPByFLLXc9kbnZFGTJqF2Dh1yRQPpT62OyjerFKGS2bSJcy/EU4xa5VuTt7e0Hs52NnuiJC22E",
+	"jpDhqOZjo0Wbzd5JkheS3AYvn+qQxnbn1C612xNgvgGNjeqx8rJ9Nj0o0Zi0OER7sZ4qMOYnQoSBwi0L",
+	"wxhpEKieAK5lVmFQUZEJV6qbRO+FXIGcA4lAGLqLIejw//beRKxeQisF23EOvnUXakrYo88iXfA9BK5Y",
+	"8JBWraNTETrVYya0vfy6PQH7/dogP9mZPoW2ds029kSGwHBnbH/ynXK6sEbvIR9NQc80KB97mUl6IkNf",
+	"EOm8SDA//nIL82f8BccLzHVCsaFTwl97wjLYFVyVZJjqG3Rm4F7BdYGZSAbdCKR+MDi6nljYRxYnrBHv",
+	"fLLTaR+hEfGa6XhePxlqFu82iD3gODZ6PVXgz1RjGrEu+filVzM42Kt1SafZ8UjP+WHML71ao9Ho1cyv",
+	"hgngT+fX11fXvdrXjxnkMTctV1gLFpgJ+JTfnp+cZS4ei/JgLwImr6Ci/UAGc7Lz0Z/GIalffNxt9AQQ",
+	"i7UKmOfcZWe5QFXynr+22BRDYLqOua/DOdkxa4NKwzB2MEWJjBGDRFNxL+RMkAmbDNzsRn6LZZiJezUH",
+	"ZwsRmqsR5HX0m2sG/XPdb7vHPTGZhppHUHPPIHAqAO5JXzNdVzpmdJJdA/6CyWMBV/dkGrl0ads3FA69",
+	"0RMnuDWQmTVhAacEeolBVpqrhQgJXVC51paDgGPIRseRTuugQc5sVLnqCWdEcvGKHhlyQ3Lmqs6zNETs",
+	"UzQ211FywXUKcn5LkeeMpZDTuCeuqRghZl4M65dSsPp76BkKl0qY6aWId/VJRP0xq7cbTdtxDy8Y1d3b",
+	"m81mDQqPGzIe7dlv1d67i9Pzy5tz+Ca1Ybl75+TDRS2jT9RajSa+Zxus1bq1/UazsV/D/qsgSUHMh+Fd",
+	"e9BwGH4bsSJ3EvZkVYzZSCR4/9gW1EW2bB6as8GhzJ9zOHCLbUQOPRv+5lIS4U0y5DF2cE0O9SLAQpFy",
+	"KvQ7rrBJnwJvoPUkGAjbzWbGF+BaNDv0+2QzP5JYin/ls3tq7Wb7sN5q1dv7t612t3nQbTb/FwreAbTw",
+	"vhOrzAnUXEpErRkcslf0pV9vDzutemewT+uv2FFQf+kfDFq0PdxnnaD29Vdv8XPHdp1l1A637x8N2qxF",
+	"6y+DzrDeoYeD+pH/itVbwzbdH3T8g+DQaIoroW81vxn0IR3kYIdUzGS0I/YqeOkfDuoH1ADP9oP6K789",
+	"qLdoc+iewWioDFfOWbSHj90Zl2vUfi1qoox41zCvd5qtshkSFNq7E9QK3izAj/bXf/RGxgMeBAxs9532",
+	"0fovbqV8T8X82tp4zXcHiLmrv7sQ2ihW4TlU0gBVyLWerSFBGPHVnNKx4UfQJhMV5wyFmusers0iwoT2",
+	"mpqODLoY3cHseNe+ZfT3xzqylrryZYSchgYYk1bk48KsGzQuTyKd8Ahq7+wQgsuIpqAxDOaEWgYAokeO",
+	"J+xaFq5Ip3lUyhpwQsQRDDpjKinfW5UtfMki+tcsolbAz0s2syiaD3szBP51iV21NoNrM3p/XordcB8y",
+	"m1AQwIPrwJO15FkB/1/TwNLMb0nRzQoUfSrFMORoWeu09iuxgHc0xuDWTuugykKSXmXvjeDjrIW/G8NB",
+	"Ukso1shVcqqTqx17tmPL9g15Crb3NbMtCiM2A7VcJskAA9qhhaZB3JOMoYujkEjtS2g3diym40HXfUGc",
+	"gGyEaCNYlrKeH5hO+c72Msmf+VJ/Thbx52ANnfVfXEr9Rk4x+/h3I9YrwUpI4zih4LmcggxgiIILUJoM",
+	"IZCpCI1q5B47wWJbQSFTzvFfxUtKX8lhyp1Bxa+/lrOFPbukvS9QRzhhFVgwpqAcuzXYamuTT20kiHzE",
+	"uiCyEfJYI8W9uKS47HSaR7ulLAInhMW8B1CXeUWn3GWADIuEUoxYnLCt/zgS2fi6/b1oCk/TSdOAEo6U",
+	"spffsXvDBnwklQ8K8Ge7i/LpROWtKi5igM+nIFS6W6w/AlpwJLdMQpi1Rdk4e3esKzDwq1ezLcIWTRJB",
+	"hpqtBcmpHAGYsJPbXs+4zxIZQKApsJRyT4LgKWT7H0usvxftnQRBosbKIrKreODPIZqin7NQHk1wQDsn",
+	"q1VJX6hsdDXZAVN31hBvrfZGDy6w5u9CKysxIlqWoux79i0l0aaTRF2bYeRfbocgfNZWVbeSpPXT4wv/",
+	"n52lIeNRrhqgtSty8C1JQ2nODPkvO/Sv6FhvpcY0O2Msw+w/reR6MGjS/eERqx+2gna94x+y+hHt7Neb",
+	"w5eDdtDyX7GDg40lV4hYKBFcE9tK9oAzx/UXsEWZbci4v1hAbBniJVIDM/EKeTFHaOhEWklsqNq9UEWO",
+	"PeKckTwmMIvyCHuMeIypDCFV2sBj7mtMgYMEN9vXBQIlGEZOI2ly5cwYKw3Vtwj0NzVUO1qE1TCVvPOy",
+	"3mzX263cO3na8TnE07Ahf7Rug35n2Kbg8zY75FKGa14NsiRrv25vucXojIqWW+uL/StQyz/lNC7E1x1n",
+	"U7E4C0ipCq8sSxpPsNAWxXAk3nusXocogXeZRTVbt8shHsdmbRCQD1LtUXPXxcg4iuK20KrbHCCuNQbd",
+	"Wxu+srVBdwHAWveomaeBUnTf3Pxr8fy3Nf/+pjzAq9kWWenbR34zaLH2cJ92Bgf+YfCSvRoe0eag5beD",
+	"fdYZHtDDwUv/VXDEmsONr1vbSCqzsSUMI7VuuOa8f2x5+y9mKV5mMceZw8pet2DJ3ITLIWYWyQt7X9aa",
+	"gR7kPcMQEKvyLosRLkIQOxiDe40HyAqtSlH0ufsqNSuXMjpsEOAY3YJCv4DuKH/kiwe1CvXtqoq2C8k2",
+	"ovdkOskWeEjDs3+tovbibgbfNd1nszKZ/XTYNS+RFZ6BWlAULxOuMabJjp1UErORrwnXRV3NIwq4T+qM",
+	"dsqgDQuhMYMYPReO89E97xKDoR9XCtR3AOdvIk9vrNsuqLK/mfZaLY5laTnWY1SuqpsXVqnq5jl5Z6gq",
+	"DPOLtUOHdOCW3F6KfrFLtrrhpn6r7ZQQ1Nyr6SCArH8JFcTQlY0RMYv2UoKVghmR3Q+nAQs8R9Frvbvl",
+	"en1qsy7UR5zLxQYIOA2IpgV7soYFq9NTK/0lMS8Q2Kp6YufD1Y0tY5TyOOctQv64S2TsoW6fRsZ6OO7V",
+	"xdlp4jrOBDPbBA5XMiILrHk+OTYQQUwL2iXdixRiVyD6b4Wyc6eshXlbXWdL6l2MTUtSTGq+jGPm6/pY",
+	"xorVB9A1Z75AwFsoSqkV7TfUk343Zvgt2OAzmi0dEqO353tEzp9Zz0J3IwbgL7uon8q6l6XGTFhOmZKV",
+	"WMZjbHs+Bykx6xfBLJWM/07OhIKeKHYZkDd/nDzvCZ+KrEM8cy9gIYg5mTAqVIN8OLk9fbskagJ9fyTY",
+	"nRTmnWCX+BUc+gy/Tlj0Om3ozN2jO5AHMHNlkGCBM6qSEEgH1u53f/7vRT72rLL0E6PyhfjnrLJPF30K",
+	"NawrwRL9ajDH7NBEscqTsAHNhjaTkzREDT6pYmv4geliDG7+B9yz307peGYn4XcTyTMGtwHJPodWsk0k",
+	"jTlpG50GmTT+uIi8w7mtuwMJjzbNmvjQYrVBkPtgxAJelNYsmWU+QO4AK9x+mOM0kZDL5a4QuMgUC4cY",
+	"jJZes9SZa7CNWigVJCsr9HzaUQdg5IGamSuuwbsoeAZFZZmqP4SMKijrk9J3zjCyDQ0isNUUjT8PAyza",
+	"qu1Y4YLJ6bfnhXA+wX8mT/yuqhSrKmNMjXSmFMB9L62v4RGDnF5q9Un5W0CGIR19QzUmE2fyDLdBoZXr",
+	"rZw5Nr/C0rVDSSwHUnuEktMLJxzukhHTitBMfFGjJyDkBvO9zDKhHyZErQyc9x7i5FDvGEvFYIPBKGW+",
+	"WsHrL5SaAqt/fif8/l/FCX9Yb7UX3zHM9uUqJ/wrvxVUd8Kbt/8+6aifBy/FL5/bjz9FR/Gt3p+/HR6O",
+	"fgwO2Hen+3ce/rw8HBjDcsgqNshbksefzdO/wL4hL3/PdYjb+2Lo6evKGEGsGYfV6+loqbsKuTjDZtCu",
+	"sI+VoJlVraFcBF0oAeAR2hPupzOuIqmg/KWX1AXYSZvtXpx55GPPFoDtQjmJj7u22scZlK8kOx/VmNbb",
+	"B4d/++gMeT0xoIoddki+cOztyfWul6k6oEhZ1QFyAlXCpzHLV+kjXPWEC4hOwrI8qyZQ4k+h4MS86I64",
+	"Zljr19VSWBe6kG9M7eBICyws9EOa67EU/f1+q1WcTpA0EC8LcMh0+P8XrX9u1o9+tf/tN+q/fml6h/tf",
+	"/6s4w2ADzeCxrilUMCuIrCjr1lbMUBFBAMFslWEa+2P+AOdsNsdWCTFTnPg+i3QdjrvU/Wnf38OX7btf",
+	"vVoBri5TC9Wa+mMs8TLkITPb/bderTdtNvd98w/4izU0jXu1Wnbfl8t45elldWlaqPHhStM2igbO1gw8",
+	"Ky+wDBSE4JYRDy6B7Fy/OSX77f3m7pp1nN+W975zm32One++erV28/A3wRsrk0HMhWYkBhawA8e9u4A2",
+	"7iDg4bqV2Jfx3Y1Xv1/xqn0vAz7k7kL/zxEcWofrP4CtvZT6hmquhhwasP7Gt7r5ar/SDrpWzYuWc8v9",
+	"c01HkYvdnlyj9ekjVtOEDvAfIZkl0tmwpZgx23W+QjoAXvohR7IvvelnY6Pj+O7O8WwKXhei9wDGbAAf",
+	"Nt0fsxg7zmE4BL6WtLjoiXw3peXuSZ4ZLhfclOxa4nIyd7OQtlT1qmv1nVnhk0Od0mMrLMB9xgacCtJq",
+	"I7x46e577o/6AxMPWFjK/hDxqJbWtXdyTNtvDQ5Yc9AJ2sNDus9eDdvsyG8FTfpycOgfBB22P2zT1qDp",
+	"HwWv2MvhIT0YdPz9oM1awyY9GhT2/u0WCnl5ucDKAtkft4gPumbsNVUsbXFaIUAog+wJkv0l4oVepxWx",
+	"0v7tREtoPbw1UdsSioXkDDU8P8aMClq3Jd7M+x9JFHOhsYLaR1TNP2LZfdUlWEjbnJN/z0SgyM7H++mA",
+	"xYJppj52oeWqIvHU6CEklD4NbVeuXQ+JfSbjexVRP7fMpO6f9clBM3vzI1TBe6HIT8kcWLdMkR0xDcMu",
+	"EVKw3WJ6p4JemPU/2SKNS+67JYMQY6uCQZSXHJJEj1zaoJpXg0Jx0PcyWQUYYJwZO/25/0kOVF/zCZOY",
+	"jOvmObMbYx+BRvgJG+/Z0WuHzc6rJpQiKxh3wiYynvdh74rGxee4twWDm73ODJycYdFQ6cMUtr0HGu+F",
+	"fLCH2LoHSLeXogJ2kHnkk+mkym68x1dX7Uar3Tw6xO1Ip+ln2PbyGabomAEsc3prF/Hr18oGoRQ7C/jg",
+	"KY3ogIdcc/bXiJW8QSean1m3R7DPoCJf4Jw8LLf4NccJqaBdZ8OtwA1DOcpYNVaXvYEEqwirnBYVTnVN",
+	"8Hww0qStHW3VQ5gLp2gUiSLv5Khcv19jE79m7APOcnd3cVYrU6zXyMgAQ61Qn9LsUe9FIeV5Tli7uT3/",
+	"QFp77ZXqXHVdCipOJkUhv6tW31WrzTnHB4OldYOwgEOAUq7w6A4NOYWqxyWUubsoVtlXKrCSyHaEKC6Z",
+	"ZeOF2s1mppOfjRSA/2Cl6Aa50ETLqT9migjGocpntm83EUlTU7CYclCs/DGjEWFCTkdjaxoO+QMTZs1R",
+	"LAdsmeNkukY/VRpK+ifWrn5Ku0R3YaDK118GnhKOYXeLgywpuBg1noIvtro9FvBLsecto6Eeo2ybwQUF",
+	"0HXJGB7jtZ5DISyAnblCil2SoM9MeRjYtq5RxAKQakEPxsr1XCfuSkjghWJIDXKSYDHGmdiQRiYCGGJF",
+	"1cb0djgFKL/V9fLMJS/K1FS35cm9PQg6Lw8PBp36/nA4qHda7WH96JAG9aF/uN8ZvGzTwSDIDhjK0dKg",
+	"OUGg4oDY9r6WVG4HQqKw2potiG67pdnYj4QykqfJj6WrxMdVQdLmdqtN5n3Ht5KAk0oDbCCsOoy4wTWV",
+	"0KxDWaosp8JM9rRc/Hc35u8WHAJnQCi2DoLYD8tXSYo8le/ChVzHJRpdI1u/gTsroSTPqf7Qb/D6/PzY",
+	"3moxi0I692wwO9oS0TS0c3V6QawbBw0LZEIFHzKle8IZEx5YzIeWL5mxZKwb5DV2DtEZdOUqabYQZJ2S",
+	"HDhsxhUPyG8DQ8ABaXtCYIXzF8p6Qo7L3IWQpIkuRRaU2CgtoX1r5aCEe3/m0bP4TnBHyGce/bEcbJqO",
+	"oB/ElAfWz/aZR7+jn+05PV/PdXbf/V7/GQEzf0Jt7grZRlaLY0FWrKCGpTxBa7MX1T1jUcUEKzf5gPly",
+	"whRRU2iaRbQkMTP4DG1rRpQL6Bv09u51//r89vzy9uLqcneVdH4nDBTfpfNnks7NXrqob/OPPrpIkp+W",
+	"pfdEPk8w7a8in7u4WChZTOP771kzzyVlh4yiBQdyLM3e5pjZFjJ2SVnW64T3LHMdG2WGXE1lDGIGHuwI",
+	"ZMBrkPc0vjcaQFLG00jgq3jWT9851jNzLAwe+M6w1jOs79zqubmVIf8Md7Bs4RnsAGuDiNJaYGmTQ8Fm",
+	"TGlsU+UZzQ1600PvSDrysl3dDGl4UL0pAlsAOK09IodDxfQugbQ8zSfsmGipaUjAPej69UwgbncFj7Px",
+	"QStDbiHxMIEd0ZM9UmgNB0WcNB01SrqHGhrL0snaPsNrJne1H611omRWyzu2I1BWAQxXvsocThkQwNM2",
+	"B+En81kBBB/M6Sv+mZXNh9EO2QltAEOte9BMAg5q3XazuaZM29Lcl1PX3yTdAi2JukeLRxE0iJ/F4GTn",
+	"b1YqE7fhnWnjtf71H2eNj0I6/23vRvDobHoz/upZbATMs6gAR21YVK3b2uLu/ABhdcs35wnyxSxu/tHv",
+	"zN+1SBcWACy+iZ5ua0jdzeX+4jTwKPEWu1s5ngp1vNjxNIk2KYhoWXm3ydH3aJPv0Sbfo02eP9oEepsN",
+	"aWydn2OqyIAx4Rr6Pp2P2NuqStiahk7Ew+LquymfMwqVuxtRsjZSs/KSaFz0b7si/ZDphq7DGVUk8Wqv",
+	"Yjg3Tuz8bjL4NiEIfy2bAD4hAdOUh+q7IeC5wm9xW7e1VBbzqy8b9YpLYvZSR7tncwkMN7I9xHeRaYVy",
+	"hH+kbmZ4y/wEVrSe2IHUg7FU2kVr25A/oy+7iLokFIsMQjkgO9gY3bPDemaeXYy/EhKjtVioWE/EbMhi",
+	"JnymuvCl7bg+ptZgYfkShOxR4fqtYyCXwF7eiU/LCHZT7C1P5wrasZeGaEDwXxJqBPIprAE32CZd28vH",
+	"hpthpwgo8we96ZNyrhM6t9+lh36cgGdLiGTm7TQ7ayIW8JSfn9V3VjvmzAbMxlBEPpyb1SenE8CxjKRg",
+	"3+OO/lSpjwtoWRAyqbSMWfAEUyWEU5ZKUVcRFneBSSEXKeT3jEQQrORqfwFRD2hoCDK2bCr2x8y22QJS",
+	"xXhcA7H1ufVEpoXVsXkg6IQpTHYIWMREwIQ/t1jNgBi5dhGfSQEBQ8VBbPYGu5lBnYGeAMl0R0MtmpF0",
+	"3fpsKK3hZg0bk8yEZXwQ+grlcYzgd9Dcx4dGcjTinsKqzT0B49AJxrc0MukO5kCw/SK1gclJLDKOjeVI",
+	"XZAz8tEiToIhwddwLk8W9yBZLdvJ10VUZ0UmeQ9l3l2uI1wKi8+BHQGq2EI3m8Q342IK5Bis/J87bjjf",
+	"xpNp7rfeI4MkoImnGwUOrOfaqZPsLgWSuVaDZruO04ArZRBwNub+uLEy4NvMwzPIabWjJN7eaT75jOQq",
+	"oeGJUL6H9sHSoPAbTWOd9coCgWB4o221iTGOII5loiKx3IlMQmQWpkUVZ9eWVBeSxHKq4X0ymJoJDDvE",
+	"O/0RItTQdkomMmANcuKMJrn0beyomkZq9gQwBdx3CGy3teJtUoBhZuBQHjNyd/3OCh8IMbfRO2kHrDSl",
+	"XZCr04uesAGd+XhOW8SlMJjzJG8WSyvT49rsnpTILdduVa+tQXehCFcxAbpXOFq1rmGiNzKe1L5uaRhL",
+	"tZ5Y/+HNPP+xZZieLLVcIwUv0KwcDkNuLtNYTkA/ySrvOeElfVBJfMmT/absJsNszqAmzpCHia0I9RUM",
+	"vINYt4Rqk1QkMyjwgzfXV+/zJSoSg1NaIQKqPhuAnRP27e3tB/jZ/HGTtq1L+cqQaSMw2GBry0J2lrIs",
+	"F2zfuy4iO3ME3UW2Y1floVCTiUKnCc/xFkooJfcCAhfK0TqegpXeVlb2m0xDzSMa672hjCd1cwfBFS18",
+	"GdjsMnMqma9ubf2EfNCvR7I/SF8zXVc6ZnSSf/JY/8yjusHqGA1Fm2QrL64MOV7l8q/fmeBfgwmeAd0R",
+	"SgSbAf9LqC6hMwL6ERvNn8gAMxf86gy8JIsbzCxWpMmmcr9QxMrFC0ndWXkiJ901imnfgFRG+N+lie+E",
+	"9GzSxEJm8wJ27j6JstRATjbWYXbuuQiI+RTDI3arazUTGjAymPdEOjs+9ogUIfw3EZ4iLsxnqchSUcMA",
+	"u2cmZQytxzevr96j3SaI+VA3jJLche/MExLw4RCnTiQKSDlyZhW7uJ7Yiah/j3V7AujoZbN4PVsV+IHF",
+	"ynwnYxJynxlBByvUB7sNcilxdie5qCn2pPepYsc9kTxDlQcZWAoumr1FzoRuI+XQeYfS10KH/gY56Qm7",
+	"lw64pGuMXQyZcKhdmTaDsYnrqQaYi86kdsKeyOiAbiwDg51ohdIGZ293tUS+uhnIyXd17TuDfUYGK4Da",
+	"6zk2C3wnjTrOk8qSb8zgbWXOivNsx1rx291tVTgpfOb1hOOqTokjVXW4iAuFrpZUFeJCaRpim1GrMvUE",
+	"DjKYZ2rzot5HI53yBGz29zfHgHYSrp1Y/Lh1DtpJSDQ1M/UEF7tuxIhHSyO6IRFqEU3cAArZOSWh9O8X",
+	"r4+eeF71Ev8BmNMTmRPaydxe+HjXI6dzP5SCnf2DtBqHAPbNh7N/kHZj395SLrs0zYHO6qtpznOqoJLX",
+	"1BwP6M1CZnDEfAhHXmDpy5242zajKFOdKctowYYLFyyxri5jp9l07ZxXMHBUEr7rxt9vnO+6cSpulqnF",
+	"G90uVnoqv14uivXbVOhvlFGtvTC/C17fyeCbCV4Lem2KlbtbUwU0R1Cb1EC1n9RDrrSrhdooLi96A68+",
+	"T0Vh14nqw0X/p/N/psUamHjIumAbgunYTx/DNbhVbd4E/iqlefHNv0Y1ykuIyACJah4xtRRCaxGE7GAw",
+	"BtSlVLvLhSnxvQohc3bAvVXBcu1mE0pgOwEUI74geKRBfhkzYS4WOmGpk5w9cpVGrnGVfORkxU6z0xNY",
+	"rwRHDW0h1AlXynyDoSk7MzTlZEjEgK92vZxRgUgojFBaihcxKIkS26zjUQFyL2QCQALVBT5sFeHzs7ap",
+	"+1dCp8WUtwTcOvrCfQn+HIFq1Xfp8qp/c3f6tn9zfnp9fvtcm2WUNsRNUEwCmeJ74y/ULMjGyTl2NJgT",
+	"27ulOh9KiwyUFzA0DGJCIxujBjxGS/IFW8oB8/OAUX7t4r8MN7GdQXaoIgt3qwhUT3C9ewzfECYebMsc",
+	"SJvAYBAmHngsxcR88UBjyPuAiQNyefL+HKeD4k5kgrm9XPeEYUp1CAKlmuwx7dsCzY67mk8b5MSuwCAO",
+	"YIzKllMkUxFCVN0Di2Fv1rCzk2Btex6QfH2Gk4H/y12lJWmibuqivKeBlCGjwmWEbsdCaRCAIZuGH2Kz",
+	"Ms3ZJuLChYim2jLc7AAp18Wb4Jt0ikurj1qJhFhG7Aznw2loMCAILDPdoBz3ezt2YeKBjP8E3Pl7U7Ui",
+	"PnkSBKnMhm4JPc7zpSmEvyYGXx1jWCNRIVXj3W1YaiLbQcDg3hSxtkQLeT3XLpOfYS4CBDgblg7W3x2b",
+	"/wApCcpDs546Jhisz61VFmL+Zmn8u1nRmPvjnhjReAAdNWQYMt+G0GHyBZboNIsexRR7tnEZ2JqKth0F",
+	"rpCMZRioNH8CYMRkC+TNSykXjUYDnF50gBkLXDbwSSNJOMBOzIp/Zsh0QxqR2ZhhhcZ5T0BSBQnpHKKf",
+	"bdM4NZ1AcDV79BkLUpN0wNU9QrmbdpRwoZ1QKKA07vgOzuepcceQDIKfTM0H+y3D481Z1brtZudV06uZ",
+	"A6x1X7WO2k2vBucHaeD2gGvdl/udZnO/nWaGv9w/aLZftpuGJ7kAXTOVQZlat32wf3TQTlLD1L9De6Hj",
+	"0WXe7LTaTfif56Brf90wSveujD2eTuMYyQj6zf0VOhYg7js3N9CHYSJlPXRd3LClmSpdGLHb7spET8aC",
+	"Fwr7QoIU0SAnvq3lcs8EpiWhkhozPY0FC4ABzjFfCe40MqZqzILd4574yIP+R+SQdmQXOoPk9JEHH4lP",
+	"4xibrkM6wN3dxVmpjHSnWFy5nIq2LfydWZTbDsZlchK29l5ZuLPqPLCIkml4vmJJUlMTciArVGsBB1MY",
+	"sDjXTYIH5fP1N5nQoNFI1u3H79iI+vOLoLZu7VikBnqLDlgoxcj8qwwk80Vf207FBZC55spP7vlYZBZz",
+	"Hdw/UbHYwB2SUA+HzcFL/5DV92mT1Tt+57B+5LdYvRm0Bm2673eCAwbv9qu+vK0xDfuxV9NeoQqRjUmL",
+	"FdmJpFJ8EM5tO6Pvia3Pw6XvYHeTzTboj4WlHJ9WS4y6QlMZy6dXKc1ZzgwxihD58gv0rkvJ6SNAJNjM",
+	"5VvSDPdGoxzVqFT3xA7VJGRUadI6JP6YxtQ3C9k9zpRzhLwtrsiICcOMXfpnMl5yC0AoAPTlW8m8k2DG",
+	"lez7Nr+ISly7vL1swlbcq5VYbG7ntIT+7Am7ewbGNuEiqdJ1WIXPbajXIvz9pP34OOofxH9v+y2W5U2H",
+	"w5f01eDIbwYt1h7WvN+BO3oZFfwOrlGq8rq3rbWwqfad4ltQKGJmRv1PUsF/t1KlsJ/5ruKWG9qEDcMq",
+	"EhJaYE5bMUwn2D609oYgEq2Wbu07ed/LKJbTCJQ/xQpKlb6RSslQjuZG7HyDA/zc2jgpPRnmBzPdpeEW",
+	"zyDKLCxRRgQhtMTaSvjSjRzqmRHRrxnUuZfAtCIaw0TYi28pbkxO3JbZ8faT8XCadmaM1vIAJzb1PzfG",
+	"4cIY+7kxNheUko21K68oLllUQKOElpH9AUsgVGcJyey/C294MslWI4oMaQ7dervuuxXOyDJxJmEUds93",
+	"0KBBqCK2qNXuCjp0EVHm0yJCLKjrAOjlZkNFKaGilr3IceZMo1r4KCGnculiXZXHtPxYivCFMyJ8l+ua",
+	"5Weqe7YPDvJyREXRJvML2enVLqVgvRpGMiYHXMdOvWTCqFBOici2/V+m7vJFnWVAKFlLp3l0WAj+b89Y",
+	"zZsBc0U8nWySQndx+eaquiiygLhBcU66RU4IDKBYwiFt0YVOpakIbDM3xM3jJEeaKyxUg7LMxpKiW23r",
+	"N1qtfZSD36ktGSL9c/DgSqprAmJWh30+gaucj27OuhecDalktfdlTfGlpMiKBSfxfWDouCI7QuqF+3YV",
+	"o8fxyhl9VcZwEXygelx7Nl7S3uC8sd/QBrGFf1lk3gp7tkZvr6RKj3Dy0Aq8/IHpPx5SbnjBPVlQ3/g+",
+	"cOL5KnH8O89f389IZHSybaVyqv1xUfE8lDoSWSS2SYVAhjmZsYKYfhcF9Jm5d6GAaQOUniAfFw4b/CEk",
+	"1ooYdiYF+04660hnC/x+wv1S2GPnVEZzM+9EPmQAQcHeFUp0kzu1FYoVQYTFSq1YRvNvT2yW/z9FHa4K",
+	"ygks+bvU9gdXQZ6G0M+hnti6aWV2X9uQ20bcY+FCTNb/JAfE4G0wDQFarPaaRPfsxIyGWNRt5UWHEwDV",
+	"PVEmG0BQpauDd/WT07oBwKJny69uIJAh3EUC2dVPHvnl5PrSBm4kW2QTO20J2V1z7ufX11fX+F6ycWlW",
+	"Z8yo+Xj3GzZaf+K5FiMgF0OZKcT30NqDX8pQ7MY2lhfo5uNSrECXCzGUz4As5k3qa+cKWfDULYj3Uy0n",
+	"VDNsS5GsE5Nxhc/IFHIzrs9vbsnJh4ual+4FRHvFVPjjS7wBJhQ6kUMK1RkUyrHFz9v1ZitX/NyXkwnX",
+	"Vd55S9W41q2xTrC//8psjc22BpEVqL/Z6DSaBolstQsDlr2Sfvjwrt5uNCFMu+bVpnFo7i2tI9Xd2xtx",
+	"PZ4OGr6c7CVLyvw1COVgb0KVZvHeu4vT88ubczOJU3uubm5wo3BTMphYoxHv37O5YVEpsK3GYaO1BSUi",
+	"/hjEKFOPEL1fYDa6l1TYMLhtEeE4KQRifkzPeEwfWKaRFFOM3LO5+hYUuUwGVanrk41xLHXcmReWkqbA",
+	"R+ERGWHkeTh3DQrQYrDGlfejHKj17oMkximFgKvMBIUxAJFts/38QhH259ngg3fQIej3sTL860uNaQqx",
+	"qHBUcAb71rrQaabOSVvfoKFp3Bh9rnk1KFeeco5mvdmuN1+S1kG3c9htHzVedg6br/67edDdb2Yrx55K",
+	"M7GGKs54CDBly5zyVLHYAvAUJ+OPclDVw2gwJt/5Z6EzzD/qt1LTsP6BVmhcnkAA3+AnMPF3+XSdg3Mb",
+	"5lHMuYBPbe7vvBIABDReAijoiAm002NvAhahI1qQmE0Vs39jVqbPzfk3yGDq3zOdkcGMIINB9FT1hJDu",
+	"jUjKUO12zeiZuFs5E64kHaHqXpGhjAm3NUUMcFwlQlOQjf+yUe890W62IFSXQwPYX2gMfQQQP4mic0hu",
+	"kA1yQmZsMJbyntxdvyM7AzaXIiDJZbpLRsymnJppqSI/3lxdEimIj+TLpfB6QvGRcDVAqCBv35+c1m/e",
+	"nrQPDu2UXsYfBnHDrnx5PA0Z7O00Dp3xuCgkLb1+7bLLboS1rmLUVy6C53ETt8qmSVjab6F+L14Dm+SF",
+	"ZYPQBA3nitsMhmge89FY9yHGrI9sxS2B+X7au3YOMXL2nxNulm//luLe/S3kRCr3D/lJuj9t8Z4kPczS",
+	"EIiy0/C+DzSWjC7YrK+MysLi3MD97FTyk+wnwyRZZ1MUROGPPhNjI0sn4+KvwGYgcAb/DeJz7g3Lb7pH",
+	"X7cQHH0qroDLqG+SGlfkGN7vfEPPsCPFZd8wsKhg4Qa1TKhII9PYdYAKZLYQUxiyoSZyqrukfXTkUix6",
+	"NXwhz1+TfDPSaDR6tdUN477fwlsX9cjO5yr253QKixDEkKi9N73kVrRhhVPFCGhD213eyyYl82ri7i51",
+	"FH6Sg9Vewh/l4E/sIgTZvdX2aiC7vuEi4GJUJpTvtxotSAVLpPJlkd9wjmeW+G0BH6x9vkrk35hJgaBf",
+	"KtgfE6ap4RVMaT4x3Cwt6znkRv4AXuMyBieMqmnMAhJTzb47OSs5OT/JwVZCeBEZ77EHM/tKau7VPslB",
+	"r0bg1bSQlrl3dlx/1GRAaAkOxQvQg4RidEiVTjpmcUUSfZTImLyBVocrGMaPcnAOYP6ReQZ0VoUtskXv",
+	"8g1W4QkcUU8EVNMu+dKr8aAHxN+zdNurdXsZyu3VvJ5hNj3Dbb72RE9s3p4VDw0h+k5f69PXzQlh45YR",
+	"6ExUWRNjXZmNRHIp0N2eSpFYcriUDq/ZECqqA/Vh5yjXvBiZ+wsFgoBC/ZfaEsYgtEFOquIhEzqck4jG",
+	"mtNwd+UFjRlN1zDGasXvm6pkhSPjyt5g3tCq0SvdZtfZ0Z4vRuEZ1InEVG/T+DN+DMCWPObs7R/Unqp+",
+	"lNnZLT5wKbCObYES4oq3krvrdx5hIBGlHY0QFb8Hrn5LfcARLUloXw4zDTETV7MjTKshpNhfwsIsY9qA",
+	"ia3WD84cpiRw7hh+NhWah1Y6gNjulfGvdoxyBvVH1CSyFXHzRYKSJMgBFxQcJkuxU7mR4mD434+TMC9h",
+	"9KbN5r7/P4+T0HnB/tartRpNI7nZUr5/69Xubt/UX/Vq/wNvs57Ar+Jg2L0+e0MeJ6FQ3TgY/q0H7Ke7",
+	"tzebzRqzfeA6raOjo71me6/drsfBsK7mQtPHulD/p1ezX6ooeEw/Nf9CdhUM9zSLJ+ZNOzFMu2fndcCs",
+	"rjCQ2wIz9n8vl1vadCcfRNDwsR70s40nIyYeJyF+qupyOOQ+c/1PGjMZB1Ei4k3Chnuy+cRlzfyRnrvE",
+	"XSDmCAM24FTAaQTS30NLIBej+oSKKQ3VXmKDrOPUe61Gc68n7iJE2LrB+C7Jq6fbCKS2nVzeXGW7+9fP",
+	"uIIkPI7nkP+aak398QTyO4wqCfXHe7WbD2f/aPfzgPVTr3ofS7E04mD43Vr1u91Olbn+0y8hLMdSXpX5",
+	"xFagazdbKE5/6dVO7JkAEfdqXdKrvWY0ZjFBRvVppi2Pqn3tgtflpn1wSH785TbVh/2Q8oki7DHyiBgM",
+	"PfJJc3PJ9gSACuX7eGCX3N7vHhx1D47Ijm0Yq/mE7YIvzoDfZ48Rj5mtKUUmUwVRQy2iJdlvkgBawM7o",
+	"HOKLegLL4PhUuLBNdOhFuw3ySyzFiGT64NoKfKTT7HhGu0ljOQLJFNYweGiTIWehLXnaEwDTJQRYwJ83",
+	"ZkFowzH/PAdgoc4NtfGBREu50rWEpu5b87mN+dnSj5LUDejW6IwpOWHZEimZzczE2rSayTOrVNhPk3xr",
+	"eJZDMbSa2dc/ybHYQsCG5SYcY+HqeKzPZjNgvvVpHMKVzYLyxRrqmG+yxAlOv7Q6V/8wszwc+8nre363",
+	"S45Oa11HpGz+Y5P944Rf8R9/+rn1d/7u9Mfx4Aff/Pvi7vNF65L/eNRg8x9D9vaEX306b13ens+vbi/m",
+	"789O1MXkgP8vvzh8f3vXen97Mbu8Hc3en844FdfRxSfJbyf3TcYv1IW4/DTYfx2a3/zJz+P/Pf3xqPHQ",
+	"vv7hVp2/45PB7E2T0rfxjw9ns9PDweBz60jy1s/h7PaHf/cPh0217X6WXaRwis+gUnW2UVUN91goTgEh",
+	"5DImDkch91L4Mo6Zr1P5BeIiq++FM9IsbQEyNiiosDTzTsLUXihiALY+/W8SbpnkGmI9FNv1JAUMurlk",
+	"WNLy7WZvrFzgl3XPl6pRd8KIcCxIksCgGOtOqvCpsZwZbQ/NrlMxhQ8wxDj41BbQ7Tc2mrtgu42l7Oae",
+	"iFnEqFYkck2lQj7BqrEQ1UVS3Qh7QzsF0wwKVQJ9LBe7Qxc/sCEnPQHRCbBJaWRswPyQxiwgA6Z4YPbV",
+	"BlK4yAtqblo1dtaFpPwOHPSul7gWxlQEIYuxVi1aKRAOKZhCH+gi2HSgjIi+6t569/+z9+7diePavuhX",
+	"0fDddxSsbQiPPMlYY18qId3pVZWqk6S699lNnyBsAaoYibbspOhauZ/9DM0p2QbMm9Sr0390EbD1nJqa",
+	"z9/kKvqAS75ijJzdIBgvV5ksurwQuUzExOp2sqmyE8ILYp8Z9MZuycIYyB6xrc/rPdQ0rvjDZN6Qz3o0",
+	"DiJrYZuBx3UXzhvrsuEuSxFRDqE+XJGCRxUrcaGY0CL/A6bR5w1rJpNpXq7S1HvGG7a+Hz5gVLd8g+/n",
+	"zLCZHnCXtJ3SkJXajuZBbacUC6owSKfUduZNyTzCNgDVswsLxfyw1B0Ci8Kq+nQ8r0/Fhcfy0Zd8hJ7a",
+	"ImXrewvAnLpQNTv8YH3keEwMTgz+sRAtZgBh2p+doX/gNJyjk9ZR9fi8dVw9qNebraPW0cVZrVJ9fXB+",
+	"Xj8/OjjSOzCgVafh1M8OL85qh5V66/z44qJVb+7XzmvnldevL84Oj5r7J8fNi+b5WbWJb9QODrUmddI8",
+	"uzh7/fr8rHleOTrerx8cHB+2KpWLo/pJ5aR+cNw6Pz4/qu6fVyuHrcrh/vnZ6+ZB7aJ5VG8dHZwf13Vb",
+	"/C/mNKqVw4PD+tGTAcSpWjexb33N1ZNSZb9UOyDVaqN+2KhVyieVeu1gP3E24/M2JpwH7FbeeFSU/+Kj",
+	"rUJJzT6sGE1qA9leQki/RghpIn7kRZHmiztWtFk/XDSrupvSZ6n+beQe7p8SlHW46JOCFXzcROrBUmoQ",
+	"o2LeubUI920R0XtTBy+pigYeM/gZwNhd40wFHXcaQzpJzQegVwWBmzG4uVHYeKTj07aIwwCrdHqK6A4J",
+	"xUhPQP8v9AIKUpaRbxRjvgtu8kRRr5b3XynyOZDI3lzw/Jlot6fiqXFYtsUk0BhO7fOIRgMXLq4nUx+W",
+	"awFdgmCEMbj6rVeK0CCQj1CnBK0CVlIa0jGhgZJaWtPyUltQlVkufaeg+UCdEiMkKGMYIFqC2OvRwGRj",
+	"3Oo/L/SfZZJdFSXj0GPYFcqFbRFIOerCTo5C/qBFbqjxKu5LgIVto1yZSuoKCHLdav384fXdh/dv3jXP",
+	"75pv3rz7rXV+9/O7m9ubFawTyIcW+j8Pv0jg69T1tMDhug2c0IJmAVZ+bTHqQ/ru/A5GcTfg3vqNI/jy",
+	"G/bAglwBbTQKxqQfyC4NICoOqomW562elhbGP8HTi0tBzHT0htEHKGtJyn0euaSsHjD9CFM8b87eYtzT",
+	"3K55X8iQ3XjDpR1/wQhluDIhY+yzA5iombyyc65GAU0KoEzmlQ3HZf2xjDxoz9jV9qbC2vQ98uCpidYf",
+	"PPUa8umchhOFsbh34Jmr3E4fPPU+tYVp9Rq/NJUp+zzCvz9MD67PozljMy+kVrBYWVSOjej+BngYTHXF",
+	"CptY7GNhmc0JH+LGQ1u9aOYO4hiq1eeEB7P25p4M02s/Fz8rkQ9+/DCEtWuNbA/+PDLeHVsfuIDVb+Mw",
+	"cOFGl6am+TxkokVC4WwYsnl6ZeCtxCqWCGghU3EQqUwUhFoKuDVfHngB3PoRAbdWopqNyXkB0JaN2UkD",
+	"/dBFGhuj7+Lgvejbo9OtMLhebDO7ts1sKDYstsC8RPc9Y/zESlxhC3NLPu7ZDYtSLvhKEc/YxQka1l1i",
+	"rdiAGCWHEOC0DPhsp9zpq1j95xeUybXqr+e9+W1gKv7AKExAh08KgjHfyLnXTOsr5hrIG4bZiq8Dz/Yi",
+	"kzyHTLLJUdxCNFkBoy2RjiKZAFpZuF1rKrRmsDWg2nbPHp7FNvcC1vbjgrVtStm71mzTmNzFGEDJY8AM",
+	"2BBSlLLR/y5m5CWuEkzEROmBi1WUibNkJN+tWvF7BmfBbDkuWsErEi1Rk1+oYORaMhv0OVXnByNAtQrC",
+	"AwYTafw+la9rbYl7KvT2BiwIZNlz/tiqdgcPWLr4q/pEUzpwiYJs/Rfp/Bml8x0cwk1l93msQ1PZ3mf9",
+	"/0v/aa8bB/cl5VExPyz6TJqwIZrgpUlB2AMLx1j923h4LWvECC8Tz0NJxD4tEv1fx8G97eELc5BLWIOt",
+	"Gc+G4cl65VEGwImatTViQcNpnp87CXjfzUCGkXF4vL28NT33btknzbHes3DIFcDbcQX15Lpj0g+piJjv",
+	"kl7IYI+8AQ0h7VrfXWMyYqGSm8Qq6x278aj4cvApB8/oJ4Di+nFwD1nrUEUtF0/FgmS+5Co+K7/cAa/J",
+	"55dWK9pE2JrkmLalkvUdA+eMozlGEhh2Vi2zr1kkSpivb6e7yNdwwyJriTg3jfytOKZVXhsOINEyPxOm",
+	"6yBmlV4T4xy9PG9d3V5eXLYybBSoIkE/DUsBjVjo/PG0sUXI7sNqvPAFn/4bQkna5HDunrekhLlAjbMP",
+	"kZ5eOMIFCoyWISaC5Cr62hvT1o44x7SoOBzSkmL6pYj5xIDEQSGaoVQuGUpx7xL5URZPDVdPARSham7P",
+	"htpP1E3Dt+Fl+VHOM7H2py2bIxpp0nEazv/BAfxbN/Fv+VH+W3BxT/+NnrrLof5/seCu8FDxH/+xSjHc",
+	"NxySKLwBf2DoFLTBdJwpSIGba6CFy0zvyFaB9hOh/rgLpId4VCpD3JOxT1NjscDROxlIQrGQeGPV1vnL",
+	"YPXx3M4hTtDdKhTqe4tKT00LU067vetW8/xtqxxChX+7x6Z1s8WaYWm1AcwNBrfxd+c95PNAdtGi9keS",
+	"ReG4HEjvfkEHIg6Cidav5J0hoDtgW7qfLc0dlnetYux4JxhhIgpB0QHCw9xwPUcEK1EzEcKa+F6ixdeP",
+	"KaptlChYrWUTBRFRsu3Ij7LtgCIGmJLJ7dCTYRZIfPdpg00Le0nVvelvdhRSTKKZf33r0qqywa7NSLbf",
+	"vaFBmcg3HmkxawKLKhWq9It2+Iu1nreUC3P2v7KReUPNRWXMNzPqx/raR2Y9XhSPr+d1XYGud68wJEOY",
+	"oy8YunBTnQalPWuDNrm366oNN9jtdxw65k0GcTScdyPAPEiW5gwq5zfqh+jHUaDj6zNVMV/cytcs+bJa",
+	"OUhjsIaZA2kkoUiLANaclWhd0Bj8lH5T23edWPA/Y5b/OP6WfnVgY7iudhrDZXZ4ruMIfz4lmbnaIOp8",
+	"2neJXgmt0glQ7RRRLHqxnj6jPLDB2d+1WBCFjC20ZWipn3Af0+ojyABHjBwzYib8keR6mBG9Z6uwptuQ",
+	"fWmx4DtWHmdgpJNM7+Sb7z0wFozUEJ9zz4WfNao4WBkhJ32mj6xzwVJlsoFsD7WkB5+HWyU2axq+jNhw",
+	"VTc+tK6F/ZFWZ2UIxT2yua6RYkHvpYTOdxkwYMN2SWQ8tzP5BoaFrgo2vB47V4ZQcll4Mwgg1FWRiRzi",
+	"JYXDPug3tuHRO+WGNJMgigtwZ6GusFoCuue9e5aaGlcoxGKeTCqxmL81w8EjvUE5FmgDOABYPn9KSqNM",
+	"ZzPBz7AzjuvAEC1a11SZQ/jtSka8Z5YoGSjUG8jEQiKKWCilKd0OPHUr9AaF2u5K2A2aYr4XYXF7cPH8",
+	"UzXnNKt5hV7h3dnDvKfvgoVCGQSvRxY6jHRZIEVfkUgulr9uWND7Nk71y6He6lCvrzImGdD5xOSmtnUz",
+	"S1vArWCXbgpjUjHhqwSJ7e9w6BcevHWPfv41vrwgDwxg1atcq1xqZ9XSX7jE351LvBiDVirrM3tGtxcM",
+	"kgrM8+T895dJyeSCz0Yh8yCig4uUZ5+SezYCWB+CORBewPXUFrGQX7HNHVTzfrbS0maI8wg3uzIWUdKO",
+	"BTyFQ6YF1wW4oFut7Wr1oZfsLkA5mxHIninr5ya1mvUmhNSLSEG3WzZPFuGBnyRi2GAc5nvpD6kAAAfu",
+	"MVJgw1E0RghNHuVUtU9BOJPa8vdc5HggbsYqYkO7FVuz/RG/SwmjUq6WK47r2CE4DUf9GeAt0JeZB/uy",
+	"Wq4dlo/1dQcTzfy2X66XJ+uuY7Mr09vkDHOIzfz0LHXHbdvp7i/YVR4RP+QPE+FvCkbfIANGg2iQIb1H",
+	"Gd73Avk434TQwcTEDqKteVMhYwFXESl4GLDthrEQXPTdcrlcPCUdxWjoDTpkSCNvYODY9KV12hYdJcMI",
+	"21QekSHRnZLumEBTXIpT0hnRPuvARDuK/8U6iGALZcigVyGJ/r5BaBAUy22BcA8+SeYERmv9LIQCBIbS",
+	"kwkBKDrpIOaI3yljN+WQPsLASlUDQNYWHY4ekzvdtBpRj93hiLgCJLQ8DLJrRgX9zQzlDYdwn4Ugs129",
+	"SqSQjL54SrimEOpF/AHnocA30yBpWWQi5MRTiqmFQWLRNAAYE/FQUwj0Di8ljWn+vDR0zuYmniZh3ywA",
+	"yGgaPNKxIiGL4lCwuZnWDyzsSsXWBOsC/NR0n+dC09psltz0cqDO9XBbzwx1og1XXwcozumn5mZxa1LP",
+	"XXOqPAfZyEpLPTVpLiAGE5mAsonmGJLOPo0CCNuxEuNq6fUrGYiAsG1u/bR5yHVUNA5QLA2HOTGn7/UZ",
+	"FvGwq5evWtIMfX7+uz7wW6TgQ19wpucC6f61Tfsp7Sdl5lYnfMtS7KtrnoAzRKQ0uWiWLb1SC+ebz8Y2",
+	"OXtwuiwtksKHD5fnLrlqvm1pXq7/LV8VT/ELZFzIHcJYzBubbeyO+3cyvFsFKnrebkyyRzUAGPLk4Mwl",
+	"Bnhu8WJsrdEOqLoTkAZmTqb+YhSyh/So4hn8/bNjbtVMMYhK9bZWbdROGgfHpuKsU/cPu17VPynt9457",
+	"pX2vQkvHXp2VKt1qt0br3r5/oNcxoLHwBiy8A5Q/jHmwgdimgDnIRwk16lmBEKg/fZTdO+4rFEsgHsJp",
+	"VJ5cx4vDkInoDqQC4duG7dcqYiNTtQJ/6EGF0EUt9rjgaqbX1WaZtlR7cp0wFne2tTvwmE6uYr3aqBw4",
+	"+Jyphpf7WKVRqSSPydHIPIYTMgLPohmZj/kP1EDqA4/oZ2cQa5k1ZNSnXWChNfIv/lr3TR+dRq2yf/yU",
+	"KQycrBRW/HAazmGv0j3yDlmpTiustO/tH5ZOvCorVfzMImkSHiGeXzKKKjZxp2kxIxCa4LTV5ONZcSev",
+	"1kN6Blc1JXy7FoSJoNrayUpAfW+pGJvpqJ1ZJROs5mTvXCLYI1MRepQzekCod6mRPLgBdDMkYEp/bIOJ",
+	"HgcyAIVR0PKYDgNCFYIgF6B2BPxQQm0YjcZaLw3dLCryK9UWWlpAl3hHjZjXyRSZGMjAlH3I9KIFO1L4",
+	"3823b/SFozssnhJKPly/0U+GzFRHUm1xUKmSgrkRfMkwRLjHtKwdsqGMsJIZwIxxpopl0iSWTMl1LMj1",
+	"u9IZ1GP8i4/aopDl73/xURHR+7tjKJ9cLpf3QlnyoAj2X3yE2gzTilMYg+6O4HPJNCwgXVtwMYojdYpY",
+	"2JAoqd/QC+bCSwZGyIDVmXpSMo70W6hgYWCO7lpLARCxUW4LuK0VCzkNUvpoizAWDeI9Bi4ZU98WBlGC",
+	"3rMhAFnb2lIVLVVz0TdFKEYjACEg+mIskxamBEVspLeQiQceSjHUOw1lwJQMHphPhHw8BZ+4uBfyURA+",
+	"xP4QAjzTBTf41II9pqIFV22B8oRLrkDgHUoIRaJiEqgcSlObVYYXlulkmGW8TCu7NTorqJu+jE6thyQ9",
+	"RcWlIs2MMJNJdfq9WfofWvqrUjq5K/3xuepWK5WnlZKWbmdPhJuUQwkhgk9Ig0WeHjWA9Z6vqoyYt1Dq",
+	"Wjuseo3b42bEvNTYPV1W6y8+Wrey4tPW+e1pwoNe7YQotWTZZUwQFYOHohcHgTFdoMCfEWZXl9EmyWVC",
+	"MNvsGl6QR39mx/qD3cPrAubuVw9WmUjC+d4yn1NEQv+yt75+a4U1h/2/ktGlpmDNipk/nbNvy1wl1Gwq",
+	"XV23mldNoiYO4XqSw1QsfHLd7A3lA7uDoOy9zzl63hOyxHU8lBN0fum/CxOPY25u/0TZ9f3KSabserIM",
+	"YSwUGryTmlKRJpOIsE9ahS3Pv05Al34rH5beJpDOFknAp5pvLgK88SWgZhYDsLrCTXHFHiHycK5REKa5",
+	"RY9bq8Upn/VpRPdAGCpHnyKE+MgyWb1yAOgFD8rA1499Oyz3rZlIDsvV9PHjMdzKCizwTIpewL3oq2pK",
+	"evm1IqB3umiwBMDxkJRNMSpJYhzL537401rsL5fn7flc3d/FSPZzfC+tTBa24n8xqB8DPAznxf9i6NjA",
+	"mJSIBqQAwmrbKbedYjlH/WqLz2j4dtM2nrTSlqldg3UAk6J+arIibE7hwIWyNizYOVf3HxSac5eX2kum",
+	"M5dH2qFvYrvUrFBZRwHqNtu7CrYQjEehXrmII+80fc124WZmnTtZ+5XsQuB7rvy7LoB3QqN34LPW+2XW",
+	"pOysZbnSC7SOneprM/SUYHNYOfzwYsPaEWfWS02AyKxHO+GzmmFnOJgfF9dlyiky9i7Ey1V5eyD7Czzq",
+	"+lfjT9c8t2RqRBM86aQAkjgacUZYTDztRb/rko+yi5/agok+F+zOyu1PjeRHMqQjUyGNcJCZ0mbimPvY",
+	"DJa+NAXO7rrUu2fCd9vCfLpDs7VLfOnds/COD/su8Ya+mwAW44hSE7pLMmb3pzJpGhsETrYtwFOoJ6Ui",
+	"NsILBoJLZ+8qvOpKpR4PIhYWiWIB88AWxkbqNC1oq9lQW8Cfdu5lcsO8kEUEyhIpItgDCwkdjRgNl3vr",
+	"9e4tleSRXPXiwmI/tzPzF9vRiIUw9d04Nbe4txJv8cxFNZ0ysPU9FPAHBvt6x4S+YhINBQ+a87ntTJwQ",
+	"LP0PBNan0YCFDa3ERVhDutJut9ui7bik7Vh60S98ftLfTJ0nbKntPDnf1/01Qcs5V5j+/uUG29ENphcT",
+	"izAm1gQTnwXueU2HLtE0bOwOFHlfGAu1qXPmi15n2d7mXGq/zXh7TLluSQD+j3RKyOz/CRy5Q7qsJ0Nc",
+	"ChpG5cUc+X06gG1ZyTqnMddDPrEW7AHD0J1qpVLJsD70uGx4ZjOzzTm56a8v53eHXlRL+K8UeLfgAIMd",
+	"KqPnfheHNeuAnHtc7UOlIYuoTyNa1keFFCZcn+j3HIWyxwPWQKNA1jzspuztlWoLEwViZEFYQC1KZm5e",
+	"/CrjJgRXoM/7TEWuWW1gnODXRGTttkCDBzg0i2QUxOgMRodp5nFVBstuLCIeoLs4FuCpseIokSHBCJRy",
+	"W7x/d3NLeKT50+SqklkXbyRJyEq6OR6dJnUIw1i8mvbLtkXWMWurB4N7dgV/JLoj12Bvm/jE8oLkkV4m",
+	"E8/PsMvSOVfgHjcB6pMv0yii3kDvJcK1AYNvO+iwLWUpse0sNJ88vZhFvx7r05QNFsD8wIeCPgTfh949",
+	"6b1aV1YxIgnm34MmjkymiJCg8lEkPxiWUwQVVcaRVmv7MRQLaEzHqlCoDoCejO6QRwDzbhMr0skDGFyv",
+	"x7xoKau4mXLSbScRLZFoZtYUF8UWuwWSmPTaOH/ME5N0m5r+zPJNtGFqMlrILGzoaTJl4wQyQZJLV/O+",
+	"6dGBccBUCYH7CBofAXhm3WiD5dGY/IcZ0x+uk7mStJ4Oj97V76rVVATE95ASp0S8p82EvOlohxnGPPHA",
+	"i6i3Q36XHMPsKS2YwLVi3tE0dkmIMQLp5ruQBHGku/St54YEwrm/y67WAwtDbuGMs2T8SmVXtWBDwlIv",
+	"U4iO+mK5LRL+R4M7CX2pBrm4fvcWNui2ef1T65YUUiNikYTMSJ45Ih9ccr1QDtuCGoU8ZLGyoW3JZXZK",
+	"zppnP7f+qYVhGRLZ6xWJuucjY3U0qSaJqJthHW2BgmxGcwAfoxEC9exiYcsAKi48qFDFaBhwFmac3BAk",
+	"v/QGMET4fMFYugNodhf2u9S/n4gYySEER5KNav4zZvHaMc3fiq0Nk2LOcIvzWPr/gtm9xAD8sFFak6Cj",
+	"hhklN8OOoqnmMns4QoudThPB1ArziSmwyDhkJk4UmCMCRRouxyM1pcXb27AtAi6YsqHNKNcVXcICxcBu",
+	"vgonwzS0LfFCd5ksg04F5yVF5ptJkdk262ULfp4rm8MvL0L57jhlFKMtL8mknHCnfFVxe05MKdLkP1Hk",
+	"LGAmx7QkDNbJWTkW/N1ggSyXyyimF922SFqUI1LoydBjcJ4a1popsE4wG71KwpdYSLgi9zzQIi6NIH2k",
+	"SGSYNGay20mBBsFdGGsZOknFtGoN5OSnInCD0EBJyI55YGmJQy2TN0kUUoHWQBMwnOTU0AD9Xjav46Rh",
+	"DMEQoQZBxoZJa8kaIafawsrsMgTZfg/leheft6fdtUK8DInhMMVT+JRpHEVHty1GDGpe6IfNop0SXAYT",
+	"6izG0UA/0I0j+xaxL+kdM28tv7pYlNxeS5NIjKTOfFMKfK77Pr0P5wXj2vxxq4nqhYBEctjqvFzyZ03b",
+	"sKvwvNpCJgbYkMCE4mC++1E1h3Mp2Ive8DfSG1zD3kLLujKxBTPpXM+rWaSG/rlxynijsH4cUKze45Iu",
+	"BtqSkAUUoEkiOWlpsRWN9ZNQyod09JvQKUbHtUU/kF1S6PyjA7cFF4Rio4r1h0xELun84x8dQr1QKmW/",
+	"VC7p/FfHJZ3fy+XyH50sEA1XYP2JuybSbuL+W4I3szzGeRWQl5/0hEy3GIccSWje1SxugHFwaAf/h81s",
+	"yLslkpVaDyPh+eKffySgj63TWVIMB60jl4bS5z2eo5xazcmMcsqLsiC+upqNr65WavswaJvOv/4dlNJv",
+	"zt1zoaW/F11nR9wdVnMm0PnrulfnWfanGLJlWjOZMqeEkoCha7SzB89qxqAFsqkIbpOD0tmbpPVO0SVQ",
+	"E1v0J0ov0pBZpQFdpob/Q4J8wOgDooq1RSZivFMudyBRJhqEMu4PCCVqPOzKgHsk4OK+iNnp4Gcok6bA",
+	"9D7dM5jr4cdRQD0IE2mKieLFjzIOfCh1AQsgH7UCJh8MKqzP1T35M5YRTdWgah3GbcYqJGgey++SD7bc",
+	"x/J0wunNWOXK2FlqYTPJChI+4X0hw/mIR6OQPXD2uALCziqaivQiFpVUFDI63CAIZqUaXDtIYMxPFUea",
+	"Mq6ANXj1gvTCmwjX/kVH+DvoCMgfAA8DuZaYFq9JAc8G84vPnMiYNLb3OeExT3iZaM0lB60Wmbjx+iaZ",
+	"mDSTi1mwdiuLkELMWQSYF1AL8AmLLAYxdpaJL0vVRqTIrX0O1uCiP06KbpofmTo3WjbLmPWfNhTODLhl",
+	"LqoS3ExUmRXxbRI7FNvX9xWiur6whq+W4GaMjyD5FaitAmQIuYhWyV2kHrv56nlOKCfxaIjFrQeMALAv",
+	"gtxMCmtWvsIjGgufhYTDEWyLTN60Vr2hEisC7/zFR7NBtGVyTYXJ17rsla6kYKW3AFukZbyBFDIOQeJa",
+	"dnRNFN4y0Sgvxm/EaKTS1dbbcLpMaFlN0V5PY9xGdHGfJQDYMs0dxf++bt60NCksCfp1ndYt7edjjJml",
+	"e6VMeHh5afhwrXL4fOLiTApGZFW4BUsHFJ8/vRAOgy2dv3hi9RU541trZvjRMH0OV8C90et5JaMbGnHV",
+	"42Am+aos37ApI9640/INhFvr0/s19X53JX3ylPCIDOnYWgxBwy9YK+UokFF5JPpFN7kEuILZKvL/1i6Q",
+	"oQNj1ex2XW10hs9amXQs48Xh3Z0J3j/iot8BrDgFCcl6Y0AdM5VcUq9lnQB4WgGrXOLLIReRaou2c3n1",
+	"a/PN5Tlpnp21bm7I7bt/ta7aDsD+6zexIAu5ksQLmc9ExGmA9gQDBTzvdvvfMt5aGLWlRD5SwaYqiWid",
+	"07qqfqGCkXOplx0sFdDJCBbTgMM3zAfNCQMohJlngYwF/AYeN7BCVp5cJ0EzmTVY1lRirqyZIHCfq/u1",
+	"+61WyE9Z0+dR/Wi/elzbX9L9rL0UVH4q6J1i4QML7zauDJDs4LzkGkAoLH9JFvv10Uhdg+6pl3am/gbY",
+	"yfQfZ+8/oL1slg1SD8rfLqmeFLKRtDVSelB5Qy2somGemUSO7IcyHhEPSiiwJaURL0wn30ZpxKkJyhHB",
+	"8Zl4t2rCbW9kL3rUgva1xTod4xSgIxEHwexlcCOHdsGc6ZpD2E0t00Y1xzYoZDRg4WQbh1Nt1Cfa2KJc",
+	"oZn5igULDSG4BmpoZL6wJVj/RjXNlh+J/Bo29ritDyGcIBCaNS/YVE5FjBC9qCQRvp3Q+dK4GyQu2xf3",
+	"sTyCOUNVI5tgv1l/pH4p6WShuXyhnzLpKUPuuT3i+K6WmufpJ2uerx0cuOua62+hwl/yDSm0Ha2JaxkG",
+	"4q3sIpcwCYoMGRVYdKQ4sW45Z3v+pM4zQ5gzl/3KyWHu8L9G1TkPKmfUKhU3Neuno7u8uni3QZmqBVis",
+	"TUucoFHSCE0xNNCnaGzAJ43xJUoI+pSYsWkBk0cKKBu04Opms61+odmanybGb1OqM4f0pdTcEt69Ahdd",
+	"n3FnLP85olVSn3KeYf/chiqZMSXGe1PSmhSEjKau3EW8Htubx+u/VhHL2hpbbv2jL/S8opF8PdrZmMLd",
+	"+TVW8e3FdVW/NZJc23G1pZy+9oVgpfNF0vgL01+pvmiyTZsK5VDpLQciG8WORBgJTaA6HMIJoXEFKf3D",
+	"yKc75dy58uWMX2Zt8Ti3Wf+bEFhXpK9zKdjLwVl2cDag7i3ultx8oTM5Gut+IasmGQjK9dSwYNu51Voh",
+	"5M3TDSxUieVo/NxHzfD+bXThVYfS9BAS40Ve+6b1j+3IeWe6ifUezLH6/gw/W2ctGqQxofmj7EIBaD8O",
+	"YMg+sgJb6LgQMhogduHCmw472D6WqIvgNSad6d2/rNYNw8v7bfbRNeQxM+oceezdv1zyW/P6ymSZJAvE",
+	"McvP5MYV9da3rq/fXeNzybLNFpF+joLIu9nVpcW5s3SG+OdzqOwGHR1cYDABAPbMpZhL3dL2RioRUS+y",
+	"1eKnPH5TAn4cySGNGBnLOEyNfIQLFVHhMYI4KNetm1vSfH/puOly6K66IRXe4ArvgSHlWijqxjzwz2nE",
+	"JnMaqrVGpdKoVP7HcQF+iUerPPMzVQOn4bB9v14/nqzSbXhApbyPLrmAe0woWAFzMf30/k2pVq6UpAjG",
+	"jutAfUtnEEUj1djb6/NoEHfLnhzuJVPKfOoGsrs3pCpi4d6by7PW1U1Ld2IVH1vd3SzKs5WwR+oBspij",
+	"ICGFv1IE0bqzDjVDCKfELA18me7xgD4wwj5RL8K6CoqRezZ+lirls4dgrQP2UXYXO+/0A/bIT3oqXIKJ",
+	"1TQIAFlcCovitsSd94vuc9WKFGn/XGWaz4sai234/u6lo/cQ/73GC2/Al/51TA2/f3ZYRJ1GxXVgo2AH",
+	"6sbEsF+pZnID5EfmReWIhuX+XxCcwGKWMo9KqVIrVY5I9aCxf9ionZSP9g8rx/9ZOWjUK9k04DOpO8aw",
+	"BNwE6BKg3GLFQjOAbRyNv8juql5GTTGTtTinIsX+u3QrIxqU9KbOHYF5Ph0BvIOvrA6c+bcVVDdlHfnM",
+	"C7jU+j7PdwIGAZDfMAra11NAbEiDLQbOaAGwZMx8BtGKeVzvf5l0Y++eRRlJLClsOqCqLYS0T4ykDFSx",
+	"oVvPpArLR0HMySRU3UPuMOGRa5kbBPIa0cm3wJaERzZuoy1qlWoSOEzJbzSE9FGkT6LoGPApZJk0ySPr",
+	"DqS8h4KshS4bS+GT5D4tkj6LVNKtrRgrBZShCBhgC7eF4n1hMwCoID+/bZ6Vbn5u1g4OTZduxisG1Yqo",
+	"7wN2SBgHDNY2DgNrP84LvkpvYDPt/PtgqbsY1ZZLfzeu4uq8bhKG9iW08OlLYB30iIycaqER8K3ROOT9",
+	"QXQHwWp3yFTsFJjn2Y/3bPwow2RyQ66nbz5LcW8/CzmUyv4hP0r7cUS9e/BjmtQuc4JAlo2D+zs4YUnr",
+	"gj3eKa22sHCi4btsV/KjvEuaSTLGYpRE4cMdEwMtTCft4rfAZCB0Bv8G+XniCcNtGidPG0iOHhXvEFNm",
+	"tbS2HTiH6/vP6B22B3HWP4xVbKbuT8OC8hSyCMs4UoGsFhJkAtaLiIyjBqmdnBDDO9sOPjDJXdNax+Vy",
+	"eVfg1X+nO1i/VV+vv2tGAUFmQqkwBEH0ETW3ppvciQjXo48RAXVos6t7jmVJP5+4vOe6Cz/K7mJfoZYX",
+	"v1dHIQjv1ZrrgPB6wQEjaZ5UXq+WqxX9XyKWz8r8mnnsWOR/H0qPQer4Epl/bT4Fkv5cyf6UsIhqdsFU",
+	"xIeAa5WkFmGqF7AbG/Q6ZFTFIfMJYu2/sIwVXJ0f4eisL4XPPcl7Foh8wYGGolBth8CjKH3a+6dAFdT5",
+	"TxssEhphFQx0J7kpTjRU8udwoSRaKcCcYQmK+TzjF9lt4TC/WbYRsU8RrmUmpSqNDoRfYJfawqcRbZDP",
+	"bYf7bTj/bXN0206jnTm8bcdta37T1gznqS3aYvGdm3cqcctwRC9HbOkRa+odeqVSzEWqjKWxBLk8eFhy",
+	"9LedHEosmTL3KE6U7D6o1DMlu5HJv1IgEyhUhKkpwQLyGxT7UzxgIgK8ozDiNCguvKaF/p5d45gWaIDP",
+	"qpvltozzusAsxUWtr3SnXWdb213Ewg70isRoj9RTzng0cuhmr37gbKuHzLO4G2rgUtiyljPaiC0GQj5c",
+	"v3GJwY40mXOWEF+iWJ9TMbBHliQnX/ZSDSB1PduDaVSFlPrncDHDltblY4sVhUw6qBlsQbM0rFWFMgJE",
+	"ey8MhjVtzONR36JKsbtM99Dv/eenYTApZ7TjSqXu/denYWBdYv9sO9VyRUtvwpP6UP6z7Xy4vSgdt53/",
+	"gqdZW+Bbod9rXJ9fkE/DQKhG6Pf+2QYO1Njbe3x8LD/WgfFUT05O9iq1vVqtFPq9khqLiH4qCfX/tB3z",
+	"phr5n9JX9V/IsfzeXsTCoX7SdAzd7pl+7WCWJMhnl0C3/Z+zAK3rruSD8Mve2AukYDtrT46Y+DQM8FVV",
+	"kr0e95gvPaiIVH6UoT9KBL1hULa/rN8xCJ6jAIxok9k1+t0GsXeI3kKfdTkVsBu+9PbQKshFvzSkIqaB",
+	"2kvskSXseq9aruy1xYcREmxJU3yDTOqpm4ileOR3iK9w8/78v2t3kwO7S13sd5BiWymHfu/FcvXVLqiV",
+	"ef6O7iHIZAfSyndBNU2Oe61SRaH6c9tpmo2Bk4yljl8zGrKQILf6+BgZRuU8NcAJc1M7OCS//HabKsZe",
+	"QPlQEfZp5BLR7bnkY8T1ZdsWMF6XPNCA+2betXrj4KRxcEIKJjc44kMscQ7Dv2OfRjxkLsEyisNYQShR",
+	"lUSS1CvEp2NF6CMdQ9BRW0DoC6QpmmBO9O+NimXyWyhFP5OHr0yOP9mv7AP8ehrd4UumykQf1Ica6XEW",
+	"+AhN1RYwpisIuYCPN3pCaNHRf7ZgsABgQy0OXiTlQk8T2r5v9evOFm6VEVUKXSQOfWRKDlnyjetklzIT",
+	"e1OtJL9Z3Gp8NTKjwd8mqAwtaObxj3IgNhCzYbIJ05i6PT6VHh8fgf+W4jAwlfDnT1YfkPE6UxyOb3Nn",
+	"hzbfielh21vPb/demIlT6jTsEWXjXyrsv5v8Hf/lX79W/xd/c/bLoPuTp/++/PDXZfWK/3JSZuNfAvZz",
+	"k7/72Kpe3bbG724vx2/Pm+pyeMD/h18evr39UH17e/l4ddt/fHv2yKm4Hl1+lPx2eF9h/FJdiquP3frr",
+	"QH/nDX8d/M/ZLyflh9r1T7eq9YYPu48XFUp/Dn95OH88O+x2/6qeSF79NXi8/enPu8NeRW26nvPuUtjF",
+	"HShW+5sorJp3ZBTWD4Z2iAyJpVFIxxSeDEPmRakIA6GSq6+FtdbMYr0BW9NES2Z6LiQsDepD+Mw4+J8l",
+	"AjNJP0QAFSyskBkY1PLIsKTZC87cV7OBYMZhP1eZ+iC0KMf8JDMMakAUUt1PDeSjVvzQBBuLGF7A6GP/",
+	"Y01AkbZQK/GCFcszWc9tYaHCAAAc4Fv5kAO2DcR5ZWrYYTlgq2vqRi3uHljO6PQLJgilLSBeAVYqjZj1",
+	"mRfQkPmkyxT39eKa0Aobi0H1ZasSiJ6+UYF92O1iWlR0QIUfsFBPhJpyTzgOKZhCv+j0sGkXwKgWXV1v",
+	"uIo+mL1ZJWbObg+MlqtMYl0u0FoaQ7EpDPil8ILYlh2MuyULbSB7xLY+r/dQk7niD5PpRD7r0TiIrKlt",
+	"BqzWXThvLBWIe4zQSQoXouBRxUpcKAalVB7YXFz0VRDeFxYRWdczHzCqW04qH82CeqRn3CVtpzRkpbaj",
+	"2VDbKcWCKgzaKbWdeVMyj2wCXG8Xdkh98PfKkNBeBAFAXGnhcD78u/AmO0x0TR+Lbm+RyfW9BWRO3ama",
+	"GSZo03hMDHYM/rEQQWYAkdufnaF/4DSco5PWUfX4vHVcPajXm62j1tHFWa1SfX1wfl4/Pzo40jswoFWn",
+	"4dTPDi/OaoeVeuv8+OKiVW/u185r55XXry/ODo+a+yfHzYvm+Vm1iW/UDg61PnXSPLs4e/36/Kx5Xjk6",
+	"3q8fHBwftiqVi6P6SeWkfnDcOj8+P6run1crh63K4f752evmQe2ieVRvHR2cH9cTPP1q5fDgsH70ZEBy",
+	"qtZr7FvXc/WkVNkv1Q5ItdqoHzZqlfJJpV472E98z/i8DRPnAbuVNx4VUHF/m9BSsw8rRpfawLaXkNKv",
+	"EVKaCB95UaX5Eo8VbNYPH83q7qbKV6qAG6mH+6cEJR2oUG7FHjeReQD4nkLAinnndjzCWIW2iOi9wXod",
+	"xkHERzSMwHEGP1+KUQwVaRBQ2pZy6QayS1QkQ5Zm65tqt3pJY3B4GzRBOj5tizgMQEZ58BSC6FOM/OxK",
+	"f0wKvYAifqBIolYBNzHV1Kvl/VeKfA4ksjcXHIAm/u2peGqcl21RAMMACoZFglP7PKLRwIWL6wmLy6Vo",
+	"jGaQ8NYrZSqZQdEXMAtYOWlIx1garYvQnW1BVWa59J2C9gN1SoyQoIxlgGgJYq9HA5Ogcav/vNB/lkl2",
+	"VZSMQ49hVygVtkUg5agLOzkK+YOWumUIlQxKeiECG/XKFIlFAKXzBLlutX7+8Pruw/s375rnd803b979",
+	"1jq/+/ndze3NCuaJedUHkmvk8IsEwk5dTgv8rttADC1oFmDe1xaiPqTvzu9gFHcD7q3feBNgK9+wBxbk",
+	"imejUTAGWGkaQJSc0mejPG/1tKww/gmeXlyWYaajN4w+MKKVknKfRy4pqwfMR8LMz5uztxgENbdrxF2+",
+	"8YZLO/6CEctwYUIK2WfngQZxNtHsnKtRQLFW1Uyi2XBc1h/LyIH2jGFtbyrGTd8iD56aaP3BU68hwc5p",
+	"OFEYi3sHnrnK7fTBU+9TY5jWr/HLW1y2Po/w7w/Tg+vzaM7YzAupGQzq5z1tEIyMdH8DHAymmrDGPbDv",
+	"+TQy5QvRNQdyuL1dMntkJjPXj7jx0C5kOPxiYdLV6nNChllzc0+G6aWfi6mVSAc/fjTC2rU/dlWGgxKT",
+	"ckAKiPYch4EL97kMjVBSXF8knBOWbF5ZGYwrMYslMprBbs5ERKilIFzzRIIXEK4fEYRrJZrZmKIXgG/Z",
+	"6J004A89pbGx+S4O4ou+NSrdCpfrxTSza9PMhnLDYgPMS5TfMwZRrMQTtrC25GOh3bAo5YGvFPGMWZyg",
+	"Xd0l1ogNOFJyODR1PBaCoe2QN30Vkz/31zLpr+e6+W2AGAs4CxPO4ZOCYMw3Yu410+rKgiKyZiO+DmTb",
+	"izzyHPLIJgdxC7FkBdy2tB6oTGCuLAKvtRNaK9ga8G27Zg7PYph7AXD7cQHcNqXrZ1Fr08jcxYhAyWPA",
+	"DxhUf59IA3AxNy9xlWBeJooPXKyiS5ylI/k+tYrfM7gLZtdxyQpekWiBmkBJoGvJbMznVAEhDADVGggP",
+	"GEyk8ftU8q61Je6p0NsbsCCQZc/5Y6tqHjxgmaVf0SOaUoFLFGTvvwjnzyic7+AIbiq6L+QemtT2Puv/",
+	"X/pPe904uC8pj4r5odFn0kQO0QRFTQpTWBar0/ayntYIQ7xMSA8lEfu0SPx/HQf3tocvykQuYQW25j0b",
+	"hijrdUdJACdqVtYIBw2neX7uJIB+NwMZRsbn8fby1vTcu2WfNNN6z0KoDi+FppoBC1l3TPohFVDtthcy",
+	"2CFvQEPIwNY32JiMWKjkJvHKer9uPCq+HKLKwTO6CvQh1VsBCeyPNAPxNFNCxEKsvLDMZ2OZO+A0+SzT",
+	"akYbi1yTTNM2V7I+ZGCecTTHVgJjz+pn9jULUQmT9u2cF7kbblhkTRLntu+/D9O0OmzDAYxa5mcCdR1E",
+	"stIrYlykl+etq9vLi8tWhpMCYSSgqGEpoBELnT+eNjYMJbuwEjt8ga7/hrCTNjmaz8ReUupcoM/Zh0hP",
+	"rx7hAmVHyxgTmXIVxe1NOp/tmce0uDgc0pJi+qWI+cSgx0GJmqFULhlKce8S+VEWTw1vT3EVpWCE92y8",
+	"/URRNXwbXpYf5Txja3/axjmikaYep+H8HxzAv3UT/5Yf5b8FF/f03+ivuxzq/xcL7goPFf/xH84K5eTe",
+	"cMik8Ab8gaFr0MbUQWl5KeebauFKw0qaW8TbT0T84y6QHqJUqQx9TwZBTY3FQkrvZCAJvUIKjtVf5y+D",
+	"VcxzO4dwQXermKjvLTg9tTFMOe/2rlvN87etcqgiMEXgHpvWzRZrnqWVB7A7GEDH3533kNQDeUaL2h9J",
+	"FoXjciC9+wUdiDgIJlq/kneGgO6Aael+trR7JJxrBavHO8EIE1EI6g4QHiaKQyVvAC9RM4HCmvhegsbX",
+	"Dy6qbZQyWK1lUwYRarLtyI+y7YA6BmCTye3Qk2EWX3z3CYRNi4dJ1b3pb3YUUkyCnH99M9OqksGz2JNs",
+	"53tDgzuRb0XS4tYEPFUqXOkX7RwW6z5vKRdvkhvp6xmcN9RfVMaOM6OErK+DZFfjRf34ai7YFaj6mdSG",
+	"ZBxztAZDHG6q3qDUZ43SJhF3XeXhxnT7vQaSeZNBHQ3n3QgwEJKFOYPi+o36Ibp1FCj7+lhVzBe38jVL",
+	"vqxWDtKIrGHmTBp5KNKCgDVtpZqXbgx+Sr+p7btOLPifMct/HH9LvzqwEV1XO43osvs7z4+EP5+SzFxt",
+	"THU++btEr4RW7AQoeIooFr1YUp9RKtjg5D+LcBCFjC00amgFgHAf0+wjyAlH2BwzbCb8keR6rBG9Z6tw",
+	"p9uQfVnh4DvWImdQppPM7+Sb7z1SFgzWELRzz4Wfta44WDshJ6Gmj9xzwVJl8oNsD7WkB5+HWyU6awq+",
+	"jNhwVcc+tK6l/pHWa2UIxT+yua+RYkHvpcTOdxlCYON4SWQcuTPpB4aBrgpEvAFHV4Zacrl4MwggBFaR",
+	"icTiJbXFPig0b27IpnfKEGkmaxTX4M4CYGFJBXTYe/csNTuuUK3FPJmUazF/a56Dp3qDmi3QBjABsIL+",
+	"lNRPmc5ugp9hXxzXgSFaDK+pYojw25WMeM8sUTJQqEiQiZFEbLFQSlPgHdjqVoAOCtXeleAcNL18LyLj",
+	"9tjj+WdqzoFW84rCwrtzzvOevhMWimYQ1x5ZVDHSZYEUfUUiuVgKu9HtfgMH++Vcb3Wu19cdk8zofFJy",
+	"U1O7maUt81awSzcFPamY8FUC0fZ3OPcLj926p3/BZb68cA+MYtULXeteakf11V8Yxd+dUbwYhlYq/zN7",
+	"QnckHiQlm+cJ/O8vkxrLBZ+NQuZBoAcXKe8+JfdsBKA/BNMkvIDr+S3iIr+afrc9zc9WidoOcA7tZtfF",
+	"Yk3asYD7cMi0BLsANnSrlV1aTvqhuuezUSDH8510+PvlkPZZA8GwiCdH3GBfcf29hbdi4oGHUgyZiF4p",
+	"8l76QyoAzYF7EMLDIxJQ717f325beBCCi1EnxvFOSWKJSbE5cQBDKFQEOKWYXU8DDKAvk6YgsbgX8lG0",
+	"BY5HhtmxIIrXfuXAnQLLOtWKc/ZBQLm655CxD6UOEWq0LXAMep6mrQpGmgLstYHPtOUP9fu5xVN/5R47",
+	"x9XewmGYGS/WaetVvRo7oqUDWumW9nvHrHTiH1ZLte6Rd0xPWKUHdd1gYTT3dk66tV7F22elql+npX12",
+	"0C0de0d+6bB3wPb9ulfrVqkmHB5BjNUj665+LtIpQlDmruPBFZJn0v6c0dinZ4ezzTymQtowgJykT61+",
+	"R32lq+lg+Rt63pcC8OcRZGgTkJj96sEqE0pOzFvmc4roX66zXztZqbe3VIzNIqodIXnAEafC8DQuIC0i",
+	"yx8y7FSztEaGNS3N3Es4rX5673P6+XIxKA1+n6EygklEhk2C4yySoxGz9XqG8iFbWDEz/PICjqR/RyyT",
+	"OXftdK0x6OaUCAlYhN887a8glk3ELn0tKryJ5CizkYRmaGxT8puDHtNnUbr3meoUlrReTd+ymOOqZcdX",
+	"Knsrmytxfxl9/cSirQS5b4j7307IJS/UvyPq/wni77eg+BSmZB2bw+R+X/rO0x/LWPZeIPvz/R8q8gF9",
+	"HiRbn4UWxT4zfowLSmRdNScncnJob3Snq9UazSn5FHAVMcFFn0hBGseV48omtZkC2X+h9x3R++0Uvw1k",
+	"P/HZWSWl+A0dgvkU3+PCT99WLiiiKkIH83RGM9wo+khoTS6Z/1Li5ypytnbsbag+ZV67Zj0WMuHppd7v",
+	"1VnNr3qV7gk1BbudI++we0D3/VKd1XqlfVrtlk68Y790xA57B3S/W/dq/iYKGaya3t5YCKzdnVXRsDAP",
+	"tFfxD9kxPfJKtd5+tbTfrdPSMTvxS0feQbdKa7062/c3CUaYvhaXe+magsBveq8zVFT+kszga51tSPWZ",
+	"ADrPnqPNzrQ5kBli3Ps8QdArqBKtjEJAmpP2DzihAX/IXlTKyncn+Qc0094aCgQ++gMrEJUVyO5Mil7A",
+	"vegr670WwZJ9Yl4MRXwX6byZ3zbUOjIUk3EAJlWZhpBoMaNw5Bj09pdS5LYqBzyZlsTTf1osfS0oqUFj",
+	"b8+TIfv/BlJFe2Es9kZg9TT/lBUmR2Xqsf3D/KcZ+oh5vMcB3vpporCabtIxmI6r3lBDKmgf4EQCOmYh",
+	"WL0NzqXTcHA8aXZMlyoAU08t4Lq/MBYR1/KANxBgLF7SSjZubrIlezVpNTZiJHlxzUtqHY0ts+1zy91n",
+	"jSEvMuzudLY5zIN0x4T767OQzSXY1oR4l4iwEz0uBMiyl3X2DVLQ4m2m6eK0fAtczJ5ylbCw2wFrCwnt",
+	"04D0eKDHSRQLmAdrM3Vmy/pYofVn+iDCT/OcCpmRGSF5ea2xifkZJsxV7ojmFiCD+byd4jvrHNn03Tf6",
+	"3bQCxOoDnrNSC4d8PcPm1hm0efs2edsMewewY3NvmljwT429vZVumIU3y5e+VfbLdfSr7uZqSZqz90tA",
+	"uxtfLptpQBPXzHoqEMaU8G7A8tml+tYvpW9Hl8pfvy1umlzfN7qoJzQmjn4WJDVr1oNyTDRkBGu0+FBt",
+	"2QyWyEeBEWukiQ9GAxq1Bccc4ikPNBTlRGc2YSIeEih74gIqCQuSDh+hqqmmvWKed7st0L09pFBhnvlY",
+	"Ncr6rle4R9C9uY2femNm9rQZ19mKx+RzlG3Ezzl+7uXu10w7N/RhDVzWF6/yN+hVtlV/5wnICF9gecUW",
+	"ynYu1FgMOOoZimpM+4QhgsXXsqjlY6+U5nFQa38UUG/yR1KoVaoulHHLxNEAa8uc93Kiy8se6ViNtwPl",
+	"RwHFh9wzNjJxMxEwTPtGuS1W0fuXMzCEkP9aDGxLEWslxrYaEyOFkMEeF1/Y2bPY+V743+J6T/5C/lfg",
+	"vuUkmr8UN+aARtEHr8reZ/hnJXM4BDZiUE3IPM2z+pKpU3BNGVgqU7WTjpWppmHhvs0LakBDQOjNN0dC",
+	"Dy+m8a9vqUot3UAeM6QG325o0zZkNHV3mUiyhdZqeHMnoTE4q1WiYqDPNQNi7Dv56cYw/RdC3alJFakn",
+	"34S6gFY3N55eItdMzaZT3HRPM8S55lNfPopAUt+EimeEOwCdApPdGVJzCUvMuHqWrVvaJwXNbjHnv+gS",
+	"2hb2wXOuoEQXFC++pqKP9tHLXulKClZ6SyNvUCYXMiQ+V/dmWUgHMQs6xJPigVlIt7b4kw3jEh/2SSGk",
+	"jy7505OPNZc8DP374qkNfrPB9lwRj3oDlH+xyjDxeZ8pjOvBHuYJosjzzYIss8dOjR7z9OEL7IREEmsi",
+	"zrVqIkJD9jQzEQ81tYT00XEdmKjjOnqmmmamA33WM11O1BbVGnbSawIV0eUC0YBWCinS9DEFQoBVSUqw",
+	"40tBCPBh8+yT6+QQzyy50iii3kDLFQgAqNfyn20HSzqAHI11HMr4DfsUMaEJA79tOwsjp9Ix2GJKM9hn",
+	"/C82YT7ignTHESI9zzScqSrj6AOzbEXgGVjtWuXwS26l0bbg1ESMhHBiC7A1xakttisEPy6bkHkYn117",
+	"Eeorsv630uc9/uMpKdXD5S/A0l7J6IZGXPU47QZfOR7fcM80zegVSuSu5eqIu2go7kvfkPNMxgilkdEq",
+	"4PLDE6YwqQCOPOoUMmTZuw8jRjVnoKG+jIajWM8StI62wEagbHEGySXgQx4RONRMFaEFfXUZMHTap1wY",
+	"47ldRMML9Hlu6LsWRgjpTMYm/ag/21hw8yRRWv9Jsp90NwGjDxNpYBTKlDxSVSbvhMfaIgvJnsjCHT5E",
+	"DbUBNf47p4QSX3r3LCwlz+iZQZJbJE0e2cKbNikGNt/YM6e0dgYUOtSNR9yUNB9ZWSf/utJ3coqOt5xZ",
+	"Jt/ILmAErY7NOHVtoEQFyF24uD+unvjDWkhWhAL6IOgD5QFy4rwq2tOckRQSKjfuIiTj4gaq7hwNQHXl",
+	"cGEAxc3rd29t9iSKWMyUSLMcICIh63MVsVAT735lnzwOmEhgAO1LC7TlGz2ItUTWB+GXvbEXSMH8T/+Z",
+	"V3tHDi/sIT7DB8//G/Af7cbAFWEEbjliQqkgPecB74Z48FNfdb1cKVcPStX/32fdai2uosN5xLxfs1nH",
+	"k1ZZ6vsco0XeZ9jRBKZ6loFMlx1NRk6q5UP0+fnSi1/inXYcs5+uM5B7Lp0vj+P/gjr84sB9eEc1Jj3s",
+	"VhnNBjqVSefPDhlqpVtf/FpJskUDrJzQFgWPKlbiQml9KeIPjKi4ixdh8ZR0DGxFx4RB2Y7IIwA9JksJ",
+	"CzuQga+0iJLMF1Umk3mNOeIdc+Q6RNAwxARx2Ikkb95oIR19Ij91XNJBHe6f+u9KGzU6r16uliv6R/i6",
+	"1ikulDhWibP6DWLBIitM4XJZf19GsjIenHna/Z/z6vPWDg5XKDnRJGbFYckm7gxY44CrSJEC+0S9yCXT",
+	"eze3drBFH9lqbL9h2By01Fh1w8jUftntmjPQhwRCIneg1drxtvaQ/AqSyf6CaSwVb+cnk9gEkhXzQaA1",
+	"ax8Y6uFwwJ400nWCGBPyPhdZd95C3+YmsWRL48TWDjSeG0+cjfKCq3NydPYxGoy4YKRLAWf7i8SFGfv4",
+	"ehFhyPtewr4WhH0VQCdmNPQGxZR7qcxlRYZ0rK/YjS7YBXFfRonnvmvDvUC5NudrXuxXRutPCkIw3xig",
+	"37+7uSXzLOtZJJNM8Ndc+JKFF9QOArgWsbA5zCfv/G3qZVoJN2QFxztoDC+RVD9OJBXK18b5XrCO+onT",
+	"ZkuNBePiRm7eBdFUlyjd1yrV6fNYTI++m7IJKP0tEplrFMoHJiiYxwrJ7WVAfO3MQHtOteQiRB9AkviA",
+	"AbNZ5mlebCzzn5UzbIAxlGEXm8Yr/Z0Zx0vM0jPFLE1xmiWhSisb1Yz0qyK6IBupzyKTaXKjn0sRfT7K",
+	"LmGizwVr6M+KjBiUXgNO8yjDexYqK5wgF1KkYBC+U5M8GPCBWRZdwj6ZxzJpv0UDXyFDpkghdYyrIvkz",
+	"ZjGbC3GWHfXWyZc4st9gVoCnb4b6HucMIP44ycwzZtbJMxXXgXnMfGHfqT5tkACEE5zjB4ViGik89Y8t",
+	"p2NqpabIV8oQxwQxdtmAG0sYXmroIpk4PHgYlqa+A3jpgiPzQbGwTDpWS+3YIjSJ7cNcekQvttaAEU2R",
+	"qjK5ktPByPpl9sDCtghZFIeC+Q3SsT92CPMGkiHOpgV2DFk2T8VWWRiFTDFhUBujAVe6QRjGK0VeU8W9",
+	"bPQ0KTwOuIdJ0b/ysxZ5ZF3y4dIexUiSbswDKOFABPsU2SmpotsWxv3HhqNoDMHlrxkNWYjAwXOPrF61",
+	"XaRKW0xZGnCPTWHK9uIgMIaDpv6ZvNGEGwRWZFhJN58wTjwOaFSCrkoKM9Uzxgn4fj0RYhEILW7o3+Y0",
+	"z0lHgNO3qTr9AcBpa5VKjtz8bsSEpmyo/SsFw0MFfiF8KnxgIQljYSO5rlutnz+8vnv3vnV1d9366fLm",
+	"9rp5e/nu6pSAWPzI1eRxH8YqIh4NQ0D4A5TbV2ry1O1Xqm2hW5dx5JL9Sh0BVXVzyoj2VKhHFtqDP4Fa",
+	"AGbeR6qIAlgDlNXN0W0L9mnEvEidZmdjzjPMVJ/lAVWDRQd0e43eHs+u7M4/nK9ll7TMOxPHzZNhyLyo",
+	"NJChYqUu1FAeTx66ruxueuRW8oU/61SBCx10K7TeO2Glw6pfK+17h6x0QvfrpUrvqFvzq94xOzj4ksuS",
+	"w4kM8Oh6sNhfSTNZFwTlh1Yw5iA8Xxs9n1ALzZ7HdJ+mmviM2UHNOBroBp/cz04XrvrsN5hwfKvvfvhK",
+	"9wvMB91VcaiPyB5YvE2f06z7Z0aDaADSnJH/y6lrRY1VxIYNMoCHcuq+/6aZojFnWE2iG8iuchP3ok8j",
+	"qvV+VDcG8pEMY2+Q04l+31ZVyzkVcRgygeD2uiUXmDcioZvCVyrRi6DYoF6GMmlBsXl4a0DB1fjhw+W5",
+	"SygJZJ+LxM1IgKEQ6vshUwryceMgsD+TUBpPKE0KWfRDGY/aAvPraC/CCg7DMmkSnyvaDcwZNhjTEwIp",
+	"3BM8JCHDwGMFBiC8HKx844GKYbHcZ1cFygDAhLFODrlOGpM9AvVlSY8OecCZ0mMwVSXQcwqDPyXUIIm3",
+	"ReKszSCFdvq23kKHYMwlKaSVplyCYizcvCB+m2YxQRmmDvaqIRt2WUhkr0yaiFyPLA6fRk0C3UtmVfAF",
+	"lb8c+FLOerxnoQIYjub7SyMON7JiuyaKgXwURAqPuem1fPNzs1Q7ODRAu2Dgb7YFFuLQCo7Sdz2dkLOT",
+	"6x9le3tZoLvaCD4dPJt38EKnLcBrSRJ/croWVBCuVKyXDzsFws5Y/0hBf2MuOaDFrozMAtvLwog1hCaD",
+	"KeYvHy5MzvJdt1pK0zYXpjkjXnkyBOODikIasf74FGU4YrMBEjcJ6izKvJLAFY8COgZnSi/ggmXOfchY",
+	"I21/5RGBT9sOZro5iF6abemNFP2SgdUjo1DqjdGsKulduWakysUOoFuI1FFmHjA/YzRBMg1kH3+UcTSK",
+	"IzU9GNNRznheU5Vxc9GInIOJFcrM4lHiglxcv3s73SQfLuCQqJIWfmrdEijrMJaxi6GenZBRQUt41smI",
+	"i34HHldFNyOwanmZjmiXBzziTLVF2hQXPVmcZbvXreZV85UyTFl/yWFnoJbBT63bPXSH6RaAR03SJAyq",
+	"QQxp5szqhoWcBnAIe4F8VA3LOMBURgk0UB7TYUAKVEE4VNGFeAcXCw64AJ3tEswEhC+jWLltobfOJdY6",
+	"jwPWO5mGe2g2bjuGsFlg81fNt63ylUuusEZBLIiINa/Km5d9e8524WZDQQL75CuFDGdEtViA8zBBwAWM",
+	"DQZjXnLyCpT4XMumMgTnAW2Lv/iomM53KB+Yi5kmsaJ9ltZcCGOtHv1mJ3gdC3L9rnSmT9W8ucCwFtLe",
+	"K2V4rWqYwgnQ3XhktSAaMuAexJpbTtEDipVgmfDC8QisNVqoUJGxdoiPzItssHCyJypiI2DN2WzTBxpC",
+	"YLsiMsQVzpsNDjJnKhBQ9xvrEpCoVJK8r2+UAtIy8k/MJsIJAequ5XYPEsOhQxn3kV8Z8tZtlJ2Jwjqm",
+	"WsdcjnyDaqQ+e+EwpVEUxgwkFUT1GPPUPRvrIZuGS6NxNIDweeqr/J6hTsgm4ha1pery250nsQDZYwGT",
+	"KGTslLSdGxMSQq4ZZPLIcNx2wBJfLVrTXiRH5rX87vC3vA4/WHehCUECoK+AuSQOA5c8eJoHwCIX3bTm",
+	"ZqhlcMUfWDBO0QtRVouDaN6UTYHN2TGc2arGPvM42NeJFEibLunGwb2pnw1xUd2xFkxNee2IfYrSE5ut",
+	"rZ0/hqS0fA4paSnjo+yqU0TqhQpXKJ3pc6TZkBTgechvWr+ad0Mz41ZQI/9TTTNU/1MtejAftNbukiQq",
+	"V7Ol0YELBDlkUgvZsYBsnBCaKeZ3jT/mdN7KRQiy4oix580AoEIQYj6mGOGqLToJ3EIHNz8Xwq0DulkH",
+	"V3CqDg5AAwXSo4FeUxdAMdrC4CTqVabRBJaGjc1qkA7iTXZc0om8kf6kX+4YNIpO0di+sAAN8B4UWAGu",
+	"A2UZVSZnGZtXLls9nTRs6cttgimTQgrpMXlj52Tsz+4LBptO7oM5SBQd+ZoEyxMRkvps+BAjmuqTvmQq",
+	"Ffv0i4226GSd0R24AeELvVDvzi4JDb0Bf0DQpNkcE6NqjEmXmQudC705qfgFUhfeyqnoS5WWoNCvUcLg",
+	"RO5jxGIHxYY4CLI1OfRIbBFzvep7D7W903TwuiNDO5mekxJPNBWhr1utU9LRF3gppI+aMOAzpHtC17pR",
+	"/c3D0L/vYFKR8f/ByiX5sCaIN82qskKECdjFMcCgwCVsnCZtAVeiDMnPZ2+sMm1ygew+GTFX/+vHWvsE",
+	"HcCGNpABC5nWfaW+wjQ1jHNIynhWZ4kpAzmehtPhlmbJsJGtLJUoRUnhKZwyqKWLSli5RkE0NZYnymPM",
+	"jjmL6Jx/1027zHLcZKRgfJmJj9Y1hpSspmH8bOXpIaBPbZFI5hq5pJ8K5rJHBHucub8ztqinP57+bwAA",
+	"AP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

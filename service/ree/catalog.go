@@ -26,7 +26,16 @@ type Catalog struct {
 
 	mu      sync.Mutex
 	staging map[string]*sync.Mutex // per image ID
+
+	// registered reports names of images the registry loaded (SetRegistered).
+	registered func(name string) bool
 }
+
+// SetRegistered adds the images of the registry to what FROM may name:
+// registered(name) reports whether name is one (a docker-image uploaded to
+// the registry is loaded as baseimage.Ref("registry-<id>")). Call it before
+// serving.
+func (c *Catalog) SetRegistered(registered func(name string) bool) { c.registered = registered }
 
 // NewCatalog returns the catalogue of the given definitions on rt. Exports
 // for download are staged in exportDir, one docker-archive per image ID.
@@ -70,7 +79,10 @@ func (c *Catalog) List(ctx context.Context) ([]BaseImage, error) {
 
 // Has reports whether name is in the catalogue.
 func (c *Catalog) Has(name string) bool {
-	return slices.ContainsFunc(c.defs, func(d baseimage.Definition) bool { return d.Name == name })
+	if slices.ContainsFunc(c.defs, func(d baseimage.Definition) bool { return d.Name == name }) {
+		return true
+	}
+	return c.registered != nil && c.registered(name)
 }
 
 // Names lists the catalogue names.
