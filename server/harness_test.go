@@ -37,8 +37,8 @@ import (
 	"github.com/reehub/reehub/service/process"
 	"github.com/reehub/reehub/service/reana"
 	"github.com/reehub/reehub/service/ree"
-	"github.com/reehub/reehub/service/workflow"
 	"github.com/reehub/reehub/service/registry"
+	"github.com/reehub/reehub/service/workflow"
 	"github.com/reehub/reehub/store"
 	"github.com/reehub/reehub/store/blob"
 )

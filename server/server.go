@@ -28,8 +28,8 @@ import (
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/process"
 	"github.com/reehub/reehub/service/ree"
-	"github.com/reehub/reehub/service/workflow"
 	"github.com/reehub/reehub/service/registry"
+	"github.com/reehub/reehub/service/workflow"
 )
 
 // Config tunes the HTTP layer.

@@ -52,6 +52,9 @@ type RegistryImage struct {
 	Packages  string
 	ProcessID string
 	CreatedAt time.Time
+	// StoredAt is when its file (or a registered image's blobs) was last
+	// stored: deleting the image frees blobs not stored again since.
+	StoredAt *time.Time
 }
 
 // TableName is the registry family's table.
@@ -337,4 +340,11 @@ func (s *Store) UnlinkRegistryBlob(ctx context.Context, repo, digest string) err
 
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// RegistryBlobLinks lists the digests of the blobs repo holds.
+func (s *Store) RegistryBlobLinks(ctx context.Context, repo string) ([]string, error) {
+	var out []string
+	err := s.db.WithContext(ctx).Model(&RegistryBlobLink{}).Where("repo = ?", repo).Order("digest").Pluck("digest", &out).Error
+	return out, translate(err, "blobs of "+repo)
 }

@@ -88,7 +88,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		PodmanVersion: rt.Version, PingDatabase: st.Ping, Usage: engine.Usage, Log: log,
 	}, server.Config{
 		Version: version, Database: string(st.Dialect()), MaxUploadBytes: cfg.MaxUploadBytes, UploadDir: blobs.TempDir(),
-		MaxTokenDays: cfg.TokenMaxDays,
+		MaxTokenDays:     cfg.TokenMaxDays,
 		OpenRegistration: cfg.OpenRegistration, CORSOrigins: splitList(cfg.CORSOrigins),
 	})
 	if err != nil {

@@ -112,7 +112,7 @@ func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *
 	if err != nil {
 		return fmt.Errorf("wire services: %w", err)
 	}
-	s.catalog.SetRegistered(s.registry.IsBaseImage)
+	s.catalog.SetRegistered(s.registry.IsBaseImage, s.registry.EnsureBaseImage)
 	aliases, err := reana.LoadAliases(cfg.ReanaAliases)
 	if err != nil {
 		return err

@@ -128,19 +128,17 @@ func (s *Service) deployCopy(ctx context.Context, w *job.Work, a DeployArgs, st 
 	if st.rt, st.remote, err = s.runtimeOf(ctx, row.OwnerID, row.EnvironmentID); err != nil {
 		return s.deployFail(ctx, st, err)
 	}
-	if !st.remote {
-		fmt.Fprintf(w.Log, "registry: deploying %s on the local Podman service\n", st.img.PodmanRef)
-		return nil
+	// The registry's blob copy is the source: the image is loaded into the
+	// environment's Podman service (the local one too, where the image may
+	// have been released as a cache) streamed from the blob store.
+	loaded, err := s.ensureLoaded(ctx, st.rt, st.img)
+	if err != nil {
+		return s.deployFail(ctx, st, err)
 	}
-	if _, err := st.rt.InspectImage(ctx, st.img.PodmanRef); err == nil {
+	if loaded {
+		fmt.Fprintf(w.Log, "registry: loaded %s into %s from the registry\n", st.img.PodmanRef, st.rt.URI())
+	} else {
 		fmt.Fprintf(w.Log, "registry: the environment has %s\n", st.img.PodmanRef)
-		return nil
-	} else if !errors.Is(err, fault.ErrNotFound) {
-		return s.deployFail(ctx, st, err)
-	}
-	fmt.Fprintf(w.Log, "registry: copying %s to %s\n", st.img.PodmanRef, st.rt.URI())
-	if err := copyImage(ctx, s.rt, st.rt, st.img.PodmanRef); err != nil {
-		return s.deployFail(ctx, st, err)
 	}
 	return nil
 }
@@ -197,26 +195,6 @@ func (s *Service) Deploy(ctx context.Context, by auth.Principal, d Deployment) (
 		return Deployment{}, fmt.Errorf("submit deployment: %w", err)
 	}
 	return s.deploymentOut(ctx, by, row), nil
-}
-
-// copyImage streams ref from one Podman service into another (export piped
-// into load: nothing is staged on disk, memory stays flat).
-func copyImage(ctx context.Context, from, to *podman.Runtime, ref string) error {
-	pr, pw := io.Pipe()
-	go func() {
-		pw.CloseWithError(from.ExportImage(ctx, ref, podman.DockerArchive, pw))
-	}()
-	names, err := to.LoadImage(ctx, pr)
-	pr.CloseWithError(err)
-	if err != nil {
-		return fmt.Errorf("copy image %s to the environment: %w", ref, err)
-	}
-	if len(names) > 0 && names[0] != ref {
-		if err := to.TagImage(ctx, names[0], ref); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Deployment returns deployment id of the caller with its container's state.

@@ -190,27 +190,36 @@ func (s *Service) Images(ctx context.Context, by auth.Principal, q ImageQuery) (
 	return out, nil
 }
 
-// DeleteImage deletes image id of the caller and its OCI manifest, and
-// removes its name (registry-<id>) from Podman: the image itself stays while
-// other names (a catalogue base image with the same ID) or containers use it.
-// The file's blob stays in the blob store, which other records may share.
+// DeleteImage deletes image id of the caller with its OCI manifests and
+// blob links, removes its name (registry-<id>) from Podman (the image itself
+// stays while other names, a catalogue base image with the same ID, or
+// containers use it), and frees its blobs (file, SBOM, layers) that nothing
+// else references.
 func (s *Service) DeleteImage(ctx context.Context, by auth.Principal, id string) error {
 	row, err := s.st.RegistryImageOf(ctx, by.User.ID, id)
 	if err != nil {
 		return err
 	}
+	digests, err := s.st.RegistryBlobLinks(ctx, id)
+	if err != nil {
+		return err
+	}
+	digests = append(digests, row.FileDigest, row.SBOMDigest)
 	if err := s.st.DeleteRegistryImage(ctx, by.User.ID, id); err != nil {
 		return err
 	}
 	if row.PodmanRef != "" {
-		if err := s.rt.UntagImage(ctx, row.PodmanRef); err != nil {
-			s.log.WarnContext(ctx, "remove the Podman image of a deleted registry image", "image", id, "err", err)
+		if err := s.rt.UntagImage(ctx, row.PodmanRef); err != nil && !errors.Is(err, fault.ErrNotFound) {
+			s.log.WarnContext(ctx, "remove the Podman name of a deleted registry image", "image", id, "err", err)
 		}
 	}
-	if m, err := s.GetManifest(ctx, id, "latest"); err == nil {
-		// By digest, so that the tag and the manifest go together.
-		if err := s.DeleteManifest(ctx, id, m.Digest); err != nil && !errors.Is(err, fault.ErrNotFound) {
-			s.log.WarnContext(ctx, "forget the OCI manifest of a deleted registry image", "image", id, "err", err)
+	if s.cfg.Engine != nil {
+		stored := row.CreatedAt
+		if row.StoredAt != nil {
+			stored = *row.StoredAt
+		}
+		if _, err := s.cfg.Engine.Release(ctx, digests, stored); err != nil {
+			s.log.WarnContext(ctx, "free the blobs of a deleted registry image; GC retries", "image", id, "err", err)
 		}
 	}
 	return nil
@@ -263,7 +272,8 @@ func (s *Service) Upload(ctx context.Context, by auth.Principal, id string, o Up
 	if err != nil {
 		return Image{}, err
 	}
-	row.FileDigest, row.FileSize, row.FileFormat, row.Imported = ref.Digest, ref.Size, format, true
+	now := time.Now().UTC()
+	row.FileDigest, row.FileSize, row.FileFormat, row.Imported, row.StoredAt = ref.Digest, ref.Size, format, true, &now
 	if podmanRef != "" {
 		row.PodmanRef = podmanRef
 	}

@@ -1,16 +1,19 @@
 package registry
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/uuid"
 
 	"github.com/reehub/reehub/analysis/rootfs"
@@ -24,28 +27,35 @@ import (
 
 // RegisterProduced registers an image a reehub process built: a
 // declarative docker-image of the process's owner whose specifics hold the
-// provenance (process, input digest, base images, reehub version), whose
-// file is the image as a docker-archive (so it is downloadable, deployable,
-// usable in FROM and pulled from /v2/), with its CycloneDX SBOM and a
-// license summary from the analysis library. A process registers once.
+// provenance (process, input digest, base images, reehub version), with its
+// CycloneDX SBOM and a license summary from the analysis library. The image
+// is exported once from Podman as an OCI archive and taken apart into the
+// blob store (config and layers by digest, shared with /v2/ and with other
+// images), its manifest recorded as <id>:latest; no copy of the archive is
+// kept and no Podman name is added, so the process may release its image as
+// storage does for every process. Whatever needs the image in Podman later
+// (FROM registry-<id>, a deployment) loads it back (ensureLoaded). A
+// process registers once.
 func (s *Service) RegisterProduced(ctx context.Context, p ree.ProducedImage) error {
 	if _, err := s.st.RegistryImageByProcess(ctx, p.ProcessID); err == nil {
 		return nil
 	} else if !errors.Is(err, fault.ErrNotFound) {
 		return err
 	}
+	began := time.Now()
 	tmp, err := s.blobs.TempFile("produced-*.tar")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if err := s.rt.ExportImage(ctx, p.ImageID, podman.DockerArchive, tmp); err != nil {
+	if err := s.rt.ExportImage(ctx, p.ImageID, podman.OCIArchive, tmp); err != nil {
 		_ = tmp.Close()
 		return fmt.Errorf("export image %s: %w", p.ImageID, err)
 	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}
+	exported := time.Since(began)
 	id := uuid.NewString()
 	doc, err := scanArchive(ctx, tmp.Name(), p)
 	if err != nil {
@@ -71,15 +81,9 @@ func (s *Service) RegisterProduced(ctx context.Context, p ree.ProducedImage) err
 			licenses[l]++
 		}
 	}
-	if err := s.publish(ctx, id, tmp.Name()); err != nil {
-		return err
-	}
-	if err := s.rt.TagImage(ctx, p.ImageID, baseimage.Ref(BaseImageName(id))); err != nil {
-		return err
-	}
-	fref, err := s.blobs.PutFile(ctx, tmp.Name(), true)
+	size, err := s.ingestOCIArchive(ctx, id, tmp.Name())
 	if err != nil {
-		return fmt.Errorf("store image %s: %w", p.ImageID, err)
+		return err
 	}
 	bases := map[string]any{}
 	for n, d := range p.BaseImages {
@@ -98,12 +102,83 @@ func (s *Service) RegisterProduced(ctx context.Context, p ree.ProducedImage) err
 	if title == "" {
 		title = p.Kind + " " + p.ProcessID
 	}
+	now := time.Now().UTC()
 	row := store.RegistryImage{
 		ID: id, OwnerID: p.OwnerID, Title: title, ImageType: "declarative", ContentType: ContentDockerImage, Imported: true,
-		Origin: "{}", Specifics: string(sb), FileDigest: fref.Digest, FileSize: fref.Size, PodmanRef: baseimage.Ref(BaseImageName(id)),
-		SBOMDigest: sref.Digest, Packages: pkgs.String(), ProcessID: p.ProcessID, CreatedAt: time.Now().UTC(),
+		Origin: "{}", Specifics: string(sb), FileSize: size, FileFormat: "oci-archive", PodmanRef: baseimage.Ref(BaseImageName(id)),
+		SBOMDigest: sref.Digest, Packages: pkgs.String(), ProcessID: p.ProcessID, CreatedAt: now, StoredAt: &now,
 	}
-	return s.st.SaveRegistryImage(ctx, &row)
+	if err := s.st.SaveRegistryImage(ctx, &row); err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "registered a process's image", "process", p.ProcessID, "image", id, "bytes", size,
+		"export_seconds", exported.Seconds(), "total_seconds", time.Since(began).Seconds())
+	return nil
+}
+
+// ingestOCIArchive stores the blobs of an OCI archive (podman's export: one
+// image, blobs/sha256/<hex>) in the blob store, links them to repo and
+// records the image's manifest as repo:latest. It returns the archive's size.
+func (s *Service) ingestOCIArchive(ctx context.Context, repo, path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("open the exported image: %w", err)
+	}
+	defer f.Close()
+	var index []byte
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, fmt.Errorf("read the exported image: %w", err)
+		}
+		name := strings.TrimPrefix(h.Name, "./")
+		switch {
+		case name == "index.json":
+			if index, err = io.ReadAll(io.LimitReader(tr, manifestLimit)); err != nil {
+				return 0, fmt.Errorf("read the exported image's index: %w", err)
+			}
+		case strings.HasPrefix(name, "blobs/sha256/") && h.Typeflag == tar.TypeReg:
+			want := "sha256:" + strings.TrimPrefix(name, "blobs/sha256/")
+			if _, err := s.blobs.Stat(ctx, want); err != nil {
+				ref, err := s.blobs.Put(ctx, tr)
+				if err != nil {
+					return 0, fmt.Errorf("store blob %s: %w", want, err)
+				}
+				if ref.Digest != want {
+					return 0, fmt.Errorf("the exported image's blob %s has digest %s", want, ref.Digest)
+				}
+			}
+			if err := s.st.LinkRegistryBlob(ctx, repo, want); err != nil {
+				return 0, err
+			}
+		}
+	}
+	var idx v1.IndexManifest
+	if err := json.Unmarshal(index, &idx); err != nil || len(idx.Manifests) == 0 {
+		return 0, fmt.Errorf("the exported image has no usable index.json (%v)", err)
+	}
+	d := idx.Manifests[0]
+	mf, err := s.blobs.Open(ctx, d.Digest.String())
+	if err != nil {
+		return 0, fmt.Errorf("the exported image's manifest: %w", err)
+	}
+	body, err := io.ReadAll(io.LimitReader(mf, manifestLimit))
+	mf.Close()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := s.PutManifest(ctx, repo, "latest", string(d.MediaType), body); err != nil {
+		return 0, fmt.Errorf("record the manifest of %s: %w", repo, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
 }
 
 func scanArchive(ctx context.Context, path string, p ree.ProducedImage) (*sbom.SBOM, error) {

@@ -54,6 +54,9 @@ const (
 	ContentPackerfile  = "packerfile"
 )
 
+// BlobImages counts the registry's blobs in usage reports (GET /api/system/usage).
+const BlobImages job.BlobKind = "images"
+
 // Config tunes the registry.
 type Config struct {
 	// DataDir holds the credential key and the cache of converted disks.
@@ -95,6 +98,16 @@ func New(st *store.Store, blobs *blob.Store, rt *podman.Runtime, log *slog.Logge
 	if cfg.Engine != nil {
 		opts := job.KindOpts{Family: job.FamilyVice, Queue: job.QueueDeployments}
 		if err := job.Register[DeployArgs](cfg.Engine, opts, &deployer{s}); err != nil {
+			return nil, fmt.Errorf("registry: %w", err)
+		}
+		// The registry's blobs (image files, SBOMs, the OCI endpoint's layers
+		// and configs) stay while a row names them; a registered image's go
+		// with its process (a trigger deletes the image with the job).
+		if err := cfg.Engine.RegisterBlobRefs(BlobImages,
+			store.BlobColumn{Table: "registry_images", Column: "file_digest", JobColumn: "process_id"},
+			store.BlobColumn{Table: "registry_images", Column: "sbom_digest", JobColumn: "process_id"},
+			store.BlobColumn{Table: "registry_blob_links", Column: "digest"},
+		); err != nil {
 			return nil, fmt.Errorf("registry: %w", err)
 		}
 	}

@@ -1,4 +1,4 @@
--- The ViCE registry (api/registry.yaml): environments with sealed credentials, images with
+-- The ViCE registry (api/vice.yaml): environments with sealed credentials, images with
 -- their file (a blob), provenance and SBOM, deployments (a job of the engine each), and the
 -- manifests of the OCI endpoint at /v2/ (their blobs are in the blob store).
 CREATE TABLE registry_environments (
@@ -36,7 +36,9 @@ CREATE TABLE registry_images (
     sbom_digest           TEXT     NOT NULL DEFAULT '',
     packages              TEXT     NOT NULL DEFAULT '',
     process_id            TEXT     NOT NULL DEFAULT '',
-    created_at            TIMESTAMPTZ NOT NULL
+    created_at            TIMESTAMPTZ NOT NULL,
+    -- stored_at is when the file or the registered image's blobs were last stored.
+    stored_at             TIMESTAMPTZ
 );
 CREATE INDEX registry_images_owner ON registry_images(owner_id, created_at);
 CREATE INDEX registry_images_process ON registry_images(process_id);
@@ -78,3 +80,11 @@ CREATE TABLE registry_blob_links (
     created_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (repo, digest)
 );
+
+-- The registry's blob copy of an image is its record (Podman is a cache). An image a process
+-- registered goes with its process (DELETE /api/process, retention); an image takes its OCI
+-- manifests and blob links along, so that garbage collection frees the blobs nothing else holds.
+CREATE FUNCTION registry_images_of_deleted_jobs() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM registry_images WHERE process_id <> '' AND process_id = OLD.id; RETURN OLD; END $$;
+CREATE TRIGGER registry_images_of_deleted_jobs AFTER DELETE ON jobs FOR EACH ROW EXECUTE FUNCTION registry_images_of_deleted_jobs();
+CREATE FUNCTION registry_images_forget_repo() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM registry_manifests WHERE repo = OLD.id; DELETE FROM registry_blob_links WHERE repo = OLD.id; RETURN OLD; END $$;
+CREATE TRIGGER registry_images_forget_repo AFTER DELETE ON registry_images FOR EACH ROW EXECUTE FUNCTION registry_images_forget_repo();
