@@ -249,13 +249,43 @@ func TestRegistryRecordingFromRegisteredImage(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 400, badRange.StatusCode())
 
+	// Registration does not keep the image in Podman: the process released
+	// it after packaging, and the registry holds only its blobs.
+	require.False(t, imageExists(pid), "the process's image is released once registered")
+	registryName := "localhost/registry-" + *im.Id + ":latest"
+	require.Error(t, exec.Command("podman", "image", "exists", registryName).Run(), "registration adds no Podman name")
+
+	// Its file is an OCI archive written from those blobs.
+	file, err := c.ViceImageDownloadWithResponse(ctx, *im.Id, nil)
+	require.NoError(t, err)
+	require.Equal(t, 200, file.StatusCode())
+	require.Contains(t, string(file.Body[:min(len(file.Body), 4096)]), "oci-layout")
+
 	// The registered image is pulled from /v2/ like an uploaded one.
 	host := strings.TrimPrefix(suite.main.url, "http://")
 	out, err := exec.Command("podman", "--url", "unix:///run/podman/podman.sock", "pull", "--tls-verify=false", "--creds", "admin:"+suite.main.password, host+"/"+*im.Id+":latest").CombinedOutput()
 	require.NoError(t, err, string(out))
 	_ = exec.Command("podman", "--url", "unix:///run/podman/podman.sock", "rmi", host+"/"+*im.Id+":latest").Run()
 
+	// FROM names it: it is loaded back from the blob store on demand.
+	again := project(t, "FROM registry-"+*im.Id+"\nRUN test -f /built.txt\n")
+	_, st2 := record(t, c, again, [2]string{"tag", "from_registered"})
+	require.Equal(t, client.ReeProcessStateProcessed, st2.Status, deref(st2.Reason))
+	require.NoError(t, exec.Command("podman", "image", "exists", registryName).Run(), "loaded back for FROM")
+
 	deployTo(t, c, *im.Id)
+
+	// Deleting the process deletes its registered image and frees its blobs.
+	del, err := c.ReeProcessDeleteWithResponse(ctx, pid)
+	require.NoError(t, err)
+	require.Equal(t, 204, del.StatusCode(), string(del.Body))
+	gone, err := c.ViceImageGetWithResponse(ctx, *im.Id)
+	require.NoError(t, err)
+	require.Equal(t, 404, gone.StatusCode())
+	sbomDigest := (*im.Specifics)["sbom"].(map[string]any)["digest"].(string)
+	_, err = os.Stat(filepath.Join(suite.main.dataDir, "blobs", "sha256", strings.TrimPrefix(sbomDigest, "sha256:")[:2], strings.TrimPrefix(sbomDigest, "sha256:")))
+	require.True(t, os.IsNotExist(err), "the SBOM blob is freed with the process: %v", err)
+	_ = exec.Command("podman", "rmi", registryName).Run()
 }
 
 // deployTo deploys image to a second Podman service with its own storage

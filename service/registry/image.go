@@ -445,10 +445,13 @@ func (s *Service) OpenFile(ctx context.Context, by auth.Principal, id string, o 
 	if err != nil {
 		return Download{}, err
 	}
+	name := fileName(row)
+	if row.FileDigest == "" && row.FileFormat == "oci-archive" && o.Format == "" {
+		return s.registeredArchive(ctx, row, name)
+	}
 	if row.FileDigest == "" {
 		return Download{}, fault.NotFoundf("image %s has no file yet", id)
 	}
-	name := fileName(row)
 	if o.Format != "" && o.Format != row.FileFormat {
 		if !strings.HasPrefix(row.ContentType, "disk-") {
 			return Download{}, fault.Invalidf("format: only disk images are converted; image %s is a %s", id, row.ContentType)
@@ -469,6 +472,41 @@ func (s *Service) OpenFile(ctx context.Context, by auth.Principal, id string, o 
 		return Download{}, err
 	}
 	return Download{File: f, ETag: row.FileDigest, Name: name, ModTime: row.CreatedAt}, nil
+}
+
+// registeredArchive serves the image a process registered, which the
+// registry keeps only as blobs: an OCI archive written from them once per
+// manifest digest into the conversions cache (a derived copy, like a disk
+// conversion; the blobs stay the record).
+func (s *Service) registeredArchive(ctx context.Context, row store.RegistryImage, name string) (Download, error) {
+	m, err := s.GetManifest(ctx, row.ID, "latest")
+	if err != nil {
+		return Download{}, fmt.Errorf("image %s: %w", row.ID, err)
+	}
+	dst := filepath.Join(s.cfg.DataDir, "registry-conversions", strings.TrimPrefix(m.Digest, "sha256:")+".oci.tar")
+	if _, err := os.Stat(dst); err != nil {
+		tmp := dst + ".tmp-" + uuid.NewString()
+		f, err := os.Create(tmp)
+		if err != nil {
+			return Download{}, fmt.Errorf("stage the image archive: %w", err)
+		}
+		err = s.writeOCIArchive(ctx, m, f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(tmp, dst)
+		}
+		if err != nil {
+			_ = os.Remove(tmp)
+			return Download{}, fmt.Errorf("stage the image archive: %w", err)
+		}
+	}
+	f, err := os.Open(dst)
+	if err != nil {
+		return Download{}, fmt.Errorf("open the image archive: %w", err)
+	}
+	return Download{File: f, ETag: m.Digest + "-oci-archive", Name: name, ModTime: row.CreatedAt}, nil
 }
 
 func fileName(r store.RegistryImage) string {
