@@ -14,6 +14,7 @@ import (
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/gen/api"
 	"github.com/reehub/reehub/service/fossology"
+	"github.com/reehub/reehub/service/registry"
 )
 
 // statusOf is the one mapping from error kinds to HTTP statuses.
@@ -71,9 +72,19 @@ func apiError(status int, err error) api.ApiError {
 	return api.ApiError{Code: status, Message: msg, Type: api.ApiErrorTypeERROR}
 }
 
+// invalidAs405Key marks (in the gin context) a request of an operation that
+// answers invalid input with 405, as the ViCE seed declares for its create,
+// update and deploy operations. Malformed JSON stays a 400: the gate reads
+// the body before it sets the mark.
+const invalidAs405Key = "reehub.invalid-as-405"
+
 // writeError writes err in the error model with the status of its kind.
 func (s *Server) writeError(c *gin.Context, err error) {
-	s.writeStatus(c, statusOf(err), err)
+	status := statusOf(err)
+	if status == http.StatusBadRequest && c.GetBool(invalidAs405Key) {
+		status = http.StatusMethodNotAllowed
+	}
+	s.writeStatus(c, status, err)
 }
 
 // writeStatus writes err in the error model with an explicit status. A
@@ -165,4 +176,49 @@ func authChallenge(r *http.Request) string {
 		return `Bearer realm="reehub"`
 	}
 	return `Basic realm="reehub", charset="UTF-8", Bearer realm="reehub"`
+}
+
+// errOCIMethod marks a method the OCI endpoint does not serve on a path.
+var errOCIMethod = errors.New("method not allowed")
+
+// writeOCI writes err in the distribution spec's error format, with the
+// status of its code (the OCI endpoint's part of the error map).
+func (s *Server) writeOCI(c *gin.Context, err error) {
+	status, code := statusOf(err), "UNKNOWN"
+	var oe *registry.OCIError
+	switch {
+	case errors.As(err, &oe):
+		code = oe.Code
+	case errors.Is(err, registry.ErrRangeInvalid):
+		status, code = http.StatusRequestedRangeNotSatisfiable, "BLOB_UPLOAD_INVALID"
+	case errors.Is(err, errOCIMethod):
+		status, code = http.StatusMethodNotAllowed, "UNSUPPORTED"
+	case status == http.StatusUnauthorized:
+		code = "UNAUTHORIZED"
+	case status == http.StatusForbidden:
+		code = "DENIED"
+	case status == http.StatusNotFound:
+		code = "NAME_UNKNOWN"
+	case status == http.StatusRequestEntityTooLarge:
+		code = "SIZE_INVALID"
+	case status == http.StatusBadRequest:
+		code = "UNSUPPORTED"
+	}
+	msg := err.Error()
+	if status >= 500 {
+		msg = "internal server error"
+	}
+	ctx := c.Request.Context()
+	if clientGone(ctx, err) {
+		c.Abort()
+		return
+	}
+	if status >= 500 {
+		s.log.ErrorContext(ctx, "registry request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+	}
+	if c.Writer.Written() {
+		c.Abort()
+		return
+	}
+	c.AbortWithStatusJSON(status, gin.H{"errors": []gin.H{{"code": code, "message": msg}}})
 }

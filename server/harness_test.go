@@ -37,6 +37,7 @@ import (
 	"github.com/reehub/reehub/service/process"
 	"github.com/reehub/reehub/service/reana"
 	"github.com/reehub/reehub/service/ree"
+	"github.com/reehub/reehub/service/registry"
 	"github.com/reehub/reehub/service/workflow"
 	"github.com/reehub/reehub/store"
 	"github.com/reehub/reehub/store/blob"
@@ -176,7 +177,9 @@ type harness struct {
 }
 
 type harnessOpts struct {
-	maxUploadBytes int64
+	maxUploadBytes   int64
+	corsOrigins      []string
+	openRegistration bool
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -210,6 +213,8 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	require.NoError(t, err)
 	workflows, err := workflow.New(st, engine, blobs, rt, reana.NewResolver(rt, catalog, nil, nil), box, log, workflow.Config{DataDir: dir})
 	require.NoError(t, err)
+	regSvc, err := registry.New(st, blobs, rt, log, registry.Config{DataDir: dir, Engine: engine})
+	require.NoError(t, err)
 	require.NoError(t, engine.Start(ctx))
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -217,9 +222,10 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		_ = engine.Stop(sctx)
 	})
 	h, err := server.New(server.Deps{
-		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog, Workflows: workflows,
+		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog, Workflows: workflows, Registry: regSvc,
 		PodmanVersion: rt.Version, PingDatabase: st.Ping, Log: log,
-	}, server.Config{Version: "test", Database: "sqlite", MaxUploadBytes: o.maxUploadBytes, UploadDir: blobs.TempDir()})
+	}, server.Config{Version: "test", Database: "sqlite", MaxUploadBytes: o.maxUploadBytes, UploadDir: blobs.TempDir(),
+		CORSOrigins: o.corsOrigins, OpenRegistration: o.openRegistration})
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

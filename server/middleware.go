@@ -132,6 +132,11 @@ func (s *Server) gate(router routers.Router) gin.HandlerFunc {
 				req.ContentLength = int64(len(b))
 			}
 		}
+		// From here on, invalid input of an operation that declares the seed's
+		// 405 "Invalid input" is answered with 405 (errors.go).
+		if op.Responses != nil && op.Responses.Value("405") != nil {
+			c.Set(invalidAs405Key, true)
+		}
 		input := &openapi3filter.RequestValidationInput{
 			Request: req, PathParams: params, Route: route,
 			Options: &openapi3filter.Options{

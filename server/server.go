@@ -29,6 +29,7 @@ import (
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/process"
 	"github.com/reehub/reehub/service/ree"
+	"github.com/reehub/reehub/service/registry"
 	"github.com/reehub/reehub/service/workflow"
 )
 
@@ -44,6 +45,12 @@ type Config struct {
 	UploadDir string
 	// MaxTokenDays caps the lifetime of FOSSology tokens (POST /tokens). Defaults to 30.
 	MaxTokenDays int
+	// OpenRegistration lets anyone register with POST /v1/user (REEHUB_OPEN_REGISTRATION);
+	// otherwise only admins create users there.
+	OpenRegistration bool
+	// CORSOrigins are the origins (scheme://host:port) whose browsers may call
+	// the API (REEHUB_CORS_ORIGINS), such as the ViCE web UI's; "*" allows any.
+	CORSOrigins []string
 }
 
 // Deps are the services the server calls.
@@ -57,6 +64,8 @@ type Deps struct {
 	// Fossology serves the FOSSology family; nil leaves it unwired (its
 	// operations answer 503).
 	Fossology *fossology.Service
+	// Registry is the ViCE registry (/v1 and the OCI endpoint at /v2/).
+	Registry *registry.Service
 	// PodmanVersion reports the Podman service's version; an error means the
 	// service does not answer.
 	PodmanVersion func(ctx context.Context) (string, error)
@@ -82,6 +91,8 @@ type Server struct {
 	pingDB    func(ctx context.Context) error
 	usage     func(ctx context.Context) (job.Usage, error)
 	log       *slog.Logger
+	// registry serves /v1 and /v2/.
+	registry *registry.Service
 	// formats are the string formats the request validator checks (uuid).
 	formats []openapi3.SchemaValidationOption
 	// apiVersion is info.version of openapi.yaml.
@@ -118,7 +129,7 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("indent openapi.json: %w", err)
 	}
 	specJSON := indented.Bytes()
-	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, workflows: d.Workflows, foss: d.Fossology, podman: d.PodmanVersion, pingDB: d.PingDatabase, usage: d.Usage, log: d.Log, apiVersion: spec.Info.Version,
+	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, workflows: d.Workflows, foss: d.Fossology, registry: d.Registry, podman: d.PodmanVersion, pingDB: d.PingDatabase, usage: d.Usage, log: d.Log, apiVersion: spec.Info.Version,
 		formats: []openapi3.SchemaValidationOption{
 			openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
 		}}
@@ -139,7 +150,7 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 	// hold slashes (reanaWorkspacePaths encodes them); values are unescaped.
 	engine.UseRawPath = true
 	engine.UnescapePathValues = true
-	engine.Use(s.requestLog(), s.recovery(), s.gate(router))
+	engine.Use(s.requestLog(), s.recovery(), s.cors(), s.gate(router))
 	engine.NoRoute(func(c *gin.Context) {
 		s.writeError(c, fault.NotFoundf("no such endpoint: %s %s", c.Request.Method, c.Request.URL.Path))
 	})
@@ -161,6 +172,11 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 			s.writeError(c, requestError(err))
 		},
 	})
+
+	if s.registry != nil {
+		engine.Any("/v2", s.ociHandler)
+		engine.Any("/v2/*path", s.ociHandler)
+	}
 
 	engine.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", specJSON) })
 	engine.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml; charset=utf-8", specYAML) })

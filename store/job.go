@@ -229,3 +229,20 @@ func (s *Store) SQLTx() (*sql.Tx, error) {
 	}
 	return tx, nil
 }
+
+// CountJobsByState counts the jobs of the given kinds per state.
+func (s *Store) CountJobsByState(ctx context.Context, kinds []string) (map[string]int64, error) {
+	var rows []struct {
+		State string
+		N     int64
+	}
+	err := s.db.WithContext(ctx).Model(&Job{}).Select("state, COUNT(*) AS n").Where("kind IN ?", kinds).Group("state").Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err, "count jobs")
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.State] = r.N
+	}
+	return out, nil
+}

@@ -52,6 +52,10 @@ type config struct {
 	Retention  *time.Duration
 	GCInterval time.Duration
 	GCGrace    time.Duration
+	// OpenRegistration opens POST /v1/user to everyone.
+	OpenRegistration bool
+	// CORSOrigins is a comma-separated list of origins allowed to call the API from a browser.
+	CORSOrigins string
 }
 
 // parseConfig reads the flags in args over the environment; usage and flag
@@ -112,6 +116,9 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	str(&retention, "retention", "REEHUB_RETENTION", "", "delete ended processes older than this (e.g. 30d, 12h; 0 deletes every ended one), except those marked to keep; empty: never")
 	str(&gcInterval, "gc-interval", "REEHUB_GC_INTERVAL", "1h", "how often garbage collection (and retention) runs; 0 never")
 	str(&gcGrace, "gc-grace", "REEHUB_GC_GRACE", "1h", "how old an unreferenced blob, temporary file or work directory must be before garbage collection removes it")
+	str(&c.CORSOrigins, "cors-origins", "REEHUB_CORS_ORIGINS", "", "comma-separated origins (such as the ViCE web UI's) whose browsers may call the API; * allows any")
+	openReg := os.Getenv("REEHUB_OPEN_REGISTRATION") == "true" || os.Getenv("REEHUB_OPEN_REGISTRATION") == "1"
+	fs.BoolVar(&c.OpenRegistration, "open-registration", openReg, "let anyone register with POST /v1/user ($REEHUB_OPEN_REGISTRATION)")
 	buildBases := os.Getenv("REEHUB_BUILD_BASE_IMAGES") != "false"
 	fs.BoolVar(&c.BuildBases, "build-base-images", buildBases, "build missing base images at start ($REEHUB_BUILD_BASE_IMAGES)")
 	if err := fs.Parse(args); err != nil {

@@ -84,11 +84,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	defer stopHooks()
 	go foss.RunWebhooks(hooksCtx, time.Second)
 	handler, err := server.New(server.Deps{
-		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog, Workflows: workflows, Fossology: foss,
+		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog, Workflows: workflows, Fossology: foss, Registry: stk.registry,
 		PodmanVersion: rt.Version, PingDatabase: st.Ping, Usage: engine.Usage, Log: log,
 	}, server.Config{
 		Version: version, Database: string(st.Dialect()), MaxUploadBytes: cfg.MaxUploadBytes, UploadDir: blobs.TempDir(),
-		MaxTokenDays: cfg.TokenMaxDays,
+		MaxTokenDays:     cfg.TokenMaxDays,
+		OpenRegistration: cfg.OpenRegistration, CORSOrigins: splitList(cfg.CORSOrigins),
 	})
 	if err != nil {
 		return err
@@ -158,4 +159,15 @@ func upstreamRoots(file string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("upstream CA file %s holds no PEM certificate", file)
 	}
 	return pool, nil
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

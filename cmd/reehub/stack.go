@@ -18,6 +18,7 @@ import (
 	"github.com/reehub/reehub/service/process"
 	"github.com/reehub/reehub/service/reana"
 	"github.com/reehub/reehub/service/ree"
+	"github.com/reehub/reehub/service/registry"
 	"github.com/reehub/reehub/service/workflow"
 	"github.com/reehub/reehub/store"
 	"github.com/reehub/reehub/store/blob"
@@ -35,6 +36,8 @@ type stack struct {
 	// workflows is the REANA family, foss the FOSSology family.
 	workflows *workflow.Service
 	foss      *fossology.Service
+	// registry is the ViCE family (/v1) and the OCI endpoint (/v2/).
+	registry *registry.Service
 }
 
 // openStack opens the database and the blob store (holding blobs as this
@@ -96,14 +99,20 @@ func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *
 		return err
 	}
 	s.catalog = ree.NewCatalog(rt, baseimage.Catalogue(), filepath.Join(cfg.DataDir, "image-exports"))
+	s.registry, err = registry.New(s.store, s.blobs, rt, log, registry.Config{DataDir: cfg.DataDir, Engine: s.engine})
+	if err != nil {
+		return fmt.Errorf("wire services: %w", err)
+	}
 	s.ree, err = ree.New(rt, s.blobs, s.procs, s.engine, s.catalog, log, ree.Config{
 		Version: version, Archive: cfg.Archive, BaseImageCacheDir: filepath.Join(cfg.DataDir, "base-images"),
 		StagingDir: filepath.Join(cfg.DataDir, "uploads"), StaleStagingAge: tempAge, UpstreamRoots: roots,
-		DebianMirror: strings.TrimSuffix(cfg.DebianMirror, "/"),
+		DebianMirror:      strings.TrimSuffix(cfg.DebianMirror, "/"),
+		RegisterImageFunc: s.registry.RegisterProduced,
 	})
 	if err != nil {
 		return fmt.Errorf("wire services: %w", err)
 	}
+	s.catalog.SetRegistered(s.registry.IsBaseImage, s.registry.EnsureBaseImage)
 	aliases, err := reana.LoadAliases(cfg.ReanaAliases)
 	if err != nil {
 		return err

@@ -644,6 +644,126 @@ func (e SystemVersionDatabase) Valid() bool {
 	}
 }
 
+// Defines values for ViceDeploymentState.
+const (
+	ViceDeploymentStateExited  ViceDeploymentState = "exited"
+	ViceDeploymentStateFailed  ViceDeploymentState = "failed"
+	ViceDeploymentStatePending ViceDeploymentState = "pending"
+	ViceDeploymentStateRemoved ViceDeploymentState = "removed"
+	ViceDeploymentStateRunning ViceDeploymentState = "running"
+)
+
+// Valid indicates whether the value is a known member of the ViceDeploymentState enum.
+func (e ViceDeploymentState) Valid() bool {
+	switch e {
+	case ViceDeploymentStateExited:
+		return true
+	case ViceDeploymentStateFailed:
+		return true
+	case ViceDeploymentStatePending:
+		return true
+	case ViceDeploymentStateRemoved:
+		return true
+	case ViceDeploymentStateRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ViceImageContenttype.
+const (
+	ViceImageContenttypeDiskQcow2   ViceImageContenttype = "disk-qcow2"
+	ViceImageContenttypeDiskRaw     ViceImageContenttype = "disk-raw"
+	ViceImageContenttypeDiskVmdk    ViceImageContenttype = "disk-vmdk"
+	ViceImageContenttypeDockerFile  ViceImageContenttype = "docker-file"
+	ViceImageContenttypeDockerImage ViceImageContenttype = "docker-image"
+	ViceImageContenttypePackerfile  ViceImageContenttype = "packerfile"
+)
+
+// Valid indicates whether the value is a known member of the ViceImageContenttype enum.
+func (e ViceImageContenttype) Valid() bool {
+	switch e {
+	case ViceImageContenttypeDiskQcow2:
+		return true
+	case ViceImageContenttypeDiskRaw:
+		return true
+	case ViceImageContenttypeDiskVmdk:
+		return true
+	case ViceImageContenttypeDockerFile:
+		return true
+	case ViceImageContenttypeDockerImage:
+		return true
+	case ViceImageContenttypePackerfile:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ViceImageImagetype.
+const (
+	ViceImageImagetypeDeclarative ViceImageImagetype = "declarative"
+	ViceImageImagetypeImplicit    ViceImageImagetype = "implicit"
+)
+
+// Valid indicates whether the value is a known member of the ViceImageImagetype enum.
+func (e ViceImageImagetype) Valid() bool {
+	switch e {
+	case ViceImageImagetypeDeclarative:
+		return true
+	case ViceImageImagetypeImplicit:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ViceManagementLayerType.
+const (
+	ViceManagementLayerTypeBasic            ViceManagementLayerType = "basic"
+	ViceManagementLayerTypeCloudcomputing   ViceManagementLayerType = "cloudcomputing"
+	ViceManagementLayerTypeContainercluster ViceManagementLayerType = "containercluster"
+	ViceManagementLayerTypeJobscheduler     ViceManagementLayerType = "jobscheduler"
+)
+
+// Valid indicates whether the value is a known member of the ViceManagementLayerType enum.
+func (e ViceManagementLayerType) Valid() bool {
+	switch e {
+	case ViceManagementLayerTypeBasic:
+		return true
+	case ViceManagementLayerTypeCloudcomputing:
+		return true
+	case ViceManagementLayerTypeContainercluster:
+		return true
+	case ViceManagementLayerTypeJobscheduler:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ViceRuntimeTechnologyType.
+const (
+	ViceRuntimeTechnologyTypeApplication    ViceRuntimeTechnologyType = "application"
+	ViceRuntimeTechnologyTypeContainer      ViceRuntimeTechnologyType = "container"
+	ViceRuntimeTechnologyTypeVirtualmachine ViceRuntimeTechnologyType = "virtualmachine"
+)
+
+// Valid indicates whether the value is a known member of the ViceRuntimeTechnologyType enum.
+func (e ViceRuntimeTechnologyType) Valid() bool {
+	switch e {
+	case ViceRuntimeTechnologyTypeApplication:
+		return true
+	case ViceRuntimeTechnologyTypeContainer:
+		return true
+	case ViceRuntimeTechnologyTypeVirtualmachine:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FossologyAction.
 const (
 	FossologyActionCopy FossologyAction = "copy"
@@ -785,6 +905,27 @@ func (e FossologyCopyUploadParamsAction) Valid() bool {
 	case FossologyCopyUploadParamsActionCopy:
 		return true
 	case FossologyCopyUploadParamsActionMove:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ViceImageDownloadParamsFormat.
+const (
+	ViceImageDownloadParamsFormatQcow2 ViceImageDownloadParamsFormat = "qcow2"
+	ViceImageDownloadParamsFormatRaw   ViceImageDownloadParamsFormat = "raw"
+	ViceImageDownloadParamsFormatVmdk  ViceImageDownloadParamsFormat = "vmdk"
+)
+
+// Valid indicates whether the value is a known member of the ViceImageDownloadParamsFormat enum.
+func (e ViceImageDownloadParamsFormat) Valid() bool {
+	switch e {
+	case ViceImageDownloadParamsFormatQcow2:
+		return true
+	case ViceImageDownloadParamsFormatRaw:
+		return true
+	case ViceImageDownloadParamsFormatVmdk:
 		return true
 	default:
 		return false
@@ -1906,6 +2047,188 @@ type SystemVersion struct {
 // SystemVersionDatabase defines model for SystemVersion.Database.
 type SystemVersionDatabase string
 
+// ViceCredentials How to reach an environment. The password is write-only (returned as `********` once set).
+type ViceCredentials struct {
+	// Location Where the environment is: for Podman `unix://`, `tcp://` or `ssh://` URL.
+	//
+	// Example: unix:///run/podman/podman.sock
+	Location *string `json:"location,omitempty"`
+
+	// Password The secret; `********` in responses once one is stored.
+	Password *string `json:"password,omitempty"`
+
+	// Specifics Adaptor parameters (tenant, region, domain; identity for ssh).
+	Specifics *map[string]interface{} `json:"specifics,omitempty"`
+
+	// Username The login name.
+	Username *string `json:"username,omitempty"`
+}
+
+// ViceDeployment An image deployed into an environment.
+type ViceDeployment struct {
+	// EnvironmentId The environment it runs in.
+	EnvironmentId *string `json:"environmentId,omitempty"`
+
+	// EnvironmentReference The container's id in the environment (read-only).
+	EnvironmentReference *string `json:"environmentReference,omitempty"`
+
+	// ExitCode The container's exit code once exited (read-only).
+	ExitCode *int `json:"exitCode,omitempty"`
+
+	// Id reehub's id (ignored on create).
+	Id *string `json:"id,omitempty"`
+
+	// Imageid The image deployed.
+	Imageid *string `json:"imageid,omitempty"`
+
+	// Message Why a deployment failed (read-only).
+	Message *string `json:"message,omitempty"`
+
+	// State The deployment's state (beyond the seed; read-only): pending while the job copies and starts it, then the container's state.
+	State *ViceDeploymentState `json:"state,omitempty"`
+
+	// Title A name for humans (the container's name is derived from the id).
+	Title *string `json:"title,omitempty"`
+
+	// Userid The owner (always the caller; ignored in requests).
+	Userid *string `json:"userid,omitempty"`
+}
+
+// ViceDeploymentState The deployment's state (beyond the seed; read-only): pending while the job copies and starts it, then the container's state.
+type ViceDeploymentState string
+
+// ViceEnvironment An execution environment. Responses always carry credentials, runtimetechnology and managementlayer.
+type ViceEnvironment struct {
+	// Credentials How to reach an environment. The password is write-only (returned as `********` once set).
+	Credentials *ViceCredentials `json:"credentials,omitempty"`
+
+	// Id reehub's id (ignored on create).
+	Id *string `json:"id,omitempty"`
+
+	// Managementlayer What manages an environment.
+	Managementlayer *ViceManagementLayer `json:"managementlayer,omitempty"`
+
+	// Runtimetechnology The runtime of an environment.
+	Runtimetechnology *ViceRuntimeTechnology `json:"runtimetechnology,omitempty"`
+
+	// Title A name for humans.
+	Title *string `json:"title,omitempty"`
+
+	// Userid The owner (always the caller; ignored in requests).
+	Userid *string `json:"userid,omitempty"`
+}
+
+// ViceImage An image. Responses always carry originEnvironment with its nested objects.
+type ViceImage struct {
+	// Contenttype What the file is.
+	Contenttype *ViceImageContenttype `json:"contenttype,omitempty"`
+
+	// Digest sha256 of the file (beyond the seed; read-only).
+	Digest *string `json:"digest,omitempty"`
+
+	// EnvironmentReference The image's id in its origin environment.
+	EnvironmentReference *string `json:"environmentReference,omitempty"`
+
+	// Id reehub's id (ignored on create).
+	Id *string `json:"id,omitempty"`
+
+	// Imagetype implicit (a file) or declarative (defined by an REE reehub built).
+	Imagetype *ViceImageImagetype `json:"imagetype,omitempty"`
+
+	// Imported True once reehub holds the file and has checked it (ignored in requests).
+	Imported *bool `json:"imported,omitempty"`
+
+	// OriginEnvironment An execution environment. Responses always carry credentials, runtimetechnology and managementlayer.
+	OriginEnvironment *ViceEnvironment `json:"originEnvironment,omitempty"`
+
+	// Size Size of the file in bytes (beyond the seed; read-only).
+	Size *int64 `json:"size,omitempty"`
+
+	// Specifics Adaptor metadata; for images reehub registered, the provenance (process, input digests, base image, reehub version).
+	Specifics *map[string]interface{} `json:"specifics,omitempty"`
+
+	// Title A name for humans.
+	Title *string `json:"title,omitempty"`
+
+	// Userid The owner (always the caller; ignored in requests).
+	Userid *string `json:"userid,omitempty"`
+}
+
+// ViceImageContenttype What the file is.
+type ViceImageContenttype string
+
+// ViceImageImagetype implicit (a file) or declarative (defined by an REE reehub built).
+type ViceImageImagetype string
+
+// ViceManagementLayer What manages an environment.
+type ViceManagementLayer struct {
+	// Software For example podman, openstack, bwlehrpool.
+	Software *string `json:"software,omitempty"`
+
+	// Type The kind of management layer.
+	Type *ViceManagementLayerType `json:"type,omitempty"`
+
+	// Version The software's version.
+	Version *string `json:"version,omitempty"`
+}
+
+// ViceManagementLayerType The kind of management layer.
+type ViceManagementLayerType string
+
+// ViceRuntimeStats Pending jobs and workers per queue.
+type ViceRuntimeStats struct {
+	// ExportWorker Workers of the exports queue.
+	ExportWorker *int64 `json:"exportWorker,omitempty"`
+
+	// ExportsPending Jobs waiting in the exports queue (deployments).
+	ExportsPending *int64 `json:"exportsPending,omitempty"`
+
+	// ImportWorker Workers of the imports queue.
+	ImportWorker *int64 `json:"importWorker,omitempty"`
+
+	// ImportsPending Jobs waiting in the imports queue.
+	ImportsPending *int64 `json:"importsPending,omitempty"`
+
+	// StorePending Jobs waiting in the stores queue.
+	StorePending *int64 `json:"storePending,omitempty"`
+
+	// StoreWorker Workers of the stores queue.
+	StoreWorker *int64 `json:"storeWorker,omitempty"`
+}
+
+// ViceRuntimeTechnology The runtime of an environment.
+type ViceRuntimeTechnology struct {
+	// Software For example podman, kvm, esxi.
+	Software *string `json:"software,omitempty"`
+
+	// Type The kind of runtime.
+	Type *ViceRuntimeTechnologyType `json:"type,omitempty"`
+
+	// Version The software's version.
+	Version *string `json:"version,omitempty"`
+}
+
+// ViceRuntimeTechnologyType The kind of runtime.
+type ViceRuntimeTechnologyType string
+
+// ViceUser A user as ViCE sees it.
+type ViceUser struct {
+	// Email The e-mail address.
+	Email *string `json:"email,omitempty"`
+
+	// Fullname The full name.
+	Fullname *string `json:"fullname,omitempty"`
+
+	// Id The user's UUID (ignored on create).
+	Id *string `json:"id,omitempty"`
+
+	// Password On create the new password; in GET /v1/user only what the caller presented.
+	Password *string `json:"password,omitempty"`
+
+	// Username The login name.
+	Username *string `json:"username,omitempty"`
+}
+
 // AccountGroupUuid defines model for AccountGroupUuid.
 type AccountGroupUuid = openapi_types.UUID
 
@@ -1935,6 +2258,15 @@ type ReanaWorkflowIdOrName = string
 
 // ReeProcessUUID defines model for ReeProcessUUID.
 type ReeProcessUUID = openapi_types.UUID
+
+// ViceDeploymentId defines model for ViceDeploymentId.
+type ViceDeploymentId = string
+
+// ViceEnvironmentId defines model for ViceEnvironmentId.
+type ViceEnvironmentId = string
+
+// ViceImageId defines model for ViceImageId.
+type ViceImageId = string
 
 // BadRequest The one error shape of every endpoint.
 type BadRequest = ApiError
@@ -1983,6 +2315,15 @@ type Unavailable = ApiError
 
 // UnsupportedMediaType The one error shape of every endpoint.
 type UnsupportedMediaType = ApiError
+
+// ViceEnvironmentSaved An execution environment. Responses always carry credentials, runtimetechnology and managementlayer.
+type ViceEnvironmentSaved = ViceEnvironment
+
+// ViceImageSaved An image. Responses always carry originEnvironment with its nested objects.
+type ViceImageSaved = ViceImage
+
+// ViceInvalidInput The one error shape of every endpoint.
+type ViceInvalidInput = ApiError
 
 // ReeProcessListParams defines parameters for ReeProcessList.
 type ReeProcessListParams struct {
@@ -2704,6 +3045,42 @@ type FossologyGetUserParams struct {
 	GroupName *FossologyGroupName `json:"groupName,omitempty"`
 }
 
+// ViceEnvironmentListParams defines parameters for ViceEnvironmentList.
+type ViceEnvironmentListParams struct {
+	// FilterManagementlayer Only environments with this managementlayer.type.
+	FilterManagementlayer *ViceManagementLayerType `form:"filterManagementlayer,omitempty" json:"filterManagementlayer,omitempty"`
+
+	// FilterRuntimetechnology Only environments with this runtimetechnology.type.
+	FilterRuntimetechnology *ViceRuntimeTechnologyType `form:"filterRuntimetechnology,omitempty" json:"filterRuntimetechnology,omitempty"`
+}
+
+// ViceImageDownloadParams defines parameters for ViceImageDownload.
+type ViceImageDownloadParams struct {
+	// Format For disk images, the disk format to serve.
+	Format *ViceImageDownloadParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// ViceImageDownloadParamsFormat defines parameters for ViceImageDownload.
+type ViceImageDownloadParamsFormat string
+
+// ViceImageUploadMultipartBody defines parameters for ViceImageUpload.
+type ViceImageUploadMultipartBody struct {
+	// Upfile The file to upload.
+	Upfile *openapi_types.File `json:"upfile,omitempty"`
+}
+
+// ViceImageListParams defines parameters for ViceImageList.
+type ViceImageListParams struct {
+	// Q Words that the title or the contenttype contain.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Package A package name the image's SBOM lists (exact, case-insensitive).
+	Package *string `form:"package,omitempty" json:"package,omitempty"`
+
+	// Version With package: a version range (`3.0.x`, `>=3.0.0 <3.1.0`, `3.0.2`).
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+}
+
 // AccountCreateGroupJSONRequestBody defines body for AccountCreateGroup for application/json ContentType.
 type AccountCreateGroupJSONRequestBody = AccountNewGroup
 
@@ -2805,6 +3182,27 @@ type FossologySetClearingDecisionJSONRequestBody = FossologyClearingDecision
 
 // FossologySetMainLicenseJSONRequestBody defines body for FossologySetMainLicense for application/json ContentType.
 type FossologySetMainLicenseJSONRequestBody = FossologyMainLicense
+
+// ViceDeployJSONRequestBody defines body for ViceDeploy for application/json ContentType.
+type ViceDeployJSONRequestBody = ViceDeployment
+
+// ViceEnvironmentCreateJSONRequestBody defines body for ViceEnvironmentCreate for application/json ContentType.
+type ViceEnvironmentCreateJSONRequestBody = ViceEnvironment
+
+// ViceEnvironmentUpdateJSONRequestBody defines body for ViceEnvironmentUpdate for application/json ContentType.
+type ViceEnvironmentUpdateJSONRequestBody = ViceEnvironment
+
+// ViceImageUploadMultipartRequestBody defines body for ViceImageUpload for multipart/form-data ContentType.
+type ViceImageUploadMultipartRequestBody ViceImageUploadMultipartBody
+
+// ViceImageCreateJSONRequestBody defines body for ViceImageCreate for application/json ContentType.
+type ViceImageCreateJSONRequestBody = ViceImage
+
+// ViceImageUpdateJSONRequestBody defines body for ViceImageUpdate for application/json ContentType.
+type ViceImageUpdateJSONRequestBody = ViceImage
+
+// ViceUserCreateJSONRequestBody defines body for ViceUserCreate for application/json ContentType.
+type ViceUserCreateJSONRequestBody = ViceUser
 
 // Getter for additional properties for ReanaSpecification. Returns the specified
 // element and whether it was found
@@ -3747,6 +4145,69 @@ type ServerInterface interface {
 	// FossologyVersion API version (deprecated in FOSSology; kept for older clients)
 	// (GET /repo/api/v1/version)
 	FossologyVersion(c *gin.Context)
+	// ViceDeploy Deploy an image into an environment
+	// (POST /v1/deploy)
+	ViceDeploy(c *gin.Context)
+	// ViceDeploymentDelete Stop and remove a deployment
+	// (DELETE /v1/deployment/{deploymentId})
+	ViceDeploymentDelete(c *gin.Context, deploymentId ViceDeploymentId)
+	// ViceDeploymentGet Get a deployment
+	// (GET /v1/deployment/{deploymentId})
+	ViceDeploymentGet(c *gin.Context, deploymentId ViceDeploymentId)
+	// ViceDeploymentLogs The container's log (beyond the seed)
+	// (GET /v1/deployment/{deploymentId}/logs)
+	ViceDeploymentLogs(c *gin.Context, deploymentId ViceDeploymentId)
+	// ViceDeploymentList List the caller's deployments
+	// (GET /v1/deployments)
+	ViceDeploymentList(c *gin.Context)
+	// ViceEnvironmentDelete Delete an execution environment
+	// (DELETE /v1/environment/{environmentId})
+	ViceEnvironmentDelete(c *gin.Context, environmentId ViceEnvironmentId)
+	// ViceEnvironmentGet Get an execution environment by id
+	// (GET /v1/environment/{environmentId})
+	ViceEnvironmentGet(c *gin.Context, environmentId ViceEnvironmentId)
+	// ViceEnvironmentList List the caller's execution environments
+	// (GET /v1/environments)
+	ViceEnvironmentList(c *gin.Context, params ViceEnvironmentListParams)
+	// ViceEnvironmentCreate Create an execution environment for the caller
+	// (POST /v1/environments)
+	ViceEnvironmentCreate(c *gin.Context)
+	// ViceEnvironmentUpdate Update an execution environment (id in the body)
+	// (PUT /v1/environments)
+	ViceEnvironmentUpdate(c *gin.Context)
+	// ViceImageDelete Delete an image
+	// (DELETE /v1/image/{imageId})
+	ViceImageDelete(c *gin.Context, imageId ViceImageId)
+	// ViceImageGet Get an image by id
+	// (GET /v1/image/{imageId})
+	ViceImageGet(c *gin.Context, imageId ViceImageId)
+	// ViceImageDownload Download the image's file, converted on request
+	// (GET /v1/image/{imageId}/file)
+	ViceImageDownload(c *gin.Context, imageId ViceImageId, params ViceImageDownloadParams)
+	// ViceImageUpload Upload the image's file (multipart field upfile)
+	// (POST /v1/image/{imageId}/file)
+	ViceImageUpload(c *gin.Context, imageId ViceImageId)
+	// ViceImageSbom The CycloneDX SBOM attached to an image (beyond the seed)
+	// (GET /v1/image/{imageId}/sbom)
+	ViceImageSbom(c *gin.Context, imageId ViceImageId)
+	// ViceImageList List (and search) the images the caller may see
+	// (GET /v1/images)
+	ViceImageList(c *gin.Context, params ViceImageListParams)
+	// ViceImageCreate Create an image record (its file is uploaded separately)
+	// (POST /v1/images)
+	ViceImageCreate(c *gin.Context)
+	// ViceImageUpdate Update an image record (id in the body)
+	// (PUT /v1/images)
+	ViceImageUpdate(c *gin.Context)
+	// ViceRuntimeStats The engine's queues and workers behind the registry
+	// (GET /v1/runtimestats)
+	ViceRuntimeStats(c *gin.Context)
+	// ViceUserGet The caller
+	// (GET /v1/user)
+	ViceUserGet(c *gin.Context)
+	// ViceUserCreate Register a user
+	// (POST /v1/user)
+	ViceUserCreate(c *gin.Context)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -9315,6 +9776,462 @@ func (siw *ServerInterfaceWrapper) FossologyVersion(c *gin.Context) {
 	siw.Handler.FossologyVersion(c)
 }
 
+// ViceDeploy operation middleware
+func (siw *ServerInterfaceWrapper) ViceDeploy(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceDeploy(c)
+}
+
+// ViceDeploymentDelete operation middleware
+func (siw *ServerInterfaceWrapper) ViceDeploymentDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "deploymentId" -------------
+	var deploymentId ViceDeploymentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deploymentId", c.Param("deploymentId"), &deploymentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter deploymentId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceDeploymentDelete(c, deploymentId)
+}
+
+// ViceDeploymentGet operation middleware
+func (siw *ServerInterfaceWrapper) ViceDeploymentGet(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "deploymentId" -------------
+	var deploymentId ViceDeploymentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deploymentId", c.Param("deploymentId"), &deploymentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter deploymentId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceDeploymentGet(c, deploymentId)
+}
+
+// ViceDeploymentLogs operation middleware
+func (siw *ServerInterfaceWrapper) ViceDeploymentLogs(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "deploymentId" -------------
+	var deploymentId ViceDeploymentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "deploymentId", c.Param("deploymentId"), &deploymentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter deploymentId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceDeploymentLogs(c, deploymentId)
+}
+
+// ViceDeploymentList operation middleware
+func (siw *ServerInterfaceWrapper) ViceDeploymentList(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceDeploymentList(c)
+}
+
+// ViceEnvironmentDelete operation middleware
+func (siw *ServerInterfaceWrapper) ViceEnvironmentDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "environmentId" -------------
+	var environmentId ViceEnvironmentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "environmentId", c.Param("environmentId"), &environmentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter environmentId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceEnvironmentDelete(c, environmentId)
+}
+
+// ViceEnvironmentGet operation middleware
+func (siw *ServerInterfaceWrapper) ViceEnvironmentGet(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "environmentId" -------------
+	var environmentId ViceEnvironmentId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "environmentId", c.Param("environmentId"), &environmentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter environmentId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceEnvironmentGet(c, environmentId)
+}
+
+// ViceEnvironmentList operation middleware
+func (siw *ServerInterfaceWrapper) ViceEnvironmentList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ViceEnvironmentListParams
+
+	// ------------- Optional query parameter "filterManagementlayer" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filterManagementlayer", c.Request.URL.Query(), &params.FilterManagementlayer, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter filterManagementlayer: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "filterRuntimetechnology" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filterRuntimetechnology", c.Request.URL.Query(), &params.FilterRuntimetechnology, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter filterRuntimetechnology: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceEnvironmentList(c, params)
+}
+
+// ViceEnvironmentCreate operation middleware
+func (siw *ServerInterfaceWrapper) ViceEnvironmentCreate(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceEnvironmentCreate(c)
+}
+
+// ViceEnvironmentUpdate operation middleware
+func (siw *ServerInterfaceWrapper) ViceEnvironmentUpdate(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceEnvironmentUpdate(c)
+}
+
+// ViceImageDelete operation middleware
+func (siw *ServerInterfaceWrapper) ViceImageDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "imageId" -------------
+	var imageId ViceImageId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "imageId", c.Param("imageId"), &imageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter imageId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceImageDelete(c, imageId)
+}
+
+// ViceImageGet operation middleware
+func (siw *ServerInterfaceWrapper) ViceImageGet(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "imageId" -------------
+	var imageId ViceImageId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "imageId", c.Param("imageId"), &imageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter imageId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceImageGet(c, imageId)
+}
+
+// ViceImageDownload operation middleware
+func (siw *ServerInterfaceWrapper) ViceImageDownload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "imageId" -------------
+	var imageId ViceImageId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "imageId", c.Param("imageId"), &imageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter imageId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ViceImageDownloadParams
+
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", c.Request.URL.Query(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter format: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceImageDownload(c, imageId, params)
+}
+
+// ViceImageUpload operation middleware
+func (siw *ServerInterfaceWrapper) ViceImageUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "imageId" -------------
+	var imageId ViceImageId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "imageId", c.Param("imageId"), &imageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter imageId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceImageUpload(c, imageId)
+}
+
+// ViceImageSbom operation middleware
+func (siw *ServerInterfaceWrapper) ViceImageSbom(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "imageId" -------------
+	var imageId ViceImageId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "imageId", c.Param("imageId"), &imageId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter imageId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceImageSbom(c, imageId)
+}
+
+// ViceImageList operation middleware
+func (siw *ServerInterfaceWrapper) ViceImageList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ViceImageListParams
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "package" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "package", c.Request.URL.Query(), &params.Package, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter package: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "version" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "version", c.Request.URL.Query(), &params.Version, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter version: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceImageList(c, params)
+}
+
+// ViceImageCreate operation middleware
+func (siw *ServerInterfaceWrapper) ViceImageCreate(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceImageCreate(c)
+}
+
+// ViceImageUpdate operation middleware
+func (siw *ServerInterfaceWrapper) ViceImageUpdate(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceImageUpdate(c)
+}
+
+// ViceRuntimeStats operation middleware
+func (siw *ServerInterfaceWrapper) ViceRuntimeStats(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceRuntimeStats(c)
+}
+
+// ViceUserGet operation middleware
+func (siw *ServerInterfaceWrapper) ViceUserGet(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceUserGet(c)
+}
+
+// ViceUserCreate operation middleware
+func (siw *ServerInterfaceWrapper) ViceUserCreate(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ViceUserCreate(c)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -9464,6 +10381,27 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/v1/jobs/:id/events", wrapper.FossologyJobEventsV1)
 	router.GET(options.BaseURL+"/api/v1/report", wrapper.FossologyGenerateReportV1)
 	router.GET(options.BaseURL+"/api/v1/report/:id", wrapper.FossologyDownloadReportV1)
+	router.GET(options.BaseURL+"/v1/environments", wrapper.ViceEnvironmentList)
+	router.POST(options.BaseURL+"/v1/environments", wrapper.ViceEnvironmentCreate)
+	router.PUT(options.BaseURL+"/v1/environments", wrapper.ViceEnvironmentUpdate)
+	router.DELETE(options.BaseURL+"/v1/environment/:environmentId", wrapper.ViceEnvironmentDelete)
+	router.GET(options.BaseURL+"/v1/environment/:environmentId", wrapper.ViceEnvironmentGet)
+	router.GET(options.BaseURL+"/v1/images", wrapper.ViceImageList)
+	router.POST(options.BaseURL+"/v1/images", wrapper.ViceImageCreate)
+	router.PUT(options.BaseURL+"/v1/images", wrapper.ViceImageUpdate)
+	router.DELETE(options.BaseURL+"/v1/image/:imageId", wrapper.ViceImageDelete)
+	router.GET(options.BaseURL+"/v1/image/:imageId", wrapper.ViceImageGet)
+	router.GET(options.BaseURL+"/v1/image/:imageId/file", wrapper.ViceImageDownload)
+	router.POST(options.BaseURL+"/v1/image/:imageId/file", wrapper.ViceImageUpload)
+	router.GET(options.BaseURL+"/v1/image/:imageId/sbom", wrapper.ViceImageSbom)
+	router.POST(options.BaseURL+"/v1/deploy", wrapper.ViceDeploy)
+	router.GET(options.BaseURL+"/v1/deployments", wrapper.ViceDeploymentList)
+	router.DELETE(options.BaseURL+"/v1/deployment/:deploymentId", wrapper.ViceDeploymentDelete)
+	router.GET(options.BaseURL+"/v1/deployment/:deploymentId", wrapper.ViceDeploymentGet)
+	router.GET(options.BaseURL+"/v1/deployment/:deploymentId/logs", wrapper.ViceDeploymentLogs)
+	router.GET(options.BaseURL+"/v1/runtimestats", wrapper.ViceRuntimeStats)
+	router.GET(options.BaseURL+"/v1/user", wrapper.ViceUserGet)
+	router.POST(options.BaseURL+"/v1/user", wrapper.ViceUserCreate)
 }
 
 type BadRequestJSONResponse ApiError
@@ -9544,6 +10482,12 @@ type UnauthorizedJSONResponse struct {
 type UnavailableJSONResponse ApiError
 
 type UnsupportedMediaTypeJSONResponse ApiError
+
+type ViceEnvironmentSavedJSONResponse ViceEnvironment
+
+type ViceImageSavedJSONResponse ViceImage
+
+type ViceInvalidInputJSONResponse ApiError
 
 type AccountListGroupsRequestObject struct {
 }
@@ -23217,6 +24161,2566 @@ func (response FossologyVersion200JSONResponse) VisitFossologyVersionResponse(w 
 	return err
 }
 
+type ViceDeployRequestObject struct {
+	Body *ViceDeployJSONRequestBody
+}
+
+type ViceDeployResponseObject interface {
+	VisitViceDeployResponse(w http.ResponseWriter) error
+}
+
+type ViceDeploy201JSONResponse ViceDeployment
+
+func (response ViceDeploy201JSONResponse) VisitViceDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploy400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceDeploy400JSONResponse) VisitViceDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploy401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceDeploy401JSONResponse) VisitViceDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploy403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceDeploy403JSONResponse) VisitViceDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploy405JSONResponse struct{ ViceInvalidInputJSONResponse }
+
+func (response ViceDeploy405JSONResponse) VisitViceDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(405)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploy413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ViceDeploy413JSONResponse) VisitViceDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploy415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ViceDeploy415JSONResponse) VisitViceDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploy429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceDeploy429JSONResponse) VisitViceDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploy500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceDeploy500JSONResponse) VisitViceDeployResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentDeleteRequestObject struct {
+	DeploymentId ViceDeploymentId `json:"deploymentId"`
+}
+
+type ViceDeploymentDeleteResponseObject interface {
+	VisitViceDeploymentDeleteResponse(w http.ResponseWriter) error
+}
+
+type ViceDeploymentDelete200Response struct {
+}
+
+func (response ViceDeploymentDelete200Response) VisitViceDeploymentDeleteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type ViceDeploymentDelete400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceDeploymentDelete400JSONResponse) VisitViceDeploymentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentDelete401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceDeploymentDelete401JSONResponse) VisitViceDeploymentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentDelete403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceDeploymentDelete403JSONResponse) VisitViceDeploymentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentDelete404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceDeploymentDelete404JSONResponse) VisitViceDeploymentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceDeploymentDelete429JSONResponse) VisitViceDeploymentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentDelete500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceDeploymentDelete500JSONResponse) VisitViceDeploymentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentGetRequestObject struct {
+	DeploymentId ViceDeploymentId `json:"deploymentId"`
+}
+
+type ViceDeploymentGetResponseObject interface {
+	VisitViceDeploymentGetResponse(w http.ResponseWriter) error
+}
+
+type ViceDeploymentGet200JSONResponse ViceDeployment
+
+func (response ViceDeploymentGet200JSONResponse) VisitViceDeploymentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentGet400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceDeploymentGet400JSONResponse) VisitViceDeploymentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentGet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceDeploymentGet401JSONResponse) VisitViceDeploymentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentGet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceDeploymentGet403JSONResponse) VisitViceDeploymentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentGet404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceDeploymentGet404JSONResponse) VisitViceDeploymentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentGet429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceDeploymentGet429JSONResponse) VisitViceDeploymentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentGet500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceDeploymentGet500JSONResponse) VisitViceDeploymentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentLogsRequestObject struct {
+	DeploymentId ViceDeploymentId `json:"deploymentId"`
+}
+
+type ViceDeploymentLogsResponseObject interface {
+	VisitViceDeploymentLogsResponse(w http.ResponseWriter) error
+}
+
+type ViceDeploymentLogs200TextResponse string
+
+func (response ViceDeploymentLogs200TextResponse) VisitViceDeploymentLogsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
+	return err
+}
+
+type ViceDeploymentLogs400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceDeploymentLogs400JSONResponse) VisitViceDeploymentLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentLogs401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceDeploymentLogs401JSONResponse) VisitViceDeploymentLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentLogs403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceDeploymentLogs403JSONResponse) VisitViceDeploymentLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentLogs404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceDeploymentLogs404JSONResponse) VisitViceDeploymentLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentLogs429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceDeploymentLogs429JSONResponse) VisitViceDeploymentLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentLogs500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceDeploymentLogs500JSONResponse) VisitViceDeploymentLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentListRequestObject struct {
+}
+
+type ViceDeploymentListResponseObject interface {
+	VisitViceDeploymentListResponse(w http.ResponseWriter) error
+}
+
+type ViceDeploymentList200JSONResponse []ViceDeployment
+
+func (response ViceDeploymentList200JSONResponse) VisitViceDeploymentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentList401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceDeploymentList401JSONResponse) VisitViceDeploymentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentList403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceDeploymentList403JSONResponse) VisitViceDeploymentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceDeploymentList429JSONResponse) VisitViceDeploymentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceDeploymentList500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceDeploymentList500JSONResponse) VisitViceDeploymentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentDeleteRequestObject struct {
+	EnvironmentId ViceEnvironmentId `json:"environmentId"`
+}
+
+type ViceEnvironmentDeleteResponseObject interface {
+	VisitViceEnvironmentDeleteResponse(w http.ResponseWriter) error
+}
+
+type ViceEnvironmentDelete200Response struct {
+}
+
+func (response ViceEnvironmentDelete200Response) VisitViceEnvironmentDeleteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type ViceEnvironmentDelete400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceEnvironmentDelete400JSONResponse) VisitViceEnvironmentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentDelete401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceEnvironmentDelete401JSONResponse) VisitViceEnvironmentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentDelete403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceEnvironmentDelete403JSONResponse) VisitViceEnvironmentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentDelete404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceEnvironmentDelete404JSONResponse) VisitViceEnvironmentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentDelete409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ViceEnvironmentDelete409JSONResponse) VisitViceEnvironmentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceEnvironmentDelete429JSONResponse) VisitViceEnvironmentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentDelete500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceEnvironmentDelete500JSONResponse) VisitViceEnvironmentDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentGetRequestObject struct {
+	EnvironmentId ViceEnvironmentId `json:"environmentId"`
+}
+
+type ViceEnvironmentGetResponseObject interface {
+	VisitViceEnvironmentGetResponse(w http.ResponseWriter) error
+}
+
+type ViceEnvironmentGet200JSONResponse ViceEnvironment
+
+func (response ViceEnvironmentGet200JSONResponse) VisitViceEnvironmentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentGet400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceEnvironmentGet400JSONResponse) VisitViceEnvironmentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentGet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceEnvironmentGet401JSONResponse) VisitViceEnvironmentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentGet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceEnvironmentGet403JSONResponse) VisitViceEnvironmentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentGet404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceEnvironmentGet404JSONResponse) VisitViceEnvironmentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentGet429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceEnvironmentGet429JSONResponse) VisitViceEnvironmentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentGet500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceEnvironmentGet500JSONResponse) VisitViceEnvironmentGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentListRequestObject struct {
+	Params ViceEnvironmentListParams
+}
+
+type ViceEnvironmentListResponseObject interface {
+	VisitViceEnvironmentListResponse(w http.ResponseWriter) error
+}
+
+type ViceEnvironmentList200JSONResponse []ViceEnvironment
+
+func (response ViceEnvironmentList200JSONResponse) VisitViceEnvironmentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentList400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceEnvironmentList400JSONResponse) VisitViceEnvironmentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentList401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceEnvironmentList401JSONResponse) VisitViceEnvironmentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentList403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceEnvironmentList403JSONResponse) VisitViceEnvironmentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceEnvironmentList429JSONResponse) VisitViceEnvironmentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentList500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceEnvironmentList500JSONResponse) VisitViceEnvironmentListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentCreateRequestObject struct {
+	Body *ViceEnvironmentCreateJSONRequestBody
+}
+
+type ViceEnvironmentCreateResponseObject interface {
+	VisitViceEnvironmentCreateResponse(w http.ResponseWriter) error
+}
+
+type ViceEnvironmentCreate201JSONResponse struct {
+	ViceEnvironmentSavedJSONResponse
+}
+
+func (response ViceEnvironmentCreate201JSONResponse) VisitViceEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentCreate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceEnvironmentCreate400JSONResponse) VisitViceEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentCreate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceEnvironmentCreate401JSONResponse) VisitViceEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentCreate403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceEnvironmentCreate403JSONResponse) VisitViceEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentCreate405JSONResponse struct{ ViceInvalidInputJSONResponse }
+
+func (response ViceEnvironmentCreate405JSONResponse) VisitViceEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(405)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentCreate413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ViceEnvironmentCreate413JSONResponse) VisitViceEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentCreate415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ViceEnvironmentCreate415JSONResponse) VisitViceEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentCreate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceEnvironmentCreate429JSONResponse) VisitViceEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentCreate500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceEnvironmentCreate500JSONResponse) VisitViceEnvironmentCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentUpdateRequestObject struct {
+	Body *ViceEnvironmentUpdateJSONRequestBody
+}
+
+type ViceEnvironmentUpdateResponseObject interface {
+	VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error
+}
+
+type ViceEnvironmentUpdate201JSONResponse struct {
+	ViceEnvironmentSavedJSONResponse
+}
+
+func (response ViceEnvironmentUpdate201JSONResponse) VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentUpdate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceEnvironmentUpdate400JSONResponse) VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentUpdate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceEnvironmentUpdate401JSONResponse) VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentUpdate403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceEnvironmentUpdate403JSONResponse) VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentUpdate404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceEnvironmentUpdate404JSONResponse) VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentUpdate405JSONResponse struct{ ViceInvalidInputJSONResponse }
+
+func (response ViceEnvironmentUpdate405JSONResponse) VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(405)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentUpdate413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ViceEnvironmentUpdate413JSONResponse) VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentUpdate415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ViceEnvironmentUpdate415JSONResponse) VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceEnvironmentUpdate429JSONResponse) VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceEnvironmentUpdate500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceEnvironmentUpdate500JSONResponse) VisitViceEnvironmentUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDeleteRequestObject struct {
+	ImageId ViceImageId `json:"imageId"`
+}
+
+type ViceImageDeleteResponseObject interface {
+	VisitViceImageDeleteResponse(w http.ResponseWriter) error
+}
+
+type ViceImageDelete200Response struct {
+}
+
+func (response ViceImageDelete200Response) VisitViceImageDeleteResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type ViceImageDelete400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceImageDelete400JSONResponse) VisitViceImageDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDelete401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceImageDelete401JSONResponse) VisitViceImageDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDelete403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceImageDelete403JSONResponse) VisitViceImageDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDelete404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceImageDelete404JSONResponse) VisitViceImageDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceImageDelete429JSONResponse) VisitViceImageDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDelete500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceImageDelete500JSONResponse) VisitViceImageDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageGetRequestObject struct {
+	ImageId ViceImageId `json:"imageId"`
+}
+
+type ViceImageGetResponseObject interface {
+	VisitViceImageGetResponse(w http.ResponseWriter) error
+}
+
+type ViceImageGet200JSONResponse ViceImage
+
+func (response ViceImageGet200JSONResponse) VisitViceImageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageGet400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceImageGet400JSONResponse) VisitViceImageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageGet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceImageGet401JSONResponse) VisitViceImageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageGet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceImageGet403JSONResponse) VisitViceImageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageGet404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceImageGet404JSONResponse) VisitViceImageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageGet429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceImageGet429JSONResponse) VisitViceImageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageGet500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceImageGet500JSONResponse) VisitViceImageGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDownloadRequestObject struct {
+	ImageId ViceImageId `json:"imageId"`
+	Params  ViceImageDownloadParams
+}
+
+type ViceImageDownloadResponseObject interface {
+	VisitViceImageDownloadResponse(w http.ResponseWriter) error
+}
+
+type ViceImageDownload200ResponseHeaders struct {
+	AcceptRanges       *string
+	ContentDisposition *string
+	ContentLength      *int
+	ETag               *string
+}
+
+type ViceImageDownload200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       ViceImageDownload200ResponseHeaders
+	ContentLength int64
+}
+
+func (response ViceImageDownload200ApplicationoctetStreamResponse) VisitViceImageDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	if response.Headers.ContentLength != nil {
+		w.Header().Set("Content-Length", fmt.Sprint(*response.Headers.ContentLength))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ViceImageDownload206ResponseHeaders struct {
+	ContentRange *string
+	ETag         *string
+}
+
+type ViceImageDownload206ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       ViceImageDownload206ResponseHeaders
+	ContentLength int64
+}
+
+func (response ViceImageDownload206ApplicationoctetStreamResponse) VisitViceImageDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ViceImageDownload304Response = NotModifiedResponse
+
+func (response ViceImageDownload304Response) VisitViceImageDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type ViceImageDownload400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceImageDownload400JSONResponse) VisitViceImageDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDownload401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceImageDownload401JSONResponse) VisitViceImageDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDownload403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceImageDownload403JSONResponse) VisitViceImageDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDownload404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceImageDownload404JSONResponse) VisitViceImageDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDownload416Response = RangeNotSatisfiableResponse
+
+func (response ViceImageDownload416Response) VisitViceImageDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type ViceImageDownload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceImageDownload429JSONResponse) VisitViceImageDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageDownload500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceImageDownload500JSONResponse) VisitViceImageDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUploadRequestObject struct {
+	ImageId ViceImageId `json:"imageId"`
+	Body    *multipart.Reader
+}
+
+type ViceImageUploadResponseObject interface {
+	VisitViceImageUploadResponse(w http.ResponseWriter) error
+}
+
+type ViceImageUpload200Response struct {
+}
+
+func (response ViceImageUpload200Response) VisitViceImageUploadResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type ViceImageUpload400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceImageUpload400JSONResponse) VisitViceImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpload401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceImageUpload401JSONResponse) VisitViceImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpload403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceImageUpload403JSONResponse) VisitViceImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpload404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceImageUpload404JSONResponse) VisitViceImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpload413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ViceImageUpload413JSONResponse) VisitViceImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpload415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ViceImageUpload415JSONResponse) VisitViceImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceImageUpload429JSONResponse) VisitViceImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpload500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceImageUpload500JSONResponse) VisitViceImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpload503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ViceImageUpload503JSONResponse) VisitViceImageUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageSbomRequestObject struct {
+	ImageId ViceImageId `json:"imageId"`
+}
+
+type ViceImageSbomResponseObject interface {
+	VisitViceImageSbomResponse(w http.ResponseWriter) error
+}
+
+type ViceImageSbom200ApplicationVndCyclonedxPlusJSONResponse map[string]interface{}
+
+func (response ViceImageSbom200ApplicationVndCyclonedxPlusJSONResponse) VisitViceImageSbomResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.cyclonedx+json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageSbom400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceImageSbom400JSONResponse) VisitViceImageSbomResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageSbom401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceImageSbom401JSONResponse) VisitViceImageSbomResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageSbom403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceImageSbom403JSONResponse) VisitViceImageSbomResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageSbom404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceImageSbom404JSONResponse) VisitViceImageSbomResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageSbom429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceImageSbom429JSONResponse) VisitViceImageSbomResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageSbom500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceImageSbom500JSONResponse) VisitViceImageSbomResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageListRequestObject struct {
+	Params ViceImageListParams
+}
+
+type ViceImageListResponseObject interface {
+	VisitViceImageListResponse(w http.ResponseWriter) error
+}
+
+type ViceImageList200JSONResponse []ViceImage
+
+func (response ViceImageList200JSONResponse) VisitViceImageListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageList400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceImageList400JSONResponse) VisitViceImageListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageList401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceImageList401JSONResponse) VisitViceImageListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageList403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceImageList403JSONResponse) VisitViceImageListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceImageList429JSONResponse) VisitViceImageListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageList500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceImageList500JSONResponse) VisitViceImageListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageCreateRequestObject struct {
+	Body *ViceImageCreateJSONRequestBody
+}
+
+type ViceImageCreateResponseObject interface {
+	VisitViceImageCreateResponse(w http.ResponseWriter) error
+}
+
+type ViceImageCreate201JSONResponse struct{ ViceImageSavedJSONResponse }
+
+func (response ViceImageCreate201JSONResponse) VisitViceImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageCreate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceImageCreate400JSONResponse) VisitViceImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageCreate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceImageCreate401JSONResponse) VisitViceImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageCreate403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceImageCreate403JSONResponse) VisitViceImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageCreate405JSONResponse struct{ ViceInvalidInputJSONResponse }
+
+func (response ViceImageCreate405JSONResponse) VisitViceImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(405)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageCreate413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ViceImageCreate413JSONResponse) VisitViceImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageCreate415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ViceImageCreate415JSONResponse) VisitViceImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageCreate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceImageCreate429JSONResponse) VisitViceImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageCreate500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceImageCreate500JSONResponse) VisitViceImageCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpdateRequestObject struct {
+	Body *ViceImageUpdateJSONRequestBody
+}
+
+type ViceImageUpdateResponseObject interface {
+	VisitViceImageUpdateResponse(w http.ResponseWriter) error
+}
+
+type ViceImageUpdate201JSONResponse struct{ ViceImageSavedJSONResponse }
+
+func (response ViceImageUpdate201JSONResponse) VisitViceImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpdate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceImageUpdate400JSONResponse) VisitViceImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpdate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceImageUpdate401JSONResponse) VisitViceImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpdate403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceImageUpdate403JSONResponse) VisitViceImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpdate404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ViceImageUpdate404JSONResponse) VisitViceImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpdate405JSONResponse struct{ ViceInvalidInputJSONResponse }
+
+func (response ViceImageUpdate405JSONResponse) VisitViceImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(405)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpdate413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ViceImageUpdate413JSONResponse) VisitViceImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpdate415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ViceImageUpdate415JSONResponse) VisitViceImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceImageUpdate429JSONResponse) VisitViceImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceImageUpdate500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceImageUpdate500JSONResponse) VisitViceImageUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceRuntimeStatsRequestObject struct {
+}
+
+type ViceRuntimeStatsResponseObject interface {
+	VisitViceRuntimeStatsResponse(w http.ResponseWriter) error
+}
+
+type ViceRuntimeStats200JSONResponse ViceRuntimeStats
+
+func (response ViceRuntimeStats200JSONResponse) VisitViceRuntimeStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceRuntimeStats401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceRuntimeStats401JSONResponse) VisitViceRuntimeStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceRuntimeStats403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceRuntimeStats403JSONResponse) VisitViceRuntimeStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceRuntimeStats429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceRuntimeStats429JSONResponse) VisitViceRuntimeStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceRuntimeStats500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceRuntimeStats500JSONResponse) VisitViceRuntimeStatsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserGetRequestObject struct {
+}
+
+type ViceUserGetResponseObject interface {
+	VisitViceUserGetResponse(w http.ResponseWriter) error
+}
+
+type ViceUserGet200JSONResponse ViceUser
+
+func (response ViceUserGet200JSONResponse) VisitViceUserGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserGet401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceUserGet401JSONResponse) VisitViceUserGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserGet403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceUserGet403JSONResponse) VisitViceUserGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserGet429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceUserGet429JSONResponse) VisitViceUserGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserGet500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceUserGet500JSONResponse) VisitViceUserGetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserCreateRequestObject struct {
+	Body *ViceUserCreateJSONRequestBody
+}
+
+type ViceUserCreateResponseObject interface {
+	VisitViceUserCreateResponse(w http.ResponseWriter) error
+}
+
+type ViceUserCreate200JSONResponse ViceUser
+
+func (response ViceUserCreate200JSONResponse) VisitViceUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserCreate400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ViceUserCreate400JSONResponse) VisitViceUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserCreate401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ViceUserCreate401JSONResponse) VisitViceUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserCreate403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ViceUserCreate403JSONResponse) VisitViceUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserCreate409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ViceUserCreate409JSONResponse) VisitViceUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserCreate413JSONResponse struct{ TooLargeJSONResponse }
+
+func (response ViceUserCreate413JSONResponse) VisitViceUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserCreate415JSONResponse struct {
+	UnsupportedMediaTypeJSONResponse
+}
+
+func (response ViceUserCreate415JSONResponse) VisitViceUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserCreate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response ViceUserCreate429JSONResponse) VisitViceUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ViceUserCreate500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ViceUserCreate500JSONResponse) VisitViceUserCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// AccountListGroups Groups by name; an admin sees every group, a user the groups they are in
@@ -23585,6 +27089,69 @@ type StrictServerInterface interface {
 	// FossologyVersion API version (deprecated in FOSSology; kept for older clients)
 	// (GET /repo/api/v1/version)
 	FossologyVersion(ctx context.Context, request FossologyVersionRequestObject) (FossologyVersionResponseObject, error)
+	// ViceDeploy Deploy an image into an environment
+	// (POST /v1/deploy)
+	ViceDeploy(ctx context.Context, request ViceDeployRequestObject) (ViceDeployResponseObject, error)
+	// ViceDeploymentDelete Stop and remove a deployment
+	// (DELETE /v1/deployment/{deploymentId})
+	ViceDeploymentDelete(ctx context.Context, request ViceDeploymentDeleteRequestObject) (ViceDeploymentDeleteResponseObject, error)
+	// ViceDeploymentGet Get a deployment
+	// (GET /v1/deployment/{deploymentId})
+	ViceDeploymentGet(ctx context.Context, request ViceDeploymentGetRequestObject) (ViceDeploymentGetResponseObject, error)
+	// ViceDeploymentLogs The container's log (beyond the seed)
+	// (GET /v1/deployment/{deploymentId}/logs)
+	ViceDeploymentLogs(ctx context.Context, request ViceDeploymentLogsRequestObject) (ViceDeploymentLogsResponseObject, error)
+	// ViceDeploymentList List the caller's deployments
+	// (GET /v1/deployments)
+	ViceDeploymentList(ctx context.Context, request ViceDeploymentListRequestObject) (ViceDeploymentListResponseObject, error)
+	// ViceEnvironmentDelete Delete an execution environment
+	// (DELETE /v1/environment/{environmentId})
+	ViceEnvironmentDelete(ctx context.Context, request ViceEnvironmentDeleteRequestObject) (ViceEnvironmentDeleteResponseObject, error)
+	// ViceEnvironmentGet Get an execution environment by id
+	// (GET /v1/environment/{environmentId})
+	ViceEnvironmentGet(ctx context.Context, request ViceEnvironmentGetRequestObject) (ViceEnvironmentGetResponseObject, error)
+	// ViceEnvironmentList List the caller's execution environments
+	// (GET /v1/environments)
+	ViceEnvironmentList(ctx context.Context, request ViceEnvironmentListRequestObject) (ViceEnvironmentListResponseObject, error)
+	// ViceEnvironmentCreate Create an execution environment for the caller
+	// (POST /v1/environments)
+	ViceEnvironmentCreate(ctx context.Context, request ViceEnvironmentCreateRequestObject) (ViceEnvironmentCreateResponseObject, error)
+	// ViceEnvironmentUpdate Update an execution environment (id in the body)
+	// (PUT /v1/environments)
+	ViceEnvironmentUpdate(ctx context.Context, request ViceEnvironmentUpdateRequestObject) (ViceEnvironmentUpdateResponseObject, error)
+	// ViceImageDelete Delete an image
+	// (DELETE /v1/image/{imageId})
+	ViceImageDelete(ctx context.Context, request ViceImageDeleteRequestObject) (ViceImageDeleteResponseObject, error)
+	// ViceImageGet Get an image by id
+	// (GET /v1/image/{imageId})
+	ViceImageGet(ctx context.Context, request ViceImageGetRequestObject) (ViceImageGetResponseObject, error)
+	// ViceImageDownload Download the image's file, converted on request
+	// (GET /v1/image/{imageId}/file)
+	ViceImageDownload(ctx context.Context, request ViceImageDownloadRequestObject) (ViceImageDownloadResponseObject, error)
+	// ViceImageUpload Upload the image's file (multipart field upfile)
+	// (POST /v1/image/{imageId}/file)
+	ViceImageUpload(ctx context.Context, request ViceImageUploadRequestObject) (ViceImageUploadResponseObject, error)
+	// ViceImageSbom The CycloneDX SBOM attached to an image (beyond the seed)
+	// (GET /v1/image/{imageId}/sbom)
+	ViceImageSbom(ctx context.Context, request ViceImageSbomRequestObject) (ViceImageSbomResponseObject, error)
+	// ViceImageList List (and search) the images the caller may see
+	// (GET /v1/images)
+	ViceImageList(ctx context.Context, request ViceImageListRequestObject) (ViceImageListResponseObject, error)
+	// ViceImageCreate Create an image record (its file is uploaded separately)
+	// (POST /v1/images)
+	ViceImageCreate(ctx context.Context, request ViceImageCreateRequestObject) (ViceImageCreateResponseObject, error)
+	// ViceImageUpdate Update an image record (id in the body)
+	// (PUT /v1/images)
+	ViceImageUpdate(ctx context.Context, request ViceImageUpdateRequestObject) (ViceImageUpdateResponseObject, error)
+	// ViceRuntimeStats The engine's queues and workers behind the registry
+	// (GET /v1/runtimestats)
+	ViceRuntimeStats(ctx context.Context, request ViceRuntimeStatsRequestObject) (ViceRuntimeStatsResponseObject, error)
+	// ViceUserGet The caller
+	// (GET /v1/user)
+	ViceUserGet(ctx context.Context, request ViceUserGetRequestObject) (ViceUserGetResponseObject, error)
+	// ViceUserCreate Register a user
+	// (POST /v1/user)
+	ViceUserCreate(ctx context.Context, request ViceUserCreateRequestObject) (ViceUserCreateResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -27359,612 +30926,1362 @@ func (sh *strictHandler) FossologyVersion(ctx *gin.Context) {
 	}
 }
 
+// ViceDeploy operation middleware
+func (sh *strictHandler) ViceDeploy(ctx *gin.Context) {
+	var request ViceDeployRequestObject
+
+	var body ViceDeployJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceDeploy(ctx, request.(ViceDeployRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceDeploy")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceDeployResponseObject); ok {
+		if err := validResponse.VisitViceDeployResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceDeploymentDelete operation middleware
+func (sh *strictHandler) ViceDeploymentDelete(ctx *gin.Context, deploymentId ViceDeploymentId) {
+	var request ViceDeploymentDeleteRequestObject
+
+	request.DeploymentId = deploymentId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceDeploymentDelete(ctx, request.(ViceDeploymentDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceDeploymentDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceDeploymentDeleteResponseObject); ok {
+		if err := validResponse.VisitViceDeploymentDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceDeploymentGet operation middleware
+func (sh *strictHandler) ViceDeploymentGet(ctx *gin.Context, deploymentId ViceDeploymentId) {
+	var request ViceDeploymentGetRequestObject
+
+	request.DeploymentId = deploymentId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceDeploymentGet(ctx, request.(ViceDeploymentGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceDeploymentGet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceDeploymentGetResponseObject); ok {
+		if err := validResponse.VisitViceDeploymentGetResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceDeploymentLogs operation middleware
+func (sh *strictHandler) ViceDeploymentLogs(ctx *gin.Context, deploymentId ViceDeploymentId) {
+	var request ViceDeploymentLogsRequestObject
+
+	request.DeploymentId = deploymentId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceDeploymentLogs(ctx, request.(ViceDeploymentLogsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceDeploymentLogs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceDeploymentLogsResponseObject); ok {
+		if err := validResponse.VisitViceDeploymentLogsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceDeploymentList operation middleware
+func (sh *strictHandler) ViceDeploymentList(ctx *gin.Context) {
+	var request ViceDeploymentListRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceDeploymentList(ctx, request.(ViceDeploymentListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceDeploymentList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceDeploymentListResponseObject); ok {
+		if err := validResponse.VisitViceDeploymentListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceEnvironmentDelete operation middleware
+func (sh *strictHandler) ViceEnvironmentDelete(ctx *gin.Context, environmentId ViceEnvironmentId) {
+	var request ViceEnvironmentDeleteRequestObject
+
+	request.EnvironmentId = environmentId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceEnvironmentDelete(ctx, request.(ViceEnvironmentDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceEnvironmentDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceEnvironmentDeleteResponseObject); ok {
+		if err := validResponse.VisitViceEnvironmentDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceEnvironmentGet operation middleware
+func (sh *strictHandler) ViceEnvironmentGet(ctx *gin.Context, environmentId ViceEnvironmentId) {
+	var request ViceEnvironmentGetRequestObject
+
+	request.EnvironmentId = environmentId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceEnvironmentGet(ctx, request.(ViceEnvironmentGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceEnvironmentGet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceEnvironmentGetResponseObject); ok {
+		if err := validResponse.VisitViceEnvironmentGetResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceEnvironmentList operation middleware
+func (sh *strictHandler) ViceEnvironmentList(ctx *gin.Context, params ViceEnvironmentListParams) {
+	var request ViceEnvironmentListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceEnvironmentList(ctx, request.(ViceEnvironmentListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceEnvironmentList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceEnvironmentListResponseObject); ok {
+		if err := validResponse.VisitViceEnvironmentListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceEnvironmentCreate operation middleware
+func (sh *strictHandler) ViceEnvironmentCreate(ctx *gin.Context) {
+	var request ViceEnvironmentCreateRequestObject
+
+	var body ViceEnvironmentCreateJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceEnvironmentCreate(ctx, request.(ViceEnvironmentCreateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceEnvironmentCreate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceEnvironmentCreateResponseObject); ok {
+		if err := validResponse.VisitViceEnvironmentCreateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceEnvironmentUpdate operation middleware
+func (sh *strictHandler) ViceEnvironmentUpdate(ctx *gin.Context) {
+	var request ViceEnvironmentUpdateRequestObject
+
+	var body ViceEnvironmentUpdateJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceEnvironmentUpdate(ctx, request.(ViceEnvironmentUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceEnvironmentUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceEnvironmentUpdateResponseObject); ok {
+		if err := validResponse.VisitViceEnvironmentUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceImageDelete operation middleware
+func (sh *strictHandler) ViceImageDelete(ctx *gin.Context, imageId ViceImageId) {
+	var request ViceImageDeleteRequestObject
+
+	request.ImageId = imageId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceImageDelete(ctx, request.(ViceImageDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceImageDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceImageDeleteResponseObject); ok {
+		if err := validResponse.VisitViceImageDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceImageGet operation middleware
+func (sh *strictHandler) ViceImageGet(ctx *gin.Context, imageId ViceImageId) {
+	var request ViceImageGetRequestObject
+
+	request.ImageId = imageId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceImageGet(ctx, request.(ViceImageGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceImageGet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceImageGetResponseObject); ok {
+		if err := validResponse.VisitViceImageGetResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceImageDownload operation middleware
+func (sh *strictHandler) ViceImageDownload(ctx *gin.Context, imageId ViceImageId, params ViceImageDownloadParams) {
+	var request ViceImageDownloadRequestObject
+
+	request.ImageId = imageId
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceImageDownload(ctx, request.(ViceImageDownloadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceImageDownload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceImageDownloadResponseObject); ok {
+		if err := validResponse.VisitViceImageDownloadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceImageUpload operation middleware
+func (sh *strictHandler) ViceImageUpload(ctx *gin.Context, imageId ViceImageId) {
+	var request ViceImageUploadRequestObject
+
+	request.ImageId = imageId
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceImageUpload(ctx, request.(ViceImageUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceImageUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceImageUploadResponseObject); ok {
+		if err := validResponse.VisitViceImageUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceImageSbom operation middleware
+func (sh *strictHandler) ViceImageSbom(ctx *gin.Context, imageId ViceImageId) {
+	var request ViceImageSbomRequestObject
+
+	request.ImageId = imageId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceImageSbom(ctx, request.(ViceImageSbomRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceImageSbom")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceImageSbomResponseObject); ok {
+		if err := validResponse.VisitViceImageSbomResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceImageList operation middleware
+func (sh *strictHandler) ViceImageList(ctx *gin.Context, params ViceImageListParams) {
+	var request ViceImageListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceImageList(ctx, request.(ViceImageListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceImageList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceImageListResponseObject); ok {
+		if err := validResponse.VisitViceImageListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceImageCreate operation middleware
+func (sh *strictHandler) ViceImageCreate(ctx *gin.Context) {
+	var request ViceImageCreateRequestObject
+
+	var body ViceImageCreateJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceImageCreate(ctx, request.(ViceImageCreateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceImageCreate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceImageCreateResponseObject); ok {
+		if err := validResponse.VisitViceImageCreateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceImageUpdate operation middleware
+func (sh *strictHandler) ViceImageUpdate(ctx *gin.Context) {
+	var request ViceImageUpdateRequestObject
+
+	var body ViceImageUpdateJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceImageUpdate(ctx, request.(ViceImageUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceImageUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceImageUpdateResponseObject); ok {
+		if err := validResponse.VisitViceImageUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceRuntimeStats operation middleware
+func (sh *strictHandler) ViceRuntimeStats(ctx *gin.Context) {
+	var request ViceRuntimeStatsRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceRuntimeStats(ctx, request.(ViceRuntimeStatsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceRuntimeStats")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceRuntimeStatsResponseObject); ok {
+		if err := validResponse.VisitViceRuntimeStatsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceUserGet operation middleware
+func (sh *strictHandler) ViceUserGet(ctx *gin.Context) {
+	var request ViceUserGetRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceUserGet(ctx, request.(ViceUserGetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceUserGet")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceUserGetResponseObject); ok {
+		if err := validResponse.VisitViceUserGetResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ViceUserCreate operation middleware
+func (sh *strictHandler) ViceUserCreate(ctx *gin.Context) {
+	var request ViceUserCreateRequestObject
+
+	var body ViceUserCreateJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ViceUserCreate(ctx, request.(ViceUserCreateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ViceUserCreate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ViceUserCreateResponseObject); ok {
+		if err := validResponse.VisitViceUserCreateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L17Vxs5tij+VbR8z1qBe8rGNoYEs2bdHwHSoTuBHB7TM6fdx5GrZFuhLNWUZMDJyXf/Le0t1cOusssG",
-	"+jHN/DEdXFXSlrS1349vNV9OIimY0KrW/VYbMxqwGP555Pss0pdUjBj8HTDlxzzSXIpat3YU3tOZIr3a",
-	"YKaZ6tUOiR4zEsh7EUoakLEUchorAp83al5N+WM2oWYcPYtYrVtTOuZiVPv+3asdS6GZwKkWZ7oeM2Im",
-	"IbF5TuSQUBLRWHMakpipSAq1cobTazpaHPlUaK5nRNORGTUH/5b5y0e4SMBHTOntQ6KYCAjXZED9W8IF",
-	"ORvWz6Vg9Y9U++NVMLyTSslQjmbXUtPwEy3cVrNYMZ0MWGxAisxL+XEnXPDJdFLrNj03BxeajVhc+25m",
-	"iWhMJ0ynZyinQv8Qy2l0M+XB4oQ3N2cnbvUj85qZjj3QSRSasQ/Ym+C1vz+o79HOsN5hu0H9jd8e1Fu0",
-	"OXTPal6Nm6Eiqsc1ryboxHw5NdN5tZj9a8pjFtS6Op6y7EqGMp5Qnb65uGMW+hvF4tXATxWL87A3g332",
-	"hr726+1hp1XvDHZp/Q07COqv/b1Bi7aHu6wTPBvsyWkf+QjsN5wIL1g6FcXHyyZjwpz3LzVfRrOaV5vI",
-	"O1b7demccN7nMMH8ll0I5nbMp2HI4lcKz10RLQn1NaHqMNnQV4oEbEinocaXCB8SOlBM6IbbufkFjZK5",
-	"c2hLHz4wMdLjWre9t+cZNHZ/t5Yu5Sz4ZI7GbV/+nFacUnJXWgV3JTuHZpN0njk6JwjXbEJ4YLbth9Nr",
-	"sjONDIlQO9948H1Hx4w1irGIw7BPAuEHPuG6kIDFnCkSsRhoBdkaui/q0UyPpQCSpQzNoopQgoe1XXp4",
-	"IcyThdAef63bajY9c4wW3ib8WRF8Q+yKaZ2B2iPDWE5I69HQm8FKgF8J6yWjgv4s49thKO/Pgou4+PoY",
-	"mO/tW68UMQTII+dHH08b5x6RMfyTbHGtSEg1U5rEU7Fdgh9unD4P+jLuC7wzS5Fl6Z25ZOxTLH2mlAFr",
-	"ObWM8MU8wRwEndf7e4NOfXc4HNQ7rfawfrBPg/rQ39/tDF636WDwXATzO37MlH4rA46c8ZKxSxaFdPZO",
-	"xhPzg+XHsBfTUHMjBeyYkesB1ZZU+jIwI5opecgyX13jjDSKQu5TsyU7X3nkkewP0tdM15WOGZ3knzzU",
-	"v/KobmSlmCnFAtjwdHn/EbNhrVv7PzupNLWDT9XOJWM3QDFgGclS033CX1CQgYW/pcElbsbcqrMQfVHI",
-	"VZLjM28GrNbtwM1kSsGlg23okq88IkzoeEZ6tUZjh2l/J6JK3Qe9GmHKpxFTgBc09sf8jqUndHp5eXFZ",
-	"q7zYo4ifxrG0wkge/86EL+OY+ZrYo27UUPgbhtzfcKkH2aVapCZV8JhwZe6m4GJ0SMx9lVMdTbX5md5R",
-	"HtJByIgUPjPUhyt3YVjwLFtjyErMlJzGZkJFhNRGvqREaaoZ0WOqCQ1DeY+nlN2/dzIe8CBgYrMN3M1u",
-	"oJa3TBDly4iRXi1m1KBHIBkCBACQTxdX18+2B37MAiaMaG8IqH+Lq5XmKGILl/lFRiyGlRHBWKDsPiQC",
-	"l9FbWLDJfrSb7ex+nLCQaUZ+lAMylDExV4nccz020kCrle7C2fm7i+qbkModYiiLdsKt4JBYUIgyuta9",
-	"wYJ7HoZkTKOIifyyNyEaQG1oEBiaZv55R8NpOSUZS6VJr9Zqv240G81Gq1cDnA3vGMiOye9ki5JQygi0",
-	"JDv69iGxYhMye8PSY4PIw6liAZmK0Fxcc7YwC1dECnJ5evr+5m3/5tOHi6OT/tGHDxc/n570319cXV8t",
-	"YOB3r0ZHdsXLl2EvDxnIYEaGnIUBoYKGM8VVQ8iJVA9dMhW3Qt4L+3iLPUTM1ywgg6l/y7RHjCge89FY",
-	"99mE8rBPp3osY48w3/fILZvdyzjwyIRPGP6/gdUjEyluPQJzeER+kR6JqH9LR2y7cDmWFK9cUBTLL8zX",
-	"DU3jxujrDheNrzxaIPkPxZTeCCug6FIuFLzZqxWCY4Wt1VgC75GhDAMWnwVdAq8TOvC7hArCxR0NeUCc",
-	"7LUw05PQkiMyoaGRDFhgKIc7Ti6iqc5fmxMp2GaUIrfqd7BcMo0CqrM84okpg4E2D/+51O/kVASbUf9O",
-	"dg14QUmrDdR+CKM+B6E/l0RN/bFFEc8SBo98kQOPxCySsYZDUyw2THBRVV3YgUtGg9kmO7CX5383YirM",
-	"lTSgwCYoTWPNggb5FDKqGPHHzD41jHmqCNVkh0Z8566180UO1P/DtfwtyxyedOeM7ESDGZkxTbYQWC5G",
-	"HlE+BVnGbNyICWCPYrR9SGJmKAAdahaTS/Pv+hH8WzFfigAUgIzN74OUt3VaoGn+PGYxc5rDyFB0Q6PB",
-	"SmbWnRhhYPnbq0xhGUAWp7pCyAxLuadcl5i/irQ4M/SZ0CwWNMQ93Aglcheb2/GIYvEdiwmDcZ9HPC6Y",
-	"yZpVmaY8NDtu74N9JZQjuAtPSATWkqGfm07Y0cmWjIm8F4YBzwgVUo8Z0odtt/yPMuBDzoJijd0PORP6",
-	"lQK+TbZyZttts63+NI6Z0IdESJAL5q5FsfnYjMwWTMh2KEPIYqaY0LD/y28E3AkqRuxc6iuquRpyo38U",
-	"T2nlFxagcZ2EnIH2onjArHYwP3NmKdbWXi8xtoM1n/zfnd602dz1QzA3wL/Z6gUwKui51GcGvyZMbCiC",
-	"7zVbWXxUEfO7JGZsPB2kqsiQaX9MYjaRGtYrFdcy5kxZGz1uAxW0MaOTkFAUeczJPqP6hmIlVbcKtAUl",
-	"J0yPDU2ehz6QZAs4IFW4EvMSXVjODLH7krEPcjS3lZo96J0opDy/ibWr69NPpLXT7pJ3lxcfCZrR+rv9",
-	"Vqsn4FnbPLu8OSc00vUR01ZkIeaQ2/v4/8kzLpSmYUjqM4PWYU9EsXyYdcEMOtY66u7sBGzQCNiAU9GQ",
-	"8WgH/7kTcKXVzkDK23sZT3bOxCVDBtpuNknMfBkHLCCtvVZ7d/dtTyzHraLdhqXXzS4AESQXRlPPGLbI",
-	"mCrChJnF/BrKkbnmQy5o2DXKxxgMiu4yoFmtJ6gwugAx152Yf+e8WPBLjnQckvuxUQk5mPmUtRSg+YgF",
-	"cLo0Nv+5j7nWTDRgpQV0pQjv7Gs78M73vH3vCsWS9a4XSix9JoJIcvNFDSQXu2E7+HgnaB00g9cHnTpl",
-	"nWa9szugdXqwS+udTtB+zd4w2trtmDtkAK9NZv2ADbng1ocBxr1urdIY69jP5pZdgBNXU9+8MZyG4cxJ",
-	"bXlD53evdi3lBxqPNpL3O63dAlmZKxKaEWOixxRZM5jQDTPotA86B/uv2wf74L5Uz0Z5UljkHUACnssh",
-	"H01jFhDFv1qg3B58pGJmTQVqo61oH+SNRpJMqJiRIeUhC8xd40I5yZMLstt00ubzbEHh/Ghm0GPD3IH7",
-	"O0uEkZANeYZHoGMIOmEgZ/WEI+L3FCk1yPtG/r/MiNE656O1SzMLzYi1C1d9HZGXDNhQWnFbGBJHtWaT",
-	"aF1R+EagWYJ/ZRtKhjlObAYz4g5+RhIb9nOc6UeulNVmnMEgYxqcE2l+/vnn+lEKXInYRK1RjcD88271",
-	"IoHmRiSW4CfQLV1AAeUC1K/4jqOtd5pOc0gAy0aUC/AfPY+icZTMbgUTMKKiMvdJBhMq3AvbxKiV0iCk",
-	"Eaf8MQuqKSQ3Qk0jo8iz4CMLOEXnyyZUdy+7h45fm+FIgQvImc6TszZaqxUJF+Z7bkHQSJuvFJmY9RMz",
-	"FdnKwr/tgJVi3qiN4BuelQCVjeY4jhnVLLiWt2j0p2F4Max1f1kBNn6MX333vhlNL2Kxts427UZbXJBi",
-	"fsz0IVFjeS+IFOEMHCONwriH1LX1ix0zDVWQgy/M17Xvv6axHRCpYKbNQ+PjEvtoikich0ZSrWs+YYtT",
-	"GzQxJLkgpuYjPjC6oyH14I3VbKJWHnQGRBzDTGPnpXFMZ+ZvYf3EC/BELFZS0LB4U204hZFCiwItMps7",
-	"kDJk1JyZla+qhJ9kj8G+ZP3LCVjpjnnZ/V48rvxh2Z1YOLLSfXg80EtAOmf3CQrRIABBlIafMpANaaiY",
-	"VwJs/lxgJMARJIZouc4GR52bZ5kwhMhw5th8+z+/0PrXX83/NesHjX79128tb3/3+3+sXGiFFaY3vfoK",
-	"2UPEY6b6XPQDOlO5aIiDbCTH7v7eikiOFMczUTz7nRVBPIZyyQiBWee6XZmv4D5zcYbfteZvXdEWJvMt",
-	"38sbhci7zlZOKA9zGIy/ePmopk7BFhh9pF+MbO+mYWhxTUiQDGIZEn9MY+prFivAr9wE+3l8+59e76HZ",
-	"rPd6D61hr/fwevjr//2PIrpYPP0HIyVb0ZeGSqKwacDJxNMVUaVNUN58pdS9jAvsc5/sExDK31LFfWIk",
-	"zUMijR4FkrpB/7qRBS/OTo7rwIAMdKpBTu9YPEs3rSfgmFUXVT83MgdzwJgF6Ly9en9Ub+/tOyl74Mez",
-	"SHtESfvPV6onXrfrEHOK2lzqAo+icIay/fzRZC7Dm4INiCXKNRVuwKV5dV0ycWnHd8GCNJhwUMkNvv9a",
-	"AFDuui2cSsxo4CIOfji99sCEwdwvzGw72rZYqJjlYWRCZySQHoG53bv4RyLcYMiRBdLMUvNqMHbNszAv",
-	"ATYhhI+XFhx9XOebOT7Ghd7v1IroZUiV7k/VmiCVSxIxG/KHYjliyGOlM2TDXV8U2jyjUsbMlyPBFSPo",
-	"TXlqQr2UNmdFDztPTtzInUSy1CWI7gj441HAkrb+yAkQc+6HFcSQbAk08yVGAeuRKJqKK6PfFZC/I+Ke",
-	"4R2yCldG2WbFsmDCleZCQs3PztZxSNgk0jNyP2bCOcEL4avCpyoPhuHExRuqcuKUSrYNJWEUSIkceoXC",
-	"+sJM87J4UYz4+XTCYu4THnjklkXIUpqNljULqcPEMAQ8xUxsZE8zcYWbvoq5oiCZmJnM6t9fX39CRleM",
-	"K2tzilTELrANIuIqDfFsHCwoQ46R8usJ5PBKXpVwYlCKPRb6DMLPX7MEPaoqHRD9Dz6KlWJbEXVkIdrV",
-	"/DEVIyPrQPS6e3DLWGRwkMco7IPMxUV27Na8OFh+l3U8Ze46Z1CbioDE7E7e4o/cSjTqkADchInkg8la",
-	"d/2c3ROWv+9U2FuKp0j8kNFYWcK/nrj6FLJnudhnYE8EtC0rnlH0nFEi2H1KTX8DSWsR+ZyRp/BWScHQ",
-	"PU/UmEZwq0EkIs65AoJynkGBPatoMKAHNpzEvJWLyQbv/CLZSUxii3EaVJN7g+H3sRQjz+7neDqhIh/s",
-	"7RxlBT78eQJbkvsFdrOsOIeGtF9XURLYinQN9vUiEpCL6VTqA7tjYU6TNavQEJqXASOK+R0FgTL7NJoO",
-	"Qu4XSpdpDOU0vL3yaYGIOZiGt5jJk5eT8m9R33DFkAUjcIAX8ixfTkqfhdxnQrE0ZShd6NHJSWaJ+Nfl",
-	"6ceLv58WLsmOdDWWsT4vkyvtS9fsQRfH6WRPbWHEogNborN7sIcZdcOtDN1XmcVhXJjhNvjk10LZDTQz",
-	"a+9bJGQy9tkJ87myG7lIU/lIyJidxTErfh6zoduYxTtrHc/ylqHeuuVTxepA6e/HXDMVUZ/VuVBMKK75",
-	"Hdu2nGW5vYSKCxHO3nERcDFSRXDNHYoD0ssh6NKrdGw4Ahej7O7Mk6oEQzOkt9M82C88CBzGWfjdIZ6d",
-	"nJ5fn707OzWIen3Rf3vaPzm7Or65uoJfzi4vTz+c/v3o/Lrm1U4u+ucX1/2bq9OaVzu/OO+/uzk/vj67",
-	"OD/6UPNqP599KkSBUSgHNMwuoyyK2sGoUH834gB6/wC/ilmuRfcCMfbq08k/CA8U2fqA71yyYb3RaAAi",
-	"QGiS2j4EFkE1CRlVKHKmG7KOTDt33rndrnTMV8BYsidzETFhTsBIORDJV/Nqx6HE1IZL9gUJ5lI6aT0Q",
-	"Je4CdMVjoq5zhkAGAwp8Ko2MSQPcubLeznuCsncx90zYV7vZWosvXucGT4ZpFY6i53H5/N3Fs7C1dzxk",
-	"xy6UXBXdRPusmMjxkCXJkZvhUzpBZriVIH/I3I08wFmQCuBN6dr8OoUfTt01Ll+LmIbWHYv5ZfMcJrdf",
-	"mw8DwbRoZdhwX90Ii1s592KyYZntWb7/yBwXtjCH7t/KbFflCmyB6B5bJlCUtQkhjsioCQ8OidlSG1bB",
-	"iJaRfWYuW8luZ5MvywxG2ZkTiJZuz3uqxoubMwn2CteoxrRVkCcZRSyuG45OxuzBM1rJu4urKxg/yUgt",
-	"NqSNaXtvv3gq/pVVsh7OY5IB0YMVJOPb0ZZvBKOhLtiKYFA5CQGH+ERj7ZzjwTRE3Nvk+4QRrfGx5V4L",
-	"m4I/Z4HyzMoq7AiAs57/5xkgrwBoAeP+yUhDR5fnNa9U1cpmtYuhLLI3Ov4MvhDqOHAlnttewXNL9cdn",
-	"56Q/ysEirjNNy2OtQjbUHmFK84mRZVy8GIMsP3wM8rz5acKogmC6OG+OzewC2OGt5H5SGIT085gJO0Gs",
-	"NLECJoSa2Sj3AZtJEaTEZnsJ+Zwzt54FT0P1/zVlU+bgXyRi692EH+XAXQOnzJ0VmsBxhnUo7VSxuHDN",
-	"S7hJurYMNMlQ6UZ6gDhepbuaLjGD5cfSXBg0O7yDoMSaV/svM7v5hw1mNdAuvb8fKRdW0lpEbbVEsV/g",
-	"IMs09mS6S0i8emfZU7oYFQUPbbMb5r/6zv3LhlD5Mz+UggUPwK2jPSgCQIMJk6BXTAVkZWBS1/LlXhnt",
-	"N0osLHOGFZugWWSY8W9ZgZgCqVJTAc51fIdEUoZGNbNJSxizbaignGrCteco4s80hlQqjPMoVg+LE0CL",
-	"LQnM94sf2ETR4ocTPmHlTxxhLXgqxW3xE0g8LX4kv8jiBzZBtcQUsYBNRj8tFE8H0/C2H7OpYiXLFey+",
-	"n5G7S6Dvl69OfpH9zPRVoAV4FmGFn/tFulfOPGReYmJMhV+2JnynxL2YBoFtcUhSNVRq27nHcKsSC0Uy",
-	"2MRmfJRNZm/akjesUW118ZmF7bpng7GUt4tLeTvHtxZlCfRGl9i/Px4d16/eH7X39sktmyUObD4SVE9j",
-	"tngPM2wgDlcTQPNSoSJWTgyvIJzVSVALyqqmfrFKvkoLSwrcrCmCDmIq/LGj9ytFgsGUh4Hj4ivf9uVk",
-	"wvWarztFa+Xrdyx2iv2Kd+eOzX3oZVefmz4HenbVRYwuTFnpBoGCm2GeFTyKEXCJFKaYP425nq1jgcjt",
-	"dCWw8tp1ut3J7F6C6+n2ZXF4qTxREqtzZFMSqC402vZqbxmNWUx6tUT6Bm/p6mjj/MirYctUy8iDmHVa",
-	"Jup68mORl8wMdwphLMUk7q5NVMTCEFIahrigPsa95BzxASJyfgKv9lAfybqttHSdzvX3djJ5ebGqwqld",
-	"ZEXOvF9hXjNNZtbEmVMtAj2//TZ86FevKtAQPdQoAguGysBlt7Z4Q0KqNAnoLEUtwhWBHJPVZ5HMUOAk",
-	"X9zB5G3lNmrt7UH1RFQS9JM3M3731dcgOcTCoLylIvt1zNiZZpN17cCJjjGvByb5Ma8gEGBCNZQx8QiW",
-	"NvFIwAaNRqEkMLb8qJqJxrz83XMV+gpV5FuO+fSJV5LbwJbY0UUDqCGXs0nIxW3NwBAH8M+iXTNS+3Ve",
-	"ai/TWV3dwIxxGKBZepg3iVw3pzopI0mxZbw9s2r3dnVpIJQqY/JY+f5qCSkMWFxmt8CnpXxzMyQomQsF",
-	"5aDQlpOIuq8U0XzClKaTKEHZdrN1UG926u090mp1d/e77WbjoLnb3uv8Z3Ovu9ssFmVhumo3Pdmk3I54",
-	"aO3Is/XMsLkl2c2qgFKu+l5RdFXIPGDTMkJ5KkSyamsAQbkdZfPZMLZn4iKvtqxiosyD63jKdt4Z+Wt7",
-	"UXcAn+0P4OwtdYOdmZly/HrABY1nhbGOtjJR4WCjbOXURXMaxAxc+ZNijwlGmBRKi7CTJytwH9+qRiTS",
-	"VVc4wisoLFdEcadx6JE7H7JibQ4fVqHzyDCkmmzRTIofC7YxI5OE0maBbqX2ulaj859Fxwdu+MW5p3HY",
-	"JUZ+p3XFIhqDEdbGmKnEEItRk5Op0mTiiiwvxrFYaMpleyRGBb5qM7rFSKoIHcg75pHcml4pck9nmXkz",
-	"0S704dLIykZuPmFRUflYWCVNIhGksMvitvIDC2xgSGlR57IY02kcwtXDU+tmyu8kgbMFPr0iGO25b0H4",
-	"vYIEv+0uoSTgMfO1jGdEIgbAC6+ULQQYclVsm40hhuAJTlzIZaeu8gbDSjQ/a2RMlbgCMBNotLTFRrbG",
-	"WkcG/c1/VXHo7p2v3oKuWni973xVSlnufPWpNFbyRtkwI8ghDg0SmUM6JILBhdUyZoFHQjkaYb0zyNTM",
-	"SbPL1Jc7X10Xxvnd+aqL+Z4jNMM7WWjEi425d766icOyBd4slWRX0rDpZGIo+qI9ZiHSpRIqzAXIZG26",
-	"x3KaC9DLuXlCpuBTFix541q+ZUvfKhM6Jnmj/0pxSktNw2MInwhYkA3MKAhrMe8uf2Uq+L+mrOJ4+PKK",
-	"d+DsqjkqMMI8/SC/GwvzzS+oHPrSbSo4rbkj9ubRawFNKrDf9Ha5mEerTMzpFoYcwU0BI4whysv1r+JU",
-	"GJqPlXVzCCmY9c70zZ12/3bJV26dfZc5Vp6NBYU2q980A+YRfpJm3SRZu4s4s0pFSKLhi5+cS82HPJUI",
-	"CkI/1/WKxlLqdxmx8YlCWpajTrprxfUs4BlxERBQGs3u7WFSc7TYo4oFymXEBI04VsiCArPmqwIJLnWx",
-	"/V5+sD+Gtyt7pHZPSjcAV5suLbMOC7SDEMFJ516KFH9PTbwLDpbntBgXGIeL4IQScCdc3d64iJCF1Jnb",
-	"/tQ863PrWymJpC83jds4quUVo6igV+bFskzxsvCp+Q2aWgq7IlXKy9byX+/9agp/dvj5jy2U3sLulp5Q",
-	"mV9rEk016w+of2sIRaVdNkN94Epn8ylvpwMWC6aZ6vvRtB+63hWVBrtaSM+cGy5OzfaPH/CLHKi+5hMm",
-	"p0804oRNZDx7ykXbER+/boM2kJiwwRhZeOjDo861YKjN1zY32CN3v3i0zaGzRTb6UESW+prfsb5iypDS",
-	"PhfwA9ezfsRiLoNHjP90GO1GTHClHzPNhJE7NgczqQXVTygXEyMu2Po0JoFL9XPFudYYZCHYcI7sFV2Y",
-	"kolX05TVZ7SUSgPEC5Racx2WmBFcafYN49ZxZDfOUtDs8W4C3HpxABVh+lEOEr09D9EXOejzQK0nGoHG",
-	"WKQmLNS40lBLyU1SCt/HNEx2Lji9NH52bir3YukUSULPYtCrZhHB2ijoVucTpsjWP//5z3/WP36sn5xc",
-	"v3/f/fixe3VFuCA318ceEZIMY+xOBn98lYLZOH+oACCwFrlRPwp0Bh8eVLqZycEZdQKLJ/fBSiiCah4o",
-	"+43SLErEqZVfYbHItQEccsHVJiuLp6LvPrZVKuZhzCRY93rBt873eq8X9HqB/c81/qeb+09h1rWZy9ZA",
-	"/W2mklH0m0wlLMVZa+eTm7zGVyWXPDn9BH9SsIoQcRGhFw5nETMWNrX0vv/XVGp6NCmmepDy3Y8ZDRyP",
-	"XNxRep/5HUuaLqaY0vuaNz/acpAubSejAqCSrBRnlsJfZobDYtgtFIbgmvs0LMlsrirbZbcHdDlLZdf7",
-	"cCHIAlMSXKc8u6LSDblKIh8rKrjzKRNM3Fmj5OrECYt0pekSGYgSj2kxWNliD0f1/87V+Grv7RUX+VoL",
-	"9Iw8MBdNShXb7+TrGFX0ZRRvB86zels0mnjfyqDAy0DDsB9PRQFv/ZnrMQmgU1RwaOtAxFPhFpDpFjjn",
-	"l8sYniBfHe58yfjm0aGr10qx/sItD0PbDwxpEDGUh1A9X54za/o0x97PN4ld5jJd2KukkBcN+zL1vq01",
-	"RsyAABbb4HJa6rKdhqp1+Fey0fAhZvAUrf976eFbq9IqErpQdBxq+Lcae+Qjf1vsDEUaO4fi0GVhq95K",
-	"RSmrhqAstW6S4Ho0+ipifs5CXt1nfjTXVeHHq4vzBrkQNu7jls0UGbBQ3tvuXtSck5hhWjzhCiswYUEc",
-	"PY2xo0dP/HB6TRqNxo7KQoZl9vInghElq2CeNzqiG5uzNVUAQKP1Ptn0Rmx8IYswGjsZ/mF3qQjkckN0",
-	"au1cbz2u++eiAXkd7F8QZucSQ1mUX/pah756W3RpKNBickaWbFbfptS646rErkfJpTTcpDDQ83slZEWK",
-	"ZNhBMd9dl2HNFxe130FrhJgHhuwCCavbrgDoE0OYc1Edj2J5c9GClxcfPXJ9dGno3BYwaSMKqG2ghMdH",
-	"x+9PyZYURMZEDofFQADQffUI0u1qokOWm2XBRqSIQurbcmV5+ltbzrrnLQw01i7Ujzh9xnNNGSSEqRiN",
-	"BrPyYjaFAv9cq5Rxb6/Hs5N4jzwkl6dH50evVCJ42dpaLFd51Naec1mhUCCKQfJuTqUrUvjsOsD4h1me",
-	"RcItgFjsoC/3X1d0HvGgX1apnQWvVC52fi6qvXDIfEj9Bzai/uwsKHBj912MKS6hVMIw687UiCmKT+gv",
-	"KTjvqr+9UgRftnH6W64CfR5VqkQGrLezm22XV92Ut7CVXn5bvNXGPtervHSfl+XlP9pdOZdsCw3QV+pj",
-	"aUL/Mn/myhUXG8XHVPVFvpJZRqswT6OY3ZUEhDj+Xan+7QIwkANRIBpF+e2fD8UqiZhSLO4bcN2uVKkD",
-	"hnB7iaHKdsJP9iSzAYUzVNrz4lQPP4N/T2Xqq4iVIZ0Kf8zivo3jXGn0XQ97QVZKDOorMSKxvq8fpVC1",
-	"skKW71WPTlhWkTkJakv4oQ0mgBVkdmA1hsiiyk4hv2P9UI5UH6uclgT5hPbj/MEY7RJL7ckh+dZL6YR5",
-	"vVfrGrHNIz3wvbifvvGgS741Go3v380j9DMmcpP96HtpTYk/TbAH7JhXsL8rD2oDR9SzL/mJOMOnnJow",
-	"p0hUA3xZPaxNbWZLq6gqFnMaNta6tjaOLAPSyq1ZMPrM57xuvLoFnWQ1Bct9sVCvJPd0zVUmZPSPw6QK",
-	"SRs2iqJKCqyTaLSLacw87KcAJZwba6GnNfr0IV+i/AyLiO+csgoFg2NWtzZsKsjlRf04ptpAR/0xCZgf",
-	"0tgodTCnrXrK0MSnFcEqZZi5YRVL33z+ShWqlJsz2T8az4zSgppw6hXR9RhKk68pwT/n4v8g5D6z1XNd",
-	"TAq2EwwIJ1YhL6iOmDwouxdzpr1Ny/WtiCxNf0gDEKpBxFw58uVbi69VgGChsqyrWGUBW73b76yJdU7i",
-	"o0rXJ5l23E9GcIul908UzFkh1fyOYWnfjC+oOHPsyWKIvbnlrt60P4zymh7h02iuSzXS0n35p5yuYyDL",
-	"NSgoKF4nseLfHPOPptXd/knsAnZtud3ky/mrZYbxAIxfyy27kO/TX+YIqV4JorAxR9E0bs+Kz4e9pYqd",
-	"TQqVhVz05UKhQ5AFzEXkE1vdeTDlocZEUq5s0mqxi3pV+k/ARzYaNz8tAErOTsgWCiDb6FxNAC1uzCPv",
-	"RShpkGmL/a0q5TmmmoZyNMWUVY9AxS4uoPN6o2pwwiIAJWfxE2PRXBIZDdV8SlG31oM2JL0amdD4VuV6",
-	"omsJDU+6JPH6kK3L09P3N2/7l6fXp+fXZxfn2zapFPkB1F8kRlg1oxGfCjJgPaEYSn0+Zslhr1p0LHy6",
-	"uYZHJ6cfTq9PSa7FuJl855uRIb6jc9dZ4w3EwHnMgn7Ndqlwayywr8OOJNhZeVsMELgtiJKIoVuh9Gk4",
-	"lkrvYJCFhXPbHKhtips2eso2mbd5O0FPQFIViMQN8jZJxspfg5hN5B22Jhdd/FmBr5wSCJn0kqpHVrge",
-	"yzBQ5H5MdU9wBa16zeeSxAzqXZEtSqAHOwvI5ekpJOhDEvgWRd/O7JXCeRrS5w1N421zpk+w/baO5U+2",
-	"TkpBH5LsVgWSqa5t/Q+1PhE4smXLxNvftz2iBnKCbeUZuI3Mn3apZsCrtxcfidJGobAVUtPCNXYQoHZm",
-	"dMOm09HcXzBYidPGrepTIdFbl9VmGtdbCXye0SbRbIucVg6HiukVXHih15XtSg7KFxcjt/+5eJhqPDuN",
-	"cbOQlBCmueb8i6I0LD5HYBf4RQySWyTDEP2Q8EkhwdZ0VNKSg47IiN8Ziq8JOCk9qKo4DcNKZXSLe2jd",
-	"3JydJKFouEK3peu30HIv0VGi26wk+xkMKmBB6Lz0XACYlxx3QLYCKZiX6OiOC24nLtktxZwNAqiGT4XP",
-	"whArUrg7lXhHU59oMkXWKZp8vOJerTDQrNe/rxLvTt4K5Wj5m3Ph2dWAuE3YcpEIlDJaFdGY5dnxluGV",
-	"ZQxyu1g4Mm/0+aSk91Nqg0GGozSdqQUOlvIpw5Ec/yqZz1L3anQOeAGKtKqout/P41luB9LggHuqUgQ8",
-	"tF2rUmRO6baH/edjPtREYUmIYh0vF/9e7Syr2lTyl/K7V0TiyghXZTr0aNLiqoYtgld0dcouyso2fZeM",
-	"XTrGi75oVzBqzgQj/VsWu7CsVFw7SX/3ilR7S3zT1wgXigcY8/mVRwsd4vZWNlpKgcjO9t9nn7Dki50x",
-	"iqVZoxGkMpMDXhnGaqR8QsmAKiveoehmLpcvhWYPOh/KWV6QypGQFUgHCsACCajwEcrIKQqu+OSaFleb",
-	"Kjv96yKOfGELggFbdqVr5hgo2aKaTKTSpNV+M9/5OpVBJzMrseXOudV+U8xo8kXLioMCiw/+L3BcVzOl",
-	"2eRtKAclGfq+SyYpEywHoRyo4hYIaXBuUbSz+xZbQRmVB0u9KLJl68TJIfkiB2q7YuvVYsdK2WRf5ACD",
-	"0FhEzJcVJ4HA5WqzCElieY/UgysSUE2BOMRsyGImfFZ5zjR+t9ra7AduAytOU6JDJJPQMExPe107uFtD",
-	"4qi2yOF2NFUy/NIqOoisx2Pm35YnqiwqAgGLmAiY8GfEN9+yYK7xJchCy/l/flR5i6YkrgkV6p7FNorS",
-	"FsYLGA1CLlhWbpa3VjoubvNQYlIubziBe3Ficark8g7M0RWEZvKvCVNzWIkVzq7+6wPXro6jjEk06rsX",
-	"+op/ZRUxab5UqvpXiDWFIqn0KGZq9Q5YSQVXUL4BQBvXXP10YhfPY2IWpcBAiGarGYsV5sUaMVT4jERG",
-	"QDazVCVDJRTzDE07NmMHrTipIK60jG3TnRUXCYdfvTOfCpOxq3kQqzrrVuLnJaNFMdxwDQuO5kIwwoSO",
-	"Z7Dr6b31iA0ifgDlIGAx2XJ46RG8v9u5LorLeGSWjBRYYGIHc7EyhflcsALoV1ysKC205TRjem7h5RtW",
-	"hsqG7FZbV8rLja5rN6nap3lqYhg44Gy1jzM3caE2EkCfDJcBq3wjSgsb0YgvdYpkl7wO/fFqI7l0YESz",
-	"7Ct5BLEQO8LqLjaL77if9hl3fMO29R8wlzOP5pcfTq0FADCmSpPYDUo2Zbcwt+ylJ5NpQ3BlTj4bvH1d",
-	"HLsNRl8Iv3fN9SG9AnkNlFrFxueEKoJl/j1XXPZzNvz5M/nXlMWznkhCf9AHYQuVog0dCpklTbtuLj+Q",
-	"ARvKmBEqZtBcFMQ8m3hgTS89cXP54ZBEIJLBd7mmAa5u8T0aJKHYJiSJQMFTldjNuTW9gX5gw8Dnwrcd",
-	"lYn4TwybH1PFfTNbYXlP7P4CCqTLbgWGPM09ooZOKlCrjj6duaD4gN2xUEYTJlDjhHsK1MlMmcIy1hoU",
-	"kgHsfDEoRwUzGL2WXJydHOeD8WHrrffIPO2fXV3dnF4C2LQnkqpzdaVnISPvr9p7++THn68JV2qK5eqy",
-	"rkDY2BR0gHEe9u+gZBR1tbNsFu38yrP+BPgH6I7KI8qnAn4YcWW0TMxCnArDo6NYBlOfD0JG2APzp2bU",
-	"nmDijsdSTACRty5PT9W2wUMj20t/an52bWsVF6OQ2crJQBHiKZouuFbY4P3o01mjJ3riTBNuBFEc1Xx8",
-	"eXoKm72V+C8S94aX93ak5l3lZQwParsnwPcGVguqx8rLltr2IEszqXIsgmyzeeXol4HCLQstGTQIVE/c",
-	"mzttVmFQUZEJV6qbKPAhV2ALAV8gWu/QCg3/b8kMYvUCWinYjtNc23zCHnwW6YLvQXa14OFdtbROETrV",
-	"Yya0DRjs9gTs91uD/GRr+pi7tW22sScyFwx3xrYo2Sq/F0A7pBjyEbQNBJSPvcwkPZG5X2DsnL8wP/58",
-	"DfMbuSiUMzP74RxxnVCs6ZjQ156wBHYJVSUZoorN6exehXLEBTojDboRbLAOR9cTc/vI4oQ0BkEMtpxO",
-	"+wA9wJdMx7P60VCzeLtB7AHHsYzBXSoFI2pMI9Yln7/1oNVjr9YlnWbHIz0na5pferVGo9GrmV8NEcCf",
-	"oO1lr/b9cwZ5DA/lCtPBgZgEhr+8Pz06yTAei/IGeCTyCoraDGQwI1uf/WkckvrZ5+1GT8BlcW2rBzLg",
-	"zkHrbFXkI39rsSkG27SOua/DGdkya4NiAzB2MI1Cg5SMGCSailsh7wWZsMnAze5LoWMZZkxf5uBsLqJh",
-	"jaASKHIfc60ZlNB3v20f9sRkGmoeQdqdQeAIp+NS7EhfM11XOmZ0kl0D/oL+44CrWzKNXMSULR0Oh97o",
-	"iSPcGnDOTljAKYFyouCYdumQ4NOF5HUbEQrHkFWQSae11yAn1rCsemLLUQ5rH/DIkJsrZ1h1nqQhYh9L",
-	"oZnQdZSIcJ2CnF5TpDljKeQ07olLKkaImWfD+rkUrP4RyoYDU8k0frK8+igyIli93WjaorvIYFR3Z+f+",
-	"/r5B4XFDxqMd1wV+58PZ8en51Sl8Y5QILHLl+M7Rp7NMB6VurdVo4nu2xmqtW9ttNBu7NSzBDpIUiH2G",
-	"du1AzwH4bVTUI+0Iy7IbcRGVEXj/0ObUI1k2D7VrKAdsZQYHbrGNyKFnNWAXlYCt56AVqREakkM9CzBX",
-	"1KidH7jCOr0KPOoqkq7Qc7vZdK3QbJPoLPp9sc6fxObyS97BV2s32/v1Vqve3r1utbvNvW6z+d+Q8wbQ",
-	"wvtOrDInUHNekVoz2Gdv6Gu/3h52WvXOYJfW37CDoP7a3xu0aHu4yzoB9BSa+9yRXed1scPt+geDNmvR",
-	"+uugM6x36P6gfuC/YfXWsE13Bx1/L9g3itFS6FvNZ4M+pIMc7LZDmR3tgL0JXvv7g/oeNcCz3aD+xm8P",
-	"6i3aHLpnMBoqbpXDFuzhY4HmxTT1715ZI0MFfQo7zVbZDAkK7dwIagVvFuBHu6s/eifjAQ8CBo7JTvtg",
-	"9RfXUn6kYmY7fUEAxh5i7vLvzoRmsaDhKQTTgirkqs/X8EIY8dWc0qGhR1Ap29xBlb2hht0D2yy6mFBh",
-	"W9ORQRejO5gd79q3jDL2UEfSUreto7Ar03dUaQtC0QA/DfXF3AFHI6jl2SHol0RT0BgGM0ItAQDRI0cT",
-	"ti0JV6TTPCglDTgh4gjqnUwlGfxVycK3LKJ/zyJqBfw8Z/cWRfOar7ng3xfIVWs9uNa77097Y9fch8wm",
-	"LN5Luw48WXs9K+D/Wxq47ni/4Y1uVrjRx1IMQ46Wo05rtxIJ+EBjtG91WntVFpKUK/1oBB8o3v97Ehy8",
-	"asmNdQ2LHWvHti3YtWVNmoIV/s1s88KIDUIpl0kywIB2aKFpEPcENCAahlj2xwiJ1L6ESUWOxHSg6zcV",
-	"xAnIRog2gmUp6fmB6ZTubC6T/JmZ+lOSiD8Haeis/uJc6ndyigFIv9tlvRCs5GocJjd4JqcgA5hLwaH7",
-	"JDUXgUxFaFQj99gJFpsKCpmMzpLGnOkrOUy5Maj4/ddysrBjl7TzDUoJJKQCY8YLKrJYgy3omUYiSmwk",
-	"iHzkCH/OGskxTNq9uKC4bHWaB9ulJAInhMV8BFAXaUWn2HkMcADBIqEUIxYnZOvf7oqszW5/rzuFp+mk",
-	"aUAJd5WyzO/QvWHLIybBjwX4sxmjfPyl8pbFFxvg86EKlXiL9UdE2CjUcpnkYtbmZeMs71gVY/irV7NV",
-	"QudNEkHmNlsLklM5AjBhJ9xe33OfJTKAQFNg6c09CoLHXNt/28v6e929oyBI1FhZdO0qHvhTiKYY8FMo",
-	"jyY4oF3eiVVJXymjAwVMaE5DRbbA1J01xFurvdGDC6z521DNUoyIlqUo+5E9pyTadJKo6zSA9MvtECQp",
-	"2sIqVpK02ZP4wv9nZ2nIeJRLCLR2RQ6+JWhY5MyQv6Sdv4xI2kqNaXbGWIbZP63kujdo0t3hAavvt4J2",
-	"vePvs/oB7ezWm8PXg3bQ8t+wvb21JVcooFYiuCa2lewBZ47rL2CLgj5gqfuLBcRWIli4amAmXiIv5i4a",
-	"OpGWXjZU7V6pIscecc5IHhOYRXkEOrLPwEQPDdinihl+jdWdDbFwpd3CmYuZUGl3dns/lhqqrxHoZzVU",
-	"u7uI/eVV8s7rerNdb7dy7+Tvjs8hc4YN+YN1G/Q7wzYFn7fZocXG65tbbjE6o6Ll1vpi/wq35Z9yGhfi",
-	"65azqVicBaRUhSzLXo1HWGiLYjgS7z0msCFKIC+zqGZTdxzicazXSracVHvQ3HYxMu5GcZtr7TYHLtcK",
-	"g+61DV/Z2KA7B2Cte9DM34FSdF/f/Gvx/Lc1//6mNMCr2SqZ6dsHfjNosfZwl3YGe/5+8Jq9GR7Q5qDl",
-	"t4Nd1hnu0f3Ba/9NcMCaw7XZra0lmdnYEoKRWjdcff4/trz9F7MUL5KYw8xhZdktWDLXoXKImUXyws63",
-	"lWagO3nLMATEqryLYoSLEMQmBuBe4wGSQqtSFH3uvkrNyqWEDmsEOUI3p9DPoTvKH/n8gVahvl1V0XZx",
-	"5EnH91ZBBPivVdRe3M3gRdN9MiuT2U+HXbMSWeEJbguK4mXCNcY02bGTZCIb+ZpQXdTVPKKA+qTOaKcM",
-	"2rAQGjOI0XPhOJ/d8y4xGPp5qUB9A3D+JvL02rrtnCr7m2mv1eJYFpZjPUblqrp5YZmqbp6TD+ZWhWF+",
-	"sXbokA7cktsL0S92yVY3XNdvtZkSgpp7NR0EkPUvoYKYe2VjRMyivfTCSsGMyI4N6j13o1d6d8v1+tRm",
-	"XaiPOJeLDRBwGhBNYmRzhgWr01Mr/SUxLxDYqnpi69PFlc1kSGmc8xYhfdwmMvZQt08jYz0c9+Ls5Dhx",
-	"HWeCmW0ReNiJ1AyQqEuTQwMRxLSgXdK9SCF2BaL/lig7N8pamDfVdTa8vfOxaa6dVbfmyzhmvq6PZaxY",
-	"fQCF82ZzF3gDRSm1ov2GetLvRgyfgww+odnSITF6e14icv7Meha6GzEAf9FF/VjSvSg1ZsJyypSsxDIe",
-	"Y+eTGUiJWb8IZqlk/HfyXigoi2aXIe8Fiw+T5z3hU5F1iGf4guFTVMzIhFGhGuTT0fXx+wVRE+73Z4IF",
-	"ymHeCTaKWUKhT/DrhESv0oZOHB/dgjwAYDPJAu+pSkIgHVjbL/783+v62LPK3p8YlS/EP2eVfbzoU6hh",
-	"XQiW6FeDGQEPfKJY5a+wAc2GNpOjNEQNPqlia/iB6WIMbv4b8NnnUzqe2En4YiJ5wuA2uLJPoZVsEklj",
-	"TtpGp0EmjT8uut62GaVNeIxiBpnYPlRZbxCkPhixgIzSmiWzxAeuO8AK3A9znCYScrkcCwFGplg4xGC0",
-	"lM1SZ67BSqqhVJCsrNDzaUcdgJGHB0zoJWzwJgqeQFFZvNWfQkYVFbn7nTOMbHIHEdhqisafhwAWbdVm",
-	"pHDO5PTb00I4n+Dfkya+qCrFqsoYUyOdKQVw3yMGzW3VaoOcXmr1SelbQIYhHT2jGpOJM3kCblBo5Xov",
-	"7x2ZX2Lp2qIklgOpPULJ8ZkTDrfJiGlFaCa+qNETEHKD+V5mmVASG6JWBs57D3FyqHeMpWKwwWCUMl8t",
-	"ofVnSk2B1D+9E373r+KE36+32vPvGGL7epkT/o3fCqo74c3b/zXpqL8PXoufv7YffooO4mu9O3s/3B/9",
-	"GOyxF6f7Cw1/WhoOhGExZBVr5C7I40/m6Z8j35CXv+OKxO58M/fp+9IYQfZgdhFg0HS0UGCNnJ1gPwhX",
-	"2MdK0Myq1lAugs6VAPAI7Qn30wlXkVTQO8dL6gJspfX2z0488rlXw3YQXSgn8XnbVvs4gS4SZOuzGtN6",
-	"e2//b5+dIa8nBlSx/Y7rY2VjDa6PLre9TNUBRcqqDpAj187LfZvsRE+4gOgkLMuzagIl/hQKTsyKeMQl",
-	"w0YcrpbCqtCFfG8KB0daYGGuJOJMj6Xo7/ZbreJ0gqSHSFmAQ6bJzy+0/rVZP/jV/rffqP/6rent737/",
-	"j+IMgzU0g4e6plCNsyCyoqxgazFBRQQBBMPCxHUa+2N+B+dsNsdWCTFTYOfsOhx3qfvTvr+DL9t3v3u1",
-	"AlxdvC1Ua+qPscTLkIfMbPfferXetNnc9c0f8C/W0DTu1WrZfV+sAZa/L8urQUKNDy4IFBdsFA2cLUt4",
-	"UtJ4xd0gBLfs8uASyNblu2Oy295tbq9Yx+l1eflbt9mnWPz2u1drN/d/E7yxMhnEXGhGYiABW3Dc23No",
-	"4w4CHq5aiX0Z31179bsVWe1H16fq30xwaO2v/gC29lzqK6q5GnKowf4bc3Xz1W6lHUyaK81Zzi31z9Ud",
-	"Ryp2fXSJ1qfPWLgQmsB8hmSWSGfDlmLGbOOZCukAyPRD27OslNPfj42O4zue49kUvC5E7wGM2QA+7Lsz",
-	"ZjEWncVwCHztfszRsNYT+YKKiwUUPTNcLrgp2bXE5WR4s5AEO0YtY6vQle3RoU6ZnljIH+d8VGzAqSCt",
-	"NsKLTHfXc/+o3zFxh4Wl7A8Rj2ppvysnx7T91mCPNQedoD3cp7vszbDNDvxW0KSvB/v+XtBhu8M2bQ2a",
-	"/kHwhr0e7tO9QcffDdqsNWzSg0Fh+f9uoZCXlwusLJD9cYP4oFxbsYoBQhlkT5DsLxEv9DatiJW2cCFa",
-	"QveBjS+1LaFYeJ2hhudnaBZXtyXezPufSRRzobGC2mdUzT9jWVzVJWZdU23Oyb9lIlBk6/PtdMBiwTRT",
-	"n7tQdV0RaChrCJNPQ1svddvDy570a8wuM6n7Z31y0M/G/AhV8F4p8lMyB9YtU2RLTMOwS4QUbLv4vlNB",
-	"z8z6H22RxiX33ZJBiLFVwSDKSw5JokcubFDNq0GhOCh9nawCDDDOjJ3+3P8iB6qv+YRJTMZ185y4DmP4",
-	"CDTCL1h7145e22923jSbteJxJ2wi41k/7UE1Ny4+x70tGNzsdWbg5AyLhkofprDt3NF4J+QD13ENkG4n",
-	"RQUD9YQ+8Ml0UmU3PuKry3aj1W4e7ON2pNP0c60M588wRccMYJnTW7mIX79XNgil2FlAB49pRAc85Jqz",
-	"v0as5BU60fzMum0DaqrINzgnD8stfs9RQipo19lwK1DDUI4yVo3lZW8gwSrCKqdFhVMPCTj0uA9GmrS6",
-	"s+vvZOay/Q+LRJEPclSu36+wiaddiW5uzk5qZYr1ChkZYKgV6lOaPeidKKQ8TwlrV9enn0hrp71Unauu",
-	"S2E3dFcU8kW1elGt1qccnwyW1g3CAg4BSqU9h0JOoepxyc3cnher7CsVSElkezAUl8yy8ULtZjNVc1yk",
-	"APwHK0U3yJkmWk6hd75gPGmlmzSUETK24hNYTDkoVv6Y0YgwIaejsTUNh/yOCbPmKJYDtkhxMo0jHisN",
-	"JX0mahc/pY0iujBQZfaXgaeEYtjd4so1PGw8Bl9sdXss4Jdiz3tGQz1G2TaDCwqg65IxPEa2nkMhLICd",
-	"YSHFLslr23k2QMO4jCIWgFQLejBWruc6cVemPWMb5Cjt5AtxJjakkYkAhlhStTHlDscA5XOxlycueVGm",
-	"protT/j2IOi83t8bdOq7w+Gg3mm1h/WDfRrUh/7+bmfwuk0Hg6C0xV23QBCoOCB2vpnrPIu9D9OWmBAk",
-	"a2M/kpuRNswsaB+YXyU+rgoSdA2rTWZ9R7eSgJNKA6whrM53ty2+sw5lqbKUCjPZ03LxL27M3y04BM6A",
-	"UIJdXomMHV0lKfJU5oVzuY4Ld3SFbP0OeFamQbRV/V1na9cUFDs7ezaYPdfD++L4jFg3DhoWyIQKPmRK",
-	"94QzJtyxmA8tXTJjyVg3yFvsHJJtTcpVpv1oxinJgcJmXPHYqhgDQ8ABaXtCYIXzV8p6Qg7L3IWQpIku",
-	"RRaU2CjtRXtu5aCEen/l0ZP4TmzPWduz84/jYNN0BP0gpjywfravPPod/WxP6fl6qrN78Xv9ewTM/Am1",
-	"uQskG1ktLtNDFpxfX3n0CK1tsfn2qgQrN/mA+XLCFFFTaJpFtMx0/IYUJ+gb9P7mbf/y9Pr0/Prs4nx7",
-	"mXR+I6C77It0/jTSOXTqtVHf2T687qdF6T2Rz7Nd7v8S8rmLi4WSxTS+fcmaeSopO2QULTiQY2n2NkfM",
-	"NpCxS8qyXia0Z5Hq2CgzpGoqYxAz8GBHIANeg3yk8a3RAJIynkPb2raMZv30QrGemGJh8MALwVpNsF6o",
-	"1VNTK3P9M9TBkoUnsAOsDCJKa4GlTQ4Fu2dKY5sqz2huGnqLDWZE05GX7epmroYH1ZsisAWA09ojcjhU",
-	"TG8TSMvTfMIOCTQex6bPrl/PBOJ2l9A4Gx+0NOQWEg8T2BE92QOF1nBQxEnTUaOke6i5Y9l7MqEPSRPY",
-	"9puC5tkrJne1H611omRWSzs2u6CsAhiufJU5nDIgbOfvdUH4yXxWAMEnc/qud3nRfBjtkJ3QBjDUunvN",
-	"JOCg1m03myvKtC3MfT51/U3SLdCSqFu0eBRBg/hZDE52/malMnFr8kwbr/XLv501Pgrp7LfljeDRWZcz",
-	"/upZbATMs6gAR21IVK3b2oB3fsKO3Auc8wjpYhY3/+g883ct0oUFAIs50eNtDam7udxfnAYeJd5ix5Xj",
-	"qVCH8x1Pk2iTgoiWpbxNjl6iTV6iTV6iTZ4+2gR6mw1pbJ2fY6rIgDHhGvo+no5YblUlbE1DJ+JhcfXd",
-	"lM4ZhcrxRpSsjdSsvCQaF/3brkg/ZLqh6/CeKpJ4tZcRnCsndr6YDJ4nBOGvZRPAJyRgmvJQvRgCnir8",
-	"Frd1U0tlMb36tlavuCRmL3W0ezaXwFAj20N8G4lWKEf4j9TNDG+Zn8CK1hNbkHowlkq7aG0b8mf0ZRdR",
-	"l4RikUEoB2QLG6N7dljPzLON8VdCYrQWCxXriZgNWcyEz1QXvrQd18fUGiwsXYKQPSpcv3UM5BLYyzvx",
-	"aRnBboq95elMQTv20hANCP5LQo1APoU14AbbpGvLfGy4GXaKgDJ/0Js+Kec6oTP7XXrohwl4toRIZt5O",
-	"s7MiYgFP+elJfWe5Y85swP0YisiHM7P65HQCOJaRFOwl7uhPlfo4h5YFIZNKy5gFjzBVQjhlqRR1EWFx",
-	"F5gUcpFCfstIBMFKrvYXXOoBDc2FjC2Ziv0xs2224KpiPK6B2PrceiLTwurQPBB0whQmOwQsYiJgwp9Z",
-	"rGZwGbl2EZ9JAQFzi4PY7A12M4M6Az0BkumWhlo0I+m69dlQWkPNGjYmmQlL+CD0FcrjGMFvr7mLD43k",
-	"aMQ9hVWbewLGoROMb2lk0h3MgWD7RWoDk5NYZBwby5G6IGeko0WUBEOCL+FcHi3uQbJatpOvi6jOikzy",
-	"Fsq8u1xHYArzz4EcAarYQjfrxDfjYgrkGKz8nztuON/Go+/cb71HBklAE083ChxYT7VTR9ldCiRzrQbN",
-	"dh2mAVfKIOD9mPvjxtKAbzMPzyCn1Y6SeHun+eQzkquEhidC+Q7aB0uDwq80jXXWKwsXBMMbbatNjHEE",
-	"cSwTFYnlTmQSIjM3Lao427akupAkllMN75PB1ExgyCHy9AeIUEPbKZnIgDXIkTOa5NK3saNqGqnZE0AU",
-	"cN8hsN3WirdJAYaYgUN5zMjN5QcrfCDE3EbvpB2w0pR2QS6Oz3rCBnTm4zltEZfCYM6jvFksrUyPa7N7",
-	"UiK3XLpVvbUG3bkiXMUX0L3C0ap1CRO9k/Gk9n1Dw1iq9cT6D2/m+bctw/RoqeUSb/DcnZXDYcgNM43l",
-	"BPSTrPKeE17SB5XEl/y1X5fcZIjNCdTEGfIwsRWhvoKBdxDrltzaJBXJDAr04N3lxcd8iYrE4JRWiICq",
-	"zwZg54R9f339CX42/7hK29aldGXItBEYbLC1JSFbC1mWc7bvbReRnTmC7jzZsavyUKjJRKHThOZ4cyWU",
-	"Er6AwIVytIqmYKW3pZX9JtNQ84jGemco40nd8CBg0cKXgc0uM6eS+era1k/IB/16JPuD9DXTdaVjRif5",
-	"Jw/1rzyqG6yO0VC0Trby/MqQ4lUu//pCBP8aRPAE7h2hRLB7oH/JrUvuGQH9iI1mjySAGQa/PAMvyeIG",
-	"M4sVabKp3K8UsXLxXFJ3Vp7ISXeN4rtvQCq7+C/SxMtFejJpYi6zeQ47tx91s9RATtbWYbZuuQiI+RTD",
-	"I7arazUTGjAymPVEOjs+9ogUIfw3EZ4iLsxnqchSUcMAu2cmZQytx1dvLz6i3SaI+VA3jJLche/MExLw",
-	"4RCnTiQKSDlyZhW7uJ7Yiqh/i3V7AujoZbN4PVsV+I7FynwnYxJynxlBByvUB9sNci5xdie5qCn2pPep",
-	"Yoc9kTxDlQcJWAoumr1FzoRuI+XQeYfS11yH/gY56gm7lw64pGuMXQyZcKhdmTaDsYnrqQaYi86kdsKe",
-	"yOiAbiwDg51oidIGZ293tUS+uhrIyYu69kJgn5DACrjt9RyZBbqTRh3nr8qCb8zgbWXKivNsRlrx2+1N",
-	"VTgpfOb1hKOqTokjVXW4iAuFrpZUFeJCaRpim1GrMvUEDjKYZWrzot5HI53SBGz29zdHgLYSqp1Y/Lh1",
-	"DtpJSDQ1M/UEF9tuxIhHCyO6IRFqEU3cAArJOSWh9G/n2UdPPK16iX8A5vRE5oS2MtwLH2975Hjmh1Kw",
-	"k3+QVmMfwL76dPIP0m7sWi7lskvTHOisvprmPKcKKnlLzfGA3ixkBkfMh3DkBZa+3Im7bTOKMtWZsowW",
-	"bGC4YIl1dRk7zaZr57yEgKOS8KIbv3CcF904FTfL1OK1uIuVnsrZy1mxfpsK/Y2yW2sZ5ovg9XINnk3w",
-	"mtNrU6zc3vhWQHMEtU4NVPtJPeRKu1qojeLyolfw6tNUFHadqD6d9X86/WdarIGJu6wLtiGYjv30MbDB",
-	"jWrzJvBXKc2Lb/41qlGeQ0QGSFSziKmFEFqLIGQLgzGgLqXaXixMie9VCJmzA+4sC5ZrN5tQAtsJoBjx",
-	"BcEjDfLzmAnDWOiEpU5y9sBVGrnGVfKRkxU7zU5PYL0SHDW0hVAnXCnzDYambN2jKSdzRQz4atvLGRWI",
-	"hMIIpaV4EYOSKLH1Oh4VIPdcJgAkUJ3hw1YRPj9pm7pfkntafPMWgFt1v3Bfgj9HoFr1XTq/6F/dHL/v",
-	"X50eX55eP9VmGaUNcRMUk0Cm+N74CzULsnFyjhwNZsT2bqlOh9IiA+UFDA2BmNDIxqgBjdGSfMOWckD8",
-	"PCCU37v4l6EmtjPIFlVkjreKQPUE19uH8A1h4s62zIG0CQwGYeKOx1JMzBd3NIa8D5g4IOdHH09xOiju",
-	"RCaY28t1TxiiVIcgUKrJDtO+LdDsqKv5tEGO7AoM4gDGqGw5RTIVIUTV3bEY9mYFOTsKVrbnAcnXZzgZ",
-	"+L8cKy1JE3VTF+U9DaQMGRUuI3QzEkqDAAzZNPwUm5VpztYRF85ENNWW4GYHSKkucoJn6RSXVh+1Egmx",
-	"hNgZzofT0GBAEFhiukY57o927MLEAxn/CajzS1O1Ijp5FASpzIZuCT3O06UphL8mBl8dY1gjUSFV4+1N",
-	"SGoi20HA4M4UsbZEC3k70y6Tn2EuAgQ4G5IO1t8tm/8AKQnKQ7OeOiQYrM+tVRZi/u7T+HezojH3xz0x",
-	"ovEAOmrIMGS+DaHD5Ass0WkWPYop9mzjMrA1FW07ClwhGcswUGn+BMCIyRZImxdSLhqNBji96AAzFrhs",
-	"4JNGknCAnZgV/8qQ6IY0IvdjhhUaZz0BSRUkpDOIfrZN49R0AsHV7MFnLEhN0gFXtwjldtpRwoV2QqGA",
-	"0rjjGzifx8YdQzIIfjI1H+y2DI03Z1XrtpudN02vZg6w1n3TOmg3vRqcH6SB2wOudV/vdprN3XaaGf56",
-	"d6/Zft1uGprkAnTNVAZlat323u7BXjtJDVP/Ci1Dx6PLvNlptZvwP89B1/6+ZpTuTRl5PJ7GMV4j6Df3",
-	"V+hYgLjv3NxwPwwRKeuh6+KG7Z2p0oURu+0uTfRkLHilsC8kSBENcuTbWi63TGBaEiqpMdPTWLAACOAM",
-	"85WAp5ExVWMWbB/2xGce9D8jhbQju9AZvE6fefCZ+DSOsek6pAPc3JydlMpIN4rFlcupaNvC35lFue1g",
-	"XCYnYWvvpYU7q84DiyiZhucrliQ1NSEHskK1FnAwhQGLc90keFA+X3+dCQ0ajWTdfvyBjag/Owtqq9aO",
-	"RWqgt+iAhVKMzF9lIJkv+tp2Ki6AzDVXfnTPxyKzmOvg/oWK+QbukIS6P2wOXvv7rL5Lm6ze8Tv79QO/",
-	"xerNoDVo012/E+wxeLdf9eVNjWnYj72a9gpViGxMWqzIViSV4oNwZtsZvSS2Pg2VvoHdTTbboD8WlnJ0",
-	"Wi0Q6gpNZSydXqY0ZykzxChC5MvP0LsuvU6fASLB7l2+Jc1QbzTKUY1KdU9sUU1CRpUmrX3ij2lMfbOQ",
-	"7cNMOUfI2+KKjJgwxNilfybjJVwAQgGgL99S4p0EMy4l39f5RVSi2uXtZROy4l6tRGJzO6cl9GdPyN0T",
-	"ELYJF0mVrv0qdG5NvRbh7yftx8dRfy/+r7bfYlnatD98Td8MDvxm0GLtYc37Haijl1HBb4CNUpXXvW2t",
-	"hXW17xTfgkIRMzPqv5MK/ruVKoX9zHcVt9TQJmwYUpFcoTnitBHBdILtXWtnCCLRcunWvpP3vYxiOY1A",
-	"+VOsoFTpO6mUDOVoZsTOdzjA31trJ6Unw/xgpjs31OIJRJm5JcqIIIT2srYSunQlh/reiOiXDOrcSyBa",
-	"EY1hIuzFtxA3Jiduy+x4u8l4OE07M0ZrcYAjm/qfG2N/bozd3BjrC0rJxtqVVxSXLCqgUULLyP6AJRCq",
-	"k4Rk9t+FNjz6yla7FJmrOXTr7brvljgjy8SZhFDYPd9CgwahitiiVttL7qGLiDKfFl3EgroOgF5uNlSU",
-	"klvUsowcZ840qoWPkutULl2sqvKYlh9LEb5wRoTvfFWz/Ex1z/beXl6OqCjaZH4hW73auRSsV8NIxuSA",
-	"69ipl0wYFcopEdm2/4u3u3xRJxkQStbSaR7sF4L/2xNW82bAXBFPJ5uk0J2dv7uoLorMIW5QnJNukRMC",
-	"AyiWcEhbdKFTaSoC28wNcfMwyZHmCgvVoCyztqToVtv6jVZrH+Xgd2pL5pL+OWhwJdU1ATGrwz6dwFVO",
-	"R9cn3XPOhlSy2vm2ovhSUmTFgpP4PjB0XJEtIfUcv11G6HG8ckJflTCcBZ+oHteejJa01zhv7De0Rmzh",
-	"XxaZN8KejdHbK6nSI5w8tAQvf2D6j4eUazK4Rwvqa/MDJ54vE8dfaP7qfkYio5NtKpVT7Y+Liueh1JHI",
-	"IrFNKoRrmJMZK4jpN1FAn5h6FwqYNkDpEfJx4bDBH0JirYhhJ1Kwl6uz6upsgN+P4C+FPXaOZTQz807k",
-	"XQYQFOxdoUQ3uVNboVgRRFgs1YplNHv+y2bp/2PU4aqgHMGSX6S2P7gK8jiEfgr1xNZNK7P72obcNuIe",
-	"Cxdisv4XOSAGb4NpCNBitdckumcrZjTEom5LGR1OALfukTLZAIIqXR28i5+c1g0AFj1bfHUNgQzhLhLI",
-	"Ln7yyM9Hl+c2cCPZIpvYaUvIbptzP728vLjE95KNS7M6Y0bNx9vP2Gj9kedajIBcDGWmEN9dawd+KUOx",
-	"K9tYXqCbj0uxBF3OxFA+AbKYN6mvnStkzlM3J95PtZxQzbAtRbJOTMYVPiNTyM24PL26JkefzmpeuhcQ",
-	"7RVT4Y/PkQNMKHQihxSqEyiUY4uft+vNVq74uS8nE66rvPOeqnGtW2OdYHf3jdkam20NIivc/maj02ga",
-	"JLLVLgxYliX98OlDvd1oQph2zatN49DwLa0j1d3ZGXE9ng4avpzsJEvK/GsQysHOhCrN4p0PZ8en51en",
-	"ZhKn9lxcXeFG4aZkMLFGI96/ZTNDolJgW439RmuDm4j4YxCjTD1C9H6F2eheUmHD4LZFhMOkEIj5MT3j",
-	"Mb1jmUZSTDFyy2bqOW7k4jWoeru+2BjHUsedeWEhaQp8FB6REUaehzPXoAAtBitceT/KgVrtPkhinFII",
-	"uMpMUBgDENk2208vFGF/njU++AAdgn4fK8Mv32pMU4hFhaOCM9i11oVOM3VO2voGDU3jxuhrzatBufKU",
-	"cjTrzXa9+Zq09rqd/W77oPG6s99885/Nve5uM1s59liaiTVUccZDgClb5pSnisUWgMc4GX+Ug6oeRoMx",
-	"+c4/c51h/lG/lpqG9U+0QuPyBAL4Bj+BiV/k01UOzk2IRzHlAjq1vr/zQgAQ0HgJoKAjJtBOj70JWISO",
-	"aEFiNlXM/huzMn1uzr9BBlP/lumMDGYEGQyip6onhHRvRFKGartrRs/E3cp74UrSEapuFRnKmHBbU8QA",
-	"x1UiNAXZ+C8b9d4T7WYLQnU5NID9mcbQRwDxkyg6g+QG2SBH5J4NxlLekpvLD2RrwGZSBCRhpttkxGzK",
-	"qZmWKvLj1cU5kYL4eH25FF5PKD4SrgYIFeT9x6Pj+tX7o/bevp3Sy/jDIG7YlS+PpyGDvZ3GoTMeF4Wk",
-	"pezXLruMI6x0FaO+chY8jZu4VTZNQtJ+C/V7ng2skxeWDUITNJwpbjMYolnMR2PdhxizPpIVtwTm+2nv",
-	"2hnEyNk/J9ws3/5bilv3byEnUrk/5Bfp/mmL9yTpYfYOgSg7DW/7cMeS0QW77yujsrA4N3A/O5X8IvvJ",
-	"MEnW2RQFUfhHn4mxkaWTcfFXIDMQOIN/g/ice8PSm+7B9w0ER5+KC6Ay6llS44ocw7udZ/QMu6u46BsG",
-	"EhXMcVBLhIo0Mo1dB6hAYgsxhSEbaiKnukvaBwcuxaJXwxfy9DXJNyONRqNXW94w7oULb1zUIzufq9if",
-	"0yksQhBzRS3f9BKuaMMKp4oR0IY2Y96LJiXzauLuLnUUfpGD5V7CH+XgT+wiBNm91fZqILu+4yLgYlQm",
-	"lO+2Gi1IBUuk8kWR31COJ5b4bQEfrH2+TORfm0iBoF8q2B8SpqmhFUxpPjHULC3rOeRG/gBa4zIGJ4yq",
-	"acwCElPNXpyclZycX+RgIyG86BrvsDsz+9Lb3Kt9kYNejcCraSEtw3e2XH/UZEBoCQ7FC9CDhGJ0SJVO",
-	"OmZxRRJ9lMiYvINWh0sIxo9ycApg/pFpBnRWhS2yRe/yDVbhCRxRTwRU0y751qvxoAeXv2fvba/W7WVu",
-	"bq/m9Qyx6Rlq870nemL99qx4aAjRy/1anb5uTggbt4xAZ6LKmhjrymwkXpcC3e2xNxJLDpfew0s2hIrq",
-	"cPuwc5RrXozE/ZUCQUCh/kttCWMQ2iAnVfGQCR3OSERjzWm4vZRBY0bTJYyxXPF7VpWscGRc2TvMG1o2",
-	"eiVudpkd7eliFJ5AnUhM9TaNP+PHAGzJY87O7l7tsepHmZ3d4gOXAuvYFighrngrubn84BEGElHa0QhR",
-	"8SVw9Tn1AXdpSXL35TDTEDNxNbuLaTWEFPtLSJglTGsQseX6wYnDlATOLUPPpkLz0EoHENu9NP7VjlFO",
-	"oP6ImkS2Im6+SFCSBDnggoLDZCF2KjdSHAz/82ES5iWM3rTZ3PX/38MkdF6wv/VqrUbTSG62lO/ferWb",
-	"63f1N73a/4O3WU/gV3Ew7F6evCMPk1CobhwM/9YD8tPd2bm/v2/c7wLVaR0cHOw02zvtdj0OhnU1E5o+",
-	"1IX6P72a/VJFwUP6qfkLyVUw3NEsnpg37cQw7Y6d1wGzvMJAbgvM2P+5WG5p3Z28E0HDx3rQTzaejJh4",
-	"mIT4qarL4ZD7zPU/adzLOIgSEW8SNtyT9Scua+aP97lLHAMxRxiwAacCTiOQ/g5aArkY1SdUTGmodhIb",
-	"ZB2n3mk1mjs9cRMhwtYNxndJXj3dRCC17eTy5irb3b9+whUk4XE8h/zXVGvqjyeQ32FUSag/3qtdfTr5",
-	"R7ufB6yfetX7WIqlEQfDF2vV78adKlP9xzMhLMdSXpX5yFagazdbKE5/69WO7JnAJe7VuqRXe8tozGKC",
-	"hOrLvbY0qva9C16Xq/bePvnx5+tUH/ZDyieKsIfII2Iw9MgXzQ2T7QkAFcr38cAuub3b3Tvo7h2QLdsw",
-	"VvMJ2wZfnAG/zx4iHjNbU4pMpgqihlpES7LbJAG0gL2nM4gv6gksg+NT4cI20aEXbTfIz7EUI5Lpg2sr",
-	"8JFOs+MZ7SaN5QgkU1jD4K5NhpyFtuRpTwBM5xBgAf+8MgtCG4758xSAhTo31MYHEi3lUtcSmrqvzec2",
-	"5mdDP0pSN6Bbo/dMyQnLlkjJbGYm1qbVTJ5ZpcJ+muRbw7MciqHVzL7+RY7FBgI2LDehGHOs46F+f38P",
-	"xLc+jUNg2SwoX6y5HbN1ljjB6RdW5+ofZpaHYz96fU/vdsnd01rXXVI2+7HJ/nHEL/iPP/299V/8w/GP",
-	"48EPvvn77ObrWeuc/3jQYLMfQ/b+iF98OW2dX5/OLq7PZh9PjtTZZI//Nz/b/3h90/p4fXZ/fj26/3h8",
-	"z6m4jM6+SH49uW0yfqbOxPmXwe7b0PzmT/4+/u/jHw8ad+3LH67V6Qc+Gdy/a1L6Pv7x7uT+eH8w+No6",
-	"kLz19/D++od/9feHTbXpfpYxUjjFJ1CpOpuoqoZ6zBWngBByGROHo5B7KXwZx8zXqfwCcZHV9+Io4s5O",
-	"s7ALSNugpsLC5FsJXXuliIHZuvWfJeIySTfEkii28UkKGDR0yVClRQZnmVYu9st66Es1qRthpDgWJHlg",
-	"UI91K9X51FjeG4UPLa9TMYUPMMo4+NIW0PA3Nsq7YNuNhQTnnohZxKhWJHJ9pUI+wcKxENhFUvUI20M7",
-	"HdMMCoUCfawYu0XnP7BRJz0BAQqwSWlwbMD8kMYsIAOmeGD21cZSuOALapitGjsDQ1KBBw5620u8C2Mq",
-	"gpDFWK4WDRUIhxRMoRt0Hmw6UEZKX8a6PnClb3DLK4bJuQMCeLnKJNIVRcllgiaqm8rmOk8IP5wGzBZw",
-	"HNRdJQM5JG70stljg+OK3+VThwI2pNNQOyPbQoVcb+m6sTUbnrIUmnKI9uGKbPlUsToXigkj9d9hJn0R",
-	"WAvJTGXpSnPfWYfY+q74kFEz8hV+X7DCo/SCe6RXq09YvVczNKhXq08FVRinU+/VypZkX2Eb1NVzGwv9",
-	"/LDbHdYWhV0N6KxsTsWFz4oLMAVYfeoRWVt/thjMOZ5qyOGNc5PjNbGlYvCPpQVjxhCp/a02CfZq3drr",
-	"g9PXrTcnp29ae7u7R6evT1+/O243W2/3Tk52T17vvTYnMKatWre2e7z/7ri939w9PXnz7t3p7lGnfdI+",
-	"ab59++54//VR5+DN0bujk+PWEX7R3ts3ytTB0fG747dvT46PTpqv33R29/be7J82m+9e7x40D3b33pye",
-	"vDl53eqctJr7p839zsnx26O99ruj17unr/dO3uyasfhXVuu2mvt7+7uvv9uaOC3nKQ6cu7l1UG926u09",
-	"0mp1d/e77WbjoLnb3usk/mZ834WF85BdyyufisZXHj0qmtSeQ8WAUhfL9hJF+ntEkSbiR1EgabG440Sb",
-	"9SNGs9q77X6WquBW7uHBIUFZh4sR2XKCj5dIPdhNDcJU7DfXrsh9T2h6a1vhJY3RwGkGj6Eeu2f9qaDm",
-	"zpeRTrLzodargtjNKXi6Udi4p7PDnpjGITbq9BUxExKKwZ7QAGBrGFKQsqx8oxgLPPCUJ7p6q9F5pci3",
-	"UCJ588D5ZwPevm8fWp9lT+RrjeHSvkVUjz1gXN9ti1huZHQJghGG4ZqvXilCw1DeQ6sSNAw4SWlCZ4SG",
-	"ShppzchLPUFVZrsMT0ELgjokVkhQ1jZAjASxM6ShTci4Nn++M382SHZXlJzGPsOpUC7siVDKaAAnGcX8",
-	"zojc0OZV3NahHLYLdGUqaS0gyOXp6fubt/2bTx8ujk76Rx8+XPx8etJ/f3F1fVXBQIF0aKkLdP83iX2d",
-	"Y09LfK6PqSi0ZFioLL+2GHWTfls+QTQdhNxff3Csv/yB3bGwUECLonBGRqEc0BAC46ChaKNs94y0MPsB",
-	"3l7eDWJhog+M3kFnS9IYce2RhrrDDCTM8rw6/oihT6VT85GQMbvyJysn/g2DlIFlQtLYtxqURc2klp1w",
-	"FYU06YGSTy2bzBrmnw2kQTvWtLYzF9lm+Midr3Kj3/nqLaTU1bo1HU/FbQ3eOS+c9M5Xn1JzmFGv8Ufb",
-	"nHLENf59Mw/ciOsS2OwHqSFsqlxhjo3w/gpoGCy1YpNN7PextNNmzo24MWjV+2Y+QShDq/WcFcKcyXko",
-	"45TtF5bQSuSDf/9IhLXbjTy+/nNkHTyuRfAWNsCdxqEHHF3atuZlxYmWCYWLkcj27cq1txKrWCKgxUxN",
-	"Q60ygRBqZc2tcnngpebWv2PNrUpYszE6L6m15cJ20lg/9JJOrdF3efye/uPh6aPKcL3YZp7aNrOh2LDc",
-	"AvMS4PeMIRSVqMIjzC3Fpc+umE6p4CtFfGsXJ2hY94izYkPRKDmBGKdVtc+elDr9Llb/8p4yhVb99bw3",
-	"P49t0x+AwsZ0BGRLMBZYOfeSGX3FsoEiMOxR/D4V2l5kkueQSTa5io8QTSqUaUukIy2Tmlau4q4zFToz",
-	"2BrV2p6ePDyLbe6lXtu/b722TTH7qTXbNCx3eRmg5DUgBmwCWUrZBAAPk/ISVwnmYqL0wEUVZeI4geRP",
-	"q1b8kim1YI8cN23L3yZGoiY/UsHIpWQu7nOu1Q8GgRoVhIcMFtL9ZS5l19kSd1Ts74xZGMqGX/v1Ue07",
-	"eMjSza/qE03xwCMKEvZfpPNnlM6f4BJuKruXkQ6DZTvfzP+fBd93BtPwtq58Ksojo4+lDRuiSck0KQi7",
-	"Y/EMG4BbD68jjRjhZeN5KNHsYZno/3Ya3roZfmMKcgZ78GjCs2GEstl5lAFwoXZvrVjQrR2dnNSS+n1X",
-	"Yxlr6/D4eHZtZx5eswdDsT6xeMIVVLjjClrKDWZkFFOhWeCRYczgjPwxjSHz2vCuGYlYrOQm4crmxK58",
-	"Kn67Cip7z+gngP760/AWEtehkVphSRVXJ/MlXfFZ6eUT0Jpieum0ok2ErTzFdCPVne8YKOdUlxhJAOys",
-	"WuY+c8UoYb2BW+4yX8MV084ScWIH+UtRTKe8dmtQjJYFmTDdGpatMntinaNnJ6fn12fvzk4zZBSwIimA",
-	"GtdDqllc+/X7xhYhdw7VaOFLifo/UKGkTS7n09OWFDGXqHHuJTI0G0e4QIHREcREkKyir32wYz0R5ZgX",
-	"FScTWlfMfKRZQGydOOhFM5HKIxMpbj0iv8jtQ0vV0xqK0Dh36ELtc63T8Gv4WH6RZSbW0bxlM6LaoE6t",
-	"W/sfBOB/zRD/K7/I/xVc3NL/RU/d2cT8//aWV+Gl7f/7H1X64X7gkEThj/kdQ6egC6bjTEEWXKmBFpiZ",
-	"OZFHBdrnQv3xFMgQS1KpDHLnY5/mYHG1o58EkARjIfHGqa3l2+D08cLJIU7Qe1Qo1J8tKj01Lcw57XYu",
-	"T49OPp42Ymjy787Yjm6P2BAsozaAucGWbvyl9gnyeSC7aNn4kWQ6njVC6d8umUBMwzA3+rnsWwTqA9ky",
-	"8zzS3OFoVxVjx4VghAkdg6IDiIfp4WaNWK9ELUQIG+R7iRZfP6aovVGuYKudzRXEopK9mvwiezVQxKCs",
-	"ZMIdhjLO1hJ/lszB/5+9b+9uG0fy/So4vHtPpFlKluRHYvnM2aPYTrcziZ21nendafaVIRKSEFMAmyDt",
-	"KBl/93tQBZCURMl6uZN0e/6YdkQSz0Khnr/qWPBLqm5Nl7MDkWIS0/zbG5iWFQ+2bUmy/e6MDNZEuf1I",
-	"S1oTiFS5XKU/tMNfrPi8p1yY4/+N7cxrKi+qYMGZ0UBWV0AK6/Gse3w7x+sSdL19nSEbwhyVwdCFm6s1",
-	"KPBZM7RJv11Vc7jCbn/g6DF/Mo6j7VxEgHyQLc0x1M9v7x6gK0eBmq/PVMP8cC1fs+zHZmM/D8MaFQ6k",
-	"EYYSLQVYi1ameEFj8Cj/pbXnOqngv6es/HV8lv+0b8O4zrcaxmV2eK7vCB8fkcJcbRx1Oe27RK+E1uoE",
-	"aHeKKJY8G1CfUB5Y4+xvWyxIYsYWmjO04E94gJn1CSSBI1KOGTETQSS5HmZCb9kyrOk6Zn+0WPAD648z",
-	"YNJZsnf2y48eGwt2agjRueUiKNpVHKyPUJJBM0DWuWCpCglBtodW1kPA441ymzUNnyVstKwnH1rXwn6k",
-	"NVoZQ4mPYrproljYfy6k80PGDNjIXZIY5+1MyoFhoctCDq/GzpUhlFIW3glDiHZVZCKN+JHyYR/1F5vw",
-	"6K1yQ1rIEcUF6FrAK6yZgB56/5bl1sYlyrGYN7N6LObfmuHgkV6jKAu0ARwAjJ8/ZQVSphOa4DHsjOM6",
-	"MESL2TVV7BCencuE980SZQOFqgOFcEjEEoulNAXcgaduBOCgUNtdCr5BU8yPIixuDjFefqrmnGY1r9wr",
-	"fDt7mHf0XbBQKIP49cQCiJEeC6UYKJLIxfLXFQv738epfj7UGx3q1VXGLAm6nJjc3LxuZmnLuFXs0k0h",
-	"TSomApWBsf0VDv3Cg7fq0S+/xh8vywMDWPYq1yqX2lrN9Gcu8VfnEs/GoKWK+8ye0c0Fg6wO8zw5/8NZ",
-	"Vji5ErAoZj4EdXCR8+wjcssiQPYhmAbhh1xPbREL+Se2uYWa3k9WYNoMcR7hFlfGgkrasYCncMS04LoA",
-	"GnSjtV2uSvQjuwuAzmYEsm+K+7lZxWa9CTH1E1LR7dbNm1V44SeJMDYYivlBBiMqAMOB+4xU2ChKxoii",
-	"yZOS2vY5DmdWYf6WixIPxNVYJWxkt2Jjth/xbk4YjXqz3nBcxw7BaTvq9xBvgYEsvDiQzXrroP5KX3cw",
-	"0cKzvfpufbL6Oja7NL1NzrCE2MyjJ6k+btvOd3/BrvKEBDG/m4iAUzD6NhkyGibDAundy/i2H8r7+SaE",
-	"G8xNvEHANX8qaizkKiEVH2O23TgVgouBW6/Xq0fkRjEa+8MbMqKJPzSIbPrSOvLEjZJxgm0qn8iY6E5J",
-	"b0ygKS7FEbmJ6IDdwERvFP/CbhDEFoqRQa9CEv17m9AwrNY9gYgPAcnmBEZr/S6EAoSG0rMJATQ6uUHY",
-	"keCmjt3UY3oPA6s1DQaZJ244eky6umkVUZ91cURcARhaGQzZJaOC/mKG8o5DxM9CnNmeXiVSyUZfPSJc",
-	"Uwj1E36H81Dgm2mTvDgyEXLiLcXUwjixZBoDjIl0pCkEeoePssY0f340es6mJx5lkd8sBOBoGt7TsSIx",
-	"S9JYsLnJ1ncs7knFVsTrAgjVfJ/notPahJbSDHOgztWgW48NdaINV18HKM7pt+YmcmtSL11zqnwH2chS",
-	"Sz01aS4gDBOZgLK55hiVzj5HIUTuWIlxuQz7pQxEQNg2vX7aPOQ6KhmHKJbGo5Kw0w/6DIt01NPL16xp",
-	"hj4/BV4f+A2y8KEvONNzsXS/bNJ+TvtZsbnlCd+yFPvpiifgGEEpTTqaZUsv1ML5lrOxdc4enC5Li6Ty",
-	"8ePZiUvOO+9PNS/X/62fV4/wB2RcyB3iVMwbm22sy4OujLvLoEXP241J9qiGgESeHZy5xADvLV6MjTXa",
-	"IVVdAZlg5mTqH6KY3eVHFc/gr18dc6sWSkI0mtetZrt12N5/ZerOOrvBQc9vBoe1vf6rfm3Pb9DaK3+X",
-	"1Rq9Zq9Fd/29YF+vY0hT4Q9Z3AWgP4x5sLHYpow5yEcZNepZgRCo//oke10eKBRLIB7CaTceXMdP45iJ",
-	"pAtSgQhsw/ZnlbDI1K7AB32oE7qoxT4XXM30utws85ZaD64Tp6JrW+uCx3RyFXeb7ca+g++ZmnilrzXa",
-	"jUb2mowi8xpOyAg8i2Zk/ix/oQVSH3hEvzrDVMusMaMB7QELbZF/8Ne6b3rvtFuNvVcPhfLA2Uph3Q+n",
-	"7Rz0G72X/gGr7dIGq+35ewe1Q7/Jao2gsEiahCOE9MtG0cQmupoWCwKhCU5bTj6eFXfKyj3kZ3BZU8L3",
-	"a0GYiKttHS6F1feeirGZjtqaVTKDa872ziWC3TOVoEe5oAfEepfa2YtroDdDDqYMxjaY6H4oQ1AYBa2P",
-	"6SgkVCEOcgXKR8CDGmrDaDTWemnsFoGRXyhPaGkBXeI3KmL+TaHOxFCGpvJDoRct2JHK/3bev9MXju6w",
-	"ekQo+Xj5Tr8ZM1MjSXliv9EkFXMjBJJhiHCfaVk7ZiOZYD0zQBrjTFXrpEMsmZLLVJDLi9oxVGX8wiNP",
-	"VIr8/QuPqgjg3xtDEeV6vb4Ty5oPpbC/8Ai1GaYVpzgF3R3x57JpWEw6T3ARpYk6QjhsyJXUX+gFc+Ej",
-	"gyRk8OpMVSmZJvorVLAwMEd3raUAiNioewJua8ViTsOcPjwRp6JN/PvQJWMa2NogStBbNgIsa1thqqGl",
-	"ai4Gpg5FFAEOAdEXY52cYlZQwiK9hUzc8ViKkd5pKAamZHjHAiLk/RH4xMWtkPeC8BH2hyjghS64gagW",
-	"7D4XLbjyBMoTLjkHgXckIRSJikmscihQbVYZPnhMJ8NE48e0smujs4K6GcjkyHpI8lNUfVSkmRFmCtlO",
-	"v3Zq/6K1L43aYbf229em22w0HpbKW7qePRFuVhElhgg+IQ0ceX7UANl7vqoSMX+h1LVyWPUKt8dVxPzc",
-	"2D1dXOsLj1atr/iwcYp7nvOgVzsjSi1Z9hgTRKXgoeinYWhMFyjwF4TZ5WW0SXKZEMzWu4YXpNIf27H+",
-	"ye7hVTFz95r7y0wk43zvWcApgqH/sbe+/mqJNYf9P5fJmaZgzYpZMJ22bytdZdRsil1dnnbOO0RNHMLV",
-	"JIepWPjsutkZyTvWhaDsna8let4DssRVPJQTdH4WXMSZx7E0vX+i+Ppe47BQfD1bhjgVCg3eWVmpRJNJ",
-	"QthnrcLW518noEu/l3eP3iaQ0ZZIgKiaby4CyPFHcM0sDGBziZvinN1D5OFcoyBMc4MeN1aLcz4b0ITu",
-	"gDBUTz4niPJRZLJ65QDTC16UYaBf+35Y7nszkRKWq+njz8dwG0uwwGMp+iH3k2+qKenl14qA3umqgRMA",
-	"x0NWOcWoJJlxrJz74aOV2F8pz9sJuLrtpkj2c3wvp4VEbMW/MCghAzwM58W/MHRsYExKQkNSAWHVc+qe",
-	"U62XqF+e+IqGbzdv40ErbYXyNVgKMKvrpybrwpbUDlwoa8OCnXB1+1GhOffxanvZdObySDv0dWyXmhUq",
-	"6yhA3WZzV8EGgnEU65VLOPJO09dsF25h1qWTtT/JHgS+l8q/q2J4ZzTaBZ+13i+zJnVnJcuVXqBV7FTf",
-	"mqHnBFvCyuHBsw1rS5xZLzUBIrMe7YzPaoZd4GBBWl2VKefg2NsQL5fl7aEcLPCo66fGn655bs1UiiZ4",
-	"0kkFJHE04kRYUjzvRX/rkk+yh395gokBF6xr5faHdvaQjGhkiqQRDjJT3kya8gCbweqXpsZZt0f9WyYC",
-	"1xPmry6arV0SSP+WxV0+GrjEHwVuhlmMI8pN6C4pmN0f6qRjbBA4WU+Ap1BPSiUswgsGgktn7yq86mq1",
-	"Pg8TFleJYiHzwRbGInWU17TVbMgT8E879zq5Yn7MEgKViRQR7I7FhEYRo/Hj3nq9e49K8kiuenFhsZ/a",
-	"mfnWdhSxGKa+HafmBvdW5i2euaimUwY2vodCfsdgX7tM6Csm01DwoDlfPWfihHhOm3gOENiAJkMWt7US",
-	"l2AZ6YbneZ7wHJd4jqUX/cHXB/3L1HnCljznwfmx7q8JWi65wvTvzzfYlm4wvZhYhzGzJpj4LHDPazp0",
-	"iaZhY3egyPviVKh1nTN/6HVW7G3OpfbLjLfHVOyWBBAAyU0Nmf3fgSPfkB7ryxiXgsZJfTFH/pAPYFNW",
-	"ssppLPWQT6wFu8MwdKfZaDQKrA89Lmue2cJsS05u/vT5/G7Ri2oJ/4UC7xYcYLBDFfTcH+KwFh2Qc4+r",
-	"fak2YgkNaELr+qiQyoTrE/2eUSz7PGRtNAoUzcNuzt5eKE+YKBAjC8ICalGycPPiTwU3IbgCAz5gKnHN",
-	"agPjBL8mgmt7Ag0e4NCskihM0RmMDtPC66oOlt1UJDxEd3EqwFNjxVEiY4IRKHVPfLi4uiY80fxpclXJ",
-	"rIs3kSRmNd0cT46yUoRxKl5M+2U9UXTM2gLC4J5dwh+J7sgV2Ns6PrGyIHmkl8nE82PssnbCFbjHTYD6",
-	"5Mc0Sag/1HuJiG3A4D0HHba1IiV6zkLzycOzWfTbsT5N2WABLA98qOhD8GPo3ZPeq1VlFSOSYP49aOLI",
-	"ZKqICirvRfbAsJwqqKgyTbRaO0ihXkB7OlaFQoEA9GT0RjwBpHebWJFPHsDg+n3mJ4+yiqspJ91mEtEj",
-	"Es3MmuKi2Hq3QBKTXhvnt3likm5T059Zvok2TFlGC5mFDT1MpmwcQiZIdulq3jc9OjAOmEIhcB9B4xHg",
-	"Z+4abbAejcl/mDH95jqFK0nr6fBqd7fbbOYiIH6HlDgl4j2sJ+RNRzvMMOaJF55FvS3yu+wYFk9pxQSu",
-	"VcuOprFLQowRSDc/hCSII92mb700JBDOfbe4WncsjrlFNC6S8QtVXNWKDQnLvUwxOuqrdU9k/I+GXQl9",
-	"qTZ5c3nxHjbounP50+k1qeRGxCqJmZE8S0Q+uOT6sRx5ghqFPGapsqFt2WV2RI47xz+f/l0LwzImst+v",
-	"EnXLI2N1NKkmmahbYB2eQEG2oDmAj9EIgXp2qbCVABUXPhSpYjQOOYsLTm4Ikn/0BjBE+HTBWLoDaHYb",
-	"9rvcv5+JGNkhBEeSjWr+PWXpyjHN34utDZNijnGLy1j6f8PsnmMA/rRRWpOgo4YZZTfDlqKp5jJ7OEKL",
-	"nU4TwdQK84kpsMg0ZiZOFJgjAkUaLscTNaXF29vQEyEXTNnQZpTrqi5hoWJgN1+Gk2Ea2oZ4odtMlkGn",
-	"gvOcIvPdpMhsmvWyAT8vlc3hybNQvj1OmaRoy8syKSfcKd9U3J4TU4o0+XcUOSuYyTEtCYN1claOBX83",
-	"WCDr9TqK6VXXE1mLMiKVvox9Buepba2ZAksFs+hFFr7EYsIVueWhFnFpAukjVSLjrDGT3U4qNAy7capl",
-	"6CwV06o1kJOfi8BtQkMlITvmjuVVDrVM3iFJTAVaA03AcJZTQ0P0e9m8jsO2MQRDhBoEGRsmrSVrhJzy",
-	"hJXZZQyy/Q7K9S6+b0+7a4V4GRPDYapH8FehcRQdXU9EDMpe6JfNoh0RXAYT6izGyVC/0EsT+xWxH+kd",
-	"M189fnWxJLu9Hk0iMZI6C0w18Lnu+/w+nBeMa/PHrSaqFwISyWGry3LJnzRtw67C02oLhRhgQwITioP5",
-	"7c+qOZxIwZ71hr+Q3uAa9hZb1lWILZhJ53pazSI39M+NU8YbhQ3SkGIBH5f0MNCWxCykAE2SyElLiy1q",
-	"rN+Eaj7kRn8JnWJ0nCcGoeyRys3fbuC24IJQbFSxwYiJxCU3f/vbDaF+LJWyPyqX3PzXjUtufq3X67/d",
-	"FIFouALrT9ozkXYT998jeDOPxzgvA/Lyk56Q6RbjkBMJzbuaxQ0xDg7t4H+zmQ1lt0S2UqthJDxd/POf",
-	"Cehj43SWHMNB68i1kQx4n5cop1ZzMqOc8qIsiK9uFuOrm43WHgzapvOvfgfl9Fty97zR0t+zrrMl7g6r",
-	"ORPo/G3dq/Ms+1MM2TKtmUyZI0JJyNA1erMD72rGoAWyqQhuk4NyszNJ6zdVl0BZbDGYqL5IY2aVBnSZ",
-	"Gv4PCfIho3eIKuaJQsT4Tb1+A4kyyTCW6WBIKFHjUU+G3CchF7dVzE4HP0OddASm9+mewVwPD6OQ+hAm",
-	"0hET9YvvZRoGUOoCFkDeawVM3hlU2ICrW/J7KhOaq0HNXRi3GauQoHk8fpd8tOU+Hk8nnN6MZa6MraUW",
-	"drKsIBEQPhAyno94FMXsjrP7JRB2ltFUpJ+wpKaSmNHRGkEwS9Xg2kICY3mqONKUcQWswKsXpBdeJbj2",
-	"zzrCX0FHQP4AeBjItcS0eE0qeDZYUH3iRMassZ2vGY95wMtEay4laLXIxI3XN8vEpIVczIq1W1mEFGLO",
-	"IsC8gFqAb1hkMYixs0z8sVRtRIrc2OdgDS76z0nRTfMjU+dGy2YFs/7DmsKZAbcsRVWCm4kqsyKBTWKH",
-	"evv6vkJU12fW8M0S3IzxESS/CrVVgAwhV9EquY3UY7dcPS8J5SQ+jbG+9ZARAPZFkJtJYc3KV3hEUxGw",
-	"mHA4gp4o5E1r1RsqsSLwzhcezQbR1sklFSZf66xfO5eC1d4DbJGW8YZSyDQGieuxo2ui8B4Tjcpi/CJG",
-	"E5Wvtt6Go8eEluUU7dU0xk1EF/dJAoAt09xS/O/rztWpJoVHgn5d5/SaDsoxxszSvVAmPLz+aPhwq3Hw",
-	"dOLiTApGYlW4BUsHFF8+vRgOg62ev3hiu0tyxvfWzPBnw/Q5WAL3Rq/nuUyuaMJVn4OZ5JuyfMOmjHjj",
-	"Tss3EG6tT++31PvdpfTJI8ITMqJjazEEDb9irZRRKJN6JAZVN7sEuILZKvJ/W2+QoQNj1ex2VW10hs9a",
-	"mXQs08Xh3TcTvD/iYnADWHEKEpL1xoA6Ziq55F7LXQLgaRWscokfx1wkyhOec3b+z867sxPSOT4+vboi",
-	"1xf/OD33HID9119iQRZyLokfs4CJhNMQ7QkGCnje7fa/Mt1YGLWlRD5RwaYqiWid07qq3lLByInUyw6W",
-	"CugkgsU04PBt84fmhCEUwiyzQKYCnoHHDayQjQfXydBMZg2WLZWZK1smCDzg6nblfpsN8lPR9Ply9+Ve",
-	"81Vr75HuZ+2loPJTQbuKxXcs7q5dGSDbwXnJNYBQWP8jWey3RyN1DbqnXtqZ+htgJ9P/OP7wEe1ls2yQ",
-	"+lD+9pHqSTGLpK2R0ofKG2phFQ3zziRy5CCWaUR8KKHAHimN+MZ08n2URpyaoIwIjs/EuzUzbnsl+8m9",
-	"FrQvLdbpGKcAHYk0DGcvgys5sgvmTNccwm5ahTaaJbZBIZMhiyfbOJhqY3eijQ3KFZqZL1mw0BCCa6CG",
-	"IvODLcH6F6pp9viRKK9hY4/b6hDCGQKhWfOKTeVUxAjRi0oS4dcZnT8ad4PEZfviAZZHMGeoaWQT7Lfo",
-	"j9QfZZ0sNJcv9FNmPRXIvbRHHN/5o+Z5+tma51v7++6q5vprqPCX/UIqnqM1cS3DQLyVXeQaJkGREaMC",
-	"i45UJ9at5GzPn9RJYQhz5rLXODwoHf63qDrnQ+WMVqPh5mb9fHRn528u1ihTtQCLtWOJEzRKmqAphob6",
-	"FI0N+KQxviQZQR8RMzYtYPJEAWWDFtxcb7bNP2i25tHE+G1KdeGQPpeae4R3L8FFV2fcBct/iWiV1aec",
-	"Z9g/saFKZkyZ8d6UtCYVIZOpK3cRr8f25vH6b1XEsrXCllv/6DM9L2kkX4121qZwd36NVfx6cV3V740k",
-	"V3ZcbSinr3whWOl8kTT+zPSXqi+abdO6QjlUeiuByEaxIxNGYhOoDodwQmhcQkr/GAV0q5y7VL6c8cus",
-	"LB6XNht8FwLrkvR1IgV7PjiPHZw1qHuDu6U0X+hYRmPdL2TVZANBuZ4aFmw7t1orhLz5uoGFKrGMxk99",
-	"1Azv30QXXnYoHR8hMZ7lte9a/9iMnLemm1jvwRyr78/w2Dpr0SCNCc2fZA8KQAdpCEMOkBXYQseVmNEQ",
-	"sQsX3nTYweaxRD0ErzHpTBf/sFo3DK/s2eyrK8hjZtQl8tjFP1zyS+fy3GSZZAvEMcvP5MZV9dafXl5e",
-	"XOJ72bLNFpF+ioLI29nVR4tzF+kM8c/nUNkVOjq4wGACAOyZSzFnuqXNjVQioX5iq8VPefymBPw0kSOa",
-	"MDKWaZwb+QgXKqHCZwRxUC5Pr65J58OZ4+bLobvqxVT4w3O8B0aUa6Gol/IwOKEJm8xpaLbajUa70fiX",
-	"4wL8Ek+WeednqoZO22F7we7uq8kq3YYHNOp76JILuc+EghUwF9NPH97VWvVGTYpw7LgO1Ld0hkkSqfbO",
-	"zoAnw7RX9+VoJ5tS4a9eKHs7I6oSFu+8Ozs+Pb861Z1YxcdWdzeL8mQl7JF6gCzmKEhI4S8UQbTuokPN",
-	"EMIRMUsDP+Z7PKR3jLDP1E+wroJi5JaNn6RK+ewhWOmAfZK9xc47/YI98pOeCpdgYjUNQ0AWl8KiuD3i",
-	"znur+1y2IkXeP1eF5suixlIbvr996egDxH+v8ME78KV/G1PDr18dllCn3XAd2CjYgV1jYthrNAu5AfIT",
-	"85N6QuP64AsEJ7CU5cyjUWu0ao2XpLnf3jtotw7rL/cOGq/+s7Hf3m0U04CPpe4YwxJwE6BLgHJLFYvN",
-	"ADZxNL6VvWW9jJpiJmtxTkWK/U/tWiY0rOlNnTsC834+AvgGP1keOPMvK6iuyzrKmRdwqdV9nhcCBgGQ",
-	"3zAKOtBTQGxIgy0GzmgBsGTM/A2iFfO53v866aX+LUsKklhW2HRIlSeEtG9EUoaq2tatF1KF5b0g5mQS",
-	"qm4hd5jwxLXMDQJ5jegUWGBLwhMbt+GJVqOZBQ5T8guNIX0U6ZMoOgZ8ClknHXLPekMpb6Ega6XHxlIE",
-	"JLtPq2TAEpV1ayvGSgFlKEIG2MKeUHwgbAYAFeTn953j2tXPndb+genSLXjFoFoRDQLADonTkMHapnFo",
-	"7cdlwVf5DWymXX4fPOouRrXlLNiOq7g5r5uMof0RWvj0JbAKekRBTrXQCPhVNI75YJh0IViti0zFToH5",
-	"vv3zlo3vZZxNbsT19M3fUtzav4UcSWX/IT9J+2dE/VvwY5rULnOCQJZNw9sunLCsdcHuu0qrLSyeaLhb",
-	"7Ep+kt2smSxjLEVJFP7oMjHUwnTWLv4KTAZCZ/DfID9PvGG4TfvwYQ3J0afiAjFllktr24JzeHfvCb3D",
-	"9iDO+oexis3U/WlYUJlClmAZRyqQ1UKCTMj6CZFp0iatw0NieKfn4AuT3DWvdVyv17cFXv1XuoP1V7ur",
-	"9XfJKCDITCgVhiCIPqLm1nSzOxHhevQxIqAOrXd1z7Es6fczl/dcd+En2VvsK9Ty4o/qKAThvdlyHRBe",
-	"33DASJonle82682G/l8mls/K/Jp5bFnk/xBLn0Hq+CMy/8p8CiT9uZL9EWEJ1eyCqYSPANcqSy3CVC9g",
-	"NzbodcSoSmMWEMTaf2YZS7g6P8HRWV0Kn3uSdywQ+YIDDUWhPIfAqyh92vunQhXU+c8brBKaYBUMdCe5",
-	"OU40VPLncKFkWinAnGEJivk8463sneIwv1u2kbDPCa5lIaUqjw6EJ7BLnghoQtvkq+fwwIPz75mj6zlt",
-	"r3B4Pcf1NL/xNMN58IQnFt+5ZacStwxH9HzEHj1iHb1DL1SOuUiVsTTWIJcHD0uJ/raVQ4klU+YexYmS",
-	"3fuN3ULJbmTyLxTIBAoVYWpKsID8BsX+FA+ZSADvKE44DasLr2mhf2eXOKYFGuCT6malLeO83mCW4qLW",
-	"l7rTLoutbS9iYQt6RWa0R+qpFzwaJXSzs7vvbKqHzLO4G2rgUtiyljPaiC0GQj5evnOJwY40mXOWEJ+j",
-	"WJ9SMbBHlmQnX/ZzDSB3PduDaVSFnPrncDHDllblY4sVhUI6qBlsRbM0rFWFMgJEey8MhjVtzONR36NK",
-	"sb1M9zjo/+fnUTgpZ3hpo7Hr/9fnUWhdYn/3nGa9oaU34Ut9KP/uOR+v39Reec5/wdvME/hVHPTblydv",
-	"yOdRKFQ7Dvp/94ADtXd27u/v6/e7wHiah4eHO43WTqtVi4N+TY1FQj/XhPo/nmO+VFHwOf9U/ws5VtDf",
-	"SVg80m+ajqHbHdOvHcwjCfLFJdBt/+csQOuqK3kngro/9kMp2NbakxETn0chfqpqst/nPgukDxWR6vcy",
-	"DqJM0BuFdftk9Y5B8IxCMKJNZtfob9vE3iF6CwPW41TAbgTS30GrIBeD2oiKlIZqJ7NH1rDrnWa9seOJ",
-	"jxESbE1TfJtM6qnriKV45LeIr3D14eR/Wt3JgXVzF3sXUmwb9TjoP1uuvtkFtTTP39I9BJnsQFrlLqiO",
-	"yXFvNZooVH/1nI7ZGDjJWOr4NaMxiwlyq0/3iWFUzkMbnDBXrf0D8vaX61wx9kPKR4qwz5FLRK/vkk8J",
-	"15etJ2C8LrmjIQ/MvFu77f3D9v4hqZjc4ISPsMQ5DL/LPkc8Zi7BMoqjVEEoUZMkkuw2SEDHitB7Ooag",
-	"I09A6AukKZpgTvTvRdU6+SWWYlDIw1cmx5/sNfYAfj2P7ggkU3WiD+pdi/Q5CwOEpvIEjOkcQi7gzys9",
-	"IbTo6H+ewmABwIZaHLxEyoWeJrR9X+vPnQ3cKhFVCl0kDr1nSo5Y9ovrFJeyEHvTbGTPLG41fpqY0eCz",
-	"CSpDC5p5/ZMcijXEbJhsxjSmbo/Ptfv7e+C/tTQOTSX8+ZPVB2S8yhRH4+vS2aHNd2J62PbG89u+F2bi",
-	"lDpte0TZ+G2D/U+HX/C3//hn87/5u+O3w95Pvv732ccvZ81z/vawzsZvQ/Zzh198Om2eX5+OL67Pxu9P",
-	"OupstM//xc8O3l9/bL6/Prs/vx7cvz++51RcRmefJL8e3TYYP1Nn4vxTb/d1qH/zR/8c/uv47WH9rnX5",
-	"07U6fcdHvfs3DUp/jt/endwfH/R6X5qHkjf/Gd5f//R796DfUOuu57y7FHZxC4rV3joKq+YdBYX1o6Ed",
-	"ImNiaRTSMYUv45j5SS7CQKjk8mvRibg12MzCvQFn03RLZjqvZFwNSkQEzPj4nyQIM8tARAwVrK1QGBiU",
-	"8yhwpdk7zlxZs7Fgxmc/V5/6KLQ0x4IsOQzKQFRy9U8N5b3W/dAKm4oUPsAA5OBTS0Cdtljr8YJV6zOJ",
-	"z56waGGAAQ4IrnzEAd4GQr0KZeywIrBVN3WjFnoPjGd0+gMTh+IJCFmAlcqDZgPmhzRmAekxxQO9uCa6",
-	"woZjUH3fqgylZ2C04AB2u5rXFR1SEYQs1hOhpuITjkMKptA1Oj1s2gM8qkW31zuuko9mb5YJm7PbA6Pl",
-	"qpBbV4q1lodRrIsEfib8MLWVB9NezaIbyD6xrc/rPdZkrvjdZEZRwPo0DRNrbZvBq3UXzhurBeIeI3qS",
-	"woWo+FSxGheKQTWVOzYXGn0ZkPeFdURWdc6HjOqWs+JHs7ge+Rl3iefURqzmOZoNeU4tFVRh3E7Nc+ZN",
-	"ybyyDna9XdgRDcDlK2NC+wnEAHGl5cP5CPDCn+wwUzcDrLu9QTLXjxaTOXWtamaYAU7jMTHwMfiPhSAy",
-	"Qwje/uqMgn2n7bw8PH3ZfHVy+qq5v7vbOX15+vLNcavRfL1/crJ78nL/pd6BIW06bWf3+ODNceugsXt6",
-	"8urNm9Pdzl7rpHXSeP36zfHBy87e4avOm87JcbODX7T2D7RKddg5fnP8+vXJceek8fLV3u7+/quD00bj",
-	"zcvdw8bh7v6r05NXJy+beyfNxsFp42Dv5Ph1Z7/1pvNy9/Tl/smr3QxSv9k42D/YfflgcHKa1nEcWO9z",
-	"87DW2Ku19kmz2d49aLca9cPGbmt/L3M/4/s2UpyH7Fpe+VRA0f1NokvNPiwZYGpj256jSr9FVGkmfJQF",
-	"lpZLPFawWT2CtKi+m0JfuQ5upB4eHBGUdKBIuRV73EzmAex7CjEr5pvrcYThCp5I6K2Bex2lYcIjGifg",
-	"O4PHZyJKoSgNYkrbai69UPaISmTM8oR9U/BWL2kKPm8DKEjHR55I4xBklDtfIY4+xeDPngzGpNIPKUII",
-	"iixwFaATc2W9Wd97ocjXUCJ7c8EHaELgHqpHxn/piQrYBlAwrBKc2teIJkMXLq4HrC+XAzKaQcJXL5Qp",
-	"ZgZ1X8AyYOWkER1jdbQeond6gqrCcuk7BU0I6ogYIUEZ4wDREsROn4YmR+Na//ON/medFFdFyTT2GXaF",
-	"UqEnQimjHuxkFPM7LXXLGIoZ1PRChDbwlSmSihCq5wlyeXr688fX3Y8f3l10Trqdd+8ufjk96f58cXV9",
-	"tYSFYl4BguwaOfhDYmGnLqcFrtdNUIYWNAtI7ysLUR/zb+d3EKW9kPurN94B5Mp37I6FpeJZFIVjQJam",
-	"IQTKKX026vNWT8sK45/g7cWVGWY6esfoHSNaKakPeOKSurrDlCRM/rw6fo9xUHO7RujlK3/0aMd/YNAy",
-	"XJiQRfbVuaNhWsw1O+EqCimWq5rJNRuN6/rPOnKgHWNb25kKc9O3yJ2vJlq/89VryLFz2k4Sp+LWgXfO",
-	"Szu989WH3B6m9Wv88RqXbcAT/PfH6cENeDJnbOaD3BIGJfQe1ohHRrq/Ag4GU81Y4w6Y+AKamAqG6J0D",
-	"OdzeLoU9MpOZ60pce2hvZDz6wyKlm82nRA2zFue+jPNLvxRWK5MO/vwBCSuX/9hWJQ5KTNYBqSDgcxqH",
-	"LtznMjZCSXV1kXBOZLL5ZGk8rswslsloBr65EBShHsXhmicSPONw/RlxuJaimbUpegH+lg3gyWP+0Fma",
-	"Gpvv4ji+5Huj0o2guZ5NM9s2zawpNyw2wDwH+j1hHMVSPGEDa0s5HNoVS3Ie+EIR35jFCdrVXWKN2AAl",
-	"JUcjU8pjIR7aFnnTNzH582Alk/5qrptfhgizgLMwER0BqQjGAiPmXjKtriyoI2s24tugtj3LI08hj6xz",
-	"EDcQS5aAbstLgsoM6cqC8Fo7obWCrYDgtm3m8CSGuWcMtz8vhtu6dP0kam0enLsYFCh7DfgBgwLwE5kA",
-	"LqbnZa4STM1E8YGLZXSJ43wkP6ZW8WsBesHsOi5Zxa8SLVATqAp0KZkN+5yqIYQxoFoD4SGDibR/ncrf",
-	"tbbEHRX7O0MWhrLuO79tVNCDh6yw9Et6RHMqcImCBP5n4fwJhfMtHMF1RfeF3EOT2s5X/f9nwcNOLw1v",
-	"a8qnYn509LE0kUM0A1KTwtSWxQK1/aKnNcEQLxPSQ0nCPi8S/1+n4a3t4Q9lImewAhvznjWjlPW6oySA",
-	"EzUra4SDttM5OXEyTL+roYwT4/N4f3Zteu5fs8+aaX1gMRSIl0JTzZDFrDcmg5gKKHjbjxnskD+kMSRh",
-	"6xtsTCIWK7lOyLLeryufij8OVGX/CV0F+pDqrYAc9ntaQHmaqSJiUVaeWeaTscwtcJpylmk1o7VFrkmm",
-	"aZurWR8yMM80mWMrgbEX9TP7mUWphEkHds6L3A1XLLEmiRPb91+HaVodtu0ATC0LCoG6DoJZ6RUxLtKz",
-	"k9Pz67M3Z6cFTgqEkeGixrWQJix2fntY2zCU7cJS7PAZvf47gk9a52g+EXvJqXOBPmdfIn29eoQLlB0t",
-	"Y8xkymUUt3f5fDZnHtPi4mhEa4rpjxIWEAMgB1VqRlK5ZCTFrUvkJ1k9Mrw9h1aUghHet/H2E3XV8Gv4",
-	"WH6S84ytg2kbZ0QTTT1O2/l/OIB/6yb+LT/Jfwsubum/0V93NtL/X624S7xU/dt/OEtUlHvHIZPCH/I7",
-	"hq5BG1MH1eWlnG+qhSsNi2luEG8/EfGPu0D6CFSlCvQ9GQQ1NRaLKr2VgWT0Cik4Vn+dvwxWMS/tHMIF",
-	"3Y1ion604PTcxjDlvNu5PO2cvD+txyoBUwTusWndbLHmWVp5ALuDwXT81fkAST2QZ7So/UiyJB7XQ+nf",
-	"LuhApGE40fq57BoC6gLT0v1saPfIONcSVo8LwQgTSQzqDhAe5opDMW/AL1EzgcKa+J6DxlcPLmqtlTXY",
-	"bBWzBhFt0nPkJ+k5oI4B3mR2O/RlXIQYf5Icwo5FxaTq1nQ5OxApJqHOv72laVnh4ElMSrbznZFBnyg3",
-	"JGmJawKkKpev9Id2DovVn/eUi3fZpfTtbM5rqjCqYMqZ0UNWV0OKq/GsgXwzL+wSVP1EmkM2jjmKgyEO",
-	"N9dwUPCzdmmTi7uq/nBluv1RY8n8ybiOtnMRARJCtjDHUGK/vXuAnh0F+r4+Vg3zw7V8zbIfm439PChr",
-	"VDiTRiRKtCxgrVu58qUbg0f5L60910kF/z1l5a/js/ynfRvUdb7VoC67v/NcSfj4iBTmasOqy8nfJXol",
-	"tG4nQMdTRLHk2Zj6hFLBGif/SYSDJGZsoV1D6wCEB5hpn0BaOILnmGEzEUSS67Em9JYtw52uY/bHCgc/",
-	"sCI5gzWdJX9nv/zowbJgs4a4nVsugqKBxcEKCiU5NQPknguWqpAiZHtoZT0EPN4o11lT8FnCRsv69qF1",
-	"LfVHWrWVMZQAKaa/JoqF/edCOz9kFIEN5SWJ8eXOZCAYBrosHPEaHF0Zainl4p0whChYRSZyix+pMPZR",
-	"oYVzTTa9VYZIC4mjuAZdC4OFhRXQZ+/fstzyuETNFvNmVrTF/FvzHDzVa1RugTaACYAh9Kesisp0ghM8",
-	"hn1xXAeGaJG8pkoiwrNzmfC+WaJsoFCXoBAmiQhjsZSmzDuw1Y0wHRSqvUshOmh6+VFExs0RyMvP1JwD",
-	"reaVhoVv55znHX0nLBTNILQ9sdhipMdCKQaKJHKxFHal2/0ODvbzud7oXK+uO2bJ0eWk5ObWdjNLW+yt",
-	"YpduCoBSMRGoDKXtr3DuFx67VU//gsv88fI9MIplL3Ste6ktVVl/ZhR/dUbxbBhaqgjQ7AndkniQFW6e",
-	"J/B/OMsqLVcCFsXMh1gPLnLefURuWQS4PwQzJfyQ6/kt4iL/NP1uepqfrB61HeAc2i2ui4WbtGMB9+GI",
-	"aQl2AXLoRiu7uKj0ZK9fnR5V3O+kkLLwm+a7PQDPLf6CXBFRZ/VPeqgA2IC8HVFedoD9mo6nKcWUowcE",
-	"J5xWvZCVOVYJG7XJ0JTcL0l8pIktRghQWlrHDaF0MB/RAVNuVr++Cn0M5T0Zpf6wpBP9vTXTlSTLpHHM",
-	"BHJL3ZILy4tHy1hSlEHLBM8vLkOdnEIAE3w1pIpQT3z8eHbiEkpCOeDCQEFSQYDHWjQq/byfhqF9TGIZ",
-	"IvQVzSQjgErzhABMMYvkyEZ10iEBV7QXsgD7NRCpmpcxkehTwQB4lcckZhYySyV0jNhWNlLKBwOwZQ6z",
-	"qwL3CkwYFS9ymTUm+wQclqRPRzzkTAHQOIopEGCOgz8CSFYOWGCKhcxPILUhkwFvBvYCv7FYrjlKb3UC",
-	"6RxRc7FZhIjFrFtFKBmxUQ+wY+ukg6zQR/jdAc5AL+uICoog6Dw2H6jy5cCPStbjA0TM0xAOOcLztu0B",
-	"j7E6phrKewH4cy7C7vJEkaufO7XW/gE81yQc1EnH4KeTexnfQm0pSgxyNfzu2vLEr/URzZCCEcLWAMDd",
-	"4Nnswgc3npiC0s3XggrClUoLaMSasE0SG94g+pes/DGJZU8mZoFxJYMCxq4dTLV8+Qxu8ezyXZ6eKk3b",
-	"PCtcjAWBfBkHmLMa04Rp5oYxgVkZIRPz3Ut5GGBlAP0Jy6rWhHTM9Fv9kAtWL4LWsnbe/tIjunp98T4b",
-	"zHRzqidHJS29k2JQi1MBNZ9NOQ/NqrLelWtGqlzsALqFyhYWNATmp6r22uCxZiD4UKZJlGKcXHEwpqOS",
-	"8bymihkGiUHyJ9K/ZTEmF8FR0tfJ5cX76Sbhm3kcEjAcSQWq/Gk5YSxTFwGdb2JGBa3hWScRF4MbeF1V",
-	"XXNCNLN8oYkxoj0e8oQz5Ym8KX1FVWfZ7uVp57zzQhmmrH/ksDNwOf50er3z4eLKtAA8apImYVBtYkiz",
-	"ZFZXLOY0hEPYD+W9alvGYfC6oYH6mI5CKG/49urivOoC8qGL0WP6PzJyCYIMuTbv2hN661yiIuZnIrXB",
-	"/LZaDFQCNx1DYTZg8+ed96f1c5ecI6pMKohINa8qm5f9es524WYDlKN984VChhNRn7XNPCx8hEWvrLr5",
-	"yasUUSDxcvvCo2o+35G8Y66+jW5JquiA5RjbcSpeKPKLneBlKsjlRe0YCnzOmQsMayHtvVCG16o2lqHA",
-	"7sYRMyjnNIZCh/reS9JYsOCIAJIcuhaZ8OMx4IKBUKESTyA/ReQEwkUi8z2BuvN61kzc8ViKkSbtOxpz",
-	"ffMCdBUi+JXMBgdZMhWA8/yF9QhIVMrEs6HYWEFaRv5ZhQscJ6T3KeN2dxKzHmKZDpBfGfLWbdSdCU1t",
-	"Ekm+lPz1WumzF49yGkVhzJhq2GfqJyGiT9yysZqBg4dCLaq8ZxA81xG3qLV9lrc7T2IBskeJOIkZOyJe",
-	"GfqP55AKD0izagMWEhkV0NdnuzNA6SUdoreZBRbgTE0jnLkW38zNnTgZmHo4zu1hKKulYTJvysZjUxJu",
-	"P525AAinQJsuprblEbqkNy6kViXsc5Kf2OkIvNkxZLFKJaSkpYxPsqeOMOwQIyhBOtPnSLMhmReEnm0a",
-	"6mOW3NAIpUUqKgo+tzRDDT63kjvzh9b7XJLV69JsKdp3gSBHTGohOxW8z1mAwfvV8q5NMaGH3x7+fwAA",
-	"AP//",
+	"7L17c9s4sij+VVC6pyr2PZQsybITy7V1fo7tTDyT2Fk/ZnbPaq4CkZCEmAK4BGRZSeW7/wrdAB8SKVGy",
+	"M4+d7B87jkgCDaC70e/+UvPlJJKCCa1q3S819kgnUcjg75+5z85YFMr5hAltflHTyYTG81q3dkLiqRBc",
+	"jEiQvuHVHmg4ZTCOeOCxFObni6DWre0PW36bvaT1A9oc1DvDV6x+FBy26u3BS/8VPWLNYatV87KfXbMh",
+	"i5nwWa1b6wz3WTto+c3BETVvPXJ9KgNW6za9GjfDv/QPBwe0E9T3WXtY79DWoH7kvwrqL9nh8IB2Bvt+",
+	"O6h5NT6hIwYfHA3aw6bfYfVWsE/rHXYwqL/yXwb1w+EB6wT7fnvQMjNNmFJ0ZECoeTWlqTZ/2pXXvJrm",
+	"OjS/zNig5tWmisUweDM4ZK/oS7/eHnZa9c5gn9ZfsaOg/tI/GLRoe7jPOkHt61cPdvhiAhPkNlcQgJTM",
+	"uB4TrhWRMR9xQTLbk91sXwrNhNbzyAATSP+exXUYoebVAj5iSte6NTWm7YPDbttvDQ5Yc9AJ2sNDus9e",
+	"DdvsyG8FTfpycOgfBB22P2zT1qDpHwWv2MvhIT0YdPz9oM1awyY9GpSfUs0eRsW9BQAtzHwShdznGn6O",
+	"ZKxZUOvqeMq8Gi79PLNys+KYBUxoTkPA1FD6VHMpEIiIKjWTcWBPLWI+H3LfvPgVD0nQCcD71QJsDpoK",
+	"OmJm+JDOWQznIYd6RmO7MgvogCrum71nsbITfvUMRmg+YZr5YyFDOZqXfm+OinLB4qUxHC5lEcn8rvhn",
+	"Vuvud5ovX71sLy3HfUXDiAtGBlSxLTDxq1cbMxqwGHbzxPdZpK+pGCEfCJjyYx7ZDT4JZ3SuSK82mGum",
+	"erVjoseMBHImQkkDMpZCTmNF4POG2X9/zCbUjGO3QOnYUI+Z9BQRF95dnul2zIiZhMTmOZFDQklEY3Pq",
+	"JGYqkkKtneH8lo6WRz4Xmus50XRkRs3Bv2P+ZQmKIO3sHhPFREC4JgPq3xMuyMWwfikFq7+n2h+vg+GN",
+	"VAqw4lZqGn6ghdtqFiumkwGLDUiReSk/7oQLPplOgOc5qhGajViMBxjRmBoUTM5QToX+IZbT6G5qcGFx",
+	"wru7izO3+pF5rQGcFdi/IWL2KjBctX5AO8N6h+0H9Vd+e1Bv0ebQPTPUaoaKqB7XvJolq6mZzqvF7N9T",
+	"Hqd0nK5kKOMJ1embyztmob9TLF4PvEH2POyVsP5bwZ6c9omPwH7BiZDA0qkoPl41GRPmvP9V82U0NzxK",
+	"PrDaryvnhPO+hAkWt+xKMLdjPg1DFr9QeO6KaEmorwlVx8mGvlAkYEM6DTW+RPiQ0IFiQjfczi0uaJTM",
+	"nUNb+viOiZEe17rtgwPPoLH7d2vlUi6CD+Zo3Pblz2nNKSW00iqglewcmk3SeRb4nCBcswnhgdm2H85v",
+	"yd40MixC7X3hwdc9HTPWKMYiDsM+C4Tv+ITrQgYWc6ZIxGLgFWRn6L6oR3M9lgJYljI8iypCCR7Wbunh",
+	"hTBPFkJ7/LVuq9k09+OjhbcJ/6wI/gdaxtgN1B4ZxnJCWk+GPkJRpwj4tbBeMyroLzK+H4ZydhFcxcXk",
+	"Y2Ce2bdeKGIYkEcuT96fNy49ImP4k+wYWS2kmilt5OPdEvxw4/R50JdxXyDNrESWlTRzzdiHWPpMKQPW",
+	"am4Z4Yt5hjkIOi8PDwad+v5wOKh3Wu1h/eiQBvWhf7jfGbxs08Hg2zHMvJpxUcDtL4Lkmk7eK9naIDvQ",
+	"yj1N+dJhpwys87wWUw5XRiIuASyvED0ZMtAaVsME8nUZh7KfPwGOr/gtU/q1DDiKNNeMXbMopPM3Mp5k",
+	"NBMYbhpqbsS3PYMS9YBqe8f5MjAjGlzhYVafucUZaWR0A5Dv9z7zyCPZH6Svma4rHTM6yT95rH/mUd1o",
+	"tzFTiqHCla7uv2I2rHVr/2cv1X/38Knau2bsDlg9LCNZarpN+AtKoLDw1zS4xs1YWHUWok8KxYGE7syb",
+	"RovtAEtNVE2zDV3ymUeECR3PSa/WaOwx7e+BYhP0aoQpn0ZMwTHT2B/zB5aS1vn19dV1rfJiTyJ+HsfS",
+	"SpELyCR8GcfM18QedaOGUvsw5P6WSz3KLtVyI1KFARGunNHhGJXiqY6m2vxMHygP6SBkRAqfmWuDK8fp",
+	"WPBNtsbcBzFTchqbCRURUhvFgBKwEhA9pprQMJQzPKXs/r2R8YAHARPbbeB+dgO1vGeCKF9GjPRqMaMG",
+	"PQLJECAAgHy4urn9ZnuQ0cRJaLQjWK00RxFbuMwvMmIxrIwIxgJl9yGRlI3CyYJt9qPdbGf344yFTDPy",
+	"oxyQoYyJISVrRQkIWJjsLlxcvrmqvgmpwCiGsmgn3AqOiQWFKKMkzwwWzHgYkjGNIibyy96GaQC3oUFg",
+	"eJr5M2MDKuAkY6k06dVa7ZeNZqPZaPVqgLPhAwOhP/md7FASShmBemtH3z0mVt5FKc3IYrFB5OFUsYBM",
+	"RWgI15wtzMIVkYJcn5+/vXvdv/vw7urkrH/y7t3VL+dn/bdXN7c3Sxj41avRkV3x6mVY4iEDGczJkLMw",
+	"IFTQcK64agg5keqxS6biXsiZsI932GPEfM0CMpj690x7xOhQMR+NdZ9NKA/7dKrHMvYI832P3LP5TMaB",
+	"RyZ8wvD/DawemUhx7xGYwyPyk/RIRP17OmK7hcuxrHjtgqJYfmK+bmgaN0af97hofObREst/LOb0Rsok",
+	"1o6k4M1erRAcKyWvxxJ4jwxlGLD4IugSeJ3Qgd8lVBAuHmjIA+KE5qWZnoWXnJAJDY1kwALDOdxxchFN",
+	"dZ5szqRg23GK3KrfwHLJNAqozt4Rz8wZDLR5+C+lfiOnItiO+3eya0ACJa02cPshjPotGP2lJGrqjy2K",
+	"eJYxeOSTHHgkZpGMNRyaYrG5BJdtDEs7cM1oMN9mBw7y99+dmApDkgYU2ASlaaxZ0CAfQkYVI/6Y2afm",
+	"Yp4qQjXZoxHfe2jtfZID9T+4lr9lL4dn3TkjO9FgTuZMkx0ElouRR5RP0YEiYzJiAq5HMdo9JjEzHIAO",
+	"NYvJtfm7fgJ/K+ZLEYDmljHWvpPyvk4LTAS/jFnMnMo3Mhzd8Ggwb5p1J9YzWP7uOhtmBpDlqW4QMnOl",
+	"zCjXJXbLIvXbDH0hNIsFDXEPt0KJHGFzOx5RLH5gMWEw7rcRjwtmsvZwpikPzY5berCvhHIEtPCMTGAj",
+	"Gfpb8wk7OtmRMZEzYS7gOaFC6jFD/rDrlv9eBnzIWVBsavFDzoR+oeDeJjs5e/uu2VZ/GsdM6GMiJMgF",
+	"C2RRbPe/BVV90fZvhzKMLGaKCQ37v5oigCaoGLFLqW+o5mrIjf5RPKWVX1iAXhEScgbai+IBs9rB4syZ",
+	"pVgnSb3ESwJuGPJ/93rTZnPfD0Fjh7/Z+gUwKuil1BcGvyZMbCmCHzRbWXxUEfO7JGZsPB2kqsiQaX9M",
+	"YjaRGtYrFdcy5kxZ5wpuAxW0MaeTkFAUeczJfkP1DcVKqu4VaAtKTpgeG568CH0gyQ7cgFThSsxLdGk5",
+	"c8Tua8beydHCVmr2qPeikPL8JtZubs8/kNZeu0veXF+9J2j/7O/3W62egGdt8+z67pLQSNdHTFuRhZhD",
+	"bh/i/yfPuFCahiGpzw1ahz0RxfJx3gX79VjrqLu3F7BBI2ADTkVDxqM9/HMv4EqrvYGU9zMZT/YuxDXD",
+	"C7TdbJKY+TIOWEBaB632/v7rnliNW0W7DUuvm10AJkiujKaesUiSMVWECTOL+TWUI0PmQy5o2DXKxxgs",
+	"wY4Y0DLVE1QYXYAYcifm75z7EX7JsY5jMhsblZCDfVZZSwGaj1gAp0tj859ZzLVmogErLeArRXhnX9uD",
+	"d77mDbM3KJZsRl4osfSZCCLJzRc1kFzshu3h472gddQMXh516pR1mvXO/oDW6dE+rXc6Qfsle8Voa79j",
+	"aMgAXpvM+wEbcsGt8wmsst1apTE2sZ8tLLsAJ26mvnljOA3DuZPa8hbqr17tVsp3NB5tJe93WvsFsjJX",
+	"JDQjxkSPKV7N4Pswl0GnfdQ5OnzZPjoEv7P6ZpwnhUU+ACTgch7y0TRmAVH8swXK7cF7KubWVKC22or2",
+	"Ud5oJMmEijkZUh6ywNAaF8pJnlyQ/aaTNr/NFhTOj2YGPTaXO9z+zhJhJGTDnuER6BiCThjIWT3hmPiM",
+	"IqcGed/I/9cZMVrnnOt2aWahGbF2idQ3EXnJgA2lFbeFYXFUazaJNhWF7wSaJfhntqVkmLuJzWBG3MHP",
+	"SGLD/hZn+p4rZbUZZzDImAYXRJpffvmlfpICVyI2UWtUIzD/YjxEkUBzJxJL8DPoli4SBOJ1QIDnaOud",
+	"ptMcE8CyEeUCHH/fRtE4SWa3ggkYUVGZ+yCDCRXuhV1i1EppENKIU/6YBdUUkjuhphFGXr1nAafofNmG",
+	"6x5k99Dd12Y4UuACcqbz5KyN1mpFwqX5vrUgaKTNF4pMzPqJmYrsZOHfdcBKsWjURvDxzlpwHN7Qh42J",
+	"uTS6bSr4Y3dvby+eir0IDt7+p6Gkf79N7FvFwMzV8XEIw1Oj5BZHWR8rF9IBSb7aMOitKvIsHGcZDilz",
+	"zFk/sEfcWZAJVeZKqmV9txuiBSACd6GiRfC6F/fSoNKvGy3SfbNiedal7NaBfP5CRNMtfYEHa6z8mcBW",
+	"Z5XOkKBV38HJxQJ8rr6RoceZwKOpRrarGAteKNJpHhidL5klG3x3GjOqWXAr79HVR8Pwaljr/msNHPgx",
+	"fvXV+1KLYsNntHWxazdawRkxP2b6mKixnAkiRTgHd2ijMOoidWj/y46ZRpbJwSfm69rXX9NQPAgsM9Pm",
+	"ofFxiX00QCaxHkY/rRtaX57anLgRxApCIN/jAzKYg4AHoQuaTdTak8uAiGMAj7DRA3FM5+bfwob1LMET",
+	"sVhJQcPiTbXRb0b3LIqLy2zuQMqQUXNmVquqEvySPQb7kg0HSsBKd8zL7vfyceUPy+7E0pGV7sPTgV4B",
+	"0iWbJShEgwDUTxp+yEA2pKFiXgmw+XOBkQBHkBaRM2RjWS/Ns0zUWGTk8dh8+//+ReuffzX/16wfNfr1",
+	"X7+0vMP9r/+1dqEVVphSevUVsseIx0z1uegHdK5ywWtH2cC7/cODNYF3KY4vhO6sjB8znEtG9oLZgNxu",
+	"zFdAz1xc4HetRaor2sJkvtV7eacQeTfZygnlYQ6D8RcvH4TaKdiC4TQM+8XI9mYahhbXhIQbKZYh8cc0",
+	"pr5msQL8yk1wmMe3/9frPTab9V7vsTXs9R5fDn/9v/9VxBeLp39ndGOr8NJQSVQxDTiZ8OcirrQNymfl",
+	"x0VAPjhpxqjir42AR4x+eUzkhGvUzw36140GeHVxdlqHC8hApxrk/IHF83TTegKOWXXR4ONG5mAEHLMA",
+	"QzZu3p7U2weHTrce+PE80h5R0v75QvXEy3YdUgTQhpMGvkRROEeNfvFoMsTwqmADYhmyihRwbV7dlE1c",
+	"2/FdbDcNJtxJrwXB3cl3SG5LpxIzGrg4ox/Obz0wXDL3CzPbjhZtFipm7zAyoXMSSI/A3O5d/Eei0mCE",
+	"qAXSzFLzajB2zbMwrwA2YYRPlxYcf9zkm4V7jAt92KkV8cuQKt2fqg1BKpckYjbkj8VyxJDHSmfYhiNf",
+	"FNo8oiVY2UeCK0bQh/rcjHolb86KHnaenLiRO4lkqSsQ3THwp6OAZW39kRMgFpyOa5gh2RFo3E9MgdYP",
+	"WTQVV3QQFjklT4h7hjRkzSwZExsrlgWTW2khgt/87Cycx4RNIj0nszETLvSlEL4q91TlwTD7o3hDVU6c",
+	"Usm2oSSMAimRQ69QWF+aaVEWL0rpuZxOWMx9wgOP3LMIr5Rmo2WNweo4MQfDnWImNrKnmbgCpa+7XFGQ",
+	"TIzLZvVvb28/4EVXjCsb3xSpiF3gEUDEVRqiWDmYf4YcE5s2E8jhlbwq4cSgFHss9BmEXySzBD2qKh2Q",
+	"rAWeybViWxF3ZCFa0/0xFSMj60CykXtwz1hkcJDHKOyDzMVFduzWojhYTss6njJHzhnUpiIgMXuQ9/gj",
+	"txKNOiYAN2Ei+WCyEa1fshlheXqnwlIpniLxQ0ZjZRn/ZuLqc8ie5WKfgT0R0HaseEbRX06JYLOUm/4G",
+	"ktYy8jmrTSFVScEwKIeoMY2AqkEkIs6lCoJy/oIC01TRYMAPbBCZeSuXQgMxOctsJ7FuLUdnUU1mBsNn",
+	"sRQjz+7neDqhIp+b49zjBZE7iwy2JFUXDGFZcQ4tY7+u4ySwFeka7OtFLCAXya3UO/bAwpwma1ahISA3",
+	"A0YU8wcKAmX2aTQdhNwvlC7TyOlpeH/j0wIRczAN7zHxMi8n5d+ivrkVQxagSbvwzvLlpPRZyH0mFEsz",
+	"PNOFnpydZZaI/7o+f3/183nhkuxIN2MZ68syudK+dMsedXF0XvbUlkYsOrAVOrsHe5hRN9zK0GmdWRxG",
+	"g5rbBp/8Wii7gWZm7X3LjEzGPjtjPld2I5d5Kh8JGbOLOGbFz2M2dBuzTLM23ETeM9Rbd3yqWB04/WzM",
+	"NVMR9VmdC8WE4po/sF17s6y2l1BxJcL5Gy4CLkaqCK6FQ3FAejkEXUlKp+ZG4GKU3Z1FVpVgaIb1dppH",
+	"h4UHgcM4v547xIuz88vbizcX5wZRb6/6r8/7Zxc3p3c3N/DLxfX1+bvzn08ub2te7eyqf3l127+7Oa95",
+	"tcury/6bu8vT24ury5N3Na/2y8WHQhQYhXJAw+wyynInHIwK9XcjDqDPH/Cr+Mq16F4gxt58OPsH4YEi",
+	"O+/wnWs2rDcaDUAECEhUu8dwRVBNQkYVipzphmwi0y6cd263Kx3zDVws2ZO5ipgwJ2CkHIjfrXm101Bi",
+	"QtM1+4QMcyWftB6IEncBBuBgXQXnfIG8JRT4VBoPl6a1cGVjHGYEZe/i2zO5vtrN1kb34m1u8GSYVuEo",
+	"ehGXL99cfZNr7Q0P2alLIFFFlGifFTM5HrIkl307fEonyAy3FuR3GdrIA5wFqQDelK8trlP44dSRcfla",
+	"xDS0QRiYVLp4w+T2a/thIIQerQxb7qsbYXkrF15MNiyzPav3Hy/HpS3MofuXMttVuQJbILrH9hIoSrKH",
+	"wGa8qAkPjonZUhtMxYiWkX1miK1kt7O58mUGo+zMCUQrt+ctVePlzZkEB4VrVGPaKkhrjyIW182NTsbs",
+	"0TNayZurmxsYPykgUGxIg1JIxVNBuZ0K1sNFTDIgerCCZHw72uqNYDTUBVsRDCqnHuEQH2isnbc7mIaI",
+	"e9t8n1xEG3xsb6+lTcGfs0B5ZmUVdgTA2cz/8w0grwBowcX9k5GGTq4va16pqpUtQiKGssje6O5n8IVQ",
+	"dwNXunPba+7cUv3xm9+kP8rBMq4zTcsjLEM21B5hSvOJkWVclCiD3F58DPK8+WnCqIIQ2jhvjs3sAtjh",
+	"reR+Vhh6+MuYCTtBrDSxAiYEmNrclgGbSxGkzGZ3BftcMLdeBM/D9f89ZVPm4F9mYptRwo9y4MjAKXMX",
+	"hSZwnGETTjtVLC5c84rbJF1bBppkqHQjPUAcrxKtpkvMYPmpNASDZoc3EIpc82p/N7ObP2wIu4F2Jf2+",
+	"p1xYSWsZtdUKxX7pBlmlsSfTXUO65Rt7PaWLUVHw2IaYv+CxrR/cXzZw0p/7oRQseITbOjqAyh80mDAJ",
+	"esVUQC4WpnKuXu6N0X6jxMKyYFixadlFhhn/nhWIKZAgORXgXMd3SCRlaFQzm6qImRqGC8qpJlx7jiP+",
+	"QmNIoMQ4j2L1sDjtu9iSwHy/+IFNDy9+OOETVv7EMdaCp1LcFz+BdPPiR/KTLH5g09JLTBFL2GT000Lx",
+	"dDAN7/sxmypWslzBZv2M3F0Cfb98dfKT7GemrwItwLMMK/zcL9K9cuYh8xITYyr8sjXhOyXuxTQIbIdD",
+	"arrhUrvOPYZblVgoksEmNs+rbDJLaSvesEa19bXClrZrxgZjKe+Xl/J64d5aliXQG11i/35/clq/eXvS",
+	"Pjgk92yeOLD5SFA9jdkyHWaugThczwDNS4WKWDkzvIEgdidBLSmrmvrFKvk6LSypR7ahCDqIqfDHjt+v",
+	"FQkGUx4G7hZf+7YvJxOuN3zdKVprX08irNe+u3Bs7kMvu/rc9DnQs6suuujC9CrdIlBwO8yzgkcxAq6Q",
+	"whTzpzHX800sELmdrgRWXrtOtzuZ3UtwPd2+LA6vlCdKYnVObCIS1YVG217tNaMxi0mvlkjf4C1dH22c",
+	"H3k9bJkaOXkQs07LRF1PfizykpnhziGMpZjFPbSJilgYQiLTEBfUx7iXnCM+QETOT+DVHusjWbcJFrfp",
+	"XD+3k8nLawsWTu0iK3Lm/QrzmmkysybOnGoR6Pntt+FDv3pVgYbooUYRWDBUBi67tcUbElKlSUDnKWoR",
+	"rgjE4a8/i2SGAif58g4mbyu3URtvTza5Zu09597M+N3Xk0FyiIVBeStF9tuYsQvNJpvagRMdY1EPTDJz",
+	"XkAgwIRqKF7kESxo5JGADRqNQklgbO+jaiYa8/JXzxVULVSR7zlW0Ui8ktwGtsSOL9oUIjWfhFzc1wwM",
+	"cQB/Fu2akdpv81J7mc7qyrxmjMMAzcrDvEvkugXVSRlJiq262zOrdm9XlwZCqTImj7Xvr5eQwgDzrYoO",
+	"BZ+W3pvbIUHJXCgoB4W2nETUfaGI5hOmNJ1ECcq2m62jerNTbx+QVqu7f9htNxtHzf32Qee/mwfd/Wax",
+	"KAvTVaP0ZJNyO+KhtSN/rWeGzS3JblYFlHI1N4uiq0LmwTUtI5SnQmSrtvIXpDUpm8WKsT0TF3m1YxUT",
+	"ZR7cxlO298bIX7vLugP4bH8AZ2+pGyzJFUvY94ALGs8LYx1tPbLCwUbZQtfL5jSIGbjxJ8UeE4wwKZQW",
+	"YSfP1uA+vlWNSaSrrnCEN1BOsojjTuPQIw8+5MLbzF2sPemRYUg12aGZxF4W7GIeNnGpo2Qntde1Gp3/",
+	"Ljo+cMMvzz2Nwy4x8jutKxbRGIywNsZMJYZYjJqcTJUmE1cTfzmOJUlkLZPtkRkVpR9OkiBBqggdyAfm",
+	"kdyaXigyo/PMvJloF/p4bWRlIzefsaio2jeskiaRCFLYZXFb74UFNjCktAZ/WYzpNA6B9PDUupmiW0ng",
+	"bIFPrwhGe+47EH6vIMFvt0soCXjMfC3jOZGIAfDCC2XLf4ZcFdtmY4gheIYTF3LVqau8wbASz88aGVMl",
+	"rgDMBBotbYmhnbHWkUF/819VHLr74KvXoKsWkveDr0o5y4OvPpTGSt4pG2YElQNCyFEV4fyYCAYEq2XM",
+	"Ao+EcjTCKoeQqZmTZlepLw++ui2M83vwVRfzPUdohney0IgXG3MffHUXh2ULvFspya7lYa6NzZI9ZinS",
+	"pRIqLATIZG26p3KaC9DLuXlCpuBTFqx441a+ZivfKhM6Jnmj/1pxSktNw1MInwhYkA3MKAhrMe+ufmUq",
+	"+L+nrOJ4+PKad+DsqjkqMMI8/SC/G0vzLS6oHPrSbSo4rYUj9hbRawlNKly/KXW5mEerTCzoFoYdAaWA",
+	"EcYw5dX6V3EqDM3Hyro5hBTMemf6hqbd3y75yq2z7zLHyrOxoLxudUozYJ7gJ2nWTZK1u4wz61SEJBq+",
+	"+Mml1HzIU4mgIPRzU69oLKV+kxEbnymkZTXqpLtWXMUGnhEXAQEFEe3eHieVhos9qthPQkZM0IhjXTwo",
+	"K22+KpDgUhfb7+UH+2N4u7JHavekdANwtenSMuuwQDsIEZx07pVI8XNq4l1ysHxLi3GBcbgITij8eMbV",
+	"/Z2LCFlKnbnvT82zPre+lZJI+nLTuI2jWl0njgp6Y14syxQvC59a3KCp5bBrUqW8bOuVzd6vpvBnh1/8",
+	"2ELpLe1u6QmV+bUm0VSz/oD694ZRVNplM9Q7rnQ2n/J+OmCxYJqpvh9N+6FrNVRpsJul9MyF4eLUbP/0",
+	"AT/JgeprPmFy+kwjTthExvPnXLQd8enrNmgDiQlbjJGFhz4+6VwLhtp+bQuDPXH3i0fbHjpbZKMPpaOp",
+	"r/kD6yumDCvtcwE/cD3vRyzmMnjC+M+H0W7EBFf6MdNMGLljezCTCnD9hHMxMeKCbc5jErhUP1eSb4NB",
+	"loINF9heEcGUTLyep6w/o5VcGiBe4tS2TFmRlu0aMmwZt44ju3FWgmaPdxvgNosDqAjTj3KQ6O15iD7J",
+	"QZ8HajPRCDTGIjVhqcaVhlpKbpJS+N6nYbILweml8bMLU7kXS6dIEnqWg141iwjWRkG3Op8wRXb++c9/",
+	"/rP+/n397Oz27dvu+/fdmxvCBbm7PfWIkGQYYzNJ+MdnKZiN84cKAAI7EBj1o0Bn8OFBJcpMDs6oE1gy",
+	"vQ9WQhFU80DZb5RmUSJOrf0KS8RuDOCQC662WVk8FX33sa1SsQhjJsG61wu+dL7We72g1wvsf27xP93c",
+	"fwqzrs1ctvLxbzOVjKLfZCphOc5GO59Q8gZflRB5cvoJ/niZrt3LiLiM0EuHs4wZS5taSu9/n0pNTybF",
+	"XA9Svvsxo4G7I5d3lM4yv2Mh4+UUUzqreYujrQbp2vYvKwAqyUpxZin8ZW5uWAy7hcIQXHOfhiWZzVVl",
+	"u+z2gC63ospl+YdLQRaYkuAam9oVlW7ITRL5WFHBXUyZYOLBGiXXJ05YpCtNl8hAlHhMi8HKFns4qf9v",
+	"rsZX++CguMjXRqBn5IGFaFKq2GEnX8eooi+jeDtwnvXbotHE+1oGBV4GGob9eCoK7tZfuB6TAPrDBce2",
+	"DkQ8FW4BmeauC365jOEJ8tWB5kvGN4+OXZVmivUX7nkY2i6AyIOI4TyE6sXynFnTpzn2fr6n9yqX6dJe",
+	"JYW8aNiXqfdtozFiBgyw2AaX01JX7TRUrcN/JRsNH2IGT9H6v5YevrUqrWOhS60GoHNHq3FA3vPXxc5Q",
+	"5LELKA69VXbqrVSUsmoIylKbJgluxqNvbPXmLXzmJwu9VH68ubpskCth4z7u2VyRAQvlzPb0o+acxBzT",
+	"4glXWIEJC+LoaYx9fHrih/Nb0mg09lQWMiyzlz8RjChZB/Oi0RHd2JxtqAIAGm32ybYUsTVBFmE09i/9",
+	"w+5SEcjlhujU2rnZelzP32UD8ibYvyTMLiSGsii/9I0Off226NJQoOXkjCzbrL5NqXXHVYndjJNLaW6T",
+	"wkDPr5WQFTmSuQ6K791NL6zF4qL2O2iIEvPAsF1gYXXbCwR9YghzLqrjSVfeQrTg9dV7j9yeXBs+twOX",
+	"tBEF1C5wwtOT07fnZEcKImMih8NiIADovnoC63adECDLzV7BRqSIQurbcmV5/ltbfXUvWhhorF2oH3H6",
+	"jOdasUgIUzEaDWblxWwKbT24VunFvbvZnZ3Ee+QhuT4/uTx5oRLBy9bWYrnKo7b2nMsKhQJRDJJ3cypd",
+	"kcJn1wHGP8zyLBJuAcRiB325/7qi84gH/bJK7VA8Phs7vxDVXjhkPqT+HRtRf34RFLix+y7GFJdQKmGY",
+	"dWdqxBTFJ/RXFJx31d9eKIIv2zj9HVeBPo8qVSIDNtvZ7bbLq27KW9pKL78t3npj3y8WvUv3eVVe/pPd",
+	"lQvJtifvzxuXa/WxNKF/lT9z7YqLjeJjqvoiX8kso1WYp1HMHkoCQtz9Xan+7RIwkANRIBpF+e1fDMUq",
+	"iZhSLO4bcN2uVKkDhnB7iaEqwm1O9iSzAYUzVNrz4lQPP4N/z2Xqq4iVIZ0Kf8zivo3jXGv03Qx7QVZK",
+	"DOprMSKxvm8epVC1skL23qsenbCqInMS1JbchzaYAFaQ2YH1GCKLKjuF/IH1QzlSfaxyWhLkE9qP8wdj",
+	"tEsstSeH5Esv5RPm9V6ta8Q2j/TA9+J++sKDLvnSaDS+fjWP0M+YyE32o6+lNSX+NMEesGNewf6uPagt",
+	"HFHffMnPdDN8yKkJC4pENcBX1cPa1ma2soqqYjGnYWMjsrVxZBmQ1m7NktFnMed169Ut6STrOVjui6V6",
+	"JbmnG64yYaN/nEuqkLVheziqpMA6iUa7mMbMw34KUMK5sRF6WqNPH/Ilys+wiPkuKKtQMDhmdWvDpoJc",
+	"X9VPY6oNdNQfk4D5IY2NUgdz2qqnDE18WhGsUoaZG1ax9M3nL1ShSrn9JftHuzOjtKAmnHpFdD2F0uQb",
+	"SvDfcvF/EHaf2eqFLiYF2wkGhDOrkBdUR0welNHFgmlv23J9ayJL0x/SAIRqEDFXjnz11uJrFSBYqizr",
+	"KlZZwNbv9htrYl2Q+KjS9UmmCf+zMdxi6f0DBXNWSDV/YFjaN+MLKs4ce7YYYm9hues37Q+jvKZH+Dya",
+	"60qNtHRf/imnmxjIcg0KCorXSaz4t3D5R9Pqbv8kdgG7ttxv8+UiaZlhPADj13LLLuT79Fc5QqpXgihs",
+	"zFE0jduz4vNhr6my7TuXrXjZ6MulQocgCxhChM6ehCsymPJQYyIpVzZptdhFvS79J+AjG4270EwTpro4",
+	"IzsogOyiczUBtLgxj5yJUNIg0wz/S1XOc0o1DeVoiimrHoGKXVyQN9dX7xtVgxOWASg5i58YixaSyGio",
+	"FlOKurUetCHp1ciExvcq2/neMMd7xqIuSbw+ZOf6/Pzt3ev+9fnt+eXtxdXlrk0qxfsA6i8SI6ya0YhP",
+	"BRmwnlAMpT4fs+SwQzU6Fj7c3cKjs/N357fnZI9GfM/Ov2cm3/tiZIiv6Nx11ngDMdw8ZkG/ZrtUuDUW",
+	"2NdhRxLsrLwtBgjcFkRJxNCdUPo0HEul9zDIwsK5aw7UtsJOGz25DR1TRWzeTtATkFQFInGDvE6SsfJk",
+	"ELOJfGBQ10h08WcFvnJKIGTSS6oeWeF6LMNAkdmY6p7gChp0m88liRnUuyI71MzEBQvI9fk5JOhDEvgO",
+	"Rd/O/IWy/XWlzxuaxrvmTJ9h+20dy59snZSCPiTZrQokU11oRRYHUOsTgSM7tky8/X3XI2ogJ31cEriN",
+	"zD/tUs2AN6+v3hOljUJhK6SmhWvsIMDtzOjmmk5Hc/+CwUqcNm5VHwqZ3qZXrRstlcAXL9okmm35ppXD",
+	"oWJ6zS281OsK+2eh8sXFyO1/Lh6m2p2dxrhZSEoYU7rGuFD2RiE+x2CX7osYJLdIhiH6IeGTQoat6aik",
+	"JQcdkRF/MBxfE3BSelBVcRqGlcroFvfQuru7OEtC0XCFbks3b6HlXqKjRLdZy/YzGFRwBaHz0nMBYF5y",
+	"3AHZCaRgXqKju1twN3HJ7ijmbBDANXwqfBaGWJHC0VTiHU19oskUWado8vEaulpjoNmsf1+luzt5K5Sj",
+	"1W8uhGdXA+I+uZaLRKD0olURjVn+Ot4xd2XZBblbLByZN/p8UtL7KbXB4IWjNJ2rpRssvafMjeTur5L5",
+	"LHevxufgLkCRVhVV9/tlPM/tQBocMKMqRcBj27UqReaUb3swQBDzoSYKS0IU63i5+PdqZ1nVppInyq9e",
+	"EYsrY1yV+dCTWYurGrYMXhHplBHK2jZ914xdu4sXfdGuYNSCCUb69yx2YVmpuHaW/u4VqfaW+aavES4U",
+	"DzDm8zOPljrEHaxttJQCkZ3tfy8+YMkXO2MUS7NGI0hlJge8MherkfIJJQOqrHiHopshLl8KzR51PpSz",
+	"vCCVYyFrkA4UgCUWUOEjlJFTFFzzyS0trjZVdvq3RTfylS0IBteyK12zcIGSHarJRCpNWu1Xi52vUxl0",
+	"MrcSW+6cW+1XxRdNvmhZcVBg8cH/BY7rZq40m7wO5aAkQ993ySRlguUglANV3AIhDc4tinZ232IrKKPy",
+	"YKkXRXZsnTg5JJ/kQO1WbL1a7Fgpm+yTHGAQGouI+bLiJBC4XG0WIUksZ8g9uCIB1RSYQ8yGLGbCZ5Xn",
+	"TON3q63NfuA2sOI0JTpEMgkNw/S0N7WDuzUkjmqLHG5HUyXDL62ig8h6Omb+fXmiyrIiELCIiYAJf058",
+	"8y0LFhpfgiy0+v7Pjyrv0ZTENaFCzVhsoyhtYbyA0SDkgmXlZnlvpePiNg8lJuXyhhO4F2cWp0qId2CO",
+	"riA0k39OLjWHlVjh7Obv77h2dRxlTKJR373QV/wzq4hJi6VS1b9DrCkUSaVHMVPrd8BKKriC8g0A3rjh",
+	"6qcTu3geE7MoBQZCNFvNWawwL9aIocJnJDICspmlKhsq4ZgXaNqxGTtoxUkFcaVlbJvurCEkHH79znwo",
+	"TMau5kGs6qxbi5/XjBbFcAMZFhzNlWCECR3PYddTuvWIDSJ+BOUgYDHZcXjpEaTf3VwXxVV3ZJaNFFhg",
+	"YgdzsTKF+VywAuhXXKwoLbXlNGN6buHlG1aGyobtVltXepcbXdduUrVP89zEXOCAs9U+zlDiUm0kgD4Z",
+	"LgNW+UaUFjaiEV/pFMkueRP+49VGcuXAiGbZV/IIYiF2jNURNosfuJ/2GXf3hm3rP2AuZx7NLz+cWwsA",
+	"YEyVJrFblGzKbmFu2WtO5mfus9OYQc94GhbQ71s5Q0s09cfQeVw88FiKCRPWaZA0+OaKQJ25OlST3EmS",
+	"v6giH/+v/d9HZMCK6YJ6AtkSr4XWwzHLTk+46oLaYY/l41Twx+7e3kePfNR+ZP4y991Hpcbw9931u7yQ",
+	"YN/fi6diDzHB/qehpH+/oHI2O6826n1+m+S1HmeXzwWJmYqkUEYAM3shBTgNsMBnWQ7s+h69LqJqw7SV",
+	"k4BG2kgFSQAW2dFMUKE9ErMRFIYI5IRycUw4YImew6YrNS5OYsl6MAsq88sRF6SgNwF0fa+QA2UQ9oxF",
+	"oZxPCltXnghrFwvgJfDWabmIuUu4l3l4UXKaOdTT2FmKi4VlHBa13M98ee0UheI5ssXxeeCqMmdn3jFc",
+	"BEhst8IOGnTn+rS0L312PvMmNKdHvDT/NCwsP19ZldP80CgR4Rp2sKC2Eb1sc+DdKnsGh8hLjiJ/wlWG",
+	"W9FMf06oHQo22FnOC9edl6zKlRM72AsFbg6WtP1zNbaPSTp8l9isJDIbQzVi27rMlxFnWMoFjCoK+pdp",
+	"12Ewe3QwSVY1KcpzwgPNlbVAR2XhzZmU+FlMDobSzYYDQCqyQoddFhh4wSjHLOYP2aaLPKiGsoaDlJ28",
+	"nAkoY41xtTA1DUMWHxOHZsBhoZiXqoBoZSzmPCW5Qh7DHpk/BaN/7kK8Tni7hdCnsREt0xsW/DiaG17r",
+	"jwXW7DRHPKGCjpgZBTSWgmo7+Vt6lfS2eKl/OypdgLoKYO+TT97BJ1j1Jb8jVca5xo9u0482wNo/DR5e",
+	"FLuB3C1XinEy5iMuMliMkRtcKyKYAk0Y5lFFPWGFZkIXB7QnPn9b4T7LdAKu7utYpgD+/LcvZ233j4dJ",
+	"cA8OCP+exXXnCsB/oeUUy6NaN0ERSyoLCrKxyFZIB8BW8dvirMLKVzQAm1zP4GeDvV6UL7J27Ga7Uxpc",
+	"/m1uzuLT45Mo5D4Hf4fZJ/AJY6g3hlbuuDCTwRyCws/PnXUDAmlyoRhuMHDpJEMUnhyfYG3Agh2Np1be",
+	"yFlRkoM0rHFMlbPyYWHjEgorKAK8SAVVGEv29Uwgabm9zTqsyAArfqxBvQrmpifK8hOmqVH60MXKc0Yq",
+	"I9MrzaCXgHWAPRhx32dkx7psPOzpQpDclJdzf9lhrHZZrAH8xzHhxSurmCviXajWqhpKDvWMFrUueyNj",
+	"YtVTawHzoIK30tS/98hgFrJxHEkZVto5xwI2vJChkH3eCFGg2do1vFAOFRrrXXcVt7e4T4WZ9Z6LAAOf",
+	"3AckEZYcVxpQxX0odS+nARbcsQXHnIjqh1NDAVjPMW0uX8S3MnLGjaZF7poPVnQ3Q2GSjIzvjRYdsZhA",
+	"YE2BrvlouOEv8GIBLtkBLHPBl1U6VgX+Yb+xsBXkXBpgZ5SDj9vpmNl5zD3gdJjKvjpk8hWXhS9vtiz7",
+	"zUbL2mYeMMVsNAt8scUkFTdr4+HLKG1ZZi5OWsPXbGbYMzKz+4eJR5h65M/KwJZW9duzsGIQVjIxu8lZ",
+	"3vXAYz2l4YT6YwxlzbYgpJERtxYbn+Z5latFstQBTLGYUEV+5qfnRihxLfdLUjIKbF9184zQIIhtVOTa",
+	"0xtOw7DcDmieVjUDFkvKZhRbQAQCOLeUlsstuFduHKBBwWaJqfvY0D2Y9R9ae7C3YPKeOd0IpRASxUwx",
+	"oZ9i1d3SmFpJtsn0IL4x1JSt3HJbXLgF5ByovUOwtJKC2kroaIY+a1DaBPqsYY9fz7HIj9naJx8NL4vn",
+	"PZGYndGXYLuUoV0KupgkxqO763dkwIYyNjrBXEPccyhHylYdsnGXPXF3/e7Y7PzQhvHnOga7poWzxJ9g",
+	"K0RBtzOVBM1zG3cLwUG2BsxC7RbnYoz4TwxMDyB4mNkKe3th63eQEBwCgDd+mntEjdigIKbq5MOFq4gT",
+	"sAcWysgwYEBp4H2g6VhZx8Iy1hqikQaw88WgnBTM4Bkuf3VxdpqvxANbb1NHzNP+xc3N3fk1gE17Imk5",
+	"U1d6HjLy9sYo4T/+cku4UlNUIbN5QLCxKegA4yLsXyHCCBtXFOnFNgtCeTaZAP6AwDHlEeVTobxEw0Fx",
+	"DKz0MYtiGUx9PghZarnriczNpiBLRu0aPOSKBNKfWh+TbVQvRiGzbRPhWo6nGLfItSJvb28/mO1s9ERP",
+	"XGgjdIQMRzUfGy3abPZOkryQ5DZ4+VSHNLY7p3ap3Z4A8w1obFSPlZfts+lBicakxSHai/VUgTE/ESIM",
+	"FG5ZGMZIg0D1BHAtswqDiopMuFLdJHov5ArkHEgEwtBdDEGH/7f3JmL1Elop2I5z8K27UFPCHn0W6YLv",
+	"IXDFgoe0ah2ditCpHjOh7eXX7QnY79cG+cnO9Cm0tWu2sScyBIY7Y/uT75TThTV6D/loCnqmQfnYy0zS",
+	"Exn6gkjnRYL58ZdbmD/jLzheYK4Tig2dEv7aE5bBruCqJMNU36AzA/cKrgvMRDLoRiD1g8HR9cTCPrI4",
+	"YY1455OdTvsIjYjXTMfz+slQs3i3QewBx7HR66kCf6Ya04h1yccvvZrBwV6tSzrNjkd6zg9jfunVGo1G",
+	"r2Z+NUwAfzq/vr667tW+fswgj7lpucJasMBMwKf89vzkLHPxWJQHexEweQUV7QcymJOdj/40Dkn94uNu",
+	"oyeAWKxVwDznLjvLBaqS9/y1xaYYAtN1zH0dzsmOWRtUGoaxgylKZIwYJJqKeyFngkzYZOBmN/JbLMNM",
+	"3Ks5OFuI0FyNIK+j31wz6J/rfts97onJNNQ8gpp7BoFTAXBP+prputIxo5PsGvAXTB4LuLon08ilS9u+",
+	"oXDojZ44wa2BzKwJCzgl0EsMstJcLURI6ILKtbYcBBxDNjqOdFoHDXJmo8pVTzgjkotX9MiQG5IzV3We",
+	"pSFin6KxuY6SC65TkPNbijxnLIWcxj1xTcUIMfNiWL+UgtXfQ89QuFTCTC9FvKtPIuqPWb3daNqOe3jB",
+	"qO7e3mw2a1B43JDxaM9+q/beXZyeX96cwzepDcvdOycfLmoZfaLWajTxPdtgrdat7Teajf0a9l8FSQpi",
+	"Pgzv2oOGw/DbiBW5k7Anq2LMRiLB+8e2oC6yZfPQnA0OZf6cw4FbbCNy6NnwN5eSCG+SIY+xg2tyqBcB",
+	"FoqUU6HfcYVN+hR4A60nwUDYbjYzvgDXotmh3yeb+ZHEUvwrn91Tazfbh/VWq97ev221u82DbrP5v1Dw",
+	"DqCF951YZU6g5lIias3gkL2iL/16e9hp1TuDfVp/xY6C+kv/YNCi7eE+6wS1r796i587tusso3a4ff9o",
+	"0GYtWn8ZdIb1Dj0c1I/8V6zeGrbp/qDjHwSHRlNcCX2r+c2gD+kgBzukYiajHbFXwUv/cFA/oAZ4th/U",
+	"X/ntQb1Fm0P3DEZDZbhyzqI9fOzOuFyj9mtRE2XEu4Z5vdNslc2QoNDenaBW8GYBfrS//qM3Mh7wIGBg",
+	"u++0j9Z/cSvleyrm19bGa747QMxd/d2F0EaxCs+hkgaoQq71bA0Jwoiv5pSODT+CNpmoOGco1Fz3cG0W",
+	"ESa019R0ZNDF6A5mx7v2LaO/P9aRtdSVLyPkNDTAmLQiHxdm3aBxeRLphEdQe2eHEFxGNAWNYTAn1DIA",
+	"ED1yPGHXsnBFOs2jUtaAEyKOYNAZU0n53qps4UsW0b9mEbUCfl6ymUXRfNibIfCvS+yqtRlcm9H781Ls",
+	"hvuQ2YSCAB5cB56sJc8K+P+aBpZmfkuKblag6FMphiFHy1qntV+JBbyjMQa3dloHVRaS9Cp7bwQfZy38",
+	"3RgOklpCsUauklOdXO3Ysx1btm/IU7C9r5ltURixGajlMkkGGNAOLTQN4p5kDF0chURqX0K7sWMxHQ+6",
+	"7gviBGQjRBvBspT1/MB0yne2l0n+zJf6c7KIPwdr6Kz/4lLqN3KK2ce/G7FeCVZCGscJBc/lFGQAQxRc",
+	"gNJkCIFMRWhUI/fYCRbbCgqZco7/Kl5S+koOU+4MKn79tZwt7Nkl7X2BOsIJq8CCMQXl2K3BVlubfGoj",
+	"QeQj1gWRjZDHGinuxSXFZafTPNotZRE4ISzmPYC6zCs65S4DZFgklGLE4oRt/ceRyMbX7e9FU3iaTpoG",
+	"lHCklL38jt0bNuAjqXxQgD/bXZRPJypvVXERA3w+BaHS3WL9EdCCI7llEsKsLcrG2btjXYGBX72abRG2",
+	"aJIIMtRsLUhO5QjAhJ3c9nrGfZbIAAJNgaWUexIETyHb/1hi/b1o7yQIEjVWFpFdxQN/DtEU/ZyF8miC",
+	"A9o5Wa1K+kJlo6vJDpi6s4Z4a7U3enCBNX8XWlmJEdGyFGXfs28piTadJOraDCP/cjsE4bO2qrqVJK2f",
+	"Hl/4/+wsDRmPctUArV2Rg29JGkpzZsh/2aF/Rcd6KzWm2RljGWb/aSXXg0GT7g+PWP2wFbTrHf+Q1Y9o",
+	"Z7/eHL4ctIOW/4odHGwsuULEQongmthWsgecOa6/gC3KbEPG/cUCYssQL5EamIlXyIs5QkMn0kpiQ9Xu",
+	"hSpy7BHnjOQxgVmUR9hjxGNMZQip0gYec19jChwkuNm+LhAowTByGkmTK2fGWGmovkWgv6mh2tEirIap",
+	"5J2X9Wa73m7l3snTjs8hnoYN+aN1G/Q7wzYFn7fZIZcyXPNqkCVZ+3V7yy1GZ1S03Fpf7F+BWv4pp3Eh",
+	"vu44m4rFWUBKVXhlWdJ4goW2KIYj8d5j9TpECbzLLKrZul0O8Tg2a4OAfJBqj5q7LkbGURS3hVbd5gBx",
+	"rTHo3trwla0NugsA1rpHzTwNlKL75uZfi+e/rfn3N+UBXs22yErfPvKbQYu1h/u0MzjwD4OX7NXwiDYH",
+	"Lb8d7LPO8IAeDl76r4Ij1hxufN3aRlKZjS1hGKl1wzXn/WPL238xS/EyiznOHFb2ugVL5iZcDjGzSF7Y",
+	"+7LWDPQg7xmGgFiVd1mMcBGC2MEY3Gs8QFZoVYqiz91XqVm5lNFhgwDH6BYU+gV0R/kjXzyoVahvV1W0",
+	"XUi2Eb0n00m2wEManv1rFbUXdzP4ruk+m5XJ7KfDrnmJrPAM1IKieJlwjTFNduykkpiNfE24LupqHlHA",
+	"fVJntFMGbVgIjRnE6LlwnI/ueZcYDP24UqC+Azh/E3l6Y912QZX9zbTXanEsS8uxHqNyVd28sEpVN8/J",
+	"O0NVYZhfrB06pAO35PZS9ItdstUNN/VbbaeEoOZeTQcBZP1LqCCGrmyMiFm0lxKsFMyI7H44DVjgOYpe",
+	"690t1+tTm3WhPuJcLjZAwGlANC3YkzUsWJ2eWukviXmBwFbVEzsfrm5sGaOUxzlvEfLHXSJjD3X7NDLW",
+	"w3GvLs5OE9dxJpjZJnC4khFZYM3zybGBCGJa0C7pXqQQuwLRfyuUnTtlLczb6jpbUu9ibFqSYlLzZRwz",
+	"X9fHMlasPoCuOfMFAt5CUUqtaL+hnvS7McNvwQaf0WzpkBi9Pd8jcv7Meha6GzEAf9lF/VTWvSw1ZsJy",
+	"ypSsxDIeY9vzOUiJWb8IZqlk/HdyJhT0RLHLgLz54+R5T/hUZB3imXsBC0HMyYRRoRrkw8nt6dslURPo",
+	"+yPB7qQw7wS7xK/g0Gf4dcKi12lDZ+4e3YE8gJkrgwQLnFGVhEA6sHa/+/N/L/KxZ5WlnxiVL8Q/Z5V9",
+	"uuhTqGFdCZboV4M5ZocmilWehA1oNrSZnKQhavBJFVvDD0wXY3DzP+Ce/XZKxzM7Cb+bSJ4xuA1I9jm0",
+	"km0iacxJ2+g0yKTxx0XkHc5t3R1IeLRp1sSHFqsNgtwHIxbworRmySzzAXIHWOH2wxyniYRcLneFwEWm",
+	"WDjEYLT0mqXOXINt1EKpIFlZoefTjjoAIw/UzFxxDd5FwTMoKstU/SFkVEFZn5S+c4aRbWgQga2maPx5",
+	"GGDRVm3HChdMTr89L4TzCf4zeeJ3VaVYVRljaqQzpQDue2l9DY8Y5PRSq0/K3wIyDOnoG6oxmTiTZ7gN",
+	"Cq1cb+XMsfkVlq4dSmI5kNojlJxeOOFwl4yYVoRm4osaPQEhN5jvZZYJ/TAhamXgvPcQJ4d6x1gqBhsM",
+	"Rinz1Qpef6HUFFj98zvh9/8qTvjDequ9+I5hti9XOeFf+a2guhPevP33SUf9PHgpfvncfvwpOopv9f78",
+	"7fBw9GNwwL473b/z8Ofl4cAYlkNWsUHekjz+bJ7+BfYNefl7rkPc3hdDT19XxghizTisXk9HS91VyMUZ",
+	"NoN2hX2sBM2sag3lIuhCCQCP0J5wP51xFUkF5S+9pC7ATtps9+LMIx97tgBsF8pJfNy11T7OoHwl2fmo",
+	"xrTePjj820dnyOuJAVXssEPyhWNvT653vUzVAUXKqg6QE6gSPo1Zvkof4aonXEB0EpblWTWBEn8KBSfm",
+	"RXfENcNav66WwrrQhXxjagdHWmBhoR/SXI+l6O/3W63idIKkgXhZgEOmw/+/aP1zs370q/1vv1H/9UvT",
+	"O9z/+l/FGQYbaAaPdU2hgllBZEVZt7ZihooIAghmqwzT2B/zBzhnszm2SoiZ4sT3WaTrcNyl7k/7/h6+",
+	"bN/96tUKcHWZWqjW1B9jiZchD5nZ7r/1ar1ps7nvm3/AX6yhadyr1bL7vlzGK08vq0vTQo0PV5q2UTRw",
+	"tmbgWXmBZaAgBLeMeHAJZOf6zSnZb+83d9es4/y2vPed2+xz7Hz31au1m4e/Cd5YmQxiLjQjMbCAHTju",
+	"3QW0cQcBD9etxL6M7268+v2KV+17GfAhdxf6f47g0Dpc/wFs7aXUN1RzNeTQgPU3vtXNV/uVdtC1al60",
+	"nFvun2s6ilzs9uQarU8fsZomdID/CMkskc6GLcWM2a7zFdIB8NIPOZJ96U0/Gxsdx3d3jmdT8LoQvQcw",
+	"ZgP4sOn+mMXYcQ7DIfC1pMVFT+S7KS13T/LMcLngpmTXEpeTuZuFtKWqV12r78wKnxzqlB5bYQHuMzbg",
+	"VJBWG+HFS3ffc3/UH5h4wMJS9oeIR7W0rr2TY9p+a3DAmoNO0B4e0n32athmR34raNKXg0P/IOiw/WGb",
+	"tgZN/yh4xV4OD+nBoOPvB23WGjbp0aCw92+3UMjLywVWFsj+uEV80DVjr6liaYvTCgFCGWRPkOwvES/0",
+	"Oq2IlfZvJ1pC6+GtidqWUCwkZ6jh+TFmVNC6LfFm3v9IopgLjRXUPqJq/hHL7qsuwULa5pz8eyYCRXY+",
+	"3k8HLBZMM/WxCy1XFYmnRg8hofRpaLty7XpI7DMZ36uI+rllJnX/rE8OmtmbH6EK3gtFfkrmwLpliuyI",
+	"aRh2iZCC7RbTOxX0wqz/yRZpXHLfLRmEGFsVDKK85JAkeuTSBtW8GhSKg76XySrAAOPM2OnP/U9yoPqa",
+	"T5jEZFw3z5ndGPsINMJP2HjPjl47bHZeNaEUWcG4EzaR8bwPe1c0Lj7HvS0Y3Ox1ZuDkDIuGSh+msO09",
+	"0Hgv5IM9xNY9QLq9FBWwg8wjn0wnVXbjPb66ajda7ebRIW5HOk0/w7aXzzBFxwxgmdNbu4hfv1Y2CKXY",
+	"WcAHT2lEBzzkmrO/RqzkDTrR/My6PYJ9BhX5AufkYbnFrzlOSAXtOhtuBW4YylHGqrG67A0kWEVY5bSo",
+	"cKprgueDkSZt7WirHsJcOEWjSBR5J0fl+v0am/g1Yx9wlru7i7NamWK9RkYGGGqF+pRmj3ovCinPc8La",
+	"ze35B9Laa69U56rrUlBxMikK+V21+q5abc45PhgsrRuEBRwClHKFR3doyClUPS6hzN1Fscq+UoGVRLYj",
+	"RHHJLBsv1G42M538bKQA/AcrRTfIhSZaTv0xU0QwDlU+s327iUiamoLFlINi5Y8ZjQgTcjoaW9NwyB+Y",
+	"MGuOYjlgyxwn0zX6qdJQ0j+xdvVT2iW6CwNVvv4y8JRwDLtbHGRJwcWo8RR8sdXtsYBfij1vGQ31GGXb",
+	"DC4ogK5LxvAYr/UcCmEB7MwVUuySBH1mysPAtnWNIhaAVAt6MFau5zpxV0ICLxRDapCTBIsxzsSGNDIR",
+	"wBArqjamt8MpQPmtrpdnLnlRpqa6LU/u7UHQeXl4MOjU94fDQb3Tag/rR4c0qA/9w/3O4GWbDgZBdsBQ",
+	"jpYGzQkCFQfEtve1pHI7EBKF1dZsQXTbLc3GfiSUkTxNfixdJT6uCpI2t1ttMu87vpUEnFQaYANh1WHE",
+	"Da6phGYdylJlORVmsqfl4r+7MX+34BA4A0KxdRDEfli+SlLkqXwXLuQ6LtHoGtn6DdxZCSV5TvWHfoPX",
+	"5+fH9laLWRTSuWeD2dGWiKahnavTC2LdOGhYIBMq+JAp3RPOmPDAYj60fMmMJWPdIK+xc4jOoCtXSbOF",
+	"IOuU5MBhM654QH4bGAIOSNsTAiucv1DWE3Jc5i6EJE10KbKgxEZpCe1bKwcl3Pszj57Fd4I7Qj7z6I/l",
+	"YNN0BP0gpjywfrbPPPod/WzP6fl6rrP77vf6zwiY+RNqc1fINrJaHAuyYgU1LOUJWpu9qO4ZiyomWLnJ",
+	"B8yXE6aImkLTLKIliZnBZ2hbM6JcQN+gt3ev+9fnt+eXtxdXl7urpPM7YaD4Lp0/k3Ru9tJFfZt/9NFF",
+	"kvy0LL0n8nmCaX8V+dzFxULJYhrff8+aeS4pO2QULTiQY2n2NsfMtpCxS8qyXie8Z5nr2Cgz5GoqYxAz",
+	"8GBHIANeg7yn8b3RAJIynkYCX8WzfvrOsZ6ZY2HwwHeGtZ5hfedWz82tDPlnuINlC89gB1gbRJTWAkub",
+	"HAo2Y0pjmyrPaG7Qmx56R9KRl+3qZkjDg+pNEdgCwGntETkcKqZ3CaTlaT5hx0RLTUMC7kHXr2cCcbsr",
+	"eJyND1oZcguJhwnsiJ7skUJrOCjipOmoUdI91NBYlk7W9hleM7mr/WitEyWzWt6xHYGyCmC48lXmcMqA",
+	"AJ62OQg/mc8KIPhgTl/xz6xsPox2yE5oAxhq3YNmEnBQ67abzTVl2pbmvpy6/ibpFmhJ1D1aPIqgQfws",
+	"Bic7f7NSmbgN70wbr/Wv/zhrfBTS+W97N4JHZ9Ob8VfPYiNgnkUFOGrDomrd1hZ35wcIq1u+OU+QL2Zx",
+	"849+Z/6uRbqwAGDxTfR0W0Pqbi73F6eBR4m32N3K8VSo48WOp0m0SUFEy8q7TY6+R5t8jzb5Hm3y/NEm",
+	"0NtsSGPr/BxTRQaMCdfQ9+l8xN5WVcLWNHQiHhZX3035nFGo3N2IkrWRmpWXROOif9sV6YdMN3Qdzqgi",
+	"iVd7FcO5cWLnd5PBtwlB+GvZBPAJCZimPFTfDQHPFX6L27qtpbKYX33ZqFdcErOXOto9m0tguJHtIb6L",
+	"TCuUI/wjdTPDW+YnsKL1xA6kHoyl0i5a24b8GX3ZRdQloVhkEMoB2cHG6J4d1jPz7GL8lZAYrcVCxXoi",
+	"ZkMWM+Ez1YUvbcf1MbUGC8uXIGSPCtdvHQO5BPbyTnxaRrCbYm95OlfQjr00RAOC/5JQI5BPYQ24wTbp",
+	"2l4+NtwMO0VAmT/oTZ+Uc53Quf0uPfTjBDxbQiQzb6fZWROxgKf8/Ky+s9oxZzZgNoYi8uHcrD45nQCO",
+	"ZSQF+x539KdKfVxAy4KQSaVlzIInmCohnLJUirqKsLgLTAq5SCG/ZySCYCVX+wuIekBDQ5CxZVOxP2a2",
+	"zRaQKsbjGoitz60nMi2sjs0DQSdMYbJDwCImAib8ucVqBsTItYv4TAoIGCoOYrM32M0M6gz0BEimOxpq",
+	"0Yyk69ZnQ2kNN2vYmGQmLOOD0Fcoj2MEv4PmPj40kqMR9xRWbe4JGIdOML6lkUl3MAeC7RepDUxOYpFx",
+	"bCxH6oKckY8WcRIMCb6Gc3myuAfJatlOvi6iOisyyXso8+5yHeFSWHwO7AhQxRa62SS+GRdTIMdg5f/c",
+	"ccP5Np5Mc7/1HhkkAU083ShwYD3XTp1kdymQzLUaNNt1nAZcKYOAszH3x42VAd9mHp5BTqsdJfH2TvPJ",
+	"ZyRXCQ1PhPI9tA+WBoXfaBrrrFcWCATDG22rTYxxBHEsExWJ5U5kEiKzMC2qOLu2pLqQJJZTDe+TwdRM",
+	"YNgh3umPEKGGtlMykQFrkBNnNMmlb2NH1TRSsyeAKeC+Q2C7rRVvkwIMMwOH8piRu+t3VvhAiLmN3kk7",
+	"YKUp7YJcnV70hA3ozMdz2iIuhcGcJ3mzWFqZHtdm96REbrl2q3ptDboLRbiKCdC9wtGqdQ0TvZHxpPZ1",
+	"S8NYqvXE+g9v5vmPLcP0ZKnlGil4gWblcBhyc5nGcgL6SVZ5zwkv6YNK4kue7DdlNxlmcwY1cYY8TGxF",
+	"qK9g4B3EuiVUm6QimUGBH7y5vnqfL1GRGJzSChFQ9dkA7Jywb29vP8DP5o+btG1dyleGTBuBwQZbWxay",
+	"s5RluWD73nUR2Zkj6C6yHbsqD4WaTBQ6TXiOt1BCKbkXELhQjtbxFKz0trKy32Qaah7RWO8NZTypmzsI",
+	"rmjhy8Bml5lTyXx1a+sn5IN+PZL9Qfqa6brSMaOT/JPH+mce1Q1Wx2go2iRbeXFlyPEql3/9zgT/Gkzw",
+	"DOiOUCLYDPhfQnUJnRHQj9ho/kQGmLngV2fgJVncYGaxIk02lfuFIlYuXkjqzsoTOemuUUz7BqQywv8u",
+	"TXwnpGeTJhYymxewc/dJlKUGcrKxDrNzz0VAzKcYHrFbXauZ0ICRwbwn0tnxsUekCOG/ifAUcWE+S0WW",
+	"ihoG2D0zKWNoPb55ffUe7TZBzIe6YZTkLnxnnpCAD4c4dSJRQMqRM6vYxfXETkT9e6zbE0BHL5vF69mq",
+	"wA8sVuY7GZOQ+8wIOlihPthtkEuJszvJRU2xJ71PFTvuieQZqjzIwFJw0ewtciZ0GymHzjuUvhY69DfI",
+	"SU/YvXTAJV1j7GLIhEPtyrQZjE1cTzXAXHQmtRP2REYHdGMZGOxEK5Q2OHu7qyXy1c1ATr6ra98Z7DMy",
+	"WAHUXs+xWeA7adRxnlSWfGMGbytzVpxnO9aK3+5uq8JJ4TOvJxxXdUocqarDRVwodLWkqhAXStMQ24xa",
+	"lakncJDBPFObF/U+GumUJ2Czv785BrSTcO3E4setc9BOQqKpmaknuNh1I0Y8WhrRDYlQi2jiBlDIzikJ",
+	"pX+/eH30xPOql/gPwJyeyJzQTub2wse7Hjmd+6EU7OwfpNU4BLBvPpz9g7Qb+/aWctmlaQ50Vl9Nc55T",
+	"BZW8puZ4QG8WMoMj5kM48gJLX+7E3bYZRZnqTFlGCzZcuGCJdXUZO82ma+e8goGjkvBdN/5+43zXjVNx",
+	"s0wt3uh2sdJT+fVyUazfpkJ/o4xq7YX5XfD6TgbfTPBa0GtTrNzdmiqgOYLapAaq/aQecqVdLdRGcXnR",
+	"G3j1eSoKu05UHy76P53/My3WwMRD1gXbEEzHfvoYrsGtavMm8FcpzYtv/jWqUV5CRAZIVPOIqaUQWosg",
+	"ZAeDMaAupdpdLkyJ71UImbMD7q0Klms3m1AC2wmgGPEFwSMN8suYCXOx0AlLneTskas0co2r5CMnK3aa",
+	"nZ7AeiU4amgLoU64UuYbDE3ZmaEpJ0MiBny16+WMCkRCYYTSUryIQUmU2GYdjwqQeyETABKoLvBhqwif",
+	"n7VN3b8SOi2mvCXg1tEX7kvw5whUq75Ll1f9m7vTt/2b89Pr89vn2iyjtCFugmISyBTfG3+hZkE2Ts6x",
+	"o8Gc2N4t1flQWmSgvIChYRATGtkYNeAxWpIv2FIOmJ8HjPJrF/9luIntDLJDFVm4W0WgeoLr3WP4hjDx",
+	"YFvmQNoEBoMw8cBjKSbmiwcaQ94HTByQy5P35zgdFHciE8zt5bonDFOqQxAo1WSPad8WaHbc1XzaICd2",
+	"BQZxAGNUtpwimYoQouoeWAx7s4adnQRr2/OA5OsznAz8X+4qLUkTdVMX5T0NpAwZFS4jdDsWSoMADNk0",
+	"/BCblWnONhEXLkQ01ZbhZgdIuS7eBN+kU1xafdRKJMQyYmc4H05DgwFBYJnpBuW439uxCxMPZPwn4M7f",
+	"m6oV8cmTIEhlNnRL6HGeL00h/DUx+OoYwxqJCqka727DUhPZDgIG96aItSVayOu5dpn8DHMRIMDZsHSw",
+	"/u7Y/AdISVAemvXUMcFgfW6tshDzN0vj382Kxtwf98SIxgPoqCHDkPk2hA6TL7BEp1n0KKbYs43LwNZU",
+	"tO0ocIVkLMNApfkTACMmWyBvXkq5aDQa4PSiA8xY4LKBTxpJwgF2Ylb8M0OmG9KIzMYMKzTOewKSKkhI",
+	"5xD9bJvGqekEgqvZo89YkJqkA67uEcrdtKOEC+2EQgGlccd3cD5PjTuGZBD8ZGo+2G8ZHm/OqtZtNzuv",
+	"ml7NHGCt+6p11G56NTg/SAO3B1zrvtzvNJv77TQz/OX+QbP9st00PMkF6JqpDMrUuu2D/aODdpIapv4d",
+	"2gsdjy7zZqfVbsL/PAdd++uGUbp3ZezxdBrHSEbQb+6v0LEAcd+5uYE+DBMp66Hr4oYtzVTpwojddlcm",
+	"ejIWvFDYFxKkiAY58W0tl3smMC0JldSY6WksWAAMcI75SnCnkTFVYxbsHvfERx70PyKHtCO70Bkkp488",
+	"+Eh8GsfYdB3SAe7uLs5KZaQ7xeLK5VS0beHvzKLcdjAuk5OwtffKwp1V54FFlEzD8xVLkpqakANZoVoL",
+	"OJjCgMW5bhI8KJ+vv8mEBo1Gsm4/fsdG1J9fBLV1a8ciNdBbdMBCKUbmX2UgmS/62nYqLoDMNVd+cs/H",
+	"IrOY6+D+iYrFBu6QhHo4bA5e+oesvk+brN7xO4f1I7/F6s2gNWjTfb8THDB4t1/15W2NadiPvZr2ClWI",
+	"bExarMhOJJXig3Bu2xl9T2x9Hi59B7ubbLZBfyws5fi0WmLUFZrKWD69SmnOcmaIUYTIl1+gd11KTh8B",
+	"IsFmLt+SZrg3GuWoRqW6J3aoJiGjSpPWIfHHNKa+WcjucaacI+RtcUVGTBhm7NI/k/GSWwBCAaAv30rm",
+	"nQQzrmTft/lFVOLa5e1lE7biXq3EYnM7pyX0Z0/Y3TMwtgkXSZWuwyp8bkO9FuHvJ+3Hx1H/IP5722+x",
+	"LG86HL6krwZHfjNosfaw5v0O3NHLqOB3cI1Slde9ba2FTbXvFN+CQhEzM+p/kgr+u5Uqhf3MdxW33NAm",
+	"bBhWkZDQAnPaimE6wfahtTcEkWi1dGvfyfteRrGcRqD8KVZQqvSNVEqGcjQ3YucbHODn1sZJ6ckwP5jp",
+	"Lg23eAZRZmGJMiIIoSXWVsKXbuRQz4yIfs2gzr0EphXRGCbCXnxLcWNy4rbMjrefjIfTtDNjtJYHOLGp",
+	"/7kxDhfG2M+NsbmglGysXXlFccmiAholtIzsD1gCoTpLSGb/XXjDk0m2GlFkSHPo1tt1361wRpaJMwmj",
+	"sHu+gwYNQhWxRa12V9Chi4gynxYRYkFdB0AvNxsqSgkVtexFjjNnGtXCRwk5lUsX66o8puXHUoQvnBHh",
+	"u1zXLD9T3bN9cJCXIyqKNplfyE6vdikF69UwkjE54Dp26iUTRoVySkS27f8ydZcv6iwDQslaOs2jw0Lw",
+	"f3vGat4MmCvi6WSTFLqLyzdX1UWRBcQNinPSLXJCYADFEg5piy50Kk1FYJu5IW4eJznSXGGhGpRlNpYU",
+	"3Wpbv9Fq7aMc/E5tyRDpn4MHV1JdExCzOuzzCVzlfHRz1r3gbEglq70va4ovJUVWLDiJ7wNDxxXZEVIv",
+	"3LerGD2OV87oqzKGi+AD1ePas/GS9gbnjf2GNogt/Msi81bYszV6eyVVeoSTh1bg5Q9M//GQcsML7smC",
+	"+sb3gRPPV4nj33n++n5GIqOTbSuVU+2Pi4rnodSRyCKxTSoEMszJjBXE9LsooM/MvQsFTBug9AT5uHDY",
+	"4A8hsVbEsDMp2HfSWUc6W+D3E+6Xwh47pzKam3kn8iEDCAr2rlCim9yprVCsCCIsVmrFMpp/e2Kz/P8p",
+	"6nBVUE5gyd+ltj+4CvI0hH4O9cTWTSuz+9qG3DbiHgsXYrL+JzkgBm+DaQjQYrXXJLpnJ2Y0xKJuKy86",
+	"nACo7oky2QCCKl0dvKufnNYNABY9W351A4EM4S4SyK5+8sgvJ9eXNnAj2SKb2GlLyO6acz+/vr66xveS",
+	"jUuzOmNGzce737DR+hPPtRgBuRjKTCG+h9Ye/FKGYje2sbxANx+XYgW6XIihfAZkMW9SXztXyIKnbkG8",
+	"n2o5oZphW4pknZiMK3xGppCbcX1+c0tOPlzUvHQvINorpsIfX+INMKHQiRxSqM6gUI4tft6uN1u54ue+",
+	"nEy4rvLOW6rGtW6NdYL9/Vdma2y2NYisQP3NRqfRNEhkq10YsOyV9MOHd/V2owlh2jWvNo1Dc29pHanu",
+	"3t6I6/F00PDlZC9ZUuavQSgHexOqNIv33l2cnl/enJtJnNpzdXODG4WbksHEGo14/57NDYtKgW01Dhut",
+	"LSgR8ccgRpl6hOj9ArPRvaTChsFtiwjHSSEQ82N6xmP6wDKNpJhi5J7N1begyGUyqEpdn2yMY6njzryw",
+	"lDQFPgqPyAgjz8O5a1CAFoM1rrwf5UCtdx8kMU4pBFxlJiiMAYhsm+3nF4qwP88GH7yDDkG/j5XhX19q",
+	"TFOIRYWjgjPYt9aFTjN1Ttr6Bg1N48boc82rQbnylHM06812vfmStA66ncNu+6jxsnPYfPXfzYPufjNb",
+	"OfZUmok1VHHGQ4ApW+aUp4rFFoCnOBl/lIOqHkaDMfnOPwudYf5Rv5WahvUPtELj8gQC+AY/gYm/y6fr",
+	"HJzbMI9izgV8anN/55UAIKDxEkBBR0ygnR57E7AIHdGCxGyqmP0bszJ9bs6/QQZT/57pjAxmBBkMoqeq",
+	"J4R0b0RShmq3a0bPxN3KmXAl6QhV94oMZUy4rSligOMqEZqCbPyXjXrviXazBaG6HBrA/kJj6COA+EkU",
+	"nUNyg2yQEzJjg7GU9+Tu+h3ZGbC5FAFJLtNdMmI25dRMSxX58ebqkkhBfCRfLoXXE4qPhKsBQgV5+/7k",
+	"tH7z9qR9cGin9DL+MIgbduXL42nIYG+nceiMx0Uhaen1a5dddiOsdRWjvnIRPI+buFU2TcLSfgv1e/Ea",
+	"2CQvLBuEJmg4V9xmMETzmI/Gug8xZn1kK24JzPfT3rVziJGz/5xws3z7txT37m8hJ1K5f8hP0v1pi/ck",
+	"6WGWhkCUnYb3faCxZHTBZn1lVBYW5wbuZ6eSn2Q/GSbJOpuiIAp/9JkYG1k6GRd/BTYDgTP4bxCfc29Y",
+	"ftM9+rqF4OhTcQVcRn2T1Lgix/B+5xt6hh0pLvuGgUUFCzeoZUJFGpnGrgNUILOFmMKQDTWRU90l7aMj",
+	"l2LRq+ELef6a5JuRRqPRq61uGPf9Ft66qEd2PlexP6dTWIQghkTtveklt6INK5wqRkAb2u7yXjYpmVcT",
+	"d3epo/CTHKz2Ev4oB39iFyHI7q22VwPZ9Q0XARejMqF8v9VoQSpYIpUvi/yGczyzxG8L+GDt81Ui/8ZM",
+	"CgT9UsH+mDBNDa9gSvOJ4WZpWc8hN/IH8BqXMThhVE1jFpCYavbdyVnJyflJDrYSwovIeI89mNlXUnOv",
+	"9kkOejUCr6aFtMy9s+P6oyYDQktwKF6AHiQUo0OqdNIxiyuS6KNExuQNtDpcwTB+lINzAPOPzDOgsyps",
+	"kS16l2+wCk/giHoioJp2yZdejQc9IP6epdterdvLUG6v5vUMs+kZbvO1J3pi8/aseGgI0Xf6Wp++bk4I",
+	"G7eMQGeiypoY68psJJJLge72VIrEksOldHjNhlBRHagPO0e55sXI3F8oEAQU6r/UljAGoQ1yUhUPmdDh",
+	"nEQ01pyGuysvaMxouoYxVit+31QlKxwZV/YG84ZWjV7pNrvOjvZ8MQrPoE4kpnqbxp/xYwC25DFnb/+g",
+	"9lT1o8zObvGBS4F1bAuUEFe8ldxdv/MIA4ko7WiEqPg9cPVb6gOOaElC+3KYaYiZuJodYVoNIcX+EhZm",
+	"GdMGTGy1fnDmMCWBc8fws6nQPLTSAcR2r4x/tWOUM6g/oiaRrYibLxKUJEEOuKDgMFmKncqNFAfD/36c",
+	"hHkJozdtNvf9/3mchM4L9rderdVoGsnNlvL9W692d/um/qpX+x94m/UEfhUHw+712RvyOAmF6sbB8G89",
+	"YD/dvb3ZbNaY7QPXaR0dHe0123vtdj0OhnU1F5o+1oX6P72a/VJFwWP6qfkXsqtguKdZPDFv2olh2j07",
+	"rwNmdYWB3BaYsf97udzSpjv5IIKGj/Wgn208GTHxOAnxU1WXwyH3met/0pjJOIgSEW8SNtyTzScua+aP",
+	"9Nwl7gIxRxiwAacCTiOQ/h5aArkY1SdUTGmo9hIbZB2n3ms1mns9cRchwtYNxndJXj3dRiC17eTy5irb",
+	"3b9+xhUk4XE8h/zXVGvqjyeQ32FUSag/3qvdfDj7R7ufB6yfetX7WIqlEQfD79aq3+12qsz1n34JYTmW",
+	"8qrMJ7YCXbvZQnH6S692Ys8EiLhX65Je7TWjMYsJMqpPM215VO1rF7wuN+2DQ/LjL7epPuyHlE8UYY+R",
+	"R8Rg6JFPmptLticAVCjfxwO75PZ+9+Coe3BEdmzDWM0nbBd8cQb8PnuMeMxsTSkymSqIGmoRLcl+kwTQ",
+	"AnZG5xBf1BNYBsenwoVtokMv2m2QX2IpRiTTB9dW4COdZscz2k0ayxFIprCGwUObDDkLbcnTngCYLiHA",
+	"Av68MQtCG4755zkAC3VuqI0PJFrKla4lNHXfms9tzM+WfpSkbkC3RmdMyQnLlkjJbGYm1qbVTJ5ZpcJ+",
+	"muRbw7MciqHVzL7+SY7FFgI2LDfhGAtXx2N9NpsB861P4xCubBaUL9ZQx3yTJU5w+qXVufqHmeXh2E9e",
+	"3/O7XXJ0Wus6ImXzH5vsHyf8iv/408+tv/N3pz+OBz/45t8Xd58vWpf8x6MGm/8Ysrcn/OrTeevy9nx+",
+	"dXsxf392oi4mB/x/+cXh+9u71vvbi9nl7Wj2/nTGqbiOLj5Jfju5bzJ+oS7E5afB/uvQ/OZPfh7/7+mP",
+	"R42H9vUPt+r8HZ8MZm+alL6Nf3w4m50eDgafW0eSt34OZ7c//Lt/OGyqbfez7CKFU3wGlaqzjapquMdC",
+	"cQoIIZcxcTgKuZfCl3HMfJ3KLxAXWX0vTiLu7DRLu4C8DWoqLE2+k/C1F4oYmK1b/5tEXCbphlgSxTY+",
+	"SQGDhi4ZrrR8wdlLKxf7ZT30pZrUnTBSHAuSPDCox7qT6nxqLGdG4UPL61RM4QOMMg4+tQU0/I2N8i7Y",
+	"bmMpwbknYhYxqhWJXF+pkE+wcCwEdpFUPcL20E7HNINCoUAfK8bu0MUPbNRJT0CAAmxSGhwbMD+kMQvI",
+	"gCkemH21sRQu+IKay1aNnYEhqcADB73rJd6FMRVByGIsV4uGCoRDCqbQDboI9v/P3rt3J45r+6JfRcN3",
+	"31GwtiE88iRjjX2phHSnV1WqTpLq3mc3fYKwBahiJNqyk6Jr5X72MzSnZBswb1KvTv/RRcDWc2pqPn+T",
+	"dpWW0hddXW+4ij7gkq8YJmc3CMbLVSaRLi9KLhM0sbqpbKryhPCC2GcGwLFbskgGskds6/N6DzWNK/4w",
+	"mTrksx6Ng8ga2WYQct2F88bSbLjLUkSUQ7QPV6TgUcVKXCgmtNT/gJn0ecOaSWaal6409Z5xiK3vig8Y",
+	"1S3f4Ps5M2ymB9wlbac0ZKW2o3lQ2ynFgiqM0ym1nXlTMo+wDXD17MJCPT+sdofYorCqPh3P61Nx4bF8",
+	"ACYf0ae2yNr63mIwp+5UzQ4/WDc5HhMDFYN/LASMGUCk9mdn6B84DefopHVUPT5vHVcP6vVm66h1dHFW",
+	"q1RfH5yf18+PDo70Dgxo1Wk49bPDi7PaYaXeOj++uGjVm/u189p55fXri7PDo+b+yXHzonl+Vm3iG7WD",
+	"Q61MnTTPLs5evz4/a55Xjo736wcHx4etSuXiqH5SOakfHLfOj8+Pqvvn1cphq3K4f372unlQu2ge1VtH",
+	"B+fHdd0W/4s5jWrl8OCwfvRkMHGq1lPsW3dz9aRU2S/VDki12qgfNmqV8kmlXjvYT/zN+LwNC+cBu5U3",
+	"HhXlv/hoq2hSsw8rBpTaWLaXKNKvEUWaiB95gaT54o4VbdaPGM1q76b6WaqCG7mH+6cEZR0u+qRgBR83",
+	"kXqwmhqEqZh3bi3IfVtE9N6UwksKo4HTDH4GPHbX+FNBzZ2GkU6y8wHrVUHsZgyebhQ2Hun4tC3iMMBC",
+	"nZ4iukNCMdgTCgAUegEFKcvIN4ox3wVPeaKrV8v7rxT5HEhkby44/0zA21Px1Pgs22ISawyn9nlEo4EL",
+	"F9eTKRHLtYwuQTDCMFz91itFaBDIRyhVgoYBKykN6ZjQQEktrWl5qS2oyiyXvlPQgqBOiRESlLENEC1B",
+	"7PVoYBIybvWfF/rPMsmuipJx6DHsCuXCtgikHHVhJ0chf9AiN5R5FfclgMO2ga5MJaUFBLlutX7+8Pru",
+	"w/s375rnd803b9791jq/+/ndze3NCgYK5EMLXaCHXyT2dep6WuBz3QZRaEGzgCy/thj1IX13fgejuBtw",
+	"b/3GEX/5DXtgQa6ANhoFY9IPZJcGEBgHBUXL81ZPSwvjn+DpxdUgZjp6w+gDVLYk5T6PXFJWD5iBhFme",
+	"N2dvMfRpbte8L2TIbrzh0o6/YJAyXJmQNPbZAVjUTGrZOVejgCY1UCZTy4bjsv5YRh60Z0xre1ORbfoe",
+	"efDUROsPnnoNKXVOw4nCWNw78MxVbqcPnnqfmsO0eo1fmuKUfR7h3x+mB9fn0ZyxmRdSQ1isLDDHRnR/",
+	"AzwMprpikU2s97Gw0uaEG3Hjoa1eN3MHoQzV6nMihFmTc0+G6bWfC6GVyAc/fiTC2uVGtsd/HhkHjy0R",
+	"XMACuHEYuHCjS1PWfB440SKhcDYS2Ty9MvZWYhVLBLSQqTiIVCYQQi3F3JovD7xgbv2ImFsrUc3G5LwA",
+	"a8uG7aSxfugljY3Rd3H8XvTt0elWMFwvtpld22Y2FBsWW2BeAvyeMYRiJa6whbklH/rshkUpF3yliGfs",
+	"4gQN6y6xVmwAjZJDiHFahn22U+70Vaz+82vK5Fr11/Pe/DYwRX9gFCamwycFwZhv5NxrpvUVcw3kDcNs",
+	"xddBaHuRSZ5DJtnkKG4hmqwA05ZIR5FMMK0s4q41FVoz2BpobbtnD89im3vBa/tx8do2pexda7ZpWO5i",
+	"GKDkMWAGbAhZStkEABeT8hJXCeZiovTAxSrKxFkyku9Wrfg9A7VgthwXreAViZaoyS9UMHItmY37nCr1",
+	"g0GgWgXhAYOJNH6fStm1tsQ9FXp7AxYEsuw5f2xVvoMHLF38VX2iKR24REHC/ot0/ozS+Q4O4aay+zzW",
+	"oals77P+/6X/tNeNg/uS8qiYHxl9Jk3YEE0g06Qg7IGFYywAbjy8ljVihJeJ56EkYp8Wif6v4+De9vCF",
+	"OcglrMHWjGfDCGW98igD4ETN2hqxoOE0z8+dBL/vZiDDyDg83l7emp57t+yT5ljvWTjkChDuuIKSct0x",
+	"6YdURMx3SS9ksEfegIaQea3vrjEZsVDJTcKV9Y7deFR8OQSVg2f0E0B9/Ti4h8R1KKSWC6licTJf0hWf",
+	"lV/ugNfk80urFW0ibE1yTNtSyfqOgXPG0RwjCQw7q5bZ1ywYJczXt9Nd5Gu4YZG1RJybRv5WHNMqrw0H",
+	"wGiZnwnTdRC2Sq+JcY5enreubi8vLlsZNgpUkQCghqWARix0/nja2CJk92E1XvgCUf8NASVtcjh3z1tS",
+	"wlygxtmHSE8vHOECBUbLEBNBchV97Y1pa0ecY1pUHA5pSTH9UsR8YnDioBbNUCqXDKW4d4n8KIunhqun",
+	"GIpQOLdnQ+0nSqfh2/Cy/CjnmVj705bNEY006TgN5//gAP6tm/i3/Cj/Lbi4p/9GT93lUP+/WHBXeKj4",
+	"j/9YpR7uGw5JFN6APzB0CtpgOs4UZMHNNdDCZaZ3ZKtA+4lQf9wF0kNIKpUh7snYp6mxWOzonQwkoVhI",
+	"vLFq6/xlsPp4bucQJ+huFQr1vUWlp6aFKafd3nWref62VQ6hyL/dY9O62WLNsLTaAOYGA934u/Me8nkg",
+	"u2hR+yPJonBcDqR3v6ADEQfBROtX8s4Q0B2wLd3PluYOy7tWMXa8E4wwEYWg6ADhYXq4niPilaiZCGFN",
+	"fC/R4uvHFNU2yhWs1rK5gggq2XbkR9l2QBEDWMnkdujJMIsl/iyZg00LfknVvelydiBSTGKaf30D06ri",
+	"wa4tSbbfvaHBmsi3H2lJawKRKpWr9It2+IsVn7eUC3P8v7KdeUPlRWUsODMayPoKSGY9XnSPr+d4XYGu",
+	"d68zJEOYozIYunBTtQYFPmuGNum362oON9jtdxw95k3GcTScdyNAPkiW5gzq5zfqh+jKUaDm6zNVMV/c",
+	"ytcs+bJaOUjDsIaZA2mEoUhLAdailShe0Bj8lH5T23edWPA/Y5b/OP6WfnVgw7iudhrGZXZ4ru8Ifz4l",
+	"mbnaOOp82neJXgmt1QnQ7hRRLHoxoD6jPLDB2d+1WBCFjC00Z2jBn3AfM+sjSAJHpBwzYib8keR6mBG9",
+	"Z6uwptuQfWmx4DvWH2fApJNk7+Sb7z02FuzUEKJzz4Wftas4WB8hJ4Omj6xzwVJlEoJsD7WkB5+HW+U2",
+	"axq+jNhwVU8+tK6F/ZHWaGUIJT6y6a6RYkHvpZDOdxkzYCN3SWSctzMpB4aFrgo5vB47V4ZQcll4Mwgg",
+	"2lWRiTTiJeXDPug3tuHRO+WGNJMjigtwZwGvsGYCeui9e5ZaG1cox2KeTOqxmL81w8EjvUFRFmgDOAAY",
+	"P39KCqRMJzTBz7AzjuvAEC1m11SxQ/jtSka8Z5YoGShUHciEQyKWWCilKeAOPHUrAAeF2u5K8A2aYr4X",
+	"YXF7iPH8UzXnNKt55V7h3dnDvKfvgoVCGcSvRxZAjHRZIEVfkUgulr9uWND7Nk71y6He6lCvrzImSdD5",
+	"xOSm5nUzS1vGrWCXbgppUjHhqwSM7e9w6BcevHWPfv41vrwsDwxg1atcq1xqZzXTX7jE351LvBiDViru",
+	"M3tGtxcMkjrM8+T895dJ4eSCz0Yh8yCog4uUZ5+SezYCZB+CaRBewPXUFrGQX7HNHdT0frYC02aI8wg3",
+	"uzIWVNKOBTyFQ6YF1wXQoFut7WpVopfsLgA6mxHIninu5yYVm/UmhNSLSEG3WzZPFuGBnyTC2GAo5nvp",
+	"D6kADAfuMVJgw1E0RhRNHuXUtk9xOJMK8/dc5HggbsYqYkO7FVuz/RG/SwmjUq6WK47r2CE4DUf9GeAt",
+	"0JeZB/uyWq4dlo/1dQcTzfy2X66XJ6uvY7Mr09vkDHOIzfz0LNXHbdvp7i/YVR4RP+QPExFwCkbfIANG",
+	"g2iQIb1HGd73Avk434TQwdzEDgKueVNRYwFXESl4GLPthrEQXPTdcrlcPCUdxWjoDTpkSCNvYBDZ9KV1",
+	"2hYdJcMI21QekSHRnZLumEBTXIpT0hnRPuvARDuK/8U6CGILxcigVyGJ/r5BaBAUy22BiA8+SeYERmv9",
+	"LIQCBIbSkwkBNDrpIOyI3yljN+WQPsLASlWDQdYWHY4ekzvdtBpRj93hiLgCMLQ8GLJrRgX9zQzlDYeI",
+	"n4U4s129SqSQjL54SrimEOpF/AHnocA30yBpcWQi5MRTiqmFcWLRNAYYE/FQUwj0Di8ljWn+vDR6zqYn",
+	"niaR3ywA4GgaPNKxIiGL4lCwucnWDyzsSsXWxOsCCNV0n+ei09qEltwMc6DO9aBbzwx1og1XXwcozumn",
+	"5iZya1LPXXOqPAfZyEpLPTVpLiAME5mAsrnmGJXOPo0CiNyxEuNqGfYrGYiAsG16/bR5yHVUNA5QLA2H",
+	"OWGn7/UZFvGwq5evWtIMfX4KvD7wW2ThQ19wpudi6f61Tfsp7SfF5lYnfMtS7KtrnoAzBKU06WiWLb1S",
+	"C+ebz8Y2OXtwuiwtksKHD5fnLrlqvm1pXq7/LV8VT/ELZFzIHcJYzBubbeyO+3cyvFsFLXrebkyyRzUA",
+	"JPLk4MwlBnhu8WJsrdEOqLoTkAlmTqb+YhSyh/So4hn8/bNjbtVMSYhK9bZWbdROGgfHpu6sU/cPu17V",
+	"Pynt9457pX2vQkvHXp2VKt1qt0br3r5/oNcxoLHwBiy8A6A/jHmwsdimjDnIRwk16lmBEKg/fZTdO+4r",
+	"FEsgHsJpVJ5cx4vDkInoDqQC4duG7dcqYiNTuwJ/6EGd0EUt9rjgaqbX1WaZtlR7cp0wFne2tTvwmE6u",
+	"Yr3aqBw4+JypiZf7WKVRqSSPydHIPIYTMgLPohmZj/kP1EDqA4/oZ2cQa5k1ZNSnXWChNfIv/lr3TR+d",
+	"Rq2yf/yUKQ+crBTW/XAazmGv0j3yDlmpTiustO/tH5ZOvCorVfzMImkSHiGkXzKKKjZxp2kxIxCa4LTV",
+	"5ONZcSev3EN6Blc1JXy7FoSJuNrayUpYfW+pGJvpqJ1ZJRO45mTvXCLYI1MRepQzekCod6mRPLgBejPk",
+	"YEp/bIOJHgcyAIVR0PKYDgNCFeIgF6B8BPxQQm0YjcZaLw3dLDDyK9UWWlpAl3hHjZjXydSZGMjAVH7I",
+	"9KIFO1L43823b/SFozssnhJKPly/0U+GzNRIUm1xUKmSgrkRfMkwRLjHtKwdsqGMsJ4ZII1xpopl0iSW",
+	"TMl1LMj1u9IZVGX8i4/aopDl73/xUREB/LtjKKJcLpf3QlnyoBT2X3yE2gzTilMYg+6O+HPJNCwmXVtw",
+	"MYojdYpw2JArqd/QC+bCSwZJyODVmapSMo70W6hgYWCO7lpLARCxUW4LuK0VCzkNUvpoizAWDeI9Bi4Z",
+	"U9/WBlGC3rMhYFnbClMVLVVz0Td1KEYjwCEg+mIskxZmBUVspLeQiQceSjHUOw3FwJQMHphPhHw8BZ+4",
+	"uBfyURA+xP4QBTzTBTcQ1YI9pqIFV22B8oRLrkDgHUoIRaJiEqscClSbVYYXlulkmGi8TCu7NTorqJu+",
+	"jE6thyQ9RcWlIs2MMJPJdvq9WfofWvqrUjq5K/3xuepWK5WnlfKWbmdPhJtURAkhgk9IA0eeHjVA9p6v",
+	"qoyYt1DqWjuseo3b42bEvNTYPV1c6y8+Wre+4tPWKe5pzoNe7YQotWTZZUwQFYOHohcHgTFdoMCfEWZX",
+	"l9EmyWVCMNvsGl6QSn9mx/qD3cPrYubuVw9WmUjC+d4yn1MEQ/+yt75+a4U1h/2/ktGlpmDNipk/nbZv",
+	"K10l1GyKXV23mldNoiYO4XqSw1QsfHLd7A3lA7uDoOy9zzl63hOyxHU8lBN0fum/CxOPY256/0Tx9f3K",
+	"Sab4erIMYSwUGryTslKRJpOIsE9ahS3Pv05Al34rH5beJpDRFkmAqJpvLgLI8SW4ZhYGsLrCTXHFHiHy",
+	"cK5REKa5RY9bq8Upn/VpRPdAGCpHnyJE+cgyWb1ygOkFD8rA1499Oyz3rZlIDsvV9PHjMdzKCizwTIpe",
+	"wL3oq2pKevm1IqB3umjgBMDxkFROMSpJYhzL537401rsL5fn7flc3d/FSPZzfC+tTCK24n8xKCEDPAzn",
+	"xf9i6NjAmJSIBqQAwmrbKbedYjlH/WqLz2j4dtM2nrTSlilfg6UAk7p+arIubE7twIWyNizYOVf3HxSa",
+	"c5dX20umM5dH2qFvYrvUrFBZRwHqNtu7CrYQjEehXrmII+80fc124WZmnTtZ+5XsQuB7rvy7LoZ3QqN3",
+	"4LPW+2XWpOysZbnSC7SOneprM/SUYHNYOfzwYsPaEWfWS02AyKxHO+GzmmFnOJgfF9dlyik49i7Ey1V5",
+	"eyD7Czzq+lfjT9c8t2QqRRM86aQAkjgacUZYUjztRb/rko+yi5/agok+F+zOyu1PjeRHMqQjUySNcJCZ",
+	"0mbimPvYDFa/NDXO7rrUu2fCd9vCfLpDs7VLfOnds/COD/su8Ya+m2AW44hSE7pLMmb3pzJpGhsETrYt",
+	"wFOoJ6UiNsILBoJLZ+8qvOpKpR4PIhYWiWIB88AWxkbqNK1pq9lQW8Cfdu5lcsO8kEUEKhMpItgDCwkd",
+	"jRgNl3vr9e4tleSRXPXiwmI/tzPzF9vRiIUw9d04Nbe4txJv8cxFNZ0ysPU9FPAHBvt6x4S+YhINBQ+a",
+	"87ntTJyQttMgbQcIrE+jAQsbWomLsIx0pd1ut0XbcUnbsfSiX/j8pL+ZOk/YUtt5cr6v+2uClnOuMP39",
+	"yw22oxtMLybWYUysCSY+C9zzmg5domnY2B0o8r4wFmpT58wXvc6yvc251H6b8faYit2SAAIg6ZSQ2f8T",
+	"OHKHdFlPhrgUNIzKizny+3QA27KSdU5jrod8Yi3YA4ahO9VKpZJhfehx2fDMZmabc3LTX1/O7w69qJbw",
+	"XynwbsEBBjtURs/9Lg5r1gE597jah0pDFlGfRrSsjwopTLg+0e85CmWPB6yBRoGsedhN2dsr1RYmCsTI",
+	"grCAWpTM3Lz4VcZNCK5An/eZilyz2sA4wa+J4NptgQYPcGgWySiI0RmMDtPM46oMlt1YRDxAd3EswFNj",
+	"xVEiQ4IRKOW2eP/u5pbwSPOnyVUlsy7eSJKQlXRzPDpNShGGsXg17Zdti6xj1hYQBvfsCv5IdEeuwd42",
+	"8YnlBckjvUwmnp9hl6VzrsA9bgLUJ1+mUUS9gd5LRGwDBt920GFbylJi21loPnl6MYt+PdanKRssgPmB",
+	"DwV9CL4PvXvSe7WurGJEEsy/B00cmUwRUUHlo0h+MCynCCqqjCOt1vZjqBfQmI5VoVAgAD0Z3SGPAOnd",
+	"JlakkwcwuF6PedFSVnEz5aTbTiJaItHMrCkuiq13CyQx6bVx/pgnJuk2Nf2Z5Ztow5RltJBZ2NDTZMrG",
+	"CWSCJJeu5n3TowPjgCkUAvcRND4C/My60QbLozH5DzOmP1wncyVpPR0evavfVaupCIjvISVOiXhPmwl5",
+	"09EOM4x54oEXUW+H/C45htlTWjCBa8W8o2nskhBjBNLNdyEJ4kh36VvPDQmEc3+XXa0HFobcIhpnyfiV",
+	"yq5qwYaEpV6mEB31xXJbJPyPBncS+lINcnH97i1s0G3z+qfWLSmkRsQiCZmRPHNEPrjkeqEctgU1CnnI",
+	"YmVD25LL7JScNc9+bv1TC8MyJLLXKxJ1z0fG6mhSTRJRN8M62gIF2YzmAD5GIwTq2cXCVgJUXHhQpIrR",
+	"MOAszDi5IUh+6Q1giPD5grF0B9DsLux3qX8/ETGSQwiOJBvV/GfM4rVjmr8VWxsmxZzhFuex9P8Fs3uJ",
+	"Afhho7QmQUcNM0puhh1FU81l9nCEFjudJoKpFeYTU2CRcchMnCgwRwSKNFyOR2pKi7e3YVsEXDBlQ5tR",
+	"riu6hAWKgd18FU6GaWhb4oXuMlkGnQrOS4rMN5Mis23Wyxb8PFc2h19ehPLdccooRltekkk54U75quL2",
+	"nJhSpMl/oshZwEyOaUkYrJOzciz4u8ECWS6XUUwvum2RtChHpNCTocfgPDWsNVNgqWA2epWEL7GQcEXu",
+	"eaBFXBpB+kiRyDBpzGS3kwINgrsw1jJ0kopp1RrIyU9F4AahgZKQHfPA0iqHWiZvkiikAq2BJmA4yamh",
+	"Afq9bF7HScMYgiFCDYKMDZPWkjVCTrWFldllCLL9Hsr1Lj5vT7trhXgZEsNhiqfwKdM4io5uW4wYlL3Q",
+	"D5tFOyW4DCbUWYyjgX6gG0f2LWJf0jtm3lp+dbEoub2WJpEYSZ35phr4XPd9eh/OC8a1+eNWE9ULAYnk",
+	"sNV5ueTPmrZhV+F5tYVMDLAhgQnFwXz3o2oO51KwF73hb6Q3uIa9hZZ1ZWILZtK5nlezSA39c+OU8UZh",
+	"/TigWMDHJV0MtCUhCyhAk0Ry0tJiixrrJ6GaD+noN6FTjI5ri34gu6TQ+UcHbgsuCMVGFesPmYhc0vnH",
+	"PzqEeqFUyn6pXNL5r45LOr+Xy+U/OlkgGq7A+hN3TaTdxP23BG9meYzzKiAvP+kJmW4xDjmS0LyrWdwA",
+	"4+DQDv4Pm9mQd0skK7UeRsLzxT//SEAfW6ezpBgOWkcuDaXPezxHObWakxnllBdlQXx1NRtfXa3U9mHQ",
+	"Np1//Tsopd+cu+dCS38vus6OuDus5kyg89d1r86z7E8xZMu0ZjJlTgklAUPXaGcPntWMQQtkUxHcJgel",
+	"szdJ652iS6AstuhPVF+kIbNKA7pMDf+HBPmA0QdEFWuLTMR4p1zuQKJMNAhl3B8QStR42JUB90jAxX0R",
+	"s9PBz1AmTYHpfbpnMNfDj6OAehAm0hQT9YsfZRz4UOoCFkA+agVMPhhUWJ+re/JnLCOaqkHVOozbjFVI",
+	"0DyW3yUfbLmP5emE05uxypWxs9TCZpIVJHzC+0KG8xGPRiF74OxxBYSdVTQV6UUsKqkoZHS4QRDMSjW4",
+	"dpDAmJ8qjjRlXAFr8OoF6YU3Ea79i47wd9ARkD8AHgZyLTEtXpMCng3mF585kTFpbO9zwmOe8DLRmksO",
+	"Wi0yceP1TTIxaSYXs2DtVhYhhZizCDAvoBbgExZZDGLsLBNflqqNSJFb+xyswUV/nBTdND8ydW60bJYx",
+	"6z9tKJwZcMtcVCW4magyK+LbJHaot6/vK0R1fWENXy3BzRgfQfIrUFsFyBByEa2Su0g9dvPV85xQTuLR",
+	"EOtbDxgBYF8EuZkU1qx8hUc0Fj4LCYcj2BaZvGmtekMlVgTe+YuPZoNoy+SaCpOvddkrXUnBSm8BtkjL",
+	"eAMpZByCxLXs6JoovGWiUV6M34jRSKWrrbfhdJnQspqivZ7GuI3o4j5LALBlmjuK/33dvGlpUlgS9Os6",
+	"rVvaz8cYM0v3Spnw8PLS8OFa5fD5xMWZFIzIqnALlg4oPn96IRwGWz1/8cTqK3LGt9bM8KNh+hyugHuj",
+	"1/NKRjc04qrHwUzyVVm+YVNGvHGn5RsIt9an92vq/e5K+uQp4REZ0rG1GIKGX7BWylEgo/JI9Itucglw",
+	"BbNV5P+tXSBDB8aq2e262ugMn7Uy6VjGi8O7OxO8f8RFvwNYcQoSkvXGgDpmKrmkXss6AfC0Ala5xJdD",
+	"LiLVFm3n8urX5pvLc9I8O2vd3JDbd/9qXbUdgP3Xb2JBFnIliRcyn4mI0wDtCQYKeN7t9r9lvLUwakuJ",
+	"fKSCTVUS0TqndVX9QgUj51IvO1gqoJMRLKYBh2+YD5oTBlAIM88CGQv4DTxuYIWsPLlOgmYya7CsqcRc",
+	"WTNB4D5X92v3W62Qn7Kmz6P60X71uLa/pPtZeymo/FTQO8XCBxbebVwZINnBeck1gFBY/pIs9uujkboG",
+	"3VMv7Uz9DbCT6T/O3n9Ae9ksG6QelL9dUj0pZCNpa6T0oPKGWlhFwzwziRzZD2U8Ih6UUGBLSiNemE6+",
+	"jdKIUxOUI4LjM/Fu1YTb3she9KgF7WuLdTrGKUBHIg6C2cvgRg7tgjnTNYewm1qmjWqObVDIaMDCyTYO",
+	"p9qoT7SxRblCM/MVCxYaQnAN1NDIfGFLsP6NapotPxL5NWzscVsfQjhBIDRrXrCpnIoYIXpRSSJ8O6Hz",
+	"pXE3SFy2L+5jeQRzhqpGNsF+s/5I/VLSyUJz+UI/ZdJThtxze8TxXS01z9NP1jxfOzhw1zXX30KFv+Qb",
+	"Umg7WhPXMgzEW9lFLmESFBkyKrDoSHFi3XLO9vxJnWeGMGcu+5WTw9zhf42qcx5UzqhVKm5q1k9Hd3l1",
+	"8W6DMlULsFibljhBo6QRmmJooE/R2IBPGuNLlBD0KTFj0wImjxRQNmjB1c1mW/1CszU/TYzfplRnDulL",
+	"qbklvHsFLro+485Y/nNEq6Q+5TzD/rkNVTJjSoz3pqQ1KQgZTV25i3g9tjeP13+tIpa1Nbbc+kdf6HlF",
+	"I/l6tLMxhbvza6zi24vrqn5rJLm242pLOX3tC8FK54uk8Remv1J90WSbNhXKodJbDkQ2ih2JMBKaQHU4",
+	"hBNC4wpS+oeRT3fKuXPlyxm/zNricW6z/jchsK5IX+dSsJeDs+zgbEDdW9wtuflCZ3I01v1CVk0yEJTr",
+	"qWHBtnOrtULIm6cbWKgSy9H4uY+a4f3b6MKrDqXpISTGi7z2Tesf25HzznQT6z2YY/X9GX62zlo0SGNC",
+	"80fZhQLQfhzAkH1kBbbQcSFkNEDswoU3HXawfSxRF8FrTDrTu39ZrRuGl/fb7KNryGNm1Dny2Lt/ueS3",
+	"5vWVyTJJFohjlp/JjSvqrW9dX7+7xueSZZstIv0cBZF3s6tLi3Nn6Qzxz+dQ2Q06OrjAYAIA7JlLMZe6",
+	"pe2NVCKiXmSrxU95/KYE/DiSQxoxMpZxmBr5CBcqosJjBHFQrls3t6T5/tJx0+XQXXVDKrzBFd4DQ8q1",
+	"UNSNeeCf04hN5jRUa41KpVGp/I/jAvwSj1Z55meqBk7DYft+vX48WaXb8IBKeR9dcgH3mFCwAuZi+un9",
+	"m1KtXClJEYwd14H6ls4gikaqsbfX59Eg7pY9OdxLppT51A1kd29IVcTCvTeXZ62rm5buxCo+trq7WZRn",
+	"K2GP1ANkMUdBQgp/pQiidWcdaoYQTolZGvgy3eMBfWCEfaJehHUVFCP3bPwsVcpnD8FaB+yj7C523ukH",
+	"7JGf9FS4BBOraRAAsrgUFsVtiTvvF93nqhUp0v65yjSfFzUW2/D93UtH7yH+e40X3oAv/euYGn7/7LCI",
+	"Oo2K68BGwQ7UjYlhv1LN5AbIj8yLyhENy/2/IDiBxSxlHpVSpVaqHJHqQWP/sFE7KR/tH1aO/7Ny0KhX",
+	"smnAZ1J3jGEJuAnQJUC5xYqFZgDbOBp/kd1VvYyaYiZrcU5Fiv136VZGNCjpTZ07AvN8OgJ4B19ZHTjz",
+	"byuobso68pkXcKn1fZ7vBAwCIL9hFLSvp4DYkAZbDJzRAmDJmPkMohXzuN7/MunG3j2LMpJYUth0QFVb",
+	"CGmfGEkZqGJDt55JFZaPgpiTSai6h9xhwiPXMjcI5DWik2+BLQmPbNxGW9Qq1SRwmJLfaAjpo0ifRNEx",
+	"4FPIMmmSR9YdSHkPBVkLXTaWwifJfVokfRappFtbMVYKKEMRMMAWbgvF+8JmAFBBfn7bPCvd/NysHRya",
+	"Lt2MVwyqFVHfB+yQMA4YrG0cBtZ+nBd8ld7AZtr598FSdzGqLZf+blzF1XndJAztS2jh05fAOugRGTnV",
+	"QiPgW6NxyPuD6A6C1e6QqdgpMM+zH+/Z+FGGyeSGXE/ffJbi3n4WciiV/UN+lPbjiHr34Mc0qV3mBIEs",
+	"Gwf3d3DCktYFe7xTWm1h4UTDd9mu5Ed5lzSTZIzFKInChzsmBlqYTtrFb4HJQOgM/g3y88QThts0Tp42",
+	"kBw9Kt4hpsxqaW07cA7X95/RO2wP4qx/GKvYTN2fhgXlKWQRlnGkAlktJMgErBcRGUcNUjs5IYZ3th18",
+	"YJK7prWOy+XyrsCr/053sH6rvl5/14wCgsyEUmEIgugjam5NN7kTEa5HHyMC6tBmV/ccy5J+PnF5z3UX",
+	"fpTdxb5CLS9+r45CEN6rNdcB4fWCA0bSPKm8Xi1XK/q/RCyflfk189ixyP8+lB6D1PElMv/afAok/bmS",
+	"/SlhEdXsgqmIDwHXKkktwlQvYDc26HXIqIpD5hPE2n9hGSu4Oj/C0VlfCp97kvcsEPmCAw1FodoOgUdR",
+	"+rT3T4EqqPOfNlgkNMIqGOhOclOcaKjkz+FCSbRSgDnDEhTzecYvstvCYX6zbCNinyJcy0xKVRodCL/A",
+	"LrWFTyPaIJ/bDvfbcP7b5ui2nUY7c3jbjtvW/KatGc5TW7TF4js371TiluGIXo7Y0iPW1Dv0SqWYi1QZ",
+	"S2MJcnnwsOTobzs5lFgyZe5RnCjZfVCpZ0p2I5N/pUAmUKgIU1OCBeQ3KPaneMBEBHhHYcRpUFx4TQv9",
+	"PbvGMS3QAJ9VN8ttGed1gVmKi1pf6U67zra2u4iFHegVidEeqaec8Wjk0M1e/cDZVg+ZZ3E31MClsGUt",
+	"Z7QRWwyEfLh+4xKDHWky5ywhvkSxPqdiYI8sSU6+7KUaQOp6tgfTqAop9c/hYoYtrcvHFisKmXRQM9iC",
+	"ZmlYqwplBIj2XhgMa9qYx6O+RZVid5nuod/7z0/DYFLOaMeVSt37r0/DwLrE/tl2quWKlt6EJ/Wh/Gfb",
+	"+XB7UTpuO/8FT7O2wLdCv9e4Pr8gn4aBUI3Q7/2zDRyosbf3+PhYfqwD46menJzsVWp7tVop9HslNRYR",
+	"/VQS6v9pO+ZNNfI/pa/qv5Bj+b29iIVD/aTpGLrdM/3awSxJkM8ugW77P2cBWtddyQfhl72xF0jBdtae",
+	"HDHxaRjgq6okez3uMV96UBGp/ChDf5QIesOgbH9Zv2MQPEcBGNEms2v0uw1i7xC9hT7rcipgN3zp7aFV",
+	"kIt+aUhFTAO1l9gjS9j1XrVc2WuLDyMk2JKm+AaZ1FM3EUvxyO8QX+Hm/fl/1+4mB3aXutjvIMW2Ug79",
+	"3ovl6qtdUCvz/B3dQ5DJDqSV74Jqmhz3WqWKQvXnttM0GwMnGUsdv2Y0ZCFBbvXxMTKMynlqgBPmpnZw",
+	"SH757TZVjL2A8qEi7NPIJaLbc8nHiOvLti1gvC55oAH3zbxr9cbBSePghBRMbnDEh1jiHIZ/xz6NeMhc",
+	"gmUUh7GCUKIqiSSpV4hPx4rQRzqGoKO2gNAXSFM0wZzo3xsVy+S3UIp+Jg9fmRx/sl/ZB/j1NLrDl0yV",
+	"iT6oDzXS4yzwEZqqLWBMVxByAR9v9ITQoqP/bMFgAcCGWhy8SMqFnia0fd/q150t3CojqhS6SBz6yJQc",
+	"suQb18kuZSb2plpJfrO41fhqZEaDv01QGVrQzOMf5UBsIGbDZBOmMXV7fCo9Pj4C/y3FYWAq4c+frD4g",
+	"43WmOBzf5s4Obb4T08O2t57f7r0wE6fUadgjysa/VNh/N/k7/su/fq3+L/7m7JdB9ydP/3354a/L6hX/",
+	"5aTMxr8E7Ocmf/exVb26bY3f3V6O35431eXwgP8Pvzx8e/uh+vb28vHqtv/49uyRU3E9uvwo+e3wvsL4",
+	"pboUVx+79deB/s4b/jr4n7NfTsoPteufblXrDR92Hy8qlP4c/vJw/nh22O3+VT2RvPpr8Hj70593h72K",
+	"2nQ9592lsIs7UKz2N1FYNe/IKKwfDO0QGRJLo5COKTwZhsyLUhEGQiVXX4vmiFuDzSzcG3A2TbdkpvNC",
+	"wtWgRITPjI//WYIwkwxExFDB2gqZgUE5jwxXmr3jzJU1GwtmfPZz9akPQktzzE+Sw6AMRCFV/9RAPmrd",
+	"D62wsYjhBQxA9j/WBNRpC7UeL1ixPJP43BYWLQwwwAHBlQ85wNtAqFemjB1WBLbqpm7UQu+B8YxOv2Di",
+	"UNoCQhZgpdKgWZ95AQ2ZT7pMcV8vromusOEYVN+3KkHp6Rst2IfdLqZ1RQdU+AEL9USoqfiE45CCKXSN",
+	"Tg+bdgGPatHt9Yar6IPZm1XC5uz2wGi5yuTW5WKtpWEUmyKBXwoviG3lwbhbsugGskds6/N6DzWZK/4w",
+	"mVHksx6Ng8ha22bwat2F88ZqgbjHiJ6kcCEKHlWsxIViUE3lgc2FRl8F5H1hHZF1nfMBo7rlpPjRLK5H",
+	"esZd0nZKQ1ZqO5oNtZ1SLKjCuJ1S25k3JfPIJtj1dmGH1AeXrwwJ7UUQA8SVlg/nI8ALb7LDRN30se72",
+	"Fslc31tM5tS1qplhAjiNx8TAx+AfC0FkBhC8/dkZ+gdOwzk6aR1Vj89bx9WDer3ZOmodXZzVKtXXB+fn",
+	"9fOjgyO9AwNadRpO/ezw4qx2WKm3zo8vLlr15n7tvHZeef364uzwqLl/cty8aJ6fVZv4Ru3gUKtUJ82z",
+	"i7PXr8/PmueVo+P9+sHB8WGrUrk4qp9UTuoHx63z4/Oj6v55tXLYqhzun5+9bh7ULppH9dbRwflxPYHU",
+	"r1YODw7rR08GJ6dqHce+9T5XT0qV/VLtgFSrjfpho1Ypn1TqtYP9xP2Mz9tIcR6wW3njUQFF97eJLjX7",
+	"sGKAqY1te4kq/RpRpYnwkRdYmi/xWMFm/QjSrPpuCn2lOriRerh/SlDSgSLlVuxxE5kHsO8pxKyYd27H",
+	"IwxXaIuI3hu412EcRHxEwwh8Z/DzpRjFUJQGMaVtNZduILtERTJkacK+KXirlzQGn7cBFKTj07aIwwBk",
+	"lAdPIY4+xeDPrvTHpNALKEIIiiRwFaATU2W9Wt5/pcjnQCJ7c8EHaELgnoqnxn/ZFgWwDaBgWCQ4tc8j",
+	"Gg1cuLiesL5cCshoBglvvVKmmBnUfQHLgJWThnSM1dG6iN7ZFlRllkvfKWhCUKfECAnKGAeIliD2ejQw",
+	"ORq3+s8L/WeZZFdFyTj0GHaFUmFbBFKOurCTo5A/aKlbhlDMoKQXIrCBr0yRWARQPU+Q61br5w+v7z68",
+	"f/OueX7XfPPm3W+t87uf393c3qxgoZhXgCC5Rg6/SCzs1OW0wPW6DcrQgmYB6X1tIepD+u78DkZxN+De",
+	"+o03AbnyDXtgQa54NhoFY0CWpgEEyil9NsrzVk/LCuOf4OnFlRlmOnrD6AMjWikp93nkkrJ6wJQkTP68",
+	"OXuLcVBzu0bo5RtvuLTjLxi0DBcmZJF9dh5oEGdzzc65GgUUy1XN5JoNx2X9sYwcaM/Y1vamwtz0LfLg",
+	"qYnWHzz1GnLsnIYThbG4d+CZq9xOHzz1PrWHaf0av7zFZevzCP/+MD24Po/mjM28kFrCoITe0wbxyEj3",
+	"N8DBYKoJa9wDE59PI1PBEL1zIIfb2yWzR2Yyc12JGw/tQobDLxYpXa0+J2qYtTj3ZJhe+rmwWol08OMH",
+	"JKxd/mNXlTgoMVkHpICAz3EYuHCfy9AIJcX1RcI5kcnmlZXxuBKzWCKjGfjmTFCEWorDNU8keMHh+hFx",
+	"uFaimY0pegH+lg3gSWP+0FkaG5vv4ji+6Fuj0q2guV5MM7s2zWwoNyw2wLwE+j1jHMVKPGELa0s+HNoN",
+	"i1Ie+EoRz5jFCdrVXWKN2AAlJYdDU8pjIR7aDnnTVzH5c38tk/56rpvfBgizgLMwER0+KQjGfCPmXjOt",
+	"riyoI2s24uugtr3II88hj2xyELcQS1aAbktLgsoE6cqC8Fo7obWCrYHgtmvm8CyGuRcMtx8Xw21Tun4W",
+	"tTYNzl0MCpQ8BvyAQQH4iUwAF9PzElcJpmai+MDFKrrEWTqS71Or+D0DvWB2HZes4BWJFqgJVAW6lsyG",
+	"fU7VEMIYUK2B8IDBRBq/T+XvWlvingq9vQELAln2nD+2KujBA5ZZ+hU9oikVuERBAv+LcP6MwvkOjuCm",
+	"ovtC7qFJbe+z/v+l/7TXjYP7kvKomB8dfSZN5BBNgNSkMLVlsUBtL+tpjTDEy4T0UBKxT4vE/9dxcG97",
+	"+KJM5BJWYGves2GUsl53lARwomZljXDQcJrn506C6XczkGFkfB5vL29Nz71b9kkzrfcshALxUmiqGbCQ",
+	"dcekH1IBBW97IYMd8gY0hCRsfYONyYiFSm4Ssqz368aj4suBqhw8o6tAH1K9FZDD/kgzKE8zVUQsysoL",
+	"y3w2lrkDTpPPMq1mtLHINck0bXMl60MG5hlHc2wlMPasfmZfsyiVMGnfznmRu+GGRdYkcW77/vswTavD",
+	"NhyAqWV+JlDXQTArvSLGRXp53rq6vby4bGU4KRBGgosalgIasdD542ljw1CyCyuxwxf0+m8IPmmTo/lM",
+	"7CWlzgX6nH2I9PTqES5QdrSMMZEpV1Hc3qTz2Z55TIuLwyEtKaZfiphPDIAcVKkZSuWSoRT3LpEfZfHU",
+	"8PYUWlEKRnjPxttP1FXDt+Fl+VHOM7b2p22cIxpp6nEazv/BAfxbN/Fv+VH+W3BxT/+N/rrLof5/seCu",
+	"8FDxH//hrFBR7g2HTApvwB8YugZtTB1Ul5dyvqkWrjQsprlFvP1ExD/uAukhUJXK0PdkENTUWCyq9E4G",
+	"ktArpOBY/XX+MljFPLdzCBd0t4qJ+t6C01Mbw5Tzbu+61Tx/2yqHKgJTBO6xad1sseZZWnkAu4PBdPzd",
+	"eQ9JPZBntKj9kWRROC4H0rtf0IGIg2Ci9St5ZwjoDpiW7mdLu0fCuVawerwTjDARhaDuAOFhrjgU8wb8",
+	"EjUTKKyJ7yVofP3gotpGWYPVWjZrENEm2478KNsOqGOAN5ncDj0ZZiHGnyWHsGlRMam6N13ODkSKSajz",
+	"r29pWlU4eBaTku18b2jQJ/INSVrimgCpSuUr/aKdw2L15y3l4k1yKX09m/OGKozKmHJm9JD11ZDsarxo",
+	"IF/NC7sCVT+T5pCMY47iYIjDTTUcFPysXdrk4q6rP9yYbr/XWDJvMq6j4bwbARJCsjBnUGK/UT9Ez44C",
+	"fV8fq4r54la+ZsmX1cpBGpQ1zJxJIxJFWhaw1q1U+dKNwU/pN7V914kF/zNm+Y/jb+lXBzao62qnQV12",
+	"f+e5kvDnU5KZqw2rzid/l+iV0LqdAB1PEcWiF2PqM0oFG5z8ZxEOopCxhXYNrQMQ7mOmfQRp4QieY4bN",
+	"hD+SXI81ovdsFe50G7IvKxx8x4rkDNZ0kvydfPO9B8uCzRridu658LMGFgcrKOTk1PSRey5YqkyKkO2h",
+	"lvTg83CrXGdNwZcRG67q24fWtdQ/0qqtDKEESDb9NVIs6L0U2vkuowhsKC+JjC93JgPBMNBV4Yg34OjK",
+	"UEsuF28GAUTBKjKRW7ykwtgHhRbODdn0ThkizSSO4hrcWRgsLKyAPnvvnqWWxxVqtpgnk6It5m/Nc/BU",
+	"b1C5BdoAJgCG0J+SKirTCU7wM+yL4zowRIvkNVUSEX67khHvmSVKBgp1CTJhkogwFkppyrwDW90K00Gh",
+	"2rsSooOml+9FZNwegTz/TM050GpeaVh4d8553tN3wkLRDELbI4stRroskKKvSCQXS2E3ut1v4GC/nOut",
+	"zvX6umOSHJ1PSm5qbTeztMXeCnbppgAoFRO+SlDa/g7nfuGxW/f0L7jMl5fvgVGseqFr3UvtqMr6C6P4",
+	"uzOKF8PQSkWAZk/ojsSDpHDzPIH//WVSabngs1HIPIj14CLl3afkno0A94dgpoQXcD2/RVzkV9Pvtqf5",
+	"2epR2wHOod3suli4STsWcB8OmZZgFyCHbrWyS4tKP1T3fDYK5Hi+kw5/vxzSPmsgHhbx5Igb+Cuuv7cI",
+	"V0w88FCKIRPRK0XeS39IBQA6cA+ieHhEAurd6/vbbQsPonAx8MT43ilJLDEpPCcOYAjligCqFBPsaYAx",
+	"9GXSFCQW90I+irbA8cgwOxYE8tqvHLhTeFmnWnHOPghAV/cckvah4CGijbYFjkHP07RVwWBTAL82CJq2",
+	"CKJ+P7eE6q/cY+e42ls4DDPjxWptvapXY0e0dEAr3dJ+75iVTvzDaqnWPfKO6Qmr9KC6GyyM5t7OSbfW",
+	"q3j7rFT167S0zw66pWPvyC8d9g7Yvl/3at0q1YTDIwizemTd1c9FOkWIy9x1SLhC8kzanzMa+/TscLaZ",
+	"x1RUG8aQk/Sp1e+or3Q1HSx/Q8/7UgAKPeIMbYITs189WGVCyYl5y3xOEQDMdfZrJyv19paKsVlEtSMw",
+	"DzjiVBiexgVkRmT5Q4adapbWyLCmpcl7CafVT+99Tj9fLsalwe8zVEYwj8iwSXCcRXI0YrZqz1A+ZMsr",
+	"ZoZfXsCR9O8IZzLnrp2uOAbdnBIhAY7wm6f9FcSyifClr0WFN5EcZTaS0AyNbUp+cwBk+ixK9z5To8KS",
+	"1qvpWxbTXLXs+Eplb2VzJe4vo6+fWLSVIPcNcf/bCbnkhfp3RP0/QQj+FhSfIpWsY3OY3O9L33n6YxnL",
+	"3gtkf77/Q0U+ANCDZOuz0ALZZ8aPcUGJrKvmpEVODu2N7nS1iqM5hZ8CriImuOgTKUjjuHJc2aRCUyD7",
+	"L/S+I3q/neK3gewnPjurpBS/oUMwn+J7XPjp28oFRVRF6GCeTmqGG0UfCa3JJfNfSvxcRc7Wjr0N1afM",
+	"a9esx0ImPL3U+706q/lVr9I9oaZst3PkHXYP6L5fqrNar7RPq93SiXfsl47YYe+A7nfrXs3fRCGDVdPb",
+	"GwuBFbyzKhqW54H2Kv4hO6ZHXqnW26+W9rt1WjpmJ37pyDvoVmmtV2f7/ibBCNPX4nIvXVMQ+E3vdYaK",
+	"yl+SGXytsw3ZPhNY59lztNmZNgcyQ4x7nycIegVVopVRCEhz0v4BJzTgD9mLSln57iT/gGbaW0OBwEd/",
+	"YAWisgLZnUnRC7gXfWW914JYsk/Mi6GU7yKdN/PbhlpHhmIyDsCkMNMQEi1mFI4cg97+UorcVuWAJ9PC",
+	"ePpPC6evBSU1aOzteTJk/99AqmgvjMXeCKye5p+ywvyoTFW2f5j/NEMfMY/3OCBcP02UV9NNOgbWcdUb",
+	"akgF7QOiSEDHLASrt4G6dBoOjidNkOlSBXjqqQVc9xfGIuJaHvAGAozFS1rJxs1NtmSvJq3GRowkL655",
+	"Sa2jsWW2fW7R+6wx5EWG3Z3ONod5kO6YcH99FrK5BNuaEO8SEXaix4UYWfayzr5BClq8zTRdnJZvgYvZ",
+	"U64SFnY7YG0hoX0akB4P9DiJYgHzYG2mzmxZHyu0/kwfRPhpnlMhMzIjJC8vNzYxP8OEucod0dwaZDCf",
+	"t1N8Z50jm777Rr+bFoFYfcBzVmrhkK9n2Nw6gzZv3yZvm2HvAHls7k0TC/6psbe30g2z8Gb50rfKfrmO",
+	"ftXdXC1Jc/Z+CWh348tlMw1o4ppZTwXCmBLeDVg+u1Tf+qX07ehS+eu3xU2T6/tGF/WExsTRz4KkZs16",
+	"UJGJhoxgmRYfai6bwRL5KDBijTTxwWhAo7bgmEM85YGGupzozCZMxEMClU9cACZhQdLhIxQ21bRXzPNu",
+	"twW6t4cU6swzHwtHWd/1CvcIuje38VNvzMyeNuM6W/GYfI6yjfg5x8+93P2aaeeGPqwBzfriVf4Gvcq2",
+	"8O88ARkRDCyv2ELZzkUbiwFKPUNRjWmfMESw+FoWtXzsldI8DirujwLqTf5ICrVK1YVKbpk4GmBtmfNe",
+	"TnR52SMdq/F2oAIpAPmQe8ZGJm4mAoZp3yi3xSp6/3IGhijyX4uBbSlircTYVmNipBAy2OPiCzt7Fjvf",
+	"C/9bXPLJX8j/Cty3nETzl+LGHNAo+uBV2fsM/6xkDofARgyqCZmneVZfMnUKrimDTGUKd9KxMgU1LOK3",
+	"eUENaAggvfnmSOjhxTT+9S1VqaUbyGOG1ODbDW3ahoym7i4TSbbQWg1v7iQ0Bme1SlQM9LlmQIx9Jz/d",
+	"GKb/Qqg7Naki9eSbUBfQ6ubG00vkmqnZdIqb7mmGONd86stHEUjqm1DxjHAHoFNgsjtDai5hlRlXz7J1",
+	"S/ukoNkt5vwXXULbwj54zhVU6YL6xddU9NE+etkrXUnBSm9p5A3K5EKGxOfq3iwL6SBmQYd4Ujwwi+rW",
+	"Fn+yYVziwz4phPTRJX968rHmkoehf188tcFvNtieK+JRb4DyLxYaJj7vM4VxPdjDPEEUeb5ZkGX22KnR",
+	"Y54+fIGdkEhiWcS5Vk1EaMieZibioaaWkD46rgMTdVxHz1TTzHSgz3qmy4nyolrDTnpNoCK6XCAa0Eoh",
+	"RZo+pkAIsDBJCXZ8KQgBPmyefXKdHOKZJVcaRdQbaLkCMQD1Wv6z7WBVB5CjsZRDGb9hnyImNGHgt21n",
+	"YeRUOgZbT2kG+4z/xSbMR1yQ7jhCsOeZhjOFZRx9YJatCDwDq12rHH7JrTTaFpyaiJEQTmwBtqY4tcV2",
+	"heDHZRMyD+Ozay9CfUXW/1b6vMd/PCWlerj8BVjaKxnd0IirHqfd4CvH4xvumaYZvUKJ3LVcHXEXDcV9",
+	"6RtynskYoTQyWgVcfnjCFCYVwJFHnUKGLHv3YcSo5gw01JfRcBTrWYLW0RbYCFQuziC5BHzIIwKHmqki",
+	"tKCvLoOHTvuUC2M8t4toeIE+zw1918IIIZ3J2KQf9WcbC26eJErrP0n2k+4mYPRhIg2MQqWSR6rK5J3w",
+	"WFtkUdkTWbjDh6ihNqDMf+eUUOJL756FpeQZPTNIcoukySNbeNMm9cDmG3vmVNfO4EKHuvGIm6rmIyvr",
+	"5F9X+k5O0fGWM8vkG9kFjKDVsRmnrg2UqAC5Cxf3x9UTf1gLyYpQQB8EfaA8QE6cV0h7mjOSQkLlxl2E",
+	"ZFzcQNWdowGorhwuDKC4ef3urc2eRBGLmSpplgNEJGR9riIWauLdr+yTxwETCQygfWmBtnyjB7GWyPog",
+	"/LI39gIpmP/pP/PK78jhhT3EZ/jg+X8D/qPdGLgijMAtR0woFaTnPODdEA9+6quulyvl6kGp+v/7rFut",
+	"xVV0OI+Y92s263jSKkt9n2O0yPsMO5qAVc8ykOnKo8nISbV8iD4/X3rxS7zTjmP203UGcs+l8+Vx/F9Q",
+	"h18cuA/vqMakh90qo9lApzLp/NkhQ61064tfK0m2boCVE9qi4FHFSlworS9F/IERFXfxIiyeko6BreiY",
+	"MCjbEXkEoMdkKWFhBzLwlRZRkvmiymQyrzFHvGOOXIcIGoaYIA47keTNGy2ko0/kp45LOqjD/VP/XWmj",
+	"RufVy9VyRf8IX9c6xYUSxypxVr9BLFhkhSlcLuvvy0hWxoMzT7v/c16J3trB4QpVJ5rErDgs2cSdAWsc",
+	"cBUpUmCfqBe5ZHrv5pYPtugjW43tNwybg5Yaq24Ymdovu11zBvqQQEjkDrRaO97WHpJfRDLZXzCNpeLt",
+	"/GQSm0CyYj4ItGbtA0M9HA7Yk0a6ThBjQt7nIuvOW+jb3CSWbGmc2NqBxnPjibNRXnB1To7OPkaDEReM",
+	"dCngbH+RuDBjH18vIgx530vY14KwrwLoxIyG3qCYci+VuazIkI71FbvRBbsg7sso8dx3bbgXKNfmfM2L",
+	"/cpo/UlBCOYbA/T7dze3ZJ5lPYtkkgn+mgtfsvCC2kEA1yIWNof55J2/Tb1MK+GGrOB4B43hJZLqx4mk",
+	"QvnaON8L1lE/cdpstbFgXNzIzbsgmuoSpftapTp9Hovp0XdTNgHVv0Uic41C+cAEBfNYIbm9DIivnRlo",
+	"z6mWXIToA0gSHzBgNss8zYuNZf6zcoYNMIYy7GLTeKW/M+N4iVl6ppilKU6zJFRpZaOakX5VRBdkI/VZ",
+	"ZDJNbvRzKaLPR9klTPS5YA39WZERg+prwGkeZXjPQmWFE+RCihQMwndqkgcDPjDLokvYJ/NYJu23aOAr",
+	"ZMgUKaSOcVUkf8YsZnMhzrKj3jr5Ekf2G8wK8PTNUN/jnAHEHyeZecbMOnmm4jowj5kv7DvVpw0SgHCC",
+	"c/ygUEwjhaf+seV0TK3UFPlKGeKYIMYuG3BjCcNLDV0kE4cHD8PS1HcAL11wZD4oFpZJx2qpHVuEJrF9",
+	"mEuP6MXWGjCiKVJVJldyOhhZv8weWNgWIYviUDC/QTr2xw5h3kAyxNm0wI4hy+ap2CoLo5ApJgxqYzTg",
+	"SjcIw3ilyGuquJeNniaFxwH3MCn6V37WIo+sSz5c2qMYSdKNeQAlHIhgnyI7JVV028K4/9hwFI0huPw1",
+	"oyELETh47pHVq7aLVGmLKUsD7rEpTNleHATGcNDUP5M3mnCDwIoMK+nmE8aJxwGNStBVSWGmesY4Ad+v",
+	"J0IsAqHFDf3bnOY56Qhw+jZVpz8AOG2tUsmRm9+NmNCUDeV/pWB4qMAvhE+FDywkYSxsJNd1q/Xzh9d3",
+	"7963ru6uWz9d3txeN28v312dEhCLH7maPO7DWEXEo2EICH+AcvtKTZ66/Uq1LXTrMo5csl+pI6Cqbk4Z",
+	"0Z4K9chCe/AnUAvAzPtIFVEAa4Cyujm6bcE+jZgXqdPsbMx5hpnqszygarDogG6v0dvj2ZXd+YfzteyS",
+	"lnln4rh5MgyZF5UGMlSs1IUyyuPJQ9eV3U2P3Eq+8GedKnChg26F1nsnrHRY9Wulfe+QlU7ofr1U6R11",
+	"a37VO2YHB19yWXI4kQEeXQ8W+ytpJuuCoPzQCsYchOdro+cTaqHZ85ju01QTnzE7qBlHA93gk/vZ6cJV",
+	"n/0GE45v9d0PX+l+gfmguyoO9RHZA4u36XOadf/MaBANQJoz8n85da2osYrYsEEG8FBO6fffNFM05gyr",
+	"SXQD2VVu4l70aUS13o/qxkA+kmHsDXI60e/bqmo5pyIOQyYQ3F635ALzRiR0U/hKJXoRFBvUy1AmLag3",
+	"D28NKLgaP3y4PHcJJYHsc5G4GQkwFEJ9P2RKQT5uHAT2ZxJK4wmlSSGLfijjUVtgfh3tRVjBYVgmTeJz",
+	"RbuBOcMGY3pCIIV7gockZBh4rMAAhJeDlW88UDEslvvsqkAZAJgw1skh10ljskegvizp0SEPOFN6DKaq",
+	"BHpOYfCnhBok8bZInLUZpNBO39Zb6BCMuSSFtNKUS1CMhZsXxG/TLCYow9TBXjVkwy4LieyVSROR65HF",
+	"4dOoSaB7yawKvqDylwNfylmP9yxUAMPRfH9pxOFGVmzXRDGQj4JI4TE3vZZvfm6WageHBmgXDPzNtsBC",
+	"HFrBUfqupxNydnL9o2xvLwt0VxvBp4Nn8w5e6LQFeC1J4k9O14IKwpWK9fJhp0DYGesfKehvzCUHtNiV",
+	"kVlge1kYsYbQZDDF/OXDhclZvutWS2na5sI0Z8QrT4ZgfFBRSCPWH5+iDEdsNkDiJkGdRZlXErjiUUDH",
+	"4EzpBVywzLkPGWuk7a88IvBp28FMNwfRS7MtvZGiXzKwemQUSr0xmlUlvSvXjFS52AF0C5E6yswD5meM",
+	"JkimgezjjzKORnGkpgdjOsoZz2uqMm4uGpFzMLFCmVk8SlyQi+t3b6eb5MMFHBJV0sJPrVsCZR3GMnYx",
+	"1LMTMipoCc86GXHR78DjquhmBFYtL9MR7fKAR5yptkib4qIni7Ns97rVvGq+UoYp6y857AzUMvipdbuH",
+	"7jDdAvCoSZqEQTWIIc2cWd2wkNMADmEvkI+qYRkHmMoogQbKYzoMSIEqCIcquhDv4GLBARegs12CmYDw",
+	"ZRQrty301rnEWudxwHon03APzcZtxxA2C2z+qvm2Vb5yyRXWKIgFEbHmVXnzsm/P2S7cbChIYJ98pZDh",
+	"jKgWC3AeJgi4gLHBYMxLTl6BEp9r2VSG4DygbfEXHxXT+Q7lA3Mx0yRWtM/SmgthrNWj3+wEr2NBrt+V",
+	"zvSpmjcXGNZC2nulDK9VDVM4Abobj6wWREMG3INYc8spekCxEiwTXjgegbVGCxUqMtYO8ZF5kQ0WTvZE",
+	"RWwErDmbbfpAQwhsV0SGuMJ5s8FB5kwFAup+Y10CEpVKkvf1jVJAWkb+idlEOCFA3bXc7kFiOHQo4z7y",
+	"K0Peuo2yM1FYx1TrmMuRb1CN1GcvHKY0isKYgaSCqB5jnrpnYz1k03BpNI4GED5PfZXfM9QJ2UTcorZU",
+	"XX678yQWIHssYBKFjJ2StnNjQkLINYNMHhmO2w5Y4qtFa9qL5Mi8lt8d/pbX4QfrLjQhSAD0FTCXxGHg",
+	"kgdP8wBY5KKb1twMtQyu+AMLxil6IcpqcRDNm7IpsDk7hjNb1dhnHgf7OpECadMl3Ti4N/WzIS6qO9aC",
+	"qSmvHbFPUXpis7W188eQlJbPISUtZXyUXXWKSL1Q4QqlM32ONBuSAjwP+U3rV/NuaGbcCmrkf6pphup/",
+	"qkUP5oPW2l2SROVqtjQ6cIEgh0xqITsWkI0TQjPF/K7xx5zOW7kIQVYcMfa8GQBUCELMxxQjXLVFJ4Fb",
+	"6ODm50K4dUA36+AKTtXBAWigQHo00GvqAihGWxicRL3KNJrA0rCxWQ3SQbzJjks6kTfSn/TLHYNG0Ska",
+	"2xcWoAHegwIrwHWgLKPK5Cxj88plq6eThi19uU0wZVJIIT0mb+ycjP3ZfcFg08l9MAeJoiNfk2B5IkJS",
+	"nw0fYkRTfdKXTKVin36x0RadrDO6AzcgfKEX6t3ZJaGhN+APCJo0m2NiVI0x6TJzoXOhNycVv0Dqwls5",
+	"FX2p0hIU+jVKGJzIfYxY7KDYEAdBtiaHHoktYq5Xfe+htneaDl53ZGgn03NS4ommIvR1q3VKOvoCL4X0",
+	"URMGfIZ0T+haN6q/eRj69x1MKjL+P1i5JB/WBPGmWVVWiDABuzgGGBS4hI3TpC3gSpQh+fnsjVWmTS6Q",
+	"3Scj5up//Vhrn6AD2NAGMmAh07qv1FeYpoZxDkkZz+osMWUgx9NwOtzSLBk2spWlEqUoKTyFUwa1dFEJ",
+	"K9coiKbG8kR5jNkxZxGd8++6aZdZjpuMFIwvM/HRusaQktU0jJ+tPD0E9KktEslcI5f0U8Fc9ohgjzP3",
+	"d8YW9fTH0/8NAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -636,6 +636,126 @@ func (e SystemVersionDatabase) Valid() bool {
 	}
 }
 
+// Defines values for ViceDeploymentState.
+const (
+	ViceDeploymentStateExited  ViceDeploymentState = "exited"
+	ViceDeploymentStateFailed  ViceDeploymentState = "failed"
+	ViceDeploymentStatePending ViceDeploymentState = "pending"
+	ViceDeploymentStateRemoved ViceDeploymentState = "removed"
+	ViceDeploymentStateRunning ViceDeploymentState = "running"
+)
+
+// Valid indicates whether the value is a known member of the ViceDeploymentState enum.
+func (e ViceDeploymentState) Valid() bool {
+	switch e {
+	case ViceDeploymentStateExited:
+		return true
+	case ViceDeploymentStateFailed:
+		return true
+	case ViceDeploymentStatePending:
+		return true
+	case ViceDeploymentStateRemoved:
+		return true
+	case ViceDeploymentStateRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ViceImageContenttype.
+const (
+	ViceImageContenttypeDiskQcow2   ViceImageContenttype = "disk-qcow2"
+	ViceImageContenttypeDiskRaw     ViceImageContenttype = "disk-raw"
+	ViceImageContenttypeDiskVmdk    ViceImageContenttype = "disk-vmdk"
+	ViceImageContenttypeDockerFile  ViceImageContenttype = "docker-file"
+	ViceImageContenttypeDockerImage ViceImageContenttype = "docker-image"
+	ViceImageContenttypePackerfile  ViceImageContenttype = "packerfile"
+)
+
+// Valid indicates whether the value is a known member of the ViceImageContenttype enum.
+func (e ViceImageContenttype) Valid() bool {
+	switch e {
+	case ViceImageContenttypeDiskQcow2:
+		return true
+	case ViceImageContenttypeDiskRaw:
+		return true
+	case ViceImageContenttypeDiskVmdk:
+		return true
+	case ViceImageContenttypeDockerFile:
+		return true
+	case ViceImageContenttypeDockerImage:
+		return true
+	case ViceImageContenttypePackerfile:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ViceImageImagetype.
+const (
+	ViceImageImagetypeDeclarative ViceImageImagetype = "declarative"
+	ViceImageImagetypeImplicit    ViceImageImagetype = "implicit"
+)
+
+// Valid indicates whether the value is a known member of the ViceImageImagetype enum.
+func (e ViceImageImagetype) Valid() bool {
+	switch e {
+	case ViceImageImagetypeDeclarative:
+		return true
+	case ViceImageImagetypeImplicit:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ViceManagementLayerType.
+const (
+	ViceManagementLayerTypeBasic            ViceManagementLayerType = "basic"
+	ViceManagementLayerTypeCloudcomputing   ViceManagementLayerType = "cloudcomputing"
+	ViceManagementLayerTypeContainercluster ViceManagementLayerType = "containercluster"
+	ViceManagementLayerTypeJobscheduler     ViceManagementLayerType = "jobscheduler"
+)
+
+// Valid indicates whether the value is a known member of the ViceManagementLayerType enum.
+func (e ViceManagementLayerType) Valid() bool {
+	switch e {
+	case ViceManagementLayerTypeBasic:
+		return true
+	case ViceManagementLayerTypeCloudcomputing:
+		return true
+	case ViceManagementLayerTypeContainercluster:
+		return true
+	case ViceManagementLayerTypeJobscheduler:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ViceRuntimeTechnologyType.
+const (
+	ViceRuntimeTechnologyTypeApplication    ViceRuntimeTechnologyType = "application"
+	ViceRuntimeTechnologyTypeContainer      ViceRuntimeTechnologyType = "container"
+	ViceRuntimeTechnologyTypeVirtualmachine ViceRuntimeTechnologyType = "virtualmachine"
+)
+
+// Valid indicates whether the value is a known member of the ViceRuntimeTechnologyType enum.
+func (e ViceRuntimeTechnologyType) Valid() bool {
+	switch e {
+	case ViceRuntimeTechnologyTypeApplication:
+		return true
+	case ViceRuntimeTechnologyTypeContainer:
+		return true
+	case ViceRuntimeTechnologyTypeVirtualmachine:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FossologyAction.
 const (
 	FossologyActionCopy FossologyAction = "copy"
@@ -777,6 +897,27 @@ func (e FossologyCopyUploadParamsAction) Valid() bool {
 	case FossologyCopyUploadParamsActionCopy:
 		return true
 	case FossologyCopyUploadParamsActionMove:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ViceImageDownloadParamsFormat.
+const (
+	ViceImageDownloadParamsFormatQcow2 ViceImageDownloadParamsFormat = "qcow2"
+	ViceImageDownloadParamsFormatRaw   ViceImageDownloadParamsFormat = "raw"
+	ViceImageDownloadParamsFormatVmdk  ViceImageDownloadParamsFormat = "vmdk"
+)
+
+// Valid indicates whether the value is a known member of the ViceImageDownloadParamsFormat enum.
+func (e ViceImageDownloadParamsFormat) Valid() bool {
+	switch e {
+	case ViceImageDownloadParamsFormatQcow2:
+		return true
+	case ViceImageDownloadParamsFormatRaw:
+		return true
+	case ViceImageDownloadParamsFormatVmdk:
 		return true
 	default:
 		return false
@@ -1898,6 +2039,188 @@ type SystemVersion struct {
 // SystemVersionDatabase defines model for SystemVersion.Database.
 type SystemVersionDatabase string
 
+// ViceCredentials How to reach an environment. The password is write-only (returned as `********` once set).
+type ViceCredentials struct {
+	// Location Where the environment is: for Podman `unix://`, `tcp://` or `ssh://` URL.
+	//
+	// Example: unix:///run/podman/podman.sock
+	Location *string `json:"location,omitempty"`
+
+	// Password The secret; `********` in responses once one is stored.
+	Password *string `json:"password,omitempty"`
+
+	// Specifics Adaptor parameters (tenant, region, domain; identity for ssh).
+	Specifics *map[string]interface{} `json:"specifics,omitempty"`
+
+	// Username The login name.
+	Username *string `json:"username,omitempty"`
+}
+
+// ViceDeployment An image deployed into an environment.
+type ViceDeployment struct {
+	// EnvironmentId The environment it runs in.
+	EnvironmentId *string `json:"environmentId,omitempty"`
+
+	// EnvironmentReference The container's id in the environment (read-only).
+	EnvironmentReference *string `json:"environmentReference,omitempty"`
+
+	// ExitCode The container's exit code once exited (read-only).
+	ExitCode *int `json:"exitCode,omitempty"`
+
+	// Id reehub's id (ignored on create).
+	Id *string `json:"id,omitempty"`
+
+	// Imageid The image deployed.
+	Imageid *string `json:"imageid,omitempty"`
+
+	// Message Why a deployment failed (read-only).
+	Message *string `json:"message,omitempty"`
+
+	// State The deployment's state (beyond the seed; read-only): pending while the job copies and starts it, then the container's state.
+	State *ViceDeploymentState `json:"state,omitempty"`
+
+	// Title A name for humans (the container's name is derived from the id).
+	Title *string `json:"title,omitempty"`
+
+	// Userid The owner (always the caller; ignored in requests).
+	Userid *string `json:"userid,omitempty"`
+}
+
+// ViceDeploymentState The deployment's state (beyond the seed; read-only): pending while the job copies and starts it, then the container's state.
+type ViceDeploymentState string
+
+// ViceEnvironment An execution environment. Responses always carry credentials, runtimetechnology and managementlayer.
+type ViceEnvironment struct {
+	// Credentials How to reach an environment. The password is write-only (returned as `********` once set).
+	Credentials *ViceCredentials `json:"credentials,omitempty"`
+
+	// Id reehub's id (ignored on create).
+	Id *string `json:"id,omitempty"`
+
+	// Managementlayer What manages an environment.
+	Managementlayer *ViceManagementLayer `json:"managementlayer,omitempty"`
+
+	// Runtimetechnology The runtime of an environment.
+	Runtimetechnology *ViceRuntimeTechnology `json:"runtimetechnology,omitempty"`
+
+	// Title A name for humans.
+	Title *string `json:"title,omitempty"`
+
+	// Userid The owner (always the caller; ignored in requests).
+	Userid *string `json:"userid,omitempty"`
+}
+
+// ViceImage An image. Responses always carry originEnvironment with its nested objects.
+type ViceImage struct {
+	// Contenttype What the file is.
+	Contenttype *ViceImageContenttype `json:"contenttype,omitempty"`
+
+	// Digest sha256 of the file (beyond the seed; read-only).
+	Digest *string `json:"digest,omitempty"`
+
+	// EnvironmentReference The image's id in its origin environment.
+	EnvironmentReference *string `json:"environmentReference,omitempty"`
+
+	// Id reehub's id (ignored on create).
+	Id *string `json:"id,omitempty"`
+
+	// Imagetype implicit (a file) or declarative (defined by an REE reehub built).
+	Imagetype *ViceImageImagetype `json:"imagetype,omitempty"`
+
+	// Imported True once reehub holds the file and has checked it (ignored in requests).
+	Imported *bool `json:"imported,omitempty"`
+
+	// OriginEnvironment An execution environment. Responses always carry credentials, runtimetechnology and managementlayer.
+	OriginEnvironment *ViceEnvironment `json:"originEnvironment,omitempty"`
+
+	// Size Size of the file in bytes (beyond the seed; read-only).
+	Size *int64 `json:"size,omitempty"`
+
+	// Specifics Adaptor metadata; for images reehub registered, the provenance (process, input digests, base image, reehub version).
+	Specifics *map[string]interface{} `json:"specifics,omitempty"`
+
+	// Title A name for humans.
+	Title *string `json:"title,omitempty"`
+
+	// Userid The owner (always the caller; ignored in requests).
+	Userid *string `json:"userid,omitempty"`
+}
+
+// ViceImageContenttype What the file is.
+type ViceImageContenttype string
+
+// ViceImageImagetype implicit (a file) or declarative (defined by an REE reehub built).
+type ViceImageImagetype string
+
+// ViceManagementLayer What manages an environment.
+type ViceManagementLayer struct {
+	// Software For example podman, openstack, bwlehrpool.
+	Software *string `json:"software,omitempty"`
+
+	// Type The kind of management layer.
+	Type *ViceManagementLayerType `json:"type,omitempty"`
+
+	// Version The software's version.
+	Version *string `json:"version,omitempty"`
+}
+
+// ViceManagementLayerType The kind of management layer.
+type ViceManagementLayerType string
+
+// ViceRuntimeStats Pending jobs and workers per queue.
+type ViceRuntimeStats struct {
+	// ExportWorker Workers of the exports queue.
+	ExportWorker *int64 `json:"exportWorker,omitempty"`
+
+	// ExportsPending Jobs waiting in the exports queue (deployments).
+	ExportsPending *int64 `json:"exportsPending,omitempty"`
+
+	// ImportWorker Workers of the imports queue.
+	ImportWorker *int64 `json:"importWorker,omitempty"`
+
+	// ImportsPending Jobs waiting in the imports queue.
+	ImportsPending *int64 `json:"importsPending,omitempty"`
+
+	// StorePending Jobs waiting in the stores queue.
+	StorePending *int64 `json:"storePending,omitempty"`
+
+	// StoreWorker Workers of the stores queue.
+	StoreWorker *int64 `json:"storeWorker,omitempty"`
+}
+
+// ViceRuntimeTechnology The runtime of an environment.
+type ViceRuntimeTechnology struct {
+	// Software For example podman, kvm, esxi.
+	Software *string `json:"software,omitempty"`
+
+	// Type The kind of runtime.
+	Type *ViceRuntimeTechnologyType `json:"type,omitempty"`
+
+	// Version The software's version.
+	Version *string `json:"version,omitempty"`
+}
+
+// ViceRuntimeTechnologyType The kind of runtime.
+type ViceRuntimeTechnologyType string
+
+// ViceUser A user as ViCE sees it.
+type ViceUser struct {
+	// Email The e-mail address.
+	Email *string `json:"email,omitempty"`
+
+	// Fullname The full name.
+	Fullname *string `json:"fullname,omitempty"`
+
+	// Id The user's UUID (ignored on create).
+	Id *string `json:"id,omitempty"`
+
+	// Password On create the new password; in GET /v1/user only what the caller presented.
+	Password *string `json:"password,omitempty"`
+
+	// Username The login name.
+	Username *string `json:"username,omitempty"`
+}
+
 // AccountGroupUuid defines model for AccountGroupUuid.
 type AccountGroupUuid = openapi_types.UUID
 
@@ -1927,6 +2250,15 @@ type ReanaWorkflowIdOrName = string
 
 // ReeProcessUUID defines model for ReeProcessUUID.
 type ReeProcessUUID = openapi_types.UUID
+
+// ViceDeploymentId defines model for ViceDeploymentId.
+type ViceDeploymentId = string
+
+// ViceEnvironmentId defines model for ViceEnvironmentId.
+type ViceEnvironmentId = string
+
+// ViceImageId defines model for ViceImageId.
+type ViceImageId = string
 
 // BadRequest The one error shape of every endpoint.
 type BadRequest = ApiError
@@ -1975,6 +2307,15 @@ type Unavailable = ApiError
 
 // UnsupportedMediaType The one error shape of every endpoint.
 type UnsupportedMediaType = ApiError
+
+// ViceEnvironmentSaved An execution environment. Responses always carry credentials, runtimetechnology and managementlayer.
+type ViceEnvironmentSaved = ViceEnvironment
+
+// ViceImageSaved An image. Responses always carry originEnvironment with its nested objects.
+type ViceImageSaved = ViceImage
+
+// ViceInvalidInput The one error shape of every endpoint.
+type ViceInvalidInput = ApiError
 
 // ReeProcessListParams defines parameters for ReeProcessList.
 type ReeProcessListParams struct {
@@ -2696,6 +3037,42 @@ type FossologyGetUserParams struct {
 	GroupName *FossologyGroupName `json:"groupName,omitempty"`
 }
 
+// ViceEnvironmentListParams defines parameters for ViceEnvironmentList.
+type ViceEnvironmentListParams struct {
+	// FilterManagementlayer Only environments with this managementlayer.type.
+	FilterManagementlayer *ViceManagementLayerType `form:"filterManagementlayer,omitempty" json:"filterManagementlayer,omitempty"`
+
+	// FilterRuntimetechnology Only environments with this runtimetechnology.type.
+	FilterRuntimetechnology *ViceRuntimeTechnologyType `form:"filterRuntimetechnology,omitempty" json:"filterRuntimetechnology,omitempty"`
+}
+
+// ViceImageDownloadParams defines parameters for ViceImageDownload.
+type ViceImageDownloadParams struct {
+	// Format For disk images, the disk format to serve.
+	Format *ViceImageDownloadParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// ViceImageDownloadParamsFormat defines parameters for ViceImageDownload.
+type ViceImageDownloadParamsFormat string
+
+// ViceImageUploadMultipartBody defines parameters for ViceImageUpload.
+type ViceImageUploadMultipartBody struct {
+	// Upfile The file to upload.
+	Upfile *openapi_types.File `json:"upfile,omitempty"`
+}
+
+// ViceImageListParams defines parameters for ViceImageList.
+type ViceImageListParams struct {
+	// Q Words that the title or the contenttype contain.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+
+	// Package A package name the image's SBOM lists (exact, case-insensitive).
+	Package *string `form:"package,omitempty" json:"package,omitempty"`
+
+	// Version With package: a version range (`3.0.x`, `>=3.0.0 <3.1.0`, `3.0.2`).
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+}
+
 // AccountCreateGroupJSONRequestBody defines body for AccountCreateGroup for application/json ContentType.
 type AccountCreateGroupJSONRequestBody = AccountNewGroup
 
@@ -2797,6 +3174,27 @@ type FossologySetClearingDecisionJSONRequestBody = FossologyClearingDecision
 
 // FossologySetMainLicenseJSONRequestBody defines body for FossologySetMainLicense for application/json ContentType.
 type FossologySetMainLicenseJSONRequestBody = FossologyMainLicense
+
+// ViceDeployJSONRequestBody defines body for ViceDeploy for application/json ContentType.
+type ViceDeployJSONRequestBody = ViceDeployment
+
+// ViceEnvironmentCreateJSONRequestBody defines body for ViceEnvironmentCreate for application/json ContentType.
+type ViceEnvironmentCreateJSONRequestBody = ViceEnvironment
+
+// ViceEnvironmentUpdateJSONRequestBody defines body for ViceEnvironmentUpdate for application/json ContentType.
+type ViceEnvironmentUpdateJSONRequestBody = ViceEnvironment
+
+// ViceImageUploadMultipartRequestBody defines body for ViceImageUpload for multipart/form-data ContentType.
+type ViceImageUploadMultipartRequestBody ViceImageUploadMultipartBody
+
+// ViceImageCreateJSONRequestBody defines body for ViceImageCreate for application/json ContentType.
+type ViceImageCreateJSONRequestBody = ViceImage
+
+// ViceImageUpdateJSONRequestBody defines body for ViceImageUpdate for application/json ContentType.
+type ViceImageUpdateJSONRequestBody = ViceImage
+
+// ViceUserCreateJSONRequestBody defines body for ViceUserCreate for application/json ContentType.
+type ViceUserCreateJSONRequestBody = ViceUser
 
 // Getter for additional properties for ReanaSpecification. Returns the specified
 // element and whether it was found
@@ -4763,6 +5161,258 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /repo/api/v1/version (the `FossologyVersion` operationId).
 	FossologyVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceDeployWithBody Deploy an image into an environment
+	//
+	// deployImage: a job copies the image to the environment's Podman service if it lacks it,
+	// creates and starts a container, and the deployment shows its real state. An unknown
+	// image or environment is a 405, as in the seed; an environment of a kind reehub cannot
+	// deploy to is a 400 that names the supported kinds.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/deploy (the `ViceDeploy` operationId).
+	ViceDeployWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceDeploy Deploy an image into an environment
+	//
+	// deployImage: a job copies the image to the environment's Podman service if it lacks it,
+	// creates and starts a container, and the deployment shows its real state. An unknown
+	// image or environment is a 405, as in the seed; an environment of a kind reehub cannot
+	// deploy to is a 400 that names the supported kinds.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/deploy (the `ViceDeploy` operationId).
+	ViceDeploy(ctx context.Context, body ViceDeployJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceDeploymentDelete Stop and remove a deployment
+	//
+	// deleteDeployment. The container is stopped and removed from the environment.
+	//
+	// Corresponds with DELETE /v1/deployment/{deploymentId} (the `ViceDeploymentDelete` operationId).
+	ViceDeploymentDelete(ctx context.Context, deploymentId ViceDeploymentId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceDeploymentGet Get a deployment
+	//
+	// getDeployment with the container's real state. Another user's deployment is a 404.
+	//
+	// Corresponds with GET /v1/deployment/{deploymentId} (the `ViceDeploymentGet` operationId).
+	ViceDeploymentGet(ctx context.Context, deploymentId ViceDeploymentId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceDeploymentLogs The container's log (beyond the seed)
+	//
+	// stdout and stderr of the deployment's container, as text.
+	//
+	// Corresponds with GET /v1/deployment/{deploymentId}/logs (the `ViceDeploymentLogs` operationId).
+	ViceDeploymentLogs(ctx context.Context, deploymentId ViceDeploymentId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceDeploymentList List the caller's deployments
+	//
+	// findDeployments, oldest first, each with the state of its container.
+	//
+	// Corresponds with GET /v1/deployments (the `ViceDeploymentList` operationId).
+	ViceDeploymentList(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceEnvironmentDelete Delete an execution environment
+	//
+	// deleteEnvironment. An environment with live deployments is a 409.
+	//
+	// Corresponds with DELETE /v1/environment/{environmentId} (the `ViceEnvironmentDelete` operationId).
+	ViceEnvironmentDelete(ctx context.Context, environmentId ViceEnvironmentId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceEnvironmentGet Get an execution environment by id
+	//
+	// getEnvironment, with the password masked. Another user's environment is a 404.
+	//
+	// Corresponds with GET /v1/environment/{environmentId} (the `ViceEnvironmentGet` operationId).
+	ViceEnvironmentGet(ctx context.Context, environmentId ViceEnvironmentId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceEnvironmentList List the caller's execution environments
+	//
+	// The caller's environments (findEnvironment), oldest first, with passwords masked. The
+	// optional filters select by managementlayer.type and runtimetechnology.type.
+	//
+	// Corresponds with GET /v1/environments (the `ViceEnvironmentList` operationId).
+	ViceEnvironmentList(ctx context.Context, params *ViceEnvironmentListParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceEnvironmentCreateWithBody Create an execution environment for the caller
+	//
+	// createEnvironment. id and userid of the body are ignored (the caller owns it). A body that
+	// is not an environment (an unknown enum value, a field of the wrong type) is a 405, as in the
+	// seed; malformed JSON is a 400.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/environments (the `ViceEnvironmentCreate` operationId).
+	ViceEnvironmentCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceEnvironmentCreate Create an execution environment for the caller
+	//
+	// createEnvironment. id and userid of the body are ignored (the caller owns it). A body that
+	// is not an environment (an unknown enum value, a field of the wrong type) is a 405, as in the
+	// seed; malformed JSON is a 400.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/environments (the `ViceEnvironmentCreate` operationId).
+	ViceEnvironmentCreate(ctx context.Context, body ViceEnvironmentCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceEnvironmentUpdateWithBody Update an execution environment (id in the body)
+	//
+	// updateEnvironment: the environment named by the body's id is replaced by the body (201,
+	// as in the seed). A credentials.password of `********` or absent keeps the stored password.
+	// Another user's environment is a 404.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/environments (the `ViceEnvironmentUpdate` operationId).
+	ViceEnvironmentUpdateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceEnvironmentUpdate Update an execution environment (id in the body)
+	//
+	// updateEnvironment: the environment named by the body's id is replaced by the body (201,
+	// as in the seed). A credentials.password of `********` or absent keeps the stored password.
+	// Another user's environment is a 404.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/environments (the `ViceEnvironmentUpdate` operationId).
+	ViceEnvironmentUpdate(ctx context.Context, body ViceEnvironmentUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceImageDelete Delete an image
+	//
+	// deleteImage. The record goes; its file's blob stays while another record shares it.
+	//
+	// Corresponds with DELETE /v1/image/{imageId} (the `ViceImageDelete` operationId).
+	ViceImageDelete(ctx context.Context, imageId ViceImageId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceImageGet Get an image by id
+	//
+	// getImage. Another user's image is a 404.
+	//
+	// Corresponds with GET /v1/image/{imageId} (the `ViceImageGet` operationId).
+	ViceImageGet(ctx context.Context, imageId ViceImageId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceImageDownload Download the image's file, converted on request
+	//
+	// downloadImage: the stored file with Content-Length, an ETag (its sha256), a
+	// Content-Disposition, Range and If-None-Match. For disk images `format` converts with
+	// qemu-img (raw, qcow2, vmdk); the conversion is cached by source digest and format.
+	//
+	// Corresponds with GET /v1/image/{imageId}/file (the `ViceImageDownload` operationId).
+	ViceImageDownload(ctx context.Context, imageId ViceImageId, params *ViceImageDownloadParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceImageUploadWithBody Upload the image's file (multipart field upfile)
+	//
+	// uploadImage. The file streams into the blob store (its sha256 and size are computed while
+	// streaming; the upload limit applies) and is checked against the image's contenttype: a
+	// file that is not what the contenttype says is a 400 and leaves the image as it was. Once
+	// checked the image is `imported: true`; a docker-image is loaded into Podman.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/image/{imageId}/file (the `ViceImageUpload` operationId).
+	ViceImageUploadWithBody(ctx context.Context, imageId ViceImageId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceImageSbom The CycloneDX SBOM attached to an image (beyond the seed)
+	//
+	// The SBOM reehub attached to an image it registered; 404 when none is attached.
+	//
+	// Corresponds with GET /v1/image/{imageId}/sbom (the `ViceImageSbom` operationId).
+	ViceImageSbom(ctx context.Context, imageId ViceImageId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceImageList List (and search) the images the caller may see
+	//
+	// findImages: the caller's images, oldest first. `q` matches title and contenttype
+	// (case-insensitive substring); `package` selects images whose attached SBOM holds a
+	// component of that name, and `version` narrows it to a version range (`3.0.x`, `>=3.0.0
+	// <3.1.0`, `=3.0.2`).
+	//
+	// Corresponds with GET /v1/images (the `ViceImageList` operationId).
+	ViceImageList(ctx context.Context, params *ViceImageListParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceImageCreateWithBody Create an image record (its file is uploaded separately)
+	//
+	// createImage. id, userid and imported of the body are ignored. The file is uploaded with
+	// POST /v1/image/{imageId}/file. An unknown enum value is a 405, as in the seed.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/images (the `ViceImageCreate` operationId).
+	ViceImageCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceImageCreate Create an image record (its file is uploaded separately)
+	//
+	// createImage. id, userid and imported of the body are ignored. The file is uploaded with
+	// POST /v1/image/{imageId}/file. An unknown enum value is a 405, as in the seed.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/images (the `ViceImageCreate` operationId).
+	ViceImageCreate(ctx context.Context, body ViceImageCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceImageUpdateWithBody Update an image record (id in the body)
+	//
+	// updateImage (201, as in the seed). The file, imported and an image's provenance
+	// (specifics of an image reehub registered) stay as they are. Another user's image is a 404.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/images (the `ViceImageUpdate` operationId).
+	ViceImageUpdateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceImageUpdate Update an image record (id in the body)
+	//
+	// updateImage (201, as in the seed). The file, imported and an image's provenance
+	// (specifics of an image reehub registered) stay as they are. Another user's image is a 404.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/images (the `ViceImageUpdate` operationId).
+	ViceImageUpdate(ctx context.Context, body ViceImageUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceRuntimeStats The engine's queues and workers behind the registry
+	//
+	// getRuntimeStats from the job engine: jobs pending and workers of the imports (uploads
+	// checked and loaded), exports (deployments) and stores (conversions) queues.
+	//
+	// Corresponds with GET /v1/runtimestats (the `ViceRuntimeStats` operationId).
+	ViceRuntimeStats(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceUserGet The caller
+	//
+	// getUser. `username` is the name the request authenticated as. No stored password is ever
+	// returned: `password` echoes only the secret the caller itself presented in this
+	// request's Basic credentials (which the ViCE web UI stores to build its next requests),
+	// and is empty for Bearer tokens.
+	//
+	// Corresponds with GET /v1/user (the `ViceUserGet` operationId).
+	ViceUserGet(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceUserCreateWithBody Register a user
+	//
+	// createUser (200, as in the seed). Open to everyone only when the server runs with
+	// REEHUB_OPEN_REGISTRATION; otherwise the request must carry an admin's credentials (401
+	// without, 403 for others). The answer echoes the password that was sent, as the web UI
+	// expects; the server stores only its hash.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/user (the `ViceUserCreate` operationId).
+	ViceUserCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ViceUserCreate Register a user
+	//
+	// createUser (200, as in the seed). Open to everyone only when the server runs with
+	// REEHUB_OPEN_REGISTRATION; otherwise the request must carry an admin's credentials (401
+	// without, 403 for others). The answer echoes the password that was sent, as the web UI
+	// expects; the server stores only its hash.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/user (the `ViceUserCreate` operationId).
+	ViceUserCreate(ctx context.Context, body ViceUserCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // AccountListGroups Groups by name; an admin sees every group, a user the groups they are in
@@ -7554,6 +8204,528 @@ func (c *Client) FossologyGetUser(ctx context.Context, id FossologyIdPath, param
 // Corresponds with GET /repo/api/v1/version (the `FossologyVersion` operationId).
 func (c *Client) FossologyVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewFossologyVersionRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceDeployWithBody Deploy an image into an environment
+//
+// deployImage: a job copies the image to the environment's Podman service if it lacks it,
+// creates and starts a container, and the deployment shows its real state. An unknown
+// image or environment is a 405, as in the seed; an environment of a kind reehub cannot
+// deploy to is a 400 that names the supported kinds.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/deploy (the `ViceDeploy` operationId).
+func (c *Client) ViceDeployWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceDeployRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceDeploy Deploy an image into an environment
+//
+// deployImage: a job copies the image to the environment's Podman service if it lacks it,
+// creates and starts a container, and the deployment shows its real state. An unknown
+// image or environment is a 405, as in the seed; an environment of a kind reehub cannot
+// deploy to is a 400 that names the supported kinds.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/deploy (the `ViceDeploy` operationId).
+func (c *Client) ViceDeploy(ctx context.Context, body ViceDeployJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceDeployRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceDeploymentDelete Stop and remove a deployment
+//
+// deleteDeployment. The container is stopped and removed from the environment.
+//
+// Corresponds with DELETE /v1/deployment/{deploymentId} (the `ViceDeploymentDelete` operationId).
+func (c *Client) ViceDeploymentDelete(ctx context.Context, deploymentId ViceDeploymentId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceDeploymentDeleteRequest(c.Server, deploymentId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceDeploymentGet Get a deployment
+//
+// getDeployment with the container's real state. Another user's deployment is a 404.
+//
+// Corresponds with GET /v1/deployment/{deploymentId} (the `ViceDeploymentGet` operationId).
+func (c *Client) ViceDeploymentGet(ctx context.Context, deploymentId ViceDeploymentId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceDeploymentGetRequest(c.Server, deploymentId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceDeploymentLogs The container's log (beyond the seed)
+//
+// stdout and stderr of the deployment's container, as text.
+//
+// Corresponds with GET /v1/deployment/{deploymentId}/logs (the `ViceDeploymentLogs` operationId).
+func (c *Client) ViceDeploymentLogs(ctx context.Context, deploymentId ViceDeploymentId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceDeploymentLogsRequest(c.Server, deploymentId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceDeploymentList List the caller's deployments
+//
+// findDeployments, oldest first, each with the state of its container.
+//
+// Corresponds with GET /v1/deployments (the `ViceDeploymentList` operationId).
+func (c *Client) ViceDeploymentList(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceDeploymentListRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceEnvironmentDelete Delete an execution environment
+//
+// deleteEnvironment. An environment with live deployments is a 409.
+//
+// Corresponds with DELETE /v1/environment/{environmentId} (the `ViceEnvironmentDelete` operationId).
+func (c *Client) ViceEnvironmentDelete(ctx context.Context, environmentId ViceEnvironmentId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceEnvironmentDeleteRequest(c.Server, environmentId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceEnvironmentGet Get an execution environment by id
+//
+// getEnvironment, with the password masked. Another user's environment is a 404.
+//
+// Corresponds with GET /v1/environment/{environmentId} (the `ViceEnvironmentGet` operationId).
+func (c *Client) ViceEnvironmentGet(ctx context.Context, environmentId ViceEnvironmentId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceEnvironmentGetRequest(c.Server, environmentId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceEnvironmentList List the caller's execution environments
+//
+// The caller's environments (findEnvironment), oldest first, with passwords masked. The
+// optional filters select by managementlayer.type and runtimetechnology.type.
+//
+// Corresponds with GET /v1/environments (the `ViceEnvironmentList` operationId).
+func (c *Client) ViceEnvironmentList(ctx context.Context, params *ViceEnvironmentListParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceEnvironmentListRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceEnvironmentCreateWithBody Create an execution environment for the caller
+//
+// createEnvironment. id and userid of the body are ignored (the caller owns it). A body that
+// is not an environment (an unknown enum value, a field of the wrong type) is a 405, as in the
+// seed; malformed JSON is a 400.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/environments (the `ViceEnvironmentCreate` operationId).
+func (c *Client) ViceEnvironmentCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceEnvironmentCreateRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceEnvironmentCreate Create an execution environment for the caller
+//
+// createEnvironment. id and userid of the body are ignored (the caller owns it). A body that
+// is not an environment (an unknown enum value, a field of the wrong type) is a 405, as in the
+// seed; malformed JSON is a 400.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/environments (the `ViceEnvironmentCreate` operationId).
+func (c *Client) ViceEnvironmentCreate(ctx context.Context, body ViceEnvironmentCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceEnvironmentCreateRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceEnvironmentUpdateWithBody Update an execution environment (id in the body)
+//
+// updateEnvironment: the environment named by the body's id is replaced by the body (201,
+// as in the seed). A credentials.password of `********` or absent keeps the stored password.
+// Another user's environment is a 404.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/environments (the `ViceEnvironmentUpdate` operationId).
+func (c *Client) ViceEnvironmentUpdateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceEnvironmentUpdateRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceEnvironmentUpdate Update an execution environment (id in the body)
+//
+// updateEnvironment: the environment named by the body's id is replaced by the body (201,
+// as in the seed). A credentials.password of `********` or absent keeps the stored password.
+// Another user's environment is a 404.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/environments (the `ViceEnvironmentUpdate` operationId).
+func (c *Client) ViceEnvironmentUpdate(ctx context.Context, body ViceEnvironmentUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceEnvironmentUpdateRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceImageDelete Delete an image
+//
+// deleteImage. The record goes; its file's blob stays while another record shares it.
+//
+// Corresponds with DELETE /v1/image/{imageId} (the `ViceImageDelete` operationId).
+func (c *Client) ViceImageDelete(ctx context.Context, imageId ViceImageId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceImageDeleteRequest(c.Server, imageId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceImageGet Get an image by id
+//
+// getImage. Another user's image is a 404.
+//
+// Corresponds with GET /v1/image/{imageId} (the `ViceImageGet` operationId).
+func (c *Client) ViceImageGet(ctx context.Context, imageId ViceImageId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceImageGetRequest(c.Server, imageId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceImageDownload Download the image's file, converted on request
+//
+// downloadImage: the stored file with Content-Length, an ETag (its sha256), a
+// Content-Disposition, Range and If-None-Match. For disk images `format` converts with
+// qemu-img (raw, qcow2, vmdk); the conversion is cached by source digest and format.
+//
+// Corresponds with GET /v1/image/{imageId}/file (the `ViceImageDownload` operationId).
+func (c *Client) ViceImageDownload(ctx context.Context, imageId ViceImageId, params *ViceImageDownloadParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceImageDownloadRequest(c.Server, imageId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceImageUploadWithBody Upload the image's file (multipart field upfile)
+//
+// uploadImage. The file streams into the blob store (its sha256 and size are computed while
+// streaming; the upload limit applies) and is checked against the image's contenttype: a
+// file that is not what the contenttype says is a 400 and leaves the image as it was. Once
+// checked the image is `imported: true`; a docker-image is loaded into Podman.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/image/{imageId}/file (the `ViceImageUpload` operationId).
+func (c *Client) ViceImageUploadWithBody(ctx context.Context, imageId ViceImageId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceImageUploadRequestWithBody(c.Server, imageId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceImageSbom The CycloneDX SBOM attached to an image (beyond the seed)
+//
+// The SBOM reehub attached to an image it registered; 404 when none is attached.
+//
+// Corresponds with GET /v1/image/{imageId}/sbom (the `ViceImageSbom` operationId).
+func (c *Client) ViceImageSbom(ctx context.Context, imageId ViceImageId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceImageSbomRequest(c.Server, imageId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceImageList List (and search) the images the caller may see
+//
+// findImages: the caller's images, oldest first. `q` matches title and contenttype
+// (case-insensitive substring); `package` selects images whose attached SBOM holds a
+// component of that name, and `version` narrows it to a version range (`3.0.x`, `>=3.0.0
+// <3.1.0`, `=3.0.2`).
+//
+// Corresponds with GET /v1/images (the `ViceImageList` operationId).
+func (c *Client) ViceImageList(ctx context.Context, params *ViceImageListParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceImageListRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceImageCreateWithBody Create an image record (its file is uploaded separately)
+//
+// createImage. id, userid and imported of the body are ignored. The file is uploaded with
+// POST /v1/image/{imageId}/file. An unknown enum value is a 405, as in the seed.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/images (the `ViceImageCreate` operationId).
+func (c *Client) ViceImageCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceImageCreateRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceImageCreate Create an image record (its file is uploaded separately)
+//
+// createImage. id, userid and imported of the body are ignored. The file is uploaded with
+// POST /v1/image/{imageId}/file. An unknown enum value is a 405, as in the seed.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/images (the `ViceImageCreate` operationId).
+func (c *Client) ViceImageCreate(ctx context.Context, body ViceImageCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceImageCreateRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceImageUpdateWithBody Update an image record (id in the body)
+//
+// updateImage (201, as in the seed). The file, imported and an image's provenance
+// (specifics of an image reehub registered) stay as they are. Another user's image is a 404.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/images (the `ViceImageUpdate` operationId).
+func (c *Client) ViceImageUpdateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceImageUpdateRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceImageUpdate Update an image record (id in the body)
+//
+// updateImage (201, as in the seed). The file, imported and an image's provenance
+// (specifics of an image reehub registered) stay as they are. Another user's image is a 404.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/images (the `ViceImageUpdate` operationId).
+func (c *Client) ViceImageUpdate(ctx context.Context, body ViceImageUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceImageUpdateRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceRuntimeStats The engine's queues and workers behind the registry
+//
+// getRuntimeStats from the job engine: jobs pending and workers of the imports (uploads
+// checked and loaded), exports (deployments) and stores (conversions) queues.
+//
+// Corresponds with GET /v1/runtimestats (the `ViceRuntimeStats` operationId).
+func (c *Client) ViceRuntimeStats(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceRuntimeStatsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceUserGet The caller
+//
+// getUser. `username` is the name the request authenticated as. No stored password is ever
+// returned: `password` echoes only the secret the caller itself presented in this
+// request's Basic credentials (which the ViCE web UI stores to build its next requests),
+// and is empty for Bearer tokens.
+//
+// Corresponds with GET /v1/user (the `ViceUserGet` operationId).
+func (c *Client) ViceUserGet(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceUserGetRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceUserCreateWithBody Register a user
+//
+// createUser (200, as in the seed). Open to everyone only when the server runs with
+// REEHUB_OPEN_REGISTRATION; otherwise the request must carry an admin's credentials (401
+// without, 403 for others). The answer echoes the password that was sent, as the web UI
+// expects; the server stores only its hash.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/user (the `ViceUserCreate` operationId).
+func (c *Client) ViceUserCreateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceUserCreateRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ViceUserCreate Register a user
+//
+// createUser (200, as in the seed). Open to everyone only when the server runs with
+// REEHUB_OPEN_REGISTRATION; otherwise the request must carry an admin's credentials (401
+// without, 403 for others). The answer echoes the password that was sent, as the web UI
+// expects; the server stores only its hash.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/user (the `ViceUserCreate` operationId).
+func (c *Client) ViceUserCreate(ctx context.Context, body ViceUserCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewViceUserCreateRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -14227,6 +15399,840 @@ func NewFossologyVersionRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewViceDeployRequest calls the generic ViceDeploy builder with application/json body
+func NewViceDeployRequest(server string, body ViceDeployJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewViceDeployRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewViceDeployRequestWithBody constructs an http.Request for the ViceDeploy method, with any body, and a specified content type
+func NewViceDeployRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/deploy")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewViceDeploymentDeleteRequest constructs an http.Request for the ViceDeploymentDelete method
+func NewViceDeploymentDeleteRequest(server string, deploymentId ViceDeploymentId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "deploymentId", deploymentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/deployment/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewViceDeploymentGetRequest constructs an http.Request for the ViceDeploymentGet method
+func NewViceDeploymentGetRequest(server string, deploymentId ViceDeploymentId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "deploymentId", deploymentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/deployment/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewViceDeploymentLogsRequest constructs an http.Request for the ViceDeploymentLogs method
+func NewViceDeploymentLogsRequest(server string, deploymentId ViceDeploymentId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "deploymentId", deploymentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/deployment/%s/logs", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewViceDeploymentListRequest constructs an http.Request for the ViceDeploymentList method
+func NewViceDeploymentListRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/deployments")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewViceEnvironmentDeleteRequest constructs an http.Request for the ViceEnvironmentDelete method
+func NewViceEnvironmentDeleteRequest(server string, environmentId ViceEnvironmentId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "environmentId", environmentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/environment/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewViceEnvironmentGetRequest constructs an http.Request for the ViceEnvironmentGet method
+func NewViceEnvironmentGetRequest(server string, environmentId ViceEnvironmentId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "environmentId", environmentId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/environment/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewViceEnvironmentListRequest constructs an http.Request for the ViceEnvironmentList method
+func NewViceEnvironmentListRequest(server string, params *ViceEnvironmentListParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/environments")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.FilterManagementlayer != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "filterManagementlayer", *params.FilterManagementlayer, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.FilterRuntimetechnology != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "filterRuntimetechnology", *params.FilterRuntimetechnology, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewViceEnvironmentCreateRequest calls the generic ViceEnvironmentCreate builder with application/json body
+func NewViceEnvironmentCreateRequest(server string, body ViceEnvironmentCreateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewViceEnvironmentCreateRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewViceEnvironmentCreateRequestWithBody constructs an http.Request for the ViceEnvironmentCreate method, with any body, and a specified content type
+func NewViceEnvironmentCreateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/environments")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewViceEnvironmentUpdateRequest calls the generic ViceEnvironmentUpdate builder with application/json body
+func NewViceEnvironmentUpdateRequest(server string, body ViceEnvironmentUpdateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewViceEnvironmentUpdateRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewViceEnvironmentUpdateRequestWithBody constructs an http.Request for the ViceEnvironmentUpdate method, with any body, and a specified content type
+func NewViceEnvironmentUpdateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/environments")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewViceImageDeleteRequest constructs an http.Request for the ViceImageDelete method
+func NewViceImageDeleteRequest(server string, imageId ViceImageId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "imageId", imageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/image/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewViceImageGetRequest constructs an http.Request for the ViceImageGet method
+func NewViceImageGetRequest(server string, imageId ViceImageId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "imageId", imageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/image/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewViceImageDownloadRequest constructs an http.Request for the ViceImageDownload method
+func NewViceImageDownloadRequest(server string, imageId ViceImageId, params *ViceImageDownloadParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "imageId", imageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/image/%s/file", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewViceImageUploadRequestWithBody constructs an http.Request for the ViceImageUpload method, with any body, and a specified content type
+func NewViceImageUploadRequestWithBody(server string, imageId ViceImageId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "imageId", imageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/image/%s/file", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewViceImageSbomRequest constructs an http.Request for the ViceImageSbom method
+func NewViceImageSbomRequest(server string, imageId ViceImageId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "imageId", imageId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/image/%s/sbom", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewViceImageListRequest constructs an http.Request for the ViceImageList method
+func NewViceImageListRequest(server string, params *ViceImageListParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/images")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Package != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "package", *params.Package, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Version != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "version", *params.Version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewViceImageCreateRequest calls the generic ViceImageCreate builder with application/json body
+func NewViceImageCreateRequest(server string, body ViceImageCreateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewViceImageCreateRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewViceImageCreateRequestWithBody constructs an http.Request for the ViceImageCreate method, with any body, and a specified content type
+func NewViceImageCreateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/images")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewViceImageUpdateRequest calls the generic ViceImageUpdate builder with application/json body
+func NewViceImageUpdateRequest(server string, body ViceImageUpdateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewViceImageUpdateRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewViceImageUpdateRequestWithBody constructs an http.Request for the ViceImageUpdate method, with any body, and a specified content type
+func NewViceImageUpdateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/images")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewViceRuntimeStatsRequest constructs an http.Request for the ViceRuntimeStats method
+func NewViceRuntimeStatsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/runtimestats")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewViceUserGetRequest constructs an http.Request for the ViceUserGet method
+func NewViceUserGetRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/user")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewViceUserCreateRequest calls the generic ViceUserCreate builder with application/json body
+func NewViceUserCreateRequest(server string, body ViceUserCreateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewViceUserCreateRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewViceUserCreateRequestWithBody constructs an http.Request for the ViceUserCreate method, with any body, and a specified content type
+func NewViceUserCreateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/user")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -15771,6 +17777,286 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /repo/api/v1/version (the `FossologyVersion` operationId).
 	FossologyVersionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*FossologyVersionResponse, error)
+
+	// ViceDeployWithBodyWithResponse Deploy an image into an environment
+	//
+	// deployImage: a job copies the image to the environment's Podman service if it lacks it,
+	// creates and starts a container, and the deployment shows its real state. An unknown
+	// image or environment is a 405, as in the seed; an environment of a kind reehub cannot
+	// deploy to is a 400 that names the supported kinds.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/deploy (the `ViceDeploy` operationId).
+	ViceDeployWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ViceDeployResponse, error)
+
+	// ViceDeployWithResponse Deploy an image into an environment
+	//
+	// deployImage: a job copies the image to the environment's Podman service if it lacks it,
+	// creates and starts a container, and the deployment shows its real state. An unknown
+	// image or environment is a 405, as in the seed; an environment of a kind reehub cannot
+	// deploy to is a 400 that names the supported kinds.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/deploy (the `ViceDeploy` operationId).
+	ViceDeployWithResponse(ctx context.Context, body ViceDeployJSONRequestBody, reqEditors ...RequestEditorFn) (*ViceDeployResponse, error)
+
+	// ViceDeploymentDeleteWithResponse Stop and remove a deployment
+	//
+	// deleteDeployment. The container is stopped and removed from the environment.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/deployment/{deploymentId} (the `ViceDeploymentDelete` operationId).
+	ViceDeploymentDeleteWithResponse(ctx context.Context, deploymentId ViceDeploymentId, reqEditors ...RequestEditorFn) (*ViceDeploymentDeleteResponse, error)
+
+	// ViceDeploymentGetWithResponse Get a deployment
+	//
+	// getDeployment with the container's real state. Another user's deployment is a 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/deployment/{deploymentId} (the `ViceDeploymentGet` operationId).
+	ViceDeploymentGetWithResponse(ctx context.Context, deploymentId ViceDeploymentId, reqEditors ...RequestEditorFn) (*ViceDeploymentGetResponse, error)
+
+	// ViceDeploymentLogsWithResponse The container's log (beyond the seed)
+	//
+	// stdout and stderr of the deployment's container, as text.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/deployment/{deploymentId}/logs (the `ViceDeploymentLogs` operationId).
+	ViceDeploymentLogsWithResponse(ctx context.Context, deploymentId ViceDeploymentId, reqEditors ...RequestEditorFn) (*ViceDeploymentLogsResponse, error)
+
+	// ViceDeploymentListWithResponse List the caller's deployments
+	//
+	// findDeployments, oldest first, each with the state of its container.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/deployments (the `ViceDeploymentList` operationId).
+	ViceDeploymentListWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ViceDeploymentListResponse, error)
+
+	// ViceEnvironmentDeleteWithResponse Delete an execution environment
+	//
+	// deleteEnvironment. An environment with live deployments is a 409.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/environment/{environmentId} (the `ViceEnvironmentDelete` operationId).
+	ViceEnvironmentDeleteWithResponse(ctx context.Context, environmentId ViceEnvironmentId, reqEditors ...RequestEditorFn) (*ViceEnvironmentDeleteResponse, error)
+
+	// ViceEnvironmentGetWithResponse Get an execution environment by id
+	//
+	// getEnvironment, with the password masked. Another user's environment is a 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/environment/{environmentId} (the `ViceEnvironmentGet` operationId).
+	ViceEnvironmentGetWithResponse(ctx context.Context, environmentId ViceEnvironmentId, reqEditors ...RequestEditorFn) (*ViceEnvironmentGetResponse, error)
+
+	// ViceEnvironmentListWithResponse List the caller's execution environments
+	//
+	// The caller's environments (findEnvironment), oldest first, with passwords masked. The
+	// optional filters select by managementlayer.type and runtimetechnology.type.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/environments (the `ViceEnvironmentList` operationId).
+	ViceEnvironmentListWithResponse(ctx context.Context, params *ViceEnvironmentListParams, reqEditors ...RequestEditorFn) (*ViceEnvironmentListResponse, error)
+
+	// ViceEnvironmentCreateWithBodyWithResponse Create an execution environment for the caller
+	//
+	// createEnvironment. id and userid of the body are ignored (the caller owns it). A body that
+	// is not an environment (an unknown enum value, a field of the wrong type) is a 405, as in the
+	// seed; malformed JSON is a 400.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/environments (the `ViceEnvironmentCreate` operationId).
+	ViceEnvironmentCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ViceEnvironmentCreateResponse, error)
+
+	// ViceEnvironmentCreateWithResponse Create an execution environment for the caller
+	//
+	// createEnvironment. id and userid of the body are ignored (the caller owns it). A body that
+	// is not an environment (an unknown enum value, a field of the wrong type) is a 405, as in the
+	// seed; malformed JSON is a 400.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/environments (the `ViceEnvironmentCreate` operationId).
+	ViceEnvironmentCreateWithResponse(ctx context.Context, body ViceEnvironmentCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*ViceEnvironmentCreateResponse, error)
+
+	// ViceEnvironmentUpdateWithBodyWithResponse Update an execution environment (id in the body)
+	//
+	// updateEnvironment: the environment named by the body's id is replaced by the body (201,
+	// as in the seed). A credentials.password of `********` or absent keeps the stored password.
+	// Another user's environment is a 404.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/environments (the `ViceEnvironmentUpdate` operationId).
+	ViceEnvironmentUpdateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ViceEnvironmentUpdateResponse, error)
+
+	// ViceEnvironmentUpdateWithResponse Update an execution environment (id in the body)
+	//
+	// updateEnvironment: the environment named by the body's id is replaced by the body (201,
+	// as in the seed). A credentials.password of `********` or absent keeps the stored password.
+	// Another user's environment is a 404.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/environments (the `ViceEnvironmentUpdate` operationId).
+	ViceEnvironmentUpdateWithResponse(ctx context.Context, body ViceEnvironmentUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*ViceEnvironmentUpdateResponse, error)
+
+	// ViceImageDeleteWithResponse Delete an image
+	//
+	// deleteImage. The record goes; its file's blob stays while another record shares it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/image/{imageId} (the `ViceImageDelete` operationId).
+	ViceImageDeleteWithResponse(ctx context.Context, imageId ViceImageId, reqEditors ...RequestEditorFn) (*ViceImageDeleteResponse, error)
+
+	// ViceImageGetWithResponse Get an image by id
+	//
+	// getImage. Another user's image is a 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/image/{imageId} (the `ViceImageGet` operationId).
+	ViceImageGetWithResponse(ctx context.Context, imageId ViceImageId, reqEditors ...RequestEditorFn) (*ViceImageGetResponse, error)
+
+	// ViceImageDownloadWithResponse Download the image's file, converted on request
+	//
+	// downloadImage: the stored file with Content-Length, an ETag (its sha256), a
+	// Content-Disposition, Range and If-None-Match. For disk images `format` converts with
+	// qemu-img (raw, qcow2, vmdk); the conversion is cached by source digest and format.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/image/{imageId}/file (the `ViceImageDownload` operationId).
+	ViceImageDownloadWithResponse(ctx context.Context, imageId ViceImageId, params *ViceImageDownloadParams, reqEditors ...RequestEditorFn) (*ViceImageDownloadResponse, error)
+
+	// ViceImageUploadWithBodyWithResponse Upload the image's file (multipart field upfile)
+	//
+	// uploadImage. The file streams into the blob store (its sha256 and size are computed while
+	// streaming; the upload limit applies) and is checked against the image's contenttype: a
+	// file that is not what the contenttype says is a 400 and leaves the image as it was. Once
+	// checked the image is `imported: true`; a docker-image is loaded into Podman.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/image/{imageId}/file (the `ViceImageUpload` operationId).
+	ViceImageUploadWithBodyWithResponse(ctx context.Context, imageId ViceImageId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ViceImageUploadResponse, error)
+
+	// ViceImageSbomWithResponse The CycloneDX SBOM attached to an image (beyond the seed)
+	//
+	// The SBOM reehub attached to an image it registered; 404 when none is attached.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/image/{imageId}/sbom (the `ViceImageSbom` operationId).
+	ViceImageSbomWithResponse(ctx context.Context, imageId ViceImageId, reqEditors ...RequestEditorFn) (*ViceImageSbomResponse, error)
+
+	// ViceImageListWithResponse List (and search) the images the caller may see
+	//
+	// findImages: the caller's images, oldest first. `q` matches title and contenttype
+	// (case-insensitive substring); `package` selects images whose attached SBOM holds a
+	// component of that name, and `version` narrows it to a version range (`3.0.x`, `>=3.0.0
+	// <3.1.0`, `=3.0.2`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/images (the `ViceImageList` operationId).
+	ViceImageListWithResponse(ctx context.Context, params *ViceImageListParams, reqEditors ...RequestEditorFn) (*ViceImageListResponse, error)
+
+	// ViceImageCreateWithBodyWithResponse Create an image record (its file is uploaded separately)
+	//
+	// createImage. id, userid and imported of the body are ignored. The file is uploaded with
+	// POST /v1/image/{imageId}/file. An unknown enum value is a 405, as in the seed.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/images (the `ViceImageCreate` operationId).
+	ViceImageCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ViceImageCreateResponse, error)
+
+	// ViceImageCreateWithResponse Create an image record (its file is uploaded separately)
+	//
+	// createImage. id, userid and imported of the body are ignored. The file is uploaded with
+	// POST /v1/image/{imageId}/file. An unknown enum value is a 405, as in the seed.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/images (the `ViceImageCreate` operationId).
+	ViceImageCreateWithResponse(ctx context.Context, body ViceImageCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*ViceImageCreateResponse, error)
+
+	// ViceImageUpdateWithBodyWithResponse Update an image record (id in the body)
+	//
+	// updateImage (201, as in the seed). The file, imported and an image's provenance
+	// (specifics of an image reehub registered) stay as they are. Another user's image is a 404.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/images (the `ViceImageUpdate` operationId).
+	ViceImageUpdateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ViceImageUpdateResponse, error)
+
+	// ViceImageUpdateWithResponse Update an image record (id in the body)
+	//
+	// updateImage (201, as in the seed). The file, imported and an image's provenance
+	// (specifics of an image reehub registered) stay as they are. Another user's image is a 404.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/images (the `ViceImageUpdate` operationId).
+	ViceImageUpdateWithResponse(ctx context.Context, body ViceImageUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*ViceImageUpdateResponse, error)
+
+	// ViceRuntimeStatsWithResponse The engine's queues and workers behind the registry
+	//
+	// getRuntimeStats from the job engine: jobs pending and workers of the imports (uploads
+	// checked and loaded), exports (deployments) and stores (conversions) queues.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/runtimestats (the `ViceRuntimeStats` operationId).
+	ViceRuntimeStatsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ViceRuntimeStatsResponse, error)
+
+	// ViceUserGetWithResponse The caller
+	//
+	// getUser. `username` is the name the request authenticated as. No stored password is ever
+	// returned: `password` echoes only the secret the caller itself presented in this
+	// request's Basic credentials (which the ViCE web UI stores to build its next requests),
+	// and is empty for Bearer tokens.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/user (the `ViceUserGet` operationId).
+	ViceUserGetWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ViceUserGetResponse, error)
+
+	// ViceUserCreateWithBodyWithResponse Register a user
+	//
+	// createUser (200, as in the seed). Open to everyone only when the server runs with
+	// REEHUB_OPEN_REGISTRATION; otherwise the request must carry an admin's credentials (401
+	// without, 403 for others). The answer echoes the password that was sent, as the web UI
+	// expects; the server stores only its hash.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/user (the `ViceUserCreate` operationId).
+	ViceUserCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ViceUserCreateResponse, error)
+
+	// ViceUserCreateWithResponse Register a user
+	//
+	// createUser (200, as in the seed). Open to everyone only when the server runs with
+	// REEHUB_OPEN_REGISTRATION; otherwise the request must carry an admin's credentials (401
+	// without, 403 for others). The answer echoes the password that was sent, as the web UI
+	// expects; the server stores only its hash.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/user (the `ViceUserCreate` operationId).
+	ViceUserCreateWithResponse(ctx context.Context, body ViceUserCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*ViceUserCreateResponse, error)
 }
 
 // AccountListGroupsResponse401Headers the declared response headers of an HTTP 401 response for AccountListGroups
@@ -26981,6 +29267,2103 @@ func (r FossologyVersionResponse) ContentType() string {
 	return ""
 }
 
+// ViceDeployResponse401Headers the declared response headers of an HTTP 401 response for ViceDeploy
+type ViceDeployResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ViceDeployResponse429Headers the declared response headers of an HTTP 429 response for ViceDeploy
+type ViceDeployResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ViceDeployResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ViceDeployment
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *ViceInvalidInput
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ViceDeployResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ViceDeployResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ViceDeployResponse) GetJSON201() *ViceDeployment {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ViceDeployResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ViceDeployResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ViceDeployResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r ViceDeployResponse) GetJSON405() *ViceInvalidInput {
+	return r.JSON405
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ViceDeployResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ViceDeployResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ViceDeployResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ViceDeployResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ViceDeployResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ViceDeployResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ViceDeployResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ViceDeployResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ViceDeploymentDeleteResponse401Headers the declared response headers of an HTTP 401 response for ViceDeploymentDelete
+type ViceDeploymentDeleteResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ViceDeploymentDeleteResponse429Headers the declared response headers of an HTTP 429 response for ViceDeploymentDelete
+type ViceDeploymentDeleteResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ViceDeploymentDeleteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ViceDeploymentDeleteResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ViceDeploymentDeleteResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ViceDeploymentDeleteResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ViceDeploymentDeleteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ViceDeploymentDeleteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ViceDeploymentDeleteResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ViceDeploymentDeleteResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ViceDeploymentDeleteResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ViceDeploymentDeleteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ViceDeploymentDeleteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ViceDeploymentDeleteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ViceDeploymentDeleteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ViceDeploymentGetResponse401Headers the declared response headers of an HTTP 401 response for ViceDeploymentGet
+type ViceDeploymentGetResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ViceDeploymentGetResponse429Headers the declared response headers of an HTTP 429 response for ViceDeploymentGet
+type ViceDeploymentGetResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ViceDeploymentGetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ViceDeployment
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ViceDeploymentGetResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ViceDeploymentGetResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ViceDeploymentGetResponse) GetJSON200() *ViceDeployment {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ViceDeploymentGetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ViceDeploymentGetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ViceDeploymentGetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ViceDeploymentGetResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ViceDeploymentGetResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ViceDeploymentGetResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ViceDeploymentGetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ViceDeploymentGetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ViceDeploymentGetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ViceDeploymentGetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ViceDeploymentLogsResponse401Headers the declared response headers of an HTTP 401 response for ViceDeploymentLogs
+type ViceDeploymentLogsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ViceDeploymentLogsResponse429Headers the declared response headers of an HTTP 429 response for ViceDeploymentLogs
+type ViceDeploymentLogsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ViceDeploymentLogsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ViceDeploymentLogsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ViceDeploymentLogsResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ViceDeploymentLogsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ViceDeploymentLogsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ViceDeploymentLogsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ViceDeploymentLogsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ViceDeploymentLogsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ViceDeploymentLogsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ViceDeploymentLogsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ViceDeploymentLogsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ViceDeploymentLogsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ViceDeploymentLogsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ViceDeploymentListResponse401Headers the declared response headers of an HTTP 401 response for ViceDeploymentList
+type ViceDeploymentListResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ViceDeploymentListResponse429Headers the declared response headers of an HTTP 429 response for ViceDeploymentList
+type ViceDeploymentListResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ViceDeploymentListResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]ViceDeployment
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ViceDeploymentListResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ViceDeploymentListResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ViceDeploymentListResponse) GetJSON200() *[]ViceDeployment {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ViceDeploymentListResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ViceDeploymentListResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ViceDeploymentListResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ViceDeploymentListResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ViceDeploymentListResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ViceDeploymentListResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ViceDeploymentListResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ViceDeploymentListResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ViceEnvironmentDeleteResponse401Headers the declared response headers of an HTTP 401 response for ViceEnvironmentDelete
+type ViceEnvironmentDeleteResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ViceEnvironmentDeleteResponse429Headers the declared response headers of an HTTP 429 response for ViceEnvironmentDelete
+type ViceEnvironmentDeleteResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ViceEnvironmentDeleteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ViceEnvironmentDeleteResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ViceEnvironmentDeleteResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ViceEnvironmentDeleteResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ViceEnvironmentDeleteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ViceEnvironmentDeleteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ViceEnvironmentDeleteResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ViceEnvironmentDeleteResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ViceEnvironmentDeleteResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ViceEnvironmentDeleteResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ViceEnvironmentDeleteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ViceEnvironmentDeleteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ViceEnvironmentDeleteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ViceEnvironmentDeleteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ViceEnvironmentGetResponse401Headers the declared response headers of an HTTP 401 response for ViceEnvironmentGet
+type ViceEnvironmentGetResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ViceEnvironmentGetResponse429Headers the declared response headers of an HTTP 429 response for ViceEnvironmentGet
+type ViceEnvironmentGetResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ViceEnvironmentGetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ViceEnvironment
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ViceEnvironmentGetResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ViceEnvironmentGetResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ViceEnvironmentGetResponse) GetJSON200() *ViceEnvironment {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ViceEnvironmentGetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ViceEnvironmentGetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ViceEnvironmentGetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ViceEnvironmentGetResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ViceEnvironmentGetResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ViceEnvironmentGetResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ViceEnvironmentGetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ViceEnvironmentGetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ViceEnvironmentGetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ViceEnvironmentGetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ViceEnvironmentListResponse401Headers the declared response headers of an HTTP 401 response for ViceEnvironmentList
+type ViceEnvironmentListResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ViceEnvironmentListResponse429Headers the declared response headers of an HTTP 429 response for ViceEnvironmentList
+type ViceEnvironmentListResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ViceEnvironmentListResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]ViceEnvironment
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ViceEnvironmentListResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ViceEnvironmentListResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ViceEnvironmentListResponse) GetJSON200() *[]ViceEnvironment {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ViceEnvironmentListResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ViceEnvironmentListResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ViceEnvironmentListResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ViceEnvironmentListResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ViceEnvironmentListResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ViceEnvironmentListResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ViceEnvironmentListResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ViceEnvironmentListResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ViceEnvironmentListResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ViceEnvironmentCreateResponse401Headers the declared response headers of an HTTP 401 response for ViceEnvironmentCreate
+type ViceEnvironmentCreateResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ViceEnvironmentCreateResponse429Headers the declared response headers of an HTTP 429 response for ViceEnvironmentCreate
+type ViceEnvironmentCreateResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ViceEnvironmentCreateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ViceEnvironmentSaved
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *ViceInvalidInput
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ViceEnvironmentCreateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ViceEnvironmentCreateResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ViceEnvironmentCreateResponse) GetJSON201() *ViceEnvironmentSaved {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ViceEnvironmentCreateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ViceEnvironmentCreateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ViceEnvironmentCreateResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r ViceEnvironmentCreateResponse) GetJSON405() *ViceInvalidInput {
+	return r.JSON405
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ViceEnvironmentCreateResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ViceEnvironmentCreateResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ViceEnvironmentCreateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ViceEnvironmentCreateResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ViceEnvironmentCreateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ViceEnvironmentCreateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ViceEnvironmentCreateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ViceEnvironmentCreateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ViceEnvironmentUpdateResponse401Headers the declared response headers of an HTTP 401 response for ViceEnvironmentUpdate
+type ViceEnvironmentUpdateResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ViceEnvironmentUpdateResponse429Headers the declared response headers of an HTTP 429 response for ViceEnvironmentUpdate
+type ViceEnvironmentUpdateResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ViceEnvironmentUpdateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ViceEnvironmentSaved
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *ViceInvalidInput
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ViceEnvironmentUpdateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ViceEnvironmentUpdateResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ViceEnvironmentUpdateResponse) GetJSON201() *ViceEnvironmentSaved {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ViceEnvironmentUpdateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ViceEnvironmentUpdateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ViceEnvironmentUpdateResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ViceEnvironmentUpdateResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r ViceEnvironmentUpdateResponse) GetJSON405() *ViceInvalidInput {
+	return r.JSON405
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ViceEnvironmentUpdateResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ViceEnvironmentUpdateResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ViceEnvironmentUpdateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ViceEnvironmentUpdateResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ViceEnvironmentUpdateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ViceEnvironmentUpdateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ViceEnvironmentUpdateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ViceEnvironmentUpdateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ViceImageDeleteResponse401Headers the declared response headers of an HTTP 401 response for ViceImageDelete
+type ViceImageDeleteResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ViceImageDeleteResponse429Headers the declared response headers of an HTTP 429 response for ViceImageDelete
+type ViceImageDeleteResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ViceImageDeleteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ViceImageDeleteResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ViceImageDeleteResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ViceImageDeleteResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ViceImageDeleteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ViceImageDeleteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ViceImageDeleteResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ViceImageDeleteResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ViceImageDeleteResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ViceImageDeleteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ViceImageDeleteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ViceImageDeleteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ViceImageDeleteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ViceImageGetResponse401Headers the declared response headers of an HTTP 401 response for ViceImageGet
+type ViceImageGetResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ViceImageGetResponse429Headers the declared response headers of an HTTP 429 response for ViceImageGet
+type ViceImageGetResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ViceImageGetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ViceImage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ViceImageGetResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ViceImageGetResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ViceImageGetResponse) GetJSON200() *ViceImage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ViceImageGetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ViceImageGetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ViceImageGetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ViceImageGetResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ViceImageGetResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ViceImageGetResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ViceImageGetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ViceImageGetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ViceImageGetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ViceImageGetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ViceImageDownloadResponse200Headers the declared response headers of an HTTP 200 response for ViceImageDownload
+type ViceImageDownloadResponse200Headers struct {
+	AcceptRanges       *string
+	ContentDisposition *string
+	ContentLength      *int
+	ETag               *string
+}
+
+// ViceImageDownloadResponse206Headers the declared response headers of an HTTP 206 response for ViceImageDownload
+type ViceImageDownloadResponse206Headers struct {
+	ContentRange *string
+	ETag         *string
+}
+
+// ViceImageDownloadResponse304Headers the declared response headers of an HTTP 304 response for ViceImageDownload
+type ViceImageDownloadResponse304Headers struct {
+	ETag *string
+}
+
+// ViceImageDownloadResponse401Headers the declared response headers of an HTTP 401 response for ViceImageDownload
+type ViceImageDownloadResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ViceImageDownloadResponse416Headers the declared response headers of an HTTP 416 response for ViceImageDownload
+type ViceImageDownloadResponse416Headers struct {
+	ContentRange *string
+}
+
+// ViceImageDownloadResponse429Headers the declared response headers of an HTTP 429 response for ViceImageDownload
+type ViceImageDownloadResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ViceImageDownloadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ViceImageDownloadResponse200Headers
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *ViceImageDownloadResponse206Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ViceImageDownloadResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ViceImageDownloadResponse401Headers
+	// Headers416 the parsed response headers for an HTTP 416 response
+	Headers416 *ViceImageDownloadResponse416Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ViceImageDownloadResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ViceImageDownloadResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ViceImageDownloadResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ViceImageDownloadResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ViceImageDownloadResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ViceImageDownloadResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ViceImageDownloadResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ViceImageDownloadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ViceImageDownloadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ViceImageDownloadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ViceImageDownloadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ViceImageUploadResponse401Headers the declared response headers of an HTTP 401 response for ViceImageUpload
+type ViceImageUploadResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ViceImageUploadResponse429Headers the declared response headers of an HTTP 429 response for ViceImageUpload
+type ViceImageUploadResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ViceImageUploadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ViceImageUploadResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ViceImageUploadResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ViceImageUploadResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ViceImageUploadResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ViceImageUploadResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ViceImageUploadResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ViceImageUploadResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ViceImageUploadResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ViceImageUploadResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ViceImageUploadResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ViceImageUploadResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ViceImageUploadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ViceImageUploadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ViceImageUploadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ViceImageUploadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ViceImageSbomResponse401Headers the declared response headers of an HTTP 401 response for ViceImageSbom
+type ViceImageSbomResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ViceImageSbomResponse429Headers the declared response headers of an HTTP 429 response for ViceImageSbom
+type ViceImageSbomResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ViceImageSbomResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationvndCyclonedxJSON200 the response for an HTTP 200 `application/vnd.cyclonedx+json` response
+	ApplicationvndCyclonedxJSON200 *map[string]interface{}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ViceImageSbomResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ViceImageSbomResponse429Headers
+}
+
+// GetApplicationvndCyclonedxJSON200 returns the response for an HTTP 200 `application/vnd.cyclonedx+json` response
+func (r ViceImageSbomResponse) GetApplicationvndCyclonedxJSON200() *map[string]interface{} {
+	return r.ApplicationvndCyclonedxJSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ViceImageSbomResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ViceImageSbomResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ViceImageSbomResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ViceImageSbomResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ViceImageSbomResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ViceImageSbomResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ViceImageSbomResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ViceImageSbomResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ViceImageSbomResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ViceImageSbomResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ViceImageListResponse401Headers the declared response headers of an HTTP 401 response for ViceImageList
+type ViceImageListResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ViceImageListResponse429Headers the declared response headers of an HTTP 429 response for ViceImageList
+type ViceImageListResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ViceImageListResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]ViceImage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ViceImageListResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ViceImageListResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ViceImageListResponse) GetJSON200() *[]ViceImage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ViceImageListResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ViceImageListResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ViceImageListResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ViceImageListResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ViceImageListResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ViceImageListResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ViceImageListResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ViceImageListResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ViceImageListResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ViceImageCreateResponse401Headers the declared response headers of an HTTP 401 response for ViceImageCreate
+type ViceImageCreateResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ViceImageCreateResponse429Headers the declared response headers of an HTTP 429 response for ViceImageCreate
+type ViceImageCreateResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ViceImageCreateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ViceImageSaved
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *ViceInvalidInput
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ViceImageCreateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ViceImageCreateResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ViceImageCreateResponse) GetJSON201() *ViceImageSaved {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ViceImageCreateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ViceImageCreateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ViceImageCreateResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r ViceImageCreateResponse) GetJSON405() *ViceInvalidInput {
+	return r.JSON405
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ViceImageCreateResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ViceImageCreateResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ViceImageCreateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ViceImageCreateResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ViceImageCreateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ViceImageCreateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ViceImageCreateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ViceImageCreateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ViceImageUpdateResponse401Headers the declared response headers of an HTTP 401 response for ViceImageUpdate
+type ViceImageUpdateResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ViceImageUpdateResponse429Headers the declared response headers of an HTTP 429 response for ViceImageUpdate
+type ViceImageUpdateResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ViceImageUpdateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ViceImageSaved
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON405 the response for an HTTP 405 `application/json` response
+	JSON405 *ViceInvalidInput
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ViceImageUpdateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ViceImageUpdateResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ViceImageUpdateResponse) GetJSON201() *ViceImageSaved {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ViceImageUpdateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ViceImageUpdateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ViceImageUpdateResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ViceImageUpdateResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON405 returns the response for an HTTP 405 `application/json` response
+func (r ViceImageUpdateResponse) GetJSON405() *ViceInvalidInput {
+	return r.JSON405
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ViceImageUpdateResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ViceImageUpdateResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ViceImageUpdateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ViceImageUpdateResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ViceImageUpdateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ViceImageUpdateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ViceImageUpdateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ViceImageUpdateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ViceRuntimeStatsResponse401Headers the declared response headers of an HTTP 401 response for ViceRuntimeStats
+type ViceRuntimeStatsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ViceRuntimeStatsResponse429Headers the declared response headers of an HTTP 429 response for ViceRuntimeStats
+type ViceRuntimeStatsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ViceRuntimeStatsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ViceRuntimeStats
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ViceRuntimeStatsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ViceRuntimeStatsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ViceRuntimeStatsResponse) GetJSON200() *ViceRuntimeStats {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ViceRuntimeStatsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ViceRuntimeStatsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ViceRuntimeStatsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ViceRuntimeStatsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ViceRuntimeStatsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ViceRuntimeStatsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ViceRuntimeStatsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ViceRuntimeStatsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ViceUserGetResponse401Headers the declared response headers of an HTTP 401 response for ViceUserGet
+type ViceUserGetResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ViceUserGetResponse429Headers the declared response headers of an HTTP 429 response for ViceUserGet
+type ViceUserGetResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ViceUserGetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ViceUser
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ViceUserGetResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ViceUserGetResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ViceUserGetResponse) GetJSON200() *ViceUser {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ViceUserGetResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ViceUserGetResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ViceUserGetResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ViceUserGetResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ViceUserGetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ViceUserGetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ViceUserGetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ViceUserGetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ViceUserCreateResponse401Headers the declared response headers of an HTTP 401 response for ViceUserCreate
+type ViceUserCreateResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ViceUserCreateResponse429Headers the declared response headers of an HTTP 429 response for ViceUserCreate
+type ViceUserCreateResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ViceUserCreateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ViceUser
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ViceUserCreateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ViceUserCreateResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ViceUserCreateResponse) GetJSON200() *ViceUser {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ViceUserCreateResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ViceUserCreateResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ViceUserCreateResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ViceUserCreateResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ViceUserCreateResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ViceUserCreateResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ViceUserCreateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ViceUserCreateResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ViceUserCreateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ViceUserCreateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ViceUserCreateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ViceUserCreateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // AccountListGroupsWithResponse Groups by name; an admin sees every group, a user the groups they are in
 //
 // Admins see every group; other users see the groups they are members of, their default group first.
@@ -29368,6 +33751,448 @@ func (c *ClientWithResponses) FossologyVersionWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseFossologyVersionResponse(rsp)
+}
+
+// ViceDeployWithBodyWithResponse Deploy an image into an environment
+//
+// deployImage: a job copies the image to the environment's Podman service if it lacks it,
+// creates and starts a container, and the deployment shows its real state. An unknown
+// image or environment is a 405, as in the seed; an environment of a kind reehub cannot
+// deploy to is a 400 that names the supported kinds.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/deploy (the `ViceDeploy` operationId).
+func (c *ClientWithResponses) ViceDeployWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ViceDeployResponse, error) {
+	rsp, err := c.ViceDeployWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceDeployResponse(rsp)
+}
+
+// ViceDeployWithResponse Deploy an image into an environment
+//
+// deployImage: a job copies the image to the environment's Podman service if it lacks it,
+// creates and starts a container, and the deployment shows its real state. An unknown
+// image or environment is a 405, as in the seed; an environment of a kind reehub cannot
+// deploy to is a 400 that names the supported kinds.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/deploy (the `ViceDeploy` operationId).
+func (c *ClientWithResponses) ViceDeployWithResponse(ctx context.Context, body ViceDeployJSONRequestBody, reqEditors ...RequestEditorFn) (*ViceDeployResponse, error) {
+	rsp, err := c.ViceDeploy(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceDeployResponse(rsp)
+}
+
+// ViceDeploymentDeleteWithResponse Stop and remove a deployment
+//
+// deleteDeployment. The container is stopped and removed from the environment.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/deployment/{deploymentId} (the `ViceDeploymentDelete` operationId).
+func (c *ClientWithResponses) ViceDeploymentDeleteWithResponse(ctx context.Context, deploymentId ViceDeploymentId, reqEditors ...RequestEditorFn) (*ViceDeploymentDeleteResponse, error) {
+	rsp, err := c.ViceDeploymentDelete(ctx, deploymentId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceDeploymentDeleteResponse(rsp)
+}
+
+// ViceDeploymentGetWithResponse Get a deployment
+//
+// getDeployment with the container's real state. Another user's deployment is a 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/deployment/{deploymentId} (the `ViceDeploymentGet` operationId).
+func (c *ClientWithResponses) ViceDeploymentGetWithResponse(ctx context.Context, deploymentId ViceDeploymentId, reqEditors ...RequestEditorFn) (*ViceDeploymentGetResponse, error) {
+	rsp, err := c.ViceDeploymentGet(ctx, deploymentId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceDeploymentGetResponse(rsp)
+}
+
+// ViceDeploymentLogsWithResponse The container's log (beyond the seed)
+//
+// stdout and stderr of the deployment's container, as text.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/deployment/{deploymentId}/logs (the `ViceDeploymentLogs` operationId).
+func (c *ClientWithResponses) ViceDeploymentLogsWithResponse(ctx context.Context, deploymentId ViceDeploymentId, reqEditors ...RequestEditorFn) (*ViceDeploymentLogsResponse, error) {
+	rsp, err := c.ViceDeploymentLogs(ctx, deploymentId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceDeploymentLogsResponse(rsp)
+}
+
+// ViceDeploymentListWithResponse List the caller's deployments
+//
+// findDeployments, oldest first, each with the state of its container.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/deployments (the `ViceDeploymentList` operationId).
+func (c *ClientWithResponses) ViceDeploymentListWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ViceDeploymentListResponse, error) {
+	rsp, err := c.ViceDeploymentList(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceDeploymentListResponse(rsp)
+}
+
+// ViceEnvironmentDeleteWithResponse Delete an execution environment
+//
+// deleteEnvironment. An environment with live deployments is a 409.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/environment/{environmentId} (the `ViceEnvironmentDelete` operationId).
+func (c *ClientWithResponses) ViceEnvironmentDeleteWithResponse(ctx context.Context, environmentId ViceEnvironmentId, reqEditors ...RequestEditorFn) (*ViceEnvironmentDeleteResponse, error) {
+	rsp, err := c.ViceEnvironmentDelete(ctx, environmentId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceEnvironmentDeleteResponse(rsp)
+}
+
+// ViceEnvironmentGetWithResponse Get an execution environment by id
+//
+// getEnvironment, with the password masked. Another user's environment is a 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/environment/{environmentId} (the `ViceEnvironmentGet` operationId).
+func (c *ClientWithResponses) ViceEnvironmentGetWithResponse(ctx context.Context, environmentId ViceEnvironmentId, reqEditors ...RequestEditorFn) (*ViceEnvironmentGetResponse, error) {
+	rsp, err := c.ViceEnvironmentGet(ctx, environmentId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceEnvironmentGetResponse(rsp)
+}
+
+// ViceEnvironmentListWithResponse List the caller's execution environments
+//
+// The caller's environments (findEnvironment), oldest first, with passwords masked. The
+// optional filters select by managementlayer.type and runtimetechnology.type.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/environments (the `ViceEnvironmentList` operationId).
+func (c *ClientWithResponses) ViceEnvironmentListWithResponse(ctx context.Context, params *ViceEnvironmentListParams, reqEditors ...RequestEditorFn) (*ViceEnvironmentListResponse, error) {
+	rsp, err := c.ViceEnvironmentList(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceEnvironmentListResponse(rsp)
+}
+
+// ViceEnvironmentCreateWithBodyWithResponse Create an execution environment for the caller
+//
+// createEnvironment. id and userid of the body are ignored (the caller owns it). A body that
+// is not an environment (an unknown enum value, a field of the wrong type) is a 405, as in the
+// seed; malformed JSON is a 400.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/environments (the `ViceEnvironmentCreate` operationId).
+func (c *ClientWithResponses) ViceEnvironmentCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ViceEnvironmentCreateResponse, error) {
+	rsp, err := c.ViceEnvironmentCreateWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceEnvironmentCreateResponse(rsp)
+}
+
+// ViceEnvironmentCreateWithResponse Create an execution environment for the caller
+//
+// createEnvironment. id and userid of the body are ignored (the caller owns it). A body that
+// is not an environment (an unknown enum value, a field of the wrong type) is a 405, as in the
+// seed; malformed JSON is a 400.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/environments (the `ViceEnvironmentCreate` operationId).
+func (c *ClientWithResponses) ViceEnvironmentCreateWithResponse(ctx context.Context, body ViceEnvironmentCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*ViceEnvironmentCreateResponse, error) {
+	rsp, err := c.ViceEnvironmentCreate(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceEnvironmentCreateResponse(rsp)
+}
+
+// ViceEnvironmentUpdateWithBodyWithResponse Update an execution environment (id in the body)
+//
+// updateEnvironment: the environment named by the body's id is replaced by the body (201,
+// as in the seed). A credentials.password of `********` or absent keeps the stored password.
+// Another user's environment is a 404.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/environments (the `ViceEnvironmentUpdate` operationId).
+func (c *ClientWithResponses) ViceEnvironmentUpdateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ViceEnvironmentUpdateResponse, error) {
+	rsp, err := c.ViceEnvironmentUpdateWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceEnvironmentUpdateResponse(rsp)
+}
+
+// ViceEnvironmentUpdateWithResponse Update an execution environment (id in the body)
+//
+// updateEnvironment: the environment named by the body's id is replaced by the body (201,
+// as in the seed). A credentials.password of `********` or absent keeps the stored password.
+// Another user's environment is a 404.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/environments (the `ViceEnvironmentUpdate` operationId).
+func (c *ClientWithResponses) ViceEnvironmentUpdateWithResponse(ctx context.Context, body ViceEnvironmentUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*ViceEnvironmentUpdateResponse, error) {
+	rsp, err := c.ViceEnvironmentUpdate(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceEnvironmentUpdateResponse(rsp)
+}
+
+// ViceImageDeleteWithResponse Delete an image
+//
+// deleteImage. The record goes; its file's blob stays while another record shares it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/image/{imageId} (the `ViceImageDelete` operationId).
+func (c *ClientWithResponses) ViceImageDeleteWithResponse(ctx context.Context, imageId ViceImageId, reqEditors ...RequestEditorFn) (*ViceImageDeleteResponse, error) {
+	rsp, err := c.ViceImageDelete(ctx, imageId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceImageDeleteResponse(rsp)
+}
+
+// ViceImageGetWithResponse Get an image by id
+//
+// getImage. Another user's image is a 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/image/{imageId} (the `ViceImageGet` operationId).
+func (c *ClientWithResponses) ViceImageGetWithResponse(ctx context.Context, imageId ViceImageId, reqEditors ...RequestEditorFn) (*ViceImageGetResponse, error) {
+	rsp, err := c.ViceImageGet(ctx, imageId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceImageGetResponse(rsp)
+}
+
+// ViceImageDownloadWithResponse Download the image's file, converted on request
+//
+// downloadImage: the stored file with Content-Length, an ETag (its sha256), a
+// Content-Disposition, Range and If-None-Match. For disk images `format` converts with
+// qemu-img (raw, qcow2, vmdk); the conversion is cached by source digest and format.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/image/{imageId}/file (the `ViceImageDownload` operationId).
+func (c *ClientWithResponses) ViceImageDownloadWithResponse(ctx context.Context, imageId ViceImageId, params *ViceImageDownloadParams, reqEditors ...RequestEditorFn) (*ViceImageDownloadResponse, error) {
+	rsp, err := c.ViceImageDownload(ctx, imageId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceImageDownloadResponse(rsp)
+}
+
+// ViceImageUploadWithBodyWithResponse Upload the image's file (multipart field upfile)
+//
+// uploadImage. The file streams into the blob store (its sha256 and size are computed while
+// streaming; the upload limit applies) and is checked against the image's contenttype: a
+// file that is not what the contenttype says is a 400 and leaves the image as it was. Once
+// checked the image is `imported: true`; a docker-image is loaded into Podman.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/image/{imageId}/file (the `ViceImageUpload` operationId).
+func (c *ClientWithResponses) ViceImageUploadWithBodyWithResponse(ctx context.Context, imageId ViceImageId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ViceImageUploadResponse, error) {
+	rsp, err := c.ViceImageUploadWithBody(ctx, imageId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceImageUploadResponse(rsp)
+}
+
+// ViceImageSbomWithResponse The CycloneDX SBOM attached to an image (beyond the seed)
+//
+// The SBOM reehub attached to an image it registered; 404 when none is attached.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/image/{imageId}/sbom (the `ViceImageSbom` operationId).
+func (c *ClientWithResponses) ViceImageSbomWithResponse(ctx context.Context, imageId ViceImageId, reqEditors ...RequestEditorFn) (*ViceImageSbomResponse, error) {
+	rsp, err := c.ViceImageSbom(ctx, imageId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceImageSbomResponse(rsp)
+}
+
+// ViceImageListWithResponse List (and search) the images the caller may see
+//
+// findImages: the caller's images, oldest first. `q` matches title and contenttype
+// (case-insensitive substring); `package` selects images whose attached SBOM holds a
+// component of that name, and `version` narrows it to a version range (`3.0.x`, `>=3.0.0
+// <3.1.0`, `=3.0.2`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/images (the `ViceImageList` operationId).
+func (c *ClientWithResponses) ViceImageListWithResponse(ctx context.Context, params *ViceImageListParams, reqEditors ...RequestEditorFn) (*ViceImageListResponse, error) {
+	rsp, err := c.ViceImageList(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceImageListResponse(rsp)
+}
+
+// ViceImageCreateWithBodyWithResponse Create an image record (its file is uploaded separately)
+//
+// createImage. id, userid and imported of the body are ignored. The file is uploaded with
+// POST /v1/image/{imageId}/file. An unknown enum value is a 405, as in the seed.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/images (the `ViceImageCreate` operationId).
+func (c *ClientWithResponses) ViceImageCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ViceImageCreateResponse, error) {
+	rsp, err := c.ViceImageCreateWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceImageCreateResponse(rsp)
+}
+
+// ViceImageCreateWithResponse Create an image record (its file is uploaded separately)
+//
+// createImage. id, userid and imported of the body are ignored. The file is uploaded with
+// POST /v1/image/{imageId}/file. An unknown enum value is a 405, as in the seed.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/images (the `ViceImageCreate` operationId).
+func (c *ClientWithResponses) ViceImageCreateWithResponse(ctx context.Context, body ViceImageCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*ViceImageCreateResponse, error) {
+	rsp, err := c.ViceImageCreate(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceImageCreateResponse(rsp)
+}
+
+// ViceImageUpdateWithBodyWithResponse Update an image record (id in the body)
+//
+// updateImage (201, as in the seed). The file, imported and an image's provenance
+// (specifics of an image reehub registered) stay as they are. Another user's image is a 404.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/images (the `ViceImageUpdate` operationId).
+func (c *ClientWithResponses) ViceImageUpdateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ViceImageUpdateResponse, error) {
+	rsp, err := c.ViceImageUpdateWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceImageUpdateResponse(rsp)
+}
+
+// ViceImageUpdateWithResponse Update an image record (id in the body)
+//
+// updateImage (201, as in the seed). The file, imported and an image's provenance
+// (specifics of an image reehub registered) stay as they are. Another user's image is a 404.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/images (the `ViceImageUpdate` operationId).
+func (c *ClientWithResponses) ViceImageUpdateWithResponse(ctx context.Context, body ViceImageUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*ViceImageUpdateResponse, error) {
+	rsp, err := c.ViceImageUpdate(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceImageUpdateResponse(rsp)
+}
+
+// ViceRuntimeStatsWithResponse The engine's queues and workers behind the registry
+//
+// getRuntimeStats from the job engine: jobs pending and workers of the imports (uploads
+// checked and loaded), exports (deployments) and stores (conversions) queues.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/runtimestats (the `ViceRuntimeStats` operationId).
+func (c *ClientWithResponses) ViceRuntimeStatsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ViceRuntimeStatsResponse, error) {
+	rsp, err := c.ViceRuntimeStats(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceRuntimeStatsResponse(rsp)
+}
+
+// ViceUserGetWithResponse The caller
+//
+// getUser. `username` is the name the request authenticated as. No stored password is ever
+// returned: `password` echoes only the secret the caller itself presented in this
+// request's Basic credentials (which the ViCE web UI stores to build its next requests),
+// and is empty for Bearer tokens.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/user (the `ViceUserGet` operationId).
+func (c *ClientWithResponses) ViceUserGetWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ViceUserGetResponse, error) {
+	rsp, err := c.ViceUserGet(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceUserGetResponse(rsp)
+}
+
+// ViceUserCreateWithBodyWithResponse Register a user
+//
+// createUser (200, as in the seed). Open to everyone only when the server runs with
+// REEHUB_OPEN_REGISTRATION; otherwise the request must carry an admin's credentials (401
+// without, 403 for others). The answer echoes the password that was sent, as the web UI
+// expects; the server stores only its hash.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/user (the `ViceUserCreate` operationId).
+func (c *ClientWithResponses) ViceUserCreateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ViceUserCreateResponse, error) {
+	rsp, err := c.ViceUserCreateWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceUserCreateResponse(rsp)
+}
+
+// ViceUserCreateWithResponse Register a user
+//
+// createUser (200, as in the seed). Open to everyone only when the server runs with
+// REEHUB_OPEN_REGISTRATION; otherwise the request must carry an admin's credentials (401
+// without, 403 for others). The answer echoes the password that was sent, as the web UI
+// expects; the server stores only its hash.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/user (the `ViceUserCreate` operationId).
+func (c *ClientWithResponses) ViceUserCreateWithResponse(ctx context.Context, body ViceUserCreateJSONRequestBody, reqEditors ...RequestEditorFn) (*ViceUserCreateResponse, error) {
+	rsp, err := c.ViceUserCreate(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseViceUserCreateResponse(rsp)
 }
 
 // ParseAccountListGroupsResponse parses an HTTP response from a AccountListGroupsWithResponse call
@@ -39976,6 +44801,2031 @@ func ParseFossologyVersionResponse(rsp *http.Response) (*FossologyVersionRespons
 		}
 		response.JSON200 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseViceDeployResponse parses an HTTP response from a ViceDeployWithResponse call
+func ParseViceDeployResponse(rsp *http.Response) (*ViceDeployResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ViceDeployResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ViceDeployment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest ViceInvalidInput
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ViceDeployResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ViceDeployResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseViceDeploymentDeleteResponse parses an HTTP response from a ViceDeploymentDeleteWithResponse call
+func ParseViceDeploymentDeleteResponse(rsp *http.Response) (*ViceDeploymentDeleteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ViceDeploymentDeleteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ViceDeploymentDeleteResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ViceDeploymentDeleteResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseViceDeploymentGetResponse parses an HTTP response from a ViceDeploymentGetWithResponse call
+func ParseViceDeploymentGetResponse(rsp *http.Response) (*ViceDeploymentGetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ViceDeploymentGetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ViceDeployment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ViceDeploymentGetResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ViceDeploymentGetResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseViceDeploymentLogsResponse parses an HTTP response from a ViceDeploymentLogsWithResponse call
+func ParseViceDeploymentLogsResponse(rsp *http.Response) (*ViceDeploymentLogsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ViceDeploymentLogsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ViceDeploymentLogsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ViceDeploymentLogsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseViceDeploymentListResponse parses an HTTP response from a ViceDeploymentListWithResponse call
+func ParseViceDeploymentListResponse(rsp *http.Response) (*ViceDeploymentListResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ViceDeploymentListResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []ViceDeployment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ViceDeploymentListResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ViceDeploymentListResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseViceEnvironmentDeleteResponse parses an HTTP response from a ViceEnvironmentDeleteWithResponse call
+func ParseViceEnvironmentDeleteResponse(rsp *http.Response) (*ViceEnvironmentDeleteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ViceEnvironmentDeleteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ViceEnvironmentDeleteResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ViceEnvironmentDeleteResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseViceEnvironmentGetResponse parses an HTTP response from a ViceEnvironmentGetWithResponse call
+func ParseViceEnvironmentGetResponse(rsp *http.Response) (*ViceEnvironmentGetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ViceEnvironmentGetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ViceEnvironment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ViceEnvironmentGetResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ViceEnvironmentGetResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseViceEnvironmentListResponse parses an HTTP response from a ViceEnvironmentListWithResponse call
+func ParseViceEnvironmentListResponse(rsp *http.Response) (*ViceEnvironmentListResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ViceEnvironmentListResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []ViceEnvironment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ViceEnvironmentListResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ViceEnvironmentListResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseViceEnvironmentCreateResponse parses an HTTP response from a ViceEnvironmentCreateWithResponse call
+func ParseViceEnvironmentCreateResponse(rsp *http.Response) (*ViceEnvironmentCreateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ViceEnvironmentCreateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ViceEnvironmentSaved
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest ViceInvalidInput
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ViceEnvironmentCreateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ViceEnvironmentCreateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseViceEnvironmentUpdateResponse parses an HTTP response from a ViceEnvironmentUpdateWithResponse call
+func ParseViceEnvironmentUpdateResponse(rsp *http.Response) (*ViceEnvironmentUpdateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ViceEnvironmentUpdateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ViceEnvironmentSaved
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest ViceInvalidInput
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ViceEnvironmentUpdateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ViceEnvironmentUpdateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseViceImageDeleteResponse parses an HTTP response from a ViceImageDeleteWithResponse call
+func ParseViceImageDeleteResponse(rsp *http.Response) (*ViceImageDeleteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ViceImageDeleteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ViceImageDeleteResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ViceImageDeleteResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseViceImageGetResponse parses an HTTP response from a ViceImageGetWithResponse call
+func ParseViceImageGetResponse(rsp *http.Response) (*ViceImageGetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ViceImageGetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ViceImage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ViceImageGetResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ViceImageGetResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseViceImageDownloadResponse parses an HTTP response from a ViceImageDownloadWithResponse call
+func ParseViceImageDownloadResponse(rsp *http.Response) (*ViceImageDownloadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ViceImageDownloadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.StatusCode == 416:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ViceImageDownloadResponse200Headers
+		if values := rsp.Header.Values("Accept-Ranges"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Ranges", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptRanges = &value
+		}
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		if values := rsp.Header.Values("Content-Length"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Length", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLength = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 206:
+		var headers ViceImageDownloadResponse206Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers206 = &headers
+	case rsp.StatusCode == 304:
+		var headers ViceImageDownloadResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers ViceImageDownloadResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 416:
+		var headers ViceImageDownloadResponse416Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		response.Headers416 = &headers
+	case rsp.StatusCode == 429:
+		var headers ViceImageDownloadResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseViceImageUploadResponse parses an HTTP response from a ViceImageUploadWithResponse call
+func ParseViceImageUploadResponse(rsp *http.Response) (*ViceImageUploadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ViceImageUploadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ViceImageUploadResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ViceImageUploadResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseViceImageSbomResponse parses an HTTP response from a ViceImageSbomWithResponse call
+func ParseViceImageSbomResponse(rsp *http.Response) (*ViceImageSbomResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ViceImageSbomResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest map[string]interface{}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationvndCyclonedxJSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ViceImageSbomResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ViceImageSbomResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseViceImageListResponse parses an HTTP response from a ViceImageListWithResponse call
+func ParseViceImageListResponse(rsp *http.Response) (*ViceImageListResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ViceImageListResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []ViceImage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ViceImageListResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ViceImageListResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseViceImageCreateResponse parses an HTTP response from a ViceImageCreateWithResponse call
+func ParseViceImageCreateResponse(rsp *http.Response) (*ViceImageCreateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ViceImageCreateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ViceImageSaved
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest ViceInvalidInput
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ViceImageCreateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ViceImageCreateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseViceImageUpdateResponse parses an HTTP response from a ViceImageUpdateWithResponse call
+func ParseViceImageUpdateResponse(rsp *http.Response) (*ViceImageUpdateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ViceImageUpdateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ViceImageSaved
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 405:
+		var dest ViceInvalidInput
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON405 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ViceImageUpdateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ViceImageUpdateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseViceRuntimeStatsResponse parses an HTTP response from a ViceRuntimeStatsWithResponse call
+func ParseViceRuntimeStatsResponse(rsp *http.Response) (*ViceRuntimeStatsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ViceRuntimeStatsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ViceRuntimeStats
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ViceRuntimeStatsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ViceRuntimeStatsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseViceUserGetResponse parses an HTTP response from a ViceUserGetWithResponse call
+func ParseViceUserGetResponse(rsp *http.Response) (*ViceUserGetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ViceUserGetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ViceUser
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ViceUserGetResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ViceUserGetResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseViceUserCreateResponse parses an HTTP response from a ViceUserCreateWithResponse call
+func ParseViceUserCreateResponse(rsp *http.Response) (*ViceUserCreateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ViceUserCreateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ViceUser
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ViceUserCreateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ViceUserCreateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil

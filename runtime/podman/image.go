@@ -153,6 +153,22 @@ func (r *Runtime) TagImage(ctx context.Context, id, name string) error {
 	return nil
 }
 
+// UntagImage removes the name (such as "localhost/app:1") from its image;
+// the image stays while it has other names or is in use. A name that is not
+// there is not an error.
+func (r *Runtime) UntagImage(ctx context.Context, name string) error {
+	repo, tag := splitName(name)
+	c, cancel := r.callCtx(ctx)
+	defer cancel()
+	if err := images.Untag(c, name, tag, repo, nil); err != nil {
+		if httpCode(err) == http.StatusNotFound {
+			return nil
+		}
+		return r.wrap("untag image "+name, err)
+	}
+	return nil
+}
+
 // splitName splits "host/repo:tag" into repository and tag ("latest" when
 // absent); a ":" inside the host part is a port, not a tag.
 func splitName(name string) (string, string) {

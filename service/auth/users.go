@@ -312,3 +312,10 @@ func (s *Service) DisableUser(ctx context.Context, by Principal, id string) erro
 	_, err := s.UpdateUser(ctx, by, id, UserUpdate{Disabled: &yes})
 	return err
 }
+
+// Register creates a user (role user) without an admin: the self-service
+// registration of the ViCE API, which the server opens only when configured.
+func (s *Service) Register(ctx context.Context, nu NewUser) (Account, error) {
+	nu.Role = RoleUser
+	return s.CreateUser(ctx, Principal{User: User{Role: RoleAdmin}, Scopes: []Scope{ScopeAdmin}}, nu)
+}

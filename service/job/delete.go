@@ -194,3 +194,29 @@ func (e *Engine) SetKeep(ctx context.Context, ownerID int64, id string, keep boo
 	}
 	return e.Get(ctx, ownerID, id)
 }
+
+// Release removes, of digests, the blobs that no registered column
+// references any more, for a family that deleted rows of its own that are
+// not a job's (an image of the ViCE registry). A blob stored again since
+// storedAt stays for garbage collection to decide (an upload of the same
+// content whose row is not committed yet), as in Delete.
+func (e *Engine) Release(ctx context.Context, digests []string, storedAt time.Time) (Freed, error) {
+	refs, err := e.referenced(ctx, digests)
+	if err != nil {
+		return Freed{}, fmt.Errorf("release blobs: %w", err)
+	}
+	var unreferenced []string
+	seen := map[string]bool{}
+	for _, d := range digests {
+		if _, ok := refs[d]; !ok && d != "" && !seen[d] {
+			seen[d] = true
+			unreferenced = append(unreferenced, d)
+		}
+	}
+	grace := max(time.Since(storedAt)-time.Second, 0)
+	n, freed, _, err := e.collect(ctx, unreferenced, grace)
+	if err != nil {
+		return Freed{}, fmt.Errorf("release blobs: %w", err)
+	}
+	return Freed{BlobsRemoved: n, BlobBytes: freed}, nil
+}

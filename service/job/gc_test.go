@@ -217,3 +217,35 @@ func TestGCGraceAndRetention(t *testing.T) {
 		})
 	}
 }
+
+// TestReleaseFreesUnreferenced: Release removes the given blobs that no
+// registered column references, keeps a referenced one, and keeps one
+// stored again after storedAt (an upload of the same content in flight).
+func TestReleaseFreesUnreferenced(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range dialects() {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			b, _ := newGCBundle(t, dialect)
+			loose, err := b.blobs.Put(ctx, strings.NewReader("a deleted row's blob"))
+			require.NoError(t, err)
+			held, err := b.blobs.Put(ctx, strings.NewReader("a blob a row still names"))
+			require.NoError(t, err)
+			kept := b.submitOutputs(t, outputArgs{Unique: "u", Common: "c"}, held.Digest, true)
+			require.Equal(t, job.StateSucceeded, kept.State)
+
+			// Stored after storedAt: left for GC.
+			fresh, err := b.engine.Release(ctx, []string{loose.Digest}, time.Now().Add(-time.Hour))
+			require.NoError(t, err)
+			require.Zero(t, fresh.BlobsRemoved)
+			require.True(t, b.exists(t, loose.Digest))
+
+			freed, err := b.engine.Release(ctx, []string{loose.Digest, held.Digest, loose.Digest, ""}, time.Now().Add(time.Minute))
+			require.NoError(t, err)
+			require.Equal(t, 1, freed.BlobsRemoved)
+			require.False(t, b.exists(t, loose.Digest), "nothing references it")
+			require.True(t, b.exists(t, held.Digest), "a row still references it")
+		})
+	}
+}

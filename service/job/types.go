@@ -16,15 +16,15 @@ const (
 	FamilyFOSSology Family = "fossology"
 	// FamilyREANA is the REANA API (workflows).
 	FamilyREANA Family = "reana"
-	// FamilyRegistry is the ViCE registry API (imports, exports, deployments).
-	FamilyRegistry Family = "registry"
+	// FamilyVice is the ViCE registry API (api/vice.yaml: deployments).
+	FamilyVice Family = "vice"
 	// FamilyStudio is the Studio API (appliance builds).
 	FamilyStudio Family = "studio"
 )
 
 // Families lists every family.
 func Families() []Family {
-	return []Family{FamilyREE, FamilyFOSSology, FamilyREANA, FamilyRegistry, FamilyStudio}
+	return []Family{FamilyREE, FamilyFOSSology, FamilyREANA, FamilyVice, FamilyStudio}
 }
 
 // State is where a job is in its life.

@@ -26,6 +26,20 @@ type Catalog struct {
 
 	mu      sync.Mutex
 	staging map[string]*sync.Mutex // per image ID
+
+	// registered reports names of images of the registry, load loads one
+	// into Podman from the registry's blobs (SetRegistered).
+	registered func(name string) bool
+	load       func(ctx context.Context, name string) error
+}
+
+// SetRegistered adds the images of the registry to what FROM may name:
+// registered(name) reports whether name is one (a docker-image of the
+// registry is baseimage.Ref("registry-<id>") once loaded), and load loads it
+// into Podman from the registry's blob store when Podman does not hold it
+// (Podman is a cache of the registry). Call it before serving.
+func (c *Catalog) SetRegistered(registered func(name string) bool, load func(ctx context.Context, name string) error) {
+	c.registered, c.load = registered, load
 }
 
 // NewCatalog returns the catalogue of the given definitions on rt. Exports
@@ -70,7 +84,10 @@ func (c *Catalog) List(ctx context.Context) ([]BaseImage, error) {
 
 // Has reports whether name is in the catalogue.
 func (c *Catalog) Has(name string) bool {
-	return slices.ContainsFunc(c.defs, func(d baseimage.Definition) bool { return d.Name == name })
+	if slices.ContainsFunc(c.defs, func(d baseimage.Definition) bool { return d.Name == name }) {
+		return true
+	}
+	return c.registered != nil && c.registered(name)
 }
 
 // Names lists the catalogue names.
@@ -88,6 +105,12 @@ func (c *Catalog) Resolve(ctx context.Context, name string) (podman.Image, error
 		return podman.Image{}, fault.NotFoundf("base image %q is not in the catalogue (%v)", name, c.Names())
 	}
 	img, err := c.rt.InspectImage(ctx, baseimage.Ref(name))
+	if errors.Is(err, fault.ErrNotFound) && c.load != nil && c.registered(name) {
+		if err := c.load(ctx, name); err != nil {
+			return podman.Image{}, fmt.Errorf("load registry image %s: %w", name, err)
+		}
+		img, err = c.rt.InspectImage(ctx, baseimage.Ref(name))
+	}
 	if errors.Is(err, fault.ErrNotFound) {
 		return podman.Image{}, fault.Conflictf("base image %q is not built on this server yet (run make base-images)", name)
 	}

@@ -157,6 +157,11 @@ func (r *recording) pack(ctx context.Context, w *job.Work) error {
 	if err := w.AddOutput(ctx, process.OutputName, "application/zip", digest); err != nil {
 		return err
 	}
+	bases := map[string]string{}
+	for _, b := range m.BaseImages {
+		bases[b.Name] = b.ImageID
+	}
+	s.registerImage(ctx, w, ProducedImage{ImageID: res.ImageID, Tag: val(r.args.Tag), InputDigest: r.args.InputDigest, BaseImages: bases})
 	s.releaseImage(ctx, w)
 	return nil
 }

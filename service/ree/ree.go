@@ -57,10 +57,9 @@ type Config struct {
 	// builds (a snapshot archive URL, for instance) instead of the base
 	// image's sources.list. Empty keeps the base image's sources.
 	DebianMirror string
-	// ImageRegistered reports whether the image of a process is registered
-	// (the registry's hook): a registered image is never removed as a cache.
-	// Nil means none is.
-	ImageRegistered func(ctx context.Context, processID string) bool
+	// RegisterImageFunc, when set, registers every image a recording, a
+	// replay or an SBOM build built (the image registry); nil registers nothing.
+	RegisterImageFunc func(ctx context.Context, img ProducedImage) error
 }
 
 // Service is the REE domain service.

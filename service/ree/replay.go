@@ -134,6 +134,11 @@ func (r *replay) pack(ctx context.Context, w *job.Work) error {
 	if err := w.AddOutput(ctx, process.OutputName, "application/zip", digest); err != nil {
 		return err
 	}
+	bases := map[string]string{}
+	for _, b := range m.BaseImages {
+		bases[b.Name] = b.ImageID
+	}
+	s.registerImage(ctx, w, ProducedImage{ImageID: res.ImageID, Tag: val(m.Tag), InputDigest: r.args.InputDigest, BaseImages: bases})
 	s.releaseImage(ctx, w)
 	return nil
 }

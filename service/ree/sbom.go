@@ -402,6 +402,8 @@ func (r *sbomBuilder) run(ctx context.Context, p sbomRun, w *job.Work) (string, 
 	if err := copyFile(w.LogFile, filepath.Join(out, buildLogName)); err != nil {
 		return "", err
 	}
+	// Registered before the image is released (sbomStep), exported once into the registry.
+	s.registerImage(ctx, w, ProducedImage{ImageID: id, Tag: val(p.Tag), InputDigest: p.InputDigest, BaseImages: map[string]string{m.BaseImage.Name: m.BaseImage.ImageID}})
 	return s.packDir(ctx, out, nil)
 }
 

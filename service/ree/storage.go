@@ -38,9 +38,11 @@ func (s *Service) registerStorage(engine *job.Engine) error {
 }
 
 // keepsImage reports whether the image of job j stays after its output is
-// packaged: its owner asked to keep it, or it is registered.
-func (s *Service) keepsImage(ctx context.Context, j job.Job) bool {
-	return j.KeepImage || (s.cfg.ImageRegistered != nil && s.cfg.ImageRegistered(ctx, j.ID))
+// packaged: its owner asked to keep it. A registered image is not kept: the
+// registry exported it into the blob store when it registered it
+// (Config.RegisterImageFunc) and loads it back when something needs it.
+func (s *Service) keepsImage(_ context.Context, j job.Job) bool {
+	return j.KeepImage
 }
 
 // releaseImage removes the image a process built once its output holds

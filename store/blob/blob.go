@@ -89,6 +89,14 @@ func OpenFor(dir, holder string) (*Store, error) {
 // is already stored is not stored again. On error, including cancellation
 // of ctx, nothing is left behind.
 func (s *Store) Put(ctx context.Context, r io.Reader) (Ref, error) {
+	return s.PutChecked(ctx, r, nil)
+}
+
+// PutChecked is Put with a check of the content before it is committed:
+// check (when not nil) gets the path of the complete, synced temporary file
+// and its Ref (digest and size computed while streaming); an error of check
+// is returned and nothing is stored. check must not change or keep the file.
+func (s *Store) PutChecked(ctx context.Context, r io.Reader, check func(path string, ref Ref) error) (Ref, error) {
 	tmp, err := s.TempFile("put-*")
 	if err != nil {
 		return Ref{}, err
@@ -115,6 +123,11 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (Ref, error) {
 		return Ref{}, fmt.Errorf("store blob: %w", err)
 	}
 	ref := Ref{Digest: digestOf(h), Size: n}
+	if check != nil {
+		if err := check(tmpName, ref); err != nil {
+			return Ref{}, err
+		}
+	}
 	if err := s.commit(tmpName, ref); err != nil {
 		return Ref{}, err
 	}

@@ -459,3 +459,30 @@ func otherFSFile(t *testing.T, dir string) string {
 	t.Cleanup(func() { os.RemoveAll(d) })
 	return filepath.Join(d, "src")
 }
+
+// TestPutChecked: the check sees the complete file and its digest and size;
+// a refused content leaves nothing, neither blob nor temporary file.
+func TestPutChecked(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	content := []byte("checked content")
+	var seen Ref
+	ref, err := b.store.PutChecked(ctx, bytes.NewReader(content), func(path string, r Ref) error {
+		got, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.Equal(t, content, got)
+		seen = r
+		return nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, digest(content), ref.Digest)
+	require.Equal(t, ref, seen)
+
+	refused := errors.New("not an image")
+	_, err = b.store.PutChecked(ctx, bytes.NewReader([]byte("other")), func(string, Ref) error { return refused })
+	require.ErrorIs(t, err, refused)
+	_, err = b.store.Stat(ctx, digest([]byte("other")))
+	require.Error(t, err)
+	require.Empty(t, tmpFiles(t, b.dir))
+}

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import { type Client, type ClientMeta, formDataBodySerializer, type Options as Options2, type RequestResult, type ServerSentEventsResult, type TDataShape } from './client/index.js';
-import type { AccountAddGroupMemberData, AccountAddGroupMemberErrors, AccountAddGroupMemberResponses, AccountCreateGroupData, AccountCreateGroupErrors, AccountCreateGroupResponses, AccountCreateTokenData, AccountCreateTokenErrors, AccountCreateTokenResponses, AccountCreateUserData, AccountCreateUserErrors, AccountCreateUserResponses, AccountDeleteTokenData, AccountDeleteTokenErrors, AccountDeleteTokenResponses, AccountDisableUserData, AccountDisableUserErrors, AccountDisableUserResponses, AccountGetGroupData, AccountGetGroupErrors, AccountGetGroupResponses, AccountGetUserData, AccountGetUserErrors, AccountGetUserResponses, AccountIssueUserTokenData, AccountIssueUserTokenErrors, AccountIssueUserTokenResponses, AccountListGroupsData, AccountListGroupsErrors, AccountListGroupsResponses, AccountListTokensData, AccountListTokensErrors, AccountListTokensResponses, AccountListUsersData, AccountListUsersErrors, AccountListUsersResponses, AccountMeData, AccountMeErrors, AccountMeResponses, AccountRemoveGroupMemberData, AccountRemoveGroupMemberErrors, AccountRemoveGroupMemberResponses, AccountUpdateUserData, AccountUpdateUserErrors, AccountUpdateUserResponses, FossologyBulkConcludeData, FossologyBulkConcludeErrors, FossologyBulkConcludeResponses, FossologyBulkConcludeV1Data, FossologyBulkConcludeV1Errors, FossologyBulkConcludeV1Responses, FossologyCopyFolderData, FossologyCopyFolderErrors, FossologyCopyFolderResponses, FossologyCopyFolderV1Data, FossologyCopyFolderV1Errors, FossologyCopyFolderV1Responses, FossologyCopyUploadData, FossologyCopyUploadErrors, FossologyCopyUploadResponses, FossologyCopyUploadV1Data, FossologyCopyUploadV1Errors, FossologyCopyUploadV1Responses, FossologyCreateFolderData, FossologyCreateFolderErrors, FossologyCreateFolderResponses, FossologyCreateFolderV1Data, FossologyCreateFolderV1Errors, FossologyCreateFolderV1Responses, FossologyCreateTokenData, FossologyCreateTokenErrors, FossologyCreateTokenResponses, FossologyCreateTokenV1Data, FossologyCreateTokenV1Errors, FossologyCreateTokenV1Responses, FossologyCreateUploadData, FossologyCreateUploadErrors, FossologyCreateUploadResponses, FossologyCreateUploadV1Data, FossologyCreateUploadV1Errors, FossologyCreateUploadV1Responses, FossologyDeleteFolderData, FossologyDeleteFolderErrors, FossologyDeleteFolderResponses, FossologyDeleteFolderV1Data, FossologyDeleteFolderV1Errors, FossologyDeleteFolderV1Responses, FossologyDeleteUploadData, FossologyDeleteUploadErrors, FossologyDeleteUploadResponses, FossologyDeleteUploadV1Data, FossologyDeleteUploadV1Errors, FossologyDeleteUploadV1Responses, FossologyDownloadReportData, FossologyDownloadReportErrors, FossologyDownloadReportResponses, FossologyDownloadReportV1Data, FossologyDownloadReportV1Errors, FossologyDownloadReportV1Responses, FossologyGenerateReportData, FossologyGenerateReportErrors, FossologyGenerateReportResponses, FossologyGenerateReportV1Data, FossologyGenerateReportV1Errors, FossologyGenerateReportV1Responses, FossologyGetFolderData, FossologyGetFolderErrors, FossologyGetFolderResponses, FossologyGetFolderV1Data, FossologyGetFolderV1Errors, FossologyGetFolderV1Responses, FossologyGetJobData, FossologyGetJobErrors, FossologyGetJobResponses, FossologyGetJobV1Data, FossologyGetJobV1Errors, FossologyGetJobV1Responses, FossologyGetSelfData, FossologyGetSelfErrors, FossologyGetSelfResponses, FossologyGetSelfV1Data, FossologyGetSelfV1Errors, FossologyGetSelfV1Responses, FossologyGetUploadCopyrightsData, FossologyGetUploadCopyrightsErrors, FossologyGetUploadCopyrightsResponses, FossologyGetUploadCopyrightsV1Data, FossologyGetUploadCopyrightsV1Errors, FossologyGetUploadCopyrightsV1Responses, FossologyGetUploadData, FossologyGetUploadErrors, FossologyGetUploadLicensesData, FossologyGetUploadLicensesErrors, FossologyGetUploadLicensesResponses, FossologyGetUploadLicensesV1Data, FossologyGetUploadLicensesV1Errors, FossologyGetUploadLicensesV1Responses, FossologyGetUploadResponses, FossologyGetUploadSummaryData, FossologyGetUploadSummaryErrors, FossologyGetUploadSummaryResponses, FossologyGetUploadSummaryV1Data, FossologyGetUploadSummaryV1Errors, FossologyGetUploadSummaryV1Responses, FossologyGetUploadTreeData, FossologyGetUploadTreeErrors, FossologyGetUploadTreeResponses, FossologyGetUploadTreeV1Data, FossologyGetUploadTreeV1Errors, FossologyGetUploadTreeV1Responses, FossologyGetUploadV1Data, FossologyGetUploadV1Errors, FossologyGetUploadV1Responses, FossologyGetUserData, FossologyGetUserErrors, FossologyGetUserResponses, FossologyGetUserV1Data, FossologyGetUserV1Errors, FossologyGetUserV1Responses, FossologyHealthData, FossologyHealthErrors, FossologyHealthResponses, FossologyHealthV1Data, FossologyHealthV1Errors, FossologyHealthV1Responses, FossologyInfoData, FossologyInfoErrors, FossologyInfoResponses, FossologyInfoV1Data, FossologyInfoV1Errors, FossologyInfoV1Responses, FossologyJobEventsData, FossologyJobEventsErrors, FossologyJobEventsResponse, FossologyJobEventsResponses, FossologyJobEventsV1Data, FossologyJobEventsV1Errors, FossologyJobEventsV1Response, FossologyJobEventsV1Responses, FossologyListFoldersData, FossologyListFoldersErrors, FossologyListFoldersResponses, FossologyListFoldersV1Data, FossologyListFoldersV1Errors, FossologyListFoldersV1Responses, FossologyListJobsData, FossologyListJobsErrors, FossologyListJobsResponses, FossologyListJobsV1Data, FossologyListJobsV1Errors, FossologyListJobsV1Responses, FossologyListUploadsData, FossologyListUploadsErrors, FossologyListUploadsResponses, FossologyListUploadsV1Data, FossologyListUploadsV1Errors, FossologyListUploadsV1Responses, FossologyListUsersData, FossologyListUsersErrors, FossologyListUsersResponses, FossologyListUsersV1Data, FossologyListUsersV1Errors, FossologyListUsersV1Responses, FossologyScheduleJobsData, FossologyScheduleJobsErrors, FossologyScheduleJobsResponses, FossologyScheduleJobsV1Data, FossologyScheduleJobsV1Errors, FossologyScheduleJobsV1Responses, FossologySetClearingDecisionData, FossologySetClearingDecisionErrors, FossologySetClearingDecisionResponses, FossologySetClearingDecisionV1Data, FossologySetClearingDecisionV1Errors, FossologySetClearingDecisionV1Responses, FossologySetMainLicenseData, FossologySetMainLicenseErrors, FossologySetMainLicenseResponses, FossologySetMainLicenseV1Data, FossologySetMainLicenseV1Errors, FossologySetMainLicenseV1Responses, FossologyUpdateFolderData, FossologyUpdateFolderErrors, FossologyUpdateFolderResponses, FossologyUpdateFolderV1Data, FossologyUpdateFolderV1Errors, FossologyUpdateFolderV1Responses, FossologyUpdateUploadData, FossologyUpdateUploadErrors, FossologyUpdateUploadResponses, FossologyUpdateUploadV1Data, FossologyUpdateUploadV1Errors, FossologyUpdateUploadV1Responses, FossologyVersionData, FossologyVersionResponses, FossologyVersionV1Data, FossologyVersionV1Responses, ReanaInfoData, ReanaInfoErrors, ReanaInfoResponses, ReanaSecretAddData, ReanaSecretAddErrors, ReanaSecretAddResponses, ReanaSecretDeleteData, ReanaSecretDeleteErrors, ReanaSecretDeleteResponses, ReanaSecretListData, ReanaSecretListErrors, ReanaSecretListResponses, ReanaUserCreateData, ReanaUserCreateErrors, ReanaUserCreateResponses, ReanaUserListData, ReanaUserListErrors, ReanaUserListResponses, ReanaWorkflowCrateData, ReanaWorkflowCrateErrors, ReanaWorkflowCrateResponses, ReanaWorkflowCreateData, ReanaWorkflowCreateErrors, ReanaWorkflowCreateResponses, ReanaWorkflowListData, ReanaWorkflowListErrors, ReanaWorkflowListResponses, ReanaWorkflowLogsData, ReanaWorkflowLogsErrors, ReanaWorkflowLogsResponses, ReanaWorkflowParametersData, ReanaWorkflowParametersErrors, ReanaWorkflowParametersResponses, ReanaWorkflowSetStatusData, ReanaWorkflowSetStatusErrors, ReanaWorkflowSetStatusResponses, ReanaWorkflowSpecificationData, ReanaWorkflowSpecificationErrors, ReanaWorkflowSpecificationResponses, ReanaWorkflowStartData, ReanaWorkflowStartErrors, ReanaWorkflowStartResponses, ReanaWorkflowStatusData, ReanaWorkflowStatusErrors, ReanaWorkflowStatusResponses, ReanaWorkspaceDeleteData, ReanaWorkspaceDeleteErrors, ReanaWorkspaceDeleteResponses, ReanaWorkspaceDiskUsageData, ReanaWorkspaceDiskUsageErrors, ReanaWorkspaceDiskUsageResponses, ReanaWorkspaceDownloadData, ReanaWorkspaceDownloadErrors, ReanaWorkspaceDownloadResponses, ReanaWorkspaceListData, ReanaWorkspaceListErrors, ReanaWorkspaceListResponses, ReanaWorkspaceMoveData, ReanaWorkspaceMoveErrors, ReanaWorkspaceMoveResponses, ReanaWorkspaceUploadData, ReanaWorkspaceUploadErrors, ReanaWorkspaceUploadResponses, ReanaYouData, ReanaYouErrors, ReanaYouResponses, ReeImageDownloadData, ReeImageDownloadErrors, ReeImageDownloadResponses, ReeImageListData, ReeImageListErrors, ReeImageListResponses, ReeLogDownloadData, ReeLogDownloadErrors, ReeLogDownloadResponses, ReeProcessCancelData, ReeProcessCancelErrors, ReeProcessCancelResponses, ReeProcessDeleteData, ReeProcessDeleteErrors, ReeProcessDeleteResponses, ReeProcessDownloadData, ReeProcessDownloadErrors, ReeProcessDownloadResponses, ReeProcessKeepData, ReeProcessKeepErrors, ReeProcessKeepResponses, ReeProcessListData, ReeProcessListErrors, ReeProcessListResponses, ReeProcessLogData, ReeProcessLogErrors, ReeProcessLogResponses, ReeProcessStatusData, ReeProcessStatusErrors, ReeProcessStatusResponses, ReeProcessUnkeepData, ReeProcessUnkeepErrors, ReeProcessUnkeepResponses, ReeRecordingBuildData, ReeRecordingBuildErrors, ReeRecordingBuildResponses, ReeRecordingCreateData, ReeRecordingCreateErrors, ReeRecordingCreateResponses, ReeReplayCreateData, ReeReplayCreateErrors, ReeReplayCreateResponses, ReeSbomBuildData, ReeSbomBuildErrors, ReeSbomBuildResponses, ReeSbomDefineData, ReeSbomDefineErrors, ReeSbomDefineResponses, ReeSbomRebuildData, ReeSbomRebuildErrors, ReeSbomRebuildResponses, SystemPingData, SystemPingErrors, SystemPingResponses, SystemReadyData, SystemReadyErrors, SystemReadyResponses, SystemUsageData, SystemUsageErrors, SystemUsageResponses, SystemVersionData, SystemVersionErrors, SystemVersionResponses } from './types.gen.js';
+import type { AccountAddGroupMemberData, AccountAddGroupMemberErrors, AccountAddGroupMemberResponses, AccountCreateGroupData, AccountCreateGroupErrors, AccountCreateGroupResponses, AccountCreateTokenData, AccountCreateTokenErrors, AccountCreateTokenResponses, AccountCreateUserData, AccountCreateUserErrors, AccountCreateUserResponses, AccountDeleteTokenData, AccountDeleteTokenErrors, AccountDeleteTokenResponses, AccountDisableUserData, AccountDisableUserErrors, AccountDisableUserResponses, AccountGetGroupData, AccountGetGroupErrors, AccountGetGroupResponses, AccountGetUserData, AccountGetUserErrors, AccountGetUserResponses, AccountIssueUserTokenData, AccountIssueUserTokenErrors, AccountIssueUserTokenResponses, AccountListGroupsData, AccountListGroupsErrors, AccountListGroupsResponses, AccountListTokensData, AccountListTokensErrors, AccountListTokensResponses, AccountListUsersData, AccountListUsersErrors, AccountListUsersResponses, AccountMeData, AccountMeErrors, AccountMeResponses, AccountRemoveGroupMemberData, AccountRemoveGroupMemberErrors, AccountRemoveGroupMemberResponses, AccountUpdateUserData, AccountUpdateUserErrors, AccountUpdateUserResponses, FossologyBulkConcludeData, FossologyBulkConcludeErrors, FossologyBulkConcludeResponses, FossologyBulkConcludeV1Data, FossologyBulkConcludeV1Errors, FossologyBulkConcludeV1Responses, FossologyCopyFolderData, FossologyCopyFolderErrors, FossologyCopyFolderResponses, FossologyCopyFolderV1Data, FossologyCopyFolderV1Errors, FossologyCopyFolderV1Responses, FossologyCopyUploadData, FossologyCopyUploadErrors, FossologyCopyUploadResponses, FossologyCopyUploadV1Data, FossologyCopyUploadV1Errors, FossologyCopyUploadV1Responses, FossologyCreateFolderData, FossologyCreateFolderErrors, FossologyCreateFolderResponses, FossologyCreateFolderV1Data, FossologyCreateFolderV1Errors, FossologyCreateFolderV1Responses, FossologyCreateTokenData, FossologyCreateTokenErrors, FossologyCreateTokenResponses, FossologyCreateTokenV1Data, FossologyCreateTokenV1Errors, FossologyCreateTokenV1Responses, FossologyCreateUploadData, FossologyCreateUploadErrors, FossologyCreateUploadResponses, FossologyCreateUploadV1Data, FossologyCreateUploadV1Errors, FossologyCreateUploadV1Responses, FossologyDeleteFolderData, FossologyDeleteFolderErrors, FossologyDeleteFolderResponses, FossologyDeleteFolderV1Data, FossologyDeleteFolderV1Errors, FossologyDeleteFolderV1Responses, FossologyDeleteUploadData, FossologyDeleteUploadErrors, FossologyDeleteUploadResponses, FossologyDeleteUploadV1Data, FossologyDeleteUploadV1Errors, FossologyDeleteUploadV1Responses, FossologyDownloadReportData, FossologyDownloadReportErrors, FossologyDownloadReportResponses, FossologyDownloadReportV1Data, FossologyDownloadReportV1Errors, FossologyDownloadReportV1Responses, FossologyGenerateReportData, FossologyGenerateReportErrors, FossologyGenerateReportResponses, FossologyGenerateReportV1Data, FossologyGenerateReportV1Errors, FossologyGenerateReportV1Responses, FossologyGetFolderData, FossologyGetFolderErrors, FossologyGetFolderResponses, FossologyGetFolderV1Data, FossologyGetFolderV1Errors, FossologyGetFolderV1Responses, FossologyGetJobData, FossologyGetJobErrors, FossologyGetJobResponses, FossologyGetJobV1Data, FossologyGetJobV1Errors, FossologyGetJobV1Responses, FossologyGetSelfData, FossologyGetSelfErrors, FossologyGetSelfResponses, FossologyGetSelfV1Data, FossologyGetSelfV1Errors, FossologyGetSelfV1Responses, FossologyGetUploadCopyrightsData, FossologyGetUploadCopyrightsErrors, FossologyGetUploadCopyrightsResponses, FossologyGetUploadCopyrightsV1Data, FossologyGetUploadCopyrightsV1Errors, FossologyGetUploadCopyrightsV1Responses, FossologyGetUploadData, FossologyGetUploadErrors, FossologyGetUploadLicensesData, FossologyGetUploadLicensesErrors, FossologyGetUploadLicensesResponses, FossologyGetUploadLicensesV1Data, FossologyGetUploadLicensesV1Errors, FossologyGetUploadLicensesV1Responses, FossologyGetUploadResponses, FossologyGetUploadSummaryData, FossologyGetUploadSummaryErrors, FossologyGetUploadSummaryResponses, FossologyGetUploadSummaryV1Data, FossologyGetUploadSummaryV1Errors, FossologyGetUploadSummaryV1Responses, FossologyGetUploadTreeData, FossologyGetUploadTreeErrors, FossologyGetUploadTreeResponses, FossologyGetUploadTreeV1Data, FossologyGetUploadTreeV1Errors, FossologyGetUploadTreeV1Responses, FossologyGetUploadV1Data, FossologyGetUploadV1Errors, FossologyGetUploadV1Responses, FossologyGetUserData, FossologyGetUserErrors, FossologyGetUserResponses, FossologyGetUserV1Data, FossologyGetUserV1Errors, FossologyGetUserV1Responses, FossologyHealthData, FossologyHealthErrors, FossologyHealthResponses, FossologyHealthV1Data, FossologyHealthV1Errors, FossologyHealthV1Responses, FossologyInfoData, FossologyInfoErrors, FossologyInfoResponses, FossologyInfoV1Data, FossologyInfoV1Errors, FossologyInfoV1Responses, FossologyJobEventsData, FossologyJobEventsErrors, FossologyJobEventsResponse, FossologyJobEventsResponses, FossologyJobEventsV1Data, FossologyJobEventsV1Errors, FossologyJobEventsV1Response, FossologyJobEventsV1Responses, FossologyListFoldersData, FossologyListFoldersErrors, FossologyListFoldersResponses, FossologyListFoldersV1Data, FossologyListFoldersV1Errors, FossologyListFoldersV1Responses, FossologyListJobsData, FossologyListJobsErrors, FossologyListJobsResponses, FossologyListJobsV1Data, FossologyListJobsV1Errors, FossologyListJobsV1Responses, FossologyListUploadsData, FossologyListUploadsErrors, FossologyListUploadsResponses, FossologyListUploadsV1Data, FossologyListUploadsV1Errors, FossologyListUploadsV1Responses, FossologyListUsersData, FossologyListUsersErrors, FossologyListUsersResponses, FossologyListUsersV1Data, FossologyListUsersV1Errors, FossologyListUsersV1Responses, FossologyScheduleJobsData, FossologyScheduleJobsErrors, FossologyScheduleJobsResponses, FossologyScheduleJobsV1Data, FossologyScheduleJobsV1Errors, FossologyScheduleJobsV1Responses, FossologySetClearingDecisionData, FossologySetClearingDecisionErrors, FossologySetClearingDecisionResponses, FossologySetClearingDecisionV1Data, FossologySetClearingDecisionV1Errors, FossologySetClearingDecisionV1Responses, FossologySetMainLicenseData, FossologySetMainLicenseErrors, FossologySetMainLicenseResponses, FossologySetMainLicenseV1Data, FossologySetMainLicenseV1Errors, FossologySetMainLicenseV1Responses, FossologyUpdateFolderData, FossologyUpdateFolderErrors, FossologyUpdateFolderResponses, FossologyUpdateFolderV1Data, FossologyUpdateFolderV1Errors, FossologyUpdateFolderV1Responses, FossologyUpdateUploadData, FossologyUpdateUploadErrors, FossologyUpdateUploadResponses, FossologyUpdateUploadV1Data, FossologyUpdateUploadV1Errors, FossologyUpdateUploadV1Responses, FossologyVersionData, FossologyVersionResponses, FossologyVersionV1Data, FossologyVersionV1Responses, ReanaInfoData, ReanaInfoErrors, ReanaInfoResponses, ReanaSecretAddData, ReanaSecretAddErrors, ReanaSecretAddResponses, ReanaSecretDeleteData, ReanaSecretDeleteErrors, ReanaSecretDeleteResponses, ReanaSecretListData, ReanaSecretListErrors, ReanaSecretListResponses, ReanaUserCreateData, ReanaUserCreateErrors, ReanaUserCreateResponses, ReanaUserListData, ReanaUserListErrors, ReanaUserListResponses, ReanaWorkflowCrateData, ReanaWorkflowCrateErrors, ReanaWorkflowCrateResponses, ReanaWorkflowCreateData, ReanaWorkflowCreateErrors, ReanaWorkflowCreateResponses, ReanaWorkflowListData, ReanaWorkflowListErrors, ReanaWorkflowListResponses, ReanaWorkflowLogsData, ReanaWorkflowLogsErrors, ReanaWorkflowLogsResponses, ReanaWorkflowParametersData, ReanaWorkflowParametersErrors, ReanaWorkflowParametersResponses, ReanaWorkflowSetStatusData, ReanaWorkflowSetStatusErrors, ReanaWorkflowSetStatusResponses, ReanaWorkflowSpecificationData, ReanaWorkflowSpecificationErrors, ReanaWorkflowSpecificationResponses, ReanaWorkflowStartData, ReanaWorkflowStartErrors, ReanaWorkflowStartResponses, ReanaWorkflowStatusData, ReanaWorkflowStatusErrors, ReanaWorkflowStatusResponses, ReanaWorkspaceDeleteData, ReanaWorkspaceDeleteErrors, ReanaWorkspaceDeleteResponses, ReanaWorkspaceDiskUsageData, ReanaWorkspaceDiskUsageErrors, ReanaWorkspaceDiskUsageResponses, ReanaWorkspaceDownloadData, ReanaWorkspaceDownloadErrors, ReanaWorkspaceDownloadResponses, ReanaWorkspaceListData, ReanaWorkspaceListErrors, ReanaWorkspaceListResponses, ReanaWorkspaceMoveData, ReanaWorkspaceMoveErrors, ReanaWorkspaceMoveResponses, ReanaWorkspaceUploadData, ReanaWorkspaceUploadErrors, ReanaWorkspaceUploadResponses, ReanaYouData, ReanaYouErrors, ReanaYouResponses, ReeImageDownloadData, ReeImageDownloadErrors, ReeImageDownloadResponses, ReeImageListData, ReeImageListErrors, ReeImageListResponses, ReeLogDownloadData, ReeLogDownloadErrors, ReeLogDownloadResponses, ReeProcessCancelData, ReeProcessCancelErrors, ReeProcessCancelResponses, ReeProcessDeleteData, ReeProcessDeleteErrors, ReeProcessDeleteResponses, ReeProcessDownloadData, ReeProcessDownloadErrors, ReeProcessDownloadResponses, ReeProcessKeepData, ReeProcessKeepErrors, ReeProcessKeepResponses, ReeProcessListData, ReeProcessListErrors, ReeProcessListResponses, ReeProcessLogData, ReeProcessLogErrors, ReeProcessLogResponses, ReeProcessStatusData, ReeProcessStatusErrors, ReeProcessStatusResponses, ReeProcessUnkeepData, ReeProcessUnkeepErrors, ReeProcessUnkeepResponses, ReeRecordingBuildData, ReeRecordingBuildErrors, ReeRecordingBuildResponses, ReeRecordingCreateData, ReeRecordingCreateErrors, ReeRecordingCreateResponses, ReeReplayCreateData, ReeReplayCreateErrors, ReeReplayCreateResponses, ReeSbomBuildData, ReeSbomBuildErrors, ReeSbomBuildResponses, ReeSbomDefineData, ReeSbomDefineErrors, ReeSbomDefineResponses, ReeSbomRebuildData, ReeSbomRebuildErrors, ReeSbomRebuildResponses, SystemPingData, SystemPingErrors, SystemPingResponses, SystemReadyData, SystemReadyErrors, SystemReadyResponses, SystemUsageData, SystemUsageErrors, SystemUsageResponses, SystemVersionData, SystemVersionErrors, SystemVersionResponses, ViceDeployData, ViceDeployErrors, ViceDeploymentDeleteData, ViceDeploymentDeleteErrors, ViceDeploymentDeleteResponses, ViceDeploymentGetData, ViceDeploymentGetErrors, ViceDeploymentGetResponses, ViceDeploymentListData, ViceDeploymentListErrors, ViceDeploymentListResponses, ViceDeploymentLogsData, ViceDeploymentLogsErrors, ViceDeploymentLogsResponses, ViceDeployResponses, ViceEnvironmentCreateData, ViceEnvironmentCreateErrors, ViceEnvironmentCreateResponses, ViceEnvironmentDeleteData, ViceEnvironmentDeleteErrors, ViceEnvironmentDeleteResponses, ViceEnvironmentGetData, ViceEnvironmentGetErrors, ViceEnvironmentGetResponses, ViceEnvironmentListData, ViceEnvironmentListErrors, ViceEnvironmentListResponses, ViceEnvironmentUpdateData, ViceEnvironmentUpdateErrors, ViceEnvironmentUpdateResponses, ViceImageCreateData, ViceImageCreateErrors, ViceImageCreateResponses, ViceImageDeleteData, ViceImageDeleteErrors, ViceImageDeleteResponses, ViceImageDownloadData, ViceImageDownloadErrors, ViceImageDownloadResponses, ViceImageGetData, ViceImageGetErrors, ViceImageGetResponses, ViceImageListData, ViceImageListErrors, ViceImageListResponses, ViceImageSbomData, ViceImageSbomErrors, ViceImageSbomResponses, ViceImageUpdateData, ViceImageUpdateErrors, ViceImageUpdateResponses, ViceImageUploadData, ViceImageUploadErrors, ViceImageUploadResponses, ViceRuntimeStatsData, ViceRuntimeStatsErrors, ViceRuntimeStatsResponses, ViceUserCreateData, ViceUserCreateErrors, ViceUserCreateResponses, ViceUserGetData, ViceUserGetErrors, ViceUserGetResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -2492,4 +2492,460 @@ export const fossologyDownloadReportV1 = <ThrowOnError extends boolean = false>(
     ],
     url: '/api/v1/report/{id}',
     ...options
+});
+
+/**
+ * List the caller's execution environments
+ *
+ * The caller's environments (findEnvironment), oldest first, with passwords masked. The
+ * optional filters select by managementlayer.type and runtimetechnology.type.
+ *
+ */
+export const viceEnvironmentList = <ThrowOnError extends boolean = false>(options?: Options<ViceEnvironmentListData, ThrowOnError>): RequestResult<ViceEnvironmentListResponses, ViceEnvironmentListErrors, ThrowOnError> => (options?.client ?? client).get<ViceEnvironmentListResponses, ViceEnvironmentListErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/v1/environments',
+    ...options
+});
+
+/**
+ * Create an execution environment for the caller
+ *
+ * createEnvironment. id and userid of the body are ignored (the caller owns it). A body that
+ * is not an environment (an unknown enum value, a field of the wrong type) is a 405, as in the
+ * seed; malformed JSON is a 400.
+ *
+ */
+export const viceEnvironmentCreate = <ThrowOnError extends boolean = false>(options?: Options<ViceEnvironmentCreateData, ThrowOnError>): RequestResult<ViceEnvironmentCreateResponses, ViceEnvironmentCreateErrors, ThrowOnError> => (options?.client ?? client).post<ViceEnvironmentCreateResponses, ViceEnvironmentCreateErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/v1/environments',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options?.headers
+    }
+});
+
+/**
+ * Update an execution environment (id in the body)
+ *
+ * updateEnvironment: the environment named by the body's id is replaced by the body (201,
+ * as in the seed). A credentials.password of `********` or absent keeps the stored password.
+ * Another user's environment is a 404.
+ *
+ */
+export const viceEnvironmentUpdate = <ThrowOnError extends boolean = false>(options?: Options<ViceEnvironmentUpdateData, ThrowOnError>): RequestResult<ViceEnvironmentUpdateResponses, ViceEnvironmentUpdateErrors, ThrowOnError> => (options?.client ?? client).put<ViceEnvironmentUpdateResponses, ViceEnvironmentUpdateErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/v1/environments',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options?.headers
+    }
+});
+
+/**
+ * Delete an execution environment
+ *
+ * deleteEnvironment. An environment with live deployments is a 409.
+ */
+export const viceEnvironmentDelete = <ThrowOnError extends boolean = false>(options: Options<ViceEnvironmentDeleteData, ThrowOnError>): RequestResult<ViceEnvironmentDeleteResponses, ViceEnvironmentDeleteErrors, ThrowOnError> => (options.client ?? client).delete<ViceEnvironmentDeleteResponses, ViceEnvironmentDeleteErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/v1/environment/{environmentId}',
+    ...options
+});
+
+/**
+ * Get an execution environment by id
+ *
+ * getEnvironment, with the password masked. Another user's environment is a 404.
+ */
+export const viceEnvironmentGet = <ThrowOnError extends boolean = false>(options: Options<ViceEnvironmentGetData, ThrowOnError>): RequestResult<ViceEnvironmentGetResponses, ViceEnvironmentGetErrors, ThrowOnError> => (options.client ?? client).get<ViceEnvironmentGetResponses, ViceEnvironmentGetErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/v1/environment/{environmentId}',
+    ...options
+});
+
+/**
+ * List (and search) the images the caller may see
+ *
+ * findImages: the caller's images, oldest first. `q` matches title and contenttype
+ * (case-insensitive substring); `package` selects images whose attached SBOM holds a
+ * component of that name, and `version` narrows it to a version range (`3.0.x`, `>=3.0.0
+ * <3.1.0`, `=3.0.2`).
+ *
+ */
+export const viceImageList = <ThrowOnError extends boolean = false>(options?: Options<ViceImageListData, ThrowOnError>): RequestResult<ViceImageListResponses, ViceImageListErrors, ThrowOnError> => (options?.client ?? client).get<ViceImageListResponses, ViceImageListErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/v1/images',
+    ...options
+});
+
+/**
+ * Create an image record (its file is uploaded separately)
+ *
+ * createImage. id, userid and imported of the body are ignored. The file is uploaded with
+ * POST /v1/image/{imageId}/file. An unknown enum value is a 405, as in the seed.
+ *
+ */
+export const viceImageCreate = <ThrowOnError extends boolean = false>(options: Options<ViceImageCreateData, ThrowOnError>): RequestResult<ViceImageCreateResponses, ViceImageCreateErrors, ThrowOnError> => (options.client ?? client).post<ViceImageCreateResponses, ViceImageCreateErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/v1/images',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Update an image record (id in the body)
+ *
+ * updateImage (201, as in the seed). The file, imported and an image's provenance
+ * (specifics of an image reehub registered) stay as they are. Another user's image is a 404.
+ *
+ */
+export const viceImageUpdate = <ThrowOnError extends boolean = false>(options: Options<ViceImageUpdateData, ThrowOnError>): RequestResult<ViceImageUpdateResponses, ViceImageUpdateErrors, ThrowOnError> => (options.client ?? client).put<ViceImageUpdateResponses, ViceImageUpdateErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/v1/images',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete an image
+ *
+ * deleteImage. The record goes; its file's blob stays while another record shares it.
+ */
+export const viceImageDelete = <ThrowOnError extends boolean = false>(options: Options<ViceImageDeleteData, ThrowOnError>): RequestResult<ViceImageDeleteResponses, ViceImageDeleteErrors, ThrowOnError> => (options.client ?? client).delete<ViceImageDeleteResponses, ViceImageDeleteErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/v1/image/{imageId}',
+    ...options
+});
+
+/**
+ * Get an image by id
+ *
+ * getImage. Another user's image is a 404.
+ */
+export const viceImageGet = <ThrowOnError extends boolean = false>(options: Options<ViceImageGetData, ThrowOnError>): RequestResult<ViceImageGetResponses, ViceImageGetErrors, ThrowOnError> => (options.client ?? client).get<ViceImageGetResponses, ViceImageGetErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/v1/image/{imageId}',
+    ...options
+});
+
+/**
+ * Download the image's file, converted on request
+ *
+ * downloadImage: the stored file with Content-Length, an ETag (its sha256), a
+ * Content-Disposition, Range and If-None-Match. For disk images `format` converts with
+ * qemu-img (raw, qcow2, vmdk); the conversion is cached by source digest and format.
+ *
+ */
+export const viceImageDownload = <ThrowOnError extends boolean = false>(options: Options<ViceImageDownloadData, ThrowOnError>): RequestResult<ViceImageDownloadResponses, ViceImageDownloadErrors, ThrowOnError> => (options.client ?? client).get<ViceImageDownloadResponses, ViceImageDownloadErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/v1/image/{imageId}/file',
+    ...options
+});
+
+/**
+ * Upload the image's file (multipart field upfile)
+ *
+ * uploadImage. The file streams into the blob store (its sha256 and size are computed while
+ * streaming; the upload limit applies) and is checked against the image's contenttype: a
+ * file that is not what the contenttype says is a 400 and leaves the image as it was. Once
+ * checked the image is `imported: true`; a docker-image is loaded into Podman.
+ *
+ */
+export const viceImageUpload = <ThrowOnError extends boolean = false>(options: Options<ViceImageUploadData, ThrowOnError>): RequestResult<ViceImageUploadResponses, ViceImageUploadErrors, ThrowOnError> => (options.client ?? client).post<ViceImageUploadResponses, ViceImageUploadErrors, ThrowOnError>({
+    ...formDataBodySerializer,
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/v1/image/{imageId}/file',
+    ...options,
+    headers: {
+        'Content-Type': null,
+        ...options.headers
+    }
+});
+
+/**
+ * The CycloneDX SBOM attached to an image (beyond the seed)
+ *
+ * The SBOM reehub attached to an image it registered; 404 when none is attached.
+ */
+export const viceImageSbom = <ThrowOnError extends boolean = false>(options: Options<ViceImageSbomData, ThrowOnError>): RequestResult<ViceImageSbomResponses, ViceImageSbomErrors, ThrowOnError> => (options.client ?? client).get<ViceImageSbomResponses, ViceImageSbomErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/v1/image/{imageId}/sbom',
+    ...options
+});
+
+/**
+ * Deploy an image into an environment
+ *
+ * deployImage: a job copies the image to the environment's Podman service if it lacks it,
+ * creates and starts a container, and the deployment shows its real state. An unknown
+ * image or environment is a 405, as in the seed; an environment of a kind reehub cannot
+ * deploy to is a 400 that names the supported kinds.
+ *
+ */
+export const viceDeploy = <ThrowOnError extends boolean = false>(options: Options<ViceDeployData, ThrowOnError>): RequestResult<ViceDeployResponses, ViceDeployErrors, ThrowOnError> => (options.client ?? client).post<ViceDeployResponses, ViceDeployErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/v1/deploy',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List the caller's deployments
+ *
+ * findDeployments, oldest first, each with the state of its container.
+ */
+export const viceDeploymentList = <ThrowOnError extends boolean = false>(options?: Options<ViceDeploymentListData, ThrowOnError>): RequestResult<ViceDeploymentListResponses, ViceDeploymentListErrors, ThrowOnError> => (options?.client ?? client).get<ViceDeploymentListResponses, ViceDeploymentListErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/v1/deployments',
+    ...options
+});
+
+/**
+ * Stop and remove a deployment
+ *
+ * deleteDeployment. The container is stopped and removed from the environment.
+ */
+export const viceDeploymentDelete = <ThrowOnError extends boolean = false>(options: Options<ViceDeploymentDeleteData, ThrowOnError>): RequestResult<ViceDeploymentDeleteResponses, ViceDeploymentDeleteErrors, ThrowOnError> => (options.client ?? client).delete<ViceDeploymentDeleteResponses, ViceDeploymentDeleteErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/v1/deployment/{deploymentId}',
+    ...options
+});
+
+/**
+ * Get a deployment
+ *
+ * getDeployment with the container's real state. Another user's deployment is a 404.
+ */
+export const viceDeploymentGet = <ThrowOnError extends boolean = false>(options: Options<ViceDeploymentGetData, ThrowOnError>): RequestResult<ViceDeploymentGetResponses, ViceDeploymentGetErrors, ThrowOnError> => (options.client ?? client).get<ViceDeploymentGetResponses, ViceDeploymentGetErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/v1/deployment/{deploymentId}',
+    ...options
+});
+
+/**
+ * The container's log (beyond the seed)
+ *
+ * stdout and stderr of the deployment's container, as text.
+ */
+export const viceDeploymentLogs = <ThrowOnError extends boolean = false>(options: Options<ViceDeploymentLogsData, ThrowOnError>): RequestResult<ViceDeploymentLogsResponses, ViceDeploymentLogsErrors, ThrowOnError> => (options.client ?? client).get<ViceDeploymentLogsResponses, ViceDeploymentLogsErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/v1/deployment/{deploymentId}/logs',
+    ...options
+});
+
+/**
+ * The engine's queues and workers behind the registry
+ *
+ * getRuntimeStats from the job engine: jobs pending and workers of the imports (uploads
+ * checked and loaded), exports (deployments) and stores (conversions) queues.
+ *
+ */
+export const viceRuntimeStats = <ThrowOnError extends boolean = false>(options?: Options<ViceRuntimeStatsData, ThrowOnError>): RequestResult<ViceRuntimeStatsResponses, ViceRuntimeStatsErrors, ThrowOnError> => (options?.client ?? client).get<ViceRuntimeStatsResponses, ViceRuntimeStatsErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/v1/runtimestats',
+    ...options
+});
+
+/**
+ * The caller
+ *
+ * getUser. `username` is the name the request authenticated as. No stored password is ever
+ * returned: `password` echoes only the secret the caller itself presented in this
+ * request's Basic credentials (which the ViCE web UI stores to build its next requests),
+ * and is empty for Bearer tokens.
+ *
+ */
+export const viceUserGet = <ThrowOnError extends boolean = false>(options?: Options<ViceUserGetData, ThrowOnError>): RequestResult<ViceUserGetResponses, ViceUserGetErrors, ThrowOnError> => (options?.client ?? client).get<ViceUserGetResponses, ViceUserGetErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/v1/user',
+    ...options
+});
+
+/**
+ * Register a user
+ *
+ * createUser (200, as in the seed). Open to everyone only when the server runs with
+ * REEHUB_OPEN_REGISTRATION; otherwise the request must carry an admin's credentials (401
+ * without, 403 for others). The answer echoes the password that was sent, as the web UI
+ * expects; the server stores only its hash.
+ *
+ */
+export const viceUserCreate = <ThrowOnError extends boolean = false>(options: Options<ViceUserCreateData, ThrowOnError>): RequestResult<ViceUserCreateResponses, ViceUserCreateErrors, ThrowOnError> => (options.client ?? client).post<ViceUserCreateResponses, ViceUserCreateErrors, ThrowOnError>({
+    url: '/v1/user',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });

@@ -1089,6 +1089,238 @@ export type FossologyScanOptions = {
 export type FossologyReportFormat = 'spdx2' | 'spdx2tv' | 'spdx2json' | 'cyclonedx' | 'dep5' | 'readmeoss' | 'unifiedreport';
 
 /**
+ * How to reach an environment. The password is write-only (returned as `********` once set).
+ */
+export type ViceCredentials = {
+    /**
+     * Where the environment is: for Podman `unix://`, `tcp://` or `ssh://` URL.
+     */
+    location?: string;
+    /**
+     * The login name.
+     */
+    username?: string;
+    /**
+     * The secret; `********` in responses once one is stored.
+     */
+    password?: string;
+    /**
+     * Adaptor parameters (tenant, region, domain; identity for ssh).
+     */
+    specifics?: {
+        [key: string]: unknown;
+    };
+};
+
+/**
+ * The kind of runtime.
+ */
+export type ViceRuntimeTechnologyType = 'virtualmachine' | 'container' | 'application';
+
+/**
+ * The runtime of an environment.
+ */
+export type ViceRuntimeTechnology = {
+    type?: ViceRuntimeTechnologyType;
+    /**
+     * For example podman, kvm, esxi.
+     */
+    software?: string;
+    /**
+     * The software's version.
+     */
+    version?: string;
+};
+
+/**
+ * The kind of management layer.
+ */
+export type ViceManagementLayerType = 'basic' | 'cloudcomputing' | 'containercluster' | 'jobscheduler';
+
+/**
+ * What manages an environment.
+ */
+export type ViceManagementLayer = {
+    type?: ViceManagementLayerType;
+    /**
+     * For example podman, openstack, bwlehrpool.
+     */
+    software?: string;
+    /**
+     * The software's version.
+     */
+    version?: string;
+};
+
+/**
+ * An execution environment. Responses always carry credentials, runtimetechnology and managementlayer.
+ */
+export type ViceEnvironment = {
+    /**
+     * reehub's id (ignored on create).
+     */
+    id?: string;
+    /**
+     * A name for humans.
+     */
+    title?: string;
+    /**
+     * The owner (always the caller; ignored in requests).
+     */
+    userid?: string;
+    credentials?: ViceCredentials;
+    runtimetechnology?: ViceRuntimeTechnology;
+    managementlayer?: ViceManagementLayer;
+};
+
+/**
+ * An image. Responses always carry originEnvironment with its nested objects.
+ */
+export type ViceImage = {
+    /**
+     * reehub's id (ignored on create).
+     */
+    id?: string;
+    /**
+     * A name for humans.
+     */
+    title?: string;
+    /**
+     * The owner (always the caller; ignored in requests).
+     */
+    userid?: string;
+    /**
+     * implicit (a file) or declarative (defined by an REE reehub built).
+     */
+    imagetype?: 'implicit' | 'declarative';
+    /**
+     * What the file is.
+     */
+    contenttype?: 'disk-raw' | 'disk-qcow2' | 'disk-vmdk' | 'docker-file' | 'docker-image' | 'packerfile';
+    /**
+     * True once reehub holds the file and has checked it (ignored in requests).
+     */
+    imported?: boolean;
+    originEnvironment?: ViceEnvironment;
+    /**
+     * The image's id in its origin environment.
+     */
+    environmentReference?: string;
+    /**
+     * Adaptor metadata; for images reehub registered, the provenance (process, input digests, base image, reehub version).
+     */
+    specifics?: {
+        [key: string]: unknown;
+    };
+    /**
+     * sha256 of the file (beyond the seed; read-only).
+     */
+    digest?: string;
+    /**
+     * Size of the file in bytes (beyond the seed; read-only).
+     */
+    size?: number;
+};
+
+/**
+ * An image deployed into an environment.
+ */
+export type ViceDeployment = {
+    /**
+     * reehub's id (ignored on create).
+     */
+    id?: string;
+    /**
+     * A name for humans (the container's name is derived from the id).
+     */
+    title?: string;
+    /**
+     * The owner (always the caller; ignored in requests).
+     */
+    userid?: string;
+    /**
+     * The image deployed.
+     */
+    imageid?: string;
+    /**
+     * The environment it runs in.
+     */
+    environmentId?: string;
+    /**
+     * The container's id in the environment (read-only).
+     */
+    environmentReference?: string;
+    /**
+     * The deployment's state (beyond the seed; read-only): pending while the job copies and starts it, then the container's state.
+     */
+    state?: 'pending' | 'running' | 'exited' | 'failed' | 'removed';
+    /**
+     * The container's exit code once exited (read-only).
+     */
+    exitCode?: number;
+    /**
+     * Why a deployment failed (read-only).
+     */
+    message?: string;
+};
+
+/**
+ * Pending jobs and workers per queue.
+ */
+export type ViceRuntimeStats = {
+    /**
+     * Jobs waiting in the imports queue.
+     */
+    importsPending?: number;
+    /**
+     * Workers of the imports queue.
+     */
+    importWorker?: number;
+    /**
+     * Jobs waiting in the exports queue (deployments).
+     */
+    exportsPending?: number;
+    /**
+     * Workers of the exports queue.
+     */
+    exportWorker?: number;
+    /**
+     * Jobs waiting in the stores queue.
+     */
+    storePending?: number;
+    /**
+     * Workers of the stores queue.
+     */
+    storeWorker?: number;
+};
+
+/**
+ * A user as ViCE sees it.
+ */
+export type ViceUser = {
+    /**
+     * The user's UUID (ignored on create).
+     */
+    id?: string;
+    /**
+     * The login name.
+     */
+    username?: string;
+    /**
+     * On create the new password; in GET /v1/user only what the caller presented.
+     */
+    password?: string;
+    /**
+     * The e-mail address.
+     */
+    email?: string;
+    /**
+     * The full name.
+     */
+    fullname?: string;
+};
+
+/**
  * UUID of the user.
  */
 export type AccountUserUuid = string;
@@ -1131,6 +1363,21 @@ export type FossologyPage = number;
  * Entries per page (fossology-python sends it as a header).
  */
 export type FossologyLimit = number;
+
+/**
+ * Id of the environment.
+ */
+export type ViceEnvironmentId = string;
+
+/**
+ * Id of the image.
+ */
+export type ViceImageId = string;
+
+/**
+ * Id of the deployment.
+ */
+export type ViceDeploymentId = string;
 
 export type ReeReplayForm = ReeUploadForm;
 
@@ -7539,3 +7786,1114 @@ export type FossologyDownloadReportV1Responses = {
 };
 
 export type FossologyDownloadReportV1Response = FossologyDownloadReportV1Responses[keyof FossologyDownloadReportV1Responses];
+
+export type ViceEnvironmentListData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Only environments with this managementlayer.type.
+         */
+        filterManagementlayer?: ViceManagementLayerType;
+        /**
+         * Only environments with this runtimetechnology.type.
+         */
+        filterRuntimetechnology?: ViceRuntimeTechnologyType;
+    };
+    url: '/v1/environments';
+};
+
+export type ViceEnvironmentListErrors = {
+    /**
+     * Incorrect request.
+     */
+    400: ApiError;
+    /**
+     * Missing or invalid credentials.
+     */
+    401: ApiError;
+    /**
+     * The credentials lack the role or scope the operation needs.
+     */
+    403: ApiError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal server error; the detail is in the server log.
+     */
+    500: ApiError;
+};
+
+export type ViceEnvironmentListError = ViceEnvironmentListErrors[keyof ViceEnvironmentListErrors];
+
+export type ViceEnvironmentListResponses = {
+    /**
+     * An array of accessible execution environments.
+     */
+    200: Array<ViceEnvironment>;
+};
+
+export type ViceEnvironmentListResponse = ViceEnvironmentListResponses[keyof ViceEnvironmentListResponses];
+
+export type ViceEnvironmentCreateData = {
+    body?: ViceEnvironment;
+    path?: never;
+    query?: never;
+    url: '/v1/environments';
+};
+
+export type ViceEnvironmentCreateErrors = {
+    /**
+     * Incorrect request.
+     */
+    400: ApiError;
+    /**
+     * Missing or invalid credentials.
+     */
+    401: ApiError;
+    /**
+     * The credentials lack the role or scope the operation needs.
+     */
+    403: ApiError;
+    /**
+     * Invalid input (the seed's 405).
+     */
+    405: ApiError;
+    /**
+     * The upload is over the configured size limit.
+     */
+    413: ApiError;
+    /**
+     * The request body's media type (Content-Type) is not one the operation accepts.
+     */
+    415: ApiError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal server error; the detail is in the server log.
+     */
+    500: ApiError;
+};
+
+export type ViceEnvironmentCreateError = ViceEnvironmentCreateErrors[keyof ViceEnvironmentCreateErrors];
+
+export type ViceEnvironmentCreateResponses = {
+    /**
+     * The saved environment, password masked.
+     */
+    201: ViceEnvironment;
+};
+
+export type ViceEnvironmentCreateResponse = ViceEnvironmentCreateResponses[keyof ViceEnvironmentCreateResponses];
+
+export type ViceEnvironmentUpdateData = {
+    body?: ViceEnvironment;
+    path?: never;
+    query?: never;
+    url: '/v1/environments';
+};
+
+export type ViceEnvironmentUpdateErrors = {
+    /**
+     * Incorrect request.
+     */
+    400: ApiError;
+    /**
+     * Missing or invalid credentials.
+     */
+    401: ApiError;
+    /**
+     * The credentials lack the role or scope the operation needs.
+     */
+    403: ApiError;
+    /**
+     * Not found (or owned by another user).
+     */
+    404: ApiError;
+    /**
+     * Invalid input (the seed's 405).
+     */
+    405: ApiError;
+    /**
+     * The upload is over the configured size limit.
+     */
+    413: ApiError;
+    /**
+     * The request body's media type (Content-Type) is not one the operation accepts.
+     */
+    415: ApiError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal server error; the detail is in the server log.
+     */
+    500: ApiError;
+};
+
+export type ViceEnvironmentUpdateError = ViceEnvironmentUpdateErrors[keyof ViceEnvironmentUpdateErrors];
+
+export type ViceEnvironmentUpdateResponses = {
+    /**
+     * The saved environment, password masked.
+     */
+    201: ViceEnvironment;
+};
+
+export type ViceEnvironmentUpdateResponse = ViceEnvironmentUpdateResponses[keyof ViceEnvironmentUpdateResponses];
+
+export type ViceEnvironmentDeleteData = {
+    body?: never;
+    path: {
+        /**
+         * Id of the environment.
+         */
+        environmentId: string;
+    };
+    query?: never;
+    url: '/v1/environment/{environmentId}';
+};
+
+export type ViceEnvironmentDeleteErrors = {
+    /**
+     * Incorrect request.
+     */
+    400: ApiError;
+    /**
+     * Missing or invalid credentials.
+     */
+    401: ApiError;
+    /**
+     * The credentials lack the role or scope the operation needs.
+     */
+    403: ApiError;
+    /**
+     * Not found (or owned by another user).
+     */
+    404: ApiError;
+    /**
+     * The resource is not in a state that allows the request.
+     */
+    409: ApiError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal server error; the detail is in the server log.
+     */
+    500: ApiError;
+};
+
+export type ViceEnvironmentDeleteError = ViceEnvironmentDeleteErrors[keyof ViceEnvironmentDeleteErrors];
+
+export type ViceEnvironmentDeleteResponses = {
+    /**
+     * Deleted; no body.
+     */
+    200: unknown;
+};
+
+export type ViceEnvironmentGetData = {
+    body?: never;
+    path: {
+        /**
+         * Id of the environment.
+         */
+        environmentId: string;
+    };
+    query?: never;
+    url: '/v1/environment/{environmentId}';
+};
+
+export type ViceEnvironmentGetErrors = {
+    /**
+     * Incorrect request.
+     */
+    400: ApiError;
+    /**
+     * Missing or invalid credentials.
+     */
+    401: ApiError;
+    /**
+     * The credentials lack the role or scope the operation needs.
+     */
+    403: ApiError;
+    /**
+     * Not found (or owned by another user).
+     */
+    404: ApiError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal server error; the detail is in the server log.
+     */
+    500: ApiError;
+};
+
+export type ViceEnvironmentGetError = ViceEnvironmentGetErrors[keyof ViceEnvironmentGetErrors];
+
+export type ViceEnvironmentGetResponses = {
+    /**
+     * The environment.
+     */
+    200: ViceEnvironment;
+};
+
+export type ViceEnvironmentGetResponse = ViceEnvironmentGetResponses[keyof ViceEnvironmentGetResponses];
+
+export type ViceImageListData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Words that the title or the contenttype contain.
+         */
+        q?: string;
+        /**
+         * A package name the image's SBOM lists (exact, case-insensitive).
+         */
+        package?: string;
+        /**
+         * With package: a version range (`3.0.x`, `>=3.0.0 <3.1.0`, `3.0.2`).
+         */
+        version?: string;
+    };
+    url: '/v1/images';
+};
+
+export type ViceImageListErrors = {
+    /**
+     * Incorrect request.
+     */
+    400: ApiError;
+    /**
+     * Missing or invalid credentials.
+     */
+    401: ApiError;
+    /**
+     * The credentials lack the role or scope the operation needs.
+     */
+    403: ApiError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal server error; the detail is in the server log.
+     */
+    500: ApiError;
+};
+
+export type ViceImageListError = ViceImageListErrors[keyof ViceImageListErrors];
+
+export type ViceImageListResponses = {
+    /**
+     * An array of images.
+     */
+    200: Array<ViceImage>;
+};
+
+export type ViceImageListResponse = ViceImageListResponses[keyof ViceImageListResponses];
+
+export type ViceImageCreateData = {
+    body: ViceImage;
+    path?: never;
+    query?: never;
+    url: '/v1/images';
+};
+
+export type ViceImageCreateErrors = {
+    /**
+     * Incorrect request.
+     */
+    400: ApiError;
+    /**
+     * Missing or invalid credentials.
+     */
+    401: ApiError;
+    /**
+     * The credentials lack the role or scope the operation needs.
+     */
+    403: ApiError;
+    /**
+     * Invalid input (the seed's 405).
+     */
+    405: ApiError;
+    /**
+     * The upload is over the configured size limit.
+     */
+    413: ApiError;
+    /**
+     * The request body's media type (Content-Type) is not one the operation accepts.
+     */
+    415: ApiError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal server error; the detail is in the server log.
+     */
+    500: ApiError;
+};
+
+export type ViceImageCreateError = ViceImageCreateErrors[keyof ViceImageCreateErrors];
+
+export type ViceImageCreateResponses = {
+    /**
+     * The saved image.
+     */
+    201: ViceImage;
+};
+
+export type ViceImageCreateResponse = ViceImageCreateResponses[keyof ViceImageCreateResponses];
+
+export type ViceImageUpdateData = {
+    body: ViceImage;
+    path?: never;
+    query?: never;
+    url: '/v1/images';
+};
+
+export type ViceImageUpdateErrors = {
+    /**
+     * Incorrect request.
+     */
+    400: ApiError;
+    /**
+     * Missing or invalid credentials.
+     */
+    401: ApiError;
+    /**
+     * The credentials lack the role or scope the operation needs.
+     */
+    403: ApiError;
+    /**
+     * Not found (or owned by another user).
+     */
+    404: ApiError;
+    /**
+     * Invalid input (the seed's 405).
+     */
+    405: ApiError;
+    /**
+     * The upload is over the configured size limit.
+     */
+    413: ApiError;
+    /**
+     * The request body's media type (Content-Type) is not one the operation accepts.
+     */
+    415: ApiError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal server error; the detail is in the server log.
+     */
+    500: ApiError;
+};
+
+export type ViceImageUpdateError = ViceImageUpdateErrors[keyof ViceImageUpdateErrors];
+
+export type ViceImageUpdateResponses = {
+    /**
+     * The saved image.
+     */
+    201: ViceImage;
+};
+
+export type ViceImageUpdateResponse = ViceImageUpdateResponses[keyof ViceImageUpdateResponses];
+
+export type ViceImageDeleteData = {
+    body?: never;
+    path: {
+        /**
+         * Id of the image.
+         */
+        imageId: string;
+    };
+    query?: never;
+    url: '/v1/image/{imageId}';
+};
+
+export type ViceImageDeleteErrors = {
+    /**
+     * Incorrect request.
+     */
+    400: ApiError;
+    /**
+     * Missing or invalid credentials.
+     */
+    401: ApiError;
+    /**
+     * The credentials lack the role or scope the operation needs.
+     */
+    403: ApiError;
+    /**
+     * Not found (or owned by another user).
+     */
+    404: ApiError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal server error; the detail is in the server log.
+     */
+    500: ApiError;
+};
+
+export type ViceImageDeleteError = ViceImageDeleteErrors[keyof ViceImageDeleteErrors];
+
+export type ViceImageDeleteResponses = {
+    /**
+     * Deleted; no body.
+     */
+    200: unknown;
+};
+
+export type ViceImageGetData = {
+    body?: never;
+    path: {
+        /**
+         * Id of the image.
+         */
+        imageId: string;
+    };
+    query?: never;
+    url: '/v1/image/{imageId}';
+};
+
+export type ViceImageGetErrors = {
+    /**
+     * Incorrect request.
+     */
+    400: ApiError;
+    /**
+     * Missing or invalid credentials.
+     */
+    401: ApiError;
+    /**
+     * The credentials lack the role or scope the operation needs.
+     */
+    403: ApiError;
+    /**
+     * Not found (or owned by another user).
+     */
+    404: ApiError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal server error; the detail is in the server log.
+     */
+    500: ApiError;
+};
+
+export type ViceImageGetError = ViceImageGetErrors[keyof ViceImageGetErrors];
+
+export type ViceImageGetResponses = {
+    /**
+     * The image.
+     */
+    200: ViceImage;
+};
+
+export type ViceImageGetResponse = ViceImageGetResponses[keyof ViceImageGetResponses];
+
+export type ViceImageDownloadData = {
+    body?: never;
+    path: {
+        /**
+         * Id of the image.
+         */
+        imageId: string;
+    };
+    query?: {
+        /**
+         * For disk images, the disk format to serve.
+         */
+        format?: 'raw' | 'qcow2' | 'vmdk';
+    };
+    url: '/v1/image/{imageId}/file';
+};
+
+export type ViceImageDownloadErrors = {
+    /**
+     * Incorrect request.
+     */
+    400: ApiError;
+    /**
+     * Missing or invalid credentials.
+     */
+    401: ApiError;
+    /**
+     * The credentials lack the role or scope the operation needs.
+     */
+    403: ApiError;
+    /**
+     * Not found (or owned by another user).
+     */
+    404: ApiError;
+    /**
+     * The requested Range lies outside the representation.
+     */
+    416: unknown;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal server error; the detail is in the server log.
+     */
+    500: ApiError;
+};
+
+export type ViceImageDownloadError = ViceImageDownloadErrors[keyof ViceImageDownloadErrors];
+
+export type ViceImageDownloadResponses = {
+    /**
+     * The file.
+     */
+    200: Blob | File;
+    /**
+     * The requested byte range (Range).
+     */
+    206: Blob | File;
+};
+
+export type ViceImageDownloadResponse = ViceImageDownloadResponses[keyof ViceImageDownloadResponses];
+
+export type ViceImageUploadData = {
+    body: {
+        /**
+         * The file to upload.
+         */
+        upfile?: Blob | File;
+    };
+    path: {
+        /**
+         * Id of the image.
+         */
+        imageId: string;
+    };
+    query?: never;
+    url: '/v1/image/{imageId}/file';
+};
+
+export type ViceImageUploadErrors = {
+    /**
+     * Incorrect request.
+     */
+    400: ApiError;
+    /**
+     * Missing or invalid credentials.
+     */
+    401: ApiError;
+    /**
+     * The credentials lack the role or scope the operation needs.
+     */
+    403: ApiError;
+    /**
+     * Not found (or owned by another user).
+     */
+    404: ApiError;
+    /**
+     * The upload is over the configured size limit.
+     */
+    413: ApiError;
+    /**
+     * The request body's media type (Content-Type) is not one the operation accepts.
+     */
+    415: ApiError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal server error; the detail is in the server log.
+     */
+    500: ApiError;
+    /**
+     * A service reehub needs (the Podman service) cannot be reached; the detail is in the server log.
+     */
+    503: ApiError;
+};
+
+export type ViceImageUploadError = ViceImageUploadErrors[keyof ViceImageUploadErrors];
+
+export type ViceImageUploadResponses = {
+    /**
+     * Stored and checked; no body.
+     */
+    200: unknown;
+};
+
+export type ViceImageSbomData = {
+    body?: never;
+    path: {
+        /**
+         * Id of the image.
+         */
+        imageId: string;
+    };
+    query?: never;
+    url: '/v1/image/{imageId}/sbom';
+};
+
+export type ViceImageSbomErrors = {
+    /**
+     * Incorrect request.
+     */
+    400: ApiError;
+    /**
+     * Missing or invalid credentials.
+     */
+    401: ApiError;
+    /**
+     * The credentials lack the role or scope the operation needs.
+     */
+    403: ApiError;
+    /**
+     * Not found (or owned by another user).
+     */
+    404: ApiError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal server error; the detail is in the server log.
+     */
+    500: ApiError;
+};
+
+export type ViceImageSbomError = ViceImageSbomErrors[keyof ViceImageSbomErrors];
+
+export type ViceImageSbomResponses = {
+    /**
+     * A CycloneDX 1.6 JSON document.
+     */
+    200: {
+        [key: string]: unknown;
+    };
+};
+
+export type ViceImageSbomResponse = ViceImageSbomResponses[keyof ViceImageSbomResponses];
+
+export type ViceDeployData = {
+    body: ViceDeployment;
+    path?: never;
+    query?: never;
+    url: '/v1/deploy';
+};
+
+export type ViceDeployErrors = {
+    /**
+     * Incorrect request.
+     */
+    400: ApiError;
+    /**
+     * Missing or invalid credentials.
+     */
+    401: ApiError;
+    /**
+     * The credentials lack the role or scope the operation needs.
+     */
+    403: ApiError;
+    /**
+     * Invalid input (the seed's 405).
+     */
+    405: ApiError;
+    /**
+     * The upload is over the configured size limit.
+     */
+    413: ApiError;
+    /**
+     * The request body's media type (Content-Type) is not one the operation accepts.
+     */
+    415: ApiError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal server error; the detail is in the server log.
+     */
+    500: ApiError;
+};
+
+export type ViceDeployError = ViceDeployErrors[keyof ViceDeployErrors];
+
+export type ViceDeployResponses = {
+    /**
+     * Created Deployment.
+     */
+    201: ViceDeployment;
+};
+
+export type ViceDeployResponse = ViceDeployResponses[keyof ViceDeployResponses];
+
+export type ViceDeploymentListData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/deployments';
+};
+
+export type ViceDeploymentListErrors = {
+    /**
+     * Missing or invalid credentials.
+     */
+    401: ApiError;
+    /**
+     * The credentials lack the role or scope the operation needs.
+     */
+    403: ApiError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal server error; the detail is in the server log.
+     */
+    500: ApiError;
+};
+
+export type ViceDeploymentListError = ViceDeploymentListErrors[keyof ViceDeploymentListErrors];
+
+export type ViceDeploymentListResponses = {
+    /**
+     * An array of deployments.
+     */
+    200: Array<ViceDeployment>;
+};
+
+export type ViceDeploymentListResponse = ViceDeploymentListResponses[keyof ViceDeploymentListResponses];
+
+export type ViceDeploymentDeleteData = {
+    body?: never;
+    path: {
+        /**
+         * Id of the deployment.
+         */
+        deploymentId: string;
+    };
+    query?: never;
+    url: '/v1/deployment/{deploymentId}';
+};
+
+export type ViceDeploymentDeleteErrors = {
+    /**
+     * Incorrect request.
+     */
+    400: ApiError;
+    /**
+     * Missing or invalid credentials.
+     */
+    401: ApiError;
+    /**
+     * The credentials lack the role or scope the operation needs.
+     */
+    403: ApiError;
+    /**
+     * Not found (or owned by another user).
+     */
+    404: ApiError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal server error; the detail is in the server log.
+     */
+    500: ApiError;
+};
+
+export type ViceDeploymentDeleteError = ViceDeploymentDeleteErrors[keyof ViceDeploymentDeleteErrors];
+
+export type ViceDeploymentDeleteResponses = {
+    /**
+     * Removed; no body.
+     */
+    200: unknown;
+};
+
+export type ViceDeploymentGetData = {
+    body?: never;
+    path: {
+        /**
+         * Id of the deployment.
+         */
+        deploymentId: string;
+    };
+    query?: never;
+    url: '/v1/deployment/{deploymentId}';
+};
+
+export type ViceDeploymentGetErrors = {
+    /**
+     * Incorrect request.
+     */
+    400: ApiError;
+    /**
+     * Missing or invalid credentials.
+     */
+    401: ApiError;
+    /**
+     * The credentials lack the role or scope the operation needs.
+     */
+    403: ApiError;
+    /**
+     * Not found (or owned by another user).
+     */
+    404: ApiError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal server error; the detail is in the server log.
+     */
+    500: ApiError;
+};
+
+export type ViceDeploymentGetError = ViceDeploymentGetErrors[keyof ViceDeploymentGetErrors];
+
+export type ViceDeploymentGetResponses = {
+    /**
+     * The deployment.
+     */
+    200: ViceDeployment;
+};
+
+export type ViceDeploymentGetResponse = ViceDeploymentGetResponses[keyof ViceDeploymentGetResponses];
+
+export type ViceDeploymentLogsData = {
+    body?: never;
+    path: {
+        /**
+         * Id of the deployment.
+         */
+        deploymentId: string;
+    };
+    query?: never;
+    url: '/v1/deployment/{deploymentId}/logs';
+};
+
+export type ViceDeploymentLogsErrors = {
+    /**
+     * Incorrect request.
+     */
+    400: ApiError;
+    /**
+     * Missing or invalid credentials.
+     */
+    401: ApiError;
+    /**
+     * The credentials lack the role or scope the operation needs.
+     */
+    403: ApiError;
+    /**
+     * Not found (or owned by another user).
+     */
+    404: ApiError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal server error; the detail is in the server log.
+     */
+    500: ApiError;
+};
+
+export type ViceDeploymentLogsError = ViceDeploymentLogsErrors[keyof ViceDeploymentLogsErrors];
+
+export type ViceDeploymentLogsResponses = {
+    /**
+     * The log.
+     */
+    200: string;
+};
+
+export type ViceDeploymentLogsResponse = ViceDeploymentLogsResponses[keyof ViceDeploymentLogsResponses];
+
+export type ViceRuntimeStatsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/runtimestats';
+};
+
+export type ViceRuntimeStatsErrors = {
+    /**
+     * Missing or invalid credentials.
+     */
+    401: ApiError;
+    /**
+     * The credentials lack the role or scope the operation needs.
+     */
+    403: ApiError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal server error; the detail is in the server log.
+     */
+    500: ApiError;
+};
+
+export type ViceRuntimeStatsError = ViceRuntimeStatsErrors[keyof ViceRuntimeStatsErrors];
+
+export type ViceRuntimeStatsResponses = {
+    /**
+     * The counters.
+     */
+    200: ViceRuntimeStats;
+};
+
+export type ViceRuntimeStatsResponse = ViceRuntimeStatsResponses[keyof ViceRuntimeStatsResponses];
+
+export type ViceUserGetData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/user';
+};
+
+export type ViceUserGetErrors = {
+    /**
+     * Missing or invalid credentials.
+     */
+    401: ApiError;
+    /**
+     * The credentials lack the role or scope the operation needs.
+     */
+    403: ApiError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal server error; the detail is in the server log.
+     */
+    500: ApiError;
+};
+
+export type ViceUserGetError = ViceUserGetErrors[keyof ViceUserGetErrors];
+
+export type ViceUserGetResponses = {
+    /**
+     * The caller.
+     */
+    200: ViceUser;
+};
+
+export type ViceUserGetResponse = ViceUserGetResponses[keyof ViceUserGetResponses];
+
+export type ViceUserCreateData = {
+    body: ViceUser;
+    path?: never;
+    query?: never;
+    url: '/v1/user';
+};
+
+export type ViceUserCreateErrors = {
+    /**
+     * Incorrect request.
+     */
+    400: ApiError;
+    /**
+     * Missing or invalid credentials.
+     */
+    401: ApiError;
+    /**
+     * The credentials lack the role or scope the operation needs.
+     */
+    403: ApiError;
+    /**
+     * The resource is not in a state that allows the request.
+     */
+    409: ApiError;
+    /**
+     * The upload is over the configured size limit.
+     */
+    413: ApiError;
+    /**
+     * The request body's media type (Content-Type) is not one the operation accepts.
+     */
+    415: ApiError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal server error; the detail is in the server log.
+     */
+    500: ApiError;
+};
+
+export type ViceUserCreateError = ViceUserCreateErrors[keyof ViceUserCreateErrors];
+
+export type ViceUserCreateResponses = {
+    /**
+     * The created user.
+     */
+    200: ViceUser;
+};
+
+export type ViceUserCreateResponse = ViceUserCreateResponses[keyof ViceUserCreateResponses];
