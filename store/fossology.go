@@ -72,6 +72,8 @@ type FossologyItem struct {
 	Format     string
 	Archive    string
 	LinkTarget string
+	// PkgInfo is the JSON of a package container's metadata (unpack.Package), or empty.
+	PkgInfo string
 }
 
 // FossologyJob is the FOSSology view of an engine job: the integer id
@@ -125,10 +127,12 @@ type FossologyDecision struct {
 
 // FossologyBulk is a bulk conclusion rule of an upload; Licenses are space-separated.
 type FossologyBulk struct {
-	ID        int64
-	UploadID  int64
-	Text      string
-	Licenses  string
+	ID       int64
+	UploadID int64
+	Text     string
+	Licenses string
+	// Removes are the license ids the rule removes, space-separated.
+	Removes   string
 	UserID    string
 	CreatedAt time.Time
 }

@@ -150,6 +150,13 @@ func (s *Service) unpackSteps(j job.Job, _ UnpackArgs) []job.StepDef {
 				rows[i] = store.FossologyItem{UploadID: u.ID, ItemID: int64(i + 1), Path: it.Path, Kind: string(it.Kind),
 					SHA1: it.Hash.SHA1, MD5: it.Hash.MD5, SHA256: it.Hash.SHA256, Size: it.Hash.Size, MimeType: it.MimeType,
 					Format: it.Format, Archive: it.Archive, LinkTarget: it.LinkTarget}
+				if it.Package != nil {
+					pb, err := json.Marshal(it.Package)
+					if err != nil {
+						return fmt.Errorf("package of %s: %w", it.Path, err)
+					}
+					rows[i].PkgInfo = string(pb)
+				}
 			}
 			if err := s.store.ReplaceFossologyItems(ctx, u.ID, rows); err != nil {
 				return err
@@ -252,6 +259,13 @@ func (s *Service) tree(ctx context.Context, u store.FossologyUploadRow) (*unpack
 	for i, r := range rows {
 		t.Items[i] = unpack.Item{Path: r.Path, Kind: unpack.Kind(r.Kind), Hash: unpack.Hash{SHA1: r.SHA1, MD5: r.MD5, SHA256: r.SHA256, Size: r.Size},
 			MimeType: r.MimeType, Format: r.Format, Archive: r.Archive, LinkTarget: r.LinkTarget}
+		if r.PkgInfo != "" {
+			var p unpack.Package
+			if err := json.Unmarshal([]byte(r.PkgInfo), &p); err != nil {
+				return nil, fmt.Errorf("package of %s: %w", r.Path, err)
+			}
+			t.Items[i].Package = &p
+		}
 	}
 	return t, nil
 }
