@@ -936,8 +936,10 @@ type FossologyAccessLevel string
 // FossologyBulkScan defines model for FossologyBulkScan.
 type FossologyBulkScan struct {
 	BulkActions []struct {
-		Acknowledgement  *string                                    `json:"acknowledgement,omitempty"`
-		Comment          *string                                    `json:"comment,omitempty"`
+		Acknowledgement *string `json:"acknowledgement,omitempty"`
+		Comment         *string `json:"comment,omitempty"`
+
+		// LicenseAction ADD adds the license to the matched files; REMOVE removes it from them.
 		LicenseAction    *FossologyBulkScanBulkActionsLicenseAction `json:"licenseAction,omitempty"`
 		LicenseShortName string                                     `json:"licenseShortName"`
 		LicenseText      *string                                    `json:"licenseText,omitempty"`
@@ -952,7 +954,7 @@ type FossologyBulkScan struct {
 	ScanOnlyFindings *bool  `json:"scanOnlyFindings,omitempty"`
 }
 
-// FossologyBulkScanBulkActionsLicenseAction defines model for FossologyBulkScan.BulkActions.LicenseAction.
+// FossologyBulkScanBulkActionsLicenseAction ADD adds the license to the matched files; REMOVE removes it from them.
 type FossologyBulkScanBulkActionsLicenseAction string
 
 // FossologyBulkScanBulkScope defines model for FossologyBulkScan.BulkScope.
@@ -4102,7 +4104,7 @@ type ClientInterface interface {
 
 	// FossologyBulkConcludeV1WithBody Conclude a license on every file of the upload that contains a text
 	//
-	// Conclude a license on every file of the upload that contains a text.
+	// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4111,7 +4113,7 @@ type ClientInterface interface {
 
 	// FossologyBulkConcludeV1 Conclude a license on every file of the upload that contains a text
 	//
-	// Conclude a license on every file of the upload that contains a text.
+	// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4663,7 +4665,7 @@ type ClientInterface interface {
 
 	// FossologyBulkConcludeWithBody Conclude a license on every file of the upload that contains a text
 	//
-	// Conclude a license on every file of the upload that contains a text.
+	// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4672,7 +4674,7 @@ type ClientInterface interface {
 
 	// FossologyBulkConclude Conclude a license on every file of the upload that contains a text
 	//
-	// Conclude a license on every file of the upload that contains a text.
+	// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -6162,7 +6164,7 @@ func (c *Client) FossologyGetUploadCopyrightsV1(ctx context.Context, id Fossolog
 
 // FossologyBulkConcludeV1WithBody Conclude a license on every file of the upload that contains a text
 //
-// Conclude a license on every file of the upload that contains a text.
+// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 //
 // Takes any type of body and a specified content type.
 //
@@ -6181,7 +6183,7 @@ func (c *Client) FossologyBulkConcludeV1WithBody(ctx context.Context, id Fossolo
 
 // FossologyBulkConcludeV1 Conclude a license on every file of the upload that contains a text
 //
-// Conclude a license on every file of the upload that contains a text.
+// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7333,7 +7335,7 @@ func (c *Client) FossologyGetUploadCopyrights(ctx context.Context, id FossologyI
 
 // FossologyBulkConcludeWithBody Conclude a license on every file of the upload that contains a text
 //
-// Conclude a license on every file of the upload that contains a text.
+// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 //
 // Takes any type of body and a specified content type.
 //
@@ -7352,7 +7354,7 @@ func (c *Client) FossologyBulkConcludeWithBody(ctx context.Context, id Fossology
 
 // FossologyBulkConclude Conclude a license on every file of the upload that contains a text
 //
-// Conclude a license on every file of the upload that contains a text.
+// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -15022,7 +15024,7 @@ type ClientWithResponsesInterface interface {
 
 	// FossologyBulkConcludeV1WithBodyWithResponse Conclude a license on every file of the upload that contains a text
 	//
-	// Conclude a license on every file of the upload that contains a text.
+	// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15031,7 +15033,7 @@ type ClientWithResponsesInterface interface {
 
 	// FossologyBulkConcludeV1WithResponse Conclude a license on every file of the upload that contains a text
 	//
-	// Conclude a license on every file of the upload that contains a text.
+	// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15657,7 +15659,7 @@ type ClientWithResponsesInterface interface {
 
 	// FossologyBulkConcludeWithBodyWithResponse Conclude a license on every file of the upload that contains a text
 	//
-	// Conclude a license on every file of the upload that contains a text.
+	// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15666,7 +15668,7 @@ type ClientWithResponsesInterface interface {
 
 	// FossologyBulkConcludeWithResponse Conclude a license on every file of the upload that contains a text
 	//
-	// Conclude a license on every file of the upload that contains a text.
+	// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -28176,7 +28178,7 @@ func (c *ClientWithResponses) FossologyGetUploadCopyrightsV1WithResponse(ctx con
 
 // FossologyBulkConcludeV1WithBodyWithResponse Conclude a license on every file of the upload that contains a text
 //
-// Conclude a license on every file of the upload that contains a text.
+// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -28191,7 +28193,7 @@ func (c *ClientWithResponses) FossologyBulkConcludeV1WithBodyWithResponse(ctx co
 
 // FossologyBulkConcludeV1WithResponse Conclude a license on every file of the upload that contains a text
 //
-// Conclude a license on every file of the upload that contains a text.
+// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -29177,7 +29179,7 @@ func (c *ClientWithResponses) FossologyGetUploadCopyrightsWithResponse(ctx conte
 
 // FossologyBulkConcludeWithBodyWithResponse Conclude a license on every file of the upload that contains a text
 //
-// Conclude a license on every file of the upload that contains a text.
+// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -29192,7 +29194,7 @@ func (c *ClientWithResponses) FossologyBulkConcludeWithBodyWithResponse(ctx cont
 
 // FossologyBulkConcludeWithResponse Conclude a license on every file of the upload that contains a text
 //
-// Conclude a license on every file of the upload that contains a text.
+// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -420,9 +420,10 @@ func (s *Service) SetDecision(ctx context.Context, c Caller, id, itemID int64, s
 	return s.putDecisions(ctx, u.ID, []clearing.Decision{d})
 }
 
-// BulkConclude records a bulk rule on an upload and submits the job that
-// applies it; it returns the job id.
-func (s *Service) BulkConclude(ctx context.Context, c Caller, id, itemID int64, text string, licenses []string) (int64, error) {
+// BulkConclude records a bulk rule on an upload, adding the licenses add
+// to and removing the licenses remove from every file with text, and
+// submits the job that applies it; it returns the job id.
+func (s *Service) BulkConclude(ctx context.Context, c Caller, id, itemID int64, text string, add, remove []string) (int64, error) {
 	u, err := s.readyUpload(ctx, c, id)
 	if err != nil {
 		return 0, err
@@ -430,11 +431,11 @@ func (s *Service) BulkConclude(ctx context.Context, c Caller, id, itemID int64, 
 	if _, err := s.store.FossologyItem(ctx, u.ID, itemID); err != nil {
 		return 0, err
 	}
-	b, err := clearing.NewBulk(text, licenses, c.UserName)
+	b, err := clearing.NewBulk(text, add, remove, c.UserName)
 	if err != nil {
 		return 0, err
 	}
-	row := store.FossologyBulk{UploadID: u.ID, Text: b.Text, Licenses: strings.Join(b.Licenses, " "), UserID: c.UserName}
+	row := store.FossologyBulk{UploadID: u.ID, Text: b.Text, Licenses: strings.Join(b.Licenses, " "), Removes: strings.Join(b.Remove, " "), UserID: c.UserName}
 	if err := s.store.CreateFossologyBulk(ctx, &row); err != nil {
 		return 0, err
 	}

@@ -316,7 +316,7 @@ func (s *Service) bulks(ctx context.Context, uploadID int64) ([]clearing.Bulk, e
 	}
 	out := make([]clearing.Bulk, len(rows))
 	for i, r := range rows {
-		out[i] = clearing.Bulk{Text: r.Text, Licenses: strings.Fields(r.Licenses), UserID: r.UserID}
+		out[i] = clearing.Bulk{Text: r.Text, Licenses: strings.Fields(r.Licenses), Remove: strings.Fields(r.Removes), UserID: r.UserID}
 	}
 	return out, nil
 }
@@ -483,7 +483,7 @@ func (s *Service) runDecider(ctx context.Context, w *job.Work, j job.Job, step s
 			if err != nil {
 				return err
 			}
-			if out, err = clearing.ApplyBulk(tree, bulks, existing, clearing.SourceBulkReused, s.readText(tree), now); err != nil {
+			if out, err = clearing.ApplyBulk(tree, bulks, existing, findings, clearing.SourceBulkReused, s.readText(tree), now); err != nil {
 				return err
 			}
 			break
@@ -515,8 +515,8 @@ func (s *Service) runDecider(ctx context.Context, w *job.Work, j job.Job, step s
 		if err != nil {
 			return err
 		}
-		b := clearing.Bulk{Text: rows[i].Text, Licenses: strings.Fields(rows[i].Licenses), UserID: rows[i].UserID}
-		if out, err = clearing.ApplyBulk(tree, []clearing.Bulk{b}, existing, clearing.SourceBulk, s.readText(tree), now); err != nil {
+		b := clearing.Bulk{Text: rows[i].Text, Licenses: strings.Fields(rows[i].Licenses), Remove: strings.Fields(rows[i].Removes), UserID: rows[i].UserID}
+		if out, err = clearing.ApplyBulk(tree, []clearing.Bulk{b}, existing, findings, clearing.SourceBulk, s.readText(tree), now); err != nil {
 			return err
 		}
 	default:
