@@ -325,6 +325,9 @@ func (s *Service) readText(tree *unpack.Tree) func(unpack.Item) ([]byte, error) 
 	return func(it unpack.Item) ([]byte, error) { return agent.ReadText(tree.FilePath(it), 1<<20) }
 }
 
+// findingsBatch is how many findings the writer of a pass stores at once.
+const findingsBatch = 2000
+
 // progressEvery is how often a running agent records its progress.
 const progressEvery = 500 * time.Millisecond
 
@@ -399,14 +402,32 @@ func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents 
 		}
 	}
 	firstSeen := fj.FirstFindingAt != nil
-	var buf []store.FossologyFinding
-	flush := func() error {
-		err := s.store.AddFossologyFindings(ctx, buf)
-		buf = buf[:0]
-		return err
+	// The findings are stored by a writer goroutine, batch by batch, so that
+	// the pass over the files never waits for the database.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []store.FossologyFinding, 4)
+	werr := make(chan error, 1)
+	go func() {
+		var err error
+		for b := range batches {
+			if err == nil {
+				if err = s.store.AddFossologyFindings(wctx, b); err != nil {
+					cancel() // stop the pass
+				}
+			}
+		}
+		werr <- err
+	}()
+	buf := make([]store.FossologyFinding, 0, findingsBatch)
+	flush := func() {
+		if len(buf) > 0 {
+			batches <- buf
+			buf = make([]store.FossologyFinding, 0, findingsBatch)
+		}
 	}
 	last, found := time.Now(), 0
-	err = s.runner.Run(ctx, tree, agents, func(_ string, done int, fs []agent.Finding) error {
+	err = s.runner.Run(wctx, tree, agents, func(_ string, done int, fs []agent.Finding) error {
 		for _, f := range fs {
 			buf = append(buf, store.FossologyFinding{UploadID: u.ID, Agent: string(f.Agent), Path: f.Path, SHA1: f.SHA1, Type: string(f.Type),
 				Value: f.Value, Expression: f.Expression, Rule: f.Rule, StartLine: f.StartLine, EndLine: f.EndLine})
@@ -418,10 +439,8 @@ func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents 
 			}
 		}
 		found += len(fs)
-		if len(buf) >= 500 {
-			if err := flush(); err != nil {
-				return err
-			}
+		if len(buf) >= findingsBatch {
+			flush()
 		}
 		if time.Since(last) >= progressEvery {
 			last = time.Now()
@@ -433,10 +452,14 @@ func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents 
 		}
 		return nil
 	})
-	if err != nil {
-		return err
+	if err == nil {
+		flush()
 	}
-	if err := flush(); err != nil {
+	close(batches)
+	if werr := <-werr; werr != nil {
+		return werr
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w.Log, "%v: %d findings in %d files\n", agents, found, files)
