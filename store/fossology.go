@@ -330,10 +330,7 @@ func (s *Store) AddFossologyFindings(ctx context.Context, fs []FossologyFinding)
 	if len(fs) == 0 {
 		return nil
 	}
-	// A prepared statement per batch size: the statement of a full batch
-	// (thousands of placeholders) is parsed once, not once per batch.
-	db := s.db.Session(&gorm.Session{PrepareStmt: true, Context: ctx})
-	return translate(db.CreateInBatches(fs, batch).Error, "store findings")
+	return translate(s.db.WithContext(ctx).CreateInBatches(fs, batch).Error, "store findings")
 }
 
 // FossologyFindings returns every finding of an upload.

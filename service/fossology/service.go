@@ -55,6 +55,8 @@ type Service struct {
 	cfg    Config
 	log    *slog.Logger
 	creds  credentials
+	// deciding holds the findings the deciders of one scan job share.
+	deciding decidingCache
 }
 
 // New returns the service and registers its job kinds with engine (call it

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/reehub/reehub/archive/unpack"
@@ -325,6 +326,34 @@ func (s *Service) readText(tree *unpack.Tree) func(unpack.Item) ([]byte, error) 
 	return func(it unpack.Item) ([]byte, error) { return agent.ReadText(tree.FilePath(it), 1<<20) }
 }
 
+// decidingCache holds the findings of one job's deciders: one job at a
+// time, so that its memory is bounded by one upload's findings.
+type decidingCache struct {
+	mu       sync.Mutex
+	job      string
+	findings []agent.Finding
+}
+
+func (c *decidingCache) get(jobID string) ([]agent.Finding, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.findings, c.job == jobID && c.job != ""
+}
+
+func (c *decidingCache) put(jobID string, fs []agent.Finding) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.job, c.findings = jobID, fs
+}
+
+func (c *decidingCache) drop(jobID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.job == jobID {
+		c.job, c.findings = "", nil
+	}
+}
+
 // findingsBatch is how many findings the writer of a pass stores at once.
 const findingsBatch = 2000
 
@@ -354,7 +383,7 @@ func (s *Service) scanSteps(j job.Job, a ScanArgs) []job.StepDef {
 		passOf[ag] = -1 // stored by pass 0
 	}
 	defs := make([]job.StepDef, 0, len(a.Steps))
-	for _, st := range a.Steps {
+	for i, st := range a.Steps {
 		name := st
 		pass, isAgent := passOf[agent.Agent(name)]
 		switch {
@@ -369,7 +398,11 @@ func (s *Service) scanSteps(j job.Job, a ScanArgs) []job.StepDef {
 				return nil
 			}})
 		default:
+			last := i == len(a.Steps)-1
 			defs = append(defs, job.StepDef{Name: name, Run: func(ctx context.Context, w *job.Work) error {
+				if last {
+					defer s.deciding.drop(j.ID)
+				}
 				return s.runDecider(ctx, w, j, name, a)
 			}})
 		}
@@ -472,9 +505,14 @@ func (s *Service) runDecider(ctx context.Context, w *job.Work, j job.Job, step s
 	if err != nil {
 		return err
 	}
-	findings, err := s.findings(ctx, u.ID)
-	if err != nil {
-		return err
+	// The deciders of a job run one after the other on the same findings
+	// (they write decisions only): the first loads them, the others reuse them.
+	findings, ok := s.deciding.get(j.ID)
+	if !ok {
+		if findings, err = s.findings(ctx, u.ID); err != nil {
+			return err
+		}
+		s.deciding.put(j.ID, findings)
 	}
 	existing, err := s.decisions(ctx, u.ID)
 	if err != nil {
