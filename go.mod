@@ -4,6 +4,8 @@ go 1.26.8
 
 require (
 	github.com/CycloneDX/cyclonedx-go v0.12.0
+	github.com/cavaliergopher/cpio v1.0.1
+	github.com/cavaliergopher/rpm v1.2.0
 	github.com/containers/common v0.64.2
 	github.com/containers/podman/v5 v5.6.2
 	github.com/containers/storage v1.59.1
@@ -18,6 +20,7 @@ require (
 	github.com/google/go-containerregistry v0.21.2
 	github.com/google/licensecheck v0.3.1
 	github.com/google/licenseclassifier/v2 v2.0.0
+	github.com/google/rpmpack v0.6.0
 	github.com/google/uuid v1.6.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/klauspost/compress v1.19.2

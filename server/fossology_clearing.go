@@ -27,7 +27,8 @@ func (s *Server) FossologySetClearingDecision(ctx context.Context, req api.Fosso
 	return api.FossologySetClearingDecision200JSONResponse{FossologyDoneJSONResponse: api.FossologyDoneJSONResponse(info(200, fmt.Sprintf("Decision of item %d set", req.ItemId)))}, nil
 }
 
-// FossologyBulkConclude concludes licenses on every file with a text, as a job.
+// FossologyBulkConclude adds (ADD) and removes (REMOVE) licenses on every
+// file with a text, as a job.
 func (s *Server) FossologyBulkConclude(ctx context.Context, req api.FossologyBulkConcludeRequestObject) (api.FossologyBulkConcludeResponseObject, error) {
 	c, err := s.fossCaller(ctx, req.Params.GroupName)
 	if err != nil {
@@ -36,14 +37,15 @@ func (s *Server) FossologyBulkConclude(ctx context.Context, req api.FossologyBul
 	if req.Body == nil {
 		return nil, fault.Invalidf("request body: refText and bulkActions are required")
 	}
-	var licenses []string
+	var add, remove []string
 	for _, a := range req.Body.BulkActions {
 		if a.LicenseAction != nil && *a.LicenseAction == api.FossologyBulkScanBulkActionsLicenseActionREMOVE {
-			return nil, fault.Invalidf("licenseAction REMOVE is not supported; bulk conclusions add licenses")
+			remove = append(remove, a.LicenseShortName)
+			continue
 		}
-		licenses = append(licenses, a.LicenseShortName)
+		add = append(add, a.LicenseShortName)
 	}
-	id, err := s.foss.BulkConclude(ctx, c, int64(req.Id), int64(req.ItemId), req.Body.RefText, licenses)
+	id, err := s.foss.BulkConclude(ctx, c, int64(req.Id), int64(req.ItemId), req.Body.RefText, add, remove)
 	if err != nil {
 		return nil, err
 	}

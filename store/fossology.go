@@ -72,6 +72,8 @@ type FossologyItem struct {
 	Format     string
 	Archive    string
 	LinkTarget string
+	// PkgInfo is the JSON of a package container's metadata (unpack.Package), or empty.
+	PkgInfo string
 }
 
 // FossologyJob is the FOSSology view of an engine job: the integer id
@@ -125,10 +127,12 @@ type FossologyDecision struct {
 
 // FossologyBulk is a bulk conclusion rule of an upload; Licenses are space-separated.
 type FossologyBulk struct {
-	ID        int64
-	UploadID  int64
-	Text      string
-	Licenses  string
+	ID       int64
+	UploadID int64
+	Text     string
+	Licenses string
+	// Removes are the license ids the rule removes, space-separated.
+	Removes   string
 	UserID    string
 	CreatedAt time.Time
 }
@@ -443,12 +447,39 @@ func (s *Store) UpdateFossologyJob(ctx context.Context, id int64, cols map[strin
 	return translate(err, fmt.Sprintf("job %d", id))
 }
 
-// DueWebhooks returns jobs whose webhook is pending and due at now.
+// DueWebhooks returns jobs whose webhook is due at now: pending and past
+// its retry time, or claimed by an instance whose lease ran out (it died
+// while sending).
 func (s *Store) DueWebhooks(ctx context.Context, now time.Time) ([]FossologyJob, error) {
 	var out []FossologyJob
-	err := s.db.WithContext(ctx).Where("webhook_state = ? AND (webhook_next_at IS NULL OR webhook_next_at <= ?)", "pending", now).
+	err := s.db.WithContext(ctx).Where("webhook_state IN ? AND (webhook_next_at IS NULL OR webhook_next_at <= ?)", []string{"pending", "sending"}, now).
 		Order("id").Limit(100).Find(&out).Error
 	return out, translate(err, "due webhooks")
+}
+
+// ClaimWebhook claims the delivery of job id's webhook for one instance:
+// a conditional update that succeeds for exactly one of the instances
+// sharing the database that saw the job due with attempts tries made. The
+// claim counts an attempt and holds until leaseUntil (then another instance
+// may claim it again). It reports whether this caller got it.
+func (s *Store) ClaimWebhook(ctx context.Context, id int64, attempts int, now, leaseUntil time.Time) (bool, error) {
+	res := s.db.WithContext(ctx).Model(&FossologyJob{}).
+		Where("id = ? AND webhook_state IN ? AND webhook_attempts = ? AND (webhook_next_at IS NULL OR webhook_next_at <= ?)",
+			id, []string{"pending", "sending"}, attempts, now).
+		Updates(map[string]any{"webhook_state": "sending", "webhook_attempts": attempts + 1, "webhook_next_at": leaseUntil})
+	if res.Error != nil {
+		return false, translate(res.Error, fmt.Sprintf("claim the webhook of job %d", id))
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// FinishWebhook records the outcome of the claimed attempt (the attempts-th)
+// of job id's webhook: the columns change only while that claim is still
+// the job's, so a late instance never overwrites a newer attempt.
+func (s *Store) FinishWebhook(ctx context.Context, id int64, attempts int, cols map[string]any) error {
+	err := s.db.WithContext(ctx).Model(&FossologyJob{}).
+		Where("id = ? AND webhook_state = ? AND webhook_attempts = ?", id, "sending", attempts).Updates(cols).Error
+	return translate(err, fmt.Sprintf("webhook of job %d", id))
 }
 
 // CreateFossologyReport inserts a report and sets its id.

@@ -432,6 +432,16 @@ func TestFossologySeedSequence(t *testing.T) {
 	require.Equal(t, 200, r.status)
 	require.Contains(t, string(r.body), `"conclusion":["GPL-2.0-only"]`)
 	require.Contains(t, string(r.body), `"conclusion":["MIT-0"]`)
+	// A bulk REMOVE takes MIT-0 off the same files and an ADD in the same
+	// bulk puts MIT on them.
+	bulk = created(t, e.do(t, "POST", fmt.Sprintf("/repo/api/v1/uploads/%d/item/%d/bulk-scan", up, tree[0].ItemID), ch,
+		strings.NewReader(`{"refText":"Permission is hereby granted, free of charge, to any person","bulkActions":[`+
+			`{"licenseShortName":"MIT-0","licenseAction":"REMOVE"},{"licenseShortName":"MIT","licenseAction":"ADD"}]}`)), 201)
+	require.Equal(t, "Completed", e.waitJob(t, auth, bulk)["status"])
+	r = e.do(t, "GET", fmt.Sprintf("/repo/api/v1/uploads/%d/licenses?agent=nomos&containers=False", up), h, nil)
+	require.Equal(t, 200, r.status)
+	require.NotContains(t, string(r.body), `MIT-0`)
+	require.Contains(t, string(r.body), `"conclusion":["MIT"]`)
 
 	// Reports: 201 with a URL ending in the id, then the file as an attachment.
 	for _, f := range []string{"dep5", "spdx2", "spdx2tv", "spdx2json", "cyclonedx", "readmeoss", "unifiedreport"} {

@@ -1,7 +1,8 @@
 // Package unpack unpacks an upload recursively into an upload tree, as
 // FOSSology's ununpack and adj2nest agents do: zip, tar, tar.gz, tar.bz2,
-// tar.xz, tar.zst, single gzip/bzip2/xz/zstd files, ar archives and Debian
-// packages (.deb, an ar archive of control.tar.* and data.tar.*), and
+// tar.xz, tar.zst, single gzip/bzip2/xz/zstd files, ar archives, Debian
+// packages (.deb, an ar archive of control.tar.* and data.tar.*), rpm
+// packages (the cpio payload; the header becomes Item.Package), and
 // archives nested inside archives, each archive becoming a container whose
 // entries sit below its path.
 //
@@ -85,13 +86,16 @@ type Item struct {
 	// ("application/zip", "text/x-c").
 	MimeType string `json:"mime_type,omitempty"`
 	// Format names a container's format: "zip", "tar", "tar.gz", "gz",
-	// "deb", "ar".
+	// "deb", "ar", "rpm".
 	Format string `json:"format,omitempty"`
 	// Archive is the Path of the innermost container the item came from; empty
 	// for the upload itself.
 	Archive string `json:"archive,omitempty"`
 	// LinkTarget is the target of a symlink (as written) or hard link.
 	LinkTarget string `json:"link_target,omitempty"`
+	// Package is the metadata of a package container whose header is not
+	// among its entries (an .rpm); nil otherwise.
+	Package *Package `json:"package,omitempty"`
 }
 
 // Tree is an unpacked upload.
@@ -555,6 +559,8 @@ func (u *unpacker) identify(ctx context.Context, f *os.File) (*format, error) {
 	switch {
 	case bytes.HasPrefix(b, []byte(arMagic)):
 		return &format{name: "ar", extract: extractAr}, nil
+	case bytes.HasPrefix(b, rpmMagic):
+		return &format{name: "rpm", extract: extractRPM}, nil
 	case bytes.HasPrefix(b, []byte("PK\x03\x04")), bytes.HasPrefix(b, []byte("PK\x05\x06")):
 		return &format{name: "zip", extract: extractWith(archives.Zip{}, "zip entry")}, nil
 	case isTar(b):

@@ -34,18 +34,19 @@ func main() {
 	bin := flag.String("reehub", "bin/reehub", "the reehub binary")
 	archive := flag.String("archive", "", "the archive to scan (a Debian orig tarball of at least 50 MB)")
 	work := flag.String("work", "", "a scratch directory")
+	lc := flag.Bool("licensecheck", true, "also time Debian's licensecheck on the tree (minutes)")
 	flag.Parse()
 	if *archive == "" || *work == "" {
 		fmt.Fprintln(os.Stderr, "usage: fossology-bench -archive FILE -work DIR [-reehub bin/reehub]")
 		os.Exit(2)
 	}
-	if err := run(*bin, *archive, *work); err != nil {
+	if err := run(*bin, *archive, *work, *lc); err != nil {
 		fmt.Fprintln(os.Stderr, "fossology-bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, src, work string) error {
+func run(bin, src, work string, withLicensecheck bool) error {
 	ctx := context.Background()
 	fi, err := os.Stat(src)
 	if err != nil {
@@ -68,29 +69,42 @@ func run(bin, src, work string) error {
 	}
 	unpackTime := time.Since(t0)
 	files := len(tree.Files())
-	t1 := time.Now()
+	t1, c1 := time.Now(), selfCPU()
 	findings := 0
 	if err := runner.Run(ctx, tree, agent.Agents(), func(_ string, _ int, fs []agent.Finding) error { findings += len(fs); return nil }); err != nil {
 		return fmt.Errorf("scan: %w", err)
 	}
-	engineScan := time.Since(t1)
-	fmt.Printf("engine alone: %d files, unpack %.2fs, scan (all agents) %.2fs = %.0f files/s, %d findings\n",
-		files, unpackTime.Seconds(), engineScan.Seconds(), float64(files)/engineScan.Seconds(), findings)
+	engineScan, engineCPU := time.Since(t1), selfCPU()-c1
+	fmt.Printf("engine alone: %d files, unpack %.2fs, scan (all agents) %.2fs = %.0f files/s (CPU %.2fs), %d findings\n",
+		files, unpackTime.Seconds(), engineScan.Seconds(), float64(files)/engineScan.Seconds(), engineCPU.Seconds(), findings)
 
 	// licensecheck on the same tree.
+	if withLicensecheck {
+		if err := licensecheck(tree.Root, files, engineScan); err != nil {
+			return err
+		}
+	}
+	if err := os.RemoveAll(tree.Root); err != nil {
+		return err
+	}
+	return viaAPI(bin, src, work, unpackTime, engineScan, engineCPU)
+}
+
+// licensecheck times Debian's licensecheck on the unpacked tree.
+func licensecheck(root string, files int, engineScan time.Duration) error {
 	t2 := time.Now()
-	lc := exec.Command("licensecheck", "--recursive", "--machine", "--lines", "0", tree.Root)
+	lc := exec.Command("licensecheck", "--recursive", "--machine", "--lines", "0", root)
 	lc.Stdout = io.Discard
 	if err := lc.Run(); err != nil {
 		return fmt.Errorf("licensecheck: %w", err)
 	}
 	lcTime := time.Since(t2)
 	fmt.Printf("licensecheck: %.2fs = %.0f files/s; engine is %.1fx faster\n", lcTime.Seconds(), float64(files)/lcTime.Seconds(), lcTime.Seconds()/engineScan.Seconds())
-	if err := os.RemoveAll(tree.Root); err != nil {
-		return err
-	}
+	return nil
+}
 
-	// Through the API.
+// viaAPI scans src through a fresh reehub serve: upload, unpack, scan job.
+func viaAPI(bin, src, work string, unpackTime, engineScan, engineCPU time.Duration) error {
 	srv, err := startServer(bin, filepath.Join(work, "data"))
 	if err != nil {
 		return err
@@ -112,7 +126,7 @@ func run(bin, src, work string) error {
 		return err
 	}
 	unpacked := time.Now()
-	t4 := time.Now()
+	t4, s4 := time.Now(), procCPU(srv.cmd.Process.Pid)
 	job, err := srv.schedule(tok, id)
 	if err != nil {
 		return err
@@ -120,11 +134,12 @@ func run(bin, src, work string) error {
 	if err := srv.waitJob(tok, job); err != nil {
 		return err
 	}
-	done := time.Now()
+	done, scanCPU := time.Now(), procCPU(srv.cmd.Process.Pid)-s4
 	scanRSS := rss.stop()
 	total, scan := done.Sub(t3), done.Sub(t4)
 	fmt.Printf("API: upload+unpack %.2fs, scan job %.2fs, upload to Completed %.2fs\n", unpacked.Sub(t3).Seconds(), scan.Seconds(), total.Seconds())
 	fmt.Printf("ratio scan job / engine scan: %.2f (goal <= 1.2)\n", scan.Seconds()/engineScan.Seconds())
+	fmt.Printf("CPU of the scan job (server) / CPU of the engine scan: %.2fs / %.2fs = %.2f\n", scanCPU.Seconds(), engineCPU.Seconds(), scanCPU.Seconds()/engineCPU.Seconds())
 	fmt.Printf("ratio upload to Completed / engine unpack+scan: %.2f\n", total.Seconds()/(unpackTime+engineScan).Seconds())
 	fmt.Printf("server RSS peak: %.0f MB during the upload, %.0f MB during unpack and scan\n", uploadRSS/1e6, scanRSS/1e6)
 	return nil
@@ -324,4 +339,34 @@ func rssOf(pid int) float64 {
 		}
 	}
 	return 0
+}
+
+// selfCPU is the CPU time (user and system) this process used so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procCPU is the CPU time (utime + stime of /proc/pid/stat, in clock ticks
+// of 10 ms) process pid used so far.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * 10 * time.Millisecond
 }

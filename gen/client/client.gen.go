@@ -1077,8 +1077,10 @@ type FossologyAccessLevel string
 // FossologyBulkScan defines model for FossologyBulkScan.
 type FossologyBulkScan struct {
 	BulkActions []struct {
-		Acknowledgement  *string                                    `json:"acknowledgement,omitempty"`
-		Comment          *string                                    `json:"comment,omitempty"`
+		Acknowledgement *string `json:"acknowledgement,omitempty"`
+		Comment         *string `json:"comment,omitempty"`
+
+		// LicenseAction ADD adds the license to the matched files; REMOVE removes it from them.
 		LicenseAction    *FossologyBulkScanBulkActionsLicenseAction `json:"licenseAction,omitempty"`
 		LicenseShortName string                                     `json:"licenseShortName"`
 		LicenseText      *string                                    `json:"licenseText,omitempty"`
@@ -1093,7 +1095,7 @@ type FossologyBulkScan struct {
 	ScanOnlyFindings *bool  `json:"scanOnlyFindings,omitempty"`
 }
 
-// FossologyBulkScanBulkActionsLicenseAction defines model for FossologyBulkScan.BulkActions.LicenseAction.
+// FossologyBulkScanBulkActionsLicenseAction ADD adds the license to the matched files; REMOVE removes it from them.
 type FossologyBulkScanBulkActionsLicenseAction string
 
 // FossologyBulkScanBulkScope defines model for FossologyBulkScan.BulkScope.
@@ -4500,7 +4502,7 @@ type ClientInterface interface {
 
 	// FossologyBulkConcludeV1WithBody Conclude a license on every file of the upload that contains a text
 	//
-	// Conclude a license on every file of the upload that contains a text.
+	// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4509,7 +4511,7 @@ type ClientInterface interface {
 
 	// FossologyBulkConcludeV1 Conclude a license on every file of the upload that contains a text
 	//
-	// Conclude a license on every file of the upload that contains a text.
+	// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5061,7 +5063,7 @@ type ClientInterface interface {
 
 	// FossologyBulkConcludeWithBody Conclude a license on every file of the upload that contains a text
 	//
-	// Conclude a license on every file of the upload that contains a text.
+	// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5070,7 +5072,7 @@ type ClientInterface interface {
 
 	// FossologyBulkConclude Conclude a license on every file of the upload that contains a text
 	//
-	// Conclude a license on every file of the upload that contains a text.
+	// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -6812,7 +6814,7 @@ func (c *Client) FossologyGetUploadCopyrightsV1(ctx context.Context, id Fossolog
 
 // FossologyBulkConcludeV1WithBody Conclude a license on every file of the upload that contains a text
 //
-// Conclude a license on every file of the upload that contains a text.
+// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 //
 // Takes any type of body and a specified content type.
 //
@@ -6831,7 +6833,7 @@ func (c *Client) FossologyBulkConcludeV1WithBody(ctx context.Context, id Fossolo
 
 // FossologyBulkConcludeV1 Conclude a license on every file of the upload that contains a text
 //
-// Conclude a license on every file of the upload that contains a text.
+// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7983,7 +7985,7 @@ func (c *Client) FossologyGetUploadCopyrights(ctx context.Context, id FossologyI
 
 // FossologyBulkConcludeWithBody Conclude a license on every file of the upload that contains a text
 //
-// Conclude a license on every file of the upload that contains a text.
+// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 //
 // Takes any type of body and a specified content type.
 //
@@ -8002,7 +8004,7 @@ func (c *Client) FossologyBulkConcludeWithBody(ctx context.Context, id Fossology
 
 // FossologyBulkConclude Conclude a license on every file of the upload that contains a text
 //
-// Conclude a license on every file of the upload that contains a text.
+// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -17028,7 +17030,7 @@ type ClientWithResponsesInterface interface {
 
 	// FossologyBulkConcludeV1WithBodyWithResponse Conclude a license on every file of the upload that contains a text
 	//
-	// Conclude a license on every file of the upload that contains a text.
+	// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17037,7 +17039,7 @@ type ClientWithResponsesInterface interface {
 
 	// FossologyBulkConcludeV1WithResponse Conclude a license on every file of the upload that contains a text
 	//
-	// Conclude a license on every file of the upload that contains a text.
+	// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17663,7 +17665,7 @@ type ClientWithResponsesInterface interface {
 
 	// FossologyBulkConcludeWithBodyWithResponse Conclude a license on every file of the upload that contains a text
 	//
-	// Conclude a license on every file of the upload that contains a text.
+	// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17672,7 +17674,7 @@ type ClientWithResponsesInterface interface {
 
 	// FossologyBulkConcludeWithResponse Conclude a license on every file of the upload that contains a text
 	//
-	// Conclude a license on every file of the upload that contains a text.
+	// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -32559,7 +32561,7 @@ func (c *ClientWithResponses) FossologyGetUploadCopyrightsV1WithResponse(ctx con
 
 // FossologyBulkConcludeV1WithBodyWithResponse Conclude a license on every file of the upload that contains a text
 //
-// Conclude a license on every file of the upload that contains a text.
+// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -32574,7 +32576,7 @@ func (c *ClientWithResponses) FossologyBulkConcludeV1WithBodyWithResponse(ctx co
 
 // FossologyBulkConcludeV1WithResponse Conclude a license on every file of the upload that contains a text
 //
-// Conclude a license on every file of the upload that contains a text.
+// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -33560,7 +33562,7 @@ func (c *ClientWithResponses) FossologyGetUploadCopyrightsWithResponse(ctx conte
 
 // FossologyBulkConcludeWithBodyWithResponse Conclude a license on every file of the upload that contains a text
 //
-// Conclude a license on every file of the upload that contains a text.
+// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -33575,7 +33577,7 @@ func (c *ClientWithResponses) FossologyBulkConcludeWithBodyWithResponse(ctx cont
 
 // FossologyBulkConcludeWithResponse Conclude a license on every file of the upload that contains a text
 //
-// Conclude a license on every file of the upload that contains a text.
+// Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

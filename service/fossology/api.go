@@ -420,9 +420,10 @@ func (s *Service) SetDecision(ctx context.Context, c Caller, id, itemID int64, s
 	return s.putDecisions(ctx, u.ID, []clearing.Decision{d})
 }
 
-// BulkConclude records a bulk rule on an upload and submits the job that
-// applies it; it returns the job id.
-func (s *Service) BulkConclude(ctx context.Context, c Caller, id, itemID int64, text string, licenses []string) (int64, error) {
+// BulkConclude records a bulk rule on an upload, adding the licenses add
+// to and removing the licenses remove from every file with text, and
+// submits the job that applies it; it returns the job id.
+func (s *Service) BulkConclude(ctx context.Context, c Caller, id, itemID int64, text string, add, remove []string) (int64, error) {
 	u, err := s.readyUpload(ctx, c, id)
 	if err != nil {
 		return 0, err
@@ -430,11 +431,11 @@ func (s *Service) BulkConclude(ctx context.Context, c Caller, id, itemID int64, 
 	if _, err := s.store.FossologyItem(ctx, u.ID, itemID); err != nil {
 		return 0, err
 	}
-	b, err := clearing.NewBulk(text, licenses, c.UserName)
+	b, err := clearing.NewBulk(text, add, remove, c.UserName)
 	if err != nil {
 		return 0, err
 	}
-	row := store.FossologyBulk{UploadID: u.ID, Text: b.Text, Licenses: strings.Join(b.Licenses, " "), UserID: c.UserName}
+	row := store.FossologyBulk{UploadID: u.ID, Text: b.Text, Licenses: strings.Join(b.Licenses, " "), Removes: strings.Join(b.Remove, " "), UserID: c.UserName}
 	if err := s.store.CreateFossologyBulk(ctx, &row); err != nil {
 		return 0, err
 	}
@@ -566,8 +567,14 @@ func (s *Service) RunWebhooks(ctx context.Context, every time.Duration) {
 	}
 }
 
+// deliverDue delivers the due webhooks. Each delivery is claimed in the
+// database first (store.ClaimWebhook), so that of several instances on one
+// database exactly one sends it; an instance that dies while sending loses
+// its claim after WebhookTimeout plus a margin, and the delivery is tried
+// again as the next attempt.
 func (s *Service) deliverDue(ctx context.Context) error {
-	due, err := s.store.DueWebhooks(ctx, s.store.Now())
+	now := s.store.Now()
+	due, err := s.store.DueWebhooks(ctx, now)
 	if err != nil {
 		return err
 	}
@@ -580,6 +587,21 @@ func (s *Service) deliverDue(ctx context.Context) error {
 		if v.Status != JobCompleted && v.Status != JobFailed {
 			continue
 		}
+		if fj.WebhookAttempts >= s.cfg.WebhookRetries {
+			// The last attempt's instance died while sending.
+			if err := s.store.FinishWebhook(ctx, fj.ID, fj.WebhookAttempts, map[string]any{"webhook_state": "failed"}); err != nil {
+				return err
+			}
+			continue
+		}
+		got, err := s.store.ClaimWebhook(ctx, fj.ID, fj.WebhookAttempts, now, now.Add(s.cfg.WebhookTimeout+webhookLeaseMargin))
+		if err != nil {
+			return err
+		}
+		if !got {
+			continue // another instance is sending it
+		}
+		attempt := fj.WebhookAttempts + 1
 		p := webhookPayload{ID: v.ID, Name: v.Name, QueueDate: Timestamp(v.QueueDate), UploadID: strconv.FormatInt(v.UploadID, 10),
 			UserID: strconv.FormatInt(v.UserID, 10), GroupID: strconv.FormatInt(v.GroupID, 10), ETA: v.ETA, Status: string(v.Status)}
 		if v.FirstFindingAt != nil {
@@ -591,21 +613,27 @@ func (s *Service) deliverDue(ctx context.Context) error {
 		if fj.WebhookSecret != "" {
 			hdr[SignatureHeader] = Sign(fj.WebhookSecret, body)
 		}
-		perr := s.cfg.Fetch.Post(ctx, fj.WebhookURL, body, hdr)
-		cols := map[string]any{"webhook_attempts": fj.WebhookAttempts + 1}
+		pctx, cancel := context.WithTimeout(ctx, s.cfg.WebhookTimeout)
+		perr := s.cfg.Fetch.Post(pctx, fj.WebhookURL, body, hdr)
+		cancel()
+		var cols map[string]any
 		switch {
 		case perr == nil:
-			cols["webhook_state"] = "delivered"
-		case fj.WebhookAttempts+1 >= s.cfg.WebhookRetries:
-			cols["webhook_state"] = "failed"
+			cols = map[string]any{"webhook_state": "delivered"}
+		case attempt >= s.cfg.WebhookRetries:
+			cols = map[string]any{"webhook_state": "failed"}
 			s.log.WarnContext(ctx, "webhook failed for good", "job", fj.ID, "err", perr)
 		default:
-			cols["webhook_next_at"] = s.store.Now().Add(s.cfg.WebhookBackoff << fj.WebhookAttempts)
-			s.log.InfoContext(ctx, "webhook failed; retrying", "job", fj.ID, "attempt", fj.WebhookAttempts+1, "err", perr)
+			cols = map[string]any{"webhook_state": "pending", "webhook_next_at": s.store.Now().Add(s.cfg.WebhookBackoff << fj.WebhookAttempts)}
+			s.log.InfoContext(ctx, "webhook failed; retrying", "job", fj.ID, "attempt", attempt, "err", perr)
 		}
-		if err := s.store.UpdateFossologyJob(ctx, fj.ID, cols); err != nil {
+		if err := s.store.FinishWebhook(ctx, fj.ID, attempt, cols); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// webhookLeaseMargin is how much longer than WebhookTimeout a claim on a
+// delivery holds.
+const webhookLeaseMargin = 30 * time.Second

@@ -3,6 +3,7 @@ package fossology_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -185,15 +186,55 @@ func TestClearingUserBulkReuseNewScanner(t *testing.T) {
 	require.ErrorIs(t, err, fault.ErrInvalid)
 
 	// Bulk: every file with the MIT grant is concluded MIT.
-	bulk, err := clearing.NewBulk("Permission is hereby granted, free of charge,\n * to any person", []string{"MIT"}, "u1")
+	bulk, err := clearing.NewBulk("Permission is hereby granted, free of charge,\n * to any person", []string{"MIT"}, nil, "u1")
 	require.NoError(t, err)
 	read := func(it unpack.Item) ([]byte, error) { return agent.ReadText(tree.FilePath(it), 1<<20) }
-	bd, err := clearing.ApplyBulk(tree, []clearing.Bulk{bulk}, map[string]clearing.Decision{d.Path: d}, clearing.SourceBulk, read, now)
+	bd, err := clearing.ApplyBulk(tree, []clearing.Bulk{bulk}, map[string]clearing.Decision{d.Path: d}, fs, clearing.SourceBulk, read, now)
 	require.NoError(t, err)
 	require.Len(t, bd, 1)
 	require.Equal(t, fossologytest.PathMIT, bd[0].Path)
-	_, err = clearing.NewBulk("word", []string{"MIT"}, "u1")
+	require.Equal(t, []string{"MIT"}, bd[0].Licenses)
+	_, err = clearing.NewBulk("word", []string{"MIT"}, nil, "u1")
 	require.ErrorIs(t, err, fault.ErrInvalid)
+	_, err = clearing.NewBulk("two words", nil, nil, "u1")
+	require.ErrorIs(t, err, fault.ErrInvalid)
+	_, err = clearing.NewBulk("two words", []string{"MIT"}, []string{"MIT"}, "u1")
+	require.ErrorIs(t, err, fault.ErrInvalid)
+
+	// Bulk REMOVE: the GPL file's notice text removes GPL-2.0-or-later from
+	// what the scanners found there (no decision yet) and adds MIT; a file
+	// the text is not in is untouched, and a user's decision is kept.
+	gplText := "it under the terms of the GNU General Public License as published by"
+	require.Contains(t, scannerOf(fs, fossologytest.PathGPL), "GPL-2.0-or-later")
+	rm, err := clearing.NewBulk(gplText, []string{"MIT"}, []string{"GPL-2.0-or-later"}, "u1")
+	require.NoError(t, err)
+	rd, err := clearing.ApplyBulk(tree, []clearing.Bulk{rm}, map[string]clearing.Decision{d.Path: d}, fs, clearing.SourceBulk, read, now)
+	require.NoError(t, err)
+	require.Len(t, rd, 1, "%+v", rd)
+	require.Equal(t, fossologytest.PathGPL, rd[0].Path)
+	require.Equal(t, clearing.StatusIdentified, rd[0].Status)
+	want := slices.DeleteFunc(scannerOf(fs, fossologytest.PathGPL), func(id string) bool { return id == "GPL-2.0-or-later" })
+	want = append(want, "MIT")
+	slices.Sort(want)
+	require.Equal(t, slices.Compact(want), rd[0].Licenses)
+	// Removing from a decided file removes from its decision; removing a
+	// license a file does not have changes nothing.
+	decided := clearing.Decision{Path: fossologytest.PathGPL, SHA1: items[fossologytest.PathGPL].Hash.SHA1, Status: clearing.StatusIdentified,
+		Licenses: []string{"Apache-2.0", "GPL-2.0-or-later"}, Source: clearing.SourceNomosMonk}
+	onlyRm, err := clearing.NewBulk(gplText, nil, []string{"GPL-2.0-or-later"}, "u1")
+	require.NoError(t, err)
+	rd, err = clearing.ApplyBulk(tree, []clearing.Bulk{onlyRm}, map[string]clearing.Decision{decided.Path: decided}, fs, clearing.SourceBulk, read, now)
+	require.NoError(t, err)
+	require.Len(t, rd, 1)
+	require.Equal(t, []string{"Apache-2.0"}, rd[0].Licenses)
+	rd, err = clearing.ApplyBulk(tree, []clearing.Bulk{onlyRm}, map[string]clearing.Decision{decided.Path: rd[0]}, fs, clearing.SourceBulk, read, now)
+	require.NoError(t, err)
+	require.Empty(t, rd, "nothing left to remove")
+	user := decided
+	user.Source = clearing.SourceUser
+	rd, err = clearing.ApplyBulk(tree, []clearing.Bulk{onlyRm}, map[string]clearing.Decision{user.Path: user}, fs, clearing.SourceBulk, read, now)
+	require.NoError(t, err)
+	require.Empty(t, rd, "a user's decision is not overridden by a bulk")
 
 	// Reuse onto a second upload of the same content (another name): matched by hash.
 	earlier := []clearing.Decision{d, bd[0]}
@@ -217,4 +258,16 @@ func TestClearingUserBulkReuseNewScanner(t *testing.T) {
 	require.Empty(t, clearing.NomosMonk(fs, map[string]clearing.Decision{
 		fossologytest.PathGPL: wrong, fossologytest.PathMIT: bd[0],
 	}, now))
+}
+
+// scannerOf returns the license ids nomos, monk and ojo found in the file p.
+func scannerOf(fs []agent.Finding, p string) []string {
+	var out []string
+	for _, f := range fs {
+		if f.Path == p && f.Type == agent.TypeLicense && (f.Agent == agent.Nomos || f.Agent == agent.Monk || f.Agent == agent.Ojo) {
+			out = append(out, f.Value)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }

@@ -41,6 +41,8 @@ type Config struct {
 	WebhookRetries int
 	// WebhookBackoff is the wait before the first retry, doubled each time. Defaults to 2 seconds.
 	WebhookBackoff time.Duration
+	// WebhookTimeout bounds one delivery. Defaults to 30 seconds.
+	WebhookTimeout time.Duration
 }
 
 // Service is the FOSSology family: folders, uploads, scan jobs, results,
@@ -53,6 +55,8 @@ type Service struct {
 	cfg    Config
 	log    *slog.Logger
 	creds  credentials
+	// deciding holds the findings the deciders of one scan job share.
+	deciding decidingCache
 }
 
 // New returns the service and registers its job kinds with engine (call it
@@ -69,6 +73,9 @@ func New(st *store.Store, blobs *blob.Store, engine *job.Engine, log *slog.Logge
 	}
 	if cfg.WebhookBackoff <= 0 {
 		cfg.WebhookBackoff = 2 * time.Second
+	}
+	if cfg.WebhookTimeout <= 0 {
+		cfg.WebhookTimeout = 30 * time.Second
 	}
 	if cfg.Tool == "" {
 		cfg.Tool = "reehub"

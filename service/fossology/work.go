@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/reehub/reehub/archive/unpack"
@@ -150,6 +151,13 @@ func (s *Service) unpackSteps(j job.Job, _ UnpackArgs) []job.StepDef {
 				rows[i] = store.FossologyItem{UploadID: u.ID, ItemID: int64(i + 1), Path: it.Path, Kind: string(it.Kind),
 					SHA1: it.Hash.SHA1, MD5: it.Hash.MD5, SHA256: it.Hash.SHA256, Size: it.Hash.Size, MimeType: it.MimeType,
 					Format: it.Format, Archive: it.Archive, LinkTarget: it.LinkTarget}
+				if it.Package != nil {
+					pb, err := json.Marshal(it.Package)
+					if err != nil {
+						return fmt.Errorf("package of %s: %w", it.Path, err)
+					}
+					rows[i].PkgInfo = string(pb)
+				}
 			}
 			if err := s.store.ReplaceFossologyItems(ctx, u.ID, rows); err != nil {
 				return err
@@ -252,6 +260,13 @@ func (s *Service) tree(ctx context.Context, u store.FossologyUploadRow) (*unpack
 	for i, r := range rows {
 		t.Items[i] = unpack.Item{Path: r.Path, Kind: unpack.Kind(r.Kind), Hash: unpack.Hash{SHA1: r.SHA1, MD5: r.MD5, SHA256: r.SHA256, Size: r.Size},
 			MimeType: r.MimeType, Format: r.Format, Archive: r.Archive, LinkTarget: r.LinkTarget}
+		if r.PkgInfo != "" {
+			var p unpack.Package
+			if err := json.Unmarshal([]byte(r.PkgInfo), &p); err != nil {
+				return nil, fmt.Errorf("package of %s: %w", r.Path, err)
+			}
+			t.Items[i].Package = &p
+		}
 	}
 	return t, nil
 }
@@ -302,7 +317,7 @@ func (s *Service) bulks(ctx context.Context, uploadID int64) ([]clearing.Bulk, e
 	}
 	out := make([]clearing.Bulk, len(rows))
 	for i, r := range rows {
-		out[i] = clearing.Bulk{Text: r.Text, Licenses: strings.Fields(r.Licenses), UserID: r.UserID}
+		out[i] = clearing.Bulk{Text: r.Text, Licenses: strings.Fields(r.Licenses), Remove: strings.Fields(r.Removes), UserID: r.UserID}
 	}
 	return out, nil
 }
@@ -310,6 +325,37 @@ func (s *Service) bulks(ctx context.Context, uploadID int64) ([]clearing.Bulk, e
 func (s *Service) readText(tree *unpack.Tree) func(unpack.Item) ([]byte, error) {
 	return func(it unpack.Item) ([]byte, error) { return agent.ReadText(tree.FilePath(it), 1<<20) }
 }
+
+// decidingCache holds the findings of one job's deciders: one job at a
+// time, so that its memory is bounded by one upload's findings.
+type decidingCache struct {
+	mu       sync.Mutex
+	job      string
+	findings []agent.Finding
+}
+
+func (c *decidingCache) get(jobID string) ([]agent.Finding, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.findings, c.job == jobID && c.job != ""
+}
+
+func (c *decidingCache) put(jobID string, fs []agent.Finding) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.job, c.findings = jobID, fs
+}
+
+func (c *decidingCache) drop(jobID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.job == jobID {
+		c.job, c.findings = "", nil
+	}
+}
+
+// findingsBatch is how many findings the writer of a pass stores at once.
+const findingsBatch = 2000
 
 // progressEvery is how often a running agent records its progress.
 const progressEvery = 500 * time.Millisecond
@@ -337,7 +383,7 @@ func (s *Service) scanSteps(j job.Job, a ScanArgs) []job.StepDef {
 		passOf[ag] = -1 // stored by pass 0
 	}
 	defs := make([]job.StepDef, 0, len(a.Steps))
-	for _, st := range a.Steps {
+	for i, st := range a.Steps {
 		name := st
 		pass, isAgent := passOf[agent.Agent(name)]
 		switch {
@@ -352,7 +398,11 @@ func (s *Service) scanSteps(j job.Job, a ScanArgs) []job.StepDef {
 				return nil
 			}})
 		default:
+			last := i == len(a.Steps)-1
 			defs = append(defs, job.StepDef{Name: name, Run: func(ctx context.Context, w *job.Work) error {
+				if last {
+					defer s.deciding.drop(j.ID)
+				}
 				return s.runDecider(ctx, w, j, name, a)
 			}})
 		}
@@ -385,14 +435,32 @@ func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents 
 		}
 	}
 	firstSeen := fj.FirstFindingAt != nil
-	var buf []store.FossologyFinding
-	flush := func() error {
-		err := s.store.AddFossologyFindings(ctx, buf)
-		buf = buf[:0]
-		return err
+	// The findings are stored by a writer goroutine, batch by batch, so that
+	// the pass over the files never waits for the database.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []store.FossologyFinding, 4)
+	werr := make(chan error, 1)
+	go func() {
+		var err error
+		for b := range batches {
+			if err == nil {
+				if err = s.store.AddFossologyFindings(wctx, b); err != nil {
+					cancel() // stop the pass
+				}
+			}
+		}
+		werr <- err
+	}()
+	buf := make([]store.FossologyFinding, 0, findingsBatch)
+	flush := func() {
+		if len(buf) > 0 {
+			batches <- buf
+			buf = make([]store.FossologyFinding, 0, findingsBatch)
+		}
 	}
 	last, found := time.Now(), 0
-	err = s.runner.Run(ctx, tree, agents, func(_ string, done int, fs []agent.Finding) error {
+	err = s.runner.Run(wctx, tree, agents, func(_ string, done int, fs []agent.Finding) error {
 		for _, f := range fs {
 			buf = append(buf, store.FossologyFinding{UploadID: u.ID, Agent: string(f.Agent), Path: f.Path, SHA1: f.SHA1, Type: string(f.Type),
 				Value: f.Value, Expression: f.Expression, Rule: f.Rule, StartLine: f.StartLine, EndLine: f.EndLine})
@@ -404,10 +472,8 @@ func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents 
 			}
 		}
 		found += len(fs)
-		if len(buf) >= 500 {
-			if err := flush(); err != nil {
-				return err
-			}
+		if len(buf) >= findingsBatch {
+			flush()
 		}
 		if time.Since(last) >= progressEvery {
 			last = time.Now()
@@ -419,10 +485,14 @@ func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents 
 		}
 		return nil
 	})
-	if err != nil {
-		return err
+	if err == nil {
+		flush()
 	}
-	if err := flush(); err != nil {
+	close(batches)
+	if werr := <-werr; werr != nil {
+		return werr
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w.Log, "%v: %d findings in %d files\n", agents, found, files)
@@ -435,9 +505,14 @@ func (s *Service) runDecider(ctx context.Context, w *job.Work, j job.Job, step s
 	if err != nil {
 		return err
 	}
-	findings, err := s.findings(ctx, u.ID)
-	if err != nil {
-		return err
+	// The deciders of a job run one after the other on the same findings
+	// (they write decisions only): the first loads them, the others reuse them.
+	findings, ok := s.deciding.get(j.ID)
+	if !ok {
+		if findings, err = s.findings(ctx, u.ID); err != nil {
+			return err
+		}
+		s.deciding.put(j.ID, findings)
 	}
 	existing, err := s.decisions(ctx, u.ID)
 	if err != nil {
@@ -469,7 +544,7 @@ func (s *Service) runDecider(ctx context.Context, w *job.Work, j job.Job, step s
 			if err != nil {
 				return err
 			}
-			if out, err = clearing.ApplyBulk(tree, bulks, existing, clearing.SourceBulkReused, s.readText(tree), now); err != nil {
+			if out, err = clearing.ApplyBulk(tree, bulks, existing, findings, clearing.SourceBulkReused, s.readText(tree), now); err != nil {
 				return err
 			}
 			break
@@ -501,8 +576,8 @@ func (s *Service) runDecider(ctx context.Context, w *job.Work, j job.Job, step s
 		if err != nil {
 			return err
 		}
-		b := clearing.Bulk{Text: rows[i].Text, Licenses: strings.Fields(rows[i].Licenses), UserID: rows[i].UserID}
-		if out, err = clearing.ApplyBulk(tree, []clearing.Bulk{b}, existing, clearing.SourceBulk, s.readText(tree), now); err != nil {
+		b := clearing.Bulk{Text: rows[i].Text, Licenses: strings.Fields(rows[i].Licenses), Remove: strings.Fields(rows[i].Removes), UserID: rows[i].UserID}
+		if out, err = clearing.ApplyBulk(tree, []clearing.Bulk{b}, existing, findings, clearing.SourceBulk, s.readText(tree), now); err != nil {
 			return err
 		}
 	default:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/package-url/packageurl-go"
@@ -20,8 +21,9 @@ const maxControl = 1 << 20
 
 // Packages is the package agent: the packages the SBOM catalogers find in
 // the tree (dpkg databases, Python distributions, npm lock files, Go
-// binaries), and one package per Debian package (.deb) in the upload, read
-// from its control file as FOSSology's pkgagent does. Each finding's Value is
+// binaries), one package per Debian package (.deb) in the upload, read
+// from its control file as FOSSology's pkgagent does, and one per rpm
+// package, from its header (unpack.Item.Package; Rule "rpm-header"). Each finding's Value is
 // the package URL, its Rule the cataloger, and its Path the file the package
 // was found in.
 func Packages(ctx context.Context, tree *unpack.Tree) ([]Finding, error) {
@@ -47,6 +49,11 @@ func Packages(ctx context.Context, tree *unpack.Tree) ([]Finding, error) {
 		out = append(out, Finding{Agent: Package, Path: loc, SHA1: sha[loc], Type: TypePackage, Value: p.PURL, Rule: p.FoundBy})
 	}
 	for _, it := range tree.Items {
+		if it.Kind == unpack.KindContainer && it.Package != nil {
+			out = append(out, Finding{Agent: Package, Path: it.Path, SHA1: it.Hash.SHA1, Type: TypePackage,
+				Value: packageURL(it.Package), Rule: it.Package.Type + "-header"})
+			continue
+		}
 		if it.Kind != unpack.KindContainer || it.Format != "deb" {
 			continue
 		}
@@ -60,6 +67,31 @@ func Packages(ctx context.Context, tree *unpack.Tree) ([]Finding, error) {
 		}
 	}
 	return out, nil
+}
+
+// packageURL is the package URL of a package container's header
+// (pkg:rpm/<vendor>/<name>@<version>-<release>?arch=...&epoch=...).
+func packageURL(p *unpack.Package) string {
+	v := p.Version
+	if p.Release != "" {
+		v += "-" + p.Release
+	}
+	m := map[string]string{}
+	if p.Arch != "" {
+		m["arch"] = p.Arch
+	}
+	if p.Epoch > 0 {
+		m["epoch"] = strconv.Itoa(p.Epoch)
+	}
+	ns := ""
+	if f := strings.Fields(p.Vendor); len(f) > 0 {
+		ns = strings.ToLower(f[0])
+	}
+	var q packageurl.Qualifiers
+	if len(m) > 0 {
+		q = packageurl.QualifiersFromMap(m)
+	}
+	return packageurl.NewPackageURL(p.Type, ns, p.Name, v, q, "").ToString()
 }
 
 // debControl reads the control file of the .deb container it.

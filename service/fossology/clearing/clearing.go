@@ -240,49 +240,83 @@ func NewScanner(findings []agent.Finding, existing map[string]Decision, now time
 	return out
 }
 
-// Bulk is a bulk conclusion: every file whose text contains Text gets
-// Licenses (FOSSology's monkbulk).
+// Bulk is a bulk conclusion (FOSSology's monkbulk): every file whose text
+// contains Text gets the licenses of Licenses added to, and those of Remove
+// taken from, the licenses it has (see ApplyBulk).
 type Bulk struct {
 	// Text is the license text or phrase looked for (whitespace-insensitive,
 	// case-insensitive).
 	Text string `json:"text"`
-	// Licenses are the concluded ids.
+	// Licenses are the ids added (the ADD actions).
 	Licenses []string `json:"licenses"`
+	// Remove are the ids removed (the REMOVE actions).
+	Remove []string `json:"remove,omitempty"`
 	// UserID made the bulk decision.
 	UserID string `json:"user_id,omitempty"`
 }
 
-// NewBulk validates a bulk conclusion.
-func NewBulk(text string, licenses []string, userID string) (Bulk, error) {
+// NewBulk validates a bulk conclusion that adds the licenses add and removes
+// the licenses remove; it needs at least one of either, and no license both.
+func NewBulk(text string, add, remove []string, userID string) (Bulk, error) {
 	if len(strings.Fields(text)) < 2 {
 		return Bulk{}, fault.Invalidf("a bulk text needs at least two words")
 	}
-	ids, err := canonical(licenses)
+	ids, err := canonical(add)
 	if err != nil {
 		return Bulk{}, err
 	}
-	if len(ids) == 0 {
-		return Bulk{}, fault.Invalidf("a bulk conclusion needs at least one license")
+	rm, err := canonical(remove)
+	if err != nil {
+		return Bulk{}, err
 	}
-	return Bulk{Text: text, Licenses: ids, UserID: userID}, nil
+	if len(ids) == 0 && len(rm) == 0 {
+		return Bulk{}, fault.Invalidf("a bulk conclusion needs at least one license to add or remove")
+	}
+	for _, id := range rm {
+		if slices.Contains(ids, id) {
+			return Bulk{}, fault.Invalidf("license %s is both added and removed by the bulk conclusion", id)
+		}
+	}
+	if len(rm) == 0 {
+		rm = nil
+	}
+	return Bulk{Text: text, Licenses: ids, Remove: rm, UserID: userID}, nil
 }
 
-// ApplyBulk concludes every file of tree whose text contains one of the
-// bulks' texts, and returns the decisions, with source src (SourceBulk for a
-// user's bulk, SourceBulkReused for the bulk_reused decider applying an
-// earlier upload's). Files with a user decision in existing are left alone.
+// ApplyBulk applies the bulks to every file of tree whose text contains one
+// of their texts, and returns the decisions, with source src (SourceBulk for
+// a user's bulk, SourceBulkReused for the bulk_reused decider applying an
+// earlier upload's). A bulk that only adds concludes a matched file with its
+// licenses (a decider's conclusion is replaced). A bulk that removes (with
+// or without adds) works, as FOSSology's clearing events do, on the licenses
+// the file has: its decision's in existing or, without one, what the
+// scanners found in it (findings of nomos, monk, ojo); the adds are added and
+// the removes taken away. A file left with no license is still IDENTIFIED:
+// the bulk said what it is not. Files with a user decision in existing are
+// left alone, and so are files a removing bulk matches but does not change.
 // read returns a file's text (agent.ReadText).
-func ApplyBulk(tree *unpack.Tree, bulks []Bulk, existing map[string]Decision, src Source, read func(unpack.Item) ([]byte, error), now time.Time) ([]Decision, error) {
+func ApplyBulk(tree *unpack.Tree, bulks []Bulk, existing map[string]Decision, findings []agent.Finding, src Source, read func(unpack.Item) ([]byte, error), now time.Time) ([]Decision, error) {
 	if len(bulks) == 0 {
 		return nil, nil
 	}
 	needles := make([][]byte, len(bulks))
+	removes := false
 	for i, b := range bulks {
 		needles[i] = []byte(normalize(b.Text))
+		removes = removes || len(b.Remove) > 0
+	}
+	scanned := map[string][]string{}
+	if removes {
+		for _, ag := range []agent.Agent{agent.Nomos, agent.Monk, agent.Ojo} {
+			for p, ids := range scannerIDs(findings, ag) {
+				scanned[p] = append(scanned[p], ids...)
+			}
+		}
 	}
 	var out []Decision
 	for _, it := range tree.Files() {
-		if d, ok := existing[it.Path]; ok && d.Source == SourceUser {
+		d, decided := existing[it.Path]
+		if decided && d.Source == SourceUser {
 			continue
 		}
 		text, err := read(it)
@@ -293,18 +327,44 @@ func ApplyBulk(tree *unpack.Tree, bulks []Bulk, existing map[string]Decision, sr
 			continue
 		}
 		norm := []byte(normalize(string(text)))
-		var ids []string
+		var hit []Bulk
 		for i, n := range needles {
 			if bytes.Contains(norm, n) {
-				ids = append(ids, bulks[i].Licenses...)
+				hit = append(hit, bulks[i])
 			}
 		}
-		if len(ids) == 0 {
+		if len(hit) == 0 {
 			continue
 		}
-		slices.Sort(ids)
+		// A bulk that only adds concludes the file with its licenses; one
+		// that removes works on the licenses the file has: its decision's
+		// or, without one, what the scanners found there.
+		var have []string
+		if slices.ContainsFunc(hit, func(b Bulk) bool { return len(b.Remove) > 0 }) {
+			if decided {
+				have = slices.Clone(d.Licenses)
+			} else {
+				have = slices.Clone(scanned[it.Path])
+			}
+		}
+		slices.Sort(have)
+		have = slices.Compact(have)
+		before := slices.Clone(have)
+		for _, b := range hit {
+			have = append(have, b.Licenses...)
+			have = slices.DeleteFunc(have, func(id string) bool { return slices.Contains(b.Remove, id) })
+		}
+		slices.Sort(have)
+		have = slices.Compact(have)
+		onlyRemoves := !slices.ContainsFunc(hit, func(b Bulk) bool { return len(b.Licenses) > 0 })
+		if onlyRemoves && slices.Equal(before, have) {
+			continue
+		}
+		if have == nil {
+			have = []string{}
+		}
 		out = append(out, Decision{Path: it.Path, SHA1: it.Hash.SHA1, Status: StatusIdentified,
-			Licenses: slices.Compact(ids), Source: src, UserID: bulks[0].UserID, Time: now.UTC()})
+			Licenses: have, Source: src, UserID: hit[0].UserID, Time: now.UTC()})
 	}
 	return out, nil
 }

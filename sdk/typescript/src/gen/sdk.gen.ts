@@ -1724,7 +1724,7 @@ export const fossologySetClearingDecision = <ThrowOnError extends boolean = fals
 /**
  * Conclude a license on every file of the upload that contains a text
  *
- * Conclude a license on every file of the upload that contains a text.
+ * Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
  */
 export const fossologyBulkConclude = <ThrowOnError extends boolean = false>(options: Options<FossologyBulkConcludeData, ThrowOnError>): RequestResult<FossologyBulkConcludeResponses, FossologyBulkConcludeErrors, ThrowOnError> => (options.client ?? client).post<FossologyBulkConcludeResponses, FossologyBulkConcludeErrors, ThrowOnError>({
     security: [
@@ -2329,7 +2329,7 @@ export const fossologySetClearingDecisionV1 = <ThrowOnError extends boolean = fa
 /**
  * Conclude a license on every file of the upload that contains a text
  *
- * Conclude a license on every file of the upload that contains a text.
+ * Add (licenseAction ADD) or remove (REMOVE) licenses on every file of the upload that contains refText, as a job. A bulk that only adds concludes each matched file with its licenses; one that removes works on the licenses the file has (its decision's or, without one, what nomos, monk and ojo found in it). Files with a user's decision are left alone.
  */
 export const fossologyBulkConcludeV1 = <ThrowOnError extends boolean = false>(options: Options<FossologyBulkConcludeV1Data, ThrowOnError>): RequestResult<FossologyBulkConcludeV1Responses, FossologyBulkConcludeV1Errors, ThrowOnError> => (options.client ?? client).post<FossologyBulkConcludeV1Responses, FossologyBulkConcludeV1Errors, ThrowOnError>({
     security: [

@@ -1005,6 +1005,9 @@ export type FossologyBulkScan = {
         licenseText?: string;
         acknowledgement?: string;
         comment?: string;
+        /**
+         * ADD adds the license to the matched files; REMOVE removes it from them.
+         */
         licenseAction?: 'ADD' | 'REMOVE';
     }>;
     bulkScope?: 'folder' | 'upload';
