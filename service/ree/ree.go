@@ -22,6 +22,7 @@ import (
 
 	"github.com/reehub/reehub/archive"
 	"github.com/reehub/reehub/runtime/podman"
+	"github.com/reehub/reehub/metrics"
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/process"
 	"github.com/reehub/reehub/store/blob"
@@ -61,6 +62,9 @@ type Config struct {
 	// (the registry's hook): a registered image is never removed as a cache.
 	// Nil means none is.
 	ImageRegistered func(ctx context.Context, processID string) bool
+	// Metrics receives the duration of each recording and replay build and
+	// what its proxy recorded, replayed and missed. Nil records nothing.
+	Metrics *metrics.Metrics
 }
 
 // Service is the REE domain service.
