@@ -159,4 +159,3 @@ func (s *Server) authenticate(req *http.Request) (auth.Principal, error) {
 	}
 	return s.auth.Bearer(ctx, cred.secret)
 }
-

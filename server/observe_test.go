@@ -136,18 +136,26 @@ func TestMetricsAndRequestIDs(t *testing.T) {
 	n, ok = series(t, after, "reehub_job_duration_seconds_count", map[string]string{"family": "ree", "kind": kind[1], "state": "failed"})
 	require.True(t, ok, after)
 	require.Equal(t, 1.0, n)
-	require.Regexp(t, `reehub_job_step_duration_seconds_count\{family="ree",kind="`+regexp.QuoteMeta(kind[1])+`",step="[a-z_-]+",state="failed"\} 1`, after)
+	// Labels come sorted by name: family, kind, state, step.
+	require.Regexp(t, `reehub_job_step_duration_seconds_count\{family="ree",kind="`+regexp.QuoteMeta(kind[1])+`",state="failed",step="[a-z_-]+"\} 1`, after)
+	n, ok = series(t, after, "reehub_scrape_errors_total", map[string]string{"group": "reehub_jobs"})
+	require.True(t, ok)
+	require.Zero(t, n)
 	// The queue is empty again; the gauge is there for every kind, at 0.
 	for _, state := range []string{"queued", "running"} {
 		n, ok = series(t, after, "reehub_jobs", map[string]string{"family": "ree", "kind": kind[1], "queue": "builds", "state": state})
 		require.True(t, ok, after)
 		require.Zero(t, n)
 	}
-	// The blob store holds at least the failed job's input and log.
-	n, ok = series(t, after, "reehub_blobs", map[string]string{})
+	// The storage gauges (read once a minute: their values are the first
+	// scrape's) are there although the fake Podman lists no images.
+	_, ok = series(t, after, "reehub_blobs", map[string]string{})
+	require.True(t, ok, after)
+	n, ok = series(t, after, "reehub_database_bytes", map[string]string{})
 	require.True(t, ok, after)
 	require.Positive(t, n)
 	require.Contains(t, after, `reehub_blob_bytes{kind="logs"}`)
+	require.NotContains(t, after, "reehub_image_bytes ")
 	require.Contains(t, after, "go_goroutines")
 
 	// The access log line of the submission.

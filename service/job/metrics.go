@@ -48,20 +48,26 @@ func (e *Engine) registerGauges() {
 		{Name: "reehub_image_bytes", Help: "Bytes of the images reehub holds (sizes overlap where images share layers).", Labels: nil},
 		{Name: "reehub_database_bytes", Help: "Size of the database.", Labels: nil},
 	}, usageTTL, func(ctx context.Context) (map[string][]metrics.Sample, error) {
-		u, err := e.Usage(ctx)
+		u, err := e.storeUsage(ctx)
 		if err != nil {
 			return nil, err
 		}
+		// Podman not answering must not hide the blob store: the image
+		// gauges are then left out until it answers again.
+		images := e.imageUsage(ctx, &u) == nil
 		var blobs []metrics.Sample
 		for k, n := range u.Blobs {
 			blobs = append(blobs, metrics.Sample{Labels: []string{string(k)}, Value: float64(n)})
 		}
 		blobs = append(blobs, metrics.Sample{Labels: []string{"other"}, Value: float64(u.Other)})
 		one := func(v float64) []metrics.Sample { return []metrics.Sample{{Value: v}} }
-		return map[string][]metrics.Sample{
-			"reehub_blob_bytes": blobs, "reehub_blobs": one(float64(u.Count)), "reehub_images": one(float64(u.Images)),
-			"reehub_image_bytes": one(float64(u.ImageBytes)), "reehub_database_bytes": one(float64(u.DatabaseBytes)),
-		}, nil
+		out := map[string][]metrics.Sample{
+			"reehub_blob_bytes": blobs, "reehub_blobs": one(float64(u.Count)), "reehub_database_bytes": one(float64(u.DatabaseBytes)),
+		}
+		if images {
+			out["reehub_images"], out["reehub_image_bytes"] = one(float64(u.Images)), one(float64(u.ImageBytes))
+		}
+		return out, nil
 	})
 }
 

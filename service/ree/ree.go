@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/reehub/reehub/archive"
-	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/metrics"
+	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/process"
 	"github.com/reehub/reehub/store/blob"
