@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -159,23 +158,4 @@ func (s *Server) authenticate(req *http.Request) (auth.Principal, error) {
 		return s.auth.Basic(ctx, cred.user, cred.secret)
 	}
 	return s.auth.Bearer(ctx, cred.secret)
-}
-
-// requestLog takes query credentials out of the URL, then logs each request
-// once it is answered: method, URL (redacted), status, size, duration, and
-// the user when one authenticated.
-func (s *Server) requestLog() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		takeQueryCredentials(c)
-		start := time.Now()
-		c.Next()
-		attrs := []any{
-			"method", c.Request.Method, "url", redactedURL(c.Request.URL), "status", c.Writer.Status(),
-			"bytes", c.Writer.Size(), "duration", time.Since(start).Round(time.Microsecond), "remote", c.Request.RemoteAddr,
-		}
-		if p, err := principalFrom(c.Request.Context()); err == nil {
-			attrs = append(attrs, "user", p.User.Name)
-		}
-		s.log.InfoContext(c.Request.Context(), "request", attrs...)
-	}
 }

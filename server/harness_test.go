@@ -29,6 +29,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/stretchr/testify/require"
 
+	"github.com/reehub/reehub/metrics"
 	"github.com/reehub/reehub/runtime/baseimage"
 	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/server"
@@ -180,6 +181,8 @@ type harnessOpts struct {
 	maxUploadBytes   int64
 	corsOrigins      []string
 	openRegistration bool
+	// metrics, when set, is given to the engine, the REE service and the server.
+	metrics *metrics.Metrics
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -201,12 +204,13 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	password := "pw-" + hex.EncodeToString([]byte(t.Name()))[:8]
 	_, _, err = authSvc.EnsureAdmin(ctx, password)
 	require.NoError(t, err)
-	engine, err := job.New(st, blobs, log, job.Config{DataDir: dir, Queues: map[string]job.QueueConfig{job.QueueBuilds: {MaxWorkers: 1}}})
+	engine, err := job.New(st, blobs, log, job.Config{DataDir: dir, Queues: map[string]job.QueueConfig{job.QueueBuilds: {MaxWorkers: 1}}, Metrics: o.metrics})
 	require.NoError(t, err)
 	procs := process.New(st, engine)
 	catalog := ree.NewCatalog(rt, baseimage.Catalogue(), filepath.Join(dir, "image-exports"))
 	reeSvc, err := ree.New(rt, blobs, procs, engine, catalog, log, ree.Config{
 		Version: "test", BaseImageCacheDir: filepath.Join(dir, "base-images"), StagingDir: filepath.Join(dir, "uploads"),
+		Metrics: o.metrics,
 	})
 	require.NoError(t, err)
 	box, err := reana.NewSecretBox(bytes.Repeat([]byte("s"), 32))
@@ -223,7 +227,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	})
 	h, err := server.New(server.Deps{
 		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog, Workflows: workflows, Registry: regSvc,
-		PodmanVersion: rt.Version, PingDatabase: st.Ping, Log: log,
+		PodmanVersion: rt.Version, PingDatabase: st.Ping, Usage: engine.Usage, Log: log, Metrics: o.metrics,
 	}, server.Config{Version: "test", Database: "sqlite", MaxUploadBytes: o.maxUploadBytes, UploadDir: blobs.TempDir(),
 		CORSOrigins: o.corsOrigins, OpenRegistration: o.openRegistration})
 	require.NoError(t, err)

@@ -69,6 +69,7 @@ func (s *Server) gate(router routers.Router) gin.HandlerFunc {
 			return
 		}
 		op := route.Operation
+		c.Set(operationKey, op.OperationID)
 		if needsAuth(route.Spec, op) {
 			p, err := s.authenticate(req)
 			if err != nil {

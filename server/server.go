@@ -24,6 +24,7 @@ import (
 	"github.com/reehub/reehub"
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/gen/api"
+	"github.com/reehub/reehub/metrics"
 	"github.com/reehub/reehub/service/auth"
 	"github.com/reehub/reehub/service/fossology"
 	"github.com/reehub/reehub/service/job"
@@ -73,8 +74,12 @@ type Deps struct {
 	PingDatabase func(ctx context.Context) error
 	// Usage measures what reehub stores (GET /api/system/usage).
 	Usage func(ctx context.Context) (job.Usage, error)
-	// Log receives request failures and their causes.
+	// Log receives the access log (one line per request) and request
+	// failures with their causes.
 	Log *slog.Logger
+	// Metrics counts requests by operation and status, and is served at
+	// /metrics to admins; nil serves no /metrics and records nothing.
+	Metrics *metrics.Metrics
 }
 
 // Server implements the generated strict server interface.
@@ -93,6 +98,7 @@ type Server struct {
 	log       *slog.Logger
 	// registry serves /v1 and /v2/.
 	registry *registry.Service
+	metrics  *metrics.Metrics
 	// formats are the string formats the request validator checks (uuid).
 	formats []openapi3.SchemaValidationOption
 	// apiVersion is info.version of openapi.yaml.
@@ -129,7 +135,7 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("indent openapi.json: %w", err)
 	}
 	specJSON := indented.Bytes()
-	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, workflows: d.Workflows, foss: d.Fossology, registry: d.Registry, podman: d.PodmanVersion, pingDB: d.PingDatabase, usage: d.Usage, log: d.Log, apiVersion: spec.Info.Version,
+	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, workflows: d.Workflows, foss: d.Fossology, registry: d.Registry, podman: d.PodmanVersion, pingDB: d.PingDatabase, usage: d.Usage, log: d.Log, metrics: d.Metrics, apiVersion: spec.Info.Version,
 		formats: []openapi3.SchemaValidationOption{
 			openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
 		}}
@@ -193,6 +199,7 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 	engine.GET("/docs", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/docs/") })
 	engine.GET("/docs/*any", gin.WrapH(docs))
 	engine.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/docs/") })
+	s.mountMetrics(engine)
 	return reanaWorkspacePaths(headAsGet(engine)), nil
 }
 

@@ -34,8 +34,10 @@ type Job struct {
 	RiverJobID      int64
 	CancelRequested bool
 	// Keep spares the job from retention; KeepImage keeps its image after it packaged its output.
-	Keep        bool
-	KeepImage   bool
+	Keep      bool
+	KeepImage bool
+	// RequestID is the id of the API request that submitted the job.
+	RequestID   string
 	HeartbeatAt *time.Time
 	CreatedAt   time.Time
 	StartedAt   *time.Time
@@ -245,4 +247,19 @@ func (s *Store) CountJobsByState(ctx context.Context, kinds []string) (map[strin
 		out[r.State] = r.N
 	}
 	return out, nil
+}
+
+// JobCount is how many jobs of one kind are in one state.
+type JobCount struct {
+	Family, Kind, State string
+	Count               int64
+}
+
+// JobCounts counts the jobs in each of the states by family and kind (for the
+// queue depth gauges; the jobs_state_finished index covers the state).
+func (s *Store) JobCounts(ctx context.Context, states ...string) ([]JobCount, error) {
+	var out []JobCount
+	err := s.db.WithContext(ctx).Model(&Job{}).Select("family, kind, state, COUNT(*) AS count").
+		Where("state IN ?", states).Group("family, kind, state").Order("family, kind, state").Scan(&out).Error
+	return out, translate(err, "count jobs by state")
 }

@@ -34,6 +34,12 @@ type config struct {
 	Workers        int
 	JobMaxAttempts int
 	LogLevel       string
+	// LogFormat is text or json (the server's log, the access log included).
+	LogFormat string
+	// AdminAddr, when set, is a second listen address that serves /metrics
+	// and /debug/pprof/ without authentication (bind it to loopback or a
+	// private network).
+	AdminAddr      string
 	UpstreamCAFile string
 	DebianMirror   string
 	BuildBases     bool
@@ -97,6 +103,8 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	str(&c.UpstreamCAFile, "upstream-ca-file", "REEHUB_UPSTREAM_CA_FILE", "", "PEM file of extra CAs the recording proxy trusts upstream (private mirrors)")
 	str(&c.DebianMirror, "debian-mirror", "REEHUB_DEBIAN_MIRROR", "", "Debian mirror URL for apt in SBOM-strategy builds (e.g. a snapshot.debian.org archive); empty keeps the base image's sources")
 	str(&c.LogLevel, "log-level", "REEHUB_LOG_LEVEL", "info", "debug, info, warn or error")
+	str(&c.LogFormat, "log-format", "REEHUB_LOG_FORMAT", "text", "log format: text (key=value) or json (one object a line)")
+	str(&c.AdminAddr, "admin-addr", "REEHUB_ADMIN_ADDR", "", "admin listen address serving /metrics and /debug/pprof/ without authentication (e.g. localhost:5001); empty: none (/metrics is then served to admins on the main address)")
 	str(&c.ReanaAliases, "reana-aliases", "REEHUB_REANA_ALIASES", "", "YAML file mapping environment names of reana.yaml files (docker.io/library/python:3.11-slim) to reehub images (python_3_11)")
 	i64(&c.ReanaQuota, "reana-quota-bytes", "REEHUB_REANA_QUOTA_BYTES", 0, "each user's disk quota over their REANA workspaces; 0 means none")
 	i64(&c.MaxUploadBytes, "max-upload-bytes", "REEHUB_MAX_UPLOAD_BYTES", 8<<30, "largest accepted upload")
@@ -163,6 +171,9 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	}
 	if c.MaxUploadBytes <= 0 || c.Archive.MaxEntries <= 0 || c.Archive.MaxTotalBytes <= 0 || c.Archive.MaxRatio <= 0 || c.Workers <= 0 || c.JobMaxAttempts <= 0 || c.ReanaQuota < 0 {
 		return c, errors.New("limits, workers and job attempts must be positive")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, fmt.Errorf("log format %q: must be text or json", c.LogFormat)
 	}
 	if c.DebianMirror != "" {
 		u, err := url.Parse(c.DebianMirror)

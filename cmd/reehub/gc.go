@@ -20,7 +20,7 @@ func collectGarbage(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg.LogLevel, stderr)
+	log := newLogger(cfg.LogLevel, cfg.LogFormat, stderr)
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
@@ -32,7 +32,7 @@ func collectGarbage(ctx context.Context, args []string, stdout, stderr io.Writer
 	cfg.GCInterval = 0
 	// A server may be running beside: only what is older than the grace
 	// period is left over.
-	stk, err := openStack(ctx, cfg, rt, log, &cfg.GCGrace)
+	stk, err := openStack(ctx, cfg, rt, log, nil, &cfg.GCGrace)
 	if err != nil {
 		return err
 	}

@@ -9,23 +9,44 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/reehub/reehub/metrics"
 	"github.com/reehub/reehub/runtime/baseimage"
 	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/server"
 	"github.com/reehub/reehub/service/auth"
 )
 
-func newLogger(level string, w io.Writer) *slog.Logger {
+// newLogger returns the server's logger at level, in format "json" (one
+// object a line) or "text" (key=value, the default).
+func newLogger(level, format string, w io.Writer) *slog.Logger {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		l = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+	opts := &slog.HandlerOptions{Level: l}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// adminHandler serves the admin listener: the metrics and net/http/pprof,
+// without authentication; nothing else of reehub is there.
+func adminHandler(m *metrics.Metrics) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // serve wires configuration, store, runtime, services and HTTP server, and
@@ -35,14 +56,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg.LogLevel, stderr)
-	// Take the address before anything else: a taken port must not leave a
+	log := newLogger(cfg.LogLevel, cfg.LogFormat, stderr)
+	// Take the addresses before anything else: a taken port must not leave a
 	// database, a one-time admin password or a started job engine behind.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	defer ln.Close()
+	var adminLn net.Listener
+	if cfg.AdminAddr != "" {
+		if adminLn, err = net.Listen("tcp", cfg.AdminAddr); err != nil {
+			return fmt.Errorf("listen on the admin address %s: %w", cfg.AdminAddr, err)
+		}
+		defer adminLn.Close()
+	}
+	reg := metrics.New()
 	if abs, err := filepath.Abs(cfg.DataDir); err == nil {
 		log.Info("data directory", "path", abs)
 	}
@@ -58,7 +87,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 	}
-	stk, err := openStack(ctx, cfg, rt, log, nil)
+	stk, err := openStack(ctx, cfg, rt, log, reg, nil)
 	if err != nil {
 		return err
 	}
@@ -85,7 +114,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	go foss.RunWebhooks(hooksCtx, time.Second)
 	handler, err := server.New(server.Deps{
 		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog, Workflows: workflows, Fossology: foss, Registry: stk.registry,
-		PodmanVersion: rt.Version, PingDatabase: st.Ping, Usage: engine.Usage, Log: log,
+		PodmanVersion: rt.Version, PingDatabase: st.Ping, Usage: engine.Usage, Log: log, Metrics: reg,
 	}, server.Config{
 		Version: version, Database: string(st.Dialect()), MaxUploadBytes: cfg.MaxUploadBytes, UploadDir: blobs.TempDir(),
 		MaxTokenDays:     cfg.TokenMaxDays,
@@ -96,8 +125,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	log.Info("reehub listening", "addr", "http://"+ln.Addr().String(), "docs", "http://"+ln.Addr().String()+"/docs", "database", st.Dialect(), "podman", rt.URI())
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	var adminSrv *http.Server
+	if adminLn != nil {
+		adminSrv = &http.Server{Handler: adminHandler(reg), ReadHeaderTimeout: 10 * time.Second}
+		log.Info("reehub admin listener (metrics, pprof; no authentication)", "addr", "http://"+adminLn.Addr().String(), "metrics", "http://"+adminLn.Addr().String()+"/metrics")
+		go func() { errc <- adminSrv.Serve(adminLn) }()
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -108,6 +143,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("http shutdown", "err", err)
+	}
+	if adminSrv != nil {
+		if err := adminSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Warn("admin http shutdown", "err", err)
+		}
 	}
 	return engine.Stop(shutdownCtx)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/reehub/reehub/archive"
 	"github.com/reehub/reehub/archive/unpack"
+	"github.com/reehub/reehub/metrics"
 	"github.com/reehub/reehub/runtime/baseimage"
 	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/service/fossology"
@@ -44,20 +45,21 @@ type stack struct {
 // database's instance) and builds the engine with every family registered.
 // Temporary files older than tempAge (nil: the default for serve, see
 // build) are removed on the way.
-func openStack(ctx context.Context, cfg config, rt *podman.Runtime, log *slog.Logger, tempAge *time.Duration) (*stack, error) {
+// The metrics m (nil for none) go to the engine and the REE family.
+func openStack(ctx context.Context, cfg config, rt *podman.Runtime, log *slog.Logger, m *metrics.Metrics, tempAge *time.Duration) (*stack, error) {
 	st, err := store.Open(ctx, store.Config{SQLitePath: filepath.Join(cfg.DataDir, "reehub.db"), PostgresURL: cfg.DatabaseURL})
 	if err != nil {
 		return nil, err
 	}
 	s := &stack{store: st}
-	if err := s.build(ctx, cfg, rt, log, tempAge); err != nil {
+	if err := s.build(ctx, cfg, rt, log, m, tempAge); err != nil {
 		_ = st.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *slog.Logger, age *time.Duration) error {
+func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *slog.Logger, m *metrics.Metrics, age *time.Duration) error {
 	instance, err := s.store.InstanceID(ctx)
 	if err != nil {
 		return err
@@ -89,6 +91,7 @@ func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *
 		GCInterval:  cfg.GCInterval,
 		GCGrace:     cfg.GCGrace,
 		Retention:   cfg.Retention,
+		Metrics:     m,
 	})
 	if err != nil {
 		return err
@@ -108,6 +111,7 @@ func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *
 		StagingDir: filepath.Join(cfg.DataDir, "uploads"), StaleStagingAge: tempAge, UpstreamRoots: roots,
 		DebianMirror:      strings.TrimSuffix(cfg.DebianMirror, "/"),
 		RegisterImageFunc: s.registry.RegisterProduced,
+		Metrics:           m,
 	})
 	if err != nil {
 		return fmt.Errorf("wire services: %w", err)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"time"
+
+	"github.com/reehub/reehub/metrics"
 )
 
 // The queues of the families; a kind names one of them.
@@ -75,6 +77,10 @@ type Config struct {
 	// DeleteWait bounds how long Delete waits for a cancelled job to stop.
 	// Defaults to 2 minutes.
 	DeleteWait time.Duration
+	// Metrics receives job transitions, wait and run times, step times and
+	// what GC freed, and serves queue depths and blob store bytes as gauges.
+	// Nil records nothing.
+	Metrics *metrics.Metrics
 }
 
 // withDefaults returns a copy of c with every unset field defaulted.

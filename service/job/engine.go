@@ -186,6 +186,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err := e.client.Start(ctx); err != nil {
 		return fmt.Errorf("start job engine: %w", err)
 	}
+	e.registerGauges()
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	e.stopBg, e.bgDone = stop, make(chan struct{})
 	go e.recoverLoop(bg)
@@ -265,6 +266,7 @@ func (e *Engine) Submit(ctx context.Context, args river.JobArgs, o SubmitOpts) (
 	row := store.Job{
 		ID: o.ID, Family: string(k.opts.Family), Kind: args.Kind(), OwnerID: o.OwnerID, GroupID: o.GroupID,
 		State: string(StateQueued), MaxAttempts: e.maxAttempts(k), Args: string(raw), Keep: o.Keep, KeepImage: o.KeepImage,
+		RequestID: RequestID(ctx),
 	}
 	err = e.store.InTx(ctx, func(tx *store.Store) error {
 		if err := tx.CreateJob(ctx, &row); err != nil {
@@ -280,6 +282,7 @@ func (e *Engine) Submit(ctx context.Context, args river.JobArgs, o SubmitOpts) (
 	if err != nil {
 		return Job{}, fmt.Errorf("submit %s: %w", args.Kind(), err)
 	}
+	e.cfg.Metrics.JobState(row.Family, row.Kind, row.State)
 	for name, src := range o.Inputs {
 		if err := e.moveInput(row.ID, name, src); err != nil {
 			e.log.WarnContext(ctx, "move job input; the worker recreates it", "job", row.ID, "input", name, "err", err)
@@ -399,6 +402,7 @@ func (e *Engine) Cancel(ctx context.Context, ownerID int64, id, reason string) (
 	}
 	if State(out.State) == StateCancelled {
 		e.removeFiles(id) // inputs moved in at submit
+		e.cfg.Metrics.JobState(out.Family, out.Kind, out.State)
 	}
 	e.mu.Lock()
 	cancel := e.running[id]

@@ -221,6 +221,7 @@ func (e *Engine) GC(ctx context.Context, o GCOpts) (GCReport, error) {
 	}
 	err := errors.Join(errs...)
 	e.log.InfoContext(ctx, "garbage collection", append(rep.attrs(), "grace", o.Grace.String(), "ok", err == nil)...)
+	e.recordGC(rep, err == nil)
 	if err != nil {
 		return rep, fmt.Errorf("garbage collection: %w", err)
 	}

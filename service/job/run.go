@@ -92,10 +92,12 @@ func (e *Engine) run(ctx context.Context, riverID int64, id string, plan func(Jo
 		}
 		return fmt.Errorf("start job %s: %w", id, err)
 	}
-	row.State, row.Attempt, row.HeartbeatAt = state, attempt, &now
 	if row.StartedAt == nil {
 		row.StartedAt = &now
+		e.cfg.Metrics.JobWait(row.Family, row.Kind, k.opts.Queue, now.Sub(row.CreatedAt))
 	}
+	row.State, row.Attempt, row.HeartbeatAt = state, attempt, &now
+	e.cfg.Metrics.JobState(row.Family, row.Kind, row.State)
 	job := FromRow(row)
 
 	runCtx, cancel := context.WithCancelCause(ctx)
@@ -112,6 +114,9 @@ func (e *Engine) run(ctx context.Context, riverID int64, id string, plan func(Jo
 	logFile, err := os.OpenFile(e.logPath(id), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
 	if err != nil {
 		return e.finish(ctx, job, StateFailed, "internal error: cannot write the log")
+	}
+	if attempt == 1 && row.RequestID != "" {
+		fmt.Fprintf(logFile, "reehub: submitted by request %s\n", row.RequestID)
 	}
 	if attempt > 1 {
 		fmt.Fprintf(logFile, "reehub: attempt %d of %d\n", attempt, job.MaxAttempts)
@@ -240,6 +245,9 @@ func (e *Engine) runStep(ctx context.Context, job Job, d StepDef, st *Step, jobL
 	default:
 		st.State, st.Error = StepFailed, userReason(err)
 	}
+	if st.StartedAt != nil {
+		e.cfg.Metrics.StepEnded(string(job.Family), job.Kind, d.Name, string(st.State), now.Sub(*st.StartedAt))
+	}
 	if stepLog != nil {
 		_ = stepLog.Close()
 		if ref, perr := e.blobs.PutFile(context.WithoutCancel(ctx), path, true); perr == nil {
@@ -337,7 +345,14 @@ func (e *Engine) finish(ctx context.Context, job Job, state State, reason string
 		done, msg := 100, "done"
 		upd.ProgressPercent, upd.ProgressMessage = &done, &msg
 	}
-	if err := e.store.UpdateJob(ctx, job.ID, []string{string(StateRunning)}, upd); err != nil && !errors.Is(err, fault.ErrConflict) {
+	err = e.store.UpdateJob(ctx, job.ID, []string{string(StateRunning)}, upd)
+	switch {
+	case err == nil:
+		e.cfg.Metrics.JobState(cur.Family, cur.Kind, s)
+		if cur.StartedAt != nil {
+			e.cfg.Metrics.JobEnded(cur.Family, cur.Kind, s, now.Sub(*cur.StartedAt))
+		}
+	case !errors.Is(err, fault.ErrConflict):
 		return fmt.Errorf("finish job %s: %w", job.ID, err)
 	}
 	return nil
@@ -369,7 +384,7 @@ func (e *Engine) interrupted(ctx context.Context, row store.Job, giveBack bool) 
 			e.log.Warn("remove work dir of interrupted attempt", "job", row.ID, "err", err)
 		}
 	}
-	return e.store.InTx(ctx, func(tx *store.Store) error {
+	err := e.store.InTx(ctx, func(tx *store.Store) error {
 		state, none, no := string(StateQueued), "", false
 		upd := store.JobUpdate{State: &state, Attempt: &attempt, Reason: &none, CancelRequested: &no, WhereAttempt: &row.Attempt}
 		if err := tx.UpdateJob(ctx, row.ID, []string{string(StateRunning)}, upd); err != nil {
@@ -377,6 +392,10 @@ func (e *Engine) interrupted(ctx context.Context, row store.Job, giveBack bool) 
 		}
 		return e.enqueue(ctx, tx, k, &row)
 	})
+	if err == nil {
+		e.cfg.Metrics.JobState(row.Family, row.Kind, string(StateQueued))
+	}
+	return err
 }
 
 // userReason turns a step error into the reason shown to the user: fault

@@ -120,6 +120,9 @@ type Job struct {
 	// KeepImage asks its kind to keep the image it built once its output
 	// is packaged (images are a cache; see the package doc, "Storage").
 	KeepImage bool
+	// RequestID is the id of the API request that submitted it (X-Request-Id),
+	// "" for a job submitted otherwise; its log starts with it.
+	RequestID string
 
 	args       string
 	logDigest  string
@@ -133,7 +136,7 @@ func FromRow(r store.Job) Job {
 		ID: r.ID, Family: Family(r.Family), Kind: r.Kind, OwnerID: r.OwnerID, GroupID: r.GroupID,
 		State: State(r.State), Reason: r.Reason, Progress: Progress{Percent: r.ProgressPercent, Message: r.ProgressMessage},
 		Attempt: r.Attempt, MaxAttempts: r.MaxAttempts, CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt,
-		Keep: r.Keep, KeepImage: r.KeepImage,
+		Keep: r.Keep, KeepImage: r.KeepImage, RequestID: r.RequestID,
 		args: r.Args, logDigest: r.LogDigest, riverJobID: r.RiverJobID,
 	}
 }

@@ -28,6 +28,15 @@ type Usage struct {
 
 // Usage measures the blob store, the images the families hold and the database.
 func (e *Engine) Usage(ctx context.Context) (Usage, error) {
+	u, err := e.storeUsage(ctx)
+	if err != nil {
+		return u, err
+	}
+	return u, e.imageUsage(ctx, &u)
+}
+
+// storeUsage measures the blob store and the database.
+func (e *Engine) storeUsage(ctx context.Context) (Usage, error) {
 	u := Usage{Blobs: map[BlobKind]int64{BlobOutputs: 0, BlobLogs: 0, BlobInputs: 0}, Database: string(e.store.Dialect())}
 	sizes := map[string]int64{}
 	var digests []string
@@ -52,10 +61,18 @@ func (e *Engine) Usage(ctx context.Context) (Usage, error) {
 			u.Other += n
 		}
 	}
+	if u.DatabaseBytes, err = e.store.DatabaseBytes(ctx); err != nil {
+		return u, fmt.Errorf("usage: %w", err)
+	}
+	return u, nil
+}
+
+// imageUsage counts the images of the registered resource sets into u.
+func (e *Engine) imageUsage(ctx context.Context, u *Usage) error {
 	for _, set := range e.sets {
 		rs, err := set.List(ctx)
 		if err != nil {
-			return u, fmt.Errorf("usage: %w", err)
+			return fmt.Errorf("usage: %w", err)
 		}
 		for _, r := range rs {
 			if r.Kind == "image" {
@@ -64,8 +81,5 @@ func (e *Engine) Usage(ctx context.Context) (Usage, error) {
 			}
 		}
 	}
-	if u.DatabaseBytes, err = e.store.DatabaseBytes(ctx); err != nil {
-		return u, fmt.Errorf("usage: %w", err)
-	}
-	return u, nil
+	return nil
 }

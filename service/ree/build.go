@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/reehub/reehub/fault"
+	"github.com/reehub/reehub/metrics"
 	"github.com/reehub/reehub/runtime/dockerfile"
 	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/runtime/proxy"
@@ -126,6 +127,7 @@ func (s *Service) runBuild(ctx context.Context, b buildRun) (buildResult, error)
 		return res, fmt.Errorf("read host CA bundle %s: %w", s.cfg.HostRootsFile, err)
 	}
 	fmt.Fprintf(b.Log, "reehub: building on network %s; all traffic goes through the %s proxy\n", netw.Name, b.Mode)
+	buildStart := time.Now()
 	tag := imageName(b.ProcessID)
 	id, buildErr := s.rt.Build(ctx, podman.BuildOpts{
 		ContextDir:        b.ContextDir,
@@ -146,6 +148,11 @@ func (s *Service) runBuild(ctx context.Context, b buildRun) (buildResult, error)
 	})
 	closeErr := px.Close()
 	res.Stats = px.Stats()
+	if ctx.Err() == nil {
+		s.cfg.Metrics.Build(b.Mode.String(), buildErr == nil && closeErr == nil, time.Since(buildStart), metrics.ProxyStats{
+			Recorded: res.Stats.Recorded, Replayed: res.Stats.Hits, Missed: res.Stats.Misses, Failed: res.Stats.Errors,
+		})
+	}
 	fmt.Fprintf(b.Log, "reehub: proxy served %d requests (%d recorded, %d replayed, %d not in the recording)\n",
 		res.Stats.Requests, res.Stats.Recorded, res.Stats.Hits, res.Stats.Misses)
 	if buildErr != nil {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/reehub/reehub/archive"
+	"github.com/reehub/reehub/metrics"
 	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/process"
@@ -60,6 +61,9 @@ type Config struct {
 	// RegisterImageFunc, when set, registers every image a recording, a
 	// replay or an SBOM build built (the image registry); nil registers nothing.
 	RegisterImageFunc func(ctx context.Context, img ProducedImage) error
+	// Metrics receives the duration of each recording and replay build and
+	// what its proxy recorded, replayed and missed. Nil records nothing.
+	Metrics *metrics.Metrics
 }
 
 // Service is the REE domain service.

@@ -90,7 +90,7 @@ func importRules() []rule {
 		},
 		{
 			name: "lower_layers_never_import_upper_layers",
-			from: []string{"store", "runtime", "analysis", "archive", "fault"},
+			from: []string{"store", "runtime", "analysis", "archive", "fault", "metrics"},
 			deny: []string{"./server", "./service", "./cmd", "./gen", "./tests", "./bench"},
 			why:  "dependencies point down only (server -> service -> store, runtime, analysis)",
 		},
