@@ -278,6 +278,19 @@ func (c *rclient) start(wf string, params map[string]any, options map[string]any
 	c.json("POST", "/api/workflows/"+wf+"/start", nil, map[string]any{"input_parameters": params, "operational_options": options}, 200, nil)
 }
 
+// restart restarts wf as reana-client restart does (restart: true) and
+// returns the new run's name as the client makes it: workflow_name "."
+// run_number.
+func (c *rclient) restart(wf string, options map[string]any) string {
+	c.t.Helper()
+	var out struct {
+		WorkflowName string `json:"workflow_name"`
+		RunNumber    string `json:"run_number"`
+	}
+	c.json("POST", "/api/workflows/"+wf+"/start", nil, map[string]any{"input_parameters": map[string]any{}, "operational_options": options, "restart": true}, 200, &out)
+	return out.WorkflowName + "." + out.RunNumber
+}
+
 // logs returns the decoded `logs` string of GET .../logs.
 func (c *rclient) logs(wf string) (string, map[string]map[string]any) {
 	c.t.Helper()
@@ -553,17 +566,38 @@ func TestReanaFailureRestartAndCache(t *testing.T) {
 	wlog, _ := c.logs(wf)
 	require.Contains(t, wlog, "step second: failed with exit code 1")
 
-	// Fix the input and restart from the failed step: the first step is not run again.
+	// Fix the input and restart from the failed step, as reana-client restart
+	// does: the restart is a new run restart.1.1 in the same workspace, and
+	// the first step is not run again.
 	c.upload(wf, "input.txt", []byte("fixed\n"))
-	c.start(wf, nil, map[string]any{"FROM": "second"})
-	st = c.waitStatus(wf, "finished", "failed")
+	re := c.restart(wf, map[string]any{"FROM": "second"})
+	require.Equal(t, "restart.1.1", re)
+	st = c.waitStatus(re, "finished", "failed")
 	require.Equal(t, "finished", st.Status, st.Logs)
-	wlog, _ = c.logs(wf)
+	require.Equal(t, "failed", c.status(wf).Status, "restart.1 stays the failed run")
+	require.Equal(t, "finished", c.status("restart").Status, "the name alone is the latest restart")
+	wlog, _ = c.logs(re)
 	require.Contains(t, wlog, "step second: started")
 	require.NotContains(t, wlog, "step first: started")
-	resp, body := c.do("GET", "/api/workflows/"+wf+"/workspace/out/b.txt", nil, "", nil)
+	_, jobs := c.logs(re)
+	require.Len(t, jobs, 2, "the kept first step is shown with the restart")
+	resp, body := c.do("GET", "/api/workflows/"+re+"/workspace/out/b.txt", nil, "", nil)
 	require.Equal(t, 200, resp.StatusCode)
 	require.Equal(t, "fixed\none\n", string(body))
+	// Another restart of restart.1 is restart.1.2; the list shows every run.
+	require.Equal(t, "restart.1.2", c.restart(wf, map[string]any{"TARGET": "first"}))
+	require.Equal(t, "finished", c.waitStatus("restart.1.2", "finished", "failed").Status)
+	var list struct {
+		Items []struct {
+			Name string `json:"name"`
+		} `json:"items"`
+	}
+	c.json("GET", "/api/workflows", url.Values{"type": {"batch"}, "search": {"restart"}}, nil, 200, &list)
+	var names []string
+	for _, it := range list.Items {
+		names = append(names, it.Name)
+	}
+	require.ElementsMatch(t, []string{"restart.1", "restart.1.1", "restart.1.2"}, names)
 
 	// CACHE=on: a second run with unchanged inputs skips both steps and restores their outputs.
 	cached := serialSpec(map[string]any{}, nil, nil,

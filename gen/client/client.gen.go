@@ -1492,10 +1492,10 @@ type ReanaStartBody struct {
 	// OperationalOptions FROM, TARGET (step names) and CACHE (on or off).
 	OperationalOptions *map[string]interface{} `json:"operational_options,omitempty"`
 
-	// ReanaSpecification Accepted with restart; replaces the specification.
+	// ReanaSpecification With restart, the specification of the new run (reana-client restart -f); its environments are resolved anew.
 	ReanaSpecification *map[string]interface{} `json:"reana_specification,omitempty"`
 
-	// Restart Start again a finished, failed or stopped run (reusing its workspace).
+	// Restart Start again a finished, failed or stopped run as a new run NAME.N.M in its workspace.
 	Restart *bool `json:"restart,omitempty"`
 }
 
@@ -1619,11 +1619,18 @@ type ReanaWorkflowStatus struct {
 type ReanaWorkflowStatusChanged struct {
 	Message string `json:"message"`
 
+	// RunNumber The run started: "N", or "N.M" for the M-th restart of NAME.N.
+	//
+	// Example: 1.1
+	RunNumber *string `json:"run_number,omitempty"`
+
 	// Status REANA's workflow statuses.
-	Status       ReanaStatus        `json:"status"`
-	User         openapi_types.UUID `json:"user"`
-	WorkflowId   openapi_types.UUID `json:"workflow_id"`
-	WorkflowName string             `json:"workflow_name"`
+	Status     ReanaStatus        `json:"status"`
+	User       openapi_types.UUID `json:"user"`
+	WorkflowId openapi_types.UUID `json:"workflow_id"`
+
+	// WorkflowName NAME for a start (REANA's; with run_number it names the run), NAME.N or NAME.N.M otherwise.
+	WorkflowName string `json:"workflow_name"`
 }
 
 // ReanaWorkspaceDeleted defines model for ReanaWorkspaceDeleted.
@@ -4339,6 +4346,11 @@ type ClientInterface interface {
 	// operational_options: FROM and TARGET (step names) restart a finished or failed run from
 	// a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
 	// digest and input file hashes are unchanged since an earlier successful run.
+	// A restart (restart: true, or FROM/TARGET on an ended run) queues a new run NAME.N.M,
+	// the M-th restart of NAME.N, in the same workspace (reana_specification, if sent, is
+	// its specification); the answer names it as REANA does: workflow_name NAME and
+	// run_number "N.M" (a first start answers run_number "N"). NAME.N keeps naming the
+	// restarted run; NAME alone names the latest run or restart.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4351,6 +4363,11 @@ type ClientInterface interface {
 	// operational_options: FROM and TARGET (step names) restart a finished or failed run from
 	// a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
 	// digest and input file hashes are unchanged since an earlier successful run.
+	// A restart (restart: true, or FROM/TARGET on an ended run) queues a new run NAME.N.M,
+	// the M-th restart of NAME.N, in the same workspace (reana_specification, if sent, is
+	// its specification); the answer names it as REANA does: workflow_name NAME and
+	// run_number "N.M" (a first start answers run_number "N"). NAME.N keeps naming the
+	// restarted run; NAME alone names the latest run or restart.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4373,6 +4390,9 @@ type ClientInterface interface {
 	// A transition REANA does not allow answers 409: start only from created (or, with
 	// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
 	// pending or running; delete from anything but queued, pending and running.
+	// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
+	// sharing the restarted run's workspace; a start answers workflow_name NAME and
+	// run_number "N" or "N.M", as REANA does (reana-client restart joins them).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4387,6 +4407,9 @@ type ClientInterface interface {
 	// A transition REANA does not allow answers 409: start only from created (or, with
 	// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
 	// pending or running; delete from anything but queued, pending and running.
+	// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
+	// sharing the restarted run's workspace; a start answers workflow_name NAME and
+	// run_number "N" or "N.M", as REANA does (reana-client restart joins them).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -6649,6 +6672,11 @@ func (c *Client) ReanaWorkflowSpecification(ctx context.Context, workflowIdOrNam
 // operational_options: FROM and TARGET (step names) restart a finished or failed run from
 // a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
 // digest and input file hashes are unchanged since an earlier successful run.
+// A restart (restart: true, or FROM/TARGET on an ended run) queues a new run NAME.N.M,
+// the M-th restart of NAME.N, in the same workspace (reana_specification, if sent, is
+// its specification); the answer names it as REANA does: workflow_name NAME and
+// run_number "N.M" (a first start answers run_number "N"). NAME.N keeps naming the
+// restarted run; NAME alone names the latest run or restart.
 //
 // Takes any type of body and a specified content type.
 //
@@ -6671,6 +6699,11 @@ func (c *Client) ReanaWorkflowStartWithBody(ctx context.Context, workflowIdOrNam
 // operational_options: FROM and TARGET (step names) restart a finished or failed run from
 // a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
 // digest and input file hashes are unchanged since an earlier successful run.
+// A restart (restart: true, or FROM/TARGET on an ended run) queues a new run NAME.N.M,
+// the M-th restart of NAME.N, in the same workspace (reana_specification, if sent, is
+// its specification); the answer names it as REANA does: workflow_name NAME and
+// run_number "N.M" (a first start answers run_number "N"). NAME.N keeps naming the
+// restarted run; NAME alone names the latest run or restart.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6713,6 +6746,9 @@ func (c *Client) ReanaWorkflowStatus(ctx context.Context, workflowIdOrName Reana
 // A transition REANA does not allow answers 409: start only from created (or, with
 // restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
 // pending or running; delete from anything but queued, pending and running.
+// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
+// sharing the restarted run's workspace; a start answers workflow_name NAME and
+// run_number "N" or "N.M", as REANA does (reana-client restart joins them).
 //
 // Takes any type of body and a specified content type.
 //
@@ -6737,6 +6773,9 @@ func (c *Client) ReanaWorkflowSetStatusWithBody(ctx context.Context, workflowIdO
 // A transition REANA does not allow answers 409: start only from created (or, with
 // restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
 // pending or running; delete from anything but queued, pending and running.
+// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
+// sharing the restarted run's workspace; a start answers workflow_name NAME and
+// run_number "N" or "N.M", as REANA does (reana-client restart joins them).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -15285,6 +15324,11 @@ type ClientWithResponsesInterface interface {
 	// operational_options: FROM and TARGET (step names) restart a finished or failed run from
 	// a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
 	// digest and input file hashes are unchanged since an earlier successful run.
+	// A restart (restart: true, or FROM/TARGET on an ended run) queues a new run NAME.N.M,
+	// the M-th restart of NAME.N, in the same workspace (reana_specification, if sent, is
+	// its specification); the answer names it as REANA does: workflow_name NAME and
+	// run_number "N.M" (a first start answers run_number "N"). NAME.N keeps naming the
+	// restarted run; NAME alone names the latest run or restart.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15297,6 +15341,11 @@ type ClientWithResponsesInterface interface {
 	// operational_options: FROM and TARGET (step names) restart a finished or failed run from
 	// a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
 	// digest and input file hashes are unchanged since an earlier successful run.
+	// A restart (restart: true, or FROM/TARGET on an ended run) queues a new run NAME.N.M,
+	// the M-th restart of NAME.N, in the same workspace (reana_specification, if sent, is
+	// its specification); the answer names it as REANA does: workflow_name NAME and
+	// run_number "N.M" (a first start answers run_number "N"). NAME.N keeps naming the
+	// restarted run; NAME alone names the latest run or restart.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15321,6 +15370,9 @@ type ClientWithResponsesInterface interface {
 	// A transition REANA does not allow answers 409: start only from created (or, with
 	// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
 	// pending or running; delete from anything but queued, pending and running.
+	// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
+	// sharing the restarted run's workspace; a start answers workflow_name NAME and
+	// run_number "N" or "N.M", as REANA does (reana-client restart joins them).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15335,6 +15387,9 @@ type ClientWithResponsesInterface interface {
 	// A transition REANA does not allow answers 409: start only from created (or, with
 	// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
 	// pending or running; delete from anything but queued, pending and running.
+	// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
+	// sharing the restarted run's workspace; a start answers workflow_name NAME and
+	// run_number "N" or "N.M", as REANA does (reana-client restart joins them).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -28589,6 +28644,11 @@ func (c *ClientWithResponses) ReanaWorkflowSpecificationWithResponse(ctx context
 // operational_options: FROM and TARGET (step names) restart a finished or failed run from
 // a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
 // digest and input file hashes are unchanged since an earlier successful run.
+// A restart (restart: true, or FROM/TARGET on an ended run) queues a new run NAME.N.M,
+// the M-th restart of NAME.N, in the same workspace (reana_specification, if sent, is
+// its specification); the answer names it as REANA does: workflow_name NAME and
+// run_number "N.M" (a first start answers run_number "N"). NAME.N keeps naming the
+// restarted run; NAME alone names the latest run or restart.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -28607,6 +28667,11 @@ func (c *ClientWithResponses) ReanaWorkflowStartWithBodyWithResponse(ctx context
 // operational_options: FROM and TARGET (step names) restart a finished or failed run from
 // a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
 // digest and input file hashes are unchanged since an earlier successful run.
+// A restart (restart: true, or FROM/TARGET on an ended run) queues a new run NAME.N.M,
+// the M-th restart of NAME.N, in the same workspace (reana_specification, if sent, is
+// its specification); the answer names it as REANA does: workflow_name NAME and
+// run_number "N.M" (a first start answers run_number "N"). NAME.N keeps naming the
+// restarted run; NAME alone names the latest run or restart.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -28643,6 +28708,9 @@ func (c *ClientWithResponses) ReanaWorkflowStatusWithResponse(ctx context.Contex
 // A transition REANA does not allow answers 409: start only from created (or, with
 // restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
 // pending or running; delete from anything but queued, pending and running.
+// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
+// sharing the restarted run's workspace; a start answers workflow_name NAME and
+// run_number "N" or "N.M", as REANA does (reana-client restart joins them).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -28663,6 +28731,9 @@ func (c *ClientWithResponses) ReanaWorkflowSetStatusWithBodyWithResponse(ctx con
 // A transition REANA does not allow answers 409: start only from created (or, with
 // restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
 // pending or running; delete from anything but queued, pending and running.
+// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
+// sharing the restarted run's workspace; a start answers workflow_name NAME and
+// run_number "N" or "N.M", as REANA does (reana-client restart joins them).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

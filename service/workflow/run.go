@@ -226,7 +226,7 @@ func (s *Service) restoreCached(ctx context.Context, row store.Workflow, ws *rea
 	}
 	made := e.WorkflowID
 	if src, err := s.st.WorkflowByID(ctx, e.WorkflowID); err == nil {
-		made = reana.FullName(src.Name, src.Run)
+		made = reana.FullName(src.Name, src.Run, src.RunMinor)
 	}
 	return made, nil
 }
@@ -284,7 +284,12 @@ func (s *Service) usage(ctx context.Context, ownerID int64) (int64, error) {
 		return 0, err
 	}
 	var total int64
+	counted := map[string]bool{} // a run and its restarts share one workspace
 	for _, r := range rows {
+		if counted[r.Workspace] {
+			continue
+		}
+		counted[r.Workspace] = true
 		if _, err := os.Stat(r.Workspace); err != nil {
 			continue
 		}
