@@ -133,6 +133,13 @@ func (s *Service) runStep(ctx context.Context, w *job.Work, a Args, pos int) err
 		return fmt.Errorf("step log: %w", err)
 	}
 	defer logFile.Close()
+	if err := s.resolver.Ensure(ctx, row.OwnerID, env); err != nil {
+		rec.Status = reana.StepFailed
+		if serr := s.st.SaveWorkflowStep(context.WithoutCancel(ctx), rec); serr != nil {
+			s.log.Warn("record step", "workflow", row.ID, "err", serr)
+		}
+		return fmt.Errorf("step %q: %w", step.Name, err)
+	}
 	fmt.Fprintf(w.Log, "step %s: started in %s (%s)\n", step.Name, env.Requested, env.Image)
 	sec, err := reana.PrepareSecrets(secrets, w.Dir, 0, 0)
 	if err != nil {

@@ -213,7 +213,7 @@ func (s *Service) resolveEnvironments(ctx context.Context, owner Owner, spec *re
 		if _, ok := envs[st.Environment]; ok {
 			continue
 		}
-		e, err := s.resolver.Resolve(ctx, owner.UUID, st.Environment)
+		e, err := s.resolver.Resolve(ctx, owner.ID, st.Environment)
 		if err != nil {
 			return "", err
 		}
