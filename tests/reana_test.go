@@ -26,6 +26,8 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/stretchr/testify/require"
+
+	"github.com/reehub/reehub/gen/client"
 )
 
 // The REANA family end to end: the real binary on real Podman, every response
@@ -878,4 +880,45 @@ func TestReanaCrate(t *testing.T) {
 func sha256Hex(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
+}
+
+// TestReanaProcessEnvironment: a step's environment may name a REE process's
+// image. A replay's image is released once its output is packaged; the
+// workflow loads it back from the replay's image.oci.tar and runs in it. A
+// recording's released image (a defined REE holds no image) and another
+// user's process are refused at creation, naming them.
+func TestReanaProcessEnvironment(t *testing.T) {
+	in := reanaInstance(t)
+	c := reanaUser(t, in, "ree@example.org")
+	ree := newClient(t, in, bearer(c.token))
+	rec, st := record(t, ree, project(t, "FROM debian_bookworm\nRUN echo hello from the REE > /greeting\n"))
+	require.Equal(t, client.ReeProcessStateProcessed, st.Status, deref(st.Reason))
+	rid, rst := replay(t, ree, "/api/replay/create", download(t, ree, rec))
+	require.Equal(t, client.ReeProcessStateProcessed, rst.Status, deref(rst.Reason))
+	require.False(t, imageExists(rid), "the replay's image is released once packaged")
+
+	wf := c.create("ree-env", serialSpec(map[string]any{}, nil, []string{"out.txt"},
+		step("greet", "reehub/"+rid.String(), "cat /greeting > out.txt")))
+	require.True(t, imageExists(rid), "creation loaded the image back from the replay's output")
+	// Release it again (as garbage collection would): the step loads it back once more.
+	out, err := exec.Command("podman", "--url", "unix:///run/podman/podman.sock", "rmi", "localhost/reehub/"+rid.String()).CombinedOutput()
+	require.NoError(t, err, string(out))
+	c.start(wf, nil, nil)
+	s := c.waitStatus(wf, "finished", "failed")
+	require.Equal(t, "finished", s.Status, s.Logs)
+	resp, body := c.do("GET", "/api/workflows/"+wf+"/workspace/out.txt", nil, "", nil)
+	require.Equal(t, 200, resp.StatusCode)
+	require.Equal(t, "hello from the REE\n", string(body))
+
+	var e struct {
+		Message string `json:"message"`
+	}
+	c.json("POST", "/api/workflows", url.Values{"workflow_name": {"rec-env"}}, serialSpec(map[string]any{}, nil, nil,
+		step("greet", rec.String(), "cat /greeting")), 400, &e)
+	require.Contains(t, e.Message, "was released")
+	require.Contains(t, e.Message, "replay it")
+	other := reanaUser(t, in, "other-ree@example.org")
+	other.json("POST", "/api/workflows", url.Values{"workflow_name": {"theirs"}}, serialSpec(map[string]any{}, nil, nil,
+		step("greet", "localhost/reehub/"+rid.String(), "cat /greeting")), 400, &e)
+	require.Contains(t, e.Message, "is unknown", "another user's process image is not theirs to use")
 }
