@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/reehub/reehub/fault"
+	"github.com/reehub/reehub/runtime/proxy"
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/reana"
 	"github.com/reehub/reehub/store"
@@ -148,16 +151,49 @@ func (s *Service) runStep(ctx context.Context, w *job.Work, a Args, pos int) err
 	if sec.Dir != "" {
 		defer os.RemoveAll(sec.Dir)
 	}
-	res, runErr := s.exec.Run(ctx, reana.StepRun{
+	vars := map[string]string{}
+	for k, v := range sec.Env {
+		vars[k] = v
+	}
+	var netw *stepNetwork
+	run := reana.StepRun{
 		JobID: w.Job.ID, WorkflowID: row.ID, Index: pos, Step: step, Image: env.Image, Workspace: ws.Dir(),
-		Env: sec.Env, SecretDir: sec.Dir, Network: s.cfg.Network, Redactor: red, Log: logFile,
-		OnCommand: func(_ int, command, containerID string) {
-			rec.Command, rec.ContainerID = command, containerID
-			if err := s.st.SaveWorkflowStep(context.WithoutCancel(ctx), rec); err != nil {
-				s.log.Warn("record step command", "workflow", row.ID, "err", err)
+		Env: vars, SecretDir: sec.Dir, Redactor: red, Log: logFile,
+	}
+	if step.Network {
+		if netw, err = s.openNetwork(ctx, w.Job.ID, pos, step, ws.Dir(), w.Dir, redacting{w: w.Log, red: red}); err != nil {
+			rec.Status = reana.StepFailed
+			if serr := s.st.SaveWorkflowStep(context.WithoutCancel(ctx), rec); serr != nil {
+				s.log.Warn("record step", "workflow", row.ID, "err", serr)
 			}
-		},
-	})
+			return err
+		}
+		for k, v := range netw.env {
+			vars[k] = v
+		}
+		run.Network, run.AddHosts, run.Mounts = netw.name, netw.hosts, netw.mounts
+		fmt.Fprintf(w.Log, "step %s: network through the %s proxy (%s)\n", step.Name, netw.mode, path.Join(NetworkDir, filepath.Base(recordingDir(ws.Dir(), step.Name))))
+	}
+	run.OnCommand = func(_ int, command, containerID string) {
+		rec.Command, rec.ContainerID = command, containerID
+		if err := s.st.SaveWorkflowStep(context.WithoutCancel(ctx), rec); err != nil {
+			s.log.Warn("record step command", "workflow", row.ID, "err", err)
+		}
+	}
+	res, runErr := s.exec.Run(ctx, run)
+	var missed []string
+	if netw != nil {
+		stats, cerr := netw.close(ctx, s.rt)
+		fmt.Fprintf(w.Log, "step %s: the proxy served %d requests (%d recorded, %d replayed, %d not in the recording)\n",
+			step.Name, stats.Requests, stats.Recorded, stats.Hits, stats.Misses)
+		missed = stats.MissedURLs
+		if cerr != nil && runErr == nil && res.Failure == nil {
+			runErr = fmt.Errorf("close the recording proxy: %w", cerr)
+		}
+		if netw.mode == proxy.Record && stats.Errors > 0 && runErr == nil && res.Failure == nil {
+			runErr = fmt.Errorf("%d downloads failed or were cut off while recording; the recording would be incomplete", stats.Errors)
+		}
+	}
 	now := s.st.Now()
 	rec.FinishedAt = &now
 	save := func() {
@@ -181,7 +217,11 @@ func (s *Service) runStep(ctx context.Context, w *job.Work, a Args, pos int) err
 		w.SetExitCode(code)
 		save()
 		fmt.Fprintf(w.Log, "step %s: failed with exit code %d after %.1fs\n", step.Name, code, res.FinishedAt.Sub(res.StartedAt).Seconds())
-		return fault.New(fault.ErrInvalid, res.Failure.Error())
+		reason := res.Failure.Error()
+		if len(missed) > 0 {
+			reason += red.Redact("; requests not in the step's recording: " + strings.Join(missed, ", "))
+		}
+		return fault.New(fault.ErrInvalid, reason)
 	}
 	zero := 0
 	rec.Status, rec.ExitCode = reana.StepFinished, &zero

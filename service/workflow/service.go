@@ -11,6 +11,7 @@ package workflow
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reehub/reehub/fault"
+	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/reana"
 	"github.com/reehub/reehub/store"
@@ -45,11 +47,17 @@ type Args struct {
 // Kind names the engine kind.
 func (Args) Kind() string { return Kind }
 
-// Runtime is what workflows need of the container runtime; *podman.Runtime is one.
+// Runtime is what workflows need of the container runtime (declared here,
+// where it is used); *podman.Runtime is one.
 type Runtime interface {
 	reana.ContainerRuntime
-	// Cleanup removes every container labelled labelKey=labelValue.
+	// Cleanup removes every container and network labelled labelKey=labelValue.
 	Cleanup(ctx context.Context, labelKey, labelValue string) error
+	// CreateNetwork creates a network (internal: no route out) for a step
+	// with network access, whose only way out is the recording proxy.
+	CreateNetwork(ctx context.Context, name string, internal bool, labels map[string]string) (podman.Network, error)
+	// RemoveNetwork removes a network; a missing one is no error.
+	RemoveNetwork(ctx context.Context, name string) error
 }
 
 // Config tunes the service.
@@ -58,8 +66,13 @@ type Config struct {
 	DataDir string
 	// QuotaBytes is each user's disk quota over their workspaces; 0 means none.
 	QuotaBytes int64
-	// Network is the recording proxy's network for steps that ask for one; "" refuses them.
-	Network string
+	// HostRootsFile is the host's CA bundle, which steps with network access
+	// trust besides the recording proxy's CA. Defaults to
+	// /etc/ssl/certs/ca-certificates.crt.
+	HostRootsFile string
+	// UpstreamRoots is the recording proxy's upstream trust; nil means the
+	// system roots.
+	UpstreamRoots *x509.CertPool
 }
 
 // Owner is the user a request acts for.
@@ -87,6 +100,9 @@ type Service struct {
 func New(st *store.Store, eng *job.Engine, blobs *blob.Store, rt Runtime, resolver *reana.Resolver, box *reana.SecretBox, log *slog.Logger, cfg Config) (*Service, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("workflow: DataDir is required")
+	}
+	if cfg.HostRootsFile == "" {
+		cfg.HostRootsFile = "/etc/ssl/certs/ca-certificates.crt"
 	}
 	for _, d := range []string{"workspaces", "logs"} {
 		if err := os.MkdirAll(filepath.Join(cfg.DataDir, "reana", d), 0o755); err != nil {
@@ -199,15 +215,9 @@ func (s *Service) create(ctx context.Context, owner Owner, name string, spec *re
 	}
 }
 
-// resolveEnvironments checks that the spec's steps can run here and resolves
-// each step's environment (an unknown image is invalid, naming it), as the
-// JSON of the workflow's environments column.
+// resolveEnvironments resolves each step's environment (an unknown image is
+// invalid, naming it), as the JSON of the workflow's environments column.
 func (s *Service) resolveEnvironments(ctx context.Context, owner Owner, spec *reana.Spec) (string, error) {
-	for _, st := range spec.Steps {
-		if st.Network && s.cfg.Network == "" {
-			return "", fault.Invalidf("step %q asks for the network, but this server runs workflow steps without one (no recording proxy is configured for workflows)", st.Name)
-		}
-	}
 	envs := map[string]reana.Environment{}
 	for _, st := range spec.Steps {
 		if _, ok := envs[st.Environment]; ok {

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -44,9 +47,12 @@ type fakeRuntime struct {
 	live    map[string]*fakeContainer
 	ran     []ran
 	cleaned []string
-	// behave runs command in workspace dir and returns its output and exit
-	// code; it blocks until stop is closed for a command that runs until stopped.
-	behave func(command, dir string, stop <-chan struct{}) (string, int)
+	// behave runs command in the container o (its workspace is o.WorkDir)
+	// and returns its output and exit code; it blocks until stop is closed
+	// for a command that runs until stopped.
+	behave func(o podman.ContainerOpts, command string, stop <-chan struct{}) (string, int)
+	// networks are the networks that exist.
+	networks map[string]bool
 }
 
 type fakeContainer struct {
@@ -58,8 +64,25 @@ type fakeContainer struct {
 	closed sync.Once
 }
 
-func newFakeRuntime(behave func(command, dir string, stop <-chan struct{}) (string, int)) *fakeRuntime {
-	return &fakeRuntime{live: map[string]*fakeContainer{}, behave: behave}
+func newFakeRuntime(behave func(o podman.ContainerOpts, command string, stop <-chan struct{}) (string, int)) *fakeRuntime {
+	return &fakeRuntime{live: map[string]*fakeContainer{}, behave: behave, networks: map[string]bool{}}
+}
+
+func (f *fakeRuntime) CreateNetwork(_ context.Context, name string, internal bool, _ map[string]string) (podman.Network, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !internal {
+		return podman.Network{}, fault.Invalidf("a step's network must be internal")
+	}
+	f.networks[name] = true
+	return podman.Network{Name: name, Gateway: "127.0.0.1"}, nil
+}
+
+func (f *fakeRuntime) RemoveNetwork(_ context.Context, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.networks, name)
+	return nil
 }
 
 func (f *fakeRuntime) CreateContainer(_ context.Context, o podman.ContainerOpts) (string, error) {
@@ -91,7 +114,7 @@ func (f *fakeRuntime) StartContainer(_ context.Context, id string) error {
 	f.ran = append(f.ran, ran{Image: c.opts.Image, Command: cmd, WorkDir: c.opts.WorkDir, Network: c.opts.Network, Step: c.opts.Labels[reana.LabelStep]})
 	f.mu.Unlock()
 	go func() {
-		c.out, c.code = f.behave(cmd, c.opts.WorkDir, c.stop)
+		c.out, c.code = f.behave(c.opts, cmd, c.stop)
 		close(c.done)
 	}()
 	return nil
@@ -177,10 +200,15 @@ func (images) InspectImage(_ context.Context, ref string) (podman.Image, error) 
 // script is the behaviour of the tests' commands: "write PATH TEXT" writes
 // a file, "append PATH TEXT" appends to one, "copy A B" copies A to B (exit 1
 // when A is missing), "fail N" exits N, "big N" writes N bytes to big.bin,
-// "block" runs until stopped; anything else prints itself.
-func script(command, dir string, stop <-chan struct{}) (string, int) {
+// "block" runs until stopped, "fetch URL PATH" downloads URL as the
+// container would (through its http_proxy, trusting its CA bundle), and
+// anything else prints itself.
+func script(o podman.ContainerOpts, command string, stop <-chan struct{}) (string, int) {
+	dir := o.WorkDir
 	f := strings.Fields(command)
 	switch f[0] {
+	case "fetch":
+		return fetch(o, f[1], filepath.Join(dir, f[2]))
 	case "write", "append":
 		p := filepath.Join(dir, f[1])
 		_ = os.MkdirAll(filepath.Dir(p), 0o755)
@@ -610,4 +638,97 @@ func TestStop(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, reana.StatusDeleted, w.Status)
 	})
+}
+
+// fetch downloads url to path through the container's proxy (its
+// reehub-proxy host entry and http_proxy), as a step's curl would.
+func fetch(o podman.ContainerOpts, url, path string) (string, int) {
+	px := o.Env["http_proxy"]
+	if px == "" || o.Network == "" {
+		return "fetch: no network\n", 6
+	}
+	for _, h := range o.AddHosts {
+		name, addr, _ := strings.Cut(h, ":")
+		px = strings.Replace(px, "//"+name+":", "//"+addr+":", 1)
+	}
+	pu, err := neturl.Parse(px)
+	if err != nil {
+		return err.Error(), 2
+	}
+	hc := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu)}, Timeout: 10 * time.Second}
+	resp, err := hc.Get(url)
+	if err != nil {
+		return "fetch: " + err.Error() + "\n", 7
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Sprintf("fetch: %s\n", resp.Status), 22
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err.Error(), 2
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return err.Error(), 2
+	}
+	return "", 0
+}
+
+// TestNetworkStep: a step with network: true runs on an internal network
+// of its own whose way out is the recording proxy: its downloads are
+// recorded into the workspace, and a restart replays them offline (the
+// upstream is gone); a step without it has no network; the network is
+// removed after the step.
+func TestNetworkStep(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, "sqlite", 0)
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "data of "+r.URL.Path+"\n")
+	}))
+	raw := fmt.Sprintf(`{"version":"0.9.0","workflow":{"type":"serial","specification":{"steps":[
+		{"name":"download","environment":"localhost/tools:1","network":true,"commands":["fetch %[1]s/one.txt one.txt"]},
+		{"name":"offline","environment":"localhost/tools:1","commands":["fetch %[1]s/two.txt two.txt"]}]}}}`, upstream.URL)
+	sp, err := reana.ParseJSON([]byte(raw))
+	require.NoError(t, err)
+	w, err := e.svc.Create(ctx, e.owner, "net", sp)
+	require.NoError(t, err)
+	_, err = e.svc.Start(ctx, e.owner, "net", workflow.StartOpts{})
+	require.NoError(t, err)
+	w = e.wait(t, "net.1")
+	require.Equal(t, reana.StatusFailed, w.Status)
+	require.Contains(t, w.Reason, `step "offline"`, "a step without network: true has none")
+	require.Equal(t, "data of /one.txt\n", e.read(t, w, "one.txt"))
+	idx := e.read(t, w, workflow.NetworkDir+"/download/index.json")
+	require.Contains(t, idx, "/one.txt", "the download is recorded in the workspace")
+	_, text, err := e.svc.Logs(ctx, e.owner, "net.1", nil, 1, 0)
+	require.NoError(t, err)
+	require.Contains(t, text, "network through the record proxy")
+	require.Contains(t, text, "1 recorded")
+	e.rt.mu.Lock()
+	require.Empty(t, e.rt.networks, "the step's network is removed")
+	e.rt.mu.Unlock()
+
+	// The upstream is gone: a restart of the download step replays it.
+	upstream.Close()
+	_, _, err = e.svc.DeleteFiles(ctx, e.owner, "net.1", "one.txt")
+	require.NoError(t, err)
+	r, err := e.svc.Start(ctx, e.owner, "net.1", workflow.StartOpts{Restart: true, Options: map[string]any{"TARGET": "download"}})
+	require.NoError(t, err)
+	r = e.wait(t, r.FullName())
+	require.Equal(t, reana.StatusFinished, r.Status, r.Reason)
+	require.Equal(t, "data of /one.txt\n", e.read(t, r, "one.txt"), "replayed from the recording")
+	_, text, err = e.svc.Logs(ctx, e.owner, r.FullName(), nil, 1, 0)
+	require.NoError(t, err)
+	require.Contains(t, text, "network through the replay proxy")
+	require.Contains(t, text, "1 replayed")
+
+	// A request the recording lacks fails the step, naming the URL.
+	raw2 := strings.Replace(raw, "one.txt one.txt", "other.txt other.txt", 1)
+	sp2, err := reana.ParseJSON([]byte(raw2))
+	require.NoError(t, err)
+	r2, err := e.svc.Start(ctx, e.owner, r.FullName(), workflow.StartOpts{Restart: true, Spec: sp2, Options: map[string]any{"TARGET": "download"}})
+	require.NoError(t, err)
+	r2 = e.wait(t, r2.FullName())
+	require.Equal(t, reana.StatusFailed, r2.Status)
+	require.Contains(t, r2.Reason, "not in the step's recording: "+upstream.URL+"/other.txt")
 }
