@@ -11,6 +11,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -921,4 +922,48 @@ func TestReanaProcessEnvironment(t *testing.T) {
 	other.json("POST", "/api/workflows", url.Values{"workflow_name": {"theirs"}}, serialSpec(map[string]any{}, nil, nil,
 		step("greet", "localhost/reehub/"+rid.String(), "cat /greeting")), 400, &e)
 	require.Contains(t, e.Message, "is unknown", "another user's process image is not theirs to use")
+}
+
+// TestReanaNetworkStep: a step with reehub's `network: true` reaches the
+// network only through the recording proxy, on real Podman: its download is
+// recorded into the workspace, and a restart replays it after the upstream
+// is gone. A step without it has no network at all.
+func TestReanaNetworkStep(t *testing.T) {
+	in := reanaInstance(t)
+	c := reanaUser(t, in, "net@example.org")
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "payload of "+r.URL.Path+"\n")
+	}))
+	get := `python3 -c "import sys, urllib.request; open(sys.argv[2], 'wb').write(urllib.request.urlopen(sys.argv[1], timeout=10).read())" `
+	download := step("download", "python_3_11", get+upstream.URL+"/data.txt data.txt")
+	download["network"] = true
+	wf := c.create("net", serialSpec(map[string]any{}, nil, []string{"data.txt"}, download))
+	c.start(wf, nil, nil)
+	st := c.waitStatus(wf, "finished", "failed")
+	require.Equal(t, "finished", st.Status, st.Logs)
+	_, body := c.do("GET", "/api/workflows/"+wf+"/workspace/data.txt", nil, "", nil)
+	require.Equal(t, "payload of /data.txt\n", string(body))
+	resp, idx := c.do("GET", "/api/workflows/"+wf+"/workspace/.reehub/network/download/index.json", nil, "", nil)
+	require.Equal(t, 200, resp.StatusCode, string(idx))
+	require.Contains(t, string(idx), "/data.txt")
+	wlog, _ := c.logs(wf)
+	require.Contains(t, wlog, "1 recorded")
+
+	upstream.Close()
+	c.upload(wf, "data.txt", []byte("overwritten\n"))
+	re := c.restart(wf, nil)
+	st = c.waitStatus(re, "finished", "failed")
+	require.Equal(t, "finished", st.Status, st.Logs)
+	_, body = c.do("GET", "/api/workflows/"+re+"/workspace/data.txt", nil, "", nil)
+	require.Equal(t, "payload of /data.txt\n", string(body), "replayed from the recording with the upstream gone")
+	wlog, _ = c.logs(re)
+	require.Contains(t, wlog, "1 replayed")
+
+	offline := c.create("offline", serialSpec(map[string]any{}, nil, nil, step("try", "python_3_11", get+"http://1.1.1.1/ x.txt")))
+	c.start(offline, nil, nil)
+	st = c.waitStatus(offline, "finished", "failed")
+	require.Equal(t, "failed", st.Status, "a step without network: true has no network")
+	out, err := exec.Command("podman", "--url", "unix:///run/podman/podman.sock", "network", "ls", "-q", "--filter", "name=reehub-wf-").CombinedOutput()
+	require.NoError(t, err, string(out))
+	require.Empty(t, strings.TrimSpace(string(out)), "no step network is left")
 }

@@ -4236,8 +4236,14 @@ type ClientInterface interface {
 	// inputs; once that run ends, its status reports which outputs match the crate's sha256.
 	// Only serial workflows
 	// run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
-	// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
-	// NAME.N, N one more than the caller's last run of NAME.
+	// environment is resolved now; an unknown image answers 400 naming it. An environment may
+	// name a REE process's image: its uuid, reehub/<uuid>, localhost/reehub/<uuid> or the
+	// image ID (sha256:...) a replay or SBOM rebuild reported; a released image is loaded back
+	// from the process's output. Steps are offline unless a step sets reehub's key
+	// `network: true`: its containers then reach the network only through the recording proxy,
+	// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
+	// when that recording is there. The new workflow is NAME.N, N one more than the caller's
+	// last run of NAME.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4253,8 +4259,14 @@ type ClientInterface interface {
 	// inputs; once that run ends, its status reports which outputs match the crate's sha256.
 	// Only serial workflows
 	// run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
-	// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
-	// NAME.N, N one more than the caller's last run of NAME.
+	// environment is resolved now; an unknown image answers 400 naming it. An environment may
+	// name a REE process's image: its uuid, reehub/<uuid>, localhost/reehub/<uuid> or the
+	// image ID (sha256:...) a replay or SBOM rebuild reported; a released image is loaded back
+	// from the process's output. Steps are offline unless a step sets reehub's key
+	// `network: true`: its containers then reach the network only through the recording proxy,
+	// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
+	// when that recording is there. The new workflow is NAME.N, N one more than the caller's
+	// last run of NAME.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -6462,8 +6474,14 @@ func (c *Client) ReanaWorkflowList(ctx context.Context, params *ReanaWorkflowLis
 // inputs; once that run ends, its status reports which outputs match the crate's sha256.
 // Only serial workflows
 // run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
-// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
-// NAME.N, N one more than the caller's last run of NAME.
+// environment is resolved now; an unknown image answers 400 naming it. An environment may
+// name a REE process's image: its uuid, reehub/<uuid>, localhost/reehub/<uuid> or the
+// image ID (sha256:...) a replay or SBOM rebuild reported; a released image is loaded back
+// from the process's output. Steps are offline unless a step sets reehub's key
+// `network: true`: its containers then reach the network only through the recording proxy,
+// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
+// when that recording is there. The new workflow is NAME.N, N one more than the caller's
+// last run of NAME.
 //
 // Takes any type of body and a specified content type.
 //
@@ -6489,8 +6507,14 @@ func (c *Client) ReanaWorkflowCreateWithBody(ctx context.Context, params *ReanaW
 // inputs; once that run ends, its status reports which outputs match the crate's sha256.
 // Only serial workflows
 // run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
-// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
-// NAME.N, N one more than the caller's last run of NAME.
+// environment is resolved now; an unknown image answers 400 naming it. An environment may
+// name a REE process's image: its uuid, reehub/<uuid>, localhost/reehub/<uuid> or the
+// image ID (sha256:...) a replay or SBOM rebuild reported; a released image is loaded back
+// from the process's output. Steps are offline unless a step sets reehub's key
+// `network: true`: its containers then reach the network only through the recording proxy,
+// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
+// when that recording is there. The new workflow is NAME.N, N one more than the caller's
+// last run of NAME.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -15206,8 +15230,14 @@ type ClientWithResponsesInterface interface {
 	// inputs; once that run ends, its status reports which outputs match the crate's sha256.
 	// Only serial workflows
 	// run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
-	// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
-	// NAME.N, N one more than the caller's last run of NAME.
+	// environment is resolved now; an unknown image answers 400 naming it. An environment may
+	// name a REE process's image: its uuid, reehub/<uuid>, localhost/reehub/<uuid> or the
+	// image ID (sha256:...) a replay or SBOM rebuild reported; a released image is loaded back
+	// from the process's output. Steps are offline unless a step sets reehub's key
+	// `network: true`: its containers then reach the network only through the recording proxy,
+	// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
+	// when that recording is there. The new workflow is NAME.N, N one more than the caller's
+	// last run of NAME.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -15223,8 +15253,14 @@ type ClientWithResponsesInterface interface {
 	// inputs; once that run ends, its status reports which outputs match the crate's sha256.
 	// Only serial workflows
 	// run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
-	// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
-	// NAME.N, N one more than the caller's last run of NAME.
+	// environment is resolved now; an unknown image answers 400 naming it. An environment may
+	// name a REE process's image: its uuid, reehub/<uuid>, localhost/reehub/<uuid> or the
+	// image ID (sha256:...) a replay or SBOM rebuild reported; a released image is loaded back
+	// from the process's output. Steps are offline unless a step sets reehub's key
+	// `network: true`: its containers then reach the network only through the recording proxy,
+	// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
+	// when that recording is there. The new workflow is NAME.N, N one more than the caller's
+	// last run of NAME.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -28466,8 +28502,14 @@ func (c *ClientWithResponses) ReanaWorkflowListWithResponse(ctx context.Context,
 // inputs; once that run ends, its status reports which outputs match the crate's sha256.
 // Only serial workflows
 // run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
-// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
-// NAME.N, N one more than the caller's last run of NAME.
+// environment is resolved now; an unknown image answers 400 naming it. An environment may
+// name a REE process's image: its uuid, reehub/<uuid>, localhost/reehub/<uuid> or the
+// image ID (sha256:...) a replay or SBOM rebuild reported; a released image is loaded back
+// from the process's output. Steps are offline unless a step sets reehub's key
+// `network: true`: its containers then reach the network only through the recording proxy,
+// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
+// when that recording is there. The new workflow is NAME.N, N one more than the caller's
+// last run of NAME.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -28489,8 +28531,14 @@ func (c *ClientWithResponses) ReanaWorkflowCreateWithBodyWithResponse(ctx contex
 // inputs; once that run ends, its status reports which outputs match the crate's sha256.
 // Only serial workflows
 // run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
-// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
-// NAME.N, N one more than the caller's last run of NAME.
+// environment is resolved now; an unknown image answers 400 naming it. An environment may
+// name a REE process's image: its uuid, reehub/<uuid>, localhost/reehub/<uuid> or the
+// image ID (sha256:...) a replay or SBOM rebuild reported; a released image is loaded back
+// from the process's output. Steps are offline unless a step sets reehub's key
+// `network: true`: its containers then reach the network only through the recording proxy,
+// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
+// when that recording is there. The new workflow is NAME.N, N one more than the caller's
+// last run of NAME.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
