@@ -640,7 +640,8 @@ func (s *Service) copyStepLog(from, to string, pos int) {
 		return
 	}
 	dst := s.stepLogPath(to, pos)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err == nil {
+	err = os.MkdirAll(filepath.Dir(dst), 0o755)
+	if err == nil {
 		err = os.WriteFile(dst, b, 0o644)
 	}
 	if err != nil {
