@@ -43,9 +43,30 @@ func toReanaStatus(w workflow.Workflow) api.ReanaWorkflowStatus {
 }
 
 func statusChanged(w workflow.Workflow, msg string) api.ReanaWorkflowStatusChanged {
+	run := w.RunNumber()
 	return api.ReanaWorkflowStatusChanged{
-		Message: msg, WorkflowId: uuid.MustParse(w.ID), WorkflowName: w.FullName(), Status: api.ReanaStatus(w.Status), User: ownerUUID(w),
+		Message: msg, WorkflowId: uuid.MustParse(w.ID), WorkflowName: w.FullName(), RunNumber: &run, Status: api.ReanaStatus(w.Status), User: ownerUUID(w),
 	}
+}
+
+// reanaStarted is the answer to a start, as reana-server words it: workflow_name
+// is NAME and run_number "N" or "N.M" (reana-client restart joins them).
+func reanaStarted(w workflow.Workflow) api.ReanaWorkflowStatusChanged {
+	out := statusChanged(w, "Workflow submitted.")
+	out.WorkflowName = w.Name
+	return out
+}
+
+// startSpec parses the reana_specification of a restart.
+func startSpec(raw *map[string]any) (*reana.Spec, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(*raw)
+	if err != nil {
+		return nil, fault.Invalidf("reana_specification: %v", err)
+	}
+	return reana.ParseJSON(b)
 }
 
 // ReanaWorkflowList lists the caller's workflows.
@@ -194,16 +215,16 @@ func (s *Server) ReanaWorkflowStart(ctx context.Context, req api.ReanaWorkflowSt
 	}
 	var o workflow.StartOpts
 	if req.Body != nil {
-		if req.Body.ReanaSpecification != nil {
-			return nil, fault.Invalidf("reana_specification: reehub restarts a run with its own specification; create a new workflow to change it")
-		}
 		o = startOpts(req.Body.InputParameters, req.Body.OperationalOptions, req.Body.Restart)
+		if o.Spec, err = startSpec(req.Body.ReanaSpecification); err != nil {
+			return nil, err
+		}
 	}
 	w, err := s.workflows.Start(ctx, owner, req.WorkflowIdOrName, o)
 	if err != nil {
 		return nil, err
 	}
-	return api.ReanaWorkflowStart200JSONResponse(statusChanged(w, "Workflow submitted.")), nil
+	return api.ReanaWorkflowStart200JSONResponse(reanaStarted(w)), nil
 }
 
 // ReanaWorkflowSetStatus starts, stops or deletes a workflow (the seed's form, and reana-client stop and delete).
@@ -220,8 +241,10 @@ func (s *Server) ReanaWorkflowSetStatus(ctx context.Context, req api.ReanaWorkfl
 	var msg string
 	switch req.Params.Status {
 	case "start":
-		w, err = s.workflows.Start(ctx, owner, req.WorkflowIdOrName, startOpts(body.InputParameters, body.OperationalOptions, body.Restart))
-		msg = "Workflow submitted."
+		if w, err = s.workflows.Start(ctx, owner, req.WorkflowIdOrName, startOpts(body.InputParameters, body.OperationalOptions, body.Restart)); err != nil {
+			return nil, err
+		}
+		return api.ReanaWorkflowSetStatus200JSONResponse(reanaStarted(w)), nil
 	case "stop":
 		w, err = s.workflows.Stop(ctx, owner, req.WorkflowIdOrName)
 		msg = "Workflow successfully stopped."

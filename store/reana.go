@@ -7,15 +7,22 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/reehub/reehub/fault"
 )
 
-// Workflow is the row of one REANA workflow run (NAME.N). Its status is a view
-// of its current job (JobID, "" until the first start) and DeletedAt.
+// Workflow is the row of one REANA workflow run: NAME.N, or NAME.N.M for the
+// M-th restart of NAME.N (reana-db's run_number_major and run_number_minor).
+// Its status is a view of its current job (JobID, "" until the first start)
+// and DeletedAt.
 type Workflow struct {
-	ID           string `gorm:"primaryKey"`
-	OwnerID      int64
-	Name         string
-	Run          int
+	ID      string `gorm:"primaryKey"`
+	OwnerID int64
+	Name    string
+	// Run is the run number N (reana-db's run_number_major).
+	Run int
+	// RunMinor is the restart number M, 0 for the run itself (run_number_minor).
+	RunMinor     int
 	Spec         string
 	Parameters   string
 	Options      string
@@ -107,6 +114,21 @@ func (s *Store) NextWorkflowRun(ctx context.Context, ownerID int64, name string)
 	return *last + 1, nil
 }
 
+// NextRestartRun returns one more than the last restart number of the owner's
+// run name.run (1 for its first restart), as reana-db numbers restarts.
+func (s *Store) NextRestartRun(ctx context.Context, ownerID int64, name string, run int) (int, error) {
+	var last *int
+	err := s.db.WithContext(ctx).Model(&Workflow{}).Select("MAX(run_minor)").
+		Where("owner_id = ? AND name = ? AND run = ?", ownerID, name, run).Scan(&last).Error
+	if err != nil {
+		return 0, translate(err, "restarts of workflow "+name+"."+strconv.Itoa(run))
+	}
+	if last == nil {
+		return 0, fault.NotFoundf("workflow %s.%d not found", name, run)
+	}
+	return *last + 1, nil
+}
+
 // WorkflowOf returns workflow id of the owner; another user's is not found.
 func (s *Store) WorkflowOf(ctx context.Context, ownerID int64, id string) (Workflow, error) {
 	var w Workflow
@@ -121,18 +143,21 @@ func (s *Store) WorkflowByID(ctx context.Context, id string) (Workflow, error) {
 	return w, translate(err, "workflow "+id)
 }
 
-// WorkflowByName returns the owner's run of name, the latest one when run is 0.
-func (s *Store) WorkflowByName(ctx context.Context, ownerID int64, name string, run int) (Workflow, error) {
+// WorkflowByName returns the owner's run name.run.minor (name.run when minor
+// is 0), or, when run is 0, the latest run or restart of name (highest run,
+// then highest restart), as reana-db resolves workflow names.
+func (s *Store) WorkflowByName(ctx context.Context, ownerID int64, name string, run, minor int) (Workflow, error) {
 	var w Workflow
 	q := s.db.WithContext(ctx).Where("owner_id = ? AND name = ?", ownerID, name)
-	if run > 0 {
-		q = q.Where("run = ?", run)
-	}
-	err := q.Order("run DESC").Take(&w).Error
 	what := "workflow " + name
 	if run > 0 {
+		q = q.Where("run = ? AND run_minor = ?", run, minor)
 		what += "." + strconv.Itoa(run)
+		if minor > 0 {
+			what += "." + strconv.Itoa(minor)
+		}
 	}
+	err := q.Order("run DESC, run_minor DESC").Take(&w).Error
 	return w, translate(err, what)
 }
 
@@ -143,7 +168,7 @@ func (s *Store) Workflows(ctx context.Context, ownerID int64, name string) ([]Wo
 	if name != "" {
 		q = q.Where("name = ?", name)
 	}
-	err := q.Order("created_at DESC, run DESC").Find(&ws).Error
+	err := q.Order("created_at DESC, run DESC, run_minor DESC").Find(&ws).Error
 	return ws, translate(err, "workflows")
 }
 

@@ -34,14 +34,41 @@ func TestWorkflowsRunsAndSteps(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 3, run)
 
-	latest, err := st.WorkflowByName(ctx, a.ID, "analysis", 0)
+	latest, err := st.WorkflowByName(ctx, a.ID, "analysis", 0, 0)
 	require.NoError(t, err)
 	require.Equal(t, 2, latest.Run)
+
+	// Restarts, as reana-db numbers them: analysis.1.1, analysis.1.2 share run 1.
+	_, err = st.NextRestartRun(ctx, a.ID, "analysis", 7)
+	require.ErrorIs(t, err, fault.ErrNotFound, "no run 7 to restart")
+	for want, id := range []string{"55555555-5555-4555-8555-555555555555", "66666666-6666-4666-8666-666666666666"} {
+		minor, err := st.NextRestartRun(ctx, a.ID, "analysis", 1)
+		require.NoError(t, err)
+		require.Equal(t, want+1, minor)
+		require.NoError(t, st.CreateWorkflow(ctx, &store.Workflow{ID: id, OwnerID: a.ID, Name: "analysis", Run: 1, RunMinor: minor, Spec: "{}", Workspace: "/ws/1"}, nil))
+	}
+	err = st.CreateWorkflow(ctx, &store.Workflow{ID: "77777777-7777-4777-8777-777777777777", OwnerID: a.ID, Name: "analysis", Run: 1, RunMinor: 2, Spec: "{}", Workspace: "/x"}, nil)
+	require.ErrorIs(t, err, fault.ErrConflict, "a restart number is taken once per run")
+	run, err = st.NextWorkflowRun(ctx, a.ID, "analysis")
+	require.NoError(t, err)
+	require.Equal(t, 3, run, "restarts do not take a run number")
+	one, err := st.WorkflowByName(ctx, a.ID, "analysis", 1, 0)
+	require.NoError(t, err)
+	require.Equal(t, "11111111-1111-4111-8111-111111111111", one.ID, "NAME.1 is run 1 itself, not its latest restart")
+	r2, err := st.WorkflowByName(ctx, a.ID, "analysis", 1, 2)
+	require.NoError(t, err)
+	require.Equal(t, "66666666-6666-4666-8666-666666666666", r2.ID)
+	_, err = st.WorkflowByName(ctx, a.ID, "analysis", 1, 3)
+	require.ErrorIs(t, err, fault.ErrNotFound)
+	latest, err = st.WorkflowByName(ctx, a.ID, "analysis", 0, 0)
+	require.NoError(t, err)
+	require.Equal(t, 2, latest.Run, "the highest run comes before the restarts of an earlier one")
+	require.Zero(t, latest.RunMinor)
 	_, err = st.WorkflowOf(ctx, b.ID, "11111111-1111-4111-8111-111111111111")
 	require.ErrorIs(t, err, fault.ErrNotFound, "another user's workflow is not found")
 	ws, err := st.Workflows(ctx, a.ID, "")
 	require.NoError(t, err)
-	require.Len(t, ws, 2)
+	require.Len(t, ws, 4)
 
 	job := "job-1"
 	require.NoError(t, st.UpdateWorkflow(ctx, latest.ID, store.WorkflowUpdate{JobID: &job}))

@@ -11,6 +11,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -26,6 +27,8 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/stretchr/testify/require"
+
+	"github.com/reehub/reehub/gen/client"
 )
 
 // The REANA family end to end: the real binary on real Podman, every response
@@ -276,6 +279,19 @@ func (c *rclient) start(wf string, params map[string]any, options map[string]any
 		options = map[string]any{}
 	}
 	c.json("POST", "/api/workflows/"+wf+"/start", nil, map[string]any{"input_parameters": params, "operational_options": options}, 200, nil)
+}
+
+// restart restarts wf as reana-client restart does (restart: true) and
+// returns the new run's name as the client makes it: workflow_name "."
+// run_number.
+func (c *rclient) restart(wf string, options map[string]any) string {
+	c.t.Helper()
+	var out struct {
+		WorkflowName string `json:"workflow_name"`
+		RunNumber    string `json:"run_number"`
+	}
+	c.json("POST", "/api/workflows/"+wf+"/start", nil, map[string]any{"input_parameters": map[string]any{}, "operational_options": options, "restart": true}, 200, &out)
+	return out.WorkflowName + "." + out.RunNumber
 }
 
 // logs returns the decoded `logs` string of GET .../logs.
@@ -553,17 +569,38 @@ func TestReanaFailureRestartAndCache(t *testing.T) {
 	wlog, _ := c.logs(wf)
 	require.Contains(t, wlog, "step second: failed with exit code 1")
 
-	// Fix the input and restart from the failed step: the first step is not run again.
+	// Fix the input and restart from the failed step, as reana-client restart
+	// does: the restart is a new run restart.1.1 in the same workspace, and
+	// the first step is not run again.
 	c.upload(wf, "input.txt", []byte("fixed\n"))
-	c.start(wf, nil, map[string]any{"FROM": "second"})
-	st = c.waitStatus(wf, "finished", "failed")
+	re := c.restart(wf, map[string]any{"FROM": "second"})
+	require.Equal(t, "restart.1.1", re)
+	st = c.waitStatus(re, "finished", "failed")
 	require.Equal(t, "finished", st.Status, st.Logs)
-	wlog, _ = c.logs(wf)
+	require.Equal(t, "failed", c.status(wf).Status, "restart.1 stays the failed run")
+	require.Equal(t, "finished", c.status("restart").Status, "the name alone is the latest restart")
+	wlog, _ = c.logs(re)
 	require.Contains(t, wlog, "step second: started")
 	require.NotContains(t, wlog, "step first: started")
-	resp, body := c.do("GET", "/api/workflows/"+wf+"/workspace/out/b.txt", nil, "", nil)
+	_, jobs := c.logs(re)
+	require.Len(t, jobs, 2, "the kept first step is shown with the restart")
+	resp, body := c.do("GET", "/api/workflows/"+re+"/workspace/out/b.txt", nil, "", nil)
 	require.Equal(t, 200, resp.StatusCode)
 	require.Equal(t, "fixed\none\n", string(body))
+	// Another restart of restart.1 is restart.1.2; the list shows every run.
+	require.Equal(t, "restart.1.2", c.restart(wf, map[string]any{"TARGET": "first"}))
+	require.Equal(t, "finished", c.waitStatus("restart.1.2", "finished", "failed").Status)
+	var list struct {
+		Items []struct {
+			Name string `json:"name"`
+		} `json:"items"`
+	}
+	c.json("GET", "/api/workflows", url.Values{"type": {"batch"}, "search": {"restart"}}, nil, 200, &list)
+	var names []string
+	for _, it := range list.Items {
+		names = append(names, it.Name)
+	}
+	require.ElementsMatch(t, []string{"restart.1", "restart.1.1", "restart.1.2"}, names)
 
 	// CACHE=on: a second run with unchanged inputs skips both steps and restores their outputs.
 	cached := serialSpec(map[string]any{}, nil, nil,
@@ -844,4 +881,89 @@ func TestReanaCrate(t *testing.T) {
 func sha256Hex(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
+}
+
+// TestReanaProcessEnvironment: a step's environment may name a REE process's
+// image. A replay's image is released once its output is packaged; the
+// workflow loads it back from the replay's image.oci.tar and runs in it. A
+// recording's released image (a defined REE holds no image) and another
+// user's process are refused at creation, naming them.
+func TestReanaProcessEnvironment(t *testing.T) {
+	in := reanaInstance(t)
+	c := reanaUser(t, in, "ree@example.org")
+	ree := newClient(t, in, bearer(c.token))
+	rec, st := record(t, ree, project(t, "FROM debian_bookworm\nRUN echo hello from the REE > /greeting\n"))
+	require.Equal(t, client.ReeProcessStateProcessed, st.Status, deref(st.Reason))
+	rid, rst := replay(t, ree, "/api/replay/create", download(t, ree, rec))
+	require.Equal(t, client.ReeProcessStateProcessed, rst.Status, deref(rst.Reason))
+	require.False(t, imageExists(rid), "the replay's image is released once packaged")
+
+	wf := c.create("ree-env", serialSpec(map[string]any{}, nil, []string{"out.txt"},
+		step("greet", "reehub/"+rid.String(), "cat /greeting > out.txt")))
+	require.True(t, imageExists(rid), "creation loaded the image back from the replay's output")
+	// Release it again (as garbage collection would): the step loads it back once more.
+	out, err := exec.Command("podman", "--url", "unix:///run/podman/podman.sock", "rmi", "localhost/reehub/"+rid.String()).CombinedOutput()
+	require.NoError(t, err, string(out))
+	c.start(wf, nil, nil)
+	s := c.waitStatus(wf, "finished", "failed")
+	require.Equal(t, "finished", s.Status, s.Logs)
+	resp, body := c.do("GET", "/api/workflows/"+wf+"/workspace/out.txt", nil, "", nil)
+	require.Equal(t, 200, resp.StatusCode)
+	require.Equal(t, "hello from the REE\n", string(body))
+
+	var e struct {
+		Message string `json:"message"`
+	}
+	c.json("POST", "/api/workflows", url.Values{"workflow_name": {"rec-env"}}, serialSpec(map[string]any{}, nil, nil,
+		step("greet", rec.String(), "cat /greeting")), 400, &e)
+	require.Contains(t, e.Message, "was released")
+	require.Contains(t, e.Message, "replay it")
+	other := reanaUser(t, in, "other-ree@example.org")
+	other.json("POST", "/api/workflows", url.Values{"workflow_name": {"theirs"}}, serialSpec(map[string]any{}, nil, nil,
+		step("greet", "localhost/reehub/"+rid.String(), "cat /greeting")), 400, &e)
+	require.Contains(t, e.Message, "is unknown", "another user's process image is not theirs to use")
+}
+
+// TestReanaNetworkStep: a step with reehub's `network: true` reaches the
+// network only through the recording proxy, on real Podman: its download is
+// recorded into the workspace, and a restart replays it after the upstream
+// is gone. A step without it has no network at all.
+func TestReanaNetworkStep(t *testing.T) {
+	in := reanaInstance(t)
+	c := reanaUser(t, in, "net@example.org")
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "payload of "+r.URL.Path+"\n")
+	}))
+	get := `python3 -c "import sys, urllib.request; open(sys.argv[2], 'wb').write(urllib.request.urlopen(sys.argv[1], timeout=10).read())" `
+	download := step("download", "python_3_11", get+upstream.URL+"/data.txt data.txt")
+	download["network"] = true
+	wf := c.create("net", serialSpec(map[string]any{}, nil, []string{"data.txt"}, download))
+	c.start(wf, nil, nil)
+	st := c.waitStatus(wf, "finished", "failed")
+	require.Equal(t, "finished", st.Status, st.Logs)
+	_, body := c.do("GET", "/api/workflows/"+wf+"/workspace/data.txt", nil, "", nil)
+	require.Equal(t, "payload of /data.txt\n", string(body))
+	resp, idx := c.do("GET", "/api/workflows/"+wf+"/workspace/.reehub/network/download/index.json", nil, "", nil)
+	require.Equal(t, 200, resp.StatusCode, string(idx))
+	require.Contains(t, string(idx), "/data.txt")
+	wlog, _ := c.logs(wf)
+	require.Contains(t, wlog, "1 recorded")
+
+	upstream.Close()
+	c.upload(wf, "data.txt", []byte("overwritten\n"))
+	re := c.restart(wf, nil)
+	st = c.waitStatus(re, "finished", "failed")
+	require.Equal(t, "finished", st.Status, st.Logs)
+	_, body = c.do("GET", "/api/workflows/"+re+"/workspace/data.txt", nil, "", nil)
+	require.Equal(t, "payload of /data.txt\n", string(body), "replayed from the recording with the upstream gone")
+	wlog, _ = c.logs(re)
+	require.Contains(t, wlog, "1 replayed")
+
+	offline := c.create("offline", serialSpec(map[string]any{}, nil, nil, step("try", "python_3_11", get+"http://1.1.1.1/ x.txt")))
+	c.start(offline, nil, nil)
+	st = c.waitStatus(offline, "finished", "failed")
+	require.Equal(t, "failed", st.Status, "a step without network: true has no network")
+	out, err := exec.Command("podman", "--url", "unix:///run/podman/podman.sock", "network", "ls", "-q", "--filter", "name=reehub-wf-").CombinedOutput()
+	require.NoError(t, err, string(out))
+	require.Empty(t, strings.TrimSpace(string(out)), "no step network is left")
 }

@@ -125,7 +125,7 @@ func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *
 	if err != nil {
 		return err
 	}
-	s.workflows, err = workflow.New(s.store, s.engine, s.blobs, rt, reana.NewResolver(rt, s.catalog, nil, aliases), box, log, workflow.Config{
+	s.workflows, err = workflow.New(s.store, s.engine, s.blobs, rt, reana.NewResolver(rt, s.catalog, s.ree, aliases), box, log, workflow.Config{
 		DataDir: cfg.DataDir, QuotaBytes: cfg.ReanaQuota,
 	})
 	if err != nil {

@@ -1635,10 +1635,10 @@ type ReanaStartBody struct {
 	// OperationalOptions FROM, TARGET (step names) and CACHE (on or off).
 	OperationalOptions *map[string]interface{} `json:"operational_options,omitempty"`
 
-	// ReanaSpecification Accepted with restart; replaces the specification.
+	// ReanaSpecification With restart, the specification of the new run (reana-client restart -f); its environments are resolved anew.
 	ReanaSpecification *map[string]interface{} `json:"reana_specification,omitempty"`
 
-	// Restart Start again a finished, failed or stopped run (reusing its workspace).
+	// Restart Start again a finished, failed or stopped run as a new run NAME.N.M in its workspace.
 	Restart *bool `json:"restart,omitempty"`
 }
 
@@ -1762,11 +1762,18 @@ type ReanaWorkflowStatus struct {
 type ReanaWorkflowStatusChanged struct {
 	Message string `json:"message"`
 
+	// RunNumber The run started: "N", or "N.M" for the M-th restart of NAME.N.
+	//
+	// Example: 1.1
+	RunNumber *string `json:"run_number,omitempty"`
+
 	// Status REANA's workflow statuses.
-	Status       ReanaStatus        `json:"status"`
-	User         openapi_types.UUID `json:"user"`
-	WorkflowId   openapi_types.UUID `json:"workflow_id"`
-	WorkflowName string             `json:"workflow_name"`
+	Status     ReanaStatus        `json:"status"`
+	User       openapi_types.UUID `json:"user"`
+	WorkflowId openapi_types.UUID `json:"workflow_id"`
+
+	// WorkflowName NAME for a start (REANA's; with run_number it names the run), NAME.N or NAME.N.M otherwise.
+	WorkflowName string `json:"workflow_name"`
 }
 
 // ReanaWorkspaceDeleted defines model for ReanaWorkspaceDeleted.
@@ -4629,8 +4636,14 @@ type ClientInterface interface {
 	// inputs; once that run ends, its status reports which outputs match the crate's sha256.
 	// Only serial workflows
 	// run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
-	// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
-	// NAME.N, N one more than the caller's last run of NAME.
+	// environment is resolved now; an unknown image answers 400 naming it. An environment may
+	// name a REE process's image: its uuid, reehub/<uuid>, localhost/reehub/<uuid> or the
+	// image ID (sha256:...) a replay or SBOM rebuild reported; a released image is loaded back
+	// from the process's output. Steps are offline unless a step sets reehub's key
+	// `network: true`: its containers then reach the network only through the recording proxy,
+	// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
+	// when that recording is there. The new workflow is NAME.N, N one more than the caller's
+	// last run of NAME.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4646,8 +4659,14 @@ type ClientInterface interface {
 	// inputs; once that run ends, its status reports which outputs match the crate's sha256.
 	// Only serial workflows
 	// run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
-	// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
-	// NAME.N, N one more than the caller's last run of NAME.
+	// environment is resolved now; an unknown image answers 400 naming it. An environment may
+	// name a REE process's image: its uuid, reehub/<uuid>, localhost/reehub/<uuid> or the
+	// image ID (sha256:...) a replay or SBOM rebuild reported; a released image is loaded back
+	// from the process's output. Steps are offline unless a step sets reehub's key
+	// `network: true`: its containers then reach the network only through the recording proxy,
+	// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
+	// when that recording is there. The new workflow is NAME.N, N one more than the caller's
+	// last run of NAME.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4739,6 +4758,11 @@ type ClientInterface interface {
 	// operational_options: FROM and TARGET (step names) restart a finished or failed run from
 	// a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
 	// digest and input file hashes are unchanged since an earlier successful run.
+	// A restart (restart: true, or FROM/TARGET on an ended run) queues a new run NAME.N.M,
+	// the M-th restart of NAME.N, in the same workspace (reana_specification, if sent, is
+	// its specification); the answer names it as REANA does: workflow_name NAME and
+	// run_number "N.M" (a first start answers run_number "N"). NAME.N keeps naming the
+	// restarted run; NAME alone names the latest run or restart.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4751,6 +4775,11 @@ type ClientInterface interface {
 	// operational_options: FROM and TARGET (step names) restart a finished or failed run from
 	// a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
 	// digest and input file hashes are unchanged since an earlier successful run.
+	// A restart (restart: true, or FROM/TARGET on an ended run) queues a new run NAME.N.M,
+	// the M-th restart of NAME.N, in the same workspace (reana_specification, if sent, is
+	// its specification); the answer names it as REANA does: workflow_name NAME and
+	// run_number "N.M" (a first start answers run_number "N"). NAME.N keeps naming the
+	// restarted run; NAME alone names the latest run or restart.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4773,6 +4802,9 @@ type ClientInterface interface {
 	// A transition REANA does not allow answers 409: start only from created (or, with
 	// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
 	// pending or running; delete from anything but queued, pending and running.
+	// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
+	// sharing the restarted run's workspace; a start answers workflow_name NAME and
+	// run_number "N" or "N.M", as REANA does (reana-client restart joins them).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4787,6 +4819,9 @@ type ClientInterface interface {
 	// A transition REANA does not allow answers 409: start only from created (or, with
 	// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
 	// pending or running; delete from anything but queued, pending and running.
+	// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
+	// sharing the restarted run's workspace; a start answers workflow_name NAME and
+	// run_number "N" or "N.M", as REANA does (reana-client restart joins them).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -7091,8 +7126,14 @@ func (c *Client) ReanaWorkflowList(ctx context.Context, params *ReanaWorkflowLis
 // inputs; once that run ends, its status reports which outputs match the crate's sha256.
 // Only serial workflows
 // run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
-// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
-// NAME.N, N one more than the caller's last run of NAME.
+// environment is resolved now; an unknown image answers 400 naming it. An environment may
+// name a REE process's image: its uuid, reehub/<uuid>, localhost/reehub/<uuid> or the
+// image ID (sha256:...) a replay or SBOM rebuild reported; a released image is loaded back
+// from the process's output. Steps are offline unless a step sets reehub's key
+// `network: true`: its containers then reach the network only through the recording proxy,
+// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
+// when that recording is there. The new workflow is NAME.N, N one more than the caller's
+// last run of NAME.
 //
 // Takes any type of body and a specified content type.
 //
@@ -7118,8 +7159,14 @@ func (c *Client) ReanaWorkflowCreateWithBody(ctx context.Context, params *ReanaW
 // inputs; once that run ends, its status reports which outputs match the crate's sha256.
 // Only serial workflows
 // run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
-// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
-// NAME.N, N one more than the caller's last run of NAME.
+// environment is resolved now; an unknown image answers 400 naming it. An environment may
+// name a REE process's image: its uuid, reehub/<uuid>, localhost/reehub/<uuid> or the
+// image ID (sha256:...) a replay or SBOM rebuild reported; a released image is loaded back
+// from the process's output. Steps are offline unless a step sets reehub's key
+// `network: true`: its containers then reach the network only through the recording proxy,
+// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
+// when that recording is there. The new workflow is NAME.N, N one more than the caller's
+// last run of NAME.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7301,6 +7348,11 @@ func (c *Client) ReanaWorkflowSpecification(ctx context.Context, workflowIdOrNam
 // operational_options: FROM and TARGET (step names) restart a finished or failed run from
 // a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
 // digest and input file hashes are unchanged since an earlier successful run.
+// A restart (restart: true, or FROM/TARGET on an ended run) queues a new run NAME.N.M,
+// the M-th restart of NAME.N, in the same workspace (reana_specification, if sent, is
+// its specification); the answer names it as REANA does: workflow_name NAME and
+// run_number "N.M" (a first start answers run_number "N"). NAME.N keeps naming the
+// restarted run; NAME alone names the latest run or restart.
 //
 // Takes any type of body and a specified content type.
 //
@@ -7323,6 +7375,11 @@ func (c *Client) ReanaWorkflowStartWithBody(ctx context.Context, workflowIdOrNam
 // operational_options: FROM and TARGET (step names) restart a finished or failed run from
 // a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
 // digest and input file hashes are unchanged since an earlier successful run.
+// A restart (restart: true, or FROM/TARGET on an ended run) queues a new run NAME.N.M,
+// the M-th restart of NAME.N, in the same workspace (reana_specification, if sent, is
+// its specification); the answer names it as REANA does: workflow_name NAME and
+// run_number "N.M" (a first start answers run_number "N"). NAME.N keeps naming the
+// restarted run; NAME alone names the latest run or restart.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7365,6 +7422,9 @@ func (c *Client) ReanaWorkflowStatus(ctx context.Context, workflowIdOrName Reana
 // A transition REANA does not allow answers 409: start only from created (or, with
 // restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
 // pending or running; delete from anything but queued, pending and running.
+// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
+// sharing the restarted run's workspace; a start answers workflow_name NAME and
+// run_number "N" or "N.M", as REANA does (reana-client restart joins them).
 //
 // Takes any type of body and a specified content type.
 //
@@ -7389,6 +7449,9 @@ func (c *Client) ReanaWorkflowSetStatusWithBody(ctx context.Context, workflowIdO
 // A transition REANA does not allow answers 409: start only from created (or, with
 // restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
 // pending or running; delete from anything but queued, pending and running.
+// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
+// sharing the restarted run's workspace; a start answers workflow_name NAME and
+// run_number "N" or "N.M", as REANA does (reana-client restart joins them).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -17175,8 +17238,14 @@ type ClientWithResponsesInterface interface {
 	// inputs; once that run ends, its status reports which outputs match the crate's sha256.
 	// Only serial workflows
 	// run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
-	// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
-	// NAME.N, N one more than the caller's last run of NAME.
+	// environment is resolved now; an unknown image answers 400 naming it. An environment may
+	// name a REE process's image: its uuid, reehub/<uuid>, localhost/reehub/<uuid> or the
+	// image ID (sha256:...) a replay or SBOM rebuild reported; a released image is loaded back
+	// from the process's output. Steps are offline unless a step sets reehub's key
+	// `network: true`: its containers then reach the network only through the recording proxy,
+	// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
+	// when that recording is there. The new workflow is NAME.N, N one more than the caller's
+	// last run of NAME.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17192,8 +17261,14 @@ type ClientWithResponsesInterface interface {
 	// inputs; once that run ends, its status reports which outputs match the crate's sha256.
 	// Only serial workflows
 	// run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
-	// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
-	// NAME.N, N one more than the caller's last run of NAME.
+	// environment is resolved now; an unknown image answers 400 naming it. An environment may
+	// name a REE process's image: its uuid, reehub/<uuid>, localhost/reehub/<uuid> or the
+	// image ID (sha256:...) a replay or SBOM rebuild reported; a released image is loaded back
+	// from the process's output. Steps are offline unless a step sets reehub's key
+	// `network: true`: its containers then reach the network only through the recording proxy,
+	// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
+	// when that recording is there. The new workflow is NAME.N, N one more than the caller's
+	// last run of NAME.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17293,6 +17368,11 @@ type ClientWithResponsesInterface interface {
 	// operational_options: FROM and TARGET (step names) restart a finished or failed run from
 	// a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
 	// digest and input file hashes are unchanged since an earlier successful run.
+	// A restart (restart: true, or FROM/TARGET on an ended run) queues a new run NAME.N.M,
+	// the M-th restart of NAME.N, in the same workspace (reana_specification, if sent, is
+	// its specification); the answer names it as REANA does: workflow_name NAME and
+	// run_number "N.M" (a first start answers run_number "N"). NAME.N keeps naming the
+	// restarted run; NAME alone names the latest run or restart.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17305,6 +17385,11 @@ type ClientWithResponsesInterface interface {
 	// operational_options: FROM and TARGET (step names) restart a finished or failed run from
 	// a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
 	// digest and input file hashes are unchanged since an earlier successful run.
+	// A restart (restart: true, or FROM/TARGET on an ended run) queues a new run NAME.N.M,
+	// the M-th restart of NAME.N, in the same workspace (reana_specification, if sent, is
+	// its specification); the answer names it as REANA does: workflow_name NAME and
+	// run_number "N.M" (a first start answers run_number "N"). NAME.N keeps naming the
+	// restarted run; NAME alone names the latest run or restart.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17329,6 +17414,9 @@ type ClientWithResponsesInterface interface {
 	// A transition REANA does not allow answers 409: start only from created (or, with
 	// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
 	// pending or running; delete from anything but queued, pending and running.
+	// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
+	// sharing the restarted run's workspace; a start answers workflow_name NAME and
+	// run_number "N" or "N.M", as REANA does (reana-client restart joins them).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17343,6 +17431,9 @@ type ClientWithResponsesInterface interface {
 	// A transition REANA does not allow answers 409: start only from created (or, with
 	// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
 	// pending or running; delete from anything but queued, pending and running.
+	// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
+	// sharing the restarted run's workspace; a start answers workflow_name NAME and
+	// run_number "N" or "N.M", as REANA does (reana-client restart joins them).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -32796,8 +32887,14 @@ func (c *ClientWithResponses) ReanaWorkflowListWithResponse(ctx context.Context,
 // inputs; once that run ends, its status reports which outputs match the crate's sha256.
 // Only serial workflows
 // run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
-// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
-// NAME.N, N one more than the caller's last run of NAME.
+// environment is resolved now; an unknown image answers 400 naming it. An environment may
+// name a REE process's image: its uuid, reehub/<uuid>, localhost/reehub/<uuid> or the
+// image ID (sha256:...) a replay or SBOM rebuild reported; a released image is loaded back
+// from the process's output. Steps are offline unless a step sets reehub's key
+// `network: true`: its containers then reach the network only through the recording proxy,
+// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
+// when that recording is there. The new workflow is NAME.N, N one more than the caller's
+// last run of NAME.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -32819,8 +32916,14 @@ func (c *ClientWithResponses) ReanaWorkflowCreateWithBodyWithResponse(ctx contex
 // inputs; once that run ends, its status reports which outputs match the crate's sha256.
 // Only serial workflows
 // run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
-// environment is resolved now; an unknown image answers 400 naming it. The new workflow is
-// NAME.N, N one more than the caller's last run of NAME.
+// environment is resolved now; an unknown image answers 400 naming it. An environment may
+// name a REE process's image: its uuid, reehub/<uuid>, localhost/reehub/<uuid> or the
+// image ID (sha256:...) a replay or SBOM rebuild reported; a released image is loaded back
+// from the process's output. Steps are offline unless a step sets reehub's key
+// `network: true`: its containers then reach the network only through the recording proxy,
+// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
+// when that recording is there. The new workflow is NAME.N, N one more than the caller's
+// last run of NAME.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -32974,6 +33077,11 @@ func (c *ClientWithResponses) ReanaWorkflowSpecificationWithResponse(ctx context
 // operational_options: FROM and TARGET (step names) restart a finished or failed run from
 // a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
 // digest and input file hashes are unchanged since an earlier successful run.
+// A restart (restart: true, or FROM/TARGET on an ended run) queues a new run NAME.N.M,
+// the M-th restart of NAME.N, in the same workspace (reana_specification, if sent, is
+// its specification); the answer names it as REANA does: workflow_name NAME and
+// run_number "N.M" (a first start answers run_number "N"). NAME.N keeps naming the
+// restarted run; NAME alone names the latest run or restart.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -32992,6 +33100,11 @@ func (c *ClientWithResponses) ReanaWorkflowStartWithBodyWithResponse(ctx context
 // operational_options: FROM and TARGET (step names) restart a finished or failed run from
 // a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
 // digest and input file hashes are unchanged since an earlier successful run.
+// A restart (restart: true, or FROM/TARGET on an ended run) queues a new run NAME.N.M,
+// the M-th restart of NAME.N, in the same workspace (reana_specification, if sent, is
+// its specification); the answer names it as REANA does: workflow_name NAME and
+// run_number "N.M" (a first start answers run_number "N"). NAME.N keeps naming the
+// restarted run; NAME alone names the latest run or restart.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -33028,6 +33141,9 @@ func (c *ClientWithResponses) ReanaWorkflowStatusWithResponse(ctx context.Contex
 // A transition REANA does not allow answers 409: start only from created (or, with
 // restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
 // pending or running; delete from anything but queued, pending and running.
+// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
+// sharing the restarted run's workspace; a start answers workflow_name NAME and
+// run_number "N" or "N.M", as REANA does (reana-client restart joins them).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -33048,6 +33164,9 @@ func (c *ClientWithResponses) ReanaWorkflowSetStatusWithBodyWithResponse(ctx con
 // A transition REANA does not allow answers 409: start only from created (or, with
 // restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
 // pending or running; delete from anything but queued, pending and running.
+// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
+// sharing the restarted run's workspace; a start answers workflow_name NAME and
+// run_number "N" or "N.M", as REANA does (reana-client restart joins them).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

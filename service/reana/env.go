@@ -40,6 +40,9 @@ type Environment struct {
 	// Digest is the image's identity for the cache key and provenance: its
 	// manifest digest when known, else "sha256:<image ID>".
 	Digest string
+	// Process is the uuid of the reehub process whose image this is (Source
+	// EnvProcess), so that a step can load it back once it was released.
+	Process string `json:",omitempty"`
 }
 
 // ImageInspector finds local images; *podman.Runtime is one.
@@ -50,13 +53,16 @@ type ImageInspector interface {
 }
 
 // ProcessImages finds the image a reehub process (a replay or an SBOM build)
-// produced; the service of the REE family implements it.
+// produced; the service of the REE family (*ree.Service) implements it.
 type ProcessImages interface {
-	// ProcessImage returns the local image reference of the output of the
-	// process with this uuid, or of the process whose output image has this
-	// digest ("sha256:..."), visible to owner; an error wrapping
-	// fault.ErrNotFound when there is none.
-	ProcessImage(ctx context.Context, owner, uuidOrDigest string) (string, error)
+	// ProcessImage makes the image of the owner's process with this uuid, or
+	// of the owner's process that built the image with this ID
+	// ("sha256:<64 hex>"), present in Podman (loading it back from the
+	// process's output when it was released) and returns the process's uuid
+	// and the image's local reference. An error wraps fault.ErrNotFound when
+	// the owner has no such process, fault.ErrInvalid when it has no usable
+	// image.
+	ProcessImage(ctx context.Context, owner int64, uuidOrDigest string) (id, ref string, err error)
 }
 
 // Catalogue tells catalogue base images apart; *ree.Catalog is one.
@@ -128,13 +134,33 @@ func normalizeRef(ref string) string {
 var (
 	uuidRe   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 	digestRe = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+	// processImageRe is the name of a process's image as the REE API's users
+	// see it in Podman: [localhost/]reehub/<uuid>[:latest].
+	processImageRe = regexp.MustCompile(`^(?:localhost/)?reehub/([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})(?::latest)?$`)
 )
 
+// processKey returns the uuid or image ID a name gives for a process's image
+// (its uuid, reehub/<uuid>, localhost/reehub/<uuid>[:latest], or
+// sha256:<image ID>), and whether it names one by its image name, which must
+// then be the owner's process.
+func processKey(name string) (key string, byName, ok bool) {
+	switch {
+	case uuidRe.MatchString(name), digestRe.MatchString(name):
+		return strings.ToLower(name), false, true
+	}
+	if m := processImageRe.FindStringSubmatch(name); m != nil {
+		return strings.ToLower(m[1]), true, true
+	}
+	return "", false, false
+}
+
 // Resolve finds the image for an environment of owner's workflow: after an
-// alias, a catalogue base image, a reehub process's output (its uuid or
-// digest), then any local Podman image. Nothing is pulled. An unknown image
-// is a fault.ErrInvalid error that names it.
-func (r *Resolver) Resolve(ctx context.Context, owner, requested string) (Environment, error) {
+// alias, a catalogue base image, a reehub process's image (its uuid,
+// reehub/<uuid>, localhost/reehub/<uuid> or its image ID sha256:...; loaded
+// back from the process's output when it was released), then any local
+// Podman image. Nothing is pulled. An unknown image is a fault.ErrInvalid
+// error that names it; so is the image name of another user's process.
+func (r *Resolver) Resolve(ctx context.Context, owner int64, requested string) (Environment, error) {
 	env := Environment{Requested: requested}
 	name := requested
 	if a, ok := r.aliases[normalizeRef(requested)]; ok {
@@ -150,17 +176,23 @@ func (r *Resolver) Resolve(ctx context.Context, owner, requested string) (Enviro
 		}
 		return env.with(EnvCatalogue, img), nil
 	}
-	if r.processes != nil && (uuidRe.MatchString(name) || digestRe.MatchString(name)) {
-		ref, err := r.processes.ProcessImage(ctx, owner, strings.ToLower(name))
+	if key, byName, ok := processKey(name); ok && r.processes != nil {
+		id, ref, err := r.processes.ProcessImage(ctx, owner, key)
 		switch {
 		case err == nil:
 			img, err := r.images.InspectImage(ctx, ref)
 			if err != nil {
 				return Environment{}, fmt.Errorf("environment %q: image of process: %w", requested, err)
 			}
-			return env.with(EnvProcess, img), nil
+			env = env.with(EnvProcess, img)
+			env.Process = id
+			return env, nil
+		case errors.Is(err, fault.ErrInvalid):
+			return Environment{}, fault.Invalidf("environment %q: %v", requested, err)
 		case !errors.Is(err, fault.ErrNotFound):
 			return Environment{}, fmt.Errorf("environment %q: %w", requested, err)
+		case byName:
+			return Environment{}, r.unknown(requested, name) // another user's process image
 		}
 	}
 	img, err := r.images.InspectImage(ctx, name)
@@ -173,12 +205,46 @@ func (r *Resolver) Resolve(ctx context.Context, owner, requested string) (Enviro
 	return env.with(EnvLocal, img), nil
 }
 
+// Ensure makes a resolved environment's image present again before a step
+// runs in it: a process's image released since the workflow was created is
+// loaded back from the process's output, and must be the same image. Other
+// environments are left to the runtime (a missing one fails the step).
+func (r *Resolver) Ensure(ctx context.Context, owner int64, env Environment) error {
+	if env.Source != EnvProcess || env.Process == "" || r.processes == nil {
+		return nil
+	}
+	if _, err := r.images.InspectImage(ctx, env.Image); err == nil {
+		return nil
+	} else if !errors.Is(err, fault.ErrNotFound) {
+		return fmt.Errorf("environment %q: %w", env.Requested, err)
+	}
+	_, ref, err := r.processes.ProcessImage(ctx, owner, env.Process)
+	if err != nil {
+		return fmt.Errorf("environment %q: %w", env.Requested, err)
+	}
+	img, err := r.images.InspectImage(ctx, ref)
+	if err != nil {
+		return fmt.Errorf("environment %q: image of process %s: %w", env.Requested, env.Process, err)
+	}
+	if img.ID != env.Image {
+		return fault.Invalidf("environment %q: the image of process %s is now %s, not the %s the workflow was created with", env.Requested, env.Process, shortImage(img.ID), shortImage(env.Image))
+	}
+	return nil
+}
+
+func shortImage(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
 func (r *Resolver) unknown(requested, name string) error {
 	via := ""
 	if name != requested {
 		via = fmt.Sprintf(" (alias of %q)", name)
 	}
-	return fault.Invalidf("environment %q%s is unknown: name a catalogue base image (such as python_3_11), the uuid or digest of a reehub process's image, a local image, or add an alias for it", requested, via)
+	return fault.Invalidf("environment %q%s is unknown: name a catalogue base image (such as python_3_11), a reehub process's image (its uuid, reehub/<uuid> or its image ID sha256:...), a local image, or add an alias for it", requested, via)
 }
 
 func (e Environment) with(src EnvSource, img podman.Image) Environment {

@@ -130,7 +130,10 @@ func TestNames(t *testing.T) {
 	}
 	n, err = reana.ValidateName("my-analysis_2")
 	require.NoError(t, err)
-	require.Equal(t, "my-analysis_2.3", reana.FullName(n, 3))
+	require.Equal(t, "my-analysis_2.3", reana.FullName(n, 3, 0))
+	require.Equal(t, "my-analysis_2.3.2", reana.FullName(n, 3, 2), "the second restart of run 3, as REANA names it")
+	require.Equal(t, "3.2", reana.RunNumber(3, 2))
+	require.Equal(t, "3", reana.RunNumber(3, 0))
 
 	tests := []struct {
 		in   string
@@ -139,13 +142,15 @@ func TestNames(t *testing.T) {
 		{"3D6BC1D9-4F8F-4C0A-8C3E-0B1B2A3C4D5E", reana.Ref{ID: "3d6bc1d9-4f8f-4c0a-8c3e-0b1b2a3c4d5e"}},
 		{"analysis.12", reana.Ref{Name: "analysis", Run: 12}},
 		{"analysis", reana.Ref{Name: "analysis"}},
+		{"analysis.1.2", reana.Ref{Name: "analysis", Run: 1, Restart: 2}},
+		{"analysis.1.0", reana.Ref{Name: "analysis", Run: 1}}, // reana-db's split_run_number("1.0")
 	}
 	for _, tc := range tests {
 		got, err := reana.ParseRef(tc.in)
 		require.NoError(t, err, tc.in)
 		require.Equal(t, tc.want, got)
 	}
-	for _, bad := range []string{"analysis.0", "analysis.x", "a/b.1", "analysis.1.1"} {
+	for _, bad := range []string{"analysis.0", "analysis.x", "a/b.1", "analysis.1.x", "analysis.1.2.3", "analysis.1.", "analysis.1.-1"} {
 		_, err := reana.ParseRef(bad)
 		require.ErrorIs(t, err, fault.ErrNotFound, bad)
 	}

@@ -100,6 +100,8 @@ type StepRun struct {
 	Network string
 	// AddHosts are extra /etc/hosts entries (the proxy's name).
 	AddHosts []string
+	// Mounts are extra bind mounts (the proxy's CA bundle).
+	Mounts []podman.Mount
 	// Redactor removes secret values from everything written to Log and
 	// from the failure reason; nil redacts nothing.
 	Redactor *Redactor
@@ -152,6 +154,7 @@ func (e *Executor) Run(ctx context.Context, r StepRun) (res StepResult, err erro
 	if r.SecretDir != "" {
 		mounts = append(mounts, podman.Mount{Source: r.SecretDir, Target: SecretMountDir, ReadOnly: true})
 	}
+	mounts = append(mounts, r.Mounts...)
 	network := ""
 	if r.Step.Network {
 		network = r.Network

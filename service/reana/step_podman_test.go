@@ -36,7 +36,7 @@ func podmanSetup(t *testing.T) (*podman.Runtime, reana.Environment, context.Cont
 		t.Skipf("base image python_3_11 is not built here: %v", err)
 	}
 	res := reana.NewResolver(rt, fakeCatalogue{"python_3_11"}, nil, map[string]string{"docker.io/library/python:3.11-slim": "python_3_11"})
-	env, err := res.Resolve(ctx, "alice", "docker.io/library/python:3.11-slim")
+	env, err := res.Resolve(ctx, 1, "docker.io/library/python:3.11-slim")
 	require.NoError(t, err)
 	require.Equal(t, reana.EnvCatalogue, env.Source)
 	return rt, env, ctx

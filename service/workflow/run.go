@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/reehub/reehub/fault"
+	"github.com/reehub/reehub/runtime/proxy"
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/reana"
 	"github.com/reehub/reehub/store"
@@ -133,6 +136,13 @@ func (s *Service) runStep(ctx context.Context, w *job.Work, a Args, pos int) err
 		return fmt.Errorf("step log: %w", err)
 	}
 	defer logFile.Close()
+	if err := s.resolver.Ensure(ctx, row.OwnerID, env); err != nil {
+		rec.Status = reana.StepFailed
+		if serr := s.st.SaveWorkflowStep(context.WithoutCancel(ctx), rec); serr != nil {
+			s.log.Warn("record step", "workflow", row.ID, "err", serr)
+		}
+		return fmt.Errorf("step %q: %w", step.Name, err)
+	}
 	fmt.Fprintf(w.Log, "step %s: started in %s (%s)\n", step.Name, env.Requested, env.Image)
 	sec, err := reana.PrepareSecrets(secrets, w.Dir, 0, 0)
 	if err != nil {
@@ -141,16 +151,49 @@ func (s *Service) runStep(ctx context.Context, w *job.Work, a Args, pos int) err
 	if sec.Dir != "" {
 		defer os.RemoveAll(sec.Dir)
 	}
-	res, runErr := s.exec.Run(ctx, reana.StepRun{
+	vars := map[string]string{}
+	for k, v := range sec.Env {
+		vars[k] = v
+	}
+	var netw *stepNetwork
+	run := reana.StepRun{
 		JobID: w.Job.ID, WorkflowID: row.ID, Index: pos, Step: step, Image: env.Image, Workspace: ws.Dir(),
-		Env: sec.Env, SecretDir: sec.Dir, Network: s.cfg.Network, Redactor: red, Log: logFile,
-		OnCommand: func(_ int, command, containerID string) {
-			rec.Command, rec.ContainerID = command, containerID
-			if err := s.st.SaveWorkflowStep(context.WithoutCancel(ctx), rec); err != nil {
-				s.log.Warn("record step command", "workflow", row.ID, "err", err)
+		Env: vars, SecretDir: sec.Dir, Redactor: red, Log: logFile,
+	}
+	if step.Network {
+		if netw, err = s.openNetwork(ctx, w.Job.ID, pos, step, ws.Dir(), w.Dir, redacting{w: w.Log, red: red}); err != nil {
+			rec.Status = reana.StepFailed
+			if serr := s.st.SaveWorkflowStep(context.WithoutCancel(ctx), rec); serr != nil {
+				s.log.Warn("record step", "workflow", row.ID, "err", serr)
 			}
-		},
-	})
+			return err
+		}
+		for k, v := range netw.env {
+			vars[k] = v
+		}
+		run.Network, run.AddHosts, run.Mounts = netw.name, netw.hosts, netw.mounts
+		fmt.Fprintf(w.Log, "step %s: network through the %s proxy (%s)\n", step.Name, netw.mode, path.Join(NetworkDir, filepath.Base(recordingDir(ws.Dir(), step.Name))))
+	}
+	run.OnCommand = func(_ int, command, containerID string) {
+		rec.Command, rec.ContainerID = command, containerID
+		if err := s.st.SaveWorkflowStep(context.WithoutCancel(ctx), rec); err != nil {
+			s.log.Warn("record step command", "workflow", row.ID, "err", err)
+		}
+	}
+	res, runErr := s.exec.Run(ctx, run)
+	var missed []string
+	if netw != nil {
+		stats, cerr := netw.close(ctx, s.rt)
+		fmt.Fprintf(w.Log, "step %s: the proxy served %d requests (%d recorded, %d replayed, %d not in the recording)\n",
+			step.Name, stats.Requests, stats.Recorded, stats.Hits, stats.Misses)
+		missed = stats.MissedURLs
+		if cerr != nil && runErr == nil && res.Failure == nil {
+			runErr = fmt.Errorf("close the recording proxy: %w", cerr)
+		}
+		if netw.mode == proxy.Record && stats.Errors > 0 && runErr == nil && res.Failure == nil {
+			runErr = fmt.Errorf("%d downloads failed or were cut off while recording; the recording would be incomplete", stats.Errors)
+		}
+	}
 	now := s.st.Now()
 	rec.FinishedAt = &now
 	save := func() {
@@ -174,7 +217,11 @@ func (s *Service) runStep(ctx context.Context, w *job.Work, a Args, pos int) err
 		w.SetExitCode(code)
 		save()
 		fmt.Fprintf(w.Log, "step %s: failed with exit code %d after %.1fs\n", step.Name, code, res.FinishedAt.Sub(res.StartedAt).Seconds())
-		return fault.New(fault.ErrInvalid, res.Failure.Error())
+		reason := res.Failure.Error()
+		if len(missed) > 0 {
+			reason += red.Redact("; requests not in the step's recording: " + strings.Join(missed, ", "))
+		}
+		return fault.New(fault.ErrInvalid, reason)
 	}
 	zero := 0
 	rec.Status, rec.ExitCode = reana.StepFinished, &zero
@@ -226,7 +273,7 @@ func (s *Service) restoreCached(ctx context.Context, row store.Workflow, ws *rea
 	}
 	made := e.WorkflowID
 	if src, err := s.st.WorkflowByID(ctx, e.WorkflowID); err == nil {
-		made = reana.FullName(src.Name, src.Run)
+		made = reana.FullName(src.Name, src.Run, src.RunMinor)
 	}
 	return made, nil
 }
@@ -284,7 +331,12 @@ func (s *Service) usage(ctx context.Context, ownerID int64) (int64, error) {
 		return 0, err
 	}
 	var total int64
+	counted := map[string]bool{} // a run and its restarts share one workspace
 	for _, r := range rows {
+		if counted[r.Workspace] {
+			continue
+		}
+		counted[r.Workspace] = true
 		if _, err := os.Stat(r.Workspace); err != nil {
 			continue
 		}

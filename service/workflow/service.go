@@ -11,6 +11,7 @@ package workflow
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/reehub/reehub/fault"
+	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/reana"
 	"github.com/reehub/reehub/store"
@@ -45,11 +47,17 @@ type Args struct {
 // Kind names the engine kind.
 func (Args) Kind() string { return Kind }
 
-// Runtime is what workflows need of the container runtime; *podman.Runtime is one.
+// Runtime is what workflows need of the container runtime (declared here,
+// where it is used); *podman.Runtime is one.
 type Runtime interface {
 	reana.ContainerRuntime
-	// Cleanup removes every container labelled labelKey=labelValue.
+	// Cleanup removes every container and network labelled labelKey=labelValue.
 	Cleanup(ctx context.Context, labelKey, labelValue string) error
+	// CreateNetwork creates a network (internal: no route out) for a step
+	// with network access, whose only way out is the recording proxy.
+	CreateNetwork(ctx context.Context, name string, internal bool, labels map[string]string) (podman.Network, error)
+	// RemoveNetwork removes a network; a missing one is no error.
+	RemoveNetwork(ctx context.Context, name string) error
 }
 
 // Config tunes the service.
@@ -58,8 +66,13 @@ type Config struct {
 	DataDir string
 	// QuotaBytes is each user's disk quota over their workspaces; 0 means none.
 	QuotaBytes int64
-	// Network is the recording proxy's network for steps that ask for one; "" refuses them.
-	Network string
+	// HostRootsFile is the host's CA bundle, which steps with network access
+	// trust besides the recording proxy's CA. Defaults to
+	// /etc/ssl/certs/ca-certificates.crt.
+	HostRootsFile string
+	// UpstreamRoots is the recording proxy's upstream trust; nil means the
+	// system roots.
+	UpstreamRoots *x509.CertPool
 }
 
 // Owner is the user a request acts for.
@@ -87,6 +100,9 @@ type Service struct {
 func New(st *store.Store, eng *job.Engine, blobs *blob.Store, rt Runtime, resolver *reana.Resolver, box *reana.SecretBox, log *slog.Logger, cfg Config) (*Service, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("workflow: DataDir is required")
+	}
+	if cfg.HostRootsFile == "" {
+		cfg.HostRootsFile = "/etc/ssl/certs/ca-certificates.crt"
 	}
 	for _, d := range []string{"workspaces", "logs"} {
 		if err := os.MkdirAll(filepath.Join(cfg.DataDir, "reana", d), 0o755); err != nil {
@@ -121,6 +137,8 @@ type Workflow struct {
 	Name string
 	// Run is the run number N.
 	Run int
+	// Restart is M of NAME.N.M, the M-th restart of run N (0 for the run itself).
+	Restart int
 	// Owner is the owner's UUID.
 	Owner string
 	// Status is REANA's status.
@@ -143,8 +161,11 @@ type Workflow struct {
 	steps []store.WorkflowStep
 }
 
-// FullName is NAME.N.
-func (w Workflow) FullName() string { return reana.FullName(w.Name, w.Run) }
+// FullName is NAME.N, or NAME.N.M for a restart.
+func (w Workflow) FullName() string { return reana.FullName(w.Name, w.Run, w.Restart) }
+
+// RunNumber is REANA's run_number: "N", or "N.M" for a restart.
+func (w Workflow) RunNumber() string { return reana.RunNumber(w.Run, w.Restart) }
 
 // Create records a new run of name from spec: every step's environment is
 // resolved now (an unknown image is invalid, naming it) and an empty
@@ -159,26 +180,10 @@ func (s *Service) create(ctx context.Context, owner Owner, name string, spec *re
 	if err != nil {
 		return Workflow{}, err
 	}
-	envs := map[string]reana.Environment{}
-	for _, st := range spec.Steps {
-		if st.Network && s.cfg.Network == "" {
-			return Workflow{}, fault.Invalidf("step %q asks for the network, but this server runs workflow steps without one (no recording proxy is configured for workflows)", st.Name)
-		}
-	}
-	for _, st := range spec.Steps {
-		if _, ok := envs[st.Environment]; ok {
-			continue
-		}
-		e, err := s.resolver.Resolve(ctx, owner.UUID, st.Environment)
-		if err != nil {
-			return Workflow{}, err
-		}
-		envs[st.Environment] = e
-	}
-	if _, err := reana.ExpandSteps(spec.Steps, spec.Inputs.Parameters); err != nil {
+	envJSON, err := s.resolveEnvironments(ctx, owner, spec)
+	if err != nil {
 		return Workflow{}, err
 	}
-	envJSON, _ := json.Marshal(envs)
 	params, _ := json.Marshal(spec.Inputs.Parameters)
 	opts, _ := json.Marshal(spec.Inputs.Options)
 	for attempt := 0; ; attempt++ {
@@ -189,7 +194,7 @@ func (s *Service) create(ctx context.Context, owner Owner, name string, spec *re
 		id := uuid.NewString()
 		row := store.Workflow{
 			ID: id, OwnerID: owner.ID, Name: name, Run: run, Spec: string(spec.Raw), Parameters: string(params),
-			Options: string(opts), Environments: string(envJSON), ExpectedOutputs: expected,
+			Options: string(opts), Environments: envJSON, ExpectedOutputs: expected,
 			Workspace: filepath.Join(s.WorkspaceRoot(), owner.UUID, id),
 		}
 		steps := make([]store.WorkflowStep, len(spec.Steps))
@@ -204,10 +209,34 @@ func (s *Service) create(ctx context.Context, owner Owner, name string, spec *re
 			return Workflow{}, err
 		}
 		if _, err := reana.NewWorkspace(row.Workspace); err != nil {
-			return Workflow{}, fmt.Errorf("workspace of %s: %w", reana.FullName(name, run), err)
+			return Workflow{}, fmt.Errorf("workspace of %s: %w", reana.FullName(name, run, 0), err)
 		}
 		return s.view(ctx, row, false)
 	}
+}
+
+// resolveEnvironments resolves each step's environment (an unknown image is
+// invalid, naming it), as the JSON of the workflow's environments column.
+func (s *Service) resolveEnvironments(ctx context.Context, owner Owner, spec *reana.Spec) (string, error) {
+	envs := map[string]reana.Environment{}
+	for _, st := range spec.Steps {
+		if _, ok := envs[st.Environment]; ok {
+			continue
+		}
+		e, err := s.resolver.Resolve(ctx, owner.ID, st.Environment)
+		if err != nil {
+			return "", err
+		}
+		envs[st.Environment] = e
+	}
+	if _, err := reana.ExpandSteps(spec.Steps, spec.Inputs.Parameters); err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(envs)
+	if err != nil {
+		return "", fmt.Errorf("environments: %w", err)
+	}
+	return string(b), nil
 }
 
 // find returns the row a reference names (UUID, NAME.N or NAME for its latest run).
@@ -220,7 +249,7 @@ func (s *Service) find(ctx context.Context, owner Owner, ref string) (store.Work
 	if r.ID != "" {
 		row, err = s.st.WorkflowOf(ctx, owner.ID, r.ID)
 	} else {
-		row, err = s.st.WorkflowByName(ctx, owner.ID, r.Name, r.Run)
+		row, err = s.st.WorkflowByName(ctx, owner.ID, r.Name, r.Run, r.Restart)
 	}
 	if errors.Is(err, fault.ErrNotFound) {
 		return store.Workflow{}, fault.NotFoundf("workflow %s not found", ref)
@@ -243,7 +272,7 @@ func (s *Service) view(ctx context.Context, row store.Workflow, withSize bool) (
 	if err != nil {
 		return Workflow{}, fmt.Errorf("workflow %s: stored specification: %w", row.ID, err)
 	}
-	w := Workflow{ID: row.ID, Name: row.Name, Run: row.Run, Created: row.CreatedAt, Spec: spec, Size: -1, row: row, Status: reana.StatusCreated}
+	w := Workflow{ID: row.ID, Name: row.Name, Run: row.Run, Restart: row.RunMinor, Created: row.CreatedAt, Spec: spec, Size: -1, row: row, Status: reana.StatusCreated}
 	if owner, err := s.st.UserByID(ctx, row.OwnerID); err == nil {
 		w.Owner = owner.UUID
 	}
@@ -371,7 +400,7 @@ func (s *Service) List(ctx context.Context, owner Owner, o ListOpts) ([]Workflow
 		if only != "" && row.ID != only {
 			continue
 		}
-		if o.Search != "" && !strings.Contains(reana.FullName(row.Name, row.Run), o.Search) {
+		if o.Search != "" && !strings.Contains(reana.FullName(row.Name, row.Run, row.RunMinor), o.Search) {
 			continue
 		}
 		w, err := s.view(ctx, row, false)
@@ -410,22 +439,26 @@ type StartOpts struct {
 	Options map[string]any
 	// Restart starts an ended run again (so do FROM and TARGET).
 	Restart bool
+	// Spec, with a restart, replaces the specification for the new run
+	// (reana-client restart -f reana.yaml).
+	Spec *reana.Spec
 }
 
-// Start queues a run of the workflow. A created workflow starts from its
-// first step; an ended one only as a restart, from FROM (default its first
-// step) to TARGET (default its last), reusing the workspace.
-func (s *Service) Start(ctx context.Context, owner Owner, ref string, o StartOpts) (Workflow, error) {
-	row, err := s.find(ctx, owner, ref)
-	if err != nil {
-		return Workflow{}, err
-	}
-	w, err := s.view(ctx, row, false)
-	if err != nil {
-		return Workflow{}, err
-	}
+// plan is what one start runs: the steps From..Target of Spec, with the
+// cache when Cache, with the parameters and options as JSON.
+type plan struct {
+	spec         *reana.Spec
+	from, target int
+	cache        bool
+	params, opts string
+}
+
+// planStart checks a start's options and parameters against spec and returns
+// its plan: FROM (default the first step) to TARGET (default the last), and
+// CACHE on or off (default off).
+func planStart(spec *reana.Spec, o StartOpts) (plan, error) {
 	opts := map[string]string{}
-	for k, v := range w.Spec.Inputs.Options {
+	for k, v := range spec.Inputs.Options {
 		opts[k] = v
 	}
 	for k, v := range o.Options {
@@ -440,63 +473,180 @@ func (s *Service) Start(ctx context.Context, owner Owner, ref string, o StartOpt
 		switch k {
 		case "FROM", "TARGET", "CACHE":
 		default:
-			return Workflow{}, fault.Invalidf("operational option %s is not supported by serial workflows; use FROM, TARGET or CACHE", k)
+			return plan{}, fault.Invalidf("operational option %s is not supported by serial workflows; use FROM, TARGET or CACHE", k)
 		}
+	}
+	params, err := reana.MergeParameters(spec.Inputs.Parameters, o.InputParameters)
+	if err != nil {
+		return plan{}, err
+	}
+	if _, err := reana.ExpandSteps(spec.Steps, params); err != nil {
+		return plan{}, err
+	}
+	p := plan{spec: spec, from: 0, target: len(spec.Steps) - 1}
+	if v := opts["FROM"]; v != "" {
+		if p.from = stepIndex(spec.Steps, v); p.from < 0 {
+			return plan{}, fault.Invalidf("operational option FROM: the workflow has no step %q", v)
+		}
+	}
+	if v := opts["TARGET"]; v != "" {
+		if p.target = stepIndex(spec.Steps, v); p.target < 0 {
+			return plan{}, fault.Invalidf("operational option TARGET: the workflow has no step %q", v)
+		}
+	}
+	if p.from > p.target {
+		return plan{}, fault.Invalidf("operational options: FROM step %q comes after TARGET step %q", spec.Steps[p.from].Name, spec.Steps[p.target].Name)
+	}
+	switch strings.ToLower(opts["CACHE"]) {
+	case "", "off", "false", "no":
+	case "on", "true", "yes":
+		p.cache = true
+	default:
+		return plan{}, fault.Invalidf("operational option CACHE must be on or off, not %q", opts["CACHE"])
+	}
+	pj, _ := json.Marshal(params)
+	oj, _ := json.Marshal(opts)
+	p.params, p.opts = string(pj), string(oj)
+	return p, nil
+}
+
+// Start queues a run of the workflow. A created workflow starts from its
+// first step. An ended one (finished, failed or stopped) starts again only as
+// a restart (restart, or the options FROM or TARGET), which, as in REANA, is
+// a new run NAME.N.M (the M-th restart of NAME.N) in the same workspace,
+// running FROM (default its first step) to TARGET (default its last); the
+// steps outside FROM..TARGET keep what the restarted run left. The result is
+// the run that was queued.
+func (s *Service) Start(ctx context.Context, owner Owner, ref string, o StartOpts) (Workflow, error) {
+	row, err := s.find(ctx, owner, ref)
+	if err != nil {
+		return Workflow{}, err
+	}
+	w, err := s.view(ctx, row, false)
+	if err != nil {
+		return Workflow{}, err
 	}
 	_, hasFrom := o.Options["FROM"]
 	_, hasTarget := o.Options["TARGET"]
 	if err := reana.CheckStart(w.FullName(), w.Status, o.Restart || hasFrom || hasTarget); err != nil {
 		return Workflow{}, err
 	}
-	params, err := reana.MergeParameters(w.Spec.Inputs.Parameters, o.InputParameters)
+	restart := w.Status != reana.StatusCreated
+	if o.Spec != nil && !restart {
+		return Workflow{}, fault.Invalidf("reana_specification replaces the specification of a restart only; workflow %s has not run yet", w.FullName())
+	}
+	spec := w.Spec
+	if o.Spec != nil {
+		spec = o.Spec
+	}
+	p, err := planStart(spec, o)
 	if err != nil {
 		return Workflow{}, err
 	}
-	if _, err := reana.ExpandSteps(w.Spec.Steps, params); err != nil {
-		return Workflow{}, err
+	if !restart {
+		if err := s.submit(ctx, owner, row.ID, p, nil); err != nil {
+			return Workflow{}, err
+		}
+		if row, err = s.st.WorkflowByID(ctx, row.ID); err != nil {
+			return Workflow{}, err
+		}
+		return s.view(ctx, row, false)
 	}
-	from, target := 0, len(w.Spec.Steps)-1
-	if v := opts["FROM"]; v != "" {
-		if from = stepIndex(w.Spec.Steps, v); from < 0 {
-			return Workflow{}, fault.Invalidf("operational option FROM: the workflow has no step %q", v)
+	envs := row.Environments
+	if o.Spec != nil {
+		if envs, err = s.resolveEnvironments(ctx, owner, o.Spec); err != nil {
+			return Workflow{}, err
 		}
 	}
-	if v := opts["TARGET"]; v != "" {
-		if target = stepIndex(w.Spec.Steps, v); target < 0 {
-			return Workflow{}, fault.Invalidf("operational option TARGET: the workflow has no step %q", v)
+	for attempt := 0; ; attempt++ {
+		clone := store.Workflow{
+			ID: uuid.NewString(), OwnerID: owner.ID, Name: row.Name, Run: row.Run, Spec: string(spec.Raw),
+			Parameters: p.params, Options: p.opts, Environments: envs, Workspace: row.Workspace, ExpectedOutputs: row.ExpectedOutputs,
 		}
-	}
-	if from > target {
-		return Workflow{}, fault.Invalidf("operational options: FROM step %q comes after TARGET step %q", w.Spec.Steps[from].Name, w.Spec.Steps[target].Name)
-	}
-	cache := false
-	switch strings.ToLower(opts["CACHE"]) {
-	case "", "off", "false", "no":
-	case "on", "true", "yes":
-		cache = true
-	default:
-		return Workflow{}, fault.Invalidf("operational option CACHE must be on or off, not %q", opts["CACHE"])
-	}
-	pj, _ := json.Marshal(params)
-	oj, _ := json.Marshal(opts)
-	pjs, ojs := string(pj), string(oj)
-	_, err = s.eng.Submit(ctx, Args{WorkflowID: row.ID, From: from, Target: target, Cache: cache}, job.SubmitOpts{
-		OwnerID: owner.ID,
-		InTx: func(ctx context.Context, tx *store.Store, j job.Job) error {
-			if err := tx.ResetWorkflowSteps(ctx, row.ID, from, target, reana.StepCreated); err != nil {
+		steps := restartSteps(clone.ID, w, spec, p)
+		err := s.submit(ctx, owner, clone.ID, p, func(ctx context.Context, tx *store.Store) error {
+			minor, err := tx.NextRestartRun(ctx, owner.ID, row.Name, row.Run)
+			if err != nil {
 				return err
 			}
-			return tx.UpdateWorkflow(ctx, row.ID, store.WorkflowUpdate{JobID: &j.ID, Parameters: &pjs, Options: &ojs})
+			clone.RunMinor = minor
+			return tx.CreateWorkflow(ctx, &clone, steps)
+		})
+		if errors.Is(err, fault.ErrConflict) && attempt < 5 {
+			continue // another restart took the number
+		}
+		if err != nil {
+			return Workflow{}, err
+		}
+		for _, st := range steps {
+			if st.JobID != "" { // kept from the restarted run: so is its output
+				s.copyStepLog(row.ID, clone.ID, st.Position)
+			}
+		}
+		if row, err = s.st.WorkflowByID(ctx, clone.ID); err != nil {
+			return Workflow{}, err
+		}
+		return s.view(ctx, row, false)
+	}
+}
+
+// submit queues the job of plan p for workflow id, resetting the steps it
+// runs; create, when given, first writes the workflow's row in the same
+// transaction.
+func (s *Service) submit(ctx context.Context, owner Owner, id string, p plan, create func(context.Context, *store.Store) error) error {
+	_, err := s.eng.Submit(ctx, Args{WorkflowID: id, From: p.from, Target: p.target, Cache: p.cache}, job.SubmitOpts{
+		OwnerID: owner.ID,
+		InTx: func(ctx context.Context, tx *store.Store, j job.Job) error {
+			if create != nil {
+				if err := create(ctx, tx); err != nil {
+					return err
+				}
+			}
+			if err := tx.ResetWorkflowSteps(ctx, id, p.from, p.target, reana.StepCreated); err != nil {
+				return err
+			}
+			return tx.UpdateWorkflow(ctx, id, store.WorkflowUpdate{JobID: &j.ID, Parameters: &p.params, Options: &p.opts})
 		},
 	})
-	if err != nil {
-		return Workflow{}, err
+	return err
+}
+
+// restartSteps are the step rows of a restart (workflow id) of w with plan p:
+// the steps FROM..TARGET are created; the others keep what w left of them
+// (status, job, command, exit code, times), unless the restart replaced the
+// specification, which makes every step new.
+func restartSteps(id string, w Workflow, spec *reana.Spec, p plan) []store.WorkflowStep {
+	steps := make([]store.WorkflowStep, len(spec.Steps))
+	for i, st := range spec.Steps {
+		steps[i] = store.WorkflowStep{WorkflowID: id, Position: i, Name: st.Name, Status: reana.StepCreated}
+		if i >= p.from && i <= p.target || spec != w.Spec || i >= len(w.steps) {
+			continue
+		}
+		old := w.steps[i]
+		old.WorkflowID = id
+		if old.Status == reana.StepRunning {
+			old.Status = reana.StepStopped // as view shows a step of an ended run
+		}
+		steps[i] = old
 	}
-	row, err = s.st.WorkflowByID(ctx, row.ID)
+	return steps
+}
+
+// copyStepLog copies the output of step pos of workflow from to workflow to,
+// for a step a restart keeps; a missing log is no error.
+func (s *Service) copyStepLog(from, to string, pos int) {
+	b, err := os.ReadFile(s.stepLogPath(from, pos))
 	if err != nil {
-		return Workflow{}, err
+		return
 	}
-	return s.view(ctx, row, false)
+	dst := s.stepLogPath(to, pos)
+	err = os.MkdirAll(filepath.Dir(dst), 0o755)
+	if err == nil {
+		err = os.WriteFile(dst, b, 0o644)
+	}
+	if err != nil {
+		s.log.Warn("copy the log of a kept step", "workflow", to, "step", pos, "err", err)
+	}
 }
 
 func stepIndex(steps []reana.Step, name string) int {

@@ -889,8 +889,14 @@ export const reanaWorkflowList = <ThrowOnError extends boolean = false>(options?
  * inputs; once that run ends, its status reports which outputs match the crate's sha256.
  * Only serial workflows
  * run: cwl, yadage and snakemake answer 400 naming the supported type. Every step's
- * environment is resolved now; an unknown image answers 400 naming it. The new workflow is
- * NAME.N, N one more than the caller's last run of NAME.
+ * environment is resolved now; an unknown image answers 400 naming it. An environment may
+ * name a REE process's image: its uuid, reehub/<uuid>, localhost/reehub/<uuid> or the
+ * image ID (sha256:...) a replay or SBOM rebuild reported; a released image is loaded back
+ * from the process's output. Steps are offline unless a step sets reehub's key
+ * `network: true`: its containers then reach the network only through the recording proxy,
+ * which records the downloads into the workspace (.reehub/network/<step>/) and replays them
+ * when that recording is there. The new workflow is NAME.N, N one more than the caller's
+ * last run of NAME.
  *
  */
 export const reanaWorkflowCreate = <ThrowOnError extends boolean = false>(options?: Options<ReanaWorkflowCreateData, ThrowOnError>): RequestResult<ReanaWorkflowCreateResponses, ReanaWorkflowCreateErrors, ThrowOnError> => (options?.client ?? client).post<ReanaWorkflowCreateResponses, ReanaWorkflowCreateErrors, ThrowOnError>({
@@ -941,6 +947,9 @@ export const reanaWorkflowStatus = <ThrowOnError extends boolean = false>(option
  * A transition REANA does not allow answers 409: start only from created (or, with
  * restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
  * pending or running; delete from anything but queued, pending and running.
+ * A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
+ * sharing the restarted run's workspace; a start answers workflow_name NAME and
+ * run_number "N" or "N.M", as REANA does (reana-client restart joins them).
  *
  */
 export const reanaWorkflowSetStatus = <ThrowOnError extends boolean = false>(options: Options<ReanaWorkflowSetStatusData, ThrowOnError>): RequestResult<ReanaWorkflowSetStatusResponses, ReanaWorkflowSetStatusErrors, ThrowOnError> => (options.client ?? client).put<ReanaWorkflowSetStatusResponses, ReanaWorkflowSetStatusErrors, ThrowOnError>({
@@ -968,6 +977,11 @@ export const reanaWorkflowSetStatus = <ThrowOnError extends boolean = false>(opt
  * operational_options: FROM and TARGET (step names) restart a finished or failed run from
  * a step, reusing the workspace; CACHE=on (or off) skips steps whose command, environment
  * digest and input file hashes are unchanged since an earlier successful run.
+ * A restart (restart: true, or FROM/TARGET on an ended run) queues a new run NAME.N.M,
+ * the M-th restart of NAME.N, in the same workspace (reana_specification, if sent, is
+ * its specification); the answer names it as REANA does: workflow_name NAME and
+ * run_number "N.M" (a first start answers run_number "N"). NAME.N keeps naming the
+ * restarted run; NAME alone names the latest run or restart.
  *
  */
 export const reanaWorkflowStart = <ThrowOnError extends boolean = false>(options: Options<ReanaWorkflowStartData, ThrowOnError>): RequestResult<ReanaWorkflowStartResponses, ReanaWorkflowStartErrors, ThrowOnError> => (options.client ?? client).post<ReanaWorkflowStartResponses, ReanaWorkflowStartErrors, ThrowOnError>({

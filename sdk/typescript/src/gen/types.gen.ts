@@ -590,11 +590,11 @@ export type ReanaStartBody = {
         [key: string]: unknown;
     };
     /**
-     * Start again a finished, failed or stopped run (reusing its workspace).
+     * Start again a finished, failed or stopped run as a new run NAME.N.M in its workspace.
      */
     restart?: boolean;
     /**
-     * Accepted with restart; replaces the specification.
+     * With restart, the specification of the new run (reana-client restart -f); its environments are resolved anew.
      */
     reana_specification?: {
         [key: string]: unknown;
@@ -626,7 +626,14 @@ export type ReanaSetStatusBody = {
 export type ReanaWorkflowStatusChanged = {
     message: string;
     workflow_id: string;
+    /**
+     * NAME for a start (REANA's; with run_number it names the run), NAME.N or NAME.N.M otherwise.
+     */
     workflow_name: string;
+    /**
+     * The run started: "N", or "N.M" for the M-th restart of NAME.N.
+     */
+    run_number?: string;
     status: ReanaStatus;
     user: string;
 };
