@@ -9,7 +9,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 DATA_DIR := $(or $(DATA_DIR),$(REEHUB_DATA_DIR),./data)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run build gen gen-check setup base-images test lint contract tools bench bench-fossology bench-analysis clean
+.PHONY: run build gen gen-check setup base-images test lint contract tools bench bench-fossology bench-analysis bench-repro clean
 
 ## build: compile bin/reehub
 build:
@@ -91,6 +91,10 @@ bench-fossology: build
 bench-analysis: base-images
 	bash bench/sbom/run.sh
 	PACKAGES="$(PACKAGES)" SET="$(SET)" bash bench/analysis/run.sh
+
+## bench-repro: record every project of bench/repro/projects, replay each on this Podman and on an empty second one, and report how many rebuild identically (ONLY=regexp for some)
+bench-repro: setup build
+	bash bench/repro/run.sh $(if $(ONLY),-only '$(ONLY)')
 
 clean:
 	rm -rf bin

@@ -33,8 +33,14 @@ const (
 	// image-files.json lists only the files the build added, changed or
 	// deleted above its base (the squashed top layer); in v1 the archives were
 	// plain tars and the list covered the whole image.
-	manifestFormat = "reehub.ree.recording/v2"
-	// manifestFormatV1 is still read, so that older defined REEs replay.
+	//
+	// v3 adds the build normalisations of buildText (SOURCE_DATE_EPOCH in
+	// every RUN, tool caches removed) and image-files.json descriptions with
+	// the file size ("sha256:<hex> <mode> <uid>:<gid> <size>").
+	manifestFormat = "reehub.ree.recording/v3"
+	// manifestFormatV2 and manifestFormatV1 are still read, so that older
+	// defined REEs replay: they rebuild the text of their own format.
+	manifestFormatV2 = "reehub.ree.recording/v2"
 	manifestFormatV1 = "reehub.ree.recording/v1"
 )
 
@@ -182,8 +188,8 @@ func verifyTree(dir string) (Manifest, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return m, fault.Invalidf("%s is not valid JSON: %v", manifestName, err)
 	}
-	if m.Format != manifestFormat && m.Format != manifestFormatV1 {
-		return m, fault.Invalidf("%s has format %q; this server reads %q and %q", manifestName, m.Format, manifestFormat, manifestFormatV1)
+	if m.Format != manifestFormat && m.Format != manifestFormatV2 && m.Format != manifestFormatV1 {
+		return m, fault.Invalidf("%s has format %q; this server reads %q, %q and %q", manifestName, m.Format, manifestFormat, manifestFormatV2, manifestFormatV1)
 	}
 	if m.Dockerfile == "" || len(m.BaseImages) == 0 || m.ImageID == "" {
 		return m, fault.Invalidf("%s lacks dockerfile, base_images or image_id", manifestName)

@@ -86,7 +86,7 @@ func (r *recording) record(ctx context.Context, w *job.Work) error {
 		baseIDs[name] = img.ID
 		m.BaseImages = append(m.BaseImages, BaseImageRef{Name: name, ImageID: img.ID, Archive: baseImagesDir + name + ".tar.gz"})
 	}
-	text, digest := buildText(df, baseIDs)
+	text, digest := buildText(df, baseIDs, buildSpec{Format: m.Format, SourceDateEpoch: m.SourceDateEpoch})
 	m.BuildDockerfileSHA256 = digest
 	fmt.Fprintf(w.Log, "reehub: recording %s (FROM %v)\n", a.Dockerfile, df.Bases())
 

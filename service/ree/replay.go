@@ -72,7 +72,7 @@ func (r *replay) rebuild(ctx context.Context, w *job.Work) error {
 	if err != nil {
 		return fmt.Errorf("dockerfile %s: %w", m.Dockerfile, err)
 	}
-	text, digest := buildText(df, baseIDs)
+	text, digest := buildText(df, baseIDs, buildSpec{Format: m.Format, SourceDateEpoch: m.SourceDateEpoch})
 	if digest != m.BuildDockerfileSHA256 {
 		return fault.Invalidf("this server would build a different Dockerfile than the recording did (sha256 %s, manifest %s); the defined REE was made by an incompatible reehub", digest, m.BuildDockerfileSHA256)
 	}
