@@ -26,6 +26,10 @@ const (
 	baseImagesDir  = "base-images/"
 	buildLogName   = "build.log"
 	imageFilesName = "image-files.json"
+	// imageDetailsName (format v3) gives the size of every regular file of
+	// image-files.json and the content of its small text files, so that a
+	// replay that differs can show sizes and diffs of the recorded side.
+	imageDetailsName = "image-file-details.json"
 	reportName     = "report.json"
 	imageOCIName   = "image.oci.tar"
 	// manifestFormat is what this server writes. In v2 the base images are
@@ -35,8 +39,7 @@ const (
 	// plain tars and the list covered the whole image.
 	//
 	// v3 adds the build normalisations of buildText (SOURCE_DATE_EPOCH in
-	// every RUN, tool caches removed) and image-files.json descriptions with
-	// the file size ("sha256:<hex> <mode> <uid>:<gid> <size>").
+	// every RUN, tool caches removed) and image-file-details.json.
 	manifestFormat = "reehub.ree.recording/v3"
 	// manifestFormatV2 and manifestFormatV1 are still read, so that older
 	// defined REEs replay: they rebuild the text of their own format.
@@ -83,10 +86,45 @@ type Report struct {
 	Identical       bool     `json:"identical"`
 	SameFiles       bool     `json:"same_files"`
 	DifferingFiles  []string `json:"differing_files"`
-	ProxyRequests   int      `json:"proxy_requests"`
-	ProxyHits       int      `json:"proxy_hits"`
-	ProxyMisses     int      `json:"proxy_misses"`
-	Explanation     string   `json:"explanation"`
+	// Differences describes each of DifferingFiles on both sides.
+	Differences   []FileDifference `json:"differences"`
+	ProxyRequests int              `json:"proxy_requests"`
+	ProxyHits     int              `json:"proxy_hits"`
+	ProxyMisses   int              `json:"proxy_misses"`
+	Explanation   string           `json:"explanation"`
+}
+
+// FileDifference is one path that differs between the recorded and the
+// rebuilt image.
+type FileDifference struct {
+	Path string `json:"path"`
+	// Recorded and Rebuilt describe the path in each image; nil where the
+	// image's layer does not have it.
+	Recorded *FileSide `json:"recorded"`
+	Rebuilt  *FileSide `json:"rebuilt"`
+	// Diff is a unified diff (at most diffMaxLines lines) when both sides are
+	// text files whose content is known.
+	Diff string `json:"diff,omitempty"`
+	// Note says why there is no diff, when there is none.
+	Note string `json:"note,omitempty"`
+}
+
+// FileSide is a path as one image has it.
+type FileSide struct {
+	// Description is the entry of image-files.json ("sha256:<hex> <mode>
+	// <uid>:<gid>", "dir ...", "link:<target>", "deleted").
+	Description string `json:"description"`
+	// SHA256 and Size are set for regular files (Size is unknown for the
+	// recorded side of a defined REE older than v3).
+	SHA256 string `json:"sha256,omitempty"`
+	Size   *int64 `json:"size,omitempty"`
+}
+
+// fileDetail is an entry of image-file-details.json: a regular file's size
+// and, for a small text file, its content.
+type fileDetail struct {
+	Size int64   `json:"size"`
+	Text *string `json:"text,omitempty"`
 }
 
 // writeJSON writes v as indented JSON to path.
