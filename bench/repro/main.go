@@ -36,6 +36,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -47,6 +48,7 @@ type config struct {
 	FreshSock  string
 	Only       string
 	ResultJSON string
+	Jobs       int
 }
 
 func main() {
@@ -57,6 +59,7 @@ func main() {
 	flag.StringVar(&c.FreshSock, "fresh-podman", "", "URL of the second Podman service with empty storage (required)")
 	flag.StringVar(&c.Only, "only", "", "regular expression: only the projects whose name matches")
 	flag.StringVar(&c.ResultJSON, "json", "", "also write the results as JSON to this file")
+	flag.IntVar(&c.Jobs, "jobs", 3, "projects benched at once (each records, then replays on A and B at once)")
 	flag.Parse()
 	if c.WorkDir == "" || c.FreshSock == "" {
 		fmt.Fprintln(os.Stderr, "repro: -work and -fresh-podman are required")
@@ -98,6 +101,8 @@ type replayRes struct {
 	Time      time.Duration `json:"time_ns"`
 	Identical bool          `json:"identical"`
 	Report    report        `json:"report"`
+	// imageBytes is the size of the replay's OCI archive.
+	imageBytes int64
 }
 
 // report is the part of report.json the bench reads.
@@ -177,7 +182,7 @@ func run(ctx context.Context, c config) error {
 	if len(projects) == 0 {
 		return fmt.Errorf("no project in %s", c.Projects)
 	}
-	env := []string{"REEHUB_BUILD_BASE_IMAGES=false", "REEHUB_WORKERS=2", "REEHUB_GC_INTERVAL=0"}
+	env := []string{"REEHUB_BUILD_BASE_IMAGES=false", fmt.Sprintf("REEHUB_WORKERS=%d", 2*max(c.Jobs, 1)), "REEHUB_GC_INTERVAL=0"}
 	a, err := startServer(ctx, serverOpts{Bin: c.Bin, DataDir: filepath.Join(c.WorkDir, "data-a"), Env: env})
 	if err != nil {
 		return err
@@ -190,20 +195,44 @@ func run(ctx context.Context, c config) error {
 	}
 	defer b.stop()
 	logf("server A %s (host Podman), server B %s (empty Podman %s); %d projects", a.base, b.base, c.FreshSock, len(projects))
-	var results []result
+	// Projects run c.Jobs at a time; lines are printed as projects end and the
+	// summary covers them all.
+	var (
+		mu       sync.Mutex
+		results  []result
+		wg       sync.WaitGroup
+		writeErr error
+	)
+	sem := make(chan struct{}, max(c.Jobs, 1))
 	for _, p := range projects {
+		sem <- struct{}{}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			break
 		}
-		r := benchProject(ctx, c, a, b, p)
-		results = append(results, r)
-		fmt.Println(line(r))
-		if c.ResultJSON != "" {
-			if err := writeResults(c.ResultJSON, results); err != nil {
-				return err
+		wg.Add(1)
+		go func(p project) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			r := benchProject(ctx, c, a, b, p)
+			mu.Lock()
+			defer mu.Unlock()
+			results = append(results, r)
+			fmt.Println(line(r))
+			if c.ResultJSON != "" {
+				if err := writeResults(c.ResultJSON, results); err != nil {
+					writeErr = err
+				}
 			}
-		}
+		}(p)
 	}
+	wg.Wait()
+	if writeErr != nil {
+		return writeErr
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	sort.Slice(results, func(i, j int) bool { return results[i].Name < results[j].Name })
 	summary(results)
 	return nil
 }
@@ -242,33 +271,52 @@ func benchProject(ctx context.Context, c config, a, b *reehub, p project) result
 	if fi, err := os.Stat(ree); err == nil {
 		r.REEBytes = fi.Size()
 	}
+	// The two replays run at once, on their own servers and Podman services.
+	replays := make([]replayRes, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
 	for i, srv := range []*reehub{a, b} {
-		where := []string{"A (same Podman)", "B (empty Podman)"}[i]
-		t, err := srv.runProcess(ctx, srv.submitReplay, ree, fmt.Sprintf("repro-%s-replay-%d", p.Name, i), 30*time.Minute)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			replays[i], errs[i] = replayOnce(ctx, srv, ree, dir, p.Name, i)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
 		if err != nil {
-			r.Error = "replay on " + where + ": " + err.Error()
-			return r
-		}
-		out := filepath.Join(dir, fmt.Sprintf("replay-%d.zip", i))
-		if err := srv.download(ctx, t.UUID, out); err != nil {
 			r.Error = err.Error()
 			return r
 		}
-		var rep report
-		raw, size, err := zipEntry(out, "report.json", "image.oci.tar")
-		if err == nil {
-			err = json.Unmarshal(raw, &rep)
-		}
-		if err != nil {
-			r.Error = fmt.Sprintf("replay on %s: report: %v", where, err)
-			return r
-		}
-		r.ImageBytes = size
+		rep := replays[i].Report
 		r.RecordedID = rep.RecordedImageID
 		r.ProxyMisses += rep.ProxyMisses
-		r.Replays = append(r.Replays, replayRes{Where: where, Time: t.Total, Identical: rep.Identical, Report: rep})
+		r.ImageBytes = replays[i].imageBytes
 	}
+	r.Replays = replays
 	return r
+}
+
+// replayOnce replays the defined REE ree on srv (number i: 0 is A, 1 is B).
+func replayOnce(ctx context.Context, srv *reehub, ree, dir, name string, i int) (replayRes, error) {
+	where := []string{"A (same Podman)", "B (empty Podman)"}[i]
+	t, err := srv.runProcess(ctx, srv.submitReplay, ree, fmt.Sprintf("repro-%s-replay-%d", name, i), 30*time.Minute)
+	if err != nil {
+		return replayRes{}, fmt.Errorf("replay on %s: %w", where, err)
+	}
+	out := filepath.Join(dir, fmt.Sprintf("replay-%d.zip", i))
+	if err := srv.download(ctx, t.UUID, out); err != nil {
+		return replayRes{}, err
+	}
+	var rep report
+	raw, size, err := zipEntry(out, "report.json", "image.oci.tar")
+	if err == nil {
+		err = json.Unmarshal(raw, &rep)
+	}
+	if err != nil {
+		return replayRes{}, fmt.Errorf("replay on %s: report: %w", where, err)
+	}
+	return replayRes{Where: where, Time: t.Total, Identical: rep.Identical, Report: rep, imageBytes: size}, nil
 }
 
 // zipEntry returns the content of entry name of a zip and the size of entry sizeOf.

@@ -30,8 +30,8 @@ const (
 	// image-files.json and the content of its small text files, so that a
 	// replay that differs can show sizes and diffs of the recorded side.
 	imageDetailsName = "image-file-details.json"
-	reportName     = "report.json"
-	imageOCIName   = "image.oci.tar"
+	reportName       = "report.json"
+	imageOCIName     = "image.oci.tar"
 	// manifestFormat is what this server writes. In v2 the base images are
 	// gzip-compressed docker-archives (base-images/<name>.tar.gz) and
 	// image-files.json lists only the files the build added, changed or
