@@ -64,6 +64,8 @@ curl -fsS --unix-socket "$p2/podman.sock" http://d/_ping >/dev/null
 # A copy of the binary, so that rebuilding bin/ during a long run changes nothing.
 cp bin/reehub "$work/reehub"
 go build -o "$work/repro-bench" ./bench/repro
-mkdir -p bench/out/repro
+# REPRO_OUT names the output files (default bench/out/repro/last.txt and .json).
+out="${REPRO_OUT:-bench/out/repro/last}"
+mkdir -p "$(dirname "$out")"
 "$work/repro-bench" -reehub "$work/reehub" -work "$work" -fresh-podman "unix://$p2/podman.sock" \
-	-json bench/out/repro/last.json "$@" 2>&1 | tee bench/out/repro/last.txt
+	-json "$out.json" "$@" 2>&1 | tee "$out.txt"
