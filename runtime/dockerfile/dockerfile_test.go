@@ -256,4 +256,3 @@ func TestInjectTrustEnv(t *testing.T) {
 	require.Contains(t, got, `"WGETRC=`+WgetrcPath+`","SOURCE_DATE_EPOCH=1700000000","true"]`, "exec form")
 	require.Equal(t, string(f.InjectTrust()), string(f.InjectTrustEnv(nil)), "no extra variables is InjectTrust")
 }
-
