@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONTRACT_TOOLS := tools/contract/node_modules/.reehub-installed
 CONTRACT_ENV := PATH="$(CURDIR)/tools/contract/node_modules/.bin:$$PATH" REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
 
-.PHONY: run build gen gen-check sdk setup base-images test lint contract tools bench bench-fossology bench-analysis clean
+.PHONY: run build gen gen-check sdk setup base-images test lint contract tools bench bench-fossology bench-analysis bench-repro clean
 
 ## build: compile bin/reehub
 build:
@@ -98,6 +98,10 @@ bench-fossology: build
 bench-analysis: base-images
 	bash bench/sbom/run.sh
 	PACKAGES="$(PACKAGES)" SET="$(SET)" bash bench/analysis/run.sh
+
+## bench-repro: record every project of bench/repro/projects, replay each on this Podman and on an empty second one, and report how many rebuild identically (ONLY=regexp for some)
+bench-repro: setup build
+	bash bench/repro/run.sh $(if $(ONLY),-only '$(ONLY)')
 
 clean:
 	rm -rf bin

@@ -186,6 +186,7 @@ func toStatus(p process.Process) api.ReeProcessStatus {
 		st.Reason = &p.Reason
 	}
 	st.Keep, st.KeepImage = &p.Keep, &p.KeepImage
+	st.Identical = p.Identical
 	return st
 }
 

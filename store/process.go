@@ -12,6 +12,8 @@ type Process struct {
 	Tag         *string
 	Dockerfile  string
 	InputDigest string
+	// Identical is set when a replay ends: whether it rebuilt the recorded image ID.
+	Identical *bool
 }
 
 // TableName is the REE family's table.
@@ -23,6 +25,7 @@ type ProcessJob struct {
 	Tag         *string
 	Dockerfile  string
 	InputDigest string
+	Identical   *bool
 }
 
 // CreateProcess inserts the REE row of a job (in the job's transaction).
@@ -30,7 +33,19 @@ func (s *Store) CreateProcess(ctx context.Context, p *Process) error {
 	return translate(s.db.WithContext(ctx).Create(p).Error, "process "+p.ID)
 }
 
-const processColumns = "jobs.*, ree_processes.tag, ree_processes.dockerfile, ree_processes.input_digest"
+const processColumns = "jobs.*, ree_processes.tag, ree_processes.dockerfile, ree_processes.input_digest, ree_processes.identical"
+
+// SetProcessIdentical records whether the replay id rebuilt the recorded image ID.
+func (s *Store) SetProcessIdentical(ctx context.Context, id string, identical bool) error {
+	res := s.db.WithContext(ctx).Model(&Process{}).Where("id = ?", id).Update("identical", identical)
+	if res.Error != nil {
+		return translate(res.Error, "process "+id)
+	}
+	if res.RowsAffected == 0 {
+		return translate(errNoRows, "process "+id)
+	}
+	return nil
+}
 
 // ProcessOf returns process id of ownerID with its job; another user's process
 // and a job of another family are not found.

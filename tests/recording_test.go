@@ -45,9 +45,24 @@ type report struct {
 	RecordedImageID string   `json:"recorded_image_id"`
 	RebuiltImageID  string   `json:"rebuilt_image_id"`
 	Identical       bool     `json:"identical"`
+	SameFiles       bool     `json:"same_files"`
 	DifferingFiles  []string `json:"differing_files"`
-	ProxyMisses     int      `json:"proxy_misses"`
-	Explanation     string   `json:"explanation"`
+	Differences     []struct {
+		Path     string    `json:"path"`
+		Recorded *fileSide `json:"recorded"`
+		Rebuilt  *fileSide `json:"rebuilt"`
+		Diff     string    `json:"diff"`
+		Note     string    `json:"note"`
+	} `json:"differences"`
+	ProxyMisses int    `json:"proxy_misses"`
+	Explanation string `json:"explanation"`
+}
+
+// fileSide is one side of a difference in report.json.
+type fileSide struct {
+	Description string `json:"description"`
+	SHA256      string `json:"sha256"`
+	Size        *int64 `json:"size"`
 }
 
 func readZipEntry(t testing.TB, zipPath, name string) []byte {
@@ -130,7 +145,9 @@ RUN cat /fetched.txt && jq --version > /jq-version
 	}
 	var m manifest
 	require.NoError(t, json.Unmarshal(readZipEntry(t, ree, "manifest.json"), &m))
-	require.Equal(t, "reehub.ree.recording/v2", m.Format)
+	require.Equal(t, "reehub.ree.recording/v3", m.Format)
+	require.Contains(t, names, "image-file-details.json")
+	require.Nil(t, final.Identical, "a recording has no replay result")
 	require.Equal(t, "Dockerfile", m.Dockerfile)
 	require.Len(t, m.BaseImages, 1)
 	require.Equal(t, "python_3_11", m.BaseImages[0].Name)
@@ -179,6 +196,9 @@ RUN cat /fetched.txt && jq --version > /jq-version
 			require.Equal(t, m.ImageID, r.RecordedImageID)
 			require.Zero(t, r.ProxyMisses)
 			require.True(t, r.Identical, "replay reproduces the recorded image ID: %s; differing files: %v", r.Explanation, r.DifferingFiles)
+			require.NotNil(t, final.Identical)
+			require.True(t, *final.Identical, "the status says the replay was identical")
+			require.Empty(t, r.Differences)
 			if rebuilt != "" {
 				require.Equal(t, rebuilt, r.RebuiltImageID, "two replays give the same image")
 			}
@@ -406,4 +426,58 @@ func requireOCIArchive(t testing.TB, out string) {
 		seen[h.Name] = true
 	}
 	require.True(t, seen["oci-layout"] && seen["index.json"], "image.oci.tar is an OCI layout: %v", seen)
+}
+
+// TestReplayReportsDifferences: a build that writes random bytes replays
+// successfully, its status says it was not identical, and the report names
+// every differing file with size and sha256 on both sides and a unified diff
+// for text, while files the build wrote deterministically are not listed.
+func TestReplayReportsDifferences(t *testing.T) {
+	c := newUser(t, suite.main)
+	dockerfile := `FROM debian_bookworm
+RUN head -c 16 /dev/urandom | od -An -tx1 > /random.txt && head -c 64 /dev/urandom > /random.bin \
+ && echo stable > /stable.txt && date -u -d "@$SOURCE_DATE_EPOCH" +%F > /built-on.txt
+`
+	status, body := c.submit(t, "/api/recording/create", form{filePath: project(t, dockerfile)})
+	require.Equal(t, 200, status, string(body))
+	id := startedID(t, body)
+	final := waitFinal(t, c, id)
+	require.Equal(t, client.ReeProcessStateProcessed, final.Status, "reason: %s\n%s", deref(final.Reason), tail(logOf(t, c, id), 30))
+	ree := download(t, c, id)
+	var m manifest
+	require.NoError(t, json.Unmarshal(readZipEntry(t, ree, "manifest.json"), &m))
+
+	rid, rfinal := replay(t, c, "/api/replay/create", ree)
+	require.Equal(t, client.ReeProcessStateProcessed, rfinal.Status, "a difference is a finding, not a failure: %s", deref(rfinal.Reason))
+	require.NotNil(t, rfinal.Identical)
+	require.False(t, *rfinal.Identical, "the status says the replay differs")
+	require.Contains(t, deref(rfinal.Reason), "files differ")
+	var r report
+	require.NoError(t, json.Unmarshal(readZipEntry(t, download(t, c, rid), "report.json"), &r))
+	require.False(t, r.Identical)
+	require.Equal(t, []string{"/random.bin", "/random.txt"}, r.DifferingFiles,
+		"only the random files differ: SOURCE_DATE_EPOCH dates /built-on.txt the same in both builds")
+	require.Len(t, r.Differences, 2)
+	for _, d := range r.Differences {
+		require.NotNil(t, d.Recorded, d.Path)
+		require.NotNil(t, d.Rebuilt, d.Path)
+		require.Len(t, d.Recorded.SHA256, 64)
+		require.Len(t, d.Rebuilt.SHA256, 64)
+		require.NotEqual(t, d.Recorded.SHA256, d.Rebuilt.SHA256)
+		require.NotNil(t, d.Recorded.Size, "a v3 defined REE records sizes")
+		require.NotNil(t, d.Rebuilt.Size)
+		require.Equal(t, *d.Recorded.Size, *d.Rebuilt.Size, d.Path)
+		switch d.Path {
+		case "/random.bin":
+			require.Equal(t, int64(64), *d.Rebuilt.Size)
+			require.Empty(t, d.Diff)
+			require.Equal(t, "binary content", d.Note)
+		case "/random.txt":
+			require.Contains(t, d.Diff, "--- recorded/random.txt\n+++ rebuilt/random.txt\n")
+			require.Regexp(t, `(?m)^-( [0-9a-f]{2}){16}$`, d.Diff)
+			require.Regexp(t, `(?m)^\+( [0-9a-f]{2}){16}$`, d.Diff)
+		}
+	}
+	logText := logOf(t, c, rid)
+	require.Contains(t, logText, "reehub: differs: /random.txt (recorded: 49 bytes, sha256 ")
 }

@@ -1878,6 +1878,9 @@ type ReeProcessStatus struct {
 	DownloadLogEndpoint string     `json:"download_log_endpoint"`
 	FinishedAt          *time.Time `json:"finished_at,omitempty"`
 
+	// Identical For a processed replay only: whether the rebuilt image has the recorded image ID. A replay that differs still succeeds; report.json in its output lists every differing file (size and sha256 on both sides, a short unified diff for text files).
+	Identical *bool `json:"identical,omitempty"`
+
 	// Keep Whether retention spares the process (PUT /api/process/keep/{uuid}).
 	Keep *bool `json:"keep,omitempty"`
 
@@ -1887,7 +1890,7 @@ type ReeProcessStatus struct {
 	// Kind What the process does: recording, replay (of a recording), sbom_define or sbom_build (the SBOM strategy).
 	Kind ReeProcessKind `json:"kind"`
 
-	// Reason Why the process failed or was cancelled; for a processed sbom_build, the drift summary.
+	// Reason Why the process failed or was cancelled; for a processed sbom_build, the drift summary; for a processed replay, the sentence of its report that explains the result.
 	Reason    *string    `json:"reason,omitempty"`
 	StartedAt *time.Time `json:"started_at,omitempty"`
 

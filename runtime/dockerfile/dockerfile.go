@@ -367,12 +367,18 @@ func (f *File) Bytes() []byte {
 // shell form through an `export ...;` prefix, exec form through
 // /usr/bin/env. The output depends only on the input. RUN inside ONBUILD is
 // left alone.
-func (f *File) InjectTrust() []byte {
+func (f *File) InjectTrust() []byte { return f.InjectTrustEnv(nil) }
+
+// InjectTrustEnv is InjectTrust with extra NAME=value pairs exported to every
+// RUN after the trust variables (such as SOURCE_DATE_EPOCH). The values must
+// not need shell quoting: they are written as they are.
+func (f *File) InjectTrustEnv(extra []string) []byte {
+	env := append(append([]string(nil), trustEnv...), extra...)
 	return f.render(func(it item) []string {
 		if it.keyword != "RUN" {
 			return nil
 		}
-		return f.rewriteRun(it, trustMounts, trustEnv)
+		return f.rewriteRun(it, trustMounts, env)
 	})
 }
 

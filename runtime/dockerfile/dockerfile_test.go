@@ -246,3 +246,13 @@ func TestAptConfigKeepsDefaults(t *testing.T) {
 		require.Contains(t, string(out), want)
 	}
 }
+
+func TestInjectTrustEnv(t *testing.T) {
+	t.Parallel()
+	f, err := Parse([]byte("FROM debian\nRUN make\nRUN [\"true\"]\n"))
+	require.NoError(t, err)
+	got := string(f.InjectTrustEnv([]string{"SOURCE_DATE_EPOCH=1700000000"}))
+	require.Contains(t, got, "WGETRC="+WgetrcPath+" SOURCE_DATE_EPOCH=1700000000; make\n", "after the trust variables, shell form")
+	require.Contains(t, got, `"WGETRC=`+WgetrcPath+`","SOURCE_DATE_EPOCH=1700000000","true"]`, "exec form")
+	require.Equal(t, string(f.InjectTrust()), string(f.InjectTrustEnv(nil)), "no extra variables is InjectTrust")
+}

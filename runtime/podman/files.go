@@ -3,8 +3,6 @@ package podman
 import (
 	"archive/tar"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -71,7 +69,22 @@ func (r *Runtime) ImageFiles(ctx context.Context, ref string) (map[string]string
 
 // tarFiles describes every entry of a tar stream as ImageFiles does.
 func tarFiles(rd io.Reader) (map[string]string, error) {
-	files := map[string]string{}
+	entries, err := tarEntries(rd, nil)
+	if err != nil {
+		return nil, err
+	}
+	files := make(map[string]string, len(entries))
+	for p, e := range entries {
+		files[p] = e.Desc
+	}
+	return files, nil
+}
+
+// tarEntries describes every entry of a tar stream as ImageFiles does, with
+// sizes; textLimit, when not nil, gives per path the largest text file whose
+// content is kept.
+func tarEntries(rd io.Reader, textLimit func(path string) int64) (map[string]FileEntry, error) {
+	files := map[string]FileEntry{}
 	tr := tar.NewReader(rd)
 	for {
 		h, err := tr.Next()
@@ -85,28 +98,33 @@ func tarFiles(rd io.Reader) (map[string]string, error) {
 		owner := fmt.Sprintf("%04o %d:%d", h.Mode&0o7777, h.Uid, h.Gid)
 		switch h.Typeflag {
 		case tar.TypeReg:
-			sum := sha256.New()
-			if _, err := io.Copy(sum, tr); err != nil {
+			var limit int64
+			if textLimit != nil {
+				limit = textLimit(name)
+			}
+			e, err := readEntry(tr, h.Size, limit)
+			if err != nil {
 				return nil, fmt.Errorf("read %s: %w", name, err)
 			}
-			files[name] = "sha256:" + hex.EncodeToString(sum.Sum(nil)) + " " + owner
+			e.Desc += " " + owner
+			files[name] = e
 		case tar.TypeDir:
-			files[name] = "dir " + owner
+			files[name] = FileEntry{Desc: "dir " + owner}
 		case tar.TypeSymlink:
-			files[name] = "link:" + h.Linkname
+			files[name] = FileEntry{Desc: "link:" + h.Linkname}
 		case tar.TypeLink:
 			target := path.Clean("/" + h.Linkname)
 			if d, ok := files[target]; ok {
 				files[name] = d
 			} else {
-				files[name] = "hardlink:" + target
+				files[name] = FileEntry{Desc: "hardlink:" + target}
 			}
 		case tar.TypeChar:
-			files[name] = fmt.Sprintf("char %d:%d %s", h.Devmajor, h.Devminor, owner)
+			files[name] = FileEntry{Desc: fmt.Sprintf("char %d:%d %s", h.Devmajor, h.Devminor, owner)}
 		case tar.TypeBlock:
-			files[name] = fmt.Sprintf("block %d:%d %s", h.Devmajor, h.Devminor, owner)
+			files[name] = FileEntry{Desc: fmt.Sprintf("block %d:%d %s", h.Devmajor, h.Devminor, owner)}
 		case tar.TypeFifo:
-			files[name] = "fifo " + owner
+			files[name] = FileEntry{Desc: "fifo " + owner}
 		}
 	}
 }

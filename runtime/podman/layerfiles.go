@@ -1,6 +1,7 @@
 package podman
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/containers/podman/v5/pkg/bindings"
 	"github.com/containers/podman/v5/pkg/bindings/containers"
@@ -36,6 +38,31 @@ import (
 // socket), the changed files are read from the mounted image; otherwise the
 // image is exported and only the changed paths are hashed.
 func (r *Runtime) TopLayerFiles(ctx context.Context, ref string) (map[string]string, error) {
+	entries, err := r.TopLayerEntries(ctx, ref, 0)
+	if err != nil {
+		return nil, err
+	}
+	files := make(map[string]string, len(entries))
+	for p, e := range entries {
+		files[p] = e.Desc
+	}
+	return files, nil
+}
+
+// FileEntry describes one path of an image's top layer.
+type FileEntry struct {
+	// Desc is the description of ImageFiles ("deleted" for a deleted path).
+	Desc string
+	// Size is the size of a regular file, 0 for anything else.
+	Size int64
+	// Text is the content of a regular file of at most the text limit that
+	// looks like text (valid UTF-8 without NUL bytes); nil otherwise.
+	Text []byte
+}
+
+// TopLayerEntries is TopLayerFiles with the size of every regular file and
+// the content of the text files of at most textLimit bytes (none for 0).
+func (r *Runtime) TopLayerEntries(ctx context.Context, ref string, textLimit int64) (map[string]FileEntry, error) {
 	img, err := r.InspectImage(ctx, ref)
 	if err != nil {
 		return nil, err
@@ -46,12 +73,12 @@ func (r *Runtime) TopLayerFiles(ctx context.Context, ref string) (map[string]str
 	if err != nil {
 		return nil, r.wrap("top layer files: diff "+ref, err)
 	}
-	files := map[string]string{}
+	files := map[string]FileEntry{}
 	wanted := map[string]bool{}
 	for _, ch := range changes {
 		p := path.Clean("/" + ch.Path)
 		if ch.Kind == archive.ChangeDelete {
-			files[p] = "deleted"
+			files[p] = FileEntry{Desc: "deleted"}
 			continue
 		}
 		wanted[p] = true
@@ -74,7 +101,7 @@ func (r *Runtime) TopLayerFiles(ctx context.Context, ref string) (map[string]str
 	}()
 	if root, err := mountContainer(c, created.ID); err == nil && sharedRoot(root) {
 		mounted := maps.Clone(files)
-		err := describeMounted(ctx, root, wanted, mounted)
+		err := describeMounted(ctx, root, wanted, mounted, textLimit)
 		_ = containers.Unmount(context.WithoutCancel(c), created.ID, nil)
 		if err == nil {
 			return mounted, nil
@@ -85,12 +112,17 @@ func (r *Runtime) TopLayerFiles(ctx context.Context, ref string) (map[string]str
 	}
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	var all map[string]string
+	var all map[string]FileEntry
 	go func() {
 		// Hard links are described by their target's content, which may lie
 		// outside the layer, so every file is described and the rest dropped.
 		var err error
-		all, err = tarFiles(pr)
+		all, err = tarEntries(pr, func(p string) int64 {
+			if wanted[p] {
+				return textLimit
+			}
+			return 0
+		})
 		pr.CloseWithError(err)
 		done <- err
 	}()
@@ -153,7 +185,7 @@ var errNotShared = errors.New("the image mount is not visible here")
 
 // describeMounted describes the wanted paths of the file system mounted at
 // root as tarFiles would describe their tar entries.
-func describeMounted(ctx context.Context, root string, wanted map[string]bool, files map[string]string) error {
+func describeMounted(ctx context.Context, root string, wanted map[string]bool, files map[string]FileEntry, textLimit int64) error {
 	for p := range wanted {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -179,26 +211,27 @@ func describeMounted(ctx context.Context, root string, wanted map[string]bool, f
 			if err != nil {
 				return err
 			}
-			sum, err := sha256Hex(f)
+			e, err := readEntry(f, st.Size, textLimit)
 			_ = f.Close()
 			if err != nil {
 				return fmt.Errorf("read %s: %w", p, err)
 			}
-			files[p] = "sha256:" + sum + " " + owner
+			e.Desc += " " + owner
+			files[p] = e
 		case syscall.S_IFDIR:
-			files[p] = "dir " + owner
+			files[p] = FileEntry{Desc: "dir " + owner}
 		case syscall.S_IFLNK:
 			target, err := os.Readlink(full)
 			if err != nil {
 				return err
 			}
-			files[p] = "link:" + target
+			files[p] = FileEntry{Desc: "link:" + target}
 		case syscall.S_IFCHR:
-			files[p] = fmt.Sprintf("char %d:%d %s", major(st.Rdev), minor(st.Rdev), owner)
+			files[p] = FileEntry{Desc: fmt.Sprintf("char %d:%d %s", major(st.Rdev), minor(st.Rdev), owner)}
 		case syscall.S_IFBLK:
-			files[p] = fmt.Sprintf("block %d:%d %s", major(st.Rdev), minor(st.Rdev), owner)
+			files[p] = FileEntry{Desc: fmt.Sprintf("block %d:%d %s", major(st.Rdev), minor(st.Rdev), owner)}
 		case syscall.S_IFIFO:
-			files[p] = "fifo " + owner
+			files[p] = FileEntry{Desc: "fifo " + owner}
 		}
 	}
 	return nil
@@ -208,11 +241,29 @@ func describeMounted(ctx context.Context, root string, wanted map[string]bool, f
 func major(dev uint64) uint64 { return (dev>>8)&0xfff | (dev>>32)&^0xfff }
 func minor(dev uint64) uint64 { return dev&0xff | (dev>>12)&^0xff }
 
-// sha256Hex returns the hex SHA-256 of everything r yields.
-func sha256Hex(r io.Reader) (string, error) {
+// readEntry reads a regular file of size bytes: its description
+// ("sha256:<hex>", without the owner), its size and, when it has at most
+// textLimit bytes and looks like text, its content.
+func readEntry(r io.Reader, size, textLimit int64) (FileEntry, error) {
 	h := sha256.New()
-	if _, err := io.Copy(h, r); err != nil {
-		return "", err
+	var keep *bytes.Buffer
+	w := io.Writer(h)
+	if size <= textLimit {
+		keep = &bytes.Buffer{}
+		w = io.MultiWriter(h, keep)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	n, err := io.Copy(w, r)
+	if err != nil {
+		return FileEntry{}, err
+	}
+	e := FileEntry{Desc: "sha256:" + hex.EncodeToString(h.Sum(nil)), Size: n}
+	if keep != nil && n <= textLimit && IsText(keep.Bytes()) {
+		e.Text = keep.Bytes()
+	}
+	return e, nil
+}
+
+// IsText reports whether b looks like text: valid UTF-8 without NUL bytes.
+func IsText(b []byte) bool {
+	return utf8.Valid(b) && !bytes.ContainsRune(b, 0)
 }

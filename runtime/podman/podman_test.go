@@ -386,6 +386,14 @@ func TestTopLayerFiles(t *testing.T) {
 		}
 	}
 
+	entries, err := b.rt.TopLayerEntries(b.ctx, id, 16)
+	require.NoError(t, err)
+	require.Equal(t, top["/etc/new.conf"], entries["/etc/new.conf"].Desc)
+	require.Equal(t, int64(4), entries["/etc/new.conf"].Size)
+	require.Equal(t, "new\n", string(entries["/etc/new.conf"].Text), "small text files come with their content")
+	require.Equal(t, "deleted", entries["/bin/wc"].Desc)
+	require.Nil(t, entries["/root"].Text)
+
 	_, err = b.rt.TopLayerFiles(b.ctx, "localhost/reehub-no-such-image:latest")
 	require.ErrorIs(t, err, fault.ErrNotFound)
 }

@@ -166,3 +166,13 @@ func (s *Service) SetKeep(ctx context.Context, ownerID int64, id string, keep bo
 	}
 	return s.Get(ctx, ownerID, id)
 }
+
+// SetIdentical records, for the replay id that is packaging its output,
+// whether it rebuilt the recorded image ID; the status shows it once the
+// replay is processed.
+func (s *Service) SetIdentical(ctx context.Context, id string, identical bool) error {
+	if err := s.store.SetProcessIdentical(ctx, id, identical); err != nil {
+		return fmt.Errorf("record replay result: %w", err)
+	}
+	return nil
+}

@@ -106,6 +106,9 @@ type Process struct {
 	Keep bool
 	// KeepImage keeps its image after its output is packaged.
 	KeepImage bool
+	// Identical is set for a processed replay: whether it rebuilt the
+	// recorded image ID. Nil for every other process.
+	Identical *bool
 }
 
 // fromJob converts a job of the REE family and its tag into a Process.
@@ -117,7 +120,13 @@ func fromJob(j job.Job, tag *string) Process {
 	}
 }
 
-func fromRow(r store.ProcessJob) Process { return fromJob(job.FromRow(r.Job), r.Tag) }
+func fromRow(r store.ProcessJob) Process {
+	p := fromJob(job.FromRow(r.Job), r.Tag)
+	if p.Kind == KindReplay && p.State == StateProcessed {
+		p.Identical = r.Identical
+	}
+	return p
+}
 
 // Filter selects and pages a user's processes.
 type Filter struct {

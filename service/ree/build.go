@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,13 +35,44 @@ var nondeterministicFiles = []string{
 	"/root/.cache/pip",
 }
 
+// nondeterministicCachesV3 are the tool caches that format v3 removes as
+// well: they record when they were used (Go's build cache entries carry the
+// time they were written and trim.txt the last trim; npm's cacache index has
+// a "time" per entry; npm writes a log named by the time), and nothing in the
+// image needs them. Home directories of other users are covered by the glob
+// (the clean-up step is shell form).
+var nondeterministicCachesV3 = []string{
+	"/root/.cache/go-build", "/home/*/.cache/go-build",
+	"/root/.npm/_cacache", "/root/.npm/_logs", "/root/.npm/_update-notifier-last-checked",
+	"/home/*/.npm/_cacache", "/home/*/.npm/_logs", "/home/*/.npm/_update-notifier-last-checked",
+	"/home/*/.cache/pip",
+}
+
+// buildSpec says which normalisations the build text carries: those of the
+// defined-REE format it is recorded in (a replay builds the text of the
+// recording's format, so older defined REEs still rebuild byte-identical
+// text) and the recording's SOURCE_DATE_EPOCH.
+type buildSpec struct {
+	Format          string
+	SourceDateEpoch int64
+}
+
 // buildText is the Dockerfile reehub builds: bases pinned to image IDs, CA
-// trust injected into every RUN, and a final clean-up step. It depends only on
-// the user's Dockerfile and the base image IDs, never on the CA or proxy address,
+// trust injected into every RUN, and a final clean-up step. In format v3 every
+// RUN also gets SOURCE_DATE_EPOCH (the recording's) and the clean-up removes
+// the tool caches of nondeterministicCachesV3. It depends only on the user's
+// Dockerfile, the base image IDs and spec, never on the CA or proxy address,
 // so that recording and replay build byte-identical text.
-func buildText(df *dockerfile.File, baseIDs map[string]string) (text []byte, digest string) {
+func buildText(df *dockerfile.File, baseIDs map[string]string, spec buildSpec) (text []byte, digest string) {
 	df.RewriteBases(baseIDs)
-	out := df.InjectTrust()
+	clean := nondeterministicFiles
+	var out []byte
+	if spec.Format == manifestFormatV1 || spec.Format == manifestFormatV2 {
+		out = df.InjectTrust()
+	} else {
+		out = df.InjectTrustEnv([]string{"SOURCE_DATE_EPOCH=" + strconv.FormatInt(spec.SourceDateEpoch, 10)})
+		clean = append(append([]string(nil), clean...), nondeterministicCachesV3...)
+	}
 	var b strings.Builder
 	b.Write(out)
 	if len(out) > 0 && out[len(out)-1] != '\n' {
@@ -50,7 +82,7 @@ func buildText(df *dockerfile.File, baseIDs map[string]string) (text []byte, dig
 	if user != "" {
 		b.WriteString("USER root\n")
 	}
-	b.WriteString("RUN rm -rf " + strings.Join(nondeterministicFiles, " ") + "\n")
+	b.WriteString("RUN rm -rf " + strings.Join(clean, " ") + "\n")
 	if user != "" {
 		b.WriteString("USER " + user + "\n")
 	}

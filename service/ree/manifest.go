@@ -26,15 +26,24 @@ const (
 	baseImagesDir  = "base-images/"
 	buildLogName   = "build.log"
 	imageFilesName = "image-files.json"
-	reportName     = "report.json"
-	imageOCIName   = "image.oci.tar"
+	// imageDetailsName (format v3) gives the size of every regular file of
+	// image-files.json and the content of its small text files, so that a
+	// replay that differs can show sizes and diffs of the recorded side.
+	imageDetailsName = "image-file-details.json"
+	reportName       = "report.json"
+	imageOCIName     = "image.oci.tar"
 	// manifestFormat is what this server writes. In v2 the base images are
 	// gzip-compressed docker-archives (base-images/<name>.tar.gz) and
 	// image-files.json lists only the files the build added, changed or
 	// deleted above its base (the squashed top layer); in v1 the archives were
 	// plain tars and the list covered the whole image.
-	manifestFormat = "reehub.ree.recording/v2"
-	// manifestFormatV1 is still read, so that older defined REEs replay.
+	//
+	// v3 adds the build normalisations of buildText (SOURCE_DATE_EPOCH in
+	// every RUN, tool caches removed) and image-file-details.json.
+	manifestFormat = "reehub.ree.recording/v3"
+	// manifestFormatV2 and manifestFormatV1 are still read, so that older
+	// defined REEs replay: they rebuild the text of their own format.
+	manifestFormatV2 = "reehub.ree.recording/v2"
 	manifestFormatV1 = "reehub.ree.recording/v1"
 )
 
@@ -77,10 +86,45 @@ type Report struct {
 	Identical       bool     `json:"identical"`
 	SameFiles       bool     `json:"same_files"`
 	DifferingFiles  []string `json:"differing_files"`
-	ProxyRequests   int      `json:"proxy_requests"`
-	ProxyHits       int      `json:"proxy_hits"`
-	ProxyMisses     int      `json:"proxy_misses"`
-	Explanation     string   `json:"explanation"`
+	// Differences describes each of DifferingFiles on both sides.
+	Differences   []FileDifference `json:"differences"`
+	ProxyRequests int              `json:"proxy_requests"`
+	ProxyHits     int              `json:"proxy_hits"`
+	ProxyMisses   int              `json:"proxy_misses"`
+	Explanation   string           `json:"explanation"`
+}
+
+// FileDifference is one path that differs between the recorded and the
+// rebuilt image.
+type FileDifference struct {
+	Path string `json:"path"`
+	// Recorded and Rebuilt describe the path in each image; nil where the
+	// image's layer does not have it.
+	Recorded *FileSide `json:"recorded"`
+	Rebuilt  *FileSide `json:"rebuilt"`
+	// Diff is a unified diff (at most diffMaxLines lines) when both sides are
+	// text files whose content is known.
+	Diff string `json:"diff,omitempty"`
+	// Note says why there is no diff, when there is none.
+	Note string `json:"note,omitempty"`
+}
+
+// FileSide is a path as one image has it.
+type FileSide struct {
+	// Description is the entry of image-files.json ("sha256:<hex> <mode>
+	// <uid>:<gid>", "dir ...", "link:<target>", "deleted").
+	Description string `json:"description"`
+	// SHA256 and Size are set for regular files (Size is unknown for the
+	// recorded side of a defined REE older than v3).
+	SHA256 string `json:"sha256,omitempty"`
+	Size   *int64 `json:"size,omitempty"`
+}
+
+// fileDetail is an entry of image-file-details.json: a regular file's size
+// and, for a small text file, its content.
+type fileDetail struct {
+	Size int64   `json:"size"`
+	Text *string `json:"text,omitempty"`
 }
 
 // writeJSON writes v as indented JSON to path.
@@ -182,8 +226,8 @@ func verifyTree(dir string) (Manifest, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return m, fault.Invalidf("%s is not valid JSON: %v", manifestName, err)
 	}
-	if m.Format != manifestFormat && m.Format != manifestFormatV1 {
-		return m, fault.Invalidf("%s has format %q; this server reads %q and %q", manifestName, m.Format, manifestFormat, manifestFormatV1)
+	if m.Format != manifestFormat && m.Format != manifestFormatV2 && m.Format != manifestFormatV1 {
+		return m, fault.Invalidf("%s has format %q; this server reads %q, %q and %q", manifestName, m.Format, manifestFormat, manifestFormatV2, manifestFormatV1)
 	}
 	if m.Dockerfile == "" || len(m.BaseImages) == 0 || m.ImageID == "" {
 		return m, fault.Invalidf("%s lacks dockerfile, base_images or image_id", manifestName)

@@ -86,7 +86,7 @@ func (r *recording) record(ctx context.Context, w *job.Work) error {
 		baseIDs[name] = img.ID
 		m.BaseImages = append(m.BaseImages, BaseImageRef{Name: name, ImageID: img.ID, Archive: baseImagesDir + name + ".tar.gz"})
 	}
-	text, digest := buildText(df, baseIDs)
+	text, digest := buildText(df, baseIDs, buildSpec{Format: m.Format, SourceDateEpoch: m.SourceDateEpoch})
 	m.BuildDockerfileSHA256 = digest
 	fmt.Fprintf(w.Log, "reehub: recording %s (FROM %v)\n", a.Dockerfile, df.Bases())
 
@@ -110,12 +110,12 @@ func (r *recording) pack(ctx context.Context, w *job.Work) error {
 	// The files above the base are listed while the rest of the defined REE
 	// is assembled.
 	type listing struct {
-		files map[string]string
+		files map[string]podman.FileEntry
 		err   error
 	}
 	filesDone := make(chan listing, 1)
 	go func() {
-		files, err := s.rt.TopLayerFiles(ctx, res.ImageID)
+		files, err := s.rt.TopLayerEntries(ctx, res.ImageID, textLimit)
 		filesDone <- listing{files, err}
 	}()
 	sum, err := proxy.Verify(recDir)
@@ -143,7 +143,10 @@ func (r *recording) pack(ctx context.Context, w *job.Work) error {
 	if listed.err != nil {
 		return fmt.Errorf("list image files: %w", listed.err)
 	}
-	if err := writeJSON(filepath.Join(out, imageFilesName), listed.files); err != nil {
+	if err := writeJSON(filepath.Join(out, imageFilesName), descriptions(listed.files)); err != nil {
+		return err
+	}
+	if err := writeJSON(filepath.Join(out, imageDetailsName), recordedDetails(listed.files)); err != nil {
 		return err
 	}
 	fmt.Fprintf(w.Log, "reehub: packing the defined REE\n")

@@ -34,8 +34,9 @@ func TestBuildText(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			text, sum := buildText(parse(t, tc.dockerfile), ids)
-			again, sum2 := buildText(parse(t, tc.dockerfile), ids)
+			spec := buildSpec{Format: manifestFormatV2}
+			text, sum := buildText(parse(t, tc.dockerfile), ids, spec)
+			again, sum2 := buildText(parse(t, tc.dockerfile), ids, spec)
 			require.Equal(t, text, again, "the build text is deterministic")
 			require.Equal(t, sum, sum2)
 			s := string(text)
@@ -131,5 +132,28 @@ func TestVerifyTree(t *testing.T) {
 			require.ErrorIs(t, err, fault.ErrInvalid)
 			require.Contains(t, err.Error(), tc.message)
 		})
+	}
+}
+
+// TestBuildTextFormats: a v3 recording exports SOURCE_DATE_EPOCH to every RUN
+// (shell and exec form, every stage) and removes the tool caches too; v2 and
+// v1 defined REEs rebuild exactly the text they were recorded with.
+func TestBuildTextFormats(t *testing.T) {
+	t.Parallel()
+	ids := map[string]string{"debian_bookworm": strings.Repeat("b", 64)}
+	const df = "FROM debian_bookworm AS b\nRUN make\nFROM debian_bookworm\nRUN [\"/bin/true\"]\n"
+	v3, sum3 := buildText(parse(t, df), ids, buildSpec{Format: manifestFormat, SourceDateEpoch: 1700000000})
+	require.Equal(t, 1, strings.Count(string(v3), "SOURCE_DATE_EPOCH=1700000000; make"), "shell form, only the RUN of the first stage")
+	require.Contains(t, string(v3), `"SOURCE_DATE_EPOCH=1700000000","/bin/true"]`, "exec form through /usr/bin/env")
+	require.Contains(t, string(v3), "/root/.cache/go-build", "the clean-up removes Go's build cache")
+	require.Contains(t, string(v3), "/root/.npm/_cacache")
+	other, sumOther := buildText(parse(t, df), ids, buildSpec{Format: manifestFormat, SourceDateEpoch: 1700000001})
+	require.NotEqual(t, sum3, sumOther, "the epoch is part of the build text")
+	require.NotEqual(t, v3, other)
+	for _, format := range []string{manifestFormatV2, manifestFormatV1} {
+		old, _ := buildText(parse(t, df), ids, buildSpec{Format: format, SourceDateEpoch: 1700000000})
+		require.NotContains(t, string(old), "SOURCE_DATE_EPOCH", format)
+		require.NotContains(t, string(old), "go-build", format)
+		require.True(t, strings.HasSuffix(string(old), "RUN rm -rf "+strings.Join(nondeterministicFiles, " ")+"\n"), format)
 	}
 }

@@ -2,7 +2,6 @@ package ree
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -72,7 +71,7 @@ func (r *replay) rebuild(ctx context.Context, w *job.Work) error {
 	if err != nil {
 		return fmt.Errorf("dockerfile %s: %w", m.Dockerfile, err)
 	}
-	text, digest := buildText(df, baseIDs)
+	text, digest := buildText(df, baseIDs, buildSpec{Format: m.Format, SourceDateEpoch: m.SourceDateEpoch})
 	if digest != m.BuildDockerfileSHA256 {
 		return fault.Invalidf("this server would build a different Dockerfile than the recording did (sha256 %s, manifest %s); the defined REE was made by an incompatible reehub", digest, m.BuildDockerfileSHA256)
 	}
@@ -99,7 +98,7 @@ func (r *replay) pack(ctx context.Context, w *job.Work) error {
 	report := Report{
 		RecordedImageID: m.ImageID, RebuiltImageID: res.ImageID, Identical: m.ImageID == res.ImageID,
 		ProxyRequests: res.Stats.Requests, ProxyHits: res.Stats.Hits, ProxyMisses: res.Stats.Misses,
-		DifferingFiles: []string{},
+		DifferingFiles: []string{}, Differences: []FileDifference{},
 	}
 	// Comparing files (only needed when the image IDs differ) runs beside the
 	// export of the OCI archive.
@@ -118,6 +117,9 @@ func (r *replay) pack(ctx context.Context, w *job.Work) error {
 		return err
 	}
 	fmt.Fprintf(w.Log, "reehub: %s\n", report.Explanation)
+	for _, d := range report.Differences {
+		fmt.Fprintf(w.Log, "reehub: differs: %s%s\n", d.Path, sidesLine(d))
+	}
 	if err := copyFile(filepath.Join(tree, manifestName), filepath.Join(out, manifestName)); err != nil {
 		return err
 	}
@@ -129,6 +131,14 @@ func (r *replay) pack(ctx context.Context, w *job.Work) error {
 	}
 	digest, err := s.packDir(ctx, out, map[string]baseBlob{imageOCIName: ociBlob})
 	if err != nil {
+		return err
+	}
+	// A difference is a finding, not a failure: the replay succeeds and its
+	// status says whether it was identical.
+	if err := s.procs.SetIdentical(ctx, r.id, report.Identical); err != nil {
+		return err
+	}
+	if err := w.SetSummary(ctx, report.Explanation); err != nil {
 		return err
 	}
 	if err := w.AddOutput(ctx, process.OutputName, "application/zip", digest); err != nil {
@@ -143,6 +153,22 @@ func (r *replay) pack(ctx context.Context, w *job.Work) error {
 	return nil
 }
 
+// sidesLine is the log's short form of a difference: sizes and digests.
+func sidesLine(d FileDifference) string {
+	one := func(fs *FileSide) string {
+		switch {
+		case fs == nil:
+			return "absent"
+		case fs.SHA256 == "":
+			return fs.Description
+		case fs.Size == nil:
+			return "sha256 " + shortID(fs.SHA256)
+		}
+		return fmt.Sprintf("%d bytes, sha256 %s", *fs.Size, shortID(fs.SHA256))
+	}
+	return " (recorded: " + one(d.Recorded) + "; rebuilt: " + one(d.Rebuilt) + ")"
+}
+
 // imageArchive places the OCI archive of the image imageID at dst and returns
 // its blob. It is exported once per image ID and kept in the blob store: equal
 // image IDs mean equal config and layers, and an export by ID names no tag, so
@@ -155,47 +181,6 @@ func (s *Service) imageArchive(ctx context.Context, imageID, dst string) (baseBl
 		}
 		return nil
 	})
-}
-
-// compareFiles fills the report's file comparison and explanation. Equal
-// image IDs mean equal content (the ID is the digest of the config, which
-// names every layer's digest), so only differing images are exported again.
-func (s *Service) compareFiles(ctx context.Context, tree, format string, rep *Report) error {
-	if rep.Identical {
-		rep.SameFiles = true
-		rep.Explanation = "the rebuilt image has the recorded image ID: the replay is bit-for-bit identical"
-		return nil
-	}
-	var recorded map[string]string
-	b, err := os.ReadFile(filepath.Join(tree, imageFilesName))
-	if err == nil {
-		err = json.Unmarshal(b, &recorded)
-	}
-	if err != nil {
-		rep.Explanation = "the defined REE has no file list of the recorded image; only the image IDs were compared"
-		return nil
-	}
-	// A v1 defined REE lists the whole image; v2 lists the files above the base.
-	list := s.rt.TopLayerFiles
-	if format == manifestFormatV1 {
-		list = s.rt.ImageFiles
-	}
-	rebuilt, err := list(ctx, rep.RebuiltImageID)
-	if err != nil {
-		return fmt.Errorf("list rebuilt image files: %w", err)
-	}
-	rep.DifferingFiles = podman.DiffFiles(recorded, rebuilt)
-	if rep.DifferingFiles == nil {
-		rep.DifferingFiles = []string{}
-	}
-	rep.SameFiles = len(rep.DifferingFiles) == 0
-	switch {
-	case rep.SameFiles:
-		rep.Explanation = "every file of the rebuilt image equals the recorded one, but the image IDs differ: the image metadata (layer tar headers or config) differs"
-	default:
-		rep.Explanation = fmt.Sprintf("%d files differ from the recorded image; see differing_files", len(rep.DifferingFiles))
-	}
-	return nil
 }
 
 // ensureBase makes the pinned base image available: by ID if present, else by

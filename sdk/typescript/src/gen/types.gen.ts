@@ -323,7 +323,7 @@ export type ReeProcessStatus = {
     kind: ReeProcessKind;
     status: ReeProcessState;
     /**
-     * Why the process failed or was cancelled; for a processed sbom_build, the drift summary.
+     * Why the process failed or was cancelled; for a processed sbom_build, the drift summary; for a processed replay, the sentence of its report that explains the result.
      */
     reason?: string;
     status_endpoint: string;
@@ -340,6 +340,10 @@ export type ReeProcessStatus = {
      * Whether its image stays in Podman after its output is packaged.
      */
     keep_image?: boolean;
+    /**
+     * For a processed replay only: whether the rebuilt image has the recorded image ID. A replay that differs still succeeds; report.json in its output lists every differing file (size and sha256 on both sides, a short unified diff for text files).
+     */
+    identical?: boolean;
 };
 
 export type ReeProcessPage = {

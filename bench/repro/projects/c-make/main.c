@@ -1,0 +1,2 @@
+#include "greet.h"
+int main(void) { greet("reehub"); return 0; }
