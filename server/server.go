@@ -15,6 +15,7 @@ import (
 	"net/http"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/gin-gonic/gin"
 	"github.com/swaggest/swgui/v5emb"
@@ -23,11 +24,13 @@ import (
 	"github.com/reehub/reehub"
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/gen/api"
+	"github.com/reehub/reehub/server/wire"
 	"github.com/reehub/reehub/service/auth"
 	"github.com/reehub/reehub/service/fossology"
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/process"
 	"github.com/reehub/reehub/service/ree"
+	"github.com/reehub/reehub/service/studio"
 	"github.com/reehub/reehub/service/workflow"
 )
 
@@ -56,6 +59,8 @@ type Deps struct {
 	// Fossology serves the FOSSology family; nil leaves it unwired (its
 	// operations answer 503).
 	Fossology *fossology.Service
+	// Studio serves the Studio family (/api/v1/user, /user/show_api_key).
+	Studio *studio.Service
 	// PodmanVersion reports the Podman service's version; an error means the
 	// service does not answer.
 	PodmanVersion func(ctx context.Context) (string, error)
@@ -77,6 +82,7 @@ type Server struct {
 	// workflows serves the REANA family.
 	workflows *workflow.Service
 	foss      *fossology.Service
+	studio    *studio.Service
 	podman    func(ctx context.Context) (string, error)
 	pingDB    func(ctx context.Context) error
 	usage     func(ctx context.Context) (job.Usage, error)
@@ -117,10 +123,14 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("indent openapi.json: %w", err)
 	}
 	specJSON := indented.Bytes()
-	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, workflows: d.Workflows, foss: d.Fossology, podman: d.PodmanVersion, pingDB: d.PingDatabase, usage: d.Usage, log: d.Log, apiVersion: spec.Info.Version,
+	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, workflows: d.Workflows, foss: d.Fossology, studio: d.Studio, podman: d.PodmanVersion, pingDB: d.PingDatabase, usage: d.Usage, log: d.Log, apiVersion: spec.Info.Version,
 		formats: []openapi3.SchemaValidationOption{
 			openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
 		}}
+	// XML bodies (the Studio family's) are validated against the same schemas
+	// as JSON: kin-openapi keeps body decoders in one registry of its own,
+	// and registering the same decoder again is harmless.
+	openapi3filter.RegisterBodyDecoder("application/xml", wire.DecodeXML)
 	// The router matches paths only; the served spec keeps its relative server URL.
 	routed := *spec
 	routed.Servers = openapi3.Servers{{URL: "/"}}

@@ -24,6 +24,7 @@ import (
 	"github.com/gin-gonic/gin/binding"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
+	"github.com/reehub/reehub/server/wire"
 )
 
 // Defines values for AccountRole.
@@ -590,6 +591,36 @@ func (e ReeProcessState) Valid() bool {
 	}
 }
 
+// Defines values for StudioApplianceBuildsType.
+const (
+	StudioApplianceBuildsTypeArray StudioApplianceBuildsType = "array"
+)
+
+// Valid indicates whether the value is a known member of the StudioApplianceBuildsType enum.
+func (e StudioApplianceBuildsType) Valid() bool {
+	switch e {
+	case StudioApplianceBuildsTypeArray:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StudioMapSoftwareType.
+const (
+	StudioMapSoftwareTypeArray StudioMapSoftwareType = "array"
+)
+
+// Valid indicates whether the value is a known member of the StudioMapSoftwareType enum.
+func (e StudioMapSoftwareType) Valid() bool {
+	switch e {
+	case StudioMapSoftwareTypeArray:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SystemCheckStatus.
 const (
 	SystemCheckStatusFailing SystemCheckStatus = "failing"
@@ -692,6 +723,24 @@ func (e FossologyCopyUploadV1ParamsAction) Valid() bool {
 	case FossologyCopyUploadV1ParamsActionCopy:
 		return true
 	case FossologyCopyUploadV1ParamsActionMove:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StudioApplianceCreateParamsArch.
+const (
+	StudioApplianceCreateParamsArchI686  StudioApplianceCreateParamsArch = "i686"
+	StudioApplianceCreateParamsArchX8664 StudioApplianceCreateParamsArch = "x86_64"
+)
+
+// Valid indicates whether the value is a known member of the StudioApplianceCreateParamsArch enum.
+func (e StudioApplianceCreateParamsArch) Valid() bool {
+	switch e {
+	case StudioApplianceCreateParamsArchI686:
+		return true
+	case StudioApplianceCreateParamsArchX8664:
 		return true
 	default:
 		return false
@@ -1816,6 +1865,492 @@ type ReeUploadForm struct {
 	Tag *ReeTag `json:"tag,omitempty"`
 }
 
+// StudioAccount The account.
+type StudioAccount = wire.Body
+
+// StudioApiVersion The API version.
+type StudioApiVersion = wire.Body
+
+// StudioAppliance An appliance.
+type StudioAppliance = wire.Body
+
+// StudioApplianceBuild A finished build of the appliance.
+type StudioApplianceBuild struct {
+	// CompressedImageSize Compressed size in MB.
+	CompressedImageSize *int `json:"compressed_image_size,omitempty"`
+
+	// DownloadUrl Download URL.
+	DownloadUrl *string `json:"download_url,omitempty"`
+
+	// Id Build id.
+	Id *int `json:"id,omitempty"`
+
+	// ImageSize Size in MB.
+	ImageSize *int `json:"image_size,omitempty"`
+
+	// ImageType Image type.
+	ImageType *string `json:"image_type,omitempty"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioApplianceBuilds Finished builds.
+type StudioApplianceBuilds struct {
+	// Build Builds.
+	Build *[]StudioApplianceBuild `json:"build,omitempty"`
+
+	// Type Always "array" (what ActiveResource clients need on collections); XML only.
+	Type *StudioApplianceBuildsType `json:"type,omitempty"`
+}
+
+// StudioApplianceBuildsType Always "array" (what ActiveResource clients need on collections); XML only.
+type StudioApplianceBuildsType string
+
+// StudioApplianceItem An appliance in a list.
+type StudioApplianceItem struct {
+	// Arch x86_64 or i686.
+	Arch string `json:"arch"`
+
+	// Basesystem The Debian release.
+	Basesystem string `json:"basesystem"`
+
+	// Builds Finished builds.
+	Builds StudioApplianceBuilds `json:"builds"`
+
+	// EditUrl Where the appliance is edited (its API resource here).
+	EditUrl string `json:"edit_url"`
+
+	// EstimatedCompressedSize Estimated compressed size.
+	EstimatedCompressedSize *string `json:"estimated_compressed_size,omitempty"`
+
+	// EstimatedRawSize Estimated size of the root file system.
+	EstimatedRawSize *string `json:"estimated_raw_size,omitempty"`
+
+	// IconUrl Icon URL.
+	IconUrl *string `json:"icon_url,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// LastEdited Last change (YYYY-MM-DD hh:mm:ss UTC).
+	LastEdited string `json:"last_edited"`
+
+	// Name Name.
+	Name string `json:"name"`
+
+	// Parent The appliance or template it was cloned from.
+	Parent StudioParent `json:"parent"`
+
+	// Type The default image type.
+	Type *string `json:"type,omitempty"`
+
+	// Uuid UUID.
+	Uuid string `json:"uuid"`
+}
+
+// StudioAppliances Appliances.
+type StudioAppliances = wire.Body
+
+// StudioBuild A build.
+type StudioBuild = wire.Body
+
+// StudioBuildChecksum Checksums of the image file.
+type StudioBuildChecksum struct {
+	// Md5 MD5.
+	Md5 *string `json:"md5,omitempty"`
+
+	// Sha1 SHA-1.
+	Sha1 *string `json:"sha1,omitempty"`
+
+	// Sha256 SHA-256.
+	Sha256 *string `json:"sha256,omitempty"`
+}
+
+// StudioBuildItem A build in a list.
+type StudioBuildItem struct {
+	// Checksum Checksums of the image file.
+	Checksum *StudioBuildChecksum `json:"checksum,omitempty"`
+
+	// CompletedAt When it ended.
+	CompletedAt *string `json:"completed_at,omitempty"`
+
+	// CompressedImageSize Compressed size in MB (rounded up).
+	CompressedImageSize *int `json:"compressed_image_size,omitempty"`
+
+	// CompressedSizeBytes Compressed size in bytes.
+	CompressedSizeBytes *int `json:"compressed_size_bytes,omitempty"`
+
+	// DownloadUrl Image download (Range supported).
+	DownloadUrl *string `json:"download_url,omitempty"`
+
+	// Expired Always false.
+	Expired *bool `json:"expired,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// ImageSizeBytes Image size in bytes.
+	ImageSizeBytes *int `json:"image_size_bytes,omitempty"`
+
+	// ImageType oci, docker, rootfs, oem, vmx, iso or qcow2.
+	ImageType *string `json:"image_type,omitempty"`
+
+	// ReeUrl The defined REE of the build (a zip that replays offline).
+	ReeUrl *string `json:"ree_url,omitempty"`
+
+	// Size Image size in MB (rounded up).
+	Size *int `json:"size,omitempty"`
+
+	// State finished, failed or cancelled.
+	State *string `json:"state,omitempty"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioBuilds Finished builds.
+type StudioBuilds = wire.Body
+
+// StudioChangeDetails Details.
+type StudioChangeDetails struct {
+	// Status The change.
+	Status StudioChangeStatus `json:"status"`
+}
+
+// StudioChangeList Package names.
+type StudioChangeList struct {
+	// Package Names.
+	Package *[]string `json:"package,omitempty"`
+}
+
+// StudioChangeStatus The change.
+type StudioChangeStatus struct {
+	// Added Package names.
+	Added *StudioChangeList `json:"added,omitempty"`
+
+	// PackagesAdded Packages added after dependency resolution.
+	PackagesAdded int `json:"packages_added"`
+
+	// PackagesRemoved Packages removed.
+	PackagesRemoved int `json:"packages_removed"`
+
+	// Removed Package names.
+	Removed *StudioChangeList `json:"removed,omitempty"`
+
+	// State changed or unchanged.
+	State string `json:"state"`
+}
+
+// StudioChecksum A checksum.
+type StudioChecksum struct {
+	// Type md5.
+	Type *string `json:"type,omitempty"`
+
+	// Value Hex digest.
+	Value *string `json:"value,omitempty"`
+}
+
+// StudioDiskQuota Disk quota.
+type StudioDiskQuota struct {
+	// Available Quota, e.g. 15GB.
+	Available *string `json:"available,omitempty"`
+
+	// Used Share used, e.g. 4%.
+	Used *string `json:"used,omitempty"`
+}
+
+// StudioError A Studio error: a code from Studio's list and a message.
+type StudioError = wire.Body
+
+// StudioFile An overlay file.
+type StudioFile = wire.Body
+
+// StudioFileItem An overlay file in a list.
+type StudioFileItem struct {
+	// Checksum A checksum.
+	Checksum *StudioChecksum `json:"checksum,omitempty"`
+
+	// DownloadUrl Data URL.
+	DownloadUrl *string `json:"download_url,omitempty"`
+
+	// Enabled Whether builds include it.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// Filename File name.
+	Filename *string `json:"filename,omitempty"`
+
+	// Group Group.
+	Group *string `json:"group,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// Owner Owner.
+	Owner *string `json:"owner,omitempty"`
+
+	// Path Directory in the appliance.
+	Path *string `json:"path,omitempty"`
+
+	// Permissions Octal mode, e.g. 644.
+	Permissions *string `json:"permissions,omitempty"`
+
+	// Size Size in bytes.
+	Size *int `json:"size,omitempty"`
+}
+
+// StudioFiles Overlay files.
+type StudioFiles = wire.Body
+
+// StudioIssue An issue.
+type StudioIssue struct {
+	// Solution How to solve an issue.
+	Solution *StudioSolution `json:"solution,omitempty"`
+
+	// Text What is wrong.
+	Text string `json:"text"`
+
+	// Type error or warning.
+	Type string `json:"type"`
+}
+
+// StudioIssues Issues.
+type StudioIssues struct {
+	// Issue Issues.
+	Issue *[]StudioIssue `json:"issue,omitempty"`
+}
+
+// StudioMapPackage A package found or installed.
+type StudioMapPackage struct {
+	// Arch Architecture.
+	Arch *string `json:"arch,omitempty"`
+
+	// Checksum Checksum of the .deb.
+	Checksum *string `json:"checksum,omitempty"`
+
+	// ChecksumType SHA256.
+	ChecksumType *string `json:"checksum_type,omitempty"`
+
+	// Name Name.
+	Name string `json:"name"`
+
+	// Summary One-line description.
+	Summary *string `json:"summary,omitempty"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioMapRepository A repository and its software.
+type StudioMapRepository struct {
+	// BaseUrl URL.
+	BaseUrl *string `json:"base_url,omitempty"`
+
+	// Id Repository id (0: the base image).
+	Id int `json:"id"`
+
+	// Name Name.
+	Name *string `json:"name,omitempty"`
+
+	// Software Software of one repository.
+	Software StudioMapSoftware `json:"software"`
+}
+
+// StudioMapSoftware Software of one repository.
+type StudioMapSoftware struct {
+	// Package Packages.
+	Package *[]StudioMapPackage `json:"package,omitempty"`
+
+	// Pattern Patterns.
+	Pattern *[]StudioPattern `json:"pattern,omitempty"`
+
+	// Type Always "array" (what ActiveResource clients need on collections); XML only.
+	Type *StudioMapSoftwareType `json:"type,omitempty"`
+}
+
+// StudioMapSoftwareType Always "array" (what ActiveResource clients need on collections); XML only.
+type StudioMapSoftwareType string
+
+// StudioPackage A package (its name is the element's text).
+type StudioPackage struct {
+	// Name Package name.
+	Name string `json:"name"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioParent The appliance or template it was cloned from.
+type StudioParent struct {
+	// Id Id.
+	Id *int `json:"id,omitempty"`
+
+	// Name Name.
+	Name *string `json:"name,omitempty"`
+}
+
+// StudioPattern A pattern (a Debian task or metapackage).
+type StudioPattern struct {
+	// Name Pattern name.
+	Name string `json:"name"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioRepositories Repositories.
+type StudioRepositories = wire.Body
+
+// StudioRepository A repository (Debian archive).
+type StudioRepository = wire.Body
+
+// StudioRepositoryItem A repository in a list.
+type StudioRepositoryItem struct {
+	// BaseSystem Debian release.
+	BaseSystem *string `json:"base_system,omitempty"`
+
+	// BaseUrl Archive URL.
+	BaseUrl *string `json:"base_url,omitempty"`
+
+	// Components Components, space-separated.
+	Components *string `json:"components,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// Name Name.
+	Name *string `json:"name,omitempty"`
+
+	// Suite Debian suite (dists/<suite>).
+	Suite *string `json:"suite,omitempty"`
+
+	// Type deb (a Debian archive) or deb-local (the user repository).
+	Type *string `json:"type,omitempty"`
+}
+
+// StudioRpm An uploaded package (.deb).
+type StudioRpm = wire.Body
+
+// StudioRpmItem An uploaded package in a list.
+type StudioRpmItem struct {
+	// Architecture Debian architecture.
+	Architecture *string `json:"architecture,omitempty"`
+
+	// Archive Always false (only .deb files).
+	Archive *bool `json:"archive,omitempty"`
+
+	// BaseSystem Debian release.
+	BaseSystem *string `json:"base_system,omitempty"`
+
+	// Checksum A checksum.
+	Checksum *StudioChecksum `json:"checksum,omitempty"`
+
+	// Filename File name.
+	Filename *string `json:"filename,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// Package Debian package name.
+	Package *string `json:"package,omitempty"`
+
+	// Size Size in bytes.
+	Size *int `json:"size,omitempty"`
+
+	// Version Debian version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioRpms Uploaded packages.
+type StudioRpms = wire.Body
+
+// StudioRunningBuild A running build.
+type StudioRunningBuild = wire.Body
+
+// StudioRunningBuildItem A running build in a list.
+type StudioRunningBuildItem struct {
+	// Id Build id.
+	Id int `json:"id"`
+
+	// Message What the build is doing.
+	Message *string `json:"message,omitempty"`
+
+	// Percent 0 to 100, from the build's phases.
+	Percent *int `json:"percent,omitempty"`
+
+	// State queued, running, finished, failed or cancelled.
+	State *string `json:"state,omitempty"`
+
+	// TimeElapsed Seconds since it started.
+	TimeElapsed *int `json:"time_elapsed,omitempty"`
+}
+
+// StudioRunningBuilds Running builds.
+type StudioRunningBuilds = wire.Body
+
+// StudioSoftware Selected packages and patterns.
+type StudioSoftware = wire.Body
+
+// StudioSoftwareChange The result of a software command.
+type StudioSoftwareChange = wire.Body
+
+// StudioSoftwareMap Software by repository.
+type StudioSoftwareMap = wire.Body
+
+// StudioSolution How to solve an issue.
+type StudioSolution struct {
+	// Package The package concerned.
+	Package *string `json:"package,omitempty"`
+
+	// Type install, remove, or fix.
+	Type *string `json:"type,omitempty"`
+}
+
+// StudioStatus The status of an appliance.
+type StudioStatus = wire.Body
+
+// StudioSuccess The answer of a call without payload.
+type StudioSuccess = wire.Body
+
+// StudioTemplate A template: an appliance to clone.
+type StudioTemplate struct {
+	// ApplianceId The id to pass as clone_from.
+	ApplianceId int `json:"appliance_id"`
+
+	// Basesystem The Debian release, e.g. bookworm.
+	Basesystem string `json:"basesystem"`
+
+	// Description Description.
+	Description *string `json:"description,omitempty"`
+
+	// Name Name.
+	Name string `json:"name"`
+}
+
+// StudioTemplateSet A template set.
+type StudioTemplateSet = wire.Body
+
+// StudioTemplateSetItem A template set in a list.
+type StudioTemplateSetItem struct {
+	// Description Description.
+	Description *string `json:"description,omitempty"`
+
+	// Name Name of the set.
+	Name string `json:"name"`
+
+	// Template The templates (repeated <template> elements).
+	Template *[]StudioTemplate `json:"template,omitempty"`
+}
+
+// StudioTemplateSets Template sets.
+type StudioTemplateSets = wire.Body
+
+// StudioUploadForm A file upload (RFC 1867).
+type StudioUploadForm struct {
+	// File The file.
+	File openapi_types.File `json:"file"`
+}
+
 // SystemBlobUsage defines model for SystemBlobUsage.
 type SystemBlobUsage struct {
 	// Count Number of blobs.
@@ -1968,6 +2503,93 @@ type NotFound = Error
 
 // ReanaNotImplemented The one error shape of every endpoint.
 type ReanaNotImplemented = Error
+
+// StudioAccountOK The account.
+type StudioAccountOK = StudioAccount
+
+// StudioApiVersionOK The API version.
+type StudioApiVersionOK = StudioApiVersion
+
+// StudioApplianceOK An appliance.
+type StudioApplianceOK = StudioAppliance
+
+// StudioAppliancesOK Appliances.
+type StudioAppliancesOK = StudioAppliances
+
+// StudioBadRequest A Studio error: a code from Studio's list and a message.
+type StudioBadRequest = StudioError
+
+// StudioBuildOK A build.
+type StudioBuildOK = StudioBuild
+
+// StudioBuildsOK Finished builds.
+type StudioBuildsOK = StudioBuilds
+
+// StudioFileOK An overlay file.
+type StudioFileOK = StudioFile
+
+// StudioFilesOK Overlay files.
+type StudioFilesOK = StudioFiles
+
+// StudioForbidden A Studio error: a code from Studio's list and a message.
+type StudioForbidden = StudioError
+
+// StudioInternalError A Studio error: a code from Studio's list and a message.
+type StudioInternalError = StudioError
+
+// StudioNotFound A Studio error: a code from Studio's list and a message.
+type StudioNotFound = StudioError
+
+// StudioRepositoriesOK Repositories.
+type StudioRepositoriesOK = StudioRepositories
+
+// StudioRepositoryOK A repository (Debian archive).
+type StudioRepositoryOK = StudioRepository
+
+// StudioRpmOK An uploaded package (.deb).
+type StudioRpmOK = StudioRpm
+
+// StudioRpmsOK Uploaded packages.
+type StudioRpmsOK = StudioRpms
+
+// StudioRunningBuildOK A running build.
+type StudioRunningBuildOK = StudioRunningBuild
+
+// StudioRunningBuildsOK Running builds.
+type StudioRunningBuildsOK = StudioRunningBuilds
+
+// StudioSoftwareChangeOK The result of a software command.
+type StudioSoftwareChangeOK = StudioSoftwareChange
+
+// StudioSoftwareMapOK Software by repository.
+type StudioSoftwareMapOK = StudioSoftwareMap
+
+// StudioSoftwareOK Selected packages and patterns.
+type StudioSoftwareOK = StudioSoftware
+
+// StudioStatusOK The status of an appliance.
+type StudioStatusOK = StudioStatus
+
+// StudioSuccessOK The answer of a call without payload.
+type StudioSuccessOK = StudioSuccess
+
+// StudioTemplateSetOK A template set.
+type StudioTemplateSetOK = StudioTemplateSet
+
+// StudioTemplateSetsOK Template sets.
+type StudioTemplateSetsOK = StudioTemplateSets
+
+// StudioTooLarge A Studio error: a code from Studio's list and a message.
+type StudioTooLarge = StudioError
+
+// StudioUnauthorized A Studio error: a code from Studio's list and a message.
+type StudioUnauthorized = StudioError
+
+// StudioUnavailable A Studio error: a code from Studio's list and a message.
+type StudioUnavailable = StudioError
+
+// StudioUnsupportedMediaType A Studio error: a code from Studio's list and a message.
+type StudioUnsupportedMediaType = StudioError
 
 // TooLarge The one error shape of every endpoint.
 type TooLarge = Error
@@ -2288,6 +2910,183 @@ type FossologyGetUploadTreeV1Params struct {
 
 	// GroupName One of the caller's groups to act as; the user's default group if absent.
 	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// StudioApplianceCreateParams defines parameters for StudioApplianceCreate.
+type StudioApplianceCreateParams struct {
+	// CloneFrom Id of the template or appliance to clone.
+	CloneFrom int64 `form:"clone_from" json:"clone_from"`
+
+	// Name Name of the appliance.
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// Arch x86_64 or i686 (default).
+	Arch *StudioApplianceCreateParamsArch `form:"arch,omitempty" json:"arch,omitempty"`
+}
+
+// StudioApplianceCreateParamsArch defines parameters for StudioApplianceCreate.
+type StudioApplianceCreateParamsArch string
+
+// StudioSoftwareAddPackageParams defines parameters for StudioSoftwareAddPackage.
+type StudioSoftwareAddPackageParams struct {
+	// Name Name.
+	Name string `form:"name" json:"name"`
+
+	// Version Version (must exist in the repositories).
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+
+	// RepositoryId Repository to pick it from.
+	RepositoryId *int64 `form:"repository_id,omitempty" json:"repository_id,omitempty"`
+}
+
+// StudioSoftwareAddPatternParams defines parameters for StudioSoftwareAddPattern.
+type StudioSoftwareAddPatternParams struct {
+	// Name Name.
+	Name string `form:"name" json:"name"`
+
+	// Version Version (must exist in the repositories).
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+
+	// RepositoryId Repository to pick it from.
+	RepositoryId *int64 `form:"repository_id,omitempty" json:"repository_id,omitempty"`
+}
+
+// StudioApplianceAddRepositoryParams defines parameters for StudioApplianceAddRepository.
+type StudioApplianceAddRepositoryParams struct {
+	// RepoId Id of the repository.
+	RepoId int64 `form:"repo_id" json:"repo_id"`
+}
+
+// StudioSoftwareRemovePackageParams defines parameters for StudioSoftwareRemovePackage.
+type StudioSoftwareRemovePackageParams struct {
+	// Name Name.
+	Name string `form:"name" json:"name"`
+}
+
+// StudioSoftwareRemovePatternParams defines parameters for StudioSoftwareRemovePattern.
+type StudioSoftwareRemovePatternParams struct {
+	// Name Name.
+	Name string `form:"name" json:"name"`
+}
+
+// StudioApplianceRemoveRepositoryParams defines parameters for StudioApplianceRemoveRepository.
+type StudioApplianceRemoveRepositoryParams struct {
+	// RepoId Id of the repository.
+	RepoId int64 `form:"repo_id" json:"repo_id"`
+}
+
+// StudioImageFileParams defines parameters for StudioImageFile.
+type StudioImageFileParams struct {
+	// BuildId The build.
+	BuildId int64 `form:"build_id" json:"build_id"`
+
+	// Path Absolute path in the image.
+	Path string `form:"path" json:"path"`
+}
+
+// StudioSoftwareInstalledParams defines parameters for StudioSoftwareInstalled.
+type StudioSoftwareInstalledParams struct {
+	// BuildId A finished build of the appliance.
+	BuildId *int64 `form:"build_id,omitempty" json:"build_id,omitempty"`
+}
+
+// StudioSoftwareSearchParams defines parameters for StudioSoftwareSearch.
+type StudioSoftwareSearchParams struct {
+	// Q The search string.
+	Q string `form:"q" json:"q"`
+
+	// AllFields Search descriptions too.
+	AllFields *bool `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// AllRepos Search every known repository.
+	AllRepos *bool `form:"all_repos,omitempty" json:"all_repos,omitempty"`
+}
+
+// StudioBuildListParams defines parameters for StudioBuildList.
+type StudioBuildListParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+}
+
+// StudioFileListParams defines parameters for StudioFileList.
+type StudioFileListParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+}
+
+// StudioFileUploadParams defines parameters for StudioFileUpload.
+type StudioFileUploadParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+
+	// Filename File name (default: the upload's).
+	Filename *string `form:"filename,omitempty" json:"filename,omitempty"`
+
+	// Path Directory (default /).
+	Path *string `form:"path,omitempty" json:"path,omitempty"`
+
+	// Owner Owner (default root).
+	Owner *string `form:"owner,omitempty" json:"owner,omitempty"`
+
+	// Group Group (default root).
+	Group *string `form:"group,omitempty" json:"group,omitempty"`
+
+	// Permissions Octal mode (default 644).
+	Permissions *string `form:"permissions,omitempty" json:"permissions,omitempty"`
+
+	// Enabled Include in builds (default true).
+	Enabled *bool `form:"enabled,omitempty" json:"enabled,omitempty"`
+}
+
+// StudioRepositoryListParams defines parameters for StudioRepositoryList.
+type StudioRepositoryListParams struct {
+	// BaseSystem Debian release.
+	BaseSystem *string `form:"base_system,omitempty" json:"base_system,omitempty"`
+
+	// Filter Search string.
+	Filter *string `form:"filter,omitempty" json:"filter,omitempty"`
+}
+
+// StudioRepositoryImportParams defines parameters for StudioRepositoryImport.
+type StudioRepositoryImportParams struct {
+	// Url Archive URL.
+	Url string `form:"url" json:"url"`
+
+	// Name Name.
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+}
+
+// StudioRpmListParams defines parameters for StudioRpmList.
+type StudioRpmListParams struct {
+	// BaseSystem Debian release (bookworm).
+	BaseSystem *string `form:"base_system,omitempty" json:"base_system,omitempty"`
+}
+
+// StudioRpmUploadParams defines parameters for StudioRpmUpload.
+type StudioRpmUploadParams struct {
+	// BaseSystem Debian release (bookworm).
+	BaseSystem *string `form:"base_system,omitempty" json:"base_system,omitempty"`
+}
+
+// StudioRunningBuildListParams defines parameters for StudioRunningBuildList.
+type StudioRunningBuildListParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+}
+
+// StudioRunningBuildStartParams defines parameters for StudioRunningBuildStart.
+type StudioRunningBuildStartParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+
+	// Force Replace a build of the same version and type.
+	Force *bool `form:"force,omitempty" json:"force,omitempty"`
+
+	// Version Appliance version (default 0.0.1).
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+
+	// ImageType Image type (default oci).
+	ImageType *string `form:"image_type,omitempty" json:"image_type,omitempty"`
 }
 
 // FossologyListUsersV1Params defines parameters for FossologyListUsersV1.
@@ -2766,6 +3565,27 @@ type FossologySetClearingDecisionV1JSONRequestBody = FossologyClearingDecision
 
 // FossologySetMainLicenseV1JSONRequestBody defines body for FossologySetMainLicenseV1 for application/json ContentType.
 type FossologySetMainLicenseV1JSONRequestBody = FossologyMainLicense
+
+// StudioApplianceRepositoryUpdateJSONRequestBody defines body for StudioApplianceRepositoryUpdate for application/json ContentType.
+type StudioApplianceRepositoryUpdateJSONRequestBody = StudioRepositories
+
+// StudioSoftwareUpdateJSONRequestBody defines body for StudioSoftwareUpdate for application/json ContentType.
+type StudioSoftwareUpdateJSONRequestBody = StudioSoftware
+
+// StudioFileUploadMultipartRequestBody defines body for StudioFileUpload for multipart/form-data ContentType.
+type StudioFileUploadMultipartRequestBody = StudioUploadForm
+
+// StudioFileUpdateJSONRequestBody defines body for StudioFileUpdate for application/json ContentType.
+type StudioFileUpdateJSONRequestBody = StudioFile
+
+// StudioFileDataUpdateMultipartRequestBody defines body for StudioFileDataUpdate for multipart/form-data ContentType.
+type StudioFileDataUpdateMultipartRequestBody = StudioUploadForm
+
+// StudioRpmUploadMultipartRequestBody defines body for StudioRpmUpload for multipart/form-data ContentType.
+type StudioRpmUploadMultipartRequestBody = StudioUploadForm
+
+// StudioRpmUpdateMultipartRequestBody defines body for StudioRpmUpdate for multipart/form-data ContentType.
+type StudioRpmUpdateMultipartRequestBody = StudioUploadForm
 
 // ReanaWorkflowCreateJSONRequestBody defines body for ReanaWorkflowCreate for application/json ContentType.
 type ReanaWorkflowCreateJSONRequestBody = ReanaSpecification
@@ -3588,6 +4408,150 @@ type ServerInterface interface {
 	// FossologyGetUploadTreeV1 The unpacked tree of an upload with item ids (beyond FOSSology)
 	// (GET /api/v1/uploads/{id}/tree)
 	FossologyGetUploadTreeV1(c *gin.Context, id FossologyIdPath, params FossologyGetUploadTreeV1Params)
+	// StudioAccountShow The account
+	// (GET /api/v1/user/account)
+	StudioAccountShow(c *gin.Context)
+	// StudioApiVersion The API version
+	// (GET /api/v1/user/api_version)
+	StudioApiVersion(c *gin.Context)
+	// StudioApplianceList List appliances
+	// (GET /api/v1/user/appliances)
+	StudioApplianceList(c *gin.Context)
+	// StudioApplianceCreate Create an appliance by cloning
+	// (POST /api/v1/user/appliances)
+	StudioApplianceCreate(c *gin.Context, params StudioApplianceCreateParams)
+	// StudioApplianceDelete Delete an appliance
+	// (DELETE /api/v1/user/appliances/{id})
+	StudioApplianceDelete(c *gin.Context, id int64)
+	// StudioApplianceShow Show an appliance
+	// (GET /api/v1/user/appliances/{id})
+	StudioApplianceShow(c *gin.Context, id int64)
+	// StudioSoftwareAddPackage Add a package
+	// (POST /api/v1/user/appliances/{id}/cmd/add_package)
+	StudioSoftwareAddPackage(c *gin.Context, id int64, params StudioSoftwareAddPackageParams)
+	// StudioSoftwareAddPattern Add a pattern
+	// (POST /api/v1/user/appliances/{id}/cmd/add_pattern)
+	StudioSoftwareAddPattern(c *gin.Context, id int64, params StudioSoftwareAddPatternParams)
+	// StudioApplianceAddRepository Add a repository to an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/add_repository)
+	StudioApplianceAddRepository(c *gin.Context, id int64, params StudioApplianceAddRepositoryParams)
+	// StudioApplianceAddUserRepository Add the user repository to an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/add_user_repository)
+	StudioApplianceAddUserRepository(c *gin.Context, id int64)
+	// StudioSoftwareRemovePackage Remove a package
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_package)
+	StudioSoftwareRemovePackage(c *gin.Context, id int64, params StudioSoftwareRemovePackageParams)
+	// StudioSoftwareRemovePattern Remove a pattern
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_pattern)
+	StudioSoftwareRemovePattern(c *gin.Context, id int64, params StudioSoftwareRemovePatternParams)
+	// StudioApplianceRemoveRepository Remove a repository from an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_repository)
+	StudioApplianceRemoveRepository(c *gin.Context, id int64, params StudioApplianceRemoveRepositoryParams)
+	// StudioImageFile A file of a built image
+	// (GET /api/v1/user/appliances/{id}/image_files)
+	StudioImageFile(c *gin.Context, id int64, params StudioImageFileParams)
+	// StudioApplianceRepositoryList Repositories of an appliance
+	// (GET /api/v1/user/appliances/{id}/repositories)
+	StudioApplianceRepositoryList(c *gin.Context, id int64)
+	// StudioApplianceRepositoryUpdate Set the repositories of an appliance
+	// (PUT /api/v1/user/appliances/{id}/repositories)
+	StudioApplianceRepositoryUpdate(c *gin.Context, id int64)
+	// StudioSoftwareShow Selected software
+	// (GET /api/v1/user/appliances/{id}/software)
+	StudioSoftwareShow(c *gin.Context, id int64)
+	// StudioSoftwareUpdate Set the selected software
+	// (PUT /api/v1/user/appliances/{id}/software)
+	StudioSoftwareUpdate(c *gin.Context, id int64)
+	// StudioSoftwareInstalled Installed software
+	// (GET /api/v1/user/appliances/{id}/software/installed)
+	StudioSoftwareInstalled(c *gin.Context, id int64, params StudioSoftwareInstalledParams)
+	// StudioSoftwareSearch Search software
+	// (GET /api/v1/user/appliances/{id}/software/search)
+	StudioSoftwareSearch(c *gin.Context, id int64, params StudioSoftwareSearchParams)
+	// StudioApplianceStatus Status of an appliance
+	// (GET /api/v1/user/appliances/{id}/status)
+	StudioApplianceStatus(c *gin.Context, id int64)
+	// StudioBuildList List finished builds
+	// (GET /api/v1/user/builds)
+	StudioBuildList(c *gin.Context, params StudioBuildListParams)
+	// StudioBuildDelete Delete a build
+	// (DELETE /api/v1/user/builds/{id})
+	StudioBuildDelete(c *gin.Context, id int64)
+	// StudioBuildShow Show a build
+	// (GET /api/v1/user/builds/{id})
+	StudioBuildShow(c *gin.Context, id int64)
+	// StudioBuildDownload Download a build's image
+	// (GET /api/v1/user/builds/{id}/download)
+	StudioBuildDownload(c *gin.Context, id int64)
+	// StudioBuildRee Download a build's defined REE
+	// (GET /api/v1/user/builds/{id}/ree)
+	StudioBuildRee(c *gin.Context, id int64)
+	// StudioFileList List overlay files
+	// (GET /api/v1/user/files)
+	StudioFileList(c *gin.Context, params StudioFileListParams)
+	// StudioFileUpload Add an overlay file
+	// (POST /api/v1/user/files)
+	StudioFileUpload(c *gin.Context, params StudioFileUploadParams)
+	// StudioFileDelete Delete an overlay file
+	// (DELETE /api/v1/user/files/{id})
+	StudioFileDelete(c *gin.Context, id int64)
+	// StudioFileShow Overlay file metadata
+	// (GET /api/v1/user/files/{id})
+	StudioFileShow(c *gin.Context, id int64)
+	// StudioFileUpdate Change overlay file metadata
+	// (PUT /api/v1/user/files/{id})
+	StudioFileUpdate(c *gin.Context, id int64)
+	// StudioFileData Overlay file content
+	// (GET /api/v1/user/files/{id}/data)
+	StudioFileData(c *gin.Context, id int64)
+	// StudioFileDataUpdate Replace overlay file content
+	// (PUT /api/v1/user/files/{id}/data)
+	StudioFileDataUpdate(c *gin.Context, id int64)
+	// StudioRepositoryList List repositories
+	// (GET /api/v1/user/repositories)
+	StudioRepositoryList(c *gin.Context, params StudioRepositoryListParams)
+	// StudioRepositoryImport Import a repository
+	// (POST /api/v1/user/repositories)
+	StudioRepositoryImport(c *gin.Context, params StudioRepositoryImportParams)
+	// StudioRepositoryShow Show a repository
+	// (GET /api/v1/user/repositories/{id})
+	StudioRepositoryShow(c *gin.Context, id int64)
+	// StudioRpmList List uploaded packages
+	// (GET /api/v1/user/rpms)
+	StudioRpmList(c *gin.Context, params StudioRpmListParams)
+	// StudioRpmUpload Upload a package
+	// (POST /api/v1/user/rpms)
+	StudioRpmUpload(c *gin.Context, params StudioRpmUploadParams)
+	// StudioRpmDelete Delete an uploaded package
+	// (DELETE /api/v1/user/rpms/{id})
+	StudioRpmDelete(c *gin.Context, id int64)
+	// StudioRpmShow Show an uploaded package
+	// (GET /api/v1/user/rpms/{id})
+	StudioRpmShow(c *gin.Context, id int64)
+	// StudioRpmUpdate Replace an uploaded package
+	// (PUT /api/v1/user/rpms/{id})
+	StudioRpmUpdate(c *gin.Context, id int64)
+	// StudioRpmData Download an uploaded package
+	// (GET /api/v1/user/rpms/{id}/data)
+	StudioRpmData(c *gin.Context, id int64)
+	// StudioRunningBuildList List running builds
+	// (GET /api/v1/user/running_builds)
+	StudioRunningBuildList(c *gin.Context, params StudioRunningBuildListParams)
+	// StudioRunningBuildStart Start a build
+	// (POST /api/v1/user/running_builds)
+	StudioRunningBuildStart(c *gin.Context, params StudioRunningBuildStartParams)
+	// StudioRunningBuildCancel Cancel a build
+	// (DELETE /api/v1/user/running_builds/{id})
+	StudioRunningBuildCancel(c *gin.Context, id int64)
+	// StudioRunningBuildShow Show a running build
+	// (GET /api/v1/user/running_builds/{id})
+	StudioRunningBuildShow(c *gin.Context, id int64)
+	// StudioTemplateSetList List template sets
+	// (GET /api/v1/user/template_sets)
+	StudioTemplateSetList(c *gin.Context)
+	// StudioTemplateSetShow Show a template set
+	// (GET /api/v1/user/template_sets/{name})
+	StudioTemplateSetShow(c *gin.Context, name string)
 	// FossologyListUsersV1 All users (admins only)
 	// (GET /api/v1/users)
 	FossologyListUsersV1(c *gin.Context, params FossologyListUsersV1Params)
@@ -3747,6 +4711,9 @@ type ServerInterface interface {
 	// FossologyVersion API version (deprecated in FOSSology; kept for older clients)
 	// (GET /repo/api/v1/version)
 	FossologyVersion(c *gin.Context)
+	// StudioShowApiKey Show a Studio API key (an HTML page)
+	// (GET /user/show_api_key)
+	StudioShowApiKey(c *gin.Context)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -6508,6 +7475,1437 @@ func (siw *ServerInterfaceWrapper) FossologyGetUploadTreeV1(c *gin.Context) {
 	}
 
 	siw.Handler.FossologyGetUploadTreeV1(c, id, params)
+}
+
+// StudioAccountShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioAccountShow(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioAccountShow(c)
+}
+
+// StudioApiVersion operation middleware
+func (siw *ServerInterfaceWrapper) StudioApiVersion(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApiVersion(c)
+}
+
+// StudioApplianceList operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceList(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceList(c)
+}
+
+// StudioApplianceCreate operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceCreate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioApplianceCreateParams
+
+	// ------------- Required query parameter "clone_from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "clone_from", c.Request.URL.Query(), &params.CloneFrom, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter clone_from: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "arch" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "arch", c.Request.URL.Query(), &params.Arch, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter arch: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceCreate(c, params)
+}
+
+// StudioApplianceDelete operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceDelete(c, id)
+}
+
+// StudioApplianceShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceShow(c, id)
+}
+
+// StudioSoftwareAddPackage operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareAddPackage(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareAddPackageParams
+
+	// ------------- Required query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "version" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "version", c.Request.URL.Query(), &params.Version, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter version: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "repository_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "repository_id", c.Request.URL.Query(), &params.RepositoryId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter repository_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareAddPackage(c, id, params)
+}
+
+// StudioSoftwareAddPattern operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareAddPattern(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareAddPatternParams
+
+	// ------------- Required query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "version" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "version", c.Request.URL.Query(), &params.Version, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter version: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "repository_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "repository_id", c.Request.URL.Query(), &params.RepositoryId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter repository_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareAddPattern(c, id, params)
+}
+
+// StudioApplianceAddRepository operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceAddRepository(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioApplianceAddRepositoryParams
+
+	// ------------- Required query parameter "repo_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "repo_id", c.Request.URL.Query(), &params.RepoId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter repo_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceAddRepository(c, id, params)
+}
+
+// StudioApplianceAddUserRepository operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceAddUserRepository(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceAddUserRepository(c, id)
+}
+
+// StudioSoftwareRemovePackage operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareRemovePackage(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareRemovePackageParams
+
+	// ------------- Required query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareRemovePackage(c, id, params)
+}
+
+// StudioSoftwareRemovePattern operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareRemovePattern(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareRemovePatternParams
+
+	// ------------- Required query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareRemovePattern(c, id, params)
+}
+
+// StudioApplianceRemoveRepository operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceRemoveRepository(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioApplianceRemoveRepositoryParams
+
+	// ------------- Required query parameter "repo_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "repo_id", c.Request.URL.Query(), &params.RepoId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter repo_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceRemoveRepository(c, id, params)
+}
+
+// StudioImageFile operation middleware
+func (siw *ServerInterfaceWrapper) StudioImageFile(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioImageFileParams
+
+	// ------------- Required query parameter "build_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "build_id", c.Request.URL.Query(), &params.BuildId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter build_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required query parameter "path" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "path", c.Request.URL.Query(), &params.Path, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter path: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioImageFile(c, id, params)
+}
+
+// StudioApplianceRepositoryList operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceRepositoryList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceRepositoryList(c, id)
+}
+
+// StudioApplianceRepositoryUpdate operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceRepositoryUpdate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceRepositoryUpdate(c, id)
+}
+
+// StudioSoftwareShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareShow(c, id)
+}
+
+// StudioSoftwareUpdate operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareUpdate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareUpdate(c, id)
+}
+
+// StudioSoftwareInstalled operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareInstalled(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareInstalledParams
+
+	// ------------- Optional query parameter "build_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "build_id", c.Request.URL.Query(), &params.BuildId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter build_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareInstalled(c, id, params)
+}
+
+// StudioSoftwareSearch operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareSearch(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareSearchParams
+
+	// ------------- Required query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", c.Request.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter all_fields: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "all_repos" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_repos", c.Request.URL.Query(), &params.AllRepos, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter all_repos: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareSearch(c, id, params)
+}
+
+// StudioApplianceStatus operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceStatus(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceStatus(c, id)
+}
+
+// StudioBuildList operation middleware
+func (siw *ServerInterfaceWrapper) StudioBuildList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioBuildListParams
+
+	// ------------- Required query parameter "appliance_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "appliance_id", c.Request.URL.Query(), &params.ApplianceId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appliance_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioBuildList(c, params)
+}
+
+// StudioBuildDelete operation middleware
+func (siw *ServerInterfaceWrapper) StudioBuildDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioBuildDelete(c, id)
+}
+
+// StudioBuildShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioBuildShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioBuildShow(c, id)
+}
+
+// StudioBuildDownload operation middleware
+func (siw *ServerInterfaceWrapper) StudioBuildDownload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioBuildDownload(c, id)
+}
+
+// StudioBuildRee operation middleware
+func (siw *ServerInterfaceWrapper) StudioBuildRee(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioBuildRee(c, id)
+}
+
+// StudioFileList operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioFileListParams
+
+	// ------------- Required query parameter "appliance_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "appliance_id", c.Request.URL.Query(), &params.ApplianceId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appliance_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileList(c, params)
+}
+
+// StudioFileUpload operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioFileUploadParams
+
+	// ------------- Required query parameter "appliance_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "appliance_id", c.Request.URL.Query(), &params.ApplianceId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appliance_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "filename" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filename", c.Request.URL.Query(), &params.Filename, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter filename: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "path" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "path", c.Request.URL.Query(), &params.Path, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter path: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "owner" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "owner", c.Request.URL.Query(), &params.Owner, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter owner: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "group" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "group", c.Request.URL.Query(), &params.Group, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter group: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "permissions" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "permissions", c.Request.URL.Query(), &params.Permissions, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter permissions: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "enabled" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "enabled", c.Request.URL.Query(), &params.Enabled, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter enabled: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileUpload(c, params)
+}
+
+// StudioFileDelete operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileDelete(c, id)
+}
+
+// StudioFileShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileShow(c, id)
+}
+
+// StudioFileUpdate operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileUpdate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileUpdate(c, id)
+}
+
+// StudioFileData operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileData(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileData(c, id)
+}
+
+// StudioFileDataUpdate operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileDataUpdate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileDataUpdate(c, id)
+}
+
+// StudioRepositoryList operation middleware
+func (siw *ServerInterfaceWrapper) StudioRepositoryList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRepositoryListParams
+
+	// ------------- Optional query parameter "base_system" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "base_system", c.Request.URL.Query(), &params.BaseSystem, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter base_system: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "filter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filter", c.Request.URL.Query(), &params.Filter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter filter: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRepositoryList(c, params)
+}
+
+// StudioRepositoryImport operation middleware
+func (siw *ServerInterfaceWrapper) StudioRepositoryImport(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRepositoryImportParams
+
+	// ------------- Required query parameter "url" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "url", c.Request.URL.Query(), &params.Url, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter url: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRepositoryImport(c, params)
+}
+
+// StudioRepositoryShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioRepositoryShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRepositoryShow(c, id)
+}
+
+// StudioRpmList operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRpmListParams
+
+	// ------------- Optional query parameter "base_system" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "base_system", c.Request.URL.Query(), &params.BaseSystem, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter base_system: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmList(c, params)
+}
+
+// StudioRpmUpload operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRpmUploadParams
+
+	// ------------- Optional query parameter "base_system" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "base_system", c.Request.URL.Query(), &params.BaseSystem, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter base_system: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmUpload(c, params)
+}
+
+// StudioRpmDelete operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmDelete(c, id)
+}
+
+// StudioRpmShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmShow(c, id)
+}
+
+// StudioRpmUpdate operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmUpdate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmUpdate(c, id)
+}
+
+// StudioRpmData operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmData(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmData(c, id)
+}
+
+// StudioRunningBuildList operation middleware
+func (siw *ServerInterfaceWrapper) StudioRunningBuildList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRunningBuildListParams
+
+	// ------------- Required query parameter "appliance_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "appliance_id", c.Request.URL.Query(), &params.ApplianceId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appliance_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRunningBuildList(c, params)
+}
+
+// StudioRunningBuildStart operation middleware
+func (siw *ServerInterfaceWrapper) StudioRunningBuildStart(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRunningBuildStartParams
+
+	// ------------- Required query parameter "appliance_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "appliance_id", c.Request.URL.Query(), &params.ApplianceId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appliance_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "force" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "force", c.Request.URL.Query(), &params.Force, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter force: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "version" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "version", c.Request.URL.Query(), &params.Version, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter version: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "image_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "image_type", c.Request.URL.Query(), &params.ImageType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter image_type: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRunningBuildStart(c, params)
+}
+
+// StudioRunningBuildCancel operation middleware
+func (siw *ServerInterfaceWrapper) StudioRunningBuildCancel(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRunningBuildCancel(c, id)
+}
+
+// StudioRunningBuildShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioRunningBuildShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRunningBuildShow(c, id)
+}
+
+// StudioTemplateSetList operation middleware
+func (siw *ServerInterfaceWrapper) StudioTemplateSetList(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioTemplateSetList(c)
+}
+
+// StudioTemplateSetShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioTemplateSetShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "name" -------------
+	var name string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", c.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioTemplateSetShow(c, name)
 }
 
 // FossologyListUsersV1 operation middleware
@@ -9315,6 +11713,19 @@ func (siw *ServerInterfaceWrapper) FossologyVersion(c *gin.Context) {
 	siw.Handler.FossologyVersion(c)
 }
 
+// StudioShowApiKey operation middleware
+func (siw *ServerInterfaceWrapper) StudioShowApiKey(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioShowApiKey(c)
+}
+
 // GinServerOptions provides options for the Gin server.
 type GinServerOptions struct {
 	BaseURL      string
@@ -9464,6 +11875,55 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/v1/jobs/:id/events", wrapper.FossologyJobEventsV1)
 	router.GET(options.BaseURL+"/api/v1/report", wrapper.FossologyGenerateReportV1)
 	router.GET(options.BaseURL+"/api/v1/report/:id", wrapper.FossologyDownloadReportV1)
+	router.GET(options.BaseURL+"/user/show_api_key", wrapper.StudioShowApiKey)
+	router.GET(options.BaseURL+"/api/v1/user/api_version", wrapper.StudioApiVersion)
+	router.GET(options.BaseURL+"/api/v1/user/account", wrapper.StudioAccountShow)
+	router.GET(options.BaseURL+"/api/v1/user/template_sets", wrapper.StudioTemplateSetList)
+	router.GET(options.BaseURL+"/api/v1/user/template_sets/:name", wrapper.StudioTemplateSetShow)
+	router.GET(options.BaseURL+"/api/v1/user/appliances", wrapper.StudioApplianceList)
+	router.POST(options.BaseURL+"/api/v1/user/appliances", wrapper.StudioApplianceCreate)
+	router.DELETE(options.BaseURL+"/api/v1/user/appliances/:id", wrapper.StudioApplianceDelete)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id", wrapper.StudioApplianceShow)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/status", wrapper.StudioApplianceStatus)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/repositories", wrapper.StudioApplianceRepositoryList)
+	router.PUT(options.BaseURL+"/api/v1/user/appliances/:id/repositories", wrapper.StudioApplianceRepositoryUpdate)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/add_repository", wrapper.StudioApplianceAddRepository)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/remove_repository", wrapper.StudioApplianceRemoveRepository)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/add_user_repository", wrapper.StudioApplianceAddUserRepository)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/software", wrapper.StudioSoftwareShow)
+	router.PUT(options.BaseURL+"/api/v1/user/appliances/:id/software", wrapper.StudioSoftwareUpdate)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/software/installed", wrapper.StudioSoftwareInstalled)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/software/search", wrapper.StudioSoftwareSearch)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/add_package", wrapper.StudioSoftwareAddPackage)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/remove_package", wrapper.StudioSoftwareRemovePackage)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/add_pattern", wrapper.StudioSoftwareAddPattern)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/remove_pattern", wrapper.StudioSoftwareRemovePattern)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/image_files", wrapper.StudioImageFile)
+	router.GET(options.BaseURL+"/api/v1/user/files", wrapper.StudioFileList)
+	router.POST(options.BaseURL+"/api/v1/user/files", wrapper.StudioFileUpload)
+	router.DELETE(options.BaseURL+"/api/v1/user/files/:id", wrapper.StudioFileDelete)
+	router.GET(options.BaseURL+"/api/v1/user/files/:id", wrapper.StudioFileShow)
+	router.PUT(options.BaseURL+"/api/v1/user/files/:id", wrapper.StudioFileUpdate)
+	router.GET(options.BaseURL+"/api/v1/user/files/:id/data", wrapper.StudioFileData)
+	router.PUT(options.BaseURL+"/api/v1/user/files/:id/data", wrapper.StudioFileDataUpdate)
+	router.GET(options.BaseURL+"/api/v1/user/running_builds", wrapper.StudioRunningBuildList)
+	router.POST(options.BaseURL+"/api/v1/user/running_builds", wrapper.StudioRunningBuildStart)
+	router.DELETE(options.BaseURL+"/api/v1/user/running_builds/:id", wrapper.StudioRunningBuildCancel)
+	router.GET(options.BaseURL+"/api/v1/user/running_builds/:id", wrapper.StudioRunningBuildShow)
+	router.GET(options.BaseURL+"/api/v1/user/builds", wrapper.StudioBuildList)
+	router.DELETE(options.BaseURL+"/api/v1/user/builds/:id", wrapper.StudioBuildDelete)
+	router.GET(options.BaseURL+"/api/v1/user/builds/:id", wrapper.StudioBuildShow)
+	router.GET(options.BaseURL+"/api/v1/user/builds/:id/download", wrapper.StudioBuildDownload)
+	router.GET(options.BaseURL+"/api/v1/user/builds/:id/ree", wrapper.StudioBuildRee)
+	router.GET(options.BaseURL+"/api/v1/user/rpms", wrapper.StudioRpmList)
+	router.POST(options.BaseURL+"/api/v1/user/rpms", wrapper.StudioRpmUpload)
+	router.DELETE(options.BaseURL+"/api/v1/user/rpms/:id", wrapper.StudioRpmDelete)
+	router.GET(options.BaseURL+"/api/v1/user/rpms/:id", wrapper.StudioRpmShow)
+	router.PUT(options.BaseURL+"/api/v1/user/rpms/:id", wrapper.StudioRpmUpdate)
+	router.GET(options.BaseURL+"/api/v1/user/rpms/:id/data", wrapper.StudioRpmData)
+	router.GET(options.BaseURL+"/api/v1/user/repositories", wrapper.StudioRepositoryList)
+	router.POST(options.BaseURL+"/api/v1/user/repositories", wrapper.StudioRepositoryImport)
+	router.GET(options.BaseURL+"/api/v1/user/repositories/:id", wrapper.StudioRepositoryShow)
 }
 
 type BadRequestJSONResponse Error
@@ -9520,6 +11980,217 @@ type ReeLogTextResponse struct {
 }
 
 type ReeProcessStartedJSONResponse ReeProcessStarted
+
+type StudioAccountOKJSONResponse StudioAccount
+type StudioAccountOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioApiVersionOKJSONResponse StudioApiVersion
+type StudioApiVersionOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioApplianceOKJSONResponse StudioAppliance
+type StudioApplianceOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioAppliancesOKJSONResponse StudioAppliances
+type StudioAppliancesOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioBadRequestJSONResponse StudioError
+type StudioBadRequestApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioBuildOKJSONResponse StudioBuild
+type StudioBuildOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioBuildsOKJSONResponse StudioBuilds
+type StudioBuildsOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioFileOKJSONResponse StudioFile
+type StudioFileOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioFilesOKJSONResponse StudioFiles
+type StudioFilesOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioForbiddenJSONResponse StudioError
+type StudioForbiddenApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioInternalErrorJSONResponse StudioError
+type StudioInternalErrorApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioNotFoundJSONResponse StudioError
+type StudioNotFoundApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRepositoriesOKJSONResponse StudioRepositories
+type StudioRepositoriesOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRepositoryOKJSONResponse StudioRepository
+type StudioRepositoryOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRpmOKJSONResponse StudioRpm
+type StudioRpmOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRpmsOKJSONResponse StudioRpms
+type StudioRpmsOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRunningBuildOKJSONResponse StudioRunningBuild
+type StudioRunningBuildOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRunningBuildsOKJSONResponse StudioRunningBuilds
+type StudioRunningBuildsOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioSoftwareChangeOKJSONResponse StudioSoftwareChange
+type StudioSoftwareChangeOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioSoftwareMapOKJSONResponse StudioSoftwareMap
+type StudioSoftwareMapOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioSoftwareOKJSONResponse StudioSoftware
+type StudioSoftwareOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioStatusOKJSONResponse StudioStatus
+type StudioStatusOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioSuccessOKJSONResponse StudioSuccess
+type StudioSuccessOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioTemplateSetOKJSONResponse StudioTemplateSet
+type StudioTemplateSetOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioTemplateSetsOKJSONResponse StudioTemplateSets
+type StudioTemplateSetsOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioTooLargeJSONResponse StudioError
+type StudioTooLargeApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioUnauthorizedResponseHeaders struct {
+	WWWAuthenticate *string
+}
+type StudioUnauthorizedJSONResponse struct {
+	Body StudioError
+
+	Headers StudioUnauthorizedResponseHeaders
+}
+type StudioUnauthorizedApplicationxmlResponse struct {
+	Body io.Reader
+
+	Headers       StudioUnauthorizedResponseHeaders
+	ContentLength int64
+}
+
+type StudioUnavailableJSONResponse StudioError
+type StudioUnavailableApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioUnsupportedMediaTypeJSONResponse StudioError
+type StudioUnsupportedMediaTypeApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
 
 type TooLargeJSONResponse Error
 
@@ -17492,6 +20163,11491 @@ func (response FossologyGetUploadTreeV1503JSONResponse) VisitFossologyGetUploadT
 	return err
 }
 
+type StudioAccountShowRequestObject struct {
+}
+
+type StudioAccountShowResponseObject interface {
+	VisitStudioAccountShowResponse(w http.ResponseWriter) error
+}
+
+type StudioAccountShow200JSONResponse struct{ StudioAccountOKJSONResponse }
+
+func (response StudioAccountShow200JSONResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioAccountShow200ApplicationxmlResponse struct {
+	StudioAccountOKApplicationxmlResponse
+}
+
+func (response StudioAccountShow200ApplicationxmlResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioAccountShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioAccountShow401JSONResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioAccountShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioAccountShow401ApplicationxmlResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioAccountShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioAccountShow403JSONResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioAccountShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioAccountShow403ApplicationxmlResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioAccountShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioAccountShow429JSONResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioAccountShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioAccountShow500JSONResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioAccountShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioAccountShow500ApplicationxmlResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApiVersionRequestObject struct {
+}
+
+type StudioApiVersionResponseObject interface {
+	VisitStudioApiVersionResponse(w http.ResponseWriter) error
+}
+
+type StudioApiVersion200JSONResponse struct{ StudioApiVersionOKJSONResponse }
+
+func (response StudioApiVersion200JSONResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApiVersion200ApplicationxmlResponse struct {
+	StudioApiVersionOKApplicationxmlResponse
+}
+
+func (response StudioApiVersion200ApplicationxmlResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApiVersion401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApiVersion401JSONResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApiVersion401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApiVersion401ApplicationxmlResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApiVersion403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApiVersion403JSONResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApiVersion403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApiVersion403ApplicationxmlResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApiVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApiVersion429JSONResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApiVersion500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApiVersion500JSONResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApiVersion500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApiVersion500ApplicationxmlResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceListRequestObject struct {
+}
+
+type StudioApplianceListResponseObject interface {
+	VisitStudioApplianceListResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceList200JSONResponse struct{ StudioAppliancesOKJSONResponse }
+
+func (response StudioApplianceList200JSONResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceList200ApplicationxmlResponse struct {
+	StudioAppliancesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceList200ApplicationxmlResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceList401JSONResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceList401ApplicationxmlResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceList403JSONResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceList403ApplicationxmlResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceList429JSONResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceList500JSONResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceList500ApplicationxmlResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreateRequestObject struct {
+	Params StudioApplianceCreateParams
+}
+
+type StudioApplianceCreateResponseObject interface {
+	VisitStudioApplianceCreateResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceCreate200JSONResponse struct{ StudioApplianceOKJSONResponse }
+
+func (response StudioApplianceCreate200JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate200ApplicationxmlResponse struct {
+	StudioApplianceOKApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate200ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceCreate400JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate400ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceCreate401JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate401ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceCreate403JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate403ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceCreate404JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate404ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceCreate429JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceCreate500JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate500ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDeleteRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioApplianceDeleteResponseObject interface {
+	VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceDelete200JSONResponse struct{ StudioSuccessOKJSONResponse }
+
+func (response StudioApplianceDelete200JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete200ApplicationxmlResponse struct {
+	StudioSuccessOKApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete200ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDelete400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceDelete400JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete400ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDelete401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceDelete401JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete401ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDelete403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceDelete403JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete403ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDelete404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceDelete404JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete404ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceDelete429JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceDelete500JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete500ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioApplianceShowResponseObject interface {
+	VisitStudioApplianceShowResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceShow200JSONResponse struct{ StudioApplianceOKJSONResponse }
+
+func (response StudioApplianceShow200JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow200ApplicationxmlResponse struct {
+	StudioApplianceOKApplicationxmlResponse
+}
+
+func (response StudioApplianceShow200ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceShow400JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceShow400ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceShow401JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceShow401ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceShow403JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceShow403ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceShow404JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceShow404ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceShow429JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceShow500JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceShow500ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackageRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareAddPackageParams
+}
+
+type StudioSoftwareAddPackageResponseObject interface {
+	VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareAddPackage200JSONResponse struct {
+	StudioSoftwareChangeOKJSONResponse
+}
+
+func (response StudioSoftwareAddPackage200JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage200ApplicationxmlResponse struct {
+	StudioSoftwareChangeOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage200ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackage400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareAddPackage400JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage400ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackage401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareAddPackage401JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage401ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackage403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareAddPackage403JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage403ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackage404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareAddPackage404JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage404ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackage429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareAddPackage429JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareAddPackage500JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage500ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPatternRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareAddPatternParams
+}
+
+type StudioSoftwareAddPatternResponseObject interface {
+	VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareAddPattern200JSONResponse struct {
+	StudioSoftwareChangeOKJSONResponse
+}
+
+func (response StudioSoftwareAddPattern200JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern200ApplicationxmlResponse struct {
+	StudioSoftwareChangeOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern200ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPattern400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareAddPattern400JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern400ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPattern401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareAddPattern401JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern401ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPattern403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareAddPattern403JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern403ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPattern404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareAddPattern404JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern404ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPattern429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareAddPattern429JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareAddPattern500JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern500ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepositoryRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioApplianceAddRepositoryParams
+}
+
+type StudioApplianceAddRepositoryResponseObject interface {
+	VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceAddRepository200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioApplianceAddRepository200JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository200ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepository400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceAddRepository400JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository400ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepository401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceAddRepository401JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository401ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepository403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceAddRepository403JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository403ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepository404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceAddRepository404JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository404ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepository429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceAddRepository429JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceAddRepository500JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository500ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepositoryRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioApplianceAddUserRepositoryResponseObject interface {
+	VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceAddUserRepository200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioApplianceAddUserRepository200JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository200ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepository400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceAddUserRepository400JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository400ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepository401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceAddUserRepository401JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository401ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepository403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceAddUserRepository403JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository403ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepository404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceAddUserRepository404JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository404ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepository429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceAddUserRepository429JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceAddUserRepository500JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository500ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackageRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareRemovePackageParams
+}
+
+type StudioSoftwareRemovePackageResponseObject interface {
+	VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareRemovePackage200JSONResponse struct {
+	StudioSoftwareChangeOKJSONResponse
+}
+
+func (response StudioSoftwareRemovePackage200JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage200ApplicationxmlResponse struct {
+	StudioSoftwareChangeOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage200ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackage400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareRemovePackage400JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage400ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackage401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareRemovePackage401JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage401ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackage403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareRemovePackage403JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage403ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackage404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareRemovePackage404JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage404ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackage429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareRemovePackage429JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareRemovePackage500JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage500ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePatternRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareRemovePatternParams
+}
+
+type StudioSoftwareRemovePatternResponseObject interface {
+	VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareRemovePattern200JSONResponse struct {
+	StudioSoftwareChangeOKJSONResponse
+}
+
+func (response StudioSoftwareRemovePattern200JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern200ApplicationxmlResponse struct {
+	StudioSoftwareChangeOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern200ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePattern400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareRemovePattern400JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern400ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePattern401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareRemovePattern401JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern401ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePattern403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareRemovePattern403JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern403ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePattern404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareRemovePattern404JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern404ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePattern429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareRemovePattern429JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareRemovePattern500JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern500ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepositoryRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioApplianceRemoveRepositoryParams
+}
+
+type StudioApplianceRemoveRepositoryResponseObject interface {
+	VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceRemoveRepository200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioApplianceRemoveRepository200JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository200ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepository400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceRemoveRepository400JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository400ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepository401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceRemoveRepository401JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository401ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepository403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceRemoveRepository403JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository403ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepository404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceRemoveRepository404JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository404ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepository429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceRemoveRepository429JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceRemoveRepository500JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository500ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFileRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioImageFileParams
+}
+
+type StudioImageFileResponseObject interface {
+	VisitStudioImageFileResponse(w http.ResponseWriter) error
+}
+
+type StudioImageFile200ResponseHeaders struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+type StudioImageFile200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioImageFile200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioImageFile200ApplicationoctetStreamResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile206ResponseHeaders struct {
+	ContentRange *string
+}
+
+type StudioImageFile206ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioImageFile206ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioImageFile206ApplicationoctetStreamResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile304Response = NotModifiedResponse
+
+func (response StudioImageFile304Response) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type StudioImageFile400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioImageFile400JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioImageFile400ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioImageFile401JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioImageFile401ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioImageFile403JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioImageFile403ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioImageFile404JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioImageFile404ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile416Response = RangeNotSatisfiableResponse
+
+func (response StudioImageFile416Response) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type StudioImageFile429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioImageFile429JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioImageFile500JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioImageFile500ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile503JSONResponse struct{ StudioUnavailableJSONResponse }
+
+func (response StudioImageFile503JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile503ApplicationxmlResponse struct {
+	StudioUnavailableApplicationxmlResponse
+}
+
+func (response StudioImageFile503ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryListRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioApplianceRepositoryListResponseObject interface {
+	VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceRepositoryList200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioApplianceRepositoryList200JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList200ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceRepositoryList400JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList400ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceRepositoryList401JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList401ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceRepositoryList403JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList403ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryList404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceRepositoryList404JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList404ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceRepositoryList429JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceRepositoryList500JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList500ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdateRequestObject struct {
+	Id       int64 `json:"id"`
+	JSONBody *StudioApplianceRepositoryUpdateJSONRequestBody
+	Body     io.Reader
+}
+
+type StudioApplianceRepositoryUpdateResponseObject interface {
+	VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceRepositoryUpdate200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioApplianceRepositoryUpdate200JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate200ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceRepositoryUpdate400JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate400ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceRepositoryUpdate401JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate401ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceRepositoryUpdate403JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate403ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceRepositoryUpdate404JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate404ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioApplianceRepositoryUpdate415JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate415ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceRepositoryUpdate429JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceRepositoryUpdate500JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate500ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioSoftwareShowResponseObject interface {
+	VisitStudioSoftwareShowResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareShow200JSONResponse struct{ StudioSoftwareOKJSONResponse }
+
+func (response StudioSoftwareShow200JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow200ApplicationxmlResponse struct {
+	StudioSoftwareOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow200ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareShow400JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow400ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareShow401JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow401ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareShow403JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow403ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareShow404JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow404ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareShow429JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareShow500JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow500ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdateRequestObject struct {
+	Id       int64 `json:"id"`
+	JSONBody *StudioSoftwareUpdateJSONRequestBody
+	Body     io.Reader
+}
+
+type StudioSoftwareUpdateResponseObject interface {
+	VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareUpdate200JSONResponse struct{ StudioSoftwareOKJSONResponse }
+
+func (response StudioSoftwareUpdate200JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate200ApplicationxmlResponse struct {
+	StudioSoftwareOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate200ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareUpdate400JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate400ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareUpdate401JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate401ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareUpdate403JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate403ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareUpdate404JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate404ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioSoftwareUpdate415JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate415ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareUpdate429JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareUpdate500JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate500ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalledRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareInstalledParams
+}
+
+type StudioSoftwareInstalledResponseObject interface {
+	VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareInstalled200JSONResponse struct {
+	StudioSoftwareMapOKJSONResponse
+}
+
+func (response StudioSoftwareInstalled200JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled200ApplicationxmlResponse struct {
+	StudioSoftwareMapOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled200ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareInstalled400JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled400ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareInstalled401JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled401ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareInstalled403JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled403ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareInstalled404JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled404ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareInstalled429JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareInstalled500JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled500ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled503JSONResponse struct{ StudioUnavailableJSONResponse }
+
+func (response StudioSoftwareInstalled503JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled503ApplicationxmlResponse struct {
+	StudioUnavailableApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled503ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearchRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareSearchParams
+}
+
+type StudioSoftwareSearchResponseObject interface {
+	VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareSearch200JSONResponse struct {
+	StudioSoftwareMapOKJSONResponse
+}
+
+func (response StudioSoftwareSearch200JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch200ApplicationxmlResponse struct {
+	StudioSoftwareMapOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch200ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearch400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareSearch400JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch400ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearch401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareSearch401JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch401ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearch403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareSearch403JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch403ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearch404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareSearch404JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch404ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearch429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareSearch429JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareSearch500JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch500ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatusRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioApplianceStatusResponseObject interface {
+	VisitStudioApplianceStatusResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceStatus200JSONResponse struct{ StudioStatusOKJSONResponse }
+
+func (response StudioApplianceStatus200JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus200ApplicationxmlResponse struct {
+	StudioStatusOKApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus200ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatus400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceStatus400JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus400ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatus401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceStatus401JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus401ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatus403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceStatus403JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus403ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatus404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceStatus404JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus404ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatus429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceStatus429JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceStatus500JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus500ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildListRequestObject struct {
+	Params StudioBuildListParams
+}
+
+type StudioBuildListResponseObject interface {
+	VisitStudioBuildListResponse(w http.ResponseWriter) error
+}
+
+type StudioBuildList200JSONResponse struct{ StudioBuildsOKJSONResponse }
+
+func (response StudioBuildList200JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList200ApplicationxmlResponse struct {
+	StudioBuildsOKApplicationxmlResponse
+}
+
+func (response StudioBuildList200ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioBuildList400JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioBuildList400ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioBuildList401JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioBuildList401ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioBuildList403JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioBuildList403ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildList404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioBuildList404JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioBuildList404ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioBuildList429JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioBuildList500JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioBuildList500ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDeleteRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioBuildDeleteResponseObject interface {
+	VisitStudioBuildDeleteResponse(w http.ResponseWriter) error
+}
+
+type StudioBuildDelete200JSONResponse struct{ StudioSuccessOKJSONResponse }
+
+func (response StudioBuildDelete200JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete200ApplicationxmlResponse struct {
+	StudioSuccessOKApplicationxmlResponse
+}
+
+func (response StudioBuildDelete200ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDelete400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioBuildDelete400JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioBuildDelete400ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDelete401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioBuildDelete401JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioBuildDelete401ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDelete403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioBuildDelete403JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioBuildDelete403ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDelete404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioBuildDelete404JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioBuildDelete404ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioBuildDelete429JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioBuildDelete500JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioBuildDelete500ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioBuildShowResponseObject interface {
+	VisitStudioBuildShowResponse(w http.ResponseWriter) error
+}
+
+type StudioBuildShow200JSONResponse struct{ StudioBuildOKJSONResponse }
+
+func (response StudioBuildShow200JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow200ApplicationxmlResponse struct {
+	StudioBuildOKApplicationxmlResponse
+}
+
+func (response StudioBuildShow200ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioBuildShow400JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioBuildShow400ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioBuildShow401JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioBuildShow401ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioBuildShow403JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioBuildShow403ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioBuildShow404JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioBuildShow404ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioBuildShow429JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioBuildShow500JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioBuildShow500ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownloadRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioBuildDownloadResponseObject interface {
+	VisitStudioBuildDownloadResponse(w http.ResponseWriter) error
+}
+
+type StudioBuildDownload200ResponseHeaders struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+type StudioBuildDownload200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioBuildDownload200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioBuildDownload200ApplicationoctetStreamResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload206ResponseHeaders struct {
+	ContentRange *string
+}
+
+type StudioBuildDownload206ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioBuildDownload206ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioBuildDownload206ApplicationoctetStreamResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload304Response = NotModifiedResponse
+
+func (response StudioBuildDownload304Response) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type StudioBuildDownload400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioBuildDownload400JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioBuildDownload400ApplicationxmlResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioBuildDownload401JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioBuildDownload401ApplicationxmlResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioBuildDownload403JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioBuildDownload403ApplicationxmlResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioBuildDownload404JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioBuildDownload404ApplicationxmlResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload416Response = RangeNotSatisfiableResponse
+
+func (response StudioBuildDownload416Response) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type StudioBuildDownload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioBuildDownload429JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioBuildDownload500JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioBuildDownload500ApplicationxmlResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildReeRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioBuildReeResponseObject interface {
+	VisitStudioBuildReeResponse(w http.ResponseWriter) error
+}
+
+type StudioBuildRee200ResponseHeaders struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+type StudioBuildRee200ApplicationzipResponse struct {
+	Body          io.Reader
+	Headers       StudioBuildRee200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioBuildRee200ApplicationzipResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee206ResponseHeaders struct {
+	ContentRange *string
+}
+
+type StudioBuildRee206ApplicationzipResponse struct {
+	Body          io.Reader
+	Headers       StudioBuildRee206ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioBuildRee206ApplicationzipResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee304Response = NotModifiedResponse
+
+func (response StudioBuildRee304Response) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type StudioBuildRee400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioBuildRee400JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioBuildRee400ApplicationxmlResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioBuildRee401JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioBuildRee401ApplicationxmlResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioBuildRee403JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioBuildRee403ApplicationxmlResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioBuildRee404JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioBuildRee404ApplicationxmlResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee416Response = RangeNotSatisfiableResponse
+
+func (response StudioBuildRee416Response) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type StudioBuildRee429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioBuildRee429JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioBuildRee500JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioBuildRee500ApplicationxmlResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileListRequestObject struct {
+	Params StudioFileListParams
+}
+
+type StudioFileListResponseObject interface {
+	VisitStudioFileListResponse(w http.ResponseWriter) error
+}
+
+type StudioFileList200JSONResponse struct{ StudioFilesOKJSONResponse }
+
+func (response StudioFileList200JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList200ApplicationxmlResponse struct {
+	StudioFilesOKApplicationxmlResponse
+}
+
+func (response StudioFileList200ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileList400JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileList400ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileList401JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileList401ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileList403JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileList403ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileList404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileList404JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileList404ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileList429JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileList500JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileList500ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUploadRequestObject struct {
+	Params StudioFileUploadParams
+	Body   *multipart.Reader
+}
+
+type StudioFileUploadResponseObject interface {
+	VisitStudioFileUploadResponse(w http.ResponseWriter) error
+}
+
+type StudioFileUpload200JSONResponse struct{ StudioFileOKJSONResponse }
+
+func (response StudioFileUpload200JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload200ApplicationxmlResponse struct {
+	StudioFileOKApplicationxmlResponse
+}
+
+func (response StudioFileUpload200ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileUpload400JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileUpload400ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileUpload401JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileUpload401ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileUpload403JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileUpload403ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileUpload404JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileUpload404ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload413JSONResponse struct{ StudioTooLargeJSONResponse }
+
+func (response StudioFileUpload413JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload413ApplicationxmlResponse struct {
+	StudioTooLargeApplicationxmlResponse
+}
+
+func (response StudioFileUpload413ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(413)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioFileUpload415JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioFileUpload415ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileUpload429JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileUpload500JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileUpload500ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDeleteRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioFileDeleteResponseObject interface {
+	VisitStudioFileDeleteResponse(w http.ResponseWriter) error
+}
+
+type StudioFileDelete200JSONResponse struct{ StudioSuccessOKJSONResponse }
+
+func (response StudioFileDelete200JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete200ApplicationxmlResponse struct {
+	StudioSuccessOKApplicationxmlResponse
+}
+
+func (response StudioFileDelete200ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDelete400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileDelete400JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileDelete400ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDelete401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileDelete401JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileDelete401ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDelete403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileDelete403JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileDelete403ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDelete404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileDelete404JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileDelete404ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileDelete429JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileDelete500JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileDelete500ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioFileShowResponseObject interface {
+	VisitStudioFileShowResponse(w http.ResponseWriter) error
+}
+
+type StudioFileShow200JSONResponse struct{ StudioFileOKJSONResponse }
+
+func (response StudioFileShow200JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow200ApplicationxmlResponse struct {
+	StudioFileOKApplicationxmlResponse
+}
+
+func (response StudioFileShow200ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileShow400JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileShow400ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileShow401JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileShow401ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileShow403JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileShow403ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileShow404JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileShow404ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileShow429JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileShow500JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileShow500ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdateRequestObject struct {
+	Id       int64 `json:"id"`
+	JSONBody *StudioFileUpdateJSONRequestBody
+	Body     io.Reader
+}
+
+type StudioFileUpdateResponseObject interface {
+	VisitStudioFileUpdateResponse(w http.ResponseWriter) error
+}
+
+type StudioFileUpdate200JSONResponse struct{ StudioFileOKJSONResponse }
+
+func (response StudioFileUpdate200JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate200ApplicationxmlResponse struct {
+	StudioFileOKApplicationxmlResponse
+}
+
+func (response StudioFileUpdate200ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileUpdate400JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileUpdate400ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileUpdate401JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileUpdate401ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileUpdate403JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileUpdate403ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileUpdate404JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileUpdate404ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioFileUpdate415JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioFileUpdate415ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileUpdate429JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileUpdate500JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileUpdate500ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioFileDataResponseObject interface {
+	VisitStudioFileDataResponse(w http.ResponseWriter) error
+}
+
+type StudioFileData200ResponseHeaders struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+type StudioFileData200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioFileData200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioFileData200ApplicationoctetStreamResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData206ResponseHeaders struct {
+	ContentRange *string
+}
+
+type StudioFileData206ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioFileData206ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioFileData206ApplicationoctetStreamResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData304Response = NotModifiedResponse
+
+func (response StudioFileData304Response) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type StudioFileData400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileData400JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileData400ApplicationxmlResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileData401JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileData401ApplicationxmlResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileData403JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileData403ApplicationxmlResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileData404JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileData404ApplicationxmlResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData416Response = RangeNotSatisfiableResponse
+
+func (response StudioFileData416Response) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type StudioFileData429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileData429JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileData500JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileData500ApplicationxmlResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdateRequestObject struct {
+	Id   int64 `json:"id"`
+	Body *multipart.Reader
+}
+
+type StudioFileDataUpdateResponseObject interface {
+	VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error
+}
+
+type StudioFileDataUpdate200JSONResponse struct{ StudioFileOKJSONResponse }
+
+func (response StudioFileDataUpdate200JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate200ApplicationxmlResponse struct {
+	StudioFileOKApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate200ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileDataUpdate400JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate400ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileDataUpdate401JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate401ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileDataUpdate403JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate403ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileDataUpdate404JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate404ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate413JSONResponse struct{ StudioTooLargeJSONResponse }
+
+func (response StudioFileDataUpdate413JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate413ApplicationxmlResponse struct {
+	StudioTooLargeApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate413ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(413)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioFileDataUpdate415JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate415ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileDataUpdate429JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileDataUpdate500JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate500ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryListRequestObject struct {
+	Params StudioRepositoryListParams
+}
+
+type StudioRepositoryListResponseObject interface {
+	VisitStudioRepositoryListResponse(w http.ResponseWriter) error
+}
+
+type StudioRepositoryList200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioRepositoryList200JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioRepositoryList200ApplicationxmlResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRepositoryList400JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRepositoryList400ApplicationxmlResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRepositoryList401JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRepositoryList401ApplicationxmlResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRepositoryList403JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRepositoryList403ApplicationxmlResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRepositoryList429JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRepositoryList500JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRepositoryList500ApplicationxmlResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImportRequestObject struct {
+	Params StudioRepositoryImportParams
+}
+
+type StudioRepositoryImportResponseObject interface {
+	VisitStudioRepositoryImportResponse(w http.ResponseWriter) error
+}
+
+type StudioRepositoryImport200JSONResponse struct{ StudioRepositoryOKJSONResponse }
+
+func (response StudioRepositoryImport200JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport200ApplicationxmlResponse struct {
+	StudioRepositoryOKApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport200ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImport400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRepositoryImport400JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport400ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImport401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRepositoryImport401JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport401ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImport403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRepositoryImport403JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport403ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImport429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRepositoryImport429JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRepositoryImport500JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport500ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImport503JSONResponse struct{ StudioUnavailableJSONResponse }
+
+func (response StudioRepositoryImport503JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport503ApplicationxmlResponse struct {
+	StudioUnavailableApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport503ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRepositoryShowResponseObject interface {
+	VisitStudioRepositoryShowResponse(w http.ResponseWriter) error
+}
+
+type StudioRepositoryShow200JSONResponse struct{ StudioRepositoryOKJSONResponse }
+
+func (response StudioRepositoryShow200JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow200ApplicationxmlResponse struct {
+	StudioRepositoryOKApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow200ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRepositoryShow400JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow400ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRepositoryShow401JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow401ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRepositoryShow403JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow403ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRepositoryShow404JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow404ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRepositoryShow429JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRepositoryShow500JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow500ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmListRequestObject struct {
+	Params StudioRpmListParams
+}
+
+type StudioRpmListResponseObject interface {
+	VisitStudioRpmListResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmList200JSONResponse struct{ StudioRpmsOKJSONResponse }
+
+func (response StudioRpmList200JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList200ApplicationxmlResponse struct {
+	StudioRpmsOKApplicationxmlResponse
+}
+
+func (response StudioRpmList200ApplicationxmlResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmList400JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmList400ApplicationxmlResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmList401JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmList401ApplicationxmlResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmList403JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmList403ApplicationxmlResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmList429JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmList500JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmList500ApplicationxmlResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUploadRequestObject struct {
+	Params StudioRpmUploadParams
+	Body   *multipart.Reader
+}
+
+type StudioRpmUploadResponseObject interface {
+	VisitStudioRpmUploadResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmUpload200JSONResponse struct{ StudioRpmOKJSONResponse }
+
+func (response StudioRpmUpload200JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload200ApplicationxmlResponse struct {
+	StudioRpmOKApplicationxmlResponse
+}
+
+func (response StudioRpmUpload200ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmUpload400JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmUpload400ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmUpload401JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmUpload401ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmUpload403JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmUpload403ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload413JSONResponse struct{ StudioTooLargeJSONResponse }
+
+func (response StudioRpmUpload413JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload413ApplicationxmlResponse struct {
+	StudioTooLargeApplicationxmlResponse
+}
+
+func (response StudioRpmUpload413ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(413)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioRpmUpload415JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioRpmUpload415ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmUpload429JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmUpload500JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmUpload500ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDeleteRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRpmDeleteResponseObject interface {
+	VisitStudioRpmDeleteResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmDelete200JSONResponse struct{ StudioSuccessOKJSONResponse }
+
+func (response StudioRpmDelete200JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete200ApplicationxmlResponse struct {
+	StudioSuccessOKApplicationxmlResponse
+}
+
+func (response StudioRpmDelete200ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDelete400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmDelete400JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmDelete400ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDelete401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmDelete401JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmDelete401ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDelete403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmDelete403JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmDelete403ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDelete404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRpmDelete404JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRpmDelete404ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmDelete429JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmDelete500JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmDelete500ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRpmShowResponseObject interface {
+	VisitStudioRpmShowResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmShow200JSONResponse struct{ StudioRpmOKJSONResponse }
+
+func (response StudioRpmShow200JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow200ApplicationxmlResponse struct {
+	StudioRpmOKApplicationxmlResponse
+}
+
+func (response StudioRpmShow200ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmShow400JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmShow400ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmShow401JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmShow401ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmShow403JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmShow403ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRpmShow404JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRpmShow404ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmShow429JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmShow500JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmShow500ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdateRequestObject struct {
+	Id   int64 `json:"id"`
+	Body *multipart.Reader
+}
+
+type StudioRpmUpdateResponseObject interface {
+	VisitStudioRpmUpdateResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmUpdate200JSONResponse struct{ StudioRpmOKJSONResponse }
+
+func (response StudioRpmUpdate200JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate200ApplicationxmlResponse struct {
+	StudioRpmOKApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate200ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmUpdate400JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate400ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmUpdate401JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate401ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmUpdate403JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate403ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRpmUpdate404JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate404ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate413JSONResponse struct{ StudioTooLargeJSONResponse }
+
+func (response StudioRpmUpdate413JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate413ApplicationxmlResponse struct {
+	StudioTooLargeApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate413ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(413)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioRpmUpdate415JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate415ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmUpdate429JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmUpdate500JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate500ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDataRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRpmDataResponseObject interface {
+	VisitStudioRpmDataResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmData200ResponseHeaders struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+type StudioRpmData200ApplicationvndDebianBinaryPackageResponse struct {
+	Body          io.Reader
+	Headers       StudioRpmData200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioRpmData200ApplicationvndDebianBinaryPackageResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.debian.binary-package")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData206ResponseHeaders struct {
+	ContentRange *string
+}
+
+type StudioRpmData206ApplicationvndDebianBinaryPackageResponse struct {
+	Body          io.Reader
+	Headers       StudioRpmData206ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioRpmData206ApplicationvndDebianBinaryPackageResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.debian.binary-package")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData304Response = NotModifiedResponse
+
+func (response StudioRpmData304Response) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type StudioRpmData400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmData400JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmData400ApplicationxmlResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmData401JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmData401ApplicationxmlResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmData403JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmData403ApplicationxmlResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRpmData404JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRpmData404ApplicationxmlResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData416Response = RangeNotSatisfiableResponse
+
+func (response StudioRpmData416Response) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type StudioRpmData429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmData429JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmData500JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmData500ApplicationxmlResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildListRequestObject struct {
+	Params StudioRunningBuildListParams
+}
+
+type StudioRunningBuildListResponseObject interface {
+	VisitStudioRunningBuildListResponse(w http.ResponseWriter) error
+}
+
+type StudioRunningBuildList200JSONResponse struct {
+	StudioRunningBuildsOKJSONResponse
+}
+
+func (response StudioRunningBuildList200JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList200ApplicationxmlResponse struct {
+	StudioRunningBuildsOKApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList200ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRunningBuildList400JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList400ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRunningBuildList401JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList401ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRunningBuildList403JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList403ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildList404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRunningBuildList404JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList404ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRunningBuildList429JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRunningBuildList500JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList500ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStartRequestObject struct {
+	Params StudioRunningBuildStartParams
+}
+
+type StudioRunningBuildStartResponseObject interface {
+	VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error
+}
+
+type StudioRunningBuildStart200JSONResponse struct {
+	StudioRunningBuildOKJSONResponse
+}
+
+func (response StudioRunningBuildStart200JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart200ApplicationxmlResponse struct {
+	StudioRunningBuildOKApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart200ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRunningBuildStart400JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart400ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRunningBuildStart401JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart401ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRunningBuildStart403JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart403ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRunningBuildStart404JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart404ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRunningBuildStart429JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRunningBuildStart500JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart500ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart503JSONResponse struct{ StudioUnavailableJSONResponse }
+
+func (response StudioRunningBuildStart503JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart503ApplicationxmlResponse struct {
+	StudioUnavailableApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart503ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancelRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRunningBuildCancelResponseObject interface {
+	VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error
+}
+
+type StudioRunningBuildCancel200JSONResponse struct{ StudioSuccessOKJSONResponse }
+
+func (response StudioRunningBuildCancel200JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel200ApplicationxmlResponse struct {
+	StudioSuccessOKApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel200ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancel400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRunningBuildCancel400JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel400ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancel401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRunningBuildCancel401JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel401ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancel403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRunningBuildCancel403JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel403ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancel404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRunningBuildCancel404JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel404ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancel429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRunningBuildCancel429JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRunningBuildCancel500JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel500ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRunningBuildShowResponseObject interface {
+	VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error
+}
+
+type StudioRunningBuildShow200JSONResponse struct {
+	StudioRunningBuildOKJSONResponse
+}
+
+func (response StudioRunningBuildShow200JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow200ApplicationxmlResponse struct {
+	StudioRunningBuildOKApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow200ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRunningBuildShow400JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow400ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRunningBuildShow401JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow401ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRunningBuildShow403JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow403ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRunningBuildShow404JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow404ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRunningBuildShow429JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRunningBuildShow500JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow500ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetListRequestObject struct {
+}
+
+type StudioTemplateSetListResponseObject interface {
+	VisitStudioTemplateSetListResponse(w http.ResponseWriter) error
+}
+
+type StudioTemplateSetList200JSONResponse struct {
+	StudioTemplateSetsOKJSONResponse
+}
+
+func (response StudioTemplateSetList200JSONResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetList200ApplicationxmlResponse struct {
+	StudioTemplateSetsOKApplicationxmlResponse
+}
+
+func (response StudioTemplateSetList200ApplicationxmlResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioTemplateSetList401JSONResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioTemplateSetList401ApplicationxmlResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioTemplateSetList403JSONResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioTemplateSetList403ApplicationxmlResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioTemplateSetList429JSONResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioTemplateSetList500JSONResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioTemplateSetList500ApplicationxmlResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShowRequestObject struct {
+	Name string `json:"name"`
+}
+
+type StudioTemplateSetShowResponseObject interface {
+	VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error
+}
+
+type StudioTemplateSetShow200JSONResponse struct {
+	StudioTemplateSetOKJSONResponse
+}
+
+func (response StudioTemplateSetShow200JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow200ApplicationxmlResponse struct {
+	StudioTemplateSetOKApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow200ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioTemplateSetShow400JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow400ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioTemplateSetShow401JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow401ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioTemplateSetShow403JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow403ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioTemplateSetShow404JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow404ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioTemplateSetShow429JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioTemplateSetShow500JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow500ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type FossologyListUsersV1RequestObject struct {
 	Params FossologyListUsersV1Params
 }
@@ -23217,6 +37373,157 @@ func (response FossologyVersion200JSONResponse) VisitFossologyVersionResponse(w 
 	return err
 }
 
+type StudioShowApiKeyRequestObject struct {
+}
+
+type StudioShowApiKeyResponseObject interface {
+	VisitStudioShowApiKeyResponse(w http.ResponseWriter) error
+}
+
+type StudioShowApiKey200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response StudioShowApiKey200TexthtmlResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioShowApiKey401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioShowApiKey401JSONResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioShowApiKey401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioShowApiKey401ApplicationxmlResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioShowApiKey403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioShowApiKey403JSONResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioShowApiKey403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioShowApiKey403ApplicationxmlResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioShowApiKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioShowApiKey429JSONResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioShowApiKey500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioShowApiKey500JSONResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioShowApiKey500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioShowApiKey500ApplicationxmlResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// AccountListGroups Groups by name; an admin sees every group, a user the groups they are in
@@ -23426,6 +37733,150 @@ type StrictServerInterface interface {
 	// FossologyGetUploadTreeV1 The unpacked tree of an upload with item ids (beyond FOSSology)
 	// (GET /api/v1/uploads/{id}/tree)
 	FossologyGetUploadTreeV1(ctx context.Context, request FossologyGetUploadTreeV1RequestObject) (FossologyGetUploadTreeV1ResponseObject, error)
+	// StudioAccountShow The account
+	// (GET /api/v1/user/account)
+	StudioAccountShow(ctx context.Context, request StudioAccountShowRequestObject) (StudioAccountShowResponseObject, error)
+	// StudioApiVersion The API version
+	// (GET /api/v1/user/api_version)
+	StudioApiVersion(ctx context.Context, request StudioApiVersionRequestObject) (StudioApiVersionResponseObject, error)
+	// StudioApplianceList List appliances
+	// (GET /api/v1/user/appliances)
+	StudioApplianceList(ctx context.Context, request StudioApplianceListRequestObject) (StudioApplianceListResponseObject, error)
+	// StudioApplianceCreate Create an appliance by cloning
+	// (POST /api/v1/user/appliances)
+	StudioApplianceCreate(ctx context.Context, request StudioApplianceCreateRequestObject) (StudioApplianceCreateResponseObject, error)
+	// StudioApplianceDelete Delete an appliance
+	// (DELETE /api/v1/user/appliances/{id})
+	StudioApplianceDelete(ctx context.Context, request StudioApplianceDeleteRequestObject) (StudioApplianceDeleteResponseObject, error)
+	// StudioApplianceShow Show an appliance
+	// (GET /api/v1/user/appliances/{id})
+	StudioApplianceShow(ctx context.Context, request StudioApplianceShowRequestObject) (StudioApplianceShowResponseObject, error)
+	// StudioSoftwareAddPackage Add a package
+	// (POST /api/v1/user/appliances/{id}/cmd/add_package)
+	StudioSoftwareAddPackage(ctx context.Context, request StudioSoftwareAddPackageRequestObject) (StudioSoftwareAddPackageResponseObject, error)
+	// StudioSoftwareAddPattern Add a pattern
+	// (POST /api/v1/user/appliances/{id}/cmd/add_pattern)
+	StudioSoftwareAddPattern(ctx context.Context, request StudioSoftwareAddPatternRequestObject) (StudioSoftwareAddPatternResponseObject, error)
+	// StudioApplianceAddRepository Add a repository to an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/add_repository)
+	StudioApplianceAddRepository(ctx context.Context, request StudioApplianceAddRepositoryRequestObject) (StudioApplianceAddRepositoryResponseObject, error)
+	// StudioApplianceAddUserRepository Add the user repository to an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/add_user_repository)
+	StudioApplianceAddUserRepository(ctx context.Context, request StudioApplianceAddUserRepositoryRequestObject) (StudioApplianceAddUserRepositoryResponseObject, error)
+	// StudioSoftwareRemovePackage Remove a package
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_package)
+	StudioSoftwareRemovePackage(ctx context.Context, request StudioSoftwareRemovePackageRequestObject) (StudioSoftwareRemovePackageResponseObject, error)
+	// StudioSoftwareRemovePattern Remove a pattern
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_pattern)
+	StudioSoftwareRemovePattern(ctx context.Context, request StudioSoftwareRemovePatternRequestObject) (StudioSoftwareRemovePatternResponseObject, error)
+	// StudioApplianceRemoveRepository Remove a repository from an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_repository)
+	StudioApplianceRemoveRepository(ctx context.Context, request StudioApplianceRemoveRepositoryRequestObject) (StudioApplianceRemoveRepositoryResponseObject, error)
+	// StudioImageFile A file of a built image
+	// (GET /api/v1/user/appliances/{id}/image_files)
+	StudioImageFile(ctx context.Context, request StudioImageFileRequestObject) (StudioImageFileResponseObject, error)
+	// StudioApplianceRepositoryList Repositories of an appliance
+	// (GET /api/v1/user/appliances/{id}/repositories)
+	StudioApplianceRepositoryList(ctx context.Context, request StudioApplianceRepositoryListRequestObject) (StudioApplianceRepositoryListResponseObject, error)
+	// StudioApplianceRepositoryUpdate Set the repositories of an appliance
+	// (PUT /api/v1/user/appliances/{id}/repositories)
+	StudioApplianceRepositoryUpdate(ctx context.Context, request StudioApplianceRepositoryUpdateRequestObject) (StudioApplianceRepositoryUpdateResponseObject, error)
+	// StudioSoftwareShow Selected software
+	// (GET /api/v1/user/appliances/{id}/software)
+	StudioSoftwareShow(ctx context.Context, request StudioSoftwareShowRequestObject) (StudioSoftwareShowResponseObject, error)
+	// StudioSoftwareUpdate Set the selected software
+	// (PUT /api/v1/user/appliances/{id}/software)
+	StudioSoftwareUpdate(ctx context.Context, request StudioSoftwareUpdateRequestObject) (StudioSoftwareUpdateResponseObject, error)
+	// StudioSoftwareInstalled Installed software
+	// (GET /api/v1/user/appliances/{id}/software/installed)
+	StudioSoftwareInstalled(ctx context.Context, request StudioSoftwareInstalledRequestObject) (StudioSoftwareInstalledResponseObject, error)
+	// StudioSoftwareSearch Search software
+	// (GET /api/v1/user/appliances/{id}/software/search)
+	StudioSoftwareSearch(ctx context.Context, request StudioSoftwareSearchRequestObject) (StudioSoftwareSearchResponseObject, error)
+	// StudioApplianceStatus Status of an appliance
+	// (GET /api/v1/user/appliances/{id}/status)
+	StudioApplianceStatus(ctx context.Context, request StudioApplianceStatusRequestObject) (StudioApplianceStatusResponseObject, error)
+	// StudioBuildList List finished builds
+	// (GET /api/v1/user/builds)
+	StudioBuildList(ctx context.Context, request StudioBuildListRequestObject) (StudioBuildListResponseObject, error)
+	// StudioBuildDelete Delete a build
+	// (DELETE /api/v1/user/builds/{id})
+	StudioBuildDelete(ctx context.Context, request StudioBuildDeleteRequestObject) (StudioBuildDeleteResponseObject, error)
+	// StudioBuildShow Show a build
+	// (GET /api/v1/user/builds/{id})
+	StudioBuildShow(ctx context.Context, request StudioBuildShowRequestObject) (StudioBuildShowResponseObject, error)
+	// StudioBuildDownload Download a build's image
+	// (GET /api/v1/user/builds/{id}/download)
+	StudioBuildDownload(ctx context.Context, request StudioBuildDownloadRequestObject) (StudioBuildDownloadResponseObject, error)
+	// StudioBuildRee Download a build's defined REE
+	// (GET /api/v1/user/builds/{id}/ree)
+	StudioBuildRee(ctx context.Context, request StudioBuildReeRequestObject) (StudioBuildReeResponseObject, error)
+	// StudioFileList List overlay files
+	// (GET /api/v1/user/files)
+	StudioFileList(ctx context.Context, request StudioFileListRequestObject) (StudioFileListResponseObject, error)
+	// StudioFileUpload Add an overlay file
+	// (POST /api/v1/user/files)
+	StudioFileUpload(ctx context.Context, request StudioFileUploadRequestObject) (StudioFileUploadResponseObject, error)
+	// StudioFileDelete Delete an overlay file
+	// (DELETE /api/v1/user/files/{id})
+	StudioFileDelete(ctx context.Context, request StudioFileDeleteRequestObject) (StudioFileDeleteResponseObject, error)
+	// StudioFileShow Overlay file metadata
+	// (GET /api/v1/user/files/{id})
+	StudioFileShow(ctx context.Context, request StudioFileShowRequestObject) (StudioFileShowResponseObject, error)
+	// StudioFileUpdate Change overlay file metadata
+	// (PUT /api/v1/user/files/{id})
+	StudioFileUpdate(ctx context.Context, request StudioFileUpdateRequestObject) (StudioFileUpdateResponseObject, error)
+	// StudioFileData Overlay file content
+	// (GET /api/v1/user/files/{id}/data)
+	StudioFileData(ctx context.Context, request StudioFileDataRequestObject) (StudioFileDataResponseObject, error)
+	// StudioFileDataUpdate Replace overlay file content
+	// (PUT /api/v1/user/files/{id}/data)
+	StudioFileDataUpdate(ctx context.Context, request StudioFileDataUpdateRequestObject) (StudioFileDataUpdateResponseObject, error)
+	// StudioRepositoryList List repositories
+	// (GET /api/v1/user/repositories)
+	StudioRepositoryList(ctx context.Context, request StudioRepositoryListRequestObject) (StudioRepositoryListResponseObject, error)
+	// StudioRepositoryImport Import a repository
+	// (POST /api/v1/user/repositories)
+	StudioRepositoryImport(ctx context.Context, request StudioRepositoryImportRequestObject) (StudioRepositoryImportResponseObject, error)
+	// StudioRepositoryShow Show a repository
+	// (GET /api/v1/user/repositories/{id})
+	StudioRepositoryShow(ctx context.Context, request StudioRepositoryShowRequestObject) (StudioRepositoryShowResponseObject, error)
+	// StudioRpmList List uploaded packages
+	// (GET /api/v1/user/rpms)
+	StudioRpmList(ctx context.Context, request StudioRpmListRequestObject) (StudioRpmListResponseObject, error)
+	// StudioRpmUpload Upload a package
+	// (POST /api/v1/user/rpms)
+	StudioRpmUpload(ctx context.Context, request StudioRpmUploadRequestObject) (StudioRpmUploadResponseObject, error)
+	// StudioRpmDelete Delete an uploaded package
+	// (DELETE /api/v1/user/rpms/{id})
+	StudioRpmDelete(ctx context.Context, request StudioRpmDeleteRequestObject) (StudioRpmDeleteResponseObject, error)
+	// StudioRpmShow Show an uploaded package
+	// (GET /api/v1/user/rpms/{id})
+	StudioRpmShow(ctx context.Context, request StudioRpmShowRequestObject) (StudioRpmShowResponseObject, error)
+	// StudioRpmUpdate Replace an uploaded package
+	// (PUT /api/v1/user/rpms/{id})
+	StudioRpmUpdate(ctx context.Context, request StudioRpmUpdateRequestObject) (StudioRpmUpdateResponseObject, error)
+	// StudioRpmData Download an uploaded package
+	// (GET /api/v1/user/rpms/{id}/data)
+	StudioRpmData(ctx context.Context, request StudioRpmDataRequestObject) (StudioRpmDataResponseObject, error)
+	// StudioRunningBuildList List running builds
+	// (GET /api/v1/user/running_builds)
+	StudioRunningBuildList(ctx context.Context, request StudioRunningBuildListRequestObject) (StudioRunningBuildListResponseObject, error)
+	// StudioRunningBuildStart Start a build
+	// (POST /api/v1/user/running_builds)
+	StudioRunningBuildStart(ctx context.Context, request StudioRunningBuildStartRequestObject) (StudioRunningBuildStartResponseObject, error)
+	// StudioRunningBuildCancel Cancel a build
+	// (DELETE /api/v1/user/running_builds/{id})
+	StudioRunningBuildCancel(ctx context.Context, request StudioRunningBuildCancelRequestObject) (StudioRunningBuildCancelResponseObject, error)
+	// StudioRunningBuildShow Show a running build
+	// (GET /api/v1/user/running_builds/{id})
+	StudioRunningBuildShow(ctx context.Context, request StudioRunningBuildShowRequestObject) (StudioRunningBuildShowResponseObject, error)
+	// StudioTemplateSetList List template sets
+	// (GET /api/v1/user/template_sets)
+	StudioTemplateSetList(ctx context.Context, request StudioTemplateSetListRequestObject) (StudioTemplateSetListResponseObject, error)
+	// StudioTemplateSetShow Show a template set
+	// (GET /api/v1/user/template_sets/{name})
+	StudioTemplateSetShow(ctx context.Context, request StudioTemplateSetShowRequestObject) (StudioTemplateSetShowResponseObject, error)
 	// FossologyListUsersV1 All users (admins only)
 	// (GET /api/v1/users)
 	FossologyListUsersV1(ctx context.Context, request FossologyListUsersV1RequestObject) (FossologyListUsersV1ResponseObject, error)
@@ -23585,6 +38036,9 @@ type StrictServerInterface interface {
 	// FossologyVersion API version (deprecated in FOSSology; kept for older clients)
 	// (GET /repo/api/v1/version)
 	FossologyVersion(ctx context.Context, request FossologyVersionRequestObject) (FossologyVersionResponseObject, error)
+	// StudioShowApiKey Show a Studio API key (an HTML page)
+	// (GET /user/show_api_key)
+	StudioShowApiKey(ctx context.Context, request StudioShowApiKeyRequestObject) (StudioShowApiKeyResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -25717,6 +40171,1355 @@ func (sh *strictHandler) FossologyGetUploadTreeV1(ctx *gin.Context, id Fossology
 	}
 }
 
+// StudioAccountShow operation middleware
+func (sh *strictHandler) StudioAccountShow(ctx *gin.Context) {
+	var request StudioAccountShowRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioAccountShow(ctx, request.(StudioAccountShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioAccountShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioAccountShowResponseObject); ok {
+		if err := validResponse.VisitStudioAccountShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApiVersion operation middleware
+func (sh *strictHandler) StudioApiVersion(ctx *gin.Context) {
+	var request StudioApiVersionRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApiVersion(ctx, request.(StudioApiVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApiVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApiVersionResponseObject); ok {
+		if err := validResponse.VisitStudioApiVersionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceList operation middleware
+func (sh *strictHandler) StudioApplianceList(ctx *gin.Context) {
+	var request StudioApplianceListRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceList(ctx, request.(StudioApplianceListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceListResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceCreate operation middleware
+func (sh *strictHandler) StudioApplianceCreate(ctx *gin.Context, params StudioApplianceCreateParams) {
+	var request StudioApplianceCreateRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceCreate(ctx, request.(StudioApplianceCreateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceCreate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceCreateResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceCreateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceDelete operation middleware
+func (sh *strictHandler) StudioApplianceDelete(ctx *gin.Context, id int64) {
+	var request StudioApplianceDeleteRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceDelete(ctx, request.(StudioApplianceDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceDeleteResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceShow operation middleware
+func (sh *strictHandler) StudioApplianceShow(ctx *gin.Context, id int64) {
+	var request StudioApplianceShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceShow(ctx, request.(StudioApplianceShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceShowResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareAddPackage operation middleware
+func (sh *strictHandler) StudioSoftwareAddPackage(ctx *gin.Context, id int64, params StudioSoftwareAddPackageParams) {
+	var request StudioSoftwareAddPackageRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareAddPackage(ctx, request.(StudioSoftwareAddPackageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareAddPackage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareAddPackageResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareAddPackageResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareAddPattern operation middleware
+func (sh *strictHandler) StudioSoftwareAddPattern(ctx *gin.Context, id int64, params StudioSoftwareAddPatternParams) {
+	var request StudioSoftwareAddPatternRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareAddPattern(ctx, request.(StudioSoftwareAddPatternRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareAddPattern")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareAddPatternResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareAddPatternResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceAddRepository operation middleware
+func (sh *strictHandler) StudioApplianceAddRepository(ctx *gin.Context, id int64, params StudioApplianceAddRepositoryParams) {
+	var request StudioApplianceAddRepositoryRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceAddRepository(ctx, request.(StudioApplianceAddRepositoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceAddRepository")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceAddRepositoryResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceAddRepositoryResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceAddUserRepository operation middleware
+func (sh *strictHandler) StudioApplianceAddUserRepository(ctx *gin.Context, id int64) {
+	var request StudioApplianceAddUserRepositoryRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceAddUserRepository(ctx, request.(StudioApplianceAddUserRepositoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceAddUserRepository")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceAddUserRepositoryResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceAddUserRepositoryResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareRemovePackage operation middleware
+func (sh *strictHandler) StudioSoftwareRemovePackage(ctx *gin.Context, id int64, params StudioSoftwareRemovePackageParams) {
+	var request StudioSoftwareRemovePackageRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareRemovePackage(ctx, request.(StudioSoftwareRemovePackageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareRemovePackage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareRemovePackageResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareRemovePackageResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareRemovePattern operation middleware
+func (sh *strictHandler) StudioSoftwareRemovePattern(ctx *gin.Context, id int64, params StudioSoftwareRemovePatternParams) {
+	var request StudioSoftwareRemovePatternRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareRemovePattern(ctx, request.(StudioSoftwareRemovePatternRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareRemovePattern")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareRemovePatternResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareRemovePatternResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceRemoveRepository operation middleware
+func (sh *strictHandler) StudioApplianceRemoveRepository(ctx *gin.Context, id int64, params StudioApplianceRemoveRepositoryParams) {
+	var request StudioApplianceRemoveRepositoryRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceRemoveRepository(ctx, request.(StudioApplianceRemoveRepositoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceRemoveRepository")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceRemoveRepositoryResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceRemoveRepositoryResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioImageFile operation middleware
+func (sh *strictHandler) StudioImageFile(ctx *gin.Context, id int64, params StudioImageFileParams) {
+	var request StudioImageFileRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioImageFile(ctx, request.(StudioImageFileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioImageFile")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioImageFileResponseObject); ok {
+		if err := validResponse.VisitStudioImageFileResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceRepositoryList operation middleware
+func (sh *strictHandler) StudioApplianceRepositoryList(ctx *gin.Context, id int64) {
+	var request StudioApplianceRepositoryListRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceRepositoryList(ctx, request.(StudioApplianceRepositoryListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceRepositoryList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceRepositoryListResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceRepositoryListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceRepositoryUpdate operation middleware
+func (sh *strictHandler) StudioApplianceRepositoryUpdate(ctx *gin.Context, id int64) {
+	var request StudioApplianceRepositoryUpdateRequestObject
+
+	request.Id = id
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body StudioApplianceRepositoryUpdateJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/xml") {
+		request.Body = ctx.Request.Body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceRepositoryUpdate(ctx, request.(StudioApplianceRepositoryUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceRepositoryUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceRepositoryUpdateResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceRepositoryUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareShow operation middleware
+func (sh *strictHandler) StudioSoftwareShow(ctx *gin.Context, id int64) {
+	var request StudioSoftwareShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareShow(ctx, request.(StudioSoftwareShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareShowResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareUpdate operation middleware
+func (sh *strictHandler) StudioSoftwareUpdate(ctx *gin.Context, id int64) {
+	var request StudioSoftwareUpdateRequestObject
+
+	request.Id = id
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body StudioSoftwareUpdateJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/xml") {
+		request.Body = ctx.Request.Body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareUpdate(ctx, request.(StudioSoftwareUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareUpdateResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareInstalled operation middleware
+func (sh *strictHandler) StudioSoftwareInstalled(ctx *gin.Context, id int64, params StudioSoftwareInstalledParams) {
+	var request StudioSoftwareInstalledRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareInstalled(ctx, request.(StudioSoftwareInstalledRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareInstalled")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareInstalledResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareInstalledResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareSearch operation middleware
+func (sh *strictHandler) StudioSoftwareSearch(ctx *gin.Context, id int64, params StudioSoftwareSearchParams) {
+	var request StudioSoftwareSearchRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareSearch(ctx, request.(StudioSoftwareSearchRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareSearch")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareSearchResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareSearchResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceStatus operation middleware
+func (sh *strictHandler) StudioApplianceStatus(ctx *gin.Context, id int64) {
+	var request StudioApplianceStatusRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceStatus(ctx, request.(StudioApplianceStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceStatus")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceStatusResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceStatusResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioBuildList operation middleware
+func (sh *strictHandler) StudioBuildList(ctx *gin.Context, params StudioBuildListParams) {
+	var request StudioBuildListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioBuildList(ctx, request.(StudioBuildListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioBuildList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioBuildListResponseObject); ok {
+		if err := validResponse.VisitStudioBuildListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioBuildDelete operation middleware
+func (sh *strictHandler) StudioBuildDelete(ctx *gin.Context, id int64) {
+	var request StudioBuildDeleteRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioBuildDelete(ctx, request.(StudioBuildDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioBuildDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioBuildDeleteResponseObject); ok {
+		if err := validResponse.VisitStudioBuildDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioBuildShow operation middleware
+func (sh *strictHandler) StudioBuildShow(ctx *gin.Context, id int64) {
+	var request StudioBuildShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioBuildShow(ctx, request.(StudioBuildShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioBuildShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioBuildShowResponseObject); ok {
+		if err := validResponse.VisitStudioBuildShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioBuildDownload operation middleware
+func (sh *strictHandler) StudioBuildDownload(ctx *gin.Context, id int64) {
+	var request StudioBuildDownloadRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioBuildDownload(ctx, request.(StudioBuildDownloadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioBuildDownload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioBuildDownloadResponseObject); ok {
+		if err := validResponse.VisitStudioBuildDownloadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioBuildRee operation middleware
+func (sh *strictHandler) StudioBuildRee(ctx *gin.Context, id int64) {
+	var request StudioBuildReeRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioBuildRee(ctx, request.(StudioBuildReeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioBuildRee")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioBuildReeResponseObject); ok {
+		if err := validResponse.VisitStudioBuildReeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileList operation middleware
+func (sh *strictHandler) StudioFileList(ctx *gin.Context, params StudioFileListParams) {
+	var request StudioFileListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileList(ctx, request.(StudioFileListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileListResponseObject); ok {
+		if err := validResponse.VisitStudioFileListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileUpload operation middleware
+func (sh *strictHandler) StudioFileUpload(ctx *gin.Context, params StudioFileUploadParams) {
+	var request StudioFileUploadRequestObject
+
+	request.Params = params
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileUpload(ctx, request.(StudioFileUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileUploadResponseObject); ok {
+		if err := validResponse.VisitStudioFileUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileDelete operation middleware
+func (sh *strictHandler) StudioFileDelete(ctx *gin.Context, id int64) {
+	var request StudioFileDeleteRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileDelete(ctx, request.(StudioFileDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileDeleteResponseObject); ok {
+		if err := validResponse.VisitStudioFileDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileShow operation middleware
+func (sh *strictHandler) StudioFileShow(ctx *gin.Context, id int64) {
+	var request StudioFileShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileShow(ctx, request.(StudioFileShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileShowResponseObject); ok {
+		if err := validResponse.VisitStudioFileShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileUpdate operation middleware
+func (sh *strictHandler) StudioFileUpdate(ctx *gin.Context, id int64) {
+	var request StudioFileUpdateRequestObject
+
+	request.Id = id
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body StudioFileUpdateJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/xml") {
+		request.Body = ctx.Request.Body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileUpdate(ctx, request.(StudioFileUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileUpdateResponseObject); ok {
+		if err := validResponse.VisitStudioFileUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileData operation middleware
+func (sh *strictHandler) StudioFileData(ctx *gin.Context, id int64) {
+	var request StudioFileDataRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileData(ctx, request.(StudioFileDataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileData")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileDataResponseObject); ok {
+		if err := validResponse.VisitStudioFileDataResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileDataUpdate operation middleware
+func (sh *strictHandler) StudioFileDataUpdate(ctx *gin.Context, id int64) {
+	var request StudioFileDataUpdateRequestObject
+
+	request.Id = id
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileDataUpdate(ctx, request.(StudioFileDataUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileDataUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileDataUpdateResponseObject); ok {
+		if err := validResponse.VisitStudioFileDataUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRepositoryList operation middleware
+func (sh *strictHandler) StudioRepositoryList(ctx *gin.Context, params StudioRepositoryListParams) {
+	var request StudioRepositoryListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRepositoryList(ctx, request.(StudioRepositoryListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRepositoryList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRepositoryListResponseObject); ok {
+		if err := validResponse.VisitStudioRepositoryListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRepositoryImport operation middleware
+func (sh *strictHandler) StudioRepositoryImport(ctx *gin.Context, params StudioRepositoryImportParams) {
+	var request StudioRepositoryImportRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRepositoryImport(ctx, request.(StudioRepositoryImportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRepositoryImport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRepositoryImportResponseObject); ok {
+		if err := validResponse.VisitStudioRepositoryImportResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRepositoryShow operation middleware
+func (sh *strictHandler) StudioRepositoryShow(ctx *gin.Context, id int64) {
+	var request StudioRepositoryShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRepositoryShow(ctx, request.(StudioRepositoryShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRepositoryShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRepositoryShowResponseObject); ok {
+		if err := validResponse.VisitStudioRepositoryShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmList operation middleware
+func (sh *strictHandler) StudioRpmList(ctx *gin.Context, params StudioRpmListParams) {
+	var request StudioRpmListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmList(ctx, request.(StudioRpmListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmListResponseObject); ok {
+		if err := validResponse.VisitStudioRpmListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmUpload operation middleware
+func (sh *strictHandler) StudioRpmUpload(ctx *gin.Context, params StudioRpmUploadParams) {
+	var request StudioRpmUploadRequestObject
+
+	request.Params = params
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmUpload(ctx, request.(StudioRpmUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmUploadResponseObject); ok {
+		if err := validResponse.VisitStudioRpmUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmDelete operation middleware
+func (sh *strictHandler) StudioRpmDelete(ctx *gin.Context, id int64) {
+	var request StudioRpmDeleteRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmDelete(ctx, request.(StudioRpmDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmDeleteResponseObject); ok {
+		if err := validResponse.VisitStudioRpmDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmShow operation middleware
+func (sh *strictHandler) StudioRpmShow(ctx *gin.Context, id int64) {
+	var request StudioRpmShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmShow(ctx, request.(StudioRpmShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmShowResponseObject); ok {
+		if err := validResponse.VisitStudioRpmShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmUpdate operation middleware
+func (sh *strictHandler) StudioRpmUpdate(ctx *gin.Context, id int64) {
+	var request StudioRpmUpdateRequestObject
+
+	request.Id = id
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmUpdate(ctx, request.(StudioRpmUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmUpdateResponseObject); ok {
+		if err := validResponse.VisitStudioRpmUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmData operation middleware
+func (sh *strictHandler) StudioRpmData(ctx *gin.Context, id int64) {
+	var request StudioRpmDataRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmData(ctx, request.(StudioRpmDataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmData")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmDataResponseObject); ok {
+		if err := validResponse.VisitStudioRpmDataResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRunningBuildList operation middleware
+func (sh *strictHandler) StudioRunningBuildList(ctx *gin.Context, params StudioRunningBuildListParams) {
+	var request StudioRunningBuildListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRunningBuildList(ctx, request.(StudioRunningBuildListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRunningBuildList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRunningBuildListResponseObject); ok {
+		if err := validResponse.VisitStudioRunningBuildListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRunningBuildStart operation middleware
+func (sh *strictHandler) StudioRunningBuildStart(ctx *gin.Context, params StudioRunningBuildStartParams) {
+	var request StudioRunningBuildStartRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRunningBuildStart(ctx, request.(StudioRunningBuildStartRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRunningBuildStart")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRunningBuildStartResponseObject); ok {
+		if err := validResponse.VisitStudioRunningBuildStartResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRunningBuildCancel operation middleware
+func (sh *strictHandler) StudioRunningBuildCancel(ctx *gin.Context, id int64) {
+	var request StudioRunningBuildCancelRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRunningBuildCancel(ctx, request.(StudioRunningBuildCancelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRunningBuildCancel")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRunningBuildCancelResponseObject); ok {
+		if err := validResponse.VisitStudioRunningBuildCancelResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRunningBuildShow operation middleware
+func (sh *strictHandler) StudioRunningBuildShow(ctx *gin.Context, id int64) {
+	var request StudioRunningBuildShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRunningBuildShow(ctx, request.(StudioRunningBuildShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRunningBuildShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRunningBuildShowResponseObject); ok {
+		if err := validResponse.VisitStudioRunningBuildShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioTemplateSetList operation middleware
+func (sh *strictHandler) StudioTemplateSetList(ctx *gin.Context) {
+	var request StudioTemplateSetListRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioTemplateSetList(ctx, request.(StudioTemplateSetListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioTemplateSetList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioTemplateSetListResponseObject); ok {
+		if err := validResponse.VisitStudioTemplateSetListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioTemplateSetShow operation middleware
+func (sh *strictHandler) StudioTemplateSetShow(ctx *gin.Context, name string) {
+	var request StudioTemplateSetShowRequestObject
+
+	request.Name = name
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioTemplateSetShow(ctx, request.(StudioTemplateSetShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioTemplateSetShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioTemplateSetShowResponseObject); ok {
+		if err := validResponse.VisitStudioTemplateSetShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // FossologyListUsersV1 operation middleware
 func (sh *strictHandler) FossologyListUsersV1(ctx *gin.Context, params FossologyListUsersV1Params) {
 	var request FossologyListUsersV1RequestObject
@@ -27359,611 +43162,817 @@ func (sh *strictHandler) FossologyVersion(ctx *gin.Context) {
 	}
 }
 
+// StudioShowApiKey operation middleware
+func (sh *strictHandler) StudioShowApiKey(ctx *gin.Context) {
+	var request StudioShowApiKeyRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioShowApiKey(ctx, request.(StudioShowApiKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioShowApiKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioShowApiKeyResponseObject); ok {
+		if err := validResponse.VisitStudioShowApiKeyResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L37cts4ljj8Kij9tir2LiVLsuzEck3t59hOx92JnfFlMrOtXgUiIQkxBXAIyLaSzbt/hXMAXiRSomSn",
-	"r54/pmORBA6Ag3O/fK35chJJwYRWte7X2pjRgMXwzyPfZ5G+pGLE4O+AKT/mkeZS1Lq1o/CezhTp1QYz",
-	"zVSvdkj0mJFA3otQ0oCMpZDTWBH4vFHzasofswk14+hZxGrdmtIxF6Pat29e7VgKzQROtTjT9ZgRMwmJ",
-	"zXMih4SSiMaa05DETEVSqJUznF7T0eLIp0JzPSOajsyoOfi3zF8+wkUCPmJKbx8SxURAuCYD6t8SLsjZ",
-	"sH4uBau/p9ofr4LhjVRKhnI0u5aahh9o4baaxYrpZMBiA1JkXsqPO+GCT6aTWrfpuTm40GzE4to3M0tE",
-	"YzphOj1DORX6h1hOo5spDxYnvLk5O3GrH5nXzHTsgU6i0Ix9wF4FL/39QX2Pdob1DtsN6q/89qDeos2h",
-	"e1bzatwMFVE9rnk1QSfmy6mZzqvF7N9THrOg1tXxlGVXMpTxhOr0zcUds9DfKBavBn6qWJyHvRnss1f0",
-	"pV9vDzutemewS+uv2EFQf+nvDVq0PdxlneC7wZ6c9pGPwH7FifCCpVNRfLxsMibMef9c82U0q3m1ibxj",
-	"tV+WzgnnfQ4TzG/ZhWBux3wahix+ofDcFdGSUF8Tqg6TDX2hSMCGdBpqfInwIaEDxYRuuJ2bX9AomTuH",
-	"tvThHRMjPa5123t7nkFj93dr6VLOgg/maNz25c9pxSkld6VVcFeyc2g2SeeZo3OCcM0mhAdm2344vSY7",
-	"08iQCLXzlQffdnTMWKMYizgM+yQQvuMTrgsJWMyZIhGLgVaQraH7oh7N9FgKIFnK0CyqCCV4WNulhxfC",
-	"PFkI7fHXuq1m0zPHaOFtwp8VwTfErpjWGag9MozlhLQeDb0ZrAT4lbBeMiroRxnfDkN5fxZcxMXXx8B8",
-	"b996oYghQB45P3p/2jj3iIzhn2SLa0VCqpnSJJ6K7RL8cOP0edCXcV/gnVmKLEvvzCVjH2LpM6UMWMup",
-	"ZYQv5gnmIOi83N8bdOq7w+Gg3mm1h/WDfRrUh/7+bmfwsk0Hg+9FML/hx0zp1zLgyBkvGbtkUUhnb2Q8",
-	"MT9Yfgx7MQ01N1LAjhm5HlBtSaUvAzOimZKHLPPVNc5IoyjkPjVbsvOFRx7J/iB9zXRd6ZjRSf7JQ/0L",
-	"j+pGVoqZUiyADU+X9x8xG9a6tf+3k0pTO/hU7VwydgMUA5aRLDXdJ/wFBRlY+GsaXOJmzK06C9FnhVwl",
-	"OT7zZsBq3Q7cTKYUXDrYhi75wiPChI5npFdrNHaY9nciqtR90KsRpnwaMQV4QWN/zO9YekKnl5cXl7XK",
-	"iz2NY2klkTzynQlfxjHzNbHn3Kih5DcMub/hOg+y67QYTaogMeHKXEzBxeiQmMsqpzqaavMzvaM8pIOQ",
-	"ESl8ZkgPV+62sODp98UQlJgpOY3NbIoIqY1kSYnSVDOix1QTGobyHs8nu3lvZDzgQcDEZru3m909LW+Z",
-	"IMqXESO9WsyoQYxAMgQIACAfLq6uv88G+DELmDASvaGb/i0uVZpDiC1Q5hcZsRiWRQRjgbKbkMhZRl1h",
-	"wSab0W62s5txwkKmGflRDshQxsTcIHLP9dgIAa1WugVn528uqu9AKm6IoSzaCbeCQ2JBIcqoWPcGBe55",
-	"GJIxjSIm8svehFYAkaFBYEiZ+ecdDaflBGQslSa9Wqv9stFsNButXg0QNrxjIDImv5MtSkIpI1CO7Ojb",
-	"h8RKS8jjDSePDRYPp4oFZCpCc2XN2cIsXBEpyOXp6dub1/2bD+8ujk76R+/eXXw8Pem/vbi6vlpAv29e",
-	"jY7sipcvw94cMpDBjAw5CwNCBQ1niquGkBOpHrpkKm6FvBf28RZ7iJivWUAGU/+WaY8YCTzmo7Huswnl",
-	"YZ9O9VjGHmG+75FbNruXceCRCZ8w/H8Dq0cmUtx6BObwiPwsPRJR/5aO2HbhciwFXrmgKJafma8bmsaN",
-	"0ZcdLhpfeLRA6R+KCbyRUUC/pVwoeLNXKwTHylirsQTeI0MZBiw+C7oEXid04HcJFYSLOxrygDiRa2Gm",
-	"xxOSIzKhoZEGWGDIhjtLLqKpzt+ZEynYZmQit+Q3sFYyjQKqs6zhicmCgTYP/7nUb+RUBJvR/U52DXg7",
-	"SasNdH4Ioz45iT+XRE39sUUOz5IEj3yWA4/ELJKxhhNTLDa8b1E3XVj+JaPBbJPl7+XZ3o2YCnMZDSiw",
-	"A0rTWLOgQT6EjCpG/DGzTw0/nipCNdmhEd+5a+18lgP137iWv2XZwtNtmxGWaDAjM6bJFkLKxcgjyqcg",
-	"vJhdGzEBXFGMtg9JzMzFp0PNYnJp/l0/gn8r5ksRgLifsfC9k/K2Tgv0yo9jFjOnJ4wMITekGWxiZtGJ",
-	"yQXWvr3K8JUBZHGqK4TMcJJ7ynWJsatIZzNDnwnNYkFD3MON8CF3pbkdjygW37GYMBj3OwjDBdNYCyrT",
-	"lIdmu+1NsK+EcgS34Anv/loS83clD3ZosiVjIu+F4bgzQoXUY4ZkYdut/b0M+JCzoFgz90POhH6hgFGT",
-	"rZx5dtvsqT+NYyb0IRESBIG5C1FsJjYjswVTsR3K0K+YKSY0bP7yuwC3gYoRO5f6imquhtyoGsVTWoGF",
-	"BWhEJyFnoKgoHjCrC8zPnFmKtanXS4zqYLUn/7nTmzabu34IZgX4N1u9AEYFPZf6zCDXhIkNZe69ZiuL",
-	"jCpifpfEjI2ng1TxGDLtj0nMJlLDeqXiWsacKWuLx22ggjZmdBISijKOOdnvpamhEEnVrQLdQMkJ02ND",
-	"iudBDyTZAq5HFS7DvEQX1jJD1L5k7J0cze2jZg96Jwopz+9g7er69ANp7bS75M3lxXuCtrL+br/V6gl4",
-	"1jbPLm/OCY10fcS0lVGIOeH2Pv5/8owLpWkYkvrM4HTYE1EsH2ZdsHWOtY66OzsBGzQCNuBUNGQ82sF/",
-	"7gRcabUzkPL2XsaTnTNxyZBptptNEjNfxgELSGuv1d7dfd0TyxGraLdh6XWzC0D+yIXRyDPWKzKmijBh",
-	"ZjG/hnJk7viQCxp2jaoxBquhuwloO+sJKozkT8xdJ+bfOVcV/JKjG4fkfmwUQA62PGUtAmgjYgGcLo3N",
-	"f+5jrjUTDVhpAVEpQjr72g688y1vxLtCUWS9u4VSSp+JIJLcfFEDacVu2A4+3glaB83g5UGnTlmnWe/s",
-	"DmidHuzSeqcTtF+yV4y2djvmAhnAa5NZP2BDLrh1VIAFr1urNMY6RrK5ZRfgxNXUN28Mp2E4c5Ja3pr5",
-	"zatdS/mOxqONBPxOa7dAOOaKhGbEmOgxRaYMdnLDCTrtg87B/sv2wT74KNX3ITspIPIOwADf5JCPpjEL",
-	"iOJfLERuA95TMbNWAbXRPrQP8sYhSSZUzMiQ8pAF5qJxoZy0yQXZbToJ8zusv3ByNCfoseHpwPSdxcGI",
-	"xIYwwyPQKASdMJCtesKR73uKNBqkeyPtX2bkZp1zwdp1mVVm5NiFS76OjEsGbCitfC0McaNas0m0rux7",
-	"I9D8wL+wDaXBHAM2gxkpBz8jiYn6yQ/0PVfK6i7OKpCx/82JMR8/fqwfpZCViErUWs4ITD7vMi8SYm5E",
-	"Yuh9AjXSBQtQLkDZiu84WnOn6TSHBFBsRLkA39B3UCuOkqmtMAJmUtTbPshgQoV7YZsYDVIaVDTykz9m",
-	"QTX140aoaWQUdha8ZwGn6FXZhNLuZTfQ8WgzHCnw7TjLeHLQRkG1MuDCfN9V8jOy5QtFJmbxxMxDtrLA",
-	"bztIpZi3WSPshkklEGVjNI5jRjULruUtGvRpGF4Ma92fl8NsP8avvnlfjVIXsVhbF5p2oy0uSDE/ZvqQ",
-	"qLG8F0SKcAYej0ZhNEPqsPrZjpkGIMjBZ+br2rdf0ogNiD8w0+ah8XGJfTQ5JC5BI5rWNZ+wxakNjhhK",
-	"XBAp8x4fGE3RUHjwsWo2UatOOQsijmGmsfPSOKYz87ew3t8FeCIWKyloWLypNkjCiJ1F4ROZzR1IGTJq",
-	"zswKVFWCSrLHYF+yXuMErHTHvOx+Lx5X/rDsTiwcWek+PB7oJSCds/sEhWgQgORJww8ZyIY0VMwrATZ/",
-	"LjAS4AhSQjRMZ0Oezs2zTHBBZBhybL79359p/csv5v+a9YNGv/7L15a3v/vtP1YutMIK05tefYXsIeIx",
-	"U30u+gGdqVyMw0E2PmN3f29FfEaK45nYnP3OitAcQ7lkhMCsc92uzFdwn7k4w+9a87euaAuT+Zbv5Y1C",
-	"5F1nKyeUhzkMxl+8fKxSp2ALjALSL0a2N9MwtLgmJMgEsQyJP6Yx9TWLFeBXboL9PL79b6/30GzWe72H",
-	"1rDXe3g5/OU//6OILhZP/84Ix1bipaGSKGMacDJRckVUaROUN18pdS/jAmvcB/sEZPHXVHGfGAHzkEij",
-	"OIGAbtC/bqTAi7OT4zowIAOdapDTOxbP0k3rCThm1UVdz43MQf8fswB9s1dvj+rtvX0nXA/8eBZpjyhp",
-	"//lC9cTLdh0iSVF9S93bURTOUKSfP5rMZXhVsAGxRKGmwg24NK+uSyYu7fguBJAGEw46uMH3XwoAyl23",
-	"hVOJGQ1cNMEPp9ce2CyY+4WZbUdjFgsVszyMTOiMBNIjMLd7F/9IhBsMJLJAmllqXg3GrnkW5iXAJoTw",
-	"8dKCo4/rfDPHx7jQ+51aEb0MqdL9qVoTpHJJImZD/lAsRwx5rHSGbLjri0KbZzTJmPlyJLhiBL0mT02o",
-	"l9LmrOhh58mJG7mTSJa6BNEdAX88CljS1h85AWLO2bCCGJItgXa9xBZg/Q9FU3FlNLsC8ndE3DO8Q1bb",
-	"yujYrFgWTLjSXKCn+dmZOA4Jm0R6Ru7HTDg3dyF8VfhU5cEwSLh4Q1VOnFLJtqEkjAIpkUOvUFhfmGle",
-	"Fi+K/D6fTljMfcIDj9yyCFlKs9Gy1iB1mNiDgKeYiY3saSaucNNXMVcUJBPrkln92+vrD8joinFlbU6R",
-	"itgF9kBEXKUhUI2D7WTIMf59PYEcXsmrEk4MSrHHQp9B+PlrlqBHVaUDYvrBKbFSbCuijixEc5o/pmJk",
-	"ZB2ISXcPbhmLDA7yGIV9kLm4yI7dmhcHy++yjqfMXecMalMRkJjdyVv8kVuJRh0SgJswkXwwWeuun7N7",
-	"wvL3nQp7S/EUiR8yGitL+NcTV59C9iwX+wzsiYC2ZcUziq4ySgS7T6npryBpLSBfEiawiFNSMHTDEzWm",
-	"EVxpkIeIc6WAlJznTmDJKhoMiIENGDFv5cKswQu/SHMSY9hiMAbV5N6g930sxcizmzmeTqjIx287t1iB",
-	"r36eupakc4HFLCvLoQntl1VkBLYiXYN9vej+5+I1lXrH7liYU2PNKjSE3WXAiGJ+R0GazD6NpoOQ+4Wi",
-	"ZRofOQ1vr3xaIF8OpuEtJufkhaT8W9Q3LDFkwQh83YUMy5eT0mch95lQLM0CShd6dHKSWSL+dXn6/uIf",
-	"p4VLsiNdjWWsz8uESvvSNXvQxcE42VNbGLHowJYo7B7sYUbXcCtDf1VmcRj5ZVgNPvmlUHADtcwa+xap",
-	"mIx9dsJ8ruxGLhJUPhIyZmdxzIqfx2zoNmbxzlo3s7xlqLRu+VSxOpD5+zHXTEXUZ3UuFBOKa37Hti1b",
-	"WW4soeJChLM3XARcjFQRXHOH4oD0cgi69CodG3bAxSi7O/OkKsHQDN3tNA/2Cw8Ch3G2fXeIZyen59dn",
-	"b85ODaJeX/Rfn/ZPzq6Ob66u4Jezy8vTd6f/ODq/rnm1k4v++cV1/+bqtObVzi/O+29uzo+vzy7Oj97V",
-	"vNrHsw+FKDAK5YCG2WWURUg7GBUq70YWQI8f4Fcxv7XoXiDDXn04+SfhgSJb7/CdSzasNxoNQASIQlLb",
-	"h8AiqCYhowrlzXRD1hFo5847t9uVjvkKGEv2ZC4iJswJGBEHwvVqXu04lJiwcMk+I8FcSiet+6HEV4CO",
-	"d8y9dZ4QSE1AaU+lcTBp8DpX1sN5T1DwLuaeCftqN1tr8cXr3ODJMK3CUfQ8Lp+/ufgubO0ND9mxCxNX",
-	"RTfRPismcjxkSb7jZviUTpAZbiXI7zJ3Iw9wFqQCeFO6Nr9O4YdTd43L1yKmofXCYsrYPIfJ7dfmw0DE",
-	"LJoYNtxXN8LiVs69mGxYZnuW7z8yx4UtzKH71zLDVbn2WiC3x5YJFCViQjQjMmrCg0NittSGUjCiZWSf",
-	"mctWstvZfMoya1F25gSipdvzlqrx4uZMgr3CNaoxbRWkPkYRi+uGo5Mxe/CMSvLm4uoKxk+STIutaGPa",
-	"3tsvnop/YZVMh/OYZED0YAXJ+Ha05RvBaKgLtiIYVM4xwCE+0Fg7t3gwDRH3Nvk+YURrfGy518Km4M9Z",
-	"oDyzsgo7AuCs5/z5DpBXALSAcf9kpKGjy/OaV6pqZRPVxVAWGRsdfwZHCHUcuBLPba/guaX643fnpD/K",
-	"wSKuM03L46tCNtQeYUrziZFlXIwYgww+fAzyvPlpwqiC6Lk4b4vN7AIY4a3kflIYe/RxzISdIFaaWAET",
-	"wstsQPuAzaQIUmKzvYR8ztlaz4Knofr/nrIpc/AvErH1bsKPcuCugVPmzgrt3zjDOpR2qlhcuOYl3CRd",
-	"WwaaZKh0Iz1AHK/SXU2XmMHyY2kuDJod3kAgYs2r/d3Mbv5hQ1cNtEvv73vKhZW0FlFbLVHsFzjIMo09",
-	"me4SUqveWPaULkZFwUPb7Ib5r75z/7LBU/7MD6VgwQNw62gP8vppMGES9IqpgAQMTNtavtwro/1GiYVl",
-	"zrBiky+LDDP+LSsQUyAfairAs47vkEjK0KhmNjMJI7QNFZRTTbj2HEX8SGPIl8Igj2L1sDi5s9iSwHy/",
-	"+IFNAi1+OOETVv7EEdaCp1LcFj+BpNLiR/KzLH5gk09LTBEL2GT000LxdDANb/sxmypWslzB7vsZubsE",
-	"+n756uRn2c9MXwVagGcRVvi5X6R75cxD5iUmxlT4ZWvCd0p8i2kE2BaHHFRDpbadbwy3KrFQJINNbH5H",
-	"2WT2pi15wxrVVteTWdiuezYYS3m7uJTXc3xrUZZAV3SJ/fv90XH96u1Re2+f3LJZ4r3mI0H1NGaL9zDD",
-	"BuJwNQE0LxUqYuXE8AoCWZ0EtaCsauoXq+SrtLCkZs2aIuggpsIfO3q/UiQYTHkYOC6+8m1fTiZcr/m6",
-	"U7RWvn7HYqfYr3h37tjch1529bnpc6BnV13E6MKUlW4QJbgZ5lnBoxgBl0hhivnTmOvZOhaI3E5XAiuv",
-	"XafbnczuJbiebl8Wh5fKEyWBOkc2DYHqQqNtr/aa0ZjFpFdLpG9wla4ONc6PvBq2TCWMPIhZj2Wiric/",
-	"FnnJzHCnEMNSTOLu2kRFLAwhk2GIC+pj0EvOCx8gIucn8GoP9ZGs2+JJ1+lc/2gnk5fXnyqc2oVV5Mz7",
-	"FeY102RmTZw51cLP89tvY4d+8aoCDaFDjSKwYKgMXHZrizckpEqTgM5S1CJcEUgtWX0WyQwFHvLFHUze",
-	"Vm6j1t4eVE9EJUE/eTPjdF99DZJDLIzIWyqyX8eMnWk2WdcOnOgY83pgkhbzAqIAJlRDiRKPYNkSjwRs",
-	"0GgUSgJjy4+qmWjMy988V3SvUEW+5Zg3n3gluY1qiR1dNIAacjmbhFzc1gwMcQD/LNo1I7Vf56X2Mp3V",
-	"lQLMGIcBmqWHeZPIdXOqkzKSFFvG2zOrdm9XlwZCqTImj5Xvr5aQwoDFZXYLfFrKNzdDgpK5UFAOCm05",
-	"iaj7QhHNJ0xpOokSlG03Wwf1Zqfe3iOtVnd3v9tuNg6au+29zn8197q7zWJRFqardtOTTcrtiIfWjjxb",
-	"zwybW5LdrAoo5QrqFYVWhcwDNi0jlKdCJKu2vg9U01E2jQ0DeyYu7GrLKibKPLiOp2znjZG/thd1B/DZ",
-	"/gDO3lI32JmZKcevB1zQeFYY6GirDhUONsoWQ100p0HMwJU/KfaYYIRJobQIO3myAvfxrWpEIl11hSO8",
-	"gopxRRR3GoceufMhE9Zm72F5OY8MQ6rJFs0k97FgGxMxSSht5udWaq9rNTr/VXR84IZfnHsah11i5Hda",
-	"VyyiMRhhbYCZSgyxGDI5mSpNJq5u8mIci4WmXLZHYlTgqzajW4ykitCBvGMeya3phSL3dJaZNxPtQh8u",
-	"jaxs5OYTFhVVhIVV0iQSQQq7LG7rPLDABoaU1mkuCzCdxiFcPTy1bqbGThI1W+DTK4LRnvsWxN4ryO7b",
-	"7hJKAh4zX8t4RiRiALzwQtkKfyFXxbbZGGIInuDEhVx26ipvMKxE87NGxlSJKwAzgUZLW1dka6x1ZNDf",
-	"/FcVx+3e+eo16KqF1/vOV6WU5c5XH0oDJW+UDTOC1OHQIJE5pEMiGFxYLWMWeCSUoxGWM4M0zZw0u0x9",
-	"ufPVdWGc352vupjsOUIzvJOFRrzYmHvnq5s4LFvgzVJJdiUNm04mhqIv2mMWIl0qocJcgEzWpnssp7kA",
-	"vZybJ2QKPmXBkjeu5Wu29K0yoWOSN/qvFKe01DQ8hvCJgAXZwIyCsBbz7vJXpoL/e8oqjocvr3gHzq6a",
-	"owLDy9MP8ruxMN/8gsqhL92mgtOaO2JvHr0W0KQC+01vl4t5tMrEnG5hyBHcFDDCGKK8XP8qzoOh+VhZ",
-	"N4eQglnvTN/cafdvl3nl1tl3aWPlqVhQRLP6TTNgHuEnacpNkrK7iDOrVIQkFL74ybnUfMhTiaAg9HNd",
-	"r2gspX6TERufKKRlOeqku1ZcxgKeERcBAVXQ7N4eJvVEiz2qWHNcRkzQiGMxLCgea74qkOBSF9tv5Qf7",
-	"fXi7skdq96R0A3C16dIy67BAOwgRnHTupUjxj9TEu+Bg+Z4W4wLjcBGcUO3thKvbGxcRspA3c9ufmmd9",
-	"bn0rJZH05aZxG0e1vD4UFfTKvFiWJl4WPjW/QVNLYVfkSXnZ8vzrvV9N4c8OP/+xhdJb2N3SEyrza02i",
-	"qWb9AfVvDaGotMtmqHdc6Wwy5e10wGLBNFN9P5r2Q9eOotJgVwu5mXPDxanZ/vEDfpYD1dd8wuT0iUac",
-	"sImMZ0+5aDvi49dt0AYSEzYYIwsPfXjUuRYMtfna5gZ75O4Xj7Y5dLbCRh8qxVJf8zvWV0wZUtrnAn7g",
-	"etaPWMxl8Ijxnw6j3YgJrvRjppkwcsfmYCZVoPoJ5WJixAVbn8YkcKl+ribXGoMsBBvOkb2iC1My8Wqa",
-	"svqMllJpgHiBUmuuwxIzgiu7vmHcOo7sxlkKmj3eTYBbLw6gIkw/ykGit+ch+iwHfR6o9UQj0BiL1ISF",
-	"AlcaCim5SUrhe5+Gyc4Fp5fGz85N5V4snSJJ6FkMetUsIlgYBd3qfMIU2frXv/71r/r79/WTk+u3b7vv",
-	"33evrggX5Ob62CNCkmGMDcfgjy9SMBvnD+n/AguOG/WjQGfw4UGlm5kcnFEnsE5yH6yEIqjmgbLfKM2i",
-	"RJxa+RUWiFwbwCEXXG2ysngq+u5jW6JiHsZMdnWvF3ztfKv3ekGvF9j/XON/urn/FKZcm7lsxdNfZyoZ",
-	"Rb/KVMJSnLV2PrnJa3xVcsmT00/wJwWrCBEXEXrhcBYxY2FTS+/736dS06NJMdWDlO9+zGjgeOTijtL7",
-	"zO9YxnQxxZTe17z50ZaDdGlbFBUAlWSlOLMU/jIzHBbDbqEqBNfcp2FJZnNV2S67PaDLWSq73ocLQRaY",
-	"kuCa39kVlW7IVRL5WFHBnU+ZYOLOGiVXJ05YpCtNl8hAlHhMi8HKVno4qv9PrsBXe2+vuMLXWqBn5IG5",
-	"aFKq2H4nX8Sooi+jeDtwntXbotHE+1oGBV4GGob9eCoKeOtHrsckgC5QwaGtAxFPhVtApgHgnF8uY3iC",
-	"fHW48yXjm0eHrlIrxfoLtzwMbaMvpEHEUB5C9Xxtzqzp0xx7P9/3dZnLdGGvkipeNOzL1Pu21hgxAwJY",
-	"bIPLaanLdhpK1uFfyUbDh5jBU7T+b6WHb61Kq0joQolxqNjfauyR9/x1sTMUaewcikNDha16KxWlrBqC",
-	"stS6SYLr0eiriPk5C3l1n/nRXAOFH68uzhvkQti4j1s2U2TAQnlvO3dRc05ihmnxhCssv4TVcPQ0xuYd",
-	"PfHD6TVpNBo7KgsZ1tjLnwhGlKyCed7oiG5sztZUAQCN1vtk0xux8YUswmjsT/i73aUikMsN0am1c731",
-	"uIaeiwbkdbB/QZidSwxlUX7pax366m3RpaFAi8kZWbJZfZtS644rEbseJZfScJPCQM9vlZAVKZJhB8V8",
-	"d12GNV9Z1H4HvRBiHhiyCySsbjsBoE8MYc5FdTyK5c1FC15evPfI9dGloXNbwKSNKKC2gRIeHx2/PSVb",
-	"UhAZEzkcFgMBQPfVI0i3q4YOWW6WBRuRIgqpb2uV5elvbTnrnrcw0Fi7UD/i9BnPNWKQEKZiNBrMyovZ",
-	"FOr6c61Sxr29Hs9O4j3ykFyeHp0fvVCJ4GVra7Fc2VFbeM5lhUKBKAbJuzmVrkjhs+sA4x9meRYJtwBi",
-	"sYO+3H9d0XnEg35ZmXYWvFC52Pm5qPbCIfMh9e/YiPqzs6DAjd13Maa4hFIJw6w7UyOmKD6hv6TavCv9",
-	"9kIRfNnG6W+58vN5VKkSGbDezm62XV51U97CVnr5bfFWG/tc+/HSfV6Wl/9od+Vcsi30NF+pj6UJ/cv8",
-	"mStXXGwUH1PVF/lKZhmtwjyNYnZXEhDi+Hel4rcLwEAORIFoFOW3fz4UqyRiSrG4b8B1u1KlDhjC7SWG",
-	"KtvcPtmTzAYUzlBpz4tTPfwM/j2Vqa8iVoZ0Kvwxi/s2jnOl0Xc97AVZKTGor8SIxPq+fpRC1coKWb5X",
-	"PTphWTnmJKgt4Yc2mABWkNmB1Rgiiyo7hfyO9UM5Un0scVoS5BPaj/MHY7RLLLUnh+RrL6UT5vVerWvE",
-	"No/0wPfifvrKgy752mg0vn0zj9DPmMhN9qNvpTUl/jDBHrBjXsH+rjyoDRxR333JT8QZPuTUhDlFohrg",
-	"y+phbWozW1pFVbGY07Cx1rW1cWQZkFZuzYLRZz7ndePVLegkqylY7ouFeiW5p2uuMiGjvx8mVUjasEsU",
-	"VVJgnUSjXUxj5mEzBajf3FgLPa3Rpw/5EuVnWER855RVKBgcs7q1YVNBLi/qxzHVBjrqj0nA/JDGRqmD",
-	"OW3VU4YmPq0IVinDzA2rWPrm8xeqUKXcnMn+3nhmlBbUhFOviK7HUJd8TQn+ey7+d0LuM1s918KkYDvB",
-	"gHBiFfKC6ojJg7J7MWfa27Rc34rI0vSHNAChGkTMlSNfvrX4WgUIFirLuopVFrDVu/3GmljnJD6qdH2S",
-	"6bz9ZAS3WHr/QMGcFVLN7xiW9s34goozx54shtibW+7qTfvdKK/pET6N5rpUIy3dl3/J6ToGslx3goLi",
-	"dRIr/s0x/2ha3e2fxC5gy5bbTb6cv1pmGA/A+KXcsgv5Pv1ljpDqlSAKu3IUTeP2rPh82Guq2NmkUFnI",
-	"RV8uFDoEWcBcRD6x1Z0HUx5qTCTlyiatFruoV6X/BHxko3Hz0wKg5OyEbKEAso3O1QTQ4q488l6EkgaZ",
-	"Jthfq1KeY6ppKEdTTFn1CFTs4gL6rDeqBicsAlByFj8xFs0lkdFQzacUdWs96EHSq5EJjW9VrgO6ltDt",
-	"pEsSrw/Zujw9fXvzun95en16fn12cb5tk0qRH0D9RWKEVTMa8akgA9YTiqHU52OWHLaoRcfCh5treHRy",
-	"+u70+pTkGoqbyXe+GhniGzp3nTXeQAycxyzol2yXCrfGAvs67EiCnZW3xQBhO/8DSiKGboXSp+FYKr2D",
-	"QRYWzm1zoLYdbtrlKdtS3ubtBD0BSVUgEjfI6yQZK38NYjaRd9iIXHTxZwW+ckogZNJLqh5Z4Xosw0CR",
-	"+zHVPcEVNOk1n0sSM6h3RbYogY7rLCCXp6eQoA9J4FsUfTuzFwrnaUifNzSNt82ZPsH22zqWP9k6KQV9",
-	"SLJbFUimurbRP9T6RODIli0Tb3/f9ogayAk2kWfgNjJ/2qWaAa9eX7wnShuFwlZITQvX2EGA2pnRDZtO",
-	"R3N/wWAlThu3qg+FRG9dVptpU28l8HlGm0SzLXJaORwqpldw4YVGV7YTOShfXIzc/ufiYarx7DTGzUJS",
-	"QpjmWvEvitKw+ByBXeAXMUhukQxD9EPCJ4UEW9NRSUsOOiIjfmcovsZ+/x5UVZyGYaUyusUNtG5uzk6S",
-	"UDRcodvS9ftnuZfoKNFtVpL9DAYVsCB0XnouAMxLjjsgW4EUzEt0dMcFtxOX7JZizgYBVMOnwmdhiBUp",
-	"3J1KvKOpTzSZIusUTT5eca9WGGjWa95XiXcnb4VytPzNufDsakDcJmy5SARKGa2KaMzy7HjL8MoyBrld",
-	"LByZN/p8UtL7KbXBIMNRms7UAgdL+ZThSI5/lcxnqXs1Oge8AEVaVVTd7+N4ltuBNDjgnqoUAQ9t16oU",
-	"mVO67WHn+ZgPNVFYEqJYx8vFv1c7y6o2lfyl/OYVkbgywlWZDj2atLiqYYvgFV2dsouyskffJWOXjvGi",
-	"L9oVjJozwUj/lsUuLCsV107S370i1d4S3/Q1woXiAcZ8fuHRQnu4vZWNllIgsrP9z9kHLPliZ4xiadZo",
-	"BKnM5IBXhrEaKZ9QMqDKincoupnL5Uuh2YPOh3KWF6RyJGQF0oECsEACKnyEMnKKgis+uabF1abKTv+6",
-	"iCNf2IJgwJZd6Zo5Bkq2qCYTqTRptV/Nt71OZdDJzEpsuXNutV8VM5p80bLioMDig/8LHNfVTGk2eR3K",
-	"QUmGvu+SScoEy0EoB6q4BUIanFsU7ey+xVZQRuXBUi+KbNk6cXJIPsuB2q7Yd7XYsVI22Wc5wCA0FhHz",
-	"ZcVJIHC52ixCkljeI/XgigRUUyAOMRuymAmfVZ4zjd+ttjb7gdvAitOU6BDJJDQM09Ne1w7u1pA4qi1y",
-	"uB1NlQy/tIoOIuvxmPm35Ykqi4pAwCImAib8GfHNtyyYa3wJstBy/p8fVd6iKYlrQoW6Z7GNorSF8QJG",
-	"g5ALlpWb5a2VjovbPJSYlMsbTuBenFicKrm8A3N0BaGZ/EvC1BxWYoWzq7+/49rVcZQxiUZ990Jf8S+s",
-	"IibNl0pV/w6xplAklR7FTK3eASup4ArKNwBo45qrn07s4nlMzKIUGAjRbDVjscK8WCOGCp+RyAjIZpaq",
-	"ZKiEYp6hacdm7KAVJxXElZaxbbqz4iLh8Kt35kNhMnY1D2JVZ91K/LxktCiGG65hwdFcCEaY0PEMdj29",
-	"tx6xQcQPoBwELCZbDi89gvd3O9dFcRmPzJKRAgtM7GAuVqYwnwtWAM2KixWlhbacZkzPLbx8w8pQ2ZDd",
-	"autKebnRde0mVfs0T00MAwecrfZx5iYu1EYC6JPhMmCVb0RpYSMa8aVOkeyS16E/Xm0klw6MaJZ9JY8g",
-	"FmJHWN3FZvEd99Mm445v2J7+A+Zy5tH88sOptQAAxlRpErtByabsFuaWvfRkMm0IrszJZ4O3r4tjt8Ho",
-	"C+H3rrM+pFcgr4FSq9j1nFBFsMy/54rLfsqGP38i/56yeNYTSegP+iBsoVK0oUMhs6Rp183lOzJgQxkz",
-	"QsUMmouCmGcTD6zppSduLt8dkghEMvgu1zTA1S2+R4MkFNuEJBEoeKoSuzm3pjfQD2wY+Fz4tqMyEf+J",
-	"YfNjqrhvZiss74ndX0CBdNmtwJCnuUfU0EkFatXRhzMXFB+wOxbKaMIEapxwT4E6mSlTWMZag0IygJ0v",
-	"BuWoYAaj15KLs5PjfDA+bL31Hpmn/bOrq5vTSwCb9kRSda6u9Cxk5O1Ve2+f/PjxmnClpliuLusKhI1N",
-	"QQcY52H/BkpGUVc7y2bRzq8860+Af4DuqDyifCrghxFXRsvELMSpMDw6imUw9fkgZIQ9MH9qRu0JJu54",
-	"LMUEEHnr8vRUbRs8NLK99KfmZ9e2VnExCpmtnAwUIZ6i6YJrhQ3ejz6cNXqiJ8404UYQxVHNx5enp7DZ",
-	"W4n/InFveHlvR2reVV7G8KC2ewJ8b2C1oHqsvGypbQ+yNJMqxyLINptXjn4ZKNyy0JJBg0D1xL2502YV",
-	"BhUVmXCluokCH3IFthDwBaL1Dq3Q8P+WzCBWL6CVgu04zbXNJ+zBZ5Eu+B5kVwse3lVL6xShUz1mQtuA",
-	"wW5PwH6/NshPtqaPuVvbZht7InPBcGdsi5Kt8nsBtEOKIR9B20BA+djLTNITmfsFxs75C/Pjx2uY38hF",
-	"oZyZ2Q/niOuEYk3HhL72hCWwS6gqyRBVbE5n9yqUIy7QGWnQjWCDdTi6npjbRxYnpDEIYrDldNoH6AG+",
-	"ZDqe1Y+GmsXbDWIPOI5lDO5SKRhRYxqxLvn0tQetHnu1Luk0Ox7pOVnT/NKrNRqNXs38aogA/gRtL3u1",
-	"b58yyGN4KFeYDg7EJDD85e3p0UmG8ViUN8AjkVdQ1GYggxnZ+uRP45DUzz5tN3oCLotrWz2QAXcOWmer",
-	"Iu/5a4tNMdimdcx9Hc7IllkbFBuAsYNpFBqkZMQg0VTcCnkvyIRNBm52XwodyzBj+jIHZ3MRDWsElUCR",
-	"+5hrzaCEvvtt+7AnJtNQ8wjS7gwCRzgdl2JH+prputIxo5PsGvAX9B8HXN2SaeQipmzpcDj0Rk8c4daA",
-	"c3bCAk4JlBMFx7RLhwSfLiSv24hQOIasgkw6rb0GObGGZdUTW45yWPuAR4bcXDnDqvMkDRH7WArNhK6j",
-	"RITrFOT0miLNGUshp3FPXFIxQsw8G9bPpWD191A2HJhKpvGT5dVHkRHB6u1G0xbdRQajujs79/f3DQqP",
-	"GzIe7bgu8Dvvzo5Pz69O4RujRGCRK8d3jj6cZToodWutRhPfszVWa93abqPZ2K1hCXaQpEDsM7RrB3oO",
-	"wG+joh5pR1iW3YiLqIzA+4c2px7JsnmoXUM5YCszOHCLbUQOPasBu6gEbD0HrUiN0JAc6lmAuaJG7XzH",
-	"FdbpVeBRV5F0hZ7bzaZrhWabRGfR77N1/iQ2l5/zDr5au9ner7da9fbudavdbe51m83/gZw3gBbed2KV",
-	"OYGa84rUmsE+e0Vf+vX2sNOqdwa7tP6KHQT1l/7eoEXbw13WCaCn0Nznjuw6r4sdbtc/GLRZi9ZfBp1h",
-	"vUP3B/UD/xWrt4Ztujvo+HvBvlGMlkLfan436EM6yMFuO5TZ0Q7Yq+Clvz+o71EDPNsN6q/89qDeos2h",
-	"ewajoeJWOWzBHj4WaF5MU//mlTUyVNCnsNNslc2QoNDOjaBW8GYBfrS7+qM3Mh7wIGDgmOy0D1Z/cS3l",
-	"eypmttMXBGDsIeYu/+5MaBYLGp5CMC2oQq76fA0vhBFfzSkdGnoElbLNHVTZG2rYPbDNoosJFbY1HRl0",
-	"MbqD2fGufcsoYw91JC112zoKuzJ9Q5W2IBQN8NNQX8wdcDSCWp4dgn5JNAWNYTAj1BIAED1yNGHbknBF",
-	"Os2DUtKAEyKOoN7JVJLBX5UsfM0i+rcsolbAz3N2b1E0r/maC/5tgVy11oNrvfv+tDd2zX3IbMLivbTr",
-	"wJO117MC/r+mgeuO9yve6GaFG30sxTDkaDnqtHYrkYB3NEb7Vqe1V2UhSbnS90bwgeL9vyXBwauW3FjX",
-	"sNixdmzbgl1b1qQpWOHfzDYvjNgglHKZJAMMaIcWmgZxT0ADomGIZX+MkEjtS5hU5EhMB7p+U0GcgGyE",
-	"aCNYlpKeH5hO6c7mMskfmak/JYn4Y5CGzuovzqV+I6cYgPSbXdYLwUquxmFyg2dyCjKAuRQcuk9ScxHI",
-	"VIRGNXKPnWCxqaCQyegsacyZvpLDlBuDit9+KScLO3ZJO1+hlEBCKjBmvKAiizXYgp5pJKLERoLIR47w",
-	"56yRHMOk3YsListWp3mwXUoicEJYzHsAdZFWdIqdxwAHECwSSjFicUK2/nRXZG12+1vdKTxNJ00DSrir",
-	"lGV+h+4NWx4xCX4swJ/NGOXjL5W3LL7YAJ8PVajEW6w/IsJGoZbLJBezNi8bZ3nHqhjDX7yarRI6b5II",
-	"MrfZWpCcyhGACTvh9vqe+yyRAQSaAktv7lEQPOba/mkv6291946CIFFjZdG1q3jgTyGaYsBPoTya4IB2",
-	"eSdWJX2hjA4UMKE5DRXZAlN31hBvrfZGDy6w5m9DNUsxIlqWoux79j0l0aaTRF2nAaRfbocgSdEWVrGS",
-	"pM2exBf+PztLQ8ajXEKgtSty8C1BwyJnhvw57fxlRNJWakyzM8YyzP5pJde9QZPuDg9Yfb8VtOsdf5/V",
-	"D2hnt94cvhy0g5b/iu3trS25QgG1EsE1sa1kDzhzXH8BWxT0AUvdXywgthLBwlUDM/ESeTF30dCJtPSy",
-	"oWr3QhU59ohzRvKYwCzKI9CRfQYmemjAPlXM8Gus7myIhSvtFs5czIRKu7Pb+7HUUH2NQH9XQ7W7i9hf",
-	"XiXvvKw32/V2K/dO/u74HDJn2JA/WLdBvzNsU/B5mx1abLy+ueUWozMqWm6tL/avcFv+JadxIb5uOZuK",
-	"xVlASlXIsuzVeISFtiiGI/HeYwIbogTyMotqNnXHIR7Heq1ky0m1B81tFyPjbhS3udZuc+ByrTDoXtvw",
-	"lY0NunMA1roHzfwdKEX39c2/Fs9/XfPvr0oDvJqtkpm+feA3gxZrD3dpZ7Dn7wcv2avhAW0OWn472GWd",
-	"4R7dH7z0XwUHrDlcm93aWpKZjS0hGKl1w9Xn/33L238xS/EiiTnMHFaW3YIlcx0qh5hZJC/sfF1pBrqT",
-	"twxDQKzKuyhGuAhBbGIA7jUeICm0KkXR5+6r1KxcSuiwRpAjdHMK/Ry6o/yRzx9oFerbVRVtF0eedHxv",
-	"FUSA/1JF7cXdDJ413SezMpn9dNg1K5EVnuC2oCheJlxjTJMdO0kmspGvCdVFXc0jCqhP6ox2yqANC6Ex",
-	"gxg9F47zyT3vEoOhn5YK1DcA568iT6+t286psr+a9lotjmVhOdZjVK6qmxeWqermOXlnblUY5hdrhw7p",
-	"wC25vRD9YpdsdcN1/VabKSGouVfTQQBZ/xIqiLlXNkbELNpLL6wUzIjs2KDeczd6pXe3XK9PbdaF+ohz",
-	"udgAAacB0SRGNmdYsDo9tdJfEvMCga2qJ7Y+XFzZTIaUxjlvEdLHbSJjD3X7NDLWw3Evzk6OE9dxJpjZ",
-	"FoGHnUjNAIm6NDk0EEFMC9ol3YsUYlcg+m+JsnOjrIV5U11nw9s7H5vm2ll1a76MY+br+ljGitUHUDhv",
-	"NneBN1CUUivar6gn/WbE8HuQwSc0WzokRm/Pc0TOH1nPQncjBuAvuqgfS7oXpcZMWE6ZkpVYxmPsfDID",
-	"KTHrF8EslYz/Tt4LBWXR7DLkvWDxYfK8J3wqsg7xDF8wfIqKGZkwKlSDfDi6Pn67IGrC/f5EsEA5zDvB",
-	"RjFLKPQJfp2Q6FXa0Injo1uQBwBsJlngPVVJCKQDa/vZn/9bXR97Vtn7E6PyhfjnrLKPF30KNawLwRL9",
-	"ajAj4IFPFKv8FTag2dBmcpSGqMEnVWwNPzBdjMHNPwGf/X5KxxM7CZ9NJE8Y3AZX9im0kk0iacxJ2+g0",
-	"yKTxx0XX2zajtAmPUcwgE9uHKusNgtQHIxaQUVqzZJb4wHUHWIH7YY7TREIul2MhwMgUC4cYjJayWerM",
-	"NVhJNZQKkpUVej7tqAMw8vCACb2EDd5EwRMoKou3+kPIqKIid79zhpFN7iACW03R+OMQwKKt2owUzpmc",
-	"fn1aCOcT/Dlp4rOqUqyqjDE10plSAPc9YtDcVq02yOmlVp+UvgVkGNLRd1RjMnEmT8ANCq1cb+W9I/NL",
-	"LF1blMRyILVHKDk+c8LhNhkxrQjNxBc1egJCbjDfyywTSmJD1MrAee8hTg71jrFUDDYYjFLmqyW0/kyp",
-	"KZD6p3fC7/5VnPD79VZ7/h1DbF8uc8K/8ltBdSe8efvvk476x+Cl+Pil/fBTdBBf693Z2+H+6Mdgjz07",
-	"3Z9p+NPScCAMiyGrWCN3QR5/Mk//HPmGvPwdVyR256u5T9+WxgiyB7OLAIOmo4UCa+TsBPtBuMI+VoJm",
-	"VrWGchF0rgSAR2hPuJ9OuIqkgt45XlIXYCutt3924pFPvRq2g+hCOYlP27baxwl0kSBbn9SY1tt7+3/7",
-	"5Ax5PTGgiu13XB8rG2twfXS57WWqDihSVnWAHLl2Xu7bZCd6wgVEJ2FZnlUTKPGnUHBiVsQjLhk24nC1",
-	"FFaFLuR7Uzg40gILcyURZ3osRX+332oVpxMkPUTKAhwyTX5+pvUvzfrBL/a//Ub9l69Nb3/3238UZxis",
-	"oRk81DWFapwFkRVlBVuLCSoiCCAYFiau09gf8zs4Z7M5tkqImQI7Z9fhuEvdn/b9HXzZvvvNqxXg6uJt",
-	"oVpTf4wlXoY8ZGa7/9ar9abN5q5v/oB/sYamca9Wy+77Yg2w/H1ZXg0SanxwQaC4YKNo4GxZwpOSxivu",
-	"BiG4ZZcHl0C2Lt8ck932bnN7xTpOr8vL37rNPsXit9+8Wru5/6vgjZXJIOZCMxIDCdiC496eQxt3EPBw",
-	"1Ursy/ju2qvfrchq37s+VX8ywaG1v/oD2Npzqa+o5mrIoQb7r8zVzVe7lXYwaa40Zzm31D9Xdxyp2PXR",
-	"JVqfPmHhQmgC8wmSWSKdDVuKGbONZyqkAyDTD23PslJOfz82Oo7veI5nU/C6EL0HMGYD+LDvzpjFWHQW",
-	"wyHwtfsxR8NaT+QLKi4WUPTMcLngpmTXEpeT4c1CEuwYtYytQle2R4c6ZXpiIX+c81GxAaeCtNoILzLd",
-	"Xc/9o37HxB0WlrI/RDyqpf2unBzT9luDPdYcdIL2cJ/uslfDNjvwW0GTvhzs+3tBh+0O27Q1aPoHwSv2",
-	"crhP9wYdfzdos9awSQ8GheX/u4VCXl4usLJA9scN4oNybcUqBghlkD1Bsr9EvNDrtCJW2sKFaAndBza+",
-	"1LaEYuF1hhqen6BZXN2WeDPvfyJRzIXGCmqfUDX/hGVxVZeYdU21OSf/lolAka1Pt9MBiwXTTH3qQtV1",
-	"RaChrCFMPg1tvdRtDy970q8xu8yk7p/1yUE/G/MjVMF7ochPyRxYt0yRLTENwy4RUrDt4vtOBT0z63+0",
-	"RRqX3HdLBiHGVgWDKC85JIkeubBBNa8GheKg9HWyCjDAODN2+nP/sxyovuYTJjEZ181z4jqM4SPQCD9j",
-	"7V07em2/2XnVbNaKx52wiYxn/bQH1dy4+Bz3tmBws9eZgZMzLBoqfZjCtnNH452QD1zHNUC6nRQVDNQT",
-	"+sAn00mV3XiPry7bjVa7ebCP25FO08+1Mpw/wxQdM4BlTm/lIn75VtkglGJnAR08phEd8JBrzv4asZJX",
-	"6ETzM+u2DaipIl/hnDwst/gtRwmpoF1nw61ADUM5ylg1lpe9gQSrCKucFhVOPSTg0OM+GGnS6s6uv5OZ",
-	"y/Y/LBJF3slRuX6/wiaediW6uTk7qZUp1itkZIChVqhPafagd6KQ8jwlrF1dn34grZ32UnWuui6F3dBd",
-	"Uchn1epZtVqfcnwwWFo3CAs4BCiV9hwKOYWqxyU3c3terLKvVCAlke3BUFwyy8YLtZvNVM1xkQLwH6wU",
-	"3SBnmmg5hd75gvGklW7SUEbI2IpPYDHloFj5Y0YjwoScjsbWNBzyOybMmqNYDtgixck0jnisNJT0mahd",
-	"/JQ2iujCQJXZXwaeEophd4sr1/Cw8Rh8sdXtsYBfij1vGQ31GGXbDC4ogK5LxvAY2XoOhbAAdoaFFLsk",
-	"r23n2QAN4zKKWABSLejBWLme68RdmfaMbZCjtJMvxJnYkEYmAhhiSdXGlDscA5Tfi708ccmLMjXVbXnC",
-	"twdB5+X+3qBT3x0OB/VOqz2sH+zToD7093c7g5dtOhgEpS3uugWCQMUBsfPNXOdZ7H2YtsSEIFkb+5Hc",
-	"jLRhZkH7wPwq8XFVkKBrWG0y6zu6lQScVBpgDWF1vrtt8Z11KEuVpVSYyZ6Wi392Y/5mwSFwBoQS7PJK",
-	"ZOzoKkmRpzIvnMt1XLijK2TrN8CzMg2irervOlu7pqDY2dmzwey5Ht4Xx2fEunHQsEAmVPAhU7onnDHh",
-	"jsV8aOmSGUvGukFeY+eQbGtSrjLtRzNOSQ4UNuOKx1bFGBgCDkjbEwIrnL9Q1hNyWOYuhCRNdCmyoMRG",
-	"aS/a91YOSqj3Fx49ie/E9py1PTt/Pw42TUfQD2LKA+tn+8Kj39DP9pSer6c6u2e/158jYOYPqM1dINnI",
-	"anGZHrLg/PrCo0dobYvNt1clWLnJB8yXE6aImkLTLKJlpuM3pDhB36C3N6/7l6fXp+fXZxfn28uk8xsB",
-	"3WWfpfOnkc6hU6+N+s724XU/LUrviXye7XL/l5DPXVwslCym8e1z1sxTSdkho2jBgRxLs7c5YraBjF1S",
-	"lvUyoT2LVMdGmSFVUxmDmIEHOwIZ8BrkPY1vjQaQlPEc2ta2ZTTrp2eK9cQUC4MHngnWaoL1TK2emlqZ",
-	"65+hDpYsPIEdYGUQUVoLLG1yKNg9UxrbVHlGc9PQW2wwI5qOvGxXN3M1PKjeFIEtAJzWHpHDoWJ6m0Ba",
-	"nuYTdkig8Tg2fXb9eiYQt7uExtn4oKUht5B4mMCO6MkeKLSGgyJOmo4aJd1DzR3L3pMJfUiawLZfFTTP",
-	"XjG5q/1orRMls1rasdkFZRXAcOWrzOGUAWE7f68Lwk/mswIIPpjTd73Li+bDaIfshDaAodbdayYBB7Vu",
-	"u9lcUaZtYe7zqetvkm6BlkTdosWjCBrEz2JwsvM3K5WJW5Nn2nitn/901vgopLNflzeCR2ddzviLZ7ER",
-	"MM+iAhy1IVG1bmsD3vkBO3IvcM4jpItZ3Py988zftEgXFgAs5kSPtzWk7uZyf3EaeJR4ix1XjqdCHc53",
-	"PE2iTQoiWpbyNjl6jjZ5jjZ5jjZ5+mgT6G02pLF1fo6pIgPGhGvo+3g6YrlVlbA1DZ2Ih8XVd1M6ZxQq",
-	"xxtRsjZSs/KSaFz0b7si/ZDphq7De6pI4tVeRnCunNj5bDL4PiEIfy2bAD4hAdOUh+rZEPBU4be4rZta",
-	"Kovp1de1esUlMXupo92zuQSGGtke4ttItEI5wn+kbmZ4y/wEVrSe2ILUg7FU2kVr25A/oy+7iLokFIsM",
-	"QjkgW9gY3bPDemaebYy/EhKjtVioWE/EbMhiJnymuvCl7bg+ptZgYekShOxR4fqtYyCXwF7eiU/LCHZT",
-	"7C1PZwrasZeGaEDwXxJqBPIprAE32CZdW+Zjw82wUwSU+YPe9Ek51wmd2e/SQz9MwLMlRDLzdpqdFREL",
-	"eMpPT+o7yx1zZgPux1BEPpyZ1SenE8CxjKRgz3FHf6jUxzm0LAiZVFrGLHiEqRLCKUulqIsIi7vApJCL",
-	"FPJbRiIIVnK1v+BSD2hoLmRsyVTsj5ltswVXFeNxDcTW59YTmRZWh+aBoBOmMNkhYBETARP+zGI1g8vI",
-	"tYv4TAoImFscxGZvsJsZ1BnoCZBMtzTUohlJ163PhtIaatawMclMWMIHoa9QHscIfnvNXXxoJEcj7ims",
-	"2twTMA6dYHxLI5PuYA4E2y9SG5icxCLj2FiO1AU5Ix0toiQYEnwJ5/JocQ+S1bKdfF1EdVZkkrdQ5t3l",
-	"OgJTmH8O5AhQxRa6WSe+GRdTIMdg5f/cccP5Nh59537tPTJIApp4ulHgwHqqnTrK7lIgmWs1aLbrMA24",
-	"UgYB78fcHzeWBnybeXgGOa12lMTbO80nn5FcJTQ8Ecp30D5YGhR+pWmss15ZuCAY3mhbbWKMI4hjmahI",
-	"LHcikxCZuWlRxdm2JdWFJLGcanifDKZmAkMOkac/QIQa2k7JRAasQY6c0SSXvo0dVdNIzZ4AooD7DoHt",
-	"tla8TQowxAwcymNGbi7fWeEDIeY2eiftgJWmtAtycXzWEzagMx/PaYu4FAZzHuXNYmllelyb3ZMSueXS",
-	"req1NejOFeEqvoDuFY5WrUuY6I2MJ7VvGxrGUq0n1r97M8+ftgzTo6WWS7zBc3dWDochN8w0lhPQT7LK",
-	"e054SR9UEl/y135dcpMhNidQE2fIw8RWhPoKBt5BrFtya5NUJDMo0IM3lxfv8yUqEoNTWiECqj4bgJ0T",
-	"9u319Qf42fzjKm1bl9KVIdNGYLDB1paEbC1kWc7ZvrddRHbmCLrzZMeuykOhJhOFThOa482VUEr4AgIX",
-	"ytEqmoKV3pZW9ptMQ80jGuudoYwndcODgEULXwY2u8ycSuara1s/IR/065HsD9LXTNeVjhmd5J881L/w",
-	"qG6wOkZD0TrZyvMrQ4pXufzrMxH8axDBE7h3hBLB7oH+JbcuuWcE9CM2mj2SAGYY/PIMvCSLG8wsVqTJ",
-	"pnK/UMTKxXNJ3Vl5IifdNYrvvgGp7OI/SxPPF+nJpIm5zOY57Nx+1M1SAzlZW4fZuuUiIOZTDI/Yrq7V",
-	"TGjAyGDWE+ns+NgjUoTw30R4irgwn6UiS0UNA+yemZQxtB5fvb54j3abIOZD3TBKche+M09IwIdDnDqR",
-	"KCDlyJlV7OJ6Yiui/i3W7Qmgo5fN4vVsVeA7FivznYxJyH1mBB2sUB9sN8i5xNmd5KKm2JPep4od9kTy",
-	"DFUeJGApuGj2FjkTuo2UQ+cdSl9zHfob5Kgn7F464JKuMXYxZMKhdmXaDMYmrqcaYC46k9oJeyKjA7qx",
-	"DAx2oiVKG5y93dUS+epqICfP6tozgX1CAivgttdzZBboThp1nL8qC74xg7eVKSvOsxlpxW+3N1XhpPCZ",
-	"1xOOqjoljlTV4SIuFLpaUlWIC6VpiG1GrcrUEzjIYJapzYt6H410ShOw2d/fHAHaSqh2YvHj1jloJyHR",
-	"1MzUE1xsuxEjHi2M6IZEqEU0cQMoJOeUhNK/nWcfPfG06iX+AZjTE5kT2spwL3y87ZHjmR9KwU7+SVqN",
-	"fQD76sPJP0m7sWu5lMsuTXOgs/pqmvOcKqjkNTXHA3qzkBkcMR/CkRdY+nIn7rbNKMpUZ8oyWrCB4YIl",
-	"1tVl7DSbrp3zEgKOSsKzbvzMcZ5141TcLFOL1+IuVnoqZy9nxfptKvQ3ym6tZZjPgtfzNfhugtecXpti",
-	"5fbGtwKaI6h1aqDaT+ohV9rVQm0Ulxe9glefpqKw60T14az/0+m/0mINTNxlXbANwXTsp4+BDW5UmzeB",
-	"v0ppXnzzr1GN8hwiMkCimkVMLYTQWgQhWxiMAXUp1fZiYUp8r0LInB1wZ1mwXLvZhBLYTgDFiC8IHmmQ",
-	"j2MmDGOhE5Y6ydkDV2nkGlfJR05W7DQ7PYH1SnDU0BZCnXClzDcYmrJ1j6aczBUx4KttL2dUIBIKI5SW",
-	"4kUMSqLE1ut4VIDcc5kAkEB1hg9bRfj8pG3qfk7uafHNWwBu1f3CfQn+GIFq1Xfp/KJ/dXP8tn91enx5",
-	"ev1Um2WUNsRNUEwCmeJ74y/ULMjGyTlyNJgR27ulOh1KiwyUFzA0BGJCIxujBjRGS/IVW8oB8fOAUH7r",
-	"4l+GmtjOIFtUkTneKgLVE1xvH8I3hIk72zIH0iYwGISJOx5LMTFf3NEY8j5g4oCcH70/xemguBOZYG4v",
-	"1z1hiFIdgkCpJjtM+7ZAs6Ou5tMGObIrMIgDGKOy5RTJVIQQVXfHYtibFeTsKFjZngckX5/hZOD/cqy0",
-	"JE3UTV2U9zSQMmRUuIzQzUgoDQIwZNPwQ2xWpjlbR1w4E9FUW4KbHSClusgJvkunuLT6qJVIiCXEznA+",
-	"nIYGA4LAEtM1ynG/t2MXJh7I+A9AnZ+bqhXRyaMgSGU2dEvocZ4uTSH8NTH46hjDGokKqRpvb0JSE9kO",
-	"AgZ3poi1JVrI65l2mfwMcxEgwNmQdLD+btn8B0hJUB6a9dQhwWB9bq2yEPN3n8a/mxWNuT/uiRGNB9BR",
-	"Q4Yh820IHSZfYIlOs+hRTLFnG5eBralo21HgCslYhoFK8ycARky2QNq8kHLRaDTA6UUHmLHAZQOfNJKE",
-	"A+zErPgXhkQ3pBG5HzOs0DjrCUiqICGdQfSzbRqnphMIrmYPPmNBapIOuLpFKLfTjhIutBMKBZTGHd/A",
-	"+Tw27hiSQfCTqflgt2VovDmrWrfd7LxqejVzgLXuq9ZBu+nV4PwgDdwecK37crfTbO6208zwl7t7zfbL",
-	"dtPQJBega6YyKFPrtvd2D/baSWqY+ndoGToeXebNTqvdhP95Drr2tzWjdG/KyOPxNI7xGkG/ub9CxwLE",
-	"fefmhvthiEhZD10XN2zvTJUujNhtd2miJ2PBC4V9IUGKaJAj39ZyuWUC05JQSY2ZnsaCBUAAZ5ivBDyN",
-	"jKkas2D7sCc+8aD/CSmkHdmFzuB1+sSDT8SncYxN1yEd4Obm7KRURrpRLK5cTkXbFv7OLMptB+MyOQlb",
-	"ey8t3Fl1HlhEyTQ8X7EkqakJOZAVqrWAgykMWJzrJsGD8vn660xo0Ggk6/bjd2xE/dlZUFu1dixSA71F",
-	"ByyUYmT+KgPJfNHXtlNxAWSuufKjez4WmcVcB/fPVMw3cIck1P1hc/DS32f1Xdpk9Y7f2a8f+C1Wbwat",
-	"QZvu+p1gj8G7/aovb2pMw37s1bRXqEJkY9JiRbYiqRQfhDPbzug5sfVpqPQN7G6y2Qb9sbCUo9NqgVBX",
-	"aCpj6fQypTlLmSFGESJfPkLvuvQ6fQKIBLt3+ZY0Q73RKEc1KtU9sUU1CRlVmrT2iT+mMfXNQrYPM+Uc",
-	"IW+LKzJiwhBjl/6ZjJdwAQgFgL58S4l3Esy4lHxf5xdRiWqXt5dNyIp7tRKJze2cltCfPSF3T0DYJlwk",
-	"Vbr2q9C5NfVahL+ftB8fR/29+O9tv8WytGl/+JK+Ghz4zaDF2sOa9xtQRy+jgt8AG6Uqr3vbWgvrat8p",
-	"vgWFImZm1D+TCv6blSqF/cx3FbfU0CZsGFKRXKE54rQRwXSC7V1rZwgi0XLp1r6T972MYjmNQPlTrKBU",
-	"6RuplAzlaGbEzjc4wD9aayelJ8P8YKY7N9TiCUSZuSXKiCCE9rK2Erp0JYf63ojolwzq3EsgWhGNYSLs",
-	"xbcQNyYnbsvseLvJeDhNOzNGa3GAI5v6nxtjf26M3dwY6wtKycbalVcUlywqoFFCy8j+gCUQqpOEZPbf",
-	"hDY8+spWuxSZqzl06+2675Y4I8vEmYRQ2D3fQoMGoYrYolbbS+6hi4gynxZdxIK6DoBebjZUlJJb1LKM",
-	"HGfONKqFj5LrVC5drKrymJYfSxG+cEaE73xVs/xMdc/23l5ejqgo2mR+IVu92rkUrFfDSMbkgOvYqZdM",
-	"GBXKKRHZtv+Lt7t8UScZEErW0mke7BeC/+sTVvNmwFwRTyebpNCdnb+5qC6KzCFuUJyTbpETAgMolnBI",
-	"W3ShU2kqAtvMDXHzMMmR5goL1aAss7ak6Fbb+pVWax/l4HdqS+aS/jFocCXVNQExq8M+ncBVTkfXJ91z",
-	"zoZUstr5uqL4UlJkxYKT+D4wdFyRLSH1HL9dRuhxvHJCX5UwnAUfqB7XnoyWtNc4b+w3tEZs4V8WmTfC",
-	"no3R2yup0iOcPLQEL39g+veHlGsyuEcL6mvzAyeeLxPHn2n+6n5GIqOTbSqVU+2Pi4rnodSRyCKxTSqE",
-	"a5iTGSuI6TdRQJ+YehcKmDZA6RHyceGwwe9CYq2IYSdSsOers+rqbIDfj+AvhT12jmU0M/NO5F0GEBTs",
-	"XaFEN7lTW6FYEURYLNWKZTT7/pfN0v/HqMNVQTmCJT9Lbb9zFeRxCP0U6omtm1Zm97UNuW3EPRYuxGT9",
-	"z3JADN4G0xCgxWqvSXTPVsxoiEXdljI6nABu3SNlsgEEVbo6eBc/Oa0bACx6tvjqGgIZwl0kkF385JGP",
-	"R5fnNnAj2SKb2GlLyG6bcz+9vLy4xPeSjUuzOmNGzcfb37HR+iPPtRgBuRjKTCG+u9YO/FKGYle2sbxA",
-	"Nx+XYgm6nImhfAJkMW9SXztXyJynbk68n2o5oZphW4pknZiMK3xGppCbcXl6dU2OPpzVvHQvINorpsIf",
-	"nyMHmFDoRA4pVCdQKMcWP2/Xm61c8XNfTiZcV3nnLVXjWrfGOsHu7iuzNTbbGkRWuP3NRqfRNEhkq10Y",
-	"sCxL+uHDu3q70YQw7ZpXm8ah4VtaR6q7szPiejwdNHw52UmWlPnXIJSDnQlVmsU7786OT8+vTs0kTu25",
-	"uLrCjcJNyWBijUa8f8tmhkSlwLYa+43WBjcR8ccgRpl6hOj9ArPRvaTChsFtiwiHSSEQ82N6xmN6xzKN",
-	"pJhi5JbN1Pe4kYvXoOrt+mxjHEsdd+aFhaQp8FF4REYYeR7OXIMCtBiscOX9KAdqtfsgiXFKIeAqM0Fh",
-	"DEBk22w/vVCE/XnW+OAddAj6bawMP3+tMU0hFhWOCs5g11oXOs3UOWnrGzQ0jRujLzWvBuXKU8rRrDfb",
-	"9eZL0trrdva77YPGy85+89V/Nfe6u81s5dhjaSbWUMUZDwGmbJlTnioWWwAe42T8UQ6qehgNxuQ7/8x1",
-	"hvln/VpqGtY/0AqNyxMI4Bv8BCZ+lk9XOTg3IR7FlAvo1Pr+zgsBQEDjJYCCjphAOz32JmAROqIFidlU",
-	"MftvzMr0uTn/BhlM/VumMzKYEWQwiJ6qnhDSvRFJGartrhk9E3cr74UrSUeoulVkKGPCbU0RAxxXidAU",
-	"ZOO/bNR7T7SbLQjV5dAA9iONoY8A4idRdAbJDbJBjsg9G4ylvCU3l+/I1oDNpAhIwky3yYjZlFMzLVXk",
-	"x6uLcyIF8fH6cim8nlB8JFwNECrI2/dHx/Wrt0ftvX07pZfxh0HcsCtfHk9DBns7jUNnPC4KSUvZr112",
-	"GUdY6SpGfeUseBo3catsmoSk/Rrq9zwbWCcvLBuEJmg4U9xmMESzmI/Gug8xZn0kK24JzPfT3rUziJGz",
-	"f064Wb79txS37t9CTqRyf8jP0v3TFu9J0sPsHQJRdhre9uGOJaMLdt9XRmVhcW7gfnYq+Vn2k2GSrLMp",
-	"CqLwjz4TYyNLJ+Pir0BmIHAG/wbxOfeGpTfdg28bCI4+FRdAZdR3SY0rcgzvdr6jZ9hdxUXfMJCoYI6D",
-	"WiJUpJFp7DpABRJbiCkM2VATOdVd0j44cCkWvRq+kKevSb4ZaTQavdryhnHPXHjjoh7Z+VzF/pxOYRGC",
-	"mCtq+aaXcEUbVjhVjIA2tBnzXjQpmVcTd3epo/CzHCz3Ev4oB39gFyHI7q22VwPZ9Q0XARejMqF8t9Vo",
-	"QSpYIpUvivyGcjyxxG8L+GDt82Ui/9pECgT9UsH+kDBNDa1gSvOJoWZpWc8hN/IH0BqXMThhVE1jFpCY",
-	"avbs5Kzk5PwsBxsJ4UXXeIfdmdmX3uZe7bMc9GoEXk0LaRm+s+X6oyYDQktwKF6AHiQUo0OqdNIxiyuS",
-	"6KNExuQNtDpcQjB+lINTAPP3TDOgsypskS16l2+wCk/giHoioJp2yddejQc9uPw9e297tW4vc3N7Na9n",
-	"iE3PUJtvPdET67dnxUNDiJ7v1+r0dXNC2LhlBDoTVdbEWFdmI/G6FOhuj72RWHK49B5esiFUVIfbh52j",
-	"XPNiJO4vFAgCCvVfaksYg9AGOamKh0zocEYiGmtOw+2lDBozmi5hjOWK33dVyQpHxpW9wbyhZaNX4maX",
-	"2dGeLkbhCdSJxFRv0/gzfgzAljzm7Ozu1R6rfpTZ2S0+cCmwjm2BEuKKt5Kby3ceYSARpR2NEBWfA1e/",
-	"pz7gLi1J7r4cZhpiJq5mdzGthpBifwkJs4RpDSK2XD84cZiSwLll6NlUaB5a6QBiu5fGv9oxygnU71GT",
-	"yFbEzRcJSpIgB1xQcJgsxE7lRoqD4X89TMK8hNGbNpu7/n8/TELnBftbr9ZqNI3kZkv5/q1Xu7l+U3/V",
-	"q/03vM16Ar+Kg2H38uQNeZiEQnXjYPi3HpCf7s7O/f19434XqE7r4OBgp9neabfrcTCsq5nQ9KEu1P/r",
-	"1eyXKgoe0k/NX0iuguGOZvHEvGknhml37LwOmOUVBnJbYMb+r8VyS+vu5J0IGj7Wg36y8WTExMMkxE9V",
-	"XQ6H3Geu/0njXsZBlIh4k7Dhnqw/cVkzf7zPXeIYiDnCgA04FXAagfR30BLIxag+oWJKQ7WT2CDrOPVO",
-	"q9Hc6YmbCBG2bjC+S/Lq6SYCqW0nlzdX2e7+9ROuIAmP4znkv6ZaU388gfwOo0pC/fFe7erDyT/b/Txg",
-	"/dSr3sdSLI04GD5bq34z7lSZ6j+eCWE5lvKqzEe2Al272UJx+muvdmTPBC5xr9YlvdprRmMWEyRUn++1",
-	"pVG1b13wuly19/bJjx+vU33YDymfKMIeIo+IwdAjnzU3TLYnAFQo38cDu+T2bnfvoLt3QLZsw1jNJ2wb",
-	"fHEG/D57iHjMbE0pMpkqiBpqES3JbpME0AL2ns4gvqgnsAyOT4UL20SHXrTdIB9jKUYk0wfXVuAjnWbH",
-	"M9pNGssRSKawhsFdmww5C23J054AmM4hwAL+eWUWhDYc8+cpAAt1bqiNDyRayqWuJTR1X5vPbczPhn6U",
-	"pG5At0bvmZITli2RktnMTKxNq5k8s0qF/TTJt4ZnORRDq5l9/bMciw0EbFhuQjHmWMdD/f7+HohvfRqH",
-	"wLJZUL5Ycztm6yxxgtMvrM7VP8wsD8d+9Pqe3u2Su6e1rrukbPZjk/3ziF/wH3/6R+vv/N3xj+PBD775",
-	"++zmy1nrnP940GCzH0P29ohffD5tnV+fzi6uz2bvT47U2WSP/w8/239/fdN6f312f349un9/fM+puIzO",
-	"Pkt+PbltMn6mzsT558Hu69D85k/+Mf6f4x8PGnftyx+u1ek7Phncv2lS+jb+8e7k/nh/MPjSOpC89Y/w",
-	"/vqHf/f3h0216X6WMVI4xSdQqTqbqKqGeswVp4AQchkTh6OQeyl8GcfM16n8AnGR1ffCGWkWtgAJGxRU",
-	"WJh5KyFqLxQxAFuf/ncJt0xyDbEeiu16kgIG3VwyJGmRu1mOlQv8su75UjXqRhgRjgVJEhgUY91KFT41",
-	"lvdG20Oz61RM4QMMMQ4+twV0+42N5i7YdmMhu7knYhYxqhWJXFOpkE+waixEdZFUN8Le0E7BNINClUAf",
-	"y8Vu0fkPbMhJT0B0AmxSGhkbMD+kMQvIgCkemH21gRQu8oIaTqvGzrqQlN+Bg972EtfCmIogZDHWqkUr",
-	"BcIhBVPoA50Hmw6UEdGX8a13XOkb3PKKMXLugABerjJZdEUhcpmIiep2srm2E8IPpwGz1RsHdVfGQA6J",
-	"G71s9tjguOJ3+byhgA3pNNTOwrZQHtdbum7sy4anLIWmHEJ9uCJbPlWszoViwoj8d5hGXwTWQiZTWa7S",
-	"3HfWG7a+Hz5k1Ix8hd8XrPAoveAe6dXqE1bv1QwN6tXqU0EVBunUe7WyJdlX2AZF9dzGQjM/bHWHhUVh",
-	"VwM6K5tTceGz4upLAZaeekTK1h8tAHOOoRpyeON85HhNbJ0Y/GNptZgxhGl/rU2CvVq39vLg9GXr1cnp",
-	"q9be7u7R6cvTl2+O283W672Tk92Tl3svzQmMaavWre0e7785bu83d09PXr15c7p71GmftE+ar1+/Od5/",
-	"edQ5eHX05ujkuHWEX7T39o0mdXB0/Ob49euT46OT5stXnd29vVf7p83mm5e7B82D3b1XpyevTl62Oiet",
-	"5v5pc79zcvz6aK/95ujl7unLvZNXu2Ys/oXVuq3m/t7+7stvtiBOy7mJA+drbh3Um516e4+0Wt3d/W67",
-	"2Tho7rb3OomzGd93MeE8ZNfyyqei8YVHjwoltedQMZrUBbI9h5D+FiGkifhRFEVaLO440Wb9cNGs6m5b",
-	"n6X6t5V7eHBIUNbhYkS2nODjJVIPtlKDGBX7zbWrcN8Tmt7aPnhJVzTwmMFjKMbuWWcq6LjzNaST1Hwo",
-	"9KogcHMKbm4UNu7p7LAnpnGIXTp9RcyEhGKkJ1T/3xqGFKQsK98oxgIP3OSJot5qdF4o8jWUSN488PzZ",
-	"aLdv24fWYdkT+UJjuLSvEdVjDxjXN9sflhsBXYJghDG45qsXitAwlPfQpwStAk5SmtAZoaGSRloz8lJP",
-	"UJXZLsNT0HygDokVEpQ1DBAjQewMaWizMa7Nn2/Mnw2S3RUlp7HPcCqUC3silDIawElGMb8zIjf0eBW3",
-	"daiF7aJcmUr6CghyeXr69uZ1/+bDu4ujk/7Ru3cXH09P+m8vrq6vKlgnkA4t9X/u/yqBr3PsaYnD9THl",
-	"hJYMC2Xl1xajbtJvyyeIpoOQ++sPjsWX37E7FhYKaFEUzsgolAMaQlQcdBNtlO2ekRZmP8Dby1tBLEz0",
-	"jtE7aGtJGiOuPdJQd5h+hCmeV8fvMe6pdGo+EjJmV/5k5cS/YoQysEzIGPtag5qombyyE66ikCYNUPJ5",
-	"ZZNZw/yzgTRox9rVdubC2gwfufNVbvQ7X72GfLpat6bjqbitwTvnhZPe+epDagsz6jX+aDtTjrjGv2/m",
-	"gRtxXQKb/SC1gk2Vq8qxEd5fAQ2DpVbssInNPpa22cz5EDcGrXrTzCeIY2i1vmd5MGdvHso4ZfuF9bMS",
-	"+eDPH4awdq+Rxxd/jqx3x/UH3sLut9M49ICjS9vTvKwy0TKhcDEM2b5dufBWYhVLBLSYqWmoVSYKQq0s",
-	"uFUuDzwX3PozFtyqhDUbo/OSQlsuZicN9EMX6dQafZcH7+nfH54+qgbXs23mqW0zG4oNyy0wz9F93zF+",
-	"ohJVeIS5pbju2RXTKRV8oYhv7eIEDesecVZsqBglJxDgtKrw2ZNSp9/E6l/eUKbQqr+e9+bj2Hb8AShs",
-	"QEdAtgRjgZVzL5nRVywbKALDHsVvU57tWSb5HjLJJlfxEaJJhRptiXSkZVLQypXbdaZCZwZbo1Tb05OH",
-	"72Kbey7W9uct1rYpZj+1ZpvG5C6vAZS8BsSATSBFKRv972FGXuIqwURMlB64qKJMHCeQ/GHVip8zdRbs",
-	"keOmbfnbxEjU5EcqGLmUzAV9zvX5wQhQo4LwkMFCuj/P5es6W+KOiv2dMQtD2fBrvzyqdwcPWbr5VX2i",
-	"KR54REG2/rN0/h2l8ye4hJvK7mWkw2DZzlfz/2fBt53BNLytK5+K8rDoY2nDhmhSL00Kwu5YPMPu39bD",
-	"60gjRnjZeB5KNHtYJvq/noa3boZfmYKcwR48mvBsGJ5sdh5lAFyo3VsrFnRrRycntaR439VYxto6PN6f",
-	"XduZh9fswVCsDyyecAXl7biCfnKDGRnFVGgWeGQYMzgjf0xjSLs2vGtGIhYruUmssjmxK5+KX698yt53",
-	"9BNAc/1peAtZ69BFrbCeiiuS+Zyr+F3p5RPQmmJ66bSiTYStPMV0I9Wd7xgo51SXGEkA7Kxa5j5zlShh",
-	"vYFb7jJfwxXTzhJxYgf5S1FMp7x2a1CJlgWZMN0a1qwye2Kdo2cnp+fXZ2/OTjNkFLAiqX4a10OqWVz7",
-	"5dvGFiF3DtVo4XN9+t9RlaRNLufT05YUMZeoce4lMjQbR7hAgdERxESQrKKvvbNjPRHlmBcVJxNaV8x8",
-	"pFlAbJE4aEQzkcojEyluPSI/y+1DS9XTAorQNXfoQu1zfdPwa/hYfpZlJtbRvGUzotqgTq1b+18E4P/M",
-	"EP8nP8v/E1zc0v9DT93ZxPz/9pZX4aXt//yPKs1w33FIovDH/I6hU9AF03GmIAWu1EALzMycyKMC7XOh",
-	"/ngKZIj1qFQGufOxT3OwuMLRTwJIgrGQeOPU1vJtcPp44eQQJ+g9KhTqjxaVnpoW5px2O5enRyfvTxsx",
-	"dPh3Z2xHt0dsCJZRG8DcYOs2/lz7APk8kF20bPxIMh3PGqH0b5dMIKZhmBv9XPYtAvWBbJl5HmnucLSr",
-	"irHjQjDChI5B0QHEw9xws0YsVqIWIoQN8j1Hi68fU9TeKFGw1c4mCmJFyV5Nfpa9GihiUFMy4Q5DGWcL",
-	"iT992uCRK3tJ1a2dbxGK/5+9b+9OG8n2/Sq1dM9dgTkCA34kxmvWWcR2up1J7BzbmT5nmr64kApcsahS",
-	"q0p2SMbf/a7au0oSIDAY3Em6PX9MO0iq565d+/nbUkyimX9769KyssGmzUiu362RRZkoNx4ZMWsCiyoX",
-	"qsyHbviLtZ73lAt79r+xkfmRmosqmG9m1I/VtY/CejwrHt/O67oEXW9eYciGMEdfsHTh5zoNSnvOBm1z",
-	"b1dVGy6w2x84dCyYDOJoe2cxYB5kS3MIlfPb23vox1Gg45sz1bA/XMrXLPux2djNY7BGhQNpJSFtRABn",
-	"zsq0LmgMHuW/tHZ8LxX895SVv47P8p92XQzX6UZjuOwOz3Uc4eMDUpirC6Iup32fmJUwKp0A1U4RxfSz",
-	"9fQJ5YFHnP1NiwU6YWyhLcNI/YSHmFavIQMcMXLsiJkIY8nNMDW9YcuwpsuE/dFiwQ+sPM7ASGeZ3tkv",
-	"P3pgLBipIT7nhouwaFTxsDJCSfrMEFnngqUqZAO5HlpZDyFP1kpsNjR8otloWTc+tG6E/dioszKB4h7F",
-	"XFetWDR4LqHzQwYMuLBdoq3ndibfwLLQZcGGV2PnyhJKKQvvRBGEuioykUP8QOGwj+aLdXj0RrkhLSSI",
-	"4gL0HNQVVktA93xww3JT4xKFWOybWSUW+2/DcPBIP6IcC7QBHAAsnz9lpVGms5ngMeyM53swRIfWNVXm",
-	"EJ6dSs0HdomygUK9gUIsJKKIJVLa0u3AU9dCb1Co7S6F3WAo5kcRFtcHFy8/VXNOs5pX6BW+nT3MW+Yu",
-	"WCiUQfC6dtBhpM8iKYaKaLlY/rpg0eD7ONXPh3qtQ726yphlQJcTk5/b1u0sXQG3ilu6KYxJxUSoMiS2",
-	"v8KhX3jwVj365df4wwV5YADLXuVG5VIbq5b+zCX+6lzi2Ri0VFmf2TO6vmCQVWCeJ+d/OMlKJldCFics",
-	"gIgOLnKefUBuWAywPgRzIIKIm6ktYiH/xDY3UM37yUpL2yHOI9ziyjhESTcW8BSOmBFcF+CCrrW2y9WH",
-	"fmB3AcrZjkAObFk/P6vVbDYhoYEmFdNu3b5ZhRd+kohhg3GYH2Q4ogIAHHjASIWNYj1GCE2uS6ra5yCc",
-	"WW35Gy5KPBAXY6XZyG3F2mw/5r2cMBr1Zr3h+Z4bgtf21O8R3gJDWXhxKJv11l79lbnuYKKFZzv17fpk",
-	"3XVsdml6m5xhCbHZR09Sd9y1ne/+gl3lmoQJv50If1Mw+ja5ZjTS1wXSu5PJzSCSd/NNCFeYmHiFaGvB",
-	"VMhYxJUmlQADtv0kFYKLoV+v16sH5EoxmgTXV2REdXBt4djMpXXQFVdKJhrbVAGRCTGdkv6YQFNcigNy",
-	"FdMhu4KJXin+hV0hgi2UIYNehSTm9zahUVStdwXCPYQkmxMYrc27EAoQWUrPJgSg6OQKMUfCqzp2U0/o",
-	"HQys1rQAZF1xxdFj0jNNq5gGrIcj4gqQ0MowyM4ZFfQXO5R3HMJ9FoLM9s0qkUo2+uoB4YZCaKD5Lc5D",
-	"gW+mTfKyyETIibcUUwuDxPQ0ABgT6chQCPQOH2WNGf78YOicy008yMK+WQSQ0TS6o2NFEqbTRLC5mda3",
-	"LOlLxVYE6wL81Hyf50LTumyW0vRyoM7VcFsPLXWiDddcByjOmbfmZnEbUi9dc6oCD9nIUks9NWkuIAYT",
-	"mYByieYYks4+xxGE7TiJcbn0+qUMREDYLrd+2jzke0qPIxRLk1FJzOkHc4ZFOuqb5WvWDEOfn/9uDvwa",
-	"KfjQF5zpuUC6X9ZpP6f9rMzc8oTvWIr7dMUTcIiIlDYXzbGlF2rhfMvZ2GPOHpwuR4uk8vHjyZFPTjvv",
-	"jw0vN/+tn1YP8AdkXMgdklTMG5trrMfDnkx6y0BFz9uNSfaorgGGPDs4c4kB3lu8GGtrtNdU9QSkgdmT",
-	"aX6IE3abH1U8g79+9eytWigG0Whetprt1n5795WtOOtth3v9oBnu13YGrwa1naBBa6+CbVZr9Jv9Ft0O",
-	"dsJds44RTUVwzZIeoPxhzIMLxLYFzEE+yqjRzAqEQPPXJ9nv8VChWALxEF67ce97QZokTOgeSAUidA27",
-	"n5Vmsa1agQ8GUCF0UYsDLria6XW5WeYtte59L0lFz7XWA4/p5CpuN9uNXQ/fs9XwSl9rtBuN7DUZx/Y1",
-	"nJAVeBbNyP5Z/kILpD7wiH71rlMjsyaMhrQPLLRF/sFfm77pndduNXZe3RcKA2crhRU/vLa3N2j0XwZ7",
-	"rLZNG6y2E+zs1faDJqs1wsIiGRKOEc8vG0UTm+gZWiwIhDY4bTn5eFbcKav1kJ/BZU0J368FYSKotrW/",
-	"FFDfeyrGdjpqY1bJDKs52zufCHbHlEaPckEPSMwutbMXHwHdDAmYMhy7YKK7axmBwihofUxHEaEKQZAr",
-	"UDsCHtRQG0ajsdFLE7+IivxCdYWRFtAlfqViFlwVikxcy8iWfSj0YgQ7Uvnfzvt35sIxHVYPCCUfz9+Z",
-	"NxNmqyOprthtNEnF3gihZBgiPGBG1k7YSGqsZAYwY5ypap10iCNTcp4Kcn5WO4R6jF943BWVIn//wuMq",
-	"ovf3x1A+uV6vbyWyFkAR7C88Rm2GGcUpSUF3R/C5bBoOkK4ruIhTrQ4QCxsSJc0XZsF8+MjCCFmwOltP",
-	"SqbafIUKFgbmmK6NFAARG/WugNtasYTTKKePrkhS0SbBXeSTMQ1dYRAl6A0bAZC1qy3VMFI1F0NbhCKO",
-	"AYSAmIuxTo4xJUiz2GwhE7c8kWJkdhrKgCkZ3bKQCHl3AD5xcSPknSB8hP0hBHihC27xqQW7y0ULrroC",
-	"5QmfnILAO5IQikTFJFA5lKa2qwwfPKSTYZbxQ1rZpdVZQd0MpT5wHpL8FFUfFGlmhJlCqtOvndq/aO1L",
-	"o7bfq/32tek3G437pZKWLmdPhJ+VQ0kggk9Ii0WeHzWA9Z6vqsQsWCh1rRxWvcLtcRGzIDd2T5fV+sLj",
-	"VSsr3q+d354nPJjVzojSSJZ9xgRRKXgoBmkUWdMFCvwFYXZ5GW2SXCYEs8ddwwvy6A/dWP9k9/CqgLk7",
-	"zd1lJpJxvvcs5BSR0P/YW998tcSaw/6fSn1iKNiwYhZO5+y7MlcZNdtKV+fHndMOUROHcDXJYSoWPrtu",
-	"tkbylvUgKHvra4med48scRUP5QSdn4RnSeZxLM3tnyi7vtPYL5Rdz5YhSYVCg3dWU0obMtGEfTYqbH3+",
-	"dQK69Ht5++BtAulsWgI+1XxzEeCNPwBq5jAAm0vcFKfsDiIP5xoFYZpr9Li2Wpzz2ZBqugXCUF1/1gjx",
-	"UWSyZuUA0AtelFFoXvt+WO57O5ESlmvo48/HcBtLsMBDKQYRD/Q31ZTM8htFwOx01WIJgOMhK5tiVZLM",
-	"OFbO/fDRSuyvlOdthVzd9FIk+zm+l+NCFrbiXxjUjwEehvPiXxg6NjAmRdOIVEBY7Xr1rletl6hfXfEV",
-	"Dd9+3sa9UdoKtWuwDmBW1E9NVoQtKRy4UNaGBTvi6uajQnPuw6X2sunM5ZFu6I+xXRpWqJyjAHWb9V0F",
-	"awjGcWJWTnPknbav2S78wqxLJ+t+kn0IfC+Vf1cF8M5otAc+a7Nfdk3q3kqWK7NAq9ipvjVDzwm2hJXD",
-	"g2cb1oY4s1lqAkTmPNoZnzUMu8DBwrS6KlPOkbE3IV4uy9sjOVzgUTdPrT/d8NyarRFN8KSTCkjiaMSJ",
-	"sZh43ov51iefZB//6gomhlywnpPb79vZQzKisa2QRjjITHkzacpDbAZLX9oCZ70+DW6YCP2usH/10Gzt",
-	"k1AGNyzp8dHQJ8Eo9DPAYhxRbkL3ScHsfl8nHWuDwMl2BXgKzaSUZjFeMBBcOntX4VVXqw14pFlSJYpF",
-	"LABbGIvVQV7Q1rChroB/urnXyQULEqYJlCVSRLBblhAax4wmD3vrze49KMkjuZrFhcV+amfmW9dRzBKY",
-	"+macmmvcW5m3eOaimk4ZWPseivgtg33tMWGumExDwYPmfe16EycES/8DgQ2pvmZJ2yhxGmtIN7rdbld0",
-	"PZ90PUcv5oOv9+aXqfOELXW9e+/Hur8maLnkCjO/P99gG7rBzGJiEcbMmmDjs8A9b+jQJ4aGrd2BIu9L",
-	"UqEe65z5Q6+zYm9zLrVfZrw9tly3JAD/R65qyOz/Dhz5ivTZQCa4FDTR9cUc+UM+gHVZySqnsdRDPrEW",
-	"7BbD0L1mo9EosD70uDzyzBZmW3Jy86fP53eDXlRH+C8UeLfgAIMdqqDn/hCHteiAnHtc3Uu1EdM0pJrW",
-	"zVEhlQnXJ/o940QOeMTaaBQomof9nL29UF1ho0CsLAgLaETJws2LPxXchOAKDPmQKe3b1QbGCX5NRNbu",
-	"CjR4gEOzSuIoRWcwOkwLr6s6WHZToXmE7uJUgKfGiaNEJgQjUOpd8eHs4pJwbfjT5KqSWRevliRhNdMc",
-	"1wdZHcIkFS+m/bJdUXTMuurB4J5dwh+J7sgV2NtjfGJlQfJIL5OJ54fYZe2IK3CP2wD1yY+p1jS4NnuJ",
-	"cG3A4LseOmxrRUrsegvNJ/fPZtFvx/oMZYMFsDzwoWIOwY+hd096r1aVVaxIgvn3oIkjk6kiJKi8E9kD",
-	"y3KqoKLKVBu1dphCsYD2dKwKheoA6Mnoj7gGmHeXWJFPHsDgBgMW6AdZxcWUk249iegBiWZmTXFRXLFb",
-	"IIlJr4332zwxybRp6M8u30Qbtiajg8zChu4nUzb2IRMku3QN75seHRgHbJUQuI+g8RjAM7etNliPx+Q/",
-	"7Jh+873ClWT0dHi1t91rNnMREL9DSpwS8e4fJ+RNRzvMMOaJF55FvQ3yu+wYFk9pxQauVcuOprVLQowR",
-	"SDc/hCSII92kb700JBDOfa+4WrcsSbiDMy6S8QtVXNWKCwnLvUwJOuqr9a7I+B+NehL6Um3y5vzsPWzQ",
-	"Zef8p+NLUsmNiFWSMCt5loh8cMkNEjnqCmoV8oSlyoW2ZZfZATnsHP58/HcjDMuEyMGgStQNj63V0aaa",
-	"ZKJugXV0BQqyBc0BfIxWCDSzS4UrA6i4CKBCFaNJxFlScHJDkPyDN4AlwqcLxjIdQLObsN/l/v1MxMgO",
-	"ITiSXFTz7ylLV45p/l5sbZgUc4hbXMbS/xtm9xwD8KeN0poEHbXMKLsZNhRNNZfZwxFa7HSaCKZWmE9M",
-	"gUWmCbNxosAcESjScjmu1ZQW727Droi4YMqFNqNcV/UJixQDu/kynAzT0NbEC91ksgw6FbznFJnvJkVm",
-	"3ayXNfh5qWwOT56F8s1xSp2iLS/LpJxwp3xTcXtOTCnS5N9R5KxgJse0JAzWyVk5FvzdYIGs1+soplf9",
-	"rshalDGpDGQSMDhPbWfNFFgnmMUvsvAllhCuyA2PjIhLNaSPVIlMssZsdjup0CjqJamRobNUTKfWQE5+",
-	"LgK3CY2UhOyYW5aXODQyeYfohAq0BtqA4Synhkbo93J5HfttawiGCDUIMrZM2kjWCDnVFU5mlwnI9lso",
-	"1/v4vjvtvhPiZUIsh6kewF+FxlF09LsiZlDzwrxsF+2A4DLYUGcx1tfmhX6q3VfEfWR2zH718NXFdHZ7",
-	"PZhEYiV1FtpS4HPd9/l9OC8Y1+WPO03ULAQkksNWl+WSP2nahluFp9UWCjHAlgQmFAf7259VcziSgj3r",
-	"DX8hvcG37C1xrKsQWzCTzvW0mkVu6J8bp4w3ChumEcXqPT7pY6AtSVhEAZpEy0lLi6tobN6EUj7kynwJ",
-	"nWJ0XFcMI9knlau/XcFtwQWh2KhiwxET2idXf/vbFaFBIpVyPyqfXP3XlU+ufq3X679dFYFouALrT9q3",
-	"kXYT998DeDMPxzgvA/Lyk5mQ7RbjkLWE5n3D4q4xDg7t4H9zmQ1lt0S2UqthJDxd/POfCehj7XSWHMPB",
-	"6Mi1kQz5gJcop05zsqOc8qIsiK9uFuOrm43WDgzapfOvfgfl9Fty97wx0t+zrrMh7g6rORPo/G3dq/Ms",
-	"+1MM2TGtmUyZA0JJxNA1erUF7xrGYASyqQhum4NytTVJ61dVn0BNbDGcKL1IE+aUBnSZWv4PCfIRo7eI",
-	"KtYVhYjxq3r9ChJl9HUi0+E1oUSNR30Z8YBEXNxUMTsd/Ax10hGY3md6BnM9PIwjGkCYSEdMFC++k2kU",
-	"QqkLWAB5ZxQweWtRYUOubsjvqdQ0V4Oa2zBuO1YhQfN4+C756Mp9PJxOOL0Zy1wZG0st7GRZQSIkfChk",
-	"Mh/xKE7YLWd3SyDsLKOpyEAzXVM6YXT0iCCYpWpwbSCBsTxVHGnKugJW4NUL0gsvNK79s47wV9ARkD8A",
-	"HgZyLTEtXpMKng0WVp84kTFrbOtrxmPu8TIxmksJWi0ycev1zTIxaSEXs+LsVg4hhdizCDAvoBbgGw5Z",
-	"DGLsHBN/KFUbkSLX9jk4g4v5c1J0M/zI1rkxslnBrH//SOHMgluWoirBzUSVXZHQJbFDsX1zXyGq6zNr",
-	"+GYJbtb4CJJfhboqQJaQq2iV3ETqsV+unpeEcpKAJljc+poRAPZFkJtJYc3JV3hEUxGyhHA4gl1RyJs2",
-	"qjdUYkXgnS88ng2irZNzKmy+1smgdioFq70H2CIj411LIdMEJK6Hjq6NwntINCqL8YsZ1SpfbbMNBw8J",
-	"Lcsp2qtpjOuILv6TBAA7prmh+N/XnYtjQwoPBP363vElHZZjjNmle6FseHj9wfDhVmPv6cTFmRQM7VS4",
-	"BUsHFF8+vQQOgyudv3hi20tyxvfOzPBnw/TZWwL3xqznqdQXVHM14GAm+aYs37IpK9740/INhFub0/st",
-	"9X5/KX3ygHBNRnTsLIag4VeclTKOpK7HYlj1s0uAK5itIv+39QYZOjBWw25X1UZn+KyTSccyXRzefTXB",
-	"+2MuhleAFacgIdlsDKhjtpJL7rXcJgCeVsEql/hxwoVWXdH1Tk7/2Xl3ckQ6h4fHFxfk8uwfx6ddD2D/",
-	"zZdYkIWcShIkLGRCcxqhPcFCAc+73f5XpmsLo66UyCcq2FQlEaNzOlfVWyoYOZJm2cFSAZ3EsJgWHL5t",
-	"/zCcMIJCmGUWyFTAM/C4gRWyce97GZrJrMGypTJzZcsGgYdc3azcb7NBfiqaPl9uv9xpvmrtPND9rL0U",
-	"VH4qaE+x5JYlvUdXBsh2cF5yDSAU1v9IFvvt0Uh9i+5plnam/gbYycw/Dj98RHvZLBukAZS/faB6UsJi",
-	"6WqkDKDyhlpYRcO+M4kcOUxkGpMASiiwB0ojvrGdfB+lEacmKGOC47Pxbs2M217Igb4zgva5wzod4xSg",
-	"I5FG0exlcCFHbsG86ZpD2E2r0EazxDYopL5myWQbe1NtbE+0sUa5QjvzJQsWWkLwLdRQbH9wJVj/QjXN",
-	"Hj4S5TVs3HFbHUI4QyC0a15xqZyKWCF6UUki/Dqj8wfjbpC4XF88xPII9gw1rWyC/Rb9keajrJOF5vKF",
-	"fsqspwK5l/aI4zt90DxPPzvzfGt311/VXH8JFf6yX0il6xlN3MgwEG/lFrmGSVBkxKjAoiPViXUrOdvz",
-	"J3VUGMKcuew09vdKh/8tqs4FUDmj1Wj4uVk/H93J6ZuzR5SpWoDF2nHECRol1WiKoZE5RWMLPmmNLzoj",
-	"6ANix2YETK4VUDZowc3Hzbb5B83WPpoYv0upLhzS51JzD/DuJbjo6oy7YPkvEa2y+pTzDPtHLlTJjikz",
-	"3tuS1qQipJ66chfxemxvHq//VkUsWytsufOPPtPzkkby1Wjn0RTuz6+xil8vrqv6vZHkyo6rNeX0lS8E",
-	"J50vksafmf5S9UWzbXqsUA6V3kogslHsyISRxAaqwyGcEBqXkNI/xiHdKOculS9n/DIri8elzYbfhcC6",
-	"JH0dScGeD85DB+cR1L3G3VKaL3Qo47HpF7JqsoGgXE8tC3adO60VQt4C08BClVjG46c+apb3r6MLLzuU",
-	"ToCQGM/y2netf6xHzhvTTZz3YI7V92d47Jy1aJDGhOZPsg8FoMM0giGHyApcoeNKwmiE2IULbzrsYP1Y",
-	"oj6C19h0prN/OK0bhlf2bPbVFeQxO+oSeezsHz75pXN+arNMsgXimOVnc+OqZuuPz8/PzvG9bNlmi0g/",
-	"RUHkzezqg8W5i3SG+OdzqOwCHR1cYDABAPbMpZgT09L6RiqhaaBdtfgpj9+UgJ9qOaKakbFMk9zIR7hQ",
-	"moqAEcRBOT++uCSdDyeeny+H6aqfUBFcn+I9MKLcCEX9lEfhEdVsMqeh2Wo3Gu1G41+eD/BLXC/zzs9U",
-	"XXttj+2E29uvJqt0Wx7QqO+gSy7iARMKVsBeTD99eFdr1Rs1KaKx53tQ39K71jpW7a2tIdfXab8eyNFW",
-	"NqXCX/1I9rdGVGmWbL07OTw+vTg2nTjFx1V3t4vyZCXskXqALOYoSEjhLxRBtO6iQ80SwgGxSwM/5nt8",
-	"TW8ZYZ9poLGugmLkho2fpEr57CFY6YB9kv3Fzjvzgjvyk54Kn2BiNY0iQBaXwqG4PeDOe2v6XLYiRd4/",
-	"V4Xmy6LGUhe+v3np6APEf6/wwTvwpX8bU8OvXz2mqddu+B5sFOzAtjUx7DSahdwA+YkFuq5pUh9+geAE",
-	"lrKceTRqjVat8ZI0d9s7e+3Wfv3lzl7j1X82dtvbjWIa8KE0HWNYAm4CdAlQbqliiR3AOo7Gt7K/rJfR",
-	"UMxkLc6pSLH/qV1KTaOa2dS5I7Dv5yOAb/CT5YEz/7KC6mNZRznzAi61us/zTMAgAPIbRkGHZgqIDWmx",
-	"xcAZLQCWjNm/QbRiATf7Xyf9NLhhuiCJZYVNr6nqCiHdG7GUkaq2TeuFVGF5J4g9mYSqG8gdJlz7jrlB",
-	"IK8VnUIHbEm4dnEbXdFqNLPAYUp+oQmkjyJ9EkXHgE8h66RD7lj/WsobKMha6bOxFCHJ7tMqGTKtsm5d",
-	"xVgpoAxFxABbuCsUHwqXAUAF+fl957B28XOntbtnu/QLXjGoVkTDELBDkjRisLZpEjn7cVnwVX4D22mX",
-	"3wcPuotRbTkJN+Mqbs7rJmNof4QWPn0JrIIeUZBTHTQCfhWPEz681j0IVushU3FTYEHg/rxh4zuZZJMb",
-	"cTN9+7cUN+5vIUdSuX/IT9L9GdPgBvyYNrXLniCQZdPopgcnLGtdsLueMmoLSyYa7hW7kp9kL2smyxhL",
-	"URKFP3pMXBthOmsXfwUmA6Ez+G+QnyfesNymvX//CMkxoOIMMWWWS2vbgHN4e+cJvcPuIM76h7GKzdT9",
-	"aVlQmUKmsYwjFchqIUEmYgNNZKrbpLW/Tyzv7Hr4wiR3zWsd1+v1TYFX/5XuYPPV9mr9nTMKCDITSoUl",
-	"CGKOqL01/exORLgec4wIqEOPu7rnWJbM+5nLe6678JPsL/YVGnnxR3UUgvDebPkeCK9vOGAkzZPKt5v1",
-	"ZsP8LxPLZ2V+wzw2LPJ/SGTAIHX8AZl/ZT4Fkv5cyf6AME0Nu2BK8xHgWmWpRZjqBezGBb2OGFVpwkKC",
-	"WPvPLGMJV+cnODqrS+FzT/KWAyJfcKChKFTXI/AqSp/u/qlQBXX+8warhGqsgoHuJD/HiYZK/hwulEwr",
-	"BZgzLEExn2e8lf1jHOZ3yzY0+6xxLQspVXl0IDyBXeqKkGraJl+7Hg+7cP679uh2vXa3cHi7nt81/KZr",
-	"GM59V3TF4ju37FTiluGIno/Yg0esY3bohcoxF6mylsYa5PLgYSnR3zZyKLFkytyjOFGye7exXSjZjUz+",
-	"hQKZQKEiTG0JFpDfoNif4hETGvCOEs1pVF14TQvzOzvHMS3QAJ9UNyttGef1BrMUF7W+1J12XmxtcxEL",
-	"G9ArMqM9Uk+94NEooZut7V1vXT1knsXdUgOXwpW1nNFGXDEQ8vH8nU8sdqTNnHOE+BzF+pSKgTuyJDv5",
-	"cpBrALnr2R1Mqyrk1D+Hi1m2tCofW6woFNJB7WArhqVhrSqUESDae2EwrG1jHo/6HlWKzWW6J+HgPz+P",
-	"okk5o5s2GtvBf30eRc4l9veu16w3jPQmAmkO5d+73sfLN7VXXe+/4G3WFfhVEg7a50dvyOdRJFQ7CQd/",
-	"7wIHam9t3d3d1e+2gfE09/f3txqtrVarloSDmhoLTT/XhPo/Xc9+qeLwc/6p+RdyrHCwpVkyMm/ajqHb",
-	"LduvG8wDCfLFJTBt/+csQOuqK3krwnowDiIp2MbakzETn0cRfqpqcjDgAQtlABWR6ncyCeNM0BtFdfdk",
-	"9Y5B8IwjMKJNZteYb9vE3SFmC0PW51TAboQy2EKrIBfD2oiKlEZqK7NH1rDrrWa9sdUVH2Mk2Jqh+DaZ",
-	"1FMfI5bikd8gvsLFh6P/afUmB9bLXew9SLFt1JNw8Gy5+mYX1NI8f0P3EGSyA2mVu6A6Nse91WiiUP21",
-	"63XsxsBJxlLHrxlNWEKQW32605ZRefdtcMJctHb3yNtfLnPFOIgoHynCPsc+Ef2BTz5pbi7broDx+uSW",
-	"Rjy0825tt3f327v7pGJzgzUfYYlzGH6PfY55wnyCZRRHqYJQoibRkmw3SEjHitA7Ooago66A0BdIU7TB",
-	"nOjfi6t18ksixbCQh69sjj/ZaewA/Hoe3RFKpurEHNTbFhlwFoUITdUVMKZTCLmAPy/MhNCiY/55DIMF",
-	"ABvqcPC0lAs9TWj7vjSfe2u4VWKqFLpIPHrHlByx7BffKy5lIfam2cieOdxq/FTb0eCzCSpDC5p9/ZO8",
-	"Fo8Qs2GyGdOYuj0+1+7u7oD/1tIkspXw50/WHJDxKlMcjS9LZ4c234npYdtrz2/zXpiJU+q13RFl47cN",
-	"9j8dfsbf/uOfzf/m7w7fXvd/Csy/Tz5+OWme8rf7dTZ+G7GfO/zs03Hz9PJ4fHZ5Mn5/1FEno13+L36y",
-	"9/7yY/P95cnd6eXw7v3hHafiPD75JPnl6KbB+Ik6Eaef+tuvI/NbMPrn9b8O3+7Xb1vnP12q43d81L97",
-	"06D05+Tt7dHd4V6//6W5L3nzn9Hd5U+/9/YGDfXY9Zx3l8IubkCx2nmMwmp4R0Fh/Whph8iEOBqFdEwR",
-	"yCRhgc5FGAiVXH4tnLVmFusN2JohWjLTcyVjaVAfImTWwf8kEZhZ+iECqGBhhcLAoJZHgSXNXnD2vpoN",
-	"BLMO+7nK1EdhRDkWZplhUAOikut+6lreGcUPTbCpSOEDjD4OP7UEFGlLjBIvWLU+k/XcFQ4qDADAAb6V",
-	"jzhg20CcV6GGHZYDdrqmadTh7oHljE5/YINQugLiFWCl8ojZkAURTVhI+kzx0CyuDa1wsRjUXLYqg+gZ",
-	"WhU4hN2u5kVFr6kII5aYiVBb7gnHIQVT6BedHjbtAxjVoqvrHVf6o92bZWLm3PbAaLkqJNaVAq3lMRSP",
-	"hQE/EUGUurKDab/moA3kgLjW5/WeGDJX/HYynShkA5pG2pnaZsBq/YXzxlKBuMcInaRwISoBVazGhWJQ",
-	"SuWWzcVFXwbhfWERkVU98xGjpuWs8tEsqEd+xn3S9WojVut6hg11vVoqqMKgnVrXmzcl+8pjgOvdwo5o",
-	"CP5emRA60BAAxJURDufDv4tgssNM1wyx6PYamVw/WkDm1J1qmGGGNo3HxGLH4D8WIshcQ+T2V28U7npt",
-	"7+X+8cvmq6PjV83d7e3O8cvjl28OW43m692jo+2jl7svzQ5c06bX9rYP994ctvYa28dHr968Od7u7LSO",
-	"WkeN16/fHO697Ozsv+q86RwdNjv4RWt3z+hT+53DN4evXx8ddo4aL1/tbO/uvto7bjTevNzeb+xv7746",
-	"Pnp19LK5c9Rs7B039naODl93dltvOi+3j1/uHr3azvD0m4293b3tl/cWJKfpvMahcz0392uNnVprlzSb",
-	"7e29dqtR329st3Z3Mt8zvu/CxHnELuVFQAVU3F8ntNTuw5LRpS6w7Tmk9FuElGbCR1lUabnE4wSb1cNH",
-	"i7q7rfKVK+BW6uHhAUFJByqUO7HHz2QeAL6nELBiv7kcxxir0BWa3lis11EaaR7TRIPjDB6fiDiFijQI",
-	"KO1KufQj2SdKy4Tl2fq22q1Z0hQc3hZNkI4PuiJNIpBRbgOFIPoUIz/7MhyTyiCiiB8osqhVwE3MNfVm",
-	"feeFIl8jiezNBwegjX+7rx5Y52VXVMAwgIJhleDUvsZUX/twcd1jcbkcjdEOEr56oWwlMyj6AmYBJyeN",
-	"6BhLo/URurMrqCosl7lT0H6gDogVEpS1DBAjQWwNaGQTNC7NP9+Yf9ZJcVWUTJOAYVcoFXZFJGXch52M",
-	"E35rpG6ZQCWDmlmIyEW9MkVSEUHpPEHOj49//vi69/HDu7POUa/z7t3ZL8dHvZ/PLi4vljBPzKs+kF0j",
-	"e39IIOzU5bTA77oOxNCCZgHmfWUh6mP+7fwO4rQf8WD1xjsAW/mO3bKoVDyL42gMsNI0gig5Zc5Gfd7q",
-	"GVlh/BO8vbgsw0xH7xi9ZcQoJfUh1z6pq1vMR8LMz4vD9xgENbdrxF2+CEYPdvwHRizDhQkpZF+9Wxql",
-	"xUSzI67iiGKtqplEs9G4bv6sIwfasoa1rakYN3OL3AZqovXbQL2GBDuv7ekkFTcevHNa2ultoD7kxjCj",
-	"X+OPl7hsQ67x3x+nBzfkes7Y7Ae5GQzq590/IhgZ6f4COBhMNWONW2DfC6m25QvRNQdyuLtdCntkJzPX",
-	"j/joob2RyegPC5NuNp8SMsyZmwcyyS/9UkytTDr480cjrFz7Y1NlOCixKQekgmjPaRL5cJ/LxAol1dVF",
-	"wjlhyfaTpcG4MrNYJqNZ7OZCRIR6EIRrnkjwDML1ZwThWopmHk3RC8C3XPROHvCHntLU2nwXB/Hp741K",
-	"18LlejbNbNo080i5YbEB5jnK7wmDKJbiCWtYW8qx0C6YznngC0UCaxYnaFf3iTNiA46UHI1sHY+FYGgb",
-	"5E3fxOTPw5VM+qu5bn65RowFnIUN5whJRTAWWjH3nBl1ZUERWbsR3way7VkeeQp55DEHcQ2xZAnctrwe",
-	"qMxgrhwCr7MTOivYCvBtm2YOT2KYewZw+/MCuD2Wrp9Erc0jcxcjAmWvAT9gUP19Ig3Ax9y8zFWCeZko",
-	"PnCxjC5xmI/kx9Qqfi3gLthdxyWrBFViBGoCJYHOJXMxn1MFhDAA1GggPGIwkfavU8m7zpa4pZJg65pF",
-	"kawH3m9rVfPgESss/ZIe0ZwKfKIge/9ZOH9C4XwDR/CxovtC7mFIbeur+f+T8H6rn0Y3NRVQMT80+lDa",
-	"yCGaoahJYQvLYnXaQdHTqjHEy4b0UKLZ50Xi/+s0unE9/KFM5ARWYG3e88gQZbPuKAngRO3KWuGg7XWO",
-	"jrwM0O/iWiba+jzen1zangeX7LNhWh9YAtXhpTBUc80S1h+TYUIFVLsdJAx2KLimCWRgmxtsTGKWKPmY",
-	"eGWzXxcBFX8cosruE7oKzCE1WwEJ7He0APE0U0LEQaw8s8wnY5kb4DTlLNNpRo8WuSaZpmuu5nzIwDxT",
-	"PcdWAmMv6mfuMwdRCZMO3ZwXuRsumHYmiSPX91+HaTodtu0BRi0LC4G6HiJZmRWxLtKTo+PTy5M3J8cF",
-	"TgqEkYGiJrWIapZ4v90/2jCU7cJS7PAZuv47wk56zNF8IvaSU+cCfc69RAZm9QgXKDs6xpjJlMsobu/y",
-	"+azPPKbFxdGI1hQzH2kWEoseByVqRlL5ZCTFjU/kJ1k9sLw9x1WUghE+cPH2E0XV8Gv4WH6S84ytw2kb",
-	"Z0y1oR6v7f0/HMC/TRP/lp/kvwUXN/Tf6K87GZn/r1b8JV6q/u0/vCXKyb3jkEkRXPNbhq5BF1MHpeWl",
-	"nG+qhSsNK2muEW8/EfGPu0AGiFKlCvQ9GQQ1NRYHKb2RgWT0Cik4Tn+dvwxOMS/tHMIF/bVion604PTc",
-	"xjDlvNs6P+4cvT+uJ0qDKQL32LZut9jwLKM8gN3BAjr+6n2ApB7IM1rUfiyZTsb1SAY3CzoQaRRNtH4q",
-	"e5aAesC0TD9r2j0yzrWE1eNMMMKETkDdAcLDRHGo5A3gJWomUNgQ33PQ+OrBRa1HpQw2W8WUQYSa7Hry",
-	"k+x6oI4B2GR2OwxkUsQX33wCYcfhYVJ1Y/ubHYUUkyDn397MtKxk8CT2JNf51sjiTpRbkYy4NQFPlQtX",
-	"5kM3h8W6z3vKxbvsRvp2BudH6i+qYMeZUUJW10GKq/GsfnwzF+wSVP1EakM2jjlagyUOP1dvUOpzRmmb",
-	"iLuq8nBhu/1RA8mCyaCOtncWAwZCtjCHUFy/vb2Hbh0Fyr45Vg37w6V8zbIfm43dPCJrVDiTVh7SRhBw",
-	"pq1c8zKNwaP8l9aO76WC/56y8tfxWf7TrovoOt1oRJfb33l+JHx8QApzdTHV5eTvE7MSRrEToOApoph+",
-	"tqQ+oVTwiJP/JMKBThhbaNQwCgDhIabZa8gJR9gcO2wmwlhyM1ZNb9gy3OkyYX+scPADa5EzKNNZ5nf2",
-	"y48eKQsGawjaueEiLFpXPKydUJJQM0TuuWCpCvlBrodW1kPIk7USnQ0Fn2g2WtaxD60bqT82eq1MoPhH",
-	"MfdVKxYNnkvs/JAhBC6Ol2jryJ1JP7AMdFkg4kdwdGWppZSLd6IIQmAVmUgsfqC22EeF5s1HsumNMkRa",
-	"yBrFNeg5ACwsqYAO++CG5WbHJaq12Dezci3234bn4Kl+RM0WaAOYAFhBf8rqp0xnN8Fj2BfP92CIDsNr",
-	"qhgiPDuVmg/sEmUDhYoEhRhJxBZLpLQF3oGtrgXooFDtXQrOwdDLjyIyro89Xn6m5hxoNa8oLHw75zxv",
-	"mTthoWgGce3aoYqRPoukGCqi5WIp7MK0+x0c7Odzvda5Xl13zDKjy0nJz03tdpauzFvFLd0U9KRiIlQZ",
-	"RNtf4dwvPHarnv4Fl/nDhXtgFMte6Eb3Uhuqr/7MKP7qjOLZMLRU+Z/ZE7oh8SAr2TxP4P9wktVYroQs",
-	"TlgAgR5c5Lz7gNywGEB/CKZJBBE381vERf5p+133ND9ZJWo3wDm0W1wXhzXpxgLuwxEzEuwC2NC1VnZx",
-	"OenJXr96fap40EkhX+E3w3f7AJtb/AW5IuLNmp/MUAGtAXk7QrxsAfu1HU9Tii1ED/BNOK16ISVzrDQb",
-	"tcm1LbZfkvVItStDCDhaRseNoGgwH9EhU35Wub4KfVzLOzJKg+uSTsz3zkxXkimTJgkTyC1NSz4sLx4t",
-	"a0lRFioTPL+4DHVyDNFL8NU1VYR2xcePJ0c+oSSSQy4sDiQVBHisg6IyzwdpFLnHJJER4l7RTDICnLSu",
-	"EAAo5mAc2ahOOiTkivYjFmK/Fh/V8DImtDkVDFBXeUIS5vCylKZjBLZyYVIBGIAdc5hdFbhXYMKoeJHz",
-	"rDE5IOCwJAM64hFnCiDGUUyB6HIc/AHgsXIAAlMsYoGGvIZMBrwaugv8ygG55hC91QmMc4TMxWYRHxZT",
-	"bhWhZMRGfQCOrZMOssIAsXeHOAOzrCMqKMKf88R+oMqXAz8qWY8PEC5PIzjkiM3bdgc8wbqY6lreCQCf",
-	"8xFzl2tFLn7u1Fq7e/DckHBYJx2LnE7uZHIDVaUosZjV8LvvChO/Nkc0gwlG/FqL/naFZ7MHH1x1xRSO",
-	"br4WVBCuVFqAIjaEbTPY8AYxv2SFj0ki+1LbBcaVDAsAu24w1fLls6DFs8t3fnysDG3zrGQxlgIKZBJi",
-	"wmpCNTPMDQMCswJCNuC7n/IoxJoA5hOW1auJ6JiZtwYRF6xeRKxl7bz9pUd08frsfTaY6eZUX45KWnon",
-	"xbCWpAKqPdtCHoZVZb0r345U+dgBdAs1LRxiCMxPVd21wRPDQPChTHWcYpBccTC2o5LxvKaKWQaJEfJH",
-	"MrhhCWYWwVEy18n52fvpJuGbeRwSABxJBer7GTlhLFMf0ZyvEkYFreFZJzEXwyt4XVV9e0IMs3xhiDGm",
-	"fR5xzZnqirwpc0VVZ9nu+XHntPNCWaZsfuSwM3A5/nR8ufXh7MK2ADxqkiZhUG1iSbNkVhcs4TSCQziI",
-	"5J1qO8ZhwbqhgfqYjiIobPj24uy06gPsoY+hY+Y/MvYJIgz5Lum6K8zW+UTFLMhEagv47bQYqAFuO4aS",
-	"bMDmTzvvj+unPjlFSJlUEJEaXlU2L/f1nO3CzQYcR/fmC4UMJ6YBa9t5OOwIB11Z9fOTVylCQOLl9oXH",
-	"1Xy+I3nLfHMb3ZBU0SHLAbaTVLxQ5Bc3wfNUkPOz2iGU9pwzFxjWQtp7oSyvVW0sQIHdjWNmIc5pAiUO",
-	"zb2n00Sw8IAAjBy6FpkIkjGAgoFQoXRXID9F2ATChZb5nkDFeTNrJm55IsXIkPYtTbi5eQG3CuH7SmaD",
-	"gyyZCmB5/sL6BCQqZYPZUGysIC0j/6zCBY4TMvuUcbtbiSkPiUyHyK8seZs26t6EpjYJI19K/matzNlL",
-	"RjmNojBmTTXsMw10hNATN2ysZrDgoUSLKu8ZBM/HiFvU2T7L250nsQDZo0SsE8YOSLcM+qfrkQoPSbPq",
-	"Aha0jAvQ67PdWZT0kg7R28xCh26mpuHNfAdu5udOnAxJPRrn9jCU1dJIz5uy9diUxNpPpy0AvCnQpo95",
-	"bXl4LumPC3lVmn3W+YmdjsCbHUMWq1RCSkbK+CT76gDDDjGCEqQzc44MG5J5KejZpqEyZskNjThapKLi",
-	"8HPLMNTwc0vf2j+M3ueTrFKXYUvxrg8EOWLSCNmp4APOQozcr5Z3bcsI3f92//8DAAD//w==",
+	"7P15d9s4ljAOfxUcvvOc2M9QsiTLjpfT532c2Klyd2JnvHRNTymjgkhIQpkC2ARkW5WT7/47uAC4ghIl",
+	"O0kt/iexSBDLxd1xce9nL+CzmDPCpPCOPntTgkOSwJ8nQUBieYXZhMDvkIggobGknHlH3kn0gBcCDbzR",
+	"QhIx8I6RnBIU8gcWcRyiKWd8nggEn7c93xPBlMyw6kcuYuIdeUImlE28L1987y1nkjA9VHWkmylBahCU",
+	"qPeIjxFGMU4kxRFKiIg5EytHOLvBk2rPZ0xSuUAST1SvhflvqV+BnhcK6YQIuX2MBGEhohKNcHCHKEPn",
+	"49YFZ6T1ActgumoO77gQPOKTxQ2XOPqInWBVi2Xz2YgkakqxalTsd0YZnc1n3lHHt2NQJsmEJN4XNUqM",
+	"EzwjMttDPmfyh4TP49s5DasD3t6en9rVT1QzNRx5xLM4Un0fkoPwdbA/au3h/rjVJ7th6yDojVpd3Bnb",
+	"d57vUdVVjOXU8z2GZ+rLuRrO9xLy7zlNSOgdyWRO8isZ82SGZdayCjEz+1tBktWTnwuSFOfeCffJAX4d",
+	"tHrjfrfVH+3i1gE5DFuvg71RF/fGu6QffrW5p7t9EujJftYDaQLLhsL69bLBCFP7/bMX8Hjh+d6M3xPv",
+	"09IxYb8vYIAyyC4ZsRALcBSR5JXQ+y6Q5AgHEmFxnAL0lUAhGeN5JHUjRMcIjwRhsm0hV17QJB27gLb4",
+	"8T1hEzn1jnp7e75CY/u7u3Qp5+FHtTUWfMV9WrFLKa10HbSSH0OSWTZOic8xRCWZIRoqsP1wdoN25rFi",
+	"EWLnMw2/7MiEkLYbiyh0+ywzfE9nVDoZWEKJQDFJgFegrbH9ohUv5JQzYFlC8SwsEEZ6s7ZrNy+CcfIz",
+	"NNvvHXU7HV9to5lvB342nL5idm5ep2bto3HCZ6j75Nmrzmomv3KuVwQz/BNP7sYRfzgPLxM3+ag5P5hW",
+	"rwRSDMhHFycfztoXPuIJ/Im2qBQowpIIiZI5267BD9vPkIZDngyZppmlyLKUZq4I+ZjwgAihprWcW8a6",
+	"YZFhjsL+6/29Ub+1Ox6PWv1ub9w63Mdhaxzs7/ZHr3t4NPpaDPOL/pgI+YaHVEvGK0KuSBzhxTuezNQD",
+	"I48BFvNIUqUF7KieWyGWhlUGPFQ9qiFpRHJf3egRcRxHNMAKJDu/0dhH+Qc8kES2hEwInhXfPLZ+o3FL",
+	"6UoJEYKEAPBsef+RkLF35P3/djJtake/FTtXhNwCx4BlpEvN4KSfaEUGFv4Gh1caGKVV52f0q9BSJd0+",
+	"1TIk3lEfKJMIAUQHYDhCv9EYESaTBRp47fYOkcFOjIV4CAceIiLAMRGAFzgJpvSeZDt0dnV1eeU1XuxZ",
+	"knCjiRSR75wFPElIIJHZ57anNb9xRIMN13mYX6fBaNQEiREVijAZZZNjpIiVz2U8l+oxvsc0wqOIIM4C",
+	"olgPFZZaSPj8cFEMJSGCzxM1mkCMS6VZYiQklgTJKZYIRxF/0PuTB947noxoGBK2GfR289CT/I4wJAIe",
+	"EzTwEoIVYoSc6AnBBNDHy+ubrwOAICEhYUqjV3wzuNNL5WoTEjMp9YTHJIFlIUZIKAwQUj1LmSsk3AQY",
+	"vU4vD4xTEhFJ0N/5CI15ghQFoQcqp0oJ6HYzEJxfvLtsDoFM3WBj7oKEXcExMlNBQplYDwoFHmgUoSmO",
+	"Y8KKy96EVwCTwWGoWJn68x5H83oGMuVCooHX7b1ud9qddnfgAcJG9wRUxvQ52sIo4jwG48j0vn2MjLak",
+	"ZbyS5InC4vFckBDNWaRIVu0tjEIF4gxdnZ39ePtmePvx/eXJ6fDk/fvLn85Ohz9eXt9cV9Dvi+/hiVnx",
+	"8mUYykEjHi7QmJIoRJjhaCGoaDM+4+LxCM3ZHeMPzLzeIo8xCSQJ0Wge3BHpI6WBJ3QylUMywzQa4rmc",
+	"8sRHJAh8dEcWDzwJfTSjM6L/VXP10YyzOx/BGD7iv3IfxTi4wxOy7VyO4cArFxQn/FcSyLbESXvy2w5l",
+	"7d9oXOH0j24Gr3QUsG8xZQJaDjzndIyOtRpLoB0a8ygkyXl4hKA5wqPgCGGGKLvHEQ2RVbkqIz2dkZyg",
+	"GY6UNkBCxTbsXlIWz2WRZk45I5uxicKS38Fa0TwOscyLhmdmC2q2xflfcPmOz1m4Gd/v59egqRN1e8Dn",
+	"x9Drs7P4C47EPJga5PANS/DRr3zko4TEPJGwY4IkSvZVbdPK8q8IDhebLH+vKPZu2ZwpYlRTAQgIiRNJ",
+	"wjb6GBEsCAqmxLxV8nguEJZoB8d057678ysfif+/Xsvf8mLh+cCmlCUcLtCCSLSlZ0rZxEciwKC8KKhN",
+	"CAOpyCbbxyghivDxWJIEXam/WyfwtyABZyGo+zkP33vO71rYYVf+NCUJsXbCRDFyxZrBJ6YWnbpcYO3b",
+	"qxxfuYlUh7rWM1OS5AFTWePsctlsqutzJknCcKRhuBE+FEiamv6QIMk9SRCBfr+CMuwYxnhQicQ0UuA2",
+	"lGCaRHwCVPCMtL+WxvxV2YPpGm3xBPEHpiTuAmHG5ZRotrBt1/6Bh3RMSei2zIOIEiZfCRDUaKvgnt1W",
+	"MA3mSUKYPEaMgyJQIgi3m1j1TCquYtOV4l8JEYRJAP5yWgBqwGxCLri8xpKKMVWmhntIo7CQUDvRUUQJ",
+	"GCqChsTYAuWRc0sxPvVWjVMdvPbo/+4M5p3ObhCBWwH+JqsXQDDDF1yeK+SaEbahzr3X6eaRUcQkOEIJ",
+	"IdP5KDM8xkQGU5SQGZewXi6o5AklwvjiNRgww+0FnkUIax1H7ezXstS0EonFnQDbQPAZkVPFistTDzna",
+	"AqmHhV6GaoQra1lo1L4i5D2flOAoyaPciSNMixD0rm/OPqLuTu8Ivbu6/IC0r2y4O+x2Bwze9dS7q9sL",
+	"hGPZmhBpdBSkdri3r/9N31EmJI4i1FoonI4GLE744+IIfJ1TKeOjnZ2QjNohGVHM2jyZ7Og/d0IqpNgZ",
+	"cX73wJPZzjm7Ilpo9jodlJCAJyEJUXev29vdfTNgyxHLBW1YektBAdgfulQWec57haZYIMLUKOppxCeK",
+	"xseU4ehImRpT8BpaStC+swHDTGn+SNE6Un8XjqrgSYFvHKOHqTIAKfjyhPEIaB8RCWF3caL+e0iolIS1",
+	"YaUOpuJCOtNsB9p8KTrxrrUqsh5taS1lSFgYc6q+8EBbMQDb0a93wu5hJ3x92G9h0u+0+rsj3MKHu7jV",
+	"74e91+SA4O5uXxGQmrg3WwxDMqaMmoMK8OAdeY36WMdJVlq2Ayeu54FqMZ5H0cJqakVv5hffu5bzkHJz",
+	"dHT5jzVZU0KULj8EV2Wv09tvdXutThd1e0edzlGng25v3nq+F1JxN/z3nGunY+oy8o687t4PbxSMhNo4",
+	"r/t/1IxCKuIIL4yr9CSigWKyYEF6Rx5Wv/+fmYMiL8/3eEwYDYfzJBLe0c+foL/EHhjB940BWwCHNjDz",
+	"bs1Z9JeDgJPVYP26jc4Z+u8P74/QL1oymudaNOpHdib6GUxGv9gpvtEPc0vXj09yH1Re6ucAmFz3ediY",
+	"L3NN9JNs3/TTmq0zn5db68c5oOcf79Q8z3Ag/zTFBf1QoYPppvQmhWZoWv6fDIxhYXz3QDuFvfklR/sx",
+	"/SdJBOVsXfK/158pvG131sawdNgGZPZ8IznR2XRfQWfz3AC83TGQLDwuQDKOKGYBWReQOAmm3pH3eLA/",
+	"3FeSZIQFEQshyUzpnkZjUM/nNApBSsJfitS/+B4JqVTY5h15RgGJeICjKRdSGWwda4AretvBdo5ip6eG",
+	"IkLSGSB3dlozFPQ3xTn6e+jDm0KbBD/Yl91eR7+lAWdmePUr9I56fd+LsJBDNTPga/Wc0R7ukZEH0RgG",
+	"YKqbbvr2FDQo1O356Ne5kIgwPp9M0eW1gr3RjXhAM2k76pJOF+/3W3tBN2z18QFpHY4641aP7Ib9YG+0",
+	"j18fro9GBnIN8PVlQ/9gG+pkC4w8oBS8VVln3+S5LDWsuNc3vIIWeHMmuh7IyLQoizOFO/q3Rh/LvtPH",
+	"+oGCkv7NA2raZM+MoZrtWRMxV2lu5GsFWwxDBISxEramUbmLElLqRoCXlY6cTU1/hkL0szWJxA5U6MNs",
+	"n0H9guB0PcwIWj+1NG0+Kb82wntusaEJOlvxPi+ikCYpF851V6BcLdHVIOJOdSjNr5DCs78NPJwkeDHw",
+	"Ct/oFkXFo0goLoEp1paYKe0e/fzCbr8Tu/20KcMVTUToyw7/wXfYbTmmLeoF6jIG8yJ1X6Tui9RdX+qW",
+	"n4qKMH5aGJ1nQhaGxufvFY7OdAAHYhxc/Pq0jvGcW98eE2Vcf03OY88hVjrsflezdRx12sCPeC71Eaea",
+	"sQ1tosEUbdm5GzeEb6NFhjGW0+zXmEbER3SGJ2SIIzgZH5JHKqTI2ui3Ou6m3W5vV3gyHLUWHGc8NBhV",
+	"AqF1laXv9QMDVv1oA8iabgvdWFaSzS2PxooU1nZkT0lwJ+YQNjsL97wjL+x3w4MgPDwYdzqjXqdPDg86",
+	"ncPDAxKMD/q913DuN8Vd1RLvHuJdQvbI/qg/6oS7vb290ZiMD/f2O92Dww4ehwed151D/UVvb9878sju",
+	"qBP0+73Dg3HQDbr9QzwejfvBweHh/nh02Ov3XmPS75L+fv9wdLjbD3D/cO/wsDt6fbDXGx3s7anlKuSK",
+	"SJ3zeS9TIHIcXe+31k/6e4VX6uEQzjm9o/7r7sHeYa/je/aGT2PtSXOind2DHfspxEzHOn53jCNBtAq0",
+	"e+B72XTsyN3e3kHvsKuGznAz1V0SQjaYSEJgt2DR0DPEikKsL6NiCrFImYMRgvPWpWdAuibc5wXPXvDs",
+	"GfDMqVrDTCocHJ66FJfdA6fmUnBu6whWh9dbP4MF6gd2jaZx7o0RJHprTGO1PZaL51+YGaY7Ula1y2+M",
+	"TDJUVZA74Z7+uYrArICx7c3Kprhrvm9Idnbh6YdpR729ff3kqdSYDZF2aaWuAwIFk8F+WtLonSRrrYNU",
+	"ote2yW9XRl12UENhha0rt6pMo9zAsojqZOq7stzKaX3tlY72Ku3NaV2OITW1d6o8yZ7IVTrTLwyfWb//",
+	"hNidL3SRtwbcitHajjbrRnmRXS+yqyy7Pm0ivZr4/l6Q7gXpnh3p6nUm4VaalnlcXrSqF63qRav6q2pV",
+	"Dq9rTtF6RyPyFAeU4axK3Pn2Gpm3P9477PRw0Nt93en1R2HYCbqv94PR4W5nfzcMIHZ0bZkwphERO73u",
+	"DlwI9z3C8CjK7qOr1+Z8acal4sZwvcg78nA4sydZXd/jD4wk3pGXcC7hjEpOvSNvh8hA/SLJjArF44Ra",
+	"Rr+TY/lrsnIF2DWdLC+wXA5Lp1BUc62IRPXQeebmPgCx69XP1JJNs+ILe7pir1OohabnILJw9AaQ0Q8U",
+	"cGywZfZUPwGwmmjQ0J4M5R6aETNI6sf7fcsMK6+MqNX7qR+pPbWSNv+8KiPqRITBUatiKEFpFIxV2LlE",
+	"OG3CXgt4u4Kz7mRIUOJ3a9uVOt3Ez39Zav20Ab02MZ1e4LoZXGsZoXBywmW2wQunfOGUO2Uk0F9XeedT",
+	"kpJ4GC74DEPCKBjLuQQlhTQhkCVEX/azOUseEirJwPvKx+zfb4IrEqeUB1zn4LuwqCbH3k3XuvZZ95Pv",
+	"c6c3uIf26vaqy91fOyzj20yn/op5w7vla8VJ5NfUBF+cS10bOZ5y9T2Nj0njMIa0SL/pC3R4mLvt/m2i",
+	"dr7RrCpYcmuSpGzxpHDf/pXYTrNS5YJ2lPDWhE5DdEdZuEl4TX6tTZDHDYK1secqd3t8Xd0+C+cBTXSE",
+	"BRk6g3XVi4Jm6bw5bTzlNuuuN8OUGV2xEgCb613MKTiTc4+MHhyS0fp+5DxAGmDsXwEGNXf+szYVfM+/",
+	"XKJBZ8B7QsRlKTi0rEln7u4wDQouu8Bzu1YbcDqsRpzaPS0ols5tzfdT0iBh65yj5t5k3lm9X8aGwJTl",
+	"HLH5V6l/0wXgnfz21HOExdpnyL9L5N8Q9RdNzi//bAteTumLejp/IeBvQ8B5Oo1nm9w/ppIEcp7ojAGR",
+	"l8usZ86Ga5H6WTxNOc/QlEQRH3bbnSGOIgVyg/p7fd/GZttWmeen0+v7T7smfhXPGt7sfQFVPKtNQqNH",
+	"rXKEeOZiBXv9Bj6xyiqXOMhyHqVOeumk7FMy+1U9Ni+8eBIL+TpuKwPdHFhSF2DuRfPkBTlwGJy2eTSi",
+	"PEQK7ywHshtaZD3i2ZSDJJ6lV//+hBT3aX2aE09RPV7A6QLnMh4mXEysbLagHKj+NkhBVbJnXpjfn5T5",
+	"Zb8dBpNOmb7RhSQbiJe5tq4gQxxlE52zDyIk4SwsgB77ufA5k6tdqf90RoYkwjGkl9rfW5dIcitowHt+",
+	"l5Ne46qEmcJw3eC+XFie6aIuXs+s3ARh5c7RgtKVzzwMDOHYyLHqK4cX0AH4JS5Ax8Jr8Hh9X2C+axBA",
+	"XwtLPj0BTxp59P4wK1kn0rWwqqU+uRfiKMf/FWFXoZtrPpYPOCFvp5hN1o4I1KdPIstSaaoQ6BSXqW70",
+	"sxfMk8j79CXVl8TQtOru5p4lZMbv1dOO76V/5/sBpDO4GcCMw3XyzLuW3ICo/hyrdB82w9sKwQmdlbMQ",
+	"jKCBUKaauaihIzPxWjoqQMioQLtFXanwsvSZAZyJVS9/V3hrVKiarsxsrV/MqajtVD52DLDjelYF0Y4D",
+	"kDsFeDuo8wOON04+NLS5XFynPY3cvCtdumaWRSxO8+HgWQjpcMz3QCS+J+azGVZT8QI+m2EWoogygiTn",
+	"EWRhlglmYkySRLHAEEusy7XcXr1HYsEkfizcu3jdPjhod1vdzn+GZNTtzQ+UsbW2jMqBe53kPy8Q3hDC",
+	"TpZk11plSubFcIbjsoGb34u/Dbxev+6sDsH77sCDg++/DcrAtsbyPIn+Nli6bcUR7OSWKCc2sYSB6d8G",
+	"VZiqlSTBVH2vtnTgIbOJfxtsuol2Dis4nJ1/kxO4/EbUsqyn86s8oucx+4uf/r6nswKS9o4O2512d/f1",
+	"QatnYNrzvnyC4ExJEpbvS4hpS8eueBuj8UZc4o+xLjdtkohAcdNa4lyTMNcQwlXycUHFdn9PZ8u6Aqjp",
+	"Rxm8skjV7K2TPPLoDgJ+bc+JEHNdsgv+gu0TPJrbsrKZV1FnockOSbWSAQnTyKP0jryPGyQCSnsz8Wl5",
+	"hXOjkDUNhSbelz/rwt3kAm+rtLJMb87H0VW0Zg2+yhP3iXO+p/KZs4Kh/v1x43RHWR+WBeh9dM9G71/N",
+	"dAo0qmeyVFZVB9qpAGKnCqyCOp4nYq1+r0nF66KKHmQ1kWzcb7XMGBQ9DOvMu50KIG7ILI6wJNdEru8K",
+	"KI4MWpU0/YlMObX1exUd65daky2IyW598sziOB8oozMcoTSBndck2+S6YjEHlkbugr8KJGp0hGrJBbvA",
+	"oSDSHU5jgFETRpMbpRB9k0I1ta1L7YrDO3N0DssRP9U3T02XWJlWZbOWz3+jlJI7rlXvVHfCTf5rqzT5",
+	"jgGP/1hk8ARCaKL3/LWhU8cnxFJGsczR/8JQfr8MxfGiqnLdcP4eJxPypIsfcI/UUfqUChSpzhMkp1hf",
+	"i4nojEqlyR7sHRwe7vb3DntIZ435NrdBvudUneSXjc/vYXSCBP3NjL7JHZD0MuGKux8bLHztiyG3TJdx",
+	"pr9tVshwyZ1A1TFh0nSB0rL/3+uO4jPP50tVZAhhytLags+50u5f9UpizdKaYkOhYt9PP/3UOsn6cyjq",
+	"b7CgAUoIjmZ/G3i69OPAQ1vzJIroyNQhFbpGZb64PWeRLc9L5fbqYqEphmYF1p73TqS+2gVlwKFMcHJP",
+	"A6LobZ6NeYygqPAEU4YUk/6Odya/6XQdFcbtiKbYJyMkFFnJT8zEA0m+7lXKjSCwAU8U8zjmiSThBxJS",
+	"fAO4+cxJ1G1hTtU5ymqdqsUANIOAxJKEaEqS75k9/VtM0x3gwsPFK4FmagNAvS0P+ZWTm6+z8DUw7Cna",
+	"XL+7u6Ze1O8d9g/3X/cO941e9FXqAjsUpICzMZ3MExLmdSUDgA+YLUxtArERHHqHBbbIOZphtkBjTCMS",
+	"oohPKBO2HDxlaLdjS8B/hfU7B0fjhM+QnFJhpCHCYQiV5HmiDyPVKyj5rwwWuGQ8YLa+8gPWOAZRswrR",
+	"r3KF7RV02Xw2IonaYLMutcpcoflKFd51itCjERlzUwCfkUeJsFQGyrrF6Z+qWPaLFbLrlLdn39AVWty6",
+	"upIpr6p5BQxOxGrN54k6z15n9+l6w7NDtkaB2FLT+8jDGWa2wTYKMFMUMIIC58GUhKtzOHgAt+eR3P3u",
+	"Xq0QnM0jSWOcyJ0xT2YtiCRwCQVTpL0y3lctzV6Vmlv5yW/bmXKmCZzHJNEUpecu2l4WPgcobkoHv9U1",
+	"c2/4nU5ug6PocgwOtmVzNh/rr774n704USNKqk82pe3N5fMKEiKPkZjyB6YtB84C0s7AlxKM76Xc4Ohn",
+	"0+enrEzW6FcSSO2/N9P5QSepKs8mX/z5s6c2FxL+hliSlqQzUh1a4YjixKK6hg/6BRotgMOreVNJZmLV",
+	"LuenqPvIlfwC9576rT2Rn6vziUkiOMORG6iQDUqhADZ5LpDx/ek3OeCOOI8IVntmKozlAAIPVm2DaQQT",
+	"zU0rg5ifh3d1u4qbZSBR2bJaODx90kumdEEeUhTCYQil4XH0MTczc+/KPdnivkBPgCOaE8LNK3uQDNty",
+	"od5poQNGcxrJ4v3vz7j12yf1T6d12B62Pn3u+vu7X/5j5UIbrDCj9OYr1GmKxZCyYYgXhiq0V/7osON7",
+	"M/yolYbd/T31c4kOkeH4DD++J2wip97Rfh8+sj+7DoKEHEw6bGINcrtWXwE9U3auv+uWqc4FwnS85bC8",
+	"FRp51wGlLg+fw2D9xM/Do7fXd4BgPI+ioRvZ3s2jyOAa46ATJDxCwRQnOJAkEYBfhQH2i/j2v4PBY6fT",
+	"Ggweu+PB4PH1+NP//Q8XX3QP/14px0bjxZHgWsdU0zH4XseVNkF59ZUQDzwJqxP5aN6ALq7dWUrBPEZc",
+	"GU6goCv0bykt8PL89G0LBJCanWijs3uSLDKgDRhssziCFdgxFZedYjEloQ4zvP7xpNXb27fK9ShIFrH0",
+	"keDmz1diwF73WspKM+Zb5liJ42ihVfry1uSI4cABgIRrpaYBBVxxk4x3HTZxZfonTFHxzx4OZ5DZQgEq",
+	"9102oQK5VXYlIThEOIr4g0A/nN34CBKp2SdEgV1OlW5OIkGMDEMzvEAh9xGMbdvqH6lyAxq3naQaxfN1",
+	"kjbPN3NeMtmUET5dW7D8cZ1vSnKMMgkBzFV+CYUn52LNKdVrEgkZ00e3HjGmiZA5tmHJVyttvrIkExLw",
+	"CaOCICrb3vMz6qW8Oa96mHEK6kZhJ9KlLkF0y8CfjgKGtQ0nVoEoQvdiBTNEW2pZYc4XoFptOyEcUmGy",
+	"tX6uWGL2naYhY23lbGzi1gVTqVTs70w9ti6OY0RmsVyghylhaK5TrDnn10RONe4MoCPcABUFdUqkYNOa",
+	"sFZIER/7TmW9MlJZF6cOAF/MZyShAaKhj+5IrEVKp921ZyPHqT8IZIoaWOmeauAGlL5KuGpFMvUuqdX/",
+	"eHPzUQs6N66sLSkyFdvhD9SIK6RCMUTBdzKmJCksr5FCDk2KpoRVgzLsMbPPIXyZzFL0aGp0KHq/jUPj",
+	"0Vmqtrm4I4m0O03f7DpGeCQIk/bFHSGxwkGaaGUfdC7K8n13y+pgPS3LZE4sOedQG7MQJeSe3+mH1Gg0",
+	"4hjBvJHO3gvvZmvR+gV5QKRI75gZKtW7iIKI4EQYxr+euvocume92qfmnipoW0Y9wwKoEyNGHjJu+g00",
+	"rQrypXlfqzjFGdF5Q5GY4hhIGvQhRFgYc8oA1CXpBJ4sV2fADHSAL2S2BO3IusD6nb6L56TOsHKHP02x",
+	"RA8KvR8Szia+AeZ0PsOs0LGaXqBYXpbI06/jrhWBFT3ghUDgMcvrctqF9mkVGwFQZGswzV30/44LwSM+",
+	"WZzAEfx7ck+ighmrViFJIIHL2GnECb3HoE3m38bzUUQDp2qZDvNmHt1dB9ihX47m0d0J3CApKknFVjhQ",
+	"IjEi4YTMjIOzMljAZ7XvIhoQJogeqLjQk9PT3BL1r6uzD5f/PHMuyfR0PeWJvKhTKk2jG7iX8HnFrlV6",
+	"dG3YEoPdBxjmbA27Mn1elVvcmEcheLzNm09OxQ3MMuPsq3IxngTklARUGEBWGSqdMJ6Q8yQh7vcJGVvA",
+	"VGlWkkeJIs7viDZatwIsSAvY/MOUSiJiHJAWZYIwQSW9J9tGrCx3lmB2yaLFO8pCyibCNa/SpthJ+gUE",
+	"XUpKb5U4oGySh06ZVaUYmuO7/c7hvnMjdDfWt2838fz07OLm/N35mULUm8vhm7Ph6fn129vra3hyfnV1",
+	"9v7snycXN57vnV4OLy5vhrfXZ57vXVxeDN/dXry9Ob+8OHnv+d5P5x+dKDCJ+AhH+WWUuJRx/x8jO0eh",
+	"jXelC+gTP8Avt7w16O7QYa8/nv43oqFAW+91mysybrXbbUAESFssto9BRGCJIoKF1jczgKyj0Jb2uwDt",
+	"Rtt8nV78tztzGROmdkCpOBOlMni+9zbiArjkFflVM8ylfNIcP9ScFehLGkoo4vQkRCq5pLU9gQSfEXAd",
+	"HCMjBJTur084H5BWvN3SMxVfvU53Lbl4U+g87abr7EWWcfni3eVXEWvvaETe8niR0MlUChclmnduJkcj",
+	"8hGKd3zeFJ+yAXLdrZzy+xxtFCecn5JjvhlfK6+TBdHcknH9Wtg8MqewuuJJWcIU4LV5N4oRM+1i2BCu",
+	"tocqKEsNU4DlwLMc/lo4VkBYQPfPdY6reuvVobcnRgi4crglYEHBXBANj5ECqQmlIEjy2LxTxFYD7Sw+",
+	"od5blB85ndFS8PyIxbQKHChu6lijrmVaXuFtHJOkpSQ6mpJHX5kk7y6vr6F/OEUWtV40U+nUNRRk12vg",
+	"Oixjkpqib/IAmv5Nb8sBQXAkHaAIR6sMo1IXH3Ei7bF4OI807m3yfSqI1vg4dz+3ABT9OD8pX62sAURg",
+	"Ousd/nyFmTeYqENw/0NpQydXF55fa2rlujlnY+5yNlr5DAch2ErgRjK3t0Lm1tqPX12S/p2PqrhOJK6P",
+	"r4rIWPqICElnSpexMWKmLhW8Bn1ePZoRLCB6Lin6YnNQACe80dxPnbFHP00JMwMkQiKjYEJ4GdjfaGtE",
+	"FpyFGbPZXsI+S77W8/B5uP6/52RO7PyrTGw9Svg7H1kysMbcudP/rUdYh9POBUmca14iTbK15WaTdpUB",
+	"0gfE8RvRarbEHJa/tQVaPd97B4GInu/9lxpd/fFRO17UbJfS7wdMmdG0qqgtlhj2FQmyzGJPh7siMU/k",
+	"OyOessWIOHzsKWio/+W9/csETwWLIOKMhI8greM9KFeNwxnhYFfMGR1TEibQ9/LlXivrN049LCXHCsPR",
+	"QlDhcswEd8ShplxwiZI5g5N13QbFnEfKNFM0+CsfqdeaC/K5RFT6liP+hBNG2cQEebjNw1TTHIL3daij",
+	"K92eBBIE7hd3ZGE9o9WXMzoj9W8sY3W85ezO/YbxGRfuV/xX7n6R5rVwuiIq2KTsU6d6OppHd8OEzAWp",
+	"WS4jD8Oc3l0z+2H96vivfJgbvslsYT7VucLjocv2KriHVCPCppgFdWvSbWrOFrMIsC0aIq4Ph7bt2ZgG",
+	"VeqhSDuDYhVLBjOUtqSFcaqtChp2gOuBjKac3zluIJXkVlWX0EfRNf7vDydvW9c/nvT29tEdSbN2CDph",
+	"WM4TUqXDnBhIotUMEJIbugyxemZ4DYGsVoOqGKsSB26TfJUVNrYDrKmCjhLMgqnl9ytVAsiZaaX4ytYB",
+	"n82oXLO5NbRWNk+TQa1sW9o2+6GfX31h+MLU86t2CbooE6UbRAluhnlG8XAj4BItTJBgnlC5WMcDUYB0",
+	"o2kVresM3OnoforrGfjyOLxUn6gJ1Dkx1xCwdDptB94bghOSoIGXat9wVLo61LjY8+q5mTsv1SnmTyxT",
+	"cz196DolU92dQQyLm8Xd95CISRTBTYaxXtBQB70UTuFDjcjFAXzvsTXhLZPu4CYb65+9dPALZwxC7dA2",
+	"rKLg3m8wrhomN2p6mNMs/LwIfhM79MlvOmldStQ1LegqNy8DWjdAIiwkCvEiQy1EBYKrJav3Ih3BcUJe",
+	"hWDaWlhArQ0ebZ6wRop+2jJ36L6aDNJNdEbkLVXZbxJCziFzx3p+4NTGKNuB6bWYVxAFMMPyCP1GYx9J",
+	"nLQnv/koJKN226kJTI08auaiUY2/6FOY8xoT+Y7q6p7pqSQ1US2J5YtqoopdLmYRZXeemkMSwp8uqCmt",
+	"/aaotdfZrHpWft45DLNZupm3qV5XMp2E0qTIMtmeW7Vt3VwbiLjIuTxWtl+tIUUhSer8FvptrdzcDAlq",
+	"xtKKcuj05aSq7iuBJJ0RIfEsTlG21+ketjr9Vm8PdbtHu/tHvU77sLPb2+v/Z2fvaLfjVmVhuGaUngKp",
+	"ABFfezuKYj3XbWFJBlgNUOodT2Z1gacR8UFM81jrU5Fmq1pjR5TFcynMNTYd2DOzYVdbxjAR6sVNMic7",
+	"75T+tV21HeDM9gc47K09BjtXIxXk9YgynCycgY4AsRqHWXrFw+1Og5iB62DmPjHRESZObREgeboC93Wr",
+	"ZkwiW3WDLbyG4rkujjtPIh/dB3AT1tze05V2fTSOsERbOHe5j4Tb+iImiri5+bmV+eu67f5/urYPjuGr",
+	"Y8+T6AhBbuCWIDFOwAlrAsxE6ojVIZOzuZBohmUwdZKOnU29bq+ZkeOsWvVuMBILhEf8nviosKZXAj3g",
+	"RW7cXLQLfrxSurLSm09JrMWdY5U4jUTgzCyLCjQmMpiS0ASGaEu80zzAdJ5EQHp61/R1B3P126p3jjM9",
+	"1xzNvm9B7L3OC7J9hDAKaUICnUhTYwA0eCV0WD+KqHD7ZhOIIXiGHWd82a6LosOwEc/POxkzI84xzXQ2",
+	"kuuNQltTKWOF/up/4Y7bvQ/EG7BVneR9H4haznIfiI+1gZK3woQZwdXhSCGR2qRjxAgQrOQJCX0U8cmE",
+	"gCsJrmkWtNll5st9IG6ccX73gTjSlz0n2g1vdaEJdTtz7wNxm0R1C7xdqsmu5GE2K3zFH1OJdGmECqUA",
+	"mbxP9y2fFwL0Csc8ERHwKQmXtLjhb8jSVnVKx6zo9F+pTkkucfQWwidCEuYDMxxhLart8iZzRv89Jw37",
+	"041XtIG9a3ZQocPLsw+K0KiMV15Q/exrweTYrdIW+2X0qqBJA/GbUZeNeTTGRMm20OUP7gM42daZ0Jfa",
+	"X+57MLgYK2vHYJwRczozVDRt/7Y3r+w6h/baWP1VLDzRpZMbUpqa5on+JLtyk17ZreLMKhMhDYV3v7ng",
+	"ko5pphE4Qj/XPRVNOJfvcmrjM4W0LEedDGruNBYTndbLRECEaLSwl5OOkT0icp+ooi0qBeIxYTim7QWe",
+	"RUjghYCvHBpcdsT2vc7Bfh+nXfktNTCpBYBebba03DrMpO0M9XSysZcixT8zF2/lgOVreowdzmHXPK8I",
+	"ZviUirtbGxFSuTdzN5yrd0NqzlZqIunrXeMmjmoZ54FpXKuGddfE68KnygCaGw674p6U7z3w5G4c8Ydh",
+	"o0QHufbNDP589+WPzSz9CnRrd6juXGsWzyUZjnBwpxhFIyirrt5TIfOXKe/mI5IwIokYBvF8CIH6jTu7",
+	"rtzNLHWXZG77p3f4Kx+JoaQzwufP1OOMzHiyeM5Fmx6fvm6FNnAxYYM+8vPBj0/aV0dXm6+t1NkToe/u",
+	"bfPZmQwbQ0itiANJ78lQEKFY6ZAyeEDlYhiThPLwCf0/H0bbHlNcGSZEEqb0js2nmWaBGqaci7AJZWR9",
+	"HpPOSwwLObnW6KQSbFhiey6CqRl4NU9ZvUdLuTTMuMKpJZVRjRtBFwrfOG5d92z7WTo1s72bTG69OICG",
+	"c/o7H6V2e3FGv/LRkIZiPdUILEaXmVBJcCUhkZIdpHZ+H7Iw2VJwem38bGko27B2iPRCTzXoVZIY6cQo",
+	"+lidzohAW//617/+1frwoXV6evPjj0cfPhxdXyPK0O3NWx8xjsbAsziDH79xRkycP1z/Z1zabHAOmyGA",
+	"F40oM904ZU7Mk4QwOTQ145qdQJlvhCRxqk6t/EoniFx7gmPKqNhkZcmcDe3HJkVFeY6529WDQfi5/6U1",
+	"GISDQWj+u9H/HRX+c165VmMJiRP5rYbicfxNhmKG46wF+ZSS1/iqhsjT3U/xx8+Vmq4iYhWhK5tTxYwK",
+	"UGvp/b/mXOKTmZvrwZXvYUJwaGVkFaL4IfdcpzGtXjHFD55f7m35lK6ISA+cSpNKb6VYt5R+slASVofd",
+	"QlYIKmmAo5qbzU11uzx4wJYzXHa9DytBFvpKgp6Gb1dUC5DrNPKxoYFbvjJB2L1xSq6+OGGQrva6RG5G",
+	"6Ympe1r5TA8nrf8pJPjq7e25M3ytNfWcPlDJZ0/2+8UkRg3PMtzg0OOsBovULt43PHScMuAoGiZz5pCt",
+	"P1E5RaGuWHZs8kAkc2YXYFXeV6J8LpdzPMF9daD5mv7Vq2ObqRXr/At3NIr0uZnhQUhxHoRlOTdn3vWp",
+	"tn0Y4wTPiL09v+zItAKrNIsXjoY8O31bq4+EAAN0++AKVuoySEPKOv0rBTR8qG/wuNb/pXbzjVdpFQst",
+	"aVXzYIqwQN32HvpA37gPQzWPLaH4Qir1q9XNVCljhmhdat1Lguvx6OuYBAUPefMz8xOl8jGsfcZYoL9f",
+	"X1600SUzcR93ZCHQiET8AeEEkgWrfWILfS0eUaHTL+lsOHKeMHBbD9gPZzeo3W7viPzMdI694o7oiJJV",
+	"cy47HfUxNiVrmgCARut9silFbEyQLozmc/l7hpJryvWO6Mzbud56QOo4HcjrYH9FmS1dDCVxcelrbfpq",
+	"sMjaUKDq5Yw822wOpsy7Y1PErsfJOVfSxBno+aURsmqOpMSBW+6uK7DKmUXNd1ALIaGhYrvAwlqmEoA+",
+	"E9NzLkR1PEnklaIFry4/+Ojm5ErxuS0Q0koVENvACd+evP3xDG1xhniC+HjsngRMeiiewLptNnS45WZE",
+	"sFIp4ggHJldZkf96y0V32cOAE2lD/ZC1Z3xbiIFDmIqyaPStvITMIa8/lSIT3Nvryew03qM4k6uzk4uT",
+	"VyJVvExuLVJIO2oSz9lboZAgisDl3YJJ5zL4zDrA+advebqUW5ii+4C+/vy64eERDYd1adpJ+EoUYudL",
+	"Ue3OLosh9e/JBAeL89BxjD20MaZ6CbUahlp3LkeMKz5huCTbvE399kog3djE6W/Z9PNFVGkSGbAeZDcD",
+	"l9/clVcBpV8Ei7/a2feTQe9aOC+7l//k48rSZduTD2fti5X2WHahf9l55soVu53iUyyGrJjJLGdVqLdx",
+	"Qu5rAkKs/G6U/LYyGbgD4VCN4iL4y6FYNRFTgiRDNV0LlSZ5wPS8/dRRFWswpzDJAcA5QiOYu696BDn8",
+	"ey5XX0OsjPCcBVOSDE0c50qn73rYC7pS6lBfiRGp9339KIWmmRXycq95dMKydMxpUFsqD00wAawgB4HV",
+	"GMJdmZ0iek+GEZ+IoU5xWhPkE5mPixujrEudao+P0edBxidU84F3pNQ2Hw3g7MU++kzDI/S53W5/+aJe",
+	"6XPGVG8yH32pzSnxhwn2AIj5Dviu3KgNDqK++pKfSTJ8LJgJJUOi2cSX5cPa1Ge2NIuqIAnFUXstsjVx",
+	"ZLkprQRNxelTvvO68eoqNslqDlb4opKvpPB2zVWmbPT3I6ScrE1XicKCM50nUVkX84T4upgC5G9ur4We",
+	"xukzhPsS9XvoYr4lYxUSBiekZXzYmKGry9bbBEs1OxxMUUiCCCfKqIMxTdZTol18UiCdpUzf3DCGZaA+",
+	"fyWcJuXmQvb3JjPjLKEm7HpDdH0LecnX1OC/5uJ/J+w+B+pSCRMHOMGBcGoMckd2xPRFHV2UXHubputb",
+	"EVmaPcgCEJrNiNh05MtBq5s1mEEls6zNWGUmthra74yLtaTxYSFbMx5C4qdnZbhu7f0jBndWhCW9Jzq1",
+	"b+4syH1z7NliiP3SclcD7XdjvGZb+DyW61KLtBYu/+LzdRxkheoEjuR1XGf8Kwn/eN782D+NXdAlW+42",
+	"+bJMWqobH6bxqd6zC/d9hssOQppngnBW5XANY2Hm3h/yBgtyPnMaC4Xoy0qiQ9AFFCHSmcnuPJrTSOqL",
+	"pFSYS6vuI+pV139COjHRuMVhYaLo/BRtaQVkWx+uphN1V+XhDyziOBzayg3uhMFOzvMWSxzxyVxfWfUR",
+	"ZOyiDL27uvzQbhqcUJ1AzV78g5C4dIkMR6J8pejIG0ANkoGHZji509qXLfUgOVQ7OULpqQ/aujo7+/H2",
+	"zfDq7Obs4ub88mLbXCrV8gDyLyKlrKreUIAZGpEBE0RrfYG+JadL1OqDhY+3N/Dq9Oz92c0Z2sEx3THj",
+	"76jBdz4rHeKLPty13ng1Y5A8akGf8lUq7Bod/nWASIqdjcGiJqHBolFSY+hWxAMcTbmQOzrIwsxzW22o",
+	"KYebVXmyAJ1igcy9nXDA4FIVqMRt9Ca9jFUkg4TM+D2BvEbsSD8WcFaOEYRM+mnWI6NcT3kUCvQwxXLA",
+	"qIAivepzjhIC+a7QFlYjUUZCdHV2Bhf04RL4FtZnO4tXQo/T5gFtS5xsqz19BvCbPJb/MHlSHHVI8qAK",
+	"ORFHUIcsCSHXp54c2jJp4s3zbR+JEZ8N9ZLg2Ej9NEtVHV6/ufyAhFQGhcmQmiWuMZ0At1O9KzGd9WZ/",
+	"QWc1hzZ2VR+dTG9dUWt7yzTwsqBNo9mqkpaPx4LIFVK4UujKVCIH44uyiYV/IR6mmczOYtzMTGoYU7bG",
+	"xKl7ayW+wGAr8iIBzS3mUaTPIeETJ8OWeFJTkgNP0ITeK44vERxS+pBVcR5FjdLougto3d6en6ahaHqF",
+	"FqTr18+yjfAktW1Wsv0cBjlEkD689G0AmJ9ud4i2Qs6In9roVgpup0eyW4JYHwRwjQCzgESRzkhhaSo9",
+	"Hc3ORNMh8oei6ccr6GqFg2a94n2NZHfaKuKT5S1L4dnNJnGXimWXCpQJWhHjhBTF8ZaSlXUCctutHKkW",
+	"Qzqrqf2U+WC0wBESL0RFgmVySkkkK79qxjPcvRmfA1mgVVrhyu7303RRgEAWHPCARYaAx6ZqVYbMGd/2",
+	"deX5hI4lEjolhNvGK8S/N9vLpj6VIlF+8V0sro5xNeZDT2YtNmtYdXou0qkjlJU1+q4IubKCV59F24RR",
+	"JRcMD+5IYsOyMnXtNHvuu0x7w3yzZogyQUMd8/kbjSvl4fZWFlrKJpEf7X/OP+qUL2bEOOFqjUqRyg0O",
+	"eKUEq9LyEUYjLIx6p1U3RVwBZ5I8ymIoZ31CKstCViAdGAAVFtDgI60jZyi44pMb7M42Vbf7Ny6JfGkS",
+	"goFYtqlrSgIUbWGJZlxI1O0dlMteZzrobGE0tsI+d3sHbkFTTFrmDgp0b/xfYLuu5Tyk3JQ+rMkroV86",
+	"rnQVRHRNbQPztebn+oP8NTM0nR7NZkdCoNubt7V1cu+GqSdn2eL1Yk6puAP/i/lY6f0rytgujx0qFdNt",
+	"5atrOr/kMWE0HM6TSLgIgbDzU3R79V6gLcYZQUrb3V5SA8z3HmdRdhcj130+GE5bEGnbhwRDUBpIlS8l",
+	"Z1FdZdrVTopcStE8aLOopUIZ59zWVZDPBE2Zhw80IW0I+Mw9b9GZTV6uQ0q9CZXT+agd8Jm1ys1/2n+0",
+	"o7pRO1AEmMFBWIxB+JjmMmdUcf7k4zkyLrEq3t8v+9K89FG37UjrqBanZ9x6nEUtCR5eu0Ou/BrfE2x2",
+	"DnmwxRFVSpnj8JpBLT1468j5lwSOPHOPB/vD/T5kENw/2HeSkpKmYiFMoFEV3KdkRDFDCYkIFm46Blkh",
+	"mvGOdIFv9EeKDYRUDp154YyZqpic/Uzpz+oDxeSU4Fd4lBg3cEbnVVZji84M1cwSUHGH9lCixH7S+jRZ",
+	"U6Sarug4wQ8re1Tv03oDnEut/WjwO7unAWdu2JwHnCke164/KC99ELbry+ZrkDo4F9Z17tmErClUagK/",
+	"6vMk2tpnq3Hoo25bG+ah0Na6ArVVptq5A5BqXRDrhYcA+RVhmUPsApWl9bzNklP6+a4MPOU7Dl4EpOpK",
+	"ZWrNd6SdhQaxl3CpHPHBxtQQzNsi4Slz+sMbN/amJpSTSE7N27UIBZZrorgdaQSXzPt6xWT1t26kPV+O",
+	"qLUi8Z+ZEG1wZ8XNhKt6W2FjhStBmRMl3qTNG7lrnXjmygyxLJproNsNPLT1MMUSnUDSF3s0iPSlE+3G",
+	"R5yhgEcR0VV7t4/Rf394D+k28w44Pewnv05JxFImdDSXxCoWDQB97pSveZGO4BaHzfD6ItxfhPuLcP8z",
+	"C/cqj3Dw4eydO0l7nalQ+GwTVlx3v+KPxom/hwolcjpUreoEaOFQkKYkuBPzWbPtgt7f2k90oShdBrHe",
+	"ZUQlIiwsHD4UCk1trJ+hrYTPVc9oHm+7uVGJPQ9HC+nCekf30HITDVCrVbYN2roCbpemR6sRKFDMJqxF",
+	"dDijr8n2sAZzzkBcBwk9+wZAWKZZ8oD6SJ8F+CCYxsJHnMx8dD979BEVXOkQ/w74Q68muTxxw9awYhsI",
+	"YWVfGiTxG411FXodGiAQH48jymqkuBvVihBohGXCfXDruiBbOIB9Jp27IkVymVylrgOS263vafRpJb7E",
+	"rN7mOFCJLM0bYTdai1/rx3fW/y728OF0r66It6Mo+PWPJ63uiqLf1S96e/tr2UKw6Br13KDyEs38hV+/",
+	"8OsXfv1n4teflnOK7+0sydjVi3a+tqzLa+b6CtApkZi6DhHNC0dd3UYRK/kxbChi+d5Kfa3z/Nf29kI5",
+	"TgNCiHRSk+okc1n1qya6WHIS2ihHjmNxTl6jXQsOyzUMV6fzrMAgKxYghmkPTqgIBO9N7FVIYiVAWbAA",
+	"X1I0L2VayXGitH8TM7xkBNPC3U/u83WXWMMMNSiBB86Z+bGanVl9swQ3x0KXYWGdPniCrPZT3WI3J5qF",
+	"e84T2xp+UZuv8EfyiPSdhDUPgGvWmAU0VPkAFXcIDtgdeFx/IQN68xFpT9qou/fDm7rb7w4Uu57ihMDN",
+	"BvN9//+spdCe2Vtr5d3SrxFcVztCGAU8JGic8Jl580qAkgsxVRiZC4OuM5zQdfRhu4Duoe9iTBFlUPB1",
+	"mLpJhu57jbkbmI749gfCJHpIOJv4JmIRUvCtJgWY9ZIcL99QFOn7gpkkeucMkTphkEArwosaC2s90yNv",
+	"daw4M8MS1/qecykl3JGwWs4iqus+ISprsm/SiNSEDNmCdM7xayr7Q2mjJzvL+QMjDsq5VI/XKO53mhbx",
+	"M2UcCwei1U5IMqNQoMAVyxRIHKEZD4lhBvv9/hra+PUqS8Tlr0j3xizQAsZCvzjlDCe+J01B+F2RpGqP",
+	"3PJk9Xy2/QuBvRBYIwKrV7Xe2byepSnm8NWh67sjbN/ZxmvYlinVvJiW6/KevGV5LsTcLdCpeuMwKY1R",
+	"0myXrm1rtWZzgd2hKVGh9aT2srThxe+06gZXQyAv/GqtymTFgWnU4zUAxOUtg+dVeFA3ALPma+C03ow1",
+	"zNoPOP5YZz2f2Ks7aMznLNSVmYXE1iPVJGrjJAmmVJJAzhOynjEUrPTMW49eOySjzfqucUle/3ji9Ksv",
+	"63KdGIF6o833RFaFtsQXGWlFlBGUe7ymebm2w3ApB6rcNf+0DMuuSMwFVWLMhWhJ+ja94yL4WD7gxMFA",
+	"RljUuHydasYykLjEeTZTREO01dG1mrNrOC6/7jNiRm0/FiDNOMEHHF/bD5x6b9rd0m27zg1aIhLzRlEh",
+	"ZyS3hWs46KyDaU02l+NaztwiJh+MI5MLlAJfczTz2Z8qVK8B04eYNKiVTvW1UhKRGWHylUDp5TN3bY96",
+	"5+16vPD7MayPaQiX4/5SGr/HEyTJLI6wVJaJvpIUcUZC8DM5JP0axsNaMWfL9rmGFk5sYXy4fqgDIyUW",
+	"d2pRMyKxwYI1dln39kfa5ZTTU5e+ln9bhUKyRJ6Vv1yD12TC58U0Wds0SfL7+aW6zatUjy1DB0qVpffO",
+	"StVK9agLMW4SXlyrupzoMWs9JRnGuCMS9DsfQdatliAxTrCsOTn+anxIqa/UdaBjQANv0VZIhRQ7g3mn",
+	"sxvAI/iz5uDdje8hGeUYl90wxbxCMmpBrh2dzWUuIEuC3ePtjfKgptv26feA3QsnbtcF9eTwe4n37wWx",
+	"/xKIvUQWxm738Rxuu5MwUwuVub3ttv+tpV8LJ7zUHfBFB5/Te7I8tgltKTEFdr92E9bkMnkqUm/uEt/U",
+	"H70OAtcaVWZl8VK9e3Mf7xKNzYx8v1bAaO4AxqS8tEhQ3MHvynvjWZ7pxrPa45YKvay46PRCMi8ksybJ",
+	"LGXiDil6W0JJ8czif5nTKnGJlQ29PpbsXoyiNVlXwRjSadZqb+rYSp81N3bWv0G8PMIli8ilAoWc1pzg",
+	"xCQJnA6ZDpIcdTsdX4f2pN29EiieYlFHjqJhtrv1o3IlnZEhiXDsjnYiAYdycBTuf0qbsahpsEIa4mbg",
+	"URrv9xHxY6A3LF+4yKNerbWSR79lsvMFEb8jIi6RQLk9dvnU8tvr8qoVUOd5YsgraPciPzam5rwkWXI0",
+	"RBQAcgoHHOrFudOXmru9QxdV39SEvDQ5e3vug6eXU6ffObaK/JlnEU915HldpRwxj6SulGO7QAGfzTBz",
+	"KEFhdo2iacC7vXlRrYqhn39PeS3mUBnSAbIPOF5y8DtaLD30/XpU/ZXOXopRCi90twndDWc4LiBSFutV",
+	"utTAH5TGJHh0TxCuDRarZeAKf6y5HnAWkITVKULOXTORTL652gKpvMf0ca3D1WW3gfR9J1PfakmOKJpG",
+	"izWM7hJL1EYOx7cQ2Nb8uoyZwXflQNmdMQNZw5LcbIOJB52EHqMARxHUheBziWK8iDgOq0XAviszvTEh",
+	"Ai5zx4YPHBWwRBEGBBJswlQpFG+IsRDIxiMMbThC1f5YL2WSCRoecX73wBN3mp9SdZWyK2lJ7NoGUQ95",
+	"fC5dtTEu5dwC660Wu0XXRC7bJSSIdGkDX2XBaVEAIt1srRatoFiBeQvV6GOdJlefS9k3+mjKBvWI7TWF",
+	"ZYrVrmDT1TEY35Ai7YKHgkgHWV4TWeeMyO/7Ml/ECwZsgAGujXAx/NweOEzHwubWlKyXYsOVWdR4UQU3",
+	"pbe8HCzmTa8m14yIOTxDW1fv3qLuwf7r7ab3P9RGN86w3jiXOYiNNxEf3brrGdckOc+K5IwiPqpLicHi",
+	"uQvf3ywUydpvdYIKuCELoBFoS3+oWvzKR6JYAqCuhmRdkdi6wX7lI6iMJEmM1JcNB+Fy6rrw5BqFcZTw",
+	"B83hqEAhlhgirBMyJgmxudyajKnL0jZfm/nAArDhMDX1kNJBlBqa7va6NT3tGtKi2wY5LESzgkka4+qR",
+	"FQ5Uq4jqljE6QUqaLgCObk1xnvQecwx1XZbXMqnYIA8mk49W1EkICrq5vBYSHEZUq7aWvfE7U+lHdf2p",
+	"YV27ZQklABanBqdqiLcmp811Lq2lxUp9A+D6v95TqdkMWIvxZGgbDG1OzQaYZAve2MWLf0dUn+lwISdJ",
+	"wRKrgYCpuqJXUA8ASE6z5urTWzU0gbQ2Aood6hJ8C5IIBBgIcisgKCZJ7k5Eg8XXcMzzmckyoaSLqUiX",
+	"FRUSkifmbv4KQtLdr4bMRwXVDashNy08vBI/rwgOFw6hAjERzvs/iDCZLADqGd36WjMd00c4FQpJgrYs",
+	"XvpI0+8aql2OjTjUnsTO2X1bl9yTxDASsEDdRZ9KINN92tCRJQCrQ2XFdputK5PlylA1QGr2aZGb2JxW",
+	"DcfNUWJ59Xr2aXe5adUDIldqouwdoEsLvOaXvA7/8b0JX9qxRrPhqlB+y1gtYZPkngbkGOGRgEwXRm4E",
+	"mDEu0QiqxwVTW0ruhzNTzQwwBnB6RR2m+inXlMfwCyAsLHvpzigOQYJ5QuXiWu282Q5wBd3wO8JqTp2v",
+	"zk4uTlKDQBAWalkjlPkn1YfgxXlDcEIS314A/0V3PIQGv6B/z0myGLAYJ3hGJEl0PVWtoxv3plBgTQ+m",
+	"b6/eoxEZ84QgzBYSyjgqzUPrfNyUkRuw26v3xygGlQy+O5nLKU/obxgKzk0JVszmIU1srZehVCH+INIa",
+	"oNScZ4MmnhVQSeefMQgc03+QhfFK0UCN5ghmEiTRt5L0maIQDzwJQSDPC6+w4pMCSkSdfDzXwERbIbkn",
+	"EY+VwQsIBHQK3EkNmc1lKiUUVxoB5N1TOXGM4CPM0OX56Vuk12jGBdCbSrjq7fD8+vr27AqmjQfs3eX1",
+	"NY/4ZNESchER9ON1b28f/f2nG+0WD9FoUShrDIDNpg5zLM8drjeyMa/O24hZnRtP+KY2KvyhD3l9JALM",
+	"4MGECqnEvoJoMmdKRscJD+cBHUUEkUcSgH9/wAi7pwln4EmAor9iW+EhBFMEc/XYXiMTlE0igowxrDhC",
+	"Mtdl2KgU6Mebm48KnO0BG7BziahSRHWv6uOrszMA9lZaizUt1eoXK7dmpSqFn7u9KbYHDOoIQwU2LKcC",
+	"UuvM0JgSWPrfry8vzA9YtXHkBzwkaSpQNQu7LF2VDYehGDCw9tUqFCoKNKNCHKXFyCIqoK4b1DXWoRu6",
+	"oib8a9iMxuoKWgkAxxmIV1s5D5HHgMTS8T3ormZ6mlYNrxMIz+WUMEkDeH40YADvNwr50db8KbS1rcA4",
+	"YDkC05DRvAtt1dMF8A7OxnQyV4omoHzi5wYZsBx9QRqkMsH8/acbGF/pRRFfqNGPS8x1hhfAYFP+OmCG",
+	"wS7hqijHVN/pwBsNq4hPKNOFlRW6IahkS2DrBqwER5KkrFEX+UJb/d6hrmZ9RWSyaJ2MJUm228hsMCQm",
+	"mGIB92rFFMfkCP3yeQBZnQbeEep3+j4aWF1TPRl47XZ74KmnignoR2dXV5dXA+/LLznkUTKUCoQjwTUz",
+	"CZV8+fHs5DQneAzKq8lrJi98ZbCPeLhAW78E8yRCrfNfttsDBsSikIsIqd5TW2za1t1DH+gbg00JZEyV",
+	"CQ1ktEBbam2Q8Az6DudxpJCSIIVEc3bH+ANDMzIb2dEDzmTCo1wZP7VxWp4LJRrBJBDoIaFSEqaWZZ9t",
+	"Hw/YbB5JGuPEJPyK9XCUsx0eSCJbQiYEz/Jr0E90LeyQijs0j9WfcPdC+6lg09sDdqJBAwdSMxJSDEn6",
+	"dZHtmCSaBENOBFJqTUiCSPWvtiFvIKN+d6+NbA0XMWBblnMY/wBEgeEIRHWRpWnEfsuZJEy2tEak18nQ",
+	"2Q3WPGfKGZ8nA6ZzzKon5+PWBWek9QHLYKqFSkQDwrSCaGT1SaxUsFav3fF8D274gIARRzs7Dw8PbQyv",
+	"2zyZ7Jhvxc7787dnF9dn8A1EosmIZHLn5ON5Lk30kddtd3Q7HhOGY+odebvtTnvXJGQCTQrUPsW7diBj",
+	"DzybOA9rwpmiS6UuamME2h8jcKQYtqxeqr3RXak/F7DhBtsQH/vGAraVF6AlGtNEe//TTT0P1ZC6Gtx7",
+	"KuQPenJKtxQxV7BQM+x1OtpbCNuTnuIZ9PvVFLJNfS4/Fysher1Ob7/V7bZ6uzfd3lFn76jT+R+I9ITZ",
+	"QnurVqkdsEUZjrxOuE8O8Oug1Rv3u63+aBe3Dshh2Hod7I26uDfeJf3Q+/LJL39u2a6tIGu62w0ORz3S",
+	"xa3XYX/c6uP9UeswOCCt7riHd0f9YC/cV4bR0tl3O19t9hEeFeYO1x7S3g7JQfg62B+19rCaPNkNWwdB",
+	"b9Tq4s7YvoPetOHWuAS72XzYeMdBSPk8FHxuGu/aqnm/060bIUWhnVuGjeJNQv3R7uqP3vFkRMOQQABZ",
+	"v3e4+osbzj9gtrjS3BzCDPY05i7/7pxJkjAcnaWJ/tIcJjqRllDqq9qlYzjlVhSqaFDkKVSJexCbLsKk",
+	"TFceFnAWoiF+ZFopYyy9Wy4CHmtOg0Ntlrqyyeoiwor7IjKLZcojsJHZEdiXSGKwGEYLhA0DANWjwBO2",
+	"DQsXqN85rGUNesAfTDo5Iy7h+GUNtvA5j+hf8ojaAD8vyINB0aLla67gl9hVd715rUfvz0uxa8IhBwRH",
+	"Al9TTnais78BpTXA/zc4NDTzLSm604Ci33I2jqj2HPW7u41YwHucaP9Wv7vXZCFprvoPSvG5UezvezIc",
+	"TWopxdrIICvatzT34SxabK/JU+BLGK2sjJiC+vU6SW4yYB2a2bSRfQMWEI4ikiitUCmJ2DTSAWSWxfR9",
+	"pdZihqyCrJRopVjWsp4fiMz4zuY6yR9ZqD8ni/hjsIb+6i8uuHzH5yz8rsR6yUgNaRynFLzgc9ABFFFQ",
+	"BkaTIgQ0Z5Eyjexrq1hsqihYM18jr2tJWZMCptwqVPzyqZ4t7Jgl7XxW+s0wZRUhiYgrdufKOGzTO/6p",
+	"j0QjHzrRj/NOcshqnjasGC5b/c7hdi2L0APCYj7AVKu8ou8+PIZ5AMNCEWcTkqRs609HImuL2+9FU3o3",
+	"rTYNKGFJKS/8jm0LrEOWhFT/ak9YGX82E5RPJyrfVcvQumDV5IuhCo1kizmPMJmejZRJCdMr68Z52ZEe",
+	"b5uW5ROlT74Xz50uiTBHzcaDZE2OEFzYqbSXD1TXBQUdgGWh3E7KPQnDp5Dtn5ZYvxftnYRhasZyF9k1",
+	"3PDnUE11wM+kLirS2Nrm4qsxSV8JZQOFhEmKI4G2wNWdd8Qbr72ygx3e/G00IkoOIMlrUfYD+ZqaaMdq",
+	"ooZ/DU1+b8/qBiEVJuG40STJDNPINvh/ZpQ2Tyae743nUTS0XlD1nsLZEk9zw+sNgq4/6UQU3cyZZkZM",
+	"eJT/aTTXvVEH744PSWu/G/Za/WCftA5xf7fVGb8e9cJucED29tbWXG8FhMQ4FdfUt5Lf4Nx2/QV8UXB1",
+	"JDv+IiEAxUVq4CZeoi8WCE0fIi0lNm3avRKugz1kDyNpgmAU4SMo8KYz4UZYSDUfJa8FCRICx6hiqo2/",
+	"aGFjJuyBGhXWjbHUUX2jJ/1VHdWWFnW5OpG2ed3q9Fq9bqFNkXYCCmG/ZEwfzbHBsD/uYTjzVhCyUUOe",
+	"7z0kVBLv0+aeWx2d0dBza85i/wrU8i8+T5z4umV9KgZnASmFU2QZ0niCh9YVw5Ge3k/oPWGGaLQsM6hm",
+	"SmFZxKNsGCrtdstqtYedbRsjYykKNF8qkAVOGoK/xKF7Y8JXNnboliboHR12ijRQi+7ru38Nnn9b9+83",
+	"5QG+p+OJcq0Pg07YJb3xLu6P9oL98DU5GB/izqgb9MJd0h/v4f3R6+AgPCSd8driViNBmANsDcPIvBsa",
+	"337v+vZfzFNcZTHHuc3Ki1vwZK7D5TRmuvSFnc8r3UD3/I7oEBBj8lbVCBshKGFycLxGQ80KjUnh+tx+",
+	"lbmVaxndKczOMrqSQV9Cd61/FO8PdJ32dlND28aRK9V7Np/lYzyzCPBPTcxeDc3wxdJ9Ni+TgqfFrkWN",
+	"rvAM1KJV8TrlWsc0mb7Ty0Qm8jXlutpW85EA7pMdRltj0ISF4IRAjJ4Nx/nFvj9CCkN/WapQ38I8v4k+",
+	"vbZtWzJlv5n12iyOpbIcc2JUb6qrBstMdfUevVdUFUXFxZquIzyyS+5Vol/Mko1tuO651WZGiLbcm9kg",
+	"gKx/CRNE0ZWJEVGL9jOC5YykNeFC31L0ytPders+81k77RF75GICBKwFhNMY2YJjwdj02Gh/acyLTrQx",
+	"YFsfL6/NTYaMx9nTIs0ftxFPfG3bZ5Gxvu738vz0bXp0nAtmVt28yip25Cer3s+O1YwgpkX7JW1DDLEr",
+	"EP23xNi5FcbDvKmtsyH1lmPTDMCVhcCThASyNeWJIK0RpMtalAh4A0Mp86J9QzvpuzHDr8EGn9FtaZFY",
+	"n/a8ROT8ke0sfdyoA/CrR9RPZd1VrTEXllNnZKWe8YQ/6CNQpSXmz0X0LZXc+R1/YALdERKbZUCRz+P0",
+	"/YAFmOUPxHNyQckpzBZoRjATbfTx5ObtjxVVE+j7F6QLo8K4M4QnmLIlHPpUf52y6FXW0KmVo1twDwDE",
+	"TLrAByzSEEg7re2X8/zvRT5mr/L0k2jjS+Of9co+XfVxWliXjKT21WiB4AQ+NayKJKymZkKb0UkWogaf",
+	"NPE1/ECkG4M7fwI5+/WMjmc+JHxxkTxjcBuQ7HNYJZtE0qidNtFpcJPGVZ71kkULYP3mwmOcELiJHUDS",
+	"0jbS3EdHLJiCM9otmWc+QO4wV5B++o7TjMNdLitCQJAJEo11MFomZrF11zBl6aGIC7isLPTJp+l1BE4e",
+	"GhIml4jB2zh8BkOlStUfI4IF5OXL6LvgGNmEBvVkmxkafxwG6ALVZqyw5HL69rwQ9if8c/LEF1PFbapM",
+	"9dVI60oB3PeRQnPwlvhIIaefeX0y/haicYQnX9GMycWZPIM0cHq5fuQPls0v8XRtYZTwEZc+wujtuVUO",
+	"t9GESIFwLr6oPWAQcqPve6llImUbQdTKyJ7eQ5yctjumXBAAMDil1FdLeD2kwlVrev5D+N2/yiH8fqvb",
+	"K7dRzPb1skP4g6AbNj+EV63/a9YX/xy9Zj/91nv8R3yY3MjdxY/j/cnfwz3ycuj+wsOfl4cDY6iGrI7h",
+	"7mZFH3+2k/4S+4Z7+Tuhucu/81nR05elMYLkUUER5iDxpJJgDZ2fIs5MOlilLxsNOs2GPcWK+xZTAPgI",
+	"D5h9dEoF5LanXCepgbwAUEnSDuCjXwaemOLe3v4RpJP4Zdtk+zilEyIk2vpFTHGrt7f/t1+sI2/ARliQ",
+	"/T7S39lYg5uTq20/l3VAoLqsA+gEKtrMkzROIYXEgNmA6DQsyzdmAkbBHBJOLFwy4ooQyLhlcymsCl14",
+	"iyWO+GSuC7/ZeWQJFkopERdyytlwd9jtuq8TmASF9QEOaakQ739/xq3fOq3DT+b/Ybv16XPH39/98h/u",
+	"GwZrWAaPLYkhG6cjsqI2NaqToWoEAQQLeXBHkpapOaj2WQHHZAlRQ5wEAYllC7a79vjTtN/RjU3bL77n",
+	"wNUqtWApcTDVKV5s0cC/DTyd21j90HmN2xInA8/Lw72aA6xIL8uzQUKOj3yVv0rH+bSEmmSqPVoK0tOt",
+	"Ix6TmhkS4e72djvbK9ahiHkVsKEN7HCvs/9N8MboZBBzIQlKgAVswXZvl9DGbsSVrdGybCWmsW679up3",
+	"G4raDzykY2oF+p9Hcejur/4AQHvB5TWWVIypsnC+tVRXX+02guA9ppGeYdFzbrg/wjlWrrnYzcmV9j79",
+	"ohMXItXuF7jMEst82FJCyJH+sMF1AC30I6rJvlbSP0yVjRNYmeObK3hQAkLPMR/AN5rTSKIpSXTSWR0O",
+	"oZs9TKl2rA1YMaFiNYGir7orBDelUEuPnJRsZhyFwLiWidX3aoVPDnXKts3IR2fR0W5Pz1cL3V3f/tG6",
+	"J+xeJ5YyD2Iag/9Ks12rx/SC7miPdEb9sDfex7vkYNwjh0E37ODXo/1gL+yT3XEPd0ed4DA8IK/H+3hv",
+	"1A92wx7pjjv4cKS6NHg0tInXvCOnklfUC4wukH+4QXzQFSFvsNBgbxoglEP2FMn+EvFCb7KMWCjFLiQ5",
+	"end1+WFjojYpFJ3kDDk8f0kIZrhlUryp9r+gOKFM6gxqv2jT/BedFlccIbWuuVT7FNwRFgq09cvdfEQS",
+	"RiQRvxxB1nWBkrmyQ5Au+K7Je9vXxP7Akzuohp9fZpr3z5zJcUa0Ag5Z8F4J9I90DJ23TKAtNo+iI8Q4",
+	"I9tuescMn6v1P9kjrZc8tEsGJcZkBYMoLz5GqR1ZAZDne5AoDlJfp6sAB4x1Y2ePh7/ykRhKOiNcX8a1",
+	"45wawJhXYBH+qnPvmt69/U7/oNPx3P3OyIwniyHAztWvfq9h6+hcwTrXcbqHrq6yl9ncdu5xshPRUVaJ",
+	"ATO8k6ECVDjFj3Q2nzWBxgfddBk0ur3O4b4GRzbMMMe2q3uYoWNuYrndW7mIT18aO4Qy7HTwwbc4xiMa",
+	"UQlV4P4CvO9aH6IFuXX7SMl+pfB8hn3ydbrFLwVOiBk+sj7cBtww4pOcV2N52hu4YBXrLKeuxKnHCA70",
+	"aABOmiy7s8l6CGPpIdouVeQ9n9Tb9yt84leEfNSj3N6en3p1hvUKHRnm4DntKUke5U4cYVrkhN71zdlH",
+	"1N3pLTXnmttSkHEyTQr5Ylq9mFbrc46PCktbCmEBhwClbOLRLRxRDFmPayhzu6xWmSYNWElsajC4U2aZ",
+	"eKFep5OZOTZSAP7TmaLb6FwiyefBlAjECIUsn/nSHYjxxKhP4DGlYFgFU4JjRBifT6bGNRzRe8LUmuOE",
+	"j0iV4+QKRzxVG0rrTHiX/8gKRRxBR43FX24+NRzDQIsKW0W8/RR8MdntdQK/DHt+JDiSU63b5nBBV9w7",
+	"QlN4rcV6AYV0AuycCHEfSd7kq7ILyeOYhKDVgh2sM9dTmR5XwgVeSIbURicpFus4ExPSSFgIXSzJ2phJ",
+	"h7cwy68lXp455UWdmWpBnsrtUdh/vb836rd2x+NRq9/tjVuH+zhsjYP93f7odQ+PRmG+w4hPKp0WFIGG",
+	"HerKN16auR0ICcNqvbSWPQTJmtiPlDLSt+nD2lXq102nJJV082aLoeVbacBJow7WUFYtRlzbUqdOmrUo",
+	"i4XhVPome5Yu/uUY87sFh8AeIIz+PSdzKLVj+SrKkKexLCzddazQ6Ard+h3IrJSSfGv6U0aUxX92bKRa",
+	"QuIIL3wTzK59ido1tHX59hyZYxztWEAzzOiYCDlg1plwTxI6NnwJan0nso3e6MohMoeuVKTFFsL8oSQF",
+	"Dps7igfkN4EhcABpakLoDOevhDkJOa47LoRLmvpIkYQ1PkpDaF/bOKjh3r/R+FnOTjRE0G80/n0dsEk8",
+	"gXoQcxqac7bfaPwdz9me8+Trufbu5dzrzxEw8we05i4128hbcSTMqxVYsZQnWG1GUN0REje8YGUHH5GA",
+	"z4hAYg5Fs5DkKCEKn6FszQRTBnWDfrx9M7w6uzm7uDm/vNhepp3fMjWLF+38mbRzBUsb9a1+DPURSfqo",
+	"qr2n+nmKaX8V/dzGxULKYpzcvdyaeS4tOyJYe3DgjqWCbYGZbaBj16RlvUp5T5XrmCgzzdVEziGm5qMr",
+	"AqnptdEHnNwpCyBN4zk2pW3reNY/XjjWM3MsHTzwwrBWM6wXbvXc3EqRf447GLbwDH6AlUFEWS6wrMgh",
+	"Iw9ESF2myleWm4TaYqMFknji56u6KdLwIXtTDL4AOLT2ER+PBZHbCK7lSTojxwgKj+uiz7Zezwzidpfw",
+	"OBMftDTkFi4epnPX6EkeMZSGgyROEk/aNdVDFY3l6WSGH9MisL0DR/HsFYPb3I/GO1EzquEdmxEoaTAN",
+	"m75KbU7dJEzl73Wn8A/1mWMGH9Xu29rlrvF0tEN+QBPA4B3tddKAA++o1+msSNNWGftibuubZCCQHIk7",
+	"7fFwzUbjp3s6+fE7jdLErSkzTbzWz386b3wc4cW3lY1worOuZPzkG2wEzDOoAFutWJR31N1Adn7UFbkr",
+	"kvNE88U8bv7eZeZ3TdKlEwC6JdHTfQ3ZcXP9eXEWeJSeFlupnMyZOC5XPE2jTRwRLUtlG5+8RJu8RJu8",
+	"RJs8f7QJ1DYb48Qcfk6xQCNCmC3o+3Q+YqRVk7A1CZWIx+7suxmfUwaVlY1as1Zas/DTaFx9vm2T9MNN",
+	"N310+IAFSk+1lzGca6t2vrgMvk4Iwl/LJ6DfoJBITCPx4gh4rvBbDdZNPZVufvV5rVpxacxedtDum7sE",
+	"ihuZGuLbmmlFfKL/yI6ZoZV6BF60AduCqwdTLqSN1jYhf8pethF1aSgWGkV8hLZ0YXTfdOurcbZ1/BXj",
+	"OlqLRIIMWELGJCEsIOIIvjQV16fYOCwMX4KQPcxsvXUdyMV0Le/0TEspdnNdWx4vBJRjrw3RgOC/NNQI",
+	"9FNYgwawuXRthI8JN9OVIiDNH9SmT9O5zvDCfJdt+nE6PZNCJDduv9NfEbGgd/n5WX1/+cGcAsDDFJLI",
+	"Rwu1+nR3QtiWCWfkJe7oD3X1sYSWjpBJIXlCwie4KiGcslaLuox1chcYFO4iRfSOoBiClWzuLyDqEY4U",
+	"QSaGTSXBlJgyW0CqOh5XzdicuQ1YroTVsXrB8IwIfdkhJDFhIWHBwmA1AWKk0kZ8pgkEFBWHiYKNrmYG",
+	"eQYGDDTTLQm5aCbcVuszobSKm7VNTDJhhvFB6Cukx1GK315nV79UmqNS94TO2jxg0A+e6fiWdu66g9oQ",
+	"XX4Rm8DkNBZZ963TkdogZ81HXZxEhwRfwb48Wd2Dy2r5Sr42ojqvMvE7SPNu7zqCUCi/B3YEqGIS3awT",
+	"36wX49BjdOb/wnbD/rafTHPfGkYKScASzwAFB1jPBamTPJRCTmypQQWu4yzgSigEfJjSYNpeGvCtxqE5",
+	"5DTWURpvby2f4o3kJqHhqVK+o/2DtUHh1xInMn8qCwSiwxtNqU0d4wjqWC4qUqc74WmITGlYbeJsm5Tq",
+	"jKOEzyW0R6O5GkCxQy3THyFCTftO0YyHpI1OrNOkcH1bV1TNIjUHDJiChjsEtptc8eZSgGJmcKA8Jej2",
+	"6r1RPvSMqYneySpgZVfaGbp8ez5gJqCzGM9pkrg4gzlPim6xLDO9XpuBSY3ecmVX9cY4dEtJuNwEaJtQ",
+	"7dW6goHe8WTmfdnQMZZZPYn83bt5/rRpmJ6stVxpCi7RLB+PI6qEacJnYJ/kjfeC8pK9aKS+FMl+XXaT",
+	"YzankBNnTKPUV6TtFR14B7FuKdWmV5FUp8AP3l1dfiimqEgdTlmGCMj6rCZsD2F/vLn5CI/VH9dZ2bqM",
+	"r4yJVAqDCbY2LGSrcsuy5PvethHZuS04KrMdsypfKzW5KHSc8hy/lEIplQt6chGfrOIpOtPb0sx+s3kk",
+	"aYwTuTPmyaylZBCIaBbw0NwuU7uS++rG5E8oBv36KP+AB5LIlpAJwbPim8fWbzRuKaxOtKNondvK5ZVp",
+	"jtc4/esLE/xrMMFToDuEESMPwP9SqkvpDIF9RCaLJzLAnIBffgMvvcUNbhaj0uSvcr8SyOjFpUvdeX2i",
+	"oN213bSvplRH+C/axAshPZs2UbrZXMLO7SdRlhjx2do2zNYdZSFSn+rwiO3mVs0MhwSNFgOWja5f+4iz",
+	"CP5PlaeYMvVZprI0tDDA75m7Mqa9x9dvLj9ov02Y0LFsKyP5CL5Tb1BIx2M9dKpRwJUj61YxixuwrRgH",
+	"dzpvTwgVvcwtXt9kBb4niVDf8QRFNCBK0dEZ6sPtNrrgenSruYi5rkkfYEGOByx9p00ezcCy6Wq3Nyu4",
+	"0E2knD6809pXqUJ/G50MmIGlnVxaNcYsBs0o5K7MisGYi+uZBViIzsRmwAHL2YC2LzUHM9ASow323kC1",
+	"Rr+6HvHZi7n2wmCfkcEyoPZWgc0C38mijoukUjkbU3jbmLPqcTZjrfrb7U1NOM4C4g+Y5arWiENNbbiY",
+	"MqGPWjJTiDIhcaTLjBqTacB0J6NFLjevtvtwLDOeoIv9/c0yoK2Ua6ceP2oOB80gKJ6rkQaMsm3bY0zj",
+	"So+2Sz1rFs9sB0Kzc4wiHtyVxceAPa95qX8A5gxYboe2ctJLv9720dtFEHFGTv8bddv7MO3rj6f/jXrt",
+	"XSOl7O3S7A503l7N7jxnBip6g9X2gN3MeA5H1Iew5Q5PX2HHLdiUoYxlLi2jmTYIXPDE2ryM/U7HlnNe",
+	"wsC1kfBiG79InBfbOFM368zitaSL0Z7qxcu5277NlP52HdUagfmieL2QwVdTvEp2bYaV2xtTBRRHEOvk",
+	"QDWftCIqpM2F2nanF72Gps+TUdhWovp4PvzH2b+yZA2E3eePYNuMyCTIXoMY3Cg3bzr/Jql5dcu/RjbK",
+	"C4jIAI1qERNRCaE1CIK2dDAG5KUU29XElLpdg5A50+HOsmC5XqcDKbCtAqojviB4pI1+mhKmBAuekeyQ",
+	"nDxSkUWuUZF+ZHXFfqc/YDpfie41MolQZ1QI9Y0OTdl60K6cHImo6Yttv+BUQBwSI9Sm4tUYlEaJrVfx",
+	"yIHcpZsAcIHqXL/suvD5WcvU/ZzSqZvyKpNbRV8aLuEfI1CtOZQuLofXt29/HF6fvb06u3kuYCmjTeMm",
+	"GCYhz/C9/RcqFmTi5Cw7Gi2Qqd3SnA9lSQbqExgqBjHDsYlRAx4jOfqsS8oB8/OBUX450r8UNzGVQbaw",
+	"QCXZykIxYFRuH8M3iLB7UzIHrk3oYBDC7mnC2Ux98f+x9+fdbePI/jj8VnD4vc+JNUPJkrwklk+f+yhe",
+	"0s4kdq6X7rnT6itDJGTBpgANQdpRZ/LefwdVAElJpHZnVf+RtiQSa6FQ66ceaQh5H9CxT86b70+wOwB3",
+	"In3M7eVRS2imVIYgUBqRbRZ5BqDZclf9aoU0zQw04QDFqCycIolFAFF1jyyEtZnBzpr+zPI8IPl6DDsD",
+	"/5e9SgvSRG3XeXlPHSkDRoXNCF2OhVLfB0M2DT6EemYRZ4uIC2diEEeG4WYbSLku3gTPUikuRR81Egkx",
+	"jNgazrtxoCnA9w0zXQCO+71pOzfxQIbfAXfeFFXL45NN309lNnRLRL1RvhRD+Gti8I1CDGskKqCqV1qG",
+	"pSayHQQMbsdItQVayOthZDP5GeYiQICzZulg/d0y+Q+QkqBcNOupQ4LB+txYZSHm7ymNf9cz6nGv1xJ3",
+	"NOxARQ0ZBMwzIXSYfIEQnXrSdyHFmm1c+gZT0ZSjwBmSngx8leZPwBgx2QJ580TKRaVSAacX7WDGApcV",
+	"/KWSJBxgJWbF/2LIdAM6IE89hgiNw5aApAoS0CFEP5uicSruQ3A1++gx5qcmaZ+rBxxlKa0oYUM7ASig",
+	"MO74BvZn1bhjSAbBV2L9wk5N83i9V06jXt19VXUdvYFO41XtoF51Hdg/SAM3G+w0Xu7sVqs79TQz/OXO",
+	"XrX+sl7VPMkG6OquNMk4jfrezsFePUkNU/8OzIWOW5d5crdWr8J/rh1d/fOCUbo3RezxKA5DPEZQb+5n",
+	"qFiAtG/d3HA+NBMpqqFr44bNmZmnCiNW252a6MmY/0JhXUiQIiqk6RkslwcmMC0JldSQRXEomA8McIj5",
+	"SnCnkR5VPeaXDlvilvvtW+SQpmUbOoPH6Zb7t8SjYYhF1yEd4Obm7LhQRrpRLJwbTiUyJfytWZSbCsZF",
+	"chKW9p4K3DlvPzCJgm74KGJJgqkJOZBzoLWAgynwWThSTYL7xf21F+lQk9GdLJuX37E76g3PfGfW3BGk",
+	"BmqLdlggxZ3+VDQk/UY7MpWKc0ZmiyuvXPMxzyxmK7jfUzFewB2SUPe71c5Lb5+Vd2iVlXe93f3ygVdj",
+	"5apf69Tpjrfr7zF4tj3vw8sa07Ae+3zaK6AQmZi0UJGtgVSKd4KhKWe0SWxdD5e+gdVNFluTPwJLWT6t",
+	"Jhj1HEVlDJ+epjRnOTPEKELky+9Quy49TrcwIsGebL4lzXBvNMrRCJXqltiiEQkYVRGp7ROvR0Pq6YmU",
+	"DjNwjpC3xRW5Y0IzY5v+mbSX3AIQCgB1+aYy7ySYcSr7vh6dxFxcu7i8bMJW7KNzsdiRlYsk1GdP2N0a",
+	"GFufiwSla38ePregXovjbyflx3uD9l74P3WvxrK8ab/7kr7qHHhVv8bqXcf9CtzRzajgN3CNUjWqexus",
+	"hUW175Te/FwRM9Pqj6SCfzWoUljP0arihhuahA3NKpIjNMaclmKYVrB9rG13QSSaLt2aZ0Z9L3ehjAeg",
+	"/CmWA1V6KpWSgbwbarHzFBv4rbZwUnrSzBvd3bnmFmsQZcamKAcER2gOay3hS1eyGz1pEf2SAc69BKY1",
+	"oCF0hLX4JuLGZN8umWlvJ2kPu6ln2qhNNtA0qf8jbeyPtbEz0sbiglKysGbmc4pLhhTQKBHJgfkCIRDm",
+	"ZwlJ71+FN6x8ZOc7FJmj2bXzbdj3pjgji8SZhFGYNd9CgwahihhQq9KUc2gjovSreQcxB9cByMv2hopS",
+	"copq5iLHnjOFauGl5DgVSxezUB5T+LGU4HN7xPGdzyqWn0H3rO/tjcoRc4o2mW/IVss5l4K1HIxkTDa4",
+	"jJV6SZ9RoawSkS37P3m6iyd1nBlCwVx2qwf7ucP/8oxVP+kzC+JpZZN0dGfnpxfziyJjhOvn56Qb4oTA",
+	"AIoQDmmJLnQqxcI3xdyQNg+THGmuEKgGZZmFJUU729oXmq35aWT8Vm3JHNLvgwfPpbomQ8zqsOsTuIr5",
+	"6OKse8zZkEpW259mgC8lICtmOInvA0PHFdkSMhq7b6cxemyvmNHPyxjO/A806jlr4yX1BfYb6w0tEFv4",
+	"0xLzUtSzNHm7BSg9wspDU+jyDYu+PaJc8IJbWVBf+D6w4vk0cXzD82fXMxIZnWxZqZxGXi8PPA+ljkQW",
+	"CU1SIRzDEZlxDjH9ZuDTNXPvXAHTBCitIB/nNut/ExLrnBR2LAXbHJ1ZR2cJ+l7hfsmtsXMkB0Pdb18+",
+	"ZgaCgr0FSrSdW7UVwIogwmKqViwHw+c/bIb/r6IOzzuUJkx5I7V94yrIagS9DvXE4KYV2X1NQW4TcY/A",
+	"hZisfy87RNOtHwcwWkR7TaJ7tkJGAwR1m3rRYQdw6laUyToQVGlx8C7+YbVuGGDeb5OPLiCQ4bjzBLKL",
+	"f7jk9+bluQncSJbIJHYaCNmS3veTy8uLS3wuWbg0qzNkVL9cesZC6yvuaz4BctGVGSC+x9o2fFNEYlem",
+	"sLxANx+XYgq5nImuXAOx6CepF1lXyJinbky8jyPZpxHDshTJPDEZV3iMxJCbcXlydU2aH84cN10LiPYK",
+	"qfB653gD9ClUIocUqmMAyjHg5/VytTYCfu7Jfp9H8zzzK1U9p+GwXX9n55VeGpNtDSIrnP5qZbdS1URk",
+	"0C70sMyV9ObDu3K9UoUwbcd14jDQ91YUDVRje/uOR724U/FkfzuZUuavTiA7232qIhZuvzs7Ojm/OtGd",
+	"WLXn4uoKFwoXJUOJDh3w9gMbahaVDrZW2a/UljiJSD+aMIrUIyTvF5iN7iYIG5q2DSEcJkAg+st0j3v0",
+	"kWUKSTHFyAMbquc4kZPHYN7TdW9iHAsdd/qBiaQp8FG4RA4w8jwY2gIFaDGY4cp7KztqtvsgiXFKR8BV",
+	"poPcGICBKbO9fqEI6/Ms8MI7qBD0dawMf3xyWEQhFhW2CvZgx1gXdqupc9LgG1QiGlbu/nJcB+DKU85R",
+	"LVfr5epLUttr7O436geVl7v71Vd/r+41dqpZ5NgjqTuOAMUZNwG6rOldjhULzQBWcTK+lZ15PYyaYkYr",
+	"/4xVhvln+VpGNCh/oHMULk9GAO/gK9DxRj6d5eBchnnkcy7gU4v7Oy8EDAIKL8Eo6B0TaKfH2gRsgI5o",
+	"QUIWK2b+xqxMj+v9r5BO7D2wKCODaUEGg+ipagkh7RMDKQNVaujWM3G38klYSDpC1YMiXRkSbjBF9OC4",
+	"SoQmPxv/ZaLeW6JerUGoLocCsL/TEOoIIH0SRYeQ3CArpEmeWKcn5QO5uXxHtjpsKIVPksu0RO6YSTnV",
+	"3VJF3l5dnBMpiIfHl0vhtoTid8JigFBBfn3fPCpf/dqs7+2bLt2MPwzihi18eRgHDNY2DgNrPM4LSUuv",
+	"XzPtohthpqsY9ZUzfz1u4lpRNwlL+xLq9/g1sEheWDYITdBgqLjJYBgMQ37Xi9oQY9ZGtmKnwDwvrV07",
+	"hBg587HP9fTN31I82L+F7EtlP8h7af804D1Jepg5QyDKxsFDG85Y0rpgT22lVRYWjjTcznYl72U7aSbJ",
+	"OotREIU/2kz0tCydtIvfApuBwBn8DOLzyBOG3zQOPi8hOHpUXACXUc+SGpfnGN7ZfUbPsD2Kk75hYFH+",
+	"2A1qmFCeRhZh1QEqkNlCTGHAuhGRcdQg9YMDm2LRcvCBUf6a5JuRSqXScqYXjNvcwkuDemT7s4j9IzqF",
+	"IQiij6i5N93kVjRhhbFiBLSh5S7vSZOSfjRxdxc6Cu9lZ7qX8K3sfMcuQpDda3XXAdn1lAufi7sioXyn",
+	"VqlBKlgilU+K/JpzrFniNwA+iH0+TeRfmEmBoF8o2B8SFlHNK5iKeF9zsxTWs8u1/AG8xmYM9hlVcch8",
+	"EtKIbZycczk572VnKSE87xhvs0fd+9TT3HLuZaflEHg0BdLS986WrY+aNAglwQG8AD1IKEYHVEVJxSyu",
+	"SKKPEhmSUyh1OIVhvJWdExjmt8wzoLIqLJEBvRstsAq/wBa1hE8j2iCfWg73W3D4W+bctpxGK3NyW47b",
+	"0sympbnN55ZoicXLs+Km4Yg252t2+rreISzccgc6E1XGxFhWeiHxuOTobqueSIQcLjyHl6wLiOpw+rBy",
+	"lC1ejMz9hQJBQKH+Sw2EMQhtkJOqeMBEFAzJgIYRp0Fp6gWNGU2X0MZ0xe9ZVbLclnFmp5g3NK31uW6z",
+	"y2xr64tRWIM6kZjqTRp/xo8B1DJKOds7e86q6keRnd3QA5cCcWxzlBAL3kpuLt+5hIFElFY0QlLcBK4+",
+	"pz5gDy1Jzr7sZgpiJq5mezCNhpBSfwELM4xpASY2XT84tpSSjHNL87NYRDww0gHEdk+NfzVtFDOob1GT",
+	"yCLijoIEJUmQHS4oOEwmYqdGWgr97t8/9oNRCaMVV6s73n9/7AfWC/ZLy6lVqlpyM1C+v7Scm+vT8quW",
+	"89/wNGsJfCv0u43L41PysR8I1Qj97i8tYD+N7e2np6fK0w5wndrBwcF2tb5dr5dDv1tWQxHRj2Wh/l/L",
+	"MW+qgf8xfVV/Qnbld7cjFvb1k6Zj6Hbb9GsHMx1hYGQJdNt/n4RbWnQlH4Vf8RAPem3tyQETH/sBvqrK",
+	"stvlHrP1TypPMvQHiYjXDyr2l8U7Lirmj+e5QewForfQZx1OBeyGL71ttARycVfuUxHTQG0nNsgydr1d",
+	"q1S3W+JmgARb1hTfIKPq6TICqSknN2quMtX9y8dcQRIex30YfZtGEfV6fcjv0Kok4I+3nKsPx/+st0cH",
+	"1k696m2EYqmEfndjrfpqt9PcXH/1SwjhWIpRmZsGga5eraE4/anlNM2ewCFuOQ3Scl4zGrKQIKO6f4oM",
+	"j3I+N8DrclXf2ydvf79O9WEvoLyvCPs4cInodF1yH3F9ybYEDBXg+7hvplzfaewdNPYOyJYpGBvxPiuB",
+	"L04Pv80+DnjIDKYU6ccKooZqJJJkp0p8KAH7RIcQX9QSCIPjUWHDNtGhNyhVyO+hFHckUwfXIPCR3equ",
+	"q7WbNJbDl0whhsFjnXQ5CwzkaUvAmM4hwAL+vNITQhuO/ngCgwWcG2riA0kk5VTXEpq6r/XrJuZnST9K",
+	"ghvQcOgTU7LPshApmcXMxNrUqslvRqkwryb51vDbCImh1cw8fi97YgkBG6abcIyxq+Nj+enpCZhvOQ4D",
+	"uLKZXzxZfTqGi0yxj91PzM7iH2amh22vPL/1u11GzqnTsIeUDd9W2T+b/IK//cdvtf/h747e9jpvPP35",
+	"7Oavs9o5f3tQYcO3Afu1yS/uT2rn1yfDi+uz4fvjpjrr7/F/8bP999c3tffXZ0/n13dP74+eOBWXg7N7",
+	"ya/7D1XGz9SZOL/v7LwO9Hde/7fev47eHlQe65dvrtXJO97vPJ1WKf01fPt4/HS03+n8VTuQvPZb8HT9",
+	"5t/t/W5VLbueRRcp7OIaVKrdZVRVzT3GwCkghFyGxNIo5F4KT4Yh86JUfoG4yPnXwhppJpYAGRsAKkz0",
+	"vJUwtReK6AEbn/6zhFsmuYaIh2KqnqQDg2ouGZY0ebuZG2sk8Mu45wvVqBuhRTjmJ0lgAMa6lSp8qief",
+	"tLaHZtdYxPAChhj793UB1X5DrbkLVqpMZDe3RMgGjEaKDGxRqYD3ETUWorpIqhthbWirYOpGASXQQ7jY",
+	"LTr+ggk5aQmIToBFSiNjfeYFNGQ+6TDFfb2uJpDCRl5QfdOqnrUuJPA7sNElN3Et9KjwAxYiVi1aKXAc",
+	"UjCFPtDxYdOO0iL6tHvrHVfRDS75nDFydoNgvFxlsujyQuQyERPz28nGyk4IL4h9ZtAbO2ULYyC7xLZe",
+	"1HuoaVzxx9G8IZ91aRxE1sI2AY/rTp031mXDXZYiohxCfbgiWx5VrMyFYkKL/I+YRp83rIlMpqJcpbH3",
+	"jDdscT98wKhu+Qrfz5lhMz3gLmk55T4rtxzNg1pOORZUYZBOueUUTck8wpYA1bMLC8X8sNQdAovCqvp0",
+	"WNSn4sJj+ehLPkJPrZCy9b0FYI5dqJod3lgfOR4TgxODH6aixfQgTPuT0/f3nIbz8uDkZe3V8cmr2t7O",
+	"TvPk5cnL06N6tfZ67/h45/jl3ku9Az1acxrOztH+6VF9v7pzcvzq9PRkp7lbP64fV1+/Pj3af9ncPXjV",
+	"PG0eH9Wa+EZ9b19rUgfNo9Oj16+Pj5rH1Zevdnf29l7tn1Srpy93DqoHO3uvTo5fHb+s7R7Xqvsn1f3d",
+	"46PXzb36afPlzsnLveNXO7ot/hdzGrXq/t7+zsvPBhCnZt3EvvU11w7K1d1yfY/Uao2d/Ua9Wjmo7tT3",
+	"dhNnMz5vY8J5wK7llUdF5S8+WCmU1OzDnNGkNpBtE0L6NUJIE/EjL4o0X9yxos3i4aJZ1d2UPkv1byP3",
+	"cP+QoKzDxR3ZsoKPm0g9WEoNYlTMO9cW4b4lIvpg6uAlVdHAYwY/Axi7a5ypoOOOY0gnqfkA9KogcDMG",
+	"NzcKG090eNgScRhglU5PEd0hoRjpCej/W92AgpRl5BvFmO+CmzxR1GuV3ReKfAoksjcXPH8m2u1z6dA4",
+	"LFtiFGgMp/ZpQKOeCxfXZ1MflmsBXYJghDG4+q0XitAgkE9QpwStAlZS6tMhoYGSWlrT8lJLUJVZLn2n",
+	"oPlAHRIjJChjGCBagtju0sBkY1zrj6f6Y4VkV0XJOPQYdoVyYUsEUg46sJODkD9qkRtqvIqHMmBh2yhX",
+	"ppK6AoJcnpz8evO6ffPh3UXzuN189+7i95Pj9q8XV9dXc1gnkA9N9X/uf5HA17HraYrDdRU4oSnNAqz8",
+	"wmLUTfpucQeDuBNwb/HGEXz5HXtkQa6ANhgEQ3IXyA4NICoOqolWilZPSwvDN/D09FIQEx29Y/QRylqS",
+	"yh2PXFJRj5h+hCmeV0fvMe6psGt+J2TIrrz+zI6/YIQyXJmQMfbJAUzUTF7ZMVeDgCYFUEbzyvrDiv6z",
+	"gjxo29jVtsfC2vQ98uipkdYfPfUa8umchhOFsXhw4Jnz3E4fPfUhtYVp9Rq/NJUp73iEn2/GB3fHo4Kx",
+	"mRdSK1isLCrHUnR/BTwMpjpnhU0s9jG1zOaID3Hpoc1fNHMNcQy12nPCg1l7c1eG6bWfi5+VyAc/fhjC",
+	"wrVGVgd/Hhjvjq0PvIXVb+MwcOFGl6ameREy0TShcDIM2Tw9N/BWYhVLBLSQqTiIVCYKQs0E3CqWBzaA",
+	"Wz8i4NZcVLM0OU8B2rIxO2mgH7pIY2P0nR68F317dLoSBtfGNrNu28ySYsN0C8wmuu8Z4yfm4gormFvy",
+	"cc+uWJRywReKeMYuTtCw7hJrxQbEKNmHAKdZwGdr5U5fxepfXFAm16q/mPfm956p+AOjMAEdPtkSjPlG",
+	"zr1kWl8x10DeMMxWfB14to1M8hwyyTJHcQXRZA6MtkQ6imQCaGXhdq2p0JrBFoBqWz97eBbb3Aas7ccF",
+	"a1uWstet2aYxudMxgJLHgBmwPqQoZaP/XczIS1wlmIiJ0gMX8ygTR8lIvlu14o8MzoLZcly0La9EtERN",
+	"3lLByKVkNuhzrM4PRoBqFYQHDCbS+GMsX9faErdV6G33WBDIiuf8uVLtDh6wdPHn9YmmdOASBdn6G+n8",
+	"GaXzNRzCZWX3ItahqWz7k/73zP+83YmDh7LyqCgOiz6SJmyIJnhpUhD2yMIhVv82Hl7LGjHCy8TzUBKx",
+	"j9NE/9dx8GB7+MIc5AzWYGXGs2R4sl55lAFwomZtjVjQcJrHx04C3nfVk2FkHB7vz65Nz91r9lFzrA8s",
+	"7HMF8HZcQT25zpDchVREzHdJN2SwR16PhpB2re+uIRmwUMllYpX1jl15VHw5+JS9Z/QTQHH9OHiArHWo",
+	"opaLp2JBMje5is/KL9fAa/L5pdWKlhG2RjmmbalsfcfAOeOowEgCw86qZfY1i0QJ8/XtdKf5Gq5YZC0R",
+	"x6aRn4pjWuW14QASLfMzYboOYlbpNTHO0bPjk/Prs9OzkwwbBapI0E/DckAjFjp/fl7aImT3YT5euMGn",
+	"/4ZQkpY5nOvnLSlhTlHj7EOkqxeOcIECo2WIiSA5j772zrS1Js4xLir2+7SsmH4pYj4xIHFQiKYvlUv6",
+	"Ujy4RN7L0qHh6imAIlTN7dpQ+5G6afg2vCzvZZGJ9W7csjmgkSYdp+H8Hw7gP7qJ/8h7+R/BxQP9D3rq",
+	"zvr639KWO8dDpb/91zzFcN9xSKLwevyRoVPQBtNxpiAFrtBAC5eZ3pGVAu1HQv1xF0gX8ahUhrhHY5/G",
+	"xmKBo9cykIRiIfHGqq3Fy2D18dzOIU7QXSkU6nuLSk9NC2NOu+3Lk+bx+5NKCBX+7R6b1s0Wa4al1QYw",
+	"Nxjcxj+cD5DPA9lF09ofSBaFw0ogvYcpHYg4CEZaP5dtQ0BtYFu6nxXNHZZ3zWPsuBCMMBGFoOgA4WFu",
+	"uJ4jgpWoiQhhTXybaPHFY4rqSyUK1urZREFElGw58l62HFDEAFMyuR26MswCia8/bbBpYS+pejD9TY5C",
+	"ilE0869vXZpXNli3Gcn2u903KBP5xiMtZo1gUaVClX7RDn+61vOecmHO/lc2Mi+puaiM+WZC/Vhc+8is",
+	"x0bx+Hpe1znoev0KQzKEAn3B0IWb6jQo7VkbtMm9XVRtuMJuv+PQMW80iKPhXAwA8yBZmiOonN/Y2Uc/",
+	"jgIdX5+pqvniWr5myZe16l4ag9XPHEgjCUVaBLDmrETrgsbgp/Sb+q7rxIL/O2b5j+Nv6Vd7NobrfK0x",
+	"XGaHCx1H+PMhyczVBlHn075L9EpolU6AaqeIYtHGevqM8sASZ3/dYkEUMjbVlqGlfsJ9TKuPIAMcMXLM",
+	"iJnwB5LrYUb0gc3Dmq5D9qXFgu9YeZyAkU4yvZNvvvfAWDBSQ3zOAxd+1qjiYGWEnPSZO2SdU5Yqkw1k",
+	"e6gnPfg8XCmxWdPwWcT687rxoXUt7A+0OitDKO6RzXWNFAu6mxI632XAgA3bJZHx3E7kGxgWOi/Y8GLs",
+	"XLFwm3oeSkNFIDMmGc4lfib9ziWs3Kc8cIkXMoSFjbgBuvG5eiD/jmVErQ9P7y8TkT6BzIf42UlufxXF",
+	"PpdNHM1VTz45y+g2I61g4ce5aBDfW4oS8dVReqwfzJV79Z6KoTktam5qxP5m5eTbbU2pRMF7jeSXBUhk",
+	"wNtJHb8pF74tvGd2HQdKmh/OXFKrVAEoHr97ochj3YDQ5WaymG0c8N9MtyvQQtLIz0wOzQ9ndnvWRBKD",
+	"gFPhzXBnpY8twQrsu++4ilYiADuGn5UA0EWV7lgOAaQ/Lo7IcRQAmhYlEesPAhoxssUjlbbZ5rb+h/m9",
+	"rVikoECu1hZtnIcCzJB0JBXyu0H7Qmw3VCwTqK/DFAws9KAKGt9/tZ++rx/2MBjINVAauFIz6Q1DiGbh",
+	"ep35duTJtGWY6T6SBCCFC/1e+se2XpepMeiJzM5FtL/rzJM9cg7LZY6bHc8qsFqjzX98td/e39WThQXf",
+	"Mq66wkQUvT0jPTAR9zXxYUP6rf1X+5ruxrv+cw2H3p75ud9cQoBdM7OYR5jF90Z8M1+Xx1gERJE5Ap0h",
+	"HAGsP7Qgy8mxjY7eO3PmfavRY4A1sOUjC7Uki+G3WmaFis1qJmvANmezhuQsaKUtA/PhL3bWpyagrHA6",
+	"rmIATtmcjS9zNtJc8oQOlz4QUzLG04OX5Kp3ueCqx+amb6N3fd/UveH9X5i+NdWsSN2ztAyTC9X3t6nv",
+	"t5MapoX47n4GhwShaQ3kuTGM62/Mz4pQ32e2FkpfPuq/AUvTZwMmfCa8IQmZkkGsWy86QxZ5oOn7H8zw",
+	"vomDlCsezpAGi/ueKR0aXZtsAV49+6hVj0wNIIBk4EwVSoupkrpApynYgxa7B9x7IDwCnaMY5Na+0ea+",
+	"s5jAvcrFa4jkCDK6N/zpy/CnEW6Qw5uU2ZUVBNEMazKBqLNYEzz2FVgTDm/DmjasacOavh3WZE/lc7Km",
+	"lLBmcadwhGhHdPot/Vti0dueODhT1Yum74/gMn2LPCi166WrMO2othcdzjoP7WVm+TdH9kse2eIjknOK",
+	"s6dkHSdZ/zjvcUaBwsAjY5rKmMkdfcbMJxWfdVLRYwusCDRTXOOD/YkLn30suURJzMuMemwIpac6zEgs",
+	"AX9gmHuM78zDGm4UC7819rA5m9/d2bSU/fWOKIrqs60UlwyxZr6OoQJ7/4lsFRvh+Ds7zePn4xnl4+TI",
+	"ztDeM0P6Cgq8PbI/jQ6/ObLf75F9bpXWHNl5xOBkVBmRAGv0rU21xS422u1Ggv5BDvC0o/KM8jPv0zvW",
+	"hsCMwsjCSxbFIdQ0YiNQQfAuFjQadXwXnd4z/cIpD75V8RcRq8wE8o4o/Lj6GZ0EOe6ASMIw6cAYyWF5",
+	"i0ZilmXlq70g1WWk5smCRfJz0yo03YylSyBUavlSywsz0yXwYfPsZ9c5uaZ3s96BZ2A89er+l5ysyWbW",
+	"x2EYMRLqURdU34cZzZqIeRifhT535mF25zJ6L33e5QvA0X7nzLy2P/s1WMZzGV3RiKsup52AfZ2LYM7E",
+	"lmRlHykPcLSjRpgUkgC4V4ScI+fSwKikFQJCRm6daYHox6zD9Q1mcXpGggIJFyqiQaASv9wMUc/ejCYy",
+	"fWOn3EhZi0pZ6ZqbtK+VhKskQD/OjQ0MhmMiP+SUGakJKk7SEHK7FfdZyPwFjgDWc/iGDsGSuB1ZNfKP",
+	"T06HKtZWQxWxPsJOPTzJsO+4+ENa7q6xve2zTsUH9lKR4d02/gloA5Y0nAbABjgGRSCZvGFKmdZVzCM2",
+	"2qGZpc86zuf54QsnjzZQYHYRPvaDn3AN1gOh8jNzztre/CNV8WAA0OPvmc8pVgH9+uGqBtAlXDMTnlPD",
+	"Texf0+SV1H4sfGtLU0SxAIq+GIissfSeaZbjHyKw205mI6V8qYNiyC0h2QWtuVPFkks2CKhnZHGkbC6F",
+	"BQtNakhCOWiMvCsRiNzrMGuRSMj/hRo5nm7SCBwc8iDk00znyo8iyWTzLhFyKHFE/5HU7/X09f3ZTT4/",
+	"cn3PJkneTr1xUKlWajsvX5Xrf/dZp1aP6wB7kXjI0raU6pWxrufit7Nd/Dmkk+91XuuUOH4+DvjDSBtq",
+	"VWa6oHixbYwamuoKBI3fedQj1oTsjvqtQ0aDYIiMlkb4FNnSDB3dATxSaNYpJYnYYy1gzeWP9t3ExrI1",
+	"wu9BwNGNJQ7xae42S/9nydy+TcN9c8wBMXc6dsag/4Xjvt/TwUau+tZNqwndryiSzc1EFIP0/SIOcgU/",
+	"M5WIa5qMFQptmScN/jINgnaXs8BXpYkDMSbBkS0aBKPfJE3AtzNZBA7tG3bs4dIS9NwU8YN/r5bygosw",
+	"uhVTIOnTDcpLcpkC/W76QakbpO054guSvZze2Ya3fV86I1L187InA+xawJXOlIpBAKEReZJx4JNOyOiD",
+	"cUf5jTSikAiZtYr3qHIBgk2o1BeXDdWDuqqiG3AvggctkAS4yaE/pjw6MNJPKGU0O+XeVir+zm0zMI3N",
+	"KftCpwwLQ882Wi6Vdm/cskXH63QUVGJ8FEUU/1o/PY/H9HoeQXnEGvDVItRgThuq/5I4ZmOQJuuIKsAX",
+	"5gYUGo8uS1RYiFqbSv4b/KAN3S+PH4TkthjFz4YNmhohCVT7QziPYCYbiv2SiEDL0OtMDr3tyycBePZT",
+	"sechFBji0LYgvs4lJ9f0rjSdO9uWv2Va/1Ixo0m07yZCdhMhu4mQzbuWDbuwjO6FWl+ga5bhzaqz4bMu",
+	"F8wnlycn5C8+SOL6zJhC5snQ5+LukHy4uLomPCKRJNBb8hP2p78Pmfkzk0/RDbiYrtZdMvY9Ms2/+GAt",
+	"3OMvPvhWOeW6prhhkBsGuQYGmeFV62CT0/PENN2OQv3OaarCCqQ/lKVKT2mjsH9JQ9UI5eUQO36/ONy+",
+	"zV4jW/04iPiAhhEBpx251V/flghXBELrfEIjcE3AOQEUfXCiyifBQpfchTIeYIApC/tcQYVoKCsKbjyU",
+	"A556uismNEvxp52Xm8E8qtOXPjHupPE6QC91AlzfGKnuWIj+Z5dwMfi/Y1MLfJh0R7ZLM3IoF2j+Qu9k",
+	"2nQoZTEOP+z6Ys1DZbI5mwdqWnD0XkQD0pd+uhlkf3e3eH1SMl2sI1uZnAvrs0j60yRV2KEh+zn800Wx",
+	"mskR3da0WvZpREfFsdmhhHiwTmXYX3MwoT4KP1Eg4dzdXUv5joZ37MeIPwS4OjFyGy10GRWEHcILC9Vg",
+	"gDvLukr6LKL6MEy7UTbOko3stUqxhVVJvsBn8t6QrlEmsr1Mo+Yfwonyc10ZX5eQLzKElfDL5fSIOL9c",
+	"P3qssZyjpjd3RDNwR9QCzbiNOGSKeZnU4ek6wY+RUuP1mPeg4n5G/uv7e47rPNIg1p/2u3sH1Tr16jsv",
+	"q/Xdju9XvdrLfa9zsFPd3/G9Xb0L1m81mjkLwKw9qaLGXrVazbli67Vts/FWGjULkSgkDacvI71UKII3",
+	"HOr3TZ5tveYaub/haOkdtgIq3m6zyNOfMiJ1w9nfraZVdusLprwAjs7sNJ7NWs6/lhtp/6dNG0LYwhHp",
+	"YrlLYKb8vm2V0kIbqmGUCwo8xzjSjSfd9LPxpW9cRRtX0TzCriXUtcm6I6nmlpsVmc9n8bTvRqjd2B43",
+	"tsevDnOlz92oFLPM6S4QYuaCfzvJTUpziYQHIMtZdgFLtEMVIwh4BPpun0Zej4s7PbCIhWQLVeWby3dQ",
+	"6nkk6bGQbSyGFmfgkEIWMKqKs4QzyEzL5ANOzznE2TrPhMv9nYMmfQOO5RGqXwUsLte9fNbXfEQROoaZ",
+	"2CBxGBBuoBNNIRmtB6NPedvnKlLbrbha3fEAwgv+ZGTLQBXpR10ALrLAXqVDcAWciUukdrKl+J1gfgkO",
+	"X1JshoZapKR+hdwIfECfvliEjHo9SNBLUB3x0W6sil3V6XHEic46kE0z05vLd0XnJQ6D1bJ054DMf96j",
+	"ONwcxC+Xwg9kNwKwvUawsex7iXeuMPVjNEd7+nH5IfwX3zXFf8+ZIKsRe37wXzjoT4/9m17frAsyXEbm",
+	"KzwDg/7iohvZSq65VaW4Veh90N8IWUsJWQnRWHrJo1tNgItLWFCUjyI1FsbwRTKvkNkhoYJUwkFfC2JG",
+	"0iFbVlBLcr1JRB8YdFCaQtTzRew9L1l/j7aLy0H/OzxTP6sNAslgahGxwnNcJGQN+rNDn7CQirLVnvNO",
+	"85SzuYl92ghbq8Q+jV9fS1D9lJTx8danEPKPoTZ8lxz/O9YXViPg+X1BWkSaKiFtXD0/qbi08fQs5elZ",
+	"z9VTKHDNjlWZcaK/16CUR+HbAhsYjFHOVJf+oYuhPe/MN7Eqm1iV5dOa1yGmTPC6WAgu7tozQPheJ9h7",
+	"o6XMAISyRx8ZETIiTPhTXGHY04+Iy5ed2kb7/KLOaVz5FdD53MIizkKz2InSfZEklBxL74GFSYoZApso",
+	"8C8b6Ho6gpMCxyTUQstQWYSTUgURT9qaEhtEetwlPrTrgve6q1wiWd8lj/2PLuFKuuTfnnyqYw14RfvM",
+	"FirBNLekLUKV5hXsI1dRsjYjFlx8lgZ6BYZteFCVSCwCpsBR4bFf9PmZ5yRfRTSMvvk07EReHMXHn1hE",
+	"3VJhnIpelwWBqhPY3aSXJBO4WqlWaoVWbVtCZLG8YwDQARJIupEeL+wkJZlncwhlKGXDF7/1WAE4yyvh",
+	"Pk6XLmYasa8iOVApmtShFiogIk52CY80CwtYN5qHLR3pQxdsDNqbo7NQFgxQzXMgn15FNGKQ4ugxEbkk",
+	"4n1GWEAH+j6G4E+mVFJOfipG6sjt+0OYuzeXxFeLk8mKz+tAyIpYfxDQiLUVi6ZEy5iniH7KAANprm/f",
+	"VmQLAmVAQFGlbKgBVA4OpDB5wYfk1kg6t6QntYpqAghqdXIfK62SyviuRy6uMMpzGPWkIDuVWq3oeNmx",
+	"XbHIaKnL0nWmpYSD/5TBLVF2u3OobJRoliS27U+arU0PQMwOhHSGEEk/Bx3Mw2XPtSph1QoWFbBcE147",
+	"f/Dun2shvw1X/aJcNUtm6yP3YnbaDAKI9VBki/p9LhSRIhjmxGKdSqVkIO8gN+RGv/FbbZKw81YhfWQ7",
+	"aQTgujTdOwt6FyYgD/745FAQdN+xRxaYBWijROU69A4ren9yOrH3oBegSwPFXMeTg2HI73pRm/UpD9pI",
+	"evZQMc9LnnxgwycZ+snnPu8zPGr4bF+KB/u3kH2p7Ad5L+2fiR8A2gDzPlw8bzB1f8ediGRDDVzvjOM6",
+	"MEQwIyg1/P+bqVdkeGd/O5cR75olSgbKfWg5MUEopfX3UGqaD3wW6m2t6eVPWQiPWF/NcsImm6ipQJ8A",
+	"w3hoGNJhkfcCaKwyNytJ+liCmyzFR0Y4yFxHeiqSVf6pyhzorp1gAx/MPcvw7uRh3lYs6M4MJ0apSD4w",
+	"QToskOJOkUhOOddvWHTFgu63cao3h3qlQz0vhMfYUS4+ui6mTkWI4Q3TwF0gW3bpXEIVOb24uoIGiWIC",
+	"rNqln+bQTz14ix79/Gt8dp4MDGDeq/wNg5t8lSN/5n/QUupnd8MlNlzieznqc2kIyRCzSsLKTCL/jK4u",
+	"GCR144vk/A9nWT/SIGQejZhPuEh59iF5YIMIso2ASogXcD21aSzkN2wTWMhqR1kxLw55NNSLQAe8/cCG",
+	"eu5pQfxaZb9ScxanWjPEIsLNrgz48UALx7EQaIxpwVX3m47wzxFpb5W1zd96LrrS+TPd4Bm7q+dhRyC7",
+	"BKnFRZsCV4BjEFIvIlu63Yp5sgQPvJEwa2N++CD9PhVEsfCRe4xssf4gGpKnHhOER8SjQsiIdCDL2esx",
+	"v+QmS+bTiILh7YGLPPszZNn8lrgmV2T7A95OCaNaqVWqjuvYITgNR/07wFvgTmYevJO1Sn2/8kpfdzDR",
+	"zG+7lZ2KJuLxZueHQxuZYQ6xmZ9QC1qWkRSQoG073f0pu8oj4of8cTRRDEbfID1Gg6iXIb0nGT50A/lU",
+	"bEK4xRq3t4QrQokn+31aVkzf/PoQBFxFZMsLmf7kGqOxW6lUSofkFgtL3yJ8hS3ET/vssCVulQwjbFN5",
+	"RIZQGZp0hgSa4lIcktsBvWO3MNFbxf9it2QATuweM70KSfT3DUKDoFRpCUw68EkyJzAJ62eZD4wYKT2Z",
+	"EJYIv0WXo39bwW4qIX2CgZVrJu6hJW454na3ddNqQD3WxhFxBbjdlZaYOBKXjAr6uxnKPFFNHb1KZCsZ",
+	"femQcE0h1Iv4I85DESEFa1ga6FH9xchTiilDhfmO/QmXPhNxX1MI9A4vJY1p/jwzsgAjLpl/aMD6MXlQ",
+	"72vwRIeKhCyKQ8H8KeEMHakWjZ64gN1M9vmpJ5UB09dchuqbF1hjxD5GRT0rW5d9gTiKI0OdRIZ+Fu9e",
+	"P1UYTKEQ3WFyzanyHGQjcy312KS5AKwYZAKKESRrrPvJPg4C6bNUYswblq33vKCBCAjbFIueMA+5joqG",
+	"gQmK6TuTk/gAODVxv6OXr1bWDN2fUofgbpQyFituD33BmS7aGf7XKu2ntD8I5V3IlFqA8C1Lsa8ueAKO",
+	"ZH8QR4zom5okbOmFmjrffDa2zNmD02VpkWzd3Jwdu+S8+f5E83L9/8p56RC/QMaF3CGMRdHYbGNt7rdl",
+	"2F68wkW6G6PsUfVomL0VCokBnpujxMIqok2PqrZgH1N1VX8xCNljelTxDP7xyTG3qtNw6tX6frlWL1dr",
+	"1/Vao37Q2HtlsGCdHX+/49X8g/Ju91W3vOtVafmVt8PK1U6tU6c73q6/p9cxoLHweixEnFoRB0EaXSdo",
+	"MFRcgXyUUKOeFQiB+q972WlzX6FYEsmIBk6j+tl1vDgMmYjaIBUI3zZsv1YRG+BGmh+6lAfTW7QFjUef",
+	"mW+WaUv1z64TxqJtW2tDtMLoKu7UGtU9B59TEQ2jgseqjWo1eUwOBuYxnJAReKbNyPyZ/0AdpD6A5v3k",
+	"9GIts4aM+hCB1XDq5B/8te6bPjmNenX3FbBXYLyNdKVcB4wJDWe/W+289PZZeYdWWXnX290vH3g1Vq76",
+	"mUXSJAxsFVgcjqKGTbQ1LWYEQpNuNZ98PCnu5MjIv6dncF5TwrdrQfhi3sVZVkmPBgHgiyR75xLBnhjU",
+	"KA9V1tEY6l1qJA8uWfSpI/2hBeB66skAFEZBK0PaDwhV5O3VxTnZesLIZipoGbVhNBprvTR0tfSCqjjz",
+	"X6iW0NKCC9/cqgHztKxvRGUTvAHIXWkvWrAjW//bfA8IeLrD0iGhgIgX9VjICBXqiYWqJfaqNbJlbgRf",
+	"MgXpCF2mZe2Q9WXERlBfShXSJJZMyWUsyOVF+UjrOuQvPmiJrbGShiXSpz7Tisubk2tSqVS2Q1n29POV",
+	"v/gAtRmo1B7GAmMVVXYaYHbnkWoJLgZxpA6JTHIn9Bt6wVx4Cc89jDWMtMTLvR6RcaTfQgULMUV111oK",
+	"6NH63n6lJeC2VizkNEjpoyXCWDSI9xS4ZEh9LSZpNUsJ+sD69MGuHtmtVrVUzcUdbpZN+MNoaIKAhprL",
+	"6y1k4pGHUvT1TkNIuZLBI/OJkE+AFhILhD7EYp5mf7Jd8KhCNHkJ9pSKFly1BMoTLjkHgbcvQ1ghJKCE",
+	"+AOKQf96leGFWToZyPJsngB1rNIlJPFldEiSal12jKWZIs2EMDOgkT7TTsP5vz+a5X/R8l/V8kG7/Oen",
+	"mlurVj//lzOHOnA9eSJc1HDxBHCQfuCsbqVHjXSnQabos7c8Vkqe7LPA7XE1YF5q7B4H8F+mfuhksnBt",
+	"MXHNxF6a1U6IUkuWHcYEURiF242DwJguUODPCLPzy2ij5DIimC13DR8ZATLnJj6yY/3B7uF50p4XTnj+",
+	"KqnOOYH8c6w57P+5jM40BWtWzPzxSGbYeUJTagZUGEouT5rnTaJGDuFiksNYqH9y3Wz35SNrG6D/HD3v",
+	"M7LERTyUI3R+5l+EicexAGsB85vgvt2tHphqklH2UIexUGjwtkyURJpMIsyXUpXi6wR06ffyceZt8oFG",
+	"PRJJohek2FwUYzpRcSxgn4t3TNxFvayhYgqsJ3uCsjqFRkGY5go9rqwWp3zWpxHdBmGoEn2MyBNVo0xW",
+	"rxzUB4cHZeDrx74dlvveTCSH5Wr6+PEYbnUOFngkRTfgXvRVNSW9/FoRAIxsQhECXIbETwqjGpUkMY7l",
+	"cz/8aSH2l8vztn2uHtqxMgAC+Yjh1OvBQI1dT6tOyMNwXvwvho4NjEmJaIDQ4KTlVFpOqZKjfrXEJzR8",
+	"u2kbnyEvFNU2LS9m8kjRR0K1QmXMa/pZ4B+piqamytqwYMdcPdwoNOdO5ZAXI9Mp5JF26MvYLjUrVNZR",
+	"gLrN6q6CFQTjQahXLjLQ8aavyS7czKxzJ2u/kp175kX58u+CfDml0Tb4rPV+mTWpOAtZrvQCLWKn+toM",
+	"PSXYHFYOP2xsWGvizHqpSWxz3EZYsGbYGQ7mx6VFmXJizVqLeDkvbw/k3RSPuv7V+NM1zy0z4Umf+aYa",
+	"AtkCSRyNOANW0ouS9qLfdcm97OBfLcHEHResbeX2z43kR9KnA93HvewQDjJT2kwccx+bwVISHrqT2h3q",
+	"PTDhuy1h/mqj2doCELR5/84lXt93jUXKJTii1ITukozZ/XOFNI0NAifbEuAp1JNSERvgBQPBpZN3FV51",
+	"5TLWgSgRxQLmgS2MDdQhhgOA3Yr/xVoCPtq5V8gV80IWESjmp4hgjywkdDBgNJztrde7N1OSR3LViwuL",
+	"/dzOzLe2owELYerrcWqucG8l3uKJi2o8ZWDleyjgjwz2tT1WLxEPmvOp5YyckJbTIC0HCOyORj0WNrQS",
+	"FxF9zki11Wq1RMtxScux9KJf+PRZfzN2nrCllvPZ+b7urxFazrnC9PebG2xNN5heTMzPTqwJJj4L3POa",
+	"Dl2iadjYHSjyvjAWalnnzBe9zrK9FVxqv094e/RQlb51oNAquS0js/8FOPIt6bCuDHEpaBhVpnPkD+kA",
+	"VmUli5zGXA/5yFqwRwxDd2rVajXD+tDjsuSZzcw25+Smv27O7xq9qJbwXyjEyQHkJDGIo4ye+10c1qwD",
+	"svC42ofKtpRrRR8VsjXi+kS/5yCUXR6wBhoFsuZhN2VvL1RLmCgQIwuaQt2+m7l58auMmxBcgT6/Yypy",
+	"zWoD4wS/JpZhawk0eIBDs0QGQYzOYHSYZh5XFbDsxiLiAbqLYwGeGiuOEhkSjECptMSHi6trwiPNn0ZX",
+	"lUy6eCNJQlbWzfEIbSOCgb34xbhftiWyjlnde48Z9+wc/kh0Ry7A3pbxieUWhgV6yUebPOYK3OMmQH30",
+	"ZRpF1OvpvTxMSrj/0nLQYVvOUmLLmWo++bwxi3491qcpGyyA+YEPW/oQfB9696j3alFZxYgkCKUJmjgy",
+	"GawDZ0u9ww+G5ZRARZVxpNXau1gfBNUYj1WhUHsBPRmdPo8i5qeJFenkCReEdbvMi2ayiqsxJ91qEtEM",
+	"iWZiTXFRgN1AnczGH2NeG+fPIjFJt6npzyzfSBshU3GgRSKkTWzo82jKxgFkgiSXruZ946MD4wDGT+J9",
+	"BI0PAN5lx2iDlcGQ/JcZ05+uk7mStJ4Oj7Z32rVaKgLie0iJYyLe5+WEvPFohwnGPPLARtRbI79LjmH2",
+	"lG6ZwLVS3tE0dkmIMVIG1/LblwRxpOv0reeGBMK5b2dX65GFIffZpMT4QmVXdcuGhKVeJgNEWqq0RML/",
+	"aNDGErmqQU4vL97DBl03L9+cXJOt1IhYIiEzkmeOyAeXXDeU/ZagRiEPWaxsaFtymR2So+bRrye/aGFY",
+	"hkR2uyWiHvjAWB1Nqkki6mZYR0ugIJvRHMDHaIRAPbtYeD0q7phPFBcIUs9oGHAWZpzcECQ/8wYwRPh8",
+	"wVi6A2h2Hfa71L+fiBjJIQRHko1q/nfM4oVjmr8VWxsmxRzhFuex9P+B2W1iAH7YKK1c0NTkZlhTNFUh",
+	"s4cjNN3pNBJMrTCfmAKLjENm4kSBOUJsreVyPFJjWry9DVsi4IIpG9qMcl3JJSxQDOzm83AyTENbjcOs",
+	"NVkGnQrOJkXmm0mRWTXrZQV+niubwy8boXx9nDKK0ZaXZFKOuFO+qrhdEFOKNPkLipxbmMkxLgmDdXJS",
+	"jgV/N1ggK5UKiukltyWSFuWAbAGoPJynhrVmQrASWltt+BILCVfkgQdaxKURpI+UiAyTxkx2O9miQdAO",
+	"Yy1DJ6mYVq2BnPxUBG4QGigJ2TGPKMODjq5l8iaJQirQGmgChpOcGhqg38vmdRw0jCEYItQgyNgwaS1Z",
+	"I+RUS1iZXYYg22+jXO/i8/a0u1aIlyExHKZ0CH9lGkfR0W2JARNgpJGhXbRDgstgQp3FELHDO3Fk3yL2",
+	"JSjagG/NvrpYlNxeM5NI0gI/qAMUuu/T+7AoGNfmj1tNVC8EJJLDVuflkj9r2oZdhefVFjIxwIYERhQH",
+	"892PqjkcS8E2esNPpDe4hr2FlnVlYgsm0rmeV7NIDf2Fccp4o7C7OKAh3BYu6WCgLQlZQAGaxBQST1pz",
+	"icJkQgu3jCXHoVOMjmuJu0B2yNbt327htuACqidHPaLYXR/Q8m//9rdbQr1QKmW/VC65/e9bl9z+UalU",
+	"/rzNAtFwBdafuGMi7Ubuvxl4M7NjnOcBeXmjJ2S6xTjkSELzrmZxPYyDQzv432xmQ27JGbtSi2EkPF/8",
+	"848E9LFyOkuK4aB15HLfVtQr0pzMKMe8KFPiq2vZ+Opatb4Lg7bp/IvfQSn95tw9p1r62+g6a+LusJoT",
+	"gc5f171aZNkfY8iWaU1kyhwSSgKGrtHbbXhWMwYtkI1FcJsclNvtUVq/LbmkzxWY421CDrc1HQy4GHBm",
+	"w/8hQT5g9BFRxVoiEzF+W6ncQqJM1AuhwgMlatjvyIB7JODioZQpeFYhzUw5NDDXw49QE8zXCo+trIhd",
+	"Psk48ElEH/BekE9aAZOPBhXW5+qB/DuWEU3VoNoOjNuM1VQtmn2XYBHkudIJxzdjnitjbamFzSQrSPiE",
+	"3wkZFiMeDUL2yNnTHAg782gq0otYVFZRyGh/iSCYuapKryGBMT9V3FbrrCyoL0xJL7yKcO03OsLPoCMg",
+	"fwA8DORaYly8Jlt4NphfeuZExqSx7U8Jj5lazK2JTNx4fZNMTJrJxdyydiuLkELMWQSYF1AL8AmLLAYx",
+	"dpaJz0rVRqTIlX0O1uCi/xwV3TQ/AtkNZbOMWf/zksKZAbfMRVWCm4kqsyK+TWKnEfHgvkJU1w1r+GoJ",
+	"bsb4CJLflhFhgOA1IZfQKrmO1OOCEnM5oZzEoyFIWFBSkVr0zDFhzcpXeERj4bOQcDiCLZHJm9aqt4i0",
+	"7gqBn3/xwWQQbYVADW0gzbNu+VwKVn4PsEVaxutJIeMQJK5ZR9dE4c0SjfJi/AaMRipdbb0Nh7OElvkU",
+	"7cU0xlVEF/dZAoBz6u6vEv/7unl1oklhRtBvWp8/JyQZu3+hTHh4ZWb48PTq/SuKixMpGJFV4aYsXVKo",
+	"P8cbAIdBH5vZE3u2wv3fC6bPN1qgf77S/MYcOibfQLi1Pr1fU+9359InDwmPSJ8OrcUQNPwta6UcBDKq",
+	"DMRdyU0uAa5gtor8/+qnyNBz6t3Np41O8Fkrkw5lPD28+3aE9w+4uLsFrDgFCcl6Y0AdM5VcUq/lDgHw",
+	"NDCx25dDLiLVEi3n7Py35ruzY9I8Ojq5uiLXF/84OW85APuv38SCLORcEi9kPhMRpwHaEwwUcNHt9r8y",
+	"XlkYtaVE7qlgY5VEtM5pXVVvqWDkWOplB0sFdDKAxTTg8A3zh+aEAe/zKNcCGQv4DTxuYIWsfnadBM1k",
+	"0mBZV4m5sm6CwH2uHhbut1Ylb7Kmz5c7L3drr+q7M7qftJeCyk8FbSsWPrKwvXRlgGQHi5JrAKGw8iVZ",
+	"7NdHI3UNuqde2on6G2An0x+OPtygvWySDVLPk7GIZlRPCtlA2hopXai8oaZW0TDPjCJHYpVZD0oosBml",
+	"EU9NJ99GacSxCcoBwfGZeLdawm2vZDd60oL2pcU6HeIUoCMRB8HkZXAl+3bBnPGaQ9hNPdNGLcc2KGTU",
+	"Y+FoG/tjbeyMtLFCuUIz8zkLFhpCcA3U0MB8gYC5P1VNs9lHIr+GjT1ui0MIJwiEZs23bCqnIkaInlaS",
+	"CN9O6Hxm3A0Sl+2L+1gewZyhmpFNsN+sP1K/lHQy1Vw+1U+Z9JQh99wecXznM83z9KM1z9f39txFzfXX",
+	"UOEv+YZstRytiWsZBuKt7CKXMQmK9BkVWHSkNLJuOWe7eFLHmSEUzGW3erCfO/yvUXXOg8oZ9WrVTc36",
+	"6ejOzk8vlihTNQWLtWmJEzRKGqEphgb6FA0N+KQxvkQJQR8SMzYtYPJIAWWDFlxbbra1LzRb89PI+G1K",
+	"deaQbkrNzeDdc3DRxRl3xvKfI1ol9SmLDPvHNlTJjCkx3qO/S5EtIaOxK3car8f2inj91ypiWV9gy61/",
+	"dEPPcxrJF6OdpSncLa6xim9Pr6v6rZHkwo6rFeX0hS8EK51Pk8Y3TH+u+qLJNi0rlEOltxyIbBQ7EmEk",
+	"NIHqcAhHhMY5pPSbgU/Xyrlz5csJv8zC4nFus/43IbDOSV/HUrDNwZl1cJag7hXultx8oSM5GOp+Iasm",
+	"GQjK9dSwYNu51Voh5M3TDUxVieVg+NxHzfD+VXTheYfS9BASYyOvfdP6x2rkvDbdxHoPCqy+v8LP1lmL",
+	"BmlMaL6XHSgA7ccBDNlHVmALHW+FjAaIXTj1psMOVo8l6iB4jUlnuviH1bpheHm/TT66gDxmRp0jj138",
+	"wyW/Ny/PTZZJskAcs/xMblxJb/3J5eXFJT6XLNtkEennKIi8nl2dWZw7S2eIf15AZVfo6OACgwkAsKeQ",
+	"Ys50S6sbqUREvchWix/z+I0J+HEk+zRiZCjjMDXyES5URIXHCOKgXJ5cXZPmhzPHTZdDd9UJqfB653gP",
+	"9CnXQlEn5oF/TCM2mtNQqzeq1Ua1+i/HBfglHs3zzK9U9ZyGw3b9nZ1Xo1W6DQ+oVnbRJRdwjwkFK2Au",
+	"pjcf3pXrlWpZimDouA7Ut3R6UTRQje3tOx714k7Fk/3tZEqZvzqB7Gz3qYpYuP3u7Ojk/OpEd2IVH1vd",
+	"3SzKs5WwR+oBsihQkJDCXyiCaN1Zh5ohhENilga+TPe4Rx8ZYR+pF2FdBcXIAxs+S5XyyUOw0AG7l53p",
+	"zjv9gD3yo54Kl2BiNQ0CQBaXwqK4zXDnvdV9zluRIu2fq0zzeVFjsQ3fX7909AHivxd44R340r+OqeGP",
+	"Tw6LqNOoug5sFOzAjjEx7FZrmdwAec+8qBLRsHL3FwQnsJilzKNartbL1ZekttfY3W/UDyovd/err/5e",
+	"3WvsVLNpwEdSd4xhCbgJ0CVAucWKhWYAqzga38rOvF5GTTGjtTjHIsX+Wb6WEQ3KelMLR2CeT0cA7+Ar",
+	"8wNn/rSC6rKsI595AZda3Od5IWAQAPkNo6B3egqIDWmwxcAZLQCWjJm/QbRiHtf7XyGd2HtgUUYSSwqb",
+	"9qhqCSHtEwMpA1Vq6NYzqcLySRBzMglVD5A7THjkWuYGgbxGdPItsCXhkY3baIl6tZYEDlPyOw0hfRTp",
+	"kyg6BHwKWSFN8sQ6PSkfoCDrVocNpfBJcp+WyB2LVNKtrRgrBZShCBhgC7eE4nfCZgBQQX593zwqX/3a",
+	"rO/tmy7djFcMqhVR3wfskDAOGKxtHAbWfpwXfJXewGba+ffBTHcxqi1n/npcxbWibhKG9iW08PFLYBH0",
+	"iIycaqER8K3BMOR3vagNwWptZCp2Cszz7J8PbPgkw2Ryfa6nb/6W4sH+LWRfKvtB3kv754B6D+DHNKld",
+	"5gSBLBsHD204YUnrgj21lVZbWDjScDvblbyX7aSZJGMsRkkU/mgz0dPCdNIufgtMBkJn8DPIzyNPGG7T",
+	"OPi8hOToUXGBmDLzpbWtwTm8s/uM3mF7ECf9w1jFZuz+NCwoTyGLsIwjFchqIUEmYN2IyDhqkPrBATG8",
+	"s+XgA6PcNa11XKlU1gVe/TPdwfqtncX6u2QUEGRGlApDEEQfUXNrusmdiHA9+hgRUIeWu7oLLEv6+cTl",
+	"XeguvJed6b5CLS9+r45CEN5rddcB4fWUA0ZSkVS+U6vUqvq/RCyflPk181izyP8hlB6D1PEZMv/CfAok",
+	"/ULJ/pCwiGp2wVTE+4BrlaQWYaoXsBsb9NpnVMUh8wli7W9Yxhyuzns4OotL4YUnedsCkU850FAUquUQ",
+	"eBSlT3v/bFEFdf7TBkuERlgFA91JbooTDZX8OVwoiVYKMGdYgqKYZ7yVnRMc5jfLNiL2McK1zKRUpdGB",
+	"8AvsUkv4NKIN8qnlcL8F579ljm7LabQyh7fluC3Nb1qa4XxuiZaYfufmnUrcMhzR5ojNPGJNvUMvVIq5",
+	"SJWxNJYhlwcPS47+tpZDiSVTCo/iSMnuvepOpmQ3MvkXCmQChYowNSVYQH6DYn+KB0xEgHcURpwGpanX",
+	"tNDfs0sc0xQN8Fl1s9yWcV6nmKU4rfW57rTLbGvri1hYg16RGO2ReioZj0YO3Wzv7Dmr6iFFFndDDVwK",
+	"W9ZyQhuxxUDIzeU7lxjsSJM5ZwlxE8X6nIqBPbIkOfmym2oAqevZHkyjKqTUX8DFDFtalI9NVxQy6aBm",
+	"sFuapWGtKpQRINp7ajCsaaOIR32LKsX6Mt1Dv/v3j/1gVM5oxdXqjvffH/uBdYn90nJqlaqW3oQn9aH8",
+	"peXcXJ+WX7Wc/4anWUvgW6HfbVwen5KP/UCoRuh3f2kBB2psbz89PVWedoDx1A4ODrar9e16vRz63bIa",
+	"ioh+LAv1/1qOeVMN/I/pq/oTciy/ux2xsK+fNB1Dt9umXzuYGQny2SXQbf99EqB10ZV8FH7FG3qBFGxt",
+	"7ckBEx/7Ab6qyrLb5R7zpQcVkSpPMvQHiaDXDyr2l8U7BsFzEIARbTS7Rr/bIPYO0Vvosw6nAnbDl942",
+	"WgW5uCv3qYhpoLYTe2QZu96uVarbLXEzQIIta4pvkFE9dRmxFI/8GvEVrj4c/7PeHh1YO3WxtyHFtloJ",
+	"/e7GcvXVLqi5ef6a7iHIZAfSyndBNU2Oe71aQ6H6U8tpmo2Bk4yljl8zGrKQILe6f4oMo3I+N8AJc1Xf",
+	"2ydvf79OFWMvoLyvCPs4cInodF1yH3F92bYEjNcljzTgvpl3faexd9DYOyBbJjc44n0scQ7Db7OPAx4y",
+	"l2AZxX6sIJSoRiJJdqrEp0NF6BMdQtBRS0DoC6QpmmBO9O8NShXyeyjFXSYPX5kcf7Jb3QX49TS6w5dM",
+	"VYg+qI910uUs8BGaqiVgTOcQcgF/XukJoUVHfzyBwQKADbU4eJGUUz1NaPu+1q87K7hVBlQpdJE49Ikp",
+	"2WfJN66TXcpM7E2tmvxmcavx1ciMBn8boTK0oJnH72VPLCFmw2QTpjF2e3wsPz09Af8tx2FgKuEXT1Yf",
+	"kOEiU+wPr3Nnhzbfkelh2yvPb/1emJFT6jTsEWXDt1X2zya/4G//8Vvtf/i7o7e9zhtPfz67+eusds7f",
+	"HlTY8G3Afm3yi/uT2vn1yfDi+mz4/ripzvp7/F/8bP/99U3t/fXZ0/n13dP7oydOxeXg7F7y6/5DlfEz",
+	"dSbO7zs7rwP9ndf/rfevo7cHlcf65ZtrdfKO9ztPp1VKfw3fPh4/He13On/VDiSv/RY8Xb/5d3u/W1XL",
+	"rmfRXQq7uAbFancZhVXzjozCemNoh8iQWBqFdEzhyTBkXpSKMBAqOf9aWGvNJNYbsDVNtGSi562EpUF9",
+	"CJ8ZB/+zRGAm6YcIoIKFFTIDg1oeGZY0ecGZ+2oyEMw47AuVqRuhRTnmJ5lhUANiK9X9VE8+acUPTbCx",
+	"iOEFjD727+sCirSFWokXrFSZyHpuCQsVBgDgAN/K+xywbSDOK1PDDssBW11TN2px98ByRsdfMEEoLQHx",
+	"CrBSacSsz7yAhswnHaa4rxfXhFbYWAyqL1uVQPTcGRXYh90upUVFe1T4AQv1RKgp94TjkIIp9IuOD5t2",
+	"AIxq2tX1jqvoxuzNPDFzdntgtFxlEutygdbSGIplYcDPhBfEtuxg3ClbaAPZJbb1ot5DTeaKP46mE/ms",
+	"S+Mgsqa2CbBad+q8sVQg7jFCJylciC2PKlbmQjEopfLICnHR50F4n1pEZFHPfMCobjmpfDQJ6pGecZe0",
+	"nHKflVuOZkMtpxwLqjBop9xyiqZkHlkGuN4ubJ/64O+VIaHdCAKAuNLCYTH8u/BGO0x0TR+Lbq+QyfW9",
+	"BWSO3amaGSZo03hMDHYMfpiKINODyO1PTt/fcxrOy4OTl7VXxyevans7O82TlycvT4/q1drrvePjneOX",
+	"ey/1DvRozWk4O0f7p0f1/erOyfGr09OTneZu/bh+XH39+vRo/2Vz9+BV87R5fFRr4hv1vX2tTx00j06P",
+	"Xr8+PmoeV1++2t3Z23u1f1Ktnr7cOage7Oy9Ojl+dfyytntcq+6fVPd3j49eN/fqp82XOycv945f7SR4",
+	"+rXq/t7+zsvPBiSnZr3GvnU91w7K1d1yfY/Uao2d/Ua9Wjmo7tT3dhPfMz5vw8R5wK7llUcFVNxfJbTU",
+	"7MOc0aU2sG0TUvo1QkoT4SMvqjRf4rGCzeLho1nd3VT5ShVwI/Vw/5CgpAMVyq3Y4yYyDwDfUwhYMe9c",
+	"DwcYq9ASEX0wWK/9OIj4gIYROM7g5zMxiKEiDQJK21IunUB2iIpkyNJsfVPtVi9pDA5vgyZIh4ctEYcB",
+	"yCiPnkIQfYqRnx3pD8lWN6CIHyiSqFXATUw19Vpl94UinwKJ7M0FB6CJf/tcOjTOy5bYAsMACoYlglP7",
+	"NKBRz4WL6zMWl0vRGM0g4a0XylQyg6IvYBawclKfDrE0WgehO1uCqsxy6TsF7QfqkBghQRnLANESxHaX",
+	"BiZB41p/PNUfKyS7KkrGocewK5QKWyKQctCBnRyE/FFL3TKESgZlvRCBjXplisQigNJ5glyenPx687p9",
+	"8+HdRfO43Xz37uL3k+P2rxdX11dzmCeKqg8k18j+FwmEHbucpvhdV4EYmtIswLwvLETdpO8WdzCIOwH3",
+	"Fm+8CbCV79gjC3LFs8EgGAKsNA0gSk7ps1EpWj0tKwzfwNPTyzJMdPSO0UdGtFJSueORSyrqEfORMPPz",
+	"6ug9BkEVdo24y1def2bHXzBiGS5MSCH75DzSIM4mmh1zNQgo1qqaSDTrDyv6zwpyoG1jWNsei3HTt8ij",
+	"p0Zaf/TUa0iwcxpOFMbiwYFnznM7ffTUh9QYpvVr/PIal+2OR/j5ZnxwdzwqGJt5ITWDQf28z0sEIyPd",
+	"XwEHg6kmrHEb7Hs+jUz5QnTNgRxub5fMHpnJFPoRlx7aqQz7XyxMulZ7Tsgwa27uyjC99HMxtRLp4MeP",
+	"Rli49se6ynBQYlIOyBaiPcdh4MJ9LkMjlJQWFwkLwpLNK3ODcSVmsURGM9jNmYgINROEq0gk2IBw/Ygg",
+	"XHPRzNIUPQV8y0bvpAF/6CmNjc13ehBf9K1R6Uq4XBvTzLpNM0vKDdMNMJsov2cMopiLJ6xgbcnHQrti",
+	"UcoDXyjiGbM4Qbu6S6wRG3CkZL9v6nhMBUNbI2/6KiZ/7i9k0l/MdfN7DzEWcBYmnMMnW4Ix34i5l0yr",
+	"K1OKyJqN+DqQbRt55DnkkWUO4gpiyRy4bWk9UJnAXFkEXmsntFawBeDb1s0cnsUwtwFw+3EB3Jal62dR",
+	"a9PI3OmIQMljwA8YVH8fSQNwMTcvcZVgXiaKD1zMo0scpSP5PrWKPzK4C2bXccm2vBLRAjWBkkCXktmY",
+	"z7ECQhgAqjUQHjCYSOOPseRda0vcVqG33WNBICue8+dK1Tx4wDJLP6dHNKUClyjI3t8I588onK/hCC4r",
+	"uk/lHprUtj/pf8/8z9udOHgoK4+K4tDoI2kih2iCoiaFKSyL1Wm7WU9rhCFeJqSHkoh9nCb+v46DB9vD",
+	"F2UiZ7ACK/OeJUOU9bqjJIATNStrhIOG0zw+dhJAv6ueDCPj83h/dm167l6zj5ppfWAhVIeXQlNNj4Ws",
+	"MyR3IRVQ7bYbMtghr0dDyMDWN9iQDFio5DLxynq/rjwqvhyiyt4zugr0IdVbAQnsTzQD8TRRQsRCrGxY",
+	"5rOxzDVwmnyWaTWjpUWuUaZpmytbHzIwzzgqsJXA2LP6mX3NQlTCpH0752nuhisWWZPEse3752GaVodt",
+	"OIBRy/xMoK6DSFZ6RYyL9Oz45Pz67PTsJMNJgTASUNSwHNCIhc6fn5c2DCW7MBc73EDXf0PYScsczWdi",
+	"Lyl1TtHn7EOkq1ePcIGyo2WMiUw5j+L2Lp3P6sxjXFzs92lZMf1SxHxi0OOgRE1fKpf0pXhwibyXpUPD",
+	"21NcRSkY4V0bbz9SVA3fhpflvSwytt6N2zgHNNLU4zSc/8MB/Ec38R95L/8juHig/0F/3Vlf/1vacud4",
+	"qPS3/3LmKCf3jkMmhdfjjwxdgzamDkrLS1lsqoUrDStprhBvPxLxj7tAuohSpTL0PRoENTYWCym9loEk",
+	"9AopOFZ/LV4Gq5jndg7hgu5KMVHfW3B6amMYc95tX540j9+fVEIVgSkC99i0brZY8yytPIDdwQA6/uF8",
+	"gKQeyDOa1v5AsigcVgLpPUzpQMRBMNL6uWwbAmoD09L9rGj3SDjXHFaPC8EIE1EI6g4QHiaKQyVvAC9R",
+	"E4HCmvg2QeOLBxfVl0oZrNWzKYMINdly5L1sOaCOAdhkcjt0ZZjFF19/AmHT4mFS9WD6mxyFFKMg51/f",
+	"zDSvZPAs9iTb+Xbf4E7kW5G0uDUCT5UKV/pFO4fpus97ysW75Eb6egbnJfUXlbHjTCghi+sg2dXYqB9f",
+	"zQU7B1U/k9qQjKNAazDE4abqDUp91ihtEnEXVR6uTLffayCZNxrU0XAuBoCBkCzMERTXb+zso1tHgbKv",
+	"j1XVfHEtX7Pky1p1L43I6mfOpJGHIi0IWNNWqnnpxuCn9Jv6ruvEgv87ZvmP42/pV3s2out8rRFddn+L",
+	"/Ej48yHJzNXGVOeTv0v0SmjFToCCp4hi0caS+oxSwRIn/1mEgyhkbKpRQysAhPuYZh9BTjjC5phhM+EP",
+	"JNdjjegDm4c7XYfsywoH37EWOYEynWR+J99875GyYLCGoJ0HLvysdcXB2gk5CTV3yD2nLFUmP8j2UE96",
+	"8Hm4UqKzpuCziPXndexD61rqH2i9VoZQ/COb+xopFnQ3JXa+yxACG8dLIuPInUg/MAx0XiDiJTi6MtSS",
+	"y8WbQQAhsIqMJBbPqC12o9C8uSSbXitDpJmsUVyDtgXAwpIK6LD3HlhqdpyjWot5MinXYj5rnoOneoma",
+	"LdAGMAGwgr5J6qeMZzfBz7AvjuvAEC2G11gxRPjtXEa8a5YoGShUJMjESCK2WCilKfAObHUlQAeFau9c",
+	"cA6aXr4XkXF17PH8M1VwoFVRUVh4t+A8b+s7YapoBnHtkUUVIx0WSHGnSCSnS2FXut1v4GBvzvVK53px",
+	"3THJjM4nJTc1tZtZ2jJvW3bpxqAnFRO+SiDafoZzP/XYLXr6p1zmswv3wCjmvdC17qXWVF99wyh+dkax",
+	"MQzNVf5n8oSuSTxISjYXCfwfzpIay1s+G4TMg0APLlLefUge2ABAfwimSXgB1/ObxkV+M/2uepqfrRK1",
+	"HWAB7WbXxWJN2rGA+7DPtAQ7BTZ0pZWdWU5aE8K26smntl2Voh0+UyqGIqYYJUwDcxcJwLdqOSqKfS5b",
+	"DtkCNkkMlHXIBgH1uLiDqQ9C9shlrGmTlUxmfBSHpsLrr9fv3yGC6BU0hkAQfkZIeGBDPfFbzLtQAyoA",
+	"31P9YvtvmGnYEgK3FXKjIP3VVHZ9TRX3UgTY1NNvMRoniREHc9WTT80B/wcbOvMVe+pF+cUX9PfZ+gYd",
+	"6Q+znwf44X9lHAL5PLBhg8w9YX2c29VafWd3b//lqwPa8XzWNYUU9OsjlRUGI5/GB7KdjnRxBH+9jZW5",
+	"GS8u8VLsF18dZcL1g7lQTd5TMTRXhJqbBWN/U/1/PflEqKVhs4WAtpsQePZgmn0k1AMD/FTH3yif+OR0",
+	"NDU3Y8gw+lNLSh0Aus5+g3IMIkTrrzRzAXwVlMYQlGkbBCYzovGT/yujARQU9i0jqmSSqIcqYv0G6cFD",
+	"Tl6eMo1s4VBAvlNkqxNAmW/ep3dMucSnEe1QZTiCXr1+7PVyOtHvW8N6Tm5bHIZMoHyjW3KBIeJl6CaH",
+	"PC1Ij8tQIScQbwhv9agitCVubs6OXUJJIO+4MMitVBCQiix4nP69GweB/ZmEMkCkOproMoBs2BLIIi3w",
+	"KutXSJP4XNFOwHzs1yAaa/JnItL3GAOcZB6SkFmEOxXRIULR2cBGpBh7nU+uCkiCMGE0lZDLpDHZJRBi",
+	"QLq0zwPOFBQFQMUC8kFw8IeAoMwBuk+xgHkRZCIlbPP2zorctxZ6OQXVLo1UJUCQa2wWEZ0xSV7fKX3W",
+	"7wDUc4U0UXjxEC37Dmegl7VPBcWCBTw0L6j85cCXctbjg7269KFENO2GvZJDrGSr70IBcJEuomTzSJGr",
+	"X5vl+t4+/K5J2K+Qpql1QJ5k+AB14CgxKPPwvZt/4SDitMFrvMWz2YYXbltiDPk6XQsqCNfXbwoergnb",
+	"5JyizKe/SUqVk1B2ZGQWGFfSz0Bi28GU8pfPwIxPLt/lyYnStM2TIuNYvMuToY8p5iGNmBZHMIQ3Kfll",
+	"UjQ6MQ98rOKhX2FJhamADpl+qhtwwSpZjGnWSNufe0RXry/eJ4MZb051ZD+npXdS3JXDWEB9dlN6R7Oq",
+	"pHdlZJmhcrED6Baq0FiMH5ifKllBj4eageCPMo4GMYa1ZgdjOsoZz2uqxRZgkJjTciy9BxZiLiAcJS0A",
+	"Xl68H28S3inikAC5SragIqeW7IcydhF//TZkVNAynnUy4OLuFh5XJdecEM0sX2hiHNAOD3jEmWqJtCkt",
+	"VJYm2e7lSfO8+UIZpqy/5LAzIM6+Obne/nBxZVoAHjVKkzCo9GqcnNUVCzkN4BB2A/mkGpZxGHh9aKAy",
+	"pP0ASpG+vbo4L7kAVOpisKf+nxy4BDHBXAuT0BJ661yiBsxLlGAD0W/tDlC133QMRRSBzZ83359Uzl1y",
+	"jiBQsSAi1rwqb1727YLtws0G5FX75AuFDGdAPdYw87BoLxZstuSmJ28rC9qKl9tffFBK59uXj8zVt9ED",
+	"iRW9YykkfhiLF4r8bid4GQtyeVE+gmK8BXOBYU2lvRfK8FrVwJIx2N1wwExRAhpCUdLQKAbMPyQA/IjB",
+	"AEx44RBg/ECoUFFLID9FoBPCRSTTPVERGwBrZuKRh1L0NWk/0pDrmxeQ5hBwM2c2OMicqQD67u+sQ0Ci",
+	"Uib8FBW9LaRl5J8luMBxQnqfEm73KDFJKZTxHfIrQ966jYozYlsZLfyQS/56rfTZC/spjaIwZvQm9pF6",
+	"UTC0+pOaqN4ARZVUfs+gKi4jblHrrchvt0hiAbJHHTYKGTskrTywLq1lcp/USjbEKJKDTLGEye5MXYOc",
+	"DjE+hPkWj1CNAxK6Fo7QTd2uSe2DYJgqpyirxUFUNGXjY83JjhlPNAJAYqBNFzNR04B60hlmMiG1opme",
+	"2PGY2ckxJNGFOaSkpYx72VGHGCiMMc8gnelzpNmQTIu3TzYNtWxzbmhEviNbauB/rGuG6n+sR4/mj3sl",
+	"hUuS2nqaLQ32XCDIPpNayI4F73LmY65NKb9rU/grn5rM4XKTU6qVsaRMSTRqo8nqHGNqWU7rrD/QMrRW",
+	"aNLbukTAFEWFZ3gWzg0upJzmI9NIW7Eob/2OoSRfps3khusMoWku7lyQWpO7y/D2vLkkrUzpySQnuSau",
+	"IHkH5ZhuRhrI6SG0Z5Tn9vHBHjK8SSELS413lNOsMjwgp8mLRxYGdJhiJ4+9Ct/nEaaR9fRItCCnesxH",
+	"CRWVRR5a8QuytIyMqQXOnE7wvQIK1LzuhSJar0iZTMVnnVLeAg76yvn85+f/LwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
