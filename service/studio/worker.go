@@ -108,7 +108,9 @@ func (r *buildRun) render(ctx context.Context, w *job.Work) error {
 	}
 	defer os.Remove(zipPath)
 	tag := fmt.Sprintf("studio appliance %d build %d (%s %s)", a.ID, row.ID, row.Version, row.ImageType)
-	p, err := s.ree.Define(ctx, ree.DefineOpts{OwnerID: row.OwnerID, ZipPath: zipPath, Tag: &tag})
+	// Keep: the build serves the recording as its defined REE, so retention
+	// spares it; KeepImage: the build exports the image, then removes it itself.
+	p, err := s.ree.Define(ctx, ree.DefineOpts{OwnerID: row.OwnerID, ZipPath: zipPath, Tag: &tag, Keep: true, KeepImage: true})
 	if err != nil {
 		return fmt.Errorf("submit the recording: %w", err)
 	}
