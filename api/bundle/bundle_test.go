@@ -154,7 +154,7 @@ func TestFossologyFamily(t *testing.T) {
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		require.NoError(t, err)
-		if filepath.Base(f) == "common.yaml" && !strings.Contains(string(b), "fossology]") {
+		if filepath.Base(f) == "common.yaml" && !strings.Contains(string(b), ", fossology") {
 			old := "x-reehub-families: [system, account, ree"
 			require.Contains(t, string(b), old)
 			b = []byte(strings.Replace(string(b), old, old+", fossology", 1))
