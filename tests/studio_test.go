@@ -2,6 +2,7 @@ package tests
 
 import (
 	"archive/tar"
+	"archive/zip"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -549,22 +550,31 @@ func tarNames(t testing.TB, b []byte) []string {
 func studioFigures(t *testing.T, reeZip, ociArchive string, ociTime time.Duration) {
 	t.Helper()
 	ctxDir := filepath.Join(t.TempDir(), "ctx")
-	out, err := exec.Command("unzip", "-q", reeZip, "-d", ctxDir).CombinedOutput()
-	require.NoError(t, err, string(out))
-	df := ""
-	_ = filepath.Walk(ctxDir, func(p string, fi os.FileInfo, err error) error {
-		if err == nil && fi.Name() == "Dockerfile" && df == "" {
-			df = p
+	zr, err := zip.OpenReader(reeZip)
+	require.NoError(t, err)
+	defer zr.Close()
+	for _, f := range zr.File {
+		rel, ok := strings.CutPrefix(f.Name, "project/")
+		if !ok || strings.HasSuffix(f.Name, "/") {
+			continue
 		}
-		return nil
-	})
-	if df == "" {
-		t.Logf("figures: the defined REE holds no Dockerfile; no plain build")
+		dst := filepath.Join(ctxDir, filepath.FromSlash(rel))
+		require.NoError(t, os.MkdirAll(filepath.Dir(dst), 0o755))
+		rc, err := f.Open()
+		require.NoError(t, err)
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(dst, b, 0o644))
+	}
+	df := filepath.Join(ctxDir, "Dockerfile")
+	if _, err := os.Stat(df); err != nil {
+		t.Logf("figures: the defined REE holds no project/Dockerfile; no plain build")
 		return
 	}
 	tag := "localhost/reehub-studio-plain-" + randomHex(4)
 	start := time.Now()
-	out, err = exec.Command("podman", "build", "-q", "-t", tag, filepath.Dir(df)).CombinedOutput()
+	out, err := exec.Command("podman", "build", "-q", "-t", tag, filepath.Dir(df)).CombinedOutput()
 	plain := time.Since(start)
 	require.NoError(t, err, string(out))
 	defer exec.Command("podman", "rmi", "-f", tag).Run()
