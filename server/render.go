@@ -10,6 +10,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -117,6 +118,16 @@ func studioCode(status int, err error) string {
 	if errors.As(err, &se) && se.Code != "" {
 		return se.Code
 	}
+	if status == http.StatusBadRequest {
+		// The validator's "query parameter X: value is required but missing".
+		if m := missingParam.FindStringSubmatch(err.Error()); m != nil {
+			switch m[1] {
+			case "appliance_id", "name", "url", "version":
+				return "missing_" + m[1]
+			}
+			return "missing_parameter"
+		}
+	}
 	switch status {
 	case http.StatusUnauthorized, http.StatusForbidden:
 		return "access_denied"
@@ -130,6 +141,9 @@ func studioCode(status int, err error) string {
 	}
 	return "invalid_request"
 }
+
+// missingParam matches the validator's message for a missing required parameter.
+var missingParam = regexp.MustCompile(`^query parameter ([a-z_]+): .*required`)
 
 // writeStudioError answers a Studio request with Studio's error document.
 func writeStudioError(c *gin.Context, status int, err error) {
