@@ -257,4 +257,3 @@ func buildDeb(t *testing.T, dir string) string {
 	require.NoError(t, err, string(out))
 	return deb
 }
-
