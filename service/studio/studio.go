@@ -28,6 +28,8 @@ import (
 )
 
 // Error is an error with Studio's error code (invalid_appliance_id, ...).
+// Its kind (Unwrap) sets the status: invalid input (400, also for a locked
+// image: the contract declares no 409 for Studio), not found (404).
 type Error struct {
 	Code string
 	Err  error
@@ -310,7 +312,7 @@ func (s *Service) Delete(ctx context.Context, ownerID, id int64) error {
 	}
 	for _, b := range builds {
 		if j, err := s.engine.Get(ctx, ownerID, b.JobID); err == nil && !j.State.Final() {
-			return coded("image_is_locked", fault.Conflictf("appliance %d has a running build (%d); cancel it first", id, b.ID))
+			return coded("image_is_locked", fault.Invalidf("appliance %d has a running build (%d); cancel it first", id, b.ID))
 		}
 	}
 	for _, b := range builds {

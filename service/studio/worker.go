@@ -487,7 +487,7 @@ func (s *Service) DeleteBuild(ctx context.Context, ownerID, id int64) error {
 		return err
 	}
 	if v := s.view(ctx, r); v.State == "queued" || v.State == "running" {
-		return coded("image_is_locked", fault.Conflictf("build %d is running; cancel it instead", id))
+		return coded("image_is_locked", fault.Invalidf("build %d is running; cancel it instead", id))
 	}
 	s.removeBuildFiles(ctx, r)
 	return s.store.DeleteStudioBuild(ctx, r.ID)
@@ -508,7 +508,7 @@ func (s *Service) OpenImage(ctx context.Context, ownerID, id int64) (*os.File, B
 		return nil, Build{}, err
 	}
 	if r.State != "finished" || r.Digest == "" {
-		return nil, Build{}, coded("build_not_found", fault.Conflictf("build %d has not finished", id))
+		return nil, Build{}, coded("build_not_found", fault.NotFoundf("build %d has not finished", id))
 	}
 	f, err := s.blobs.Open(ctx, r.Digest)
 	return f, s.view(ctx, r), err
@@ -521,7 +521,7 @@ func (s *Service) OpenREE(ctx context.Context, ownerID, id int64) (*os.File, err
 		return nil, err
 	}
 	if r.ProcessID == "" {
-		return nil, coded("build_not_found", fault.Conflictf("build %d has no recording yet", id))
+		return nil, coded("build_not_found", fault.NotFoundf("build %d has no recording yet", id))
 	}
 	f, _, err := s.procs.OpenOutput(ctx, ownerID, r.ProcessID)
 	return f, err
