@@ -138,15 +138,26 @@ func needQemu(t *testing.T) {
 	}
 }
 
-// bootTimeout bounds one boot under TCG.
-const bootTimeout = 5 * time.Minute
+// bootTimeout bounds one boot under TCG: REEHUB_DISK_BOOT_TIMEOUT (a Go
+// duration), else 10 minutes. An idle 2-core machine boots in about two; the
+// shared test machine, with a load of 50, took five.
+func bootTimeout(t *testing.T) time.Duration {
+	t.Helper()
+	if s := os.Getenv("REEHUB_DISK_BOOT_TIMEOUT"); s != "" {
+		d, err := time.ParseDuration(s)
+		require.NoError(t, err, "REEHUB_DISK_BOOT_TIMEOUT")
+		return d
+	}
+	return 10 * time.Minute
+}
 
 // boot starts qemu (TCG, no KVM needed) on the image and waits until the
 // serial console shows bootMarker, failing after bootTimeout. qemu is
 // killed when boot returns.
 func boot(t *testing.T, uefi bool, media ...string) time.Duration {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), bootTimeout)
+	timeout := bootTimeout(t)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	args := []string{"-machine", "pc", "-accel", "tcg", "-m", "1024", "-smp", "1", "-no-user-config", "-nodefaults",
 		"-display", "none", "-serial", "stdio", "-no-reboot", "-snapshot"}
@@ -187,7 +198,7 @@ func boot(t *testing.T, uefi bool, media ...string) time.Duration {
 	case <-ctx.Done():
 		_ = cmd.Process.Kill()
 		<-found
-		t.Fatalf("no marker on the serial console within %s:\n%s", bootTimeout, tailOf(console.String(), 6000))
+		t.Fatalf("no marker on the serial console within %s:\n%s", timeout, tailOf(console.String(), 6000))
 	}
 	return 0
 }
@@ -240,6 +251,7 @@ func rootPartition(t *testing.T, raw string) string {
 // BIOS and UEFI firmware in qemu; it converts the same root file system to
 // vmx and qcow2 and checks them with qemu-img.
 func TestOEMBoots(t *testing.T) {
+	t.Parallel()
 	img := applianceImage(t)
 	dir := t.TempDir()
 	raw := filepath.Join(dir, "disk.raw")
@@ -269,9 +281,11 @@ func TestOEMBoots(t *testing.T) {
 
 	needQemu(t)
 	t.Run("bios", func(t *testing.T) {
+		t.Parallel()
 		t.Logf("booted to the marker in %s", boot(t, false, "-drive", "file="+raw+",format=raw,if=ide").Round(time.Second))
 	})
 	t.Run("uefi", func(t *testing.T) {
+		t.Parallel()
 		if _, err := os.Stat(ovmf); err != nil {
 			t.Skipf("UEFI firmware absent (package ovmf): %v", err)
 		}
@@ -300,6 +314,7 @@ func TestOEMBoots(t *testing.T) {
 // TestISOBoots assembles an iso from a real appliance and boots it from a
 // CD drive on BIOS and UEFI firmware in qemu.
 func TestISOBoots(t *testing.T) {
+	t.Parallel()
 	img := applianceImage(t)
 	iso := filepath.Join(t.TempDir(), "live.iso")
 	res, phases, took := assemble(t, img.ref, ISO, iso)
@@ -312,9 +327,11 @@ func TestISOBoots(t *testing.T) {
 
 	needQemu(t)
 	t.Run("bios", func(t *testing.T) {
+		t.Parallel()
 		t.Logf("booted to the marker in %s", boot(t, false, "-cdrom", iso, "-boot", "d").Round(time.Second))
 	})
 	t.Run("uefi", func(t *testing.T) {
+		t.Parallel()
 		if _, err := os.Stat(ovmf); err != nil {
 			t.Skipf("UEFI firmware absent (package ovmf): %v", err)
 		}

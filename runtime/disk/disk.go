@@ -160,7 +160,10 @@ type Result struct {
 }
 
 // Assemble makes an image of type t at outPath from rootfs, a tar stream of
-// a Debian root file system that contains the packages Packages(t) names. On
+// a Debian root file system that contains the packages Packages(t) names.
+// It must run as root (to keep the tar's owners). Cancelling ctx kills the
+// running tool; Assemble then returns even while a read from rootfs blocks
+// (the caller closes rootfs to end that read). On
 // any failure, including cancellation of ctx, it removes outPath and its
 // working directory and returns the error: an *UnsupportedTypeError for a
 // type that is not a disk type, a fault.ErrInvalid error for a root file
