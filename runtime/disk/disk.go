@@ -122,8 +122,11 @@ type Opts struct {
 	// FreeSpace is how many bytes the root file system of a disk has free
 	// beyond its content. Defaults to 256 MiB.
 	FreeSpace int64
-	// KernelArgs are appended to the kernel command line (after root=,
-	// console=tty0 console=ttyS0,115200 and, for iso, boot=live).
+	// KernelArgs are appended to the kernel command line, after root=UUID=... ro (or,
+	// for iso, boot=live), console=tty0 console=ttyS0,115200 and
+	// no_timer_check (which keeps a slow virtual machine, such as qemu
+	// without KVM on a busy host, from panicking in the IO-APIC timer check,
+	// as Fedora's cloud images do).
 	KernelArgs []string
 }
 

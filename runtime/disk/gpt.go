@@ -96,7 +96,7 @@ func (a *assembly) rawDisk(ctx context.Context, tree string, boot bootFiles, out
 	if err := os.MkdirAll(filepath.Join(tree, "boot", "efi"), 0o755); err != nil {
 		return Result{}, fmt.Errorf("make /boot/efi: %w", err)
 	}
-	args := append([]string{"root=UUID=" + id.rootUUID, "ro", "console=tty0", "console=ttyS0,115200"}, a.opts.KernelArgs...)
+	args := append([]string{"root=UUID=" + id.rootUUID, "ro", "console=tty0", "console=ttyS0,115200", "no_timer_check"}, a.opts.KernelArgs...)
 	search := "search --no-floppy --fs-uuid --set=root " + id.rootUUID
 	if err := writeFile(tree, "/boot/grub/grub.cfg", grubConfig(search, boot.kernel, boot.initrd, args), 0o644); err != nil {
 		return Result{}, err

@@ -39,7 +39,7 @@ func (a *assembly) iso(ctx context.Context, tree string, boot bootFiles, out str
 
 	a.phase(PhaseConfigure)
 	cd := filepath.Join(a.work, "iso")
-	args := append([]string{"boot=live", "console=tty0", "console=ttyS0,115200"}, a.opts.KernelArgs...)
+	args := append([]string{"boot=live", "console=tty0", "console=ttyS0,115200", "no_timer_check"}, a.opts.KernelArgs...)
 	search := "search --no-floppy --file --set=root " + marker
 	for p, content := range map[string][]byte{
 		"/boot/grub/grub.cfg": grubConfig(search, "/live/vmlinuz", "/live/initrd.img", args),
