@@ -121,7 +121,9 @@ func assemble(t *testing.T, ref string, typ ImageType, out string) (Result, []Ph
 	var phases []Phase
 	var log strings.Builder
 	start := time.Now()
-	res, err := Assemble(context.Background(), typ, rd, out, Opts{WorkDir: t.TempDir(), Log: &log, Progress: func(p Progress) {
+	// panic=-1: a kernel that panics reboots, and qemu -no-reboot exits, so
+	// the boot fails at once with the panic on the console.
+	res, err := Assemble(context.Background(), typ, rd, out, Opts{WorkDir: t.TempDir(), Log: &log, KernelArgs: []string{"panic=-1"}, Progress: func(p Progress) {
 		require.Equal(t, len(Phases(typ)), p.Steps)
 		require.Equal(t, len(phases)+1, p.Step)
 		phases = append(phases, p.Phase)
