@@ -105,8 +105,7 @@ func (a *assembly) iso(ctx context.Context, tree string, boot bootFiles, out str
 	xo := exec.CommandContext(ctx, "xorriso", "-as", "mkisofs", "-quiet", "-o", out, "-iso-level", "3", "-r", "-V", isoVolume,
 		"-b", "boot/grub/bios.img", "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table", "--grub2-boot-info",
 		"--grub2-mbr", filepath.Join(biosMods, "boot_hybrid.img"),
-		"--efi-boot", "boot/grub/efi.img", "-efi-boot-part", "--efi-boot-image", "--protective-msdos-label",
-		"-sort-weight", "0", "/", "-sort-weight", "1", "/boot", cd)
+		"--efi-boot", "boot/grub/efi.img", "-efi-boot-part", "--efi-boot-image", "--protective-msdos-label", cd)
 	if err := run(ctx, xo, a.opts.Log); err != nil {
 		return Result{}, fmt.Errorf("make the ISO: %w", err)
 	}
