@@ -78,13 +78,13 @@ func (a *assembly) iso(ctx context.Context, tree string, boot bootFiles, out str
 	}
 	bios := filepath.Join(cd, "boot", "grub", "bios.img")
 	mkBIOS := exec.CommandContext(ctx, "grub-mkimage", "-O", "i386-pc-eltorito", "-d", biosMods, "-c", early, "-p", "/boot/grub", "-o", bios,
-		"biosdisk", "iso9660", "search_fs_file")
+		"biosdisk", "iso9660", "search", "search_fs_file")
 	if err := run(ctx, mkBIOS, a.opts.Log); err != nil {
 		return Result{}, fmt.Errorf("make GRUB's El Torito image: %w", err)
 	}
 	efi := filepath.Join(a.work, "BOOTX64.EFI")
 	mkEFI := exec.CommandContext(ctx, "grub-mkimage", "-O", "x86_64-efi", "-d", efiMods, "-c", early, "-p", "/boot/grub", "-o", efi,
-		"iso9660", "part_gpt", "part_msdos", "fat", "search_fs_file")
+		"iso9660", "part_gpt", "part_msdos", "fat", "search", "search_fs_file")
 	if err := run(ctx, mkEFI, a.opts.Log); err != nil {
 		return Result{}, fmt.Errorf("make GRUB's EFI image: %w", err)
 	}
