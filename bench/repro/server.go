@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -110,9 +109,6 @@ func (r *reehub) authorize(_ context.Context, req *http.Request) error {
 	return nil
 }
 
-// pid is the server's process ID.
-func (r *reehub) pid() int { return r.cmd.Process.Pid }
-
 // stop sends SIGTERM, waits up to 40 s for a graceful exit, then kills. It
 // may be called more than once.
 func (r *reehub) stop() {
@@ -166,10 +162,4 @@ func (r *reehub) alive() error {
 	default:
 		return nil
 	}
-}
-
-// readAll drains and closes a response body.
-func readAll(rc io.ReadCloser) ([]byte, error) {
-	defer rc.Close()
-	return io.ReadAll(rc)
 }

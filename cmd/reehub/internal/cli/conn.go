@@ -42,7 +42,7 @@ func (c *app) resolveServer(cfg Config) (string, error) {
 func normalizeServer(s string) (string, error) {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", Usage(fmt.Errorf("server %q: want http://HOST[:PORT] or https://...", s))
+		return "", Usage(fmt.Errorf("server %q: want an http:// or https:// URL with a host", s))
 	}
 	return strings.TrimRight(u.String(), "/"), nil
 }

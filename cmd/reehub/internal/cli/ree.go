@@ -326,8 +326,7 @@ func (c *app) followLog(ctx context.Context, s *session, id uuid.UUID) error {
 		if finalStates[st.Status] {
 			// The status was read before the log: one more read takes what the
 			// process wrote between the two.
-			n, err := s.copyLog(ctx, id, printed, c.Stdout)
-			printed += n
+			_, err := s.copyLog(ctx, id, printed, c.Stdout)
 			return err
 		}
 		if err := sleep(ctx, c.PollInterval); err != nil {
