@@ -97,9 +97,9 @@ func importRules() []rule {
 		{
 			name:   "generated_client_only_in_tests",
 			from:   []string{""},
-			except: []string{"tests", "bench"},
+			except: []string{"tests", "bench", "cmd/reehub/internal/cli"},
 			deny:   []string{"./gen/client"},
-			why:    "gen/client is the API's test and benchmark client; production code never calls its own API",
+			why:    "gen/client is the Go SDK of the tests, the benchmarks and the command-line client; the server never calls its own API",
 		},
 	}
 }
@@ -334,6 +334,7 @@ func TestRules(t *testing.T) {
 		{"runtime imports server", "runtime/proxy", module + "/server", []string{"lower_layers_never_import_upper_layers"}},
 		{"runtime/baseimage imports runtime/podman", "runtime/baseimage", module + "/runtime/podman", nil},
 		{"cmd imports gen/client", "cmd/reehub", module + "/gen/client", []string{"generated_client_only_in_tests"}},
+		{"the CLI imports gen/client", "cmd/reehub/internal/cli", module + "/gen/client", nil},
 		{"gen/api imports gen/client", "gen/api", module + "/gen/client", []string{"generated_client_only_in_tests"}},
 		{"tests import gen/client", "tests", module + "/gen/client", nil},
 		{"tests subpackage imports gen/client", "tests/e2e", module + "/gen/client", nil},
