@@ -102,7 +102,7 @@ type mark struct {
 type submitFunc func(ctx context.Context, contentType string, body io.Reader, reqEditors ...client.RequestEditorFn) (uuid.UUID, error)
 
 func (r *reehub) submitRecording(ctx context.Context, contentType string, body io.Reader, eds ...client.RequestEditorFn) (uuid.UUID, error) {
-	res, err := r.api.ReeRecordingCreateWithBodyWithResponse(ctx, contentType, body, eds...)
+	res, err := r.API.ReeRecordingCreateWithBodyWithResponse(ctx, contentType, body, eds...)
 	if err != nil {
 		return uuid.UUID{}, fmt.Errorf("recording/create: %w", err)
 	}
@@ -113,7 +113,7 @@ func (r *reehub) submitRecording(ctx context.Context, contentType string, body i
 }
 
 func (r *reehub) submitReplay(ctx context.Context, contentType string, body io.Reader, eds ...client.RequestEditorFn) (uuid.UUID, error) {
-	res, err := r.api.ReeReplayCreateWithBodyWithResponse(ctx, contentType, body, eds...)
+	res, err := r.API.ReeReplayCreateWithBodyWithResponse(ctx, contentType, body, eds...)
 	if err != nil {
 		return uuid.UUID{}, fmt.Errorf("replay/create: %w", err)
 	}
@@ -141,10 +141,10 @@ func (r *reehub) runProcess(ctx context.Context, submit submitFunc, zipPath, tag
 	seenLog := 0
 	deadline := start.Add(limit)
 	for time.Now().Before(deadline) {
-		if err := r.alive(); err != nil {
+		if err := r.Alive(); err != nil {
 			return t, err
 		}
-		st, err := r.api.ReeProcessStatusWithResponse(ctx, id)
+		st, err := r.API.ReeProcessStatusWithResponse(ctx, id)
 		if err != nil {
 			return t, fmt.Errorf("status: %w", err)
 		}
@@ -152,7 +152,7 @@ func (r *reehub) runProcess(ctx context.Context, submit submitFunc, zipPath, tag
 			return t, fmt.Errorf("status: HTTP %d: %s", st.StatusCode(), st.Body)
 		}
 		now := time.Now()
-		log, err := r.api.ReeProcessLogWithResponse(ctx, id)
+		log, err := r.API.ReeProcessLogWithResponse(ctx, id)
 		if err == nil && log.StatusCode() == http.StatusOK && len(log.Body) > seenLog {
 			// Only complete lines count; a partial last line is seen again next time.
 			end := bytes.LastIndexByte(log.Body, '\n') + 1
@@ -185,7 +185,7 @@ func (r *reehub) runProcess(ctx context.Context, submit submitFunc, zipPath, tag
 			if s.Reason != nil {
 				reason = *s.Reason
 			}
-			log, _ := r.api.ReeProcessLogWithResponse(ctx, id)
+			log, _ := r.API.ReeProcessLogWithResponse(ctx, id)
 			logText := ""
 			if log != nil {
 				logText = lastLines(string(log.Body), 30)
@@ -203,7 +203,7 @@ func (r *reehub) runProcess(ctx context.Context, submit submitFunc, zipPath, tag
 
 // download saves the output zip of a processed process.
 func (r *reehub) download(ctx context.Context, id uuid.UUID, dst string) error {
-	res, err := r.api.ReeProcessDownload(ctx, id)
+	res, err := r.API.ReeProcessDownload(ctx, id)
 	if err != nil {
 		return fmt.Errorf("download: %w", err)
 	}

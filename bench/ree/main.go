@@ -125,8 +125,8 @@ func (b *bench) apiBench(ctx context.Context) error {
 		return err
 	}
 	b.servers = append(b.servers, srv)
-	defer srv.stop()
-	b.logf("reehub started at %s (pid %d)", srv.base, srv.pid())
+	defer srv.Stop()
+	b.logf("reehub started at %s (pid %d)", srv.Base, srv.PID())
 	ctxDir, zipPath, err := writeProject(b.cfg.WorkDir)
 	if err != nil {
 		return err
@@ -234,8 +234,8 @@ func (b *bench) marks(t processTiming) {
 // statusLoad measures GET /api/process/status/{id} on reehub and the same bytes on a bare Gin handler.
 func (b *bench) statusLoad(ctx context.Context, srv *reehub, id uuid.UUID) error {
 	path := "/api/process/status/" + id.String()
-	basic := http.Header{"Authorization": {srv.auth}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.base+path, nil)
+	basic := http.Header{"Authorization": {srv.Auth}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.Base+path, nil)
 	if err != nil {
 		return err
 	}
@@ -256,12 +256,12 @@ func (b *bench) statusLoad(ctx context.Context, srv *reehub, id uuid.UUID) error
 		return err
 	}
 	defer bare.close()
-	token, err := srv.createToken(ctx)
+	token, err := srv.CreateToken(ctx)
 	if err != nil {
 		return err
 	}
 	bearer := http.Header{"Authorization": {"Bearer " + token}}
-	pingRes, err := http.Get(srv.base + "/api/ping")
+	pingRes, err := http.Get(srv.Base + "/api/ping")
 	if err != nil {
 		return err
 	}
@@ -277,9 +277,9 @@ func (b *bench) statusLoad(ctx context.Context, srv *reehub, id uuid.UUID) error
 		dst    *loadResult
 	}{
 		{"bare gin", bare.url, basic, &b.bareLoad},
-		{"reehub (Basic, cached)", srv.base + path, basic, &b.recLoad},
-		{"reehub (Bearer personal token)", srv.base + path, bearer, &b.tokenLoad},
-		{"reehub GET /api/ping (no auth, no database)", srv.base + "/api/ping", http.Header{}, &b.pingLoad},
+		{"reehub (Basic, cached)", srv.Base + path, basic, &b.recLoad},
+		{"reehub (Bearer personal token)", srv.Base + path, bearer, &b.tokenLoad},
+		{"reehub GET /api/ping (no auth, no database)", srv.Base + "/api/ping", http.Header{}, &b.pingLoad},
 	}
 	// The runs alternate in loadRounds rounds, each in another order, so that a
 	// change of the machine's load (other work on a shared VM) does not fall on
@@ -323,11 +323,11 @@ func (b *bench) uploadBench(ctx context.Context) error {
 		return err
 	}
 	b.servers = append(b.servers, srv)
-	defer srv.stop()
-	b.logf("reehub (upload test) started at %s (pid %d)", srv.base, srv.pid())
+	defer srv.Stop()
+	b.logf("reehub (upload test) started at %s (pid %d)", srv.Base, srv.PID())
 	// Warm up the paths the upload uses (auth, router, validator) so that idle is steady state.
 	for range 20 {
-		if _, err := srv.api.ReeImageListWithResponse(ctx); err != nil {
+		if _, err := srv.API.ReeImageListWithResponse(ctx); err != nil {
 			return err
 		}
 	}
@@ -345,10 +345,10 @@ func (b *bench) uploadBench(ctx context.Context) error {
 // images of others that share an ID only lose the bench's tag).
 func (b *bench) cleanup() {
 	for _, s := range b.servers {
-		s.stop()
+		s.Stop()
 		if b.cfg.KeepLogs != "" {
-			if log, err := os.ReadFile(s.logPath); err == nil && os.MkdirAll(b.cfg.KeepLogs, 0o750) == nil {
-				_ = os.WriteFile(filepath.Join(b.cfg.KeepLogs, filepath.Base(s.logPath)), log, 0o640)
+			if log, err := os.ReadFile(s.LogPath); err == nil && os.MkdirAll(b.cfg.KeepLogs, 0o750) == nil {
+				_ = os.WriteFile(filepath.Join(b.cfg.KeepLogs, filepath.Base(s.LogPath)), log, 0o640)
 			}
 		}
 	}

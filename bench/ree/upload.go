@@ -108,12 +108,12 @@ func (s *sampler) finish() (peak int64, samples int, err error) {
 // starts is cancelled at once.
 func (r *reehub) bigUpload(ctx context.Context, size int64, idleFor time.Duration) (rssResult, error) {
 	var res rssResult
-	_, hwm, err := procStatus(r.pid())
+	_, hwm, err := procStatus(r.PID())
 	if err != nil {
 		return res, err
 	}
 	res.HWMBeforeKB = hwm
-	idle := startSampler(r.pid())
+	idle := startSampler(r.PID())
 	select {
 	case <-ctx.Done():
 	case <-time.After(idleFor):
@@ -127,7 +127,7 @@ func (r *reehub) bigUpload(ctx context.Context, size int64, idleFor time.Duratio
 	mw := multipart.NewWriter(pw)
 	var written int64
 	go func() { pw.CloseWithError(writeBigForm(mw, size, &written)) }()
-	s := startSampler(r.pid())
+	s := startSampler(r.PID())
 	start := time.Now()
 	id, err := r.submitRecording(ctx, mw.FormDataContentType(), pr)
 	res.Upload = time.Since(start)
@@ -140,7 +140,7 @@ func (r *reehub) bigUpload(ctx context.Context, size int64, idleFor time.Duratio
 	if serr != nil {
 		return res, serr
 	}
-	if _, hwm, err := procStatus(r.pid()); err == nil {
+	if _, hwm, err := procStatus(r.PID()); err == nil {
 		res.HWMAfterKB = hwm
 	}
 	return res, r.cancel(ctx, id)
@@ -200,7 +200,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 
 // cancel cancels a process and waits (at most 2 minutes) until it has ended.
 func (r *reehub) cancel(ctx context.Context, id uuid.UUID) error {
-	res, err := r.api.ReeProcessCancelWithResponse(ctx, id)
+	res, err := r.API.ReeProcessCancelWithResponse(ctx, id)
 	if err != nil {
 		return fmt.Errorf("cancel: %w", err)
 	}
@@ -209,7 +209,7 @@ func (r *reehub) cancel(ctx context.Context, id uuid.UUID) error {
 	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
-		st, err := r.api.ReeProcessStatusWithResponse(ctx, id)
+		st, err := r.API.ReeProcessStatusWithResponse(ctx, id)
 		if err != nil {
 			return err
 		}

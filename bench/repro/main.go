@@ -187,14 +187,14 @@ func run(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
-	defer a.stop()
+	defer a.Stop()
 	b, err := startServer(ctx, serverOpts{Bin: c.Bin, DataDir: filepath.Join(c.WorkDir, "data-b"),
 		Env: append(env, "REEHUB_PODMAN_SOCKET="+c.FreshSock)})
 	if err != nil {
 		return err
 	}
-	defer b.stop()
-	logf("server A %s (host Podman), server B %s (empty Podman %s); %d projects", a.base, b.base, c.FreshSock, len(projects))
+	defer b.Stop()
+	logf("server A %s (host Podman), server B %s (empty Podman %s); %d projects", a.Base, b.Base, c.FreshSock, len(projects))
 	// Projects run c.Jobs at a time; lines are printed as projects end and the
 	// summary covers them all.
 	var (

@@ -27,7 +27,7 @@ type processTiming struct {
 type submitFunc func(ctx context.Context, contentType string, body io.Reader, reqEditors ...client.RequestEditorFn) (uuid.UUID, error)
 
 func (r *reehub) submitRecording(ctx context.Context, contentType string, body io.Reader, eds ...client.RequestEditorFn) (uuid.UUID, error) {
-	res, err := r.api.ReeRecordingCreateWithBodyWithResponse(ctx, contentType, body, eds...)
+	res, err := r.API.ReeRecordingCreateWithBodyWithResponse(ctx, contentType, body, eds...)
 	if err != nil {
 		return uuid.UUID{}, fmt.Errorf("recording/create: %w", err)
 	}
@@ -38,7 +38,7 @@ func (r *reehub) submitRecording(ctx context.Context, contentType string, body i
 }
 
 func (r *reehub) submitReplay(ctx context.Context, contentType string, body io.Reader, eds ...client.RequestEditorFn) (uuid.UUID, error) {
-	res, err := r.api.ReeReplayCreateWithBodyWithResponse(ctx, contentType, body, eds...)
+	res, err := r.API.ReeReplayCreateWithBodyWithResponse(ctx, contentType, body, eds...)
 	if err != nil {
 		return uuid.UUID{}, fmt.Errorf("replay/create: %w", err)
 	}
@@ -64,10 +64,10 @@ func (r *reehub) runProcess(ctx context.Context, submit submitFunc, zipPath, tag
 	t.UUID = id
 	deadline := start.Add(limit)
 	for time.Now().Before(deadline) {
-		if err := r.alive(); err != nil {
+		if err := r.Alive(); err != nil {
 			return t, err
 		}
-		st, err := r.api.ReeProcessStatusWithResponse(ctx, id)
+		st, err := r.API.ReeProcessStatusWithResponse(ctx, id)
 		if err != nil {
 			return t, fmt.Errorf("status: %w", err)
 		}
@@ -85,7 +85,7 @@ func (r *reehub) runProcess(ctx context.Context, submit submitFunc, zipPath, tag
 			if s.Reason != nil {
 				reason = *s.Reason
 			}
-			log, _ := r.api.ReeProcessLogWithResponse(ctx, id)
+			log, _ := r.API.ReeProcessLogWithResponse(ctx, id)
 			logText := ""
 			if log != nil {
 				logText = lastLines(string(log.Body), 30)
@@ -103,7 +103,7 @@ func (r *reehub) runProcess(ctx context.Context, submit submitFunc, zipPath, tag
 
 // download saves the output zip of a processed process.
 func (r *reehub) download(ctx context.Context, id uuid.UUID, dst string) error {
-	res, err := r.api.ReeProcessDownload(ctx, id)
+	res, err := r.API.ReeProcessDownload(ctx, id)
 	if err != nil {
 		return fmt.Errorf("download: %w", err)
 	}

@@ -2,14 +2,8 @@ package reana
 
 import (
 	"bytes"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/reehub/reehub/fault"
+	"github.com/reehub/reehub/service/seal"
 )
 
 // SecretKeyEnv is the environment variable that may hold the secrets key:
@@ -82,95 +77,43 @@ func ParseSecretInput(name, value, typ string) (Secret, error) {
 	return Secret{Name: name, Type: t, Value: v}, nil
 }
 
-// SecretBox encrypts secrets at rest with AES-256-GCM.
+// SecretBox encrypts secrets at rest with AES-256-GCM (a seal.Box, whose
+// binary form REANA's secrets have always used).
 type SecretBox struct {
-	aead cipher.AEAD
+	box *seal.Box
 }
 
 // LoadSecretBox returns the box keyed by SecretKeyEnv when set, else by
 // dataDir/SecretKeyFile, which it creates on first use.
 func LoadSecretBox(dataDir string) (*SecretBox, error) {
-	if v := strings.TrimSpace(os.Getenv(SecretKeyEnv)); v != "" {
-		key, err := decodeKey(v)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", SecretKeyEnv, err)
-		}
-		return NewSecretBox(key)
+	box, err := seal.Load(dataDir, SecretKeyFile, SecretKeyEnv)
+	if err != nil {
+		return nil, err
 	}
-	p := filepath.Join(dataDir, SecretKeyFile)
-	key, err := os.ReadFile(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		key = make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return nil, fmt.Errorf("secret key: %w", err)
-		}
-		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, fs.ErrExist) { // another instance made it first
-			return LoadSecretBox(dataDir)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("create secret key: %w", err)
-		}
-		if _, err := f.Write(key); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("write secret key: %w", err)
-		}
-		if err := f.Close(); err != nil {
-			return nil, fmt.Errorf("write secret key: %w", err)
-		}
-	} else if err != nil {
-		return nil, fmt.Errorf("read secret key: %w", err)
-	}
-	if len(key) != 32 {
-		return nil, fmt.Errorf("secret key %s: want 32 bytes, have %d", p, len(key))
-	}
-	return NewSecretBox(key)
-}
-
-func decodeKey(v string) ([]byte, error) {
-	if b, err := hex.DecodeString(v); err == nil && len(b) == 32 {
-		return b, nil
-	}
-	if b, err := base64.StdEncoding.DecodeString(v); err == nil && len(b) == 32 {
-		return b, nil
-	}
-	return nil, errors.New("want 32 bytes as 64 hex digits or base64")
+	return &SecretBox{box: box}, nil
 }
 
 // NewSecretBox returns a box with the given 32-byte key.
 func NewSecretBox(key []byte) (*SecretBox, error) {
-	if len(key) != 32 {
-		return nil, fmt.Errorf("secret key: want 32 bytes, have %d", len(key))
-	}
-	block, err := aes.NewCipher(key)
+	box, err := seal.New(key)
 	if err != nil {
-		return nil, fmt.Errorf("secret key: %w", err)
+		return nil, err
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("secret key: %w", err)
-	}
-	return &SecretBox{aead: aead}, nil
+	return &SecretBox{box: box}, nil
 }
 
 // Seal encrypts value for the owner and name (both bound as associated data,
 // so a sealed value cannot be moved to another user or name). The result is
 // nonce || ciphertext.
 func (b *SecretBox) Seal(owner, name string, value []byte) []byte {
-	nonce := make([]byte, b.aead.NonceSize())
-	_, _ = rand.Read(nonce)
-	return b.aead.Seal(nonce, nonce, value, aad(owner, name))
+	return b.box.SealBytes(aad(owner, name), value)
 }
 
 // Open decrypts what Seal returned for the same owner and name.
 func (b *SecretBox) Open(owner, name string, sealed []byte) ([]byte, error) {
-	ns := b.aead.NonceSize()
-	if len(sealed) < ns {
-		return nil, fmt.Errorf("secret %s: sealed value too short", name)
-	}
-	v, err := b.aead.Open(nil, sealed[:ns], sealed[ns:], aad(owner, name))
+	v, err := b.box.OpenBytes(aad(owner, name), sealed)
 	if err != nil {
-		return nil, fmt.Errorf("secret %s: cannot decrypt (wrong key?): %w", name, err)
+		return nil, fmt.Errorf("secret %s: %w", name, err)
 	}
 	return v, nil
 }

@@ -1,6 +1,6 @@
 // Package seal encrypts small secrets at rest with AES-256-GCM under a key
-// kept in the data directory (or given in an environment variable). It is the
-// shape of service/reana's SecretBox, for every family that stores secrets.
+// kept in the data directory (or given in an environment variable), for every
+// family that stores secrets (the registry's credentials, REANA's secrets).
 package seal
 
 import (
@@ -92,9 +92,7 @@ func New(key []byte) (*Box, error) {
 // Seal encrypts value bound to the associated data ad (so that a sealed value
 // cannot be moved to another row) and returns base64(nonce || ciphertext).
 func (b *Box) Seal(ad string, value []byte) string {
-	nonce := make([]byte, b.aead.NonceSize())
-	_, _ = rand.Read(nonce)
-	return base64.StdEncoding.EncodeToString(b.aead.Seal(nonce, nonce, value, []byte(ad)))
+	return base64.StdEncoding.EncodeToString(b.SealBytes([]byte(ad), value))
 }
 
 // Open decrypts what Seal returned for the same associated data.
@@ -103,11 +101,23 @@ func (b *Box) Open(ad, sealed string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sealed value: %w", err)
 	}
+	return b.OpenBytes([]byte(ad), raw)
+}
+
+// SealBytes is Seal for a binary column: it returns nonce || ciphertext.
+func (b *Box) SealBytes(ad, value []byte) []byte {
+	nonce := make([]byte, b.aead.NonceSize())
+	_, _ = rand.Read(nonce)
+	return b.aead.Seal(nonce, nonce, value, ad)
+}
+
+// OpenBytes decrypts what SealBytes returned for the same associated data.
+func (b *Box) OpenBytes(ad, sealed []byte) ([]byte, error) {
 	ns := b.aead.NonceSize()
-	if len(raw) < ns {
+	if len(sealed) < ns {
 		return nil, errors.New("sealed value too short")
 	}
-	v, err := b.aead.Open(nil, raw[:ns], raw[ns:], []byte(ad))
+	v, err := b.aead.Open(nil, sealed[:ns], sealed[ns:], ad)
 	if err != nil {
 		return nil, fmt.Errorf("cannot decrypt (wrong key?): %w", err)
 	}
