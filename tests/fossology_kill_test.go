@@ -44,7 +44,7 @@ func killTree(t *testing.T, n int) []byte {
 // job resumes by itself and completes once, its results are complete and
 // have no duplicate rows, and its webhook is delivered exactly once.
 func TestFossologyKillDuringScan(t *testing.T) {
-	const files = 2500
+	const files = 6000
 	var mu sync.Mutex
 	var hooks []string
 	hook := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
@@ -72,7 +72,7 @@ func TestFossologyKillDuringScan(t *testing.T) {
 		}
 		require.True(t, time.Now().Before(deadline), "upload %d still unpacking", up)
 	}
-	body := `{"analysis":{"ojo":true,"copyright_email_author":true,"mimetype":true},"decider":{"ojo_decider":true},"webhook":{"url":"` + hook.URL + `/done"}}`
+	body := `{"analysis":{"nomos":true,"monk":true,"ojo":true,"copyright_email_author":true,"mimetype":true},"decider":{"ojo_decider":true},"webhook":{"url":"` + hook.URL + `/done"}}`
 	job := created(t, e.do(t, "POST", "/repo/api/v1/jobs", map[string]string{"Authorization": auth, "Content-Type": "application/json",
 		"folderId": "1", "uploadId": strconv.Itoa(up)}, strings.NewReader(body)), 201)
 	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(20 * time.Millisecond) {

@@ -951,7 +951,7 @@ func TestReanaNetworkStep(t *testing.T) {
 
 	upstream.Close()
 	c.upload(wf, "data.txt", []byte("overwritten\n"))
-	re := c.restart(wf, nil)
+	re := c.restart(wf, map[string]any{})
 	st = c.waitStatus(re, "finished", "failed")
 	require.Equal(t, "finished", st.Status, st.Logs)
 	_, body = c.do("GET", "/api/workflows/"+re+"/workspace/data.txt", nil, "", nil)
