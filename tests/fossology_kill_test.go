@@ -118,16 +118,27 @@ func TestFossologyKillDuringScan(t *testing.T) {
 	require.Equal(t, 1, seen, "%s", r.body)
 
 	// Every file has its one license and the copyrights are complete.
-	r = e.do(t, "GET", fmt.Sprintf("/repo/api/v1/uploads/%d/licenses?agent=ojo&containers=false", up), h, nil)
-	require.Equal(t, 200, r.status)
-	var lic []struct {
+	type fileLicenses struct {
 		FilePath string
 		Findings struct {
 			Scanner    []string
 			Conclusion []string
 		}
 	}
-	r.json(t, &lic)
+	var lic []fileLicenses
+	for page := 1; ; page++ { // the list is paged, as FOSSology's is
+		r = e.do(t, "GET", fmt.Sprintf("/repo/api/v1/uploads/%d/licenses?agent=ojo&containers=false", up),
+			map[string]string{"Authorization": auth, "limit": "1000", "page": strconv.Itoa(page)}, nil)
+		require.Equal(t, 200, r.status)
+		var got []fileLicenses
+		r.json(t, &got)
+		lic = append(lic, got...)
+		pages, err := strconv.Atoi(r.header.Get("X-Total-Pages"))
+		require.NoError(t, err)
+		if page >= pages {
+			break
+		}
+	}
 	mit := 0
 	for _, l := range lic {
 		if strings.HasSuffix(l.FilePath, ".c") {
