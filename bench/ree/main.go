@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/reehub/reehub/bench/internal/benchserver"
 )
 
 // config holds the bench's flags.
@@ -134,11 +136,11 @@ func (b *bench) apiBench(ctx context.Context) error {
 	var last processTiming
 	if b.cfg.SkipBuilds {
 		// The status load test still needs a process: start one and cancel it.
-		body, ct, err := multipartFile(zipPath, "bench-status")
+		body, ct, err := benchserver.MultipartFile(zipPath, "bench-status")
 		if err != nil {
 			return err
 		}
-		id, err := srv.submitRecording(ctx, ct, body)
+		id, err := srv.SubmitRecording(ctx, ct, body)
 		if err != nil {
 			return err
 		}
@@ -176,7 +178,7 @@ func (b *bench) builds(ctx context.Context, srv *reehub, ctxDir, zipPath string)
 				b.logf("run %d: plain podman build %.2fs", i+1, d.Seconds())
 				continue
 			}
-			t, err := srv.runProcess(ctx, srv.submitRecording, zipPath, fmt.Sprintf("bench-record-%d", i), 15*time.Minute)
+			t, err := srv.runProcess(ctx, srv.SubmitRecording, zipPath, fmt.Sprintf("bench-record-%d", i), 15*time.Minute)
 			if t.UUID != uuid.Nil {
 				b.addImage("localhost/reehub/" + t.UUID.String())
 			}
@@ -197,14 +199,14 @@ func (b *bench) builds(ctx context.Context, srv *reehub, ctxDir, zipPath string)
 // replays downloads the defined REE of the recording id and replays it cfg.Replays times.
 func (b *bench) replays(ctx context.Context, srv *reehub, id uuid.UUID) error {
 	ree := filepath.Join(b.cfg.WorkDir, "defined-ree.zip")
-	if err := srv.download(ctx, id, ree); err != nil {
+	if err := srv.Download(ctx, id, ree); err != nil {
 		return err
 	}
 	if fi, err := os.Stat(ree); err == nil {
 		b.logf("defined REE of %s: %.1f MiB", id, float64(fi.Size())/(1<<20))
 	}
 	for i := range b.cfg.Replays {
-		t, err := srv.runProcess(ctx, srv.submitReplay, ree, fmt.Sprintf("bench-replay-%d", i), 15*time.Minute)
+		t, err := srv.runProcess(ctx, srv.SubmitReplay, ree, fmt.Sprintf("bench-replay-%d", i), 15*time.Minute)
 		if t.UUID != uuid.Nil {
 			b.addImage("localhost/reehub/" + t.UUID.String())
 		}

@@ -129,7 +129,7 @@ func (r *reehub) bigUpload(ctx context.Context, size int64, idleFor time.Duratio
 	go func() { pw.CloseWithError(writeBigForm(mw, size, &written)) }()
 	s := startSampler(r.PID())
 	start := time.Now()
-	id, err := r.submitRecording(ctx, mw.FormDataContentType(), pr)
+	id, err := r.SubmitRecording(ctx, mw.FormDataContentType(), pr)
 	res.Upload = time.Since(start)
 	peak, samples, serr := s.finish()
 	_ = pr.Close()

@@ -257,14 +257,14 @@ func benchProject(ctx context.Context, c config, a, b *reehub, p project) result
 		r.Error = err.Error()
 		return r
 	}
-	rec, err := a.runProcess(ctx, a.submitRecording, zipPath, "repro-"+p.Name, 30*time.Minute)
+	rec, err := a.runProcess(ctx, a.SubmitRecording, zipPath, "repro-"+p.Name, 30*time.Minute)
 	if err != nil {
 		r.Error = "recording: " + err.Error()
 		return r
 	}
 	r.Record = rec.Total
 	ree := filepath.Join(dir, "defined-ree.zip")
-	if err := a.download(ctx, rec.UUID, ree); err != nil {
+	if err := a.Download(ctx, rec.UUID, ree); err != nil {
 		r.Error = err.Error()
 		return r
 	}
@@ -300,12 +300,12 @@ func benchProject(ctx context.Context, c config, a, b *reehub, p project) result
 // replayOnce replays the defined REE ree on srv (number i: 0 is A, 1 is B).
 func replayOnce(ctx context.Context, srv *reehub, ree, dir, name string, i int) (replayRes, error) {
 	where := []string{"A (same Podman)", "B (empty Podman)"}[i]
-	t, err := srv.runProcess(ctx, srv.submitReplay, ree, fmt.Sprintf("repro-%s-replay-%d", name, i), 30*time.Minute)
+	t, err := srv.runProcess(ctx, srv.SubmitReplay, ree, fmt.Sprintf("repro-%s-replay-%d", name, i), 30*time.Minute)
 	if err != nil {
 		return replayRes{}, fmt.Errorf("replay on %s: %w", where, err)
 	}
 	out := filepath.Join(dir, fmt.Sprintf("replay-%d.zip", i))
-	if err := srv.download(ctx, t.UUID, out); err != nil {
+	if err := srv.Download(ctx, t.UUID, out); err != nil {
 		return replayRes{}, err
 	}
 	var rep report
