@@ -47,6 +47,15 @@ func normalizeServer(s string) (string, error) {
 	return strings.TrimRight(u.String(), "/"), nil
 }
 
+// session checks --output, then connects: the start of every command that
+// talks to the server and prints.
+func (c *app) session() (*session, error) {
+	if err := c.validateOutput(); err != nil {
+		return nil, err
+	}
+	return c.connect()
+}
+
 // connect opens a session with the resolved server and token.
 func (c *app) connect() (*session, error) {
 	cfg, err := c.loadConfig()

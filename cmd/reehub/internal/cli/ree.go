@@ -371,10 +371,7 @@ func (c *app) imagesCommand() *cobra.Command {
 		Short: "List the base images that a Dockerfile may name in FROM",
 		Args:  UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := c.validateOutput(); err != nil {
-				return err
-			}
-			s, err := c.connect()
+			s, err := c.session()
 			if err != nil {
 				return err
 			}
@@ -404,10 +401,7 @@ func (c *app) psCommand() *cobra.Command {
 		Short: "List your processes, newest first",
 		Args:  UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := c.validateOutput(); err != nil {
-				return err
-			}
-			s, err := c.connect()
+			s, err := c.session()
 			if err != nil {
 				return err
 			}

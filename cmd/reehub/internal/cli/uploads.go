@@ -61,10 +61,7 @@ func (c *app) uploadScanCommand() *cobra.Command {
 			"the upload's summary; it exits 1 if the scan failed.",
 		Args: UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := c.validateOutput(); err != nil {
-				return err
-			}
-			s, err := c.connect()
+			s, err := c.session()
 			if err != nil {
 				return err
 			}

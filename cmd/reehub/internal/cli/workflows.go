@@ -285,10 +285,7 @@ func (c *app) workflowStatusCommand() *cobra.Command {
 		Short: "Show the status of a workflow (NAME.N or its id); exit 1 if it failed or was stopped",
 		Args:  UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := c.validateOutput(); err != nil {
-				return err
-			}
-			s, err := c.connect()
+			s, err := c.session()
 			if err != nil {
 				return err
 			}
@@ -313,10 +310,7 @@ func (c *app) workflowLogsCommand() *cobra.Command {
 		Short: "Print the logs of a workflow and of each step",
 		Args:  UsageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := c.validateOutput(); err != nil {
-				return err
-			}
-			s, err := c.connect()
+			s, err := c.session()
 			if err != nil {
 				return err
 			}
@@ -399,10 +393,7 @@ func (c *app) workflowDownloadCommand() *cobra.Command {
 		Short: "Download a file (or a directory, as a zip) from a workflow's workspace",
 		Args:  UsageArgs(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := c.validateOutput(); err != nil {
-				return err
-			}
-			s, err := c.connect()
+			s, err := c.session()
 			if err != nil {
 				return err
 			}
@@ -428,10 +419,7 @@ func (c *app) workflowListCommand() *cobra.Command {
 		Short: "List your workflows, newest first",
 		Args:  UsageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := c.validateOutput(); err != nil {
-				return err
-			}
-			s, err := c.connect()
+			s, err := c.session()
 			if err != nil {
 				return err
 			}
