@@ -101,7 +101,7 @@ bench-analysis: base-images
 
 ## bench-repro: record every project of bench/repro/projects, replay each on this Podman and on an empty second one, and report how many rebuild identically (ONLY=regexp for some)
 bench-repro: setup build
-	bash bench/repro/run.sh $(if $(ONLY),-only '$(ONLY)')
+	bash bench/repro/run.sh $${ONLY:+-only "$$ONLY"}
 
 clean:
 	rm -rf bin

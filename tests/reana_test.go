@@ -679,7 +679,7 @@ func TestReanaRefusals(t *testing.T) {
 		{map[string]any{"workflow": map[string]any{"type": "cwl", "file": "main.cwl"}}, "serial"},
 		{serialSpec(map[string]any{}, nil, nil, step("a", "no-such-image:1.0", "true")), "no-such-image:1.0"},
 		{serialSpec(map[string]any{}, nil, nil, map[string]any{"name": "a", "environment": "python_3_11", "commands": []string{}}), "command"},
-		{serialSpec(map[string]any{}, nil, nil, map[string]any{"name": "net", "environment": "python_3_11", "commands": []string{"true"}, "network": true}), "network"},
+		{serialSpec(map[string]any{}, nil, nil, map[string]any{"name": "net", "environment": "python_3_11", "commands": []string{"true"}, "network": "yes"}), "network"},
 		{serialSpec(map[string]any{}, nil, nil, step("a", "python_3_11", "echo $undefined")), "undefined"},
 	} {
 		c.json("POST", "/api/workflows", url.Values{"workflow_name": {"bad"}}, tc.spec, 400, &e)
