@@ -322,6 +322,16 @@ func TestCLIRegistry(t *testing.T) {
 	require.Equal(t, 2, e.run(t, "", "registry", "deploy", "some-image").code, "no --env")
 	require.Equal(t, 2, e.run(t, "", "registry", "pull", "some-image", "--format", "zip").code)
 
+	// A file the server refuses: exit 1, and no empty image is left.
+	notImage := filepath.Join(t.TempDir(), "notes.tar")
+	require.NoError(t, os.WriteFile(notImage, []byte("not an archive"), 0o644))
+	bad := e.run(t, "", "registry", "push", notImage)
+	require.Equal(t, 1, bad.code, "stdout: %s\nstderr: %s", bad.stdout, bad.stderr)
+	require.Contains(t, bad.stderr, "removed")
+	none, err := c.ViceImageListWithResponse(ctx, &client.ViceImageListParams{})
+	require.NoError(t, err)
+	require.Empty(t, *none.JSON200, "the refused push left no image")
+
 	// push --podman: the client exports the image and uploads it.
 	push := e.run(t, "", "--output", "json", "registry", "push", "--podman", "localhost/debian_bookworm:latest", "--title", "cli-bookworm")
 	require.Equal(t, 0, push.code, "stdout: %s\nstderr: %s", push.stdout, push.stderr)

@@ -142,7 +142,8 @@ func (c *app) registryPushCommand() *cobra.Command {
 			if title == "" {
 				title = filepath.Base(path)
 			}
-			if image == "" {
+			created := image == ""
+			if created {
 				ct := client.ViceImageContenttype(contentType)
 				cr, err := s.api.ViceImageCreateWithResponse(ctx, client.ViceImage{Title: &title, Contenttype: &ct})
 				if err := s.check(ctx, "create the image", err, cr, http.StatusCreated); err != nil {
@@ -157,6 +158,12 @@ func (c *app) registryPushCommand() *cobra.Command {
 			}
 			up, err := s.api.ViceImageUploadWithBodyWithResponse(ctx, image, ct, body)
 			if err := s.check(ctx, "upload "+path, err, up, http.StatusOK); err != nil {
+				if created {
+					// A refused file leaves no empty record behind.
+					if del, derr := s.api.ViceImageDeleteWithResponse(context.WithoutCancel(ctx), image); derr == nil && del.StatusCode() == http.StatusOK {
+						c.note("image %s removed", image)
+					}
+				}
 				return err
 			}
 			got, err := s.api.ViceImageGetWithResponse(ctx, image)
