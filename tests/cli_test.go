@@ -394,13 +394,20 @@ func TestCLIRegistry(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 201, env.StatusCode(), string(env.Body))
 	envID := *env.JSON201.Id
-	t.Cleanup(func() { _, _ = c.ViceEnvironmentDeleteWithResponse(context.Background(), envID) })
+	t.Cleanup(func() {
+		// Whatever deployment a failed run left, then the environment.
+		if list, err := c.ViceDeploymentListWithResponse(context.Background()); err == nil && list.JSON200 != nil {
+			for _, d := range *list.JSON200 {
+				_, _ = c.ViceDeploymentDeleteWithResponse(context.Background(), deref(d.Id))
+			}
+		}
+		_, _ = c.ViceEnvironmentDeleteWithResponse(context.Background(), envID)
+	})
 
 	dep := e.run(t, "", "--output", "json", "registry", "deploy", id, "--env", envID, "--title", "cli-web")
 	require.Equal(t, 0, dep.code, "stdout: %s\nstderr: %s", dep.stdout, dep.stderr)
 	var d client.ViceDeployment
 	require.NoError(t, json.Unmarshal([]byte(dep.stdout), &d), dep.stdout)
-	t.Cleanup(func() { _, _ = c.ViceDeploymentDeleteWithResponse(context.Background(), deref(d.Id)) })
 	require.Contains(t, dep.stderr, "deployment "+deref(d.Id)+" created")
 	require.Contains(t, dep.stderr, " pending\n", "the change of state is followed")
 	// debian_bookworm's command (bash, no terminal) ends at once: running, or exited with 0.
@@ -414,8 +421,25 @@ func TestCLIRegistry(t *testing.T) {
 	require.Equal(t, 0, detached.code, detached.stderr)
 	var pending client.ViceDeployment
 	require.NoError(t, json.Unmarshal([]byte(detached.stdout), &pending))
-	t.Cleanup(func() { _, _ = c.ViceDeploymentDeleteWithResponse(context.Background(), deref(pending.Id)) })
 	require.Equal(t, client.ViceDeploymentStatePending, *pending.State, "--detach does not wait")
+	// Let its job finish before deleting it: a deployment deleted while
+	// pending can still get its container from the job (service/registry).
+	for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+		g, err := c.ViceDeploymentGetWithResponse(ctx, deref(pending.Id))
+		require.NoError(t, err)
+		require.Equal(t, 200, g.StatusCode(), string(g.Body))
+		if *g.JSON200.State != client.ViceDeploymentStatePending {
+			break
+		}
+	}
+	for _, dep := range []string{deref(d.Id), deref(pending.Id)} {
+		del, err := c.ViceDeploymentDeleteWithResponse(ctx, dep)
+		require.NoError(t, err)
+		require.Equal(t, 200, del.StatusCode(), string(del.Body))
+		ps, err := exec.Command("podman", "ps", "-aq", "--filter", "label=reehub.registry.deployment="+dep).CombinedOutput()
+		require.NoError(t, err, string(ps))
+		require.Empty(t, strings.TrimSpace(string(ps)), "no container is left of deployment %s", dep)
+	}
 
 	refused := e.run(t, "", "registry", "deploy", id, "--env", "no-such-environment")
 	require.Equal(t, 1, refused.code, "an unknown environment is refused (405): %s", refused.stderr)
