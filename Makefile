@@ -20,11 +20,11 @@ IMAGE ?= localhost/reehub
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/reehub ./cmd/reehub
 
-## image: build reehub's own OCI image with Podman (IMAGE:VERSION and IMAGE:latest, default localhost/reehub) FROM the catalogue's debian_bookworm base (built first if absent); docs/deploy.md runs it
+## image: build reehub's own OCI image with the rootful Podman (IMAGE:VERSION and IMAGE:latest, default localhost/reehub) FROM the catalogue's debian_bookworm base (built first if absent); docs/deploy.md runs it
 image: build
-	podman image exists localhost/debian_bookworm:latest || ./bin/reehub base-images --data-dir $(DATA_DIR)
+	$(SUDO) podman image exists localhost/debian_bookworm:latest || ./bin/reehub base-images --data-dir $(DATA_DIR)
 	rm -rf bin/image && mkdir -p bin/image && cp bin/reehub bin/image/reehub
-	podman build --pull=never -f deploy/Containerfile -t $(IMAGE):$(VERSION) -t $(IMAGE):latest bin/image
+	$(SUDO) podman build --pull=never -f deploy/Containerfile -t $(IMAGE):$(VERSION) -t $(IMAGE):latest bin/image
 
 ## gen: bundle api/*.yaml into openapi.yaml (with the naming rules of docs/contract.md), then regenerate gen/ (Go) and sdk/typescript/src/gen (TypeScript)
 gen: $(CONTRACT_TOOLS)
