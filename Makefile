@@ -12,11 +12,19 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONTRACT_TOOLS := tools/contract/node_modules/.reehub-installed
 CONTRACT_ENV := PATH="$(CURDIR)/tools/contract/node_modules/.bin:$$PATH" REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
 
-.PHONY: run build gen gen-check sdk setup base-images test lint contract tools bench bench-fossology bench-analysis bench-repro clean
+IMAGE ?= localhost/reehub
+
+.PHONY: run build image gen gen-check sdk setup base-images test lint contract tools bench bench-fossology bench-analysis bench-repro clean
 
 ## build: compile bin/reehub
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/reehub ./cmd/reehub
+
+## image: build reehub's own OCI image with the rootful Podman (IMAGE:VERSION and IMAGE:latest, default localhost/reehub) FROM the catalogue's debian_bookworm base (built first if absent); docs/deploy.md runs it
+image: build
+	$(SUDO) podman image exists localhost/debian_bookworm:latest || ./bin/reehub base-images --data-dir $(DATA_DIR)
+	rm -rf bin/image && mkdir -p bin/image && cp bin/reehub bin/image/reehub
+	$(SUDO) podman build --pull=never -f deploy/Containerfile -t $(IMAGE):$(VERSION) -t $(IMAGE):latest bin/image
 
 ## gen: bundle api/*.yaml into openapi.yaml (with the naming rules of docs/contract.md), then regenerate gen/ (Go) and sdk/typescript/src/gen (TypeScript)
 gen: $(CONTRACT_TOOLS)

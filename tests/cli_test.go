@@ -299,3 +299,149 @@ func newPasswordUser(t *testing.T, in *instance) (string, string) {
 	require.Equal(t, 201, resp.StatusCode(), string(resp.Body))
 	return name, pw
 }
+
+// TestCLIRegistry drives the registry group: push a local Podman image
+// (exported by the client) with the image record created on the way, list
+// it, pull its file (whole, then resumed from a .part with Range, checked
+// against the image's digest), pull it into Podman under a new name, and
+// deploy it into an environment on the local Podman service, following the
+// deployment until it leaves pending.
+func TestCLIRegistry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newCLIEnv(t, suite.main)
+	user, password := newPasswordUser(t, suite.main)
+	login := e.run(t, password+"\n", "login", "--server", e.server, "--username", user, "--password-stdin")
+	require.Equal(t, 0, login.code, login.stderr)
+	c := newClient(t, suite.main, basic(user, password))
+
+	// Usage errors.
+	require.Equal(t, 2, e.run(t, "", "registry", "push").code, "neither a file nor --podman")
+	require.Equal(t, 2, e.run(t, "", "registry", "push", "/nonexistent.tar").code)
+	require.Equal(t, 2, e.run(t, "", "registry", "push", "--contenttype", "iso", "--podman", "x").code)
+	require.Equal(t, 2, e.run(t, "", "registry", "deploy", "some-image").code, "no --env")
+	require.Equal(t, 2, e.run(t, "", "registry", "pull", "some-image", "--format", "zip").code)
+
+	// A file the server refuses: exit 1, and no empty image is left.
+	notImage := filepath.Join(t.TempDir(), "notes.tar")
+	require.NoError(t, os.WriteFile(notImage, []byte("not an archive"), 0o644))
+	bad := e.run(t, "", "registry", "push", notImage)
+	require.Equal(t, 1, bad.code, "stdout: %s\nstderr: %s", bad.stdout, bad.stderr)
+	require.Contains(t, bad.stderr, "removed")
+	none, err := c.ViceImageListWithResponse(ctx, &client.ViceImageListParams{})
+	require.NoError(t, err)
+	require.Empty(t, *none.JSON200, "the refused push left no image")
+
+	// push --podman: the client exports the image and uploads it.
+	push := e.run(t, "", "--output", "json", "registry", "push", "--podman", "localhost/debian_bookworm:latest", "--title", "cli-bookworm")
+	require.Equal(t, 0, push.code, "stdout: %s\nstderr: %s", push.stdout, push.stderr)
+	var im client.ViceImage
+	require.NoError(t, json.Unmarshal([]byte(push.stdout), &im), push.stdout)
+	id := deref(im.Id)
+	t.Cleanup(func() {
+		_, _ = c.ViceImageDeleteWithResponse(context.Background(), id)
+	})
+	require.True(t, *im.Imported, "the server checked the archive: %s", push.stdout)
+	require.Equal(t, client.ViceImageContenttypeDockerImage, *im.Contenttype)
+	require.True(t, strings.HasPrefix(deref(im.Digest), "sha256:"), push.stdout)
+	require.Positive(t, *im.Size)
+	require.Contains(t, push.stderr, "image "+id+" created")
+
+	require.Contains(t, e.ok(t, "registry", "images"), id+"  cli-bookworm")
+	var listed []client.ViceImage
+	require.NoError(t, json.Unmarshal([]byte(e.ok(t, "--output", "json", "registry", "images", "-q", "cli-bookworm")), &listed))
+	require.Len(t, listed, 1)
+	require.Equal(t, id, deref(listed[0].Id))
+
+	// pull to a file, then resume a cut download from its .part.
+	type pulled struct {
+		Path    string `json:"path"`
+		Bytes   int64  `json:"bytes"`
+		SHA256  string `json:"sha256"`
+		Resumed int64  `json:"resumed_from"`
+		Tag     string `json:"tag"`
+	}
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.tar")
+	var p pulled
+	require.NoError(t, json.Unmarshal([]byte(e.ok(t, "--output", "json", "registry", "pull", id, "-o", whole)), &p))
+	require.Equal(t, *im.Size, p.Bytes)
+	require.Equal(t, strings.TrimPrefix(*im.Digest, "sha256:"), p.SHA256, "the file is the image's")
+	b, err := os.ReadFile(whole)
+	require.NoError(t, err)
+	resumed := filepath.Join(dir, "resumed.tar")
+	half := int64(len(b) / 2)
+	require.NoError(t, os.WriteFile(resumed+".part", b[:half], 0o644))
+	require.NoError(t, json.Unmarshal([]byte(e.ok(t, "--output", "json", "registry", "pull", id, "-o", resumed)), &p))
+	require.Equal(t, half, p.Resumed, "only the rest was asked for")
+	require.Equal(t, strings.TrimPrefix(*im.Digest, "sha256:"), p.SHA256)
+	_, err = os.Stat(resumed + ".part")
+	require.True(t, os.IsNotExist(err), "the .part became the file")
+
+	// pull --podman: loaded into the local Podman under the given name.
+	tag := "localhost/cli-pulled-" + randomHex(4) + ":latest"
+	t.Cleanup(func() { _ = exec.Command("podman", "rmi", tag).Run() })
+	var loaded pulled
+	require.NoError(t, json.Unmarshal([]byte(e.ok(t, "--output", "json", "registry", "pull", id, "--podman", "--tag", tag, "-o", filepath.Join(dir, "load.tar"))), &loaded))
+	require.Equal(t, tag, loaded.Tag)
+	require.NoError(t, exec.Command("podman", "image", "exists", tag).Run(), "the pulled image is in Podman as %s", tag)
+
+	// deploy into the local Podman service, following the state.
+	env, err := c.ViceEnvironmentCreateWithResponse(ctx, client.ViceEnvironment{Title: ptrTo("local podman"),
+		Credentials:       &client.ViceCredentials{Location: ptrTo("unix:///run/podman/podman.sock")},
+		Runtimetechnology: &client.ViceRuntimeTechnology{Type: ptrTo(client.ViceRuntimeTechnologyTypeContainer), Software: ptrTo("podman")},
+		Managementlayer:   &client.ViceManagementLayer{Type: ptrTo(client.ViceManagementLayerTypeBasic)}})
+	require.NoError(t, err)
+	require.Equal(t, 201, env.StatusCode(), string(env.Body))
+	envID := *env.JSON201.Id
+	t.Cleanup(func() {
+		// Whatever deployment a failed run left, then the environment.
+		if list, err := c.ViceDeploymentListWithResponse(context.Background()); err == nil && list.JSON200 != nil {
+			for _, d := range *list.JSON200 {
+				_, _ = c.ViceDeploymentDeleteWithResponse(context.Background(), deref(d.Id))
+			}
+		}
+		_, _ = c.ViceEnvironmentDeleteWithResponse(context.Background(), envID)
+	})
+
+	dep := e.run(t, "", "--output", "json", "registry", "deploy", id, "--env", envID, "--title", "cli-web")
+	require.Equal(t, 0, dep.code, "stdout: %s\nstderr: %s", dep.stdout, dep.stderr)
+	var d client.ViceDeployment
+	require.NoError(t, json.Unmarshal([]byte(dep.stdout), &d), dep.stdout)
+	require.Contains(t, dep.stderr, "deployment "+deref(d.Id)+" created")
+	require.Contains(t, dep.stderr, " pending\n", "the change of state is followed")
+	// debian_bookworm's command (bash, no terminal) ends at once: running, or exited with 0.
+	require.Contains(t, []client.ViceDeploymentState{client.ViceDeploymentStateRunning, client.ViceDeploymentStateExited}, *d.State, dep.stdout)
+	require.NotEmpty(t, deref(d.EnvironmentReference), "the container's id")
+	ps, err := exec.Command("podman", "ps", "-aq", "--filter", "label=reehub.registry.deployment="+deref(d.Id)).CombinedOutput()
+	require.NoError(t, err, string(ps))
+	require.NotEmpty(t, strings.TrimSpace(string(ps)), "the deployment's container exists in Podman")
+
+	detached := e.run(t, "", "--output", "json", "registry", "deploy", id, "--env", envID, "--detach")
+	require.Equal(t, 0, detached.code, detached.stderr)
+	var pending client.ViceDeployment
+	require.NoError(t, json.Unmarshal([]byte(detached.stdout), &pending))
+	require.Equal(t, client.ViceDeploymentStatePending, *pending.State, "--detach does not wait")
+	// Let its job finish before deleting it: a deployment deleted while
+	// pending can still get its container from the job (service/registry).
+	for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+		g, err := c.ViceDeploymentGetWithResponse(ctx, deref(pending.Id))
+		require.NoError(t, err)
+		require.Equal(t, 200, g.StatusCode(), string(g.Body))
+		if *g.JSON200.State != client.ViceDeploymentStatePending {
+			break
+		}
+	}
+	for _, dep := range []string{deref(d.Id), deref(pending.Id)} {
+		del, err := c.ViceDeploymentDeleteWithResponse(ctx, dep)
+		require.NoError(t, err)
+		require.Equal(t, 200, del.StatusCode(), string(del.Body))
+		ps, err := exec.Command("podman", "ps", "-aq", "--filter", "label=reehub.registry.deployment="+dep).CombinedOutput()
+		require.NoError(t, err, string(ps))
+		require.Empty(t, strings.TrimSpace(string(ps)), "no container is left of deployment %s", dep)
+	}
+
+	refused := e.run(t, "", "registry", "deploy", id, "--env", "no-such-environment")
+	require.Equal(t, 1, refused.code, "an unknown environment is refused (405): %s", refused.stderr)
+	require.Contains(t, refused.stderr, "environmentId")
+}
