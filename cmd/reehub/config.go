@@ -29,6 +29,10 @@ type config struct {
 	OIDCIssuer     string
 	OIDCAudience   string
 	PodmanSocket   string
+	// BuildHostname is the hostname RUN steps of recordings and replays see
+	// (through a persistent UTS namespace on this host); empty: Podman's
+	// random one per step.
+	BuildHostname string
 	MaxUploadBytes int64
 	Archive        archive.Limits
 	Workers        int
@@ -100,6 +104,7 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	str(&c.OIDCIssuer, "oidc-issuer", "REEHUB_OIDC_ISSUER", "", "OIDC issuer whose access tokens are accepted as Bearer tokens")
 	str(&c.OIDCAudience, "oidc-audience", "REEHUB_OIDC_AUDIENCE", "", "expected audience of OIDC tokens; empty skips the check")
 	str(&c.PodmanSocket, "podman-socket", "REEHUB_PODMAN_SOCKET", "unix:///run/podman/podman.sock", "Podman service URL")
+	str(&c.BuildHostname, "build-hostname", "REEHUB_BUILD_HOSTNAME", "reehub", "hostname that RUN steps of recordings and replays see, through a UTS namespace under /run/reehub/uts (needs root and a Podman service on this host); empty: the random one Podman gives each step")
 	str(&c.UpstreamCAFile, "upstream-ca-file", "REEHUB_UPSTREAM_CA_FILE", "", "PEM file of extra CAs the recording proxy trusts upstream (private mirrors)")
 	str(&c.DebianMirror, "debian-mirror", "REEHUB_DEBIAN_MIRROR", "", "Debian mirror URL for apt in SBOM-strategy builds (e.g. a snapshot.debian.org archive); empty keeps the base image's sources")
 	str(&c.LogLevel, "log-level", "REEHUB_LOG_LEVEL", "info", "debug, info, warn or error")

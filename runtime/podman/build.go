@@ -68,6 +68,13 @@ type BuildOpts struct {
 	// Squash commits everything the Dockerfile adds on top of its base as one
 	// layer (layers=false), so files that a later step deletes leave no trace.
 	Squash bool
+	// UTSNamespace, when set, is the path of a persistent UTS namespace on
+	// the service's host (see PrepareUTSNamespace) that every RUN step joins,
+	// so that it sees that namespace's fixed hostname instead of the random
+	// short ID of its working container (4.3.1's build API has no hostname
+	// option, but it takes namespace options). The step's /etc/hostname and
+	// $HOSTNAME are then empty. Empty leaves each step its own UTS namespace.
+	UTSNamespace string
 	// Log receives the build output as it arrives. Nil discards it.
 	Log io.Writer
 }
@@ -172,6 +179,9 @@ func checkBuildOpts(o BuildOpts) error {
 	if !st.IsDir() {
 		return fault.Invalidf("build context %s is not a directory", o.ContextDir)
 	}
+	if o.UTSNamespace != "" && !filepath.IsAbs(o.UTSNamespace) {
+		return fault.Invalidf("UTS namespace %q must be an absolute path", o.UTSNamespace)
+	}
 	if !filepath.IsLocal(o.Dockerfile) {
 		return fault.Invalidf("Dockerfile path %q must be relative to the build context", o.Dockerfile)
 	}
@@ -239,8 +249,14 @@ func buildParams(o BuildOpts, secretNames map[string]string) (url.Values, error)
 			return nil, err
 		}
 	}
+	var ns []map[string]string
 	if o.Network != "" {
-		ns := []map[string]string{{"Name": "network", "Path": o.Network}}
+		ns = append(ns, map[string]string{"Name": "network", "Path": o.Network})
+	}
+	if o.UTSNamespace != "" {
+		ns = append(ns, map[string]string{"Name": "uts", "Path": o.UTSNamespace})
+	}
+	if len(ns) > 0 {
 		if err := setJSON("nsoptions", ns); err != nil {
 			return nil, err
 		}

@@ -175,8 +175,9 @@ func (s *Service) runBuild(ctx context.Context, b buildRun) (buildResult, error)
 		Secrets:   dockerfile.TrustFiles(ca.CertPEM(), roots),
 		Timestamp: &b.Timestamp,
 		NoCache:   true,
-		Squash:    true,
-		Log:       b.Log,
+		Squash:       true,
+		UTSNamespace: s.cfg.BuildUTSNamespace,
+		Log:          b.Log,
 	})
 	closeErr := px.Close()
 	res.Stats = px.Stats()
