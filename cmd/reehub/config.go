@@ -29,10 +29,6 @@ type config struct {
 	OIDCIssuer     string
 	OIDCAudience   string
 	PodmanSocket   string
-	// BuildHostname is the hostname RUN steps of recordings and replays see
-	// (through a persistent UTS namespace on this host); empty: Podman's
-	// random one per step.
-	BuildHostname string
 	MaxUploadBytes int64
 	Archive        archive.Limits
 	Workers        int
@@ -40,6 +36,10 @@ type config struct {
 	LogLevel       string
 	// LogFormat is text or json (the server's log, the access log included).
 	LogFormat string
+	// BuildHostname is the hostname RUN steps of recordings and replays see
+	// (through a persistent UTS namespace on this host); empty: Podman's
+	// random one per step.
+	BuildHostname string
 	// AdminAddr, when set, is a second listen address that serves /metrics
 	// and /debug/pprof/ without authentication (bind it to loopback or a
 	// private network).
