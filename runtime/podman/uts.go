@@ -42,11 +42,11 @@ func PrepareUTSNamespace(ctx context.Context, path, hostname string) error {
 		return fmt.Errorf("UTS namespace: %w", err)
 	}
 	if !isMountPoint(dir) {
-		if err := runCmd(ctx, "mount", "--bind", dir, dir); err != nil {
+		if err := runCmd(exec.CommandContext(ctx, "mount", "--bind", dir, dir)); err != nil {
 			return fmt.Errorf("UTS namespace: %w", err)
 		}
 	}
-	if err := runCmd(ctx, "mount", "--make-private", dir); err != nil {
+	if err := runCmd(exec.CommandContext(ctx, "mount", "--make-private", dir)); err != nil {
 		return fmt.Errorf("UTS namespace: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDONLY, 0o644)
@@ -54,7 +54,7 @@ func PrepareUTSNamespace(ctx context.Context, path, hostname string) error {
 		return fmt.Errorf("UTS namespace: %w", err)
 	}
 	_ = f.Close()
-	if err := runCmd(ctx, "unshare", "--uts="+path, "hostname", hostname); err != nil {
+	if err := runCmd(exec.CommandContext(ctx, "unshare", "--uts="+path, "hostname", hostname)); err != nil {
 		return fmt.Errorf("UTS namespace: %w", err)
 	}
 	got, err := UTSHostname(ctx, path)
@@ -96,10 +96,11 @@ func isMountPoint(dir string) bool {
 	return false
 }
 
-func runCmd(ctx context.Context, name string, args ...string) error {
-	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+// runCmd runs cmd and puts its output into the error when it fails.
+func runCmd(cmd *exec.Cmd) error {
+	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(out))
+		return fmt.Errorf("%s: %w: %s", strings.Join(cmd.Args, " "), err, bytes.TrimSpace(out))
 	}
 	return nil
 }
