@@ -47,8 +47,12 @@ type config struct {
 	UpstreamCAFile string
 	DebianMirror   string
 	BuildBases     bool
-	ReanaQuota     int64
-	ReanaAliases   string
+	// RegisterProduced registers every image a recording, replay or SBOM
+	// build produced in the image registry (an export, an SBOM scan and an
+	// ingest per process).
+	RegisterProduced bool
+	ReanaQuota       int64
+	ReanaAliases     string
 	// UploadAllowedHosts are hosts exempt from the address rules of
 	// FOSSology url and vcs uploads and webhooks (fetch.ParseAllowList).
 	UploadAllowedHosts []string
@@ -134,6 +138,8 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	fs.BoolVar(&c.OpenRegistration, "open-registration", openReg, "let anyone register with POST /v1/user ($REEHUB_OPEN_REGISTRATION)")
 	buildBases := os.Getenv("REEHUB_BUILD_BASE_IMAGES") != "false"
 	fs.BoolVar(&c.BuildBases, "build-base-images", buildBases, "build missing base images at start ($REEHUB_BUILD_BASE_IMAGES)")
+	register := os.Getenv("REEHUB_REGISTER_PRODUCED") != "false"
+	fs.BoolVar(&c.RegisterProduced, "register-produced", register, "register every image a recording, replay or SBOM build produced in the image registry ($REEHUB_REGISTER_PRODUCED)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, err

@@ -106,11 +106,15 @@ func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *
 	if err != nil {
 		return fmt.Errorf("wire services: %w", err)
 	}
+	register := s.registry.RegisterProduced
+	if !cfg.RegisterProduced {
+		register = nil
+	}
 	s.ree, err = ree.New(rt, s.blobs, s.procs, s.engine, s.catalog, log, ree.Config{
 		Version: version, Archive: cfg.Archive, BaseImageCacheDir: filepath.Join(cfg.DataDir, "base-images"),
 		StagingDir: filepath.Join(cfg.DataDir, "uploads"), StaleStagingAge: tempAge, UpstreamRoots: roots,
 		DebianMirror:      strings.TrimSuffix(cfg.DebianMirror, "/"),
-		RegisterImageFunc: s.registry.RegisterProduced,
+		RegisterImageFunc: register,
 		Metrics:           m,
 		BuildUTSNamespace: buildUTSNamespace(ctx, cfg, log),
 	})
