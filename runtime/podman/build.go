@@ -135,7 +135,7 @@ func (r *Runtime) Build(ctx context.Context, o BuildOpts) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("build: %w", err)
 	}
-	body := contextTar(o.ContextDir, o.Secrets, secretNames, extra)
+	body := contextTar(o.ContextDir, o.Secrets, secretNames, extra, o.Timestamp)
 	defer body.Close()
 	headers := http.Header{"Content-Type": []string{"application/x-tar"}}
 	resp, err := conn.DoRequest(c, body, http.MethodPost, "/build", params, headers)
@@ -303,12 +303,13 @@ func generatedFiles(o *BuildOpts) (map[string][]byte, error) {
 
 // contextTar streams a tar of dir plus each secret as a root-level file named
 // secretNames[id] and the extra root-level files (which replace files of dir
-// with the same name). Nothing is written to dir.
-func contextTar(dir string, secrets map[string][]byte, secretNames map[string]string, extra map[string][]byte) io.ReadCloser {
+// with the same name). Nothing is written to dir. With a timestamp, every
+// entry of dir carries it as its modification time (see writeDirTar).
+func contextTar(dir string, secrets map[string][]byte, secretNames map[string]string, extra map[string][]byte, timestamp *time.Time) io.ReadCloser {
 	pr, pw := io.Pipe()
 	go func() {
 		tw := tar.NewWriter(pw)
-		err := writeDirTar(tw, dir, extra)
+		err := writeDirTar(tw, dir, extra, timestamp)
 		for _, name := range sortedKeys(extra) {
 			if err != nil {
 				break
@@ -339,7 +340,15 @@ func contextTar(dir string, secrets map[string][]byte, secretNames map[string]st
 
 // writeDirTar adds the regular files, directories and symlinks under dir to
 // tw with paths relative to dir. Sockets, devices and pipes are skipped.
-func writeDirTar(tw *tar.Writer, dir string, skip map[string][]byte) error {
+//
+// A timestamp replaces the entries' modification times: COPY and ADD keep
+// them, and during the build they are visible to the steps, although
+// --timestamp sets them in the committed layer. The context of a recording or
+// a replay is unpacked from a zip at the time of the process, so its times
+// are the unpacking's, new in every build; Python's import system writes
+// them into the header of the .pyc files it caches next to a COPY'd package
+// (bench/repro py-wheel-build, py-venv-wheel).
+func writeDirTar(tw *tar.Writer, dir string, skip map[string][]byte, timestamp *time.Time) error {
 	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("build context: %w", err)
@@ -374,6 +383,9 @@ func writeDirTar(tw *tar.Writer, dir string, skip map[string][]byte) error {
 			hdr.Name += "/"
 		}
 		hdr.Uname, hdr.Gname = "", ""
+		if timestamp != nil {
+			hdr.ModTime, hdr.AccessTime, hdr.ChangeTime = *timestamp, time.Time{}, time.Time{}
+		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return fmt.Errorf("build context %s: %w", rel, err)
 		}
