@@ -36,6 +36,10 @@ type config struct {
 	LogLevel       string
 	// LogFormat is text or json (the server's log, the access log included).
 	LogFormat string
+	// BuildHostname is the hostname RUN steps of recordings and replays see
+	// (through a persistent UTS namespace on this host); empty: Podman's
+	// random one per step.
+	BuildHostname string
 	// AdminAddr, when set, is a second listen address that serves /metrics
 	// and /debug/pprof/ without authentication (bind it to loopback or a
 	// private network).
@@ -43,8 +47,12 @@ type config struct {
 	UpstreamCAFile string
 	DebianMirror   string
 	BuildBases     bool
-	ReanaQuota     int64
-	ReanaAliases   string
+	// RegisterProduced registers every image a recording, replay or SBOM
+	// build produced in the image registry (an export, an SBOM scan and an
+	// ingest per process).
+	RegisterProduced bool
+	ReanaQuota       int64
+	ReanaAliases     string
 	// UploadAllowedHosts are hosts exempt from the address rules of
 	// FOSSology url and vcs uploads and webhooks (fetch.ParseAllowList).
 	UploadAllowedHosts []string
@@ -100,6 +108,7 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	str(&c.OIDCIssuer, "oidc-issuer", "REEHUB_OIDC_ISSUER", "", "OIDC issuer whose access tokens are accepted as Bearer tokens")
 	str(&c.OIDCAudience, "oidc-audience", "REEHUB_OIDC_AUDIENCE", "", "expected audience of OIDC tokens; empty skips the check")
 	str(&c.PodmanSocket, "podman-socket", "REEHUB_PODMAN_SOCKET", "unix:///run/podman/podman.sock", "Podman service URL")
+	str(&c.BuildHostname, "build-hostname", "REEHUB_BUILD_HOSTNAME", "reehub", "hostname that RUN steps of recordings and replays see, through a UTS namespace under /run/reehub/uts (needs root and a Podman service on this host); empty: the random one Podman gives each step")
 	str(&c.UpstreamCAFile, "upstream-ca-file", "REEHUB_UPSTREAM_CA_FILE", "", "PEM file of extra CAs the recording proxy trusts upstream (private mirrors)")
 	str(&c.DebianMirror, "debian-mirror", "REEHUB_DEBIAN_MIRROR", "", "Debian mirror URL for apt in SBOM-strategy builds (e.g. a snapshot.debian.org archive); empty keeps the base image's sources")
 	str(&c.LogLevel, "log-level", "REEHUB_LOG_LEVEL", "info", "debug, info, warn or error")
@@ -129,6 +138,8 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	fs.BoolVar(&c.OpenRegistration, "open-registration", openReg, "let anyone register with POST /v1/user ($REEHUB_OPEN_REGISTRATION)")
 	buildBases := os.Getenv("REEHUB_BUILD_BASE_IMAGES") != "false"
 	fs.BoolVar(&c.BuildBases, "build-base-images", buildBases, "build missing base images at start ($REEHUB_BUILD_BASE_IMAGES)")
+	register := os.Getenv("REEHUB_REGISTER_PRODUCED") != "false"
+	fs.BoolVar(&c.RegisterProduced, "register-produced", register, "register every image a recording, replay or SBOM build produced in the image registry ($REEHUB_REGISTER_PRODUCED)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, err

@@ -106,12 +106,17 @@ func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *
 	if err != nil {
 		return fmt.Errorf("wire services: %w", err)
 	}
+	register := s.registry.RegisterProduced
+	if !cfg.RegisterProduced {
+		register = nil
+	}
 	s.ree, err = ree.New(rt, s.blobs, s.procs, s.engine, s.catalog, log, ree.Config{
 		Version: version, Archive: cfg.Archive, BaseImageCacheDir: filepath.Join(cfg.DataDir, "base-images"),
 		StagingDir: filepath.Join(cfg.DataDir, "uploads"), StaleStagingAge: tempAge, UpstreamRoots: roots,
 		DebianMirror:      strings.TrimSuffix(cfg.DebianMirror, "/"),
-		RegisterImageFunc: s.registry.RegisterProduced,
+		RegisterImageFunc: register,
 		Metrics:           m,
+		BuildUTSNamespace: buildUTSNamespace(ctx, cfg, log),
 	})
 	if err != nil {
 		return fmt.Errorf("wire services: %w", err)
@@ -143,3 +148,24 @@ func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *
 }
 
 func (s *stack) close() { _ = s.store.Close() }
+
+// buildUTSNamespace prepares the UTS namespace whose hostname
+// (cfg.BuildHostname) the RUN steps of recordings and replays see, and
+// returns its path; "" (each step keeps Podman's random hostname) when none
+// is configured, when the Podman service is not on this host, or when it
+// cannot be made (not root), which is logged.
+func buildUTSNamespace(ctx context.Context, cfg config, log *slog.Logger) string {
+	if cfg.BuildHostname == "" {
+		return ""
+	}
+	if !strings.HasPrefix(cfg.PodmanSocket, "unix://") {
+		log.Warn("RUN steps keep their random hostnames: the Podman service is not on this host", "podman", cfg.PodmanSocket)
+		return ""
+	}
+	path := filepath.Join("/run/reehub/uts", cfg.BuildHostname)
+	if err := podman.PrepareUTSNamespace(ctx, path, cfg.BuildHostname); err != nil {
+		log.Warn("RUN steps keep their random hostnames", "err", err)
+		return ""
+	}
+	return path
+}

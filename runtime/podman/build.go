@@ -68,6 +68,13 @@ type BuildOpts struct {
 	// Squash commits everything the Dockerfile adds on top of its base as one
 	// layer (layers=false), so files that a later step deletes leave no trace.
 	Squash bool
+	// UTSNamespace, when set, is the path of a persistent UTS namespace on
+	// the service's host (see PrepareUTSNamespace) that every RUN step joins,
+	// so that it sees that namespace's fixed hostname instead of the random
+	// short ID of its working container (4.3.1's build API has no hostname
+	// option, but it takes namespace options). The step's /etc/hostname and
+	// $HOSTNAME are then empty. Empty leaves each step its own UTS namespace.
+	UTSNamespace string
 	// Log receives the build output as it arrives. Nil discards it.
 	Log io.Writer
 }
@@ -128,7 +135,7 @@ func (r *Runtime) Build(ctx context.Context, o BuildOpts) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("build: %w", err)
 	}
-	body := contextTar(o.ContextDir, o.Secrets, secretNames, extra)
+	body := contextTar(o.ContextDir, o.Secrets, secretNames, extra, o.Timestamp)
 	defer body.Close()
 	headers := http.Header{"Content-Type": []string{"application/x-tar"}}
 	resp, err := conn.DoRequest(c, body, http.MethodPost, "/build", params, headers)
@@ -171,6 +178,9 @@ func checkBuildOpts(o BuildOpts) error {
 	}
 	if !st.IsDir() {
 		return fault.Invalidf("build context %s is not a directory", o.ContextDir)
+	}
+	if o.UTSNamespace != "" && !filepath.IsAbs(o.UTSNamespace) {
+		return fault.Invalidf("UTS namespace %q must be an absolute path", o.UTSNamespace)
 	}
 	if !filepath.IsLocal(o.Dockerfile) {
 		return fault.Invalidf("Dockerfile path %q must be relative to the build context", o.Dockerfile)
@@ -239,8 +249,14 @@ func buildParams(o BuildOpts, secretNames map[string]string) (url.Values, error)
 			return nil, err
 		}
 	}
+	var ns []map[string]string
 	if o.Network != "" {
-		ns := []map[string]string{{"Name": "network", "Path": o.Network}}
+		ns = append(ns, map[string]string{"Name": "network", "Path": o.Network})
+	}
+	if o.UTSNamespace != "" {
+		ns = append(ns, map[string]string{"Name": "uts", "Path": o.UTSNamespace})
+	}
+	if len(ns) > 0 {
 		if err := setJSON("nsoptions", ns); err != nil {
 			return nil, err
 		}
@@ -287,12 +303,13 @@ func generatedFiles(o *BuildOpts) (map[string][]byte, error) {
 
 // contextTar streams a tar of dir plus each secret as a root-level file named
 // secretNames[id] and the extra root-level files (which replace files of dir
-// with the same name). Nothing is written to dir.
-func contextTar(dir string, secrets map[string][]byte, secretNames map[string]string, extra map[string][]byte) io.ReadCloser {
+// with the same name). Nothing is written to dir. With a timestamp, every
+// entry of dir carries it as its modification time (see writeDirTar).
+func contextTar(dir string, secrets map[string][]byte, secretNames map[string]string, extra map[string][]byte, timestamp *time.Time) io.ReadCloser {
 	pr, pw := io.Pipe()
 	go func() {
 		tw := tar.NewWriter(pw)
-		err := writeDirTar(tw, dir, extra)
+		err := writeDirTar(tw, dir, extra, timestamp)
 		for _, name := range sortedKeys(extra) {
 			if err != nil {
 				break
@@ -323,7 +340,15 @@ func contextTar(dir string, secrets map[string][]byte, secretNames map[string]st
 
 // writeDirTar adds the regular files, directories and symlinks under dir to
 // tw with paths relative to dir. Sockets, devices and pipes are skipped.
-func writeDirTar(tw *tar.Writer, dir string, skip map[string][]byte) error {
+//
+// A timestamp replaces the entries' modification times: COPY and ADD keep
+// them, and during the build they are visible to the steps, although
+// --timestamp sets them in the committed layer. The context of a recording or
+// a replay is unpacked from a zip at the time of the process, so its times
+// are the unpacking's, new in every build; Python's import system writes
+// them into the header of the .pyc files it caches next to a COPY'd package
+// (bench/repro py-wheel-build, py-venv-wheel).
+func writeDirTar(tw *tar.Writer, dir string, skip map[string][]byte, timestamp *time.Time) error {
 	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("build context: %w", err)
@@ -358,6 +383,9 @@ func writeDirTar(tw *tar.Writer, dir string, skip map[string][]byte) error {
 			hdr.Name += "/"
 		}
 		hdr.Uname, hdr.Gname = "", ""
+		if timestamp != nil {
+			hdr.ModTime, hdr.AccessTime, hdr.ChangeTime = *timestamp, time.Time{}, time.Time{}
+		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return fmt.Errorf("build context %s: %w", rel, err)
 		}

@@ -532,3 +532,40 @@ func TestCleanupByLabel(t *testing.T) {
 	require.Error(t, err, "network %s still exists: %s", nw.Name, out)
 	require.NoError(t, b.rt.RemoveNetwork(b.ctx, nw.Name), "removing a missing network is not an error")
 }
+
+// TestBuildFixedHostname: RUN steps that join a persistent UTS namespace see
+// its hostname (hostname, /etc/hostname, $HOSTNAME), so two builds that
+// write it give one image ID; without it each step sees its container's ID.
+func TestBuildFixedHostname(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("making a persistent UTS namespace needs root")
+	}
+	b := setup(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ns", "uts")
+	require.NoError(t, podman.PrepareUTSNamespace(b.ctx, path, "reehub-test"))
+	t.Cleanup(func() {
+		_ = exec.Command("umount", path).Run()
+		_ = exec.Command("umount", filepath.Dir(path)).Run()
+	})
+	require.NoError(t, podman.PrepareUTSNamespace(b.ctx, path, "reehub-test"), "a second call finds the namespace")
+	require.Error(t, podman.PrepareUTSNamespace(b.ctx, path, "other"), "the namespace has another hostname")
+
+	ctxDir := writeContext(t, map[string]string{
+		"Dockerfile": "FROM " + testBase + "\nRUN hostname > /h && cat /etc/hostname >> /h && echo \"$HOSTNAME\" >> /h\n",
+	})
+	ts := time.Unix(0, 0)
+	var ids []string
+	for _, uts := range []string{path, path, ""} {
+		id, err := b.rt.Build(b.ctx, podman.BuildOpts{ContextDir: ctxDir, Timestamp: &ts, NoCache: true, UTSNamespace: uts})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = b.rt.RemoveImage(context.Background(), id) })
+		ids = append(ids, id)
+	}
+	require.Equal(t, ids[0], ids[1], "the same hostname in both builds")
+	require.NotEqual(t, ids[0], ids[2], "a step's own UTS namespace has its container's ID as hostname")
+	files, err := b.rt.ImageFiles(b.ctx, ids[0])
+	require.NoError(t, err)
+	sum := sha256.Sum256([]byte("reehub-test\n\n\n"))
+	require.Equal(t, "sha256:"+hex.EncodeToString(sum[:])+" 0644 0:0", files["/h"])
+}

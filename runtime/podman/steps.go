@@ -23,7 +23,12 @@ import (
 // build with extra /etc/hosts entries that name a per-build nonce and each of
 // its labels, so that, when the service is on this host, a cancelled build's
 // steps can be found with "runc list" and killed. /etc/hosts is bind-mounted
-// during RUN steps and never enters the image.
+// during RUN steps and never enters the image. A build whose steps join a
+// fixed UTS namespace (BuildOpts.UTSNamespace) has empty hostname files: its
+// steps are still found and killed, but not tied to their working
+// containers, which the service removes itself (forcerm) once the build
+// fails; only the forced removal when the service does not let go within
+// the caller's context is lost for such builds.
 
 // markAddr is the address marker host entries resolve to (TEST-NET-1, never
 // routed).

@@ -47,7 +47,10 @@
 // outputs).
 //
 // Recovery also re-inserts the River job of a queued job whose River job is
-// gone or finished (so no queued row is stranded), and removes work
+// gone or finished, or was fetched more than StaleAfter ago without an
+// attempt starting (a fetch whose locked jobs River's producer never got:
+// River would leave them running for a day), so no queued row is stranded,
+// and removes work
 // directories of ended or unknown jobs: nothing writes into the engine's
 // directories before its job row exists (Submit moves staged inputs in after
 // the commit).

@@ -75,28 +75,34 @@ func (e *Engine) isLocal(id string) bool {
 }
 
 // requeueLost enqueues again every queued job whose River job no longer
-// waits to run (missing, finished, or discarded by River: e.g. a job of a
-// kind an older reehub registered under another name).
+// waits to run: missing, finished, or discarded by River (e.g. a job of a
+// kind an older reehub registered under another name), or stranded (see
+// stranded).
 func (e *Engine) requeueLost(ctx context.Context) error {
 	queued, err := e.store.JobsInState(ctx, string(StateQueued))
 	if err != nil {
 		return err
 	}
+	now := time.Now()
 	for _, r := range queued {
 		k := e.kinds[r.Kind]
 		if k == nil {
 			continue // a kind of a newer or other server; left to it
 		}
+		why := "is gone"
 		if r.RiverJobID != 0 {
 			rj, err := e.client.JobGet(ctx, r.RiverJobID)
 			if err != nil && !errors.Is(err, river.ErrNotFound) {
 				return fmt.Errorf("look up river job of %s: %w", r.ID, err)
 			}
 			if err == nil && !finalized(rj.State) {
-				continue
+				if !e.stranded(r, rj, now) {
+					continue
+				}
+				why = "was fetched but never started"
 			}
 		}
-		e.log.Info("enqueueing a queued job whose River job is gone", "job", r.ID, "river_job", r.RiverJobID)
+		e.log.Info("enqueueing a queued job whose River job "+why, "job", r.ID, "river_job", r.RiverJobID)
 		err := e.store.InTx(ctx, func(tx *store.Store) error {
 			cur, err := tx.JobByID(ctx, r.ID)
 			if err != nil || cur.State != string(StateQueued) || cur.RiverJobID != r.RiverJobID {
@@ -109,6 +115,25 @@ func (e *Engine) requeueLost(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// stranded reports whether River job rj of queued job r was fetched (River
+// marked it running) more than StaleAfter ago although no attempt of r
+// started: the first thing an attempt does, within milliseconds of the fetch,
+// is to mark the job running. River's producer loses the jobs of a fetch
+// whose UPDATE took effect but whose result it did not get (the fetch query
+// failed after locking them: under heavy load the SQLite writer reported its
+// busy timeout), and River only rescues a running job after
+// RescueStuckJobsAfter (24 hours), so without this the job stayed queued
+// while later ones ran. The new River job supersedes rj: should rj's attempt
+// start after all, run finds another River job on the row and does nothing,
+// and of two attempts racing to start only one can move the job from queued
+// to running.
+func (e *Engine) stranded(r store.Job, rj *rivertype.JobRow, now time.Time) bool {
+	if rj.State != rivertype.JobStateRunning || rj.AttemptedAt == nil || e.isLocal(r.ID) {
+		return false
+	}
+	return now.Sub(*rj.AttemptedAt) > e.cfg.StaleAfter
 }
 
 func finalized(s rivertype.JobState) bool {

@@ -172,11 +172,12 @@ func (s *Service) runBuild(ctx context.Context, b buildRun) (buildResult, error)
 			"http_proxy": proxyURL, "https_proxy": proxyURL, "HTTP_PROXY": proxyURL, "HTTPS_PROXY": proxyURL,
 			"no_proxy": "", "NO_PROXY": "",
 		},
-		Secrets:   dockerfile.TrustFiles(ca.CertPEM(), roots),
-		Timestamp: &b.Timestamp,
-		NoCache:   true,
-		Squash:    true,
-		Log:       b.Log,
+		Secrets:      dockerfile.TrustFiles(ca.CertPEM(), roots),
+		Timestamp:    &b.Timestamp,
+		NoCache:      true,
+		Squash:       true,
+		UTSNamespace: s.cfg.BuildUTSNamespace,
+		Log:          b.Log,
 	})
 	closeErr := px.Close()
 	res.Stats = px.Stats()

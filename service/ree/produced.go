@@ -27,6 +27,11 @@ type ProducedImage struct {
 	BaseImages map[string]string
 	// ReehubVersion is the version of reehub that built it.
 	ReehubVersion string
+	// OCIArchive, when set, is a file holding the image's OCI archive,
+	// already exported by the process (a replay ships one), readable for the
+	// duration of the call and never to be written: the registry reads it
+	// instead of exporting the image again.
+	OCIArchive string
 }
 
 // registerImage hands a built image to Config.RegisterImageFunc; a failure

@@ -64,6 +64,11 @@ type Config struct {
 	// Metrics receives the duration of each recording and replay build and
 	// what its proxy recorded, replayed and missed. Nil records nothing.
 	Metrics *metrics.Metrics
+	// BuildUTSNamespace, when set, is the path of a persistent UTS namespace
+	// on the Podman service's host (podman.PrepareUTSNamespace) whose fixed
+	// hostname every RUN step of recordings and replays sees. Empty leaves
+	// each step the random hostname Podman gives it.
+	BuildUTSNamespace string
 }
 
 // Service is the REE domain service.

@@ -148,7 +148,8 @@ func (r *replay) pack(ctx context.Context, w *job.Work) error {
 	for _, b := range m.BaseImages {
 		bases[b.Name] = b.ImageID
 	}
-	s.registerImage(ctx, w, ProducedImage{ImageID: res.ImageID, Tag: val(m.Tag), InputDigest: r.args.InputDigest, BaseImages: bases})
+	s.registerImage(ctx, w, ProducedImage{ImageID: res.ImageID, Tag: val(m.Tag), InputDigest: r.args.InputDigest, BaseImages: bases,
+		OCIArchive: filepath.Join(out, imageOCIName)})
 	s.releaseImage(ctx, w)
 	return nil
 }

@@ -29,7 +29,8 @@ import (
 // declarative docker-image of the process's owner whose specifics hold the
 // provenance (process, input digest, base images, reehub version), with its
 // CycloneDX SBOM and a license summary from the analysis library. The image
-// is exported once from Podman as an OCI archive and taken apart into the
+// is exported once from Podman as an OCI archive (or read from the one the
+// process already exported, ProducedImage.OCIArchive) and taken apart into the
 // blob store (config and layers by digest, shared with /v2/ and with other
 // images), its manifest recorded as <id>:latest; no copy of the archive is
 // kept and no Podman name is added, so the process may release its image as
@@ -43,21 +44,25 @@ func (s *Service) RegisterProduced(ctx context.Context, p ree.ProducedImage) err
 		return err
 	}
 	began := time.Now()
-	tmp, err := s.blobs.TempFile("produced-*.tar")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := s.rt.ExportImage(ctx, p.ImageID, podman.OCIArchive, tmp); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("export image %s: %w", p.ImageID, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return err
+	archivePath := p.OCIArchive
+	if archivePath == "" { // the process shipped no archive: export one
+		tmp, err := s.blobs.TempFile("produced-*.tar")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(tmp.Name())
+		if err := s.rt.ExportImage(ctx, p.ImageID, podman.OCIArchive, tmp); err != nil {
+			_ = tmp.Close()
+			return fmt.Errorf("export image %s: %w", p.ImageID, err)
+		}
+		if err := tmp.Close(); err != nil {
+			return err
+		}
+		archivePath = tmp.Name()
 	}
 	exported := time.Since(began)
 	id := uuid.NewString()
-	doc, err := scanArchive(ctx, tmp.Name(), p)
+	doc, err := scanArchive(ctx, archivePath, p)
 	if err != nil {
 		return err
 	}
@@ -81,7 +86,7 @@ func (s *Service) RegisterProduced(ctx context.Context, p ree.ProducedImage) err
 			licenses[l]++
 		}
 	}
-	size, err := s.ingestOCIArchive(ctx, id, tmp.Name())
+	size, err := s.ingestOCIArchive(ctx, id, archivePath)
 	if err != nil {
 		return err
 	}
