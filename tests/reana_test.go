@@ -663,6 +663,12 @@ func TestReanaStop(t *testing.T) {
 	require.Equal(t, "stopped", st.Status)
 	noContainers(t, "io.reehub.reana.workflow="+st.ID)
 	c.json("PUT", "/api/workflows/"+wf+"/status", url.Values{"status": {"stop"}}, map[string]any{"force_stop": true}, 409, nil)
+	// REANA restarts finished and failed runs only (reana-server _start_workflow).
+	var e struct {
+		Message string `json:"message"`
+	}
+	c.json("POST", "/api/workflows/"+wf+"/start", nil, map[string]any{"restart": true, "input_parameters": map[string]any{}, "operational_options": map[string]any{}}, 409, &e)
+	require.Contains(t, e.Message, "Only finished or failed workflows can be restarted.")
 }
 
 func TestReanaRefusals(t *testing.T) {

@@ -1638,7 +1638,7 @@ type ReanaStartBody struct {
 	// ReanaSpecification With restart, the specification of the new run (reana-client restart -f); its environments are resolved anew.
 	ReanaSpecification *map[string]interface{} `json:"reana_specification,omitempty"`
 
-	// Restart Start again a finished, failed or stopped run as a new run NAME.N.M in its workspace.
+	// Restart Start again a finished or failed run (as REANA, not a stopped one) as a new run NAME.N.M in its workspace.
 	Restart *bool `json:"restart,omitempty"`
 }
 
@@ -4803,7 +4803,7 @@ type ClientInterface interface {
 	// status=stop (force_stop: the running step's container is killed at once) or
 	// status=deleted (all_runs: every run of the name; workspace: also remove the files).
 	// A transition REANA does not allow answers 409: start only from created (or, with
-	// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+	// restart or FROM/TARGET, from finished or failed, not stopped, as REANA); stop only from queued,
 	// pending or running; delete from anything but queued, pending and running.
 	// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
 	// sharing the restarted run's workspace; a start answers workflow_name NAME and
@@ -4820,7 +4820,7 @@ type ClientInterface interface {
 	// status=stop (force_stop: the running step's container is killed at once) or
 	// status=deleted (all_runs: every run of the name; workspace: also remove the files).
 	// A transition REANA does not allow answers 409: start only from created (or, with
-	// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+	// restart or FROM/TARGET, from finished or failed, not stopped, as REANA); stop only from queued,
 	// pending or running; delete from anything but queued, pending and running.
 	// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
 	// sharing the restarted run's workspace; a start answers workflow_name NAME and
@@ -7423,7 +7423,7 @@ func (c *Client) ReanaWorkflowStatus(ctx context.Context, workflowIdOrName Reana
 // status=stop (force_stop: the running step's container is killed at once) or
 // status=deleted (all_runs: every run of the name; workspace: also remove the files).
 // A transition REANA does not allow answers 409: start only from created (or, with
-// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+// restart or FROM/TARGET, from finished or failed, not stopped, as REANA); stop only from queued,
 // pending or running; delete from anything but queued, pending and running.
 // A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
 // sharing the restarted run's workspace; a start answers workflow_name NAME and
@@ -7450,7 +7450,7 @@ func (c *Client) ReanaWorkflowSetStatusWithBody(ctx context.Context, workflowIdO
 // status=stop (force_stop: the running step's container is killed at once) or
 // status=deleted (all_runs: every run of the name; workspace: also remove the files).
 // A transition REANA does not allow answers 409: start only from created (or, with
-// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+// restart or FROM/TARGET, from finished or failed, not stopped, as REANA); stop only from queued,
 // pending or running; delete from anything but queued, pending and running.
 // A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
 // sharing the restarted run's workspace; a start answers workflow_name NAME and
@@ -17415,7 +17415,7 @@ type ClientWithResponsesInterface interface {
 	// status=stop (force_stop: the running step's container is killed at once) or
 	// status=deleted (all_runs: every run of the name; workspace: also remove the files).
 	// A transition REANA does not allow answers 409: start only from created (or, with
-	// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+	// restart or FROM/TARGET, from finished or failed, not stopped, as REANA); stop only from queued,
 	// pending or running; delete from anything but queued, pending and running.
 	// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
 	// sharing the restarted run's workspace; a start answers workflow_name NAME and
@@ -17432,7 +17432,7 @@ type ClientWithResponsesInterface interface {
 	// status=stop (force_stop: the running step's container is killed at once) or
 	// status=deleted (all_runs: every run of the name; workspace: also remove the files).
 	// A transition REANA does not allow answers 409: start only from created (or, with
-	// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+	// restart or FROM/TARGET, from finished or failed, not stopped, as REANA); stop only from queued,
 	// pending or running; delete from anything but queued, pending and running.
 	// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
 	// sharing the restarted run's workspace; a start answers workflow_name NAME and
@@ -33142,7 +33142,7 @@ func (c *ClientWithResponses) ReanaWorkflowStatusWithResponse(ctx context.Contex
 // status=stop (force_stop: the running step's container is killed at once) or
 // status=deleted (all_runs: every run of the name; workspace: also remove the files).
 // A transition REANA does not allow answers 409: start only from created (or, with
-// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+// restart or FROM/TARGET, from finished or failed, not stopped, as REANA); stop only from queued,
 // pending or running; delete from anything but queued, pending and running.
 // A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
 // sharing the restarted run's workspace; a start answers workflow_name NAME and
@@ -33165,7 +33165,7 @@ func (c *ClientWithResponses) ReanaWorkflowSetStatusWithBodyWithResponse(ctx con
 // status=stop (force_stop: the running step's container is killed at once) or
 // status=deleted (all_runs: every run of the name; workspace: also remove the files).
 // A transition REANA does not allow answers 409: start only from created (or, with
-// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+// restart or FROM/TARGET, from finished or failed, not stopped, as REANA); stop only from queued,
 // pending or running; delete from anything but queued, pending and running.
 // A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
 // sharing the restarted run's workspace; a start answers workflow_name NAME and

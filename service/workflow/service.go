@@ -511,8 +511,9 @@ func planStart(spec *reana.Spec, o StartOpts) (plan, error) {
 }
 
 // Start queues a run of the workflow. A created workflow starts from its
-// first step. An ended one (finished, failed or stopped) starts again only as
-// a restart (restart, or the options FROM or TARGET), which, as in REANA, is
+// first step. A finished or failed one starts again only as a restart
+// (restart, or the options FROM or TARGET; a stopped one not at all, as in
+// REANA), which, as in REANA, is
 // a new run NAME.N.M (the M-th restart of NAME.N) in the same workspace,
 // running FROM (default its first step) to TARGET (default its last); the
 // steps outside FROM..TARGET keep what the restarted run left. The result is

@@ -632,6 +632,12 @@ func TestStop(t *testing.T) {
 		require.Less(t, time.Since(started), 10*time.Second)
 		require.Zero(t, e.rt.left(), "the step's container is removed")
 		require.Equal(t, []string{"block"}, steps(e.rt.commands()))
+		for _, o := range []workflow.StartOpts{{Restart: true}, {Options: map[string]any{"FROM": "next"}}, {}} {
+			_, err = e.svc.Start(ctx, e.owner, "long", o)
+			require.ErrorIs(t, err, fault.ErrConflict, "REANA restarts finished and failed runs only: %+v", o)
+		}
+		_, err = e.svc.Start(ctx, e.owner, "long", workflow.StartOpts{Restart: true})
+		require.ErrorContains(t, err, "Only finished or failed workflows can be restarted.")
 		_, err = e.svc.Delete(ctx, e.owner, "long", false, true)
 		require.NoError(t, err)
 		w, err = e.svc.Get(ctx, e.owner, "long")

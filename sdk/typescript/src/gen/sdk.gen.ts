@@ -945,7 +945,7 @@ export const reanaWorkflowStatus = <ThrowOnError extends boolean = false>(option
  * status=stop (force_stop: the running step's container is killed at once) or
  * status=deleted (all_runs: every run of the name; workspace: also remove the files).
  * A transition REANA does not allow answers 409: start only from created (or, with
- * restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+ * restart or FROM/TARGET, from finished or failed, not stopped, as REANA); stop only from queued,
  * pending or running; delete from anything but queued, pending and running.
  * A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
  * sharing the restarted run's workspace; a start answers workflow_name NAME and
