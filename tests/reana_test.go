@@ -41,8 +41,10 @@ const reanaQuota = 8 << 20
 
 var (
 	reanaOnce sync.Once
-	reanaIn   *instance
-	reanaErr  error
+	// reanaOrigin is the HTTPS upstream of the network steps.
+	reanaOrigin *tlsOrigin
+	reanaIn     *instance
+	reanaErr    error
 )
 
 // reanaInstance is an instance of its own (its own database), with a disk quota.
@@ -55,8 +57,18 @@ func reanaInstance(t *testing.T) *instance {
 				return
 			}
 		}
+		// An HTTPS upstream signed by a CA of its own, trusted through
+		// REEHUB_UPSTREAM_CA_FILE: a network step's proxy must trust it too.
+		dir, err := os.MkdirTemp("", "reehub-reana-origin-")
+		if err != nil {
+			reanaErr = err
+			return
+		}
+		if reanaOrigin, reanaErr = startTLSOrigin(dir); reanaErr != nil {
+			return
+		}
 		reanaIn, reanaErr = startInstance(instanceOpts{name: "reana", database: db,
-			extraEnv: []string{fmt.Sprintf("REEHUB_REANA_QUOTA_BYTES=%d", reanaQuota)}})
+			extraEnv: []string{fmt.Sprintf("REEHUB_REANA_QUOTA_BYTES=%d", reanaQuota), "REEHUB_UPSTREAM_CA_FILE=" + reanaOrigin.caFile}})
 	})
 	require.NoError(t, reanaErr)
 	return reanaIn
@@ -71,17 +83,13 @@ type rclient struct {
 }
 
 func newRClient(t *testing.T, in *instance, token string) *rclient {
-	var base http.RoundTripper = http.DefaultTransport
-	if r := reanaServerRouter(t); r != nil {
-		base = &reanaTransport{base: base, router: r}
-	}
+	base := &reanaTransport{base: http.DefaultTransport, router: reanaServerRouter(t)}
 	return &rclient{t: t, base: in.url, token: token, hc: &http.Client{Transport: &validatingTransport{base: base, router: specRouter(t)}}}
 }
 
 // reanaServerJSON is where reana-commons' reana_server.json is read from: the
-// file REEHUB_REANA_SERVER_JSON names, else testdata/reana_server-0.9.4.json.
-// It is not part of this repository (reana-commons' own file): get it with
-// `git -C reana-commons show 0.9.11:reana_commons/openapi_specifications/reana_server.json`.
+// file REEHUB_REANA_SERVER_JSON names, else testdata/reana_server-0.9.4.json
+// (reana-commons 0.9.11's file, committed; testdata/README.md names its commit).
 func reanaServerJSON() string {
 	if p := os.Getenv("REEHUB_REANA_SERVER_JSON"); p != "" {
 		return p
@@ -97,13 +105,11 @@ var (
 
 // reanaServerRouter routes to the operations of reana-commons' reana_server.json
 // (0.9.4, in reana-commons 0.9.11), the document reana-client's bravado
-// validates every response against; nil (logged) when the file is absent.
+// validates every response against.
 func reanaServerRouter(t *testing.T) routers.Router {
 	t.Helper()
-	if _, err := os.Stat(reanaServerJSON()); err != nil {
-		t.Logf("responses are not checked against reana_server.json: %v (see reanaServerJSON)", err)
-		return nil
-	}
+	_, err := os.Stat(reanaServerJSON())
+	require.NoError(t, err, "reana_server.json (see reanaServerJSON)")
 	reanaDocOnce.Do(func() {
 		raw, err := os.ReadFile(reanaServerJSON())
 		if err != nil {
@@ -766,18 +772,15 @@ func TestReanaKillDuringStep(t *testing.T) {
 
 // roCrateContext reads the RO-Crate 1.1 JSON-LD context's terms from the file
 // REEHUB_ROCRATE_CONTEXT names, else testdata/ro-crate-1.1-context.jsonld
-// (ResearchObject/ro-crate docs/_specification/1.1/context.jsonld; not part
-// of this repository); nil (logged) when absent.
+// (ResearchObject/ro-crate docs/_specification/1.1/context.jsonld, committed;
+// testdata/README.md names its commit).
 func roCrateContext(t *testing.T) map[string]any {
 	p := os.Getenv("REEHUB_ROCRATE_CONTEXT")
 	if p == "" {
 		p = "testdata/ro-crate-1.1-context.jsonld"
 	}
 	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Logf("the crate's terms are not checked against the RO-Crate 1.1 context: %v", err)
-		return nil
-	}
+	require.NoError(t, err, "the RO-Crate 1.1 context")
 	var doc struct {
 		Context map[string]any `json:"@context"`
 	}
@@ -941,7 +944,7 @@ func TestReanaNetworkStep(t *testing.T) {
 		_, _ = io.WriteString(w, "payload of "+r.URL.Path+"\n")
 	}))
 	get := `python3 -c "import sys, urllib.request; open(sys.argv[2], 'wb').write(urllib.request.urlopen(sys.argv[1], timeout=10).read())" `
-	download := step("download", "python_3_11", get+upstream.URL+"/data.txt data.txt")
+	download := step("download", "python_3_11", get+upstream.URL+"/data.txt data.txt", get+reanaOrigin.URL+"/hello.txt hello.txt")
 	download["network"] = true
 	wf := c.create("net", serialSpec(map[string]any{}, nil, []string{"data.txt"}, download))
 	c.start(wf, nil, nil)
@@ -949,11 +952,13 @@ func TestReanaNetworkStep(t *testing.T) {
 	require.Equal(t, "finished", st.Status, st.Logs)
 	_, body := c.do("GET", "/api/workflows/"+wf+"/workspace/data.txt", nil, "", nil)
 	require.Equal(t, "payload of /data.txt\n", string(body))
+	_, body = c.do("GET", "/api/workflows/"+wf+"/workspace/hello.txt", nil, "", nil)
+	require.Equal(t, originBody, string(body), "an HTTPS upstream the proxy trusts through REEHUB_UPSTREAM_CA_FILE")
 	resp, idx := c.do("GET", "/api/workflows/"+wf+"/workspace/.reehub/network/download/index.json", nil, "", nil)
 	require.Equal(t, 200, resp.StatusCode, string(idx))
 	require.Contains(t, string(idx), "/data.txt")
 	wlog, _ := c.logs(wf)
-	require.Contains(t, wlog, "1 recorded")
+	require.Contains(t, wlog, "2 recorded")
 
 	upstream.Close()
 	c.upload(wf, "data.txt", []byte("overwritten\n"))
@@ -963,7 +968,7 @@ func TestReanaNetworkStep(t *testing.T) {
 	_, body = c.do("GET", "/api/workflows/"+re+"/workspace/data.txt", nil, "", nil)
 	require.Equal(t, "payload of /data.txt\n", string(body), "replayed from the recording with the upstream gone")
 	wlog, _ = c.logs(re)
-	require.Contains(t, wlog, "1 replayed")
+	require.Contains(t, wlog, "2 replayed")
 
 	offline := c.create("offline", serialSpec(map[string]any{}, nil, nil, step("try", "python_3_11", get+"http://1.1.1.1/ x.txt")))
 	c.start(offline, nil, nil)

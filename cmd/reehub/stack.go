@@ -126,7 +126,7 @@ func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *
 		return err
 	}
 	s.workflows, err = workflow.New(s.store, s.engine, s.blobs, rt, reana.NewResolver(rt, s.catalog, s.ree, aliases), box, log, workflow.Config{
-		DataDir: cfg.DataDir, QuotaBytes: cfg.ReanaQuota,
+		DataDir: cfg.DataDir, QuotaBytes: cfg.ReanaQuota, UpstreamRoots: roots,
 	})
 	if err != nil {
 		return fmt.Errorf("wire services: %w", err)
