@@ -3,6 +3,7 @@ package tests
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -977,4 +978,73 @@ func TestReanaNetworkStep(t *testing.T) {
 	out, err := exec.Command("podman", "--url", "unix:///run/podman/podman.sock", "network", "ls", "-q", "--filter", "name=reehub-wf-").CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Empty(t, strings.TrimSpace(string(out)), "no step network is left")
+}
+
+// mkImagePy writes a one-layer OCI archive (hello.txt) to argv[1], as a
+// step that assembles an image would.
+const mkImagePy = `import hashlib, io, json, sys, tarfile
+def digest(b): return "sha256:" + hashlib.sha256(b).hexdigest()
+def add(t, name, b):
+    ti = tarfile.TarInfo(name); ti.size = len(b); t.addfile(ti, io.BytesIO(b))
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w") as t:
+    add(t, "hello.txt", b"built by a workflow step\n")
+layer = buf.getvalue()
+cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {}, "rootfs": {"type": "layers", "diff_ids": [digest(layer)]}}).encode()
+man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest(cfg), "size": len(cfg)},
+    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": digest(layer), "size": len(layer)}]}).encode()
+idx = json.dumps({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest(man), "size": len(man)}]}).encode()
+with tarfile.open(sys.argv[1], "w") as t:
+    add(t, "oci-layout", b'{"imageLayoutVersion":"1.0.0"}')
+    add(t, "index.json", idx)
+    for b in (layer, cfg, man):
+        add(t, "blobs/sha256/" + hashlib.sha256(b).hexdigest(), b)
+`
+
+// TestReanaStepImage: an image archive a step writes and marks with the step
+// key images is registered in the image registry once the step succeeds:
+// an implicit docker-image of the workflow's owner with the step's
+// provenance and an SBOM, served at /v1 and /v2/.
+func TestReanaStepImage(t *testing.T) {
+	ctx := context.Background()
+	in := reanaInstance(t)
+	c := reanaUser(t, in, "img@example.org")
+	build := step("build", "python_3_11", "python3 code/mkimage.py out/image.tar")
+	build["images"] = []string{"out/image.tar"}
+	spec := serialSpec(map[string]any{}, []string{"code/mkimage.py"}, []string{"out/image.tar"}, step("prepare", "python_3_11", "mkdir -p out"), build)
+	wf := c.create("imgstep", spec)
+	c.upload(wf, "code/mkimage.py", []byte(mkImagePy))
+	c.start(wf, nil, nil)
+	st := c.waitStatus(wf, "finished", "failed")
+	require.Equal(t, "finished", st.Status, st.Logs)
+	wlog, _ := c.logs(wf)
+	require.Contains(t, wlog, "registered image out/image.tar as registry-")
+
+	v := newClient(t, in, bearer(c.token))
+	list, err := v.ViceImageListWithResponse(ctx, &client.ViceImageListParams{Q: ptrTo("imgstep")})
+	require.NoError(t, err)
+	require.Equal(t, 200, list.StatusCode(), string(list.Body))
+	require.Len(t, *list.JSON200, 1)
+	im := (*list.JSON200)[0]
+	require.Equal(t, "imgstep.1 build: out/image.tar", *im.Title)
+	require.Equal(t, client.ViceImageImagetypeImplicit, *im.Imagetype)
+	require.True(t, *im.Imported)
+	prov := (*im.Specifics)["provenance"].(map[string]any)
+	require.Equal(t, "build", prov["step"])
+	require.Equal(t, "imgstep.1", prov["workflow"])
+	require.Equal(t, []any{"python3 code/mkimage.py out/image.tar"}, prov["commands"])
+	require.Regexp(t, `^sha256:[0-9a-f]{64}$`, prov["image_id"])
+	require.Contains(t, prov["input_digests"], "code/mkimage.py")
+	require.Regexp(t, `^sha256:`, prov["base_images"].(map[string]any)["python_3_11"])
+	sb, err := v.ViceImageSbomWithResponse(ctx, *im.Id)
+	require.NoError(t, err)
+	require.Equal(t, 200, sb.StatusCode(), string(sb.Body))
+	mreq, _ := http.NewRequest("GET", in.url+"/v2/"+*im.Id+"/manifests/latest", nil)
+	mreq.Header.Set("Authorization", "Bearer "+c.token)
+	mreq.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json")
+	mresp, err := http.DefaultClient.Do(mreq)
+	require.NoError(t, err)
+	mresp.Body.Close()
+	require.Equal(t, 200, mresp.StatusCode, "published at /v2/")
 }

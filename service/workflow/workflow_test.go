@@ -282,6 +282,12 @@ func freshDB(t *testing.T, dialect, dir string) store.Config {
 
 func newEnv(t *testing.T, dialect string, quota int64) *env {
 	t.Helper()
+	return newEnvWith(t, dialect, quota, nil)
+}
+
+// newEnvWith is newEnv with the service's Config changed by tune.
+func newEnvWith(t *testing.T, dialect string, quota int64, tune func(*workflow.Config)) *env {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	st, err := store.Open(ctx, freshDB(t, dialect, dir))
@@ -296,7 +302,11 @@ func newEnv(t *testing.T, dialect string, quota int64) *env {
 	box, err := reana.LoadSecretBox(dir)
 	require.NoError(t, err)
 	rt := newFakeRuntime(script)
-	svc, err := workflow.New(st, eng, blobs, rt, reana.NewResolver(images{}, nil, nil, nil), box, log, workflow.Config{DataDir: dir, QuotaBytes: quota})
+	cfg := workflow.Config{DataDir: dir, QuotaBytes: quota}
+	if tune != nil {
+		tune(&cfg)
+	}
+	svc, err := workflow.New(st, eng, blobs, rt, reana.NewResolver(images{}, nil, nil, nil), box, log, cfg)
 	require.NoError(t, err)
 	require.NoError(t, eng.Start(ctx))
 	t.Cleanup(func() {
