@@ -28,6 +28,9 @@ type Image struct {
 	Labels map[string]string
 	// Created is the image's creation time.
 	Created time.Time
+	// Containers counts the containers (running or not) that use it, as
+	// ListImages reports it (0 from InspectImage).
+	Containers int
 }
 
 // ArchiveFormat is the format of an image archive.
@@ -96,8 +99,9 @@ func (r *Runtime) ListImages(ctx context.Context, labels map[string]string) ([]I
 			Digest:  s.Digest,
 			Names:   names,
 			Size:    s.Size,
-			Labels:  s.Labels,
-			Created: time.Unix(s.Created, 0),
+			Labels:     s.Labels,
+			Created:    time.Unix(s.Created, 0),
+			Containers: s.Containers,
 		})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
@@ -177,6 +181,26 @@ func splitName(name string) (string, string) {
 		return name[:i], name[i+1:]
 	}
 	return name, "latest"
+}
+
+// RemoveUnusedImage removes the name ref (the image itself once no other
+// name holds it), unless a container uses the image: that is a
+// fault.ErrConflict error, and nothing is removed. A missing image is not an
+// error.
+func (r *Runtime) RemoveUnusedImage(ctx context.Context, ref string) error {
+	c, cancel := r.callCtx(ctx)
+	defer cancel()
+	_, errs := images.Remove(c, []string{ref}, new(images.RemoveOptions).WithIgnore(true))
+	for _, err := range errs {
+		switch {
+		case httpCode(err) == http.StatusNotFound:
+		case httpCode(err) == http.StatusConflict || strings.Contains(err.Error(), "in use"):
+			return fault.Conflictf("image %s is in use by a container", ref)
+		default:
+			return r.wrap("remove image "+shortID(ref), err)
+		}
+	}
+	return nil
 }
 
 // RemoveImage removes the image ref, and the containers using it. A missing
