@@ -95,10 +95,10 @@ func (r *Runtime) ListImages(ctx context.Context, labels map[string]string) ([]I
 			names = s.Names
 		}
 		out = append(out, Image{
-			ID:      strings.TrimPrefix(s.ID, "sha256:"),
-			Digest:  s.Digest,
-			Names:   names,
-			Size:    s.Size,
+			ID:         strings.TrimPrefix(s.ID, "sha256:"),
+			Digest:     s.Digest,
+			Names:      names,
+			Size:       s.Size,
 			Labels:     s.Labels,
 			Created:    time.Unix(s.Created, 0),
 			Containers: s.Containers,
