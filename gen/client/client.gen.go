@@ -4645,8 +4645,10 @@ type ClientInterface interface {
 	// from the process's output. Steps are offline unless a step sets reehub's key
 	// `network: true`: its containers then reach the network only through the recording proxy,
 	// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
-	// when that recording is there. The new workflow is NAME.N, N one more than the caller's
-	// last run of NAME.
+	// when that recording is there. A step's reehub key `images` lists workspace paths of
+	// image archives (docker-archive or OCI archive) it writes: once the step has succeeded,
+	// each is registered in the image registry (/v1/images) with the step's provenance.
+	// The new workflow is NAME.N, N one more than the caller's last run of NAME.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4668,8 +4670,10 @@ type ClientInterface interface {
 	// from the process's output. Steps are offline unless a step sets reehub's key
 	// `network: true`: its containers then reach the network only through the recording proxy,
 	// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
-	// when that recording is there. The new workflow is NAME.N, N one more than the caller's
-	// last run of NAME.
+	// when that recording is there. A step's reehub key `images` lists workspace paths of
+	// image archives (docker-archive or OCI archive) it writes: once the step has succeeded,
+	// each is registered in the image registry (/v1/images) with the step's provenance.
+	// The new workflow is NAME.N, N one more than the caller's last run of NAME.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -7135,8 +7139,10 @@ func (c *Client) ReanaWorkflowList(ctx context.Context, params *ReanaWorkflowLis
 // from the process's output. Steps are offline unless a step sets reehub's key
 // `network: true`: its containers then reach the network only through the recording proxy,
 // which records the downloads into the workspace (.reehub/network/<step>/) and replays them
-// when that recording is there. The new workflow is NAME.N, N one more than the caller's
-// last run of NAME.
+// when that recording is there. A step's reehub key `images` lists workspace paths of
+// image archives (docker-archive or OCI archive) it writes: once the step has succeeded,
+// each is registered in the image registry (/v1/images) with the step's provenance.
+// The new workflow is NAME.N, N one more than the caller's last run of NAME.
 //
 // Takes any type of body and a specified content type.
 //
@@ -7168,8 +7174,10 @@ func (c *Client) ReanaWorkflowCreateWithBody(ctx context.Context, params *ReanaW
 // from the process's output. Steps are offline unless a step sets reehub's key
 // `network: true`: its containers then reach the network only through the recording proxy,
 // which records the downloads into the workspace (.reehub/network/<step>/) and replays them
-// when that recording is there. The new workflow is NAME.N, N one more than the caller's
-// last run of NAME.
+// when that recording is there. A step's reehub key `images` lists workspace paths of
+// image archives (docker-archive or OCI archive) it writes: once the step has succeeded,
+// each is registered in the image registry (/v1/images) with the step's provenance.
+// The new workflow is NAME.N, N one more than the caller's last run of NAME.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -17247,8 +17255,10 @@ type ClientWithResponsesInterface interface {
 	// from the process's output. Steps are offline unless a step sets reehub's key
 	// `network: true`: its containers then reach the network only through the recording proxy,
 	// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
-	// when that recording is there. The new workflow is NAME.N, N one more than the caller's
-	// last run of NAME.
+	// when that recording is there. A step's reehub key `images` lists workspace paths of
+	// image archives (docker-archive or OCI archive) it writes: once the step has succeeded,
+	// each is registered in the image registry (/v1/images) with the step's provenance.
+	// The new workflow is NAME.N, N one more than the caller's last run of NAME.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17270,8 +17280,10 @@ type ClientWithResponsesInterface interface {
 	// from the process's output. Steps are offline unless a step sets reehub's key
 	// `network: true`: its containers then reach the network only through the recording proxy,
 	// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
-	// when that recording is there. The new workflow is NAME.N, N one more than the caller's
-	// last run of NAME.
+	// when that recording is there. A step's reehub key `images` lists workspace paths of
+	// image archives (docker-archive or OCI archive) it writes: once the step has succeeded,
+	// each is registered in the image registry (/v1/images) with the step's provenance.
+	// The new workflow is NAME.N, N one more than the caller's last run of NAME.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -32896,8 +32908,10 @@ func (c *ClientWithResponses) ReanaWorkflowListWithResponse(ctx context.Context,
 // from the process's output. Steps are offline unless a step sets reehub's key
 // `network: true`: its containers then reach the network only through the recording proxy,
 // which records the downloads into the workspace (.reehub/network/<step>/) and replays them
-// when that recording is there. The new workflow is NAME.N, N one more than the caller's
-// last run of NAME.
+// when that recording is there. A step's reehub key `images` lists workspace paths of
+// image archives (docker-archive or OCI archive) it writes: once the step has succeeded,
+// each is registered in the image registry (/v1/images) with the step's provenance.
+// The new workflow is NAME.N, N one more than the caller's last run of NAME.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -32925,8 +32939,10 @@ func (c *ClientWithResponses) ReanaWorkflowCreateWithBodyWithResponse(ctx contex
 // from the process's output. Steps are offline unless a step sets reehub's key
 // `network: true`: its containers then reach the network only through the recording proxy,
 // which records the downloads into the workspace (.reehub/network/<step>/) and replays them
-// when that recording is there. The new workflow is NAME.N, N one more than the caller's
-// last run of NAME.
+// when that recording is there. A step's reehub key `images` lists workspace paths of
+// image archives (docker-archive or OCI archive) it writes: once the step has succeeded,
+// each is registered in the image registry (/v1/images) with the step's provenance.
+// The new workflow is NAME.N, N one more than the caller's last run of NAME.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -895,8 +895,10 @@ export const reanaWorkflowList = <ThrowOnError extends boolean = false>(options?
  * from the process's output. Steps are offline unless a step sets reehub's key
  * `network: true`: its containers then reach the network only through the recording proxy,
  * which records the downloads into the workspace (.reehub/network/<step>/) and replays them
- * when that recording is there. The new workflow is NAME.N, N one more than the caller's
- * last run of NAME.
+ * when that recording is there. A step's reehub key `images` lists workspace paths of
+ * image archives (docker-archive or OCI archive) it writes: once the step has succeeded,
+ * each is registered in the image registry (/v1/images) with the step's provenance.
+ * The new workflow is NAME.N, N one more than the caller's last run of NAME.
  *
  */
 export const reanaWorkflowCreate = <ThrowOnError extends boolean = false>(options?: Options<ReanaWorkflowCreateData, ThrowOnError>): RequestResult<ReanaWorkflowCreateResponses, ReanaWorkflowCreateErrors, ThrowOnError> => (options?.client ?? client).post<ReanaWorkflowCreateResponses, ReanaWorkflowCreateErrors, ThrowOnError>({
