@@ -85,6 +85,12 @@ func (r *Runtime) ListImages(ctx context.Context, labels map[string]string) ([]I
 	c, cancel := r.callCtx(ctx)
 	defer cancel()
 	list, err := images.List(c, opts)
+	// Podman 4.3 fails the whole list when an image is removed while it
+	// lists ("image not known"): another client's removal, so list again.
+	for try := 0; err != nil && try < 3 && strings.Contains(err.Error(), "image not known") && c.Err() == nil; try++ {
+		time.Sleep(100 * time.Millisecond)
+		list, err = images.List(c, opts)
+	}
 	if err != nil {
 		return nil, r.wrap("list images", err)
 	}
