@@ -81,6 +81,12 @@ func setup() (func(*testing.M) int, error) {
 	return func(m *testing.M) int {
 		code := m.Run()
 		suite.main.stop()
+		if reanaIn != nil { // the REANA tests' own instance, started once
+			reanaIn.stop()
+		}
+		if reanaOrigin != nil {
+			reanaOrigin.Close()
+		}
 		suite.issuer.Close()
 		suite.tlsOrigin.Close()
 		if code == 0 {

@@ -580,3 +580,36 @@ func TestRegistryInputs(t *testing.T) {
 	resp.Body.Close()
 	require.Empty(t, resp.Header.Get("Access-Control-Allow-Origin"))
 }
+
+// TestRegistryReleasesLoadedImages: a docker-image in the local Podman
+// (loaded at upload, or loaded back for FROM registry-<id>, a workflow
+// environment or a deployment) is a cache of the registry's record: garbage
+// collection releases it once idle (its name only, when another holds the
+// image, as the catalogue's debian_bookworm does here: the image stays for
+// their containers); the record (/v2/) stays.
+func TestRegistryReleasesLoadedImages(t *testing.T) {
+	in, err := startInstance(instanceOpts{name: "vice-gc-" + randomHex(3), database: freshDBOrEmpty(t)})
+	require.NoError(t, err)
+	defer in.stop()
+	pw := "pw-" + randomHex(8)
+	resp, err := admin(t, in).AccountCreateUserWithResponse(context.Background(), client.AccountCreateUserJSONRequestBody{Name: "gcuser", Password: &pw})
+	require.NoError(t, err)
+	require.Equal(t, 201, resp.StatusCode(), string(resp.Body))
+	c := newClient(t, in, basic("gcuser", pw))
+	id := uploadDockerImage(t, c, "bookworm", bookwormArchive(t, t.TempDir()))
+	ref := "localhost/registry-" + id + ":latest"
+	pm := func(args ...string) error {
+		return exec.Command("podman", append([]string{"--url", "unix:///run/podman/podman.sock"}, args...)...).Run()
+	}
+	require.NoError(t, pm("image", "exists", ref), "loaded at upload")
+	rep := runGC(t, in, "--gc-grace", "0")
+	require.GreaterOrEqual(t, rep.ImagesRemoved, 1)
+	require.Error(t, pm("image", "exists", ref), "released once idle")
+	require.NoError(t, pm("image", "exists", "localhost/debian_bookworm:latest"), "the catalogue's image with the same ID stays")
+	mreq, _ := http.NewRequest("GET", in.url+"/v2/"+id+"/manifests/latest", nil)
+	mreq.SetBasicAuth("gcuser", pw)
+	mresp, err := http.DefaultClient.Do(mreq)
+	require.NoError(t, err)
+	mresp.Body.Close()
+	require.Equal(t, 200, mresp.StatusCode, "the record stays in the blob store")
+}

@@ -75,6 +75,7 @@ func extractRPM(ctx context.Context, u *unpacker, f *os.File, it Item, depth int
 	}
 	defer payload.Close()
 	s := u.newSink(it, depth, it.Hash.Size, "rpm payload entry")
+	links := hardLinks{sets: map[int64]*linkSet{}}
 	cr := cpio.NewReader(payload)
 	for n := 0; ; n++ {
 		if err := ctx.Err(); err != nil {
@@ -85,7 +86,7 @@ func extractRPM(ctx context.Context, u *unpacker, f *os.File, it Item, depth int
 		}
 		h, err := cr.Next()
 		if errors.Is(err, io.EOF) {
-			return nil
+			return links.finish(ctx, s)
 		}
 		if err != nil {
 			return fault.Invalidf("%s has a corrupt or truncated rpm payload (%v)", it.Path, err)
@@ -93,18 +94,103 @@ func extractRPM(ctx context.Context, u *unpacker, f *os.File, it Item, depth int
 		// rpmbuild writes "./usr/bin/x"; rpmpack (nfpm, goreleaser)
 		// writes "/usr/bin/x": both are relative to the install root.
 		name := strings.TrimPrefix(h.Name, "/")
+		for strings.HasPrefix(name, "./") {
+			name = name[2:]
+		}
 		mode := cpioMode(h.Mode)
+		size := h.Size
+		open := func() (io.ReadCloser, error) {
+			return io.NopCloser(&exactReader{r: cr, left: size, name: name}), nil
+		}
+		if mode.Type() == 0 && h.Links > 1 {
+			if err := links.add(ctx, s, it.Path, h.Inode, name, mode, size, open); err != nil {
+				return err
+			}
+			continue
+		}
 		link := ""
 		if mode.Type() == fs.ModeSymlink {
 			link = h.Linkname
 		}
-		size := h.Size
-		if err := s.entry(ctx, name, mode, link, false, func() (io.ReadCloser, error) {
-			return io.NopCloser(&exactReader{r: cr, left: size, name: name}), nil
-		}); err != nil {
+		if err := s.entry(ctx, name, mode, link, false, open); err != nil {
 			return err
 		}
 	}
+}
+
+// hardLinks collects the hard links of a cpio payload. A regular file with
+// more than one link is one name of an inode; as rpmbuild (and GNU cpio's
+// newc) writes them, the inode's content travels with one of its names, the
+// last, and the others have size 0. The name that carries the content
+// becomes the file, every other name a KindHardlink to it (recorded, never
+// created, as a tar's hard links), as FOSSology's ununpack keeps them links;
+// an inode whose every name is empty is an empty file under its first name.
+type hardLinks struct {
+	sets  map[int64]*linkSet
+	order []int64
+}
+
+type linkSet struct {
+	file    string   // the name that holds the content, once seen
+	pending []string // names seen before it
+	mode    fs.FileMode
+}
+
+func (l *hardLinks) add(ctx context.Context, s *entrySink, archivePath string, inode int64, name string, mode fs.FileMode, size int64, open func() (io.ReadCloser, error)) error {
+	set := l.sets[inode]
+	if set == nil {
+		set = &linkSet{mode: mode}
+		l.sets[inode] = set
+		l.order = append(l.order, inode)
+	}
+	switch {
+	case set.file == "" && size == 0:
+		set.pending = append(set.pending, name)
+		return nil
+	case set.file == "":
+		if err := s.entry(ctx, name, mode, "", false, open); err != nil {
+			return err
+		}
+		set.file = name
+		return set.linkPending(ctx, s)
+	case size != 0:
+		return fault.Invalidf("%s has a corrupt rpm payload: %q carries the content of inode %d again (it is a hard link to %q)", archivePath, name, inode, set.file)
+	}
+	return s.entry(ctx, name, mode, set.file, true, nil)
+}
+
+// linkPending records the names seen before the content as links to it.
+func (set *linkSet) linkPending(ctx context.Context, s *entrySink) error {
+	for _, p := range set.pending {
+		if err := s.entry(ctx, p, set.mode, set.file, true, nil); err != nil {
+			return err
+		}
+	}
+	set.pending = nil
+	return nil
+}
+
+// finish writes the inodes whose every name was empty: the first name is an
+// empty file, the others links to it.
+func (l *hardLinks) finish(ctx context.Context, s *entrySink) error {
+	for _, ino := range l.order {
+		set := l.sets[ino]
+		if set.file != "" || len(set.pending) == 0 {
+			continue
+		}
+		first := set.pending[0]
+		set.pending = set.pending[1:]
+		if err := s.entry(ctx, first, set.mode, "", false, func() (io.ReadCloser, error) {
+			return io.NopCloser(strings.NewReader("")), nil
+		}); err != nil {
+			return err
+		}
+		set.file = first
+		if err := set.linkPending(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // cpioMode turns a cpio mode into an fs.FileMode with the type bits the

@@ -2,10 +2,13 @@ package unpack_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/cavaliergopher/cpio"
+	"github.com/cavaliergopher/rpm"
 	"github.com/google/rpmpack"
 	"github.com/stretchr/testify/require"
 
@@ -116,4 +119,92 @@ func TestHostileRPM(t *testing.T) {
 			require.Empty(t, left, "nothing is left behind")
 		})
 	}
+}
+
+// rpmWithPayload is an rpm whose lead and headers rpmpack wrote and whose
+// payload is the gzip-compressed cpio (newc) archive of entries, written as
+// rpmbuild writes hard links: every name of an inode carries its inode
+// number and link count, and only the last carries the content.
+func rpmWithPayload(t *testing.T, entries ...cpioEntry) []byte {
+	t.Helper()
+	head := rpmOf(t, "gzip", rpmpack.RPMFile{Name: "/placeholder", Body: []byte("x"), Mode: 0o644})
+	r := bytes.NewReader(head)
+	_, err := rpm.Read(r)
+	require.NoError(t, err)
+	var out bytes.Buffer
+	out.Write(head[:len(head)-r.Len()])
+	gz := gzip.NewWriter(&out)
+	cw := cpio.NewWriter(gz)
+	for _, e := range entries {
+		require.NoError(t, cw.WriteHeader(&cpio.Header{Name: e.name, Mode: cpio.FileMode(e.mode), Size: int64(len(e.body)), Inode: e.inode, Links: e.links}))
+		_, err := cw.Write([]byte(e.body))
+		require.NoError(t, err)
+	}
+	require.NoError(t, cw.Close())
+	require.NoError(t, gz.Close())
+	return out.Bytes()
+}
+
+type cpioEntry struct {
+	name  string
+	mode  uint32
+	inode int64
+	links int
+	body  string
+}
+
+// TestRPMHardLinks: the names of one inode in an rpm payload are one file
+// and hard links to it (as FOSSology's ununpack keeps them), whichever name
+// carries the content; an inode whose names are all empty is an empty file.
+func TestRPMHardLinks(t *testing.T) {
+	t.Parallel()
+	b := rpmWithPayload(t,
+		cpioEntry{name: "./usr/bin", mode: 0o40755, inode: 1, links: 2},
+		cpioEntry{name: "./usr/bin/gzip", mode: 0o100755, inode: 7, links: 3},
+		cpioEntry{name: "./usr/bin/gunzip", mode: 0o100755, inode: 7, links: 3},
+		cpioEntry{name: "./usr/bin/zcat", mode: 0o100755, inode: 7, links: 3, body: gplC},
+		cpioEntry{name: "./usr/bin/after", mode: 0o100644, inode: 9, links: 2, body: "first\n"},
+		cpioEntry{name: "./usr/bin/after2", mode: 0o100644, inode: 9, links: 2},
+		cpioEntry{name: "./usr/share/empty-a", mode: 0o100644, inode: 11, links: 2},
+		cpioEntry{name: "./usr/share/empty-b", mode: 0o100644, inode: 11, links: 2},
+		cpioEntry{name: "./usr/share/single", mode: 0o100644, inode: 12, links: 1, body: "one\n"},
+	)
+	tree, _, err := run(t, write(t, "links.rpm", b), "links.rpm", unpack.Limits{})
+	require.NoError(t, err)
+	items := byPath(tree)
+	base := "links.rpm/usr/bin/"
+	zcat := items[base+"zcat"]
+	require.Equal(t, unpack.KindFile, zcat.Kind, "the name with the content is the file: %v", items)
+	got, err := os.ReadFile(tree.FilePath(zcat))
+	require.NoError(t, err)
+	require.Equal(t, gplC, string(got))
+	for _, n := range []string{"gzip", "gunzip"} {
+		require.Equal(t, unpack.KindHardlink, items[base+n].Kind, n)
+		require.Equal(t, "usr/bin/zcat", items[base+n].LinkTarget, n)
+	}
+	require.Equal(t, unpack.KindFile, items[base+"after"].Kind)
+	require.Equal(t, unpack.KindHardlink, items[base+"after2"].Kind)
+	require.Equal(t, "usr/bin/after", items[base+"after2"].LinkTarget)
+	ea := items["links.rpm/usr/share/empty-a"]
+	require.Equal(t, unpack.KindFile, ea.Kind)
+	require.Zero(t, ea.Hash.Size)
+	require.Equal(t, unpack.KindHardlink, items["links.rpm/usr/share/empty-b"].Kind)
+	require.Equal(t, "usr/share/empty-a", items["links.rpm/usr/share/empty-b"].LinkTarget)
+	require.Equal(t, unpack.KindFile, items["links.rpm/usr/share/single"].Kind)
+	var files int
+	for _, it := range tree.Files() {
+		if strings.HasPrefix(it.Path, "links.rpm/") {
+			files++
+		}
+	}
+	require.Equal(t, 4, files, "zcat, after, empty-a, single: the links are no second copy")
+
+	// A second content for an inode is a corrupt payload.
+	bad := rpmWithPayload(t,
+		cpioEntry{name: "./a", mode: 0o100644, inode: 3, links: 2, body: "a\n"},
+		cpioEntry{name: "./b", mode: 0o100644, inode: 3, links: 2, body: "b\n"},
+	)
+	_, _, err = run(t, write(t, "bad.rpm", bad), "bad.rpm", unpack.Limits{})
+	require.ErrorIs(t, err, fault.ErrInvalid)
+	require.ErrorContains(t, err, "again")
 }

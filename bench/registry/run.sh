@@ -24,7 +24,7 @@ cleanup() {
 	podman rm -f reehub-bench-run >/dev/null 2>&1 || true
 	podman ps -aq --filter label=reehub.registry.deployment | xargs -r podman rm -f >/dev/null 2>&1 || true
 	podman rmi -f "127.0.0.1:$port/${imgid:-none}:latest" >/dev/null 2>&1 || true
-	rm -rf "$work"
+	rm -rf "$work" "${runroot:-}"
 }
 trap cleanup EXIT
 
@@ -61,7 +61,9 @@ podman save --format docker-archive -o "$work/bookworm.tar" localhost/debian_boo
 imgid=$(newimage bench-bookworm docker-image)
 curl -fsS "${auth[@]}" -F "upfile=@$work/bookworm.tar" "$url/v1/image/$imgid/file" >/dev/null
 store="$work/podman-store"
-pull() { podman --root "$store/root" --runroot "$store/run" "$@"; }
+# Podman refuses a runroot longer than 50 characters: keep it short, under /tmp.
+runroot="$(mktemp -d /tmp/rbr.XXXXXX)"
+pull() { podman --root "$store/root" --runroot "$runroot" "$@"; }
 t0=$(now); pull pull -q --tls-verify=false --creds "admin:$pw" "127.0.0.1:$port/$imgid:latest" >/dev/null; t1=$(now); pt=$(secs "$t0" "$t1")
 pull rmi -a -f >/dev/null
 t0=$(now); pull load -q -i "$work/bookworm.tar" >/dev/null; t1=$(now); lt=$(secs "$t0" "$t1")

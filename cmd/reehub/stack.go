@@ -131,7 +131,12 @@ func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *
 		return err
 	}
 	s.workflows, err = workflow.New(s.store, s.engine, s.blobs, rt, reana.NewResolver(rt, s.catalog, s.ree, aliases), box, log, workflow.Config{
-		DataDir: cfg.DataDir, QuotaBytes: cfg.ReanaQuota,
+		DataDir: cfg.DataDir, QuotaBytes: cfg.ReanaQuota, UpstreamRoots: roots, Version: version,
+		RegisterImage: func(ctx context.Context, im workflow.StepImage) (string, error) {
+			return s.registry.RegisterArchive(ctx, registry.ProducedArchive{
+				Key: im.Key, OwnerID: im.OwnerID, ProcessID: im.JobID, Title: im.Title, Path: im.File, Provenance: im.Provenance,
+			})
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("wire services: %w", err)

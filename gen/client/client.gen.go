@@ -1638,7 +1638,7 @@ type ReanaStartBody struct {
 	// ReanaSpecification With restart, the specification of the new run (reana-client restart -f); its environments are resolved anew.
 	ReanaSpecification *map[string]interface{} `json:"reana_specification,omitempty"`
 
-	// Restart Start again a finished, failed or stopped run as a new run NAME.N.M in its workspace.
+	// Restart Start again a finished or failed run (as REANA, not a stopped one) as a new run NAME.N.M in its workspace.
 	Restart *bool `json:"restart,omitempty"`
 }
 
@@ -4645,8 +4645,10 @@ type ClientInterface interface {
 	// from the process's output. Steps are offline unless a step sets reehub's key
 	// `network: true`: its containers then reach the network only through the recording proxy,
 	// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
-	// when that recording is there. The new workflow is NAME.N, N one more than the caller's
-	// last run of NAME.
+	// when that recording is there. A step's reehub key `images` lists workspace paths of
+	// image archives (docker-archive or OCI archive) it writes: once the step has succeeded,
+	// each is registered in the image registry (/v1/images) with the step's provenance.
+	// The new workflow is NAME.N, N one more than the caller's last run of NAME.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4668,8 +4670,10 @@ type ClientInterface interface {
 	// from the process's output. Steps are offline unless a step sets reehub's key
 	// `network: true`: its containers then reach the network only through the recording proxy,
 	// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
-	// when that recording is there. The new workflow is NAME.N, N one more than the caller's
-	// last run of NAME.
+	// when that recording is there. A step's reehub key `images` lists workspace paths of
+	// image archives (docker-archive or OCI archive) it writes: once the step has succeeded,
+	// each is registered in the image registry (/v1/images) with the step's provenance.
+	// The new workflow is NAME.N, N one more than the caller's last run of NAME.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4803,7 +4807,7 @@ type ClientInterface interface {
 	// status=stop (force_stop: the running step's container is killed at once) or
 	// status=deleted (all_runs: every run of the name; workspace: also remove the files).
 	// A transition REANA does not allow answers 409: start only from created (or, with
-	// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+	// restart or FROM/TARGET, from finished or failed, not stopped, as REANA); stop only from queued,
 	// pending or running; delete from anything but queued, pending and running.
 	// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
 	// sharing the restarted run's workspace; a start answers workflow_name NAME and
@@ -4820,7 +4824,7 @@ type ClientInterface interface {
 	// status=stop (force_stop: the running step's container is killed at once) or
 	// status=deleted (all_runs: every run of the name; workspace: also remove the files).
 	// A transition REANA does not allow answers 409: start only from created (or, with
-	// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+	// restart or FROM/TARGET, from finished or failed, not stopped, as REANA); stop only from queued,
 	// pending or running; delete from anything but queued, pending and running.
 	// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
 	// sharing the restarted run's workspace; a start answers workflow_name NAME and
@@ -7135,8 +7139,10 @@ func (c *Client) ReanaWorkflowList(ctx context.Context, params *ReanaWorkflowLis
 // from the process's output. Steps are offline unless a step sets reehub's key
 // `network: true`: its containers then reach the network only through the recording proxy,
 // which records the downloads into the workspace (.reehub/network/<step>/) and replays them
-// when that recording is there. The new workflow is NAME.N, N one more than the caller's
-// last run of NAME.
+// when that recording is there. A step's reehub key `images` lists workspace paths of
+// image archives (docker-archive or OCI archive) it writes: once the step has succeeded,
+// each is registered in the image registry (/v1/images) with the step's provenance.
+// The new workflow is NAME.N, N one more than the caller's last run of NAME.
 //
 // Takes any type of body and a specified content type.
 //
@@ -7168,8 +7174,10 @@ func (c *Client) ReanaWorkflowCreateWithBody(ctx context.Context, params *ReanaW
 // from the process's output. Steps are offline unless a step sets reehub's key
 // `network: true`: its containers then reach the network only through the recording proxy,
 // which records the downloads into the workspace (.reehub/network/<step>/) and replays them
-// when that recording is there. The new workflow is NAME.N, N one more than the caller's
-// last run of NAME.
+// when that recording is there. A step's reehub key `images` lists workspace paths of
+// image archives (docker-archive or OCI archive) it writes: once the step has succeeded,
+// each is registered in the image registry (/v1/images) with the step's provenance.
+// The new workflow is NAME.N, N one more than the caller's last run of NAME.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7423,7 +7431,7 @@ func (c *Client) ReanaWorkflowStatus(ctx context.Context, workflowIdOrName Reana
 // status=stop (force_stop: the running step's container is killed at once) or
 // status=deleted (all_runs: every run of the name; workspace: also remove the files).
 // A transition REANA does not allow answers 409: start only from created (or, with
-// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+// restart or FROM/TARGET, from finished or failed, not stopped, as REANA); stop only from queued,
 // pending or running; delete from anything but queued, pending and running.
 // A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
 // sharing the restarted run's workspace; a start answers workflow_name NAME and
@@ -7450,7 +7458,7 @@ func (c *Client) ReanaWorkflowSetStatusWithBody(ctx context.Context, workflowIdO
 // status=stop (force_stop: the running step's container is killed at once) or
 // status=deleted (all_runs: every run of the name; workspace: also remove the files).
 // A transition REANA does not allow answers 409: start only from created (or, with
-// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+// restart or FROM/TARGET, from finished or failed, not stopped, as REANA); stop only from queued,
 // pending or running; delete from anything but queued, pending and running.
 // A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
 // sharing the restarted run's workspace; a start answers workflow_name NAME and
@@ -17247,8 +17255,10 @@ type ClientWithResponsesInterface interface {
 	// from the process's output. Steps are offline unless a step sets reehub's key
 	// `network: true`: its containers then reach the network only through the recording proxy,
 	// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
-	// when that recording is there. The new workflow is NAME.N, N one more than the caller's
-	// last run of NAME.
+	// when that recording is there. A step's reehub key `images` lists workspace paths of
+	// image archives (docker-archive or OCI archive) it writes: once the step has succeeded,
+	// each is registered in the image registry (/v1/images) with the step's provenance.
+	// The new workflow is NAME.N, N one more than the caller's last run of NAME.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17270,8 +17280,10 @@ type ClientWithResponsesInterface interface {
 	// from the process's output. Steps are offline unless a step sets reehub's key
 	// `network: true`: its containers then reach the network only through the recording proxy,
 	// which records the downloads into the workspace (.reehub/network/<step>/) and replays them
-	// when that recording is there. The new workflow is NAME.N, N one more than the caller's
-	// last run of NAME.
+	// when that recording is there. A step's reehub key `images` lists workspace paths of
+	// image archives (docker-archive or OCI archive) it writes: once the step has succeeded,
+	// each is registered in the image registry (/v1/images) with the step's provenance.
+	// The new workflow is NAME.N, N one more than the caller's last run of NAME.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -17415,7 +17427,7 @@ type ClientWithResponsesInterface interface {
 	// status=stop (force_stop: the running step's container is killed at once) or
 	// status=deleted (all_runs: every run of the name; workspace: also remove the files).
 	// A transition REANA does not allow answers 409: start only from created (or, with
-	// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+	// restart or FROM/TARGET, from finished or failed, not stopped, as REANA); stop only from queued,
 	// pending or running; delete from anything but queued, pending and running.
 	// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
 	// sharing the restarted run's workspace; a start answers workflow_name NAME and
@@ -17432,7 +17444,7 @@ type ClientWithResponsesInterface interface {
 	// status=stop (force_stop: the running step's container is killed at once) or
 	// status=deleted (all_runs: every run of the name; workspace: also remove the files).
 	// A transition REANA does not allow answers 409: start only from created (or, with
-	// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+	// restart or FROM/TARGET, from finished or failed, not stopped, as REANA); stop only from queued,
 	// pending or running; delete from anything but queued, pending and running.
 	// A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
 	// sharing the restarted run's workspace; a start answers workflow_name NAME and
@@ -32896,8 +32908,10 @@ func (c *ClientWithResponses) ReanaWorkflowListWithResponse(ctx context.Context,
 // from the process's output. Steps are offline unless a step sets reehub's key
 // `network: true`: its containers then reach the network only through the recording proxy,
 // which records the downloads into the workspace (.reehub/network/<step>/) and replays them
-// when that recording is there. The new workflow is NAME.N, N one more than the caller's
-// last run of NAME.
+// when that recording is there. A step's reehub key `images` lists workspace paths of
+// image archives (docker-archive or OCI archive) it writes: once the step has succeeded,
+// each is registered in the image registry (/v1/images) with the step's provenance.
+// The new workflow is NAME.N, N one more than the caller's last run of NAME.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -32925,8 +32939,10 @@ func (c *ClientWithResponses) ReanaWorkflowCreateWithBodyWithResponse(ctx contex
 // from the process's output. Steps are offline unless a step sets reehub's key
 // `network: true`: its containers then reach the network only through the recording proxy,
 // which records the downloads into the workspace (.reehub/network/<step>/) and replays them
-// when that recording is there. The new workflow is NAME.N, N one more than the caller's
-// last run of NAME.
+// when that recording is there. A step's reehub key `images` lists workspace paths of
+// image archives (docker-archive or OCI archive) it writes: once the step has succeeded,
+// each is registered in the image registry (/v1/images) with the step's provenance.
+// The new workflow is NAME.N, N one more than the caller's last run of NAME.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -33142,7 +33158,7 @@ func (c *ClientWithResponses) ReanaWorkflowStatusWithResponse(ctx context.Contex
 // status=stop (force_stop: the running step's container is killed at once) or
 // status=deleted (all_runs: every run of the name; workspace: also remove the files).
 // A transition REANA does not allow answers 409: start only from created (or, with
-// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+// restart or FROM/TARGET, from finished or failed, not stopped, as REANA); stop only from queued,
 // pending or running; delete from anything but queued, pending and running.
 // A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
 // sharing the restarted run's workspace; a start answers workflow_name NAME and
@@ -33165,7 +33181,7 @@ func (c *ClientWithResponses) ReanaWorkflowSetStatusWithBodyWithResponse(ctx con
 // status=stop (force_stop: the running step's container is killed at once) or
 // status=deleted (all_runs: every run of the name; workspace: also remove the files).
 // A transition REANA does not allow answers 409: start only from created (or, with
-// restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+// restart or FROM/TARGET, from finished or failed, not stopped, as REANA); stop only from queued,
 // pending or running; delete from anything but queued, pending and running.
 // A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
 // sharing the restarted run's workspace; a start answers workflow_name NAME and

@@ -28,6 +28,9 @@ type Image struct {
 	Labels map[string]string
 	// Created is the image's creation time.
 	Created time.Time
+	// Containers counts the containers (running or not) that use it, as
+	// ListImages reports it (0 from InspectImage).
+	Containers int
 }
 
 // ArchiveFormat is the format of an image archive.
@@ -82,6 +85,12 @@ func (r *Runtime) ListImages(ctx context.Context, labels map[string]string) ([]I
 	c, cancel := r.callCtx(ctx)
 	defer cancel()
 	list, err := images.List(c, opts)
+	// Podman 4.3 fails the whole list when an image is removed while it
+	// lists ("image not known"): another client's removal, so list again.
+	for try := 0; err != nil && try < 3 && strings.Contains(err.Error(), "image not known") && c.Err() == nil; try++ {
+		time.Sleep(100 * time.Millisecond)
+		list, err = images.List(c, opts)
+	}
 	if err != nil {
 		return nil, r.wrap("list images", err)
 	}
@@ -92,12 +101,13 @@ func (r *Runtime) ListImages(ctx context.Context, labels map[string]string) ([]I
 			names = s.Names
 		}
 		out = append(out, Image{
-			ID:      strings.TrimPrefix(s.ID, "sha256:"),
-			Digest:  s.Digest,
-			Names:   names,
-			Size:    s.Size,
-			Labels:  s.Labels,
-			Created: time.Unix(s.Created, 0),
+			ID:         strings.TrimPrefix(s.ID, "sha256:"),
+			Digest:     s.Digest,
+			Names:      names,
+			Size:       s.Size,
+			Labels:     s.Labels,
+			Created:    time.Unix(s.Created, 0),
+			Containers: s.Containers,
 		})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
@@ -177,6 +187,26 @@ func splitName(name string) (string, string) {
 		return name[:i], name[i+1:]
 	}
 	return name, "latest"
+}
+
+// RemoveUnusedImage removes the name ref (the image itself once no other
+// name holds it), unless a container uses the image: that is a
+// fault.ErrConflict error, and nothing is removed. A missing image is not an
+// error.
+func (r *Runtime) RemoveUnusedImage(ctx context.Context, ref string) error {
+	c, cancel := r.callCtx(ctx)
+	defer cancel()
+	_, errs := images.Remove(c, []string{ref}, new(images.RemoveOptions).WithIgnore(true))
+	for _, err := range errs {
+		switch {
+		case httpCode(err) == http.StatusNotFound:
+		case httpCode(err) == http.StatusConflict || strings.Contains(err.Error(), "in use"):
+			return fault.Conflictf("image %s is in use by a container", ref)
+		default:
+			return r.wrap("remove image "+shortID(ref), err)
+		}
+	}
+	return nil
 }
 
 // RemoveImage removes the image ref, and the containers using it. A missing

@@ -115,8 +115,16 @@ type Resource struct {
 	// Name names it to its ResourceSet (an image reference, a network name).
 	Name string
 	// JobID is the job it belongs to; "" for a resource of no job (a base
-	// image), which garbage collection never removes.
+	// image), which garbage collection removes only when it is Idle.
 	JobID string
+	// Idle marks a resource of no job that is a cache of a record kept
+	// elsewhere (a registered image loaded back into Podman from the blob
+	// store) and that nothing uses now; garbage collection removes it once
+	// IdleSince is older than the grace period.
+	Idle bool
+	// IdleSince is when it was last used (loaded or asked for); the zero
+	// time means unknown (long ago).
+	IdleSince time.Time
 	// Bytes is its size when known.
 	Bytes int64
 	// Cache marks a resource that may outlive its job's end (a built image):
@@ -254,6 +262,21 @@ func (e *Engine) gcResources(ctx context.Context, grace time.Duration, rep *GCRe
 		}
 		for _, r := range rs {
 			if r.JobID == "" {
+				if !r.Idle || r.IdleSince.After(cutoff) {
+					continue
+				}
+				if err := set.Remove(ctx, r); errors.Is(err, fault.ErrConflict) {
+					continue // used again since it was listed
+				} else if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				if r.Kind == "image" {
+					rep.ImagesRemoved++
+					rep.ImageBytes += r.Bytes
+				} else {
+					rep.OtherResourcesRemoved++
+				}
 				continue
 			}
 			j, known := jobs[r.JobID]

@@ -249,3 +249,45 @@ func TestReleaseFreesUnreferenced(t *testing.T) {
 		})
 	}
 }
+
+// fakeSet is a ResourceSet of resources of no job.
+type fakeSet struct {
+	list    []job.Resource
+	removed []string
+	inUse   map[string]bool
+}
+
+func (f *fakeSet) List(context.Context) ([]job.Resource, error) { return f.list, nil }
+
+func (f *fakeSet) Remove(_ context.Context, r job.Resource) error {
+	if f.inUse[r.Name] {
+		return fault.Conflictf("%s is in use", r.Name)
+	}
+	f.removed = append(f.removed, r.Name)
+	return nil
+}
+
+func (f *fakeSet) KeepAfterEnd(context.Context, job.Job, job.Resource) bool { return true }
+
+// TestGCIdleResources: a resource of no job goes only when its set marks it
+// idle since longer than the grace period; one that is used again when it
+// is removed (a conflict) stays and is no error.
+func TestGCIdleResources(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b, _ := newGCBundle(t, "sqlite")
+	old := time.Now().Add(-2 * time.Hour)
+	set := &fakeSet{list: []job.Resource{
+		{Kind: "image", Name: "base", Bytes: 1},
+		{Kind: "image", Name: "idle-long", Bytes: 10, Idle: true, IdleSince: old},
+		{Kind: "image", Name: "idle-unknown", Bytes: 100, Idle: true},
+		{Kind: "image", Name: "idle-now", Bytes: 1000, Idle: true, IdleSince: time.Now()},
+		{Kind: "image", Name: "used-again", Bytes: 10000, Idle: true, IdleSince: old},
+	}, inUse: map[string]bool{"used-again": true}}
+	b.engine.RegisterResources(set)
+	rep, err := b.engine.GC(ctx, job.GCOpts{Grace: time.Hour})
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"idle-long", "idle-unknown"}, set.removed)
+	require.Equal(t, 2, rep.ImagesRemoved)
+	require.EqualValues(t, 110, rep.ImageBytes)
+}

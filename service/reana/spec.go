@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -84,6 +85,11 @@ type Step struct {
 	// Network is reehub's extension: when true the step's containers reach
 	// the network through the recording proxy; by default they have none.
 	Network bool
+	// Images is reehub's extension: workspace paths of image archives
+	// (docker-archive or OCI archive TARs) the step writes; once the step
+	// has succeeded, each is registered in the image registry with its
+	// provenance (docs/reana.md, "Steps that produce images").
+	Images []string
 }
 
 var stepKeys = map[string]bool{
@@ -92,7 +98,7 @@ var stepKeys = map[string]bool{
 	"kerberos": true, "voms_proxy": true, "rucio": true, "unpacked_image": true, "unpacked_img": true,
 	"htcondor_max_runtime": true, "htcondor_accounting_group": true, "slurm_partition": true,
 	"slurm_time": true, "c4p_cpu_cores": true, "c4p_memory_limit": true, "c4p_additional_requirements": true,
-	"network": true,
+	"network": true, "images": true,
 }
 
 // ParseYAML parses a reana.yaml document (YAML 1.2 or JSON text), as the
@@ -312,6 +318,23 @@ func parseStep(i int, v any) (Step, error) {
 			return Step{}, fault.Invalidf("%s: network must be true or false", where)
 		}
 		st.Network = b
+	}
+	if im, ok := m["images"]; ok && im != nil {
+		list, ok := im.([]any)
+		if !ok {
+			return Step{}, fault.Invalidf("%s: images must be a list of workspace paths of image archives", where)
+		}
+		for i, v := range list {
+			p, ok := v.(string)
+			if !ok || strings.TrimSpace(p) == "" {
+				return Step{}, fault.Invalidf("%s: images[%d] must be a workspace path of an image archive", where, i)
+			}
+			clean := path.Clean(strings.TrimLeft(p, "/"))
+			if clean == "." || clean == ".." || strings.HasPrefix(clean, "../") {
+				return Step{}, fault.Invalidf("%s: images[%d] %q is not a path inside the workspace", where, i, p)
+			}
+			st.Images = append(st.Images, clean)
+		}
 	}
 	return st, nil
 }

@@ -58,7 +58,7 @@ var transitions = map[Status][]Status{
 	StatusRunning:  {StatusFinished, StatusFailed, StatusStopped},
 	StatusFinished: {StatusQueued, StatusDeleted},
 	StatusFailed:   {StatusQueued, StatusDeleted},
-	StatusStopped:  {StatusQueued, StatusDeleted},
+	StatusStopped:  {StatusDeleted},
 	StatusDeleted:  {},
 }
 
@@ -73,21 +73,22 @@ func CanTransition(from, to Status) bool {
 }
 
 // CheckStart returns nil when a workflow in status s may be started, and a
-// fault.ErrConflict error as REANA words it otherwise. A created workflow
-// starts; a finished, failed or stopped one starts again only as a restart
-// (restart true, or operational options FROM or TARGET).
+// fault.ErrConflict error otherwise, in reana-server's words
+// (rest/workflows.py _start_workflow). A created workflow starts; a finished
+// or failed one starts again only as a restart (restart true, or operational
+// options FROM or TARGET); a stopped one cannot be restarted, as in REANA.
+// REANA answers these refusals 403 (a ValueError); reehub answers 409, the
+// status of every refused transition (issue 9), with the same message.
 func CheckStart(name string, s Status, restart bool) error {
 	switch {
 	case s == StatusCreated:
 		return nil
-	case s.Ended() && restart:
+	case restart && (s == StatusFinished || s == StatusFailed):
 		return nil
-	case s.Ended():
-		return fault.Conflictf("workflow %s is already %s; restart it (restart, or the operational options FROM or TARGET) to run it again", name, s)
-	case s == StatusDeleted:
-		return fault.Conflictf("workflow %s is deleted and cannot be started", name)
+	case restart:
+		return fault.Conflictf("Only finished or failed workflows can be restarted. Workflow %s is %s.", name, s)
 	default:
-		return fault.Conflictf("workflow %s is already %s", name, s)
+		return fault.Conflictf("Workflow %s is already %s and cannot be started again.", name, s)
 	}
 }
 

@@ -54,7 +54,7 @@ func TestStatusChecks(t *testing.T) {
 		{reana.StatusRunning, false, false, true, false},
 		{reana.StatusFinished, false, true, false, true},
 		{reana.StatusFailed, false, true, false, true},
-		{reana.StatusStopped, false, true, false, true},
+		{reana.StatusStopped, false, false, false, true},
 		{reana.StatusDeleted, false, false, false, false},
 	}
 	check := func(t *testing.T, ok bool, err error) {

@@ -252,6 +252,9 @@ func (s *Service) Upload(ctx context.Context, by auth.Principal, id string, o Up
 	if o.Limit > 0 {
 		body = io.LimitReader(o.Body, o.Limit+1)
 	}
+	if row.ContentType == ContentDockerImage {
+		return s.uploadDockerImage(ctx, by, row, body, o.Limit)
+	}
 	var format, podmanRef string
 	ref, err := s.blobs.PutChecked(ctx, body, func(path string, ref blob.Ref) error {
 		if o.Limit > 0 && ref.Size > o.Limit {
@@ -279,6 +282,55 @@ func (s *Service) Upload(ctx context.Context, by auth.Principal, id string, o Up
 	}
 	if err := s.st.SaveRegistryImage(ctx, &row); err != nil {
 		return Image{}, err
+	}
+	return imageOut(by, row), nil
+}
+
+// uploadDockerImage takes an uploaded image archive apart once: streamed to
+// a temporary file of the blob store (memory flat), checked, loaded into
+// Podman and published (config and layers into the blob store, the manifest
+// as <id>:latest), and then the archive itself is dropped, so that the
+// image is stored once, as blobs shared with /v2/. Its file is served as
+// the OCI archive of those blobs (registeredArchive): the same image
+// (manifest, config and layer digests; podman load reads it), not the
+// uploaded bytes. A file that is not an image archive leaves the image as
+// it was.
+func (s *Service) uploadDockerImage(ctx context.Context, by auth.Principal, row store.RegistryImage, body io.Reader, limit int64) (Image, error) {
+	tmp, err := s.blobs.TempFile("upload-*.tar")
+	if err != nil {
+		return Image{}, err
+	}
+	defer os.Remove(tmp.Name())
+	size, err := io.Copy(tmp, body)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return Image{}, fault.Invalidf("upfile: the upload was cut off: %v", err)
+	}
+	if limit > 0 && size > limit {
+		return Image{}, fault.TooLargef("upload is larger than the limit of %d bytes", limit)
+	}
+	if size == 0 {
+		return Image{}, fault.Invalidf("upfile: the uploaded file is empty")
+	}
+	if err := checkImageArchive(tmp.Name()); err != nil {
+		return Image{}, err
+	}
+	podmanRef, err := s.loadDockerImage(ctx, row.ID, tmp.Name())
+	if err != nil {
+		return Image{}, err
+	}
+	old := row.FileDigest
+	now := time.Now().UTC()
+	row.FileDigest, row.FileSize, row.FileFormat, row.Imported, row.StoredAt, row.PodmanRef = "", size, "oci-archive", true, &now, podmanRef
+	if err := s.st.SaveRegistryImage(ctx, &row); err != nil {
+		return Image{}, err
+	}
+	if old != "" && s.cfg.Engine != nil { // an archive an earlier version kept
+		if _, err := s.cfg.Engine.Release(ctx, []string{old}, now); err != nil {
+			s.log.WarnContext(ctx, "free an image's replaced archive; GC retries", "image", row.ID, "err", err)
+		}
 	}
 	return imageOut(by, row), nil
 }
@@ -428,8 +480,9 @@ type DownloadOpts struct {
 
 // Download is an open image file.
 type Download struct {
-	// File is the open file; the caller closes it.
-	File *os.File
+	// File is the open file (or the OCI archive of a docker-image's
+	// blobs); the caller closes it.
+	File io.ReadSeekCloser
 	// ETag is the content's identity ("sha256:..." or the source digest and format).
 	ETag string
 	// Name is a file name for Content-Disposition.
@@ -474,39 +527,20 @@ func (s *Service) OpenFile(ctx context.Context, by auth.Principal, id string, o 
 	return Download{File: f, ETag: row.FileDigest, Name: name, ModTime: row.CreatedAt}, nil
 }
 
-// registeredArchive serves the image a process registered, which the
-// registry keeps only as blobs: an OCI archive written from them once per
-// manifest digest into the conversions cache (a derived copy, like a disk
-// conversion; the blobs stay the record).
+// registeredArchive serves a docker-image, which the registry keeps only as
+// blobs (uploaded or registered): the OCI archive of its manifest
+// <id>:latest, streamed from the blobs with its length known and any Range
+// served (ociArchive), the same bytes for the same manifest.
 func (s *Service) registeredArchive(ctx context.Context, row store.RegistryImage, name string) (Download, error) {
 	m, err := s.GetManifest(ctx, row.ID, "latest")
 	if err != nil {
 		return Download{}, fmt.Errorf("image %s: %w", row.ID, err)
 	}
-	dst := filepath.Join(s.cfg.DataDir, "registry-conversions", strings.TrimPrefix(m.Digest, "sha256:")+".oci.tar")
-	if _, err := os.Stat(dst); err != nil {
-		tmp := dst + ".tmp-" + uuid.NewString()
-		f, err := os.Create(tmp)
-		if err != nil {
-			return Download{}, fmt.Errorf("stage the image archive: %w", err)
-		}
-		err = s.writeOCIArchive(ctx, m, f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Rename(tmp, dst)
-		}
-		if err != nil {
-			_ = os.Remove(tmp)
-			return Download{}, fmt.Errorf("stage the image archive: %w", err)
-		}
-	}
-	f, err := os.Open(dst)
+	a, err := s.newOCIArchive(ctx, m)
 	if err != nil {
-		return Download{}, fmt.Errorf("open the image archive: %w", err)
+		return Download{}, err
 	}
-	return Download{File: f, ETag: m.Digest + "-oci-archive", Name: name, ModTime: row.CreatedAt}, nil
+	return Download{File: a, ETag: m.Digest + "-oci-archive", Name: name, ModTime: row.CreatedAt}, nil
 }
 
 func fileName(r store.RegistryImage) string {

@@ -49,6 +49,7 @@ func (s *Service) loadDockerImage(ctx context.Context, id, path string) (string,
 		return "", fault.Invalidf("upfile: the archive holds no image")
 	}
 	ref := baseimage.Ref(BaseImageName(id))
+	s.used.touch(ref)
 	if err := s.rt.TagImage(ctx, names[0], ref); err != nil {
 		return "", err
 	}

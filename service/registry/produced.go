@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -221,4 +223,131 @@ func licenseSummary(counts map[string]int) []map[string]any {
 		out = append(out, map[string]any{"license": n, "packages": counts[n]})
 	}
 	return out
+}
+
+// ProducedArchive is an image archive (a docker-archive or OCI archive TAR)
+// that a process of another family wrote, such as a REANA step's images.
+type ProducedArchive struct {
+	// Key identifies the archive within its process (step and path), so that
+	// a resumed process registers it once.
+	Key string
+	// OwnerID owns the process (and the registered image).
+	OwnerID int64
+	// ProcessID is the job that wrote it; the image goes with the job.
+	ProcessID string
+	// Title is the image's title.
+	Title string
+	// Path is where the archive is read.
+	Path string
+	// Provenance is what the process records about it (process, step,
+	// commands, input digests, base image, reehub version); the registry adds
+	// the archive's digest and the image ID.
+	Provenance map[string]any
+}
+
+// RegisterArchive registers an image archive a process wrote: an implicit
+// docker-image of the process's owner, its config and layers taken into the
+// blob store (shared by digest with /v2/), its manifest recorded as
+// <id>:latest, its CycloneDX SBOM and license summary attached, and
+// specifics.provenance as given plus the archive's sha256 and the image ID.
+// Nothing is loaded into Podman: FROM registry-<id>, a workflow environment
+// or a deployment load it back from the blobs when they need it. It returns
+// the image's id; an archive registered before (same Key) is not registered
+// again.
+func (s *Service) RegisterArchive(ctx context.Context, a ProducedArchive) (string, error) {
+	id := uuid.NewSHA1(uuid.NameSpaceURL, []byte("reehub:produced-archive:"+a.ProcessID+":"+a.Key)).String()
+	if _, err := s.st.RegistryImageByID(ctx, id); err == nil {
+		return id, nil
+	} else if !errors.Is(err, fault.ErrNotFound) {
+		return "", err
+	}
+	kind, err := archiveKind(a.Path)
+	if err != nil {
+		return "", err
+	}
+	if kind == "" {
+		return "", fault.Invalidf("%s is not a docker or OCI image archive (a TAR with manifest.json, or index.json and oci-layout)", a.Title)
+	}
+	sum, size, err := fileDigest(a.Path)
+	if err != nil {
+		return "", err
+	}
+	src, err := rootfs.OpenArchive(ctx, a.Path, &rootfs.ArchiveOptions{Keep: sbom.Keep(nil), TempDir: s.blobs.TempDir()})
+	if err != nil {
+		return "", fmt.Errorf("open image archive %s: %w", a.Title, err)
+	}
+	doc, err := sbom.Scan(ctx, src, &sbom.Options{Name: a.Title})
+	src.Close()
+	if err != nil {
+		return "", fmt.Errorf("catalog image archive %s: %w", a.Title, err)
+	}
+	doc.Source.Path = ""
+	var cdx bytes.Buffer
+	if err := doc.WriteCycloneDX(&cdx); err != nil {
+		return "", fmt.Errorf("write the SBOM: %w", err)
+	}
+	sref, err := s.blobs.Put(ctx, &cdx)
+	if err != nil {
+		return "", fmt.Errorf("store the SBOM: %w", err)
+	}
+	licenses := map[string]int{}
+	var pkgs strings.Builder
+	pkgs.WriteString("\n")
+	for _, pk := range doc.Packages {
+		fmt.Fprintf(&pkgs, "%s@%s\n", strings.ToLower(pk.Name), pk.Version)
+		if len(pk.Licenses) == 0 {
+			licenses["NOASSERTION"]++
+		}
+		for _, l := range pk.Licenses {
+			licenses[l]++
+		}
+	}
+	if err := s.publish(ctx, id, a.Path); err != nil {
+		return "", err
+	}
+	m, err := s.GetManifest(ctx, id, "latest")
+	if err != nil {
+		return "", err
+	}
+	man, err := v1.ParseManifest(bytes.NewReader(m.Body))
+	if err != nil {
+		return "", fmt.Errorf("parse manifest of %s: %w", a.Title, err)
+	}
+	prov := map[string]any{}
+	for k, v := range a.Provenance {
+		prov[k] = v
+	}
+	prov["process_id"], prov["archive_sha256"], prov["image_id"], prov["manifest_digest"] = a.ProcessID, sum, man.Config.Digest.String(), m.Digest
+	spec := map[string]any{
+		"provenance": prov,
+		"sbom":       map[string]any{"format": "CycloneDX 1.6", "digest": sref.Digest, "packages": len(doc.Packages), "endpoint": "/v1/image/" + id + "/sbom"},
+		"licenses":   licenseSummary(licenses),
+	}
+	sb, _ := json.Marshal(spec)
+	now := time.Now().UTC()
+	row := store.RegistryImage{
+		ID: id, OwnerID: a.OwnerID, Title: a.Title, ImageType: "implicit", ContentType: ContentDockerImage, Imported: true,
+		Origin: "{}", Specifics: string(sb), FileSize: size, FileFormat: "oci-archive", PodmanRef: baseimage.Ref(BaseImageName(id)),
+		SBOMDigest: sref.Digest, Packages: pkgs.String(), ProcessID: a.ProcessID, CreatedAt: now, StoredAt: &now,
+	}
+	if err := s.st.SaveRegistryImage(ctx, &row); err != nil {
+		return "", err
+	}
+	s.log.InfoContext(ctx, "registered an image archive of a process", "process", a.ProcessID, "image", id, "bytes", size)
+	return id, nil
+}
+
+// fileDigest returns the sha256 ("sha256:<hex>") and size of the file at path.
+func fileDigest(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, fmt.Errorf("open image archive: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("read image archive: %w", err)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), n, nil
 }

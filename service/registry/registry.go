@@ -76,6 +76,8 @@ type Service struct {
 	box   *seal.Box
 	cfg   Config
 	log   *slog.Logger
+	// used is when each registry image in the local Podman was last asked for.
+	used lastUse
 }
 
 // New returns the registry over the store, the blob store and the local
@@ -103,6 +105,8 @@ func New(st *store.Store, blobs *blob.Store, rt *podman.Runtime, log *slog.Logge
 		// The registry's blobs (image files, SBOMs, the OCI endpoint's layers
 		// and configs) stay while a row names them; a registered image's go
 		// with its process (a trigger deletes the image with the job).
+		// Its images in the local Podman are a cache that GC releases when idle.
+		cfg.Engine.RegisterResources(loadedImages{s})
 		if err := cfg.Engine.RegisterBlobRefs(BlobImages,
 			store.BlobColumn{Table: "registry_images", Column: "file_digest", JobColumn: "process_id"},
 			store.BlobColumn{Table: "registry_images", Column: "sbom_digest", JobColumn: "process_id"},

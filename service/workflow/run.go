@@ -2,7 +2,9 @@ package workflow
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -238,7 +240,73 @@ func (s *Service) runStep(ctx context.Context, w *job.Work, a Args, pos int) err
 			s.log.Warn("cache step outputs", "workflow", row.ID, "step", step.Name, "err", err)
 		}
 	}
+	s.registerImages(ctx, w, row, spec, ws, pos, step, env)
 	return nil
+}
+
+// registerImages registers the image archives a succeeded step marked as
+// its images (reehub's step key images) in the image registry, with the
+// step's provenance. A failure is written to the workflow log and does not
+// fail the step, as for the images of REE processes.
+func (s *Service) registerImages(ctx context.Context, w *job.Work, row store.Workflow, spec *reana.Spec, ws *reana.Workspace, pos int, step reana.Step, env reana.Environment) {
+	if len(step.Images) == 0 {
+		return
+	}
+	if s.cfg.RegisterImage == nil {
+		fmt.Fprintf(w.Log, "step %s: images are not registered here (no image registry)\n", step.Name)
+		return
+	}
+	inputs := map[string]string{}
+	for _, name := range spec.Inputs.Files {
+		if sum, err := hashWorkspaceFile(ws, name); err == nil {
+			inputs[name] = sum
+		}
+	}
+	specSum := sha256.Sum256([]byte(row.Spec))
+	full := reana.FullName(row.Name, row.Run, row.RunMinor)
+	for _, p := range step.Images {
+		id, err := s.registerImage(ctx, ws, p, StepImage{
+			OwnerID: row.OwnerID, JobID: w.Job.ID, Key: fmt.Sprintf("%d:%s", pos, p),
+			Title: fmt.Sprintf("%s %s: %s", full, step.Name, p),
+			Provenance: map[string]any{
+				"process_kind": w.Job.Kind, "workflow_id": row.ID, "workflow": full, "step": step.Name, "path": p,
+				"commands": step.Commands, "environment": env.Requested, "base_images": map[string]string{env.Requested: env.Digest},
+				"input_digests": inputs, "specification_sha256": "sha256:" + hex.EncodeToString(specSum[:]), "reehub_version": s.cfg.Version,
+			},
+		})
+		if err != nil {
+			fmt.Fprintf(w.Log, "step %s: image %s was not registered: %v\n", step.Name, p, err)
+			continue
+		}
+		fmt.Fprintf(w.Log, "step %s: registered image %s as registry-%s (GET /v1/image/%s)\n", step.Name, p, id, id)
+	}
+}
+
+// registerImage hands the archive at workspace path p to the registry.
+func (s *Service) registerImage(ctx context.Context, ws *reana.Workspace, p string, img StepImage) (string, error) {
+	f, err := ws.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	// The open file, read through /proc: the path cannot lead out of the
+	// workspace, whatever links the step left.
+	img.File = fmt.Sprintf("/proc/self/fd/%d", f.Fd())
+	return s.cfg.RegisterImage(ctx, img)
+}
+
+// hashWorkspaceFile returns "sha256:<hex>" of the workspace file name.
+func hashWorkspaceFile(ws *reana.Workspace, name string) (string, error) {
+	f, err := ws.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // restoreCached restores the outputs of the cache entry of key, returning the

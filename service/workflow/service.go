@@ -73,6 +73,30 @@ type Config struct {
 	// UpstreamRoots is the recording proxy's upstream trust; nil means the
 	// system roots.
 	UpstreamRoots *x509.CertPool
+	// RegisterImage registers an image archive a step wrote (a step's
+	// images) in the image registry and returns the image's id; nil: a
+	// step's images are not registered (the log says so).
+	RegisterImage func(ctx context.Context, img StepImage) (string, error)
+	// Version is reehub's version, recorded in a registered image's provenance.
+	Version string
+}
+
+// StepImage is an image archive a step wrote and marked (the step's images).
+type StepImage struct {
+	// OwnerID owns the workflow.
+	OwnerID int64
+	// JobID is the run's job: the image is the job's and goes with it.
+	JobID string
+	// Key is the step's position and the path, unique within the job.
+	Key string
+	// Title is "<NAME.N> <step>: <path>".
+	Title string
+	// File is where the archive is read (an open file of the workspace).
+	File string
+	// Provenance is the workflow, the step, its commands, its environment
+	// (as written and its image's digest), the digests of the workflow's
+	// input files and of its specification, and reehub's version.
+	Provenance map[string]any
 }
 
 // Owner is the user a request acts for.
@@ -511,8 +535,9 @@ func planStart(spec *reana.Spec, o StartOpts) (plan, error) {
 }
 
 // Start queues a run of the workflow. A created workflow starts from its
-// first step. An ended one (finished, failed or stopped) starts again only as
-// a restart (restart, or the options FROM or TARGET), which, as in REANA, is
+// first step. A finished or failed one starts again only as a restart
+// (restart, or the options FROM or TARGET; a stopped one not at all, as in
+// REANA), which, as in REANA, is
 // a new run NAME.N.M (the M-th restart of NAME.N) in the same workspace,
 // running FROM (default its first step) to TARGET (default its last); the
 // steps outside FROM..TARGET keep what the restarted run left. The result is

@@ -282,6 +282,12 @@ func freshDB(t *testing.T, dialect, dir string) store.Config {
 
 func newEnv(t *testing.T, dialect string, quota int64) *env {
 	t.Helper()
+	return newEnvWith(t, dialect, quota, nil)
+}
+
+// newEnvWith is newEnv with the service's Config changed by tune.
+func newEnvWith(t *testing.T, dialect string, quota int64, tune func(*workflow.Config)) *env {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	st, err := store.Open(ctx, freshDB(t, dialect, dir))
@@ -296,7 +302,11 @@ func newEnv(t *testing.T, dialect string, quota int64) *env {
 	box, err := reana.LoadSecretBox(dir)
 	require.NoError(t, err)
 	rt := newFakeRuntime(script)
-	svc, err := workflow.New(st, eng, blobs, rt, reana.NewResolver(images{}, nil, nil, nil), box, log, workflow.Config{DataDir: dir, QuotaBytes: quota})
+	cfg := workflow.Config{DataDir: dir, QuotaBytes: quota}
+	if tune != nil {
+		tune(&cfg)
+	}
+	svc, err := workflow.New(st, eng, blobs, rt, reana.NewResolver(images{}, nil, nil, nil), box, log, cfg)
 	require.NoError(t, err)
 	require.NoError(t, eng.Start(ctx))
 	t.Cleanup(func() {
@@ -632,6 +642,12 @@ func TestStop(t *testing.T) {
 		require.Less(t, time.Since(started), 10*time.Second)
 		require.Zero(t, e.rt.left(), "the step's container is removed")
 		require.Equal(t, []string{"block"}, steps(e.rt.commands()))
+		for _, o := range []workflow.StartOpts{{Restart: true}, {Options: map[string]any{"FROM": "next"}}, {}} {
+			_, err = e.svc.Start(ctx, e.owner, "long", o)
+			require.ErrorIs(t, err, fault.ErrConflict, "REANA restarts finished and failed runs only: %+v", o)
+		}
+		_, err = e.svc.Start(ctx, e.owner, "long", workflow.StartOpts{Restart: true})
+		require.ErrorContains(t, err, "Only finished or failed workflows can be restarted.")
 		_, err = e.svc.Delete(ctx, e.owner, "long", false, true)
 		require.NoError(t, err)
 		w, err = e.svc.Get(ctx, e.owner, "long")

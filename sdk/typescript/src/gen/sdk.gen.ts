@@ -895,8 +895,10 @@ export const reanaWorkflowList = <ThrowOnError extends boolean = false>(options?
  * from the process's output. Steps are offline unless a step sets reehub's key
  * `network: true`: its containers then reach the network only through the recording proxy,
  * which records the downloads into the workspace (.reehub/network/<step>/) and replays them
- * when that recording is there. The new workflow is NAME.N, N one more than the caller's
- * last run of NAME.
+ * when that recording is there. A step's reehub key `images` lists workspace paths of
+ * image archives (docker-archive or OCI archive) it writes: once the step has succeeded,
+ * each is registered in the image registry (/v1/images) with the step's provenance.
+ * The new workflow is NAME.N, N one more than the caller's last run of NAME.
  *
  */
 export const reanaWorkflowCreate = <ThrowOnError extends boolean = false>(options?: Options<ReanaWorkflowCreateData, ThrowOnError>): RequestResult<ReanaWorkflowCreateResponses, ReanaWorkflowCreateErrors, ThrowOnError> => (options?.client ?? client).post<ReanaWorkflowCreateResponses, ReanaWorkflowCreateErrors, ThrowOnError>({
@@ -945,7 +947,7 @@ export const reanaWorkflowStatus = <ThrowOnError extends boolean = false>(option
  * status=stop (force_stop: the running step's container is killed at once) or
  * status=deleted (all_runs: every run of the name; workspace: also remove the files).
  * A transition REANA does not allow answers 409: start only from created (or, with
- * restart or FROM/TARGET, from finished, failed or stopped); stop only from queued,
+ * restart or FROM/TARGET, from finished or failed, not stopped, as REANA); stop only from queued,
  * pending or running; delete from anything but queued, pending and running.
  * A restart is a new run NAME.N.M (the M-th restart of NAME.N, as REANA numbers them)
  * sharing the restarted run's workspace; a start answers workflow_name NAME and

@@ -594,7 +594,7 @@ export type ReanaStartBody = {
         [key: string]: unknown;
     };
     /**
-     * Start again a finished, failed or stopped run as a new run NAME.N.M in its workspace.
+     * Start again a finished or failed run (as REANA, not a stopped one) as a new run NAME.N.M in its workspace.
      */
     restart?: boolean;
     /**
