@@ -204,6 +204,19 @@ func (s *Store) SaveRegistryDeployment(ctx context.Context, d *RegistryDeploymen
 }
 
 // RegistryDeploymentOf returns deployment id of ownerID.
+// UpdateRegistryDeployment saves d only if its row still exists, so that
+// a deployment's job cannot bring back a deployment deleted while it ran:
+// fault.ErrNotFound when the row is gone.
+func (s *Store) UpdateRegistryDeployment(ctx context.Context, d *RegistryDeployment) error {
+	res := s.db.WithContext(ctx).Model(&RegistryDeployment{}).Where("id = ?", d.ID).
+		Updates(map[string]any{"container_id": d.ContainerID, "state": d.State, "exit_code": d.ExitCode, "message": d.Message})
+	if res.Error == nil && res.RowsAffected == 0 {
+		return translate(errNoRows, "deployment "+d.ID)
+	}
+	return translate(res.Error, "deployment "+d.ID)
+}
+
+// RegistryDeploymentOf returns deployment id of ownerID.
 func (s *Store) RegistryDeploymentOf(ctx context.Context, ownerID int64, id string) (RegistryDeployment, error) {
 	var d RegistryDeployment
 	err := s.db.WithContext(ctx).Where("id = ? AND owner_id = ?", id, ownerID).Take(&d).Error

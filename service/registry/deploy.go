@@ -106,11 +106,12 @@ type deployState struct {
 	img    store.RegistryImage
 	rt     *podman.Runtime
 	remote bool
+	gone   bool // the deployment was deleted before its job started
 }
 
 func (s *Service) deployFail(ctx context.Context, st *deployState, err error) error {
 	st.row.State, st.row.Message = "failed", err.Error()
-	if serr := s.st.SaveRegistryDeployment(context.WithoutCancel(ctx), &st.row); serr != nil {
+	if serr := s.st.UpdateRegistryDeployment(context.WithoutCancel(ctx), &st.row); serr != nil && !errors.Is(serr, fault.ErrNotFound) {
 		s.log.WarnContext(ctx, "record a failed deployment", "deployment", st.row.ID, "err", serr)
 	}
 	return err
@@ -118,6 +119,11 @@ func (s *Service) deployFail(ctx context.Context, st *deployState, err error) er
 
 func (s *Service) deployCopy(ctx context.Context, w *job.Work, a DeployArgs, st *deployState) error {
 	row, err := s.st.RegistryDeploymentByID(ctx, a.DeploymentID)
+	if errors.Is(err, fault.ErrNotFound) {
+		st.gone = true // deleted before its job ran: nothing to bring up
+		fmt.Fprintf(w.Log, "registry: deployment %s was deleted before it started\n", a.DeploymentID)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -144,17 +150,43 @@ func (s *Service) deployCopy(ctx context.Context, w *job.Work, a DeployArgs, st 
 }
 
 func (s *Service) deployStart(ctx context.Context, w *job.Work, st *deployState) error {
+	if st.gone {
+		return nil
+	}
 	id := st.row.ID
 	cid, err := st.rt.CreateContainer(ctx, podman.ContainerOpts{Name: "reehub-deploy-" + id[:8], Image: st.img.PodmanRef, Labels: map[string]string{DeploymentLabel: id}})
 	if err != nil {
 		return s.deployFail(ctx, st, fmt.Errorf("create the container: %w", err))
 	}
+	// A deployment deleted while its job ran takes its container with it:
+	// DELETE removes the row and then every container with its label, and
+	// the job checks the row after creating the container and again when it
+	// records the start, so one of the two sees the other.
+	if _, err := s.st.RegistryDeploymentByID(ctx, id); errors.Is(err, fault.ErrNotFound) {
+		return s.dropDeleted(ctx, w, st.rt, cid)
+	}
 	if err := st.rt.StartContainer(ctx, cid); err != nil {
 		return s.deployFail(ctx, st, fmt.Errorf("start the container: %w", err))
 	}
 	st.row.ContainerID, st.row.State, st.row.Message = cid, "running", ""
+	if err := s.st.UpdateRegistryDeployment(ctx, &st.row); err != nil {
+		if errors.Is(err, fault.ErrNotFound) {
+			return s.dropDeleted(ctx, w, st.rt, cid)
+		}
+		return err
+	}
 	fmt.Fprintf(w.Log, "registry: container %s started\n", cid)
-	return s.st.SaveRegistryDeployment(ctx, &st.row)
+	return nil
+}
+
+// dropDeleted removes the container of a deployment that was deleted while
+// its job created it; the job then ends with nothing left behind.
+func (s *Service) dropDeleted(ctx context.Context, w *job.Work, rt *podman.Runtime, cid string) error {
+	fmt.Fprintf(w.Log, "registry: the deployment was deleted; removing container %s\n", cid)
+	if err := rt.RemoveContainer(context.WithoutCancel(ctx), cid); err != nil && !errors.Is(err, fault.ErrNotFound) {
+		return fmt.Errorf("remove the container of a deleted deployment: %w", err)
+	}
+	return nil
 }
 
 // Deploy checks the image (a loaded docker-image of the caller) and the
@@ -283,19 +315,29 @@ func (s *Service) DeleteDeployment(ctx context.Context, by auth.Principal, id st
 	if err != nil {
 		return err
 	}
+	rt, _, rerr := s.runtimeOf(ctx, row.OwnerID, row.EnvironmentID)
 	if row.ContainerID != "" {
-		rt, _, err := s.runtimeOf(ctx, row.OwnerID, row.EnvironmentID)
-		if err != nil {
-			return err
+		if rerr != nil {
+			return rerr
 		}
 		if err := rt.StopContainer(ctx, row.ContainerID, 10*time.Second); err != nil && !errors.Is(err, fault.ErrNotFound) {
 			return fmt.Errorf("stop deployment %s: %w", id, err)
 		}
-		if err := rt.RemoveContainer(ctx, row.ContainerID); err != nil && !errors.Is(err, fault.ErrNotFound) {
-			return fmt.Errorf("remove deployment %s: %w", id, err)
-		}
 	}
-	return s.st.DeleteRegistryDeployment(ctx, id)
+	// The row goes first, then every container with the deployment's label:
+	// a job still bringing the deployment up either sees the row gone and
+	// removes its own container, or created it before and it is removed here
+	// (see deployStart).
+	if err := s.st.DeleteRegistryDeployment(ctx, id); err != nil {
+		return err
+	}
+	if rerr != nil {
+		return nil // a pending deployment on an unreachable environment created nothing there
+	}
+	if err := rt.Cleanup(context.WithoutCancel(ctx), DeploymentLabel, id); err != nil {
+		return fmt.Errorf("remove the containers of deployment %s: %w", id, err)
+	}
+	return nil
 }
 
 // Stats are the counters of GET /v1/runtimestats.
