@@ -20,6 +20,7 @@ import (
 	"github.com/reehub/reehub/service/reana"
 	"github.com/reehub/reehub/service/ree"
 	"github.com/reehub/reehub/service/registry"
+	"github.com/reehub/reehub/service/studio"
 	"github.com/reehub/reehub/service/workflow"
 	"github.com/reehub/reehub/store"
 	"github.com/reehub/reehub/store/blob"
@@ -39,6 +40,8 @@ type stack struct {
 	foss      *fossology.Service
 	// registry is the ViCE family (/v1) and the OCI endpoint (/v2/).
 	registry *registry.Service
+	// studio is the Studio family (appliances).
+	studio *studio.Service
 }
 
 // openStack opens the database and the blob store (holding blobs as this
@@ -135,6 +138,14 @@ func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *
 		DataDir: cfg.DataDir, Tool: "reehub-" + version, ServerDirs: cfg.UploadServerDirs,
 		Fetch:  fetch.Policy{Allowed: cfg.UploadAllowedHosts, MaxBytes: cfg.MaxUploadBytes},
 		Limits: unpack.Limits{Limits: archive.Limits{MaxEntries: cfg.ScanEntries, MaxTotalBytes: cfg.Archive.MaxTotalBytes, MaxRatio: cfg.Archive.MaxRatio}},
+	})
+	if err != nil {
+		return fmt.Errorf("wire services: %w", err)
+	}
+	// Disks (runtime/disk) and OnFinished (the registry) are wired here when
+	// those land; until then disk image types are refused with invalid_image_type.
+	s.studio, err = studio.New(s.store, s.blobs, s.engine, s.procs, s.ree, rt, log, studio.Config{
+		CacheDir: filepath.Join(cfg.DataDir, "studio-indexes"), StagingDir: filepath.Join(cfg.DataDir, "uploads"),
 	})
 	if err != nil {
 		return fmt.Errorf("wire services: %w", err)

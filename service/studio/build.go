@@ -3,7 +3,6 @@ package studio
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 	"time"
 
@@ -11,9 +10,6 @@ import (
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/store"
 )
-
-// ImageTypes are the image types builds produce.
-var ImageTypes = []string{"oci", "docker"}
 
 // BuildArgs are the job args of a Studio build.
 type BuildArgs struct {
@@ -151,8 +147,8 @@ func (s *Service) Start(ctx context.Context, ownerID, applianceID int64, o Start
 	if o.ImageType == "" {
 		o.ImageType = "oci"
 	}
-	if !slices.Contains(ImageTypes, o.ImageType) {
-		return Build{}, invalid("invalid_image_type", "image type %q is not supported; this server builds %s (disk images oem, vmx, iso and qcow2 are not built yet)", o.ImageType, strings.Join(ImageTypes, ", "))
+	if err := s.checkImageType(o.ImageType); err != nil {
+		return Build{}, err
 	}
 	if len(o.Version) > 32 || strings.ContainsAny(o.Version, " /\\\x00") {
 		return Build{}, invalid("invalid_version", "version %q is invalid", o.Version)

@@ -28,6 +28,8 @@ import (
 )
 
 // Error is an error with Studio's error code (invalid_appliance_id, ...).
+// Its kind (Unwrap) sets the status: invalid input (400, also for a locked
+// image: the contract declares no 409 for Studio), not found (404).
 type Error struct {
 	Code string
 	Err  error
@@ -54,6 +56,15 @@ type Config struct {
 	CacheDir string
 	// StagingDir is where build contexts are rendered. Required.
 	StagingDir string
+	// QuotaBytes is the disk quota the account shows. Defaults to 15 GiB.
+	QuotaBytes int64
+	// Disks assembles the disk image types (oem, vmx, iso, qcow2); nil
+	// refuses them with invalid_image_type.
+	Disks *Disks
+	// OnFinished, when set, is called once a build has finished (the
+	// registry registers the build's image there). Its error is logged; the
+	// build stays finished.
+	OnFinished func(ctx context.Context, b FinishedBuild) error
 }
 
 // Service is the Studio domain service.
@@ -74,11 +85,26 @@ func New(st *store.Store, blobs *blob.Store, engine *job.Engine, procs *process.
 	if cfg.CacheDir == "" || cfg.StagingDir == "" {
 		return nil, errors.New("studio service: CacheDir and StagingDir are required")
 	}
+	if cfg.QuotaBytes <= 0 {
+		cfg.QuotaBytes = 15 << 30
+	}
+	if cfg.Disks != nil && (cfg.Disks.Assemble == nil || cfg.Disks.BootPackages == nil) {
+		return nil, errors.New("studio service: Disks needs BootPackages and Assemble")
+	}
 	c, err := apt.NewClient(apt.Config{CacheDir: cfg.CacheDir})
 	if err != nil {
 		return nil, fmt.Errorf("studio service: %w", err)
 	}
 	s := &Service{cfg: cfg, store: st, blobs: blobs, engine: engine, procs: procs, ree: reeSvc, rt: rt, apt: c, log: log}
+	// Overlay files and uploaded packages are inputs of builds; images are outputs.
+	if err := engine.RegisterBlobRefs(job.BlobInputs, store.BlobColumn{Table: "studio_files", Column: "digest"},
+		store.BlobColumn{Table: "studio_rpms", Column: "digest"}); err != nil {
+		return nil, fmt.Errorf("studio service: %w", err)
+	}
+	if err := engine.RegisterBlobRefs(job.BlobOutputs, store.BlobColumn{Table: "studio_builds", Column: "digest"},
+		store.BlobColumn{Table: "studio_builds", Column: "image_archive"}); err != nil {
+		return nil, fmt.Errorf("studio service: %w", err)
+	}
 	if err := job.Register[BuildArgs](engine, job.KindOpts{Family: job.FamilyStudio, Queue: job.QueueAppliances, MaxAttempts: 1}, &builder{s}); err != nil {
 		return nil, fmt.Errorf("studio service: %w", err)
 	}
@@ -286,7 +312,7 @@ func (s *Service) Delete(ctx context.Context, ownerID, id int64) error {
 	}
 	for _, b := range builds {
 		if j, err := s.engine.Get(ctx, ownerID, b.JobID); err == nil && !j.State.Final() {
-			return coded("image_is_locked", fault.Conflictf("appliance %d has a running build (%d); cancel it first", id, b.ID))
+			return coded("image_is_locked", fault.Invalidf("appliance %d has a running build (%d); cancel it first", id, b.ID))
 		}
 	}
 	for _, b := range builds {
