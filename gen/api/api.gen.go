@@ -24,6 +24,7 @@ import (
 	"github.com/gin-gonic/gin/binding"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
+	"github.com/reehub/reehub/server/wire"
 )
 
 // Defines values for AccountRole.
@@ -590,6 +591,36 @@ func (e ReeProcessState) Valid() bool {
 	}
 }
 
+// Defines values for StudioApplianceBuildsType.
+const (
+	StudioApplianceBuildsTypeArray StudioApplianceBuildsType = "array"
+)
+
+// Valid indicates whether the value is a known member of the StudioApplianceBuildsType enum.
+func (e StudioApplianceBuildsType) Valid() bool {
+	switch e {
+	case StudioApplianceBuildsTypeArray:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StudioMapSoftwareType.
+const (
+	StudioMapSoftwareTypeArray StudioMapSoftwareType = "array"
+)
+
+// Valid indicates whether the value is a known member of the StudioMapSoftwareType enum.
+func (e StudioMapSoftwareType) Valid() bool {
+	switch e {
+	case StudioMapSoftwareTypeArray:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SystemCheckStatus.
 const (
 	SystemCheckStatusFailing SystemCheckStatus = "failing"
@@ -812,6 +843,24 @@ func (e FossologyCopyUploadV1ParamsAction) Valid() bool {
 	case FossologyCopyUploadV1ParamsActionCopy:
 		return true
 	case FossologyCopyUploadV1ParamsActionMove:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StudioApplianceCreateParamsArch.
+const (
+	StudioApplianceCreateParamsArchI686  StudioApplianceCreateParamsArch = "i686"
+	StudioApplianceCreateParamsArchX8664 StudioApplianceCreateParamsArch = "x86_64"
+)
+
+// Valid indicates whether the value is a known member of the StudioApplianceCreateParamsArch enum.
+func (e StudioApplianceCreateParamsArch) Valid() bool {
+	switch e {
+	case StudioApplianceCreateParamsArchI686:
+		return true
+	case StudioApplianceCreateParamsArchX8664:
 		return true
 	default:
 		return false
@@ -1969,6 +2018,492 @@ type ReeUploadForm struct {
 	Tag *ReeTag `json:"tag,omitempty"`
 }
 
+// StudioAccount The account.
+type StudioAccount = wire.Body
+
+// StudioApiVersion The API version.
+type StudioApiVersion = wire.Body
+
+// StudioAppliance An appliance.
+type StudioAppliance = wire.Body
+
+// StudioApplianceBuild A finished build of the appliance.
+type StudioApplianceBuild struct {
+	// CompressedImageSize Compressed size in MB.
+	CompressedImageSize *int `json:"compressed_image_size,omitempty"`
+
+	// DownloadUrl Download URL.
+	DownloadUrl *string `json:"download_url,omitempty"`
+
+	// Id Build id.
+	Id *int `json:"id,omitempty"`
+
+	// ImageSize Size in MB.
+	ImageSize *int `json:"image_size,omitempty"`
+
+	// ImageType Image type.
+	ImageType *string `json:"image_type,omitempty"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioApplianceBuilds Finished builds.
+type StudioApplianceBuilds struct {
+	// Build Builds.
+	Build *[]StudioApplianceBuild `json:"build,omitempty"`
+
+	// Type Always "array" (what ActiveResource clients need on collections); XML only.
+	Type *StudioApplianceBuildsType `json:"type,omitempty"`
+}
+
+// StudioApplianceBuildsType Always "array" (what ActiveResource clients need on collections); XML only.
+type StudioApplianceBuildsType string
+
+// StudioApplianceItem An appliance in a list.
+type StudioApplianceItem struct {
+	// Arch x86_64 or i686.
+	Arch string `json:"arch"`
+
+	// Basesystem The Debian release.
+	Basesystem string `json:"basesystem"`
+
+	// Builds Finished builds.
+	Builds StudioApplianceBuilds `json:"builds"`
+
+	// EditUrl Where the appliance is edited (its API resource here).
+	EditUrl string `json:"edit_url"`
+
+	// EstimatedCompressedSize Estimated compressed size.
+	EstimatedCompressedSize *string `json:"estimated_compressed_size,omitempty"`
+
+	// EstimatedRawSize Estimated size of the root file system.
+	EstimatedRawSize *string `json:"estimated_raw_size,omitempty"`
+
+	// IconUrl Icon URL.
+	IconUrl *string `json:"icon_url,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// LastEdited Last change (YYYY-MM-DD hh:mm:ss UTC).
+	LastEdited string `json:"last_edited"`
+
+	// Name Name.
+	Name string `json:"name"`
+
+	// Parent The appliance or template it was cloned from.
+	Parent StudioParent `json:"parent"`
+
+	// Type The default image type.
+	Type *string `json:"type,omitempty"`
+
+	// Uuid UUID.
+	Uuid string `json:"uuid"`
+}
+
+// StudioAppliances Appliances.
+type StudioAppliances = wire.Body
+
+// StudioBuild A build.
+type StudioBuild = wire.Body
+
+// StudioBuildChecksum Checksums of the image file.
+type StudioBuildChecksum struct {
+	// Md5 MD5.
+	Md5 *string `json:"md5,omitempty"`
+
+	// Sha1 SHA-1.
+	Sha1 *string `json:"sha1,omitempty"`
+
+	// Sha256 SHA-256.
+	Sha256 *string `json:"sha256,omitempty"`
+}
+
+// StudioBuildItem A build in a list.
+type StudioBuildItem struct {
+	// Checksum Checksums of the image file.
+	Checksum *StudioBuildChecksum `json:"checksum,omitempty"`
+
+	// CompletedAt When it ended.
+	CompletedAt *string `json:"completed_at,omitempty"`
+
+	// CompressedImageSize Compressed size in MB (rounded up).
+	CompressedImageSize *int `json:"compressed_image_size,omitempty"`
+
+	// CompressedSizeBytes Compressed size in bytes.
+	CompressedSizeBytes *int `json:"compressed_size_bytes,omitempty"`
+
+	// DownloadUrl Image download (Range supported).
+	DownloadUrl *string `json:"download_url,omitempty"`
+
+	// Expired Always false.
+	Expired *bool `json:"expired,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// ImageSizeBytes Image size in bytes.
+	ImageSizeBytes *int `json:"image_size_bytes,omitempty"`
+
+	// ImageType oci, docker, rootfs, oem, vmx, iso or qcow2.
+	ImageType *string `json:"image_type,omitempty"`
+
+	// ReeUrl The defined REE of the build (a zip that replays offline).
+	ReeUrl *string `json:"ree_url,omitempty"`
+
+	// Size Image size in MB (rounded up).
+	Size *int `json:"size,omitempty"`
+
+	// State finished, failed or cancelled.
+	State *string `json:"state,omitempty"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioBuilds Finished builds.
+type StudioBuilds = wire.Body
+
+// StudioChangeDetails Details.
+type StudioChangeDetails struct {
+	// Status The change.
+	Status StudioChangeStatus `json:"status"`
+}
+
+// StudioChangeList Package names.
+type StudioChangeList struct {
+	// Package Names.
+	Package *[]string `json:"package,omitempty"`
+}
+
+// StudioChangeStatus The change.
+type StudioChangeStatus struct {
+	// Added Package names.
+	Added *StudioChangeList `json:"added,omitempty"`
+
+	// PackagesAdded Packages added after dependency resolution.
+	PackagesAdded int `json:"packages_added"`
+
+	// PackagesRemoved Packages removed.
+	PackagesRemoved int `json:"packages_removed"`
+
+	// Removed Package names.
+	Removed *StudioChangeList `json:"removed,omitempty"`
+
+	// State changed or unchanged.
+	State string `json:"state"`
+}
+
+// StudioChecksum A checksum.
+type StudioChecksum struct {
+	// Type md5.
+	Type *string `json:"type,omitempty"`
+
+	// Value Hex digest.
+	Value *string `json:"value,omitempty"`
+}
+
+// StudioDiskQuota Disk quota.
+type StudioDiskQuota struct {
+	// Available Quota, e.g. 15GB.
+	Available *string `json:"available,omitempty"`
+
+	// Used Share used, e.g. 4%.
+	Used *string `json:"used,omitempty"`
+}
+
+// StudioError A Studio error: a code from Studio's list and a message.
+type StudioError = wire.Body
+
+// StudioFile An overlay file.
+type StudioFile = wire.Body
+
+// StudioFileItem An overlay file in a list.
+type StudioFileItem struct {
+	// Checksum A checksum.
+	Checksum *StudioChecksum `json:"checksum,omitempty"`
+
+	// DownloadUrl Data URL.
+	DownloadUrl *string `json:"download_url,omitempty"`
+
+	// Enabled Whether builds include it.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// Filename File name.
+	Filename *string `json:"filename,omitempty"`
+
+	// Group Group.
+	Group *string `json:"group,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// Owner Owner.
+	Owner *string `json:"owner,omitempty"`
+
+	// Path Directory in the appliance.
+	Path *string `json:"path,omitempty"`
+
+	// Permissions Octal mode, e.g. 644.
+	Permissions *string `json:"permissions,omitempty"`
+
+	// Size Size in bytes.
+	Size *int `json:"size,omitempty"`
+}
+
+// StudioFiles Overlay files.
+type StudioFiles = wire.Body
+
+// StudioIssue An issue.
+type StudioIssue struct {
+	// Solution How to solve an issue.
+	Solution *StudioSolution `json:"solution,omitempty"`
+
+	// Text What is wrong.
+	Text string `json:"text"`
+
+	// Type error or warning.
+	Type string `json:"type"`
+}
+
+// StudioIssues Issues.
+type StudioIssues struct {
+	// Issue Issues.
+	Issue *[]StudioIssue `json:"issue,omitempty"`
+}
+
+// StudioMapPackage A package found or installed.
+type StudioMapPackage struct {
+	// Arch Architecture.
+	Arch *string `json:"arch,omitempty"`
+
+	// Checksum Checksum of the .deb.
+	Checksum *string `json:"checksum,omitempty"`
+
+	// ChecksumType SHA256.
+	ChecksumType *string `json:"checksum_type,omitempty"`
+
+	// Name Name.
+	Name string `json:"name"`
+
+	// Summary One-line description.
+	Summary *string `json:"summary,omitempty"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioMapRepository A repository and its software.
+type StudioMapRepository struct {
+	// BaseUrl URL.
+	BaseUrl *string `json:"base_url,omitempty"`
+
+	// Id Repository id (0: the base image).
+	Id int `json:"id"`
+
+	// Name Name.
+	Name *string `json:"name,omitempty"`
+
+	// Software Software of one repository.
+	Software StudioMapSoftware `json:"software"`
+}
+
+// StudioMapSoftware Software of one repository.
+type StudioMapSoftware struct {
+	// Package Packages.
+	Package *[]StudioMapPackage `json:"package,omitempty"`
+
+	// Pattern Patterns.
+	Pattern *[]StudioPattern `json:"pattern,omitempty"`
+
+	// Type Always "array" (what ActiveResource clients need on collections); XML only.
+	Type *StudioMapSoftwareType `json:"type,omitempty"`
+}
+
+// StudioMapSoftwareType Always "array" (what ActiveResource clients need on collections); XML only.
+type StudioMapSoftwareType string
+
+// StudioPackage A package (its name is the element's text).
+type StudioPackage struct {
+	// Name Package name.
+	Name string `json:"name"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioParent The appliance or template it was cloned from.
+type StudioParent struct {
+	// Id Id.
+	Id *int `json:"id,omitempty"`
+
+	// Name Name.
+	Name *string `json:"name,omitempty"`
+}
+
+// StudioPattern A pattern (a Debian task or metapackage).
+type StudioPattern struct {
+	// Name Pattern name.
+	Name string `json:"name"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioRepositories Repositories.
+type StudioRepositories = wire.Body
+
+// StudioRepository A repository (Debian archive).
+type StudioRepository = wire.Body
+
+// StudioRepositoryItem A repository in a list.
+type StudioRepositoryItem struct {
+	// BaseSystem Debian release.
+	BaseSystem *string `json:"base_system,omitempty"`
+
+	// BaseUrl Archive URL.
+	BaseUrl *string `json:"base_url,omitempty"`
+
+	// Components Components, space-separated.
+	Components *string `json:"components,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// Name Name.
+	Name *string `json:"name,omitempty"`
+
+	// Suite Debian suite (dists/<suite>).
+	Suite *string `json:"suite,omitempty"`
+
+	// Type deb (a Debian archive) or deb-local (the user repository).
+	Type *string `json:"type,omitempty"`
+}
+
+// StudioRpm An uploaded package (.deb).
+type StudioRpm = wire.Body
+
+// StudioRpmItem An uploaded package in a list.
+type StudioRpmItem struct {
+	// Architecture Debian architecture.
+	Architecture *string `json:"architecture,omitempty"`
+
+	// Archive Always false (only .deb files).
+	Archive *bool `json:"archive,omitempty"`
+
+	// BaseSystem Debian release.
+	BaseSystem *string `json:"base_system,omitempty"`
+
+	// Checksum A checksum.
+	Checksum *StudioChecksum `json:"checksum,omitempty"`
+
+	// Filename File name.
+	Filename *string `json:"filename,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// Package Debian package name.
+	Package *string `json:"package,omitempty"`
+
+	// Size Size in bytes.
+	Size *int `json:"size,omitempty"`
+
+	// Version Debian version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioRpms Uploaded packages.
+type StudioRpms = wire.Body
+
+// StudioRunningBuild A running build.
+type StudioRunningBuild = wire.Body
+
+// StudioRunningBuildItem A running build in a list.
+type StudioRunningBuildItem struct {
+	// Id Build id.
+	Id int `json:"id"`
+
+	// Message What the build is doing.
+	Message *string `json:"message,omitempty"`
+
+	// Percent 0 to 100, from the build's phases.
+	Percent *int `json:"percent,omitempty"`
+
+	// State queued, running, finished, failed or cancelled.
+	State *string `json:"state,omitempty"`
+
+	// TimeElapsed Seconds since it started.
+	TimeElapsed *int `json:"time_elapsed,omitempty"`
+}
+
+// StudioRunningBuilds Running builds.
+type StudioRunningBuilds = wire.Body
+
+// StudioSoftware Selected packages and patterns.
+type StudioSoftware = wire.Body
+
+// StudioSoftwareChange The result of a software command.
+type StudioSoftwareChange = wire.Body
+
+// StudioSoftwareMap Software by repository.
+type StudioSoftwareMap = wire.Body
+
+// StudioSolution How to solve an issue.
+type StudioSolution struct {
+	// Package The package concerned.
+	Package *string `json:"package,omitempty"`
+
+	// Type install, remove, or fix.
+	Type *string `json:"type,omitempty"`
+}
+
+// StudioStatus The status of an appliance.
+type StudioStatus = wire.Body
+
+// StudioSuccess The answer of a call without payload.
+type StudioSuccess = wire.Body
+
+// StudioTemplate A template: an appliance to clone.
+type StudioTemplate struct {
+	// ApplianceId The id to pass as clone_from.
+	ApplianceId int `json:"appliance_id"`
+
+	// Basesystem The Debian release, e.g. bookworm.
+	Basesystem string `json:"basesystem"`
+
+	// Description Description.
+	Description *string `json:"description,omitempty"`
+
+	// Name Name.
+	Name string `json:"name"`
+}
+
+// StudioTemplateSet A template set.
+type StudioTemplateSet = wire.Body
+
+// StudioTemplateSetItem A template set in a list.
+type StudioTemplateSetItem struct {
+	// Description Description.
+	Description *string `json:"description,omitempty"`
+
+	// Name Name of the set.
+	Name string `json:"name"`
+
+	// Template The templates (repeated <template> elements).
+	Template *[]StudioTemplate `json:"template,omitempty"`
+}
+
+// StudioTemplateSets Template sets.
+type StudioTemplateSets = wire.Body
+
+// StudioUploadForm A file upload (RFC 1867).
+type StudioUploadForm struct {
+	// File The file.
+	File openapi_types.File `json:"file"`
+}
+
 // SystemBlobUsage defines model for SystemBlobUsage.
 type SystemBlobUsage struct {
 	// Count Number of blobs.
@@ -2313,6 +2848,93 @@ type NotFound = ApiError
 // ReanaNotImplemented The one error shape of every endpoint.
 type ReanaNotImplemented = ApiError
 
+// StudioAccountOK The account.
+type StudioAccountOK = StudioAccount
+
+// StudioApiVersionOK The API version.
+type StudioApiVersionOK = StudioApiVersion
+
+// StudioApplianceOK An appliance.
+type StudioApplianceOK = StudioAppliance
+
+// StudioAppliancesOK Appliances.
+type StudioAppliancesOK = StudioAppliances
+
+// StudioBadRequest A Studio error: a code from Studio's list and a message.
+type StudioBadRequest = StudioError
+
+// StudioBuildOK A build.
+type StudioBuildOK = StudioBuild
+
+// StudioBuildsOK Finished builds.
+type StudioBuildsOK = StudioBuilds
+
+// StudioFileOK An overlay file.
+type StudioFileOK = StudioFile
+
+// StudioFilesOK Overlay files.
+type StudioFilesOK = StudioFiles
+
+// StudioForbidden A Studio error: a code from Studio's list and a message.
+type StudioForbidden = StudioError
+
+// StudioInternalError A Studio error: a code from Studio's list and a message.
+type StudioInternalError = StudioError
+
+// StudioNotFound A Studio error: a code from Studio's list and a message.
+type StudioNotFound = StudioError
+
+// StudioRepositoriesOK Repositories.
+type StudioRepositoriesOK = StudioRepositories
+
+// StudioRepositoryOK A repository (Debian archive).
+type StudioRepositoryOK = StudioRepository
+
+// StudioRpmOK An uploaded package (.deb).
+type StudioRpmOK = StudioRpm
+
+// StudioRpmsOK Uploaded packages.
+type StudioRpmsOK = StudioRpms
+
+// StudioRunningBuildOK A running build.
+type StudioRunningBuildOK = StudioRunningBuild
+
+// StudioRunningBuildsOK Running builds.
+type StudioRunningBuildsOK = StudioRunningBuilds
+
+// StudioSoftwareChangeOK The result of a software command.
+type StudioSoftwareChangeOK = StudioSoftwareChange
+
+// StudioSoftwareMapOK Software by repository.
+type StudioSoftwareMapOK = StudioSoftwareMap
+
+// StudioSoftwareOK Selected packages and patterns.
+type StudioSoftwareOK = StudioSoftware
+
+// StudioStatusOK The status of an appliance.
+type StudioStatusOK = StudioStatus
+
+// StudioSuccessOK The answer of a call without payload.
+type StudioSuccessOK = StudioSuccess
+
+// StudioTemplateSetOK A template set.
+type StudioTemplateSetOK = StudioTemplateSet
+
+// StudioTemplateSetsOK Template sets.
+type StudioTemplateSetsOK = StudioTemplateSets
+
+// StudioTooLarge A Studio error: a code from Studio's list and a message.
+type StudioTooLarge = StudioError
+
+// StudioUnauthorized A Studio error: a code from Studio's list and a message.
+type StudioUnauthorized = StudioError
+
+// StudioUnavailable A Studio error: a code from Studio's list and a message.
+type StudioUnavailable = StudioError
+
+// StudioUnsupportedMediaType A Studio error: a code from Studio's list and a message.
+type StudioUnsupportedMediaType = StudioError
+
 // TooLarge The one error shape of every endpoint.
 type TooLarge = ApiError
 
@@ -2641,6 +3263,183 @@ type FossologyGetUploadTreeV1Params struct {
 
 	// GroupName One of the caller's groups to act as; the user's default group if absent.
 	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// StudioApplianceCreateParams defines parameters for StudioApplianceCreate.
+type StudioApplianceCreateParams struct {
+	// CloneFrom Id of the template or appliance to clone.
+	CloneFrom int64 `form:"clone_from" json:"clone_from"`
+
+	// Name Name of the appliance.
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// Arch x86_64 or i686 (default).
+	Arch *StudioApplianceCreateParamsArch `form:"arch,omitempty" json:"arch,omitempty"`
+}
+
+// StudioApplianceCreateParamsArch defines parameters for StudioApplianceCreate.
+type StudioApplianceCreateParamsArch string
+
+// StudioSoftwareAddPackageParams defines parameters for StudioSoftwareAddPackage.
+type StudioSoftwareAddPackageParams struct {
+	// Name Name.
+	Name string `form:"name" json:"name"`
+
+	// Version Version (must exist in the repositories).
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+
+	// RepositoryId Repository to pick it from.
+	RepositoryId *int64 `form:"repository_id,omitempty" json:"repository_id,omitempty"`
+}
+
+// StudioSoftwareAddPatternParams defines parameters for StudioSoftwareAddPattern.
+type StudioSoftwareAddPatternParams struct {
+	// Name Name.
+	Name string `form:"name" json:"name"`
+
+	// Version Version (must exist in the repositories).
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+
+	// RepositoryId Repository to pick it from.
+	RepositoryId *int64 `form:"repository_id,omitempty" json:"repository_id,omitempty"`
+}
+
+// StudioApplianceAddRepositoryParams defines parameters for StudioApplianceAddRepository.
+type StudioApplianceAddRepositoryParams struct {
+	// RepoId Id of the repository.
+	RepoId int64 `form:"repo_id" json:"repo_id"`
+}
+
+// StudioSoftwareRemovePackageParams defines parameters for StudioSoftwareRemovePackage.
+type StudioSoftwareRemovePackageParams struct {
+	// Name Name.
+	Name string `form:"name" json:"name"`
+}
+
+// StudioSoftwareRemovePatternParams defines parameters for StudioSoftwareRemovePattern.
+type StudioSoftwareRemovePatternParams struct {
+	// Name Name.
+	Name string `form:"name" json:"name"`
+}
+
+// StudioApplianceRemoveRepositoryParams defines parameters for StudioApplianceRemoveRepository.
+type StudioApplianceRemoveRepositoryParams struct {
+	// RepoId Id of the repository.
+	RepoId int64 `form:"repo_id" json:"repo_id"`
+}
+
+// StudioImageFileParams defines parameters for StudioImageFile.
+type StudioImageFileParams struct {
+	// BuildId The build.
+	BuildId int64 `form:"build_id" json:"build_id"`
+
+	// Path Absolute path in the image.
+	Path string `form:"path" json:"path"`
+}
+
+// StudioSoftwareInstalledParams defines parameters for StudioSoftwareInstalled.
+type StudioSoftwareInstalledParams struct {
+	// BuildId A finished build of the appliance.
+	BuildId *int64 `form:"build_id,omitempty" json:"build_id,omitempty"`
+}
+
+// StudioSoftwareSearchParams defines parameters for StudioSoftwareSearch.
+type StudioSoftwareSearchParams struct {
+	// Q The search string.
+	Q string `form:"q" json:"q"`
+
+	// AllFields Search descriptions too.
+	AllFields *bool `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// AllRepos Search every known repository.
+	AllRepos *bool `form:"all_repos,omitempty" json:"all_repos,omitempty"`
+}
+
+// StudioBuildListParams defines parameters for StudioBuildList.
+type StudioBuildListParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+}
+
+// StudioFileListParams defines parameters for StudioFileList.
+type StudioFileListParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+}
+
+// StudioFileUploadParams defines parameters for StudioFileUpload.
+type StudioFileUploadParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+
+	// Filename File name (default: the upload's).
+	Filename *string `form:"filename,omitempty" json:"filename,omitempty"`
+
+	// Path Directory (default /).
+	Path *string `form:"path,omitempty" json:"path,omitempty"`
+
+	// Owner Owner (default root).
+	Owner *string `form:"owner,omitempty" json:"owner,omitempty"`
+
+	// Group Group (default root).
+	Group *string `form:"group,omitempty" json:"group,omitempty"`
+
+	// Permissions Octal mode (default 644).
+	Permissions *string `form:"permissions,omitempty" json:"permissions,omitempty"`
+
+	// Enabled Include in builds (default true).
+	Enabled *bool `form:"enabled,omitempty" json:"enabled,omitempty"`
+}
+
+// StudioRepositoryListParams defines parameters for StudioRepositoryList.
+type StudioRepositoryListParams struct {
+	// BaseSystem Debian release.
+	BaseSystem *string `form:"base_system,omitempty" json:"base_system,omitempty"`
+
+	// Filter Search string.
+	Filter *string `form:"filter,omitempty" json:"filter,omitempty"`
+}
+
+// StudioRepositoryImportParams defines parameters for StudioRepositoryImport.
+type StudioRepositoryImportParams struct {
+	// Url Archive URL.
+	Url string `form:"url" json:"url"`
+
+	// Name Name.
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+}
+
+// StudioRpmListParams defines parameters for StudioRpmList.
+type StudioRpmListParams struct {
+	// BaseSystem Debian release (bookworm).
+	BaseSystem *string `form:"base_system,omitempty" json:"base_system,omitempty"`
+}
+
+// StudioRpmUploadParams defines parameters for StudioRpmUpload.
+type StudioRpmUploadParams struct {
+	// BaseSystem Debian release (bookworm).
+	BaseSystem *string `form:"base_system,omitempty" json:"base_system,omitempty"`
+}
+
+// StudioRunningBuildListParams defines parameters for StudioRunningBuildList.
+type StudioRunningBuildListParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+}
+
+// StudioRunningBuildStartParams defines parameters for StudioRunningBuildStart.
+type StudioRunningBuildStartParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+
+	// Force Replace a build of the same version and type.
+	Force *bool `form:"force,omitempty" json:"force,omitempty"`
+
+	// Version Appliance version (default 0.0.1).
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+
+	// ImageType Image type (default oci).
+	ImageType *string `form:"image_type,omitempty" json:"image_type,omitempty"`
 }
 
 // FossologyListUsersV1Params defines parameters for FossologyListUsersV1.
@@ -3155,6 +3954,27 @@ type FossologySetClearingDecisionV1JSONRequestBody = FossologyClearingDecision
 
 // FossologySetMainLicenseV1JSONRequestBody defines body for FossologySetMainLicenseV1 for application/json ContentType.
 type FossologySetMainLicenseV1JSONRequestBody = FossologyMainLicense
+
+// StudioApplianceRepositoryUpdateJSONRequestBody defines body for StudioApplianceRepositoryUpdate for application/json ContentType.
+type StudioApplianceRepositoryUpdateJSONRequestBody = StudioRepositories
+
+// StudioSoftwareUpdateJSONRequestBody defines body for StudioSoftwareUpdate for application/json ContentType.
+type StudioSoftwareUpdateJSONRequestBody = StudioSoftware
+
+// StudioFileUploadMultipartRequestBody defines body for StudioFileUpload for multipart/form-data ContentType.
+type StudioFileUploadMultipartRequestBody = StudioUploadForm
+
+// StudioFileUpdateJSONRequestBody defines body for StudioFileUpdate for application/json ContentType.
+type StudioFileUpdateJSONRequestBody = StudioFile
+
+// StudioFileDataUpdateMultipartRequestBody defines body for StudioFileDataUpdate for multipart/form-data ContentType.
+type StudioFileDataUpdateMultipartRequestBody = StudioUploadForm
+
+// StudioRpmUploadMultipartRequestBody defines body for StudioRpmUpload for multipart/form-data ContentType.
+type StudioRpmUploadMultipartRequestBody = StudioUploadForm
+
+// StudioRpmUpdateMultipartRequestBody defines body for StudioRpmUpdate for multipart/form-data ContentType.
+type StudioRpmUpdateMultipartRequestBody = StudioUploadForm
 
 // ReanaWorkflowCreateJSONRequestBody defines body for ReanaWorkflowCreate for application/json ContentType.
 type ReanaWorkflowCreateJSONRequestBody = ReanaSpecification
@@ -3998,6 +4818,150 @@ type ServerInterface interface {
 	// FossologyGetUploadTreeV1 The unpacked tree of an upload with item ids (beyond FOSSology)
 	// (GET /api/v1/uploads/{id}/tree)
 	FossologyGetUploadTreeV1(c *gin.Context, id FossologyIdPath, params FossologyGetUploadTreeV1Params)
+	// StudioAccountShow The account
+	// (GET /api/v1/user/account)
+	StudioAccountShow(c *gin.Context)
+	// StudioApiVersion The API version
+	// (GET /api/v1/user/api_version)
+	StudioApiVersion(c *gin.Context)
+	// StudioApplianceList List appliances
+	// (GET /api/v1/user/appliances)
+	StudioApplianceList(c *gin.Context)
+	// StudioApplianceCreate Create an appliance by cloning
+	// (POST /api/v1/user/appliances)
+	StudioApplianceCreate(c *gin.Context, params StudioApplianceCreateParams)
+	// StudioApplianceDelete Delete an appliance
+	// (DELETE /api/v1/user/appliances/{id})
+	StudioApplianceDelete(c *gin.Context, id int64)
+	// StudioApplianceShow Show an appliance
+	// (GET /api/v1/user/appliances/{id})
+	StudioApplianceShow(c *gin.Context, id int64)
+	// StudioSoftwareAddPackage Add a package
+	// (POST /api/v1/user/appliances/{id}/cmd/add_package)
+	StudioSoftwareAddPackage(c *gin.Context, id int64, params StudioSoftwareAddPackageParams)
+	// StudioSoftwareAddPattern Add a pattern
+	// (POST /api/v1/user/appliances/{id}/cmd/add_pattern)
+	StudioSoftwareAddPattern(c *gin.Context, id int64, params StudioSoftwareAddPatternParams)
+	// StudioApplianceAddRepository Add a repository to an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/add_repository)
+	StudioApplianceAddRepository(c *gin.Context, id int64, params StudioApplianceAddRepositoryParams)
+	// StudioApplianceAddUserRepository Add the user repository to an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/add_user_repository)
+	StudioApplianceAddUserRepository(c *gin.Context, id int64)
+	// StudioSoftwareRemovePackage Remove a package
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_package)
+	StudioSoftwareRemovePackage(c *gin.Context, id int64, params StudioSoftwareRemovePackageParams)
+	// StudioSoftwareRemovePattern Remove a pattern
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_pattern)
+	StudioSoftwareRemovePattern(c *gin.Context, id int64, params StudioSoftwareRemovePatternParams)
+	// StudioApplianceRemoveRepository Remove a repository from an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_repository)
+	StudioApplianceRemoveRepository(c *gin.Context, id int64, params StudioApplianceRemoveRepositoryParams)
+	// StudioImageFile A file of a built image
+	// (GET /api/v1/user/appliances/{id}/image_files)
+	StudioImageFile(c *gin.Context, id int64, params StudioImageFileParams)
+	// StudioApplianceRepositoryList Repositories of an appliance
+	// (GET /api/v1/user/appliances/{id}/repositories)
+	StudioApplianceRepositoryList(c *gin.Context, id int64)
+	// StudioApplianceRepositoryUpdate Set the repositories of an appliance
+	// (PUT /api/v1/user/appliances/{id}/repositories)
+	StudioApplianceRepositoryUpdate(c *gin.Context, id int64)
+	// StudioSoftwareShow Selected software
+	// (GET /api/v1/user/appliances/{id}/software)
+	StudioSoftwareShow(c *gin.Context, id int64)
+	// StudioSoftwareUpdate Set the selected software
+	// (PUT /api/v1/user/appliances/{id}/software)
+	StudioSoftwareUpdate(c *gin.Context, id int64)
+	// StudioSoftwareInstalled Installed software
+	// (GET /api/v1/user/appliances/{id}/software/installed)
+	StudioSoftwareInstalled(c *gin.Context, id int64, params StudioSoftwareInstalledParams)
+	// StudioSoftwareSearch Search software
+	// (GET /api/v1/user/appliances/{id}/software/search)
+	StudioSoftwareSearch(c *gin.Context, id int64, params StudioSoftwareSearchParams)
+	// StudioApplianceStatus Status of an appliance
+	// (GET /api/v1/user/appliances/{id}/status)
+	StudioApplianceStatus(c *gin.Context, id int64)
+	// StudioBuildList List finished builds
+	// (GET /api/v1/user/builds)
+	StudioBuildList(c *gin.Context, params StudioBuildListParams)
+	// StudioBuildDelete Delete a build
+	// (DELETE /api/v1/user/builds/{id})
+	StudioBuildDelete(c *gin.Context, id int64)
+	// StudioBuildShow Show a build
+	// (GET /api/v1/user/builds/{id})
+	StudioBuildShow(c *gin.Context, id int64)
+	// StudioBuildDownload Download a build's image
+	// (GET /api/v1/user/builds/{id}/download)
+	StudioBuildDownload(c *gin.Context, id int64)
+	// StudioBuildRee Download a build's defined REE
+	// (GET /api/v1/user/builds/{id}/ree)
+	StudioBuildRee(c *gin.Context, id int64)
+	// StudioFileList List overlay files
+	// (GET /api/v1/user/files)
+	StudioFileList(c *gin.Context, params StudioFileListParams)
+	// StudioFileUpload Add an overlay file
+	// (POST /api/v1/user/files)
+	StudioFileUpload(c *gin.Context, params StudioFileUploadParams)
+	// StudioFileDelete Delete an overlay file
+	// (DELETE /api/v1/user/files/{id})
+	StudioFileDelete(c *gin.Context, id int64)
+	// StudioFileShow Overlay file metadata
+	// (GET /api/v1/user/files/{id})
+	StudioFileShow(c *gin.Context, id int64)
+	// StudioFileUpdate Change overlay file metadata
+	// (PUT /api/v1/user/files/{id})
+	StudioFileUpdate(c *gin.Context, id int64)
+	// StudioFileData Overlay file content
+	// (GET /api/v1/user/files/{id}/data)
+	StudioFileData(c *gin.Context, id int64)
+	// StudioFileDataUpdate Replace overlay file content
+	// (PUT /api/v1/user/files/{id}/data)
+	StudioFileDataUpdate(c *gin.Context, id int64)
+	// StudioRepositoryList List repositories
+	// (GET /api/v1/user/repositories)
+	StudioRepositoryList(c *gin.Context, params StudioRepositoryListParams)
+	// StudioRepositoryImport Import a repository
+	// (POST /api/v1/user/repositories)
+	StudioRepositoryImport(c *gin.Context, params StudioRepositoryImportParams)
+	// StudioRepositoryShow Show a repository
+	// (GET /api/v1/user/repositories/{id})
+	StudioRepositoryShow(c *gin.Context, id int64)
+	// StudioRpmList List uploaded packages
+	// (GET /api/v1/user/rpms)
+	StudioRpmList(c *gin.Context, params StudioRpmListParams)
+	// StudioRpmUpload Upload a package
+	// (POST /api/v1/user/rpms)
+	StudioRpmUpload(c *gin.Context, params StudioRpmUploadParams)
+	// StudioRpmDelete Delete an uploaded package
+	// (DELETE /api/v1/user/rpms/{id})
+	StudioRpmDelete(c *gin.Context, id int64)
+	// StudioRpmShow Show an uploaded package
+	// (GET /api/v1/user/rpms/{id})
+	StudioRpmShow(c *gin.Context, id int64)
+	// StudioRpmUpdate Replace an uploaded package
+	// (PUT /api/v1/user/rpms/{id})
+	StudioRpmUpdate(c *gin.Context, id int64)
+	// StudioRpmData Download an uploaded package
+	// (GET /api/v1/user/rpms/{id}/data)
+	StudioRpmData(c *gin.Context, id int64)
+	// StudioRunningBuildList List running builds
+	// (GET /api/v1/user/running_builds)
+	StudioRunningBuildList(c *gin.Context, params StudioRunningBuildListParams)
+	// StudioRunningBuildStart Start a build
+	// (POST /api/v1/user/running_builds)
+	StudioRunningBuildStart(c *gin.Context, params StudioRunningBuildStartParams)
+	// StudioRunningBuildCancel Cancel a build
+	// (DELETE /api/v1/user/running_builds/{id})
+	StudioRunningBuildCancel(c *gin.Context, id int64)
+	// StudioRunningBuildShow Show a running build
+	// (GET /api/v1/user/running_builds/{id})
+	StudioRunningBuildShow(c *gin.Context, id int64)
+	// StudioTemplateSetList List template sets
+	// (GET /api/v1/user/template_sets)
+	StudioTemplateSetList(c *gin.Context)
+	// StudioTemplateSetShow Show a template set
+	// (GET /api/v1/user/template_sets/{name})
+	StudioTemplateSetShow(c *gin.Context, name string)
 	// FossologyListUsersV1 All users (admins only)
 	// (GET /api/v1/users)
 	FossologyListUsersV1(c *gin.Context, params FossologyListUsersV1Params)
@@ -4157,6 +5121,9 @@ type ServerInterface interface {
 	// FossologyVersion API version (deprecated in FOSSology; kept for older clients)
 	// (GET /repo/api/v1/version)
 	FossologyVersion(c *gin.Context)
+	// StudioShowApiKey Show a Studio API key (an HTML page)
+	// (GET /user/show_api_key)
+	StudioShowApiKey(c *gin.Context)
 	// ViceDeploy Deploy an image into an environment
 	// (POST /v1/deploy)
 	ViceDeploy(c *gin.Context)
@@ -6983,6 +7950,1437 @@ func (siw *ServerInterfaceWrapper) FossologyGetUploadTreeV1(c *gin.Context) {
 	siw.Handler.FossologyGetUploadTreeV1(c, id, params)
 }
 
+// StudioAccountShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioAccountShow(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioAccountShow(c)
+}
+
+// StudioApiVersion operation middleware
+func (siw *ServerInterfaceWrapper) StudioApiVersion(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApiVersion(c)
+}
+
+// StudioApplianceList operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceList(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceList(c)
+}
+
+// StudioApplianceCreate operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceCreate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioApplianceCreateParams
+
+	// ------------- Required query parameter "clone_from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "clone_from", c.Request.URL.Query(), &params.CloneFrom, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter clone_from: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "arch" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "arch", c.Request.URL.Query(), &params.Arch, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter arch: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceCreate(c, params)
+}
+
+// StudioApplianceDelete operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceDelete(c, id)
+}
+
+// StudioApplianceShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceShow(c, id)
+}
+
+// StudioSoftwareAddPackage operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareAddPackage(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareAddPackageParams
+
+	// ------------- Required query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "version" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "version", c.Request.URL.Query(), &params.Version, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter version: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "repository_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "repository_id", c.Request.URL.Query(), &params.RepositoryId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter repository_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareAddPackage(c, id, params)
+}
+
+// StudioSoftwareAddPattern operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareAddPattern(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareAddPatternParams
+
+	// ------------- Required query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "version" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "version", c.Request.URL.Query(), &params.Version, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter version: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "repository_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "repository_id", c.Request.URL.Query(), &params.RepositoryId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter repository_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareAddPattern(c, id, params)
+}
+
+// StudioApplianceAddRepository operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceAddRepository(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioApplianceAddRepositoryParams
+
+	// ------------- Required query parameter "repo_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "repo_id", c.Request.URL.Query(), &params.RepoId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter repo_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceAddRepository(c, id, params)
+}
+
+// StudioApplianceAddUserRepository operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceAddUserRepository(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceAddUserRepository(c, id)
+}
+
+// StudioSoftwareRemovePackage operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareRemovePackage(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareRemovePackageParams
+
+	// ------------- Required query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareRemovePackage(c, id, params)
+}
+
+// StudioSoftwareRemovePattern operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareRemovePattern(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareRemovePatternParams
+
+	// ------------- Required query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareRemovePattern(c, id, params)
+}
+
+// StudioApplianceRemoveRepository operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceRemoveRepository(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioApplianceRemoveRepositoryParams
+
+	// ------------- Required query parameter "repo_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "repo_id", c.Request.URL.Query(), &params.RepoId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter repo_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceRemoveRepository(c, id, params)
+}
+
+// StudioImageFile operation middleware
+func (siw *ServerInterfaceWrapper) StudioImageFile(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioImageFileParams
+
+	// ------------- Required query parameter "build_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "build_id", c.Request.URL.Query(), &params.BuildId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter build_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required query parameter "path" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "path", c.Request.URL.Query(), &params.Path, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter path: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioImageFile(c, id, params)
+}
+
+// StudioApplianceRepositoryList operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceRepositoryList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceRepositoryList(c, id)
+}
+
+// StudioApplianceRepositoryUpdate operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceRepositoryUpdate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceRepositoryUpdate(c, id)
+}
+
+// StudioSoftwareShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareShow(c, id)
+}
+
+// StudioSoftwareUpdate operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareUpdate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareUpdate(c, id)
+}
+
+// StudioSoftwareInstalled operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareInstalled(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareInstalledParams
+
+	// ------------- Optional query parameter "build_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "build_id", c.Request.URL.Query(), &params.BuildId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter build_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareInstalled(c, id, params)
+}
+
+// StudioSoftwareSearch operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareSearch(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareSearchParams
+
+	// ------------- Required query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", c.Request.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter all_fields: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "all_repos" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_repos", c.Request.URL.Query(), &params.AllRepos, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter all_repos: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareSearch(c, id, params)
+}
+
+// StudioApplianceStatus operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceStatus(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceStatus(c, id)
+}
+
+// StudioBuildList operation middleware
+func (siw *ServerInterfaceWrapper) StudioBuildList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioBuildListParams
+
+	// ------------- Required query parameter "appliance_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "appliance_id", c.Request.URL.Query(), &params.ApplianceId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appliance_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioBuildList(c, params)
+}
+
+// StudioBuildDelete operation middleware
+func (siw *ServerInterfaceWrapper) StudioBuildDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioBuildDelete(c, id)
+}
+
+// StudioBuildShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioBuildShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioBuildShow(c, id)
+}
+
+// StudioBuildDownload operation middleware
+func (siw *ServerInterfaceWrapper) StudioBuildDownload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioBuildDownload(c, id)
+}
+
+// StudioBuildRee operation middleware
+func (siw *ServerInterfaceWrapper) StudioBuildRee(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioBuildRee(c, id)
+}
+
+// StudioFileList operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioFileListParams
+
+	// ------------- Required query parameter "appliance_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "appliance_id", c.Request.URL.Query(), &params.ApplianceId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appliance_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileList(c, params)
+}
+
+// StudioFileUpload operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioFileUploadParams
+
+	// ------------- Required query parameter "appliance_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "appliance_id", c.Request.URL.Query(), &params.ApplianceId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appliance_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "filename" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filename", c.Request.URL.Query(), &params.Filename, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter filename: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "path" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "path", c.Request.URL.Query(), &params.Path, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter path: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "owner" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "owner", c.Request.URL.Query(), &params.Owner, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter owner: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "group" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "group", c.Request.URL.Query(), &params.Group, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter group: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "permissions" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "permissions", c.Request.URL.Query(), &params.Permissions, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter permissions: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "enabled" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "enabled", c.Request.URL.Query(), &params.Enabled, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter enabled: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileUpload(c, params)
+}
+
+// StudioFileDelete operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileDelete(c, id)
+}
+
+// StudioFileShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileShow(c, id)
+}
+
+// StudioFileUpdate operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileUpdate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileUpdate(c, id)
+}
+
+// StudioFileData operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileData(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileData(c, id)
+}
+
+// StudioFileDataUpdate operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileDataUpdate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileDataUpdate(c, id)
+}
+
+// StudioRepositoryList operation middleware
+func (siw *ServerInterfaceWrapper) StudioRepositoryList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRepositoryListParams
+
+	// ------------- Optional query parameter "base_system" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "base_system", c.Request.URL.Query(), &params.BaseSystem, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter base_system: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "filter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filter", c.Request.URL.Query(), &params.Filter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter filter: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRepositoryList(c, params)
+}
+
+// StudioRepositoryImport operation middleware
+func (siw *ServerInterfaceWrapper) StudioRepositoryImport(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRepositoryImportParams
+
+	// ------------- Required query parameter "url" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "url", c.Request.URL.Query(), &params.Url, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter url: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRepositoryImport(c, params)
+}
+
+// StudioRepositoryShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioRepositoryShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRepositoryShow(c, id)
+}
+
+// StudioRpmList operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRpmListParams
+
+	// ------------- Optional query parameter "base_system" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "base_system", c.Request.URL.Query(), &params.BaseSystem, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter base_system: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmList(c, params)
+}
+
+// StudioRpmUpload operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRpmUploadParams
+
+	// ------------- Optional query parameter "base_system" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "base_system", c.Request.URL.Query(), &params.BaseSystem, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter base_system: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmUpload(c, params)
+}
+
+// StudioRpmDelete operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmDelete(c, id)
+}
+
+// StudioRpmShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmShow(c, id)
+}
+
+// StudioRpmUpdate operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmUpdate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmUpdate(c, id)
+}
+
+// StudioRpmData operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmData(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmData(c, id)
+}
+
+// StudioRunningBuildList operation middleware
+func (siw *ServerInterfaceWrapper) StudioRunningBuildList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRunningBuildListParams
+
+	// ------------- Required query parameter "appliance_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "appliance_id", c.Request.URL.Query(), &params.ApplianceId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appliance_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRunningBuildList(c, params)
+}
+
+// StudioRunningBuildStart operation middleware
+func (siw *ServerInterfaceWrapper) StudioRunningBuildStart(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRunningBuildStartParams
+
+	// ------------- Required query parameter "appliance_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "appliance_id", c.Request.URL.Query(), &params.ApplianceId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appliance_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "force" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "force", c.Request.URL.Query(), &params.Force, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter force: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "version" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "version", c.Request.URL.Query(), &params.Version, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter version: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "image_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "image_type", c.Request.URL.Query(), &params.ImageType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter image_type: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRunningBuildStart(c, params)
+}
+
+// StudioRunningBuildCancel operation middleware
+func (siw *ServerInterfaceWrapper) StudioRunningBuildCancel(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRunningBuildCancel(c, id)
+}
+
+// StudioRunningBuildShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioRunningBuildShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRunningBuildShow(c, id)
+}
+
+// StudioTemplateSetList operation middleware
+func (siw *ServerInterfaceWrapper) StudioTemplateSetList(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioTemplateSetList(c)
+}
+
+// StudioTemplateSetShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioTemplateSetShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "name" -------------
+	var name string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", c.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioTemplateSetShow(c, name)
+}
+
 // FossologyListUsersV1 operation middleware
 func (siw *ServerInterfaceWrapper) FossologyListUsersV1(c *gin.Context) {
 
@@ -9788,6 +12186,19 @@ func (siw *ServerInterfaceWrapper) FossologyVersion(c *gin.Context) {
 	siw.Handler.FossologyVersion(c)
 }
 
+// StudioShowApiKey operation middleware
+func (siw *ServerInterfaceWrapper) StudioShowApiKey(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioShowApiKey(c)
+}
+
 // ViceDeploy operation middleware
 func (siw *ServerInterfaceWrapper) ViceDeploy(c *gin.Context) {
 
@@ -10414,6 +12825,55 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/runtimestats", wrapper.ViceRuntimeStats)
 	router.GET(options.BaseURL+"/v1/user", wrapper.ViceUserGet)
 	router.POST(options.BaseURL+"/v1/user", wrapper.ViceUserCreate)
+	router.GET(options.BaseURL+"/user/show_api_key", wrapper.StudioShowApiKey)
+	router.GET(options.BaseURL+"/api/v1/user/api_version", wrapper.StudioApiVersion)
+	router.GET(options.BaseURL+"/api/v1/user/account", wrapper.StudioAccountShow)
+	router.GET(options.BaseURL+"/api/v1/user/template_sets", wrapper.StudioTemplateSetList)
+	router.GET(options.BaseURL+"/api/v1/user/template_sets/:name", wrapper.StudioTemplateSetShow)
+	router.GET(options.BaseURL+"/api/v1/user/appliances", wrapper.StudioApplianceList)
+	router.POST(options.BaseURL+"/api/v1/user/appliances", wrapper.StudioApplianceCreate)
+	router.DELETE(options.BaseURL+"/api/v1/user/appliances/:id", wrapper.StudioApplianceDelete)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id", wrapper.StudioApplianceShow)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/status", wrapper.StudioApplianceStatus)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/repositories", wrapper.StudioApplianceRepositoryList)
+	router.PUT(options.BaseURL+"/api/v1/user/appliances/:id/repositories", wrapper.StudioApplianceRepositoryUpdate)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/add_repository", wrapper.StudioApplianceAddRepository)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/remove_repository", wrapper.StudioApplianceRemoveRepository)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/add_user_repository", wrapper.StudioApplianceAddUserRepository)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/software", wrapper.StudioSoftwareShow)
+	router.PUT(options.BaseURL+"/api/v1/user/appliances/:id/software", wrapper.StudioSoftwareUpdate)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/software/installed", wrapper.StudioSoftwareInstalled)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/software/search", wrapper.StudioSoftwareSearch)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/add_package", wrapper.StudioSoftwareAddPackage)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/remove_package", wrapper.StudioSoftwareRemovePackage)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/add_pattern", wrapper.StudioSoftwareAddPattern)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/remove_pattern", wrapper.StudioSoftwareRemovePattern)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/image_files", wrapper.StudioImageFile)
+	router.GET(options.BaseURL+"/api/v1/user/files", wrapper.StudioFileList)
+	router.POST(options.BaseURL+"/api/v1/user/files", wrapper.StudioFileUpload)
+	router.DELETE(options.BaseURL+"/api/v1/user/files/:id", wrapper.StudioFileDelete)
+	router.GET(options.BaseURL+"/api/v1/user/files/:id", wrapper.StudioFileShow)
+	router.PUT(options.BaseURL+"/api/v1/user/files/:id", wrapper.StudioFileUpdate)
+	router.GET(options.BaseURL+"/api/v1/user/files/:id/data", wrapper.StudioFileData)
+	router.PUT(options.BaseURL+"/api/v1/user/files/:id/data", wrapper.StudioFileDataUpdate)
+	router.GET(options.BaseURL+"/api/v1/user/running_builds", wrapper.StudioRunningBuildList)
+	router.POST(options.BaseURL+"/api/v1/user/running_builds", wrapper.StudioRunningBuildStart)
+	router.DELETE(options.BaseURL+"/api/v1/user/running_builds/:id", wrapper.StudioRunningBuildCancel)
+	router.GET(options.BaseURL+"/api/v1/user/running_builds/:id", wrapper.StudioRunningBuildShow)
+	router.GET(options.BaseURL+"/api/v1/user/builds", wrapper.StudioBuildList)
+	router.DELETE(options.BaseURL+"/api/v1/user/builds/:id", wrapper.StudioBuildDelete)
+	router.GET(options.BaseURL+"/api/v1/user/builds/:id", wrapper.StudioBuildShow)
+	router.GET(options.BaseURL+"/api/v1/user/builds/:id/download", wrapper.StudioBuildDownload)
+	router.GET(options.BaseURL+"/api/v1/user/builds/:id/ree", wrapper.StudioBuildRee)
+	router.GET(options.BaseURL+"/api/v1/user/rpms", wrapper.StudioRpmList)
+	router.POST(options.BaseURL+"/api/v1/user/rpms", wrapper.StudioRpmUpload)
+	router.DELETE(options.BaseURL+"/api/v1/user/rpms/:id", wrapper.StudioRpmDelete)
+	router.GET(options.BaseURL+"/api/v1/user/rpms/:id", wrapper.StudioRpmShow)
+	router.PUT(options.BaseURL+"/api/v1/user/rpms/:id", wrapper.StudioRpmUpdate)
+	router.GET(options.BaseURL+"/api/v1/user/rpms/:id/data", wrapper.StudioRpmData)
+	router.GET(options.BaseURL+"/api/v1/user/repositories", wrapper.StudioRepositoryList)
+	router.POST(options.BaseURL+"/api/v1/user/repositories", wrapper.StudioRepositoryImport)
+	router.GET(options.BaseURL+"/api/v1/user/repositories/:id", wrapper.StudioRepositoryShow)
 }
 
 type BadRequestJSONResponse ApiError
@@ -10470,6 +12930,217 @@ type ReeLogTextResponse struct {
 }
 
 type ReeProcessStartedJSONResponse ReeProcessStarted
+
+type StudioAccountOKJSONResponse StudioAccount
+type StudioAccountOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioApiVersionOKJSONResponse StudioApiVersion
+type StudioApiVersionOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioApplianceOKJSONResponse StudioAppliance
+type StudioApplianceOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioAppliancesOKJSONResponse StudioAppliances
+type StudioAppliancesOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioBadRequestJSONResponse StudioError
+type StudioBadRequestApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioBuildOKJSONResponse StudioBuild
+type StudioBuildOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioBuildsOKJSONResponse StudioBuilds
+type StudioBuildsOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioFileOKJSONResponse StudioFile
+type StudioFileOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioFilesOKJSONResponse StudioFiles
+type StudioFilesOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioForbiddenJSONResponse StudioError
+type StudioForbiddenApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioInternalErrorJSONResponse StudioError
+type StudioInternalErrorApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioNotFoundJSONResponse StudioError
+type StudioNotFoundApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRepositoriesOKJSONResponse StudioRepositories
+type StudioRepositoriesOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRepositoryOKJSONResponse StudioRepository
+type StudioRepositoryOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRpmOKJSONResponse StudioRpm
+type StudioRpmOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRpmsOKJSONResponse StudioRpms
+type StudioRpmsOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRunningBuildOKJSONResponse StudioRunningBuild
+type StudioRunningBuildOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRunningBuildsOKJSONResponse StudioRunningBuilds
+type StudioRunningBuildsOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioSoftwareChangeOKJSONResponse StudioSoftwareChange
+type StudioSoftwareChangeOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioSoftwareMapOKJSONResponse StudioSoftwareMap
+type StudioSoftwareMapOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioSoftwareOKJSONResponse StudioSoftware
+type StudioSoftwareOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioStatusOKJSONResponse StudioStatus
+type StudioStatusOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioSuccessOKJSONResponse StudioSuccess
+type StudioSuccessOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioTemplateSetOKJSONResponse StudioTemplateSet
+type StudioTemplateSetOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioTemplateSetsOKJSONResponse StudioTemplateSets
+type StudioTemplateSetsOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioTooLargeJSONResponse StudioError
+type StudioTooLargeApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioUnauthorizedResponseHeaders struct {
+	WWWAuthenticate *string
+}
+type StudioUnauthorizedJSONResponse struct {
+	Body StudioError
+
+	Headers StudioUnauthorizedResponseHeaders
+}
+type StudioUnauthorizedApplicationxmlResponse struct {
+	Body io.Reader
+
+	Headers       StudioUnauthorizedResponseHeaders
+	ContentLength int64
+}
+
+type StudioUnavailableJSONResponse StudioError
+type StudioUnavailableApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioUnsupportedMediaTypeJSONResponse StudioError
+type StudioUnsupportedMediaTypeApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
 
 type TooLargeJSONResponse ApiError
 
@@ -18448,6 +21119,11491 @@ func (response FossologyGetUploadTreeV1503JSONResponse) VisitFossologyGetUploadT
 	return err
 }
 
+type StudioAccountShowRequestObject struct {
+}
+
+type StudioAccountShowResponseObject interface {
+	VisitStudioAccountShowResponse(w http.ResponseWriter) error
+}
+
+type StudioAccountShow200JSONResponse struct{ StudioAccountOKJSONResponse }
+
+func (response StudioAccountShow200JSONResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioAccountShow200ApplicationxmlResponse struct {
+	StudioAccountOKApplicationxmlResponse
+}
+
+func (response StudioAccountShow200ApplicationxmlResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioAccountShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioAccountShow401JSONResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioAccountShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioAccountShow401ApplicationxmlResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioAccountShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioAccountShow403JSONResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioAccountShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioAccountShow403ApplicationxmlResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioAccountShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioAccountShow429JSONResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioAccountShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioAccountShow500JSONResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioAccountShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioAccountShow500ApplicationxmlResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApiVersionRequestObject struct {
+}
+
+type StudioApiVersionResponseObject interface {
+	VisitStudioApiVersionResponse(w http.ResponseWriter) error
+}
+
+type StudioApiVersion200JSONResponse struct{ StudioApiVersionOKJSONResponse }
+
+func (response StudioApiVersion200JSONResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApiVersion200ApplicationxmlResponse struct {
+	StudioApiVersionOKApplicationxmlResponse
+}
+
+func (response StudioApiVersion200ApplicationxmlResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApiVersion401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApiVersion401JSONResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApiVersion401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApiVersion401ApplicationxmlResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApiVersion403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApiVersion403JSONResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApiVersion403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApiVersion403ApplicationxmlResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApiVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApiVersion429JSONResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApiVersion500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApiVersion500JSONResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApiVersion500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApiVersion500ApplicationxmlResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceListRequestObject struct {
+}
+
+type StudioApplianceListResponseObject interface {
+	VisitStudioApplianceListResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceList200JSONResponse struct{ StudioAppliancesOKJSONResponse }
+
+func (response StudioApplianceList200JSONResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceList200ApplicationxmlResponse struct {
+	StudioAppliancesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceList200ApplicationxmlResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceList401JSONResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceList401ApplicationxmlResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceList403JSONResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceList403ApplicationxmlResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceList429JSONResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceList500JSONResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceList500ApplicationxmlResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreateRequestObject struct {
+	Params StudioApplianceCreateParams
+}
+
+type StudioApplianceCreateResponseObject interface {
+	VisitStudioApplianceCreateResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceCreate200JSONResponse struct{ StudioApplianceOKJSONResponse }
+
+func (response StudioApplianceCreate200JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate200ApplicationxmlResponse struct {
+	StudioApplianceOKApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate200ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceCreate400JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate400ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceCreate401JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate401ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceCreate403JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate403ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceCreate404JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate404ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceCreate429JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceCreate500JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate500ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDeleteRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioApplianceDeleteResponseObject interface {
+	VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceDelete200JSONResponse struct{ StudioSuccessOKJSONResponse }
+
+func (response StudioApplianceDelete200JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete200ApplicationxmlResponse struct {
+	StudioSuccessOKApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete200ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDelete400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceDelete400JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete400ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDelete401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceDelete401JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete401ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDelete403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceDelete403JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete403ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDelete404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceDelete404JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete404ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceDelete429JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceDelete500JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete500ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioApplianceShowResponseObject interface {
+	VisitStudioApplianceShowResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceShow200JSONResponse struct{ StudioApplianceOKJSONResponse }
+
+func (response StudioApplianceShow200JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow200ApplicationxmlResponse struct {
+	StudioApplianceOKApplicationxmlResponse
+}
+
+func (response StudioApplianceShow200ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceShow400JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceShow400ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceShow401JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceShow401ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceShow403JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceShow403ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceShow404JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceShow404ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceShow429JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceShow500JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceShow500ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackageRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareAddPackageParams
+}
+
+type StudioSoftwareAddPackageResponseObject interface {
+	VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareAddPackage200JSONResponse struct {
+	StudioSoftwareChangeOKJSONResponse
+}
+
+func (response StudioSoftwareAddPackage200JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage200ApplicationxmlResponse struct {
+	StudioSoftwareChangeOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage200ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackage400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareAddPackage400JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage400ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackage401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareAddPackage401JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage401ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackage403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareAddPackage403JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage403ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackage404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareAddPackage404JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage404ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackage429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareAddPackage429JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareAddPackage500JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage500ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPatternRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareAddPatternParams
+}
+
+type StudioSoftwareAddPatternResponseObject interface {
+	VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareAddPattern200JSONResponse struct {
+	StudioSoftwareChangeOKJSONResponse
+}
+
+func (response StudioSoftwareAddPattern200JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern200ApplicationxmlResponse struct {
+	StudioSoftwareChangeOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern200ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPattern400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareAddPattern400JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern400ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPattern401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareAddPattern401JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern401ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPattern403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareAddPattern403JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern403ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPattern404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareAddPattern404JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern404ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPattern429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareAddPattern429JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareAddPattern500JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern500ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepositoryRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioApplianceAddRepositoryParams
+}
+
+type StudioApplianceAddRepositoryResponseObject interface {
+	VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceAddRepository200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioApplianceAddRepository200JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository200ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepository400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceAddRepository400JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository400ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepository401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceAddRepository401JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository401ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepository403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceAddRepository403JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository403ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepository404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceAddRepository404JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository404ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepository429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceAddRepository429JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceAddRepository500JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository500ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepositoryRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioApplianceAddUserRepositoryResponseObject interface {
+	VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceAddUserRepository200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioApplianceAddUserRepository200JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository200ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepository400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceAddUserRepository400JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository400ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepository401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceAddUserRepository401JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository401ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepository403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceAddUserRepository403JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository403ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepository404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceAddUserRepository404JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository404ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepository429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceAddUserRepository429JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceAddUserRepository500JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository500ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackageRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareRemovePackageParams
+}
+
+type StudioSoftwareRemovePackageResponseObject interface {
+	VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareRemovePackage200JSONResponse struct {
+	StudioSoftwareChangeOKJSONResponse
+}
+
+func (response StudioSoftwareRemovePackage200JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage200ApplicationxmlResponse struct {
+	StudioSoftwareChangeOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage200ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackage400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareRemovePackage400JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage400ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackage401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareRemovePackage401JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage401ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackage403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareRemovePackage403JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage403ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackage404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareRemovePackage404JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage404ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackage429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareRemovePackage429JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareRemovePackage500JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage500ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePatternRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareRemovePatternParams
+}
+
+type StudioSoftwareRemovePatternResponseObject interface {
+	VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareRemovePattern200JSONResponse struct {
+	StudioSoftwareChangeOKJSONResponse
+}
+
+func (response StudioSoftwareRemovePattern200JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern200ApplicationxmlResponse struct {
+	StudioSoftwareChangeOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern200ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePattern400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareRemovePattern400JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern400ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePattern401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareRemovePattern401JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern401ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePattern403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareRemovePattern403JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern403ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePattern404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareRemovePattern404JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern404ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePattern429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareRemovePattern429JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareRemovePattern500JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern500ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepositoryRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioApplianceRemoveRepositoryParams
+}
+
+type StudioApplianceRemoveRepositoryResponseObject interface {
+	VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceRemoveRepository200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioApplianceRemoveRepository200JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository200ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepository400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceRemoveRepository400JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository400ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepository401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceRemoveRepository401JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository401ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepository403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceRemoveRepository403JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository403ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepository404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceRemoveRepository404JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository404ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepository429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceRemoveRepository429JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceRemoveRepository500JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository500ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFileRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioImageFileParams
+}
+
+type StudioImageFileResponseObject interface {
+	VisitStudioImageFileResponse(w http.ResponseWriter) error
+}
+
+type StudioImageFile200ResponseHeaders struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+type StudioImageFile200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioImageFile200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioImageFile200ApplicationoctetStreamResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile206ResponseHeaders struct {
+	ContentRange *string
+}
+
+type StudioImageFile206ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioImageFile206ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioImageFile206ApplicationoctetStreamResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile304Response = NotModifiedResponse
+
+func (response StudioImageFile304Response) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type StudioImageFile400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioImageFile400JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioImageFile400ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioImageFile401JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioImageFile401ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioImageFile403JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioImageFile403ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioImageFile404JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioImageFile404ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile416Response = RangeNotSatisfiableResponse
+
+func (response StudioImageFile416Response) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type StudioImageFile429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioImageFile429JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioImageFile500JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioImageFile500ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile503JSONResponse struct{ StudioUnavailableJSONResponse }
+
+func (response StudioImageFile503JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile503ApplicationxmlResponse struct {
+	StudioUnavailableApplicationxmlResponse
+}
+
+func (response StudioImageFile503ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryListRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioApplianceRepositoryListResponseObject interface {
+	VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceRepositoryList200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioApplianceRepositoryList200JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList200ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceRepositoryList400JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList400ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceRepositoryList401JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList401ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceRepositoryList403JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList403ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryList404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceRepositoryList404JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList404ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceRepositoryList429JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceRepositoryList500JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList500ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdateRequestObject struct {
+	Id       int64 `json:"id"`
+	JSONBody *StudioApplianceRepositoryUpdateJSONRequestBody
+	Body     io.Reader
+}
+
+type StudioApplianceRepositoryUpdateResponseObject interface {
+	VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceRepositoryUpdate200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioApplianceRepositoryUpdate200JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate200ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceRepositoryUpdate400JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate400ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceRepositoryUpdate401JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate401ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceRepositoryUpdate403JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate403ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceRepositoryUpdate404JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate404ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioApplianceRepositoryUpdate415JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate415ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceRepositoryUpdate429JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceRepositoryUpdate500JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate500ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioSoftwareShowResponseObject interface {
+	VisitStudioSoftwareShowResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareShow200JSONResponse struct{ StudioSoftwareOKJSONResponse }
+
+func (response StudioSoftwareShow200JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow200ApplicationxmlResponse struct {
+	StudioSoftwareOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow200ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareShow400JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow400ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareShow401JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow401ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareShow403JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow403ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareShow404JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow404ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareShow429JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareShow500JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow500ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdateRequestObject struct {
+	Id       int64 `json:"id"`
+	JSONBody *StudioSoftwareUpdateJSONRequestBody
+	Body     io.Reader
+}
+
+type StudioSoftwareUpdateResponseObject interface {
+	VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareUpdate200JSONResponse struct{ StudioSoftwareOKJSONResponse }
+
+func (response StudioSoftwareUpdate200JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate200ApplicationxmlResponse struct {
+	StudioSoftwareOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate200ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareUpdate400JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate400ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareUpdate401JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate401ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareUpdate403JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate403ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareUpdate404JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate404ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioSoftwareUpdate415JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate415ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareUpdate429JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareUpdate500JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate500ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalledRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareInstalledParams
+}
+
+type StudioSoftwareInstalledResponseObject interface {
+	VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareInstalled200JSONResponse struct {
+	StudioSoftwareMapOKJSONResponse
+}
+
+func (response StudioSoftwareInstalled200JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled200ApplicationxmlResponse struct {
+	StudioSoftwareMapOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled200ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareInstalled400JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled400ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareInstalled401JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled401ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareInstalled403JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled403ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareInstalled404JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled404ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareInstalled429JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareInstalled500JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled500ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled503JSONResponse struct{ StudioUnavailableJSONResponse }
+
+func (response StudioSoftwareInstalled503JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled503ApplicationxmlResponse struct {
+	StudioUnavailableApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled503ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearchRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareSearchParams
+}
+
+type StudioSoftwareSearchResponseObject interface {
+	VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareSearch200JSONResponse struct {
+	StudioSoftwareMapOKJSONResponse
+}
+
+func (response StudioSoftwareSearch200JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch200ApplicationxmlResponse struct {
+	StudioSoftwareMapOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch200ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearch400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareSearch400JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch400ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearch401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareSearch401JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch401ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearch403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareSearch403JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch403ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearch404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareSearch404JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch404ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearch429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareSearch429JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareSearch500JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch500ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatusRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioApplianceStatusResponseObject interface {
+	VisitStudioApplianceStatusResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceStatus200JSONResponse struct{ StudioStatusOKJSONResponse }
+
+func (response StudioApplianceStatus200JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus200ApplicationxmlResponse struct {
+	StudioStatusOKApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus200ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatus400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceStatus400JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus400ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatus401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceStatus401JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus401ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatus403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceStatus403JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus403ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatus404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceStatus404JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus404ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatus429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceStatus429JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceStatus500JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus500ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildListRequestObject struct {
+	Params StudioBuildListParams
+}
+
+type StudioBuildListResponseObject interface {
+	VisitStudioBuildListResponse(w http.ResponseWriter) error
+}
+
+type StudioBuildList200JSONResponse struct{ StudioBuildsOKJSONResponse }
+
+func (response StudioBuildList200JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList200ApplicationxmlResponse struct {
+	StudioBuildsOKApplicationxmlResponse
+}
+
+func (response StudioBuildList200ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioBuildList400JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioBuildList400ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioBuildList401JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioBuildList401ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioBuildList403JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioBuildList403ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildList404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioBuildList404JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioBuildList404ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioBuildList429JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioBuildList500JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioBuildList500ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDeleteRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioBuildDeleteResponseObject interface {
+	VisitStudioBuildDeleteResponse(w http.ResponseWriter) error
+}
+
+type StudioBuildDelete200JSONResponse struct{ StudioSuccessOKJSONResponse }
+
+func (response StudioBuildDelete200JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete200ApplicationxmlResponse struct {
+	StudioSuccessOKApplicationxmlResponse
+}
+
+func (response StudioBuildDelete200ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDelete400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioBuildDelete400JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioBuildDelete400ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDelete401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioBuildDelete401JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioBuildDelete401ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDelete403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioBuildDelete403JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioBuildDelete403ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDelete404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioBuildDelete404JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioBuildDelete404ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioBuildDelete429JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioBuildDelete500JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioBuildDelete500ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioBuildShowResponseObject interface {
+	VisitStudioBuildShowResponse(w http.ResponseWriter) error
+}
+
+type StudioBuildShow200JSONResponse struct{ StudioBuildOKJSONResponse }
+
+func (response StudioBuildShow200JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow200ApplicationxmlResponse struct {
+	StudioBuildOKApplicationxmlResponse
+}
+
+func (response StudioBuildShow200ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioBuildShow400JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioBuildShow400ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioBuildShow401JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioBuildShow401ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioBuildShow403JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioBuildShow403ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioBuildShow404JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioBuildShow404ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioBuildShow429JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioBuildShow500JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioBuildShow500ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownloadRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioBuildDownloadResponseObject interface {
+	VisitStudioBuildDownloadResponse(w http.ResponseWriter) error
+}
+
+type StudioBuildDownload200ResponseHeaders struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+type StudioBuildDownload200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioBuildDownload200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioBuildDownload200ApplicationoctetStreamResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload206ResponseHeaders struct {
+	ContentRange *string
+}
+
+type StudioBuildDownload206ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioBuildDownload206ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioBuildDownload206ApplicationoctetStreamResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload304Response = NotModifiedResponse
+
+func (response StudioBuildDownload304Response) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type StudioBuildDownload400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioBuildDownload400JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioBuildDownload400ApplicationxmlResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioBuildDownload401JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioBuildDownload401ApplicationxmlResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioBuildDownload403JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioBuildDownload403ApplicationxmlResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioBuildDownload404JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioBuildDownload404ApplicationxmlResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload416Response = RangeNotSatisfiableResponse
+
+func (response StudioBuildDownload416Response) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type StudioBuildDownload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioBuildDownload429JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioBuildDownload500JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioBuildDownload500ApplicationxmlResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildReeRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioBuildReeResponseObject interface {
+	VisitStudioBuildReeResponse(w http.ResponseWriter) error
+}
+
+type StudioBuildRee200ResponseHeaders struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+type StudioBuildRee200ApplicationzipResponse struct {
+	Body          io.Reader
+	Headers       StudioBuildRee200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioBuildRee200ApplicationzipResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee206ResponseHeaders struct {
+	ContentRange *string
+}
+
+type StudioBuildRee206ApplicationzipResponse struct {
+	Body          io.Reader
+	Headers       StudioBuildRee206ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioBuildRee206ApplicationzipResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee304Response = NotModifiedResponse
+
+func (response StudioBuildRee304Response) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type StudioBuildRee400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioBuildRee400JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioBuildRee400ApplicationxmlResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioBuildRee401JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioBuildRee401ApplicationxmlResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioBuildRee403JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioBuildRee403ApplicationxmlResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioBuildRee404JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioBuildRee404ApplicationxmlResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee416Response = RangeNotSatisfiableResponse
+
+func (response StudioBuildRee416Response) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type StudioBuildRee429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioBuildRee429JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioBuildRee500JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioBuildRee500ApplicationxmlResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileListRequestObject struct {
+	Params StudioFileListParams
+}
+
+type StudioFileListResponseObject interface {
+	VisitStudioFileListResponse(w http.ResponseWriter) error
+}
+
+type StudioFileList200JSONResponse struct{ StudioFilesOKJSONResponse }
+
+func (response StudioFileList200JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList200ApplicationxmlResponse struct {
+	StudioFilesOKApplicationxmlResponse
+}
+
+func (response StudioFileList200ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileList400JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileList400ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileList401JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileList401ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileList403JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileList403ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileList404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileList404JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileList404ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileList429JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileList500JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileList500ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUploadRequestObject struct {
+	Params StudioFileUploadParams
+	Body   *multipart.Reader
+}
+
+type StudioFileUploadResponseObject interface {
+	VisitStudioFileUploadResponse(w http.ResponseWriter) error
+}
+
+type StudioFileUpload200JSONResponse struct{ StudioFileOKJSONResponse }
+
+func (response StudioFileUpload200JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload200ApplicationxmlResponse struct {
+	StudioFileOKApplicationxmlResponse
+}
+
+func (response StudioFileUpload200ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileUpload400JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileUpload400ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileUpload401JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileUpload401ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileUpload403JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileUpload403ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileUpload404JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileUpload404ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload413JSONResponse struct{ StudioTooLargeJSONResponse }
+
+func (response StudioFileUpload413JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload413ApplicationxmlResponse struct {
+	StudioTooLargeApplicationxmlResponse
+}
+
+func (response StudioFileUpload413ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(413)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioFileUpload415JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioFileUpload415ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileUpload429JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileUpload500JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileUpload500ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDeleteRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioFileDeleteResponseObject interface {
+	VisitStudioFileDeleteResponse(w http.ResponseWriter) error
+}
+
+type StudioFileDelete200JSONResponse struct{ StudioSuccessOKJSONResponse }
+
+func (response StudioFileDelete200JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete200ApplicationxmlResponse struct {
+	StudioSuccessOKApplicationxmlResponse
+}
+
+func (response StudioFileDelete200ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDelete400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileDelete400JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileDelete400ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDelete401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileDelete401JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileDelete401ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDelete403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileDelete403JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileDelete403ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDelete404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileDelete404JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileDelete404ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileDelete429JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileDelete500JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileDelete500ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioFileShowResponseObject interface {
+	VisitStudioFileShowResponse(w http.ResponseWriter) error
+}
+
+type StudioFileShow200JSONResponse struct{ StudioFileOKJSONResponse }
+
+func (response StudioFileShow200JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow200ApplicationxmlResponse struct {
+	StudioFileOKApplicationxmlResponse
+}
+
+func (response StudioFileShow200ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileShow400JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileShow400ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileShow401JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileShow401ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileShow403JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileShow403ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileShow404JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileShow404ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileShow429JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileShow500JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileShow500ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdateRequestObject struct {
+	Id       int64 `json:"id"`
+	JSONBody *StudioFileUpdateJSONRequestBody
+	Body     io.Reader
+}
+
+type StudioFileUpdateResponseObject interface {
+	VisitStudioFileUpdateResponse(w http.ResponseWriter) error
+}
+
+type StudioFileUpdate200JSONResponse struct{ StudioFileOKJSONResponse }
+
+func (response StudioFileUpdate200JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate200ApplicationxmlResponse struct {
+	StudioFileOKApplicationxmlResponse
+}
+
+func (response StudioFileUpdate200ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileUpdate400JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileUpdate400ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileUpdate401JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileUpdate401ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileUpdate403JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileUpdate403ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileUpdate404JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileUpdate404ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioFileUpdate415JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioFileUpdate415ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileUpdate429JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileUpdate500JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileUpdate500ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioFileDataResponseObject interface {
+	VisitStudioFileDataResponse(w http.ResponseWriter) error
+}
+
+type StudioFileData200ResponseHeaders struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+type StudioFileData200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioFileData200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioFileData200ApplicationoctetStreamResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData206ResponseHeaders struct {
+	ContentRange *string
+}
+
+type StudioFileData206ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioFileData206ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioFileData206ApplicationoctetStreamResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData304Response = NotModifiedResponse
+
+func (response StudioFileData304Response) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type StudioFileData400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileData400JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileData400ApplicationxmlResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileData401JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileData401ApplicationxmlResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileData403JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileData403ApplicationxmlResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileData404JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileData404ApplicationxmlResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData416Response = RangeNotSatisfiableResponse
+
+func (response StudioFileData416Response) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type StudioFileData429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileData429JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileData500JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileData500ApplicationxmlResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdateRequestObject struct {
+	Id   int64 `json:"id"`
+	Body *multipart.Reader
+}
+
+type StudioFileDataUpdateResponseObject interface {
+	VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error
+}
+
+type StudioFileDataUpdate200JSONResponse struct{ StudioFileOKJSONResponse }
+
+func (response StudioFileDataUpdate200JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate200ApplicationxmlResponse struct {
+	StudioFileOKApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate200ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileDataUpdate400JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate400ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileDataUpdate401JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate401ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileDataUpdate403JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate403ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileDataUpdate404JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate404ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate413JSONResponse struct{ StudioTooLargeJSONResponse }
+
+func (response StudioFileDataUpdate413JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate413ApplicationxmlResponse struct {
+	StudioTooLargeApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate413ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(413)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioFileDataUpdate415JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate415ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileDataUpdate429JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileDataUpdate500JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate500ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryListRequestObject struct {
+	Params StudioRepositoryListParams
+}
+
+type StudioRepositoryListResponseObject interface {
+	VisitStudioRepositoryListResponse(w http.ResponseWriter) error
+}
+
+type StudioRepositoryList200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioRepositoryList200JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioRepositoryList200ApplicationxmlResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRepositoryList400JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRepositoryList400ApplicationxmlResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRepositoryList401JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRepositoryList401ApplicationxmlResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRepositoryList403JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRepositoryList403ApplicationxmlResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRepositoryList429JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRepositoryList500JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRepositoryList500ApplicationxmlResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImportRequestObject struct {
+	Params StudioRepositoryImportParams
+}
+
+type StudioRepositoryImportResponseObject interface {
+	VisitStudioRepositoryImportResponse(w http.ResponseWriter) error
+}
+
+type StudioRepositoryImport200JSONResponse struct{ StudioRepositoryOKJSONResponse }
+
+func (response StudioRepositoryImport200JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport200ApplicationxmlResponse struct {
+	StudioRepositoryOKApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport200ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImport400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRepositoryImport400JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport400ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImport401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRepositoryImport401JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport401ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImport403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRepositoryImport403JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport403ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImport429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRepositoryImport429JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRepositoryImport500JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport500ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImport503JSONResponse struct{ StudioUnavailableJSONResponse }
+
+func (response StudioRepositoryImport503JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport503ApplicationxmlResponse struct {
+	StudioUnavailableApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport503ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRepositoryShowResponseObject interface {
+	VisitStudioRepositoryShowResponse(w http.ResponseWriter) error
+}
+
+type StudioRepositoryShow200JSONResponse struct{ StudioRepositoryOKJSONResponse }
+
+func (response StudioRepositoryShow200JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow200ApplicationxmlResponse struct {
+	StudioRepositoryOKApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow200ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRepositoryShow400JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow400ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRepositoryShow401JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow401ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRepositoryShow403JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow403ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRepositoryShow404JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow404ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRepositoryShow429JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRepositoryShow500JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow500ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmListRequestObject struct {
+	Params StudioRpmListParams
+}
+
+type StudioRpmListResponseObject interface {
+	VisitStudioRpmListResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmList200JSONResponse struct{ StudioRpmsOKJSONResponse }
+
+func (response StudioRpmList200JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList200ApplicationxmlResponse struct {
+	StudioRpmsOKApplicationxmlResponse
+}
+
+func (response StudioRpmList200ApplicationxmlResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmList400JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmList400ApplicationxmlResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmList401JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmList401ApplicationxmlResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmList403JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmList403ApplicationxmlResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmList429JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmList500JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmList500ApplicationxmlResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUploadRequestObject struct {
+	Params StudioRpmUploadParams
+	Body   *multipart.Reader
+}
+
+type StudioRpmUploadResponseObject interface {
+	VisitStudioRpmUploadResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmUpload200JSONResponse struct{ StudioRpmOKJSONResponse }
+
+func (response StudioRpmUpload200JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload200ApplicationxmlResponse struct {
+	StudioRpmOKApplicationxmlResponse
+}
+
+func (response StudioRpmUpload200ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmUpload400JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmUpload400ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmUpload401JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmUpload401ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmUpload403JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmUpload403ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload413JSONResponse struct{ StudioTooLargeJSONResponse }
+
+func (response StudioRpmUpload413JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload413ApplicationxmlResponse struct {
+	StudioTooLargeApplicationxmlResponse
+}
+
+func (response StudioRpmUpload413ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(413)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioRpmUpload415JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioRpmUpload415ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmUpload429JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmUpload500JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmUpload500ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDeleteRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRpmDeleteResponseObject interface {
+	VisitStudioRpmDeleteResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmDelete200JSONResponse struct{ StudioSuccessOKJSONResponse }
+
+func (response StudioRpmDelete200JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete200ApplicationxmlResponse struct {
+	StudioSuccessOKApplicationxmlResponse
+}
+
+func (response StudioRpmDelete200ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDelete400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmDelete400JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmDelete400ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDelete401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmDelete401JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmDelete401ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDelete403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmDelete403JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmDelete403ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDelete404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRpmDelete404JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRpmDelete404ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmDelete429JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmDelete500JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmDelete500ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRpmShowResponseObject interface {
+	VisitStudioRpmShowResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmShow200JSONResponse struct{ StudioRpmOKJSONResponse }
+
+func (response StudioRpmShow200JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow200ApplicationxmlResponse struct {
+	StudioRpmOKApplicationxmlResponse
+}
+
+func (response StudioRpmShow200ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmShow400JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmShow400ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmShow401JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmShow401ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmShow403JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmShow403ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRpmShow404JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRpmShow404ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmShow429JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmShow500JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmShow500ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdateRequestObject struct {
+	Id   int64 `json:"id"`
+	Body *multipart.Reader
+}
+
+type StudioRpmUpdateResponseObject interface {
+	VisitStudioRpmUpdateResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmUpdate200JSONResponse struct{ StudioRpmOKJSONResponse }
+
+func (response StudioRpmUpdate200JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate200ApplicationxmlResponse struct {
+	StudioRpmOKApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate200ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmUpdate400JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate400ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmUpdate401JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate401ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmUpdate403JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate403ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRpmUpdate404JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate404ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate413JSONResponse struct{ StudioTooLargeJSONResponse }
+
+func (response StudioRpmUpdate413JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate413ApplicationxmlResponse struct {
+	StudioTooLargeApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate413ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(413)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioRpmUpdate415JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate415ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmUpdate429JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmUpdate500JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate500ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDataRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRpmDataResponseObject interface {
+	VisitStudioRpmDataResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmData200ResponseHeaders struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+type StudioRpmData200ApplicationvndDebianBinaryPackageResponse struct {
+	Body          io.Reader
+	Headers       StudioRpmData200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioRpmData200ApplicationvndDebianBinaryPackageResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.debian.binary-package")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData206ResponseHeaders struct {
+	ContentRange *string
+}
+
+type StudioRpmData206ApplicationvndDebianBinaryPackageResponse struct {
+	Body          io.Reader
+	Headers       StudioRpmData206ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioRpmData206ApplicationvndDebianBinaryPackageResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.debian.binary-package")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData304Response = NotModifiedResponse
+
+func (response StudioRpmData304Response) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type StudioRpmData400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmData400JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmData400ApplicationxmlResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmData401JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmData401ApplicationxmlResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmData403JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmData403ApplicationxmlResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRpmData404JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRpmData404ApplicationxmlResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData416Response = RangeNotSatisfiableResponse
+
+func (response StudioRpmData416Response) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type StudioRpmData429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmData429JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmData500JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmData500ApplicationxmlResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildListRequestObject struct {
+	Params StudioRunningBuildListParams
+}
+
+type StudioRunningBuildListResponseObject interface {
+	VisitStudioRunningBuildListResponse(w http.ResponseWriter) error
+}
+
+type StudioRunningBuildList200JSONResponse struct {
+	StudioRunningBuildsOKJSONResponse
+}
+
+func (response StudioRunningBuildList200JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList200ApplicationxmlResponse struct {
+	StudioRunningBuildsOKApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList200ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRunningBuildList400JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList400ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRunningBuildList401JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList401ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRunningBuildList403JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList403ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildList404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRunningBuildList404JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList404ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRunningBuildList429JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRunningBuildList500JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList500ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStartRequestObject struct {
+	Params StudioRunningBuildStartParams
+}
+
+type StudioRunningBuildStartResponseObject interface {
+	VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error
+}
+
+type StudioRunningBuildStart200JSONResponse struct {
+	StudioRunningBuildOKJSONResponse
+}
+
+func (response StudioRunningBuildStart200JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart200ApplicationxmlResponse struct {
+	StudioRunningBuildOKApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart200ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRunningBuildStart400JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart400ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRunningBuildStart401JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart401ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRunningBuildStart403JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart403ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRunningBuildStart404JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart404ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRunningBuildStart429JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRunningBuildStart500JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart500ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart503JSONResponse struct{ StudioUnavailableJSONResponse }
+
+func (response StudioRunningBuildStart503JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart503ApplicationxmlResponse struct {
+	StudioUnavailableApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart503ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancelRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRunningBuildCancelResponseObject interface {
+	VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error
+}
+
+type StudioRunningBuildCancel200JSONResponse struct{ StudioSuccessOKJSONResponse }
+
+func (response StudioRunningBuildCancel200JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel200ApplicationxmlResponse struct {
+	StudioSuccessOKApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel200ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancel400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRunningBuildCancel400JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel400ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancel401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRunningBuildCancel401JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel401ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancel403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRunningBuildCancel403JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel403ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancel404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRunningBuildCancel404JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel404ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancel429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRunningBuildCancel429JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRunningBuildCancel500JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel500ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRunningBuildShowResponseObject interface {
+	VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error
+}
+
+type StudioRunningBuildShow200JSONResponse struct {
+	StudioRunningBuildOKJSONResponse
+}
+
+func (response StudioRunningBuildShow200JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow200ApplicationxmlResponse struct {
+	StudioRunningBuildOKApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow200ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRunningBuildShow400JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow400ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRunningBuildShow401JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow401ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRunningBuildShow403JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow403ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRunningBuildShow404JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow404ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRunningBuildShow429JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRunningBuildShow500JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow500ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetListRequestObject struct {
+}
+
+type StudioTemplateSetListResponseObject interface {
+	VisitStudioTemplateSetListResponse(w http.ResponseWriter) error
+}
+
+type StudioTemplateSetList200JSONResponse struct {
+	StudioTemplateSetsOKJSONResponse
+}
+
+func (response StudioTemplateSetList200JSONResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetList200ApplicationxmlResponse struct {
+	StudioTemplateSetsOKApplicationxmlResponse
+}
+
+func (response StudioTemplateSetList200ApplicationxmlResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioTemplateSetList401JSONResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioTemplateSetList401ApplicationxmlResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioTemplateSetList403JSONResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioTemplateSetList403ApplicationxmlResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioTemplateSetList429JSONResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioTemplateSetList500JSONResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioTemplateSetList500ApplicationxmlResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShowRequestObject struct {
+	Name string `json:"name"`
+}
+
+type StudioTemplateSetShowResponseObject interface {
+	VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error
+}
+
+type StudioTemplateSetShow200JSONResponse struct {
+	StudioTemplateSetOKJSONResponse
+}
+
+func (response StudioTemplateSetShow200JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow200ApplicationxmlResponse struct {
+	StudioTemplateSetOKApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow200ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioTemplateSetShow400JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow400ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioTemplateSetShow401JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow401ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioTemplateSetShow403JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow403ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioTemplateSetShow404JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow404ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioTemplateSetShow429JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioTemplateSetShow500JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow500ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type FossologyListUsersV1RequestObject struct {
 	Params FossologyListUsersV1Params
 }
@@ -24173,6 +38329,157 @@ func (response FossologyVersion200JSONResponse) VisitFossologyVersionResponse(w 
 	return err
 }
 
+type StudioShowApiKeyRequestObject struct {
+}
+
+type StudioShowApiKeyResponseObject interface {
+	VisitStudioShowApiKeyResponse(w http.ResponseWriter) error
+}
+
+type StudioShowApiKey200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response StudioShowApiKey200TexthtmlResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioShowApiKey401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioShowApiKey401JSONResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioShowApiKey401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioShowApiKey401ApplicationxmlResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioShowApiKey403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioShowApiKey403JSONResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioShowApiKey403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioShowApiKey403ApplicationxmlResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioShowApiKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioShowApiKey429JSONResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioShowApiKey500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioShowApiKey500JSONResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioShowApiKey500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioShowApiKey500ApplicationxmlResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type ViceDeployRequestObject struct {
 	Body *ViceDeployJSONRequestBody
 }
@@ -26942,6 +41249,150 @@ type StrictServerInterface interface {
 	// FossologyGetUploadTreeV1 The unpacked tree of an upload with item ids (beyond FOSSology)
 	// (GET /api/v1/uploads/{id}/tree)
 	FossologyGetUploadTreeV1(ctx context.Context, request FossologyGetUploadTreeV1RequestObject) (FossologyGetUploadTreeV1ResponseObject, error)
+	// StudioAccountShow The account
+	// (GET /api/v1/user/account)
+	StudioAccountShow(ctx context.Context, request StudioAccountShowRequestObject) (StudioAccountShowResponseObject, error)
+	// StudioApiVersion The API version
+	// (GET /api/v1/user/api_version)
+	StudioApiVersion(ctx context.Context, request StudioApiVersionRequestObject) (StudioApiVersionResponseObject, error)
+	// StudioApplianceList List appliances
+	// (GET /api/v1/user/appliances)
+	StudioApplianceList(ctx context.Context, request StudioApplianceListRequestObject) (StudioApplianceListResponseObject, error)
+	// StudioApplianceCreate Create an appliance by cloning
+	// (POST /api/v1/user/appliances)
+	StudioApplianceCreate(ctx context.Context, request StudioApplianceCreateRequestObject) (StudioApplianceCreateResponseObject, error)
+	// StudioApplianceDelete Delete an appliance
+	// (DELETE /api/v1/user/appliances/{id})
+	StudioApplianceDelete(ctx context.Context, request StudioApplianceDeleteRequestObject) (StudioApplianceDeleteResponseObject, error)
+	// StudioApplianceShow Show an appliance
+	// (GET /api/v1/user/appliances/{id})
+	StudioApplianceShow(ctx context.Context, request StudioApplianceShowRequestObject) (StudioApplianceShowResponseObject, error)
+	// StudioSoftwareAddPackage Add a package
+	// (POST /api/v1/user/appliances/{id}/cmd/add_package)
+	StudioSoftwareAddPackage(ctx context.Context, request StudioSoftwareAddPackageRequestObject) (StudioSoftwareAddPackageResponseObject, error)
+	// StudioSoftwareAddPattern Add a pattern
+	// (POST /api/v1/user/appliances/{id}/cmd/add_pattern)
+	StudioSoftwareAddPattern(ctx context.Context, request StudioSoftwareAddPatternRequestObject) (StudioSoftwareAddPatternResponseObject, error)
+	// StudioApplianceAddRepository Add a repository to an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/add_repository)
+	StudioApplianceAddRepository(ctx context.Context, request StudioApplianceAddRepositoryRequestObject) (StudioApplianceAddRepositoryResponseObject, error)
+	// StudioApplianceAddUserRepository Add the user repository to an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/add_user_repository)
+	StudioApplianceAddUserRepository(ctx context.Context, request StudioApplianceAddUserRepositoryRequestObject) (StudioApplianceAddUserRepositoryResponseObject, error)
+	// StudioSoftwareRemovePackage Remove a package
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_package)
+	StudioSoftwareRemovePackage(ctx context.Context, request StudioSoftwareRemovePackageRequestObject) (StudioSoftwareRemovePackageResponseObject, error)
+	// StudioSoftwareRemovePattern Remove a pattern
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_pattern)
+	StudioSoftwareRemovePattern(ctx context.Context, request StudioSoftwareRemovePatternRequestObject) (StudioSoftwareRemovePatternResponseObject, error)
+	// StudioApplianceRemoveRepository Remove a repository from an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_repository)
+	StudioApplianceRemoveRepository(ctx context.Context, request StudioApplianceRemoveRepositoryRequestObject) (StudioApplianceRemoveRepositoryResponseObject, error)
+	// StudioImageFile A file of a built image
+	// (GET /api/v1/user/appliances/{id}/image_files)
+	StudioImageFile(ctx context.Context, request StudioImageFileRequestObject) (StudioImageFileResponseObject, error)
+	// StudioApplianceRepositoryList Repositories of an appliance
+	// (GET /api/v1/user/appliances/{id}/repositories)
+	StudioApplianceRepositoryList(ctx context.Context, request StudioApplianceRepositoryListRequestObject) (StudioApplianceRepositoryListResponseObject, error)
+	// StudioApplianceRepositoryUpdate Set the repositories of an appliance
+	// (PUT /api/v1/user/appliances/{id}/repositories)
+	StudioApplianceRepositoryUpdate(ctx context.Context, request StudioApplianceRepositoryUpdateRequestObject) (StudioApplianceRepositoryUpdateResponseObject, error)
+	// StudioSoftwareShow Selected software
+	// (GET /api/v1/user/appliances/{id}/software)
+	StudioSoftwareShow(ctx context.Context, request StudioSoftwareShowRequestObject) (StudioSoftwareShowResponseObject, error)
+	// StudioSoftwareUpdate Set the selected software
+	// (PUT /api/v1/user/appliances/{id}/software)
+	StudioSoftwareUpdate(ctx context.Context, request StudioSoftwareUpdateRequestObject) (StudioSoftwareUpdateResponseObject, error)
+	// StudioSoftwareInstalled Installed software
+	// (GET /api/v1/user/appliances/{id}/software/installed)
+	StudioSoftwareInstalled(ctx context.Context, request StudioSoftwareInstalledRequestObject) (StudioSoftwareInstalledResponseObject, error)
+	// StudioSoftwareSearch Search software
+	// (GET /api/v1/user/appliances/{id}/software/search)
+	StudioSoftwareSearch(ctx context.Context, request StudioSoftwareSearchRequestObject) (StudioSoftwareSearchResponseObject, error)
+	// StudioApplianceStatus Status of an appliance
+	// (GET /api/v1/user/appliances/{id}/status)
+	StudioApplianceStatus(ctx context.Context, request StudioApplianceStatusRequestObject) (StudioApplianceStatusResponseObject, error)
+	// StudioBuildList List finished builds
+	// (GET /api/v1/user/builds)
+	StudioBuildList(ctx context.Context, request StudioBuildListRequestObject) (StudioBuildListResponseObject, error)
+	// StudioBuildDelete Delete a build
+	// (DELETE /api/v1/user/builds/{id})
+	StudioBuildDelete(ctx context.Context, request StudioBuildDeleteRequestObject) (StudioBuildDeleteResponseObject, error)
+	// StudioBuildShow Show a build
+	// (GET /api/v1/user/builds/{id})
+	StudioBuildShow(ctx context.Context, request StudioBuildShowRequestObject) (StudioBuildShowResponseObject, error)
+	// StudioBuildDownload Download a build's image
+	// (GET /api/v1/user/builds/{id}/download)
+	StudioBuildDownload(ctx context.Context, request StudioBuildDownloadRequestObject) (StudioBuildDownloadResponseObject, error)
+	// StudioBuildRee Download a build's defined REE
+	// (GET /api/v1/user/builds/{id}/ree)
+	StudioBuildRee(ctx context.Context, request StudioBuildReeRequestObject) (StudioBuildReeResponseObject, error)
+	// StudioFileList List overlay files
+	// (GET /api/v1/user/files)
+	StudioFileList(ctx context.Context, request StudioFileListRequestObject) (StudioFileListResponseObject, error)
+	// StudioFileUpload Add an overlay file
+	// (POST /api/v1/user/files)
+	StudioFileUpload(ctx context.Context, request StudioFileUploadRequestObject) (StudioFileUploadResponseObject, error)
+	// StudioFileDelete Delete an overlay file
+	// (DELETE /api/v1/user/files/{id})
+	StudioFileDelete(ctx context.Context, request StudioFileDeleteRequestObject) (StudioFileDeleteResponseObject, error)
+	// StudioFileShow Overlay file metadata
+	// (GET /api/v1/user/files/{id})
+	StudioFileShow(ctx context.Context, request StudioFileShowRequestObject) (StudioFileShowResponseObject, error)
+	// StudioFileUpdate Change overlay file metadata
+	// (PUT /api/v1/user/files/{id})
+	StudioFileUpdate(ctx context.Context, request StudioFileUpdateRequestObject) (StudioFileUpdateResponseObject, error)
+	// StudioFileData Overlay file content
+	// (GET /api/v1/user/files/{id}/data)
+	StudioFileData(ctx context.Context, request StudioFileDataRequestObject) (StudioFileDataResponseObject, error)
+	// StudioFileDataUpdate Replace overlay file content
+	// (PUT /api/v1/user/files/{id}/data)
+	StudioFileDataUpdate(ctx context.Context, request StudioFileDataUpdateRequestObject) (StudioFileDataUpdateResponseObject, error)
+	// StudioRepositoryList List repositories
+	// (GET /api/v1/user/repositories)
+	StudioRepositoryList(ctx context.Context, request StudioRepositoryListRequestObject) (StudioRepositoryListResponseObject, error)
+	// StudioRepositoryImport Import a repository
+	// (POST /api/v1/user/repositories)
+	StudioRepositoryImport(ctx context.Context, request StudioRepositoryImportRequestObject) (StudioRepositoryImportResponseObject, error)
+	// StudioRepositoryShow Show a repository
+	// (GET /api/v1/user/repositories/{id})
+	StudioRepositoryShow(ctx context.Context, request StudioRepositoryShowRequestObject) (StudioRepositoryShowResponseObject, error)
+	// StudioRpmList List uploaded packages
+	// (GET /api/v1/user/rpms)
+	StudioRpmList(ctx context.Context, request StudioRpmListRequestObject) (StudioRpmListResponseObject, error)
+	// StudioRpmUpload Upload a package
+	// (POST /api/v1/user/rpms)
+	StudioRpmUpload(ctx context.Context, request StudioRpmUploadRequestObject) (StudioRpmUploadResponseObject, error)
+	// StudioRpmDelete Delete an uploaded package
+	// (DELETE /api/v1/user/rpms/{id})
+	StudioRpmDelete(ctx context.Context, request StudioRpmDeleteRequestObject) (StudioRpmDeleteResponseObject, error)
+	// StudioRpmShow Show an uploaded package
+	// (GET /api/v1/user/rpms/{id})
+	StudioRpmShow(ctx context.Context, request StudioRpmShowRequestObject) (StudioRpmShowResponseObject, error)
+	// StudioRpmUpdate Replace an uploaded package
+	// (PUT /api/v1/user/rpms/{id})
+	StudioRpmUpdate(ctx context.Context, request StudioRpmUpdateRequestObject) (StudioRpmUpdateResponseObject, error)
+	// StudioRpmData Download an uploaded package
+	// (GET /api/v1/user/rpms/{id}/data)
+	StudioRpmData(ctx context.Context, request StudioRpmDataRequestObject) (StudioRpmDataResponseObject, error)
+	// StudioRunningBuildList List running builds
+	// (GET /api/v1/user/running_builds)
+	StudioRunningBuildList(ctx context.Context, request StudioRunningBuildListRequestObject) (StudioRunningBuildListResponseObject, error)
+	// StudioRunningBuildStart Start a build
+	// (POST /api/v1/user/running_builds)
+	StudioRunningBuildStart(ctx context.Context, request StudioRunningBuildStartRequestObject) (StudioRunningBuildStartResponseObject, error)
+	// StudioRunningBuildCancel Cancel a build
+	// (DELETE /api/v1/user/running_builds/{id})
+	StudioRunningBuildCancel(ctx context.Context, request StudioRunningBuildCancelRequestObject) (StudioRunningBuildCancelResponseObject, error)
+	// StudioRunningBuildShow Show a running build
+	// (GET /api/v1/user/running_builds/{id})
+	StudioRunningBuildShow(ctx context.Context, request StudioRunningBuildShowRequestObject) (StudioRunningBuildShowResponseObject, error)
+	// StudioTemplateSetList List template sets
+	// (GET /api/v1/user/template_sets)
+	StudioTemplateSetList(ctx context.Context, request StudioTemplateSetListRequestObject) (StudioTemplateSetListResponseObject, error)
+	// StudioTemplateSetShow Show a template set
+	// (GET /api/v1/user/template_sets/{name})
+	StudioTemplateSetShow(ctx context.Context, request StudioTemplateSetShowRequestObject) (StudioTemplateSetShowResponseObject, error)
 	// FossologyListUsersV1 All users (admins only)
 	// (GET /api/v1/users)
 	FossologyListUsersV1(ctx context.Context, request FossologyListUsersV1RequestObject) (FossologyListUsersV1ResponseObject, error)
@@ -27101,6 +41552,9 @@ type StrictServerInterface interface {
 	// FossologyVersion API version (deprecated in FOSSology; kept for older clients)
 	// (GET /repo/api/v1/version)
 	FossologyVersion(ctx context.Context, request FossologyVersionRequestObject) (FossologyVersionResponseObject, error)
+	// StudioShowApiKey Show a Studio API key (an HTML page)
+	// (GET /user/show_api_key)
+	StudioShowApiKey(ctx context.Context, request StudioShowApiKeyRequestObject) (StudioShowApiKeyResponseObject, error)
 	// ViceDeploy Deploy an image into an environment
 	// (POST /v1/deploy)
 	ViceDeploy(ctx context.Context, request ViceDeployRequestObject) (ViceDeployResponseObject, error)
@@ -29296,6 +43750,1355 @@ func (sh *strictHandler) FossologyGetUploadTreeV1(ctx *gin.Context, id Fossology
 	}
 }
 
+// StudioAccountShow operation middleware
+func (sh *strictHandler) StudioAccountShow(ctx *gin.Context) {
+	var request StudioAccountShowRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioAccountShow(ctx, request.(StudioAccountShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioAccountShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioAccountShowResponseObject); ok {
+		if err := validResponse.VisitStudioAccountShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApiVersion operation middleware
+func (sh *strictHandler) StudioApiVersion(ctx *gin.Context) {
+	var request StudioApiVersionRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApiVersion(ctx, request.(StudioApiVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApiVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApiVersionResponseObject); ok {
+		if err := validResponse.VisitStudioApiVersionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceList operation middleware
+func (sh *strictHandler) StudioApplianceList(ctx *gin.Context) {
+	var request StudioApplianceListRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceList(ctx, request.(StudioApplianceListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceListResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceCreate operation middleware
+func (sh *strictHandler) StudioApplianceCreate(ctx *gin.Context, params StudioApplianceCreateParams) {
+	var request StudioApplianceCreateRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceCreate(ctx, request.(StudioApplianceCreateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceCreate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceCreateResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceCreateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceDelete operation middleware
+func (sh *strictHandler) StudioApplianceDelete(ctx *gin.Context, id int64) {
+	var request StudioApplianceDeleteRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceDelete(ctx, request.(StudioApplianceDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceDeleteResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceShow operation middleware
+func (sh *strictHandler) StudioApplianceShow(ctx *gin.Context, id int64) {
+	var request StudioApplianceShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceShow(ctx, request.(StudioApplianceShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceShowResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareAddPackage operation middleware
+func (sh *strictHandler) StudioSoftwareAddPackage(ctx *gin.Context, id int64, params StudioSoftwareAddPackageParams) {
+	var request StudioSoftwareAddPackageRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareAddPackage(ctx, request.(StudioSoftwareAddPackageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareAddPackage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareAddPackageResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareAddPackageResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareAddPattern operation middleware
+func (sh *strictHandler) StudioSoftwareAddPattern(ctx *gin.Context, id int64, params StudioSoftwareAddPatternParams) {
+	var request StudioSoftwareAddPatternRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareAddPattern(ctx, request.(StudioSoftwareAddPatternRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareAddPattern")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareAddPatternResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareAddPatternResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceAddRepository operation middleware
+func (sh *strictHandler) StudioApplianceAddRepository(ctx *gin.Context, id int64, params StudioApplianceAddRepositoryParams) {
+	var request StudioApplianceAddRepositoryRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceAddRepository(ctx, request.(StudioApplianceAddRepositoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceAddRepository")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceAddRepositoryResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceAddRepositoryResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceAddUserRepository operation middleware
+func (sh *strictHandler) StudioApplianceAddUserRepository(ctx *gin.Context, id int64) {
+	var request StudioApplianceAddUserRepositoryRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceAddUserRepository(ctx, request.(StudioApplianceAddUserRepositoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceAddUserRepository")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceAddUserRepositoryResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceAddUserRepositoryResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareRemovePackage operation middleware
+func (sh *strictHandler) StudioSoftwareRemovePackage(ctx *gin.Context, id int64, params StudioSoftwareRemovePackageParams) {
+	var request StudioSoftwareRemovePackageRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareRemovePackage(ctx, request.(StudioSoftwareRemovePackageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareRemovePackage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareRemovePackageResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareRemovePackageResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareRemovePattern operation middleware
+func (sh *strictHandler) StudioSoftwareRemovePattern(ctx *gin.Context, id int64, params StudioSoftwareRemovePatternParams) {
+	var request StudioSoftwareRemovePatternRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareRemovePattern(ctx, request.(StudioSoftwareRemovePatternRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareRemovePattern")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareRemovePatternResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareRemovePatternResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceRemoveRepository operation middleware
+func (sh *strictHandler) StudioApplianceRemoveRepository(ctx *gin.Context, id int64, params StudioApplianceRemoveRepositoryParams) {
+	var request StudioApplianceRemoveRepositoryRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceRemoveRepository(ctx, request.(StudioApplianceRemoveRepositoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceRemoveRepository")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceRemoveRepositoryResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceRemoveRepositoryResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioImageFile operation middleware
+func (sh *strictHandler) StudioImageFile(ctx *gin.Context, id int64, params StudioImageFileParams) {
+	var request StudioImageFileRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioImageFile(ctx, request.(StudioImageFileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioImageFile")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioImageFileResponseObject); ok {
+		if err := validResponse.VisitStudioImageFileResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceRepositoryList operation middleware
+func (sh *strictHandler) StudioApplianceRepositoryList(ctx *gin.Context, id int64) {
+	var request StudioApplianceRepositoryListRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceRepositoryList(ctx, request.(StudioApplianceRepositoryListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceRepositoryList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceRepositoryListResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceRepositoryListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceRepositoryUpdate operation middleware
+func (sh *strictHandler) StudioApplianceRepositoryUpdate(ctx *gin.Context, id int64) {
+	var request StudioApplianceRepositoryUpdateRequestObject
+
+	request.Id = id
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body StudioApplianceRepositoryUpdateJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/xml") {
+		request.Body = ctx.Request.Body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceRepositoryUpdate(ctx, request.(StudioApplianceRepositoryUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceRepositoryUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceRepositoryUpdateResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceRepositoryUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareShow operation middleware
+func (sh *strictHandler) StudioSoftwareShow(ctx *gin.Context, id int64) {
+	var request StudioSoftwareShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareShow(ctx, request.(StudioSoftwareShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareShowResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareUpdate operation middleware
+func (sh *strictHandler) StudioSoftwareUpdate(ctx *gin.Context, id int64) {
+	var request StudioSoftwareUpdateRequestObject
+
+	request.Id = id
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body StudioSoftwareUpdateJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/xml") {
+		request.Body = ctx.Request.Body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareUpdate(ctx, request.(StudioSoftwareUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareUpdateResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareInstalled operation middleware
+func (sh *strictHandler) StudioSoftwareInstalled(ctx *gin.Context, id int64, params StudioSoftwareInstalledParams) {
+	var request StudioSoftwareInstalledRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareInstalled(ctx, request.(StudioSoftwareInstalledRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareInstalled")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareInstalledResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareInstalledResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareSearch operation middleware
+func (sh *strictHandler) StudioSoftwareSearch(ctx *gin.Context, id int64, params StudioSoftwareSearchParams) {
+	var request StudioSoftwareSearchRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareSearch(ctx, request.(StudioSoftwareSearchRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareSearch")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareSearchResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareSearchResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceStatus operation middleware
+func (sh *strictHandler) StudioApplianceStatus(ctx *gin.Context, id int64) {
+	var request StudioApplianceStatusRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceStatus(ctx, request.(StudioApplianceStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceStatus")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceStatusResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceStatusResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioBuildList operation middleware
+func (sh *strictHandler) StudioBuildList(ctx *gin.Context, params StudioBuildListParams) {
+	var request StudioBuildListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioBuildList(ctx, request.(StudioBuildListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioBuildList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioBuildListResponseObject); ok {
+		if err := validResponse.VisitStudioBuildListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioBuildDelete operation middleware
+func (sh *strictHandler) StudioBuildDelete(ctx *gin.Context, id int64) {
+	var request StudioBuildDeleteRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioBuildDelete(ctx, request.(StudioBuildDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioBuildDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioBuildDeleteResponseObject); ok {
+		if err := validResponse.VisitStudioBuildDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioBuildShow operation middleware
+func (sh *strictHandler) StudioBuildShow(ctx *gin.Context, id int64) {
+	var request StudioBuildShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioBuildShow(ctx, request.(StudioBuildShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioBuildShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioBuildShowResponseObject); ok {
+		if err := validResponse.VisitStudioBuildShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioBuildDownload operation middleware
+func (sh *strictHandler) StudioBuildDownload(ctx *gin.Context, id int64) {
+	var request StudioBuildDownloadRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioBuildDownload(ctx, request.(StudioBuildDownloadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioBuildDownload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioBuildDownloadResponseObject); ok {
+		if err := validResponse.VisitStudioBuildDownloadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioBuildRee operation middleware
+func (sh *strictHandler) StudioBuildRee(ctx *gin.Context, id int64) {
+	var request StudioBuildReeRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioBuildRee(ctx, request.(StudioBuildReeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioBuildRee")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioBuildReeResponseObject); ok {
+		if err := validResponse.VisitStudioBuildReeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileList operation middleware
+func (sh *strictHandler) StudioFileList(ctx *gin.Context, params StudioFileListParams) {
+	var request StudioFileListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileList(ctx, request.(StudioFileListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileListResponseObject); ok {
+		if err := validResponse.VisitStudioFileListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileUpload operation middleware
+func (sh *strictHandler) StudioFileUpload(ctx *gin.Context, params StudioFileUploadParams) {
+	var request StudioFileUploadRequestObject
+
+	request.Params = params
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileUpload(ctx, request.(StudioFileUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileUploadResponseObject); ok {
+		if err := validResponse.VisitStudioFileUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileDelete operation middleware
+func (sh *strictHandler) StudioFileDelete(ctx *gin.Context, id int64) {
+	var request StudioFileDeleteRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileDelete(ctx, request.(StudioFileDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileDeleteResponseObject); ok {
+		if err := validResponse.VisitStudioFileDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileShow operation middleware
+func (sh *strictHandler) StudioFileShow(ctx *gin.Context, id int64) {
+	var request StudioFileShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileShow(ctx, request.(StudioFileShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileShowResponseObject); ok {
+		if err := validResponse.VisitStudioFileShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileUpdate operation middleware
+func (sh *strictHandler) StudioFileUpdate(ctx *gin.Context, id int64) {
+	var request StudioFileUpdateRequestObject
+
+	request.Id = id
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body StudioFileUpdateJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/xml") {
+		request.Body = ctx.Request.Body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileUpdate(ctx, request.(StudioFileUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileUpdateResponseObject); ok {
+		if err := validResponse.VisitStudioFileUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileData operation middleware
+func (sh *strictHandler) StudioFileData(ctx *gin.Context, id int64) {
+	var request StudioFileDataRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileData(ctx, request.(StudioFileDataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileData")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileDataResponseObject); ok {
+		if err := validResponse.VisitStudioFileDataResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileDataUpdate operation middleware
+func (sh *strictHandler) StudioFileDataUpdate(ctx *gin.Context, id int64) {
+	var request StudioFileDataUpdateRequestObject
+
+	request.Id = id
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileDataUpdate(ctx, request.(StudioFileDataUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileDataUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileDataUpdateResponseObject); ok {
+		if err := validResponse.VisitStudioFileDataUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRepositoryList operation middleware
+func (sh *strictHandler) StudioRepositoryList(ctx *gin.Context, params StudioRepositoryListParams) {
+	var request StudioRepositoryListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRepositoryList(ctx, request.(StudioRepositoryListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRepositoryList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRepositoryListResponseObject); ok {
+		if err := validResponse.VisitStudioRepositoryListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRepositoryImport operation middleware
+func (sh *strictHandler) StudioRepositoryImport(ctx *gin.Context, params StudioRepositoryImportParams) {
+	var request StudioRepositoryImportRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRepositoryImport(ctx, request.(StudioRepositoryImportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRepositoryImport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRepositoryImportResponseObject); ok {
+		if err := validResponse.VisitStudioRepositoryImportResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRepositoryShow operation middleware
+func (sh *strictHandler) StudioRepositoryShow(ctx *gin.Context, id int64) {
+	var request StudioRepositoryShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRepositoryShow(ctx, request.(StudioRepositoryShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRepositoryShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRepositoryShowResponseObject); ok {
+		if err := validResponse.VisitStudioRepositoryShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmList operation middleware
+func (sh *strictHandler) StudioRpmList(ctx *gin.Context, params StudioRpmListParams) {
+	var request StudioRpmListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmList(ctx, request.(StudioRpmListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmListResponseObject); ok {
+		if err := validResponse.VisitStudioRpmListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmUpload operation middleware
+func (sh *strictHandler) StudioRpmUpload(ctx *gin.Context, params StudioRpmUploadParams) {
+	var request StudioRpmUploadRequestObject
+
+	request.Params = params
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmUpload(ctx, request.(StudioRpmUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmUploadResponseObject); ok {
+		if err := validResponse.VisitStudioRpmUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmDelete operation middleware
+func (sh *strictHandler) StudioRpmDelete(ctx *gin.Context, id int64) {
+	var request StudioRpmDeleteRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmDelete(ctx, request.(StudioRpmDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmDeleteResponseObject); ok {
+		if err := validResponse.VisitStudioRpmDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmShow operation middleware
+func (sh *strictHandler) StudioRpmShow(ctx *gin.Context, id int64) {
+	var request StudioRpmShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmShow(ctx, request.(StudioRpmShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmShowResponseObject); ok {
+		if err := validResponse.VisitStudioRpmShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmUpdate operation middleware
+func (sh *strictHandler) StudioRpmUpdate(ctx *gin.Context, id int64) {
+	var request StudioRpmUpdateRequestObject
+
+	request.Id = id
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmUpdate(ctx, request.(StudioRpmUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmUpdateResponseObject); ok {
+		if err := validResponse.VisitStudioRpmUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmData operation middleware
+func (sh *strictHandler) StudioRpmData(ctx *gin.Context, id int64) {
+	var request StudioRpmDataRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmData(ctx, request.(StudioRpmDataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmData")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmDataResponseObject); ok {
+		if err := validResponse.VisitStudioRpmDataResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRunningBuildList operation middleware
+func (sh *strictHandler) StudioRunningBuildList(ctx *gin.Context, params StudioRunningBuildListParams) {
+	var request StudioRunningBuildListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRunningBuildList(ctx, request.(StudioRunningBuildListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRunningBuildList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRunningBuildListResponseObject); ok {
+		if err := validResponse.VisitStudioRunningBuildListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRunningBuildStart operation middleware
+func (sh *strictHandler) StudioRunningBuildStart(ctx *gin.Context, params StudioRunningBuildStartParams) {
+	var request StudioRunningBuildStartRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRunningBuildStart(ctx, request.(StudioRunningBuildStartRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRunningBuildStart")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRunningBuildStartResponseObject); ok {
+		if err := validResponse.VisitStudioRunningBuildStartResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRunningBuildCancel operation middleware
+func (sh *strictHandler) StudioRunningBuildCancel(ctx *gin.Context, id int64) {
+	var request StudioRunningBuildCancelRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRunningBuildCancel(ctx, request.(StudioRunningBuildCancelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRunningBuildCancel")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRunningBuildCancelResponseObject); ok {
+		if err := validResponse.VisitStudioRunningBuildCancelResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRunningBuildShow operation middleware
+func (sh *strictHandler) StudioRunningBuildShow(ctx *gin.Context, id int64) {
+	var request StudioRunningBuildShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRunningBuildShow(ctx, request.(StudioRunningBuildShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRunningBuildShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRunningBuildShowResponseObject); ok {
+		if err := validResponse.VisitStudioRunningBuildShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioTemplateSetList operation middleware
+func (sh *strictHandler) StudioTemplateSetList(ctx *gin.Context) {
+	var request StudioTemplateSetListRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioTemplateSetList(ctx, request.(StudioTemplateSetListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioTemplateSetList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioTemplateSetListResponseObject); ok {
+		if err := validResponse.VisitStudioTemplateSetListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioTemplateSetShow operation middleware
+func (sh *strictHandler) StudioTemplateSetShow(ctx *gin.Context, name string) {
+	var request StudioTemplateSetShowRequestObject
+
+	request.Name = name
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioTemplateSetShow(ctx, request.(StudioTemplateSetShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioTemplateSetShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioTemplateSetShowResponseObject); ok {
+		if err := validResponse.VisitStudioTemplateSetShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // FossologyListUsersV1 operation middleware
 func (sh *strictHandler) FossologyListUsersV1(ctx *gin.Context, params FossologyListUsersV1Params) {
 	var request FossologyListUsersV1RequestObject
@@ -30938,6 +46741,30 @@ func (sh *strictHandler) FossologyVersion(ctx *gin.Context) {
 	}
 }
 
+// StudioShowApiKey operation middleware
+func (sh *strictHandler) StudioShowApiKey(ctx *gin.Context) {
+	var request StudioShowApiKeyRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioShowApiKey(ctx, request.(StudioShowApiKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioShowApiKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioShowApiKeyResponseObject); ok {
+		if err := validResponse.VisitStudioShowApiKeyResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ViceDeploy operation middleware
 func (sh *strictHandler) ViceDeploy(ctx *gin.Context) {
 	var request ViceDeployRequestObject
@@ -31593,724 +47420,908 @@ func (sh *strictHandler) ViceUserCreate(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L17c9s4sij+VVC6pyr2PdTTshPLtXV/ju1MPJPYWT82u2c0R4FISEJMAVwCsqxJ5bv/Ct0AHxIpUbYz",
-	"j53sHzuOSAINoLvR7/5S8+U0koIJrWq9LzX2QKdRyODvf3CfnbIolIspE9r8ombTKY0XtV7tmMQzIbgY",
-	"kyB9w6vd03DGYBxxz2MpzM/nQa1X2xu1/Q57Sev7tDWsd0evWP0wOGjXO8OX/it6yFqjdrvmZT+7YiMW",
-	"M+GzWq/WHe2xTtD2W8NDat564PpEBqzWa3k1boZ/6R8M92k3qO+xzqjepe1h/dB/FdRfsoPRPu0O9/xO",
-	"UPNqfErHDD44HHZGLb/L6u1gj9a7bH9Yf+W/DOoHo33WDfb8zrBtZpoypejYgFDzakpTbf60K695Nc11",
-	"aH6Zs2HNq80Ui2HwVnDAXtGXfr0z6rbr3eEerb9ih0H9pb8/bNPOaI91g9rXrx7s8PkUJshtriAAKZlz",
-	"PSFcKyJjPuaCZLYnu9m+FJoJrReRASaQ/h2L6zBCzasFfMyUrvVqakI7+we9jt8e7rPWsBt0Rgd0j70a",
-	"ddih3w5a9OXwwN8Pumxv1KHtYcs/DF6xl6MDuj/s+ntBh7VHLXo4LD+lmj2MinsLAFqY+TQKuc81/BzJ",
-	"WLOg1tPxjHk1XPpZZuVmxTELmNCchoCpofSp5lIgEBFVai7jwJ5axHw+4r558SsekqBTgPerBdgcNBV0",
-	"zMzwIV2wGM5DjvScxnZlFtAhVdw3e89iZSf86hmM0HzKNPMnQoZyvCj93hwV5YLFK2M4XMoikvld8V9Z",
-	"rbfXbb189bKzshz3FQ0jLhgZUsUegYlfvdqE0YDFsJvHvs8ifUXFGPlAwJQf88hu8HE4pwtF+rXhQjPV",
-	"rx0RPWEkkHMRShqQiRRyFisCnzfM/vsTNqVmHLsFSseGesykJ4i48O7qTDcTRswkJDbPiRwRSiIam1Mn",
-	"MVORFGrjDGc3dLw68pnQXC+IpmMzag7+HfMvS1AEaWf3iCgmAsI1GVL/jnBBzkf1CylY/T3V/mQTDG+k",
-	"UoAVN1LT8AMt3FazWDGbDllsQIrMS/lxp1zw6WwKPM9RjdBszGI8wIjG1KBgcoZyJvQPsZxFtzODC8sT",
-	"3t6en7rVj81rDeCswP4NEbNXgeGq9X3aHdW7bC+ov/I7w3qbtkbumaFWM1RE9aTm1SxZzcx0Xi1m/57x",
-	"OKXjdCUjGU+pTt9c3TEL/a1i8WbgDbLnYa+E9d8K9uS0j30E9gtOhASWTkXx8brJmDDn/XPNl9HC8Ch5",
-	"z2q/rJ0TzvsCJljeskvB3I75NAxZ/ELhuSuiJaG+JlQdJRv6QpGAjegs1PgS4SNCh4oJ3XA7t7ygcTJ3",
-	"Dm3pwzsmxnpS63X29z2Dxu7f7bVLOQ8+mKNx25c/pw2nlNBKu4BWsnNoNk3nWeJzgnDNpoQHZtt+OLsh",
-	"zVlkWIRqfuHB16aOGWsUYxGHYZ8Fwnd8ynUhA4s5UyRiMfAKsjNyX9SjhZ5IASxLGZ5FFaEED2u39PBC",
-	"mCcLoT3+Wq/dapn78cHC24J/VgT/Ay1j7AZqj4xiOSXtJ0MfoahTBPxGWK8YFfSjjO9GoZyfB5dxMfkY",
-	"mOf2rReKGAbkkYvj92eNC4/IGP4kO0ZWC6lmShv5eLcEP9w4Ax4MZDwQSDNrkWUtzVwx9iGWPlPKgLWe",
-	"W0b4Yp5hDoPuy4P9Ybe+NxoN6912Z1Q/PKBBfeQf7HWHLzt0OPx2DDOvZpwXcPvzILmmk/dKtjbIDrR2",
-	"T1O+dNAtA+ssr8WUw5WRiEsAyytET4YMtIb1MIF8Xcah7OdPgOMrfsuUfi0DjiLNFWNXLArp4o2MpxnN",
-	"BIabhZob8a1pUKIeUG3vOF8GZkSDKzzM6jM3OCONjG4A8n3zVx55JPuD9DXTdaVjRqf5Jw/1X3lUN9pt",
-	"zJRiqHClq/uvmI1qvdr/aab6bxOfquYVY7fA6mEZyVLTbcJfUAKFhb+mwRVuxtKqsxB9VigOJHRn3jRa",
-	"bBdYaqJqmm3okV95RJjQ8YL0a41Gk2m/CYpN0K8RpnwaMQXHTGN/wu9ZSlpnV1eXV7XKiz2O+FkcSytF",
-	"LiGT8GUcM18Te9SNGkrto5D7j1zqYXaplhuRKgyIcOWMDkeoFM90NNPmZ3pPeUiHISNS+MxcG1w5TseC",
-	"b7I15j6ImZKz2EyoiJDaKAaUgJWA6AnVhIahnOMpZffvjYyHPAiYeNwG7mU3UMs7JojyZcRIvxYzatAj",
-	"kAwBAgDIh8vrm2+2BxlNnIRGO4LVSnMUsYXL/CIjFsPKiGAsUHYfEknZKJwseMx+dFqd7H6cspBpRn6U",
-	"QzKSMTGkZK0oAQELk92F84s3l9U3IRUYxUgW7YRbwRGxoBBllOS5wYI5D0MyoVHERH7Zj2EawG1oEBie",
-	"Zv7M2IAKOMlEKk36tXbnZaPVaDXa/RrgbHjPQOhPfic7lIRSRqDe2tF3j4iVd1FKM7JYbBB5NFMsIDMR",
-	"GsI1ZwuzcEWkIFdnZ29vXw9uP7y7PD4dHL97d/nx7HTw9vL65noFA796NTq2K16/DEs8ZCiDBRlxFgaE",
-	"ChouFFcNIadSPfTITNwJORf28Q57iJivWUCGM/+OaY8YHSrm44kesCnl4YDO9ETGHmG+75E7tpjLOPDI",
-	"lE8Z/r+B1SNTKe48AnN4RH6WHomof0fHbLdwOZYVb1xQFMvPzNcNTePG+NcmF41febTC8h+KOb2RMom1",
-	"Iyl4s18rBMdKyZuxBN4jIxkGLD4PegReJ3To9wgVhIt7GvKAOKF5ZaZn4SXHZEpDIxmwwHAOd5xcRDOd",
-	"J5tTKdjjOEVu1W9guWQWBVRn74hn5gwG2jz8F1K/kTMRPI77d7NrQAIl7Q5w+xGM+i0Y/YUkauZPLIp4",
-	"ljF45LMceiRmkYw1HJpisbkEV20MKztwxWiweMwO7Ofvv1sxE4YkDSiwCUrTWLOgQT6EjCpG/AmzT83F",
-	"PFOEatKkEW/et5uf5VD9P1zL37KXw7PunJGdaLAgC6bJDgLLxdgjyqfoQJExGTMB16MY7x6RmBkOQEea",
-	"xeTK/F0/hr8V86UIQHPLGGvfSXlXpwUmgo8TFjOn8o0NRzc8GsybZt2J9QyWv7vJhpkBZHWqa4TMXClz",
-	"ynWJ3bJI/TZDnwvNYkFD3MNHoUSOsLkdjygW37OYMBj324jHBTNZezjTlIdmxy092FdCOQZaeEYmsJUM",
-	"/a35hB2d7MiYyLkwF/CCUCH1hCF/2HXLfy8DPuIsKDa1+CFnQr9QcG+TnZy9fddsqz+LYyb0ERES5IIl",
-	"sii2+9+Aqr5s+7dDGUYWM8WEhv1fTxFAE1SM2YXU11RzNeJG/yie0sovLECvCAk5A+1F8YBZ7WB55sxS",
-	"rJOkXuIlATcM+b/N/qzV2vND0Njhb7Z5AYwKeiH1ucGvKROPFMH3W+0sPqqI+T0SMzaZDVNVZMS0PyEx",
-	"m0oN65WKaxlzpqxzBbeBCtpY0GlIKIo85mS/ofqGYiVVdwq0BSWnTE8MT16GPpBkB25AqnAl5iW6spwF",
-	"YvcVY+/keGkrNXvQzSikPL+Jteubsw+k3ez0yJury/cE7Z+DvUG73RfwrGOeXd1eEBrp+phpK7IQc8id",
-	"A/z/5BkXStMwJPWFQeuwL6JYPix6YL+eaB31ms2ADRsBG3IqGjIeN/HPZsCVVs2hlHdzGU+b5+KK4QXa",
-	"abVIzHwZBywg7f12Z2/vdV+sx62i3Yal180uABMkl0ZTz1gkyYQqwoSZxfwayrEh8xEXNOwZ5WMClmBH",
-	"DGiZ6gsqjC5ADLkT83fO/Qi/5FjHEZlPjErIwT6rrKUAzUcsgNOlsfnPPOZaM9GAlRbwlSK8s6814Z2v",
-	"ecPsNYol25EXSiwDJoJIcvNFDSQXu2FNfNwM2oet4OVht05Zt1Xv7g1pnR7u0Xq3G3ResleMtve6hoYM",
-	"4LXpYhCwERfcOp/AKturVRpjG/vZ0rILcOJ65ps3RrMwXDipLW+h/urVbqR8R+Pxo+T9bnuvQFbmioRm",
-	"xJjoCcWrGXwf5jLodg67hwcvO4cH4HdW34zzpLDIe4AEXM4jPp7FLCCK/2qBcnvwnoqFNRWoR21F5zBv",
-	"NJJkSsWCjCgPWWBojQvlJE8uyF7LSZvfZgsK50czg56Yyx1uf2eJMBKyYc/wCHQMQacM5Ky+cEx8TpFT",
-	"g7xv5P+rjBitc851uzSz0IxYu0Lq24i8ZMhG0orbwrA4qjWbRtuKwrcCzRL8V/ZIyTB3E5vBjLiDn5HE",
-	"hv0tzvQ9V8pqM85gkDENLok0Hz9+rB+nwJWITdQa1QjMvxwPUSTQ3IrEEvwMuqWLBIF4HRDgOdp6Z+k0",
-	"RwSwbEy5AMfft1E0jpPZrWACRlRU5j7IYEqFe2GXGLVSGoQ04pQ/YUE1heRWqFmEkVfvWcApOl8ew3X3",
-	"s3vo7mszHClwATnTeXLWRmu1IuHKfN9aEDTS5gtFpmb9xExFdrLw7zpgpVg2aiP4eGctOQ6v6f3WxFwa",
-	"3TYT/KHXbDbjmWhGcPD2Pw0l/bvHxL5VDMxcHx+HMDw1Sm55lM2xciEdkuSrLYPeqiLP0nGW4ZAyx5z1",
-	"A3vEnQWZUmWupFrWd7slWgAicBcqWgSve7GZBpV+3WqR7ps1y7MuZbcO5PPnIpo90he4v8HKnwlsdVbp",
-	"DAla9R2cXCzA5+obGXqcCTyaaWS7irHghSLd1r7R+ZJZssF3JzGjmgU38g5dfTQML0e13s8b4MCP8auv",
-	"3pdaFBs+o62LXbvRCs6I+THTR0RN5FwQKcIFuEMbhVEXqUP7ZztmGlkmh5+Zr2tff0lD8SCwzEybh8bH",
-	"JQ7QAJnEehj9tG5ofXVqc+JGECsIgXyPD8hwAQIehC5oNlUbTy4DIo4BPMJGD8QxXZh/CxvWswJPxGIl",
-	"BQ2LN9VGvxndsyguLrO5QylDRs2ZWa2qSvBL9hjsSzYcKAEr3TEvu9+rx5U/LLsTK0dWug9PB3oNSBds",
-	"nqAQDQJQP2n4IQPZiIaKeSXA5s8FRgIcQVpEzpCNZb0wzzJRY5GRx2Pz7f/+TOu//mL+r1U/bAzqv3xp",
-	"ewd7X/9r40IrrDCl9OorZA8Rj5kacDEI6ELlgtcOs4F3ewf7GwLvUhxfCt1ZGz9mOJeM7AWzBbldm6+A",
-	"nrk4x+/ay1RXtIXJfOv38lYh8m6zlVPKwxwG4y9ePgi1W7AFo1kYDoqR7c0sDC2uCQk3UixD4k9oTH3N",
-	"YgX4lZvgII9v/9vvP7Ra9X7/oT3q9x9ejn75v/9VxBeLp39ndGOr8NJQSVQxDTiZ8OcirvQYlM/Kj8uA",
-	"fHDSjFHFXxsBjxj98ojIKdeonxv0rxsN8PL89KQOF5CBTjXI2T2LF+mm9QUcs+qhwceNzMEIOGEBhmxc",
-	"vz2ud/YPnG499ONFpD2ipP3zheqLl506pAigDScNfImicIEa/fLRZIjhVcEGxDJkFSngyry6LZu4suO7",
-	"2G4aTLmTXguCu5PvkNxWTiVmNHBxRj+c3XhguGTuF2a2HS3aLFTM3mFkShckkB6Bud27+I9EpcEIUQuk",
-	"maXm1WDsmmdhXgNswgifLi04/rjNN0v3GBf6oFsr4pchVXowU1uCVC5JxGzEH4rliBGPlc6wDUe+KLR5",
-	"REuwso8FV4ygD/W5GfVa3pwVPew8OXEjdxLJUtcgumPgT0cBy9oGYydALDkdNzBDsiPQuJ+YAq0fsmgq",
-	"rugwLHJKHhP3DGnImlkyJjZWLAsmt9JSBL/52Vk4jwibRnpB5hMmXOhLIXxV7qnKg2H2R/GGqpw4pZJt",
-	"Q0kYBVIiR16hsL4y07IsXpTSczGbspj7hAceuWMRXimtRtsag9VRYg6GO8VMbGRPM3EFSt90uaIgmRiX",
-	"zerf3tx8wIuuGFe2vilSEbvAI4CIqzREsXIw/4w4JjZtJ5DDK3lVwolBKfZY6DMIv0xmCXpUVTogWQs8",
-	"kxvFtiLuyEK0pvsTKsZG1oFkI/fgjrHI4CCPUdgHmYuL7NjtZXGwnJZ1PGOOnDOoTUVAYnYv7/BHbiUa",
-	"dUQAbsJE8sF0K1q/YHPC8vROhaVSPEXih4zGyjL+7cTV55A9y8U+A3sioO1Y8Yyiv5wSweYpN/0NJK1V",
-	"5HNWm0KqkoJhUA5RExoBVYNIRJxLFQTl/AUFpqmiwYAf2CAy81YuhQZiclbZTmLdWo3OoprMDYbPYynG",
-	"nt3PyWxKRT43x7nHCyJ3lhlsSaouGMKy4hxaxn7ZxElgK9I12NeLWEAuklupd+yehTlN1qxCQ0BuBowo",
-	"5vcUBMrs02g2DLlfKF2mkdOz8O7apwUi5nAW3mHiZV5Oyr9FfXMrhixAk3bhneXLaemzkPtMKJZmeKYL",
-	"PT49ra24b05PDeUr622Gbw2vM/+cUu0bkhrxkKkjcnX2/vIfZxBYcs8gPsF6RZHluK3DWfDlwq2ys1xP",
-	"ZKwvyuRV+9INe9DFUX9ZbFgZsQgR1tgCPDibjBrjdgyd4ZnFYZSpucXwyS+FMiFofNaOuMogZeyzU+Zz",
-	"ZQ9olVfzsZAxO49jVvw8ZiO3Mau8wIaxyDuG+vCOTxWrww0yn3DNVER9VudCMaG45vds195Y6+0wVFyK",
-	"cPGGi4CLsSqCa+lQHJBeDvHXkuiJuWm4GGd3Z5kFJpifYend1uFB4UHgMM5f6A7x/PTs4ub8zfmZQdSb",
-	"y8Hrs8Hp+fXJ7fU1/HJ+dXX27uwfxxc3Na92ejm4uLwZ3F6f1bzaxeXF4M3txcnN+eXF8buaV/t4/qEQ",
-	"BcahHNIwu4yynAwHo0K7AJIeVzYMo/gqt+heIB5ffzj9J+GBIjvv8J0rNqo3Gg1ABAh0VLtHcPVQTUJG",
-	"FYqy6YZsIysvnXdutysd8zVcWNmTuYyYMCdgpCeIC655tZNQYqLUFfuMjHgt/7WejRI3BAb2YL0G59SB",
-	"fCgUJFUaZ5emy3BlYyfmBGX64ls5uRY7rfZW9+1NbvBkmHbhKHoZly/eXH6T6/IND9mJS0xRRZRonxUz",
-	"OR6yJEf+cfiUTpAZbiPI7zK0kQc4C1IBvClfW16n8MOZI+PytYhZaIM7MFl1+YbJ7dfjh4HQfLRePHJf",
-	"3QirW7n0YrJhme1Zv/94Oa5sYQ7dv5TZxMoV4wKVILaXQFHyPgRM40VNeHBEzJbaIC0j2kT2mSG2kt3O",
-	"5uCXGaKyMycQrd2et1RNVjdnGuwXrlFNaLsgXT6KWFw3NzqZsAfPaDtvLq+vYfykMEGxgQ5KLBVPBWV8",
-	"KlgllzHJgOjBCpLx7WjrN4LRUBdsRTCsnNKEQ3ygsXZe9GAWIu495vvkItriY3t7rWwK/pwFyjMrq7Aj",
-	"AM52fqVvAHkFQAsu7p+MNHR8dVHzSlW4bHETMZJFdkx3P4OPhbobuNKd29lw55bqpd/8Jv1RDldxnWla",
-	"HrkZspH2CFOaT40sk+hZqInBY5DnQUljVEFobpw382Z2Aez7VnI/LQxp/Dhhwk4QK53ogXMwpkDOzJAt",
-	"pAhSZrO7hn0umXHPg+fh+v+esRlz8K8yse0o4Uc5dGTglLnzQtM6zrANp50pFheuec1tkq4tA00yVLqR",
-	"HiCOV4lW0yVmsPxEGoJBc8YbCHGuebW/m9nNHzY03kC7ln7fUy6spLWK2mqNYr9yg6zT2JPpriCN8429",
-	"ntLFqCh46EAsYfDQ0ffuLxuQ6S/8UAoWPMBtHe1DRREaTJkEvWImIMcLU0TXL/faaL9RYrlZMtjYdO8i",
-	"g49/xwrEFEi8nAlw2uM7JJIyNKqZTYHEDBDDBeVME649xxE/0hgSMzF+pFg9LE4nL7YkMN8vfmDTzosf",
-	"TvmUlT9xjLXgqRR3xU8gjb34kfwsix/YdPcSU8QKNhn9tFA8Hc7Cu0HMZoqVLFew+SAjd5dAPyhfnfws",
-	"B5npq0AL8KzCCj8PinSvnHnIvMTEhAq/bE34TonbMg0u2+GQ8m641K5zu+FWJRaKZLCpzR8rm8xS2po3",
-	"rFFtcw2yle2as+FEyrvVpbxeurdWZQn0cpfY1d8fn9Sv3x539g/IHVskjnE+FlTPYrZKh5lrIA43M0Dz",
-	"UqEiVs4MryE43klQK8qqpn6xSr5JC0vqnG0pgg5jKvyJ4/cbRYLhjIeBu8U3vu3L6ZTrLV93itbG15PI",
-	"7Y3vLh2b+9DLrj43fQ707KqLLrowvUofEYD4OMyzgkcxAq6RwhTzZzHXi20sELmdrgRWXrtOtzuZ3Utw",
-	"Pd2+LA6vlSdKYoCObYIT1YVG237tNaMxi0m/lkjf4IXdHMWcH3kzbJnaO3kQs87QRF1PfizyvpnhziA8",
-	"ppjF3XeIilgYQoLUCBc0wHianIM/QETOT+DVHupjWbeJGzfpXP/oJJOX1ywsnNpFbOTM+xXmNdNkZk2c",
-	"OdUi2/Pbb8OSfvGqAg1RSY0isGCoDFx2a4s3JKRKk4AuUtQiXBGI7998FskMBc731R1M3lZuo7benmzS",
-	"zsZ7zr2Z8edvJoPkEAuD/daK7DcxY+eaTbe1Ayc6xrIemGT8vIAAgynVUBTJI1goySMBGzYahZLAxN5H",
-	"1Uw05uWvnivUWqgi33GszpF4JbkNmIkdX7SpSWoxDbm4qxkY4gD+LNo1I7Xf5KX2Mp3VlY/NGIcBmrWH",
-	"eZvIdUuqkzKSFFt3t2dW7d6uLg2EUmVMHhvf3ywhhQHmcRUdCj4tvTcfhwQlc6GgHBTachJR94Uimk+Z",
-	"0nQaJSjbabUP661uvbNP2u3e3kGv02octvY6+93/bu339lrFoixMV43Sk03K7YiH1o78tZ4ZNrcku1kV",
-	"UMrV8iyK2gqZB9e0jFCeCpGt2opikC6lbHYsxgxNXUTXjlVMlHlwE89Y842Rv3ZXdQfw2f4Azt5SN1iS",
-	"g5aw7yEXNF4UxlDaOmeFg42zBbRXzWkQM3DtT4s9Jhi5Uigtwk6ebsB9fKsak0hXXeEIr6FMZRHHncWh",
-	"R+59yLG3GcFY09Ijo5BqskMzCcMs2MX8buJSUslOaq9rN7r/XXR84IZfnXsWhz1i5HdaVyyiMRhhbeya",
-	"SgyxGI05nSmNkTKFpJMmyJbJ9siMitIap0nwIVWEDuU980huTS8UmdNFZt5MtAt9uDKyspGbT1lUVEUc",
-	"VkmTSAQp7LK4rSPDAhsYUlrbvyx2dRaHQHp4ar1MMa8kILfAp1cEoz33HQjrV5A4uNsjlAQ8Zr6W8YJI",
-	"xAB44YWyZUVDroptszHEEDzDiQu57tRV3mBYiednjYypElcAZgKNlrZ00c5E68igv/mvKg4JvvfVa9BV",
-	"C8n73lelnOXeVx9KYzBvlQ0zgooEIeS+inBxRAQDgtUyZoFHQjkeY/VEyADNSbPr1Jd7X90Uxg/e+6qH",
-	"eaRjNMM7WWjMi4259766jcOyBd6ulWQ38jDXHmfFHrMS6VIJFZYCZLI23RM5ywX+5dw8IVPwKQvWvHEj",
-	"X7O1b5UJHdO80X+jOKWlpuEJhE8ELMgGZhSEtZh3178yE/zfM1ZxPHx5wztwdtUcFRi5nn6Q342V+ZYX",
-	"VA596TYVnNbSEXvL6LWCJhWu35S6XMyjVSaWdAvDjoBSwAhjmPJ6/as4xYbmY3DdHEIKZr0zA0PT7m+X",
-	"1OXWOXAZaeVZXlC2tzqlGTCP8ZM0myfJBl7FmU0qQhJlX/zkQmo+4qlEUBD6ua1XNJZSv8mIjc8U0rIe",
-	"ddJdK66OA8+Ii4CAQot2b4+SCsbFHlXsUyEjJmjEsd4elKs2XxVIcKmL7ffyg/0xvF3ZI7V7UroBuNp0",
-	"aZl1WKAdhAhOOvdapPhHauJdcbB8S4txgXG4CE4oKHnK1d2tiwhZScm5G8zMswG3vpWSCP1y07iNo1pf",
-	"f44Kem1eLMtALwufWt6gmeWwG1KwvGxLl+3er6bwZ4df/thC6a3sbukJlfm1ptFMs8GQ+neGUVTaZTPU",
-	"O650Nk/zbjZksWCaqYEfzQaha2FUabDrlbTPpeHi1Gz/9AE/y6EaaD5lcvZMI07ZVMaL51y0HfHp6zZo",
-	"A4kJjxgjCw99eNK5Fgz1+LUtDfbE3S8e7fHQ2eIdAyhJTX3N79lAMWVY6YAL+IHrxSBiMZfBE8Z/Pox2",
-	"Iya4MoiZZsLIHY8HM6ksN0g4FxNjLtj2PCaBSw1ypf62GGQl2HCJ7RURTMnEm3nK5jNay6UB4hVObcuf",
-	"FWnZrtHDI+PWcWQ3zlrQ7PE+Brjt4gAqwvSjHCZ6ex6iz3I44IHaTjQCjbFITVipnaWhRpObpBS+92mY",
-	"7FJwemn87NJU7sXSKZKEntWgV80igjVX0K3Op0yRnX/961//qr9/Xz89vXn7tvf+fe/6mnBBbm9OPCIk",
-	"GcXYpBL+8asUzMb5Q2UBgZ0NjPpRoDP48KASZSYHZ9QJLMU+ACuhCKp5oOw3SrMoEac2foWlZ7cGcMQF",
-	"V49ZWTwTA/exrX6xDGMmcbvfD750v9b7/aDfD+x/bvA/vdx/CrO5zVy2ovJvM5WMot9kKmE5zlY7n1Dy",
-	"Fl+VEHly+gn+eJlu4KuIuIrQK4ezihkrm1pK73+fSU2Pp8VcD1LJBzGjgbsjV3eUzjO/Y4Hk1RRTOq95",
-	"y6OtB+nK9kUrACrJSnFmKfxlYW5YDLuFghNcc5+GJZnNVWW77PaALrememb5hytBFpiS4Bqm2hWVbsh1",
-	"EvlYUcFdTplg4t4aJTcnTlikK02XyECUeEyLwcoWkTiu/0+udlhnf7+4eNhWoGfkgaVoUqrYQTdfH6mi",
-	"L6N4O3Cezdui0cT7WgYFXgYahoN4Jgru1o9cT0gAfeeCI1tfIp4Jt4BM09glv1zG8AT56kDzJeObR0eu",
-	"+jPFug53PAxtd0HkQcRwHkL1ctnPrOnTHPsg3yt8nct0Za+SAmE0HMjU+7bVGDEDBlhsg8tpqet2Gqrh",
-	"4b+SjYYPMYOnaP1fSw/fWpU2sdCVFgbQEaTd2Cfv+etiZyjy2CUUh54tO/V2KkpZNQRlqW2TBLfj0de2",
-	"KvQjfObHSz1afry+vGiQS2HjPu7YQpEhC+Xc9gqk5pzEAtPiCVdY2QkL7ehZjP2B+uKHsxvSaDSaKgsZ",
-	"lu/LnwhGlGyCednoiG5szrZUAQCNtvvksRTxaIIswmjsi/qH3aUikMsN0am1c7v1uF7CqwbkbbB/RZhd",
-	"SgxlUX7pWx365m3RpaFAq8kZWbZZfZtS646rPrsdJ5fS3CaFgZ5fKyErciRzHRTfu9teWMtFS+130Ggl",
-	"5oFhu8DC6rbHCPrEEOZcVMeTrrylaMGry/ceuTm+MnxuBy5pIwqoXeCEJ8cnb8/IjhRExkSORsVAANAD",
-	"9XjWDZenvXk9FK2ygzlxRbA55s3ldsl+R+qjXey9nCl0ryyvh76yAaGCzUtWkNz6y8YJM7SNEiROFfJc",
-	"dxgJES5GGQLAoA2UgxIb8DfeEy4ArIQKtrv9k8iRPGBXZ8cXxy9UIsLZ6l8sVxvVVsdz+aVQwopBGnBO",
-	"OSxSHe2ywIyI+aJFYjKAWOzqL/eEV3RD8WBQVkseyttno/CX4uMLh8wH579jY+ovzoMCh/jARaviEkpl",
-	"FbPuTLWZokiHwZqS+K4+3QtF8GUb8b/jauT7rDiS67l29nHb5VU3Cq5spZffFm+z2fCjRe/SfV6X4f9k",
-	"x+dS2i4Q9EbNLi0NsM4zunHFxeb1CVUDka+JltFPzNMoZvcloSVOEqhUoXcFGMimKBCyovz2Lwd1lcRe",
-	"KRYPDLhuV6pUFEO4vcTkFeE2J3uS2YDCGSrteXHSiJ/Bv+cyGlbEypDOhD9h8cBGhG40H2+HvSB1Jab5",
-	"jRiR2PG3j3eoWqMhe+9Vj3NYVzM6CY9L7kMblgAryOzAZgyRRTWiQn7PBqEcqwHWYS0JFwrtx/mDMXoq",
-	"Fu2TI/Kln/IJ83q/1jMCoEf64MVxP33hQY98aTQaX7+aR+ixTCQw+9HX0uoUf5qwEdgxr2B/Nx7UI1xa",
-	"33zJz3QzfMgpHEsqSTXA11XWeqz1bW2dV8ViTsPGVmRrI9IyIG3cmhXz0XL27KNXt6LdbOZguS9WKp/k",
-	"nm65yoSN/nEuqULWhg3sqEIVjoLWNIuZhx0foMh0Yyv0tOajAWRelJ9hEfNdUnuhpHHM6tYaTgW5uqyf",
-	"xFQb6Kg/IQHzQxobHQ/mtPVTGRoLtSJY78zWyEVTt28+f6EKNczHX7J/tDszSktzwqlXRNcTKJ6+pQQf",
-	"z8TA+v6KkWsmXH/eHunXLvo1z+jk/dpF432/luSlvK+n9gVz2lY1z9WybjfahZk833D7v4mGYqt141p3",
-	"rJngCOsHpdtJuEY7j/PR7Hp2V8z+JaYLsI3PuarQqK3a5ZZBrKWuMgXIA9aSU2t+KKgqmTwo4wJLJtHH",
-	"ljncEJGb/pAGblSDiLny8Ou3Fl+rAMFKRV5X6csCtnm331jT9JJ8S5WuT2UABbOe9XopxuMPFOg1pJrf",
-	"J9XIi+xn3yL22lta7uZN+8Oo6ukRPo+evlb/Lt2Xf8nZNubAXMOIgqJ/EislLok60ax6uEQS84FddO4e",
-	"8+UyaZlhPADjl3KLOORJDdY5kKpX0ChslFI0jduz4vNhr6my7VRXbZbZqNWVApEg+RhChE6rhCsynPFQ",
-	"YwIuVzbZt9i1vyltKuBjG8W81NwUpjo/JTsobu2iUzoBtLhRkpyLUNJg4DppFBdaLuQ8J1TTUI5nmOrr",
-	"Eah0xgV5c3X5vlE1qGMVgJKz+ImxaCn5joaKrTRp6ENbmH6NTGl8h1e2a72hJTSg6ZHEW2Yu/bO3t68H",
-	"V2c3Zxc355cXuzYZF+8DqFtJbqC/Q3xHfCrIkPWFYijj+phdiB3DUWz4cHsDj07P3p3dnJEmjXjTzt80",
-	"kze/GHnlKzrFne/BQAw3j1nQL1lJy62xwJsAO5JgZ+VtMUDgtiBKIobuhNKn4UQq3cTgFAvnrjlQ25o8",
-	"bbzlNnRCFbH5TkFfQDIaKAAN8jpJYsuTATbEgHpQooc/o9+JEgg19ZJqUVaVmMgwUGQ+obovuIKG6eZz",
-	"SWIGdcLIDjUzccECcnV2BoUNIHl+x6gsUUgXL5Ttdyx93tA03jVn+gzbb+t//mTryxT0hcluVSCZ6kFr",
-	"uDiAGqkIHNmx5fXt77seUUM5HeCSwGdm/mmXaga8fn35niht1CdbWTYt+GMHAW5nRjfXdDqa+xcMVuKi",
-	"cqv6UMj0tr1q3WiptL980SZRgKs3rRyNFNMbbuGV3mPYzwxVTS7Gbv9zcUTV7uw0NtBCUsKY0jXGhbI3",
-	"CvE5BrtyX8QguUUyDNGjC58UMmxNxyWtTOiYjPm94fiaWO+wjCHQu1L54eKeZre356dJCB+u0G3p9i3N",
-	"3Et0nOg2G9l+BoMKriB01XoucM5LjjsgO4EUzEssEu4W3E380TuKOYsLcA2fCp+FIVbycDSV+IJTD3Ay",
-	"RdYFnHy8ga42mKO266dY6e5O3grleP2bS2HtVXt0YtvEAmpEu1F6IpbjSREueol5CIukZq8ic6ngr4ad",
-	"uW715Py0QY7dGNCGJOCjEYsVUZqHIZZDZ4E6Ilg7tfFZSeHiCSwWhFxp203Vfm1YBNQH2TH6DBZiQWOV",
-	"FGQo9YQoHjDlEUqg/jKxlZDhc7SZsAeNkYq7xfLcXSK4FAmJqSiiIhqzvMCyY6SJMhFizXQDPi3pVpba",
-	"5HBXlaYLtXLHZ7aMpzd8yXz2/qt2E8BtiUK/Kqob+XGyyO1AGjsypyol0SNruUmRK73ZMCgmiPlIE4XF",
-	"RlZfRzyy8TNMaCZ8aCtnVo74gzjGHqKQcuEwUs3Cko4RuTSNaqRT1VyW54FfvaIbpeyeqMz2n8zJXXG7",
-	"VfCKOFUZX9rYpfKKsSsn52Cgg6trtmTxkv4di130YCodn6a/e0WWFHvXpa8RLgwLgF9/5dFKg8T9jf3A",
-	"UiCys/3P+QfkPHbGKJZmjUZuzUwOeGWYlFGqCCVDqqw0jZKywVdfCsOE8hHH5XXTHD/agHSgb63wkwof",
-	"oUqSouCGT25ocVG0stO/KRKALm3dOpCCnCV7SV4hO1STqVSatDuvlhu/pyL/dGEF5Nw5tzuviu/1fG29",
-	"4tjV4oP/CxzX9UJpNn0dymFJIQnf5TyVyfHDUA5VcaeONIa8KCjffYts3GiYWJFIkR1bzlCOyGc5VLsV",
-	"Ow8Xe+3KJvsshxjwyCJivqw4CfgQqs0iJInlHLkHVySgmgJziNmIxeY6qzxnGmZebW32A7eBFacpUdmS",
-	"SWgYpqe9rdvBrSGJgrDI4XY01en80mJPiKwnE+bfledTrepdAYuYCJjwF8Q337Jgqe8rCFbr7//8qPIO",
-	"LXdcEyrUnMUsANuSrd8YMBqEXLCsmiLvrDJS3I2kxIJf3hcF9+LU4lQJ8Q7N0RWEARtB2l5qDiuxEN/1",
-	"399x7cqNyphE44F7YWDE74qYtFzRV/07xNJXkVR6HDO1eQespIIrKN8A4I1brn42tYvnMTGLUmCPRSvh",
-	"wqgrgIFGpjUiZ2SkbTNLVTZUwjHP0ZJmE8vQaJZK9UrL2PaG2kBIOPzmnflQWDNgnXs6xfaqvtGN+HnF",
-	"aFGqAZBhwdFcCkaY0PECdj2lW4/YgPUH0DQCFpMdh5ceQfrdzTX7XHdHZtlIgcErdjAXa2aom8IKoF13",
-	"sda10j3WjOm5hZdvWBkqG7ZbbV3pXf7Vq7lNqvZpnpuYCxxwttrHGUpcKeEF0CfDZcAq34jS+ls04mt9",
-	"UNklb8N/vNpYrh0Y0Sz7Sh5BLMSOsTrCZvE999M2++7e8KkQUpMhc6Ud0Nr1w5k1JwDGVOll/IjKYtkt",
-	"zC17w8n8g/vsJGZgT6JhAf2+lXM0/FN/Ao3309wV9NEk/e25IlAOsQ5FT3eSHEWqyKf/a//3CRmwYrqg",
-	"7EW2EnGhsXbCstMTrnqgdthj+TQT/KHXbH7yyCftR+Yvc999UmoCf99evcsLCfb9ZjwTTcQE+5+Gkv7d",
-	"ksrZ6r7aqvX/TZJ+fZRdPhckZiqSQhkBDOwfAnw0WIe2LFV7cytpF663ZXbVcUAjbaSCJLqP7GgmqNAe",
-	"idkY6pcEckq5OCJoddQL2HSlJsW5VlmHcUEDCTnmghS00OjsH3hVUvUMwp6yKJSLaWGH1WNhjWwBvATO",
-	"US2XMXcF9zIPz0tOM4d6GhugcbG0jINuUT5M+uWVUxSK58j2cOCBKx6enXnHcBEgsd0KO2jQnesT24xy",
-	"/XzmTeLLgCFemn8aFpafr6wYb35olIhwDTtY992IXraH9W6VPYND5CVHkT/hKsOV9rb+OFkQaoeCDXaO",
-	"isJ15yWrcuXEDvZCgVeJJd0pXSn4I5IO3yM25Y3MJ1A023bY82XEGVYcAqOKgjZ72jXCzB4dTJJVTYqS",
-	"6PBAc9VX0C9ceHMmlaiWc9ihwrjhAJAxr9A/mgUGXjDKMYv5fbY3KA+qoazhIGUnL+cCqq1j0DZMTcOQ",
-	"xUfEoRlwWKg5pyogWhmLOUtJrpDHsAfmz8CDkLsQrxLebiH0aWxEy/SGBbeZ5obX+hOBpWXNEU+poGNm",
-	"RgGNpaAoVP6WXie9LV/q345Kl6CuAtj75JN38AkG0eZ3pMo4V/jRTfrRFlj7p8HD82KfkrvlSjFOxnzM",
-	"RQaLMVCGa0UEU6AJwzyqqHWx0Ezo4myJJMTCNmLIMp2Aq7s6VtOAP//ty3nH/eN+GtyBA8K/Y3HduQLw",
-	"X2g5xSq+1k1QxJLKYrCc73CUAraO3xanrFa+ogHY5HoGpx3s9bJ8kbVjtzrd0syFb3NzFp8en0Yh9zn4",
-	"O8w+gQse8wgwknXHRfUMF5BxcHbmrBvgLM5FvrjBwKWTDFF4cnyKJSwLdjSeWXkjZ0VJDtKwxglVzsqH",
-	"9bdLKKygVvUyFVRhLNnXM3G75fY267AiQyxMswH1KpibnijLT5mmRulDByzPGamMTK80g5YX1gF2b8R9",
-	"n5Ed67LxsPUQQXJTXs79ZYex2mWxBvAfx4SXr6xiroh3odqoaig50nNa1GHvjYyJVU+tBcyDQvNKU//O",
-	"I8N5yCZxJGVYaeccC9jyQoZ+C3kjRIFma9fwQjlUaGx23VXc3uJ2KmbWOy4CjDNzH5BEWHJcaUgV96Ej",
-	"g5wFWBfK1sVzIqofzgwFYNlR1wGguFlERs641rTIXfPBiu5mKMzAkvGd0aIjFhOIYyrQNR8MN/wILxbg",
-	"kh3AMhd8WaVjVeAf9hsLW0FCrwF2Tjn4uJ2OmZ3H3ANOh6nsq0MmX3FZ+PJ2y7LfbLWsx8wDppitZoEv",
-	"HjFJxc3aevgySluVmcuS1sxrNu3wGZnZ3f3UI0w98GdlYCur+u1ZWDEIa5mY3eQs77rnsZ7RcEr9CUYO",
-	"Zztl0siIW8v9efO8yhW6WWlUp1hMqCL/4CdnRiiBCPtVvuQyYApsX3XzjNAgiG0Q6sbTG83CsNwOaJ5W",
-	"NQMWS8pmFFudBuJlHyktl1twL904SWkn9+6RoXsw69+3m7C3YPKeO90IpRASxQyi3J5g1X2kMbWSbJNp",
-	"lX1tqClbFuimuCoQyDmQsUmwtpWCEmDoaIZ2gFA3B9oBYitqz7HIT9nCOp8ML4sXfZGYndGXYJvpoV0K",
-	"mu0kxqPbq3dkyEYyNjrBQkOYeSjHyla4skGcfXF79e7I7PzIhrnmGlu73przxJ9gS3RBUz6V5ChwG+YM",
-	"wUG2wNBSYSDnYoz4TwxMDyB4mNkKW9DFKPwaCcEhAHjjZ7lH1IgNCmKqjj+cu3JLAbtnoYwMAwaUBt4H",
-	"mo6VdSwsE60hGmkIO18MynHBDJ7h8pfnpyf5Mk+w9TZTxzwdnF9f355dAdi0L5LOSHWlFyEjb6+NEv7j",
-	"xxvClZqhCplNu4KNTUEHGJdh/woRRthfpUgvtkknyrNxyvAHBI4pjyifCuUlGg6KY2Clj1kUy2Dm82HI",
-	"UstdX+TqsO1cnZ2pXYOHXJFA+jPrY0Lc5mIcMtvdE67leIZxi1wr8vbm5oPZzkZf9MW5NkJHyHBU87HR",
-	"os1m7yS5IkkqiZfPLElD6XNql9rtCzDfgMZG9UR52XawHlQSTTpxor1YzxQY8xMhwkDhloVhjDQIVF8A",
-	"1zKrMKioyJQr1Uui90KuQM6BvCuMA8aIf/h/e28iVq+glYLtOAPfugs1JezBZ5Eu+B4CVyx4SKvW0akI",
-	"nekJxrub33t9Afv92iA/2Zk9hbZ2zTb2RYbAcGdsG/2dcrqwRu8RH89AzzQoH3uZSfoiQ18QB71MMD9+",
-	"vIH5M/6CoyXmOqXYdyzhr31hGewarkoyTPUNOjNwr+C6sAUHzbUGmTYMjq4vlvaRxQlrxDuf7HQ7h2hE",
-	"vGI6XtSPR5rFuw1iDziOjV5PFfgz1YRGrEc+fenXDA72az3SbXU90nd+GPNLv9ZoNPo186thAvjT2dXV",
-	"5VW/9vVTBnnMTcsVliwGZgI+5bdnx6eZi8eiPNiLgMkraLwwlMGC7HzyZ3FI6uefdht9AcRirQLmOXfJ",
-	"cC5Qlbznry02xRDlrmPu63BBdszaoCA2jB3MUCJjxCDRTNwJORdkyqZDN7uR32IZZuJezcHZepnmagR5",
-	"Hf3mmkF5Rvfb7lFfTGeh5hHUdzQInAqATelrputKx4xOs2vAXzBXL+Dqjswil51u29vCoTf64hi3BhLh",
-	"pizglEDLO0gCdCU7IX8OCizbWiNwDNnoONJt7zfIqY0qV33hjEguXtEjI25IzlzVeZaGiH2CxuY6Si64",
-	"TkHObijynIkUchb3xRUVY8TM81H9QgpWfw+tbeFSCTMtP/GuPo6oP2H1TqNlG0PiBaN6zeZ8Pm9QeNyQ",
-	"8bhpv1XNd+cnZxfXZ/BNasNy987xh/NaRp+otRstfM/2Aaz1anuNVmOvhm2CQZKCmA/Du5rQFxt+G7Mi",
-	"dxK2DlaM2UgkeP/I1n1GtmwemrPBocyfCzhwi21Ejjwb/uYyQOFNMuIxNhpODvU8MFP6EHP2jivsJanA",
-	"G2g9CQbCTquV8QW4TuIO/T7bNJIkluLnfDJVrdPqHNTb7Xpn76bd6bX2e63W/0A1RYAW3ndilTmBmkuJ",
-	"qLWCA/aKvvTrnVG3Xe8O92j9FTsM6i/9/WGbdkZ7rBvUvv7iLX/u2K6zjNrh9vzDYYe1af1l0B3Vu/Rg",
-	"WD/0X7F6e9She8Ouvx8cGE1xLfTt1jeDPqTDHOyQ+ZqMdsheBS/9g2F9nxrg2V5Qf+V3hvU2bY3cMxgN",
-	"leHKKaL28LGJ6Gop5a9Fvb4R7xrm9W6rXTZDgkLNW0Gt4M0C/Ghv80dvZDzkQcDAdt/tHG7+4kbK91Qs",
-	"rqyN13y3j5i7/rtzoY1iFZ5B4RJQhVyH5BoShBFfzSkdGX4E3VxRcc5QqLnu4dosIkzoAqvp2KCL0R3M",
-	"jvfsW0Z/f6gja6krX0bIaWiAMWlFPi7MukHj8jTSCY+g9s4OIbiMaAoaw3BBqGUAIHrkeMKuZeGKdFuH",
-	"pawBJ0QcwaAzppIq01XZwpcson/NImoF/Lxgc4ui+bA3Q+BfV9hVezu4tqP356XYLfchswkFATy4DjxZ",
-	"S54V8P81DSzN/JYU3apA0SdSjEKOlrVue68SC3hHYwxu7bb3qywkaan33gg+zlr4uzEcJLWEYo1cJWc6",
-	"udp3kPuAA3FLnoJdqM1sy8KITWctl0kywIB2aKFpEPckY+jiKCRS+xLajR2L6XpQdVwQJyAbIdoIlqWs",
-	"5wemU77zeJnkz3ypPyeL+HOwhu7mLy6kfiNnmMr8uxHrpWAlpHGUUPBCzkAGMETBBShNhhDITIRGNXKP",
-	"nWDxWEEhUyv05+Ilpa/kMOXWoOLXX8rZQtMuqfkFilQnrALr8xTU+rcGW21t8qmNBJGPWBdENkIeS9K4",
-	"F1cUl51u63C3lEXghLCY9wDqKq/olrsMkGGRUIoxixO29R9HIltft78XTeFpOmkaUMKRUvbyO3Jv2ICP",
-	"pIxCAf487qJ8OlF562q5GODzKQiV7hbrj4BOMcktkxBmbVk2zt4dmwoM/OLVbCe7ZZNEkKFma0FyKkcA",
-	"Juzkttdz7rNEBhBoCiyl3OMgeArZ/scS6+9Fe8dBkKixsojsKh74c4im6OcslEcTHNDOyWpV0hcqG11N",
-	"dsDUnTXEW6u90YMLrPm70HFNjImWpSj7nn1LSbTlJFHXDRv5l9shCJ+1JfutJGn99PjC/2dnach4nCu+",
-	"aO2KHHxL0lCaM0P+bIf+BR3r7dSYZmeMZZj9p5Vc94ctujc6ZPWDdtCpd/0DVj+k3b16a/Ry2Ana/iu2",
-	"v7+15AoRCyWCa2JbyR5w5rj+ArYosw0Z9xcLiK1xvUJqYCZeIy/mCA2dSGuJDVW7F6rIsUecM5LHBGZR",
-	"HmEPEY8xlSGkSht4zH2NKXCQ4GabBkGgBMPIaSRNrpwZY62h+gaB/qaGakeLsBqmknde1ludeqedeydP",
-	"Oz6HeBo24g/WbTDojjoUfN5mh1zKcM2rQZZk7ZfHW24xOqOi5db6Yv8K1PIvOYsL8XXH2VQszgJSqsIr",
-	"y5LGEyy0RTEcifceiwUiSiTFrtDLDUXAHOJx7CkIAfkg1R62dl2MjKMobuvaus0B4tpg0L2x4SuPNugu",
-	"AVjrHbbyNFCK7tubfy2e/7bm39+UB3g1238tffvQbwVt1hnt0e5w3z8IXrJXo0PaGrb9TrDHuqN9ejB8",
-	"6b8KDllrtPV1a7uUZTa2hGGk1g3XQ/qPLW//xSzFqyzmKHNY2esWLJnbcDnEzCJ5oflloxnoXt4xDAGx",
-	"Ku+qGOEiBLHRNrjXeICs0KoURZ+7r1Kzcimjw34MjtEtKfRL6I7yR754ULtQ366qaLuQbCN6T2fTbIGH",
-	"NDz7lypqL+5m8F3TfTYrk9lPh12LElnhGagFRfEy4RpjmuzYSSUxG/macF3U1TyigPukzminDNqwEBoz",
-	"iNFz4Tif3PMeMRj6aa1AfQtw/iby9Na67ZIq+5tpr9XiWFaWYz1G5aq6eWGdqm6ek3eGqsIwv1g7dEiH",
-	"bsmdlegXu2SrG27rt3qcEoKaezUdBJD1L6GCGLqyMSJm0V5KsFIwI7L74SxggecoeqN3t1yvT23WhfqI",
-	"c7nYAAGnAdG0YE/WsGB1emqlvyTmBQJbVV/sfLi8tmWMUh7nvEXIH3eJjD3U7dPIWA/HvTw/PUlcx5lg",
-	"ZpvA4UpGZIE1z6dHBiKIaUG7pHuRQuwKRP+tUXZulbUwP1bXeST1LsemJSkmNV/GMfN1fSJjxepDaFK0",
-	"WCLgRyhKqRXtN9STfjdm+C3Y4DOaLR0So7fne0TOn1nPQncjBuCvuqifyrpXpcZMWE6ZkpVYxmPsqb8A",
-	"KTHrF8EslYz/Ts6FghY0dhmQN3+UPO8Ln4qsQzxzL2AhiAWZMipUg3w4vjl5uyJqAn1/Itj6FuadEjqm",
-	"XKzh0Kf4dcKiN2lDp+4e3YE8gLkrgwQLnFOVhEA6sHa/+/N/L/KxZ5WlnxiVL8Q/Z5V9uuhTqGFdCpbo",
-	"V8MFZocmilWehA1oNrSZHKchavBJFVvDD0wXY3DrP+Ce/XZKxzM7Cb+bSJ4xuA1I9jm0ksdE0piTttFp",
-	"kEnjT4rIO1zYujuQ8GjTrIkP/XsbBLkPRizgRWnNklnmA+QOsMLthzlOUwm5XO4KgYtMsXCEwWjpNUud",
-	"uQa71oVSQbKyQs+nHXUIRh6ombnmGryNgmdQVFap+kPIqIKyPil95wwjj6FBBLaaovHnYYBFW/U4Vrhk",
-	"cvrteSGcT/CfyRO/qyrFqsoEUyOdKQVw30vra3jEIKeXWn1S/haQUUjH31CNycSZPMNtUGjleivnjs2v",
-	"sXTtUBLLodQeoeTk3AmHu2TMtCI0E1/U6AsIucF8L7NMaD8KUStD572HODnUOyZSMdhgMEqZr9bw+nOl",
-	"ZsDqn98Jv/dXccIf1Nud5XcMs325zgn/ym8H1Z3w5u2/T7vqH8OX4uOvnYefosP4Ru8t3o4Oxj8G++y7",
-	"0/07D39eHg6MYTVkFdvnrcjjz+bpX2LfkJffdB3iml8MPX1dGyOINeOwej0dr3RXIeen2HvbFfaxEjSz",
-	"qjWUi6BLJQA8QvvC/XTKVSQVlL/0kroAO2lv4/NTj3zq2wKwPSgn8WnXVvs4hfKVZOeTmtB6Z//gb5+c",
-	"Ia8vhlSxgy7JF469Ob7a9TJVBxQpqzpAjqFK+Cxm+Sp9hKu+cAHRSViWZ9UESvwZFJxYFN0RVwxr/bpa",
-	"CptCF/J9wB0caYGFpX5ICz2RYrA3aLeL0wmSfu1lAQ4R+CrMh//7M63/2qof/mL/O2jUf/nS8g72vv5X",
-	"cYbBFprBQ11TqGBWEFlR1q2tmKEiggCC2SrDNPYn/B7O2WyOrRJipjj2fRbpOhx3qfvTvt/El+27X71a",
-	"Aa6uUgvVmvoTLPEy4iEz2/23fq0/a7X2fPMP+Is1NI37tVp231fLeOXpZX1pWqjx4UrTNooGztYMPC0v",
-	"sAwUhOCWEQ8ugexcvTkhe5291u6GdZzdlPe+c5t9hp3vvnq1TuvgN8EbK5NBzIVmJAYWsAPHvbuENu4g",
-	"4OGmldiX8d2tV79X8ap9LwPolPufJji0DzZ/AFt7IfU11VyNODRg/Y1vdfPVXqUddJ2xly3nlvvnmo4i",
-	"F7s5vkLr0yespgkN9z9BMkuks2FLMWO2yX+FdAC89EOOZF96088nRsfx3Z3j2RS8HkTvAYzZAD5sLD1h",
-	"MXacw3AIfC1pcdEX+W5Kq92TPDNcLrgp2bXE5WTuZiFtqep11+o7s8Inhzqlx1ZYgPuUDTkVpN1BePHS",
-	"3fPcH/V7Ju6xsJT9IeJRLa1r7+SYjt8e7rPWsBt0Rgd0j70addih3w5a9OXwwN8Pumxv1KHtYcs/DF6x",
-	"l6MDuj/s+ntBh7VHLXo4LOz92ysU8vJygZUFsj8+Ij7oirHXVLG0xWmFAKEMsidI9peIF3qdVsRK2+UT",
-	"LaH18KOJ2pZQLCRnqOH5KWZU0Lot8Wbe/0SimAuNFdQ+oWr+Ccvuqx7BQtrmnPw7JgJFdj7dzYYsFkwz",
-	"9akHLVcViWdGDyGh9Glou3LtekjscxnfqYj6uWUmdf+sT04K22AZquC9UOSnZA6sW6bIjpiFYY8IKdhu",
-	"Mb1TQc/N+p9skcYlD9ySQYixVcEgykuOSKJHrmxQzatBoTjoe5msAgwwzoyd/jz4LIdqoPmUSUzGdfOc",
-	"2o2xj0Aj/IyN9+zotYNW91ULSpEVjDtlUxkvBrB3RePic9zbgsHNXmcGTs6waKj0YQpb857GzZAPm4it",
-	"TUC6ZooK2EHmgU9n0yq78R5fXbcb7U7r8AC3I51mkGHbq2eYomMGsMzpbVzEL18rG4RS7Czggyc0okMe",
-	"cs3ZXyNW8hqdaH5m3R7BPoOKfIFz8rDc4tccJ6SC9pwNtwI3DOU4Y9VYX/YGEqwirHJaVDjVNcHzwUiT",
-	"tna0VQ9hLpyiUSSKvJPjcv1+g038irEPOMvt7flprUyx3iAjAwy1Qn1KswfdjELK85ywdn1z9oG0m521",
-	"6lx1XQoqTiZFIb+rVt9Vq+05xweDpXWDsIBDgFKu8OgODTmFqscllLm7LFbZVyqwksh2hCgumWXjhTqt",
-	"VqaTn40UgP9gpegGOddEy5k/YYoIxqHKZ7ZvNxFJU1OwmHJQrPwJoxFhQs7GE2saDvk9E2bNUSyHbJXj",
-	"ZLpGP1UaSvon1i5/SrtE92CgytdfBp4SjmF3i4MsKbgYN56CL7a6PRbwS7HnLaOhnqBsm8EFBdD1yAQe",
-	"47WeQyEsgJ25QopdkqDPzHgY2LauUcQCkGpBD8bK9Vwn7kpI4IViSA1ynGAxxpnYkEYmAhhiTdXG9HY4",
-	"ASi/1fXyzCUvytRUt+XJvT0Mui8P9ofd+t5oNKx3251R/fCABvWRf7DXHb7s0OEwyA4YyvHKoDlBoOKA",
-	"2Pa+llRuB0KisNqaLYhuu6XZ2I+EMpKnyY+lq8THVUHS5narTRcDx7eSgJNKA2whrDqMuMY1ldCsQ1mq",
-	"LKfCTPa0XPx3N+bvFhwCZ0Aotg6C2A/LV0mKPJXvwqVcxxUa3SBbv4E7K6Ekz6n+0G/w6uzsyN5qMYtC",
-	"uvBsMDvaEtE0tHN5ck6sGwcNC2RKBR8xpfvCGRPuWcxHli+ZsWSsG+Q1dg7RGXTlKmm2EGSdkhw4bMYV",
-	"D8hvA0PAAWl7QmCF8xfKekKOytyFkKSJLkUWlNgoLaF9a+WghHv/yqNn8Z3gjpBfefTHcrBpOoZ+EDMe",
-	"WD/brzz6Hf1sz+n5eq6z++73+s8ImPkTanOXyDayWhwLsmIFNSzlCVqbvajuGIsqJli5yYfMl1OmiJpB",
-	"0yyiJYmZwWdoWzOmXEDfoLe3rwdXZzdnFzfnlxe766TzW2Gg+C6dP5N0bvbSRX2bfwzQRZL8tCq9J/J5",
-	"gml/FfncxcVCyWIa333PmnkuKTtkFC04kGNp9jbHzB4hY5eUZb1KeM8q17FRZsjVVMYgZuDBjkAGvAZ5",
-	"T+M7owEkZTyNBL6OZ/30nWM9M8fC4IHvDGszw/rOrZ6bWxnyz3AHyxaewQ6wMYgorQWWNjkUbM6UxjZV",
-	"ntHcoDc99I6kYy/b1c2QhgfVmyKwBYDT2iNyNFJM7xJIy9N8yo6IlpqGBNyDrl/PFOJ21/A4Gx+0NuQW",
-	"Eg8T2BE92QOF1nBQxEnTcaOke6ihsSydbOwzvGFyV/vRWidKZrW843EEyiqA4cpXmcMpAwJ42vYg/GQ+",
-	"K4Dggzl9xX9lZfNhtEN2QhvAUOvtt5KAg1qv02ptKNO2MvfFzPU3SbdAS6Lu0OJRBA3iZzE42flblcrE",
-	"bXln2nitn//jrPFRSBe/7d0IHp1tb8ZfPIuNgHkWFeCoDYuq9dqPuDs/QFjd6s15jHwxi5t/9Dvzdy3S",
-	"hQUAi2+ip9saUndzub84DTxKvMXuVo5nQh0tdzxNok0KIlrW3m1y/D3a5Hu0yfdok+ePNoHeZiMaW+fn",
-	"hCoyZEy4hr5P5yP2tqoStqahE/GouPpuyueMQuXuRpSsjdSsvCQaF/3brkg/ZLqh63BOFUm82usYzrUT",
-	"O7+bDL5NCMJfyyaAT0jANOWh+m4IeK7wW9zWx1oqi/nVl616xSUxe6mj3bO5BIYb2R7iu8i0QjnGP1I3",
-	"M7xlfgIrWl/sQOrBRCrtorVtyJ/Rl11EXRKKRYahHJIdbIzu2WE9M88uxl8JidFaLFSsL2I2YjETPlM9",
-	"+NJ2XJ9Qa7CwfAlC9qhw/dYxkEtgL+/Ep2UEuxn2lqcLBe3YS0M0IPgvCTUC+RTWgBtsk67t5WPDzbBT",
-	"BJT5g970STnXKV3Y79JDP0rAsyVEMvN2W90NEQt4ys/P6rvrHXNmA+YTKCIfLszqk9MJ4FjGUrDvcUd/",
-	"qtTHJbQsCJlUWsYseIKpEsIpS6WoywiLu8CkkIsU8jtGIghWcrW/gKiHNDQEGVs2FfsTZttsAaliPK6B",
-	"2Prc+iLTwurIPBB0yhQmOwQsYiJgwl9YrGZAjFy7iM+kgICh4iA2e4PdzKDOQF+AZLqjoRbNWLpufTaU",
-	"1nCzho1JZsIyPgh9hfI4RvDbb+3hQyM5GnFPYdXmvoBx6BTjWxqZdAdzINh+kdrA5CQWGcfGcqQuyBn5",
-	"aBEnwZDgKziXJ4t7kKyW7eTrIqqzIpO8gzLvLtcRLoXl58COAFVsoZtt4ptxMQVyDFb+zx03nG/jyTT3",
-	"W++RQRLQxNONAgfWc+3UcXaXAslcq0GzXUdpwJUyCDifcH/SWBvwbebhGeS02lESb+80n3xGcpXQ8EQo",
-	"b6J9sDQo/FrTWGe9skAgGN5oW21ijCOIY5moSCx3IpMQmaVpUcXZtSXVhSSxnGl4nwxnZgLDDvFOf4AI",
-	"NbSdkqkMWIMcO6NJLn0bO6qmkZp9AUwB9x0C222teJsUYJgZOJQnjNxevbPCB0LMbfRO2gErTWkX5PLk",
-	"vC9sQGc+ntMWcSkM5jzOm8XSyvS4NrsnJXLLlVvVa2vQXSrCVUyA7hWOVq0rmOiNjKe1r480jKVaT6z/",
-	"8Gae/9gyTE+WWq6QgpdoVo5GITeXaSynoJ9klfec8JI+qCS+5Ml+W3aTYTanUBNnxMPEVoT6CgbeQaxb",
-	"QrVJKpIZFPjBm6vL9/kSFYnBKa0QAVWfDcDOCfv25uYD/Gz+uE7b1qV8ZcS0ERhssLVlITsrWZZLtu9d",
-	"F5GdOYLeMtuxq/JQqMlEodOE53hLJZSSewGBC+V4E0/BSm9rK/tNZ6HmEY11cyTjad3cQXBFC18GNrvM",
-	"nErmqxtbPyEf9OuR7A/S10zXlY4ZneafPNR/5VHdYHWMhqJtspWXV4Ycr3L51+9M8K/BBE+B7gglgs2B",
-	"/yVUl9AZAf2IjRdPZICZC359Bl6SxQ1mFivSZFO5Xyhi5eKlpO6sPJGT7hrFtG9AKiP879LEd0J6Nmli",
-	"KbN5CTt3n0RZaiinW+swO3dcBMR8iuERu9W1mikNGBku+iKdHR97RIoQ/psITxEX5rNUZKmoYYDdM5My",
-	"htbj69eX79FuE8R8pBtGSe7Bd+YJCfhohFMnEgWkHDmzil1cX+xE1L/Duj0BdPSyWbyerQp8z2JlvpMx",
-	"CbnPjKCDFeqD3Qa5kDi7k1zUDHvS+1Sxo75InqHKgwwsBRfN3iJnQreRcui8Q+lrqUN/gxz3hd1LB1zS",
-	"NcYuhkw51K5Mm8HYxPVUA8xFZ1I7YV9kdEA3loHBTrRGaYOzt7taIl9dD+X0u7r2ncE+I4MVQO31HJsF",
-	"vpNGHedJZcU3ZvC2MmfFeR7HWvHb3ceqcFL4zOsLx1WdEkeq6nARFwpdLakqxIXSNMQ2o1Zl6gscZLjI",
-	"1OZFvY9GOuUJ2Ozvb44B7SRcO7H4cesctJOQaGZm6gsudt2IEY9WRnRDItQimroBFLJzSkLp3y1fH33x",
-	"vOol/gMwpy8yJ7STub3w8a5HThZ+KAU7/SdpNw4A7OsPp/8kncaevaVcdmmaA53VV9Oc51RBJa+pOR7Q",
-	"m4XM4Ij5EI68wNKXO3G3bUZRpjpTltGCDRcuWGJdXcZuq+XaOa9h4KgkfNeNv98433XjVNwsU4u3ul2s",
-	"9FR+vZwX67ep0N8oo1p7YX4XvL6TwTcTvJb02hQrdx9NFdAcQW1TA9V+Ug+50q4WaqO4vOg1vPo8FYVd",
-	"J6oP54Ofzv6VFmtg4j7rgm0IpmM/fQzX4KNq8ybwVynNi2/+NapRXkBEBkhUi4iplRBaiyBkB4MxoC6l",
-	"2l0tTInvVQiZswM21wXLdVotKIHtBFCM+ILgkQb5OGHCXCx0ylInOXvgKo1c4yr5yMmK3Va3L7BeCY4a",
-	"2kKoU66U+QZDU3bmaMrJkIgBX+16OaMCkVAYobQUL2JQEiW2XcejAuReygSABKpzfNguwudnbVP3c0Kn",
-	"xZS3Atwm+sJ9Cf4cgWrVd+nicnB9e/J2cH12cnV281ybZZQ2xE1QTAKZ4nvjL9QsyMbJOXY0XBDbu6U6",
-	"H0qLDJQXMDQMYkojG6MGPEZL8gVbygHz84BRfu3hvww3sZ1BdqgiS3erCFRfcL17BN8QJu5tyxxIm8Bg",
-	"ECbueSzF1HxxT2PI+4CJA3Jx/P4Mp4PiTmSKub1c94VhSnUIAqWaNJn2bYFmx13Npw1ybFdgEAcwRmXL",
-	"KZKZCCGq7p7FsDcb2NlxsLE9D0i+PsPJwP/lrtKSNFE3dVHe01DKkFHhMkIfx0JpEIAhm4YfYrMyzdk2",
-	"4sK5iGbaMtzsACnXxZvgm3SKS6uPWomEWEbsDOejWWgwIAgsM92iHPd7O3Zh4oGM/wTc+XtTtSI+eRwE",
-	"qcyGbgk9yfOlGYS/JgZfHWNYI1EhVZPdx7DURLaDgMHmDLG2RAt5vdAuk59hLgIEOBuWDtbfHZv/ACkJ",
-	"ykOznjoiGKzPrVUWYv7mafy7WdGE+5O+GNN4CB01ZBgy34bQYfIFlug0ix7HFHu2cRnYmoq2HQWukExk",
-	"GKg0fwJgxGQL5M0rKReNRgOcXnSIGQtcNvBJI0k4wE7Miv/KkOmGNCLzCcMKjYu+gKQKEtIFRD/bpnFq",
-	"NoXgavbgMxakJumAqzuEcjftKOFCO6FQQGnc8S2cz1PjjiEZBD+ZmQ/22obHm7Oq9Tqt7quWVzMHWOu9",
-	"ah92Wl4Nzg/SwO0B13ov97qt1l4nzQx/ubff6rzstAxPcgG6ZiqDMrVeZ3/vcL+TpIapf4f2Qsejy7zZ",
-	"bXda8D/PQdf5umWU7m0ZezyZxTGSEfSb+yt0LEDcd25uoA/DRMp66Lq4YUszVbowYrfdtYmejAUvFPaF",
-	"BCmiQY59W8vljglMS0IlNWZ6FgsWAANcYL4S3GlkQtWEBbtHffGJB4NPyCHtyC50BsnpEw8+EZ/GMTZd",
-	"h3SA29vz01IZ6VaxuHI5FW1b+DuzKLcdjMvkJGztvbZwZ9V5YBEl0/B8xZKkpibkQFao1gIOpjBgca6b",
-	"BA/K5xtsM6FBo7Gs24/fsTH1F+dBbdPasUgN9BYdslCKsflXGUjmi4G2nYoLIHPNlZ/c87HILOY6uH+m",
-	"YrmBOyShHoxaw5f+Aavv0Rard/3uQf3Qb7N6K2gPO3TP7wb7DN4dVH35scY07MdeTXuFKkQ2Ji1WZCeS",
-	"SvFhuLDtjL4ntj4Pl76F3U0226A/FpZyfFqtMOoKTWUsn16nNGc5M8QoQuTLR+hdl5LTJ4BIsLnLt6QZ",
-	"7o1GOapRqe6LHapJyKjSpH1A/AmNqW8WsnuUKecIeVtckTEThhm79M9kvOQWgFAA6Mu3lnknwYxr2fdN",
-	"fhGVuHZ5e9mErbhXK7HY3M5pCf3ZE3b3DIxtykVSpeugCp/bUq9F+AdJ+/FJNNiP/97x2yzLmw5GL+mr",
-	"4aHfCtqsM6p5vwN39DIq+C1co1TldW9ba2Fb7TvFt6BQxMyM+p+kgv9upUphP/NdxS03tAkbhlUkJLTE",
-	"nB7FMJ1ge99ujkAkWi/d2nfyvpdxLGcRKH+KFZQqfSOVkqEcL4zY+QYH+Ed766T0ZJgfzHQXhls8gyiz",
-	"tEQZEYTQEms74UvXcqTnRkS/YlDnXgLTimgME2EvvpW4MTl1W2bH20vGw2k6mTHaqwMc29T/3BgHS2Ps",
-	"5cbYXlBKNtauvKK4ZFEBjRJaRvYHLIFQnSUks/8uvOHJJFuNKDKkOXLr7bnv1jgjy8SZhFHYPd9Bgwah",
-	"itiiVrtr6NBFRJlPiwixoK4DoJebDRWlhIra9iLHmTONauGjhJzKpYtNVR7T8mMpwhfOiPBdbGqWn6nu",
-	"2dnfz8sRFUWbzC9kp1+7kIL1axjJmBxwHTv1kimjQjklItv2f5W6yxd1mgGhZC3d1uFBIfi/PWM1bwbM",
-	"FfF0skkK3fnFm8vqosgS4gbFOekWOSEwgGIJh7RFFzqVZiKwzdwQN4+SHGmusFANyjJbS4pute3faLX2",
-	"UQ5+p7ZkiPTPwYMrqa4JiFkd9vkErnI+uj3rXnI2pJJV88uG4ktJkRULTuL7wNBxRXaE1Ev37TpGj+OV",
-	"M/qqjOE8+ED1pPZsvKSzxXljv6EtYgv/ssj8KOx5NHp7JVV6hJOH1uDlD0z/8ZByywvuyYL61veBE8/X",
-	"iePfef7mfkYio5M9Viqn2p8UFc9DqSORRWKbVAhkmJMZK4jpt1FAn5l7FwqYNkDpCfJx4bDBH0JirYhh",
-	"p1Kw76SziXQegd9PuF8Ke+ycyGhh5p3K+wwgKNi7Qolucqe2QrEiiLBYqxXLaPHtic3y/6eow1VBOYYl",
-	"f5fa/uAqyNMQ+jnUE1s3rczuaxty24h7LFyIyfqf5ZAYvA1mIUCL1V6T6J6dmNEQi7qtvehwAqC6J8pk",
-	"QwiqdHXwLn9yWjcAWPRs9dUtBDKEu0ggu/zJIx+Pry5s4EayRTax05aQ3TXnfnZ1dXmF7yUbl2Z1xoya",
-	"j3e/YaP1J55rMQJyMZKZQnz37Sb8UoZi17axvEA3H5diDbqci5F8BmQxb1JfO1fIkqduSbyfaTmlmmFb",
-	"imSdmIwrfEZmkJtxdXZ9Q44/nNe8dC8g2iumwp9c4A0wpdCJHFKoTqFQji1+3qm32rni576cTrmu8s5b",
-	"qia1Xo11g729V2ZrbLY1iKxA/a1Gt9EySGSrXRiw7JX0w4d39U6jBWHaNa82i0Nzb2kdqV6zOeZ6Mhs2",
-	"fDltJkvK/DUM5bA5pUqzuPnu/OTs4vrMTOLUnsvra9wo3JQMJtZoxAd3bGFYVApsu3HQaD+CEhF/DGKU",
-	"qUeI3i8wG91LKmwY3LaIcJQUAjE/pmc8ofcs00iKKUbu2EJ9C4pcJYOq1PXZxjiWOu7MCytJU+Cj8IiM",
-	"MPI8XLgGBWgx2ODK+1EO1Wb3QRLjlELAVWaCwhiAyLbZfn6hCPvzbPHBO+gQ9PtYGX7+UmOaQiwqHBWc",
-	"wZ61LnRbqXPS1jdoaBo3xr/WvBqUK085R6ve6tRbL0l7v9c96HUOGy+7B61X/93a7+21spVjT6SZWEMV",
-	"ZzwEmLJtTnmmWGwBeIqT8Uc5rOphNBiT7/yz1Bnmn/UbqWlY/0ArNC5PIIBv8BOY+Lt8usnB+RjmUcy5",
-	"gE9t7++8FAAENF4CKOiYCbTTY28CFqEjWpCYzRSzf2NWps/N+TfIcObfMZ2RwYwgg0H0VPWFkO6NSMpQ",
-	"7fbM6Jm4WzkXriQdoepOkZGMCbc1RQxwXCVCU5CN/7JR733RabUhVJdDA9iPNIY+AoifRNEFJDfIBjkm",
-	"czacSHlHbq/ekZ0hW0gRkOQy3SVjZlNOzbRUkR+vLy+IFMRH8uVSeH2h+Fi4GiBUkLfvj0/q12+PO/sH",
-	"dkov4w+DuGFXvjyehQz2dhaHznhcFJKWXr922WU3wkZXMeor58HzuInbZdMkLO23UL+Xr4Ft8sKyQWiC",
-	"hgvFbQZDtIj5eKIHEGM2QLbilsB8P+1du4AYOfvPKTfLt39Lcef+FnIqlfuH/Czdn7Z4T5IeZmkIRNlZ",
-	"eDcAGktGF2w+UEZlYXFu4EF2KvlZDpJhkqyzGQqi8MeAiYmRpZNx8VdgMxA4g/8G8Tn3huU3vcOvjxAc",
-	"fSougcuob5IaV+QY3ut+Q8+wI8VV3zCwqGDpBrVMqEgj09h1gApkthBTGLKRJnKme6RzeOhSLPo1fCHP",
-	"X5N8M9JoNPq19Q3jvt/Cjy7qkZ3PVezP6RQWIYghUXtvesmtaMMKZ4oR0IYed3mvmpTMq4m7u9RR+FkO",
-	"13sJf5TDP7GLEGT3dsergez6houAi3GZUL7XbrQhFSyRyldFfsM5nlnitwV8sPb5OpF/ayYFgn6pYH9E",
-	"mKaGVzCl+dRws7Ss54gb+QN4jcsYnDKqZjELSEw1++7krOTk/CyHjxLCi8i4ye7N7GupuV/7LIf9GoFX",
-	"00Ja5t7Zcf1RkwGhJTgUL0APEorRIVU66ZjFFUn0USJj8gZaHa5hGD/K4RmA+UfmGdBZFbbIFr3LN1iF",
-	"J3BEfRFQTXvkS7/Ggz4Qf9/Sbb/W62cot1/z+obZ9A23+doXfbF9e1Y8NIToO31tTl83J4SNW8agM1Fl",
-	"TYx1ZTYSyaVAd3sqRWLJ4VI6vGIjqKgO1Iedo1zzYmTuLxQIAgr1X2pLGIPQBjmpiodM6HBBIhprTsPd",
-	"tRc0ZjRdwRjrFb9vqpIVjowre4N5Q+tGr3SbXWVHe74YhWdQJxJTvU3jz/gxAFvymNPc2689Vf0os7Nb",
-	"fOBSYB3bAiXEFW8lt1fvPMJAIko7GiEqfg9c/Zb6gCNaktC+HGUaYiauZkeYVkNIsb+EhVnGtAUTW68f",
-	"nDpMSeDcMfxsJjQPrXQAsd1r41/tGOUM6o+oSWQr4uaLBCVJkEMuKDhMVmKnciPFwei/H6ZhXsLoz1qt",
-	"Pf//PUxD5wX7W7/WbrSM5GZL+f6tX7u9eVN/1a/9P3ib9QV+FQej3tXpG/IwDYXqxcHob31gP71mcz6f",
-	"N+Z7wHXah4eHzVan2enU42BUVwuh6UNdqP/Tr9kvVRQ8pJ+afyG7CkZNzeKpedNODNM27bwOmPUVBnJb",
-	"YMb+79VyS9vu5L0IGj7Wg3628WTExMM0xE9VXY5G3Geu/0ljLuMgSkS8adhwT7afuKyZP9Jzj7gLxBxh",
-	"wIacCjiNQPpNtARyMa5PqZjRUDUTG2Qdp262G61mX9xGiLB1g/E9kldPHyOQ2nZyeXOV7e5fP+UKkvA4",
-	"nkP+a6o19SdTyO8wqiTUH+/Xrj+c/rMzyAM2SL3qAyzF0oiD0Xdr1e92O1Xm+k+/hLAcS3lV5mNbga7T",
-	"aqM4/aVfO7ZnAkTcr/VIv/aa0ZjFBBnV57m2PKr2tQdel+vO/gH58eNNqg/7IeVTRdhD5BExHHnks+bm",
-	"ku0LABXK9/HALrmz19s/7O0fkh3bMFbzKdsFX5wBf8AeIh4zW1OKTGcKoobaREuy1yIBtICd0wXEF/UF",
-	"lsHxqXBhm+jQi3Yb5GMsxZhk+uDaCnyk2+p6RrtJYzkCyRTWMLjvkBFnoS152hcA0wUEWMCf12ZBaMMx",
-	"/zwDYKHODbXxgURLuda1hKbuG/O5jfl5pB8lqRvQq9E5U3LKsiVSMpuZibVpt5JnVqmwnyb51vAsh2Jo",
-	"NbOvf5YT8QgBG5abcIylq+OhPp/PgfnWZ3EIVzYLyhdrqGOxzRKnOP3K6lz9w8zycOwnr+/53S45Oq31",
-	"HJGyxY8t9s9jfsl//Okf7b/zdyc/ToY/+Obf57e/nrcv+I+HDbb4MWRvj/nl57P2xc3Z4vLmfPH+9Fid",
-	"T/f5//Dzg/c3t+33N+fzi5vx/P3JnFNxFZ1/lvxmetdi/Fydi4vPw73XofnNn/5j8j8nPx427jtXP9yo",
-	"s3d8Ovz/2Xv37sRxbV/0q2j47jsK1jYEyJuMNfalElKdXpWkTh7d++ymTxC2AFWMRFt2UlSt3M9+huaU",
-	"bAOG8Eq9Ov1HFwFbz6mp+fzNx9MKpb+Evz6cPB7vdTqfq4eSV38LHm/e/XW3162oVddz1kUKu7gBlWpn",
-	"FVVVc48JcAoIIZchsTQKuZfCk2HIvCiVXyAucvG1aAy5tdNMrQLyNsBUmOq8kPC1N4roMRu3/otEXCbp",
-	"hgiJYgqfpAODgi4ZrjR9wZlLayz2y3joZ2pSt0JLccxP8sAAj7WQ6nyqLx+1woeW11jE8AJGGfsfawIK",
-	"/oZaeResWJ5KcG6JkA0ZjRQZ2rpSAR8gcCwEdpFUPcLy0FbH1I0CUKCHiLEFOvmCiTppCQhQgEVKg2N9",
-	"5gU0ZD7pMMV9va4mlsIGX1B92aq+NTAkCDyw0UU38S70qfADFiJcLRoqcBxSMIVu0Mlh047SUvq8q+s9",
-	"V9EtLvmCYXJ2g2C8XGUS6fKi5DJBE4ubyiYqTwgviH1mABw7JYtkILvEtj6r91DTuOIP46lDPuvSOIis",
-	"kW0KIdedO28szYa7LEVEOUT7cEUKHlWsxIViQkv9D5hJnzesqWSmWelKE+8Zh9jyrviAUd3yNb6fM8NG",
-	"esBd0nJKA1ZqOZoHtZxSLKjCOJ1Sy5k1JfMIWwFXzy4s1PPDaneILQqr6tPRrD4VFx7LB2DyEX1qjayt",
-	"Hy0Gc+JO1ezw1rrJ8ZgYqBj8Yy5gTB8itb84A3/XqTv7h8396sFJ86C6u73daO4390+Pa5Xq292Tk+2T",
-	"/d19vQN9WnXqzvbx3ulxba+y3Tw5OD1tbjd2aie1k8rbt6fHe/uNncODxmnj5LjawDdqu3tamTpsHJ8e",
-	"v317ctw4qewf7Gzv7h7sNSuV0/3tw8rh9u5B8+TgZL+6c1Kt7DUrezsnx28bu7XTxv52c3/35GBbt8U/",
-	"M6derezt7m3vPxlMnKr1FPvW3Vw9LFV2SrVdUq3Wt/fqtUr5sLJd291J/M34vA0L5wG7kdceFeXPfLhW",
-	"NKnZhwUDSm0s22sU6beIIk3Ej7xA0nxxx4o2y0eMZrV3U/0sVcGN3MP9I4KyDhc9UrCCj5tIPVhNDcJU",
-	"zDs3FuS+JSJ6b0rhJYXRwGkGPwMeu2v8qaDmTsJIJ9n5gPWqIHYzBk83ChuPdHTUEnEYYKFOTxHdIaEY",
-	"7AkFAArdgIKUZeQbxZjvgqc80dWr5Z03inwJJLI3F5x/JuDtqXhkfJYtMY41hlP7MqRR34WL68mUiOVa",
-	"RpcgGGEYrn7rjSI0COQjlCpBw4CVlAZ0RGigpJbWtLzUElRllkvfKWhBUEfECAnK2AaIliC2ujQwCRk3",
-	"+s9T/WeZZFdFyTj0GHaFcmFLBFIOO7CTw5A/aJEbyryK+xLAYdtAV6aS0gKCXDWbv9y+vbv98P6ycXLX",
-	"eP/+8vfmyd0vl9c31wsYKJAPzXWB7n2V2NeJ62mOz3UdRKE5zQKy/NJi1G367uwOhnEn4N7yjSP+8nv2",
-	"wIJcAW04DEakF8gODSAwDgqKlmetnpYWRu/g6fnVIKY6es/oA1S2JOUej1xSVg+YgYRZntfH5xj6NLNr",
-	"3hMyZNfe4NmOv2KQMlyZkDT2xQFY1Exq2QlXw4AmNVDGU8sGo7L+WEYetGVMa1sTkW36Hnnw1FjrD556",
-	"Cyl1Tt2JwljcO/DMRW6nD576kJrDtHqNX5rilD0e4d+3k4Pr8WjG2MwLqSEsVhaYYyW6vwYeBlNdsMgm",
-	"1vuYW2lzzI248tAWr5u5gVCGavUlEcKsybkrw/Taz4XQSuSDnz8SYelyI+vjPw+Ng8eWCC5gAdw4DFy4",
-	"0aUpaz4LnGieUDgdiWyeXhh7K7GKJQJayFQcRCoTCKGexdyaLQ+8Ym79jJhbC1HNyuQ8B2vLhu2ksX7o",
-	"JY2N0Xd+/F70/dHpWjBcr7aZTdtmVhQb5ltgXgP8XjCEYiGusIa5JR/67JpFKRd8o4hn7OIEDesusVZs",
-	"AI2SA4hxeg77bKPc6ZtY/WfXlMm16i/nvfm9b4r+wChMTIdPCoIx38i5V0zrK+YayBuG2Ypvg9D2KpO8",
-	"hEyyylFcQzRZAKYtkY4imWBaWcRdayq0ZrAl0No2zx5exDb3itf28+K1rUrZm9Zs07Dc+TBAyWPADNgA",
-	"spSyCQAuJuUlrhLMxUTpgYtFlInjZCQ/rFrxRwZqwWw5LlrBKxItUZNfqWDkSjIb9zlR6geDQLUKwgMG",
-	"E6n/MZGya22JWyr0tvosCGTZc/5cq3wHD1i6+Iv6RFM6cImChP1X6fwFpfMNHMJVZfdZrENT2dYX/f8z",
-	"/2mrEwf3JeVRMScy2vdJwYCl4aVFGicngGaIFWxJ4ap5fvlbs2gh1cDDxh5YOMIK4cYFbHknhoCZgJ+Q",
-	"dW/YpwiCjo3vtUH0qPA5LCbu+0q/AdFLpgg6VJTTYq/uIDHD2AEcATSRqQyKVXYfZXivrCczGahdb9Kn",
-	"ihQQ1xZdQm8UkaGbBJdJAXHXUON3IJVLBlJg0Jz8KElX0xrhAkIJySlsIELx2NJNtlkIJ8Nk90CKefWT",
-	"3sbB/bGZ9FfmrWdAHWuz5BVjt/XuI6HhRMdoTxPkyYmTIBte92UYGVfQ+dmN6Rloyqk7H1g44ArWnSso",
-	"ttcZkV5IRcR8l3RDBsTp9WkIOen6Vh+RIQuVXCWQW+/YtUfF18OW2X1BD4rmXXAQP8oOlpjLBZuxCKKv",
-	"iZwvepNYTkBoAly5OJOlJNLnIfcmsfriKmLo+F1iWypZXgd3ShzNMB/BsLMKa8oiEaYT5usnvHoOq7xm",
-	"kbXRnJhG/lYc06r1dQdgepmfCWB2ENBLr4lxG5+dNC9uzk7Pmhk2ClSRQMOGpYBGLHT+fFrZVmb3YTFe",
-	"+Are/x1BSK1yODfPW1LCnKPgJnJcIoCBcGgZYiJiL6LJvjdtbYhzTFrIBgNaUky/FDGfGAQ9qNKTiJOu",
-	"liWLR4arp+iSUFK4a5MQxorK4dvwsvwoZxmfe5M23yGNNOk4def/4AD+rZv4t/wo/y24uKf/Rh/m2UD/",
-	"v1hwF3io+I//WKRS8HsO6SVen2uhXBOTDTPkWhyXcrbpGi4zvSNrpSCMJUHgLpAugnWpDHGPR4VNjMWi",
-	"am9kIAnFQkqSVehnL4O1VOR2DhGU7lpBYj9avH5qdJlwZ25dNRsn581yqCKwzeAem9bNFmuGpdUGMMQY",
-	"UMs/nA+Q6QR5V/PaH0oWhaNyIL37OR2IOAjGWr+Qd4aA7oBt6X7WNARZ3rWIGehSMMJEFIKiA4SHifN6",
-	"jojkoqZipzXxvcbRLx9tVVspi7Jay2ZRItxmy5EfZcsBRQwAN5PboSvDLMr6i+RUNiwsKFX3psvpgUgx",
-	"jvb+7U1vi4oHm7ax2X63BgaFI9+ypiWtMayuVK7SL9rhz1d8zikX5vh/Ywv8isqLylhwpjSQ5RWQzHq8",
-	"6h7fziW9AF1vXmdIhjBDZTB04aZqDQp81kBvEpOX1RyusdsfOK7OG49wqTuXQ8CESJbmWK+MU9/eQyeX",
-	"AjVfn6mK+eJGvmXJl9XKbhqgNsgcSCMMRVoKsBatRPGCxuCn9JvajuvEgv8Vs/zH8bf0q10b4Hax0QA3",
-	"s8MzvWr48xHJzNVGmOfTvkv0SmitToB2p4hi0asB9QXlgRXO/qbFgihkbK45Qwv+hPuIORBBejxiCJkR",
-	"M+EPJdfDjOg9W4Q13YTsa4sFP7D+OAWznaTBJ9/86FHDYKeG4KV7LvysXcXByhE5uUU9ZJ1zliqTKmV7",
-	"qCU9+DxcK+tb0/BZxAaLxjhA61rYH2qNVoZQ/CSbCBwpFnRfSwz9kNEUNqaZRMZ5O5WMYVjoomDMy7Fz",
-	"ZQgll4U3ggDc/YqMJVg/U1jtVr+xDo/eKDekmexZXIA7CwWG1STQQ+/ds9TauEChGvNkUqnG/K0ZDh7p",
-	"FcrVQBvAAcD4+S4pHTOZ6gU/w844rgNDtGhmE2Ug4bcLGfGuWaJkoFCPIRMoiihroZSmtD3w1LWgLRRq",
-	"uwsBW2iK+VGExfXB1/NP1YzTrGYVwoV3pw/zlr4L5gplENkfWWg10mGBFD1FIjlf/rpmQff7ONWvh3qt",
-	"Q728ypikh+cTk5ua180sbYG7gl26CQxOxYSvEpi6v8Ohn3vwlj36+df48wWLYACLXuVa5VIbqyb/yiX+",
-	"7lzi1Ri0UNmj6TO6vmCQVKieJed/OEtKShd8NgyZB0EdXKQ8+4jcsyFgHhFMEPECrqc2j4X8hm1uoNr5",
-	"i5XeNkOcRbjZlbFwm3Ys4CkcMC24zgFNXWttF6uf/czuAtS1GYHsmrKHblLLWm9CSL2IFHS7ZfNkER54",
-	"JzEiHEMxP0h/QAWgW3CPkQIbDKMR4ovyKKfqf4pQmtTev+cixwNxPVIRG9itWJvtD/ldShiVcrVccVzH",
-	"DsGpO+qvAG+Bnsw82JPVcm2vfKCvO5ho5red8nZ5vC49NrswvY3PMIfYzE8vUpfdtp3u/pxd5RHxQ/4w",
-	"FgGnYPR10mc0iPoZ0nuU4X03kI+zTQhtzNpsIxSdNxE1FnAVkYKHMdtuGAvBRc8tl8vFI9JWjIZev20y",
-	"Iwy8DR2wo5ZoKxlG2KbyiAyJ7pR0RgSa4lIckfaQ9lgbJtpW/DNrI7wvJkvoXoUk+vs6oUFQLLcEYmH4",
-	"JJkTZjZwhah2gaH0ZEIAGk/aCMjit8vYTTmkjzCwUtWgs7VEm6PH5A5SNobUY3c4Iq4AJi4PoO2KUUF/",
-	"N0N5zyHiZy4Cb0evEikkoy8eEa4phHoRf8B5KPDN1ElaNpoIOfaUYmpunFg0iY7GRDzQFAK9w0tJY5o/",
-	"Pxs9ZxM3j5LIbxYApDYNHulIkZBFcSjYzDT0BxZ2pGJLIpkBuGy6zzNxeyP2KZoJMQvUuRyo7bGhTrTh",
-	"6usAxTn91MwUd03quWtOlecgG1loqScmzQWEYSITUDYLH6PS2adhAJE7VmJcDHtgIQMRELYFHpg0D7mO",
-	"ikYBiqXhICfs9IM+wyIedPTyVUuaoc8GB9AHfg18AugLzvRMlOHP67Sf0n5Shm9xwrcsxb665Ak4RrhO",
-	"k6hn2dIbNXe++WxslbMHp8vSIinc3p6duOSicd7UvFz/W74oHuEXyLiQO4SxmDU229gd9+9keLcIjvas",
-	"3Rhnj6oPGO3JwZlJDPDc/MVYW6PtU3UnIBPMnEz9xTBkD+lRxTP4xxfH3KqZYhmV6k2tWq8d1ncPTEVe",
-	"Z9vf63hV/7C00z3olna8Ci0deNusVOlUOzW67e34u3odAxoLr8/CO4BAxJgHG4ttCryDfJRQo54VCIH6",
-	"00fZueO+QrEE4iGceuXJdbw4DJmI7kAqEL5t2H6tIjY0VT3why5UUJ3XYpcLrqZ6XWyWaUu1J9cJY3Fn",
-	"W7sDj+n4Km5X65VdB58z1QJzH6vUK5XkMTkcmsdwQkbgmTcj8zH/gRpIfeAR/eL0Yy2zhoz6tAMstEb+",
-	"xd/qvumjU69Vdg6eMoWTk5XCiihO3dnrVjr73h4rbdMKK+14O3ulQ6/KShU/s0iahIcIdpiMoopN3Gla",
-	"zAiEJjhtMfl4WtzJK4SRnsFFTQnfrwVhLK62drgQiuE5FSMzHbUxq2QCZJ3snUsEe2QqQo9yRg8I9S7V",
-	"kwdXwLWGHEzpj2ww0WNfBqAwCloe0UFAqEKE6MIj5jpTQUuoDaPRWOuloZuFjH6jWkJLC+gSb6sh89qZ",
-	"Chx9GZiaGJletGBHCv+7cf5eXzi6w+IRoeT26r1+MmSmepRqid1KlRTMjeBLhiHCXaZl7ZANZISV3gCD",
-	"jTNVLJMGsWRKrmJBri5Lx1Cv8jMftkQhy98/82ERSxt0RlBeulwub4Wy5EGR8M98iNoM04pTGIPujsh8",
-	"yTRsmnhLcDGMI8gS92yaeCyIXjAXXjIYSwbJz9TbknGk30IFCwNzdNdaCoCIjXJLwG2tWMhpkNJHS4Sx",
-	"qBPvMXDJiPq2aooS9J4NAOXb1t6qaKmai56p0DEcAkID0RdjmTQxKyhiQ72FTDzwUIqB3mkok6Zk8MB8",
-	"IuTjEfjExb2Qj4LwAfaH+OiZLnhUJg0957SdAR21BJamIVfNJjEFCd8obKUOSxPH3HfNpb+FeBj6K8TA",
-	"cAlAbvelirZmPEIgXJ21BI7s7IQUcPnqWo/FSnABBdCV67eX5yRknZgHFlVRCxz6kYBpUdbMjisSSOoz",
-	"n3Sod98SSWn5dAK4d2VyHbEhaqqy2w24YBYTnMLKEsWAZPTI3yhyz0Yt0RYs0ntZB+WzjauQZiPpjgTa",
-	"cAyiLDyNKnDUD2Xc65vz5MkQKuAOQ/lp5LYEkhV+P14wV+sbBkQ+kR5JoWyW1HRhllaPG5d2q2jxJwMt",
-	"E0d9NtCdQD0b4A52AMhNQobw7YI9psIlV0agdMkFaDwDCbFoVIzB+LcEFG835wzeeE4rx1Tz5/TyG2O1",
-	"AIODL6Mj6yNL+WjxWaF2SpzN5Lv90Sj9Dy19rpQO70p/fqm61UrlaaHMtZtpnugm1YJCoEIhDVR/ymwB",
-	"9X62sjpk3ly5e+nA+iXkh+sh81J3x2Thuc98uGzt0ae1QQ7SrJcbQ/pAlFq36DAmiIrBR9WNg8AYr1Dl",
-	"y6gzi0vp4+QyJpqvJojNAVM4tmP9ySSxZfGkd6q7i0wkufvOmc8pFgr4unKffmuBNYf9v5DRmaZgfYky",
-	"fxK4wVaBS6jZFIK7ajYuGkSNHcLlZMeJbIhE4NgayAd2B2H5W19yNP0nZInL+KjH6PzMvwwTn3MuwMMV",
-	"68b6fgaJa6dyaGBJo+yhDmOh0OWRlFyLNJlEhH3iKg91OxkE3Ifn8uHZ2wRyGiMJ8G2zDYYAx/8M5p+F",
-	"yKwucFNcsEeIPZ1pFoZprtHj2oaRlM/6NKJbIA6Xo08R4rxkmaxeOcC7gwdl4OvHvh+We24mksNyNX38",
-	"fAy3sgALPJaiG3Av+qa68jkgg4VQj7toACXA9ZRUFTJKaSLg5nM//Gkp9pfL87Z8ru7vYiT7Gd63ZiYV",
-	"X/HPDMorAQ/DefHPzMr1jIA5hxRAWG055ZZTLOco4C3xBV0fbtrGE4KdJaWdsExmUvNSjddMzqmrOVfW",
-	"hgU74er+VqFB//lKlMl0ZvJIO/RVrNeaFSYaE2q36zuL1hCMh6FeuYgj7zR9TXfhZmadO1n7lexA6kOu",
-	"/Lssvn1Co3cQtaD3y6xJ2VnKdqkXaBlL5bdm6CnB5rBy+OHVirkhzqyXmgCR2ZiGjI1hjIP5cXFZppwC",
-	"x29CvFyUtweyNyemQv9qIio0zy2ZKuoETzopgCSOZrwhlttPe9HvuuSj7OCnlmCixwW7s3L7Uz35kQzo",
-	"0IBYEg4yU9oMWs30k1gZ1tT/u+tQ754J320J8+kOHRcu8aV3z8I7Pui5xBv4boLnjSNKnSguyThengA+",
-	"E2wQONmWAF+xnhQYuOCCgfDi6bsKr7pSqcuDiIVFoljAPLCGsqE6Sus9azbUEvCnnXuZXDMvZBGBql2K",
-	"CPbAQkKHQ0bD5+M19O49K8kjuerFhcV+aXf2r7ajIQth6ptxa69xbyXxAlMX1WTSyNr3UMAfGOzrHRP6",
-	"ikk0FDxozpeWM3ZCWk6dtBwgsB6N+iysayUuwhLrlVar1RItxyUtx9KLfuHLk/5m4jxhSy3nyfmx7q8x",
-	"Ws65wvT3rzfYhm4wvZhYozSxJpgIPTDDazp0iaZhY3cwxv0wFmpV99xXvc6yvc241H6f8veZavaSAAYk",
-	"aZeQ2f8TOHKbdFhXhrgUNIzK8znyh3QA67KSZU5jbozE2FqwB0xEcKqVSiXD+tDntuKZzcw25+Smv76e",
-	"3w360S3hv1Hg34QDDHaojJ77QxzWrAt65nG1D5UGLKI+jWhZHxVSGHN+o+d7GMouD1gdjQJZ87Cbsrc3",
-	"qiVMHJCRBWEBtSiZuXnxq4yjGNylPu8xFblmtYFxgncUgedbAg0e4JMtkmEQo2sSXeaZx1UZLLuxiHiA",
-	"Ds5YgKfGiqNEhgRjkMot8eHy+obwSPOn8VUl007+SJKQlXRzPDpKynSGsXgz6Zm3PlQzAVNcGxz0C/gj",
-	"0R25BHtbxSeWlyaB9DIOPXCMXZZOuIIACZOiMP4yjSLq9fVeImYfMPiWgx7bUpYSW85c88nTq1n027E+",
-	"TdlgAcwPfSnoQ/Bj6N3j3qtlZRUjkiACA2jiyGQwjMHGQsAPhuUUbT0Grdb2YqilUZ+MVqJQPAM9GZ0B",
-	"jwDr36bWpJMHOMBul3nRs6ziesJJt55E9IxEM7WmuCi2FjSQxLjXxvlzlpik29T0Z5ZvrA1TstSCpmFD",
-	"T+NJO4eQC5Rcupr3TY4OjAOmiA7cR9D4EBBUt402WB6OyH+YMf3pOpkrSevp8Ojd9l21moqA+B5S4oSI",
-	"97SakDcZ7TDFmMceeBX1NsjvkmOYPaUFE7pYzDuaxi4JMUYg3fwQkiCOdJO+9dygUDj3d9nVemBhyC2m",
-	"dZaM36jsqhZsUGDqZQrRUV8st0TC/2hwJ6EvVSenV5fnsEE3jat3zRtSSI2IRRIyI3nmiHxwyXVDOWgJ",
-	"ahTykMXKBjcml9kROW4c/9L8pxaGZUhkt1sk6p4PjdXRJBslom6GdbQECrIZzcFW8umb2cXCVslUXHhQ",
-	"wI3RMOAszDi5IU2iJRrJdArmAwb8gQ9QL8OWWQJIbdWSNk6ySP6KWQxRp0ZKNQF05XO3JfRcz0tRP2nc",
-	"RstdpEG5dDBtgb+bEPx5lygmtNCuWgIiVLO/F1FKNnGkuLs80hchBpn4kqn0xAC1YrYIFT5Ep96ZHKGW",
-	"c1E+bzmkQDGYOVEtMHx0/EnweOJkyD3Tm5VGr7aEmTAukklOgZJHZnx4viNmowhDu0TP38aGIbxcYJzu",
-	"AJrdhC01jbVIxL2EIYJTz+YYAB35P6jdE1PUjvG45V2v/wtm9xqP8dNGzI1DAJuLIbmlNxTZNvPihSM0",
-	"3wE4ltqgMLufwnUVh8zE7MJFhbCt5sbRzHbcomIlk5YIuGDKJhqgjF10CQsUAx/GIpwMk0LXRO/dZOoa",
-	"Onic14S17yZhbd0ctDX4ea6eBL+8Kkib45RRjHbVJK95zLX1TVWfGfG9SJP/NPIy5lVNaiVgKZ7WKSD2",
-	"AKzB5XIZVaai2xJJi3JICl0ZegzOU91algWWNGfDN5nkG8IVueeBVjegVqjHikSGSWMGa4IUaBDchbHW",
-	"Z5LEaKtiAkJGKn7XCQ2UtIVNk2qsRVAQopAKtMxm5GrIcKMB+iBtltVh3UjOEC0IAd+GSWstBwHgEhF5",
-	"QsFw8Xl72l2rUMmQGA5TPIJPmcZRdHRbYsigCA2I07hoRwSXwYSdi1HU1w904si+RexLkDyEb40pRDxP",
-	"ucELc5Zuk6geqC5gMlKxJVQfkazxFs5oCCah0uiEdELxWEx1aTl63kaHccfVn4nIJjvkjxLRK9ig+Pxt",
-	"zaLkwn42h8koJ8wnqILOjB5JRYBZseAWwMIaQvTeA5IFUHcemMWLZg3ZVXhZBSkTgm6ofkxXMt/9rMrS",
-	"CZQGflWV/jaqkms4emi5dSa0ZSqb8GWVqdTPNDNMHi9R1osDihXEXNLBOG8SsoACNtJk+qqtN6+fhHJi",
-	"pK3fhE4xOLMleoHskEL7H224ILkgFBtVrDcA61f7H/9oE+qFUin7pXJJ+7/aLmn/US6X/2xnkbC4AuNj",
-	"3DGBnmNX/jOAV8+H2C+CMvVOT8h0i2HwkYTmXc3i+hiGiW6Yf9jEmrxbIlmp5UBaXi78/mdCGlo7myoF",
-	"kQmoikoD6fMuz9HHrbJoRjnhxJsT3l/NhvdXK7UdGLTFE1n+DkrpN+fuger1r+rdhrg7rOZUnP239e7P",
-	"cixNMGTLtKYStbR8HjD0zLe34FnNGLRANiFmmxSo9tY4rbeLLoG6/KI3Vv6VhszqSeixN/wf4AsCRh/Q",
-	"b9ASGXdJu1xuuwgqgVgLlKjRoCMD7pGAi/siwmOAmwsRLz5xFemewVsEPw4D6kGUUkOMFVB/lHHgQ60d",
-	"WAD5qHVO+WBgqX2u7slfsYxoqvlVt2HcZqxCgrL1/F1ya+sNPZ/NOrkZi1wZG8tsbSRJacInvCdkOBty",
-	"bRiyB84eF4D4WkRTkV7EopKKQkYHK8RgLVQEcAP5s/lIBUhTxvuxBK+ek916HeHav+oIfwcdAfkD4LEg",
-	"18pBh8GzwfziC+fRJo1tfUl4zBNeJlpzyYHLRiZugg6SRGCaSQUuWFOdhWgi5iwCzhSoBfiEhTaEEE/L",
-	"xJ9DCkCo2rXdLNbgoj+Oi26aH5lCW1o2y3gynlYUzgy6bi6sG9xMVJkV8S2GAoUadoFPEFb6lTV8s/xK",
-	"Y28Fya9AbRkyQ8hFksBTrZv57uar5zmRxMSjIRbY7zMCyOKIsTQurFn5Co9oLHwWEg5HsCUyafsKQlG0",
-	"7grW3s98OB3DXSZXVJh0wbNu6UIKVjoH3DQt4/WlkHEIEtdzR9cEgT4nGuWFmA4ZjVS62nobjp4TWhZT",
-	"tJfTGNcRXdwXiT+3THND4edvG9dNTQrPxJy7TvOG9vJBDs3SvVEmO6H8bPR6rbL3cuLiVAZQZFW4OUsH",
-	"FJ8/vRAOgz42z09se0HOeG7NDD8bpNTeArBLej0vZHRNI666HMwk35TlGzZlxBt3Ur6BaH99er+l3u8u",
-	"pE8eEQ5IkNZiCBp+wVoph4GMykPRK7rJJcAVzFaR/7d2igwdGKtmt8tqo1N81sqkIxnPzy5oj/H+IRe9",
-	"NmAVKsiH1xsD6pgpJZU6arcJYPcVsMwuvhxyEamWaDlnF7813p+dkMbxcfP6mtxc/qt50XKg7oh+EytC",
-	"kQtJvJD5TEScBmhPMFjks263/y3jtYVRW8voIxVsopSR1jmtq+pXKhg5kXrZwVIBnQxhMU11irr5oDlh",
-	"AJV48yyQsYDfwOMGVsjKk+skYDrTBsuaSsyVNZOD4HN1v3S/1Qp5lzV97m/v71QPajvPdD9tLwWVHwJr",
-	"WfjAwruVS5MkOzgrtwsQMstfk8V+ezhk18AL66WdKgAEdjL9x/GHW7SXTbNB6kH97WfKt4VsKG2Rpi6U",
-	"/lFzy/iYZ8aQS0kvlPGQeFDDhT1Tm/XUdPJ91GadmKAcEhyfCfGrJtz2WnajRy1oX1mw5RFOAToScRBM",
-	"XwbXcmAXzJkseobd1DJtVHNsg0JGfRaOt7E30cb2WBtr1Es1M1+wYqohBNcgXQ3NF7YG9N+oqOLzRyK/",
-	"iJY9bstjmCcAmGbNCzaTWBEjRM+riYZvJ3T+bNwNEpfti/tYn8WcoaqRTbDfrD9Sv5R0MtdcPtdPmfSU",
-	"IffcHnF8F8+a5+kna56v7e66y5rrb6DEaPINKbQcrYlrGQZCzOwilzAHjwwYFVj1qDi2bjlne/akTjJD",
-	"mDGXncrhXu7wv0XZSw9K99QqFTc166ejO7s4vVyhTt4cKOCGJU7QKGmEphga6FM0MtinxvgSJQR9RMzY",
-	"tIDJIwWUDVpwdbXZVr/SbM1PY+O3Gf2ZQ/pa6/IZ3r0AF12ecWcs/zmiVVIgd5Zh/8SGKpkxJcZ7U1Of",
-	"FISMJq7cebwe25vF679VFd3aEltu/aOv9LygkXw52lmZwt3ZRZ7x7fmFnb83klzacbWmnL70hWCl83nS",
-	"+CvTX6jAcbJNqwrlUGoyB6HdFHqxwkhoAtXhEI4JjQtI6bdDn26Uc+fKl1N+maXF49xm/e9CYF2Qvk6k",
-	"YK8H57mDswJ1r3G35KZIHcshFDGCRKJkICjXU8OCbedWa4WQNw8y+uepxHI4eumjZnj/OrrwokNpeIjI",
-	"8iqvfdf6x3rkvDHdxHoPZlh9f4GfrbMWDdKYw/1RdqACvR8HMGQfWYGttF4IGQ0QOnPuTYcdrB9L1EHs",
-	"JJPOdPkvq3XD8PJ+m350CXnMjDpHHrv8l0t+b1xdmCyTZIE4JjaadMCi3vrm1dXlFT6XLNt0FfuXqMi+",
-	"mV3Np0HA2f9zis4Qfn8GlV2jo4MLDCYAvKiZFHOmW1rfSCUi6kVO3aH+gIsJj9+EgB9HckAjRkYyDlMj",
-	"H+FCRVR4jCAMz1Xz+oY0Ppw5brocuqtOSIXXv8B7YEC5FoqgBN8Jjdh4TkO1Vq9U6pXK/zguoH/xaJFn",
-	"fqGq79QdtuNvbx9UnSzimOEBlfIOuuQC7jGhYAXMxfTuw/tSrVwpSRGMHNeBArtOP4qGqr611eNRP+6U",
-	"PTnYSqaU+dQJZGdrQFXEwq33Z8fNi+um7sQqPpfX17hQuCgZYnTokN/ds5FmVOlgq+W9ZTIAE4JA6gGy",
-	"mKEgIYW/AUAd5o451AwhHBGzNPBlusd9+sAI+0S9CMt6KEbu2Ui9xKGcPgRLHbCPsjPfeacfsEd+3FPh",
-	"Eswlp0EAwPZSWBDBZ9x5v+o+Fy2IkvbPVab5vKix2Ibvb146+gDx30u88B586d/G1PDHF4dF1KlXXAc2",
-	"CnZg25gYdirVTG6A/Mi8qBzRsNz7DMEJLGYp86iUKrVSZZ9Ud+s7e/XaYXl/Z69y8J+V3fp2JZsGfCx1",
-	"xxiWgJsAXQKSYKxYaAawjqPxV9lZ1MuoKWa8GPBEpNh/l25kRIOS3tSZIzDPpyOAd/CVxXFb/7aC6qqs",
-	"I595AZda3ud5KWAQgDiP0Gw9PQWEJjXQdq6tHBsrZj6DaMU8rve/TDqxd8+ijCSWVFbuU9USQtonhlIG",
-	"qljXrWdSheWjIOZkEqruIXeY8Mi1zA0CeY3o5FtcVYCNw7iNlqhVqkngMCW/0xDSR5E+iaIjgOSQZdIg",
-	"j6zTl/IeKkIXOmwkhU+S+7RIeixSSbe2ZLUUUAUlYIBw1xKK94TNAKCC/HLeOC5d/9Ko7e6ZLt2MVwxA",
-	"86jvA1xKGAcM1jYOA2s/zgu+Sm9gM+38++BZdzGqLWf+ZlzF1VndJAzta2jhk5fAMugRGTnVQiPgW8NR",
-	"yHv96A6C1e6QqdgpMM+zH+/Z6FGGyeQGXE/ffJbi3n4WciCV/UN+lPbjkHr34Mc0qV3mBIEsGwf3d3DC",
-	"ktYFe7xTWm1h4VjDd9mu5Ed5lzSTZIzFKInChzsm+lqYTtrFb4HJQOgM/g3y89gThtvUD59WkBw9Ki4R",
-	"RmextLYNOIe3d17QO2wP4rR/GIsoTdyfhgXlKWQRVhGlAlktJMgErBsRGUd1Ujs8NFW9ScvBB8a5a1ps",
-	"vVwubwo7/e90B+u3tpfr74pRQJAZUyoMQRB9RM2t6SZ3oilvHitmUFhXurpnWJb084nLe6a78KPszPcV",
-	"annxR3UUgvBerbkOCK+nHGChZknl29VytaL/S8TyaZlfM48Ni/wfsKa/PorzZf6l+RRI+jMl+yPCIqrZ",
-	"BVMRHwCUV5JahKlewG5s0OuAURWHzCdY6uGVZSzg6vwIR2d5KXzmSd6yOPhzDjTUJGs5BB5F6dPePwWq",
-	"yLvmDUkbLBIaYREWdCe5KUy5FB7T0jNXJNFKAdkNK6DM5hm/yk4Th/ndso2IfYpwLTMpVWl0IPwCu9QS",
-	"Po1onXxpOdxvwflvmaPbcuqtzOFtOW5L85uWZjhPLdES8+/cvFOJW4Yjej1izx6xht6hNyqFmaTKWBpL",
-	"kMuDhyVHf9vIocSKPTOP4ljF+N3KdqZiPDL5NwpkAoWKMDUVgEB+g1qTigdMRIB3FEacBsW517TQ37Mr",
-	"HNMcDfBFdbPclnFep5ilOK/1he60q2xrm4tY2IBekRjtkXrKGY9GDt1sbe866+ohsyzuhhq4FLaq6pQ2",
-	"YmvRkNur9y4xcJkmc84S4msU60sqBvbIkuTky26qAaSuZ3swjaqQUv8MLmbY0rJ8bL6ikEkHNYMtaJaG",
-	"pdJQRoBo77nBsKaNWTzqe1QpNpfpHvrd//w0CMbljFZcqWx7//VpEFiX2D9bTrVc0dKb8KQ+lP9sObc3",
-	"p6WDlvNf8DRrCXwr9Lv1q5NT8mkQCFUP/e4/W8CB6ltbj4+P5cdtYDzVw8PDrUptq1YrhX63pEYiop9K",
-	"Qv0/Lce8qYb+p/RV/RdyLL+7FbFwoJ80HUO3W6ZfO5hnEuSzS6Db/s9pgNZlV/JB+GVv5AVSsI21J4dM",
-	"fBoE+KoqyW6Xe8yXHhTkKj/K0B8mgt4gKNtflu8YBM9hAEa08ewa/W6d2DtEb6HPOpwK2A1feltoFeSi",
-	"VxpQEdNAbSX2yBJ2vVUtV7Za4naIBFvSFF8n43rqKmIpHvkN4itcfzj579rd+MDuUhf7HaTYVsqh3321",
-	"XH2zC2phnr+hewgy2YG08l1QDZPjXqtUUaj+0nIaZmPgJGOl7beMhiwkyK0+PkaGUTlPdXDCXNd298iv",
-	"v9+kirEXUD5QhH0aukR0ui75GHEE44bxuuSBBtw3865t13cP67uHpGBygyM+wAr7MPw79mnIQ+YSrOI5",
-	"iBWEElVJJMl2hfh0pAh9pCMIOmoJCH2BNEUTzIn+vWGxTH4Ppehl8vCVLYa0U9kBJPA0usOXTJWJPqgP",
-	"NdLlLPARmqolYEwXEHIBH6/1hNCio/9swmABwIZaHLxIyrmeJrR93+jXnTXcKkOqFLpIHPrIlByw5BvX",
-	"yS5lJvamWkl+s7jV+GpkRoO/jVEZWtDM4x9lX6wgZsNkE6YxcXt8Kj0+PgL/LcVhALc2ImrlT1YfkNEy",
-	"UxyMbnJnhzbfselh22vPb/NemLFT6tTtEWWjXyvsvxv8kv/6r9+q/4u/P/6133nn6b/Pbj+fVS/4r4dl",
-	"Nvo1YL80+OXHZvXipjm6vDkbnZ801Nlgl/8PP9s7v7mtnt+cPV7c9B7Pjx85FVfDs4+S3wzuK4yfqTNx",
-	"8bGz/TbQ33mD3/r/c/zrYfmhdvXuRjXf80Hn8bRC6S/hrw8nj8d7nc7n6qHk1d+Cx5t3f93tdStq1fWc",
-	"dZfCLm5AsdpZRWHVvCOjsN4a2iEyJJZGIR1TeDIMmRelIgyESi6+Fo0htwababg34GyabslU54WEq0FV",
-	"DJ8ZH/+LBGEmGYiIoYLlJDIDgwomGa40fceZK2s6Fsz47GfqU7dCS3PMT5LDoPJFIVX/VF8+at0PrbCx",
-	"iOEFDED2P9YElAkMtR4vWLE8lfjcEhYtDDDAAcGVD7CCHoR6ZaooYqk9q27qRi30HhjP6OQLJg6lJSBk",
-	"AVYqDZr1mRfQkPmkwxT39eKa6AobjkH1fasSlJ6e0YJ92O1iWta2T4UfsFBPhJoiVzgOKZhC1+jksGkH",
-	"8Kjm3V7vuYpuzd4sEjZntwdGy1Umty4Xay0No1gVCfxMeEFsC1/GnZJFN5BdYluf1XuoyVzxh/GMIp91",
-	"aRxE1to2hVfrzp03FqvEPUb0JIULUfCoYiUuFIMCMg9sJjT6IiDvc+uILOucDxhUZEnqPU3jeqRn3CUt",
-	"pzRgJVtopRQLqjBup9RyZk3JPLIKdr1d2AH1weUrQ0K7EcQAcaXlw9kI8MIb7zBRN30s+75GMtePFpM5",
-	"ca1qZpgATuMxMfAx+MdcEJk+BG9/cQb+rlN39g+b+9WDk+ZBdXd7u9Hcb+6fHtcq1be7JyfbJ/u7+3oH",
-	"+rTq1J3t473T49peZbt5cnB62txu7NROaieVt29Pj/f2GzuHB43TxslxtYFv1Hb3tEp12Dg+PX779uS4",
-	"cVLZP9jZ3t092GtWKqf724eVw+3dg+bJwcl+deekWtlrVvZ2To7fNnZrp4397eb+7snBdgKpX63s7e5t",
-	"7z8ZnJyqdRz71vtcPSxVdkq1XVKt1rf36rVK+bCyXdvdSdzP+LyNFOcBu5HXHhXlz3y4VnSp2YcFA0xt",
-	"bNtrVOm3iCpNhI+8wNJ8iccKNstHkGbVd1PbLNXBjdTD/SOCkg7UyLdij5vIPEUs3fVRdsrmnZvREMMV",
-	"WiKi9wbudRAHER/SMALfGfx8JoYxFKVBTGlbzaUTyA5RkQxZmrBv6i3rJY3B520ABenoqCXiMAAZ5cFT",
-	"iKNPMfizI/0RKXQDihCCIglcxXLLibJeLe+8UeRLIG0hZJWGwD0Vj4z/siUKYBtAwbBIcGpfhjTqu3Bx",
-	"PWFJvRSQ0QwS3nqjTP02qPsClgErJw3oCAvCdRC9syWoyiyXvlPQhKCOiBESlDEOQPHorS4NTI7Gjf7z",
-	"VP9ZJtlVUTIOPYZdoVTYEoGUww7s5DDkD1rqliEUMyjphQhs4CtTJBYBFAwU5KrZ/OX27d3th/eXjZO7",
-	"xvv3l783T+5+uby+uV7AQjGrAEFyjex9lVjYictpjut1HZShOc0C0vvSQtRt+u7sDoZxJ+De8o03ALny",
-	"PXtgQa54NhwGI0CWpgEEyil9NsqzVk/LCqN38PT8ygxTHb1n9IERrZSUezxySVk9YEoSJn9eH59jHNTM",
-	"rhF6+dobPNvxVwxahgsTssi+OA80iLO5ZidcDQOK5aqmcs0Go7L+WEYOtGVsa1sTYW76Fnnw1FjrD556",
-	"Czl2Tt2JwljcO/DMRW6nD576kNrDtH6NX97gsvV4hH/fTg6ux6MZYzMvpJYwKKH3tEI8MtL9NXAwmGrC",
-	"GrfAxOfTyFQwRO8cyOH2dsnskZnMTFfiykM7leHgq0VKV6sviRpmLc5dGaaXfi6sViId/PwBCUuX/9hU",
-	"JQ5KTNYBKSDgcxwGLtznMjRCSXF5kXBGZLJ5ZWE8rsQslshoBr45ExShnsXhmiUSvOJw/Yw4XAvRzMoU",
-	"PQd/ywbwpDF/6CyNjc13fhxf9L1R6VrQXK+mmU2bZlaUG+YbYF4D/V4wjmIhnrCGtSUfDu2aRSkPfKOI",
-	"Z8ziBO3qLrFGbICSkoOBKeUxFw9tg7zpm5j8ub+USX85183vfYRZwFmYiA6fFARjvhFzr5hWV+bUkTUb",
-	"8W1Q217lkZeQR1Y5iGuIJQtAt6UlQWWCdGVBeK2d0FrBlkBw2zRzeBHD3CuG28+L4bYqXb+IWpsG584H",
-	"BUoeA37AoAD8WCaAi+l5iasEUzNRfOBiEV3iOB3Jj6lV/JGBXjC7jktW8IpEC9QEqgJdSWbDPidqCGEM",
-	"qNZAeMBgIvU/JvJ3rS1xS4XeVp8FgSx7zp9rFfTgAcss/YIe0ZQKXKIggf9VOH9B4XwDR3BV0X0u99Ck",
-	"tvVF///Mf9rqxMF9SXlUzImO9n1SMBBqeHmRxskJwByGDPhj4ap5fvlbs2iB1sDJhsVnsYJtN+uKjTAG",
-	"zMT8hKx7wz5FLtZ9A/drg+hR4XMQvUZ9H6rcQgCTwiWDqrZa+NUdJIYYO4AjQCuKsNKlHqPCqm3WmZkM",
-	"NCnh2aeKFBDxFv1CbxSRoZtEl0kBsdc0IgCB4pKBFBg1Jz9K0tUER7iAgEKChewRnQfUgzdpsxBPhunv",
-	"gRTziiq9jYP7YzPpr8pez4A21ubKK8Zv671HMsOJjlGeJseTEydBO7zuyzAy3qDzsxvTM1CUU3c+sBBK",
-	"50uhz1OfhawzIr2QCigF3A0ZkKbXpyGkp+u7fUSGLFRylWBuvV/XHhVfD25m9wWdKJp9wTH8KDuAEKNy",
-	"8WcssOhrSueLXiaWDxCagFkuzmIpifR5yL1MrM64sjA6fp3Y5kqW3cG1EkczrEgw9qzmmnJJxO+ESfsJ",
-	"u57DLa9ZZI01J7bvvw/TtNp93QEAX+ZnQpgdhPnSK2Kcx2cnzYubs9OzZoaTAmEkiLFhKaARC50/n1Y2",
-	"mSW7sBA7fMX1/46ApVY5mi/EXlLqnKPpJtJcIoaBiGgZYyJtL6LSvk/nsz7zmLSVDQa0pJh+KWI+MdB6",
-	"UL8nESldLU8WjwxvT0EntTzLuzYTYaziHL4NL8uPcpYZujdp/R3SSFOPU3f+Dw7g37qJf8uP8t+Ci3v6",
-	"b/Rkng30/4sFd4GHiv/4D2eBWnvvOeSYeH2uBXNNTzbaEOruSznbiA1XGpYZXSMTYSwXAneBdBHCS2Xo",
-	"ezw8bGIsFm97IwNJ6BWSk6xmP3sZrMkit3MIpHTXihb70cL2U+vLhFtz66rZODlvlkMVgZEG99i0brZY",
-	"8yytPIBFxqBd/uF8gHQnyMCa1/5QsigclQPp3c/pQMRBMNb6hbwzBHQHTEv3s6ZFKOFcC9iDLgUjTEQh",
-	"qDtAeJhFD2XOAdlFTYVQa+J7DadfPuyqtlI+ZbWWzadEHM6WIz/KlgPqGCBxJrdDV4ZZ8PUXya5sWLxQ",
-	"qu5Nl9MDkWIcBP7b2+AWFQ5exNhmO98aGFyOfBOblrjG4LtS+Uq/aOcwX/05p1y8Ty6lb2eNX1GFURlT",
-	"zpQesrwakl2NVw3km/mnF6DqF9IcknHMUBwMcbiphoOCn7XYmyzlZfWHa9Ptjxpl541HvNSdyyFgRCQL",
-	"c6zXxalv76HPS4G+r49VxXxxI9+y5MtqZTcNVxtkzqQRiSItC1jrVqp86cbgp/Sb2o7rxIL/FbP8x/G3",
-	"9KtdG+52sdFwN7u/s5xs+PMRyczVBpznk79L9Epo3U6AjqeIYtGrMfUFpYIVTv6LCAdRyNhcu4bWAQj3",
-	"EYMggoR5hBUyw2bCH0quxxrRe7YId7oJ2dcVDn5gRXIKhTtJi0+++dHDiMFmDRFN91z4WQOLg7UlcrKN",
-	"esg95yxVJnnK9lBLevB5uFYWuKbgs4gNFo16gNa11D/Uqq0MoThKNjE4UizovpYg+iHjK2yQM4mML3cq",
-	"N8Mw0EWBmlfg6MpQSy4XbwQBBAAoMpZ1/UzttVuFFs4V2fRGGSLNpNTiGtxZgDAsOYE+e++epZbHBarZ",
-	"mCeTcjbmb81z8FSvUNMG2gAmAIbQd0l9mcnUL/gZ9sVxHRiixTibKBYJv13IiHfNEiUDhYoNmQBSxF4L",
-	"pTQF8IGtroV2oVDtXQjrQtPLjyIyro/Nnn+mZhxoNatoLrw74zxv6TthrmgGQf+RRV0jHRZI0VMkkvOl",
-	"sGvd7ndwsF/P9VrnenndMUkbzyclN7W2m1naMngFu3QT0JyKCV8l+HV/h3M/99gte/rnXObPFzaCUSx6",
-	"oWvdS22o/vwro/i7M4pXw9BC5ZGmT+iGxIOkpPUsgf/DWVKDuuCzYcg8iPXgIuXdR+SeDQERiWAOiRdw",
-	"Pb95XOQ30++6p/nFKnXbAc6g3ey6WCBOOxZwHw6YlmDnYKqutbLPltt+qG75bBjI0WwnHf5+NqA9VsdQ",
-	"deLJITdB5Fx/b7G/mHjgoRQDJqI3inyQ/oAKgLrgHkTx8IgE1LvX97fbEh5E4WLgifG9U5JYYlLgUhzA",
-	"AAo5AYgrQg/QALMLyqQhSCzuhXwULYHjkWF2LAhxtlPZdSeQxI604px9ECDA7jnAGUApSMRhbQkcg56n",
-	"aauCwaYAC26wRW15SP1+bnHZ37jHTnC113AYZsaLdey6Va/G9mlpl1Y6pZ3uASsd+nvVUq2z7x3QQ1bp",
-	"Qt07WBjNvZ3DTq1b8XZYqepv09IO2+2UDrx9v7TX3WU7/rZX61SpJhweQZjVI+ssfi7SKUJc5qZDwhWS",
-	"Z9L+jNHYp6eHs848JqLaMIacpE8tfkd9o6tp9/k39LzPBODzIwLTKgg6O9XdRSaUnJhz5nOK0Gius1M7",
-	"XKi3cypGZhHVhmBO4IhTYXgaF5AZkeUPGXaqWVo9w5qeTWtMOK1+eutL+vlsPmIPfp+hMoIZVoZNguMs",
-	"ksMhs/WMBvIhW3gyM/zyHI6kf0eglxl37WQtNujmiAgJQI3fPe0vIJaNhS99Kyq8juQws5GEZmhsVfKb",
-	"Aa3TY1G695nqHZa03kzespgAnCR2Ja+aK3HnOfp6x6K1BLnviPvfjMklr9S/Iep/ByH4a1B8iuGyjM1h",
-	"fL/PfOfpz+dY9lYge7P9HyryAZofJFufhRbiPzN+jAtKZF0FyUrPnaD3utPFarHmlMQKuIqY4KJHpCD1",
-	"g8pBZZXaVYHsvdL7huj9ZoLfBrKX+OysklL8jg7BbIrvcuGnbysXFFEVoYN5Mt0bbhR9JLQml8z/WeLn",
-	"KnLWduytqD5lXrtiXRYy4eml3ulus5pf9SqdQ2oKmjv73l5nl+74pW1W65Z2aLVTOvQO/NI+2+vu0p3O",
-	"tlfzV1HIYNX09sZCYG3zrIqGhYugvYq/xw7ovleqdXeqpZ3ONi0dsEO/tO/tdqq01t1mO/4qwQiT1+Lz",
-	"XrqGIPCb3usMFZW/JjP4Vmcbsn3GUOCz52i1M20OZIYYt76MEfQCqkQzoxCQxrj9A05owB+yF5Wy8t1h",
-	"/gHNtLeEAoGP/sQKRGUBsjuWohtwL/rGeq+F92SfmBcD0MU8nTfz24paR4ZiMg7ApGTVABItphSOHIPe",
-	"zrMUua7KAU+mJQP1n7bQgBaUVL++teXJkP1/famirTAWW0Owepp/ygrzozL16v5h/tMMfcg83uWA/f00",
-	"VnhON+kYwMtFb6gBFbQHWCsBHbEQrN4GBNSpOzieNEGmQxUgzacWcN1fGIuIa3nA6wswFj/TSjZubrwl",
-	"ezVpNTZiJHlxyUtqGY0ts+2zZNcxY8irDLs5nW0G8yCdEeH+8ixkdQm2OSbeJSLsWI9z0cPsZZ19gxS0",
-	"eJtpujgp3wIXs6dcJSzsps9aQkL7NCBdHuhxEsUC5sHaTJzZsj5WaP2ZPIjw0yynQmZkRkh+vhDb2PwM",
-	"E+Yqd0Qzq7PBfM4n+M4yRzZ9971+Ny2PsfiAZ6zU3CFfTbG5ZQZt3r5J3jbD3gAm28ybJhb8U31ra6Eb",
-	"Zu7N8rVvlZ3yNvpVN3O1JM3Z+yWgnZUvl9U0oLFrZjkVCGNKeCdg+exSfe+X0vejS+Wv3xo3Ta7vG13U",
-	"YxoTRz8Lkpo160GtKhoyggVsfKhGbQZL5KPAiDXSwAejPo1agmMO8YQHGiqWojObMBEPCNSEcQGYhAVJ",
-	"h49Q8lXTXjHPu90S6N4eUKjAz3wsqWV91wvcI+jeXMdPvTIze1qN66zFY/I5yjri5ww/9/Pu10w71/Rh",
-	"CdDaV6/yd+hVtiWRZwnIiGBgecUaynYu2lgMIPMZiqpP+oQhgsXXsqjlY2+U5nFasmLDgHrjP5JCrVJ1",
-	"ocZdJo4GWFvmvJcTXV52SdtqvG2ozQpAPuSesaGJm4mAYdo3yi2xiN7/PANDfP1vxcDWFLEWYmyLMTFS",
-	"CBnscfGVnb2Ine+V/80vhuXP5X8F7ltOovlLcWUOaBR98KpsfYF/FjKHQ2AjBtWEzNM8qyeZOgLXlEGm",
-	"MiVN6UiZUiMWC928oPo0BPjifHMk9PBqGv/2lqrU0g3kMUVq8O2KNm1DRhN3l4kkm2uthjc3EhqDs1ok",
-	"Kgb6XDIgxr6Tn24M038l1I2aVJF68k2oc2h1dePpGXLN1Gw6wU23NEOcaT715aMIJPVNqHhGuEvByo+R",
-	"mktYf8fVs2ze0B5CkGPOf9EltCXsgydcQf0yqOx8RUUP7aNn3dKFFKx0TiOvXyanMiQ+V/dmWUgbMQva",
-	"xJPigVlUt5b4iw3iEh/0SCGkjy75y5OPNZc8DPz74pENfrPB9lwRjwLWemdkSjATn/eYwrge7GGWIIo8",
-	"3yzIc/bYidFjnj58gZ2QSGLByJlWTURoyJ5mJuKBppaQPjquAxN1XEfPVNPMZKDPcqbLscKrWsNOek2g",
-	"IjpcIBrQQiFFmj4mQAiwZEsJdvxZEAJ82Dz75Do5xDNNrjSKqNfXcgViAOq1/GfLwXoXIEdjkYsyfsM+",
-	"RUxowsBvW87cyKl0DLbS1BT2Gf/MxsxHXJDOKEKw56mGMyV3HH1gnlsReAZWu1bZ+5pbabQtODURIyGc",
-	"2AJsTXFii+0KwY/PTcg8jM8uvQjbC7L+c+nzLv/5lJTq3vMvwNJeyOiaRlx1Oe0E3zge33DPNM3oDUrk",
-	"ruXqiLtoKO5r35CzTMYIpZHRKuDywxOmMKkAjjzqFDJk2bsPI0Y1Z6ChvowGw1jPErSOlsBGoKZzBskl",
-	"4AMeETjUTBWhBX11GTx02qNcGOO5XUTDC/R5ruu7FkYI6UzGJg31PmwsuHmSKK3/JNlPupuA0YexNDAK",
-	"NVweqSqTS+GxlsiisieycJsPUEOtkyiMWfuIUOJL756FpeQZPTNIcoukySObe9MmldJmG3tm1B3P4EKH",
-	"uvGIm3rvQyvr5F9X+k5O0fGeZ5bJN7IDGEGLYzNOXBsoUQFyFy7uz6sn/rQWkgWhgG4FfaA8QE6cV2J8",
-	"kjOSQkLlxl2EZFxcQdWdoQGojhzMDaC4fnt5brMnUcRipn6c5QARCVmPq4iFmnh3Kjvksc9EAgNoX5qj",
-	"LV/rQSwlsj4Iv+yNvEAK5n/6z7zyO3Jwag/xMT548t+A/2g3Bq4II3DLIRNKBek5D3gnxIOf+qq3y5Vy",
-	"dbdU/f991qnW4io6nIfM+y2bdTxulaW+zzFa5EOGHY3BqmcZyGRN1mTkpFreQ5+fL734Nd5pwzH76ToD",
-	"uefS+fNx/F9Rh58fuA/vqPq4h90qo9lApzJp/9U2NcgUASXJ1g2wckJLFDyqWIkLpfWliD8wouIOXoTF",
-	"I9I2sBVtEwZlOyKPAPSYLCUsbF8GvtIiSjJfVJlM5jXmiLfNkWsTQcMQE8RhJ5K8eaOFtPWJ/NR2SRt1",
-	"uH/qvyst1Oi87XK1XNE/wte1dnGuxLFInNXvEAsWWWEKl8v6+zKSlfHgzNLu/5pVvLi2u7dA1YkGMSsO",
-	"SzZ2Z8AaB1xFihTYJ+pFLpncu5mFlS36yFpj+x3D5qCl+qIbRib2y27XjIE+JBASuQOt1g7WtYfkl9dM",
-	"9hdMY6l4OzuZxCaQLJgPAq1Z+8BAD4cD9qSRrhPEmJD3uMi68+b6NleJJXs2TmzpQOOZ8cTZKC+4OsdH",
-	"Zx+jwZALRjoUcLa/SlyYsY8vFxGGvO817GtO2FcBdGJGQ69fTLmXylxWZEBH+opd6YKdE/dllHjuuzbc",
-	"C5Rrc75mxX5ltP6kIATzjQH6w+X1DZllWc8imWSCv2bCl8y9oDYQwDWPhc1gPnnnb1Uv00K4IQs43kFj",
-	"eI2k+nkiqVC+Ns73gnXUj502W20sGBVXcvPOiaY6Q+m+VqlOnsdievTdlE1AXXSRyFzDUD4wQcE8Vkhu",
-	"LwPia2cG2nOqJRch+gCSxPsMmM1znub5xjL/RTnDChhDGXaxarzS35lxvMYsvVDM0gSneSZUaWGjmpF+",
-	"VUTnZCP1WGQyTa71cymiz0fZIUz0uGB1/VmRIYPqa8BpHmV4z0JlhRPkQooUDMJ3apIHAz4wy6JL2Cfz",
-	"WCbtt2jgK2TIFCmkjnFVJH/FLGYzIc6yo147+RJH9jvMCvD0zVA/4JwBxB8nmXnGzDp5puI6MI+pL+w7",
-	"1acVEoBwgjP8oFBMI4Wn/rnldEyt1BT5RhniGCPGDutzYwnDSw1dJGOHBw/Ds6nvAF4658jcKhaWSdtq",
-	"qW1bhCaxfZhLj+jF1howoilSVSYXcjIYWb/MHljYEiGL4lAwv07a9sc2YV5fMsTZtMCOIcvmqdgqC8OQ",
-	"KSYMamPU50o3CMN4o8hbqriXjZ4mhcc+9zAp+jd+3CSPrENuz+xRjCTpxDyAEg5EsE+RnZIqui1h3H9s",
-	"MIxGEFz+ltGQhQgcPPPI6lXbRKq0xZSlAffYBKZsNw4CYzho6J/Je024QWBFhoV08zHjxGOfRiXoqqQw",
-	"Uz1jnIDvlxMh5oHQ4ob+bU7zjHQEOH2rqtO3AE5bq1Ry5ObLIROasqH8rxQMDxX4hfCp8IGFJIyFjeS6",
-	"ajZ/uX17d/mheXF31Xx3dn1z1bg5u7w4IiAWP3I1ftwHsYqIR8MQEP4A5faNGj91O5VqS+jWZRy5ZKey",
-	"jYCqujllRHsq1CML7cEfQy0AM+8jVUQBrAHK6ubotgT7NGRepI6yszHnGWaqz3Kfqv68A7q+Rm+PZ0d2",
-	"Zh/Ot7JDmuadsePmyTBkXlTqy1CxUgfKKI/GD11HdlY9cgv5wl90qsCFdjsVut09ZKW9ql8r7Xh7rHRI",
-	"d7ZLle5+p+ZXvQO2u/s1lyWHExng0eVgsb+RZrIsCMpPrWDMQHi+Mno+oRaaPY/pPk008QWzgxpx1NcN",
-	"PrlfnA5c9dlvMOH4Rt/98JXuF5gPuqviUB+RLbB4mz4nWfcvjAZRH6Q5I/+XU9eKGqmIDeqkDw/llH7/",
-	"XTNFY86wmkQnkB3lJu5Fn0ZU6/2obvTlIxnEXj+nE/2+raqWcyriMGQCwe11Sy4wb0RCN4WvVKIXQbFB",
-	"vQxl0oR68/BWn4Kr8fb27MQllASyx0XiZiTAUAj1/ZApBfm4cRDYn0kojSeUJoUseqGMhy2B+XW0G2EF",
-	"h0GZNIjPFe0E5gwbjOkxgRTuCR6SkGHgsQIDEF4OVr7xQMWwWO7TqwJlAGDCWCeHXCWNyS6B+rKkSwc8",
-	"4EzpMZiqEug5hcEfEWqQxFsicdZmkELbPVtvoU0w5pIU0kpTLkExFm5eEL9Ns5igDFMHe9WADTosJLJb",
-	"Jg1ErkcWh0+jJoHuJbMq+ILKXw58KWc9PrBQAQxH48OZEYfrWbFdE0VfPgoihcfc9Fq+/qVRqu3uGaBd",
-	"MPA3WgILcWgFR+m7no7J2cn1j7K9vSzQXW0EnzaezTt4od0S4LUkiT85XQsqCFcq1suHnQJhZ6x/pKC/",
-	"MZcc0GJHRmaB7WVhxBpCk8EU85cPFyZn+a6aTaVpmwvTnBGvPBmC8UFFIY1Yb3SEMhyx2QCJmwR1FmVe",
-	"SeCKhwEdgTOlG3DBMuc+ZKyetr/wiMCnbQcz2RxEL0239F6KXsnA6pFhKPXGaFaV9K5cM1LlYgfQLUTq",
-	"KDMPmJ8xmiCZBrKHP8o4GsaRmhyM6ShnPG+pyri5aEROwMQKZWbxKHFBTq8uzyeb5IM5HBJV0sK75g2B",
-	"sg4jGbsY6tkOGRW0hGedDLnoteFxVXQzAquWl+mQdnjAI85US6RNcdGVxWm2e9VsXDTeKMOU9ZccdgZq",
-	"Gbxr3myhO0y3ADxqnCZhUHViSDNnVtcs5DSAQ9gN5KOqW8YBpjJKoIHyiA4CUqAKwqGKLsQ7uFhwwAXo",
-	"bJdgJiB8GcXKbQm9dS6x1nkcsN7JNNxDs3HbMYTNApu/aJw3yxcuucAaBbEgIta8Km9e9u0Z24WbDQUJ",
-	"7JNvFDKcIdViAc7DBAEXMDYYjHnJyStQ4nMtm8oQnAe0JT7zYTGd70A+MBczTWJFeyytuRDGWj363U7w",
-	"Khbk6rJ0rE/VrLnAsObS3htleK2qm8IJ0N1oaLUgGjLgHsSaW47QA4qVYJnwwtEQrDVaqFCRsXaIj8yL",
-	"bLBwsicqYkNgzdls0wcaQmC7IjLEFc6bDQ4yZyoQUPc76xCQqFSSvK9vlALSMvJPzCbCCQHqruV2DxLD",
-	"oUMZ95BfGfLWbZSdscI6plrHTI58jWqkPnvhIKVRFMYMJBVE9Rjz1D0b6SGbhkvDUdSH8Hnqq/yeoU7I",
-	"KuIWtaXq8tudJbEA2WMBkyhk7Ii0nGsTEkKuGGTyyHDUcsASXy1a014kh+a1/O7wt7wOb6270IQgAdBX",
-	"wFwSh4FLHjzNA2CRi25aczPUMrjiDywYpeiFKKvFQTRryqbA5vQYjm1VY595HOzrRAqkTZd04uDe1M+G",
-	"uKjOSAumprx2xD5F6YnN1tbOH0NSWj6HlLSU8VF21BEi9UKFK5TO9DnSbEgK8DzkN61fzbuhmXErqKH/",
-	"qaYZqv+pFj2YD1prd0kSlavZ0nDXBYIcMKmF7FhANk4IzRTzu8Yfczpv5iIEWXHE2POmAFAhCDEfU4xw",
-	"1RLtBG6hjZufC+HWBt2sjSs4UQcHoIEC6dFAr6kLoBgtYXAS9SrTaAxLw8Zm1Ukb8SbbLmlH3lB/0i+3",
-	"DRpFu2hsX1iABngPCqwA14GyjCqT44zNK5etHo0btvTlNsaUSSGF9Bi/sXMy9qf3BYNNx/fBHCSKjnxN",
-	"guWxCEl9NnyIEU31SV8ylYp9+sV6S7Szzug23IDwhV6oy+MzQkOvzx8QNGk6x8SoGiPSYeZC50JvTip+",
-	"gdSFt3Iq+lKlJSj0a5QwOJH7GLHYRrEhDoJsTQ49ElvEXK/61kNt6ygdvO7I0E6m56TEE01F6Ktm84i0",
-	"9QVeCumjJgz4DOme0LVuVH/zMPDv25hUZPx/sHJJPqwJ4k2zqqwQYQJ2cQwwKHAJG6dJS8CVKEPyy/F7",
-	"q0ybXCC7T0bM1f/6sdY+QQewoQ2kz0KmdV+przBNDaMckjKe1WliykCOp+F0uKVZMqxnK0slSlFSeAqn",
-	"DGrpvBJWrlEQTY3lsfIY02POIjrn33WTLrMcNxkpGF9m4qN1jSElq2kYP1t5cgjoU5snkrlGLumlgrns",
-	"EsEep+7vjC3q6c+n/xsAAP//",
+	"7P15d9s4ljAOfxUcvvOc2M9QsiTL++nzPk7sVLk7iTNeqqanlVEgEpJQpgA2AdpW5eS7/w4uAC4iKFGy",
+	"U6nF9UfFIkEsF3fHxb1fvIDPYs4Ik8I7/uKRRzyLIwJ//0QDckbiiM9nhEn1RKSzGU7m3rF3ipKUMcom",
+	"KMxb+N49jlIC/bB7mnCmHl+E3rG3O+4GPXKAW3u4M2r1x4ekdRTud1u90UFwiI9IZ9zten7xsysyJglh",
+	"AfGOvf54l/TCbtAZHWHV6pHKNzwk3nHH96jq/iDYH+3hftjaJb1xq4+7o9ZRcBi2Dsj+eA/3R7tBL/R8",
+	"j87whMAHR6PeuBP0Sasb7uJWn+yNWofBQdjaH++Rfrgb9EZdNdKMCIEnagqe7wmJpfrTrNzzPUllpJ48",
+	"kJHne6kgCXTeCffJIT4IWr1xv9vqj3Zx65Acha2DYG/Uxb3xLumH3tevPkD4YgYDlIDLEMwUPVA5RVQK",
+	"xBM6oQwVwFMEdsCZJEzKeawmE/LgjiQt6MHzvZBOiJDesSemuLe3f9wLuqM90hn1w954H++Sw3GPHAXd",
+	"sIMPRvvBXtgnu+Me7o46wVF4SA7G+3hv1A92wx7pjjv4aFS/S57ZjIawhQmaOdNZHNGASngc80SS0DuW",
+	"SUp8Ty/9vLByteKEhIRJiiPA1IgHWFLO9CRiLMQDT0KzazEJ6JgGquFXvUkMz2C+X82E1UZjhidEdR/h",
+	"OUlgP/hYPuDErMxMdIQFDRTsSSLMgF99hRGSzogkwZTxiE/mtd+rrcKUkaTSh8WlIiKp54L+Srzj3X7n",
+	"4PCgV1mO/QpHMWUEjbAgG2DiV9+bEhySBKB5GgQklleYTTQfCIkIEhobAJ9GD3gu0MAbzSURA+8EySlB",
+	"IX9gEcchmnLG00Qg+Lyt4B9MyQyrfgwIhEwU9ahB32jEhbbVkW6mBKlBUKLeIz5GGMU4UbuOEiJizsTK",
+	"Ec5v8KTa8zmTVM6RxBPVa2n+W+qXISikaWf7BAnCQkQlGuHgDlGGLsatD5yR1nssg+mqObzlQgBW3HCJ",
+	"o4/YCVa1WJbORiRRU4pVo3K/M8roLJ0Bz7NUwySZkERvYIwTrFAw20OeMvlDwtP4NlW4sDjg7e3FmV39",
+	"RDVrA2cF9q+ImByGiqu29nB/3OqT3bB1GPRGrS7ujO07Ra2qqxjLqed7hqxSNZzvJeTfKU1yOs5XMubJ",
+	"DMu8ZRViZva3giSrJ6+QvTz3Rlj/reae7fZpoCf7RQ+kCSwfCuvXywYjTO33v7yAx3PFo/g98T4tHRP2",
+	"+wMMsAiyS0YsxAIcRSR5JfS+CyQ5woFEWJxkAH0lUEjGOI2kboToGOGRIEy2LeQWFzTJxi6hLX58R9hE",
+	"Tr3j3t6er9DY/u4uXcpF+FFtjQVfeZ9W7FJGK10HrRTHkGSWj7PA5xiikswQDRXYfji/QTtprFiE2PlC",
+	"w687MiGk7cYiCt0+ywzf0RmVTgaWUCJQTBLgFWhrbL9oxXM55QxYllA8CwuEkd6s7drNi2Cc4gzN9nvH",
+	"3U5HycdHM98O/Gw4/Y+4jrGrWftonPAZ6j559rFWdVyTXznXK4IZ/pknd+OIP1yEl4mbfNScH0yrVwIp",
+	"BuSjD6fvz9sffMQT+BNtKV0twpIIqfTj7Rr8sP0MaTjkyZBpmlmKLEtp5oqQjwkPiBBqWsu5Zawblhnm",
+	"KOwf7O+N+q3d8XjU6nd749bRPg5b42B/tz866OHR6NsxzLKZceHg9hdhJqazdjWgDYsdLYVpzpf2+3XT",
+	"Oi9bMfXzKmjENRMrG0RPnhlYDcvnBPp1HYcynz9hHl/1t0TI1zykWqW5IuSKxBGev+XJrGCZQHdpJKlS",
+	"33YUSrRCLI2MC3ioelS4QqOiPXOjR8Sxsg1Av9/5lcY+Kj7ggSSyJWRC8Kz85rH1K41byrpNiBBEG1z5",
+	"6v4jIWPv2Pv/7eT2745+K3auCLkFVg/LyJaag0k/0RooLPw1Dq80MBZWXZzRL0KrAxndqZbKiu0DS81M",
+	"TQWGY/QrjRFhMpmjgddu7xAZ7IBhEw48RESAYyJgm3ESTOk9yUnr/Orq8sprvNjTmJ4nCTda5AIysYAn",
+	"CQkkMlvd9rTWPo5osOFSj4pLNdwINWFAiArrdDjRRnEq41Sqx/ge0wiPIoI4C4gSG1RYTkfCbwIaJQ8S",
+	"IniaqAEFYlwqwwAj8BIgOcUS4SjiD3qXivB7y5MRDUPCNgPgbhGAkt8RhkTAY4IGXkKwQo+QEz0hmAD6",
+	"eHl9881gULDEUaSsI1gtV1uRmHmpJzwmCawMMUJCYeCQacrK4CThJvDodXpFeJyRiEiC/s5HaMwTpEjJ",
+	"eFFCBB4mA4WLD28vmwMhVxjZmLsgYVdwgsxUkFBG8oPCggcaRWiK45iw8rI3YRrAbXAYKp6m/iz4gByc",
+	"ZMqFRAOv2ztod9qddnfgAc5G9wSU/uw52sIo4jwG89b0vn2CjL6rtTSliyUKkcepICFKWaQIV+0tjEIF",
+	"4gxdnZ//ePt6ePvx3eXp2fD03bvLn8/Phj9eXt9cVzDwq+/hiVnx8mUY4kEjHs7RmJIoRJjhaC6oaDM+",
+	"4+LxGKXsjvEHZl5vkceYBJKEaJQGd0T6SNlQCZ1M5ZDMMI2GOJVTnviIBIGP7sj8gSehj2Z0RvT/1Vx9",
+	"NOPszkcwho/4L9xHMQ7u8IRsO5djWPHKBcUJ/4UEsi1x0p78ukNZ+1caV1j+o5vTKy0TGT+SgJYDzzkd",
+	"oyWvxhJoh8Y8CklyER4jaI7wKDhGmCHK7nFEQ2SV5spIz8JLTtEMR0ozIKHiHHY7KYtTWSabM87IZpyi",
+	"tOq3sFyUxiGWRRnxzJxBzbY8/w9cvuUpCzfj/v3iGjSBom4PuP0Yev0WjP4DRyINpgZFfMMYfPQLH/ko",
+	"ITFPJGyaIIkSglUfQwUCVwSH800gsFeWf7csZYok1VQACELiRJKwjT5GBAuCgikxb5VgTgXCEu3gmO7c",
+	"d3d+4SPx/9dr+VtRODwr5JTuhMM5mhOJtvRkKZv4SARYH6DwBE0IA/HIJtsnKCGKA+CxJAm6Un+3TuFv",
+	"QQLOQrDcCs7ad5zftbDDRfDzlCTEmnwTxdEVjwb3plp35j2D5W+v8mEWJlId6lrPTImUB0xljd/SZX6r",
+	"ri+YJAnDkYbhRihRImxq+kOCJPckQQT6/TbqsWMk4w8nEtNIQdzQg2kS8QnQwjMygbV06G/NJ0zvaIsn",
+	"iD8wJYDnCDMup0Tzh227/Pc8pGNKQrerJYgoYfKVALmNtkr+9m0F1iBNEsLkCWIc9IIFsnD7/W/AVF/0",
+	"/ZuuFCNLiCBMAvyXUwTQBGYT8oHLayypGFNlf7iHNPoLCfWpCIooAetF0JAY62Bx5MJSzCFJq+aUBI5h",
+	"0P/dGaSdzm4QgcUOf5PVCyCY4Q9cXij8mhG2oQq+1+kW8VHEJDhGCSHTdJSbImMigylKyIxLWC8XVPKE",
+	"EmEOVzQYMMPtOZ5FCGuVR+3sNzTftFqJxZ0Aa0HwGZFTxZMXZx9ytAUSEAu9EtUIV5Yz19h9Rcg7PlkA",
+	"pSSPcieOMC0D0bu+Of+Iuju9Y/T26vI90v7P4e6w2x0weNdT765uPyAcy9aESKOyILXJvX39/+wdZULi",
+	"KEKtuULraMDihD/Oj8F/PZUyPt7ZCcmoHZIRxazNk8mO/nMnpEKKnRHndw88me1csCuiBWiv00EJCXgS",
+	"khB197q93d3XA7Yct1zQhqW3FBSACaJLZakXPJJoigUiTI2inkZ8osh8TBmOjpXxMQVPsCUG7ZkaMMyU",
+	"LYAUuSP1d+n4EZ6UWMcJepgqk5CCf1YYT4F2H5EQdhcn6p+HhEpJWBtW6uArLrwzzXagzdeyY/ZaqyXr",
+	"kZfWWIaEhTGn6gsPNBcDsB39eifsHnXCg6N+C5N+p9XfHeEWPtrFrX4/7B2QQ4K7u31FQ2ri3mw+DMmY",
+	"MmoOn8Are+w16mMd/9nCsh04cZ0GqsU4jaK51drKHuqvvnct05Bycxx4+Y81uVNClGo/BPdzr9Pbb3V7",
+	"rU4XdXvHnc5xp4Nub95AgIS4G/475dofmbmSvGOvu/fDa32armDU/T9qRiEVcYTnxo96GtFA8VmwKeEY",
+	"ngbk/5k5KPLyfI/HhNFwmCaR8I7/9akUggDtmwO2BA5tchY9nrPoLwcBJ6vB+nUbXTD03+/fHaPPWjia",
+	"51o66kd2JvoZTEa/2Cm/0Q8LS9ePTwsfVF7q5wCYQvdF2JgvC030k3zf9NOarTOfL7bWjwtALz7eqXme",
+	"40DxaYYL+qFCB9PNwpsMmqFp+X9yMIal8d0D7ZT25nOB9mP6k46TWZf88/CabruzNoZlwzYgs+cbyYnO",
+	"pvsKOpvnBuDtjoFk6XEJknFEMQvIuoDESTD1jr3Hw/3hvpIkIyyImAtJZkr9NBqDep7SKAQpCX8pUv/q",
+	"eySkUmGbd+wZBSTiAY6mXEhluXWsMa7obQfbOYqdnhqKCElngNz5Qc5QR0R5/T30/nWpTYIf7Mtur6Pf",
+	"0oAzM7yJT+v1fS/CQg7VzICv1XNGe2AL8X0xTgzAVDfd7O0ZaFCo2/PRL6mQiDCeTqbo8hrCurRuxAOa",
+	"S9tRl3S6eL/f2gu6YauPD0nraNQZt3pkN+wHe6N9fHC0PhoZyDXA15cN/YNtqJMtMPKAMvBWZZ19U+Sy",
+	"1LDiXt/wClrizbnoeiAj02JRnCnc0b81+lj2nT3WDxSU9G8eUNMmf2Zs1XzPmoi5SnMjXyvYYhgiIIyV",
+	"sDWNFrtYQErdCPCy0pGzqenPUIh+tiaR2IFKfZjtM6hfEpyuhzlB66eWps0ni6+N8E4tNjRBZyve0zIK",
+	"aZJy4Vx3BcrVEl0NIu5Uh9L8Cik8+9vAw0mC5wOv9I1uUVY8yoTiEphibYmZ0e7xv17Y7Xdit582Zbii",
+	"iQh92eE/+A67LcesRb1AXcZgXqTui9R9kbrrS93Fp6IijJ8WYeeZIIah8fmXrnaZkA7EOLj49Zkd4wW3",
+	"vj0pyrn+mpzHnkOsdNj9rmbrOPC0oSBxKvVBp5qxDXaiwRRt2bkbN4Rv40eGMZbT/NeYRsTXMapDHMER",
+	"+ZA8UiFF3ka/1ZE47XZ7u8KT4cC15DjjocGoBRBaV1n2Xj8wYNWPNoCs6bbUjWUl+dyKaKxIYW1H9pQE",
+	"dyKFiNpZuOcde2G/Gx4G4dHhuNMZ9Tp9cnTY6RwdHZJgfNjvHcDR3xR3VUu8e4R3Cdkj+6P+qBPu9vb2",
+	"RmMyPtrb73QPjzp4HB52DjpH+ove3r537JHdUSfo93tHh+OgG3T7R3g8GveDw6Oj/fHoqNfvHWDS75L+",
+	"fv9odLTbD3D/aO/oqDs6ONzrjQ739tRyFXJFpM75vJcrEAWOrvdb6yf9vdIr9XAIR53ecf+ge7h31Ov4",
+	"nr211Vh70pxoZ/dwx34KcfCxDu0d40gQrQLtHpoLiqWRu729w95RVw2d42amuySEbDCRhMBuwaKhZ3vN",
+	"dEwZFVMITcodjBCuty49A9I14T4vePaCZ8+AZ07VGmZS4eDw1KW47B46NZeSc1vHtDq83voZLFA/sGs0",
+	"jQtvjCDRW2Maq+2xXLz4wsww25FFVXvxjZFJhqpKcifc0z9XEZgVMLa9WdkUd833DcnOLjz7MOuot7ev",
+	"nzyVGvMhsi6t1HVAoGQy2E8XNHonyVrrIJPotW2K25VTlx3UUFhp6xZbVaax2MCyiOpk6ruy3Mppfe0t",
+	"HO1V2pvTugJDamrvVHmSPZGrdKZfGD6zfv8JsTtf6qJoDbgVo7UdbdaN8iK7XmTXouz6tIn0auL7e0G6",
+	"F6R7dqSr15mEW2la5nF50apetKoXreqvqlU5vK4FRestjchTHFCGsypxl6Wg8vbHe0edHg56uwedXn8U",
+	"hp2ge7AfjI52O/u7YQCxo2vLhDGNiNjpdXfgrrjvEYZHUX5TXb0250szLhU3hqtG3rGHw5k9yer6Hn9g",
+	"JPGOvYRzCWdUcuodeztEBuoXSWZUKB4n1DL6nQLLX5OVK8Cu6WR5geVyWDqFopprRSSqh84zN/cBiF2v",
+	"fqaWbJqVX9jTFXujQi00OweRpaM3gIx+oIBjgy3zp/oJgNVEg4b2ZKjw0IyYQ1I/3u9bZlh5ZUSt3k/9",
+	"SO2plbTF51UZUSciDI5aFUMJSqNgrMLOJcJpE/ZawtsVnHUnR4IFfre2XakzUfzrL0utnzag1yam0wtc",
+	"N4NrLSMUTk64zDZ44ZQvnHJnEQn011Xe+ZRMJR6GCz7DkDAKxnIha0kpcQjkDdH3/Wwik4eESjLwvvEx",
+	"+/eb4IpUKosDrnPwXVpUk2Pvpmtd+6z7yRe7s6vcQ3uHe9Ut728dlvHbTKf+onnDG+ZrxUkU19QEX5xL",
+	"XRs5nnIBPouPyeIwhrRMv9kLdHRUuPP+20Tt/EazqmDJrcmZssWT0pX7V2I7S1VVCNpRwlsTOg3RHWXh",
+	"JuE1xbU2QR43CNbGnqvCBfJ1dfs8nAc00REWZOgM1lUvSpql8+a08ZTbFOreDFNmdMVKAGyhd5FScCYX",
+	"Htn83WS0vh+5CJAGGPtXgEHNnf+8TQXfiy+XaNA58J4QcbkQHLqoSefu7jALCl50gRd2rTbgdFiNOLV7",
+	"WlIsndta7GdBg4Stc45aeJN7Z/V+GRsCU1ZwxBZfZf5NF4B3ittTzxHma58h/y6Rf0PUnzc5v/yzLXg5",
+	"pc/r6fyFgH8bAi7SaTzb5P4xlSSQaaIzBkReIdeeORuuRepn8TQVPENTEkV82G13hjiKFMgN6u/1fRub",
+	"bVvlnp9Or+8/7Zr4VTxreLP3BVTxrDYJjR61yhHimYsV7PUb+MQqq1ziICt4lDrZpZNFn5LZr+qxeenF",
+	"k1jIt3FbGegWwJK5AAsvmicvKIDD4LTNoxEVIVJ6ZzmQ3dAy6xHPphwk8Sy7+vcnpLhP69OceIrq8QJO",
+	"FziX8TDhYmKLZgsqgOpvgwxUC/bMC/P7kzK//LfDYNKp1De6kGQD8XLX1hVkiKNsotP2QYQknIUF0GO/",
+	"4y6fNiNDEuEY0kvt761LJIUVNOA9v8tJr3FVwkxhuG5wXyEsz3RRF69nVm6CsArnaMHClc8iDAzh2Mix",
+	"6iuHF9AB+CUuQMfCa/B4fV9gsWsQQN8KSz49AU8aefT+MCtZJ9K1tKqlPrkX4liM/yvDrkI316Y84Zsp",
+	"ZpO1IwL16ZPIs1SaugQ6xWWmG/3LC9Ik8j59zfQlMTSturuFZwmZ8Xv1tON72d/FfgDpDG4GMONwnczz",
+	"riU3IKo/xyrdh83wtkJwQmflLAUjaCAsUk0qaujITLyWjkoQMirQbllXKr1c+MwAzsSqL35XemtUqJqu",
+	"zGytX8ypqO1UPnYMsON6VgXRjgOQOyV4O6jzPY43Tj40tLlcXKc9jdy8K126WYnTIhZn+XDwLIR0OOZ7",
+	"IBK/UOc24LMZZiGKKCNIch5BFmaZYCbGJEmgujCWWBdwub16h8ScSfxYundx0D48bHdb3c5/hmTU7aWH",
+	"ythaW0YVwL1O8p8XCG8IYSdLsmutMiXzYjjD8aKBW9yLvw28Xr/urA7B++7Ag4Pvvw0WgW2N5TSJ/jZY",
+	"um3lEezklignNrGEgenfBlWYqpUkwVR9r7Z04CGziX8bbLqJdg4rOJydf5MTuOJG1LKsp/OrIqIXMfur",
+	"n/2+p7MSkvaOj9qddnf34LDVMzDteV8/QXCmJAkr9iXEtKVjV7yN0XgjLvHHWJebNklEoGBtLXGuSZhr",
+	"COEq+bigYru/p7NlXQHU9KMcXnmkav7WSR5FdAcBv7bnRIhUF/GCv2D7BI9SWyo49yrqLDT5IalWMiBh",
+	"GnmU3rH3cYNEQFlvJj6tqHBuFLKmodDE+/JnXbibXOBtlVaW6c3FOLqK1qzBV3niPnEu9rR45qxgqH9/",
+	"3DjdUd6HZQF6H92z0ftXM50SjeqZLJVV1YF2KoDYqQKrpI4XiVir32tS8bqoogdZTSQb91utOgZlEMM6",
+	"826nAogbMosjLMk1keu7Asojg1YlTX+iWJpX12RWdKxfak22JCa79ckzy+O8p4zOcISyBHZek2yT64rF",
+	"AlgauQv+KpCo0RGqJRfsAoeCSHc4jQFGTRhNYZRS9E0G1cy2XmhXHt6Zo3O4GPFTffPUdImVaVU2a/n8",
+	"N0opueNa9U51J9zkv7ZKU+wY8PiPRQZPIIQmes9fGzp1fEIsZRTLHP0vDOX3y1AcL6oq1w3n73AyIU+6",
+	"+AH3SB2VUKlAkeo8QXKK9bWYiM6oVJrs4d7h0dFuf++oh3TWmN/mNsj3nKqT/PLx+T2MTpCgv5rRN7kD",
+	"kl0mXHH3Y4OFr30x5Jbpws70181qGS65E6g6JkyaLqB6IGQn+l53FJ95Pl+rIkMIU5/WloAuFHv/plcS",
+	"a5bWFBtKFft+/vnn1mnen0NRf40FDVBCcDT728DTpR8HHtpKkyiiI1OKVOgylcVy95xFtk4vldur64Vm",
+	"GJoXWHveO5H6ahcUBod6wck9DYiitzQf8wRBdeEJpgwpJv0d70z+ptN1FBy3I5pin4yQUOQlPzETDyT5",
+	"tlcpN4LABjxRpHHME0nC9ySk+AZw85mTqNvCnKpzlNc6VYsBaAYBiSUJ0ZQk3zN7+m8xTXeACw/nrwSa",
+	"qQ0A9XZxyG+c3Hydha+BYU/R5vrd3TX1on7vqH+0f9A72jd60bcqDezQkQLOxnSSJiQsqksGBu8xm5vy",
+	"BGIjUPSOSpyRczTDbI7GmEYkRBGfUCZsaXjK0G7HloP/NiBwjo/GCZ8hOaXCyESEwxAKy/NEH0mqV6kg",
+	"CRyxwlXjAbNVlh+wxjSInVXoflWoc68AzNLZiCRqm83S1EILdecrtXjXqUmPRmTMTT18Rh4lwlKZKevW",
+	"qn+qetkvl8quU+G+xZ6uUOfWVZpMnVXNNGB8IlarQE9UfvY6u09XIL4FcGuUiS01w488nGFmG2yjADNF",
+	"ByOodx5MSbg6n4MHoHseKd7v7tUKxFkaSRrjRO6MeTJrQVSBS0CYmu2V8b51pfaqEN0qzn/bTpYzTek8",
+	"JokmLT19XVT6JxqQc3ZPE85mhMlrfL82MeeEo35GXDdVQozRx+OdnZ0kZTsxbLz5py14cAfJooR44Emo",
+	"q22JmAR0TAOhT38KdZHVRKEU1u64G/TIAW7t4c6o1R8fktZRuN9t9UYHwSE+Ip1xt6tUHMzwBIr4R3iu",
+	"GWIeO+TpOeT7M1ImTynQQI2XpEzSGZEkmDIe8cl8RS8Z7VV6klRC/egIj1D2lVodLKkT7pNDfBC0euN+",
+	"t9Uf7eLWITkKWwfB3qiLe+Nd0l/DjF3Yzlqvo9pmRPKGPrJ7gWZYKJFkkeNihidkTbTQR9szrFUh13xt",
+	"w51sCO/rWou03yxZHkwgX4fm8xcsTuVm0qrEKopUiMaURCEyPSp8OEZwyapIgvb4OIr4Awn1+2+jsJQK",
+	"E2m2KwgJXwnU7+xttwuAhn0y9cPf6MLZN/xOZ7jCUXQ5Bi/70nnoj/VXX/0vXpwoPiOpxgFpe3M5voOE",
+	"yBMkpvyBafcBZwFp5yDJhKXvZcrA8b9Mn5/yWnmjX0gg9SGemc4POlPd4myKFeC/eIqrQ9bvEEvSUrRe",
+	"HVrtuFLERHUN7/ULNJqDgqfmTSWZiZU7V5ii7qNQ9w98/Oq3ZnxfqvOJSSI4w5EbqJASTmEdNslukDkA",
+	"0G8KwB1xHhGs9syUGSwABB6s2gbTCCZamFYOMb8I7+p2lTfLQKKyZbVwePqkl0zpA3nIUAiHIVUQxtHH",
+	"wszM5Uv3ZMv7Aj0Bjmha1JzBsAPYlg/qnVY4wXOWhbN5//sv3Pr1k/pfp3XUHrY+fen6+7tf/2PlQhus",
+	"MKf05ivUucrFkLJhiOeGKvTR3PFRRwneR20z7O7vqZ9LTIgcx2f48R1hEzn1jvf78JH92XUQJCRi0wJm",
+	"DXK7Vl8BPVN2ob/rLlKdC4TZeMtheSs08q4DyhmmUQmD9RO/CI/eXt8BgnEaRUM3sr1No8jgGuMgkRIe",
+	"oWCKExxIkgjAr9IA+2V8+9/B4LHTaQ0Gj93xYPB4MP70f//DxRfdw79TtrExeHEkuDYx1XQMvtdxpU1Q",
+	"vqg/Lk7ko9VmlCmufdrKvjxBfEalts8V+reUBXh5cfamBQJIzU600fk9SeY50AYMtlkcwwoyPYkKNMVi",
+	"SkIda3z942mrt7dvbetRkMxj6SPBzZ+vxIAd9FqjubQ+nNy7GsfRXFv0i1tTIIZDBwASHpGGFHDFTUbu",
+	"ddjElemfMEXF//JwOKNWey18l0+oRG6VXUkIDrUGJNAP5zc+gmyK9glRYJdTZZeTSBAjw9AMz1HIfQRj",
+	"27b6R2bSgLVtJ6lG8XydqdHzzZyXTDZjhE/XFix/XOebBTlGmYRbDFV+CdVnU7HmlOo1iYSM6aNbjxjT",
+	"RMgC27Dkq5U2H0mOEhLwCaOCICrb3vMz6qW8uah6mHFK6kZpJ7KlLkF0y8CfjgKGtQ0nVoEoQ/fDCmaI",
+	"ttSywoIrULXadkI4pMKkbP5SccHYd5qGjJul4GIjbl0wk0rl/s7VY+vhPEFkFss5epgShlKdZ9E5vyZy",
+	"qnFnAB3hBqgoqVMiA5vWhLVCivjYdyrrlZEWdXHqAPCHdEYSGiAa+uiOxFqkdNpde0B6krmDQaaogZXu",
+	"qQZuQOmrhKtWJDPnslr9jzc3H7Wgc+PK2pIiV7EdJwIacYVUKIYouH/GlCSl5TVSyKFJ2ZSwalCOPWb2",
+	"BYRfJLMMPZoaHYreb+PQeHOXqm0u7kgi7U3X1ztPEB4JwqR9cUdIrHCQJlrZB52LsmLf3UV1sJ6WZZIS",
+	"S84F1MYsRAm553f6ITUajThBMG+kU3jDu9latP6BPCBSpnfMDJXqXURBRHAiDONfT119Dt2zXu1Tc88U",
+	"tC2jnmEB1IkRIw85N/0NNK0q8lmvjZOqOCM6fzASUxwDVYNKhAgLY04ZQHtBQIFrytUZ8AMd6A8ZbkFB",
+	"sj6tfqfvYjuZd2uxw5+nWKIHheEPCWcT38Bzms4wK3Wsphcorpcn9PXrGGxFZkUPeC4QOMKK6pz2jH1a",
+	"xUkAFPkaTHMXC3jLhQCP7imE4rwj9yQqWbJqFZIEEhiNnUac0HsMCmXxbZyOIho4tctsmNdpdHcdYIeK",
+	"OUqju1O4SVbWk8qtcKCkYkRC7dJ2yqyAz2rfRTQgTBA9UHmhp2dnlejY07MzRfnCnDbDt4rXqZ8zLANF",
+	"UpAh/wRdnb+//Okc6Ustih/YU1HNcizo9Ci6sRNUZpTrKU/khzp91TS6gXtPX1ZgQ6VHFyIs8QX4sDcF",
+	"M8ZCTB+GFxY35lEITn/z5pNTJwSLz/gRqwySJwE5IwEVZoOqvJpOGE/IRZIQ9/uEjC1gqrxAkkeJIs7v",
+	"iLaHtwIsSAskyMOUSiJiHJAWZYIwQSW9J9tGYi33w2B2yaL5W8pCyibCNa+FTbGT9EuIv5RE3yhJQ9mk",
+	"CJ1FFphhfoGl9ztH+86N0N3Y80K7iRdn5x9uLt5enCtEvbkcvj4fnl1cv7m9voYnF1dX5+/Ofzr9cOP5",
+	"3tnl8MPlzfD2+tzzvQ+XH4Zvbz+8ubm4/HD6zvO9ny8+OlFgEvERjorLWKA6c6R4guwchfYLaNKjwoRh",
+	"uEW5QXeHenz98ey/EQ0F2nqn21yRcavdbgMiQFp0sX0CogdLFBEstCqbA2QdXXlhv0vQbrTN11liEbsz",
+	"lzFhageU9jRR2ojne28iLoD7XpFfNCNeyn/NyUbNMYS+BKaELc6OVqWSd1qRFEjwGQGvxAkywkWZFTp2",
+	"4gFpnd4tlTOx2Ot015K3N6XOs266zl7kIi5/eHv5TcTlWxqRNzyeJ3QylcJFieadm8nRiHyE4kBfNsWn",
+	"fIBCdyun/K5AG+UJF6fkmG/O1xbXyYIotWRcvxaWRia4Q1dUWpQwJXht3o1ixEx7LzaEq+2hCsqFhhnA",
+	"CuBZDn8tHCsgLKH7lzqfWL1h7DAJEiMEXDkiEzDOYC6IhidIgdQEaSnVJjbvFLHVQDuPfKp3RBVHzma0",
+	"FDw/YjGtAgeKJzvWqGslL67wNo5J0lISHU3Jo6+snbeX19fQP0SmiFoHnamk7BoKsnc28EouYpKaom/y",
+	"jJr+TW/LAUFwJB2gCEerbK6FLj7iRNpT9DCNNO5t8n0miNb4uHD/vwQU/bg4KV+trAFEYDrrnSt9g5k3",
+	"mKhDcP9DaUOnVx88v9aEK3Rzwcbc5ce08hnOWLCVwI1kbm+FzK21S7+5JP07H1VxnUhcH7kZkbH0ERGS",
+	"zpQuk9lZ2hKD16DPg5FGsIDQ3KTs5i1AAfz7RnM/c4Y0/jwlzAyQCJnZgQ/gTElZiLZGZM5ZmDOb7SXs",
+	"c8GNexE+D9f/d0pSYudfZWLrUcLf+ciSgTXmLpyudT3COpw2FSRxrnmJNMnXVphN1lUOSB8Qx29Eq/kS",
+	"C1j+xhaA9nzvLYQ4e773X2p09cdH7dBRs11Kv+8xZUbTqqK2WGLYVyTIMos9G+6KxDyRb414yhcj4vCx",
+	"B7GE4WNP3tu/TEBmMA8izkj4CNI63oNy+DicEQ52RcromJIwgb6XL/daWb9x5rlZcNgwHM0FFS6HT3BH",
+	"HGrKBy5RkjI4tNdtUMx5pEwzRYO/8JF6rbkgTyWi0rcc8WecMMomJn7EbR5mmuYQHLtDHbft9iSQIHC/",
+	"uCNz63StvpzRGal/Yxmr4y1nd+43jM+4cL/iv3D3iyxvjtMVUcEmZZ861dNRGt0NE5IKUrNcRh6GBb27",
+	"ZvbD+tXxX/iwMHyT2cJ8qnOFx0OX7VVyD6lGhE0xC+rWpNvUHFvmwWVbNERcnztt22M3DarMQ5F1BsVw",
+	"lgxmKG1JC+NUW3UdwQGuBzKacn7nuOG4ILequoQ+5a7xq78/fdO6/vG0t7eP7kiWFUjQCcMyTUiVDgti",
+	"IIlWM0BInuoyxOqZ4TUEx1sNqmKsShy4TfJVVtjYDrCmCjpKMAumlt+vVAkgJ6+V4itbB3w2o3LN5tbQ",
+	"Wtk8i9xe2XZh2+yHfnH1peFLUy+u2iXoolyUbhCAuBnmGcXDjYBLtDBBgjShcr6OB6IE6UbTKlvXObiz",
+	"0f0M13PwFXF4qT5REwN0ai44Yel02g681wQnJEEDL9O+4RR2dRRzuefVczMX6qpTLB6GZuZ69tB1+qa6",
+	"O4fwGDeLu+8hEZMoggtSY72goY6nKR3whxqRywP43mNrwlvm4sZNPtZPvWzwD87whtqhbcRGyb3fYFw1",
+	"TGHU7DCnWWR7GfwmLOmT33TSulSxa1rQVWFeBrRugERYSBTieY5aiAoE8f2r9yIbwXH4XoVg1lpYQK0N",
+	"nuKlnZVyzrYsnOevJoNsE53BfktV9puEkAvIDLSeHzizMRbtwOzGzysIMJhheYx+pbGPJE7ak199FJJR",
+	"u+3UBKZGHjVz0ajGX/UpzEWNiXxHdfXg7FSSmoCZxPJFczVJzGcRZXeemkMSwp8uqCmt/aastdfZrHpW",
+	"ftE5DLNZupm3mV63YDoJpUmRZbK9sGrburk2EHFRcHmsbL9aQ4pCfY/LtSn6ba3c3AwJasbSinLo9OVk",
+	"qu4rgSSdESHxLM5QttfpHrU6/VZvD3W7x7v7x71O+6iz29vr/2dn73i341ZlYbhmlJ4BqQQRX3s7ymK9",
+	"0G1pSQZYDVDqLU9mdTGtEfFBTPNY61ORZqtaY9fXpYS5HatjhmY2omvLGCZCvbhJUrLzVulf21XbAc5s",
+	"f4DD3tpjsOwOWsa+R5ThZO6MoQSI1TjMstsjbncaxAxcBzP3iYmOXHFqiwDJsxW4r1s1YxL5qhts4TUU",
+	"53Zx3DSJfHQfwB17cyNYV/L20TjCEm3hwoVhEm7r+93IXklFW7m/rtvu/6dr++AYvjp2mkTHCHKPtwSJ",
+	"cQJOWBO7JjJHrI7GnKVC6kgZJ+nkF2TrdHvNjFzXGmdZ8CEWCI/4PfFRaU2vBHrA88K4hWgX/HildGWl",
+	"N5+RWIs7xypxFonAmVkWFWhMIPLHBIZoS7zTPHY1TSIgPb1r+iaFySth1TvHmZ5rjmbftyCsX+cd2j5G",
+	"GIU0IYFO1KsxABq8EvrGAIqocPtmE4gheIYdZ3zZrouyw7ARzy86GXMjzjHNbDaS641CW1MpY4X+6l/h",
+	"Dgm+D8RrsFWd5H0fiFrOch+Ij7UxmLfChBlBRoII7r6yaH6CGAGClTwhoY8iPpkQcCXBDdCSNrvMfLkP",
+	"xI0zfvA+EMf6HulEu+GtLjShbmfufSBuk6hugbdLNdmVPMxWnaj4YyqRLo1QYSFApujTfcPTUuBf6Zgn",
+	"IgI+JeGSFjf8NVnaqk7pmJWd/ivVKckljt5A+ERIwmJghiOsRbVd3iRl9N8padifbryiDexds4MKHbme",
+	"f1CGRmW8xQXVz74WTI7dWthifxG9KmjSQPzm1GVjHo0xsWBb6PIq9wGcbOtKC0vtL/cVG1yOwbVjMM6I",
+	"OZ0ZKpq2f9tLXXadQ3sjrf6WF57o0uwNKU1N81R/kt/myW4DV3FmlYmQRdm733zgko5prhE4Qj/XPRVN",
+	"OJdvC2rjM4W0LEedHGru7DgTnTbQRECEaDS3955OkD0icp+ooi0qBeIxYTim7TmeRUjguYCvHBpcfsT2",
+	"vc7Bfh+nXcUtNTCpBYBebb60wjrMpO0M9XTysZcixU+5i7dywPItPcYO57BrnlcEM3xGxd2tjQipXMm5",
+	"G6bq3ZCas5WaCP1617iJo1rGeWAa16ph3Q30uvCpRQClhsOuuILlew88uRtH/GHYKIdCoX0zg7/Y/eLH",
+	"ZpZ+Bbq1O1R3rjWLU0mGIxzcKUbRCMqqq3dUyOI9zbt0RBJGJBHDIE6HEKjfuLPryrXPhe6S3G3/9A5/",
+	"4SMxlHRGePpMPc7IjCfz51y06fHp61ZoAxcTNuijOB/8+KR9dXS1+doWOnsi9N29bT47k7xjCKlbcSDp",
+	"PRkKIhQrHVIGD6icD2OSUB4+of/nw2jbY4Yrw4RIwpTesfk0s8xyw4xzETahjKzPY7J5iWEp1d8anVSC",
+	"DRfYnotgagZezVNW79FSLg0zrnBqk/7MZWXjKCVPiFvXPdt+lk7NbO8mk1svDqDhnP7OR5ndXp7RL3w0",
+	"pKFYTzUCi9FlJlRyZ0nI0WQHqZ3f+zxMdiE4vTZ+dmEo27B2iOxCTzXoVZIY6Zwr+lidzohAW//85z//",
+	"2Xr/vnV2dvPjj8fv3x9fXyPK0O3NGx8xjsbAsziDH79yRkycP2QWYFzaDJMOmyGAF40oM9s4ZU6kSUKY",
+	"HJqalM1OoMw3QpI4U6dWfqVTz649wTFlVGyysiRlQ/uxyX6xOMfCxe3BIPzS/9oaDMLBIDT/3Oh/jkv/",
+	"OG9zq7GExIn8rYbicfybDMUMx1kL8hklr/FVDZFnu5/hj18oZV9FxCpCVzanihkVoNbS+3+lXOLTmZvr",
+	"wVXyYUJwaGVkFaL4ofBcJ0iuXjHFD56/2NvyKV0RkR04LUwqu5Vi3VL6yVxJWB12CwknqKQBjmpuNjfV",
+	"7YrgAVtuSfbM+g8rQRb6SoKehm9XVAuQ6yzysaGBu3hlgrB745RcfXHCIF3tdYnCjLITU/e0ikkkTlv/",
+	"U8od1tvbcycPW2vqBX2gUi+D7PfL+ZEanmW4waHHWQ0WqV28r3noOGXAUTRMUuaQrT9TOUWhroh4YvJL",
+	"JCmzC7Aq7yuxeC5XcDzBfXWg+Zr+1asTm/0Z67wOdzSK9LmZ4UFIcR6E5WLaz6LrU237MMYJnhF7e37Z",
+	"kWkFVlmCMBwNeX76tlYfCQEG6PbBlazUZZCGbHj6VwZo+FDf4HGt/2vt5huv0ioWuqBVpcEUYYG67T30",
+	"nr52H4ZqHruA4nOp1K9WN1eljBmidal1Lwmux6OvTVboDc7MT5XKx7D2GWOB/n59+aGNLpmJ+7gjc4FG",
+	"JOIPCCeQgFztE5vra/GICp3ZSSfakWnCwG09YD+c36B2u70jijPT6fvKO6IjSlbNedHpqI+xKVnTBAA0",
+	"Wu+TTSliY4J0YTRP5e8ZSq4p1zuic2/neusBqeN0IK+D/RVlduFiKInLS19r01eDRdaGAlUvZxTZZnMw",
+	"5d4dm312PU7OuZImzkDPr42QVXMkJQ7ccnddgbWYtNR8B4VWEhoqtgssrGVqjOgzMT3nUlTHk0TeQrTg",
+	"1eV7H92cXik+twVCWqkCYhs44ZvTNz+eoy3OEE8QH4/dk4BJD8XmrBuEp5G8vlatip1ZdYWRB31vrgQl",
+	"8x1qjbdPEJWimOheGF4veHRPQoQZeahZQSb1F50TqmsTJYisKeTb6jAcIlyUMQQTw8LkHVM/Ppy+P29/",
+	"aL9HlMG0MipYT/pnkSPliV2dn344fSUyFc5k/yKl3KgmO569XwoprAhcAy4Zhy7T0SwL3Ij6vqhLTYYp",
+	"uo/660/CGx5D0XBYl0se0tsXo/AX4uOdXZaD89+RCQ7mF6HjQHxoo1X1Emp1FbXuQrYZV6TDcElKfJuf",
+	"7pVAurGJ+N+yOfID4o7kei7IbgYuv7lTsAJKvwwWf7Xb8GeD3rVwXnbD/8kHnwvXdoGgV1p2eWqAZSej",
+	"K1fsdq9PsRiyck60gn2i3sYJua8JLbGaQKMMvZXJwG0Kh5IVl8G/GNRVE3slSDJU07VQaZJRTM/bz1xe",
+	"sQZzBpMCAJwjNIK5+9JIUMC/53IaNsTKCKcsmJJkaCJCV7qP18Ne0Loy1/xKjMj8+OvHOzTN0VCUe83j",
+	"HJbljM7C4zJ5aMISYAUFCKzGEO7KERXRezKM+EQMdR7WmnChyHxc3hhlp+qkfXyMvgxyPqGaD7xjpQD6",
+	"aACnOPbRFxoeoy/tdvvrV/VKn1hmGpj56Gttdoo/TNgIQMx3wHflRm1wpPXNl/xMkuFjyeBYMEmaTXxZ",
+	"Zq1NvW9L87wKklActdciWxORVpjSStBU3EeLt2c3Xl3FulnNwUpfVDKflN6uucqMjf5+hJSTtekCdlho",
+	"Ew6D1ZQmxNcVHyDJdHst9DTuoyHcvKjfQxfzXTB7IaVxQlrGG44ZurpsvUmwVLPDwRSFJIhwomw8GNPk",
+	"TyXaWSgF0vnOTI5c7eoO1OevhNPC3FzI/t5kZpyn5oRdb4iubyB5+poafJKyoTn7cyNXypA5sDxGA+/D",
+	"wPOVTT7wPrTfD7zsXsr7Vu5fULttTPNSLutuu+u8yfMNwf9NLBSTrVuvdcu4CU50/qAcnIhK7eexZzTb",
+	"voGKgl/mugDf+AMVDQq1NRNuBcRaqCrjQB7wlpwZ94Mjq2T2oo4LLLhEN01zuCIiN3+QB240mxGx6eGX",
+	"g1Y3azCDSkZem+nLTGw1tN8a1/SCfouFbM14CAmznlW8uPH4IwZ6jbCk91k2cpf/7FvEXvsLy10NtN+N",
+	"qZ5v4fPY6Uvt71q4/JOn67gDSwUjHEn/uM6UuKDqxGnzcIks5kNX0bnb5MtF0lLd+DCNT/UecbgnNVx2",
+	"gNQ8g4azUIprGAsz9/6Q11iYcqpVn2UxarWSIBI0H0WIUGkVUYFGKY2kvoBLhbns6z7aX3VtKqQTE8W8",
+	"UNwUhro4Q1ta3drWh9LZRN2FkvgDizgOh7aShjvRspPzvMESR3yS6qu+PoJMZ5Sht1eX79tNgzqqE6jZ",
+	"i38QEi9cvsORIJUiDQMoCzPw0Awnd1pk29IbkkMBmmOUnZYpoX/+4+3r4dX5zfmHm4vLD9vmMq6WB5C3",
+	"Et1AfYfkDgWYoREZMEG0jhvo24W6YrhWGz7e3sCrs/N35zfnaAfHdMeMv6MG3/mi9JWv+lDcnj2oGYPk",
+	"UQv6VNS07BodpwkAkQw7G4NFTUKDRaOkxtCtiAc4mnIhd3RwipnnttpQU5o8L7xlATrFApn7TuGAwWU0",
+	"MADa6HV2ia1MBrogBuSDYsf6sT53wghCTf0sW5QxJaY8CgV6mGI5YFRAwXT1OUcJgTxhaAurkSgjIbo6",
+	"P4fEBnB5fkuZLHGE56+EqXfMA9qWONlWe/oM4Df5P/9h8ss46sIUQRVyIo6hNFwSQo5UPTm0ZdLrm+fb",
+	"PhIjPhvqJcGZmfpplqo6vH59+R4Jqcwnk1k2T/hjOgFup3pXYjrvzf6CzmqOqOyqPjqZ3rqi1vaWa/uL",
+	"gjaLAqxKWj4eCyJXSOFK7TFdz0ybmpRNLPxLcUTNZHYeG2hmUsOY8jUmTt1bK/ElBluRFwlobjGPIn2i",
+	"C584GbbEk5pSJniCJvRecXyJzOkwTyDQu1H6YXdNs9vbi7MshE+v0IJ0/ZJmthGeZLbNSrZfwCCHCNJH",
+	"tb4NnPOz7Q7RVsgZ8TOPhJWC29l59JYg1uMCXCPALCBRpDN5WJrKzoLzE+BsiOIRcPbxCrpa4Y5ar55i",
+	"I9mdtYr4ZHnLhbD2pjU6ddlEBzVqv1G+I4bjcRbNjzP3kE6SWhRFSqjop4qd2Wr16OKsjU5tH1CGJKTj",
+	"MUkEEpJGkU6HTkJxgnTu1PYvgjMbT2CwIKJCmmqq5mvFIiA/yJayZ3QiFu2s4gyNuJwiQUMifIQR5F9G",
+	"JhMyfK59JuRR6kjFbbc+d5cpLi4lMVdFRIwTUlZYtpQ2UadCLBluSGc11cpyn5yGqpB4LioyvgAymkv4",
+	"mvGM/GsmCUBaaqVfuPJG/jydlyCQx448YJGT6Inx3OTIlUs2HRQTJnQskdDJRqrNNR6Z+BnCJGEBlJVT",
+	"K9f4o3GMPMYRpsxipEijmooRpWsazUinqbuszAO/+i6JUicnGrP9J3Nym9yuOj0Xp6rjSyurVF4RcmX1",
+	"HB3oYPOaLXi8eHBHEhs9mGvHZ/lz3+VJMbIub4YoUywAnv5K40qBxL2V9cDySRRH+5+Lj5rzmBHjhKs1",
+	"Kr21MDjglWJSyqhCGI2wMNq01pQVvgacKSZUjjiuz5tm+dEKpAN7q8JPGnykTZIcBVd8coPdSdHqdv/G",
+	"pQBdmrx1oAVZT/aCvoK2sEQzLiTq9g4XC7/nKv9sbhTk0j53e4duuV7OreeOXXVv/F9gu65lGlJuin/W",
+	"pD/RLx03D0saUU0JDvO1Fg76g+JtSDSdHs9mx0Kg25s3tZWi74aZ42zZ4vVizqi4A3eX+ViJkRWFnJcH",
+	"pi2Uk24V68s6v+QxYTQcpkkkXIRA2MUZur16J9AW44wgZVxsLylV53uPsyi/MlTovhhpqQ22rO1DgiHi",
+	"EaTK1wXfXF1t5tU+oULm2yJo85C4UiHzwtZVkM9E5JmHDzQhbYhLLjxv0ZnNsa8jn70JldN01A74zDpB",
+	"zD/aXbejulE7UAaYwUFYjEH4mBYSvFRx/vTjBTIeyCre3y/70rz0UbftyD6qFqdn3HqcRS0JDnW7Q640",
+	"MN8TbHYORbDFEVUaniMygkHJR3jrSE2ZBI50iI+H+8P9PiS63D/cd5KSkqZiLkwUWxXcZ2REMUMJiQgW",
+	"bjoGWSGa8Y5sga/1R4oNhFQOnekLjVdAMTn7mVLG1QeKySnBr/AoMV73nM6rrMbWRhqqmSWgAA/tGdAC",
+	"+8nKKOVNkWq6ouMEP6zsEQwsWxaDc200IQ1+Z/c04MwNm4uAM8Xj2vVRGAsfhO5qTxEWcqhB6uBcWEhT",
+	"x3xNoVJz4lyfztOW6FuNQx9129oYIoW21vOqTTzVzh3dVuvxWS/2CMivDMsCYpeoLKtob5ac0c93ZeAZ",
+	"33HwIiBVV8Zd6y1B2jdrEHsJlyoQH2xMDcG8KROess3fv3Zjb2ZCOYnkzLxdi1BgueaKgCPb5ZJ5X6+Y",
+	"rP7WjbQXyxG1ViT+lAvRBler3Ey4qreVNla48ug5UeJ11ryRd9yJZ64EJstCBQe63cBDWw9TLNEp5Cay",
+	"J7FI3/rRpyaIMxTwKCK6uPT2Cfrv9+/AGVf0d+phP/l1SiKWMqGjVBKrWDQA9IVTvhZFOoIbQzYR8Ytw",
+	"fxHuL8L9zyzcqzzCwYfzd+5aAnWmQumzTVhx3eWdPxon/h4qlCjoULWqE6CFQ0GakuBOpLNm2wW9v7Gf",
+	"6HpmulpnvcuISkRYWDrJKNVD21g/Q1sJT1XPKI233dxogT0PR3PpwnpH99ByEw1Qq1W2Ddq6Am6XZfGr",
+	"EShQcymsRXQIiahJSrIGc85BXAcJPfsGQFimWfKA+kifBfggmMbCR5zMfHQ/e/QRFVzpEP8O+EOvpgYC",
+	"ccPWsGIbd2JlXxaT8iuN9QmSPmkSiI/HEWU1UtyNamUINMIy4T4nd13GLp13P5POXZEihYTDUperKezW",
+	"9zT6tBK/wKzeFDjQAlmaN8JutBa/1o/vLFNf7uH92V5drXlH7frrH09b3RW16atf9Pb217KFYNE16rlB",
+	"5SWa+Qu/fuHXL/z6z8SvPy3nFN/bWZKzqxftfG1ZV9TM9f2yMyIxdR0imheO8s+NIlaKY9jIz8VrQvUl",
+	"+Ytf28sii3EaEI+k72RVJ1ko/lA10cWSk9BGqZwci3PyGu1acFiuYbg662wFBnlNCzHMenBCRSB4bwK5",
+	"QhIrAcqCuU7sk8oyKyhwoqx/E6K9ZATTwt1P4fN1l1jDDDUogQemzPxYzc6svrkAN8dCl2FhnT54iqz2",
+	"U91iNyeahXvOE9saflGbVvNH8oj0FZA1D4Br1pgHNFT5ABV3CA7YHXhcf/8FevMRaU/aqLv3w+u61AoO",
+	"FLue4oTARRLzff//rKXQnttLgou7pV8juB14jDAKeEjQOOEz8+aVACUXYqowMvczXWc4oevow3YB3UPf",
+	"5ZgiyqAu8TBzkwzdV1YL13sd1wkeCJPoIeFs4pt4RsgUuZoUYNZLEgj9hqJIX8/MJdFbZ4jUKYM8bxGe",
+	"11hY65keRatjxZkZlrjW91zIV+IOq9VyFlFdngxRWZMklkakJmTI1k10jj+xpbbKH0EFric7y/kDc10c",
+	"v1SP16hBeZbVmjTVRksHotVOSDKjUEfDFcsUSByhGQ+JYQb7/f4a2vj1KkvE5a/I9sYs0ALGQr885Rwn",
+	"vidNQfhdmaRqj9yKZPV8tv0Lgb0QWCMCq1e13tr0swtTLOCrQ9d3R9i+tY3XsC0zqnkxLdflPUXL8kKI",
+	"1C3QqXrjMCmNUdJsl65ta7Vmky/AoSlRofWk9rLs9uXvtOoG90ygfMFqrcqkXIJp1OM1AMTlLYPnVXhQ",
+	"NwDz5mvgtN6MNcza9zj+WGc9n9p7QGjMUxbqAuJCYuuRahK1cZoEUypJINOErGcMBSs989aj1w7JaLO+",
+	"a1yS1z+eOv3qy7pcJ0ag3mjzPZEXS17gi4y0IsoIKjxe07xc22G4lANVrvZ/WoZlVyTmgiox5kK0JHub",
+	"3XERfCwfcOJgICMsaly+TjVjGUhc4jyfKaIh2urokuL5NRyXX/cZMaO2HwuQZpzgPY6v7QdOvTfrbum2",
+	"XRcGXSAS80ZRIWeksIVrOOisg2lNNlfgWs5ULib9jiNxDlSsX3M089mfKlSvAdOHmDQo6U/1ZUgSkRlh",
+	"8pVA2eUzdwmaeufterzw+zGsj1kIl+P+Uha/B3eBZ3GEpbJM9JWkiDMSgp/JIenXMB7Wijlbts81tKD2",
+	"GV7B9UMdGCmxuFOLmhGJDRasscu6tz/SLmecnrr0teLbKhSSJfJs8cs1eE0ufF5Mk7VNk6S4n1+r27xK",
+	"9dgydKBUWXrvLKiuVI+6EOMm4cW1qsupHrPWU5JjjDsiQb/zESQ5awkS4wTLmpPjb8aHlPpKXQc6BjTw",
+	"Fm2FVEixM0g7nd0AHsGfNQfvbnwPyajAuOyGKeYVklELUhvp5DmpgJQLdo+3N0qym23bp98Dds+duF0X",
+	"1FPA7yXevxfE/ksg9hJZGLvdxyncdidhrhYqc3vbbf9bS78WTnipO+CrDj6n92R5bBPaUmIK7P6leVie",
+	"itSbu8Q39Uevg8C1RpVZWbxU797cx7tEYzMj368VMFo4gDEZRi0SlHfwu/LeeFZkuvGs9rilQi8rLjq9",
+	"kMwLyaxJMkuZuEOK3i6gpHhm8b/MaZW4xMqGXh9Ldi9G0Zqsq2QM6ax2tTd1bEHamhs7698gXh7hkkfk",
+	"UoFCTmtOcGKSBE6HTAdJjrqdjq9De7LuXgkUT7GoI0fRMLng+lG5ks7IkEQ4dkc7kYBD1UIK9z+lzVjU",
+	"NFghC3Ez8FgY7/cR8WOgN1y8cFFEvVprpYh+y2TnCyJ+R0RcIoEKe+zyqRW31+VVK6HO88SQV9DuRX5s",
+	"TM1FSbLkaIgoABQUDjjUiwunLzV3e4cuqr6pCXlpcvb23AdPL6dOv3NsFcUzzzKe6sjzujJMIo2kLsNk",
+	"u0ABn80wcyhBYX6NomnAu715US1Cop9/T3kNeXSFi7Tf43jJwe9ovvTQ99tR9Tc6eylHKbzQ3SZ0N5zh",
+	"uIRIeazXwqUG/qA0Jig9jXBtsFgtA1f4Y831gLOAJKxOEXLumolk8s3VFsicPqaPax2uLrsNpO87meJp",
+	"S3JE0SxarGF0l1iiNnI4voXAtubXZcwMvisHyu+MGcgaluRmG0w86Jz/GAU4iqAMB08livE84jisVpj7",
+	"rsz0xoQIuMwdGz5wXMISRRgQSLAJU6VQKyPGQiAbjzC04QhV+2O9lEkmaHjE+d0DT9xpfhaK2Sy6kpbE",
+	"rm0Q9VDE54WrNsalXFhgvdVit+iayGW7hASRLm3gmyw4q8FA3PnHZS1aQW0I81agrYTEOk2uPpeyb/TR",
+	"lA3qEdtrCssMq13BpqtjMH5DirQLHgoiHWR5TWSdM6K478t8ES8YsAEGuDbCxfALe+AwHUub6xbE5rsN",
+	"VmZR40UV3JTeinKwnDe9mlwzIubwDG1dvX2Duof7B9tN73+ojW6cYb1xLnMQG68jPrp1F8uuSXKe1yQa",
+	"RXxUlxKDxakL31/PFcnab3WCCrghC6ARaEt/qFr8wkeiXAKgrmRnXQXiusF+4SMoRCVJjNSXDQeBeqjN",
+	"RmEcJfxBczgqUIglhgjrhIxJQmwutyZj6prHzddmPrAAbDhMTfmpbBClhma7vW4JVbuGrKK7QQ4L0bw+",
+	"lca4emSFA9UqorpljE6QkqULgKNbUwspu8ccQ5GY5bVMKjbIg8nkoxV1EoKCbi6vhQSHEdWqrWVv/M4U",
+	"VlJdf2pYRnBZQgmAxZnBqRrirclpc11Ia2mxUt8AuP6vd1RqNgPWYjwZ2gZDm1OzASbZ6jl28eLfEdVn",
+	"OlzISVKyxGogYKqu6BXUAwCS06y5+uxWDU0grY2A2pK64uGcJAIBBoLcCgiKSVK4E9Fg8TUc82Jmskwo",
+	"6WIKAOYVioTkibmbv4KQdPerIfNRQXWtUts5tjet87wSP68IDucOoQIxEc77P4gwmcwB6jnd+lozHdNH",
+	"OBUKSYK2LF76SNPvGqpdgY041J7Eztl9W1fX2YIVgAXqriC1ADLdpw0dWQKwOlRWbLfZunJZrgxVA6Rm",
+	"n5a5ic1p1XDcAiUurl7PPuuuMK16QBRKTSx6B+jSerrFJa/Df3xvwpd2rNFsuCqU3zJWS9gkuacBOUF4",
+	"JCDThZEbAWaMSzSCYn3B1Fbu++HclEYDjAGcXlGHqX7KNeUx/BIIS8tesTM/0YC8SQjUxsOuFEvG4Qkr",
+	"Qpghwu5pwpkyvXS9WUUwDzwJ9V1WKkkLQra2EiLThJEQYYE+/1/z32fNgAVx3cOJeIDdxmiehbowPKLi",
+	"GNKLmG35nDL6eLyz89lHn2UQq7+UvPssxBT+NpG8uZJg2u8kKdvRmGD+aQse3C2Uz+r0D51X3/Xi62y4",
+	"ICHypLh8ylBCRMyZUAoY3MZhcFNJSQvNdzJ5lHVemkm/c7Tv0mtiEtAxDUR9oXpdWG3BgglxLJVWgBM8",
+	"I1KJyi1JGGbSRwmZQAmXkM8wZSdIV1CUcwC6ENPtqsdyaYEdBZKoVGSnVJ9sv5ELWyHsGYkjPp85AxpO",
+	"mcl4GUIjKPQs+SLmVnCv8PKiZjdLqCdRkjIl7ReWsd93povIvryyhkJNMi7OJKaMJK8EoqHNnFAceUtx",
+	"ESCx7QYQVOhO5RtnMqDF8VRLnW4I8FL9VCysPJ7DInSAS2tEeg1bdMIUaoPLAKoibTeBGWxirbO4tMNN",
+	"ulsSRTNH2HQFALZFV53rLmtW9caJ6eyVgAMVgrZGZM5NvWhBSHiC8u6PkdKJKJughymNNJtTlmzAY2pi",
+	"ECDKRSAqoQ6kRori1sEgRdPE9FgqB6s3tFgLtppXrBiHI50Jj/TVSsUBIKeT0FH9xcnYu5chSei9uVSo",
+	"M9GGzVBWcZC6nYfkJGgLa48VDI2jiCQnyKIZcNh/p0QY1+ByzKhjMec5yTl5DHkkARwRlgXiVcbbzQwD",
+	"nCjVMpewEBwlqeK1wZTxiE/03fEZZngCHk2wWJxl5opSepn2tijUvx2VLsy6ycTeZ5+8g0++Ao6WIdKk",
+	"nyv90U3+0RpY+4fBwwt3fVwr5Woxjid0QlkBi3XRf7gbTQRYwjCOcKWOY5Iw6XYVZ0GHOi+TKDKdkIq7",
+	"VoIfTMW7FiS/tT/uZ+EdFFMN7kjSsmVN9S9dBVKHPZmSp5+cFRAnxJVm09ZBHucTW8ZvazI6NRXRMNlM",
+	"PEMBYoD1on5RrMnZ6fUbXgF4LslZEz0wiyMaUKjdquBkLmgFEU6wpPcEbdnMwyPFlSD/sPFuQOHrUhV/",
+	"2xmUp826cO6cdtG7AjpvktToGyUvSraRijVOsbBePqV4bdVRWPVaSIUKmjCWYvPldyeKGGfvUaxEvQbu",
+	"pifq8jMisTL6dDFpWnJSKZ1eSJIQU306Tvi9UvcDgrZM+VkfgR/X5O4UfqmUr+nGWJduC+BPx4QXRZab",
+	"K2pZKFaaGqI2APUtT5AxT40HzEc8JkxIHNz5aPQQkWkScx41gpxlAWsK5Bv12bKrP2DZmjW8EsUrQCvK",
+	"EDcE701tRaE7yqB+Xa51oExZslxphAUNPN8LIp6GasWp1OpvpqIGUaoowPO9X/hIASJMI5I4+VZBz7iW",
+	"2HVc89Go7qorYFYPPLlTVnRMEgTh8A5b81Fxw5+hoQOXTAeGuejGIu+rAf8w35i5VYf4u5rsA6ZQr9va",
+	"mMVxlBywNkzjszrN5BsuSzdeb1nmm7WWtck44IpZaxT4YoNBGgJr7e7rKK2qM7vDinUzEwX4jMzs7n7m",
+	"IyIe6bMysMqqfnsW5p7CUiZmgFzkXfc0kSmOZjiYUkaKPAs8vErd0g7SOl51K4gzqTRcuscC/UTfnCul",
+	"RJiMpAt8yV3pG3xflWrfK3dvnEZRvR9wXKw5vrKvOgVAreuVQLe3F2ebasv1HtxL2w/QICMPmav7RNE9",
+	"uPXvuzsAW3B5P1jbSGshKE6IIEw+xau7oTO1kW6jmBAJ0oTK+bWiJnMWA3GgN/yOsBo95+r89MNpFg0k",
+	"CAv1QbNQ2p1UH0II52uCE5L4lkV+1h0PocFnxcuS+YBlbmd9lqADdExss0LS3Hl0e/UOjciYJ8ommMup",
+	"4r4Rnwgd8AH8UU7JgN1evTtRkB+TBL47TeWUJ/RXIBw0JTgkCXrIzhP0MhCOIv4AVDFgEMigL7NBGE5e",
+	"PT2bf85ycUz/QeYmJJUGajTHTWaFIqD86gtFGgHgND4tvcJKbRBK14eqmjCWksX3JOKxYsCA0sD7wNIx",
+	"uo6Zy1TKGGYCkHdP5dQxgq+4/OXF2Ruk12jGBdBfnZ//ePt6qN4OL66vb8+vYNp4wN5eXl8Dq2sJOY8I",
+	"+vFaGeF///lGx8SDCQlBMnpTNWDzqcMcF+cOuQ3ZmNfZxaYwjlB2SMCTEP7QN7x8JALMhJ9ZOFodAy99",
+	"QuKEh2lARxHJPXcDVpBsAm1dnZ+LbYWHcJMySM0Zk8ZtyiaRkhkQCafEcpLKqfqDSoF+vLn5qMDZHrAB",
+	"u5BK6TDBifCxsqIVsLf0pBXmCplgSSZzH12/vnxf+GlsMFIyu8T2gIH7Biw2LKcC8urP0JgSWPrfry8/",
+	"mB/WXyxTAc78TIlQs7DL8jW2haEYMOBaahUKFQWaUSGO7TQgcFTNVzU39zbhXmcM/zdyU2N1Ba0EgOMc",
+	"ztYJC2NOmUTkMSCxdHwPgStmeppWzUGnQDiVU8KkEX7HAwbwfq2QH22lT6GtbQXGASsQmIaM5l1oq54u",
+	"jNN7TCcp2JkK5RO/MMiAFegLaiAsEszff76B8QvnBScLzHWG58BgM/46YIbBLuGqqMBU3+rDDA0rEBcC",
+	"oskUuqGIzuCIJybJgC3AkSQZa9QyH231e0faiXhFZDJvnY4lSbbbyGwwZCWeYgHnmWKKY3KMPn8ZQEmH",
+	"gXeM+p2+jwb2HEY9GXjtdnvgqaeKCehH51dXl1cD7+vnAvIoSUsFwpHgmpnAmfKP56dnBcFjUB78RcDk",
+	"hY8YRyMeztHW5yBNItS6+LzdHjAgFuMVUO/hkEWJFYlmXEjURe/pa4NNCZRLkwkNZDRHW2ptUO0E+g5T",
+	"rZERpJAoZXeMPzA0I7ORHV3pbwmPUDDFCQ6AKVGGtEgGPwvo6/rcXBKmlmWfbZ8M2CyNJI1xYqp95Arg",
+	"Dg8kkS0hE4JnxTXoJwTuUoRU3KE0Vn9C4iUdpAqb3h6wUw0auI0yIyHFUKEXWiqdUJNgyIlAjEvjI4Rj",
+	"nVJ0HOp399rIFnAXA2adSDZeEa6A4whEdZmlacR+o53NLa256HUydH6DNc+ZcsbTZMB0gTn15GLc+sAZ",
+	"ab3HMphqoRLRgDAdHWJk9WmMgylp9dodz/cgvRcIGHG8s/Pw8NDG8LrNk8mO+VbsvLt4c/7h+hy+yX1Y",
+	"Vu6cfrwo1Ig89rrtjm7HY8JwTL1jb7fdae+aagygSUHMh+JdO5CuH55NnDc1wpmiS0GIiUSC9icIoigN",
+	"W1Yv1d7ortSfc9hwg22Ij30T/mbLLkNLNKaJDv3PNvUiVEMGEHP2jgr5g56c72VxCWqGvU6ncBaQXeEx",
+	"6PeL0FZVFkvxLzifwrZGotfr9PZb3W6rt3vT7R139o47nf+BNA8wW2hv1Sq1A7Yi87HXCffJIT4IWr1x",
+	"v9vqj3Zx65Acha2DYG/Uxb3xLumH3tdP/uLnlu1az6jpbjc4GvVIF7cOwv641cf7o9ZRcEha3XEP7476",
+	"wV64ryzFpbPvdr7Z7CM8Ks0dch5lvR2Rw/Ag2B+19rCaPNkNW4dBb9Tq4s7YvoPetDEM1/KaBMuZzYeN",
+	"d9yCWLwMBaaGxru2at7vdOtGyFBo55Zho3iTUH+0u/qjtzwZ0TAk4Lvv945Wf3HD+XvM5lfGx6u+29OY",
+	"u/y7CyaVYRWdZ1V+sgTmuoqGUOqr2qUTuOKmKFQbzgUKVeIexKaLMCkYCXgi4CKEhvixaaXs9yyxrAh4",
+	"rDkNDnVMmuuM6w3gp3Yuz2KZ8QhsZHYEwWVIYrAYRnOEDQMA1aPEE7YNCxeo3zmqZQ16wB9MLRkjLuHu",
+	"xRps4UsR0b8WEbUBfn4gDwZFy2FvJv/uArvqrjev9ej9eSl2TTgUgOAI4NHr0DtryLMB/r/GoaGZ35Ki",
+	"Ow0o+g1n44hqz1q/u9uIBbzDiQ5u7Xf3miwkK1T7Xik+1lv43RiOJrWMYu21YCvatzT3gQPENXkKfAmj",
+	"LSojO18Uyn6t10kKkwHr0MymjeybgqOLaiURm0bab2xZTN9Xai1myCrISolWimUt6/mByJzvbK6T/JGF",
+	"+nOyiD8Ga+iv/uIDl295ysLvSqyXjNSQxklGwXOegg6giIIyMJoUIaCURco0sq+tYrGpopCF7ALyupaU",
+	"Nylhyq1Cxa+f6tnCjlnSzhel3wwzVhGSiLiiHq+MwzZL8Jv5SDTyIXMEUYyQh9DDrGHFcNnqd462a1mE",
+	"HhAW8x6mWuUV/fojA82wUMTZhCQZ2/rTkcja4vZ70ZTeTatNA0pYUioKvxPbwgR8CKn+rz1hi/izmaB8",
+	"OlH5Fd//7cWZdcGqyZevIDSSLeY8wpR5NFImI0xvUTcuyo7s1Mm0XDwU+uR7cep0SYQFajYeJGtyhODC",
+	"zqS9fKAByXQAludxcVLuaRg+hWz/tMT6vWjvNAwzM5a7yK7hhj+HaqrPOSd1KRGMrW0OWY1J+koUo6vR",
+	"Fri6i45447VXdrDDm7+NRkTJASR5Lcq+J99SE+1YTdTwr6Ep7ulZ3SCkwlQbNZqkOafXDf6fGaXNk4mn",
+	"T92H1guq3lM4W+JZYVi9QdD1J32w3s2daWbEhEfFn0Zz3Rt18O74iLT2u2Gv1Q/2SesI93dbnfHBqBd2",
+	"g0Oyt7e25goRCzWKa+ZbKW5wYbv+Ar4oyBuVH3+REIDiIjVwEy/RF0uEpg+RlhKbNu1eCdfBHrKHkTRB",
+	"MIrwEXmMqSmDF2Eh1XyUvNZX4OCC21QbfxAoQXTktCZNKqwbY6mj+kZP+ps6qi0twmqIyNoctDq9Vq9b",
+	"alOmnYBCPA0Z00dzbDDsj3sYzrwVhOyVYc/34Jak92lzz62OzmjouTVnsX8FavknTxMnvm5Zn4rBWUBK",
+	"4RRZhjSe4KF1xXBkp/cTek+YIRotywyqITyWJLG/hpQNQ6Xdblmt9qizbWNkLEWB5ktFdqE0y7+zxKF7",
+	"Y8JXNnboLkzQOz7qlGmgFt3Xd/8aPP9t3b+/KQ/wPR1PVGh9FHTCLumNd3F/tBfshwfkcHyEO6Nu0At3",
+	"SX+8h/dHB8FheEQ647XFrUaCsADYGoaRezc0vv3e9e2/mKe4ymJOCptVFLfgyVyHy2nMdOkLO19WuoHu",
+	"+R3RISDG5K2qETZCUMLk4HiNhpoVGpPC9bn9Kncr1zK6M5idZXQLBv0Cumv9o5w8qOu0t5sa2jYkW6ne",
+	"s3RWTPCQh2d/amL2amiGL5bus3mZFDwtds1rdIVnoBatitcp1zqmyfSdZRIzka8Z19W2mo8EcJ/8MNoa",
+	"gyYsBCcEYvRsOM5n+/4YKQz9vFShvoV5/ib69Nq27YIp+5tZr83iWCrLMSdG9aa6arDMVFfv0TtFVVFU",
+	"XqzpOsIju+ReJfrFLNnYhuueW21mhGjLvZkNAsj6lzBBFF2ZGBG1aD8nWM6IUtmDKA1J6FuKXnm6W2/X",
+	"5z5rpz1ij1xMgIC1gHCesKfoWDA2PTbaXxbzorNsD9jWx8trk8Yo53H2tEjzx23EE1/b9nlkrK/7vbw4",
+	"e5MdHReCmc0FDpsyojhZ9X52omYEMS3aL2kbYohdgei/JcbOrTAe5k1tnQ2pdzE2Lbti4gU8SUggW1Oe",
+	"CNIaQa2M+QIBb2Ao5V6039BO+m7M8FuwwWd0W1ok1qc9LxE5f2Q7Sx836gD86hH1U1l3VWsshOXUGVmZ",
+	"ZzzhD/oIVGmJxXMRfUulcH7HH5hAd4TEZhlwb/4kez9gAWbFA/GCXNCJIOZoRjATbfTx9ObNjxVVE+j7",
+	"MyJM/YZxZwhPMGVLOPSZ/jpj0ausoTMrR7fgHsCDTYMEC3zAIguBtNPafjnP/17kY/aqSD+JNr40/lmv",
+	"7NNVH6eFdclIZl+N5vp2aGZYlUlYTc2ENqPTPEQNPmnia/iBSDcGd/4EcvbbGR3PfEj44iJ5xuA2INnn",
+	"sEo2iaRRO22i0+AmTTB1kXc0N3l34MKjuWaNAqhY1kaa++iIBVNtXrsli8wHyB3mCtJP33GacbjLZUUI",
+	"CDJBorEORsvFLLbuGqYsPRRxAZeVhT75NL2OwMkDOTOXiMHbOHwGQ6VK1R8jggWk9cnpu+QY2YQG9WSb",
+	"GRp/HAboAtVmrHDB5fTb80LYn/DPyRNfTBW3qTLVVyOtKwVw38/za/hIIaefe31y/haicYQn39CMKcSZ",
+	"PIM0cHq5fuQPls0v8XRtYZTwEZc+wujNhVUOt9GESIFwIb6oPWAQcqPve6llImUbQdTKyJ7eQ5yctjum",
+	"XBAAMDil1FdLeD3UwVNrev5D+N2/yiH8fqvbW2yjmO3BskP4w6AbNj+EV63/a9YXP40O2M+/9h7/ER8l",
+	"N3J3/uN4f/L3cI+8HLq/8PDn5eHAGKohq2O4u1nRx5/tpH+BfcO9/J3Q3OXf+aLo6evSGEGdM05nr8eT",
+	"SnUVdHGGuEmQBvqy0aCzUphTrLhvOQWAj/CA2UdnVEBhW0hDb/MCbMksA/jFmY8+D0wC2GNIJ/F522T7",
+	"OIP0lWjrs5jiVm9v/2+frSNvwEZYkP0+KieOvTm92vYLWQcEqss6gE4hS3iakHKWPkTFgNmA6Cwsyzdm",
+	"AkZBCgkn5i4ZcUV0rl+bS2FV6MIbLHHEJynRZyJmHnmChYV6SHM55Wy4O+x23dcJTHWi+gCHrE6497//",
+	"wq1fO62jT+bfYbv16UvH39/9+h/uGwZrWAaPLYkhg5kjsqK2LpqToWoEAQQzWYZxEkzpPeyzAo7JEqKG",
+	"OA0CEssWbHft8adpv6Mbm7Zffc+Bq1VqwVLiYKpTvIxpRBS4/zbwdGFD9UMXNWxLnAw8rwj3ahqvMr0s",
+	"T00LOT5satq2q+NizsCz+gTLQEF6unXEY+oyQhW83d5uZ3vFOhQxrwI2tIEd7nX2fxO8MToZxFxIghJg",
+	"AVuw3dsLaGM34soWaF+2EtNYt1179bsNRe17HtIxtQL9z6M4dPdXfwCg/cDlNZZUjKmycH5rqa6+2m0E",
+	"wXtMIz3DsufccH+EC6xcc7Gb0yvtffqss2ki1e4zXGaJZTFsKSHkWH/Y4DqAFvoR1WRfK+kfpsrGCazM",
+	"8c0VPKj/rOdYDOCDXOFoShJdcU6HQ+hmWYmLAStXU6pWT/JVd6Xgpgxq2ZGTks2Mm1TVy8TqO7XCJ4c6",
+	"5dvmTMBtqk53e3q+Wuju+vaP1j1h9zqxlHkQ09jL89pbPaYXdEd7pDPqh73xPt4lh+MeOQq6YQcfjPaD",
+	"vbBPdsc93B11gqPwkByM9/HeqB/shj3SHXfw0QgS62s8GtrEa96xU8kr6wVGFyg+3CA+6IqQ11iYygUN",
+	"A4QKyJ4h2V8iXuh1nhELZdiFJEdvry7fb0zUJoWik5whh+fnhGCGWybFm2r/GcUJZVJnUPusTfPPOu2+",
+	"OEY6kbbap+COsFCgrc936YgkjEgiPh9DyVWBklTZISjiAY5MVa5tXxP7A0/uRIyD0jKzvH/mTI4zohVw",
+	"yIL3SqB/ZGPovGUCbbE0io4R44xsu+kdM3yh1v9kj7Re8tAuGZQYkxUMorz4GGV2ZAVAnu9Bojioe5mt",
+	"Ahww1o2dPx7+wkdiKOmMcH0Z145zZgBjXoFF+IsuvGd69/Y7/cNOx3P3OyMznsyHADtXv/q9hq2jcwXr",
+	"QsfZHrq6yl/mc9u5x8lOREd5GWbM8E6OCrqCzCOdpbMm0Hivmy6DRrfXOdrX4MiHGRbYdnUPc3QsTKyw",
+	"eysX8elrY4dQjp0OPvgGx3hEIyop+WvESl7rQ7SgsG4f6TqDAn2BffJ1usWvJU6IGT62PtwG3DDik4JX",
+	"Y3naG7hgFessp67EqbYIXgBOmry0o8l6CGPpIdouVeQdn9Tb9yt84leEfNSj3N5enHl1hvUKHRnm4Dnt",
+	"KUke5U4cYVrmhN71zflH1N3pLTXnmttSkHEySwr5Ylq9mFbrc46PCktbCmEBhwClbOLRLRxRDFmPayhz",
+	"e1GtMk0asJLYVIRwp8wy8UK9TqdQyc9ECsA/OlN0G11IJHkaTIlAjFDI8lms241YVtQUPKYUDKtgSnCM",
+	"COPpZGpcwxG9J0ytOU74iFQ5TqFq9FO1oax+onf5j7xK9DF01Fj8FeZTwzEMtCjokoyySfsp+GKy2+sE",
+	"fjn2/EhwJKdaty3ggoDZHaMpvNZivYRCOgF2QYS4jyTBnklpFJqyrnFMQtBqwQ7WmeupzI4r4QIvJENq",
+	"o9MMi3WciQlpJCyELpZkbcylwxuY5bcSL8+c8qLOTLUgz+T2KOwf7O+N+q3d8XjU6nd749bRPg5b42B/",
+	"tz866OHRKCx2GPFJpdOSItCwQ132/v9j78+728aR/XH4reDwe58TaYaSJXlJLJ8+91G8dDuT2LleuudO",
+	"q68CkZCFmAQ0BGVHyeS9/w6qAC6SqN1Z1X+kZYkkFlYVav2UkyC3AyNRWK1jANFNtzST+5FwRvJr8mXh",
+	"KvHnRacU69PNCUcdK7eShJOFHrCEsmop4hrXVMCzlmSpMpIKK9lTuPhtGPOrJYfAOyAUWwdB7oeRqyQl",
+	"noXPwrFaxwkenaNbn8GZlXCSa01/6Dd4dXp6ZE61iA0COnJNMjv6EtE1VLo8PicmjIOOBRJSwXtMxW1h",
+	"nQkPLOI9I5f0s2QUV8lL7BwSZ8iVq6TZgp8NSnKQsJlQPBC/SQyBAKTpCYEI58+UiYQcFYULoUgTQ4rM",
+	"L/BRGkZ7auOgQHp/5IONxE5wR8hHPvi2AmwxvYN+EEPumzjbRz74inG2TUa+NvXutnGvHyNh5ju05i5R",
+	"bGStOOZn1QqqRcoaVps5qO4ZGyxYYGUH7zJPhkwRNYSmWSSWJGKanqFtzR3lAvoG/Xb7snN1enN6cXN+",
+	"eVGepZ3fCj2LrXa+Ie1c76XN+tZ/dDBEknw1qb0n+nlCaT+Lfm7zYgGymEb326qZTWnZAaPowYEaS723",
+	"OWG2go5dAMt6lcieSaljssxQqqmMQ0zPBzsC6elVyRsa3WsLIIHx1Br4LJn1j63E2rDEwuSBrcCaL7C2",
+	"0mrT0kqzf0Y6GLGwAT/A3CSiFAssbXIo2CNTMbapcrXlBr3poXckvXOzXd00a7iA3jQAXwAErV0iez3F",
+	"4jKBsryYh+yIxDKmAYHwoO3XE0Le7gwZZ/KDZqbcQuFhMnckT/aBQms4AHGK6V21oHuo5rEsn8ztMzxn",
+	"cIv9aLwTBaMa2bEag7IFpmHhq/TLKZoEyLTlp/APfduUGbzVb1/xj6xoPMx2yA5oEhic5n4tSThwmo1a",
+	"bQ5M28TYF0Pb3yTdglgSdY8ej2mzQfqcPp3s+LWFYOKWPDNNvtafP5w3fhDQ0Zc9GyGis+zJ+JdrqBEo",
+	"z5ACvGotopxmfYWz8y2k1U2enC2Ui1na/NbPzK8K0oUAgNNPovV9DWm4uThenCYeJdFieypHQ6GOxjue",
+	"JtkmUzJaZp5t8m6bbbLNNtlmm2w+2wR6m/VoZIKffapIlzFhG/quL0fMabVI2loMnYh709F3UzmnDSp7",
+	"NqJmrbVm5SbZuBjftiD9UOmGocNHqkgS1Z4lcK6t2rl1GTxNCsLP5RPAX4jPYsoDtXUEbCr9Frd1VU/l",
+	"dHn1aalecUnOXhpod00tgZZGpod4GYVWIO/wQxpmhqv0V+BFa4sSlB70pYpttrZJ+dP2ss2oS1KxSDeQ",
+	"XVLCxuiueayrxylj/pWQmK3FAsXaImI9FjHhMdWEO03H9T41DgsjlyBljwrbbx0TuQT28k5iWlqxG2Jv",
+	"eTpS0I69MEUDkv+SVCPQT2ENuMGm6NocPibdDDtFAMwf9KZP4FxDOjL3pS/9KJmegRDJjLtX25uTsYBv",
+	"efOifm92YE5vwGMfQOSDkV598nZ8eC13UrBt3tF3Vfo4RpZTUiZVLCPmr+GqhHTKQi3qcoDgLjAo1CIF",
+	"/J6RASQrWewvYOouDTRDRkZMRV6fmTZbwKqYj6tnbGJubZFpYXWkfxA0ZAqLHXw2YMJnwhsZqmbAjDy2",
+	"GZ8JgIDmYj/Se4PdzABnoC1AMy3FgEVzJ223PpNKq6VZ1eQkM2EEH6S+AjyOVvz2a7v4o9YctbqnELW5",
+	"LeA5NMT8lmqm3EG/EGy/SE1icpKLjM9GOFKb5IxydJokwZTgK3gva6t7UKyW7eRrM6qzKpO8B5h3W+sI",
+	"h8L47yCOgFQM0M0y+c24mCl6DCL/5143vN/q2jz3pfdIEwlY4ulGQQBrUzvVyu6SL5ltNai36yhNuFKa",
+	"AB/73OtXZyZ863F4hjiNdZTk21vLJ1+RvEhqeKKU76B/sDAp/DqmUZyNygKDYHqjabWJOY6gjmWyIhHu",
+	"RCYpMmPDoolTNpDqQpJIDmO4nnSHegAtDvFM/wAZaug7JaH0WZW0rNMkV76NHVXTTM22AKGA+w6J7QYr",
+	"3hQFaGEGAeU+I7dXr43ygTPmJnsn7YCVlrQLcnl83hYmoTOfz2lAXKYmc7bybrEUmR7XZvakQG+5sqt6",
+	"aRy6YyBc0xnQXsLRq3UFA53JKHQ+r+gYS62eKP7m3Tw/LAzT2lrLFXLwGM/KXi/g+jCNZAj2SdZ4zykv",
+	"6Q8LqS95tl9W3GSEzQlg4vR4kPiK0F7BxDvIdUu4NilF0g8FeXB2dfkmD1GROJxShAhAfdYTtkHY325u",
+	"3sLX+sN12rYulSs9FmuFwSRbGxFSmqiyHPN9l21GduYVNMfFjlmVi0pNJgudJjLHHYNQSs4FnFwg7+bJ",
+	"FER6m4nsFw6DmA9oFO/0ZBRW9BkER7TwpG+qy/Rbydx1Y/AT8km/Lsl+Ib2YxRUVR4yG+V8+VD7yQUVT",
+	"dYSOomWqlcdXhhJvYfjXrRD8OYTgCfAdoUSwR5B/CdclfEbAPmJ3ozUFYOaAn12Bl1Rxg5vFqDTZUu5n",
+	"ihi9eKyoO6tP5LS76nTe11MqYvytNrFlpI1pE2OVzWPUWV6Ls1RXhkvbMKV7Lnyib8X0iPLiVk1IfUa6",
+	"o7ZIR8efXSJFAP9PlKcBF/q2VGVZ0MIAv2emZAy9x9cvL9+g38aPeC+uaiO5CffpX4jPez0cOtEooOTI",
+	"ulXM4tqiNKDePeL2+NDRy1TxugYV+IFFSt8nIxJwj2lFBxHq/XKVXEgc3Wouaog96T2q2FFbJL+hyYMC",
+	"LJ0uur1FzoVuMuUweIfa11iH/ipptYXZSzu5pGuMWQwJOWBXps1gTOF6agHmsjOpGbAtMjagfZaegxlo",
+	"htEG797saoF+dd2V4dZc2wrYDQpYAdxeyYlZkDtp1nGeVSZiY5puF5asOM5qohXvLa9qwknhMbctrFS1",
+	"RhxZ1IYbcKEw1JKaQlyomAbYZtSYTG2BD+mOMti8aPfRQZzKBGz294sVQKVEaiceP26Cg2YQMhjqkdqC",
+	"i7J94oAPJp5oH4mzFoPQPkChOKckkN79+PHRFps1L/EPoJy2yLyhUub0wp/LLjkeeYEU7OSfpF49gGlf",
+	"vz35J2lUd80pZatL0xrorL2a1jynBip5SfXrAbtZyAyN6BvhlU/x9OXeuN02bSjTOAPLaKYNBy54Yi0u",
+	"416tZts5zxDgaCRsbePtibO1jVN1s8gsXup0MdpT8fFyPt2+TZX+ahHXmgNzq3ht2eDJFK8xuzalyvLK",
+	"XAHNEdQyGKjmlkrAVWyxUKvT4UWv4dLNIArbTlRvzzv/OP3fFKyBiYdsCLYqWBx56c9wDK6EzZvMfxFo",
+	"Xrzy50CjvICMDNCoRgOmJlJoDYGQEiZjAC6lKk8CU+J1C6TMmQfuzEqWa9RqAIFtFVDM+ILkkSr5o8+E",
+	"PlhoyNIgOfvAVZq5xlVyk9UV92p7bYF4JfjUwAChhlwpfQ+mppQe0ZWTYRE9fVV2c04FIgEYoRCKFyko",
+	"yRJbruPRFOIeqwSAAqpz/LE+jZ432qbuz4RPp3PexOTm8Rfui/99JKotvksXl53r2+PfOtenx1enN5va",
+	"LG20IW2CYeLLlN6rP1GzIJMnZ8VRd0RM75bF5VAKMlAMYKgFREgHJkcNZEwsySdsKQfCzwVB+bmJf2lp",
+	"YjqDlKgiY2er8FVb8Lh8BPcQJh5Myxwom8BkECYeeCRFqO94oBHUfcDAPrlovTnF4QDciYRY28vjttBC",
+	"qQJJoDQmOyz2DECzla761ippmRVowgGKUVk4RTIUAWTVPbAI9maOOGv5c9vzgObrMRwM4l/2KC0oE7VD",
+	"T6t76koZMCpsRehqIpT6PjiyafA20iuLOVtGXTgXg2FsBG72AanUxZPgSTrFpeijRiMhRhBbx3lvGGgK",
+	"8H0jTJeA435jnj218EBG34F03jZVmyYnW76f6mwYloj7ebk0hPTXxOEbR5jWSFRAVb+8ikhNdDtIGNwZ",
+	"ItUWWCEvR7Gt5GdYiwAJzlqkg/e3ZOofoCRBuejWU0cEk/W58cpCzt9jmv+uV9TnXr8t7mjUhY4aMgiY",
+	"Z1LosPgCITr1ou8iij3buPQNpqJpR4ErJH0Z+Cqtn4A5YrEFyuaJkotqtQpBL9rFigUuq/hLNSk4wE7M",
+	"in9kKHQDOiCPfYYIjaO2gKIKEtARZD+bpnFqGEJyNfvgMeanLmmfq3ucZTntKGFTOwEooDDv+Bbez7p5",
+	"x1AMgrcM9Q27dS3j9btymo3a3oua6+gX6DRf1A8bNdeB9wdl4OYFO83nu3u12m4jrQx/vrtfazxv1LRM",
+	"sgm6eihNMk6zsb97uN9ISsPUvwNzoOOry1y5V2/U4D/Xzq7xecks3dsi8Xg8jCJkI+g39zN0LEDat2Fu",
+	"4A8tRIp66Nq8YcMzi3RhxG67Mws9GfOfKewLCVpElbQ8g+VyzwSWJaGRGrF4GAnmgwAcYb0SnGmkT1Wf",
+	"+eWjtnjH/c47lJDmyTZ1BtnpHfffEY9GETZdh3KA29vzk0Id6VaxaGE4ldi08LduUW46GBfpSdjaeyZw",
+	"56LjwCIKhuF5xJIEUxNqIBdAa4EAU+CzKNdNgvvF43WWGVCT0Z2smJtfszvqjc59Z97aEaQGeot2WSDF",
+	"nf6raEr6jk5sOhVPmZltrrx2z8dpbjHbwf09FeMN3KEI9aBX6z73Dlhll9ZYZc/bO6gcenVWqfn1boPu",
+	"env+PoNrO4tevKozDfuxL2a9AgqRyUmLFCkNpFK8G4xMO6NtYetmpPQt7G6y2Zr8EVjKymk1IagXaCpj",
+	"5PQsozkrmSFHETJf/oDedSk7vYMZCfZo6y1pRnqjU47GaFS3RYnGJGBUxaR+QLw+jainF1I+ysA5Qt0W",
+	"V+SOCS2Mbfln8rzkFIBUAOjLN1N4J8mMM8X3TX4RC0nt4vayiVixly4kYnM7F0voz56Iuw0ItpCLBKXr",
+	"YBE5t6Rdi/PvJO3H+4POfvQ/Da/OsrLpoPecvugeejW/zho9x/0K0tHNmOC3cIxSlbe9DdbCstZ3Sm/+",
+	"VBUz89QfyQT/alClsJ/5ruJGGpqCDS0qEhYaE04rCUyr2D7Ud3qgEs3Wbs01+djLXSSHAzD+FJsCVXom",
+	"lZKBvBtptfMMH/B7femi9OQxv+rhLrS02IAqM7ZEOSA4Q8Os9UQuXcte/KhV9CsGOPcShNaARjAQ9uKb",
+	"yBuTod0y87zd5Hk4TCPzjPrkA1qm9D/3jIOxZ+zmnrG8opRsrFn5guqSIQV0SsRyYL5ACITFRUIy+leR",
+	"DWuz7GJMkWHNnl1v0943IxhZpM4kgsLseQkdGoQqYkCtyjP40GZE6VunMeIUXAcgLzsaGkoJF9XNQY4j",
+	"ZxrVwk0JOxVrF/NQHlP4sZTgp46I87uY1yw/g+7Z2N/P6xELqjaZb0ip7VxIwdoOZjImL7iCnXpJyKhQ",
+	"1ojItv2f5O7iRZ1kplCwlr3a4cHU6X95waqv9JkF8bS6STq784uzy8VVkTHC9afXpBvihMQAihAOaYsu",
+	"DCoNhW+auSFtHiU10lwhUA3qMktrina19S+0WvNTbv7WbMkw6fchgxcyXZMpZm3YzSlcxXJ0edE9FmxI",
+	"NaudT3PAlxKQFTOdJPaBqeOKlISMx87bWYIen1cs6BcVDOf+Wxr3nY3JksYS7xv7DS2RW/jTEvNK1LMy",
+	"ebsFKD3C6kMz6PJXFn97RLnkAbe2or70eWDV81nq+Fbmz+9nJDI22apaOY29/jTwPNQ6El0kMkWFwIY5",
+	"nXEBNf124NMNS++pCqZJUFpDP576WP+b0FgXpLATKdiWdeaxzgr0vcb5MrXHzrEcjPS4oXzITAQVewuU",
+	"aAe3ZiuAFUGGxUyrWA5GT89sRv6vYw4vOpUWLHmrtX3jJsh6BL0J88TgphX5fU1DbpNxj8CFWKz/XnaJ",
+	"plt/GMBsEe01ye4pRYwGCOo286DDAYDr1tTJupBUaXHwLv9hrW6Y4LTfJi9dQiHDeU9TyC7/4ZI/WlcX",
+	"JnEj2SJT2GkgZMv6vZ9eXV1e4XXJxqVVnRGj+ubyEzZaX/O9TidALnoyA8T3UN+Bb4pI7No0lhcY5uNS",
+	"zCCXc9GTGyAWfSX1YhsKGYvUjan3w1iGNGbYliJZJxbjCo+RIdRmXJ1e35DW23PHTfcCsr0iKrz+BZ4A",
+	"IYVO5FBCdQJAOQb8vFGp1XPg554MQx4vcs1vVPWdpsP2/N3dF3prTLU1qKzA/bXqXrWmicigXehpmSPp",
+	"17evK41qDdK0HdcZRoE+t+J4oJo7O3c87g+7VU+GO8mSMp+6gezuhFTFLNp5fX58enF9qgexZs/l9TVu",
+	"FG5KhhIdOuCdezbSIiqdbL16UK2vwIlIP5owiswjJO9nWI3uJggbmrYNIRwlQCD6y/Qd9+kDyzSSYoqR",
+	"ezZST8GRk2ywKHe9NzmOhYE7fcFE0RTEKFwiB5h5HoxsgwL0GMwJ5b2SXTU/fJDkOKUz4CozwNQcgIFp",
+	"s715pQj78yxxw2voEPR1vAx/fnJYTCEXFV4VvINd413Yq6XBSYNvUI1pVL376LgOwJWnkqNWqTUqteek",
+	"vt/cO2g2DqvP9w5qL/5e22/u1rLIscdSDxwDijO+BBiyrt/yULHITGCdIOMr2V00wqgpJt/5Z6wzzD8r",
+	"NzKmQeUtXaBxeTIDuAdvgYG3+um8AOcqwmO65AI5tXy881LAJKDxEsyC3jGBfnrsTcAGGIgWJGJDxcxn",
+	"rMr0uH7/VdIdevcszuhgWpHBJHqq2kJIe8VAykCVm/rpmbxb+SgsJB2h6l6RnowIN5gienJcJUqTn83/",
+	"MlnvbdGo1SFVl0MD2D9oBH0EkD6JoiMobpBV0iKPrNuX8p7cXr0mpS4bSeGT5DAtkztmSk71sFSRV9eX",
+	"F0QK4iH7cinctlD8TlgMECrIb29ax5Xr31qN/QMzpJuJh0HesIUvj4YBg70dRoF1Hk9LSUuPX7PsohNh",
+	"bqgY7ZVzfzNh4nrRMIlI+xLm9/gxsExdWDYJTdBgpLipYBiMIn7XjzuQY9ZBsWKXwDwv7V07ghw582fI",
+	"9fLNZynu7WchQ6nsH/K9tB8NeE9SHmZ4CFTZYXDfAR5Lni7YY0dpk4VFuQd3skPJ97KTPCapOhuiIgof",
+	"Okz0tS6dPBe/BTEDiTP4N6jPuSuMvGkefl5BcfSouAQpo56kNG5aYHh37wkjw5YVJ2PDIKL8sRPUCKFp",
+	"FlmMXQeoQGELOYUB68VEDuMmaRwe2hKLtoMX5OVrUm9GqtVq25ndMG57Cq8M6pEdzyL252wKQxBEs6g5",
+	"N93kVDRphUPFCFhDqx3eky4lfWkS7i4MFL6X3dlRwley+x2HCEF3rzdcB3TXMy58Lu6KlPLderUOpWCJ",
+	"Vj6p8mvJsWGN3wD4IPb5LJV/aSEFin6hYn9EWEy1rGAq5qGWZimsZ49r/QNkja0YDBlVw4j5JKIx2wY5",
+	"FwpyvpfdlZTwaWy8wx706DO5ue28l922Q+DSFEhLnzsl2x81eSC0BAfwAowgoRodUBUnHbO4Iok9SmRE",
+	"zqDV4QyB8Up2T2Ga37LMgM6qsEUG9C7fYBV+gVfUFj6NaZN8ajvcbwPztw3ftp1mO8O5bcdta2HT1tLm",
+	"c1u0xfLtWfGl4Yy2/DW/fF2/IWzccgc2E1XGxVhReiORXabYbutyJEIOF/LhFesBojpwH3aOss2LUbg/",
+	"U6AIKLR/qYEwBqUNalIVD5iIgxEZ0CjmNCjPPKCxoukKnjHb8HtSk2zqk3FlZ1g3NOvpC51mV9mnbS5H",
+	"YQPmROKqN2X8mTgGUEuecnZ29511zY8iP7uhBy4F4thOMUIseCu5vXrtEgYaUdrRCElxm7j6lPaAZVqS",
+	"8L7sZRpiJqFmy5jGQkipv0CEGcG0hBCbbR+cWEpJ5lnS8mwoYh4Y7QByu2fmv5pnFAuob9GSyCLi5kGC",
+	"kiLILhcUAiYTuVO5J0V+7+8fwiCvYbSHtdqu998fwsBGwX5pO/VqTWtuBsr3l7Zze3NWedF2/huuZm2B",
+	"d0V+r3l1ckY+hIFQzcjv/dIG8dPc2Xl8fKw+7oLUqR8eHu7UGjuNRiXyexU1EjH9UBHq/7Udc6ca+B/S",
+	"W/VfKK783k7MolBfaQaGYXfMuHYysxEGclugn/33SbilZXfyQfhVD/GgN/Y8OWDiQxjgraoiez3uMdv/",
+	"pPooI3+QqHhhULW/LD9wUTN/5OcmsQeIfoU+63Iq4G340ttBTyAXd5WQiiEN1E7ig6zg0Dv1am2nLW4H",
+	"SLAVTfFNkjdPV1FITTu5vLvKdPevnHAFRXgc30P+bhrH1OuHUN+hTUnAH287129P/tno5CfWSaPqHYRi",
+	"qUZ+b+ut+mqn08JSf/1DCOFYilGZWwaBrlGrozr9qe20zDsBJm47TdJ2XjIasYigoHr/GBsZ5XxuQtTl",
+	"urF/QF79cZPaw15AeagI+zBwiej2XPI+5vqQbQuYKsD3cd8subHb3D9s7h+SkmkYG/OQlSEWp6ffYR8G",
+	"PGIGU4qEQwVZQ3USS7JbIz60gH2kI8gvaguEwfGosGmbGNAblKvkj0iKO5Lpg2sQ+Mhebc/V1k2ay+FL",
+	"phDD4KFBepwFBvK0LWBOF5BgAR+v9YLQh6P/PIXJAs4NNfmBJJZyZmgJXd03+naT87NiHCXBDWg69JEp",
+	"GbIsREpmMzO5NvVa8psxKsytSb01/JYjMfSamcvfy75YQcGG5SYSY+zo+FB5fHwE4VsZRgEc2cwvXqzm",
+	"jtEySwxx+InVWfzDzPLw2Wuvb/NhlxyfOk3LpGz0qsb+2eKX/NU/fq//D399/Krf/dXTf5/ffjyvX/BX",
+	"h1U2ehWw31r88v1p/eLmdHR5cz56c9JS5+E+/xc/P3hzc1t/c3P+eHFz9/jm+JFTcTU4fy/5TXhfY/xc",
+	"nYuL993dl4H+zgt/7//r+NVh9aFx9euNOn3Nw+7jWY3S36JXDyePxwfd7sf6oeT134PHm1//3Tno1dSq",
+	"+1l0kMJb3IBJtbeKqaqlxxg4BaSQy4hYGoXaS+HJKGJenOovkBe5+F60Btz6aSZ2AWUbYCpMDF5K5Noz",
+	"RfScTVj/STIuk3JDhEQxjU/SiUFDl4xUmjzgzKGVy/0yEfpCS+pWaC2O+UkdGOCxllKbT/Xlozb40PM6",
+	"FEO4AbOM/fcNAQ1/I228C1auThQ4t0XEBozGigxsX6mAhwgcC4ldJDWPsD20tTH1QwEo0EPE2BIdv8Fk",
+	"nbQFJCjAJqXJsT7zAhoxn3SZ4r7eV5NLYZMvqD5sVd86GBIEHnjRZTeJLvSp8AMWIVwtOipwHlIwhWHQ",
+	"8WnTrtJa+qyj6zVX8S1u+YJpcvYFwXy5yhTSTcuSyyRNLO4qG+s8Ibxg6DMD4NitWCQD2SP26UWjR5rG",
+	"FX/Ilw75rEeHQWydbBMIue7MdWNrNnzLUsSUQ7YPV6TkUcUqXCgmtNb/gJX006Y1UcxUVK40dp8JiC0f",
+	"ig8Y1U++xvunrLCVMrhL2k4lZJW2o2VQ26kMBVWYp1NpO0VLMpewFXD17MZCPz/sdofYorCrPh0Vjam4",
+	"8Nh0ACYf0afWqNr63nIwx85ULQ5vbZgc2cRAxeAfMwFj+pCp/ckJ/X2n6Tw/PH1ef3Fy+qK+v7vbOn1+",
+	"+vzsuFGrv9w/Odk9eb7/XL+BPq07TWf3+ODsuHFQ2z09eXF2drrb2mucNE5qL1+eHR88b+0dvmidtU6O",
+	"6y28o7F/oI2pw9bx2fHLlyfHrZPa8xd7u/v7Lw5Oa7Wz57uHtcPd/RenJy9Ontf3Tuq1g9Pawd7J8cvW",
+	"fuOs9Xz39Pn+yYtd/Sz+kTnNeu1g/2D3+WeDiVO3kWLfhpvrh5XaXqWxT+r15u5Bs1GrHtZ2G/t7SbwZ",
+	"r7dp4TxgN/Lao6L6kQ/WyiY172HBhFKby7bNIv0aWaSJ+jEtkXS6umNVm+UzRrPWu+l+lprgRu/h/hFB",
+	"XYeLO1Kyio+baD3YTQ3SVMw9Nxbkvi1iem9a4SWN0SBoBj8DHrtr4qlg5o7DSCfV+YD1qiB3cwiRblQ2",
+	"HunoqC2GUYCNOj1F9ICEYrInNAAo9QIKWpbRbxRjvguR8sRWr1f3ninyKZAo3lwI/pmEt8/lIxOzbIs8",
+	"1hgu7dOAxn0XDq7PpkUs1zq6BMUI03D1Xc8UoUEgH6FVCToGrKYU0hGhgZJaW9P6UltQldkufaagB0Ed",
+	"EaMkKOMbIFqD2OnRwBRk3Og/z/SfVZLdFSWHkcdwKNQL2yKQctCFNzmI+INWuaHNq7ivABy2TXRlKmkt",
+	"IMjV6elvty87t29fX7ZOOq3Xry//OD3p/HZ5fXO9gIMC5dDMEOjBF8l9HTueZsRc10EUmvFYQJZfWo26",
+	"Te8tHmAw7AbcW/7hiL/8mj2wYKqCNhgEI3IXyC4NIDEOGopWi3ZPawujX+Hq2d0gJgZ6zegDdLYk1Tse",
+	"u6SqHrACCas8r4/fYOpT4dD8TsiIXXvh3IG/YJIyHJlQNPbJAVjUTGnZCVeDgCY9UPKlZeGoqj9WUQbt",
+	"GNfazlhmmz5HHjyVe/qDp15CSZ3TdOJoKO4duOZi6qAPnnqbusO0eY1fmuaUdzzGv2/HJ3fH44K5mRtS",
+	"R9hQWWCOlej+GmQYLHXBJpvY72Nmp81cGHHlqS3eN3MDqQz1+lMihFmXc09G6bE/FUIr0Q9+/EyEpduN",
+	"rI//PDABHtsiuIQNcIdR4MKJLk1b8yJwollK4WQmsrl6YeytxCuWKGgRU8MgVplECDUXc6tYH9hibv2I",
+	"mFsLUc3K5DwDa8um7aS5fhglHRqn7+z8vfjbo9O1YLi2vplN+2ZWVBtme2C2CX5PmEKxkFRYw90yHfrs",
+	"msWpFHymiGf84gQd6y6xXmwAjZIh5DjNwz7bqHT6Kl7/4p4yU736y0Vv/uibpj8wC5PT4ZOSYMw3eu4V",
+	"0/aKOQamTcO8iq+D0LbVSZ5CJ1mFFddQTRaAaUu0o1gmmFYWcde6Cq0bbAm0ts2LhyfxzW3x2n5cvLZV",
+	"KXvTlm2aljsbBii5DIQBC6FKKVsA4GJRXhIqwVpM1B64WMSYOE5m8t2aFX9moBbMK8dNK3llojVq8ooK",
+	"Rq4ks3mfY61+MAlUmyA8YLCQ5p9jJbvWl7ijIm+nz4JAVj3nr7Xad/CApZu/aEw0pQOXKCjY32rnT6id",
+	"b4AJV9Xdi0SHprKdT/rfc//zTncY3FeUR8WMzGjfJyUDloaHFmmdnACaIXawJaWr0zeXv5+WLaQaRNjY",
+	"A4tG2CHchICt7MQUMJPwE7HeDfsQQ9Kxib22iJ4VXofNxH1f6Tsge8k0QYeOclrt1QMkbhg7gSOAJjKd",
+	"QbHL7qOM7pWNZCYTtftN+lSREuLaYkjomSIycpPkMikg7xp6/IZSuSSUApPm5HtJeprWCBeQSkjO4AUi",
+	"FI9t3WQfC+lkWOweSDGrf9LLYXB/bBb9hWXrOVDH2iJ5xdxt/faR0HChOdrTBHly4iTIhtd9GcUmFPTm",
+	"/MaMDDTlNJ23LAq5gn3nCprtdUfkLqIiZr5LehED4vT6NIKadH2qj8iARUquksit39i1R8WXw5bZf8II",
+	"ipZdwIjvZRdbzE0Fm7EIottCzic9SawkIDQBrlxcyFISa36YepJYe3EVNTR/ltgnVaysgzNlGBe4j2Da",
+	"WYM1FZEI0wnr9RNZPUNUXrPY+mhOzEN+KolpzfqmAzC9zM8kMDsI6KX3xISNz09OL27Oz85PM2IUqCKB",
+	"ho0qAY1Z5Pz1eWVfmX0Pi8nCLXj/NwQhtQpzbl62pIQ5w8BN9LhEAQPl0ArERMVexJJ9bZ61Ickx7iEL",
+	"Q1pRTN8UM58YBD3o0pOok67WJctHRqqn6JLQUrhnixByTeXwbrhZvpdFzue7cZ/vgMaadJym8384gf/o",
+	"R/xHvpf/EVzc0/9gDPM81P+WS+4CF5X/9l+LdAp+zaG8xOtzrZRrYrJphlyr41IWu67hMNNvZK0ShFwR",
+	"BL4F0kOwLpUh7nxW2NhcLKr2RiaSUCyUJFmDvngbrKdi6uCQQemulST2veXrp06XsXDmztVp6+TNaTVS",
+	"Mfhm8B2bp5tXrAWWNhvAEWNALf903kKlE9RdzXr+QLI4GlUD6d3PGEAMgyD39AvZMQTUAbGlx1nTEWRl",
+	"1yJuoEvBCBNxBIYOEB4Wzus1IpKLmsid1sS3zaNfPtuqsVIVZb2RraJEuM22I9/LtgOGGABuJqdDT0ZZ",
+	"lPUnqalsWVhQqu7NkJMTkSKP9v71XW+Lqgeb9rHZcXdCg8Ix3bOmNa0cVleqV+kb7fRnGz5vKBeG/b+y",
+	"B35F40VlPDgTFsjyBkhmP7a2x9cLSS9A15u3GZIpFJgMhi7c1KxBhc866E1h8rKWwzUO+x3n1Xn5DJem",
+	"czkATIhka471zjjN3QMMcikw8zVP1cwXN/IlS76s1/bTBLUww5BGGYq1FmA9WonhBQ+Dn9JvGnuuMxT8",
+	"30M2/XL8Lf1q3ya4XWw0wc284cKoGv58RDJrtRnm02nfJXontFUnwLpTRLF460B9Qn1gBd7ftFoQR4zN",
+	"dGdoxZ9wHzEHYiiPRwwhM2Mm/IHkepoxvWeLiKabiH1pteA7th8nYLaTMvjkm+89axj81JC8dM+Fn/Wr",
+	"ONg5Ykpt0R2KzhlblSmVsiM0khF8Hq1V9a1p+Dxm4aI5DvB0rewPtEUrI2h+ki0EjhULetsWQ99lNoXN",
+	"aSaxCd5OFGMYEbooGPNy4lyxaId6HmpDRQg8plLQJX6mNtElrBJSHrjEixjC5sbcoAD5XN2Tfw9lTG0Y",
+	"T79fJmLNgcyHHIJJaX8dD30uWzib6758dFaxbXJPwcaYC9Eg3rcSJeKteXpsHC5UmPaGipHhFrUwNeJ4",
+	"8wAL7GtNqUTBfc3klyVIZMA7SZ/DGQe+bUxo3jpOlLTenrukXq0BkD5+90yRh4YB6Zta5mNe44D/boZd",
+	"gxaSh/zM5NB6e25fz4ZIYhBwKrw5Ea30shVEgb33NVfxWgRg5/CzEgBGqdI3NoUA0h+Xhys5DgBqjJKY",
+	"hYOAxgxTz5Jndrjtj2J+7ygWK0i509aiTfXAzLJ0JlXyh8lWQ+A7NCwTHLSjFCkt8qBLHD94cZDery/2",
+	"MB/INTgjuFNz6Q2ziOaBnp37dubJsmWUGT6WxLM5cVNDX/rHjt6XmQn6ic7ORXyw5yxSWnMB22XYzc5n",
+	"Hcyx/OM/vDjoHOzpxcKGl0y0rrBKR7+e3AhMDENNfPggfdfBiwNNd+ND/7UBprc8v/CdKyiwGxYWiyiz",
+	"eF8uPPN1ZYyFhxQZFuiOgAWwP9OSImeKbzR/7ixYFK/ybIA9wuUDi7Qmi7nJWmeFjtZqrmjAZ84XDQkv",
+	"aKMtg4HiL8frM6tz1uCO6yGgymx548vwRlpon9Dhygwxo5w+Zbwkg7zHBVd9tjB9G7vr+6burez/wvSt",
+	"qWZN6p5nZZhCsdDfob7fSXq8zqrySEBaELfXQMIbx7j+xvysCPV9ZnvFhPJBfwagUZ8NmPCZ8EYkYkoG",
+	"Q/30Ih6ysAwt339rpvdNMNJU9XCONlg89lzt0NjapAR4/uyDNj0yPZIAr4IzVagtpkbqEoOmSBha7R5w",
+	"757wGGyOYgRge0eH+85yCvc6B68hkmMod9/Kpy8jn3LSYIpsUuatrKGIZkSTyUWdJ5rgsq8gmnB6W9G0",
+	"FU1b0fTtiCbLlU8pmlLCmiedohzR5mz6kv4t8ejtTDDOTPOi5fs50KpvUQalfr10F2axamfZ6WySaa8y",
+	"279l2S/JssUsMoWLs1yyCU7WPy7KzqhQGOxorFQZc7ljzJj5pOqzbqp6lEzJd9p55K39iQuffSi7REks",
+	"zYz7bAStubrMaCwBv2dYfoz3LCIabhWLvjXxsOXN7443LWV/PRZFVX2+l+IKASe+kqMCR/+JfBVb5fg7",
+	"4+Zx/nhC/Thh2TnWe2ZKX8GAtyz709jwW5b9fln2qU1aw7KLqMHJrDIqATYw3Jhpi0NsrdutBv2DMPAs",
+	"VnlC/ZmH9I51IDGjMLPwisXDCBo+sRxaENyL3Z7yge8i7j3XN5zx4FtVfxG0yixgGovCj+vz6CQCdBdU",
+	"EoZFB8ZJDttbNBOzLWsf7QWlLrmGMM1P01bX5YLCjBZq0a/pZqxcAnFkK1daX5hbLoEXm2s/u87pDb2b",
+	"dw9cA/Np1A6+5GJNNbNmh1HMSKRnPbb4Y5wKrn7eQszFeC2MubuIsLuQ8Rvp8x5fAqv3Oxfm9YP5t8E2",
+	"Xsj4msZc9TjtBuzrHAQLFrYkO/tAeYCzzTthUkgCkF4xSo4phwZmJa2REJI7dWYlop+wLtcnmIXqySUF",
+	"Ei5UTINAJXG5OaqePRlNZvrWT7nVspbVstI9N2VfaylXSYL+cGpuYDAaU/mhpsxoTdCOk0ZQ2624zyLm",
+	"L8EC2OziG2KCFXE7smbkn5+cLlWso0YqZiEiT90/yih0XPwh7QXY3NnxWbfqg3ipyuhuBz8C2oAlDacJ",
+	"sAGOQRFIFm+EUubpashjlh/QrNJnXefz4giGk6wNFJjdhA9h8BPuwWYgVH5myVnfX3ymajgYAC77G+Zz",
+	"ii1Sv366qgF0iTYshBe0cBP/1yx9JfUfC9/60hRRLICOOAYla6y8Z5bn+IdI7LaL2WopX4pRDLklJLuk",
+	"N3emWnLFBgH1jC6OlM2lsHihSYNN6JWNmXdlApl7XWY9Egn5P1M59nSThwDjkHshH+cGV34UTSZbd4mQ",
+	"Q0kg+s+kubGnj+/PbvL3A9fnbFLk7TSah9Vatb77/EWl8XefdeuNYQNgL5IIWfospfoVbHq6/OlsN38B",
+	"7eR7XdcmNY6fTwL+MNqGWleYLqle7Binhqa6AkXjDx73iXUhu/m4dcRoEIxQ0NIYryIlLdAxHMBjhW6d",
+	"clKIPfYEbEj9wd6b+FhKOXkPCg52KjEB8VnhNkv/58navk3HfWssALFwOXbGof+F877f0MFWr/rWXasJ",
+	"3a+pki0sRBSD8v0iCXINPzOVqGuajBUqbZkrbfugIOj0OAt8VZ5giDENjpRoEOS/SR4B384VETi1bziw",
+	"h1tLMHJTJA/+vV7JC25C/lXMQKVPX9C0IpcZ6O9mHNS6QdteIL8geZezB9vKtu/LZkSqflrxZIBdC6TS",
+	"uVJDUEBoTB7lMPBJN2L03oSj/GaaUUiEzHrF+1S5AMEmVBqLy6bqQdNZ0Qu4F8OFFkgCwuQwHlMeHRjt",
+	"J5Iynl9yb9s4f+e+GVjGlsu+EJdh1+z5TsuVyu5NWLaIvc7yoBLjsyii+Jf66kUipjeLKMo5b8BXy1CD",
+	"NW2p/kvimI1BmmwiqwBvWBhQaDy7LDFhIWttJvlv8YO2dL86fhCS23IUPx82aGaGJFDtDxE8gpVsKfZL",
+	"IgKtQq9zJfSOLx8F4NnPxJ6HVGDIQytBfp1LTm/oXXm2dLZP/pZp/UvljCbZvtsM2W2G7DZDdtqxbMSF",
+	"FXTP1OYSXbMCb16fDZ/1uGA+uTo9JR/5IMnrM3OKmCcjn4u7I/L28vqG8JjEksBoyU84nv4+YuZjpp6i",
+	"F3Ax26y7Yux7FJof+WAj0uMjH3yrknJTS9wKyK2A3ICAzMiqTYjJ2XVimm7zUL8LuqqwCekP5anSS9oa",
+	"7F/SUZWjvCnEjt8vD7dvq9dIKRwGMR/QKCYQtCPv9NfvyoQrAql1PqExhCaATwBFH4Ko8lGwyCV3kRwO",
+	"MMGURSFX0CQa2opCGA/1gMe+HooJLVL8WfxyO1jEdPrSHONOOq8DjFInwPXNXHfHQvQ/u4XLwf+dmHbg",
+	"o2Q4slOeU0O5xOMv9ZtMHx1JWYzDD299ucdDZ7IFHw/UtOTsvZgGJJR++jLIwd5e8f6kZLrcQLY5ORc2",
+	"ZpGMp0mqcEBD9gvEp4tyNRMW3dG0WvFpTPPq2PxUQmSsMxmFG04m1KzwEyUSLjzcjZSvaXTHfoz8Q4Cr",
+	"E7nTaKnDqCDtEG5YqgcDnFk2VBKymGpmmHWibIMlW91rnWYL65J8QczkjSFdY0xkR5lFzT9EEOXnOjK+",
+	"LiFfZggrkZer2RHD6e36MWKN7Rw1vbk5y8DNmQVacBt1yDTzMqXDs22CH6Okxusz714Nw4z+F/r7jus8",
+	"0GCo/zro7R/WGtRr7D6vNfa6vl/z6s8PvO7hbu1g1/f29Fuwcat85SwAs/alipv7tVptyhHbqO+YF2+1",
+	"UbMRiUHSdEIZ661CFbzpUD80dbaNumv0/qajtXd4FdDxdofFnv4ro1I3nYO9Wtplt7FkyQvg6Mwv49nu",
+	"5eJ7udX2f9qyIYQtzGkXqx0Cc/X3HWuUFvpQjaBcUuE5wZluI+lmnG0sfRsq2oaKFlF2LaFuTNfNlZpb",
+	"aVbkPp8n074bpXbre9z6Hr86zJXmu7wWswp3FygxC8G/nU4tSnOJhAugyln2AEu0SxUjCHgE9m5IY6/P",
+	"xZ2eWMwiUkJT+fbqNbR6zhU9FoqN5dDiDBxSxAJGVXGVcAaZaZV6wNk1h7ha54lwub9z0KRvILCco/p1",
+	"wOKmhpfPQy1HFKFjmIlNMowCwg10omkko+1gjCnv+FzFaqc9rNV2PYDwgo+MlAxUkb7UBeAiC+xVPoJQ",
+	"wLm4QmonJcXvBPPLwHxJsxkaaZWS+lVyK/ACzX1DETHq9aFAL0F1xEt7Q1Ucqk7ZERc6jyFbZqW3V6+L",
+	"+GUYBetV6S4Amf+0rDjaMuKXK+EHsssBbG8QbCx7XxKdKyz9yNdoz2aXHyJ+8V1T/PdcCbIesU9P/osG",
+	"4ezcv9n9zXqgw2V0vkIeGITLq26klBxz62px69D7INwqWSspWQnRWHqZRreaAJfXsKApH0VqLMzhi+W0",
+	"RmZHhApSjQahVsSMpkNKVlFLar1JTO8ZDFCeQdSLZew9LVl/j76Lq0H4HfLUz+qDQDKY2USskI+LlKxB",
+	"OD/1CRupKNvteRo3z+DNbe7TVtlaJ/dp/PhagepnlIyPP30GIf8YZsN3KfG/Y3thPQJePBakVaSZGtI2",
+	"1POTqkvbSM9KkZ7NHD2FCtf8XJU5HP29JqU8CN822MBkjEqmu/QP3QztaVe+zVXZ5qqsXta8CTVlQtYN",
+	"heDirjMHhO9lgr2Xb2UGIJR9+sCIkDFhwp8RCsORfkRcvuzSttbnFw1O486vgc7nFjZxFlrETrTuiyWh",
+	"5ER69yxKSswQ2ERBfNlA19McTgqwSaSVlpGyCCflKiKedDQlNon0uEt8eK4L0euecolkoUsewg8u4Uq6",
+	"5N+efGxgD3hFQ2YblWCZW/IsQpWWFewDV3GyNzkPLl5LA70Dow5cqMpkKAKmIFDhsV80/yzCydcxjeJv",
+	"vgw70Rfz+PgTm6ifVJinovdlSaDqBHY3GSWpBK5Va9V6oVfbthBZru4YAHSABJJhpMcLB0lJ5skCQhlK",
+	"2crFbz1XAHh5LdzH2drFXCf2dSwHKkWTOtJKBWTEyR7hsRZhAevFi4ilY810wdahvWWdpapggGqeAvn0",
+	"OqYxgxJHj4nYJTEPGWEBHejzGJI/mVJJO/mZGKm50/eHcHdvD4mvlieTVZ83gZAVs3AQ0Jh1FItnZMuY",
+	"q4i+ygADaalv71akBIkyoKCocjbVADoHB1KYuuAj8s5oOu9IX2oT1SQQ1Bvk/VBpk1QO7/rk8hqzPEdx",
+	"XwqyW63Xi9jLzu2axcZKXZWuM09KJPhPmdwSZ1/3FCrLE82KxLbzSYu12QmI2YmQ7ggy6Regg0Wk7IU2",
+	"JaxZweICkWvSaxdP3v1rI+S3lapfVKpmyWxz5F4sTltBALkeipSoH3KhiBTBaEou1plUSgbyDmpDbvUd",
+	"v9cnCXvaLqSX7CQPAbguTffOktGFCciDPz85FBTd1+yBBWYDOqhRuQ69w47en5zu0LvXG9CjgWKu48nB",
+	"KOJ3/bjDQsqDDpKeZSrmecmV92z0KCM/+TvkIUNWw2tDKe7tZyFDqewf8r20H5M4ADwD3Ptw8PyKpfu7",
+	"7kQmG1rg+s04rgNTBDeCUqP/v1l6VUZ39rcLGfOe2aJkotyHJycuCKW0/R5JTfOBzyL9Wut6+1MRwmMW",
+	"qnlB2OQlairQHGAED40iOiqKXgCNVRcWJckYK0iTleRIToIsxNIzkaymc1WGoXt2gU28cCovw72TzLyj",
+	"WNCbm06MWpG8Z4J0WSDFnSKxnMHXv7L4mgW9b4Ort0y9FlMvCuExxsrFrOti6VSMGN6wDHwLpGS3ziVU",
+	"kbPL62t4IFFMgFe7/NMw/UzGW5b1px/j8+tkYAKLHuW/MjjJ12H5c/+t1lI/u1spsZUS3wurL2QhJFPM",
+	"GglrC4npPLq+YpD0jS/S89+eZ+NIg4h5NGY+4SKV2Ufkng1iqDYCKiFewPXSZomQ3/GZIELWY2XFvGHE",
+	"45HeBDrgnXs20mtPG+LXqwfVurM81ZopFhFudmcgjgdWOM6FwMOYVlz1uOkM/8ppe+vs7fRXz0VPOn+l",
+	"L3jO29XrsDOQPYLU4qJPgSvAMYioF5OSfm7VXFmGC36VsGrjfngr/ZAKolj0wD1GSiwcxCPy2GeC8Jh4",
+	"VAgZky5UOXt95pfdZMt8GlNwvN1zMc3/DFU2vyehyTXF/oB3UsKoVevVmuM6dgpO01H/DvAUuJOZC+9k",
+	"vdo4qL7Qxx0sNPPbXnW3qol4/LGLw6HlVjiF2MxPaAWtKkgKSNA+O337M94qj4kf8Yd8oRjMvkn6jAZx",
+	"P0N6jzK67wXysdiF8A573L4jXBFKPBmGtKKYPvk1EwRcxaTkRUz/5RqnsVutVstH5B02ln6H8BW2ET8N",
+	"2VFbvFMyivGZyiMygs7QpDsi8CguxRF5N6B37B0s9J3iH9k7MoAgdp+ZUYUk+vsmoUFQrrYFFh34JFkT",
+	"uIT1tcwHQYyUniwIW4S/w5Cj/66Kw1Qj+ggTq9RN3kNbvOOI293Rj1YD6rEOzogrwO2utsUES1wxKugf",
+	"ZiqLZDV19S6RUjL78hHhmkKoF/MHXIciQgrWtDTQp/qL3FWKKUOF0wP7EyF9JoahphAYHW5KHqbl89zM",
+	"Asy4ZP6RAevH4kH9XoNHOlIkYvEwEsyfkc7QlWrZ7IlLeJvJe37sS2XA9LWUofrkBdEYsw9x0cjK9mVf",
+	"Io/i2FAnkZGfxbvXVxUmUyhEd5jcc6o8B8XIQls9tmguACsGhYBiBMka+36yD4NA+izVGKdNy/Z7XtJB",
+	"BIRtmkVPuIdcR8WjwCTFhM7kIt4CTs0w7Ortq1e0QPdn9CG4y1PGcs3tYSzg6aI3wz+u8/yU9geRvIuY",
+	"UksQvhUp9tYlOeBYhoNhzIg+qUkilp6pmeudLsZW4T3gLkuLpHR7e37ikovWm1Mty/X/qxflI/wCBRdK",
+	"h2goiuZmH9bhfkdGneU7XKRvIy8eVZ9G2VOhkBjgugVaLKyj2vSp6gj2ITVX9ReDiD2krIo8+Ocnx5yq",
+	"TtNp1BoHlXqjUqvfNOrNxmFz/4XBgnV2/YOuV/cPK3u9F73KnlejlRfeLqvUuvVug+56e/6+3seADoXX",
+	"ZxHi1IphEKTZdYIGI8UV6EcJNepVgRKoP72X3Q73FaolsYxp4DRrn13HG0YRE3EHtALh2wfbr1XMBvgi",
+	"zQ89yoPZT7QNjfPXLLbK9EmNz64TDUXHPq0D2Qr5XdytN2v7Dl6nYhrFBZfVmrVacpkcDMxluCCj8Mxa",
+	"kfk4/YIGaH0AzfvJ6Q+1zhox6kMGVtNpkH/wl3ps+ug0G7W9FyBeQfA2051yHXAmNJ2DXq373DtglV1a",
+	"Y5U9b++gcujVWaXmZzZJkzCIVRBxOIs6PqKjaTGjEJpyq8X040l1Z4qO/EfKg4u6Er5dD8IXiy7O80p6",
+	"NAgAXyR5dy4R7JFBj/JIZQONkX5LzeTCFZs+daU/sgBcj30ZgMEoaHVEw4BQRV5dX16Q0iNmNlNBK2gN",
+	"o9NY26WRq7UXNMWZ/0y1hdYWXPjmnRowT+v6RlU2yRuA3JWOohU7Uvrf1htAwNMDlo8IBUS8uM8iRqhQ",
+	"jyxSbbFfq5OSORF8yRSUI/SY1rUjFsqY5VBfylXSIpZMydVQkKvLyrG2dchHPmiL0lhLwzIJqc+04fLr",
+	"6Q2pVqs7kax4+vrqRz5AawY6tUdDgbmKKrsMcLvzWLUFF4NhrI6ITGon9B16w1y4Cfke5hrFWuPlXp/I",
+	"YazvQgMLMUX10FoL6NPG/kG1LeC0ViziNEjpoy2ioWgS7zFwyYj6Wk3SZpYS9J6F9N7uHtmr1bRWzcUd",
+	"vixb8IfZ0AQBDbWU16+QiQceSRHqNw0p5UoGD8wnQj4CWshQIPQhNvM07yc7BI+rpKXXnD4npKO2AL2e",
+	"Qrb8IJIeU8o2OG3C1gyH3HfNoW9w3/RXCPvmkgSMfafgEoLAcG2BMzs/ISXcvqa2YxEzKKAjfdn1y8s3",
+	"SWdSfBda4aAWlcQk20M+KpbjdKl33xYJ8EK6AHx3VXIdswFaqib732bbU9hZTITCmT9T5J6N2uKdYLF+",
+	"l00wPt/hLhjDxxQmCPThoMmNV6MJHPcjSHtCfjJdV/W0PozctkCyskUL4PgxNUYKCxyA5a32SEpVs6Vm",
+	"CIu6F7MBbu1O2VRBYH1D3GehHoQJW/dgJ4DSJGJVcgMzfkyVS66MQumSC7B4QhkBi6AEsdKvLQKKZR+a",
+	"z+COeVY5WHNskRIF7NMmJPFlfESSfm12juW5Su2EOjugsZbqTtP5vz9blX/Rysda5bBT+etT3a3Xap//",
+	"y1nAILyZlIkuMburZSAH/RekdSkVtqQ3CzRHS9/V0XKmab9L6A/XA+al4Y7xFg6rdJCdLBevL6ewm+xb",
+	"s9sJUWrbosuYIArzsHvDIDDOKzT5MubM4lp6nlxyqvlqitixMSGm6GLHdq4/mCa2SOH70iXvX6XYfUop",
+	"xwJ7Du//QsbnmoL1Icr88Vx2ePOEptQMx5M+YVsXLaJyTLic7jhW7JEoHDuhfGAd0+phiqX/GUXiMjHq",
+	"HJ2f+5dREnMuQNvACjfQuPZqh6afaJxl6mgoFIY8rBAlsSaTGCvmVLX4OIHz8I18mHuavKVxn8SS6A0p",
+	"dhgOsaCsOBs05OI1E3dxP+uqmgHsyh6hsVKhWxiWucaIaztGUjnr05jugDpcjT/E5JGqvJDVOwcd4uFC",
+	"Gfj6sm9H5L4xC5kicjV9/HgCt7aACDyWohdwL/6qtrLefm0KAko6oQgCLyPiJ61xjVGaKLjTpR/+tJT4",
+	"myrzdnyu7jtDZSAkpmPGayVeT9R4drXxjDIM18U/MqvXMwLuHASHJ22n2nbK1SkGeFt8wtCHmz7jM1QG",
+	"o+Gu9cVMJTFGybR9Qo2DVV8L8iM10tVMXRs27ISr+1uFDv2ZEvIyt5xCGWmnvor3WovCxGJC63b9YNEa",
+	"ivEg0jsXm+YBZqzJIdzMqqcu1n4lu++ZF0/Xf5eUyymNdiBrQb8vsydVZynfpd6gZTyVX1ugpwQ7RZTD",
+	"D1sv5oYks95qMrRVjmM+hpwE84flZYVy4s/ciHq5qGwP5N2MnAr9q8mo0DK3woQnfeabfhikBJo4uvEG",
+	"rKw3JR1F3+uS97KLn9qCiTsuWMfq7Z+byY8kpAM9xnvZJRx0pvQx6DXTV2IzEQ8Dip0u9e6Z8N22MJ86",
+	"GLiwEBQdHt65xAt91/gkXYIzSoMoLskEXj5XScv4IHCxbQGxYr0ocHDBAQPpxZNnFR51lQp2AikTxQLm",
+	"gTeUDdQRJoSA55J/ZG0Bf9q1V8k18yIWE2jnqIhgDywidDBgNJqfr6Hf3lxNHslVby5s9lOHs1/ZgQYs",
+	"gqVvJqy9xrmV5AtMHFTjRSNrn0MBf2DwXjtjHTOR0ZxPbSfHIW2nSdoOENgdjfssamojLiaaz0it3W63",
+	"RdtxSdux9KJv+PRZfzPGT/iktvPZ+b7OrxwtTznC9PfbE2xDJ5jeTKzQT7wJJkMP3PCaDl2iadj4HYxz",
+	"PxoKtWp47oseZ9nRCg61PybifXqqSp860GqXvKugsP8FJPI70mU9GeFW0CiuzpbIb9MJrCtKluHGqTkS",
+	"ub1gD1iI4NRrtVpG9GHMbUWezax2Cuemv275d4NxdEv4zxQiJQF2lhgM44yd+10wazYEXciu9qKKbeZb",
+	"1axCSrngN0a+B5Hs8YA10SmQdQ+7qXh7ptrC5AEZXdC0avfdzMmLX2UCxRAu9fkdU7FrdhsEJ0RHsRFf",
+	"W6DDA2KyZTIIhhiaxJB55nJVBc/uUMQ8wADnUECkxqqjREYEc5CqbfH28vqG8FjLp/yukskgfyxJxCr6",
+	"cTw+MkFV8Bc/G4/M2xiqWUCfqj4zAfoF4pEYjlxCvK0SE5vaGhjoZTre6AlXkCBhShTyN9M4pl5fv8uj",
+	"pIn/L20HI7aVLCW2nZnuk89bt+jXE32assEDOD31paSZ4Puwu/PRq2V1FaOSIJgqWOIoZDCNweZCwA9G",
+	"5JTBRJXDWJu1d0PNCKo5nq1EofsGRjK6IY9j5qelNeniCReE9XrMi+eKiuuxIN16GtEcjWZiT3FTQNxA",
+	"p9Tmn2NRG+evIjVJP1PTn9m+3DMipoaBVomQNvFBn/NFO4dQC5Qculr2jc8OnAOYQYvnETx8AAA/u8Ya",
+	"rA5G5L/MnP5yncyRpO10uLSz26nXUxUQ70NKHFPxPq+m5I1nO0wI5twFW1Vvg/IuYcMsl5ZM6mJ5Gmsa",
+	"vyTkGCmDbPrta4I4003G1qcmhQLfd7K79cCiiPtsUmN8prK7WrJJgWmUyUDRlqttkcg/GnSwSbJqkrOr",
+	"yzfwgm5aV7+e3pBS6kQsk4gZzXOKygeHXC+SYVtQY5BHbKhscmNymB2R49bxb6e/aGVYRkT2emWi7vnA",
+	"eB1NsVGi6mZER1ugIpuxHCDGaJRAvbqh8PpU3DGfKC6wTQGjUcBZlAlyQ5lEW7SS5ZTMB0z4gxig3oYd",
+	"swVQ2ooQ2/rWMvn3kA0h69RoqSaBrvrGbQu91jeVuJ883GbLXaRJuTSc9MB3xhR/3iMKAAu5agvIUM3+",
+	"XkYt2eSR4tvlsT4IMcnEl0ylHAPUitUiVPiQndoxNUJt56L6pu2QEsVk5sS0wPTR/JUQ8cTFkHumX1aa",
+	"vdoWZsG4SaY4hQZS2Bgn8nfMbBZhZLdo/mlsBMLTJcbpAeCxm/ClprkWibqXCEQI6tkaA6Aj/zv1e2KJ",
+	"2jGy27Tj9X9gddt8jB82Y24qhHFySm8os63w4AUWmh0AzJU2KKzup3BcDSNmcnbhoIJEZ3viaGGb96hY",
+	"zaQtAi6YsoUGqGOXXcICxSCGsYgkw6LQ9STMRkvXMMDjbAvWvpmCtXVr0NaQ51PtJPhlayBtTlLGQ/Sr",
+	"JnXNudDWVzV9CvJ7kSZ/Mfoy1lWNWyXgKZ60KSD3ALzB1WoVTaay2xbJE+WAlKDFA/BT03qWIXEMPd9p",
+	"8Q3hitzzQJsbNIZirjKRUfIwgzVBSjQIOtFQ2zNJYbQ1MQEhI1W/m4QGSkKt2gPaU+AvKYOBEEdUoGc2",
+	"o1dDhRsNMAZpq6wOm0ZzhmxBSPg2QlpbOQgAl6jIYwaGi9dbbnetQSUjYiRM+Qg+ZR6OqqPbFgMmwGGm",
+	"1WnctCOC22DSzsUIkfy7w9jeRexNUDyEd+UMIj7NuMEDs8i2SUwPNBewGKncFqpPI2sD5iwEU1BpbEI6",
+	"ZngsZrq0Hb1uY8O4efNnLLPJTvm9RPQKFpbnn9YsTg7suTVMaYcxNEELs0dSFaAoF9wCWFhHiH73gGQB",
+	"1D0NzOJJq4bsLjytgZRJQTdUn7OVzHc/qrF0IgXbmko/kankGokeWWmdSW2ZqCZ8WmMqjTMVpsnjIcru",
+	"hgGN4IB0SRfzvEnEAgrYSOPlqy5RWM1s8d7JO30nDIrJmW1xF8guKb372zs4ILmA9u1xnyh2F4L3693f",
+	"/vaOUC+SStkvlUve/fc7l7z7s1qt/vUui4TFFTgfh12T6Jk78ucAXs1PsV8EZepXvSAzLKbBxxIe72oR",
+	"18c0TAzD/M0W1kzteWV3ajmQlqdLv/+RkIbWrqZKQWQCquJKaFt6FhmLZpZjQbwZ6f31bHp/vdbYg0lb",
+	"PJHlz6CUfqecPWda4d2adxuS7rCbE3n2Xze6XxRYGhPIVmhNFGpp/TxgGJl/twPXasGgFbIxNduUQL3b",
+	"ydP6u7JLQq4gGmTrwbhtKmPQDUEyG/kP8AUBow8YN2iLTLjkXbX6zkVQCcRaoESNwq4MuEcCLu7LmY6L",
+	"iHhh+zFCtAh+hKaEvrZ5bGtXHPJRDgOfxPQezwX5qG1O+WBgqX2u7sm/hzKmqeVX34V5m7matmnzzxLs",
+	"wr5QNev4y1jkyNhYZWsrKUoTPuF3QkbFkGuDiD1w9rgAxNcilor0YhZXVBwxGq6Qg7VQW/sN1M9ORyqw",
+	"7YKrS9oLM6pbr2Pc+62N8DPYCCgfAI8FpdYUdBjkDeaXn7iONnnYzqdExszsJtlCIW6SDpJCYJopBS5Z",
+	"V52FaCKGFwFnCswCvMJCG0KKpxXi85ACEKp27TCLdbjoj3nVTcsj0N1QN8tEMj6vqJwZdN2psG5wMlFl",
+	"dsS3GAo0Jh6cVwgrvRUNX62+0vhbQfMrGRUGCF4Tcpkk8FTrVr4X9LickklMPBqBhgU9XamF7x1T1qx+",
+	"hSw6FD6LCAcWbItM2b6CVBRtu4K39yMfTOZwVwk08QfSPO9VLqRglTeAm6Z1vL4UchiBxjWPdU0S6DzV",
+	"aFqK6YDRWKW7rV/D0TylZTFDezmLcR3VxX2S/HMrNDeUfv6ydX2qSWFOzrnrnN7Qu+kgh2brnilTnVCd",
+	"m73eqB08nbo4UQEUWxNuxtYBxU9fXgTMoNlm/sJ2F5SMb6yb4UeDlDpYAHZJ7+eFjK9pzFWPYw/tryny",
+	"jZgy6o07rt9Atr/m3q9p97sL2ZNHhAMSpPUYgoVfsl7KQSDj6kDcld3kEOAKVqvI/69xhgJ9SsPNxazR",
+	"CTlrddKRHM6uLniXk/0DLu7eAVahgnp4/WLAHDOtpNJA7S4B7D5wsdubIy5i1RZt5/zi99br8xPSOj4+",
+	"vb4mN5f/OL1oO9B3RN+JHaHIhSRexHwmYk4D9CcYLPKi0+1/5XBtZdT2MnpPBRtrZaRtThuqekUFIydS",
+	"bzt4KmCQAWym6U7RNB+0JAx4yOOpHsihgN8g4gZeyNpn10nAdCYdlg2VuCsbpgbB5+p+6XHrNfJr1vX5",
+	"fPf5Xv1FY2/O8JP+UjD5IbGWRQ8s6qzcmiR5g0W1XYCQWf2SIvbrwyG7Bl5Yb+1EAyDwk+k/jt/eor9s",
+	"UgxSz5NDEc9p3xaxgbRNmnrQ+kfNbONjrskhl5o21x70cGFzerOemUG+jd6sYwuUA4LzMyl+9UTaXste",
+	"/KgV7SsLtjzCJcBAYhgEk4fBtQzthjnjTc9wmEbmGfUpvkEh4z6L8s84GHvGbu4Za/RLNStfsGOqIQTX",
+	"IF0NzBeY5P5TNVWczxLTm2hZdlsewzwBwDR7XrKVxIoYJXpWTzS8O6HzuXk3SFx2LO5jfxbDQ3Wjm+C4",
+	"2XikvikZZKa7fGacMhkpQ+5TR8T5Xcx1z9MP1j3f2N93l3XX30CL0eQbUmo72hLXOgykmNlNrmANHgkZ",
+	"Fdj1qJzbtym8Xbyok8wUCtayVzs8mDr9r9H20oPWPY1azU3d+unszi/OLlfokzcDCrhliRMsShqjK4YG",
+	"motGBvvUOF/ihKCPiJmbVjB5rICywQqur7ba+hdarfkpN39b0Z9h0m2vyzmyewEpurzgznj+p6hWSYPc",
+	"Isf+iU1VMnNKnPcY71KkJGQ8duTOkvX4vCJZ/7W66DaWeOU2Prql5wWd5MvRzsoU7hY3eca7Zzd2/tZI",
+	"cunA1Zp6+tIHgtXOZ2njW6G/UIPj5DWtqpRDq8kpCO2m0YtVRiKTqA5MmFMaF9DSbwc+3ajknqpfTsRl",
+	"llaPpz7W/yYU1gXp60QKtmWceYyzAnWvcbZMLZE6lgNoYgSFRMlEUK+nRgTbwa3VCilvHlT0zzKJ5WD0",
+	"1KxmZP86tvCiU2l5iMiy1de+aftjPXLemG1iowcFXt/f4GcbrEWHNNZwv5dd6EDvDwOYso+iwHZaL0WM",
+	"BgidOfOkwwHWzyXqInaSKWe6/Ie1umF6036bvHQJfczMeoo+dvkPl/zRurowVSbJBnEsbDTlgGX96k+v",
+	"ri6v8Lpk2ya72D9FR/bNvNXpNAg4+39N0BnC7xdQ2TUGOrjAZALAiyqkmHP9pPWdVCKmXuw0HeqHXIxF",
+	"/MYU/GEsQxozMpLDKHXyES5UTIXHCMLwXJ1e35DW23PHTbdDD9WNqPD6F3gOhJRrpQha8J3QmOVrGuqN",
+	"Zq3WrNX+5biA/sXjRa75jaq+03TYnr+7+6LuZBHHjAyoVfcwJBdwjwkFO2AOpl/fvq40qrWKFMHIcR1o",
+	"sOv043igmjs7dzzuD7tVT4Y7yZIyn7qB7O6EVMUs2nl9fnx6cX2qB7GGz+X1NW4UbkqGGB064J17NtKC",
+	"Kp1svXqwTAVgQhBIPUAWBQYSUvgzANRhbi6gZgjhiJitgS/Td9ynD4ywD9SLsa2HYuSejdRTMOUkEyzF",
+	"YO9ld3bwTl9gWT4fqXAJ1pLTIABgeyksiOCccN4rPeaiDVHS8bnKPH5a1tjQpu9vXjt6C/nfS9zwGmLp",
+	"X8fV8Ocnh8XUadZcB14UvIFd42LYq9UztQHyPfPiakyj6t1HSE5gQ5YKj1ql1qjUnpP6fnPvoNk4rD7f",
+	"O6i9+Httv7lby5YBH0s9MKYl4EuAIQFJcKhYZCawTqDxlewuGmXUFJNvBjyWKfbPyo2MaVDRL7VwBub6",
+	"dAZwD96yOG7rT6uorio6pgsvkFLLxzwvBUwCEOcRmu1OLwGhSQ20nWs7xw4VM59BtWIe1++/SrpD757F",
+	"GU0s6azcp6othLRXDKQMVLmpn54pFZaPghjOJFTdQ+0w4bFrhRsk8hrVybe4qgAbh3kbbdGo1ZPEYUr+",
+	"oBGUjyJ9EkVHAMkhq6RFHlm3L+U9dIQuddlICp8k52mZ3LFYJcPaltVSQBeUgAHCXVsofidsBQAV5Lc3",
+	"rePK9W+txv6BGdLNRMUANI/6PsClRMOAwd4Oo8D6j6clX6UnsFn29PNgbrgYzZZzfzOh4nrRMIlA+xJW",
+	"+PghsAx6REZPtdAIeNdgFPG7ftyBZLUOChW7BOZ59uM9Gz3KKFlcyPXyzWcp7u1nIUOp7B/yvbQfB9S7",
+	"hzimKe0yHAS67DC47wCHJU8X7LGjtNnCotyDO9mh5HvZSR6TVIwNUROFDx0m+lqZTp6L34KQgdQZ/Bv0",
+	"59wVRto0Dz+voDl6VFwijM5iZW0bCA7v7j1hdNgy4mR8GJsojZ2fRgRNM8hi7CJKBYpaKJAJWC8mchg3",
+	"SePw0HT1Jm0HL8hL17TZerVa3RR2+s90Buu7dpcb74pRQJDJGRWGIIhmUXNqusmZaNqbDxUzKKwrHd0F",
+	"niV9fRLyLgwXvpfd2bFCrS9+r4FCUN7rDdcB5fWMAyxUkVa+W6/Wa/q/RC2f1Pm18Niwyv8We/prVpyt",
+	"8y8tp0DTL9TsjwiLqRYXTMU8BCivpLQIS71A3Nik15BRNYyYT7DVw1ZkLBDqfA+ss7wWXsjJOxYHfwZD",
+	"Q0+ytkPgUtQ+7flToor8enpD0geWCY2xCQuGk9wUplwKj2ntmSuSWKWA7IYdUIplxivZPcVpfrNiI2Yf",
+	"YtzLTElVmh0Iv8BbagufxrRJPrUd7reB/9uGddtOs51h3rbjtrW8aWuB87kt2mL2mTuNK/GV4Yy2LDaX",
+	"xVr6DT1TKcwkVcbTWIFaHmSWKfbbRpgSO/YUsmKuY/x+bTfTMR6F/DMFOoFCQ5iaDkCgv0GvScUDJmLA",
+	"O4piToPyzGNa6O/ZFc5phgX4pLbZ1Cfjus6wSnHW0xc6066yT9tcxsIG7IrEaY/UU81ENKbQzc7uvrOu",
+	"HVLkcTfUwKWwXVUnrBHbi4bcXr12iYHLNJVzlhC3WaxPaRhYliUJ58teagGkoWfLmMZUSKm/QIoZsbSs",
+	"HJttKGTKQc1kS1qkYas01BEg23tmMqx5RpGM+hZNis1Vukd+7+8fwiCvZ7SHtdqu998fwsCGxH5pO/Vq",
+	"TWtvwpOaKX9pO7c3Z5UXbee/4WrWFnhX5PeaVydn5EMYCNWM/N4vbZBAzZ2dx8fH6uMuCJ764eHhTq2x",
+	"02hUIr9XUSMR0w8Vof5f2zF3qoH/Ib1V/4USy+/txCwK9ZVmYBh2x4xrJzOnQD67BfrZf58EaF12Jx+E",
+	"X/VGXiAF29jz5ICJD2GAt6qK7PW4x3zpQUOu6qOM/EGi6IVB1f6y/MCgeA4CcKLlq2v0vU1izxD9Cn3W",
+	"5VTA2/Clt4NeQS7uKiEVQxqoncQfWcGhd+rV2k5b3A6QYCua4pskb6euopYiy28QX+H67ck/G538xDpp",
+	"iL0DJba1auT3tp6rr3ZALSzzN3QOQSU7kNb0EFTL1Lg3anVUqj+1nZZ5McDJ2Gn7JaMRiwhKq/ePsRFU",
+	"zucmBGGuG/sH5NUfN6lh7AWUh4qwDwOXiG7PJe9jjmDcMF+XPNCA+2bdjd3m/mFz/5CUTG1wzEPssA/T",
+	"77APAx4xl2AXz3CoIJWoTmJJdmvEpyNF6CMdQdJRW0DqC5QpmmROjO8NylXyRyTFXaYOX9lmSHu1PUAC",
+	"T7M7fMlUlWhGfWiQHmeBj9BUbQFzuoCUC/h4rReEHh395ylMFgBsqMXBi6WcGWlC3/eNvt1ZI6wyoEph",
+	"iMShj0zJkCXfuE52KzO5N/Va8pvFrcZbYzMb/C1HZehBM5e/l32xgpoNi02Extjp8aHy+PgI8rcyjAI4",
+	"tRFRa/piNYOMllliOLqZujr0+eaWh89ee32bj8LkuNRpWhZlo1c19s8Wv+Sv/vF7/X/46+NX/e6vnv77",
+	"/Pbjef2CvzqsstGrgP3W4pfvT+sXN6ejy5vz0ZuTljoP9/m/+PnBm5vb+pub88eLm7vHN8ePnIqrwfl7",
+	"yW/C+xrj5+pcXLzv7r4M9Hde+Hv/X8evDqsPjatfb9Tpax52H89qlP4WvXo4eTw+6HY/1g8lr/8ePN78",
+	"+u/OQa+mVt3PorMU3uIGDKu9VQxWLTsyBuutoR0iI2JpFMoxhSejiHlxqsJAquTie9EacOuwmYR7A8mm",
+	"6ZZMDF5KpBp0xfCZifE/SRJmUoGIGCrYTiIzMehgkpFKk2ecObImc8FMzL7QnroVWptjflIcBp0vSqn5",
+	"p/ryUdt+6IUdiiHcgAnI/vuGgDaBkbbjBStXJwqf28KihQEGOCC48hA76EGqV6aLIrbas+amfqiF3gPn",
+	"GR2/weShtAWkLMBOpUmzPvMCGjGfdJnivt5ck11h0zGoPm9VgtJzZ6xgH952OW1r26fCD1ikF0JNkyuc",
+	"hxRMYWh0fNq0C3hUs06v11zFt+bdLJI2Z18PzJarTG3dVKy1NI1iVSTwc+EFQ9v4ctitWHQD2SP26UWj",
+	"R5rMFX/IVxT5rEeHQWy9bRN4te7MdWOzSnzHiJ6kcCNKHlWswoVi0EDmgRVCoy8C8j6zj8iywfmAQUeW",
+	"pN/TJK5HyuMuaTuVkFVso5XKUFCFeTuVtlO0JHPJKtj1dmND6kPIV0aE9mLIAeJK64fFCPDCyw+YmJs+",
+	"tn1fo5jre8vJHDtWtTBMAKeRTQx8DP4xE0SmD8nbn5zQ33eazvPD0+f1FyenL+r7u7ut0+enz8+OG7X6",
+	"y/2Tk92T5/vP9Rvo07rTdHaPD86OGwe13dOTF2dnp7utvcZJ46T28uXZ8cHz1t7hi9ZZ6+S43sI7GvsH",
+	"2qQ6bB2fHb98eXLcOqk9f7G3u7//4uC0Vjt7vntYO9zdf3F68uLkeX3vpF47OK0d7J0cv2ztN85az3dP",
+	"n++fvNhNIPXrtYP9g93nnw1OTt0Gjn0bfa4fVmp7lcY+qdebuwfNRq16WNtt7O8l4We83maK84DdyGuP",
+	"iupHPlgru9S8hwUTTG1u2zar9GtklSbKx7TE0ukaj1Vsls8gzZrvprdZaoMbrYf7RwQ1HeiRb9UeN9F5",
+	"yti6673sVs09N6MBpiu0RUzvDdxrOAxiPqBRDLEz+PlcDIbQlAYxpW03l24gu0TFMmJpwb7pt6y3dAgx",
+	"bwMoSEdHbTGMAtBRHjyFOPoUkz+70h+RUi+gCCEoksRVbLecGOv16t4zRT4F0jZCVmkK3OfykYlftkUJ",
+	"fAOoGJYJLu3TgMZ9Fw6uz9hSLwVkNJOEu54p078N+r6AZ8DqSSEdYUO4LqJ3tgVVme3SZwq6ENQRMUqC",
+	"Ms4BaB6906OBqdG40X+e6T+rJLsrSg4jj+FQqBW2RSDloAtvchDxB611ywiaGVT0RgQ28ZUpMhQBNAwU",
+	"5Or09Lfbl53bt68vWyed1uvXl3+cnnR+u7y+uV7AQ1HUgCA5Rg6+SC7s2OE0I/S6DsrQjMcC0vvSStRt",
+	"em/xAINhN+De8g9vAXLla/bAgqnq2WAQjABZmgaQKKc0b1SLdk/rCqNf4erZnRkmBnrN6AMj2iip3vHY",
+	"JVX1gCVJWPx5ffwG86AKh0bo5WsvnDvwF0xahgMTqsg+OQ80GGZrzU64GgQU21VN1JqFo6r+WEUJtGN8",
+	"aztjaW76FHnwVO7pD556CTV2TtOJo6G4d+Cai6mDPnjqbeoP0/Y1fnmD23bHY/z7dnxydzwumJu5IfWE",
+	"QQu9zyvkIyPdX4MEg6UmonEHXHw+jU0HQ4zOgR5uT5fMOzKLKQwlrjy1MxmFXyxTul5/StQw63HuySg9",
+	"9KfCaiXawY+fkLB0+49NdeKgxFQdkBICPg+jwIXzXEZGKSkvrxIWZCabWxbG40rcYomOZuCbM0kRai4O",
+	"V5FKsMXh+hFxuBaimZUpegb+lk3gSXP+MFg6ND7f2Xl88bdGpWtBc21dM5t2zayoN8x2wGwT/Z4wj2Ih",
+	"mbCGt2U6HNo1i1MZ+EwRz7jFCfrVXWKd2AAlJcPQtPKYiYe2Qdn0VVz+3F/Kpb9c6OaPPsIs4CpMRodP",
+	"SoIx36i5V0ybKzP6yJoX8XVQ27b6yFPoI6sw4hpqyQLQbWlLUJkgXVkQXusntF6wJRDcNi0cnsQxt8Vw",
+	"+3Ex3Fal6ycxa9Pk3NmgQMllIA8YNIDPVQK4WJ6XhEqwNBPVBy4WsSWO05l8n1bFnxnoBfPWcctKXplo",
+	"hZpAV6AryWza51gPIcwB1RYIDxgspPnnWP2u9SXuqMjb6bMgkFXP+Wuthh48YJmtXzAimlKBSxQU8G+V",
+	"8ydUzjfAgquq7jOlhya1nU/633P/8053GNxXlEfFjOxo3yclA6GGhxdpnZwAzGHEQD6Wrk7fXP5+WrZA",
+	"axBkw+az2MG2lw3FxpgDZnJ+Ita7YR9iF/u+Qfi1RfSs8DrIXqO+D11uIYFJ4ZZBV1ut/OoBEkeMncAR",
+	"oBXF2OlSz1Fh1zYbzEwmmrTw7FNFSoh4i3GhZ4rIyE2yy6SA3GsaE4BAcUkoBWbNyfeS9DTBES4goZBg",
+	"I3tE5wHz4Fn6WMgnw/L3QIpZTZVeDoP7Y7PoLypez4E21pbKK+Zv63ePZIYLzVGeJseTEydBO7zuyyg2",
+	"0aA35zdmZKAop+m8ZRG0zpdC81OfRaw7IncRFdAKuBcxIE2vTyMoT9dn+4gMWKTkKsnc+n1de1R8ObiZ",
+	"/ScMomjxBWz4XnYBIUZNxZ+xwKLbks4nPUysHCA0AbNcXMRSEmt+mHqYWJtxZWU0f5zYx1WsuINjZRgX",
+	"eJFg7lnLNZWSiN8Ji/YTcT1DWl6z2DprTuzYP4/QtNZ90wEAX+ZnUpgdhPnSO2KCx+cnpxc352fnpxlJ",
+	"CoSRIMZGlYDGLHL++ryyyyx5CwuJwy2u/zcELLUKaz6ReEmpc4alm2hziRoGKqIVjIm2vYhJ+zpdz/rC",
+	"Y9xXFoa0opi+KWY+MdB60L8nUSldrU+Wj4xsT0EntT7Le7YSIddxDu+Gm+V7WeSGvhv3/g5orKnHaTr/",
+	"hxP4j37Ef+R7+R/BxT39D0Yyz0P9b7nkLnBR+W//5SzQa+81hxoTr8+1Yq7pyWYbQt99KYud2HCkYZvR",
+	"NSoRcrUQ+BZIDyG8VIa+8+lhY3OxeNsbmUhCr1CcZC374m2wLoupg0MipbtWttj3lrafel/Gwpo7V6et",
+	"kzen1UjF4KTBd2yebl6xllnaeACPjEG7/NN5C+VOUIE16/kDyeJoVA2kdz9jADEMgtzTL2THEFAHhJYe",
+	"Z02PUCK5FvAHXQpGmIgjMHeA8LCKHtqcA7KLmkih1sS3TadfPu2qsVI9Zb2RradEHM62I9/LtgPmGCBx",
+	"JqdDT0ZZ8PUnqa5sWbxQqu7NkJMTkSIPAv/1fXCLKgdP4myzg++EBpdjuotNa1w5+K5Uv9I32jXMNn/e",
+	"UC5eJ4fS1/PGr2jCqIwrZ8IOWd4Mye7G1gL5avHpBaj6iSyHZB4FhoMhDje1cFDxsx57U6W8rP1wbYb9",
+	"XrPsvHzGS9O5HABGRLIxx3pfnObuAca8FNj7mq1q5osb+ZIlX9Zr+2m6WpjhSaMSxVoXsN6t1PjSD4Of",
+	"0m8ae64zFPzfQzb9cvwt/WrfprtdbDTdzb7foiAb/nxEMmu1CefTyd8leie0bSfAxlNEsXjrTH1CrWAF",
+	"zn8S5SCOGJvp19A2AOE+YhDEUDCPsEJm2kz4A8n1XGN6zxaRTjcR+7LKwXdsSE6gcCdl8ck333saMfis",
+	"IaPpngs/62BxsLfElGqjO5SeM7YqUzxlR2gkI/g8WqsKXFPweczCRbMe4Ola6x9o01ZG0BwlWxgcKxb0",
+	"ti2Ivsv8CpvkTGITy52ozTACdFGg5hUkujLUMlWKt4IAEgAUyVVdz+m9dqvQw7mimN6oQKSZklrcg44F",
+	"CMOWExiz9+5Z6nlcoJuNuTJpZ/P/sfetzW3jStp/BaUvkd6XkiVZdhK5TtU6GZ+Ma3Mr25nZrdKpCCQh",
+	"CWMK4ACkZJ2p7G/fQjfAi0RKsuxcNuP5MjFFXNnd6Bv6sX8bmYNcfQCmDfQBQgAcoW8yfJn1q1/wM3yX",
+	"hteAKboaZ2tgkfDbe5nwid2ibKKA2FBIIMXaa0pKC4APYvVB1S40mr171bow9PJ/RWV8eG32ap6qYWhd",
+	"B5oLbWv4+cicCVtVM0j6T1zVNeKzSIqpJoncroVdm35/AMZ+4usH8fX9bcfs2ng1KXm5t92u0sHgNd3W",
+	"rZXm1EyEOqtf93fg+61sd1/u33KY7wY2glnse6Ab20s/Ev78k6D4uwuKJ8fQXvBImxz6SOpBBmldp/B/",
+	"vMwwqJshixULINeDi1x2n5FbFkNFJIJ3SIKIm/VtkyK/2XEfys1fDanbTbCGdov74gpxurlA+HDOjAa7",
+	"pabqg3Z2J9y2IYQjPZPLz25X6r7wpdYpgLxiojCN7FkkoPjXqKGTNORy1CBNEJPElvpWLI5owMUUlh4r",
+	"tuAyNbTJWrZsQJIqi4D76827t1he9Ro6wyoZYUFJuGUrs/AxXkrRMRVQ/FT/w40/tMtwEAvjDvmk4W6w",
+	"Rb59RTUP8vK4ebDfFbDcJEaczPVMLs9j/p9s1dgPDGuWVINTmOdF/Adfhqvi3zH+8d8yVUA+t2w1JHsv",
+	"2LDz526vfzw4OX3+4iX1g5BNLNCEaV5CnohLf61P5Cif6f0RDsxn7OwteHGLDxK/2LQshPsv9yr58o6K",
+	"lT0i9N4iGMfbGv+bySWhjobtJ4RSxBmBFxnTfkdCA3DA7wr8LXpHIYsjuaoPq+Pvl3M6ZUO8XEICGXN7",
+	"7YOb565aHxMLrqSYM5E80+SjDOdUANvxAPLueEIiGtwajdsbiQDy5jFVzGbLUJL5TvNSwziBOUCvQdll",
+	"LBZCI7wP1CHngqTiVsilGAmcj1TFuWBRwkH3xFur/XdGqCi9CEX7bjlIEgBvxcrJI4FzMOu0fXUxPRwK",
+	"+dtqwA7Q1bSvhIP+jQfsF9ztB4T4C/NF5MlJL+iz57R9Qrt+ezB5wdovw9Neu+8/D17Ql6w7AaRK2Bij",
+	"bzVe+v1JNxiwdi88pu0BO/HbL4LnYft0csIG4XHQ93vUUBRPQM4smb//SZYvETKpH/sSh0byzPqvmY17",
+	"e3M6D1nHWh4q3vog+Vv7a5XfSZk82d3CrPtSAKIG1kw7pObVoHeyz4IyjnnHQk6xmOFXFrfbCxMBi1Nh",
+	"ZRoXcJepKB8KctaItGFBNOm9Ja15++iv/N+X22ts4fMClRG8E2nFJIS6ExnHzCGQzeWiCBVbmH5ni0Qy",
+	"v2NpphqFZB09EYY5I0JCadUfnvb3MKRKCYffiwqvExkXPiShBRo7lPxqimFNWZJ/+wLejiOtZ+unLF7Z",
+	"z65iZk3tkTjYRV9vWPIg0+sHkv43Jb3kifofifrfwKWZB1B8XnXpPl7C8ve+DBtf/rVLZB9FclofsdRJ",
+	"CGAaoNmGTDlQjsL8MZMv03U1XC/cxUFvzaD7GYwVIHYR1wkTxnqWggxfdF90D0Gbi+T0id4fid5v1uRt",
+	"JKdZlN0ZKa0fiAnqKX7CRZi31h64jnSCKSHrBRrgRDEsYSy5bP07iZ/rpPHgUPyB5lOh2RWbMMVEYLZ6",
+	"MDlm/bAXdP2XxmYC++p5cOqf0EHYPmb9SXtAe377ZfAibD9np5MTOvCPg354iEEGu2Y+byoME6+ZaAg1",
+	"Bv11w1P2gj4P2v3JoNce+Me0/YK9DNvPgxO/R/uTYzYID0kfWj8Wd8fVzwWB38y3LlBR51sKg+/F23A/",
+	"r4TbUOSjw3jaMmSBGI/+KhH0HqbERcEgIOdl/wdwaMQXxYNKO/3uZTWDFvq7hwGBr/7EBkR3D7J7LcUk",
+	"4kHyne1eV5CX3bEghdI022zewm8HWh0Fiil44zMv+hyuRm0YHBUOvcFOinyoyQFv5iCf5k8HDWIUJT0b",
+	"Hh0FUrH/mEmdHKlUHMXg9bT/62i80VhAmPx/9j8j0GMW8AmHav1fSlCRpsuGLVG77wk1p4JOoTpSRFdM",
+	"QZzKlu1tDBs4n/xKm081YEPkMSsznkpFwo0+EMwEhHd29FLMdC335I4mY8YmjGQN73lI3cdiK3z2Ot21",
+	"5Ax50mEfz2arER7EXxEe3l+EHK7BXpTUu0yFLY24td6fO6yLLUjTqLeFrlvr+i1IMcflOhNhNzM2EhL6",
+	"pxGZ8MjMk2gWsQD2Zo1nO4at0PuzzojwU11QoTAzqyTvhk4src8KYa4rZ1SLpwjrebcmd+7Dsnnbt6Zt",
+	"Dmiz/4RrdmrrlK82xNx9Jm1b32St7bQfoYpi7UmTCn43PDra64TZerJ861Nl0DnGTIjHOVqy7tz5ElH/",
+	"4MPlMAuodMzczwTCLDDuR6xaXOof/VD6cWyp6v17wElTGfvGEHXJYuIYZ0FSc249QJejihGEnAoBP95O",
+	"lsilwBxTco4vJjOajATHW/9rEWjAGMZgNmEinRNAcfKglBCLsgGXANJsaK9VFd0eCQxvz2k0kWrOQgTB",
+	"c7HrPc4RDG8+JE59sDD7cpjUeZCMqZYoD1E/a+Lcu8OvhX6u6eIeZaafoso/YFTZgZjXKchYc8TJigcY",
+	"25X1AVOAhShQ1HA9Jmwz7vxVJseeaSPjjGYFyXblH0mz3+15gEpZyKMB0Vbg905my8sJGTuLdwxoylB6",
+	"i9wyFtu8mQQEpmvRGYl97P7dAgwRMb6XAHugirWXYNtPiJGmYvCNW0/i7Kv4+Z7k33b4unCr/Gvy0EkS",
+	"I19aB0tAa+hDVOXoL/jfXu5wSGzEpBrFAiOzppLpMwhN2VpyFoSYrrQFB3LoBbaBnlEFBcer3ZEwwpNr",
+	"/Pt7qnJPN5DHBqnB0wN92paM1s4um0m21VsNLR8lNQZXtU9WDIx5z4QY16a6QMA8z9B+ItRHcqki9VS7",
+	"ULfQ6uHO00uUmrnbdE2aHhmBWOs+DeVSRJKGNlW8oNzl8AKvkZrbiJjlmVVe3NApggZglY6WR+hIuBd/",
+	"4RoQBwGL/YqKKfpHLyft91Kw9juaBLMO+adUJOT61m4LGWOVkTEJpFgwV4dxJP5k87TN51PSVHTpkT8D",
+	"uex7ZDEPb1tnLvnNXY/hmgQU0BH8lQVNJyGfMo15PThCnSKKMt9uyC5/7NrssbIGPMBBSGIvr9R6NbGm",
+	"SpGbmUjnhloUXTa8Biy04TXMSg3NrCf63M91WYJKNhZ2NmpW3MXnAut37ZVSZOhjrWwIgiy14YvvLBuC",
+	"L9t3v3iNCuLZJFeaJDSYGb0Cq3aavfyHvfgSgB6Nt1U6+ITdJUwYwrCXWhpbM6fyOThsuI1qhfzfrOQ+",
+	"4oL4qwTLs290XADJahiG2bUj8A7sdr97+i0/pbW2gGsSRhRwbBM+TWvtE7sdgh93Lci+jO/eexOO9xT9",
+	"72TIJ/znM1J6p7sbwNa+l8k1TbiecOpH3zkf30rP/JrRM9TIPSfVsVKqpbhvfULWuYyx+E3BqoDDDzlM",
+	"46UCYHm0KaRixbMPM0aNZKDKHEbzODWrBKtjJLATQGEv1F6K+JwnBJiaabwGaY4ui2BAp5QL6zx3m2hl",
+	"geHnoTlrYYZwncn6pAGhx+WC2zeJNvZPdvvJDBMxuihdA6OAurSkukM+iICNRBFHIdOFx3yOFuqQJCpl",
+	"4zNCSSiDW6ba2TtmZXAtNZH2HtnWkzbDNqx39szTKOExVcmRkWztkCa0LPBiZTpPOB43aex0nerjypzJ",
+	"eT3L3cIyeyJ9qOq1fzXVtWMDNSqotYeb+/PaiT+th2TP4l2fBF1QHqEkXvOqVEpG0syo3IaLkIxbB5i6",
+	"NRaA9uV8awLF9asP79ztSVSxmEV8dBIgIYpNuU6YMsQ76A7IcsZEVrjTNdpiLV+bSdxLZV2IsBOsgkgK",
+	"Ft79/yrALDn/p2Pi1/jiL/8FFVvdh4EjwircMmZC6yjn84j7Chk/j1Ufd7qd3km79z8h83v9tIcB55gF",
+	"vxXrBJS9sjQMOWaLfCyIoxIQQlGArKMoZzMnvc4pxvxCGaRP+U6PnLOf7zOQeyWd787j/4Y2/PbEfWij",
+	"h+UIuzNGi4lOHTL+c2xRAzUBI8khfTg9YSSaAdWszYU29lLCF4zo1MeDsHVGxrbQzNimQbmByBJKs2Zb",
+	"CRs7k1GojYqSrRdNJnvzGu+Ijy3LjYmgSuEFcfgSWaULa4WMDUfejT1b8YH9w/zdHaFFFxx3ep2u+REe",
+	"98etrRrHPnlWv0MuWOKUKdwuF+8raFY2glNn3f9ZBzfePzndAyfmnNgdhy0rnRmwxxHXiSZNdkeDxCPr",
+	"364WCt3VC3rQ3H7HtDnoabjvByNr38t9rpqJLrKiL5UT7fVfPNQfUg2Im31fcI3l6m39ZRJ3gWTP+yDQ",
+	"m/MPzM10OFSLtdp1VuNJ8SkXxXDe1tjmIblkO/PE7p1oXJtPXMzygqOzPDv3Go1iLhjxKVTG/yZ5YdY/",
+	"fr+MMJR9T2lfW9K+mmATM6qCWSuXXrpwWJE5XZkj9qADdkvelzXieei5dC8wri1/1eV+Faz+DMKFhdYB",
+	"/fHD9Q2p86wXK5kUkr9qy5dsPaAeIYFrmwirET5V/HdolGmvuiF7BN7BYnjKpPp5MqlQv7bB96YL1Je4",
+	"zeEDRqvWQWHeLdlUl6jd97u9dX5s5azv5WLCyAw36WeaxEoumKDgHmtmp5ctu+1WBtZzbiW3IPvAFh0D",
+	"YbMr0rzdWRZ+VclwQI2hgrg4NF/p7yw4nnKWvlLO0pqk2ZGqtLdTzWq/OqFbbiNNWWJvmlyb9/KKPn9I",
+	"nzAx5YINzb81iRngJYKkWUp1y5R2yglKIU2atiZ/7pIHBz4Iy5ZH2J19rXDtt2XLV0jFNGnmgXHdIn+m",
+	"LGW1Jc6Ks37w5Uuc2e+wKkDAsFP9iGsG2A1cZOEdu+rsna7XgHVsPHBtel8OuACEC6yJg0L1vbyg/M+t",
+	"p+PVSkORz7QljhIx+mzGrScMDzUMkZSYB5lh59V3KDe8hWU+aaY6ZOys1LGDjcp8H/bQI2azjQWM9U+p",
+	"7pD3cj0Z2TRmC6ZGAguLsnBIxu7HMWHBTDKsjOtKsSpWvKficFFixTQTts5qMuPadAjTeKZtDdGCQU6a",
+	"yxkP8FL0b/z1BVkyn3y6dKyYSOKnPALQFSLYXeKWpFveSNjwH5vHyQqSy18xqpjC8qq1LGt27TGuSrsq",
+	"0DTiAVurAj1Jo8g6Ds7Nz+StIdwocirDXrZ5yTmxnNGkDUO1Nd5ULzgn4Pn9VIhtZaPxg/5tuLnmOgJw",
+	"36Hm9CcoJ93vdiv05g8xE4ayAbBbCoZMBXEhfEstmCIqFS6T6+ri4tdPrz5/+Hjx/vPVxZvL65ur85vL",
+	"D+/PCKjFS67L7D5PdUICqhRU+IO61M90mesG3d5ImN5lmnhk0D3GEsimO21Veyr0kinH+KWqBeDmXVJN",
+	"NJQ1sAWCkXVHgt3FLEj0WXE1lp9hpYaXZ1TPtjHowy16x56+9OuZ85X0yYVtU2K3QCrFgqQ9k0qztg/A",
+	"56sy0/nSP5Tl9oqFf9WlghQ68bv0ePKStU97Yb89CE5Z+yUdHLe7k+d+P+wFL9jJybfclgpJZAuP3q+Q",
+	"/XeyTO5bBOWnNjBqarJfWTufUAemUCV0v6x18RfeDjpPk5np8Iv3V8OHo774BC8c35izHx6ZcUH4YLgq",
+	"VYZFjsDjbcdcF92/MholM9DmrP7fyUMreqUTNh+SGbzUqIjvGKFo3RnOkvAj6WsvCy+GNKHG7kdzYyaX",
+	"ZJ4Gs4pBTHuHg1jBFalSTCAchenJA+GN2AVeVpPd2kUAD2q2oUMuzIGDrWYUQo2fPl3+4hFKIjnlIgsz",
+	"EhAohIahYlrDfdw0itzPREkbCaUZ9MxUyTQeCbxfRycJYq7MO+SchFxTP7I8bGtMlxRSOCe4Ioph4rEG",
+	"BxAeDk6/wQLfDn1hc1cAuAMWjMhW5CrrTE4IIEKTCZ3ziDNt5mBxYDByCpM/I9TW/h+JLFhbqBQ6njqE",
+	"lDHBnEvSzLHhPIJqLJy8oH7bbvGCMiwd/FVzNveZInLSIeeINYEiDt9GSwLDS3ZXsIGu3g5sVLEfHx3S",
+	"wPnHS6sOD4tquyGKmVwKIkXAvPxYvv71vN0/ObWFdsHBfz4SCFdgDBxtznpa0rO9anwADFdbxWeMvPkZ",
+	"GoxHAqKWJIsn53tBBeFap2b7cFAg7IL3jzTNE3vIAS36MrEb7A4Lq9YQmk2mVb19uDEV23d1caENbXPB",
+	"CkAH6BrhYkp0omjCpqsz1OGIuw2QhUnQZtG2SVauOI7oCoIpk4gLVuB7xdgw73/vGUFM201mvTvIXtrs",
+	"6a0U07Ytq0diJc2HMaIqG11b6ImV9nAAGBYydbRdB6zPOk2QTCM5xR9lmsRpotcnYweqmM8rqgthLpqQ",
+	"X8DFCsDQyEpckH9efXi33iWfb5GQaJI231zcEABiWcnUw1TPsWJU0DbyOom5mI7hdd3yCgqr0ZdpTH0e",
+	"8YQzPRJ5V1xMZGtT7F5dnL8/f6atUDYPOXwZQB95c3FzhOEw0wPIqDJNwqRyJIPNVV0zxWkETDiJ5FIP",
+	"neAAVxkl0EFnRecRaVIN6VAtD/IdPAQc8KB0tkfwJiA8TFLtjYT5dB5x3nmcsPmSebqHEeNuYEibBTH/",
+	"/vzdRee9R94jRkEqiEiNrKpal2td87nwYwMggXvzmUaBE1OjFuA6bBJwE3ODwZmXcV6TkpAb3VQqCB7Q",
+	"kfg3j1v5eudywTy8aZJqOmU55oJKjXn0u1vgVSrI1Yf2a8NVdWuBaW2lvWfaylo9tMAJMNwqdlYQVQyk",
+	"B3HuljOMgCJ2MxOBWsXgrTFKhU6st0P8wYLEJQtn30QnLAbRXLxtuqAKEts1kQp3uGo1OMmKpUBC3e/M",
+	"J6BR6ezyvjlRmkjLKD/xNhEuCKruOmm3kJgOrWQ6RXllydv00WmUoLAsvk6tRL5GM9LwnprnNIrKmC1J",
+	"BVk91j11y1ZmyrbjdrxKZpA+T0NdPTIg+xyiblEHLlndb53GAmSPkEOJYuyMjBrXNiWEXDG4ySPVatQA",
+	"T3yv5Vx7iYxts+rh8LeqAT+5cKFNQYJCXxHzSKoijywCIwNgk1tejpKrjA6u+YJFq7x6IepqaZTULdlC",
+	"4m7O4bXDIQ9ZwMG/TqRA2vSIn0a3FvEe8qL8lVFMLSB+wu6SnGOLaPjVc3CI51WkZLSMP6Svz7BSL2DS",
+	"oXZm+MiIISkg8lDdtWladUIzG1bQcXjXNwI1vOsnC/sPY7V7JMvKNWIpPvGAIOdMGiU7FXAbR0E3reqh",
+	"8ceKwS8qKwQ5dcT68zYKoEISYnVNMcL1SIyzcgtj/PiVJdzGYJuNcQfXcHCgNFAkAxqZPfWgKMZI2DqJ",
+	"ZpdpUqql4XKzhmSM9SbHHhknQWz+ZRqPbTWKccv6vhCABmQPKqxQrgN1Gd0hrws+r0qxelZ2bJnDrSSU",
+	"STMv6VE+sStu7G9+F0w2LX8Hy0gUA/mGBDulDEnDGyHkiOb2ZCiZztU+03A4EuNiMHoMJyA8MBv14fUl",
+	"oSqY8QUWTdq8Y2JNjRXxmT3QuTAfJ1e/QOvCUzlXfak2GhTGNdqYnMhDixiGakMaRUVMDjMTJsJYcpGY",
+	"XT9a9I/O8smbgSztFEbOQNlorkJfXVyckbE5wNuKLg1hwL/huicMbTo1Txbz8HaMl4ps/A92LrsPa5N4",
+	"81tVTomwCbs4B5gUhIRt0GQk4EiUivz6+q0zpu1dIPedrJpr/h+mxvoEG8ClNpAZU8zYvtIcYYYaVhUk",
+	"ZSOrm8RUKDmep9PhJy2S4bCILJUZRRnwFC4ZzNJtEFaeNRAtKnoJHmNzzsWKztVn3XrIrCJMRpo2lpnF",
+	"aD3rSClaGjbO1lmfAsbUtqlkntVLprliLidEsOXG+V3wRVV3aBUZL9OIbtkK8ffcEVUAHyz6d9YQyyp6",
+	"Z/M4Aqiwpp9bRi2880ZFYPVDPEeAyyq6T2wnnzVLqinJ50YCZH1m1oS/gq65mCIBZHaC1aOr1pL1smUk",
+	"FEXas7k/WRu0GScFy6tiBOX0IV45xken0KDVkiRMCb0+UEW3WQpuRRHOBVMRXVm1ebMpPK9SAqxdDZfm",
+	"jQUIV+rBWvYs/Vq2NW84e94Y9xWDYLsaCrSpUIZFc4WuEzK/VbWB8Vw3vvzry/8GAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
