@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -85,6 +86,11 @@ func (c *studioClient) decode(b []byte, v any) {
 	if v == nil {
 		return
 	}
+	// encoding/xml appends to the slices of a reused value (encoding/json
+	// replaces them): start from the zero value, so that a decoded reply
+	// holds only what this response says.
+	rv := reflect.ValueOf(v).Elem()
+	rv.Set(reflect.Zero(rv.Type()))
 	if c.json {
 		require.NoError(c.t, json.Unmarshal(b, v), string(b))
 	} else {

@@ -142,10 +142,11 @@ func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *
 	if err != nil {
 		return fmt.Errorf("wire services: %w", err)
 	}
-	// Disks (runtime/disk) and OnFinished (the registry) are wired here when
-	// those land; until then disk image types are refused with invalid_image_type.
+	// The Studio family assembles disks with runtime/disk and names its
+	// finished builds' images in the registry (the recording registered them).
 	s.studio, err = studio.New(s.store, s.blobs, s.engine, s.procs, s.ree, rt, log, studio.Config{
 		CacheDir: filepath.Join(cfg.DataDir, "studio-indexes"), StagingDir: filepath.Join(cfg.DataDir, "uploads"),
+		Disks: studioDisks(), OnFinished: studioRegistered(s.registry),
 	})
 	if err != nil {
 		return fmt.Errorf("wire services: %w", err)
