@@ -20,7 +20,7 @@ import (
 )
 
 // This file renders the Studio family: XML as Studio answered (element names
-// of docs/studio.md, collections with type="array", booleans as true/false,
+// of docs/appliances.md, collections with type="array", booleans as true/false,
 // <success/>), JSON with the same names when the client asks for it, and
 // Studio's error document.
 

@@ -365,9 +365,10 @@ func TestStudioAppliance(t *testing.T) {
 		status, b = c.upload("/api/v1/user/rpms", rpmFile, filepath.Base(rpmFile))
 		require.Equal(t, 400, status, string(b))
 		require.Contains(t, string(b), ".deb")
-		c.fails(http.MethodPost, p("/api/v1/user/running_builds?appliance_id=%d&image_type=xen", app.ID), 400, "invalid_image_type")
-		msg = c.fails(http.MethodPost, p("/api/v1/user/running_builds?appliance_id=%d&image_type=oem", app.ID), 400, "invalid_image_type")
-		require.Contains(t, msg, "disk")
+		msg = c.fails(http.MethodPost, p("/api/v1/user/running_builds?appliance_id=%d&image_type=xen", app.ID), 400, "invalid_image_type")
+		for _, typ := range []string{"oci", "docker", "rootfs", "oem", "vmx", "iso", "qcow2"} {
+			require.Contains(t, msg, typ, "the refusal of xen names the supported types")
+		}
 		msg = c.fails(http.MethodPost, p("/api/v1/user/running_builds?appliance_id=%d", i686.ID), 400, "invalid_architecture")
 		require.Contains(t, msg, "i386")
 		// Another user's appliance is not there.
