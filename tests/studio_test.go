@@ -369,8 +369,9 @@ func TestStudioAppliance(t *testing.T) {
 		for _, typ := range []string{"oci", "docker", "rootfs", "oem", "vmx", "iso", "qcow2"} {
 			require.Contains(t, msg, typ, "the refusal of xen names the supported types")
 		}
-		msg = c.fails(http.MethodPost, p("/api/v1/user/running_builds?appliance_id=%d", i686.ID), 400, "invalid_architecture")
-		require.Contains(t, msg, "i386")
+		// i686 builds (TestStudioI686), but not as disks: the boot chain is amd64.
+		msg = c.fails(http.MethodPost, p("/api/v1/user/running_builds?appliance_id=%d&image_type=oem", i686.ID), 400, "invalid_architecture")
+		require.Contains(t, msg, "x86_64")
 		// Another user's appliance is not there.
 		other := &studioClient{t: t, base: suite.main.url, hc: hc, user: "admin", pass: suite.main.password}
 		other.fails(http.MethodGet, p("/api/v1/user/appliances/%d", app.ID), 404, "invalid_appliance_id")
@@ -535,6 +536,42 @@ func TestStudioAppliance(t *testing.T) {
 			require.NotEqual(t, "2.0.0", b.Version)
 		}
 	})
+}
+
+// TestStudioI686 builds the seed's default architecture: an i686 appliance
+// (Debian i386) cloned from the Debian template builds from an i386 base
+// image that the build makes on demand (debootstrap --arch=i386), and the
+// program of a package added to it is a 32-bit x86 ELF.
+func TestStudioI686(t *testing.T) {
+	t.Parallel()
+	name, pw := "s6"+randomHex(4), "pw-"+randomHex(8)
+	role := client.AccountRoleUser
+	cr, err := admin(t, suite.main).AccountCreateUserWithResponse(context.Background(), client.AccountNewUser{Name: name, Password: &pw, Role: &role})
+	require.NoError(t, err)
+	require.Equal(t, 201, cr.StatusCode(), string(cr.Body))
+	hc := &http.Client{Transport: &validatingTransport{base: http.DefaultTransport, router: specRouter(t)}}
+	c := &studioClient{t: t, base: suite.main.url, hc: hc, user: name, pass: pw}
+	cj := c.asJSON()
+
+	var app stApp
+	c.ok(http.MethodPost, "/api/v1/user/appliances?clone_from=1&name=studio-i686", &app)
+	require.Equal(t, "i686", app.Arch)
+	var ch stChange
+	cj.ok(http.MethodPost, fmt.Sprintf("/api/v1/user/appliances/%d/cmd/add_package?name=hello", app.ID), &ch)
+	require.Equal(t, []string{"hello"}, ch.Details.Status.Added.Package)
+	id := startBuild(t, c, app.ID, "1.0.0", "oci")
+	b := finishedBuild(t, c, app.ID, id)
+	require.Equal(t, "oci", b.ImageType)
+
+	var inBuild stMap
+	cj.ok(http.MethodGet, fmt.Sprintf("/api/v1/user/appliances/%d/software/installed?build_id=%d", app.ID, id), &inBuild)
+	require.Contains(t, inBuild.versions(), "hello")
+	status, _, elf := c.do(http.MethodGet, fmt.Sprintf("/api/v1/user/appliances/%d/image_files?build_id=%d&path=/usr/bin/hello", app.ID, id), nil, "")
+	require.Equal(t, 200, status, string(elf))
+	require.Greater(t, len(elf), 20)
+	require.Equal(t, "\x7fELF", string(elf[:4]))
+	require.EqualValues(t, 1, elf[4], "ELFCLASS32")
+	require.EqualValues(t, 3, elf[18], "e_machine EM_386")
 }
 
 func tarNames(t testing.TB, b []byte) []string {

@@ -147,6 +147,7 @@ func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *
 	s.studio, err = studio.New(s.store, s.blobs, s.engine, s.procs, s.ree, rt, log, studio.Config{
 		CacheDir: filepath.Join(cfg.DataDir, "studio-indexes"), StagingDir: filepath.Join(cfg.DataDir, "uploads"),
 		Disks: studioDisks(), OnFinished: studioRegistered(s.registry),
+		ArchBaseImage: studioArchBase, EnsureBaseImage: studioEnsureBase(rt, cfg.DataDir),
 	})
 	if err != nil {
 		return fmt.Errorf("wire services: %w", err)

@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/reehub/reehub/runtime/baseimage"
 	"github.com/reehub/reehub/runtime/disk"
+	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/service/registry"
 	"github.com/reehub/reehub/service/studio"
 )
@@ -65,5 +67,22 @@ func studioRegistered(reg *registry.Service) func(ctx context.Context, b studio.
 				"version": b.Build.Version, "image_type": b.Build.ImageType, "image_sha256": b.Build.SHA256,
 			},
 		})
+	}
+}
+
+// studioArchBase names the catalogue's base image for a template base image
+// and a foreign Debian architecture: <base>_<arch> when the catalogue has it
+// with that architecture (debian_bookworm_i386).
+func studioArchBase(base, arch string) (string, bool) {
+	d, err := baseimage.Lookup(base + "_" + arch)
+	return d.Name, err == nil && d.Arch == arch
+}
+
+// studioEnsureBase builds an on-demand base image (debootstrap --arch=i386)
+// in the data directory's tmp, as `reehub base-images` does for the others.
+func studioEnsureBase(rt *podman.Runtime, dataDir string) func(ctx context.Context, name string) error {
+	return func(ctx context.Context, name string) error {
+		_, err := baseimage.Ensure(ctx, rt, name, baseimage.EnsureOpts{WorkDir: filepath.Join(dataDir, "tmp")})
+		return err
 	}
 }

@@ -65,6 +65,15 @@ type Config struct {
 	// registry registers the build's image there). Its error is logged; the
 	// build stays finished.
 	OnFinished func(ctx context.Context, b FinishedBuild) error
+	// ArchBaseImage names the base image of a template's base image for a
+	// Debian architecture other than amd64 (debian_bookworm and i386:
+	// debian_bookworm_i386); ok is false when there is none. Nil: i686
+	// appliances are refused with invalid_architecture when they build.
+	ArchBaseImage func(base, arch string) (name string, ok bool)
+	// EnsureBaseImage builds a base image that is built on demand (the
+	// i386 one) when it is absent; builds call it before rendering. Required
+	// with ArchBaseImage.
+	EnsureBaseImage func(ctx context.Context, name string) error
 }
 
 // Service is the Studio domain service.
@@ -87,6 +96,9 @@ func New(st *store.Store, blobs *blob.Store, engine *job.Engine, procs *process.
 	}
 	if cfg.QuotaBytes <= 0 {
 		cfg.QuotaBytes = 15 << 30
+	}
+	if (cfg.ArchBaseImage == nil) != (cfg.EnsureBaseImage == nil) {
+		return nil, errors.New("studio service: ArchBaseImage and EnsureBaseImage go together")
 	}
 	if cfg.Disks != nil && (cfg.Disks.Assemble == nil || cfg.Disks.BootPackages == nil) {
 		return nil, errors.New("studio service: Disks needs BootPackages and Assemble")
@@ -245,6 +257,26 @@ func archOf(arch string) (string, error) {
 		return "i386", nil
 	}
 	return "", invalid("invalid_architecture", "architecture %q is not supported; use x86_64 or i686", arch)
+}
+
+// baseImageOf returns the base image an appliance's builds start from: the
+// template's for x86_64, its i386 counterpart (built on demand) for i686.
+func (s *Service) baseImageOf(a Appliance) (string, error) {
+	arch, err := archOf(a.Arch)
+	if err != nil {
+		return "", err
+	}
+	if arch == "amd64" {
+		return a.BaseImage, nil
+	}
+	if s.cfg.ArchBaseImage == nil {
+		return "", invalid("invalid_architecture", "this server builds x86_64 appliances only: no base image builder for %s (debootstrap --arch=%s) is configured", arch, arch)
+	}
+	name, ok := s.cfg.ArchBaseImage(a.BaseImage, arch)
+	if !ok {
+		return "", invalid("invalid_architecture", "the template base image %s has no %s counterpart; %s appliances are built from the Debian template (debian_bookworm) only", a.BaseImage, arch, a.Arch)
+	}
+	return name, nil
 }
 
 // Create clones a template or one of the user's appliances. arch defaults to i686 as in Studio.

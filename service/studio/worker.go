@@ -95,6 +95,16 @@ func (r *buildRun) render(ctx context.Context, w *job.Work) error {
 	if err != nil {
 		return err
 	}
+	if a.BaseImage, err = s.baseImageOf(a); err != nil {
+		return err
+	}
+	if a.Arch != "x86_64" {
+		_ = w.Progress(ctx, 3, "Preparing the "+a.BaseImage+" base image (built on demand)")
+		fmt.Fprintf(w.Log, "studio: ensuring base image %s\n", a.BaseImage)
+		if err := s.cfg.EnsureBaseImage(ctx, a.BaseImage); err != nil {
+			return fmt.Errorf("build the base image %s: %w", a.BaseImage, err)
+		}
+	}
 	if len(res.res.Problems) > 0 {
 		return fault.Invalidf("the appliance has issues: %s", res.res.Problems[0].Text)
 	}
