@@ -150,7 +150,15 @@ func writeStudioError(c *gin.Context, status int, err error) {
 	msg := apiError(status, err).Message
 	body := studioError{Code: studioCode(status, err), Message: msg}
 	if acceptsJSON(c.Request.Header.Values("Accept")) {
-		c.AbortWithStatusJSON(status, body)
+		// The media type of the Studio operations' JSON content, as their
+		// successes answer it (gin's JSON writer would add a charset).
+		b, jerr := json.Marshal(body)
+		if jerr != nil {
+			c.AbortWithStatus(status)
+			return
+		}
+		c.Data(status, "application/json", b)
+		c.Abort()
 		return
 	}
 	buf, xerr := xmlDoc(body)
