@@ -453,6 +453,12 @@ func TestStudioAppliance(t *testing.T) {
 		require.Equal(t, 200, status, string(b))
 		require.Equal(t, "hello from a user package\n", string(b))
 		c.fails(http.MethodGet, p("/api/v1/user/appliances/%d/image_files?build_id=%d&path=/no/such/file", app.ID, ociID), 404, "invalid_path")
+		// No per-machine secrets in the image (they would differ in a replay):
+		// the SSH host keys are made when sshd first starts.
+		c.fails(http.MethodGet, p("/api/v1/user/appliances/%d/image_files?build_id=%d&path=/etc/ssh/ssh_host_ed25519_key", app.ID, ociID), 404, "invalid_path")
+		status, _, b = c.do(http.MethodGet, p("/api/v1/user/appliances/%d/image_files?build_id=%d&path=/etc/systemd/system/ssh.service.d/reehub-hostkeys.conf", app.ID, ociID), nil, "")
+		require.Equal(t, 200, status, string(b))
+		require.Contains(t, string(b), "ExecStartPre=/usr/bin/ssh-keygen -A")
 	})
 
 	t.Run("replay of the defined REE gives the same image", func(t *testing.T) {
@@ -468,9 +474,9 @@ func TestStudioAppliance(t *testing.T) {
 		out := download(t, keyed, rid)
 		var r report
 		require.NoError(t, json.Unmarshal(readZipEntry(t, out, "report.json"), &r))
+		studioFigures(t, zipPath, filepath.Join(dir, "image.oci.tar"), ociTime)
 		require.Zero(t, r.ProxyMisses)
 		require.True(t, r.Identical, "replay reproduces the recorded image ID: %s; differing files: %v", r.Explanation, r.DifferingFiles)
-		studioFigures(t, zipPath, filepath.Join(dir, "image.oci.tar"), ociTime)
 	})
 
 	t.Run("rootfs build keeps the overlay file's mode and owner", func(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 	"github.com/reehub/reehub/analysis/rootfs"
 	"github.com/reehub/reehub/analysis/sbom"
 	"github.com/reehub/reehub/fault"
+	"github.com/reehub/reehub/runtime/apt"
 	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/ree"
@@ -390,7 +391,14 @@ func (s *Service) renderProject(ctx context.Context, dir string, a Appliance, re
 		pins = append(pins, p.Name+"="+p.Version)
 	}
 	if len(pins) > 0 {
-		fmt.Fprintf(&df, "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends %s && apt-get clean && rm -rf /var/lib/apt/lists/*\n", strings.Join(pins, " "))
+		fmt.Fprintf(&df, "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends %s && apt-get clean && rm -rf /var/lib/apt/lists/* && %s\n", strings.Join(pins, " "), machineSecrets)
+	}
+	if slices.ContainsFunc(res.res.Packages, func(p apt.Package) bool { return p.Name == "openssh-server" }) {
+		// The host keys removed above are made when sshd first starts.
+		if err := os.WriteFile(filepath.Join(dir, "studio", "ssh-hostkeys.conf"), []byte(sshHostKeysDropIn), 0o644); err != nil {
+			return err
+		}
+		df.WriteString("COPY studio/ssh-hostkeys.conf /etc/systemd/system/ssh.service.d/reehub-hostkeys.conf\n")
 	}
 	files, err := s.store.StudioFiles(ctx, a.ID)
 	if err != nil {
@@ -415,6 +423,17 @@ func (s *Service) renderProject(ctx context.Context, dir string, a Appliance, re
 	}
 	return os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df.String()), 0o644)
 }
+
+// machineSecrets removes what package scripts generate at random per
+// machine: SSH host keys (openssh-server's postinst) and the machine id
+// (systemd's; an empty /etc/machine-id is made at first boot). An appliance
+// build must replay to the same image ID, and two machines from one image
+// must not share them.
+const machineSecrets = "rm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub /var/lib/dbus/machine-id && if [ -s /etc/machine-id ]; then : > /etc/machine-id; fi"
+
+// sshHostKeysDropIn makes the missing host keys before sshd starts: before
+// Debian's own configuration test (sshd -t), which fails without keys.
+const sshHostKeysDropIn = "[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n"
 
 func (s *Service) copyBlob(ctx context.Context, digest, dst string, mode os.FileMode) error {
 	in, err := s.blobs.Open(ctx, digest)
