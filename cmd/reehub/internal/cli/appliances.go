@@ -204,19 +204,26 @@ func (s *session) decodeStudio(ctx context.Context, what string, resp *http.Resp
 }
 
 // studioBuild returns a build: the running build while it runs, the finished
-// build after (a cancelled or failed build is in neither: not found).
+// build (version, type, size, checksums) once it finished (a cancelled or
+// failed build is in neither: not found).
 func (s *session) studioBuild(ctx context.Context, id int64) (studioBuild, error) {
+	what := "build " + strconv.FormatInt(id, 10)
 	var b studioBuild
 	resp, err := s.raw.StudioRunningBuildShow(ctx, id, studioJSON)
 	if err == nil && resp.StatusCode == http.StatusNotFound {
 		resp.Body.Close()
-		resp, err = s.raw.StudioBuildShow(ctx, id, studioJSON)
+	} else {
+		if err := s.decodeStudio(ctx, what, resp, err, &b); err != nil {
+			return b, err
+		}
+		if b.State != "finished" {
+			return b, nil
+		}
 	}
-	if err := s.decodeStudio(ctx, "build "+strconv.FormatInt(id, 10), resp, err, &b); err != nil {
+	b = studioBuild{}
+	resp, err = s.raw.StudioBuildShow(ctx, id, studioJSON)
+	if err := s.decodeStudio(ctx, what, resp, err, &b); err != nil {
 		return b, err
-	}
-	if b.State == "" {
-		b.State = "finished"
 	}
 	return b, nil
 }
