@@ -14,7 +14,7 @@ CONTRACT_ENV := PATH="$(CURDIR)/tools/contract/node_modules/.bin:$$PATH" REDOCLY
 
 IMAGE ?= localhost/reehub
 
-.PHONY: run build image gen gen-check sdk setup base-images test lint contract tools bench bench-fossology bench-analysis bench-repro clean
+.PHONY: run build image gen gen-check sdk setup base-images test test-disks lint contract tools bench bench-fossology bench-analysis bench-repro clean
 
 ## build: compile bin/reehub
 build:
@@ -62,6 +62,11 @@ test: setup $(CONTRACT_TOOLS)
 	go build ./... && go vet ./...
 	set -o pipefail; go test -count=1 -timeout 45m -p 2 ./... 2>&1 | tee /tmp/reehub-test-sqlite.log
 	set -o pipefail; REEHUB_TEST_DATABASE_URL="$$(cat /tmp/reehub-postgres-url)" go test -count=1 -timeout 45m -p 1 ./store/... ./tests/... 2>&1 | tee /tmp/reehub-test-postgres.log
+
+## test-disks: the Studio family's bootable builds through the API (oem and iso built, downloaded and booted in qemu; 20+ minutes)
+test-disks: setup
+	$(SUDO) bash scripts/setup-packages.sh test
+	REEHUB_E2E_DISKS=1 go test -count=1 -timeout 60m -run 'TestStudioDisks' ./tests/
 
 ## lint: gofmt, vet, the import-direction test, golangci-lint (staticcheck, depguard import rules, unused, ineffassign)
 lint: bin/golangci-lint

@@ -103,8 +103,14 @@ func (s *Server) writeStatus(c *gin.Context, status int, err error) {
 	} else {
 		s.log.DebugContext(ctx, "request refused", "path", c.Request.URL.Path, "status", status, "err", err)
 	}
+	studioFamily := studioPath(c.Request.URL.Path)
 	if status == http.StatusUnauthorized {
-		c.Header("WWW-Authenticate", authChallenge(c.Request))
+		if studioFamily {
+			// Python's urllib sends credentials only after a Basic challenge it can parse.
+			c.Header("WWW-Authenticate", `Basic realm="reehub"`)
+		} else {
+			c.Header("WWW-Authenticate", authChallenge(c.Request))
+		}
 	}
 	if status == http.StatusServiceUnavailable && notReady != nil {
 		c.Header("Retry-After", strconv.Itoa(max(1, notReady.RetryAfter)))
@@ -119,6 +125,10 @@ func (s *Server) writeStatus(c *gin.Context, status int, err error) {
 	if c.Writer.Written() {
 		// A streamed response already started; the client sees a cut body.
 		c.Abort()
+		return
+	}
+	if studioFamily {
+		writeStudioError(c, status, err)
 		return
 	}
 	c.AbortWithStatusJSON(status, apiError(status, err))

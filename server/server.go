@@ -15,6 +15,7 @@ import (
 	"net/http"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/gin-gonic/gin"
 	"github.com/swaggest/swgui"
@@ -25,12 +26,14 @@ import (
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/gen/api"
 	"github.com/reehub/reehub/metrics"
+	"github.com/reehub/reehub/server/wire"
 	"github.com/reehub/reehub/service/auth"
 	"github.com/reehub/reehub/service/fossology"
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/process"
 	"github.com/reehub/reehub/service/ree"
 	"github.com/reehub/reehub/service/registry"
+	"github.com/reehub/reehub/service/studio"
 	"github.com/reehub/reehub/service/workflow"
 )
 
@@ -67,6 +70,8 @@ type Deps struct {
 	Fossology *fossology.Service
 	// Registry is the ViCE registry (/v1 and the OCI endpoint at /v2/).
 	Registry *registry.Service
+	// Studio serves the Studio family (/api/v1/user, /user/show_api_key).
+	Studio *studio.Service
 	// PodmanVersion reports the Podman service's version; an error means the
 	// service does not answer.
 	PodmanVersion func(ctx context.Context) (string, error)
@@ -92,6 +97,7 @@ type Server struct {
 	// workflows serves the REANA family.
 	workflows *workflow.Service
 	foss      *fossology.Service
+	studio    *studio.Service
 	podman    func(ctx context.Context) (string, error)
 	pingDB    func(ctx context.Context) error
 	usage     func(ctx context.Context) (job.Usage, error)
@@ -135,10 +141,14 @@ func New(d Deps, cfg Config) (http.Handler, error) {
 		return nil, fmt.Errorf("indent openapi.json: %w", err)
 	}
 	specJSON := indented.Bytes()
-	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, workflows: d.Workflows, foss: d.Fossology, registry: d.Registry, podman: d.PodmanVersion, pingDB: d.PingDatabase, usage: d.Usage, log: d.Log, metrics: d.Metrics, apiVersion: spec.Info.Version,
+	s := &Server{cfg: cfg, auth: d.Auth, procs: d.Processes, ree: d.REE, images: d.Catalog, workflows: d.Workflows, foss: d.Fossology, registry: d.Registry, studio: d.Studio, podman: d.PodmanVersion, pingDB: d.PingDatabase, usage: d.Usage, log: d.Log, metrics: d.Metrics, apiVersion: spec.Info.Version,
 		formats: []openapi3.SchemaValidationOption{
 			openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
 		}}
+	// XML bodies (the Studio family's) are validated against the same schemas
+	// as JSON: kin-openapi keeps body decoders in one registry of its own,
+	// and registering the same decoder again is harmless.
+	openapi3filter.RegisterBodyDecoder("application/xml", wire.DecodeXML)
 	// The router matches paths only; the served spec keeps its relative server URL.
 	routed := *spec
 	routed.Servers = openapi3.Servers{{URL: "/"}}

@@ -17,6 +17,8 @@ const maxFieldBytes = 4096
 
 // upload is a multipart form whose file part was streamed to disk.
 type upload struct {
+	// Name is the file name the client gave the file part ("" when none).
+	Name   string
 	Path   string
 	Size   int64
 	Fields map[string]string
@@ -54,6 +56,7 @@ func (s *Server) readUpload(mr *multipart.Reader, allowed ...string) (*upload, e
 			if u.Path != "" {
 				return nil, fault.Invalidf("file: only one file may be uploaded")
 			}
+			u.Name = part.FileName()
 			if err := s.stageFile(u, part); err != nil {
 				return nil, err
 			}

@@ -273,3 +273,22 @@ func (s *Store) SaveStudioBuild(ctx context.Context, b *StudioBuild) error {
 func (s *Store) DeleteStudioBuild(ctx context.Context, id int64) error {
 	return translate(s.db.WithContext(ctx).Delete(&StudioBuild{}, id).Error, "build")
 }
+
+// StudioUsage is the bytes a user's Studio builds, overlay files and uploaded
+// packages take.
+func (s *Store) StudioUsage(ctx context.Context, ownerID int64) (int64, error) {
+	var total int64
+	for _, q := range []struct{ table, where string }{
+		{"studio_builds", "owner_id = ?"},
+		{"studio_rpms", "owner_id = ?"},
+		{"studio_files", "appliance_id IN (SELECT id FROM studio_appliances WHERE owner_id = ?)"},
+	} {
+		var n int64
+		err := s.db.WithContext(ctx).Table(q.table).Where(q.where, ownerID).Select("COALESCE(SUM(size), 0)").Scan(&n).Error
+		if err != nil {
+			return 0, translate(err, "studio usage")
+		}
+		total += n
+	}
+	return total, nil
+}

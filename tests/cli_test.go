@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -444,4 +446,54 @@ func TestCLIRegistry(t *testing.T) {
 	refused := e.run(t, "", "registry", "deploy", id, "--env", "no-such-environment")
 	require.Equal(t, 1, refused.code, "an unknown environment is refused (405): %s", refused.stderr)
 	require.Contains(t, refused.stderr, "environmentId")
+}
+
+// TestCLIAppliances drives `reehub appliances`: a build of an appliance
+// cloned from the Debian template (rootfs, no packages: the quickest build)
+// followed to its end, its status, its download checked against the build's
+// sha256, and a build id that does not exist.
+func TestCLIAppliances(t *testing.T) {
+	t.Parallel()
+	e := newCLIEnv(t, suite.main)
+	user, password := newPasswordUser(t, suite.main)
+	login := e.run(t, password+"\n", "login", "--server", e.server, "--username", user, "--password-stdin")
+	require.Equal(t, 0, login.code, login.stderr)
+	hc := &http.Client{Transport: &validatingTransport{base: http.DefaultTransport, router: specRouter(t)}}
+	c := &studioClient{t: t, base: suite.main.url, hc: hc, user: user, pass: password}
+	var app stApp
+	c.ok(http.MethodPost, "/api/v1/user/appliances?clone_from=1&name=cli-appliance&arch=x86_64", &app)
+
+	run := e.run(t, "", "--output", "json", "appliances", "build", strconv.FormatInt(app.ID, 10), "--type", "rootfs", "--version", "0.1.0", "--follow")
+	require.Equal(t, 0, run.code, "stdout: %s\nstderr: %s", run.stdout, run.stderr)
+	var built struct {
+		ID        int64  `json:"id"`
+		State     string `json:"state"`
+		ImageType string `json:"image_type"`
+		Checksum  struct {
+			SHA256 string `json:"sha256"`
+		} `json:"checksum"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(run.stdout), &built), run.stdout)
+	require.Equal(t, "finished", built.State)
+	require.Equal(t, "rootfs", built.ImageType)
+	require.Contains(t, run.stderr, "running")
+	id := strconv.FormatInt(built.ID, 10)
+	require.Contains(t, e.ok(t, "appliances", "status", id), "\tfinished\trootfs 0.1.0\t")
+
+	out := filepath.Join(t.TempDir(), "rootfs.tar.gz")
+	e.ok(t, "appliances", "download", id, "-o", out)
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	sum := sha256.Sum256(b)
+	require.Equal(t, built.Checksum.SHA256, hex.EncodeToString(sum[:]))
+
+	// The same build again is refused (image_already_exists), a missing build not found.
+	again := e.run(t, "", "appliances", "build", strconv.FormatInt(app.ID, 10), "--type", "rootfs", "--version", "0.1.0")
+	require.Equal(t, 1, again.code, again.stderr)
+	require.Contains(t, again.stderr, "already exists")
+	missing := e.run(t, "", "appliances", "status", "999999")
+	require.Equal(t, 1, missing.code, missing.stderr)
+	require.Contains(t, missing.stderr, "999999")
+	bad := e.run(t, "", "appliances", "status", "x")
+	require.Equal(t, 2, bad.code, bad.stderr)
 }

@@ -113,7 +113,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	defer stopHooks()
 	go foss.RunWebhooks(hooksCtx, time.Second)
 	handler, err := server.New(server.Deps{
-		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog, Workflows: workflows, Fossology: foss, Registry: stk.registry,
+		Auth: authSvc, Processes: procs, REE: reeSvc, Catalog: catalog, Workflows: workflows, Fossology: foss, Registry: stk.registry, Studio: stk.studio,
 		PodmanVersion: rt.Version, PingDatabase: st.Ping, Usage: engine.Usage, Log: log, Metrics: reg,
 	}, server.Config{
 		Version: version, Database: string(st.Dialect()), MaxUploadBytes: cfg.MaxUploadBytes, UploadDir: blobs.TempDir(),

@@ -20,6 +20,7 @@ import (
 	"github.com/reehub/reehub/service/reana"
 	"github.com/reehub/reehub/service/ree"
 	"github.com/reehub/reehub/service/registry"
+	"github.com/reehub/reehub/service/studio"
 	"github.com/reehub/reehub/service/workflow"
 	"github.com/reehub/reehub/store"
 	"github.com/reehub/reehub/store/blob"
@@ -39,6 +40,8 @@ type stack struct {
 	foss      *fossology.Service
 	// registry is the ViCE family (/v1) and the OCI endpoint (/v2/).
 	registry *registry.Service
+	// studio is the Studio family (appliances).
+	studio *studio.Service
 }
 
 // openStack opens the database and the blob store (holding blobs as this
@@ -145,6 +148,16 @@ func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *
 		DataDir: cfg.DataDir, Tool: "reehub-" + version, ServerDirs: cfg.UploadServerDirs,
 		Fetch:  fetch.Policy{Allowed: cfg.UploadAllowedHosts, MaxBytes: cfg.MaxUploadBytes},
 		Limits: unpack.Limits{Limits: archive.Limits{MaxEntries: cfg.ScanEntries, MaxTotalBytes: cfg.Archive.MaxTotalBytes, MaxRatio: cfg.Archive.MaxRatio}},
+	})
+	if err != nil {
+		return fmt.Errorf("wire services: %w", err)
+	}
+	// The Studio family assembles disks with runtime/disk and names its
+	// finished builds' images in the registry (the recording registered them).
+	s.studio, err = studio.New(s.store, s.blobs, s.engine, s.procs, s.ree, rt, log, studio.Config{
+		CacheDir: filepath.Join(cfg.DataDir, "studio-indexes"), StagingDir: filepath.Join(cfg.DataDir, "uploads"),
+		Disks: studioDisks(), OnFinished: studioRegistered(s.registry),
+		ArchBaseImage: studioArchBase, EnsureBaseImage: studioEnsureBase(rt, cfg.DataDir),
 	})
 	if err != nil {
 		return fmt.Errorf("wire services: %w", err)

@@ -24,6 +24,7 @@ import (
 	"github.com/gin-gonic/gin/binding"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
+	"github.com/reehub/reehub/server/wire"
 )
 
 // Defines values for AccountRole.
@@ -590,6 +591,36 @@ func (e ReeProcessState) Valid() bool {
 	}
 }
 
+// Defines values for StudioApplianceBuildsType.
+const (
+	StudioApplianceBuildsTypeArray StudioApplianceBuildsType = "array"
+)
+
+// Valid indicates whether the value is a known member of the StudioApplianceBuildsType enum.
+func (e StudioApplianceBuildsType) Valid() bool {
+	switch e {
+	case StudioApplianceBuildsTypeArray:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StudioMapSoftwareType.
+const (
+	StudioMapSoftwareTypeArray StudioMapSoftwareType = "array"
+)
+
+// Valid indicates whether the value is a known member of the StudioMapSoftwareType enum.
+func (e StudioMapSoftwareType) Valid() bool {
+	switch e {
+	case StudioMapSoftwareTypeArray:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SystemCheckStatus.
 const (
 	SystemCheckStatusFailing SystemCheckStatus = "failing"
@@ -812,6 +843,24 @@ func (e FossologyCopyUploadV1ParamsAction) Valid() bool {
 	case FossologyCopyUploadV1ParamsActionCopy:
 		return true
 	case FossologyCopyUploadV1ParamsActionMove:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StudioApplianceCreateParamsArch.
+const (
+	StudioApplianceCreateParamsArchI686  StudioApplianceCreateParamsArch = "i686"
+	StudioApplianceCreateParamsArchX8664 StudioApplianceCreateParamsArch = "x86_64"
+)
+
+// Valid indicates whether the value is a known member of the StudioApplianceCreateParamsArch enum.
+func (e StudioApplianceCreateParamsArch) Valid() bool {
+	switch e {
+	case StudioApplianceCreateParamsArchI686:
+		return true
+	case StudioApplianceCreateParamsArchX8664:
 		return true
 	default:
 		return false
@@ -1969,6 +2018,492 @@ type ReeUploadForm struct {
 	Tag *ReeTag `json:"tag,omitempty"`
 }
 
+// StudioAccount The account.
+type StudioAccount = wire.Body
+
+// StudioApiVersion The API version.
+type StudioApiVersion = wire.Body
+
+// StudioAppliance An appliance.
+type StudioAppliance = wire.Body
+
+// StudioApplianceBuild A finished build of the appliance.
+type StudioApplianceBuild struct {
+	// CompressedImageSize Compressed size in MB.
+	CompressedImageSize *int `json:"compressed_image_size,omitempty"`
+
+	// DownloadUrl Download URL.
+	DownloadUrl *string `json:"download_url,omitempty"`
+
+	// Id Build id.
+	Id *int `json:"id,omitempty"`
+
+	// ImageSize Size in MB.
+	ImageSize *int `json:"image_size,omitempty"`
+
+	// ImageType Image type.
+	ImageType *string `json:"image_type,omitempty"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioApplianceBuilds Finished builds.
+type StudioApplianceBuilds struct {
+	// Build Builds.
+	Build *[]StudioApplianceBuild `json:"build,omitempty"`
+
+	// Type Always "array" (what ActiveResource clients need on collections); XML only.
+	Type *StudioApplianceBuildsType `json:"type,omitempty"`
+}
+
+// StudioApplianceBuildsType Always "array" (what ActiveResource clients need on collections); XML only.
+type StudioApplianceBuildsType string
+
+// StudioApplianceItem An appliance in a list.
+type StudioApplianceItem struct {
+	// Arch x86_64 or i686.
+	Arch string `json:"arch"`
+
+	// Basesystem The Debian release.
+	Basesystem string `json:"basesystem"`
+
+	// Builds Finished builds.
+	Builds StudioApplianceBuilds `json:"builds"`
+
+	// EditUrl Where the appliance is edited (its API resource here).
+	EditUrl string `json:"edit_url"`
+
+	// EstimatedCompressedSize Estimated compressed size.
+	EstimatedCompressedSize *string `json:"estimated_compressed_size,omitempty"`
+
+	// EstimatedRawSize Estimated size of the root file system.
+	EstimatedRawSize *string `json:"estimated_raw_size,omitempty"`
+
+	// IconUrl Icon URL.
+	IconUrl *string `json:"icon_url,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// LastEdited Last change (YYYY-MM-DD hh:mm:ss UTC).
+	LastEdited string `json:"last_edited"`
+
+	// Name Name.
+	Name string `json:"name"`
+
+	// Parent The appliance or template it was cloned from.
+	Parent StudioParent `json:"parent"`
+
+	// Type The default image type.
+	Type *string `json:"type,omitempty"`
+
+	// Uuid UUID.
+	Uuid string `json:"uuid"`
+}
+
+// StudioAppliances Appliances.
+type StudioAppliances = wire.Body
+
+// StudioBuild A build.
+type StudioBuild = wire.Body
+
+// StudioBuildChecksum Checksums of the image file.
+type StudioBuildChecksum struct {
+	// Md5 MD5.
+	Md5 *string `json:"md5,omitempty"`
+
+	// Sha1 SHA-1.
+	Sha1 *string `json:"sha1,omitempty"`
+
+	// Sha256 SHA-256.
+	Sha256 *string `json:"sha256,omitempty"`
+}
+
+// StudioBuildItem A build in a list.
+type StudioBuildItem struct {
+	// Checksum Checksums of the image file.
+	Checksum *StudioBuildChecksum `json:"checksum,omitempty"`
+
+	// CompletedAt When it ended.
+	CompletedAt *string `json:"completed_at,omitempty"`
+
+	// CompressedImageSize Compressed size in MB (rounded up).
+	CompressedImageSize *int `json:"compressed_image_size,omitempty"`
+
+	// CompressedSizeBytes Compressed size in bytes.
+	CompressedSizeBytes *int `json:"compressed_size_bytes,omitempty"`
+
+	// DownloadUrl Image download (Range supported).
+	DownloadUrl *string `json:"download_url,omitempty"`
+
+	// Expired Always false.
+	Expired *bool `json:"expired,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// ImageSizeBytes Image size in bytes.
+	ImageSizeBytes *int `json:"image_size_bytes,omitempty"`
+
+	// ImageType oci, docker, rootfs, oem, vmx, iso or qcow2.
+	ImageType *string `json:"image_type,omitempty"`
+
+	// ReeUrl The defined REE of the build (a zip that replays offline).
+	ReeUrl *string `json:"ree_url,omitempty"`
+
+	// Size Image size in MB (rounded up).
+	Size *int `json:"size,omitempty"`
+
+	// State finished, failed or cancelled.
+	State *string `json:"state,omitempty"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioBuilds Finished builds.
+type StudioBuilds = wire.Body
+
+// StudioChangeDetails Details.
+type StudioChangeDetails struct {
+	// Status The change.
+	Status StudioChangeStatus `json:"status"`
+}
+
+// StudioChangeList Package names.
+type StudioChangeList struct {
+	// Package Names.
+	Package *[]string `json:"package,omitempty"`
+}
+
+// StudioChangeStatus The change.
+type StudioChangeStatus struct {
+	// Added Package names.
+	Added *StudioChangeList `json:"added,omitempty"`
+
+	// PackagesAdded Packages added after dependency resolution.
+	PackagesAdded int `json:"packages_added"`
+
+	// PackagesRemoved Packages removed.
+	PackagesRemoved int `json:"packages_removed"`
+
+	// Removed Package names.
+	Removed *StudioChangeList `json:"removed,omitempty"`
+
+	// State changed or unchanged.
+	State string `json:"state"`
+}
+
+// StudioChecksum A checksum.
+type StudioChecksum struct {
+	// Type md5.
+	Type *string `json:"type,omitempty"`
+
+	// Value Hex digest.
+	Value *string `json:"value,omitempty"`
+}
+
+// StudioDiskQuota Disk quota.
+type StudioDiskQuota struct {
+	// Available Quota, e.g. 15GB.
+	Available *string `json:"available,omitempty"`
+
+	// Used Share used, e.g. 4%.
+	Used *string `json:"used,omitempty"`
+}
+
+// StudioError A Studio error: a code from Studio's list and a message.
+type StudioError = wire.Body
+
+// StudioFile An overlay file.
+type StudioFile = wire.Body
+
+// StudioFileItem An overlay file in a list.
+type StudioFileItem struct {
+	// Checksum A checksum.
+	Checksum *StudioChecksum `json:"checksum,omitempty"`
+
+	// DownloadUrl Data URL.
+	DownloadUrl *string `json:"download_url,omitempty"`
+
+	// Enabled Whether builds include it.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// Filename File name.
+	Filename *string `json:"filename,omitempty"`
+
+	// Group Group.
+	Group *string `json:"group,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// Owner Owner.
+	Owner *string `json:"owner,omitempty"`
+
+	// Path Directory in the appliance.
+	Path *string `json:"path,omitempty"`
+
+	// Permissions Octal mode, e.g. 644.
+	Permissions *string `json:"permissions,omitempty"`
+
+	// Size Size in bytes.
+	Size *int `json:"size,omitempty"`
+}
+
+// StudioFiles Overlay files.
+type StudioFiles = wire.Body
+
+// StudioIssue An issue.
+type StudioIssue struct {
+	// Solution How to solve an issue.
+	Solution *StudioSolution `json:"solution,omitempty"`
+
+	// Text What is wrong.
+	Text string `json:"text"`
+
+	// Type error or warning.
+	Type string `json:"type"`
+}
+
+// StudioIssues Issues.
+type StudioIssues struct {
+	// Issue Issues.
+	Issue *[]StudioIssue `json:"issue,omitempty"`
+}
+
+// StudioMapPackage A package found or installed.
+type StudioMapPackage struct {
+	// Arch Architecture.
+	Arch *string `json:"arch,omitempty"`
+
+	// Checksum Checksum of the .deb.
+	Checksum *string `json:"checksum,omitempty"`
+
+	// ChecksumType SHA256.
+	ChecksumType *string `json:"checksum_type,omitempty"`
+
+	// Name Name.
+	Name string `json:"name"`
+
+	// Summary One-line description.
+	Summary *string `json:"summary,omitempty"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioMapRepository A repository and its software.
+type StudioMapRepository struct {
+	// BaseUrl URL.
+	BaseUrl *string `json:"base_url,omitempty"`
+
+	// Id Repository id (0: the base image).
+	Id int `json:"id"`
+
+	// Name Name.
+	Name *string `json:"name,omitempty"`
+
+	// Software Software of one repository.
+	Software StudioMapSoftware `json:"software"`
+}
+
+// StudioMapSoftware Software of one repository.
+type StudioMapSoftware struct {
+	// Package Packages.
+	Package *[]StudioMapPackage `json:"package,omitempty"`
+
+	// Pattern Patterns.
+	Pattern *[]StudioPattern `json:"pattern,omitempty"`
+
+	// Type Always "array" (what ActiveResource clients need on collections); XML only.
+	Type *StudioMapSoftwareType `json:"type,omitempty"`
+}
+
+// StudioMapSoftwareType Always "array" (what ActiveResource clients need on collections); XML only.
+type StudioMapSoftwareType string
+
+// StudioPackage A package (its name is the element's text).
+type StudioPackage struct {
+	// Name Package name.
+	Name string `json:"name"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioParent The appliance or template it was cloned from.
+type StudioParent struct {
+	// Id Id.
+	Id *int `json:"id,omitempty"`
+
+	// Name Name.
+	Name *string `json:"name,omitempty"`
+}
+
+// StudioPattern A pattern (a Debian task or metapackage).
+type StudioPattern struct {
+	// Name Pattern name.
+	Name string `json:"name"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioRepositories Repositories.
+type StudioRepositories = wire.Body
+
+// StudioRepository A repository (Debian archive).
+type StudioRepository = wire.Body
+
+// StudioRepositoryItem A repository in a list.
+type StudioRepositoryItem struct {
+	// BaseSystem Debian release.
+	BaseSystem *string `json:"base_system,omitempty"`
+
+	// BaseUrl Archive URL.
+	BaseUrl *string `json:"base_url,omitempty"`
+
+	// Components Components, space-separated.
+	Components *string `json:"components,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// Name Name.
+	Name *string `json:"name,omitempty"`
+
+	// Suite Debian suite (dists/<suite>).
+	Suite *string `json:"suite,omitempty"`
+
+	// Type deb (a Debian archive) or deb-local (the user repository).
+	Type *string `json:"type,omitempty"`
+}
+
+// StudioRpm An uploaded package (.deb).
+type StudioRpm = wire.Body
+
+// StudioRpmItem An uploaded package in a list.
+type StudioRpmItem struct {
+	// Architecture Debian architecture.
+	Architecture *string `json:"architecture,omitempty"`
+
+	// Archive Always false (only .deb files).
+	Archive *bool `json:"archive,omitempty"`
+
+	// BaseSystem Debian release.
+	BaseSystem *string `json:"base_system,omitempty"`
+
+	// Checksum A checksum.
+	Checksum *StudioChecksum `json:"checksum,omitempty"`
+
+	// Filename File name.
+	Filename *string `json:"filename,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// Package Debian package name.
+	Package *string `json:"package,omitempty"`
+
+	// Size Size in bytes.
+	Size *int `json:"size,omitempty"`
+
+	// Version Debian version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioRpms Uploaded packages.
+type StudioRpms = wire.Body
+
+// StudioRunningBuild A running build.
+type StudioRunningBuild = wire.Body
+
+// StudioRunningBuildItem A running build in a list.
+type StudioRunningBuildItem struct {
+	// Id Build id.
+	Id int `json:"id"`
+
+	// Message What the build is doing.
+	Message *string `json:"message,omitempty"`
+
+	// Percent 0 to 100, from the build's phases.
+	Percent *int `json:"percent,omitempty"`
+
+	// State queued, running, finished, failed or cancelled.
+	State *string `json:"state,omitempty"`
+
+	// TimeElapsed Seconds since it started.
+	TimeElapsed *int `json:"time_elapsed,omitempty"`
+}
+
+// StudioRunningBuilds Running builds.
+type StudioRunningBuilds = wire.Body
+
+// StudioSoftware Selected packages and patterns.
+type StudioSoftware = wire.Body
+
+// StudioSoftwareChange The result of a software command.
+type StudioSoftwareChange = wire.Body
+
+// StudioSoftwareMap Software by repository.
+type StudioSoftwareMap = wire.Body
+
+// StudioSolution How to solve an issue.
+type StudioSolution struct {
+	// Package The package concerned.
+	Package *string `json:"package,omitempty"`
+
+	// Type install, remove, or fix.
+	Type *string `json:"type,omitempty"`
+}
+
+// StudioStatus The status of an appliance.
+type StudioStatus = wire.Body
+
+// StudioSuccess The answer of a call without payload.
+type StudioSuccess = wire.Body
+
+// StudioTemplate A template: an appliance to clone.
+type StudioTemplate struct {
+	// ApplianceId The id to pass as clone_from.
+	ApplianceId int `json:"appliance_id"`
+
+	// Basesystem The Debian release, e.g. bookworm.
+	Basesystem string `json:"basesystem"`
+
+	// Description Description.
+	Description *string `json:"description,omitempty"`
+
+	// Name Name.
+	Name string `json:"name"`
+}
+
+// StudioTemplateSet A template set.
+type StudioTemplateSet = wire.Body
+
+// StudioTemplateSetItem A template set in a list.
+type StudioTemplateSetItem struct {
+	// Description Description.
+	Description *string `json:"description,omitempty"`
+
+	// Name Name of the set.
+	Name string `json:"name"`
+
+	// Template The templates (repeated <template> elements).
+	Template *[]StudioTemplate `json:"template,omitempty"`
+}
+
+// StudioTemplateSets Template sets.
+type StudioTemplateSets = wire.Body
+
+// StudioUploadForm A file upload (RFC 1867).
+type StudioUploadForm struct {
+	// File The file.
+	File openapi_types.File `json:"file"`
+}
+
 // SystemBlobUsage defines model for SystemBlobUsage.
 type SystemBlobUsage struct {
 	// Count Number of blobs.
@@ -2313,6 +2848,93 @@ type NotFound = ApiError
 // ReanaNotImplemented The one error shape of every endpoint.
 type ReanaNotImplemented = ApiError
 
+// StudioAccountOK The account.
+type StudioAccountOK = StudioAccount
+
+// StudioApiVersionOK The API version.
+type StudioApiVersionOK = StudioApiVersion
+
+// StudioApplianceOK An appliance.
+type StudioApplianceOK = StudioAppliance
+
+// StudioAppliancesOK Appliances.
+type StudioAppliancesOK = StudioAppliances
+
+// StudioBadRequest A Studio error: a code from Studio's list and a message.
+type StudioBadRequest = StudioError
+
+// StudioBuildOK A build.
+type StudioBuildOK = StudioBuild
+
+// StudioBuildsOK Finished builds.
+type StudioBuildsOK = StudioBuilds
+
+// StudioFileOK An overlay file.
+type StudioFileOK = StudioFile
+
+// StudioFilesOK Overlay files.
+type StudioFilesOK = StudioFiles
+
+// StudioForbidden A Studio error: a code from Studio's list and a message.
+type StudioForbidden = StudioError
+
+// StudioInternalError A Studio error: a code from Studio's list and a message.
+type StudioInternalError = StudioError
+
+// StudioNotFound A Studio error: a code from Studio's list and a message.
+type StudioNotFound = StudioError
+
+// StudioRepositoriesOK Repositories.
+type StudioRepositoriesOK = StudioRepositories
+
+// StudioRepositoryOK A repository (Debian archive).
+type StudioRepositoryOK = StudioRepository
+
+// StudioRpmOK An uploaded package (.deb).
+type StudioRpmOK = StudioRpm
+
+// StudioRpmsOK Uploaded packages.
+type StudioRpmsOK = StudioRpms
+
+// StudioRunningBuildOK A running build.
+type StudioRunningBuildOK = StudioRunningBuild
+
+// StudioRunningBuildsOK Running builds.
+type StudioRunningBuildsOK = StudioRunningBuilds
+
+// StudioSoftwareChangeOK The result of a software command.
+type StudioSoftwareChangeOK = StudioSoftwareChange
+
+// StudioSoftwareMapOK Software by repository.
+type StudioSoftwareMapOK = StudioSoftwareMap
+
+// StudioSoftwareOK Selected packages and patterns.
+type StudioSoftwareOK = StudioSoftware
+
+// StudioStatusOK The status of an appliance.
+type StudioStatusOK = StudioStatus
+
+// StudioSuccessOK The answer of a call without payload.
+type StudioSuccessOK = StudioSuccess
+
+// StudioTemplateSetOK A template set.
+type StudioTemplateSetOK = StudioTemplateSet
+
+// StudioTemplateSetsOK Template sets.
+type StudioTemplateSetsOK = StudioTemplateSets
+
+// StudioTooLarge A Studio error: a code from Studio's list and a message.
+type StudioTooLarge = StudioError
+
+// StudioUnauthorized A Studio error: a code from Studio's list and a message.
+type StudioUnauthorized = StudioError
+
+// StudioUnavailable A Studio error: a code from Studio's list and a message.
+type StudioUnavailable = StudioError
+
+// StudioUnsupportedMediaType A Studio error: a code from Studio's list and a message.
+type StudioUnsupportedMediaType = StudioError
+
 // TooLarge The one error shape of every endpoint.
 type TooLarge = ApiError
 
@@ -2641,6 +3263,183 @@ type FossologyGetUploadTreeV1Params struct {
 
 	// GroupName One of the caller's groups to act as; the user's default group if absent.
 	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// StudioApplianceCreateParams defines parameters for StudioApplianceCreate.
+type StudioApplianceCreateParams struct {
+	// CloneFrom Id of the template or appliance to clone.
+	CloneFrom int64 `form:"clone_from" json:"clone_from"`
+
+	// Name Name of the appliance.
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// Arch x86_64 or i686 (default).
+	Arch *StudioApplianceCreateParamsArch `form:"arch,omitempty" json:"arch,omitempty"`
+}
+
+// StudioApplianceCreateParamsArch defines parameters for StudioApplianceCreate.
+type StudioApplianceCreateParamsArch string
+
+// StudioSoftwareAddPackageParams defines parameters for StudioSoftwareAddPackage.
+type StudioSoftwareAddPackageParams struct {
+	// Name Name.
+	Name string `form:"name" json:"name"`
+
+	// Version Version (must exist in the repositories).
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+
+	// RepositoryId Repository to pick it from.
+	RepositoryId *int64 `form:"repository_id,omitempty" json:"repository_id,omitempty"`
+}
+
+// StudioSoftwareAddPatternParams defines parameters for StudioSoftwareAddPattern.
+type StudioSoftwareAddPatternParams struct {
+	// Name Name.
+	Name string `form:"name" json:"name"`
+
+	// Version Version (must exist in the repositories).
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+
+	// RepositoryId Repository to pick it from.
+	RepositoryId *int64 `form:"repository_id,omitempty" json:"repository_id,omitempty"`
+}
+
+// StudioApplianceAddRepositoryParams defines parameters for StudioApplianceAddRepository.
+type StudioApplianceAddRepositoryParams struct {
+	// RepoId Id of the repository.
+	RepoId int64 `form:"repo_id" json:"repo_id"`
+}
+
+// StudioSoftwareRemovePackageParams defines parameters for StudioSoftwareRemovePackage.
+type StudioSoftwareRemovePackageParams struct {
+	// Name Name.
+	Name string `form:"name" json:"name"`
+}
+
+// StudioSoftwareRemovePatternParams defines parameters for StudioSoftwareRemovePattern.
+type StudioSoftwareRemovePatternParams struct {
+	// Name Name.
+	Name string `form:"name" json:"name"`
+}
+
+// StudioApplianceRemoveRepositoryParams defines parameters for StudioApplianceRemoveRepository.
+type StudioApplianceRemoveRepositoryParams struct {
+	// RepoId Id of the repository.
+	RepoId int64 `form:"repo_id" json:"repo_id"`
+}
+
+// StudioImageFileParams defines parameters for StudioImageFile.
+type StudioImageFileParams struct {
+	// BuildId The build.
+	BuildId int64 `form:"build_id" json:"build_id"`
+
+	// Path Absolute path in the image.
+	Path string `form:"path" json:"path"`
+}
+
+// StudioSoftwareInstalledParams defines parameters for StudioSoftwareInstalled.
+type StudioSoftwareInstalledParams struct {
+	// BuildId A finished build of the appliance.
+	BuildId *int64 `form:"build_id,omitempty" json:"build_id,omitempty"`
+}
+
+// StudioSoftwareSearchParams defines parameters for StudioSoftwareSearch.
+type StudioSoftwareSearchParams struct {
+	// Q The search string.
+	Q string `form:"q" json:"q"`
+
+	// AllFields Search descriptions too.
+	AllFields *bool `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// AllRepos Search every known repository.
+	AllRepos *bool `form:"all_repos,omitempty" json:"all_repos,omitempty"`
+}
+
+// StudioBuildListParams defines parameters for StudioBuildList.
+type StudioBuildListParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+}
+
+// StudioFileListParams defines parameters for StudioFileList.
+type StudioFileListParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+}
+
+// StudioFileUploadParams defines parameters for StudioFileUpload.
+type StudioFileUploadParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+
+	// Filename File name (default: the upload's).
+	Filename *string `form:"filename,omitempty" json:"filename,omitempty"`
+
+	// Path Directory (default /).
+	Path *string `form:"path,omitempty" json:"path,omitempty"`
+
+	// Owner Owner (default root).
+	Owner *string `form:"owner,omitempty" json:"owner,omitempty"`
+
+	// Group Group (default root).
+	Group *string `form:"group,omitempty" json:"group,omitempty"`
+
+	// Permissions Octal mode (default 644).
+	Permissions *string `form:"permissions,omitempty" json:"permissions,omitempty"`
+
+	// Enabled Include in builds (default true).
+	Enabled *bool `form:"enabled,omitempty" json:"enabled,omitempty"`
+}
+
+// StudioRepositoryListParams defines parameters for StudioRepositoryList.
+type StudioRepositoryListParams struct {
+	// BaseSystem Debian release.
+	BaseSystem *string `form:"base_system,omitempty" json:"base_system,omitempty"`
+
+	// Filter Search string.
+	Filter *string `form:"filter,omitempty" json:"filter,omitempty"`
+}
+
+// StudioRepositoryImportParams defines parameters for StudioRepositoryImport.
+type StudioRepositoryImportParams struct {
+	// Url Archive URL.
+	Url string `form:"url" json:"url"`
+
+	// Name Name.
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+}
+
+// StudioRpmListParams defines parameters for StudioRpmList.
+type StudioRpmListParams struct {
+	// BaseSystem Debian release (bookworm).
+	BaseSystem *string `form:"base_system,omitempty" json:"base_system,omitempty"`
+}
+
+// StudioRpmUploadParams defines parameters for StudioRpmUpload.
+type StudioRpmUploadParams struct {
+	// BaseSystem Debian release (bookworm).
+	BaseSystem *string `form:"base_system,omitempty" json:"base_system,omitempty"`
+}
+
+// StudioRunningBuildListParams defines parameters for StudioRunningBuildList.
+type StudioRunningBuildListParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+}
+
+// StudioRunningBuildStartParams defines parameters for StudioRunningBuildStart.
+type StudioRunningBuildStartParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+
+	// Force Replace a build of the same version and type.
+	Force *bool `form:"force,omitempty" json:"force,omitempty"`
+
+	// Version Appliance version (default 0.0.1).
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+
+	// ImageType Image type (default oci).
+	ImageType *string `form:"image_type,omitempty" json:"image_type,omitempty"`
 }
 
 // FossologyListUsersV1Params defines parameters for FossologyListUsersV1.
@@ -3155,6 +3954,27 @@ type FossologySetClearingDecisionV1JSONRequestBody = FossologyClearingDecision
 
 // FossologySetMainLicenseV1JSONRequestBody defines body for FossologySetMainLicenseV1 for application/json ContentType.
 type FossologySetMainLicenseV1JSONRequestBody = FossologyMainLicense
+
+// StudioApplianceRepositoryUpdateJSONRequestBody defines body for StudioApplianceRepositoryUpdate for application/json ContentType.
+type StudioApplianceRepositoryUpdateJSONRequestBody = StudioRepositories
+
+// StudioSoftwareUpdateJSONRequestBody defines body for StudioSoftwareUpdate for application/json ContentType.
+type StudioSoftwareUpdateJSONRequestBody = StudioSoftware
+
+// StudioFileUploadMultipartRequestBody defines body for StudioFileUpload for multipart/form-data ContentType.
+type StudioFileUploadMultipartRequestBody = StudioUploadForm
+
+// StudioFileUpdateJSONRequestBody defines body for StudioFileUpdate for application/json ContentType.
+type StudioFileUpdateJSONRequestBody = StudioFile
+
+// StudioFileDataUpdateMultipartRequestBody defines body for StudioFileDataUpdate for multipart/form-data ContentType.
+type StudioFileDataUpdateMultipartRequestBody = StudioUploadForm
+
+// StudioRpmUploadMultipartRequestBody defines body for StudioRpmUpload for multipart/form-data ContentType.
+type StudioRpmUploadMultipartRequestBody = StudioUploadForm
+
+// StudioRpmUpdateMultipartRequestBody defines body for StudioRpmUpdate for multipart/form-data ContentType.
+type StudioRpmUpdateMultipartRequestBody = StudioUploadForm
 
 // ReanaWorkflowCreateJSONRequestBody defines body for ReanaWorkflowCreate for application/json ContentType.
 type ReanaWorkflowCreateJSONRequestBody = ReanaSpecification
@@ -3998,6 +4818,150 @@ type ServerInterface interface {
 	// FossologyGetUploadTreeV1 The unpacked tree of an upload with item ids (beyond FOSSology)
 	// (GET /api/v1/uploads/{id}/tree)
 	FossologyGetUploadTreeV1(c *gin.Context, id FossologyIdPath, params FossologyGetUploadTreeV1Params)
+	// StudioAccountShow The account
+	// (GET /api/v1/user/account)
+	StudioAccountShow(c *gin.Context)
+	// StudioApiVersion The API version
+	// (GET /api/v1/user/api_version)
+	StudioApiVersion(c *gin.Context)
+	// StudioApplianceList List appliances
+	// (GET /api/v1/user/appliances)
+	StudioApplianceList(c *gin.Context)
+	// StudioApplianceCreate Create an appliance by cloning
+	// (POST /api/v1/user/appliances)
+	StudioApplianceCreate(c *gin.Context, params StudioApplianceCreateParams)
+	// StudioApplianceDelete Delete an appliance
+	// (DELETE /api/v1/user/appliances/{id})
+	StudioApplianceDelete(c *gin.Context, id int64)
+	// StudioApplianceShow Show an appliance
+	// (GET /api/v1/user/appliances/{id})
+	StudioApplianceShow(c *gin.Context, id int64)
+	// StudioSoftwareAddPackage Add a package
+	// (POST /api/v1/user/appliances/{id}/cmd/add_package)
+	StudioSoftwareAddPackage(c *gin.Context, id int64, params StudioSoftwareAddPackageParams)
+	// StudioSoftwareAddPattern Add a pattern
+	// (POST /api/v1/user/appliances/{id}/cmd/add_pattern)
+	StudioSoftwareAddPattern(c *gin.Context, id int64, params StudioSoftwareAddPatternParams)
+	// StudioApplianceAddRepository Add a repository to an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/add_repository)
+	StudioApplianceAddRepository(c *gin.Context, id int64, params StudioApplianceAddRepositoryParams)
+	// StudioApplianceAddUserRepository Add the user repository to an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/add_user_repository)
+	StudioApplianceAddUserRepository(c *gin.Context, id int64)
+	// StudioSoftwareRemovePackage Remove a package
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_package)
+	StudioSoftwareRemovePackage(c *gin.Context, id int64, params StudioSoftwareRemovePackageParams)
+	// StudioSoftwareRemovePattern Remove a pattern
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_pattern)
+	StudioSoftwareRemovePattern(c *gin.Context, id int64, params StudioSoftwareRemovePatternParams)
+	// StudioApplianceRemoveRepository Remove a repository from an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_repository)
+	StudioApplianceRemoveRepository(c *gin.Context, id int64, params StudioApplianceRemoveRepositoryParams)
+	// StudioImageFile A file of a built image
+	// (GET /api/v1/user/appliances/{id}/image_files)
+	StudioImageFile(c *gin.Context, id int64, params StudioImageFileParams)
+	// StudioApplianceRepositoryList Repositories of an appliance
+	// (GET /api/v1/user/appliances/{id}/repositories)
+	StudioApplianceRepositoryList(c *gin.Context, id int64)
+	// StudioApplianceRepositoryUpdate Set the repositories of an appliance
+	// (PUT /api/v1/user/appliances/{id}/repositories)
+	StudioApplianceRepositoryUpdate(c *gin.Context, id int64)
+	// StudioSoftwareShow Selected software
+	// (GET /api/v1/user/appliances/{id}/software)
+	StudioSoftwareShow(c *gin.Context, id int64)
+	// StudioSoftwareUpdate Set the selected software
+	// (PUT /api/v1/user/appliances/{id}/software)
+	StudioSoftwareUpdate(c *gin.Context, id int64)
+	// StudioSoftwareInstalled Installed software
+	// (GET /api/v1/user/appliances/{id}/software/installed)
+	StudioSoftwareInstalled(c *gin.Context, id int64, params StudioSoftwareInstalledParams)
+	// StudioSoftwareSearch Search software
+	// (GET /api/v1/user/appliances/{id}/software/search)
+	StudioSoftwareSearch(c *gin.Context, id int64, params StudioSoftwareSearchParams)
+	// StudioApplianceStatus Status of an appliance
+	// (GET /api/v1/user/appliances/{id}/status)
+	StudioApplianceStatus(c *gin.Context, id int64)
+	// StudioBuildList List finished builds
+	// (GET /api/v1/user/builds)
+	StudioBuildList(c *gin.Context, params StudioBuildListParams)
+	// StudioBuildDelete Delete a build
+	// (DELETE /api/v1/user/builds/{id})
+	StudioBuildDelete(c *gin.Context, id int64)
+	// StudioBuildShow Show a build
+	// (GET /api/v1/user/builds/{id})
+	StudioBuildShow(c *gin.Context, id int64)
+	// StudioBuildDownload Download a build's image
+	// (GET /api/v1/user/builds/{id}/download)
+	StudioBuildDownload(c *gin.Context, id int64)
+	// StudioBuildRee Download a build's defined REE
+	// (GET /api/v1/user/builds/{id}/ree)
+	StudioBuildRee(c *gin.Context, id int64)
+	// StudioFileList List overlay files
+	// (GET /api/v1/user/files)
+	StudioFileList(c *gin.Context, params StudioFileListParams)
+	// StudioFileUpload Add an overlay file
+	// (POST /api/v1/user/files)
+	StudioFileUpload(c *gin.Context, params StudioFileUploadParams)
+	// StudioFileDelete Delete an overlay file
+	// (DELETE /api/v1/user/files/{id})
+	StudioFileDelete(c *gin.Context, id int64)
+	// StudioFileShow Overlay file metadata
+	// (GET /api/v1/user/files/{id})
+	StudioFileShow(c *gin.Context, id int64)
+	// StudioFileUpdate Change overlay file metadata
+	// (PUT /api/v1/user/files/{id})
+	StudioFileUpdate(c *gin.Context, id int64)
+	// StudioFileData Overlay file content
+	// (GET /api/v1/user/files/{id}/data)
+	StudioFileData(c *gin.Context, id int64)
+	// StudioFileDataUpdate Replace overlay file content
+	// (PUT /api/v1/user/files/{id}/data)
+	StudioFileDataUpdate(c *gin.Context, id int64)
+	// StudioRepositoryList List repositories
+	// (GET /api/v1/user/repositories)
+	StudioRepositoryList(c *gin.Context, params StudioRepositoryListParams)
+	// StudioRepositoryImport Import a repository
+	// (POST /api/v1/user/repositories)
+	StudioRepositoryImport(c *gin.Context, params StudioRepositoryImportParams)
+	// StudioRepositoryShow Show a repository
+	// (GET /api/v1/user/repositories/{id})
+	StudioRepositoryShow(c *gin.Context, id int64)
+	// StudioRpmList List uploaded packages
+	// (GET /api/v1/user/rpms)
+	StudioRpmList(c *gin.Context, params StudioRpmListParams)
+	// StudioRpmUpload Upload a package
+	// (POST /api/v1/user/rpms)
+	StudioRpmUpload(c *gin.Context, params StudioRpmUploadParams)
+	// StudioRpmDelete Delete an uploaded package
+	// (DELETE /api/v1/user/rpms/{id})
+	StudioRpmDelete(c *gin.Context, id int64)
+	// StudioRpmShow Show an uploaded package
+	// (GET /api/v1/user/rpms/{id})
+	StudioRpmShow(c *gin.Context, id int64)
+	// StudioRpmUpdate Replace an uploaded package
+	// (PUT /api/v1/user/rpms/{id})
+	StudioRpmUpdate(c *gin.Context, id int64)
+	// StudioRpmData Download an uploaded package
+	// (GET /api/v1/user/rpms/{id}/data)
+	StudioRpmData(c *gin.Context, id int64)
+	// StudioRunningBuildList List running builds
+	// (GET /api/v1/user/running_builds)
+	StudioRunningBuildList(c *gin.Context, params StudioRunningBuildListParams)
+	// StudioRunningBuildStart Start a build
+	// (POST /api/v1/user/running_builds)
+	StudioRunningBuildStart(c *gin.Context, params StudioRunningBuildStartParams)
+	// StudioRunningBuildCancel Cancel a build
+	// (DELETE /api/v1/user/running_builds/{id})
+	StudioRunningBuildCancel(c *gin.Context, id int64)
+	// StudioRunningBuildShow Show a running build
+	// (GET /api/v1/user/running_builds/{id})
+	StudioRunningBuildShow(c *gin.Context, id int64)
+	// StudioTemplateSetList List template sets
+	// (GET /api/v1/user/template_sets)
+	StudioTemplateSetList(c *gin.Context)
+	// StudioTemplateSetShow Show a template set
+	// (GET /api/v1/user/template_sets/{name})
+	StudioTemplateSetShow(c *gin.Context, name string)
 	// FossologyListUsersV1 All users (admins only)
 	// (GET /api/v1/users)
 	FossologyListUsersV1(c *gin.Context, params FossologyListUsersV1Params)
@@ -4157,6 +5121,9 @@ type ServerInterface interface {
 	// FossologyVersion API version (deprecated in FOSSology; kept for older clients)
 	// (GET /repo/api/v1/version)
 	FossologyVersion(c *gin.Context)
+	// StudioShowApiKey Show a Studio API key (an HTML page)
+	// (GET /user/show_api_key)
+	StudioShowApiKey(c *gin.Context)
 	// ViceDeploy Deploy an image into an environment
 	// (POST /v1/deploy)
 	ViceDeploy(c *gin.Context)
@@ -6983,6 +7950,1437 @@ func (siw *ServerInterfaceWrapper) FossologyGetUploadTreeV1(c *gin.Context) {
 	siw.Handler.FossologyGetUploadTreeV1(c, id, params)
 }
 
+// StudioAccountShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioAccountShow(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioAccountShow(c)
+}
+
+// StudioApiVersion operation middleware
+func (siw *ServerInterfaceWrapper) StudioApiVersion(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApiVersion(c)
+}
+
+// StudioApplianceList operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceList(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceList(c)
+}
+
+// StudioApplianceCreate operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceCreate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioApplianceCreateParams
+
+	// ------------- Required query parameter "clone_from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "clone_from", c.Request.URL.Query(), &params.CloneFrom, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter clone_from: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "arch" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "arch", c.Request.URL.Query(), &params.Arch, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter arch: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceCreate(c, params)
+}
+
+// StudioApplianceDelete operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceDelete(c, id)
+}
+
+// StudioApplianceShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceShow(c, id)
+}
+
+// StudioSoftwareAddPackage operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareAddPackage(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareAddPackageParams
+
+	// ------------- Required query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "version" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "version", c.Request.URL.Query(), &params.Version, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter version: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "repository_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "repository_id", c.Request.URL.Query(), &params.RepositoryId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter repository_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareAddPackage(c, id, params)
+}
+
+// StudioSoftwareAddPattern operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareAddPattern(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareAddPatternParams
+
+	// ------------- Required query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "version" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "version", c.Request.URL.Query(), &params.Version, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter version: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "repository_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "repository_id", c.Request.URL.Query(), &params.RepositoryId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter repository_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareAddPattern(c, id, params)
+}
+
+// StudioApplianceAddRepository operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceAddRepository(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioApplianceAddRepositoryParams
+
+	// ------------- Required query parameter "repo_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "repo_id", c.Request.URL.Query(), &params.RepoId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter repo_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceAddRepository(c, id, params)
+}
+
+// StudioApplianceAddUserRepository operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceAddUserRepository(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceAddUserRepository(c, id)
+}
+
+// StudioSoftwareRemovePackage operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareRemovePackage(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareRemovePackageParams
+
+	// ------------- Required query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareRemovePackage(c, id, params)
+}
+
+// StudioSoftwareRemovePattern operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareRemovePattern(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareRemovePatternParams
+
+	// ------------- Required query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareRemovePattern(c, id, params)
+}
+
+// StudioApplianceRemoveRepository operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceRemoveRepository(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioApplianceRemoveRepositoryParams
+
+	// ------------- Required query parameter "repo_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "repo_id", c.Request.URL.Query(), &params.RepoId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter repo_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceRemoveRepository(c, id, params)
+}
+
+// StudioImageFile operation middleware
+func (siw *ServerInterfaceWrapper) StudioImageFile(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioImageFileParams
+
+	// ------------- Required query parameter "build_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "build_id", c.Request.URL.Query(), &params.BuildId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter build_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required query parameter "path" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "path", c.Request.URL.Query(), &params.Path, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter path: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioImageFile(c, id, params)
+}
+
+// StudioApplianceRepositoryList operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceRepositoryList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceRepositoryList(c, id)
+}
+
+// StudioApplianceRepositoryUpdate operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceRepositoryUpdate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceRepositoryUpdate(c, id)
+}
+
+// StudioSoftwareShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareShow(c, id)
+}
+
+// StudioSoftwareUpdate operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareUpdate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareUpdate(c, id)
+}
+
+// StudioSoftwareInstalled operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareInstalled(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareInstalledParams
+
+	// ------------- Optional query parameter "build_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "build_id", c.Request.URL.Query(), &params.BuildId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter build_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareInstalled(c, id, params)
+}
+
+// StudioSoftwareSearch operation middleware
+func (siw *ServerInterfaceWrapper) StudioSoftwareSearch(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioSoftwareSearchParams
+
+	// ------------- Required query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "q", c.Request.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter q: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "all_fields" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_fields", c.Request.URL.Query(), &params.AllFields, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter all_fields: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "all_repos" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "all_repos", c.Request.URL.Query(), &params.AllRepos, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter all_repos: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioSoftwareSearch(c, id, params)
+}
+
+// StudioApplianceStatus operation middleware
+func (siw *ServerInterfaceWrapper) StudioApplianceStatus(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioApplianceStatus(c, id)
+}
+
+// StudioBuildList operation middleware
+func (siw *ServerInterfaceWrapper) StudioBuildList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioBuildListParams
+
+	// ------------- Required query parameter "appliance_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "appliance_id", c.Request.URL.Query(), &params.ApplianceId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appliance_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioBuildList(c, params)
+}
+
+// StudioBuildDelete operation middleware
+func (siw *ServerInterfaceWrapper) StudioBuildDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioBuildDelete(c, id)
+}
+
+// StudioBuildShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioBuildShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioBuildShow(c, id)
+}
+
+// StudioBuildDownload operation middleware
+func (siw *ServerInterfaceWrapper) StudioBuildDownload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioBuildDownload(c, id)
+}
+
+// StudioBuildRee operation middleware
+func (siw *ServerInterfaceWrapper) StudioBuildRee(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioBuildRee(c, id)
+}
+
+// StudioFileList operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioFileListParams
+
+	// ------------- Required query parameter "appliance_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "appliance_id", c.Request.URL.Query(), &params.ApplianceId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appliance_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileList(c, params)
+}
+
+// StudioFileUpload operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioFileUploadParams
+
+	// ------------- Required query parameter "appliance_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "appliance_id", c.Request.URL.Query(), &params.ApplianceId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appliance_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "filename" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filename", c.Request.URL.Query(), &params.Filename, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter filename: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "path" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "path", c.Request.URL.Query(), &params.Path, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter path: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "owner" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "owner", c.Request.URL.Query(), &params.Owner, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter owner: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "group" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "group", c.Request.URL.Query(), &params.Group, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter group: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "permissions" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "permissions", c.Request.URL.Query(), &params.Permissions, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter permissions: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "enabled" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "enabled", c.Request.URL.Query(), &params.Enabled, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter enabled: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileUpload(c, params)
+}
+
+// StudioFileDelete operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileDelete(c, id)
+}
+
+// StudioFileShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileShow(c, id)
+}
+
+// StudioFileUpdate operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileUpdate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileUpdate(c, id)
+}
+
+// StudioFileData operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileData(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileData(c, id)
+}
+
+// StudioFileDataUpdate operation middleware
+func (siw *ServerInterfaceWrapper) StudioFileDataUpdate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioFileDataUpdate(c, id)
+}
+
+// StudioRepositoryList operation middleware
+func (siw *ServerInterfaceWrapper) StudioRepositoryList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRepositoryListParams
+
+	// ------------- Optional query parameter "base_system" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "base_system", c.Request.URL.Query(), &params.BaseSystem, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter base_system: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "filter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "filter", c.Request.URL.Query(), &params.Filter, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter filter: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRepositoryList(c, params)
+}
+
+// StudioRepositoryImport operation middleware
+func (siw *ServerInterfaceWrapper) StudioRepositoryImport(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRepositoryImportParams
+
+	// ------------- Required query parameter "url" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "url", c.Request.URL.Query(), &params.Url, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter url: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", c.Request.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRepositoryImport(c, params)
+}
+
+// StudioRepositoryShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioRepositoryShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRepositoryShow(c, id)
+}
+
+// StudioRpmList operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRpmListParams
+
+	// ------------- Optional query parameter "base_system" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "base_system", c.Request.URL.Query(), &params.BaseSystem, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter base_system: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmList(c, params)
+}
+
+// StudioRpmUpload operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmUpload(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRpmUploadParams
+
+	// ------------- Optional query parameter "base_system" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "base_system", c.Request.URL.Query(), &params.BaseSystem, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter base_system: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmUpload(c, params)
+}
+
+// StudioRpmDelete operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmDelete(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmDelete(c, id)
+}
+
+// StudioRpmShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmShow(c, id)
+}
+
+// StudioRpmUpdate operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmUpdate(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmUpdate(c, id)
+}
+
+// StudioRpmData operation middleware
+func (siw *ServerInterfaceWrapper) StudioRpmData(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRpmData(c, id)
+}
+
+// StudioRunningBuildList operation middleware
+func (siw *ServerInterfaceWrapper) StudioRunningBuildList(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRunningBuildListParams
+
+	// ------------- Required query parameter "appliance_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "appliance_id", c.Request.URL.Query(), &params.ApplianceId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appliance_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRunningBuildList(c, params)
+}
+
+// StudioRunningBuildStart operation middleware
+func (siw *ServerInterfaceWrapper) StudioRunningBuildStart(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StudioRunningBuildStartParams
+
+	// ------------- Required query parameter "appliance_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "appliance_id", c.Request.URL.Query(), &params.ApplianceId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter appliance_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "force" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "force", c.Request.URL.Query(), &params.Force, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter force: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "version" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "version", c.Request.URL.Query(), &params.Version, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter version: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "image_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "image_type", c.Request.URL.Query(), &params.ImageType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter image_type: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRunningBuildStart(c, params)
+}
+
+// StudioRunningBuildCancel operation middleware
+func (siw *ServerInterfaceWrapper) StudioRunningBuildCancel(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRunningBuildCancel(c, id)
+}
+
+// StudioRunningBuildShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioRunningBuildShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioRunningBuildShow(c, id)
+}
+
+// StudioTemplateSetList operation middleware
+func (siw *ServerInterfaceWrapper) StudioTemplateSetList(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioTemplateSetList(c)
+}
+
+// StudioTemplateSetShow operation middleware
+func (siw *ServerInterfaceWrapper) StudioTemplateSetShow(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "name" -------------
+	var name string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", c.Param("name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter name: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioTemplateSetShow(c, name)
+}
+
 // FossologyListUsersV1 operation middleware
 func (siw *ServerInterfaceWrapper) FossologyListUsersV1(c *gin.Context) {
 
@@ -9788,6 +12186,19 @@ func (siw *ServerInterfaceWrapper) FossologyVersion(c *gin.Context) {
 	siw.Handler.FossologyVersion(c)
 }
 
+// StudioShowApiKey operation middleware
+func (siw *ServerInterfaceWrapper) StudioShowApiKey(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StudioShowApiKey(c)
+}
+
 // ViceDeploy operation middleware
 func (siw *ServerInterfaceWrapper) ViceDeploy(c *gin.Context) {
 
@@ -10414,6 +12825,55 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/v1/runtimestats", wrapper.ViceRuntimeStats)
 	router.GET(options.BaseURL+"/v1/user", wrapper.ViceUserGet)
 	router.POST(options.BaseURL+"/v1/user", wrapper.ViceUserCreate)
+	router.GET(options.BaseURL+"/user/show_api_key", wrapper.StudioShowApiKey)
+	router.GET(options.BaseURL+"/api/v1/user/api_version", wrapper.StudioApiVersion)
+	router.GET(options.BaseURL+"/api/v1/user/account", wrapper.StudioAccountShow)
+	router.GET(options.BaseURL+"/api/v1/user/template_sets", wrapper.StudioTemplateSetList)
+	router.GET(options.BaseURL+"/api/v1/user/template_sets/:name", wrapper.StudioTemplateSetShow)
+	router.GET(options.BaseURL+"/api/v1/user/appliances", wrapper.StudioApplianceList)
+	router.POST(options.BaseURL+"/api/v1/user/appliances", wrapper.StudioApplianceCreate)
+	router.DELETE(options.BaseURL+"/api/v1/user/appliances/:id", wrapper.StudioApplianceDelete)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id", wrapper.StudioApplianceShow)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/status", wrapper.StudioApplianceStatus)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/repositories", wrapper.StudioApplianceRepositoryList)
+	router.PUT(options.BaseURL+"/api/v1/user/appliances/:id/repositories", wrapper.StudioApplianceRepositoryUpdate)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/add_repository", wrapper.StudioApplianceAddRepository)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/remove_repository", wrapper.StudioApplianceRemoveRepository)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/add_user_repository", wrapper.StudioApplianceAddUserRepository)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/software", wrapper.StudioSoftwareShow)
+	router.PUT(options.BaseURL+"/api/v1/user/appliances/:id/software", wrapper.StudioSoftwareUpdate)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/software/installed", wrapper.StudioSoftwareInstalled)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/software/search", wrapper.StudioSoftwareSearch)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/add_package", wrapper.StudioSoftwareAddPackage)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/remove_package", wrapper.StudioSoftwareRemovePackage)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/add_pattern", wrapper.StudioSoftwareAddPattern)
+	router.POST(options.BaseURL+"/api/v1/user/appliances/:id/cmd/remove_pattern", wrapper.StudioSoftwareRemovePattern)
+	router.GET(options.BaseURL+"/api/v1/user/appliances/:id/image_files", wrapper.StudioImageFile)
+	router.GET(options.BaseURL+"/api/v1/user/files", wrapper.StudioFileList)
+	router.POST(options.BaseURL+"/api/v1/user/files", wrapper.StudioFileUpload)
+	router.DELETE(options.BaseURL+"/api/v1/user/files/:id", wrapper.StudioFileDelete)
+	router.GET(options.BaseURL+"/api/v1/user/files/:id", wrapper.StudioFileShow)
+	router.PUT(options.BaseURL+"/api/v1/user/files/:id", wrapper.StudioFileUpdate)
+	router.GET(options.BaseURL+"/api/v1/user/files/:id/data", wrapper.StudioFileData)
+	router.PUT(options.BaseURL+"/api/v1/user/files/:id/data", wrapper.StudioFileDataUpdate)
+	router.GET(options.BaseURL+"/api/v1/user/running_builds", wrapper.StudioRunningBuildList)
+	router.POST(options.BaseURL+"/api/v1/user/running_builds", wrapper.StudioRunningBuildStart)
+	router.DELETE(options.BaseURL+"/api/v1/user/running_builds/:id", wrapper.StudioRunningBuildCancel)
+	router.GET(options.BaseURL+"/api/v1/user/running_builds/:id", wrapper.StudioRunningBuildShow)
+	router.GET(options.BaseURL+"/api/v1/user/builds", wrapper.StudioBuildList)
+	router.DELETE(options.BaseURL+"/api/v1/user/builds/:id", wrapper.StudioBuildDelete)
+	router.GET(options.BaseURL+"/api/v1/user/builds/:id", wrapper.StudioBuildShow)
+	router.GET(options.BaseURL+"/api/v1/user/builds/:id/download", wrapper.StudioBuildDownload)
+	router.GET(options.BaseURL+"/api/v1/user/builds/:id/ree", wrapper.StudioBuildRee)
+	router.GET(options.BaseURL+"/api/v1/user/rpms", wrapper.StudioRpmList)
+	router.POST(options.BaseURL+"/api/v1/user/rpms", wrapper.StudioRpmUpload)
+	router.DELETE(options.BaseURL+"/api/v1/user/rpms/:id", wrapper.StudioRpmDelete)
+	router.GET(options.BaseURL+"/api/v1/user/rpms/:id", wrapper.StudioRpmShow)
+	router.PUT(options.BaseURL+"/api/v1/user/rpms/:id", wrapper.StudioRpmUpdate)
+	router.GET(options.BaseURL+"/api/v1/user/rpms/:id/data", wrapper.StudioRpmData)
+	router.GET(options.BaseURL+"/api/v1/user/repositories", wrapper.StudioRepositoryList)
+	router.POST(options.BaseURL+"/api/v1/user/repositories", wrapper.StudioRepositoryImport)
+	router.GET(options.BaseURL+"/api/v1/user/repositories/:id", wrapper.StudioRepositoryShow)
 }
 
 type BadRequestJSONResponse ApiError
@@ -10470,6 +12930,217 @@ type ReeLogTextResponse struct {
 }
 
 type ReeProcessStartedJSONResponse ReeProcessStarted
+
+type StudioAccountOKJSONResponse StudioAccount
+type StudioAccountOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioApiVersionOKJSONResponse StudioApiVersion
+type StudioApiVersionOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioApplianceOKJSONResponse StudioAppliance
+type StudioApplianceOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioAppliancesOKJSONResponse StudioAppliances
+type StudioAppliancesOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioBadRequestJSONResponse StudioError
+type StudioBadRequestApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioBuildOKJSONResponse StudioBuild
+type StudioBuildOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioBuildsOKJSONResponse StudioBuilds
+type StudioBuildsOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioFileOKJSONResponse StudioFile
+type StudioFileOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioFilesOKJSONResponse StudioFiles
+type StudioFilesOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioForbiddenJSONResponse StudioError
+type StudioForbiddenApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioInternalErrorJSONResponse StudioError
+type StudioInternalErrorApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioNotFoundJSONResponse StudioError
+type StudioNotFoundApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRepositoriesOKJSONResponse StudioRepositories
+type StudioRepositoriesOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRepositoryOKJSONResponse StudioRepository
+type StudioRepositoryOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRpmOKJSONResponse StudioRpm
+type StudioRpmOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRpmsOKJSONResponse StudioRpms
+type StudioRpmsOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRunningBuildOKJSONResponse StudioRunningBuild
+type StudioRunningBuildOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioRunningBuildsOKJSONResponse StudioRunningBuilds
+type StudioRunningBuildsOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioSoftwareChangeOKJSONResponse StudioSoftwareChange
+type StudioSoftwareChangeOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioSoftwareMapOKJSONResponse StudioSoftwareMap
+type StudioSoftwareMapOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioSoftwareOKJSONResponse StudioSoftware
+type StudioSoftwareOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioStatusOKJSONResponse StudioStatus
+type StudioStatusOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioSuccessOKJSONResponse StudioSuccess
+type StudioSuccessOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioTemplateSetOKJSONResponse StudioTemplateSet
+type StudioTemplateSetOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioTemplateSetsOKJSONResponse StudioTemplateSets
+type StudioTemplateSetsOKApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioTooLargeJSONResponse StudioError
+type StudioTooLargeApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioUnauthorizedResponseHeaders struct {
+	WWWAuthenticate *string
+}
+type StudioUnauthorizedJSONResponse struct {
+	Body StudioError
+
+	Headers StudioUnauthorizedResponseHeaders
+}
+type StudioUnauthorizedApplicationxmlResponse struct {
+	Body io.Reader
+
+	Headers       StudioUnauthorizedResponseHeaders
+	ContentLength int64
+}
+
+type StudioUnavailableJSONResponse StudioError
+type StudioUnavailableApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
+
+type StudioUnsupportedMediaTypeJSONResponse StudioError
+type StudioUnsupportedMediaTypeApplicationxmlResponse struct {
+	Body io.Reader
+
+	ContentLength int64
+}
 
 type TooLargeJSONResponse ApiError
 
@@ -18448,6 +21119,11491 @@ func (response FossologyGetUploadTreeV1503JSONResponse) VisitFossologyGetUploadT
 	return err
 }
 
+type StudioAccountShowRequestObject struct {
+}
+
+type StudioAccountShowResponseObject interface {
+	VisitStudioAccountShowResponse(w http.ResponseWriter) error
+}
+
+type StudioAccountShow200JSONResponse struct{ StudioAccountOKJSONResponse }
+
+func (response StudioAccountShow200JSONResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioAccountShow200ApplicationxmlResponse struct {
+	StudioAccountOKApplicationxmlResponse
+}
+
+func (response StudioAccountShow200ApplicationxmlResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioAccountShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioAccountShow401JSONResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioAccountShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioAccountShow401ApplicationxmlResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioAccountShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioAccountShow403JSONResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioAccountShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioAccountShow403ApplicationxmlResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioAccountShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioAccountShow429JSONResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioAccountShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioAccountShow500JSONResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioAccountShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioAccountShow500ApplicationxmlResponse) VisitStudioAccountShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApiVersionRequestObject struct {
+}
+
+type StudioApiVersionResponseObject interface {
+	VisitStudioApiVersionResponse(w http.ResponseWriter) error
+}
+
+type StudioApiVersion200JSONResponse struct{ StudioApiVersionOKJSONResponse }
+
+func (response StudioApiVersion200JSONResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApiVersion200ApplicationxmlResponse struct {
+	StudioApiVersionOKApplicationxmlResponse
+}
+
+func (response StudioApiVersion200ApplicationxmlResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApiVersion401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApiVersion401JSONResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApiVersion401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApiVersion401ApplicationxmlResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApiVersion403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApiVersion403JSONResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApiVersion403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApiVersion403ApplicationxmlResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApiVersion429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApiVersion429JSONResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApiVersion500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApiVersion500JSONResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApiVersion500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApiVersion500ApplicationxmlResponse) VisitStudioApiVersionResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceListRequestObject struct {
+}
+
+type StudioApplianceListResponseObject interface {
+	VisitStudioApplianceListResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceList200JSONResponse struct{ StudioAppliancesOKJSONResponse }
+
+func (response StudioApplianceList200JSONResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceList200ApplicationxmlResponse struct {
+	StudioAppliancesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceList200ApplicationxmlResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceList401JSONResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceList401ApplicationxmlResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceList403JSONResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceList403ApplicationxmlResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceList429JSONResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceList500JSONResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceList500ApplicationxmlResponse) VisitStudioApplianceListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreateRequestObject struct {
+	Params StudioApplianceCreateParams
+}
+
+type StudioApplianceCreateResponseObject interface {
+	VisitStudioApplianceCreateResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceCreate200JSONResponse struct{ StudioApplianceOKJSONResponse }
+
+func (response StudioApplianceCreate200JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate200ApplicationxmlResponse struct {
+	StudioApplianceOKApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate200ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceCreate400JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate400ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceCreate401JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate401ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceCreate403JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate403ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceCreate404JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate404ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceCreate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceCreate429JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceCreate500JSONResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceCreate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceCreate500ApplicationxmlResponse) VisitStudioApplianceCreateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDeleteRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioApplianceDeleteResponseObject interface {
+	VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceDelete200JSONResponse struct{ StudioSuccessOKJSONResponse }
+
+func (response StudioApplianceDelete200JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete200ApplicationxmlResponse struct {
+	StudioSuccessOKApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete200ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDelete400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceDelete400JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete400ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDelete401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceDelete401JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete401ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDelete403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceDelete403JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete403ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDelete404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceDelete404JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete404ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceDelete429JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceDelete500JSONResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceDelete500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceDelete500ApplicationxmlResponse) VisitStudioApplianceDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioApplianceShowResponseObject interface {
+	VisitStudioApplianceShowResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceShow200JSONResponse struct{ StudioApplianceOKJSONResponse }
+
+func (response StudioApplianceShow200JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow200ApplicationxmlResponse struct {
+	StudioApplianceOKApplicationxmlResponse
+}
+
+func (response StudioApplianceShow200ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceShow400JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceShow400ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceShow401JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceShow401ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceShow403JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceShow403ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceShow404JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceShow404ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceShow429JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceShow500JSONResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceShow500ApplicationxmlResponse) VisitStudioApplianceShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackageRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareAddPackageParams
+}
+
+type StudioSoftwareAddPackageResponseObject interface {
+	VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareAddPackage200JSONResponse struct {
+	StudioSoftwareChangeOKJSONResponse
+}
+
+func (response StudioSoftwareAddPackage200JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage200ApplicationxmlResponse struct {
+	StudioSoftwareChangeOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage200ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackage400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareAddPackage400JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage400ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackage401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareAddPackage401JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage401ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackage403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareAddPackage403JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage403ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackage404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareAddPackage404JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage404ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPackage429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareAddPackage429JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareAddPackage500JSONResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPackage500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPackage500ApplicationxmlResponse) VisitStudioSoftwareAddPackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPatternRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareAddPatternParams
+}
+
+type StudioSoftwareAddPatternResponseObject interface {
+	VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareAddPattern200JSONResponse struct {
+	StudioSoftwareChangeOKJSONResponse
+}
+
+func (response StudioSoftwareAddPattern200JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern200ApplicationxmlResponse struct {
+	StudioSoftwareChangeOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern200ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPattern400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareAddPattern400JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern400ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPattern401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareAddPattern401JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern401ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPattern403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareAddPattern403JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern403ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPattern404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareAddPattern404JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern404ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareAddPattern429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareAddPattern429JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareAddPattern500JSONResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareAddPattern500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareAddPattern500ApplicationxmlResponse) VisitStudioSoftwareAddPatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepositoryRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioApplianceAddRepositoryParams
+}
+
+type StudioApplianceAddRepositoryResponseObject interface {
+	VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceAddRepository200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioApplianceAddRepository200JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository200ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepository400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceAddRepository400JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository400ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepository401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceAddRepository401JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository401ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepository403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceAddRepository403JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository403ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepository404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceAddRepository404JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository404ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddRepository429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceAddRepository429JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceAddRepository500JSONResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddRepository500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceAddRepository500ApplicationxmlResponse) VisitStudioApplianceAddRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepositoryRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioApplianceAddUserRepositoryResponseObject interface {
+	VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceAddUserRepository200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioApplianceAddUserRepository200JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository200ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepository400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceAddUserRepository400JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository400ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepository401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceAddUserRepository401JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository401ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepository403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceAddUserRepository403JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository403ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepository404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceAddUserRepository404JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository404ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceAddUserRepository429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceAddUserRepository429JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceAddUserRepository500JSONResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceAddUserRepository500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceAddUserRepository500ApplicationxmlResponse) VisitStudioApplianceAddUserRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackageRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareRemovePackageParams
+}
+
+type StudioSoftwareRemovePackageResponseObject interface {
+	VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareRemovePackage200JSONResponse struct {
+	StudioSoftwareChangeOKJSONResponse
+}
+
+func (response StudioSoftwareRemovePackage200JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage200ApplicationxmlResponse struct {
+	StudioSoftwareChangeOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage200ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackage400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareRemovePackage400JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage400ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackage401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareRemovePackage401JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage401ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackage403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareRemovePackage403JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage403ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackage404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareRemovePackage404JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage404ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePackage429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareRemovePackage429JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareRemovePackage500JSONResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePackage500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePackage500ApplicationxmlResponse) VisitStudioSoftwareRemovePackageResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePatternRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareRemovePatternParams
+}
+
+type StudioSoftwareRemovePatternResponseObject interface {
+	VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareRemovePattern200JSONResponse struct {
+	StudioSoftwareChangeOKJSONResponse
+}
+
+func (response StudioSoftwareRemovePattern200JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern200ApplicationxmlResponse struct {
+	StudioSoftwareChangeOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern200ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePattern400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareRemovePattern400JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern400ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePattern401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareRemovePattern401JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern401ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePattern403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareRemovePattern403JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern403ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePattern404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareRemovePattern404JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern404ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareRemovePattern429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareRemovePattern429JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareRemovePattern500JSONResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareRemovePattern500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareRemovePattern500ApplicationxmlResponse) VisitStudioSoftwareRemovePatternResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepositoryRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioApplianceRemoveRepositoryParams
+}
+
+type StudioApplianceRemoveRepositoryResponseObject interface {
+	VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceRemoveRepository200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioApplianceRemoveRepository200JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository200ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepository400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceRemoveRepository400JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository400ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepository401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceRemoveRepository401JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository401ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepository403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceRemoveRepository403JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository403ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepository404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceRemoveRepository404JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository404ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRemoveRepository429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceRemoveRepository429JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceRemoveRepository500JSONResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRemoveRepository500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceRemoveRepository500ApplicationxmlResponse) VisitStudioApplianceRemoveRepositoryResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFileRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioImageFileParams
+}
+
+type StudioImageFileResponseObject interface {
+	VisitStudioImageFileResponse(w http.ResponseWriter) error
+}
+
+type StudioImageFile200ResponseHeaders struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+type StudioImageFile200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioImageFile200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioImageFile200ApplicationoctetStreamResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile206ResponseHeaders struct {
+	ContentRange *string
+}
+
+type StudioImageFile206ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioImageFile206ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioImageFile206ApplicationoctetStreamResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile304Response = NotModifiedResponse
+
+func (response StudioImageFile304Response) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type StudioImageFile400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioImageFile400JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioImageFile400ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioImageFile401JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioImageFile401ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioImageFile403JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioImageFile403ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioImageFile404JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioImageFile404ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile416Response = RangeNotSatisfiableResponse
+
+func (response StudioImageFile416Response) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type StudioImageFile429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioImageFile429JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioImageFile500JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioImageFile500ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioImageFile503JSONResponse struct{ StudioUnavailableJSONResponse }
+
+func (response StudioImageFile503JSONResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioImageFile503ApplicationxmlResponse struct {
+	StudioUnavailableApplicationxmlResponse
+}
+
+func (response StudioImageFile503ApplicationxmlResponse) VisitStudioImageFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryListRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioApplianceRepositoryListResponseObject interface {
+	VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceRepositoryList200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioApplianceRepositoryList200JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList200ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceRepositoryList400JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList400ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceRepositoryList401JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList401ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceRepositoryList403JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList403ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryList404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceRepositoryList404JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList404ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceRepositoryList429JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceRepositoryList500JSONResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryList500ApplicationxmlResponse) VisitStudioApplianceRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdateRequestObject struct {
+	Id       int64 `json:"id"`
+	JSONBody *StudioApplianceRepositoryUpdateJSONRequestBody
+	Body     io.Reader
+}
+
+type StudioApplianceRepositoryUpdateResponseObject interface {
+	VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceRepositoryUpdate200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioApplianceRepositoryUpdate200JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate200ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceRepositoryUpdate400JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate400ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceRepositoryUpdate401JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate401ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceRepositoryUpdate403JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate403ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceRepositoryUpdate404JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate404ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioApplianceRepositoryUpdate415JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate415ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceRepositoryUpdate429JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceRepositoryUpdate500JSONResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceRepositoryUpdate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceRepositoryUpdate500ApplicationxmlResponse) VisitStudioApplianceRepositoryUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioSoftwareShowResponseObject interface {
+	VisitStudioSoftwareShowResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareShow200JSONResponse struct{ StudioSoftwareOKJSONResponse }
+
+func (response StudioSoftwareShow200JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow200ApplicationxmlResponse struct {
+	StudioSoftwareOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow200ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareShow400JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow400ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareShow401JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow401ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareShow403JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow403ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareShow404JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow404ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareShow429JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareShow500JSONResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareShow500ApplicationxmlResponse) VisitStudioSoftwareShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdateRequestObject struct {
+	Id       int64 `json:"id"`
+	JSONBody *StudioSoftwareUpdateJSONRequestBody
+	Body     io.Reader
+}
+
+type StudioSoftwareUpdateResponseObject interface {
+	VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareUpdate200JSONResponse struct{ StudioSoftwareOKJSONResponse }
+
+func (response StudioSoftwareUpdate200JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate200ApplicationxmlResponse struct {
+	StudioSoftwareOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate200ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareUpdate400JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate400ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareUpdate401JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate401ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareUpdate403JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate403ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareUpdate404JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate404ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioSoftwareUpdate415JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate415ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareUpdate429JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareUpdate500JSONResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareUpdate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareUpdate500ApplicationxmlResponse) VisitStudioSoftwareUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalledRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareInstalledParams
+}
+
+type StudioSoftwareInstalledResponseObject interface {
+	VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareInstalled200JSONResponse struct {
+	StudioSoftwareMapOKJSONResponse
+}
+
+func (response StudioSoftwareInstalled200JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled200ApplicationxmlResponse struct {
+	StudioSoftwareMapOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled200ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareInstalled400JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled400ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareInstalled401JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled401ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareInstalled403JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled403ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareInstalled404JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled404ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareInstalled429JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareInstalled500JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled500ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareInstalled503JSONResponse struct{ StudioUnavailableJSONResponse }
+
+func (response StudioSoftwareInstalled503JSONResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareInstalled503ApplicationxmlResponse struct {
+	StudioUnavailableApplicationxmlResponse
+}
+
+func (response StudioSoftwareInstalled503ApplicationxmlResponse) VisitStudioSoftwareInstalledResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearchRequestObject struct {
+	Id     int64 `json:"id"`
+	Params StudioSoftwareSearchParams
+}
+
+type StudioSoftwareSearchResponseObject interface {
+	VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error
+}
+
+type StudioSoftwareSearch200JSONResponse struct {
+	StudioSoftwareMapOKJSONResponse
+}
+
+func (response StudioSoftwareSearch200JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch200ApplicationxmlResponse struct {
+	StudioSoftwareMapOKApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch200ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearch400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioSoftwareSearch400JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch400ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearch401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioSoftwareSearch401JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch401ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearch403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioSoftwareSearch403JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch403ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearch404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioSoftwareSearch404JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch404ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioSoftwareSearch429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioSoftwareSearch429JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioSoftwareSearch500JSONResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioSoftwareSearch500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioSoftwareSearch500ApplicationxmlResponse) VisitStudioSoftwareSearchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatusRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioApplianceStatusResponseObject interface {
+	VisitStudioApplianceStatusResponse(w http.ResponseWriter) error
+}
+
+type StudioApplianceStatus200JSONResponse struct{ StudioStatusOKJSONResponse }
+
+func (response StudioApplianceStatus200JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus200ApplicationxmlResponse struct {
+	StudioStatusOKApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus200ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatus400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioApplianceStatus400JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus400ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatus401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioApplianceStatus401JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus401ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatus403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioApplianceStatus403JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus403ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatus404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioApplianceStatus404JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus404ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioApplianceStatus429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioApplianceStatus429JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioApplianceStatus500JSONResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioApplianceStatus500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioApplianceStatus500ApplicationxmlResponse) VisitStudioApplianceStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildListRequestObject struct {
+	Params StudioBuildListParams
+}
+
+type StudioBuildListResponseObject interface {
+	VisitStudioBuildListResponse(w http.ResponseWriter) error
+}
+
+type StudioBuildList200JSONResponse struct{ StudioBuildsOKJSONResponse }
+
+func (response StudioBuildList200JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList200ApplicationxmlResponse struct {
+	StudioBuildsOKApplicationxmlResponse
+}
+
+func (response StudioBuildList200ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioBuildList400JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioBuildList400ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioBuildList401JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioBuildList401ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioBuildList403JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioBuildList403ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildList404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioBuildList404JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioBuildList404ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioBuildList429JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioBuildList500JSONResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioBuildList500ApplicationxmlResponse) VisitStudioBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDeleteRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioBuildDeleteResponseObject interface {
+	VisitStudioBuildDeleteResponse(w http.ResponseWriter) error
+}
+
+type StudioBuildDelete200JSONResponse struct{ StudioSuccessOKJSONResponse }
+
+func (response StudioBuildDelete200JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete200ApplicationxmlResponse struct {
+	StudioSuccessOKApplicationxmlResponse
+}
+
+func (response StudioBuildDelete200ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDelete400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioBuildDelete400JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioBuildDelete400ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDelete401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioBuildDelete401JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioBuildDelete401ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDelete403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioBuildDelete403JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioBuildDelete403ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDelete404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioBuildDelete404JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioBuildDelete404ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioBuildDelete429JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioBuildDelete500JSONResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDelete500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioBuildDelete500ApplicationxmlResponse) VisitStudioBuildDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioBuildShowResponseObject interface {
+	VisitStudioBuildShowResponse(w http.ResponseWriter) error
+}
+
+type StudioBuildShow200JSONResponse struct{ StudioBuildOKJSONResponse }
+
+func (response StudioBuildShow200JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow200ApplicationxmlResponse struct {
+	StudioBuildOKApplicationxmlResponse
+}
+
+func (response StudioBuildShow200ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioBuildShow400JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioBuildShow400ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioBuildShow401JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioBuildShow401ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioBuildShow403JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioBuildShow403ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioBuildShow404JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioBuildShow404ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioBuildShow429JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioBuildShow500JSONResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioBuildShow500ApplicationxmlResponse) VisitStudioBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownloadRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioBuildDownloadResponseObject interface {
+	VisitStudioBuildDownloadResponse(w http.ResponseWriter) error
+}
+
+type StudioBuildDownload200ResponseHeaders struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+type StudioBuildDownload200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioBuildDownload200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioBuildDownload200ApplicationoctetStreamResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload206ResponseHeaders struct {
+	ContentRange *string
+}
+
+type StudioBuildDownload206ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioBuildDownload206ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioBuildDownload206ApplicationoctetStreamResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload304Response = NotModifiedResponse
+
+func (response StudioBuildDownload304Response) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type StudioBuildDownload400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioBuildDownload400JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioBuildDownload400ApplicationxmlResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioBuildDownload401JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioBuildDownload401ApplicationxmlResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioBuildDownload403JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioBuildDownload403ApplicationxmlResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioBuildDownload404JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioBuildDownload404ApplicationxmlResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildDownload416Response = RangeNotSatisfiableResponse
+
+func (response StudioBuildDownload416Response) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type StudioBuildDownload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioBuildDownload429JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioBuildDownload500JSONResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildDownload500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioBuildDownload500ApplicationxmlResponse) VisitStudioBuildDownloadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildReeRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioBuildReeResponseObject interface {
+	VisitStudioBuildReeResponse(w http.ResponseWriter) error
+}
+
+type StudioBuildRee200ResponseHeaders struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+type StudioBuildRee200ApplicationzipResponse struct {
+	Body          io.Reader
+	Headers       StudioBuildRee200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioBuildRee200ApplicationzipResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee206ResponseHeaders struct {
+	ContentRange *string
+}
+
+type StudioBuildRee206ApplicationzipResponse struct {
+	Body          io.Reader
+	Headers       StudioBuildRee206ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioBuildRee206ApplicationzipResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/zip")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee304Response = NotModifiedResponse
+
+func (response StudioBuildRee304Response) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type StudioBuildRee400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioBuildRee400JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioBuildRee400ApplicationxmlResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioBuildRee401JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioBuildRee401ApplicationxmlResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioBuildRee403JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioBuildRee403ApplicationxmlResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioBuildRee404JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioBuildRee404ApplicationxmlResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioBuildRee416Response = RangeNotSatisfiableResponse
+
+func (response StudioBuildRee416Response) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type StudioBuildRee429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioBuildRee429JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioBuildRee500JSONResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioBuildRee500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioBuildRee500ApplicationxmlResponse) VisitStudioBuildReeResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileListRequestObject struct {
+	Params StudioFileListParams
+}
+
+type StudioFileListResponseObject interface {
+	VisitStudioFileListResponse(w http.ResponseWriter) error
+}
+
+type StudioFileList200JSONResponse struct{ StudioFilesOKJSONResponse }
+
+func (response StudioFileList200JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList200ApplicationxmlResponse struct {
+	StudioFilesOKApplicationxmlResponse
+}
+
+func (response StudioFileList200ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileList400JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileList400ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileList401JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileList401ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileList403JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileList403ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileList404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileList404JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileList404ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileList429JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileList500JSONResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileList500ApplicationxmlResponse) VisitStudioFileListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUploadRequestObject struct {
+	Params StudioFileUploadParams
+	Body   *multipart.Reader
+}
+
+type StudioFileUploadResponseObject interface {
+	VisitStudioFileUploadResponse(w http.ResponseWriter) error
+}
+
+type StudioFileUpload200JSONResponse struct{ StudioFileOKJSONResponse }
+
+func (response StudioFileUpload200JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload200ApplicationxmlResponse struct {
+	StudioFileOKApplicationxmlResponse
+}
+
+func (response StudioFileUpload200ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileUpload400JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileUpload400ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileUpload401JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileUpload401ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileUpload403JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileUpload403ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileUpload404JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileUpload404ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload413JSONResponse struct{ StudioTooLargeJSONResponse }
+
+func (response StudioFileUpload413JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload413ApplicationxmlResponse struct {
+	StudioTooLargeApplicationxmlResponse
+}
+
+func (response StudioFileUpload413ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(413)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioFileUpload415JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioFileUpload415ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileUpload429JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileUpload500JSONResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpload500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileUpload500ApplicationxmlResponse) VisitStudioFileUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDeleteRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioFileDeleteResponseObject interface {
+	VisitStudioFileDeleteResponse(w http.ResponseWriter) error
+}
+
+type StudioFileDelete200JSONResponse struct{ StudioSuccessOKJSONResponse }
+
+func (response StudioFileDelete200JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete200ApplicationxmlResponse struct {
+	StudioSuccessOKApplicationxmlResponse
+}
+
+func (response StudioFileDelete200ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDelete400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileDelete400JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileDelete400ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDelete401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileDelete401JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileDelete401ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDelete403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileDelete403JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileDelete403ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDelete404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileDelete404JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileDelete404ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileDelete429JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileDelete500JSONResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDelete500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileDelete500ApplicationxmlResponse) VisitStudioFileDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioFileShowResponseObject interface {
+	VisitStudioFileShowResponse(w http.ResponseWriter) error
+}
+
+type StudioFileShow200JSONResponse struct{ StudioFileOKJSONResponse }
+
+func (response StudioFileShow200JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow200ApplicationxmlResponse struct {
+	StudioFileOKApplicationxmlResponse
+}
+
+func (response StudioFileShow200ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileShow400JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileShow400ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileShow401JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileShow401ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileShow403JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileShow403ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileShow404JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileShow404ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileShow429JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileShow500JSONResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileShow500ApplicationxmlResponse) VisitStudioFileShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdateRequestObject struct {
+	Id       int64 `json:"id"`
+	JSONBody *StudioFileUpdateJSONRequestBody
+	Body     io.Reader
+}
+
+type StudioFileUpdateResponseObject interface {
+	VisitStudioFileUpdateResponse(w http.ResponseWriter) error
+}
+
+type StudioFileUpdate200JSONResponse struct{ StudioFileOKJSONResponse }
+
+func (response StudioFileUpdate200JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate200ApplicationxmlResponse struct {
+	StudioFileOKApplicationxmlResponse
+}
+
+func (response StudioFileUpdate200ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileUpdate400JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileUpdate400ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileUpdate401JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileUpdate401ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileUpdate403JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileUpdate403ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileUpdate404JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileUpdate404ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioFileUpdate415JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioFileUpdate415ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileUpdate429JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileUpdate500JSONResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileUpdate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileUpdate500ApplicationxmlResponse) VisitStudioFileUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioFileDataResponseObject interface {
+	VisitStudioFileDataResponse(w http.ResponseWriter) error
+}
+
+type StudioFileData200ResponseHeaders struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+type StudioFileData200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioFileData200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioFileData200ApplicationoctetStreamResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData206ResponseHeaders struct {
+	ContentRange *string
+}
+
+type StudioFileData206ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       StudioFileData206ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioFileData206ApplicationoctetStreamResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData304Response = NotModifiedResponse
+
+func (response StudioFileData304Response) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type StudioFileData400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileData400JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileData400ApplicationxmlResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileData401JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileData401ApplicationxmlResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileData403JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileData403ApplicationxmlResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileData404JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileData404ApplicationxmlResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileData416Response = RangeNotSatisfiableResponse
+
+func (response StudioFileData416Response) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type StudioFileData429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileData429JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileData500JSONResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileData500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileData500ApplicationxmlResponse) VisitStudioFileDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdateRequestObject struct {
+	Id   int64 `json:"id"`
+	Body *multipart.Reader
+}
+
+type StudioFileDataUpdateResponseObject interface {
+	VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error
+}
+
+type StudioFileDataUpdate200JSONResponse struct{ StudioFileOKJSONResponse }
+
+func (response StudioFileDataUpdate200JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate200ApplicationxmlResponse struct {
+	StudioFileOKApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate200ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioFileDataUpdate400JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate400ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioFileDataUpdate401JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate401ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioFileDataUpdate403JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate403ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioFileDataUpdate404JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate404ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate413JSONResponse struct{ StudioTooLargeJSONResponse }
+
+func (response StudioFileDataUpdate413JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate413ApplicationxmlResponse struct {
+	StudioTooLargeApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate413ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(413)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioFileDataUpdate415JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate415ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioFileDataUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioFileDataUpdate429JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioFileDataUpdate500JSONResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioFileDataUpdate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioFileDataUpdate500ApplicationxmlResponse) VisitStudioFileDataUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryListRequestObject struct {
+	Params StudioRepositoryListParams
+}
+
+type StudioRepositoryListResponseObject interface {
+	VisitStudioRepositoryListResponse(w http.ResponseWriter) error
+}
+
+type StudioRepositoryList200JSONResponse struct {
+	StudioRepositoriesOKJSONResponse
+}
+
+func (response StudioRepositoryList200JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList200ApplicationxmlResponse struct {
+	StudioRepositoriesOKApplicationxmlResponse
+}
+
+func (response StudioRepositoryList200ApplicationxmlResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRepositoryList400JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRepositoryList400ApplicationxmlResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRepositoryList401JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRepositoryList401ApplicationxmlResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRepositoryList403JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRepositoryList403ApplicationxmlResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRepositoryList429JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRepositoryList500JSONResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRepositoryList500ApplicationxmlResponse) VisitStudioRepositoryListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImportRequestObject struct {
+	Params StudioRepositoryImportParams
+}
+
+type StudioRepositoryImportResponseObject interface {
+	VisitStudioRepositoryImportResponse(w http.ResponseWriter) error
+}
+
+type StudioRepositoryImport200JSONResponse struct{ StudioRepositoryOKJSONResponse }
+
+func (response StudioRepositoryImport200JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport200ApplicationxmlResponse struct {
+	StudioRepositoryOKApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport200ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImport400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRepositoryImport400JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport400ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImport401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRepositoryImport401JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport401ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImport403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRepositoryImport403JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport403ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImport429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRepositoryImport429JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRepositoryImport500JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport500ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryImport503JSONResponse struct{ StudioUnavailableJSONResponse }
+
+func (response StudioRepositoryImport503JSONResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryImport503ApplicationxmlResponse struct {
+	StudioUnavailableApplicationxmlResponse
+}
+
+func (response StudioRepositoryImport503ApplicationxmlResponse) VisitStudioRepositoryImportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRepositoryShowResponseObject interface {
+	VisitStudioRepositoryShowResponse(w http.ResponseWriter) error
+}
+
+type StudioRepositoryShow200JSONResponse struct{ StudioRepositoryOKJSONResponse }
+
+func (response StudioRepositoryShow200JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow200ApplicationxmlResponse struct {
+	StudioRepositoryOKApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow200ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRepositoryShow400JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow400ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRepositoryShow401JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow401ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRepositoryShow403JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow403ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRepositoryShow404JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow404ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRepositoryShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRepositoryShow429JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRepositoryShow500JSONResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRepositoryShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRepositoryShow500ApplicationxmlResponse) VisitStudioRepositoryShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmListRequestObject struct {
+	Params StudioRpmListParams
+}
+
+type StudioRpmListResponseObject interface {
+	VisitStudioRpmListResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmList200JSONResponse struct{ StudioRpmsOKJSONResponse }
+
+func (response StudioRpmList200JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList200ApplicationxmlResponse struct {
+	StudioRpmsOKApplicationxmlResponse
+}
+
+func (response StudioRpmList200ApplicationxmlResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmList400JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmList400ApplicationxmlResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmList401JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmList401ApplicationxmlResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmList403JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmList403ApplicationxmlResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmList429JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmList500JSONResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmList500ApplicationxmlResponse) VisitStudioRpmListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUploadRequestObject struct {
+	Params StudioRpmUploadParams
+	Body   *multipart.Reader
+}
+
+type StudioRpmUploadResponseObject interface {
+	VisitStudioRpmUploadResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmUpload200JSONResponse struct{ StudioRpmOKJSONResponse }
+
+func (response StudioRpmUpload200JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload200ApplicationxmlResponse struct {
+	StudioRpmOKApplicationxmlResponse
+}
+
+func (response StudioRpmUpload200ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmUpload400JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmUpload400ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmUpload401JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmUpload401ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmUpload403JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmUpload403ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload413JSONResponse struct{ StudioTooLargeJSONResponse }
+
+func (response StudioRpmUpload413JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload413ApplicationxmlResponse struct {
+	StudioTooLargeApplicationxmlResponse
+}
+
+func (response StudioRpmUpload413ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(413)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioRpmUpload415JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioRpmUpload415ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpload429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmUpload429JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmUpload500JSONResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpload500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmUpload500ApplicationxmlResponse) VisitStudioRpmUploadResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDeleteRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRpmDeleteResponseObject interface {
+	VisitStudioRpmDeleteResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmDelete200JSONResponse struct{ StudioSuccessOKJSONResponse }
+
+func (response StudioRpmDelete200JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete200ApplicationxmlResponse struct {
+	StudioSuccessOKApplicationxmlResponse
+}
+
+func (response StudioRpmDelete200ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDelete400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmDelete400JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmDelete400ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDelete401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmDelete401JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmDelete401ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDelete403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmDelete403JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmDelete403ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDelete404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRpmDelete404JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRpmDelete404ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDelete429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmDelete429JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmDelete500JSONResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmDelete500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmDelete500ApplicationxmlResponse) VisitStudioRpmDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRpmShowResponseObject interface {
+	VisitStudioRpmShowResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmShow200JSONResponse struct{ StudioRpmOKJSONResponse }
+
+func (response StudioRpmShow200JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow200ApplicationxmlResponse struct {
+	StudioRpmOKApplicationxmlResponse
+}
+
+func (response StudioRpmShow200ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmShow400JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmShow400ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmShow401JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmShow401ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmShow403JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmShow403ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRpmShow404JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRpmShow404ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmShow429JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmShow500JSONResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmShow500ApplicationxmlResponse) VisitStudioRpmShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdateRequestObject struct {
+	Id   int64 `json:"id"`
+	Body *multipart.Reader
+}
+
+type StudioRpmUpdateResponseObject interface {
+	VisitStudioRpmUpdateResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmUpdate200JSONResponse struct{ StudioRpmOKJSONResponse }
+
+func (response StudioRpmUpdate200JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate200ApplicationxmlResponse struct {
+	StudioRpmOKApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate200ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmUpdate400JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate400ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmUpdate401JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate401ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmUpdate403JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate403ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRpmUpdate404JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate404ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate413JSONResponse struct{ StudioTooLargeJSONResponse }
+
+func (response StudioRpmUpdate413JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate413ApplicationxmlResponse struct {
+	StudioTooLargeApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate413ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(413)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate415JSONResponse struct {
+	StudioUnsupportedMediaTypeJSONResponse
+}
+
+func (response StudioRpmUpdate415JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate415ApplicationxmlResponse struct {
+	StudioUnsupportedMediaTypeApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate415ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(415)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmUpdate429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmUpdate429JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmUpdate500JSONResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmUpdate500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmUpdate500ApplicationxmlResponse) VisitStudioRpmUpdateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmDataRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRpmDataResponseObject interface {
+	VisitStudioRpmDataResponse(w http.ResponseWriter) error
+}
+
+type StudioRpmData200ResponseHeaders struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+type StudioRpmData200ApplicationvndDebianBinaryPackageResponse struct {
+	Body          io.Reader
+	Headers       StudioRpmData200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioRpmData200ApplicationvndDebianBinaryPackageResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.debian.binary-package")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.AcceptRanges != nil {
+		w.Header().Set("Accept-Ranges", fmt.Sprint(*response.Headers.AcceptRanges))
+	}
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData206ResponseHeaders struct {
+	ContentRange *string
+}
+
+type StudioRpmData206ApplicationvndDebianBinaryPackageResponse struct {
+	Body          io.Reader
+	Headers       StudioRpmData206ResponseHeaders
+	ContentLength int64
+}
+
+func (response StudioRpmData206ApplicationvndDebianBinaryPackageResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.debian.binary-package")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData304Response = NotModifiedResponse
+
+func (response StudioRpmData304Response) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type StudioRpmData400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRpmData400JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRpmData400ApplicationxmlResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRpmData401JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRpmData401ApplicationxmlResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRpmData403JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRpmData403ApplicationxmlResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRpmData404JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRpmData404ApplicationxmlResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRpmData416Response = RangeNotSatisfiableResponse
+
+func (response StudioRpmData416Response) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+	if response.Headers.ContentRange != nil {
+		w.Header().Set("Content-Range", fmt.Sprint(*response.Headers.ContentRange))
+	}
+	w.WriteHeader(416)
+	return nil
+}
+
+type StudioRpmData429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRpmData429JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRpmData500JSONResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRpmData500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRpmData500ApplicationxmlResponse) VisitStudioRpmDataResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildListRequestObject struct {
+	Params StudioRunningBuildListParams
+}
+
+type StudioRunningBuildListResponseObject interface {
+	VisitStudioRunningBuildListResponse(w http.ResponseWriter) error
+}
+
+type StudioRunningBuildList200JSONResponse struct {
+	StudioRunningBuildsOKJSONResponse
+}
+
+func (response StudioRunningBuildList200JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList200ApplicationxmlResponse struct {
+	StudioRunningBuildsOKApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList200ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildList400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRunningBuildList400JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList400ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRunningBuildList401JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList401ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRunningBuildList403JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList403ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildList404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRunningBuildList404JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList404ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRunningBuildList429JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRunningBuildList500JSONResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRunningBuildList500ApplicationxmlResponse) VisitStudioRunningBuildListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStartRequestObject struct {
+	Params StudioRunningBuildStartParams
+}
+
+type StudioRunningBuildStartResponseObject interface {
+	VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error
+}
+
+type StudioRunningBuildStart200JSONResponse struct {
+	StudioRunningBuildOKJSONResponse
+}
+
+func (response StudioRunningBuildStart200JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart200ApplicationxmlResponse struct {
+	StudioRunningBuildOKApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart200ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRunningBuildStart400JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart400ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRunningBuildStart401JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart401ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRunningBuildStart403JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart403ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRunningBuildStart404JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart404ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRunningBuildStart429JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRunningBuildStart500JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart500ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildStart503JSONResponse struct{ StudioUnavailableJSONResponse }
+
+func (response StudioRunningBuildStart503JSONResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildStart503ApplicationxmlResponse struct {
+	StudioUnavailableApplicationxmlResponse
+}
+
+func (response StudioRunningBuildStart503ApplicationxmlResponse) VisitStudioRunningBuildStartResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(503)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancelRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRunningBuildCancelResponseObject interface {
+	VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error
+}
+
+type StudioRunningBuildCancel200JSONResponse struct{ StudioSuccessOKJSONResponse }
+
+func (response StudioRunningBuildCancel200JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel200ApplicationxmlResponse struct {
+	StudioSuccessOKApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel200ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancel400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRunningBuildCancel400JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel400ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancel401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRunningBuildCancel401JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel401ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancel403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRunningBuildCancel403JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel403ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancel404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRunningBuildCancel404JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel404ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildCancel429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRunningBuildCancel429JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRunningBuildCancel500JSONResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildCancel500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRunningBuildCancel500ApplicationxmlResponse) VisitStudioRunningBuildCancelResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShowRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type StudioRunningBuildShowResponseObject interface {
+	VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error
+}
+
+type StudioRunningBuildShow200JSONResponse struct {
+	StudioRunningBuildOKJSONResponse
+}
+
+func (response StudioRunningBuildShow200JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow200ApplicationxmlResponse struct {
+	StudioRunningBuildOKApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow200ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioRunningBuildShow400JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow400ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioRunningBuildShow401JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow401ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioRunningBuildShow403JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow403ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioRunningBuildShow404JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow404ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioRunningBuildShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioRunningBuildShow429JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioRunningBuildShow500JSONResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioRunningBuildShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioRunningBuildShow500ApplicationxmlResponse) VisitStudioRunningBuildShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetListRequestObject struct {
+}
+
+type StudioTemplateSetListResponseObject interface {
+	VisitStudioTemplateSetListResponse(w http.ResponseWriter) error
+}
+
+type StudioTemplateSetList200JSONResponse struct {
+	StudioTemplateSetsOKJSONResponse
+}
+
+func (response StudioTemplateSetList200JSONResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetList200ApplicationxmlResponse struct {
+	StudioTemplateSetsOKApplicationxmlResponse
+}
+
+func (response StudioTemplateSetList200ApplicationxmlResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetList401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioTemplateSetList401JSONResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetList401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioTemplateSetList401ApplicationxmlResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetList403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioTemplateSetList403JSONResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetList403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioTemplateSetList403ApplicationxmlResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetList429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioTemplateSetList429JSONResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetList500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioTemplateSetList500JSONResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetList500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioTemplateSetList500ApplicationxmlResponse) VisitStudioTemplateSetListResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShowRequestObject struct {
+	Name string `json:"name"`
+}
+
+type StudioTemplateSetShowResponseObject interface {
+	VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error
+}
+
+type StudioTemplateSetShow200JSONResponse struct {
+	StudioTemplateSetOKJSONResponse
+}
+
+func (response StudioTemplateSetShow200JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow200ApplicationxmlResponse struct {
+	StudioTemplateSetOKApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow200ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShow400JSONResponse struct{ StudioBadRequestJSONResponse }
+
+func (response StudioTemplateSetShow400JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow400ApplicationxmlResponse struct {
+	StudioBadRequestApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow400ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(400)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShow401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioTemplateSetShow401JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow401ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShow403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioTemplateSetShow403JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow403ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShow404JSONResponse struct{ StudioNotFoundJSONResponse }
+
+func (response StudioTemplateSetShow404JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow404ApplicationxmlResponse struct {
+	StudioNotFoundApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow404ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(404)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioTemplateSetShow429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioTemplateSetShow429JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioTemplateSetShow500JSONResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioTemplateSetShow500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioTemplateSetShow500ApplicationxmlResponse) VisitStudioTemplateSetShowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type FossologyListUsersV1RequestObject struct {
 	Params FossologyListUsersV1Params
 }
@@ -24173,6 +38329,157 @@ func (response FossologyVersion200JSONResponse) VisitFossologyVersionResponse(w 
 	return err
 }
 
+type StudioShowApiKeyRequestObject struct {
+}
+
+type StudioShowApiKeyResponseObject interface {
+	VisitStudioShowApiKeyResponse(w http.ResponseWriter) error
+}
+
+type StudioShowApiKey200TexthtmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response StudioShowApiKey200TexthtmlResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioShowApiKey401JSONResponse struct{ StudioUnauthorizedJSONResponse }
+
+func (response StudioShowApiKey401JSONResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioShowApiKey401ApplicationxmlResponse struct {
+	StudioUnauthorizedApplicationxmlResponse
+}
+
+func (response StudioShowApiKey401ApplicationxmlResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioShowApiKey403JSONResponse struct{ StudioForbiddenJSONResponse }
+
+func (response StudioShowApiKey403JSONResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioShowApiKey403ApplicationxmlResponse struct {
+	StudioForbiddenApplicationxmlResponse
+}
+
+func (response StudioShowApiKey403ApplicationxmlResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(403)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type StudioShowApiKey429JSONResponse struct{ TooManyRequestsJSONResponse }
+
+func (response StudioShowApiKey429JSONResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioShowApiKey500JSONResponse struct {
+	StudioInternalErrorJSONResponse
+}
+
+func (response StudioShowApiKey500JSONResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StudioShowApiKey500ApplicationxmlResponse struct {
+	StudioInternalErrorApplicationxmlResponse
+}
+
+func (response StudioShowApiKey500ApplicationxmlResponse) VisitStudioShowApiKeyResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(500)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type ViceDeployRequestObject struct {
 	Body *ViceDeployJSONRequestBody
 }
@@ -26942,6 +41249,150 @@ type StrictServerInterface interface {
 	// FossologyGetUploadTreeV1 The unpacked tree of an upload with item ids (beyond FOSSology)
 	// (GET /api/v1/uploads/{id}/tree)
 	FossologyGetUploadTreeV1(ctx context.Context, request FossologyGetUploadTreeV1RequestObject) (FossologyGetUploadTreeV1ResponseObject, error)
+	// StudioAccountShow The account
+	// (GET /api/v1/user/account)
+	StudioAccountShow(ctx context.Context, request StudioAccountShowRequestObject) (StudioAccountShowResponseObject, error)
+	// StudioApiVersion The API version
+	// (GET /api/v1/user/api_version)
+	StudioApiVersion(ctx context.Context, request StudioApiVersionRequestObject) (StudioApiVersionResponseObject, error)
+	// StudioApplianceList List appliances
+	// (GET /api/v1/user/appliances)
+	StudioApplianceList(ctx context.Context, request StudioApplianceListRequestObject) (StudioApplianceListResponseObject, error)
+	// StudioApplianceCreate Create an appliance by cloning
+	// (POST /api/v1/user/appliances)
+	StudioApplianceCreate(ctx context.Context, request StudioApplianceCreateRequestObject) (StudioApplianceCreateResponseObject, error)
+	// StudioApplianceDelete Delete an appliance
+	// (DELETE /api/v1/user/appliances/{id})
+	StudioApplianceDelete(ctx context.Context, request StudioApplianceDeleteRequestObject) (StudioApplianceDeleteResponseObject, error)
+	// StudioApplianceShow Show an appliance
+	// (GET /api/v1/user/appliances/{id})
+	StudioApplianceShow(ctx context.Context, request StudioApplianceShowRequestObject) (StudioApplianceShowResponseObject, error)
+	// StudioSoftwareAddPackage Add a package
+	// (POST /api/v1/user/appliances/{id}/cmd/add_package)
+	StudioSoftwareAddPackage(ctx context.Context, request StudioSoftwareAddPackageRequestObject) (StudioSoftwareAddPackageResponseObject, error)
+	// StudioSoftwareAddPattern Add a pattern
+	// (POST /api/v1/user/appliances/{id}/cmd/add_pattern)
+	StudioSoftwareAddPattern(ctx context.Context, request StudioSoftwareAddPatternRequestObject) (StudioSoftwareAddPatternResponseObject, error)
+	// StudioApplianceAddRepository Add a repository to an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/add_repository)
+	StudioApplianceAddRepository(ctx context.Context, request StudioApplianceAddRepositoryRequestObject) (StudioApplianceAddRepositoryResponseObject, error)
+	// StudioApplianceAddUserRepository Add the user repository to an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/add_user_repository)
+	StudioApplianceAddUserRepository(ctx context.Context, request StudioApplianceAddUserRepositoryRequestObject) (StudioApplianceAddUserRepositoryResponseObject, error)
+	// StudioSoftwareRemovePackage Remove a package
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_package)
+	StudioSoftwareRemovePackage(ctx context.Context, request StudioSoftwareRemovePackageRequestObject) (StudioSoftwareRemovePackageResponseObject, error)
+	// StudioSoftwareRemovePattern Remove a pattern
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_pattern)
+	StudioSoftwareRemovePattern(ctx context.Context, request StudioSoftwareRemovePatternRequestObject) (StudioSoftwareRemovePatternResponseObject, error)
+	// StudioApplianceRemoveRepository Remove a repository from an appliance
+	// (POST /api/v1/user/appliances/{id}/cmd/remove_repository)
+	StudioApplianceRemoveRepository(ctx context.Context, request StudioApplianceRemoveRepositoryRequestObject) (StudioApplianceRemoveRepositoryResponseObject, error)
+	// StudioImageFile A file of a built image
+	// (GET /api/v1/user/appliances/{id}/image_files)
+	StudioImageFile(ctx context.Context, request StudioImageFileRequestObject) (StudioImageFileResponseObject, error)
+	// StudioApplianceRepositoryList Repositories of an appliance
+	// (GET /api/v1/user/appliances/{id}/repositories)
+	StudioApplianceRepositoryList(ctx context.Context, request StudioApplianceRepositoryListRequestObject) (StudioApplianceRepositoryListResponseObject, error)
+	// StudioApplianceRepositoryUpdate Set the repositories of an appliance
+	// (PUT /api/v1/user/appliances/{id}/repositories)
+	StudioApplianceRepositoryUpdate(ctx context.Context, request StudioApplianceRepositoryUpdateRequestObject) (StudioApplianceRepositoryUpdateResponseObject, error)
+	// StudioSoftwareShow Selected software
+	// (GET /api/v1/user/appliances/{id}/software)
+	StudioSoftwareShow(ctx context.Context, request StudioSoftwareShowRequestObject) (StudioSoftwareShowResponseObject, error)
+	// StudioSoftwareUpdate Set the selected software
+	// (PUT /api/v1/user/appliances/{id}/software)
+	StudioSoftwareUpdate(ctx context.Context, request StudioSoftwareUpdateRequestObject) (StudioSoftwareUpdateResponseObject, error)
+	// StudioSoftwareInstalled Installed software
+	// (GET /api/v1/user/appliances/{id}/software/installed)
+	StudioSoftwareInstalled(ctx context.Context, request StudioSoftwareInstalledRequestObject) (StudioSoftwareInstalledResponseObject, error)
+	// StudioSoftwareSearch Search software
+	// (GET /api/v1/user/appliances/{id}/software/search)
+	StudioSoftwareSearch(ctx context.Context, request StudioSoftwareSearchRequestObject) (StudioSoftwareSearchResponseObject, error)
+	// StudioApplianceStatus Status of an appliance
+	// (GET /api/v1/user/appliances/{id}/status)
+	StudioApplianceStatus(ctx context.Context, request StudioApplianceStatusRequestObject) (StudioApplianceStatusResponseObject, error)
+	// StudioBuildList List finished builds
+	// (GET /api/v1/user/builds)
+	StudioBuildList(ctx context.Context, request StudioBuildListRequestObject) (StudioBuildListResponseObject, error)
+	// StudioBuildDelete Delete a build
+	// (DELETE /api/v1/user/builds/{id})
+	StudioBuildDelete(ctx context.Context, request StudioBuildDeleteRequestObject) (StudioBuildDeleteResponseObject, error)
+	// StudioBuildShow Show a build
+	// (GET /api/v1/user/builds/{id})
+	StudioBuildShow(ctx context.Context, request StudioBuildShowRequestObject) (StudioBuildShowResponseObject, error)
+	// StudioBuildDownload Download a build's image
+	// (GET /api/v1/user/builds/{id}/download)
+	StudioBuildDownload(ctx context.Context, request StudioBuildDownloadRequestObject) (StudioBuildDownloadResponseObject, error)
+	// StudioBuildRee Download a build's defined REE
+	// (GET /api/v1/user/builds/{id}/ree)
+	StudioBuildRee(ctx context.Context, request StudioBuildReeRequestObject) (StudioBuildReeResponseObject, error)
+	// StudioFileList List overlay files
+	// (GET /api/v1/user/files)
+	StudioFileList(ctx context.Context, request StudioFileListRequestObject) (StudioFileListResponseObject, error)
+	// StudioFileUpload Add an overlay file
+	// (POST /api/v1/user/files)
+	StudioFileUpload(ctx context.Context, request StudioFileUploadRequestObject) (StudioFileUploadResponseObject, error)
+	// StudioFileDelete Delete an overlay file
+	// (DELETE /api/v1/user/files/{id})
+	StudioFileDelete(ctx context.Context, request StudioFileDeleteRequestObject) (StudioFileDeleteResponseObject, error)
+	// StudioFileShow Overlay file metadata
+	// (GET /api/v1/user/files/{id})
+	StudioFileShow(ctx context.Context, request StudioFileShowRequestObject) (StudioFileShowResponseObject, error)
+	// StudioFileUpdate Change overlay file metadata
+	// (PUT /api/v1/user/files/{id})
+	StudioFileUpdate(ctx context.Context, request StudioFileUpdateRequestObject) (StudioFileUpdateResponseObject, error)
+	// StudioFileData Overlay file content
+	// (GET /api/v1/user/files/{id}/data)
+	StudioFileData(ctx context.Context, request StudioFileDataRequestObject) (StudioFileDataResponseObject, error)
+	// StudioFileDataUpdate Replace overlay file content
+	// (PUT /api/v1/user/files/{id}/data)
+	StudioFileDataUpdate(ctx context.Context, request StudioFileDataUpdateRequestObject) (StudioFileDataUpdateResponseObject, error)
+	// StudioRepositoryList List repositories
+	// (GET /api/v1/user/repositories)
+	StudioRepositoryList(ctx context.Context, request StudioRepositoryListRequestObject) (StudioRepositoryListResponseObject, error)
+	// StudioRepositoryImport Import a repository
+	// (POST /api/v1/user/repositories)
+	StudioRepositoryImport(ctx context.Context, request StudioRepositoryImportRequestObject) (StudioRepositoryImportResponseObject, error)
+	// StudioRepositoryShow Show a repository
+	// (GET /api/v1/user/repositories/{id})
+	StudioRepositoryShow(ctx context.Context, request StudioRepositoryShowRequestObject) (StudioRepositoryShowResponseObject, error)
+	// StudioRpmList List uploaded packages
+	// (GET /api/v1/user/rpms)
+	StudioRpmList(ctx context.Context, request StudioRpmListRequestObject) (StudioRpmListResponseObject, error)
+	// StudioRpmUpload Upload a package
+	// (POST /api/v1/user/rpms)
+	StudioRpmUpload(ctx context.Context, request StudioRpmUploadRequestObject) (StudioRpmUploadResponseObject, error)
+	// StudioRpmDelete Delete an uploaded package
+	// (DELETE /api/v1/user/rpms/{id})
+	StudioRpmDelete(ctx context.Context, request StudioRpmDeleteRequestObject) (StudioRpmDeleteResponseObject, error)
+	// StudioRpmShow Show an uploaded package
+	// (GET /api/v1/user/rpms/{id})
+	StudioRpmShow(ctx context.Context, request StudioRpmShowRequestObject) (StudioRpmShowResponseObject, error)
+	// StudioRpmUpdate Replace an uploaded package
+	// (PUT /api/v1/user/rpms/{id})
+	StudioRpmUpdate(ctx context.Context, request StudioRpmUpdateRequestObject) (StudioRpmUpdateResponseObject, error)
+	// StudioRpmData Download an uploaded package
+	// (GET /api/v1/user/rpms/{id}/data)
+	StudioRpmData(ctx context.Context, request StudioRpmDataRequestObject) (StudioRpmDataResponseObject, error)
+	// StudioRunningBuildList List running builds
+	// (GET /api/v1/user/running_builds)
+	StudioRunningBuildList(ctx context.Context, request StudioRunningBuildListRequestObject) (StudioRunningBuildListResponseObject, error)
+	// StudioRunningBuildStart Start a build
+	// (POST /api/v1/user/running_builds)
+	StudioRunningBuildStart(ctx context.Context, request StudioRunningBuildStartRequestObject) (StudioRunningBuildStartResponseObject, error)
+	// StudioRunningBuildCancel Cancel a build
+	// (DELETE /api/v1/user/running_builds/{id})
+	StudioRunningBuildCancel(ctx context.Context, request StudioRunningBuildCancelRequestObject) (StudioRunningBuildCancelResponseObject, error)
+	// StudioRunningBuildShow Show a running build
+	// (GET /api/v1/user/running_builds/{id})
+	StudioRunningBuildShow(ctx context.Context, request StudioRunningBuildShowRequestObject) (StudioRunningBuildShowResponseObject, error)
+	// StudioTemplateSetList List template sets
+	// (GET /api/v1/user/template_sets)
+	StudioTemplateSetList(ctx context.Context, request StudioTemplateSetListRequestObject) (StudioTemplateSetListResponseObject, error)
+	// StudioTemplateSetShow Show a template set
+	// (GET /api/v1/user/template_sets/{name})
+	StudioTemplateSetShow(ctx context.Context, request StudioTemplateSetShowRequestObject) (StudioTemplateSetShowResponseObject, error)
 	// FossologyListUsersV1 All users (admins only)
 	// (GET /api/v1/users)
 	FossologyListUsersV1(ctx context.Context, request FossologyListUsersV1RequestObject) (FossologyListUsersV1ResponseObject, error)
@@ -27101,6 +41552,9 @@ type StrictServerInterface interface {
 	// FossologyVersion API version (deprecated in FOSSology; kept for older clients)
 	// (GET /repo/api/v1/version)
 	FossologyVersion(ctx context.Context, request FossologyVersionRequestObject) (FossologyVersionResponseObject, error)
+	// StudioShowApiKey Show a Studio API key (an HTML page)
+	// (GET /user/show_api_key)
+	StudioShowApiKey(ctx context.Context, request StudioShowApiKeyRequestObject) (StudioShowApiKeyResponseObject, error)
 	// ViceDeploy Deploy an image into an environment
 	// (POST /v1/deploy)
 	ViceDeploy(ctx context.Context, request ViceDeployRequestObject) (ViceDeployResponseObject, error)
@@ -29296,6 +43750,1355 @@ func (sh *strictHandler) FossologyGetUploadTreeV1(ctx *gin.Context, id Fossology
 	}
 }
 
+// StudioAccountShow operation middleware
+func (sh *strictHandler) StudioAccountShow(ctx *gin.Context) {
+	var request StudioAccountShowRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioAccountShow(ctx, request.(StudioAccountShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioAccountShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioAccountShowResponseObject); ok {
+		if err := validResponse.VisitStudioAccountShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApiVersion operation middleware
+func (sh *strictHandler) StudioApiVersion(ctx *gin.Context) {
+	var request StudioApiVersionRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApiVersion(ctx, request.(StudioApiVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApiVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApiVersionResponseObject); ok {
+		if err := validResponse.VisitStudioApiVersionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceList operation middleware
+func (sh *strictHandler) StudioApplianceList(ctx *gin.Context) {
+	var request StudioApplianceListRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceList(ctx, request.(StudioApplianceListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceListResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceCreate operation middleware
+func (sh *strictHandler) StudioApplianceCreate(ctx *gin.Context, params StudioApplianceCreateParams) {
+	var request StudioApplianceCreateRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceCreate(ctx, request.(StudioApplianceCreateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceCreate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceCreateResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceCreateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceDelete operation middleware
+func (sh *strictHandler) StudioApplianceDelete(ctx *gin.Context, id int64) {
+	var request StudioApplianceDeleteRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceDelete(ctx, request.(StudioApplianceDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceDeleteResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceShow operation middleware
+func (sh *strictHandler) StudioApplianceShow(ctx *gin.Context, id int64) {
+	var request StudioApplianceShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceShow(ctx, request.(StudioApplianceShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceShowResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareAddPackage operation middleware
+func (sh *strictHandler) StudioSoftwareAddPackage(ctx *gin.Context, id int64, params StudioSoftwareAddPackageParams) {
+	var request StudioSoftwareAddPackageRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareAddPackage(ctx, request.(StudioSoftwareAddPackageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareAddPackage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareAddPackageResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareAddPackageResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareAddPattern operation middleware
+func (sh *strictHandler) StudioSoftwareAddPattern(ctx *gin.Context, id int64, params StudioSoftwareAddPatternParams) {
+	var request StudioSoftwareAddPatternRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareAddPattern(ctx, request.(StudioSoftwareAddPatternRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareAddPattern")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareAddPatternResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareAddPatternResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceAddRepository operation middleware
+func (sh *strictHandler) StudioApplianceAddRepository(ctx *gin.Context, id int64, params StudioApplianceAddRepositoryParams) {
+	var request StudioApplianceAddRepositoryRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceAddRepository(ctx, request.(StudioApplianceAddRepositoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceAddRepository")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceAddRepositoryResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceAddRepositoryResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceAddUserRepository operation middleware
+func (sh *strictHandler) StudioApplianceAddUserRepository(ctx *gin.Context, id int64) {
+	var request StudioApplianceAddUserRepositoryRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceAddUserRepository(ctx, request.(StudioApplianceAddUserRepositoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceAddUserRepository")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceAddUserRepositoryResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceAddUserRepositoryResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareRemovePackage operation middleware
+func (sh *strictHandler) StudioSoftwareRemovePackage(ctx *gin.Context, id int64, params StudioSoftwareRemovePackageParams) {
+	var request StudioSoftwareRemovePackageRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareRemovePackage(ctx, request.(StudioSoftwareRemovePackageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareRemovePackage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareRemovePackageResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareRemovePackageResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareRemovePattern operation middleware
+func (sh *strictHandler) StudioSoftwareRemovePattern(ctx *gin.Context, id int64, params StudioSoftwareRemovePatternParams) {
+	var request StudioSoftwareRemovePatternRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareRemovePattern(ctx, request.(StudioSoftwareRemovePatternRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareRemovePattern")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareRemovePatternResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareRemovePatternResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceRemoveRepository operation middleware
+func (sh *strictHandler) StudioApplianceRemoveRepository(ctx *gin.Context, id int64, params StudioApplianceRemoveRepositoryParams) {
+	var request StudioApplianceRemoveRepositoryRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceRemoveRepository(ctx, request.(StudioApplianceRemoveRepositoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceRemoveRepository")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceRemoveRepositoryResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceRemoveRepositoryResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioImageFile operation middleware
+func (sh *strictHandler) StudioImageFile(ctx *gin.Context, id int64, params StudioImageFileParams) {
+	var request StudioImageFileRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioImageFile(ctx, request.(StudioImageFileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioImageFile")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioImageFileResponseObject); ok {
+		if err := validResponse.VisitStudioImageFileResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceRepositoryList operation middleware
+func (sh *strictHandler) StudioApplianceRepositoryList(ctx *gin.Context, id int64) {
+	var request StudioApplianceRepositoryListRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceRepositoryList(ctx, request.(StudioApplianceRepositoryListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceRepositoryList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceRepositoryListResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceRepositoryListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceRepositoryUpdate operation middleware
+func (sh *strictHandler) StudioApplianceRepositoryUpdate(ctx *gin.Context, id int64) {
+	var request StudioApplianceRepositoryUpdateRequestObject
+
+	request.Id = id
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body StudioApplianceRepositoryUpdateJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/xml") {
+		request.Body = ctx.Request.Body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceRepositoryUpdate(ctx, request.(StudioApplianceRepositoryUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceRepositoryUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceRepositoryUpdateResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceRepositoryUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareShow operation middleware
+func (sh *strictHandler) StudioSoftwareShow(ctx *gin.Context, id int64) {
+	var request StudioSoftwareShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareShow(ctx, request.(StudioSoftwareShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareShowResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareUpdate operation middleware
+func (sh *strictHandler) StudioSoftwareUpdate(ctx *gin.Context, id int64) {
+	var request StudioSoftwareUpdateRequestObject
+
+	request.Id = id
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body StudioSoftwareUpdateJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/xml") {
+		request.Body = ctx.Request.Body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareUpdate(ctx, request.(StudioSoftwareUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareUpdateResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareInstalled operation middleware
+func (sh *strictHandler) StudioSoftwareInstalled(ctx *gin.Context, id int64, params StudioSoftwareInstalledParams) {
+	var request StudioSoftwareInstalledRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareInstalled(ctx, request.(StudioSoftwareInstalledRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareInstalled")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareInstalledResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareInstalledResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioSoftwareSearch operation middleware
+func (sh *strictHandler) StudioSoftwareSearch(ctx *gin.Context, id int64, params StudioSoftwareSearchParams) {
+	var request StudioSoftwareSearchRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioSoftwareSearch(ctx, request.(StudioSoftwareSearchRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioSoftwareSearch")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioSoftwareSearchResponseObject); ok {
+		if err := validResponse.VisitStudioSoftwareSearchResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioApplianceStatus operation middleware
+func (sh *strictHandler) StudioApplianceStatus(ctx *gin.Context, id int64) {
+	var request StudioApplianceStatusRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioApplianceStatus(ctx, request.(StudioApplianceStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioApplianceStatus")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioApplianceStatusResponseObject); ok {
+		if err := validResponse.VisitStudioApplianceStatusResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioBuildList operation middleware
+func (sh *strictHandler) StudioBuildList(ctx *gin.Context, params StudioBuildListParams) {
+	var request StudioBuildListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioBuildList(ctx, request.(StudioBuildListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioBuildList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioBuildListResponseObject); ok {
+		if err := validResponse.VisitStudioBuildListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioBuildDelete operation middleware
+func (sh *strictHandler) StudioBuildDelete(ctx *gin.Context, id int64) {
+	var request StudioBuildDeleteRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioBuildDelete(ctx, request.(StudioBuildDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioBuildDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioBuildDeleteResponseObject); ok {
+		if err := validResponse.VisitStudioBuildDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioBuildShow operation middleware
+func (sh *strictHandler) StudioBuildShow(ctx *gin.Context, id int64) {
+	var request StudioBuildShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioBuildShow(ctx, request.(StudioBuildShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioBuildShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioBuildShowResponseObject); ok {
+		if err := validResponse.VisitStudioBuildShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioBuildDownload operation middleware
+func (sh *strictHandler) StudioBuildDownload(ctx *gin.Context, id int64) {
+	var request StudioBuildDownloadRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioBuildDownload(ctx, request.(StudioBuildDownloadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioBuildDownload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioBuildDownloadResponseObject); ok {
+		if err := validResponse.VisitStudioBuildDownloadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioBuildRee operation middleware
+func (sh *strictHandler) StudioBuildRee(ctx *gin.Context, id int64) {
+	var request StudioBuildReeRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioBuildRee(ctx, request.(StudioBuildReeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioBuildRee")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioBuildReeResponseObject); ok {
+		if err := validResponse.VisitStudioBuildReeResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileList operation middleware
+func (sh *strictHandler) StudioFileList(ctx *gin.Context, params StudioFileListParams) {
+	var request StudioFileListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileList(ctx, request.(StudioFileListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileListResponseObject); ok {
+		if err := validResponse.VisitStudioFileListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileUpload operation middleware
+func (sh *strictHandler) StudioFileUpload(ctx *gin.Context, params StudioFileUploadParams) {
+	var request StudioFileUploadRequestObject
+
+	request.Params = params
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileUpload(ctx, request.(StudioFileUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileUploadResponseObject); ok {
+		if err := validResponse.VisitStudioFileUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileDelete operation middleware
+func (sh *strictHandler) StudioFileDelete(ctx *gin.Context, id int64) {
+	var request StudioFileDeleteRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileDelete(ctx, request.(StudioFileDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileDeleteResponseObject); ok {
+		if err := validResponse.VisitStudioFileDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileShow operation middleware
+func (sh *strictHandler) StudioFileShow(ctx *gin.Context, id int64) {
+	var request StudioFileShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileShow(ctx, request.(StudioFileShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileShowResponseObject); ok {
+		if err := validResponse.VisitStudioFileShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileUpdate operation middleware
+func (sh *strictHandler) StudioFileUpdate(ctx *gin.Context, id int64) {
+	var request StudioFileUpdateRequestObject
+
+	request.Id = id
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/json") {
+
+		var body StudioFileUpdateJSONRequestBody
+		var err error
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = ctx.ShouldBindJSON(&body)
+		} else if binding.Validator != nil {
+			// ShouldBindJSON runs the struct validator after decoding; keep that.
+			err = binding.Validator.ValidateStruct(&body)
+		}
+		if err != nil {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.GetHeader("Content-Type"), "application/xml") {
+		request.Body = ctx.Request.Body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileUpdate(ctx, request.(StudioFileUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileUpdateResponseObject); ok {
+		if err := validResponse.VisitStudioFileUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileData operation middleware
+func (sh *strictHandler) StudioFileData(ctx *gin.Context, id int64) {
+	var request StudioFileDataRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileData(ctx, request.(StudioFileDataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileData")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileDataResponseObject); ok {
+		if err := validResponse.VisitStudioFileDataResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioFileDataUpdate operation middleware
+func (sh *strictHandler) StudioFileDataUpdate(ctx *gin.Context, id int64) {
+	var request StudioFileDataUpdateRequestObject
+
+	request.Id = id
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioFileDataUpdate(ctx, request.(StudioFileDataUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioFileDataUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioFileDataUpdateResponseObject); ok {
+		if err := validResponse.VisitStudioFileDataUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRepositoryList operation middleware
+func (sh *strictHandler) StudioRepositoryList(ctx *gin.Context, params StudioRepositoryListParams) {
+	var request StudioRepositoryListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRepositoryList(ctx, request.(StudioRepositoryListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRepositoryList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRepositoryListResponseObject); ok {
+		if err := validResponse.VisitStudioRepositoryListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRepositoryImport operation middleware
+func (sh *strictHandler) StudioRepositoryImport(ctx *gin.Context, params StudioRepositoryImportParams) {
+	var request StudioRepositoryImportRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRepositoryImport(ctx, request.(StudioRepositoryImportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRepositoryImport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRepositoryImportResponseObject); ok {
+		if err := validResponse.VisitStudioRepositoryImportResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRepositoryShow operation middleware
+func (sh *strictHandler) StudioRepositoryShow(ctx *gin.Context, id int64) {
+	var request StudioRepositoryShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRepositoryShow(ctx, request.(StudioRepositoryShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRepositoryShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRepositoryShowResponseObject); ok {
+		if err := validResponse.VisitStudioRepositoryShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmList operation middleware
+func (sh *strictHandler) StudioRpmList(ctx *gin.Context, params StudioRpmListParams) {
+	var request StudioRpmListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmList(ctx, request.(StudioRpmListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmListResponseObject); ok {
+		if err := validResponse.VisitStudioRpmListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmUpload operation middleware
+func (sh *strictHandler) StudioRpmUpload(ctx *gin.Context, params StudioRpmUploadParams) {
+	var request StudioRpmUploadRequestObject
+
+	request.Params = params
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmUpload(ctx, request.(StudioRpmUploadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmUpload")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmUploadResponseObject); ok {
+		if err := validResponse.VisitStudioRpmUploadResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmDelete operation middleware
+func (sh *strictHandler) StudioRpmDelete(ctx *gin.Context, id int64) {
+	var request StudioRpmDeleteRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmDelete(ctx, request.(StudioRpmDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmDelete")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmDeleteResponseObject); ok {
+		if err := validResponse.VisitStudioRpmDeleteResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmShow operation middleware
+func (sh *strictHandler) StudioRpmShow(ctx *gin.Context, id int64) {
+	var request StudioRpmShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmShow(ctx, request.(StudioRpmShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmShowResponseObject); ok {
+		if err := validResponse.VisitStudioRpmShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmUpdate operation middleware
+func (sh *strictHandler) StudioRpmUpdate(ctx *gin.Context, id int64) {
+	var request StudioRpmUpdateRequestObject
+
+	request.Id = id
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmUpdate(ctx, request.(StudioRpmUpdateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmUpdate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmUpdateResponseObject); ok {
+		if err := validResponse.VisitStudioRpmUpdateResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRpmData operation middleware
+func (sh *strictHandler) StudioRpmData(ctx *gin.Context, id int64) {
+	var request StudioRpmDataRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRpmData(ctx, request.(StudioRpmDataRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRpmData")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRpmDataResponseObject); ok {
+		if err := validResponse.VisitStudioRpmDataResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRunningBuildList operation middleware
+func (sh *strictHandler) StudioRunningBuildList(ctx *gin.Context, params StudioRunningBuildListParams) {
+	var request StudioRunningBuildListRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRunningBuildList(ctx, request.(StudioRunningBuildListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRunningBuildList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRunningBuildListResponseObject); ok {
+		if err := validResponse.VisitStudioRunningBuildListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRunningBuildStart operation middleware
+func (sh *strictHandler) StudioRunningBuildStart(ctx *gin.Context, params StudioRunningBuildStartParams) {
+	var request StudioRunningBuildStartRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRunningBuildStart(ctx, request.(StudioRunningBuildStartRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRunningBuildStart")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRunningBuildStartResponseObject); ok {
+		if err := validResponse.VisitStudioRunningBuildStartResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRunningBuildCancel operation middleware
+func (sh *strictHandler) StudioRunningBuildCancel(ctx *gin.Context, id int64) {
+	var request StudioRunningBuildCancelRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRunningBuildCancel(ctx, request.(StudioRunningBuildCancelRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRunningBuildCancel")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRunningBuildCancelResponseObject); ok {
+		if err := validResponse.VisitStudioRunningBuildCancelResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioRunningBuildShow operation middleware
+func (sh *strictHandler) StudioRunningBuildShow(ctx *gin.Context, id int64) {
+	var request StudioRunningBuildShowRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioRunningBuildShow(ctx, request.(StudioRunningBuildShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioRunningBuildShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioRunningBuildShowResponseObject); ok {
+		if err := validResponse.VisitStudioRunningBuildShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioTemplateSetList operation middleware
+func (sh *strictHandler) StudioTemplateSetList(ctx *gin.Context) {
+	var request StudioTemplateSetListRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioTemplateSetList(ctx, request.(StudioTemplateSetListRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioTemplateSetList")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioTemplateSetListResponseObject); ok {
+		if err := validResponse.VisitStudioTemplateSetListResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StudioTemplateSetShow operation middleware
+func (sh *strictHandler) StudioTemplateSetShow(ctx *gin.Context, name string) {
+	var request StudioTemplateSetShowRequestObject
+
+	request.Name = name
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioTemplateSetShow(ctx, request.(StudioTemplateSetShowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioTemplateSetShow")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioTemplateSetShowResponseObject); ok {
+		if err := validResponse.VisitStudioTemplateSetShowResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // FossologyListUsersV1 operation middleware
 func (sh *strictHandler) FossologyListUsersV1(ctx *gin.Context, params FossologyListUsersV1Params) {
 	var request FossologyListUsersV1RequestObject
@@ -30938,6 +46741,30 @@ func (sh *strictHandler) FossologyVersion(ctx *gin.Context) {
 	}
 }
 
+// StudioShowApiKey operation middleware
+func (sh *strictHandler) StudioShowApiKey(ctx *gin.Context) {
+	var request StudioShowApiKeyRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StudioShowApiKey(ctx, request.(StudioShowApiKeyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StudioShowApiKey")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StudioShowApiKeyResponseObject); ok {
+		if err := validResponse.VisitStudioShowApiKeyResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ViceDeploy operation middleware
 func (sh *strictHandler) ViceDeploy(ctx *gin.Context) {
 	var request ViceDeployRequestObject
@@ -31593,726 +47420,910 @@ func (sh *strictHandler) ViceUserCreate(ctx *gin.Context) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L17c9s4sij+VVC6pyr2PZQsybITy7V1f47tTDyT2Fk/NrtnNEeBSEhCTAFcArKtSeW7/wrdAB8SqIft",
-	"zGMn+8eOI5JAA+hu9Lu/1EI5SaRgQqta90uNPdBJEjP4+x88ZCcsieVswoQ2v6jpZELTWa1bOyLpVAgu",
-	"RiTK3whqdzSeMhhH3PFUCvPzWVTr1naHrbDNXtL6Hm0O6p3hK1Y/iPZb9fbgZfiKHrDmsNWqBcXPLtmQ",
-	"pUyErNatdYa7rB21wubggJq3Hrg+lhGrdZtBjZvhX4b7gz3aieq7rD2sd2hrUD8IX0X1l2x/uEc7g92w",
-	"HdWCGp/QEYMPDgbtYTPssHor2qX1Dtsb1F+FL6P6/nCPdaLdsD1omZkmTCk6MiDUgprSVJs/7cprQU1z",
-	"HZtf7tmgFtSmiqUweDPaZ6/oy7DeHnZa9c5gl9ZfsYOo/jLcG7Roe7jLOlHt69cAdvhsAhOUNlcQgJTc",
-	"cz0mXCsiUz7ighS2p7jZoRSaCa1niQEmkuEtS+swQi2oRXzElK51a2pM23v73XbYGuyx5qATtYf7dJe9",
-	"GrbZQdiKmvTlYD/cizpsd9imrUEzPIhesZfDfbo36IS7UZu1hk16MKg+pZo9jDX3FgC0MPNJEvOQa/g5",
-	"kalmUa2r0ykLarj008LKzYpTFjGhOY0BU2MZUs2lQCASqtS9TCN7agkL+ZCH5sWveEiCTgDerxZgc9BU",
-	"0BEzw8d0xlI4DznU9zS1K7OADqjiodl7lio74dfAYITmE6ZZOBYylqNZ5ffmqCgXLF0Yw+FSEZHM74r/",
-	"ymrd3U7z5auX7YXluK9onHDByIAq9ghM/BrUxoxGLIXdPApDluhLKkbIByKmwpQndoOP4ns6U6RXG8w0",
-	"U73aIdFjRiJ5L2JJIzKWQk5TReDzhtn/cMwm1Ixjt0Dp1FCPmfQYERfeXZzpesyImYSk5jmRQ0JJQlNz",
-	"6iRlKpFCrZzh9JqOFkc+FZrrGdF0ZEYtwb9l/mUJiiDtbB8SxUREuCYDGt4SLsjZsH4uBau/pzocr4Lh",
-	"jVQKsOJaahp/oN5tNYsV08mApQakxLxUHnfCBZ9MJ8DzHNUIzUYsxQNMaEoNCmZnKKdC/5DKaXIzNbgw",
-	"P+HNzdmJW/3IvNYAzgrs3xAxexUZrlrfo51hvcN2o/qrsD2ot2hz6J4ZajVDJVSPa0HNktXUTBfUUvbv",
-	"KU9zOs5XMpTphOr8zcUds9DfKJauBt4gexn2tbD+W8GenfZRiMB+wYmQwPKpKD5eNhkT5rx/roUymRke",
-	"Je9Y7Zelc8J5n8ME81t2IZjbsZDGMUtfKDx3RbQkNNSEqsNsQ18oErEhncYaXyJ8SOhAMaEbbufmFzTK",
-	"5i6hLX14x8RIj2vd9t5eYNDY/bu1dCln0QdzNG77yue04pQyWml5aKU4h2aTfJ45PicI12xCeGS27YfT",
-	"a7IzTQyLUDtfePR1R6eMNfxYxGHYZ4HwHZ9w7WVgKWeKJCwFXkG2hu6LejLTYymAZSnDs6gilOBhbVce",
-	"XgzzFCG0x1/rtppNcz8+WHib8M81wf9Aqxi7gTogw1ROSOvJ0Cco6viAXwnrJaOCfpTp7TCW92fRReon",
-	"HwPzvX3rhSKGAQXk/Oj9aeM8IDKFP8mWkdViqpnSRj7ersAPN06fR32Z9gXSzFJkWUozl4x9SGXIlDJg",
-	"LeeWCb5YZpiDqPNyf2/Qqe8Oh4N6p9Ue1g/2aVQfhvu7ncHLNh0Mvh3DLKsZZx5ufxZl13T2XsXWRsWB",
-	"lu5pzpf2O1VgnZa1mGq4ChJxBWBlhejJkIHWsBwmkK+rOJT9/AlwfMVvmdKvZcRRpLlk7JIlMZ29kemk",
-	"oJnAcNNYcyO+7RiUqEdU2zsulJEZ0eAKj4v6zDXOSBOjG4B8v/MrTwJS/EGGmum60imjk/KTh/qvPKkb",
-	"7TZlSjFUuPLV/VfKhrVu7f/s5PrvDj5VO5eM3QCrh2VkS823CX9BCRQW/ppGl7gZc6suQvRZoTiQ0Z15",
-	"02ixHWCpmapptqFLfuUJYUKnM9KrNRo7TIc7oNhEvRphKqQJU3DMNA3H/I7lpHV6eXlxWVt7sUcJP01T",
-	"aaXIOWQSoUxTFmpij7pRQ6l9GPPwkUs9KC7VciOyDgMiXDmjwyEqxVOdTLX5md5RHtNBzIgUITPXBleO",
-	"07Hom2yNuQ9SpuQ0NRMqIqQ2igElYCUgekw1oXEs7/GUivv3RqYDHkVMPG4Dd4sbqOUtE0SFMmGkV0sZ",
-	"NegRSYYAAQDkw8XV9Tfbg4ImTmKjHcFqpTmK1MJlfpEJS2FlRDAWKbsPmaRsFE4WPWY/2s12cT9OWMw0",
-	"Iz/KARnKlBhSslaUiICFye7C2fmbi/U3IRcYxVD6dsKt4JBYUIgySvK9wYJ7HsdkTJOEifKyH8M0gNvQ",
-	"KDI8zfxZsAF5OMlYKk16tVb7ZaPZaDZavRrgbHzHQOjPfidblMRSJqDe2tG3D4mVd1FKM7JYahB5OFUs",
-	"IlMRG8I1ZwuzcEWkIJenp29vXvdvPry7ODrpH717d/Hx9KT/9uLq+moBA78GNTqyK16+DEs8ZCCjGRly",
-	"FkeEChrPFFcNISdSPXTJVNwKeS/s4y32kLBQs4gMpuEt0wExOlTKR2PdZxPK4z6d6rFMA8LCMCC3bHYv",
-	"0yggEz5h+P8G1oBMpLgNCMwREPlZBiSh4S0dsW3vciwrXrmgJJWfWagbmqaN0a87XDR+5ckCy3/wc3oj",
-	"ZRJrR1LwZq/mBcdKyauxBN4jQxlHLD2LugReJ3QQdgkVhIs7GvOIOKF5YaZn4SVHZEJjIxmwyHAOd5xc",
-	"JFNdJpsTKdjjOEVp1W9guWSaRFQX74hn5gwG2jL851K/kVMRPY77d4prQAIlrTZw+yGM+i0Y/bkkahqO",
-	"LYoEljEE5LMcBCRliUw1HJpiqbkEF20MCztwyWg0e8wO7JXvvxsxFYYkDSiwCUrTVLOoQT7EjCpGwjGz",
-	"T83FPFWEarJDE75z19r5LAfq/+Fa/la8HJ5154zsRKMZmTFNthBYLkYBUSFFB4pMyYgJuB7FaPuQpMxw",
-	"ADrULCWX5u/6EfytWChFBJpbwVj7TsrbOvWYCD6OWcqcyjcyHN3waDBvmnVn1jNY/vYqG2YBkMWprhAy",
-	"c6XcU64r7JY+9dsMfSY0SwWNcQ8fhRIlwuZ2PKJYesdSwmDcbyMee2ay9nCmKY/Njlt6sK/EcgS08IxM",
-	"YCMZ+lvzCTs62ZIpkffCXMAzQoXUY4b8Ydst/72M+JCzyG9qCWPOhH6h4N4mWyV7+7bZ1nCapkzoQyIk",
-	"yAVzZOG3+1+Dqj5v+7dDGUaWMsWEhv1fThFAE1SM2LnUV1RzNeRG//BPaeUXFqFXhMScgfaieMSsdjA/",
-	"c2Ep1klSr/CSgBuG/N+d3rTZ3A1j0Njhb7Z6AYwKei71mcGvCROPFMH3mq0iPqqEhV2SMjaeDnJVZMh0",
-	"OCYpm0gN65WKa5lypqxzBbeBCtqY0UlMKIo85mS/ofqGYiVVtwq0BSUnTI8NT56HPpJkC25AqnAl5iW6",
-	"sJwZYvclY+/kaG4rNXvQO0lMeXkTa1fXpx9Ia6fdJW8uL94TtH/2d/utVk/As7Z5dnlzTmii6yOmrchC",
-	"zCG39/H/s2dcKE3jmNRnBq3jnkhS+TDrgv16rHXS3dmJ2KARsQGnoiHT0Q7+uRNxpdXOQMrbe5lOds7E",
-	"JcMLtN1skpSFMo1YRFp7rfbu7uueWI5bvt2GpdfNLgATJBdGUy9YJMmYKsKEmcX8GsuRIfMhFzTuGuVj",
-	"DJZgRwxomeoJKowuQAy5E/N3yf0Iv5RYxyG5HxuVkIN9VllLAZqPWASnS1Pzn/uUa81EA1bq4Ss+vLOv",
-	"7cA7X8uG2SsUSzYjL5RY+kxEieTmixpILnbDdvDxTtQ6aEYvDzp1yjrNemd3QOv0YJfWO52o/ZK9YrS1",
-	"2zE0ZACvTWb9iA254Nb5BFbZbm2tMTaxn80t24MTV9PQvDGcxvHMSW1lC/XXoHYt5Tuajh4l73daux5Z",
-	"mSsSmxFToscUr2bwfZjLoNM+6Bzsv2wf7IPfWX0zzpPDIu8AEnA5D/lomrKIKP6rBcrtwXsqZtZUoB61",
-	"Fe2DstFIkgkVMzKkPGaRoTUulJM8uSC7TSdtfpst8M6PZgY9Npc73P7OEmEkZMOe4RHoGIJOGMhZPeGY",
-	"+D1FTg3yvpH/LwtitC451+3SzEILYu0CqW8i8pIBG0orbgvD4qjWbJJsKgrfCDRL8F/ZIyXD0k1sBjPi",
-	"Dn5GMhv2tzjT91wpq804g0HBNDgn0nz8+LF+lANXITZRa1QjMP98PIRPoLkRmSX4GXRLFwkC8TogwHO0",
-	"9U7zaQ4JYNmIcgGOv2+jaBxls1vBBIyoqMx9kNGECvfCNjFqpTQIacSpcMyi9RSSG6GmCUZevWcRp+h8",
-	"eQzX3SvuobuvzXDE4wJypvPsrI3WakXChfm+tSBopM0XikzM+omZimwV4d92wEoxb9RG8PHOmnMcXtG7",
-	"jYm5MrptKvhDd2dnJ52KnQQO3v6noWR4+5jYtzUDM5fHxyEMT42Smx9ldaxcTAck+2rDoLd1kWfuOKtw",
-	"SJljLvqBA+LOgkyoMldSrei73RAtABG4CxX1wete3MmDSr9utEj3zZLlWZeyWwfy+TORTB/pC9xbYeUv",
-	"BLY6q3SBBK36Dk4uFuFz9Y0MPc4Enkw1sl3FWPRCkU5zz+h82SzF4LvjlFHNomt5i64+GscXw1r35xVw",
-	"4Mf41dfgSy1JDZ/R1sWu3WieM2JhyvQhUWN5L4gU8QzcoQ1v1EXu0P7ZjplHlsnBZxbq2tdf8lA8CCwz",
-	"05ahCXGJfTRAZrEeRj+tG1pfnNqcuBHEPCGQ7/EBGcxAwIPQBc0mauXJFUDEMYBH2OiBNKUz829hw3oW",
-	"4ElYqqSgsX9TbfSb0T19cXGFzR1IGTNqzsxqVesEvxSPwb5kw4EysPIdC4r7vXhc5cOyO7FwZJX78HSg",
-	"l4B0zu4zFKJRBOonjT8UIBvSWLGgAtjyucBIgCNIi8gZirGs5+ZZIWosMfJ4ar79359p/ddfzP816weN",
-	"fv2XL61gf/frf61c6BorzCl9/RWyh4SnTPW56Ed0pkrBawfFwLvd/b0VgXc5js+F7iyNHzOcSyb2gtmA",
-	"3K7MV0DPXJzhd615qvNtYTbf8r28UYi8m2zlhPK4hMH4S1AOQu14tmA4jeO+H9neTOPY4pqQcCOlMibh",
-	"mKY01CxVgF+lCfbL+Pa/vd5Ds1nv9R5aw17v4eXwl//7Xz6+6J/+ndGNrcJLYyVRxTTgFMKffVzpMShf",
-	"lB/nAfngpBmjir82Ah4x+uUhkROuUT836F83GuDF2clxHS4gA51qkNM7ls7yTesJOGbVRYOPG5mDEXDM",
-	"IgzZuHp7VG/v7TvdehCms0QHREn75wvVEy/bdUgRQBtOHviSJPEMNfr5oykQwyvPBqQyZmtSwKV5dVM2",
-	"cWnHd7HdNJpwJ716gruz75DcFk4lZTRycUY/nF4HYLhk7hdmth0t2ixWzN5hZEJnJJIBgbndu/iPTKXB",
-	"CFELpJmlFtRg7FpgYV4CbMYIny4tOP64yTdz9xgXer9T8/HLmCrdn6oNQaqWJFI25A9+OWLIU6ULbMOR",
-	"LwptAdESrOwjwRUj6EN9bka9lDcXRQ87T0ncKJ1EttQliO4Y+NNRwLK2/sgJEHNOxxXMkGwJNO5npkDr",
-	"h/RNxRUdxD6n5BFxz5CGrJmlYGJjflkwu5XmIvjNz87CeUjYJNEzcj9mwoW+eOFb555aezDM/vBvqCqJ",
-	"UyrbNpSEUSAlchh4hfWFmeZlcV9Kz/l0wlIeEh4F5JYleKU0Gy1rDFaHmTkY7hQzsZE9zcRrUPqqyxUF",
-	"ycy4bFb/9vr6A150flzZ+KbIRWyPRwARV2mIYuVg/hlyTGzaTCCHV8qqhBODcuyx0BcQfp7MMvRYV+mA",
-	"ZC3wTK4U23zckcVoTQ/HVIyMrAPJRu7BLWOJwUGeorAPMhcXxbFb8+JgNS3rdMocORdQm4qIpOxO3uKP",
-	"3Eo06pAA3ISJ7IPJRrR+zu4JK9M7FZZK8RRJGDOaKsv4NxNXn0P2rBb7DOyZgLZlxTOK/nJKBLvPuelv",
-	"IGktIp+z2nipSgqGQTlEjWkCVA0iEXEuVRCUyxcUmKZ8gwE/sEFk5q1SCg3E5Cyyncy6tRidRTW5Nxh+",
-	"n0oxCux+jqcTKsq5Oc497oncmWewFam6YAgrinNoGftlFSeBrcjXYF/3sYBSJLdS79gdi0uarFmFhoDc",
-	"AhhJyu8oCJTFp8l0EPPQK13mkdPT+PYqpB4RczCNbzHxsiwnld+iobkVYxahSdt7Z4VyUvks5iETiuUZ",
-	"nvlCj05Oagvum5MTQ/nKepvhW8PrzD8nVIeGpIY8ZuqQXJ6+v/jHKQSW3DGIT7BeUWQ5butwFnzZu1V2",
-	"lquxTPV5lbxqX7pmD9of9VfEhoURfYiwxBYQwNkU1Bi3Y+gMLywOo0zNLYZPfvHKhKDxWTviIoOUachO",
-	"WMiVPaBFXs1HQqbsLE2Z/3nKhm5jFnmBDWORtwz14a2QKlaHG+R+zDVTCQ1ZnQvFhOKa37Fte2Mtt8NQ",
-	"cSHi2RsuIi5GygfX3KE4IIMS4i8l0WNz03AxKu7OPAvMML/A0jvNg33vQeAwzl/oDvHs5PT8+uzN2alB",
-	"1OuL/uvT/snZ1fHN1RX8cnZ5efru9B9H59e1oHZy0T+/uO7fXJ3Wgtr5xXn/zc358fXZxfnRu1pQ+3j2",
-	"wYsCo1gOaFxcRlVOhoNRoV0ASY8rG4bhv8otunvE46sPJ/8kPFJk6x2+c8mG9UajAYgAgY5q+xCuHqpJ",
-	"zKhCUTbfkE1k5bnzLu32Wsd8BRdW8WQuEibMCRjpCeKCa0HtOJaYKHXJPiMjXsp/rWejwg2BgT1Yr8E5",
-	"dSAfCgVJlcfZ5ekyXNnYiXuCMr3/Vs6uxXaztdF9e10aPBum5R1Fz+Py+ZuLb3JdvuExO3aJKcpHifaZ",
-	"n8nxmGU58o/Dp3yCwnArQX5XoI0ywEWQPPDmfG1+nSKMp46Mq9ciprEN7sBk1fkbprRfjx8GQvPRevHI",
-	"fXUjLG7l3IvZhhW2Z/n+4+W4sIUldP9SZROrVow9KkFqLwFf8j4ETONFTXh0SMyW2iAtI9ok9pkhtord",
-	"LubgVxmiijNnEC3dnrdUjRc3ZxLtedeoxrTlSZdPEpbWzY1OxuwhMNrOm4urKxg/K0zgN9BBiSX/VFDG",
-	"Zw2r5DwmGRADWEE2vh1t+UYwGmvPVkSDtVOacIgPNNXOix5NY8S9x3yfXUQbfGxvr4VNwZ+LQAVmZWvs",
-	"CICzmV/pG0C+BqCei/snIw0dXZ7XgkoVrljcRAylz47p7mfwsVB3A69157ZX3LmVeuk3v0l/lINFXGea",
-	"VkduxmyoA8KU5hMjy2R6Fmpi8BjkeVDSGFUQmpuWzbyFXQD7vpXcT7whjR/HTNgJUqUzPfAejCmQMzNg",
-	"MyminNlsL2Gfc2bcs+h5uP6/p2zKHPyLTGwzSvhRDhwZOGXuzGtaxxk24bRTxVLvmpfcJvnaCtBkQ+Ub",
-	"GQDiBGvRar7EApYfS0MwaM54AyHOtaD2dzO7+cOGxhtol9Lve8qFlbQWUVstUewXbpBlGns23SWkcb6x",
-	"11O+GJVED22IJYwe2vrO/WUDMsNZGEvBoge4rZM9qChCowmToFdMBeR4YYro8uVeGe03ySw3cwYbm+7t",
-	"M/iEt8wjpkDi5VSA0x7fIYmUsVHNbAokZoAYLiinmnAdOI74kaaQmInxI3710J9O7rcksDD0P7Bp5/6H",
-	"Ez5h1U8cY/U8leLW/wTS2P2P5Gfpf2DT3StMEQvYZPRTr3g6mMa3/ZRNFatYrmD3/YLcXQF9v3p18rPs",
-	"F6ZfB1qAZxFW+Lnv071K5iHzEhNjKsKqNeE7FW7LPLhsi0PKu+FS287thluVWSiywSY2f6xqMktpS96w",
-	"RrXVNcgWtuueDcZS3i4u5fXcvbUoS6CXu8Ku/v7ouH719qi9t09u2SxzjPORoHqaskU6LFwDabyaAZqX",
-	"vIpYNTO8guB4J0EtKKuahn6VfJUWltU521AEHaRUhGPH71eKBIMpjyN3i698O5STCdcbvu4UrZWvZ5Hb",
-	"K9+dOzb3YVBcfWn6EujFVfsuuji/Sh8RgPg4zLOChx8Bl0hhioXTlOvZJhaI0k6vBVZZu863O5s9yHA9",
-	"374iDi+VJypigI5sghPVXqNtr/aa0ZSlpFfLpG/wwq6OYi6PvBq2Qu2dMohFZ2imrmc/+rxvZrhTCI/x",
-	"s7i7NlEJi2NIkBrigvoYT1Ny8EeIyOUJgtpDfSTrNnHjOp/rH+1s8uqahd6pXcRGyby/xrxmmsKsmTNn",
-	"vcj28vbbsKRfgnWBhqikhg8sGKoAl91a/4bEVGkS0VmOWoQrAvH9q88im8HjfF/cwext5TZq4+0pJu2s",
-	"vOfcmwV//moyyA7RG+y3VGS/Thk702yyqR040zHm9cAs4+cFBBhMqIaiSAHBQkkBidig0fBKAmN7H61n",
-	"ojEvfw1coVavinzLsTpH5pXkNmAmdXzRpiap2STm4rZmYEgj+NO3a0Zqvy5L7VU6qysfWzAOAzRLD/Mm",
-	"k+vmVCdlJCm27G4vrNq9vb40EEtVMHmsfH+1hBRHmMflOxR8WnlvPg4JKuZCQTny2nIyUfeFIppPmNJ0",
-	"kmQo2262DurNTr29R1qt7u5+t91sHDR323ud/27udXebflEWpluP0rNNKu1IgNaO8rVeGLa0JLtZa6CU",
-	"q+Xpi9qKWQDXtExQnoqRrdqKYpAupWx2LMYMTVxE15ZVTJR5cJ1O2c4bI39tL+oO4LP9AZy9lW6wLAct",
-	"Y98DLmg688ZQ2jpn3sFGxQLai+Y0iBm4Cid+jwlGrnilRdjJkxW4j2+txyTyVa9xhFdQptLHcadpHJC7",
-	"EHLsbUYw1rQMyDCmmmzRQsIwi7Yxv5u4lFSyldvrWo3Of/uOD9zwi3NP07hLjPxO64olNAUjrI1dU5kh",
-	"FqMxJ1OlMVLGSzp5gmyVbI/MyJfWOMmCD6kidCDvWEBKa3qhyD2dFeYtRLvQh0sjKxu5+YQlvirisEqa",
-	"RSJIYZfFbR0ZFtnAkMra/lWxq9M0BtLDU+sWinllAbken54PRnvuWxDWryBxcLtLKIl4ykIt0xmRiAHw",
-	"wgtly4rGXPltsynEEDzDiQu57NRV2WC4Fs8vGhlzJc4DZgaNlrZ00dZY68Sgv/mv8ocE34XqNeiqXvK+",
-	"C1UlZ7kL1YfKGMwbZcOMoCJBDLmvIp4dEsGAYLVMWRSQWI5GWD0RMkBL0uwy9eUuVNfe+MG7UHUxj3SE",
-	"ZngnC42435h7F6qbNK5a4M1SSXYlD3PtcRbsMQuRLmuhwlyATNGmeyynpcC/kpsnZgo+ZdGSN67la7b0",
-	"rSqhY1I2+q8Up7TUND6G8ImIRcXADE9Yi3l3+StTwf89ZWuOhy+veAfObj1HBUau5x+Ud2NhvvkFVUNf",
-	"uU2e05o74mAevRbQZI3rN6cuF/NolYk53cKwI6AUMMIYprxc//Kn2NByDK6bQ0jBrHemb2ja/e2Sutw6",
-	"+y4jrTrLC8r2rk9pBswj/CTP5smygRdxZpWKkEXZ+5+cS82HPJcIPKGfm3pFUyn1m4LY+EwhLctRJ981",
-	"f3UceEZcBAQUWrR7e5hVMPZ7VLFPhUyYoAnHentQrtp85ZHgchfb7+UH+2N4u4pHavekcgNwtfnSCuuw",
-	"QDsIEZx87qVI8Y/cxLvgYPmWFmOPcdgHJxSUPOHq9sZFhCyk5Nz2p+ZZn1vfSkWEfrVp3MZRLa8/RwW9",
-	"Mi9WZaBXhU/Nb9DUctgVKVhBsaXLZu+vp/AXh5//2EIZLOxu5QlV+bUmyVSz/oCGt4ZRrLXLZqh3XOli",
-	"nubtdMBSwTRT/TCZ9mPXwmitwa4W0j7nhktzs/3TB/wsB6qv+YTJ6TONOGETmc6ec9F2xKev26ANJCY8",
-	"YowiPPThSefqGerxa5sb7Im77x/t8dDZ4h19KElNQ83vWF8xZVhpnwv4getZP2Epl9ETxn8+jHYjZrjS",
-	"T5lmwsgdjwczqyzXzzgXEyMu2OY8JoNL9Uul/jYYZCHYcI7t+QimYuLVPGX1GS3l0gDxAqe25c98WrZr",
-	"9PDIuHUc2Y2zFDR7vI8BbrM4gDVh+lEOMr29DNFnOejzSG0mGoHG6FMTFmpnaajR5CaphO99HiY7F5xe",
-	"GT87N5V7sXKKLKFnMehVs4RgzRV0q/MJU2TrX//617/q79/XT06u377tvn/fvboiXJCb6+OACEmGKTap",
-	"hH/8KgWzcf5QWUBgZwOjfnh0hhAerEWZ2cEZdQJLsffBSiii9TxQ9hulWZKJUyu/wtKzGwM45IKrx6ws",
-	"nYq++9hWv5iHsZC43etFXzpf671e1OtF9j/X+J9u6T/ebG4zl62o/NtMJZPkN5lKWI6z0c5nlLzBVxVE",
-	"np1+hj9BoRv4IiIuIvTC4SxixsKmVtL736dS06OJn+tBKnk/ZTRyd+TijtL7wu9YIHkxxZTe14L50ZaD",
-	"dGn7onmAyrJSnFkKf5mZGxbDbqHgBNc8pHFFZvO6sl1xe0CXW1I9s/rDhSALTElwDVPtiio35CqLfFxT",
-	"wZ1PmWDizholVydOWKSrTJcoQJR5TP1gFYtIHNX/p1Q7rL235y8ethHoBXlgLpqUKrbfKddHWtOX4d8O",
-	"nGf1tmg08b6WkcfLQOO4n06F5279yPWYRNB3Ljq09SXSqXALKDSNnfPLFQxPkK8ONF8xvnl06Ko/U6zr",
-	"cMvj2HYXRB5EDOchVM+X/SyaPs2x98u9wpe5TBf2KisQRuO+zL1vG42RMmCAfhtcSUtdttNQDQ//lW00",
-	"fIgZPL71f608fGtVWsVCF1oYQEeQVmOPvOev/c5Q5LFzKA49W7bqrVyUsmoIylKbJgluxqOvbFXoR/jM",
-	"j+Z6tPx4dXHeIBfCxn3cspkiAxbLe9srkJpzEjNMiydcYWUnLLSjpyn2B+qJH06vSaPR2FFFyLB8X/lE",
-	"MKJkFczzRkd0Y3O2oQoAaLTZJ4+liEcTpA+jsS/qH3aXfCBXG6Jza+dm63G9hBcNyJtg/4IwO5cYypLy",
-	"0jc69NXboitDgRaTM4psc/1tyq07rvrsZpxcSnObeAM9v66FrMiRzHXgv3c3vbDmi5ba76DRSsojw3aB",
-	"hdVtjxH0iSHMpaiOJ115c9GClxfvA3J9dGn43BZc0kYUUNvACY+Pjt+eki0piEyJHA79QADQffV41g2X",
-	"p715AxStioM5cUWwe8ybK+2S/Y7Uh9vYe7lQ6F5ZXg99ZSNCBbuvWEF2688bJ8zQNkqQOFUIur5gfxiA",
-	"hypyeXp0fhRggVdiFSQiBduG2K0MdOzK33hPuABYM9LYTCTIwknK0AIQL1Qm19mSYKxUMNWWzHNJp1DX",
-	"ikFucElj9OmTdl1gW8QkUp/sDCD6/f/V7vE1fVM86lcVmIea98XQ/Lmgee+Q5Yj9d2xEw9lZ5PGS910I",
-	"Ky6hUoAx6y6UoPGFP/SX1Ml3ReteKIIv2zSALVc4P2T+8K7n2tnHbVewvqVwYSuD8rYEq22JHy16V+7z",
-	"srT/J3tD53J5gaBXqnt5vYBl7tKVK/bb3MdU9UW5UFpBaTFPk5TdVcSbOPFgrbK9C8BAioVH8krK2z8f",
-	"6VURkKVY2jfgul1Zp8wYwh1kdrAEtznbk8IGeGdYa8/9mSRhAf+ey5K4JlbGdCrCMUv7Nkx0pU15M+wF",
-	"USyz16/EiMy4v3kQxLqFG4r33vrBD8sKSWcxc9l9aGMVYAWFHViNIdJXOCrmd6wfy5HqY3HWihii2H5c",
-	"PhijvGIlPzkkX3o5nzCv92pdIxUGpAeuHffTFx51yZdGo/H1q3mEbsxMLLMffa0sWfGniSWBHQs8+7vy",
-	"oB7h5/rmS36mm+FDSQuZ01PWA3xZua3HmuSWFn9VLOU0bmxEtjZMrQDSyq1ZsCnNp9Q+enULKs9qDlb6",
-	"YqEcSunphqvM2Ogf55LysjbsakcV6nUUFKlpygJsAwGVpxsboae1KfUhHaP6DH3Md04XhjrHKatbEzkV",
-	"5PKifpxSbaCj4ZhELIxpajQ7mNMWVWVoQdSKYBE0WzgX7d+h+fyF8qqdj79k/2h3ZpLX64RTXxNdj6Gi",
-	"+oYSfDoVfesQ9CPXVLimvV3Sq533aoFR2Hu188b7Xi1LVnlfz40O5rStal4qcN1qtLzpPd9w+7+JhmJL",
-	"eONat6yZ4BCLCuXbSbhG449z3GwHdlfM/mWmCzCY33O1Rve29S63AmLNtZrxIA9YS06s+cFTajJ7UMUF",
-	"5uykj619uCJMN/8hj+ZYDyLmasYv31p8bQ0IFsr0uvJfFrDVu/3G2qvn5FuqdH0iI6ii9azXix+PP1Cg",
-	"15hqfpeVKPfZz75FQHYwt9zVm/aHUdXzI3wePX2p/l25L/+S003MgaUuEp5KgBLLJ86JOsl0/RiKLBAE",
-	"W+vcPubLedIywwQAxi/VZnJInuov8yqtX1bD2z3FN43bM//5sNdU2R6rizbLYijrQtVIkHwMIUL7VcIV",
-	"GUx5rDErlyubAez396/KpYr4yIY2z3U8hanOTsgWilvb6KnOAPV3T5L3IpY06rv2Gv7qy17Oc0w1jeVo",
-	"ivm/AYHyZ1yQN5cX7xvrRnosAlBxFj8xlsxl5NFYsYXODT3oFdOrkQlNb/HKdv04tISuNF2SudDMpX/6",
-	"9uZ1//L0+vT8+uzifNtm6OJ9AMUsyTU0fUhvSUgFGbCeUAxl3BBTDrGNOIoNH26u4dHJ6bvT61OyQxO+",
-	"Y+ffMZPvfDHyylf0lDvfg4EYbh6zoF+KkpZbo8ebADuSYefa22KAwG1BlEQM3YplSOOxVHoHI1YsnNvm",
-	"QG2/8rwbl9vQMVXEJkFFPQEZaqAANMjrLLOtTAbYJQOKRIku/ozOKEog/jTISkhZVWIs40iR+zHVPcEV",
-	"dFE3n0uSMigeRraomYkLFpHL01OodgAZ9VtGZUliOnuhbBNkGfKGpum2OdNn2H5bFPQnW3TG0yymuFWR",
-	"ZKoL/eLSCAqnInBky9bct79vB0QN5KSPS4LEcPNPu1Qz4NXri/dEaaM+2XKzeRUgOwhwOzO6uabz0dy/",
-	"YLAKF5Vb1Qcv09v0qnWj5dL+/EWbhQYu3rRyOFRMr7iFFxqSYZMzVDW5GLn9LwUXrXdn5wGDFpIKxpSv",
-	"MfXK3ijElxjswn2RguSWyDhGNy984mXYmo4q+pvQERnxO8PxNbEuY5lC9PdaNYn9jc5ubs5Osrg+XKHb",
-	"0s37nLmX6CjTbVay/QIGea4gdNUGLpouyI47IluRFCzILBLuFtwOnIt6SzFncQGuEVIRsjjG8h6OpjJf",
-	"cO4BzqYouoCzj1fQ1Qpz1GZNFte6u7O3Yjla/uZcrPu6jTuxl6KHGtFulJ+I5XhSxLNuZh7CyqnFq8hc",
-	"KvirYWeuhT05O2mQIzcG9CaJ+HDIUkWU5nGMNdJZpA4JFlRtfFZSuHgCiwUxV9q2WLVfGxYBRUO2jD6D",
-	"1VnQWCUFGUg9JopHTAWEEijKTGx5ZPgcbSbsQWP44rZfnrvNBBefkJiLIiqhKSsLLFtGmqgSIZZM1+eT",
-	"ihZmuU0Od1VpOlMLd3xhy3h+w1fMZ++/9W4CuC1R6Fe+YpIfx7PSDlhalSkUXc+o7NBabnLkym82jJSJ",
-	"Uj7URGEFksXXEY9sUA0TmokQes2ZlSP+II6xhySmXDiMVNO4oo1EKXdjPdJZ11xW5oFfA9+NUnVPrM32",
-	"n8zJXcW7RfB8nKqKL61sXXnJ2KWTczDQwRU7m7N4yfCWpS6kMJeOT/LfA58lxd51+WuEC8MC4NdfebLQ",
-	"NXFvZZOwHIjibP9z9gE5j50xSaVZo5FbC5MDXhkmZZQqQsmAKitNo6Rs8DWUwjChchhydTE1x49WIB3o",
-	"Wwv8ZI2PUCXJUXDFJ9fUXymt6vSvfQLQhS1mB1KQs2TPyStki2oykUqTVvvVfDf4XOSfzKyAXDrnVvuV",
-	"/14vF9zzB7T6D/4vcFxXM6XZ5HUsBxXVJUKXCFUlxw9iOVD+9h15YLkvUt99i2zcaJhYpkiRLVvjUA7J",
-	"ZzlQ22u2I/Z77aom+ywHoLxplhDz5ZqTgA9hvVmEJKm8R+7BFYmopsAcUjZkqbnO1p4zjz1fb232A7eB",
-	"a05TobJlk9A4zk97U7eDW0MWBWGRw+1ortOFlRWgEFmPxyy8rU6yWtS7IpYwETERzkhovmXRXDNYEKyW",
-	"3//lUeUtWu64JlSoe5ayCGxLtqhjxGgUc8GKaoq8tcqIv0VJhQW/ulkK7sWJxakK4h2Yo/PEBhtB2l5q",
-	"DiuxOt/V399x7WqQypQko757oW/E7zUxab7Mr/p3jPWwEqn0KGVq9Q5YSQVXUL0BwBs3XP10YhfPU2IW",
-	"pcAei1bCmVFXAAMhCjpkJDHStpllXTZUwTHP0JJms83QaJZL9UrL1DaMWkFIOPzqnfngLSSwzD2dY/u6",
-	"vtGV+HnJqC//AMjQczQXghEmdDqDXc/pNiA2iv0BNI2IpWTL4WVAkH63Sx1Al92RRTbiMXilDma/Zoa6",
-	"KawAenj7ta6FlrJmzMAtvHrDqlDZsN311pXf5V+Dmtuk9T4tcxNzgQPOrvdxgRIX6noB9NlwBbCqN6Ky",
-	"KBdN+FIfVHHJm/CfoDaSSwdGNCu+UkYQC7FjrI6wWXrHw7z3vrs3QiqE1GTAXL0HtHb9cGrNCYAx6zQ4",
-	"fkS5seIWlpa94mT+wUN2nDKwJ9HYQ79v5T0a/mk4hm78eUIL+miypvdcEaiRWIdKqFtZ4iJV5NP/tf/7",
-	"hAxYMe2phVEsT+w11o5ZcXrCVRfUDnssn6aCP3R3dj4F5JMOE/OXue8+KTWGv28u35WFBPv+TjoVO4gJ",
-	"9j8NJcPbOZWz2XnlLRRcVYv2OsvJPiwunwuSMpVIoYwABvYPAT4aLE5blb+9ur+0C9fbMOXqKKKJNlJB",
-	"Ft1HtjQTVOiApGwERU0iOaFcHBK0OuoZbLpSY38CVtFh7OkqIUdcEE9fjfbefrBO/p5B2BOWxHI28bZd",
-	"PRLWyBbBS+Ac1XIecxdwr/DwrOI0S6insSsaF3PL2O/48mHyLy+douCfo9jYgUeuonhx5i3DRYDEttfY",
-	"QYPuXB/bDpXL5zNvklBGDPHS/NOwsPJ8VRV6y0OjRIRr2MJi8Eb0so2tt9fZMzhEXnEU5RNeZ7jKhtcf",
-	"xzNC7VCwwc5R4V13WbKqVk7sYC8UeJVY1rLS1Yc/JPnwXWJT3sj9GCpp27Z7oUw4wzJEYFRR0HtPu+6Y",
-	"xaODSYqqiS+JDg+0VJIF/cLemzMrTzWf2A5lxw0HgDR6hf7RIjDwglGOWcrvig1DebQeyhoOUnXy8l5A",
-	"CXYM2oapaRyz9JA4NAMOC4Xo1BqIVsViTnOS8/IY9sDCKXgQShfiZcbbLYQhTY1omd+w4DbT3PDacCyw",
-	"3qw54gkVdMTMKKCxeCpFlW/pZdLb/KX+7ah0Dup1AHufffIOPsEg2vKOrDPOJX50nX+0Adb+afDwzO9T",
-	"crdcJcbJlI+4KGAxBspwrYhgCjRhmEf5+hkLzYT2Z0tkIRa2O0OR6URc3daxxAb8+e9Q3rfdP+4m0S04",
-	"IMJbltadKwD/hZZTLO1r3QQ+llQVg+V8h8McsGX81p+yuvYVDcBm1zM47WCv5+WLoh272e5UZi58m5vT",
-	"f3p8ksQ85ODvMPsELnjMI8BI1i0X1TOYQcbB6amzboCzuBT54gYDl042hPfk+ATrWnp2NJ1aeaNkRckO",
-	"0rDGMVXOyodFuSsozFPAep4K1mEsxdcLcbvV9jbrsCIDrFazAvXWMDc9UZafME2N0ocOWF4yUhmZXmkG",
-	"fTCsA+zOiPshI1vWZRNgPyKC5KaCkvvLDmO1S78G8B/HhOevLD9XxLtQrVQ1lBzqe+pru/dGpsSqp9YC",
-	"FkD1eaVpeBuQwX3MxmkiZbzWzjkWsOGFDE0YykYIj2Zr1/BCOVRorHbdrbm9/h4rZtZbLiKMM3MfkExY",
-	"clxpQBUPoU2DnEZYLMoWy3MiahhPDQVgLVLXFsDfQaIgZ1xp6nPXfLCiuxkKM7Bkemu06ISlBOKYPLrm",
-	"g+GGH+FFDy7ZASxzwZdVPtYa/MN+Y2HzJPQaYO8pBx+30zGL85h7wOkwa/vqkMmvuSx8ebNl2W82WtZj",
-	"5gFTzEazwBePmGTNzdp4+CpKW5SZq5LWzGs27fAZmdnt3SQgTD3wZ2VgC6v67VmYH4SlTMxucpF33fFU",
-	"T2k8oeEYI4eL7TNpYsSt+aa9ZV7lCt0sdK9TLCVUkX/w41MjlECE/SJfchkwHttX3TwjNIpSG4S68vSG",
-	"0ziutgOap+uaAf2SshnFVqeBeNlHSsvVFtwLN05W78m9e2joHsz6d60d2Fswed873QilEJKkDKLcnmDV",
-	"faQxdS3ZptA/+8pQU7Es0LW/KhDIOZCxSbDglYK6YOhohh6BUDcHegRif+rAschPxcI6nwwvS2c9kZmd",
-	"0ZdgO+yhXQo68GTGo5vLd2TAhjI1OsFMQ5h5LEfYkBH5ox6znri5fHdodn5ow1xL3a5dw837zJ9g63ZB",
-	"pz6V5ShwG+YMwUG2wNBcYSDnYkz4TwxMDyB4mNm8felSFH6NhOAQALzx09IjasQGBTFVRx/OXLmliN2x",
-	"WCaGAQNKA+8DTcfKOhaWsdYQjTSAnfeDcuSZITBc/uLs5Lhc5gm23mbqmKf9s6urm9NLAJv2RNYuqa70",
-	"LGbk7ZVRwn/8eE24UlNUIYtpV7CxOegA4zzsXyHCCJuu+PRim3SiAhunDH9A4JgKiAqpUEGm4aA4Blb6",
-	"lCWpjKYhH8Qst9z1RKk429bl6anaNnjIFYlkOLU+JsRtLkYxsy0/4VpOpxi3yLUib6+vP5jtbPRET5xp",
-	"I3TEDEc1Hxst2mz2VpYrkqWSBOXMkjyUvqR2qe2eAPMNaGxUj1VQ7BEbQHnRrD0n2ov1VIExPxMiDBRu",
-	"WRjGSKNI9QRwLbMKg4qKTLhS3Sx6L+YK5BzIu8I4YIz4h/+39yZi9QJaKdiOU/Ctu1BTwh5ClmjP9xC4",
-	"YsFDWrWOTkXoVI8x3t383u0J2O/XBvnJ1vQptLVttrEnCgSGO2N7629V04U1eg/5aAp6pkH5NChM0hMF",
-	"+oI46HmC+fHjNcxf8BcczjHXCcVmZBl/7QnLYJdwVVJgqm/QmYF7BdeFrUJorjXItGFwdD0xt48szVgj",
-	"3vlkq9M+QCPiJdPprH401CzdbhB7wGlq9HqqwJ+pxjRhXfLpS69mcLBX65JOsxOQnvPDmF96tUaj0auZ",
-	"Xw0TwJ9OLy8vLnu1r58KyGNuWq6wjjEwE/Apvz09OilcPBblwV4ETF5BN4aBjGZk61M4TWNSP/u03egJ",
-	"IBZrFTDPuUuGc4Gq5D1/bbEphSh3nfJQxzOyZdYGVbJh7GiKEhkjBomm4lbIe0EmbDJwsxv5LZVxIe7V",
-	"HJwtommuRpDX0W+uGfR+dr9tH/bEZBprnkDRR4PAuQC4I0PNdF3plNFJcQ34C+bqRVzdkmnistNtz1s4",
-	"9EZPHOHWQCLchEWcEuiDB0mAro4n5M9BGUlbawSOoRgdRzqtvQY5sVHlqiecEcnFKwZkyA3Jmau6zNIQ",
-	"sY/R2FxHyQXXKcjpNUWeM5ZCTtOeuKRihJh5NqyfS8Hq76HfLVwqcaEPKN7VRwkNx6zebjRtt0i8YFR3",
-	"Z+f+/r5B4XFDpqMd+63aeXd2fHp+dQrf5DYsd+8cfTirFfSJWqvRxPdsc8Bat7bbaDZ2a9g7GCQpiPkw",
-	"vGsHmmXDbyPmcydhP2HFmI1EgvcPbTFoZMvmoTkbHMr8OYMDt9hG5DCw4W8uAxTeJEOeYvfh7FDPIjNl",
-	"CDFn77jCBpMKvIHWk2AgbDebBV+Aay/u0O+zTSPJYil+LidT1drN9n691aq3d69b7W5zr9ts/g9UUwRo",
-	"4X0nVpkTqLmUiFoz2mev6Muw3h52WvXOYJfWX7GDqP4y3Bu0aHu4yzpR7esvwfznju06y6gdbjc8GLRZ",
-	"i9ZfRp1hvUP3B/WD8BWrt4ZtujvohHvRvtEUl0Lfan4z6GM6KMEOma/ZaAfsVfQy3B/U96gBnu1G9Vdh",
-	"e1Bv0ebQPYPRUBleO0XUHj52Fl2sr/zV1wAc8a5hXu80W1UzZCi0cyOoFbxZhB/trv7ojUwHPIoY2O47",
-	"7YPVX1xL+Z6K2aW18Zrv9hBzl393JrRRrOJTKFwCqpBrm1xDgjDiqzmlQ8OPoMUrKs4FCjXXPVybPsKE",
-	"1rCajgy6GN3B7HjXvmX094c6spa6CmWCnIZGGJPm83Fh1g0alyeJzngEtXd2DMFlRFPQGAYzQi0DANGj",
-	"xBO2LQtXpNM8qGQNOCHiCAadMZWVnl6XLXwpIvrXIqKugZ/n7N6iaDnszRD41wV21doMrs3o/XkpdsN9",
-	"KGyCJ4AH14Ena8lzDfx/TSNLM78lRTfXoOhjKYYxR8tap7W7Fgt4R1MMbu209tZZSNZn770RfJy18Hdj",
-	"OEhqGcUauUpOdXa1byH3AQfihjwFW1Ob2eaFEZvOWi2TFIAB7dBC0yDuScHQxZWtNY4vod3YsZhOAFXH",
-	"BXECshGijWBZyXp+YDrnO4+XSf7Ml/pzsog/B2vorP7iXOo3coqpzL8bsV4IVkEahxkFz+QUZABDFFyA",
-	"0mQIgUxFbFQj99gJFo8VFAq1Qn/2Lyl/pYQpNwYVv/5SzRZ27JJ2vkCR6oxVYH0eT61/a7DV1iaf20gQ",
-	"+Yh1QRQj5LEkjXtxQXHZ6jQPtitZBE4Ii3kPoC7yik61ywAZFomlGLE0Y1v/cSSy8XX7e9EUnqaTpgEl",
-	"HCkVL79D94YN+MjKKHjw53EX5dOJKlhWy8UAX05BWOtusf4IaB+T3TIZYdbmZePi3bGqwMAvQc22t5s3",
-	"SUQFarYWJKdyRGDCzm57fc9DlskAAk2BlZR7FEVPIdv/WGL9vWjvKIoyNVb6yG7NA38O0RT9nF55NMMB",
-	"7ZysViV9oYrR1WQLTN1FQ7y12hs92GPN34Y2bGJEtKxE2ffsW0qiTSeJuhbZyL/cDkH4rC3ZbyVJ66fH",
-	"F/4/O0tDpqNS8UVrV+TgW5KG0pwZ8mc79C/oWG/lxjQ7Yyrj4j+t5Lo3aNLd4QGr77eidr0T7rP6Ae3s",
-	"1pvDl4N21Apfsb29jSVXiFioEFwz20rxgAvH9RewRZltKLi/WERsjesFUgMz8RJ5sURo6ERaSmyo2r1Q",
-	"Pscecc5InhKYRQWEPSQ8xVSGmCpt4DH3NabAQYKbbRoEgRIMI6eRNLlyZoylhuprBPqbGqodLcJqmMre",
-	"eVlvtuvtVumdMu2EHOJp2JA/WLdBvzNsU/B5mx1yKcO1oAZZkrVfHm+5xeiMNS231hf7V6CWf8lp6sXX",
-	"LWdTsTgLSKm8V5YljSdYaH0xHJn3HosFIkpkxa7Qyw1FwBzicWw0CAH5INUeNLddjIyjKG7r2rrNAeJa",
-	"YdC9tuErjzbozgFY6x40yzRQie6bm38tnv+25t/flAcENdt/LX/7IGxGLdYe7tLOYC/cj16yV8MD2hy0",
-	"wna0yzrDPbo/eBm+ig5Yc7jxdWu7lBU2toJh5NYN11j6jy1v/8UsxYss5rBwWMXrFiyZm3A5xEyfvLDz",
-	"ZaUZ6E7eMgwBsSrvohjhIgSx+za413iErNCqFL7P3Ve5WbmS0WE/Bsfo5hT6OXRH+aNcPKjl1bfXVbRd",
-	"SLYRvSfTSbHAQx6e/cs6ai/uZvRd0302K5PZT4ddswpZ4RmoBUXxKuEaY5rs2FklMRv5mnFd1NUCooD7",
-	"5M5opwzasBCaMojRc+E4n9zzLjEY+mmpQH0DcP4m8vTGuu2cKvubaa/rxbEsLMd6jKpVdfPCMlXdPCfv",
-	"DFXFcXmxduiYDtyS2wvRL3bJVjfc1G/1OCUENff1dBBA1r+ECmLoysaImEUHOcFKwYzIHsbTiEWBo+iV",
-	"3t1qvT63WXv1EedysQECTgOiecGeomHB6vTUSn9ZzAsEtqqe2PpwcWXLGOU8znmLkD9uE5kGqNvnkbEB",
-	"jntxdnKcuY4Lwcw2gcOVjCgCa55PDg1EENOCdkn3IoXYFYj+W6Ls3ChrYX6srvNI6p2PTctSTGqhTFMW",
-	"6vpYporVB9CkaDZHwI9QlHIr2m+oJ/1uzPBbsMFnNFs6JEZvz/eInD+znoXuRgzAX3RRP5V1L0qNhbCc",
-	"KiUrs4yn2FN/BlJi0S+CWSoF/528Fwpa0NhlQN78Yfa8J0Iqig7xwr2AhSBmZMKoUA3y4ej6+O2CqAn0",
-	"/Ylg61uYd0LoiHKxhEOf4NcZi16lDZ24e3QL8gDuXRkkWOA9VVkIpANr+7s///ciH3tWRfpJUflC/HNW",
-	"2aeLPl4N60KwTL8azDA7NFOsyiRsQLOhzeQoD1GDT9axNfzAtB+Dm/8B9+y3Uzqe2Un43UTyjMFtQLLP",
-	"oZU8JpLGnLSNToNMmnDsI+94ZuvuQMKjTbMmIfTvbRDkPhixgBelNUsWmQ+QO8AKtx/mOE0k5HK5KwQu",
-	"MsXiIQaj5dcsdeYa7FoXSwXJygo9n3bUARh5oGbmkmvwJomeQVFZpOoPMaMKyvrk9F0yjDyGBhHY9RSN",
-	"Pw8D9G3V41jhnMnpt+eFcD7RfyZP/K6q+FWVMaZGOlMK4H6Q19cIiEHOILf65PwtIsOYjr6hGlOIM3mG",
-	"28Br5Xor7x2bX2Lp2qIklQOpA0LJ8ZkTDrfJiGlFaCG+qNETEHKD+V5mmdB+FKJWBs57D3FyqHeMpWKw",
-	"wWCUMl8t4fVnSk2B1T+/E373r+KE36+32vPvGGb7cpkT/lXYitZ3wpu3/z7pqH8MXoqPv7YffkoO0mu9",
-	"O3s73B/9GO2x70737zz8eXk4MIbFkFVsn7cgjz+bp3+OfUNe/o7rELfzxdDT16UxglgzDqvX09FCdxVy",
-	"doK9t11hHytBM6taQ7kIOlcCICC0J9xPJ1wlUkH5yyCrC7CV9zY+OwnIp54tANuFchKftm21jxMoX0m2",
-	"Pqkxrbf39v/2yRnyemJAFdvvkHLh2Oujy+2gUHVAkaqqA+QIqoRPU1au0ke46gkXEJ2FZQVWTaAknELB",
-	"iZnvjrhkWOvX1VJYFbpQ7gPu4MgLLMz1Q5rpsRT93X6r5U8nyPq1VwU4JOCrMB/+78+0/muzfvCL/W+/",
-	"Uf/lSzPY3/36X/4Mgw00g4e6plDBzBNZUdWtzc9QEUEAwWyVYZqGY34H52w2x1YJMVMchSFLdB2Ou9L9",
-	"ad/fwZftu1+DmgdXF6mFak3DMZZ4GfKYme3+W6/Wmzabu6H5B/zFGpqmvVqtuO+LZbzK9LK8NC3U+HCl",
-	"aRu+gYs1A0+qCywDBSG4VcSDSyBbl2+OyW57t7m9Yh2n19W979xmn2Lnu69Brd3c/03wxspkEHOhGUmB",
-	"BWzBcW/PoY07CHi4aiX2ZXx349XvrnnVvpcRdMr9TxMcWvurP4CtPZf6imquhhwasP7Gt7r5anetHXSd",
-	"sect55b7l5qOIhe7PrpE69MnrKYJDfc/QTJLoothSyljtsn/GukAeOnHHMm+8qa/HxsdJ3R3TmBT8LoQ",
-	"vQcwFgP4sLH0mKXYcQ7DIfC1rMVFT5S7KS12TwrMcKXgpmzXMpeTuZuFtKWql12r78wKnxzqlB+btwD3",
-	"CRtwKkirjfDipbsbuD/qd0zcYWEp+0PCk1pe197JMe2wNdhjzUEnag/36S57NWyzg7AVNenLwX64F3XY",
-	"7rBNW4NmeBC9Yi+H+3Rv0Al3ozZrDZv0YODt/dv1CnllucDKAsUfHxEfdMnYa6pY3uJ0jQChArJnSPaX",
-	"iBd6nVfEytvlEy2h9fCjidqWUPSSM9Tw/JQyKmjdlngz738iScqFxgpqn1A1/4Rl91WXYCFtc07hLROR",
-	"IlufbqcDlgqmmfrUhZariqRTo4eQWIY0tl25tgMk9nuZ3qqEhqVlZnX/rE9OCttgGargvVDkp2wOrFum",
-	"yJaYxnGXCCnYtp/eqaBnZv1PtkjjkvtuySDE2KpgEOUlhyTTIxc2qBbUoFAc9L3MVgEGGGfGzn/uf5YD",
-	"1dd8wiQm47p5TuzG2EegEX7Gxnt29Np+s/OqCaXIPONO2ESmsz7snW9cfI576xnc7HVh4OwMfUPlD3PY",
-	"du5ouhPzwQ5i6w4g3U6OCthB5oFPppN1duM9vrpsN1rt5sE+bkc+Tb/AthfPMEfHAmCF01u5iF++rm0Q",
-	"yrHTwwePaUIHPOaas79GrOQVOtHCwroDgn0GFfkC5xRgucWvJU5IBe06G+4a3DCWo4JVY3nZG0iwSrDK",
-	"qa9wqmuCF4KRJm/taKsewlw4RcMniryTo2r9foVN/JKxDzjLzc3ZSa1KsV4hIwMMNa8+pdmD3kliysuc",
-	"sHZ1ffqBtHbaS9W59XUpqDiZFYX8rlp9V6025xwfDJbWDcICDgFKucKjWzTmFKoeV1Dm9rxYZV9Zg5Uk",
-	"tiOEv2SWjRdqN5uFTn42UgD+g5WiG+RMEy2n4ZgpIhiHKp/Fvt1EZE1NwWLKQbEKx4wmhAk5HY2taTjm",
-	"d0yYNSepHLBFjlPoGv1UaSjrn1i7+CnvEt2Fgda+/grwVHAMu1scZEnBxajxFHyx1e2xgF+OPW8ZjfUY",
-	"ZdsCLiiArkvG8Biv9RIKYQHswhXid0mCPjPlcWTbuiYJi0CqBT0YK9dznbkrIYEXiiE1yFGGxRhnYkMa",
-	"mYhgiCVVG/Pb4Rig/FbXyzOXvKhSU92WZ/f2IOq83N8bdOq7w+Gg3mm1h/WDfRrVh+H+bmfwsk0Hg6g4",
-	"YCxHC4OWBIE1B8S297WscjsQEoXV1mxBdNstzcZ+ZJSRPc1+rFwlPl4XJG1ut9pk1nd8Kws4WWuADYRV",
-	"hxFXuKYKmnUoS5XlVJjJnpeL/+7G/N2CQ+AMCMXWQRD7YfkqyZFn7btwLtdxgUZXyNZv4M7KKClwqj/0",
-	"G7w8PT20t1rKkpjOAhvMjrZENA1tXRyfEevGQcMCmVDBh0zpnnDGhDuW8qHlS2YsmeoGeY2dQ3QBXbnK",
-	"mi1ERackBw5bcMUD8tvAEHBA2p4QWOH8hbKekMMqdyEkaaJLkUUVNkpLaN9aOajg3r/y5Fl8J7gj5Fee",
-	"/LEcbJqOoB/ElEfWz/YrT35HP9tzer6e6+y++73+MwJm/oTa3AWyjaIWx6KiWEENS3mC1mYvqlvGkjUT",
-	"rNzkAxbKCVNETaFpFtGSpMzgM7StGVEuoG/Q25vX/cvT69Pz67OL8+1l0vmNMFB8l86fSTo3e+mivs0/",
-	"+ugiyX5alN4z+TzDtL+KfO7iYqFkMU1vv2fNPJeUHTOKFhzIsTR7W2Jmj5CxK8qyXma8Z5Hr2Cgz5Gqq",
-	"YBAz8GBHIANeg7yn6a3RALIynkYCX8azfvrOsZ6ZY2HwwHeGtZphfedWz82tDPkXuINlC89gB1gZRJTX",
-	"AsubHAp2z5TGNlWB0dygNz30jqSjoNjVzZBGANWbErAFgNM6IHI4VExvE0jL03zCDomWmsYE3IOuX88E",
-	"4naX8DgbH7Q05BYSDzPYET3ZA4XWcFDESdNRo6J7qKGxIp2s7DO8YnJX+9FaJypmtbzjcQTK1gDDla8y",
-	"h1MFBPC0zUH4yXzmgeCDOX3Ff2VV82G0Q3FCG8BQ6+41s4CDWrfdbK4o07Yw9/nU9TfJt0BLom7R4uGD",
-	"BvHTD05x/uZaZeI2vDNtvNbP/3HW+CSms9/2bgSPzqY34y+BxUbAPIsKcNSGRdW6rUfcnR8grG7x5jxC",
-	"vljEzT/6nfm7FunCAoD+m+jptobc3VztL84DjzJvsbuV06lQh/MdT7NoE09Ey9K7TY6+R5t8jzb5Hm3y",
-	"/NEm0NtsSFPr/BxTRQaMCdfQ9+l8xN5W64StaehEPPRX3835nFGo3N2IkrWRmlWQReOif9sV6YdMN3Qd",
-	"3lNFMq/2MoZz5cTO7yaDbxOC8NeyCeATEjFNeay+GwKeK/wWt/Wxlko/v/qyUa+4LGYvd7QHNpfAcCPb",
-	"Q3wbmVYsR/hH7maGt8xPYEXriS1IPRhLpV20tg35M/qyi6jLQrHIIJYDsoWN0QM7bGDm2cb4KyExWovF",
-	"ivVEyoYsZSJkqgtf2o7rY2oNFpYvQcgeFa7fOgZyCezlnfm0jGA3xd7ydKagHXtliAYE/2WhRiCfwhpw",
-	"g23Stb18bLgZdoqAMn/Qmz4r5zqhM/tdfuiHGXi2hEhh3k6zsyJiAU/5+Vl9Z7ljzmzA/RiKyMczs/rs",
-	"dCI4lpEU7Hvc0Z8q9XEOLT0hk0rLlEVPMFVCOGWlFHWRYHEXmBRykWJ+y0gCwUqu9hcQ9YDGhiBTy6bS",
-	"cMxsmy0gVYzHNRBbn1tPFFpYHZoHgk6YwmSHiCVMREyEM4vVDIiRaxfxmRUQMFQcpWZvsJsZ1BnoCZBM",
-	"tzTUohlJ163PhtIabtawMclMWMYHoa9QHscIfnvNXXxoJEcj7ims2twTMA6dYHxLo5DuYA4E2y9SG5ic",
-	"xSLj2FiO1AU5Ix/1cRIMCb6Ec3myuAfJasVOvi6iuigyyVso8+5yHeFSmH8O7AhQxRa62SS+GRfjkWOw",
-	"8n/puOF8G0+mud96jwySgCaebxQ4sJ5rp46KuxRJ5loNmu06zAOulEHA+zEPx42lAd9mHl5ATqsdZfH2",
-	"TvMpZySvExqeCeU7aB+sDAq/0jTVRa8sEAiGN9pWmxjjCOJYISoSy53ILERmblpUcbZtSXUhSSqnGt4n",
-	"g6mZwLBDvNMfIEINbadkIiPWIEfOaFJK38aOqnmkZk8AU8B9h8B2WyveJgUYZgYO5TEjN5fvrPCBEHMb",
-	"vZN3wMpT2gW5OD7rCRvQWY7ntEVcvMGcR2WzWF6ZHtdm96RCbrl0q3ptDbpzRbj8BOhe4WjVuoSJ3sh0",
-	"Uvv6SMNYrvWk+g9v5vmPLcP0ZKnlEil4jmblcBhzc5mmcgL6SVF5Lwkv+YO1xJcy2W/KbgrM5gRq4gx5",
-	"nNmKUF/BwDuIdcuoNktFMoMCP3hzefG+XKIiMzjlFSKg6rMB2Dlh315ff4CfzR9Xedu6nK8MmTYCgw22",
-	"tixkayHLcs72ve0isgtH0J1nO3ZVAQo1hSh0mvGcYK6EUnYvIHCxHK3iKVjpbWllv8k01jyhqd4ZynRS",
-	"N3cQXNEilJHNLjOnUvjq2tZPKAf9BqT4gww103WlU0Yn5ScP9V95UjdYnaKhaJNs5fmVIcdbu/zrdyb4",
-	"12CCJ0B3hBLB7oH/ZVSX0RkB/YiNZk9kgIULfnkGXpbFDWYWK9IUU7lfKGLl4rmk7qI8UZLuGn7aNyBV",
-	"Ef53aeI7IT2bNDGX2TyHndtPoiw1kJONdZitWy4iYj7F8Ijt9bWaCY0YGcx6Ip8dHwdEihj+mwlPCRfm",
-	"s1xkWVPDALtnIWUMrcdXry/eo90mSvlQN4yS3IXvzBMS8eEQp84kCkg5cmYVu7ie2EpoeIt1eyLo6GWz",
-	"eANbFfiOpcp8J1MS85AZQQcr1EfbDXIucXYnuagp9qQPqWKHPZE9Q5UHGVgOLpq9RcmEbiPl0HmH0tdc",
-	"h/4GOeoJu5cOuKxrjF0MmXCoXZk3g7GJ67kGWIrOpHbCnijogG4sA4OdaInSBmdvd7VCvroayMl3de07",
-	"g31GBiuA2uslNgt8J486LpPKgm/M4O3anBXneRxrxW+3H6vCSRGyoCccV3VKHFlXh0u4UOhqyVUhLpSm",
-	"MbYZtSpTT+Agg1mhNi/qfTTROU/AZn9/cwxoK+PamcWPW+egnYQkUzNTT3Cx7UZMeLIwohsSoRbJxA2g",
-	"kJ1TEsvwdv766InnVS/xH4A5PVE4oa3C7YWPtwNyPAtjKdjJP0mrsQ9gX304+SdpN3btLeWyS/Mc6KK+",
-	"muc85woqeU3N8YDeLGQBR8yHcOQeS1/pxN22GUWZ6kJZRgs2XLhgiXV1GTvNpmvnvISBo5LwXTf+fuN8",
-	"141zcbNKLd7odrHSU/X1cubXb3Ohv1FFtfbC/C54fSeDbyZ4zem1OVZuP5oqoDmC2qQGqv2kHnOlXS3U",
-	"hr+86BW8+jwVhV0nqg9n/Z9O/5UXa2DiruiCbQim0zB/DNfgo2rzZvCvU5oX3/xrVKM8h4gMkKhmCVML",
-	"IbQWQcgWBmNAXUq1vViYEt9bI2TODrizLFiu3WxCCWwngGLEFwSPNMjHMRPmYqETljvJ2QNXeeQaV9lH",
-	"TlbsNDs9gfVKcNTYFkKdcKXMNxiasnWPppwCiRjw1XZQMioQCYURKkvxIgZlUWKbdTzyIPdcJgAkUJ3h",
-	"w5YPn5+1Td3PGZ36KW8BuFX0hfsS/TkC1dbfpfOL/tXN8dv+1enx5en1c22WUdoQN0ExiWSO742/ULMg",
-	"Gyfn2NFgRmzvlvX5UF5koLqAoWEQE5rYGDXgMVqSL9hSDphfAIzyaxf/ZbiJ7QyyRRWZu1tFpHqC6+1D",
-	"+IYwcWdb5kDaBAaDMHHHUykm5os7mkLeB0wckfOj96c4HRR3IhPM7eW6JwxTqkMQKNVkh+nQFmh23NV8",
-	"2iBHdgUGcQBjVLGcIpmKGKLq7lgKe7OCnR1FK9vzgOQbMpwM/F/uKq1IE3VT+/KeBlLGjAqXEfo4Fkqj",
-	"CAzZNP6QmpVpzjYRF85EMtWW4RYHyLku3gTfpFNcXn3USiTEMmJnOB9OY4MBUWSZ6QbluN/bsb2JBzL9",
-	"E3Dn703VfHzyKIpymQ3dEnpc5ktTCH/NDL46xbBGomKqxtuPYamZbAcBgztTxNoKLeT1TLtMfoa5CBDg",
-	"bFg6WH+3bP4DpCSoAM166pBgsD63VlmI+bvP49/NisY8HPfEiKYD6Kgh45iFNoQOky+wRKdZ9Cil2LON",
-	"y8jWVLTtKHCFZCzjSOX5EwAjJlsgb15IuWg0GuD0ogPMWOCygU8aWcIBdmJW/FeGTDemCbkfM6zQOOsJ",
-	"SKogMZ1B9LNtGqemEwiuZg8hY1Fuko64ukUot/OOEi60EwoFVMYd38D5PDXuGJJB8JOp+WC3ZXi8Oata",
-	"t93svGoGNXOAte6r1kG7GdTg/CAN3B5wrftyt9Ns7rbzzPCXu3vN9st20/AkF6BrpjIoU+u293YP9tpZ",
-	"apj6d2wvdDy6wpudVrsJ/wscdO2vG0bp3lSxx+NpmiIZQb+5v0LHAsR95+YG+jBMpKqHrosbtjSzThdG",
-	"7La7NNGTseiFwr6QIEU0yFFoa7ncMoFpSaikpkxPU8EiYIAzzFeCO42MqRqzaPuwJz7xqP8JOaQd2YXO",
-	"IDl94tEnEtI0xabrkA5wc3N2Uikj3SiWrl1ORdsW/s4sym0H4yo5CVt7Ly3cue48sIiKaXi5YklWUxNy",
-	"INeo1gIOpjhiaambBI+q5+tvMqFBo5Gs24/fsRENZ2dRbdXasUgN9BYdsFiKkflXFUjmi762nYo9kLnm",
-	"yk/u+egzi7kO7p+pmG/gDkmo+8Pm4GW4z+q7tMnqnbCzXz8IW6zejFqDNt0NO9Eeg3f76778WGMa9mNf",
-	"T3uFKkQ2Ji1VZCuRSvFBPLPtjL4ntj4Pl76B3c0226A/FpZyfFotMOo1mspYPr1MaS5yZohRhMiXj9C7",
-	"LienTwCRYPcu35IWuDca5ahGpbontqgmMaNKk9Y+Ccc0paFZyPZhoZwj5G1xRUZMGGbs0j+z8bJbAEIB",
-	"oC/fUuadBTMuZd/X5UWsxbWr28tmbMW9uhaLLe2cltCfPWN3z8DYJlxkVbr21+FzG+q1CH8/az8+Tvp7",
-	"6d/bYYsVedP+8CV9NTgIm1GLtYe14HfgjkFBBb+Ba5Sqsu5tay1sqn3n+BZ5RczCqP9JKvjvVqoU9rPc",
-	"VdxyQ5uwYVhFRkJzzOlRDNMJtnetnSGIRMulW/tO2fcySuU0AeVPMU+p0jdSKRnL0cyInW9wgH+0Nk5K",
-	"z4b5wUx3brjFM4gyc0uUCUEILbG2Mr50JYf63ojolwzq3EtgWglNYSLsxbcQNyYnbsvseLvZeDhNuzBG",
-	"a3GAI5v6Xxpjf26M3dIYmwtK2cbala8pLllUQKOElon9AUsgrM8Sstl/F97wZJJdjygKpDl06+2675Y4",
-	"I6vEmYxR2D3fQoMGoYrYolbbS+jQRUSZT32E6KnrAOjlZkNFKaOilr3IceZCo1r4KCOnauliVZXHvPxY",
-	"jvDeGRG+81XN8gvVPdt7e2U5Yk3RpvAL2erVzqVgvRpGMmYHXMdOvWTCqFBOiSi2/V+k7upFnRRAqFhL",
-	"p3mw7wX/t2es5s2IuSKeTjbJoTs7f3Oxvigyh7iRPyfdIicEBlAs4ZC36EKn0lREtpkb4uZhliPNFRaq",
-	"QVlmY0nRrbb1G63WPirB79SWApH+OXjwWqprBmJRh30+gauaj27OuuecDblktfNlRfGlrMiKBSfzfWDo",
-	"uCJbQuq5+3YZo8fxqhn9uozhLPpA9bj2bLykvcF5Y7+hDWIL/7LI/CjseTR6BxVVeoSTh5bg5Q9M//GQ",
-	"csML7smC+sb3gRPPl4nj33n+6n5GoqCTPVYqpzoc+4rnodSRySKpTSoEMizJjGuI6TdJRJ+Ze3sFTBug",
-	"9AT52Dts9IeQWNfEsBMp2HfSWUU6j8DvJ9wv3h47xzKZmXkn8q4ACAr2rlCim9yprVCsCCIslmrFMpl9",
-	"e2Kz/P8p6vC6oBzBkr9LbX9wFeRpCP0c6omtm1Zl97UNuW3EPRYuxGT9z3JADN5G0xigxWqvWXTPVspo",
-	"jEXdll50OAFQ3RNlsgEEVbo6eBc/Oa0bAPQ9W3x1A4EM4fYJZBc/BeTj0eW5DdzItsgmdtoSstvm3E8v",
-	"Ly8u8b1s4/KszpRR8/H2N2y0/sRz9SMgF0NZKMR319qBX6pQ7Mo2lhfo5uNSLEGXMzGUz4As5k0aaucK",
-	"mfPUzYn3Uy0nVDNsS5GtE5NxRcjIFHIzLk+vrsnRh7NakO8FRHulVITjc7wBJhQ6kUMK1QkUyrHFz9v1",
-	"ZqtU/DyUkwnX67zzlqpxrVtjnWh395XZGpttDSIrUH+z0Wk0DRLZahcGLHsl/fDhXb3daEKYdi2oTdPY",
-	"3FtaJ6q7szPiejwdNEI52cmWVPhrEMvBzoQqzdKdd2fHp+dXp2YSp/ZcXF3hRuGmFDCxRhPev2Uzw6Jy",
-	"YFuN/UbrEZSI+GMQo0o9QvR+gdnoQVZhw+C2RYTDrBCI+TE/4zG9Y4VGUkwxcstm6ltQ5CIZrEtdn22M",
-	"Y6XjzrywkDQFPoqAyAQjz+OZa1CAFoMVrrwf5UCtdh9kMU45BFwVJvDGACS2zfbzC0XYn2eDD95Bh6Df",
-	"x8rw85ca0xRiUeGo4Ax2rXWh08ydk7a+QUPTtDH6tRbUoFx5zjma9Wa73nxJWnvdzn63fdB42dlvvvrv",
-	"5l53t1msHHsszcQaqjjjIcCULXPKU8VSC8BTnIw/ysG6HkaDMeXOP3OdYf5Zv5aaxvUPdI3G5RkE8A1+",
-	"AhN/l09XOTgfwzz8nAv41Ob+zgsBQEDjJYCCjphAOz32JmAJOqIFSdlUMfs3ZmWG3Jx/gwym4S3TBRnM",
-	"CDIYRE9VTwjp3kikjNV214xeiLuV98KVpCNU3SoylCnhtqaIAY6rTGiKivFfNuq9J9rNFoTqcmgA+5Gm",
-	"0EcA8ZMoOoPkBtkgR+SeDcZS3pKby3dka8BmUkQku0y3yYjZlFMzLVXkx6uLcyIFCZF8uRRBTyg+Eq4G",
-	"CBXk7fuj4/rV26P23r6dMij4wyBu2JUvT6cxg72dprEzHvtC0vLr1y676kZY6SpGfeUseh43catqmoyl",
-	"/Rbq9/w1sEleWDEITdB4prjNYEhmKR+NdR9izPrIVtwSWBjmvWtnECNn/znhZvn2bylu3d9CTqRy/5Cf",
-	"pfvTFu/J0sMsDYEoO41v+0Bj2eiC3feVUVlYWhq4X5xKfpb9bJgs62yKgij80WdibGTpbFz8FdgMBM7g",
-	"v0F8Lr1h+U334OsjBMeQigvgMuqbpMb5HMO7nW/oGXakuOgbBhYVzd2glgn5NDKNXQeoQGYLMYUxG2oi",
-	"p7pL2gcHLsWiV8MXyvw1yzcjjUajV1veMO77Lfzooh7F+VzF/pJOYRGCGBK192aQ3Yo2rHCqGAFt6HGX",
-	"96JJybyaubsrHYWf5WC5l/BHOfgTuwhBdm+1gxrIrm+4iLgYVQnlu61GC1LBMql8UeQ3nOOZJX5bwAdr",
-	"ny8T+TdmUiDoVwr2h4RpangFU5pPDDfLy3oOuZE/gNe4jMEJo2qasoikVLPvTs61nJyf5eBRQriPjHfY",
-	"nZl9KTX3ap/loFcj8GpeSMvcO1uuP2o2ILQEh+IF6EFCMTqmSmcds7gimT5KZEreQKvDJQzjRzk4BTD/",
-	"yDwDOqvCFtmid+UGq/AEjqgnIqppl3zp1XjUA+LvWbrt1bq9AuX2akHPMJue4TZfe6InNm/PioeGEH2n",
-	"r9Xp6+aEsHHLCHQmqqyJsa7MRiK5eHS3p1IklhyupMNLNoSK6kB92DnKNS9G5v5CgSCgUP+ltoQxCG2Q",
-	"k6p4zISOZyShqeY03l56QWNG0yWMsVzx+6YqmXdkXNkbzBtaNvpat9llcbTni1F4BnUiM9XbNP6CHwOw",
-	"pYw5O7t7taeqH1V2dosPXAqsY+tRQlzxVnJz+S4gDCSivKMRouL3wNVvqQ84oiUZ7cthoSFm5mp2hGk1",
-	"hBz7K1iYZUwbMLHl+sGJw5QMzi3Dz6ZC89hKBxDbvTT+1Y5RzaD+iJpEsSJuuUhQlgQ54IKCw2Qhdqo0",
-	"UhoN//thEpcljN602dwN/9/DJHZesL/1aq1G00hutpTv33q1m+s39Ve92v+Dt1lP4FdpNOxenrwhD5NY",
-	"qG4aDf/WA/bT3dm5v79v3O8C12kdHBzsNNs77XY9jYZ1NROaPtSF+j+9mv1SJdFD/qn5F7KraLijWTox",
-	"b9qJYdodO68DZnmFgdIWmLH/e7Hc0qY7eSeiRoj1oJ9tPJkw8TCJ8VNVl8MhD5nrf9K4l2mUZCLeJG64",
-	"J5tPXNXMH+m5S9wFYo4wYgNOBZxGJMMdtARyMapPqJjSWO1kNsg6Tr3TajR3euImQYStG4zvkrJ6+hiB",
-	"1LaTK5urbHf/+glXkITH8RzKX1OtaTieQH6HUSWh/nivdvXh5J/tfhmwfu5V72MplkYaDb9bq36322lt",
-	"rv/0SwjLsVRXZT6yFejazRaK0196tSN7JkDEvVqX9GqvGU1ZSpBRfb7XlkfVvnbB63LV3tsnP368zvXh",
-	"MKZ8ogh7SAIiBsOAfNbcXLI9AaBC+T4e2SW3d7t7B929A7JlG8ZqPmHb4Isz4PfZQ8JTZmtKkclUQdRQ",
-	"i2hJdpskghaw93QG8UU9gWVwQipc2CY69JLtBvmYSjEihT64tgIf6TQ7gdFu8liOSDKFNQzu2mTIWWxL",
-	"nvYEwHQOARbw55VZENpwzD9PAVioc0NtfCDRUi51LaGp+9p8bmN+HulHyeoGdGv0nik5YcUSKYXNLMTa",
-	"tJrZM6tU2E+zfGt4VkIxtJrZ1z/LsXiEgA3LzTjG3NXxUL+/vwfmW5+mMVzZLKperKGO2SZLnOD0C6tz",
-	"9Q8Ly8Oxn7y+53e7lOi01nVEymY/Ntk/j/gF//Gnf7T+zt8d/zge/BCaf5/d/HrWOuc/HjTY7MeYvT3i",
-	"F59PW+fXp7OL67PZ+5MjdTbZ4//Dz/bfX9+03l+f3Z9fj+7fH99zKi6Ts8+SX09um4yfqTNx/nmw+zo2",
-	"v4WTf/z/7L17d9rIti/6VWro7jsCawsM+BXjsca+xMZp947tHNvp3mc1fUwhFVCxqFKrJDsky/ezn1Fz",
-	"VkkCBOZh59Vef6x2hFTPWbPm8zeH/zr69aB617h8e63a7/iod39So/SX6Ne74/ujvV7vc/1A8vpvwf31",
-	"279u9vo1te56zrtIYRefQKXaWUdV1dxjCpwCQshlRCyNQu6l8GQUMS/O5BeIi1x+LVoht3aamVVA3gaY",
-	"CjOdl1K+9koRPWbj1n+WiMs03RAhUUzhk2xgUNAlx5VmLzhzaU3EfhkP/VxN6oPQUhzz0zwwwGMtZTqf",
-	"Gsp7rfCh5TURCXyAUcb+x4aAgr+RVt4FK1dnEpw7ImIho7Eioa0rFfARAsdCYBfJ1CMsD211TN0oAAV6",
-	"iBhbotMfmKiTjoAABVikLDjWZ15AI+aTHlPc1+tqYils8AXVl60aWgNDisADG112U+/CkAo/YBHC1aKh",
-	"AschBVPoBp0eNu0pLaUvurrecRV/wCVfMkzObhCMl6tcIl1RlFwuaGJ5U9lU5QnhBYnPDIBjr2KRDGSf",
-	"2Nbn9R5pGlf8bjJ1yGd9mgSxNbLNIOS6C+eNpdlwl6WIKYdoH65IyaOKVbhQTGip/w4z6YuGNZPMNC9d",
-	"aeo74xBb3RUfMKpbvsLvC2bYyg64SzpOZcQqHUfzoI5TSQRVGKdT6TjzpmReYWvg6tmFhXp+WO0OsUVh",
-	"VX06nten4sJjxQBMPqJPbZC19aPFYE7dqZodfrBucjwmBioG/7EQMGYIkdpfnJG/6zSd/YP2fv31cft1",
-	"fXd7u9Xeb++fHDVq9Te7x8fbx/u7+3oHhrTuNJ3to72To8Zebbt9/PrkpL3d2mkcN45rb96cHO3tt3YO",
-	"XrdOWsdH9RZ+0djd08rUQevo5OjNm+Oj1nFt//XO9u7u6712rXayv31QO9jefd0+fn28X985rtf22rW9",
-	"neOjN63dxklrf7u9v3v8elu3xT8zp1mv7e3ube8/GEycuvUU+9bdXD+o1HYqjV1Srze395qNWvWgtt3Y",
-	"3Un9zfi+DQvnAbuWVx4V1c883Cia1OzDkgGlNpbtJYr0W0SRpuJHUSBpsbhjRZvVI0bz2rupfpap4Ebu",
-	"4f4hQVmHiwEpWcHHTaUerKYGYSrmm2sLct8RMb01pfDSwmjgNIOfAY/dNf5UUHOnYaTT7HzAelUQu5mA",
-	"pxuFjXs6PuyIJAqwUKeniO6QUAz2hAIApX5AQcoy8o1izHfBU57q6vXqzitFvgQS2ZsLzj8T8PZQPjQ+",
-	"y46YxBrDqX0JaTx04eJ6MCViuZbRJQhGGIarv3qlCA0CeQ+lStAwYCWlER0TGiippTUtL3UEVbnl0ncK",
-	"WhDUITFCgjK2AaIliK0+DUxCxrX+54n+Z5XkV0XJJPIYdoVyYUcEUoY92Mkw4nda5IYyr+K2AnDYNtCV",
-	"qbS0gCCX7fYvH97cfHj/7qJ1fNN69+7i9/bxzS8XV9dXSxgokA8tdIHufZXY16nraYHPdRNEoQXNArL8",
-	"ymLUh+zb+R2ESS/g3uqNI/7yO3bHgkIBLQyDMRkEskcDCIyDgqLVeaunpYXxW3h7cTWImY7eMXoHlS1J",
-	"dcBjl1TVHWYgYZbn1dEZhj7N7ZoPhIzYlTd6tOOvGKQMVyYkjX1xABY1l1p2zFUY0LQGymRq2Whc1X9W",
-	"kQdtGdPa1lRkm75H7jw10fqdp95ASp3TdOIoEbcOvHNe2Omdp95n5jCtXuNDU5xywGP894fpwQ14PGds",
-	"5oPMEJYoC8yxFt1fAQ+DqS5ZZBPrfSystDnhRlx7aMvXzXyCUIZ6/TkRwqzJuS+j7NovhNBK5YOfPxJh",
-	"5XIjm+M/h8bBY0sEl7AAbhIFLtzo0pQ1nwdOtEgonI1ENm8vjb2VWsVSAS1iKglilQuEUI9ibs2XB14w",
-	"t35GzK2lqGZtcl6AtWXDdrJYP/SSJsbouzh+L/7+6HQjGK4X28xT22bWFBsWW2BeAvyeMYRiKa6wgbml",
-	"GPrsisUZF3yliGfs4gQN6y6xVmwAjZIjiHF6DPvsSbnTN7H6z68pU2jVX8178/vQFP2BUZiYDp+UBGO+",
-	"kXMvmdZXzDVQNAyzFd8Goe1FJnkOmWSdo7iBaLIETFsqHcUyxbSyiLvWVGjNYCugtT09e3gW29wLXtvP",
-	"i9e2LmU/tWabheUuhgFKXwNmwEaQpZRPAHAxKS91lWAuJkoPXCyjTBylI/lh1Yo/clALZstx0UpemWiJ",
-	"mvxKBSOXktm4z6lSPxgEqlUQHjCYSPOPqZRda0vcUpG3NWRBIKue8+dG5Tt4wLLFX9YnmtGBSxQk7L9I",
-	"588onT/BIVxXdp/HOjSVbX3R/3/qP2z1kuC2ojwqFkRG+z4pGbA0vLRI6/gY0Ayxgi0pXbbPLn5rly2k",
-	"GnjY2B2Lxlgh3LiALe/EEDAT8BOx/jX7FEPQsfG9togeFb6HxcR9X+kvIHrJFEGHinJa7NUdpGYYO4BD",
-	"gCYylUGxyu69jG6V9WSmA7XrTYZUkRLi2qJL6JUiMnLT4DIpIO4aavyOpHLJSAoMmpMfJelrWiNcQCgh",
-	"OYENRCgeW7rJNgvhZJjsHkixqH7SmyS4PTKT/sq89RSoY2OWvGbstt59JDSc6ATtaYI8PnZSZMOroYxi",
-	"4wo6O702PQNNOU3nPYtGXMG6cwXF9npjMoioiJnvkn7EgDi9IY0gJ13f6mMSskjJdQK59Y5deVR8PWyZ",
-	"3Wf0oGjeBQfxo+xhiblCsBmLIPqSyPmsN4nlBISmwJXLM1lKYn0eCm8Sqy+uI4ZO3iW2pYrldXCnJPEc",
-	"8xEMO6+wZiwSYTphvn7KqxewyisWWxvNsWnkb8UxrVrfdACml/m5AGYHAb30mhi38elx+/z69OS0nWOj",
-	"QBUpNGxUCWjMIufPh7VtZXYfluOFL+D93xGE1DqH8+l5S0aYCxTcVI5LBTAQDi1DTEXsZTTZd6atJ+Ic",
-	"0xay0YhWFNMfxcwnBkEPqvSk4qSrZcnyoeHqGboklBTu2ySEiaJy+DV8LD/KecbnwbTNN6SxJh2n6fwf",
-	"HMC/dRP/lh/lvwUXt/Tf6MM8Hen/L5fcJV4q/+M/lqkU/I5Deok35Foo18Rkwwy5FselnG+6hstM78hG",
-	"KQgTSRC4C6SPYF0qR9yTUWFTY7Go2k8ykJRiISXJKvTzl8FaKgo7hwhKd6MgsR8tXj8zuky5M7cu263j",
-	"s3Y1UjHYZnCPTetmizXD0moDGGIMqOUfznvIdIK8q0Xth5LF0bgaSO92QQciCYKJ1s/ljSGgG2Bbup8N",
-	"DUGWdy1jBroQjDARR6DoAOFh4ryeIyK5qJnYaU18L3H0q0dbNdbKoqw38lmUCLfZceRH2XFAEQPAzfR2",
-	"6Msoj7L+LDmVLQsLStWt6XJ2IFJMor1/e9PbsuLBU9vYbL9bI4PCUWxZ05LWBFZXJlfpD+3wFys+Z5QL",
-	"c/y/sQV+TeVF5Sw4MxrI6gpIbj1edI9v55Jegq6fXmdIhzBHZTB04WZqDQp81kBvEpNX1RyusNsfOK7O",
-	"m4xwaToXIWBCpEtzpFfGaW7voZNLgZqvz1TNPLiWb1j6sF7bzQLURrkDaYShWEsB1qKVKl7QGPyUPWns",
-	"uE4i+F8JK34df8se7doAt/MnDXAzOzzXq4Y/H5LcXG2EeTHtu0SvhNbqBGh3iigWvxhQn1EeWOPsP7VY",
-	"EEeMLTRnaMGfcB8xB2JIj0cMITNiJvxQcj3MmN6yZVjTdcS+tljwA+uPMzDbaRp8+uRHjxoGOzUEL91y",
-	"4eftKg5WjijILRog61ywVLlUKdtDI+3B59FGWd+ahk9jNlo2xgFa18J+qDVaGUHxk3wicKxY0H8pMfRD",
-	"RlPYmGYSG+ftTDKGYaHLgjGvxs6VIZRCFt4KAnD3KzKRYP1IYbUP+otNePSTckOay57FBbixUGBYTQI9",
-	"9N4ty6yNSxSqMW+mlWrMvzXDwSO9RrkaaAM4ABg/36alY6ZTveBn2BnHdWCIFs1sqgwk/HYuY943S5QO",
-	"FOox5AJFEWUtktKUtgeeuhG0hUJtdylgC00xP4qwuDn4evGpmnOa1bxCuPDt7GHe0nfBQqEMIvtjC61G",
-	"eiyQYqBILBfLX1cs6H8fp/rlUG90qFdXGdP08GJicjPzupmlLXBXsks3hcGpmPBVClP3dzj0Cw/eqke/",
-	"+Bp/vGARDGDZq1yrXOrJqsm/cIm/O5d4MQYtVfZo9oxuLhikFarnyfnvT9OS0iWfhRHzIKiDi4xnH5Jb",
-	"FgLmEcEEES/gemqLWMhv2OYTVDt/ttLbZojzCDe/MhZu044FPIUjpgXXBaCpG63tcvWzH9ldgLo2I5B9",
-	"U/bQTWtZ602IqBeTkm63at4swwtvJUaEYyjme+mPqAB0C+4xUmKjMB4jviiPC6r+Zwilae39Wy4KPBBX",
-	"YxWzkd2Kjdl+yG8ywqhV69Wa4zp2CE7TUX8FeAsMZO7FgaxXG3vV1/q6g4nmftupblcn69Jjs0vT2+QM",
-	"C4jN/PQsddlt29nuL9hVHhM/4ncTEXAKRt8kQ0aDeJgjvXsZ3fYDeT/fhNDFrM0uQtF5U1FjAVcxKXkY",
-	"s+1GiRBcDNxqtVo+JF3FaOQNuyYzwsDb0BE77IiuklGMbSqPyIjoTklvTKApLsUh6YZ0wLow0a7in1kX",
-	"4X0xWUL3KiTRz5uEBkG52hGIheGTdE6Y2cAVotoFhtLTCQFoPOkiIIvfrWI31Yjew8AqdYPO1hFdjh6T",
-	"G0jZCKnHbnBEXAFMXBFA2yWjgv5uhvKOQ8TPQgTenl4lUkpHXz4kXFMI9WJ+h/NQ4JtpkqxsNBFy4i3F",
-	"1MI4sXgaHY2JZKQpBHqHj9LGNH9+NHrOJm4eppHfLABIbRrc07EiEYuTSLC5aeh3LOpJxVZEMgNw2Wyf",
-	"5+L2xuxTPBdiFqhzNVDbI0OdaMPV1wGKc/qtuSnumtQL15wqz0E2stRST02aCwjDRCagbBY+RqWzT2EA",
-	"kTtWYlwOe2ApAxEQtgUemDYPuY6KxwGKpdGoIOz0vT7DIhn19PLVK5qhzwcH0Ad+A3wC6AvO9FyU4c+b",
-	"tJ/RflqGb3nCtyzFfrriCThCuE6TqGfZ0iu1cL7FbGydsweny9IiKX34cHrskvPWWVvzcv3f6nn5EB8g",
-	"40LuECVi3thsYzfcv5HRzTI42vN2Y5I9qiFgtKcHZy4xwHuLF2NjjXZI1Y2ATDBzMvWDMGJ32VHFM/jH",
-	"F8fcqrliGbX6daPebBw0d1+birzOtr/X8+r+QWWn/7pf2fFqtPLa22aVWq/ea9Btb8ff1esY0ER4Qxbd",
-	"AAQixjzYWGxT4B3ko5Qa9axACNR/fZS9G+4rFEsgHsJp1h5cx0uiiIn4BqQC4duG7WMVs9BU9cAf+lBB",
-	"dVGLfS64mul1uVlmLTUeXCdKxI1t7QY8ppOruF1v1nYdfM9UCyx8rdas1dLXZBia13BCRuBZNCPzZ/EL",
-	"DZD6wCP6xRkmWmaNGPVpD1hog/w3f6P7pvdOs1Hbef2QK5ycrhRWRHGazl6/1tv39lhlm9ZYZcfb2asc",
-	"eHVWqfm5RdIkHCLYYTqKOjZxo2kxJxCa4LTl5ONZcaeoEEZ2Bpc1JXy/FoSJuNrGwVIohmdUjM101JNZ",
-	"JVMg63TvXCLYPVMxepRzekCkd6mZvrgGrjXkYEp/bIOJ7ocyAIVR0OqYjgJCFSJEl+4x15kKWkFtGI3G",
-	"Wi+N3Dxk9CvVEVpaQJd4V4XM6+YqcAxlYGpi5HrRgh0p/e/W2Tt94egOy4eEkg+X7/SbETPVo1RH7Nbq",
-	"pGRuBF8yDBHuMy1rR2wkY6z0BhhsnKlylbSIJVNymQhyeVE5gnqVn3nYEaU8f//MwzKWNuiNobx0tVrd",
-	"imTFgyLhn3mI2gzTilOUgO6OyHzpNGyaeEdwESYxZIl7Nk08EUQvmAsfGYwlg+Rn6m3JJNZfoYKFgTm6",
-	"ay0FQMRGtSPgtlYs4jTI6KMjokQ0iXcfuGRMfVs1RQl6y0aA8m1rb9W0VM3FwFToCENAaCD6YqySNmYF",
-	"xSzUW8jEHY+kGOmdhjJpSgZ3zCdC3h+CT1zcCnkvCB9hf4iPnuuCx1XS0nPO2hnRcUdgaRpy2W4TU5Dw",
-	"lcJWmrA0ScJ911z6W4iHoR8hBoZLAHJ7KFW8NecVAuHqrCNwZKfHpITL19R6LFaCCyiArly9uTgjEesl",
-	"PLCoilrg0K8ETIuyZnZckUBSn/mkR73bjkhLy2cTwL2rkquYhaipyn4/4IJZTHAKK0sUA5LRI3+lyC0b",
-	"d0RXsFjvZROUzy6uQpaNpDsSaMMxiLLwNqrA8TCSyWBozpMnI6iAG0by09jtCCQrfD5ZMFfrGwZEPpUe",
-	"SalqltR0YZZWjxuXdqts8ScDLRPHQzbSnUA9G+AOdgDITSKmjx8SlJXibtmYdGFVVdfIktkAQhoPFZF9",
-	"u3dpGlfJl94tiyrmgd67i6NT+3uZ8JiAJ0E17YljuNxaaFSJ5wGEmdsRsIpAzgOuYhah4U+/jj3i82hM",
-	"Slt39S0cZzlzp5m5hJG8Y4IKj1U74tqg/KbiM1dGZHbJOeh0IwnRdlRMFiqA6vSGkcAHj5kdMJf+McPD",
-	"tTHLgEXFl/GhdQJmF0X5Ual9Rl7PJfT90ar8i1Y+1yoHN5U/v9Tdeq32sFRq3vUs03fTckgRHDMhTS2C",
-	"7DYBWP/52njIvIWKxcqZAysISFch8zJ/znRlvc88XLW46sPGKA5ZWs+1OdtAk/oc9BgTeBiU6idBYKxz",
-	"qNPm9LXl1ZBJcpnQPdaTNBegRRzZsf5kouaqgNk79d1lJpJe7mfM5xQrIXxdwVZ/tcSaw/6fy/hUU7CW",
-	"Epg/jUxhy9yl1Gwq3V22W+ctoiYO4WrC8VS6RypRbY3kHbuBvIOtLwWmjAdkias44Sfo/NS/iFKneiGC",
-	"xSXrJ1oAgatnp3ZgcFfj/KGOEqHQp5PWlIs1mcSEfdI3a3X+dQL37Zm8e/Q2gaTNWAI+3XyLKNQbeATU",
-	"0GKA1pe4Kc7ZPQgDc+3eMM0NetzY8pPxWZ/GdAvk/Wr8KUYgmzyT1SsHgH7wogx8/dr3w3LPzEQKWK6m",
-	"j5+P4daWYIFHUvQD7sXf1BhwBtBnERQcLxvEDPCtpWWTjOiaCtDF3A9/Won9FfK8LZ+r25sEyX6Oe7Gd",
-	"wxpQ/DOD+lHAw3Be/DOzigsjYK8iJRBWO06145SrBRaGjviCvh03a+MB0dzS2lVYBzQt6qkmi0IXFA5d",
-	"KGvDgh1zdftBocfi8VKb6XTm8kg79HXM86gXGZUQ1ffNvWEbCMZhpFcu5sg7TV+zXbi5WRdO1j6SPcjt",
-	"KJR/VwXwT2n0BsIy9H6ZNak6Kxln9QKtYor91gw9I9gCVg4/vJhpn4gz66UmQGQ2aCNnRJngYH5SXpUp",
-	"Z8j4TyFeLsvbAzlYEDSifzUhI5rnVkyZeIInnZRAEkc7ZcjKelGyXvS3Lvkoe/hXRzAx4ILdWLn9oZn+",
-	"SEY0NCidhIPMlDWDZkH9Jpa+NQUOb3rUu2XCdzvC/HWDnhmXoM3oho8GLvFGvpsCluOIMi+RS3KepQfA",
-	"BwUbBE62I8AZricFJiW4YCB+evauwquuUunzIGZRmSgWMA/MvSxUh1lBa82GOgL+aedeJVfMi1hMoCyZ",
-	"IoLdsYjQMGQ0ejwgRe/eo5I8kqteXFjs5/bX/2o7ClkEU38av/0G91YaEDFzUU1nxWx8DwX8jsG+3jCh",
-	"r5hUQ8GD5nzpOBMnpOM0SccBAhvQeMiiplbiYqwhX+t0Oh3RcVzScSy96A++POgnU+cJW+o4D86PdX9N",
-	"0HLBFaafv9xgT3SD6cXEIqypNcGEIIKFXNOhSzQNG7uD8V5EiVDr+h+/6nWW723Opfb7jEPTlOuXBEAu",
-	"SbeCzP6fwJG7pMf6MsKloFFcXcyR32cD2JSVrHIaC4NAJtaC3WGmhVOv1Wo51odOxTXPbG62BSc3+/Xl",
-	"/D5hoIAl/FcKHLhwgMEOldNzf4jDmvexzz2u9qXKiMXUpzGt6qNCShPefXTth5Hs84A10SiQNw+7GXt7",
-	"pTrCBDoZWRAWUIuSuZsXH+U84eAl9PmAqdg1qw2ME9y/iKzfEWjwAKdzmYRBgr5XjAnIva6qYNlNRMwD",
-	"9OAmAjw1VhwlMiIYZFXtiPcXV9eEx5o/Ta4qmY1iiCWJWEU3x+PDtA5plIhX06EH1klsJmCqh0MEwhL+",
-	"SHRHrsDe1vGJFeWBIL1MYiscYZeVY64gAsTkYEx+TOOYekO9lwhKCAy+46DDtpKnxI6z0Hzy8GIW/Xas",
-	"T1M2WACLY3tK+hD8GHr3pPdqVVnFiCQIMQGaODIZjNOwwR7wg2E5ZVtwQqu1gwSKhTSnw7EoVAdBT0Zv",
-	"xGMoZmBzh7LJA95hv8+8+FFWcTXlpNtMInpEoplZU1wUW+waSGLSa+P8OU9M0m1q+jPLN9GGqclqUeGw",
-	"oYfJrKQDSHZKL13N+6ZHB8YBUyUI7iNoPASI2G2jDVbDMfkPM6Y/XSd3JWk9HV692b6p1zMREL9DSpwS",
-	"8R7WE/Kmox1mGPPECy+i3hPyu/QY5k9pycRmlouOprFLQowRSDc/hCSII31K33ph1Cuc+5v8at2xKOIW",
-	"tDtPxq9UflVLNuox8zJF6KgvVzsi5X80uJHQl2qSk8uLM9ig69bl2/Y1KWVGxDKJmJE8C0Q+uOT6kRx1",
-	"BDUKecQSZaM308vskBy1jn5p/1MLwzIist8vE3XLQ2N1NNlUqaibYx0dgYJsTnOwpYqGZnaJsGVAFRce",
-	"VKhjNAo4i3JObsgD6YhWOp2S+QMjGsEHqJdhyywB5O5qSRsnWSZ/JSyBsFojpZr4ueqZ2xF6rmeVeJg2",
-	"bqPlzrOoYzqatcDfTAn+vE8UE1poVx0BIbj538soJZtAWdxdHuuLEINMfMlUdmKAWjEdhgofwm9vTBJU",
-	"xzmvnnUcUqIYrZ2qFhgfO/kmeDxxMuSW6c3KwnM7wkwYF8lk30BNJzM+PN8xs1GEkV2ix29jwxCeLzBO",
-	"dwDNPoUtNYu1SMW9lCGCU88mUQAd+T+o3RNz8I7wuBVdr/8LZvcSj/HTRsxNYhybiyG9pZ8osm3uxQtH",
-	"aLEDcCJ3QyF8AYXrKomYidmFiwpxac2No5ntpEXFSiYdEXDBlM2kQBm77BIWKAY+jGU4GWa9bghP/JS5",
-	"eejgcV4y8r6bjLxNk+w24OeFehL88qIgPR2njBO0q6aJ2xOurW+q+syJ70Wa/KeRlzFxbForAUvxrE4B",
-	"sQdgDa5Wq6gyld2OSFuUISn1ZeQxOE9Na1kWWLMdEljS7CLCFbnlgVY3oBiqx8pERmljBkyDlGgQ3ESJ",
-	"1mfSzG+rYgIESCZ+NwkNlLSVW9Nys2VQEOKICrTM5uRqSOGjAfogbRrZQdNIzhAtCAHfhklrLQcR7lIR",
-	"eUrBcPH9WZXKxYIiyGXcVLovH8KzXFcoSLodETKouQPCNS7hIcFFMUHoYhwP9Qu9JLZfEfsR5ErhVxPq",
-	"ES9SdfD6nKfppIoIKg+Ye1XuCDVE4G68k3P6wiuV1xDplBqynCLTcfS8jUbjTipDU3FOdsgfJYJ1sFH5",
-	"8bubxen1/WhGk1FVmE9QIZ0bS5IJBPMiwy1ehzWL6L0H4A6g9SLsjmfNIbKr8LzqUi4g3dD/hOZknv2s",
-	"qtMxVEJ+UZz+NoqTazh6ZLl1LtBlJrfweVWrzOs0N2ger1Q2SAKKBdNc0sOobxKxgAIU1HS2ri2vr9+E",
-	"6mmkq7+ETjFUsyMGgeyRUvcfXbguuSAUG1VsMAJbWPcf/+gS6kVSKftQuaT7X12XdP+oVqt/dvPAX1yB",
-	"KTLpmbDPCQHgEXyvxwPulwHVeqsnZLrFoPhYQvOuZnFDDMpEp8w/bJpN0S2RrtRqmDTPF4z/MwErbZxb",
-	"lWHmBFTFlZH0eZ8XaOdWdTSjnHLpLQj2r+eD/eu1xg4M2sKnrH4HZfRbcPdAsf4XZe+JuDus5kzU/bf1",
-	"9c9zM00xZMu0ZtK2tHweMPTTd7fgXc0YtEA2JWabhKju1iStd8suGXEFvqF8tVsaMas1of/e8H9AawgY",
-	"vUMvQkfknCfdarXrIoYGQktQosajngy4RwIubssInwBOLwT4+MRVrHsG3xH8GAbUg5illpioF38vk8CH",
-	"0kKwAPJea6DyzqBw+1zdkr8SGdNMD6xvw7jNWIUEZevxu+SDLa/0eG7r9GYsc2U8WZ5rK01REz7hAyGj",
-	"+QhzYcTuOLtfAtFsGU1FejGLKyqOGB2tEZG1VM3DJ8imLcYtQJoyvpAVePWCXNerGNf+RUf4O+gIyB8A",
-	"nAW5VgEYDp4N5pefOas2bWzrS8pjHvAy0ZpLATo4MnETgpCmBdNcYnDJGu4sIhUxZxFgtUAtwDcskiME",
-	"fFom/hhuACLzbux0sQYX/eek6Kb5kakrpmWznF/jYU3hzIAJF6LYwc1ElVkR3yIqUCjZF/gEUbRfWMM3",
-	"y7Y09laQ/ErUVl0zhFwmKRrXpnnwbrF6XhBXTDwagYSluwUgdURcmhTWrHyFRzQRPosIhyPYEbkkfgWB",
-	"KVp3BWvvZx7ORnRXySUVJnnwtF85l4JVzgAmTst4QylkEoHE9djRNSGhj4lGRQGnIaOxylZbb8PhY0LL",
-	"cor2ahrjJqKL+yzR6JZpPlEw+pvWVVuTwiMR6K7TvqaDYkxHs3SvlMlVqD4ay96o7T2fuDiTDxRbFW7B",
-	"0gHFF08vgsOgj83jE9tekjOeWTPDzwYwtbcECJNez3MZX9GYqz4HM8k3ZfmGTRnxxp2WbyD2X5/eb6n3",
-	"u0vpk4eEA/CltRiChl+yVsowkHE1FIOym14CXMFsFfl/GyfI0IGxana7qjY6w2etTDqWyeJcg+4E7w+5",
-	"GHQBuFBBdrzeGFDHTOWszG27TQDJr4RVhfHjiItYdUTHOT3/rfXu9Ji0jo7aV1fk+uK/2+cdB8qs6C+x",
-	"ABY5l8SLmM9EzGmA9gQDvT7vdvvfMtlYGLWlmz5SwaYqN2md07qqfqWCkWOplx0sFdBJCItpinE0zR+a",
-	"EwZQeLjIApkI+A08bmCFrD24TgqtM2uwbKjUXNkwGQk+V7cr91uvkbd50+f+9v5O/XVj55HuZ+2loPJD",
-	"mC2L7lh0s3YllnQH52V6AVxm9Wuy2G+P/uwaNGW9tDP1jsBOpv9x9P4D2stm2SD1oNz4I9XqIhZKW5Oq",
-	"D5WO1MKqReadSRjTQSSTkHhQsoY9Uor2xHTyfZSinZqgDAmOzwT81VNueyX78b0WtC8ttvQYpwAdiSQI",
-	"Zi+DKzmyC+ZM13jDbhq5NuoFtkEh4yGLJtvYm2pje6KNDcrDmpkvWSDWEIJrcK9C88CWvP4b1ZB8/EgU",
-	"1wyzx211yPYUDtOsecnmFStihOhFJeDw65TOH427QeKyfXEfy9GYM1Q3sgn2m/dH6o/SThaayxf6KdOe",
-	"cuRe2COO7/xR8zz9ZM3zjd1dd1Vz/TVUVE2fkFLH0Zq4lmEg4MwucgUz8siIUYFFnsoT61ZwtudP6jg3",
-	"hDlz2akd7BUO/1tU+fSgUlGjVnMzs342utPzk4s1ygIuAAZuWeIEjZLGaIqhgT5FY4OEaowvcUrQh8SM",
-	"TQuYPFZA2aAF19ebbf0rzdb8NDF+m9+fO6QvpT0f4d1LcNHVGXfO8l8gWqX1gOcZ9o9tqJIZU2q8R3+X",
-	"IiUh46krdxGvx/bm8fpvVTS4scKWW//oCz0vaSRfjXbWpnB3fk1r/HpxHevvjSRXdlxtKKevfCFY6XyR",
-	"NP7C9Jeq55xu07pCOVTWLMBrN3VtrDASmUB1OIQTQuMSUvqH0KdPyrkL5csZv8zK4nFhs/53IbAuSV/H",
-	"UrCXg/PYwVmDuje4WwoTpo5kCDWbIK0oHQjK9dSwYNu51Voh5M2D/P5FKrEMx8991Azv30QXXnYoLQ/x",
-	"WV7kte9a/9iMnJ9MN7HegzlW31/gZ+usRYM0ZnR/lD0ouO8nAQzZR1ZgC8uXIkYDBNJceNNhB5vHEvUQ",
-	"ScmkM138t9W6YXhFv82+uoI8ZkZdII9d/LdLfm9dnpssk3SBOKY5mnTAst769uXlxSW+ly7bbNH+5yhA",
-	"/zS7WkyDgLr/5wydIRj/HCq7QkcHFxhMAOhRcynmVLe0uZFKxNSLnaZD/REXUx6/KQE/ieWIxoyMZRJl",
-	"Rj7ChYqp8BhBUJ7L9tU1ab0/ddxsOXRXvYgKb3iO98CIci0UQcXBYxqzyZyGeqNZqzVrtX85LmCB8XiZ",
-	"d36haug0Hbbjb2+/rjt5/DHDA2rVHXTJBdxjQsEKmIvp7ft3lUa1VpEiGDuuA/WEnWEch6q5tTXg8TDp",
-	"VT052kqnlPurF8je1oiqmEVb706P2udXbd2JVXwurq5woXBRcsTo0JDf3LKxZlTZYOvVvVUyAFOCQOoB",
-	"spijICGFvwJ4HeZOONQMIRwSszTwMNvjIb1jhH2iXoxFPhQjt2ysnuNQzh6ClQ7YR9lb7LzTL9gjP+mp",
-	"cAlmltMgAJh7KSyk4CPuvF91n8uWR8n65yrXfFHUWGLD959eOnoP8d8rfPAOfOnfxtTwxxeHxdRp1lwH",
-	"Ngp2YNuYGHZq9VxugPzIvLga06g6+AzBCSxhGfOoVWqNSm2f1HebO3vNxkF1f2ev9vo/a7vN7Vo+DfhI",
-	"6o4xLAE3AboEXMFEscgMYBNH46+yt6yXUVPMZO3jqUix/6lcy5gGFb2pc0dg3s9GAN/gJ8ujuP5tBdV1",
-	"WUcx8wIutbrP80LAIAB/HoHaBnoKCFRqgO5cWyg3Ucz8DaIV87je/yrpJd4ti3OSWFpIekhVRwhp3wil",
-	"DFS5qVvPpQrLe0HMySRU3ULuMOGxa5kbBPIa0cm3KKsAIodxGx3RqNXTwGFKfqcRpI8ifRJFxwDQIauk",
-	"Re5ZbyjlLRTALvXYWAqfpPdpmQxYrNJubYVuKaAmSsAA764jFB8ImwFABfnlrHVUufql1djdM126Oa8Y",
-	"QOhR3wfwlCgJGKxtEgXWflwUfJXdwGbaxffBo+5iVFtO/adxFdfndZMytK+hhU9fAqugR+TkVAuNgF+F",
-	"44gPhvENBKvdIFOxU2CeZ/+8ZeN7GaWTG3E9ffO3FLf2byFHUtl/yI/S/hlS7xb8mCa1y5wgkGWT4PYG",
-	"TljaumD3N0qrLSyaaPgm35X8KG/SZtKMsQQlUfjjhomhFqbTdvEpMBkIncF/g/w88YbhNs2DhzUkR4+K",
-	"CwTVWS6t7Qmcw9s7z+gdtgdx1j+MJZWm7k/DgooUshhrilKBrBYSZALWj4lM4iZpHBzYgt4dB1+Y5K5Z",
-	"bflqtfpUSOp/pztYf7W9Wn+XjAKCzIRSYQiC6CNqbk03vRNNNfdEMYPJutbVPceypN9PXd5z3YUfZW+x",
-	"r1DLiz+qoxCE93rDdUB4PeEACzVPKt+uV+s1/b9ULJ+V+TXzeGKR/30kPQap44/I/CvzKZD050r2h4TF",
-	"VLMLpmI+AmCvNLUIU72A3dig1xGjKomYT7DwwwvLWMLV+RGOzupS+NyTvGVR8RccaKhQ1nEIvIrSp71/",
-	"SlSRt+1rkjVYJjTGkizoTnIz0HIpPKalZ65IqpUCzhvWQ5nPM36VvTYO87tlGzH7FONa5lKqsuhA+AV2",
-	"qSN8GtMm+dJxuN+B898xR7fjNDu5w9tx3I7mNx3NcB46oiMW37lFpxK3DEf0csQePWItvUOvVAY6SZWx",
-	"NFYglwcPS4H+9iSHEuv3zD2KE/Xjd2vbufrxyORfKZAJFCrC1NQDAvkNKk8qHjARA95RFHMalBde00I/",
-	"Z5c4pgUa4LPqZoUt47xOMEtxUetL3WmX+daeLmLhCfSK1GiP1FPNeTQK6GZre9fZVA+ZZ3E31MClsDVW",
-	"Z7QRW5mGfLh85xIDl2ky5ywhvkSxPqdiYI8sSU++7GcaQOZ6tgfTqAoZ9c/hYoYtrcrHFisKuXRQM9iS",
-	"ZmlYOA1lBIj2XhgMa9qYx6O+R5Xi6TLdI7//n59GwaSc0UlqtW3vvz6NAusS+2fHqVdrWnoTntSH8p8d",
-	"58P1SeV1x/kveJt1BH4V+f3m5fEJ+TQKhGpGfv+fHeBAza2t+/v76v02MJ76wcHBVq2x1WhUIr9fUWMR",
-	"008Vof6fjmO+VKH/KftU/ws5lt/filk00m+ajqHbLdOvHcwjCfL5JdBt/+csQOuqK3kn/Ko39gIp2JO1",
-	"J0MmPo0C/FRVZL/PPeZLD8pzVe9l5IepoDcKqvaX1TsGwTMMwIg2mV2jv20Se4foLfRZj1MBu+FLbwut",
-	"glwMKiMqEhqordQeWcGut+rV2lZHfAiRYCua4ptkUk9dRyzFI/+E+ApX74//p3EzObCbzMV+Aym2tWrk",
-	"918sV9/sglqa5z/RPQSZ7EBaxS6olslxb9TqKFR/6TgtszFwkrHu9htGIxYR5FYf72PDqJyHJjhhrhq7",
-	"e+TX368zxdgLKB8pwj6FLhG9vks+xhzBuGG8LrmjAffNvBvbzd2D5u4BKZnc4JiPsN4+DP+GfQp5xFyC",
-	"NT1HiYJQojqJJdmuEZ+OFaH3dAxBRx0BoS+QpmiCOdG/F5ar5PdIikEuD1/Z0kg7tR1AAs+iO3zJVJXo",
-	"g3rXIH3OAh+hqToCxnQOIRfw55WeEFp09D/bMFgAsKEWBy+WcqGnCW3f1/pzZwO3SkiVQheJQ++ZkiOW",
-	"PnGd/FLmYm/qtfQ3i1uNn8ZmNPjbBJWhBc28/lEOxRpiNkw2ZRpTt8enyv39PfDfShIFcGsjolbxZPUB",
-	"Ga8yxdH4unB2aPOdmB62vfH8nt4LM3FKnaY9omz8a439T4tf8F//+7f6/+Lvjn4d9t56+t+nHz6f1s/5",
-	"rwdVNv41YL+0+MXHdv38uj2+uD4dnx231Olol/+Ln+6dXX+on12f3p9fD+7Pju45FZfh6UfJr0e3NcZP",
-	"1ak4/9jbfhPoZ97ot+G/jn49qN41Lt9eq/Y7Purdn9Qo/SX69e74/miv1/tcP5C8/ltwf/32r5u9fk2t",
-	"u57z7lLYxSdQrHbWUVg178gprB8M7RAZEUujkI4pPBlFzIszEQZCJZdfi1bIrcFmFu4NOJumWzLTeSnl",
-	"alAjw2fGx/8sQZhpBiJiqGA5idzAoJ5JjivN3nHmypqNBTM++7n61AehpTnmp8lhUPmilKl/aijvte6H",
-	"VthEJPABBiD7HxsCigZGWo8XrFydSXzuCIsWBhjggODKR1hPD0K9cjUVsfCeVTd1oxZ6D4xndPoDE4fS",
-	"ERCyACuVBc36zAtoxHzSY4r7enFNdIUNx6D6vlUpSs/AaME+7HY5K3I7pMIPWKQnQk3JKxyHFEyha3R6",
-	"2LQHeFSLbq93XMUfzN4sEzZntwdGy1Uut64Qay0Lo1gXCfxUeEFiy2AmvYpFN5B9Yluf13ukyVzxu8mM",
-	"Ip/1aRLE1to2g1frLpw3lq7EPUb0JIULUfKoYhUuFINyMndsLjT6MiDvC+uIrOqcDxhUZEmrP83iemRn",
-	"3CUdpzJiFVtopZIIqjBup9Jx5k3JvLIOdr1d2BH1weUrI0L7McQAcaXlw/kI8MKb7DBVN30sAr9BMteP",
-	"FpM5da1qZpgCTuMxMfAx+I+FIDJDCN7+4oz8Xafp7B+09+uvj9uv67vb2632fnv/5KhRq7/ZPT7ePt7f",
-	"3dc7MKR1p+lsH+2dHDX2atvt49cnJ+3t1k7juHFce/Pm5Ghvv7Vz8Lp10jo+qrfwi8bunlapDlpHJ0dv",
-	"3hwftY5r+693tnd3X++1a7WT/e2D2sH27uv28evj/frOcb22167t7RwfvWntNk5a+9vt/d3j19sppH69",
-	"tre7t73/YHBy6tZx7Fvvc/2gUtupNHZJvd7c3ms2atWD2nZjdyd1P+P7NlKcB+xaXnlUVD/zcKPoUrMP",
-	"SwaY2ti2l6jSbxFVmgofRYGlxRKPFWxWjyDNq++m0lmmgxuph/uHBCUdqJhvxR43lXnKWLrro+xVzTfX",
-	"4xDDFToiprcG7nWUBDEPaRSD7wx+PhVhAkVpEFPaVnPpBbJHVCwjliXsm+rLekkT8HkbQEE6PuyIJApA",
-	"RrnzFOLoUwz+7El/TEr9gCKEoEgDV7H4cqqs16s7rxT5EkhbFlllIXAP5UPjv+yIEtgGUDAsE5zal5DG",
-	"QxcurgcssJcBMppBwlevlKnmBnVfwDJg5aQRHWN5uB6id3YEVbnl0ncKmhDUITFCgjLGASglvdWngcnR",
-	"uNb/PNH/rJL8qiiZRB7DrlAq7IhAyrAHOxlG/E5L3TKCYgYVvRCBDXxliiQigPKBgly22798eHPz4f27",
-	"i9bxTevdu4vf28c3v1xcXV8tYaGYV4AgvUb2vkos7NTltMD1ugnK0IJmAel9ZSHqQ/bt/A7CpBdwb/XG",
-	"W4Bc+Y7dsaBQPAvDYAzI0jSAQDmlz0Z13uppWWH8Ft5eXJlhpqN3jN4xopWS6oDHLqmqO0xJwuTPq6Mz",
-	"jIOa2zVCL195o0c7/opBy3BhQhbZF+eOBkk+1+yYqzCgWK5qJtdsNK7qP6vIgbaMbW1rKsxN3yJ3nppo",
-	"/c5TbyDHzmk6cZSIWwfeOS/s9M5T7zN7mNav8eE1LtuAx/jvD9ODG/B4ztjMB5klDEroPawRj4x0fwUc",
-	"DKaassYtMPH5NDYVDNE7B3K4vV1ye2QmM9eVuPbQTmQ0+mqR0vX6c6KGWYtzX0bZpV8Iq5VKBz9/QMLK",
-	"5T+eqhIHJSbrgJQQ8DmJAhfucxkZoaS8ukg4JzLZfLI0HldqFktlNAPfnAuKUI/icM0TCV5wuH5GHK6l",
-	"aGZtil6Av2UDeLKYP3SWJsbmuziOL/7eqHQjaK4X08xTm2bWlBsWG2BeAv2eMY5iKZ6wgbWlGA7tisUZ",
-	"D3yliGfM4gTt6i6xRmyAkpKjkSnlsRAP7Ql50zcx+XN/JZP+aq6b34cIs4CzMBEdPikJxnwj5l4yra4s",
-	"qCNrNuLboLa9yCPPIY+scxA3EEuWgG7LSoLKFOnKgvBaO6G1gq2A4PbUzOFZDHMvGG4/L4bbunT9LGpt",
-	"Fpy7GBQofQ34AYMC8BOZAC6m56WuEkzNRPGBi2V0iaNsJD+mVvFHDnrB7DouWckrEy1QE6gKdCmZDfuc",
-	"qiGEMaBaA+EBg4k0/5jK37W2xC0VeVtDFgSy6jl/blTQgwcst/RLekQzKnCJggT+F+H8GYXzJziC64ru",
-	"C7mHJrWtL/r/T/2HrV4S3FaUR8WC6GjfJyUDoYaXF2kdHwPMYcSAP5Yu22cXv7XLFmgNnGxYfBYr2Pbz",
-	"rtgYY8BMzE/E+tfsU+xi3Tdwv7aIHhW+B9Fr1Pehyi0EMClcMqhqq4Vf3UFqiLEDOAS0ohgrXeoxKqza",
-	"Zp2Z6UDTEp5DqkgJEW/RL/RKERm5aXSZFBB7TWMCECguGUmBUXPyoyR9TXCECwgoJFjIHtF5QD14lTUL",
-	"8WSY/h5Isaio0pskuD0yk/6q7PUUaGNjrrxm/LbeeyQznOgE5WlyPD52UrTDq6GMYuMNOju9Nj0DRTlN",
-	"5z2LoHS+FPo8DVnEemMyiKiAUsD9iAFpekMaQXq6vtvHJGSRkusEc+v9uvKo+HpwM7vP6ETR7AuO4UfZ",
-	"A4QYVYg/Y4FFX1I6n/UysXyA0BTMcnkWS0msz0PhZWJ1xrWF0cnrxDZXsewOrpUknmNFgrHnNdeMSyJ+",
-	"J0zaT9n1Am55xWJrrDm2ff99mKbV7psOAPgyPxfC7CDMl14R4zw+PW6fX5+enLZznBQII0WMjSoBjVnk",
-	"/Pmwtsks3YWl2OELrv93BCy1ztF8JvaSUecCTTeV5lIxDEREyxhTaXsZlfZdNp/Nmce0rWw0ohXF9Ecx",
-	"84mB1oP6PalI6Wp5snxoeHsGOqnlWd63mQgTFefwa/hYfpTzzNCDaetvSGNNPU7T+T84gH/rJv4tP8p/",
-	"Cy5u6b/Rk3k60v9fLrlLvFT+x384S9Tae8chx8Qbci2Ya3qy0YZQd1/K+UZsuNKwzOgGmQgTuRC4C6SP",
-	"EF4qR9+T4WFTY7F4208ykJReITnJavbzl8GaLAo7h0BKd6NosR8tbD+zvky5Nbcu263js3Y1UjEYaXCP",
-	"TetmizXP0soDWGQM2uUfzntId4IMrEXth5LF0bgaSO92QQciCYKJ1s/ljSGgG2Baup8NLUIp51rCHnQh",
-	"GGEijkDdAcLDLHoocw7ILmomhFoT30s4/ephV4218inrjXw+JeJwdhz5UXYcUMcAiTO9HfoyyoOvP0t2",
-	"ZcvihVJ1a7qcHYgUkyDw394Gt6xw8CzGNtv51sjgchSb2LTENQHflclX+kM7h8Xqzxnl4l16KX07a/ya",
-	"KozKmXJm9JDV1ZD8arxoIN/MP70EVT+T5pCOY47iYIjDzTQcFPysxd5kKa+qP1yZbn/UKDtvMuKl6VyE",
-	"gBGRLsyRXhenub2HPi8F+r4+VjXz4Fq+YenDem03C1cb5c6kEYliLQtY61amfOnG4KfsSWPHdRLB/0pY",
-	"8ev4W/Zo14a7nT9puJvd33lONvz5kOTmagPOi8nfJXoltG4nQMdTRLH4xZj6jFLBGif/WYSDOGJsoV1D",
-	"6wCE+4hBEEPCPMIKmWEz4YeS67HG9JYtw52uI/Z1hYMfWJGcQeFO0+LTJz96GDHYrCGi6ZYLP29gcbC2",
-	"REG20QC554KlyiVP2R4aaQ8+jzbKAtcUfBqz0bJRD9C6lvpDrdrKCIqj5BODY8WC/ksJoh8yvsIGOZPY",
-	"+HJncjMMA10WqHkNjq4MtRRy8VYQQACAIhNZ14/UXvug0MK5Jpt+UoZIcym1uAY3FiAMS06gz967ZZnl",
-	"cYlqNubNtJyN+bfmOXiq16hpA20AEwBD6Nu0vsx06hf8DPviuA4M0WKcTRWLhN/OZcz7ZonSgULFhlwA",
-	"KWKvRVKaAvjAVjdCu1Co9i6FdaHp5UcRGTfHZi8+U3MOtJpXNBe+nXOet/SdsFA0g6D/2KKukR4LpBgo",
-	"EsvFUtiVbvc7ONgv53qjc7267pimjReTkptZ280sbRm8kl26KWhOxYSvUvy6v8O5X3jsVj39Cy7zxwsb",
-	"wSiWvdC17qWeqP78C6P4uzOKF8PQUuWRZk/oE4kHaUnreQL/+9O0BnXJZ2HEPIj14CLj3YfkloWAiEQw",
-	"h8QLuJ7fIi7ym+l309P8bJW67QDn0G5+XSwQpx0LuA9HTEuwCzBVN1rZR8tt39W3fBYGcjzfSYe/n47o",
-	"gDUxVJ14MuQmiJzr5xb7i4k7HkkxYiJ+pch76Y+oAKgL7kEUD49JQL1bfX+7HeFBFC4GnhjfOyWpJSYD",
-	"LsUBjKCQE4C4IvQADTC7oEpagiTiVsh70RE4Hhnlx4IQZzu1XXcKSexQK875FwEC7JYDnAGUgkQc1o7A",
-	"Meh5mrZqGGwKsOAGW9SWh9TfFxaX/Y177BhXewOHYW68WMeuX/cabJ9WdmmtV9npv2aVA3+vXmn09r3X",
-	"9IDV+lD3DhZGc2/noNfo17wdVqn727Syw3Z7ldfevl/Z6++yHX/ba/TqVBMOjyHM6p71lj8X2RQhLvOp",
-	"Q8IVkmfa/pzR2Ldnh7PJPKai2jCGnGRvLX9HfaOraffxL/S8TwXg8yMC0zoIOjv13WUmlJ6YM+ZzitBo",
-	"rrPTOFiqtzMqxmYR1RPBnMARp8LwNC4gMyLPH3LsVLO0Zo41PZrWmHJa/fbWl+zv08WIPfg8R2UEM6wM",
-	"mwTHWSzDkNl6RiN5ly88mRt+dQFH0r8j0Mucu3a6Fht0c0iEBKDG7572lxDLJsKXvhUVXsUyzG0koTka",
-	"W5f85kDrDFic7X2ueoclrVfTtywmAKeJXemn5krceYy+3rJ4I0HuO+L+1xNyyQv1PxH1v4UQ/A0oPsNw",
-	"WcXmMLnfp77z8OdjLHsrkIP5/g8V+wDND5KtzyIL8Z8bP8YFpbKugmSlx07QO93pcrVYC0piBVzFTHAx",
-	"IFKQ5uva69o6tasCOXih9yei9+spfhvIQeqzs0pK+Ts6BPMpvs+Fn32tXFBEVYwO5ul0b7hR9JHQmlw6",
-	"/0eJn6vY2dixt6b6lPvskvVZxISnl3qnv80aft2r9Q6oKWju7Ht7vV2641e2WaNf2aH1XuXAe+1X9tle",
-	"f5fu9La9hr+OQgarprc3EQJrm+dVNCxcBO3V/D32mu57lUZ/p17Z6W3Tymt24Ff2vd1enTb622zHXycY",
-	"YfpafNxL1xIEftN7naOi6tdkBt/qbEO2zwQKfP4crXemzYHMEePWlwmCXkKVaOcUAtKatH/ACQ34Xf6i",
-	"Ula+Oyg+oLn2VlAg8NWfWIGoLUF2R1L0A+7F31jvtfCe7BPzEgC6WKTz5n5bU+vIUUzOAZiWrBpBosWM",
-	"wlFg0Nt5lCI3VTngzaxkoP6nLTSgBSU1bG5teTJi/99QqngrSsRWCFZP85+qwvyoXL26f5j/aYYeMo/3",
-	"OWB/P0wUntNNOgbwctkbakQFHQDWSkDHLAKrtwEBdZoOjidLkOlRBUjzmQVc9xclIuZaHvCGAozFj7SS",
-	"j5ubbMleTVqNjRlJP1zxklpFY8tt+zzZdcIY8iLDPp3ONod5kN6YcH91FrK+BNueEO9SEXaix4XoYfay",
-	"zn9BSlq8zTVdnpZvgYvZU65SFnY9ZB0hoX0akD4P9DiJYgHzYG2mzmxVHyu0/kwfRPhpnlMhNzIjJD9e",
-	"iG1ifoYJc1U4ornV2WA+Z1N8Z5Ujm337Tn+blcdYfsBzVmrhkC9n2NwqgzZfX6dfm2E/ASbb3JsmEfxT",
-	"c2trqRtm4c3ytW+Vneo2+lWf5mpJm7P3S0B7a18u62lAE9fMaioQxpTwXsCK2aX63i+l70eXKl6/DW6a",
-	"Qt83uqgnNCaOfhYkNWvWg1pVNGIEC9j4UI3aDJbIe4ERa6SFL8ZDGncExxziKQ80VCxFZzZhIhkRqAnj",
-	"AjAJC9IO76Hkq6a9cpF3uyPQvT2iUIGf+VhSy/qul7hH0L25iZ96bWb2sB7X2YjHFHOUTcTPOX7ux92v",
-	"uXau6N0KoLUvXuXv0KtsSyLPE5ARwcDyig2U7UK0sQRA5nMU1Zz2CUMEi69lUcvHXinN47RkxcKAepM/",
-	"klKjVnehxl0ujgZYW+68V1NdXvZJ12q8XajNCkA+5Jax0MTNxMAw7RfVjlhG73+cgSG+/rdiYBuKWEsx",
-	"tuWYGClFDPa4/MLOnsXO98L/FhfD8hfyvxL3LSfR/KW8Ngc0ij54Vba+wH+WModDYCMG1UTM0zxrIJk6",
-	"BNeUQaYyJU3pWJlSIxYL3XyghjQC+OJicyT08GIa//aWqszSDeQxQ2rwdE2btiGjqbvLRJIttFbDl08S",
-	"GoOzWiYqBvpcMSDGflOcbgzTfyHUJzWpIvUUm1AX0Or6xtNT5JqZ2XSKm25phjjXfOrLexFI6ptQ8Zxw",
-	"l4GVHyE1V7D+jqtn2b6mA4Qgx5z/sktoR9gXj7mC+mVQ2fmSigHaR0/7lXMpWOWMxt6wSk5kRHyubs2y",
-	"kC5iFnSJJ8Uds6huHfEXGyUVPhqQUkTvXfKXJ+8bLrkb+bflQxv8ZoPtuSIeBaz13tiUYCY+HzCFcT3Y",
-	"wzxBFHm+WZDH7LFTo8c8fXiAnZBYYsHIuVZNRGjIn2YmkpGmlojeO64DE3VcR89U08x0oM9qpsuJwqta",
-	"w057TaEielwgGtBSIUWaPqZACLBkSwV2/FEQAnzZvPvgOgXEM0uuNI6pN9RyBWIA6rX8Z8fBehcgR2OR",
-	"iyo+YZ9iJjRh4NOOszByKhuDrTQ1g33GP7MJ8xEXpDeOEex5puFcyR1HH5jHVgTegdVu1Pa+5lYabQtO",
-	"TcxIBCe2BFtTntpiu0Lw42MTMi/juysvwvaSrP9M+rzPfz4lpb73+AewtOcyvqIxV31Oe8E3jsc33DNL",
-	"M3qFErlruTriLhqK+9o35DyTMUJp5LQKuPzwhClMKoAjjzqFjFj+7sOIUc0ZaKQvo1GY6FmC1tER2AjU",
-	"dM4huQR8xGMCh5qpMrSgry6Dh04HlAtjPLeLaHiBPs9NfdfCCCGdydikod6HjQU3bxKl9Z80+0l3EzB6",
-	"N5EGRqGGyz1VVXIhPNYReVT2VBbu8hFqqE0SRwnrHhJKfOndsqiSvqNnBklusTR5ZAtv2rRS2nxjz5y6",
-	"4zlc6Eg3HnNT7z20sk7xdaXv5Awd73FmmT6RPcAIWh6bceraQIkKkLtwcX9ePfGntZAsCQX0QdA7ygPk",
-	"xEUlxqc5IymlVG7cRUjG5TVU3TkagOrJ0cIAiqs3F2c2exJFLGbqx1kOEJOIDbiKWaSJd6e2Q+6HTKQw",
-	"gPajBdrylR7ESiLrnfCr3tgLpGD+p/8sKr8jRyf2EB/hi8f/A/iPdmPgijACtwyZUCrIznnAexEe/MxX",
-	"vV2tVeu7lfr/77NevZHU0eEcMu+3fNbxpFWW+j7HaJH3OXY0AaueZyDTNVnTkZN6dQ99fr70kpd4pyeO",
-	"2c/WGci9kM4fj+P/ijr84sB9+EY1Jz3sVhnNBzpVSfevrqlBpggoSbZugJUTOqLkUcUqXCitL8X8jhGV",
-	"9PAiLB+SroGt6JowKNsRuQegx3QpYWGHMvCVFlHS+aLKZDKvMUe8a45clwgaRZggDjuR5s0bLaSrT+Sn",
-	"rku6qMP9U/+71kGNztuu1qs1/SM8bnTLCyWOZeKsfodYsNgKU7hc1t+Xk6yMB2eedv/XvOLFjd29JapO",
-	"tIhZcViyiTsD1jjgKlakxD5RL3bJ9N7NLaxs0Uc2GtvvGDYHLTWX3TAytV92u+YM9C6FkCgcaL3xelN7",
-	"SHF5zXR/wTSWibfzk0lsAsmS+SDQmrUPjPRwOGBPGuk6RYyJ+ICLvDtvoW9znViyR+PEVg40nhtPnI/y",
-	"gqtzcnT2NRqEXDDSo4Cz/VXiwox9fLWIMOR9L2FfC8K+SqATMxp5w3LGvVTusiIjOtZX7FoX7IK4L6PE",
-	"c9+14V6gXJvzNS/2K6f1pwUhmG8M0O8vrq7JPMt6HskkF/w1F75k4QX1BAFci1jYHOZTdP7W9TIthRuy",
-	"hOMdNIaXSKqfJ5IK5WvjfC9ZR/3EabPVxoJxeS0374JoqlOU7hu1+vR5LGdH383YBNRFF6nMFUbyjgkK",
-	"5rFSensZEF87M9CeMy25DNEHkCQ+ZMBsHvM0LzaW+c/KGdbAGMqxi3Xjlf7OjOMlZumZYpamOM0joUpL",
-	"G9WM9KtiuiAbacBik2lypd/LEH0+yh5hYsAFa+q/FQkZVF8DTnMvo1sWKSucIBdSpGQQvjOTPBjwgVmW",
-	"XcI+mddyab9lA18hI6ZIKXOMqzL5K2EJmwtxlh/1xsmXOLLfYVaAp2+G+h7nDCD+OMncO2bW6Ts114F5",
-	"zDyw39Qf1kgAwgnO8YNCMY0MnvrnltMxtVJT5CtliGOCGHtsyI0lDC81dJFMHB48DI+mvgN46YIj80Gx",
-	"qEq6Vkvt2iI0qe3DXHpEL7bWgBFNkaoqOZfTwcj6Y3bHoo6IWJxEgvlN0rU/dgnzhpIhzqYFdoxYPk/F",
-	"VlkII6aYMKiN8ZAr3SAM45Uib6jiXj56mpTuh9zDpOjf+FGb3LMe+XBqj2IsSS/hAZRwIIJ9iu2UVNnt",
-	"COP+Y6MwHkNw+RtGIxYhcPDcI6tX7SlSpS2mLA24x6YwZftJEBjDQUv/TN5pwg0CKzIspZtPGCfuhzSu",
-	"QFcVhZnqOeMEPF9NhFgEQosb+rc5zXPSEeD0ratOfwBw2katViA3X4RMaMqG8r9SMDxU4BfCt6I7FpEo",
-	"ETaS67Ld/uXDm5uL9+3zm8v229Or68vW9enF+SEBsfieq8njPkpUTDwaRYDwByi3r9Tkqdup1TtCty6T",
-	"2CU7tW0EVNXNKSPaU6HuWWQP/gRqAZh576kiCmANUFY3R7cj2KeQebE6zM/GnGeYqT7LQ6qGiw7o5hq9",
-	"PZ492Zt/ON/IHmmbbyaOmyejiHlxZSgjxSo9KKM8njx0Pdlb98gt5Qt/1qkCF9rt1eh2/4BV9up+o7Lj",
-	"7bHKAd3ZrtT6+72GX/des93dr7ksBZzIAI+uBov9jTSTVUFQfmoFYw7C86XR8wm10OxFTPdhqokvmB3U",
-	"SuKhbvDB/eL04KrPP8GE42t998Mj3S8wH3RXJZE+Iltg8TZ9TrPuXxgN4iFIc0b+r2auFTVWMRs1yRBe",
-	"Kij9/rtmisacYTWJXiB7yk3diz6Nqdb7Ud0YynsySrxhQSf6e1tVreBUJFHEBILb65ZcYN6IhG4KX6lU",
-	"L4Jig3oZqqQN9ebhqyEFV+OHD6fHLqEkkAMuUjcjAYZCqO9HTCnIx02CwP5MImk8oTQtZDGIZBJ2BObX",
-	"0X6MFRxGVdIiPle0F5gzbDCmJwRSuCd4RCKGgccKDEB4OVj5xgMVw2K5z64KlAGACWOdHHKZNib7BOrL",
-	"kj4d8YAzpcdgqkqg5xQGf0ioQRLviNRZm0MK7Q5svYUuwZhLUsoqTbkExVi4eUH8Ns1igjJMHexVIzbq",
-	"sYjIfpW0ELkeWRy+jZoEupfMquAHqng58KOC9XjPIgUwHK33p0YcbubFdk0UQ3kviBQec7Nr+eqXVqWx",
-	"u2eAdsHA3+oILMShFRyl73o6IWen1z/K9vayQHe1EXy6eDZv4INuR4DXkqT+5GwtqCBcqUQvH3YKhJ2z",
-	"/pGSfmIuOaDFnozNAtvLwog1hKaDKRcvHy5MwfJdtttK0zYXpjkjXnkyAuODiiMas8H4EGU4YrMBUjcJ",
-	"6izKfJLCFYcBHYMzpR9wwXLnPmKsmbW/9IjAp20HM90cRC/NtvROikHFwOqRMJJ6YzSrSntXrhmpcrED",
-	"6BYidZSZB8zPGE2QTAM5wB9lEodJrKYHYzoqGM8bqnJuLhqTYzCxQplZPEpckJPLi7PpJvloAYdElbT0",
-	"tn1NoKzDWCYuhnp2I0YFreBZJyEXgy68rspuTmDV8jINaY8HPOZMdUTWFBd9WZ5lu5ft1nnrlTJMWT/k",
-	"sDNQy+Bt+3oL3WG6BeBRkzQJg2oSQ5oFs7piEacBHMJ+IO9V0zIOMJVRAg1Ux3QUkBJVEA5VdiHewcWC",
-	"Ay5AZ7sEMwHhYZwotyP01rnEWudxwHons3APzcZtxxA2C2z+vHXWrp675BxrFCSCiETzqqJ52a/nbBdu",
-	"NhQksG++UshwQqrFApyHCQIuYWwwGPPSk1eixOdaNpUROA9oR3zmYTmb70jeMRczTRJFByyruRAlWj36",
-	"3U7wMhHk8qJypE/VvLnAsBbS3itleK1qmsIJ0N04tFoQjRhwD2LNLYfoAcVKsEx40TgEa40WKlRsrB3i",
-	"I/NiGyyc7omKWQisOZ9tekcjCGxXREa4wkWzwUEWTAUC6n5nPQISlUqT9/WNUkJaRv6J2UQ4IUDdtdzu",
-	"TmI4dCSTAfIrQ966jaozUVjHVOuYy5GvUI3UZy8aZTSKwpiBpIKoHmOeumVjPWTTcCUcx0MIn6e+Ku4Z",
-	"6oSsI25RW6quuN15EguQPRYwiSPGDknHuTIhIeSSQSaPjMYdByzx9bI17cUyNJ8Vd4e/FXX4wboLTQgS",
-	"AH0FzCVJFLjkztM8ABa57GY1NyMtgyt+x4Jxhl6IsloSxPOmbApszo7hyFY19pnHwb5OpEDadEkvCW5N",
-	"/WyIi+qNtWBqymvH7FOcndh8be3iMaSl5QtISUsZH2VPHSJSL1S4QulMnyPNhqQAz0Nx0/rTohuaGbeC",
-	"Cv1PDc1Q/U+N+M78obV2l6RRuZothbsuEOSISS1kJwKycSJoplzcNf5Y0Hm7ECHIiiPGnjcDgApBiMWY",
-	"YoSrjuimcAtd3PxCCLcu6GZdXMGpOjgADRRIjwZ6TV0AxegIg5OoV5nGE1gaNjarSbqIN9l1STf2Qv2X",
-	"/rhr0Ci6ZWP7wgI0wHtQYAW4DpRlVJUc5WxehWz1cNKwpS+3CaZMShmkx+SNXZCxP7svGGw6uQ/mIFF0",
-	"5GsSrE5ESOqz4UOMaKZP+pKpTOzTHzY7opt3RnfhBoQHeqEujk4Jjbwhv0PQpNkcE6NqjEmPmQudC705",
-	"mfgFUhfeypnoS5WWoNCvUcHgRO5jxGIXxYYkCPI1OfRIbBFzvepbd42tw2zwuiNDO7me0xJPNBOhL9vt",
-	"Q9LVF3gloveaMOBvSPeErnWj+sndyL/tYlKR8f/ByqX5sCaIN8uqskKECdjFMcCgwCVsnCYdAVeijMgv",
-	"R++sMm1ygew+GTFX/9dPtPYJOoANbSBDFjGt+0p9hWlqGBeQlPGszhJTDnI8C6fDLc2TYTNfWSpVitLC",
-	"UzhlUEsXlbByjYJoaixPlMeYHXMe0bn4rpt2mRW4yUjJ+DJTH61rDCl5TcP42arTQ0Cf2iKRzDVyySAT",
-	"zGWfCHY/c3/nbFEPfz783wAAAP//",
+	"7P15d9s4ljAOfxUcvvOc2M9QsiTL++nzPk7sVLk7iTNeqqanlVEgEpJQpgA2AdpW5eS7/w4uAC4iKFGy",
+	"U6nF9UfFIkEsF3fHxb1fvIDPYs4Ik8I7/uKRRzyLIwJ//0QDckbiiM9nhEn1RKSzGU7m3rF3ipKUMcom",
+	"KMxb+N49jlIC/bB7mnCmHl+E3rG3O+4GPXKAW3u4M2r1x4ekdRTud1u90UFwiI9IZ9zten7xsysyJglh",
+	"AfGOvf54l/TCbtAZHWHV6pHKNzwk3nHH96jq/iDYH+3hftjaJb1xq4+7o9ZRcBi2Dsj+eA/3R7tBL/R8",
+	"j87whMAHR6PeuBP0Sasb7uJWn+yNWofBQdjaH++Rfrgb9EZdNdKMCIEnagqe7wmJpfrTrNzzPUllpJ48",
+	"kJHne6kgCXTeCffJIT4IWr1xv9vqj3Zx65Acha2DYG/Uxb3xLumH3tevPkD4YgYDlIDLEMwUPVA5RVQK",
+	"xBM6oQwVwFMEdsCZJEzKeawmE/LgjiQt6MHzvZBOiJDesSemuLe3f9wLuqM90hn1w954H++Sw3GPHAXd",
+	"sIMPRvvBXtgnu+Me7o46wVF4SA7G+3hv1A92wx7pjjv4aFS/S57ZjIawhQmaOdNZHNGASngc80SS0DuW",
+	"SUp8Ty/9vLByteKEhIRJiiPA1IgHWFLO9CRiLMQDT0KzazEJ6JgGquFXvUkMz2C+X82E1UZjhidEdR/h",
+	"OUlgP/hYPuDErMxMdIQFDRTsSSLMgF99hRGSzogkwZTxiE/mtd+rrcKUkaTSh8WlIiKp54L+Srzj3X7n",
+	"4PCgV1mO/QpHMWUEjbAgG2DiV9+bEhySBKB5GgQklleYTTQfCIkIEhobAJ9GD3gu0MAbzSURA+8EySlB",
+	"IX9gEcchmnLG00Qg+Lyt4B9MyQyrfgwIhEwU9ahB32jEhbbVkW6mBKlBUKLeIz5GGMU4UbuOEiJizsTK",
+	"Ec5v8KTa8zmTVM6RxBPVa2n+W+qXISikaWf7BAnCQkQlGuHgDlGGLsatD5yR1nssg+mqObzlQgBW3HCJ",
+	"o4/YCVa1WJbORiRRU4pVo3K/M8roLJ0Bz7NUwySZkERvYIwTrFAw20OeMvlDwtP4NlW4sDjg7e3FmV39",
+	"RDVrA2cF9q+ImByGiqu29nB/3OqT3bB1GPRGrS7ujO07Ra2qqxjLqed7hqxSNZzvJeTfKU1yOs5XMubJ",
+	"DMu8ZRViZva3giSrJ6+QvTz3Rlj/reae7fZpoCf7RQ+kCSwfCuvXywYjTO33v7yAx3PFo/g98T4tHRP2",
+	"+wMMsAiyS0YsxAIcRSR5JfS+CyQ5woFEWJxkAH0lUEjGOI2kboToGOGRIEy2LeQWFzTJxi6hLX58R9hE",
+	"Tr3j3t6er9DY/u4uXcpF+FFtjQVfeZ9W7FJGK10HrRTHkGSWj7PA5xiikswQDRXYfji/QTtprFiE2PlC",
+	"w687MiGk7cYiCt0+ywzf0RmVTgaWUCJQTBLgFWhrbL9oxXM55QxYllA8CwuEkd6s7drNi2Cc4gzN9nvH",
+	"3U5HycdHM98O/Gw4/Y+4jrGrWftonPAZ6j559rFWdVyTXznXK4IZ/pknd+OIP1yEl4mbfNScH0yrVwIp",
+	"BuSjD6fvz9sffMQT+BNtKV0twpIIqfTj7Rr8sP0MaTjkyZBpmlmKLEtp5oqQjwkPiBBqWsu5Zawblhnm",
+	"KOwf7O+N+q3d8XjU6nd749bRPg5b42B/tz866OHR6NsxzLKZceHg9hdhJqazdjWgDYsdLYVpzpf2+3XT",
+	"Oi9bMfXzKmjENRMrG0RPnhlYDcvnBPp1HYcynz9hHl/1t0TI1zykWqW5IuSKxBGev+XJrGCZQHdpJKlS",
+	"33YUSrRCLI2MC3ioelS4QqOiPXOjR8Sxsg1Av9/5lcY+Kj7ggSSyJWRC8Kz85rH1K41byrpNiBBEG1z5",
+	"6v4jIWPv2Pv/7eT2745+K3auCLkFVg/LyJaag0k/0RooLPw1Dq80MBZWXZzRL0KrAxndqZbKiu0DS81M",
+	"TQWGY/QrjRFhMpmjgddu7xAZ7IBhEw48RESAYyJgm3ESTOk9yUnr/Orq8sprvNjTmJ4nCTda5AIysYAn",
+	"CQkkMlvd9rTWPo5osOFSj4pLNdwINWFAiArrdDjRRnEq41Sqx/ge0wiPIoI4C4gSG1RYTkfCbwIaJQ8S",
+	"IniaqAEFYlwqwwAj8BIgOcUS4SjiD3qXivB7y5MRDUPCNgPgbhGAkt8RhkTAY4IGXkKwQo+QEz0hmAD6",
+	"eHl9881gULDEUaSsI1gtV1uRmHmpJzwmCawMMUJCYeCQacrK4CThJvDodXpFeJyRiEiC/s5HaMwTpEjJ",
+	"eFFCBB4mA4WLD28vmwMhVxjZmLsgYVdwgsxUkFBG8oPCggcaRWiK45iw8rI3YRrAbXAYKp6m/iz4gByc",
+	"ZMqFRAOv2ztod9qddnfgAc5G9wSU/uw52sIo4jwG89b0vn2CjL6rtTSliyUKkcepICFKWaQIV+0tjEIF",
+	"4gxdnZ//ePt6ePvx3eXp2fD03bvLn8/Phj9eXt9cVzDwq+/hiVnx8mUY4kEjHs7RmJIoRJjhaC6oaDM+",
+	"4+LxGKXsjvEHZl5vkceYBJKEaJQGd0T6SNlQCZ1M5ZDMMI2GOJVTnviIBIGP7sj8gSehj2Z0RvT/1Vx9",
+	"NOPszkcwho/4L9xHMQ7u8IRsO5djWPHKBcUJ/4UEsi1x0p78ukNZ+1caV1j+o5vTKy0TGT+SgJYDzzkd",
+	"oyWvxhJoh8Y8CklyER4jaI7wKDhGmCHK7nFEQ2SV5spIz8JLTtEMR0ozIKHiHHY7KYtTWSabM87IZpyi",
+	"tOq3sFyUxiGWRRnxzJxBzbY8/w9cvuUpCzfj/v3iGjSBom4PuP0Yev0WjP4DRyINpgZFfMMYfPQLH/ko",
+	"ITFPJGyaIIkSglUfQwUCVwSH800gsFeWf7csZYok1VQACELiRJKwjT5GBAuCgikxb5VgTgXCEu3gmO7c",
+	"d3d+4SPx/9dr+VtRODwr5JTuhMM5mhOJtvRkKZv4SARYH6DwBE0IA/HIJtsnKCGKA+CxJAm6Un+3TuFv",
+	"QQLOQrDcCs7ad5zftbDDRfDzlCTEmnwTxdEVjwb3plp35j2D5W+v8mEWJlId6lrPTImUB0xljd/SZX6r",
+	"ri+YJAnDkYbhRihRImxq+kOCJPckQQT6/TbqsWMk4w8nEtNIQdzQg2kS8QnQwjMygbV06G/NJ0zvaIsn",
+	"iD8wJYDnCDMup0Tzh227/Pc8pGNKQrerJYgoYfKVALmNtkr+9m0F1iBNEsLkCWIc9IIFsnD7/W/AVF/0",
+	"/ZuuFCNLiCBMAvyXUwTQBGYT8oHLayypGFNlf7iHNPoLCfWpCIooAetF0JAY62Bx5MJSzCFJq+aUBI5h",
+	"0P/dGaSdzm4QgcUOf5PVCyCY4Q9cXij8mhG2oQq+1+kW8VHEJDhGCSHTdJSbImMigylKyIxLWC8XVPKE",
+	"EmEOVzQYMMPtOZ5FCGuVR+3sNzTftFqJxZ0Aa0HwGZFTxZMXZx9ytAUSEAu9EtUIV5Yz19h9Rcg7PlkA",
+	"pSSPcieOMC0D0bu+Of+Iuju9Y/T26vI90v7P4e6w2x0weNdT765uPyAcy9aESKOyILXJvX39/+wdZULi",
+	"KEKtuULraMDihD/Oj8F/PZUyPt7ZCcmoHZIRxazNk8mO/nMnpEKKnRHndw88me1csCuiBWiv00EJCXgS",
+	"khB197q93d3XA7Yct1zQhqW3FBSACaJLZakXPJJoigUiTI2inkZ8osh8TBmOjpXxMQVPsCUG7ZkaMMyU",
+	"LYAUuSP1d+n4EZ6UWMcJepgqk5CCf1YYT4F2H5EQdhcn6p+HhEpJWBtW6uArLrwzzXagzdeyY/ZaqyXr",
+	"kZfWWIaEhTGn6gsPNBcDsB39eifsHnXCg6N+C5N+p9XfHeEWPtrFrX4/7B2QQ4K7u31FQ2ri3mw+DMmY",
+	"MmoOn8Are+w16mMd/9nCsh04cZ0GqsU4jaK51drKHuqvvnct05Bycxx4+Y81uVNClGo/BPdzr9Pbb3V7",
+	"rU4XdXvHnc5xp4Nub95AgIS4G/475dofmbmSvGOvu/fDa32armDU/T9qRiEVcYTnxo96GtFA8VmwKeEY",
+	"ngbk/5k5KPLyfI/HhNFwmCaR8I7/9akUggDtmwO2BA5tchY9nrPoLwcBJ6vB+nUbXTD03+/fHaPPWjia",
+	"51o66kd2JvoZTEa/2Cm/0Q8LS9ePTwsfVF7q5wCYQvdF2JgvC030k3zf9NOarTOfL7bWjwtALz7eqXme",
+	"40DxaYYL+qFCB9PNwpsMmqFp+X9yMIal8d0D7ZT25nOB9mP6k46TWZf88/CabruzNoZlwzYgs+cbyYnO",
+	"pvsKOpvnBuDtjoFk6XEJknFEMQvIuoDESTD1jr3Hw/3hvpIkIyyImAtJZkr9NBqDep7SKAQpCX8pUv/q",
+	"eySkUmGbd+wZBSTiAY6mXEhluXWsMa7obQfbOYqdnhqKCElngNz5Qc5QR0R5/T30/nWpTYIf7Mtur6Pf",
+	"0oAzM7yJT+v1fS/CQg7VzICv1XNGe2AL8X0xTgzAVDfd7O0ZaFCo2/PRL6mQiDCeTqbo8hrCurRuxAOa",
+	"S9tRl3S6eL/f2gu6YauPD0nraNQZt3pkN+wHe6N9fHC0PhoZyDXA15cN/YNtqJMtMPKAMvBWZZ19U+Sy",
+	"1LDiXt/wClrizbnoeiAj02JRnCnc0b81+lj2nT3WDxSU9G8eUNMmf2Zs1XzPmoi5SnMjXyvYYhgiIIyV",
+	"sDWNFrtYQErdCPCy0pGzqenPUIh+tiaR2IFKfZjtM6hfEpyuhzlB66eWps0ni6+N8E4tNjRBZyve0zIK",
+	"aZJy4Vx3BcrVEl0NIu5Uh9L8Cik8+9vAw0mC5wOv9I1uUVY8yoTiEphibYmZ0e7xv17Y7Xdit582Zbii",
+	"iQh92eE/+A67LcesRb1AXcZgXqTui9R9kbrrS93Fp6IijJ8WYeeZIIah8fmXrnaZkA7EOLj49Zkd4wW3",
+	"vj0pyrn+mpzHnkOsdNj9rmbrOPC0oSBxKvVBp5qxDXaiwRRt2bkbN4Rv40eGMZbT/NeYRsTXMapDHMER",
+	"+ZA8UiFF3ka/1ZE47XZ7u8KT4cC15DjjocGoBRBaV1n2Xj8wYNWPNoCs6bbUjWUl+dyKaKxIYW1H9pQE",
+	"dyKFiNpZuOcde2G/Gx4G4dHhuNMZ9Tp9cnTY6RwdHZJgfNjvHcDR3xR3VUu8e4R3Cdkj+6P+qBPu9vb2",
+	"RmMyPtrb73QPjzp4HB52DjpH+ove3r537JHdUSfo93tHh+OgG3T7R3g8GveDw6Oj/fHoqNfvHWDS75L+",
+	"fv9odLTbD3D/aO/oqDs6ONzrjQ739tRyFXJFpM75vJcrEAWOrvdb6yf9vdIr9XAIR53ecf+ge7h31Ov4",
+	"nr211Vh70pxoZ/dwx34KcfCxDu0d40gQrQLtHpoLiqWRu729w95RVw2d42amuySEbDCRhMBuwaKhZ3vN",
+	"dEwZFVMITcodjBCuty49A9I14T4vePaCZ8+AZ07VGmZS4eDw1KW47B46NZeSc1vHtDq83voZLFA/sGs0",
+	"jQtvjCDRW2Maq+2xXLz4wsww25FFVXvxjZFJhqpKcifc0z9XEZgVMLa9WdkUd833DcnOLjz7MOuot7ev",
+	"nzyVGvMhsi6t1HVAoGQy2E8XNHonyVrrIJPotW2K25VTlx3UUFhp6xZbVaax2MCyiOpk6ruy3Mppfe0t",
+	"HO1V2pvTugJDamrvVHmSPZGrdKZfGD6zfv8JsTtf6qJoDbgVo7UdbdaN8iK7XmTXouz6tIn0auL7e0G6",
+	"F6R7dqSr15mEW2la5nF50apetKoXreqvqlU5vK4FRestjchTHFCGsypxl6Wg8vbHe0edHg56uwedXn8U",
+	"hp2ge7AfjI52O/u7YQCxo2vLhDGNiNjpdXfgrrjvEYZHUX5TXb0250szLhU3hqtG3rGHw5k9yer6Hn9g",
+	"JPGOvYRzCWdUcuodeztEBuoXSWZUKB4n1DL6nQLLX5OVK8Cu6WR5geVyWDqFopprRSSqh84zN/cBiF2v",
+	"fqaWbJqVX9jTFXujQi00OweRpaM3gIx+oIBjgy3zp/oJgNVEg4b2ZKjw0IyYQ1I/3u9bZlh5ZUSt3k/9",
+	"SO2plbTF51UZUSciDI5aFUMJSqNgrMLOJcJpE/ZawtsVnHUnR4IFfre2XakzUfzrL0utnzag1yam0wtc",
+	"N4NrLSMUTk64zDZ44ZQvnHJnEQn011Xe+ZRMJR6GCz7DkDAKxnIha0kpcQjkDdH3/Wwik4eESjLwvvEx",
+	"+/eb4IpUKosDrnPwXVpUk2Pvpmtd+6z7yRe7s6vcQ3uHe9Ut728dlvHbTKf+onnDG+ZrxUkU19QEX5xL",
+	"XRs5nnIBPouPyeIwhrRMv9kLdHRUuPP+20Tt/EazqmDJrcmZssWT0pX7V2I7S1VVCNpRwlsTOg3RHWXh",
+	"JuE1xbU2QR43CNbGnqvCBfJ1dfs8nAc00REWZOgM1lUvSpql8+a08ZTbFOreDFNmdMVKAGyhd5FScCYX",
+	"Htn83WS0vh+5CJAGGPtXgEHNnf+8TQXfiy+XaNA58J4QcbkQHLqoSefu7jALCl50gRd2rTbgdFiNOLV7",
+	"WlIsndta7GdBg4Stc45aeJN7Z/V+GRsCU1ZwxBZfZf5NF4B3ittTzxHma58h/y6Rf0PUnzc5v/yzLXg5",
+	"pc/r6fyFgH8bAi7SaTzb5P4xlSSQaaIzBkReIdeeORuuRepn8TQVPENTEkV82G13hjiKFMgN6u/1fRub",
+	"bVvlnp9Or+8/7Zr4VTxreLP3BVTxrDYJjR61yhHimYsV7PUb+MQqq1ziICt4lDrZpZNFn5LZr+qxeenF",
+	"k1jIt3FbGegWwJK5AAsvmicvKIDD4LTNoxEVIVJ6ZzmQ3dAy6xHPphwk8Sy7+vcnpLhP69OceIrq8QJO",
+	"FziX8TDhYmKLZgsqgOpvgwxUC/bMC/P7kzK//LfDYNKp1De6kGQD8XLX1hVkiKNsotP2QYQknIUF0GO/",
+	"4y6fNiNDEuEY0kvt761LJIUVNOA9v8tJr3FVwkxhuG5wXyEsz3RRF69nVm6CsArnaMHClc8iDAzh2Mix",
+	"6iuHF9AB+CUuQMfCa/B4fV9gsWsQQN8KSz49AU8aefT+MCtZJ9K1tKqlPrkX4liM/yvDrkI316Y84Zsp",
+	"ZpO1IwL16ZPIs1SaugQ6xWWmG/3LC9Ik8j59zfQlMTSturuFZwmZ8Xv1tON72d/FfgDpDG4GMONwnczz",
+	"riU3IKo/xyrdh83wtkJwQmflLAUjaCAsUk0qaujITLyWjkoQMirQbllXKr1c+MwAzsSqL35XemtUqJqu",
+	"zGytX8ypqO1UPnYMsON6VgXRjgOQOyV4O6jzPY43Tj40tLlcXKc9jdy8K126WYnTIhZn+XDwLIR0OOZ7",
+	"IBK/UOc24LMZZiGKKCNIch5BFmaZYCbGJEmgujCWWBdwub16h8ScSfxYundx0D48bHdb3c5/hmTU7aWH",
+	"ythaW0YVwL1O8p8XCG8IYSdLsmutMiXzYjjD8aKBW9yLvw28Xr/urA7B++7Ag4Pvvw0WgW2N5TSJ/jZY",
+	"um3lEezklignNrGEgenfBlWYqpUkwVR9r7Z04CGziX8bbLqJdg4rOJydf5MTuOJG1LKsp/OrIqIXMfur",
+	"n/2+p7MSkvaOj9qddnf34LDVMzDteV8/QXCmJAkr9iXEtKVjV7yN0XgjLvHHWJebNklEoGBtLXGuSZhr",
+	"COEq+bigYru/p7NlXQHU9KMcXnmkav7WSR5FdAcBv7bnRIhUF/GCv2D7BI9SWyo49yrqLDT5IalWMiBh",
+	"GnmU3rH3cYNEQFlvJj6tqHBuFLKmodDE+/JnXbibXOBtlVaW6c3FOLqK1qzBV3niPnEu9rR45qxgqH9/",
+	"3DjdUd6HZQF6H92z0ftXM50SjeqZLJVV1YF2KoDYqQKrpI4XiVir32tS8bqoogdZTSQb91utOgZlEMM6",
+	"826nAogbMosjLMk1keu7Asojg1YlTX+iWJpX12RWdKxfak22JCa79ckzy+O8p4zOcISyBHZek2yT64rF",
+	"AlgauQv+KpCo0RGqJRfsAoeCSHc4jQFGTRhNYZRS9E0G1cy2XmhXHt6Zo3O4GPFTffPUdImVaVU2a/n8",
+	"N0opueNa9U51J9zkv7ZKU+wY8PiPRQZPIIQmes9fGzp1fEIsZRTLHP0vDOX3y1AcL6oq1w3n73AyIU+6",
+	"+AH3SB2VUKlAkeo8QXKK9bWYiM6oVJrs4d7h0dFuf++oh3TWmN/mNsj3nKqT/PLx+T2MTpCgv5rRN7kD",
+	"kl0mXHH3Y4OFr30x5Jbpws70181qGS65E6g6JkyaLqB6IGQn+l53FJ95Pl+rIkMIU5/WloAuFHv/plcS",
+	"a5bWFBtKFft+/vnn1mnen0NRf40FDVBCcDT728DTpR8HHtpKkyiiI1OKVOgylcVy95xFtk4vldur64Vm",
+	"GJoXWHveO5H6ahcUBod6wck9DYiitzQf8wRBdeEJpgwpJv0d70z+ptN1FBy3I5pin4yQUOQlPzETDyT5",
+	"tlcpN4LABjxRpHHME0nC9ySk+AZw85mTqNvCnKpzlNc6VYsBaAYBiSUJ0ZQk3zN7+m8xTXeACw/nrwSa",
+	"qQ0A9XZxyG+c3Hydha+BYU/R5vrd3TX1on7vqH+0f9A72jd60bcqDezQkQLOxnSSJiQsqksGBu8xm5vy",
+	"BGIjUPSOSpyRczTDbI7GmEYkRBGfUCZsaXjK0G7HloP/NiBwjo/GCZ8hOaXCyESEwxAKy/NEH0mqV6kg",
+	"CRyxwlXjAbNVlh+wxjSInVXoflWoc68AzNLZiCRqm83S1EILdecrtXjXqUmPRmTMTT18Rh4lwlKZKevW",
+	"qn+qetkvl8quU+G+xZ6uUOfWVZpMnVXNNGB8IlarQE9UfvY6u09XIL4FcGuUiS01w488nGFmG2yjADNF",
+	"ByOodx5MSbg6n4MHoHseKd7v7tUKxFkaSRrjRO6MeTJrQVSBS0CYmu2V8b51pfaqEN0qzn/bTpYzTek8",
+	"JokmLT19XVT6JxqQc3ZPE85mhMlrfL82MeeEo35GXDdVQozRx+OdnZ0kZTsxbLz5py14cAfJooR44Emo",
+	"q22JmAR0TAOhT38KdZHVRKEU1u64G/TIAW7t4c6o1R8fktZRuN9t9UYHwSE+Ip1xt6tUHMzwBIr4R3iu",
+	"GWIeO+TpOeT7M1ImTynQQI2XpEzSGZEkmDIe8cl8RS8Z7VV6klRC/egIj1D2lVodLKkT7pNDfBC0euN+",
+	"t9Uf7eLWITkKWwfB3qiLe+Nd0l/DjF3Yzlqvo9pmRPKGPrJ7gWZYKJFkkeNihidkTbTQR9szrFUh13xt",
+	"w51sCO/rWou03yxZHkwgX4fm8xcsTuVm0qrEKopUiMaURCEyPSp8OEZwyapIgvb4OIr4Awn1+2+jsJQK",
+	"E2m2KwgJXwnU7+xttwuAhn0y9cPf6MLZN/xOZ7jCUXQ5Bi/70nnoj/VXX/0vXpwoPiOpxgFpe3M5voOE",
+	"yBMkpvyBafcBZwFp5yDJhKXvZcrA8b9Mn5/yWnmjX0gg9SGemc4POlPd4myKFeC/eIqrQ9bvEEvSUrRe",
+	"HVrtuFLERHUN7/ULNJqDgqfmTSWZiZU7V5ii7qNQ9w98/Oq3ZnxfqvOJSSI4w5EbqJASTmEdNslukDkA",
+	"0G8KwB1xHhGs9syUGSwABB6s2gbTCCZamFYOMb8I7+p2lTfLQKKyZbVwePqkl0zpA3nIUAiHIVUQxtHH",
+	"wszM5Uv3ZMv7Aj0Bjmha1JzBsAPYlg/qnVY4wXOWhbN5//sv3Pr1k/pfp3XUHrY+fen6+7tf/2PlQhus",
+	"MKf05ivUucrFkLJhiOeGKvTR3PFRRwneR20z7O7vqZ9LTIgcx2f48R1hEzn1jvf78JH92XUQJCRi0wJm",
+	"DXK7Vl8BPVN2ob/rLlKdC4TZeMtheSs08q4DyhmmUQmD9RO/CI/eXt8BgnEaRUM3sr1No8jgGuMgkRIe",
+	"oWCKExxIkgjAr9IA+2V8+9/B4LHTaQ0Gj93xYPB4MP70f//DxRfdw79TtrExeHEkuDYx1XQMvtdxpU1Q",
+	"vqg/Lk7ko9VmlCmufdrKvjxBfEalts8V+reUBXh5cfamBQJIzU600fk9SeY50AYMtlkcwwoyPYkKNMVi",
+	"SkIda3z942mrt7dvbetRkMxj6SPBzZ+vxIAd9FqjubQ+nNy7GsfRXFv0i1tTIIZDBwASHpGGFHDFTUbu",
+	"ddjElemfMEXF//JwOKNWey18l0+oRG6VXUkIDrUGJNAP5zc+gmyK9glRYJdTZZeTSBAjw9AMz1HIfQRj",
+	"27b6R2bSgLVtJ6lG8XydqdHzzZyXTDZjhE/XFix/XOebBTlGmYRbDFV+CdVnU7HmlOo1iYSM6aNbjxjT",
+	"RMgC27Dkq5U2H0mOEhLwCaOCICrb3vMz6qW8uah6mHFK6kZpJ7KlLkF0y8CfjgKGtQ0nVoEoQ/fDCmaI",
+	"ttSywoIrULXadkI4pMKkbP5SccHYd5qGjJul4GIjbl0wk0rl/s7VY+vhPEFkFss5epgShlKdZ9E5vyZy",
+	"qnFnAB3hBqgoqVMiA5vWhLVCivjYdyrrlZEWdXHqAPCHdEYSGiAa+uiOxFqkdNpde0B6krmDQaaogZXu",
+	"qQZuQOmrhKtWJDPnslr9jzc3H7Wgc+PK2pIiV7EdJwIacYVUKIYouH/GlCSl5TVSyKFJ2ZSwalCOPWb2",
+	"BYRfJLMMPZoaHYreb+PQeHOXqm0u7kgi7U3X1ztPEB4JwqR9cUdIrHCQJlrZB52LsmLf3UV1sJ6WZZIS",
+	"S84F1MYsRAm553f6ITUajThBMG+kU3jDu9latP6BPCBSpnfMDJXqXURBRHAiDONfT119Dt2zXu1Tc88U",
+	"tC2jnmEB1IkRIw85N/0NNK0q8lmvjZOqOCM6fzASUxwDVYNKhAgLY04ZQHtBQIFrytUZ8AMd6A8ZbkFB",
+	"sj6tfqfvYjuZd2uxw5+nWKIHheEPCWcT38Bzms4wK3Wsphcorpcn9PXrGGxFZkUPeC4QOMKK6pz2jH1a",
+	"xUkAFPkaTHMXC3jLhQCP7imE4rwj9yQqWbJqFZIEEhiNnUac0HsMCmXxbZyOIho4tctsmNdpdHcdYIeK",
+	"OUqju1O4SVbWk8qtcKCkYkRC7dJ2yqyAz2rfRTQgTBA9UHmhp2dnlejY07MzRfnCnDbDt4rXqZ8zLANF",
+	"UpAh/wRdnb+//Okc6Ustih/YU1HNcizo9Ci6sRNUZpTrKU/khzp91TS6gXtPX1ZgQ6VHFyIs8QX4sDcF",
+	"M8ZCTB+GFxY35lEITn/z5pNTJwSLz/gRqwySJwE5IwEVZoOqvJpOGE/IRZIQ9/uEjC1gqrxAkkeJIs7v",
+	"iLaHtwIsSAskyMOUSiJiHJAWZYIwQSW9J9tGYi33w2B2yaL5W8pCyibCNa+FTbGT9EuIv5RE3yhJQ9mk",
+	"CJ1FFphhfoGl9ztH+86N0N3Y80K7iRdn5x9uLt5enCtEvbkcvj4fnl1cv7m9voYnF1dX5+/Ofzr9cOP5",
+	"3tnl8MPlzfD2+tzzvQ+XH4Zvbz+8ubm4/HD6zvO9ny8+OlFgEvERjorLWKA6c6R4guwchfYLaNKjwoRh",
+	"uEW5QXeHenz98ey/EQ0F2nqn21yRcavdbgMiQFp0sX0CogdLFBEstCqbA2QdXXlhv0vQbrTN11liEbsz",
+	"lzFhageU9jRR2ojne28iLoD7XpFfNCNeyn/NyUbNMYS+BKaELc6OVqWSd1qRFEjwGQGvxAkywkWZFTp2",
+	"4gFpnd4tlTOx2Ot015K3N6XOs266zl7kIi5/eHv5TcTlWxqRNzyeJ3QylcJFieadm8nRiHyE4kBfNsWn",
+	"fIBCdyun/K5AG+UJF6fkmG/O1xbXyYIotWRcvxaWRia4Q1dUWpQwJXht3o1ixEx7LzaEq+2hCsqFhhnA",
+	"CuBZDn8tHCsgLKH7lzqfWL1h7DAJEiMEXDkiEzDOYC6IhidIgdQEaSnVJjbvFLHVQDuPfKp3RBVHzma0",
+	"FDw/YjGtAgeKJzvWqGslL67wNo5J0lISHU3Jo6+snbeX19fQP0SmiFoHnamk7BoKsnc28EouYpKaom/y",
+	"jJr+TW/LAUFwJB2gCEerbK6FLj7iRNpT9DCNNO5t8n0miNb4uHD/vwQU/bg4KV+trAFEYDrrnSt9g5k3",
+	"mKhDcP9DaUOnVx88v9aEK3Rzwcbc5ce08hnOWLCVwI1kbm+FzK21S7+5JP07H1VxnUhcH7kZkbH0ERGS",
+	"zpQuk9lZ2hKD16DPg5FGsIDQ3KTs5i1AAfz7RnM/c4Y0/jwlzAyQCJnZgQ/gTElZiLZGZM5ZmDOb7SXs",
+	"c8GNexE+D9f/d0pSYudfZWLrUcLf+ciSgTXmLpyudT3COpw2FSRxrnmJNMnXVphN1lUOSB8Qx29Eq/kS",
+	"C1j+xhaA9nzvLYQ4e773X2p09cdH7dBRs11Kv+8xZUbTqqK2WGLYVyTIMos9G+6KxDyRb414yhcj4vCx",
+	"B7GE4WNP3tu/TEBmMA8izkj4CNI63oNy+DicEQ52RcromJIwgb6XL/daWb9x5rlZcNgwHM0FFS6HT3BH",
+	"HGrKBy5RkjI4tNdtUMx5pEwzRYO/8JF6rbkgTyWi0rcc8WecMMomJn7EbR5mmuYQHLtDHbft9iSQIHC/",
+	"uCNz63StvpzRGal/Yxmr4y1nd+43jM+4cL/iv3D3iyxvjtMVUcEmZZ861dNRGt0NE5IKUrNcRh6GBb27",
+	"ZvbD+tXxX/iwMHyT2cJ8qnOFx0OX7VVyD6lGhE0xC+rWpNvUHFvmwWVbNERcnztt22M3DarMQ5F1BsVw",
+	"lgxmKG1JC+NUW3UdwQGuBzKacn7nuOG4ILequoQ+5a7xq78/fdO6/vG0t7eP7kiWFUjQCcMyTUiVDgti",
+	"IIlWM0BInuoyxOqZ4TUEx1sNqmKsShy4TfJVVtjYDrCmCjpKMAumlt+vVAkgJ6+V4itbB3w2o3LN5tbQ",
+	"Wtk8i9xe2XZh2+yHfnH1peFLUy+u2iXoolyUbhCAuBnmGcXDjYBLtDBBgjShcr6OB6IE6UbTKlvXObiz",
+	"0f0M13PwFXF4qT5REwN0ai44Yel02g681wQnJEEDL9O+4RR2dRRzuefVczMX6qpTLB6GZuZ69tB1+qa6",
+	"O4fwGDeLu+8hEZMoggtSY72goY6nKR3whxqRywP43mNrwlvm4sZNPtZPvWzwD87whtqhbcRGyb3fYFw1",
+	"TGHU7DCnWWR7GfwmLOmT33TSulSxa1rQVWFeBrRugERYSBTieY5aiAoE8f2r9yIbwXH4XoVg1lpYQK0N",
+	"nuKlnZVyzrYsnOevJoNsE53BfktV9puEkAvIDLSeHzizMRbtwOzGzysIMJhheYx+pbGPJE7ak199FJJR",
+	"u+3UBKZGHjVz0ajGX/UpzEWNiXxHdfXg7FSSmoCZxPJFczVJzGcRZXeemkMSwp8uqCmt/aastdfZrHpW",
+	"ftE5DLNZupm3mV63YDoJpUmRZbK9sGrburk2EHFRcHmsbL9aQ4pCfY/LtSn6ba3c3AwJasbSinLo9OVk",
+	"qu4rgSSdESHxLM5QttfpHrU6/VZvD3W7x7v7x71O+6iz29vr/2dn73i341ZlYbhmlJ4BqQQRX3s7ymK9",
+	"0G1pSQZYDVDqLU9mdTGtEfFBTPNY61ORZqtaY9fXpYS5HatjhmY2omvLGCZCvbhJUrLzVulf21XbAc5s",
+	"f4DD3tpjsOwOWsa+R5ThZO6MoQSI1TjMstsjbncaxAxcBzP3iYmOXHFqiwDJsxW4r1s1YxL5qhts4TUU",
+	"53Zx3DSJfHQfwB17cyNYV/L20TjCEm3hwoVhEm7r+93IXklFW7m/rtvu/6dr++AYvjp2mkTHCHKPtwSJ",
+	"cQJOWBO7JjJHrI7GnKVC6kgZJ+nkF2TrdHvNjFzXGmdZ8CEWCI/4PfFRaU2vBHrA88K4hWgX/HildGWl",
+	"N5+RWIs7xypxFonAmVkWFWhMIPLHBIZoS7zTPHY1TSIgPb1r+iaFySth1TvHmZ5rjmbftyCsX+cd2j5G",
+	"GIU0IYFO1KsxABq8EvrGAIqocPtmE4gheIYdZ3zZrouyw7ARzy86GXMjzjHNbDaS641CW1MpY4X+6l/h",
+	"Dgm+D8RrsFWd5H0fiFrOch+Ij7UxmLfChBlBRoII7r6yaH6CGAGClTwhoY8iPpkQcCXBDdCSNrvMfLkP",
+	"xI0zfvA+EMf6HulEu+GtLjShbmfufSBuk6hugbdLNdmVPMxWnaj4YyqRLo1QYSFApujTfcPTUuBf6Zgn",
+	"IgI+JeGSFjf8NVnaqk7pmJWd/ivVKckljt5A+ERIwmJghiOsRbVd3iRl9N8padifbryiDexds4MKHbme",
+	"f1CGRmW8xQXVz74WTI7dWthifxG9KmjSQPzm1GVjHo0xsWBb6PIq9wGcbOtKC0vtL/cVG1yOwbVjMM6I",
+	"OZ0ZKpq2f9tLXXadQ3sjrf6WF57o0uwNKU1N81R/kt/myW4DV3FmlYmQRdm733zgko5prhE4Qj/XPRVN",
+	"OJdvC2rjM4W0LEedHGru7DgTnTbQRECEaDS3955OkD0icp+ooi0qBeIxYTim7TmeRUjguYCvHBpcfsT2",
+	"vc7Bfh+nXcUtNTCpBYBebb60wjrMpO0M9XTysZcixU+5i7dywPItPcYO57BrnlcEM3xGxd2tjQipXMm5",
+	"G6bq3ZCas5WaCP1617iJo1rGeWAa16ph3Q30uvCpRQClhsOuuILlew88uRtH/GHYKIdCoX0zg7/Y/eLH",
+	"ZpZ+Bbq1O1R3rjWLU0mGIxzcKUbRCMqqq3dUyOI9zbt0RBJGJBHDIE6HEKjfuLPryrXPhe6S3G3/9A5/",
+	"4SMxlHRGePpMPc7IjCfz51y06fHp61ZoAxcTNuijOB/8+KR9dXS1+doWOnsi9N29bT47k7xjCKlbcSDp",
+	"PRkKIhQrHVIGD6icD2OSUB4+of/nw2jbY4Yrw4RIwpTesfk0s8xyw4xzETahjKzPY7J5iWEp1d8anVSC",
+	"DRfYnotgagZezVNW79FSLg0zrnBqk/7MZWXjKCVPiFvXPdt+lk7NbO8mk1svDqDhnP7OR5ndXp7RL3w0",
+	"pKFYTzUCi9FlJlRyZ0nI0WQHqZ3f+zxMdiE4vTZ+dmEo27B2iOxCTzXoVZIY6Zwr+lidzohAW//85z//",
+	"2Xr/vnV2dvPjj8fv3x9fXyPK0O3NGx8xjsbAsziDH79yRkycP2QWYFzaDJMOmyGAF40oM9s4ZU6kSUKY",
+	"HJqalM1OoMw3QpI4U6dWfqVTz649wTFlVGyysiRlQ/uxyX6xOMfCxe3BIPzS/9oaDMLBIDT/3Oh/jkv/",
+	"OG9zq7GExIn8rYbicfybDMUMx1kL8hklr/FVDZFnu5/hj18oZV9FxCpCVzanihkVoNbS+3+lXOLTmZvr",
+	"wVXyYUJwaGVkFaL4ofBcJ0iuXjHFD56/2NvyKV0RkR04LUwqu5Vi3VL6yVxJWB12CwknqKQBjmpuNjfV",
+	"7YrgAVtuSfbM+g8rQRb6SoKehm9XVAuQ6yzysaGBu3hlgrB745RcfXHCIF3tdYnCjLITU/e0ikkkTlv/",
+	"U8od1tvbcycPW2vqBX2gUi+D7PfL+ZEanmW4waHHWQ0WqV28r3noOGXAUTRMUuaQrT9TOUWhroh4YvJL",
+	"JCmzC7Aq7yuxeC5XcDzBfXWg+Zr+1asTm/0Z67wOdzSK9LmZ4UFIcR6E5WLaz6LrU237MMYJnhF7e37Z",
+	"kWkFVlmCMBwNeX76tlYfCQEG6PbBlazUZZCGbHj6VwZo+FDf4HGt/2vt5huv0ioWuqBVpcEUYYG67T30",
+	"nr52H4ZqHruA4nOp1K9WN1eljBmidal1Lwmux6OvTVboDc7MT5XKx7D2GWOB/n59+aGNLpmJ+7gjc4FG",
+	"JOIPCCeQgFztE5vra/GICp3ZSSfakWnCwG09YD+c36B2u70jijPT6fvKO6IjSlbNedHpqI+xKVnTBAA0",
+	"Wu+TTSliY4J0YTRP5e8ZSq4p1zuic2/neusBqeN0IK+D/RVlduFiKInLS19r01eDRdaGAlUvZxTZZnMw",
+	"5d4dm312PU7OuZImzkDPr42QVXMkJQ7ccnddgbWYtNR8B4VWEhoqtgssrGVqjOgzMT3nUlTHk0TeQrTg",
+	"1eV7H92cXik+twVCWqkCYhs44ZvTNz+eoy3OEE8QH4/dk4BJD8XmrBuEp5G8vlatip1ZdYWRB31vrgQl",
+	"8x1qjbdPEJWimOheGF4veHRPQoQZeahZQSb1F50TqmsTJYisKQRVX3R9GJgPFujq/PTDqa8TvCJjICHO",
+	"yDbEbmVT/3D6/rz9of0eUQZzzUhjPZUgCycpzxYm8Upkep1JCUZKCVNNyjx76RTyWhG4G1yyGF32pFkX",
+	"+Bb1JVKX7gxTdJ//1x+PNzybouGwLsE85LwvhuYvBM07uyxH7L8jExzML0LHKfnQhrDqJdQqMGrdhRQ0",
+	"rvCH4ZI8+TZp3SuBdGNzDWDLJs4PiDu867kguxm4/Oaewgoo/TJY/NW+xJ8NetfCedm1/yefhi7c5QWC",
+	"Xmnu5fkClh2Xrlyx2+c+xWLIyonSCkaLehsn5L4m3sSqB43S9lYmA1csHJpXXAb/YqRXTUCWIMlQTddC",
+	"pUmaMT1vP/ODxRrMGUwKAHCO0Ajm7pskQQH/nsuT2BArI5yyYEqSoQkTXelTXg97QRXL/PUrMSJz7q8f",
+	"BNE0cUNR7jUPfliWSDqLmcvkoYlVgBUUILAaQ7grcVRE78kw4hMx1MlZa2KIIvNxeWOU8aoz+fEx+jLI",
+	"+YRqPvCOlVboowEc7dhHX2h4jL602+2vX9UrfYyZqWXmo6+1KSv+MLEkADHfAd+VG7XBOdc3X/IzSYaP",
+	"JStkwU5pNvFl6bY2dcktTf4qSEJx1F6LbE2YWmFKK0FT8SktXqndeHUVk2c1Byt9UUmHUnq75iozNvr7",
+	"EVJO1qar2mGh7ToMhlSaEF+XgYDM0+210NP4lIZwHaN+D13Md8EWhjzHCWkZFzlm6Oqy9SbBUs0OB1MU",
+	"kiDCibLsYEyTVJVoD6IUSCdBM4lztf87UJ+/Ek6zc3Mh+3uTmXGerxN2vSG6voGM6mtq8EnKhuZA0I1c",
+	"KUPmFPMYDbwPA89XBvvA+9B+P/CyyyrvW7nTQe22Mc1LCa677a7zes83BP83sVBMCm+91i3jJjjRSYVy",
+	"cCIqtfPHHtxs+wYqCn6Z6wIc5g9UNKje1ky4FRBrodSMA3nAW3Jm3A+OVJPZizousOAn3TT34Yow3fxB",
+	"Hs3RbEbE5oxfDlrdrMEMKml6bfovM7HV0H5r/NUL+i0WsjXjIWTRelbx4sbjjxjoNcKS3mcpyl3+s28R",
+	"kO0vLHc10H43pnq+hc9jpy+1v2vh8k+eruMOLFWRcGQC5Dp94oKqE6fNYyiyQBBdWuduky8XSUt148M0",
+	"PtW7yeHy1HDZqVLztBrO6imuYSzM3PtDXmNhaqxWfZbFUNZK1kjQfBQhQvlVRAUapTSS+lYuFeYGsPu8",
+	"f9VdqpBOTGjzQsVTGOriDG1pdWtbn1RnE3VXT+IPLOI4HNryGu7sy07O8wZLHPFJqu//+gjSn1GG3l5d",
+	"vm83jfSoTqBmL/5BSLxwIw9HglQqNwygVszAQzOc3GmRbetxSA5VaY5RdoSmhP75j7evh1fnN+cfbi4u",
+	"P2ybG7paHkAyS3QDRR+SOxRghkZkwATROm6grxzqMuJabfh4ewOvzs7fnd+cox0c0x0z/o4afOeL0le+",
+	"6pNye/agZgySRy3oU1HTsmt0nCYARDLsbAwWNQkNFo2SGkO3Ih7gaMqF3NERK2ae22pDTb3yvBqXBegU",
+	"C2QuQYUDBjfUwABoo9fZzbYyGegqGZAkih3rx/owCiOIP/WzFFLGlJjyKBToYYrlgFEBVdTV5xwlBJKH",
+	"oS2sRqKMhOjq/ByyHcCN+i1lssQRnr8SpggyD2hb4mRb7ekzgN8kBf2HSTrjKBZTBFXIiTiGenFJCIlT",
+	"9eTQlsm5b55v+0iM+GyolwQXw9VPs1TV4fXry/dISGU+mXSzeRYg0wlwO9W7EtN5b/YXdFZzRGVX9dHJ",
+	"9NYVtba3XNtfFLRZaGBV0vLxWBC5QgpXCpLpImfa1KRsYuFfCi5qJrPzgEEzkxrGlK8xcereWokvMdiK",
+	"vEhAc4t5FOljXvjEybAlntTUN8ETNKH3iuNLZI6MeQLR341yErsLnd3eXpxlcX16hRak69c5s43wJLNt",
+	"VrL9AgY5RJA+qvVtNJ2fbXeItkLOiJ95JKwU3PbtEfWWINbjAlwjwCwgUaTTe1iays6C8xPgbIjiEXD2",
+	"8Qq6WuGOWq/IYiPZnbWK+GR5y4VY96aFO3UtRQc1ar9RviOG43EWzY8z95DOnFoURUqo6KeKndkS9uji",
+	"rI1ObR9QmySk4zFJBBKSRpHOkU5CcYJ0QtX2L4IzG09gsCCiQpoSq+ZrxSIgaciWsmd0dhbtrOIMjbic",
+	"IkFDInyEESRlRiY9MnyufSbkUerwxW23PneXKS4uJTFXRUSME1JWWLaUNlGnQiwZbkhnNSXMcp+chqqQ",
+	"eC4qMr4AMppL+JrxjPxrJglAWmqlX7iSSf48nZcgYGiVJ5B0PaOyE+O5yZErl2w6UiZM6FgioTOQVJtr",
+	"PDJBNYRJwgKoNadWrvFH4xh5jCNMmcVIkUY1ZSRKdzeakU5Td1mZB371XRKlTk40ZvtP5uQ24111ei5O",
+	"VceXVpauvCLkyuo5OtDBJjtb8Hjx4I4kNqQw147P8ue+y5NiZF3eDFGmWAA8/ZXGlaqJeyuLhOWTKI72",
+	"PxcfNecxI8YJV2tUemthcMArxaSUUYUwGmFhtGmtKSt8DThTTKgchlyfTM3yoxVIB/ZWhZ80+EibJDkK",
+	"rvjkBrszpdXt/o1LAbo0yexAC7Ke7AV9BW1hiWZcSNTtHS5Wg89V/tncKMilfe72Dt1yvZxwzx3Q6t74",
+	"v8B2Xcs0pNxUBK3JiaJfOq4jljSimroc5mstHPQHxSuSaDo9ns2OhUC3N29qy0ffDTPH2bLF68WcUXEH",
+	"7i7zsRIjK6o7Lw9MW6gx3SoWnXV+yWPCaDhMk0i4CIGwizN0e/VOoC3GGUHKuNheUr/O9x5nUX6PqNB9",
+	"MdJSG2xZ24cEQ8QjSJWvC765uoLNq31ChXS4RdDmIXGl6uaFrasgn4nIMw8faELaEKxceN6iM5t4X4dD",
+	"exMqp+moHfCZdYKYf7S7bkd1o3agDDCDg7AYg/AxLWR9qeL86ccLZDyQVby/X/aleemjbtuRklQtTs+4",
+	"9TiLWhIc6naHXLlhvifY7ByKYIsjqjQ8R2QEgzqQ8NaRrzIJHDkSHw/3h/t9yH65f7jvJCUlTcVcmCi2",
+	"KrjPyIhihhISESzcdAyyQjTjHdkCX+uPFBsIqRw6cxoar4BicvYzpYyrDxSTU4Jf4VFivO45nVdZjS2Y",
+	"NFQzS0ABHtozoAX2k9VWypsi1XRFxwl+WNkjGFi2Vgbn2mhCGvzO7mnAmRs2FwFnise166MwFj4I3SWg",
+	"IizkUIPUwbmwkKa4+ZpCpebEuT7Hp63btxqHPuq2tTFECm2t51WbeKqdO7qt1uOzXuwRkF8ZlgXELlFZ",
+	"VubeLDmjn+/KwDO+4+BFQKquNLzZpQftmzWIvYRLFYgPNqaGYN6UCU/Z5u9fu7E3M6GcRHJm3q5FKLBc",
+	"c0XAkQJzybyvV0xWf+tG2ovliForEn/KhWiD+1ZuJlzV20obK1zJ9Zwo8Tpr3sg77sQzV1aTZaGCA91u",
+	"4KGthymW6BQSFtmTWKSvAulTE8QZCngUEV1xevsE/ff7d+CMK/o79bCf/DolEUuZ0FEqiVUsGgD6wilf",
+	"iyIdwTUim534Rbi/CPcX4f5nFu5VHuHgw/k7d4GBOlOh9NkmrLju8s4fjRN/DxVKFHSoWtUJ0MKhIE1J",
+	"cCfSWbPtgt7f2E90kTNdwrPeZUQlIiwsnWSUiqRtrJ+hrYSnqmeUxttubrTAnoejuXRhvaN7aLmJBqjV",
+	"KtsGbV0Bt8tS+9UIFCjEFNYiOoRE1GQqWYM55yCug4SefQMgLNMseUB9pM8CfBBMY+EjTmY+up89+ogK",
+	"rnSIfwf8oVdTGIG4YWtYsY07sbIvi0n5lcb6BEmfNAnEx+OIshop7ka1MgQaYZlwn5NbY8UvHKiVzruf",
+	"SeeuSJFCFmKpa9gUdut7Gn1aiV9gVm8KHGiBLM0bYTdai1/rx3fWri/38P5sr64AvaOg/fWPp63uioL1",
+	"1S96e/tr2UKw6Br13KDyEs38hV+/8OsXfv1n4teflnOK7+0sydnVi3a+tqwraub6ftkZkZi6DhHNC0dN",
+	"6EYRK8UxbOTn4jWh+jr9xa/tZZHFOA2IR9J3sqqTLFSEqJroYslJaKP8To7FOXmNdi04LNcwXJ2KtgKD",
+	"vNCFGGY9OKEiELw3gVwhiZUAZcFcZ/tJZZkVFDhR1r8J0V4ygmnh7qfw+bpLrGGGGpTAA1NmfqxmZ1bf",
+	"XICbY6HLsLBOHzxFVvupbrGbE83CPeeJbQ2/qM21+SN5RPoKyJoHwDVrzAMaqnyAijsEB+wOPK6//wK9",
+	"+Yi0J23U3fvhdV1qBQeKXU9xQuAiifm+/3/WUmjP7SXBxd3SrxHcDjxGGAU8JGic8Jl580qAkgsxVRiZ",
+	"+5muM5zQdfRhu4Duoe9yTBFlUKx4mLlJhu4rq4XrvY7rBA+ESfSQcDbxTTwjpI9cTQow6yUJhH5DUaSv",
+	"Z+aS6K0zROqUQfK3CM9rLKz1TI+i1bHizAxLXOt7LuQrcYfVajmLqK5ZhqisyRxLI1ITMmSLKTrHn9j6",
+	"W+WPoCzXk53l/IG5Lo5fqsdrFKY8ywpQmhKkpQPRaickmVEoruGKZQokjtCMh8Qwg/1+fw1t/HqVJeLy",
+	"V2R7YxZoAWOhX55yjhPfk6Yg/K5MUrVHbkWyej7b/oXAXgisEYHVq1pvbU7ahSkW8NWh67sjbN/axmvY",
+	"lhnVvJiW6/KeomV5IUTqFuhUvXGYlMYoabZL17a1WrPJF+DQlKjQelJ7Wcr78ndadYN7JlDTYLVWZVIu",
+	"wTTq8RoA4vKWwfMqPKgbgHnzNXBab8YaZu17HH+ss55P7T0gNOYpC3VVcSGx9Ug1ido4TYIplSSQaULW",
+	"M4aClZ5569Frh2S0Wd81LsnrH0+dfvVlXa4TI1BvtPmeyCsoL/BFRloRZQQVHq9pXq7tMFzKgSpX+z8t",
+	"w7IrEnNBlRhzIVqSvc3uuAg+lg84cTCQERY1Ll+nmrEMJC5xns8U0RBtdXSd8fwajsuv+4yYUduPBUgz",
+	"TvAex9f2A6fem3W3dNuuC4MuEIl5o6iQM1LYwjUcdNbBtCabK3AtZyoXk37HkTgHytivOZr57E8VqteA",
+	"6UNMGtT5p/oyJInIjDD5SqDs8pm7Lk2983Y9Xvj9GNbHLITLcX8pi9+Du8CzOMJSWSb6SlLEGQnBz+SQ",
+	"9GsYD2vFnC3b5xpaUPsMr+D6oQ6MlFjcqUXNiMQGC9bYZd3bH2mXM05PXfpa8W0VCskSebb45Rq8Jhc+",
+	"L6bJ2qZJUtzPr9VtXqV6bBk6UKosvXdWWVeqR12IcZPw4lrV5VSPWespyTHGHZGg3/kIkpy1BIlxgmXN",
+	"yfE340NKfaWuAx0DGniLtkIqpNgZpJ3ObgCP4M+ag3c3vodkVGBcdsMU8wrJqAWpjXTynFRAygW7x9sb",
+	"JdnNtu3T7wG7507crgvqKeD3Eu/fC2L/JRB7iSyM3e7jFG67kzBXC5W5ve22/62lXwsnvNQd8FUHn9N7",
+	"sjy2CW0pMQV2/9I8LE9F6s1d4pv6o9dB4FqjyqwsXqp3b+7jXaKxmZHv1woYLRzAmAyjFgnKO/hdeW88",
+	"KzLdeFZ73FKhlxUXnV5I5oVk1iSZpUzcIUVvF1BSPLP4X+a0SlxiZUOvjyW7F6NoTdZVMoZ0Vrvamzq2",
+	"Sm3NjZ31bxAvj3DJI3KpQCGnNSc4MUkCp0OmgyRH3U7H16E9WXevBIqnWNSRo2iYXHD9qFxJZ2RIIhy7",
+	"o51IwKGUIYX7n9JmLGoarJCFuBl4LIz3+4j4MdAbLl64KKJerbVSRL9lsvMFEb8jIi6RQIU9dvnUitvr",
+	"8qqVUOd5YsgraPciPzam5qIkWXI0RBQACgoHHOrFhdOXmru9QxdV39SEvDQ5e3vug6eXU6ffObaK4pln",
+	"GU915HldGSaRRlKXYbJdoIDPZpg5lKAwv0bRNODd3ryoFiHRz7+nvIY8usJF2u9xvOTgdzRfeuj77aj6",
+	"G529lKMUXuhuE7obznBcQqQ81mvhUgN/UBoT1KNGuDZYrJaBK/yx5nrAWUASVqcIOXfNRDL55moLZE4f",
+	"08e1DleX3QbS951M8bQlOaJoFi3WMLpLLFEbORzfQmBb8+syZgbflQPld8YMZA1LcrMNJh50zn+MAhxF",
+	"UIaDpxLFeB5xHFYrzH1XZnpjQgRc5o4NHzguYYkiDAgk2ISpUqiVEWMhkI1HGNpwhKr9sV7KJBM0POL8",
+	"7oEn7jQ/C8VsFl1JS2LXNoh6KOLzwlUb41IuLLDearFbdE3ksl1CgkiXNvBNFpzVYCDu/OOyFq2gNoR5",
+	"K9BWQmKdJlefS9k3+mjKBvWI7TWFZYbVrmDT1TEYvyFF2gUPBZEOsrwmss4ZUdz3Zb6IFwzYAANcG+Fi",
+	"+IU9cJiOpc11C2Lz3QYrs6jxogpuSm9FOVjOm15NrhkRc3iGtq7evkHdw/2D7ab3P9RGN86w3jiXOYiN",
+	"1xEf3bqLZdckOc9rEo0iPqpLicHi1IXvr+eKZO23OkEF3JAF0Ai0pT9ULX7hI1EuAVBXsrOuAnHdYL/w",
+	"ERSikiRG6suGg0A91GajMI4S/qA5HBUoxBJDhHVCxiQhNpdbkzF1zePmazMfWAA2HKam/FQ2iFJDs91e",
+	"t4SqXUNW0d0gh4VoXp9KY1w9ssKBahVR3TJGJ0jJ0gXA0a2phZTdY46hSMzyWiYVG+TBZPLRijoJQUE3",
+	"l9dCgsOIatXWsjd+Zworqa4/NSwjuCyhBMDizOBUDfHW5LS5LqS1tFipbwBc/9c7KjWbAWsxngxtg6HN",
+	"qdkAk2z1HLt48e+I6jMdLuQkKVliNRAwVVf0CuoBAMlp1lx9dquGJpDWRkBtSV3xcE4SgQADQW4FBMUk",
+	"KdyJaLD4Go55MTNZJpR0MQUA8wpFQvLE3M1fQUi6+9WQ+aigulap7Rzbm9Z5XomfVwSHc4dQgZgI5/0f",
+	"RJhM5gD1nG59rZmO6SOcCoUkQVsWL32k6XcN1a7ARhxqT2Ln7L6tq+tswQrAAnVXkFoAme7Tho4sAVgd",
+	"Kiu222xduSxXhqoBUrNPy9zE5rRqOG6BEhdXr2efdVeYVj0gCqUmFr0DdGk93eKS1+E/vjfhSzvWaDZc",
+	"FcpvGaslbJLc04CcIDwSkOnCyI0AM8YlGkGxvmBqK/f9cG5KowHGAE6vqMNUP+Wa8hh+CYSlZa/YmZ9o",
+	"QN4kBGrjYVeKJePwhBUhzBBh9zThTJleut6sIpgHnoT6LiuVpAUhW1sJkWnCSIiwQJ//r/nvs2bAgrju",
+	"4UQ8wG5jNM9CXRgeUXEM6UXMtnxOGX083tn57KPPMojVX0refRZiCn+bSN5cSTDtd5KU7WhMMP+0BQ/u",
+	"FspndfqHzqvvevF1NlyQEHlSXD5lKCEi5kwoBQxu4zC4qaSkheY7mTzKOi/NpN852nfpNTEJ6JgGor5Q",
+	"vS6stmDBhDiWSivACZ4RqUTlliQMM+mjhEyghEvIZ5iyE6QrKMo5AF2I6XbVY7m0wI4CSVQqslOqT7bf",
+	"yIWtEPaMxBGfz5wBDafMZLwMoREUepZ8EXMruFd4eVGzmyXUkyhJmZL2C8vY7zvTRWRfXllDoSYZF2cS",
+	"U0aSVwLR0GZOKI68pbgIkNh2AwgqdKfyjTMZ0OJ4qqVONwR4qX4qFlYez2EROsClNSK9hi06YQq1wWUA",
+	"VZG2m8AMNrHWWVza4SbdLYmimSNsugIA26KrznWXNat648R09krAgQpBWyMy56ZetCAkPEF598dI6USU",
+	"TdDDlEaazSlLNuAxNTEIEOUiEJVQB1IjRXHrYJCiaWJ6LJWD1RtarAVbzStWjMORzoRH+mql4gCQ00no",
+	"qP7iZOzdy5Ak9N5cKtSZaMNmKKs4SN3OQ3IStIW1xwqGxlFEkhNk0Qw47L9TIoxrcDlm1LGY85zknDyG",
+	"PJIAjgjLAvEq4+1mhgFOlGqZS1gIjpJU8dpgynjEJ/ru+AwzPAGPJlgszjJzRSm9THtbFOrfjkoXZt1k",
+	"Yu+zT97BJ18BR8sQadLPlf7oJv9oDaz9w+Dhhbs+rpVytRjHEzqhrIDFuug/3I0mAixhGEe4UscxSZh0",
+	"u4qzoEOdl0kUmU5IxV0rwQ+m4l0Lkt/aH/ez8A6KqQZ3JGnZsqb6l64CqcOeTMnTT84KiBPiSrNp6yCP",
+	"84kt47c1GZ2aimiYbCaeoQAxwHpRvyjW5Oz0+g2vADyX5KyJHpjFEQ0o1G5VcDIXtIIIJ1jSe4K2bObh",
+	"keJKkH/YeDeg8HWpir/tDMrTZl04d0676F0BnTdJavSNkhcl20jFGqdYWC+fUry26iisei2kQgVNGEux",
+	"+fK7E0WMs/coVqJeA3fTE3X5GZFYGX26mDQtOamUTi8kSYipPh0n/F6p+wFBW6b8rI/Aj2tydwq/VMrX",
+	"dGOsS7cF8Kdjwosiy80VtSwUK00NURuA+pYnyJinxgPmIx4TJiQO7nw0eojINIk5jxpBzrKANQXyjfps",
+	"2dUfsGzNGl6J4hWgFWWIG4L3prai0B1lUL8u1zpQpixZrjTCggae7wURT0O14lRq9TdTUYMoVRTg+d4v",
+	"fKQAEaYRSZx8q6BnXEvsOq75aFR31RUwqwee3CkrOiYJgnB4h635qLjhz9DQgUumA8NcdGOR99WAf5hv",
+	"zNyqQ/xdTfYBU6jXbW3M4jhKDlgbpvFZnWbyDZelG6+3LPPNWsvaZBxwxaw1CnyxwSANgbV293WUVtWZ",
+	"3WHFupmJAnxGZnZ3P/MREY/0WRlYZVW/PQtzT2EpEzNALvKue5rIFEczHEwpI0WeBR5epW5pB2kdr7oV",
+	"xJlUGi7dY4F+om/OlVIiTEbSBb7krvQNvq9Kte+VuzdOo6jeDzgu1hxf2VedAqDW9Uqg29uLs0215XoP",
+	"7qXtB2iQkYfM1X2i6B7c+vfdHYAtuLwfrG2ktRAUJ0QQJp/i1d3QmdpIt1FMiARpQuX8WlGTOYuBONAb",
+	"fkdYjZ5zdX764TSLBhKEhfqgWSjtTqoPIYTzNcEJSXzLIj/rjofQ4LPiZcl8wDK3sz5L0AE6JrZZIWnu",
+	"PLq9eodGZMwTZRPM5VRx34hPhA74AP4op2TAbq/enSjIj0kC352mcsoT+isQDpoSHJIEPWTnCXoZCEcR",
+	"fwCqGDAIZNCX2SAMJ6+ens0/Z7k4pv8gcxOSSgM1muMms0IRUH71hSKNAHAan5ZeYaU2CKXrQ1VNGEvJ",
+	"4nsS8VgxYEBp4H1g6Rhdx8xlKmUMMwHIu6dy6hjBV1z+8uLsDdJrNOMC6K/Oz3+8fT1Ub4cX19e351cw",
+	"bTxgby+vr4HVtYScRwT9eK2M8L//fKNj4sGEhCAZvakasPnUYY6Lc4fchmzM6+xiUxhHKDsk4EkIf+gb",
+	"Xj4SAWbCzywcrY6Blz4hccLDNKCjiOSeuwErSDaBtq7Oz8W2wkO4SRmk5oxJ4zZlk0jJDIiEU2I5SeVU",
+	"/UGlQD/e3HxU4GwP2IBdSKV0mOBE+FhZ0QrYW3rSCnOFTLAkk7mPrl9fvi/8NDYYKZldYnvAwH0DFhuW",
+	"UwF59WdoTAks/e/Xlx/MD+svlqkAZ36mRKhZ2GX5GtvCUAwYcC21CoWKAs2oEMd2GhA4quarmpt7m3Cv",
+	"M4b/G7mpsbqCVgLAcQ5n64SFMadMIvIYkFg6vofAFTM9TavmoFMgnMopYdIIv+MBA3i/VsiPttKn0Na2",
+	"AuOAFQhMQ0bzLrRVTxfG6T2mkxTsTIXyiV8YZMAK9AU1EBYJ5u8/38D4hfOCkwXmOsNzYLAZfx0ww2CX",
+	"cFVUYKpv9WGGhhWICwHRZArdUERncMQTk2TAFuBIkow1apmPtvq9I+1EvCIymbdOx5Ik221kNhiyEk+x",
+	"gPNMMcUxOUafvwygpMPAO0b9Tt9HA3sOo54MvHa7PfDUU8UE9KPzq6vLq4H39XMBeZSkpQLhSHDNTOBM",
+	"+cfz07OC4DEoD/4iYPLCR4yjEQ/naOtzkCYRal183m4PGBCL8Qqo93DIosSKRDMuJOqi9/S1waYEyqXJ",
+	"hAYymqMttTaodgJ9h6nWyAhSSJSyO8YfGJqR2ciOrvS3hEcomOIEB8CUKENaJIOfBfR1fW4uCVPLss+2",
+	"TwZslkaSxjgx1T5yBXCHB5LIlpAJwbPiGvQTAncpQiruUBqrPyHxkg5ShU1vD9ipBg3cRpmRkGKo0Ast",
+	"lU6oSTDkRCDGpfERwrFOKToO9bt7bWQLuIsBs04kG68IV8BxBKK6zNI0Yr/RzuaW1lz0Ohk6v8Ga50w5",
+	"42kyYLrAnHpyMW594Iy03mMZTLVQiWhAmI4OMbL6NMbBlLR67Y7ne5DeCwSMON7ZeXh4aGN43ebJZMd8",
+	"K3beXbw5/3B9Dt/kPiwrd04/XhRqRB573XZHt+MxYTim3rG32+60d001BtCkIOZD8a4dSNcPzybOmxrh",
+	"TNGlIMREIkH7EwRRlIYtq5dqb3RX6s85bLjBNsTHvgl/s2WXoSUa00SH/mebehGqIQOIOXtHhfxBT873",
+	"srgENcNep1M4C8iu8Bj0+0VoqyqLpfgXnE9hWyPR63V6+61ut9Xbven2jjt7x53O/0CaB5gttLdqldoB",
+	"W5H52OuE++QQHwSt3rjfbfVHu7h1SI7C1kGwN+ri3niX9EPv6yd/8XPLdq1n1HS3GxyNeqSLWwdhf9zq",
+	"4/1R6yg4JK3uuId3R/1gL9xXluLS2Xc732z2ER6V5g45j7LejshheBDsj1p7WE2e7Iatw6A3anVxZ2zf",
+	"QW/aGIZreU2C5czmw8Y7bkEsXoYCU0PjXVs173e6dSNkKLRzy7BRvEmoP9pd/dFbnoxoGBLw3fd7R6u/",
+	"uOH8PWbzK+PjVd/tacxd/t0Fk8qwis6zKj9ZAnNdRUMo9VXt0glccVMUqg3nAoUqcQ9i00WYFIwEPBFw",
+	"EUJD/Ni0UvZ7llhWBDzWnAaHOibNdcb1BvBTO5dnscx4BDYyO4LgMiQxWAyjOcKGAYDqUeIJ24aFC9Tv",
+	"HNWyBj3gD6aWjBGXcPdiDbbwpYjoX4uI2gA/P5AHg6LlsDeTf3eBXXXXm9d69P68FLsmHApAcATw6HXo",
+	"nTXk2QD/X+PQ0MxvSdGdBhT9hrNxRLVnrd/dbcQC3uFEB7f2u3tNFpIVqn2vFB/rLfxuDEeTWkax9lqw",
+	"Fe1bmvvAAeKaPAW+hNEWlZGdLwplv9brJIXJgHVoZtNG9k3B0UW1kohNI+03tiym7yu1FjNkFWSlRCvF",
+	"spb1/EBkznc210n+yEL9OVnEH4M19Fd/8YHLtzxl4Xcl1ktGakjjJKPgOU9BB1BEQRkYTYoQUMoiZRrZ",
+	"11ax2FRRyEJ2AXldS8qblDDlVqHi10/1bGHHLGnni9JvhhmrCElEXFGPV8ZhmyX4zXwkGvmQOYIoRshD",
+	"6GHWsGK4bPU7R9u1LEIPCIt5D1Ot8op+/ZGBZlgo4mxCkoxt/elIZG1x+71oSu+m1aYBJSwpFYXfiW1h",
+	"Aj6EVP/XnrBF/NlMUD6dqPyK7//24sy6YNXky1cQGskWcx5hyjwaKZMRpreoGxdlR3bqZFouHgp98r04",
+	"dbokwgI1Gw+SNTlCcGFn0l4+0IBkOgDL87g4Kfc0DJ9Ctn9aYv1etHcahpkZy11k13DDn0M11eeck7qU",
+	"CMbWNoesxiR9JYrR1WgLXN1FR7zx2is72OHN30YjouQAkrwWZd+Tb6mJdqwmavjX0BT39KxuEFJhqo0a",
+	"TdKc0+sG/8+M0ubJxNOn7kPrBVXvKZwt8awwrN4g6PqTPljv5s40M2LCo+JPo7nujTp4d3xEWvvdsNfq",
+	"B/ukdYT7u63O+GDUC7vBIdnbW1tzhYiFGsU1860UN7iwXX8BXxTkjcqPv0gIQHGRGriJl+iLJULTh0hL",
+	"iU2bdq+E62AP2cNImiAYRfiIPMbUlMGLsJBqPkpe6ytwcMFtqo0/CJQgOnJakyYV1o2x1FF9oyf9TR3V",
+	"lhZhNURkbQ5anV6r1y21KdNOQCGehozpozk2GPbHPQxn3gpC9sqw53twS9L7tLnnVkdnNPTcmrPYvwK1",
+	"/JOniRNft6xPxeAsIKVwiixDGk/w0LpiOLLT+wm9J8wQjZZlBtUQHkuS2F9Dyoah0m63rFZ71Nm2MTKW",
+	"okDzpSK7UJrl31ni0L0x4SsbO3QXJugdH3XKNFCL7uu7fw2e/7bu39+UB/iejicqtD4KOmGX9Ma7uD/a",
+	"C/bDA3I4PsKdUTfohbukP97D+6OD4DA8Ip3x2uJWI0FYAGwNw8i9Gxrffu/69l/MU1xlMSeFzSqKW/Bk",
+	"rsPlNGa69IWdLyvdQPf8jugQEGPyVtUIGyEoYXJwvEZDzQqNSeH63H6Vu5VrGd0ZzM4yugWDfgHdtf5R",
+	"Th7UddrbTQ1tG5KtVO9ZOismeMjDsz81MXs1NMMXS/fZvEwKnha75jW6wjNQi1bF65RrHdNk+s4yiZnI",
+	"14zralvNRwK4T34YbY1BExaCEwIxejYc57N9f4wUhn5eqlDfwjx/E316bdt2wZT9zazXZnEsleWYE6N6",
+	"U101WGaqq/fonaKqKCov1nQd4ZFdcq8S/WKWbGzDdc+tNjNCtOXezAYBZP1LmCCKrkyMiFq0nxMsZ0Sp",
+	"7EGUhiT0LUWvPN2tt+tzn7XTHrFHLiZAwFpAOE/YU3QsGJseG+0vi3nRWbYHbOvj5bVJY5TzOHtapPnj",
+	"NuKJr237PDLW1/1eXpy9yY6OC8HM5gKHTRlRnKx6PztRM4KYFu2XtA0xxK5A9N8SY+dWGA/zprbOhtS7",
+	"GJuWXTHxAp4kJJCtKU8EaY2gVsZ8gYA3MJRyL9pvaCd9N2b4LdjgM7otLRLr056XiJw/sp2ljxt1AH71",
+	"iPqprLuqNRbCcuqMrMwznvAHfQSqtMTiuYi+pVI4v+MPTKA7QmKzDLg3f5K9H7AAs+KBeEEu6EQQczQj",
+	"mIk2+nh68+bHiqoJ9P0ZEaZ+w7gzhCeYsiUc+kx/nbHoVdbQmZWjW3AP4MGmQYIFPmCRhUDaaW2/nOd/",
+	"L/Ixe1Wkn0QbXxr/rFf26aqP08K6ZCSzr0ZzfTs0M6zKJKymZkKb0WkeogafNPE1/ECkG4M7fwI5++2M",
+	"jmc+JHxxkTxjcBuQ7HNYJZtE0qidNtFpcJMmmLrIO5qbvDtw4dFcs0YBVCxrI819dMSCqTav3ZJF5gPk",
+	"DnMF6afvOM043OWyIgQEmSDRWAej5WIWW3cNU5YeiriAy8pCn3yaXkfg5IGcmUvE4G0cPoOhUqXqjxHB",
+	"AtL65PRdcoxsQoN6ss0MjT8OA3SBajNWuOBy+u15IexP+OfkiS+mittUmeqrkdaVArjv5/k1fKSQ08+9",
+	"Pjl/C9E4wpNvaMYU4kyeQRo4vVw/8gfL5pd4urYwSviISx9h9ObCKofbaEKkQLgQX9QeMAi50fe91DKR",
+	"so0gamVkT+8hTk7bHVMuCAAYnFLqqyW8HurgqTU9/yH87l/lEH6/1e0ttlHM9mDZIfxh0A2bH8Kr1v81",
+	"64ufRgfs5197j/+Ij5IbuTv/cbw/+Xu4R14O3V94+PPycGAM1ZDVMdzdrOjjz3bSv8C+4V7+Tmju8u98",
+	"UfT0dWmMoM4Zp7PX40mlugq6OEPcJEgDfdlo0FkpzClW3LecAsBHeMDsozMqoLAtpKG3eQG2ZJYB/OLM",
+	"R58HJgHsMaST+Lxtsn2cQfpKtPVZTHGrt7f/t8/WkTdgIyzIfh+VE8fenF5t+4WsAwLVZR1Ap5AlPE1I",
+	"OUsfomLAbEB0FpblGzMBoyCFhBNzl4y4IjrXr82lsCp04Q2WOOKTlOgzETOPPMHCQj2kuZxyNtwddrvu",
+	"6wSmOlF9gENWJ9z733/h1q+d1tEn8++w3fr0pePv7379D/cNgzUsg8eWxJDBzBFZUVsXzclQNYIAgpks",
+	"wzgJpvQe9lkBx2QJUUOcBgGJZQu2u/b407Tf0Y1N26++58DVKrVgKXEw1SlexjQiCtx/G3i6sKH6oYsa",
+	"tiVOBp5XhHs1jVeZXpanpoUcHzY1bdvVcTFn4Fl9gmWgID3dOuIxdRmhCt5ub7ezvWIdiphXARvawA73",
+	"Ovu/Cd4YnQxiLiRBCbCALdju7QW0sRtxZQu0L1uJaazbrr363Yai9j0P6Zhagf7nURy6+6s/ANB+4PIa",
+	"SyrGVFk4v7VUV1/tNoLgPaaRnmHZc264P8IFVq652M3plfY+fdbZNJFq9xkus8SyGLaUEHKsP2xwHUAL",
+	"/Yhqsq+V9A9TZeMEVub45goe1H/WcywG8EGucDQlia44p8MhdLOsxMWAlaspVasn+aq7UnBTBrXsyEnJ",
+	"ZsZNquplYvWdWuGTQ53ybXMm4DZVp7s9PV8tdHd9+0frnrB7nVjKPIhp7OV57a0e0wu6oz3SGfXD3ngf",
+	"75LDcY8cBd2wgw9G+8Fe2Ce74x7ujjrBUXhIDsb7eG/UD3bDHumOO/hoBIn1NR4NbeI179ip5JX1AqML",
+	"FB9uEB90RchrLEzlgoYBQgVkz5DsLxEv9DrPiIUy7EKSo7dXl+83JmqTQtFJzpDD83NCMMMtk+JNtf+M",
+	"4oQyqTOofdam+Weddl8cI51IW+1TcEdYKNDW57t0RBJGJBGfj6HkqkBJquwQFPEAR6Yq17avif2BJ3ci",
+	"xkFpmVneP3MmxxnRCjhkwXsl0D+yMXTeMoG2WBpFx4hxRrbd9I4ZvlDrf7JHWi95aJcMSozJCgZRXnyM",
+	"MjuyAiDP9yBRHNS9zFYBDhjrxs4fD3/hIzGUdEa4voxrxzkzgDGvwCL8RRfeM717+53+YafjufudkRlP",
+	"5kOAnatf/V7D1tG5gnWh42wPXV3lL/O57dzjZCeio7wMM2Z4J0cFXUHmkc7SWRNovNdNl0Gj2+sc7Wtw",
+	"5MMMC2y7uoc5OhYmVti9lYv49LWxQyjHTgcffINjPKIRlZT8NWIlr/UhWlBYt490nUGBvsA++Trd4tcS",
+	"J8QMH1sfbgNuGPFJwauxPO0NXLCKdZZTV+JUWwQvACdNXtrRZD2EsfQQbZcq8o5P6u37FT7xK0I+6lFu",
+	"by/OvDrDeoWODHPwnPaUJI9yJ44wLXNC7/rm/CPq7vSWmnPNbSnIOJklhXwxrV5Mq/U5x0eFpS2FsIBD",
+	"gFI28egWjiiGrMc1lLm9qFaZJg1YSWwqQrhTZpl4oV6nU6jkZyIF4B+dKbqNLiSSPA2mRCBGKGT5LNbt",
+	"RiwragoeUwqGVTAlOEaE8XQyNa7hiN4TptYcJ3xEqhynUDX6qdpQVj/Ru/xHXiX6GDpqLP4K86nhGAZa",
+	"FHRJRtmk/RR8MdntdQK/HHt+JDiSU63bFnBBwOyO0RRea7FeQiGdALsgQtxHkmDPpDQKTVnXOCYhaLVg",
+	"B+vM9VRmx5VwgReSIbXRaYbFOs7EhDQSFkIXS7I25tLhDczyW4mXZ055UWemWpBncnsU9g/290b91u54",
+	"PGr1u71x62gfh61xsL/bHx308Oj/Y+/Pu9vGkf1x+K3g8HufE2mGkiV5SSyfPvdRvHQ7k9i5XrrnTquv",
+	"ApGQBJsENARlR8nkvf8OqgCSWqjdcRb1H2lZIrEWCrV+qu1nGwxkd6LREUFgwQax7L2TILfDQaIwW8cA",
+	"optqaSb2IzkZya/Jl7mzxJ8XHVKsbzcnHLYs30oCThZqYAlh1VLENc4p58xakqXKcCrMZE/h4rduzGcL",
+	"DoE9IBRLB0Hsh+GrJCWehe/CsVzHiTM6R7Y+gzsrOUmuVf2h3uDV6emRudUi1g/o0DXB7GhLRNNQ4fL4",
+	"nBg3DhoWSEgF7zAVN4U1JjywiHcMX9JtySguk9dYOSTOkCtXSbEFP+uU5MBhM654IH4TGAIOSFMTAhHO",
+	"XyjjCTnKcxdCkia6FJmfY6M0B+2plYMc7v2J9zfiO8EVIZ94/9tysMW0C/UgBtw3frZPvP+MfrZNer42",
+	"tXdbv9ePETDzHWpzl8g2sloc87NiBdUsZQ2tzVxU94z1F0ywsp23mSdDpogaQNEsEksSMU3PULamS7mA",
+	"ukG/3b5uXZ3enF7cnF9eFGdJ57dCj2IrnW9IOtdraaO+9R8tdJEkX01K74l8nlDazyKf27hYgCym0f02",
+	"a2ZTUnbAKFpwIMdSr+0IM1tBxs6BZb1KeM8k1zFRZsjVVMYgpseDFYH08MrkHY3utQaQwHhqCXwWz/rH",
+	"lmNtmGNh8MCWYc1nWFtutWlupY9/hjsYtrABO8DcIKIUCywtcijYI1MxlqlyteYGtemhdiTtutmqbvpo",
+	"uIDe1AdbADitXSI7HcXiIoG0vJiH7IjEMqYBAfegrdcTQtzuDB5n4oNmhtxC4mEydiRP9pFCaTgAcYpp",
+	"t5xTPVSfsew5mVtneE7nFvvRWCdyejW8Y7UDyhYYhoWv0puTNwjgacsP4R/6tSkjeK93X/FPLK8/jHbI",
+	"dmgCGJz6fiUJOHDqtUplDkzbRN8XA1vfJF2CWBJ1jxaPaaNB+pw+nGz/lYVg4pa8M0281p8/nDW+H9Dh",
+	"170bwaOz7M34l2uoESjPkAJstWZRTr26wt35HsLqJm/OBvLFLG1+63fms4J0IQDg9JtofVtD6m7O9xen",
+	"gUeJt9jeytFAqKPxiqdJtMmUiJaZd5vsbqNNttEm22iTzUebQG2zDo2M87NHFWkzJmxB3/X5iLmtFglb",
+	"i6EScWc6+m7K57RCZe9GlKy11KzcJBoX/dsWpB8y3dB1+EgVSbzasxjOtRU7tyaDpwlB+LlsAvgL8VlM",
+	"eaC2hoBNhd/isq5qqZzOrz4vVSsuidlLHe2uySXQ3MjUEC8i0wpkFz+kbmZ4Sn8FVrSmKEDqQU+q2EZr",
+	"m5A/rS/biLokFIu0A9kmBSyM7ppmXd1PEeOvhMRoLRYo1hQR67CICY+pOrxpKq73qDFYGL4EIXtU2Hrr",
+	"GMglsJZ34tPSgt0Aa8vToYJy7LkhGhD8l4QagXwKc8AFNknX5vIx4WZYKQJg/qA2fQLnGtKheS/d9KNk",
+	"eAZCJNPvXmVvTsQC7vLmWf3ebMecXoDHHoDIB0M9+2R3fNiWrhRsG3f0XaU+jpHllJBJFcuI+WuYKiGc",
+	"MleKuuwjuAt0CrlIAb9npA/BShb7Cw51mwb6QEaGTUVej5kyW3BUMR5Xj9j43JoiU8LqSP8gaMgUJjv4",
+	"rM+Ez4Q3NFTN4DDy2EZ8JgAC+hT7kV4brGYGOANNAZJpIQYsmq601fpMKK3mZmUTk8yEYXwQ+grwOFrw",
+	"26/s4o9actTinkLU5qaAdmiI8S3lTLqD3hAsv0hNYHISi4xtIxypDXJGPjqNk2BI8BXsy9riHiSrZSv5",
+	"2ojqrMgk7wHm3eY6wqUw/juwIyAVA3SzTHwzTmaKHIPI/yPbDftbXvvMfe010kQCmni6UODA2tRKNbKr",
+	"5EtmSw3q5TpKA66UJsDHHvd65ZkB37ofniFOox0l8fZW8xnNSF4kNDwRynfQPpgbFH4d0yjOemXhgGB4",
+	"oym1iTGOII5loiIR7kQmITJj3aKKUzSQ6kKSSA5ieJ60B7oDzQ7xTv8IEWpoOyWh9FmZNKzRZCR9Gyuq",
+	"ppGaTQFMAdcdAtsNVrxJCtDMDBzKPUZur94a4QNHzE30TloBK01pF+Ty+LwpTEDnaDynAXGZGszZGDWL",
+	"pcj0ODezJjlyy5Wd1Wtj0B0D4Zp+AO0jHK1aV9DRmYxC58uKhrFU64nib97M88PCMK0ttVzhCR47s7LT",
+	"Cbi+TCMZgn6SVd5HhJf0h4XEl9Fjvyy7yTCbE8DE6fAgsRWhvoKBdxDrlpzaJBVJNwr84Ozq8t0oREVi",
+	"cEoRIgD1WQ/YOmF/u7l5D1/rD9dp2bqUr3RYrAUGE2xtWEhhIstyzPZdtBHZmS2oj7MdMysXhZpMFDpN",
+	"eI47BqGU3As4uEB25/EURHqbiewXDoKY92kU73RkFJb0HQRXtPCkb7LL9K5k3rox+AmjQb8uyX4hvZjF",
+	"JRVHjIajv3wsfeL9kqbqCA1Fy2Qrj88MOd7C8K9bJvhzMMETOHeEEsEegf8lpy45ZwT0I9YdrskAMxf8",
+	"7Ay8JIsbzCxGpMmmcr9QxMjFY0ndWXliRLorTz/7ekh5B38rTWwP0sakibHM5jHqLK51slRbhkvrMIV7",
+	"LnyiX8XwiOLiWk1IfUbaw6ZIe8efXSJFAP9PhKc+F/q1VGRZUMMAu2cmZQytx9evL9+h3caPeCcuayW5",
+	"Du/pX4jPOx3sOpEoIOXImlXM5Jqi0KfePeL2+FDRy2TxugYV+IFFSr8nIxJwj2lBBxHq/WKZXEjs3Uou",
+	"aoA16T2q2FFTJL+hyoMMLB0umr3FiAndRMqh8w6lr7EK/WXSaAqzlnZwSdUYMxkScsCuTIvBmMT1VAMc",
+	"ic6kpsOmyOiAti09BtPRDKUN9t6sao58dd2W4VZd2zLYDTJYAae9NMJmge+kUcejR2XCN6bpdmHOiv2s",
+	"xlrx3eKqKpwUHnObwnJVq8SRRXW4PhcKXS2pKsSFimmAZUaNytQU2Eh7mMHmRb2P9uOUJ2Cxv18sAyok",
+	"XDux+HHjHDSdkP5A99QUXBRti33en2jRNomjFv3QNqCQnVMSSO9+/Ppois2ql/gHUE5TZHaokLm98Oei",
+	"S46HXiAFO/knqZYPYNjX70/+SWrlXXNL2ezSNAc6q6+mOc+pgkpeU709oDcLmaER/SJs+RRL38iO22XT",
+	"ijKNM7CMZthw4YIl1uIy7lUqtpzzDAaOSsJWN97eOFvdOBU389TipW4XIz3lXy/n0/XbVOgv551ac2Fu",
+	"Ba/tMXgywWtMr02psrjyqYDiCGoZDFTzSingKrZYqOXp8KLX8OhmEIVtJar3561/nP5vCtbAxEPWBVsW",
+	"LI689Ge4BlfC5k3Gvwg0Lz75c6BRXkBEBkhUwz5TEyG0hkBIAYMxAJdSFSeBKfG5BULmTIM7s4LlapUK",
+	"QGBbARQjviB4pEz+6DGhLxYastRJzj5ylUaucZW8ZGXFvcpeUyBeCbYaGCDUkCul38HQlMIjmnIyR0QP",
+	"XxXdEaMCkQCMkAvFixSURIktV/FoCnGPZQJAAtU5/lidRs8bLVP3Z3JOp5+8icHNO1+4Lv73Eai2+Cpd",
+	"XLaub49/a12fHl+d3mxqsbTShrQJiokvU3ov/0TFgkycnGVH7SExtVsW50MpyEA+gKFmECHtmxg14DGx",
+	"JJ+xpBwwPxcY5Zc6/qW5iakMUqCKjN2twldNwePiEbxDmHgwJXMgbQKDQZh44JEUoX7jgUaQ9wEd++Si",
+	"8e4UuwNwJxJibi+Pm0IzpRIEgdKY7LDYMwDNlrvqV8ukYWagCQcoRmXhFMlABBBV98AiWJs57Kzhzy3P",
+	"A5Kvx7Az8H/ZqzQnTdR2PS3vqS1lwKiwGaGrsVDq+2DIpsH7SM8s5mwZceFc9AexYbjZBlKuizfBk1SK",
+	"S9FHjURCDCO2hvPOINAU4PuGmS4Bx/3OtD018UBG3wF33hZVm8YnG76fymzoloh7o3xpAOGvicE3jjCs",
+	"kaiAql5xFZaayHYQMLgzQKrN0UJeD2Obyc8wFwECnDVLB+tvweQ/QEqCctGsp44IButzY5WFmL/HNP5d",
+	"z6jHvV5TdGnUhooaMgiYZ0LoMPkCITr1pLsRxZptXPoGU9GUo8AZkp4MfJXmT8AYMdkCefNEykW5XAan",
+	"F21jxgKXZfylnCQcYCVmxT8xZLoB7ZPHHkOExmFTQFIFCegQop9N0Tg1CCG4mn30GPNTk7TP1T2OsphW",
+	"lLChnQAUkBt3fAv7s27cMSSD4CsD/cJuVfN4vVdOvVbZe1VxHb2BTv1V9bBWcR3YP0gDNxvs1F/u7lUq",
+	"u7U0M/zl7n6l9rJW0TzJBujqrjTJOPXa/u7hfi1JDVP/DsyFjluXeXKvWqvAf64dXe3LklG6t3ns8XgQ",
+	"RXiMoN7cz1CxAGnfurnhfGgmkldD18YNmzOzSBVGrLY7M9GTMf+FwrqQIEWUScMzWC73TGBaEiqpEYsH",
+	"kWA+MMAh5ivBnUZ6VPWYXzxqig/cb31ADmlatqEzeJw+cP8D8WgUYdF1SAe4vT0/yZWRbhWLFoZTiU0J",
+	"f2sW5aaCcZ6chKW9ZwJ3LtoPTCKnGz6KWJJgakIO5AJoLeBgCnwWjVST4H5+f61lOtRk1JUl8/Jb1qXe",
+	"8Nx35s0dQWqgtmibBVJ09V95Q9JvtGJTqXjKyGxx5bVrPk4zi9kK7ndUjBdwhyTUg06l/dI7YKVdWmGl",
+	"PW/voHToVVmp4lfbNbrr7fn7DJ5tLfrwqsY0rMe+mPYKKEQmJi1SpNCXSvF2MDTljLaJrZvh0rewusli",
+	"a/JHYCnLp9UEo16gqIzh07OU5ixnhhhFiHz5A2rXpcfpA4xIsEebb0kz3BuNcjRGpbopCjQmAaMqJtUD",
+	"4vVoRD09keJRBs4R8ra4Il0mNDO26Z9Je8ktAKEAUJdvJvNOghlnsu+b0UksxLXzy8smbMU+uhCLHVm5",
+	"WEJ99oTdbYCxhVwkKF0Hi/C5JfVaHH8rKT/e67f2o/+peVWW5U0HnZf0VfvQq/hVVus47jNwRzejgt/C",
+	"NUrVqO5tsBaW1b5TevOnipiZVn8kFfzZoEphPUerihtuaBI2NKtIjtAYc1qJYVrB9qG60wGRaLZ0a54Z",
+	"9b10Iznog/Kn2BSo0jOplAxkd6jFzjNs4Pfq0knpSTO/6u4uNLfYgCgzNkXZJzhCc1irCV+6lp34UYvo",
+	"Vwxw7iUwrT6NoCOsxTcRNyZDu2Smvd2kPeymlmmjOtlAw6T+j7RxMNbG7kgbywtKycKamS8oLhlSQKNE",
+	"LPvmC4RAWJwlJL0/C29Y+8gudigyR7Nj51u3781wRuaJMwmjMGteQIMGoYoYUKvijHNoI6L0q9MO4hRc",
+	"ByAv2xsqSskpqpqLHHvOFKqFl5LjlC9dzEN5TOHHUoKf2iOO72JesfwMumdtf39UjlhQtMl8QwpN50IK",
+	"1nQwkjHZ4BJW6iUho0JZJSJb9n/ydOdP6iQzhJy57FUOD6YO/+szVv2kzyyIp5VN0tGdX5xdLi6KjBGu",
+	"Pz0n3RAnBAZQhHBIS3ShU2kgfFPMDWnzKMmR5gqBalCWWVpStLOtfqXZmp9Gxm/Vlswh/T548EKqazLE",
+	"rA67OYErn48uz7rHnA2pZLXzeQ74UgKyYoaT+D4wdFyRgpDx2H07i9Fje/mMflHGcO6/p3HP2RgvqS2x",
+	"31hvaInYwp+WmFeinpXJ281B6RFWHppBl7+y+NsjyiUvuLUF9aXvAyuezxLHtzx/fj0jkdHJVpXKaez1",
+	"poHnodSRyCKRSSqEYzgiMy4gpt/2fbph7j1VwDQBSmvIx1Ob9b8JiXVBCjuRgm2PzryjswJ9r3G/TK2x",
+	"cyz7Q91vKB8yA0HB3gIl2s6t2gpgRRBhMVMrlv3h0x82w//XUYcXHUoDpryV2r5xFWQ9gt6EemJw0/Ls",
+	"vqYgt4m4R+BCTNa/k22i6dYfBDBaRHtNonsKEaMBgrrNvOiwAzh1a8pkbQiqtDh4l/+wWjcMcNpvk48u",
+	"IZDhuKcJZJf/cMkfjasLE7iRLJFJ7DQQskW976dXV5dX+FyycGlWZ8Sofrn4hIXW19zX6QTIRUdmgPge",
+	"qjvwTR6JXZvC8gLdfFyKGeRyLjpyA8Sin6RebF0hY566MfF+EMuQxgzLUiTzxGRc4TEygNyMq9PrG9J4",
+	"f+646VpAtFdEhde7wBsgpFCJHFKoTgAox4Cf10qV6gj4uSfDkMeLPPMbVT2n7rA9f3f3lV4ak20NIiuc",
+	"/kp5r1zRRGTQLvSwzJX06/u3pVq5AmHajusMokDfW3HcV/WdnS6Pe4N22ZPhTjKlzKd2INs7IVUxi3be",
+	"nh+fXlyf6k6s2nN5fY0LhYuSoUSH9nnrng01i0oHWy0flKsrnESkH00YeeoRkvcLzEZ3E4QNTduGEI4S",
+	"IBD9ZbrHPfrAMoWkmGLkng3VU5zIyWOw6Om6MzGOuY47/cBE0hT4KFwi+xh5HgxtgQK0GMxx5b2RbTXf",
+	"fZDEOKUj4CrTwdQYgL4ps715oQjr8yzxwluoEPQ8VoY/PzssphCLClsFe7BrrAt7ldQ5afANyjGNyt1P",
+	"jusAXHnKOSqlSq1UeUmq+/W9g3rtsPxy76Dy6u+V/fpuJYsceyx1xzGgOOMmQJdVvcsDxSIzgHWcjG9k",
+	"e1EPo6aY0co/Y5Vh/lm6kTENSu/pAoXLkxHAO/gKdLyVT+c5OFdhHtM5F/Cp5f2dlwIGAYWXYBS0ywTa",
+	"6bE2AeujI1qQiA0UM58xK9Pjev/LpD3w7lmckcG0IINB9FQ1hZD2ib6UgSrWdeuZuFv5KCwkHaHqXpGO",
+	"jAg3mCJ6cFwlQpOfjf8yUe9NUatUIVSXQwHYP2gEdQSQPomiQ0hukGXSII+s3ZPyntxevSWFNhtK4ZPk",
+	"Mi2SLjMpp7pbqsib68sLIgXx8PhyKdymULwrLAYIFeS3d43j0vVvjdr+genSzfjDIG7YwpdHg4DB2g6i",
+	"wBqPp4WkpdevmXbejTDXVYz6yrm/GTdxNa+bhKV9DfV7/BpYJi8sG4QmaDBU3GQw9IcR7/biFsSYtZCt",
+	"2Ckwz0tr1w4hRs78GXI9ffNZinv7WchQKvuHvJP2owHvSdLDzBkCUXYQ3LfgjCWtC/bYUlplYdFIw61s",
+	"V/JOtpJmkqyzAQqi8KHFRE/L0km7+C2wGQicwb9BfB55wvCb+uGXFQRHj4pL4DLqSVLjpjmGd/ee0DNs",
+	"j+KkbxhYlD92gxomNE0ji7HqABXIbCGmMGCdmMhBXCe1w0ObYtF08IFR/prkm5Fyudx0ZheM297CK4N6",
+	"ZPuziP0jOoUhCKKPqLk33eRWNGGFA8UIaEOrXd6TJiX9aOLuznUU3sn2bC/hG9n+jl2EILtXa64DsusZ",
+	"Fz4X3TyhfLdarkIqWCKVT4r8mnNsWOI3AD6IfT5L5F+aSYGgnyvYHxEWU80rmIp5qLlZCuvZ4Vr+AF5j",
+	"MwZDRtUgYj6JaMy2Ts6FnJx3sr2SED7tGO+wB937zNPcdO5ku+kQeDQF0tL3TsHWR00ahJLgAF6AHiQU",
+	"owOq4qRiFlck0UeJjMgZlDqcwTDeyPYpDPNb5hlQWRWWyIDejRZYhV9gi5rCpzGtk89Nh/tNOPxNc26b",
+	"Tr2ZOblNx21qZtPU3OZLUzTF8uVZcdNwRNvzNT99Xe8QFm7pgs5ElTExlpReSDwuU3S3dU8kQg7nnsMr",
+	"1gFEdTh9WDnKFi9G5v5CgSCgUP+lBsIYhDbISVU8YCIOhqRPo5jToDjzgsaMpitoY7bi96Qq2dSWcWZn",
+	"mDc0q/WFbrOrbGubi1HYgDqRmOpNGn/GjwHUMko5O7v7zrrqR56d3dADlwJxbKcoIRa8ldxevXUJA4ko",
+	"rWiEpLgNXH1KfcAeWpKcfdnJFMRMXM32YBoNIaX+HBZmGNMSTGy2fnBiKSUZZ0Hzs4GIeWCkA4jtnhn/",
+	"atrIZ1DfoiaRRcQdBQlKkiDbXFBwmEzETo20FPmdv38Mg1EJozmoVHa9//4YBtYL9kvTqZYrWnIzUL6/",
+	"NJ3bm7PSq6bz3/A0awp8K/I79auTM/IxDISqR37nlyawn/rOzuPjY/lxF7hO9fDwcKdS26nVSpHfKamh",
+	"iOnHklD/r+mYN1Xf/5i+qv9CduV3dmIWhfpJ0zF0u2P6tYOZjTAwsgS67b9Pwi0tu5IPwi97iAe9sfZk",
+	"n4mPYYCvqpLsdLjHbP2T8qOM/H4i4oVB2f6yfMd5xfzxPNeJvUD0FvqszamA3fClt4OWQC66pZCKAQ3U",
+	"TmKDLGHXO9VyZacpbvtIsCVN8XUyqp6uIpCacnKj5ipT3b90whUk4XHch9G3aRxTrxdCfodWJQF/vOlc",
+	"vz/5Z601OrBW6lVvIRRLOfI7W2vVs91OC3P99S8hhGPJR2VuGAS6WqWK4vTnptMwewKHuOnUSdN5zWjE",
+	"IoKM6u4xNjzK+VIHr8t1bf+AvPnjJtWHvYDyUBH2se8S0e645C7m+pJtChgqwPdx30y5tlvfP6zvH5KC",
+	"KRgb85AVwRenh99iH/s8YgZTioQDBVFDVRJLslshPpSAfaRDiC9qCoTB8aiwYZvo0OsXy+SPSIouydTB",
+	"NQh8ZK+y52rtJo3l8CVTiGHwUCMdzgIDedoUMKYLCLCAj9d6QmjD0X+ewmAB54aa+EASSznTtYSm7hv9",
+	"uon5WdGPkuAG1B36yJQMWRYiJbOYmVibaiX5zSgV5tUk3xp+GyExtJqZx+9kT6wgYMN0E44xdnV8LD0+",
+	"PgLzLQ2iAK5s5udPVp+O4TJTDLH7idlZ/MPM9LDttee3ebfLyDl16vaQsuGbCvtng1/yN//4vfo//O3x",
+	"m177V0//fX776bx6wd8cltnwTcB+a/DLu9Pqxc3p8PLmfPjupKHOw33+L35+8O7mtvru5vzx4qb7+O74",
+	"kVNx1T+/k/wmvK8wfq7OxcVde/d1oL/zwt97/zp+c1h+qF39eqNO3/Kw/XhWofS36M3DyePxQbv9qXoo",
+	"efX34PHm13+3DjoVtep65l2ksIsbUKn2VlFVNfcYA6eAEHIZEUujkHspPBlFzItT+QXiIhdfi0afWzvN",
+	"xCogbwNMhYnOCwlfe6GIHrNx6z9JxGWSboiQKKbwSTowKOiS4UqTF5y5tEZiv4yHPleTuhVaimN+kgcG",
+	"eKyFVOdTPfmoFT60vA7EAF7AKGP/riag4G+klXfBiuWJBOemiFif0ViRvq0rFfAQgWMhsIuk6hGWh7Y6",
+	"pm4UgAI9RIwt0PEXTNRJU0CAAixSGhzrMy+gEfNJmynu63U1sRQ2+ILqy1b1rIEhQeCBjS66iXehR4Uf",
+	"sAjhatFQgeOQgil0g44Pm7aVltJnXV1vuYpvcckXDJOzGwTj5SqTSDctSi4TNLG4qWys8oTwgoHPDIBj",
+	"u2SRDGSH2Nbzeo80jSv+MJo65LMOHQSxNbJNIOS6M+eNpdlwl6WIKYdoH65IwaOKlbhQTGip/wEz6acN",
+	"ayKZKS9daew94xBb3hUfMKpbvsb3p8ywkR5wlzSdUshKTUfzoKZTGgiqME6n1HTypmQeYSvg6tmFhXp+",
+	"WO0OsUVhVX06zOtTceGx6QBMPqJPrZG19b3FYI7dqZod3lo3OR4TAxWDf8wEjOlBpPZnJ/T3nbrz8vD0",
+	"ZfXVyemr6v7ubuP05enLs+Napfp6/+Rk9+Tl/ku9Az1aderO7vHB2XHtoLJ7evLq7Ox0t7FXO6mdVF6/",
+	"Pjs+eNnYO3zVOGucHFcb+EZt/0ArU4eN47Pj169PjhsnlZev9nb3918dnFYqZy93DyuHu/uvTk9enbys",
+	"7p1UKwenlYO9k+PXjf3aWePl7unL/ZNXu7ot/ok59WrlYP9g9+UXg4lTtZ5i37qbq4elyl6ptk+q1fru",
+	"Qb1WKR9Wdmv7e4m/GZ+3YeE8YDfy2qOi/In314omNfuwYECpjWXbRpE+RxRpIn5MCySdLu5Y0Wb5iNGs",
+	"9m6qn6UquJF7uH9EUNbhoksKVvBxE6kHq6lBmIp558aC3DdFTO9NKbykMBo4zeBnwGN3jT8V1NxxGOkk",
+	"Ox+wXhXEbg7A043CxiMdHjXFIAqwUKeniO6QUAz2hAIAhU5AQcoy8o1izHfBU57o6tXy3gtFPgcS2ZsL",
+	"zj8T8PaleGR8lk0xijWGU/vcp3HPhYvriykRy7WMLkEwwjBc/dYLRWgQyEcoVYKGASsphXRIaKCklta0",
+	"vNQUVGWWS98paEFQR8QICcrYBoiWIHY6NDAJGTf6zzP9Z5lkV0XJQeQx7ArlwqYIpOy3YSf7EX/QIjeU",
+	"eRX3JYDDtoGuTCWlBQS5Oj397fZ16/b928vGSavx9u3lH6cnrd8ur2+uFzBQIB+a6QI9+Cqxr2PX0wyf",
+	"6zqIQjOaBWT5pcWo2/Td/A76g3bAveUbR/zlt+yBBVMFtH4/GJJuINs0gMA4KChazls9LS0Mf4WnZ1eD",
+	"mOjoLaMPUNmSlLs8dklZPWAGEmZ5Xh+/w9Cn3K55V8iIXXvh3I6/YpAyXJmQNPbZAVjUTGrZCVf9gCY1",
+	"UEZTy8JhWX8sIw/aMaa1nbHINn2PPHhqpPUHT72GlDqn7sTRQNw78MzF1E4fPPU+NYdp9Rq/NMUpuzzG",
+	"v2/HB9flcc7YzAupIWygLDDHSnR/DTwMprpgkU2s9zGz0uaIG3HloS1eN3MDoQzV6lMihFmTc0dG6bU/",
+	"FUIrkQ9+/EiEpcuNrI//3DcOHlsiuIAFcAdR4MKNLk1Z8zxwollC4WQksnl6YeytxCqWCGgRU4MgVplA",
+	"CDUXcytfHthibv2ImFsLUc3K5DwDa8uG7aSxfuglHRij7+z4vfjbo9O1YLi2tplN22ZWFBtmW2C2AX5P",
+	"GEKxEFdYw9wyHfrsmsUpF3yhiGfs4gQN6y6xVmwAjZIhxDjNwz7bKHd6Fqt/fk2ZqVb95bw3f/RM0R8Y",
+	"hYnp8ElBMOYbOfeKaX3FXAPThmG24nkQ2rYyyVPIJKscxTVEkwVg2hLpKJYJppVF3LWmQmsGWwKtbfPs",
+	"4Ulsc1u8th8Xr21Vyt60ZpuG5c6GAUoeA2bAQshSyiYAuJiUl7hKMBcTpQcuFlEmjpORfLdqxZ8ZqAWz",
+	"5bhoBa9ItERN3lDByJVkNu5zrNQPBoFqFYQHDCZS/3MsZdfaEndU5O30WBDIsuf8tVb5Dh6wdPEX9Ymm",
+	"dOASBQn7W+n8CaXzDRzCVWX3PNahqWzns/733P+y0x4E9yXlUTEjMtr3ScGApeGlRRonJ4BmiBVsSeHq",
+	"9N3l76dFC6kGHjb2wKIhVgg3LmDLOzEEzAT8RKxzwz7GEHRsfK8NokeFz2Excd9X+g2IXjJF0KGinBZ7",
+	"dQeJGcYO4AigiUxlUKyy+yije2U9mclA7XqTHlWkgLi26BJ6oYiM3CS4TAqIu4Yav6FULgmlwKA5eSdJ",
+	"R9Ma4QJCCckZbCBC8djSTbZZCCfDZPdAiln1k14PgvtjM+mvzFvPgTrWZskrxm7r3UdCw4mO0J4myJMT",
+	"J0E2vO7JKDauoHfnN6ZnoCmn7rxnUcgVrDtXUGyvPSTdiIqY+S7pRAyI0+vRCHLS9a0+JH0WKblKILfe",
+	"sWuPiq+HLbP/hB4UzbvgIN7JNpaYmwo2YxFEt4mcT3qTWE5AaAJcuTiTpSTW52HqTWL1xVXE0NG7xLZU",
+	"srwO7pRBnGM+gmFnFdaURSJMJ8zXT3j1DFZ5zWJrozkxjfxUHNOq9XUHYHqZnwlgdhDQS6+JcRufn5xe",
+	"3JyfnZ9m2ChQRQING5UCGrPI+evLyrYyuw+L8cIteP83BCG1yuHcPG9JCXOGgpvIcYkABsKhZYiJiL2I",
+	"JvvWtLUhzjFuIQtDWlJMvxQznxgEPajSk4iTrpYli0eGq6foklBSuGOTEEaKyuHb8LK8k3nG5+64zbdP",
+	"Y006Tt35PxzAf3QT/5F38j+Ci3v6H/Rhnof632LBXeCh4t/+a5FKwW85pJd4Pa6Fck1MNsyQa3FcynzT",
+	"NVxmekfWSkEYSYLAXSAdBOtSGeIejQobG4tF1d7IQBKKhZQkq9DnL4O1VEztHCIo3bWCxL63eP3U6DLm",
+	"zty5Om2cvDstRyoG2wzusWndbLFmWFptAEOMAbX803kPmU6QdzWr/b5kcTQsB9K7n9GBGATBSOsXsmUI",
+	"qAVsS/ezpiHI8q5FzECXghEm4ggUHSA8TJzXc0QkFzURO62JbxtHv3y0VW2lLMpqLZtFiXCbTUfeyaYD",
+	"ihgAbia3Q0dGWZT1J8mpbFhYUKruTZeTA5FiFO39+U1vi4oHm7ax2X53QoPCMd2ypiWtEayuVK7SL9rh",
+	"z1Z83lEuzPF/Zgv8isqLylhwJjSQ5RWQzHpsdY/nc0kvQNeb1xmSIeSoDIYu3FStQYHPGuhNYvKymsM1",
+	"dvsdx9V5oxEudeeyD5gQydIc65Vx6rsH6ORSoObrM1UxX9zI1yz5slrZTwPUwsyBNMJQrKUAa9FKFC9o",
+	"DH5Kv6ntuc5A8H8P2PTH8bf0q30b4Hax0QA3s8O5XjX8+Yhk5mojzKfTvkv0SmitToB2p4hi8daA+oTy",
+	"wApnf9NiQRwxNtOcoQV/wn3EHIghPR4xhMyImfD7kuthxvSeLcKabiL2tcWC71h/nIDZTtLgk2++96hh",
+	"sFND8NI9F37WruJg5YgpuUVdZJ0zliqTKmV7qCU9+DxaK+tb0/B5zMJFYxygdS3s97VGKyMofpJNBI4V",
+	"CzrbEkPfZTSFjWkmsXHeTiRjGBa6KBjzcuxcsWiHeh5KQ3kIPCZT0CV+JjfRJawUUh64xIsYwubG3KAA",
+	"+Vzdk38PZEytG0/vLxOxPoHMhxiCSW5/HQ98Lhs4muuefHRW0W1GWsHCmAvRIL63EiXiq6P0WDtcKDHt",
+	"HRVDc1rUwtSI/c0DLLDbmlKJgvfqyS9LkEift5I6hzMufFuY0Ow6DpQ03p+7pFquAJA+fvdCkYeaAemb",
+	"muZjtrHPfzfdrkELSSM/Mzk03p/b7dkQSfQDToU3x6OVPrYCK7DvvuUqXosA7Bh+VgJAL1W6Y1MIIP1x",
+	"ebiS4wCgxiiJWdgPaMww9Cxps8VtfRTze0uxWEHIndYWbagHRpalIymTP0y0GgLfoWKZ4KAdpUhpkQdV",
+	"4vjBq4P0ff2wh/FArsEZwZWaS28YRTQP9OzctyNPpi2jTPexJJ6NiZvq+tI/tvS6zAzQT2R2LuKDPWeR",
+	"1JoLWC5z3Ox41sEcG23+46uD1sGeniwseMF463KzdPT2jPTAxCDUxIcN6bcOXh1ouhvv+q8NHHp75hd+",
+	"cwUBdsPMYhFhFt8bcc88L4+x8JAicwTaQzgCWJ9pSZYzxTY6eu8smBSvRo8B1giXDyzSkizGJmuZFSpa",
+	"q7msAduczxqSs6CVtgwGir/cWZ+ZnbPG6bgeAKrM9mx8nbORJtondLjygZiRTp8evCSCvMMFVz22MH0b",
+	"vev7pu4t7//K9K2pZk3qnqdlmESx0N+hvt9KarzOyvJIQFoQt9dAwhvDuP7G/KwI9X1ma8WE8kF/BqBR",
+	"n/WZ8JnwhiRiSgYD3XreGbKwDA3ff2+G900cpKni4RxpML/vudKh0bVJAfD82UetemRqJAFeBWcqV1pM",
+	"ldQlOk2RMLTY3efePeEx6Bz5CMD2jRb3neUE7nUuXkMkx5DuvuVPX4c/jXCDKbxJmV1ZQxDNsCYTizqP",
+	"NcFjz8CacHhb1rRlTVvW9O2wJnsqn5I1pYQ1jztFI0Q7otMX9G+JRW9n4uDMVC8avj8CWvUt8qDUrpeu",
+	"wqyj2lp2OJs8tFeZ5d8e2a95ZPOPyJRTnD0lmzjJ+sdFjzMKFAY7GjNVxkzu6DNmPin7rJ2KHgWT8p1W",
+	"Hnlvf+LCZx+LLlESUzPjHhtCaa42MxJLwO8Zph/jO4uwhlvFom+NPWzP5nd3Ni1lP98RRVF9vpXiCgEn",
+	"nslQgb3/RLaKrXD8nZ3m8fPxhPJxcmTnaO+ZIT2DAm+P7E+jw2+P7Pd7ZJ9apTVHdhExOBlVRiTAAoYb",
+	"U22xi612u5Wgf5ADPOuoPKH8zEPaZS0IzMiNLLxi8SCCgk9sBC0I3sVqT6OO77zTe65fOOPBtyr+ImiV",
+	"mcC0Iwo/rn9GJxGg2yCSMEw6MEZyWN68kZhlWftqz0l1GSkIU/88bXZtLiiMaKES/ZpuxtIlEEe2dKXl",
+	"hbnpEviwefaL65ze0O68d+AZGE+tcvA1J2uymfVxGMaMRHrUY5M/xqHg7OdNxDyMz0Kfu4swuwsZv5M+",
+	"7/AlsHq/c2ZePZj/GizjhYyvacxVh9N2wJ7nIlgwsSVZ2QfKAxztqBEmhSQA7hUj55hyaWBU0hoBISO3",
+	"zqxA9BPW5voGs1A9I0GBhAsV0yBQiV9ujqhnb0YTmb61U26lrGWlrHTNTdrXWsJVEqA/mBobGAzHRH7I",
+	"KTNSE5TjpBHkdivus4j5SxwBLHbxDR2CFXE7smrkn5+dNlWspYYqZiEiT90/yih0XPwhrQVY39nxWbvs",
+	"A3spy6i7gx8BbcCShlMH2ADHoAgkkzdMKdO6GvCYjXZoZumztvNlcQTDyaMNFJhdhI9h8BOuwWYgVH5m",
+	"zlndX3ykatDvAy77O+ZziiVSnz9c1QC6RBtmwgtquIn9a5a8ktqPhW9taYooFkBFHIOSNZbeM8ty/EME",
+	"dtvJbKWUr3VQDLklJLukNXemWHLF+gH1jCyOlM2lsHihSYFNqJWNkXdFApF7bWYtEgn5v1Ajx9NNGoGD",
+	"Q+6FfJzrXPlRJJls3iVCDiWO6D+T4saevr6/uMnfD1zfs0mSt1OrH5Yr5eruy1el2t991q7WBjWAvUg8",
+	"ZGlbSvVKWPR0+dvZLv4C0sn3Oq9NShw/Hwf8YaQNtS4zXVK82DFGDU11OYLGHzzuEWtCdkf91hGjQTBE",
+	"RktjfIoUNENHdwCPFZp1ikki9lgLWJD6o303sbEURvg9CDhYqcQ4xGe52yz9nydz+zYN940xB8TC6dgZ",
+	"g/5Xjvt+R/tbuepbN60mdL+mSLYwE1EM0vfzOMg1/MxUIq5pMlYotGWetOWDgqDV4SzwVXHiQIxJcKRA",
+	"g2D0m6QJ+HYui8ChfcOOPVxagp6bPH7w7/VSXnARRrdiBip9ukHTklxmoL+bflDqBml7gfiCZC9nd7bl",
+	"bd+XzohU/bTsyQC75nClc6UGIIDQmDzKQeCTdsTovXFH+fU0opAImbWK96hyAYJNqNQXlw3Vg6KzohNw",
+	"L4YHLZAEuMmhP6Y82jfSTyRlPD/l3pZx/s5tMzCN7Sn7SqcMq2bPN1qulHZv3LJ5x+tsFFRifBR5FP9a",
+	"P72Ix/RmEUF5xBrwbBFqMKct1X9NHLMxSJNNRBXgCwsDCo1HlyUqLEStzST/LX7Qlu5Xxw9CcluO4ufD",
+	"Bs2MkASq/SGcRzCTLcV+TUSgVeh1Lofe8eWjADz7mdjzEAoMcWgFiK9zyekN7RZnc2fb8rdM618rZjSJ",
+	"9t1GyG4jZLcRstOuZcMuLKN7oTYX6JplePPqbPiswwXzydXpKfnE+0lcnxlTxDwZ+Vx0j8j7y+sbwmMS",
+	"SwK9JT9hf/r7iJmPmXyKTsDFbLXuirHvkWl+4v2NcI9PvP+tcspNTXHLILcMcgMMMsOrNsEmZ+eJabod",
+	"hfpd0FSFRUh/KEuVntJWYf+ahqoRyptC7Pj98nD7NnuNFMJBEPM+jWICTjvyQX/9oUi4IhBa5xMag2sC",
+	"zgmg6IMTVT4KFrmkG8lBHwNMWRRyBUWioawouPFQDnjs6a6Y0CzFn3VebvuLqE5f+8S4k8brAL3UCXB9",
+	"faS6Yy76n13C5eD/Tkw58GHSHdkpzsmhXKL5S72TadORlPk4/LDryzUPlckWbB6oacnRezENSCj9dDPI",
+	"wd5e/vqkZLpcR7Y4ORfWZ5H0p0kqt0ND9gv4p/NiNZMjuqNpteTTmI6KY/NDCfFgncko3HAwoT4KP1Eg",
+	"4cLd3Uj5lkZd9mPEHwJcnRi5jZa6jHLCDuGFpWowwJ1lXSUhi6k+DLNulK2zZCt7rVNsYV2Sz/GZvDOk",
+	"a5SJbC+zqPmHcKL8XFfG8xLyZYawEn65mh4xmF6uHz3WWM5R05s7ohm4I2qBZtxGHDLFvEzq8Gyd4MdI",
+	"qfF6zLtXgzAj/4X+vuM6DzQY6L8OOvuHlRr1arsvK7W9tu9XvOrLA699uFs52PW9Pb0L1m81mjkLwKw9",
+	"qeL6fqVSmXLF1qo7ZuOtNGoWIlFI6k4oY71UKILXHeqHJs+2VnWN3F93tPQOWwEVb3dY7Om/MiJ13TnY",
+	"q6RVdmtLprwAjs78NJ7tWi6+lltp/6dNG0LYwhHpYrVLYK78vmOV0lwbqmGUSwo8JzjSrSfd9LP1pW9d",
+	"RVtX0SLCriXUjcm6I6nmlpvlmc/n8bTvRqjd2h63tsdnh7nS525UilnldOcIMQvBv51OTUpziYQHIMtZ",
+	"dgBLtE0VIwh4BPpuSGOvx0VXDyxmESmgqnx79RZKPY8kPeayjeXQ4gwcUsQCRlV+lnAGmWmVfMDZOYc4",
+	"W+eJcLm/c9Ckb8CxPEL164DFTXUvn4eajyhCxzAT62QQBYQb6ERTSEbrwehT3vG5itVOc1Cp7HoA4QUf",
+	"GSkYqCL9qAvARRbYq3gEroBzcYXUTgqKdwXzi3D4kmIzNNIiJfXL5FbgA/r0DUTEqNeDBL0E1REf7QxU",
+	"vqs6PY440XkHsmFmenv1Nu+8DKJgvSzdBSDzn/YoDrcH8eul8APZjQBsbxBsLPte4p3LTf0YzdGefVx+",
+	"CP/Fd03x33MmyHrEPj34L+qHs2P/Ztc364AMl5H5cs9AP1xedCOF5JpbV4pbh9774VbIWknISojG0ss0",
+	"utUEuLyEBUX5KFJjbgxfLKcVMjsiVJBy1A+1IGYkHVKwglqS601ies+gg+IMol4sYu9pyfp7tF1c9cPv",
+	"8Ez9rDYIJIOZRcRyz3GekNUP54c+YSEVZas9TzvNM87mNvZpK2ytE/s0fn2tQPUzUsbHW59ByD+G2vBd",
+	"cvzvWF9Yj4AX9wVpEWmmhLR19fyk4tLW07OSp2czV0+uwDU/VmXOif5eg1IehG8LbGAwRilTXfqHLob2",
+	"tDPfxqpsY1VWT2vehJgywesGQnDRbc0B4XudYO+NljIDEMoefWBEyJgw4c9whWFPPyIuX3ZqW+3zqzqn",
+	"ceXXQOdzc4s4C81iJ0r3xZJQciK9exYlKWYIbKLAv2yg6+kITgock0gLLUNlEU6KZUQ8aWlKrBPpcZf4",
+	"0K4L3uuOcolkoUsewo8u4Uq65N+efKxhDXhFQ2YLlWCaW9IWoUrzCvaRqzhZmxELLj5LA70CwxY8qIpk",
+	"IAKmwFHhsV/0+VnkJF/HNIq/+TTsRF4cxcefWETdUm6cil6XJYGqE9jdpJckE7hSrpSruVZtW0Jkubxj",
+	"ANABEki6kR7P7SQlmSdzCGUoZcsXv/VYATjLa+E+zpYu5hqxr2PZVyma1JEWKiAiTnYIjzULC1gnXoQt",
+	"HetDF2wN2tujs1QWDFDNUyCfXsc0ZpDi6DERuyTmISMsoH19H0PwJ1MqKSc/EyN15Pb9Iczd20vi2eJk",
+	"suLzJhCyYhb2AxqzlmLxjGgZ8xTRTxlgIM317duKFCBQBgQUVcyGGkDl4EAKkxd8RD4YSecD6UmtopoA",
+	"gmqN3A2UVknloNsjl9cY5TmMe1KQ3XK1mne87NiuWWy01FXpOtNSwsF/yuCWOLvdU6hslGhWJLadz5qt",
+	"zQ5AzA6EtIcQSb8AHSzCZS+0KmHVChbnsFwTXrt48O5fGyG/LVf9qlw1S2abI/d8dtoIAoj1UKRA/ZAL",
+	"RaQIhlNisc6kUjKQXcgNudVv/F6dJOxpq5A+spM0AnBdmu6dJb0LE5AHf352KAi6b9kDC8wCtFCich3a",
+	"xYren532wLvXC9ChgWKu48n+MOLdXtxiIeVBC0nPHirmecmT92z4KCM/+TvkIcOjhs+GUtzbz0KGUtk/",
+	"5J20HxM/ALQB5n24eH7F1P1ddyKSDTVwvTOO68AQwYyg1PD/b6ZellHX/nYhY94xS5QMlPvQcmKCUErr",
+	"75HUNB/4LNLbWtXLn7IQHrNQzXPCJpuoqUCfAMN4aBTRYZ73AmisvDArSfpYgZusxEdGOMhCR3omktX0",
+	"U5U50B07wTo+OPUsw7uTh3lHsaAzN5wYpSJ5zwRps0CKriKxnHGuf2XxNQs638ap3h7qtQ71ohAeY0c5",
+	"/+i6mDoVI4Y3TAN3gRTs0rmEKnJ2eX0NDRLFBFi1iz/NoZ958JY9+tOv8fl5MjCARa/yXxnc5Osc+XP/",
+	"vZZSv7hbLrHlEt/LUV9IQ0iGmFUS1mYS08/o+oJBUjc+T85/f571I/Uj5tGY+YSLlGcfkXvWjyHbCKiE",
+	"eAHXU5vFQn7HNoGFrHeUFfMGEY+HehFon7fu2VDPPS2IXy0flKvO8lRrhphHuNmVAT8eaOE4FgKNMS24",
+	"6n7TEf41Iu2ts7bTt56LjnT+Sjd4zu7qedgRyA5BanHRpsAV4BhE1ItJQbdbNk8W4YFfJczamB/eSz+k",
+	"gigWPXCPkQIL+/GQPPaYIDwmHhVCxqQNWc5ej/lFN1kyn8YUDG/3XEyzP0OWze+Ja3JNtt/nrZQwKuVq",
+	"ueK4jh2CU3fUvwO8Bboy82BXVsu1g/Irfd3BRDO/7ZV3y5qIx5tdHA5tZIZTiM38hFrQqowkhwRt2+nu",
+	"z9hVHhM/4g+jiWIw+jrpMRrEvQzpPcrovhPIx3wTwgescfuBcEUo8WQY0pJi+ubXhyDgKiYFL2L6L9cY",
+	"jd1yuVw8Ih+wsPQHhK+whfhpyI6a4oOSUYxtKo/ICCpDk/aQQFNciiPyoU+77ANM9IPin9gH0gcndo+Z",
+	"XoUk+vs6oUFQLDcFJh34JJkTmIT1s8wHRoyUnkwIS4R/QJej/6GM3ZQj+ggDK1VN3ENTfOCI293STas+",
+	"9VgLR8QV4HaXm2LiSFwxKugfZiiLRDW19SqRQjL64hHhmkKoF/MHnIciQgpWtzTQo/qLkacUU4YKpzv2",
+	"J1z6TAxCTSHQO7yUNKb589zIAoy4ZP6RAevH5EG9r8EjHSoSsXgQCebPCGdoS7Vs9MQl7Gayz489qQyY",
+	"vuYyVN+8wBpj9jHO61nZuuxLxFEcG+okMvKzePf6qdxgCoXoDpNrTpXnIBtZaKnHJs0FYMUgE1CMIFlj",
+	"3U/2sR9In6US47Rh2XrPSxqIgLBNsegJ85DrqHgYmKCY0JmcxHvAqRmEbb181ZJm6P6MOgTdUcpYrrg9",
+	"9AVnOm9n+Kd12k9pvx/JbsSUWoLwLUuxry55Ao5l2B/EjOibmiRs6YWaOd/pbGyVsweny9IiKdzenp+4",
+	"5KLx7lTzcv3/8kXxCL9AxoXcIRqIvLHZxlrcb8motXyFi3Q3Rtmj6tEoeyvkEgM8t0CJhXVEmx5VLcE+",
+	"puqq/qIfsYf0qOIZ/POzY25Vp+7UKrWDUrVWqlRvatV67bC+/8pgwTq7/kHbq/qHpb3Oq05pz6vQ0itv",
+	"l5Uq7Wq7Rne9PX9fr2NAB8LrsQhxasUgCNLoOkGDoeIK5KOEGvWsQAjUn+5ku8V9hWJJLGMaOPXKF9fx",
+	"BlHERNwCqUD4tmH7tYpZHzfS/NChPJjdoi1oPPrMYrNMW6p9cZ1oIFq2tRZEK4yu4m61Xtl38DkV0yjO",
+	"eaxSr1SSx2S/bx7DCRmBZ9aMzMfpD9RA6gNo3s9Ob6Bl1ohRHyKw6k6N/IO/1n3TR6deq+y9AvYKjLee",
+	"rpTrgDGh7hx0Ku2X3gEr7dIKK+15ewelQ6/KShU/s0iahIGtAovDUVSxiZamxYxAaNKtFpOPJ8WdKTLy",
+	"H+kZXNSU8O1aEL6ad3GeVdKjQQD4IsneuUSwRwY1yiOVdTRGepfqyYMrFn1qS39oAbgeezIAhVHQ8pCG",
+	"AaGKvLm+vCCFR4xspoKWUBtGo7HWSyNXSy+oijP/hWoKLS248M0H1WeelvWNqGyCNwC5K+1FC3ak8L+N",
+	"d4CApzssHhEKiHhxj0WMUKEeWaSaYr9SJQVzI/iSKUhH6DAta0cslDEbQX0plkmDWDIlVwNBri5Lx1rX",
+	"IZ94vykKYyUNiySkPtOKy6+nN6RcLu9EsuTp58ufeB+1GajUHg0Exiqq7DTA7M5j1RRc9AexOiIyyZ3Q",
+	"b+gFc+ElPPcw1ijWEi/3ekQOYv0WKliIKaq71lJAj9b2D8pNAbe1YhGnQUofTRENRJ14j4FLhtTXYpJW",
+	"s5Sg9yyk93b1yF6loqVqLrq4WTbhD6OhCQIaai6vt5CJBx5JEeqdhpByJYMH5hMhHwEtZCAQ+hCLeZr9",
+	"yXbB4zJp6Dmn7YR02BQg11OIlu9H0mNK2QKndViawYD7rrn0De6b/gph31ySgLHv5DxCEBiuKXBk5yek",
+	"gMtX13osYgYFdKgfu359+S6pTIp7oQUOalFJTLA9xKNiOk6bevdNkQAvpBPAvSuT65j1UVM10f822p7C",
+	"ymIgFI78hSL3bNgUHwSL9V7WQfn8gKtgFB+TmCDQhoMqNz6NKnDciyDsCc+Tqbqqh/Vx6DYFkpVNWgDD",
+	"j8kxUpjgAEfeSo+kUDZLarqwqHsx6+PS7hRNFgTmN8Q9FupOmLB5D3YAyE0ipo8fEpSV4u7ZkHzAcK8P",
+	"RpZMB9CncU8R2bF7lwDwFTBfomTxAWVELo/P7e9FwmMCngRVtyeO4XJroVENPI8xn/luU8AqAjl3uYpZ",
+	"hIa/tCgtfh8NSWHnobpjw9ISd5qZSz+SD0xAjkNT3MCePKbiM1dGZHbJBeh0oYyACWBHCX8PKOa1aEYC",
+	"L8wzO4C6yhbJwcBCdEISX8ZHJClIZ4dYnCu1T8jrfRrra8upO//3Z6P0L1r6VCkdtkp/fa661Urly385",
+	"C2i8N5NM3yWGfDST5yDgw3VUSG8T0pmFCqSvl9XhgKaJ90sISNd95qX+nPEaFauUyJ3Mh68up5GY8GKz",
+	"2glN6nPQZkzgYVCqMwgCY51DnTajry2uhoySy4jusZqkeWx0pCnC5rEd6w8mai6S2b90Tv+zZPNPyVVZ",
+	"YM1h/y9kfK4pWEsJzB8P1oedJzSlZrh/tQjRuGgQNXIIlxOOx7JZEolqJ5QPrGVqWUwxZXxBlriME36E",
+	"zs/9yyhxqufAiWAKH1w9e5VDUzA1zh7qaCAU+nQsEyWxJpMYUwJVOf86gfv2nXyYe5u8p/rqk0QvSL5F",
+	"dIAZc/nhriEXb5noxr2sLW4Gci17BGEg1+4N01yjx7UtPymf9WlMd0DeL8cfY/JoJQ7LZPXKQQl8eFAG",
+	"vn7s22G578xEprBcTR8/HsOtLMACj6XoBNyLn9UYoJdf67oAA08ootzLiPhJ7V8juiYC9HTuhz8txf6m",
+	"8rwdn6v71kAZjIzpoPhavtYDNaZrVw8YeBjOi39iVnFhBOxViH5Pmk656RTLUywMTfEZfTtu2sYXSH1G",
+	"y4SWFzOp0ugG1AoYNRZk/Szwj9QKoWbK2rBgJ1zd3yr0WMzkkJcj08nlkXboq5jnUS8yKiGq7+t7w9YQ",
+	"jPuRXrnYVEcwfU124WZmPXWy9ivZvmNePF3+XZIvpzTagrAMvV9mTcrOUsZZvUDLmGKfm6GnBDuFlcMP",
+	"WzPthjizXmoysGmcY0aUEQ7mD4rLMuXEYLsR8XJR3h7I7oygEf2rCRnRPLfEhCd95puCH6QAkjjaKfus",
+	"qBcl7UW/65I72cZPTcFElwvWsnL7l3ryIwlpX/dxJ9uEg8yUNoNmQf0kVkvx0GPaalPvngnfbQrzqYWe",
+	"GYux0eJh1yVe6LvG6OoSHFHqJXJJxrP0pUwaxgaBk20KcIbrSYFJCS4YiJ+evKvwqiuVsNRJkSgWMA/M",
+	"vayvjjDiBUyz/BNrCvjTzr1MrpkXsZhAvUpFBHtgEaH9PqPR/IAUvXtzJXkkV724sNhP7a9/Yzvqswim",
+	"vhm//Rr3VhIQMXFRjWfFrH0PBfyBwb62xkqC4kFzPjedkRPSdOqk6QCBdWncY1FdK3Ex0eeMVJrNZlM0",
+	"HZc0HUsv+oXPX/Q3Y+cJW2o6X5zv6/4aoeUpV5j+fnuDbegG04uJEASJNcGEIIKFXNOhSzQNG7uD8V5E",
+	"A6FW9T9+1ess21vOpfbHhENTD1XpWwdqCZMPJWT2vwBH/kDarCMjXAoaxeXZHPl9OoB1Wckyp3FqEMjI",
+	"WrAHzLRwqpVKJcP60Km44pnNzHbKyU1/3Z7fDQYKWMJ/oRAKCsDBRH8QZ/Tc7+KwZn3sucfVPlSy1YrL",
+	"+qiQwoh3H137/Uh2eMDqaBTImofdlL29UE1hAp2MLGhq0ftu5ubFrzKecPAS+rzLVOya1QbGCe5frDTY",
+	"FGjwAKdzkfSDAfpeMSYg87gqg2V3IGIeoAd3IMBTY8VRIiOCQVblpnh/eX1DeKz50+iqkskohliSiJV0",
+	"czw+Ml5jsBe/GA89sE5iM4EeVT1mIhAW8EeiO3IJ9raKT2xq7WOgl+mAqidcQQSIycEYfZnGMfV6ei+P",
+	"iK3O/kvTQYdtKUuJTWem+eTL1iz6fKxPUzZYAKfH9hT0Ifg+9O5R79WysooRSRAtFjRxZDIYp2GDPeAH",
+	"w3IwmEEOYq3Wdgf6IKj6eDgWhfIi6MlohzyOmZ/mDqWTJ1wQ1ukwL57LKq7HnHTrSURzJJqJNcVFAXYD",
+	"pWDrf455bZy/8sQk3aamP7N8I21ETA0CLRIhbWJDX0azkg4h2Sm5dDXvGx8dGAcwRBjvI2i8DwhGu0Yb",
+	"LPeH5L/MmP5yncyVpPV0eLS126pWUxEQ30NKHBPxvqwm5I1HO0ww5pEHtqLeBvldcgyzp7RgYjOL046m",
+	"sUtCjJEy0K3fviSII92kb31q1Cuc+1Z2tR5YFHGfTUqML1R2VQs26jH1Mhms3WK5KRL+R4MWVoFWdXJ2",
+	"dfkONuimcfXr6Q0ppEbEIomYkTyniHxwyXUiGTYFNQp5xAbKRm8ml9kROW4c/3b6ixaGZURkp1Mk6p73",
+	"jdXRZFMlom6GdTQFCrIZzQF8jEYI1LMbCK9HRZf5RHGBdRgYjQLOooyTG/JAmqKRTKdgPmBEI/gA9TLs",
+	"mCWA3F3EENevFsm/B2wAYbVGSjXxc+V3blPoub4rxb2kcRstd5FGHdNw0gLfGhP8eYcoQGTkqikgBDf7",
+	"exGlZBMoi7vLY30RYpCJL5lKTwxQK6bDUOFD+G3LJEE1nYvyu6ZDChSjtRPVAuNjR58EjydOhtwzvVlp",
+	"eG5TmAnjIpnsGxpIYX2ceL5jZqMII7tE829jwxCeLjBOdwDNbsKWmsZaJOJewhDBqWeTKICO/O/U7ok5",
+	"eMd43KZdr/8Ds9vGY/ywEXNTMZqTW3pDkW25Fy8codkOwJHcDYXwBRSuq0HETMwuXFQQ52xvHM1sRy0q",
+	"VjJpioALpmwmBcrYRZewQDHwYSzCyTDrdT0Os9HcPHTwONuMvG8mI2/dJLs1+PlUPQl+2SpIm+OU8QDt",
+	"qkni9ohr61lVn5z4XqTJX4y8jIlj41oJWIondQqIPQBrcLlcRpWp6DZF0qLskwLUsIDzVLeWZQgcMwks",
+	"SXYR4Yrc80CrGzSG3JkikVHSmAHTIAUaBK1ooPWZJPPbqpgAAZKK33VCAyUhGe8B9SmwlxRBQYgjKtAy",
+	"m5GrIYWPBuiDtGlkh3UjOUO0IAR8GyattRxEuEtE5DEFw8XnJ1UqF7oyXMZNpPviEXyX6QoFSbcp+kyA",
+	"+UwL17iERwQXxQShiyEWLmgPYvsWsS9BrhS+NaIe8WmqDl6feZpOooig8oC5V8WmUD0aWY1wRF94obIa",
+	"Ih1TQxZTZJqOnrfRaNxRZWgszskO+U4iWAcLi/PvbhYn1/fcjKa0oBoqpLmxJKlAkBcZbvE6rFlE7z0A",
+	"dwCtT8PueNIcIrsKT6suZQLSDf2PaE7mux9VdTqRgm0Vp59IcXINR48st84EukzkFj6tapV6nXKD5vFK",
+	"Zd1BQCO4Ll3SxqhvErGAAhTUeLauSxQmb1t4e/JBvwmdYqhmU3QD2SaFD3/7ANclF1CtPu4Rxboh2MI+",
+	"/O1vHwj1IqmU/VK55MN/f3DJhz/L5fJfH7LAX1yBKXLQNmGfIwLAHHyv+QH3i4Bq/aonZLrFoPhYQvOu",
+	"ZnE9DMpEp8zfbJrN1BJfdqWWw6R5umD8HwlYae3cqhQzJ6AqLoW2gmme6mhGOebSmxHsX80G+1crtT0Y",
+	"tIVPWf4OSul3yt1zpsXfrbK3Ie4OqzkRdf+8vv48N9MYQ7ZMayJtS8vnAUM//YcdeFYzBi2QjYnZJiHq",
+	"w84orX8ouiTkCnxDNjuM2xo6BswROLPh/4DWEDD6gF6Epsg4Tz6Uyx9cxNBAaAlK1DBsy4B7JODivpgp",
+	"MIkAH7b8JPiO4EeowehrncdWssUuH+Ug8ElM7/FekI9aA5UPBoXb5+qe/HsgY5rqgdVdGLcZq6kSN/8u",
+	"waLzC+W2jm/GIlfGxvJcG0mKmvAJ7woZ5SPM9SP2wNnjAohmi2gq0otZXFJxxGi4QkTWQlX8N5BNOx23",
+	"wFZHLi+pL8zIdb2Oce23OsLPoCMgfwBwFuRaU8Bw8Gwwv/jEWbVJYzufEx4zs3hmA5m4CUFI0oJpJjG4",
+	"YA13FpGKmLMIsFqgFuATFskRAj4tE5+HG4DIvGs7XazBRX8cFd00PwLZDWWzjF/jy4rCmQETnopiBzcT",
+	"VWZFfIuoQGPiwX2FKNpb1vBs2ZbG3gqSX8GIMEDwmpCLJEHjWjcPPqek55S4YuLRCCQsKGFLLVrxmLBm",
+	"5Ss8ogPhs4hwOIJNkUniVxCYonVXsPZ+4v3JiO4yuaLCJA+ed0oXUrDSO4CJ0zJeTwo5iEDimnd0TUjo",
+	"PNFoWsBpn9FYpautt+FontCymKK9nMa4jujiPkk0umWaGwpGf924PtWkMCcC3XVOb2h3OqajWboXyuQq",
+	"lOfGstcqB08nLk7kA8VWhZuxdEDx06cXwWHQx2b+xHYX5IzvrJnhRwOYOlgAhEmv54WMr2nMVYdjyfDn",
+	"ZPmGTRnxxh2XbyD2X5/e59T73YX0ySPCAfjSWgxBwy9YK2U/kHG5L7pFN7kEuILZKvL/q50hQ59SX3Qx",
+	"bXSCz1qZdCgHs3MNPozw/j4X3Q8AXKggO15vDKhjpnJW6rbdJYDkByZ2+3LERayaoumcX/zeeHt+QhrH",
+	"x6fX1+Tm8h+nF00HyqzoN7EAFrmQxIuYz0TMaYD2BAO9nne7/a8crC2M2tJNd1SwscpNWue0rqo3VDBy",
+	"IvWyg6UCOunDYppiHHXzQXPCgIc8nmqBHAj4DTxuYIWsfHGdBFpn0mBZU4m5smYyEnyu7pfut1ohv2ZN",
+	"ny93X+5VX9X25nQ/aS8FlR/CbFn0wKLWypVYkh3My/QCuMzy12Sxz4/+7Bo0Zb20E/WOwE6m/zh+f4v2",
+	"skk2SD1PDkQ8p1pdxPrS1qTqQKUjNbNqkXlmFMYUq3p7ULKGzSlFe2Y6+TZK0Y5NUPYJjs8E/FUTbnst",
+	"O/GjFrSvLLb0EKcAHYlBEExeBtcytAvmjNd4w25qmTaqU2yDQsY9Fo22cTDWxu5IG2uUhzUzX7BArCEE",
+	"1+Be9c0XGPL+U9WQnH8kptcMs8dtecj2BA7TrHnB5hUrYoToWSXg8O2EzufG3SBx2b64j+VozBmqGtkE",
+	"+836I/VLSSczzeUz/ZRJTxlyn9ojju9irnmefrTm+dr+vrusuf4GKqom35BC09GauJZhIODMLnIJM/JI",
+	"yKjAIk/FkXWbcrbzJ3WSGULOXPYqhwdTh/8cVT49qFRUq1Tc1Kyfju784uxyhbKAM4CBG5Y4QaOkMZpi",
+	"aKBP0dAgoRrjS5wQ9BExY9MCJo8VUDZowdXVZlv9SrM1P42M3+b3Zw7ptrTnHN69ABddnnFnLP9TRKuk",
+	"HnCeYf/EhiqZMSXGe/R3KVIQMh67cmfxemwvj9c/V9Hg2hJbbv2jW3pe0Ei+HO2sTOFufk1rfHt2Hetv",
+	"jSSXdlytKacvfSFY6XyWNL5l+gvVc062aVWhHCprTsFrN3VtrDASmUB1OIQjQuMCUvpt36cb5dxT5csJ",
+	"v8zS4vHUZv1vQmBdkL5OpGDbgzPv4KxA3WvcLVMTpo5lH2o2QVpRMhCU66lhwbZzq7VCyJsH+f2zVGLZ",
+	"Hz71UTO8fx1deNGhNDzEZ9nKa9+0/rEeOW9MN7Hegxyr72/ws3XWokEaM7rvZBsK7vuDAIbsIyuwheUL",
+	"EaMBAmnOvOmwg/VjidqIpGTSmS7/YbVuGN603yYfXUIeM6OeIo9d/sMlfzSuLkyWSbJAHNMcTTpgUW/9",
+	"6dXV5RU+lyzbZNH+pyhAv5ldnU6DgLr/1wSdIRh/DpVdo6ODCwwmAPSoXIo51y2tb6QSMfVip+5QP+Ri",
+	"zOM3JuAPYhnSmJGhHESpkY9woWIqPEYQlOfq9PqGNN6fO266HLqrdkSF17vAeyCkXAtFUHHwhMZsNKeh",
+	"WqtXKvVK5V+OC1hgPF7kmd+o6jl1h+35u7uvqk4Wf8zwgEp5D11yAfeYULAC5mL69f3bUq1cKUkRDB3X",
+	"gXrCTi+O+6q+s9PlcW/QLnsy3EmmlPnUDmR7J6QqZtHO2/Pj04vrU92JVXwur69xoXBRMsTo0D5v3bOh",
+	"ZlTpYKvlg2UyABOCQOoBsshRkJDCXwC8DnNHHGqGEI6IWRr4Mt3jHn1ghH2kXoxFPhQj92yonuJQTh6C",
+	"pQ7YnWzPdt7pB+yRH/VUuAQzy2kQAMy9FBZScI47743uc9HyKGn/XGWanxY1NrDh+5uXjt5D/PcSL7wF",
+	"X/rzmBr+/OywmDr1iuvARsEO7BoTw16lmskNkHfMi8sxjcrdTxCcwAYsZR6VUqVWqrwk1f363kG9dlh+",
+	"uXdQefX3yn59t5JNAz6WumMMS8BNgC4BV3CgWGQGsI6j8Y1sL+pl1BQzWvt4LFLsn6UbGdOgpDc1dwTm",
+	"+XQE8A6+sjiK608rqK7KOqYzL+BSy/s8LwUMAvDnEaitq6eAQKUG6M61hXIHipnPIFoxj+v9L5P2wLtn",
+	"cUYSSwpJ96hqCiHtE30pA1Ws69YzqcLyURBzMglV95A7THjsWuYGgbxGdPItyiqAyGHcRlPUKtUkcJiS",
+	"P2gE6aNIn0TRIQB0yDJpkEfW7kl5DwWwC202lMInyX1aJF0Wq6RbW6FbCqiJEjDAu2sKxbvCZgBQQX57",
+	"1zguXf/WqO0fmC7djFcMIPSo7wN4SjQIGKztIAqs/Xha8FV6A5tpT78P5rqLUW059zfjKq7mdZMwtK+h",
+	"hY9fAsugR2TkVAuNgG/1hxHv9uIWBKu1kKnYKTDPsx/v2fBRRsnkQq6nbz5LcW8/CxlKZf+Qd9J+7FPv",
+	"HvyYJrXLnCCQZQfBfQtOWNK6YI8tpdUWFo003Mp2Je9kK2kmyRgboCQKH1pM9LQwnbSL3wKTgdAZ/Bvk",
+	"55EnDLepH35ZQXL0qLhEUJ3F0to24Bze3XtC77A9iJP+YSypNHZ/GhY0TSGLsaYoFchqIUEmYJ2YyEFc",
+	"J7XDQ1vQu+ngA6PcNa0tXy6XN4Wk/jPdwfqt3eX6u2IUEGRGlApDEEQfUXNrusmdaKq5DxQzmKwrXd05",
+	"liX9fOLyznUX3sn2bF+hlhe/V0chCO/VmuuA8HrGARYqTyrfrZarFf1fIpZPyvyaeWxY5H8fSY9B6vgc",
+	"mX9pPgWSfq5kf0RYTDW7YCrmIQB7JalFmOoF7MYGvYaMqkHEfIKFH7YsYwFX5x0cneWl8NyTvGNR8Wcc",
+	"aKhQ1nQIPIrSp71/ClSRX09vSNpgkdAYS7KgO8lNQcul8JiWnrkiiVYKOG9YDyWfZ7yR7VMc5jfLNmL2",
+	"Mca1zKRUpdGB8AvsUlP4NKZ18rnpcL8J579pjm7TqTczh7fpuE3Nb5qa4XxpiqaYfedOO5W4ZTii7RGb",
+	"e8QaeodeqBR0kipjaSxBLg8elin620YOJdbvyT2KI/Xj9yu7mfrxyORfKJAJFCrC1NQDAvkNKk8qHjAR",
+	"A95RFHMaFGde00J/z65wTDM0wCfVzaa2jPM6wyzFWa0vdKddZVvbXMTCBvSKxGiP1FPOeDSm0M3O7r6z",
+	"rh6SZ3E31MClsDVWJ7QRW5mG3F69dYmByzSZc5YQt1GsT6kY2CNLkpMvO6kGkLqe7cE0qkJK/TlczLCl",
+	"ZfnYbEUhkw5qBlvQLA0Lp6GMANHeM4NhTRt5POpbVCk2l+ke+Z2/fwyDUTmjOahUdr3//hgG1iX2S9Op",
+	"litaehOe1Ifyl6Zze3NWetV0/hueZk2Bb0V+p351ckY+hoFQ9cjv/NIEDlTf2Xl8fCw/7gLjqR4eHu5U",
+	"aju1WinyOyU1FDH9WBLq/zUd86bq+x/TV/VfyLH8zk7MolA/aTqGbndMv3YwcxLks0ug2/77JEDrsiv5",
+	"IPyyN/QCKdjG2pN9Jj6GAb6qSrLT4R7zpQflucqPMvL7iaAXBmX7y/Idg+DZD8CINppdo9+tE3uH6C30",
+	"WZtTAbvhS28HrYJcdEshFQMaqJ3EHlnCrneq5cpOU9z2kWBLmuLrZFRPXUUsxSO/QXyF6/cn/6y1RgfW",
+	"Sl3sLUixrZQjv7O1XD3bBbUwz9/QPQSZ7EBa011QDZPjXqtUUaj+3HQaZmPgJGPd7deMRiwiyK3uHmPD",
+	"qJwvdXDCXNf2D8ibP25SxdgLKA8VYR/7LhHtjkvuYo5g3DBelzzQgPtm3rXd+v5hff+QFExucMxDrLcP",
+	"w2+xj30eMZdgTc9woCCUqEpiSXYrxKdDRegjHULQUVNA6AukKZpgTvTv9Ytl8kckRTeTh69saaS9yh4g",
+	"gafRHb5kqkz0QX2okQ5ngY/QVE0BY7qAkAv4eK0nhBYd/ecpDBYAbKjFwYulnOlpQtv3jX7dWcOt0qdK",
+	"oYvEoY9MyZAl37hOdikzsTfVSvKbxa3GV2MzGvxthMrQgmYev5M9sYKYDZNNmMbY7fGx9Pj4CPy3NIgC",
+	"uLURUWv6ZPUBGS4zxXB4M3V2aPMdmR62vfb8Nu+FGTmlTt0eUTZ8U2H/bPBL/uYfv1f/h789ftNr/+rp",
+	"v89vP51XL/ibwzIbvgnYbw1+eXdavbg5HV7enA/fnTTUebjP/8XPD97d3Fbf3Zw/Xtx0H98dP3Iqrvrn",
+	"d5LfhPcVxs/Vubi4a+++DvR3Xvh771/Hbw7LD7WrX2/U6Vseth/PKpT+Fr15OHk8Pmi3P1UPJa/+Hjze",
+	"/Prv1kGnolZdz7y7FHZxA4rV3ioKq+YdGYX11tAOkRGxNArpmMKTUcS8OBVhIFRy8bVo9Lk12EzCvQFn",
+	"03RLJjovJFwNamT4zPj4nyQIM8lARAwVLCeRGRjUM8lwpck7zlxZk7Fgxmefq0/dCi3NMT9JDoPKF4VU",
+	"/VM9+ah1P7TCDsQAXsAAZP+uJqBoYKT1eMGK5YnE56awaGGAAQ4IrjzEenoQ6pWpqYiF96y6qRu10Htg",
+	"PKPjL5g4lKaAkAVYqTRo1mdeQCPmkzZT3NeLa6IrbDgG1fetSlB6ukYL9mG3i2mR2x4VfsAiPRFqSl7h",
+	"OKRgCl2j48OmbcCjmnV7veUqvjV7s0jYnN0eGC1Xmdy6qVhraRjFqkjg58ILBrYM5qBdsugGskNs63m9",
+	"R5rMFX8YzSjyWYcOgtha2ybwat2Z88bSlbjHiJ6kcCEKHlWsxIViUE7mgeVCoy8C8j6zjsiyzvmAQUWW",
+	"pPrTJK5HesZd0nRKISvZQiulgaAK43ZKTSdvSuaRVbDr7cKG1AeXr4wI7cQQA8SVlg/zEeCFN9phom76",
+	"WAR+jWSu7y0mc+xa1cwwAZzGY2LgY/CPmSAyPQje/uyE/r5Td14enr6svjo5fVXd391tnL48fXl2XKtU",
+	"X++fnOyevNx/qXegR6tO3dk9Pjg7rh1Udk9PXp2dne429montZPK69dnxwcvG3uHrxpnjZPjagPfqO0f",
+	"aJXqsHF8dvz69clx46Ty8tXe7v7+q4PTSuXs5e5h5XB3/9XpyauTl9W9k2rl4LRysHdy/LqxXztrvNw9",
+	"fbl/8mo3gdSvVg72D3ZffjE4OVXrOPat97l6WKrslWr7pFqt7x7Ua5XyYWW3tr+XuJ/xeRspzgN2I689",
+	"KsqfeH+t6FKzDwsGmNrYtm1U6XNElSbCx7TA0ukSjxVslo8gzarvptJZqoMbqYf7RwQlHaiYb8UeN5F5",
+	"ili66062y+adm2EfwxWaIqb3Bu41HAQx79MoBt8Z/Hwu+gMoSoOY0raaSzuQbaJiGbE0Yd9UX9ZLOgCf",
+	"twEUpMOjphhEAcgoD55CHH2KwZ9t6Q9JoRNQhBAUSeAqFl9OlPVqee+FIp8DacsiqzQE7kvxyPgvm6IA",
+	"tgEUDIsEp/a5T+OeCxfXFyywlwIymkHCWy+UqeYGdV/AMmDlpJAOsTxcG9E7m4KqzHLpOwVNCOqIGCFB",
+	"GeMAlJLe6dDA5Gjc6D/P9J9lkl0VJQeRx7ArlAqbIpCy34ad7Ef8QUvdMoJiBiW9EIENfGWKDEQA5QMF",
+	"uTo9/e32dev2/dvLxkmr8fbt5R+nJ63fLq9vrhewUOQVIEiukYOvEgs7djnNcL2ugzI0o1lAel9aiLpN",
+	"383voD9oB9xbvvEGIFe+ZQ8smCqe9fvBEJClaQCBckqfjXLe6mlZYfgrPD27MsNER28ZfWBEKyXlLo9d",
+	"UlYPmJKEyZ/Xx+8wDiq3a4RevvbCuR1/xaBluDAhi+yz80CDQTbX7ISrfkCxXNVErlk4LOuPZeRAO8a2",
+	"tjMW5qZvkQdPjbT+4KnXkGPn1J04Goh7B565mNrpg6fep/YwrV/jlze4bF0e49+344Pr8jhnbOaF1BIG",
+	"JfS+rBCPjHR/DRwMppqwxh0w8fk0NhUM0TsHcri9XTJ7ZCaT60pceWhnMgq/WqR0tfqUqGHW4tyRUXrp",
+	"T4XVSqSDHz8gYenyH5uqxEGJyTogBQR8HkSBC/e5jIxQUlxeJMyJTDavLIzHlZjFEhnNwDdngiLUXByu",
+	"PJFgi8P1I+JwLUQzK1P0DPwtG8CTxvyhs3RgbL6z4/jib41K14Lm2ppmNm2aWVFumG2A2Qb6PWEcxUI8",
+	"YQ1ry3Q4tGsWpzzwhSKeMYsTtKu7xBqxAUpKhqEp5TETD22DvOlZTP7cX8qkv5zr5o8ewizgLExEh08K",
+	"gjHfiLlXTKsrM+rImo14HtS2rTzyFPLIKgdxDbFkAei2tCSoTJCuLAivtRNaK9gSCG6bZg5PYpjbYrj9",
+	"uBhuq9L1k6i1aXDubFCg5DHgBwwKwI9kAriYnpe4SjA1E8UHLhbRJY7TkXyfWsWfGegFs+u4ZAWvSLRA",
+	"TaAq0JVkNuxzrIYQxoBqDYQHDCZS/3Msf9faEndU5O30WBDIsuf8tVZBDx6wzNIv6BFNqcAlChL4t8L5",
+	"EwrnGziCq4ruM7mHJrWdz/rfc//LTnsQ3JeUR8WM6GjfJwUDoYaXF2mcnADMYcSAPxauTt9d/n5atEBr",
+	"4GTD4rNYwbaTdcXGGANmYn4i1rlhH2MX676B+7VB9KjwOYheo74PVW4hgEnhkkFVWy386g4SQ4wdwBGg",
+	"FcVY6VKPUWHVNuvMTAaalPDsUUUKiHiLfqEXisjITaLLpIDYaxoTgEBxSSgFRs3JO0k6muAIFxBQSLCQ",
+	"PaLzgHrwIm0W4skw/T2QYlZRpdeD4P7YTPqrstdzoI21ufKK8dt675HMcKIjlKfJ8eTESdAOr3syio03",
+	"6N35jekZKMqpO+9ZBKXzpdDnqcci1h6SbkQFlALuRAxI0+vRCNLT9d0+JH0WKblKMLfer2uPiq8HN7P/",
+	"hE4Uzb7gGN7JNiDEqKn4MxZYdJvS+aSXieUDhCZglouzWEpifR6mXiZWZ1xZGB29TmxzJcvu4FoZxDlW",
+	"JBh7VnNNuSTid8Kk/YRdz+CW1yy2xpoT2/fPwzStdl93AMCX+ZkQZgdhvvSKGOfx+cnpxc352flphpMC",
+	"YSSIsVEpoDGLnL++rGwyS3ZhIXa4xfX/hoClVjmaT8ReUuqcoekm0lwihoGIaBljIm0votK+TeezPvMY",
+	"t5WFIS0ppl+KmU8MtB7U70lESlfLk8Ujw9tT0Ektz/KOzUQYqTiHb8PL8k7mmaG749bfPo019Th15/9w",
+	"AP/RTfxH3sn/CC7u6X/Qk3ke6n+LBXeBh4p/+y9ngVp7bznkmHg9rgVzTU822hDq7kuZb8SGKw3LjK6R",
+	"iTCSC4G7QDoI4aUy9D0aHjY2Fou3vZGBJPQKyUlWs89fBmuymNo5BFK6a0WLfW9h+6n1ZcytuXN12jh5",
+	"d1qOVAxGGtxj07rZYs2ztPIAFhmDdvmn8x7SnSADa1b7fcniaFgOpHc/owMxCIKR1i9kyxBQC5iW7mdN",
+	"i1DCuRawB10KRpiII1B3gPAwix7KnAOyi5oIodbEtw2nXz7sqrZSPmW1ls2nRBzOpiPvZNMBdQyQOJPb",
+	"oSOjLPj6k2RXNixeKFX3psvJgUgxCgL//Da4RYWDJzG22c53QoPLMd3EpiWuEfiuVL7SL9o5zFZ/3lEu",
+	"3iaX0vNZ41dUYVTGlDOhhyyvhmRXY6uBPJt/egGqfiLNIRlHjuJgiMNNNRwU/KzF3mQpL6s/XJtuv9co",
+	"O2804qXuXPYBIyJZmGO9Lk599wB9Xgr0fX2sKuaLG/maJV9WK/tpuFqYOZNGJIq1LGCtW6nypRuDn9Jv",
+	"anuuMxD83wM2/XH8Lf1q34a7XWw03M3ub56TDX8+Ipm52oDz6eTvEr0SWrcToOMpoli8NaY+oVSwwsl/",
+	"EuEgjhibadfQOgDhPmIQxJAwj7BCZthM+H3J/z/2rr05cVzLfxUV/zTsGgKEpLtJ3arN9OT2pLZflaRn",
+	"dqu41ci2AE2M5JFsCHeq97Nv6RzJD7CBkPRjejL/TMfYsiSfc3TePzPXhN6yfaTTjWJfVzn4CxuSG124",
+	"s7L47MpfPY0YfNaQ0XTLRVh0sDQQW6Ki2miK0nPLVhWKp9wb+tkbQq4eVAVuKPgyYfN9sx5gdKP1x8a0",
+	"lQrAUYqFwYlm0eQJgugvmV/hkpxJYmO5G7UZVoDu26j5AImuLbVUSvHzKIIEAE1KVdc7sNc+avRwHiim",
+	"H1Ug0kJJLe7BJ9cgDCEnMGYf3LLc87gHmo29M4OzsX8bmYNcfQCmDYwBQgAcoa8zfJn10i/4Gb5Lw2vA",
+	"FF2PszWwSPjtnUz4xG5RNlFAbCgkkGLvNSWlBcAHsfqgbhcazd69el0YevmrqIwP781ezVM1DK3rQHPh",
+	"2Rp+PjJnwlbVDJL+E9d1jfgskmKqSSK3a2HXZtzvgLGf+PpBfH1/2zErG68mJS/3tttVOhi8ptu6tdac",
+	"molQZ/3r/g58v5Xt7sv9Ww7z3cBGMIt9D3Rje+lHwp9/EhR/d0Hx5BjaCx5pk0MfST3IIK3rFP4PlxkG",
+	"dTNksWIB5HpwkcvuM3LLYuiIRLCGJIi4Wd82KfKrfe9DufmLIXW7CdbQbnFfXCNONxcIH86Z0WC39FR9",
+	"0M7uhNs2hHCkZ3L5ye1K3Re+1DoFkFdMFKaRPYsENP8aNXSShlyOGqQJYpLYVt+KxRENuJjC0mPFFlym",
+	"hjZZy7YNSFJlEXB/uXn7BturXsNg2CUjLCgJt2xlFj7GohQdUwHNT/U/3PuHdhkOYmHcIR811AZb5Nuf",
+	"qOZB3h43D/a7BpabxIiTuZ7J5XnM/5utGvuBYc2SanAKc72I/+DLcFX8O8Y//lemCsjnlq2GZO8FG3b+",
+	"1O31jwcnp89fvKR+ELKJBZowj5eQJ+LSX+sTOcpnen+EA/MZO3sLXtzig8QvPloWwv2Xe7V8eUvFyh4R",
+	"em8RjO/bGv+bySWhjobtJ4RWxBmBFxnTfkdCA3DA7wr8LXpHIYsjuaoPq+Pvl3M6ZUMsLiGBjLkt++Dm",
+	"uuvWx8SCKynmTCTPNPkgwzkVwHY8gLw7npCIBrdG4/ZGIoC8eUwVs9kylGS+07zVME5gDtBr0HYZm4XQ",
+	"COuBOuRckFTcCrkUI4Hzkao4F2xKOOieeGu9/84IFaUboWnfLQdJAuCt2Dl5JHAOZp12rC6mh0Mjf9sN",
+	"2AG6mucr4aB/5QH7GXf7ASH+wnwReXLSC/rsOW2f0K7fHkxesPbL8LTX7vvPgxf0JetOAKkSNsboW42X",
+	"fn/SDQas3QuPaXvATvz2i+B52D6dnLBBeBz0/R41FMUTkDNL5u9/kuVLhEzqxy7i0Eie2fg1s3F3b07n",
+	"IetYy0PFqg+S37W/VvmNlMmT3U+YdV8KQNTAnmmH9Lwa9E72WVDGMW9ZyCk2M/zC4nZ7YyJgcSqsTOMC",
+	"apmK8qEgZ41IGxZEk95b0pq7j/7M/325vccWXi9QGcGaSCsmIdSdyDhmDoFsLhdFqNjC9DtbJJL5HVsz",
+	"1Sgk6+iJ8JozIiS0Vv3uaX8PQ6qUcPitqPA6kXHhQxJaoLFDya+mGdaUJfm3L+DtONJ6tn7KYsl+VoqZ",
+	"PWqPxMEu+nrNkgeZXt+R9L8p6SVP1P9I1P8aimYeQPF516X7eAnL3/sybHz+1y6RfRTJaX3EUichgGmA",
+	"Zhsy5UA5CvPHTL5M19VQXriLg96Yl+5nMFaA2EVcJ0wY61kKMnzRfdE9BG0uktMnen8ker9Zk7eRnGZR",
+	"dmektL4jJqin+AkXYf609sB1pBNMCVlv0AAnimEJY8ll699J/FwnjQeH4g80nwqPXbEJU0wEZqsHk2PW",
+	"D3tB139pbCawr54Hp/4JHYTtY9aftAe057dfBi/C9nN2OjmhA/846IeHGGSwa+bzpsIw8ZqJhlBjMF43",
+	"PGUv6POg3Z8Meu2Bf0zbL9jLsP08OPF7tD85ZoPwkPSh9WNxd1z9XBD4zXzrAhV1vqYw+Fa8DfV5JdyG",
+	"Ih8dxtOWIQvEePRniaD3MCUuCgYBOS/7P4BDI74oHlTa6Xcvqxm0MN49DAi89Qc2ILp7kN0rKSYRD5Jv",
+	"bPe6hrzsjgUptKbZZvMWfjvQ6ihQTMEbn3nR51AatWFwVDj0Bjsp8qEmB9yZg3yaPx00iFGU9Gx4dBRI",
+	"xf5rJnVypFJxFIPX0/6vo7GisYAw+R/2PyPQYxbwCYdu/Z9LUJFmyIZtUbvvCTWngk6hO1JEV0xBnMq2",
+	"7W0MGzifvKTNpxqwIfKYlXmfSkXCjT4QzASEd3aMUsx0LY/kjiZjxiaMZA/e85C6j8VW+Ox1umvJGfKk",
+	"wz6ezVYjPIi/Ijy8vwg5XIO9KKl3mQpbeuPWfn/usC4+QZpGvS0M3VrXb0GKOS7XmQi7mbGRkDA+jciE",
+	"R2aeRLOIBbA3azzbMWyF3p91RoSf6oIKhZlZJXk3dGJpfVYIc105o1o8RVjP2zW5cx+WzZ99Y57NAW32",
+	"n3DNTm2d8tWGmLvPpO3TN9nTdtqP0EWx9qRJBb8bHh3tdcJsPVm+9qky6BxjJsTjHC3ZcO58iah/8OFy",
+	"mAVUOmbuZwJhFhj3I1YtLvX3fih9P7ZU9f494KSpjH1jiLpkMXGMsyCpObceoMtRxQhCToWAH28nS+RS",
+	"YI4pOccbkxlNRoJj1f9aBBowhjGYTZhI5wRQnDxoJcSi7IVLAGk2tNeqim6PBIa35zSaSDVnIYLgudj1",
+	"HucIhjcfEqc+WJh9PkzqPEjGVEuUh6ifNXHu3eHXwjjXdHGPNtNPUeXvMKrsQMzrFGTsOeJkxQOM7cr+",
+	"gCnAQhQoargeE7YZd/4qk2PPtJFxRrOCZLvyj6TZ7/Y8QKUs5NGAaCvweyez5eWEjJ3FOwY0ZWi9RW4Z",
+	"i23eTAIC0z3RGYl97P7dAgwRMb6VAHugirWXYNtPiJGmYvCNW0/i7Iv4+Z7k33b4unCr/Gvy0EkSI19a",
+	"B0tAa+hDVOXoT/jfXu5wSGzEpBrFAiOzppLpMwhN2V5yFoSYrrQFB3LoBfYBPaMKGo5XuyPhDU+u8W/v",
+	"qco93UAeG6QGVw/0aVsyWju7bCbZVm81PPkoqTG4qn2yYuCd90yIcc9UNwiY5xnaT4T6SC5VpJ5qF+oW",
+	"Wj3ceXqJUjN3m65J0yMjEGvdp6FcikjS0KaKF5S7HF7gFVJzGxGzPLPKixs6RdAA7NLR8ggdCXfjz1wD",
+	"4iBgsV9RMUX/6OWk/U4K1n5Lk2DWIf+UioRc39ptIWPsMjImgRQL5vowjsQfbJ62+XxKmoouPfJHIJd9",
+	"jyzm4W3rzCW/ufIYrklAAR3BX1nQdBLyKdOY14NvqFNEUebbDdnlj12bPXbWgAv4EpLY4pVaryb2VCly",
+	"MxPp3FCLosuG14CFNryGWamhmfVEn/u5LktQycbCzt6aNXfxucD+XXulFBn6WGsbgiBLbfjiO9uG4M32",
+	"3s9eo4J4NsmVJgkNZkavwK6dZi//YQtfAtCjsVqlg1fYXcKEIQxb1NLYmjmVz8Fhw210K+T/ZiX3ERfE",
+	"XyXYnn1j4AJIVsMwzK4dgXtgt/vd06/5Ka21BVyTMKKAY5vwaVprn9jtEPy4a0H2Zrz33ptwvKfofytD",
+	"PuE/npHSO939AGztO5lc04TrCad+9I3z8a30zMuMnqFG7jmpjp1SLcV97ROyzmWMzW8KVgUcfshhGosK",
+	"gOXRppCKFc8+zBg1koEqcxjN49SsEqyOkcBBAIW90Hsp4nOeEGBqprEM0hxdFsGATikX1nnuNtHKAsPP",
+	"Q3PWwgyhnMn6pAGhx+WC2zuJNvZPVv1kXhMxuiiVgVFAXVpS3SHvRcBGooijkOnCYz5HC3VIEpWy8Rmh",
+	"JJTBLVPt7B6zMihLTaStI9t60mbYhvXOnnkaJTymKjkykq0d0oSWBV6szOAJx+MmjZ2uU31cmTM572e5",
+	"W1hmV6QPXb3276a6dmygRgW99nBzf1w78Yf1kOzZvOujoAvKI5TEa16VSslImhmV23ARknHrAFO3xgLQ",
+	"vpxvTaC4/un9W1c9iSoWs4iPTgIkRLEp1wlThngH3QFZzpjIGne6h7ZYy9dmEvdSWRci7ASrIJKChXf/",
+	"WQWYJef/dEz8Cm/8+X+gY6v7MHBEWIVbxkxoHeV8HnFfIePnserjTrfTO2n3/i9kfq+f9jDgHLPg12Kf",
+	"gLJXloYhx2yRDwVxVAJCKAqQdRTlbOak1znFmF8og/Qp3+mRc/bzfQZyr6Tz3Xn8X9GG3564D8/oYTnC",
+	"7ozRYqJTh4z/GFvUQE3ASHJIH05PGIlmQDVrc6GNvZTwBSM69fEgbJ2RsW00M7ZpUO5FZAmtWbOthI2d",
+	"ySjURkXJ1osmk628xhrxsWW5MRFUKSwQhy+RdbqwVsjYcOTd2LMdH9g/zN/dEVp0wXGn1+maH+Fyf9za",
+	"qnHsk2f1G+SCJU6Zwu1y8b6CZmUjOHXW/R91cOP9k9M9cGLOid1x2LLSmQF7HHGdaNJkdzRIPLL+7Wqh",
+	"0F2/oAfN7TdMm4ORhvt+MLL2vdznqpnoImv6UjnRXv/FQ/0h1YC42fcF11iu3tYXk7gCkj3rQWA05x+Y",
+	"m+lw6BZrteusx5PiUy6K4bytsc1Dcsl25ondO9G4Np+4mOUFR2d5du42GsVcMOJT6Iz/VfLCrH/8fhlh",
+	"KPue0r62pH01wSZmVAWzVi69dOGwInO6MkfsQQfslrwva8Tz0HPpXmBcW/6qy/0qWP0ZhAsLrQP6w/vr",
+	"G1LnWS92Mikkf9W2L9l6QD1CAtc2EVYjfKr479Ao0159Q/YIvIPF8JRJ9eNkUqF+bYPvTReoL3GbwweM",
+	"Vq2DwrxbsqkuUbvvd3vr/NjKWd/LxYSRGW7SzzSJlVwwQcE91sxOL9t2260MrOfcSm5B9oFtOgbCZlek",
+	"ebuzLPyikuGAHkMFcXFovtLfWXA85Sx9oZylNUmzI1Vpb6ea1X51QrdUI01ZYitNrs19eUef36VPmJhy",
+	"wYbm35rEDPASQdIspbplSjvlBKWQJk3bkz93yYMDH4RlyyPszt5WKPtt2fYVUjFNmnlgXLfIHylLWW2L",
+	"s+KsH1x8iTP7DVYFCBh2qh9wzQC7gYss3GNXnd3T9Rqwjo0L7pne5wMKgHCBNXFQ6L6XN5T/sfV0LK00",
+	"FPlMW+IoEaPPZtx6wvBQwxBJiXmQGXaWvkO74S0s81Ez1SFjZ6WOHWxU5vuwhx4xm20sYOx/SnWHvJPr",
+	"ycjmYbZgaiSwsSgLh2TsfhwTFswkw864rhWrYsU6FYeLEiummbB9VpMZ12ZAmMYzbXuIFgxy0lzOeIBF",
+	"0b/yVxdkyXzy8dKxYiKJn/IIQFeIYHeJW5JueSNhw39sHicrSC7/iVHFFLZXrWVZs2uPUSrtukDTiAds",
+	"rQv0JI0i6zg4Nz+TN4Zwo8ipDHvZ5iXnxHJGkza8qq2xUr3gnIDr91MhtrWNxg/6t+HmmnIE4L5DzemP",
+	"0E663+1W6M3vYyYMZQNgtxQMmQriQniXWjBFVCpcJtfVxcUvH3/69P7DxbtPVxevL69vrs5vLt+/OyOg",
+	"Fi+5LrP7PNUJCahS0OEP+lI/02WuG3R7I2FGl2nikUH3GFsgm+G0Ve2p0EumHOOXuhaAm3dJNdHQ1sA2",
+	"CEbWHQl2F7Mg0WfF1Vh+hpUaXp5RPdvGoA+36B17+tKvZ86fpE8u7DMldgukUixI2jOpNGv7AHy+KjOd",
+	"L/1DWW6vWPgXXSpIoRO/S48nL1n7tBf224PglLVf0sFxuzt57vfDXvCCnZx8zW2pkES28ej9Gtl/I8vk",
+	"vk1QfmgDo6Yn+5W18wl1YApVQvfz2hB/YnXQeZrMzICfvT8bPhz1xStYcHxjzn64ZN4LwgfDVakyLHIE",
+	"Hm/7znXR/QujUTIDbc7q/508tKJXOmHzIZnBTY2K+I4Ritad4SwJP5K+9rLwYkgTaux+NDdmcknmaTCr",
+	"eIl53uEgVnBFqhQTCEdhRvJAeCN2gZf1ZLd2EcCDmm3okAtz4OBTMwqhxo8fL3/2CCWRnHKRhRkJCBRC",
+	"w1AxraEeN40i9zNR0kZCaQY9M1UyjUcC6+voJEHMlXmHnJOQa+pHlodtj+mSQgrnBFdEMUw81uAAwsPB",
+	"6TfY4NuhL2zuCgB3wIIR2YpcZYPJCQFEaDKhcx5xps0cLA4MRk5h8meE2t7/I5EFawudQsdTh5AyJphz",
+	"SZo5NpxHUI2FkxfUbzssFijD0sFfNWdznykiJx1yjlgTKOLwbrQkMLxkdwUf0NXbgQ9V7McHhzRw/uHS",
+	"qsPDotpuiGIml4JIETAvP5avfzlv909ObaNdcPCfjwTCFRgDR5uznpb0bK8aHwDD1VbxGSNvfoIHxiMB",
+	"UUuSxZPzvaCCcK1Ts334UiDsgvePNM0Ve8gBLfoysRvsDgur1hCaTaZVvX24MRXbd3VxoQ1tc8EKQAfo",
+	"GuFiSnSiaMKmqzPU4YirBsjCJGizaPtI1q44jugKgimTiAtW4HvF2DAff+8ZQUzbTWZ9OMhe2hzpjRTT",
+	"tm2rR2IlzYcxoip7u7bQEyvt4QvgtZCpo+06YH3WaYJkGskp/ijTJE4TvT4Z+6KK+fxEdSHMRRPyM7hY",
+	"ARgaWYkL8s+r92/Xh+TzLRISTdLm64sbAkAsK5l6mOo5VowK2kZeJzEX0zHcrlteQWE1+jKNqc8jnnCm",
+	"RyIfiouJbG2K3auL83fnz7QVyuYihy8D6COvL26OMBxmRgAZVaZJmFSOZLC5qmumOI2ACSeRXOqhExzg",
+	"KqMEBuis6DwiTaohHarlQb6Dh4ADHrTO9ghWAsLFJNXeSJhP5xHnnccJmy+Zp3sYMe5eDGmzIObfnb+9",
+	"6LzzyDvEKEgFEamRVVXrck/XfC782ABI4O58plHgxNSoBbgOmwTcxNxgcOZlnNekJORGN5UKggd0JP7N",
+	"41a+3rlcMA8rTVJNpyzHXFCpMY9+cwu8SgW5et9+Zbiqbi0wra2090xbWauHFjgBXreKnRVEFQPpQZy7",
+	"5QwjoIjdzESgVjF4a4xSoRPr7RC/syBxycLZN9EJi0E0F6tNF1RBYrsmUuEOV60GJ1mxFEio+435BDQq",
+	"nRXvmxOlibSM8hOriXBB0HXXSbuFxHRoJdMpyitL3maMTqMEhWXxdWol8jWakYb31DynUVTGbEsqyOqx",
+	"7qlbtjJTtgO341Uyg/R5GurqNwOyzyHqFnXgktXj1mksQPYIOZQoxs7IqHFtU0LIFYNKHqlWowZ44nst",
+	"59pLZGwfq34d/lb1wo8uXGhTkKDRV8Q8kqrII4vAyADY5JaXo+Qqo4NrvmDRKu9eiLpaGiV1S7aQuJtz",
+	"eOVwyEMWcPCvEymQNj3ip9GtRbyHvCh/ZRRTC4ifsLsk59giGn71HBzieRUpGS3jd+nrM+zUC5h0qJ0Z",
+	"PjJiSAqIPFQPbR6tOqGZDSvoOLzrG4Ea3vWThf2Hsdo9kmXlGrEUn3hAkHMmjZKdCqjGUTBMq/rV+GPF",
+	"yy8qOwQ5dcT68zYaoEISYnVPMcL1SIyzdgtj/PiVLdzGYJuNcQfXcHCgNVAkAxqZPfWgKcZI2D6JZpdp",
+	"Uuql4XKzhmSM/SbHHhknQWz+ZR4e224U45b1fSEADcgeVFihXQfqMrpDXhV8XpVi9azs2DKHW0kok2be",
+	"0qN8YldU7G9+F0w2LX8Hy0gUA/mGBDulDEnDGyHkiOb2ZCiZztU+8+BwJMbFYPQYTkC4YDbq/atLQlUw",
+	"4wtsmrRZY2JNjRXxmT3QuTAfJ1e/QOvCUzlXfak2GhTGNdqYnMhDixiGakMaRUVMDjMTJsJYcpGYXT9a",
+	"9I/O8smbF1naKbw5A2WjuQp9dXFxRsbmAG8rujSEAf+Gck94tRnUXFnMw9sxFhXZ+B/sXFYPa5N486oq",
+	"p0TYhF2cA0wKQsI2aDIScCRKRX559cYZ07YWyH0nq+aa/4epsT7BBnCpDWTGFDO2rzRHmKGGVQVJ2cjq",
+	"JjEVWo7n6XT4SYtkOCwiS2VGUQY8hUsGs3QbhJVnDUSLil6Cx9icc7Gjc/VZtx4yqwiTkaaNZWYxWs86",
+	"UoqWho2zddangDG1bSqZZ/WSaa6YywkRbLlxfhd8UdUDWkXGyzSiW7ZC/D13RBXAB4v+nTXEsorR2TyO",
+	"ACqs6eeWUQtr3qgIrH6I5whwWcXwiR3kk2ZJNSX53EiAbMzMmvBXMDQXUySAzE6wenTVWrJRtrwJRZH2",
+	"bO5P9gzajJOC5VXxBuX0IV75jg9OoUGrJUmYEnr9RRXDZim4FU04F0xFdGXV5s1H4XqVEmDtaiiaNxYg",
+	"lNSDtexZ+rVsa+5w9rwx7itegs/VUKBNhTIsmit0nZD5raoNjOe68flfn/8/AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
+	"github.com/reehub/reehub/server/wire"
 )
 
 // Defines values for AccountRole.
@@ -582,6 +584,36 @@ func (e ReeProcessState) Valid() bool {
 	}
 }
 
+// Defines values for StudioApplianceBuildsType.
+const (
+	StudioApplianceBuildsTypeArray StudioApplianceBuildsType = "array"
+)
+
+// Valid indicates whether the value is a known member of the StudioApplianceBuildsType enum.
+func (e StudioApplianceBuildsType) Valid() bool {
+	switch e {
+	case StudioApplianceBuildsTypeArray:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StudioMapSoftwareType.
+const (
+	StudioMapSoftwareTypeArray StudioMapSoftwareType = "array"
+)
+
+// Valid indicates whether the value is a known member of the StudioMapSoftwareType enum.
+func (e StudioMapSoftwareType) Valid() bool {
+	switch e {
+	case StudioMapSoftwareTypeArray:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SystemCheckStatus.
 const (
 	SystemCheckStatusFailing SystemCheckStatus = "failing"
@@ -804,6 +836,24 @@ func (e FossologyCopyUploadV1ParamsAction) Valid() bool {
 	case FossologyCopyUploadV1ParamsActionCopy:
 		return true
 	case FossologyCopyUploadV1ParamsActionMove:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StudioApplianceCreateParamsArch.
+const (
+	StudioApplianceCreateParamsArchI686  StudioApplianceCreateParamsArch = "i686"
+	StudioApplianceCreateParamsArchX8664 StudioApplianceCreateParamsArch = "x86_64"
+)
+
+// Valid indicates whether the value is a known member of the StudioApplianceCreateParamsArch enum.
+func (e StudioApplianceCreateParamsArch) Valid() bool {
+	switch e {
+	case StudioApplianceCreateParamsArchI686:
+		return true
+	case StudioApplianceCreateParamsArchX8664:
 		return true
 	default:
 		return false
@@ -1961,6 +2011,492 @@ type ReeUploadForm struct {
 	Tag *ReeTag `json:"tag,omitempty"`
 }
 
+// StudioAccount The account.
+type StudioAccount = wire.Body
+
+// StudioApiVersion The API version.
+type StudioApiVersion = wire.Body
+
+// StudioAppliance An appliance.
+type StudioAppliance = wire.Body
+
+// StudioApplianceBuild A finished build of the appliance.
+type StudioApplianceBuild struct {
+	// CompressedImageSize Compressed size in MB.
+	CompressedImageSize *int `json:"compressed_image_size,omitempty"`
+
+	// DownloadUrl Download URL.
+	DownloadUrl *string `json:"download_url,omitempty"`
+
+	// Id Build id.
+	Id *int `json:"id,omitempty"`
+
+	// ImageSize Size in MB.
+	ImageSize *int `json:"image_size,omitempty"`
+
+	// ImageType Image type.
+	ImageType *string `json:"image_type,omitempty"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioApplianceBuilds Finished builds.
+type StudioApplianceBuilds struct {
+	// Build Builds.
+	Build *[]StudioApplianceBuild `json:"build,omitempty"`
+
+	// Type Always "array" (what ActiveResource clients need on collections); XML only.
+	Type *StudioApplianceBuildsType `json:"type,omitempty"`
+}
+
+// StudioApplianceBuildsType Always "array" (what ActiveResource clients need on collections); XML only.
+type StudioApplianceBuildsType string
+
+// StudioApplianceItem An appliance in a list.
+type StudioApplianceItem struct {
+	// Arch x86_64 or i686.
+	Arch string `json:"arch"`
+
+	// Basesystem The Debian release.
+	Basesystem string `json:"basesystem"`
+
+	// Builds Finished builds.
+	Builds StudioApplianceBuilds `json:"builds"`
+
+	// EditUrl Where the appliance is edited (its API resource here).
+	EditUrl string `json:"edit_url"`
+
+	// EstimatedCompressedSize Estimated compressed size.
+	EstimatedCompressedSize *string `json:"estimated_compressed_size,omitempty"`
+
+	// EstimatedRawSize Estimated size of the root file system.
+	EstimatedRawSize *string `json:"estimated_raw_size,omitempty"`
+
+	// IconUrl Icon URL.
+	IconUrl *string `json:"icon_url,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// LastEdited Last change (YYYY-MM-DD hh:mm:ss UTC).
+	LastEdited string `json:"last_edited"`
+
+	// Name Name.
+	Name string `json:"name"`
+
+	// Parent The appliance or template it was cloned from.
+	Parent StudioParent `json:"parent"`
+
+	// Type The default image type.
+	Type *string `json:"type,omitempty"`
+
+	// Uuid UUID.
+	Uuid string `json:"uuid"`
+}
+
+// StudioAppliances Appliances.
+type StudioAppliances = wire.Body
+
+// StudioBuild A build.
+type StudioBuild = wire.Body
+
+// StudioBuildChecksum Checksums of the image file.
+type StudioBuildChecksum struct {
+	// Md5 MD5.
+	Md5 *string `json:"md5,omitempty"`
+
+	// Sha1 SHA-1.
+	Sha1 *string `json:"sha1,omitempty"`
+
+	// Sha256 SHA-256.
+	Sha256 *string `json:"sha256,omitempty"`
+}
+
+// StudioBuildItem A build in a list.
+type StudioBuildItem struct {
+	// Checksum Checksums of the image file.
+	Checksum *StudioBuildChecksum `json:"checksum,omitempty"`
+
+	// CompletedAt When it ended.
+	CompletedAt *string `json:"completed_at,omitempty"`
+
+	// CompressedImageSize Compressed size in MB (rounded up).
+	CompressedImageSize *int `json:"compressed_image_size,omitempty"`
+
+	// CompressedSizeBytes Compressed size in bytes.
+	CompressedSizeBytes *int `json:"compressed_size_bytes,omitempty"`
+
+	// DownloadUrl Image download (Range supported).
+	DownloadUrl *string `json:"download_url,omitempty"`
+
+	// Expired Always false.
+	Expired *bool `json:"expired,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// ImageSizeBytes Image size in bytes.
+	ImageSizeBytes *int `json:"image_size_bytes,omitempty"`
+
+	// ImageType oci, docker, rootfs, oem, vmx, iso or qcow2.
+	ImageType *string `json:"image_type,omitempty"`
+
+	// ReeUrl The defined REE of the build (a zip that replays offline).
+	ReeUrl *string `json:"ree_url,omitempty"`
+
+	// Size Image size in MB (rounded up).
+	Size *int `json:"size,omitempty"`
+
+	// State finished, failed or cancelled.
+	State *string `json:"state,omitempty"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioBuilds Finished builds.
+type StudioBuilds = wire.Body
+
+// StudioChangeDetails Details.
+type StudioChangeDetails struct {
+	// Status The change.
+	Status StudioChangeStatus `json:"status"`
+}
+
+// StudioChangeList Package names.
+type StudioChangeList struct {
+	// Package Names.
+	Package *[]string `json:"package,omitempty"`
+}
+
+// StudioChangeStatus The change.
+type StudioChangeStatus struct {
+	// Added Package names.
+	Added *StudioChangeList `json:"added,omitempty"`
+
+	// PackagesAdded Packages added after dependency resolution.
+	PackagesAdded int `json:"packages_added"`
+
+	// PackagesRemoved Packages removed.
+	PackagesRemoved int `json:"packages_removed"`
+
+	// Removed Package names.
+	Removed *StudioChangeList `json:"removed,omitempty"`
+
+	// State changed or unchanged.
+	State string `json:"state"`
+}
+
+// StudioChecksum A checksum.
+type StudioChecksum struct {
+	// Type md5.
+	Type *string `json:"type,omitempty"`
+
+	// Value Hex digest.
+	Value *string `json:"value,omitempty"`
+}
+
+// StudioDiskQuota Disk quota.
+type StudioDiskQuota struct {
+	// Available Quota, e.g. 15GB.
+	Available *string `json:"available,omitempty"`
+
+	// Used Share used, e.g. 4%.
+	Used *string `json:"used,omitempty"`
+}
+
+// StudioError A Studio error: a code from Studio's list and a message.
+type StudioError = wire.Body
+
+// StudioFile An overlay file.
+type StudioFile = wire.Body
+
+// StudioFileItem An overlay file in a list.
+type StudioFileItem struct {
+	// Checksum A checksum.
+	Checksum *StudioChecksum `json:"checksum,omitempty"`
+
+	// DownloadUrl Data URL.
+	DownloadUrl *string `json:"download_url,omitempty"`
+
+	// Enabled Whether builds include it.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// Filename File name.
+	Filename *string `json:"filename,omitempty"`
+
+	// Group Group.
+	Group *string `json:"group,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// Owner Owner.
+	Owner *string `json:"owner,omitempty"`
+
+	// Path Directory in the appliance.
+	Path *string `json:"path,omitempty"`
+
+	// Permissions Octal mode, e.g. 644.
+	Permissions *string `json:"permissions,omitempty"`
+
+	// Size Size in bytes.
+	Size *int `json:"size,omitempty"`
+}
+
+// StudioFiles Overlay files.
+type StudioFiles = wire.Body
+
+// StudioIssue An issue.
+type StudioIssue struct {
+	// Solution How to solve an issue.
+	Solution *StudioSolution `json:"solution,omitempty"`
+
+	// Text What is wrong.
+	Text string `json:"text"`
+
+	// Type error or warning.
+	Type string `json:"type"`
+}
+
+// StudioIssues Issues.
+type StudioIssues struct {
+	// Issue Issues.
+	Issue *[]StudioIssue `json:"issue,omitempty"`
+}
+
+// StudioMapPackage A package found or installed.
+type StudioMapPackage struct {
+	// Arch Architecture.
+	Arch *string `json:"arch,omitempty"`
+
+	// Checksum Checksum of the .deb.
+	Checksum *string `json:"checksum,omitempty"`
+
+	// ChecksumType SHA256.
+	ChecksumType *string `json:"checksum_type,omitempty"`
+
+	// Name Name.
+	Name string `json:"name"`
+
+	// Summary One-line description.
+	Summary *string `json:"summary,omitempty"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioMapRepository A repository and its software.
+type StudioMapRepository struct {
+	// BaseUrl URL.
+	BaseUrl *string `json:"base_url,omitempty"`
+
+	// Id Repository id (0: the base image).
+	Id int `json:"id"`
+
+	// Name Name.
+	Name *string `json:"name,omitempty"`
+
+	// Software Software of one repository.
+	Software StudioMapSoftware `json:"software"`
+}
+
+// StudioMapSoftware Software of one repository.
+type StudioMapSoftware struct {
+	// Package Packages.
+	Package *[]StudioMapPackage `json:"package,omitempty"`
+
+	// Pattern Patterns.
+	Pattern *[]StudioPattern `json:"pattern,omitempty"`
+
+	// Type Always "array" (what ActiveResource clients need on collections); XML only.
+	Type *StudioMapSoftwareType `json:"type,omitempty"`
+}
+
+// StudioMapSoftwareType Always "array" (what ActiveResource clients need on collections); XML only.
+type StudioMapSoftwareType string
+
+// StudioPackage A package (its name is the element's text).
+type StudioPackage struct {
+	// Name Package name.
+	Name string `json:"name"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioParent The appliance or template it was cloned from.
+type StudioParent struct {
+	// Id Id.
+	Id *int `json:"id,omitempty"`
+
+	// Name Name.
+	Name *string `json:"name,omitempty"`
+}
+
+// StudioPattern A pattern (a Debian task or metapackage).
+type StudioPattern struct {
+	// Name Pattern name.
+	Name string `json:"name"`
+
+	// Version Version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioRepositories Repositories.
+type StudioRepositories = wire.Body
+
+// StudioRepository A repository (Debian archive).
+type StudioRepository = wire.Body
+
+// StudioRepositoryItem A repository in a list.
+type StudioRepositoryItem struct {
+	// BaseSystem Debian release.
+	BaseSystem *string `json:"base_system,omitempty"`
+
+	// BaseUrl Archive URL.
+	BaseUrl *string `json:"base_url,omitempty"`
+
+	// Components Components, space-separated.
+	Components *string `json:"components,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// Name Name.
+	Name *string `json:"name,omitempty"`
+
+	// Suite Debian suite (dists/<suite>).
+	Suite *string `json:"suite,omitempty"`
+
+	// Type deb (a Debian archive) or deb-local (the user repository).
+	Type *string `json:"type,omitempty"`
+}
+
+// StudioRpm An uploaded package (.deb).
+type StudioRpm = wire.Body
+
+// StudioRpmItem An uploaded package in a list.
+type StudioRpmItem struct {
+	// Architecture Debian architecture.
+	Architecture *string `json:"architecture,omitempty"`
+
+	// Archive Always false (only .deb files).
+	Archive *bool `json:"archive,omitempty"`
+
+	// BaseSystem Debian release.
+	BaseSystem *string `json:"base_system,omitempty"`
+
+	// Checksum A checksum.
+	Checksum *StudioChecksum `json:"checksum,omitempty"`
+
+	// Filename File name.
+	Filename *string `json:"filename,omitempty"`
+
+	// Id Id.
+	Id int `json:"id"`
+
+	// Package Debian package name.
+	Package *string `json:"package,omitempty"`
+
+	// Size Size in bytes.
+	Size *int `json:"size,omitempty"`
+
+	// Version Debian version.
+	Version *string `json:"version,omitempty"`
+}
+
+// StudioRpms Uploaded packages.
+type StudioRpms = wire.Body
+
+// StudioRunningBuild A running build.
+type StudioRunningBuild = wire.Body
+
+// StudioRunningBuildItem A running build in a list.
+type StudioRunningBuildItem struct {
+	// Id Build id.
+	Id int `json:"id"`
+
+	// Message What the build is doing.
+	Message *string `json:"message,omitempty"`
+
+	// Percent 0 to 100, from the build's phases.
+	Percent *int `json:"percent,omitempty"`
+
+	// State queued, running, finished, failed or cancelled.
+	State *string `json:"state,omitempty"`
+
+	// TimeElapsed Seconds since it started.
+	TimeElapsed *int `json:"time_elapsed,omitempty"`
+}
+
+// StudioRunningBuilds Running builds.
+type StudioRunningBuilds = wire.Body
+
+// StudioSoftware Selected packages and patterns.
+type StudioSoftware = wire.Body
+
+// StudioSoftwareChange The result of a software command.
+type StudioSoftwareChange = wire.Body
+
+// StudioSoftwareMap Software by repository.
+type StudioSoftwareMap = wire.Body
+
+// StudioSolution How to solve an issue.
+type StudioSolution struct {
+	// Package The package concerned.
+	Package *string `json:"package,omitempty"`
+
+	// Type install, remove, or fix.
+	Type *string `json:"type,omitempty"`
+}
+
+// StudioStatus The status of an appliance.
+type StudioStatus = wire.Body
+
+// StudioSuccess The answer of a call without payload.
+type StudioSuccess = wire.Body
+
+// StudioTemplate A template: an appliance to clone.
+type StudioTemplate struct {
+	// ApplianceId The id to pass as clone_from.
+	ApplianceId int `json:"appliance_id"`
+
+	// Basesystem The Debian release, e.g. bookworm.
+	Basesystem string `json:"basesystem"`
+
+	// Description Description.
+	Description *string `json:"description,omitempty"`
+
+	// Name Name.
+	Name string `json:"name"`
+}
+
+// StudioTemplateSet A template set.
+type StudioTemplateSet = wire.Body
+
+// StudioTemplateSetItem A template set in a list.
+type StudioTemplateSetItem struct {
+	// Description Description.
+	Description *string `json:"description,omitempty"`
+
+	// Name Name of the set.
+	Name string `json:"name"`
+
+	// Template The templates (repeated <template> elements).
+	Template *[]StudioTemplate `json:"template,omitempty"`
+}
+
+// StudioTemplateSets Template sets.
+type StudioTemplateSets = wire.Body
+
+// StudioUploadForm A file upload (RFC 1867).
+type StudioUploadForm struct {
+	// File The file.
+	File openapi_types.File `json:"file"`
+}
+
 // SystemBlobUsage defines model for SystemBlobUsage.
 type SystemBlobUsage struct {
 	// Count Number of blobs.
@@ -2305,6 +2841,93 @@ type NotFound = ApiError
 // ReanaNotImplemented The one error shape of every endpoint.
 type ReanaNotImplemented = ApiError
 
+// StudioAccountOK The account.
+type StudioAccountOK = StudioAccount
+
+// StudioApiVersionOK The API version.
+type StudioApiVersionOK = StudioApiVersion
+
+// StudioApplianceOK An appliance.
+type StudioApplianceOK = StudioAppliance
+
+// StudioAppliancesOK Appliances.
+type StudioAppliancesOK = StudioAppliances
+
+// StudioBadRequest A Studio error: a code from Studio's list and a message.
+type StudioBadRequest = StudioError
+
+// StudioBuildOK A build.
+type StudioBuildOK = StudioBuild
+
+// StudioBuildsOK Finished builds.
+type StudioBuildsOK = StudioBuilds
+
+// StudioFileOK An overlay file.
+type StudioFileOK = StudioFile
+
+// StudioFilesOK Overlay files.
+type StudioFilesOK = StudioFiles
+
+// StudioForbidden A Studio error: a code from Studio's list and a message.
+type StudioForbidden = StudioError
+
+// StudioInternalError A Studio error: a code from Studio's list and a message.
+type StudioInternalError = StudioError
+
+// StudioNotFound A Studio error: a code from Studio's list and a message.
+type StudioNotFound = StudioError
+
+// StudioRepositoriesOK Repositories.
+type StudioRepositoriesOK = StudioRepositories
+
+// StudioRepositoryOK A repository (Debian archive).
+type StudioRepositoryOK = StudioRepository
+
+// StudioRpmOK An uploaded package (.deb).
+type StudioRpmOK = StudioRpm
+
+// StudioRpmsOK Uploaded packages.
+type StudioRpmsOK = StudioRpms
+
+// StudioRunningBuildOK A running build.
+type StudioRunningBuildOK = StudioRunningBuild
+
+// StudioRunningBuildsOK Running builds.
+type StudioRunningBuildsOK = StudioRunningBuilds
+
+// StudioSoftwareChangeOK The result of a software command.
+type StudioSoftwareChangeOK = StudioSoftwareChange
+
+// StudioSoftwareMapOK Software by repository.
+type StudioSoftwareMapOK = StudioSoftwareMap
+
+// StudioSoftwareOK Selected packages and patterns.
+type StudioSoftwareOK = StudioSoftware
+
+// StudioStatusOK The status of an appliance.
+type StudioStatusOK = StudioStatus
+
+// StudioSuccessOK The answer of a call without payload.
+type StudioSuccessOK = StudioSuccess
+
+// StudioTemplateSetOK A template set.
+type StudioTemplateSetOK = StudioTemplateSet
+
+// StudioTemplateSetsOK Template sets.
+type StudioTemplateSetsOK = StudioTemplateSets
+
+// StudioTooLarge A Studio error: a code from Studio's list and a message.
+type StudioTooLarge = StudioError
+
+// StudioUnauthorized A Studio error: a code from Studio's list and a message.
+type StudioUnauthorized = StudioError
+
+// StudioUnavailable A Studio error: a code from Studio's list and a message.
+type StudioUnavailable = StudioError
+
+// StudioUnsupportedMediaType A Studio error: a code from Studio's list and a message.
+type StudioUnsupportedMediaType = StudioError
+
 // TooLarge The one error shape of every endpoint.
 type TooLarge = ApiError
 
@@ -2633,6 +3256,183 @@ type FossologyGetUploadTreeV1Params struct {
 
 	// GroupName One of the caller's groups to act as; the user's default group if absent.
 	GroupName *FossologyGroupName `json:"groupName,omitempty"`
+}
+
+// StudioApplianceCreateParams defines parameters for StudioApplianceCreate.
+type StudioApplianceCreateParams struct {
+	// CloneFrom Id of the template or appliance to clone.
+	CloneFrom int64 `form:"clone_from" json:"clone_from"`
+
+	// Name Name of the appliance.
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// Arch x86_64 or i686 (default).
+	Arch *StudioApplianceCreateParamsArch `form:"arch,omitempty" json:"arch,omitempty"`
+}
+
+// StudioApplianceCreateParamsArch defines parameters for StudioApplianceCreate.
+type StudioApplianceCreateParamsArch string
+
+// StudioSoftwareAddPackageParams defines parameters for StudioSoftwareAddPackage.
+type StudioSoftwareAddPackageParams struct {
+	// Name Name.
+	Name string `form:"name" json:"name"`
+
+	// Version Version (must exist in the repositories).
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+
+	// RepositoryId Repository to pick it from.
+	RepositoryId *int64 `form:"repository_id,omitempty" json:"repository_id,omitempty"`
+}
+
+// StudioSoftwareAddPatternParams defines parameters for StudioSoftwareAddPattern.
+type StudioSoftwareAddPatternParams struct {
+	// Name Name.
+	Name string `form:"name" json:"name"`
+
+	// Version Version (must exist in the repositories).
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+
+	// RepositoryId Repository to pick it from.
+	RepositoryId *int64 `form:"repository_id,omitempty" json:"repository_id,omitempty"`
+}
+
+// StudioApplianceAddRepositoryParams defines parameters for StudioApplianceAddRepository.
+type StudioApplianceAddRepositoryParams struct {
+	// RepoId Id of the repository.
+	RepoId int64 `form:"repo_id" json:"repo_id"`
+}
+
+// StudioSoftwareRemovePackageParams defines parameters for StudioSoftwareRemovePackage.
+type StudioSoftwareRemovePackageParams struct {
+	// Name Name.
+	Name string `form:"name" json:"name"`
+}
+
+// StudioSoftwareRemovePatternParams defines parameters for StudioSoftwareRemovePattern.
+type StudioSoftwareRemovePatternParams struct {
+	// Name Name.
+	Name string `form:"name" json:"name"`
+}
+
+// StudioApplianceRemoveRepositoryParams defines parameters for StudioApplianceRemoveRepository.
+type StudioApplianceRemoveRepositoryParams struct {
+	// RepoId Id of the repository.
+	RepoId int64 `form:"repo_id" json:"repo_id"`
+}
+
+// StudioImageFileParams defines parameters for StudioImageFile.
+type StudioImageFileParams struct {
+	// BuildId The build.
+	BuildId int64 `form:"build_id" json:"build_id"`
+
+	// Path Absolute path in the image.
+	Path string `form:"path" json:"path"`
+}
+
+// StudioSoftwareInstalledParams defines parameters for StudioSoftwareInstalled.
+type StudioSoftwareInstalledParams struct {
+	// BuildId A finished build of the appliance.
+	BuildId *int64 `form:"build_id,omitempty" json:"build_id,omitempty"`
+}
+
+// StudioSoftwareSearchParams defines parameters for StudioSoftwareSearch.
+type StudioSoftwareSearchParams struct {
+	// Q The search string.
+	Q string `form:"q" json:"q"`
+
+	// AllFields Search descriptions too.
+	AllFields *bool `form:"all_fields,omitempty" json:"all_fields,omitempty"`
+
+	// AllRepos Search every known repository.
+	AllRepos *bool `form:"all_repos,omitempty" json:"all_repos,omitempty"`
+}
+
+// StudioBuildListParams defines parameters for StudioBuildList.
+type StudioBuildListParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+}
+
+// StudioFileListParams defines parameters for StudioFileList.
+type StudioFileListParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+}
+
+// StudioFileUploadParams defines parameters for StudioFileUpload.
+type StudioFileUploadParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+
+	// Filename File name (default: the upload's).
+	Filename *string `form:"filename,omitempty" json:"filename,omitempty"`
+
+	// Path Directory (default /).
+	Path *string `form:"path,omitempty" json:"path,omitempty"`
+
+	// Owner Owner (default root).
+	Owner *string `form:"owner,omitempty" json:"owner,omitempty"`
+
+	// Group Group (default root).
+	Group *string `form:"group,omitempty" json:"group,omitempty"`
+
+	// Permissions Octal mode (default 644).
+	Permissions *string `form:"permissions,omitempty" json:"permissions,omitempty"`
+
+	// Enabled Include in builds (default true).
+	Enabled *bool `form:"enabled,omitempty" json:"enabled,omitempty"`
+}
+
+// StudioRepositoryListParams defines parameters for StudioRepositoryList.
+type StudioRepositoryListParams struct {
+	// BaseSystem Debian release.
+	BaseSystem *string `form:"base_system,omitempty" json:"base_system,omitempty"`
+
+	// Filter Search string.
+	Filter *string `form:"filter,omitempty" json:"filter,omitempty"`
+}
+
+// StudioRepositoryImportParams defines parameters for StudioRepositoryImport.
+type StudioRepositoryImportParams struct {
+	// Url Archive URL.
+	Url string `form:"url" json:"url"`
+
+	// Name Name.
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+}
+
+// StudioRpmListParams defines parameters for StudioRpmList.
+type StudioRpmListParams struct {
+	// BaseSystem Debian release (bookworm).
+	BaseSystem *string `form:"base_system,omitempty" json:"base_system,omitempty"`
+}
+
+// StudioRpmUploadParams defines parameters for StudioRpmUpload.
+type StudioRpmUploadParams struct {
+	// BaseSystem Debian release (bookworm).
+	BaseSystem *string `form:"base_system,omitempty" json:"base_system,omitempty"`
+}
+
+// StudioRunningBuildListParams defines parameters for StudioRunningBuildList.
+type StudioRunningBuildListParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+}
+
+// StudioRunningBuildStartParams defines parameters for StudioRunningBuildStart.
+type StudioRunningBuildStartParams struct {
+	// ApplianceId The appliance.
+	ApplianceId int64 `form:"appliance_id" json:"appliance_id"`
+
+	// Force Replace a build of the same version and type.
+	Force *bool `form:"force,omitempty" json:"force,omitempty"`
+
+	// Version Appliance version (default 0.0.1).
+	Version *string `form:"version,omitempty" json:"version,omitempty"`
+
+	// ImageType Image type (default oci).
+	ImageType *string `form:"image_type,omitempty" json:"image_type,omitempty"`
 }
 
 // FossologyListUsersV1Params defines parameters for FossologyListUsersV1.
@@ -3147,6 +3947,27 @@ type FossologySetClearingDecisionV1JSONRequestBody = FossologyClearingDecision
 
 // FossologySetMainLicenseV1JSONRequestBody defines body for FossologySetMainLicenseV1 for application/json ContentType.
 type FossologySetMainLicenseV1JSONRequestBody = FossologyMainLicense
+
+// StudioApplianceRepositoryUpdateJSONRequestBody defines body for StudioApplianceRepositoryUpdate for application/json ContentType.
+type StudioApplianceRepositoryUpdateJSONRequestBody = StudioRepositories
+
+// StudioSoftwareUpdateJSONRequestBody defines body for StudioSoftwareUpdate for application/json ContentType.
+type StudioSoftwareUpdateJSONRequestBody = StudioSoftware
+
+// StudioFileUploadMultipartRequestBody defines body for StudioFileUpload for multipart/form-data ContentType.
+type StudioFileUploadMultipartRequestBody = StudioUploadForm
+
+// StudioFileUpdateJSONRequestBody defines body for StudioFileUpdate for application/json ContentType.
+type StudioFileUpdateJSONRequestBody = StudioFile
+
+// StudioFileDataUpdateMultipartRequestBody defines body for StudioFileDataUpdate for multipart/form-data ContentType.
+type StudioFileDataUpdateMultipartRequestBody = StudioUploadForm
+
+// StudioRpmUploadMultipartRequestBody defines body for StudioRpmUpload for multipart/form-data ContentType.
+type StudioRpmUploadMultipartRequestBody = StudioUploadForm
+
+// StudioRpmUpdateMultipartRequestBody defines body for StudioRpmUpdate for multipart/form-data ContentType.
+type StudioRpmUpdateMultipartRequestBody = StudioUploadForm
 
 // ReanaWorkflowCreateJSONRequestBody defines body for ReanaWorkflowCreate for application/json ContentType.
 type ReanaWorkflowCreateJSONRequestBody = ReanaSpecification
@@ -4585,6 +5406,383 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/uploads/{id}/tree (the `FossologyGetUploadTreeV1` operationId).
 	FossologyGetUploadTreeV1(ctx context.Context, id FossologyIdPath, params *FossologyGetUploadTreeV1Params, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// StudioAccountShow The account
+	//
+	// Username, display name, e-mail, creation time and disk quota of the authenticated user.
+	//
+	// Corresponds with GET /api/v1/user/account (the `StudioAccountShow` operationId).
+	StudioAccountShow(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioApiVersion The API version
+	//
+	// The version of the Studio API, 1.0 (as Studio's v2 answered).
+	//
+	// Corresponds with GET /api/v1/user/api_version (the `StudioApiVersion` operationId).
+	StudioApiVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioApplianceList List appliances
+	//
+	// The appliances of the authenticated user.
+	//
+	// Corresponds with GET /api/v1/user/appliances (the `StudioApplianceList` operationId).
+	StudioApplianceList(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioApplianceCreate Create an appliance by cloning
+	//
+	// Clones a template (its appliance_id from template_sets) or one of the user's appliances. Without name one is generated; without arch an i686 appliance is created, as in Studio.
+	//
+	// Corresponds with POST /api/v1/user/appliances (the `StudioApplianceCreate` operationId).
+	StudioApplianceCreate(ctx context.Context, params *StudioApplianceCreateParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioApplianceDelete Delete an appliance
+	//
+	// Deletes the appliance, its overlay files and builds.
+	//
+	// Corresponds with DELETE /api/v1/user/appliances/{id} (the `StudioApplianceDelete` operationId).
+	StudioApplianceDelete(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioApplianceShow Show an appliance
+	//
+	// One appliance with its finished builds.
+	//
+	// Corresponds with GET /api/v1/user/appliances/{id} (the `StudioApplianceShow` operationId).
+	StudioApplianceShow(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioSoftwareAddPackage Add a package
+	//
+	// Add a package; the answer counts the packages added and removed after dependency resolution.
+	//
+	// Corresponds with POST /api/v1/user/appliances/{id}/cmd/add_package (the `StudioSoftwareAddPackage` operationId).
+	StudioSoftwareAddPackage(ctx context.Context, id int64, params *StudioSoftwareAddPackageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioSoftwareAddPattern Add a pattern
+	//
+	// Add a pattern; the answer counts the packages added and removed after dependency resolution.
+	//
+	// Corresponds with POST /api/v1/user/appliances/{id}/cmd/add_pattern (the `StudioSoftwareAddPattern` operationId).
+	StudioSoftwareAddPattern(ctx context.Context, id int64, params *StudioSoftwareAddPatternParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioApplianceAddRepository Add a repository to an appliance
+	//
+	// Add a repository to an appliance (repo_id from /repositories).
+	//
+	// Corresponds with POST /api/v1/user/appliances/{id}/cmd/add_repository (the `StudioApplianceAddRepository` operationId).
+	StudioApplianceAddRepository(ctx context.Context, id int64, params *StudioApplianceAddRepositoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioApplianceAddUserRepository Add the user repository to an appliance
+	//
+	// Adds the local archive of the user's uploaded .deb packages (with a generated Packages index), so that they can be added like any package.
+	//
+	// Corresponds with POST /api/v1/user/appliances/{id}/cmd/add_user_repository (the `StudioApplianceAddUserRepository` operationId).
+	StudioApplianceAddUserRepository(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioSoftwareRemovePackage Remove a package
+	//
+	// Remove a package; the answer counts the packages added and removed after dependency resolution.
+	//
+	// Corresponds with POST /api/v1/user/appliances/{id}/cmd/remove_package (the `StudioSoftwareRemovePackage` operationId).
+	StudioSoftwareRemovePackage(ctx context.Context, id int64, params *StudioSoftwareRemovePackageParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioSoftwareRemovePattern Remove a pattern
+	//
+	// Remove a pattern; the answer counts the packages added and removed after dependency resolution.
+	//
+	// Corresponds with POST /api/v1/user/appliances/{id}/cmd/remove_pattern (the `StudioSoftwareRemovePattern` operationId).
+	StudioSoftwareRemovePattern(ctx context.Context, id int64, params *StudioSoftwareRemovePatternParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioApplianceRemoveRepository Remove a repository from an appliance
+	//
+	// Remove a repository from an appliance (repo_id from /repositories).
+	//
+	// Corresponds with POST /api/v1/user/appliances/{id}/cmd/remove_repository (the `StudioApplianceRemoveRepository` operationId).
+	StudioApplianceRemoveRepository(ctx context.Context, id int64, params *StudioApplianceRemoveRepositoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioImageFile A file of a built image
+	//
+	// Returns one file of the image of a finished build.
+	//
+	// Corresponds with GET /api/v1/user/appliances/{id}/image_files (the `StudioImageFile` operationId).
+	StudioImageFile(ctx context.Context, id int64, params *StudioImageFileParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioApplianceRepositoryList Repositories of an appliance
+	//
+	// The Debian archives the appliance installs from.
+	//
+	// Corresponds with GET /api/v1/user/appliances/{id}/repositories (the `StudioApplianceRepositoryList` operationId).
+	StudioApplianceRepositoryList(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioApplianceRepositoryUpdateWithBody Set the repositories of an appliance
+	//
+	// Only the repository ids of the body are considered.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/user/appliances/{id}/repositories (the `StudioApplianceRepositoryUpdate` operationId).
+	StudioApplianceRepositoryUpdateWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioApplianceRepositoryUpdate Set the repositories of an appliance
+	//
+	// Only the repository ids of the body are considered.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/user/appliances/{id}/repositories (the `StudioApplianceRepositoryUpdate` operationId).
+	StudioApplianceRepositoryUpdate(ctx context.Context, id int64, body StudioApplianceRepositoryUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioSoftwareShow Selected software
+	//
+	// The packages and patterns selected for the appliance.
+	//
+	// Corresponds with GET /api/v1/user/appliances/{id}/software (the `StudioSoftwareShow` operationId).
+	StudioSoftwareShow(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioSoftwareUpdateWithBody Set the selected software
+	//
+	// Replaces the selection; every package (and version) must be in the appliance's repositories, every pattern known.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/user/appliances/{id}/software (the `StudioSoftwareUpdate` operationId).
+	StudioSoftwareUpdateWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioSoftwareUpdate Set the selected software
+	//
+	// Replaces the selection; every package (and version) must be in the appliance's repositories, every pattern known.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/user/appliances/{id}/software (the `StudioSoftwareUpdate` operationId).
+	StudioSoftwareUpdate(ctx context.Context, id int64, body StudioSoftwareUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioSoftwareInstalled Installed software
+	//
+	// With build_id, the packages really in that build (read from its image); without, the packages the next build installs (the selection and its dependencies).
+	//
+	// Corresponds with GET /api/v1/user/appliances/{id}/software/installed (the `StudioSoftwareInstalled` operationId).
+	StudioSoftwareInstalled(ctx context.Context, id int64, params *StudioSoftwareInstalledParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioSoftwareSearch Search software
+	//
+	// Searches package names (and descriptions with all_fields) of the appliance's repositories (all repositories with all_repos).
+	//
+	// Corresponds with GET /api/v1/user/appliances/{id}/software/search (the `StudioSoftwareSearch` operationId).
+	StudioSoftwareSearch(ctx context.Context, id int64, params *StudioSoftwareSearchParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioApplianceStatus Status of an appliance
+	//
+	// Issues that would break a build: a package no repository has, an unsatisfiable dependency or conflict, an overlay path that escapes the root.
+	//
+	// Corresponds with GET /api/v1/user/appliances/{id}/status (the `StudioApplianceStatus` operationId).
+	StudioApplianceStatus(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioBuildList List finished builds
+	//
+	// Finished builds of an appliance.
+	//
+	// Corresponds with GET /api/v1/user/builds (the `StudioBuildList` operationId).
+	StudioBuildList(ctx context.Context, params *StudioBuildListParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioBuildDelete Delete a build
+	//
+	// Deletes a finished build and its files.
+	//
+	// Corresponds with DELETE /api/v1/user/builds/{id} (the `StudioBuildDelete` operationId).
+	StudioBuildDelete(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioBuildShow Show a build
+	//
+	// One build.
+	//
+	// Corresponds with GET /api/v1/user/builds/{id} (the `StudioBuildShow` operationId).
+	StudioBuildShow(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioBuildDownload Download a build's image
+	//
+	// The image file (Range, ETag).
+	//
+	// Corresponds with GET /api/v1/user/builds/{id}/download (the `StudioBuildDownload` operationId).
+	StudioBuildDownload(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioBuildRee Download a build's defined REE
+	//
+	// The defined REE zip of the build's recording; POST it to /api/recording/build to rebuild the image offline.
+	//
+	// Corresponds with GET /api/v1/user/builds/{id}/ree (the `StudioBuildRee` operationId).
+	StudioBuildRee(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioFileList List overlay files
+	//
+	// The overlay files of an appliance.
+	//
+	// Corresponds with GET /api/v1/user/files (the `StudioFileList` operationId).
+	StudioFileList(ctx context.Context, params *StudioFileListParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioFileUploadWithBody Add an overlay file
+	//
+	// The file (multipart field `file`) is placed at path/filename with owner, group and permissions in every build while enabled.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/user/files (the `StudioFileUpload` operationId).
+	StudioFileUploadWithBody(ctx context.Context, params *StudioFileUploadParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioFileDelete Delete an overlay file
+	//
+	// Deletes the file and its metadata.
+	//
+	// Corresponds with DELETE /api/v1/user/files/{id} (the `StudioFileDelete` operationId).
+	StudioFileDelete(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioFileShow Overlay file metadata
+	//
+	// Metadata of an overlay file.
+	//
+	// Corresponds with GET /api/v1/user/files/{id} (the `StudioFileShow` operationId).
+	StudioFileShow(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioFileUpdateWithBody Change overlay file metadata
+	//
+	// Sets filename, path, owner, group, permissions and enabled from the body.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/user/files/{id} (the `StudioFileUpdate` operationId).
+	StudioFileUpdateWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioFileUpdate Change overlay file metadata
+	//
+	// Sets filename, path, owner, group, permissions and enabled from the body.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/user/files/{id} (the `StudioFileUpdate` operationId).
+	StudioFileUpdate(ctx context.Context, id int64, body StudioFileUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioFileData Overlay file content
+	//
+	// The content of an overlay file.
+	//
+	// Corresponds with GET /api/v1/user/files/{id}/data (the `StudioFileData` operationId).
+	StudioFileData(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioFileDataUpdateWithBody Replace overlay file content
+	//
+	// Replaces the content (multipart field `file`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/user/files/{id}/data (the `StudioFileDataUpdate` operationId).
+	StudioFileDataUpdateWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioRepositoryList List repositories
+	//
+	// Every known repository, optionally of one base system and matching filter (name, URL or a package name).
+	//
+	// Corresponds with GET /api/v1/user/repositories (the `StudioRepositoryList` operationId).
+	StudioRepositoryList(ctx context.Context, params *StudioRepositoryListParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioRepositoryImport Import a repository
+	//
+	// Imports a Debian archive: url is the archive root with /dists/<suite> (or the root, for bookworm); its InRelease (signed) and Packages are read. Unsigned or unreachable archives are refused.
+	//
+	// Corresponds with POST /api/v1/user/repositories (the `StudioRepositoryImport` operationId).
+	StudioRepositoryImport(ctx context.Context, params *StudioRepositoryImportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioRepositoryShow Show a repository
+	//
+	// One repository.
+	//
+	// Corresponds with GET /api/v1/user/repositories/{id} (the `StudioRepositoryShow` operationId).
+	StudioRepositoryShow(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioRpmList List uploaded packages
+	//
+	// The user's uploaded .deb packages for a base system.
+	//
+	// Corresponds with GET /api/v1/user/rpms (the `StudioRpmList` operationId).
+	StudioRpmList(ctx context.Context, params *StudioRpmListParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioRpmUploadWithBody Upload a package
+	//
+	// Adds a .deb (multipart field `file`) to the user repository; an .rpm is refused (Debian appliances take .deb).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/user/rpms (the `StudioRpmUpload` operationId).
+	StudioRpmUploadWithBody(ctx context.Context, params *StudioRpmUploadParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioRpmDelete Delete an uploaded package
+	//
+	// Removes it from the user repository.
+	//
+	// Corresponds with DELETE /api/v1/user/rpms/{id} (the `StudioRpmDelete` operationId).
+	StudioRpmDelete(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioRpmShow Show an uploaded package
+	//
+	// One uploaded package.
+	//
+	// Corresponds with GET /api/v1/user/rpms/{id} (the `StudioRpmShow` operationId).
+	StudioRpmShow(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioRpmUpdateWithBody Replace an uploaded package
+	//
+	// Replaces the .deb.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/user/rpms/{id} (the `StudioRpmUpdate` operationId).
+	StudioRpmUpdateWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioRpmData Download an uploaded package
+	//
+	// The .deb.
+	//
+	// Corresponds with GET /api/v1/user/rpms/{id}/data (the `StudioRpmData` operationId).
+	StudioRpmData(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioRunningBuildList List running builds
+	//
+	// Builds of the appliance that have not ended.
+	//
+	// Corresponds with GET /api/v1/user/running_builds (the `StudioRunningBuildList` operationId).
+	StudioRunningBuildList(ctx context.Context, params *StudioRunningBuildListParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioRunningBuildStart Start a build
+	//
+	// Renders the appliance into a Dockerfile and records its build (a defined REE that replays offline). image_type: oci, docker, rootfs, oem, vmx, iso, qcow2; the same version and image_type as an existing build is refused (image_already_exists) unless force=true.
+	//
+	// Corresponds with POST /api/v1/user/running_builds (the `StudioRunningBuildStart` operationId).
+	StudioRunningBuildStart(ctx context.Context, params *StudioRunningBuildStartParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioRunningBuildCancel Cancel a build
+	//
+	// Stops the build; nothing of it is left.
+	//
+	// Corresponds with DELETE /api/v1/user/running_builds/{id} (the `StudioRunningBuildCancel` operationId).
+	StudioRunningBuildCancel(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioRunningBuildShow Show a running build
+	//
+	// State, percent, time elapsed and message of a build.
+	//
+	// Corresponds with GET /api/v1/user/running_builds/{id} (the `StudioRunningBuildShow` operationId).
+	StudioRunningBuildShow(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioTemplateSetList List template sets
+	//
+	// Template sets group the templates (base images) appliances are cloned from; `default` holds Debian 12 just enough OS and Python 3.11.
+	//
+	// Corresponds with GET /api/v1/user/template_sets (the `StudioTemplateSetList` operationId).
+	StudioTemplateSetList(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioTemplateSetShow Show a template set
+	//
+	// One template set by name.
+	//
+	// Corresponds with GET /api/v1/user/template_sets/{name} (the `StudioTemplateSetShow` operationId).
+	StudioTemplateSetShow(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// FossologyListUsersV1 All users (admins only)
 	//
 	// All users (admins only).
@@ -5205,6 +6403,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /repo/api/v1/version (the `FossologyVersion` operationId).
 	FossologyVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StudioShowApiKey Show a Studio API key (an HTML page)
+	//
+	// Issues a personal token named "studio" (write scope, replacing the previous one) and returns the HTML page Studio served, with the key in `<span class="studio:api_key">`. Use it as the Basic password with the user name.
+	//
+	// Corresponds with GET /user/show_api_key (the `StudioShowApiKey` operationId).
+	StudioShowApiKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ViceDeployWithBody Deploy an image into an environment
 	//
@@ -7019,6 +8224,893 @@ func (c *Client) FossologyGetUploadTreeV1(ctx context.Context, id FossologyIdPat
 	return c.Client.Do(req)
 }
 
+// StudioAccountShow The account
+//
+// Username, display name, e-mail, creation time and disk quota of the authenticated user.
+//
+// Corresponds with GET /api/v1/user/account (the `StudioAccountShow` operationId).
+func (c *Client) StudioAccountShow(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioAccountShowRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioApiVersion The API version
+//
+// The version of the Studio API, 1.0 (as Studio's v2 answered).
+//
+// Corresponds with GET /api/v1/user/api_version (the `StudioApiVersion` operationId).
+func (c *Client) StudioApiVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioApiVersionRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioApplianceList List appliances
+//
+// The appliances of the authenticated user.
+//
+// Corresponds with GET /api/v1/user/appliances (the `StudioApplianceList` operationId).
+func (c *Client) StudioApplianceList(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioApplianceListRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioApplianceCreate Create an appliance by cloning
+//
+// Clones a template (its appliance_id from template_sets) or one of the user's appliances. Without name one is generated; without arch an i686 appliance is created, as in Studio.
+//
+// Corresponds with POST /api/v1/user/appliances (the `StudioApplianceCreate` operationId).
+func (c *Client) StudioApplianceCreate(ctx context.Context, params *StudioApplianceCreateParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioApplianceCreateRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioApplianceDelete Delete an appliance
+//
+// Deletes the appliance, its overlay files and builds.
+//
+// Corresponds with DELETE /api/v1/user/appliances/{id} (the `StudioApplianceDelete` operationId).
+func (c *Client) StudioApplianceDelete(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioApplianceDeleteRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioApplianceShow Show an appliance
+//
+// One appliance with its finished builds.
+//
+// Corresponds with GET /api/v1/user/appliances/{id} (the `StudioApplianceShow` operationId).
+func (c *Client) StudioApplianceShow(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioApplianceShowRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioSoftwareAddPackage Add a package
+//
+// Add a package; the answer counts the packages added and removed after dependency resolution.
+//
+// Corresponds with POST /api/v1/user/appliances/{id}/cmd/add_package (the `StudioSoftwareAddPackage` operationId).
+func (c *Client) StudioSoftwareAddPackage(ctx context.Context, id int64, params *StudioSoftwareAddPackageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioSoftwareAddPackageRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioSoftwareAddPattern Add a pattern
+//
+// Add a pattern; the answer counts the packages added and removed after dependency resolution.
+//
+// Corresponds with POST /api/v1/user/appliances/{id}/cmd/add_pattern (the `StudioSoftwareAddPattern` operationId).
+func (c *Client) StudioSoftwareAddPattern(ctx context.Context, id int64, params *StudioSoftwareAddPatternParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioSoftwareAddPatternRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioApplianceAddRepository Add a repository to an appliance
+//
+// Add a repository to an appliance (repo_id from /repositories).
+//
+// Corresponds with POST /api/v1/user/appliances/{id}/cmd/add_repository (the `StudioApplianceAddRepository` operationId).
+func (c *Client) StudioApplianceAddRepository(ctx context.Context, id int64, params *StudioApplianceAddRepositoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioApplianceAddRepositoryRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioApplianceAddUserRepository Add the user repository to an appliance
+//
+// Adds the local archive of the user's uploaded .deb packages (with a generated Packages index), so that they can be added like any package.
+//
+// Corresponds with POST /api/v1/user/appliances/{id}/cmd/add_user_repository (the `StudioApplianceAddUserRepository` operationId).
+func (c *Client) StudioApplianceAddUserRepository(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioApplianceAddUserRepositoryRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioSoftwareRemovePackage Remove a package
+//
+// Remove a package; the answer counts the packages added and removed after dependency resolution.
+//
+// Corresponds with POST /api/v1/user/appliances/{id}/cmd/remove_package (the `StudioSoftwareRemovePackage` operationId).
+func (c *Client) StudioSoftwareRemovePackage(ctx context.Context, id int64, params *StudioSoftwareRemovePackageParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioSoftwareRemovePackageRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioSoftwareRemovePattern Remove a pattern
+//
+// Remove a pattern; the answer counts the packages added and removed after dependency resolution.
+//
+// Corresponds with POST /api/v1/user/appliances/{id}/cmd/remove_pattern (the `StudioSoftwareRemovePattern` operationId).
+func (c *Client) StudioSoftwareRemovePattern(ctx context.Context, id int64, params *StudioSoftwareRemovePatternParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioSoftwareRemovePatternRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioApplianceRemoveRepository Remove a repository from an appliance
+//
+// Remove a repository from an appliance (repo_id from /repositories).
+//
+// Corresponds with POST /api/v1/user/appliances/{id}/cmd/remove_repository (the `StudioApplianceRemoveRepository` operationId).
+func (c *Client) StudioApplianceRemoveRepository(ctx context.Context, id int64, params *StudioApplianceRemoveRepositoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioApplianceRemoveRepositoryRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioImageFile A file of a built image
+//
+// Returns one file of the image of a finished build.
+//
+// Corresponds with GET /api/v1/user/appliances/{id}/image_files (the `StudioImageFile` operationId).
+func (c *Client) StudioImageFile(ctx context.Context, id int64, params *StudioImageFileParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioImageFileRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioApplianceRepositoryList Repositories of an appliance
+//
+// The Debian archives the appliance installs from.
+//
+// Corresponds with GET /api/v1/user/appliances/{id}/repositories (the `StudioApplianceRepositoryList` operationId).
+func (c *Client) StudioApplianceRepositoryList(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioApplianceRepositoryListRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioApplianceRepositoryUpdateWithBody Set the repositories of an appliance
+//
+// Only the repository ids of the body are considered.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/user/appliances/{id}/repositories (the `StudioApplianceRepositoryUpdate` operationId).
+func (c *Client) StudioApplianceRepositoryUpdateWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioApplianceRepositoryUpdateRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioApplianceRepositoryUpdate Set the repositories of an appliance
+//
+// Only the repository ids of the body are considered.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/user/appliances/{id}/repositories (the `StudioApplianceRepositoryUpdate` operationId).
+func (c *Client) StudioApplianceRepositoryUpdate(ctx context.Context, id int64, body StudioApplianceRepositoryUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioApplianceRepositoryUpdateRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioSoftwareShow Selected software
+//
+// The packages and patterns selected for the appliance.
+//
+// Corresponds with GET /api/v1/user/appliances/{id}/software (the `StudioSoftwareShow` operationId).
+func (c *Client) StudioSoftwareShow(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioSoftwareShowRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioSoftwareUpdateWithBody Set the selected software
+//
+// Replaces the selection; every package (and version) must be in the appliance's repositories, every pattern known.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/user/appliances/{id}/software (the `StudioSoftwareUpdate` operationId).
+func (c *Client) StudioSoftwareUpdateWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioSoftwareUpdateRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioSoftwareUpdate Set the selected software
+//
+// Replaces the selection; every package (and version) must be in the appliance's repositories, every pattern known.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/user/appliances/{id}/software (the `StudioSoftwareUpdate` operationId).
+func (c *Client) StudioSoftwareUpdate(ctx context.Context, id int64, body StudioSoftwareUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioSoftwareUpdateRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioSoftwareInstalled Installed software
+//
+// With build_id, the packages really in that build (read from its image); without, the packages the next build installs (the selection and its dependencies).
+//
+// Corresponds with GET /api/v1/user/appliances/{id}/software/installed (the `StudioSoftwareInstalled` operationId).
+func (c *Client) StudioSoftwareInstalled(ctx context.Context, id int64, params *StudioSoftwareInstalledParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioSoftwareInstalledRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioSoftwareSearch Search software
+//
+// Searches package names (and descriptions with all_fields) of the appliance's repositories (all repositories with all_repos).
+//
+// Corresponds with GET /api/v1/user/appliances/{id}/software/search (the `StudioSoftwareSearch` operationId).
+func (c *Client) StudioSoftwareSearch(ctx context.Context, id int64, params *StudioSoftwareSearchParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioSoftwareSearchRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioApplianceStatus Status of an appliance
+//
+// Issues that would break a build: a package no repository has, an unsatisfiable dependency or conflict, an overlay path that escapes the root.
+//
+// Corresponds with GET /api/v1/user/appliances/{id}/status (the `StudioApplianceStatus` operationId).
+func (c *Client) StudioApplianceStatus(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioApplianceStatusRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioBuildList List finished builds
+//
+// Finished builds of an appliance.
+//
+// Corresponds with GET /api/v1/user/builds (the `StudioBuildList` operationId).
+func (c *Client) StudioBuildList(ctx context.Context, params *StudioBuildListParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioBuildListRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioBuildDelete Delete a build
+//
+// Deletes a finished build and its files.
+//
+// Corresponds with DELETE /api/v1/user/builds/{id} (the `StudioBuildDelete` operationId).
+func (c *Client) StudioBuildDelete(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioBuildDeleteRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioBuildShow Show a build
+//
+// One build.
+//
+// Corresponds with GET /api/v1/user/builds/{id} (the `StudioBuildShow` operationId).
+func (c *Client) StudioBuildShow(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioBuildShowRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioBuildDownload Download a build's image
+//
+// The image file (Range, ETag).
+//
+// Corresponds with GET /api/v1/user/builds/{id}/download (the `StudioBuildDownload` operationId).
+func (c *Client) StudioBuildDownload(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioBuildDownloadRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioBuildRee Download a build's defined REE
+//
+// The defined REE zip of the build's recording; POST it to /api/recording/build to rebuild the image offline.
+//
+// Corresponds with GET /api/v1/user/builds/{id}/ree (the `StudioBuildRee` operationId).
+func (c *Client) StudioBuildRee(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioBuildReeRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioFileList List overlay files
+//
+// The overlay files of an appliance.
+//
+// Corresponds with GET /api/v1/user/files (the `StudioFileList` operationId).
+func (c *Client) StudioFileList(ctx context.Context, params *StudioFileListParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioFileListRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioFileUploadWithBody Add an overlay file
+//
+// The file (multipart field `file`) is placed at path/filename with owner, group and permissions in every build while enabled.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/user/files (the `StudioFileUpload` operationId).
+func (c *Client) StudioFileUploadWithBody(ctx context.Context, params *StudioFileUploadParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioFileUploadRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioFileDelete Delete an overlay file
+//
+// Deletes the file and its metadata.
+//
+// Corresponds with DELETE /api/v1/user/files/{id} (the `StudioFileDelete` operationId).
+func (c *Client) StudioFileDelete(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioFileDeleteRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioFileShow Overlay file metadata
+//
+// Metadata of an overlay file.
+//
+// Corresponds with GET /api/v1/user/files/{id} (the `StudioFileShow` operationId).
+func (c *Client) StudioFileShow(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioFileShowRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioFileUpdateWithBody Change overlay file metadata
+//
+// Sets filename, path, owner, group, permissions and enabled from the body.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/user/files/{id} (the `StudioFileUpdate` operationId).
+func (c *Client) StudioFileUpdateWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioFileUpdateRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioFileUpdate Change overlay file metadata
+//
+// Sets filename, path, owner, group, permissions and enabled from the body.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/user/files/{id} (the `StudioFileUpdate` operationId).
+func (c *Client) StudioFileUpdate(ctx context.Context, id int64, body StudioFileUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioFileUpdateRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioFileData Overlay file content
+//
+// The content of an overlay file.
+//
+// Corresponds with GET /api/v1/user/files/{id}/data (the `StudioFileData` operationId).
+func (c *Client) StudioFileData(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioFileDataRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioFileDataUpdateWithBody Replace overlay file content
+//
+// Replaces the content (multipart field `file`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/user/files/{id}/data (the `StudioFileDataUpdate` operationId).
+func (c *Client) StudioFileDataUpdateWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioFileDataUpdateRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioRepositoryList List repositories
+//
+// Every known repository, optionally of one base system and matching filter (name, URL or a package name).
+//
+// Corresponds with GET /api/v1/user/repositories (the `StudioRepositoryList` operationId).
+func (c *Client) StudioRepositoryList(ctx context.Context, params *StudioRepositoryListParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioRepositoryListRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioRepositoryImport Import a repository
+//
+// Imports a Debian archive: url is the archive root with /dists/<suite> (or the root, for bookworm); its InRelease (signed) and Packages are read. Unsigned or unreachable archives are refused.
+//
+// Corresponds with POST /api/v1/user/repositories (the `StudioRepositoryImport` operationId).
+func (c *Client) StudioRepositoryImport(ctx context.Context, params *StudioRepositoryImportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioRepositoryImportRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioRepositoryShow Show a repository
+//
+// One repository.
+//
+// Corresponds with GET /api/v1/user/repositories/{id} (the `StudioRepositoryShow` operationId).
+func (c *Client) StudioRepositoryShow(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioRepositoryShowRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioRpmList List uploaded packages
+//
+// The user's uploaded .deb packages for a base system.
+//
+// Corresponds with GET /api/v1/user/rpms (the `StudioRpmList` operationId).
+func (c *Client) StudioRpmList(ctx context.Context, params *StudioRpmListParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioRpmListRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioRpmUploadWithBody Upload a package
+//
+// Adds a .deb (multipart field `file`) to the user repository; an .rpm is refused (Debian appliances take .deb).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/user/rpms (the `StudioRpmUpload` operationId).
+func (c *Client) StudioRpmUploadWithBody(ctx context.Context, params *StudioRpmUploadParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioRpmUploadRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioRpmDelete Delete an uploaded package
+//
+// Removes it from the user repository.
+//
+// Corresponds with DELETE /api/v1/user/rpms/{id} (the `StudioRpmDelete` operationId).
+func (c *Client) StudioRpmDelete(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioRpmDeleteRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioRpmShow Show an uploaded package
+//
+// One uploaded package.
+//
+// Corresponds with GET /api/v1/user/rpms/{id} (the `StudioRpmShow` operationId).
+func (c *Client) StudioRpmShow(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioRpmShowRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioRpmUpdateWithBody Replace an uploaded package
+//
+// Replaces the .deb.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/user/rpms/{id} (the `StudioRpmUpdate` operationId).
+func (c *Client) StudioRpmUpdateWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioRpmUpdateRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioRpmData Download an uploaded package
+//
+// The .deb.
+//
+// Corresponds with GET /api/v1/user/rpms/{id}/data (the `StudioRpmData` operationId).
+func (c *Client) StudioRpmData(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioRpmDataRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioRunningBuildList List running builds
+//
+// Builds of the appliance that have not ended.
+//
+// Corresponds with GET /api/v1/user/running_builds (the `StudioRunningBuildList` operationId).
+func (c *Client) StudioRunningBuildList(ctx context.Context, params *StudioRunningBuildListParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioRunningBuildListRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioRunningBuildStart Start a build
+//
+// Renders the appliance into a Dockerfile and records its build (a defined REE that replays offline). image_type: oci, docker, rootfs, oem, vmx, iso, qcow2; the same version and image_type as an existing build is refused (image_already_exists) unless force=true.
+//
+// Corresponds with POST /api/v1/user/running_builds (the `StudioRunningBuildStart` operationId).
+func (c *Client) StudioRunningBuildStart(ctx context.Context, params *StudioRunningBuildStartParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioRunningBuildStartRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioRunningBuildCancel Cancel a build
+//
+// Stops the build; nothing of it is left.
+//
+// Corresponds with DELETE /api/v1/user/running_builds/{id} (the `StudioRunningBuildCancel` operationId).
+func (c *Client) StudioRunningBuildCancel(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioRunningBuildCancelRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioRunningBuildShow Show a running build
+//
+// State, percent, time elapsed and message of a build.
+//
+// Corresponds with GET /api/v1/user/running_builds/{id} (the `StudioRunningBuildShow` operationId).
+func (c *Client) StudioRunningBuildShow(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioRunningBuildShowRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioTemplateSetList List template sets
+//
+// Template sets group the templates (base images) appliances are cloned from; `default` holds Debian 12 just enough OS and Python 3.11.
+//
+// Corresponds with GET /api/v1/user/template_sets (the `StudioTemplateSetList` operationId).
+func (c *Client) StudioTemplateSetList(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioTemplateSetListRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioTemplateSetShow Show a template set
+//
+// One template set by name.
+//
+// Corresponds with GET /api/v1/user/template_sets/{name} (the `StudioTemplateSetShow` operationId).
+func (c *Client) StudioTemplateSetShow(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioTemplateSetShowRequest(c.Server, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // FossologyListUsersV1 All users (admins only)
 //
 // All users (admins only).
@@ -8280,6 +10372,23 @@ func (c *Client) FossologyGetUser(ctx context.Context, id FossologyIdPath, param
 // Corresponds with GET /repo/api/v1/version (the `FossologyVersion` operationId).
 func (c *Client) FossologyVersion(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewFossologyVersionRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StudioShowApiKey Show a Studio API key (an HTML page)
+//
+// Issues a personal token named "studio" (write scope, replacing the previous one) and returns the HTML page Studio served, with the key in `<span class="studio:api_key">`. Use it as the Basic password with the user name.
+//
+// Corresponds with GET /user/show_api_key (the `StudioShowApiKey` operationId).
+func (c *Client) StudioShowApiKey(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStudioShowApiKeyRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -12218,6 +14327,2276 @@ func NewFossologyGetUploadTreeV1Request(server string, id FossologyIdPath, param
 	return req, nil
 }
 
+// NewStudioAccountShowRequest constructs an http.Request for the StudioAccountShow method
+func NewStudioAccountShowRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/account")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioApiVersionRequest constructs an http.Request for the StudioApiVersion method
+func NewStudioApiVersionRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/api_version")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioApplianceListRequest constructs an http.Request for the StudioApplianceList method
+func NewStudioApplianceListRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/appliances")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioApplianceCreateRequest constructs an http.Request for the StudioApplianceCreate method
+func NewStudioApplianceCreateRequest(server string, params *StudioApplianceCreateParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/appliances")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "clone_from", params.CloneFrom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Name != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", *params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Arch != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "arch", *params.Arch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioApplianceDeleteRequest constructs an http.Request for the StudioApplianceDelete method
+func NewStudioApplianceDeleteRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/appliances/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioApplianceShowRequest constructs an http.Request for the StudioApplianceShow method
+func NewStudioApplianceShowRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/appliances/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioSoftwareAddPackageRequest constructs an http.Request for the StudioSoftwareAddPackage method
+func NewStudioSoftwareAddPackageRequest(server string, id int64, params *StudioSoftwareAddPackageParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/appliances/%s/cmd/add_package", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Version != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "version", *params.Version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.RepositoryId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "repository_id", *params.RepositoryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioSoftwareAddPatternRequest constructs an http.Request for the StudioSoftwareAddPattern method
+func NewStudioSoftwareAddPatternRequest(server string, id int64, params *StudioSoftwareAddPatternParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/appliances/%s/cmd/add_pattern", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Version != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "version", *params.Version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.RepositoryId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "repository_id", *params.RepositoryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioApplianceAddRepositoryRequest constructs an http.Request for the StudioApplianceAddRepository method
+func NewStudioApplianceAddRepositoryRequest(server string, id int64, params *StudioApplianceAddRepositoryParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/appliances/%s/cmd/add_repository", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "repo_id", params.RepoId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioApplianceAddUserRepositoryRequest constructs an http.Request for the StudioApplianceAddUserRepository method
+func NewStudioApplianceAddUserRepositoryRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/appliances/%s/cmd/add_user_repository", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioSoftwareRemovePackageRequest constructs an http.Request for the StudioSoftwareRemovePackage method
+func NewStudioSoftwareRemovePackageRequest(server string, id int64, params *StudioSoftwareRemovePackageParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/appliances/%s/cmd/remove_package", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioSoftwareRemovePatternRequest constructs an http.Request for the StudioSoftwareRemovePattern method
+func NewStudioSoftwareRemovePatternRequest(server string, id int64, params *StudioSoftwareRemovePatternParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/appliances/%s/cmd/remove_pattern", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioApplianceRemoveRepositoryRequest constructs an http.Request for the StudioApplianceRemoveRepository method
+func NewStudioApplianceRemoveRepositoryRequest(server string, id int64, params *StudioApplianceRemoveRepositoryParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/appliances/%s/cmd/remove_repository", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "repo_id", params.RepoId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioImageFileRequest constructs an http.Request for the StudioImageFile method
+func NewStudioImageFileRequest(server string, id int64, params *StudioImageFileParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/appliances/%s/image_files", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "build_id", params.BuildId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "path", params.Path, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioApplianceRepositoryListRequest constructs an http.Request for the StudioApplianceRepositoryList method
+func NewStudioApplianceRepositoryListRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/appliances/%s/repositories", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioApplianceRepositoryUpdateRequest calls the generic StudioApplianceRepositoryUpdate builder with application/json body
+func NewStudioApplianceRepositoryUpdateRequest(server string, id int64, body StudioApplianceRepositoryUpdateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewStudioApplianceRepositoryUpdateRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewStudioApplianceRepositoryUpdateRequestWithBody constructs an http.Request for the StudioApplianceRepositoryUpdate method, with any body, and a specified content type
+func NewStudioApplianceRepositoryUpdateRequestWithBody(server string, id int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/appliances/%s/repositories", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewStudioSoftwareShowRequest constructs an http.Request for the StudioSoftwareShow method
+func NewStudioSoftwareShowRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/appliances/%s/software", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioSoftwareUpdateRequest calls the generic StudioSoftwareUpdate builder with application/json body
+func NewStudioSoftwareUpdateRequest(server string, id int64, body StudioSoftwareUpdateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewStudioSoftwareUpdateRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewStudioSoftwareUpdateRequestWithBody constructs an http.Request for the StudioSoftwareUpdate method, with any body, and a specified content type
+func NewStudioSoftwareUpdateRequestWithBody(server string, id int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/appliances/%s/software", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewStudioSoftwareInstalledRequest constructs an http.Request for the StudioSoftwareInstalled method
+func NewStudioSoftwareInstalledRequest(server string, id int64, params *StudioSoftwareInstalledParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/appliances/%s/software/installed", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.BuildId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "build_id", *params.BuildId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioSoftwareSearchRequest constructs an http.Request for the StudioSoftwareSearch method
+func NewStudioSoftwareSearchRequest(server string, id int64, params *StudioSoftwareSearchParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/appliances/%s/software/search", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "q", params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.AllFields != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "all_fields", *params.AllFields, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AllRepos != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "all_repos", *params.AllRepos, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioApplianceStatusRequest constructs an http.Request for the StudioApplianceStatus method
+func NewStudioApplianceStatusRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/appliances/%s/status", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioBuildListRequest constructs an http.Request for the StudioBuildList method
+func NewStudioBuildListRequest(server string, params *StudioBuildListParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/builds")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "appliance_id", params.ApplianceId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioBuildDeleteRequest constructs an http.Request for the StudioBuildDelete method
+func NewStudioBuildDeleteRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/builds/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioBuildShowRequest constructs an http.Request for the StudioBuildShow method
+func NewStudioBuildShowRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/builds/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioBuildDownloadRequest constructs an http.Request for the StudioBuildDownload method
+func NewStudioBuildDownloadRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/builds/%s/download", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioBuildReeRequest constructs an http.Request for the StudioBuildRee method
+func NewStudioBuildReeRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/builds/%s/ree", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioFileListRequest constructs an http.Request for the StudioFileList method
+func NewStudioFileListRequest(server string, params *StudioFileListParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/files")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "appliance_id", params.ApplianceId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioFileUploadRequestWithBody constructs an http.Request for the StudioFileUpload method, with any body, and a specified content type
+func NewStudioFileUploadRequestWithBody(server string, params *StudioFileUploadParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/files")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "appliance_id", params.ApplianceId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Filename != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "filename", *params.Filename, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Path != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "path", *params.Path, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Owner != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "owner", *params.Owner, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Group != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "group", *params.Group, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Permissions != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "permissions", *params.Permissions, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Enabled != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "enabled", *params.Enabled, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewStudioFileDeleteRequest constructs an http.Request for the StudioFileDelete method
+func NewStudioFileDeleteRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/files/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioFileShowRequest constructs an http.Request for the StudioFileShow method
+func NewStudioFileShowRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/files/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioFileUpdateRequest calls the generic StudioFileUpdate builder with application/json body
+func NewStudioFileUpdateRequest(server string, id int64, body StudioFileUpdateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewStudioFileUpdateRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewStudioFileUpdateRequestWithBody constructs an http.Request for the StudioFileUpdate method, with any body, and a specified content type
+func NewStudioFileUpdateRequestWithBody(server string, id int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/files/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewStudioFileDataRequest constructs an http.Request for the StudioFileData method
+func NewStudioFileDataRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/files/%s/data", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioFileDataUpdateRequestWithBody constructs an http.Request for the StudioFileDataUpdate method, with any body, and a specified content type
+func NewStudioFileDataUpdateRequestWithBody(server string, id int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/files/%s/data", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewStudioRepositoryListRequest constructs an http.Request for the StudioRepositoryList method
+func NewStudioRepositoryListRequest(server string, params *StudioRepositoryListParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/repositories")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.BaseSystem != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "base_system", *params.BaseSystem, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Filter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "filter", *params.Filter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioRepositoryImportRequest constructs an http.Request for the StudioRepositoryImport method
+func NewStudioRepositoryImportRequest(server string, params *StudioRepositoryImportParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/repositories")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "url", params.Url, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Name != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", *params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioRepositoryShowRequest constructs an http.Request for the StudioRepositoryShow method
+func NewStudioRepositoryShowRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/repositories/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioRpmListRequest constructs an http.Request for the StudioRpmList method
+func NewStudioRpmListRequest(server string, params *StudioRpmListParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/rpms")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.BaseSystem != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "base_system", *params.BaseSystem, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioRpmUploadRequestWithBody constructs an http.Request for the StudioRpmUpload method, with any body, and a specified content type
+func NewStudioRpmUploadRequestWithBody(server string, params *StudioRpmUploadParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/rpms")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.BaseSystem != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "base_system", *params.BaseSystem, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewStudioRpmDeleteRequest constructs an http.Request for the StudioRpmDelete method
+func NewStudioRpmDeleteRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/rpms/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioRpmShowRequest constructs an http.Request for the StudioRpmShow method
+func NewStudioRpmShowRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/rpms/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioRpmUpdateRequestWithBody constructs an http.Request for the StudioRpmUpdate method, with any body, and a specified content type
+func NewStudioRpmUpdateRequestWithBody(server string, id int64, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/rpms/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewStudioRpmDataRequest constructs an http.Request for the StudioRpmData method
+func NewStudioRpmDataRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/rpms/%s/data", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioRunningBuildListRequest constructs an http.Request for the StudioRunningBuildList method
+func NewStudioRunningBuildListRequest(server string, params *StudioRunningBuildListParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/running_builds")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "appliance_id", params.ApplianceId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioRunningBuildStartRequest constructs an http.Request for the StudioRunningBuildStart method
+func NewStudioRunningBuildStartRequest(server string, params *StudioRunningBuildStartParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/running_builds")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "appliance_id", params.ApplianceId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Force != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "force", *params.Force, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Version != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "version", *params.Version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ImageType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "image_type", *params.ImageType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioRunningBuildCancelRequest constructs an http.Request for the StudioRunningBuildCancel method
+func NewStudioRunningBuildCancelRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/running_builds/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioRunningBuildShowRequest constructs an http.Request for the StudioRunningBuildShow method
+func NewStudioRunningBuildShowRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/running_builds/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioTemplateSetListRequest constructs an http.Request for the StudioTemplateSetList method
+func NewStudioTemplateSetListRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/template_sets")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStudioTemplateSetShowRequest constructs an http.Request for the StudioTemplateSetShow method
+func NewStudioTemplateSetShowRequest(server string, name string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/user/template_sets/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewFossologyListUsersV1Request constructs an http.Request for the FossologyListUsersV1 method
 func NewFossologyListUsersV1Request(server string, params *FossologyListUsersV1Params) (*http.Request, error) {
 	var err error
@@ -15475,6 +19854,33 @@ func NewFossologyVersionRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewStudioShowApiKeyRequest constructs an http.Request for the StudioShowApiKey method
+func NewStudioShowApiKeyRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/user/show_api_key")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewViceDeployRequest calls the generic ViceDeploy builder with application/json body
 func NewViceDeployRequest(server string, body ViceDeployJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -17183,6 +21589,465 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/uploads/{id}/tree (the `FossologyGetUploadTreeV1` operationId).
 	FossologyGetUploadTreeV1WithResponse(ctx context.Context, id FossologyIdPath, params *FossologyGetUploadTreeV1Params, reqEditors ...RequestEditorFn) (*FossologyGetUploadTreeV1Response, error)
 
+	// StudioAccountShowWithResponse The account
+	//
+	// Username, display name, e-mail, creation time and disk quota of the authenticated user.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/account (the `StudioAccountShow` operationId).
+	StudioAccountShowWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*StudioAccountShowResponse, error)
+
+	// StudioApiVersionWithResponse The API version
+	//
+	// The version of the Studio API, 1.0 (as Studio's v2 answered).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/api_version (the `StudioApiVersion` operationId).
+	StudioApiVersionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*StudioApiVersionResponse, error)
+
+	// StudioApplianceListWithResponse List appliances
+	//
+	// The appliances of the authenticated user.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/appliances (the `StudioApplianceList` operationId).
+	StudioApplianceListWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*StudioApplianceListResponse, error)
+
+	// StudioApplianceCreateWithResponse Create an appliance by cloning
+	//
+	// Clones a template (its appliance_id from template_sets) or one of the user's appliances. Without name one is generated; without arch an i686 appliance is created, as in Studio.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/user/appliances (the `StudioApplianceCreate` operationId).
+	StudioApplianceCreateWithResponse(ctx context.Context, params *StudioApplianceCreateParams, reqEditors ...RequestEditorFn) (*StudioApplianceCreateResponse, error)
+
+	// StudioApplianceDeleteWithResponse Delete an appliance
+	//
+	// Deletes the appliance, its overlay files and builds.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/user/appliances/{id} (the `StudioApplianceDelete` operationId).
+	StudioApplianceDeleteWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioApplianceDeleteResponse, error)
+
+	// StudioApplianceShowWithResponse Show an appliance
+	//
+	// One appliance with its finished builds.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/appliances/{id} (the `StudioApplianceShow` operationId).
+	StudioApplianceShowWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioApplianceShowResponse, error)
+
+	// StudioSoftwareAddPackageWithResponse Add a package
+	//
+	// Add a package; the answer counts the packages added and removed after dependency resolution.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/user/appliances/{id}/cmd/add_package (the `StudioSoftwareAddPackage` operationId).
+	StudioSoftwareAddPackageWithResponse(ctx context.Context, id int64, params *StudioSoftwareAddPackageParams, reqEditors ...RequestEditorFn) (*StudioSoftwareAddPackageResponse, error)
+
+	// StudioSoftwareAddPatternWithResponse Add a pattern
+	//
+	// Add a pattern; the answer counts the packages added and removed after dependency resolution.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/user/appliances/{id}/cmd/add_pattern (the `StudioSoftwareAddPattern` operationId).
+	StudioSoftwareAddPatternWithResponse(ctx context.Context, id int64, params *StudioSoftwareAddPatternParams, reqEditors ...RequestEditorFn) (*StudioSoftwareAddPatternResponse, error)
+
+	// StudioApplianceAddRepositoryWithResponse Add a repository to an appliance
+	//
+	// Add a repository to an appliance (repo_id from /repositories).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/user/appliances/{id}/cmd/add_repository (the `StudioApplianceAddRepository` operationId).
+	StudioApplianceAddRepositoryWithResponse(ctx context.Context, id int64, params *StudioApplianceAddRepositoryParams, reqEditors ...RequestEditorFn) (*StudioApplianceAddRepositoryResponse, error)
+
+	// StudioApplianceAddUserRepositoryWithResponse Add the user repository to an appliance
+	//
+	// Adds the local archive of the user's uploaded .deb packages (with a generated Packages index), so that they can be added like any package.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/user/appliances/{id}/cmd/add_user_repository (the `StudioApplianceAddUserRepository` operationId).
+	StudioApplianceAddUserRepositoryWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioApplianceAddUserRepositoryResponse, error)
+
+	// StudioSoftwareRemovePackageWithResponse Remove a package
+	//
+	// Remove a package; the answer counts the packages added and removed after dependency resolution.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/user/appliances/{id}/cmd/remove_package (the `StudioSoftwareRemovePackage` operationId).
+	StudioSoftwareRemovePackageWithResponse(ctx context.Context, id int64, params *StudioSoftwareRemovePackageParams, reqEditors ...RequestEditorFn) (*StudioSoftwareRemovePackageResponse, error)
+
+	// StudioSoftwareRemovePatternWithResponse Remove a pattern
+	//
+	// Remove a pattern; the answer counts the packages added and removed after dependency resolution.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/user/appliances/{id}/cmd/remove_pattern (the `StudioSoftwareRemovePattern` operationId).
+	StudioSoftwareRemovePatternWithResponse(ctx context.Context, id int64, params *StudioSoftwareRemovePatternParams, reqEditors ...RequestEditorFn) (*StudioSoftwareRemovePatternResponse, error)
+
+	// StudioApplianceRemoveRepositoryWithResponse Remove a repository from an appliance
+	//
+	// Remove a repository from an appliance (repo_id from /repositories).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/user/appliances/{id}/cmd/remove_repository (the `StudioApplianceRemoveRepository` operationId).
+	StudioApplianceRemoveRepositoryWithResponse(ctx context.Context, id int64, params *StudioApplianceRemoveRepositoryParams, reqEditors ...RequestEditorFn) (*StudioApplianceRemoveRepositoryResponse, error)
+
+	// StudioImageFileWithResponse A file of a built image
+	//
+	// Returns one file of the image of a finished build.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/appliances/{id}/image_files (the `StudioImageFile` operationId).
+	StudioImageFileWithResponse(ctx context.Context, id int64, params *StudioImageFileParams, reqEditors ...RequestEditorFn) (*StudioImageFileResponse, error)
+
+	// StudioApplianceRepositoryListWithResponse Repositories of an appliance
+	//
+	// The Debian archives the appliance installs from.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/appliances/{id}/repositories (the `StudioApplianceRepositoryList` operationId).
+	StudioApplianceRepositoryListWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioApplianceRepositoryListResponse, error)
+
+	// StudioApplianceRepositoryUpdateWithBodyWithResponse Set the repositories of an appliance
+	//
+	// Only the repository ids of the body are considered.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/user/appliances/{id}/repositories (the `StudioApplianceRepositoryUpdate` operationId).
+	StudioApplianceRepositoryUpdateWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StudioApplianceRepositoryUpdateResponse, error)
+
+	// StudioApplianceRepositoryUpdateWithResponse Set the repositories of an appliance
+	//
+	// Only the repository ids of the body are considered.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/user/appliances/{id}/repositories (the `StudioApplianceRepositoryUpdate` operationId).
+	StudioApplianceRepositoryUpdateWithResponse(ctx context.Context, id int64, body StudioApplianceRepositoryUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*StudioApplianceRepositoryUpdateResponse, error)
+
+	// StudioSoftwareShowWithResponse Selected software
+	//
+	// The packages and patterns selected for the appliance.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/appliances/{id}/software (the `StudioSoftwareShow` operationId).
+	StudioSoftwareShowWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioSoftwareShowResponse, error)
+
+	// StudioSoftwareUpdateWithBodyWithResponse Set the selected software
+	//
+	// Replaces the selection; every package (and version) must be in the appliance's repositories, every pattern known.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/user/appliances/{id}/software (the `StudioSoftwareUpdate` operationId).
+	StudioSoftwareUpdateWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StudioSoftwareUpdateResponse, error)
+
+	// StudioSoftwareUpdateWithResponse Set the selected software
+	//
+	// Replaces the selection; every package (and version) must be in the appliance's repositories, every pattern known.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/user/appliances/{id}/software (the `StudioSoftwareUpdate` operationId).
+	StudioSoftwareUpdateWithResponse(ctx context.Context, id int64, body StudioSoftwareUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*StudioSoftwareUpdateResponse, error)
+
+	// StudioSoftwareInstalledWithResponse Installed software
+	//
+	// With build_id, the packages really in that build (read from its image); without, the packages the next build installs (the selection and its dependencies).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/appliances/{id}/software/installed (the `StudioSoftwareInstalled` operationId).
+	StudioSoftwareInstalledWithResponse(ctx context.Context, id int64, params *StudioSoftwareInstalledParams, reqEditors ...RequestEditorFn) (*StudioSoftwareInstalledResponse, error)
+
+	// StudioSoftwareSearchWithResponse Search software
+	//
+	// Searches package names (and descriptions with all_fields) of the appliance's repositories (all repositories with all_repos).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/appliances/{id}/software/search (the `StudioSoftwareSearch` operationId).
+	StudioSoftwareSearchWithResponse(ctx context.Context, id int64, params *StudioSoftwareSearchParams, reqEditors ...RequestEditorFn) (*StudioSoftwareSearchResponse, error)
+
+	// StudioApplianceStatusWithResponse Status of an appliance
+	//
+	// Issues that would break a build: a package no repository has, an unsatisfiable dependency or conflict, an overlay path that escapes the root.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/appliances/{id}/status (the `StudioApplianceStatus` operationId).
+	StudioApplianceStatusWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioApplianceStatusResponse, error)
+
+	// StudioBuildListWithResponse List finished builds
+	//
+	// Finished builds of an appliance.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/builds (the `StudioBuildList` operationId).
+	StudioBuildListWithResponse(ctx context.Context, params *StudioBuildListParams, reqEditors ...RequestEditorFn) (*StudioBuildListResponse, error)
+
+	// StudioBuildDeleteWithResponse Delete a build
+	//
+	// Deletes a finished build and its files.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/user/builds/{id} (the `StudioBuildDelete` operationId).
+	StudioBuildDeleteWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioBuildDeleteResponse, error)
+
+	// StudioBuildShowWithResponse Show a build
+	//
+	// One build.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/builds/{id} (the `StudioBuildShow` operationId).
+	StudioBuildShowWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioBuildShowResponse, error)
+
+	// StudioBuildDownloadWithResponse Download a build's image
+	//
+	// The image file (Range, ETag).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/builds/{id}/download (the `StudioBuildDownload` operationId).
+	StudioBuildDownloadWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioBuildDownloadResponse, error)
+
+	// StudioBuildReeWithResponse Download a build's defined REE
+	//
+	// The defined REE zip of the build's recording; POST it to /api/recording/build to rebuild the image offline.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/builds/{id}/ree (the `StudioBuildRee` operationId).
+	StudioBuildReeWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioBuildReeResponse, error)
+
+	// StudioFileListWithResponse List overlay files
+	//
+	// The overlay files of an appliance.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/files (the `StudioFileList` operationId).
+	StudioFileListWithResponse(ctx context.Context, params *StudioFileListParams, reqEditors ...RequestEditorFn) (*StudioFileListResponse, error)
+
+	// StudioFileUploadWithBodyWithResponse Add an overlay file
+	//
+	// The file (multipart field `file`) is placed at path/filename with owner, group and permissions in every build while enabled.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/user/files (the `StudioFileUpload` operationId).
+	StudioFileUploadWithBodyWithResponse(ctx context.Context, params *StudioFileUploadParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StudioFileUploadResponse, error)
+
+	// StudioFileDeleteWithResponse Delete an overlay file
+	//
+	// Deletes the file and its metadata.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/user/files/{id} (the `StudioFileDelete` operationId).
+	StudioFileDeleteWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioFileDeleteResponse, error)
+
+	// StudioFileShowWithResponse Overlay file metadata
+	//
+	// Metadata of an overlay file.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/files/{id} (the `StudioFileShow` operationId).
+	StudioFileShowWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioFileShowResponse, error)
+
+	// StudioFileUpdateWithBodyWithResponse Change overlay file metadata
+	//
+	// Sets filename, path, owner, group, permissions and enabled from the body.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/user/files/{id} (the `StudioFileUpdate` operationId).
+	StudioFileUpdateWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StudioFileUpdateResponse, error)
+
+	// StudioFileUpdateWithResponse Change overlay file metadata
+	//
+	// Sets filename, path, owner, group, permissions and enabled from the body.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/user/files/{id} (the `StudioFileUpdate` operationId).
+	StudioFileUpdateWithResponse(ctx context.Context, id int64, body StudioFileUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*StudioFileUpdateResponse, error)
+
+	// StudioFileDataWithResponse Overlay file content
+	//
+	// The content of an overlay file.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/files/{id}/data (the `StudioFileData` operationId).
+	StudioFileDataWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioFileDataResponse, error)
+
+	// StudioFileDataUpdateWithBodyWithResponse Replace overlay file content
+	//
+	// Replaces the content (multipart field `file`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/user/files/{id}/data (the `StudioFileDataUpdate` operationId).
+	StudioFileDataUpdateWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StudioFileDataUpdateResponse, error)
+
+	// StudioRepositoryListWithResponse List repositories
+	//
+	// Every known repository, optionally of one base system and matching filter (name, URL or a package name).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/repositories (the `StudioRepositoryList` operationId).
+	StudioRepositoryListWithResponse(ctx context.Context, params *StudioRepositoryListParams, reqEditors ...RequestEditorFn) (*StudioRepositoryListResponse, error)
+
+	// StudioRepositoryImportWithResponse Import a repository
+	//
+	// Imports a Debian archive: url is the archive root with /dists/<suite> (or the root, for bookworm); its InRelease (signed) and Packages are read. Unsigned or unreachable archives are refused.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/user/repositories (the `StudioRepositoryImport` operationId).
+	StudioRepositoryImportWithResponse(ctx context.Context, params *StudioRepositoryImportParams, reqEditors ...RequestEditorFn) (*StudioRepositoryImportResponse, error)
+
+	// StudioRepositoryShowWithResponse Show a repository
+	//
+	// One repository.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/repositories/{id} (the `StudioRepositoryShow` operationId).
+	StudioRepositoryShowWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioRepositoryShowResponse, error)
+
+	// StudioRpmListWithResponse List uploaded packages
+	//
+	// The user's uploaded .deb packages for a base system.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/rpms (the `StudioRpmList` operationId).
+	StudioRpmListWithResponse(ctx context.Context, params *StudioRpmListParams, reqEditors ...RequestEditorFn) (*StudioRpmListResponse, error)
+
+	// StudioRpmUploadWithBodyWithResponse Upload a package
+	//
+	// Adds a .deb (multipart field `file`) to the user repository; an .rpm is refused (Debian appliances take .deb).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/user/rpms (the `StudioRpmUpload` operationId).
+	StudioRpmUploadWithBodyWithResponse(ctx context.Context, params *StudioRpmUploadParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StudioRpmUploadResponse, error)
+
+	// StudioRpmDeleteWithResponse Delete an uploaded package
+	//
+	// Removes it from the user repository.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/user/rpms/{id} (the `StudioRpmDelete` operationId).
+	StudioRpmDeleteWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioRpmDeleteResponse, error)
+
+	// StudioRpmShowWithResponse Show an uploaded package
+	//
+	// One uploaded package.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/rpms/{id} (the `StudioRpmShow` operationId).
+	StudioRpmShowWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioRpmShowResponse, error)
+
+	// StudioRpmUpdateWithBodyWithResponse Replace an uploaded package
+	//
+	// Replaces the .deb.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/user/rpms/{id} (the `StudioRpmUpdate` operationId).
+	StudioRpmUpdateWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StudioRpmUpdateResponse, error)
+
+	// StudioRpmDataWithResponse Download an uploaded package
+	//
+	// The .deb.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/rpms/{id}/data (the `StudioRpmData` operationId).
+	StudioRpmDataWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioRpmDataResponse, error)
+
+	// StudioRunningBuildListWithResponse List running builds
+	//
+	// Builds of the appliance that have not ended.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/running_builds (the `StudioRunningBuildList` operationId).
+	StudioRunningBuildListWithResponse(ctx context.Context, params *StudioRunningBuildListParams, reqEditors ...RequestEditorFn) (*StudioRunningBuildListResponse, error)
+
+	// StudioRunningBuildStartWithResponse Start a build
+	//
+	// Renders the appliance into a Dockerfile and records its build (a defined REE that replays offline). image_type: oci, docker, rootfs, oem, vmx, iso, qcow2; the same version and image_type as an existing build is refused (image_already_exists) unless force=true.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/user/running_builds (the `StudioRunningBuildStart` operationId).
+	StudioRunningBuildStartWithResponse(ctx context.Context, params *StudioRunningBuildStartParams, reqEditors ...RequestEditorFn) (*StudioRunningBuildStartResponse, error)
+
+	// StudioRunningBuildCancelWithResponse Cancel a build
+	//
+	// Stops the build; nothing of it is left.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/user/running_builds/{id} (the `StudioRunningBuildCancel` operationId).
+	StudioRunningBuildCancelWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioRunningBuildCancelResponse, error)
+
+	// StudioRunningBuildShowWithResponse Show a running build
+	//
+	// State, percent, time elapsed and message of a build.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/running_builds/{id} (the `StudioRunningBuildShow` operationId).
+	StudioRunningBuildShowWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioRunningBuildShowResponse, error)
+
+	// StudioTemplateSetListWithResponse List template sets
+	//
+	// Template sets group the templates (base images) appliances are cloned from; `default` holds Debian 12 just enough OS and Python 3.11.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/template_sets (the `StudioTemplateSetList` operationId).
+	StudioTemplateSetListWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*StudioTemplateSetListResponse, error)
+
+	// StudioTemplateSetShowWithResponse Show a template set
+	//
+	// One template set by name.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/user/template_sets/{name} (the `StudioTemplateSetShow` operationId).
+	StudioTemplateSetShowWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*StudioTemplateSetShowResponse, error)
+
 	// FossologyListUsersV1WithResponse All users (admins only)
 	//
 	// All users (admins only).
@@ -17885,6 +22750,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /repo/api/v1/version (the `FossologyVersion` operationId).
 	FossologyVersionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*FossologyVersionResponse, error)
+
+	// StudioShowApiKeyWithResponse Show a Studio API key (an HTML page)
+	//
+	// Issues a personal token named "studio" (write scope, replacing the previous one) and returns the HTML page Studio served, with the key in `<span class="studio:api_key">`. Use it as the Basic password with the user name.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /user/show_api_key (the `StudioShowApiKey` operationId).
+	StudioShowApiKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*StudioShowApiKeyResponse, error)
 
 	// ViceDeployWithBodyWithResponse Deploy an image into an environment
 	//
@@ -24671,6 +29545,6795 @@ func (r FossologyGetUploadTreeV1Response) ContentType() string {
 	return ""
 }
 
+// StudioAccountShowResponse401Headers the declared response headers of an HTTP 401 response for StudioAccountShow
+type StudioAccountShowResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioAccountShowResponse429Headers the declared response headers of an HTTP 429 response for StudioAccountShow
+type StudioAccountShowResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioAccountShowResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioAccountOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioAccount
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioAccountShowResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioAccountShowResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioAccountShowResponse) GetJSON200() *StudioAccountOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioAccountShowResponse) GetXML200() *StudioAccount {
+	return r.XML200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioAccountShowResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioAccountShowResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioAccountShowResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioAccountShowResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioAccountShowResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioAccountShowResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioAccountShowResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioAccountShowResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioAccountShowResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioAccountShowResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioAccountShowResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioApiVersionResponse401Headers the declared response headers of an HTTP 401 response for StudioApiVersion
+type StudioApiVersionResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioApiVersionResponse429Headers the declared response headers of an HTTP 429 response for StudioApiVersion
+type StudioApiVersionResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioApiVersionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioApiVersionOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioApiVersion
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioApiVersionResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioApiVersionResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioApiVersionResponse) GetJSON200() *StudioApiVersionOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioApiVersionResponse) GetXML200() *StudioApiVersion {
+	return r.XML200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioApiVersionResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioApiVersionResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioApiVersionResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioApiVersionResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioApiVersionResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioApiVersionResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioApiVersionResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioApiVersionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioApiVersionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioApiVersionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioApiVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioApplianceListResponse401Headers the declared response headers of an HTTP 401 response for StudioApplianceList
+type StudioApplianceListResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioApplianceListResponse429Headers the declared response headers of an HTTP 429 response for StudioApplianceList
+type StudioApplianceListResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioApplianceListResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioAppliancesOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioAppliances
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioApplianceListResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioApplianceListResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioApplianceListResponse) GetJSON200() *StudioAppliancesOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioApplianceListResponse) GetXML200() *StudioAppliances {
+	return r.XML200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioApplianceListResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioApplianceListResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioApplianceListResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioApplianceListResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioApplianceListResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioApplianceListResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioApplianceListResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioApplianceListResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioApplianceListResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioApplianceListResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioApplianceListResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioApplianceCreateResponse401Headers the declared response headers of an HTTP 401 response for StudioApplianceCreate
+type StudioApplianceCreateResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioApplianceCreateResponse429Headers the declared response headers of an HTTP 429 response for StudioApplianceCreate
+type StudioApplianceCreateResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioApplianceCreateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioApplianceOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioAppliance
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioApplianceCreateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioApplianceCreateResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioApplianceCreateResponse) GetJSON200() *StudioApplianceOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioApplianceCreateResponse) GetXML200() *StudioAppliance {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioApplianceCreateResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioApplianceCreateResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioApplianceCreateResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioApplianceCreateResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioApplianceCreateResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioApplianceCreateResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioApplianceCreateResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioApplianceCreateResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioApplianceCreateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioApplianceCreateResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioApplianceCreateResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioApplianceCreateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioApplianceCreateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioApplianceCreateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioApplianceCreateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioApplianceDeleteResponse401Headers the declared response headers of an HTTP 401 response for StudioApplianceDelete
+type StudioApplianceDeleteResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioApplianceDeleteResponse429Headers the declared response headers of an HTTP 429 response for StudioApplianceDelete
+type StudioApplianceDeleteResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioApplianceDeleteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioSuccessOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioSuccess
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioApplianceDeleteResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioApplianceDeleteResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioApplianceDeleteResponse) GetJSON200() *StudioSuccessOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioApplianceDeleteResponse) GetXML200() *StudioSuccess {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioApplianceDeleteResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioApplianceDeleteResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioApplianceDeleteResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioApplianceDeleteResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioApplianceDeleteResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioApplianceDeleteResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioApplianceDeleteResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioApplianceDeleteResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioApplianceDeleteResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioApplianceDeleteResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioApplianceDeleteResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioApplianceDeleteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioApplianceDeleteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioApplianceDeleteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioApplianceDeleteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioApplianceShowResponse401Headers the declared response headers of an HTTP 401 response for StudioApplianceShow
+type StudioApplianceShowResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioApplianceShowResponse429Headers the declared response headers of an HTTP 429 response for StudioApplianceShow
+type StudioApplianceShowResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioApplianceShowResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioApplianceOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioAppliance
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioApplianceShowResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioApplianceShowResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioApplianceShowResponse) GetJSON200() *StudioApplianceOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioApplianceShowResponse) GetXML200() *StudioAppliance {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioApplianceShowResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioApplianceShowResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioApplianceShowResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioApplianceShowResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioApplianceShowResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioApplianceShowResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioApplianceShowResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioApplianceShowResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioApplianceShowResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioApplianceShowResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioApplianceShowResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioApplianceShowResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioApplianceShowResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioApplianceShowResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioApplianceShowResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioSoftwareAddPackageResponse401Headers the declared response headers of an HTTP 401 response for StudioSoftwareAddPackage
+type StudioSoftwareAddPackageResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioSoftwareAddPackageResponse429Headers the declared response headers of an HTTP 429 response for StudioSoftwareAddPackage
+type StudioSoftwareAddPackageResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioSoftwareAddPackageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioSoftwareChangeOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioSoftwareChange
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioSoftwareAddPackageResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioSoftwareAddPackageResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioSoftwareAddPackageResponse) GetJSON200() *StudioSoftwareChangeOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioSoftwareAddPackageResponse) GetXML200() *StudioSoftwareChange {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioSoftwareAddPackageResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioSoftwareAddPackageResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioSoftwareAddPackageResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioSoftwareAddPackageResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioSoftwareAddPackageResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioSoftwareAddPackageResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioSoftwareAddPackageResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioSoftwareAddPackageResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioSoftwareAddPackageResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioSoftwareAddPackageResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioSoftwareAddPackageResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioSoftwareAddPackageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioSoftwareAddPackageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioSoftwareAddPackageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioSoftwareAddPackageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioSoftwareAddPatternResponse401Headers the declared response headers of an HTTP 401 response for StudioSoftwareAddPattern
+type StudioSoftwareAddPatternResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioSoftwareAddPatternResponse429Headers the declared response headers of an HTTP 429 response for StudioSoftwareAddPattern
+type StudioSoftwareAddPatternResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioSoftwareAddPatternResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioSoftwareChangeOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioSoftwareChange
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioSoftwareAddPatternResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioSoftwareAddPatternResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioSoftwareAddPatternResponse) GetJSON200() *StudioSoftwareChangeOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioSoftwareAddPatternResponse) GetXML200() *StudioSoftwareChange {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioSoftwareAddPatternResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioSoftwareAddPatternResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioSoftwareAddPatternResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioSoftwareAddPatternResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioSoftwareAddPatternResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioSoftwareAddPatternResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioSoftwareAddPatternResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioSoftwareAddPatternResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioSoftwareAddPatternResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioSoftwareAddPatternResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioSoftwareAddPatternResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioSoftwareAddPatternResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioSoftwareAddPatternResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioSoftwareAddPatternResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioSoftwareAddPatternResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioApplianceAddRepositoryResponse401Headers the declared response headers of an HTTP 401 response for StudioApplianceAddRepository
+type StudioApplianceAddRepositoryResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioApplianceAddRepositoryResponse429Headers the declared response headers of an HTTP 429 response for StudioApplianceAddRepository
+type StudioApplianceAddRepositoryResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioApplianceAddRepositoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioRepositoriesOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioRepositories
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioApplianceAddRepositoryResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioApplianceAddRepositoryResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioApplianceAddRepositoryResponse) GetJSON200() *StudioRepositoriesOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioApplianceAddRepositoryResponse) GetXML200() *StudioRepositories {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioApplianceAddRepositoryResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioApplianceAddRepositoryResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioApplianceAddRepositoryResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioApplianceAddRepositoryResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioApplianceAddRepositoryResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioApplianceAddRepositoryResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioApplianceAddRepositoryResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioApplianceAddRepositoryResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioApplianceAddRepositoryResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioApplianceAddRepositoryResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioApplianceAddRepositoryResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioApplianceAddRepositoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioApplianceAddRepositoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioApplianceAddRepositoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioApplianceAddRepositoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioApplianceAddUserRepositoryResponse401Headers the declared response headers of an HTTP 401 response for StudioApplianceAddUserRepository
+type StudioApplianceAddUserRepositoryResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioApplianceAddUserRepositoryResponse429Headers the declared response headers of an HTTP 429 response for StudioApplianceAddUserRepository
+type StudioApplianceAddUserRepositoryResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioApplianceAddUserRepositoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioRepositoriesOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioRepositories
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioApplianceAddUserRepositoryResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioApplianceAddUserRepositoryResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioApplianceAddUserRepositoryResponse) GetJSON200() *StudioRepositoriesOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioApplianceAddUserRepositoryResponse) GetXML200() *StudioRepositories {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioApplianceAddUserRepositoryResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioApplianceAddUserRepositoryResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioApplianceAddUserRepositoryResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioApplianceAddUserRepositoryResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioApplianceAddUserRepositoryResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioApplianceAddUserRepositoryResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioApplianceAddUserRepositoryResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioApplianceAddUserRepositoryResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioApplianceAddUserRepositoryResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioApplianceAddUserRepositoryResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioApplianceAddUserRepositoryResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioApplianceAddUserRepositoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioApplianceAddUserRepositoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioApplianceAddUserRepositoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioApplianceAddUserRepositoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioSoftwareRemovePackageResponse401Headers the declared response headers of an HTTP 401 response for StudioSoftwareRemovePackage
+type StudioSoftwareRemovePackageResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioSoftwareRemovePackageResponse429Headers the declared response headers of an HTTP 429 response for StudioSoftwareRemovePackage
+type StudioSoftwareRemovePackageResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioSoftwareRemovePackageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioSoftwareChangeOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioSoftwareChange
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioSoftwareRemovePackageResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioSoftwareRemovePackageResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioSoftwareRemovePackageResponse) GetJSON200() *StudioSoftwareChangeOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioSoftwareRemovePackageResponse) GetXML200() *StudioSoftwareChange {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioSoftwareRemovePackageResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioSoftwareRemovePackageResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioSoftwareRemovePackageResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioSoftwareRemovePackageResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioSoftwareRemovePackageResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioSoftwareRemovePackageResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioSoftwareRemovePackageResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioSoftwareRemovePackageResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioSoftwareRemovePackageResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioSoftwareRemovePackageResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioSoftwareRemovePackageResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioSoftwareRemovePackageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioSoftwareRemovePackageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioSoftwareRemovePackageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioSoftwareRemovePackageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioSoftwareRemovePatternResponse401Headers the declared response headers of an HTTP 401 response for StudioSoftwareRemovePattern
+type StudioSoftwareRemovePatternResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioSoftwareRemovePatternResponse429Headers the declared response headers of an HTTP 429 response for StudioSoftwareRemovePattern
+type StudioSoftwareRemovePatternResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioSoftwareRemovePatternResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioSoftwareChangeOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioSoftwareChange
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioSoftwareRemovePatternResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioSoftwareRemovePatternResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioSoftwareRemovePatternResponse) GetJSON200() *StudioSoftwareChangeOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioSoftwareRemovePatternResponse) GetXML200() *StudioSoftwareChange {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioSoftwareRemovePatternResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioSoftwareRemovePatternResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioSoftwareRemovePatternResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioSoftwareRemovePatternResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioSoftwareRemovePatternResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioSoftwareRemovePatternResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioSoftwareRemovePatternResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioSoftwareRemovePatternResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioSoftwareRemovePatternResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioSoftwareRemovePatternResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioSoftwareRemovePatternResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioSoftwareRemovePatternResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioSoftwareRemovePatternResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioSoftwareRemovePatternResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioSoftwareRemovePatternResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioApplianceRemoveRepositoryResponse401Headers the declared response headers of an HTTP 401 response for StudioApplianceRemoveRepository
+type StudioApplianceRemoveRepositoryResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioApplianceRemoveRepositoryResponse429Headers the declared response headers of an HTTP 429 response for StudioApplianceRemoveRepository
+type StudioApplianceRemoveRepositoryResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioApplianceRemoveRepositoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioRepositoriesOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioRepositories
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioApplianceRemoveRepositoryResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioApplianceRemoveRepositoryResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioApplianceRemoveRepositoryResponse) GetJSON200() *StudioRepositoriesOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioApplianceRemoveRepositoryResponse) GetXML200() *StudioRepositories {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioApplianceRemoveRepositoryResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioApplianceRemoveRepositoryResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioApplianceRemoveRepositoryResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioApplianceRemoveRepositoryResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioApplianceRemoveRepositoryResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioApplianceRemoveRepositoryResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioApplianceRemoveRepositoryResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioApplianceRemoveRepositoryResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioApplianceRemoveRepositoryResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioApplianceRemoveRepositoryResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioApplianceRemoveRepositoryResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioApplianceRemoveRepositoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioApplianceRemoveRepositoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioApplianceRemoveRepositoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioApplianceRemoveRepositoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioImageFileResponse200Headers the declared response headers of an HTTP 200 response for StudioImageFile
+type StudioImageFileResponse200Headers struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+// StudioImageFileResponse206Headers the declared response headers of an HTTP 206 response for StudioImageFile
+type StudioImageFileResponse206Headers struct {
+	ContentRange *string
+}
+
+// StudioImageFileResponse304Headers the declared response headers of an HTTP 304 response for StudioImageFile
+type StudioImageFileResponse304Headers struct {
+	ETag *string
+}
+
+// StudioImageFileResponse401Headers the declared response headers of an HTTP 401 response for StudioImageFile
+type StudioImageFileResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioImageFileResponse416Headers the declared response headers of an HTTP 416 response for StudioImageFile
+type StudioImageFileResponse416Headers struct {
+	ContentRange *string
+}
+
+// StudioImageFileResponse429Headers the declared response headers of an HTTP 429 response for StudioImageFile
+type StudioImageFileResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioImageFileResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *StudioUnavailable
+	// XML503 the response for an HTTP 503 `application/xml` response
+	XML503 *StudioError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StudioImageFileResponse200Headers
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *StudioImageFileResponse206Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *StudioImageFileResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioImageFileResponse401Headers
+	// Headers416 the parsed response headers for an HTTP 416 response
+	Headers416 *StudioImageFileResponse416Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioImageFileResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioImageFileResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioImageFileResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioImageFileResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioImageFileResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioImageFileResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioImageFileResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioImageFileResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioImageFileResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioImageFileResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioImageFileResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioImageFileResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r StudioImageFileResponse) GetJSON503() *StudioUnavailable {
+	return r.JSON503
+}
+
+// GetXML503 returns the response for an HTTP 503 `application/xml` response
+func (r StudioImageFileResponse) GetXML503() *StudioError {
+	return r.XML503
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioImageFileResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioImageFileResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioImageFileResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioImageFileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioApplianceRepositoryListResponse401Headers the declared response headers of an HTTP 401 response for StudioApplianceRepositoryList
+type StudioApplianceRepositoryListResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioApplianceRepositoryListResponse429Headers the declared response headers of an HTTP 429 response for StudioApplianceRepositoryList
+type StudioApplianceRepositoryListResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioApplianceRepositoryListResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioRepositoriesOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioRepositories
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioApplianceRepositoryListResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioApplianceRepositoryListResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioApplianceRepositoryListResponse) GetJSON200() *StudioRepositoriesOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioApplianceRepositoryListResponse) GetXML200() *StudioRepositories {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioApplianceRepositoryListResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioApplianceRepositoryListResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioApplianceRepositoryListResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioApplianceRepositoryListResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioApplianceRepositoryListResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioApplianceRepositoryListResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioApplianceRepositoryListResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioApplianceRepositoryListResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioApplianceRepositoryListResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioApplianceRepositoryListResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioApplianceRepositoryListResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioApplianceRepositoryListResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioApplianceRepositoryListResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioApplianceRepositoryListResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioApplianceRepositoryListResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioApplianceRepositoryUpdateResponse401Headers the declared response headers of an HTTP 401 response for StudioApplianceRepositoryUpdate
+type StudioApplianceRepositoryUpdateResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioApplianceRepositoryUpdateResponse429Headers the declared response headers of an HTTP 429 response for StudioApplianceRepositoryUpdate
+type StudioApplianceRepositoryUpdateResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioApplianceRepositoryUpdateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioRepositoriesOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioRepositories
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *StudioUnsupportedMediaType
+	// XML415 the response for an HTTP 415 `application/xml` response
+	XML415 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioApplianceRepositoryUpdateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioApplianceRepositoryUpdateResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioApplianceRepositoryUpdateResponse) GetJSON200() *StudioRepositoriesOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioApplianceRepositoryUpdateResponse) GetXML200() *StudioRepositories {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioApplianceRepositoryUpdateResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioApplianceRepositoryUpdateResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioApplianceRepositoryUpdateResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioApplianceRepositoryUpdateResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioApplianceRepositoryUpdateResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioApplianceRepositoryUpdateResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioApplianceRepositoryUpdateResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioApplianceRepositoryUpdateResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r StudioApplianceRepositoryUpdateResponse) GetJSON415() *StudioUnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetXML415 returns the response for an HTTP 415 `application/xml` response
+func (r StudioApplianceRepositoryUpdateResponse) GetXML415() *StudioError {
+	return r.XML415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioApplianceRepositoryUpdateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioApplianceRepositoryUpdateResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioApplianceRepositoryUpdateResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioApplianceRepositoryUpdateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioApplianceRepositoryUpdateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioApplianceRepositoryUpdateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioApplianceRepositoryUpdateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioSoftwareShowResponse401Headers the declared response headers of an HTTP 401 response for StudioSoftwareShow
+type StudioSoftwareShowResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioSoftwareShowResponse429Headers the declared response headers of an HTTP 429 response for StudioSoftwareShow
+type StudioSoftwareShowResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioSoftwareShowResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioSoftwareOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioSoftware
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioSoftwareShowResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioSoftwareShowResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioSoftwareShowResponse) GetJSON200() *StudioSoftwareOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioSoftwareShowResponse) GetXML200() *StudioSoftware {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioSoftwareShowResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioSoftwareShowResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioSoftwareShowResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioSoftwareShowResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioSoftwareShowResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioSoftwareShowResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioSoftwareShowResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioSoftwareShowResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioSoftwareShowResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioSoftwareShowResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioSoftwareShowResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioSoftwareShowResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioSoftwareShowResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioSoftwareShowResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioSoftwareShowResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioSoftwareUpdateResponse401Headers the declared response headers of an HTTP 401 response for StudioSoftwareUpdate
+type StudioSoftwareUpdateResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioSoftwareUpdateResponse429Headers the declared response headers of an HTTP 429 response for StudioSoftwareUpdate
+type StudioSoftwareUpdateResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioSoftwareUpdateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioSoftwareOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioSoftware
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *StudioUnsupportedMediaType
+	// XML415 the response for an HTTP 415 `application/xml` response
+	XML415 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioSoftwareUpdateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioSoftwareUpdateResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioSoftwareUpdateResponse) GetJSON200() *StudioSoftwareOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioSoftwareUpdateResponse) GetXML200() *StudioSoftware {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioSoftwareUpdateResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioSoftwareUpdateResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioSoftwareUpdateResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioSoftwareUpdateResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioSoftwareUpdateResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioSoftwareUpdateResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioSoftwareUpdateResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioSoftwareUpdateResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r StudioSoftwareUpdateResponse) GetJSON415() *StudioUnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetXML415 returns the response for an HTTP 415 `application/xml` response
+func (r StudioSoftwareUpdateResponse) GetXML415() *StudioError {
+	return r.XML415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioSoftwareUpdateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioSoftwareUpdateResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioSoftwareUpdateResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioSoftwareUpdateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioSoftwareUpdateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioSoftwareUpdateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioSoftwareUpdateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioSoftwareInstalledResponse401Headers the declared response headers of an HTTP 401 response for StudioSoftwareInstalled
+type StudioSoftwareInstalledResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioSoftwareInstalledResponse429Headers the declared response headers of an HTTP 429 response for StudioSoftwareInstalled
+type StudioSoftwareInstalledResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioSoftwareInstalledResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioSoftwareMapOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioSoftwareMap
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *StudioUnavailable
+	// XML503 the response for an HTTP 503 `application/xml` response
+	XML503 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioSoftwareInstalledResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioSoftwareInstalledResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioSoftwareInstalledResponse) GetJSON200() *StudioSoftwareMapOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioSoftwareInstalledResponse) GetXML200() *StudioSoftwareMap {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioSoftwareInstalledResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioSoftwareInstalledResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioSoftwareInstalledResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioSoftwareInstalledResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioSoftwareInstalledResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioSoftwareInstalledResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioSoftwareInstalledResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioSoftwareInstalledResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioSoftwareInstalledResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioSoftwareInstalledResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioSoftwareInstalledResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r StudioSoftwareInstalledResponse) GetJSON503() *StudioUnavailable {
+	return r.JSON503
+}
+
+// GetXML503 returns the response for an HTTP 503 `application/xml` response
+func (r StudioSoftwareInstalledResponse) GetXML503() *StudioError {
+	return r.XML503
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioSoftwareInstalledResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioSoftwareInstalledResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioSoftwareInstalledResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioSoftwareInstalledResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioSoftwareSearchResponse401Headers the declared response headers of an HTTP 401 response for StudioSoftwareSearch
+type StudioSoftwareSearchResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioSoftwareSearchResponse429Headers the declared response headers of an HTTP 429 response for StudioSoftwareSearch
+type StudioSoftwareSearchResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioSoftwareSearchResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioSoftwareMapOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioSoftwareMap
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioSoftwareSearchResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioSoftwareSearchResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioSoftwareSearchResponse) GetJSON200() *StudioSoftwareMapOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioSoftwareSearchResponse) GetXML200() *StudioSoftwareMap {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioSoftwareSearchResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioSoftwareSearchResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioSoftwareSearchResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioSoftwareSearchResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioSoftwareSearchResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioSoftwareSearchResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioSoftwareSearchResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioSoftwareSearchResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioSoftwareSearchResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioSoftwareSearchResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioSoftwareSearchResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioSoftwareSearchResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioSoftwareSearchResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioSoftwareSearchResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioSoftwareSearchResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioApplianceStatusResponse401Headers the declared response headers of an HTTP 401 response for StudioApplianceStatus
+type StudioApplianceStatusResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioApplianceStatusResponse429Headers the declared response headers of an HTTP 429 response for StudioApplianceStatus
+type StudioApplianceStatusResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioApplianceStatusResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioStatusOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioStatus
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioApplianceStatusResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioApplianceStatusResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioApplianceStatusResponse) GetJSON200() *StudioStatusOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioApplianceStatusResponse) GetXML200() *StudioStatus {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioApplianceStatusResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioApplianceStatusResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioApplianceStatusResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioApplianceStatusResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioApplianceStatusResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioApplianceStatusResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioApplianceStatusResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioApplianceStatusResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioApplianceStatusResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioApplianceStatusResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioApplianceStatusResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioApplianceStatusResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioApplianceStatusResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioApplianceStatusResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioApplianceStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioBuildListResponse401Headers the declared response headers of an HTTP 401 response for StudioBuildList
+type StudioBuildListResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioBuildListResponse429Headers the declared response headers of an HTTP 429 response for StudioBuildList
+type StudioBuildListResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioBuildListResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioBuildsOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioBuilds
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioBuildListResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioBuildListResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioBuildListResponse) GetJSON200() *StudioBuildsOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioBuildListResponse) GetXML200() *StudioBuilds {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioBuildListResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioBuildListResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioBuildListResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioBuildListResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioBuildListResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioBuildListResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioBuildListResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioBuildListResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioBuildListResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioBuildListResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioBuildListResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioBuildListResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioBuildListResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioBuildListResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioBuildListResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioBuildDeleteResponse401Headers the declared response headers of an HTTP 401 response for StudioBuildDelete
+type StudioBuildDeleteResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioBuildDeleteResponse429Headers the declared response headers of an HTTP 429 response for StudioBuildDelete
+type StudioBuildDeleteResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioBuildDeleteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioSuccessOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioSuccess
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioBuildDeleteResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioBuildDeleteResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioBuildDeleteResponse) GetJSON200() *StudioSuccessOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioBuildDeleteResponse) GetXML200() *StudioSuccess {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioBuildDeleteResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioBuildDeleteResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioBuildDeleteResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioBuildDeleteResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioBuildDeleteResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioBuildDeleteResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioBuildDeleteResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioBuildDeleteResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioBuildDeleteResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioBuildDeleteResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioBuildDeleteResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioBuildDeleteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioBuildDeleteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioBuildDeleteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioBuildDeleteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioBuildShowResponse401Headers the declared response headers of an HTTP 401 response for StudioBuildShow
+type StudioBuildShowResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioBuildShowResponse429Headers the declared response headers of an HTTP 429 response for StudioBuildShow
+type StudioBuildShowResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioBuildShowResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioBuildOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioBuild
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioBuildShowResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioBuildShowResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioBuildShowResponse) GetJSON200() *StudioBuildOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioBuildShowResponse) GetXML200() *StudioBuild {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioBuildShowResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioBuildShowResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioBuildShowResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioBuildShowResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioBuildShowResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioBuildShowResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioBuildShowResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioBuildShowResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioBuildShowResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioBuildShowResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioBuildShowResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioBuildShowResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioBuildShowResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioBuildShowResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioBuildShowResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioBuildDownloadResponse200Headers the declared response headers of an HTTP 200 response for StudioBuildDownload
+type StudioBuildDownloadResponse200Headers struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+// StudioBuildDownloadResponse206Headers the declared response headers of an HTTP 206 response for StudioBuildDownload
+type StudioBuildDownloadResponse206Headers struct {
+	ContentRange *string
+}
+
+// StudioBuildDownloadResponse304Headers the declared response headers of an HTTP 304 response for StudioBuildDownload
+type StudioBuildDownloadResponse304Headers struct {
+	ETag *string
+}
+
+// StudioBuildDownloadResponse401Headers the declared response headers of an HTTP 401 response for StudioBuildDownload
+type StudioBuildDownloadResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioBuildDownloadResponse416Headers the declared response headers of an HTTP 416 response for StudioBuildDownload
+type StudioBuildDownloadResponse416Headers struct {
+	ContentRange *string
+}
+
+// StudioBuildDownloadResponse429Headers the declared response headers of an HTTP 429 response for StudioBuildDownload
+type StudioBuildDownloadResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioBuildDownloadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StudioBuildDownloadResponse200Headers
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *StudioBuildDownloadResponse206Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *StudioBuildDownloadResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioBuildDownloadResponse401Headers
+	// Headers416 the parsed response headers for an HTTP 416 response
+	Headers416 *StudioBuildDownloadResponse416Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioBuildDownloadResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioBuildDownloadResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioBuildDownloadResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioBuildDownloadResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioBuildDownloadResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioBuildDownloadResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioBuildDownloadResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioBuildDownloadResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioBuildDownloadResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioBuildDownloadResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioBuildDownloadResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioBuildDownloadResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioBuildDownloadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioBuildDownloadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioBuildDownloadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioBuildDownloadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioBuildReeResponse200Headers the declared response headers of an HTTP 200 response for StudioBuildRee
+type StudioBuildReeResponse200Headers struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+// StudioBuildReeResponse206Headers the declared response headers of an HTTP 206 response for StudioBuildRee
+type StudioBuildReeResponse206Headers struct {
+	ContentRange *string
+}
+
+// StudioBuildReeResponse304Headers the declared response headers of an HTTP 304 response for StudioBuildRee
+type StudioBuildReeResponse304Headers struct {
+	ETag *string
+}
+
+// StudioBuildReeResponse401Headers the declared response headers of an HTTP 401 response for StudioBuildRee
+type StudioBuildReeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioBuildReeResponse416Headers the declared response headers of an HTTP 416 response for StudioBuildRee
+type StudioBuildReeResponse416Headers struct {
+	ContentRange *string
+}
+
+// StudioBuildReeResponse429Headers the declared response headers of an HTTP 429 response for StudioBuildRee
+type StudioBuildReeResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioBuildReeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StudioBuildReeResponse200Headers
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *StudioBuildReeResponse206Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *StudioBuildReeResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioBuildReeResponse401Headers
+	// Headers416 the parsed response headers for an HTTP 416 response
+	Headers416 *StudioBuildReeResponse416Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioBuildReeResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioBuildReeResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioBuildReeResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioBuildReeResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioBuildReeResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioBuildReeResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioBuildReeResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioBuildReeResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioBuildReeResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioBuildReeResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioBuildReeResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioBuildReeResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioBuildReeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioBuildReeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioBuildReeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioBuildReeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioFileListResponse401Headers the declared response headers of an HTTP 401 response for StudioFileList
+type StudioFileListResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioFileListResponse429Headers the declared response headers of an HTTP 429 response for StudioFileList
+type StudioFileListResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioFileListResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioFilesOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioFiles
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioFileListResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioFileListResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioFileListResponse) GetJSON200() *StudioFilesOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioFileListResponse) GetXML200() *StudioFiles {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioFileListResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioFileListResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioFileListResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioFileListResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioFileListResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioFileListResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioFileListResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioFileListResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioFileListResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioFileListResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioFileListResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioFileListResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioFileListResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioFileListResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioFileListResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioFileUploadResponse401Headers the declared response headers of an HTTP 401 response for StudioFileUpload
+type StudioFileUploadResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioFileUploadResponse429Headers the declared response headers of an HTTP 429 response for StudioFileUpload
+type StudioFileUploadResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioFileUploadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioFileOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioFile
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *StudioTooLarge
+	// XML413 the response for an HTTP 413 `application/xml` response
+	XML413 *StudioError
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *StudioUnsupportedMediaType
+	// XML415 the response for an HTTP 415 `application/xml` response
+	XML415 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioFileUploadResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioFileUploadResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioFileUploadResponse) GetJSON200() *StudioFileOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioFileUploadResponse) GetXML200() *StudioFile {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioFileUploadResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioFileUploadResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioFileUploadResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioFileUploadResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioFileUploadResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioFileUploadResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioFileUploadResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioFileUploadResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r StudioFileUploadResponse) GetJSON413() *StudioTooLarge {
+	return r.JSON413
+}
+
+// GetXML413 returns the response for an HTTP 413 `application/xml` response
+func (r StudioFileUploadResponse) GetXML413() *StudioError {
+	return r.XML413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r StudioFileUploadResponse) GetJSON415() *StudioUnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetXML415 returns the response for an HTTP 415 `application/xml` response
+func (r StudioFileUploadResponse) GetXML415() *StudioError {
+	return r.XML415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioFileUploadResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioFileUploadResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioFileUploadResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioFileUploadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioFileUploadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioFileUploadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioFileUploadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioFileDeleteResponse401Headers the declared response headers of an HTTP 401 response for StudioFileDelete
+type StudioFileDeleteResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioFileDeleteResponse429Headers the declared response headers of an HTTP 429 response for StudioFileDelete
+type StudioFileDeleteResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioFileDeleteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioSuccessOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioSuccess
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioFileDeleteResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioFileDeleteResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioFileDeleteResponse) GetJSON200() *StudioSuccessOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioFileDeleteResponse) GetXML200() *StudioSuccess {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioFileDeleteResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioFileDeleteResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioFileDeleteResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioFileDeleteResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioFileDeleteResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioFileDeleteResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioFileDeleteResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioFileDeleteResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioFileDeleteResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioFileDeleteResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioFileDeleteResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioFileDeleteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioFileDeleteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioFileDeleteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioFileDeleteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioFileShowResponse401Headers the declared response headers of an HTTP 401 response for StudioFileShow
+type StudioFileShowResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioFileShowResponse429Headers the declared response headers of an HTTP 429 response for StudioFileShow
+type StudioFileShowResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioFileShowResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioFileOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioFile
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioFileShowResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioFileShowResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioFileShowResponse) GetJSON200() *StudioFileOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioFileShowResponse) GetXML200() *StudioFile {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioFileShowResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioFileShowResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioFileShowResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioFileShowResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioFileShowResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioFileShowResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioFileShowResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioFileShowResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioFileShowResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioFileShowResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioFileShowResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioFileShowResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioFileShowResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioFileShowResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioFileShowResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioFileUpdateResponse401Headers the declared response headers of an HTTP 401 response for StudioFileUpdate
+type StudioFileUpdateResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioFileUpdateResponse429Headers the declared response headers of an HTTP 429 response for StudioFileUpdate
+type StudioFileUpdateResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioFileUpdateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioFileOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioFile
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *StudioUnsupportedMediaType
+	// XML415 the response for an HTTP 415 `application/xml` response
+	XML415 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioFileUpdateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioFileUpdateResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioFileUpdateResponse) GetJSON200() *StudioFileOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioFileUpdateResponse) GetXML200() *StudioFile {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioFileUpdateResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioFileUpdateResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioFileUpdateResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioFileUpdateResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioFileUpdateResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioFileUpdateResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioFileUpdateResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioFileUpdateResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r StudioFileUpdateResponse) GetJSON415() *StudioUnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetXML415 returns the response for an HTTP 415 `application/xml` response
+func (r StudioFileUpdateResponse) GetXML415() *StudioError {
+	return r.XML415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioFileUpdateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioFileUpdateResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioFileUpdateResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioFileUpdateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioFileUpdateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioFileUpdateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioFileUpdateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioFileDataResponse200Headers the declared response headers of an HTTP 200 response for StudioFileData
+type StudioFileDataResponse200Headers struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+// StudioFileDataResponse206Headers the declared response headers of an HTTP 206 response for StudioFileData
+type StudioFileDataResponse206Headers struct {
+	ContentRange *string
+}
+
+// StudioFileDataResponse304Headers the declared response headers of an HTTP 304 response for StudioFileData
+type StudioFileDataResponse304Headers struct {
+	ETag *string
+}
+
+// StudioFileDataResponse401Headers the declared response headers of an HTTP 401 response for StudioFileData
+type StudioFileDataResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioFileDataResponse416Headers the declared response headers of an HTTP 416 response for StudioFileData
+type StudioFileDataResponse416Headers struct {
+	ContentRange *string
+}
+
+// StudioFileDataResponse429Headers the declared response headers of an HTTP 429 response for StudioFileData
+type StudioFileDataResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioFileDataResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StudioFileDataResponse200Headers
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *StudioFileDataResponse206Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *StudioFileDataResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioFileDataResponse401Headers
+	// Headers416 the parsed response headers for an HTTP 416 response
+	Headers416 *StudioFileDataResponse416Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioFileDataResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioFileDataResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioFileDataResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioFileDataResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioFileDataResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioFileDataResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioFileDataResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioFileDataResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioFileDataResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioFileDataResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioFileDataResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioFileDataResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioFileDataResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioFileDataResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioFileDataResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioFileDataResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioFileDataUpdateResponse401Headers the declared response headers of an HTTP 401 response for StudioFileDataUpdate
+type StudioFileDataUpdateResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioFileDataUpdateResponse429Headers the declared response headers of an HTTP 429 response for StudioFileDataUpdate
+type StudioFileDataUpdateResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioFileDataUpdateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioFileOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioFile
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *StudioTooLarge
+	// XML413 the response for an HTTP 413 `application/xml` response
+	XML413 *StudioError
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *StudioUnsupportedMediaType
+	// XML415 the response for an HTTP 415 `application/xml` response
+	XML415 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioFileDataUpdateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioFileDataUpdateResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioFileDataUpdateResponse) GetJSON200() *StudioFileOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioFileDataUpdateResponse) GetXML200() *StudioFile {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioFileDataUpdateResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioFileDataUpdateResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioFileDataUpdateResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioFileDataUpdateResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioFileDataUpdateResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioFileDataUpdateResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioFileDataUpdateResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioFileDataUpdateResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r StudioFileDataUpdateResponse) GetJSON413() *StudioTooLarge {
+	return r.JSON413
+}
+
+// GetXML413 returns the response for an HTTP 413 `application/xml` response
+func (r StudioFileDataUpdateResponse) GetXML413() *StudioError {
+	return r.XML413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r StudioFileDataUpdateResponse) GetJSON415() *StudioUnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetXML415 returns the response for an HTTP 415 `application/xml` response
+func (r StudioFileDataUpdateResponse) GetXML415() *StudioError {
+	return r.XML415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioFileDataUpdateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioFileDataUpdateResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioFileDataUpdateResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioFileDataUpdateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioFileDataUpdateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioFileDataUpdateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioFileDataUpdateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioRepositoryListResponse401Headers the declared response headers of an HTTP 401 response for StudioRepositoryList
+type StudioRepositoryListResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioRepositoryListResponse429Headers the declared response headers of an HTTP 429 response for StudioRepositoryList
+type StudioRepositoryListResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioRepositoryListResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioRepositoriesOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioRepositories
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioRepositoryListResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioRepositoryListResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioRepositoryListResponse) GetJSON200() *StudioRepositoriesOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioRepositoryListResponse) GetXML200() *StudioRepositories {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioRepositoryListResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioRepositoryListResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioRepositoryListResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioRepositoryListResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioRepositoryListResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioRepositoryListResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioRepositoryListResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioRepositoryListResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioRepositoryListResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioRepositoryListResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioRepositoryListResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioRepositoryListResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioRepositoryListResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioRepositoryImportResponse401Headers the declared response headers of an HTTP 401 response for StudioRepositoryImport
+type StudioRepositoryImportResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioRepositoryImportResponse429Headers the declared response headers of an HTTP 429 response for StudioRepositoryImport
+type StudioRepositoryImportResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioRepositoryImportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioRepositoryOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioRepository
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *StudioUnavailable
+	// XML503 the response for an HTTP 503 `application/xml` response
+	XML503 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioRepositoryImportResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioRepositoryImportResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioRepositoryImportResponse) GetJSON200() *StudioRepositoryOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioRepositoryImportResponse) GetXML200() *StudioRepository {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioRepositoryImportResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioRepositoryImportResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioRepositoryImportResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioRepositoryImportResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioRepositoryImportResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioRepositoryImportResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioRepositoryImportResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioRepositoryImportResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioRepositoryImportResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r StudioRepositoryImportResponse) GetJSON503() *StudioUnavailable {
+	return r.JSON503
+}
+
+// GetXML503 returns the response for an HTTP 503 `application/xml` response
+func (r StudioRepositoryImportResponse) GetXML503() *StudioError {
+	return r.XML503
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioRepositoryImportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioRepositoryImportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioRepositoryImportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioRepositoryImportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioRepositoryShowResponse401Headers the declared response headers of an HTTP 401 response for StudioRepositoryShow
+type StudioRepositoryShowResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioRepositoryShowResponse429Headers the declared response headers of an HTTP 429 response for StudioRepositoryShow
+type StudioRepositoryShowResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioRepositoryShowResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioRepositoryOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioRepository
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioRepositoryShowResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioRepositoryShowResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioRepositoryShowResponse) GetJSON200() *StudioRepositoryOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioRepositoryShowResponse) GetXML200() *StudioRepository {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioRepositoryShowResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioRepositoryShowResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioRepositoryShowResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioRepositoryShowResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioRepositoryShowResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioRepositoryShowResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioRepositoryShowResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioRepositoryShowResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioRepositoryShowResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioRepositoryShowResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioRepositoryShowResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioRepositoryShowResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioRepositoryShowResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioRepositoryShowResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioRepositoryShowResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioRpmListResponse401Headers the declared response headers of an HTTP 401 response for StudioRpmList
+type StudioRpmListResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioRpmListResponse429Headers the declared response headers of an HTTP 429 response for StudioRpmList
+type StudioRpmListResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioRpmListResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioRpmsOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioRpms
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioRpmListResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioRpmListResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioRpmListResponse) GetJSON200() *StudioRpmsOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioRpmListResponse) GetXML200() *StudioRpms {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioRpmListResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioRpmListResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioRpmListResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioRpmListResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioRpmListResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioRpmListResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioRpmListResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioRpmListResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioRpmListResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioRpmListResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioRpmListResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioRpmListResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioRpmListResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioRpmUploadResponse401Headers the declared response headers of an HTTP 401 response for StudioRpmUpload
+type StudioRpmUploadResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioRpmUploadResponse429Headers the declared response headers of an HTTP 429 response for StudioRpmUpload
+type StudioRpmUploadResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioRpmUploadResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioRpmOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioRpm
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *StudioTooLarge
+	// XML413 the response for an HTTP 413 `application/xml` response
+	XML413 *StudioError
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *StudioUnsupportedMediaType
+	// XML415 the response for an HTTP 415 `application/xml` response
+	XML415 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioRpmUploadResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioRpmUploadResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioRpmUploadResponse) GetJSON200() *StudioRpmOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioRpmUploadResponse) GetXML200() *StudioRpm {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioRpmUploadResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioRpmUploadResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioRpmUploadResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioRpmUploadResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioRpmUploadResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioRpmUploadResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r StudioRpmUploadResponse) GetJSON413() *StudioTooLarge {
+	return r.JSON413
+}
+
+// GetXML413 returns the response for an HTTP 413 `application/xml` response
+func (r StudioRpmUploadResponse) GetXML413() *StudioError {
+	return r.XML413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r StudioRpmUploadResponse) GetJSON415() *StudioUnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetXML415 returns the response for an HTTP 415 `application/xml` response
+func (r StudioRpmUploadResponse) GetXML415() *StudioError {
+	return r.XML415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioRpmUploadResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioRpmUploadResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioRpmUploadResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioRpmUploadResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioRpmUploadResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioRpmUploadResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioRpmUploadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioRpmDeleteResponse401Headers the declared response headers of an HTTP 401 response for StudioRpmDelete
+type StudioRpmDeleteResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioRpmDeleteResponse429Headers the declared response headers of an HTTP 429 response for StudioRpmDelete
+type StudioRpmDeleteResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioRpmDeleteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioSuccessOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioSuccess
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioRpmDeleteResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioRpmDeleteResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioRpmDeleteResponse) GetJSON200() *StudioSuccessOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioRpmDeleteResponse) GetXML200() *StudioSuccess {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioRpmDeleteResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioRpmDeleteResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioRpmDeleteResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioRpmDeleteResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioRpmDeleteResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioRpmDeleteResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioRpmDeleteResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioRpmDeleteResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioRpmDeleteResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioRpmDeleteResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioRpmDeleteResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioRpmDeleteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioRpmDeleteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioRpmDeleteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioRpmDeleteResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioRpmShowResponse401Headers the declared response headers of an HTTP 401 response for StudioRpmShow
+type StudioRpmShowResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioRpmShowResponse429Headers the declared response headers of an HTTP 429 response for StudioRpmShow
+type StudioRpmShowResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioRpmShowResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioRpmOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioRpm
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioRpmShowResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioRpmShowResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioRpmShowResponse) GetJSON200() *StudioRpmOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioRpmShowResponse) GetXML200() *StudioRpm {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioRpmShowResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioRpmShowResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioRpmShowResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioRpmShowResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioRpmShowResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioRpmShowResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioRpmShowResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioRpmShowResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioRpmShowResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioRpmShowResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioRpmShowResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioRpmShowResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioRpmShowResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioRpmShowResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioRpmShowResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioRpmUpdateResponse401Headers the declared response headers of an HTTP 401 response for StudioRpmUpdate
+type StudioRpmUpdateResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioRpmUpdateResponse429Headers the declared response headers of an HTTP 429 response for StudioRpmUpdate
+type StudioRpmUpdateResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioRpmUpdateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioRpmOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioRpm
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *StudioTooLarge
+	// XML413 the response for an HTTP 413 `application/xml` response
+	XML413 *StudioError
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *StudioUnsupportedMediaType
+	// XML415 the response for an HTTP 415 `application/xml` response
+	XML415 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioRpmUpdateResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioRpmUpdateResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioRpmUpdateResponse) GetJSON200() *StudioRpmOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioRpmUpdateResponse) GetXML200() *StudioRpm {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioRpmUpdateResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioRpmUpdateResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioRpmUpdateResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioRpmUpdateResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioRpmUpdateResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioRpmUpdateResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioRpmUpdateResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioRpmUpdateResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r StudioRpmUpdateResponse) GetJSON413() *StudioTooLarge {
+	return r.JSON413
+}
+
+// GetXML413 returns the response for an HTTP 413 `application/xml` response
+func (r StudioRpmUpdateResponse) GetXML413() *StudioError {
+	return r.XML413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r StudioRpmUpdateResponse) GetJSON415() *StudioUnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetXML415 returns the response for an HTTP 415 `application/xml` response
+func (r StudioRpmUpdateResponse) GetXML415() *StudioError {
+	return r.XML415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioRpmUpdateResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioRpmUpdateResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioRpmUpdateResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioRpmUpdateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioRpmUpdateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioRpmUpdateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioRpmUpdateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioRpmDataResponse200Headers the declared response headers of an HTTP 200 response for StudioRpmData
+type StudioRpmDataResponse200Headers struct {
+	AcceptRanges *string
+	ETag         *string
+}
+
+// StudioRpmDataResponse206Headers the declared response headers of an HTTP 206 response for StudioRpmData
+type StudioRpmDataResponse206Headers struct {
+	ContentRange *string
+}
+
+// StudioRpmDataResponse304Headers the declared response headers of an HTTP 304 response for StudioRpmData
+type StudioRpmDataResponse304Headers struct {
+	ETag *string
+}
+
+// StudioRpmDataResponse401Headers the declared response headers of an HTTP 401 response for StudioRpmData
+type StudioRpmDataResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioRpmDataResponse416Headers the declared response headers of an HTTP 416 response for StudioRpmData
+type StudioRpmDataResponse416Headers struct {
+	ContentRange *string
+}
+
+// StudioRpmDataResponse429Headers the declared response headers of an HTTP 429 response for StudioRpmData
+type StudioRpmDataResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioRpmDataResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StudioRpmDataResponse200Headers
+	// Headers206 the parsed response headers for an HTTP 206 response
+	Headers206 *StudioRpmDataResponse206Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *StudioRpmDataResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioRpmDataResponse401Headers
+	// Headers416 the parsed response headers for an HTTP 416 response
+	Headers416 *StudioRpmDataResponse416Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioRpmDataResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioRpmDataResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioRpmDataResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioRpmDataResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioRpmDataResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioRpmDataResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioRpmDataResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioRpmDataResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioRpmDataResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioRpmDataResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioRpmDataResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioRpmDataResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioRpmDataResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioRpmDataResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioRpmDataResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioRpmDataResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioRunningBuildListResponse401Headers the declared response headers of an HTTP 401 response for StudioRunningBuildList
+type StudioRunningBuildListResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioRunningBuildListResponse429Headers the declared response headers of an HTTP 429 response for StudioRunningBuildList
+type StudioRunningBuildListResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioRunningBuildListResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioRunningBuildsOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioRunningBuilds
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioRunningBuildListResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioRunningBuildListResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioRunningBuildListResponse) GetJSON200() *StudioRunningBuildsOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioRunningBuildListResponse) GetXML200() *StudioRunningBuilds {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioRunningBuildListResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioRunningBuildListResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioRunningBuildListResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioRunningBuildListResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioRunningBuildListResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioRunningBuildListResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioRunningBuildListResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioRunningBuildListResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioRunningBuildListResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioRunningBuildListResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioRunningBuildListResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioRunningBuildListResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioRunningBuildListResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioRunningBuildListResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioRunningBuildListResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioRunningBuildStartResponse401Headers the declared response headers of an HTTP 401 response for StudioRunningBuildStart
+type StudioRunningBuildStartResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioRunningBuildStartResponse429Headers the declared response headers of an HTTP 429 response for StudioRunningBuildStart
+type StudioRunningBuildStartResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioRunningBuildStartResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioRunningBuildOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioRunningBuild
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *StudioUnavailable
+	// XML503 the response for an HTTP 503 `application/xml` response
+	XML503 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioRunningBuildStartResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioRunningBuildStartResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioRunningBuildStartResponse) GetJSON200() *StudioRunningBuildOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioRunningBuildStartResponse) GetXML200() *StudioRunningBuild {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioRunningBuildStartResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioRunningBuildStartResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioRunningBuildStartResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioRunningBuildStartResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioRunningBuildStartResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioRunningBuildStartResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioRunningBuildStartResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioRunningBuildStartResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioRunningBuildStartResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioRunningBuildStartResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioRunningBuildStartResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r StudioRunningBuildStartResponse) GetJSON503() *StudioUnavailable {
+	return r.JSON503
+}
+
+// GetXML503 returns the response for an HTTP 503 `application/xml` response
+func (r StudioRunningBuildStartResponse) GetXML503() *StudioError {
+	return r.XML503
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioRunningBuildStartResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioRunningBuildStartResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioRunningBuildStartResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioRunningBuildStartResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioRunningBuildCancelResponse401Headers the declared response headers of an HTTP 401 response for StudioRunningBuildCancel
+type StudioRunningBuildCancelResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioRunningBuildCancelResponse429Headers the declared response headers of an HTTP 429 response for StudioRunningBuildCancel
+type StudioRunningBuildCancelResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioRunningBuildCancelResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioSuccessOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioSuccess
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioRunningBuildCancelResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioRunningBuildCancelResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioRunningBuildCancelResponse) GetJSON200() *StudioSuccessOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioRunningBuildCancelResponse) GetXML200() *StudioSuccess {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioRunningBuildCancelResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioRunningBuildCancelResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioRunningBuildCancelResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioRunningBuildCancelResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioRunningBuildCancelResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioRunningBuildCancelResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioRunningBuildCancelResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioRunningBuildCancelResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioRunningBuildCancelResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioRunningBuildCancelResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioRunningBuildCancelResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioRunningBuildCancelResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioRunningBuildCancelResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioRunningBuildCancelResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioRunningBuildCancelResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioRunningBuildShowResponse401Headers the declared response headers of an HTTP 401 response for StudioRunningBuildShow
+type StudioRunningBuildShowResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioRunningBuildShowResponse429Headers the declared response headers of an HTTP 429 response for StudioRunningBuildShow
+type StudioRunningBuildShowResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioRunningBuildShowResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioRunningBuildOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioRunningBuild
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioRunningBuildShowResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioRunningBuildShowResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioRunningBuildShowResponse) GetJSON200() *StudioRunningBuildOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioRunningBuildShowResponse) GetXML200() *StudioRunningBuild {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioRunningBuildShowResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioRunningBuildShowResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioRunningBuildShowResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioRunningBuildShowResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioRunningBuildShowResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioRunningBuildShowResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioRunningBuildShowResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioRunningBuildShowResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioRunningBuildShowResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioRunningBuildShowResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioRunningBuildShowResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioRunningBuildShowResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioRunningBuildShowResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioRunningBuildShowResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioRunningBuildShowResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioTemplateSetListResponse401Headers the declared response headers of an HTTP 401 response for StudioTemplateSetList
+type StudioTemplateSetListResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioTemplateSetListResponse429Headers the declared response headers of an HTTP 429 response for StudioTemplateSetList
+type StudioTemplateSetListResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioTemplateSetListResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioTemplateSetsOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioTemplateSets
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioTemplateSetListResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioTemplateSetListResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioTemplateSetListResponse) GetJSON200() *StudioTemplateSetsOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioTemplateSetListResponse) GetXML200() *StudioTemplateSets {
+	return r.XML200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioTemplateSetListResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioTemplateSetListResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioTemplateSetListResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioTemplateSetListResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioTemplateSetListResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioTemplateSetListResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioTemplateSetListResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioTemplateSetListResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioTemplateSetListResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioTemplateSetListResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioTemplateSetListResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StudioTemplateSetShowResponse401Headers the declared response headers of an HTTP 401 response for StudioTemplateSetShow
+type StudioTemplateSetShowResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioTemplateSetShowResponse429Headers the declared response headers of an HTTP 429 response for StudioTemplateSetShow
+type StudioTemplateSetShowResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioTemplateSetShowResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StudioTemplateSetOK
+	// XML200 the response for an HTTP 200 `application/xml` response
+	XML200 *StudioTemplateSet
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *StudioBadRequest
+	// XML400 the response for an HTTP 400 `application/xml` response
+	XML400 *StudioError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *StudioNotFound
+	// XML404 the response for an HTTP 404 `application/xml` response
+	XML404 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioTemplateSetShowResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioTemplateSetShowResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StudioTemplateSetShowResponse) GetJSON200() *StudioTemplateSetOK {
+	return r.JSON200
+}
+
+// GetXML200 returns the response for an HTTP 200 `application/xml` response
+func (r StudioTemplateSetShowResponse) GetXML200() *StudioTemplateSet {
+	return r.XML200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r StudioTemplateSetShowResponse) GetJSON400() *StudioBadRequest {
+	return r.JSON400
+}
+
+// GetXML400 returns the response for an HTTP 400 `application/xml` response
+func (r StudioTemplateSetShowResponse) GetXML400() *StudioError {
+	return r.XML400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioTemplateSetShowResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioTemplateSetShowResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioTemplateSetShowResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioTemplateSetShowResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r StudioTemplateSetShowResponse) GetJSON404() *StudioNotFound {
+	return r.JSON404
+}
+
+// GetXML404 returns the response for an HTTP 404 `application/xml` response
+func (r StudioTemplateSetShowResponse) GetXML404() *StudioError {
+	return r.XML404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioTemplateSetShowResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioTemplateSetShowResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioTemplateSetShowResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioTemplateSetShowResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioTemplateSetShowResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioTemplateSetShowResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioTemplateSetShowResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // FossologyListUsersV1Response401Headers the declared response headers of an HTTP 401 response for FossologyListUsersV1
 type FossologyListUsersV1Response401Headers struct {
 	WWWAuthenticate *string
@@ -29375,6 +41038,103 @@ func (r FossologyVersionResponse) ContentType() string {
 	return ""
 }
 
+// StudioShowApiKeyResponse401Headers the declared response headers of an HTTP 401 response for StudioShowApiKey
+type StudioShowApiKeyResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StudioShowApiKeyResponse429Headers the declared response headers of an HTTP 429 response for StudioShowApiKey
+type StudioShowApiKeyResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StudioShowApiKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *StudioUnauthorized
+	// XML401 the response for an HTTP 401 `application/xml` response
+	XML401 *StudioError
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *StudioForbidden
+	// XML403 the response for an HTTP 403 `application/xml` response
+	XML403 *StudioError
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *StudioInternalError
+	// XML500 the response for an HTTP 500 `application/xml` response
+	XML500 *StudioError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StudioShowApiKeyResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StudioShowApiKeyResponse429Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StudioShowApiKeyResponse) GetJSON401() *StudioUnauthorized {
+	return r.JSON401
+}
+
+// GetXML401 returns the response for an HTTP 401 `application/xml` response
+func (r StudioShowApiKeyResponse) GetXML401() *StudioError {
+	return r.XML401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StudioShowApiKeyResponse) GetJSON403() *StudioForbidden {
+	return r.JSON403
+}
+
+// GetXML403 returns the response for an HTTP 403 `application/xml` response
+func (r StudioShowApiKeyResponse) GetXML403() *StudioError {
+	return r.XML403
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StudioShowApiKeyResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StudioShowApiKeyResponse) GetJSON500() *StudioInternalError {
+	return r.JSON500
+}
+
+// GetXML500 returns the response for an HTTP 500 `application/xml` response
+func (r StudioShowApiKeyResponse) GetXML500() *StudioError {
+	return r.XML500
+}
+
+// GetBody returns the raw response body bytes
+func (r StudioShowApiKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StudioShowApiKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StudioShowApiKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StudioShowApiKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ViceDeployResponse401Headers the declared response headers of an HTTP 401 response for ViceDeploy
 type ViceDeployResponse401Headers struct {
 	WWWAuthenticate *string
@@ -32800,6 +44560,771 @@ func (c *ClientWithResponses) FossologyGetUploadTreeV1WithResponse(ctx context.C
 	return ParseFossologyGetUploadTreeV1Response(rsp)
 }
 
+// StudioAccountShowWithResponse The account
+//
+// Username, display name, e-mail, creation time and disk quota of the authenticated user.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/account (the `StudioAccountShow` operationId).
+func (c *ClientWithResponses) StudioAccountShowWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*StudioAccountShowResponse, error) {
+	rsp, err := c.StudioAccountShow(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioAccountShowResponse(rsp)
+}
+
+// StudioApiVersionWithResponse The API version
+//
+// The version of the Studio API, 1.0 (as Studio's v2 answered).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/api_version (the `StudioApiVersion` operationId).
+func (c *ClientWithResponses) StudioApiVersionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*StudioApiVersionResponse, error) {
+	rsp, err := c.StudioApiVersion(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioApiVersionResponse(rsp)
+}
+
+// StudioApplianceListWithResponse List appliances
+//
+// The appliances of the authenticated user.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/appliances (the `StudioApplianceList` operationId).
+func (c *ClientWithResponses) StudioApplianceListWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*StudioApplianceListResponse, error) {
+	rsp, err := c.StudioApplianceList(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioApplianceListResponse(rsp)
+}
+
+// StudioApplianceCreateWithResponse Create an appliance by cloning
+//
+// Clones a template (its appliance_id from template_sets) or one of the user's appliances. Without name one is generated; without arch an i686 appliance is created, as in Studio.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/user/appliances (the `StudioApplianceCreate` operationId).
+func (c *ClientWithResponses) StudioApplianceCreateWithResponse(ctx context.Context, params *StudioApplianceCreateParams, reqEditors ...RequestEditorFn) (*StudioApplianceCreateResponse, error) {
+	rsp, err := c.StudioApplianceCreate(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioApplianceCreateResponse(rsp)
+}
+
+// StudioApplianceDeleteWithResponse Delete an appliance
+//
+// Deletes the appliance, its overlay files and builds.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/user/appliances/{id} (the `StudioApplianceDelete` operationId).
+func (c *ClientWithResponses) StudioApplianceDeleteWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioApplianceDeleteResponse, error) {
+	rsp, err := c.StudioApplianceDelete(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioApplianceDeleteResponse(rsp)
+}
+
+// StudioApplianceShowWithResponse Show an appliance
+//
+// One appliance with its finished builds.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/appliances/{id} (the `StudioApplianceShow` operationId).
+func (c *ClientWithResponses) StudioApplianceShowWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioApplianceShowResponse, error) {
+	rsp, err := c.StudioApplianceShow(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioApplianceShowResponse(rsp)
+}
+
+// StudioSoftwareAddPackageWithResponse Add a package
+//
+// Add a package; the answer counts the packages added and removed after dependency resolution.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/user/appliances/{id}/cmd/add_package (the `StudioSoftwareAddPackage` operationId).
+func (c *ClientWithResponses) StudioSoftwareAddPackageWithResponse(ctx context.Context, id int64, params *StudioSoftwareAddPackageParams, reqEditors ...RequestEditorFn) (*StudioSoftwareAddPackageResponse, error) {
+	rsp, err := c.StudioSoftwareAddPackage(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioSoftwareAddPackageResponse(rsp)
+}
+
+// StudioSoftwareAddPatternWithResponse Add a pattern
+//
+// Add a pattern; the answer counts the packages added and removed after dependency resolution.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/user/appliances/{id}/cmd/add_pattern (the `StudioSoftwareAddPattern` operationId).
+func (c *ClientWithResponses) StudioSoftwareAddPatternWithResponse(ctx context.Context, id int64, params *StudioSoftwareAddPatternParams, reqEditors ...RequestEditorFn) (*StudioSoftwareAddPatternResponse, error) {
+	rsp, err := c.StudioSoftwareAddPattern(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioSoftwareAddPatternResponse(rsp)
+}
+
+// StudioApplianceAddRepositoryWithResponse Add a repository to an appliance
+//
+// Add a repository to an appliance (repo_id from /repositories).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/user/appliances/{id}/cmd/add_repository (the `StudioApplianceAddRepository` operationId).
+func (c *ClientWithResponses) StudioApplianceAddRepositoryWithResponse(ctx context.Context, id int64, params *StudioApplianceAddRepositoryParams, reqEditors ...RequestEditorFn) (*StudioApplianceAddRepositoryResponse, error) {
+	rsp, err := c.StudioApplianceAddRepository(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioApplianceAddRepositoryResponse(rsp)
+}
+
+// StudioApplianceAddUserRepositoryWithResponse Add the user repository to an appliance
+//
+// Adds the local archive of the user's uploaded .deb packages (with a generated Packages index), so that they can be added like any package.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/user/appliances/{id}/cmd/add_user_repository (the `StudioApplianceAddUserRepository` operationId).
+func (c *ClientWithResponses) StudioApplianceAddUserRepositoryWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioApplianceAddUserRepositoryResponse, error) {
+	rsp, err := c.StudioApplianceAddUserRepository(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioApplianceAddUserRepositoryResponse(rsp)
+}
+
+// StudioSoftwareRemovePackageWithResponse Remove a package
+//
+// Remove a package; the answer counts the packages added and removed after dependency resolution.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/user/appliances/{id}/cmd/remove_package (the `StudioSoftwareRemovePackage` operationId).
+func (c *ClientWithResponses) StudioSoftwareRemovePackageWithResponse(ctx context.Context, id int64, params *StudioSoftwareRemovePackageParams, reqEditors ...RequestEditorFn) (*StudioSoftwareRemovePackageResponse, error) {
+	rsp, err := c.StudioSoftwareRemovePackage(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioSoftwareRemovePackageResponse(rsp)
+}
+
+// StudioSoftwareRemovePatternWithResponse Remove a pattern
+//
+// Remove a pattern; the answer counts the packages added and removed after dependency resolution.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/user/appliances/{id}/cmd/remove_pattern (the `StudioSoftwareRemovePattern` operationId).
+func (c *ClientWithResponses) StudioSoftwareRemovePatternWithResponse(ctx context.Context, id int64, params *StudioSoftwareRemovePatternParams, reqEditors ...RequestEditorFn) (*StudioSoftwareRemovePatternResponse, error) {
+	rsp, err := c.StudioSoftwareRemovePattern(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioSoftwareRemovePatternResponse(rsp)
+}
+
+// StudioApplianceRemoveRepositoryWithResponse Remove a repository from an appliance
+//
+// Remove a repository from an appliance (repo_id from /repositories).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/user/appliances/{id}/cmd/remove_repository (the `StudioApplianceRemoveRepository` operationId).
+func (c *ClientWithResponses) StudioApplianceRemoveRepositoryWithResponse(ctx context.Context, id int64, params *StudioApplianceRemoveRepositoryParams, reqEditors ...RequestEditorFn) (*StudioApplianceRemoveRepositoryResponse, error) {
+	rsp, err := c.StudioApplianceRemoveRepository(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioApplianceRemoveRepositoryResponse(rsp)
+}
+
+// StudioImageFileWithResponse A file of a built image
+//
+// Returns one file of the image of a finished build.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/appliances/{id}/image_files (the `StudioImageFile` operationId).
+func (c *ClientWithResponses) StudioImageFileWithResponse(ctx context.Context, id int64, params *StudioImageFileParams, reqEditors ...RequestEditorFn) (*StudioImageFileResponse, error) {
+	rsp, err := c.StudioImageFile(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioImageFileResponse(rsp)
+}
+
+// StudioApplianceRepositoryListWithResponse Repositories of an appliance
+//
+// The Debian archives the appliance installs from.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/appliances/{id}/repositories (the `StudioApplianceRepositoryList` operationId).
+func (c *ClientWithResponses) StudioApplianceRepositoryListWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioApplianceRepositoryListResponse, error) {
+	rsp, err := c.StudioApplianceRepositoryList(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioApplianceRepositoryListResponse(rsp)
+}
+
+// StudioApplianceRepositoryUpdateWithBodyWithResponse Set the repositories of an appliance
+//
+// Only the repository ids of the body are considered.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/user/appliances/{id}/repositories (the `StudioApplianceRepositoryUpdate` operationId).
+func (c *ClientWithResponses) StudioApplianceRepositoryUpdateWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StudioApplianceRepositoryUpdateResponse, error) {
+	rsp, err := c.StudioApplianceRepositoryUpdateWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioApplianceRepositoryUpdateResponse(rsp)
+}
+
+// StudioApplianceRepositoryUpdateWithResponse Set the repositories of an appliance
+//
+// Only the repository ids of the body are considered.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/user/appliances/{id}/repositories (the `StudioApplianceRepositoryUpdate` operationId).
+func (c *ClientWithResponses) StudioApplianceRepositoryUpdateWithResponse(ctx context.Context, id int64, body StudioApplianceRepositoryUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*StudioApplianceRepositoryUpdateResponse, error) {
+	rsp, err := c.StudioApplianceRepositoryUpdate(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioApplianceRepositoryUpdateResponse(rsp)
+}
+
+// StudioSoftwareShowWithResponse Selected software
+//
+// The packages and patterns selected for the appliance.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/appliances/{id}/software (the `StudioSoftwareShow` operationId).
+func (c *ClientWithResponses) StudioSoftwareShowWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioSoftwareShowResponse, error) {
+	rsp, err := c.StudioSoftwareShow(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioSoftwareShowResponse(rsp)
+}
+
+// StudioSoftwareUpdateWithBodyWithResponse Set the selected software
+//
+// Replaces the selection; every package (and version) must be in the appliance's repositories, every pattern known.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/user/appliances/{id}/software (the `StudioSoftwareUpdate` operationId).
+func (c *ClientWithResponses) StudioSoftwareUpdateWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StudioSoftwareUpdateResponse, error) {
+	rsp, err := c.StudioSoftwareUpdateWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioSoftwareUpdateResponse(rsp)
+}
+
+// StudioSoftwareUpdateWithResponse Set the selected software
+//
+// Replaces the selection; every package (and version) must be in the appliance's repositories, every pattern known.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/user/appliances/{id}/software (the `StudioSoftwareUpdate` operationId).
+func (c *ClientWithResponses) StudioSoftwareUpdateWithResponse(ctx context.Context, id int64, body StudioSoftwareUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*StudioSoftwareUpdateResponse, error) {
+	rsp, err := c.StudioSoftwareUpdate(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioSoftwareUpdateResponse(rsp)
+}
+
+// StudioSoftwareInstalledWithResponse Installed software
+//
+// With build_id, the packages really in that build (read from its image); without, the packages the next build installs (the selection and its dependencies).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/appliances/{id}/software/installed (the `StudioSoftwareInstalled` operationId).
+func (c *ClientWithResponses) StudioSoftwareInstalledWithResponse(ctx context.Context, id int64, params *StudioSoftwareInstalledParams, reqEditors ...RequestEditorFn) (*StudioSoftwareInstalledResponse, error) {
+	rsp, err := c.StudioSoftwareInstalled(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioSoftwareInstalledResponse(rsp)
+}
+
+// StudioSoftwareSearchWithResponse Search software
+//
+// Searches package names (and descriptions with all_fields) of the appliance's repositories (all repositories with all_repos).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/appliances/{id}/software/search (the `StudioSoftwareSearch` operationId).
+func (c *ClientWithResponses) StudioSoftwareSearchWithResponse(ctx context.Context, id int64, params *StudioSoftwareSearchParams, reqEditors ...RequestEditorFn) (*StudioSoftwareSearchResponse, error) {
+	rsp, err := c.StudioSoftwareSearch(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioSoftwareSearchResponse(rsp)
+}
+
+// StudioApplianceStatusWithResponse Status of an appliance
+//
+// Issues that would break a build: a package no repository has, an unsatisfiable dependency or conflict, an overlay path that escapes the root.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/appliances/{id}/status (the `StudioApplianceStatus` operationId).
+func (c *ClientWithResponses) StudioApplianceStatusWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioApplianceStatusResponse, error) {
+	rsp, err := c.StudioApplianceStatus(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioApplianceStatusResponse(rsp)
+}
+
+// StudioBuildListWithResponse List finished builds
+//
+// Finished builds of an appliance.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/builds (the `StudioBuildList` operationId).
+func (c *ClientWithResponses) StudioBuildListWithResponse(ctx context.Context, params *StudioBuildListParams, reqEditors ...RequestEditorFn) (*StudioBuildListResponse, error) {
+	rsp, err := c.StudioBuildList(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioBuildListResponse(rsp)
+}
+
+// StudioBuildDeleteWithResponse Delete a build
+//
+// Deletes a finished build and its files.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/user/builds/{id} (the `StudioBuildDelete` operationId).
+func (c *ClientWithResponses) StudioBuildDeleteWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioBuildDeleteResponse, error) {
+	rsp, err := c.StudioBuildDelete(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioBuildDeleteResponse(rsp)
+}
+
+// StudioBuildShowWithResponse Show a build
+//
+// One build.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/builds/{id} (the `StudioBuildShow` operationId).
+func (c *ClientWithResponses) StudioBuildShowWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioBuildShowResponse, error) {
+	rsp, err := c.StudioBuildShow(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioBuildShowResponse(rsp)
+}
+
+// StudioBuildDownloadWithResponse Download a build's image
+//
+// The image file (Range, ETag).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/builds/{id}/download (the `StudioBuildDownload` operationId).
+func (c *ClientWithResponses) StudioBuildDownloadWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioBuildDownloadResponse, error) {
+	rsp, err := c.StudioBuildDownload(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioBuildDownloadResponse(rsp)
+}
+
+// StudioBuildReeWithResponse Download a build's defined REE
+//
+// The defined REE zip of the build's recording; POST it to /api/recording/build to rebuild the image offline.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/builds/{id}/ree (the `StudioBuildRee` operationId).
+func (c *ClientWithResponses) StudioBuildReeWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioBuildReeResponse, error) {
+	rsp, err := c.StudioBuildRee(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioBuildReeResponse(rsp)
+}
+
+// StudioFileListWithResponse List overlay files
+//
+// The overlay files of an appliance.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/files (the `StudioFileList` operationId).
+func (c *ClientWithResponses) StudioFileListWithResponse(ctx context.Context, params *StudioFileListParams, reqEditors ...RequestEditorFn) (*StudioFileListResponse, error) {
+	rsp, err := c.StudioFileList(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioFileListResponse(rsp)
+}
+
+// StudioFileUploadWithBodyWithResponse Add an overlay file
+//
+// The file (multipart field `file`) is placed at path/filename with owner, group and permissions in every build while enabled.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/user/files (the `StudioFileUpload` operationId).
+func (c *ClientWithResponses) StudioFileUploadWithBodyWithResponse(ctx context.Context, params *StudioFileUploadParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StudioFileUploadResponse, error) {
+	rsp, err := c.StudioFileUploadWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioFileUploadResponse(rsp)
+}
+
+// StudioFileDeleteWithResponse Delete an overlay file
+//
+// Deletes the file and its metadata.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/user/files/{id} (the `StudioFileDelete` operationId).
+func (c *ClientWithResponses) StudioFileDeleteWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioFileDeleteResponse, error) {
+	rsp, err := c.StudioFileDelete(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioFileDeleteResponse(rsp)
+}
+
+// StudioFileShowWithResponse Overlay file metadata
+//
+// Metadata of an overlay file.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/files/{id} (the `StudioFileShow` operationId).
+func (c *ClientWithResponses) StudioFileShowWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioFileShowResponse, error) {
+	rsp, err := c.StudioFileShow(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioFileShowResponse(rsp)
+}
+
+// StudioFileUpdateWithBodyWithResponse Change overlay file metadata
+//
+// Sets filename, path, owner, group, permissions and enabled from the body.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/user/files/{id} (the `StudioFileUpdate` operationId).
+func (c *ClientWithResponses) StudioFileUpdateWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StudioFileUpdateResponse, error) {
+	rsp, err := c.StudioFileUpdateWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioFileUpdateResponse(rsp)
+}
+
+// StudioFileUpdateWithResponse Change overlay file metadata
+//
+// Sets filename, path, owner, group, permissions and enabled from the body.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/user/files/{id} (the `StudioFileUpdate` operationId).
+func (c *ClientWithResponses) StudioFileUpdateWithResponse(ctx context.Context, id int64, body StudioFileUpdateJSONRequestBody, reqEditors ...RequestEditorFn) (*StudioFileUpdateResponse, error) {
+	rsp, err := c.StudioFileUpdate(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioFileUpdateResponse(rsp)
+}
+
+// StudioFileDataWithResponse Overlay file content
+//
+// The content of an overlay file.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/files/{id}/data (the `StudioFileData` operationId).
+func (c *ClientWithResponses) StudioFileDataWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioFileDataResponse, error) {
+	rsp, err := c.StudioFileData(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioFileDataResponse(rsp)
+}
+
+// StudioFileDataUpdateWithBodyWithResponse Replace overlay file content
+//
+// Replaces the content (multipart field `file`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/user/files/{id}/data (the `StudioFileDataUpdate` operationId).
+func (c *ClientWithResponses) StudioFileDataUpdateWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StudioFileDataUpdateResponse, error) {
+	rsp, err := c.StudioFileDataUpdateWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioFileDataUpdateResponse(rsp)
+}
+
+// StudioRepositoryListWithResponse List repositories
+//
+// Every known repository, optionally of one base system and matching filter (name, URL or a package name).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/repositories (the `StudioRepositoryList` operationId).
+func (c *ClientWithResponses) StudioRepositoryListWithResponse(ctx context.Context, params *StudioRepositoryListParams, reqEditors ...RequestEditorFn) (*StudioRepositoryListResponse, error) {
+	rsp, err := c.StudioRepositoryList(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioRepositoryListResponse(rsp)
+}
+
+// StudioRepositoryImportWithResponse Import a repository
+//
+// Imports a Debian archive: url is the archive root with /dists/<suite> (or the root, for bookworm); its InRelease (signed) and Packages are read. Unsigned or unreachable archives are refused.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/user/repositories (the `StudioRepositoryImport` operationId).
+func (c *ClientWithResponses) StudioRepositoryImportWithResponse(ctx context.Context, params *StudioRepositoryImportParams, reqEditors ...RequestEditorFn) (*StudioRepositoryImportResponse, error) {
+	rsp, err := c.StudioRepositoryImport(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioRepositoryImportResponse(rsp)
+}
+
+// StudioRepositoryShowWithResponse Show a repository
+//
+// One repository.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/repositories/{id} (the `StudioRepositoryShow` operationId).
+func (c *ClientWithResponses) StudioRepositoryShowWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioRepositoryShowResponse, error) {
+	rsp, err := c.StudioRepositoryShow(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioRepositoryShowResponse(rsp)
+}
+
+// StudioRpmListWithResponse List uploaded packages
+//
+// The user's uploaded .deb packages for a base system.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/rpms (the `StudioRpmList` operationId).
+func (c *ClientWithResponses) StudioRpmListWithResponse(ctx context.Context, params *StudioRpmListParams, reqEditors ...RequestEditorFn) (*StudioRpmListResponse, error) {
+	rsp, err := c.StudioRpmList(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioRpmListResponse(rsp)
+}
+
+// StudioRpmUploadWithBodyWithResponse Upload a package
+//
+// Adds a .deb (multipart field `file`) to the user repository; an .rpm is refused (Debian appliances take .deb).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/user/rpms (the `StudioRpmUpload` operationId).
+func (c *ClientWithResponses) StudioRpmUploadWithBodyWithResponse(ctx context.Context, params *StudioRpmUploadParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StudioRpmUploadResponse, error) {
+	rsp, err := c.StudioRpmUploadWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioRpmUploadResponse(rsp)
+}
+
+// StudioRpmDeleteWithResponse Delete an uploaded package
+//
+// Removes it from the user repository.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/user/rpms/{id} (the `StudioRpmDelete` operationId).
+func (c *ClientWithResponses) StudioRpmDeleteWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioRpmDeleteResponse, error) {
+	rsp, err := c.StudioRpmDelete(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioRpmDeleteResponse(rsp)
+}
+
+// StudioRpmShowWithResponse Show an uploaded package
+//
+// One uploaded package.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/rpms/{id} (the `StudioRpmShow` operationId).
+func (c *ClientWithResponses) StudioRpmShowWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioRpmShowResponse, error) {
+	rsp, err := c.StudioRpmShow(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioRpmShowResponse(rsp)
+}
+
+// StudioRpmUpdateWithBodyWithResponse Replace an uploaded package
+//
+// Replaces the .deb.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/user/rpms/{id} (the `StudioRpmUpdate` operationId).
+func (c *ClientWithResponses) StudioRpmUpdateWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StudioRpmUpdateResponse, error) {
+	rsp, err := c.StudioRpmUpdateWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioRpmUpdateResponse(rsp)
+}
+
+// StudioRpmDataWithResponse Download an uploaded package
+//
+// The .deb.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/rpms/{id}/data (the `StudioRpmData` operationId).
+func (c *ClientWithResponses) StudioRpmDataWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioRpmDataResponse, error) {
+	rsp, err := c.StudioRpmData(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioRpmDataResponse(rsp)
+}
+
+// StudioRunningBuildListWithResponse List running builds
+//
+// Builds of the appliance that have not ended.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/running_builds (the `StudioRunningBuildList` operationId).
+func (c *ClientWithResponses) StudioRunningBuildListWithResponse(ctx context.Context, params *StudioRunningBuildListParams, reqEditors ...RequestEditorFn) (*StudioRunningBuildListResponse, error) {
+	rsp, err := c.StudioRunningBuildList(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioRunningBuildListResponse(rsp)
+}
+
+// StudioRunningBuildStartWithResponse Start a build
+//
+// Renders the appliance into a Dockerfile and records its build (a defined REE that replays offline). image_type: oci, docker, rootfs, oem, vmx, iso, qcow2; the same version and image_type as an existing build is refused (image_already_exists) unless force=true.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/user/running_builds (the `StudioRunningBuildStart` operationId).
+func (c *ClientWithResponses) StudioRunningBuildStartWithResponse(ctx context.Context, params *StudioRunningBuildStartParams, reqEditors ...RequestEditorFn) (*StudioRunningBuildStartResponse, error) {
+	rsp, err := c.StudioRunningBuildStart(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioRunningBuildStartResponse(rsp)
+}
+
+// StudioRunningBuildCancelWithResponse Cancel a build
+//
+// Stops the build; nothing of it is left.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/user/running_builds/{id} (the `StudioRunningBuildCancel` operationId).
+func (c *ClientWithResponses) StudioRunningBuildCancelWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioRunningBuildCancelResponse, error) {
+	rsp, err := c.StudioRunningBuildCancel(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioRunningBuildCancelResponse(rsp)
+}
+
+// StudioRunningBuildShowWithResponse Show a running build
+//
+// State, percent, time elapsed and message of a build.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/running_builds/{id} (the `StudioRunningBuildShow` operationId).
+func (c *ClientWithResponses) StudioRunningBuildShowWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*StudioRunningBuildShowResponse, error) {
+	rsp, err := c.StudioRunningBuildShow(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioRunningBuildShowResponse(rsp)
+}
+
+// StudioTemplateSetListWithResponse List template sets
+//
+// Template sets group the templates (base images) appliances are cloned from; `default` holds Debian 12 just enough OS and Python 3.11.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/template_sets (the `StudioTemplateSetList` operationId).
+func (c *ClientWithResponses) StudioTemplateSetListWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*StudioTemplateSetListResponse, error) {
+	rsp, err := c.StudioTemplateSetList(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioTemplateSetListResponse(rsp)
+}
+
+// StudioTemplateSetShowWithResponse Show a template set
+//
+// One template set by name.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/user/template_sets/{name} (the `StudioTemplateSetShow` operationId).
+func (c *ClientWithResponses) StudioTemplateSetShowWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*StudioTemplateSetShowResponse, error) {
+	rsp, err := c.StudioTemplateSetShow(ctx, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioTemplateSetShowResponse(rsp)
+}
+
 // FossologyListUsersV1WithResponse All users (admins only)
 //
 // All users (admins only).
@@ -33891,6 +46416,21 @@ func (c *ClientWithResponses) FossologyVersionWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseFossologyVersionResponse(rsp)
+}
+
+// StudioShowApiKeyWithResponse Show a Studio API key (an HTML page)
+//
+// Issues a personal token named "studio" (write scope, replacing the previous one) and returns the HTML page Studio served, with the key in `<span class="studio:api_key">`. Use it as the Basic password with the user name.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /user/show_api_key (the `StudioShowApiKey` operationId).
+func (c *ClientWithResponses) StudioShowApiKeyWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*StudioShowApiKeyResponse, error) {
+	rsp, err := c.StudioShowApiKey(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStudioShowApiKeyResponse(rsp)
 }
 
 // ViceDeployWithBodyWithResponse Deploy an image into an environment
@@ -40569,6 +53109,6627 @@ func ParseFossologyGetUploadTreeV1Response(rsp *http.Response) (*FossologyGetUpl
 	return response, nil
 }
 
+// ParseStudioAccountShowResponse parses an HTTP response from a StudioAccountShowWithResponse call
+func ParseStudioAccountShowResponse(rsp *http.Response) (*StudioAccountShowResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioAccountShowResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioAccountOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioAccount
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioAccountShowResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioAccountShowResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioApiVersionResponse parses an HTTP response from a StudioApiVersionWithResponse call
+func ParseStudioApiVersionResponse(rsp *http.Response) (*StudioApiVersionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioApiVersionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioApiVersionOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioApiVersion
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioApiVersionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioApiVersionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioApplianceListResponse parses an HTTP response from a StudioApplianceListWithResponse call
+func ParseStudioApplianceListResponse(rsp *http.Response) (*StudioApplianceListResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioApplianceListResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioAppliancesOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioAppliances
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioApplianceListResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioApplianceListResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioApplianceCreateResponse parses an HTTP response from a StudioApplianceCreateWithResponse call
+func ParseStudioApplianceCreateResponse(rsp *http.Response) (*StudioApplianceCreateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioApplianceCreateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioApplianceOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioAppliance
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioApplianceCreateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioApplianceCreateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioApplianceDeleteResponse parses an HTTP response from a StudioApplianceDeleteWithResponse call
+func ParseStudioApplianceDeleteResponse(rsp *http.Response) (*StudioApplianceDeleteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioApplianceDeleteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioSuccessOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioSuccess
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioApplianceDeleteResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioApplianceDeleteResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioApplianceShowResponse parses an HTTP response from a StudioApplianceShowWithResponse call
+func ParseStudioApplianceShowResponse(rsp *http.Response) (*StudioApplianceShowResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioApplianceShowResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioApplianceOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioAppliance
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioApplianceShowResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioApplianceShowResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioSoftwareAddPackageResponse parses an HTTP response from a StudioSoftwareAddPackageWithResponse call
+func ParseStudioSoftwareAddPackageResponse(rsp *http.Response) (*StudioSoftwareAddPackageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioSoftwareAddPackageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioSoftwareChangeOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioSoftwareChange
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioSoftwareAddPackageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioSoftwareAddPackageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioSoftwareAddPatternResponse parses an HTTP response from a StudioSoftwareAddPatternWithResponse call
+func ParseStudioSoftwareAddPatternResponse(rsp *http.Response) (*StudioSoftwareAddPatternResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioSoftwareAddPatternResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioSoftwareChangeOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioSoftwareChange
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioSoftwareAddPatternResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioSoftwareAddPatternResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioApplianceAddRepositoryResponse parses an HTTP response from a StudioApplianceAddRepositoryWithResponse call
+func ParseStudioApplianceAddRepositoryResponse(rsp *http.Response) (*StudioApplianceAddRepositoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioApplianceAddRepositoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioRepositoriesOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioRepositories
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioApplianceAddRepositoryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioApplianceAddRepositoryResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioApplianceAddUserRepositoryResponse parses an HTTP response from a StudioApplianceAddUserRepositoryWithResponse call
+func ParseStudioApplianceAddUserRepositoryResponse(rsp *http.Response) (*StudioApplianceAddUserRepositoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioApplianceAddUserRepositoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioRepositoriesOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioRepositories
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioApplianceAddUserRepositoryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioApplianceAddUserRepositoryResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioSoftwareRemovePackageResponse parses an HTTP response from a StudioSoftwareRemovePackageWithResponse call
+func ParseStudioSoftwareRemovePackageResponse(rsp *http.Response) (*StudioSoftwareRemovePackageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioSoftwareRemovePackageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioSoftwareChangeOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioSoftwareChange
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioSoftwareRemovePackageResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioSoftwareRemovePackageResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioSoftwareRemovePatternResponse parses an HTTP response from a StudioSoftwareRemovePatternWithResponse call
+func ParseStudioSoftwareRemovePatternResponse(rsp *http.Response) (*StudioSoftwareRemovePatternResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioSoftwareRemovePatternResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioSoftwareChangeOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioSoftwareChange
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioSoftwareRemovePatternResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioSoftwareRemovePatternResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioApplianceRemoveRepositoryResponse parses an HTTP response from a StudioApplianceRemoveRepositoryWithResponse call
+func ParseStudioApplianceRemoveRepositoryResponse(rsp *http.Response) (*StudioApplianceRemoveRepositoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioApplianceRemoveRepositoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioRepositoriesOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioRepositories
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioApplianceRemoveRepositoryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioApplianceRemoveRepositoryResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioImageFileResponse parses an HTTP response from a StudioImageFileWithResponse call
+func ParseStudioImageFileResponse(rsp *http.Response) (*StudioImageFileResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioImageFileResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case rsp.StatusCode == 416:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest StudioUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 503:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers StudioImageFileResponse200Headers
+		if values := rsp.Header.Values("Accept-Ranges"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Ranges", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptRanges = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 206:
+		var headers StudioImageFileResponse206Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		response.Headers206 = &headers
+	case rsp.StatusCode == 304:
+		var headers StudioImageFileResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers StudioImageFileResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 416:
+		var headers StudioImageFileResponse416Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		response.Headers416 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioImageFileResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioApplianceRepositoryListResponse parses an HTTP response from a StudioApplianceRepositoryListWithResponse call
+func ParseStudioApplianceRepositoryListResponse(rsp *http.Response) (*StudioApplianceRepositoryListResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioApplianceRepositoryListResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioRepositoriesOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioRepositories
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioApplianceRepositoryListResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioApplianceRepositoryListResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioApplianceRepositoryUpdateResponse parses an HTTP response from a StudioApplianceRepositoryUpdateWithResponse call
+func ParseStudioApplianceRepositoryUpdateResponse(rsp *http.Response) (*StudioApplianceRepositoryUpdateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioApplianceRepositoryUpdateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioRepositoriesOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioRepositories
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest StudioUnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 415:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioApplianceRepositoryUpdateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioApplianceRepositoryUpdateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioSoftwareShowResponse parses an HTTP response from a StudioSoftwareShowWithResponse call
+func ParseStudioSoftwareShowResponse(rsp *http.Response) (*StudioSoftwareShowResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioSoftwareShowResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioSoftwareOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioSoftware
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioSoftwareShowResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioSoftwareShowResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioSoftwareUpdateResponse parses an HTTP response from a StudioSoftwareUpdateWithResponse call
+func ParseStudioSoftwareUpdateResponse(rsp *http.Response) (*StudioSoftwareUpdateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioSoftwareUpdateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioSoftwareOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioSoftware
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest StudioUnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 415:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioSoftwareUpdateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioSoftwareUpdateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioSoftwareInstalledResponse parses an HTTP response from a StudioSoftwareInstalledWithResponse call
+func ParseStudioSoftwareInstalledResponse(rsp *http.Response) (*StudioSoftwareInstalledResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioSoftwareInstalledResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioSoftwareMapOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioSoftwareMap
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest StudioUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 503:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioSoftwareInstalledResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioSoftwareInstalledResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioSoftwareSearchResponse parses an HTTP response from a StudioSoftwareSearchWithResponse call
+func ParseStudioSoftwareSearchResponse(rsp *http.Response) (*StudioSoftwareSearchResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioSoftwareSearchResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioSoftwareMapOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioSoftwareMap
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioSoftwareSearchResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioSoftwareSearchResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioApplianceStatusResponse parses an HTTP response from a StudioApplianceStatusWithResponse call
+func ParseStudioApplianceStatusResponse(rsp *http.Response) (*StudioApplianceStatusResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioApplianceStatusResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioStatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioStatus
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioApplianceStatusResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioApplianceStatusResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioBuildListResponse parses an HTTP response from a StudioBuildListWithResponse call
+func ParseStudioBuildListResponse(rsp *http.Response) (*StudioBuildListResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioBuildListResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioBuildsOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioBuilds
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioBuildListResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioBuildListResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioBuildDeleteResponse parses an HTTP response from a StudioBuildDeleteWithResponse call
+func ParseStudioBuildDeleteResponse(rsp *http.Response) (*StudioBuildDeleteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioBuildDeleteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioSuccessOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioSuccess
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioBuildDeleteResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioBuildDeleteResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioBuildShowResponse parses an HTTP response from a StudioBuildShowWithResponse call
+func ParseStudioBuildShowResponse(rsp *http.Response) (*StudioBuildShowResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioBuildShowResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioBuildOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioBuild
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioBuildShowResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioBuildShowResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioBuildDownloadResponse parses an HTTP response from a StudioBuildDownloadWithResponse call
+func ParseStudioBuildDownloadResponse(rsp *http.Response) (*StudioBuildDownloadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioBuildDownloadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case rsp.StatusCode == 416:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers StudioBuildDownloadResponse200Headers
+		if values := rsp.Header.Values("Accept-Ranges"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Ranges", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptRanges = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 206:
+		var headers StudioBuildDownloadResponse206Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		response.Headers206 = &headers
+	case rsp.StatusCode == 304:
+		var headers StudioBuildDownloadResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers StudioBuildDownloadResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 416:
+		var headers StudioBuildDownloadResponse416Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		response.Headers416 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioBuildDownloadResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioBuildReeResponse parses an HTTP response from a StudioBuildReeWithResponse call
+func ParseStudioBuildReeResponse(rsp *http.Response) (*StudioBuildReeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioBuildReeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case rsp.StatusCode == 416:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers StudioBuildReeResponse200Headers
+		if values := rsp.Header.Values("Accept-Ranges"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Ranges", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptRanges = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 206:
+		var headers StudioBuildReeResponse206Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		response.Headers206 = &headers
+	case rsp.StatusCode == 304:
+		var headers StudioBuildReeResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers StudioBuildReeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 416:
+		var headers StudioBuildReeResponse416Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		response.Headers416 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioBuildReeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioFileListResponse parses an HTTP response from a StudioFileListWithResponse call
+func ParseStudioFileListResponse(rsp *http.Response) (*StudioFileListResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioFileListResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioFilesOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioFiles
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioFileListResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioFileListResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioFileUploadResponse parses an HTTP response from a StudioFileUploadWithResponse call
+func ParseStudioFileUploadResponse(rsp *http.Response) (*StudioFileUploadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioFileUploadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioFileOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioFile
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest StudioTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 413:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest StudioUnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 415:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioFileUploadResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioFileUploadResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioFileDeleteResponse parses an HTTP response from a StudioFileDeleteWithResponse call
+func ParseStudioFileDeleteResponse(rsp *http.Response) (*StudioFileDeleteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioFileDeleteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioSuccessOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioSuccess
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioFileDeleteResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioFileDeleteResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioFileShowResponse parses an HTTP response from a StudioFileShowWithResponse call
+func ParseStudioFileShowResponse(rsp *http.Response) (*StudioFileShowResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioFileShowResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioFileOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioFile
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioFileShowResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioFileShowResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioFileUpdateResponse parses an HTTP response from a StudioFileUpdateWithResponse call
+func ParseStudioFileUpdateResponse(rsp *http.Response) (*StudioFileUpdateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioFileUpdateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioFileOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioFile
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest StudioUnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 415:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioFileUpdateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioFileUpdateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioFileDataResponse parses an HTTP response from a StudioFileDataWithResponse call
+func ParseStudioFileDataResponse(rsp *http.Response) (*StudioFileDataResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioFileDataResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case rsp.StatusCode == 416:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers StudioFileDataResponse200Headers
+		if values := rsp.Header.Values("Accept-Ranges"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Ranges", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptRanges = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 206:
+		var headers StudioFileDataResponse206Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		response.Headers206 = &headers
+	case rsp.StatusCode == 304:
+		var headers StudioFileDataResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers StudioFileDataResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 416:
+		var headers StudioFileDataResponse416Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		response.Headers416 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioFileDataResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioFileDataUpdateResponse parses an HTTP response from a StudioFileDataUpdateWithResponse call
+func ParseStudioFileDataUpdateResponse(rsp *http.Response) (*StudioFileDataUpdateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioFileDataUpdateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioFileOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioFile
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest StudioTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 413:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest StudioUnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 415:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioFileDataUpdateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioFileDataUpdateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioRepositoryListResponse parses an HTTP response from a StudioRepositoryListWithResponse call
+func ParseStudioRepositoryListResponse(rsp *http.Response) (*StudioRepositoryListResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioRepositoryListResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioRepositoriesOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioRepositories
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioRepositoryListResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioRepositoryListResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioRepositoryImportResponse parses an HTTP response from a StudioRepositoryImportWithResponse call
+func ParseStudioRepositoryImportResponse(rsp *http.Response) (*StudioRepositoryImportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioRepositoryImportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioRepositoryOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioRepository
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest StudioUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 503:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioRepositoryImportResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioRepositoryImportResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioRepositoryShowResponse parses an HTTP response from a StudioRepositoryShowWithResponse call
+func ParseStudioRepositoryShowResponse(rsp *http.Response) (*StudioRepositoryShowResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioRepositoryShowResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioRepositoryOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioRepository
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioRepositoryShowResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioRepositoryShowResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioRpmListResponse parses an HTTP response from a StudioRpmListWithResponse call
+func ParseStudioRpmListResponse(rsp *http.Response) (*StudioRpmListResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioRpmListResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioRpmsOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioRpms
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioRpmListResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioRpmListResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioRpmUploadResponse parses an HTTP response from a StudioRpmUploadWithResponse call
+func ParseStudioRpmUploadResponse(rsp *http.Response) (*StudioRpmUploadResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioRpmUploadResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioRpmOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioRpm
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest StudioTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 413:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest StudioUnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 415:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioRpmUploadResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioRpmUploadResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioRpmDeleteResponse parses an HTTP response from a StudioRpmDeleteWithResponse call
+func ParseStudioRpmDeleteResponse(rsp *http.Response) (*StudioRpmDeleteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioRpmDeleteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioSuccessOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioSuccess
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioRpmDeleteResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioRpmDeleteResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioRpmShowResponse parses an HTTP response from a StudioRpmShowWithResponse call
+func ParseStudioRpmShowResponse(rsp *http.Response) (*StudioRpmShowResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioRpmShowResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioRpmOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioRpm
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioRpmShowResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioRpmShowResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioRpmUpdateResponse parses an HTTP response from a StudioRpmUpdateWithResponse call
+func ParseStudioRpmUpdateResponse(rsp *http.Response) (*StudioRpmUpdateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioRpmUpdateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioRpmOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioRpm
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest StudioTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 413:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest StudioUnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 415:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioRpmUpdateResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioRpmUpdateResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioRpmDataResponse parses an HTTP response from a StudioRpmDataWithResponse call
+func ParseStudioRpmDataResponse(rsp *http.Response) (*StudioRpmDataResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioRpmDataResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case rsp.StatusCode == 416:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers StudioRpmDataResponse200Headers
+		if values := rsp.Header.Values("Accept-Ranges"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Ranges", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptRanges = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 206:
+		var headers StudioRpmDataResponse206Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		response.Headers206 = &headers
+	case rsp.StatusCode == 304:
+		var headers StudioRpmDataResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers StudioRpmDataResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 416:
+		var headers StudioRpmDataResponse416Headers
+		if values := rsp.Header.Values("Content-Range"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Range", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentRange = &value
+		}
+		response.Headers416 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioRpmDataResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioRunningBuildListResponse parses an HTTP response from a StudioRunningBuildListWithResponse call
+func ParseStudioRunningBuildListResponse(rsp *http.Response) (*StudioRunningBuildListResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioRunningBuildListResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioRunningBuildsOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioRunningBuilds
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioRunningBuildListResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioRunningBuildListResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioRunningBuildStartResponse parses an HTTP response from a StudioRunningBuildStartWithResponse call
+func ParseStudioRunningBuildStartResponse(rsp *http.Response) (*StudioRunningBuildStartResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioRunningBuildStartResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioRunningBuildOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioRunningBuild
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest StudioUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 503:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioRunningBuildStartResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioRunningBuildStartResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioRunningBuildCancelResponse parses an HTTP response from a StudioRunningBuildCancelWithResponse call
+func ParseStudioRunningBuildCancelResponse(rsp *http.Response) (*StudioRunningBuildCancelResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioRunningBuildCancelResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioSuccessOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioSuccess
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioRunningBuildCancelResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioRunningBuildCancelResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioRunningBuildShowResponse parses an HTTP response from a StudioRunningBuildShowWithResponse call
+func ParseStudioRunningBuildShowResponse(rsp *http.Response) (*StudioRunningBuildShowResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioRunningBuildShowResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioRunningBuildOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioRunningBuild
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioRunningBuildShowResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioRunningBuildShowResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioTemplateSetListResponse parses an HTTP response from a StudioTemplateSetListWithResponse call
+func ParseStudioTemplateSetListResponse(rsp *http.Response) (*StudioTemplateSetListResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioTemplateSetListResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioTemplateSetsOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioTemplateSets
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioTemplateSetListResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioTemplateSetListResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStudioTemplateSetShowResponse parses an HTTP response from a StudioTemplateSetShowWithResponse call
+func ParseStudioTemplateSetShowResponse(rsp *http.Response) (*StudioTemplateSetShowResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioTemplateSetShowResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StudioTemplateSetOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 200:
+		var dest StudioTemplateSet
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest StudioBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 400:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest StudioNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 404:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioTemplateSetShowResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioTemplateSetShowResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseFossologyListUsersV1Response parses an HTTP response from a FossologyListUsersV1WithResponse call
 func ParseFossologyListUsersV1Response(rsp *http.Response) (*FossologyListUsersV1Response, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -44941,6 +64102,97 @@ func ParseFossologyVersionResponse(rsp *http.Response) (*FossologyVersionRespons
 		}
 		response.JSON200 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseStudioShowApiKeyResponse parses an HTTP response from a StudioShowApiKeyWithResponse call
+func ParseStudioShowApiKeyResponse(rsp *http.Response) (*StudioShowApiKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StudioShowApiKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest StudioUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 401:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest StudioForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 403:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest StudioInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "xml") && rsp.StatusCode == 500:
+		var dest StudioError
+		if err := xml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.XML500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StudioShowApiKeyResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StudioShowApiKeyResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil

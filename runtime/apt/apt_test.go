@@ -119,3 +119,23 @@ func TestReadDebControl(t *testing.T) {
 	_, err := ReadDebControl(notDeb)
 	require.ErrorIs(t, err, ErrNotDeb)
 }
+
+func TestBase(t *testing.T) {
+	t.Parallel()
+	u := NewUniverse([]Package{
+		{Name: "base-files", Version: "12", Essential: true, Priority: "required"},
+		{Name: "coreutils", Version: "9.1", Essential: true, Depends: "libc6 (>= 2.34)"},
+		{Name: "libc6", Version: "2.36", Priority: "optional", Depends: "libgcc-s1"},
+		{Name: "libgcc-s1", Version: "12.2", Priority: "optional"},
+		{Name: "apt", Version: "2.6", Priority: "important", Depends: "libapt-pkg6.0"},
+		{Name: "libapt-pkg6.0", Version: "2.6", Priority: "optional"},
+		{Name: "hello", Version: "2.10", Priority: "optional", Depends: "libc6"},
+	})
+	base := u.Base()
+	for _, n := range []string{"base-files", "coreutils", "libc6", "libgcc-s1", "apt", "libapt-pkg6.0"} {
+		require.True(t, base[n], n)
+	}
+	require.False(t, base["hello"])
+	res := u.Resolve([]Want{{Name: "hello"}}, func(n string) bool { return base[n] })
+	require.Len(t, res.Packages, 1, "hello's libc6 is in the base")
+}

@@ -184,3 +184,22 @@ func relText(alts []Relation) string {
 	}
 	return strings.Join(parts, " | ")
 }
+
+// Base returns the names of what debootstrap --variant=minbase installs
+// from the universe: every Essential and priority-required package, apt,
+// and their dependency closure (libc6, for one, is neither, but every base
+// has it).
+func (u *Universe) Base() map[string]bool {
+	wants := []Want{{Name: "apt"}}
+	for name, l := range u.byName {
+		if p := l[0]; p.Essential || p.Priority == "required" {
+			wants = append(wants, Want{Name: name})
+		}
+	}
+	sort.Slice(wants, func(i, j int) bool { return wants[i].Name < wants[j].Name })
+	base := map[string]bool{}
+	for _, p := range u.Resolve(wants, func(string) bool { return false }).Packages {
+		base[p.Name] = true
+	}
+	return base
+}

@@ -46,6 +46,14 @@ type Definition struct {
 	Suite string
 	// Packages are the Debian packages installed on top of Parent.
 	Packages []string
+	// Arch is the Debian architecture debootstrap installs (--arch); empty
+	// is the host's. The image keeps Podman's default platform (the host's):
+	// a 64-bit x86 kernel runs i386 binaries, so RUN steps work unchanged.
+	Arch string
+	// OnDemand images are not built by EnsureAll (nor `reehub base-images`)
+	// but by the first Ensure of their name (the Studio family's i686
+	// appliances).
+	OnDemand bool
 }
 
 // Catalogue returns the base images reehub can build, parents first.
@@ -61,6 +69,13 @@ func Catalogue() []Definition {
 			Description: "Python 3.11 with venv and pip on Debian 12 (bookworm).",
 			Parent:      "debian_bookworm",
 			Packages:    []string{"python3", "python3-venv", "python3-pip"},
+		},
+		{
+			Name:        "debian_bookworm_i386",
+			Description: "Debian 12 (bookworm) for i386, minimal base system from debootstrap --variant=minbase --arch=i386, built on demand.",
+			Suite:       "bookworm",
+			Arch:        "i386",
+			OnDemand:    true,
 		},
 	}
 }
@@ -137,9 +152,12 @@ func Ensure(ctx context.Context, rt *podman.Runtime, name string, opts EnsureOpt
 	return rt.InspectImage(ctx, Ref(name))
 }
 
-// EnsureAll ensures every image of the catalogue.
+// EnsureAll ensures every image of the catalogue but the OnDemand ones.
 func EnsureAll(ctx context.Context, rt *podman.Runtime, opts EnsureOpts) error {
 	for _, d := range Catalogue() {
+		if d.OnDemand {
+			continue
+		}
 		if _, err := Ensure(ctx, rt, d.Name, opts); err != nil {
 			return err
 		}
@@ -168,8 +186,13 @@ func bootstrap(ctx context.Context, rt *podman.Runtime, def Definition, opts Ens
 		_ = os.RemoveAll(dir)
 	}()
 
-	fmt.Fprintf(opts.Log, "debootstrap --variant=minbase %s %s %s\n", def.Suite, root, opts.Mirror)
-	cmd := exec.CommandContext(ctx, "debootstrap", "--variant=minbase", def.Suite, root, opts.Mirror)
+	args := []string{"--variant=minbase"}
+	if def.Arch != "" {
+		args = append(args, "--arch="+def.Arch)
+	}
+	args = append(args, def.Suite, root, opts.Mirror)
+	fmt.Fprintf(opts.Log, "debootstrap %s\n", strings.Join(args, " "))
+	cmd := exec.CommandContext(ctx, "debootstrap", args...)
 	cmd.Stdout, cmd.Stderr = opts.Log, opts.Log
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	if err := cmd.Run(); err != nil {
@@ -193,7 +216,7 @@ func bootstrap(ctx context.Context, rt *podman.Runtime, def Definition, opts Ens
 	fmt.Fprintf(opts.Log, "importing %s\n", Ref(def.Name))
 	_, importErr := rt.ImportImage(ctx, stdout, podman.ImportOpts{
 		Reference: Ref(def.Name),
-		Message:   fmt.Sprintf("debootstrap --variant=minbase %s %s", def.Suite, opts.Mirror),
+		Message:   "debootstrap " + strings.Join(append(args[:len(args)-2:len(args)-2], def.Suite, opts.Mirror), " "),
 		Changes: []string{
 			"ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 			`CMD ["bash"]`,

@@ -315,3 +315,14 @@ func (r *Runtime) ListContainers(ctx context.Context, labels map[string]string) 
 	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
 	return out, nil
 }
+
+// ExportContainer writes the file system of container id as a tar to w (the
+// container need not run: a created one exports its image's root file system).
+func (r *Runtime) ExportContainer(ctx context.Context, id string, w io.Writer) error {
+	c, cancel := r.callCtx(ctx)
+	defer cancel()
+	if err := containers.Export(c, id, w, nil); err != nil {
+		return r.wrap("export container "+id, err)
+	}
+	return nil
+}

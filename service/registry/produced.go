@@ -351,3 +351,38 @@ func fileDigest(path string) (string, int64, error) {
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), n, nil
 }
+
+// AnnotateProduced adds a domain's view of the image a process registered
+// (RegisterProduced): fields merged into its provenance (the Studio family
+// adds the appliance and build an appliance build made it for) and, when
+// title is not empty, a new title. It is a fault.ErrNotFound error when the
+// process registered no image.
+func (s *Service) AnnotateProduced(ctx context.Context, processID, title string, provenance map[string]any) error {
+	row, err := s.st.RegistryImageByProcess(ctx, processID)
+	if err != nil {
+		return err
+	}
+	spec := map[string]any{}
+	if row.Specifics != "" {
+		if err := json.Unmarshal([]byte(row.Specifics), &spec); err != nil {
+			return fmt.Errorf("image %s: read its specifics: %w", row.ID, err)
+		}
+	}
+	prov, _ := spec["provenance"].(map[string]any)
+	if prov == nil {
+		prov = map[string]any{}
+	}
+	for k, v := range provenance {
+		prov[k] = v
+	}
+	spec["provenance"] = prov
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return fmt.Errorf("image %s: write its specifics: %w", row.ID, err)
+	}
+	row.Specifics = string(b)
+	if title != "" {
+		row.Title = title
+	}
+	return s.st.SaveRegistryImage(ctx, &row)
+}

@@ -12,9 +12,6 @@ import (
 	"github.com/reehub/reehub/store"
 )
 
-// ImageTypes are the image types builds produce.
-var ImageTypes = []string{"oci", "docker"}
-
 // BuildArgs are the job args of a Studio build.
 type BuildArgs struct {
 	// ApplianceID is the appliance built; the build row is found by the job's id.
@@ -151,14 +148,17 @@ func (s *Service) Start(ctx context.Context, ownerID, applianceID int64, o Start
 	if o.ImageType == "" {
 		o.ImageType = "oci"
 	}
-	if !slices.Contains(ImageTypes, o.ImageType) {
-		return Build{}, invalid("invalid_image_type", "image type %q is not supported; this server builds %s (disk images oem, vmx, iso and qcow2 are not built yet)", o.ImageType, strings.Join(ImageTypes, ", "))
+	if err := s.checkImageType(o.ImageType); err != nil {
+		return Build{}, err
 	}
 	if len(o.Version) > 32 || strings.ContainsAny(o.Version, " /\\\x00") {
 		return Build{}, invalid("invalid_version", "version %q is invalid", o.Version)
 	}
-	if a.Arch != "x86_64" {
-		return Build{}, invalid("invalid_architecture", "this server builds x86_64 appliances only; i686 needs an i386 base image (debootstrap --arch=i386), which the catalogue does not build yet, although the host kernel runs i386 binaries")
+	if _, err := s.baseImageOf(a); err != nil {
+		return Build{}, err
+	}
+	if a.Arch != "x86_64" && slices.Contains(DiskImageTypes, o.ImageType) {
+		return Build{}, invalid("invalid_architecture", "disk images (%s) are built for x86_64 appliances only: the boot chain is GRUB's i386-pc and x86_64-efi with linux-image-amd64", strings.Join(DiskImageTypes, ", "))
 	}
 	issues, err := s.Status(ctx, ownerID, applianceID)
 	if err != nil {

@@ -232,15 +232,11 @@ func (s *Service) universe(ctx context.Context, ownerID int64, repos []Repositor
 func repoKey(id int64) string { return fmt.Sprint(id) }
 
 // inBase reports the packages the templates' base system already has (what
-// debootstrap's minbase installs: priority required, essential, apt).
+// debootstrap's minbase installs: priority required, essential, apt, and
+// their dependencies).
 func inBase(u *apt.Universe) func(string) bool {
-	return func(name string) bool {
-		if name == "apt" {
-			return true
-		}
-		p, ok := u.Find(name, "")
-		return ok && (p.Essential || p.Priority == "required")
-	}
+	base := u.Base()
+	return func(name string) bool { return base[name] }
 }
 
 // patternPackage maps a pattern (a tasksel task) to its metapackage.

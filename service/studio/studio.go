@@ -28,6 +28,8 @@ import (
 )
 
 // Error is an error with Studio's error code (invalid_appliance_id, ...).
+// Its kind (Unwrap) sets the status: invalid input (400, also for a locked
+// image: the contract declares no 409 for Studio), not found (404).
 type Error struct {
 	Code string
 	Err  error
@@ -54,6 +56,24 @@ type Config struct {
 	CacheDir string
 	// StagingDir is where build contexts are rendered. Required.
 	StagingDir string
+	// QuotaBytes is the disk quota the account shows. Defaults to 15 GiB.
+	QuotaBytes int64
+	// Disks assembles the disk image types (oem, vmx, iso, qcow2); nil
+	// refuses them with invalid_image_type.
+	Disks *Disks
+	// OnFinished, when set, is called once a build has finished (the
+	// registry registers the build's image there). Its error is logged; the
+	// build stays finished.
+	OnFinished func(ctx context.Context, b FinishedBuild) error
+	// ArchBaseImage names the base image of a template's base image for a
+	// Debian architecture other than amd64 (debian_bookworm and i386:
+	// debian_bookworm_i386); ok is false when there is none. Nil: i686
+	// appliances are refused with invalid_architecture when they build.
+	ArchBaseImage func(base, arch string) (name string, ok bool)
+	// EnsureBaseImage builds a base image that is built on demand (the
+	// i386 one) when it is absent; builds call it before rendering. Required
+	// with ArchBaseImage.
+	EnsureBaseImage func(ctx context.Context, name string) error
 }
 
 // Service is the Studio domain service.
@@ -74,11 +94,29 @@ func New(st *store.Store, blobs *blob.Store, engine *job.Engine, procs *process.
 	if cfg.CacheDir == "" || cfg.StagingDir == "" {
 		return nil, errors.New("studio service: CacheDir and StagingDir are required")
 	}
+	if cfg.QuotaBytes <= 0 {
+		cfg.QuotaBytes = 15 << 30
+	}
+	if (cfg.ArchBaseImage == nil) != (cfg.EnsureBaseImage == nil) {
+		return nil, errors.New("studio service: ArchBaseImage and EnsureBaseImage go together")
+	}
+	if cfg.Disks != nil && (cfg.Disks.Assemble == nil || cfg.Disks.BootPackages == nil) {
+		return nil, errors.New("studio service: Disks needs BootPackages and Assemble")
+	}
 	c, err := apt.NewClient(apt.Config{CacheDir: cfg.CacheDir})
 	if err != nil {
 		return nil, fmt.Errorf("studio service: %w", err)
 	}
 	s := &Service{cfg: cfg, store: st, blobs: blobs, engine: engine, procs: procs, ree: reeSvc, rt: rt, apt: c, log: log}
+	// Overlay files and uploaded packages are inputs of builds; images are outputs.
+	if err := engine.RegisterBlobRefs(job.BlobInputs, store.BlobColumn{Table: "studio_files", Column: "digest"},
+		store.BlobColumn{Table: "studio_rpms", Column: "digest"}); err != nil {
+		return nil, fmt.Errorf("studio service: %w", err)
+	}
+	if err := engine.RegisterBlobRefs(job.BlobOutputs, store.BlobColumn{Table: "studio_builds", Column: "digest"},
+		store.BlobColumn{Table: "studio_builds", Column: "image_archive"}); err != nil {
+		return nil, fmt.Errorf("studio service: %w", err)
+	}
 	if err := job.Register[BuildArgs](engine, job.KindOpts{Family: job.FamilyStudio, Queue: job.QueueAppliances, MaxAttempts: 1}, &builder{s}); err != nil {
 		return nil, fmt.Errorf("studio service: %w", err)
 	}
@@ -221,6 +259,26 @@ func archOf(arch string) (string, error) {
 	return "", invalid("invalid_architecture", "architecture %q is not supported; use x86_64 or i686", arch)
 }
 
+// baseImageOf returns the base image an appliance's builds start from: the
+// template's for x86_64, its i386 counterpart (built on demand) for i686.
+func (s *Service) baseImageOf(a Appliance) (string, error) {
+	arch, err := archOf(a.Arch)
+	if err != nil {
+		return "", err
+	}
+	if arch == "amd64" {
+		return a.BaseImage, nil
+	}
+	if s.cfg.ArchBaseImage == nil {
+		return "", invalid("invalid_architecture", "this server builds x86_64 appliances only: no base image builder for %s (debootstrap --arch=%s) is configured", arch, arch)
+	}
+	name, ok := s.cfg.ArchBaseImage(a.BaseImage, arch)
+	if !ok {
+		return "", invalid("invalid_architecture", "the template base image %s has no %s counterpart; %s appliances are built from the Debian template (debian_bookworm) only", a.BaseImage, arch, a.Arch)
+	}
+	return name, nil
+}
+
 // Create clones a template or one of the user's appliances. arch defaults to i686 as in Studio.
 func (s *Service) Create(ctx context.Context, ownerID, cloneFrom int64, name, arch string) (Appliance, error) {
 	if arch == "" {
@@ -286,7 +344,7 @@ func (s *Service) Delete(ctx context.Context, ownerID, id int64) error {
 	}
 	for _, b := range builds {
 		if j, err := s.engine.Get(ctx, ownerID, b.JobID); err == nil && !j.State.Final() {
-			return coded("image_is_locked", fault.Conflictf("appliance %d has a running build (%d); cancel it first", id, b.ID))
+			return coded("image_is_locked", fault.Invalidf("appliance %d has a running build (%d); cancel it first", id, b.ID))
 		}
 	}
 	for _, b := range builds {

@@ -8,10 +8,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -21,6 +23,7 @@ import (
 	"github.com/reehub/reehub/analysis/rootfs"
 	"github.com/reehub/reehub/analysis/sbom"
 	"github.com/reehub/reehub/fault"
+	"github.com/reehub/reehub/runtime/apt"
 	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/ree"
@@ -75,9 +78,33 @@ func (r *buildRun) render(ctx context.Context, w *job.Work) error {
 	if err != nil {
 		return err
 	}
+	if slices.Contains(DiskImageTypes, row.ImageType) {
+		if s.cfg.Disks == nil {
+			return s.checkImageType(row.ImageType)
+		}
+		arch, err := archOf(a.Arch)
+		if err != nil {
+			return err
+		}
+		for _, p := range s.cfg.Disks.BootPackages(row.ImageType, arch) {
+			if !slices.ContainsFunc(a.Packages, func(q Package) bool { return q.Name == p }) {
+				a.Packages = append(a.Packages, Package{Name: p})
+			}
+		}
+	}
 	res, err := s.resolve(ctx, row.OwnerID, a)
 	if err != nil {
 		return err
+	}
+	if a.BaseImage, err = s.baseImageOf(a); err != nil {
+		return err
+	}
+	if a.Arch != "x86_64" {
+		_ = w.Progress(ctx, 3, "Preparing the "+a.BaseImage+" base image (built on demand)")
+		fmt.Fprintf(w.Log, "studio: ensuring base image %s\n", a.BaseImage)
+		if err := s.cfg.EnsureBaseImage(ctx, a.BaseImage); err != nil {
+			return fmt.Errorf("build the base image %s: %w", a.BaseImage, err)
+		}
 	}
 	if len(res.res.Problems) > 0 {
 		return fault.Invalidf("the appliance has issues: %s", res.res.Problems[0].Text)
@@ -92,7 +119,9 @@ func (r *buildRun) render(ctx context.Context, w *job.Work) error {
 	}
 	defer os.Remove(zipPath)
 	tag := fmt.Sprintf("studio appliance %d build %d (%s %s)", a.ID, row.ID, row.Version, row.ImageType)
-	p, err := s.ree.Define(ctx, ree.DefineOpts{OwnerID: row.OwnerID, ZipPath: zipPath, Tag: &tag})
+	// Keep: the build serves the recording as its defined REE, so retention
+	// spares it; KeepImage: the build exports the image, then removes it itself.
+	p, err := s.ree.Define(ctx, ree.DefineOpts{OwnerID: row.OwnerID, ZipPath: zipPath, Tag: &tag, Keep: true, KeepImage: true})
 	if err != nil {
 		return fmt.Errorf("submit the recording: %w", err)
 	}
@@ -142,11 +171,41 @@ func (r *buildRun) export(ctx context.Context, w *job.Work) error {
 		return err
 	}
 	artifact := r.archive
-	if r.row.ImageType == "oci" {
+	switch t := r.row.ImageType; {
+	case t == "oci":
 		artifact = filepath.Join(w.Dir, "image.oci.tar")
 		if err := exportTo(ctx, s.rt, r.row.ImageID, podman.OCIArchive, artifact); err != nil {
 			return err
 		}
+	case t == "rootfs":
+		artifact = filepath.Join(w.Dir, "rootfs.tar.gz")
+		if err := r.exportRootFS(ctx, artifact, true); err != nil {
+			return err
+		}
+	case slices.Contains(DiskImageTypes, t):
+		if s.cfg.Disks == nil {
+			return s.checkImageType(t)
+		}
+		tarPath := filepath.Join(w.Dir, "rootfs.tar")
+		if err := r.exportRootFS(ctx, tarPath, false); err != nil {
+			return err
+		}
+		a, err := s.appliance(ctx, r.row.OwnerID, r.row.ApplianceID, false)
+		if err != nil {
+			return err
+		}
+		arch, err := archOf(a.Arch)
+		if err != nil {
+			return err
+		}
+		_ = w.Progress(ctx, 84, "Assembling the "+t+" disk image")
+		artifact, err = s.cfg.Disks.Assemble(ctx, DiskRequest{ImageType: t, RootFS: tarPath, Dir: w.Dir, Arch: arch,
+			Name: a.Name, Version: r.row.Version, Log: w.Log,
+			Progress: func(pct int, msg string) { _ = w.Progress(ctx, 84+pct*6/100, msg) }})
+		if err != nil {
+			return fmt.Errorf("assemble the %s disk: %w", t, err)
+		}
+		_ = os.Remove(tarPath)
 	}
 	fi, err := os.Stat(artifact)
 	if err != nil {
@@ -162,6 +221,39 @@ func (r *buildRun) export(ctx context.Context, w *job.Work) error {
 	}
 	r.row.Digest = ref.Digest
 	return nil
+}
+
+// exportRootFS writes the root file system of the built image as a tar
+// (gzip-compressed when compress) through a created, never started, container.
+func (r *buildRun) exportRootFS(ctx context.Context, dst string, compress bool) error {
+	s := r.s
+	id, err := s.rt.CreateContainer(ctx, podman.ContainerOpts{Image: r.row.ImageID, Command: []string{"/bin/true"},
+		Labels: map[string]string{"reehub.job": r.jobID}})
+	if err != nil {
+		return fmt.Errorf("export the root file system: %w", err)
+	}
+	defer func() { _ = s.rt.RemoveContainer(context.WithoutCancel(ctx), id) }()
+	f, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	var out io.Writer = f
+	var gz *gzip.Writer
+	if compress {
+		gz = gzip.NewWriter(f)
+		out = gz
+	}
+	if err := s.rt.ExportContainer(ctx, id, out); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("export the root file system: %w", err)
+	}
+	if gz != nil {
+		if err := gz.Close(); err != nil {
+			_ = f.Close()
+			return err
+		}
+	}
+	return f.Close()
 }
 
 func (r *buildRun) inventory(ctx context.Context, w *job.Work) error {
@@ -193,7 +285,20 @@ func (r *buildRun) inventory(ctx context.Context, w *job.Work) error {
 	now := time.Now().UTC()
 	r.row.State, r.row.CompletedAt = "finished", &now
 	_ = s.rt.RemoveImage(ctx, recordedImage(r.row.ProcessID))
-	return s.store.SaveStudioBuild(ctx, &r.row)
+	if err := s.store.SaveStudioBuild(ctx, &r.row); err != nil {
+		return err
+	}
+	if s.cfg.OnFinished != nil {
+		a, aerr := s.appliance(ctx, r.row.OwnerID, r.row.ApplianceID, false)
+		path, perr := s.blobs.Path(r.row.ImageArchive)
+		if err := errors.Join(aerr, perr); err == nil {
+			err = s.cfg.OnFinished(ctx, FinishedBuild{Build: s.view(ctx, r.row), OwnerID: r.row.OwnerID, ApplianceName: a.Name, ImageArchive: path})
+			if err != nil {
+				s.log.WarnContext(ctx, "register the finished build", "build", r.row.ID, "err", err)
+			}
+		}
+	}
+	return nil
 }
 
 func exportTo(ctx context.Context, rt *podman.Runtime, id string, format podman.ArchiveFormat, dst string) error {
@@ -286,7 +391,14 @@ func (s *Service) renderProject(ctx context.Context, dir string, a Appliance, re
 		pins = append(pins, p.Name+"="+p.Version)
 	}
 	if len(pins) > 0 {
-		fmt.Fprintf(&df, "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends %s && apt-get clean && rm -rf /var/lib/apt/lists/*\n", strings.Join(pins, " "))
+		fmt.Fprintf(&df, "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends %s && apt-get clean && rm -rf /var/lib/apt/lists/* && %s\n", strings.Join(pins, " "), machineSecrets)
+	}
+	if slices.ContainsFunc(res.res.Packages, func(p apt.Package) bool { return p.Name == "openssh-server" }) {
+		// The host keys removed above are made when sshd first starts.
+		if err := os.WriteFile(filepath.Join(dir, "studio", "ssh-hostkeys.conf"), []byte(sshHostKeysDropIn), 0o644); err != nil {
+			return err
+		}
+		df.WriteString("COPY studio/ssh-hostkeys.conf /etc/systemd/system/ssh.service.d/reehub-hostkeys.conf\n")
 	}
 	files, err := s.store.StudioFiles(ctx, a.ID)
 	if err != nil {
@@ -311,6 +423,17 @@ func (s *Service) renderProject(ctx context.Context, dir string, a Appliance, re
 	}
 	return os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df.String()), 0o644)
 }
+
+// machineSecrets removes what package scripts generate at random per
+// machine: SSH host keys (openssh-server's postinst) and the machine id
+// (systemd's; an empty /etc/machine-id is made at first boot). An appliance
+// build must replay to the same image ID, and two machines from one image
+// must not share them.
+const machineSecrets = "rm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub /var/lib/dbus/machine-id && if [ -s /etc/machine-id ]; then : > /etc/machine-id; fi"
+
+// sshHostKeysDropIn makes the missing host keys before sshd starts: before
+// Debian's own configuration test (sshd -t), which fails without keys.
+const sshHostKeysDropIn = "[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n"
 
 func (s *Service) copyBlob(ctx context.Context, digest, dst string, mode os.FileMode) error {
 	in, err := s.blobs.Open(ctx, digest)
@@ -393,7 +516,7 @@ func (s *Service) DeleteBuild(ctx context.Context, ownerID, id int64) error {
 		return err
 	}
 	if v := s.view(ctx, r); v.State == "queued" || v.State == "running" {
-		return coded("image_is_locked", fault.Conflictf("build %d is running; cancel it instead", id))
+		return coded("image_is_locked", fault.Invalidf("build %d is running; cancel it instead", id))
 	}
 	s.removeBuildFiles(ctx, r)
 	return s.store.DeleteStudioBuild(ctx, r.ID)
@@ -414,7 +537,7 @@ func (s *Service) OpenImage(ctx context.Context, ownerID, id int64) (*os.File, B
 		return nil, Build{}, err
 	}
 	if r.State != "finished" || r.Digest == "" {
-		return nil, Build{}, coded("build_not_found", fault.Conflictf("build %d has not finished", id))
+		return nil, Build{}, coded("build_not_found", fault.NotFoundf("build %d has not finished", id))
 	}
 	f, err := s.blobs.Open(ctx, r.Digest)
 	return f, s.view(ctx, r), err
@@ -427,7 +550,7 @@ func (s *Service) OpenREE(ctx context.Context, ownerID, id int64) (*os.File, err
 		return nil, err
 	}
 	if r.ProcessID == "" {
-		return nil, coded("build_not_found", fault.Conflictf("build %d has no recording yet", id))
+		return nil, coded("build_not_found", fault.NotFoundf("build %d has no recording yet", id))
 	}
 	f, _, err := s.procs.OpenOutput(ctx, ownerID, r.ProcessID)
 	return f, err

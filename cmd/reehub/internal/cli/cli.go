@@ -117,7 +117,7 @@ func AddCommands(root *cobra.Command, o Options) {
 		cmd.GroupID = "ree"
 		root.AddCommand(cmd)
 	}
-	for _, cmd := range []*cobra.Command{c.workflowsCommand(), c.uploadsCommand(), c.registryCommand()} {
+	for _, cmd := range []*cobra.Command{c.workflowsCommand(), c.uploadsCommand(), c.registryCommand(), c.appliancesCommand()} {
 		cmd.GroupID = "families"
 		root.AddCommand(cmd)
 	}

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import { type Client, type ClientMeta, formDataBodySerializer, type Options as Options2, type RequestResult, type ServerSentEventsResult, type TDataShape } from './client/index.js';
-import type { AccountAddGroupMemberData, AccountAddGroupMemberErrors, AccountAddGroupMemberResponses, AccountCreateGroupData, AccountCreateGroupErrors, AccountCreateGroupResponses, AccountCreateTokenData, AccountCreateTokenErrors, AccountCreateTokenResponses, AccountCreateUserData, AccountCreateUserErrors, AccountCreateUserResponses, AccountDeleteTokenData, AccountDeleteTokenErrors, AccountDeleteTokenResponses, AccountDisableUserData, AccountDisableUserErrors, AccountDisableUserResponses, AccountGetGroupData, AccountGetGroupErrors, AccountGetGroupResponses, AccountGetUserData, AccountGetUserErrors, AccountGetUserResponses, AccountIssueUserTokenData, AccountIssueUserTokenErrors, AccountIssueUserTokenResponses, AccountListGroupsData, AccountListGroupsErrors, AccountListGroupsResponses, AccountListTokensData, AccountListTokensErrors, AccountListTokensResponses, AccountListUsersData, AccountListUsersErrors, AccountListUsersResponses, AccountMeData, AccountMeErrors, AccountMeResponses, AccountRemoveGroupMemberData, AccountRemoveGroupMemberErrors, AccountRemoveGroupMemberResponses, AccountUpdateUserData, AccountUpdateUserErrors, AccountUpdateUserResponses, FossologyBulkConcludeData, FossologyBulkConcludeErrors, FossologyBulkConcludeResponses, FossologyBulkConcludeV1Data, FossologyBulkConcludeV1Errors, FossologyBulkConcludeV1Responses, FossologyCopyFolderData, FossologyCopyFolderErrors, FossologyCopyFolderResponses, FossologyCopyFolderV1Data, FossologyCopyFolderV1Errors, FossologyCopyFolderV1Responses, FossologyCopyUploadData, FossologyCopyUploadErrors, FossologyCopyUploadResponses, FossologyCopyUploadV1Data, FossologyCopyUploadV1Errors, FossologyCopyUploadV1Responses, FossologyCreateFolderData, FossologyCreateFolderErrors, FossologyCreateFolderResponses, FossologyCreateFolderV1Data, FossologyCreateFolderV1Errors, FossologyCreateFolderV1Responses, FossologyCreateTokenData, FossologyCreateTokenErrors, FossologyCreateTokenResponses, FossologyCreateTokenV1Data, FossologyCreateTokenV1Errors, FossologyCreateTokenV1Responses, FossologyCreateUploadData, FossologyCreateUploadErrors, FossologyCreateUploadResponses, FossologyCreateUploadV1Data, FossologyCreateUploadV1Errors, FossologyCreateUploadV1Responses, FossologyDeleteFolderData, FossologyDeleteFolderErrors, FossologyDeleteFolderResponses, FossologyDeleteFolderV1Data, FossologyDeleteFolderV1Errors, FossologyDeleteFolderV1Responses, FossologyDeleteUploadData, FossologyDeleteUploadErrors, FossologyDeleteUploadResponses, FossologyDeleteUploadV1Data, FossologyDeleteUploadV1Errors, FossologyDeleteUploadV1Responses, FossologyDownloadReportData, FossologyDownloadReportErrors, FossologyDownloadReportResponses, FossologyDownloadReportV1Data, FossologyDownloadReportV1Errors, FossologyDownloadReportV1Responses, FossologyGenerateReportData, FossologyGenerateReportErrors, FossologyGenerateReportResponses, FossologyGenerateReportV1Data, FossologyGenerateReportV1Errors, FossologyGenerateReportV1Responses, FossologyGetFolderData, FossologyGetFolderErrors, FossologyGetFolderResponses, FossologyGetFolderV1Data, FossologyGetFolderV1Errors, FossologyGetFolderV1Responses, FossologyGetJobData, FossologyGetJobErrors, FossologyGetJobResponses, FossologyGetJobV1Data, FossologyGetJobV1Errors, FossologyGetJobV1Responses, FossologyGetSelfData, FossologyGetSelfErrors, FossologyGetSelfResponses, FossologyGetSelfV1Data, FossologyGetSelfV1Errors, FossologyGetSelfV1Responses, FossologyGetUploadCopyrightsData, FossologyGetUploadCopyrightsErrors, FossologyGetUploadCopyrightsResponses, FossologyGetUploadCopyrightsV1Data, FossologyGetUploadCopyrightsV1Errors, FossologyGetUploadCopyrightsV1Responses, FossologyGetUploadData, FossologyGetUploadErrors, FossologyGetUploadLicensesData, FossologyGetUploadLicensesErrors, FossologyGetUploadLicensesResponses, FossologyGetUploadLicensesV1Data, FossologyGetUploadLicensesV1Errors, FossologyGetUploadLicensesV1Responses, FossologyGetUploadResponses, FossologyGetUploadSummaryData, FossologyGetUploadSummaryErrors, FossologyGetUploadSummaryResponses, FossologyGetUploadSummaryV1Data, FossologyGetUploadSummaryV1Errors, FossologyGetUploadSummaryV1Responses, FossologyGetUploadTreeData, FossologyGetUploadTreeErrors, FossologyGetUploadTreeResponses, FossologyGetUploadTreeV1Data, FossologyGetUploadTreeV1Errors, FossologyGetUploadTreeV1Responses, FossologyGetUploadV1Data, FossologyGetUploadV1Errors, FossologyGetUploadV1Responses, FossologyGetUserData, FossologyGetUserErrors, FossologyGetUserResponses, FossologyGetUserV1Data, FossologyGetUserV1Errors, FossologyGetUserV1Responses, FossologyHealthData, FossologyHealthErrors, FossologyHealthResponses, FossologyHealthV1Data, FossologyHealthV1Errors, FossologyHealthV1Responses, FossologyInfoData, FossologyInfoErrors, FossologyInfoResponses, FossologyInfoV1Data, FossologyInfoV1Errors, FossologyInfoV1Responses, FossologyJobEventsData, FossologyJobEventsErrors, FossologyJobEventsResponse, FossologyJobEventsResponses, FossologyJobEventsV1Data, FossologyJobEventsV1Errors, FossologyJobEventsV1Response, FossologyJobEventsV1Responses, FossologyListFoldersData, FossologyListFoldersErrors, FossologyListFoldersResponses, FossologyListFoldersV1Data, FossologyListFoldersV1Errors, FossologyListFoldersV1Responses, FossologyListJobsData, FossologyListJobsErrors, FossologyListJobsResponses, FossologyListJobsV1Data, FossologyListJobsV1Errors, FossologyListJobsV1Responses, FossologyListUploadsData, FossologyListUploadsErrors, FossologyListUploadsResponses, FossologyListUploadsV1Data, FossologyListUploadsV1Errors, FossologyListUploadsV1Responses, FossologyListUsersData, FossologyListUsersErrors, FossologyListUsersResponses, FossologyListUsersV1Data, FossologyListUsersV1Errors, FossologyListUsersV1Responses, FossologyScheduleJobsData, FossologyScheduleJobsErrors, FossologyScheduleJobsResponses, FossologyScheduleJobsV1Data, FossologyScheduleJobsV1Errors, FossologyScheduleJobsV1Responses, FossologySetClearingDecisionData, FossologySetClearingDecisionErrors, FossologySetClearingDecisionResponses, FossologySetClearingDecisionV1Data, FossologySetClearingDecisionV1Errors, FossologySetClearingDecisionV1Responses, FossologySetMainLicenseData, FossologySetMainLicenseErrors, FossologySetMainLicenseResponses, FossologySetMainLicenseV1Data, FossologySetMainLicenseV1Errors, FossologySetMainLicenseV1Responses, FossologyUpdateFolderData, FossologyUpdateFolderErrors, FossologyUpdateFolderResponses, FossologyUpdateFolderV1Data, FossologyUpdateFolderV1Errors, FossologyUpdateFolderV1Responses, FossologyUpdateUploadData, FossologyUpdateUploadErrors, FossologyUpdateUploadResponses, FossologyUpdateUploadV1Data, FossologyUpdateUploadV1Errors, FossologyUpdateUploadV1Responses, FossologyVersionData, FossologyVersionResponses, FossologyVersionV1Data, FossologyVersionV1Responses, ReanaInfoData, ReanaInfoErrors, ReanaInfoResponses, ReanaSecretAddData, ReanaSecretAddErrors, ReanaSecretAddResponses, ReanaSecretDeleteData, ReanaSecretDeleteErrors, ReanaSecretDeleteResponses, ReanaSecretListData, ReanaSecretListErrors, ReanaSecretListResponses, ReanaUserCreateData, ReanaUserCreateErrors, ReanaUserCreateResponses, ReanaUserListData, ReanaUserListErrors, ReanaUserListResponses, ReanaWorkflowCrateData, ReanaWorkflowCrateErrors, ReanaWorkflowCrateResponses, ReanaWorkflowCreateData, ReanaWorkflowCreateErrors, ReanaWorkflowCreateResponses, ReanaWorkflowListData, ReanaWorkflowListErrors, ReanaWorkflowListResponses, ReanaWorkflowLogsData, ReanaWorkflowLogsErrors, ReanaWorkflowLogsResponses, ReanaWorkflowParametersData, ReanaWorkflowParametersErrors, ReanaWorkflowParametersResponses, ReanaWorkflowSetStatusData, ReanaWorkflowSetStatusErrors, ReanaWorkflowSetStatusResponses, ReanaWorkflowSpecificationData, ReanaWorkflowSpecificationErrors, ReanaWorkflowSpecificationResponses, ReanaWorkflowStartData, ReanaWorkflowStartErrors, ReanaWorkflowStartResponses, ReanaWorkflowStatusData, ReanaWorkflowStatusErrors, ReanaWorkflowStatusResponses, ReanaWorkspaceDeleteData, ReanaWorkspaceDeleteErrors, ReanaWorkspaceDeleteResponses, ReanaWorkspaceDiskUsageData, ReanaWorkspaceDiskUsageErrors, ReanaWorkspaceDiskUsageResponses, ReanaWorkspaceDownloadData, ReanaWorkspaceDownloadErrors, ReanaWorkspaceDownloadResponses, ReanaWorkspaceListData, ReanaWorkspaceListErrors, ReanaWorkspaceListResponses, ReanaWorkspaceMoveData, ReanaWorkspaceMoveErrors, ReanaWorkspaceMoveResponses, ReanaWorkspaceUploadData, ReanaWorkspaceUploadErrors, ReanaWorkspaceUploadResponses, ReanaYouData, ReanaYouErrors, ReanaYouResponses, ReeImageDownloadData, ReeImageDownloadErrors, ReeImageDownloadResponses, ReeImageListData, ReeImageListErrors, ReeImageListResponses, ReeLogDownloadData, ReeLogDownloadErrors, ReeLogDownloadResponses, ReeProcessCancelData, ReeProcessCancelErrors, ReeProcessCancelResponses, ReeProcessDeleteData, ReeProcessDeleteErrors, ReeProcessDeleteResponses, ReeProcessDownloadData, ReeProcessDownloadErrors, ReeProcessDownloadResponses, ReeProcessKeepData, ReeProcessKeepErrors, ReeProcessKeepResponses, ReeProcessListData, ReeProcessListErrors, ReeProcessListResponses, ReeProcessLogData, ReeProcessLogErrors, ReeProcessLogResponses, ReeProcessStatusData, ReeProcessStatusErrors, ReeProcessStatusResponses, ReeProcessUnkeepData, ReeProcessUnkeepErrors, ReeProcessUnkeepResponses, ReeRecordingBuildData, ReeRecordingBuildErrors, ReeRecordingBuildResponses, ReeRecordingCreateData, ReeRecordingCreateErrors, ReeRecordingCreateResponses, ReeReplayCreateData, ReeReplayCreateErrors, ReeReplayCreateResponses, ReeSbomBuildData, ReeSbomBuildErrors, ReeSbomBuildResponses, ReeSbomDefineData, ReeSbomDefineErrors, ReeSbomDefineResponses, ReeSbomRebuildData, ReeSbomRebuildErrors, ReeSbomRebuildResponses, SystemPingData, SystemPingErrors, SystemPingResponses, SystemReadyData, SystemReadyErrors, SystemReadyResponses, SystemUsageData, SystemUsageErrors, SystemUsageResponses, SystemVersionData, SystemVersionErrors, SystemVersionResponses, ViceDeployData, ViceDeployErrors, ViceDeploymentDeleteData, ViceDeploymentDeleteErrors, ViceDeploymentDeleteResponses, ViceDeploymentGetData, ViceDeploymentGetErrors, ViceDeploymentGetResponses, ViceDeploymentListData, ViceDeploymentListErrors, ViceDeploymentListResponses, ViceDeploymentLogsData, ViceDeploymentLogsErrors, ViceDeploymentLogsResponses, ViceDeployResponses, ViceEnvironmentCreateData, ViceEnvironmentCreateErrors, ViceEnvironmentCreateResponses, ViceEnvironmentDeleteData, ViceEnvironmentDeleteErrors, ViceEnvironmentDeleteResponses, ViceEnvironmentGetData, ViceEnvironmentGetErrors, ViceEnvironmentGetResponses, ViceEnvironmentListData, ViceEnvironmentListErrors, ViceEnvironmentListResponses, ViceEnvironmentUpdateData, ViceEnvironmentUpdateErrors, ViceEnvironmentUpdateResponses, ViceImageCreateData, ViceImageCreateErrors, ViceImageCreateResponses, ViceImageDeleteData, ViceImageDeleteErrors, ViceImageDeleteResponses, ViceImageDownloadData, ViceImageDownloadErrors, ViceImageDownloadResponses, ViceImageGetData, ViceImageGetErrors, ViceImageGetResponses, ViceImageListData, ViceImageListErrors, ViceImageListResponses, ViceImageSbomData, ViceImageSbomErrors, ViceImageSbomResponses, ViceImageUpdateData, ViceImageUpdateErrors, ViceImageUpdateResponses, ViceImageUploadData, ViceImageUploadErrors, ViceImageUploadResponses, ViceRuntimeStatsData, ViceRuntimeStatsErrors, ViceRuntimeStatsResponses, ViceUserCreateData, ViceUserCreateErrors, ViceUserCreateResponses, ViceUserGetData, ViceUserGetErrors, ViceUserGetResponses } from './types.gen.js';
+import type { AccountAddGroupMemberData, AccountAddGroupMemberErrors, AccountAddGroupMemberResponses, AccountCreateGroupData, AccountCreateGroupErrors, AccountCreateGroupResponses, AccountCreateTokenData, AccountCreateTokenErrors, AccountCreateTokenResponses, AccountCreateUserData, AccountCreateUserErrors, AccountCreateUserResponses, AccountDeleteTokenData, AccountDeleteTokenErrors, AccountDeleteTokenResponses, AccountDisableUserData, AccountDisableUserErrors, AccountDisableUserResponses, AccountGetGroupData, AccountGetGroupErrors, AccountGetGroupResponses, AccountGetUserData, AccountGetUserErrors, AccountGetUserResponses, AccountIssueUserTokenData, AccountIssueUserTokenErrors, AccountIssueUserTokenResponses, AccountListGroupsData, AccountListGroupsErrors, AccountListGroupsResponses, AccountListTokensData, AccountListTokensErrors, AccountListTokensResponses, AccountListUsersData, AccountListUsersErrors, AccountListUsersResponses, AccountMeData, AccountMeErrors, AccountMeResponses, AccountRemoveGroupMemberData, AccountRemoveGroupMemberErrors, AccountRemoveGroupMemberResponses, AccountUpdateUserData, AccountUpdateUserErrors, AccountUpdateUserResponses, FossologyBulkConcludeData, FossologyBulkConcludeErrors, FossologyBulkConcludeResponses, FossologyBulkConcludeV1Data, FossologyBulkConcludeV1Errors, FossologyBulkConcludeV1Responses, FossologyCopyFolderData, FossologyCopyFolderErrors, FossologyCopyFolderResponses, FossologyCopyFolderV1Data, FossologyCopyFolderV1Errors, FossologyCopyFolderV1Responses, FossologyCopyUploadData, FossologyCopyUploadErrors, FossologyCopyUploadResponses, FossologyCopyUploadV1Data, FossologyCopyUploadV1Errors, FossologyCopyUploadV1Responses, FossologyCreateFolderData, FossologyCreateFolderErrors, FossologyCreateFolderResponses, FossologyCreateFolderV1Data, FossologyCreateFolderV1Errors, FossologyCreateFolderV1Responses, FossologyCreateTokenData, FossologyCreateTokenErrors, FossologyCreateTokenResponses, FossologyCreateTokenV1Data, FossologyCreateTokenV1Errors, FossologyCreateTokenV1Responses, FossologyCreateUploadData, FossologyCreateUploadErrors, FossologyCreateUploadResponses, FossologyCreateUploadV1Data, FossologyCreateUploadV1Errors, FossologyCreateUploadV1Responses, FossologyDeleteFolderData, FossologyDeleteFolderErrors, FossologyDeleteFolderResponses, FossologyDeleteFolderV1Data, FossologyDeleteFolderV1Errors, FossologyDeleteFolderV1Responses, FossologyDeleteUploadData, FossologyDeleteUploadErrors, FossologyDeleteUploadResponses, FossologyDeleteUploadV1Data, FossologyDeleteUploadV1Errors, FossologyDeleteUploadV1Responses, FossologyDownloadReportData, FossologyDownloadReportErrors, FossologyDownloadReportResponses, FossologyDownloadReportV1Data, FossologyDownloadReportV1Errors, FossologyDownloadReportV1Responses, FossologyGenerateReportData, FossologyGenerateReportErrors, FossologyGenerateReportResponses, FossologyGenerateReportV1Data, FossologyGenerateReportV1Errors, FossologyGenerateReportV1Responses, FossologyGetFolderData, FossologyGetFolderErrors, FossologyGetFolderResponses, FossologyGetFolderV1Data, FossologyGetFolderV1Errors, FossologyGetFolderV1Responses, FossologyGetJobData, FossologyGetJobErrors, FossologyGetJobResponses, FossologyGetJobV1Data, FossologyGetJobV1Errors, FossologyGetJobV1Responses, FossologyGetSelfData, FossologyGetSelfErrors, FossologyGetSelfResponses, FossologyGetSelfV1Data, FossologyGetSelfV1Errors, FossologyGetSelfV1Responses, FossologyGetUploadCopyrightsData, FossologyGetUploadCopyrightsErrors, FossologyGetUploadCopyrightsResponses, FossologyGetUploadCopyrightsV1Data, FossologyGetUploadCopyrightsV1Errors, FossologyGetUploadCopyrightsV1Responses, FossologyGetUploadData, FossologyGetUploadErrors, FossologyGetUploadLicensesData, FossologyGetUploadLicensesErrors, FossologyGetUploadLicensesResponses, FossologyGetUploadLicensesV1Data, FossologyGetUploadLicensesV1Errors, FossologyGetUploadLicensesV1Responses, FossologyGetUploadResponses, FossologyGetUploadSummaryData, FossologyGetUploadSummaryErrors, FossologyGetUploadSummaryResponses, FossologyGetUploadSummaryV1Data, FossologyGetUploadSummaryV1Errors, FossologyGetUploadSummaryV1Responses, FossologyGetUploadTreeData, FossologyGetUploadTreeErrors, FossologyGetUploadTreeResponses, FossologyGetUploadTreeV1Data, FossologyGetUploadTreeV1Errors, FossologyGetUploadTreeV1Responses, FossologyGetUploadV1Data, FossologyGetUploadV1Errors, FossologyGetUploadV1Responses, FossologyGetUserData, FossologyGetUserErrors, FossologyGetUserResponses, FossologyGetUserV1Data, FossologyGetUserV1Errors, FossologyGetUserV1Responses, FossologyHealthData, FossologyHealthErrors, FossologyHealthResponses, FossologyHealthV1Data, FossologyHealthV1Errors, FossologyHealthV1Responses, FossologyInfoData, FossologyInfoErrors, FossologyInfoResponses, FossologyInfoV1Data, FossologyInfoV1Errors, FossologyInfoV1Responses, FossologyJobEventsData, FossologyJobEventsErrors, FossologyJobEventsResponse, FossologyJobEventsResponses, FossologyJobEventsV1Data, FossologyJobEventsV1Errors, FossologyJobEventsV1Response, FossologyJobEventsV1Responses, FossologyListFoldersData, FossologyListFoldersErrors, FossologyListFoldersResponses, FossologyListFoldersV1Data, FossologyListFoldersV1Errors, FossologyListFoldersV1Responses, FossologyListJobsData, FossologyListJobsErrors, FossologyListJobsResponses, FossologyListJobsV1Data, FossologyListJobsV1Errors, FossologyListJobsV1Responses, FossologyListUploadsData, FossologyListUploadsErrors, FossologyListUploadsResponses, FossologyListUploadsV1Data, FossologyListUploadsV1Errors, FossologyListUploadsV1Responses, FossologyListUsersData, FossologyListUsersErrors, FossologyListUsersResponses, FossologyListUsersV1Data, FossologyListUsersV1Errors, FossologyListUsersV1Responses, FossologyScheduleJobsData, FossologyScheduleJobsErrors, FossologyScheduleJobsResponses, FossologyScheduleJobsV1Data, FossologyScheduleJobsV1Errors, FossologyScheduleJobsV1Responses, FossologySetClearingDecisionData, FossologySetClearingDecisionErrors, FossologySetClearingDecisionResponses, FossologySetClearingDecisionV1Data, FossologySetClearingDecisionV1Errors, FossologySetClearingDecisionV1Responses, FossologySetMainLicenseData, FossologySetMainLicenseErrors, FossologySetMainLicenseResponses, FossologySetMainLicenseV1Data, FossologySetMainLicenseV1Errors, FossologySetMainLicenseV1Responses, FossologyUpdateFolderData, FossologyUpdateFolderErrors, FossologyUpdateFolderResponses, FossologyUpdateFolderV1Data, FossologyUpdateFolderV1Errors, FossologyUpdateFolderV1Responses, FossologyUpdateUploadData, FossologyUpdateUploadErrors, FossologyUpdateUploadResponses, FossologyUpdateUploadV1Data, FossologyUpdateUploadV1Errors, FossologyUpdateUploadV1Responses, FossologyVersionData, FossologyVersionResponses, FossologyVersionV1Data, FossologyVersionV1Responses, ReanaInfoData, ReanaInfoErrors, ReanaInfoResponses, ReanaSecretAddData, ReanaSecretAddErrors, ReanaSecretAddResponses, ReanaSecretDeleteData, ReanaSecretDeleteErrors, ReanaSecretDeleteResponses, ReanaSecretListData, ReanaSecretListErrors, ReanaSecretListResponses, ReanaUserCreateData, ReanaUserCreateErrors, ReanaUserCreateResponses, ReanaUserListData, ReanaUserListErrors, ReanaUserListResponses, ReanaWorkflowCrateData, ReanaWorkflowCrateErrors, ReanaWorkflowCrateResponses, ReanaWorkflowCreateData, ReanaWorkflowCreateErrors, ReanaWorkflowCreateResponses, ReanaWorkflowListData, ReanaWorkflowListErrors, ReanaWorkflowListResponses, ReanaWorkflowLogsData, ReanaWorkflowLogsErrors, ReanaWorkflowLogsResponses, ReanaWorkflowParametersData, ReanaWorkflowParametersErrors, ReanaWorkflowParametersResponses, ReanaWorkflowSetStatusData, ReanaWorkflowSetStatusErrors, ReanaWorkflowSetStatusResponses, ReanaWorkflowSpecificationData, ReanaWorkflowSpecificationErrors, ReanaWorkflowSpecificationResponses, ReanaWorkflowStartData, ReanaWorkflowStartErrors, ReanaWorkflowStartResponses, ReanaWorkflowStatusData, ReanaWorkflowStatusErrors, ReanaWorkflowStatusResponses, ReanaWorkspaceDeleteData, ReanaWorkspaceDeleteErrors, ReanaWorkspaceDeleteResponses, ReanaWorkspaceDiskUsageData, ReanaWorkspaceDiskUsageErrors, ReanaWorkspaceDiskUsageResponses, ReanaWorkspaceDownloadData, ReanaWorkspaceDownloadErrors, ReanaWorkspaceDownloadResponses, ReanaWorkspaceListData, ReanaWorkspaceListErrors, ReanaWorkspaceListResponses, ReanaWorkspaceMoveData, ReanaWorkspaceMoveErrors, ReanaWorkspaceMoveResponses, ReanaWorkspaceUploadData, ReanaWorkspaceUploadErrors, ReanaWorkspaceUploadResponses, ReanaYouData, ReanaYouErrors, ReanaYouResponses, ReeImageDownloadData, ReeImageDownloadErrors, ReeImageDownloadResponses, ReeImageListData, ReeImageListErrors, ReeImageListResponses, ReeLogDownloadData, ReeLogDownloadErrors, ReeLogDownloadResponses, ReeProcessCancelData, ReeProcessCancelErrors, ReeProcessCancelResponses, ReeProcessDeleteData, ReeProcessDeleteErrors, ReeProcessDeleteResponses, ReeProcessDownloadData, ReeProcessDownloadErrors, ReeProcessDownloadResponses, ReeProcessKeepData, ReeProcessKeepErrors, ReeProcessKeepResponses, ReeProcessListData, ReeProcessListErrors, ReeProcessListResponses, ReeProcessLogData, ReeProcessLogErrors, ReeProcessLogResponses, ReeProcessStatusData, ReeProcessStatusErrors, ReeProcessStatusResponses, ReeProcessUnkeepData, ReeProcessUnkeepErrors, ReeProcessUnkeepResponses, ReeRecordingBuildData, ReeRecordingBuildErrors, ReeRecordingBuildResponses, ReeRecordingCreateData, ReeRecordingCreateErrors, ReeRecordingCreateResponses, ReeReplayCreateData, ReeReplayCreateErrors, ReeReplayCreateResponses, ReeSbomBuildData, ReeSbomBuildErrors, ReeSbomBuildResponses, ReeSbomDefineData, ReeSbomDefineErrors, ReeSbomDefineResponses, ReeSbomRebuildData, ReeSbomRebuildErrors, ReeSbomRebuildResponses, StudioAccountShowData, StudioAccountShowErrors, StudioAccountShowResponses, StudioApiVersionData, StudioApiVersionErrors, StudioApiVersionResponses, StudioApplianceAddRepositoryData, StudioApplianceAddRepositoryErrors, StudioApplianceAddRepositoryResponses, StudioApplianceAddUserRepositoryData, StudioApplianceAddUserRepositoryErrors, StudioApplianceAddUserRepositoryResponses, StudioApplianceCreateData, StudioApplianceCreateErrors, StudioApplianceCreateResponses, StudioApplianceDeleteData, StudioApplianceDeleteErrors, StudioApplianceDeleteResponses, StudioApplianceListData, StudioApplianceListErrors, StudioApplianceListResponses, StudioApplianceRemoveRepositoryData, StudioApplianceRemoveRepositoryErrors, StudioApplianceRemoveRepositoryResponses, StudioApplianceRepositoryListData, StudioApplianceRepositoryListErrors, StudioApplianceRepositoryListResponses, StudioApplianceRepositoryUpdateData, StudioApplianceRepositoryUpdateErrors, StudioApplianceRepositoryUpdateResponses, StudioApplianceShowData, StudioApplianceShowErrors, StudioApplianceShowResponses, StudioApplianceStatusData, StudioApplianceStatusErrors, StudioApplianceStatusResponses, StudioBuildDeleteData, StudioBuildDeleteErrors, StudioBuildDeleteResponses, StudioBuildDownloadData, StudioBuildDownloadErrors, StudioBuildDownloadResponses, StudioBuildListData, StudioBuildListErrors, StudioBuildListResponses, StudioBuildReeData, StudioBuildReeErrors, StudioBuildReeResponses, StudioBuildShowData, StudioBuildShowErrors, StudioBuildShowResponses, StudioFileDataData, StudioFileDataErrors, StudioFileDataResponses, StudioFileDataUpdateData, StudioFileDataUpdateErrors, StudioFileDataUpdateResponses, StudioFileDeleteData, StudioFileDeleteErrors, StudioFileDeleteResponses, StudioFileListData, StudioFileListErrors, StudioFileListResponses, StudioFileShowData, StudioFileShowErrors, StudioFileShowResponses, StudioFileUpdateData, StudioFileUpdateErrors, StudioFileUpdateResponses, StudioFileUploadData, StudioFileUploadErrors, StudioFileUploadResponses, StudioImageFileData, StudioImageFileErrors, StudioImageFileResponses, StudioRepositoryImportData, StudioRepositoryImportErrors, StudioRepositoryImportResponses, StudioRepositoryListData, StudioRepositoryListErrors, StudioRepositoryListResponses, StudioRepositoryShowData, StudioRepositoryShowErrors, StudioRepositoryShowResponses, StudioRpmDataData, StudioRpmDataErrors, StudioRpmDataResponses, StudioRpmDeleteData, StudioRpmDeleteErrors, StudioRpmDeleteResponses, StudioRpmListData, StudioRpmListErrors, StudioRpmListResponses, StudioRpmShowData, StudioRpmShowErrors, StudioRpmShowResponses, StudioRpmUpdateData, StudioRpmUpdateErrors, StudioRpmUpdateResponses, StudioRpmUploadData, StudioRpmUploadErrors, StudioRpmUploadResponses, StudioRunningBuildCancelData, StudioRunningBuildCancelErrors, StudioRunningBuildCancelResponses, StudioRunningBuildListData, StudioRunningBuildListErrors, StudioRunningBuildListResponses, StudioRunningBuildShowData, StudioRunningBuildShowErrors, StudioRunningBuildShowResponses, StudioRunningBuildStartData, StudioRunningBuildStartErrors, StudioRunningBuildStartResponses, StudioShowApiKeyData, StudioShowApiKeyErrors, StudioShowApiKeyResponses, StudioSoftwareAddPackageData, StudioSoftwareAddPackageErrors, StudioSoftwareAddPackageResponses, StudioSoftwareAddPatternData, StudioSoftwareAddPatternErrors, StudioSoftwareAddPatternResponses, StudioSoftwareInstalledData, StudioSoftwareInstalledErrors, StudioSoftwareInstalledResponses, StudioSoftwareRemovePackageData, StudioSoftwareRemovePackageErrors, StudioSoftwareRemovePackageResponses, StudioSoftwareRemovePatternData, StudioSoftwareRemovePatternErrors, StudioSoftwareRemovePatternResponses, StudioSoftwareSearchData, StudioSoftwareSearchErrors, StudioSoftwareSearchResponses, StudioSoftwareShowData, StudioSoftwareShowErrors, StudioSoftwareShowResponses, StudioSoftwareUpdateData, StudioSoftwareUpdateErrors, StudioSoftwareUpdateResponses, StudioTemplateSetListData, StudioTemplateSetListErrors, StudioTemplateSetListResponses, StudioTemplateSetShowData, StudioTemplateSetShowErrors, StudioTemplateSetShowResponses, SystemPingData, SystemPingErrors, SystemPingResponses, SystemReadyData, SystemReadyErrors, SystemReadyResponses, SystemUsageData, SystemUsageErrors, SystemUsageResponses, SystemVersionData, SystemVersionErrors, SystemVersionResponses, ViceDeployData, ViceDeployErrors, ViceDeploymentDeleteData, ViceDeploymentDeleteErrors, ViceDeploymentDeleteResponses, ViceDeploymentGetData, ViceDeploymentGetErrors, ViceDeploymentGetResponses, ViceDeploymentListData, ViceDeploymentListErrors, ViceDeploymentListResponses, ViceDeploymentLogsData, ViceDeploymentLogsErrors, ViceDeploymentLogsResponses, ViceDeployResponses, ViceEnvironmentCreateData, ViceEnvironmentCreateErrors, ViceEnvironmentCreateResponses, ViceEnvironmentDeleteData, ViceEnvironmentDeleteErrors, ViceEnvironmentDeleteResponses, ViceEnvironmentGetData, ViceEnvironmentGetErrors, ViceEnvironmentGetResponses, ViceEnvironmentListData, ViceEnvironmentListErrors, ViceEnvironmentListResponses, ViceEnvironmentUpdateData, ViceEnvironmentUpdateErrors, ViceEnvironmentUpdateResponses, ViceImageCreateData, ViceImageCreateErrors, ViceImageCreateResponses, ViceImageDeleteData, ViceImageDeleteErrors, ViceImageDeleteResponses, ViceImageDownloadData, ViceImageDownloadErrors, ViceImageDownloadResponses, ViceImageGetData, ViceImageGetErrors, ViceImageGetResponses, ViceImageListData, ViceImageListErrors, ViceImageListResponses, ViceImageSbomData, ViceImageSbomErrors, ViceImageSbomResponses, ViceImageUpdateData, ViceImageUpdateErrors, ViceImageUpdateResponses, ViceImageUploadData, ViceImageUploadErrors, ViceImageUploadResponses, ViceRuntimeStatsData, ViceRuntimeStatsErrors, ViceRuntimeStatsResponses, ViceUserCreateData, ViceUserCreateErrors, ViceUserCreateResponses, ViceUserGetData, ViceUserGetErrors, ViceUserGetResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -2964,4 +2964,967 @@ export const viceUserCreate = <ThrowOnError extends boolean = false>(options: Op
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * Show a Studio API key (an HTML page)
+ *
+ * Issues a personal token named "studio" (write scope, replacing the previous one) and returns the HTML page Studio served, with the key in `<span class="studio:api_key">`. Use it as the Basic password with the user name.
+ */
+export const studioShowApiKey = <ThrowOnError extends boolean = false>(options?: Options<StudioShowApiKeyData, ThrowOnError>): RequestResult<StudioShowApiKeyResponses, StudioShowApiKeyErrors, ThrowOnError> => (options?.client ?? client).get<StudioShowApiKeyResponses, StudioShowApiKeyErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/user/show_api_key',
+    ...options
+});
+
+/**
+ * The API version
+ *
+ * The version of the Studio API, 1.0 (as Studio's v2 answered).
+ */
+export const studioApiVersion = <ThrowOnError extends boolean = false>(options?: Options<StudioApiVersionData, ThrowOnError>): RequestResult<StudioApiVersionResponses, StudioApiVersionErrors, ThrowOnError> => (options?.client ?? client).get<StudioApiVersionResponses, StudioApiVersionErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/api_version',
+    ...options
+});
+
+/**
+ * The account
+ *
+ * Username, display name, e-mail, creation time and disk quota of the authenticated user.
+ */
+export const studioAccountShow = <ThrowOnError extends boolean = false>(options?: Options<StudioAccountShowData, ThrowOnError>): RequestResult<StudioAccountShowResponses, StudioAccountShowErrors, ThrowOnError> => (options?.client ?? client).get<StudioAccountShowResponses, StudioAccountShowErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/account',
+    ...options
+});
+
+/**
+ * List template sets
+ *
+ * Template sets group the templates (base images) appliances are cloned from; `default` holds Debian 12 just enough OS and Python 3.11.
+ */
+export const studioTemplateSetList = <ThrowOnError extends boolean = false>(options?: Options<StudioTemplateSetListData, ThrowOnError>): RequestResult<StudioTemplateSetListResponses, StudioTemplateSetListErrors, ThrowOnError> => (options?.client ?? client).get<StudioTemplateSetListResponses, StudioTemplateSetListErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/template_sets',
+    ...options
+});
+
+/**
+ * Show a template set
+ *
+ * One template set by name.
+ */
+export const studioTemplateSetShow = <ThrowOnError extends boolean = false>(options: Options<StudioTemplateSetShowData, ThrowOnError>): RequestResult<StudioTemplateSetShowResponses, StudioTemplateSetShowErrors, ThrowOnError> => (options.client ?? client).get<StudioTemplateSetShowResponses, StudioTemplateSetShowErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/template_sets/{name}',
+    ...options
+});
+
+/**
+ * List appliances
+ *
+ * The appliances of the authenticated user.
+ */
+export const studioApplianceList = <ThrowOnError extends boolean = false>(options?: Options<StudioApplianceListData, ThrowOnError>): RequestResult<StudioApplianceListResponses, StudioApplianceListErrors, ThrowOnError> => (options?.client ?? client).get<StudioApplianceListResponses, StudioApplianceListErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/appliances',
+    ...options
+});
+
+/**
+ * Create an appliance by cloning
+ *
+ * Clones a template (its appliance_id from template_sets) or one of the user's appliances. Without name one is generated; without arch an i686 appliance is created, as in Studio.
+ */
+export const studioApplianceCreate = <ThrowOnError extends boolean = false>(options: Options<StudioApplianceCreateData, ThrowOnError>): RequestResult<StudioApplianceCreateResponses, StudioApplianceCreateErrors, ThrowOnError> => (options.client ?? client).post<StudioApplianceCreateResponses, StudioApplianceCreateErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/appliances',
+    ...options
+});
+
+/**
+ * Delete an appliance
+ *
+ * Deletes the appliance, its overlay files and builds.
+ */
+export const studioApplianceDelete = <ThrowOnError extends boolean = false>(options: Options<StudioApplianceDeleteData, ThrowOnError>): RequestResult<StudioApplianceDeleteResponses, StudioApplianceDeleteErrors, ThrowOnError> => (options.client ?? client).delete<StudioApplianceDeleteResponses, StudioApplianceDeleteErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/appliances/{id}',
+    ...options
+});
+
+/**
+ * Show an appliance
+ *
+ * One appliance with its finished builds.
+ */
+export const studioApplianceShow = <ThrowOnError extends boolean = false>(options: Options<StudioApplianceShowData, ThrowOnError>): RequestResult<StudioApplianceShowResponses, StudioApplianceShowErrors, ThrowOnError> => (options.client ?? client).get<StudioApplianceShowResponses, StudioApplianceShowErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/appliances/{id}',
+    ...options
+});
+
+/**
+ * Status of an appliance
+ *
+ * Issues that would break a build: a package no repository has, an unsatisfiable dependency or conflict, an overlay path that escapes the root.
+ */
+export const studioApplianceStatus = <ThrowOnError extends boolean = false>(options: Options<StudioApplianceStatusData, ThrowOnError>): RequestResult<StudioApplianceStatusResponses, StudioApplianceStatusErrors, ThrowOnError> => (options.client ?? client).get<StudioApplianceStatusResponses, StudioApplianceStatusErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/appliances/{id}/status',
+    ...options
+});
+
+/**
+ * Repositories of an appliance
+ *
+ * The Debian archives the appliance installs from.
+ */
+export const studioApplianceRepositoryList = <ThrowOnError extends boolean = false>(options: Options<StudioApplianceRepositoryListData, ThrowOnError>): RequestResult<StudioApplianceRepositoryListResponses, StudioApplianceRepositoryListErrors, ThrowOnError> => (options.client ?? client).get<StudioApplianceRepositoryListResponses, StudioApplianceRepositoryListErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/appliances/{id}/repositories',
+    ...options
+});
+
+/**
+ * Set the repositories of an appliance
+ *
+ * Only the repository ids of the body are considered.
+ */
+export const studioApplianceRepositoryUpdate = <ThrowOnError extends boolean = false>(options: Options<StudioApplianceRepositoryUpdateData, ThrowOnError>): RequestResult<StudioApplianceRepositoryUpdateResponses, StudioApplianceRepositoryUpdateErrors, ThrowOnError> => (options.client ?? client).put<StudioApplianceRepositoryUpdateResponses, StudioApplianceRepositoryUpdateErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/appliances/{id}/repositories',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Add a repository to an appliance
+ *
+ * Add a repository to an appliance (repo_id from /repositories).
+ */
+export const studioApplianceAddRepository = <ThrowOnError extends boolean = false>(options: Options<StudioApplianceAddRepositoryData, ThrowOnError>): RequestResult<StudioApplianceAddRepositoryResponses, StudioApplianceAddRepositoryErrors, ThrowOnError> => (options.client ?? client).post<StudioApplianceAddRepositoryResponses, StudioApplianceAddRepositoryErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/appliances/{id}/cmd/add_repository',
+    ...options
+});
+
+/**
+ * Remove a repository from an appliance
+ *
+ * Remove a repository from an appliance (repo_id from /repositories).
+ */
+export const studioApplianceRemoveRepository = <ThrowOnError extends boolean = false>(options: Options<StudioApplianceRemoveRepositoryData, ThrowOnError>): RequestResult<StudioApplianceRemoveRepositoryResponses, StudioApplianceRemoveRepositoryErrors, ThrowOnError> => (options.client ?? client).post<StudioApplianceRemoveRepositoryResponses, StudioApplianceRemoveRepositoryErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/appliances/{id}/cmd/remove_repository',
+    ...options
+});
+
+/**
+ * Add the user repository to an appliance
+ *
+ * Adds the local archive of the user's uploaded .deb packages (with a generated Packages index), so that they can be added like any package.
+ */
+export const studioApplianceAddUserRepository = <ThrowOnError extends boolean = false>(options: Options<StudioApplianceAddUserRepositoryData, ThrowOnError>): RequestResult<StudioApplianceAddUserRepositoryResponses, StudioApplianceAddUserRepositoryErrors, ThrowOnError> => (options.client ?? client).post<StudioApplianceAddUserRepositoryResponses, StudioApplianceAddUserRepositoryErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/appliances/{id}/cmd/add_user_repository',
+    ...options
+});
+
+/**
+ * Selected software
+ *
+ * The packages and patterns selected for the appliance.
+ */
+export const studioSoftwareShow = <ThrowOnError extends boolean = false>(options: Options<StudioSoftwareShowData, ThrowOnError>): RequestResult<StudioSoftwareShowResponses, StudioSoftwareShowErrors, ThrowOnError> => (options.client ?? client).get<StudioSoftwareShowResponses, StudioSoftwareShowErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/appliances/{id}/software',
+    ...options
+});
+
+/**
+ * Set the selected software
+ *
+ * Replaces the selection; every package (and version) must be in the appliance's repositories, every pattern known.
+ */
+export const studioSoftwareUpdate = <ThrowOnError extends boolean = false>(options: Options<StudioSoftwareUpdateData, ThrowOnError>): RequestResult<StudioSoftwareUpdateResponses, StudioSoftwareUpdateErrors, ThrowOnError> => (options.client ?? client).put<StudioSoftwareUpdateResponses, StudioSoftwareUpdateErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/appliances/{id}/software',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Installed software
+ *
+ * With build_id, the packages really in that build (read from its image); without, the packages the next build installs (the selection and its dependencies).
+ */
+export const studioSoftwareInstalled = <ThrowOnError extends boolean = false>(options: Options<StudioSoftwareInstalledData, ThrowOnError>): RequestResult<StudioSoftwareInstalledResponses, StudioSoftwareInstalledErrors, ThrowOnError> => (options.client ?? client).get<StudioSoftwareInstalledResponses, StudioSoftwareInstalledErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/appliances/{id}/software/installed',
+    ...options
+});
+
+/**
+ * Search software
+ *
+ * Searches package names (and descriptions with all_fields) of the appliance's repositories (all repositories with all_repos).
+ */
+export const studioSoftwareSearch = <ThrowOnError extends boolean = false>(options: Options<StudioSoftwareSearchData, ThrowOnError>): RequestResult<StudioSoftwareSearchResponses, StudioSoftwareSearchErrors, ThrowOnError> => (options.client ?? client).get<StudioSoftwareSearchResponses, StudioSoftwareSearchErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/appliances/{id}/software/search',
+    ...options
+});
+
+/**
+ * Add a package
+ *
+ * Add a package; the answer counts the packages added and removed after dependency resolution.
+ */
+export const studioSoftwareAddPackage = <ThrowOnError extends boolean = false>(options: Options<StudioSoftwareAddPackageData, ThrowOnError>): RequestResult<StudioSoftwareAddPackageResponses, StudioSoftwareAddPackageErrors, ThrowOnError> => (options.client ?? client).post<StudioSoftwareAddPackageResponses, StudioSoftwareAddPackageErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/appliances/{id}/cmd/add_package',
+    ...options
+});
+
+/**
+ * Remove a package
+ *
+ * Remove a package; the answer counts the packages added and removed after dependency resolution.
+ */
+export const studioSoftwareRemovePackage = <ThrowOnError extends boolean = false>(options: Options<StudioSoftwareRemovePackageData, ThrowOnError>): RequestResult<StudioSoftwareRemovePackageResponses, StudioSoftwareRemovePackageErrors, ThrowOnError> => (options.client ?? client).post<StudioSoftwareRemovePackageResponses, StudioSoftwareRemovePackageErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/appliances/{id}/cmd/remove_package',
+    ...options
+});
+
+/**
+ * Add a pattern
+ *
+ * Add a pattern; the answer counts the packages added and removed after dependency resolution.
+ */
+export const studioSoftwareAddPattern = <ThrowOnError extends boolean = false>(options: Options<StudioSoftwareAddPatternData, ThrowOnError>): RequestResult<StudioSoftwareAddPatternResponses, StudioSoftwareAddPatternErrors, ThrowOnError> => (options.client ?? client).post<StudioSoftwareAddPatternResponses, StudioSoftwareAddPatternErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/appliances/{id}/cmd/add_pattern',
+    ...options
+});
+
+/**
+ * Remove a pattern
+ *
+ * Remove a pattern; the answer counts the packages added and removed after dependency resolution.
+ */
+export const studioSoftwareRemovePattern = <ThrowOnError extends boolean = false>(options: Options<StudioSoftwareRemovePatternData, ThrowOnError>): RequestResult<StudioSoftwareRemovePatternResponses, StudioSoftwareRemovePatternErrors, ThrowOnError> => (options.client ?? client).post<StudioSoftwareRemovePatternResponses, StudioSoftwareRemovePatternErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/appliances/{id}/cmd/remove_pattern',
+    ...options
+});
+
+/**
+ * A file of a built image
+ *
+ * Returns one file of the image of a finished build.
+ */
+export const studioImageFile = <ThrowOnError extends boolean = false>(options: Options<StudioImageFileData, ThrowOnError>): RequestResult<StudioImageFileResponses, StudioImageFileErrors, ThrowOnError> => (options.client ?? client).get<StudioImageFileResponses, StudioImageFileErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/appliances/{id}/image_files',
+    ...options
+});
+
+/**
+ * List overlay files
+ *
+ * The overlay files of an appliance.
+ */
+export const studioFileList = <ThrowOnError extends boolean = false>(options: Options<StudioFileListData, ThrowOnError>): RequestResult<StudioFileListResponses, StudioFileListErrors, ThrowOnError> => (options.client ?? client).get<StudioFileListResponses, StudioFileListErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/files',
+    ...options
+});
+
+/**
+ * Add an overlay file
+ *
+ * The file (multipart field `file`) is placed at path/filename with owner, group and permissions in every build while enabled.
+ */
+export const studioFileUpload = <ThrowOnError extends boolean = false>(options: Options<StudioFileUploadData, ThrowOnError>): RequestResult<StudioFileUploadResponses, StudioFileUploadErrors, ThrowOnError> => (options.client ?? client).post<StudioFileUploadResponses, StudioFileUploadErrors, ThrowOnError>({
+    ...formDataBodySerializer,
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/files',
+    ...options,
+    headers: {
+        'Content-Type': null,
+        ...options.headers
+    }
+});
+
+/**
+ * Delete an overlay file
+ *
+ * Deletes the file and its metadata.
+ */
+export const studioFileDelete = <ThrowOnError extends boolean = false>(options: Options<StudioFileDeleteData, ThrowOnError>): RequestResult<StudioFileDeleteResponses, StudioFileDeleteErrors, ThrowOnError> => (options.client ?? client).delete<StudioFileDeleteResponses, StudioFileDeleteErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/files/{id}',
+    ...options
+});
+
+/**
+ * Overlay file metadata
+ *
+ * Metadata of an overlay file.
+ */
+export const studioFileShow = <ThrowOnError extends boolean = false>(options: Options<StudioFileShowData, ThrowOnError>): RequestResult<StudioFileShowResponses, StudioFileShowErrors, ThrowOnError> => (options.client ?? client).get<StudioFileShowResponses, StudioFileShowErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/files/{id}',
+    ...options
+});
+
+/**
+ * Change overlay file metadata
+ *
+ * Sets filename, path, owner, group, permissions and enabled from the body.
+ */
+export const studioFileUpdate = <ThrowOnError extends boolean = false>(options: Options<StudioFileUpdateData, ThrowOnError>): RequestResult<StudioFileUpdateResponses, StudioFileUpdateErrors, ThrowOnError> => (options.client ?? client).put<StudioFileUpdateResponses, StudioFileUpdateErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/files/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Overlay file content
+ *
+ * The content of an overlay file.
+ */
+export const studioFileData = <ThrowOnError extends boolean = false>(options: Options<StudioFileDataData, ThrowOnError>): RequestResult<StudioFileDataResponses, StudioFileDataErrors, ThrowOnError> => (options.client ?? client).get<StudioFileDataResponses, StudioFileDataErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/files/{id}/data',
+    ...options
+});
+
+/**
+ * Replace overlay file content
+ *
+ * Replaces the content (multipart field `file`).
+ */
+export const studioFileDataUpdate = <ThrowOnError extends boolean = false>(options: Options<StudioFileDataUpdateData, ThrowOnError>): RequestResult<StudioFileDataUpdateResponses, StudioFileDataUpdateErrors, ThrowOnError> => (options.client ?? client).put<StudioFileDataUpdateResponses, StudioFileDataUpdateErrors, ThrowOnError>({
+    ...formDataBodySerializer,
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/files/{id}/data',
+    ...options,
+    headers: {
+        'Content-Type': null,
+        ...options.headers
+    }
+});
+
+/**
+ * List running builds
+ *
+ * Builds of the appliance that have not ended.
+ */
+export const studioRunningBuildList = <ThrowOnError extends boolean = false>(options: Options<StudioRunningBuildListData, ThrowOnError>): RequestResult<StudioRunningBuildListResponses, StudioRunningBuildListErrors, ThrowOnError> => (options.client ?? client).get<StudioRunningBuildListResponses, StudioRunningBuildListErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/running_builds',
+    ...options
+});
+
+/**
+ * Start a build
+ *
+ * Renders the appliance into a Dockerfile and records its build (a defined REE that replays offline). image_type: oci, docker, rootfs, oem, vmx, iso, qcow2; the same version and image_type as an existing build is refused (image_already_exists) unless force=true.
+ */
+export const studioRunningBuildStart = <ThrowOnError extends boolean = false>(options: Options<StudioRunningBuildStartData, ThrowOnError>): RequestResult<StudioRunningBuildStartResponses, StudioRunningBuildStartErrors, ThrowOnError> => (options.client ?? client).post<StudioRunningBuildStartResponses, StudioRunningBuildStartErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/running_builds',
+    ...options
+});
+
+/**
+ * Cancel a build
+ *
+ * Stops the build; nothing of it is left.
+ */
+export const studioRunningBuildCancel = <ThrowOnError extends boolean = false>(options: Options<StudioRunningBuildCancelData, ThrowOnError>): RequestResult<StudioRunningBuildCancelResponses, StudioRunningBuildCancelErrors, ThrowOnError> => (options.client ?? client).delete<StudioRunningBuildCancelResponses, StudioRunningBuildCancelErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/running_builds/{id}',
+    ...options
+});
+
+/**
+ * Show a running build
+ *
+ * State, percent, time elapsed and message of a build.
+ */
+export const studioRunningBuildShow = <ThrowOnError extends boolean = false>(options: Options<StudioRunningBuildShowData, ThrowOnError>): RequestResult<StudioRunningBuildShowResponses, StudioRunningBuildShowErrors, ThrowOnError> => (options.client ?? client).get<StudioRunningBuildShowResponses, StudioRunningBuildShowErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/running_builds/{id}',
+    ...options
+});
+
+/**
+ * List finished builds
+ *
+ * Finished builds of an appliance.
+ */
+export const studioBuildList = <ThrowOnError extends boolean = false>(options: Options<StudioBuildListData, ThrowOnError>): RequestResult<StudioBuildListResponses, StudioBuildListErrors, ThrowOnError> => (options.client ?? client).get<StudioBuildListResponses, StudioBuildListErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/builds',
+    ...options
+});
+
+/**
+ * Delete a build
+ *
+ * Deletes a finished build and its files.
+ */
+export const studioBuildDelete = <ThrowOnError extends boolean = false>(options: Options<StudioBuildDeleteData, ThrowOnError>): RequestResult<StudioBuildDeleteResponses, StudioBuildDeleteErrors, ThrowOnError> => (options.client ?? client).delete<StudioBuildDeleteResponses, StudioBuildDeleteErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/builds/{id}',
+    ...options
+});
+
+/**
+ * Show a build
+ *
+ * One build.
+ */
+export const studioBuildShow = <ThrowOnError extends boolean = false>(options: Options<StudioBuildShowData, ThrowOnError>): RequestResult<StudioBuildShowResponses, StudioBuildShowErrors, ThrowOnError> => (options.client ?? client).get<StudioBuildShowResponses, StudioBuildShowErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/builds/{id}',
+    ...options
+});
+
+/**
+ * Download a build's image
+ *
+ * The image file (Range, ETag).
+ */
+export const studioBuildDownload = <ThrowOnError extends boolean = false>(options: Options<StudioBuildDownloadData, ThrowOnError>): RequestResult<StudioBuildDownloadResponses, StudioBuildDownloadErrors, ThrowOnError> => (options.client ?? client).get<StudioBuildDownloadResponses, StudioBuildDownloadErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/builds/{id}/download',
+    ...options
+});
+
+/**
+ * Download a build's defined REE
+ *
+ * The defined REE zip of the build's recording; POST it to /api/recording/build to rebuild the image offline.
+ */
+export const studioBuildRee = <ThrowOnError extends boolean = false>(options: Options<StudioBuildReeData, ThrowOnError>): RequestResult<StudioBuildReeResponses, StudioBuildReeErrors, ThrowOnError> => (options.client ?? client).get<StudioBuildReeResponses, StudioBuildReeErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/builds/{id}/ree',
+    ...options
+});
+
+/**
+ * List uploaded packages
+ *
+ * The user's uploaded .deb packages for a base system.
+ */
+export const studioRpmList = <ThrowOnError extends boolean = false>(options?: Options<StudioRpmListData, ThrowOnError>): RequestResult<StudioRpmListResponses, StudioRpmListErrors, ThrowOnError> => (options?.client ?? client).get<StudioRpmListResponses, StudioRpmListErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/rpms',
+    ...options
+});
+
+/**
+ * Upload a package
+ *
+ * Adds a .deb (multipart field `file`) to the user repository; an .rpm is refused (Debian appliances take .deb).
+ */
+export const studioRpmUpload = <ThrowOnError extends boolean = false>(options: Options<StudioRpmUploadData, ThrowOnError>): RequestResult<StudioRpmUploadResponses, StudioRpmUploadErrors, ThrowOnError> => (options.client ?? client).post<StudioRpmUploadResponses, StudioRpmUploadErrors, ThrowOnError>({
+    ...formDataBodySerializer,
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/rpms',
+    ...options,
+    headers: {
+        'Content-Type': null,
+        ...options.headers
+    }
+});
+
+/**
+ * Delete an uploaded package
+ *
+ * Removes it from the user repository.
+ */
+export const studioRpmDelete = <ThrowOnError extends boolean = false>(options: Options<StudioRpmDeleteData, ThrowOnError>): RequestResult<StudioRpmDeleteResponses, StudioRpmDeleteErrors, ThrowOnError> => (options.client ?? client).delete<StudioRpmDeleteResponses, StudioRpmDeleteErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/rpms/{id}',
+    ...options
+});
+
+/**
+ * Show an uploaded package
+ *
+ * One uploaded package.
+ */
+export const studioRpmShow = <ThrowOnError extends boolean = false>(options: Options<StudioRpmShowData, ThrowOnError>): RequestResult<StudioRpmShowResponses, StudioRpmShowErrors, ThrowOnError> => (options.client ?? client).get<StudioRpmShowResponses, StudioRpmShowErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/rpms/{id}',
+    ...options
+});
+
+/**
+ * Replace an uploaded package
+ *
+ * Replaces the .deb.
+ */
+export const studioRpmUpdate = <ThrowOnError extends boolean = false>(options: Options<StudioRpmUpdateData, ThrowOnError>): RequestResult<StudioRpmUpdateResponses, StudioRpmUpdateErrors, ThrowOnError> => (options.client ?? client).put<StudioRpmUpdateResponses, StudioRpmUpdateErrors, ThrowOnError>({
+    ...formDataBodySerializer,
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/rpms/{id}',
+    ...options,
+    headers: {
+        'Content-Type': null,
+        ...options.headers
+    }
+});
+
+/**
+ * Download an uploaded package
+ *
+ * The .deb.
+ */
+export const studioRpmData = <ThrowOnError extends boolean = false>(options: Options<StudioRpmDataData, ThrowOnError>): RequestResult<StudioRpmDataResponses, StudioRpmDataErrors, ThrowOnError> => (options.client ?? client).get<StudioRpmDataResponses, StudioRpmDataErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/rpms/{id}/data',
+    ...options
+});
+
+/**
+ * List repositories
+ *
+ * Every known repository, optionally of one base system and matching filter (name, URL or a package name).
+ */
+export const studioRepositoryList = <ThrowOnError extends boolean = false>(options?: Options<StudioRepositoryListData, ThrowOnError>): RequestResult<StudioRepositoryListResponses, StudioRepositoryListErrors, ThrowOnError> => (options?.client ?? client).get<StudioRepositoryListResponses, StudioRepositoryListErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/repositories',
+    ...options
+});
+
+/**
+ * Import a repository
+ *
+ * Imports a Debian archive: url is the archive root with /dists/<suite> (or the root, for bookworm); its InRelease (signed) and Packages are read. Unsigned or unreachable archives are refused.
+ */
+export const studioRepositoryImport = <ThrowOnError extends boolean = false>(options: Options<StudioRepositoryImportData, ThrowOnError>): RequestResult<StudioRepositoryImportResponses, StudioRepositoryImportErrors, ThrowOnError> => (options.client ?? client).post<StudioRepositoryImportResponses, StudioRepositoryImportErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/repositories',
+    ...options
+});
+
+/**
+ * Show a repository
+ *
+ * One repository.
+ */
+export const studioRepositoryShow = <ThrowOnError extends boolean = false>(options: Options<StudioRepositoryShowData, ThrowOnError>): RequestResult<StudioRepositoryShowResponses, StudioRepositoryShowErrors, ThrowOnError> => (options.client ?? client).get<StudioRepositoryShowResponses, StudioRepositoryShowErrors, ThrowOnError>({
+    security: [
+        { scheme: 'basic', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        {
+            in: 'query',
+            name: 'access_token',
+            type: 'apiKey'
+        }
+    ],
+    url: '/api/v1/user/repositories/{id}',
+    ...options
 });

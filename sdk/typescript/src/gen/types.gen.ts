@@ -1335,6 +1335,1065 @@ export type ViceUser = {
 };
 
 /**
+ * A Studio error: a code from Studio's list and a message.
+ */
+export type StudioError = {
+    /**
+     * Studio's error code.
+     */
+    code: string;
+    /**
+     * What went wrong, for a human.
+     */
+    message: string;
+};
+
+/**
+ * The answer of a call without payload.
+ */
+export type StudioSuccess = {
+    [key: string]: unknown;
+};
+
+/**
+ * The API version.
+ */
+export type StudioApiVersion = {
+    /**
+     * The version, 1.0.
+     */
+    version: string;
+};
+
+/**
+ * Disk quota.
+ */
+export type StudioDiskQuota = {
+    /**
+     * Quota, e.g. 15GB.
+     */
+    available?: string;
+    /**
+     * Share used, e.g. 4%.
+     */
+    used?: string;
+};
+
+/**
+ * The account.
+ */
+export type StudioAccount = {
+    /**
+     * Login name.
+     */
+    username: string;
+    /**
+     * Full name.
+     */
+    displayname: string;
+    /**
+     * E-mail address.
+     */
+    email: string;
+    /**
+     * When the account was created (YYYY-MM-DD hh:mm:ss UTC).
+     */
+    created_at: string;
+    /**
+     * OpenID URLs (none here).
+     */
+    openid_urls?: Array<string>;
+    disk_quota: StudioDiskQuota;
+};
+
+/**
+ * A template: an appliance to clone.
+ */
+export type StudioTemplate = {
+    /**
+     * The id to pass as clone_from.
+     */
+    appliance_id: number;
+    /**
+     * Name.
+     */
+    name: string;
+    /**
+     * Description.
+     */
+    description?: string;
+    /**
+     * The Debian release, e.g. bookworm.
+     */
+    basesystem: string;
+};
+
+/**
+ * A template set.
+ */
+export type StudioTemplateSet = {
+    /**
+     * Name of the set.
+     */
+    name: string;
+    /**
+     * Description.
+     */
+    description?: string;
+    /**
+     * The templates (repeated <template> elements).
+     */
+    template?: Array<StudioTemplate>;
+};
+
+/**
+ * A template set in a list.
+ */
+export type StudioTemplateSetItem = {
+    /**
+     * Name of the set.
+     */
+    name: string;
+    /**
+     * Description.
+     */
+    description?: string;
+    /**
+     * The templates (repeated <template> elements).
+     */
+    template?: Array<StudioTemplate>;
+};
+
+/**
+ * Template sets.
+ */
+export type StudioTemplateSets = {
+    /**
+     * Always "array" (what ActiveResource clients need on collections); XML only.
+     */
+    type?: 'array';
+    /**
+     * The sets.
+     */
+    template_set?: Array<StudioTemplateSetItem>;
+};
+
+/**
+ * The appliance or template it was cloned from.
+ */
+export type StudioParent = {
+    /**
+     * Id.
+     */
+    id?: number;
+    /**
+     * Name.
+     */
+    name?: string;
+};
+
+/**
+ * A finished build of the appliance.
+ */
+export type StudioApplianceBuild = {
+    /**
+     * Build id.
+     */
+    id?: number;
+    /**
+     * Version.
+     */
+    version?: string;
+    /**
+     * Image type.
+     */
+    image_type?: string;
+    /**
+     * Size in MB.
+     */
+    image_size?: number;
+    /**
+     * Compressed size in MB.
+     */
+    compressed_image_size?: number;
+    /**
+     * Download URL.
+     */
+    download_url?: string;
+};
+
+/**
+ * Finished builds.
+ */
+export type StudioApplianceBuilds = {
+    /**
+     * Always "array" (what ActiveResource clients need on collections); XML only.
+     */
+    type?: 'array';
+    /**
+     * Builds.
+     */
+    build?: Array<StudioApplianceBuild>;
+};
+
+/**
+ * An appliance.
+ */
+export type StudioAppliance = {
+    /**
+     * Id.
+     */
+    id: number;
+    /**
+     * Name.
+     */
+    name: string;
+    /**
+     * x86_64 or i686.
+     */
+    arch: string;
+    /**
+     * The default image type.
+     */
+    type?: string;
+    /**
+     * Last change (YYYY-MM-DD hh:mm:ss UTC).
+     */
+    last_edited: string;
+    /**
+     * Estimated size of the root file system.
+     */
+    estimated_raw_size?: string;
+    /**
+     * Estimated compressed size.
+     */
+    estimated_compressed_size?: string;
+    /**
+     * Where the appliance is edited (its API resource here).
+     */
+    edit_url: string;
+    /**
+     * Icon URL.
+     */
+    icon_url?: string;
+    /**
+     * The Debian release.
+     */
+    basesystem: string;
+    /**
+     * UUID.
+     */
+    uuid: string;
+    parent: StudioParent;
+    builds: StudioApplianceBuilds;
+};
+
+/**
+ * An appliance in a list.
+ */
+export type StudioApplianceItem = {
+    /**
+     * Id.
+     */
+    id: number;
+    /**
+     * Name.
+     */
+    name: string;
+    /**
+     * x86_64 or i686.
+     */
+    arch: string;
+    /**
+     * The default image type.
+     */
+    type?: string;
+    /**
+     * Last change (YYYY-MM-DD hh:mm:ss UTC).
+     */
+    last_edited: string;
+    /**
+     * Estimated size of the root file system.
+     */
+    estimated_raw_size?: string;
+    /**
+     * Estimated compressed size.
+     */
+    estimated_compressed_size?: string;
+    /**
+     * Where the appliance is edited (its API resource here).
+     */
+    edit_url: string;
+    /**
+     * Icon URL.
+     */
+    icon_url?: string;
+    /**
+     * The Debian release.
+     */
+    basesystem: string;
+    /**
+     * UUID.
+     */
+    uuid: string;
+    parent: StudioParent;
+    builds: StudioApplianceBuilds;
+};
+
+/**
+ * Appliances.
+ */
+export type StudioAppliances = {
+    /**
+     * Always "array" (what ActiveResource clients need on collections); XML only.
+     */
+    type?: 'array';
+    /**
+     * Appliances.
+     */
+    appliance?: Array<StudioApplianceItem>;
+};
+
+/**
+ * How to solve an issue.
+ */
+export type StudioSolution = {
+    /**
+     * install, remove, or fix.
+     */
+    type?: string;
+    /**
+     * The package concerned.
+     */
+    package?: string;
+};
+
+/**
+ * An issue.
+ */
+export type StudioIssue = {
+    /**
+     * error or warning.
+     */
+    type: string;
+    /**
+     * What is wrong.
+     */
+    text: string;
+    solution?: StudioSolution;
+};
+
+/**
+ * Issues.
+ */
+export type StudioIssues = {
+    /**
+     * Issues.
+     */
+    issue?: Array<StudioIssue>;
+};
+
+/**
+ * The status of an appliance.
+ */
+export type StudioStatus = {
+    /**
+     * ok or error.
+     */
+    state: string;
+    issues: StudioIssues;
+};
+
+/**
+ * A repository (Debian archive).
+ */
+export type StudioRepository = {
+    /**
+     * Id.
+     */
+    id: number;
+    /**
+     * Name.
+     */
+    name: string;
+    /**
+     * deb (a Debian archive) or deb-local (the user repository).
+     */
+    type: string;
+    /**
+     * Debian release.
+     */
+    base_system?: string;
+    /**
+     * Archive URL.
+     */
+    base_url: string;
+    /**
+     * Debian suite (dists/<suite>).
+     */
+    suite?: string;
+    /**
+     * Components, space-separated.
+     */
+    components?: string;
+};
+
+/**
+ * A repository in a list.
+ */
+export type StudioRepositoryItem = {
+    /**
+     * Id.
+     */
+    id: number;
+    /**
+     * Name.
+     */
+    name?: string;
+    /**
+     * deb (a Debian archive) or deb-local (the user repository).
+     */
+    type?: string;
+    /**
+     * Debian release.
+     */
+    base_system?: string;
+    /**
+     * Archive URL.
+     */
+    base_url?: string;
+    /**
+     * Debian suite (dists/<suite>).
+     */
+    suite?: string;
+    /**
+     * Components, space-separated.
+     */
+    components?: string;
+};
+
+/**
+ * Repositories.
+ */
+export type StudioRepositories = {
+    /**
+     * Always "array" (what ActiveResource clients need on collections); XML only.
+     */
+    type?: 'array';
+    /**
+     * Repositories.
+     */
+    repository?: Array<StudioRepositoryItem>;
+};
+
+/**
+ * A package (its name is the element's text).
+ */
+export type StudioPackage = {
+    /**
+     * Package name.
+     */
+    name: string;
+    /**
+     * Version.
+     */
+    version?: string;
+};
+
+/**
+ * A pattern (a Debian task or metapackage).
+ */
+export type StudioPattern = {
+    /**
+     * Pattern name.
+     */
+    name: string;
+    /**
+     * Version.
+     */
+    version?: string;
+};
+
+/**
+ * Selected packages and patterns.
+ */
+export type StudioSoftware = {
+    /**
+     * Always "array" (what ActiveResource clients need on collections); XML only.
+     */
+    type?: 'array';
+    /**
+     * The appliance.
+     */
+    appliance_id?: number;
+    /**
+     * Packages.
+     */
+    package?: Array<StudioPackage>;
+    /**
+     * Patterns.
+     */
+    pattern?: Array<StudioPattern>;
+};
+
+/**
+ * A package found or installed.
+ */
+export type StudioMapPackage = {
+    /**
+     * Name.
+     */
+    name: string;
+    /**
+     * Version.
+     */
+    version?: string;
+    /**
+     * Architecture.
+     */
+    arch?: string;
+    /**
+     * One-line description.
+     */
+    summary?: string;
+    /**
+     * Checksum of the .deb.
+     */
+    checksum?: string;
+    /**
+     * SHA256.
+     */
+    checksum_type?: string;
+};
+
+/**
+ * Software of one repository.
+ */
+export type StudioMapSoftware = {
+    /**
+     * Always "array" (what ActiveResource clients need on collections); XML only.
+     */
+    type?: 'array';
+    /**
+     * Packages.
+     */
+    package?: Array<StudioMapPackage>;
+    /**
+     * Patterns.
+     */
+    pattern?: Array<StudioPattern>;
+};
+
+/**
+ * A repository and its software.
+ */
+export type StudioMapRepository = {
+    /**
+     * Repository id (0: the base image).
+     */
+    id: number;
+    /**
+     * Name.
+     */
+    name?: string;
+    /**
+     * URL.
+     */
+    base_url?: string;
+    software: StudioMapSoftware;
+};
+
+/**
+ * Software by repository.
+ */
+export type StudioSoftwareMap = {
+    /**
+     * Always "array" (what ActiveResource clients need on collections); XML only.
+     */
+    type?: 'array';
+    /**
+     * The appliance.
+     */
+    appliance_id?: number;
+    /**
+     * Repositories.
+     */
+    repository?: Array<StudioMapRepository>;
+};
+
+/**
+ * Package names.
+ */
+export type StudioChangeList = {
+    /**
+     * Names.
+     */
+    package?: Array<string>;
+};
+
+/**
+ * The change.
+ */
+export type StudioChangeStatus = {
+    /**
+     * changed or unchanged.
+     */
+    state: string;
+    /**
+     * Packages added after dependency resolution.
+     */
+    packages_added: number;
+    /**
+     * Packages removed.
+     */
+    packages_removed: number;
+    added?: StudioChangeList;
+    removed?: StudioChangeList;
+};
+
+/**
+ * Details.
+ */
+export type StudioChangeDetails = {
+    status: StudioChangeStatus;
+};
+
+/**
+ * The result of a software command.
+ */
+export type StudioSoftwareChange = {
+    details: StudioChangeDetails;
+};
+
+/**
+ * A checksum.
+ */
+export type StudioChecksum = {
+    /**
+     * md5.
+     */
+    type?: string;
+    /**
+     * Hex digest.
+     */
+    value?: string;
+};
+
+/**
+ * An overlay file.
+ */
+export type StudioFile = {
+    /**
+     * Id.
+     */
+    id: number;
+    /**
+     * File name.
+     */
+    filename: string;
+    /**
+     * Directory in the appliance.
+     */
+    path: string;
+    /**
+     * Owner.
+     */
+    owner: string;
+    /**
+     * Group.
+     */
+    group: string;
+    /**
+     * Octal mode, e.g. 644.
+     */
+    permissions: string;
+    /**
+     * Whether builds include it.
+     */
+    enabled: boolean;
+    /**
+     * Size in bytes.
+     */
+    size?: number;
+    checksum?: StudioChecksum;
+    /**
+     * Data URL.
+     */
+    download_url?: string;
+};
+
+/**
+ * An overlay file in a list.
+ */
+export type StudioFileItem = {
+    /**
+     * Id.
+     */
+    id: number;
+    /**
+     * File name.
+     */
+    filename?: string;
+    /**
+     * Directory in the appliance.
+     */
+    path?: string;
+    /**
+     * Owner.
+     */
+    owner?: string;
+    /**
+     * Group.
+     */
+    group?: string;
+    /**
+     * Octal mode, e.g. 644.
+     */
+    permissions?: string;
+    /**
+     * Whether builds include it.
+     */
+    enabled?: boolean;
+    /**
+     * Size in bytes.
+     */
+    size?: number;
+    checksum?: StudioChecksum;
+    /**
+     * Data URL.
+     */
+    download_url?: string;
+};
+
+/**
+ * Overlay files.
+ */
+export type StudioFiles = {
+    /**
+     * Always "array" (what ActiveResource clients need on collections); XML only.
+     */
+    type?: 'array';
+    /**
+     * Files.
+     */
+    file?: Array<StudioFileItem>;
+};
+
+/**
+ * A running build.
+ */
+export type StudioRunningBuild = {
+    /**
+     * Build id.
+     */
+    id: number;
+    /**
+     * queued, running, finished, failed or cancelled.
+     */
+    state: string;
+    /**
+     * 0 to 100, from the build's phases.
+     */
+    percent: number;
+    /**
+     * Seconds since it started.
+     */
+    time_elapsed: number;
+    /**
+     * What the build is doing.
+     */
+    message: string;
+};
+
+/**
+ * A running build in a list.
+ */
+export type StudioRunningBuildItem = {
+    /**
+     * Build id.
+     */
+    id: number;
+    /**
+     * queued, running, finished, failed or cancelled.
+     */
+    state?: string;
+    /**
+     * 0 to 100, from the build's phases.
+     */
+    percent?: number;
+    /**
+     * Seconds since it started.
+     */
+    time_elapsed?: number;
+    /**
+     * What the build is doing.
+     */
+    message?: string;
+};
+
+/**
+ * Running builds.
+ */
+export type StudioRunningBuilds = {
+    /**
+     * Always "array" (what ActiveResource clients need on collections); XML only.
+     */
+    type?: 'array';
+    /**
+     * Builds.
+     */
+    running_build?: Array<StudioRunningBuildItem>;
+};
+
+/**
+ * Checksums of the image file.
+ */
+export type StudioBuildChecksum = {
+    /**
+     * MD5.
+     */
+    md5?: string;
+    /**
+     * SHA-1.
+     */
+    sha1?: string;
+    /**
+     * SHA-256.
+     */
+    sha256?: string;
+};
+
+/**
+ * A build.
+ */
+export type StudioBuild = {
+    /**
+     * Id.
+     */
+    id: number;
+    /**
+     * Version.
+     */
+    version: string;
+    /**
+     * finished, failed or cancelled.
+     */
+    state: string;
+    /**
+     * Always false.
+     */
+    expired?: boolean;
+    /**
+     * oci, docker, rootfs, oem, vmx, iso or qcow2.
+     */
+    image_type: string;
+    checksum?: StudioBuildChecksum;
+    /**
+     * Image size in MB (rounded up).
+     */
+    size?: number;
+    /**
+     * Compressed size in MB (rounded up).
+     */
+    compressed_image_size?: number;
+    /**
+     * Image size in bytes.
+     */
+    image_size_bytes?: number;
+    /**
+     * Compressed size in bytes.
+     */
+    compressed_size_bytes?: number;
+    /**
+     * When it ended.
+     */
+    completed_at?: string;
+    /**
+     * Image download (Range supported).
+     */
+    download_url?: string;
+    /**
+     * The defined REE of the build (a zip that replays offline).
+     */
+    ree_url?: string;
+};
+
+/**
+ * A build in a list.
+ */
+export type StudioBuildItem = {
+    /**
+     * Id.
+     */
+    id: number;
+    /**
+     * Version.
+     */
+    version?: string;
+    /**
+     * finished, failed or cancelled.
+     */
+    state?: string;
+    /**
+     * Always false.
+     */
+    expired?: boolean;
+    /**
+     * oci, docker, rootfs, oem, vmx, iso or qcow2.
+     */
+    image_type?: string;
+    checksum?: StudioBuildChecksum;
+    /**
+     * Image size in MB (rounded up).
+     */
+    size?: number;
+    /**
+     * Compressed size in MB (rounded up).
+     */
+    compressed_image_size?: number;
+    /**
+     * Image size in bytes.
+     */
+    image_size_bytes?: number;
+    /**
+     * Compressed size in bytes.
+     */
+    compressed_size_bytes?: number;
+    /**
+     * When it ended.
+     */
+    completed_at?: string;
+    /**
+     * Image download (Range supported).
+     */
+    download_url?: string;
+    /**
+     * The defined REE of the build (a zip that replays offline).
+     */
+    ree_url?: string;
+};
+
+/**
+ * Finished builds.
+ */
+export type StudioBuilds = {
+    /**
+     * Always "array" (what ActiveResource clients need on collections); XML only.
+     */
+    type?: 'array';
+    /**
+     * Builds.
+     */
+    build?: Array<StudioBuildItem>;
+};
+
+/**
+ * An uploaded package (.deb).
+ */
+export type StudioRpm = {
+    /**
+     * Id.
+     */
+    id: number;
+    /**
+     * File name.
+     */
+    filename: string;
+    /**
+     * Size in bytes.
+     */
+    size: number;
+    /**
+     * Always false (only .deb files).
+     */
+    archive: boolean;
+    /**
+     * Debian release.
+     */
+    base_system: string;
+    checksum?: StudioChecksum;
+    /**
+     * Debian package name.
+     */
+    package?: string;
+    /**
+     * Debian version.
+     */
+    version?: string;
+    /**
+     * Debian architecture.
+     */
+    architecture?: string;
+};
+
+/**
+ * An uploaded package in a list.
+ */
+export type StudioRpmItem = {
+    /**
+     * Id.
+     */
+    id: number;
+    /**
+     * File name.
+     */
+    filename?: string;
+    /**
+     * Size in bytes.
+     */
+    size?: number;
+    /**
+     * Always false (only .deb files).
+     */
+    archive?: boolean;
+    /**
+     * Debian release.
+     */
+    base_system?: string;
+    checksum?: StudioChecksum;
+    /**
+     * Debian package name.
+     */
+    package?: string;
+    /**
+     * Debian version.
+     */
+    version?: string;
+    /**
+     * Debian architecture.
+     */
+    architecture?: string;
+};
+
+/**
+ * Uploaded packages.
+ */
+export type StudioRpms = {
+    /**
+     * Always "array" (what ActiveResource clients need on collections); XML only.
+     */
+    type?: 'array';
+    /**
+     * Debian release.
+     */
+    base_system?: string;
+    /**
+     * Packages.
+     */
+    rpm?: Array<StudioRpmItem>;
+};
+
+/**
+ * A file upload (RFC 1867).
+ */
+export type StudioUploadForm = {
+    /**
+     * The file.
+     */
+    file: Blob | File;
+};
+
+/**
  * UUID of the user.
  */
 export type AccountUserUuid = string;
@@ -8911,3 +9970,2695 @@ export type ViceUserCreateResponses = {
 };
 
 export type ViceUserCreateResponse = ViceUserCreateResponses[keyof ViceUserCreateResponses];
+
+export type StudioShowApiKeyData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/user/show_api_key';
+};
+
+export type StudioShowApiKeyErrors = {
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioShowApiKeyError = StudioShowApiKeyErrors[keyof StudioShowApiKeyErrors];
+
+export type StudioShowApiKeyResponses = {
+    /**
+     * The page.
+     */
+    200: string;
+};
+
+export type StudioShowApiKeyResponse = StudioShowApiKeyResponses[keyof StudioShowApiKeyResponses];
+
+export type StudioApiVersionData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/user/api_version';
+};
+
+export type StudioApiVersionErrors = {
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioApiVersionError = StudioApiVersionErrors[keyof StudioApiVersionErrors];
+
+export type StudioApiVersionResponses = {
+    /**
+     * The version. In XML: `<version>1.0</version>`
+     */
+    200: StudioApiVersion;
+};
+
+export type StudioApiVersionResponse = StudioApiVersionResponses[keyof StudioApiVersionResponses];
+
+export type StudioAccountShowData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/user/account';
+};
+
+export type StudioAccountShowErrors = {
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioAccountShowError = StudioAccountShowErrors[keyof StudioAccountShowErrors];
+
+export type StudioAccountShowResponses = {
+    /**
+     * The account. In XML: `<account><username>alice</username><displayname>Alice</displayname><email>alice@example.org</email><created_at>2026-12-01 12:00:00 UTC</created_at><openid_urls></openid_urls><disk_quota><available>15GB</available><used>1%</used></disk_quota></account>`
+     */
+    200: StudioAccount;
+};
+
+export type StudioAccountShowResponse = StudioAccountShowResponses[keyof StudioAccountShowResponses];
+
+export type StudioTemplateSetListData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/user/template_sets';
+};
+
+export type StudioTemplateSetListErrors = {
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioTemplateSetListError = StudioTemplateSetListErrors[keyof StudioTemplateSetListErrors];
+
+export type StudioTemplateSetListResponses = {
+    /**
+     * The sets. In XML: `<template_sets type="array"><template_set><name>default</name><description>Debian templates</description><template><appliance_id>1</appliance_id><name>Debian 12, just enough OS</name><description>Minimal Debian 12</description><basesystem>bookworm</basesystem></template></template_set></template_sets>`
+     */
+    200: StudioTemplateSets;
+};
+
+export type StudioTemplateSetListResponse = StudioTemplateSetListResponses[keyof StudioTemplateSetListResponses];
+
+export type StudioTemplateSetShowData = {
+    body?: never;
+    path: {
+        /**
+         * Name of the set.
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/api/v1/user/template_sets/{name}';
+};
+
+export type StudioTemplateSetShowErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioTemplateSetShowError = StudioTemplateSetShowErrors[keyof StudioTemplateSetShowErrors];
+
+export type StudioTemplateSetShowResponses = {
+    /**
+     * The set. In XML: `<template_set><name>default</name><description>Debian templates</description><template><appliance_id>1</appliance_id><name>Debian 12, just enough OS</name><description>Minimal Debian 12</description><basesystem>bookworm</basesystem></template></template_set>`
+     */
+    200: StudioTemplateSet;
+};
+
+export type StudioTemplateSetShowResponse = StudioTemplateSetShowResponses[keyof StudioTemplateSetShowResponses];
+
+export type StudioApplianceListData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/user/appliances';
+};
+
+export type StudioApplianceListErrors = {
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioApplianceListError = StudioApplianceListErrors[keyof StudioApplianceListErrors];
+
+export type StudioApplianceListResponses = {
+    /**
+     * The appliances. In XML: `<appliances type="array"><appliance><id>24</id><name>web</name><arch>x86_64</arch><type>oci</type><last_edited>2026-12-01 12:00:00 UTC</last_edited><estimated_raw_size>120 MB</estimated_raw_size><estimated_compressed_size>45 MB</estimated_compressed_size><edit_url>http://localhost:5000/api/v1/user/appliances/24</edit_url><icon_url></icon_url><basesystem>bookworm</basesystem><uuid>b1e01a64-5c1d-4a8e-9b0f-2e3d4c5b6a79</uuid><parent><id>1</id><name>Debian 12, just enough OS</name></parent><builds type="array"></builds></appliance></appliances>`
+     */
+    200: StudioAppliances;
+};
+
+export type StudioApplianceListResponse = StudioApplianceListResponses[keyof StudioApplianceListResponses];
+
+export type StudioApplianceCreateData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * Id of the template or appliance to clone.
+         */
+        clone_from: number;
+        /**
+         * Name of the appliance.
+         */
+        name?: string;
+        /**
+         * x86_64 or i686 (default).
+         */
+        arch?: 'x86_64' | 'i686';
+    };
+    url: '/api/v1/user/appliances';
+};
+
+export type StudioApplianceCreateErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioApplianceCreateError = StudioApplianceCreateErrors[keyof StudioApplianceCreateErrors];
+
+export type StudioApplianceCreateResponses = {
+    /**
+     * The new appliance. In XML: `<appliance><id>24</id><name>web</name><arch>x86_64</arch><type>oci</type><last_edited>2026-12-01 12:00:00 UTC</last_edited><estimated_raw_size>120 MB</estimated_raw_size><estimated_compressed_size>45 MB</estimated_compressed_size><edit_url>http://localhost:5000/api/v1/user/appliances/24</edit_url><icon_url></icon_url><basesystem>bookworm</basesystem><uuid>b1e01a64-5c1d-4a8e-9b0f-2e3d4c5b6a79</uuid><parent><id>1</id><name>Debian 12, just enough OS</name></parent><builds type="array"></builds></appliance>`
+     */
+    200: StudioAppliance;
+};
+
+export type StudioApplianceCreateResponse = StudioApplianceCreateResponses[keyof StudioApplianceCreateResponses];
+
+export type StudioApplianceDeleteData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/appliances/{id}';
+};
+
+export type StudioApplianceDeleteErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioApplianceDeleteError = StudioApplianceDeleteErrors[keyof StudioApplianceDeleteErrors];
+
+export type StudioApplianceDeleteResponses = {
+    /**
+     * Deleted. In XML: `<success/>`
+     */
+    200: StudioSuccess;
+};
+
+export type StudioApplianceDeleteResponse = StudioApplianceDeleteResponses[keyof StudioApplianceDeleteResponses];
+
+export type StudioApplianceShowData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/appliances/{id}';
+};
+
+export type StudioApplianceShowErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioApplianceShowError = StudioApplianceShowErrors[keyof StudioApplianceShowErrors];
+
+export type StudioApplianceShowResponses = {
+    /**
+     * The new appliance. In XML: `<appliance><id>24</id><name>web</name><arch>x86_64</arch><type>oci</type><last_edited>2026-12-01 12:00:00 UTC</last_edited><estimated_raw_size>120 MB</estimated_raw_size><estimated_compressed_size>45 MB</estimated_compressed_size><edit_url>http://localhost:5000/api/v1/user/appliances/24</edit_url><icon_url></icon_url><basesystem>bookworm</basesystem><uuid>b1e01a64-5c1d-4a8e-9b0f-2e3d4c5b6a79</uuid><parent><id>1</id><name>Debian 12, just enough OS</name></parent><builds type="array"></builds></appliance>`
+     */
+    200: StudioAppliance;
+};
+
+export type StudioApplianceShowResponse = StudioApplianceShowResponses[keyof StudioApplianceShowResponses];
+
+export type StudioApplianceStatusData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/appliances/{id}/status';
+};
+
+export type StudioApplianceStatusErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioApplianceStatusError = StudioApplianceStatusErrors[keyof StudioApplianceStatusErrors];
+
+export type StudioApplianceStatusResponses = {
+    /**
+     * The status. In XML: `<status><state>error</state><issues><issue><type>error</type><text>Package nosuch is in no repository of the appliance</text><solution><type>remove</type><package>nosuch</package></solution></issue></issues></status>`
+     */
+    200: StudioStatus;
+};
+
+export type StudioApplianceStatusResponse = StudioApplianceStatusResponses[keyof StudioApplianceStatusResponses];
+
+export type StudioApplianceRepositoryListData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/appliances/{id}/repositories';
+};
+
+export type StudioApplianceRepositoryListErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioApplianceRepositoryListError = StudioApplianceRepositoryListErrors[keyof StudioApplianceRepositoryListErrors];
+
+export type StudioApplianceRepositoryListResponses = {
+    /**
+     * The repositories. In XML: `<repositories type="array"><repository><id>1</id><name>Debian bookworm</name><type>deb</type><base_system>bookworm</base_system><base_url>http://deb.debian.org/debian</base_url><suite>bookworm</suite><components>main</components></repository></repositories>`
+     */
+    200: StudioRepositories;
+};
+
+export type StudioApplianceRepositoryListResponse = StudioApplianceRepositoryListResponses[keyof StudioApplianceRepositoryListResponses];
+
+export type StudioApplianceRepositoryUpdateData = {
+    body: StudioRepositories;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/appliances/{id}/repositories';
+};
+
+export type StudioApplianceRepositoryUpdateErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * The body's media type is not accepted. In XML: `<error><code>invalid_request</code><message>Content-Type text/plain is not accepted here</message></error>`
+     */
+    415: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioApplianceRepositoryUpdateError = StudioApplianceRepositoryUpdateErrors[keyof StudioApplianceRepositoryUpdateErrors];
+
+export type StudioApplianceRepositoryUpdateResponses = {
+    /**
+     * The repositories. In XML: `<repositories type="array"><repository><id>1</id><name>Debian bookworm</name><type>deb</type><base_system>bookworm</base_system><base_url>http://deb.debian.org/debian</base_url><suite>bookworm</suite><components>main</components></repository></repositories>`
+     */
+    200: StudioRepositories;
+};
+
+export type StudioApplianceRepositoryUpdateResponse = StudioApplianceRepositoryUpdateResponses[keyof StudioApplianceRepositoryUpdateResponses];
+
+export type StudioApplianceAddRepositoryData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query: {
+        /**
+         * Id of the repository.
+         */
+        repo_id: number;
+    };
+    url: '/api/v1/user/appliances/{id}/cmd/add_repository';
+};
+
+export type StudioApplianceAddRepositoryErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioApplianceAddRepositoryError = StudioApplianceAddRepositoryErrors[keyof StudioApplianceAddRepositoryErrors];
+
+export type StudioApplianceAddRepositoryResponses = {
+    /**
+     * The repositories. In XML: `<repositories type="array"><repository><id>1</id><name>Debian bookworm</name><type>deb</type><base_system>bookworm</base_system><base_url>http://deb.debian.org/debian</base_url><suite>bookworm</suite><components>main</components></repository></repositories>`
+     */
+    200: StudioRepositories;
+};
+
+export type StudioApplianceAddRepositoryResponse = StudioApplianceAddRepositoryResponses[keyof StudioApplianceAddRepositoryResponses];
+
+export type StudioApplianceRemoveRepositoryData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query: {
+        /**
+         * Id of the repository.
+         */
+        repo_id: number;
+    };
+    url: '/api/v1/user/appliances/{id}/cmd/remove_repository';
+};
+
+export type StudioApplianceRemoveRepositoryErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioApplianceRemoveRepositoryError = StudioApplianceRemoveRepositoryErrors[keyof StudioApplianceRemoveRepositoryErrors];
+
+export type StudioApplianceRemoveRepositoryResponses = {
+    /**
+     * The repositories. In XML: `<repositories type="array"><repository><id>1</id><name>Debian bookworm</name><type>deb</type><base_system>bookworm</base_system><base_url>http://deb.debian.org/debian</base_url><suite>bookworm</suite><components>main</components></repository></repositories>`
+     */
+    200: StudioRepositories;
+};
+
+export type StudioApplianceRemoveRepositoryResponse = StudioApplianceRemoveRepositoryResponses[keyof StudioApplianceRemoveRepositoryResponses];
+
+export type StudioApplianceAddUserRepositoryData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/appliances/{id}/cmd/add_user_repository';
+};
+
+export type StudioApplianceAddUserRepositoryErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioApplianceAddUserRepositoryError = StudioApplianceAddUserRepositoryErrors[keyof StudioApplianceAddUserRepositoryErrors];
+
+export type StudioApplianceAddUserRepositoryResponses = {
+    /**
+     * The repositories. In XML: `<repositories type="array"><repository><id>1</id><name>Debian bookworm</name><type>deb</type><base_system>bookworm</base_system><base_url>http://deb.debian.org/debian</base_url><suite>bookworm</suite><components>main</components></repository></repositories>`
+     */
+    200: StudioRepositories;
+};
+
+export type StudioApplianceAddUserRepositoryResponse = StudioApplianceAddUserRepositoryResponses[keyof StudioApplianceAddUserRepositoryResponses];
+
+export type StudioSoftwareShowData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/appliances/{id}/software';
+};
+
+export type StudioSoftwareShowErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioSoftwareShowError = StudioSoftwareShowErrors[keyof StudioSoftwareShowErrors];
+
+export type StudioSoftwareShowResponses = {
+    /**
+     * The selection. In XML: `<software type="array" appliance_id="24"><package>curl</package><package version="2:9.0.1378-2+deb12u2">vim</package><pattern>ssh-server</pattern></software>`
+     */
+    200: StudioSoftware;
+};
+
+export type StudioSoftwareShowResponse = StudioSoftwareShowResponses[keyof StudioSoftwareShowResponses];
+
+export type StudioSoftwareUpdateData = {
+    body: StudioSoftware;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/appliances/{id}/software';
+};
+
+export type StudioSoftwareUpdateErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * The body's media type is not accepted. In XML: `<error><code>invalid_request</code><message>Content-Type text/plain is not accepted here</message></error>`
+     */
+    415: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioSoftwareUpdateError = StudioSoftwareUpdateErrors[keyof StudioSoftwareUpdateErrors];
+
+export type StudioSoftwareUpdateResponses = {
+    /**
+     * The selection. In XML: `<software type="array" appliance_id="24"><package>curl</package><package version="2:9.0.1378-2+deb12u2">vim</package><pattern>ssh-server</pattern></software>`
+     */
+    200: StudioSoftware;
+};
+
+export type StudioSoftwareUpdateResponse = StudioSoftwareUpdateResponses[keyof StudioSoftwareUpdateResponses];
+
+export type StudioSoftwareInstalledData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: {
+        /**
+         * A finished build of the appliance.
+         */
+        build_id?: number;
+    };
+    url: '/api/v1/user/appliances/{id}/software/installed';
+};
+
+export type StudioSoftwareInstalledErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+    /**
+     * A service reehub needs does not answer. In XML: `<error><code>internal_error</code><message>the container service is unavailable; try again later</message></error>`
+     */
+    503: StudioError;
+};
+
+export type StudioSoftwareInstalledError = StudioSoftwareInstalledErrors[keyof StudioSoftwareInstalledErrors];
+
+export type StudioSoftwareInstalledResponses = {
+    /**
+     * The software. In XML: `<software_map type="array" appliance_id="24"><repository id="1" name="Debian bookworm" base_url="http://deb.debian.org/debian"><software type="array"><package version="7.88.1-10+deb12u8" arch="amd64" summary="command line tool for transferring data with URL syntax">curl</package></software></repository></software_map>`
+     */
+    200: StudioSoftwareMap;
+};
+
+export type StudioSoftwareInstalledResponse = StudioSoftwareInstalledResponses[keyof StudioSoftwareInstalledResponses];
+
+export type StudioSoftwareSearchData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query: {
+        /**
+         * The search string.
+         */
+        q: string;
+        /**
+         * Search descriptions too.
+         */
+        all_fields?: boolean;
+        /**
+         * Search every known repository.
+         */
+        all_repos?: boolean;
+    };
+    url: '/api/v1/user/appliances/{id}/software/search';
+};
+
+export type StudioSoftwareSearchErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioSoftwareSearchError = StudioSoftwareSearchErrors[keyof StudioSoftwareSearchErrors];
+
+export type StudioSoftwareSearchResponses = {
+    /**
+     * The software. In XML: `<software_map type="array" appliance_id="24"><repository id="1" name="Debian bookworm" base_url="http://deb.debian.org/debian"><software type="array"><package version="7.88.1-10+deb12u8" arch="amd64" summary="command line tool for transferring data with URL syntax">curl</package></software></repository></software_map>`
+     */
+    200: StudioSoftwareMap;
+};
+
+export type StudioSoftwareSearchResponse = StudioSoftwareSearchResponses[keyof StudioSoftwareSearchResponses];
+
+export type StudioSoftwareAddPackageData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query: {
+        /**
+         * Name.
+         */
+        name: string;
+        /**
+         * Version (must exist in the repositories).
+         */
+        version?: string;
+        /**
+         * Repository to pick it from.
+         */
+        repository_id?: number;
+    };
+    url: '/api/v1/user/appliances/{id}/cmd/add_package';
+};
+
+export type StudioSoftwareAddPackageErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioSoftwareAddPackageError = StudioSoftwareAddPackageErrors[keyof StudioSoftwareAddPackageErrors];
+
+export type StudioSoftwareAddPackageResponses = {
+    /**
+     * The change. In XML: `<success><details><status><state>changed</state><packages_added>13</packages_added><packages_removed>0</packages_removed><added><package>curl</package></added><removed></removed></status></details></success>`
+     */
+    200: StudioSoftwareChange;
+};
+
+export type StudioSoftwareAddPackageResponse = StudioSoftwareAddPackageResponses[keyof StudioSoftwareAddPackageResponses];
+
+export type StudioSoftwareRemovePackageData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query: {
+        /**
+         * Name.
+         */
+        name: string;
+    };
+    url: '/api/v1/user/appliances/{id}/cmd/remove_package';
+};
+
+export type StudioSoftwareRemovePackageErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioSoftwareRemovePackageError = StudioSoftwareRemovePackageErrors[keyof StudioSoftwareRemovePackageErrors];
+
+export type StudioSoftwareRemovePackageResponses = {
+    /**
+     * The change. In XML: `<success><details><status><state>changed</state><packages_added>13</packages_added><packages_removed>0</packages_removed><added><package>curl</package></added><removed></removed></status></details></success>`
+     */
+    200: StudioSoftwareChange;
+};
+
+export type StudioSoftwareRemovePackageResponse = StudioSoftwareRemovePackageResponses[keyof StudioSoftwareRemovePackageResponses];
+
+export type StudioSoftwareAddPatternData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query: {
+        /**
+         * Name.
+         */
+        name: string;
+        /**
+         * Version (must exist in the repositories).
+         */
+        version?: string;
+        /**
+         * Repository to pick it from.
+         */
+        repository_id?: number;
+    };
+    url: '/api/v1/user/appliances/{id}/cmd/add_pattern';
+};
+
+export type StudioSoftwareAddPatternErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioSoftwareAddPatternError = StudioSoftwareAddPatternErrors[keyof StudioSoftwareAddPatternErrors];
+
+export type StudioSoftwareAddPatternResponses = {
+    /**
+     * The change. In XML: `<success><details><status><state>changed</state><packages_added>13</packages_added><packages_removed>0</packages_removed><added><package>curl</package></added><removed></removed></status></details></success>`
+     */
+    200: StudioSoftwareChange;
+};
+
+export type StudioSoftwareAddPatternResponse = StudioSoftwareAddPatternResponses[keyof StudioSoftwareAddPatternResponses];
+
+export type StudioSoftwareRemovePatternData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query: {
+        /**
+         * Name.
+         */
+        name: string;
+    };
+    url: '/api/v1/user/appliances/{id}/cmd/remove_pattern';
+};
+
+export type StudioSoftwareRemovePatternErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioSoftwareRemovePatternError = StudioSoftwareRemovePatternErrors[keyof StudioSoftwareRemovePatternErrors];
+
+export type StudioSoftwareRemovePatternResponses = {
+    /**
+     * The change. In XML: `<success><details><status><state>changed</state><packages_added>13</packages_added><packages_removed>0</packages_removed><added><package>curl</package></added><removed></removed></status></details></success>`
+     */
+    200: StudioSoftwareChange;
+};
+
+export type StudioSoftwareRemovePatternResponse = StudioSoftwareRemovePatternResponses[keyof StudioSoftwareRemovePatternResponses];
+
+export type StudioImageFileData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query: {
+        /**
+         * The build.
+         */
+        build_id: number;
+        /**
+         * Absolute path in the image.
+         */
+        path: string;
+    };
+    url: '/api/v1/user/appliances/{id}/image_files';
+};
+
+export type StudioImageFileErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * The requested Range lies outside the representation.
+     */
+    416: unknown;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+    /**
+     * A service reehub needs does not answer. In XML: `<error><code>internal_error</code><message>the container service is unavailable; try again later</message></error>`
+     */
+    503: StudioError;
+};
+
+export type StudioImageFileError = StudioImageFileErrors[keyof StudioImageFileErrors];
+
+export type StudioImageFileResponses = {
+    /**
+     * The file.
+     */
+    200: Blob | File;
+    /**
+     * The requested byte range.
+     */
+    206: Blob | File;
+};
+
+export type StudioImageFileResponse = StudioImageFileResponses[keyof StudioImageFileResponses];
+
+export type StudioFileListData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * The appliance.
+         */
+        appliance_id: number;
+    };
+    url: '/api/v1/user/files';
+};
+
+export type StudioFileListErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioFileListError = StudioFileListErrors[keyof StudioFileListErrors];
+
+export type StudioFileListResponses = {
+    /**
+     * The files. In XML: `<files type="array"><file><id>21</id><filename>motd</filename><path>/etc</path><owner>root</owner><group>adm</group><permissions>640</permissions><enabled>true</enabled><size>12</size><checksum type="md5">6f5902ac237024bdd0c176cb93063dc4</checksum><download_url>http://localhost:5000/api/v1/user/files/21/data</download_url></file></files>`
+     */
+    200: StudioFiles;
+};
+
+export type StudioFileListResponse = StudioFileListResponses[keyof StudioFileListResponses];
+
+export type StudioFileUploadData = {
+    body: StudioUploadForm;
+    path?: never;
+    query: {
+        /**
+         * The appliance.
+         */
+        appliance_id: number;
+        /**
+         * File name (default: the upload's).
+         */
+        filename?: string;
+        /**
+         * Directory (default /).
+         */
+        path?: string;
+        /**
+         * Owner (default root).
+         */
+        owner?: string;
+        /**
+         * Group (default root).
+         */
+        group?: string;
+        /**
+         * Octal mode (default 644).
+         */
+        permissions?: string;
+        /**
+         * Include in builds (default true).
+         */
+        enabled?: boolean;
+    };
+    url: '/api/v1/user/files';
+};
+
+export type StudioFileUploadErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * The upload is over the size limit. In XML: `<error><code>invalid_file</code><message>upload is larger than the limit of 8589934592 bytes</message></error>`
+     */
+    413: StudioError;
+    /**
+     * The body's media type is not accepted. In XML: `<error><code>invalid_request</code><message>Content-Type text/plain is not accepted here</message></error>`
+     */
+    415: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioFileUploadError = StudioFileUploadErrors[keyof StudioFileUploadErrors];
+
+export type StudioFileUploadResponses = {
+    /**
+     * The file. In XML: `<file><id>21</id><filename>motd</filename><path>/etc</path><owner>root</owner><group>adm</group><permissions>640</permissions><enabled>true</enabled><size>12</size><checksum type="md5">6f5902ac237024bdd0c176cb93063dc4</checksum><download_url>http://localhost:5000/api/v1/user/files/21/data</download_url></file>`
+     */
+    200: StudioFile;
+};
+
+export type StudioFileUploadResponse = StudioFileUploadResponses[keyof StudioFileUploadResponses];
+
+export type StudioFileDeleteData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/files/{id}';
+};
+
+export type StudioFileDeleteErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioFileDeleteError = StudioFileDeleteErrors[keyof StudioFileDeleteErrors];
+
+export type StudioFileDeleteResponses = {
+    /**
+     * Deleted. In XML: `<success/>`
+     */
+    200: StudioSuccess;
+};
+
+export type StudioFileDeleteResponse = StudioFileDeleteResponses[keyof StudioFileDeleteResponses];
+
+export type StudioFileShowData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/files/{id}';
+};
+
+export type StudioFileShowErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioFileShowError = StudioFileShowErrors[keyof StudioFileShowErrors];
+
+export type StudioFileShowResponses = {
+    /**
+     * The file. In XML: `<file><id>21</id><filename>motd</filename><path>/etc</path><owner>root</owner><group>adm</group><permissions>640</permissions><enabled>true</enabled><size>12</size><checksum type="md5">6f5902ac237024bdd0c176cb93063dc4</checksum><download_url>http://localhost:5000/api/v1/user/files/21/data</download_url></file>`
+     */
+    200: StudioFile;
+};
+
+export type StudioFileShowResponse = StudioFileShowResponses[keyof StudioFileShowResponses];
+
+export type StudioFileUpdateData = {
+    body: StudioFile;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/files/{id}';
+};
+
+export type StudioFileUpdateErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * The body's media type is not accepted. In XML: `<error><code>invalid_request</code><message>Content-Type text/plain is not accepted here</message></error>`
+     */
+    415: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioFileUpdateError = StudioFileUpdateErrors[keyof StudioFileUpdateErrors];
+
+export type StudioFileUpdateResponses = {
+    /**
+     * The file. In XML: `<file><id>21</id><filename>motd</filename><path>/etc</path><owner>root</owner><group>adm</group><permissions>640</permissions><enabled>true</enabled><size>12</size><checksum type="md5">6f5902ac237024bdd0c176cb93063dc4</checksum><download_url>http://localhost:5000/api/v1/user/files/21/data</download_url></file>`
+     */
+    200: StudioFile;
+};
+
+export type StudioFileUpdateResponse = StudioFileUpdateResponses[keyof StudioFileUpdateResponses];
+
+export type StudioFileDataData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/files/{id}/data';
+};
+
+export type StudioFileDataErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * The requested Range lies outside the representation.
+     */
+    416: unknown;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioFileDataError = StudioFileDataErrors[keyof StudioFileDataErrors];
+
+export type StudioFileDataResponses = {
+    /**
+     * The content.
+     */
+    200: Blob | File;
+    /**
+     * The requested byte range.
+     */
+    206: Blob | File;
+};
+
+export type StudioFileDataResponse = StudioFileDataResponses[keyof StudioFileDataResponses];
+
+export type StudioFileDataUpdateData = {
+    body: StudioUploadForm;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/files/{id}/data';
+};
+
+export type StudioFileDataUpdateErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * The upload is over the size limit. In XML: `<error><code>invalid_file</code><message>upload is larger than the limit of 8589934592 bytes</message></error>`
+     */
+    413: StudioError;
+    /**
+     * The body's media type is not accepted. In XML: `<error><code>invalid_request</code><message>Content-Type text/plain is not accepted here</message></error>`
+     */
+    415: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioFileDataUpdateError = StudioFileDataUpdateErrors[keyof StudioFileDataUpdateErrors];
+
+export type StudioFileDataUpdateResponses = {
+    /**
+     * The file. In XML: `<file><id>21</id><filename>motd</filename><path>/etc</path><owner>root</owner><group>adm</group><permissions>640</permissions><enabled>true</enabled><size>12</size><checksum type="md5">6f5902ac237024bdd0c176cb93063dc4</checksum><download_url>http://localhost:5000/api/v1/user/files/21/data</download_url></file>`
+     */
+    200: StudioFile;
+};
+
+export type StudioFileDataUpdateResponse = StudioFileDataUpdateResponses[keyof StudioFileDataUpdateResponses];
+
+export type StudioRunningBuildListData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * The appliance.
+         */
+        appliance_id: number;
+    };
+    url: '/api/v1/user/running_builds';
+};
+
+export type StudioRunningBuildListErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioRunningBuildListError = StudioRunningBuildListErrors[keyof StudioRunningBuildListErrors];
+
+export type StudioRunningBuildListResponses = {
+    /**
+     * The builds. In XML: `<running_builds type="array"><running_build><id>38</id><state>running</state><percent>40</percent><time_elapsed>65</time_elapsed><message>Recording the build</message></running_build></running_builds>`
+     */
+    200: StudioRunningBuilds;
+};
+
+export type StudioRunningBuildListResponse = StudioRunningBuildListResponses[keyof StudioRunningBuildListResponses];
+
+export type StudioRunningBuildStartData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * The appliance.
+         */
+        appliance_id: number;
+        /**
+         * Replace a build of the same version and type.
+         */
+        force?: boolean;
+        /**
+         * Appliance version (default 0.0.1).
+         */
+        version?: string;
+        /**
+         * Image type (default oci).
+         */
+        image_type?: string;
+    };
+    url: '/api/v1/user/running_builds';
+};
+
+export type StudioRunningBuildStartErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+    /**
+     * A service reehub needs does not answer. In XML: `<error><code>internal_error</code><message>the container service is unavailable; try again later</message></error>`
+     */
+    503: StudioError;
+};
+
+export type StudioRunningBuildStartError = StudioRunningBuildStartErrors[keyof StudioRunningBuildStartErrors];
+
+export type StudioRunningBuildStartResponses = {
+    /**
+     * The build. In XML: `<running_build><id>38</id><state>running</state><percent>40</percent><time_elapsed>65</time_elapsed><message>Recording the build</message></running_build>`
+     */
+    200: StudioRunningBuild;
+};
+
+export type StudioRunningBuildStartResponse = StudioRunningBuildStartResponses[keyof StudioRunningBuildStartResponses];
+
+export type StudioRunningBuildCancelData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/running_builds/{id}';
+};
+
+export type StudioRunningBuildCancelErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioRunningBuildCancelError = StudioRunningBuildCancelErrors[keyof StudioRunningBuildCancelErrors];
+
+export type StudioRunningBuildCancelResponses = {
+    /**
+     * Deleted. In XML: `<success/>`
+     */
+    200: StudioSuccess;
+};
+
+export type StudioRunningBuildCancelResponse = StudioRunningBuildCancelResponses[keyof StudioRunningBuildCancelResponses];
+
+export type StudioRunningBuildShowData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/running_builds/{id}';
+};
+
+export type StudioRunningBuildShowErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioRunningBuildShowError = StudioRunningBuildShowErrors[keyof StudioRunningBuildShowErrors];
+
+export type StudioRunningBuildShowResponses = {
+    /**
+     * The build. In XML: `<running_build><id>38</id><state>running</state><percent>40</percent><time_elapsed>65</time_elapsed><message>Recording the build</message></running_build>`
+     */
+    200: StudioRunningBuild;
+};
+
+export type StudioRunningBuildShowResponse = StudioRunningBuildShowResponses[keyof StudioRunningBuildShowResponses];
+
+export type StudioBuildListData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * The appliance.
+         */
+        appliance_id: number;
+    };
+    url: '/api/v1/user/builds';
+};
+
+export type StudioBuildListErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioBuildListError = StudioBuildListErrors[keyof StudioBuildListErrors];
+
+export type StudioBuildListResponses = {
+    /**
+     * The builds. In XML: `<builds type="array"><build><id>38</id><version>0.0.1</version><state>finished</state><expired>false</expired><image_type>oci</image_type><checksum><md5>d41d8cd98f00b204e9800998ecf8427e</md5><sha1>da39a3ee5e6b4b0d3255bfef95601890afd80709</sha1><sha256>e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855</sha256></checksum><size>120</size><compressed_image_size>45</compressed_image_size><image_size_bytes>125829120</image_size_bytes><compressed_size_bytes>47185920</compressed_size_bytes><completed_at>2026-12-01 12:05:00 UTC</completed_at><download_url>http://localhost:5000/api/v1/user/builds/38/download</download_url><ree_url>http://localhost:5000/api/v1/user/builds/38/ree</ree_url></build></builds>`
+     */
+    200: StudioBuilds;
+};
+
+export type StudioBuildListResponse = StudioBuildListResponses[keyof StudioBuildListResponses];
+
+export type StudioBuildDeleteData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/builds/{id}';
+};
+
+export type StudioBuildDeleteErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioBuildDeleteError = StudioBuildDeleteErrors[keyof StudioBuildDeleteErrors];
+
+export type StudioBuildDeleteResponses = {
+    /**
+     * Deleted. In XML: `<success/>`
+     */
+    200: StudioSuccess;
+};
+
+export type StudioBuildDeleteResponse = StudioBuildDeleteResponses[keyof StudioBuildDeleteResponses];
+
+export type StudioBuildShowData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/builds/{id}';
+};
+
+export type StudioBuildShowErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioBuildShowError = StudioBuildShowErrors[keyof StudioBuildShowErrors];
+
+export type StudioBuildShowResponses = {
+    /**
+     * The build. In XML: `<build><id>38</id><version>0.0.1</version><state>finished</state><expired>false</expired><image_type>oci</image_type><checksum><md5>d41d8cd98f00b204e9800998ecf8427e</md5><sha1>da39a3ee5e6b4b0d3255bfef95601890afd80709</sha1><sha256>e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855</sha256></checksum><size>120</size><compressed_image_size>45</compressed_image_size><image_size_bytes>125829120</image_size_bytes><compressed_size_bytes>47185920</compressed_size_bytes><completed_at>2026-12-01 12:05:00 UTC</completed_at><download_url>http://localhost:5000/api/v1/user/builds/38/download</download_url><ree_url>http://localhost:5000/api/v1/user/builds/38/ree</ree_url></build>`
+     */
+    200: StudioBuild;
+};
+
+export type StudioBuildShowResponse = StudioBuildShowResponses[keyof StudioBuildShowResponses];
+
+export type StudioBuildDownloadData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/builds/{id}/download';
+};
+
+export type StudioBuildDownloadErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * The requested Range lies outside the representation.
+     */
+    416: unknown;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioBuildDownloadError = StudioBuildDownloadErrors[keyof StudioBuildDownloadErrors];
+
+export type StudioBuildDownloadResponses = {
+    /**
+     * The image.
+     */
+    200: Blob | File;
+    /**
+     * The requested byte range.
+     */
+    206: Blob | File;
+};
+
+export type StudioBuildDownloadResponse = StudioBuildDownloadResponses[keyof StudioBuildDownloadResponses];
+
+export type StudioBuildReeData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/builds/{id}/ree';
+};
+
+export type StudioBuildReeErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * The requested Range lies outside the representation.
+     */
+    416: unknown;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioBuildReeError = StudioBuildReeErrors[keyof StudioBuildReeErrors];
+
+export type StudioBuildReeResponses = {
+    /**
+     * The zip.
+     */
+    200: Blob | File;
+    /**
+     * The requested byte range.
+     */
+    206: Blob | File;
+};
+
+export type StudioBuildReeResponse = StudioBuildReeResponses[keyof StudioBuildReeResponses];
+
+export type StudioRpmListData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Debian release (bookworm).
+         */
+        base_system?: string;
+    };
+    url: '/api/v1/user/rpms';
+};
+
+export type StudioRpmListErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioRpmListError = StudioRpmListErrors[keyof StudioRpmListErrors];
+
+export type StudioRpmListResponses = {
+    /**
+     * The packages. In XML: `<rpms type="array" base_system="bookworm"><rpm><id>54</id><filename>hello_1.0_all.deb</filename><size>1024</size><archive>false</archive><base_system>bookworm</base_system><checksum type="md5">6f5902ac237024bdd0c176cb93063dc4</checksum><package>hello</package><version>1.0</version><architecture>all</architecture></rpm></rpms>`
+     */
+    200: StudioRpms;
+};
+
+export type StudioRpmListResponse = StudioRpmListResponses[keyof StudioRpmListResponses];
+
+export type StudioRpmUploadData = {
+    body: StudioUploadForm;
+    path?: never;
+    query?: {
+        /**
+         * Debian release (bookworm).
+         */
+        base_system?: string;
+    };
+    url: '/api/v1/user/rpms';
+};
+
+export type StudioRpmUploadErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * The upload is over the size limit. In XML: `<error><code>invalid_file</code><message>upload is larger than the limit of 8589934592 bytes</message></error>`
+     */
+    413: StudioError;
+    /**
+     * The body's media type is not accepted. In XML: `<error><code>invalid_request</code><message>Content-Type text/plain is not accepted here</message></error>`
+     */
+    415: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioRpmUploadError = StudioRpmUploadErrors[keyof StudioRpmUploadErrors];
+
+export type StudioRpmUploadResponses = {
+    /**
+     * The package. In XML: `<rpm><id>54</id><filename>hello_1.0_all.deb</filename><size>1024</size><archive>false</archive><base_system>bookworm</base_system><checksum type="md5">6f5902ac237024bdd0c176cb93063dc4</checksum><package>hello</package><version>1.0</version><architecture>all</architecture></rpm>`
+     */
+    200: StudioRpm;
+};
+
+export type StudioRpmUploadResponse = StudioRpmUploadResponses[keyof StudioRpmUploadResponses];
+
+export type StudioRpmDeleteData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/rpms/{id}';
+};
+
+export type StudioRpmDeleteErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioRpmDeleteError = StudioRpmDeleteErrors[keyof StudioRpmDeleteErrors];
+
+export type StudioRpmDeleteResponses = {
+    /**
+     * Deleted. In XML: `<success/>`
+     */
+    200: StudioSuccess;
+};
+
+export type StudioRpmDeleteResponse = StudioRpmDeleteResponses[keyof StudioRpmDeleteResponses];
+
+export type StudioRpmShowData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/rpms/{id}';
+};
+
+export type StudioRpmShowErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioRpmShowError = StudioRpmShowErrors[keyof StudioRpmShowErrors];
+
+export type StudioRpmShowResponses = {
+    /**
+     * The package. In XML: `<rpm><id>54</id><filename>hello_1.0_all.deb</filename><size>1024</size><archive>false</archive><base_system>bookworm</base_system><checksum type="md5">6f5902ac237024bdd0c176cb93063dc4</checksum><package>hello</package><version>1.0</version><architecture>all</architecture></rpm>`
+     */
+    200: StudioRpm;
+};
+
+export type StudioRpmShowResponse = StudioRpmShowResponses[keyof StudioRpmShowResponses];
+
+export type StudioRpmUpdateData = {
+    body: StudioUploadForm;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/rpms/{id}';
+};
+
+export type StudioRpmUpdateErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * The upload is over the size limit. In XML: `<error><code>invalid_file</code><message>upload is larger than the limit of 8589934592 bytes</message></error>`
+     */
+    413: StudioError;
+    /**
+     * The body's media type is not accepted. In XML: `<error><code>invalid_request</code><message>Content-Type text/plain is not accepted here</message></error>`
+     */
+    415: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioRpmUpdateError = StudioRpmUpdateErrors[keyof StudioRpmUpdateErrors];
+
+export type StudioRpmUpdateResponses = {
+    /**
+     * The package. In XML: `<rpm><id>54</id><filename>hello_1.0_all.deb</filename><size>1024</size><archive>false</archive><base_system>bookworm</base_system><checksum type="md5">6f5902ac237024bdd0c176cb93063dc4</checksum><package>hello</package><version>1.0</version><architecture>all</architecture></rpm>`
+     */
+    200: StudioRpm;
+};
+
+export type StudioRpmUpdateResponse = StudioRpmUpdateResponses[keyof StudioRpmUpdateResponses];
+
+export type StudioRpmDataData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/rpms/{id}/data';
+};
+
+export type StudioRpmDataErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * The requested Range lies outside the representation.
+     */
+    416: unknown;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioRpmDataError = StudioRpmDataErrors[keyof StudioRpmDataErrors];
+
+export type StudioRpmDataResponses = {
+    /**
+     * The file.
+     */
+    200: Blob | File;
+    /**
+     * The requested byte range.
+     */
+    206: Blob | File;
+};
+
+export type StudioRpmDataResponse = StudioRpmDataResponses[keyof StudioRpmDataResponses];
+
+export type StudioRepositoryListData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Debian release.
+         */
+        base_system?: string;
+        /**
+         * Search string.
+         */
+        filter?: string;
+    };
+    url: '/api/v1/user/repositories';
+};
+
+export type StudioRepositoryListErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioRepositoryListError = StudioRepositoryListErrors[keyof StudioRepositoryListErrors];
+
+export type StudioRepositoryListResponses = {
+    /**
+     * The repositories. In XML: `<repositories type="array"><repository><id>1</id><name>Debian bookworm</name><type>deb</type><base_system>bookworm</base_system><base_url>http://deb.debian.org/debian</base_url><suite>bookworm</suite><components>main</components></repository></repositories>`
+     */
+    200: StudioRepositories;
+};
+
+export type StudioRepositoryListResponse = StudioRepositoryListResponses[keyof StudioRepositoryListResponses];
+
+export type StudioRepositoryImportData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * Archive URL.
+         */
+        url: string;
+        /**
+         * Name.
+         */
+        name?: string;
+    };
+    url: '/api/v1/user/repositories';
+};
+
+export type StudioRepositoryImportErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+    /**
+     * A service reehub needs does not answer. In XML: `<error><code>internal_error</code><message>the container service is unavailable; try again later</message></error>`
+     */
+    503: StudioError;
+};
+
+export type StudioRepositoryImportError = StudioRepositoryImportErrors[keyof StudioRepositoryImportErrors];
+
+export type StudioRepositoryImportResponses = {
+    /**
+     * The repository. In XML: `<repository><id>1</id><name>Debian bookworm</name><type>deb</type><base_system>bookworm</base_system><base_url>http://deb.debian.org/debian</base_url><suite>bookworm</suite><components>main</components></repository>`
+     */
+    200: StudioRepository;
+};
+
+export type StudioRepositoryImportResponse = StudioRepositoryImportResponses[keyof StudioRepositoryImportResponses];
+
+export type StudioRepositoryShowData = {
+    body?: never;
+    path: {
+        /**
+         * Id.
+         */
+        id: number;
+    };
+    query?: never;
+    url: '/api/v1/user/repositories/{id}';
+};
+
+export type StudioRepositoryShowErrors = {
+    /**
+     * Invalid input; the code says which (invalid_version, invalid_path, invalid_file, image_already_exists, invalid_image_type, ...). In XML: `<error><code>invalid_request</code><message>package nosuch is in no repository of the appliance</message></error>`
+     */
+    400: StudioError;
+    /**
+     * Missing or invalid credentials. In XML: `<error><code>access_denied</code><message>authentication required</message></error>`
+     */
+    401: StudioError;
+    /**
+     * The credential lacks the scope. In XML: `<error><code>access_denied</code><message>the credential lacks the scope "write"</message></error>`
+     */
+    403: StudioError;
+    /**
+     * Unknown (or another user's) resource; the code names the id kind. In XML: `<error><code>invalid_appliance_id</code><message>appliance 99 not found</message></error>`
+     */
+    404: StudioError;
+    /**
+     * Too many failed logins from this client address or for this user name; the
+     * request was not checked. Retry after the number of seconds in Retry-After.
+     *
+     */
+    429: ApiError;
+    /**
+     * Internal error; the detail is in the server log. In XML: `<error><code>internal_error</code><message>internal server error</message></error>`
+     */
+    500: StudioError;
+};
+
+export type StudioRepositoryShowError = StudioRepositoryShowErrors[keyof StudioRepositoryShowErrors];
+
+export type StudioRepositoryShowResponses = {
+    /**
+     * The repository. In XML: `<repository><id>1</id><name>Debian bookworm</name><type>deb</type><base_system>bookworm</base_system><base_url>http://deb.debian.org/debian</base_url><suite>bookworm</suite><components>main</components></repository>`
+     */
+    200: StudioRepository;
+};
+
+export type StudioRepositoryShowResponse = StudioRepositoryShowResponses[keyof StudioRepositoryShowResponses];
