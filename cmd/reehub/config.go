@@ -31,7 +31,12 @@ type config struct {
 	PodmanSocket   string
 	MaxUploadBytes int64
 	Archive        archive.Limits
-	Workers        int
+	// Workers is how many builds run at once here; 0 (serve only) makes an
+	// API-only instance that runs no job.
+	Workers int
+	// Host names this worker host to the other instances (job.Config.Host):
+	// the machine whose Podman service PodmanSocket is.
+	Host           string
 	JobMaxAttempts int
 	LogLevel       string
 	// LogFormat is text or json (the server's log, the access log included).
@@ -112,7 +117,12 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	i64(&entries, "archive-max-entries", "REEHUB_ARCHIVE_MAX_ENTRIES", 10000, "most entries in an uploaded zip")
 	i64(&c.Archive.MaxTotalBytes, "archive-max-bytes", "REEHUB_ARCHIVE_MAX_BYTES", 16<<30, "largest total uncompressed size of an uploaded zip")
 	i64(&ratio, "archive-max-ratio", "REEHUB_ARCHIVE_MAX_RATIO", 200, "largest uncompressed/compressed ratio of a zip entry")
-	i64(&workers, "workers", "REEHUB_WORKERS", 4, "builds (recordings, replays) that run at once")
+	i64(&workers, "workers", "REEHUB_WORKERS", 4, "builds (recordings, replays) that run at once; 0 (serve only): an API-only instance that runs no job (`reehub worker` instances run them)")
+	hostname, _ := os.Hostname()
+	if hostname == "" {
+		hostname = "local"
+	}
+	str(&c.Host, "host", "REEHUB_WORKER_HOST", hostname, "this worker host's name, unique among the instances on one database (its Podman service's leftovers are cleaned by it alone); defaults to the host name")
 	i64(&attempts, "job-max-attempts", "REEHUB_JOB_MAX_ATTEMPTS", 3, "attempts a job gets when reehub is killed while it runs, before it fails")
 	var allowed, serverDirs string
 	str(&allowed, "upload-allowed-hosts", "REEHUB_UPLOAD_ALLOWED_HOSTS", "", "hosts (host, host:port, address or CIDR) FOSSology url/vcs uploads and webhooks may reach although they are loopback, private or link-local")
@@ -169,8 +179,14 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	if c.GCGrace == 0 {
 		c.GCGrace = job.NoGrace // 0 means none here; the engine reads 0 as its default
 	}
-	if c.MaxUploadBytes <= 0 || c.Archive.MaxEntries <= 0 || c.Archive.MaxTotalBytes <= 0 || c.Archive.MaxRatio <= 0 || c.Workers <= 0 || c.JobMaxAttempts <= 0 || c.ReanaQuota < 0 {
+	if c.MaxUploadBytes <= 0 || c.Archive.MaxEntries <= 0 || c.Archive.MaxTotalBytes <= 0 || c.Archive.MaxRatio <= 0 || c.Workers < 0 || c.JobMaxAttempts <= 0 || c.ReanaQuota < 0 {
 		return c, errors.New("limits, workers and job attempts must be positive")
+	}
+	if c.Workers == 0 && name == "worker" {
+		return c, cli.Usage(errors.New("workers must be positive (a worker that runs no job; `reehub serve --workers 0` is an API-only instance)"))
+	}
+	if c.Host = strings.TrimSpace(c.Host); c.Host == "" {
+		return c, cli.Usage(errors.New("host must not be empty"))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, fmt.Errorf("log format %q: must be text or json", c.LogFormat)

@@ -84,9 +84,15 @@ func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *
 	if err := s.blobs.CleanTemp(tempAge); err != nil {
 		log.Warn("clean abandoned blob temp files", "err", err)
 	}
+	var queues map[string]job.QueueConfig
+	if cfg.Workers > 0 {
+		queues = map[string]job.QueueConfig{job.QueueBuilds: {MaxWorkers: cfg.Workers}}
+	}
 	s.engine, err = job.New(s.store, s.blobs, log, job.Config{
 		DataDir:     cfg.DataDir,
-		Queues:      map[string]job.QueueConfig{job.QueueBuilds: {MaxWorkers: cfg.Workers}},
+		Queues:      queues,
+		Host:        cfg.Host,
+		APIOnly:     cfg.Workers == 0,
 		MaxAttempts: cfg.JobMaxAttempts,
 		GCInterval:  cfg.GCInterval,
 		GCGrace:     cfg.GCGrace,

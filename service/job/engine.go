@@ -173,23 +173,33 @@ func (rw *riverWorker[A]) Work(ctx context.Context, j *river.Job[envelope[A]]) e
 	return rw.e.run(ctx, j.ID, j.Args.JobID, func(job Job) []StepDef { return rw.w.Steps(job, j.Args.Args) })
 }
 
-// Start recovers jobs left by a previous run, then starts River.
+// Start recovers jobs left by a previous run (paying this host's owed
+// clean-ups first), then starts River. An APIOnly engine only builds its
+// River client, which inserts and cancels jobs, and runs garbage collection.
 func (e *Engine) Start(ctx context.Context) error {
 	client, err := e.newClient(ctx)
 	if err != nil {
 		return err
 	}
 	e.client = client
-	if err := e.recover(ctx, true); err != nil {
-		return err
-	}
-	if err := e.client.Start(ctx); err != nil {
-		return fmt.Errorf("start job engine: %w", err)
-	}
-	e.registerGauges()
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	e.stopBg, e.bgDone = stop, make(chan struct{})
-	go e.recoverLoop(bg)
+	if e.cfg.APIOnly {
+		close(e.bgDone)
+	} else {
+		// Nothing runs here yet: every clean-up this host owes is safe now.
+		if err := e.payCleanups(ctx); err != nil {
+			return err
+		}
+		if err := e.recover(ctx, true); err != nil {
+			return err
+		}
+		if err := e.client.Start(ctx); err != nil {
+			return fmt.Errorf("start job engine: %w", err)
+		}
+		go e.recoverLoop(bg)
+	}
+	e.registerGauges()
 	if e.cfg.GCInterval > 0 {
 		e.gcDone = make(chan struct{})
 		go func() {
@@ -216,7 +226,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 		cancel(errShutdown)
 	}
 	e.mu.Unlock()
-	if e.client == nil {
+	if e.client == nil || e.cfg.APIOnly {
 		return nil
 	}
 	return e.client.Stop(ctx)
@@ -493,5 +503,9 @@ func (e *Engine) removeFiles(id string) {
 }
 
 // Running reports whether the engine is started and not stopping: whether
-// this instance works on jobs.
+// this instance takes jobs (an APIOnly one submits them for the workers of
+// other instances).
 func (e *Engine) Running() bool { return e.client != nil && !e.stopping.Load() }
+
+// Host is the worker host this engine runs attempts on (Config.Host).
+func (e *Engine) Host() string { return e.cfg.Host }
