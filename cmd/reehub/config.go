@@ -24,6 +24,9 @@ type config struct {
 	Addr           string
 	DataDir        string
 	BlobDir        string
+	// BlobURL, when set, names the blob store: file:///path, or
+	// s3://bucket?endpoint=...&region=...&use_path_style=true (blob.OpenURL).
+	BlobURL        string
 	DatabaseURL    string
 	AdminPassword  string
 	OIDCIssuer     string
@@ -100,6 +103,7 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	str(&c.Addr, "addr", "REEHUB_ADDR", "localhost:5000", "listen address")
 	str(&c.DataDir, "data-dir", "REEHUB_DATA_DIR", "./data", "data directory (SQLite file, blobs, logs)")
 	str(&c.BlobDir, "blob-dir", "REEHUB_BLOB_DIR", "", "blob store directory; empty uses blobs/ in the data directory (instances with their own databases may share one)")
+	str(&c.BlobURL, "blob-url", "REEHUB_BLOB_URL", "", "blob store URL: file:///path, or s3://bucket?endpoint=http://host:port&region=R&use_path_style=true for an S3-compatible store shared by instances on several machines (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); empty uses --blob-dir")
 	str(&c.DatabaseURL, "database-url", "REEHUB_DATABASE_URL", "", "Postgres URL; empty uses SQLite in the data directory")
 	str(&c.AdminPassword, "admin-password", "REEHUB_ADMIN_PASSWORD", "", "password of the admin user created on first start; empty generates one")
 	str(&c.OIDCIssuer, "oidc-issuer", "REEHUB_OIDC_ISSUER", "", "OIDC issuer whose access tokens are accepted as Bearer tokens")

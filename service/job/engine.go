@@ -464,8 +464,9 @@ func (e *Engine) OpenLog(ctx context.Context, id string) (io.ReadCloser, error) 
 	return io.NopCloser(eofReader{}), nil
 }
 
-// OpenOutput returns output name of job id (the owner check is the caller's).
-func (e *Engine) OpenOutput(ctx context.Context, id, name string) (*os.File, Output, error) {
+// OpenOutput returns output name of job id (the owner check is the caller's),
+// as a stream that seeks (ranged reads of a remote blob store).
+func (e *Engine) OpenOutput(ctx context.Context, id, name string) (io.ReadSeekCloser, Output, error) {
 	outs, err := e.Outputs(ctx, id)
 	if err != nil {
 		return nil, Output{}, err
@@ -473,6 +474,22 @@ func (e *Engine) OpenOutput(ctx context.Context, id, name string) (*os.File, Out
 	for _, o := range outs {
 		if o.Name == name {
 			f, err := e.blobs.Open(ctx, o.Digest)
+			return f, o, err
+		}
+	}
+	return nil, Output{}, fault.NotFoundf("job %s has no output %s", id, name)
+}
+
+// OpenOutputFile is OpenOutput as a local file, for readers that need one
+// (a zip's ReaderAt): a remote blob store's blob is copied into its cache first.
+func (e *Engine) OpenOutputFile(ctx context.Context, id, name string) (*os.File, Output, error) {
+	outs, err := e.Outputs(ctx, id)
+	if err != nil {
+		return nil, Output{}, err
+	}
+	for _, o := range outs {
+		if o.Name == name {
+			f, err := e.blobs.OpenFile(ctx, o.Digest)
 			return f, o, err
 		}
 	}

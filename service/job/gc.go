@@ -409,10 +409,10 @@ func (e *Engine) collect(ctx context.Context, digests []string, grace time.Durat
 	for _, d := range digests {
 		// Another instance's blob is left in place (not even moved aside,
 		// which its readers would notice); this instance's hold goes.
-		if others, err := e.blobs.OtherHolders(d); err != nil || len(others) > 0 {
+		if others, err := e.blobs.OtherHolders(ctx, d); err != nil || len(others) > 0 {
 			if err == nil {
 				held++
-				_, err = e.blobs.Release(d, grace)
+				_, err = e.blobs.Release(ctx, d, grace)
 			}
 			errs = append(errs, err)
 			continue

@@ -94,11 +94,11 @@ func (s *Service) copyBlob(ctx context.Context, tw *tar.Writer, digest string) e
 		return fmt.Errorf("blob %s of the image: %w", digest, err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
+	fi, err := s.blobs.Stat(ctx, digest)
 	if err != nil {
 		return err
 	}
-	if err := tw.WriteHeader(&tar.Header{Name: blobName(digest), Mode: 0o644, Size: fi.Size(), Typeflag: tar.TypeReg}); err != nil {
+	if err := tw.WriteHeader(&tar.Header{Name: blobName(digest), Mode: 0o644, Size: fi.Size, Typeflag: tar.TypeReg}); err != nil {
 		return err
 	}
 	if _, err := io.Copy(tw, f); err != nil {

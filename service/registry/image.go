@@ -429,7 +429,7 @@ type DownloadOpts struct {
 // Download is an open image file.
 type Download struct {
 	// File is the open file; the caller closes it.
-	File *os.File
+	File io.ReadSeekCloser
 	// ETag is the content's identity ("sha256:..." or the source digest and format).
 	ETag string
 	// Name is a file name for Content-Disposition.
@@ -534,7 +534,7 @@ func (s *Service) converted(ctx context.Context, row store.RegistryImage, format
 	if _, err := os.Stat(dst); err == nil {
 		return dst, nil
 	}
-	src, err := s.blobs.Path(row.FileDigest)
+	src, err := s.blobs.LocalPath(ctx, row.FileDigest)
 	if err != nil {
 		return "", err
 	}
