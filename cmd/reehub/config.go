@@ -21,9 +21,9 @@ import (
 // config is reehub's configuration: each setting is a flag with a matching
 // REEHUB_* environment variable; a flag given on the command line wins.
 type config struct {
-	Addr           string
-	DataDir        string
-	BlobDir        string
+	Addr    string
+	DataDir string
+	BlobDir string
 	// BlobURL, when set, names the blob store: file:///path, or
 	// s3://bucket?endpoint=...&region=...&use_path_style=true (blob.OpenURL).
 	BlobURL        string
