@@ -56,12 +56,16 @@ run: setup build
 	REEHUB_ADMIN_PASSWORD="$${REEHUB_ADMIN_PASSWORD:-$$(cat $(DATA_DIR)/admin-password)}" ./bin/reehub serve --data-dir $(DATA_DIR)
 
 ## test: every test, on SQLite and on Postgres, with real Podman (installs the test packages of scripts/packages.txt)
-test: setup $(CONTRACT_TOOLS)
+test: setup $(CONTRACT_TOOLS) bin/weed
 	$(SUDO) bash scripts/setup-packages.sh test
 	bash scripts/setup-postgres.sh
 	go build ./... && go vet ./...
-	set -o pipefail; go test -count=1 -timeout 45m -p 2 ./... 2>&1 | tee /tmp/reehub-test-sqlite.log
-	set -o pipefail; REEHUB_TEST_DATABASE_URL="$$(cat /tmp/reehub-postgres-url)" go test -count=1 -timeout 45m -p 1 ./store/... ./tests/... 2>&1 | tee /tmp/reehub-test-postgres.log
+	set -o pipefail; REEHUB_TEST_REQUIRE_S3=1 go test -count=1 -timeout 45m -p 2 ./... 2>&1 | tee /tmp/reehub-test-sqlite.log
+	set -o pipefail; REEHUB_TEST_REQUIRE_S3=1 REEHUB_TEST_DATABASE_URL="$$(cat /tmp/reehub-postgres-url)" go test -count=1 -timeout 45m -p 1 ./store/... ./service/job/ ./tests/... 2>&1 | tee /tmp/reehub-test-postgres.log
+
+## bin/weed: SeaweedFS, the S3-compatible server the blob store and multi-instance tests run against (a long build, once; cached in bin/)
+bin/weed: scripts/build-weed.sh
+	bash scripts/build-weed.sh
 
 ## test-disks: the Studio family's bootable builds through the API (oem and iso built, downloaded and booted in qemu; 20+ minutes)
 test-disks: setup

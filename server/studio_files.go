@@ -155,18 +155,24 @@ func (s *Server) StudioFileDataUpdate(ctx context.Context, r api.StudioFileDataU
 }
 
 // fileDownload serves an open file with Range, ETag and a file name.
-func fileDownload(ctx context.Context, f *os.File, contentType, name, etag string) (download, error) {
+func fileDownload(ctx context.Context, f io.ReadSeekCloser, contentType, name, etag string) (download, error) {
 	req, err := requestFrom(ctx)
 	if err != nil {
 		_ = f.Close()
 		return download{}, err
 	}
-	fi, err := f.Stat()
-	if err != nil {
-		_ = f.Close()
-		return download{}, fmt.Errorf("stat download: %w", err)
+	// A blob read from a bucket has no file time; a local file's is the
+	// Last-Modified of the answer.
+	var modTime time.Time
+	if st, ok := f.(interface{ Stat() (os.FileInfo, error) }); ok {
+		fi, err := st.Stat()
+		if err != nil {
+			_ = f.Close()
+			return download{}, fmt.Errorf("stat download: %w", err)
+		}
+		modTime = fi.ModTime()
 	}
-	return download{req: req, body: f, contentType: contentType, etag: quoteETag(etag), disposition: contentDisposition(name), modTime: fi.ModTime()}, nil
+	return download{req: req, body: f, contentType: contentType, etag: quoteETag(etag), disposition: contentDisposition(name), modTime: modTime}, nil
 }
 
 // bytesDownload serves bytes in memory like a file.

@@ -321,10 +321,16 @@ func mediaTypeOf(ct string) string {
 	return strings.TrimSpace(mt)
 }
 
-// fileTime is a file's modification time (for Last-Modified), zero when unknown.
-func fileTime(f *os.File) time.Time {
-	if fi, err := f.Stat(); err == nil {
-		return fi.ModTime()
+// fileTime is a blob reader's modification time (for Last-Modified), zero
+// when unknown: a file's, or a remote object's.
+func fileTime(r io.Reader) time.Time {
+	switch f := r.(type) {
+	case interface{ Stat() (os.FileInfo, error) }:
+		if fi, err := f.Stat(); err == nil {
+			return fi.ModTime()
+		}
+	case interface{ ModTime() time.Time }:
+		return f.ModTime()
 	}
 	return time.Time{}
 }

@@ -37,7 +37,9 @@ type Job struct {
 	Keep      bool
 	KeepImage bool
 	// RequestID is the id of the API request that submitted the job.
-	RequestID   string
+	RequestID string
+	// Host is the worker host (job.Config.Host) that runs or last ran an attempt.
+	Host        string
 	HeartbeatAt *time.Time
 	CreatedAt   time.Time
 	StartedAt   *time.Time
@@ -76,6 +78,7 @@ type JobUpdate struct {
 	LogDigest       *string
 	RiverJobID      *int64
 	CancelRequested *bool
+	Host            *string
 	HeartbeatAt     *time.Time
 	StartedAt       *time.Time
 	FinishedAt      *time.Time
@@ -117,6 +120,9 @@ func (u JobUpdate) fields() map[string]any {
 	}
 	if u.CancelRequested != nil {
 		f["cancel_requested"] = *u.CancelRequested
+	}
+	if u.Host != nil {
+		f["host"] = *u.Host
 	}
 	set("heartbeat_at", u.HeartbeatAt != nil, u.HeartbeatAt)
 	set("started_at", u.StartedAt != nil, u.StartedAt)

@@ -21,9 +21,12 @@ import (
 // config is reehub's configuration: each setting is a flag with a matching
 // REEHUB_* environment variable; a flag given on the command line wins.
 type config struct {
-	Addr           string
-	DataDir        string
-	BlobDir        string
+	Addr    string
+	DataDir string
+	BlobDir string
+	// BlobURL, when set, names the blob store: file:///path, or
+	// s3://bucket?endpoint=...&region=...&use_path_style=true (blob.OpenURL).
+	BlobURL        string
 	DatabaseURL    string
 	AdminPassword  string
 	OIDCIssuer     string
@@ -31,7 +34,12 @@ type config struct {
 	PodmanSocket   string
 	MaxUploadBytes int64
 	Archive        archive.Limits
-	Workers        int
+	// Workers is how many builds run at once here; 0 (serve only) makes an
+	// API-only instance that runs no job.
+	Workers int
+	// Host names this worker host to the other instances (job.Config.Host):
+	// the machine whose Podman service PodmanSocket is.
+	Host           string
 	JobMaxAttempts int
 	LogLevel       string
 	// LogFormat is text or json (the server's log, the access log included).
@@ -103,6 +111,7 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	str(&c.Addr, "addr", "REEHUB_ADDR", "localhost:5000", "listen address")
 	str(&c.DataDir, "data-dir", "REEHUB_DATA_DIR", "./data", "data directory (SQLite file, blobs, logs)")
 	str(&c.BlobDir, "blob-dir", "REEHUB_BLOB_DIR", "", "blob store directory; empty uses blobs/ in the data directory (instances with their own databases may share one)")
+	str(&c.BlobURL, "blob-url", "REEHUB_BLOB_URL", "", "blob store URL: file:///path, or s3://bucket?endpoint=http://host:port&region=R&use_path_style=true for an S3-compatible store shared by instances on several machines (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); empty uses --blob-dir")
 	str(&c.DatabaseURL, "database-url", "REEHUB_DATABASE_URL", "", "Postgres URL; empty uses SQLite in the data directory")
 	str(&c.AdminPassword, "admin-password", "REEHUB_ADMIN_PASSWORD", "", "password of the admin user created on first start; empty generates one")
 	str(&c.OIDCIssuer, "oidc-issuer", "REEHUB_OIDC_ISSUER", "", "OIDC issuer whose access tokens are accepted as Bearer tokens")
@@ -121,7 +130,12 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	i64(&entries, "archive-max-entries", "REEHUB_ARCHIVE_MAX_ENTRIES", 10000, "most entries in an uploaded zip")
 	i64(&c.Archive.MaxTotalBytes, "archive-max-bytes", "REEHUB_ARCHIVE_MAX_BYTES", 16<<30, "largest total uncompressed size of an uploaded zip")
 	i64(&ratio, "archive-max-ratio", "REEHUB_ARCHIVE_MAX_RATIO", 200, "largest uncompressed/compressed ratio of a zip entry")
-	i64(&workers, "workers", "REEHUB_WORKERS", 4, "builds (recordings, replays) that run at once")
+	i64(&workers, "workers", "REEHUB_WORKERS", 4, "builds (recordings, replays) that run at once; 0 (serve only): an API-only instance that runs no job (`reehub worker` instances run them)")
+	hostname, _ := os.Hostname()
+	if hostname == "" {
+		hostname = "local"
+	}
+	str(&c.Host, "host", "REEHUB_WORKER_HOST", hostname, "this worker host's name, unique among the instances on one database (its Podman service's leftovers are cleaned by it alone); defaults to the host name")
 	i64(&attempts, "job-max-attempts", "REEHUB_JOB_MAX_ATTEMPTS", 3, "attempts a job gets when reehub is killed while it runs, before it fails")
 	var allowed, serverDirs string
 	str(&allowed, "upload-allowed-hosts", "REEHUB_UPLOAD_ALLOWED_HOSTS", "", "hosts (host, host:port, address or CIDR) FOSSology url/vcs uploads and webhooks may reach although they are loopback, private or link-local")
@@ -180,8 +194,14 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	if c.GCGrace == 0 {
 		c.GCGrace = job.NoGrace // 0 means none here; the engine reads 0 as its default
 	}
-	if c.MaxUploadBytes <= 0 || c.Archive.MaxEntries <= 0 || c.Archive.MaxTotalBytes <= 0 || c.Archive.MaxRatio <= 0 || c.Workers <= 0 || c.JobMaxAttempts <= 0 || c.ReanaQuota < 0 {
+	if c.MaxUploadBytes <= 0 || c.Archive.MaxEntries <= 0 || c.Archive.MaxTotalBytes <= 0 || c.Archive.MaxRatio <= 0 || c.Workers < 0 || c.JobMaxAttempts <= 0 || c.ReanaQuota < 0 {
 		return c, errors.New("limits, workers and job attempts must be positive")
+	}
+	if c.Workers == 0 && name == "worker" {
+		return c, cli.Usage(errors.New("workers must be positive (a worker that runs no job; `reehub serve --workers 0` is an API-only instance)"))
+	}
+	if c.Host = strings.TrimSpace(c.Host); c.Host == "" {
+		return c, cli.Usage(errors.New("host must not be empty"))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, fmt.Errorf("log format %q: must be text or json", c.LogFormat)

@@ -1,7 +1,8 @@
 // Command reehub is the reehub server, its command-line tools, and a
 // command-line client of the reehub API:
 //
-//	reehub [serve] [flags]      run the server (the default)
+//	reehub [serve] [flags]      run the server (the default; --workers 0: API only)
+//	reehub worker [flags]       run jobs only, no API (one Postgres, many instances)
 //	reehub base-images          build the missing base images and exit
 //	reehub gc [flags]           collect garbage (and apply retention) once
 //	reehub sbom PATH|IMAGE      write an SBOM of a directory, archive or image
@@ -56,7 +57,7 @@ type stdio struct {
 
 // serverCommands are the commands that run on the server's machine; they
 // parse their own flags (reehub help NAME lists them).
-var serverCommands = []string{"serve", "base-images", "gc", "sbom", "scan"}
+var serverCommands = []string{"serve", "worker", "base-images", "gc", "sbom", "scan"}
 
 func run(ctx context.Context, args []string, std stdio) error {
 	root := newRoot(ctx, std)
@@ -140,7 +141,8 @@ func newRoot(ctx context.Context, std stdio) *cobra.Command {
 
 // serverShort are the one-line descriptions of the server commands.
 var serverShort = map[string]string{
-	"serve":       "Run the server (the default when no command is given)",
+	"serve":       "Run the server (the default when no command is given); --workers 0 serves the API only",
+	"worker":      "Run jobs only, without the API (several instances share one Postgres database and blob store)",
 	"base-images": "Build the missing base images and exit",
 	"gc":          "Collect garbage once: unreferenced blobs, work directories, temporary files, images and networks of deleted processes; with --retention, expired processes first",
 	"sbom":        "Write an SBOM of a directory, archive or image",
@@ -153,6 +155,8 @@ func serverCommand(ctx context.Context, name string, std stdio) *cobra.Command {
 		switch name {
 		case "serve":
 			return serve(ctx, args, std.err)
+		case "worker":
+			return work(ctx, args, std.err)
 		case "base-images":
 			return buildBaseImages(ctx, args, std.err)
 		case "gc":
@@ -173,7 +177,7 @@ func serverCommand(ctx context.Context, name string, std stdio) *cobra.Command {
 	// `reehub help NAME` prints the command's own flags.
 	cmd.SetHelpFunc(func(*cobra.Command, []string) {
 		switch name {
-		case "serve", "base-images", "gc":
+		case "serve", "worker", "base-images", "gc":
 			_, _ = parseConfig(name, []string{"-h"}, std.out)
 		default:
 			_ = runIt([]string{"-h"})

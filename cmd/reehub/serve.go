@@ -36,11 +36,19 @@ func newLogger(level, format string, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// adminHandler serves the admin listener: the metrics and net/http/pprof,
+// adminHandler serves the admin listener: the metrics, a health check
+// (200 while running reports true, 503 otherwise) and net/http/pprof,
 // without authentication; nothing else of reehub is there.
-func adminHandler(m *metrics.Metrics) http.Handler {
+func adminHandler(m *metrics.Metrics, running func() bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if !running() {
+			http.Error(w, "stopping", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ok\n")
+	})
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -56,14 +64,33 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	return runInstance(ctx, cfg, true, stderr)
+}
+
+// work is `reehub worker`: an instance that runs jobs and serves no API
+// (only the admin listener, when --admin-addr is set).
+func work(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg, err := parseConfig("worker", args, stderr)
+	if err != nil {
+		return err
+	}
+	return runInstance(ctx, cfg, false, stderr)
+}
+
+// runInstance runs one reehub instance until ctx ends: the API when withAPI
+// is set, the job engine's workers unless cfg.Workers is 0.
+func runInstance(ctx context.Context, cfg config, withAPI bool, stderr io.Writer) error {
 	log := newLogger(cfg.LogLevel, cfg.LogFormat, stderr)
 	// Take the addresses before anything else: a taken port must not leave a
 	// database, a one-time admin password or a started job engine behind.
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	var ln net.Listener
+	var err error
+	if withAPI {
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		}
+		defer ln.Close()
 	}
-	defer ln.Close()
 	var adminLn net.Listener
 	if cfg.AdminAddr != "" {
 		if adminLn, err = net.Listen("tcp", cfg.AdminAddr); err != nil {
@@ -94,6 +121,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	defer stk.close()
 	st, blobs, engine, procs, catalog, reeSvc := stk.store, stk.blobs, stk.engine, stk.procs, stk.catalog, stk.ree
 	workflows, foss := stk.workflows, stk.foss
+	if !withAPI {
+		return runWorker(ctx, log, stk, reg, adminLn, rt.URI(), cfg.Host)
+	}
 	jwtKey, err := auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, auth.JWTKeyFile))
 	if err != nil {
 		return err
@@ -124,12 +154,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	log.Info("reehub listening", "addr", "http://"+ln.Addr().String(), "docs", "http://"+ln.Addr().String()+"/docs", "database", st.Dialect(), "podman", rt.URI())
+	log.Info("reehub listening", "addr", "http://"+ln.Addr().String(), "docs", "http://"+ln.Addr().String()+"/docs", "database", st.Dialect(), "podman", rt.URI(),
+		"host", cfg.Host, "workers", cfg.Workers)
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	var adminSrv *http.Server
 	if adminLn != nil {
-		adminSrv = &http.Server{Handler: adminHandler(reg), ReadHeaderTimeout: 10 * time.Second}
+		adminSrv = &http.Server{Handler: adminHandler(reg, engine.Running), ReadHeaderTimeout: 10 * time.Second}
 		log.Info("reehub admin listener (metrics, pprof; no authentication)", "addr", "http://"+adminLn.Addr().String(), "metrics", "http://"+adminLn.Addr().String()+"/metrics")
 		go func() { errc <- adminSrv.Serve(adminLn) }()
 	}
@@ -210,4 +241,38 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// runWorker runs the job engine of a worker instance (no API) and its admin
+// listener, if any, until ctx ends, then stops the engine gracefully.
+func runWorker(ctx context.Context, log *slog.Logger, stk *stack, reg *metrics.Metrics, adminLn net.Listener, podmanURI, host string) error {
+	if err := stk.engine.Start(ctx); err != nil {
+		return err
+	}
+	hooksCtx, stopHooks := context.WithCancel(ctx)
+	defer stopHooks()
+	go stk.foss.RunWebhooks(hooksCtx, time.Second)
+	log.Info("reehub worker running", "host", host, "database", stk.store.Dialect(), "podman", podmanURI)
+	errc := make(chan error, 1)
+	var adminSrv *http.Server
+	if adminLn != nil {
+		adminSrv = &http.Server{Handler: adminHandler(reg, stk.engine.Running), ReadHeaderTimeout: 10 * time.Second}
+		log.Info("reehub admin listener (health, metrics, pprof; no authentication)", "addr", "http://"+adminLn.Addr().String())
+		go func() { errc <- adminSrv.Serve(adminLn) }()
+	}
+	var err error
+	select {
+	case err = <-errc:
+		err = fmt.Errorf("admin listener: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if adminSrv != nil {
+		if serr := adminSrv.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+			log.Warn("admin http shutdown", "err", serr)
+		}
+	}
+	return errors.Join(err, stk.engine.Stop(shutdownCtx))
 }

@@ -71,14 +71,19 @@ func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *
 	if blobDir == "" {
 		blobDir = filepath.Join(cfg.DataDir, "blobs")
 	}
-	if s.blobs, err = blob.OpenFor(blobDir, instance); err != nil {
+	// A bucket's local directory is only a cache of it (and its temporary
+	// files), apart from any directory store of earlier runs.
+	if cfg.BlobURL != "" && !strings.HasPrefix(cfg.BlobURL, "file:") {
+		blobDir = filepath.Join(cfg.DataDir, "blob-cache")
+	}
+	if s.blobs, err = blob.OpenURL(ctx, cfg.BlobURL, blobDir, instance); err != nil {
 		return err
 	}
 	// Temporary files are uploads or outputs cut off by a crash. With SQLite no
 	// other instance can be writing them; with Postgres instances may share the
 	// data directory, and instances may share a blob directory, so only old ones go.
 	tempAge := time.Duration(0)
-	if cfg.DatabaseURL != "" || cfg.BlobDir != "" {
+	if cfg.DatabaseURL != "" || cfg.BlobDir != "" || cfg.BlobURL != "" {
 		tempAge = time.Hour
 	}
 	if age != nil {
@@ -87,9 +92,15 @@ func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *
 	if err := s.blobs.CleanTemp(tempAge); err != nil {
 		log.Warn("clean abandoned blob temp files", "err", err)
 	}
+	var queues map[string]job.QueueConfig
+	if cfg.Workers > 0 {
+		queues = map[string]job.QueueConfig{job.QueueBuilds: {MaxWorkers: cfg.Workers}}
+	}
 	s.engine, err = job.New(s.store, s.blobs, log, job.Config{
 		DataDir:     cfg.DataDir,
-		Queues:      map[string]job.QueueConfig{job.QueueBuilds: {MaxWorkers: cfg.Workers}},
+		Queues:      queues,
+		Host:        cfg.Host,
+		APIOnly:     cfg.Workers == 0,
 		MaxAttempts: cfg.JobMaxAttempts,
 		GCInterval:  cfg.GCInterval,
 		GCGrace:     cfg.GCGrace,
@@ -165,7 +176,12 @@ func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *
 	return nil
 }
 
-func (s *stack) close() { _ = s.store.Close() }
+func (s *stack) close() {
+	if s.blobs != nil {
+		_ = s.blobs.Close()
+	}
+	_ = s.store.Close()
+}
 
 // buildUTSNamespace prepares the UTS namespace whose hostname
 // (cfg.BuildHostname) the RUN steps of recordings and replays see, and

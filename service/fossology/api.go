@@ -513,7 +513,7 @@ func (s *Service) Report(ctx context.Context, c Caller, id int64) (ReportFile, e
 		}
 		return ReportFile{}, notReady(2, 0, "report %d is being generated", id)
 	}
-	f, err := s.blobs.Open(ctx, r.Digest)
+	f, err := s.blobs.OpenFile(ctx, r.Digest)
 	if err != nil {
 		return ReportFile{}, err
 	}

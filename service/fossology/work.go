@@ -110,7 +110,7 @@ func (s *Service) unpackSteps(j job.Job, _ UnpackArgs) []job.StepDef {
 			if err != nil {
 				return err
 			}
-			src, err := s.blobs.Path(u.BlobDigest)
+			src, err := s.blobs.LocalPath(ctx, u.BlobDigest)
 			if err != nil {
 				return err
 			}

@@ -77,6 +77,17 @@ type Config struct {
 	// DeleteWait bounds how long Delete waits for a cancelled job to stop.
 	// Defaults to 2 minutes.
 	DeleteWait time.Duration
+	// Host names the worker host this engine runs attempts on: the machine
+	// whose Podman service the kinds' workers use. Instances on one database
+	// must give each host its own name (two instances on one host with one
+	// Podman service may share it). An attempt interrupted on one host and
+	// recovered by another leaves a clean-up owed by its host (see the
+	// package doc). Defaults to "local".
+	Host string
+	// APIOnly makes the engine submit, show and cancel jobs but run none:
+	// Start starts no River worker, no recovery and no clean-up (the workers'
+	// instances do them); garbage collection still runs, under its lock.
+	APIOnly bool
 	// Metrics receives job transitions, wait and run times, step times and
 	// what GC freed, and serves queue depths and blob store bytes as gauges.
 	// Nil records nothing.
@@ -88,6 +99,9 @@ func (c Config) withDefaults() Config {
 	queues := DefaultQueues()
 	maps.Copy(queues, c.Queues)
 	c.Queues = queues
+	if c.Host == "" {
+		c.Host = "local"
+	}
 	if c.MaxAttempts == 0 {
 		c.MaxAttempts = 3
 	}

@@ -46,6 +46,36 @@
 // promises that a succeeded step's effects survive in its work directory or
 // outputs).
 //
+// # Several instances, several hosts
+//
+// Any number of instances share one Postgres database: each may submit
+// (Config.APIOnly instances only submit, show and cancel), and each worker
+// instance takes jobs from the shared family queues, so every worker can run
+// every kind: what a job needs from its host comes from the database and the
+// shared blob store (images are loaded back from it on demand). What does
+// not travel is what an attempt leaves on its host: containers, networks and
+// images on that host's Podman service, and its work directory. So every
+// attempt records the host it runs on (Config.Host, the job's host column),
+// and recovery of an orphaned attempt that ran on another host does not run
+// the kind's Cleanup here (it would clean this host's Podman, not the
+// other's): it queues the job again for any host at once, and records, in
+// the same transaction, a clean-up owed by the attempt's host
+// (job_host_cleanups). That host pays it (the kind's Cleanup on its own
+// Podman, then its work directory and logs) when its engine starts (before
+// River starts, so nothing runs there yet), at every recovery round, and
+// before it runs an attempt of the same job itself, so that an attempt never
+// meets an older attempt's leftovers of the same names. A retry elsewhere
+// starts from the first step even for a Resumable kind, whose succeeded
+// steps' effects live in the first host's work directory. A host that never
+// comes back leaves its debts: a worker started with that host's name and a
+// socket to its Podman service pays them. On SQLite there is one instance,
+// and every attempt is its own whatever its host was called.
+//
+// The shared part of garbage collection (retention, blobs, tombstones) runs
+// on one instance at a time (a Postgres advisory lock taken without waiting;
+// the others skip that part of the round); each instance collects its own
+// host's Podman resources and files.
+//
 // Recovery also re-inserts the River job of a queued job whose River job is
 // gone or finished, or was fetched more than StaleAfter ago without an
 // attempt starting (a fetch whose locked jobs River's producer never got:

@@ -173,23 +173,33 @@ func (rw *riverWorker[A]) Work(ctx context.Context, j *river.Job[envelope[A]]) e
 	return rw.e.run(ctx, j.ID, j.Args.JobID, func(job Job) []StepDef { return rw.w.Steps(job, j.Args.Args) })
 }
 
-// Start recovers jobs left by a previous run, then starts River.
+// Start recovers jobs left by a previous run (paying this host's owed
+// clean-ups first), then starts River. An APIOnly engine only builds its
+// River client, which inserts and cancels jobs, and runs garbage collection.
 func (e *Engine) Start(ctx context.Context) error {
 	client, err := e.newClient(ctx)
 	if err != nil {
 		return err
 	}
 	e.client = client
-	if err := e.recover(ctx, true); err != nil {
-		return err
-	}
-	if err := e.client.Start(ctx); err != nil {
-		return fmt.Errorf("start job engine: %w", err)
-	}
-	e.registerGauges()
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	e.stopBg, e.bgDone = stop, make(chan struct{})
-	go e.recoverLoop(bg)
+	if e.cfg.APIOnly {
+		close(e.bgDone)
+	} else {
+		// Nothing runs here yet: every clean-up this host owes is safe now.
+		if err := e.payCleanups(ctx); err != nil {
+			return err
+		}
+		if err := e.recover(ctx, true); err != nil {
+			return err
+		}
+		if err := e.client.Start(ctx); err != nil {
+			return fmt.Errorf("start job engine: %w", err)
+		}
+		go e.recoverLoop(bg)
+	}
+	e.registerGauges()
 	if e.cfg.GCInterval > 0 {
 		e.gcDone = make(chan struct{})
 		go func() {
@@ -216,7 +226,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 		cancel(errShutdown)
 	}
 	e.mu.Unlock()
-	if e.client == nil {
+	if e.client == nil || e.cfg.APIOnly {
 		return nil
 	}
 	return e.client.Stop(ctx)
@@ -454,8 +464,9 @@ func (e *Engine) OpenLog(ctx context.Context, id string) (io.ReadCloser, error) 
 	return io.NopCloser(eofReader{}), nil
 }
 
-// OpenOutput returns output name of job id (the owner check is the caller's).
-func (e *Engine) OpenOutput(ctx context.Context, id, name string) (*os.File, Output, error) {
+// OpenOutput returns output name of job id (the owner check is the caller's),
+// as a stream that seeks (ranged reads of a remote blob store).
+func (e *Engine) OpenOutput(ctx context.Context, id, name string) (io.ReadSeekCloser, Output, error) {
 	outs, err := e.Outputs(ctx, id)
 	if err != nil {
 		return nil, Output{}, err
@@ -463,6 +474,22 @@ func (e *Engine) OpenOutput(ctx context.Context, id, name string) (*os.File, Out
 	for _, o := range outs {
 		if o.Name == name {
 			f, err := e.blobs.Open(ctx, o.Digest)
+			return f, o, err
+		}
+	}
+	return nil, Output{}, fault.NotFoundf("job %s has no output %s", id, name)
+}
+
+// OpenOutputFile is OpenOutput as a local file, for readers that need one
+// (a zip's ReaderAt): a remote blob store's blob is copied into its cache first.
+func (e *Engine) OpenOutputFile(ctx context.Context, id, name string) (*os.File, Output, error) {
+	outs, err := e.Outputs(ctx, id)
+	if err != nil {
+		return nil, Output{}, err
+	}
+	for _, o := range outs {
+		if o.Name == name {
+			f, err := e.blobs.OpenFile(ctx, o.Digest)
 			return f, o, err
 		}
 	}
@@ -493,5 +520,9 @@ func (e *Engine) removeFiles(id string) {
 }
 
 // Running reports whether the engine is started and not stopping: whether
-// this instance works on jobs.
+// this instance takes jobs (an APIOnly one submits them for the workers of
+// other instances).
 func (e *Engine) Running() bool { return e.client != nil && !e.stopping.Load() }
+
+// Host is the worker host this engine runs attempts on (Config.Host).
+func (e *Engine) Host() string { return e.cfg.Host }

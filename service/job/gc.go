@@ -216,18 +216,35 @@ func (e *Engine) GC(ctx context.Context, o GCOpts) (GCReport, error) {
 	}
 	var rep GCReport
 	var errs []error
-	if o.Retention != nil {
-		n, freed, err := e.Expire(ctx, *o.Retention)
-		rep.JobsExpired, rep.BlobsRemoved, rep.BlobBytes = n, freed.BlobsRemoved, freed.BlobBytes
-		errs = append(errs, err)
+	// The shared part (retention, blobs, tombstones) runs on one instance of
+	// the database at a time: another that is at it already makes this one
+	// skip it. This host's Podman resources and files are this instance's own.
+	shared := func() error {
+		var errs []error
+		if o.Retention != nil {
+			n, freed, err := e.Expire(ctx, *o.Retention)
+			rep.JobsExpired, rep.BlobsRemoved, rep.BlobBytes = n, freed.BlobsRemoved, freed.BlobBytes
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
 	}
-	errs = append(errs, e.gcResources(ctx, o.Grace, &rep), e.gcFiles(ctx, o.Grace, &rep), e.gcBlobs(ctx, o.Grace, &rep))
-	if n, err := e.store.PruneTombstones(ctx, e.store.Now().Add(-e.cfg.TombstoneTTL)); err == nil {
-		rep.TombstonesPruned = n
+	ran, err := e.store.TryExclusive(ctx, gcLockKey, shared)
+	errs = append(errs, err, e.gcResources(ctx, o.Grace, &rep), e.gcFiles(ctx, o.Grace, &rep))
+	if ran {
+		_, err = e.store.TryExclusive(ctx, gcLockKey, func() error {
+			errs := []error{e.gcBlobs(ctx, o.Grace, &rep)}
+			if n, err := e.store.PruneTombstones(ctx, e.store.Now().Add(-e.cfg.TombstoneTTL)); err == nil {
+				rep.TombstonesPruned = n
+			} else {
+				errs = append(errs, err)
+			}
+			return errors.Join(errs...)
+		})
+		errs = append(errs, err)
 	} else {
-		errs = append(errs, err)
+		e.log.DebugContext(ctx, "garbage collection: another instance collects the shared part (retention, blobs)")
 	}
-	err := errors.Join(errs...)
+	err = errors.Join(errs...)
 	e.log.InfoContext(ctx, "garbage collection", append(rep.attrs(), "grace", o.Grace.String(), "ok", err == nil)...)
 	e.recordGC(rep, err == nil)
 	if err != nil {
@@ -415,10 +432,10 @@ func (e *Engine) collect(ctx context.Context, digests []string, grace time.Durat
 	for _, d := range digests {
 		// Another instance's blob is left in place (not even moved aside,
 		// which its readers would notice); this instance's hold goes.
-		if others, err := e.blobs.OtherHolders(d); err != nil || len(others) > 0 {
+		if others, err := e.blobs.OtherHolders(ctx, d); err != nil || len(others) > 0 {
 			if err == nil {
 				held++
-				_, err = e.blobs.Release(d, grace)
+				_, err = e.blobs.Release(ctx, d, grace)
 			}
 			errs = append(errs, err)
 			continue
@@ -457,6 +474,9 @@ func du(p string) int64 {
 	})
 	return n
 }
+
+// gcLockKey names the shared part of garbage collection to store.TryExclusive.
+const gcLockKey = 1
 
 // gcLoop runs GC every Config.GCInterval until ctx ends.
 func (e *Engine) gcLoop(ctx context.Context) {

@@ -413,10 +413,14 @@ func TestChildEngine(t *testing.T) {
 		t.Skip("only run as the child of a crash test")
 	}
 	var c struct{ kind, dir, sqlite, pg string }
-	parts := strings.SplitN(spec, "|", 4)
+	parts := strings.SplitN(spec, "|", 5)
 	c.kind, c.dir, c.sqlite, c.pg = parts[0], parts[1], parts[2], parts[3]
 	cfg := store.Config{SQLitePath: c.sqlite, PostgresURL: c.pg}
-	b := newBundle(t, cfg, c.dir, testConfig(c.dir), registerTestKinds(c.dir, 2))
+	jcfg := testConfig(c.dir)
+	if len(parts) == 5 {
+		jcfg.Host = parts[4]
+	}
+	b := newBundle(t, cfg, c.dir, jcfg, registerTestKinds(c.dir, 2))
 	var args river.JobArgs = stepArgs{Marks: c.dir}
 	if c.kind == "resumable" {
 		args = resumableArgs{Marks: c.dir}
@@ -428,11 +432,12 @@ func TestChildEngine(t *testing.T) {
 }
 
 // crash starts the child, waits until step two blocks, and SIGKILLs it.
-func crash(t *testing.T, kind, dir string, cfg store.Config) string {
+// The child's engine runs as host, when given.
+func crash(t *testing.T, kind, dir string, cfg store.Config, host ...string) string {
 	t.Helper()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "block"), nil, 0o640))
 	cmd := exec.Command(os.Args[0], "-test.run=^TestChildEngine$", "-test.count=1")
-	cmd.Env = append(os.Environ(), childEnv+"="+strings.Join([]string{kind, dir, cfg.SQLitePath, cfg.PostgresURL}, "|"))
+	cmd.Env = append(os.Environ(), childEnv+"="+strings.Join(append([]string{kind, dir, cfg.SQLitePath, cfg.PostgresURL}, host...), "|"))
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	cmd.Stderr = os.Stderr
@@ -594,4 +599,90 @@ func TestTakenOverAttemptStops(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, job.StateRunning, cur.State, "the old attempt left the job to the new one")
 	require.Equal(t, 2, cur.Attempt)
+}
+
+// TestAnotherHostRecovers (Postgres: instances on several hosts): a job
+// whose attempt was SIGKILLed on host b is retried at once by host a,
+// from its first step even for a resumable kind (b's work directory is out
+// of a's reach), without a's Cleanup (b's containers are not on a's Podman);
+// b owes the clean-up and pays it when its engine starts again.
+func TestAnotherHostRecovers(t *testing.T) {
+	if os.Getenv("REEHUB_TEST_DATABASE_URL") == "" {
+		t.Skip("needs Postgres (REEHUB_TEST_DATABASE_URL)")
+	}
+	for _, kind := range []string{"steps", "resumable"} {
+		t.Run(kind, func(t *testing.T) {
+			dirB, dirA := t.TempDir(), t.TempDir()
+			cfg := freshDB(t, "postgres", dirB)
+			ctx := context.Background()
+			id := crash(t, kind, dirB, cfg, "b")
+			require.Equal(t, []string{"one", "two", "blocking"}, runs(t, dirB))
+			require.DirExists(t, filepath.Join(dirB, "work", id))
+
+			acfg := testConfig(dirA)
+			acfg.Host = "a"
+			a := newBundle(t, cfg, dirA, acfg, registerTestKinds(dirA, 2))
+			end := a.waitFinal(t, id)
+			require.Equal(t, job.StateSucceeded, end.State, end.Reason)
+			require.Equal(t, 2, end.Attempt)
+			// Both steps ran again on a (they mark b's directory, named by the
+			// args), and a ran no Cleanup (it would mark a's directory).
+			require.Equal(t, []string{"one", "two", "blocking", "one", "two"}, runs(t, dirB))
+			require.NoFileExists(t, filepath.Join(dirA, "runs"))
+			row, err := a.store.JobByID(ctx, id)
+			require.NoError(t, err)
+			require.Equal(t, "a", row.Host)
+			debts, err := a.store.HostCleanups(ctx, "b", "")
+			require.NoError(t, err)
+			require.Len(t, debts, 1)
+			require.Equal(t, id, debts[0].JobID)
+			require.Equal(t, 1, debts[0].Attempt)
+			a.close(t)
+
+			bcfg := testConfig(dirB)
+			bcfg.Host = "b"
+			b := newBundle(t, cfg, dirB, bcfg, registerTestKinds(dirB, 2))
+			defer b.close(t)
+			require.Equal(t, []string{"one", "two", "blocking", "one", "two", "cleanup"}, runs(t, dirB))
+			require.NoDirExists(t, filepath.Join(dirB, "work", id))
+			debts, err = b.store.HostCleanups(ctx, "b", "")
+			require.NoError(t, err)
+			require.Empty(t, debts)
+		})
+	}
+}
+
+// TestAPIOnlyEngine: an APIOnly engine submits and shows jobs but runs
+// none; a worker engine on the same database runs them.
+func TestAPIOnlyEngine(t *testing.T) {
+	if os.Getenv("REEHUB_TEST_DATABASE_URL") == "" {
+		t.Skip("needs Postgres (REEHUB_TEST_DATABASE_URL)")
+	}
+	apiDir, workDir := t.TempDir(), t.TempDir()
+	cfg := freshDB(t, "postgres", apiDir)
+	ctx := context.Background()
+	apiCfg := testConfig(apiDir)
+	apiCfg.APIOnly, apiCfg.Host = true, "api"
+	api := newBundle(t, cfg, apiDir, apiCfg, registerTestKinds(apiDir, 2))
+	defer api.close(t)
+	marks := t.TempDir()
+	j, err := api.engine.Submit(ctx, stepArgs{Marks: marks}, job.SubmitOpts{OwnerID: api.owner})
+	require.NoError(t, err)
+	time.Sleep(500 * time.Millisecond) // ten polls: nothing takes it
+	cur, err := api.engine.Get(ctx, api.owner, j.ID)
+	require.NoError(t, err)
+	require.Equal(t, job.StateQueued, cur.State)
+
+	wcfg := testConfig(workDir)
+	wcfg.Host = "worker"
+	w := newBundle(t, cfg, workDir, wcfg, registerTestKinds(workDir, 2))
+	defer w.close(t)
+	end := api.waitFinal(t, j.ID)
+	require.Equal(t, job.StateSucceeded, end.State, end.Reason)
+	row, err := api.store.JobByID(ctx, j.ID)
+	require.NoError(t, err)
+	require.Equal(t, "worker", row.Host)
+	outs, err := api.engine.Outputs(ctx, j.ID)
+	require.NoError(t, err)
+	require.Len(t, outs, 1)
 }

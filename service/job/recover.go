@@ -28,6 +28,9 @@ func (e *Engine) recoverLoop(ctx context.Context) {
 			if err := e.recover(ctx, false); err != nil && ctx.Err() == nil {
 				e.log.Warn("recover jobs", "err", err)
 			}
+			if err := e.payCleanups(ctx); err != nil && ctx.Err() == nil {
+				e.log.Warn("clean up what attempts recovered by other hosts left here", "err", err)
+			}
 		}
 	}
 }

@@ -39,9 +39,14 @@ func (e *Engine) newClient(ctx context.Context) (*river.Client[*sql.Tx], error) 
 	if err != nil {
 		return nil, err
 	}
-	queues := map[string]river.QueueConfig{}
-	for name, q := range e.cfg.Queues {
-		queues[name] = river.QueueConfig{MaxWorkers: q.MaxWorkers}
+	// An API-only engine's client has no queues: it inserts and cancels
+	// jobs, and is never started.
+	var queues map[string]river.QueueConfig
+	if !e.cfg.APIOnly {
+		queues = map[string]river.QueueConfig{}
+		for name, q := range e.cfg.Queues {
+			queues[name] = river.QueueConfig{MaxWorkers: q.MaxWorkers}
+		}
 	}
 	client, err := river.NewClient(driver, &river.Config{
 		Queues:  queues,

@@ -79,10 +79,18 @@ func (e *Engine) run(ctx context.Context, riverID int64, id string, plan func(Jo
 		return nil // superseded: the job was queued again with a new River job
 	}
 	k := e.kinds[row.Kind]
+	// What an earlier attempt of this job left on this host goes before this
+	// attempt makes anything of the same names.
+	if err := e.payCleanup(ctx, id); err != nil {
+		return fmt.Errorf("run job %s: %w", id, err)
+	}
+	// A kind resumes only on the host whose work directory holds the
+	// succeeded steps' effects; elsewhere the attempt starts from scratch.
+	resumable := k.opts.Resumable && (row.Host == "" || row.Host == e.cfg.Host)
 	now := e.store.Now()
 	attempt, state, none := row.Attempt+1, string(StateRunning), ""
 	no := false
-	upd := store.JobUpdate{State: &state, Attempt: &attempt, HeartbeatAt: &now, Reason: &none, CancelRequested: &no}
+	upd := store.JobUpdate{State: &state, Attempt: &attempt, HeartbeatAt: &now, Reason: &none, CancelRequested: &no, Host: &e.cfg.Host}
 	if row.StartedAt == nil {
 		upd.StartedAt = &now
 	}
@@ -96,7 +104,7 @@ func (e *Engine) run(ctx context.Context, riverID int64, id string, plan func(Jo
 		row.StartedAt = &now
 		e.cfg.Metrics.JobWait(row.Family, row.Kind, k.opts.Queue, now.Sub(row.CreatedAt))
 	}
-	row.State, row.Attempt, row.HeartbeatAt = state, attempt, &now
+	row.State, row.Attempt, row.HeartbeatAt, row.Host = state, attempt, &now, e.cfg.Host
 	e.cfg.Metrics.JobState(row.Family, row.Kind, row.State)
 	job := FromRow(row)
 
@@ -127,7 +135,7 @@ func (e *Engine) run(ctx context.Context, riverID int64, id string, plan func(Jo
 		return e.finish(ctx, job, StateFailed, "internal error: cannot create the work directory")
 	}
 	defs := plan(job)
-	steps, err := e.prepareSteps(ctx, job, k.opts.Resumable, defs)
+	steps, err := e.prepareSteps(ctx, job, resumable, defs)
 	if err != nil {
 		_ = logFile.Close()
 		return e.finish(ctx, job, StateFailed, "internal error: cannot record the steps")
@@ -363,12 +371,27 @@ func (e *Engine) finish(ctx context.Context, job Job, state State, reason string
 // work directory goes unless the kind resumes, and the job is queued again
 // with a new River job, or failed once it has had its attempts. A graceful
 // stop (giveBack) does not count the attempt.
+//
+// An attempt that ran on another host (a dead instance's, found by this
+// one's recovery) left its containers, networks and work directory there,
+// out of this host's reach: the job is queued again for any host at once, and
+// a clean-up owed by the attempt's host is recorded in the same transaction;
+// that host pays it (payCleanups) when its reehub runs again, and before it
+// runs an attempt of the job itself.
 func (e *Engine) interrupted(ctx context.Context, row store.Job, giveBack bool) error {
 	k := e.kinds[row.Kind]
+	// On SQLite every attempt is this instance's, whatever its host was named.
+	elsewhere := e.store.Dialect() == store.Postgres && row.Host != "" && row.Host != e.cfg.Host
 	if k == nil {
 		return e.finish(ctx, FromRow(row), StateFailed, fmt.Sprintf("no worker of kind %s on this server", row.Kind))
 	}
-	if err := k.cleanup(ctx, row.ID); err != nil {
+	if elsewhere {
+		debt := store.HostCleanup{Host: row.Host, JobID: row.ID, Kind: row.Kind, Attempt: row.Attempt}
+		if err := e.store.AddHostCleanup(ctx, debt); err != nil {
+			return err
+		}
+		e.log.Info("the interrupted attempt ran on another host, which owes its clean-up", "job", row.ID, "host", row.Host, "attempt", row.Attempt)
+	} else if err := k.cleanup(ctx, row.ID); err != nil {
 		e.log.Warn("clean up interrupted attempt", "job", row.ID, "err", err)
 	}
 	attempt := row.Attempt
@@ -379,7 +402,7 @@ func (e *Engine) interrupted(ctx context.Context, row store.Job, giveBack bool) 
 		reason := fmt.Sprintf("reehub stopped while the job was running, in each of its %d attempts; giving up", row.MaxAttempts)
 		return e.finish(ctx, FromRow(row), StateFailed, reason)
 	}
-	if !k.opts.Resumable {
+	if !k.opts.Resumable && !elsewhere {
 		if err := os.RemoveAll(e.WorkDir(row.ID)); err != nil {
 			e.log.Warn("remove work dir of interrupted attempt", "job", row.ID, "err", err)
 		}
@@ -396,6 +419,53 @@ func (e *Engine) interrupted(ctx context.Context, row store.Job, giveBack bool) 
 		e.cfg.Metrics.JobState(row.Family, row.Kind, string(StateQueued))
 	}
 	return err
+}
+
+// payCleanups pays every clean-up this host owes, except those of jobs
+// running here (their attempt paid it when it started).
+func (e *Engine) payCleanups(ctx context.Context) error {
+	debts, err := e.store.HostCleanups(ctx, e.cfg.Host, "")
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, d := range debts {
+		if e.isLocal(d.JobID) {
+			continue
+		}
+		errs = append(errs, e.pay(ctx, d))
+	}
+	return errors.Join(errs...)
+}
+
+// payCleanup pays the clean-up this host owes for job id, if any.
+func (e *Engine) payCleanup(ctx context.Context, id string) error {
+	debts, err := e.store.HostCleanups(ctx, e.cfg.Host, id)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, d := range debts {
+		errs = append(errs, e.pay(ctx, d))
+	}
+	return errors.Join(errs...)
+}
+
+// pay runs the kind's Cleanup of the job on this host, removes the job's
+// work directory and logs here (the attempt's; the job runs or ran
+// elsewhere), and forgets the debt.
+func (e *Engine) pay(ctx context.Context, d store.HostCleanup) error {
+	if k := e.kinds[d.Kind]; k != nil {
+		if err := k.cleanup(ctx, d.JobID); err != nil {
+			return fmt.Errorf("clean up what attempt %d of job %s left on host %s: %w", d.Attempt, d.JobID, d.Host, err)
+		}
+	}
+	e.removeFiles(d.JobID)
+	if err := os.Remove(e.logPath(d.JobID)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		e.log.Warn("remove the log of an attempt recovered elsewhere", "job", d.JobID, "err", err)
+	}
+	e.log.Info("cleaned up what an attempt recovered by another host left here", "job", d.JobID, "attempt", d.Attempt, "host", d.Host)
+	return e.store.DoneHostCleanup(ctx, d.Host, d.JobID)
 }
 
 // userReason turns a step error into the reason shown to the user: fault

@@ -116,7 +116,7 @@ func (s *Service) OpenLog(ctx context.Context, ownerID int64, id string) (io.Rea
 }
 
 // OpenOutput returns the output zip of a processed process.
-func (s *Service) OpenOutput(ctx context.Context, ownerID int64, id string) (*os.File, Process, error) {
+func (s *Service) OpenOutput(ctx context.Context, ownerID int64, id string) (io.ReadSeekCloser, Process, error) {
 	p, err := s.Get(ctx, ownerID, id)
 	if err != nil {
 		return nil, p, err
@@ -125,6 +125,20 @@ func (s *Service) OpenOutput(ctx context.Context, ownerID int64, id string) (*os
 		return nil, p, fault.Conflictf("process %s is %s; its output is available once it is processed", id, p.State)
 	}
 	f, out, err := s.engine.OpenOutput(ctx, id, OutputName)
+	p.OutputDigest = out.Digest
+	return f, p, err
+}
+
+// OpenOutputFile is OpenOutput as a local file (for zip.NewReader).
+func (s *Service) OpenOutputFile(ctx context.Context, ownerID int64, id string) (*os.File, Process, error) {
+	p, err := s.Get(ctx, ownerID, id)
+	if err != nil {
+		return nil, p, err
+	}
+	if p.State != StateProcessed {
+		return nil, p, fault.Conflictf("process %s is %s; its output is available once it is processed", id, p.State)
+	}
+	f, out, err := s.engine.OpenOutputFile(ctx, id, OutputName)
 	p.OutputDigest = out.Digest
 	return f, p, err
 }

@@ -87,7 +87,7 @@ func outputImageID(zr *zip.Reader, kind process.Kind) (string, error) {
 // openOutput opens the output zip of process p of owner; the caller closes
 // the returned closer.
 func (s *Service) openOutput(ctx context.Context, owner int64, id string) (*zip.Reader, io.Closer, error) {
-	f, _, err := s.procs.OpenOutput(ctx, owner, id)
+	f, _, err := s.procs.OpenOutputFile(ctx, owner, id)
 	if err != nil {
 		return nil, nil, err
 	}

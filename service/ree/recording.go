@@ -219,7 +219,7 @@ func (s *Service) cachedBlob(ctx context.Context, index, dst string, write func(
 	}
 	var path string
 	if err == nil {
-		path, err = s.blobs.Path(b.Digest)
+		path, err = s.blobs.LocalPath(ctx, b.Digest)
 	}
 	if err == nil {
 		_, err = os.Stat(path)
@@ -228,7 +228,7 @@ func (s *Service) cachedBlob(ctx context.Context, index, dst string, write func(
 		if b, err = s.makeBlob(ctx, index, write); err != nil {
 			return b, err
 		}
-		if path, err = s.blobs.Path(b.Digest); err != nil {
+		if path, err = s.blobs.LocalPath(ctx, b.Digest); err != nil {
 			return b, err
 		}
 	}
@@ -361,7 +361,7 @@ func (s *Service) ensureInput(ctx context.Context, digest, dest string) error {
 	if _, err := os.Stat(dest); err == nil {
 		return nil
 	}
-	path, err := s.blobs.Path(digest)
+	path, err := s.blobs.LocalPath(ctx, digest)
 	if err != nil {
 		return err
 	}

@@ -108,7 +108,7 @@ func (s *Service) StatBlob(ctx context.Context, repo, digest string) (BlobInfo, 
 }
 
 // OpenBlob opens a blob of repo.
-func (s *Service) OpenBlob(ctx context.Context, repo, digest string) (*os.File, BlobInfo, error) {
+func (s *Service) OpenBlob(ctx context.Context, repo, digest string) (io.ReadSeekCloser, BlobInfo, error) {
 	info, err := s.StatBlob(ctx, repo, digest)
 	if err != nil {
 		return nil, BlobInfo{}, err

@@ -568,7 +568,7 @@ func (s *Service) converted(ctx context.Context, row store.RegistryImage, format
 	if _, err := os.Stat(dst); err == nil {
 		return dst, nil
 	}
-	src, err := s.blobs.Path(row.FileDigest)
+	src, err := s.blobs.LocalPath(ctx, row.FileDigest)
 	if err != nil {
 		return "", err
 	}

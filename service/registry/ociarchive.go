@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -28,8 +27,9 @@ type ociArchive struct {
 	segs  []segment
 	size  int64
 	off   int64
-	open  *os.File // the blob file being read, if any
-	openI int      // its segment
+	open  io.ReadSeekCloser // the blob being read, if any
+	pos   int64             // where open's next Read starts
+	openI int               // its segment
 }
 
 // segment is a run of the archive's bytes: literal bytes (headers, small
@@ -137,11 +137,18 @@ func (a *ociArchive) Read(p []byte) (int, error) {
 			if err != nil {
 				return 0, fmt.Errorf("blob %s of the image: %w", sg.digest, err)
 			}
-			a.open, a.openI = f, i
+			a.open, a.openI, a.pos = f, i, 0
+		}
+		if a.pos != within {
+			if _, err := a.open.Seek(within, io.SeekStart); err != nil {
+				return 0, fmt.Errorf("seek blob %s: %w", sg.digest, err)
+			}
+			a.pos = within
 		}
 		var err error
-		n, err = a.open.ReadAt(p, within)
-		if errors.Is(err, io.EOF) && n == len(p) {
+		n, err = a.open.Read(p)
+		a.pos += int64(n)
+		if errors.Is(err, io.EOF) && n > 0 {
 			err = nil
 		}
 		if err != nil {

@@ -194,7 +194,7 @@ func (s *Service) ReplaceFileData(ctx context.Context, ownerID, id int64, staged
 }
 
 // OpenFileData opens an overlay file's content.
-func (s *Service) OpenFileData(ctx context.Context, ownerID, id int64) (*os.File, File, error) {
+func (s *Service) OpenFileData(ctx context.Context, ownerID, id int64) (io.ReadSeekCloser, File, error) {
 	r, err := s.fileRow(ctx, ownerID, id)
 	if err != nil {
 		return nil, File{}, err
@@ -338,7 +338,7 @@ func (s *Service) UpdateRpm(ctx context.Context, ownerID, id int64, staged, file
 }
 
 // OpenRpm opens a package's content.
-func (s *Service) OpenRpm(ctx context.Context, ownerID, id int64) (*os.File, Rpm, error) {
+func (s *Service) OpenRpm(ctx context.Context, ownerID, id int64) (io.ReadSeekCloser, Rpm, error) {
 	r, err := s.rpmRow(ctx, ownerID, id)
 	if err != nil {
 		return nil, Rpm{}, err

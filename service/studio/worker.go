@@ -531,7 +531,7 @@ func (s *Service) removeBuildFiles(ctx context.Context, r store.StudioBuild) {
 }
 
 // OpenImage opens a finished build's image file.
-func (s *Service) OpenImage(ctx context.Context, ownerID, id int64) (*os.File, Build, error) {
+func (s *Service) OpenImage(ctx context.Context, ownerID, id int64) (io.ReadSeekCloser, Build, error) {
 	r, err := s.buildRow(ctx, ownerID, id, "invalid_build_id")
 	if err != nil {
 		return nil, Build{}, err
@@ -544,7 +544,7 @@ func (s *Service) OpenImage(ctx context.Context, ownerID, id int64) (*os.File, B
 }
 
 // OpenREE opens the defined REE of a finished build.
-func (s *Service) OpenREE(ctx context.Context, ownerID, id int64) (*os.File, error) {
+func (s *Service) OpenREE(ctx context.Context, ownerID, id int64) (io.ReadSeekCloser, error) {
 	r, err := s.buildRow(ctx, ownerID, id, "invalid_build_id")
 	if err != nil {
 		return nil, err
@@ -579,7 +579,7 @@ func (s *Service) ImageFile(ctx context.Context, ownerID, applianceID, buildID i
 	if err != nil || r.ApplianceID != applianceID || r.ImageArchive == "" {
 		return nil, notFound("invalid_build_id", "build %d not found or not finished", buildID)
 	}
-	arch, err := s.blobs.Path(r.ImageArchive)
+	arch, err := s.blobs.LocalPath(ctx, r.ImageArchive)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"time"
 
+	gcblob "gocloud.dev/blob"
+
 	"github.com/reehub/reehub/ctxio"
 	"github.com/reehub/reehub/fault"
 )
@@ -52,6 +54,9 @@ type Store struct {
 	// holder names the instance whose holds this Store writes ("" writes none).
 	holder string
 	now    func() time.Time
+	// bucket, when set, holds the blobs; the directory is then a cache (see OpenURL).
+	bucket   *gcblob.Bucket
+	location string
 }
 
 // Open opens the store in dir, creating dir/sha256 and dir/tmp if needed.
@@ -128,7 +133,7 @@ func (s *Store) PutChecked(ctx context.Context, r io.Reader, check func(path str
 			return Ref{}, err
 		}
 	}
-	if err := s.commit(tmpName, ref); err != nil {
+	if err := s.commit(ctx, tmpName, ref); err != nil {
 		return Ref{}, err
 	}
 	committed = true
@@ -170,7 +175,7 @@ func (s *Store) PutFile(ctx context.Context, path string, move bool) (Ref, error
 		return Ref{}, fmt.Errorf("store file %s: sync: %w", path, err)
 	}
 	ref := Ref{Digest: digestOf(h), Size: n}
-	err = s.commit(path, ref)
+	err = s.commit(ctx, path, ref)
 	if errors.Is(err, syscall.EXDEV) {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return Ref{}, fmt.Errorf("store file %s: %w", path, err)
@@ -194,15 +199,20 @@ func (s *Store) PutFile(ctx context.Context, path string, move bool) (Ref, error
 }
 
 // commit moves the finished file src into place as ref, or removes it if
-// the blob is already stored.
-func (s *Store) commit(src string, ref Ref) error {
+// the blob is already stored. A remote store uploads it first, and keeps
+// the file as its local copy.
+func (s *Store) commit(ctx context.Context, src string, ref Ref) error {
 	dst, err := s.Path(ref.Digest)
 	if err != nil {
 		return err
 	}
-	// The hold comes before the blob is touched or placed, so that another
-	// instance's Collect either sees the hold or sees the blob fresh.
-	if err := s.hold(ref.Digest); err != nil {
+	if s.bucket != nil {
+		if err := s.remoteCommit(ctx, src, ref); err != nil {
+			return err
+		}
+	} else if err := s.hold(ctx, ref.Digest); err != nil {
+		// The hold comes before the blob is touched or placed, so that another
+		// instance's Collect either sees the hold or sees the blob fresh.
 		return err
 	}
 	if fi, err := os.Lstat(dst); err == nil && fi.Mode().IsRegular() && fi.Size() == ref.Size {
@@ -237,13 +247,38 @@ func (s *Store) commit(src string, ref Ref) error {
 	return nil
 }
 
-// Open opens the blob with the given digest for reading. A malformed digest
-// is fault.ErrInvalid; a blob that is not stored is fault.ErrNotFound.
-func (s *Store) Open(ctx context.Context, digest string) (*os.File, error) {
+// Open opens the blob with the given digest for reading, as a stream that
+// seeks (http.ServeContent serves ranges of it): the file of a directory
+// store or a local copy, else the bucket's object, read in ranges as it is
+// sought. A malformed digest is fault.ErrInvalid; a blob that is not stored
+// is fault.ErrNotFound. Use OpenFile where a tool needs a file.
+func (s *Store) Open(ctx context.Context, digest string) (io.ReadSeekCloser, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	p, err := s.Path(digest)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		if s.bucket != nil {
+			hexPart, _ := parseDigest(digest)
+			return s.remoteOpen(ctx, hexPart, digest)
+		}
+		return nil, fault.NotFoundf("blob %s not found", digest)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open blob %s: %w", digest, err)
+	}
+	return f, nil
+}
+
+// OpenFile opens the blob as a local file, for what needs one (a zip's
+// ReaderAt, a size from Stat): a remote store first copies the blob into its
+// local cache, checked against its digest. Errors are those of Open.
+func (s *Store) OpenFile(ctx context.Context, digest string) (*os.File, error) {
+	p, err := s.LocalPath(ctx, digest)
 	if err != nil {
 		return nil, err
 	}
@@ -257,6 +292,28 @@ func (s *Store) Open(ctx context.Context, digest string) (*os.File, error) {
 	return f, nil
 }
 
+// LocalPath returns the path of a local file of the blob, for tools that
+// read files (podman load, unpackers): the blob itself in a directory store;
+// a copy in a remote store's cache, made now if missing and kept while it is
+// used (CleanTemp removes copies unused for its age). The file must not be
+// changed. Errors are those of Open.
+func (s *Store) LocalPath(ctx context.Context, digest string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	if s.bucket == nil {
+		p, err := s.Path(digest)
+		if err != nil {
+			return "", err
+		}
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			return "", fault.NotFoundf("blob %s not found", digest)
+		}
+		return p, nil
+	}
+	return s.materialise(ctx, digest)
+}
+
 // Stat returns the Ref of a stored blob. A malformed digest is
 // fault.ErrInvalid; a blob that is not stored is fault.ErrNotFound.
 func (s *Store) Stat(ctx context.Context, digest string) (Ref, error) {
@@ -266,6 +323,10 @@ func (s *Store) Stat(ctx context.Context, digest string) (Ref, error) {
 	p, err := s.Path(digest)
 	if err != nil {
 		return Ref{}, err
+	}
+	if s.bucket != nil {
+		hexPart, _ := parseDigest(digest)
+		return s.remoteStat(ctx, hexPart, digest)
 	}
 	fi, err := os.Stat(p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -277,8 +338,10 @@ func (s *Store) Stat(ctx context.Context, digest string) (Ref, error) {
 	return Ref{Digest: digest, Size: fi.Size()}, nil
 }
 
-// Path returns where the blob with the given digest is or would be stored,
-// without checking that it exists. A malformed digest is fault.ErrInvalid.
+// Path returns where the blob with the given digest is or would be stored
+// in the local directory (a remote store's cache), without checking that it
+// exists. A malformed digest is fault.ErrInvalid. Readers use Open,
+// OpenFile or LocalPath, which work with every store.
 func (s *Store) Path(digest string) (string, error) {
 	hexPart, err := parseDigest(digest)
 	if err != nil {
@@ -298,6 +361,10 @@ func (s *Store) Delete(ctx context.Context, digest string) error {
 	if err != nil {
 		return err
 	}
+	if s.bucket != nil {
+		hexPart, _ := parseDigest(digest)
+		return s.remoteDelete(ctx, hexPart, digest)
+	}
 	err = os.Remove(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fault.NotFoundf("blob %s not found", digest)
@@ -311,8 +378,13 @@ func (s *Store) Delete(ctx context.Context, digest string) error {
 // CleanTemp removes files in the store's tmp directory last modified more
 // than olderThan ago: what a crash left behind in the middle of a Put. Pick
 // olderThan longer than any upload takes, since a running Put's file is
-// there too.
+// there too. A remote store also drops local copies unused for olderThan.
 func (s *Store) CleanTemp(olderThan time.Duration) error {
+	if s.bucket != nil {
+		if err := s.pruneCache(olderThan); err != nil {
+			return fmt.Errorf("prune the blob cache: %w", err)
+		}
+	}
 	entries, err := os.ReadDir(s.tmpDir)
 	if err != nil {
 		return fmt.Errorf("clean blob temp files: %w", err)

@@ -27,6 +27,9 @@ type Info struct {
 // returns an error or ctx ends. Blobs stored or removed meanwhile may or may
 // not be seen.
 func (s *Store) Walk(ctx context.Context, fn func(Info) error) error {
+	if s.bucket != nil {
+		return s.remoteWalk(ctx, fn)
+	}
 	shards, err := os.ReadDir(s.blobDir)
 	if err != nil {
 		return fmt.Errorf("walk blobs: %w", err)
@@ -68,13 +71,19 @@ func (s *Store) holdPath(holder, hexPart string) string {
 }
 
 // hold records (or renews) this Store's holder's hold of digest.
-func (s *Store) hold(digest string) error {
+func (s *Store) hold(ctx context.Context, digest string) error {
 	if s.holder == "" {
 		return nil
 	}
 	hexPart, err := parseDigest(digest)
 	if err != nil {
 		return err
+	}
+	if s.bucket != nil {
+		if err := s.bucket.WriteAll(ctx, key(holdsPrefix+s.holder+"/", hexPart), nil, nil); err != nil {
+			return fmt.Errorf("hold blob %s: %w", digest, err)
+		}
+		return nil
 	}
 	p := s.holdPath(s.holder, hexPart)
 	now := s.now()
@@ -95,10 +104,13 @@ func (s *Store) hold(digest string) error {
 }
 
 // OtherHolders returns the instances other than this Store's holder that hold digest.
-func (s *Store) OtherHolders(digest string) ([]string, error) {
+func (s *Store) OtherHolders(ctx context.Context, digest string) ([]string, error) {
 	hexPart, err := parseDigest(digest)
 	if err != nil {
 		return nil, err
+	}
+	if s.bucket != nil {
+		return s.remoteHolders(ctx, hexPart)
 	}
 	holders, err := os.ReadDir(s.holdDir)
 	if err != nil {
@@ -121,13 +133,16 @@ func (s *Store) OtherHolders(digest string) ([]string, error) {
 // Release removes this Store's holder's hold of digest unless it was
 // renewed less than grace ago (a Put of this instance that is not yet
 // referenced by a row). It reports whether the hold is gone.
-func (s *Store) Release(digest string, grace time.Duration) (bool, error) {
+func (s *Store) Release(ctx context.Context, digest string, grace time.Duration) (bool, error) {
 	if s.holder == "" {
 		return true, nil
 	}
 	hexPart, err := parseDigest(digest)
 	if err != nil {
 		return false, err
+	}
+	if s.bucket != nil {
+		return s.remoteRelease(ctx, hexPart, grace)
 	}
 	p := s.holdPath(s.holder, hexPart)
 	gone, err := s.removeUnlessFresh(p, grace, nil)
@@ -150,6 +165,10 @@ func (s *Store) Collect(ctx context.Context, digest string, grace time.Duration,
 	if err != nil {
 		return 0, err
 	}
+	if s.bucket != nil {
+		hexPart, _ := parseDigest(digest)
+		return s.remoteCollect(ctx, digest, hexPart, grace, stillGarbage)
+	}
 	var size int64
 	gone, err := s.removeUnlessFresh(p, grace, func(aside string) (bool, error) {
 		fi, err := os.Stat(aside)
@@ -157,7 +176,7 @@ func (s *Store) Collect(ctx context.Context, digest string, grace time.Duration,
 			return false, err
 		}
 		size = fi.Size()
-		others, err := s.OtherHolders(digest)
+		others, err := s.OtherHolders(ctx, digest)
 		if err != nil || len(others) > 0 {
 			return false, err
 		}
@@ -169,7 +188,7 @@ func (s *Store) Collect(ctx context.Context, digest string, grace time.Duration,
 	if err != nil || !gone {
 		return 0, err
 	}
-	if _, err := s.Release(digest, 0); err != nil {
+	if _, err := s.Release(ctx, digest, 0); err != nil {
 		return size, err
 	}
 	return size, nil

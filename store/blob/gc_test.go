@@ -93,7 +93,7 @@ func TestHoldsAcrossInstances(t *testing.T) {
 	for _, d := range []string{shared.Digest, onlyA.Digest} {
 		age(t, a, d, 2*time.Hour)
 	}
-	others, err := a.OtherHolders(shared.Digest)
+	others, err := a.OtherHolders(context.Background(), shared.Digest)
 	require.NoError(t, err)
 	require.Equal(t, []string{"instance-b"}, others)
 
@@ -106,7 +106,7 @@ func TestHoldsAcrossInstances(t *testing.T) {
 	require.Equal(t, onlyA.Size, freed)
 
 	// B still references the shared blob; once it lets go, it goes.
-	gone, err := b.Release(shared.Digest, 0)
+	gone, err := b.Release(context.Background(), shared.Digest, 0)
 	require.NoError(t, err)
 	require.True(t, gone)
 	freed, err = a.Collect(ctx, shared.Digest, time.Hour, garbage(true))
@@ -126,10 +126,10 @@ func TestReleaseKeepsARenewedHold(t *testing.T) {
 	require.NoError(t, err)
 	ref, err := a.Put(ctx, strings.NewReader("x"))
 	require.NoError(t, err)
-	gone, err := a.Release(ref.Digest, time.Hour)
+	gone, err := a.Release(context.Background(), ref.Digest, time.Hour)
 	require.NoError(t, err)
 	require.False(t, gone)
-	holders, err := other.OtherHolders(ref.Digest)
+	holders, err := other.OtherHolders(context.Background(), ref.Digest)
 	require.NoError(t, err)
 	require.Equal(t, []string{"a"}, holders)
 }

