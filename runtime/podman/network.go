@@ -36,6 +36,16 @@ func (r *Runtime) CreateNetwork(ctx context.Context, name string, internal bool,
 			return n, err
 		}
 		lastErr = err
+		// The name is taken: a network of the same name is a leftover of an
+		// earlier attempt of the same job (names are the job's), which an
+		// attempt interrupted by a kill left behind (on another host whose
+		// Podman shares this one's network configuration, or here before the
+		// clean-up ran). It is removed and created again.
+		if strings.Contains(err.Error(), "network name "+name+" already used") {
+			if rerr := r.RemoveNetwork(ctx, name); rerr != nil {
+				return Network{}, fmt.Errorf("remove the leftover network %s: %w", name, rerr)
+			}
+		}
 	}
 	return Network{}, lastErr
 }
