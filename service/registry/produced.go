@@ -25,6 +25,7 @@ import (
 	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/service/ree"
 	"github.com/reehub/reehub/store"
+	"github.com/reehub/reehub/store/blob"
 )
 
 // RegisterProduced registers an image a reehub process built: a
@@ -68,25 +69,9 @@ func (s *Service) RegisterProduced(ctx context.Context, p ree.ProducedImage) err
 	if err != nil {
 		return err
 	}
-	var cdx bytes.Buffer
-	if err := doc.WriteCycloneDX(&cdx); err != nil {
-		return fmt.Errorf("write the SBOM: %w", err)
-	}
-	sref, err := s.blobs.Put(ctx, &cdx)
+	sref, pkgs, licenses, err := s.storeSBOM(ctx, doc)
 	if err != nil {
-		return fmt.Errorf("store the SBOM: %w", err)
-	}
-	licenses := map[string]int{}
-	var pkgs strings.Builder
-	pkgs.WriteString("\n")
-	for _, pk := range doc.Packages {
-		fmt.Fprintf(&pkgs, "%s@%s\n", strings.ToLower(pk.Name), pk.Version)
-		if len(pk.Licenses) == 0 {
-			licenses["NOASSERTION"]++
-		}
-		for _, l := range pk.Licenses {
-			licenses[l]++
-		}
+		return err
 	}
 	size, err := s.ingestOCIArchive(ctx, id, archivePath)
 	if err != nil {
@@ -113,7 +98,7 @@ func (s *Service) RegisterProduced(ctx context.Context, p ree.ProducedImage) err
 	row := store.RegistryImage{
 		ID: id, OwnerID: p.OwnerID, Title: title, ImageType: "declarative", ContentType: ContentDockerImage, Imported: true,
 		Origin: "{}", Specifics: string(sb), FileSize: size, FileFormat: "oci-archive", PodmanRef: baseimage.Ref(BaseImageName(id)),
-		SBOMDigest: sref.Digest, Packages: pkgs.String(), ProcessID: p.ProcessID, CreatedAt: now, StoredAt: &now,
+		SBOMDigest: sref.Digest, Packages: pkgs, ProcessID: p.ProcessID, CreatedAt: now, StoredAt: &now,
 	}
 	if err := s.st.SaveRegistryImage(ctx, &row); err != nil {
 		return err
@@ -282,25 +267,9 @@ func (s *Service) RegisterArchive(ctx context.Context, a ProducedArchive) (strin
 		return "", fmt.Errorf("catalog image archive %s: %w", a.Title, err)
 	}
 	doc.Source.Path = ""
-	var cdx bytes.Buffer
-	if err := doc.WriteCycloneDX(&cdx); err != nil {
-		return "", fmt.Errorf("write the SBOM: %w", err)
-	}
-	sref, err := s.blobs.Put(ctx, &cdx)
+	sref, pkgs, licenses, err := s.storeSBOM(ctx, doc)
 	if err != nil {
-		return "", fmt.Errorf("store the SBOM: %w", err)
-	}
-	licenses := map[string]int{}
-	var pkgs strings.Builder
-	pkgs.WriteString("\n")
-	for _, pk := range doc.Packages {
-		fmt.Fprintf(&pkgs, "%s@%s\n", strings.ToLower(pk.Name), pk.Version)
-		if len(pk.Licenses) == 0 {
-			licenses["NOASSERTION"]++
-		}
-		for _, l := range pk.Licenses {
-			licenses[l]++
-		}
+		return "", err
 	}
 	if err := s.publish(ctx, id, a.Path); err != nil {
 		return "", err
@@ -328,7 +297,7 @@ func (s *Service) RegisterArchive(ctx context.Context, a ProducedArchive) (strin
 	row := store.RegistryImage{
 		ID: id, OwnerID: a.OwnerID, Title: a.Title, ImageType: "implicit", ContentType: ContentDockerImage, Imported: true,
 		Origin: "{}", Specifics: string(sb), FileSize: size, FileFormat: "oci-archive", PodmanRef: baseimage.Ref(BaseImageName(id)),
-		SBOMDigest: sref.Digest, Packages: pkgs.String(), ProcessID: a.ProcessID, CreatedAt: now, StoredAt: &now,
+		SBOMDigest: sref.Digest, Packages: pkgs, ProcessID: a.ProcessID, CreatedAt: now, StoredAt: &now,
 	}
 	if err := s.st.SaveRegistryImage(ctx, &row); err != nil {
 		return "", err
@@ -385,4 +354,32 @@ func (s *Service) AnnotateProduced(ctx context.Context, processID, title string,
 		row.Title = title
 	}
 	return s.st.SaveRegistryImage(ctx, &row)
+}
+
+// storeSBOM stores doc as CycloneDX in the blob store and returns its
+// reference, the package list an image row keeps for search ("\nname@version\n"
+// lines, names in lower case) and the packages counted by license
+// (NOASSERTION for a package without one).
+func (s *Service) storeSBOM(ctx context.Context, doc *sbom.SBOM) (blob.Ref, string, map[string]int, error) {
+	var cdx bytes.Buffer
+	if err := doc.WriteCycloneDX(&cdx); err != nil {
+		return blob.Ref{}, "", nil, fmt.Errorf("write the SBOM: %w", err)
+	}
+	sref, err := s.blobs.Put(ctx, &cdx)
+	if err != nil {
+		return blob.Ref{}, "", nil, fmt.Errorf("store the SBOM: %w", err)
+	}
+	licenses := map[string]int{}
+	var pkgs strings.Builder
+	pkgs.WriteString("\n")
+	for _, pk := range doc.Packages {
+		fmt.Fprintf(&pkgs, "%s@%s\n", strings.ToLower(pk.Name), pk.Version)
+		if len(pk.Licenses) == 0 {
+			licenses["NOASSERTION"]++
+		}
+		for _, l := range pk.Licenses {
+			licenses[l]++
+		}
+	}
+	return sref, pkgs.String(), licenses, nil
 }
