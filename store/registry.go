@@ -45,8 +45,11 @@ type RegistryImage struct {
 	FileDigest           string
 	FileSize             int64
 	FileFormat           string
-	PodmanRef            string
-	SBOMDigest           string `gorm:"column:sbom_digest"`
+	// ArchiveDigest is the sha256 of the OCI archive served for an image
+	// kept only as blobs (FileDigest empty), when it was computed.
+	ArchiveDigest string
+	PodmanRef     string
+	SBOMDigest    string `gorm:"column:sbom_digest"`
 	// Packages is the SBOM's components as "\nname@version\n" lines, lower-case
 	// names, so that a package search is a LIKE on one column.
 	Packages  string

@@ -3,7 +3,10 @@ package registry
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -140,7 +143,7 @@ func imageOut(by auth.Principal, r store.RegistryImage) Image {
 			Credentials: Credentials{Location: o.Location, Username: o.Username, Specifics: nonNilMap(o.Specifics)},
 			Runtime:     o.Runtime, Management: o.Management},
 		EnvironmentReference: r.EnvironmentReference, Specifics: nonNilMap(spec),
-		Digest: r.FileDigest, Size: r.FileSize, PodmanRef: r.PodmanRef, HasSBOM: r.SBOMDigest != "",
+		Digest: cmp.Or(r.FileDigest, r.ArchiveDigest), Size: r.FileSize, PodmanRef: r.PodmanRef, HasSBOM: r.SBOMDigest != "",
 	}
 }
 
@@ -321,9 +324,16 @@ func (s *Service) uploadDockerImage(ctx context.Context, by auth.Principal, row 
 	if err != nil {
 		return Image{}, err
 	}
+	// The file a download gets is the OCI archive over the blobs, not the
+	// upload: its digest and size are the image's.
+	archiveDigest, archiveSize, err := s.archiveDigest(ctx, row.ID)
+	if err != nil {
+		return Image{}, err
+	}
 	old := row.FileDigest
 	now := time.Now().UTC()
-	row.FileDigest, row.FileSize, row.FileFormat, row.Imported, row.StoredAt, row.PodmanRef = "", size, "oci-archive", true, &now, podmanRef
+	row.FileDigest, row.FileSize, row.FileFormat, row.Imported, row.StoredAt, row.PodmanRef = "", archiveSize, "oci-archive", true, &now, podmanRef
+	row.ArchiveDigest = archiveDigest
 	if err := s.st.SaveRegistryImage(ctx, &row); err != nil {
 		return Image{}, err
 	}
@@ -540,7 +550,31 @@ func (s *Service) registeredArchive(ctx context.Context, row store.RegistryImage
 	if err != nil {
 		return Download{}, err
 	}
-	return Download{File: a, ETag: m.Digest + "-oci-archive", Name: name, ModTime: row.CreatedAt}, nil
+	etag := m.Digest + "-oci-archive"
+	if row.ArchiveDigest != "" {
+		etag = row.ArchiveDigest
+	}
+	return Download{File: a, ETag: etag, Name: name, ModTime: row.CreatedAt}, nil
+}
+
+// archiveDigest reads the OCI archive served for image id (its manifest
+// <id>:latest over the blobs) once, and returns its sha256 and length.
+func (s *Service) archiveDigest(ctx context.Context, id string) (string, int64, error) {
+	m, err := s.GetManifest(ctx, id, "latest")
+	if err != nil {
+		return "", 0, fmt.Errorf("image %s: %w", id, err)
+	}
+	a, err := s.newOCIArchive(ctx, m)
+	if err != nil {
+		return "", 0, err
+	}
+	defer a.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, a)
+	if err != nil {
+		return "", 0, fmt.Errorf("image %s: read its archive: %w", id, err)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 func fileName(r store.RegistryImage) string {
