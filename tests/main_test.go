@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/reehub/reehub/store/storetest"
 )
 
 // env is what TestMain prepares for every test.
@@ -98,22 +98,12 @@ func setup() (func(*testing.M) int, error) {
 	}, nil
 }
 
-// freshDatabase creates a new database named after the run on the server of
-// baseURL and returns its URL.
+// freshDatabase creates a new database on the server of baseURL and returns
+// its URL.
 func freshDatabase(baseURL string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, baseURL)
-	if err != nil {
-		return "", fmt.Errorf("connect to postgres: %w", err)
-	}
-	defer conn.Close(ctx)
-	name := "reehub_e2e_" + randomHex(6)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", fmt.Errorf("create database: %w", err)
-	}
-	cfg := conn.Config()
-	return fmt.Sprintf("postgres://%s:%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Password, cfg.Host, cfg.Port, name), nil
+	return storetest.CreatePostgres(ctx, baseURL, "reehub_e2e")
 }
 
 func randomHex(n int) string {

@@ -15,35 +15,12 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/service/auth"
-	"github.com/reehub/reehub/store"
+	"github.com/reehub/reehub/store/storetest"
 )
-
-// openStore returns a store on a fresh SQLite file, or on a fresh Postgres
-// database when REEHUB_TEST_DATABASE_URL is set.
-func openStore(t *testing.T) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	cfg := store.Config{SQLitePath: filepath.Join(t.TempDir(), "reehub.db")}
-	if base := os.Getenv("REEHUB_TEST_DATABASE_URL"); base != "" {
-		conn, err := pgx.Connect(ctx, base)
-		require.NoError(t, err)
-		name := "reehub_auth_" + uuid.NewString()[:8]
-		_, err = conn.Exec(ctx, "CREATE DATABASE "+name)
-		require.NoError(t, err)
-		c := conn.Config()
-		_ = conn.Close(ctx)
-		cfg = store.Config{PostgresURL: fmt.Sprintf("postgres://%s:%s@%s:%d/%s?sslmode=disable", c.User, c.Password, c.Host, c.Port, name)}
-	}
-	st, err := store.Open(ctx, cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
-	return st
-}
 
 // fixture is a service with an admin and a login clock.
 type fixture struct {
@@ -68,7 +45,7 @@ func setup(t *testing.T, limits auth.LoginLimits) fixture {
 	key, err := auth.LoadOrCreateKey(filepath.Join(t.TempDir(), auth.JWTKeyFile))
 	require.NoError(t, err)
 	c := &clock{t: time.Now()}
-	svc := auth.New(openStore(t), slog.New(slog.NewTextHandler(io.Discard, nil)), auth.Config{JWTKey: key, LoginLimits: limits, NowFunc: c.Now})
+	svc := auth.New(storetest.Open(t, "reehub_auth"), slog.New(slog.NewTextHandler(io.Discard, nil)), auth.Config{JWTKey: key, LoginLimits: limits, NowFunc: c.Now})
 	_, created, err := svc.EnsureAdmin(ctx, "admin-password")
 	require.NoError(t, err)
 	require.True(t, created)
@@ -404,7 +381,7 @@ func TestFOSSologyJWT(t *testing.T) {
 	require.ErrorIs(t, err, fault.ErrUnauthenticated)
 
 	// Without a key no JWT is minted or accepted.
-	keyless := auth.New(openStore(t), slog.New(slog.NewTextHandler(io.Discard, nil)), auth.Config{})
+	keyless := auth.New(storetest.Open(t, "reehub_auth"), slog.New(slog.NewTextHandler(io.Discard, nil)), auth.Config{})
 	_, _, err = keyless.MintJWT(ctx, pa, auth.NewToken{Name: "x", Scopes: []auth.Scope{auth.ScopeRead}})
 	require.ErrorIs(t, err, fault.ErrUnavailable)
 	_, err = keyless.Bearer(ctx, sign(f.key, base()))

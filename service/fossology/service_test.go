@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/reehub/reehub/fault"
@@ -24,31 +22,8 @@ import (
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/store"
 	"github.com/reehub/reehub/store/blob"
+	"github.com/reehub/reehub/store/storetest"
 )
-
-// dialects are SQLite always and Postgres when REEHUB_TEST_DATABASE_URL is set.
-func dialects() []string {
-	if os.Getenv("REEHUB_TEST_DATABASE_URL") != "" {
-		return []string{"sqlite", "postgres"}
-	}
-	return []string{"sqlite"}
-}
-
-func freshDB(t *testing.T, dialect, dir string) store.Config {
-	t.Helper()
-	if dialect == "sqlite" {
-		return store.Config{SQLitePath: filepath.Join(dir, "reehub.db")}
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, os.Getenv("REEHUB_TEST_DATABASE_URL"))
-	require.NoError(t, err)
-	defer conn.Close(ctx)
-	name := "reehub_foss_" + uuid.NewString()[:8]
-	_, err = conn.Exec(ctx, "CREATE DATABASE "+name)
-	require.NoError(t, err)
-	c := conn.Config()
-	return store.Config{PostgresURL: fmt.Sprintf("postgres://%s:%s@%s:%d/%s?sslmode=disable", c.User, c.Password, c.Host, c.Port, name)}
-}
 
 // instance is one reehub's FOSSology service with its engine.
 type instance struct {
@@ -137,10 +112,10 @@ func waitJob(t *testing.T, in *instance, c fossology.Caller, id int64) fossology
 // results are the fixture's, and another group sees none of it.
 func TestScanAndGroups(t *testing.T) {
 	t.Parallel()
-	for _, d := range dialects() {
+	for _, d := range storetest.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			dir := t.TempDir()
-			in := start(t, freshDB(t, d, dir), dir)
+			in := start(t, storetest.Config(t, d, dir, "reehub_foss"), dir)
 			defer in.stop(t)
 			ctx := context.Background()
 			alice, bob := caller(t, in.store, "alice"), caller(t, in.store, "bob")
@@ -199,10 +174,10 @@ func bigTree(t *testing.T, n int) []byte {
 // next instance from the step that did not finish, and completes.
 func TestScanResumesAfterRestart(t *testing.T) {
 	t.Parallel()
-	for _, d := range dialects() {
+	for _, d := range storetest.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			dir := t.TempDir()
-			cfg := freshDB(t, d, dir)
+			cfg := storetest.Config(t, d, dir, "reehub_foss")
 			in := start(t, cfg, dir)
 			ctx := context.Background()
 			alice := caller(t, in.store, "alice")
@@ -254,7 +229,7 @@ func TestServerUploads(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Join(allowed, "proj", "src"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(allowed, "proj", "src", "a.c"), []byte("// SPDX-License-Identifier: MIT\n"), 0o644))
 	ctx := context.Background()
-	st, err := store.Open(ctx, freshDB(t, "sqlite", dir))
+	st, err := store.Open(ctx, storetest.Config(t, "sqlite", dir, "reehub_foss"))
 	require.NoError(t, err)
 	blobs, err := blob.Open(filepath.Join(dir, "blobs"))
 	require.NoError(t, err)

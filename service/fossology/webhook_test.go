@@ -21,6 +21,7 @@ import (
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/store"
 	"github.com/reehub/reehub/store/blob"
+	"github.com/reehub/reehub/store/storetest"
 )
 
 // startHooked is start with webhooks allowed to reach allowed (a loopback
@@ -71,7 +72,7 @@ func TestWebhookOnceAcrossInstances(t *testing.T) {
 	}))
 	defer hook.Close()
 	dir := t.TempDir()
-	cfg := freshDB(t, "postgres", dir)
+	cfg := storetest.Config(t, "postgres", dir, "reehub_foss")
 	host := strings.TrimPrefix(hook.URL, "http://")
 	a := startHooked(t, cfg, dir, host)
 	defer a.stop(t)

@@ -12,6 +12,7 @@ import (
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/store"
+	"github.com/reehub/reehub/store/storetest"
 )
 
 // outputArgs make a job that outputs Unique and Common as two blobs.
@@ -58,7 +59,7 @@ var inputRef = store.BlobColumn{Table: "ree_processes", Column: "input_digest", 
 func newGCBundle(t *testing.T, dialect string) (*bundle, chan string) {
 	dir := t.TempDir()
 	cleaned := make(chan string, 16)
-	b := newBundle(t, freshDB(t, dialect, dir), dir, testConfig(dir), func(e *job.Engine) {
+	b := newBundle(t, storetest.Config(t, dialect, dir, "reehub_job"), dir, testConfig(dir), func(e *job.Engine) {
 		require.NoError(t, job.Register[outputArgs](e, job.KindOpts{Family: job.FamilyREE, Queue: job.QueueBuilds}, outputWorker{cleaned}))
 		require.NoError(t, e.RegisterBlobRefs(job.BlobInputs, inputRef))
 		require.NoError(t, e.RegisterBlobRefFunc("cache", func(_ context.Context, digests []string) (map[string]bool, error) {
@@ -112,7 +113,7 @@ func (b *bundle) exists(t *testing.T, digest string) bool {
 // job references; another user's job is not found; the row leaves a tombstone.
 func TestDeleteCountsReferences(t *testing.T) {
 	t.Parallel()
-	for _, dialect := range dialects() {
+	for _, dialect := range storetest.Dialects() {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
@@ -161,7 +162,7 @@ func TestDeleteCountsReferences(t *testing.T) {
 // marked to keep.
 func TestGCGraceAndRetention(t *testing.T) {
 	t.Parallel()
-	for _, dialect := range dialects() {
+	for _, dialect := range storetest.Dialects() {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
@@ -223,7 +224,7 @@ func TestGCGraceAndRetention(t *testing.T) {
 // stored again after storedAt (an upload of the same content in flight).
 func TestReleaseFreesUnreferenced(t *testing.T) {
 	t.Parallel()
-	for _, dialect := range dialects() {
+	for _, dialect := range storetest.Dialects() {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()

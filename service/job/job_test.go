@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
@@ -24,33 +23,8 @@ import (
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/store"
 	"github.com/reehub/reehub/store/blob"
+	"github.com/reehub/reehub/store/storetest"
 )
-
-// dialects are the databases a test runs on: SQLite always, Postgres when
-// REEHUB_TEST_DATABASE_URL is set.
-func dialects() []string {
-	if os.Getenv("REEHUB_TEST_DATABASE_URL") != "" {
-		return []string{"sqlite", "postgres"}
-	}
-	return []string{"sqlite"}
-}
-
-// freshDB returns the store config of a new database of the dialect in dir.
-func freshDB(t *testing.T, dialect, dir string) store.Config {
-	t.Helper()
-	if dialect == "sqlite" {
-		return store.Config{SQLitePath: filepath.Join(dir, "reehub.db")}
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, os.Getenv("REEHUB_TEST_DATABASE_URL"))
-	require.NoError(t, err)
-	defer conn.Close(ctx)
-	name := "reehub_job_" + uuid.NewString()[:8]
-	_, err = conn.Exec(ctx, "CREATE DATABASE "+name)
-	require.NoError(t, err)
-	c := conn.Config()
-	return store.Config{PostgresURL: fmt.Sprintf("postgres://%s:%s@%s:%d/%s?sslmode=disable", c.User, c.Password, c.Host, c.Port, name)}
-}
 
 // bundle is one engine on one database and data directory.
 type bundle struct {
@@ -229,10 +203,10 @@ func (badArgs) marks() string                { return "" }
 // TestSubmitIsTransactional: when River refuses the job insert, neither the
 // job row nor the domain's row written in the same transaction remains.
 func TestSubmitIsTransactional(t *testing.T) {
-	for _, d := range dialects() {
+	for _, d := range storetest.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			dir := t.TempDir()
-			b := newBundle(t, freshDB(t, d, dir), dir, testConfig(dir), registerTestKinds(dir, 0))
+			b := newBundle(t, storetest.Config(t, d, dir, "reehub_job"), dir, testConfig(dir), registerTestKinds(dir, 0))
 			defer b.close(t)
 			ctx := context.Background()
 			id := uuid.NewString()
@@ -271,7 +245,7 @@ func TestSubmitIsTransactional(t *testing.T) {
 func TestStepsProgressOutputs(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	b := newBundle(t, freshDB(t, "sqlite", dir), dir, testConfig(dir), registerTestKinds(dir, 0))
+	b := newBundle(t, storetest.Config(t, "sqlite", dir, "reehub_job"), dir, testConfig(dir), registerTestKinds(dir, 0))
 	defer b.close(t)
 	ctx := context.Background()
 	j, err := b.engine.Submit(ctx, stepArgs{Marks: dir}, job.SubmitOpts{OwnerID: b.owner})
@@ -328,7 +302,7 @@ func (blockWorker) Cleanup(context.Context, string) error { return nil }
 func TestQueuesAndCancel(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	b := newBundle(t, freshDB(t, "sqlite", dir), dir, testConfig(dir), registerTestKinds(dir, 0))
+	b := newBundle(t, storetest.Config(t, "sqlite", dir, "reehub_job"), dir, testConfig(dir), registerTestKinds(dir, 0))
 	defer b.close(t)
 	ctx := context.Background()
 	scan, err := b.engine.Submit(ctx, blockArgs{}, job.SubmitOpts{OwnerID: b.owner})
@@ -469,7 +443,7 @@ func crash(t *testing.T, kind, dir string, cfg store.Config, host ...string) str
 // kind (in an emptied work directory), from its first unfinished step for a
 // resumable one; and it fails only once it has used its attempts.
 func TestCrashIsNotAFailure(t *testing.T) {
-	for _, d := range dialects() {
+	for _, d := range storetest.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			tests := []struct {
 				kind string
@@ -481,7 +455,7 @@ func TestCrashIsNotAFailure(t *testing.T) {
 			for _, tc := range tests {
 				t.Run(tc.kind, func(t *testing.T) {
 					dir := t.TempDir()
-					cfg := freshDB(t, d, dir)
+					cfg := storetest.Config(t, d, dir, "reehub_job")
 					id := crash(t, tc.kind, dir, cfg)
 					require.Equal(t, []string{"one", "two", "blocking"}, runs(t, dir))
 
@@ -506,7 +480,7 @@ func TestCrashIsNotAFailure(t *testing.T) {
 			}
 			t.Run("attempts used up", func(t *testing.T) {
 				dir := t.TempDir()
-				cfg := freshDB(t, d, dir)
+				cfg := storetest.Config(t, d, dir, "reehub_job")
 				id := crash(t, "steps", dir, cfg)
 				// The second attempt is killed as well: a restarted engine
 				// takes the job, and is itself killed in step two.
@@ -570,7 +544,7 @@ func must[T any](v T, err error) T {
 func TestTakenOverAttemptStops(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	b := newBundle(t, freshDB(t, "sqlite", dir), dir, testConfig(dir), registerTestKinds(dir, 0))
+	b := newBundle(t, storetest.Config(t, "sqlite", dir, "reehub_job"), dir, testConfig(dir), registerTestKinds(dir, 0))
 	defer b.close(t)
 	ctx := context.Background()
 	j, err := b.engine.Submit(ctx, blockArgs{}, job.SubmitOpts{OwnerID: b.owner})
@@ -613,7 +587,7 @@ func TestAnotherHostRecovers(t *testing.T) {
 	for _, kind := range []string{"steps", "resumable"} {
 		t.Run(kind, func(t *testing.T) {
 			dirB, dirA := t.TempDir(), t.TempDir()
-			cfg := freshDB(t, "postgres", dirB)
+			cfg := storetest.Config(t, "postgres", dirB, "reehub_job")
 			ctx := context.Background()
 			id := crash(t, kind, dirB, cfg, "b")
 			require.Equal(t, []string{"one", "two", "blocking"}, runs(t, dirB))
@@ -659,7 +633,7 @@ func TestAPIOnlyEngine(t *testing.T) {
 		t.Skip("needs Postgres (REEHUB_TEST_DATABASE_URL)")
 	}
 	apiDir, workDir := t.TempDir(), t.TempDir()
-	cfg := freshDB(t, "postgres", apiDir)
+	cfg := storetest.Config(t, "postgres", apiDir, "reehub_job")
 	ctx := context.Background()
 	apiCfg := testConfig(apiDir)
 	apiCfg.APIOnly, apiCfg.Host = true, "api"

@@ -9,6 +9,7 @@ import (
 
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/store"
+	"github.com/reehub/reehub/store/storetest"
 )
 
 // TestStrandedFetchIsRequeued: a fetch of River's producer that locked a job
@@ -20,12 +21,12 @@ import (
 // polls far apart so that it does not take the job first; recovery must
 // enqueue the job again and the job must then run once.
 func TestStrandedFetchIsRequeued(t *testing.T) {
-	for _, d := range dialects() {
+	for _, d := range storetest.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			dir := t.TempDir()
 			cfg := testConfig(dir)
 			cfg.PollInterval = 3 * time.Second
-			b := newBundle(t, freshDB(t, d, dir), dir, cfg, registerTestKinds(dir, 0))
+			b := newBundle(t, storetest.Config(t, d, dir, "reehub_job"), dir, cfg, registerTestKinds(dir, 0))
 			defer b.close(t)
 			ctx := context.Background()
 

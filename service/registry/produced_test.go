@@ -3,51 +3,26 @@ package registry_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/service/registry"
 	"github.com/reehub/reehub/store"
+	"github.com/reehub/reehub/store/storetest"
 )
-
-// testStore opens a fresh store: SQLite, or Postgres when
-// REEHUB_TEST_DATABASE_URL is set.
-func testStore(t *testing.T) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	cfg := store.Config{SQLitePath: filepath.Join(t.TempDir(), "reehub.db")}
-	if url := os.Getenv("REEHUB_TEST_DATABASE_URL"); url != "" {
-		conn, err := pgx.Connect(ctx, url)
-		require.NoError(t, err)
-		defer conn.Close(ctx)
-		name := "reehub_registry_" + uuid.NewString()[:8]
-		_, err = conn.Exec(ctx, "CREATE DATABASE "+name)
-		require.NoError(t, err)
-		c := conn.Config()
-		cfg = store.Config{PostgresURL: fmt.Sprintf("postgres://%s:%s@%s:%d/%s?sslmode=disable", c.User, c.Password, c.Host, c.Port, name)}
-	}
-	st, err := store.Open(ctx, cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = st.Close() })
-	return st
-}
 
 // TestAnnotateProduced merges a domain's provenance into a registered
 // process image's specifics and renames it (the Studio family's hook).
 func TestAnnotateProduced(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st := testStore(t)
+	st := storetest.Open(t, "reehub_registry")
 	u := store.User{Name: "alice", Role: store.RoleUser}
 	require.NoError(t, st.CreateUser(ctx, &u))
 	now := time.Now().UTC()

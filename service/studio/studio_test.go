@@ -3,7 +3,6 @@ package studio_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -11,8 +10,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/reehub/reehub/fault"
@@ -20,31 +17,8 @@ import (
 	"github.com/reehub/reehub/service/studio"
 	"github.com/reehub/reehub/store"
 	"github.com/reehub/reehub/store/blob"
+	"github.com/reehub/reehub/store/storetest"
 )
-
-// dialects are SQLite always and Postgres when REEHUB_TEST_DATABASE_URL is set.
-func dialects() []string {
-	if os.Getenv("REEHUB_TEST_DATABASE_URL") != "" {
-		return []string{"sqlite", "postgres"}
-	}
-	return []string{"sqlite"}
-}
-
-func freshDB(t *testing.T, dialect, dir string) store.Config {
-	t.Helper()
-	if dialect == "sqlite" {
-		return store.Config{SQLitePath: filepath.Join(dir, "reehub.db")}
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, os.Getenv("REEHUB_TEST_DATABASE_URL"))
-	require.NoError(t, err)
-	defer conn.Close(ctx)
-	name := "reehub_studio_" + uuid.NewString()[:8]
-	_, err = conn.Exec(ctx, "CREATE DATABASE "+name)
-	require.NoError(t, err)
-	c := conn.Config()
-	return store.Config{PostgresURL: fmt.Sprintf("postgres://%s:%s@%s:%d/%s?sslmode=disable", c.User, c.Password, c.Host, c.Port, name)}
-}
 
 type env struct {
 	st   *store.Store
@@ -59,7 +33,7 @@ func setup(t *testing.T, dialect string, cfg studio.Config) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.Open(ctx, freshDB(t, dialect, dir))
+	st, err := store.Open(ctx, storetest.Config(t, dialect, dir, "reehub_studio"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	blobs, err := blob.Open(filepath.Join(dir, "blobs"))
@@ -106,7 +80,7 @@ func ptr[T any](v T) *T { return &v }
 
 func TestAppliancesFilesAndPackages(t *testing.T) {
 	t.Parallel()
-	for _, dialect := range dialects() {
+	for _, dialect := range storetest.Dialects() {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()

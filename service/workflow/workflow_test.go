@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/reehub/reehub/fault"
@@ -27,6 +25,7 @@ import (
 	"github.com/reehub/reehub/service/workflow"
 	"github.com/reehub/reehub/store"
 	"github.com/reehub/reehub/store/blob"
+	"github.com/reehub/reehub/store/storetest"
 )
 
 // The service's tests run without Podman: fakeRuntime stands for it through
@@ -257,29 +256,6 @@ type env struct {
 	other workflow.Owner
 }
 
-func dialects() []string {
-	if os.Getenv("REEHUB_TEST_DATABASE_URL") != "" {
-		return []string{"sqlite", "postgres"}
-	}
-	return []string{"sqlite"}
-}
-
-func freshDB(t *testing.T, dialect, dir string) store.Config {
-	t.Helper()
-	if dialect == "sqlite" {
-		return store.Config{SQLitePath: filepath.Join(dir, "reehub.db")}
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, os.Getenv("REEHUB_TEST_DATABASE_URL"))
-	require.NoError(t, err)
-	defer conn.Close(ctx)
-	name := "reehub_wf_" + uuid.NewString()[:8]
-	_, err = conn.Exec(ctx, "CREATE DATABASE "+name)
-	require.NoError(t, err)
-	c := conn.Config()
-	return store.Config{PostgresURL: fmt.Sprintf("postgres://%s:%s@%s:%d/%s?sslmode=disable", c.User, c.Password, c.Host, c.Port, name)}
-}
-
 func newEnv(t *testing.T, dialect string, quota int64) *env {
 	t.Helper()
 	return newEnvWith(t, dialect, quota, nil)
@@ -290,7 +266,7 @@ func newEnvWith(t *testing.T, dialect string, quota int64, tune func(*workflow.C
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.Open(ctx, freshDB(t, dialect, dir))
+	st, err := store.Open(ctx, storetest.Config(t, dialect, dir, "reehub_wf"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	blobs, err := blob.Open(filepath.Join(dir, "blobs"))
@@ -388,7 +364,7 @@ func steps(rs []ran) []string {
 }
 
 func each(t *testing.T, fn func(t *testing.T, dialect string)) {
-	for _, d := range dialects() {
+	for _, d := range storetest.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
 			fn(t, d)
