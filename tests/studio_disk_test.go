@@ -51,17 +51,15 @@ func TestStudioDisks(t *testing.T) {
 
 	var app stApp
 	c.ok(http.MethodPost, "/api/v1/user/appliances?clone_from=1&name=studio-disk&arch=x86_64", &app)
-	// The service, enabled by a copy of its unit in multi-user.target.wants
-	// (systemd follows the entries of a .wants directory by name). It must
-	// not be ordered After=multi-user.target: a target is ordered after what
-	// it wants, and systemd breaks that cycle by dropping the service's job.
+	// The service: a unit file with an [Install] section among the overlay
+	// files, which the build enables (systemctl enable). It must not be
+	// ordered After=multi-user.target: a target is ordered after what it
+	// wants, and systemd breaks that cycle by dropping the service's job.
 	unit := filepath.Join(dir, "reehub-marker.service")
 	require.NoError(t, os.WriteFile(unit, []byte("[Unit]\nDescription=reehub studio disk test\n\n"+
 		"[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo "+diskMarker+" > /dev/ttyS0'\n\n[Install]\nWantedBy=multi-user.target\n"), 0o600))
-	for _, at := range []string{"/etc/systemd/system", "/etc/systemd/system/multi-user.target.wants"} {
-		status, b := c.upload(fmt.Sprintf("/api/v1/user/files?appliance_id=%d&path=%s&owner=root&group=root&permissions=0644", app.ID, at), unit, "reehub-marker.service")
-		require.Equal(t, 200, status, string(b))
-	}
+	status, b := c.upload(fmt.Sprintf("/api/v1/user/files?appliance_id=%d&path=/etc/systemd/system&owner=root&group=root&permissions=0644", app.ID), unit, "reehub-marker.service")
+	require.Equal(t, 200, status, string(b))
 
 	for _, tt := range []struct {
 		typ   string

@@ -475,8 +475,10 @@ func TestStudioAppliance(t *testing.T) {
 		var r report
 		require.NoError(t, json.Unmarshal(readZipEntry(t, out, "report.json"), &r))
 		studioFigures(t, zipPath, filepath.Join(dir, "image.oci.tar"), ociTime)
+		t.Logf("recorded image %s, replayed image %s", r.RecordedImageID, r.RebuiltImageID)
 		require.Zero(t, r.ProxyMisses)
 		require.True(t, r.Identical, "replay reproduces the recorded image ID: %s; differing files: %v", r.Explanation, r.DifferingFiles)
+		require.Equal(t, r.RecordedImageID, r.RebuiltImageID)
 	})
 
 	t.Run("rootfs build keeps the overlay file's mode and owner", func(t *testing.T) {

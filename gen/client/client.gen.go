@@ -5619,7 +5619,7 @@ type ClientInterface interface {
 
 	// StudioFileUploadWithBody Add an overlay file
 	//
-	// The file (multipart field `file`) is placed at path/filename with owner, group and permissions in every build while enabled.
+	// The file (multipart field `file`) is placed at path/filename with owner, group and permissions in every build while enabled. A systemd unit file (.service, .socket, .timer, .path, .target, .mount, .automount, .swap; not a template) placed directly in /etc/systemd/system, /usr/lib/systemd/system or /lib/systemd/system whose [Install] section names WantedBy, RequiredBy, UpheldBy, Also or Alias is enabled by the build (`systemctl enable`, after every overlay file is in place), as a package's maintainer script would. A file in /etc/systemd/system/TARGET.wants or TARGET.requires stands for the symlink systemd reads there (systemd ignores a regular file in those directories): the build makes it with `systemctl add-wants` or `add-requires` TARGET and the file's name, and the file's content is not used. In an appliance without systemctl nothing is enabled.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -8727,7 +8727,7 @@ func (c *Client) StudioFileList(ctx context.Context, params *StudioFileListParam
 
 // StudioFileUploadWithBody Add an overlay file
 //
-// The file (multipart field `file`) is placed at path/filename with owner, group and permissions in every build while enabled.
+// The file (multipart field `file`) is placed at path/filename with owner, group and permissions in every build while enabled. A systemd unit file (.service, .socket, .timer, .path, .target, .mount, .automount, .swap; not a template) placed directly in /etc/systemd/system, /usr/lib/systemd/system or /lib/systemd/system whose [Install] section names WantedBy, RequiredBy, UpheldBy, Also or Alias is enabled by the build (`systemctl enable`, after every overlay file is in place), as a package's maintainer script would. A file in /etc/systemd/system/TARGET.wants or TARGET.requires stands for the symlink systemd reads there (systemd ignores a regular file in those directories): the build makes it with `systemctl add-wants` or `add-requires` TARGET and the file's name, and the file's content is not used. In an appliance without systemctl nothing is enabled.
 //
 // Takes any type of body and a specified content type.
 //
@@ -21852,7 +21852,7 @@ type ClientWithResponsesInterface interface {
 
 	// StudioFileUploadWithBodyWithResponse Add an overlay file
 	//
-	// The file (multipart field `file`) is placed at path/filename with owner, group and permissions in every build while enabled.
+	// The file (multipart field `file`) is placed at path/filename with owner, group and permissions in every build while enabled. A systemd unit file (.service, .socket, .timer, .path, .target, .mount, .automount, .swap; not a template) placed directly in /etc/systemd/system, /usr/lib/systemd/system or /lib/systemd/system whose [Install] section names WantedBy, RequiredBy, UpheldBy, Also or Alias is enabled by the build (`systemctl enable`, after every overlay file is in place), as a package's maintainer script would. A file in /etc/systemd/system/TARGET.wants or TARGET.requires stands for the symlink systemd reads there (systemd ignores a regular file in those directories): the build makes it with `systemctl add-wants` or `add-requires` TARGET and the file's name, and the file's content is not used. In an appliance without systemctl nothing is enabled.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -44997,7 +44997,7 @@ func (c *ClientWithResponses) StudioFileListWithResponse(ctx context.Context, pa
 
 // StudioFileUploadWithBodyWithResponse Add an overlay file
 //
-// The file (multipart field `file`) is placed at path/filename with owner, group and permissions in every build while enabled.
+// The file (multipart field `file`) is placed at path/filename with owner, group and permissions in every build while enabled. A systemd unit file (.service, .socket, .timer, .path, .target, .mount, .automount, .swap; not a template) placed directly in /etc/systemd/system, /usr/lib/systemd/system or /lib/systemd/system whose [Install] section names WantedBy, RequiredBy, UpheldBy, Also or Alias is enabled by the build (`systemctl enable`, after every overlay file is in place), as a package's maintainer script would. A file in /etc/systemd/system/TARGET.wants or TARGET.requires stands for the symlink systemd reads there (systemd ignores a regular file in those directories): the build makes it with `systemctl add-wants` or `add-requires` TARGET and the file's name, and the file's content is not used. In an appliance without systemctl nothing is enabled.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //

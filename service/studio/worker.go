@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -404,6 +405,7 @@ func (s *Service) renderProject(ctx context.Context, dir string, a Appliance, re
 	if err != nil {
 		return err
 	}
+	var units unitServices
 	for _, f := range files {
 		if !f.Enabled {
 			continue
@@ -411,6 +413,12 @@ func (s *Service) renderProject(ctx context.Context, dir string, a Appliance, re
 		dst, err := overlayPath(f.Path, f.Filename)
 		if err != nil {
 			return err
+		}
+		if d, ok := dependEntry(dst); ok {
+			// systemd ignores a regular file there; the entry becomes the
+			// symlink systemctl makes.
+			units.deps = append(units.deps, d)
+			continue
 		}
 		local := filepath.Join(dir, "overlay", filepath.FromSlash(dst))
 		if err := os.MkdirAll(filepath.Dir(local), 0o750); err != nil {
@@ -420,7 +428,15 @@ func (s *Service) renderProject(ctx context.Context, dir string, a Appliance, re
 			return err
 		}
 		fmt.Fprintf(&df, "COPY overlay%s %s\nRUN chown %s:%s %s && chmod %s %s\n", dst, dst, f.Owner, f.Grp, dst, f.Permissions, dst)
+		content, err := os.ReadFile(local)
+		if err != nil {
+			return fmt.Errorf("read overlay file %d: %w", f.ID, err)
+		}
+		if enableable(dst, content) {
+			units.enable = append(units.enable, path.Base(dst))
+		}
 	}
+	df.WriteString(units.step())
 	return os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df.String()), 0o644)
 }
 

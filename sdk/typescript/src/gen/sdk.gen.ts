@@ -3452,7 +3452,7 @@ export const studioFileList = <ThrowOnError extends boolean = false>(options: Op
 /**
  * Add an overlay file
  *
- * The file (multipart field `file`) is placed at path/filename with owner, group and permissions in every build while enabled.
+ * The file (multipart field `file`) is placed at path/filename with owner, group and permissions in every build while enabled. A systemd unit file (.service, .socket, .timer, .path, .target, .mount, .automount, .swap; not a template) placed directly in /etc/systemd/system, /usr/lib/systemd/system or /lib/systemd/system whose [Install] section names WantedBy, RequiredBy, UpheldBy, Also or Alias is enabled by the build (`systemctl enable`, after every overlay file is in place), as a package's maintainer script would. A file in /etc/systemd/system/TARGET.wants or TARGET.requires stands for the symlink systemd reads there (systemd ignores a regular file in those directories): the build makes it with `systemctl add-wants` or `add-requires` TARGET and the file's name, and the file's content is not used. In an appliance without systemctl nothing is enabled.
  */
 export const studioFileUpload = <ThrowOnError extends boolean = false>(options: Options<StudioFileUploadData, ThrowOnError>): RequestResult<StudioFileUploadResponses, StudioFileUploadErrors, ThrowOnError> => (options.client ?? client).post<StudioFileUploadResponses, StudioFileUploadErrors, ThrowOnError>({
     ...formDataBodySerializer,
