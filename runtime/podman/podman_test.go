@@ -487,8 +487,12 @@ func TestBuildCancelLeavesNothing(t *testing.T) {
 
 	// Nothing of this build is left: no step process, no working container,
 	// no image (the service would have committed it after the sleep).
-	out, _ := exec.Command("sh", "-c", "ps -eo args | grep -c '[s]leep 120'").Output()
-	require.Equal(t, "0", strings.TrimSpace(string(out)), "the RUN step still runs")
+	// The step's process is killed by the cancel, but it may take the kernel a
+	// moment to reap it: wait for the condition rather than sample it once.
+	require.Eventually(t, func() bool {
+		out, _ := exec.Command("sh", "-c", "ps -eo args | grep -c '[s]leep 120'").Output()
+		return strings.TrimSpace(string(out)) == "0"
+	}, 30*time.Second, 100*time.Millisecond, "the RUN step still runs")
 	ps, err := exec.Command("podman", "ps", "--all", "--external", "--format", "{{.ID}} {{.Names}} {{.CreatedAt}}").CombinedOutput()
 	require.NoError(t, err)
 	for _, line := range strings.Split(strings.TrimSpace(string(ps)), "\n") {
