@@ -301,13 +301,19 @@ func (d *Detector) ruleMatches(clean []byte, origin []int32) []Match {
 			}
 			i += off
 			lo, hi := max(0, i-r.before), min(len(clean), i+len(kw)+r.after)
-			// Extend the window over further keyword occurrences inside it.
+			// Extend the window over further keyword occurrences that
+			// start inside it, also one that runs past its end: a match
+			// around that one may end up to r.after bytes after it.
 			for {
-				j := bytes.Index(clean[min(hi, i+len(kw)):hi], kw)
+				from, to := i+len(kw), min(len(clean), hi+len(kw)-1)
+				if from >= to {
+					break
+				}
+				j := bytes.Index(clean[from:to], kw)
 				if j < 0 {
 					break
 				}
-				i = min(hi, i+len(kw)) + j
+				i = from + j
 				hi = min(len(clean), i+len(kw)+r.after)
 			}
 			off = hi

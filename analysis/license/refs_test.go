@@ -129,6 +129,15 @@ func TestNoticeRefinements(t *testing.T) {
 		{"    This program is free software; you can redistribute it and/or modify\n    it under the terms of either:\n\n\ta) the GNU General Public License as published by the Free\n" +
 			"\tSoftware Foundation; either version 1, or (at your option) any\n\tlater version, or\n\n\tb) the \"Artistic License\" which comes with this Kit.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
 		{"?RCS: Copyright (c) 2001 Jarkko Hietaniemi\n?RCS:\n?RCS: You may distribute under the terms of either the GNU General Public\n?RCS: License or the Artistic License, as specified in the README file.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
+		// A second "Artistic License" a few words before the notice (dist's
+		// units): the notice runs past the window of the first.
+		{"?RCS: In accordance with clause 7 of dist's modified Artistic License:\n?RCS:\n?RCS:     You may distribute under the terms of either the GNU General Public\n" +
+			"?RCS:     License or the Artistic License, as specified in the README file.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
+		// CPAN's wording of Perl's terms.
+		{"This program is free software; you can redistribute it and/or modify it\nunder the terms of either: the GNU General Public License as published\n" +
+			"by the Free Software Foundation; or the Artistic License.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
+		{"    This program is free software; you can redistribute it and/or modify\n    it under the same terms as Perl 5 itself.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
+		{"This is free software; you can redistribute it and/or modify it under\nthe same terms as the Perl 5 programming language system itself.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
 		// zstd's dual notice: the GPL part (the BSD part is a pointer to LICENSE).
 		{" * This source code is licensed under both the BSD-style license (found in the\n * LICENSE file in the root directory of this source tree) and the GPLv2 (found\n" +
 			" * in the COPYING file in the root directory of this source tree).\n", "GPL-2.0-only"},

@@ -187,7 +187,9 @@ var rules = []rule{
 	namedReference,
 	{
 		name: "perl-terms", kind: KindReference, keyword: "perl", confidence: 0.9, ids: []string{"Artistic-1.0-Perl", "GPL-1.0-or-later"},
-		pattern: `\bunder the same terms as perl itself\b`,
+		// "as Perl itself", "as Perl 5 itself", "as the Perl 5 programming
+		// language system itself" (the CPAN boilerplate).
+		pattern: `\bunder the same terms as (?:the )?perl(?: 5)?(?: programming language system)? itself\b`,
 	},
 	{
 		// Perl's notice, in every file of perl's core and of metaconfig's
@@ -195,7 +197,10 @@ var rules = []rule{
 		// General Public License or the Artistic License, as specified in
 		// the README file." No GPL version is named: any may be chosen.
 		name: "gpl-or-artistic", kind: KindReference, keyword: "artistic licen", confidence: 0.9, ids: []string{"Artistic-1.0-Perl", "GPL-1.0-or-later"},
-		pattern: `\bunder the terms of either the gnu general public licen[cs]e,? or the ["']?artistic licen[cs]e\b`,
+		// CPAN's wording: "under the terms of either: the GNU General
+		// Public License as published by the Free Software Foundation; or
+		// the Artistic License."
+		pattern: `\bunder the terms of either:? the gnu general public licen[cs]e,?(?: as published by the free software foundation[;,]?)? or the ["']?artistic licen[cs]e\b`,
 	},
 	{
 		// Perl's README and the modules that copy it: "b) the "Artistic
