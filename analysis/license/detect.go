@@ -96,6 +96,7 @@ type compiledRule struct {
 type Detector struct {
 	rules    []compiledRule
 	fallback map[string]bool
+	alone    map[string]bool
 	hints    *hintMatcher
 	// pool holds *scratch buffers reused across calls.
 	pool sync.Pool
@@ -116,7 +117,7 @@ func NewDetector() (*Detector, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Detector{fallback: map[string]bool{}, hints: hints}
+	d := &Detector{fallback: map[string]bool{}, alone: map[string]bool{}, hints: hints}
 	d.pool.New = func() any { return &scratch{} }
 	for _, r := range rules {
 		c := compiledRule{rule: r, keyword: []byte(r.keyword)}
@@ -143,6 +144,9 @@ func NewDetector() (*Detector, error) {
 		}
 		if r.fallback {
 			d.fallback[r.name] = true
+		}
+		if r.alone {
+			d.alone[r.name] = true
 		}
 		d.rules = append(d.rules, c)
 	}
@@ -212,6 +216,7 @@ func (d *Detector) DetectRefs(text []byte) ([]Match, []FileRef) {
 		return nil, refs
 	}
 	out = d.dropFallbacks(out)
+	out = d.dropInferred(out)
 	out = d.dropSuperseded(out)
 	out = dropWeakOnly(out)
 	setLines(text, out)
@@ -502,6 +507,16 @@ func (d *Detector) dropFallbacks(ms []Match) []Match {
 		}
 	}
 	return slices.DeleteFunc(ms, func(m Match) bool { return d.fallback[m.Rule] && specific[family(m.ID)] })
+}
+
+// dropInferred removes the matches of alone rules when the file states
+// another license.
+func (d *Detector) dropInferred(ms []Match) []Match {
+	alone := func(m Match) bool { return d.alone[m.Rule] }
+	if !slices.ContainsFunc(ms, alone) || !slices.ContainsFunc(ms, func(m Match) bool { return !alone(m) }) {
+		return ms
+	}
+	return slices.DeleteFunc(ms, alone)
 }
 
 // dropSuperseded removes the ids a matching rule supersedes.

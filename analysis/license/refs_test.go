@@ -138,6 +138,10 @@ func TestNoticeRefinements(t *testing.T) {
 			"by the Free Software Foundation; or the Artistic License.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
 		{"    This program is free software; you can redistribute it and/or modify\n    it under the same terms as Perl 5 itself.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
 		{"This is free software; you can redistribute it and/or modify it under\nthe same terms as the Perl 5 programming language system itself.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
+		// The PSF's contributor line is the license only of a file that
+		// states none (tomli states MIT).
+		{"# Licensed to PSF under a Contributor Agreement.\n", "PSF-2.0"},
+		{"# SPDX-License-Identifier: MIT\n# SPDX-FileCopyrightText: 2021 Taneli Hukkinen\n# Licensed to PSF under a Contributor Agreement.\n", "MIT"},
 		// zstd's dual notice: the GPL part (the BSD part is a pointer to LICENSE).
 		{" * This source code is licensed under both the BSD-style license (found in the\n * LICENSE file in the root directory of this source tree) and the GPLv2 (found\n" +
 			" * in the COPYING file in the root directory of this source tree).\n", "GPL-2.0-only"},

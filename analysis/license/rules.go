@@ -26,6 +26,9 @@ type rule struct {
 	// fallback marks a rule whose matches are dropped when a more specific match
 	// of the same license family exists in the file.
 	fallback bool
+	// alone marks a rule that infers a license rather than reads one: its
+	// matches are dropped when the file states any other license.
+	alone bool
 	// all are phrases that must all appear in the cleaned text; a rule with
 	// all and no pattern matches from the first phrase to the end of the last.
 	all []string
@@ -214,7 +217,11 @@ var rules = []rule{
 		pattern: `\bfor conditions of distribution and use,? see (?:the )?copyright notice in zlib\.h\b`,
 	},
 	{
-		name: "psf-contributor", kind: KindReference, keyword: "psf", confidence: 0.7, ids: []string{"PSF-2.0"},
+		// "Licensed to PSF under a Contributor Agreement" says how the PSF
+		// got the code (CPython's files are then under its license), not
+		// what a file that states its own license is under (tomli's files
+		// say MIT in an SPDX tag above it).
+		name: "psf-contributor", kind: KindReference, keyword: "psf", confidence: 0.7, ids: []string{"PSF-2.0"}, alone: true,
 		pattern: `\blicensed to (?:the )?psf under a contributor agreement\b`,
 	},
 	{
