@@ -383,7 +383,7 @@ func benchPackage(ctx context.Context, sc *scan.Scanner, det *license.Detector, 
 	for _, p := range paths {
 		st.files++
 		st.bytes += sizes[p]
-		para, globs := cp.MatchGlobs(p)
+		para, globs := cp.MostSpecific(p)
 		if para == nil || p == "debian/copyright" {
 			// debian/copyright is the ground truth itself (it quotes every
 			// license of the package): not a file to judge against it.
