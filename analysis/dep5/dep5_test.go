@@ -136,6 +136,10 @@ func TestSPDX(t *testing.T) {
 		{"GPL-2+ and/or LGPL-2.1+", "GPL-2.0-or-later OR LGPL-2.1-or-later"},
 		{"GPL-3+ with Autoconf-data exception", "GPL-3.0-or-later WITH Autoconf-data-exception"},
 		{"Apache-2.0", "Apache-2.0"},
+		// The comma is the operator of lowest precedence (perl's debian/copyright).
+		{"GPL-1+ or Artistic, and Expat", "(Artistic-1.0-Perl OR GPL-1.0-or-later) AND MIT"},
+		{"REGCOMP, and GPL-1+ or Artistic", "(Artistic-1.0-Perl OR GPL-1.0-or-later) AND LicenseRef-REGCOMP"},
+		{"GPL-2+, or BSD-3-clause and Expat", "BSD-3-Clause AND MIT OR GPL-2.0-or-later"},
 		{"some custom terms", "LicenseRef-some-custom-terms"},
 	}
 	for _, tt := range tests {
