@@ -219,6 +219,8 @@ func (d *Detector) DetectRefs(text []byte) ([]Match, []FileRef) {
 	out = d.dropInferred(out)
 	out = d.dropSuperseded(out)
 	out = dropWeakOnly(out)
+	out = dropInsideTexts(out)
+	out = dropTextOfNotice(out)
 	setLines(text, out)
 	slices.SortStableFunc(out, func(a, b Match) int {
 		if a.Start != b.Start {
@@ -551,6 +553,69 @@ func dropWeakOnly(ms []Match) []Match {
 	}
 	return slices.DeleteFunc(ms, func(m Match) bool {
 		return m.Kind == KindReference && strings.HasSuffix(m.ID, "-only") && later[strings.TrimSuffix(m.ID, "-only")]
+	})
+}
+
+// dropInsideTexts removes the matches that lie inside the span of a full
+// license text of another id: they are part of that text, not licenses of
+// the file (the GPL-3.0's "How to Apply These Terms" example notice, its
+// section 13 on the GNU Affero General Public License, version 3; the
+// GFDL's own notice example). SPDX tags are kept.
+func dropInsideTexts(ms []Match) []Match {
+	var texts []Match
+	for _, m := range ms {
+		if m.Kind == KindFullText && m.End-m.Start >= fullTextMin {
+			texts = append(texts, m)
+		}
+	}
+	if len(texts) == 0 {
+		return ms
+	}
+	return slices.DeleteFunc(ms, func(m Match) bool {
+		return m.Kind != KindSPDXTag && slices.ContainsFunc(texts, func(t Match) bool {
+			return t.Start <= m.Start && m.End <= t.End && t.End-t.Start > m.End-m.Start
+		})
+	})
+}
+
+// gnuBase is the license and version of a GNU id without its -only,
+// -or-later and -no-invariants parts: "GFDL-1.3" of
+// "GFDL-1.3-no-invariants-or-later"; "" for other ids.
+func gnuBase(id string) string {
+	m := gnuBaseRe.FindStringSubmatch(id)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+var gnuBaseRe = regexp.MustCompile(`^((?:A|L)?GPL-\d\.\d|GFDL-\d\.\d)(?:-invariants|-no-invariants)?(?:-only|-or-later)$`)
+
+// dropTextOfNotice removes the full text of a GNU license (which reads as
+// -only: a text says nothing about later versions) when the file's notice
+// names that license and version outside it: the notice says on which
+// terms ("version 1.3 or any later version, with no Invariant Sections"),
+// the text is the license it refers to (an info manual with the GFDL as
+// its appendix). Only a notice before the text counts: the example notice
+// after the GPL's text ("How to Apply These Terms") is no notice of the
+// file.
+func dropTextOfNotice(ms []Match) []Match {
+	notices := map[string]int{} // base → end of its first notice
+	for _, m := range ms {
+		if m.Kind == KindHeaderNotice || m.Kind == KindSPDXTag {
+			if b := gnuBase(m.ID); b != "" {
+				if e, ok := notices[b]; !ok || m.End < e {
+					notices[b] = m.End
+				}
+			}
+		}
+	}
+	if len(notices) == 0 {
+		return ms
+	}
+	return slices.DeleteFunc(ms, func(m Match) bool {
+		e, ok := notices[gnuBase(m.ID)]
+		return ok && m.Kind == KindFullText && strings.HasSuffix(m.ID, "-only") && e <= m.Start
 	})
 }
 

@@ -168,3 +168,32 @@ func TestArtisticDistText(t *testing.T) {
 	perl := strings.ReplaceAll(string(b), "It also grants you the rights to reuse parts of a Package in your own\nprograms without transferring this License to those programs, provided\nthat you meet some reasonable requirements.", "")
 	require.NotContains(t, license.IDs(d.Detect([]byte(perl))), "Artistic-dist")
 }
+
+// TestLicenseTextParts: what lies inside a full license text is part of
+// it (the GPL-3.0's section 13 names the GNU Affero General Public License,
+// version 3), and the full text of a GNU license that a notice before it
+// names is the text of that notice's license (an info manual's appendix).
+func TestLicenseTextParts(t *testing.T) {
+	t.Parallel()
+	d, err := license.NewDetector()
+	require.NoError(t, err)
+	raw, err := os.ReadFile("testdata/GPL-3.0.txt")
+	require.NoError(t, err)
+	gpl3 := string(raw)
+	// The text alone: the license, and its "How to Apply" example after
+	// it (outside licensecheck's match); not AGPL-3.0.
+	ids := license.IDs(d.Detect(raw))
+	require.NotContains(t, ids, "AGPL-3.0-only")
+	require.Contains(t, ids, "GPL-3.0-only")
+	// A notice, then the text: the notice's terms.
+	notice := "This manual is free software: you can redistribute it and/or modify\nit under the terms of the GNU General Public License as published by\n" +
+		"the Free Software Foundation, either version 3 of the License, or\n(at your option) any later version.\n\n"
+	ms := d.Detect([]byte(notice + gpl3))
+	require.Equal(t, []string{"GPL-3.0-or-later"}, license.IDs(ms))
+	require.Equal(t, 1, ms[0].StartLine) // the notice explains the finding
+	// A notice of another version keeps the text.
+	other := strings.ReplaceAll(notice, "version 3", "version 2")
+	ids = license.IDs(d.Detect([]byte(other + gpl3)))
+	require.Subset(t, ids, []string{"GPL-2.0-or-later", "GPL-3.0-only"})
+	require.NotContains(t, ids, "AGPL-3.0-only")
+}
