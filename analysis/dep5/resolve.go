@@ -134,13 +134,21 @@ func (r *Resolver) byText(text string) (string, bool, bool) {
 		return "", false, false
 	}
 	var ids []string
-	notice := true
+	notice, dedication := true, false
 	for _, m := range r.det.Detect([]byte(text)) {
 		switch m.Kind {
 		case license.KindFullText, license.KindHeaderNotice, license.KindSPDXTag:
 			ids = append(ids, m.ID)
 			notice = notice && m.Kind != license.KindFullText
+		case license.KindPublicDomain:
+			dedication = true
 		}
+	}
+	// A body that is only a public-domain dedication ("License:
+	// PD-debian / The Debian packaging files are in the public domain.")
+	// is public domain.
+	if len(ids) == 0 && dedication {
+		return license.PublicDomain, false, true
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)

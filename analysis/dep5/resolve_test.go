@@ -73,7 +73,9 @@ func TestResolverByText(t *testing.T) {
 		"Files: lib/*\nCopyright: 2020 B\nLicense: custom-inline\n" + mitText + "\n" +
 		"Files: odd/*\nCopyright: 2020 C\nLicense: our-terms\n\n" +
 		"License: MIT-1\n" + mitText + "\n" +
-		"License: our-terms\n You may do anything with this file except sell it.\n"
+		"License: our-terms\n You may do anything with this file except sell it.\n\n" +
+		"License: PD-debian\n The Debian packaging files are in the public domain.\n You may freely use, modify, distribute, and relicense them.\n\n" +
+		"License: probably-PD\n See the note on AUTHORS, README, and so on above.\n"
 	c, err := dep5.Parse(strings.NewReader(in))
 	require.NoError(t, err)
 	det, err := license.NewDetector()
@@ -88,6 +90,12 @@ func TestResolverByText(t *testing.T) {
 	require.Equal(t, dep5.SourceText, src)
 	id, src = r.ID("our-terms") // a text no SPDX license has
 	require.Equal(t, "LicenseRef-our-terms", id)
+	require.Equal(t, dep5.SourceUnknown, src)
+	id, src = r.ID("PD-debian") // a custom name for a dedication
+	require.Equal(t, license.PublicDomain, id)
+	require.Equal(t, dep5.SourceText, src)
+	id, src = r.ID("probably-PD") // a body that states nothing
+	require.Equal(t, "LicenseRef-probably-PD", id)
 	require.Equal(t, dep5.SourceUnknown, src)
 	id, src = r.ID("GPL-2+")
 	require.Equal(t, "GPL-2.0-or-later", id)
