@@ -442,6 +442,9 @@ func ruleIDs(r *compiledRule, clean []byte, loc []int) []string {
 		return []string{c}
 	}
 	if ver, ok := group("gfdl"); ok {
+		if _, title := group("title"); title {
+			return nil
+		}
 		id := "GFDL-" + ver
 		if _, niv := group("niv"); niv {
 			id += "-no-invariants"

@@ -138,6 +138,10 @@ func TestNoticeRefinements(t *testing.T) {
 			"by the Free Software Foundation; or the Artistic License.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
 		{"    This program is free software; you can redistribute it and/or modify\n    it under the same terms as Perl 5 itself.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
 		{"This is free software; you can redistribute it and/or modify it under\nthe same terms as the Perl 5 programming language system itself.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
+		// The GFDL's title in an info manual's appendix is no notice.
+		{"   Permission is granted to copy, distribute and/or modify this\n     document under the terms of the GNU Free Documentation License,\n" +
+			"     Version 1.3 or any later version published by the Free Software\n     Foundation; with no Invariant Sections, no Front-Cover Texts, and\n     no Back-Cover Texts.\n\n" +
+			"Appendix A GNU Free Documentation License\n*****************************************\n\n                     Version 1.3, 3 November 2008\n", "GFDL-1.3-no-invariants-or-later"},
 		// The PSF's contributor line is the license only of a file that
 		// states none (tomli states MIT).
 		{"# Licensed to PSF under a Contributor Agreement.\n", "PSF-2.0"},

@@ -150,7 +150,11 @@ var rules = []rule{
 		// Sections, no Front-Cover Texts, and no Back-Cover Texts" makes
 		// the -no-invariants ids.
 		name: "gfdl-notice", kind: KindHeaderNotice, keyword: "free documentation licen", confidence: 0.9,
-		pattern: `\bgnu free documentation licen[cs]e,? (?:v|version |ver\.? )?(?P<gfdl>1\.[123])\b(?P<later>,? or any later version)?` +
+		// The license's own title ("GNU Free Documentation License /
+		// Version 1.3, 3 November 2008", an info manual's appendix) is
+		// no notice: the title group makes the match name nothing.
+		pattern: `\bgnu free documentation licen[cs]e,? (?:v|version |ver\.? )?(?P<gfdl>1\.[123])\b` +
+			`(?P<title>,? (?:\d{1,2} )?(?:january|february|march|april|may|june|july|august|september|october|november|december),? (?:19|20)\d\d\b)?(?P<later>,? or any later version)?` +
 			`(?:,? published by the free software foundation)?(?:[;,.]? ?(?P<niv>with no invariant sections, (?:with )?no front-cover texts,? and (?:with )?no back-cover texts))?`,
 	},
 	{
