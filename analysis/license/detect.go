@@ -467,7 +467,7 @@ func ruleIDs(r *compiledRule, clean []byte, loc []int) []string {
 		family := gnuFamily[fam]
 		if !hasVer {
 			// No version: any version may be chosen.
-			v := map[string]string{"": "1.0", "lesser ": "2.1", "library ": "2.0", "affero ": "3.0", "l": "2.0", "a": "3.0"}[fam]
+			v := map[string]string{"": "1.0", "lesser ": "2.0", "library ": "2.0", "affero ": "3.0", "l": "2.0", "a": "3.0"}[fam]
 			id, _ := CanonicalID(family+"-"+v, true)
 			return []string{id}
 		}

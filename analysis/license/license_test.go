@@ -122,7 +122,7 @@ func TestDetect(t *testing.T) {
 		{name: "gnu short notice", text: "/*\n * Licensed under GPLv2 or later, see file LICENSE in this source tree.\n */\n", id: "GPL-2.0-or-later", kind: license.KindReference, rule: "gnu-short-notice", lines: [2]int{2, 2}},
 		{name: "gnu short notice only", text: "# Released under the GPL version 3.\n", id: "GPL-3.0-only", kind: license.KindReference, rule: "gnu-short-notice", lines: [2]int{1, 1}},
 		{name: "gnu name version across lines", text: "; This file is covered by the GNU Lesser General Public License,\n; version 2.1 or later.\n", id: "LGPL-2.1-or-later", kind: license.KindReference, rule: "gnu-name-version", lines: [2]int{1, 2}},
-		{name: "gnu unversioned", text: " * This file may be redistributed under the terms of the GNU Lesser General Public License.\n", id: "LGPL-2.1-or-later", kind: license.KindHeaderNotice, rule: "gnu-unversioned", lines: [2]int{1, 1}},
+		{name: "gnu unversioned", text: " * This file may be redistributed under the terms of the GNU Lesser General Public License.\n", id: "LGPL-2.0-or-later", kind: license.KindHeaderNotice, rule: "gnu-unversioned", lines: [2]int{1, 1}},
 		{name: "gnu unversioned gpl", text: "May be distributed under the GNU General Public License\n", id: "GPL-1.0-or-later", kind: license.KindHeaderNotice, rule: "gnu-unversioned", lines: [2]int{1, 1}},
 		{name: "bsd3 clauses", text: bsdVariant, id: "BSD-3-Clause", kind: license.KindFullText, rule: "bsd3-clauses", lines: [2]int{1, 9}},
 		{name: "bsd4 clauses", text: strings.Replace(bsdVariant, "3. The name", "3. All advertising materials mentioning features must say so.\n4. The name", 1), id: "BSD-4-Clause", kind: license.KindFullText, rule: "bsd4-clauses", lines: [2]int{1, 9}},

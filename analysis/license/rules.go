@@ -90,8 +90,10 @@ var rules = []rule{
 	{
 		name: "gnu-unversioned", kind: KindHeaderNotice, keyword: "general public licen", confidence: 0.6, fallback: true,
 		// A GNU license that names no version lets the licensee choose any
-		// version ever published (GPL-2.0 section 9, LGPL-2.1 section 13); the
-		// "Lesser" GPL exists only from version 2.1 on.
+		// version ever published (GPL-2.0 section 9, LGPL-2.1 section 14).
+		// The "Lesser" GPL 2.1 "counts as the successor of the GNU Library
+		// Public License, version 2", so an unversioned Lesser GPL is
+		// LGPL-2.0-or-later, as Debian and licensecheck read it.
 		pattern: `\b(?:distributed|redistributed|licen[cs]ed|released|available|covered|modify it|used|copied) under (?:the )?(?:terms of (?:the )?)?` +
 			`gnu (?P<fam>lesser |library |affero )?general public licen[cs]e\b`,
 	},
