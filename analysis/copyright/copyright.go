@@ -170,6 +170,10 @@ func Extract(text []byte) []Statement {
 func statementAt(text []byte, raw string, i int, lines lineReader) ([]Statement, lineReader) {
 	line := stripComment(raw)
 	for k, off := 0, 0; off < len(line); k++ {
+		if k > 0 && !strings.Contains(line[off:], "opyright") && !strings.Contains(line[off:], "OPYRIGHT") &&
+			!strings.Contains(line[off:], "(c)") && !strings.Contains(line[off:], "(C)") && !strings.Contains(line[off:], "©") {
+			break
+		}
 		loc := marker.FindStringIndex(line[off:])
 		if loc == nil {
 			break
@@ -352,13 +356,15 @@ func (l *lineReader) seek(off int) {
 }
 
 // markers are the byte strings whose presence makes a line worth parsing.
-var markers = [][]byte{[]byte("opyright"), []byte("OPYRIGHT"), []byte("(c)"), []byte("(C)"), []byte("©"), []byte("&copy;"), []byte(`\(co`)}
+// "&copy;" and groff's "\(co" count where "Copyright" is also written: each
+// byte string costs a pass over every text.
+var markers = [][]byte{[]byte("opyright"), []byte("OPYRIGHT"), []byte("(c)"), []byte("(C)"), []byte("©")}
 
 // markerFinder finds the next marker, remembering where each one occurs next
 // so that a text is searched about once per marker.
 type markerFinder struct {
-	at   [7]int
-	done [7]bool
+	at   [5]int
+	done [5]bool
 	init bool
 }
 
