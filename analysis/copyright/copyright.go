@@ -36,12 +36,12 @@ var (
 	// marker finds the start of a statement in a cleaned line.
 	marker = regexp.MustCompile(`(?i)(?:\bspdx-filecopyrighttext:|\bcopyright\b|\(c\)|©|&copy;|\\\(co\b)`)
 	// lead is the run of markers at the start of a statement.
-	lead = regexp.MustCompile(`(?i)^(?:\s*(?:spdx-filecopyrighttext:|copyright\b[:>]?|copr\.|\(c\)|©|&copy;|\\\(co\b|@copyright\{\}|by\b))+\s*`)
+	lead = regexp.MustCompile(`(?i)^(?:\s*(?:spdx-filecopyrighttext:|copyright\b(?:\s*:|>)?|copr\.|\(c\)|©|&copy;|\\\(co\b|@copyright\{\}|by\b))+\s*`)
 	// yearLine is a line that continues a block of statements with another
 	// holder: "              2002-2005 John Doe" under "Copyright (C) 2001 Jane Roe".
-	yearLine = regexp.MustCompile(`^(?:19|20)\d\d(?:\s*(?:--?|[–—]|,)\s*(?:19|20)\d\d)*,?\s+\p{Lu}`)
+	yearLine = regexp.MustCompile(`^(?:19|20)\d\d(?:\s*(?:--?|[–—]|,)\s*(?:19|20)\d\d)*(?:-|,)?\s+\p{Lu}`)
 	// years is a year list or range at the start of the rest of a statement.
-	years = regexp.MustCompile(`^(?:(?:19|20)\d\d(?:\s*(?:--?|[–—])\s*(?:(?:19|20)?\d\d|present|now))?(?:\s*,\s*|\s+|$)+)+`)
+	years = regexp.MustCompile(`^(?:(?:19|20)\d\d(?:\s*(?:--?|[–—])\s*(?:(?:19|20)?\d\d|present|now)?)?(?:\s*,\s*|\s+|$)+)+`)
 	// notStatement is what follows "copyright" in prose that is not a statement.
 	notStatement = regexp.MustCompile(`(?i)^(?:notices?|holders?|owners?|laws?|act\b|and\b|or\b|statements?|information|` +
 		`permission|protection|assignments?|status|disclaimer|licen[cs]e|file|header|section|is\b|are\b|to\b|of\b|in\b|on\b|` +
@@ -170,8 +170,7 @@ func Extract(text []byte) []Statement {
 func statementAt(text []byte, raw string, i int, lines lineReader) ([]Statement, lineReader) {
 	line := stripComment(raw)
 	for k, off := 0, 0; off < len(line); k++ {
-		if k > 0 && !strings.Contains(line[off:], "opyright") && !strings.Contains(line[off:], "OPYRIGHT") &&
-			!strings.Contains(line[off:], "(c)") && !strings.Contains(line[off:], "(C)") && !strings.Contains(line[off:], "©") {
+		if k > 0 && !hasMarker([]byte(line[off:])) {
 			break
 		}
 		loc := marker.FindStringIndex(line[off:])
@@ -356,15 +355,15 @@ func (l *lineReader) seek(off int) {
 }
 
 // markers are the byte strings whose presence makes a line worth parsing.
-// "&copy;" and groff's "\(co" count where "Copyright" is also written: each
-// byte string costs a pass over every text.
-var markers = [][]byte{[]byte("opyright"), []byte("OPYRIGHT"), []byte("(c)"), []byte("(C)"), []byte("©")}
+// "&copy;" and groff's "\(co" stand alone too: "版權所有 \(co 1999 Free Software
+// Foundation, Inc.".
+var markers = [][]byte{[]byte("opyright"), []byte("OPYRIGHT"), []byte("(c)"), []byte("(C)"), []byte("©"), []byte("&copy;"), []byte(`\(co`)}
 
 // markerFinder finds the next marker, remembering where each one occurs next
 // so that a text is searched about once per marker.
 type markerFinder struct {
-	at   [5]int
-	done [5]bool
+	at   [7]int
+	done [7]bool
 	init bool
 }
 

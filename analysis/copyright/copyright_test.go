@@ -179,7 +179,8 @@ func TestExtract(t *testing.T) {
 				" * Copyright 2019-2021,2022 Thomas E. Dickey                                *\n" +
 				".\\\" Copyright \\(co 2002-2022 Simon Josefsson\n" +
 				"Copyright @copyright{} 1998--2022 Free Software Foundation, Inc.\n" +
-				"Copyright &copy; 2004 Thorsten Kukuk &lt;kukuk@example.org&gt;\n",
+				"Copyright &copy; 2004 Thorsten Kukuk &lt;kukuk@example.org&gt;\n" +
+				"版權所有 \\(co 1999 Free Software Foundation, Inc.\n",
 			want: []copyright.Statement{
 				{Text: "Copyright 2007 Ævar Arnfjörð Bjarmason <avar@example.org>", Holder: "Ævar Arnfjörð Bjarmason <avar@example.org>", Years: "2007", StartLine: 1, EndLine: 1},
 				{Text: "Copyright (c) 2008, 2013 Oracle", Holder: "Oracle", Years: "2008, 2013", StartLine: 2, EndLine: 2},
@@ -188,6 +189,17 @@ func TestExtract(t *testing.T) {
 				{Text: "Copyright (c) 2002-2022 Simon Josefsson", Holder: "Simon Josefsson", Years: "2002-2022", StartLine: 5, EndLine: 5},
 				{Text: "Copyright (c) 1998--2022 Free Software Foundation, Inc", Holder: "Free Software Foundation, Inc", Years: "1998--2022", StartLine: 6, EndLine: 6},
 				{Text: "Copyright (c) 2004 Thorsten Kukuk <kukuk@example.org>", Holder: "Thorsten Kukuk <kukuk@example.org>", Years: "2004", StartLine: 7, EndLine: 7},
+				{Text: "Copyright (c) 1999 Free Software Foundation, Inc", Holder: "Free Software Foundation, Inc", Years: "1999", StartLine: 8, EndLine: 8},
+			},
+		},
+		{
+			name: "open range and a spaced colon",
+			text: "Copyright (C) 1994-1997 Peter Tobias <tobias@example.org>\n              2009-     Michael Meskes <meskes@example.org>\n\n" +
+				" * Copyright  : Kyle Harper\n",
+			want: []copyright.Statement{
+				{Text: "Copyright (c) 1994-1997 Peter Tobias <tobias@example.org>", Holder: "Peter Tobias <tobias@example.org>", Years: "1994-1997", StartLine: 1, EndLine: 1},
+				{Text: "Copyright 2009- Michael Meskes <meskes@example.org>", Holder: "Michael Meskes <meskes@example.org>", Years: "2009-", StartLine: 2, EndLine: 2},
+				{Text: "Copyright Kyle Harper", Holder: "Kyle Harper", StartLine: 4, EndLine: 4},
 			},
 		},
 		{
