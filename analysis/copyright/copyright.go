@@ -431,7 +431,9 @@ func build(stmt string, start, end int, field bool) (Statement, bool) {
 	if holder == "" || !hasLetter(holder) || len(holder) > 200 || !holderStart(holder) {
 		return Statement{}, false
 	}
-	word := strings.Contains(strings.ToLower(m), "copyright") || strings.Contains(strings.ToLower(m), "copr")
+	lm := strings.ToLower(m)
+	// "(C) by Tels" is as plain a statement as "Copyright Tels".
+	word := strings.Contains(lm, "copyright") || strings.Contains(lm, "copr") || strings.HasSuffix(strings.TrimSpace(lm), " by")
 	sign := cmark.MatchString(m)
 	if !field && !sign && y == "" && prose(holder) {
 		// "copyright treaty adopted on 20 December 1996", "copyright if you do".

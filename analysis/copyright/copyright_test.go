@@ -164,11 +164,12 @@ func TestExtract(t *testing.T) {
 		},
 		{
 			name: "years after the holder",
-			text: "#  (C) Paul Evans, 2010-2020 -- leonerd@example.org\n   Copyright (C) Stefan Metzmacher 2012\n   Copyright The GNU Toolchain Authors.\n",
+			text: "#  (C) Paul Evans, 2010-2020 -- leonerd@example.org\n   Copyright (C) Stefan Metzmacher 2012\n   Copyright The GNU Toolchain Authors.\n(C) by Tels L<http://bloodgate.com/> 2002 - 2007.\n",
 			want: []copyright.Statement{
 				{Text: "Copyright (c) 2010-2020 Paul Evans", Holder: "Paul Evans", Years: "2010-2020", StartLine: 1, EndLine: 1},
 				{Text: "Copyright (c) 2012 Stefan Metzmacher", Holder: "Stefan Metzmacher", Years: "2012", StartLine: 2, EndLine: 2},
 				{Text: "Copyright The GNU Toolchain Authors", Holder: "The GNU Toolchain Authors", StartLine: 3, EndLine: 3},
+				{Text: "Copyright (c) 2002 - 2007 Tels L<http://bloodgate.com/>", Holder: "Tels L<http://bloodgate.com/>", Years: "2002 - 2007", StartLine: 4, EndLine: 4},
 			},
 		},
 		{
