@@ -48,7 +48,7 @@ var (
 		`for\b|the\b|this\b|that\b|line|text|message|year|date|string|info|interests?|claims?|infringement|terms|policy|` +
 		`release\b|\$|/|:|\(c\) <year>|<year>|\[year\]|\{year\}|yyyy|%s|\(c\)\s*$|,|\.|;|\)|"|'|-|”|’|\||\\)`)
 	// trailer is text removed from the end of a statement.
-	trailer = regexp.MustCompile(`(?i)(?:[\s.,;:]|all rights(?: reserved\.?)?|\*/|-->|\\n|"\)*|</?[a-z]+\s*/?>|\s\*+|\s#+|\s\|+|\s--+)*$`)
+	trailer = regexp.MustCompile(`(?i)(?:[\s.,;:]|all rights(?: reserved\.?)?|\*/|-->|\\n|"\)*|</?[a-z]+\s*/?>|</?|\s\*+|\s#+|\s\|+|\s--+)*$`)
 	// spaces collapses runs of whitespace.
 	spaces = regexp.MustCompile(`\s+`)
 	// tag is an XML or HTML tag (an e-mail address in angle brackets is not).

@@ -176,7 +176,7 @@ func TestExtract(t *testing.T) {
 			name: "escapes and markup",
 			text: "Copyright 2007 E<AElig>var ArnfjE<ouml>rE<eth> Bjarmason E<lt>avar@example.orgE<gt>\n" +
 				"<p />Copyright (c) 2008, 2013 Oracle. All rights reserved.</div></div></body></html>\n" +
-				"  <copyright><year>1998</year><holder>Jason Gunthorpe</holder></copyright>\n" +
+				"  <copyright><year>1998</year><holder>Jason Gunthorpe</holder></\"\n" +
 				" * Copyright 2019-2021,2022 Thomas E. Dickey                                *\n" +
 				".\\\" Copyright \\(co 2002-2022 Simon Josefsson\n" +
 				"Copyright @copyright{} 1998--2022 Free Software Foundation, Inc.\n" +
