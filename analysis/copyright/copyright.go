@@ -643,7 +643,8 @@ func initialDeveloper(before []byte) string {
 	after := before[locs[len(locs)-1][1]:]
 	after = after[:min(len(after), 400)]
 	var parts []string
-	for _, l := range strings.SplitN(string(after), "\n", 4)[:3] {
+	ls := strings.SplitN(string(after), "\n", 4)
+	for _, l := range ls[:min(len(ls), 3)] {
 		if p := stripComment(l); p != "" {
 			parts = append(parts, p)
 		}

@@ -215,6 +215,12 @@ func TestExtract(t *testing.T) {
 			want: []copyright.Statement{{Text: "Copyright (c) 1998 the Initial Developer", Holder: "Netscape Communications Corporation", Years: "1998", StartLine: 3, EndLine: 4}},
 		},
 		{
+			name: "an MPL header cut short",
+			text: "Copyright (C) 1998 the Initial Developer. The Initial Developer of the Original Code is",
+			want: []copyright.Statement{{Text: "Copyright (c) 1998 the Initial Developer. The Initial Developer of the Original Code is",
+				Holder: "the Initial Developer. The Initial Developer of the Original Code is", Years: "1998", StartLine: 1, EndLine: 1}},
+		},
+		{
 			name: "common false positives stay out",
 			text: "“Copyright” also means copyright-like laws that apply to other kinds of works, such as\n" +
 				"the WIPO copyright treaty adopted on 20 December 1996, or similar laws\n" +
@@ -250,4 +256,25 @@ func TestExtract(t *testing.T) {
 			require.Equal(t, tt.want, copyright.Extract([]byte(tt.text)))
 		})
 	}
+}
+
+// FuzzExtract checks that no text makes Extract panic or report a statement
+// outside the text's lines.
+func FuzzExtract(f *testing.F) {
+	for _, s := range []string{
+		"Copyright (C) 1993, 1994  Remy Card <card@example.org>\n             Laboratoire MASI\n",
+		"# Moshe Zadka (c) 2002\n", "(C) Paul Evans, 2010-2020 -- p@example.org", "Copyright E<lt>E<0x263A>E<9999999999>&copy;",
+		"The Initial Developer of the Original Code is\n# Copyright (C) 1998 the Initial Developer",
+		"Copyright 2001 Free\nSoftware\n(Foundation)\n", "<copyright><year>1998</year></", "Copyright \t\t2001\t Jane",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		lines := strings.Count(text, "\n") + 1
+		for _, s := range copyright.Extract([]byte(text)) {
+			if s.StartLine < 1 || s.EndLine < s.StartLine || s.EndLine > lines || s.Holder == "" {
+				t.Fatalf("statement %+v of a text of %d lines", s, lines)
+			}
+		}
+	})
 }
