@@ -1,10 +1,14 @@
 // Package copyright extracts copyright statements from text: "Copyright (c)
-// 2004-2019 Jane Roe <jane@example.org>", "(C)", "©" and
-// "SPDX-FileCopyrightText:" forms, holders that continue on the next lines,
-// blocks of further "YEARS NAME" lines under a statement, and the Copyright:
-// field of a debian/copyright file with its continuation lines. Author lines
-// ("Author:", "Written by") are not statements. Statements are normalised
-// and deduplicated, each with its line numbers.
+// 2004-2019 Jane Roe <jane@example.org>", "(C)", "©", "&copy;", groff's
+// "\(co", texinfo's "@copyright{}" and "SPDX-FileCopyrightText:" forms,
+// holders that continue on the next lines (after a comma or "and", a name cut
+// at the end of a line, lines written under the holder), blocks of further
+// "YEARS NAME" lines under a statement, a holder written before its marker
+// ("Moshe Zadka (c) 2002") or with its years after it, and the Copyright:
+// field of a debian/copyright file with its continuation lines. POD escapes,
+// HTML entities and tags are decoded. Author lines ("Author:", "Written by")
+// are not statements. Statements are normalised and deduplicated, each with
+// its line numbers.
 package copyright
 
 import (
@@ -22,7 +26,10 @@ import (
 type Statement struct {
 	// Text is the normalised statement: "Copyright (c) 2004-2019 Jane Roe <jane@example.org>".
 	Text string `json:"text"`
-	// Holder is the statement without the copyright marker and years: "Jane Roe <jane@example.org>".
+	// Holder is the statement without the copyright marker and years: "Jane
+	// Roe <jane@example.org>". For an MPL 1.1 "Copyright (C) 1998 the
+	// Initial Developer" it is the name the header gives the Initial
+	// Developer, when it gives one.
 	Holder string `json:"holder"`
 	// Years is the year list or range of the statement, if any: "2004-2019".
 	Years string `json:"years,omitempty"`
