@@ -58,6 +58,9 @@ var (
 	trailer = regexp.MustCompile(`(?i)(?:[\s.,;:]|all rights(?: reserved\.?)?|\*/|-->|\\n|"\)*|</?[a-z]+\s*/?>|</?|\s\*+|\s#+|\s\|+|\s--+)*$`)
 	// spaces collapses runs of whitespace.
 	spaces = regexp.MustCompile(`\s+`)
+	// placeholder is a template's holder: the GPL's "Copyright (C) 19yy
+	// <name of author>", gettext's "THE PACKAGE'S COPYRIGHT HOLDER".
+	placeholder = regexp.MustCompile(`(?i)name of (?:the )?author|package's copyright holder|^19[xy][xy]\b`)
 	// tag is an XML or HTML tag (an e-mail address in angle brackets is not).
 	tag = regexp.MustCompile(`</?(?:[A-Za-z][\w:-]*(?:\s[^<>@]*)?)?/?>`)
 	// theHolder is a holder without years that starts with "The": "Copyright
@@ -435,7 +438,7 @@ func build(stmt string, start, end int, field bool) (Statement, bool) {
 	holder = strings.TrimPrefix(holder, "by ")
 	holder = trimTrailer(holder)
 	y = strings.TrimRight(strings.TrimSpace(y), ",")
-	if holder == "" || !hasLetter(holder) || len(holder) > 200 || !holderStart(holder) {
+	if holder == "" || !hasLetter(holder) || len(holder) > 200 || !holderStart(holder) || placeholder.MatchString(holder) {
 		return Statement{}, false
 	}
 	lm := strings.ToLower(m)

@@ -231,7 +231,9 @@ func TestExtract(t *testing.T) {
 				"Copyright Release for<br>\n" +
 				"copyright with dates from 1980 to 1993\n" +
 				"Copyright (C) <var>year</var> <var>your name</var>\n" +
-				"if (c) x = 2010;\n",
+				"if (c) x = 2010;\n" +
+				"    Copyright (C) 19yy  <name of author>\n" +
+				"# Copyright (C) YEAR THE PACKAGE'S COPYRIGHT HOLDER\n",
 			want: nil,
 		},
 		{
