@@ -58,6 +58,8 @@ var (
 	trailer = regexp.MustCompile(`(?i)(?:[\s.,;:]|all rights(?: reserved\.?)?|\*/|-->|\\n|"\)*|</?[a-z]+\s*/?>|</?|\s\*+|\s#+|\s\|+|\s--+)*$`)
 	// spaces collapses runs of whitespace.
 	spaces = regexp.MustCompile(`\s+`)
+	// authorLabel labels a holder on the line under its marker and years.
+	authorLabel = regexp.MustCompile(`^(?i:authors?|written by):\s*`)
 	// placeholder is a template's holder: the GPL's "Copyright (C) 19yy
 	// <name of author>", gettext's "THE PACKAGE'S COPYRIGHT HOLDER".
 	placeholder = regexp.MustCompile(`(?i)name of (?:the )?author|package's copyright holder|^19[xy][xy]\b`)
@@ -436,6 +438,8 @@ func build(stmt string, start, end int, field bool) (Statement, bool) {
 	holder := strings.TrimSpace(rest[len(y):])
 	holder = strings.TrimLeft(holder, ",;:-–— ")
 	holder = strings.TrimPrefix(holder, "by ")
+	// "(C) 2021" over "Author: Anton Gladky <gladk@example.org>".
+	holder = authorLabel.ReplaceAllString(holder, "")
 	holder = trimTrailer(holder)
 	y = strings.TrimRight(strings.TrimSpace(y), ",")
 	if holder == "" || !hasLetter(holder) || len(holder) > 200 || !holderStart(holder) || placeholder.MatchString(holder) {

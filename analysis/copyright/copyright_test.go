@@ -204,6 +204,11 @@ func TestExtract(t *testing.T) {
 			},
 		},
 		{
+			name: "author label under the years",
+			text: "#!/bin/sh\n# (C) 2021\n# Author: Anton Gladky <gladk@example.org>\n",
+			want: []copyright.Statement{{Text: "Copyright (c) 2021 Anton Gladky <gladk@example.org>", Holder: "Anton Gladky <gladk@example.org>", Years: "2021", StartLine: 2, EndLine: 3}},
+		},
+		{
 			name: "a later marker of a line",
 			text: "# retain the copyright notice. Copyright 2001 Jane Roe\n",
 			want: []copyright.Statement{{Text: "Copyright 2001 Jane Roe", Holder: "Jane Roe", Years: "2001", StartLine: 1, EndLine: 1}},
