@@ -349,10 +349,15 @@ func (s *Store) AddFossologyFindings(ctx context.Context, fs []FossologyFinding)
 	return translate(s.db.WithContext(ctx).CreateInBatches(fs, s.batchRows(findingColumns)).Error, "store findings")
 }
 
-// FossologyFindings returns every finding of an upload.
-func (s *Store) FossologyFindings(ctx context.Context, uploadID int64) ([]FossologyFinding, error) {
+// FossologyFindings returns every finding of an upload but those of the
+// agents in except.
+func (s *Store) FossologyFindings(ctx context.Context, uploadID int64, except ...string) ([]FossologyFinding, error) {
 	var out []FossologyFinding
-	err := s.db.WithContext(ctx).Where("upload_id = ?", uploadID).Order("id").Find(&out).Error
+	q := s.db.WithContext(ctx).Where("upload_id = ?", uploadID)
+	if len(except) > 0 {
+		q = q.Where("agent NOT IN ?", except)
+	}
+	err := q.Order("id").Find(&out).Error
 	return out, translate(err, "findings")
 }
 
