@@ -341,12 +341,37 @@ func (s *Store) DeleteFossologyFindings(ctx context.Context, uploadID int64, age
 	return translate(err, "clear findings")
 }
 
-// AddFossologyFindings inserts findings.
+// AddFossologyFindings inserts findings in one transaction (their ids are
+// not read back: a scan stores tens of thousands, and gorm's RETURNING and
+// reflection per row cost as much as the inserts).
 func (s *Store) AddFossologyFindings(ctx context.Context, fs []FossologyFinding) error {
 	if len(fs) == 0 {
 		return nil
 	}
-	return translate(s.db.WithContext(ctx).CreateInBatches(fs, s.batchRows(findingColumns)).Error, "store findings")
+	n := s.batchRows(findingColumns)
+	return s.InTx(ctx, func(tx *Store) error {
+		db := tx.db.WithContext(ctx)
+		var sql strings.Builder
+		args := make([]any, 0, min(n, len(fs))*findingColumns)
+		for len(fs) > 0 {
+			chunk := fs[:min(n, len(fs))]
+			fs = fs[len(chunk):]
+			sql.Reset()
+			sql.WriteString("INSERT INTO fossology_findings (upload_id, agent, path, sha1, type, value, expression, rule, start_line, end_line) VALUES ")
+			args = args[:0]
+			for i, f := range chunk {
+				if i > 0 {
+					sql.WriteByte(',')
+				}
+				sql.WriteString("(?,?,?,?,?,?,?,?,?,?)")
+				args = append(args, f.UploadID, f.Agent, f.Path, f.SHA1, f.Type, f.Value, f.Expression, f.Rule, f.StartLine, f.EndLine)
+			}
+			if err := db.Exec(sql.String(), args...).Error; err != nil {
+				return translate(err, "store findings")
+			}
+		}
+		return nil
+	})
 }
 
 // FossologyFindings returns every finding of an upload but those of the
