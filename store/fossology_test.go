@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -96,4 +97,26 @@ func TestFossologyGroupsSeeTheirOwn(t *testing.T) {
 	require.Empty(t, items, "the tree goes with its upload")
 	_, err = st.FossologyReportByID(ctx, r.ID)
 	require.ErrorIs(t, err, fault.ErrNotFound)
+}
+
+// BenchmarkAddFossologyFindings stores 20000 findings in batches of 2000,
+// as a scan job's writer does.
+func BenchmarkAddFossologyFindings(b *testing.B) {
+	st := open(b)
+	ctx := context.Background()
+	owner := newUser(b, st, "bench")
+	g := store.Group{Name: "gbench"}
+	require.NoError(b, st.CreateGroup(ctx, &g))
+	u := store.FossologyUpload{GroupID: g.ID, OwnerID: owner.ID, FolderID: store.TopFolderID, Name: "p.tar.gz", UploadType: "file", State: "queued"}
+	require.NoError(b, st.CreateFossologyUpload(ctx, &u))
+	fs := make([]store.FossologyFinding, 2000)
+	for i := range fs {
+		fs[i] = store.FossologyFinding{UploadID: u.ID, Agent: "nomos", Path: "p.tar.gz/src/some/dir/file.c", SHA1: "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+			Type: "license", Value: "GPL-2.0-or-later", Rule: "notice", StartLine: i, EndLine: i + 3}
+	}
+	for b.Loop() {
+		for range 10 {
+			require.NoError(b, st.AddFossologyFindings(ctx, slices.Clone(fs)))
+		}
+	}
 }

@@ -103,6 +103,8 @@ func family(typ string) string {
 		return "time"
 	case strings.Contains(t, "bool"):
 		return "bool"
+	case t == "blob", t == "bytea":
+		return "bytes"
 	}
 	return "other:" + t
 }

@@ -18,7 +18,7 @@ import (
 
 // open returns a store on a fresh SQLite file, or on a fresh Postgres
 // database when REEHUB_TEST_DATABASE_URL is set.
-func open(t *testing.T) *store.Store {
+func open(t testing.TB) *store.Store {
 	t.Helper()
 	st, err := store.Open(context.Background(), freshConfig(t))
 	require.NoError(t, err)
@@ -28,7 +28,7 @@ func open(t *testing.T) *store.Store {
 
 // freshConfig names a database that does not exist yet: a SQLite file, or a
 // new Postgres database when REEHUB_TEST_DATABASE_URL is set.
-func freshConfig(t *testing.T) store.Config {
+func freshConfig(t testing.TB) store.Config {
 	t.Helper()
 	ctx := context.Background()
 	cfg := store.Config{SQLitePath: filepath.Join(t.TempDir(), "reehub.db")}
@@ -56,7 +56,7 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 	}
 }
 
-func newUser(t *testing.T, st *store.Store, name string) store.User {
+func newUser(t testing.TB, st *store.Store, name string) store.User {
 	t.Helper()
 	u := store.User{Name: name, Role: store.RoleUser}
 	require.NoError(t, st.CreateUser(context.Background(), &u))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 	"github.com/stretchr/testify/require"
@@ -31,10 +32,7 @@ import (
 // test when there is no weed binary (REEHUB_TEST_REQUIRE_S3=1 fails instead).
 func startS3(t *testing.T) string {
 	t.Helper()
-	bin := os.Getenv("REEHUB_TEST_WEED")
-	if bin == "" {
-		bin, _ = filepath.Abs("../bin/weed")
-	}
+	bin := weedBinary()
 	if _, err := os.Stat(bin); err != nil {
 		if os.Getenv("REEHUB_TEST_REQUIRE_S3") == "1" {
 			t.Fatalf("no weed binary at %s: run scripts/build-weed.sh", bin)
@@ -89,6 +87,15 @@ func startS3(t *testing.T) string {
 	return u
 }
 
+// weedBinary is the SeaweedFS binary the tests start (REEHUB_TEST_WEED or bin/weed).
+func weedBinary() string {
+	if bin := os.Getenv("REEHUB_TEST_WEED"); bin != "" {
+		return bin
+	}
+	bin, _ := filepath.Abs("../bin/weed")
+	return bin
+}
+
 // podmanLeft lists the containers and networks of the given processes left
 // on the Podman service at socket.
 func podmanLeft(t *testing.T, socket string, ids []openapi_types.UUID) []string {
@@ -124,14 +131,20 @@ func TestTwoInstancesOneStore(t *testing.T) {
 	if suite.postgresURL == "" {
 		t.Skip("several instances share a Postgres database (REEHUB_TEST_DATABASE_URL)")
 	}
-	blobURL := startS3(t)
+	// One S3 bucket; without a weed binary (and REEHUB_TEST_REQUIRE_S3 unset)
+	// one blob directory shared by the instances instead.
+	blobEnv := []string{}
+	if _, err := os.Stat(weedBinary()); err == nil || os.Getenv("REEHUB_TEST_REQUIRE_S3") == "1" {
+		blobEnv = append(blobEnv, "REEHUB_BLOB_URL="+startS3(t))
+	} else {
+		t.Log("no weed binary: the instances share a blob directory instead of an S3 bucket")
+		blobEnv = append(blobEnv, "REEHUB_BLOB_DIR="+t.TempDir())
+	}
+	// b's Podman has no base image: b loads debian_bookworm from the archive
+	// a saved in the bucket when it recorded with it (not a debootstrap).
 	podman2 := startFreshPodman(t)
-	// A worker host has the catalogue's base images, as an operator makes
-	// them with `reehub base-images` on it (docs/scaling.md); here they are
-	// copied from the first host, which is quicker than a debootstrap.
-	copyImage(t, baseimage.Ref("debian_bookworm"), podman2)
 	db := freshDBOrEmpty(t)
-	common := []string{"REEHUB_BLOB_URL=" + blobURL, "REEHUB_WORKERS=3", "AWS_ACCESS_KEY_ID=reehub", "AWS_SECRET_ACCESS_KEY=reehub-test"}
+	common := append(blobEnv, "REEHUB_WORKERS=3", "AWS_ACCESS_KEY_ID=reehub", "AWS_SECRET_ACCESS_KEY=reehub-test")
 	a, err := startInstance(instanceOpts{name: "scale-a-" + randomHex(3), database: db, extraEnv: append([]string{"REEHUB_WORKER_HOST=host-a"}, common...)})
 	require.NoError(t, err)
 	defer a.stop()
@@ -180,6 +193,12 @@ func TestTwoInstancesOneStore(t *testing.T) {
 		}
 		require.True(t, time.Now().Before(deadline), "host b never completed a recording and then ran another")
 	}
+	// The live log of b's running recording reads from a (b's log file is
+	// on b's disk; the chunks b records in the database are everyone's).
+	killedID := openapi_types.UUID(uuid.MustParse(killed))
+	for deadline := time.Now().Add(2 * time.Minute); !strings.Contains(logOf(t, ca, killedID), "reehub: recording Dockerfile"); time.Sleep(200 * time.Millisecond) {
+		require.True(t, time.Now().Before(deadline), "a never showed the live log of b's running recording:\n%s", logOf(t, ca, killedID))
+	}
 	time.Sleep(2 * time.Second) // into the build
 	b.kill()
 
@@ -198,6 +217,8 @@ func TestTwoInstancesOneStore(t *testing.T) {
 		}
 	}
 	require.Positive(t, hosts["host-b"], "b completed recordings before it was killed: %v", hosts)
+	require.Equal(t, imageID(t, "unix:///run/podman/podman.sock", baseimage.Ref("debian_bookworm")),
+		imageID(t, podman2, baseimage.Ref("debian_bookworm")), "b loaded a's base image from the bucket")
 	var debts int
 	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM job_host_cleanups WHERE host = 'host-b'`).Scan(&debts))
 	require.Equal(t, 1, debts, "b owes the clean-up of the killed attempt")
@@ -225,18 +246,10 @@ func fileSum(t *testing.T, path string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// copyImage copies image ref from the host's Podman service to the one at
-// socket (podman save | podman load).
-func copyImage(t *testing.T, ref, socket string) {
+// imageID is the ID of image ref on the Podman service at socket.
+func imageID(t *testing.T, socket, ref string) string {
 	t.Helper()
-	save := exec.Command("podman", "save", "--format", "docker-archive", ref)
-	load := exec.Command("podman", "--url", socket, "load")
-	pipe, err := save.StdoutPipe()
-	require.NoError(t, err)
-	load.Stdin = pipe
-	var out strings.Builder
-	load.Stdout, load.Stderr = &out, &out
-	require.NoError(t, save.Start())
-	require.NoError(t, load.Run(), out.String())
-	require.NoError(t, save.Wait())
+	out, err := exec.Command("podman", "--url", socket, "image", "inspect", "--format", "{{.Id}}", ref).CombinedOutput()
+	require.NoError(t, err, string(out))
+	return strings.TrimSpace(string(out))
 }

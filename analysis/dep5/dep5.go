@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/reehub/reehub/fault"
@@ -99,13 +100,29 @@ func (c *Copyright) Match(path string) *Paragraph {
 	return nil
 }
 
-// MatchGlobs is Match that also returns the globs of the paragraph that
-// match path (a paragraph may name "*" and a file, "Files: * doc/local.mk").
-func (c *Copyright) MatchGlobs(path string) (*Paragraph, []string) {
-	p := c.Match(path)
-	if p == nil {
-		return nil, nil
+// MostSpecific returns the Files paragraph that governs path most
+// specifically, and its globs that match it: the last matching paragraph,
+// as DEP-5 says, unless one names path itself (no wildcard, not a
+// directory above it), which then wins over every pattern (sed's "Files: *
+// doc/local.mk" before "Files: doc/*": the file named is meant); the last
+// of several that name it.
+func (c *Copyright) MostSpecific(path string) (*Paragraph, []string) {
+	path = strings.TrimPrefix(path, "./")
+	var named *Paragraph
+	for _, p := range c.Files {
+		if slices.ContainsFunc(p.Files, func(g string) bool { return strings.TrimPrefix(g, "./") == path }) {
+			named = p
+		}
 	}
+	if named == nil {
+		return c.MatchGlobs(path)
+	}
+	return named, named.Globs(path)
+}
+
+// Globs returns the globs of p that match path, in field order; none when
+// p does not govern path.
+func (p *Paragraph) Globs(path string) []string {
 	path = strings.TrimPrefix(path, "./")
 	var globs []string
 	for i, g := range p.globs {
@@ -113,7 +130,17 @@ func (c *Copyright) MatchGlobs(path string) (*Paragraph, []string) {
 			globs = append(globs, p.Files[i])
 		}
 	}
-	return p, globs
+	return globs
+}
+
+// MatchGlobs is Match that also returns the globs of the paragraph that
+// match path (a paragraph may name "*" and a file, "Files: * doc/local.mk").
+func (c *Copyright) MatchGlobs(path string) (*Paragraph, []string) {
+	p := c.Match(path)
+	if p == nil {
+		return nil, nil
+	}
+	return p, p.Globs(path)
 }
 
 // compileGlob turns a DEP-5 glob into an anchored regular expression: "*"

@@ -78,6 +78,31 @@ func TestMatchGlobs(t *testing.T) {
 	require.Equal(t, []string{"lib/*"}, globs)
 }
 
+func TestMostSpecific(t *testing.T) {
+	t.Parallel()
+	// sed's debian/copyright: doc/local.mk is named in the first paragraph,
+	// and a later "doc/*" would take it by the last-match rule.
+	c, err := dep5.Parse(strings.NewReader("Format: x\n\nFiles: * doc/local.mk\nCopyright: A\nLicense: GPL-3+\n\n" +
+		"Files: doc/*\nCopyright: B\nLicense: GFDL-NIV-1.3+\n\nFiles: lib\nCopyright: C\nLicense: MIT\n\n" +
+		"Files: lib/sub/x.c\nCopyright: D\nLicense: ISC\n\nFiles: lib/*.c\nCopyright: E\nLicense: Zlib\n"))
+	require.NoError(t, err)
+	tests := []struct{ path, license, globs string }{
+		{"doc/local.mk", "GPL-3+", "* doc/local.mk"}, // the named file wins over a later pattern
+		{"doc/sed.texi", "GFDL-NIV-1.3+", "doc/*"},   // patterns: the last one
+		{"src/a.c", "GPL-3+", "*"},
+		{"lib/a.h", "MIT", "lib"},             // a directory named without wildcards
+		{"lib/a.c", "Zlib", "lib/*.c"},        // is a pattern: the later lib/*.c wins
+		{"lib/sub/x.c", "ISC", "lib/sub/x.c"}, // named
+	}
+	for _, tt := range tests {
+		p, globs := c.MostSpecific(tt.path)
+		require.NotNil(t, p, tt.path)
+		require.Equal(t, tt.license, p.License, tt.path)
+		require.Equal(t, strings.Fields(tt.globs), globs, tt.path)
+	}
+	require.Equal(t, "GFDL-NIV-1.3+", c.Match("doc/local.mk").License) // DEP-5's own rule
+}
+
 func TestParseInvalid(t *testing.T) {
 	t.Parallel()
 	for name, in := range map[string]string{
@@ -111,6 +136,10 @@ func TestSPDX(t *testing.T) {
 		{"GPL-2+ and/or LGPL-2.1+", "GPL-2.0-or-later OR LGPL-2.1-or-later"},
 		{"GPL-3+ with Autoconf-data exception", "GPL-3.0-or-later WITH Autoconf-data-exception"},
 		{"Apache-2.0", "Apache-2.0"},
+		// The comma is the operator of lowest precedence (perl's debian/copyright).
+		{"GPL-1+ or Artistic, and Expat", "(Artistic-1.0-Perl OR GPL-1.0-or-later) AND MIT"},
+		{"REGCOMP, and GPL-1+ or Artistic", "(Artistic-1.0-Perl OR GPL-1.0-or-later) AND LicenseRef-REGCOMP"},
+		{"GPL-2+, or BSD-3-clause and Expat", "BSD-3-Clause AND MIT OR GPL-2.0-or-later"},
 		{"some custom terms", "LicenseRef-some-custom-terms"},
 	}
 	for _, tt := range tests {

@@ -139,8 +139,41 @@ func SPDX(expr string) (*license.Expr, error) {
 	return translate(expr, SPDXID)
 }
 
-// translate is SPDX with the translation of one short name given.
+// commaOperator is DEP-5's low-precedence operator: "GPL-2+ or
+// Artistic-2.0, and BSD-3-clause" is (GPL-2+ or Artistic-2.0) and
+// BSD-3-clause.
+var commaOperator = regexp.MustCompile(`(?i)\s*,\s*(and|or)\s+`)
+
+// translate is SPDX with the translation of one short name given. The
+// parts between ", and" and ", or" are translated first, each in
+// parentheses.
 func translate(expr string, spdxID func(string) string) (*license.Expr, error) {
+	locs := commaOperator.FindAllStringSubmatchIndex(expr, -1)
+	if len(locs) == 0 {
+		return translateTerms(expr, spdxID)
+	}
+	var b strings.Builder
+	prev := 0
+	for i := 0; i <= len(locs); i++ {
+		end := len(expr)
+		if i < len(locs) {
+			end = locs[i][0]
+		}
+		e, err := translateTerms(expr[prev:end], spdxID)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString("(" + e.String() + ")")
+		if i < len(locs) {
+			b.WriteString(" " + strings.ToUpper(expr[locs[i][2]:locs[i][3]]) + " ")
+			prev = locs[i][1]
+		}
+	}
+	return license.ParseExpression(b.String())
+}
+
+// translateTerms translates an expression without DEP-5's comma operators.
+func translateTerms(expr string, spdxID func(string) string) (*license.Expr, error) {
 	// Exceptions first: "X with Foo exception" → "X WITH Foo-exception".
 	expr = withException.ReplaceAllStringFunc(expr, func(s string) string {
 		m := withException.FindStringSubmatch(s)

@@ -69,13 +69,25 @@ func (r *Resolver) id(name, text string) (string, Source) {
 	if strings.TrimSpace(text) == "" {
 		text = r.bodyOf(name)
 	}
-	// A name with "+" (or-later) is not narrowed to -only by its body.
+	// A name with "+" (or-later) is not narrowed to -only by its body. A
+	// full text of a variant of the table's license names the variant: a
+	// "BSD-4-clause" paragraph that quotes the University of California's
+	// text is BSD-4-Clause-UC.
 	if id, notice, ok := r.byText(text); ok && id != v.id && (unknown || notice && sameFamily(id, v.id) &&
-		!(strings.HasSuffix(v.id, "-or-later") && strings.HasSuffix(id, "-only"))) {
+		!(strings.HasSuffix(v.id, "-or-later") && strings.HasSuffix(id, "-only")) || !notice && variantOf(id, v.id)) {
 		v = resolved{id: id, src: SourceText}
 	}
 	r.cache[key] = v
 	return v.id, v.src
+}
+
+// variantOf reports whether id is a variant of the license base, by the
+// SPDX convention of a suffix after the base id: BSD-4-Clause-UC of
+// BSD-4-Clause, BSD-3-Clause-Clear of BSD-3-Clause, MIT-CMU of MIT. GNU
+// ids are not: their suffixes are -only and -or-later, which a full text
+// does not decide.
+func variantOf(id, base string) bool {
+	return strings.HasPrefix(id, base+"-") && !strings.Contains(base, "GPL") && !strings.Contains(base, " ")
 }
 
 // sameFamily reports whether two ids differ only in version or or-later:
@@ -122,13 +134,21 @@ func (r *Resolver) byText(text string) (string, bool, bool) {
 		return "", false, false
 	}
 	var ids []string
-	notice := true
+	notice, dedication := true, false
 	for _, m := range r.det.Detect([]byte(text)) {
 		switch m.Kind {
 		case license.KindFullText, license.KindHeaderNotice, license.KindSPDXTag:
 			ids = append(ids, m.ID)
 			notice = notice && m.Kind != license.KindFullText
+		case license.KindPublicDomain:
+			dedication = true
 		}
+	}
+	// A body that is only a public-domain dedication ("License:
+	// PD-debian / The Debian packaging files are in the public domain.")
+	// is public domain.
+	if len(ids) == 0 && dedication {
+		return license.PublicDomain, false, true
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)

@@ -73,7 +73,9 @@ func TestResolverByText(t *testing.T) {
 		"Files: lib/*\nCopyright: 2020 B\nLicense: custom-inline\n" + mitText + "\n" +
 		"Files: odd/*\nCopyright: 2020 C\nLicense: our-terms\n\n" +
 		"License: MIT-1\n" + mitText + "\n" +
-		"License: our-terms\n You may do anything with this file except sell it.\n"
+		"License: our-terms\n You may do anything with this file except sell it.\n\n" +
+		"License: PD-debian\n The Debian packaging files are in the public domain.\n You may freely use, modify, distribute, and relicense them.\n\n" +
+		"License: probably-PD\n See the note on AUTHORS, README, and so on above.\n"
 	c, err := dep5.Parse(strings.NewReader(in))
 	require.NoError(t, err)
 	det, err := license.NewDetector()
@@ -88,6 +90,12 @@ func TestResolverByText(t *testing.T) {
 	require.Equal(t, dep5.SourceText, src)
 	id, src = r.ID("our-terms") // a text no SPDX license has
 	require.Equal(t, "LicenseRef-our-terms", id)
+	require.Equal(t, dep5.SourceUnknown, src)
+	id, src = r.ID("PD-debian") // a custom name for a dedication
+	require.Equal(t, license.PublicDomain, id)
+	require.Equal(t, dep5.SourceText, src)
+	id, src = r.ID("probably-PD") // a body that states nothing
+	require.Equal(t, "LicenseRef-probably-PD", id)
 	require.Equal(t, dep5.SourceUnknown, src)
 	id, src = r.ID("GPL-2+")
 	require.Equal(t, "GPL-2.0-or-later", id)
@@ -146,4 +154,62 @@ func TestResolverBodyRefinesVersion(t *testing.T) {
 	e, err = r.Paragraph(c.Files[2])
 	require.NoError(t, err)
 	require.Equal(t, "BSD-3-Clause", e.String())
+}
+
+// bsd4UCText is the BSD-4-Clause text as the University of California
+// wrote it (SPDX BSD-4-Clause-UC), as util-linux's debian/copyright quotes
+// it under the short name BSD-4-clause.
+const bsd4UCText = ` Redistribution and use in source and binary forms, with or without
+ modification, are permitted provided that the following conditions
+ are met:
+ 1. Redistributions of source code must retain the above copyright
+    notice, this list of conditions and the following disclaimer.
+ 2. Redistributions in binary form must reproduce the above copyright
+    notice, this list of conditions and the following disclaimer in the
+    documentation and/or other materials provided with the distribution.
+ 3. All advertising materials mentioning features or use of this software
+    must display the following acknowledgement:
+    This product includes software developed by the University of
+    California, Berkeley and its contributors.
+ 4. Neither the name of the University nor the names of its contributors
+    may be used to endorse or promote products derived from this software
+    without specific prior written permission.
+ .
+ THIS SOFTWARE IS PROVIDED BY THE REGENTS AND CONTRIBUTORS ` + "``AS IS''" + ` AND
+ ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE
+ IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE
+ ARE DISCLAIMED.  IN NO EVENT SHALL THE REGENTS OR CONTRIBUTORS BE LIABLE
+ FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+ DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS
+ OR SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION)
+ HOWEVER CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT
+ LIABILITY, OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY
+ OUT OF THE USE OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF
+ SUCH DAMAGE.
+`
+
+func TestResolverBodyNamesVariant(t *testing.T) {
+	t.Parallel()
+	in := "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n" +
+		"Files: *\nCopyright: 2020 A\nLicense: GPL-2+\n\n" +
+		"Files: uc/*\nCopyright: 1980 The Regents of the University of California.\nLicense: BSD-4-clause\n\n" +
+		"Files: mit/*\nCopyright: 2020 B\nLicense: BSD-4-clause-mit\n\n" +
+		"License: BSD-4-clause\n" + bsd4UCText + "\n" +
+		"License: BSD-4-clause-mit\n" + mitText
+	c, err := dep5.Parse(strings.NewReader(in))
+	require.NoError(t, err)
+	det, err := license.NewDetector()
+	require.NoError(t, err)
+	r := dep5.NewResolver(c, det)
+	// The body is the UC text: the variant, found by the text.
+	e, src, err := r.ParagraphSources(c.Files[1])
+	require.NoError(t, err)
+	require.Equal(t, "BSD-4-Clause-UC", e.String())
+	require.Equal(t, []dep5.Source{dep5.SourceText}, src)
+	// A body that is no variant of the name's license changes nothing
+	// when the table knows the name (above: BSD-3-clause with the MIT
+	// text); an unknown name takes its body's license.
+	e, err = r.Paragraph(c.Files[2])
+	require.NoError(t, err)
+	require.Equal(t, "MIT", e.String())
 }

@@ -96,6 +96,7 @@ type compiledRule struct {
 type Detector struct {
 	rules    []compiledRule
 	fallback map[string]bool
+	alone    map[string]bool
 	hints    *hintMatcher
 	// pool holds *scratch buffers reused across calls.
 	pool sync.Pool
@@ -116,7 +117,7 @@ func NewDetector() (*Detector, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Detector{fallback: map[string]bool{}, hints: hints}
+	d := &Detector{fallback: map[string]bool{}, alone: map[string]bool{}, hints: hints}
 	d.pool.New = func() any { return &scratch{} }
 	for _, r := range rules {
 		c := compiledRule{rule: r, keyword: []byte(r.keyword)}
@@ -143,6 +144,9 @@ func NewDetector() (*Detector, error) {
 		}
 		if r.fallback {
 			d.fallback[r.name] = true
+		}
+		if r.alone {
+			d.alone[r.name] = true
 		}
 		d.rules = append(d.rules, c)
 	}
@@ -212,8 +216,11 @@ func (d *Detector) DetectRefs(text []byte) ([]Match, []FileRef) {
 		return nil, refs
 	}
 	out = d.dropFallbacks(out)
+	out = d.dropInferred(out)
 	out = d.dropSuperseded(out)
 	out = dropWeakOnly(out)
+	out = dropInsideTexts(out)
+	out = dropTextOfNotice(out)
 	setLines(text, out)
 	slices.SortStableFunc(out, func(a, b Match) int {
 		if a.Start != b.Start {
@@ -301,13 +308,19 @@ func (d *Detector) ruleMatches(clean []byte, origin []int32) []Match {
 			}
 			i += off
 			lo, hi := max(0, i-r.before), min(len(clean), i+len(kw)+r.after)
-			// Extend the window over further keyword occurrences inside it.
+			// Extend the window over further keyword occurrences that
+			// start inside it, also one that runs past its end: a match
+			// around that one may end up to r.after bytes after it.
 			for {
-				j := bytes.Index(clean[min(hi, i+len(kw)):hi], kw)
+				from, to := i+len(kw), min(len(clean), hi+len(kw)-1)
+				if from >= to {
+					break
+				}
+				j := bytes.Index(clean[from:to], kw)
 				if j < 0 {
 					break
 				}
-				i = min(hi, i+len(kw)) + j
+				i = from + j
 				hi = min(len(clean), i+len(kw)+r.after)
 			}
 			off = hi
@@ -429,6 +442,9 @@ func ruleIDs(r *compiledRule, clean []byte, loc []int) []string {
 		return []string{c}
 	}
 	if ver, ok := group("gfdl"); ok {
+		if _, title := group("title"); title {
+			return nil
+		}
 		id := "GFDL-" + ver
 		if _, niv := group("niv"); niv {
 			id += "-no-invariants"
@@ -498,6 +514,16 @@ func (d *Detector) dropFallbacks(ms []Match) []Match {
 	return slices.DeleteFunc(ms, func(m Match) bool { return d.fallback[m.Rule] && specific[family(m.ID)] })
 }
 
+// dropInferred removes the matches of alone rules when the file states
+// another license.
+func (d *Detector) dropInferred(ms []Match) []Match {
+	alone := func(m Match) bool { return d.alone[m.Rule] }
+	if !slices.ContainsFunc(ms, alone) || !slices.ContainsFunc(ms, func(m Match) bool { return !alone(m) }) {
+		return ms
+	}
+	return slices.DeleteFunc(ms, alone)
+}
+
 // dropSuperseded removes the ids a matching rule supersedes.
 func (d *Detector) dropSuperseded(ms []Match) []Match {
 	var gone []string
@@ -530,6 +556,69 @@ func dropWeakOnly(ms []Match) []Match {
 	}
 	return slices.DeleteFunc(ms, func(m Match) bool {
 		return m.Kind == KindReference && strings.HasSuffix(m.ID, "-only") && later[strings.TrimSuffix(m.ID, "-only")]
+	})
+}
+
+// dropInsideTexts removes the matches that lie inside the span of a full
+// license text of another id: they are part of that text, not licenses of
+// the file (the GPL-3.0's "How to Apply These Terms" example notice, its
+// section 13 on the GNU Affero General Public License, version 3; the
+// GFDL's own notice example). SPDX tags are kept.
+func dropInsideTexts(ms []Match) []Match {
+	var texts []Match
+	for _, m := range ms {
+		if m.Kind == KindFullText && m.End-m.Start >= fullTextMin {
+			texts = append(texts, m)
+		}
+	}
+	if len(texts) == 0 {
+		return ms
+	}
+	return slices.DeleteFunc(ms, func(m Match) bool {
+		return m.Kind != KindSPDXTag && slices.ContainsFunc(texts, func(t Match) bool {
+			return t.Start <= m.Start && m.End <= t.End && t.End-t.Start > m.End-m.Start
+		})
+	})
+}
+
+// gnuBase is the license and version of a GNU id without its -only,
+// -or-later and -no-invariants parts: "GFDL-1.3" of
+// "GFDL-1.3-no-invariants-or-later"; "" for other ids.
+func gnuBase(id string) string {
+	m := gnuBaseRe.FindStringSubmatch(id)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+var gnuBaseRe = regexp.MustCompile(`^((?:A|L)?GPL-\d\.\d|GFDL-\d\.\d)(?:-invariants|-no-invariants)?(?:-only|-or-later)$`)
+
+// dropTextOfNotice removes the full text of a GNU license (which reads as
+// -only: a text says nothing about later versions) when the file's notice
+// names that license and version outside it: the notice says on which
+// terms ("version 1.3 or any later version, with no Invariant Sections"),
+// the text is the license it refers to (an info manual with the GFDL as
+// its appendix). Only a notice before the text counts: the example notice
+// after the GPL's text ("How to Apply These Terms") is no notice of the
+// file.
+func dropTextOfNotice(ms []Match) []Match {
+	notices := map[string]int{} // base → end of its first notice
+	for _, m := range ms {
+		if m.Kind == KindHeaderNotice || m.Kind == KindSPDXTag {
+			if b := gnuBase(m.ID); b != "" {
+				if e, ok := notices[b]; !ok || m.End < e {
+					notices[b] = m.End
+				}
+			}
+		}
+	}
+	if len(notices) == 0 {
+		return ms
+	}
+	return slices.DeleteFunc(ms, func(m Match) bool {
+		e, ok := notices[gnuBase(m.ID)]
+		return ok && m.Kind == KindFullText && strings.HasSuffix(m.ID, "-only") && e <= m.Start
 	})
 }
 

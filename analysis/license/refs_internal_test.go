@@ -1,6 +1,7 @@
 package license
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -69,6 +70,88 @@ func TestPointerWindows(t *testing.T) {
 				return a.Start - b.Start
 			}
 			return strings.Compare(a.Rule, b.Rule)
+		}
+		slices.SortFunc(got, cmp)
+		slices.SortFunc(want, cmp)
+		require.Equal(t, want, got, "%q", text)
+		found += len(want)
+	}
+	require.Greater(t, found, 300)
+}
+
+// TestRuleWindows checks that running each rule pattern on the windows
+// around its keyword finds the matches it finds on the whole cleaned text:
+// notices alone, repeated, next to a second occurrence of their keyword
+// (dist's "modified Artistic License:" a line before Perl's notice) and
+// inside license texts and random prose.
+func TestRuleWindows(t *testing.T) {
+	t.Parallel()
+	d, err := NewDetector()
+	require.NoError(t, err)
+	phrases := []string{
+		"In accordance with clause 7 of dist's modified Artistic License:",
+		"You may distribute under the terms of either the GNU General Public License or the Artistic License, as specified in the README file.",
+		"under the terms of either: the GNU General Public License as published by the Free Software Foundation; or the Artistic License.",
+		"Licensed under the GPLv2 or later.",
+		"the Artistic License", "GNU General Public License", "GPL", "license",
+		"under the terms of the GNU Lesser General Public License as published by the Free Software Foundation; either version 2.1 of the License, or (at your option) any later version.",
+		"released under the libpng license", "Licensed under the MIT license.", "placed in the public domain",
+		"under the same terms as Perl itself",
+	}
+	var texts []string
+	texts = append(texts, phrases...)
+	for _, f := range []string{"testdata/GPL-3.0.txt", "testdata/LGPL-2.1.txt", "testdata/Artistic-dist.txt"} {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		texts = append(texts, string(b))
+	}
+	words := strings.Fields("the under of terms either or license licensed gnu general public artistic as published by free software foundation perl itself , . ;")
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 300 {
+		var b strings.Builder
+		for range 40 + rng.IntN(200) {
+			if rng.IntN(8) == 0 {
+				b.WriteString(phrases[rng.IntN(len(phrases))])
+			} else {
+				b.WriteString(words[rng.IntN(len(words))])
+			}
+			b.WriteString([]string{" ", " ", "\n", "\n * "}[rng.IntN(4)])
+		}
+		texts = append(texts, b.String())
+	}
+	type hit struct {
+		rule  string
+		start int
+	}
+	found := 0
+	for _, text := range texts {
+		clean, origin := cleanText([]byte(text), 0, nil, nil)
+		var got, want []hit
+		for _, m := range d.ruleMatches(clean, origin) {
+			if !slices.ContainsFunc(d.rules, func(r compiledRule) bool { return r.name == m.Rule && r.re == nil }) {
+				got = append(got, hit{m.Rule, m.Start})
+			}
+		}
+		for i := range d.rules {
+			r := &d.rules[i]
+			if r.re == nil || !bytes.Contains(clean, r.keyword) ||
+				slices.ContainsFunc(r.none, func(p []byte) bool { return bytes.Contains(clean, p) }) {
+				continue
+			}
+			for _, loc := range r.re.FindAllSubmatchIndex(clean, -1) {
+				if negated(clean, loc[0]) {
+					continue
+				}
+				for range ruleIDs(r, clean, loc) {
+					want = append(want, hit{r.name, int(origin[loc[0]])})
+				}
+			}
+		}
+		cmp := func(a, b hit) int {
+			if a.start != b.start {
+				return a.start - b.start
+			}
+			return strings.Compare(a.rule, b.rule)
 		}
 		slices.SortFunc(got, cmp)
 		slices.SortFunc(want, cmp)

@@ -129,6 +129,23 @@ func TestNoticeRefinements(t *testing.T) {
 		{"    This program is free software; you can redistribute it and/or modify\n    it under the terms of either:\n\n\ta) the GNU General Public License as published by the Free\n" +
 			"\tSoftware Foundation; either version 1, or (at your option) any\n\tlater version, or\n\n\tb) the \"Artistic License\" which comes with this Kit.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
 		{"?RCS: Copyright (c) 2001 Jarkko Hietaniemi\n?RCS:\n?RCS: You may distribute under the terms of either the GNU General Public\n?RCS: License or the Artistic License, as specified in the README file.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
+		// A second "Artistic License" a few words before the notice (dist's
+		// units): the notice runs past the window of the first.
+		{"?RCS: In accordance with clause 7 of dist's modified Artistic License:\n?RCS:\n?RCS:     You may distribute under the terms of either the GNU General Public\n" +
+			"?RCS:     License or the Artistic License, as specified in the README file.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
+		// CPAN's wording of Perl's terms.
+		{"This program is free software; you can redistribute it and/or modify it\nunder the terms of either: the GNU General Public License as published\n" +
+			"by the Free Software Foundation; or the Artistic License.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
+		{"    This program is free software; you can redistribute it and/or modify\n    it under the same terms as Perl 5 itself.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
+		{"This is free software; you can redistribute it and/or modify it under\nthe same terms as the Perl 5 programming language system itself.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
+		// The GFDL's title in an info manual's appendix is no notice.
+		{"   Permission is granted to copy, distribute and/or modify this\n     document under the terms of the GNU Free Documentation License,\n" +
+			"     Version 1.3 or any later version published by the Free Software\n     Foundation; with no Invariant Sections, no Front-Cover Texts, and\n     no Back-Cover Texts.\n\n" +
+			"Appendix A GNU Free Documentation License\n*****************************************\n\n                     Version 1.3, 3 November 2008\n", "GFDL-1.3-no-invariants-or-later"},
+		// The PSF's contributor line is the license only of a file that
+		// states none (tomli states MIT).
+		{"# Licensed to PSF under a Contributor Agreement.\n", "PSF-2.0"},
+		{"# SPDX-License-Identifier: MIT\n# SPDX-FileCopyrightText: 2021 Taneli Hukkinen\n# Licensed to PSF under a Contributor Agreement.\n", "MIT"},
 		// zstd's dual notice: the GPL part (the BSD part is a pointer to LICENSE).
 		{" * This source code is licensed under both the BSD-style license (found in the\n * LICENSE file in the root directory of this source tree) and the GPLv2 (found\n" +
 			" * in the COPYING file in the root directory of this source tree).\n", "GPL-2.0-only"},
@@ -154,4 +171,33 @@ func TestArtisticDistText(t *testing.T) {
 	// Perl's own Artistic text is not dist's.
 	perl := strings.ReplaceAll(string(b), "It also grants you the rights to reuse parts of a Package in your own\nprograms without transferring this License to those programs, provided\nthat you meet some reasonable requirements.", "")
 	require.NotContains(t, license.IDs(d.Detect([]byte(perl))), "Artistic-dist")
+}
+
+// TestLicenseTextParts: what lies inside a full license text is part of
+// it (the GPL-3.0's section 13 names the GNU Affero General Public License,
+// version 3), and the full text of a GNU license that a notice before it
+// names is the text of that notice's license (an info manual's appendix).
+func TestLicenseTextParts(t *testing.T) {
+	t.Parallel()
+	d, err := license.NewDetector()
+	require.NoError(t, err)
+	raw, err := os.ReadFile("testdata/GPL-3.0.txt")
+	require.NoError(t, err)
+	gpl3 := string(raw)
+	// The text alone: the license, and its "How to Apply" example after
+	// it (outside licensecheck's match); not AGPL-3.0.
+	ids := license.IDs(d.Detect(raw))
+	require.NotContains(t, ids, "AGPL-3.0-only")
+	require.Contains(t, ids, "GPL-3.0-only")
+	// A notice, then the text: the notice's terms.
+	notice := "This manual is free software: you can redistribute it and/or modify\nit under the terms of the GNU General Public License as published by\n" +
+		"the Free Software Foundation, either version 3 of the License, or\n(at your option) any later version.\n\n"
+	ms := d.Detect([]byte(notice + gpl3))
+	require.Equal(t, []string{"GPL-3.0-or-later"}, license.IDs(ms))
+	require.Equal(t, 1, ms[0].StartLine) // the notice explains the finding
+	// A notice of another version keeps the text.
+	other := strings.ReplaceAll(notice, "version 3", "version 2")
+	ids = license.IDs(d.Detect([]byte(other + gpl3)))
+	require.Subset(t, ids, []string{"GPL-2.0-or-later", "GPL-3.0-only"})
+	require.NotContains(t, ids, "AGPL-3.0-only")
 }

@@ -26,6 +26,9 @@ type rule struct {
 	// fallback marks a rule whose matches are dropped when a more specific match
 	// of the same license family exists in the file.
 	fallback bool
+	// alone marks a rule that infers a license rather than reads one: its
+	// matches are dropped when the file states any other license.
+	alone bool
 	// all are phrases that must all appear in the cleaned text; a rule with
 	// all and no pattern matches from the first phrase to the end of the last.
 	all []string
@@ -147,7 +150,11 @@ var rules = []rule{
 		// Sections, no Front-Cover Texts, and no Back-Cover Texts" makes
 		// the -no-invariants ids.
 		name: "gfdl-notice", kind: KindHeaderNotice, keyword: "free documentation licen", confidence: 0.9,
-		pattern: `\bgnu free documentation licen[cs]e,? (?:v|version |ver\.? )?(?P<gfdl>1\.[123])\b(?P<later>,? or any later version)?` +
+		// The license's own title ("GNU Free Documentation License /
+		// Version 1.3, 3 November 2008", an info manual's appendix) is
+		// no notice: the title group makes the match name nothing.
+		pattern: `\bgnu free documentation licen[cs]e,? (?:v|version |ver\.? )?(?P<gfdl>1\.[123])\b` +
+			`(?P<title>,? (?:\d{1,2} )?(?:january|february|march|april|may|june|july|august|september|october|november|december),? (?:19|20)\d\d\b)?(?P<later>,? or any later version)?` +
 			`(?:,? published by the free software foundation)?(?:[;,.]? ?(?P<niv>with no invariant sections, (?:with )?no front-cover texts,? and (?:with )?no back-cover texts))?`,
 	},
 	{
@@ -187,7 +194,9 @@ var rules = []rule{
 	namedReference,
 	{
 		name: "perl-terms", kind: KindReference, keyword: "perl", confidence: 0.9, ids: []string{"Artistic-1.0-Perl", "GPL-1.0-or-later"},
-		pattern: `\bunder the same terms as perl itself\b`,
+		// "as Perl itself", "as Perl 5 itself", "as the Perl 5 programming
+		// language system itself" (the CPAN boilerplate).
+		pattern: `\bunder the same terms as (?:the )?perl(?: 5)?(?: programming language system)? itself\b`,
 	},
 	{
 		// Perl's notice, in every file of perl's core and of metaconfig's
@@ -195,7 +204,10 @@ var rules = []rule{
 		// General Public License or the Artistic License, as specified in
 		// the README file." No GPL version is named: any may be chosen.
 		name: "gpl-or-artistic", kind: KindReference, keyword: "artistic licen", confidence: 0.9, ids: []string{"Artistic-1.0-Perl", "GPL-1.0-or-later"},
-		pattern: `\bunder the terms of either the gnu general public licen[cs]e,? or the ["']?artistic licen[cs]e\b`,
+		// CPAN's wording: "under the terms of either: the GNU General
+		// Public License as published by the Free Software Foundation; or
+		// the Artistic License."
+		pattern: `\bunder the terms of either:? the gnu general public licen[cs]e,?(?: as published by the free software foundation[;,]?)? or the ["']?artistic licen[cs]e\b`,
 	},
 	{
 		// Perl's README and the modules that copy it: "b) the "Artistic
@@ -209,7 +221,11 @@ var rules = []rule{
 		pattern: `\bfor conditions of distribution and use,? see (?:the )?copyright notice in zlib\.h\b`,
 	},
 	{
-		name: "psf-contributor", kind: KindReference, keyword: "psf", confidence: 0.7, ids: []string{"PSF-2.0"},
+		// "Licensed to PSF under a Contributor Agreement" says how the PSF
+		// got the code (CPython's files are then under its license), not
+		// what a file that states its own license is under (tomli's files
+		// say MIT in an SPDX tag above it).
+		name: "psf-contributor", kind: KindReference, keyword: "psf", confidence: 0.7, ids: []string{"PSF-2.0"}, alone: true,
 		pattern: `\blicensed to (?:the )?psf under a contributor agreement\b`,
 	},
 	{

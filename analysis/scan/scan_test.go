@@ -247,3 +247,38 @@ func TestWalkResolvesTree(t *testing.T) {
 	require.Equal(t, ".reuse/dep5", m.RefFile)
 	require.Equal(t, 3, m.RefStartLine)
 }
+
+func TestWalkDualPointers(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bsd3 := "Redistribution and use in source and binary forms, with or without modification, are permitted provided that the following conditions are met:\n\n" +
+		" * Redistributions of source code must retain the above copyright notice, this list of conditions and the following disclaimer.\n\n" +
+		" * Redistributions in binary form must reproduce the above copyright notice, this list of conditions and the following disclaimer in the documentation and/or other materials provided with the distribution.\n\n" +
+		" * Neither the name Facebook nor the names of its contributors may be used to endorse or promote products derived from this software without specific prior written permission.\n\n" +
+		"THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS \"AS IS\" AND ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY, OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.\n"
+	zstd := "/*\n * Copyright (c) Meta Platforms, Inc. and affiliates.\n * All rights reserved.\n *\n" +
+		" * This source code is licensed under both the BSD-style license (found in the\n" +
+		" * LICENSE file in the root directory of this source tree) and the GPLv2 (found\n" +
+		" * in the COPYING file in the root directory of this source tree).\n" +
+		" * You may select, at your option, one of the above-listed licenses.\n */\n"
+	writeTree(t, dir, map[string]string{
+		"LICENSE":     "BSD License\n\n" + bsd3,
+		"lib/zstd.h":  zstd,
+		"lib/other.c": "/* Licensed under the GPLv2.\n * Released under the GPLv2 license; see LICENSE for the history. */\n",
+	})
+	s, err := scan.New(nil)
+	require.NoError(t, err)
+	res := walkAll(t, s, dir)
+	ms := res["lib/zstd.h"].Licenses
+	require.Equal(t, []string{"BSD-3-Clause", "GPL-2.0-only"}, license.IDs(ms), "%+v", ms)
+	for _, m := range ms {
+		if m.ID == "BSD-3-Clause" {
+			require.Equal(t, "pointer:found-in-file", m.Rule)
+			require.Equal(t, "LICENSE", m.RefFile)
+			require.Equal(t, [2]int{5, 6}, [2]int{m.StartLine, m.EndLine})
+			require.Positive(t, m.RefStartLine)
+		}
+	}
+	// A pointer outside a dual statement adds nothing to a file's own license.
+	require.NotContains(t, license.IDs(res["lib/other.c"].Licenses), "BSD-3-Clause")
+}

@@ -88,9 +88,7 @@ func (t *tree) resolve(r *Result, refs []license.FileRef) {
 			if !ok {
 				continue
 			}
-			r.Licenses = slices.DeleteFunc(r.Licenses, func(o license.Match) bool {
-				return strings.SplitN(o.ID, "-", 2)[0] == strings.SplitN(m.m.ID, "-", 2)[0]
-			})
+			r.Licenses = slices.DeleteFunc(r.Licenses, func(o license.Match) bool { return family(o.ID) == family(m.m.ID) })
 			r.Licenses = append(r.Licenses, license.Match{ID: m.m.ID, Kind: license.KindReference, Rule: "pointer:" + ref.Rule,
 				Start: ref.Start, End: ref.End, StartLine: ref.StartLine, EndLine: ref.EndLine, Confidence: 0.7,
 				RefFile: m.path, RefStartLine: m.m.StartLine, RefEndLine: m.m.EndLine})
@@ -98,6 +96,8 @@ func (t *tree) resolve(r *Result, refs []license.FileRef) {
 		}
 	} else if ms, ok := t.refinedFamily(r, refs); ok {
 		r.Licenses = ms
+	} else {
+		r.Licenses = append(r.Licenses, t.dualPointers(r, refs)...)
 	}
 	if len(r.Licenses) > 0 {
 		return
@@ -130,6 +130,44 @@ func (t *tree) resolve(r *Result, refs []license.FileRef) {
 			Confidence: 0.9, RefFile: ".reuse/dep5", RefStartLine: p.Line, RefEndLine: p.Line})
 	}
 }
+
+// dualSlack is how far after a dual-license statement a pointer still
+// belongs to it: "and the GPLv2 (found in the COPYING file ...)".
+const dualSlack = 120
+
+// dualPointers handles a file that states two licenses in one sentence and
+// names a file for one of them (zstd's "licensed under both the BSD-style
+// license (found in the LICENSE file in the root directory of this source
+// tree) and the GPLv2 (found in the COPYING file ...)"): the license of a
+// pointed file that states one license, of a family the file does not
+// state yet, is added with the rule "pointer:<pointer rule>". Only
+// pointers inside the statement count, so a "see COPYING" elsewhere in a
+// file with its own notice adds nothing.
+func (t *tree) dualPointers(r *Result, refs []license.FileRef) []license.Match {
+	var out []license.Match
+	for _, d := range r.Licenses {
+		if d.Rule != "gnu-dual-under-both" {
+			continue
+		}
+		for _, ref := range refs {
+			if ref.Start < d.Start || ref.Start > d.End+dualSlack {
+				continue
+			}
+			m, ok := t.pointed(r.Path, ref.Name)
+			if !ok || slices.ContainsFunc(slices.Concat(r.Licenses, out), func(o license.Match) bool { return family(o.ID) == family(m.m.ID) }) {
+				continue
+			}
+			out = append(out, license.Match{ID: m.m.ID, Kind: license.KindReference, Rule: "pointer:" + ref.Rule,
+				Start: ref.Start, End: ref.End, StartLine: ref.StartLine, EndLine: ref.EndLine, Confidence: 0.7,
+				RefFile: m.path, RefStartLine: m.m.StartLine, RefEndLine: m.m.EndLine})
+		}
+	}
+	return out
+}
+
+// family is the first part of a license id: "GPL" of "GPL-2.0-only", "BSD"
+// of "BSD-3-Clause".
+func family(id string) string { return strings.SplitN(id, "-", 2)[0] }
 
 // refinedFamily handles a file whose only license is a license family
 // named in prose ("under the terms of the Artistic License, as specified

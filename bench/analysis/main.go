@@ -35,10 +35,11 @@ func main() {
 	excluded := flag.String("excluded", "", "packages of the set left out because their debian/copyright is not DEP-5")
 	unavailable := flag.String("unavailable", "", "packages of the set the mirror could not serve")
 	lcCache := flag.String("lc-cache", "", "development only: keep licensecheck's output per package in this directory and reuse it (its time too)")
+	lcSave := flag.String("lc-save", "", "write licensecheck's output and time per package into this directory (never read: every run is measured), for later -lc-cache runs")
 	classify := flag.Bool("classifier", false, "also run github.com/google/licenseclassifier/v2 on every file (once, not timed against licensecheck)")
 	flag.Parse()
 	cfg := config{out: *out, runs: *runs, set: *set, excluded: strings.Fields(*excluded),
-		unavailable: strings.Fields(*unavailable), classifier: *classify, lcCache: *lcCache}
+		unavailable: strings.Fields(*unavailable), classifier: *classify, lcCache: *lcCache, lcSave: *lcSave}
 	if err := run(context.Background(), cfg, flag.Args(), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-analysis:", err)
 		os.Exit(1)
@@ -57,6 +58,7 @@ type config struct {
 	excluded, unavailable []string
 	classifier            bool
 	lcCache               string
+	lcSave                string
 }
 
 // tool is what one scanner reported for a package.
@@ -345,7 +347,7 @@ func benchPackage(ctx context.Context, sc *scan.Scanner, det *license.Detector, 
 				oursTimes = append(oursTimes, t.elapsed)
 				continue
 			}
-			t, err := runLicensecheck(ctx, dir, cachePath(cfg.lcCache, name))
+			t, err := runLicensecheck(ctx, dir, cachePath(cfg.lcCache, name), cachePath(cfg.lcSave, name))
 			if err != nil {
 				return st, err
 			}
@@ -383,7 +385,7 @@ func benchPackage(ctx context.Context, sc *scan.Scanner, det *license.Detector, 
 	for _, p := range paths {
 		st.files++
 		st.bytes += sizes[p]
-		para, globs := cp.MatchGlobs(p)
+		para, globs := cp.MostSpecific(p)
 		if para == nil || p == "debian/copyright" {
 			// debian/copyright is the ground truth itself (it quotes every
 			// license of the package): not a file to judge against it.
@@ -527,7 +529,9 @@ func truthIDs(res *dep5.Resolver, para *dep5.Paragraph, mapped map[dep5.Source]i
 
 // runLicensecheck runs Debian's licensecheck over every file of dir (not only
 // its default "common source files") and reads its tab-separated output.
-func runLicensecheck(ctx context.Context, dir, cache string) (tool, error) {
+// With cache, an output saved there before is reused; the output is saved
+// to cache, or to save when that is set.
+func runLicensecheck(ctx context.Context, dir, cache, save string) (tool, error) {
 	t := tool{licenses: map[string][]string{}, holders: map[string][]string{}}
 	if cache != "" {
 		if b, err := os.ReadFile(cache); err == nil {
@@ -549,11 +553,14 @@ func runLicensecheck(ctx context.Context, dir, cache string) (tool, error) {
 		return t, fmt.Errorf("licensecheck: %w: %s", err, lastLine(stderr.String()))
 	}
 	t.elapsed = time.Since(start)
-	if cache != "" {
-		if err := os.MkdirAll(filepath.Dir(cache), 0o755); err != nil {
+	if save == "" {
+		save = cache
+	}
+	if save != "" {
+		if err := os.MkdirAll(filepath.Dir(save), 0o755); err != nil {
 			return t, err
 		}
-		if err := os.WriteFile(cache, []byte(t.elapsed.String()+"\n"+stdout.String()), 0o644); err != nil {
+		if err := os.WriteFile(save, []byte(t.elapsed.String()+"\n"+stdout.String()), 0o644); err != nil {
 			return t, err
 		}
 	}

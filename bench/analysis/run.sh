@@ -21,6 +21,9 @@
 # LC_CACHE=1 (development only) keeps licensecheck's output and time per
 # package under $BENCH_OUT/lc and reuses them: its figures are then not
 # measured in this run.
+# LC_SAVE=1 measures licensecheck as usual and also writes its output and
+# time per package under $BENCH_OUT/lc-saved, for later LC_CACHE runs
+# (copy them to $BENCH_OUT/lc).
 #
 # It installs Debian's licensecheck and dpkg-dev, writes a private apt
 # configuration under $BENCH_OUT/apt (deb-src entries copied from the host's
@@ -187,6 +190,6 @@ fi
 # 5. The bench itself.
 cd "$root"
 export CGO_ENABLED=0
-go run ./bench/analysis -out "$out" -runs "${RUNS:-3}" -set "$set_name" ${LC_CACHE:+-lc-cache "$out/lc"} \
+go run ./bench/analysis -out "$out" -runs "${RUNS:-3}" -set "$set_name" ${LC_CACHE:+-lc-cache "$out/lc"} ${LC_SAVE:+-lc-save "$out/lc-saved"} \
 	${CLASSIFIER:+-classifier} \
 	${excluded:+-excluded "${excluded[*]}"} ${unavailable:+-unavailable "${unavailable[*]}"} "${dirs[@]}"

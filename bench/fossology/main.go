@@ -35,18 +35,19 @@ func main() {
 	archive := flag.String("archive", "", "the archive to scan (a Debian orig tarball of at least 50 MB)")
 	work := flag.String("work", "", "a scratch directory")
 	lc := flag.Bool("licensecheck", true, "also time Debian's licensecheck on the tree (minutes)")
+	profile := flag.String("profile", "", "write a CPU profile of the server during the scan job to this file (from --admin-addr's /debug/pprof)")
 	flag.Parse()
 	if *archive == "" || *work == "" {
 		fmt.Fprintln(os.Stderr, "usage: fossology-bench -archive FILE -work DIR [-reehub bin/reehub]")
 		os.Exit(2)
 	}
-	if err := run(*bin, *archive, *work, *lc); err != nil {
+	if err := run(*bin, *archive, *work, *lc, *profile); err != nil {
 		fmt.Fprintln(os.Stderr, "fossology-bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, src, work string, withLicensecheck bool) error {
+func run(bin, src, work string, withLicensecheck bool, profile string) error {
 	ctx := context.Background()
 	fi, err := os.Stat(src)
 	if err != nil {
@@ -87,7 +88,7 @@ func run(bin, src, work string, withLicensecheck bool) error {
 	if err := os.RemoveAll(tree.Root); err != nil {
 		return err
 	}
-	return viaAPI(bin, src, work, unpackTime, engineScan, engineCPU)
+	return viaAPI(bin, src, work, profile, unpackTime, engineScan, engineCPU)
 }
 
 // licensecheck times Debian's licensecheck on the unpacked tree.
@@ -104,8 +105,8 @@ func licensecheck(root string, files int, engineScan time.Duration) error {
 }
 
 // viaAPI scans src through a fresh reehub serve: upload, unpack, scan job.
-func viaAPI(bin, src, work string, unpackTime, engineScan, engineCPU time.Duration) error {
-	srv, err := startServer(bin, filepath.Join(work, "data"))
+func viaAPI(bin, src, work, profile string, unpackTime, engineScan, engineCPU time.Duration) error {
+	srv, err := startServer(bin, filepath.Join(work, "data"), profile != "")
 	if err != nil {
 		return err
 	}
@@ -126,6 +127,11 @@ func viaAPI(bin, src, work string, unpackTime, engineScan, engineCPU time.Durati
 		return err
 	}
 	unpacked := time.Now()
+	var prof chan error
+	if profile != "" {
+		// Long enough for the job (twice the engine's scan); the idle tail adds no samples.
+		prof = srv.cpuProfile(profile, 2*engineScan+5*time.Second)
+	}
 	t4, s4 := time.Now(), procCPU(srv.cmd.Process.Pid)
 	job, err := srv.schedule(tok, id)
 	if err != nil {
@@ -142,24 +148,48 @@ func viaAPI(bin, src, work string, unpackTime, engineScan, engineCPU time.Durati
 	fmt.Printf("CPU of the scan job (server) / CPU of the engine scan: %.2fs / %.2fs = %.2f\n", scanCPU.Seconds(), engineCPU.Seconds(), scanCPU.Seconds()/engineCPU.Seconds())
 	fmt.Printf("ratio upload to Completed / engine unpack+scan: %.2f\n", total.Seconds()/(unpackTime+engineScan).Seconds())
 	fmt.Printf("server RSS peak: %.0f MB during the upload, %.0f MB during unpack and scan\n", uploadRSS/1e6, scanRSS/1e6)
+	if prof != nil {
+		if err := <-prof; err != nil {
+			return err
+		}
+		fmt.Printf("CPU profile of the server during the scan job: %s (go tool pprof -top %s)\n", profile, profile)
+	}
 	return nil
 }
 
 type server struct {
-	cmd *exec.Cmd
-	url string
-	pw  string
+	cmd   *exec.Cmd
+	url   string
+	admin string // the admin listener's URL, when started with one
+	pw    string
 }
 
-func startServer(bin, dataDir string) (*server, error) {
+// freeAddr returns a loopback address nothing listens on.
+func freeAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func startServer(bin, dataDir string, admin bool) (*server, error) {
+	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
 	s := &server{url: "http://" + addr, pw: "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
-	s.cmd = exec.Command(bin, "serve", "--addr", addr, "--data-dir", dataDir)
+	args := []string{"serve", "--addr", addr, "--data-dir", dataDir}
+	if admin {
+		a, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		s.admin = "http://" + a
+		args = append(args, "--admin-addr", a)
+	}
+	s.cmd = exec.Command(bin, args...)
 	s.cmd.Env = append(os.Environ(), "REEHUB_ADMIN_PASSWORD="+s.pw, "REEHUB_BUILD_BASE_IMAGES=false", "REEHUB_LOG_LEVEL=warn")
 	s.cmd.Stderr = os.Stderr
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -174,6 +204,34 @@ func startServer(bin, dataDir string) (*server, error) {
 	}
 	s.stop()
 	return nil, fmt.Errorf("reehub did not start")
+}
+
+// cpuProfile fetches a CPU profile of length d from the admin listener
+// into file; the channel gets the outcome.
+func (s *server) cpuProfile(file string, d time.Duration) chan error {
+	out := make(chan error, 1)
+	go func() {
+		out <- func() error {
+			r, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", s.admin, int(d.Seconds())+1))
+			if err != nil {
+				return fmt.Errorf("cpu profile: %w", err)
+			}
+			defer r.Body.Close()
+			if r.StatusCode != 200 {
+				return fmt.Errorf("cpu profile: %s", r.Status)
+			}
+			f, err := os.Create(file)
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(f, r.Body); err != nil {
+				f.Close()
+				return fmt.Errorf("cpu profile: %w", err)
+			}
+			return f.Close()
+		}()
+	}()
+	return out
 }
 
 func (s *server) stop() {

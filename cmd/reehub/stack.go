@@ -131,11 +131,14 @@ func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *
 		RegisterImageFunc: register,
 		Metrics:           m,
 		BuildUTSNamespace: buildUTSNamespace(ctx, cfg, log),
+		Store:             s.store,
+		Host:              cfg.Host,
 	})
 	if err != nil {
 		return fmt.Errorf("wire services: %w", err)
 	}
 	s.catalog.SetRegistered(s.registry.IsBaseImage, s.registry.EnsureBaseImage)
+	s.catalog.SetShared(s.ree.SharedBase, s.ree.FetchBase)
 	aliases, err := reana.LoadAliases(cfg.ReanaAliases)
 	if err != nil {
 		return err

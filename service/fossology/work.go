@@ -271,9 +271,10 @@ func (s *Service) tree(ctx context.Context, u store.FossologyUploadRow) (*unpack
 	return t, nil
 }
 
-// findings returns every finding of an upload.
-func (s *Service) findings(ctx context.Context, uploadID int64) ([]agent.Finding, error) {
-	rows, err := s.store.FossologyFindings(ctx, uploadID)
+// findings returns every finding of an upload but those of the agents in
+// except.
+func (s *Service) findings(ctx context.Context, uploadID int64, except ...string) ([]agent.Finding, error) {
+	rows, err := s.store.FossologyFindings(ctx, uploadID, except...)
 	if err != nil {
 		return nil, err
 	}
@@ -389,7 +390,7 @@ func (s *Service) scanSteps(j job.Job, a ScanArgs) []job.StepDef {
 		switch {
 		case isAgent && pass >= 0:
 			defs = append(defs, job.StepDef{Name: name, Run: func(ctx context.Context, w *job.Work) error {
-				return s.runAgents(ctx, w, j, passes[pass], pass, len(passes))
+				return s.runAgents(ctx, w, j, passes[pass], pass, len(passes), len(a.Steps) > len(planned))
 			}})
 		case isAgent:
 			by := passes[-1-pass][0]
@@ -412,7 +413,9 @@ func (s *Service) scanSteps(j job.Job, a ScanArgs) []job.StepDef {
 
 // runAgents runs agents in one pass (the index-th of n passes) over an
 // upload and stores their findings, replacing those agents' earlier ones.
-func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents []agent.Agent, index, n int) error {
+// When deciders follow (keep), the pass hands them its findings, so that
+// they read back from the database only those of other agents.
+func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents []agent.Agent, index, n int, keep bool) error {
 	fj, u, err := s.link(ctx, j)
 	if err != nil {
 		return err
@@ -429,66 +432,84 @@ func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents 
 	if err := s.store.UpdateFossologyJob(ctx, fj.ID, start); err != nil {
 		return err
 	}
-	for _, ag := range agents {
+	names := make([]string, len(agents))
+	for i, ag := range agents {
+		names[i] = string(ag)
 		if err := s.store.DeleteFossologyFindings(ctx, u.ID, string(ag)); err != nil {
 			return err
 		}
 	}
-	firstSeen := fj.FirstFindingAt != nil
-	// The findings are stored by a writer goroutine, batch by batch, so that
-	// the pass over the files never waits for the database.
+	s.deciding.drop(j.ID)
+	// Every database write of the pass (findings, the first finding's time,
+	// progress) is made by a writer goroutine, so that the pass over the
+	// files never waits for the database (on SQLite, one connection writes).
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan []store.FossologyFinding, 4)
+	type write struct {
+		findings []store.FossologyFinding
+		first    *time.Time // the first license finding's time, once
+		done     int        // files done, for progress (0: none)
+	}
+	writes := make(chan write, 8)
 	werr := make(chan error, 1)
 	go func() {
 		var err error
-		for b := range batches {
-			if err == nil {
-				if err = s.store.AddFossologyFindings(wctx, b); err != nil {
-					cancel() // stop the pass
+		for wr := range writes {
+			if err != nil {
+				continue
+			}
+			if err = s.store.AddFossologyFindings(wctx, wr.findings); err == nil && wr.first != nil {
+				err = s.store.UpdateFossologyJob(wctx, fj.ID, map[string]any{"first_finding_at": *wr.first})
+			}
+			if err == nil && wr.done > 0 {
+				overall := files*index + wr.done
+				if err = s.store.UpdateFossologyJob(wctx, fj.ID, map[string]any{"files_done": overall}); err == nil {
+					_ = w.Progress(wctx, 100*overall/max(1, files*n), fmt.Sprintf("%v: %d of %d files", agents, wr.done, files))
 				}
+			}
+			if err != nil {
+				cancel() // stop the pass
 			}
 		}
 		werr <- err
 	}()
+	var kept []agent.Finding
 	buf := make([]store.FossologyFinding, 0, findingsBatch)
-	flush := func() {
-		if len(buf) > 0 {
-			batches <- buf
-			buf = make([]store.FossologyFinding, 0, findingsBatch)
-		}
-	}
+	firstSeen := fj.FirstFindingAt != nil
 	last, found := time.Now(), 0
 	err = s.runner.Run(wctx, tree, agents, func(_ string, done int, fs []agent.Finding) error {
+		var wr write
 		for _, f := range fs {
 			buf = append(buf, store.FossologyFinding{UploadID: u.ID, Agent: string(f.Agent), Path: f.Path, SHA1: f.SHA1, Type: string(f.Type),
 				Value: f.Value, Expression: f.Expression, Rule: f.Rule, StartLine: f.StartLine, EndLine: f.EndLine})
 			if !firstSeen && f.Type == agent.TypeLicense {
 				firstSeen = true
-				if err := s.store.UpdateFossologyJob(ctx, fj.ID, map[string]any{"first_finding_at": s.store.Now()}); err != nil {
-					return err
-				}
+				now := s.store.Now()
+				wr.first = &now
 			}
+		}
+		if keep {
+			kept = append(kept, fs...)
 		}
 		found += len(fs)
-		if len(buf) >= findingsBatch {
-			flush()
-		}
 		if time.Since(last) >= progressEvery {
 			last = time.Now()
-			overall := files*index + done
-			if err := s.store.UpdateFossologyJob(ctx, fj.ID, map[string]any{"files_done": overall}); err != nil {
-				return err
+			wr.done = done
+		}
+		if len(buf) >= findingsBatch || wr.first != nil || wr.done > 0 {
+			wr.findings, buf = buf, make([]store.FossologyFinding, 0, findingsBatch)
+			select {
+			case writes <- wr:
+			case <-wctx.Done():
+				return wctx.Err()
 			}
-			_ = w.Progress(ctx, 100*overall/max(1, files*n), fmt.Sprintf("%v: %d of %d files", agents, done, files))
 		}
 		return nil
 	})
-	if err == nil {
-		flush()
+	if err == nil && len(buf) > 0 {
+		writes <- write{findings: buf}
 	}
-	close(batches)
+	close(writes)
 	if werr := <-werr; werr != nil {
 		return werr
 	}
@@ -496,7 +517,17 @@ func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents 
 		return err
 	}
 	fmt.Fprintf(w.Log, "%v: %d findings in %d files\n", agents, found, files)
-	return s.store.UpdateFossologyJob(ctx, fj.ID, map[string]any{"files_done": files * (index + 1)})
+	if err := s.store.UpdateFossologyJob(ctx, fj.ID, map[string]any{"files_done": files * (index + 1)}); err != nil {
+		return err
+	}
+	if keep {
+		others, err := s.findings(ctx, u.ID, names...)
+		if err != nil {
+			return err
+		}
+		s.deciding.put(j.ID, append(others, kept...))
+	}
+	return nil
 }
 
 // runDecider runs a decider, reuse or a bulk rule of a scan job.

@@ -449,6 +449,14 @@ func (e *Engine) OpenLog(ctx context.Context, id string) (io.ReadCloser, error) 
 		if j.LogDigest != "" {
 			return e.blobs.Open(ctx, j.LogDigest)
 		}
+		// While the job runs (or waits for another attempt), its log is
+		// recorded in the database by the worker that runs it: every
+		// instance reads the same.
+		if rc, err := e.openRecordedLog(ctx, id); err != nil || rc != nil {
+			return rc, err
+		}
+		// Nothing recorded: a log written before logs were recorded, or
+		// one that just moved into the blob store.
 		f, err := os.Open(e.logPath(id))
 		if err == nil {
 			return f, nil

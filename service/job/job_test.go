@@ -473,8 +473,9 @@ func TestCrashIsNotAFailure(t *testing.T) {
 					require.NoError(t, err)
 					log, _ := io.ReadAll(rc)
 					_ = rc.Close()
-					require.Contains(t, string(log), "the server stopped during attempt 1")
+					require.Equal(t, 1, strings.Count(string(log), "the server stopped during attempt 1"), string(log))
 					require.Contains(t, string(log), "attempt 2 of 2")
+					require.Equal(t, 1, strings.Count(string(log), "reehub: job succeeded"), string(log))
 					require.NoDirExists(t, filepath.Join(dir, "work", id))
 				})
 			}
@@ -603,6 +604,13 @@ func TestAnotherHostRecovers(t *testing.T) {
 			// args), and a ran no Cleanup (it would mark a's directory).
 			require.Equal(t, []string{"one", "two", "blocking", "one", "two"}, runs(t, dirB))
 			require.NoFileExists(t, filepath.Join(dirA, "runs"))
+			// a's recovery noted the interruption in the recorded log (a had
+			// no file of it), and a's attempt continued that log.
+			log := readLog(t, a.engine, id)
+			note := strings.Index(log, "reehub: the server stopped during attempt 1")
+			require.GreaterOrEqual(t, note, 0, log)
+			require.Greater(t, strings.Index(log, "reehub: attempt 2 of 2"), note, log)
+			require.Equal(t, 1, strings.Count(log, "reehub: job succeeded"), log)
 			row, err := a.store.JobByID(ctx, id)
 			require.NoError(t, err)
 			require.Equal(t, "a", row.Host)

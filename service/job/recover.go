@@ -56,10 +56,7 @@ func (e *Engine) recover(ctx context.Context, atStart bool) error {
 			continue
 		}
 		e.log.Info("recovering an interrupted job", "job", r.ID, "kind", r.Kind, "attempt", r.Attempt, "max_attempts", r.MaxAttempts)
-		if f, err := os.OpenFile(e.logPath(r.ID), os.O_WRONLY|os.O_APPEND, 0); err == nil {
-			fmt.Fprintf(f, "reehub: the server stopped during attempt %d; what the attempt left was removed\n", r.Attempt)
-			_ = f.Close()
-		}
+		e.appendLogNote(ctx, r.ID, fmt.Sprintf("reehub: the server stopped during attempt %d; what the attempt left was removed\n", r.Attempt))
 		if err := e.interrupted(ctx, r, false); err != nil && !errors.Is(err, fault.ErrConflict) {
 			return fmt.Errorf("recover job %s: %w", r.ID, err)
 		}

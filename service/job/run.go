@@ -119,8 +119,9 @@ func (e *Engine) run(ctx context.Context, riverID int64, id string, plan func(Jo
 		e.mu.Unlock()
 	}()
 
-	logFile, err := os.OpenFile(e.logPath(id), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	logFile, err := e.openLiveLog(ctx, id)
 	if err != nil {
+		e.log.Warn("open the log", "job", id, "err", err)
 		return e.finish(ctx, job, StateFailed, "internal error: cannot write the log")
 	}
 	if attempt == 1 && row.RequestID != "" {
@@ -334,6 +335,8 @@ func (e *Engine) finish(ctx context.Context, job Job, state State, reason string
 	if ref, err := e.blobs.PutFile(ctx, e.logPath(job.ID), true); err == nil {
 		if err := e.store.UpdateJob(ctx, job.ID, nil, store.JobUpdate{LogDigest: &ref.Digest}); err != nil {
 			e.log.Warn("record log", "job", job.ID, "err", err)
+		} else if err := e.store.DeleteJobLog(ctx, job.ID); err != nil {
+			e.log.Warn("remove the recorded live log", "job", job.ID, "err", err) // the job's deletion removes it
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		e.log.Warn("store log", "job", job.ID, "err", err)

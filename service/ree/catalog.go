@@ -31,6 +31,19 @@ type Catalog struct {
 	// into Podman from the registry's blobs (SetRegistered).
 	registered func(name string) bool
 	load       func(ctx context.Context, name string) error
+
+	// sharedHas reports whether another host saved an archive of a
+	// catalogue image, sharedFetch loads it into Podman (SetShared).
+	sharedHas   func(ctx context.Context, name string) (bool, error)
+	sharedFetch func(ctx context.Context, name string) error
+}
+
+// SetShared lets a worker host whose Podman lacks a catalogue base image
+// load it from the archive another host saved in the blob store instead of
+// building it: has reports whether there is one, fetch loads it (a name
+// without one is fault.ErrNotFound). Call it before serving.
+func (c *Catalog) SetShared(has func(ctx context.Context, name string) (bool, error), fetch func(ctx context.Context, name string) error) {
+	c.sharedHas, c.sharedFetch = has, fetch
 }
 
 // SetRegistered adds the images of the registry to what FROM may name:
@@ -99,22 +112,60 @@ func (c *Catalog) Names() []string {
 	return names
 }
 
-// Resolve returns the local image of a catalogue name.
+// Resolve returns the local image of a catalogue name: a registry image or
+// a base image another host saved (SetShared) is loaded first when Podman
+// lacks it.
 func (c *Catalog) Resolve(ctx context.Context, name string) (podman.Image, error) {
+	img, _, err := c.resolve(ctx, name, true)
+	return img, err
+}
+
+// Check reports, as Resolve does, whether a build can start FROM name, but
+// without loading a base image another host saved: the worker that runs the
+// build loads it (an API-only instance need not hold the image).
+func (c *Catalog) Check(ctx context.Context, name string) error {
+	_, _, err := c.resolve(ctx, name, false)
+	return err
+}
+
+// resolve is Resolve; without fetch, a base image that only the blob store
+// has is not loaded, and reported as shared with an empty image.
+func (c *Catalog) resolve(ctx context.Context, name string, fetch bool) (podman.Image, bool, error) {
 	if !c.Has(name) {
-		return podman.Image{}, fault.NotFoundf("base image %q is not in the catalogue (%v)", name, c.Names())
+		return podman.Image{}, false, fault.NotFoundf("base image %q is not in the catalogue (%v)", name, c.Names())
 	}
 	img, err := c.rt.InspectImage(ctx, baseimage.Ref(name))
-	if errors.Is(err, fault.ErrNotFound) && c.load != nil && c.registered(name) {
+	registered := c.registered != nil && c.registered(name)
+	if errors.Is(err, fault.ErrNotFound) && c.load != nil && registered {
 		if err := c.load(ctx, name); err != nil {
-			return podman.Image{}, fmt.Errorf("load registry image %s: %w", name, err)
+			return podman.Image{}, false, fmt.Errorf("load registry image %s: %w", name, err)
 		}
 		img, err = c.rt.InspectImage(ctx, baseimage.Ref(name))
 	}
-	if errors.Is(err, fault.ErrNotFound) {
-		return podman.Image{}, fault.Conflictf("base image %q is not built on this server yet (run make base-images)", name)
+	if errors.Is(err, fault.ErrNotFound) && !registered && c.sharedFetch != nil {
+		if !fetch {
+			if ok, herr := c.sharedHas(ctx, name); herr != nil || ok {
+				return podman.Image{}, ok, herr
+			}
+		} else {
+			lock := c.stagingLock("fetch:" + name) // one load per name at a time
+			lock.Lock()
+			img, err = c.rt.InspectImage(ctx, baseimage.Ref(name))
+			if errors.Is(err, fault.ErrNotFound) {
+				if ferr := c.sharedFetch(ctx, name); ferr == nil {
+					img, err = c.rt.InspectImage(ctx, baseimage.Ref(name))
+				} else if !errors.Is(ferr, fault.ErrNotFound) {
+					lock.Unlock()
+					return podman.Image{}, false, fmt.Errorf("load base image %s from the blob store: %w", name, ferr)
+				}
+			}
+			lock.Unlock()
+		}
 	}
-	return img, err
+	if errors.Is(err, fault.ErrNotFound) {
+		return podman.Image{}, false, fault.Conflictf("base image %q is not built on this server yet (run make base-images)", name)
+	}
+	return img, false, err
 }
 
 // Export streams a base image as a docker-archive TAR that `podman load` accepts.

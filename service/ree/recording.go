@@ -189,7 +189,7 @@ type baseBlob struct {
 // nameless base would change the rebuilt ID.
 func (s *Service) baseArchive(ctx context.Context, name, imageID, dst string) (baseBlob, error) {
 	index := filepath.Join(s.cfg.BaseImageCacheDir, name+"-"+imageID+".json")
-	return s.cachedBlob(ctx, index, dst, func(w io.Writer) error {
+	b, err := s.cachedBlob(ctx, index, dst, func(w io.Writer) error {
 		img, err := s.rt.InspectImage(ctx, baseimage.Ref(name))
 		if err != nil || img.ID != imageID {
 			return fmt.Errorf("base image %s changed while recording (now %s, recorded on %s): %w", name, img.ID, imageID, err)
@@ -206,6 +206,10 @@ func (s *Service) baseArchive(ctx context.Context, name, imageID, dst string) (b
 		}
 		return nil
 	})
+	if err == nil {
+		s.recordBaseArchive(ctx, name, imageID, b) // for hosts that lack the image
+	}
+	return b, err
 }
 
 // cachedBlob places at dst (a hard link where possible) the blob that index

@@ -25,6 +25,7 @@ import (
 	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/service/process"
+	"github.com/reehub/reehub/store"
 	"github.com/reehub/reehub/store/blob"
 )
 
@@ -69,6 +70,13 @@ type Config struct {
 	// hostname every RUN step of recordings and replays sees. Empty leaves
 	// each step the random hostname Podman gives it.
 	BuildUTSNamespace string
+	// Store, when set, records the archive of each base image a recording
+	// exports into the blob store (base_image_archives), and a host whose
+	// Podman lacks a catalogue base image loads it from there (FetchBase,
+	// the catalogue's SetShared). Nil shares nothing.
+	Store *store.Store
+	// Host names this worker host in what it records.
+	Host string
 }
 
 // Service is the REE domain service.

@@ -27,6 +27,10 @@ func (s *Service) registerStorage(engine *job.Engine) error {
 	if err := engine.RegisterBlobRefs(job.BlobInputs, store.BlobColumn{Table: "ree_processes", Column: "input_digest", JobColumn: "id"}); err != nil {
 		return err
 	}
+	// The base images' archives shared by worker hosts (shared.go).
+	if err := engine.RegisterBlobRefs(job.BlobOutputs, store.BlobColumn{Table: "base_image_archives", Column: "digest"}); err != nil {
+		return err
+	}
 	// The base-image and rebuilt-image archives are cached blobs named by
 	// index files in BaseImageCacheDir, not by rows.
 	if err := engine.RegisterBlobRefFunc(job.BlobOutputs, s.cachedArchives); err != nil {

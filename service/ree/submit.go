@@ -90,7 +90,7 @@ func (s *Service) readDockerfile(ctx context.Context, ctxDir, name string) (*doc
 		if !s.catalog.Has(b) {
 			return nil, fault.Invalidf("dockerfile %s: FROM %s is not a base image of this server; use one of %v", name, b, s.catalog.Names())
 		}
-		if _, err := s.catalog.Resolve(ctx, b); err != nil {
+		if err := s.catalog.Check(ctx, b); err != nil {
 			if errors.Is(err, fault.ErrConflict) {
 				return nil, fault.Invalidf("dockerfile %s: %v", name, err)
 			}

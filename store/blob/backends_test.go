@@ -378,3 +378,111 @@ func TestOpenURLReadsAnOlderDirectory(t *testing.T) {
 	_, err = OpenURL(ctx, "file://elsewhere/x", "", "x")
 	require.Error(t, err)
 }
+
+// watchedReader yields size random bytes and, once half of them are read,
+// lists the local temporary directory (what a Put stages on disk).
+type watchedReader struct {
+	r       io.Reader
+	left    int64
+	half    int64
+	tmpDir  string
+	staged  []string
+	failErr error // returned instead of the second half, when set
+}
+
+func (w *watchedReader) Read(p []byte) (int, error) {
+	if w.left <= w.half && w.staged == nil {
+		entries, _ := os.ReadDir(w.tmpDir)
+		w.staged = []string{}
+		for _, e := range entries {
+			w.staged = append(w.staged, e.Name())
+		}
+		if w.failErr != nil {
+			return 0, w.failErr
+		}
+	}
+	if w.left == 0 {
+		return 0, io.EOF
+	}
+	n, err := w.r.Read(p[:min(int64(len(p)), w.left)])
+	w.left -= int64(n)
+	return n, err
+}
+
+// bucketKeys lists the keys of the store's bucket under prefix.
+func bucketKeys(t *testing.T, s *Store, prefix string) []string {
+	t.Helper()
+	var keys []string
+	it := s.bucket.List(&gcblob.ListOptions{Prefix: prefix})
+	for {
+		o, err := it.Next(context.Background())
+		if err == io.EOF {
+			return keys
+		}
+		require.NoError(t, err)
+		keys = append(keys, o.Key)
+	}
+}
+
+// TestBucketPutStreams (S3): a Put into a bucket stages nothing on local
+// disk: the content streams into a staging object in parts while it is
+// hashed and is then copied to its blob's key; no staging object is left,
+// after a Put of content already stored either, nor after a Put whose
+// reader fails midway, which stores nothing.
+func TestBucketPutStreams(t *testing.T) {
+	if s3Endpoint == "" {
+		t.Skip("no S3 server (bin/weed)")
+	}
+	ctx := context.Background()
+	u := bucketURL(t)
+	s, err := OpenURL(ctx, u, t.TempDir(), "a")
+	require.NoError(t, err)
+	defer s.Close()
+	const size = 12<<20 + 5 // more than one part of the S3 writer
+	content := make([]byte, size)
+	_, _ = rand.Read(content)
+	w := &watchedReader{r: bytes.NewReader(content), left: size, half: size / 2, tmpDir: s.TempDir()}
+	ref, err := s.Put(ctx, w)
+	require.NoError(t, err)
+	require.Equal(t, digest(content), ref.Digest)
+	require.NotNil(t, w.staged, "the reader was read past its half")
+	require.Empty(t, w.staged, "nothing is staged in the local temporary directory")
+	p, err := s.Path(ref.Digest)
+	require.NoError(t, err)
+	require.NoFileExists(t, p, "no local copy is made by a Put")
+	require.Empty(t, bucketKeys(t, s, stagingPrefix), "no staging object is left")
+	hexPart, _ := parseDigest(ref.Digest)
+	require.Equal(t, []string{key("", hexPart)}, bucketKeys(t, s, algo+"/"))
+	r, err := s.Open(ctx, ref.Digest)
+	require.NoError(t, err)
+	got, err := io.ReadAll(r)
+	require.NoError(t, err)
+	require.NoError(t, r.Close())
+	require.True(t, bytes.Equal(content, got))
+
+	// The same content again: renewed, not copied again.
+	again, err := s.Put(ctx, bytes.NewReader(content))
+	require.NoError(t, err)
+	require.Equal(t, ref, again)
+	require.Equal(t, []string{key(renewedPrefix, hexPart)}, bucketKeys(t, s, renewedPrefix))
+	require.Empty(t, bucketKeys(t, s, stagingPrefix))
+
+	// A reader that fails midway stores nothing and leaves nothing.
+	other := make([]byte, size)
+	_, _ = rand.Read(other)
+	broken := &watchedReader{r: bytes.NewReader(other), left: size, half: size / 2, tmpDir: s.TempDir(), failErr: io.ErrUnexpectedEOF}
+	_, err = s.Put(ctx, broken)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	_, err = s.Stat(ctx, digest(other))
+	require.ErrorIs(t, err, fault.ErrNotFound)
+	require.Empty(t, bucketKeys(t, s, stagingPrefix), "the aborted upload left no staging object")
+	require.Equal(t, []string{key("", hexPart)}, bucketKeys(t, s, algo+"/"))
+
+	// A staging object a crash left is removed by CleanTemp once old.
+	require.NoError(t, s.bucket.WriteAll(ctx, s.stagingDir()+"left-by-a-crash", []byte("x"), nil))
+	require.NoError(t, s.CleanTemp(time.Hour))
+	require.Len(t, bucketKeys(t, s, stagingPrefix), 1, "a young staging object may be a Put in progress")
+	s.now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	require.NoError(t, s.CleanTemp(time.Hour))
+	require.Empty(t, bucketKeys(t, s, stagingPrefix))
+}

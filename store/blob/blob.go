@@ -90,9 +90,10 @@ func OpenFor(dir, holder string) (*Store, error) {
 
 // Put stores everything r yields and returns its Ref. The content is
 // streamed to a temporary file while it is hashed, synced to disk and
-// renamed into place; memory use does not grow with the size. Content that
-// is already stored is not stored again. On error, including cancellation
-// of ctx, nothing is left behind.
+// renamed into place; memory use does not grow with the size. A bucket
+// store streams it to a staging object instead, nothing on local disk (see
+// remotePut). Content that is already stored is not stored again. On error,
+// including cancellation of ctx, nothing is left behind.
 func (s *Store) Put(ctx context.Context, r io.Reader) (Ref, error) {
 	return s.PutChecked(ctx, r, nil)
 }
@@ -102,6 +103,9 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (Ref, error) {
 // and its Ref (digest and size computed while streaming); an error of check
 // is returned and nothing is stored. check must not change or keep the file.
 func (s *Store) PutChecked(ctx context.Context, r io.Reader, check func(path string, ref Ref) error) (Ref, error) {
+	if s.bucket != nil && check == nil {
+		return s.remotePut(ctx, r)
+	}
 	tmp, err := s.TempFile("put-*")
 	if err != nil {
 		return Ref{}, err
@@ -378,11 +382,15 @@ func (s *Store) Delete(ctx context.Context, digest string) error {
 // CleanTemp removes files in the store's tmp directory last modified more
 // than olderThan ago: what a crash left behind in the middle of a Put. Pick
 // olderThan longer than any upload takes, since a running Put's file is
-// there too. A remote store also drops local copies unused for olderThan.
+// there too. A remote store also drops local copies unused for olderThan,
+// and this holder's staging objects older than that (a crash's leftovers).
 func (s *Store) CleanTemp(olderThan time.Duration) error {
 	if s.bucket != nil {
 		if err := s.pruneCache(olderThan); err != nil {
 			return fmt.Errorf("prune the blob cache: %w", err)
+		}
+		if err := s.pruneStaging(olderThan); err != nil {
+			return err
 		}
 	}
 	entries, err := os.ReadDir(s.tmpDir)

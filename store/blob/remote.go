@@ -2,7 +2,9 @@ package blob
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -28,14 +30,18 @@ import (
 // holds/<holder>/<2 hex>/<hex>), plus renewed/<2 hex>/<hex>: an empty
 // object written when content already stored is stored again, whose time
 // restarts the blob's grace period (an object's time cannot be changed in
-// place). Its local directory is a cache: temporary files (uploads being
-// received, outputs being written, all streamed), and copies of blobs made on
-// demand for the tools that need a file (OpenFile, LocalPath), removed by
+// place), and staging/<holder>/<random>: a Put's content while it streams
+// in, before its digest (and so its key) is known. Its local directory is a
+// cache: temporary files (outputs being written), and copies of blobs made
+// on demand for the tools that need a file (OpenFile, LocalPath), removed by
 // CleanTemp once unused for its age.
 
 const (
 	holdsPrefix   = "holds/"
 	renewedPrefix = "renewed/"
+	// stagingPrefix holds the objects of Puts in progress,
+	// staging/<holder>/<random>, until they are copied to their blob's key.
+	stagingPrefix = "staging/"
 )
 
 // OpenURL opens the blob store named by rawURL as holder (see OpenFor): an
@@ -407,4 +413,90 @@ func (s *Store) pruneCache(olderThan time.Duration) error {
 		}
 		return nil
 	})
+}
+
+// stagingDir is this Store's staging prefix in the bucket.
+func (s *Store) stagingDir() string {
+	h := s.holder
+	if h == "" {
+		h = "_"
+	}
+	return stagingPrefix + h + "/"
+}
+
+// remotePut streams r into a new staging object of the bucket (the bucket's
+// writer uploads it in parts as it comes) while hashing it, then copies the
+// staging object to the blob's key inside the store (or renews the blob if
+// it is stored) and deletes the staging object. Nothing is written to local
+// disk, and memory holds only the writer's parts. On error, including
+// cancellation of ctx, the upload is aborted and nothing is left behind.
+func (s *Store) remotePut(ctx context.Context, r io.Reader) (Ref, error) {
+	var rnd [16]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return Ref{}, fmt.Errorf("store blob: %w", err)
+	}
+	stage := s.stagingDir() + hex.EncodeToString(rnd[:])
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w, err := s.bucket.NewWriter(wctx, stage, &gcblob.WriterOptions{ContentType: "application/octet-stream"})
+	if err != nil {
+		return Ref{}, fmt.Errorf("store blob: %w", err)
+	}
+	h := sha256.New()
+	n, err := ctxio.Copy(ctx, io.MultiWriter(w, h), r)
+	if err != nil {
+		cancel() // aborts the upload: Close discards it
+		_ = w.Close()
+		return Ref{}, fmt.Errorf("store blob: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return Ref{}, fmt.Errorf("store blob: upload: %w", err)
+	}
+	// A staging object that cannot be deleted now goes with CleanTemp once old.
+	defer func() { _ = s.bucket.Delete(context.WithoutCancel(ctx), stage) }()
+	ref := Ref{Digest: digestOf(h), Size: n}
+	hexPart, err := parseDigest(ref.Digest)
+	if err != nil {
+		return Ref{}, err
+	}
+	if err := s.hold(ctx, ref.Digest); err != nil {
+		return Ref{}, err
+	}
+	k := key("", hexPart)
+	if a, err := s.bucket.Attributes(ctx, k); err == nil && a.Size == ref.Size {
+		if err := s.bucket.WriteAll(ctx, key(renewedPrefix, hexPart), nil, nil); err != nil {
+			return Ref{}, fmt.Errorf("store blob %s: renew: %w", ref.Digest, err)
+		}
+		return ref, nil
+	} else if err != nil && !notFound(err) {
+		return Ref{}, fmt.Errorf("store blob %s: %w", ref.Digest, err)
+	}
+	if err := s.bucket.Copy(ctx, k, stage, nil); err != nil {
+		return Ref{}, fmt.Errorf("store blob %s: copy from staging: %w", ref.Digest, err)
+	}
+	return ref, nil
+}
+
+// pruneStaging deletes this Store's staging objects older than olderThan:
+// what a Put interrupted by a crash left in the bucket.
+func (s *Store) pruneStaging(olderThan time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cutoff := s.now().Add(-olderThan)
+	it := s.bucket.List(&gcblob.ListOptions{Prefix: s.stagingDir()})
+	for {
+		o, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("prune staged uploads: %w", err)
+		}
+		if o.IsDir || !o.ModTime.Before(cutoff) {
+			continue
+		}
+		if err := s.bucket.Delete(ctx, o.Key); err != nil && !notFound(err) {
+			return fmt.Errorf("prune staged upload %s: %w", o.Key, err)
+		}
+	}
 }
