@@ -36,7 +36,9 @@ func scanOptions(b api.FossologyScanOptions) fossology.ScanOptions {
 	if d := b.Decider; d != nil {
 		o.Decider = fossology.Decider{NomosMonk: flag(d.NomosMonk), BulkReused: flag(d.BulkReused), NewScanner: flag(d.NewScanner), OjoDecider: flag(d.OjoDecider)}
 	}
-	if r := b.Reuse; r != nil {
+	if r := b.Reuse; r != nil && r.ReuseUpload != nil && *r.ReuseUpload == 0 {
+		o.NoReuse = true
+	} else if r != nil {
 		o.Reuse = &fossology.Reuse{Main: flag(r.ReuseMain), Enhanced: flag(r.ReuseEnhanced), Report: flag(r.ReuseReport), Copyright: flag(r.ReuseCopyright)}
 		if r.ReuseUpload != nil {
 			o.Reuse.Upload = int64(*r.ReuseUpload)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/reehub/reehub/archive/unpack"
@@ -133,8 +134,16 @@ func (s *Server) FossologyCreateUpload(ctx context.Context, req api.FossologyCre
 		}
 		nu.File, nu.Name = form.file, form.name
 	case req.JSONBody != nil:
-		if p.UploadType == nil {
-			return nil, fault.Invalidf("header uploadType: url, vcs or server is required with a JSON body")
+		if err := applySourceFields(&nu, p, *req.JSONBody); err != nil {
+			return nil, err
+		}
+		if g := req.JSONBody.GroupName; g != nil && p.GroupName == nil && *g != "" {
+			if c, err = s.fossCaller(ctx, g); err != nil {
+				return nil, err
+			}
+		}
+		if p.UploadType == nil && req.JSONBody.UploadType == nil {
+			return nil, fault.Invalidf("uploadType: url, vcs or server is required with a JSON body (header or body field)")
 		}
 		src := flatSource(*req.JSONBody)
 		switch nu.Type {
@@ -204,6 +213,39 @@ func applyUploadFields(nu *fossology.NewUpload, p api.FossologyCreateUploadParam
 		}
 		if id != nu.FolderID {
 			return fault.Invalidf("form field folderId %d differs from the header folderId %d", id, nu.FolderID)
+		}
+	}
+	return nil
+}
+
+// applySourceFields fills what the headers left out from the fields that
+// fossology-python 4.x repeats in a JSON body beside location (folderId as
+// digits, uploadDescription possibly null, public, ignoreScm, uploadType). A
+// body folderId must name the header's folder.
+func applySourceFields(nu *fossology.NewUpload, p api.FossologyCreateUploadParams, b api.FossologyUploadSource) error {
+	if b.UploadDescription != nil && p.UploadDescription == nil {
+		nu.Description = *b.UploadDescription
+	}
+	if b.UploadType != nil && p.UploadType == nil {
+		nu.Type = string(*b.UploadType)
+	}
+	if b.Public != nil && p.Public == nil {
+		nu.Public = string(*b.Public)
+	}
+	if b.IgnoreScm != nil && p.IgnoreScm == nil {
+		nu.IgnoreScm = *b.IgnoreScm
+	}
+	if b.FolderId != nil {
+		raw, err := b.FolderId.MarshalJSON()
+		if err != nil {
+			return fault.Invalidf("request body field folderId: %v", err)
+		}
+		id, err := fossology.ParseID(strings.Trim(string(raw), `"`), "request body field folderId")
+		if err != nil {
+			return err
+		}
+		if id != nu.FolderID {
+			return fault.Invalidf("request body field folderId %d differs from the header folderId %d", id, nu.FolderID)
 		}
 	}
 	return nil

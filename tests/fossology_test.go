@@ -503,6 +503,31 @@ func TestFossologyURLVCSAndWebhook(t *testing.T) {
 	sum := sha256.Sum256(e.archive)
 	require.Contains(t, string(r.body), strings.ToUpper(hex.EncodeToString(sum[:])))
 
+	// fossology-python 4.x: the same fields as headers (booleans lower-case)
+	// and in the JSON body, the source under location, maxRecursionDepth a
+	// string as in the library's own example, a null description.
+	py := map[string]string{"Authorization": auth, "Content-Type": "application/json", "folderId": "1", "public": "protected",
+		"applyGlobal": "false", "ignoreScm": "false", "uploadType": "url"}
+	pu := created(t, e.do(t, "POST", "/repo/api/v1/uploads", py, strings.NewReader(`{"folderId":"1","uploadDescription":null,"public":"protected","applyGlobal":false,"ignoreScm":false,"uploadType":"url",`+
+		`"location":{"url":"`+e.files.URL+`/project.zip","name":"project-py.zip","accept":"zip","reject":"","maxRecursionDepth":"1"}}`)), 201)
+	r = e.waitUpload(t, auth, pu)
+	require.Equal(t, 200, r.status, string(r.body))
+	require.Contains(t, string(r.body), `"uploadname":"project-py.zip"`)
+	require.Contains(t, string(r.body), strings.ToUpper(hex.EncodeToString(sum[:])))
+	// A flat body's maxRecursionDepth may be digits too; a body folderId
+	// that is not the header's, or not a number, is a 400 that creates nothing.
+	fu := created(t, e.do(t, "POST", "/repo/api/v1/uploads", jh, strings.NewReader(`{"url":"`+e.files.URL+`/project.zip","name":"project-flat.zip","maxRecursionDepth":"1"}`)), 201)
+	require.Equal(t, 200, e.waitUpload(t, auth, fu).status)
+	before := e.do(t, "GET", "/repo/api/v1/uploads", h, nil)
+	require.Equal(t, 200, before.status)
+	for _, bad := range []string{`"2"`, `"abc"`, `1.5`} {
+		r = e.do(t, "POST", "/repo/api/v1/uploads", py, strings.NewReader(`{"folderId":`+bad+`,"uploadType":"url","location":{"url":"`+e.files.URL+`/project.zip","name":"bad.zip"}}`))
+		require.Equal(t, 400, r.status, bad+": "+string(r.body))
+		require.Contains(t, string(r.body), "folderId", bad)
+	}
+	after := e.do(t, "GET", "/repo/api/v1/uploads", h, nil)
+	require.Equal(t, string(before.body), string(after.body), "a refused upload leaves nothing")
+
 	jh["uploadType"] = "vcs"
 	v := created(t, e.do(t, "POST", "/repo/api/v1/uploads", jh, strings.NewReader(`{"vcsType":"git","vcsUrl":"`+e.git.URL+`/project.git","vcsBranch":"trunk","vcsName":"project","vcsUsername":"","vcsPassword":""}`)), 201)
 	require.Equal(t, 200, e.waitUpload(t, auth, v).status)
@@ -515,6 +540,17 @@ func TestFossologyURLVCSAndWebhook(t *testing.T) {
 	r = e.do(t, "GET", fmt.Sprintf("/repo/api/v1/uploads/%d/licenses?agent=ojo", v), h, nil)
 	require.Equal(t, 200, r.status)
 	require.Contains(t, string(r.body), `"filePath":"project/src/main.c","findings":{"scanner":["MIT"]`)
+
+	// fossology-python's documented job spec: reuse_upload 0 is "no reuse",
+	// so bulk_reused has nothing to apply and is left out, and said so; its
+	// placeholder agent specific_agent is an unknown agent, a 400.
+	noReuse := e.do(t, "POST", "/repo/api/v1/jobs", sh, strings.NewReader(`{"analysis":{"ojo":true},"decider":{"bulk_reused":true,"ojo_decider":true},`+
+		`"reuse":{"reuse_upload":0,"reuse_group":0,"reuse_main":true,"reuse_enhanced":true,"reuse_report":true,"reuse_copyright":true}}`))
+	require.Contains(t, noReuse.header.Get("Warning"), "bulk_reused")
+	require.Equal(t, "Completed", e.waitJob(t, auth, created(t, noReuse, 201))["status"])
+	r = e.do(t, "POST", "/repo/api/v1/jobs", sh, strings.NewReader(`{"analysis":{"ojo":true,"specific_agent":true}}`))
+	require.Equal(t, 400, r.status)
+	require.Contains(t, string(r.body), "specific_agent")
 
 	// The first delivery is refused by the receiver; the retry arrives, signed.
 	deadline := time.Now().Add(30 * time.Second)

@@ -1304,7 +1304,9 @@ type FossologyScanOptions struct {
 		ReuseGroup  interface{} `json:"reuse_group,omitempty"`
 		ReuseMain   *bool       `json:"reuse_main,omitempty"`
 		ReuseReport *bool       `json:"reuse_report,omitempty"`
-		ReuseUpload *int        `json:"reuse_upload,omitempty"`
+
+		// ReuseUpload The earlier upload whose decisions are copied; 0 means none (FOSSology's default, and fossology-python's example): nothing is reused, and a bulk_reused decider is left out with a Warning header.
+		ReuseUpload *int `json:"reuse_upload,omitempty"`
 	} `json:"reuse,omitempty"`
 
 	// Webhook Beyond FOSSology.
@@ -1412,21 +1414,38 @@ type FossologyUploadSource struct {
 	// Accept url: comma-separated patterns the file name must match.
 	Accept *string `json:"accept,omitempty"`
 
+	// ApplyGlobal The applyGlobal header again.
+	ApplyGlobal *bool `json:"applyGlobal,omitempty"`
+
+	// FolderId The folderId header again, as fossology-python 4.x sends it beside location (digits as a string, or an integer); it must name the same folder.
+	FolderId *FossologyUploadSource_FolderId `json:"folderId,omitempty"`
+
+	// GroupName The groupName header again (used when the header is absent).
+	GroupName *string `json:"groupName,omitempty"`
+
+	// IgnoreScm The ignoreScm header again (used when the header is absent).
+	IgnoreScm *bool `json:"ignoreScm,omitempty"`
+
 	// Location The same fields as above, FOSSology 1.4's way.
 	Location *map[string]interface{} `json:"location,omitempty"`
 
-	// MaxRecursionDepth url: accepted; one file is fetched.
-	MaxRecursionDepth *int `json:"maxRecursionDepth,omitempty"`
+	// MaxRecursionDepth url: accepted (an integer, or digits as a string as fossology-python sends it); one file is fetched.
+	MaxRecursionDepth *FossologyUploadSource_MaxRecursionDepth `json:"maxRecursionDepth,omitempty"`
 
 	// Name url and server: the upload name.
 	Name *string `json:"name,omitempty"`
 
 	// Path server (admins only): a directory on the admin's allow list.
-	Path *string `json:"path,omitempty"`
+	Path   *string               `json:"path,omitempty"`
+	Public *FossologyAccessLevel `json:"public,omitempty"`
 
 	// Reject url: comma-separated patterns the file name must not match.
 	Reject      *string               `json:"reject,omitempty"`
 	ScanOptions *FossologyScanOptions `json:"scanOptions,omitempty"`
+
+	// UploadDescription The uploadDescription header again (used when the header is absent).
+	UploadDescription *string              `json:"uploadDescription,omitempty"`
+	UploadType        *FossologyUploadType `json:"uploadType,omitempty"`
 
 	// Url url: the file to fetch (http or https).
 	Url       *string `json:"url,omitempty"`
@@ -1440,6 +1459,28 @@ type FossologyUploadSource struct {
 	VcsType     *FossologyUploadSourceVcsType `json:"vcsType,omitempty"`
 	VcsUrl      *string                       `json:"vcsUrl,omitempty"`
 	VcsUsername *string                       `json:"vcsUsername,omitempty"`
+}
+
+// FossologyUploadSourceFolderId0 defines model for FossologyUploadSource.FolderId.0.
+type FossologyUploadSourceFolderId0 = int
+
+// FossologyUploadSourceFolderId1 defines model for FossologyUploadSource.FolderId.1.
+type FossologyUploadSourceFolderId1 = string
+
+// FossologyUploadSource_FolderId The folderId header again, as fossology-python 4.x sends it beside location (digits as a string, or an integer); it must name the same folder.
+type FossologyUploadSource_FolderId struct {
+	union json.RawMessage
+}
+
+// FossologyUploadSourceMaxRecursionDepth0 defines model for FossologyUploadSource.MaxRecursionDepth.0.
+type FossologyUploadSourceMaxRecursionDepth0 = int
+
+// FossologyUploadSourceMaxRecursionDepth1 defines model for FossologyUploadSource.MaxRecursionDepth.1.
+type FossologyUploadSourceMaxRecursionDepth1 = string
+
+// FossologyUploadSource_MaxRecursionDepth url: accepted (an integer, or digits as a string as fossology-python sends it); one file is fetched.
+type FossologyUploadSource_MaxRecursionDepth struct {
+	union json.RawMessage
 }
 
 // FossologyUploadSourceVcsType vcs: only git.
@@ -4602,6 +4643,130 @@ func (a ReanaSpecification_Workspace) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
+// AsFossologyUploadSourceFolderId0 returns the union data inside the FossologyUploadSource_FolderId as a FossologyUploadSourceFolderId0
+func (t FossologyUploadSource_FolderId) AsFossologyUploadSourceFolderId0() (FossologyUploadSourceFolderId0, error) {
+	var body FossologyUploadSourceFolderId0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFossologyUploadSourceFolderId0 overwrites any union data inside the FossologyUploadSource_FolderId as the provided FossologyUploadSourceFolderId0
+func (t *FossologyUploadSource_FolderId) FromFossologyUploadSourceFolderId0(v FossologyUploadSourceFolderId0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeFossologyUploadSourceFolderId0 performs a merge with any union data inside the FossologyUploadSource_FolderId, using the provided FossologyUploadSourceFolderId0
+func (t *FossologyUploadSource_FolderId) MergeFossologyUploadSourceFolderId0(v FossologyUploadSourceFolderId0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFossologyUploadSourceFolderId1 returns the union data inside the FossologyUploadSource_FolderId as a FossologyUploadSourceFolderId1
+func (t FossologyUploadSource_FolderId) AsFossologyUploadSourceFolderId1() (FossologyUploadSourceFolderId1, error) {
+	var body FossologyUploadSourceFolderId1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFossologyUploadSourceFolderId1 overwrites any union data inside the FossologyUploadSource_FolderId as the provided FossologyUploadSourceFolderId1
+func (t *FossologyUploadSource_FolderId) FromFossologyUploadSourceFolderId1(v FossologyUploadSourceFolderId1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeFossologyUploadSourceFolderId1 performs a merge with any union data inside the FossologyUploadSource_FolderId, using the provided FossologyUploadSourceFolderId1
+func (t *FossologyUploadSource_FolderId) MergeFossologyUploadSourceFolderId1(v FossologyUploadSourceFolderId1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t FossologyUploadSource_FolderId) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *FossologyUploadSource_FolderId) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsFossologyUploadSourceMaxRecursionDepth0 returns the union data inside the FossologyUploadSource_MaxRecursionDepth as a FossologyUploadSourceMaxRecursionDepth0
+func (t FossologyUploadSource_MaxRecursionDepth) AsFossologyUploadSourceMaxRecursionDepth0() (FossologyUploadSourceMaxRecursionDepth0, error) {
+	var body FossologyUploadSourceMaxRecursionDepth0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFossologyUploadSourceMaxRecursionDepth0 overwrites any union data inside the FossologyUploadSource_MaxRecursionDepth as the provided FossologyUploadSourceMaxRecursionDepth0
+func (t *FossologyUploadSource_MaxRecursionDepth) FromFossologyUploadSourceMaxRecursionDepth0(v FossologyUploadSourceMaxRecursionDepth0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeFossologyUploadSourceMaxRecursionDepth0 performs a merge with any union data inside the FossologyUploadSource_MaxRecursionDepth, using the provided FossologyUploadSourceMaxRecursionDepth0
+func (t *FossologyUploadSource_MaxRecursionDepth) MergeFossologyUploadSourceMaxRecursionDepth0(v FossologyUploadSourceMaxRecursionDepth0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFossologyUploadSourceMaxRecursionDepth1 returns the union data inside the FossologyUploadSource_MaxRecursionDepth as a FossologyUploadSourceMaxRecursionDepth1
+func (t FossologyUploadSource_MaxRecursionDepth) AsFossologyUploadSourceMaxRecursionDepth1() (FossologyUploadSourceMaxRecursionDepth1, error) {
+	var body FossologyUploadSourceMaxRecursionDepth1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFossologyUploadSourceMaxRecursionDepth1 overwrites any union data inside the FossologyUploadSource_MaxRecursionDepth as the provided FossologyUploadSourceMaxRecursionDepth1
+func (t *FossologyUploadSource_MaxRecursionDepth) FromFossologyUploadSourceMaxRecursionDepth1(v FossologyUploadSourceMaxRecursionDepth1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeFossologyUploadSourceMaxRecursionDepth1 performs a merge with any union data inside the FossologyUploadSource_MaxRecursionDepth, using the provided FossologyUploadSourceMaxRecursionDepth1
+func (t *FossologyUploadSource_MaxRecursionDepth) MergeFossologyUploadSourceMaxRecursionDepth1(v FossologyUploadSourceMaxRecursionDepth1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t FossologyUploadSource_MaxRecursionDepth) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *FossologyUploadSource_MaxRecursionDepth) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
 
@@ -5174,7 +5339,8 @@ type ClientInterface interface {
 	//
 	// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
 	// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
-	// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+	// 201 carries a Warning header saying so. reuse_upload 0 means no reuse (FOSSology's default); a bulk_reused
+	// decider then has nothing to apply and is left out, with a Warning header too. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 	// signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 	//
 	// Takes any type of body and a specified content type.
@@ -5186,7 +5352,8 @@ type ClientInterface interface {
 	//
 	// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
 	// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
-	// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+	// 201 carries a Warning header saying so. reuse_upload 0 means no reuse (FOSSology's default); a bulk_reused
+	// decider then has nothing to apply and is left out, with a Warning header too. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 	// signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 	//
 	// Takes a body of the `application/json` content type.
@@ -6144,7 +6311,8 @@ type ClientInterface interface {
 	//
 	// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
 	// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
-	// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+	// 201 carries a Warning header saying so. reuse_upload 0 means no reuse (FOSSology's default); a bulk_reused
+	// decider then has nothing to apply and is left out, with a Warning header too. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 	// signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 	//
 	// Takes any type of body and a specified content type.
@@ -6156,7 +6324,8 @@ type ClientInterface interface {
 	//
 	// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
 	// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
-	// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+	// 201 carries a Warning header saying so. reuse_upload 0 means no reuse (FOSSology's default); a bulk_reused
+	// decider then has nothing to apply and is left out, with a Warning header too. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 	// signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 	//
 	// Takes a body of the `application/json` content type.
@@ -7732,7 +7901,8 @@ func (c *Client) FossologyListJobsV1(ctx context.Context, params *FossologyListJ
 //
 // One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
 // no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
-// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+// 201 carries a Warning header saying so. reuse_upload 0 means no reuse (FOSSology's default); a bulk_reused
+// decider then has nothing to apply and is left out, with a Warning header too. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 // signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 //
 // Takes any type of body and a specified content type.
@@ -7754,7 +7924,8 @@ func (c *Client) FossologyScheduleJobsV1WithBody(ctx context.Context, params *Fo
 //
 // One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
 // no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
-// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+// 201 carries a Warning header saying so. reuse_upload 0 means no reuse (FOSSology's default); a bulk_reused
+// decider then has nothing to apply and is left out, with a Warning header too. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 // signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 //
 // Takes a body of the `application/json` content type.
@@ -9822,7 +9993,8 @@ func (c *Client) FossologyListJobs(ctx context.Context, params *FossologyListJob
 //
 // One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
 // no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
-// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+// 201 carries a Warning header saying so. reuse_upload 0 means no reuse (FOSSology's default); a bulk_reused
+// decider then has nothing to apply and is left out, with a Warning header too. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 // signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 //
 // Takes any type of body and a specified content type.
@@ -9844,7 +10016,8 @@ func (c *Client) FossologyScheduleJobsWithBody(ctx context.Context, params *Foss
 //
 // One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
 // no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
-// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+// 201 carries a Warning header saying so. reuse_upload 0 means no reuse (FOSSology's default); a bulk_reused
+// decider then has nothing to apply and is left out, with a Warning header too. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 // signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 //
 // Takes a body of the `application/json` content type.
@@ -21331,7 +21504,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
 	// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
-	// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+	// 201 carries a Warning header saying so. reuse_upload 0 means no reuse (FOSSology's default); a bulk_reused
+	// decider then has nothing to apply and is left out, with a Warning header too. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 	// signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -21343,7 +21517,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
 	// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
-	// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+	// 201 carries a Warning header saying so. reuse_upload 0 means no reuse (FOSSology's default); a bulk_reused
+	// decider then has nothing to apply and is left out, with a Warning header too. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 	// signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -22457,7 +22632,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
 	// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
-	// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+	// 201 carries a Warning header saying so. reuse_upload 0 means no reuse (FOSSology's default); a bulk_reused
+	// decider then has nothing to apply and is left out, with a Warning header too. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 	// signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -22469,7 +22645,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
 	// no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
-	// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+	// 201 carries a Warning header saying so. reuse_upload 0 means no reuse (FOSSology's default); a bulk_reused
+	// decider then has nothing to apply and is left out, with a Warning header too. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 	// signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -44146,7 +44323,8 @@ func (c *ClientWithResponses) FossologyListJobsV1WithResponse(ctx context.Contex
 //
 // One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
 // no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
-// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+// 201 carries a Warning header saying so. reuse_upload 0 means no reuse (FOSSology's default); a bulk_reused
+// decider then has nothing to apply and is left out, with a Warning header too. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 // signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -44164,7 +44342,8 @@ func (c *ClientWithResponses) FossologyScheduleJobsV1WithBodyWithResponse(ctx co
 //
 // One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
 // no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
-// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+// 201 carries a Warning header saying so. reuse_upload 0 means no reuse (FOSSology's default); a bulk_reused
+// decider then has nothing to apply and is left out, with a Warning header too. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 // signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -45944,7 +46123,8 @@ func (c *ClientWithResponses) FossologyListJobsWithResponse(ctx context.Context,
 //
 // One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
 // no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
-// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+// 201 carries a Warning header saying so. reuse_upload 0 means no reuse (FOSSology's default); a bulk_reused
+// decider then has nothing to apply and is left out, with a Warning header too. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 // signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -45962,7 +46142,8 @@ func (c *ClientWithResponses) FossologyScheduleJobsWithBodyWithResponse(ctx cont
 //
 // One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
 // no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
-// 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+// 201 carries a Warning header saying so. reuse_upload 0 means no reuse (FOSSology's default); a bulk_reused
+// decider then has nothing to apply and is left out, with a Warning header too. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
 // signed with an HMAC-SHA256 header, under the same address rules as url uploads.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).

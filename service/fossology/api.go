@@ -35,19 +35,31 @@ type Webhook struct {
 // failing, and says so.
 const BucketWarning = "agent bucket is not supported by this server (reehub has no bucket pools); the job runs without it"
 
+// NoReuseWarning is the warning of a job that asked for the bulk_reused
+// decider with reuse_upload 0 (fossology-python's documented example does):
+// there is no earlier upload whose bulk decisions could apply, so the decider
+// has nothing to do and the job runs without it.
+const NoReuseWarning = "decider bulk_reused has no upload to reuse (reuse_upload 0); the job runs without it"
+
 // ScheduleJobs validates the options and submits one scan job on an
 // unpacked upload; folderID must be a folder of the group (the seed's own
 // example names the top folder for an upload in another, so the upload need
 // not be in it). Its steps are the agents, reuse and
 // the deciders. It returns the job id, and a warning when it leaves an
-// agent out (bucket).
+// agent out (bucket) or a decider that has nothing to do (bulk_reused with
+// reuse_upload 0).
 func (s *Service) ScheduleJobs(ctx context.Context, c Caller, folderID, uploadID int64, o ScanOptions, hook *Webhook) (int64, string, error) {
-	warning := ""
+	var warnings []string
 	if o.Analysis.Bucket {
-		o.Analysis.Bucket, warning = false, BucketWarning
+		o.Analysis.Bucket = false
+		warnings = append(warnings, BucketWarning)
+	}
+	if o.NoReuse && o.Reuse == nil && o.Decider.BulkReused {
+		o.Decider.BulkReused = false
+		warnings = append(warnings, NoReuseWarning)
 	}
 	id, err := s.scheduleJobs(ctx, c, folderID, uploadID, o, hook)
-	return id, warning, err
+	return id, strings.Join(warnings, "; "), err
 }
 
 func (s *Service) scheduleJobs(ctx context.Context, c Caller, folderID, uploadID int64, o ScanOptions, hook *Webhook) (int64, error) {

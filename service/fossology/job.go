@@ -45,8 +45,11 @@ type Reuse struct {
 type ScanOptions struct {
 	Analysis Analysis
 	Decider  Decider
-	// Reuse is nil when the request has no reuse object.
+	// Reuse is nil when the request has no reuse object, or when its
+	// reuse_upload is 0, FOSSology's "no upload to reuse" (NoReuse is then set).
 	Reuse *Reuse
+	// NoReuse records a reuse object whose reuse_upload is 0.
+	NoReuse bool
 }
 
 // Plan is a validated scan job: the agents to run and every step in order.

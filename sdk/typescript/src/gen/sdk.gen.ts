@@ -1807,7 +1807,8 @@ export const fossologyListJobs = <ThrowOnError extends boolean = false>(options?
  *
  * One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
  * no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
- * 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+ * 201 carries a Warning header saying so. reuse_upload 0 means no reuse (FOSSology's default); a bulk_reused
+ * decider then has nothing to apply and is left out, with a Warning header too. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
  * signed with an HMAC-SHA256 header, under the same address rules as url uploads.
  *
  */
@@ -2412,7 +2413,8 @@ export const fossologyListJobsV1 = <ThrowOnError extends boolean = false>(option
  *
  * One job runs the agents as its steps, then reuse, then the deciders. bucket is not run (reehub has
  * no bucket pools): as the seed's own example asks for it, the job is scheduled without it and the
- * 201 carries a Warning header saying so. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
+ * 201 carries a Warning header saying so. reuse_upload 0 means no reuse (FOSSology's default); a bulk_reused
+ * decider then has nothing to apply and is left out, with a Warning header too. A webhook URL (beyond FOSSology) gets the job as JSON on completion,
  * signed with an HMAC-SHA256 header, under the same address rules as url uploads.
  *
  */

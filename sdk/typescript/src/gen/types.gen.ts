@@ -925,9 +925,9 @@ export type FossologyUploadSource = {
      */
     reject?: string;
     /**
-     * url: accepted; one file is fetched.
+     * url: accepted (an integer, or digits as a string as fossology-python sends it); one file is fetched.
      */
-    maxRecursionDepth?: number;
+    maxRecursionDepth?: number | string;
     /**
      * vcs: only git.
      */
@@ -950,6 +950,28 @@ export type FossologyUploadSource = {
     location?: {
         [key: string]: unknown;
     };
+    /**
+     * The folderId header again, as fossology-python 4.x sends it beside location (digits as a string, or an integer); it must name the same folder.
+     */
+    folderId?: number | string;
+    /**
+     * The uploadDescription header again (used when the header is absent).
+     */
+    uploadDescription?: string | null;
+    public?: FossologyAccessLevel;
+    /**
+     * The applyGlobal header again.
+     */
+    applyGlobal?: boolean;
+    /**
+     * The ignoreScm header again (used when the header is absent).
+     */
+    ignoreScm?: boolean;
+    uploadType?: FossologyUploadType;
+    /**
+     * The groupName header again (used when the header is absent).
+     */
+    groupName?: string;
     scanOptions?: FossologyScanOptions;
 };
 
@@ -1078,6 +1100,9 @@ export type FossologyScanOptions = {
         ojo_decider?: boolean;
     };
     reuse?: {
+        /**
+         * The earlier upload whose decisions are copied; 0 means none (FOSSology's default, and fossology-python's example): nothing is reused, and a bulk_reused decider is left out with a Warning header.
+         */
         reuse_upload?: number;
         /**
          * The group (id or name) of the reused upload.
