@@ -478,6 +478,21 @@ func TestBucketPutStreams(t *testing.T) {
 	require.Empty(t, bucketKeys(t, s, stagingPrefix), "the aborted upload left no staging object")
 	require.Equal(t, []string{key("", hexPart)}, bucketKeys(t, s, algo+"/"))
 
+	// Past the single-request copy limit (S3's 5 GiB, lowered here) the
+	// staging object is streamed to its key instead.
+	s.copyLimit = size / 3
+	big := make([]byte, size)
+	_, _ = rand.Read(big)
+	bigRef, err := s.Put(ctx, bytes.NewReader(big))
+	require.NoError(t, err)
+	r, err = s.Open(ctx, bigRef.Digest)
+	require.NoError(t, err)
+	got, err = io.ReadAll(r)
+	require.NoError(t, err)
+	require.NoError(t, r.Close())
+	require.True(t, bytes.Equal(big, got), "the streamed copy is the content")
+	require.Empty(t, bucketKeys(t, s, stagingPrefix))
+
 	// A staging object a crash left is removed by CleanTemp once old.
 	require.NoError(t, s.bucket.WriteAll(ctx, s.stagingDir()+"left-by-a-crash", []byte("x"), nil))
 	require.NoError(t, s.CleanTemp(time.Hour))

@@ -57,6 +57,10 @@ type Store struct {
 	// bucket, when set, holds the blobs; the directory is then a cache (see OpenURL).
 	bucket   *gcblob.Bucket
 	location string
+	// copyLimit is the largest staging object copied inside the bucket in
+	// one request (S3's CopyObject takes at most 5 GiB); a larger one is
+	// streamed from its staging key to its blob key.
+	copyLimit int64
 }
 
 // Open opens the store in dir, creating dir/sha256 and dir/tmp if needed.

@@ -42,6 +42,10 @@ const (
 	// stagingPrefix holds the objects of Puts in progress,
 	// staging/<holder>/<random>, until they are copied to their blob's key.
 	stagingPrefix = "staging/"
+	// maxSingleCopy is the largest object S3's CopyObject copies (5 GiB);
+	// larger ones need a multipart copy, which gocloud.dev/blob's Copy does
+	// not make.
+	maxSingleCopy = 5 << 30
 )
 
 // OpenURL opens the blob store named by rawURL as holder (see OpenFor): an
@@ -471,10 +475,45 @@ func (s *Store) remotePut(ctx context.Context, r io.Reader) (Ref, error) {
 	} else if err != nil && !notFound(err) {
 		return Ref{}, fmt.Errorf("store blob %s: %w", ref.Digest, err)
 	}
-	if err := s.bucket.Copy(ctx, k, stage, nil); err != nil {
+	if err := s.promote(ctx, k, stage, ref.Size); err != nil {
 		return Ref{}, fmt.Errorf("store blob %s: copy from staging: %w", ref.Digest, err)
 	}
 	return ref, nil
+}
+
+// promote copies the staging object stage of size bytes to key k: in one
+// request inside the bucket up to the copy limit, else streamed through this
+// process (read in ranges, written in parts; memory flat), since a larger
+// single-request copy is refused by S3.
+func (s *Store) promote(ctx context.Context, k, stage string, size int64) error {
+	limit := s.copyLimit
+	if limit <= 0 {
+		limit = maxSingleCopy
+	}
+	if size <= limit {
+		return s.bucket.Copy(ctx, k, stage, nil)
+	}
+	r, err := s.bucket.NewReader(ctx, stage, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = r.Close() }()
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w, err := s.bucket.NewWriter(wctx, k, &gcblob.WriterOptions{ContentType: "application/octet-stream"})
+	if err != nil {
+		return err
+	}
+	n, err := ctxio.Copy(ctx, w, r)
+	if err == nil && n != size {
+		err = fmt.Errorf("staging object has %d bytes, want %d", n, size)
+	}
+	if err != nil {
+		cancel() // aborts the upload: Close discards it
+		_ = w.Close()
+		return err
+	}
+	return w.Close()
 }
 
 // pruneStaging deletes this Store's staging objects older than olderThan:
