@@ -59,6 +59,19 @@ var (
 )
 
 // fossology starts the FOSSology instance once for the tests of this file.
+// close stops the FOSSology tests' instance and the servers it fetches
+// from (TestMain, once every test has run).
+func (e *fossEnv) close() {
+	if e.in != nil {
+		e.in.stop()
+	}
+	for _, srv := range []*httptest.Server{e.files, e.git, e.hook} {
+		if srv != nil {
+			srv.Close()
+		}
+	}
+}
+
 func fossology(t *testing.T) *fossEnv {
 	t.Helper()
 	fossOnce.Do(func() { fossE, fossErr = startFossEnv(t) })

@@ -84,6 +84,9 @@ func setup() (func(*testing.M) int, error) {
 		if reanaIn != nil { // the REANA tests' own instance, started once
 			reanaIn.stop()
 		}
+		if fossE != nil { // the FOSSology tests' own instance and servers, started once
+			fossE.close()
+		}
 		if reanaOrigin != nil {
 			reanaOrigin.Close()
 		}

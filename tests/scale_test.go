@@ -236,6 +236,22 @@ func TestTwoInstancesOneStore(t *testing.T) {
 		sa, sb := fileSum(t, download(t, ca, id)), fileSum(t, download(t, cb, id))
 		require.Equal(t, sa, sb, "%s downloads the same from both instances", id)
 	}
+
+	// `reehub base-images` on a saves the catalogue for the other hosts; on
+	// b, whose Podman still lacks python_3_11 (b only recorded FROM
+	// debian_bookworm), it loads that archive instead of a debootstrap.
+	baseImages := func(socket string) string {
+		cmd := exec.Command(suite.bin, "base-images", "--data-dir", t.TempDir())
+		cmd.Env = append(os.Environ(), append([]string{"REEHUB_DATABASE_URL=" + db, "REEHUB_PODMAN_SOCKET=" + socket}, common...)...)
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+		return string(out)
+	}
+	require.Contains(t, baseImages("unix:///run/podman/podman.sock"), "saved for other hosts: debian_bookworm, python_3_11")
+	out := baseImages(podman2)
+	require.Contains(t, out, `msg="base image loaded from the archive another host saved" image=python_3_11`)
+	require.NotContains(t, out, "debootstrap")
+	require.Equal(t, imageID(t, "unix:///run/podman/podman.sock", "localhost/python_3_11"), imageID(t, podman2, "localhost/python_3_11"))
 }
 
 func fileSum(t *testing.T, path string) string {

@@ -15,11 +15,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/metrics"
 	"github.com/reehub/reehub/runtime/baseimage"
 	"github.com/reehub/reehub/runtime/podman"
 	"github.com/reehub/reehub/server"
 	"github.com/reehub/reehub/service/auth"
+	"github.com/reehub/reehub/service/ree"
 )
 
 // newLogger returns the server's logger at level, in format "json" (one
@@ -109,16 +111,19 @@ func runInstance(ctx context.Context, cfg config, withAPI bool, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	if cfg.BuildBases {
-		if err := ensureBases(ctx, rt, cfg.DataDir, stderr); err != nil {
-			return err
-		}
-	}
 	stk, err := openStack(ctx, cfg, rt, log, reg, nil)
 	if err != nil {
 		return err
 	}
 	defer stk.close()
+	if cfg.BuildBases {
+		if err := loadSharedBases(ctx, rt, stk.ree, log); err != nil {
+			return err
+		}
+		if err := ensureBases(ctx, rt, cfg.DataDir, stderr); err != nil {
+			return err
+		}
+	}
 	st, blobs, engine, procs, catalog, reeSvc := stk.store, stk.blobs, stk.engine, stk.procs, stk.catalog, stk.ree
 	workflows, foss := stk.workflows, stk.foss
 	if !withAPI {
@@ -191,7 +196,36 @@ func ensureBases(ctx context.Context, rt *podman.Runtime, dataDir string, log io
 	return nil
 }
 
-// buildBaseImages is `reehub base-images`: it builds the missing base images.
+// loadSharedBases loads into Podman the catalogue base images it lacks of
+// which some host saved an archive (`reehub base-images`, or a recording FROM
+// it), so that a new worker host does not build them again with debootstrap.
+func loadSharedBases(ctx context.Context, rt *podman.Runtime, reeSvc *ree.Service, log *slog.Logger) error {
+	for _, d := range baseimage.Catalogue() {
+		if d.OnDemand {
+			continue
+		}
+		if _, err := rt.InspectImage(ctx, baseimage.Ref(d.Name)); !errors.Is(err, fault.ErrNotFound) {
+			continue
+		}
+		shared, err := reeSvc.SharedBase(ctx, d.Name)
+		if err != nil {
+			return err
+		}
+		if !shared {
+			continue
+		}
+		if err := reeSvc.FetchBase(ctx, d.Name); err != nil {
+			return fmt.Errorf("base images: %w", err)
+		}
+		log.Info("base image loaded from the archive another host saved", "image", d.Name)
+	}
+	return nil
+}
+
+// buildBaseImages is `reehub base-images`: it builds the missing base
+// images. With a shared database (Postgres: several hosts) it first loads the
+// missing ones another host saved, and then saves the archive of each in the
+// blob store for the other hosts.
 func buildBaseImages(ctx context.Context, args []string, stderr io.Writer) error {
 	cfg, err := parseConfig("base-images", args, stderr)
 	if err != nil {
@@ -201,15 +235,48 @@ func buildBaseImages(ctx context.Context, args []string, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if cfg.DatabaseURL == "" { // SQLite: one host, nothing to share
+		if err := ensureBases(ctx, rt, cfg.DataDir, stderr); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "reehub: base images ready: %s\n", strings.Join(catalogueBuilt(), ", "))
+		return nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	log := newLogger(cfg.LogLevel, cfg.LogFormat, stderr)
+	stk, err := openStack(ctx, cfg, rt, log, metrics.New(), nil)
+	if err != nil {
+		return err
+	}
+	defer stk.close()
+	if err := loadSharedBases(ctx, rt, stk.ree, log); err != nil {
+		return err
+	}
 	if err := ensureBases(ctx, rt, cfg.DataDir, stderr); err != nil {
 		return err
 	}
+	names := catalogueBuilt()
+	for _, name := range names {
+		if err := stk.ree.ShareBase(ctx, name); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stderr, "reehub: base images ready and saved for other hosts: %s\n", strings.Join(names, ", "))
+	return nil
+}
+
+// catalogueBuilt names the catalogue images built ahead of use (not the
+// on-demand ones).
+func catalogueBuilt() []string {
 	var names []string
 	for _, d := range baseimage.Catalogue() {
-		names = append(names, d.Name)
+		if !d.OnDemand {
+			names = append(names, d.Name)
+		}
 	}
-	fmt.Fprintf(stderr, "reehub: base images ready: %s\n", strings.Join(names, ", "))
-	return nil
+	return names
 }
 
 // upstreamRoots returns the system roots plus the CAs in file, or nil (system

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/reehub/reehub/fault"
@@ -31,6 +32,35 @@ func (s *Service) recordBaseArchive(ctx context.Context, name, imageID string, b
 	if err != nil {
 		s.log.Warn("record the archive of a base image for other hosts", "image", name, "err", err)
 	}
+}
+
+// ShareBase saves the compressed archive of base image name, as this
+// host's Podman holds it, in the blob store and records it for the hosts that
+// lack the image, as a recording FROM it does (`reehub base-images` on the
+// host that built the catalogue). An archive already made for that image ID
+// is not made again.
+func (s *Service) ShareBase(ctx context.Context, name string) error {
+	if s.cfg.Store == nil {
+		return fmt.Errorf("share base image %s: no database to record it in", name)
+	}
+	img, err := s.rt.InspectImage(ctx, baseimage.Ref(name))
+	if err != nil {
+		return fmt.Errorf("share base image %s: %w", name, err)
+	}
+	dir, err := os.MkdirTemp(s.blobs.TempDir(), "share-base-")
+	if err != nil {
+		return fmt.Errorf("share base image %s: %w", name, err)
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	b, err := s.baseArchive(ctx, name, img.ID, filepath.Join(dir, name+".tar.gz"))
+	if err != nil {
+		return fmt.Errorf("share base image %s: %w", name, err)
+	}
+	a, err := s.cfg.Store.LatestBaseImageArchive(ctx, name)
+	if err != nil || a.Digest != b.Digest {
+		return fmt.Errorf("share base image %s: the archive was not recorded: %v", name, err)
+	}
+	return nil
 }
 
 // SharedBase reports whether a host saved an archive of base image name.
