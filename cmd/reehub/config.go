@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,7 +41,10 @@ type config struct {
 	Workers int
 	// Host names this worker host to the other instances (job.Config.Host):
 	// the machine whose Podman service PodmanSocket is.
-	Host           string
+	Host string
+	// Queues names the job queues this instance's workers take jobs from
+	// (job.Config.Serve); empty: every queue.
+	Queues         []string
 	JobMaxAttempts int
 	LogLevel       string
 	// LogFormat is text or json (the server's log, the access log included).
@@ -136,6 +141,8 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 		hostname = "local"
 	}
 	str(&c.Host, "host", "REEHUB_WORKER_HOST", hostname, "this worker host's name, unique among the instances on one database (its Podman service's leftovers are cleaned by it alone); defaults to the host name")
+	var queues string
+	str(&queues, "queues", "REEHUB_QUEUES", "", "comma-separated job queues this instance's workers take jobs from ("+strings.Join(slices.Sorted(maps.Keys(job.DefaultQueues())), ", ")+"); empty: all. A host that cannot run a family's jobs leaves its queue out")
 	i64(&attempts, "job-max-attempts", "REEHUB_JOB_MAX_ATTEMPTS", 3, "attempts a job gets when reehub is killed while it runs, before it fails")
 	var allowed, serverDirs string
 	str(&allowed, "upload-allowed-hosts", "REEHUB_UPLOAD_ALLOWED_HOSTS", "", "hosts (host, host:port, address or CIDR) FOSSology url/vcs uploads and webhooks may reach although they are loopback, private or link-local")
@@ -165,6 +172,12 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	}
 	c.Archive.MaxEntries, c.Archive.MaxRatio, c.Workers, c.JobMaxAttempts = int(entries), int(ratio), int(workers), int(attempts)
 	c.TokenMaxDays, c.ScanEntries = int(tokenDays), int(scanEntries)
+	c.Queues = splitList(queues)
+	for _, q := range c.Queues {
+		if _, ok := job.DefaultQueues()[q]; !ok {
+			return c, cli.Usage(fmt.Errorf("--queues: no queue %q (queues: %s)", q, strings.Join(slices.Sorted(maps.Keys(job.DefaultQueues())), ", ")))
+		}
+	}
 	hosts, err := fetch.ParseAllowList(allowed)
 	if err != nil {
 		return c, err

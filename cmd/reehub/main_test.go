@@ -108,3 +108,13 @@ func TestParseDuration(t *testing.T) {
 		})
 	}
 }
+
+// TestQueuesFlag: --queues names the queues a worker takes jobs from; an
+// unknown queue is a usage error naming the real ones.
+func TestQueuesFlag(t *testing.T) {
+	cfg, err := parseConfig("worker", []string{"--queues", "scans, workflows"}, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, []string{"scans", "workflows"}, cfg.Queues)
+	_, err = parseConfig("worker", []string{"--queues", "scans,gpu"}, io.Discard)
+	require.ErrorContains(t, err, `no queue "gpu" (queues: appliances, builds, deployments, scans, workflows)`)
+}

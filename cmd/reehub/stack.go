@@ -99,6 +99,7 @@ func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *
 	s.engine, err = job.New(s.store, s.blobs, log, job.Config{
 		DataDir:     cfg.DataDir,
 		Queues:      queues,
+		Serve:       cfg.Queues,
 		Host:        cfg.Host,
 		APIOnly:     cfg.Workers == 0,
 		MaxAttempts: cfg.JobMaxAttempts,

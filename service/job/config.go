@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/reehub/reehub/metrics"
@@ -84,6 +86,11 @@ type Config struct {
 	// recovered by another leaves a clean-up owed by its host (see the
 	// package doc). Defaults to "local".
 	Host string
+	// Serve names the queues this engine's workers take jobs from; empty
+	// takes every queue. A worker host that cannot run some family's jobs
+	// (no qemu for disk images, say) leaves its queue out, and those jobs wait
+	// for an instance that serves it. Every queue can still be submitted to.
+	Serve []string
 	// APIOnly makes the engine submit, show and cancel jobs but run none:
 	// Start starts no River worker, no recovery and no clean-up (the workers'
 	// instances do them); garbage collection still runs, under its lock.
@@ -148,6 +155,11 @@ func (c Config) validate() error {
 		return errors.New("GCInterval, Retention, TombstoneTTL and DeleteWait must not be negative")
 	case c.PollInterval < fetchCooldown:
 		return fmt.Errorf("PollInterval must be at least %s, got %s", fetchCooldown, c.PollInterval)
+	}
+	for _, name := range c.Serve {
+		if _, ok := c.Queues[name]; !ok {
+			return fmt.Errorf("Serve: no queue %q (queues: %s)", name, strings.Join(slices.Sorted(maps.Keys(c.Queues)), ", "))
+		}
 	}
 	for name, q := range c.Queues {
 		if name == "" {

@@ -348,6 +348,7 @@ func TestConfigValidate(t *testing.T) {
 		{"too many attempts", job.Config{DataDir: dir, MaxAttempts: 1000}, "MaxAttempts"},
 		{"stale before two heartbeats", job.Config{DataDir: dir, HeartbeatInterval: time.Second, StaleAfter: time.Second}, "StaleAfter"},
 		{"poll too fast", job.Config{DataDir: dir, PollInterval: time.Millisecond}, "PollInterval"},
+		{"serves an unknown queue", job.Config{DataDir: dir, Serve: []string{"scans", "nope"}}, `no queue "nope"`},
 		{"queue without workers", job.Config{DataDir: dir, Queues: map[string]job.QueueConfig{"scans": {}}}, "queue scans"},
 	}
 	for _, tc := range tests {
@@ -667,4 +668,60 @@ func TestAPIOnlyEngine(t *testing.T) {
 	outs, err := api.engine.Outputs(ctx, j.ID)
 	require.NoError(t, err)
 	require.Len(t, outs, 1)
+}
+
+// scanStepArgs are stepArgs of a kind on the scans queue.
+type scanStepArgs struct {
+	Marks string `json:"marks"`
+}
+
+func (scanStepArgs) Kind() string    { return "test_scan_steps" }
+func (a scanStepArgs) marks() string { return a.Marks }
+func registerWithScanKind(marks string) func(*job.Engine) {
+	return func(e *job.Engine) {
+		registerTestKinds(marks, 2)(e)
+		if err := job.Register[scanStepArgs](e, job.KindOpts{Family: job.FamilyFOSSology, Queue: job.QueueScans}, stepWorker[scanStepArgs]{}); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// TestWorkerServesItsQueues (Postgres: instances on several hosts): a worker
+// that serves only the scans queue runs a scan but leaves a build queued,
+// which the next worker that serves builds runs.
+func TestWorkerServesItsQueues(t *testing.T) {
+	if os.Getenv("REEHUB_TEST_DATABASE_URL") == "" {
+		t.Skip("needs Postgres (REEHUB_TEST_DATABASE_URL)")
+	}
+	scanDir, buildDir := t.TempDir(), t.TempDir()
+	cfg := storetest.Config(t, "postgres", scanDir, "reehub_job")
+	ctx := context.Background()
+	scanCfg := testConfig(scanDir)
+	scanCfg.Host, scanCfg.Serve = "scanner", []string{job.QueueScans}
+	scanner := newBundle(t, cfg, scanDir, scanCfg, registerWithScanKind(scanDir))
+	defer scanner.close(t)
+
+	build, err := scanner.engine.Submit(ctx, stepArgs{Marks: t.TempDir()}, job.SubmitOpts{OwnerID: scanner.owner})
+	require.NoError(t, err)
+	scan, err := scanner.engine.Submit(ctx, scanStepArgs{Marks: t.TempDir()}, job.SubmitOpts{OwnerID: scanner.owner})
+	require.NoError(t, err)
+	end := scanner.waitFinal(t, scan.ID)
+	require.Equal(t, job.StateSucceeded, end.State, end.Reason)
+	time.Sleep(500 * time.Millisecond) // ten more polls of the scans queue
+	cur, err := scanner.engine.Get(ctx, scanner.owner, build.ID)
+	require.NoError(t, err)
+	require.Equal(t, job.StateQueued, cur.State, "the scans-only worker leaves the build")
+
+	buildCfg := testConfig(buildDir)
+	buildCfg.Host = "builder"
+	builder := newBundle(t, cfg, buildDir, buildCfg, registerWithScanKind(buildDir))
+	defer builder.close(t)
+	end = scanner.waitFinal(t, build.ID)
+	require.Equal(t, job.StateSucceeded, end.State, end.Reason)
+	row, err := scanner.store.JobByID(ctx, build.ID)
+	require.NoError(t, err)
+	require.Equal(t, "builder", row.Host)
+	row, err = scanner.store.JobByID(ctx, scan.ID)
+	require.NoError(t, err)
+	require.Equal(t, "scanner", row.Host)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -45,7 +46,9 @@ func (e *Engine) newClient(ctx context.Context) (*river.Client[*sql.Tx], error) 
 	if !e.cfg.APIOnly {
 		queues = map[string]river.QueueConfig{}
 		for name, q := range e.cfg.Queues {
-			queues[name] = river.QueueConfig{MaxWorkers: q.MaxWorkers}
+			if len(e.cfg.Serve) == 0 || slices.Contains(e.cfg.Serve, name) {
+				queues[name] = river.QueueConfig{MaxWorkers: q.MaxWorkers}
+			}
 		}
 	}
 	client, err := river.NewClient(driver, &river.Config{
