@@ -158,7 +158,7 @@ func (c Config) validate() error {
 	}
 	for _, name := range c.Serve {
 		if _, ok := c.Queues[name]; !ok {
-			return fmt.Errorf("Serve: no queue %q (queues: %s)", name, strings.Join(slices.Sorted(maps.Keys(c.Queues)), ", "))
+			return fmt.Errorf("serve: no queue %q (queues: %s)", name, strings.Join(slices.Sorted(maps.Keys(c.Queues)), ", "))
 		}
 	}
 	for name, q := range c.Queues {
