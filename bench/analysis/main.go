@@ -636,6 +636,7 @@ var (
 	// "1991, 92, 93", "2016-present", "2013 - 2022", "2018—2021", "2016,2018".
 	yearListRe = regexp.MustCompile(`(?i)\b(?:19|20)\d\d(?:\s*[-–—]\s*(?:(?:(?:19|20)?\d\d)\b|present\b)?)?(?:\s*[,/]\s*(?:(?:19|20)\d\d|\d\d)\b(?:\s*[-–—]\s*(?:(?:19|20)?\d\d\b|present\b))?)*[\s,]*`)
 	emailRe    = regexp.MustCompile(`<[^>]*>|\S+@\S+|https?://\S+|\([^)]*@[^)]*\)`)
+	signRe     = regexp.MustCompile(`(?i)\(c\)|©`)
 	nonWordRe  = regexp.MustCompile(`[^\p{L}\p{N}]+`)
 	noiseRe    = regexp.MustCompile(`\b(?:copyright|all rights reserved|and others|et al|the|by)\b`)
 )
@@ -655,7 +656,8 @@ func stripYears(s string) string {
 }
 
 // innerMarker finds a copyright marker inside a Copyright field line.
-var innerMarker = regexp.MustCompile(`(?i)\bcopyright\b(?:\s*(?:\(c\)|©))?\s*(?:19|20)\d\d`)
+// "copyright (C) Charles Bailey" has no year but its sign.
+var innerMarker = regexp.MustCompile(`(?i)\bcopyright\b(?:(?:\s*(?:\(c\)|©))?\s*(?:19|20)\d\d|\s*(?:\(c\)|©))`)
 
 // holderLine reports whether a line of a Copyright field can name a
 // holder: it has a capital letter. The lines that continue a sentence of
@@ -665,9 +667,11 @@ func holderLine(s string) bool {
 	return strings.IndexFunc(s, unicode.IsUpper) >= 0
 }
 
-// holderKey reduces a holder to lower-case words without e-mail addresses,
-// URLs and punctuation, for matching holders across tools.
+// holderKey reduces a holder to lower-case words without years, copyright
+// signs, e-mail addresses, URLs and punctuation, for matching holders across
+// tools ("Yves Orton and 2007 Ævar Arnfjörð Bjarmason").
 func holderKey(s string) string {
+	s = signRe.ReplaceAllString(yearListRe.ReplaceAllString(s, " "), " ")
 	s = emailRe.ReplaceAllString(strings.ToLower(s), " ")
 	s = noiseRe.ReplaceAllString(s, " ")
 	return strings.TrimSpace(nonWordRe.ReplaceAllString(s, " "))

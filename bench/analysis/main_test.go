@@ -19,6 +19,8 @@ func TestHolderKeyYears(t *testing.T) {
 		{"OS/2 port Copyright (c) 1990, 1991, Raymond Chen", "raymond chen"},
 		{"Jane Roe (2001, 2004) and John Doe (2010)", "jane roe and john doe"},
 		{"3Com Corporation", "3com corporation"},
+		{"This module is copyright (C) Charles Bailey, Tim Bunce, David Landgren,", "charles bailey tim bunce david landgren"},
+		{"Copyright 2006 Yves Orton and 2007 Ævar Arnfjörð Bjarmason.", "yves orton and ævar arnfjörð bjarmason"},
 	} {
 		if got := holderKey(stripYears(c.line)); got != c.want {
 			t.Errorf("holderKey(stripYears(%q)) = %q, want %q", c.line, got, c.want)
@@ -35,6 +37,7 @@ func TestRecalled(t *testing.T) {
 		{"1985-2022, Free Software Foundation, Inc.", true},
 		{"Lasse Collin 2009-2010", true},
 		{"2009, Andrew Dudman", false},
+		{"Lasse Collin (c) 2002", true},
 	} {
 		if got := recalled(holderKey(stripYears(c.line)), found); got != c.want {
 			t.Errorf("recalled(%q) = %v, want %v", c.line, got, c.want)
