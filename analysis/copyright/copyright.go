@@ -54,6 +54,9 @@ var (
 		`permission|protection|assignments?|status|disclaimer|licen[cs]e|file|header|section|is\b|are\b|to\b|of\b|in\b|on\b|` +
 		`for\b|the\b|this\b|that\b|line|text|message|year|date|string|info|interests?|claims?|infringement|terms|policy|` +
 		`release\b|\$|/|:|\(c\) <year>|<year>|\[year\]|\{year\}|yyyy|%s|\(c\)\s*$|,|\.|;|\)|"|'|-|”|’|\||\\)`)
+	// sentenceTail is a sentence after the holder's that starts as license
+	// prose does.
+	sentenceTail = regexp.MustCompile(`\.\s+(?:This|These|It|You|See|Permission|Licensed|Released|Distributed|Redistribution|Use|Please|Portions|Unlimited)\b.*$`)
 	// trailer is text removed from the end of a statement.
 	trailer = regexp.MustCompile(`(?i)(?:[\s.,;:]|all rights(?: reserved\.?)?|\*/|-->|\\n|"\)*|</?[a-z]+\s*/?>|</?|\s\*+|\s#+|\s\|+|\s--+)*$`)
 	// spaces collapses runs of whitespace.
@@ -440,6 +443,11 @@ func build(stmt string, start, end int, field bool) (Statement, bool) {
 	holder = strings.TrimPrefix(holder, "by ")
 	// "(C) 2021" over "Author: Anton Gladky <gladk@example.org>".
 	holder = authorLabel.ReplaceAllString(holder, "")
+	if strings.Contains(holder, ". ") {
+		// "(C) 2014 Oracle.  This file may be redistributed under ...":
+		// the next sentence is not the holder's name.
+		holder = sentenceTail.ReplaceAllString(holder, ".")
+	}
 	holder = trimTrailer(holder)
 	y = strings.TrimRight(strings.TrimSpace(y), ",")
 	if holder == "" || !hasLetter(holder) || len(holder) > 200 || !holderStart(holder) || placeholder.MatchString(holder) {

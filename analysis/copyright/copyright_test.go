@@ -27,6 +27,11 @@ func TestExtract(t *testing.T) {
 			want: []copyright.Statement{{Text: "Copyright (c) 1995, 1996 Acme, Inc", Holder: "Acme, Inc", Years: "1995, 1996", StartLine: 1, EndLine: 1}},
 		},
 		{
+			name: "license sentence after the holder",
+			text: " * Copyright (C) 2014 Oracle.  This file may be redistributed\n * under the terms of the GNU Public License.\n",
+			want: []copyright.Statement{{Text: "Copyright (c) 2014 Oracle", Holder: "Oracle", Years: "2014", StartLine: 1, EndLine: 1}},
+		},
+		{
 			name: "copyright sign",
 			text: "// © 2021 Zoë Example\n",
 			want: []copyright.Statement{{Text: "Copyright (c) 2021 Zoë Example", Holder: "Zoë Example", Years: "2021", StartLine: 1, EndLine: 1}},

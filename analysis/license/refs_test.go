@@ -137,6 +137,7 @@ func TestNoticeRefinements(t *testing.T) {
 		{"This program is free software; you can redistribute it and/or modify it\nunder the terms of either: the GNU General Public License as published\n" +
 			"by the Free Software Foundation; or the Artistic License.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
 		{"    This program is free software; you can redistribute it and/or modify\n    it under the same terms as Perl 5 itself.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
+		{"#  You may redistribute only under the same terms as Perl 5, as specified\n#  in the README file that comes with the distribution.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
 		{"This is free software; you can redistribute it and/or modify it under\nthe same terms as the Perl 5 programming language system itself.\n", "Artistic-1.0-Perl,GPL-1.0-or-later"},
 		// The GFDL's title in an info manual's appendix is no notice.
 		{"   Permission is granted to copy, distribute and/or modify this\n     document under the terms of the GNU Free Documentation License,\n" +

@@ -195,8 +195,9 @@ var rules = []rule{
 	{
 		name: "perl-terms", kind: KindReference, keyword: "perl", confidence: 0.9, ids: []string{"Artistic-1.0-Perl", "GPL-1.0-or-later"},
 		// "as Perl itself", "as Perl 5 itself", "as the Perl 5 programming
-		// language system itself" (the CPAN boilerplate).
-		pattern: `\bunder the same terms as (?:the )?perl(?: 5)?(?: programming language system)? itself\b`,
+		// language system itself" (the CPAN boilerplate), "as Perl 5, as
+		// specified in the README file" (Storable's notice).
+		pattern: `\bunder the same terms as (?:the )?perl(?: 5)?(?: programming language system)?(?: itself\b|,? as specified in\b)`,
 	},
 	{
 		// Perl's notice, in every file of perl's core and of metaconfig's
