@@ -453,8 +453,13 @@ func (w *lineWatcher) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// TestBuildCancelLeavesNothing runs alone (not parallel): in one CI run a
+// build of TestBuildsCannotReachOtherBuildsProxies that ran while this test
+// cancelled its own build failed with "while running runtime: signal:
+// killed" (2026-12-02). The cause is not found yet (the cancel kills only
+// the steps marked with its own build's nonce); until it is, the cancel
+// does not overlap the package's other builds.
 func TestBuildCancelLeavesNothing(t *testing.T) {
-	t.Parallel()
 	b := setup(t)
 	tag := uniqueTag(t)
 	dir := writeContext(t, map[string]string{"Dockerfile": "FROM " + testBase + "\nRUN echo step-started && sleep 120 && echo finished > /done\n"})
