@@ -31,6 +31,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -43,6 +44,7 @@ import (
 	"github.com/mholt/archives"
 
 	"github.com/reehub/reehub/archive"
+	"github.com/reehub/reehub/ctxio"
 	"github.com/reehub/reehub/fault"
 )
 
@@ -164,14 +166,27 @@ type unpacker struct {
 	buf     []byte
 }
 
-// Unpack unpacks the file at src, named name (the upload name; its base is
-// used), into dest, which must not exist or be empty. A file that is not an
-// archive becomes a one-file tree. On error everything written is removed.
-func Unpack(ctx context.Context, src, name, dest string, lim Limits) (tree *Tree, err error) {
+// Source is the file Unpack reads.
+type Source struct {
+	// Path is where the file is; Unpack only reads it.
+	Path string
+	// Name is the upload name; its base is the first component of every
+	// item's path.
+	Name string
+	// Hash is the file's hash if the caller has it already (computed while
+	// the upload was stored), so that an archive is read once, to unpack
+	// it; nil makes Unpack hash the file first.
+	Hash *Hash
+}
+
+// Unpack unpacks src into dest, which must not exist or be empty. An
+// archive is read in place; a file that is not an archive is copied in as a
+// one-file tree. On error everything written is removed.
+func Unpack(ctx context.Context, src Source, dest string, lim Limits) (tree *Tree, err error) {
 	lim = lim.WithDefaults()
-	name = path.Base(filepath.ToSlash(name))
+	name := path.Base(filepath.ToSlash(src.Name))
 	if name == "." || name == "/" || name == ".." || name == "" {
-		return nil, fault.Invalidf("upload name %q is not a file name", name)
+		return nil, fault.Invalidf("upload name %q is not a file name", src.Name)
 	}
 	if _, _, err := archive.CheckEntryName("upload name", name); err != nil {
 		return nil, err
@@ -196,26 +211,87 @@ func Unpack(ctx context.Context, src, name, dest string, lim Limits) (tree *Tree
 	}
 	u := &unpacker{lim: lim, root: root, dest: dest, buf: make([]byte, 32<<10)}
 
-	in, err := os.Open(src)
+	in, err := os.Open(src.Path)
 	if err != nil {
-		return nil, fmt.Errorf("open upload %s: %w", src, err)
+		return nil, fmt.Errorf("open upload %s: %w", src.Path, err)
 	}
 	defer in.Close()
-	// The upload is copied in like any entry, so that it is hashed and
-	// sniffed the same way; its bytes do not count against the limits.
-	tmp, it, err := u.spool(ctx, in, name, "", -1)
+	top, err := u.topItem(ctx, in, name, src.Hash)
 	if err != nil {
 		return nil, err
 	}
-	u.bytes = 0
-	if err := u.place(ctx, tmp, it, 1, true); err != nil {
+	// The upload's own bytes do not count against the limits; an archive's
+	// entries do.
+	container, err := u.expand(ctx, in, top, 1)
+	if err != nil {
 		return nil, err
+	}
+	if !container {
+		if _, err := in.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("rewind upload: %w", err)
+		}
+		tmp, it, err := u.spool(ctx, in, name, "", -1)
+		if err != nil {
+			return nil, err
+		}
+		if err := u.keep(tmp, it); err != nil {
+			return nil, err
+		}
 	}
 	if err := root.RemoveAll(tmpDir); err != nil {
 		return nil, fmt.Errorf("remove unpack scratch directory: %w", err)
 	}
 	slices.SortStableFunc(u.items, func(a, b Item) int { return strings.Compare(a.Path, b.Path) })
 	return &Tree{Name: name, Root: dest, Items: u.items}, nil
+}
+
+// topItem describes the upload itself: its hash (known, or computed by one
+// read of in) and its content type. in is left at its start.
+func (u *unpacker) topItem(ctx context.Context, in *os.File, name string, known *Hash) (Item, error) {
+	it := Item{Path: name, Kind: KindFile}
+	head := make([]byte, sniffBytes)
+	n, err := in.ReadAt(head, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return Item{}, fmt.Errorf("read upload: %w", err)
+	}
+	it.MimeType = MimeType(name, head[:n])
+	if known != nil {
+		it.Hash = *known
+		return it, nil
+	}
+	h := newHasher()
+	if _, err := ctxio.Copy(ctx, h, in); err != nil {
+		return Item{}, fmt.Errorf("hash upload: %w", err)
+	}
+	it.Hash = h.sum()
+	if _, err := in.Seek(0, io.SeekStart); err != nil {
+		return Item{}, fmt.Errorf("rewind upload: %w", err)
+	}
+	return it, nil
+}
+
+// hasher computes the three digests of a Hash in one pass.
+type hasher struct {
+	io.Writer
+	sha1, md5, sha256 hash.Hash
+	n                 int64
+}
+
+func newHasher() *hasher {
+	h := &hasher{sha1: sha1.New(), md5: md5.New(), sha256: sha256.New()}
+	h.Writer = io.MultiWriter(h.sha1, h.md5, h.sha256)
+	return h
+}
+
+// Write hashes p.
+func (h *hasher) Write(p []byte) (int, error) {
+	h.n += int64(len(p))
+	return h.Writer.Write(p)
+}
+
+func (h *hasher) sum() Hash {
+	return Hash{SHA1: hex.EncodeToString(h.sha1.Sum(nil)), MD5: hex.EncodeToString(h.md5.Sum(nil)),
+		SHA256: hex.EncodeToString(h.sha256.Sum(nil)), Size: h.n}
 }
 
 // spool copies r into a new scratch file, hashing and sniffing it, and
@@ -231,8 +307,8 @@ func (u *unpacker) spool(ctx context.Context, r io.Reader, p, from string, budge
 		return "", Item{}, fmt.Errorf("create scratch file: %w", err)
 	}
 	defer out.Close()
-	h1, h5, h256 := sha1.New(), md5.New(), sha256.New()
-	hw := io.MultiWriter(out, h1, h5, h256)
+	h := newHasher()
+	hw := io.MultiWriter(out, h)
 	var head []byte
 	var n int64
 	for {
@@ -273,52 +349,50 @@ func (u *unpacker) spool(ctx context.Context, r io.Reader, p, from string, budge
 	if err := out.Close(); err != nil {
 		return "", Item{}, fmt.Errorf("write %s: %w", p, err)
 	}
-	it := Item{
-		Path:    p,
-		Kind:    KindFile,
-		Archive: from,
-		Hash: Hash{
-			SHA1:   hex.EncodeToString(h1.Sum(nil)),
-			MD5:    hex.EncodeToString(h5.Sum(nil)),
-			SHA256: hex.EncodeToString(h256.Sum(nil)),
-			Size:   n,
-		},
-		MimeType: MimeType(path.Base(p), head),
-	}
+	it := Item{Path: p, Kind: KindFile, Archive: from, Hash: h.sum(), MimeType: MimeType(path.Base(p), head)}
 	return tmp, it, nil
 }
 
 // place turns a spooled file into its final form: an unpacked container if
 // it is an archive of a supported format (and not too deep), a file
-// otherwise. top marks the upload itself, whose format errors are the
-// user's; a nested file that only looks like an archive is kept as a file.
-func (u *unpacker) place(ctx context.Context, tmp string, it Item, depth int, top bool) error {
+// otherwise (a nested file that only looks like an archive is kept as a
+// file).
+func (u *unpacker) place(ctx context.Context, tmp string, it Item, depth int) error {
 	if depth <= u.lim.MaxDepth {
 		f, err := u.root.Open(tmp)
 		if err != nil {
 			return fmt.Errorf("open scratch file: %w", err)
 		}
-		format, err := u.identify(ctx, f)
-		if err == nil && format != nil {
-			it.Kind = KindContainer
-			it.Format = format.name
-			if err := u.root.MkdirAll(it.Path, 0o755); err != nil {
-				f.Close()
-				return u.writeErr(it.Path, err)
-			}
-			u.items = append(u.items, it)
-			err = format.extract(ctx, u, f, it, depth)
-			f.Close()
-			if err != nil {
-				return err
-			}
-			return u.root.Remove(tmp)
-		}
+		container, err := u.expand(ctx, f, it, depth)
 		f.Close()
 		if err != nil {
 			return err
 		}
+		if container {
+			return u.root.Remove(tmp)
+		}
 	}
+	return u.keep(tmp, it)
+}
+
+// expand unpacks f as container it if it is an archive of a supported
+// format, and reports whether it was.
+func (u *unpacker) expand(ctx context.Context, f *os.File, it Item, depth int) (bool, error) {
+	format, err := u.identify(ctx, f)
+	if err != nil || format == nil {
+		return false, err
+	}
+	it.Kind = KindContainer
+	it.Format = format.name
+	if err := u.root.MkdirAll(it.Path, 0o755); err != nil {
+		return false, u.writeErr(it.Path, err)
+	}
+	u.items = append(u.items, it)
+	return true, format.extract(ctx, u, f, it, depth)
+}
+
+// keep moves a spooled file to its place in the tree as file it.
+func (u *unpacker) keep(tmp string, it Item) error {
 	if dir := path.Dir(it.Path); dir != "." {
 		if err := u.root.MkdirAll(dir, 0o755); err != nil {
 			return u.writeErr(it.Path, err)
@@ -536,7 +610,7 @@ func (s *entrySink) entry(ctx context.Context, raw string, mode fs.FileMode, lin
 		return err
 	}
 	s.budget -= it.Hash.Size
-	return s.u.place(ctx, tmp, it, s.depth+1, false)
+	return s.u.place(ctx, tmp, it, s.depth+1)
 }
 
 // format is one supported archive format.

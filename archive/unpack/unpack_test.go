@@ -92,7 +92,7 @@ func write(t *testing.T, name string, b []byte) string {
 func run(t *testing.T, src, name string, lim unpack.Limits) (*unpack.Tree, string, error) {
 	t.Helper()
 	dest := filepath.Join(t.TempDir(), "tree")
-	tree, err := unpack.Unpack(context.Background(), src, name, dest, lim)
+	tree, err := unpack.Unpack(context.Background(), unpack.Source{Path: src, Name: name}, dest, lim)
 	return tree, dest, err
 }
 
@@ -164,6 +164,46 @@ func TestNestedZipInTarGz(t *testing.T) {
 	_, err = os.Stat(filepath.Join(dest, ".unpack-tmp"))
 	require.ErrorIs(t, err, os.ErrNotExist)
 	require.Len(t, tree.Files(), 3)
+}
+
+// TestUploadHash: the upload's own item carries its hash, computed by
+// Unpack or, when the caller has it, taken as given without hashing; the
+// upload is read in place and left as it was; a plain file is copied in.
+func TestUploadHash(t *testing.T) {
+	t.Parallel()
+	body := compress(t, archives.Gz{}, tarOf(t, entry{name: "a.c", body: gplC}))
+	src := write(t, "u.tgz", body)
+	sum := sha1.Sum(body)
+
+	tree, _, err := run(t, src, "u.tgz", unpack.Limits{})
+	require.NoError(t, err)
+	top := tree.Items[0]
+	require.Equal(t, unpack.KindContainer, top.Kind)
+	require.Equal(t, hex.EncodeToString(sum[:]), top.Hash.SHA1)
+	require.Equal(t, int64(len(body)), top.Hash.Size)
+	require.Len(t, top.Hash.MD5, 32)
+	require.Len(t, top.Hash.SHA256, 64)
+
+	given := unpack.Hash{SHA1: strings.Repeat("1", 40), MD5: strings.Repeat("2", 32), SHA256: strings.Repeat("3", 64), Size: int64(len(body))}
+	dest := filepath.Join(t.TempDir(), "tree")
+	tree, err = unpack.Unpack(context.Background(), unpack.Source{Path: src, Name: "u.tgz", Hash: &given}, dest, unpack.Limits{})
+	require.NoError(t, err)
+	require.Equal(t, given, tree.Items[0].Hash, "a given hash is the upload's, not computed again")
+	require.Equal(t, "u.tgz/a.c", tree.Items[1].Path)
+	after, err := os.ReadFile(src)
+	require.NoError(t, err)
+	require.Equal(t, body, after, "the upload is only read")
+
+	plain := write(t, "notes.txt", []byte("notes\n"))
+	tree, _, err = run(t, plain, "notes.txt", unpack.Limits{})
+	require.NoError(t, err)
+	require.Len(t, tree.Items, 1)
+	require.Equal(t, unpack.KindFile, tree.Items[0].Kind)
+	got, err := os.ReadFile(tree.FilePath(tree.Items[0]))
+	require.NoError(t, err)
+	require.Equal(t, "notes\n", string(got))
+	_, err = os.Stat(plain)
+	require.NoError(t, err, "a plain upload is copied into the tree, not moved")
 }
 
 func TestCompressedTars(t *testing.T) {

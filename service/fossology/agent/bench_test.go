@@ -26,7 +26,7 @@ func BenchmarkUnpackAndScan(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		dest := filepath.Join(b.TempDir(), "tree")
 		t0 := time.Now()
-		tree, err := unpack.Unpack(context.Background(), src, filepath.Base(src), dest, unpack.Limits{})
+		tree, err := unpack.Unpack(context.Background(), unpack.Source{Path: src, Name: filepath.Base(src)}, dest, unpack.Limits{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -27,7 +27,7 @@ func TestPackagesOfRPM(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "in.rpm")
 	require.NoError(t, os.WriteFile(src, buf.Bytes(), 0o644))
-	tree, err := unpack.Unpack(context.Background(), src, "hello.rpm", filepath.Join(dir, "tree"), unpack.Limits{})
+	tree, err := unpack.Unpack(context.Background(), unpack.Source{Path: src, Name: "hello.rpm"}, filepath.Join(dir, "tree"), unpack.Limits{})
 	require.NoError(t, err)
 	fs, err := agent.Packages(context.Background(), tree)
 	require.NoError(t, err)

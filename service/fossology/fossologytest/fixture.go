@@ -129,7 +129,7 @@ func Tree(t testing.TB) *unpack.Tree {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "upload")
 	require.NoError(t, os.WriteFile(src, Archive(t), 0o644))
-	tree, err := unpack.Unpack(context.Background(), src, Name, filepath.Join(dir, "tree"), unpack.Limits{})
+	tree, err := unpack.Unpack(context.Background(), unpack.Source{Path: src, Name: Name}, filepath.Join(dir, "tree"), unpack.Limits{})
 	require.NoError(t, err)
 	return tree
 }

@@ -49,7 +49,7 @@ func fixture(t *testing.T) report.Input {
 		if onErr = os.WriteFile(src, fossologytest.Archive(t), 0o644); onErr != nil {
 			return
 		}
-		tree, err := unpack.Unpack(context.Background(), src, fossologytest.Name, filepath.Join(dir, "tree"), unpack.Limits{})
+		tree, err := unpack.Unpack(context.Background(), unpack.Source{Path: src, Name: fossologytest.Name}, filepath.Join(dir, "tree"), unpack.Limits{})
 		if err != nil {
 			onErr = err
 			return
