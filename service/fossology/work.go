@@ -118,7 +118,12 @@ func (s *Service) unpackSteps(j job.Job, _ UnpackArgs) []job.StepDef {
 			if err := os.RemoveAll(dest); err != nil {
 				return fmt.Errorf("clear the tree of a previous attempt: %w", err)
 			}
-			tree, err := unpack.Unpack(ctx, src, u.Name, dest, s.limits())
+			in := unpack.Source{Path: src, Name: u.Name}
+			if u.SHA256 != "" {
+				// Hashed while it was stored: the archive is read once more, to unpack it.
+				in.Hash = &unpack.Hash{SHA1: u.SHA1, MD5: u.MD5, SHA256: u.SHA256, Size: u.Size}
+			}
+			tree, err := unpack.Unpack(ctx, in, dest, s.limits())
 			if err != nil {
 				_ = os.RemoveAll(dest) // nothing is left of a refused archive
 				return err
@@ -480,6 +485,12 @@ func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents 
 	err = s.runner.Run(wctx, tree, agents, func(_ string, done int, fs []agent.Finding) error {
 		var wr write
 		for _, f := range fs {
+			if f.Type == agent.TypeMimetype {
+				// The mimetype agent's result is the item's mime type,
+				// stored with the tree by adj2nest; a row per file would
+				// only be written and read again.
+				continue
+			}
 			buf = append(buf, store.FossologyFinding{UploadID: u.ID, Agent: string(f.Agent), Path: f.Path, SHA1: f.SHA1, Type: string(f.Type),
 				Value: f.Value, Expression: f.Expression, Rule: f.Rule, StartLine: f.StartLine, EndLine: f.EndLine})
 			if !firstSeen && f.Type == agent.TypeLicense {
