@@ -1,8 +1,16 @@
 // Command fossology-bench measures the FOSSology family on one archive (a
 // Debian orig tarball): the scan through the API (upload to Completed,
-// every agent) against the analysis engine alone on the unpacked tree, the
-// engine's files per second against Debian's licensecheck on the same tree,
-// and the server's RSS during the upload and the scan.
+// every agent) against the analysis engine alone on the same archive
+// (unpack, then every agent on the unpacked tree), the engine's files per
+// second against Debian's licensecheck on the same tree, and the server's
+// RSS during the upload and the scan.
+//
+// The two sides run in rounds of alternating order (engine then API, API
+// then engine, ...), and nothing is deleted until the end: creating files
+// on ext4 right after many were deleted is slower (the allocator skips
+// recently deleted inodes), and the disk's state drifts during a run, so a
+// fixed order would favour one side. The figures of record are the ratios
+// of the rounds' sums.
 package main
 
 import (
@@ -35,27 +43,38 @@ func main() {
 	archive := flag.String("archive", "", "the archive to scan (a Debian orig tarball of at least 50 MB)")
 	work := flag.String("work", "", "a scratch directory")
 	lc := flag.Bool("licensecheck", true, "also time Debian's licensecheck on the tree (minutes)")
-	profile := flag.String("profile", "", "write a CPU profile of the server during the scan job to this file (from --admin-addr's /debug/pprof)")
+	rounds := flag.Int("rounds", 2, "rounds of engine and API runs, in alternating order")
+	profile := flag.String("profile", "", "write a CPU profile of the server from the upload to Completed of the first API run to this file (from --admin-addr's /debug/pprof)")
 	flag.Parse()
-	if *archive == "" || *work == "" {
-		fmt.Fprintln(os.Stderr, "usage: fossology-bench -archive FILE -work DIR [-reehub bin/reehub]")
+	if *archive == "" || *work == "" || *rounds < 1 {
+		fmt.Fprintln(os.Stderr, "usage: fossology-bench -archive FILE -work DIR [-reehub bin/reehub] [-rounds N]")
 		os.Exit(2)
 	}
-	if err := run(*bin, *archive, *work, *lc, *profile); err != nil {
+	if err := run(*bin, *archive, *work, *lc, *rounds, *profile); err != nil {
 		fmt.Fprintln(os.Stderr, "fossology-bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, src, work string, withLicensecheck bool, profile string) error {
-	ctx := context.Background()
+// engineRun is one run of the analysis engine alone.
+type engineRun struct {
+	unpack, scan, scanCPU time.Duration
+	files, findings       int
+	root                  string // the unpacked tree
+}
+
+// apiRun is one run through a fresh reehub serve.
+type apiRun struct {
+	uploadUnpack, scan, total, scanCPU time.Duration
+	uploadRSS, scanRSS                 float64
+}
+
+func run(bin, src, work string, withLicensecheck bool, rounds int, profile string) error {
 	fi, err := os.Stat(src)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("archive: %s, %.1f MB\n", filepath.Base(src), float64(fi.Size())/1e6)
-
-	// The engine alone: unpack, then every agent on the unpacked tree.
+	fmt.Printf("archive: %s, %.1f MB; %d rounds, alternating order\n", filepath.Base(src), float64(fi.Size())/1e6, rounds)
 	runner, err := agent.New(nil)
 	if err != nil {
 		return err
@@ -63,32 +82,77 @@ func run(bin, src, work string, withLicensecheck bool, profile string) error {
 	warm := time.Now()
 	runner.Text([]byte("Permission is hereby granted, free of charge"), "warm-up", "", map[agent.Agent]bool{agent.Nomos: true})
 	fmt.Printf("engine setup (rules compiled once per process, not counted): %.2fs\n", time.Since(warm).Seconds())
-	t0 := time.Now()
-	tree, err := unpack.Unpack(ctx, src, filepath.Base(src), filepath.Join(work, "tree"), unpack.Limits{Limits: archive.Limits{MaxEntries: 500000}})
-	if err != nil {
-		return fmt.Errorf("unpack: %w", err)
-	}
-	unpackTime := time.Since(t0)
-	files := len(tree.Files())
-	t1, c1 := time.Now(), selfCPU()
-	findings := 0
-	if err := runner.Run(ctx, tree, agent.Agents(), func(_ string, _ int, fs []agent.Finding) error { findings += len(fs); return nil }); err != nil {
-		return fmt.Errorf("scan: %w", err)
-	}
-	engineScan, engineCPU := time.Since(t1), selfCPU()-c1
-	fmt.Printf("engine alone: %d files, unpack %.2fs, scan (all agents) %.2fs = %.0f files/s (CPU %.2fs), %d findings\n",
-		files, unpackTime.Seconds(), engineScan.Seconds(), float64(files)/engineScan.Seconds(), engineCPU.Seconds(), findings)
 
-	// licensecheck on the same tree.
-	if withLicensecheck {
-		if err := licensecheck(tree.Root, files, engineScan); err != nil {
-			return err
+	var engines []engineRun
+	var apis []apiRun
+	for r := range rounds {
+		engineFirst := r%2 == 0
+		for side := range 2 {
+			if (side == 0) == engineFirst {
+				e, err := engineOnce(runner, src, filepath.Join(work, fmt.Sprintf("tree-%d", r)))
+				if err != nil {
+					return err
+				}
+				fmt.Printf("round %d engine: %d files, unpack %.2fs, scan (all agents) %.2fs = %.0f files/s (CPU %.2fs), %d findings\n",
+					r+1, e.files, e.unpack.Seconds(), e.scan.Seconds(), float64(e.files)/e.scan.Seconds(), e.scanCPU.Seconds(), e.findings)
+				engines = append(engines, e)
+				continue
+			}
+			prof := ""
+			if r == 0 {
+				prof = profile
+			}
+			a, err := apiOnce(bin, src, filepath.Join(work, fmt.Sprintf("data-%d", r)), prof)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("round %d API: upload+unpack %.2fs, scan job %.2fs (CPU %.2fs), upload to Completed %.2fs\n",
+				r+1, a.uploadUnpack.Seconds(), a.scan.Seconds(), a.scanCPU.Seconds(), a.total.Seconds())
+			apis = append(apis, a)
 		}
 	}
-	if err := os.RemoveAll(tree.Root); err != nil {
-		return err
+
+	var eUnpack, eScan, eCPU, aTotal, aScan, aCPU time.Duration
+	var upRSS, scanRSS float64
+	for i := range rounds {
+		eUnpack += engines[i].unpack
+		eScan += engines[i].scan
+		eCPU += engines[i].scanCPU
+		aTotal += apis[i].total
+		aScan += apis[i].scan
+		aCPU += apis[i].scanCPU
+		upRSS, scanRSS = max(upRSS, apis[i].uploadRSS), max(scanRSS, apis[i].scanRSS)
 	}
-	return viaAPI(bin, src, work, profile, unpackTime, engineScan, engineCPU)
+	fmt.Printf("ratio upload to Completed / engine unpack+scan: %.2f (goal <= 1.2; %.2fs / %.2fs over %d rounds)\n",
+		aTotal.Seconds()/(eUnpack+eScan).Seconds(), aTotal.Seconds(), (eUnpack + eScan).Seconds(), rounds)
+	fmt.Printf("ratio scan job / engine scan: %.2f wall, %.2f CPU (server's CPU during the job / the engine's)\n",
+		aScan.Seconds()/eScan.Seconds(), aCPU.Seconds()/eCPU.Seconds())
+	fmt.Printf("engine: %.0f files/s\n", float64(engines[0].files*rounds)/eScan.Seconds())
+	fmt.Printf("server RSS peak: %.0f MB during the upload, %.0f MB during unpack and scan\n", upRSS/1e6, scanRSS/1e6)
+	if profile != "" {
+		fmt.Printf("CPU profile of the server from the upload to Completed (round 1): %s (go tool pprof -top %s)\n", profile, profile)
+	}
+	if withLicensecheck {
+		return licensecheck(engines[0].root, engines[0].files, eScan/time.Duration(rounds))
+	}
+	return nil
+}
+
+// engineOnce unpacks src into dest and runs every agent on the tree.
+func engineOnce(runner *agent.Runner, src, dest string) (engineRun, error) {
+	ctx := context.Background()
+	t0 := time.Now()
+	tree, err := unpack.Unpack(ctx, unpack.Source{Path: src, Name: filepath.Base(src)}, dest, unpack.Limits{Limits: archive.Limits{MaxEntries: 500000}})
+	if err != nil {
+		return engineRun{}, fmt.Errorf("unpack: %w", err)
+	}
+	e := engineRun{unpack: time.Since(t0), files: len(tree.Files()), root: tree.Root}
+	t1, c1 := time.Now(), selfCPU()
+	if err := runner.Run(ctx, tree, agent.Agents(), func(_ string, _ int, fs []agent.Finding) error { e.findings += len(fs); return nil }); err != nil {
+		return engineRun{}, fmt.Errorf("scan: %w", err)
+	}
+	e.scan, e.scanCPU = time.Since(t1), selfCPU()-c1
+	return e, nil
 }
 
 // licensecheck times Debian's licensecheck on the unpacked tree.
@@ -104,57 +168,54 @@ func licensecheck(root string, files int, engineScan time.Duration) error {
 	return nil
 }
 
-// viaAPI scans src through a fresh reehub serve: upload, unpack, scan job.
-func viaAPI(bin, src, work, profile string, unpackTime, engineScan, engineCPU time.Duration) error {
-	srv, err := startServer(bin, filepath.Join(work, "data"), profile != "")
+// apiOnce scans src through a fresh reehub serve on dataDir: upload,
+// unpack, scan job.
+func apiOnce(bin, src, dataDir, profile string) (apiRun, error) {
+	srv, err := startServer(bin, dataDir, profile != "")
 	if err != nil {
-		return err
+		return apiRun{}, err
 	}
 	defer srv.stop()
 	tok, err := srv.token()
 	if err != nil {
-		return err
+		return apiRun{}, err
 	}
+	var a apiRun
 	rss := &sampler{pid: srv.cmd.Process.Pid}
 	rss.start()
+	var prof chan error
+	if profile != "" {
+		// Long enough for the upload, unpack and scan (the server waits
+		// out the duration; the idle tail adds no samples).
+		prof = srv.cpuProfile(profile, 90*time.Second)
+	}
 	t3 := time.Now()
 	id, err := srv.upload(tok, src)
 	if err != nil {
-		return err
+		return apiRun{}, err
 	}
-	uploadRSS := rss.peak()
+	a.uploadRSS = rss.peak()
 	if err := srv.waitUpload(tok, id); err != nil {
-		return err
+		return apiRun{}, err
 	}
 	unpacked := time.Now()
-	var prof chan error
-	if profile != "" {
-		// Long enough for the job (twice the engine's scan); the idle tail adds no samples.
-		prof = srv.cpuProfile(profile, 2*engineScan+5*time.Second)
-	}
 	t4, s4 := time.Now(), procCPU(srv.cmd.Process.Pid)
 	job, err := srv.schedule(tok, id)
 	if err != nil {
-		return err
+		return apiRun{}, err
 	}
 	if err := srv.waitJob(tok, job); err != nil {
-		return err
+		return apiRun{}, err
 	}
 	done, scanCPU := time.Now(), procCPU(srv.cmd.Process.Pid)-s4
-	scanRSS := rss.stop()
-	total, scan := done.Sub(t3), done.Sub(t4)
-	fmt.Printf("API: upload+unpack %.2fs, scan job %.2fs, upload to Completed %.2fs\n", unpacked.Sub(t3).Seconds(), scan.Seconds(), total.Seconds())
-	fmt.Printf("ratio scan job / engine scan: %.2f (goal <= 1.2)\n", scan.Seconds()/engineScan.Seconds())
-	fmt.Printf("CPU of the scan job (server) / CPU of the engine scan: %.2fs / %.2fs = %.2f\n", scanCPU.Seconds(), engineCPU.Seconds(), scanCPU.Seconds()/engineCPU.Seconds())
-	fmt.Printf("ratio upload to Completed / engine unpack+scan: %.2f\n", total.Seconds()/(unpackTime+engineScan).Seconds())
-	fmt.Printf("server RSS peak: %.0f MB during the upload, %.0f MB during unpack and scan\n", uploadRSS/1e6, scanRSS/1e6)
+	a.scanRSS = rss.stop()
+	a.uploadUnpack, a.scan, a.total, a.scanCPU = unpacked.Sub(t3), done.Sub(t4), done.Sub(t3), scanCPU
 	if prof != nil {
 		if err := <-prof; err != nil {
-			return err
+			return apiRun{}, err
 		}
-		fmt.Printf("CPU profile of the server during the scan job: %s (go tool pprof -top %s)\n", profile, profile)
 	}
-	return nil
+	return a, nil
 }
 
 type server struct {

@@ -6,8 +6,11 @@
 # sources; default blender, 54 MB) through the API, upload to Completed with
 # every agent, and with the analysis engine alone on the unpacked tree, and
 # licensecheck on the same tree (LICENSECHECK=0 skips it); prints the ratios
-# (wall time and CPU time) and the server's RSS. PROFILE=file.pprof also
-# writes a CPU profile of the server during the scan job (its --admin-addr).
+# (wall time and CPU time) and the server's RSS. The engine and the API run
+# in ROUNDS rounds (default 2) of alternating order, and the ratios are of
+# the rounds' sums (main.go says why). PROFILE=file.pprof also writes a CPU
+# profile of the server from the upload to Completed of the first API run
+# (its --admin-addr).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,4 +30,4 @@ if [ -z "$archive" ]; then
 fi
 go build -o "$work/fossology-bench" ./bench/fossology
 mkdir -p bench/out/fossology
-"$work/fossology-bench" -reehub bin/reehub -archive "$archive" -work "$work" -licensecheck="${LICENSECHECK:-1}" -profile="${PROFILE:-}" 2>&1 | tee bench/out/fossology/last.txt
+"$work/fossology-bench" -reehub bin/reehub -archive "$archive" -work "$work" -licensecheck="${LICENSECHECK:-1}" -rounds="${ROUNDS:-2}" -profile="${PROFILE:-}" 2>&1 | tee bench/out/fossology/last.txt
