@@ -216,20 +216,22 @@ func Unpack(ctx context.Context, src Source, dest string, lim Limits) (tree *Tre
 		return nil, fmt.Errorf("open upload %s: %w", src.Path, err)
 	}
 	defer in.Close()
-	top, err := u.topItem(ctx, in, name, src.Hash)
+	format, err := u.identify(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	// The upload's own bytes do not count against the limits; an archive's
-	// entries do.
-	container, err := u.expand(ctx, in, top, 1)
-	if err != nil {
-		return nil, err
-	}
-	if !container {
-		if _, err := in.Seek(0, io.SeekStart); err != nil {
-			return nil, fmt.Errorf("rewind upload: %w", err)
+	if format != nil {
+		// An archive is read in place. Its own bytes do not count against
+		// the limits; its entries do.
+		top, err := u.topItem(ctx, in, name, src.Hash)
+		if err != nil {
+			return nil, err
 		}
+		if err := u.extractAs(ctx, in, top, format, 1); err != nil {
+			return nil, err
+		}
+	} else {
+		// A plain file is copied in, hashed on the way.
 		tmp, it, err := u.spool(ctx, in, name, "", -1)
 		if err != nil {
 			return nil, err
@@ -245,8 +247,8 @@ func Unpack(ctx context.Context, src Source, dest string, lim Limits) (tree *Tre
 	return &Tree{Name: name, Root: dest, Items: u.items}, nil
 }
 
-// topItem describes the upload itself: its hash (known, or computed by one
-// read of in) and its content type. in is left at its start.
+// topItem describes an archive upload itself: its hash (known, or computed
+// by one read of in) and its content type. in is left at its start.
 func (u *unpacker) topItem(ctx context.Context, in *os.File, name string, known *Hash) (Item, error) {
 	it := Item{Path: name, Kind: KindFile}
 	head := make([]byte, sniffBytes)
@@ -382,13 +384,18 @@ func (u *unpacker) expand(ctx context.Context, f *os.File, it Item, depth int) (
 	if err != nil || format == nil {
 		return false, err
 	}
+	return true, u.extractAs(ctx, f, it, format, depth)
+}
+
+// extractAs unpacks f, an archive of format, as container it.
+func (u *unpacker) extractAs(ctx context.Context, f *os.File, it Item, format *format, depth int) error {
 	it.Kind = KindContainer
 	it.Format = format.name
 	if err := u.root.MkdirAll(it.Path, 0o755); err != nil {
-		return false, u.writeErr(it.Path, err)
+		return u.writeErr(it.Path, err)
 	}
 	u.items = append(u.items, it)
-	return true, format.extract(ctx, u, f, it, depth)
+	return format.extract(ctx, u, f, it, depth)
 }
 
 // keep moves a spooled file to its place in the tree as file it.
