@@ -345,29 +345,54 @@ func (s *Store) DeleteFossologyFindings(ctx context.Context, uploadID int64, age
 // not read back: a scan stores tens of thousands, and gorm's RETURNING and
 // reflection per row cost as much as the inserts).
 func (s *Store) AddFossologyFindings(ctx context.Context, fs []FossologyFinding) error {
-	if len(fs) == 0 {
+	return s.insertRows(ctx, "store findings",
+		"INSERT INTO fossology_findings (upload_id, agent, path, sha1, type, value, expression, rule, start_line, end_line) VALUES ", "",
+		findingColumns, len(fs), func(i int, args []any) []any {
+			f := fs[i]
+			return append(args, f.UploadID, f.Agent, f.Path, f.SHA1, f.Type, f.Value, f.Expression, f.Rule, f.StartLine, f.EndLine)
+		})
+}
+
+// AddFossologyDecisions inserts decisions in one transaction, leaving alone
+// a file that has a decision already (a user may decide while a scan's
+// deciders run).
+func (s *Store) AddFossologyDecisions(ctx context.Context, ds []FossologyDecision) error {
+	return s.insertRows(ctx, "store decisions",
+		"INSERT INTO fossology_decisions (upload_id, path, sha1, status, licenses, source, comment, user_id, decided_at) VALUES ",
+		" ON CONFLICT (upload_id, path) DO NOTHING", decisionColumns, len(ds), func(i int, args []any) []any {
+			d := ds[i]
+			return append(args, d.UploadID, d.Path, d.SHA1, d.Status, d.Licenses, d.Source, d.Comment, d.UserID, d.DecidedAt)
+		})
+}
+
+// insertRows inserts n rows of columns values each in one transaction, in
+// multi-row INSERTs of batchRows rows: each is insert (up to VALUES), the
+// rows' placeholders, then suffix. row appends row i's values to args.
+func (s *Store) insertRows(ctx context.Context, what, insert, suffix string, columns, n int, row func(i int, args []any) []any) error {
+	if n == 0 {
 		return nil
 	}
-	n := s.batchRows(findingColumns)
+	per := s.batchRows(columns)
+	tuple := "(?" + strings.Repeat(",?", columns-1) + ")"
 	return s.InTx(ctx, func(tx *Store) error {
 		db := tx.db.WithContext(ctx)
 		var sql strings.Builder
-		args := make([]any, 0, min(n, len(fs))*findingColumns)
-		for len(fs) > 0 {
-			chunk := fs[:min(n, len(fs))]
-			fs = fs[len(chunk):]
+		args := make([]any, 0, min(per, n)*columns)
+		for start := 0; start < n; start += per {
+			end := min(start+per, n)
 			sql.Reset()
-			sql.WriteString("INSERT INTO fossology_findings (upload_id, agent, path, sha1, type, value, expression, rule, start_line, end_line) VALUES ")
+			sql.WriteString(insert)
 			args = args[:0]
-			for i, f := range chunk {
-				if i > 0 {
+			for i := start; i < end; i++ {
+				if i > start {
 					sql.WriteByte(',')
 				}
-				sql.WriteString("(?,?,?,?,?,?,?,?,?,?)")
-				args = append(args, f.UploadID, f.Agent, f.Path, f.SHA1, f.Type, f.Value, f.Expression, f.Rule, f.StartLine, f.EndLine)
+				sql.WriteString(tuple)
+				args = row(i, args)
 			}
+			sql.WriteString(suffix)
 			if err := db.Exec(sql.String(), args...).Error; err != nil {
-				return translate(err, "store findings")
+				return translate(err, what)
 			}
 		}
 		return nil

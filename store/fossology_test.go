@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -69,6 +70,18 @@ func TestFossologyGroupsSeeTheirOwn(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, ds, 1)
 	require.Equal(t, "IDENTIFIED", ds[0].Status)
+	// A decider's decisions leave a file that has one alone.
+	decided := st.Now()
+	require.NoError(t, st.AddFossologyDecisions(ctx, []store.FossologyDecision{
+		{UploadID: u.ID, Path: "p.tar.gz/a.c", Status: "IDENTIFIED", Licenses: "GPL-2.0-only", Source: "nomos_monk", DecidedAt: decided},
+		{UploadID: u.ID, Path: "p.tar.gz/b.c", Status: "IDENTIFIED", Licenses: "MIT", Source: "ojo_decider", DecidedAt: decided},
+	}))
+	ds, err = st.FossologyDecisions(ctx, u.ID)
+	require.NoError(t, err)
+	require.Len(t, ds, 2)
+	require.Equal(t, []string{"MIT", "MIT"}, []string{ds[0].Licenses, ds[1].Licenses})
+	require.Equal(t, []string{"user", "ojo_decider"}, []string{ds[0].Source, ds[1].Source})
+	require.WithinDuration(t, decided, ds[1].DecidedAt, time.Microsecond, "the time as stored (Postgres keeps microseconds)")
 
 	j := mkJob(t, st, alice.ID, "fossology", "fossology_scan", nil)
 	fj := store.FossologyJob{JobID: j.ID, UploadID: u.ID, Kind: "scan", Agents: "nomos", WebhookURL: "http://x", WebhookState: "pending"}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +19,8 @@ import (
 
 	"github.com/reehub/reehub/fault"
 	"github.com/reehub/reehub/service/fossology"
+	"github.com/reehub/reehub/service/fossology/agent"
+	"github.com/reehub/reehub/service/fossology/clearing"
 	"github.com/reehub/reehub/service/fossology/fossologytest"
 	"github.com/reehub/reehub/service/job"
 	"github.com/reehub/reehub/store"
@@ -125,12 +128,13 @@ func TestScanAndGroups(t *testing.T) {
 			require.ErrorIs(t, err, fossology.ErrAgentNotScheduled)
 			job, warning, err := in.svc.ScheduleJobs(ctx, alice, store.TopFolderID, id, fossology.ScanOptions{
 				Analysis: fossology.Analysis{Bucket: true, Nomos: true, Monk: true, Ojo: true, CopyrightEmailAuthor: true},
-				Decider:  fossology.Decider{NomosMonk: true}}, nil)
+				Decider:  fossology.Decider{NomosMonk: true, OjoDecider: true}}, nil)
 			require.NoError(t, err)
 			require.Equal(t, fossology.BucketWarning, warning)
 			v := waitJob(t, in, alice, job)
 			require.Equal(t, fossology.JobCompleted, v.Status, v.Reason)
 			require.NotNil(t, v.FirstFindingAt)
+			requireDecidedAsAfterThePass(t, in.store, id)
 
 			sum, err := in.svc.Summary(ctx, alice, id)
 			require.NoError(t, err)
@@ -152,6 +156,37 @@ func TestScanAndGroups(t *testing.T) {
 			require.ErrorIs(t, err, fault.ErrNotFound)
 		})
 	}
+}
+
+// requireDecidedAsAfterThePass checks that the decisions nomos_monk and
+// ojo_decider made file by file during a scan's pass are those they make,
+// in that order, over the upload's stored findings after it.
+func requireDecidedAsAfterThePass(t *testing.T, st *store.Store, uploadID int64) {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := st.FossologyFindings(ctx, uploadID)
+	require.NoError(t, err)
+	fs := make([]agent.Finding, len(rows))
+	for i, r := range rows {
+		fs[i] = agent.Finding{Agent: agent.Agent(r.Agent), Path: r.Path, SHA1: r.SHA1, Type: agent.Type(r.Type), Value: r.Value}
+	}
+	now := time.Now()
+	nomosMonk := clearing.NomosMonk(fs, nil, now)
+	want := clearing.Merge(nil, nomosMonk, clearing.OjoDecider(fs, clearing.Merge(nil, nomosMonk), now))
+	stored, err := st.FossologyDecisions(ctx, uploadID)
+	require.NoError(t, err)
+	got := map[string]string{}
+	sources := map[string]bool{}
+	for _, d := range stored {
+		got[d.Path] = d.Source + " " + d.Licenses
+		sources[d.Source] = true
+	}
+	wanted := map[string]string{}
+	for p, d := range want {
+		wanted[p] = string(d.Source) + " " + strings.Join(d.Licenses, " ")
+	}
+	require.Equal(t, wanted, got)
+	require.True(t, sources[string(clearing.SourceNomosMonk)] && sources[string(clearing.SourceOjo)], "the fixture has files for both deciders: %v", got)
 }
 
 // bigTree is a tar.gz of n text files, enough for a scan to be interrupted.

@@ -309,10 +309,15 @@ func (s *Service) decisions(ctx context.Context, uploadID int64) (map[string]cle
 func (s *Service) putDecisions(ctx context.Context, uploadID int64, ds []clearing.Decision) error {
 	rows := make([]store.FossologyDecision, len(ds))
 	for i, d := range ds {
-		rows[i] = store.FossologyDecision{UploadID: uploadID, Path: d.Path, SHA1: d.SHA1, Status: string(d.Status),
-			Licenses: strings.Join(d.Licenses, " "), Source: string(d.Source), Comment: d.Comment, UserID: d.UserID, DecidedAt: d.Time}
+		rows[i] = decisionRow(uploadID, d)
 	}
 	return s.store.PutFossologyDecisions(ctx, rows)
+}
+
+// decisionRow is how a decision on a file of an upload is stored.
+func decisionRow(uploadID int64, d clearing.Decision) store.FossologyDecision {
+	return store.FossologyDecision{UploadID: uploadID, Path: d.Path, SHA1: d.SHA1, Status: string(d.Status),
+		Licenses: strings.Join(d.Licenses, " "), Source: string(d.Source), Comment: d.Comment, UserID: d.UserID, DecidedAt: d.Time}
 }
 
 // bulks returns the bulk rules of an upload.
@@ -332,32 +337,85 @@ func (s *Service) readText(tree *unpack.Tree) func(unpack.Item) ([]byte, error) 
 	return func(it unpack.Item) ([]byte, error) { return agent.ReadText(tree.FilePath(it), 1<<20) }
 }
 
-// decidingCache holds the findings of one job's deciders: one job at a
-// time, so that its memory is bounded by one upload's findings.
+// decidingCache holds what one job's pass hands its deciders: the
+// findings, for those that run after it, and how many decisions those that
+// ran during it made. One job at a time, so that its memory is bounded by
+// one upload's findings.
 type decidingCache struct {
 	mu       sync.Mutex
 	job      string
 	findings []agent.Finding
+	decided  map[Step]int
 }
 
 func (c *decidingCache) get(jobID string) ([]agent.Finding, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.findings, c.job == jobID && c.job != ""
+	return c.findings, c.job == jobID && c.job != "" && c.findings != nil
 }
 
-func (c *decidingCache) put(jobID string, fs []agent.Finding) {
+func (c *decidingCache) put(jobID string, fs []agent.Finding, decided map[Step]int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.job, c.findings = jobID, fs
+	c.job, c.findings, c.decided = jobID, fs, decided
+}
+
+// made returns how many decisions step made during the pass of a job, and
+// false when this process did not run that pass (it ran before a restart).
+func (c *decidingCache) made(jobID string, step Step) (int, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, ok := c.decided[step]
+	return n, ok && c.job == jobID
 }
 
 func (c *decidingCache) drop(jobID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.job == jobID {
-		c.job, c.findings = "", nil
+		c.job, c.findings, c.decided = "", nil, nil
 	}
+}
+
+// passDecider is a decider that a scan job's pass runs on each file as it
+// is scanned (see passDeciders).
+type passDecider struct {
+	step   Step
+	decide clearing.FileDecider
+}
+
+// passDeciders returns the deciders among steps that the pass over the
+// files of agents can run file by file: the leading run of nomos_monk and
+// ojo_decider steps whose agents (nomos and monk; ojo, nomos and monk) are
+// all in the pass, so that each file's findings are all there. They only
+// conclude files without a decision, so deciding during the pass is what
+// deciding after it would be. The steps after the first that cannot (reuse,
+// bulk_reused and new_scanner work on earlier decisions or read the files)
+// run after the pass, in order.
+func passDeciders(steps []string, agents []agent.Agent) []passDecider {
+	var out []passDecider
+	for _, st := range steps {
+		if _, err := agent.Parse(st); err == nil {
+			continue
+		}
+		d := passDecider{step: Step(st)}
+		var needs []agent.Agent
+		switch d.step {
+		case StepNomosMonk:
+			d.decide, needs = clearing.NomosMonkFile, []agent.Agent{agent.Nomos, agent.Monk}
+		case StepOjoDecider:
+			d.decide, needs = clearing.OjoFile, []agent.Agent{agent.Ojo, agent.Nomos, agent.Monk}
+		default:
+			return out
+		}
+		for _, ag := range needs {
+			if !slices.Contains(agents, ag) {
+				return out
+			}
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 // findingsBatch is how many findings the writer of a pass stores at once.
@@ -388,14 +446,20 @@ func (s *Service) scanSteps(j job.Job, a ScanArgs) []job.StepDef {
 		}
 		passOf[ag] = -1 // stored by pass 0
 	}
+	deciders := passDeciders(a.Steps, planned)
+	inPass := func(step string) bool {
+		return slices.ContainsFunc(deciders, func(d passDecider) bool { return string(d.step) == step })
+	}
+	after := len(a.Steps) - len(planned) - len(deciders) // steps that read the pass's findings after it
 	defs := make([]job.StepDef, 0, len(a.Steps))
 	for i, st := range a.Steps {
 		name := st
 		pass, isAgent := passOf[agent.Agent(name)]
+		last := i == len(a.Steps)-1
 		switch {
 		case isAgent && pass >= 0:
 			defs = append(defs, job.StepDef{Name: name, Run: func(ctx context.Context, w *job.Work) error {
-				return s.runAgents(ctx, w, j, passes[pass], pass, len(passes), len(a.Steps) > len(planned))
+				return s.runAgents(ctx, w, j, passes[pass], pass, len(passes), deciders, after > 0)
 			}})
 		case isAgent:
 			by := passes[-1-pass][0]
@@ -403,8 +467,20 @@ func (s *Service) scanSteps(j job.Job, a ScanArgs) []job.StepDef {
 				fmt.Fprintf(w.Log, "%s: its findings were stored by the %s step (one pass over the files for %v)\n", name, by, passes[-1-pass])
 				return nil
 			}})
+		case inPass(name):
+			by := passes[0][0]
+			defs = append(defs, job.StepDef{Name: name, Run: func(_ context.Context, w *job.Work) error {
+				if last {
+					defer s.deciding.drop(j.ID)
+				}
+				if n, ok := s.deciding.made(j.ID, Step(name)); ok {
+					fmt.Fprintf(w.Log, "%s: %d decisions, made file by file during the %s step's pass\n", name, n, by)
+				} else {
+					fmt.Fprintf(w.Log, "%s: its decisions were made file by file during the %s step's pass\n", name, by)
+				}
+				return nil
+			}})
 		default:
-			last := i == len(a.Steps)-1
 			defs = append(defs, job.StepDef{Name: name, Run: func(ctx context.Context, w *job.Work) error {
 				if last {
 					defer s.deciding.drop(j.ID)
@@ -418,9 +494,11 @@ func (s *Service) scanSteps(j job.Job, a ScanArgs) []job.StepDef {
 
 // runAgents runs agents in one pass (the index-th of n passes) over an
 // upload and stores their findings, replacing those agents' earlier ones.
-// When deciders follow (keep), the pass hands them its findings, so that
-// they read back from the database only those of other agents.
-func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents []agent.Agent, index, n int, keep bool) error {
+// The deciders run on each file as it is scanned, and their decisions are
+// stored with the findings. When deciders follow the pass (keep), it hands
+// them its findings, so that they read back from the database only those
+// of other agents.
+func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents []agent.Agent, index, n int, deciders []passDecider, keep bool) error {
 	fj, u, err := s.link(ctx, j)
 	if err != nil {
 		return err
@@ -445,15 +523,25 @@ func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents 
 		}
 	}
 	s.deciding.drop(j.ID)
-	// Every database write of the pass (findings, the first finding's time,
-	// progress) is made by a writer goroutine, so that the pass over the
-	// files never waits for the database (on SQLite, one connection writes).
+	var existing map[string]clearing.Decision
+	if len(deciders) > 0 {
+		// Decisions made before (by a user, or by an attempt of this pass
+		// that was interrupted) stand.
+		if existing, err = s.decisions(ctx, u.ID); err != nil {
+			return err
+		}
+	}
+	// Every database write of the pass (findings, decisions, the first
+	// finding's time, progress) is made by a writer goroutine, so that the
+	// pass over the files never waits for the database (on SQLite, one
+	// connection writes).
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type write struct {
-		findings []store.FossologyFinding
-		first    *time.Time // the first license finding's time, once
-		done     int        // files done, for progress (0: none)
+		findings  []store.FossologyFinding
+		decisions []store.FossologyDecision
+		first     *time.Time // the first license finding's time, once
+		done      int        // files done, for progress (0: none)
 	}
 	writes := make(chan write, 8)
 	werr := make(chan error, 1)
@@ -463,7 +551,11 @@ func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents 
 			if err != nil {
 				continue
 			}
-			if err = s.store.AddFossologyFindings(wctx, wr.findings); err == nil && wr.first != nil {
+			err = s.store.AddFossologyFindings(wctx, wr.findings)
+			if err == nil {
+				err = s.store.AddFossologyDecisions(wctx, wr.decisions)
+			}
+			if err == nil && wr.first != nil {
 				err = s.store.UpdateFossologyJob(wctx, fj.ID, map[string]any{"first_finding_at": *wr.first})
 			}
 			if err == nil && wr.done > 0 {
@@ -480,9 +572,12 @@ func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents 
 	}()
 	var kept []agent.Finding
 	buf := make([]store.FossologyFinding, 0, findingsBatch)
+	var decided []store.FossologyDecision
+	made := make(map[Step]int, len(deciders))
+	now := s.store.Now()
 	firstSeen := fj.FirstFindingAt != nil
 	last, found := time.Now(), 0
-	err = s.runner.Run(wctx, tree, agents, func(_ string, done int, fs []agent.Finding) error {
+	err = s.runner.Run(wctx, tree, agents, func(path string, done int, fs []agent.Finding) error {
 		var wr write
 		for _, f := range fs {
 			if f.Type == agent.TypeMimetype {
@@ -495,8 +590,22 @@ func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents 
 				Value: f.Value, Expression: f.Expression, Rule: f.Rule, StartLine: f.StartLine, EndLine: f.EndLine})
 			if !firstSeen && f.Type == agent.TypeLicense {
 				firstSeen = true
-				now := s.store.Now()
-				wr.first = &now
+				at := s.store.Now()
+				wr.first = &at
+			}
+		}
+		for _, d := range deciders {
+			if len(fs) == 0 {
+				break
+			}
+			var prev *clearing.Decision
+			if e, ok := existing[path]; ok {
+				prev = &e
+			}
+			if dec, ok := d.decide(fs, prev, now); ok {
+				existing[path] = dec
+				decided = append(decided, decisionRow(u.ID, dec))
+				made[d.step]++
 			}
 		}
 		if keep {
@@ -509,6 +618,7 @@ func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents 
 		}
 		if len(buf) >= findingsBatch || wr.first != nil || wr.done > 0 {
 			wr.findings, buf = buf, make([]store.FossologyFinding, 0, findingsBatch)
+			wr.decisions, decided = decided, nil
 			select {
 			case writes <- wr:
 			case <-wctx.Done():
@@ -517,8 +627,8 @@ func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents 
 		}
 		return nil
 	})
-	if err == nil && len(buf) > 0 {
-		writes <- write{findings: buf}
+	if err == nil && len(buf)+len(decided) > 0 {
+		writes <- write{findings: buf, decisions: decided}
 	}
 	close(writes)
 	if werr := <-werr; werr != nil {
@@ -528,16 +638,21 @@ func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents 
 		return err
 	}
 	fmt.Fprintf(w.Log, "%v: %d findings in %d files\n", agents, found, files)
+	for _, d := range deciders {
+		fmt.Fprintf(w.Log, "%s: %d decisions\n", d.step, made[d.step])
+	}
 	if err := s.store.UpdateFossologyJob(ctx, fj.ID, map[string]any{"files_done": files * (index + 1)}); err != nil {
 		return err
 	}
+	var handed []agent.Finding
 	if keep {
 		others, err := s.findings(ctx, u.ID, names...)
 		if err != nil {
 			return err
 		}
-		s.deciding.put(j.ID, append(others, kept...))
+		handed = append(others, kept...)
 	}
+	s.deciding.put(j.ID, handed, made)
 	return nil
 }
 
@@ -554,7 +669,7 @@ func (s *Service) runDecider(ctx context.Context, w *job.Work, j job.Job, step s
 		if findings, err = s.findings(ctx, u.ID); err != nil {
 			return err
 		}
-		s.deciding.put(j.ID, findings)
+		s.deciding.put(j.ID, findings, nil)
 	}
 	existing, err := s.decisions(ctx, u.ID)
 	if err != nil {

@@ -133,21 +133,6 @@ func canonical(ids []string) ([]string, error) {
 	return slices.Compact(out), nil
 }
 
-// scannerIDs returns, per path, the sorted license ids one agent found.
-func scannerIDs(findings []agent.Finding, a agent.Agent) map[string][]string {
-	out := map[string][]string{}
-	for _, f := range findings {
-		if f.Agent == a && f.Type == agent.TypeLicense {
-			out[f.Path] = append(out[f.Path], f.Value)
-		}
-	}
-	for p, ids := range out {
-		slices.Sort(ids)
-		out[p] = slices.Compact(ids)
-	}
-	return out
-}
-
 // subset reports whether every element of a is in b (both sorted).
 func subset(a, b []string) bool {
 	for _, x := range a {
@@ -158,86 +143,112 @@ func subset(a, b []string) bool {
 	return true
 }
 
-// sha1s maps each path to its sha1 in the findings.
-func sha1s(findings []agent.Finding) map[string]string {
-	out := map[string]string{}
-	for _, f := range findings {
-		out[f.Path] = f.SHA1
-	}
-	return out
-}
+// A FileDecider decides one file from its findings (those of every agent,
+// all with the file's path) and its decision so far (nil if none): it
+// returns a new or changed decision and true, or false to leave the file
+// as it is. The deciders of a scan job are FileDeciders, so that a job can
+// run them file by file while it scans, or over stored findings after.
+type FileDecider func(fs []agent.Finding, existing *Decision, now time.Time) (Decision, bool)
 
-// NomosMonk is the nomos_monk decider: a file on which nomos and monk both
-// found licenses, every nomos license being among monk's, is concluded
-// IDENTIFIED with monk's licenses. Files that already have a decision in
-// existing are left alone.
-func NomosMonk(findings []agent.Finding, existing map[string]Decision, now time.Time) []Decision {
-	nomos, monk := scannerIDs(findings, agent.Nomos), scannerIDs(findings, agent.Monk)
-	sha := sha1s(findings)
-	var out []Decision
-	for _, p := range sortedKeys(monk) {
-		n, m := nomos[p], monk[p]
-		if _, done := existing[p]; done || len(n) == 0 || !subset(n, m) {
-			continue
+// licenseIDs returns the sorted license ids of findings by the agents
+// given (any agent when none is).
+func licenseIDs(fs []agent.Finding, agents ...agent.Agent) []string {
+	var ids []string
+	for _, f := range fs {
+		if f.Type == agent.TypeLicense && (len(agents) == 0 || slices.Contains(agents, f.Agent)) {
+			ids = append(ids, f.Value)
 		}
-		out = append(out, Decision{Path: p, SHA1: sha[p], Status: StatusIdentified, Licenses: m, Source: SourceNomosMonk, Time: now.UTC()})
 	}
-	return out
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
-// OjoDecider is the ojo_decider: a file with SPDX-License-Identifier tags
+// identified concludes the file of fs IDENTIFIED with ids.
+func identified(fs []agent.Finding, ids []string, src Source, now time.Time) Decision {
+	return Decision{Path: fs[0].Path, SHA1: fs[0].SHA1, Status: StatusIdentified, Licenses: ids, Source: src, Time: now.UTC()}
+}
+
+// NomosMonkFile is the nomos_monk decider: a file on which nomos and monk
+// both found licenses, every nomos license being among monk's, is
+// concluded IDENTIFIED with monk's licenses. A file that already has a
+// decision is left alone.
+func NomosMonkFile(fs []agent.Finding, existing *Decision, now time.Time) (Decision, bool) {
+	if existing != nil {
+		return Decision{}, false
+	}
+	n, m := licenseIDs(fs, agent.Nomos), licenseIDs(fs, agent.Monk)
+	if len(n) == 0 || len(m) == 0 || !subset(n, m) {
+		return Decision{}, false
+	}
+	return identified(fs, m, SourceNomosMonk, now), true
+}
+
+// OjoFile is the ojo_decider: a file with SPDX-License-Identifier tags
 // whose other scanner findings (nomos, monk) do not contradict them (every
-// one is among ojo's) is concluded IDENTIFIED with ojo's licenses.
-func OjoDecider(findings []agent.Finding, existing map[string]Decision, now time.Time) []Decision {
-	ojo := scannerIDs(findings, agent.Ojo)
-	others := map[string][]string{}
-	for p, ids := range scannerIDs(findings, agent.Nomos) {
-		others[p] = append(others[p], ids...)
+// one is among ojo's) is concluded IDENTIFIED with ojo's licenses. A file
+// that already has a decision is left alone.
+func OjoFile(fs []agent.Finding, existing *Decision, now time.Time) (Decision, bool) {
+	if existing != nil {
+		return Decision{}, false
 	}
-	for p, ids := range scannerIDs(findings, agent.Monk) {
-		others[p] = append(others[p], ids...)
+	o := licenseIDs(fs, agent.Ojo)
+	if len(o) == 0 || !subset(licenseIDs(fs, agent.Nomos, agent.Monk), o) {
+		return Decision{}, false
 	}
-	sha := sha1s(findings)
+	return identified(fs, o, SourceOjo, now), true
+}
+
+// NewScannerFile is the new_scanner decider: an IDENTIFIED decision
+// (typically reused) on a file where a scanner now finds a license it does
+// not name is set back to WIP, so that a human looks again.
+func NewScannerFile(fs []agent.Finding, existing *Decision, now time.Time) (Decision, bool) {
+	if existing == nil || existing.Status != StatusIdentified {
+		return Decision{}, false
+	}
+	ids := licenseIDs(fs)
+	if subset(ids, existing.Licenses) {
+		return Decision{}, false
+	}
+	d := *existing
+	d.Status, d.Time = StatusWIP, now.UTC()
+	d.Comment = strings.TrimSpace(d.Comment + " new scanner findings: " + strings.Join(ids, ", "))
+	return d, true
+}
+
+// Each runs a FileDecider over the stored findings of an upload, file by
+// file in path order, and returns the decisions it made.
+func Each(decide FileDecider, findings []agent.Finding, existing map[string]Decision, now time.Time) []Decision {
+	byPath := map[string][]agent.Finding{}
+	for _, f := range findings {
+		byPath[f.Path] = append(byPath[f.Path], f)
+	}
 	var out []Decision
-	for _, p := range sortedKeys(ojo) {
-		o := ojo[p]
-		other := others[p]
-		slices.Sort(other)
-		if _, done := existing[p]; done || !subset(slices.Compact(other), o) {
-			continue
+	for _, p := range sortedKeys(byPath) {
+		var prev *Decision
+		if d, ok := existing[p]; ok {
+			prev = &d
 		}
-		out = append(out, Decision{Path: p, SHA1: sha[p], Status: StatusIdentified, Licenses: o, Source: SourceOjo, Time: now.UTC()})
+		if d, ok := decide(byPath[p], prev, now); ok {
+			out = append(out, d)
+		}
 	}
 	return out
 }
 
-// NewScanner is the new_scanner decider: an IDENTIFIED decision (typically
-// reused) on a file where a scanner now finds a license it does not name is
-// set back to WIP, so that a human looks again. It returns the changed
-// decisions.
+// NomosMonk runs NomosMonkFile over an upload's findings.
+func NomosMonk(findings []agent.Finding, existing map[string]Decision, now time.Time) []Decision {
+	return Each(NomosMonkFile, findings, existing, now)
+}
+
+// OjoDecider runs OjoFile over an upload's findings.
+func OjoDecider(findings []agent.Finding, existing map[string]Decision, now time.Time) []Decision {
+	return Each(OjoFile, findings, existing, now)
+}
+
+// NewScanner runs NewScannerFile over an upload's findings and returns the
+// changed decisions.
 func NewScanner(findings []agent.Finding, existing map[string]Decision, now time.Time) []Decision {
-	found := map[string][]string{}
-	for _, f := range findings {
-		if f.Type == agent.TypeLicense {
-			found[f.Path] = append(found[f.Path], f.Value)
-		}
-	}
-	var out []Decision
-	for _, p := range sortedKeys(existing) {
-		d := existing[p]
-		if d.Status != StatusIdentified {
-			continue
-		}
-		ids := found[p]
-		slices.Sort(ids)
-		if subset(slices.Compact(ids), d.Licenses) {
-			continue
-		}
-		d.Status, d.Time = StatusWIP, now.UTC()
-		d.Comment = strings.TrimSpace(d.Comment + " new scanner findings: " + strings.Join(ids, ", "))
-		out = append(out, d)
-	}
-	return out
+	return Each(NewScannerFile, findings, existing, now)
 }
 
 // Bulk is a bulk conclusion (FOSSology's monkbulk): every file whose text
@@ -305,12 +316,10 @@ func ApplyBulk(tree *unpack.Tree, bulks []Bulk, existing map[string]Decision, fi
 		needles[i] = []byte(normalize(b.Text))
 		removes = removes || len(b.Remove) > 0
 	}
-	scanned := map[string][]string{}
+	scanned := map[string][]agent.Finding{}
 	if removes {
-		for _, ag := range []agent.Agent{agent.Nomos, agent.Monk, agent.Ojo} {
-			for p, ids := range scannerIDs(findings, ag) {
-				scanned[p] = append(scanned[p], ids...)
-			}
+		for _, f := range findings {
+			scanned[f.Path] = append(scanned[f.Path], f)
 		}
 	}
 	var out []Decision
@@ -344,7 +353,7 @@ func ApplyBulk(tree *unpack.Tree, bulks []Bulk, existing map[string]Decision, fi
 			if decided {
 				have = slices.Clone(d.Licenses)
 			} else {
-				have = slices.Clone(scanned[it.Path])
+				have = licenseIDs(scanned[it.Path], agent.Nomos, agent.Monk, agent.Ojo)
 			}
 		}
 		slices.Sort(have)
