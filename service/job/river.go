@@ -47,7 +47,7 @@ func (e *Engine) newClient(ctx context.Context) (*river.Client[*sql.Tx], error) 
 		queues = map[string]river.QueueConfig{}
 		for name, q := range e.cfg.Queues {
 			if len(e.cfg.Serve) == 0 || slices.Contains(e.cfg.Serve, name) {
-				queues[name] = river.QueueConfig{MaxWorkers: q.MaxWorkers}
+				queues[name] = river.QueueConfig{MaxWorkers: q.MaxWorkers, FetchPollInterval: e.cfg.pollEvery(name)}
 			}
 		}
 	}
