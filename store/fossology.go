@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -96,20 +97,32 @@ type FossologyJob struct {
 	WebhookNextAt   *time.Time
 }
 
-// FossologyFinding is one result of one agent in one file.
+// FossologyFinding is one result of one agent in one file. Findings are
+// stored in sets (fossology_finding_sets: one row per agent and batch, the
+// findings a JSON array of objects with these fields' json names), since
+// nothing reads one alone.
 type FossologyFinding struct {
-	ID         int64
-	UploadID   int64
-	Agent      string
-	Path       string
-	SHA1       string `gorm:"column:sha1"`
-	Type       string
-	Value      string
-	Expression string
-	Rule       string
-	StartLine  int
-	EndLine    int
+	UploadID   int64  `json:"-"`
+	Agent      string `json:"-"`
+	Path       string `json:"path"`
+	SHA1       string `json:"sha1,omitempty"`
+	Type       string `json:"type"`
+	Value      string `json:"value"`
+	Expression string `json:"expression,omitempty"`
+	Rule       string `json:"rule,omitempty"`
+	StartLine  int    `json:"start_line,omitempty"`
+	EndLine    int    `json:"end_line,omitempty"`
 }
+
+// findingSet is a row of fossology_finding_sets.
+type findingSet struct {
+	ID       int64
+	UploadID int64
+	Agent    string
+	Findings string
+}
+
+func (findingSet) TableName() string { return "fossology_finding_sets" }
 
 // FossologyDecision is the clearing decision on one file; Licenses are
 // space-separated.
@@ -289,9 +302,9 @@ func (s *Store) DeleteFossologyUpload(ctx context.Context, id int64) error {
 
 // The columns an INSERT of each row type binds (batchRows).
 const (
-	itemColumns     = 14
-	findingColumns  = 10
-	decisionColumns = 9
+	itemColumns       = 14
+	findingSetColumns = 3
+	decisionColumns   = 9
 )
 
 // batchRows is how many rows one INSERT of n columns carries: up to 5000
@@ -337,19 +350,37 @@ func (s *Store) FossologyItem(ctx context.Context, uploadID, itemID int64) (Foss
 // DeleteFossologyFindings removes the findings of agent on an upload (a
 // step that starts again starts clean).
 func (s *Store) DeleteFossologyFindings(ctx context.Context, uploadID int64, agent string) error {
-	err := s.db.WithContext(ctx).Where("upload_id = ? AND agent = ?", uploadID, agent).Delete(&FossologyFinding{}).Error
+	err := s.db.WithContext(ctx).Where("upload_id = ? AND agent = ?", uploadID, agent).Delete(&findingSet{}).Error
 	return translate(err, "clear findings")
 }
 
-// AddFossologyFindings inserts findings in one transaction (their ids are
-// not read back: a scan stores tens of thousands, and gorm's RETURNING and
-// reflection per row cost as much as the inserts).
+// AddFossologyFindings stores findings in one transaction: a set per
+// upload and agent, in the order given.
 func (s *Store) AddFossologyFindings(ctx context.Context, fs []FossologyFinding) error {
-	return s.insertRows(ctx, "store findings",
-		"INSERT INTO fossology_findings (upload_id, agent, path, sha1, type, value, expression, rule, start_line, end_line) VALUES ", "",
-		findingColumns, len(fs), func(i int, args []any) []any {
-			f := fs[i]
-			return append(args, f.UploadID, f.Agent, f.Path, f.SHA1, f.Type, f.Value, f.Expression, f.Rule, f.StartLine, f.EndLine)
+	type key struct {
+		upload int64
+		agent  string
+	}
+	var keys []key
+	groups := map[key][]FossologyFinding{}
+	for _, f := range fs {
+		k := key{f.UploadID, f.Agent}
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], f)
+	}
+	sets := make([]string, len(keys))
+	for i, k := range keys {
+		b, err := json.Marshal(groups[k])
+		if err != nil {
+			return fmt.Errorf("store findings: %w", err)
+		}
+		sets[i] = string(b)
+	}
+	return s.insertRows(ctx, "store findings", "INSERT INTO fossology_finding_sets (upload_id, agent, findings) VALUES ", "",
+		findingSetColumns, len(keys), func(i int, args []any) []any {
+			return append(args, keys[i].upload, keys[i].agent, sets[i])
 		})
 }
 
@@ -400,15 +431,28 @@ func (s *Store) insertRows(ctx context.Context, what, insert, suffix string, col
 }
 
 // FossologyFindings returns every finding of an upload but those of the
-// agents in except.
+// agents in except, in the order they were stored.
 func (s *Store) FossologyFindings(ctx context.Context, uploadID int64, except ...string) ([]FossologyFinding, error) {
-	var out []FossologyFinding
+	var sets []findingSet
 	q := s.db.WithContext(ctx).Where("upload_id = ?", uploadID)
 	if len(except) > 0 {
 		q = q.Where("agent NOT IN ?", except)
 	}
-	err := q.Order("id").Find(&out).Error
-	return out, translate(err, "findings")
+	if err := q.Order("id").Find(&sets).Error; err != nil {
+		return nil, translate(err, "findings")
+	}
+	var out []FossologyFinding
+	for _, set := range sets {
+		var fs []FossologyFinding
+		if err := json.Unmarshal([]byte(set.Findings), &fs); err != nil {
+			return nil, fmt.Errorf("findings of upload %d (set %d): %w", uploadID, set.ID, err)
+		}
+		for i := range fs {
+			fs[i].UploadID, fs[i].Agent = set.UploadID, set.Agent
+		}
+		out = append(out, fs...)
+	}
+	return out, nil
 }
 
 // PutFossologyDecisions inserts or replaces decisions (by upload and path).
