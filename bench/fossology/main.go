@@ -180,6 +180,7 @@ func apiOnce(bin, src, dataDir, profile string) (apiRun, error) {
 	if err != nil {
 		return apiRun{}, err
 	}
+	srv.settle()
 	var a apiRun
 	rss := &sampler{pid: srv.cmd.Process.Pid}
 	rss.start()
@@ -265,6 +266,25 @@ func startServer(bin, dataDir string, admin bool) (*server, error) {
 	}
 	s.stop()
 	return nil, fmt.Errorf("reehub did not start")
+}
+
+// settle waits until the server has finished starting: it compiles its
+// license rules in the background at start (about a second of one core),
+// as the engine run does before its timing, and a server that users reach
+// has long done so. Settled is two 250 ms spans with less than 10% of a
+// core used; it gives up after 30 s.
+func (s *server) settle() {
+	const span = 250 * time.Millisecond
+	quiet := 0
+	for deadline := time.Now().Add(30 * time.Second); quiet < 2 && time.Now().Before(deadline); {
+		before := procCPU(s.cmd.Process.Pid)
+		time.Sleep(span)
+		if procCPU(s.cmd.Process.Pid)-before < span/10 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+	}
 }
 
 // cpuProfile fetches a CPU profile of length d from the admin listener
