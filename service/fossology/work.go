@@ -582,9 +582,13 @@ func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents 
 		for _, f := range fs {
 			if f.Type == agent.TypeMimetype {
 				// The mimetype agent's result is the item's mime type,
-				// stored with the tree by adj2nest; a row per file would
-				// only be written and read again.
+				// stored with the tree by adj2nest; storing it again, or
+				// keeping it for deciders (which read licenses), would
+				// only cost.
 				continue
+			}
+			if keep {
+				kept = append(kept, f)
 			}
 			buf = append(buf, store.FossologyFinding{UploadID: u.ID, Agent: string(f.Agent), Path: f.Path, SHA1: f.SHA1, Type: string(f.Type),
 				Value: f.Value, Expression: f.Expression, Rule: f.Rule, StartLine: f.StartLine, EndLine: f.EndLine})
@@ -607,9 +611,6 @@ func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents 
 				decided = append(decided, decisionRow(u.ID, dec))
 				made[d.step]++
 			}
-		}
-		if keep {
-			kept = append(kept, fs...)
 		}
 		found += len(fs)
 		if time.Since(last) >= progressEvery {
