@@ -118,11 +118,7 @@ func TestFossologyGroupsSeeTheirOwn(t *testing.T) {
 func BenchmarkAddFossologyFindings(b *testing.B) {
 	st := open(b)
 	ctx := context.Background()
-	owner := newUser(b, st, "bench")
-	g := store.Group{Name: "gbench"}
-	require.NoError(b, st.CreateGroup(ctx, &g))
-	u := store.FossologyUpload{GroupID: g.ID, OwnerID: owner.ID, FolderID: store.TopFolderID, Name: "p.tar.gz", UploadType: "file", State: "queued"}
-	require.NoError(b, st.CreateFossologyUpload(ctx, &u))
+	u := fossologyUpload(b, st)
 	fs := make([]store.FossologyFinding, 2000)
 	for i := range fs {
 		fs[i] = store.FossologyFinding{UploadID: u.ID, Agent: "nomos", Path: "p.tar.gz/src/some/dir/file.c", SHA1: "da39a3ee5e6b4b0d3255bfef95601890afd80709",
@@ -225,7 +221,7 @@ func TestFindingsMigrateIntoSets(t *testing.T) {
 }
 
 // fossologyUpload creates an upload in a new group.
-func fossologyUpload(t *testing.T, st *store.Store) store.FossologyUpload {
+func fossologyUpload(t testing.TB, st *store.Store) store.FossologyUpload {
 	t.Helper()
 	ctx := context.Background()
 	owner := newUser(t, st, "owner")
