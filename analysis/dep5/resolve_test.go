@@ -66,6 +66,17 @@ const mitText = ` Permission is hereby granted, free of charge, to any person ob
  DEALINGS IN THE SOFTWARE.
 `
 
+// resolverFor parses a debian/copyright text and returns it with its
+// Resolver and the Resolver's detector.
+func resolverFor(t *testing.T, text string) (*dep5.Copyright, *dep5.Resolver, *license.Detector) {
+	t.Helper()
+	c, err := dep5.Parse(strings.NewReader(text))
+	require.NoError(t, err)
+	det, err := license.NewDetector()
+	require.NoError(t, err)
+	return c, dep5.NewResolver(c, det), det
+}
+
 func TestResolverByText(t *testing.T) {
 	t.Parallel()
 	in := "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n" +
@@ -76,11 +87,7 @@ func TestResolverByText(t *testing.T) {
 		"License: our-terms\n You may do anything with this file except sell it.\n\n" +
 		"License: PD-debian\n The Debian packaging files are in the public domain.\n You may freely use, modify, distribute, and relicense them.\n\n" +
 		"License: probably-PD\n See the note on AUTHORS, README, and so on above.\n"
-	c, err := dep5.Parse(strings.NewReader(in))
-	require.NoError(t, err)
-	det, err := license.NewDetector()
-	require.NoError(t, err)
-	r := dep5.NewResolver(c, det)
+	_, r, _ := resolverFor(t, in)
 
 	id, src := r.ID("MIT-1") // stand-alone License paragraph with the MIT text
 	require.Equal(t, "MIT", id)
@@ -117,11 +124,7 @@ func TestResolverBodyRefinesVersion(t *testing.T) {
 		" the Free Software Foundation, either version 2.1 of the License, or\n" +
 		" (at your option) any later version.\n" +
 		"\nFiles: bsd/*\nCopyright: 2020 C\nLicense: BSD-3-clause\n" + mitText
-	c, err := dep5.Parse(strings.NewReader(in))
-	require.NoError(t, err)
-	det, err := license.NewDetector()
-	require.NoError(t, err)
-	r := dep5.NewResolver(c, det)
+	c, r, det := resolverFor(t, in)
 
 	e, src, err := r.ParagraphSources(c.Files[1])
 	require.NoError(t, err)
@@ -196,11 +199,7 @@ func TestResolverBodyNamesVariant(t *testing.T) {
 		"Files: mit/*\nCopyright: 2020 B\nLicense: BSD-4-clause-mit\n\n" +
 		"License: BSD-4-clause\n" + bsd4UCText + "\n" +
 		"License: BSD-4-clause-mit\n" + mitText
-	c, err := dep5.Parse(strings.NewReader(in))
-	require.NoError(t, err)
-	det, err := license.NewDetector()
-	require.NoError(t, err)
-	r := dep5.NewResolver(c, det)
+	c, r, _ := resolverFor(t, in)
 	// The body is the UC text: the variant, found by the text.
 	e, src, err := r.ParagraphSources(c.Files[1])
 	require.NoError(t, err)
