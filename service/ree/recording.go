@@ -206,10 +206,10 @@ func (s *Service) baseArchive(ctx context.Context, name, imageID, dst string) (b
 		}
 		return nil
 	})
-	if err == nil {
-		s.recordBaseArchive(ctx, name, imageID, b) // for hosts that lack the image
+	if err != nil {
+		return b, err
 	}
-	return b, err
+	return b, s.recordBaseArchive(ctx, name, imageID, b) // for hosts that lack the image
 }
 
 // cachedBlob places at dst (a hard link where possible) the blob that index

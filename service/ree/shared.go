@@ -21,17 +21,19 @@ import (
 // (the catalogue's SetShared) instead of building it with debootstrap.
 
 // recordBaseArchive notes in the database that blob b is the archive of base
-// image name at imageID, made on this host.
-func (s *Service) recordBaseArchive(ctx context.Context, name, imageID string, b baseBlob) {
+// image name at imageID, made on this host (a note already made for that
+// image ID stands).
+func (s *Service) recordBaseArchive(ctx context.Context, name, imageID string, b baseBlob) error {
 	if s.cfg.Store == nil {
-		return
+		return nil
 	}
 	err := s.cfg.Store.PutBaseImageArchive(ctx, store.BaseImageArchive{
 		Name: name, ImageID: imageID, Digest: b.Digest, Size: b.Size, CRC32: int64(b.CRC32), Host: s.cfg.Host,
 	})
 	if err != nil {
-		s.log.Warn("record the archive of a base image for other hosts", "image", name, "err", err)
+		return fmt.Errorf("record the archive of base image %s for other hosts: %w", name, err)
 	}
+	return nil
 }
 
 // ShareBase saves the compressed archive of base image name, as this
@@ -52,13 +54,8 @@ func (s *Service) ShareBase(ctx context.Context, name string) error {
 		return fmt.Errorf("share base image %s: %w", name, err)
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	b, err := s.baseArchive(ctx, name, img.ID, filepath.Join(dir, name+".tar.gz"))
-	if err != nil {
+	if _, err := s.baseArchive(ctx, name, img.ID, filepath.Join(dir, name+".tar.gz")); err != nil {
 		return fmt.Errorf("share base image %s: %w", name, err)
-	}
-	a, err := s.cfg.Store.LatestBaseImageArchive(ctx, name)
-	if err != nil || a.Digest != b.Digest {
-		return fmt.Errorf("share base image %s: the archive was not recorded: %v", name, err)
 	}
 	return nil
 }
