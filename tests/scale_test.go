@@ -5,12 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,6 +22,7 @@ import (
 
 	"github.com/reehub/reehub/gen/client"
 	"github.com/reehub/reehub/runtime/baseimage"
+	"github.com/reehub/reehub/store/blob/weedtest"
 )
 
 // startS3 starts SeaweedFS (bin/weed, scripts/build-weed.sh) on loopback
@@ -32,50 +30,18 @@ import (
 // test when there is no weed binary (REEHUB_TEST_REQUIRE_S3=1 fails instead).
 func startS3(t *testing.T) string {
 	t.Helper()
-	bin := weedBinary()
-	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("REEHUB_TEST_REQUIRE_S3") == "1" {
-			t.Fatalf("no weed binary at %s: run scripts/build-weed.sh", bin)
+	bin := weedtest.Binary("..")
+	if bin == "" {
+		if weedtest.Required() {
+			t.Fatal("no weed binary: run scripts/build-weed.sh")
 		}
-		t.Skipf("no weed binary at %s (scripts/build-weed.sh builds it)", bin)
+		t.Skip("no weed binary (scripts/build-weed.sh builds it)")
 	}
-	dir := t.TempDir()
-	var ports []int
-	for len(ports) < 4 {
-		p, err := freePort()
-		require.NoError(t, err)
-		if p < 55535 { // weed's gRPC ports are the HTTP ports plus 10000
-			ports = append(ports, p)
-		}
-	}
-	cmd := exec.Command(bin, "server", "-dir="+dir, "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-		fmt.Sprintf("-master.port=%d", ports[0]), fmt.Sprintf("-volume.port=%d", ports[1]),
-		"-filer", fmt.Sprintf("-filer.port=%d", ports[2]), "-s3", fmt.Sprintf("-s3.port=%d", ports[3]),
-		"-volume.max=0", "-master.volumeSizeLimitMB=64")
-	logf, err := os.Create(filepath.Join(suite.work, "weed.log"))
+	srv, err := weedtest.Start(bin, t.TempDir(), 2*time.Minute)
 	require.NoError(t, err)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-		_ = logf.Close()
-	})
-	endpoint := fmt.Sprintf("http://127.0.0.1:%d", ports[3])
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(250 * time.Millisecond) {
-		if resp, err := http.Get(endpoint + "/"); err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode < 500 {
-				break
-			}
-		}
-		require.True(t, time.Now().Before(deadline), "weed's S3 endpoint did not come up (see %s)", logf.Name())
-	}
-	t.Setenv("AWS_ACCESS_KEY_ID", "reehub")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "reehub-test")
+	t.Cleanup(srv.Stop)
 	name := "reehub-scale-" + randomHex(4)
-	u := "s3://" + name + "?endpoint=" + endpoint + "&use_path_style=true&region=us-east-1&disable_https=true"
+	u := "s3://" + name + "?endpoint=" + srv.Endpoint + "&use_path_style=true&region=us-east-1&disable_https=true"
 	ctx := context.Background()
 	b, err := gcblob.OpenBucket(ctx, u)
 	require.NoError(t, err)
@@ -85,15 +51,6 @@ func startS3(t *testing.T) string {
 	require.NoError(t, err)
 	require.NoError(t, b.Close())
 	return u
-}
-
-// weedBinary is the SeaweedFS binary the tests start (REEHUB_TEST_WEED or bin/weed).
-func weedBinary() string {
-	if bin := os.Getenv("REEHUB_TEST_WEED"); bin != "" {
-		return bin
-	}
-	bin, _ := filepath.Abs("../bin/weed")
-	return bin
 }
 
 // podmanLeft lists the containers and networks of the given processes left
@@ -134,7 +91,7 @@ func TestTwoInstancesOneStore(t *testing.T) {
 	// One S3 bucket; without a weed binary (and REEHUB_TEST_REQUIRE_S3 unset)
 	// one blob directory shared by the instances instead.
 	blobEnv := []string{}
-	if _, err := os.Stat(weedBinary()); err == nil || os.Getenv("REEHUB_TEST_REQUIRE_S3") == "1" {
+	if weedtest.Binary("..") != "" || weedtest.Required() {
 		blobEnv = append(blobEnv, "REEHUB_BLOB_URL="+startS3(t))
 	} else {
 		t.Log("no weed binary: the instances share a blob directory instead of an S3 bucket")

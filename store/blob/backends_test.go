@@ -6,11 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +17,7 @@ import (
 	gcblob "gocloud.dev/blob"
 
 	"github.com/reehub/reehub/fault"
+	"github.com/reehub/reehub/store/blob/weedtest"
 )
 
 // s3Endpoint is the loopback S3 endpoint of the SeaweedFS server TestMain
@@ -29,105 +26,32 @@ import (
 var s3Endpoint string
 
 func TestMain(m *testing.M) {
-	stop, err := startWeed()
+	code, err := runWithS3(m)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "blob tests: no S3 server:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
-	stop()
 	os.Exit(code)
 }
 
-// weedBinary returns the weed binary to test against, or "".
-func weedBinary() string {
-	if p := os.Getenv("REEHUB_TEST_WEED"); p != "" {
-		return p
-	}
-	if p, err := filepath.Abs("../../bin/weed"); err == nil {
-		if _, err := os.Stat(p); err == nil {
-			return p
+// runWithS3 runs the tests with a SeaweedFS server when there is a weed
+// binary; without one it runs them without (REEHUB_TEST_REQUIRE_S3=1
+// makes that an error, as in CI).
+func runWithS3(m *testing.M) (int, error) {
+	bin := weedtest.Binary("../..")
+	if bin == "" {
+		if weedtest.Required() {
+			return 0, fmt.Errorf("no weed binary (run scripts/build-weed.sh)")
 		}
+		return m.Run(), nil
 	}
-	return ""
-}
-
-// freePort returns a loopback port that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := weedtest.Start(bin, os.TempDir(), 90*time.Second)
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// startWeed starts `weed server -s3` on loopback in a temporary directory
-// and waits until its S3 endpoint answers. Without a binary it starts
-// nothing (REEHUB_TEST_REQUIRE_S3=1 makes that an error, as in CI).
-func startWeed() (func(), error) {
-	bin := weedBinary()
-	if bin == "" {
-		if os.Getenv("REEHUB_TEST_REQUIRE_S3") == "1" {
-			return nil, fmt.Errorf("no weed binary (run scripts/build-weed.sh)")
-		}
-		return func() {}, nil
-	}
-	dir, err := os.MkdirTemp("", "reehub-weed-")
-	if err != nil {
-		return nil, err
-	}
-	// gRPC ports are the HTTP ports plus 10000: pick HTTP ports below 55535.
-	var ports [4]int
-	for i := range ports {
-		for {
-			p, err := freePort()
-			if err != nil {
-				return nil, err
-			}
-			if p < 55535 {
-				ports[i] = p
-				break
-			}
-		}
-	}
-	cmd := exec.Command(bin, "server", "-dir="+dir, "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-		fmt.Sprintf("-master.port=%d", ports[0]), fmt.Sprintf("-volume.port=%d", ports[1]),
-		"-filer", fmt.Sprintf("-filer.port=%d", ports[2]), "-s3", fmt.Sprintf("-s3.port=%d", ports[3]),
-		"-volume.max=0", "-master.volumeSizeLimitMB=64")
-	logf, err := os.Create(filepath.Join(dir, "weed.log"))
-	if err != nil {
-		return nil, err
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	stop := func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		_ = logf.Close()
-		_ = os.RemoveAll(dir)
-	}
-	endpoint := fmt.Sprintf("http://127.0.0.1:%d", ports[3])
-	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(250 * time.Millisecond) {
-		if resp, err := http.Get(endpoint + "/"); err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode < 500 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "weed.log"))
-			stop()
-			return nil, fmt.Errorf("weed's S3 endpoint did not come up:\n%s", log)
-		}
-	}
-	s3Endpoint = endpoint
-	// SeaweedFS without identities accepts any credentials; the SDK needs some.
-	_ = os.Setenv("AWS_ACCESS_KEY_ID", "reehub")
-	_ = os.Setenv("AWS_SECRET_ACCESS_KEY", "reehub-test")
-	return stop, nil
+	defer srv.Stop()
+	s3Endpoint = srv.Endpoint
+	return m.Run(), nil
 }
 
 // backend opens stores of one kind: file (a directory) or s3 (a bucket of
