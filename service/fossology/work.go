@@ -574,6 +574,9 @@ func (s *Service) runAgents(ctx context.Context, w *job.Work, j job.Job, agents 
 	buf := make([]store.FossologyFinding, 0, findingsBatch)
 	var decided []store.FossologyDecision
 	made := make(map[Step]int, len(deciders))
+	for _, d := range deciders {
+		made[d.step] = 0 // a decider that concludes nothing made 0 decisions
+	}
 	now := s.store.Now()
 	firstSeen := fj.FirstFindingAt != nil
 	last, found := time.Now(), 0
