@@ -204,7 +204,8 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	password := "pw-" + hex.EncodeToString([]byte(t.Name()))[:8]
 	_, _, err = authSvc.EnsureAdmin(ctx, password)
 	require.NoError(t, err)
-	engine, err := job.New(st, blobs, log, job.Config{DataDir: dir, Queues: map[string]job.QueueConfig{job.QueueBuilds: {MaxWorkers: 1}}, Metrics: o.metrics})
+	engine, err := job.New(st, blobs, log, job.Config{DataDir: dir, Queues: map[string]job.QueueConfig{job.QueueBuilds: {MaxWorkers: 1}}, Metrics: o.metrics,
+		PollInterval: 50 * time.Millisecond})
 	require.NoError(t, err)
 	procs := process.New(st, engine)
 	catalog := ree.NewCatalog(rt, baseimage.Catalogue(), filepath.Join(dir, "image-exports"))

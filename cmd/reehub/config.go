@@ -79,6 +79,9 @@ type config struct {
 	Retention  *time.Duration
 	GCInterval time.Duration
 	GCGrace    time.Duration
+	// PollInterval is how often the scans queue is looked at for new jobs
+	// (the queues of long jobs four times less often).
+	PollInterval time.Duration
 	// OpenRegistration opens POST /v1/user to everyone.
 	OpenRegistration bool
 	// CORSOrigins is a comma-separated list of origins allowed to call the API from a browser.
@@ -150,7 +153,8 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	var tokenDays, scanEntries int64
 	i64(&tokenDays, "token-max-days", "REEHUB_TOKEN_MAX_DAYS", 30, "longest lifetime of a FOSSology token, in days")
 	i64(&scanEntries, "scan-max-entries", "REEHUB_SCAN_MAX_ENTRIES", 500000, "most entries one FOSSology upload may unpack to")
-	var retention, gcInterval, gcGrace string
+	var retention, gcInterval, gcGrace, pollInterval string
+	str(&pollInterval, "poll-interval", "REEHUB_POLL_INTERVAL", "250ms", "how often the scans queue is looked at for new jobs; the queues of long jobs (builds, appliances, workflows, deployments) are looked at four times less often; at least 50ms")
 	str(&retention, "retention", "REEHUB_RETENTION", "", "delete ended processes older than this (e.g. 30d, 12h; 0 deletes every ended one), except those marked to keep; empty: never")
 	str(&gcInterval, "gc-interval", "REEHUB_GC_INTERVAL", "1h", "how often garbage collection (and retention) runs; 0 never")
 	str(&gcGrace, "gc-grace", "REEHUB_GC_GRACE", "1h", "how old an unreferenced blob, temporary file or work directory must be before garbage collection removes it")
@@ -200,6 +204,12 @@ func parseConfig(name string, args []string, out io.Writer) (config, error) {
 	}
 	if c.GCInterval, err = parseDuration(gcInterval); err != nil {
 		return c, fmt.Errorf("gc interval: %w", err)
+	}
+	if pollInterval == "" {
+		pollInterval = "250ms"
+	}
+	if c.PollInterval, err = time.ParseDuration(pollInterval); err != nil || c.PollInterval < 50*time.Millisecond {
+		return c, cli.Usage(fmt.Errorf("poll interval %q: a duration of at least 50ms, like 250ms", pollInterval))
 	}
 	if c.GCGrace, err = parseDuration(gcGrace); err != nil {
 		return c, fmt.Errorf("gc grace: %w", err)

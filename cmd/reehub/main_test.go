@@ -118,3 +118,20 @@ func TestQueuesFlag(t *testing.T) {
 	_, err = parseConfig("worker", []string{"--queues", "scans,gpu"}, io.Discard)
 	require.ErrorContains(t, err, `no queue "gpu" (queues: appliances, builds, deployments, scans, workflows)`)
 }
+
+// TestPollIntervalFlag: --poll-interval sets how often the scans queue is
+// polled (250ms by default); what is not a duration of at least 50ms is a
+// usage error.
+func TestPollIntervalFlag(t *testing.T) {
+	t.Setenv("REEHUB_POLL_INTERVAL", "")
+	cfg, err := parseConfig("serve", nil, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, 250*time.Millisecond, cfg.PollInterval)
+	cfg, err = parseConfig("serve", []string{"--poll-interval", "100ms"}, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, 100*time.Millisecond, cfg.PollInterval)
+	for _, bad := range []string{"abc", "10ms", "-1s"} {
+		_, err = parseConfig("serve", []string{"--poll-interval", bad}, io.Discard)
+		require.ErrorContains(t, err, "at least 50ms", bad)
+	}
+}

@@ -97,16 +97,17 @@ func (s *stack) build(ctx context.Context, cfg config, rt *podman.Runtime, log *
 		queues = map[string]job.QueueConfig{job.QueueBuilds: {MaxWorkers: cfg.Workers}}
 	}
 	s.engine, err = job.New(s.store, s.blobs, log, job.Config{
-		DataDir:     cfg.DataDir,
-		Queues:      queues,
-		Serve:       cfg.Queues,
-		Host:        cfg.Host,
-		APIOnly:     cfg.Workers == 0,
-		MaxAttempts: cfg.JobMaxAttempts,
-		GCInterval:  cfg.GCInterval,
-		GCGrace:     cfg.GCGrace,
-		Retention:   cfg.Retention,
-		Metrics:     m,
+		DataDir:      cfg.DataDir,
+		Queues:       queues,
+		Serve:        cfg.Queues,
+		Host:         cfg.Host,
+		APIOnly:      cfg.Workers == 0,
+		MaxAttempts:  cfg.JobMaxAttempts,
+		GCInterval:   cfg.GCInterval,
+		GCGrace:      cfg.GCGrace,
+		PollInterval: cfg.PollInterval,
+		Retention:    cfg.Retention,
+		Metrics:      m,
 	})
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -39,7 +40,8 @@ func setup(t *testing.T, dialect string, cfg studio.Config) *env {
 	blobs, err := blob.Open(filepath.Join(dir, "blobs"))
 	require.NoError(t, err)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	eng, err := job.New(st, blobs, log, job.Config{DataDir: dir, Queues: map[string]job.QueueConfig{job.QueueAppliances: {MaxWorkers: 1}}})
+	eng, err := job.New(st, blobs, log, job.Config{DataDir: dir, Queues: map[string]job.QueueConfig{job.QueueAppliances: {MaxWorkers: 1}},
+		PollInterval: 50 * time.Millisecond})
 	require.NoError(t, err)
 	cfg.CacheDir, cfg.StagingDir = filepath.Join(dir, "cache"), filepath.Join(dir, "staging")
 	require.NoError(t, os.MkdirAll(cfg.StagingDir, 0o755))
